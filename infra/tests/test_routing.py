@@ -1,0 +1,428 @@
+"""Route every sample event in events/ through the EventBridge rules of
+infra/hub.yaml and infra/member.yaml.
+
+The sample's file name says what it must trigger: the part before the first
+dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
+``sweep`` or ``ignored``.
+
+The matcher below is deliberately small. It implements EventBridge's matching
+for exactly the pattern syntax these templates use, and nothing else:
+
+* **objects** - ``{"detail": {"eventName": [...]}}``: every key must match; a
+  nested object is matched against the event's object at that path (an event
+  field that is absent, ``null`` or not an object counts as an absent object).
+* **exact values** - a leaf is a non-empty JSON array of strings, numbers,
+  booleans or null; it matches when the event's value equals one of them
+  (type-strict: ``"true"`` is not ``true``). When the event value is an array,
+  any element may match.
+* **exists** - ``[{"exists": false}]`` matches when the leaf field is absent;
+  ``[{"exists": true}]`` when it is present. Like EventBridge, this looks at
+  leaf fields only: a field whose value is an object is not a leaf.
+* **$or** - ``{"$or": [pattern, pattern, ...]}`` (at least two) at any object
+  level: at least one alternative must match, besides the other keys.
+
+Any other operator (``prefix``, ``suffix``, ``anything-but``, ``numeric``,
+``cidr``, ``wildcard``, ``equals-ignore-case``, ``$and``...), a scalar where an
+array is expected, an empty array or an unresolved CloudFormation intrinsic in
+a pattern raises ``UnsupportedPattern``. Every pattern is validated whole
+before it is evaluated, so a template change that uses new syntax fails here
+loudly instead of being tested by a matcher that does not understand it.
+"""
+
+import unittest
+
+from . import cfn
+
+_MISSING = object()
+OPERATORS = ("exists",)
+
+
+class UnsupportedPattern(ValueError):
+    """The pattern uses syntax this matcher does not implement."""
+
+
+def validate(pattern, path="$"):
+    """Raise UnsupportedPattern unless ``pattern`` uses only supported syntax."""
+    if not isinstance(pattern, dict) or not pattern:
+        raise UnsupportedPattern(f"{path}: a pattern must be a non-empty object, got {pattern!r}")
+    for key, value in pattern.items():
+        where = f"{path}.{key}"
+        if key == "$or":
+            if not isinstance(value, list) or len(value) < 2:
+                raise UnsupportedPattern(f"{where}: $or needs a list of at least two patterns")
+            for index, alternative in enumerate(value):
+                validate(alternative, f"{where}[{index}]")
+        elif key.startswith("$") or key.startswith("Fn::") or key == "Ref":
+            raise UnsupportedPattern(f"{where}: unsupported key or unresolved intrinsic {key!r}")
+        elif isinstance(value, dict):
+            validate(value, where)
+        elif isinstance(value, list):
+            if not value:
+                raise UnsupportedPattern(f"{where}: empty value list matches nothing")
+            for index, item in enumerate(value):
+                _validate_leaf_item(item, f"{where}[{index}]")
+        else:
+            raise UnsupportedPattern(f"{where}: leaf values must be arrays, got {value!r}")
+
+
+def _validate_leaf_item(item, path):
+    if item is None or isinstance(item, (str, bool, int, float)):
+        return
+    if isinstance(item, dict):
+        if len(item) != 1:
+            raise UnsupportedPattern(f"{path}: an operator object has exactly one key, got {item!r}")
+        (operator, argument), = item.items()
+        if operator not in OPERATORS:
+            raise UnsupportedPattern(
+                f"{path}: operator {operator!r} is not supported by this matcher "
+                f"(supported: exact values, nested objects, exists, $or)"
+            )
+        if not isinstance(argument, bool):
+            raise UnsupportedPattern(f"{path}: exists takes true or false, got {argument!r}")
+        return
+    raise UnsupportedPattern(f"{path}: unsupported value {item!r}")
+
+
+def matches(pattern, event):
+    """True when ``event`` matches the EventBridge ``pattern``."""
+    validate(pattern)
+    return _match_object(pattern, event)
+
+
+def _match_object(pattern, obj):
+    for key, value in pattern.items():
+        if key == "$or":
+            if not any(_match_object(alternative, obj) for alternative in value):
+                return False
+            continue
+        field = obj.get(key, _MISSING) if isinstance(obj, dict) else _MISSING
+        if isinstance(value, dict):
+            if not _match_object(value, field if isinstance(field, dict) else _MISSING):
+                return False
+        elif not _match_leaf(value, field):
+            return False
+    return True
+
+
+def _same(expected, actual):
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, str) or isinstance(actual, str):
+        return isinstance(expected, str) and isinstance(actual, str) and expected == actual
+    return expected == actual
+
+
+def _match_leaf(values, field):
+    present = field is not _MISSING and not isinstance(field, dict)
+    candidates = field if isinstance(field, list) else [field]
+    for item in values:
+        if isinstance(item, dict):
+            if item["exists"] == present:
+                return True
+        elif present and any(_same(item, candidate) for candidate in candidates):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------------------
+# Which rule is for which trigger. Every AWS::Events::Rule of both templates
+# must be listed here (test_every_rule_is_classified), so a new rule cannot
+# slip past the routing tests.
+# ---------------------------------------------------------------------------
+HUB, MEMBER = "hub.yaml", "member.yaml"
+RULE_TRIGGERS = {
+    (HUB, "VendOrganizationsRule"): "account_vended",
+    (HUB, "VendOrganizationsForwardedRule"): "account_vended",
+    (HUB, "VendControlTowerRule"): "account_vended",
+    (HUB, "VendControlTowerForwardedRule"): "account_vended",
+    (HUB, "MoveAccountRule"): "account_moved",
+    (HUB, "MoveAccountForwardedRule"): "account_moved",
+    (HUB, "DocumentChangedRule"): "document_changed",
+    (HUB, "DocumentChangedLocalRule"): "document_changed",
+    (HUB, "SweepScheduleRule"): "sweep",
+    (MEMBER, "DocumentChangedForwardRule"): "document_changed",
+    (MEMBER, "VendOrganizationsForwardRule"): "account_vended",
+    (MEMBER, "VendControlTowerForwardRule"): "account_vended",
+    (MEMBER, "MoveAccountForwardRule"): "account_moved",
+}
+TRIGGERS = ("account_vended", "document_changed", "account_moved", "sweep", "ignored")
+HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
+MEMBER_DOCUMENT_FORWARD_RULE = (MEMBER, "DocumentChangedForwardRule")
+HUB_MOVE_RULES = {(HUB, "MoveAccountRule"), (HUB, "MoveAccountForwardedRule")}
+
+
+class MatcherTests(unittest.TestCase):
+    """The matcher itself, on hand-made patterns and events."""
+
+    EVENT = {
+        "source": "aws.ssm",
+        "detail-type": "AWS API Call via CloudTrail",
+        "resources": ["arn:aws:ssm:us-east-1:111122223333:document/A", "arn:b"],
+        "detail": {
+            "eventName": "UpdateDocument",
+            "readOnly": False,
+            "requestParameters": {"name": "SSM-SessionManagerRunShell", "documentVersion": "$LATEST"},
+            "responseElements": None,
+            "count": 3,
+        },
+    }
+
+    def test_exact_values(self):
+        self.assertTrue(matches({"source": ["aws.ssm"]}, self.EVENT))
+        self.assertTrue(matches({"source": ["aws.ec2", "aws.ssm"]}, self.EVENT))
+        self.assertFalse(matches({"source": ["aws.ec2"]}, self.EVENT))
+        self.assertFalse(matches({"source": ["AWS.SSM"]}, self.EVENT))
+        self.assertTrue(matches({"detail": {"count": [3]}}, self.EVENT))
+
+    def test_all_keys_must_match(self):
+        self.assertFalse(matches({"source": ["aws.ssm"], "detail-type": ["Scheduled Event"]}, self.EVENT))
+
+    def test_values_are_type_strict(self):
+        self.assertTrue(matches({"detail": {"readOnly": [False]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"readOnly": ["false"]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"readOnly": [0]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"count": ["3"]}}, self.EVENT))
+        self.assertTrue(matches({"detail": {"responseElements": [None]}}, self.EVENT))
+
+    def test_event_arrays_match_any_element(self):
+        self.assertTrue(matches({"resources": ["arn:b"]}, self.EVENT))
+        self.assertFalse(matches({"resources": ["arn:c"]}, self.EVENT))
+
+    def test_nested_objects(self):
+        pattern = {"detail": {"requestParameters": {"name": ["SSM-SessionManagerRunShell"]}}}
+        self.assertTrue(matches(pattern, self.EVENT))
+        other = {"detail": {"requestParameters": {"name": ["AWS-RunShellScript"]}}}
+        self.assertFalse(matches(other, self.EVENT))
+        # A missing or null parent never matches a value below it.
+        self.assertFalse(matches({"detail": {"responseElements": {"x": ["y"]}}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"nothing": {"x": ["y"]}}}, self.EVENT))
+
+    def test_exists(self):
+        self.assertTrue(matches({"detail": {"errorCode": [{"exists": False}]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"errorCode": [{"exists": True}]}}, self.EVENT))
+        self.assertTrue(matches({"detail": {"eventName": [{"exists": True}]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"eventName": [{"exists": False}]}}, self.EVENT))
+        # null is a present leaf; an object is not a leaf.
+        self.assertTrue(matches({"detail": {"responseElements": [{"exists": True}]}}, self.EVENT))
+        self.assertTrue(matches({"detail": {"requestParameters": [{"exists": False}]}}, self.EVENT))
+        # Below an absent parent, every leaf is absent.
+        self.assertTrue(matches({"detail": {"nothing": {"errorCode": [{"exists": False}]}}}, self.EVENT))
+        failed = {"detail": {"errorCode": "AccessDenied"}}
+        self.assertFalse(matches({"detail": {"errorCode": [{"exists": False}]}}, failed))
+
+    def test_or(self):
+        pattern = {
+            "source": ["aws.ssm"],
+            "detail": {
+                "$or": [
+                    {"eventName": ["CreateDocument"]},
+                    {"requestParameters": {"documentVersion": ["$LATEST"]}},
+                ]
+            },
+        }
+        self.assertTrue(matches(pattern, self.EVENT))
+        pattern["detail"]["$or"][1]["requestParameters"]["documentVersion"] = ["1"]
+        self.assertFalse(matches(pattern, self.EVENT))
+        top_level = {"$or": [{"source": ["aws.ec2"]}, {"detail-type": ["AWS API Call via CloudTrail"]}]}
+        self.assertTrue(matches(top_level, self.EVENT))
+
+    def test_unsupported_operators_raise(self):
+        for operator in (
+            {"prefix": "aws."},
+            {"suffix": ".ssm"},
+            {"anything-but": ["aws.ec2"]},
+            {"numeric": [">", 0]},
+            {"cidr": "10.0.0.0/8"},
+            {"wildcard": "aws.*"},
+            {"equals-ignore-case": "AWS.SSM"},
+            {"exists": "false"},
+            {"exists": False, "prefix": "x"},
+        ):
+            with self.subTest(operator=operator), self.assertRaises(UnsupportedPattern):
+                matches({"source": [operator]}, self.EVENT)
+
+    def test_unsupported_operator_raises_even_where_never_reached(self):
+        pattern = {"source": ["aws.ec2"], "detail": {"eventName": [{"prefix": "Update"}]}}
+        with self.assertRaises(UnsupportedPattern):
+            matches(pattern, self.EVENT)
+        pattern = {"source": ["aws.ssm", {"prefix": "aws."}]}
+        with self.assertRaises(UnsupportedPattern):
+            matches(pattern, self.EVENT)
+
+    def test_malformed_patterns_raise(self):
+        for pattern in (
+            {"source": "aws.ssm"},
+            {"source": []},
+            {"source": [["aws.ssm"]]},
+            {},
+            {"$or": [{"source": ["aws.ssm"]}]},
+            {"$and": [{"source": ["aws.ssm"]}, {"source": ["aws.ec2"]}]},
+            {"source": {"Ref": "SomeParameter"}},
+            {"detail": {"Fn::Sub": "x"}},
+        ):
+            with self.subTest(pattern=pattern), self.assertRaises(UnsupportedPattern):
+                matches(pattern, self.EVENT)
+
+
+class RoutingTests(cfn.TemplateTestCase):
+    """The templates' rules against the sample events in events/."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rules = {}
+        for name, template in ((HUB, cls.hub), (MEMBER, cls.member)):
+            for logical_id, resource in cfn.resources_of_type(template, "AWS::Events::Rule").items():
+                cls.rules[(name, logical_id)] = resource["Properties"]
+        cls.pattern_rules = {key: props["EventPattern"] for key, props in cls.rules.items() if "EventPattern" in props}
+        cls.samples = cfn.load_events()
+
+    def matching_rules(self, event):
+        return {key for key, pattern in self.pattern_rules.items() if matches(pattern, event)}
+
+    def samples_of(self, trigger):
+        found = [(name, event) for name, kind, event in self.samples if kind == trigger]
+        self.assertTrue(found, f"no events/{trigger}.*.json sample")
+        return found
+
+    def test_every_rule_is_classified(self):
+        self.assertEqual(set(self.rules), set(RULE_TRIGGERS))
+
+    def test_every_pattern_uses_only_supported_syntax(self):
+        for key, pattern in self.pattern_rules.items():
+            with self.subTest(rule=key):
+                validate(pattern)
+
+    def test_samples_are_named_by_trigger(self):
+        self.assertTrue(self.samples, "events/*.json is empty")
+        for name, trigger, _ in self.samples:
+            with self.subTest(sample=name):
+                self.assertIn(trigger, TRIGGERS)
+        for trigger in TRIGGERS:
+            self.samples_of(trigger)
+
+    def test_account_vended_samples_match_a_vend_rule_only(self):
+        for name, event in self.samples_of("account_vended"):
+            with self.subTest(sample=name):
+                matched = self.matching_rules(event)
+                self.assertTrue(
+                    {key for key in matched if key[0] == HUB},
+                    f"{name} matches no hub vend rule",
+                )
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"account_vended"}, matched)
+
+    def test_document_changed_samples_reach_the_hub_bus(self):
+        for name, event in self.samples_of("document_changed"):
+            with self.subTest(sample=name):
+                matched = self.matching_rules(event)
+                self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
+                self.assertIn(MEMBER_DOCUMENT_FORWARD_RULE, matched)
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"document_changed"}, matched)
+
+    def test_account_moved_samples_match_the_move_rule(self):
+        for name, event in self.samples_of("account_moved"):
+            with self.subTest(sample=name):
+                matched = self.matching_rules(event)
+                self.assertTrue(matched & HUB_MOVE_RULES, f"{name} matches no MoveAccount rule")
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"account_moved"}, matched)
+
+    def test_sweep_samples_come_from_the_schedule_rule(self):
+        schedules = {key: props for key, props in self.rules.items() if "ScheduleExpression" in props}
+        self.assertEqual(set(schedules), {(HUB, "SweepScheduleRule")})
+        rule = schedules[(HUB, "SweepScheduleRule")]
+        self.assertNotIn("EventPattern", rule)
+        self.assertEqual(rule["ScheduleExpression"], {"Ref": "SweepSchedule"})
+        self.assertEqual(self.hub["Parameters"]["SweepSchedule"]["Default"], "rate(6 hours)")
+        self.assertEqual(rule["Name"], {"Fn::Sub": "${FunctionName}-sweep"})
+        function_name = self.hub["Parameters"]["FunctionName"]["Default"]
+        for name, event in self.samples_of("sweep"):
+            with self.subTest(sample=name):
+                self.assertEqual(event["source"], "aws.events")
+                self.assertEqual(event["detail-type"], "Scheduled Event")
+                # Scheduled events are sent by the schedule, not pattern-matched:
+                # no pattern rule may pick them up a second time.
+                self.assertEqual(self.matching_rules(event), set())
+                rule_names = {arn.rsplit("/", 1)[-1] for arn in event.get("resources", [])}
+                self.assertIn(f"{function_name}-sweep", rule_names)
+
+    def test_ignored_samples_match_no_rule(self):
+        for name, event in self.samples_of("ignored"):
+            with self.subTest(sample=name):
+                self.assertEqual(self.matching_rules(event), set())
+
+    def test_copies_of_a_pattern_are_identical(self):
+        # The same pattern lives on the hub's default bus, its custom bus and in
+        # the member forwarders; they must not drift apart.
+        groups = {
+            "vend-organizations": [(HUB, "VendOrganizationsRule"), (HUB, "VendOrganizationsForwardedRule"),
+                                   (MEMBER, "VendOrganizationsForwardRule")],
+            "vend-controltower": [(HUB, "VendControlTowerRule"), (HUB, "VendControlTowerForwardedRule"),
+                                  (MEMBER, "VendControlTowerForwardRule")],
+            "move": [(HUB, "MoveAccountRule"), (HUB, "MoveAccountForwardedRule"), (MEMBER, "MoveAccountForwardRule")],
+            "document": [(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"),
+                         (MEMBER, "DocumentChangedForwardRule")],
+        }
+        for group, keys in groups.items():
+            with self.subTest(group=group):
+                first = self.pattern_rules[keys[0]]
+                for key in keys[1:]:
+                    self.assertEqual(self.pattern_rules[key], first, key)
+
+    def test_buses(self):
+        custom = {"Ref": "EventBus"}
+        expected = {
+            "VendOrganizationsRule": "default", "VendOrganizationsForwardedRule": custom,
+            "VendControlTowerRule": "default", "VendControlTowerForwardedRule": custom,
+            "MoveAccountRule": "default", "MoveAccountForwardedRule": custom,
+            "DocumentChangedRule": custom, "DocumentChangedLocalRule": "default",
+        }
+        for logical_id, bus in expected.items():
+            with self.subTest(rule=logical_id):
+                self.assertEqual(self.rules[(HUB, logical_id)]["EventBusName"], bus)
+        self.assertNotIn("EventBusName", self.rules[(HUB, "SweepScheduleRule")])  # default bus
+        for key, props in self.rules.items():
+            if key[0] == MEMBER:
+                with self.subTest(rule=key):
+                    self.assertEqual(props["EventBusName"], "default")
+
+    def test_hub_rules_invoke_the_function_with_dlq_retry_and_permission(self):
+        permissions = {
+            props["Properties"]["SourceArn"]["Fn::GetAtt"][0]: props["Properties"]
+            for props in cfn.resources_of_type(self.hub, "AWS::Lambda::Permission").values()
+        }
+        dlq_policy = cfn.resources_of_type(self.hub, "AWS::SQS::QueuePolicy")["EventsDeadLetterQueuePolicy"]
+        (statement,) = cfn.statements(dlq_policy["Properties"]["PolicyDocument"])
+        allowed_sources = {ref["Fn::GetAtt"][0] for ref in statement["Condition"]["ArnEquals"]["aws:SourceArn"]}
+        for (template, logical_id), props in self.rules.items():
+            if template != HUB:
+                continue
+            with self.subTest(rule=logical_id):
+                self.assertEqual(props.get("State"), "ENABLED")
+                (target,) = props["Targets"]
+                self.assertEqual(target["Arn"], {"Fn::GetAtt": ["Function", "Arn"]})
+                self.assertEqual(target["DeadLetterConfig"], {"Arn": {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}})
+                self.assertIn("MaximumRetryAttempts", target["RetryPolicy"])
+                self.assertIn("MaximumEventAgeInSeconds", target["RetryPolicy"])
+                permission = permissions[logical_id]
+                self.assertEqual(permission["Principal"], "events.amazonaws.com")
+                self.assertEqual(permission["Action"], "lambda:InvokeFunction")
+                self.assertEqual(permission["FunctionName"], {"Ref": "Function"})
+                self.assertIn(logical_id, allowed_sources)
+        self.assertEqual(set(permissions), {key[1] for key in self.rules if key[0] == HUB})
+
+    def test_member_rules_forward_to_the_hub_bus(self):
+        hub_bus = {"Fn::Sub": "arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/${HubBusName}"}
+        for (template, logical_id), props in self.rules.items():
+            if template != MEMBER:
+                continue
+            with self.subTest(rule=logical_id):
+                (target,) = props["Targets"]
+                self.assertEqual(target["Arn"], hub_bus)
+                self.assertEqual(target["RoleArn"], {"Fn::GetAtt": ["ForwarderRole", "Arn"]})
+                self.assertIn("RetryPolicy", target)
+
+
+if __name__ == "__main__":
+    unittest.main()

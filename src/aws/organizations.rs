@@ -1,0 +1,197 @@
+//! Organizations: who is in the organization, and where (OU path).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_organizations::types::{AccountStatus, ParentType};
+
+use super::AwsError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    pub status: String,
+}
+
+impl AccountInfo {
+    pub fn is_active(&self) -> bool {
+        self.status == AccountStatus::Active.as_str()
+    }
+}
+
+/// Parent lookups are cached for the life of the value (one invocation or
+/// one sweep), so 500 accounts in 20 OUs cost about 520 calls, not 1500.
+#[derive(Clone)]
+pub struct Org {
+    client: aws_sdk_organizations::Client,
+    region: String,
+    parents: Arc<Mutex<HashMap<String, (String, bool)>>>,
+    names: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Org {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Org {
+            client: aws_sdk_organizations::Client::new(config),
+            region: super::home_region(config),
+            parents: Arc::default(),
+            names: Arc::default(),
+        }
+    }
+
+    /// (parent id, parent is the root)
+    async fn parent(&self, account: &str, child: &str) -> Result<Option<(String, bool)>, AwsError> {
+        if let Some(hit) = self.parents.lock().expect("cache lock").get(child) {
+            return Ok(Some(hit.clone()));
+        }
+        let out = match self.client.list_parents().child_id(child).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let err = AwsError::new("ListParents", account, &self.region, &e);
+                if matches!(
+                    err.code.as_str(),
+                    "ChildNotFoundException" | "AccountNotFoundException"
+                ) {
+                    return Ok(None);
+                }
+                return Err(err);
+            }
+        };
+        let Some(p) = out.parents().first() else {
+            return Ok(None);
+        };
+        let entry = (
+            p.id().unwrap_or_default().to_string(),
+            p.r#type() == Some(&ParentType::Root),
+        );
+        self.parents
+            .lock()
+            .expect("cache lock")
+            .insert(child.to_string(), entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// Root-first path of the OUs above `child` (an account or an OU),
+    /// including the root and, for an OU, the OU itself when `include_self`.
+    /// `None` when the child is not in this organization.
+    pub async fn path(
+        &self,
+        account: &str,
+        child: &str,
+        include_self: bool,
+    ) -> Result<Option<Vec<String>>, AwsError> {
+        let mut path = if include_self {
+            vec![child.to_string()]
+        } else {
+            vec![]
+        };
+        let mut current = child.to_string();
+        // Organizations nests at most five OU levels; the bound guards a cycle.
+        for _ in 0..8 {
+            match self.parent(account, &current).await? {
+                None => return Ok(None),
+                Some((id, is_root)) => {
+                    path.push(id.clone());
+                    if is_root {
+                        path.reverse();
+                        return Ok(Some(path));
+                    }
+                    current = id;
+                }
+            }
+        }
+        Err(AwsError {
+            operation: "ListParents",
+            account: account.into(),
+            region: self.region.clone(),
+            code: "PathTooDeep".into(),
+            message: format!("no root found above {child}"),
+        })
+    }
+
+    /// OU path for display: names joined by `/` (ids where a name is unknown).
+    pub async fn path_names(&self, account: &str, path: &[String]) -> String {
+        let mut names = Vec::with_capacity(path.len());
+        for id in path {
+            names.push(self.name(account, id).await);
+        }
+        names.join("/")
+    }
+
+    async fn name(&self, account: &str, id: &str) -> String {
+        if id.starts_with("r-") {
+            return "Root".into();
+        }
+        if let Some(n) = self.names.lock().expect("cache lock").get(id) {
+            return n.clone();
+        }
+        let name = match self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .organizational_unit()
+                .and_then(|o| o.name())
+                .unwrap_or(id)
+                .to_string(),
+            Err(e) => {
+                // A name is cosmetic: report with the id rather than fail the row.
+                let err = AwsError::new("DescribeOrganizationalUnit", account, &self.region, &e);
+                tracing::warn!(ou = id, code = %err.code, "cannot name OU");
+                id.to_string()
+            }
+        };
+        self.names
+            .lock()
+            .expect("cache lock")
+            .insert(id.into(), name.clone());
+        name
+    }
+
+    pub async fn describe_account(&self, account: &str) -> Result<Option<AccountInfo>, AwsError> {
+        match self
+            .client
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.account().map(info)),
+            Err(e) => {
+                let err = AwsError::new("DescribeAccount", account, &self.region, &e);
+                if err.is("AccountNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn list_accounts(&self) -> Result<Vec<AccountInfo>, AwsError> {
+        let mut accounts = Vec::new();
+        let mut pages = self.client.list_accounts().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::new("ListAccounts", "-", &self.region, &e))?;
+            accounts.extend(page.accounts().iter().map(info));
+        }
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(accounts)
+    }
+}
+
+fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
+    AccountInfo {
+        id: a.id().unwrap_or_default().to_string(),
+        name: a.name().unwrap_or_default().to_string(),
+        status: a
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "UNKNOWN".into()),
+    }
+}

@@ -1,0 +1,60 @@
+//! SQS: fan a sweep out as one message per account.
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+
+use super::AwsError;
+
+#[derive(Clone)]
+pub struct SweepQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    region: String,
+}
+
+impl SweepQueue {
+    pub fn new(config: &aws_config::SdkConfig, url: &str) -> Self {
+        SweepQueue {
+            client: aws_sdk_sqs::Client::new(config),
+            url: url.to_string(),
+            region: super::home_region(config),
+        }
+    }
+
+    /// Sends every body, ten per call; fails if any message was refused, so
+    /// the sweep is retried rather than silently missing accounts.
+    pub async fn send_all(&self, bodies: &[String]) -> Result<usize, AwsError> {
+        let mut sent = 0;
+        for chunk in bodies.chunks(10) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, body)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(body)
+                        .build()
+                        .expect("id and body are set")
+                })
+                .collect::<Vec<_>>();
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("SendMessageBatch", "-", &self.region, &e))?;
+            if let Some(f) = out.failed().first() {
+                return Err(AwsError {
+                    operation: "SendMessageBatch",
+                    account: "-".into(),
+                    region: self.region.clone(),
+                    code: f.code().to_string(),
+                    message: f.message().unwrap_or("message refused").to_string(),
+                });
+            }
+            sent += out.successful().len();
+        }
+        Ok(sent)
+    }
+}

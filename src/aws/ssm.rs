@@ -1,0 +1,178 @@
+//! The member account's `SSM-SessionManagerRunShell` in one region.
+
+use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
+
+use super::AwsError;
+use crate::trigger::DOCUMENT_NAME;
+
+pub struct DocumentStore {
+    client: aws_sdk_ssm::Client,
+    pub account: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Versions {
+    pub default: String,
+    pub latest: String,
+}
+
+pub enum Written {
+    Version(String),
+    /// AWS already holds this exact content as some version.
+    Duplicate,
+    /// Someone created the document between our read and our create.
+    AlreadyExists,
+}
+
+impl DocumentStore {
+    pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str) -> Self {
+        DocumentStore {
+            client,
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    fn err<E, R>(&self, op: &'static str, e: &aws_sdk_ssm::error::SdkError<E, R>) -> AwsError
+    where
+        E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        AwsError::new(op, &self.account, &self.region, e)
+    }
+
+    /// `None` when the document does not exist (`InvalidDocument`).
+    pub async fn versions(&self) -> Result<Option<Versions>, AwsError> {
+        match self
+            .client
+            .describe_document()
+            .name(DOCUMENT_NAME)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let d = out.document();
+                let get = |v: Option<&str>, what: &str| {
+                    v.map(str::to_string).ok_or_else(|| AwsError {
+                        operation: "DescribeDocument",
+                        account: self.account.clone(),
+                        region: self.region.clone(),
+                        code: "IncompleteResponse".into(),
+                        message: format!("no {what} version in the response"),
+                    })
+                };
+                Ok(Some(Versions {
+                    default: get(d.and_then(|d| d.default_version()), "default")?,
+                    latest: get(d.and_then(|d| d.latest_version()), "latest")?,
+                }))
+            }
+            Err(e) => {
+                let err = self.err("DescribeDocument", &e);
+                if err.is("InvalidDocument") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Content of one version, as JSON whatever format it was stored in.
+    /// `None` when the document vanished since we described it.
+    pub async fn content(&self, version: &str) -> Result<Option<String>, AwsError> {
+        let result = self
+            .client
+            .get_document()
+            .name(DOCUMENT_NAME)
+            .document_version(version)
+            .document_format(DocumentFormat::Json)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some(out.content().unwrap_or_default().to_string())),
+            Err(e) => {
+                let err = self.err("GetDocument", &e);
+                if err.is("InvalidDocument") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn create(&self, content: &str) -> Result<Written, AwsError> {
+        let result = self
+            .client
+            .create_document()
+            .name(DOCUMENT_NAME)
+            .content(content)
+            .document_type(DocumentType::Session)
+            .document_format(DocumentFormat::Json)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Written::Version(
+                out.document_description()
+                    .and_then(|d| d.document_version())
+                    .unwrap_or("1")
+                    .to_string(),
+            )),
+            Err(e) => {
+                let err = self.err("CreateDocument", &e);
+                if err.is("DocumentAlreadyExists") {
+                    Ok(Written::AlreadyExists)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn update(&self, content: &str) -> Result<Written, AwsError> {
+        let result = self
+            .client
+            .update_document()
+            .name(DOCUMENT_NAME)
+            .content(content)
+            .document_version("$LATEST")
+            .document_format(DocumentFormat::Json)
+            .send()
+            .await;
+        match result {
+            Ok(out) => match out
+                .document_description()
+                .and_then(|d| d.document_version())
+            {
+                Some(v) => Ok(Written::Version(v.to_string())),
+                None => Err(AwsError {
+                    operation: "UpdateDocument",
+                    account: self.account.clone(),
+                    region: self.region.clone(),
+                    code: "IncompleteResponse".into(),
+                    message: "no document version in the response".into(),
+                }),
+            },
+            Err(e) => {
+                let err = self.err("UpdateDocument", &e);
+                if err.is("DuplicateDocumentContent") {
+                    Ok(Written::Duplicate)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn set_default(&self, version: &str) -> Result<(), AwsError> {
+        self.client
+            .update_document_default_version()
+            .name(DOCUMENT_NAME)
+            .document_version(version)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("UpdateDocumentDefaultVersion", &e))
+    }
+}

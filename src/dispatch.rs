@@ -1,0 +1,99 @@
+//! One Lambda input -> one JSON answer. Shared by the Lambda runtime and
+//! `runas-guard handle`, so the CLI does exactly what the function does.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use serde_json::{json, Value};
+
+use crate::reactor::{Reactor, Result_, SweepMessage};
+use crate::trigger;
+
+pub struct Answer {
+    pub body: Value,
+    /// The invocation must fail (so Lambda retries) / the CLI exits 1.
+    pub failed: bool,
+    /// The input itself was unusable: CLI exit 2, Lambda answers without retry.
+    pub rejected: Option<String>,
+}
+
+pub fn is_sqs_batch(input: &Value) -> bool {
+    input
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sqs")
+}
+
+pub async fn dispatch(reactor: &Reactor, input: &Value) -> Answer {
+    if is_sqs_batch(input) {
+        return sqs_batch(reactor, input).await;
+    }
+    let trigger = match trigger::classify(input) {
+        Ok(t) => t,
+        Err(e) => {
+            // A malformed event never succeeds on retry: answer, log, count, done.
+            tracing::error!(outcome = "rejected", error = %e, "event rejected");
+            return Answer {
+                body: json!({"result": "rejected", "reason": e.to_string()}),
+                failed: false,
+                rejected: Some(e.to_string()),
+            };
+        }
+    };
+    let outcome = reactor.handle(trigger).await;
+    Answer {
+        failed: outcome.result == Result_::Failed,
+        body: serde_json::to_value(&outcome)
+            .unwrap_or_else(|e| json!({"result": "failed", "reason": e.to_string()})),
+        rejected: None,
+    }
+}
+
+/// Fanned-out sweep: one account per message; a bad or failed message is
+/// reported alone so the rest of the batch is not redelivered.
+async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
+    let event: SqsEvent = match serde_json::from_value(input.clone()) {
+        Ok(e) => e,
+        Err(e) => {
+            let reason = format!("SQS event is not valid: {e}");
+            tracing::error!(outcome = "rejected", error = %reason, "event rejected");
+            return Answer {
+                body: json!({"result": "rejected", "reason": reason}),
+                failed: false,
+                rejected: Some(reason),
+            };
+        }
+    };
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let parsed = SweepMessage::parse(record.body.as_deref().unwrap_or_default());
+        let message = match parsed {
+            Ok(m) => m,
+            Err(reason) => {
+                tracing::error!(outcome = "rejected", message_id = %id, error = %reason, "sweep message rejected");
+                response.add_failure(id);
+                continue;
+            }
+        };
+        match reactor.sweep_one(&message).await {
+            Ok(report) => {
+                if report.failed() {
+                    response.add_failure(id);
+                }
+            }
+            Err(e) => {
+                tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "sweep message failed");
+                response.add_failure(id);
+            }
+        }
+    }
+    // Exactly the shape Lambda's event source mapping reads, nothing more.
+    let body = serde_json::to_value(&response).unwrap_or(Value::Null);
+    Answer {
+        body,
+        failed: false,
+        rejected: None,
+    }
+}

@@ -1,0 +1,299 @@
+//! Sweep reports and status listings as table, JSON or CSV. Pure.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::aws::state::StateRow;
+use crate::reactor::AccountReport;
+use crate::reconcile::Action;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub account: String,
+    pub name: String,
+    pub ou_path: String,
+    pub region: String,
+    pub desired_user: String,
+    pub run_as_before: String,
+    pub action: &'static str,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub dry_run: bool,
+    pub accounts: usize,
+    pub rows: Vec<Row>,
+    /// Count of rows per action, every action listed.
+    pub totals: BTreeMap<&'static str, usize>,
+    pub failed: usize,
+}
+
+const ALL_ACTIONS: [Action; 9] = [
+    Action::None,
+    Action::Created,
+    Action::Updated,
+    Action::DefaultSwitched,
+    Action::WouldChange,
+    Action::Failed,
+    Action::Excluded,
+    Action::RegionDisabled,
+    Action::AccountSuspended,
+];
+
+impl Report {
+    pub fn new(reports: &[AccountReport], dry_run: bool) -> Report {
+        let mut totals: BTreeMap<&'static str, usize> =
+            ALL_ACTIONS.iter().map(|a| (a.as_str(), 0)).collect();
+        let mut rows = Vec::new();
+        for a in reports {
+            for r in &a.regions {
+                *totals.entry(r.action.as_str()).or_default() += 1;
+                rows.push(Row {
+                    account: a.account.clone(),
+                    name: a.name.clone().unwrap_or_default(),
+                    ou_path: a.ou_path.clone().unwrap_or_default(),
+                    region: r.region.clone(),
+                    desired_user: a.desired_user.clone().unwrap_or_else(|| "-".into()),
+                    run_as_before: match (&r.before, r.action) {
+                        (Some(b), _) => b.short(),
+                        (None, Action::Created | Action::WouldChange | Action::None) => {
+                            "no document".into()
+                        }
+                        (None, _) => "-".into(),
+                    },
+                    action: r.action.as_str(),
+                    error: crate::aws::one_line(r.error.as_deref().unwrap_or_default()),
+                });
+            }
+        }
+        let failed = totals.get("failed").copied().unwrap_or(0);
+        Report {
+            dry_run,
+            accounts: reports.len(),
+            rows,
+            totals,
+            failed,
+        }
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(self).expect("report serialises"),
+            Format::Csv => {
+                let mut out = String::from(
+                    "account,name,ou_path,region,desired_user,run_as_before,action,error\n",
+                );
+                for r in &self.rows {
+                    let fields = [
+                        &r.account,
+                        &r.name,
+                        &r.ou_path,
+                        &r.region,
+                        &r.desired_user,
+                        &r.run_as_before,
+                        r.action,
+                        &r.error,
+                    ];
+                    out.push_str(
+                        &fields
+                            .iter()
+                            .map(|f| csv_field(f))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    );
+                    out.push('\n');
+                }
+                out
+            }
+            Format::Table => {
+                let header = [
+                    "ACCOUNT",
+                    "NAME",
+                    "OU PATH",
+                    "REGION",
+                    "USER",
+                    "RUNAS BEFORE",
+                    "ACTION",
+                    "ERROR",
+                ];
+                let rows: Vec<[String; 8]> = self
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        [
+                            r.account.clone(),
+                            r.name.clone(),
+                            r.ou_path.clone(),
+                            r.region.clone(),
+                            r.desired_user.clone(),
+                            r.run_as_before.clone(),
+                            r.action.to_string(),
+                            r.error.clone(),
+                        ]
+                    })
+                    .collect();
+                let mut out = table(&header, &rows);
+                let totals: Vec<String> = self
+                    .totals
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect();
+                out.push_str(&format!(
+                    "\n{}{} accounts, {} account-regions: {}\n",
+                    if self.dry_run {
+                        "DRY RUN (nothing written): "
+                    } else {
+                        ""
+                    },
+                    self.accounts,
+                    self.rows.len(),
+                    if totals.is_empty() {
+                        "nothing to do".into()
+                    } else {
+                        totals.join(", ")
+                    }
+                ));
+                out
+            }
+        }
+    }
+}
+
+fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+/// Left-aligned columns, two spaces apart; cells are kept to one line.
+pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(clean(cell).chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut s = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:w$}", c, w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ");
+        s.truncate(s.trim_end().len());
+        s.push('\n');
+        s
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        out.push_str(&line(row.iter().map(|c| clean(c)).collect()));
+    }
+    out
+}
+
+pub fn render_status(rows: &[StateRow], format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(rows).expect("rows serialise"),
+        Format::Csv | Format::Table => {
+            let header = [
+                "ACCOUNT",
+                "REGION",
+                "STATUS",
+                "USER",
+                "OBSERVED",
+                "VERSION",
+                "LAST ACTION",
+                "LAST CHANGED",
+                "LAST ACTOR",
+                "LAST ERROR",
+            ];
+            let body: Vec<[String; 10]> = rows
+                .iter()
+                .map(|r| {
+                    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    [
+                        r.account.clone(),
+                        r.region.clone(),
+                        r.status.clone(),
+                        o(&r.desired_user),
+                        format!("{}/{}", o(&r.observed_run_as_enabled), o(&r.observed_user)),
+                        o(&r.default_version),
+                        o(&r.last_action),
+                        o(&r.last_changed),
+                        o(&r.last_actor),
+                        o(&r.last_error),
+                    ]
+                })
+                .collect();
+            if format == Format::Csv {
+                let mut out = header.join(",").to_lowercase().replace(' ', "_") + "\n";
+                for r in &body {
+                    out.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+                    out.push('\n');
+                }
+                out
+            } else if body.is_empty() {
+                "no state recorded yet\n".into()
+            } else {
+                table(&header, &body)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::RegionOutcome;
+
+    fn report() -> Vec<AccountReport> {
+        vec![AccountReport {
+            account: "111122223333".into(),
+            name: Some("prod, \"main\"".into()),
+            ou_path: Some("Root/Workloads".into()),
+            desired_user: Some("ops".into()),
+            rule: None,
+            role: None,
+            regions: vec![
+                RegionOutcome::skipped("us-east-1", Action::None, None),
+                RegionOutcome::failed("eu-west-1", "AccessDenied", "denied\nby SCP".into()),
+            ],
+        }]
+    }
+
+    #[test]
+    fn totals_and_formats() {
+        let r = Report::new(&report(), false);
+        assert_eq!(r.totals["none"], 1);
+        assert_eq!(r.totals["failed"], 1);
+        assert_eq!(r.totals["created"], 0);
+        assert_eq!(r.failed, 1);
+        let csv = r.render(Format::Csv);
+        assert!(csv.contains("\"prod, \"\"main\"\"\""), "{csv}");
+        assert_eq!(
+            csv.lines().count(),
+            3,
+            "newline inside a field is quoted: {csv}"
+        );
+        let table = r.render(Format::Table);
+        assert!(
+            table.contains("none 1, failed 1") || table.contains("failed 1, none 1"),
+            "{table}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap();
+        assert_eq!(json["rows"][1]["action"], "failed");
+    }
+}
