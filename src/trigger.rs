@@ -406,6 +406,10 @@ fn classify_move_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventE
     t.account = Some(account_field(&params, "accountId")?);
     t.actor = actor(detail)?;
     let dest = params.opt_str("destinationParentId")?.unwrap_or("?");
+    // Organizations reads can lag the move; the event itself names the new OU.
+    if dest.starts_with("ou-") {
+        t.context.ou_id = Some(dest.to_string());
+    }
     t.kind = TriggerKind::AccountMoved;
     t.reason = format!("account moved to {dest}");
     Ok(())

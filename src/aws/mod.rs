@@ -80,14 +80,18 @@ pub fn one_line(s: &str) -> String {
 /// and Lambda credentials), so `AWS_ENDPOINT_URL` and friends work as usual.
 /// TLS is rustls on ring; see Cargo.toml for why.
 pub async fn load_config() -> SdkConfig {
-    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
+        .http_client(http_client())
         .load()
         .await
+}
+
+/// HTTPS (and plain HTTP, for local endpoints) on rustls + ring.
+pub fn http_client() -> aws_sdk_ssm::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// The region the hub runs in (for hub-side resources and error context).

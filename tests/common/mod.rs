@@ -1,0 +1,615 @@
+//! Integration-test world: a fresh moto server per test, an organization,
+//! the hub's table/topic/queue, and helpers that look at AWS the way an
+//! operator would (document content, DynamoDB items, SNS messages on SQS).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use aws_sdk_ssm::config::Credentials;
+use runas_guard::aws::sts::Sts;
+use serde_json::{json, Value};
+
+pub const HUB: &str = "123456789012";
+pub const DOC: &str = "SSM-SessionManagerRunShell";
+pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let bin = repo().join(".venv/bin/moto_server");
+        assert!(
+            bin.exists(),
+            "{} is missing: run `make test` (it installs moto into .venv)",
+            bin.display()
+        );
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Moto {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = moto.child.try_wait() {
+                    break; // port taken: try another
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return moto;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = moto.child.kill();
+        }
+        panic!("moto_server did not start");
+    }
+}
+
+static DIRS: AtomicUsize = AtomicUsize::new(0);
+
+pub struct World {
+    pub moto: Moto,
+    pub cfg: SdkConfig,
+    pub dir: PathBuf,
+    pub table: String,
+    pub topic_arn: String,
+    pub alert_queue: String,
+    pub root: String,
+    pub policy: PathBuf,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn hub_config(url: &str) -> SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
+            Credentials::new("testing", "testing", None, None, "test"),
+        ))
+        .http_client(runas_guard::aws::http_client())
+        .build()
+}
+
+impl World {
+    pub async fn new() -> World {
+        let moto = Moto::start();
+        let cfg = hub_config(&moto.url);
+        let n = DIRS.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("runas-guard-it-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let org = aws_sdk_organizations::Client::new(&cfg);
+        org.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .unwrap();
+        let root = org.list_roots().send().await.unwrap().roots()[0]
+            .id()
+            .unwrap()
+            .to_string();
+
+        let ddb = aws_sdk_dynamodb::Client::new(&cfg);
+        let table = "runas-guard".to_string();
+        ddb.create_table()
+            .table_name(&table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("sk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("sk")
+                    .key_type(KeyType::Range)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+
+        let sns = aws_sdk_sns::Client::new(&cfg);
+        let topic_arn = sns
+            .create_topic()
+            .name("runas-guard-alerts")
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
+        let sqs = aws_sdk_sqs::Client::new(&cfg);
+        let alert_queue = sqs
+            .create_queue()
+            .queue_name("alerts")
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string();
+        let queue_arn = format!("arn:aws:sqs:us-east-1:{HUB}:alerts");
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap();
+
+        let policy = dir.join("policy.toml");
+        let world = World {
+            moto,
+            cfg,
+            dir,
+            table,
+            topic_arn,
+            alert_queue,
+            root,
+            policy,
+            extra_env: vec![],
+        };
+        world.write_policy("");
+        world
+    }
+
+    /// Writes the policy: two regions, default user `ssm-ops`, plus `extra` TOML.
+    pub fn write_policy(&self, extra: &str) {
+        let text = format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n{extra}\n[default]\nrun_as_user = \"ssm-ops\"\n"
+        );
+        std::fs::write(&self.policy, text).unwrap();
+    }
+
+    pub fn write_policy_raw(&self, text: &str) {
+        std::fs::write(&self.policy, text).unwrap();
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) {
+        self.extra_env.push((k.into(), v.into()));
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            ("AWS_ENDPOINT_URL".to_string(), self.moto.url.clone()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+            (
+                "RUNAS_GUARD_POLICY".into(),
+                self.policy.display().to_string(),
+            ),
+            ("RUNAS_GUARD_TABLE".into(), self.table.clone()),
+            ("RUNAS_GUARD_TOPIC_ARN".into(), self.topic_arn.clone()),
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        env
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_runas-guard"));
+        cmd.args(args)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("RUST_LOG");
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().expect("run runas-guard");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `runas-guard handle` on an event value; returns the parsed outcome.
+    pub fn handle(&self, event: &Value) -> (i32, Value) {
+        let path = self.write_event(event);
+        let run = self.run(&["handle", path.to_str().unwrap()]);
+        let v = run.json();
+        (run.code, v)
+    }
+
+    pub fn write_event(&self, event: &Value) -> PathBuf {
+        let n = DIRS.fetch_add(1, Ordering::SeqCst);
+        let path = self.dir.join(format!("event-{n}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(event).unwrap()).unwrap();
+        path
+    }
+
+    pub fn org(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.cfg)
+    }
+
+    pub async fn create_ou(&self, parent: &str, name: &str) -> String {
+        self.org()
+            .create_organizational_unit()
+            .parent_id(parent)
+            .name(name)
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit()
+            .unwrap()
+            .id()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Creates an account and moves it under `parent` (the root if `None`).
+    pub async fn create_account(&self, name: &str, parent: Option<&str>) -> String {
+        let out = self
+            .org()
+            .create_account()
+            .account_name(name)
+            .email(format!("{name}@example.com"))
+            .send()
+            .await
+            .unwrap();
+        let id = out
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string();
+        if let Some(p) = parent {
+            self.org()
+                .move_account()
+                .account_id(&id)
+                .source_parent_id(&self.root)
+                .destination_parent_id(p)
+                .send()
+                .await
+                .unwrap();
+        }
+        id
+    }
+
+    /// An SSM client acting in `account` as an `Admin` role (not runas-guard's).
+    pub async fn admin_ssm(&self, account: &str, region: &str) -> aws_sdk_ssm::Client {
+        let session = Sts::new(&self.cfg)
+            .assume(account, &["Admin"], "test-admin")
+            .await
+            .unwrap();
+        session.ssm(region)
+    }
+
+    /// Creates the document, or adds a version; `make_default` also switches the default.
+    pub async fn admin_write(
+        &self,
+        account: &str,
+        region: &str,
+        content: &Value,
+        make_default: bool,
+    ) -> String {
+        let ssm = self.admin_ssm(account, region).await;
+        let text = serde_json::to_string_pretty(content).unwrap();
+        let exists = ssm.describe_document().name(DOC).send().await.is_ok();
+        if !exists {
+            ssm.create_document()
+                .name(DOC)
+                .content(text)
+                .document_type(aws_sdk_ssm::types::DocumentType::Session)
+                .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
+                .send()
+                .await
+                .unwrap();
+            return "1".into();
+        }
+        let out = ssm
+            .update_document()
+            .name(DOC)
+            .content(text)
+            .document_version("$LATEST")
+            .send()
+            .await
+            .unwrap();
+        let v = out
+            .document_description()
+            .unwrap()
+            .document_version()
+            .unwrap()
+            .to_string();
+        if make_default {
+            ssm.update_document_default_version()
+                .name(DOC)
+                .document_version(&v)
+                .send()
+                .await
+                .unwrap();
+        }
+        v
+    }
+
+    /// (default content, default version, latest version), or `None` if missing.
+    pub async fn document(&self, account: &str, region: &str) -> Option<(Value, String, String)> {
+        let ssm = self.admin_ssm(account, region).await;
+        let d = ssm.describe_document().name(DOC).send().await.ok()?;
+        let d = d.document().unwrap();
+        let (default, latest) = (
+            d.default_version().unwrap().to_string(),
+            d.latest_version().unwrap().to_string(),
+        );
+        let content = ssm
+            .get_document()
+            .name(DOC)
+            .send()
+            .await
+            .unwrap()
+            .content()
+            .unwrap()
+            .to_string();
+        Some((serde_json::from_str(&content).unwrap(), default, latest))
+    }
+
+    pub async fn version_content(&self, account: &str, region: &str, version: &str) -> Value {
+        let ssm = self.admin_ssm(account, region).await;
+        let c = ssm
+            .get_document()
+            .name(DOC)
+            .document_version(version)
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_str(c.content().unwrap()).unwrap()
+    }
+
+    /// Every alert delivered so far (SNS envelope parsed), consumed from the queue.
+    pub async fn alerts(&self) -> Vec<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.cfg);
+        let mut out = Vec::new();
+        loop {
+            let got = sqs
+                .receive_message()
+                .queue_url(&self.alert_queue)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let msgs = got.messages();
+            if msgs.is_empty() {
+                break;
+            }
+            for m in msgs {
+                let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                let message: Value =
+                    serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+                out.push(json!({
+                    "subject": envelope["Subject"],
+                    "attributes": envelope["MessageAttributes"],
+                    "message": message,
+                }));
+                sqs.delete_message()
+                    .queue_url(&self.alert_queue)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        out
+    }
+
+    /// All table items as plain JSON-ish maps (S and N as strings).
+    pub async fn items(&self) -> Vec<HashMap<String, String>> {
+        let ddb = aws_sdk_dynamodb::Client::new(&self.cfg);
+        let out = ddb.scan().table_name(&self.table).send().await.unwrap();
+        out.items()
+            .iter()
+            .map(|i| {
+                i.iter()
+                    .map(|(k, v)| {
+                        let s = match v {
+                            AttributeValue::S(s) => s.clone(),
+                            AttributeValue::N(n) => n.clone(),
+                            other => format!("{other:?}"),
+                        };
+                        (k.clone(), s)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub async fn state(&self, account: &str, region: &str) -> Option<HashMap<String, String>> {
+        let pk = format!("ACCOUNT#{account}");
+        let sk = format!("REGION#{region}");
+        self.items()
+            .await
+            .into_iter()
+            .find(|i| i["pk"] == pk && i["sk"] == sk)
+    }
+
+    pub async fn history(&self, account: &str) -> Vec<HashMap<String, String>> {
+        let pk = format!("ACCOUNT#{account}");
+        let mut rows: Vec<_> = self
+            .items()
+            .await
+            .into_iter()
+            .filter(|i| i["pk"] == pk && i["sk"].starts_with("HISTORY#"))
+            .collect();
+        rows.sort_by(|a, b| a["sk"].cmp(&b["sk"]));
+        rows
+    }
+}
+
+pub fn sample(name: &str) -> Value {
+    let path = repo().join("events").join(name);
+    serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+fn fresh_id() -> String {
+    format!(
+        "it-{}-{}",
+        std::process::id(),
+        DIRS.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Organizations `CreateAccountResult` for `account`, with a new event id.
+pub fn vend_event(account: &str) -> Value {
+    let mut e = sample("account_vended.organizations-create-account-result.json");
+    e["id"] = json!(fresh_id());
+    e["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = json!(account);
+    e
+}
+
+/// Control Tower `CreateManagedAccount` naming the account's OU.
+pub fn ct_event(account: &str, ou: &str) -> Value {
+    let mut e = sample("account_vended.controltower-create-managed-account.json");
+    e["id"] = json!(fresh_id());
+    let status = &mut e["detail"]["serviceEventDetails"]["createManagedAccountStatus"];
+    status["account"]["accountId"] = json!(account);
+    status["organizationalUnit"]["organizationalUnitId"] = json!(ou);
+    e
+}
+
+/// A CloudTrail document event in `account`/`region` by role `role`.
+pub fn doc_event(event_name: &str, account: &str, region: &str, role: &str) -> Value {
+    let mut e = sample("document_changed.ssm-update-document.json");
+    e["id"] = json!(fresh_id());
+    e["account"] = json!(account);
+    e["region"] = json!(region);
+    let d = &mut e["detail"];
+    d["eventName"] = json!(event_name);
+    d["awsRegion"] = json!(region);
+    d["recipientAccountId"] = json!(account);
+    d["userIdentity"]["accountId"] = json!(account);
+    d["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::{account}:assumed-role/{role}/session-1"
+    ));
+    d["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        json!(format!("arn:aws:iam::{account}:role/{role}"));
+    d["userIdentity"]["sessionContext"]["sessionIssuer"]["accountId"] = json!(account);
+    d["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"] = json!(role);
+    e
+}
+
+pub fn sweep_event() -> Value {
+    let mut e = sample("sweep.scheduled-event.json");
+    e["id"] = json!(fresh_id());
+    e
+}
+
+pub fn run_as(doc: &Value) -> (Value, Value) {
+    (
+        doc["inputs"]["runAsEnabled"].clone(),
+        doc["inputs"]["runAsDefaultUser"].clone(),
+    )
+}
+
+/// An LZA-style document: logging inputs set, RunAs off.
+pub fn lza_document(account: &str) -> Value {
+    json!({
+        "schemaVersion": "1.0",
+        "description": "Document to hold regional settings for Session Manager",
+        "sessionType": "Standard_Stream",
+        "inputs": {
+            "s3BucketName": format!("aws-accelerator-central-logs-{account}"),
+            "s3KeyPrefix": format!("session/{account}"),
+            "s3EncryptionEnabled": true,
+            "cloudWatchLogGroupName": "aws-accelerator-sessionmanager-logs",
+            "cloudWatchEncryptionEnabled": true,
+            "cloudWatchStreamingEnabled": true,
+            "kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd",
+            "idleSessionTimeout": "20",
+            "maxSessionDuration": "",
+            "runAsEnabled": false,
+            "runAsDefaultUser": "",
+            "shellProfile": {"linux": "exec bash -l", "windows": ""}
+        }
+    })
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
