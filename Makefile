@@ -39,7 +39,7 @@ test: lint unit infra-test integration
 
 demo: $(STAMP)
 	cargo build
-	tools/demo.sh
+	$(PY) tools/demo.py
 
 # Lambda artifact: dist/runas-guard.zip with bootstrap (aarch64) and policy.toml.
 POLICY ?= examples/policy.toml

@@ -15,7 +15,8 @@ async fn configured() -> (World, String) {
     w.write_policy("[exempt]\nprincipals = [\"arn:aws:iam::*:role/AWSAccelerator*\"]\n");
     let account = w.create_account("member", None).await;
     for region in REGIONS {
-        w.admin_write(&account, region, &lza_document(&account), true).await;
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
     }
     let (code, out) = w.handle(&vend_event(&account));
     assert_eq!(code, 0, "{out:#}");
@@ -74,17 +75,29 @@ async fn changed_user_is_reverted_and_alert_names_the_actor() {
     assert_eq!(m["trigger_id"], event["id"]);
     assert!(m["at"].as_str().unwrap().ends_with('Z'));
     let subject = alerts[0]["subject"].as_str().unwrap();
-    assert!(subject.contains("role/Admin") && subject.contains(&account) && subject.contains(R), "{subject}");
+    assert!(
+        subject.contains("role/Admin") && subject.contains(&account) && subject.contains(R),
+        "{subject}"
+    );
 
     let history = w.history(&account).await;
-    let revert = history.iter().find(|h| h["status"] == "reverted").expect("a reverted history row");
-    assert_eq!(revert["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    let revert = history
+        .iter()
+        .find(|h| h["status"] == "reverted")
+        .expect("a reverted history row");
+    assert_eq!(
+        revert["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
     assert_eq!(revert["region"], R);
     assert!(revert["before"].contains("root"));
     assert!(revert.contains_key("ttl"));
     let state = w.state(&account, R).await.unwrap();
     assert_eq!(state["status"], "reverted");
-    assert_eq!(state["last_actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    assert_eq!(
+        state["last_actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -98,7 +111,10 @@ async fn other_inputs_edited_with_runas_keep_the_editors_values() {
     assert_eq!(code, 0);
     let after = current(&w, &account).await;
     assert_compliant(&after, "ssm-ops");
-    assert_eq!(after["inputs"]["s3KeyPrefix"], "new/prefix", "we own two inputs, nothing else");
+    assert_eq!(
+        after["inputs"]["s3KeyPrefix"], "new/prefix",
+        "we own two inputs, nothing else"
+    );
     assert_default_is_latest(&w, &account).await;
 }
 
@@ -115,14 +131,23 @@ async fn bad_latest_that_is_not_default_gets_a_version_on_top() {
     assert!(version.parse::<u32>().unwrap() > bad.parse::<u32>().unwrap());
     let after = current(&w, &account).await;
     assert_compliant(&after, "ssm-ops");
-    assert_eq!(after["inputs"]["idleSessionTimeout"], "60", "merge base is the latest version");
+    assert_eq!(
+        after["inputs"]["idleSessionTimeout"], "60",
+        "merge base is the latest version"
+    );
     assert_eq!(w.alerts().await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deleted_document_is_recreated() {
     let (w, account) = configured().await;
-    w.admin_ssm(&account, R).await.delete_document().name(DOC).send().await.unwrap();
+    w.admin_ssm(&account, R)
+        .await
+        .delete_document()
+        .name(DOC)
+        .send()
+        .await
+        .unwrap();
     let (code, out) = w.handle(&doc_event("DeleteDocument", &account, R, "Admin"));
     assert_eq!(code, 0, "{out:#}");
     assert_compliant(&current(&w, &account).await, "ssm-ops");
@@ -130,7 +155,10 @@ async fn deleted_document_is_recreated() {
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["message"]["kind"], "drift_reverted");
-    assert!(alerts[0]["message"]["before"].is_null(), "there was no document");
+    assert!(
+        alerts[0]["message"]["before"].is_null(),
+        "there was no document"
+    );
     assert_eq!(out["accounts"][0]["regions"][0]["action"], "created");
 }
 
@@ -147,8 +175,15 @@ async fn hostile_values_and_unknown_keys_are_handled_like_any_other() {
     assert_eq!(code, 0);
     let after = current(&w, &account).await;
     assert_compliant(&after, "ssm-ops");
-    assert_eq!(after["inputs"]["runAsEnabled"], json!(true), "a real boolean is written");
-    assert_eq!(after["inputs"]["x-unknown-input"], json!({"nested": [1, 2, 3]}));
+    assert_eq!(
+        after["inputs"]["runAsEnabled"],
+        json!(true),
+        "a real boolean is written"
+    );
+    assert_eq!(
+        after["inputs"]["x-unknown-input"],
+        json!({"nested": [1, 2, 3]})
+    );
     assert_eq!(after["x-top-level"], "kept");
     assert_default_is_latest(&w, &account).await;
 }
@@ -162,7 +197,11 @@ async fn no_write_when_runas_is_already_right() {
     let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["accounts"][0]["regions"][0]["action"], "none");
-    assert_eq!(assert_default_is_latest(&w, &account).await, v, "no new version");
+    assert_eq!(
+        assert_default_is_latest(&w, &account).await,
+        v,
+        "no new version"
+    );
     assert!(w.alerts().await.is_empty());
 }
 
@@ -172,7 +211,12 @@ async fn own_writes_cause_no_write_and_no_alert() {
     let mut doc = current(&w, &account).await;
     doc["inputs"]["runAsDefaultUser"] = json!("x");
     let v = w.admin_write(&account, R, &doc, true).await;
-    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "RunAsGuardExecution"));
+    let (code, out) = w.handle(&doc_event(
+        "UpdateDocument",
+        &account,
+        R,
+        "RunAsGuardExecution",
+    ));
     assert_eq!(code, 0);
     assert_eq!(out["result"], "ignored", "{out:#}");
     assert!(out["reason"].as_str().unwrap().contains("own write"));
@@ -181,7 +225,9 @@ async fn own_writes_cause_no_write_and_no_alert() {
 
     // A fallback role is ours only in sessions runas-guard named.
     let mut ct = doc_event("UpdateDocument", &account, R, "AWSControlTowerExecution");
-    ct["detail"]["userIdentity"]["arn"] = json!(format!("arn:aws:sts::{account}:assumed-role/AWSControlTowerExecution/runas-guard-abc"));
+    ct["detail"]["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::{account}:assumed-role/AWSControlTowerExecution/runas-guard-abc"
+    ));
     assert_eq!(w.handle(&ct).1["result"], "ignored");
     let human = doc_event("UpdateDocument", &account, R, "AWSControlTowerExecution");
     let (code, out) = w.handle(&human);
@@ -229,11 +275,29 @@ async fn third_revert_within_an_hour_is_tamper_repeated() {
         assert_eq!(code, 0);
         let alerts = w.alerts().await;
         assert_eq!(alerts.len(), 1, "exactly one alert per revert");
-        kinds.push((alerts[0]["message"]["kind"].as_str().unwrap().to_string(), alerts[0]["message"]["severity"].as_str().unwrap().to_string()));
+        kinds.push((
+            alerts[0]["message"]["kind"].as_str().unwrap().to_string(),
+            alerts[0]["message"]["severity"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ));
     }
-    let want = [("drift_reverted", "warning"), ("drift_reverted", "warning"), ("tamper_repeated", "critical"), ("tamper_repeated", "critical")];
+    let want = [
+        ("drift_reverted", "warning"),
+        ("drift_reverted", "warning"),
+        ("tamper_repeated", "critical"),
+        ("tamper_repeated", "critical"),
+    ];
     assert_eq!(kinds, want.map(|(k, s)| (k.to_string(), s.to_string())));
-    assert_eq!(w.history(&account).await.iter().filter(|h| h["status"] == "reverted").count(), 4);
+    assert_eq!(
+        w.history(&account)
+            .await
+            .iter()
+            .filter(|h| h["status"] == "reverted")
+            .count(),
+        4
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -258,18 +322,38 @@ async fn concurrent_invocations_lose_no_state_update() {
     let mut doc = current(&w, &account).await;
     doc["inputs"]["runAsDefaultUser"] = json!("racer");
     let bad = w.admin_write(&account, R, &doc, true).await;
-    let checks_before: i64 = w.state(&account, R).await.unwrap()["checks"].parse().unwrap();
+    let checks_before: i64 = w.state(&account, R).await.unwrap()["checks"]
+        .parse()
+        .unwrap();
     let a = w.write_event(&doc_event("UpdateDocument", &account, R, "Admin"));
     let b = w.write_event(&doc_event("UpdateDocument", &account, R, "Admin"));
-    let mut ca = w.command(&["handle", path_str(&a)]).stdout(std::process::Stdio::null()).spawn().unwrap();
-    let mut cb = w.command(&["handle", path_str(&b)]).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut ca = w
+        .command(&["handle", path_str(&a)])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut cb = w
+        .command(&["handle", path_str(&b)])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     assert!(ca.wait().unwrap().success());
     assert!(cb.wait().unwrap().success());
-    let version: u32 = assert_default_is_latest(&w, &account).await.parse().unwrap();
-    assert!(version <= bad.parse::<u32>().unwrap() + 2, "at most one extra version (got {version} after {bad})");
+    let version: u32 = assert_default_is_latest(&w, &account)
+        .await
+        .parse()
+        .unwrap();
+    assert!(
+        version <= bad.parse::<u32>().unwrap() + 2,
+        "at most one extra version (got {version} after {bad})"
+    );
     assert_compliant(&current(&w, &account).await, "ssm-ops");
     let state = w.state(&account, R).await.unwrap();
-    assert_eq!(state["checks"].parse::<i64>().unwrap(), checks_before + 2, "both invocations recorded: {state:#?}");
+    assert_eq!(
+        state["checks"].parse::<i64>().unwrap(),
+        checks_before + 2,
+        "both invocations recorded: {state:#?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -278,11 +362,20 @@ async fn late_event_after_the_fix_does_nothing() {
     let mut doc = current(&w, &account).await;
     doc["inputs"]["runAsDefaultUser"] = json!("early");
     w.admin_write(&account, R, &doc, true).await;
-    assert_eq!(w.handle(&doc_event("UpdateDocument", &account, R, "Admin")).0, 0);
+    assert_eq!(
+        w.handle(&doc_event("UpdateDocument", &account, R, "Admin"))
+            .0,
+        0
+    );
     assert_eq!(w.alerts().await.len(), 1);
     let v = assert_default_is_latest(&w, &account).await;
     // The same edit's UpdateDocumentDefaultVersion event arrives late.
-    let (code, out) = w.handle(&doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin"));
+    let (code, out) = w.handle(&doc_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Admin",
+    ));
     assert_eq!(code, 0);
     assert_eq!(out["accounts"][0]["regions"][0]["action"], "none");
     assert_eq!(assert_default_is_latest(&w, &account).await, v);
@@ -292,16 +385,35 @@ async fn late_event_after_the_fix_does_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn events_outside_scope_are_ignored_without_state() {
     let (w, account) = configured().await;
-    let not_receipts = |items: Vec<std::collections::HashMap<String, String>>| items.into_iter().filter(|i| !i["pk"].starts_with("EVENT#")).count();
+    let not_receipts = |items: Vec<std::collections::HashMap<String, String>>| {
+        items
+            .into_iter()
+            .filter(|i| !i["pk"].starts_with("EVENT#"))
+            .count()
+    };
     let before = not_receipts(w.items().await);
-    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, "ap-southeast-2", "Admin"));
+    let (code, out) = w.handle(&doc_event(
+        "UpdateDocument",
+        &account,
+        "ap-southeast-2",
+        "Admin",
+    ));
     assert_eq!(code, 0);
     assert_eq!(out["result"], "ignored");
-    assert!(out["reason"].as_str().unwrap().contains("not governed"), "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("not governed"),
+        "{out:#}"
+    );
     let (code, out) = w.handle(&doc_event("UpdateDocument", "999988887777", R, "Admin"));
     assert_eq!(code, 0);
     assert_eq!(out["result"], "ignored");
-    assert!(out["reason"].as_str().unwrap().contains("not in this organization"), "{out:#}");
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not in this organization"),
+        "{out:#}"
+    );
     // Receipts only: no account-region state, no history.
     assert_eq!(not_receipts(w.items().await), before);
     assert!(w.alerts().await.is_empty());
@@ -316,10 +428,20 @@ async fn audit_mode_detects_and_never_writes() {
     let v = w.admin_write(&account, R, &doc, true).await;
     let (code, _) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
     assert_eq!(code, 0);
-    assert_eq!(assert_default_is_latest(&w, &account).await, v, "audit never writes");
+    assert_eq!(
+        assert_default_is_latest(&w, &account).await,
+        v,
+        "audit never writes"
+    );
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["message"]["kind"], "drift_detected");
-    assert_eq!(alerts[0]["message"]["actor"], format!("arn:aws:iam::{account}:role/Admin"));
-    assert_eq!(w.state(&account, R).await.unwrap()["status"], "noncompliant");
+    assert_eq!(
+        alerts[0]["message"]["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
+    assert_eq!(
+        w.state(&account, R).await.unwrap()["status"],
+        "noncompliant"
+    );
 }

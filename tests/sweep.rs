@@ -26,9 +26,17 @@ async fn mixed_org() -> Org {
     let mut accounts = Vec::new();
     for i in 0..30 {
         let parent = [&prod, &dev, &sandbox, &workloads][i % 4];
-        let id = w.create_account(&format!("acct-{i:02}"), Some(parent)).await;
+        let id = w
+            .create_account(&format!("acct-{i:02}"), Some(parent))
+            .await;
         // states: 0 no document, 1 RunAs off, 2 wrong user, 3 compliant for its OU
-        let user = if parent == &prod { "produser" } else if parent == &dev || parent == &workloads { "workload" } else { "ssm-ops" };
+        let user = if parent == &prod {
+            "produser"
+        } else if parent == &dev || parent == &workloads {
+            "workload"
+        } else {
+            "ssm-ops"
+        };
         for region in REGIONS {
             match i % 4 {
                 0 => {}
@@ -53,11 +61,24 @@ async fn mixed_org() -> Org {
     }
     let exempt = w.create_account("exempt", Some(&prod)).await;
     let suspended = w.create_account("closing", Some(&sandbox)).await;
-    w.org().close_account().account_id(&suspended).send().await.unwrap();
+    w.org()
+        .close_account()
+        .account_id(&suspended)
+        .send()
+        .await
+        .unwrap();
     w.write_policy(&format!(
         "[[ou]]\nid = \"{workloads}\"\nrun_as_user = \"workload\"\n[[ou]]\nid = \"{prod}\"\nrun_as_user = \"produser\"\n[exempt]\naccounts = [\"{exempt}\"]\n"
     ));
-    Org { w, prod, dev, workloads, exempt, suspended, accounts }
+    Org {
+        w,
+        prod,
+        dev,
+        workloads,
+        exempt,
+        suspended,
+        accounts,
+    }
 }
 
 fn totals(report: &Value) -> Value {
@@ -83,14 +104,26 @@ async fn dry_run_then_reconcile_then_nothing_left() {
     assert_eq!(report["accounts"], 33);
     for id in &org.accounts[..4] {
         if id == &org.accounts[0] {
-            assert!(w.document(id, "us-east-1").await.is_none(), "dry run creates nothing");
+            assert!(
+                w.document(id, "us-east-1").await.is_none(),
+                "dry run creates nothing"
+            );
         }
     }
     let one = &org.accounts[1];
-    assert_eq!(run_as(&w.document(one, "us-east-1").await.unwrap().0).0, json!(false), "dry run changes nothing");
+    assert_eq!(
+        run_as(&w.document(one, "us-east-1").await.unwrap().0).0,
+        json!(false),
+        "dry run changes nothing"
+    );
     assert!(w.items().await.is_empty(), "dry run records nothing");
     assert!(w.alerts().await.is_empty(), "dry run alerts nothing");
-    let suspended_row = report["rows"].as_array().unwrap().iter().find(|r| r["account"] == org.suspended.as_str()).unwrap();
+    let suspended_row = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account"] == org.suspended.as_str())
+        .unwrap();
     assert_eq!(suspended_row["action"], "account-suspended");
 
     let real = w.run(&["reconcile", "--format", "json"]);
@@ -107,27 +140,64 @@ async fn dry_run_then_reconcile_then_nothing_left() {
         };
         for region in REGIONS {
             let (doc, default, latest) = w.document(id, region).await.unwrap();
-            assert_eq!(run_as(&doc), (json!(true), json!(want)), "account {i} {region}");
+            assert_eq!(
+                run_as(&doc),
+                (json!(true), json!(want)),
+                "account {i} {region}"
+            );
             assert_eq!(default, latest);
             if i % 4 != 0 {
-                assert_eq!(doc["inputs"]["s3KeyPrefix"], format!("session/{id}"), "logging inputs kept");
+                assert_eq!(
+                    doc["inputs"]["s3KeyPrefix"],
+                    format!("session/{id}"),
+                    "logging inputs kept"
+                );
             }
         }
     }
-    assert!(w.document(&org.exempt, "us-east-1").await.is_none(), "exempt untouched");
-    assert!(w.document(&org.suspended, "us-east-1").await.is_none(), "suspended untouched");
+    assert!(
+        w.document(&org.exempt, "us-east-1").await.is_none(),
+        "exempt untouched"
+    );
+    assert!(
+        w.document(&org.suspended, "us-east-1").await.is_none(),
+        "suspended untouched"
+    );
 
     let again = w.run(&["reconcile", "--format", "json"]);
     assert_eq!(again.code, 0);
     let t = totals(&again.json());
-    for action in ["created", "updated", "default-switched", "would-change", "failed"] {
+    for action in [
+        "created",
+        "updated",
+        "default-switched",
+        "would-change",
+        "failed",
+    ] {
         assert_eq!(t[action], 0, "second run writes nothing: {t}");
     }
 
-    let table = w.run(&["reconcile", "--dry-run", "--account", &org.accounts[0], "--region", "eu-west-1"]);
+    let table = w.run(&[
+        "reconcile",
+        "--dry-run",
+        "--account",
+        &org.accounts[0],
+        "--region",
+        "eu-west-1",
+    ]);
     assert_eq!(table.code, 0);
-    assert!(table.stdout.contains("Root/Workloads/Prod"), "{}", table.stdout);
-    assert!(table.stdout.contains("1 accounts, 1 account-regions: none 1"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains("Root/Workloads/Prod"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table
+            .stdout
+            .contains("1 accounts, 1 account-regions: none 1"),
+        "{}",
+        table.stdout
+    );
     let csv = w.run(&["reconcile", "--dry-run", "--format", "csv"]);
     assert_eq!(csv.stdout.lines().count(), 1 + 33 * 2);
 
@@ -136,7 +206,10 @@ async fn dry_run_then_reconcile_then_nothing_left() {
     let rows = status.json();
     assert_eq!(rows.as_array().unwrap().len(), 2);
     assert_eq!(rows[0]["status"], "compliant");
-    assert!(rows[0]["last_changed"].is_string(), "last change time survives quiet checks");
+    assert!(
+        rows[0]["last_changed"].is_string(),
+        "last change time survives quiet checks"
+    );
     let _ = (&org.prod, &org.dev, &org.workloads);
 }
 
@@ -144,7 +217,15 @@ async fn dry_run_then_reconcile_then_nothing_left() {
 async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     let mut org = mixed_org().await;
     let sqs = aws_sdk_sqs::Client::new(&org.w.cfg);
-    let queue = sqs.create_queue().queue_name("sweep").send().await.unwrap().queue_url().unwrap().to_string();
+    let queue = sqs
+        .create_queue()
+        .queue_name("sweep")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
     org.w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
     org.w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "10");
     let w = &org.w;
@@ -157,7 +238,13 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     // Collect every queued message and feed them back as Lambda SQS batches.
     let mut records = Vec::new();
     loop {
-        let got = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+        let got = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
         if got.messages().is_empty() {
             break;
         }
@@ -168,7 +255,12 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
                 "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep",
                 "awsRegion": "us-east-1"
             }));
-            sqs.delete_message().queue_url(&queue).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            sqs.delete_message()
+                .queue_url(&queue)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
         }
     }
     assert_eq!(records.len(), 33);
@@ -181,7 +273,12 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
         }
         let (code, out) = w.handle(&json!({"Records": batch}));
         assert_eq!(code, 0, "{out:#}");
-        let failures: Vec<&str> = out["batchItemFailures"].as_array().unwrap().iter().map(|f| f["itemIdentifier"].as_str().unwrap()).collect();
+        let failures: Vec<&str> = out["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap())
+            .collect();
         if i == 0 {
             assert_eq!(failures, ["poison-1"], "only the poisoned message fails");
         } else {
@@ -213,12 +310,23 @@ async fn scheduled_sweep_in_one_invocation_alerts_on_missed_drift() {
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["result"], "done");
-    assert_eq!(w.state(&b, "us-east-1").await.unwrap()["status"], "compliant");
-    assert_eq!(w.state(&a, "us-east-1").await.unwrap()["status"], "remediated");
+    assert_eq!(
+        w.state(&b, "us-east-1").await.unwrap()["status"],
+        "compliant"
+    );
+    assert_eq!(
+        w.state(&a, "us-east-1").await.unwrap()["status"],
+        "remediated"
+    );
     let alerts = w.alerts().await;
     // a: 2 regions fixed; the management account: 2 regions fixed; b: nothing.
     assert_eq!(alerts.len(), 4, "{alerts:#?}");
-    assert!(alerts.iter().all(|x| x["message"]["kind"] == "drift_reverted" && x["message"]["account"] != b.as_str()));
+    assert!(
+        alerts
+            .iter()
+            .all(|x| x["message"]["kind"] == "drift_reverted"
+                && x["message"]["account"] != b.as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -233,6 +341,11 @@ async fn bad_arguments_exit_2_with_one_line() {
     ] {
         let run = w.run(&args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
-        assert_eq!(run.stderr.trim().lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
     }
 }

@@ -1,0 +1,212 @@
+//! The Lambda entry point through the real Lambda Runtime API: `cargo lambda
+//! watch` runs the function, `cargo lambda invoke` sends the event. Outcomes
+//! must match what `runas-guard handle` does with the same kind of event.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// `cargo lambda watch --only-lambda-apis` (the Runtime API emulator) plus
+/// this crate's binary as the function, started with the Lambda environment.
+struct Watch {
+    emulator: Child,
+    function: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        for child in [&mut self.function, &mut self.emulator] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn cargo_lambda() -> Command {
+    let bin = repo().join(".venv/bin/cargo-lambda");
+    assert!(
+        bin.exists(),
+        "cargo-lambda is missing from .venv: run `make test`"
+    );
+    let mut cmd = Command::new(bin);
+    cmd.arg("lambda").current_dir(repo());
+    cmd
+}
+
+fn start_watch(w: &World) -> Watch {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let emulator = cargo_lambda()
+        .args([
+            "watch",
+            "--only-lambda-apis",
+            "--invoke-address",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
+        .stdout(std::fs::File::create(w.dir.join("emulator.log")).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start cargo lambda watch");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = w.dir.join("function.log");
+    let function = w
+        .command(&[])
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("RUST_LOG", "info")
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(w.dir.join("function.err")).unwrap())
+        .spawn()
+        .expect("start the function");
+    Watch {
+        emulator,
+        function,
+        port,
+        log,
+    }
+}
+
+fn invoke(watch: &Watch, w: &World, event: &Value) -> Value {
+    let file = w.write_event(event);
+    let mut child = cargo_lambda()
+        .args([
+            "invoke",
+            "--invoke-address",
+            "127.0.0.1",
+            "-P",
+            &watch.port.to_string(),
+            "--output-format",
+            "json",
+            "--data-file",
+            path_str(&file),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "invoke timed out; function log:\n{}",
+                std::fs::read_to_string(&watch.log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "invoke failed: {}\nfunction log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&watch.log).unwrap_or_default()
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "invoke output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The parts of an outcome that do not depend on ids or clocks.
+fn shape(outcome: &Value) -> Value {
+    let accounts = outcome["accounts"].as_array().cloned().unwrap_or_default();
+    json!({
+        "result": outcome["result"],
+        "trigger": outcome["trigger"]["trigger"],
+        "regions": accounts.iter().flat_map(|a| a["regions"].as_array().cloned().unwrap_or_default())
+            .map(|r| json!([r["region"], r["action"], r["before"], r["after"]])).collect::<Vec<_>>(),
+        "alerts": outcome["alerts"].as_array().map(|a| a.iter().map(|x| x["kind"].clone()).collect::<Vec<_>>()),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_runtime_gives_the_same_outcome_as_handle() {
+    let w = World::new().await;
+    let via_lambda = w.create_account("via-lambda", None).await;
+    let via_cli = w.create_account("via-cli", None).await;
+    for a in [&via_lambda, &via_cli] {
+        w.admin_write(a, "eu-west-1", &lza_document(a), true).await;
+    }
+    let watch = start_watch(&w);
+
+    let lambda_out = invoke(&watch, &w, &vend_event(&via_lambda));
+    let (code, cli_out) = w.handle(&vend_event(&via_cli));
+    assert_eq!(code, 0);
+    assert_eq!(
+        shape(&lambda_out),
+        shape(&cli_out),
+        "lambda: {lambda_out:#}\ncli: {cli_out:#}"
+    );
+    assert_eq!(lambda_out["result"], "done");
+    for region in REGIONS {
+        let (a, _, _) = w.document(&via_lambda, region).await.unwrap();
+        let (b, _, _) = w.document(&via_cli, region).await.unwrap();
+        assert_eq!(run_as(&a), (json!(true), json!("ssm-ops")));
+        assert_eq!(run_as(&a), run_as(&b));
+        assert_eq!(
+            w.state(&via_lambda, region).await.unwrap()["status"],
+            "remediated"
+        );
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts
+        .iter()
+        .all(|a| a["message"]["kind"] == "account_configured"));
+
+    // An edit reverted through the runtime as well.
+    let mut doc = w.document(&via_lambda, "eu-west-1").await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("intruder");
+    w.admin_write(&via_lambda, "eu-west-1", &doc, true).await;
+    let out = invoke(
+        &watch,
+        &w,
+        &doc_event("UpdateDocument", &via_lambda, "eu-west-1", "Admin"),
+    );
+    assert_eq!(
+        out["accounts"][0]["regions"][0]["action"], "updated",
+        "{out:#}"
+    );
+    assert_eq!(
+        run_as(&w.document(&via_lambda, "eu-west-1").await.unwrap().0).1,
+        json!("ssm-ops")
+    );
+
+    // Malformed input: answered, not retried, logged as JSON with the outcome.
+    let out = invoke(&watch, &w, &json!({"hello": "world"}));
+    assert_eq!(out["result"], "rejected");
+    assert!(out["reason"].as_str().unwrap().contains("`id`"));
+    let log = std::fs::read_to_string(&watch.log).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"outcome\":\"rejected\""))
+        .unwrap_or_else(|| panic!("no JSON rejection log line:\n{log}"));
+    let parsed: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(parsed["level"], "ERROR");
+}
