@@ -272,7 +272,12 @@ pub fn drift(
         .as_ref()
         .map(|b| b.short())
         .unwrap_or_else(|| "no document".into());
-    let (kind, severity, subject) = if audit {
+    let sweep = trigger.kind == crate::trigger::TriggerKind::Sweep;
+    let (kind, severity, subject) = if audit && sweep {
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found RunAs wrong in {account} {region} ({before}, want {user})"))
+    } else if sweep {
+        (Kind::DriftReverted, Severity::Warning, format!("runas-guard: sweep fixed RunAs in {account} {region} (was {before}, now {user})"))
+    } else if audit {
         (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: RunAs wrong in {account} {region} ({before}, want {user}), by {by}"))
     } else if expected_editor {
         (
