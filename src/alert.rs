@@ -276,7 +276,13 @@ pub fn drift(
     let (kind, severity, subject) = if audit && sweep {
         (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found RunAs wrong in {account} {region} ({before}, want {user})"))
     } else if sweep {
-        (Kind::DriftReverted, Severity::Warning, format!("runas-guard: sweep fixed RunAs in {account} {region} (was {before}, now {user})"))
+        (
+            Kind::DriftReverted,
+            Severity::Warning,
+            format!(
+                "runas-guard: sweep fixed RunAs in {account} {region} (was {before}, now {user})"
+            ),
+        )
     } else if audit {
         (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: RunAs wrong in {account} {region} ({before}, want {user}), by {by}"))
     } else if expected_editor {
