@@ -25,11 +25,11 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 
 unit:
-	cargo test --lib --bins
+	cargo test --lib
 
 # Integration tests start their own moto servers (one per test) on loopback.
 integration: $(STAMP)
-	cargo test --tests --no-fail-fast -- --test-threads=2
+	cargo test --test '*' --no-fail-fast -- --test-threads=2
 
 infra-test: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml
@@ -54,6 +54,7 @@ package: $(STAMP)
 	@echo "dist/runas-guard.zip: bootstrap + policy.toml ($(POLICY))"
 
 bench: $(STAMP)
+	cargo build --release
 	cargo run --release --example bench
 
 clean:

@@ -43,7 +43,7 @@ pub async fn dispatch(reactor: &Reactor, input: &Value) -> Answer {
     };
     let outcome = reactor.handle(trigger).await;
     Answer {
-        failed: outcome.result == Result_::Failed,
+        failed: matches!(outcome.result, Result_::Failed | Result_::InFlight),
         body: serde_json::to_value(&outcome)
             .unwrap_or_else(|e| json!({"result": "failed", "reason": e.to_string()})),
         rejected: None,

@@ -231,13 +231,15 @@ impl Reactor {
                 return outcome;
             }
             Ok(Claim::InFlight) => {
-                tracing::info!(
+                // Fail rather than succeed: if the other invocation dies, only
+                // a retry of this delivery (after the lease) finishes the job.
+                tracing::warn!(
                     outcome = "in_flight",
                     "event is being processed by another invocation"
                 );
                 outcome.result = Result_::InFlight;
                 outcome.reason = format!(
-                    "event {} is being processed by another invocation",
+                    "event {} is being processed by another invocation; retry later",
                     trigger.event_id
                 );
                 return outcome;
@@ -266,6 +268,10 @@ impl Reactor {
                 outcome.reason = e.to_string();
                 true
             }
+            // A sweep's failed account-regions are alerted, recorded and
+            // retried by the next sweep; re-running a whole-organization sweep
+            // for one broken account would multiply the load by Lambda's retries.
+            Ok(()) if trigger.kind == TriggerKind::Sweep => false,
             Ok(()) => outcome.accounts.iter().any(AccountReport::failed),
         };
         if failed {

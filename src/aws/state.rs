@@ -12,8 +12,10 @@ use crate::clock;
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
 const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
-/// A claim older than this belongs to an invocation that died; a retry may take it over.
-const CLAIM_LEASE: Duration = Duration::from_secs(15 * 60);
+/// A claim older than this belongs to an invocation that died; a retry may
+/// take it over. Longer than any event's work (seconds) and shorter than
+/// Lambda's asynchronous retry window, so a crash does not lose the event.
+const CLAIM_LEASE: Duration = Duration::from_secs(5 * 60);
 const MAX_CONFLICTS: usize = 8;
 
 type Item = HashMap<String, AttributeValue>;
