@@ -145,6 +145,18 @@ impl SweepMessage {
     }
 }
 
+/// How an outcome is alerted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlertScope {
+    /// Vend or move: one summary per account; `summary` sends it even when
+    /// nothing had to change.
+    Account { summary: bool },
+    /// A document edit: one alert per reverted region, tampering counted.
+    Region,
+    /// A sweep: one alert per region found wrong; nobody to blame.
+    Sweep,
+}
+
 /// Filters for operator-started reconciles.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -311,12 +323,12 @@ impl Reactor {
         let report = self
             .converge_account(run, &account, None, path, &self.policy.regions)
             .await?;
-        let wrote = report.regions.iter().any(|r| r.action.wrote());
-        let alerts = self.account_alerts(
-            run,
-            &report,
-            run.trigger.kind == TriggerKind::AccountVended || wrote,
-        );
+        // A vend always gets its confirmation; a move only when it changed something.
+        let summary = run.trigger.kind == TriggerKind::AccountVended
+            || report.regions.iter().any(|r| r.action.wrote());
+        let alerts = self
+            .alerts(run, &report, AlertScope::Account { summary })
+            .await?;
         self.send(alerts, outcome).await?;
         outcome.accounts.push(report);
         Ok(())
@@ -346,7 +358,7 @@ impl Reactor {
         let report = self
             .converge_account(run, &account, None, path, std::slice::from_ref(&region))
             .await?;
-        let alerts = self.region_alerts(run, &report).await?;
+        let alerts = self.alerts(run, &report, AlertScope::Region).await?;
         self.send(alerts, outcome).await?;
         outcome.accounts.push(report);
         Ok(())
@@ -381,7 +393,7 @@ impl Reactor {
             .await;
         outcome.reason = sweep_summary(&reports);
         for report in &reports {
-            let alerts = self.sweep_alerts(run, report);
+            let alerts = self.alerts(run, report, AlertScope::Sweep).await?;
             self.send(alerts, outcome).await?;
         }
         outcome.accounts = reports;
@@ -423,8 +435,11 @@ impl Reactor {
             alerts: vec![],
             fanned_out: None,
         };
-        self.send(self.sweep_alerts(&run, &report), &mut sink)
-            .await?;
+        self.send(
+            self.alerts(&run, &report, AlertScope::Sweep).await?,
+            &mut sink,
+        )
+        .await?;
         Ok(report)
     }
 
@@ -462,8 +477,11 @@ impl Reactor {
                 fanned_out: None,
             };
             for report in &reports {
-                self.send(self.sweep_alerts(&run, report), &mut sink)
-                    .await?;
+                self.send(
+                    self.alerts(&run, report, AlertScope::Sweep).await?,
+                    &mut sink,
+                )
+                .await?;
             }
         }
         Ok(reports)
@@ -729,59 +747,14 @@ impl Reactor {
         Ok(())
     }
 
-    fn account_alerts(&self, run: &Run, report: &AccountReport, configured: bool) -> Vec<Alert> {
-        let at = clock::iso(clock::now());
-        let t = &run.trigger;
-        let user = report.desired_user.as_deref().unwrap_or_default();
-        if report.failed() {
-            return vec![alert::remediation_failed(
-                &report.account,
-                report.desired_user.as_deref(),
-                &report.regions,
-                t,
-                &at,
-            )];
-        }
-        if report.desired_user.is_none() {
-            return vec![];
-        }
-        let audit: Vec<Alert> = report
-            .regions
-            .iter()
-            .filter(|o| o.action == Action::WouldChange)
-            .map(|o| {
-                alert::drift(
-                    &report.account,
-                    user,
-                    o,
-                    t,
-                    &at,
-                    DriftFacts {
-                        audit: true,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        if !audit.is_empty() {
-            return audit;
-        }
-        if configured && self.policy.mode == Mode::Enforce {
-            return vec![alert::account_configured(
-                &report.account,
-                user,
-                &report.regions,
-                t,
-                &at,
-            )];
-        }
-        vec![]
-    }
-
-    async fn region_alerts(
+    /// Which alerts an account's outcome deserves. Failures always win; an
+    /// account-level trigger (vend, move) sends one summary, a document edit
+    /// or a sweep one alert per drifted region.
+    async fn alerts(
         &self,
         run: &Run,
         report: &AccountReport,
+        scope: AlertScope,
     ) -> Result<Vec<Alert>, AwsError> {
         let at = clock::iso(clock::now());
         let t = &run.trigger;
@@ -797,91 +770,51 @@ impl Reactor {
         let Some(user) = report.desired_user.as_deref() else {
             return Ok(vec![]);
         };
+        let expected_editor = t
+            .actor
+            .as_ref()
+            .is_some_and(|a| self.policy.is_expected_editor(&a.arn));
         let mut alerts = Vec::new();
         for o in &report.regions {
-            let expected = t
-                .actor
-                .as_ref()
-                .is_some_and(|a| self.policy.is_expected_editor(&a.arn));
-            if o.action == Action::WouldChange {
-                alerts.push(alert::drift(
-                    &report.account,
-                    user,
-                    o,
-                    t,
-                    &at,
-                    DriftFacts {
-                        expected_editor: expected,
-                        audit: true,
-                        reverts_last_hour: 0,
-                    },
-                ));
-            } else if o.action.wrote() && o.was_noncompliant(user) {
-                let reverts = if expected {
-                    0
-                } else {
-                    self.state
-                        .count_history(
-                            &report.account,
-                            &o.region,
-                            "reverted",
-                            clock::now() - TAMPER_WINDOW,
-                        )
-                        .await?
-                };
-                alerts.push(alert::drift(
-                    &report.account,
-                    user,
-                    o,
-                    t,
-                    &at,
-                    DriftFacts {
-                        expected_editor: expected,
-                        audit: false,
-                        reverts_last_hour: reverts,
-                    },
-                ));
+            let audit = o.action == Action::WouldChange;
+            let reverted = o.action.wrote() && o.was_noncompliant(user);
+            let per_region = !matches!(scope, AlertScope::Account { .. });
+            if !(audit || (reverted && per_region)) {
+                continue;
             }
+            // Tampering is counted from history rows only for edits someone made.
+            let reverts_last_hour = if reverted && scope == AlertScope::Region && !expected_editor {
+                self.state
+                    .count_history(
+                        &report.account,
+                        &o.region,
+                        "reverted",
+                        clock::now() - TAMPER_WINDOW,
+                    )
+                    .await?
+            } else {
+                0
+            };
+            let facts = DriftFacts {
+                expected_editor,
+                audit,
+                reverts_last_hour,
+            };
+            alerts.push(alert::drift(&report.account, user, o, t, &at, facts));
         }
-        Ok(alerts)
-    }
-
-    /// Sweeps alert on what events missed: drift found and fixed, failures.
-    fn sweep_alerts(&self, run: &Run, report: &AccountReport) -> Vec<Alert> {
-        let at = clock::iso(clock::now());
-        let t = &run.trigger;
-        if report.failed() {
-            return vec![alert::remediation_failed(
+        if alerts.is_empty()
+            && scope == (AlertScope::Account { summary: true })
+            && self.policy.mode == Mode::Enforce
+        {
+            alerts.push(alert::account_configured(
                 &report.account,
-                report.desired_user.as_deref(),
+                user,
                 &report.regions,
                 t,
                 &at,
-            )];
+            ));
         }
-        let Some(user) = report.desired_user.as_deref() else {
-            return vec![];
-        };
-        report
-            .regions
-            .iter()
-            .filter(|o| {
-                o.action == Action::WouldChange || (o.action.wrote() && o.was_noncompliant(user))
-            })
-            .map(|o| {
-                alert::drift(
-                    &report.account,
-                    user,
-                    o,
-                    t,
-                    &at,
-                    DriftFacts {
-                        audit: o.action == Action::WouldChange,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect()
+        Ok(alerts)
     }
 
     async fn send(&self, alerts: Vec<Alert>, outcome: &mut Outcome) -> Result<(), AwsError> {
