@@ -1,0 +1,216 @@
+//! Failure paths moto cannot produce on its own: a fault-injecting proxy
+//! (tests/fault_proxy.py) sits between runas-guard and moto and answers
+//! chosen calls with real AWS error shapes.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value};
+
+struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Proxy {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(repo().join(".venv/bin/python"))
+            .arg(repo().join("tests/fault_proxy.py"))
+            .args([port.to_string(), upstream.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start fault proxy");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "fault proxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn faults(&self, rules: Value) {
+        let body = rules.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(s, "PUT /__faults HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(
+            resp.starts_with("HTTP/1.0 204") || resp.starts_with("HTTP/1.1 204"),
+            "{resp}"
+        );
+    }
+}
+
+async fn world_behind_proxy() -> (World, Proxy, String) {
+    let mut w = World::new().await;
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let account = w.create_account("faulty", None).await;
+    (w, proxy, account)
+}
+
+fn receipts_done(items: &[std::collections::HashMap<String, String>]) -> usize {
+    items
+        .iter()
+        .filter(|i| i["pk"].starts_with("EVENT#") && i["status"] == "done")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn falls_back_when_the_member_role_cannot_be_assumed() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(
+        json!([{"service": "sts", "action": "AssumeRole", "contains": "role/RunAsGuardExecution",
+        "status": 403, "code": "AccessDenied", "protocol": "query",
+        "message": "User is not authorized to perform: sts:AssumeRole"}]),
+    );
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        out["accounts"][0]["role"], "AWSControlTowerExecution",
+        "first fallback role used"
+    );
+    for region in REGIONS {
+        assert_eq!(
+            run_as(&w.document(&account, region).await.unwrap().0),
+            (json!(true), json!("ssm-ops"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_never_falls_back_and_a_retry_finishes_the_job() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"service": "sts", "action": "AssumeRole", "status": 400, "code": "Throttling", "protocol": "query", "message": "Rate exceeded"}]));
+    let event = vend_event(&account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 1, "the work failed: {out:#}");
+    assert_eq!(out["result"], "failed");
+    let regions = out["accounts"][0]["regions"].as_array().unwrap();
+    assert!(
+        regions
+            .iter()
+            .all(|r| r["action"] == "failed" && r["error_code"] == "Throttling"),
+        "{out:#}"
+    );
+    assert!(
+        out["accounts"][0]["role"].is_null(),
+        "no fallback on throttling"
+    );
+    assert!(w.document(&account, "us-east-1").await.is_none());
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["message"]["kind"], "remediation_failed");
+    assert_eq!(
+        alerts[0]["message"]["errors"]["us-east-1"]["code"],
+        "Throttling"
+    );
+    assert_eq!(
+        receipts_done(&w.items().await),
+        0,
+        "a failed event leaves no receipt"
+    );
+    assert_eq!(
+        w.state(&account, "us-east-1").await.unwrap()["status"],
+        "failed"
+    );
+
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(
+        code, 0,
+        "the retry of the same event does the work: {out:#}"
+    );
+    assert_eq!(out["result"], "done");
+    for region in REGIONS {
+        assert_eq!(
+            run_as(&w.document(&account, region).await.unwrap().0).1,
+            json!("ssm-ops")
+        );
+    }
+    assert_eq!(w.alerts().await[0]["message"]["kind"], "account_configured");
+    assert_eq!(receipts_done(&w.items().await), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_failed_region_fails_the_event_and_names_the_region() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"service": "ssm", "region": "eu-west-1", "action": "CreateDocument", "status": 400,
+        "code": "AccessDeniedException", "protocol": "json", "message": "explicit deny in a service control policy"}]));
+    let event = vend_event(&account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 1, "{out:#}");
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("eu-west-1 (AccessDeniedException)"),
+        "{out:#}"
+    );
+    assert!(w.document(&account, "us-east-1").await.is_some());
+    assert!(w.document(&account, "eu-west-1").await.is_none());
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "remediation_failed");
+    assert_eq!(m["failed_regions"], json!(["eu-west-1"]));
+    assert_eq!(m["region"], "eu-west-1");
+    assert_eq!(m["errors"]["eu-west-1"]["code"], "AccessDeniedException");
+    assert!(alerts[0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("eu-west-1 AccessDeniedException"));
+
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let actions: Vec<&str> = out["accounts"][0]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["none", "created"],
+        "the retry finishes only what was left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_the_account_has_not_enabled_is_not_a_failure() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"service": "ssm", "region": "eu-west-1", "status": 400, "code": "UnrecognizedClientException",
+        "protocol": "json", "message": "The security token included in the request is invalid."}]));
+    let run = w.run(&["reconcile", "--account", &account, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let actions: Vec<&str> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["created", "region-disabled"]);
+    assert_eq!(report["totals"]["failed"], 0);
+}
