@@ -244,7 +244,12 @@ pub async fn run() -> ExitCode {
                 Ok(r) => r,
                 Err(e) => return bad_input(e),
             };
-            let answer = dispatch(&reactor, &value).await;
+            let request_id = format!(
+                "cli-{}-{}",
+                std::process::id(),
+                runas_guard::clock::epoch_secs(runas_guard::clock::now())
+            );
+            let answer = dispatch(&reactor, &value, &request_id).await;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&answer.body).expect("outcome serialises")

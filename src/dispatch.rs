@@ -25,15 +25,24 @@ pub fn is_sqs_batch(input: &Value) -> bool {
         == Some("aws:sqs")
 }
 
-pub async fn dispatch(reactor: &Reactor, input: &Value) -> Answer {
+/// `request_id` names this delivery (the Lambda request id, or one the CLI
+/// makes up) so a rejected event can be found again.
+pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Answer {
     if is_sqs_batch(input) {
         return sqs_batch(reactor, input).await;
     }
     let trigger = match trigger::classify(input) {
         Ok(t) => t,
         Err(e) => {
-            // A malformed event never succeeds on retry: answer, log, count, done.
+            // A malformed event never succeeds on retry: answer, log, count
+            // (metric filter on `outcome`), store, done.
             tracing::error!(outcome = "rejected", error = %e, "event rejected");
+            if let Err(store) = reactor
+                .record_rejection(request_id, &e.to_string(), input)
+                .await
+            {
+                tracing::warn!(error_code = %store.code, error = %store, "cannot store the rejection");
+            }
             return Answer {
                 body: json!({"result": "rejected", "reason": e.to_string()}),
                 failed: false,

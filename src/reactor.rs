@@ -209,6 +209,17 @@ impl Reactor {
         &self.policy
     }
 
+    pub async fn record_rejection(
+        &self,
+        request_id: &str,
+        reason: &str,
+        input: &Value,
+    ) -> Result<(), AwsError> {
+        self.state
+            .add_rejection(request_id, reason, &input.to_string())
+            .await
+    }
+
     /// The whole life of one EventBridge event, receipts included.
     pub async fn handle(&self, trigger: Trigger) -> Outcome {
         let span = tracing::info_span!("event", trigger_id = %trigger.event_id, trigger = trigger.kind.as_str(),

@@ -209,4 +209,12 @@ async fn lambda_runtime_gives_the_same_outcome_as_handle() {
         .unwrap_or_else(|| panic!("no JSON rejection log line:\n{log}"));
     let parsed: Value = serde_json::from_str(line).unwrap();
     assert_eq!(parsed["level"], "ERROR");
+    let stored: Vec<_> = w
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["pk"].starts_with("REJECTED#"))
+        .collect();
+    assert_eq!(stored.len(), 1, "the rejection is stored");
+    assert!(stored[0]["reason"].contains("`id`") && stored[0]["excerpt"].contains("hello"));
 }

@@ -387,6 +387,34 @@ impl StateStore {
         })
     }
 
+    /// A malformed event, kept for two weeks under `REJECTED#<day>` so an
+    /// operator can see what was refused and why.
+    pub async fn add_rejection(
+        &self,
+        request_id: &str,
+        reason: &str,
+        input: &str,
+    ) -> Result<(), AwsError> {
+        let now = clock::now();
+        let at = clock::iso(now);
+        let mut excerpt: String = input.chars().take(2000).collect();
+        if excerpt.len() < input.len() {
+            excerpt.push_str("...");
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("REJECTED#{}", &at[..10])))
+            .item("sk", s(format!("{at}#{request_id}")))
+            .item("reason", s(reason))
+            .item("excerpt", s(excerpt))
+            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("PutItem", "-", &e))
+    }
+
     /// History rows of one account-region with `status` since `since`.
     pub async fn count_history(
         &self,
