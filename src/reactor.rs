@@ -477,6 +477,9 @@ impl Reactor {
         if !scope.accounts.is_empty() {
             accounts.retain(|a| scope.accounts.contains(&a.id));
         }
+        if let Some(p) = &progress {
+            p.set_length(accounts.len() as u64);
+        }
         let reports = self.sweep_accounts(&run, accounts, scope, progress).await;
         if !dry_run {
             let mut sink = Outcome {
