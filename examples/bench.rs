@@ -25,7 +25,7 @@ fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
         1.0 / per.as_secs_f64()
     };
     println!(
-        "{name:<48} {:>10.2} µs/op {:>12.0} op/s",
+        "{name:<64} {:>10.2} µs/op {:>12.0} op/s",
         per.as_secs_f64() * 1e6,
         rate
     );
@@ -138,19 +138,19 @@ fn main() {
         }
         let per: Duration = start.elapsed() / runs;
         println!(
-            "{:<48} {:>10.2} ms/run",
+            "{:<64} {:>10.2} ms/run",
             "CLI cold start: runas-guard explain (process)",
             per.as_secs_f64() * 1e3
         );
         if let Ok(meta) = std::fs::metadata(&bin) {
             println!(
-                "{:<48} {:>10.1} MiB",
+                "{:<64} {:>10.1} MiB",
                 "release binary size (x86_64, stripped)",
                 meta.len() as f64 / 1048576.0
             );
         }
     }
     if let Some(kib) = peak_rss_kib() {
-        println!("{:<48} {:>10} KiB", "peak RSS of this benchmark", kib);
+        println!("{:<64} {:>10} KiB", "peak RSS of this benchmark", kib);
     }
 }

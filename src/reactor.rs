@@ -4,6 +4,7 @@
 //! triggers differ only in which account-regions they name and which alerts
 //! their outcome deserves.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -340,7 +341,7 @@ impl Reactor {
         let alerts = self
             .alerts(run, &report, AlertScope::Account { summary })
             .await?;
-        self.send(alerts, outcome).await?;
+        outcome.alerts.extend(self.send(alerts).await?);
         outcome.accounts.push(report);
         Ok(())
     }
@@ -370,7 +371,7 @@ impl Reactor {
             .converge_account(run, &account, None, path, std::slice::from_ref(&region))
             .await?;
         let alerts = self.alerts(run, &report, AlertScope::Region).await?;
-        self.send(alerts, outcome).await?;
+        outcome.alerts.extend(self.send(alerts).await?);
         outcome.accounts.push(report);
         Ok(())
     }
@@ -405,7 +406,7 @@ impl Reactor {
         outcome.reason = sweep_summary(&reports);
         for report in &reports {
             let alerts = self.alerts(run, report, AlertScope::Sweep).await?;
-            self.send(alerts, outcome).await?;
+            outcome.alerts.extend(self.send(alerts).await?);
         }
         outcome.accounts = reports;
         Ok(())
@@ -438,19 +439,8 @@ impl Reactor {
                 status: "NOT_IN_ORGANIZATION".into(),
             });
         let report = self.sweep_account(&run, info, &self.policy.regions).await?;
-        let mut sink = Outcome {
-            trigger: Value::Null,
-            result: Result_::Done,
-            reason: String::new(),
-            accounts: vec![],
-            alerts: vec![],
-            fanned_out: None,
-        };
-        self.send(
-            self.alerts(&run, &report, AlertScope::Sweep).await?,
-            &mut sink,
-        )
-        .await?;
+        self.send(self.alerts(&run, &report, AlertScope::Sweep).await?)
+            .await?;
         Ok(report)
     }
 
@@ -482,20 +472,9 @@ impl Reactor {
         }
         let reports = self.sweep_accounts(&run, accounts, scope, progress).await;
         if !dry_run {
-            let mut sink = Outcome {
-                trigger: Value::Null,
-                result: Result_::Done,
-                reason: String::new(),
-                accounts: vec![],
-                alerts: vec![],
-                fanned_out: None,
-            };
             for report in &reports {
-                self.send(
-                    self.alerts(&run, report, AlertScope::Sweep).await?,
-                    &mut sink,
-                )
-                .await?;
+                self.send(self.alerts(&run, report, AlertScope::Sweep).await?)
+                    .await?;
             }
         }
         Ok(reports)
@@ -520,10 +499,12 @@ impl Reactor {
         };
         let limit = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let mut tasks = JoinSet::new();
+        let mut names = HashMap::new();
         for info in accounts {
             let (me, run, regions, limit) =
                 (self.clone(), run.clone(), regions.clone(), limit.clone());
-            tasks.spawn(async move {
+            let account = (info.id.clone(), info.name.clone());
+            let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore never closes");
                 let id = info.id.clone();
                 let name = info.name.clone();
@@ -543,13 +524,28 @@ impl Reactor {
                     },
                 }
             });
+            names.insert(handle.id(), account);
         }
         let mut reports = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
+        while let Some(joined) = tasks.join_next_with_id().await {
             match joined {
-                Ok(report) => reports.push(report),
+                Ok((_, report)) => reports.push(report),
                 Err(e) => {
-                    tracing::error!(outcome = "remediation_failed", error = %e, "account task died")
+                    // A bug, not an AWS answer: still one failed row per region, never a silent gap.
+                    let (id, name) = names.remove(&e.id()).unwrap_or_default();
+                    tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
+                    reports.push(AccountReport {
+                        account: id,
+                        name: Some(name),
+                        ou_path: None,
+                        desired_user: None,
+                        rule: None,
+                        role: None,
+                        regions: regions
+                            .iter()
+                            .map(|r| RegionOutcome::failed(r, "InternalError", e.to_string()))
+                            .collect(),
+                    });
                 }
             }
             if let Some(p) = &progress {
@@ -681,23 +677,32 @@ impl Reactor {
         let mode = run.mode(&self.policy);
         let limit = Arc::new(Semaphore::new(REGION_CONCURRENCY));
         let mut tasks = JoinSet::new();
+        let mut slots = HashMap::new();
         for (i, region) in regions.iter().enumerate() {
             let store = DocumentStore::new(session.ssm(region), account, region);
             let (user, limit) = (user.clone(), limit.clone());
-            tasks.spawn(async move {
+            let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore never closes");
-                (i, reconcile(&store, &user, mode).await)
+                reconcile(&store, &user, mode).await
             });
+            slots.insert(handle.id(), i);
         }
-        let mut outcomes: Vec<(usize, RegionOutcome)> = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
+        let mut outcomes: Vec<Option<RegionOutcome>> = vec![None; regions.len()];
+        while let Some(joined) = tasks.join_next_with_id().await {
             match joined {
-                Ok(pair) => outcomes.push(pair),
-                Err(e) => tracing::error!(account, error = %e, "region task died"),
+                Ok((id, o)) => outcomes[slots[&id]] = Some(o),
+                Err(e) => {
+                    let i = slots[&e.id()];
+                    tracing::error!(account, region = %regions[i], error = %e, "region task died");
+                    outcomes[i] = Some(RegionOutcome::failed(
+                        &regions[i],
+                        "InternalError",
+                        e.to_string(),
+                    ));
+                }
             }
         }
-        outcomes.sort_by_key(|(i, _)| *i);
-        report.regions = outcomes.into_iter().map(|(_, o)| o).collect();
+        report.regions = outcomes.into_iter().flatten().collect();
         for o in &report.regions {
             if o.action == Action::Failed {
                 tracing::error!(outcome = "remediation_failed", account, region = %o.region,
@@ -831,17 +836,19 @@ impl Reactor {
         Ok(alerts)
     }
 
-    async fn send(&self, alerts: Vec<Alert>, outcome: &mut Outcome) -> Result<(), AwsError> {
+    /// Publishes each alert; says what was sent (for the outcome).
+    async fn send(&self, alerts: Vec<Alert>) -> Result<Vec<AlertSent>, AwsError> {
+        let mut sent = Vec::with_capacity(alerts.len());
         for a in alerts {
             self.alerts.publish(&a).await?;
             tracing::info!(alert = a.kind.as_str(), severity = a.severity.as_str(), account = %a.account, subject = %a.subject, "alert sent");
-            outcome.alerts.push(AlertSent {
+            sent.push(AlertSent {
                 kind: a.kind.as_str(),
                 severity: a.severity.as_str(),
                 subject: a.subject,
             });
         }
-        Ok(())
+        Ok(sent)
     }
 }
 
