@@ -1,12 +1,12 @@
 //! Alert messages (DESIGN.md "Alerts"). Pure: building, not sending.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::reconcile::RegionOutcome;
 use crate::trigger::Trigger;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     AccountConfigured,
@@ -28,7 +28,7 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -48,7 +48,8 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable so that alerts not yet published survive a failed invocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub kind: Kind,
     pub severity: Severity,

@@ -146,6 +146,12 @@ impl SweepMessage {
     }
 }
 
+struct SendFailure {
+    sent: Vec<AlertSent>,
+    unsent: Vec<Alert>,
+    error: AwsError,
+}
+
 /// How an outcome is alerted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AlertScope {
@@ -242,12 +248,19 @@ impl Reactor {
             outcome.result = Result_::Ignored;
             return outcome;
         }
-        match self
+        let resumed: Vec<Alert> = match self
             .state
             .claim_event(&trigger.event_id, trigger.kind.as_str())
             .await
         {
-            Ok(Claim::Claimed) => {}
+            Ok(Claim::Claimed { pending_alerts }) => pending_alerts
+                .map(|json| serde_json::from_str::<Vec<Alert>>(&json))
+                .transpose()
+                .unwrap_or_else(|e| {
+                    tracing::error!(outcome = "alert_lost", error = %e, "held alerts are unreadable");
+                    None
+                })
+                .unwrap_or_default(),
             Ok(Claim::Done) => {
                 tracing::info!(outcome = "duplicate", "event already processed");
                 outcome.result = Result_::Duplicate;
@@ -274,20 +287,22 @@ impl Reactor {
                 outcome.reason = e.to_string();
                 return outcome;
             }
-        }
+        };
         let run = Run {
             trigger: trigger.clone(),
             dry_run: false,
         };
+        // Alerts an earlier attempt could not publish go out first.
+        let mut alerts = resumed;
         let result = match trigger.kind {
             TriggerKind::AccountVended | TriggerKind::AccountMoved => {
-                self.on_account(&run, &mut outcome).await
+                self.on_account(&run, &mut outcome, &mut alerts).await
             }
-            TriggerKind::DocumentChanged => self.on_document(&run, &mut outcome).await,
-            TriggerKind::Sweep => self.on_sweep(&run, &mut outcome).await,
+            TriggerKind::DocumentChanged => self.on_document(&run, &mut outcome, &mut alerts).await,
+            TriggerKind::Sweep => self.on_sweep(&run, &mut outcome, &mut alerts).await,
             TriggerKind::Ignored => unreachable!("returned above"),
         };
-        let failed = match result {
+        let mut failed = match result {
             Err(e) => {
                 outcome.reason = e.to_string();
                 true
@@ -298,32 +313,66 @@ impl Reactor {
             Ok(()) if trigger.kind == TriggerKind::Sweep => false,
             Ok(()) => outcome.accounts.iter().any(AccountReport::failed),
         };
-        if failed {
-            outcome.result = Result_::Failed;
-            if outcome.accounts.iter().any(AccountReport::failed) {
-                outcome.reason = failure_summary(&outcome.accounts);
+        if failed && outcome.accounts.iter().any(AccountReport::failed) {
+            outcome.reason = failure_summary(&outcome.accounts);
+        }
+        // Failures are alerted too, so alerts go out whether or not the work succeeded.
+        let unsent = match self.send(alerts).await {
+            Ok(sent) => {
+                outcome.alerts.extend(sent);
+                vec![]
             }
+            Err(f) => {
+                outcome.alerts.extend(f.sent);
+                outcome.reason = format!("{} alert(s) not published: {}", f.unsent.len(), f.error);
+                failed = true;
+                f.unsent
+            }
+        };
+        let id = &trigger.event_id;
+        if !unsent.is_empty() {
+            // The retry will find the documents fixed; without this, the alert
+            // saying who changed them would be lost.
+            let held = serde_json::to_string(&unsent).expect("alerts serialise");
+            if let Err(e) = self
+                .state
+                .hold_alerts(id, trigger.kind.as_str(), &held)
+                .await
+            {
+                tracing::error!(outcome = "alert_lost", error_code = %e.code, error = %e, alerts = %held, "cannot keep unsent alerts");
+                let _ = self.state.release_event(id).await;
+            }
+        } else if failed {
             // No receipt: the retry must do the rest of the job.
-            if let Err(e) = self.state.release_event(&trigger.event_id).await {
+            if let Err(e) = self.state.release_event(id).await {
                 tracing::error!(error_code = %e.code, error = %e, "cannot release event claim; a retry waits for the lease");
             }
-            tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
         } else {
             let summary = format!("{:?}: {}", outcome.result, outcome.reason);
             if let Err(e) = self
                 .state
-                .complete_event(&trigger.event_id, trigger.kind.as_str(), &summary)
+                .complete_event(id, trigger.kind.as_str(), &summary)
                 .await
             {
                 // The work is done and idempotent; a redelivery will find nothing to do.
                 tracing::warn!(error_code = %e.code, error = %e, "cannot write event receipt");
             }
+        }
+        if failed {
+            outcome.result = Result_::Failed;
+            tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
+        } else {
             tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
         }
         outcome
     }
 
-    async fn on_account(&self, run: &Run, outcome: &mut Outcome) -> Result<(), AwsError> {
+    async fn on_account(
+        &self,
+        run: &Run,
+        outcome: &mut Outcome,
+        alerts: &mut Vec<Alert>,
+    ) -> Result<(), AwsError> {
         let account = run.trigger.account.clone().unwrap_or_default();
         // Control Tower names the OU; MoveAccount names the new parent.
         let hint = run.trigger.context.ou_id.clone();
@@ -338,15 +387,20 @@ impl Reactor {
         // A vend always gets its confirmation; a move only when it changed something.
         let summary = run.trigger.kind == TriggerKind::AccountVended
             || report.regions.iter().any(|r| r.action.wrote());
-        let alerts = self
-            .alerts(run, &report, AlertScope::Account { summary })
-            .await?;
-        outcome.alerts.extend(self.send(alerts).await?);
+        alerts.extend(
+            self.alerts(run, &report, AlertScope::Account { summary })
+                .await?,
+        );
         outcome.accounts.push(report);
         Ok(())
     }
 
-    async fn on_document(&self, run: &Run, outcome: &mut Outcome) -> Result<(), AwsError> {
+    async fn on_document(
+        &self,
+        run: &Run,
+        outcome: &mut Outcome,
+        alerts: &mut Vec<Alert>,
+    ) -> Result<(), AwsError> {
         let t = &run.trigger;
         let account = t.account.clone().unwrap_or_default();
         let region = t.region.clone().unwrap_or_default();
@@ -370,13 +424,17 @@ impl Reactor {
         let report = self
             .converge_account(run, &account, None, path, std::slice::from_ref(&region))
             .await?;
-        let alerts = self.alerts(run, &report, AlertScope::Region).await?;
-        outcome.alerts.extend(self.send(alerts).await?);
+        alerts.extend(self.alerts(run, &report, AlertScope::Region).await?);
         outcome.accounts.push(report);
         Ok(())
     }
 
-    async fn on_sweep(&self, run: &Run, outcome: &mut Outcome) -> Result<(), AwsError> {
+    async fn on_sweep(
+        &self,
+        run: &Run,
+        outcome: &mut Outcome,
+        alerts: &mut Vec<Alert>,
+    ) -> Result<(), AwsError> {
         let accounts = self.org.list_accounts().await?;
         if let Some(queue) = &self.queue {
             if accounts.len() > self.settings.fanout_threshold {
@@ -405,8 +463,7 @@ impl Reactor {
             .await;
         outcome.reason = sweep_summary(&reports);
         for report in &reports {
-            let alerts = self.alerts(run, report, AlertScope::Sweep).await?;
-            outcome.alerts.extend(self.send(alerts).await?);
+            alerts.extend(self.alerts(run, report, AlertScope::Sweep).await?);
         }
         outcome.accounts = reports;
         Ok(())
@@ -440,7 +497,8 @@ impl Reactor {
             });
         let report = self.sweep_account(&run, info, &self.policy.regions).await?;
         self.send(self.alerts(&run, &report, AlertScope::Sweep).await?)
-            .await?;
+            .await
+            .map_err(|f| f.error)?;
         Ok(report)
     }
 
@@ -474,7 +532,8 @@ impl Reactor {
         if !dry_run {
             for report in &reports {
                 self.send(self.alerts(&run, report, AlertScope::Sweep).await?)
-                    .await?;
+                    .await
+                    .map_err(|f| f.error)?;
             }
         }
         Ok(reports)
@@ -836,11 +895,22 @@ impl Reactor {
         Ok(alerts)
     }
 
-    /// Publishes each alert; says what was sent (for the outcome).
-    async fn send(&self, alerts: Vec<Alert>) -> Result<Vec<AlertSent>, AwsError> {
+    /// Publishes each alert in order; on the first failure, says what was
+    /// sent and hands back the rest.
+    async fn send(&self, alerts: Vec<Alert>) -> Result<Vec<AlertSent>, SendFailure> {
         let mut sent = Vec::with_capacity(alerts.len());
-        for a in alerts {
-            self.alerts.publish(&a).await?;
+        let mut queue = alerts.into_iter();
+        while let Some(a) = queue.next() {
+            if let Err(error) = self.alerts.publish(&a).await {
+                tracing::error!(alert = a.kind.as_str(), account = %a.account, error_code = %error.code, error = %error, "alert not published");
+                let mut unsent = vec![a];
+                unsent.extend(queue);
+                return Err(SendFailure {
+                    sent,
+                    unsent,
+                    error,
+                });
+            }
             tracing::info!(alert = a.kind.as_str(), severity = a.severity.as_str(), account = %a.account, subject = %a.subject, "alert sent");
             sent.push(AlertSent {
                 kind: a.kind.as_str(),

@@ -214,3 +214,61 @@ async fn a_region_the_account_has_not_enabled_is_not_a_failure() {
     assert_eq!(actions, ["created", "region-disabled"]);
     assert_eq!(report["totals"]["failed"], 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_sns_refused_is_sent_by_the_retry() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    let r = "eu-west-1";
+    assert_eq!(w.handle(&vend_event(&account)).0, 0);
+    w.alerts().await;
+    let mut doc = w.document(&account, r).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("mallory");
+    w.admin_write(&account, r, &doc, true).await;
+
+    proxy.faults(json!([{"service": "sns", "action": "Publish", "status": 403, "code": "AuthorizationError", "protocol": "query"}]));
+    let event = doc_event("UpdateDocument", &account, r, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 1, "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("not published"),
+        "{out:#}"
+    );
+    let (fixed, _, version) = w.document(&account, r).await.unwrap();
+    assert_eq!(
+        run_as(&fixed).1,
+        json!("ssm-ops"),
+        "the revert itself happened"
+    );
+    assert!(w.alerts().await.is_empty());
+
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        out["accounts"][0]["regions"][0]["action"], "none",
+        "nothing left to fix"
+    );
+    assert_eq!(
+        w.document(&account, r).await.unwrap().2,
+        version,
+        "no new version"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(
+        alerts.len(),
+        1,
+        "the held alert is delivered by the retry: {alerts:#?}"
+    );
+    assert_eq!(alerts[0]["message"]["kind"], "drift_reverted");
+    assert_eq!(
+        alerts[0]["message"]["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
+    assert_eq!(
+        alerts[0]["message"]["before"]["runAsDefaultUser"],
+        "mallory"
+    );
+    let (code, out) = w.handle(&event);
+    assert_eq!((code, out["result"].as_str()), (0, Some("duplicate")));
+    assert!(w.alerts().await.is_empty());
+}

@@ -84,8 +84,9 @@ pub struct StateRow {
 }
 
 pub enum Claim {
-    /// This invocation owns the event now.
-    Claimed,
+    /// This invocation owns the event now. `pending_alerts` holds alerts an
+    /// earlier attempt could not publish (JSON), to be sent first.
+    Claimed { pending_alerts: Option<String> },
     /// Already processed: a redelivery; do nothing.
     Done,
     /// Another invocation is working on it right now.
@@ -160,15 +161,24 @@ impl StateStore {
             .item("lease_until", n(clock::epoch_secs(now + CLAIM_LEASE)))
             .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
             .condition_expression(
-                "attribute_not_exists(pk) OR (#st = :in_progress AND lease_until < :now)",
+                "attribute_not_exists(pk) OR (#st = :in_progress AND lease_until < :now) OR #st = :alerts_pending",
             )
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":in_progress", s("in_progress"))
+            .expression_attribute_values(":alerts_pending", s("alerts_pending"))
             .expression_attribute_values(":now", n(clock::epoch_secs(now)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Claim::Claimed),
+            Ok(out) => {
+                let old = out.attributes.unwrap_or_default();
+                let pending_alerts = match get_s(&old, "status").as_deref() {
+                    Some("alerts_pending") => get_s(&old, "pending_alerts"),
+                    _ => None,
+                };
+                Ok(Claim::Claimed { pending_alerts })
+            }
             Err(e) => {
                 let err = self.err("PutItem", "-", &e);
                 if !err.is("ConditionalCheckFailedException") {
@@ -209,6 +219,30 @@ impl StateStore {
             .item("trigger_kind", s(kind))
             .item("completed_at", s(clock::iso(now)))
             .item("summary", s(summary))
+            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("PutItem", "-", &e))
+    }
+
+    /// The work is done but some alerts were not published: keep them with
+    /// the event, so the retry (which finds nothing left to fix) sends them.
+    pub async fn hold_alerts(
+        &self,
+        event_id: &str,
+        kind: &str,
+        pending_alerts: &str,
+    ) -> Result<(), AwsError> {
+        let now = clock::now();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("EVENT#{event_id}")))
+            .item("sk", s("EVENT"))
+            .item("status", s("alerts_pending"))
+            .item("trigger_kind", s(kind))
+            .item("pending_alerts", s(pending_alerts))
             .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
             .send()
             .await
