@@ -68,6 +68,25 @@ pub struct AccountReport {
 }
 
 impl AccountReport {
+    /// Every region with the same outcome (skipped, excluded, or failed before
+    /// any region could be looked at).
+    fn uniform(
+        account: &str,
+        name: &str,
+        regions: &[String],
+        outcome: impl Fn(&str) -> RegionOutcome,
+    ) -> Self {
+        AccountReport {
+            account: account.to_string(),
+            name: Some(name.to_string()),
+            ou_path: None,
+            desired_user: None,
+            rule: None,
+            role: None,
+            regions: regions.iter().map(|r| outcome(r)).collect(),
+        }
+    }
+
     pub fn failed(&self) -> bool {
         self.regions.iter().any(|r| r.action == Action::Failed)
     }
@@ -565,23 +584,14 @@ impl Reactor {
             let account = (info.id.clone(), info.name.clone());
             let handle = tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore never closes");
-                let id = info.id.clone();
-                let name = info.name.clone();
-                match me.sweep_account(&run, info, &regions).await {
-                    Ok(report) => report,
-                    Err(e) => AccountReport {
-                        account: id,
-                        name: Some(name),
-                        ou_path: None,
-                        desired_user: None,
-                        rule: None,
-                        role: None,
-                        regions: regions
-                            .iter()
-                            .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
-                            .collect(),
-                    },
-                }
+                let (id, name) = (info.id.clone(), info.name.clone());
+                me.sweep_account(&run, info, &regions)
+                    .await
+                    .unwrap_or_else(|e| {
+                        AccountReport::uniform(&id, &name, &regions, |r| {
+                            RegionOutcome::failed(r, &e.code, e.to_string())
+                        })
+                    })
             });
             names.insert(handle.id(), account);
         }
@@ -593,18 +603,9 @@ impl Reactor {
                     // A bug, not an AWS answer: still one failed row per region, never a silent gap.
                     let (id, name) = names.remove(&e.id()).unwrap_or_default();
                     tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
-                    reports.push(AccountReport {
-                        account: id,
-                        name: Some(name),
-                        ou_path: None,
-                        desired_user: None,
-                        rule: None,
-                        role: None,
-                        regions: regions
-                            .iter()
-                            .map(|r| RegionOutcome::failed(r, "InternalError", e.to_string()))
-                            .collect(),
-                    });
+                    reports.push(AccountReport::uniform(&id, &name, &regions, |r| {
+                        RegionOutcome::failed(r, "InternalError", e.to_string())
+                    }));
                 }
             }
             if let Some(p) = &progress {
@@ -621,17 +622,10 @@ impl Reactor {
         info: AccountInfo,
         regions: &[String],
     ) -> Result<AccountReport, AwsError> {
-        let skipped = |action: Action, why: String| AccountReport {
-            account: info.id.clone(),
-            name: Some(info.name.clone()),
-            ou_path: None,
-            desired_user: None,
-            rule: None,
-            role: None,
-            regions: regions
-                .iter()
-                .map(|r| RegionOutcome::skipped(r, action, Some(why.clone())))
-                .collect(),
+        let skipped = |action: Action, why: String| {
+            AccountReport::uniform(&info.id, &info.name, regions, |r| {
+                RegionOutcome::skipped(r, action, Some(why.clone()))
+            })
         };
         if !info.is_active() {
             return Ok(skipped(

@@ -209,21 +209,14 @@ impl StateStore {
         kind: &str,
         summary: &str,
     ) -> Result<(), AwsError> {
-        let now = clock::now();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("EVENT#{event_id}")))
-            .item("sk", s("EVENT"))
-            .item("status", s("done"))
-            .item("trigger_kind", s(kind))
-            .item("completed_at", s(clock::iso(now)))
-            .item("summary", s(summary))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err("PutItem", "-", &e))
+        let at = clock::iso(clock::now());
+        self.put_receipt(
+            event_id,
+            kind,
+            "done",
+            &[("completed_at", &at), ("summary", summary)],
+        )
+        .await
     }
 
     /// The work is done but some alerts were not published: keep them with
@@ -234,17 +227,36 @@ impl StateStore {
         kind: &str,
         pending_alerts: &str,
     ) -> Result<(), AwsError> {
+        self.put_receipt(
+            event_id,
+            kind,
+            "alerts_pending",
+            &[("pending_alerts", pending_alerts)],
+        )
+        .await
+    }
+
+    async fn put_receipt(
+        &self,
+        event_id: &str,
+        kind: &str,
+        status: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<(), AwsError> {
         let now = clock::now();
-        self.client
+        let mut put = self
+            .client
             .put_item()
             .table_name(&self.table)
             .item("pk", s(format!("EVENT#{event_id}")))
             .item("sk", s("EVENT"))
-            .item("status", s("alerts_pending"))
+            .item("status", s(status))
             .item("trigger_kind", s(kind))
-            .item("pending_alerts", s(pending_alerts))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .send()
+            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)));
+        for (k, v) in extra {
+            put = put.item(*k, s(*v));
+        }
+        put.send()
             .await
             .map(|_| ())
             .map_err(|e| self.err("PutItem", "-", &e))
