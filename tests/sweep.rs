@@ -236,33 +236,19 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     assert_eq!(out["fanned_out"], 33);
 
     // Collect every queued message and feed them back as Lambda SQS batches.
-    let mut records = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(&queue)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        if got.messages().is_empty() {
-            break;
-        }
-        for m in got.messages() {
-            records.push(json!({
+    let records: Vec<Value> = w
+        .drain(&queue)
+        .await
+        .iter()
+        .map(|m| {
+            json!({
                 "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
                 "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
                 "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep",
                 "awsRegion": "us-east-1"
-            }));
-            sqs.delete_message()
-                .queue_url(&queue)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
+            })
+        })
+        .collect();
     assert_eq!(records.len(), 33);
     let poison = json!({"messageId": "poison-1", "body": "{\"account\": \"not-an-account\"}", "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}});

@@ -442,38 +442,47 @@ impl World {
 
     /// Every alert delivered so far (SNS envelope parsed), consumed from the queue.
     pub async fn alerts(&self) -> Vec<Value> {
+        self.drain(&self.alert_queue)
+            .await
+            .iter()
+            .map(|m| {
+                let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+                let message: Value =
+                    serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
+                json!({
+                    "subject": envelope["Subject"],
+                    "attributes": envelope["MessageAttributes"],
+                    "message": message,
+                })
+            })
+            .collect()
+    }
+
+    /// Receives and deletes every message waiting on `queue`.
+    pub async fn drain(&self, queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let sqs = aws_sdk_sqs::Client::new(&self.cfg);
         let mut out = Vec::new();
         loop {
             let got = sqs
                 .receive_message()
-                .queue_url(&self.alert_queue)
+                .queue_url(queue)
                 .max_number_of_messages(10)
                 .send()
                 .await
                 .unwrap();
-            let msgs = got.messages();
-            if msgs.is_empty() {
-                break;
+            if got.messages().is_empty() {
+                return out;
             }
-            for m in msgs {
-                let envelope: Value = serde_json::from_str(m.body().unwrap()).unwrap();
-                let message: Value =
-                    serde_json::from_str(envelope["Message"].as_str().unwrap()).unwrap();
-                out.push(json!({
-                    "subject": envelope["Subject"],
-                    "attributes": envelope["MessageAttributes"],
-                    "message": message,
-                }));
+            for m in got.messages() {
                 sqs.delete_message()
-                    .queue_url(&self.alert_queue)
+                    .queue_url(queue)
                     .receipt_handle(m.receipt_handle().unwrap())
                     .send()
                     .await
                     .unwrap();
+                out.push(m.clone());
             }
         }
-        out
     }
 
     /// All table items as plain JSON-ish maps (S and N as strings).
