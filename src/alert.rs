@@ -1,9 +1,14 @@
-//! Alert messages (DESIGN.md "Alerts"). Pure: building, not sending.
+//! Alerts (DESIGN.md "Alerts"). Pure: which alerts an outcome deserves
+//! ([`decide`]) and their messages; sending is the SNS adapter's job.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::reconcile::RegionOutcome;
+use crate::ids::stable_id;
+use crate::outcome::{AccountReport, Action, RegionOutcome};
+use crate::policy::Mode;
 use crate::trigger::Trigger;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +56,9 @@ impl Severity {
 /// Serialisable so that alerts not yet published survive a failed invocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// Stable per decision: the same alert published again (after a fault)
+    /// carries the same id, so subscribers can drop the duplicate.
+    pub alert_id: String,
     pub kind: Kind,
     pub severity: Severity,
     pub account: String,
@@ -94,6 +102,10 @@ pub fn short_actor(arn: &str) -> String {
     }
 }
 
+fn id_of(m: &serde_json::Map<String, Value>) -> String {
+    m["alert_id"].as_str().unwrap_or_default().to_string()
+}
+
 /// What one region looked like, for account-level alerts.
 fn region_entries(regions: &[RegionOutcome]) -> Value {
     Value::Array(
@@ -118,6 +130,17 @@ fn by_region(regions: &[RegionOutcome], pick: impl Fn(&RegionOutcome) -> Value) 
     )
 }
 
+/// One id per (trigger, kind, account, region): a decision made again by a
+/// retry of the same trigger is the same alert.
+pub fn alert_id(trigger: &Trigger, kind: Kind, account: &str, region: Option<&str>) -> String {
+    stable_id(&[
+        &trigger.event_id,
+        kind.as_str(),
+        account,
+        region.unwrap_or("-"),
+    ])
+}
+
 fn base(
     kind: Kind,
     severity: Severity,
@@ -126,6 +149,10 @@ fn base(
     at: &str,
 ) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
+    m.insert(
+        "alert_id".into(),
+        json!(alert_id(trigger, kind, account, None)),
+    );
     m.insert("kind".into(), json!(kind));
     m.insert("severity".into(), json!(severity));
     m.insert("account".into(), json!(account));
@@ -171,6 +198,7 @@ pub fn account_configured(
         format!("runas-guard: account {account} configured, sessions run as {user} ({changed}/{} regions changed)", regions.len())
     };
     Alert {
+        alert_id: id_of(&m),
         kind: Kind::AccountConfigured,
         severity: Severity::Info,
         account: account.into(),
@@ -196,7 +224,7 @@ pub fn remediation_failed(
     );
     let failed: Vec<&RegionOutcome> = regions
         .iter()
-        .filter(|r| r.error_code.is_some() && r.action == crate::reconcile::Action::Failed)
+        .filter(|r| r.error_code.is_some() && r.action == Action::Failed)
         .collect();
     if let [only] = failed.as_slice() {
         m.insert("region".into(), json!(only.region));
@@ -225,6 +253,7 @@ pub fn remediation_failed(
         detail.join(", ")
     );
     Alert {
+        alert_id: id_of(&m),
         kind: Kind::RemediationFailed,
         severity: Severity::Error,
         account: account.into(),
@@ -304,6 +333,10 @@ pub fn drift(
         )
     };
     let mut m = base(kind, severity, account, trigger, at);
+    m.insert(
+        "alert_id".into(),
+        json!(alert_id(trigger, kind, account, Some(region))),
+    );
     m.insert("region".into(), json!(region));
     m.insert("before".into(), json!(outcome.before));
     m.insert("after".into(), json!(outcome.after));
@@ -318,6 +351,7 @@ pub fn drift(
     m.insert("expected_editor".into(), json!(expected_editor));
     m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
     Alert {
+        alert_id: id_of(&m),
         kind,
         severity,
         account: account.into(),
@@ -326,28 +360,76 @@ pub fn drift(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subjects_are_sns_safe() {
-        let s = clean_subject(&format!("a\nb\u{e9}{}", "x".repeat(200)));
-        assert!(s.len() < 100 && !s.contains('\n') && s.is_ascii());
-    }
-
-    #[test]
-    fn actors_shorten() {
-        assert_eq!(
-            short_actor("arn:aws:iam::111122223333:role/Admin"),
-            "role/Admin"
-        );
-        assert_eq!(short_actor("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin"), "role/AWSReservedSSO_Admin");
-        assert_eq!(
-            short_actor("arn:aws:iam::111122223333:user/bob"),
-            "user/bob"
-        );
-        assert_eq!(short_actor("arn:aws:iam::111122223333:root"), "root");
-        assert_eq!(short_actor("ssm.amazonaws.com"), "ssm.amazonaws.com");
-    }
+/// How an outcome is alerted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Vend, join or move: one summary per account, when this run wrote.
+    Account,
+    /// A document edit: one alert per reverted region, tampering counted.
+    Region,
+    /// A sweep: one alert per region found wrong; nobody to blame.
+    Sweep,
 }
+
+/// What the decision needs besides the outcome.
+pub struct Facts<'a> {
+    pub trigger: &'a Trigger,
+    pub mode: Mode,
+    /// The actor matches `exempt.principals`.
+    pub expected_editor: bool,
+    /// Reverts of each region in the last hour, this run's included.
+    pub reverts_last_hour: &'a HashMap<String, usize>,
+    pub at: &'a str,
+}
+
+/// Which alerts an account's outcome deserves. Failures win; a run that
+/// changed nothing (and saw no drift in audit mode) is silent.
+pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert> {
+    let t = f.trigger;
+    if report.failed() {
+        return vec![remediation_failed(
+            &report.account,
+            report.desired_user.as_deref(),
+            &report.regions,
+            t,
+            f.at,
+        )];
+    }
+    let Some(user) = report.desired_user.as_deref() else {
+        return vec![];
+    };
+    let mut alerts = Vec::new();
+    for o in &report.regions {
+        let audit = o.action == Action::WouldChange;
+        let reverted = o.action.wrote() && o.was_noncompliant(user);
+        if !(audit || (reverted && scope != Scope::Account)) {
+            continue;
+        }
+        let counted = reverted && scope == Scope::Region && !f.expected_editor;
+        let facts = DriftFacts {
+            expected_editor: f.expected_editor,
+            audit,
+            reverts_last_hour: if counted {
+                f.reverts_last_hour.get(&o.region).copied().unwrap_or(1)
+            } else {
+                0
+            },
+        };
+        alerts.push(drift(&report.account, user, o, t, f.at, facts));
+    }
+    let wrote = report.regions.iter().any(|r| r.action.wrote());
+    if alerts.is_empty() && scope == Scope::Account && wrote && f.mode == Mode::Enforce {
+        alerts.push(account_configured(
+            &report.account,
+            user,
+            &report.regions,
+            t,
+            f.at,
+        ));
+    }
+    alerts
+}
+
+#[cfg(test)]
+#[path = "alert_tests.rs"]
+mod tests;

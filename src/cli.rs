@@ -2,14 +2,16 @@
 //! failed, 2 bad input with one line on stderr.
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use runas_guard::config::{load_policy, settings_from_env, table_from_env};
 use runas_guard::dispatch::dispatch;
 use runas_guard::policy::Policy;
-use runas_guard::reactor::{Reactor, Scope, Settings};
+use runas_guard::reactor::Reactor;
 use runas_guard::report::{render_status, Format, Report};
+use runas_guard::sweep::Scope;
 use runas_guard::trigger::{self, EventError, MAX_EVENT_BYTES};
 
 #[derive(Parser)]
@@ -98,49 +100,6 @@ enum PolicyCommand {
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("runas-guard: {message}");
     ExitCode::from(2)
-}
-
-pub fn load_policy(path: Option<&Path>) -> Result<Policy, String> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => std::env::var_os("RUNAS_GUARD_POLICY")
-            .map(PathBuf::from)
-            .ok_or("RUNAS_GUARD_POLICY is not set (path to the policy file; or pass --policy)")?,
-    };
-    Policy::load(&path).map_err(|e| e.to_string())
-}
-
-fn require(value: Option<String>, env: &str, flag: &str) -> Result<String, String> {
-    value
-        .or_else(|| std::env::var(env).ok())
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("{env} is not set (or pass {flag})"))
-}
-
-fn env_number(name: &str, default: usize) -> Result<usize, String> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name} must be a whole number, found {v:?}")),
-    }
-}
-
-pub fn settings_from_env(
-    table: Option<String>,
-    topic_arn: Option<String>,
-    queue: Option<String>,
-) -> Result<Settings, String> {
-    Ok(Settings {
-        table: require(table, "RUNAS_GUARD_TABLE", "--table")?,
-        topic_arn: require(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
-        sweep_queue_url: queue
-            .or_else(|| std::env::var("RUNAS_GUARD_SWEEP_QUEUE_URL").ok())
-            .filter(|u| !u.is_empty()),
-        fanout_threshold: env_number("RUNAS_GUARD_FANOUT_THRESHOLD", 200)?,
-        concurrency: env_number("RUNAS_GUARD_CONCURRENCY", 16)?,
-    })
 }
 
 /// Reads at most 1 MiB + 1 byte, so a huge file is refused without being loaded.
@@ -303,16 +262,24 @@ pub async fn run() -> ExitCode {
                 .reconcile_org(&scope, dry_run, progress.clone())
                 .await
             {
-                Ok(reports) => {
+                Ok(run) => {
                     if let Some(p) = progress {
                         p.finish_and_clear();
                     }
-                    let report = Report::new(&reports, dry_run);
+                    let report = Report::new(&run.reports, dry_run).with_alerts(
+                        run.alerts_sent,
+                        run.alerts_kept,
+                        run.alerts_lost,
+                    );
                     print!("{}", report.render(format));
                     if format == Format::Json {
                         println!();
                     }
-                    if report.failed > 0 {
+                    let undelivered = run.alerts_kept + run.alerts_lost;
+                    if undelivered > 0 {
+                        eprintln!("runas-guard: {undelivered} alert(s) not delivered ({} kept for the next sweep)", run.alerts_kept);
+                    }
+                    if report.failed > 0 || undelivered > 0 {
                         ExitCode::from(1)
                     } else {
                         ExitCode::SUCCESS
@@ -332,12 +299,14 @@ pub async fn run() -> ExitCode {
             if let Some(bad) = account.as_ref().filter(|a| !trigger::is_account_id(a)) {
                 return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
             }
-            let table = match require(table, "RUNAS_GUARD_TABLE", "--table") {
+            let table = match table_from_env(table) {
                 Ok(t) => t,
                 Err(e) => return bad_input(e),
             };
             let config = runas_guard::aws::load_config().await;
-            let store = runas_guard::aws::state::StateStore::new(&config, &table);
+            let store = runas_guard::aws::state::StateStore::new(
+                runas_guard::aws::state::Table::new(&config, &table),
+            );
             match store.list(account.as_deref()).await {
                 Ok(rows) => {
                     print!("{}", render_status(&rows, format));

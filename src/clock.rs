@@ -14,6 +14,13 @@ pub fn epoch_secs(t: SystemTime) -> i64 {
     }
 }
 
+pub fn epoch_millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i64,
+        Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
 /// `2026-11-21T23:01:02.345Z`
 pub fn iso(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
@@ -59,5 +66,9 @@ mod tests {
             "2026-11-21T23:01:01.000Z"
         );
         assert_eq!(epoch_secs(UNIX_EPOCH + Duration::from_secs(5)), 5);
+        assert_eq!(
+            epoch_millis(UNIX_EPOCH + Duration::from_millis(5_007)),
+            5_007
+        );
     }
 }

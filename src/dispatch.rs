@@ -4,7 +4,9 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::{json, Value};
 
-use crate::reactor::{Reactor, Result_, SweepMessage};
+use crate::outcome::Handled;
+use crate::reactor::Reactor;
+use crate::sweep::SweepMessage;
 use crate::trigger;
 
 pub struct Answer {
@@ -52,7 +54,7 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     };
     let outcome = reactor.handle(trigger).await;
     Answer {
-        failed: matches!(outcome.result, Result_::Failed | Result_::InFlight),
+        failed: matches!(outcome.result, Handled::Failed | Handled::InFlight),
         body: serde_json::to_value(&outcome)
             .unwrap_or_else(|e| json!({"result": "failed", "reason": e.to_string()})),
         rejected: None,

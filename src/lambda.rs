@@ -7,7 +7,7 @@ use runas_guard::dispatch::dispatch;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::cli::{load_policy, settings_from_env};
+use runas_guard::config::{load_policy, settings_from_env};
 
 pub async fn run() -> ExitCode {
     tracing_subscriber::fmt()

@@ -1,13 +1,19 @@
 //! runas-guard: keeps Session Manager Run As settings right in every account
 //! and region of an AWS Organization. See DESIGN.md for the contracts.
 
+pub mod account;
 pub mod alert;
 pub mod aws;
 pub mod clock;
+pub mod config;
 pub mod dispatch;
+pub mod ids;
+pub mod outcome;
 pub mod policy;
 pub mod preferences;
 pub mod reactor;
+pub mod receipt;
 pub mod reconcile;
 pub mod report;
+pub mod sweep;
 pub mod trigger;

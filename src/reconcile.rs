@@ -1,56 +1,59 @@
-//! Converge one account-region: read, compare, write only if different, read back.
+//! Converge one account-region: observe, plan (pure), act, and decide again
+//! whenever AWS says the world moved.
 //!
 //! Invariant after a successful enforce-mode run: the default version is
-//! compliant and is also the latest version. The decision ([`plan`]) is pure;
-//! [`reconcile`] executes it against a [`DocumentStore`] and re-observes after
-//! every write, so a concurrent editor or a lost race is simply seen on the
-//! next round instead of being assumed away.
+//! compliant and is also the latest version. Writes never rest on a stale read:
+//! `UpdateDocument` names the latest version we read, so a peer's write in
+//! between makes AWS refuse ours (`Stale`) and we plan again on top of theirs.
+//! Before the first write we take the account-region's [`Lease`], so
+//! concurrent runs for one change make one version, not two.
 
-use serde::Serialize;
+use std::future::Future;
+use std::time::SystemTime;
 
-use crate::aws::ssm::{DocumentStore, Versions, Written};
+use crate::aws::ssm::{Versions, Written};
 use crate::aws::AwsError;
+use crate::outcome::{Action, RegionOutcome};
 use crate::policy::Mode;
 use crate::preferences::{Preferences, PreferencesError, RunAs, MAX_LAYOUTS};
 
-/// Observe-act rounds before we call a region "not converging".
-const MAX_ROUNDS: usize = 4;
+/// Observe-plan-act rounds before we call a region "not converging".
+const MAX_ROUNDS: usize = 5;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    None,
-    Created,
-    Updated,
-    DefaultSwitched,
-    WouldChange,
-    Failed,
-    Excluded,
-    RegionDisabled,
-    AccountSuspended,
+/// The narrow documents port: one account-region's governed document.
+pub trait Documents: Sync {
+    fn account(&self) -> &str;
+    fn region(&self) -> &str;
+    /// Default and latest version numbers; `None` when there is no document.
+    fn versions(&self) -> impl Future<Output = Result<Option<Versions>, AwsError>> + Send;
+    /// `(version, content)` of `version`, or of the default when `None`;
+    /// `None` when the document (or that version) does not exist.
+    fn content(
+        &self,
+        version: Option<&str>,
+    ) -> impl Future<Output = Result<Option<(String, String)>, AwsError>> + Send;
+    fn create(&self, content: &str) -> impl Future<Output = Result<Written, AwsError>> + Send;
+    /// A new version on top of `latest`; [`Written::Stale`] when `latest` is
+    /// no longer the latest version.
+    fn update(
+        &self,
+        content: &str,
+        latest: &str,
+    ) -> impl Future<Output = Result<Written, AwsError>> + Send;
+    fn set_default(&self, version: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::None => "none",
-            Action::Created => "created",
-            Action::Updated => "updated",
-            Action::DefaultSwitched => "default-switched",
-            Action::WouldChange => "would-change",
-            Action::Failed => "failed",
-            Action::Excluded => "excluded",
-            Action::RegionDisabled => "region-disabled",
-            Action::AccountSuspended => "account-suspended",
-        }
-    }
-
-    pub fn wrote(self) -> bool {
-        matches!(
-            self,
-            Action::Created | Action::Updated | Action::DefaultSwitched
-        )
-    }
+/// The right to write one account-region, held from the first write until
+/// the run's result is recorded.
+pub trait Lease: Sync {
+    type Grant: Send;
+    /// Waits for the lease. `fresh` is false when another run held or
+    /// released it at or after `since` (when we began observing): what we
+    /// saw may predate their write, so look again.
+    fn acquire(
+        &self,
+        since: SystemTime,
+    ) -> impl Future<Output = Result<(Self::Grant, bool), AwsError>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +123,15 @@ impl Observed {
             }),
         }
     }
+
+    /// A document whose default and latest are both `version`.
+    fn only(number: String, prefs: Preferences) -> Observed {
+        let v = Version { number, prefs };
+        Observed::Present {
+            default: v.clone(),
+            latest: v,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +139,11 @@ pub enum Plan {
     Nothing,
     Create(Preferences),
     Promote(String),
-    Write(Preferences),
+    /// Write on top of the latest version (named, for the version check).
+    Write {
+        prefs: Preferences,
+        on_top_of: String,
+    },
 }
 
 /// The one place that decides what to do with a document.
@@ -143,184 +159,235 @@ pub fn plan(observed: &Observed, user: &str) -> Plan {
                 Plan::Promote(latest.number.clone())
             } else {
                 // The latest version is the freshest intent for inputs we do not own.
-                Plan::Write(latest.prefs.merged(user))
+                Plan::Write {
+                    prefs: latest.prefs.merged(user),
+                    on_top_of: latest.number.clone(),
+                }
             }
         }
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RegionOutcome {
-    pub region: String,
-    pub action: Action,
-    /// `null` when the document did not exist.
-    pub before: Option<RunAs>,
-    pub after: Option<RunAs>,
-    pub versions_before: Option<Versions>,
-    /// Default (= latest) version after the run.
-    pub version_after: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+async fn read<D: Documents>(
+    docs: &D,
+    number: String,
+    content: String,
+) -> Result<Version, ReconcileError> {
+    let prefs = Preferences::parse(&content).map_err(|source| ReconcileError::Content {
+        account: docs.account().to_string(),
+        region: docs.region().to_string(),
+        version: number.clone(),
+        source,
+    })?;
+    Ok(Version { number, prefs })
 }
 
-impl RegionOutcome {
-    pub fn skipped(region: &str, action: Action, why: Option<String>) -> Self {
-        RegionOutcome {
-            region: region.into(),
-            action,
-            before: None,
-            after: None,
-            versions_before: None,
-            version_after: None,
-            error_code: None,
-            error: why,
-        }
-    }
-
-    pub fn failed(region: &str, code: &str, error: String) -> Self {
-        RegionOutcome {
-            error_code: Some(code.into()),
-            ..RegionOutcome::skipped(region, Action::Failed, Some(error))
-        }
-    }
-
-    /// Whether the RunAs a reader saw before this run was wrong.
-    pub fn was_noncompliant(&self, user: &str) -> bool {
-        self.before.as_ref().is_none_or(|b| !b.is_compliant(user))
-    }
-}
-
-async fn observe(store: &DocumentStore) -> Result<Observed, ReconcileError> {
+/// DescribeDocument and GetDocument (default) at once; a third call only when
+/// the latest is not the default or the two answers disagree.
+pub async fn observe<D: Documents>(docs: &D) -> Result<Observed, ReconcileError> {
+    let (versions, default) = tokio::join!(docs.versions(), docs.content(None));
     // A document deleted between two calls reads as missing, not as an error.
-    let Some(versions) = store.versions().await? else {
+    let Some(versions) = versions? else {
         return Ok(Observed::Missing);
     };
-    let read = |number: String| async move {
-        let Some(content) = store.content(&number).await? else {
-            return Ok::<_, ReconcileError>(None);
-        };
-        let prefs = Preferences::parse(&content).map_err(|source| ReconcileError::Content {
-            account: store.account.clone(),
-            region: store.region.clone(),
-            version: number.clone(),
-            source,
-        })?;
-        Ok(Some(Version { number, prefs }))
+    let default = match default? {
+        Some((number, content)) if number == versions.default => Some((number, content)),
+        _ => docs.content(Some(&versions.default)).await?,
     };
-    let Some(default) = read(versions.default.clone()).await? else {
+    let Some((number, content)) = default else {
         return Ok(Observed::Missing);
     };
-    let latest = if versions.latest == versions.default {
+    let default = read(docs, number, content).await?;
+    let latest = if versions.latest == default.number {
         default.clone()
     } else {
-        match read(versions.latest).await? {
-            Some(v) => v,
+        match docs.content(Some(&versions.latest)).await? {
+            Some((number, content)) => read(docs, number, content).await?,
             None => return Ok(Observed::Missing),
         }
     };
     Ok(Observed::Present { default, latest })
 }
 
-/// Writes `prefs` as a new version and makes it the default. A layout AWS
-/// already holds is retried in the next equivalent layout, never changed in meaning.
-async fn write_new_version(
-    store: &DocumentStore,
+/// What one step of a round did.
+enum Step {
+    /// Done: the document is now as observed here.
+    Converged(Observed),
+    /// AWS says the world moved: observe again and plan again.
+    Moved,
+}
+
+async fn write_on_top<D: Documents>(
+    docs: &D,
     prefs: &Preferences,
-) -> Result<(), ReconcileError> {
+    on_top_of: &str,
+    seen: &Observed,
+) -> Result<Step, ReconcileError> {
     for layout in 0..MAX_LAYOUTS {
-        match store.update(&prefs.render(layout)).await? {
+        match docs.update(&prefs.render(layout), on_top_of).await? {
             Written::Version(v) => {
-                store.set_default(&v).await?;
-                return Ok(());
+                docs.set_default(&v).await?;
+                return Ok(Step::Converged(Observed::only(v, prefs.clone())));
             }
+            Written::Stale | Written::AlreadyExists => return Ok(Step::Moved),
             Written::Duplicate => {
-                tracing::debug!(account = %store.account, region = %store.region, layout, "layout exists as an older version; trying the next");
+                // Our own earlier attempt may have landed (its answer lost and
+                // the call retried): only a genuine duplicate moves to another layout.
+                if observe(docs).await?.versions() != seen.versions() {
+                    return Ok(Step::Moved);
+                }
+                tracing::debug!(
+                    account = docs.account(),
+                    region = docs.region(),
+                    layout,
+                    "layout exists as an older version; trying the next"
+                );
             }
-            Written::AlreadyExists => unreachable!("update never reports AlreadyExists"),
         }
     }
     Err(ReconcileError::LayoutsExhausted {
-        account: store.account.clone(),
-        region: store.region.clone(),
+        account: docs.account().to_string(),
+        region: docs.region().to_string(),
     })
 }
 
-async fn converge(
-    store: &DocumentStore,
+async fn act<D: Documents>(docs: &D, step: Plan, seen: &Observed) -> Result<Step, ReconcileError> {
+    match step {
+        Plan::Nothing => Ok(Step::Converged(seen.clone())),
+        Plan::Create(prefs) => match docs.create(&prefs.render(0)).await? {
+            // CreateDocument makes version 1 both latest and default.
+            Written::Version(v) => Ok(Step::Converged(Observed::only(v, prefs))),
+            Written::AlreadyExists | Written::Duplicate | Written::Stale => Ok(Step::Moved),
+        },
+        Plan::Promote(version) => {
+            docs.set_default(&version).await?;
+            let Observed::Present { latest, .. } = seen else {
+                return Ok(Step::Moved);
+            };
+            Ok(Step::Converged(Observed::Present {
+                default: latest.clone(),
+                latest: latest.clone(),
+            }))
+        }
+        Plan::Write { prefs, on_top_of } => write_on_top(docs, &prefs, &on_top_of, seen).await,
+    }
+}
+
+/// The run's story: what was there, what it did, what is there now.
+struct Converged {
+    before: Observed,
+    action: Action,
+    after: Observed,
+}
+
+async fn converge<D: Documents, L: Lease>(
+    docs: &D,
+    lease: &L,
     user: &str,
     mode: Mode,
-) -> Result<(Observed, Action, Observed), ReconcileError> {
-    let first = observe(store).await?;
+    grant: &mut Option<L::Grant>,
+) -> Result<Converged, ReconcileError> {
+    let since = SystemTime::now();
+    let mut current = observe(docs).await?;
+    let mut before = current.clone();
     let mut action = Action::None;
-    let mut current = first.clone();
     for _ in 0..MAX_ROUNDS {
         let step = plan(&current, user);
         if step == Plan::Nothing {
-            return Ok((first, action, current));
+            return Ok(Converged {
+                before,
+                action,
+                after: current,
+            });
         }
         if mode == Mode::Audit {
-            return Ok((first, Action::WouldChange, current));
+            return Ok(Converged {
+                before: current.clone(),
+                action: Action::WouldChange,
+                after: current,
+            });
         }
-        let this = match step {
-            Plan::Nothing => unreachable!("handled above"),
-            Plan::Create(prefs) => {
-                match store.create(&prefs.render(0)).await? {
-                    // CreateDocument makes version 1 both latest and default.
-                    Written::Version(_) => {}
-                    Written::AlreadyExists | Written::Duplicate => {}
-                }
-                Action::Created
+        if grant.is_none() {
+            let (g, fresh) = lease.acquire(since).await?;
+            *grant = Some(g);
+            if !fresh {
+                // Another run wrote (or is done writing) since we looked.
+                current = observe(docs).await?;
+                before = current.clone();
+                continue;
             }
-            Plan::Promote(version) => {
-                store.set_default(&version).await?;
-                Action::DefaultSwitched
-            }
-            Plan::Write(prefs) => {
-                write_new_version(store, &prefs).await?;
-                Action::Updated
-            }
+        }
+        let this = match &step {
+            Plan::Create(_) => Action::Created,
+            Plan::Promote(_) => Action::DefaultSwitched,
+            _ => Action::Updated,
         };
-        // The first write names the run; later rounds only finish the job.
-        if action == Action::None {
-            action = this;
+        match act(docs, step, &current).await? {
+            Step::Converged(after) => {
+                // The first write names the run; later rounds only finish the job.
+                if action == Action::None {
+                    before = current;
+                    action = this;
+                }
+                return Ok(Converged {
+                    before,
+                    action,
+                    after,
+                });
+            }
+            Step::Moved => current = observe(docs).await?,
         }
-        current = observe(store).await?;
     }
     Err(ReconcileError::NotConverged {
-        account: store.account.clone(),
-        region: store.region.clone(),
+        account: docs.account().to_string(),
+        region: docs.region().to_string(),
     })
 }
 
+/// A region's outcome and, when the run wrote, the lease it holds (to be
+/// released by recording the result).
+pub struct Reconciled<G> {
+    pub outcome: RegionOutcome,
+    pub grant: Option<G>,
+}
+
 /// Converges one account-region and says what it did. Never panics, never
-/// returns early without an outcome: errors become a `failed` outcome.
-pub async fn reconcile(store: &DocumentStore, user: &str, mode: Mode) -> RegionOutcome {
-    match converge(store, user, mode).await {
-        Ok((before, action, after)) => {
-            let after_run_as = match (&after, action) {
-                // In audit mode "after" is what it would become.
-                (_, Action::WouldChange) => Some(RunAs::desired(user)),
-                _ => after.run_as(user),
-            };
-            RegionOutcome {
-                region: store.region.clone(),
-                action,
-                before: before.run_as(user),
-                after: after_run_as,
-                versions_before: before.versions(),
-                version_after: after.versions().map(|v| v.default),
-                error_code: None,
-                error: None,
-            }
-        }
+/// returns without an outcome: errors become a `failed` outcome.
+pub async fn reconcile<D: Documents, L: Lease>(
+    docs: &D,
+    lease: &L,
+    user: &str,
+    mode: Mode,
+) -> Reconciled<L::Grant> {
+    let mut grant = None;
+    let region = docs.region();
+    let outcome = match converge(docs, lease, user, mode, &mut grant).await {
+        Ok(Converged {
+            before,
+            action,
+            after,
+        }) => RegionOutcome {
+            region: region.to_string(),
+            action,
+            before: before.run_as(user),
+            // In audit mode "after" is what it would become.
+            after: if action == Action::WouldChange {
+                Some(RunAs::desired(user))
+            } else {
+                after.run_as(user)
+            },
+            versions_before: before.versions(),
+            version_after: after.versions().map(|v| v.default),
+            error_code: None,
+            error: None,
+        },
         Err(ReconcileError::Aws(e)) if is_region_disabled(&e.code) => RegionOutcome {
             error_code: Some(e.code.clone()),
-            ..RegionOutcome::skipped(&store.region, Action::RegionDisabled, Some(e.to_string()))
+            ..RegionOutcome::skipped(region, Action::RegionDisabled, Some(e.to_string()))
         },
-        Err(e) => RegionOutcome::failed(&store.region, e.code(), e.to_string()),
-    }
+        Err(e) => RegionOutcome::failed(region, e.code(), e.to_string()),
+    };
+    Reconciled { outcome, grant }
 }
 
 /// Credentials valid elsewhere are refused in a region the account has not
@@ -330,91 +397,5 @@ pub fn is_region_disabled(code: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn version(n: &str, content: &str) -> Version {
-        Version {
-            number: n.into(),
-            prefs: Preferences::parse(content).unwrap(),
-        }
-    }
-
-    const GOOD: &str =
-        r#"{"inputs":{"s3KeyPrefix":"a","runAsEnabled":true,"runAsDefaultUser":"ops"}}"#;
-    const BAD_USER: &str =
-        r#"{"inputs":{"s3KeyPrefix":"b","runAsEnabled":true,"runAsDefaultUser":"root"}}"#;
-    const STRING_FALSE: &str = r#"{"inputs":{"runAsEnabled":"false","runAsDefaultUser":"ops"}}"#;
-
-    #[test]
-    fn plans() {
-        let present = |d: Version, l: Version| Observed::Present {
-            default: d,
-            latest: l,
-        };
-        assert!(
-            matches!(plan(&Observed::Missing, "ops"), Plan::Create(p) if p.run_as().is_compliant("ops"))
-        );
-        assert_eq!(
-            plan(&present(version("1", GOOD), version("1", GOOD)), "ops"),
-            Plan::Nothing
-        );
-        // LZA wrote a compliant latest without switching the default
-        assert_eq!(
-            plan(&present(version("1", BAD_USER), version("2", GOOD)), "ops"),
-            Plan::Promote("2".into())
-        );
-        assert_eq!(
-            plan(
-                &present(version("1", STRING_FALSE), version("2", GOOD)),
-                "ops"
-            ),
-            Plan::Promote("2".into())
-        );
-        // a bad latest that is not the default: write on top of it, keeping its other inputs
-        match plan(&present(version("1", GOOD), version("2", BAD_USER)), "ops") {
-            Plan::Write(p) => {
-                assert!(p.run_as().is_compliant("ops"));
-                assert_eq!(p.as_value()["inputs"]["s3KeyPrefix"], "b");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            plan(
-                &present(version("3", STRING_FALSE), version("3", STRING_FALSE)),
-                "ops"
-            ),
-            Plan::Write(_)
-        ));
-        // a different desired user makes a compliant document wrong
-        assert!(matches!(
-            plan(&present(version("1", GOOD), version("1", GOOD)), "other"),
-            Plan::Write(_)
-        ));
-    }
-
-    #[test]
-    fn before_shows_the_wrong_version() {
-        let obs = Observed::Present {
-            default: version("1", GOOD),
-            latest: version("2", BAD_USER),
-        };
-        assert_eq!(obs.run_as("ops").unwrap().short(), "on/root");
-        let obs = Observed::Present {
-            default: version("1", STRING_FALSE),
-            latest: version("2", GOOD),
-        };
-        assert_eq!(obs.run_as("ops").unwrap().short(), "off(\"false\")/ops");
-        assert_eq!(Observed::Missing.run_as("ops"), None);
-    }
-
-    #[test]
-    fn action_names() {
-        assert_eq!(
-            serde_json::to_value(Action::DefaultSwitched).unwrap(),
-            "default-switched"
-        );
-        assert_eq!(Action::AccountSuspended.as_str(), "account-suspended");
-        assert!(Action::Created.wrote() && !Action::WouldChange.wrote());
-    }
-}
+#[path = "reconcile_tests.rs"]
+mod tests;

@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::aws::state::StateRow;
-use crate::reactor::AccountReport;
-use crate::reconcile::Action;
+use crate::outcome::{AccountReport, Action};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -35,24 +34,23 @@ pub struct Report {
     /// Count of rows per action, every action listed.
     pub totals: BTreeMap<&'static str, usize>,
     pub failed: usize,
+    pub alerts: AlertCounts,
 }
 
-const ALL_ACTIONS: [Action; 9] = [
-    Action::None,
-    Action::Created,
-    Action::Updated,
-    Action::DefaultSwitched,
-    Action::WouldChange,
-    Action::Failed,
-    Action::Excluded,
-    Action::RegionDisabled,
-    Action::AccountSuspended,
-];
+/// What became of the alerts a run decided.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AlertCounts {
+    pub sent: usize,
+    /// Not published; kept for the next sweep.
+    pub kept: usize,
+    /// Neither published nor kept (the log has them).
+    pub lost: usize,
+}
 
 impl Report {
     pub fn new(reports: &[AccountReport], dry_run: bool) -> Report {
         let mut totals: BTreeMap<&'static str, usize> =
-            ALL_ACTIONS.iter().map(|a| (a.as_str(), 0)).collect();
+            Action::ALL.iter().map(|a| (a.as_str(), 0)).collect();
         let mut rows = Vec::new();
         for a in reports {
             for r in &a.regions {
@@ -82,6 +80,14 @@ impl Report {
             rows,
             totals,
             failed,
+            alerts: AlertCounts::default(),
+        }
+    }
+
+    pub fn with_alerts(self, sent: usize, kept: usize, lost: usize) -> Report {
+        Report {
+            alerts: AlertCounts { sent, kept, lost },
+            ..self
         }
     }
 
@@ -163,6 +169,16 @@ impl Report {
                         totals.join(", ")
                     }
                 ));
+                let a = &self.alerts;
+                if a.kept + a.lost > 0 {
+                    out.push_str(&format!(
+                        "alerts: {} sent, {} NOT DELIVERED ({} kept for the next sweep, {} only in the log)\n",
+                        a.sent,
+                        a.kept + a.lost,
+                        a.kept,
+                        a.lost
+                    ));
+                }
                 out
             }
         }
@@ -257,7 +273,7 @@ pub fn render_status(rows: &[StateRow], format: Format) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::RegionOutcome;
+    use crate::outcome::RegionOutcome;
 
     fn report() -> Vec<AccountReport> {
         vec![AccountReport {

@@ -8,6 +8,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+pub use crate::ids::{is_account_id, is_region_name, role_name};
+
 /// The one document runas-guard owns.
 pub const DOCUMENT_NAME: &str = "SSM-SessionManagerRunShell";
 
@@ -217,24 +219,6 @@ impl<'a> Obj<'a> {
 /// Reads a nested object; the path string must outlive the `Obj`.
 fn child<'a>(parent: &Obj<'a>, key: &str, path: &'a str) -> Result<Option<Obj<'a>>, EventError> {
     Ok(parent.opt_obj(key)?.map(|map| Obj { map, path }))
-}
-
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
-pub fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() < 3 || s.len() > 25 {
-        return false;
-    }
-    let (last, rest) = parts.split_last().expect("len >= 3");
-    !last.is_empty()
-        && last.bytes().all(|b| b.is_ascii_digit())
-        && rest
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 fn account_field(obj: &Obj<'_>, key: &str) -> Result<String, EventError> {
@@ -509,12 +493,6 @@ fn actor(detail: &Obj<'_>) -> Result<Option<Actor>, EventError> {
         identity_type,
         session_name,
     }))
-}
-
-/// Role name from a role ARN (`arn:aws:iam::1:role/path/Name` -> `Name`).
-pub fn role_name(arn: &str) -> Option<&str> {
-    let (_, rest) = arn.split_once(":role/")?;
-    rest.rsplit('/').next()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod organizations;
 pub mod queue;
+pub mod receipts;
 pub mod ssm;
 pub mod state;
 pub mod sts;

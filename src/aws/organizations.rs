@@ -21,8 +21,9 @@ impl AccountInfo {
     }
 }
 
-/// Parent lookups are cached for the life of the value (one invocation or
-/// one sweep), so 500 accounts in 20 OUs cost about 520 calls, not 1500.
+/// Parent and name lookups are cached for the life of the value; the reactor
+/// takes a [`Org::fresh`] one per invocation or sweep, so a warm Lambda never
+/// answers from before an account moved.
 #[derive(Clone)]
 pub struct Org {
     client: aws_sdk_organizations::Client,
@@ -36,6 +37,16 @@ impl Org {
         Org {
             client: aws_sdk_organizations::Client::new(config),
             region: super::home_region(config),
+            parents: Arc::default(),
+            names: Arc::default(),
+        }
+    }
+
+    /// The same client with empty caches.
+    pub fn fresh(&self) -> Org {
+        Org {
+            client: self.client.clone(),
+            region: self.region.clone(),
             parents: Arc::default(),
             names: Arc::default(),
         }

@@ -1,8 +1,10 @@
-//! The member account's `SSM-SessionManagerRunShell` in one region.
+//! The member account's `SSM-SessionManagerRunShell` in one region: the
+//! real [`Documents`] port.
 
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 
 use super::AwsError;
+use crate::reconcile::Documents;
 use crate::trigger::DOCUMENT_NAME;
 
 pub struct DocumentStore {
@@ -17,12 +19,16 @@ pub struct Versions {
     pub latest: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
     Version(String),
     /// AWS already holds this exact content as some version.
     Duplicate,
     /// Someone created the document between our read and our create.
     AlreadyExists,
+    /// The version we wrote on top of is no longer the latest
+    /// (`InvalidDocumentVersion`): someone wrote in between.
+    Stale,
 }
 
 impl DocumentStore {
@@ -42,8 +48,28 @@ impl DocumentStore {
         AwsError::new(op, &self.account, &self.region, e)
     }
 
+    fn incomplete(&self, op: &'static str, message: &str) -> AwsError {
+        AwsError {
+            operation: op,
+            account: self.account.clone(),
+            region: self.region.clone(),
+            code: "IncompleteResponse".into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Documents for DocumentStore {
+    fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn region(&self) -> &str {
+        &self.region
+    }
+
     /// `None` when the document does not exist (`InvalidDocument`).
-    pub async fn versions(&self) -> Result<Option<Versions>, AwsError> {
+    async fn versions(&self) -> Result<Option<Versions>, AwsError> {
         match self
             .client
             .describe_document()
@@ -54,12 +80,11 @@ impl DocumentStore {
             Ok(out) => {
                 let d = out.document();
                 let get = |v: Option<&str>, what: &str| {
-                    v.map(str::to_string).ok_or_else(|| AwsError {
-                        operation: "DescribeDocument",
-                        account: self.account.clone(),
-                        region: self.region.clone(),
-                        code: "IncompleteResponse".into(),
-                        message: format!("no {what} version in the response"),
+                    v.map(str::to_string).ok_or_else(|| {
+                        self.incomplete(
+                            "DescribeDocument",
+                            &format!("no {what} version in the response"),
+                        )
                     })
                 };
                 Ok(Some(Versions {
@@ -78,19 +103,29 @@ impl DocumentStore {
         }
     }
 
-    /// Content of one version, as JSON whatever format it was stored in.
-    /// `None` when the document vanished since we described it.
-    pub async fn content(&self, version: &str) -> Result<Option<String>, AwsError> {
+    /// Content of one version (the default when `None`), as JSON whatever
+    /// format it was stored in. `None` when the document vanished.
+    async fn content(&self, version: Option<&str>) -> Result<Option<(String, String)>, AwsError> {
         let result = self
             .client
             .get_document()
             .name(DOCUMENT_NAME)
-            .document_version(version)
+            .set_document_version(version.map(str::to_string))
             .document_format(DocumentFormat::Json)
             .send()
             .await;
         match result {
-            Ok(out) => Ok(Some(out.content().unwrap_or_default().to_string())),
+            Ok(out) => {
+                let Some(number) = out.document_version() else {
+                    return Err(
+                        self.incomplete("GetDocument", "no document version in the response")
+                    );
+                };
+                Ok(Some((
+                    number.to_string(),
+                    out.content().unwrap_or_default().to_string(),
+                )))
+            }
             Err(e) => {
                 let err = self.err("GetDocument", &e);
                 if err.is("InvalidDocument") {
@@ -102,7 +137,7 @@ impl DocumentStore {
         }
     }
 
-    pub async fn create(&self, content: &str) -> Result<Written, AwsError> {
+    async fn create(&self, content: &str) -> Result<Written, AwsError> {
         let result = self
             .client
             .create_document()
@@ -130,13 +165,15 @@ impl DocumentStore {
         }
     }
 
-    pub async fn update(&self, content: &str) -> Result<Written, AwsError> {
+    /// Names the version read as latest, never `$LATEST`: a write in
+    /// between makes AWS refuse ours instead of losing theirs.
+    async fn update(&self, content: &str, latest: &str) -> Result<Written, AwsError> {
         let result = self
             .client
             .update_document()
             .name(DOCUMENT_NAME)
             .content(content)
-            .document_version("$LATEST")
+            .document_version(latest)
             .document_format(DocumentFormat::Json)
             .send()
             .await;
@@ -146,26 +183,22 @@ impl DocumentStore {
                 .and_then(|d| d.document_version())
             {
                 Some(v) => Ok(Written::Version(v.to_string())),
-                None => Err(AwsError {
-                    operation: "UpdateDocument",
-                    account: self.account.clone(),
-                    region: self.region.clone(),
-                    code: "IncompleteResponse".into(),
-                    message: "no document version in the response".into(),
-                }),
+                None => {
+                    Err(self.incomplete("UpdateDocument", "no document version in the response"))
+                }
             },
             Err(e) => {
                 let err = self.err("UpdateDocument", &e);
-                if err.is("DuplicateDocumentContent") {
-                    Ok(Written::Duplicate)
-                } else {
-                    Err(err)
+                match err.code.as_str() {
+                    "DuplicateDocumentContent" => Ok(Written::Duplicate),
+                    "InvalidDocumentVersion" => Ok(Written::Stale),
+                    _ => Err(err),
                 }
             }
         }
     }
 
-    pub async fn set_default(&self, version: &str) -> Result<(), AwsError> {
+    async fn set_default(&self, version: &str) -> Result<(), AwsError> {
         self.client
             .update_document_default_version()
             .name(DOCUMENT_NAME)

@@ -1,30 +1,88 @@
-//! DynamoDB state: one item per account-region, history rows, event receipts.
-//! Keys and attributes are DESIGN.md's "State" contract.
+//! DynamoDB state: one item per account-region (with the write lease that
+//! serialises runs fixing it), and history rows. Keys and attributes are
+//! DESIGN.md's "State" contract. Every write is safe to repeat: the SDK
+//! retries calls whose answers were lost.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::Serialize;
 
 use super::AwsError;
 use crate::clock;
+use crate::reconcile::Lease;
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
-const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
-/// A claim older than this belongs to an invocation that died; a retry may
-/// take it over. Longer than any event's work (seconds) and shorter than
-/// Lambda's asynchronous retry window, so a crash does not lose the event.
-const CLAIM_LEASE: Duration = Duration::from_secs(5 * 60);
-const MAX_CONFLICTS: usize = 8;
+/// How long one run may hold an account-region: far longer than a fix takes
+/// (a few calls), short enough that a crashed run delays others briefly.
+const REGION_LEASE: Duration = Duration::from_secs(30);
+/// Clocks of two Lambda hosts may disagree by this much.
+const CLOCK_SKEW: Duration = Duration::from_secs(1);
+const HISTORY_COLLISIONS: usize = 8;
+/// Reverts older than this no longer count towards tampering.
+pub const TAMPER_WINDOW: Duration = Duration::from_secs(3600);
 
-type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn get_s(item: &Item, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn get_n(item: &Item, key: &str) -> Option<i64> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+pub fn account_pk(account: &str) -> String {
+    format!("ACCOUNT#{account}")
+}
+
+fn region_key(account: &str, region: &str) -> [(&'static str, AttributeValue); 2] {
+    [
+        ("pk", s(account_pk(account))),
+        ("sk", s(format!("REGION#{region}"))),
+    ]
+}
+
+/// The hub's table: client, name, and the region errors are reported in.
 #[derive(Clone)]
-pub struct StateStore {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+pub struct Table {
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) name: String,
     region: String,
+}
+
+impl Table {
+    pub fn new(config: &aws_config::SdkConfig, name: &str) -> Self {
+        Table {
+            client: aws_sdk_dynamodb::Client::new(config),
+            name: name.to_string(),
+            region: super::home_region(config),
+        }
+    }
+
+    pub(crate) fn err<E, R>(
+        &self,
+        op: &'static str,
+        account: &str,
+        e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+    ) -> AwsError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        AwsError::new(op, account, &self.region, e)
+    }
 }
 
 /// What one reconcile of one account-region found and did.
@@ -32,13 +90,13 @@ pub struct StateStore {
 pub struct Observation {
     pub account: String,
     pub region: String,
-    /// `compliant`, `remediated`, `reverted`, `noncompliant`, `failed`, `excluded`.
     pub status: &'static str,
     pub desired_user: Option<String>,
     pub observed_user: Option<String>,
     pub observed_enabled: Option<String>,
     pub default_version: Option<String>,
     pub action: &'static str,
+    pub wrote: bool,
     pub trigger_id: String,
     pub trigger_kind: &'static str,
     pub actor: Option<String>,
@@ -80,346 +138,282 @@ pub struct StateRow {
     pub last_checked: Option<String>,
     pub last_changed: Option<String>,
     pub changes: i64,
-    pub version: i64,
 }
 
-pub enum Claim {
-    /// This invocation owns the event now. `pending_alerts` holds alerts an
-    /// earlier attempt could not publish (JSON), to be sent first.
-    Claimed { pending_alerts: Option<String> },
-    /// Already processed: a redelivery; do nothing.
-    Done,
-    /// Another invocation is working on it right now.
-    InFlight,
+/// The right to write one account-region, and what the item said when we
+/// took it (reverts in the last hour, for the tamper count).
+#[derive(Debug, Clone)]
+pub struct RegionGrant {
+    pub owner: String,
+    /// Epoch seconds of earlier reverts still inside [`TAMPER_WINDOW`].
+    pub recent_reverts: Vec<i64>,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
+/// The lease on one account-region item, for one run.
+pub struct RegionLease {
+    pub table: Table,
+    pub account: String,
+    pub region: String,
+    pub owner: String,
 }
 
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
+impl Lease for RegionLease {
+    type Grant = RegionGrant;
 
-fn get_s(item: &Item, key: &str) -> Option<String> {
-    item.get(key).and_then(|v| v.as_s().ok()).cloned()
-}
-
-fn get_n(item: &Item, key: &str) -> i64 {
-    item.get(key)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn put_opt(item: &mut Item, key: &str, v: &Option<String>) {
-    if let Some(v) = v {
-        item.insert(key.into(), s(v.clone()));
+    async fn acquire(&self, since: SystemTime) -> Result<(RegionGrant, bool), AwsError> {
+        let give_up = clock::now() + REGION_LEASE + Duration::from_secs(5);
+        let mut waited = false;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let now = clock::now();
+            let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.region);
+            let result = self
+                .table
+                .client
+                .update_item()
+                .table_name(&self.table.name)
+                .key(k1, v1)
+                .key(k2, v2)
+                .update_expression("SET lease_owner = :me, lease_until = :until")
+                .condition_expression(
+                    "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
+                )
+                .expression_attribute_values(":me", s(&self.owner))
+                .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
+                .expression_attribute_values(":now", n(clock::epoch_millis(now)))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let old = out.attributes.unwrap_or_default();
+                    let ours = get_s(&old, "lease_owner").as_deref() == Some(self.owner.as_str());
+                    // A lease held or released since we began observing means
+                    // a write we may not have seen.
+                    let touched = get_n(&old, "lease_until")
+                        .is_some_and(|t| t >= clock::epoch_millis(since - CLOCK_SKEW));
+                    let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
+                    let recent_reverts = old
+                        .get("reverts_at")
+                        .and_then(|v| v.as_l().ok())
+                        .map(|l| {
+                            l.iter()
+                                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
+                                .filter(|t| *t >= horizon)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let grant = RegionGrant {
+                        owner: self.owner.clone(),
+                        recent_reverts,
+                    };
+                    return Ok((grant, ours || !(waited || touched)));
+                }
+                Err(e) => {
+                    let err = self.table.err("UpdateItem", &self.account, &e);
+                    if !err.is("ConditionalCheckFailedException") || clock::now() > give_up {
+                        return Err(err);
+                    }
+                    tracing::debug!(account = %self.account, region = %self.region, "another run is fixing this account-region; waiting");
+                    waited = true;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
     }
 }
 
-pub fn account_pk(account: &str) -> String {
-    format!("ACCOUNT#{account}")
+/// Per-account-region state items and history.
+#[derive(Clone)]
+pub struct StateStore {
+    table: Table,
 }
 
 impl StateStore {
-    pub fn new(config: &aws_config::SdkConfig, table: &str) -> Self {
-        StateStore {
-            client: aws_sdk_dynamodb::Client::new(config),
-            table: table.to_string(),
-            region: super::home_region(config),
-        }
+    pub fn new(table: Table) -> Self {
+        StateStore { table }
     }
 
-    fn err<E, R>(
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Records one observation in one call, without reading first; releases
+    /// the lease when `grant` is ours. Repeating it (a lost answer) changes nothing.
+    pub async fn record(
         &self,
-        op: &'static str,
-        account: &str,
-        e: &aws_sdk_dynamodb::error::SdkError<E, R>,
-    ) -> AwsError
-    where
-        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
-    {
-        AwsError::new(op, account, &self.region, e)
-    }
-
-    /// Takes ownership of an event id, or says why not. At-least-once
-    /// delivery means the same id can arrive twice, even at the same time.
-    pub async fn claim_event(&self, event_id: &str, kind: &str) -> Result<Claim, AwsError> {
+        o: &Observation,
+        grant: Option<&RegionGrant>,
+        reverted: bool,
+    ) -> Result<(), AwsError> {
         let now = clock::now();
-        let pk = format!("EVENT#{event_id}");
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(&pk))
-            .item("sk", s("EVENT"))
-            .item("status", s("in_progress"))
-            .item("trigger_kind", s(kind))
-            .item("claimed_at", s(clock::iso(now)))
-            .item("lease_until", n(clock::epoch_secs(now + CLAIM_LEASE)))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .condition_expression(
-                "attribute_not_exists(pk) OR (#st = :in_progress AND lease_until < :now) OR #st = :alerts_pending",
-            )
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":in_progress", s("in_progress"))
-            .expression_attribute_values(":alerts_pending", s("alerts_pending"))
-            .expression_attribute_values(":now", n(clock::epoch_secs(now)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                let old = out.attributes.unwrap_or_default();
-                let pending_alerts = match get_s(&old, "status").as_deref() {
-                    Some("alerts_pending") => get_s(&old, "pending_alerts"),
-                    _ => None,
-                };
-                Ok(Claim::Claimed { pending_alerts })
+        let mut set = vec![
+            "account = :account",
+            "#region = :region",
+            "#st = :status",
+            "last_action = :action",
+            "last_trigger_id = :tid",
+            "last_trigger_kind = :tkind",
+            "last_checked = :now",
+            "first_seen = if_not_exists(first_seen, :now)",
+        ];
+        let mut remove = vec![];
+        let mut values: Vec<(&str, AttributeValue)> = vec![
+            (":account", s(&o.account)),
+            (":region", s(&o.region)),
+            (":status", s(o.status)),
+            (":action", s(o.action)),
+            (":tid", s(&o.trigger_id)),
+            (":tkind", s(o.trigger_kind)),
+            (":now", s(clock::iso(now))),
+        ];
+        let optional = [
+            ("desired_user", ":desired", &o.desired_user),
+            ("observed_user", ":ouser", &o.observed_user),
+            ("observed_run_as_enabled", ":oenabled", &o.observed_enabled),
+            ("default_version", ":dversion", &o.default_version),
+            ("last_error", ":error", &o.error),
+            ("last_error_code", ":ecode", &o.error_code),
+        ];
+        let mut exprs = Vec::new();
+        for (attr, placeholder, value) in optional {
+            match value {
+                Some(v) => {
+                    exprs.push(format!("{attr} = {placeholder}"));
+                    values.push((placeholder, s(v)));
+                }
+                // A quiet check clears an old error; other fields say what is there now.
+                None => remove.push(attr),
             }
+        }
+        // Who last touched it survives quiet checks.
+        if let Some(actor) = &o.actor {
+            set.push("last_actor = :actor");
+            values.push((":actor", s(actor)));
+        }
+        let mut condition = None;
+        if let Some(g) = grant {
+            // The release time doubles as "someone wrote here" for the next run.
+            let released = clock::epoch_millis(now);
+            set.push("lease_until = :released");
+            values.push((":released", n(released)));
+            values.push((":me", s(&g.owner)));
+            condition = Some("lease_owner = :me");
+            if o.wrote {
+                set.push("last_changed = :now");
+                set.push("changes = if_not_exists(changes, :zero) + :one");
+                values.push((":zero", n(0)));
+                values.push((":one", n(1)));
+                // Repeating this call must not count twice: a lost answer's
+                // retry finds the lease already released at this instant.
+                condition = Some("lease_owner = :me AND lease_until <> :released");
+            }
+            if reverted {
+                let mut times = g.recent_reverts.clone();
+                times.push(clock::epoch_secs(now));
+                set.push("reverts_at = :reverts");
+                values.push((
+                    ":reverts",
+                    AttributeValue::L(times.into_iter().map(n).collect()),
+                ));
+            }
+        }
+        let mut expression = format!(
+            "SET {}",
+            set.iter()
+                .map(|x| x.to_string())
+                .chain(exprs)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let [(k1, v1), (k2, v2)] = region_key(&o.account, &o.region);
+        let mut update = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .update_expression(expression)
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#region", "region");
+        for (k, v) in values {
+            update = update.expression_attribute_values(k, v);
+        }
+        if let Some(c) = condition {
+            update = update.condition_expression(c);
+        }
+        match update.send().await {
+            Ok(_) => Ok(()),
             Err(e) => {
-                let err = self.err("PutItem", "-", &e);
-                if !err.is("ConditionalCheckFailedException") {
-                    return Err(err);
-                }
-                let item = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("pk", s(&pk))
-                    .key("sk", s("EVENT"))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| self.err("GetItem", "-", &e))?;
-                match item.item().and_then(|i| get_s(i, "status")).as_deref() {
-                    Some("done") => Ok(Claim::Done),
-                    _ => Ok(Claim::InFlight),
-                }
-            }
-        }
-    }
-
-    /// Marks the event processed; later deliveries become no-ops.
-    pub async fn complete_event(
-        &self,
-        event_id: &str,
-        kind: &str,
-        summary: &str,
-    ) -> Result<(), AwsError> {
-        let at = clock::iso(clock::now());
-        self.put_receipt(
-            event_id,
-            kind,
-            "done",
-            &[("completed_at", &at), ("summary", summary)],
-        )
-        .await
-    }
-
-    /// The work is done but some alerts were not published: keep them with
-    /// the event, so the retry (which finds nothing left to fix) sends them.
-    pub async fn hold_alerts(
-        &self,
-        event_id: &str,
-        kind: &str,
-        pending_alerts: &str,
-    ) -> Result<(), AwsError> {
-        self.put_receipt(
-            event_id,
-            kind,
-            "alerts_pending",
-            &[("pending_alerts", pending_alerts)],
-        )
-        .await
-    }
-
-    async fn put_receipt(
-        &self,
-        event_id: &str,
-        kind: &str,
-        status: &str,
-        extra: &[(&str, &str)],
-    ) -> Result<(), AwsError> {
-        let now = clock::now();
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("EVENT#{event_id}")))
-            .item("sk", s("EVENT"))
-            .item("status", s(status))
-            .item("trigger_kind", s(kind))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)));
-        for (k, v) in extra {
-            put = put.item(*k, s(*v));
-        }
-        put.send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err("PutItem", "-", &e))
-    }
-
-    /// A failed run gives the event back so the retry does the work again.
-    pub async fn release_event(&self, event_id: &str) -> Result<(), AwsError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(format!("EVENT#{event_id}")))
-            .key("sk", s("EVENT"))
-            .condition_expression("#st = :in_progress")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":in_progress", s("in_progress"))
-            .send()
-            .await
-            .map(|_| ())
-            .or_else(|e| {
-                let err = self.err("DeleteItem", "-", &e);
+                let err = self.table.err("UpdateItem", &o.account, &e);
                 if err.is("ConditionalCheckFailedException") {
+                    // Recorded already (our retried call), or the lease expired
+                    // and another run owns the item now and will record it.
+                    tracing::debug!(account = %o.account, region = %o.region, "state already recorded or lease taken over");
                     Ok(())
                 } else {
                     Err(err)
                 }
-            })
-    }
-
-    /// Read-modify-write of the account-region item, guarded by its
-    /// `version` attribute so two concurrent invocations never lose an update.
-    pub async fn record(&self, o: &Observation) -> Result<(), AwsError> {
-        let key = (account_pk(&o.account), format!("REGION#{}", o.region));
-        for _ in 0..MAX_CONFLICTS {
-            let old = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .key("pk", s(&key.0))
-                .key("sk", s(&key.1))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| self.err("GetItem", &o.account, &e))?
-                .item
-                .unwrap_or_default();
-            let version = get_n(&old, "version");
-            let now = clock::iso(clock::now());
-            let wrote = matches!(o.action, "created" | "updated" | "default-switched");
-            let mut item: Item = HashMap::new();
-            item.insert("pk".into(), s(&key.0));
-            item.insert("sk".into(), s(&key.1));
-            item.insert("account".into(), s(&o.account));
-            item.insert("region".into(), s(&o.region));
-            item.insert("status".into(), s(o.status));
-            item.insert("last_action".into(), s(o.action));
-            item.insert("last_trigger_id".into(), s(&o.trigger_id));
-            item.insert("last_trigger_kind".into(), s(o.trigger_kind));
-            item.insert("last_checked".into(), s(&now));
-            item.insert(
-                "first_seen".into(),
-                s(get_s(&old, "first_seen").unwrap_or_else(|| now.clone())),
-            );
-            put_opt(&mut item, "desired_user", &o.desired_user);
-            put_opt(&mut item, "observed_user", &o.observed_user);
-            put_opt(&mut item, "observed_run_as_enabled", &o.observed_enabled);
-            put_opt(&mut item, "default_version", &o.default_version);
-            put_opt(&mut item, "last_error", &o.error);
-            put_opt(&mut item, "last_error_code", &o.error_code);
-            // Who last touched it and when we last changed it survive quiet checks.
-            let actor = o.actor.clone().or_else(|| get_s(&old, "last_actor"));
-            put_opt(&mut item, "last_actor", &actor);
-            let changed = if wrote {
-                Some(now.clone())
-            } else {
-                get_s(&old, "last_changed")
-            };
-            put_opt(&mut item, "last_changed", &changed);
-            item.insert("checks".into(), n(get_n(&old, "checks") + 1));
-            item.insert(
-                "changes".into(),
-                n(get_n(&old, "changes") + i64::from(wrote)),
-            );
-            item.insert(
-                "reverts".into(),
-                n(get_n(&old, "reverts") + i64::from(o.status == "reverted")),
-            );
-            item.insert(
-                "failures".into(),
-                n(get_n(&old, "failures") + i64::from(o.status == "failed")),
-            );
-            item.insert("version".into(), n(version + 1));
-            let mut put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item));
-            put = if old.is_empty() {
-                put.condition_expression("attribute_not_exists(pk)")
-            } else {
-                put.condition_expression("version = :v")
-                    .expression_attribute_values(":v", n(version))
-            };
-            match put.send().await {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    let err = self.err("PutItem", &o.account, &e);
-                    if !err.is("ConditionalCheckFailedException") {
-                        return Err(err);
-                    }
-                    tracing::debug!(account = %o.account, region = %o.region, "state item changed under us; re-reading");
-                }
             }
         }
-        Err(AwsError {
-            operation: "PutItem",
-            account: o.account.clone(),
-            region: self.region.clone(),
-            code: "TooManyConflicts".into(),
-            message: format!(
-                "state item for {} changed {MAX_CONFLICTS} times while we wrote it",
-                o.region
-            ),
-        })
     }
 
-    pub async fn add_history(&self, row: &HistoryRow) -> Result<(), AwsError> {
-        let mut at = clock::now();
-        for _ in 0..MAX_CONFLICTS {
+    /// One row per change made or drift seen. Keyed by time; the same
+    /// trigger's row written twice (a lost answer) stays one row.
+    pub async fn add_history(&self, row: &HistoryRow, at: SystemTime) -> Result<(), AwsError> {
+        let mut at = at;
+        for _ in 0..HISTORY_COLLISIONS {
             let mut item: Item = HashMap::new();
-            item.insert("pk".into(), s(account_pk(&row.account)));
-            item.insert(
-                "sk".into(),
+            let mut put = |k: &str, v: AttributeValue| {
+                item.insert(k.to_string(), v);
+            };
+            put("pk", s(account_pk(&row.account)));
+            put(
+                "sk",
                 s(format!("HISTORY#{}#{}", clock::iso(at), row.region)),
             );
-            item.insert("account".into(), s(&row.account));
-            item.insert("region".into(), s(&row.region));
-            item.insert("status".into(), s(&row.status));
-            item.insert("action".into(), s(&row.action));
-            item.insert("before".into(), s(row.before.to_string()));
-            item.insert("after".into(), s(row.after.to_string()));
-            put_opt(&mut item, "actor", &row.actor);
-            item.insert("trigger_id".into(), s(&row.trigger_id));
-            item.insert("trigger_kind".into(), s(&row.trigger_kind));
-            put_opt(&mut item, "versions_before", &row.versions_before);
-            put_opt(&mut item, "version_after", &row.version_after);
-            item.insert("at".into(), s(clock::iso(at)));
-            item.insert("ttl".into(), n(clock::epoch_secs(at + HISTORY_TTL)));
+            put("account", s(&row.account));
+            put("region", s(&row.region));
+            put("status", s(&row.status));
+            put("action", s(&row.action));
+            put("before", s(row.before.to_string()));
+            put("after", s(row.after.to_string()));
+            if let Some(a) = &row.actor {
+                put("actor", s(a));
+            }
+            put("trigger_id", s(&row.trigger_id));
+            put("trigger_kind", s(&row.trigger_kind));
+            if let Some(v) = &row.versions_before {
+                put("versions_before", s(v));
+            }
+            if let Some(v) = &row.version_after {
+                put("version_after", s(v));
+            }
+            put("at", s(clock::iso(at)));
+            put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
             let result = self
+                .table
                 .client
                 .put_item()
-                .table_name(&self.table)
+                .table_name(&self.table.name)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(sk)")
+                .condition_expression("attribute_not_exists(sk) OR trigger_id = :tid")
+                .expression_attribute_values(":tid", s(&row.trigger_id))
                 .send()
                 .await;
             match result {
                 Ok(_) => return Ok(()),
                 Err(e) => {
-                    let err = self.err("PutItem", &row.account, &e);
+                    let err = self.table.err("PutItem", &row.account, &e);
                     if !err.is("ConditionalCheckFailedException") {
                         return Err(err);
                     }
-                    // Same millisecond, same region: keep both rows.
+                    // Another trigger's row in the same millisecond: keep both.
                     at += Duration::from_millis(1);
                 }
             }
@@ -427,84 +421,23 @@ impl StateStore {
         Err(AwsError {
             operation: "PutItem",
             account: row.account.clone(),
-            region: self.region.clone(),
+            region: row.region.clone(),
             code: "TooManyConflicts".into(),
             message: "history key collided repeatedly".into(),
         })
     }
 
-    /// A malformed event, kept for two weeks under `REJECTED#<day>` so an
-    /// operator can see what was refused and why.
-    pub async fn add_rejection(
-        &self,
-        request_id: &str,
-        reason: &str,
-        input: &str,
-    ) -> Result<(), AwsError> {
-        let now = clock::now();
-        let at = clock::iso(now);
-        let mut excerpt: String = input.chars().take(2000).collect();
-        if excerpt.len() < input.len() {
-            excerpt.push_str("...");
-        }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(format!("REJECTED#{}", &at[..10])))
-            .item("sk", s(format!("{at}#{request_id}")))
-            .item("reason", s(reason))
-            .item("excerpt", s(excerpt))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err("PutItem", "-", &e))
-    }
-
-    /// History rows of one account-region with `status` since `since`.
-    pub async fn count_history(
-        &self,
-        account: &str,
-        region: &str,
-        status: &str,
-        since: SystemTime,
-    ) -> Result<usize, AwsError> {
-        let mut count = 0;
-        let mut pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .filter_expression("#region = :region AND #st = :status")
-            .expression_attribute_names("#region", "region")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":pk", s(account_pk(account)))
-            .expression_attribute_values(":from", s(format!("HISTORY#{}", clock::iso(since))))
-            .expression_attribute_values(":to", s("HISTORY#~"))
-            .expression_attribute_values(":region", s(region))
-            .expression_attribute_values(":status", s(status))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            count += page
-                .map_err(|e| self.err("Query", account, &e))?
-                .items()
-                .len();
-        }
-        Ok(count)
-    }
-
     /// State items, for one account or all (a paginated scan: fine for an
     /// operator command over a few thousand items).
     pub async fn list(&self, account: Option<&str>) -> Result<Vec<StateRow>, AwsError> {
+        let t = &self.table;
         let mut items = Vec::new();
         match account {
             Some(a) => {
-                let mut pages = self
+                let mut pages = t
                     .client
                     .query()
-                    .table_name(&self.table)
+                    .table_name(&t.name)
                     .key_condition_expression("pk = :pk AND begins_with(sk, :region)")
                     .expression_attribute_values(":pk", s(account_pk(a)))
                     .expression_attribute_values(":region", s("REGION#"))
@@ -512,7 +445,7 @@ impl StateStore {
                     .send();
                 while let Some(page) = pages.next().await {
                     items.extend(
-                        page.map_err(|e| self.err("Query", a, &e))?
+                        page.map_err(|e| t.err("Query", a, &e))?
                             .items()
                             .iter()
                             .cloned(),
@@ -520,17 +453,17 @@ impl StateStore {
                 }
             }
             None => {
-                let mut pages = self
+                let mut pages = t
                     .client
                     .scan()
-                    .table_name(&self.table)
+                    .table_name(&t.name)
                     .filter_expression("begins_with(sk, :region)")
                     .expression_attribute_values(":region", s("REGION#"))
                     .into_paginator()
                     .send();
                 while let Some(page) = pages.next().await {
                     items.extend(
-                        page.map_err(|e| self.err("Scan", "-", &e))?
+                        page.map_err(|e| t.err("Scan", "-", &e))?
                             .items()
                             .iter()
                             .cloned(),
@@ -540,6 +473,8 @@ impl StateStore {
         }
         let mut rows: Vec<StateRow> = items
             .iter()
+            // An item holding only a lease was never recorded.
+            .filter(|i| i.contains_key("status"))
             .map(|i| StateRow {
                 account: get_s(i, "account").unwrap_or_default(),
                 region: get_s(i, "region").unwrap_or_default(),
@@ -555,8 +490,7 @@ impl StateStore {
                 last_error: get_s(i, "last_error"),
                 last_checked: get_s(i, "last_checked"),
                 last_changed: get_s(i, "last_changed"),
-                changes: get_n(i, "changes"),
-                version: get_n(i, "version"),
+                changes: get_n(i, "changes").unwrap_or(0),
             })
             .collect();
         rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));

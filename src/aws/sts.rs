@@ -6,6 +6,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ssm::config::{Credentials, Region};
 
 use super::AwsError;
+use crate::ids::partition_for;
 
 /// Credentials for one member account, reused across its regions.
 #[derive(Clone, Debug)]
@@ -41,33 +42,6 @@ pub fn falls_back(code: &str) -> bool {
         code,
         "AccessDenied" | "AccessDeniedException" | "NoSuchEntity"
     )
-}
-
-/// STS session names: 2-64 of `[\w+=,.@-]`; they show in the member's CloudTrail.
-pub fn session_name(trigger_id: &str) -> String {
-    let clean: String = trigger_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut name = format!("runas-guard-{clean}");
-    name.truncate(64);
-    name
-}
-
-pub fn partition_for(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 impl Sts {
@@ -162,19 +136,5 @@ mod tests {
         ] {
             assert!(!falls_back(code), "{code}");
         }
-    }
-
-    #[test]
-    fn session_names_are_valid() {
-        assert_eq!(session_name("abc-123"), "runas-guard-abc-123");
-        assert_eq!(session_name("a b/c:d"), "runas-guard-a-b-c-d");
-        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
-    }
-
-    #[test]
-    fn partitions() {
-        assert_eq!(partition_for("us-east-1"), "aws");
-        assert_eq!(partition_for("cn-north-1"), "aws-cn");
-        assert_eq!(partition_for("us-gov-west-1"), "aws-us-gov");
     }
 }

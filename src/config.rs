@@ -1,0 +1,79 @@
+//! Settings and the policy, from the environment (and CLI flags): shared by
+//! the Lambda and the CLI so both run with the same configuration.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::policy::Policy;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub table: String,
+    pub topic_arn: String,
+    pub sweep_queue_url: Option<String>,
+    /// Above this many accounts a sweep fans out over the queue.
+    pub fanout_threshold: usize,
+    /// Accounts reconciled at once.
+    pub concurrency: usize,
+    /// How long an event claim keeps redeliveries away. Shorter than
+    /// Lambda's first asynchronous retry (about one minute), so the retry of
+    /// a run that crashed (or could not release its claim) proceeds.
+    pub claim_lease: Duration,
+}
+
+pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(50);
+
+pub fn load_policy(path: Option<&Path>) -> Result<Policy, String> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => std::env::var_os("RUNAS_GUARD_POLICY")
+            .map(PathBuf::from)
+            .ok_or("RUNAS_GUARD_POLICY is not set (path to the policy file; or pass --policy)")?,
+    };
+    Policy::load(&path).map_err(|e| e.to_string())
+}
+
+fn require(value: Option<String>, env: &str, flag: &str) -> Result<String, String> {
+    value
+        .or_else(|| std::env::var(env).ok())
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| format!("{env} is not set (or pass {flag})"))
+}
+
+fn env_number(name: &str, default: u64) -> Result<u64, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a whole number, found {v:?}")),
+    }
+}
+
+pub fn table_from_env(table: Option<String>) -> Result<String, String> {
+    require(table, "RUNAS_GUARD_TABLE", "--table")
+}
+
+pub fn settings_from_env(
+    table: Option<String>,
+    topic_arn: Option<String>,
+    queue: Option<String>,
+) -> Result<Settings, String> {
+    let claim_lease = env_number(
+        "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
+        DEFAULT_CLAIM_LEASE.as_secs(),
+    )?;
+    if claim_lease == 0 {
+        return Err("RUNAS_GUARD_CLAIM_LEASE_SECONDS must be at least 1".into());
+    }
+    Ok(Settings {
+        table: table_from_env(table)?,
+        topic_arn: require(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
+        sweep_queue_url: queue
+            .or_else(|| std::env::var("RUNAS_GUARD_SWEEP_QUEUE_URL").ok())
+            .filter(|u| !u.is_empty()),
+        fanout_threshold: env_number("RUNAS_GUARD_FANOUT_THRESHOLD", 200)? as usize,
+        concurrency: env_number("RUNAS_GUARD_CONCURRENCY", 16)? as usize,
+        claim_lease: Duration::from_secs(claim_lease),
+    })
+}

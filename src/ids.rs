@@ -1,0 +1,119 @@
+//! Identifiers: account and region names, ARNs, STS session names, and the
+//! tokens and stable ids that make retries recognise themselves.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`.
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() < 3 || s.len() > 25 {
+        return false;
+    }
+    let (last, rest) = parts.split_last().expect("len >= 3");
+    !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// Role name from a role ARN (`arn:aws:iam::1:role/path/Name` -> `Name`).
+pub fn role_name(arn: &str) -> Option<&str> {
+    let (_, rest) = arn.split_once(":role/")?;
+    rest.rsplit('/').next()
+}
+
+/// STS session names: 2-64 of `[\w+=,.@-]`; they show in the member's
+/// CloudTrail and name the trigger that caused the write. They are never
+/// used to recognise our own writes: a caller chooses its session name.
+pub fn session_name(trigger_id: &str) -> String {
+    let clean: String = trigger_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("runas-guard-{clean}");
+    name.truncate(64);
+    name
+}
+
+pub fn partition_for(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// A token unique to one run (claim and lease owner): a retried call carrying
+/// it recognises its own earlier success.
+pub fn token() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // RandomState is seeded from the OS per process; the counter and clock
+    // keep tokens of one process apart.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+/// FNV-1a: a stable hash (same input, same id on every machine and release),
+/// unlike std's `DefaultHasher`.
+pub fn stable_id(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_are_valid() {
+        assert_eq!(session_name("abc-123"), "runas-guard-abc-123");
+        assert_eq!(session_name("a b/c:d"), "runas-guard-a-b-c-d");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition_for("us-east-1"), "aws");
+        assert_eq!(partition_for("cn-north-1"), "aws-cn");
+        assert_eq!(partition_for("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn tokens_differ_and_stable_ids_do_not() {
+        let tokens: std::collections::HashSet<String> = (0..1000).map(|_| token()).collect();
+        assert_eq!(tokens.len(), 1000);
+        assert_eq!(stable_id(&["a", "b"]), stable_id(&["a", "b"]));
+        // Part boundaries count: ("ab","") is not ("a","b").
+        assert_ne!(stable_id(&["ab", ""]), stable_id(&["a", "b"]));
+        assert_eq!(stable_id(&[]), "cbf29ce484222325");
+    }
+}

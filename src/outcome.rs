@@ -1,0 +1,310 @@
+//! The shared vocabulary of results: what one account-region run did
+//! ([`Action`], [`RegionOutcome`]), how an account stands ([`AccountReport`]),
+//! the recorded [`Status`], and what one input got ([`Outcome`]).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::aws::ssm::Versions;
+use crate::preferences::RunAs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    None,
+    Created,
+    Updated,
+    DefaultSwitched,
+    WouldChange,
+    Failed,
+    Excluded,
+    RegionDisabled,
+    AccountSuspended,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::None,
+        Action::Created,
+        Action::Updated,
+        Action::DefaultSwitched,
+        Action::WouldChange,
+        Action::Failed,
+        Action::Excluded,
+        Action::RegionDisabled,
+        Action::AccountSuspended,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::None => "none",
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::DefaultSwitched => "default-switched",
+            Action::WouldChange => "would-change",
+            Action::Failed => "failed",
+            Action::Excluded => "excluded",
+            Action::RegionDisabled => "region-disabled",
+            Action::AccountSuspended => "account-suspended",
+        }
+    }
+
+    pub fn wrote(self) -> bool {
+        matches!(
+            self,
+            Action::Created | Action::Updated | Action::DefaultSwitched
+        )
+    }
+}
+
+/// What the state item says about an account-region (DESIGN.md "State").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Compliant,
+    Remediated,
+    Reverted,
+    Noncompliant,
+    Failed,
+    Excluded,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Compliant => "compliant",
+            Status::Remediated => "remediated",
+            Status::Reverted => "reverted",
+            Status::Noncompliant => "noncompliant",
+            Status::Failed => "failed",
+            Status::Excluded => "excluded",
+        }
+    }
+
+    /// A write that undid someone's edit is a revert; any other write
+    /// (a vend, a sweep, a move) remediates.
+    pub fn of(o: &RegionOutcome, user: &str, document_event: bool) -> Status {
+        match o.action {
+            Action::None => Status::Compliant,
+            Action::WouldChange => Status::Noncompliant,
+            Action::Failed => Status::Failed,
+            Action::Excluded | Action::RegionDisabled | Action::AccountSuspended => {
+                Status::Excluded
+            }
+            Action::Created | Action::Updated | Action::DefaultSwitched => {
+                if document_event && o.was_noncompliant(user) {
+                    Status::Reverted
+                } else {
+                    Status::Remediated
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegionOutcome {
+    pub region: String,
+    pub action: Action,
+    /// `null` when the document did not exist.
+    pub before: Option<RunAs>,
+    pub after: Option<RunAs>,
+    pub versions_before: Option<Versions>,
+    /// Default (= latest) version after the run.
+    pub version_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RegionOutcome {
+    pub fn skipped(region: &str, action: Action, why: Option<String>) -> Self {
+        RegionOutcome {
+            region: region.into(),
+            action,
+            before: None,
+            after: None,
+            versions_before: None,
+            version_after: None,
+            error_code: None,
+            error: why,
+        }
+    }
+
+    pub fn failed(region: &str, code: &str, error: String) -> Self {
+        RegionOutcome {
+            error_code: Some(code.into()),
+            ..RegionOutcome::skipped(region, Action::Failed, Some(error))
+        }
+    }
+
+    /// Whether the RunAs a reader saw before this run was wrong.
+    pub fn was_noncompliant(&self, user: &str) -> bool {
+        self.before.as_ref().is_none_or(|b| !b.is_compliant(user))
+    }
+}
+
+/// How one account stands after a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountReport {
+    pub account: String,
+    pub name: Option<String>,
+    pub ou_path: Option<String>,
+    pub desired_user: Option<String>,
+    /// Which policy rule chose the user.
+    pub rule: Option<String>,
+    /// The role that was assumed (member role or a fallback).
+    pub role: Option<String>,
+    pub regions: Vec<RegionOutcome>,
+}
+
+impl AccountReport {
+    /// Every region with the same outcome (skipped, excluded, or failed before
+    /// any region could be looked at).
+    pub fn uniform(
+        account: &str,
+        name: &str,
+        regions: &[String],
+        outcome: impl Fn(&str) -> RegionOutcome,
+    ) -> Self {
+        AccountReport {
+            account: account.to_string(),
+            name: Some(name.to_string()),
+            ou_path: None,
+            desired_user: None,
+            rule: None,
+            role: None,
+            regions: regions.iter().map(|r| outcome(r)).collect(),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        self.regions.iter().any(|r| r.action == Action::Failed)
+    }
+}
+
+/// What became of one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Handled {
+    Done,
+    Ignored,
+    Duplicate,
+    InFlight,
+    FannedOut,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertSent {
+    pub alert_id: String,
+    pub kind: &'static str,
+    pub severity: &'static str,
+    pub subject: String,
+}
+
+/// What `handle` prints and the Lambda returns.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub trigger: Value,
+    pub result: Handled,
+    pub reason: String,
+    pub accounts: Vec<AccountReport>,
+    pub alerts: Vec<AlertSent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fanned_out: Option<usize>,
+}
+
+impl Outcome {
+    pub fn new(trigger: Value, result: Handled, reason: impl Into<String>) -> Outcome {
+        Outcome {
+            trigger,
+            result,
+            reason: reason.into(),
+            accounts: vec![],
+            alerts: vec![],
+            fanned_out: None,
+        }
+    }
+}
+
+/// "2 account-region(s) failed: 1111 eu-west-1 (AccessDenied), ..."
+pub fn failure_summary(accounts: &[AccountReport]) -> String {
+    let failed: Vec<String> = accounts
+        .iter()
+        .flat_map(|a| {
+            a.regions
+                .iter()
+                .filter(|r| r.action == Action::Failed)
+                .map(move |r| {
+                    format!(
+                        "{} {} ({})",
+                        a.account,
+                        r.region,
+                        r.error_code.as_deref().unwrap_or("?")
+                    )
+                })
+        })
+        .collect();
+    format!(
+        "{} account-region(s) failed: {}",
+        failed.len(),
+        failed.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(action: Action, before_user: Option<&str>) -> RegionOutcome {
+        RegionOutcome {
+            before: before_user.map(|u| RunAs {
+                enabled: Some(Value::Bool(true)),
+                user: Some(Value::String(u.into())),
+            }),
+            ..RegionOutcome::skipped("eu-west-1", action, None)
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        let cases = [
+            (Action::None, Some("ops"), true, Status::Compliant),
+            (Action::WouldChange, Some("x"), true, Status::Noncompliant),
+            (Action::Failed, None, true, Status::Failed),
+            (Action::RegionDisabled, None, false, Status::Excluded),
+            (Action::AccountSuspended, None, false, Status::Excluded),
+            (Action::Excluded, None, true, Status::Excluded),
+            (Action::Updated, Some("root"), true, Status::Reverted),
+            (Action::Updated, Some("root"), false, Status::Remediated),
+            (Action::Created, None, true, Status::Reverted),
+            (Action::Created, None, false, Status::Remediated),
+            // LZA wrote a compliant latest; promoting it undoes nobody's edit
+            (
+                Action::DefaultSwitched,
+                Some("ops"),
+                true,
+                Status::Remediated,
+            ),
+        ];
+        for (action, before, doc_event, want) in cases {
+            assert_eq!(
+                Status::of(&outcome(action, before), "ops", doc_event),
+                want,
+                "{action:?} {before:?} {doc_event}"
+            );
+        }
+    }
+
+    #[test]
+    fn action_names() {
+        assert_eq!(
+            serde_json::to_value(Action::DefaultSwitched).unwrap(),
+            "default-switched"
+        );
+        assert_eq!(Action::AccountSuspended.as_str(), "account-suspended");
+        assert!(Action::Created.wrote() && !Action::WouldChange.wrote());
+    }
+}

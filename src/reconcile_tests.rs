@@ -1,0 +1,425 @@
+//! `reconcile` against an in-memory document that behaves like SSM's
+//! (version-checked updates, duplicate content refused) and can stage the
+//! rare interleavings: a peer's write between our read and our update, a
+//! document that vanishes, a lost answer, a lease another run just released.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use super::*;
+
+#[derive(Debug, Clone, Default)]
+struct Doc {
+    /// Version n is `versions[n - 1]`.
+    versions: Vec<String>,
+    default: usize,
+}
+
+impl Doc {
+    fn with(contents: &[&Value], default: usize) -> Doc {
+        Doc {
+            versions: contents.iter().map(|c| c.to_string()).collect(),
+            default,
+        }
+    }
+    fn latest(&self) -> usize {
+        self.versions.len()
+    }
+    fn json(&self, n: usize) -> Value {
+        serde_json::from_str(&self.versions[n - 1]).unwrap()
+    }
+}
+
+type Hook = Box<dyn FnOnce(&mut Doc) + Send>;
+
+#[derive(Default)]
+struct Fake {
+    doc: Mutex<Option<Doc>>,
+    /// Runs inside our next `update`, before AWS looks at it: a peer's write.
+    before_update: Mutex<Vec<Hook>>,
+    /// A peer that writes before every one of our updates.
+    relentless_peer: bool,
+    /// Our next update lands but its answer is lost; the SDK's retry answers.
+    lose_update_answer: Mutex<bool>,
+    /// `versions` answers, then the document is deleted before `content`.
+    vanish_after_describe: Mutex<bool>,
+    fail_describe: Option<&'static str>,
+    writes: AtomicUsize,
+}
+
+fn aws(op: &'static str, code: &str) -> AwsError {
+    AwsError {
+        operation: op,
+        account: "111122223333".into(),
+        region: "eu-west-1".into(),
+        code: code.into(),
+        message: "injected".into(),
+    }
+}
+
+impl Fake {
+    fn new(doc: Option<Doc>) -> Fake {
+        Fake {
+            doc: Mutex::new(doc),
+            ..Fake::default()
+        }
+    }
+
+    fn doc(&self) -> Doc {
+        self.doc.lock().unwrap().clone().expect("document exists")
+    }
+
+    fn apply_update(doc: &mut Doc, content: &str, latest: &str) -> Written {
+        if latest != doc.latest().to_string() {
+            return Written::Stale;
+        }
+        if doc.versions.iter().any(|v| v == content) {
+            return Written::Duplicate;
+        }
+        doc.versions.push(content.to_string());
+        Written::Version(doc.latest().to_string())
+    }
+}
+
+impl Documents for Fake {
+    fn account(&self) -> &str {
+        "111122223333"
+    }
+    fn region(&self) -> &str {
+        "eu-west-1"
+    }
+    async fn versions(&self) -> Result<Option<Versions>, AwsError> {
+        if let Some(code) = self.fail_describe {
+            return Err(aws("DescribeDocument", code));
+        }
+        let found = self.doc.lock().unwrap().as_ref().map(|d| Versions {
+            default: d.default.to_string(),
+            latest: d.latest().to_string(),
+        });
+        if std::mem::take(&mut *self.vanish_after_describe.lock().unwrap()) {
+            *self.doc.lock().unwrap() = None;
+        }
+        Ok(found)
+    }
+    async fn content(&self, version: Option<&str>) -> Result<Option<(String, String)>, AwsError> {
+        let doc = self.doc.lock().unwrap();
+        let Some(d) = doc.as_ref() else {
+            return Ok(None);
+        };
+        let n = match version {
+            None => d.default,
+            Some(v) => v.parse().unwrap(),
+        };
+        Ok(d.versions.get(n - 1).map(|c| (n.to_string(), c.clone())))
+    }
+    async fn create(&self, content: &str) -> Result<Written, AwsError> {
+        let mut doc = self.doc.lock().unwrap();
+        if doc.is_some() {
+            return Ok(Written::AlreadyExists);
+        }
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        *doc = Some(Doc {
+            versions: vec![content.to_string()],
+            default: 1,
+        });
+        Ok(Written::Version("1".into()))
+    }
+    async fn update(&self, content: &str, latest: &str) -> Result<Written, AwsError> {
+        let hook = self.before_update.lock().unwrap().pop();
+        let mut guard = self.doc.lock().unwrap();
+        let doc = guard.as_mut().expect("update of a missing document");
+        if let Some(hook) = hook {
+            hook(doc);
+        }
+        if self.relentless_peer {
+            peer_write(doc, "root");
+        }
+        let written = Fake::apply_update(doc, content, latest);
+        if matches!(written, Written::Version(_)) {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            if std::mem::take(&mut *self.lose_update_answer.lock().unwrap()) {
+                // The SDK sends the same request again.
+                return Ok(Fake::apply_update(doc, content, latest));
+            }
+        }
+        Ok(written)
+    }
+    async fn set_default(&self, version: &str) -> Result<(), AwsError> {
+        let mut guard = self.doc.lock().unwrap();
+        let doc = guard.as_mut().expect("document exists");
+        doc.default = version.parse().unwrap();
+        Ok(())
+    }
+}
+
+/// A lease that is always free; `stale_after` plays the other run that fixed
+/// the document and released the lease while we were observing.
+#[derive(Default)]
+struct FakeLease {
+    taken: AtomicUsize,
+    other_run_fixed: Option<&'static Fake>,
+}
+
+impl Lease for FakeLease {
+    type Grant = usize;
+    async fn acquire(&self, _since: SystemTime) -> Result<(usize, bool), AwsError> {
+        let n = self.taken.fetch_add(1, Ordering::SeqCst);
+        if let Some(fake) = self.other_run_fixed {
+            let mut guard = fake.doc.lock().unwrap();
+            let doc = guard.as_mut().unwrap();
+            let mut good = doc.json(doc.latest());
+            good["inputs"]["runAsEnabled"] = json!(true);
+            good["inputs"]["runAsDefaultUser"] = json!("ops");
+            doc.versions.push(good.to_string());
+            doc.default = doc.latest();
+            return Ok((n, false));
+        }
+        Ok((n, true))
+    }
+}
+
+fn content(prefix: &str, enabled: Value, user: &str) -> Value {
+    json!({"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": {
+        "s3KeyPrefix": prefix, "runAsEnabled": enabled, "runAsDefaultUser": user}})
+}
+
+/// LZA's way: rewrite the logging inputs, copy RunAs from the default version.
+fn peer_write(doc: &mut Doc, user: &str) {
+    let mut next = doc.json(doc.default);
+    next["inputs"]["s3KeyPrefix"] = json!(format!("peer-{}", doc.latest() + 1));
+    next["inputs"]["runAsDefaultUser"] = json!(user);
+    doc.versions.push(next.to_string());
+}
+
+async fn run(fake: &Fake, lease: &FakeLease, mode: Mode) -> Reconciled<usize> {
+    reconcile(fake, lease, "ops", mode).await
+}
+
+fn assert_converged(doc: &Doc) {
+    assert_eq!(doc.default, doc.latest(), "default is the latest");
+    let v = doc.json(doc.default);
+    assert_eq!(v["inputs"]["runAsEnabled"], json!(true));
+    assert_eq!(v["inputs"]["runAsDefaultUser"], json!("ops"));
+}
+
+#[tokio::test]
+async fn compliant_document_needs_no_lease_and_no_write() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "ops")], 1)));
+    let lease = FakeLease::default();
+    let r = run(&fake, &lease, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::None);
+    assert!(r.grant.is_none());
+    assert_eq!(lease.taken.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn missing_document_is_created_under_the_lease() {
+    let fake = Fake::new(None);
+    let lease = FakeLease::default();
+    let r = run(&fake, &lease, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Created);
+    assert_eq!(r.grant, Some(0));
+    assert_eq!(r.outcome.version_after.as_deref(), Some("1"));
+    assert!(r.outcome.before.is_none());
+    assert_converged(&fake.doc());
+}
+
+#[tokio::test]
+async fn a_peer_write_between_read_and_update_is_kept() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "root")], 1)));
+    fake.before_update
+        .lock()
+        .unwrap()
+        .push(Box::new(|d: &mut Doc| peer_write(d, "root")));
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Updated);
+    let doc = fake.doc();
+    assert_eq!(doc.latest(), 3, "original, the peer's, ours");
+    assert_converged(&doc);
+    assert_eq!(
+        doc.json(3)["inputs"]["s3KeyPrefix"],
+        "peer-2",
+        "merged on top of the peer's version, not our stale read"
+    );
+    assert_eq!(fake.writes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_document_that_vanishes_mid_read_is_created() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "root")], 1)));
+    *fake.vanish_after_describe.lock().unwrap() = true;
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Created);
+    assert_converged(&fake.doc());
+}
+
+#[tokio::test]
+async fn a_genuine_duplicate_moves_to_the_next_layout() {
+    let good = content("a", json!(true), "ops");
+    let bad = content("a", json!(true), "root");
+    // Version 1 holds exactly what the merge renders in layout 0.
+    let mut doc = Doc::with(&[&good, &bad], 2);
+    doc.versions[0] = Preferences::parse(&bad.to_string())
+        .unwrap()
+        .merged("ops")
+        .render(0);
+    let fake = Fake::new(Some(doc));
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Updated);
+    let doc = fake.doc();
+    assert_eq!(doc.latest(), 3);
+    assert_ne!(doc.versions[2], doc.versions[0], "another layout");
+    assert_eq!(doc.json(3), doc.json(1), "same meaning");
+    assert_converged(&doc);
+}
+
+#[tokio::test]
+async fn a_lost_update_answer_makes_one_version_not_two() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(false), "")], 1)));
+    *fake.lose_update_answer.lock().unwrap() = true;
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    let doc = fake.doc();
+    assert_eq!(doc.latest(), 2, "our landed write is adopted, not repeated");
+    assert_eq!(fake.writes.load(Ordering::SeqCst), 1);
+    assert_converged(&doc);
+    assert!(r.outcome.action.wrote());
+    assert!(r.outcome.was_noncompliant("ops"));
+}
+
+#[tokio::test]
+async fn another_run_that_fixed_it_first_leaves_us_silent() {
+    let fake: &'static Fake = Box::leak(Box::new(Fake::new(Some(Doc::with(
+        &[&content("a", json!(true), "root")],
+        1,
+    )))));
+    let lease = FakeLease {
+        other_run_fixed: Some(fake),
+        ..FakeLease::default()
+    };
+    let r = run(fake, &lease, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::None, "{:?}", r.outcome);
+    assert_eq!(fake.writes.load(Ordering::SeqCst), 0);
+    assert_eq!(fake.doc().latest(), 2, "only the other run's version");
+    assert!(
+        r.grant.is_some(),
+        "the lease is still released by recording"
+    );
+}
+
+#[tokio::test]
+async fn audit_mode_takes_no_lease_and_writes_nothing() {
+    let fake = Fake::new(None);
+    let lease = FakeLease::default();
+    let r = run(&fake, &lease, Mode::Audit).await;
+    assert_eq!(r.outcome.action, Action::WouldChange);
+    assert_eq!(
+        r.outcome.after.as_ref().map(RunAs::short).as_deref(),
+        Some("on/ops")
+    );
+    assert!(fake.doc.lock().unwrap().is_none());
+    assert_eq!(lease.taken.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_writer_that_never_stops_ends_in_not_converged() {
+    let mut fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "root")], 1)));
+    fake.relentless_peer = true;
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Failed);
+    assert_eq!(r.outcome.error_code.as_deref(), Some("NotConverged"));
+    assert!(
+        r.grant.is_some(),
+        "the lease taken is handed back for release"
+    );
+}
+
+#[tokio::test]
+async fn a_region_not_enabled_is_not_a_failure() {
+    let mut fake = Fake::new(None);
+    fake.fail_describe = Some("UnrecognizedClientException");
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::RegionDisabled);
+    fake.fail_describe = Some("AccessDeniedException");
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Failed);
+    assert_eq!(
+        r.outcome.error_code.as_deref(),
+        Some("AccessDeniedException")
+    );
+}
+
+#[test]
+fn plans() {
+    let v = |n: &str, c: Value| Version {
+        number: n.into(),
+        prefs: Preferences::parse(&c.to_string()).unwrap(),
+    };
+    let present = |d, l| Observed::Present {
+        default: d,
+        latest: l,
+    };
+    let good = content("a", json!(true), "ops");
+    let bad = content("b", json!(true), "root");
+    let string_false = content("c", json!("false"), "ops");
+    assert!(
+        matches!(plan(&Observed::Missing, "ops"), Plan::Create(p) if p.run_as().is_compliant("ops"))
+    );
+    assert_eq!(
+        plan(&present(v("1", good.clone()), v("1", good.clone())), "ops"),
+        Plan::Nothing
+    );
+    // LZA wrote a compliant latest without switching the default
+    assert_eq!(
+        plan(&present(v("1", bad.clone()), v("2", good.clone())), "ops"),
+        Plan::Promote("2".into())
+    );
+    assert_eq!(
+        plan(
+            &present(v("1", string_false.clone()), v("2", good.clone())),
+            "ops"
+        ),
+        Plan::Promote("2".into())
+    );
+    // a bad latest that is not the default: write on top of it, naming it
+    match plan(&present(v("1", good.clone()), v("2", bad.clone())), "ops") {
+        Plan::Write { prefs, on_top_of } => {
+            assert!(prefs.run_as().is_compliant("ops"));
+            assert_eq!(prefs.as_value()["inputs"]["s3KeyPrefix"], "b");
+            assert_eq!(on_top_of, "2");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        plan(
+            &present(v("3", string_false.clone()), v("3", string_false)),
+            "ops"
+        ),
+        Plan::Write { .. }
+    ));
+    // a different desired user makes a compliant document wrong
+    assert!(matches!(
+        plan(&present(v("1", good.clone()), v("1", good)), "other"),
+        Plan::Write { .. }
+    ));
+}
+
+#[test]
+fn before_shows_the_wrong_version() {
+    let v = |n: &str, c: Value| Version {
+        number: n.into(),
+        prefs: Preferences::parse(&c.to_string()).unwrap(),
+    };
+    let obs = Observed::Present {
+        default: v("1", content("a", json!(true), "ops")),
+        latest: v("2", content("a", json!(true), "root")),
+    };
+    assert_eq!(obs.run_as("ops").unwrap().short(), "on/root");
+    let obs = Observed::Present {
+        default: v("1", content("a", json!("false"), "ops")),
+        latest: v("2", content("a", json!(true), "ops")),
+    };
+    assert_eq!(obs.run_as("ops").unwrap().short(), "off(\"false\")/ops");
+    assert_eq!(Observed::Missing.run_as("ops"), None);
+}

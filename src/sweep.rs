@@ -1,0 +1,328 @@
+//! Many accounts: the scheduled sweep (run here or fanned out over SQS), one
+//! fanned-out account, and the operator's `reconcile`. A sweep always
+//! finishes and reports: one account's failure is that account's row, and an
+//! alert SNS refuses waits in the outbox instead of aborting the sweep.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::account::{self, Run};
+use crate::alert::{self, Alert, Facts, Scope as AlertScope};
+use crate::aws::organizations::{AccountInfo, Org};
+use crate::aws::AwsError;
+use crate::clock;
+use crate::ids::is_account_id;
+use crate::outcome::{AccountReport, Action, Handled, Outcome, RegionOutcome};
+use crate::reactor::Services;
+use crate::receipt::{flush_outbox, keep_in_outbox, Home, Work};
+use crate::trigger::{Trigger, TriggerKind};
+
+/// One account per SQS message when a sweep fans out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepMessage {
+    pub sweep_id: String,
+    pub account: String,
+}
+
+impl SweepMessage {
+    pub fn parse(body: &str) -> Result<SweepMessage, String> {
+        let m: SweepMessage =
+            serde_json::from_str(body).map_err(|e| format!("sweep message is not valid: {e}"))?;
+        if !is_account_id(&m.account) {
+            return Err(format!(
+                "sweep message field `account`: expected a 12-digit account id, found {:?}",
+                m.account
+            ));
+        }
+        if m.sweep_id.is_empty() || m.sweep_id.len() > 128 {
+            return Err("sweep message field `sweep_id`: must be 1 to 128 characters".into());
+        }
+        Ok(m)
+    }
+}
+
+/// Filters for operator-started reconciles.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// What an operator's reconcile did, alerts included.
+pub struct OrgRun {
+    pub reports: Vec<AccountReport>,
+    pub alerts_sent: usize,
+    /// Not published now; kept in the outbox for the next sweep.
+    pub alerts_kept: usize,
+    /// Neither published nor kept (logged whole).
+    pub alerts_lost: usize,
+}
+
+fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason: &str) -> Trigger {
+    Trigger {
+        kind: TriggerKind::Sweep,
+        account,
+        region: None,
+        actor: None,
+        event_id,
+        source: source.into(),
+        event_name: None,
+        reason: reason.into(),
+        context: Default::default(),
+    }
+}
+
+/// The scheduled sweep: empty the outbox, then fan out or run every account.
+pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome: Outcome) -> Work {
+    flush_outbox(&svc.receipts, &svc.alerts).await;
+    let accounts = match org.list_accounts().await {
+        Ok(a) => a,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    if let Some(queue) = &svc.queue {
+        if accounts.len() > svc.settings.fanout_threshold {
+            let bodies: Vec<String> = accounts
+                .iter()
+                .map(|a| {
+                    serde_json::to_string(&SweepMessage {
+                        sweep_id: run.trigger.event_id.clone(),
+                        account: a.id.clone(),
+                    })
+                    .expect("plain struct serialises")
+                })
+                .collect();
+            return match queue.send_all(&bodies).await {
+                Ok(sent) => {
+                    outcome.result = Handled::FannedOut;
+                    outcome.fanned_out = Some(sent);
+                    outcome.reason = format!(
+                        "{sent} accounts queued for reconcile (more than {})",
+                        svc.settings.fanout_threshold
+                    );
+                    Work::answered(outcome)
+                }
+                Err(e) => Work::error(outcome, &e),
+            };
+        }
+    }
+    let regions = svc.policy.regions.clone();
+    let results = run_accounts(svc, run, org, accounts, &regions, None).await;
+    let (reports, alerts): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    let regions_total: usize = reports
+        .iter()
+        .map(|r: &AccountReport| r.regions.len())
+        .sum();
+    outcome.reason = format!(
+        "swept {} accounts, {regions_total} account-regions",
+        reports.len()
+    );
+    outcome.accounts = reports;
+    // A sweep's failed account-regions are alerted, recorded and retried by
+    // the next sweep; re-running a whole-organization sweep for one broken
+    // account would multiply the load by Lambda's retries.
+    Work {
+        outcome,
+        alerts: alerts.into_iter().flatten().collect(),
+        uncommitted: vec![],
+        failed: false,
+        home: Home::Outbox,
+    }
+}
+
+/// One account of a fanned-out sweep (an SQS message).
+pub async fn sweep_one(
+    svc: &Arc<Services>,
+    message: &SweepMessage,
+) -> Result<AccountReport, AwsError> {
+    let trigger = sweep_trigger(
+        message.sweep_id.clone(),
+        Some(message.account.clone()),
+        "aws.sqs",
+        "fanned-out sweep",
+    );
+    let run = Run::new(trigger, false);
+    let org = svc.org.fresh();
+    let info = org
+        .describe_account(&message.account)
+        .await?
+        .unwrap_or(AccountInfo {
+            id: message.account.clone(),
+            name: String::new(),
+            status: "NOT_IN_ORGANIZATION".into(),
+        });
+    let (report, alerts) = sweep_account(svc, &run, &org, info, &svc.policy.regions).await?;
+    let published = svc.alerts.publish_all(alerts).await;
+    keep_in_outbox(
+        &svc.receipts,
+        published.unsent.into_iter().map(|(a, _)| a).collect(),
+    )
+    .await;
+    Ok(report)
+}
+
+/// Operator-started reconcile (`runas-guard reconcile`): never fans out.
+pub async fn reconcile_org(
+    svc: &Arc<Services>,
+    scope: &Scope,
+    dry_run: bool,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<OrgRun, AwsError> {
+    let id = format!(
+        "cli-{}-{}",
+        clock::epoch_secs(clock::now()),
+        crate::ids::token()
+    );
+    let run = Run::new(
+        sweep_trigger(id, None, "runas-guard.cli", "operator reconcile"),
+        dry_run,
+    );
+    let org = svc.org.fresh();
+    let flushed = if dry_run {
+        0
+    } else {
+        flush_outbox(&svc.receipts, &svc.alerts).await
+    };
+    let mut accounts = org.list_accounts().await?;
+    if !scope.accounts.is_empty() {
+        accounts.retain(|a| scope.accounts.contains(&a.id));
+    }
+    if let Some(p) = &progress {
+        p.set_length(accounts.len() as u64);
+    }
+    let regions: Vec<String> = svc
+        .policy
+        .regions
+        .iter()
+        .filter(|r| scope.regions.is_empty() || scope.regions.contains(r))
+        .cloned()
+        .collect();
+    let results = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
+    let (reports, alerts): (Vec<_>, Vec<Vec<Alert>>) = results.into_iter().unzip();
+    let published = svc
+        .alerts
+        .publish_all(alerts.into_iter().flatten().collect())
+        .await;
+    let unsent = published.unsent.len();
+    let alerts_kept = keep_in_outbox(
+        &svc.receipts,
+        published.unsent.into_iter().map(|(a, _)| a).collect(),
+    )
+    .await;
+    Ok(OrgRun {
+        reports,
+        alerts_sent: published.sent.len() + flushed,
+        alerts_kept,
+        alerts_lost: unsent - alerts_kept,
+    })
+}
+
+/// Every account, a bounded number at once; each yields a report and its alerts.
+async fn run_accounts(
+    svc: &Arc<Services>,
+    run: &Run,
+    org: &Org,
+    accounts: Vec<AccountInfo>,
+    regions: &[String],
+    progress: Option<indicatif::ProgressBar>,
+) -> Vec<(AccountReport, Vec<Alert>)> {
+    let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut names = HashMap::new();
+    for info in accounts {
+        let (svc, run, org, regions, limit) = (
+            svc.clone(),
+            run.clone(),
+            org.clone(),
+            regions.to_vec(),
+            limit.clone(),
+        );
+        let account = (info.id.clone(), info.name.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore never closes");
+            let (id, name) = (info.id.clone(), info.name.clone());
+            sweep_account(&svc, &run, &org, info, &regions)
+                .await
+                .unwrap_or_else(|e| {
+                    let report = AccountReport::uniform(&id, &name, &regions, |r| {
+                        RegionOutcome::failed(r, &e.code, e.to_string())
+                    });
+                    (report, vec![])
+                })
+        });
+        names.insert(handle.id(), account);
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, r)) => results.push(r),
+            Err(e) => {
+                // A bug, not an AWS answer: still one failed row per region, never a silent gap.
+                let (id, name) = names.remove(&e.id()).unwrap_or_default();
+                tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
+                let report = AccountReport::uniform(&id, &name, regions, |r| {
+                    RegionOutcome::failed(r, "InternalError", e.to_string())
+                });
+                results.push((report, vec![]));
+            }
+        }
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+    }
+    results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
+    results
+}
+
+/// One account of a sweep: reconciled, recorded at once (its leases must not
+/// wait for the whole sweep), and its alerts decided.
+async fn sweep_account(
+    svc: &Arc<Services>,
+    run: &Run,
+    org: &Org,
+    info: AccountInfo,
+    regions: &[String],
+) -> Result<(AccountReport, Vec<Alert>), AwsError> {
+    let skipped = |why: String| {
+        AccountReport::uniform(&info.id, &info.name, regions, |r| {
+            RegionOutcome::skipped(r, Action::AccountSuspended, Some(why.clone()))
+        })
+    };
+    if !info.is_active() {
+        return Ok((skipped(format!("account status {}", info.status)), vec![]));
+    }
+    let Some(path) = account::locate(org, &info.id).await? else {
+        return Ok((
+            skipped("account is no longer in the organization".into()),
+            vec![],
+        ));
+    };
+    let acct = account::converge(
+        &svc.ctx(org),
+        run,
+        &info.id,
+        Some(info.name.clone()),
+        path,
+        regions,
+    )
+    .await;
+    // A record that fails is logged by commit; the sweep still reports and alerts.
+    let _ = account::commit(&svc.state, run, &acct).await;
+    if run.dry_run {
+        return Ok((acct.report, vec![]));
+    }
+    let at = clock::iso(clock::now());
+    let facts = Facts {
+        trigger: &run.trigger,
+        mode: svc.policy.mode,
+        expected_editor: false,
+        reverts_last_hour: &HashMap::new(),
+        at: &at,
+    };
+    let alerts = alert::decide(&acct.report, AlertScope::Sweep, &facts);
+    Ok((acct.report, alerts))
+}
