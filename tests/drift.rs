@@ -206,34 +206,49 @@ async fn no_write_when_runas_is_already_right() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn own_writes_cause_no_write_and_no_alert() {
+async fn own_writes_are_reconciled_and_silent() {
     let (w, account) = configured().await;
-    let mut doc = current(&w, &account).await;
-    doc["inputs"]["runAsDefaultUser"] = json!("x");
-    let v = w.admin_write(&account, R, &doc, true).await;
-    let (code, out) = w.handle(&doc_event(
+    let v = assert_default_is_latest(&w, &account).await;
+    // The vend's own writes come back as events, under our role and session name.
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let ours = doc_event_as(name, &account, R, "RunAsGuardExecution", "runas-guard-e1");
+        let (code, out) = w.handle(&ours);
+        assert_eq!(code, 0, "{out:#}");
+        assert_eq!(out["result"], "done", "reconciled, not skipped: {out:#}");
+        assert_eq!(out["accounts"][0]["regions"][0]["action"], "none");
+    }
+    assert_eq!(assert_default_is_latest(&w, &account).await, v);
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_named_like_ours_is_no_free_pass() {
+    let (w, account) = configured().await;
+    w.console_edit(&account, R, "backdoor").await;
+    // An administrator chose our session prefix on a shared fallback role.
+    let event = doc_event_as(
         "UpdateDocument",
         &account,
         R,
-        "RunAsGuardExecution",
-    ));
-    assert_eq!(code, 0);
-    assert_eq!(out["result"], "ignored", "{out:#}");
-    assert!(out["reason"].as_str().unwrap().contains("own write"));
-    assert_eq!(assert_default_is_latest(&w, &account).await, v);
-    assert!(w.alerts().await.is_empty());
-
-    // A fallback role is ours only in sessions runas-guard named.
-    let mut ct = doc_event("UpdateDocument", &account, R, "AWSControlTowerExecution");
-    ct["detail"]["userIdentity"]["arn"] = json!(format!(
-        "arn:aws:sts::{account}:assumed-role/AWSControlTowerExecution/runas-guard-abc"
-    ));
-    assert_eq!(w.handle(&ct).1["result"], "ignored");
-    let human = doc_event("UpdateDocument", &account, R, "AWSControlTowerExecution");
-    let (code, out) = w.handle(&human);
-    assert_eq!(code, 0);
-    assert_eq!(out["result"], "done", "{out:#}");
+        "OrganizationAccountAccessRole",
+        "runas-guard-innocent",
+    );
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        out["accounts"][0]["regions"][0]["action"], "updated",
+        "{out:#}"
+    );
     assert_compliant(&current(&w, &account).await, "ssm-ops");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_reverted");
+    assert_eq!(
+        m["actor"],
+        format!("arn:aws:iam::{account}:role/OrganizationAccountAccessRole")
+    );
+    assert_eq!(m["before"]["runAsDefaultUser"], "backdoor");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -317,42 +332,35 @@ async fn same_event_twice_is_one_revert_and_one_alert() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn concurrent_invocations_lose_no_state_update() {
+async fn concurrent_invocations_make_one_version_and_one_alert() {
     let (w, account) = configured().await;
     let mut doc = current(&w, &account).await;
     doc["inputs"]["runAsDefaultUser"] = json!("racer");
     let bad = w.admin_write(&account, R, &doc, true).await;
-    let checks_before: i64 = w.state(&account, R).await.unwrap()["checks"]
+    let changes_before: i64 = w.state(&account, R).await.unwrap()["changes"]
         .parse()
         .unwrap();
-    let a = w.write_event(&doc_event("UpdateDocument", &account, R, "Admin"));
-    let b = w.write_event(&doc_event("UpdateDocument", &account, R, "Admin"));
-    let mut ca = w
-        .command(&["handle", path_str(&a)])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut cb = w
-        .command(&["handle", path_str(&b)])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(ca.wait().unwrap().success());
-    assert!(cb.wait().unwrap().success());
+    let a = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));
+    let b = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));
+    for run in [a.join().unwrap(), b.join().unwrap()] {
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    }
     let version: u32 = assert_default_is_latest(&w, &account)
         .await
         .parse()
         .unwrap();
-    assert!(
-        version <= bad.parse::<u32>().unwrap() + 2,
-        "at most one extra version (got {version} after {bad})"
+    assert_eq!(
+        version,
+        bad.parse::<u32>().unwrap() + 1,
+        "one corrective version"
     );
     assert_compliant(&current(&w, &account).await, "ssm-ops");
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
     let state = w.state(&account, R).await.unwrap();
     assert_eq!(
-        state["checks"].parse::<i64>().unwrap(),
-        checks_before + 2,
-        "both invocations recorded: {state:#?}"
+        state["changes"].parse::<i64>().unwrap(),
+        changes_before + 1,
+        "one change recorded: {state:#?}"
     );
 }
 

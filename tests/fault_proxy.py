@@ -1,18 +1,53 @@
 """A fault-injecting HTTP proxy in front of moto (moto has no error injection).
 
-Every request is forwarded to the upstream unchanged, except those matching a
-fault rule, which get an AWS-shaped error response instead. Rules are set at
-runtime with `PUT /__faults` (a JSON list) so one proxy serves a whole test:
+Usage: python fault_proxy.py PORT UPSTREAM_URL  (listens on 127.0.0.1:PORT)
+
+Every request is forwarded to the upstream unchanged (a new upstream connection
+per request), unless a fault rule decides otherwise. Rules are set at runtime
+with `PUT /__faults` (a JSON list) so one proxy serves a whole test:
 
     {"service": "sts", "action": "AssumeRole", "contains": "role/RunAsGuardExecution",
      "status": 403, "code": "AccessDenied", "protocol": "query"}
-    {"service": "ssm", "action": "CreateDocument", "region": "eu-west-1",
-     "status": 400, "code": "AccessDeniedException", "protocol": "json"}
+    {"name": "lost-put", "service": "dynamodb", "action": "PutItem", "effect": "lose", "times": 1}
+    {"name": "gate", "service": "sqs", "action": "SendMessage", "effect": "hold"}
 
-`service` and `region` come from the SigV4 credential scope, `action` from
-`X-Amz-Target` (JSON protocols) or the `Action=` form field (query protocols),
-`contains` is a substring of the request body. Usage:
-    python fault_proxy.py PORT UPSTREAM_URL
+Rule fields (all optional; unknown fields are rejected with 400):
+  match   `service`, `region`  SigV4 credential scope of the Authorization header
+          `action`   X-Amz-Target suffix (JSON protocols) or `Action=` form field (query)
+          `contains` substring of the url-decoded request body
+          An absent match field matches anything.
+  effect  "error" (default) answer with the AWS-shaped error, do not forward
+          "lose"   forward (upstream does the work), discard its answer, answer
+                   with the error: "AWS did it but the answer was lost"
+          "hold"   block until `POST /__release` of this rule (or `hold_timeout`
+                   seconds, default 60, or the next `PUT /__faults`), then forward
+          "count"  forward; only count
+  error   `status` (default 400 for "error", 500 for "lose"),
+          `code` (default "InternalServerError"), `message`,
+          `protocol` "json" (default: {"__type", "message"}) or "query" (XML ErrorResponse)
+  name    identifies the rule for /__release, /__hits and /__wait (unique)
+  skip    the first `skip` matching requests are forwarded untouched (default 0)
+  times   the rule then acts on at most `times` requests (default unlimited)
+
+The first rule in list order that matches and still has budget (skip or times
+left) decides; an exhausted rule is passed over so a later rule can match. A
+rule in its skip phase claims the request (forwards it untouched). Counters per
+rule: `seen` = matching requests it claimed (skipped ones included), `hits` =
+requests it acted on, `held` = requests it is blocking right now.
+
+Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1):
+  PUT  /__faults        replace all rules, reset counters, let every request held
+                        by the old rules go on; 204 (400 + message if invalid)
+  GET  /__faults        the current rule list
+  POST /__release       body {"name": N}: let every request held by rule N go on.
+                        A rule without `times` is then done (later matching requests
+                        pass it by); with `times`, later requests within budget are
+                        held again. 200 {"released": k}; 404 for an unknown name
+  GET  /__hits          {"<name>": {"seen": n, "hits": m, "held": k}, ...} (named rules)
+  GET  /__wait?name=N&seen=X[&hits=Y][&held=Z][&timeout=S]
+                        long-poll until every given counter of rule N is >= its
+                        value: 200 + /__hits JSON; 408 + /__hits JSON after S
+                        seconds (default 30); 404 if no rule is named N
 """
 
 import http.client
@@ -20,83 +55,314 @@ import json
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
 
-FAULTS = []
 LOCK = threading.Lock()
+CHANGED = threading.Condition(LOCK)  # notified on every counter/rule change
+RULES = []  # list of Rule, guarded by LOCK
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
+EFFECTS = ("error", "lose", "hold", "count")
+FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
+          "hold_timeout", "status", "code", "message", "protocol"}
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+              "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
 
-def matches(rule, service, region, action, body):
-    return (rule.get("service") in (None, service)
-            and rule.get("region") in (None, region)
-            and rule.get("action") in (None, action)
-            and (rule.get("contains") is None or rule["contains"] in body))
+
+class Rule:
+    """A rule as sent by the test plus its counters; all mutable state under LOCK."""
+
+    def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise ValueError(f"rule must be an object: {spec!r}")
+        unknown = set(spec) - FIELDS
+        if unknown:
+            raise ValueError(f"unknown rule field(s) {sorted(unknown)} in {spec!r}")
+        self.spec = spec
+        self.effect = spec.get("effect", "error")
+        if self.effect not in EFFECTS:
+            raise ValueError(f"effect must be one of {EFFECTS}: {spec!r}")
+        self.name = spec.get("name")
+        if self.name is not None and not isinstance(self.name, str):
+            raise ValueError(f"name must be a string: {spec!r}")
+        self.skip = spec.get("skip", 0)
+        self.times = spec.get("times")
+        for key, value in (("skip", self.skip), ("times", self.times)):
+            if value is not None and (type(value) is not int or value < 0):
+                raise ValueError(f"{key} must be a non-negative integer: {spec!r}")
+        self.hold_timeout = spec.get("hold_timeout", 60)
+        if type(self.hold_timeout) not in (int, float) or self.hold_timeout < 0:
+            raise ValueError(f"hold_timeout must be a non-negative number: {spec!r}")
+        if spec.get("protocol") not in (None, "json", "query"):
+            raise ValueError(f"protocol must be \"json\" or \"query\": {spec!r}")
+        self.seen = self.hits = self.held = 0
+        self.release_gen = 0    # bumped by every /__release: wakes current holders
+        self.released = False   # a rule without `times` is done once released
+        self.dropped = False    # replaced by PUT /__faults: wakes current holders
+
+    def matches(self, service, region, action, body):
+        s = self.spec
+        return (s.get("service") in (None, service)
+                and s.get("region") in (None, region)
+                and s.get("action") in (None, action)
+                and (s.get("contains") is None or s["contains"] in body))
+
+    def exhausted(self):
+        if self.seen < self.skip:
+            return False
+        if self.effect == "hold" and self.released and self.times is None:
+            return True
+        return self.times is not None and self.hits >= self.times
+
+    def counters(self):
+        return {"seen": self.seen, "hits": self.hits, "held": self.held}
+
+    def error(self):
+        """(status, content type, body) of the injected AWS error."""
+        s = self.spec
+        status = s.get("status", 500 if self.effect == "lose" else 400)
+        code, message = s.get("code", "InternalServerError"), s.get("message", "injected by fault_proxy")
+        if s.get("protocol") == "query":
+            kind = "Receiver" if status >= 500 else "Sender"
+            return (status, "text/xml",
+                    f"<ErrorResponse><Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
+                    f"<Message>{escape(message)}</Message></Error>"
+                    f"<RequestId>fault</RequestId></ErrorResponse>".encode())
+        return (status, "application/x-amz-json-1.1",
+                json.dumps({"__type": code, "message": message}).encode())
 
 
-def error_body(rule):
-    code, message = rule["code"], rule.get("message", "injected by fault_proxy")
-    if rule.get("protocol") == "query":
-        return ("text/xml", f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                            f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>")
-    return ("application/x-amz-json-1.1", json.dumps({"__type": code, "message": message}))
+def claim(service, region, action, body):
+    """The deciding rule and what to do: (rule, "pass"|effect), or (None, "pass")."""
+    with LOCK:
+        for rule in RULES:
+            if not rule.matches(service, region, action, body) or rule.exhausted():
+                continue
+            rule.seen += 1
+            if rule.seen > rule.skip:
+                rule.hits += 1
+                CHANGED.notify_all()
+                return rule, rule.effect
+            CHANGED.notify_all()
+            return rule, "pass"
+    return None, "pass"
+
+
+def hold(rule):
+    """Block until the rule is released or replaced, or its hold_timeout passes."""
+    deadline = time.monotonic() + rule.hold_timeout
+    with LOCK:
+        gen = rule.release_gen
+        rule.held += 1
+        CHANGED.notify_all()
+        try:
+            while rule.release_gen == gen and not rule.dropped:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                CHANGED.wait(left)
+        finally:
+            rule.held -= 1
+            CHANGED.notify_all()
+
+
+def hits_json():
+    return {r.name: r.counters() for r in RULES if r.name is not None}
+
+
+def named(name):
+    return next((r for r in RULES if r.name == name), None)
 
 
 class Proxy(BaseHTTPRequestHandler):
     upstream = None
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
         pass
 
-    def _forward(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        if self.path == "/__faults":
-            with LOCK:
-                FAULTS[:] = json.loads(raw or b"[]")
-            self.send_response(204)
-            self.end_headers()
-            return
-        body = urllib.parse.unquote_plus(raw.decode("utf-8", "replace"))
-        scope = SCOPE.search(self.headers.get("Authorization", ""))
-        region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
-        target = self.headers.get("X-Amz-Target", "")
-        action = target.split(".")[-1] if target else (re.search(r"(?:^|&)Action=([^&]+)", body) or [None, None])[1]
-        with LOCK:
-            rule = next((r for r in FAULTS if matches(r, service, region, action, body)), None)
-        if rule:
-            ctype, text = error_body(rule)
-            data = text.encode()
-            self.send_response(rule.get("status", 400))
+    def _reply(self, status, data=b"", ctype="application/json", headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        if data:
             self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
             self.wfile.write(data)
-            return
+
+    def _json(self, status, obj):
+        self._reply(status, json.dumps(obj).encode())
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _upstream(self, raw):
+        """Send the request upstream: (status, headers, body)."""
         conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-        headers["Host"] = self.upstream.netloc
-        conn.request(self.command, self.path, body=raw, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        self.send_response(resp.status)
-        for k, v in resp.getheaders():
-            if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+        try:
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in HOP_BY_HOP | {"host", "expect", "content-length"}}
+            headers["Host"] = self.upstream.netloc
+            headers["Content-Length"] = str(len(raw))
+            conn.request(self.command, self.path, body=raw, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+    def _forward(self, raw):
+        try:
+            status, headers, data = self._upstream(raw)
+        except Exception as e:  # upstream down/slow: say so instead of dropping the connection
+            self._json(502, {"__type": "BadGateway", "message": f"fault_proxy upstream: {e!r}"})
+            return
+        self.send_response(status)
+        for k, v in headers:
+            if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
                 self.send_header(k, v)
+        if self.command == "HEAD":  # no body, but keep the upstream's length
+            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
+            self.send_header("Content-Length", length)
+            self.end_headers()
+            return
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        conn.close()
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+    def _control(self, path, raw):
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if path == "/__faults" and self.command == "GET":
+            with LOCK:
+                return self._json(200, [r.spec for r in RULES])
+        if path == "/__faults":
+            try:
+                specs = json.loads(raw or b"[]")
+                if not isinstance(specs, list):
+                    raise ValueError("PUT /__faults wants a JSON list of rules")
+                rules = [Rule(s) for s in specs]
+                names = [r.name for r in rules if r.name is not None]
+                if len(names) != len(set(names)):
+                    raise ValueError(f"duplicate rule names: {names}")
+            except ValueError as e:
+                return self._json(400, {"error": str(e)})
+            with LOCK:
+                for old in RULES:
+                    old.dropped = True
+                RULES[:] = rules
+                CHANGED.notify_all()
+            return self._reply(204)
+        if path == "/__release":
+            try:
+                name = (json.loads(raw) if raw else {}).get("name") or query.get("name", [None])[0]
+            except (ValueError, AttributeError):
+                return self._json(400, {"error": "POST /__release wants {\"name\": ...}"})
+            with LOCK:
+                rule = named(name)
+                if rule is None:
+                    return self._json(404, {"error": f"no rule named {name!r}"})
+                released = rule.held
+                rule.release_gen += 1
+                if rule.times is None:
+                    rule.released = True
+                CHANGED.notify_all()
+            return self._json(200, {"released": released})
+        if path == "/__hits":
+            with LOCK:
+                return self._json(200, hits_json())
+        if path == "/__wait":
+            name = query.get("name", [None])[0]
+            try:
+                want = {k: int(query[k][0]) for k in ("seen", "hits", "held") if k in query}
+                deadline = time.monotonic() + float(query.get("timeout", ["30"])[0])
+            except ValueError:
+                return self._json(400, {"error": "seen/hits/held must be integers, timeout a number"})
+            if not want:
+                return self._json(400, {"error": "GET /__wait wants name and seen=, hits= or held="})
+            with LOCK:
+                while True:
+                    rule = named(name)
+                    if rule is None:
+                        return self._json(404, {"error": f"no rule named {name!r}"})
+                    got = rule.counters()
+                    if all(got[k] >= n for k, n in want.items()):
+                        return self._json(200, hits_json())
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return self._json(408, hits_json())
+                    CHANGED.wait(left)
+        return self._json(404, {"error": f"unknown control endpoint {path}"})
+
+    def send_response(self, *args, **kwargs):
+        self._responded = True
+        super().send_response(*args, **kwargs)
+
+    def _handle(self):
+        self._responded = False
+        try:
+            raw = self._read_body()
+            path = urllib.parse.urlsplit(self.path).path
+            if path.startswith("/__"):
+                return self._control(path, raw)
+            body = urllib.parse.unquote_plus(raw.decode("utf-8", "replace"))
+            scope = SCOPE.search(self.headers.get("Authorization", ""))
+            region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
+            target = self.headers.get("X-Amz-Target", "")
+            action = (target.split(".")[-1] if target
+                      else (re.search(r"(?:^|&)Action=([^&]+)", body) or [None, None])[1])
+            rule, effect = claim(service, region, action, body)
+            if effect == "error":
+                status, ctype, data = rule.error()
+                return self._reply(status, data, ctype)
+            if effect == "lose":
+                try:
+                    self._upstream(raw)  # the work is done, the answer is lost
+                except Exception:
+                    pass
+                status, ctype, data = rule.error()
+                return self._reply(status, data, ctype)
+            if effect == "hold":
+                hold(rule)
+            self._forward(raw)
+        except Exception as e:
+            self.close_connection = True  # the stream may be out of step now
+            if not self._responded and not isinstance(e, ConnectionError):
+                try:
+                    self._json(502, {"__type": "FaultProxyError", "message": repr(e)})
+                except Exception:
+                    pass
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the SDK opens many connections at once
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up is normal
+            super().handle_error(request, client_address)
 
 
 def main():
     port, upstream = int(sys.argv[1]), urllib.parse.urlparse(sys.argv[2])
     Proxy.upstream = upstream
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer(("127.0.0.1", port), Proxy).serve_forever()
+    Server(("127.0.0.1", port), Proxy).serve_forever()
 
 
 if __name__ == "__main__":

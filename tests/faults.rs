@@ -4,70 +4,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
+use common::proxy::*;
 use common::*;
 use serde_json::{json, Value};
-
-struct Proxy {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Proxy {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(repo().join(".venv/bin/python"))
-            .arg(repo().join("tests/fault_proxy.py"))
-            .args([port.to_string(), upstream.to_string()])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start fault proxy");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "fault proxy did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Proxy { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn faults(&self, rules: Value) {
-        let body = rules.to_string();
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(s, "PUT /__faults HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        assert!(
-            resp.starts_with("HTTP/1.0 204") || resp.starts_with("HTTP/1.1 204"),
-            "{resp}"
-        );
-    }
-}
-
-async fn world_behind_proxy() -> (World, Proxy, String) {
-    let mut w = World::new().await;
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
-    let account = w.create_account("faulty", None).await;
-    (w, proxy, account)
-}
 
 fn receipts_done(items: &[std::collections::HashMap<String, String>]) -> usize {
     items

@@ -3,6 +3,8 @@
 //! operator would (document content, DynamoDB items, SNS messages on SQS).
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -621,4 +623,126 @@ pub fn lza_document(account: &str) -> Value {
 
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// A MoveAccount CloudTrail event (the OU it names is only a hint).
+pub fn move_event(account: &str, from: &str, to: &str) -> Value {
+    let mut e = sample("account_moved.organizations-move-account.json");
+    e["id"] = json!(fresh_id());
+    let p = &mut e["detail"]["requestParameters"];
+    p["accountId"] = json!(account);
+    p["sourceParentId"] = json!(from);
+    p["destinationParentId"] = json!(to);
+    e
+}
+
+/// A document event by `role` with session name `session` (CloudTrail's
+/// `userIdentity` for an assumed role).
+pub fn doc_event_as(
+    event_name: &str,
+    account: &str,
+    region: &str,
+    role: &str,
+    session: &str,
+) -> Value {
+    let mut e = doc_event(event_name, account, region, role);
+    e["detail"]["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::{account}:assumed-role/{role}/{session}"
+    ));
+    e
+}
+
+impl World {
+    /// Landing Zone Accelerator's Session Manager custom resource (v1.14+,
+    /// `session-manager-settings/index.ts`): GetDocument (the default version),
+    /// RunAs copied from it, its eight inputs as compact JSON, UpdateDocument
+    /// on `$LATEST`, and never a default switch.
+    pub async fn lza_write(&self, account: &str, region: &str, s3_key_prefix: &str) -> String {
+        let ssm = self.admin_ssm(account, region).await;
+        let current: Value = serde_json::from_str(
+            ssm.get_document()
+                .name(DOC)
+                .send()
+                .await
+                .unwrap()
+                .content()
+                .unwrap(),
+        )
+        .unwrap();
+        let inputs = &current["inputs"];
+        let settings = json!({
+            "schemaVersion": "1.0",
+            "description": "Document to hold regional settings for Session Manager",
+            "sessionType": "Standard_Stream",
+            "inputs": {
+                "cloudWatchEncryptionEnabled": true,
+                "cloudWatchLogGroupName": "aws-accelerator-sessionmanager-logs",
+                "kmsKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+                "s3BucketName": format!("aws-accelerator-central-logs-{account}"),
+                "s3EncryptionEnabled": true,
+                "s3KeyPrefix": s3_key_prefix,
+                "runAsEnabled": inputs.get("runAsEnabled").cloned().unwrap_or(json!(false)),
+                "runAsDefaultUser": inputs.get("runAsDefaultUser").cloned().unwrap_or(json!("")),
+            }
+        });
+        ssm.update_document()
+            .name(DOC)
+            .content(serde_json::to_string(&settings).unwrap())
+            .document_version("$LATEST")
+            .send()
+            .await
+            .unwrap()
+            .document_description()
+            .unwrap()
+            .document_version()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The Session Manager console's edit: a new version with `user`, then
+    /// the default switched to it. Returns the new version.
+    pub async fn console_edit(&self, account: &str, region: &str, user: &str) -> String {
+        let mut doc = self.document(account, region).await.unwrap().0;
+        doc["inputs"]["runAsDefaultUser"] = json!(user);
+        self.admin_write(account, region, &doc, true).await
+    }
+
+    /// `runas-guard handle EVENT` in a thread, for runs that must overlap.
+    pub fn handle_in_background(&self, event: &Value) -> std::thread::JoinHandle<Run> {
+        let path = self.write_event(event);
+        let mut cmd = self.command(&["handle", path.to_str().unwrap()]);
+        std::thread::spawn(move || {
+            let out = cmd.output().expect("run runas-guard");
+            Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        })
+    }
+
+    pub async fn move_account(&self, account: &str, from: &str, to: &str) {
+        self.org()
+            .move_account()
+            .account_id(account)
+            .source_parent_id(from)
+            .destination_parent_id(to)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Alerts of `kind` delivered so far (consumes the queue).
+    pub async fn alert_kinds(&self) -> Vec<String> {
+        self.alerts()
+            .await
+            .iter()
+            .map(|a| {
+                a["message"]["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    }
 }

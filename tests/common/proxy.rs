@@ -1,0 +1,112 @@
+//! The fault proxy (tests/fault_proxy.py) between runas-guard and moto: AWS
+//! errors, lost answers (forwarded, then refused), held requests released by
+//! the test, and counters to wait on. See the script's docstring for rules.
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{repo, World};
+
+pub struct Proxy {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    pub fn start(upstream: &str) -> Proxy {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(repo().join(".venv/bin/python"))
+            .arg(repo().join("tests/fault_proxy.py"))
+            .args([port.to_string(), upstream.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start fault proxy");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "fault proxy did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One control request; (status, JSON body or Null).
+    fn control(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let json = resp
+            .split_once("\r\n\r\n")
+            .and_then(|(_, b)| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    /// Replaces every rule (and releases what the old ones held).
+    pub fn faults(&self, rules: Value) {
+        let (status, body) = self.control("PUT", "/__faults", &rules.to_string());
+        assert_eq!(status, 204, "rules refused: {body}");
+    }
+
+    pub fn release(&self, name: &str) {
+        let (status, body) = self.control(
+            "POST",
+            "/__release",
+            &serde_json::json!({"name": name}).to_string(),
+        );
+        assert_eq!(status, 200, "release {name}: {body}");
+    }
+
+    /// Waits until rule `name`'s `counter` (seen, hits, held) reaches `n`;
+    /// false after `timeout` seconds.
+    pub fn wait(&self, name: &str, counter: &str, n: usize, timeout: u64) -> bool {
+        let (status, _) = self.control(
+            "GET",
+            &format!("/__wait?name={name}&{counter}={n}&timeout={timeout}"),
+            "",
+        );
+        status == 200
+    }
+
+    pub fn hits(&self) -> Value {
+        self.control("GET", "/__hits", "").1
+    }
+}
+
+/// A world whose runas-guard talks to moto through a fresh proxy, with one
+/// member account.
+pub async fn world_behind_proxy() -> (World, Proxy, String) {
+    let mut w = World::new().await;
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let account = w.create_account("faulty", None).await;
+    (w, proxy, account)
+}

@@ -1,0 +1,391 @@
+"""Self-test of tests/fault_proxy.py (standard library only).
+
+    python tests/fault_proxy_selftest.py
+
+Starts a recording upstream in-process, the proxy as a subprocess, and (when
+.venv/bin/moto_server exists) a moto server for an end-to-end check.
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEEN = []  # (method, path, body) received by the upstream
+SEEN_LOCK = threading.Lock()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Upstream(BaseHTTPRequestHandler):
+    """Echoes like moto: JSON answer, Connection: close."""
+
+    def log_message(self, *args):
+        pass
+
+    def _any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode() if n else ""
+        with SEEN_LOCK:
+            SEEN.append((self.command, self.path, body))
+        data = json.dumps({"upstream": True, "path": self.path, "body": body}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_HEAD = _any
+
+
+def auth(service, region="us-east-1"):
+    return ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/"
+            f"{region}/{service}/aws4_request, SignedHeaders=host, Signature=abc")
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+
+    def req(self, method, path, body=b"", headers=None, conn=None, timeout=30):
+        own = conn is None
+        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        if own:
+            conn.close()
+        return resp, data
+
+    def faults(self, rules):
+        resp, data = self.req("PUT", "/__faults", rules)
+        assert resp.status == 204, (resp.status, data)
+        assert resp.getheader("Content-Length") == "0"
+
+    def json(self, method, path, body=b""):
+        resp, data = self.req(method, path, body)
+        return resp.status, json.loads(data)
+
+    def sqs(self, action, extra="", **kw):
+        return self.req("POST", "/", f"Action={action}{extra}",
+                        {"Authorization": auth("sqs"),
+                         "Content-Type": "application/x-www-form-urlencoded"}, **kw)
+
+    def ddb(self, action, body, region="us-east-1", **kw):
+        return self.req("POST", "/", body,
+                        {"Authorization": auth("dynamodb", region),
+                         "X-Amz-Target": f"DynamoDB_20120810.{action}",
+                         "Content-Type": "application/x-amz-json-1.0"}, **kw)
+
+
+def seen_count(needle):
+    with SEEN_LOCK:
+        return sum(needle in b for _, _, b in SEEN)
+
+
+def in_thread(fn):
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except Exception as e:  # surfaced by the caller
+            out["error"] = e
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, out
+
+
+def check_basics(c):
+    # Plain forwarding, HTTP/1.1 keep-alive across forwarded and control requests.
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    for i in range(3):
+        resp, data = c.req("POST", "/x", f"ping{i}", conn=conn)
+        assert resp.status == 200 and json.loads(data)["body"] == f"ping{i}", data
+        assert resp.version == 11 and resp.getheader("Content-Length") == str(len(data))
+        resp, data = c.req("GET", "/__hits", conn=conn)
+        assert resp.status == 200 and json.loads(data) == {}
+    resp, data = c.req("PUT", "/__faults", b"[]", conn=conn)
+    assert resp.status == 204 and data == b"" and resp.getheader("Content-Length") == "0"
+    resp, data = c.req("HEAD", "/head", conn=conn)
+    assert resp.status == 200 and data == b""
+    resp, data = c.req("POST", "/x", "after-head", conn=conn)
+    assert json.loads(data)["body"] == "after-head"
+    conn.close()
+    # Exactly what tests/faults.rs sends: raw socket, Connection: close, read to EOF.
+    body = b"[]"
+    with socket.create_connection(("127.0.0.1", c.port), timeout=10) as s:
+        s.sendall(b"PUT /__faults HTTP/1.1\r\nHost: proxy\r\nContent-Length: 2\r\n"
+                  b"Connection: close\r\n\r\n" + body)
+        raw = b""
+        while chunk := s.recv(4096):
+            raw += chunk
+    assert raw.startswith(b"HTTP/1.1 204") and b"Content-Length: 0" in raw, raw
+    # Chunked request body is de-chunked and forwarded.
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    conn.request("POST", "/chunked", body=iter([b"ab", b"cd"]), encode_chunked=True,
+                 headers={"Transfer-Encoding": "chunked"})
+    resp = conn.getresponse()
+    assert json.loads(resp.read())["body"] == "abcd"
+    conn.close()
+    # Invalid rule sets are refused and leave the rules alone.
+    c.faults([{"name": "keep", "effect": "count"}])
+    for bad in ([{"effct": "lose"}], [{"effect": "drop"}], [{"times": -1}],
+                [{"name": "a"}, {"name": "a"}], {"not": "a list"}, [{"protocol": "xml"}]):
+        status, data = c.json("PUT", "/__faults", bad)
+        assert status == 400, (bad, status, data)
+    assert c.json("GET", "/__hits")[1] == {"keep": {"seen": 0, "hits": 0, "held": 0}}
+    assert c.json("GET", "/__faults")[1] == [{"name": "keep", "effect": "count"}]
+    print("ok basics: keep-alive, 204 Content-Length: 0, HEAD, chunked, validation")
+
+
+def check_error(c):
+    c.faults([
+        {"service": "sts", "action": "AssumeRole", "contains": "role/RunAsGuardExecution",
+         "status": 403, "code": "AccessDenied", "protocol": "query", "message": "no <way>"},
+        {"service": "dynamodb", "action": "PutItem", "region": "eu-west-1",
+         "status": 400, "code": "AccessDeniedException", "protocol": "json"},
+    ])
+    before = len(SEEN)
+    resp, data = c.req("POST", "/", "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2FRunAsGuardExecution",
+                       {"Authorization": auth("sts")})
+    assert resp.status == 403 and b"<Code>AccessDenied</Code>" in data and b"no &lt;way&gt;" in data, data
+    assert resp.getheader("Content-Type") == "text/xml"
+    resp, data = c.ddb("PutItem", {"TableName": "t"}, region="eu-west-1")
+    assert resp.status == 400 and json.loads(data)["__type"] == "AccessDeniedException"
+    assert len(SEEN) == before, "error rules must not forward"
+    # Non-matching: other role, other region, other action are forwarded.
+    assert c.req("POST", "/", "Action=AssumeRole&RoleArn=role/Other", {"Authorization": auth("sts")})[0].status == 200
+    assert c.ddb("PutItem", {"TableName": "t"}, region="us-east-1")[0].status == 200
+    assert c.ddb("GetItem", {"TableName": "t"}, region="eu-west-1")[0].status == 200
+    assert len(SEEN) == before + 3
+    print("ok error (default effect, legacy rules)")
+
+
+def check_lose(c):
+    c.faults([{"name": "lost", "service": "dynamodb", "action": "PutItem", "effect": "lose",
+               "times": 1, "protocol": "json"}])
+    resp, data = c.ddb("PutItem", {"TableName": "lose-1"})
+    assert resp.status == 500 and json.loads(data)["__type"] == "InternalServerError", data
+    assert seen_count("lose-1") == 1, "lose must forward the request"
+    resp, data = c.ddb("PutItem", {"TableName": "lose-2"})  # times used up: forwarded normally
+    assert resp.status == 200 and json.loads(data)["upstream"]
+    assert c.json("GET", "/__hits")[1] == {"lost": {"seen": 1, "hits": 1, "held": 0}}
+    c.faults([{"effect": "lose", "action": "SendMessage", "protocol": "query",
+               "status": 503, "code": "ServiceUnavailable"}])
+    resp, data = c.sqs("SendMessage", "&MessageBody=lose-3")
+    assert resp.status == 503 and b"<Code>ServiceUnavailable</Code>" in data and b"Receiver" in data
+    assert seen_count("lose-3") == 1
+    print("ok lose")
+
+
+def check_hold(c):
+    c.faults([{"name": "gate", "service": "sqs", "action": "SendMessage", "effect": "hold"}])
+    t1, out1 = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=held-1"))
+    status, hits = c.json("GET", "/__wait?name=gate&held=1&timeout=5")
+    assert status == 200 and hits["gate"] == {"seen": 1, "hits": 1, "held": 1}, hits
+    assert seen_count("held-1") == 0, "held request must not be forwarded yet"
+    # Other requests pass while one is held.
+    t0 = time.monotonic()
+    assert c.sqs("ReceiveMessage")[0].status == 200
+    assert c.ddb("PutItem", {"TableName": "during-hold"})[0].status == 200
+    assert time.monotonic() - t0 < 2
+    # A second matching request is held too.
+    t2, out2 = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=held-2"))
+    assert c.json("GET", "/__wait?name=gate&held=2&timeout=5")[0] == 200
+    assert t1.is_alive() and t2.is_alive()
+    status, data = c.json("POST", "/__release", {"name": "gate"})
+    assert status == 200 and data == {"released": 2}, data
+    t1.join(5), t2.join(5)
+    assert not t1.is_alive() and not t2.is_alive()
+    assert out1["value"][0].status == 200 and json.loads(out1["value"][1])["upstream"]
+    assert seen_count("held-1") == 1 and seen_count("held-2") == 1
+    # Released rule without `times` is done: later matching requests pass unblocked.
+    t0 = time.monotonic()
+    assert c.sqs("SendMessage", "&MessageBody=after-release")[0].status == 200
+    assert time.monotonic() - t0 < 2
+    assert c.json("GET", "/__hits")[1]["gate"] == {"seen": 2, "hits": 2, "held": 0}
+    assert c.json("POST", "/__release", {"name": "nope"})[0] == 404
+
+    # times=1: only the first is held, the second passes right away.
+    c.faults([{"name": "once", "action": "SendMessage", "effect": "hold", "times": 1}])
+    t1, out1 = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=once-1"))
+    assert c.json("GET", "/__wait?name=once&held=1&timeout=5")[0] == 200
+    t0 = time.monotonic()
+    assert c.sqs("SendMessage", "&MessageBody=once-2")[0].status == 200
+    assert time.monotonic() - t0 < 2 and t1.is_alive()
+    assert c.json("POST", "/__release", {"name": "once"})[1] == {"released": 1}
+    t1.join(5)
+    assert out1["value"][0].status == 200
+
+    # times=2: release lets the held one go, the next within budget is held again.
+    c.faults([{"name": "twice", "action": "SendMessage", "effect": "hold", "times": 2}])
+    t1, _ = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=twice-1"))
+    assert c.json("GET", "/__wait?name=twice&held=1&timeout=5")[0] == 200
+    c.json("POST", "/__release", {"name": "twice"})
+    t1.join(5)
+    assert not t1.is_alive()
+    t2, _ = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=twice-2"))
+    assert c.json("GET", "/__wait?name=twice&held=1&timeout=5")[0] == 200
+    c.json("POST", "/__release", {"name": "twice"})
+    t2.join(5)
+    assert not t2.is_alive()
+
+    # hold_timeout: gives up waiting and forwards.
+    c.faults([{"name": "slow", "action": "SendMessage", "effect": "hold", "hold_timeout": 0.5}])
+    t0 = time.monotonic()
+    resp, _ = c.sqs("SendMessage", "&MessageBody=timeout-1")
+    took = time.monotonic() - t0
+    assert resp.status == 200 and 0.4 < took < 3, took
+    assert seen_count("timeout-1") == 1
+
+    # PUT /__faults releases the old rules' held requests.
+    c.faults([{"name": "stuck", "action": "SendMessage", "effect": "hold"}])
+    t1, out1 = in_thread(lambda: c.sqs("SendMessage", "&MessageBody=replaced-1"))
+    assert c.json("GET", "/__wait?name=stuck&held=1&timeout=5")[0] == 200
+    t0 = time.monotonic()
+    c.faults([])
+    t1.join(5)
+    assert not t1.is_alive() and time.monotonic() - t0 < 2
+    assert out1["value"][0].status == 200 and seen_count("replaced-1") == 1
+    assert c.json("GET", "/__hits")[1] == {}
+    print("ok hold: release, concurrency, times, hold_timeout, replaced by PUT")
+
+
+def check_skip_times(c):
+    c.faults([
+        {"name": "st", "action": "SendMessage", "skip": 1, "times": 2, "status": 400,
+         "code": "Throttling", "protocol": "query"},
+        {"name": "later", "action": "SendMessage", "effect": "count"},
+    ])
+    got = [c.sqs("SendMessage", f"&MessageBody=st-{i}")[0].status for i in range(5)]
+    assert got == [200, 400, 400, 200, 200], got
+    assert seen_count("st-0") == 1 and seen_count("st-1") == 0 and seen_count("st-3") == 1
+    hits = c.json("GET", "/__hits")[1]
+    assert hits == {"st": {"seen": 3, "hits": 2, "held": 0},
+                    "later": {"seen": 2, "hits": 2, "held": 0}}, hits
+    # A rule in its skip phase claims the request (the later rule does not see it).
+    c.faults([{"name": "a", "action": "SendMessage", "skip": 2, "times": 1},
+              {"name": "b", "action": "SendMessage", "status": 400, "code": "B"}])
+    got = [c.sqs("SendMessage", f"&MessageBody=sk-{i}")[0].status for i in range(4)]
+    assert got == [200, 200, 400, 400], got
+    hits = c.json("GET", "/__hits")[1]
+    assert hits == {"a": {"seen": 3, "hits": 1, "held": 0},
+                    "b": {"seen": 1, "hits": 1, "held": 0}}, hits
+    # times=0 never acts; skip=0 default.
+    c.faults([{"name": "z", "times": 0}])
+    assert c.sqs("SendMessage")[0].status == 200
+    assert c.json("GET", "/__hits")[1]["z"] == {"seen": 0, "hits": 0, "held": 0}
+    print("ok skip/times/first-with-budget")
+
+
+def check_wait(c):
+    c.faults([{"name": "cnt", "action": "ListQueues", "effect": "count"}])
+    t0 = time.monotonic()
+    status, data = c.json("GET", "/__wait?name=cnt&seen=1&timeout=0.3")
+    assert status == 408 and data == {"cnt": {"seen": 0, "hits": 0, "held": 0}}, data
+    assert 0.25 < time.monotonic() - t0 < 2
+    t, out = in_thread(lambda: c.json("GET", "/__wait?name=cnt&seen=2&hits=2"))
+    time.sleep(0.2)
+    c.sqs("ListQueues")
+    time.sleep(0.2)
+    assert t.is_alive()
+    c.sqs("ListQueues")
+    t.join(5)
+    assert out["value"] == (200, {"cnt": {"seen": 2, "hits": 2, "held": 0}}), out
+    assert c.json("GET", "/__wait?name=cnt&seen=1")[0] == 200  # already reached
+    assert c.json("GET", "/__wait?name=missing&seen=1&timeout=1")[0] == 404
+    assert c.json("GET", "/__wait?name=cnt")[0] == 400
+    assert c.json("GET", "/__wait?name=cnt&seen=x")[0] == 400
+    print("ok wait: 408 on timeout, 200 when reached, 404, 400")
+
+
+def check_moto(port):
+    """End to end against moto: `lose` really does the work."""
+    moto = os.path.join(HERE, "..", ".venv", "bin", "moto_server")
+    if not os.path.exists(moto):
+        print("skip moto (no .venv/bin/moto_server)")
+        return
+    moto_port, proxy_port = free_port(), free_port()
+    procs = [subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(moto_port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        wait_port(moto_port)
+        procs.append(start_proxy(proxy_port, f"http://127.0.0.1:{moto_port}"))
+        c = Client(proxy_port)
+        c.faults([{"name": "lost", "service": "sqs", "action": "CreateQueue", "effect": "lose",
+                   "protocol": "query"}])
+        resp, data = c.sqs("CreateQueue", "&QueueName=lost-answer&Version=2012-11-05")
+        assert resp.status == 500 and b"InternalServerError" in data, data
+        resp, data = c.sqs("ListQueues", "&Version=2012-11-05")
+        assert resp.status == 200 and b"lost-answer" in data, data
+        conn = http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=10)  # keep-alive via moto
+        for _ in range(3):
+            resp, data = c.sqs("ListQueues", "&Version=2012-11-05", conn=conn)
+            assert resp.status == 200 and b"lost-answer" in data
+        conn.close()
+        print("ok moto: lose did the work upstream, keep-alive through moto's Connection: close")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def wait_port(port):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"port {port} did not open"
+            time.sleep(0.05)
+
+
+def start_proxy(port, upstream):
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_proxy.py"), str(port), upstream])
+    wait_port(port)
+    return p
+
+
+def main():
+    up_port, proxy_port = free_port(), free_port()
+    upstream = ThreadingHTTPServer(("127.0.0.1", up_port), Upstream)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    proxy = start_proxy(proxy_port, f"http://127.0.0.1:{up_port}")
+    try:
+        c = Client(proxy_port)
+        check_basics(c)
+        check_error(c)
+        check_lose(c)
+        check_hold(c)
+        check_skip_times(c)
+        check_wait(c)
+        check_moto(proxy_port)
+        print("all ok")
+    finally:
+        proxy.kill()
+        proxy.wait()
+        upstream.shutdown()
+        upstream.server_close()
+
+
+if __name__ == "__main__":
+    main()
