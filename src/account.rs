@@ -7,9 +7,11 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
+use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::state::{HistoryRow, Observation, RegionGrant, RegionLease, StateStore, Table};
+use crate::aws::state::{HistoryRow, Observation, StateStore, Table};
+use crate::aws::sts::MemberSession;
 use crate::aws::sts::Sts;
 use crate::aws::AwsError;
 use crate::clock;
@@ -144,7 +146,22 @@ pub async fn converge(
         }
     };
     report.role = Some(session.role.clone());
+    let (regions, grants) = reconcile_regions(ctx, run, &session, &user, regions).await;
+    log_outcomes(account, &regions);
+    report.regions = regions;
+    AccountRun { report, grants }
+}
+
+/// Every region at once, in the order given; the leases the writes took.
+async fn reconcile_regions(
+    ctx: &Ctx<'_>,
+    run: &Run,
+    session: &MemberSession,
+    user: &str,
+    regions: &[String],
+) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
     let mode = run.mode(ctx.policy);
+    let account = session.account.as_str();
     let mut tasks = JoinSet::new();
     let mut slots = HashMap::new();
     for (i, region) in regions.iter().enumerate() {
@@ -155,7 +172,7 @@ pub async fn converge(
             region: region.clone(),
             owner: run.owner.clone(),
         };
-        let user = user.clone();
+        let user = user.to_string();
         let handle = tasks.spawn(async move { reconcile(&docs, &lease, &user, mode).await });
         slots.insert(handle.id(), i);
     }
@@ -182,8 +199,11 @@ pub async fn converge(
             }
         }
     }
-    report.regions = outcomes.into_iter().flatten().collect();
-    for o in &report.regions {
+    (outcomes.into_iter().flatten().collect(), grants)
+}
+
+fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
+    for o in regions {
         if o.action == Action::Failed {
             tracing::error!(outcome = "remediation_failed", account, region = %o.region,
                 error_code = o.error_code.as_deref().unwrap_or("-"), error = o.error.as_deref().unwrap_or("-"), "account-region not fixed");
@@ -191,7 +211,6 @@ pub async fn converge(
             tracing::info!(account, region = %o.region, action = o.action.as_str(), "account-region reconciled");
         }
     }
-    AccountRun { report, grants }
 }
 
 fn string_of(v: &Option<Value>) -> Option<String> {

@@ -148,7 +148,7 @@ pub struct Effects<'a> {
 }
 
 impl Delivery {
-    pub async fn finish(self, work: Work, run: &Run, fx: &Effects<'_>) -> Outcome {
+    pub async fn finish(mut self, work: Work, run: &Run, fx: &Effects<'_>) -> Outcome {
         let Work {
             mut outcome,
             alerts,
@@ -156,7 +156,7 @@ impl Delivery {
             mut failed,
             home,
         } = work;
-        let alerts = merge(self.resumed, alerts);
+        let alerts = merge(std::mem::take(&mut self.resumed), alerts);
         if home == Home::Claim && !alerts.is_empty() {
             if let Err(e) = fx
                 .receipts
@@ -179,10 +179,37 @@ impl Delivery {
             outcome.reason = format!("{} alert(s) not published: {e}", unsent.len());
         }
         let unsent: Vec<Alert> = unsent.into_iter().map(|(a, _)| a).collect();
+        failed |= home == Home::Claim && !unsent.is_empty();
+        let kept = self.close(fx, home, failed, unsent, &outcome).await;
+        if kept > 0 {
+            outcome.reason = format!(
+                "{}; {kept} alert(s) kept for the next sweep",
+                outcome.reason
+            );
+        }
+        if failed {
+            outcome.result = Handled::Failed;
+            tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
+        } else {
+            tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
+        }
+        outcome
+    }
+
+    /// Completes the claim, or releases it for the retry (with the alerts
+    /// still to publish when they live on the claim). Returns how many
+    /// alerts went to the outbox instead.
+    async fn close(
+        &self,
+        fx: &Effects<'_>,
+        home: Home,
+        failed: bool,
+        unsent: Vec<Alert>,
+        outcome: &Outcome,
+    ) -> usize {
+        let mut kept = 0;
         let closing = match home {
-            Home::Claim if failed || !unsent.is_empty() => {
-                // The retry publishes what is left and redoes what failed.
-                failed = true;
+            Home::Claim if failed => {
                 let status = if unsent.is_empty() {
                     "failed"
                 } else {
@@ -193,13 +220,7 @@ impl Delivery {
                     .await
             }
             Home::Claim | Home::Outbox => {
-                let kept = keep_in_outbox(fx.receipts, unsent).await;
-                if kept > 0 {
-                    outcome.reason = format!(
-                        "{}; {kept} alert(s) kept for the next sweep",
-                        outcome.reason
-                    );
-                }
+                kept = keep_in_outbox(fx.receipts, unsent).await;
                 if failed {
                     fx.receipts
                         .release(&self.event_id, &self.owner, "failed", None)
@@ -216,13 +237,7 @@ impl Delivery {
             // A failed release is repaired by the claim lease running out.
             tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
         }
-        if failed {
-            outcome.result = Handled::Failed;
-            tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
-        } else {
-            tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
-        }
-        outcome
+        kept
     }
 }
 

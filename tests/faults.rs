@@ -6,7 +6,7 @@ mod common;
 
 use common::proxy::*;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn receipts_done(items: &[std::collections::HashMap<String, String>]) -> usize {
     items

@@ -1,27 +1,20 @@
-//! DynamoDB state: one item per account-region (with the write lease that
-//! serialises runs fixing it), and history rows. Keys and attributes are
+//! DynamoDB state: one item per account-region (which also carries the
+//! write lease, see `lease.rs`), and history rows. Keys and attributes are
 //! DESIGN.md's "State" contract. Every write is safe to repeat: the SDK
 //! retries calls whose answers were lost.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
+use super::lease::RegionGrant;
 use super::AwsError;
 use crate::clock;
-use crate::reconcile::Lease;
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
-/// How long one run may hold an account-region: far longer than a fix takes
-/// (a few calls), short enough that a crashed run delays others briefly.
-const REGION_LEASE: Duration = Duration::from_secs(30);
-/// Clocks of two Lambda hosts may disagree by this much.
-const CLOCK_SKEW: Duration = Duration::from_secs(1);
 const HISTORY_COLLISIONS: usize = 8;
-/// Reverts older than this no longer count towards tampering.
-pub const TAMPER_WINDOW: Duration = Duration::from_secs(3600);
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -37,7 +30,7 @@ pub(crate) fn get_s(item: &Item, key: &str) -> Option<String> {
     item.get(key).and_then(|v| v.as_s().ok()).cloned()
 }
 
-fn get_n(item: &Item, key: &str) -> Option<i64> {
+pub(crate) fn get_n(item: &Item, key: &str) -> Option<i64> {
     item.get(key)
         .and_then(|v| v.as_n().ok())
         .and_then(|v| v.parse().ok())
@@ -47,7 +40,7 @@ pub fn account_pk(account: &str) -> String {
     format!("ACCOUNT#{account}")
 }
 
-fn region_key(account: &str, region: &str) -> [(&'static str, AttributeValue); 2] {
+pub(crate) fn region_key(account: &str, region: &str) -> [(&'static str, AttributeValue); 2] {
     [
         ("pk", s(account_pk(account))),
         ("sk", s(format!("REGION#{region}"))),
@@ -140,87 +133,120 @@ pub struct StateRow {
     pub changes: i64,
 }
 
-/// The right to write one account-region, and what the item said when we
-/// took it (reverts in the last hour, for the tamper count).
-#[derive(Debug, Clone)]
-pub struct RegionGrant {
-    pub owner: String,
-    /// Epoch seconds of earlier reverts still inside [`TAMPER_WINDOW`].
-    pub recent_reverts: Vec<i64>,
+/// One `UpdateItem`'s expression, values and condition.
+#[derive(Debug)]
+pub struct Update {
+    pub expression: String,
+    pub values: Vec<(&'static str, AttributeValue)>,
+    pub condition: Option<&'static str>,
 }
 
-/// The lease on one account-region item, for one run.
-pub struct RegionLease {
-    pub table: Table,
-    pub account: String,
-    pub region: String,
-    pub owner: String,
-}
-
-impl Lease for RegionLease {
-    type Grant = RegionGrant;
-
-    async fn acquire(&self, since: SystemTime) -> Result<(RegionGrant, bool), AwsError> {
-        let give_up = clock::now() + REGION_LEASE + Duration::from_secs(5);
-        let mut waited = false;
-        let mut pause = Duration::from_millis(100);
-        loop {
-            let now = clock::now();
-            let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.region);
-            let result = self
-                .table
-                .client
-                .update_item()
-                .table_name(&self.table.name)
-                .key(k1, v1)
-                .key(k2, v2)
-                .update_expression("SET lease_owner = :me, lease_until = :until")
-                .condition_expression(
-                    "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
-                )
-                .expression_attribute_values(":me", s(&self.owner))
-                .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
-                .expression_attribute_values(":now", n(clock::epoch_millis(now)))
-                .return_values(ReturnValue::AllOld)
-                .send()
-                .await;
-            match result {
-                Ok(out) => {
-                    let old = out.attributes.unwrap_or_default();
-                    let ours = get_s(&old, "lease_owner").as_deref() == Some(self.owner.as_str());
-                    // A lease held or released since we began observing means
-                    // a write we may not have seen.
-                    let touched = get_n(&old, "lease_until")
-                        .is_some_and(|t| t >= clock::epoch_millis(since - CLOCK_SKEW));
-                    let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
-                    let recent_reverts = old
-                        .get("reverts_at")
-                        .and_then(|v| v.as_l().ok())
-                        .map(|l| {
-                            l.iter()
-                                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
-                                .filter(|t| *t >= horizon)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let grant = RegionGrant {
-                        owner: self.owner.clone(),
-                        recent_reverts,
-                    };
-                    return Ok((grant, ours || !(waited || touched)));
-                }
-                Err(e) => {
-                    let err = self.table.err("UpdateItem", &self.account, &e);
-                    if !err.is("ConditionalCheckFailedException") || clock::now() > give_up {
-                        return Err(err);
-                    }
-                    tracing::debug!(account = %self.account, region = %self.region, "another run is fixing this account-region; waiting");
-                    waited = true;
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
+/// The state write for one observation (pure). Fields the observation lacks
+/// are removed: the item says what is there now. With the lease: release it
+/// (stamping the release time), count a change once, remember reverts.
+pub fn record_update(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    reverted: bool,
+    now: SystemTime,
+) -> Update {
+    let mut set: Vec<String> = [
+        "account = :account",
+        "#region = :region",
+        "#st = :status",
+        "last_action = :action",
+        "last_trigger_id = :tid",
+        "last_trigger_kind = :tkind",
+        "last_checked = :now",
+        "first_seen = if_not_exists(first_seen, :now)",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut values: Vec<(&'static str, AttributeValue)> = vec![
+        (":account", s(&o.account)),
+        (":region", s(&o.region)),
+        (":status", s(o.status)),
+        (":action", s(o.action)),
+        (":tid", s(&o.trigger_id)),
+        (":tkind", s(o.trigger_kind)),
+        (":now", s(clock::iso(now))),
+    ];
+    let mut remove = vec![];
+    let optional = [
+        ("desired_user", ":desired", &o.desired_user),
+        ("observed_user", ":ouser", &o.observed_user),
+        ("observed_run_as_enabled", ":oenabled", &o.observed_enabled),
+        ("default_version", ":dversion", &o.default_version),
+        ("last_error", ":error", &o.error),
+        ("last_error_code", ":ecode", &o.error_code),
+    ];
+    for (attr, placeholder, value) in optional {
+        match value {
+            Some(v) => {
+                set.push(format!("{attr} = {placeholder}"));
+                values.push((placeholder, s(v)));
             }
+            None => remove.push(attr),
         }
+    }
+    // Who last touched it survives quiet checks.
+    if let Some(actor) = &o.actor {
+        set.push("last_actor = :actor".into());
+        values.push((":actor", s(actor)));
+    }
+    let mut condition = None;
+    if let Some(g) = grant {
+        set.push("lease_until = :released".into());
+        values.push((":released", n(clock::epoch_millis(now))));
+        values.push((":me", s(&g.owner)));
+        condition = Some("lease_owner = :me");
+        if o.wrote {
+            set.push("last_changed = :now".into());
+            set.push("changes = if_not_exists(changes, :zero) + :one".into());
+            values.push((":zero", n(0)));
+            values.push((":one", n(1)));
+            // A lost answer's retry finds the lease already released at this
+            // instant and changes nothing: the change is counted once.
+            condition = Some("lease_owner = :me AND lease_until <> :released");
+        }
+        if reverted {
+            let mut times = g.recent_reverts.clone();
+            times.push(clock::epoch_secs(now));
+            set.push("reverts_at = :reverts".into());
+            values.push((
+                ":reverts",
+                AttributeValue::L(times.into_iter().map(n).collect()),
+            ));
+        }
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    Update {
+        expression,
+        values,
+        condition,
+    }
+}
+
+fn row(i: &Item) -> StateRow {
+    StateRow {
+        account: get_s(i, "account").unwrap_or_default(),
+        region: get_s(i, "region").unwrap_or_default(),
+        status: get_s(i, "status").unwrap_or_default(),
+        desired_user: get_s(i, "desired_user"),
+        observed_user: get_s(i, "observed_user"),
+        observed_run_as_enabled: get_s(i, "observed_run_as_enabled"),
+        default_version: get_s(i, "default_version"),
+        last_action: get_s(i, "last_action"),
+        last_trigger_kind: get_s(i, "last_trigger_kind"),
+        last_trigger_id: get_s(i, "last_trigger_id"),
+        last_actor: get_s(i, "last_actor"),
+        last_error: get_s(i, "last_error"),
+        last_checked: get_s(i, "last_checked"),
+        last_changed: get_s(i, "last_changed"),
+        changes: get_n(i, "changes").unwrap_or(0),
     }
 }
 
@@ -247,89 +273,7 @@ impl StateStore {
         grant: Option<&RegionGrant>,
         reverted: bool,
     ) -> Result<(), AwsError> {
-        let now = clock::now();
-        let mut set = vec![
-            "account = :account",
-            "#region = :region",
-            "#st = :status",
-            "last_action = :action",
-            "last_trigger_id = :tid",
-            "last_trigger_kind = :tkind",
-            "last_checked = :now",
-            "first_seen = if_not_exists(first_seen, :now)",
-        ];
-        let mut remove = vec![];
-        let mut values: Vec<(&str, AttributeValue)> = vec![
-            (":account", s(&o.account)),
-            (":region", s(&o.region)),
-            (":status", s(o.status)),
-            (":action", s(o.action)),
-            (":tid", s(&o.trigger_id)),
-            (":tkind", s(o.trigger_kind)),
-            (":now", s(clock::iso(now))),
-        ];
-        let optional = [
-            ("desired_user", ":desired", &o.desired_user),
-            ("observed_user", ":ouser", &o.observed_user),
-            ("observed_run_as_enabled", ":oenabled", &o.observed_enabled),
-            ("default_version", ":dversion", &o.default_version),
-            ("last_error", ":error", &o.error),
-            ("last_error_code", ":ecode", &o.error_code),
-        ];
-        let mut exprs = Vec::new();
-        for (attr, placeholder, value) in optional {
-            match value {
-                Some(v) => {
-                    exprs.push(format!("{attr} = {placeholder}"));
-                    values.push((placeholder, s(v)));
-                }
-                // A quiet check clears an old error; other fields say what is there now.
-                None => remove.push(attr),
-            }
-        }
-        // Who last touched it survives quiet checks.
-        if let Some(actor) = &o.actor {
-            set.push("last_actor = :actor");
-            values.push((":actor", s(actor)));
-        }
-        let mut condition = None;
-        if let Some(g) = grant {
-            // The release time doubles as "someone wrote here" for the next run.
-            let released = clock::epoch_millis(now);
-            set.push("lease_until = :released");
-            values.push((":released", n(released)));
-            values.push((":me", s(&g.owner)));
-            condition = Some("lease_owner = :me");
-            if o.wrote {
-                set.push("last_changed = :now");
-                set.push("changes = if_not_exists(changes, :zero) + :one");
-                values.push((":zero", n(0)));
-                values.push((":one", n(1)));
-                // Repeating this call must not count twice: a lost answer's
-                // retry finds the lease already released at this instant.
-                condition = Some("lease_owner = :me AND lease_until <> :released");
-            }
-            if reverted {
-                let mut times = g.recent_reverts.clone();
-                times.push(clock::epoch_secs(now));
-                set.push("reverts_at = :reverts");
-                values.push((
-                    ":reverts",
-                    AttributeValue::L(times.into_iter().map(n).collect()),
-                ));
-            }
-        }
-        let mut expression = format!(
-            "SET {}",
-            set.iter()
-                .map(|x| x.to_string())
-                .chain(exprs)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
+        let u = record_update(o, grant, reverted, clock::now());
         let [(k1, v1), (k2, v2)] = region_key(&o.account, &o.region);
         let mut update = self
             .table
@@ -338,14 +282,12 @@ impl StateStore {
             .table_name(&self.table.name)
             .key(k1, v1)
             .key(k2, v2)
-            .update_expression(expression)
+            .update_expression(u.expression)
+            .set_condition_expression(u.condition.map(str::to_string))
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#region", "region");
-        for (k, v) in values {
+        for (k, v) in u.values {
             update = update.expression_attribute_values(k, v);
-        }
-        if let Some(c) = condition {
-            update = update.condition_expression(c);
         }
         match update.send().await {
             Ok(_) => Ok(()),
@@ -475,25 +417,76 @@ impl StateStore {
             .iter()
             // An item holding only a lease was never recorded.
             .filter(|i| i.contains_key("status"))
-            .map(|i| StateRow {
-                account: get_s(i, "account").unwrap_or_default(),
-                region: get_s(i, "region").unwrap_or_default(),
-                status: get_s(i, "status").unwrap_or_default(),
-                desired_user: get_s(i, "desired_user"),
-                observed_user: get_s(i, "observed_user"),
-                observed_run_as_enabled: get_s(i, "observed_run_as_enabled"),
-                default_version: get_s(i, "default_version"),
-                last_action: get_s(i, "last_action"),
-                last_trigger_kind: get_s(i, "last_trigger_kind"),
-                last_trigger_id: get_s(i, "last_trigger_id"),
-                last_actor: get_s(i, "last_actor"),
-                last_error: get_s(i, "last_error"),
-                last_checked: get_s(i, "last_checked"),
-                last_changed: get_s(i, "last_changed"),
-                changes: get_n(i, "changes").unwrap_or(0),
-            })
+            .map(row)
             .collect();
         rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(wrote: bool) -> Observation {
+        Observation {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            status: if wrote { "reverted" } else { "compliant" },
+            desired_user: Some("ops".into()),
+            observed_user: Some("ops".into()),
+            observed_enabled: Some("true".into()),
+            default_version: Some("4".into()),
+            action: if wrote { "updated" } else { "none" },
+            wrote,
+            trigger_id: "e-1".into(),
+            trigger_kind: "document_changed",
+            actor: None,
+            error: None,
+            error_code: None,
+        }
+    }
+
+    #[test]
+    fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
+        let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
+        assert_eq!(u.condition, None);
+        assert!(
+            u.expression
+                .ends_with(" REMOVE last_error, last_error_code"),
+            "{}",
+            u.expression
+        );
+        assert!(!u.expression.contains("changes") && !u.expression.contains("lease"));
+        assert!(
+            !u.expression.contains("last_actor"),
+            "the last actor survives"
+        );
+    }
+
+    #[test]
+    fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
+        let grant = RegionGrant {
+            owner: "me".into(),
+            recent_reverts: vec![100],
+        };
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(200);
+        let u = record_update(&observation(true), Some(&grant), true, now);
+        assert_eq!(
+            u.condition,
+            Some("lease_owner = :me AND lease_until <> :released")
+        );
+        assert!(u
+            .expression
+            .contains("changes = if_not_exists(changes, :zero) + :one"));
+        let reverts = u.values.iter().find(|(k, _)| *k == ":reverts").unwrap();
+        assert_eq!(reverts.1, AttributeValue::L(vec![n(100), n(200)]));
+        let released = u.values.iter().find(|(k, _)| *k == ":released").unwrap();
+        assert_eq!(released.1, n(200_000));
+        // Every placeholder used is given a value, and no value goes unused.
+        let text = format!("{} {}", u.expression, u.condition.unwrap());
+        for (k, _) in &u.values {
+            assert!(text.contains(k), "{k} unused");
+        }
     }
 }

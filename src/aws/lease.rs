@@ -1,0 +1,213 @@
+//! The write lease on one account-region's state item: runs that want to
+//! write the same document take turns, so one change gets one corrective
+//! version and one alert however its events interleave. Compliant
+//! account-regions never touch it (no DynamoDB call on a quiet sweep).
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::types::ReturnValue;
+
+use super::state::{get_n, get_s, n, region_key, s, Item, Table};
+use super::AwsError;
+use crate::clock;
+use crate::reconcile::Lease;
+
+/// How long one run may hold an account-region: far longer than a fix takes
+/// (a few calls), short enough that a crashed run delays others briefly.
+const REGION_LEASE: Duration = Duration::from_secs(30);
+/// Clocks of two Lambda hosts may disagree by this much.
+const CLOCK_SKEW: Duration = Duration::from_secs(1);
+/// Reverts older than this no longer count towards tampering.
+pub const TAMPER_WINDOW: Duration = Duration::from_secs(3600);
+
+/// The right to write one account-region, and what the item said when we
+/// took it (reverts in the last hour, for the tamper count).
+#[derive(Debug, Clone)]
+pub struct RegionGrant {
+    pub owner: String,
+    /// Epoch seconds of earlier reverts still inside [`TAMPER_WINDOW`].
+    pub recent_reverts: Vec<i64>,
+}
+
+/// The lease on one account-region item, for one run.
+pub struct RegionLease {
+    pub table: Table,
+    pub account: String,
+    pub region: String,
+    pub owner: String,
+}
+
+/// What taking the lease means, from the item as it was (pure): the
+/// reverts still inside the tamper window, and whether what we observed
+/// (from `since`) can be trusted. It cannot when another run held or
+/// released the lease after we began observing, or when we had to wait.
+pub fn grant_from(
+    old: &Item,
+    owner: &str,
+    since: SystemTime,
+    now: SystemTime,
+    waited: bool,
+) -> (RegionGrant, bool) {
+    let ours = get_s(old, "lease_owner").as_deref() == Some(owner);
+    // A release stamps `lease_until` with its time, so one attribute says
+    // "held until" and "last written at".
+    let touched =
+        get_n(old, "lease_until").is_some_and(|t| t >= clock::epoch_millis(since - CLOCK_SKEW));
+    let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
+    let recent_reverts = old
+        .get("reverts_at")
+        .and_then(|v| v.as_l().ok())
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
+                .filter(|t| *t >= horizon)
+                .collect()
+        })
+        .unwrap_or_default();
+    let grant = RegionGrant {
+        owner: owner.to_string(),
+        recent_reverts,
+    };
+    (grant, ours || !(waited || touched))
+}
+
+impl RegionLease {
+    /// One conditional take; `Ok(None)` when another run holds it.
+    async fn try_take(&self, now: SystemTime) -> Result<Option<Item>, AwsError> {
+        let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.region);
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .update_expression("SET lease_owner = :me, lease_until = :until")
+            .condition_expression(
+                "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
+            )
+            .expression_attribute_values(":me", s(&self.owner))
+            .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
+            .expression_attribute_values(":now", n(clock::epoch_millis(now)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", &self.account, &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+impl Lease for RegionLease {
+    type Grant = RegionGrant;
+
+    /// Waits for a holder to release (or for its lease to run out: a run
+    /// that crashed), then takes the lease.
+    async fn acquire(&self, since: SystemTime) -> Result<(RegionGrant, bool), AwsError> {
+        let give_up = clock::now() + REGION_LEASE + Duration::from_secs(5);
+        let mut waited = false;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let now = clock::now();
+            if let Some(old) = self.try_take(now).await? {
+                return Ok(grant_from(&old, &self.owner, since, now, waited));
+            }
+            if now > give_up {
+                return Err(AwsError {
+                    operation: "UpdateItem",
+                    account: self.account.clone(),
+                    region: self.region.clone(),
+                    code: "LeaseHeld".into(),
+                    message: format!(
+                        "another run held the write lease for more than {}s",
+                        give_up_secs()
+                    ),
+                });
+            }
+            tracing::debug!(account = %self.account, region = %self.region, "another run is fixing this account-region; waiting");
+            waited = true;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
+}
+
+fn give_up_secs() -> u64 {
+    REGION_LEASE.as_secs() + 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn freshness_and_recent_reverts() {
+        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let ms = |t: SystemTime| n(clock::epoch_millis(t));
+        let secs = |t: SystemTime| n(clock::epoch_secs(t));
+        let old_release = item(&[
+            ("lease_owner", s("other")),
+            ("lease_until", ms(t0 - Duration::from_secs(10))),
+        ]);
+        let new_release = item(&[
+            ("lease_owner", s("other")),
+            ("lease_until", ms(t0 + Duration::from_millis(300))),
+        ]);
+        let skewed = item(&[
+            ("lease_owner", s("other")),
+            ("lease_until", ms(t0 - Duration::from_millis(500))),
+        ]);
+        let ours = item(&[
+            ("lease_owner", s("me")),
+            ("lease_until", ms(t0 + REGION_LEASE)),
+        ]);
+        let now = t0 + Duration::from_secs(2);
+        let cases: [(&str, &Item, bool, bool); 6] = [
+            ("never leased", &Item::new(), false, true),
+            ("released long before we looked", &old_release, false, true),
+            (
+                "released after we began observing",
+                &new_release,
+                false,
+                false,
+            ),
+            ("released within the clock skew", &skewed, false, false),
+            ("we had to wait", &old_release, true, false),
+            ("our own earlier take (a lost answer)", &ours, false, true),
+        ];
+        for (why, old, waited, fresh) in cases {
+            assert_eq!(grant_from(old, "me", t0, now, waited).1, fresh, "{why}");
+        }
+        let reverts = item(&[(
+            "reverts_at",
+            AttributeValue::L(vec![
+                secs(now - Duration::from_secs(4000)),
+                secs(now - Duration::from_secs(100)),
+                n(-5),
+                s("garbage"),
+            ]),
+        )]);
+        let (grant, _) = grant_from(&reverts, "me", t0, now, false);
+        assert_eq!(
+            grant.recent_reverts,
+            [clock::epoch_secs(now - Duration::from_secs(100))]
+        );
+        assert_eq!(grant.owner, "me");
+    }
+}
