@@ -2,7 +2,7 @@
 //! region at once -> a report; then [`commit`] records it (and releases the
 //! account-region leases the run took).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::state::{HistoryRow, Observation, StateStore, Table};
+use crate::aws::state::{HistoryRow, Observation, StateStore};
 use crate::aws::sts::MemberSession;
 use crate::aws::sts::Sts;
 use crate::aws::AwsError;
@@ -27,7 +27,7 @@ pub struct Ctx<'a> {
     pub sts: &'a Sts,
     /// A view with caches for this run only.
     pub org: &'a Org,
-    pub table: &'a Table,
+    pub state: &'a StateStore,
 }
 
 /// How a run was asked for: who to blame, whether to write, who owns it.
@@ -66,6 +66,8 @@ impl Run {
 pub struct AccountRun {
     pub report: AccountReport,
     grants: HashMap<String, RegionGrant>,
+    /// Audit mode: regions whose drift this run saw first.
+    pub new_drift: HashSet<String>,
 }
 
 impl AccountRun {
@@ -73,6 +75,7 @@ impl AccountRun {
         AccountRun {
             report,
             grants: HashMap::new(),
+            new_drift: HashSet::new(),
         }
     }
 
@@ -148,8 +151,44 @@ pub async fn converge(
     report.role = Some(session.role.clone());
     let (regions, grants) = reconcile_regions(ctx, run, &session, &user, regions).await;
     log_outcomes(account, &regions);
+    let new_drift = first_seen_drift(ctx.state, run, account, &regions).await;
     report.regions = regions;
-    AccountRun { report, grants }
+    AccountRun {
+        report,
+        grants,
+        new_drift,
+    }
+}
+
+/// Audit mode: which drifted regions this run saw first (one conditional
+/// write per drifted region; none for compliant ones).
+async fn first_seen_drift(
+    state: &StateStore,
+    run: &Run,
+    account: &str,
+    regions: &[RegionOutcome],
+) -> HashSet<String> {
+    let mut first = HashSet::new();
+    if run.dry_run {
+        return first;
+    }
+    for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
+        match state
+            .claim_drift(account, &o.region, &run.trigger.event_id)
+            .await
+        {
+            Ok(true) => {
+                first.insert(o.region.clone());
+            }
+            Ok(false) => {}
+            Err(e) => {
+                // Better a repeated alert than a silent one.
+                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");
+                first.insert(o.region.clone());
+            }
+        }
+    }
+    first
 }
 
 /// Every region at once, in the order given; the leases the writes took.
@@ -167,7 +206,7 @@ async fn reconcile_regions(
     for (i, region) in regions.iter().enumerate() {
         let docs = DocumentStore::new(session.ssm(region), account, region);
         let lease = RegionLease {
-            table: ctx.table.clone(),
+            table: ctx.state.table().clone(),
             account: account.to_string(),
             region: region.clone(),
             owner: run.owner.clone(),

@@ -10,6 +10,8 @@ use crate::policy::Policy;
 pub struct Settings {
     pub table: String,
     pub topic_arn: String,
+    /// Optional topic for Amazon Q Developer in chat applications.
+    pub chat_topic_arn: Option<String>,
     pub sweep_queue_url: Option<String>,
     /// Above this many accounts a sweep fans out over the queue.
     pub fanout_threshold: usize,
@@ -69,6 +71,9 @@ pub fn settings_from_env(
     Ok(Settings {
         table: table_from_env(table)?,
         topic_arn: require(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
+        chat_topic_arn: std::env::var("RUNAS_GUARD_CHAT_TOPIC_ARN")
+            .ok()
+            .filter(|a| !a.trim().is_empty()),
         sweep_queue_url: queue
             .or_else(|| std::env::var("RUNAS_GUARD_SWEEP_QUEUE_URL").ok())
             .filter(|u| !u.is_empty()),

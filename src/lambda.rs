@@ -36,6 +36,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    runas_guard::metrics::enable();
     let config = runas_guard::aws::load_config().await;
     let reactor = runas_guard::reactor::Reactor::new(&config, policy, settings);
     let reactor = &reactor;

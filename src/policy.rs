@@ -151,6 +151,131 @@ fn is_ou_id(s: &str) -> bool {
     }
 }
 
+/// A bad key and what is wrong with it; [`Policy::parse`] adds the file.
+type Problem = (String, String);
+
+fn check_roles(member_role: &str, fallback_roles: &[String]) -> Result<(), Problem> {
+    if !is_role_name(member_role) {
+        return Err((
+            "member_role".into(),
+            format!("{member_role:?} is not an IAM role name"),
+        ));
+    }
+    for (i, r) in fallback_roles.iter().enumerate() {
+        if !is_role_name(r) {
+            return Err((
+                format!("fallback_roles[{i}]"),
+                format!("{r:?} is not an IAM role name"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_regions(regions: &[String]) -> Result<(), Problem> {
+    if regions.is_empty() {
+        return Err(("regions".into(), "must name at least one region".into()));
+    }
+    for (i, r) in regions.iter().enumerate() {
+        if !is_region_name(r) {
+            return Err((
+                format!("regions[{i}]"),
+                format!("{r:?} is not a region name"),
+            ));
+        }
+        if regions[..i].contains(r) {
+            return Err((format!("regions[{i}]"), format!("{r} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+fn ou_rules(rules: &[RawScoped], allow_root: bool) -> Result<HashMap<String, String>, Problem> {
+    let mut users = HashMap::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !is_ou_id(&rule.id) {
+            return Err((
+                format!("ou[{i}].id"),
+                format!(
+                    "{:?} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)",
+                    rule.id
+                ),
+            ));
+        }
+        check_user(&rule.run_as_user, allow_root)
+            .map_err(|p| (format!("ou[{i}].run_as_user"), p))?;
+        if users
+            .insert(rule.id.clone(), rule.run_as_user.clone())
+            .is_some()
+        {
+            return Err((
+                format!("ou[{i}].id"),
+                format!("OU {} has more than one rule", rule.id),
+            ));
+        }
+    }
+    Ok(users)
+}
+
+fn account_rules(
+    rules: &[RawScoped],
+    allow_root: bool,
+) -> Result<HashMap<String, String>, Problem> {
+    let mut users = HashMap::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !is_account_id(&rule.id) {
+            return Err((
+                format!("account[{i}].id"),
+                format!("{:?} is not a 12-digit account id", rule.id),
+            ));
+        }
+        check_user(&rule.run_as_user, allow_root)
+            .map_err(|p| (format!("account[{i}].run_as_user"), p))?;
+        if users
+            .insert(rule.id.clone(), rule.run_as_user.clone())
+            .is_some()
+        {
+            return Err((
+                format!("account[{i}].id"),
+                format!("account {} has more than one rule", rule.id),
+            ));
+        }
+    }
+    Ok(users)
+}
+
+fn check_exempt(
+    exempt: &RawExempt,
+    account_users: &HashMap<String, String>,
+) -> Result<(), Problem> {
+    for (i, a) in exempt.accounts.iter().enumerate() {
+        let key = || format!("exempt.accounts[{i}]");
+        if !is_account_id(a) {
+            return Err((key(), format!("{a:?} is not a 12-digit account id")));
+        }
+        if exempt.accounts[..i].contains(a) {
+            return Err((key(), format!("{a} is listed twice")));
+        }
+        if account_users.contains_key(a) {
+            return Err((
+                key(),
+                format!(
+                    "{a} also has an [[account]] rule; an account is either governed or exempt"
+                ),
+            ));
+        }
+    }
+    for (i, p) in exempt.principals.iter().enumerate() {
+        if !p.starts_with("arn:") || p.chars().any(char::is_whitespace) {
+            return Err((
+                format!("exempt.principals[{i}]"),
+                format!("{p:?} is not an ARN pattern (arn:..., * wildcards allowed)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Policy {
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let shown = path.display().to_string();
@@ -171,123 +296,19 @@ impl Policy {
                 .collect::<Vec<_>>()
                 .join(" "),
         })?;
-        let invalid = |key: String, problem: String| PolicyError::Invalid {
+        let invalid = |(key, problem): Problem| PolicyError::Invalid {
             path: path.to_string(),
             key,
             problem,
         };
         let allow_root = raw.allow_root;
-
-        if !is_role_name(&raw.member_role) {
-            return Err(invalid(
-                "member_role".into(),
-                format!("{:?} is not an IAM role name", raw.member_role),
-            ));
-        }
-        for (i, r) in raw.fallback_roles.iter().enumerate() {
-            if !is_role_name(r) {
-                return Err(invalid(
-                    format!("fallback_roles[{i}]"),
-                    format!("{r:?} is not an IAM role name"),
-                ));
-            }
-        }
-        if raw.regions.is_empty() {
-            return Err(invalid(
-                "regions".into(),
-                "must name at least one region".into(),
-            ));
-        }
-        for (i, r) in raw.regions.iter().enumerate() {
-            if !is_region_name(r) {
-                return Err(invalid(
-                    format!("regions[{i}]"),
-                    format!("{r:?} is not a region name"),
-                ));
-            }
-            if raw.regions[..i].contains(r) {
-                return Err(invalid(
-                    format!("regions[{i}]"),
-                    format!("{r} is listed twice"),
-                ));
-            }
-        }
+        check_roles(&raw.member_role, &raw.fallback_roles).map_err(invalid)?;
+        check_regions(&raw.regions).map_err(invalid)?;
         check_user(&raw.default.run_as_user, allow_root)
-            .map_err(|p| invalid("default.run_as_user".into(), p))?;
-
-        let mut ou_users = HashMap::new();
-        for (i, rule) in raw.ou.iter().enumerate() {
-            if !is_ou_id(&rule.id) {
-                return Err(invalid(
-                    format!("ou[{i}].id"),
-                    format!(
-                        "{:?} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)",
-                        rule.id
-                    ),
-                ));
-            }
-            check_user(&rule.run_as_user, allow_root)
-                .map_err(|p| invalid(format!("ou[{i}].run_as_user"), p))?;
-            if ou_users
-                .insert(rule.id.clone(), rule.run_as_user.clone())
-                .is_some()
-            {
-                return Err(invalid(
-                    format!("ou[{i}].id"),
-                    format!("OU {} has more than one rule", rule.id),
-                ));
-            }
-        }
-        let mut account_users = HashMap::new();
-        for (i, rule) in raw.account.iter().enumerate() {
-            if !is_account_id(&rule.id) {
-                return Err(invalid(
-                    format!("account[{i}].id"),
-                    format!("{:?} is not a 12-digit account id", rule.id),
-                ));
-            }
-            check_user(&rule.run_as_user, allow_root)
-                .map_err(|p| invalid(format!("account[{i}].run_as_user"), p))?;
-            if account_users
-                .insert(rule.id.clone(), rule.run_as_user.clone())
-                .is_some()
-            {
-                return Err(invalid(
-                    format!("account[{i}].id"),
-                    format!("account {} has more than one rule", rule.id),
-                ));
-            }
-        }
-        for (i, a) in raw.exempt.accounts.iter().enumerate() {
-            if !is_account_id(a) {
-                return Err(invalid(
-                    format!("exempt.accounts[{i}]"),
-                    format!("{a:?} is not a 12-digit account id"),
-                ));
-            }
-            if raw.exempt.accounts[..i].contains(a) {
-                return Err(invalid(
-                    format!("exempt.accounts[{i}]"),
-                    format!("{a} is listed twice"),
-                ));
-            }
-            if account_users.contains_key(a) {
-                return Err(invalid(
-                    format!("exempt.accounts[{i}]"),
-                    format!(
-                        "{a} also has an [[account]] rule; an account is either governed or exempt"
-                    ),
-                ));
-            }
-        }
-        for (i, p) in raw.exempt.principals.iter().enumerate() {
-            if !p.starts_with("arn:") || p.chars().any(char::is_whitespace) {
-                return Err(invalid(
-                    format!("exempt.principals[{i}]"),
-                    format!("{p:?} is not an ARN pattern (arn:..., * wildcards allowed)"),
-                ));
-            }
-        }
+            .map_err(|p| invalid(("default.run_as_user".into(), p)))?;
+        let ou_users = ou_rules(&raw.ou, allow_root).map_err(invalid)?;
+        let account_users = account_rules(&raw.account, allow_root).map_err(invalid)?;
+        check_exempt(&raw.exempt, &account_users).map_err(invalid)?;
         Ok(Policy {
             member_role: raw.member_role,
             fallback_roles: raw.fallback_roles,
@@ -369,239 +390,5 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-member_role = "RunAsGuardExecution"
-fallback_roles = ["AWSControlTowerExecution", "OrganizationAccountAccessRole"]
-regions = ["us-east-1", "eu-west-1"]
-mode = "enforce"
-
-[default]
-run_as_user = "ssm-ops"
-
-[[ou]]
-id = "ou-ab12-work0001"
-run_as_user = "workuser"
-
-[[ou]]
-id = "ou-ab12-prod0001"
-run_as_user = "produser"
-
-[[account]]
-id = "111122223333"
-run_as_user = "dbadmin"
-
-[exempt]
-accounts = ["444455556666"]
-principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
-"#;
-
-    fn path(ids: &[&str]) -> Vec<String> {
-        ids.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn resolution_order() {
-        let p = Policy::parse(GOOD, "p.toml").unwrap();
-        let user =
-            |acct: &str, ous: &[&str]| p.desired(acct, &path(ous)).user().map(str::to_string);
-        assert_eq!(
-            user("111122223333", &["r-ab12", "ou-ab12-prod0001"]).as_deref(),
-            Some("dbadmin")
-        );
-        // nested: Workloads/Prod -> Prod's rule; Workloads/Dev -> Workloads' rule
-        assert_eq!(
-            user(
-                "210987654321",
-                &["r-ab12", "ou-ab12-work0001", "ou-ab12-prod0001"]
-            )
-            .as_deref(),
-            Some("produser")
-        );
-        assert_eq!(
-            user(
-                "210987654321",
-                &["r-ab12", "ou-ab12-work0001", "ou-ab12-dev00001"]
-            )
-            .as_deref(),
-            Some("workuser")
-        );
-        assert_eq!(
-            user("210987654321", &["r-ab12"]).as_deref(),
-            Some("ssm-ops")
-        );
-        assert_eq!(user("210987654321", &[]).as_deref(), Some("ssm-ops"));
-        assert_eq!(
-            p.desired("444455556666", &path(&["r-ab12", "ou-ab12-prod0001"])),
-            Desired::Exempt
-        );
-        assert!(p.is_expected_editor(
-            "arn:aws:iam::111122223333:role/AWSAccelerator-CustomizationsRole"
-        ));
-        assert!(!p.is_expected_editor("arn:aws:iam::111122223333:role/Admin"));
-        assert_eq!(
-            p.roles().collect::<Vec<_>>(),
-            [
-                "RunAsGuardExecution",
-                "AWSControlTowerExecution",
-                "OrganizationAccountAccessRole"
-            ]
-        );
-    }
-
-    #[test]
-    fn bad_policies_name_the_key() {
-        let cases: Vec<(String, &str)> = vec![
-            (
-                GOOD.replace("mode = \"enforce\"", "mode = \"enforce\"\ncolour = \"red\""),
-                "colour",
-            ),
-            (GOOD.replace("\"eu-west-1\"", "\"eu-west\""), "regions[1]"),
-            (GOOD.replace("\"eu-west-1\"", "\"us-east-1\""), "regions[1]"),
-            (
-                GOOD.replace("regions = [\"us-east-1\", \"eu-west-1\"]", "regions = []"),
-                "regions",
-            ),
-            (
-                GOOD.replace("\"ssm-ops\"", "\"SSM-Ops\""),
-                "default.run_as_user",
-            ),
-            (
-                GOOD.replace("\"ssm-ops\"", "\"root\""),
-                "default.run_as_user",
-            ),
-            (
-                GOOD.replace("\"ssm-ops\"", "\"1234\""),
-                "default.run_as_user",
-            ),
-            (
-                GOOD.replace("\"ssm-ops\"", "\"a;rm -rf\""),
-                "default.run_as_user",
-            ),
-            (
-                GOOD.replace("\"ssm-ops\"", &format!("\"{}\"", "a".repeat(33))),
-                "default.run_as_user",
-            ),
-            (GOOD.replace("\"produser\"", "\"\""), "ou[1].run_as_user"),
-            (
-                GOOD.replace("ou-ab12-prod0001", "ou-ab12-work0001"),
-                "ou[1].id",
-            ),
-            (GOOD.replace("ou-ab12-prod0001", "prod"), "ou[1].id"),
-            (
-                GOOD.replace("id = \"111122223333\"", "id = \"11112222333\""),
-                "account[0].id",
-            ),
-            (
-                GOOD.replace("\"444455556666\"", "\"111122223333\""),
-                "exempt.accounts[0]",
-            ),
-            (
-                GOOD.replace(
-                    "\"arn:aws:iam::*:role/AWSAccelerator*\"",
-                    "\"AWSAccelerator*\"",
-                ),
-                "exempt.principals[0]",
-            ),
-            (
-                GOOD.replace("\"RunAsGuardExecution\"", "\"Run As\""),
-                "member_role",
-            ),
-            (
-                GOOD.replace("mode = \"enforce\"", "mode = \"yolo\""),
-                "mode",
-            ),
-            (
-                GOOD.replace("[default]\nrun_as_user = \"ssm-ops\"", ""),
-                "default",
-            ),
-            ("member_role = ".into(), "p.toml"),
-        ];
-        for (text, key) in cases {
-            let err = Policy::parse(&text, "p.toml").unwrap_err().to_string();
-            assert!(err.contains(key), "want {key:?} in: {err}");
-            assert!(!err.contains('\n'), "one line: {err}");
-        }
-        let dup = format!("{GOOD}\n[[account]]\nid = \"111122223333\"\nrun_as_user = \"x\"\n");
-        assert!(Policy::parse(&dup, "p")
-            .unwrap_err()
-            .to_string()
-            .contains("account[1].id"));
-    }
-
-    #[test]
-    fn root_needs_allow_root() {
-        let text = GOOD.replace("\"ssm-ops\"", "\"root\"").replace(
-            "mode = \"enforce\"",
-            "mode = \"enforce\"\nallow_root = true",
-        );
-        assert_eq!(Policy::parse(&text, "p").unwrap().default_user, "root");
-    }
-
-    #[test]
-    fn user_names() {
-        for ok in [
-            "a",
-            "_x",
-            "ssm-user",
-            "ec2-user",
-            "svc$",
-            "u1",
-            &"a".repeat(32),
-        ] {
-            assert!(check_user(ok, false).is_ok(), "{ok}");
-        }
-        for bad in [
-            "",
-            "1",
-            "Ab",
-            "-a",
-            "a b",
-            "a;b",
-            "a$b",
-            "$",
-            "ü",
-            "a\n",
-            &"a".repeat(33),
-        ] {
-            assert!(check_user(bad, false).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn wildcards() {
-        let cases = [
-            (
-                "arn:aws:iam::*:role/AWSAccelerator*",
-                "arn:aws:iam::1:role/AWSAcceleratorX",
-                true,
-            ),
-            (
-                "arn:aws:iam::*:role/AWSAccelerator*",
-                "arn:aws:iam::1:role/Admin",
-                false,
-            ),
-            ("*", "anything", true),
-            ("a*b*c", "abc", true),
-            ("a*b*c", "axxbyyc", true),
-            ("a*b*c", "acb", false),
-            ("ab*ba", "aba", false),
-            ("exact", "exact", true),
-            ("exact", "exactly", false),
-        ];
-        for (p, t, want) in cases {
-            assert_eq!(wildcard_match(p, t), want, "{p} ~ {t}");
-        }
-    }
-
-    #[test]
-    fn ou_ids() {
-        assert!(is_ou_id("ou-ab12-prod0001"));
-        assert!(is_ou_id("r-ab12"));
-        assert!(!is_ou_id("ou-ab12"));
-        assert!(!is_ou_id("ou-AB12-prod0001"));
-        assert!(!is_ou_id("ou-ab12-prod"));
-    }
-}
+#[path = "policy_tests.rs"]
+mod tests;

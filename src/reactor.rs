@@ -14,9 +14,11 @@ use crate::aws::queue::SweepQueue;
 use crate::aws::receipts::Receipts;
 use crate::aws::state::{StateStore, Table};
 use crate::aws::sts::Sts;
+use crate::aws::sweeps::Sweeps;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::config::Settings;
+use crate::metrics;
 use crate::outcome::{failure_summary, AccountReport, Handled, Outcome};
 use crate::policy::Policy;
 use crate::receipt::{self, Claimed, Effects, Work};
@@ -33,6 +35,7 @@ pub struct Services {
     pub table: Table,
     pub state: StateStore,
     pub receipts: Receipts,
+    pub sweeps: Sweeps,
     pub alerts: Alerts,
     pub queue: Option<SweepQueue>,
 }
@@ -43,7 +46,7 @@ impl Services {
             policy: &self.policy,
             sts: &self.sts,
             org,
-            table: &self.table,
+            state: &self.state,
         }
     }
 }
@@ -67,7 +70,12 @@ impl Reactor {
             org: Org::new(config),
             state: StateStore::new(table.clone()),
             receipts: Receipts::new(table.clone(), settings.claim_lease),
-            alerts: Alerts::new(config, &settings.topic_arn),
+            sweeps: Sweeps::new(table.clone()),
+            alerts: Alerts::new(
+                config,
+                &settings.topic_arn,
+                settings.chat_topic_arn.as_deref(),
+            ),
             table,
             queue,
             settings,
@@ -99,6 +107,22 @@ impl Reactor {
     }
 
     async fn handle_inner(&self, trigger: Trigger) -> Outcome {
+        let started = std::time::Instant::now();
+        let kind = trigger.kind;
+        let event_time = trigger.context.event_time.clone();
+        let outcome = self.handle_claimed(trigger).await;
+        let since_event =
+            event_time.and_then(|t| metrics::seconds_since(&t, clock::epoch_millis(clock::now())));
+        let sweep_seconds = (kind == TriggerKind::Sweep && outcome.fanned_out.is_none())
+            .then(|| started.elapsed().as_secs_f64());
+        metrics::emit(
+            &metrics::for_outcome(kind, &outcome, since_event, sweep_seconds),
+            kind.as_str(),
+        );
+        outcome
+    }
+
+    async fn handle_claimed(&self, trigger: Trigger) -> Outcome {
         let explained = serde_json::to_value(trigger.explain()).unwrap_or(Value::Null);
         let outcome = Outcome::new(explained.clone(), Handled::Done, trigger.reason.clone());
         if trigger.kind == TriggerKind::Ignored {
@@ -163,6 +187,7 @@ impl Reactor {
                 .as_ref()
                 .is_some_and(|a| self.svc.policy.is_expected_editor(&a.arn)),
             reverts_last_hour: &reverts,
+            new_drift: &acct.new_drift,
             at: &at,
         };
         let alerts = alert::decide(&acct.report, scope, &facts);
@@ -208,7 +233,15 @@ impl Reactor {
 
     /// One account of a fanned-out sweep (an SQS message).
     pub async fn sweep_one(&self, message: &SweepMessage) -> Result<AccountReport, AwsError> {
-        sweep::sweep_one(&self.svc, message).await
+        let report = sweep::sweep_one(&self.svc, message).await?;
+        let mut outcome = Outcome::new(Value::Null, Handled::Done, "fanned-out sweep");
+        outcome.accounts.push(report.clone());
+        let kind = TriggerKind::Sweep;
+        metrics::emit(
+            &metrics::for_outcome(kind, &outcome, None, None),
+            kind.as_str(),
+        );
+        Ok(report)
     }
 
     /// Operator-started reconcile (`runas-guard reconcile`): never fans out.

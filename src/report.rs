@@ -94,94 +94,107 @@ impl Report {
     pub fn render(&self, format: Format) -> String {
         match format {
             Format::Json => serde_json::to_string_pretty(self).expect("report serialises"),
-            Format::Csv => {
-                let mut out = String::from(
-                    "account,name,ou_path,region,desired_user,run_as_before,action,error\n",
-                );
-                for r in &self.rows {
-                    let fields = [
-                        &r.account,
-                        &r.name,
-                        &r.ou_path,
-                        &r.region,
-                        &r.desired_user,
-                        &r.run_as_before,
-                        r.action,
-                        &r.error,
-                    ];
-                    out.push_str(
-                        &fields
-                            .iter()
-                            .map(|f| csv_field(f))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                    );
-                    out.push('\n');
-                }
-                out
-            }
-            Format::Table => {
-                let header = [
-                    "ACCOUNT",
-                    "NAME",
-                    "OU PATH",
-                    "REGION",
-                    "USER",
-                    "RUNAS BEFORE",
-                    "ACTION",
-                    "ERROR",
-                ];
-                let rows: Vec<[String; 8]> = self
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        [
-                            r.account.clone(),
-                            r.name.clone(),
-                            r.ou_path.clone(),
-                            r.region.clone(),
-                            r.desired_user.clone(),
-                            r.run_as_before.clone(),
-                            r.action.to_string(),
-                            r.error.clone(),
-                        ]
-                    })
-                    .collect();
-                let mut out = table(&header, &rows);
-                let totals: Vec<String> = self
-                    .totals
-                    .iter()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect();
-                out.push_str(&format!(
-                    "\n{}{} accounts, {} account-regions: {}\n",
-                    if self.dry_run {
-                        "DRY RUN (nothing written): "
-                    } else {
-                        ""
-                    },
-                    self.accounts,
-                    self.rows.len(),
-                    if totals.is_empty() {
-                        "nothing to do".into()
-                    } else {
-                        totals.join(", ")
-                    }
-                ));
-                let a = &self.alerts;
-                if a.kept + a.lost > 0 {
-                    out.push_str(&format!(
-                        "alerts: {} sent, {} NOT DELIVERED ({} kept for the next sweep, {} only in the log)\n",
-                        a.sent,
-                        a.kept + a.lost,
-                        a.kept,
-                        a.lost
-                    ));
-                }
-                out
-            }
+            Format::Csv => self.render_csv(),
+            Format::Table => self.render_table(),
         }
+    }
+
+    fn render_csv(&self) -> String {
+        let mut out =
+            String::from("account,name,ou_path,region,desired_user,run_as_before,action,error\n");
+        for r in &self.rows {
+            let fields = [
+                &r.account,
+                &r.name,
+                &r.ou_path,
+                &r.region,
+                &r.desired_user,
+                &r.run_as_before,
+                r.action,
+                &r.error,
+            ];
+            out.push_str(
+                &fields
+                    .iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push('\n');
+        }
+        out
+    }
+
+    fn render_table(&self) -> String {
+        let header = [
+            "ACCOUNT",
+            "NAME",
+            "OU PATH",
+            "REGION",
+            "USER",
+            "RUNAS BEFORE",
+            "ACTION",
+            "ERROR",
+        ];
+        let rows: Vec<[String; 8]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                [
+                    r.account.clone(),
+                    r.name.clone(),
+                    r.ou_path.clone(),
+                    r.region.clone(),
+                    r.desired_user.clone(),
+                    r.run_as_before.clone(),
+                    r.action.to_string(),
+                    r.error.clone(),
+                ]
+            })
+            .collect();
+        let mut out = table(&header, &rows);
+        out.push_str(&self.summary_line());
+        out.push_str(&self.alerts_line());
+        out
+    }
+
+    fn summary_line(&self) -> String {
+        let totals: Vec<String> = self
+            .totals
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        format!(
+            "\n{}{} accounts, {} account-regions: {}\n",
+            if self.dry_run {
+                "DRY RUN (nothing written): "
+            } else {
+                ""
+            },
+            self.accounts,
+            self.rows.len(),
+            if totals.is_empty() {
+                "nothing to do".into()
+            } else {
+                totals.join(", ")
+            }
+        )
+    }
+
+    /// Empty when every alert went out; undelivered ones must not pass unnoticed.
+    fn alerts_line(&self) -> String {
+        let a = &self.alerts;
+        if a.kept + a.lost == 0 {
+            return String::new();
+        }
+        format!(
+            "alerts: {} sent, {} NOT DELIVERED ({} kept for the next sweep, {} only in the log)\n",
+            a.sent,
+            a.kept + a.lost,
+            a.kept,
+            a.lost
+        )
     }
 }
 

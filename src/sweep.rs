@@ -1,9 +1,10 @@
 //! Many accounts: the scheduled sweep (run here or fanned out over SQS), one
 //! fanned-out account, and the operator's `reconcile`. A sweep always
 //! finishes and reports: one account's failure is that account's row, and an
-//! alert SNS refuses waits in the outbox instead of aborting the sweep.
+//! alert SNS refuses waits in the outbox instead of aborting the sweep. A
+//! sweep says what it found in one `sweep_summary`, never per account-region.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::account::{self, Run};
-use crate::alert::{self, Alert, Facts, Scope as AlertScope};
+use crate::alert::Alert;
 use crate::aws::organizations::{AccountInfo, Org};
 use crate::aws::AwsError;
 use crate::clock;
@@ -19,7 +20,11 @@ use crate::ids::is_account_id;
 use crate::outcome::{AccountReport, Action, Handled, Outcome, RegionOutcome};
 use crate::reactor::Services;
 use crate::receipt::{flush_outbox, keep_in_outbox, Home, Work};
+use crate::summary::{self, Tally};
 use crate::trigger::{Trigger, TriggerKind};
+
+/// One account's report and the regions whose drift it saw first.
+type Swept = (AccountReport, HashSet<String>);
 
 /// One account per SQS message when a sweep fans out.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -96,6 +101,10 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
                     .expect("plain struct serialises")
                 })
                 .collect();
+            let started = svc.sweeps.start(&run.trigger.event_id, bodies.len()).await;
+            if let Err(e) = started {
+                return Work::error(outcome, &e);
+            }
             return match queue.send_all(&bodies).await {
                 Ok(sent) => {
                     outcome.result = Handled::FannedOut;
@@ -111,27 +120,33 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         }
     }
     let regions = svc.policy.regions.clone();
-    let results = run_accounts(svc, run, org, accounts, &regions, None).await;
-    let (reports, alerts): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    let regions_total: usize = reports
-        .iter()
-        .map(|r: &AccountReport| r.regions.len())
-        .sum();
+    let swept = run_accounts(svc, run, org, accounts, &regions, None).await;
+    let tally = tally(&swept);
     outcome.reason = format!(
-        "swept {} accounts, {regions_total} account-regions",
-        reports.len()
+        "swept {} accounts, {} account-regions",
+        tally.accounts, tally.account_regions
     );
-    outcome.accounts = reports;
-    // A sweep's failed account-regions are alerted, recorded and retried by
-    // the next sweep; re-running a whole-organization sweep for one broken
-    // account would multiply the load by Lambda's retries.
+    outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
+    // A sweep's failed account-regions are in its summary, recorded, and
+    // retried by the next sweep; re-running a whole-organization sweep for
+    // one broken account would multiply the load by Lambda's retries.
     Work {
         outcome,
-        alerts: alerts.into_iter().flatten().collect(),
+        alerts: summary::alert(&tally, &run.trigger, &clock::iso(clock::now()))
+            .into_iter()
+            .collect(),
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
     }
+}
+
+fn tally(swept: &[Swept]) -> Tally {
+    let mut t = Tally::default();
+    for (report, new_drift) in swept {
+        t.add(report, new_drift);
+    }
+    t
 }
 
 /// One account of a fanned-out sweep (an SQS message).
@@ -155,14 +170,45 @@ pub async fn sweep_one(
             name: String::new(),
             status: "NOT_IN_ORGANIZATION".into(),
         });
-    let (report, alerts) = sweep_account(svc, &run, &org, info, &svc.policy.regions).await?;
-    let published = svc.alerts.publish_all(alerts).await;
+    let swept = sweep_account(svc, &run, &org, info, &svc.policy.regions).await?;
+    let part =
+        serde_json::to_string(&tally(std::slice::from_ref(&swept))).expect("tally serialises");
+    if svc
+        .sweeps
+        .finish(&message.sweep_id, &message.account, &part)
+        .await?
+        && svc
+            .sweeps
+            .claim_summary(&message.sweep_id, &run.owner)
+            .await?
+    {
+        summarise_fanned_out(svc, &message.sweep_id).await?;
+    }
+    Ok(swept.0)
+}
+
+/// The account that completes a fanned-out sweep speaks for all of them.
+async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(), AwsError> {
+    let mut whole = Tally::default();
+    for part in svc.sweeps.parts(sweep_id).await? {
+        match serde_json::from_str::<Tally>(&part) {
+            Ok(t) => whole.merge(t),
+            Err(e) => {
+                tracing::error!(sweep_id, error = %e, "unreadable sweep part left out of the summary")
+            }
+        }
+    }
+    let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
+    let Some(alert) = summary::alert(&whole, &trigger, &clock::iso(clock::now())) else {
+        return Ok(());
+    };
+    let published = svc.alerts.publish_all(vec![alert]).await;
     keep_in_outbox(
         &svc.receipts,
         published.unsent.into_iter().map(|(a, _)| a).collect(),
     )
     .await;
-    Ok(report)
+    Ok(())
 }
 
 /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
@@ -201,12 +247,16 @@ pub async fn reconcile_org(
         .filter(|r| scope.regions.is_empty() || scope.regions.contains(r))
         .cloned()
         .collect();
-    let results = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
-    let (reports, alerts): (Vec<_>, Vec<Vec<Alert>>) = results.into_iter().unzip();
-    let published = svc
-        .alerts
-        .publish_all(alerts.into_iter().flatten().collect())
-        .await;
+    let swept = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
+    let alerts: Vec<Alert> = if dry_run {
+        vec![]
+    } else {
+        summary::alert(&tally(&swept), &run.trigger, &clock::iso(clock::now()))
+            .into_iter()
+            .collect()
+    };
+    let reports = swept.into_iter().map(|(r, _)| r).collect();
+    let published = svc.alerts.publish_all(alerts).await;
     let unsent = published.unsent.len();
     let alerts_kept = keep_in_outbox(
         &svc.receipts,
@@ -221,7 +271,7 @@ pub async fn reconcile_org(
     })
 }
 
-/// Every account, a bounded number at once; each yields a report and its alerts.
+/// Every account, a bounded number at once.
 async fn run_accounts(
     svc: &Arc<Services>,
     run: &Run,
@@ -229,7 +279,7 @@ async fn run_accounts(
     accounts: Vec<AccountInfo>,
     regions: &[String],
     progress: Option<indicatif::ProgressBar>,
-) -> Vec<(AccountReport, Vec<Alert>)> {
+) -> Vec<Swept> {
     let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut names = HashMap::new();
@@ -251,7 +301,7 @@ async fn run_accounts(
                     let report = AccountReport::uniform(&id, &name, &regions, |r| {
                         RegionOutcome::failed(r, &e.code, e.to_string())
                     });
-                    (report, vec![])
+                    (report, HashSet::new())
                 })
         });
         names.insert(handle.id(), account);
@@ -267,7 +317,7 @@ async fn run_accounts(
                 let report = AccountReport::uniform(&id, &name, regions, |r| {
                     RegionOutcome::failed(r, "InternalError", e.to_string())
                 });
-                results.push((report, vec![]));
+                results.push((report, HashSet::new()));
             }
         }
         if let Some(p) = &progress {
@@ -278,27 +328,30 @@ async fn run_accounts(
     results
 }
 
-/// One account of a sweep: reconciled, recorded at once (its leases must not
-/// wait for the whole sweep), and its alerts decided.
+/// One account of a sweep: reconciled and recorded at once (its leases
+/// must not wait for the whole sweep).
 async fn sweep_account(
     svc: &Arc<Services>,
     run: &Run,
     org: &Org,
     info: AccountInfo,
     regions: &[String],
-) -> Result<(AccountReport, Vec<Alert>), AwsError> {
+) -> Result<Swept, AwsError> {
     let skipped = |why: String| {
         AccountReport::uniform(&info.id, &info.name, regions, |r| {
             RegionOutcome::skipped(r, Action::AccountSuspended, Some(why.clone()))
         })
     };
     if !info.is_active() {
-        return Ok((skipped(format!("account status {}", info.status)), vec![]));
+        return Ok((
+            skipped(format!("account status {}", info.status)),
+            HashSet::new(),
+        ));
     }
     let Some(path) = account::locate(org, &info.id).await? else {
         return Ok((
             skipped("account is no longer in the organization".into()),
-            vec![],
+            HashSet::new(),
         ));
     };
     let acct = account::converge(
@@ -310,19 +363,7 @@ async fn sweep_account(
         regions,
     )
     .await;
-    // A record that fails is logged by commit; the sweep still reports and alerts.
+    // A record that fails is logged by commit; the sweep still reports it.
     let _ = account::commit(&svc.state, run, &acct).await;
-    if run.dry_run {
-        return Ok((acct.report, vec![]));
-    }
-    let at = clock::iso(clock::now());
-    let facts = Facts {
-        trigger: &run.trigger,
-        mode: svc.policy.mode,
-        expected_editor: false,
-        reverts_last_hour: &HashMap::new(),
-        at: &at,
-    };
-    let alerts = alert::decide(&acct.report, AlertScope::Sweep, &facts);
-    Ok((acct.report, alerts))
+    Ok((acct.report, acct.new_drift))
 }

@@ -297,6 +297,7 @@ async fn a_warm_function_sees_a_move_made_after_its_last_event() {
     let settings = Settings {
         table: w.table.clone(),
         topic_arn: w.topic_arn.clone(),
+        chat_topic_arn: None,
         sweep_queue_url: None,
         fanout_threshold: 200,
         concurrency: 4,

@@ -1,5 +1,7 @@
 """What infra/hub.yaml grants its function, and the settings operators rely on."""
 
+import json
+import re
 import unittest
 
 from . import cfn
@@ -25,7 +27,10 @@ EXPECTED_GRANTS = {
          "dynamodb:Scan"},
         [{"Fn::GetAtt": ["StateTable", "Arn"]}],
     ),
-    "PublishAlerts": ({"sns:Publish"}, [{"Ref": "AlertTopic"}]),
+    "PublishAlerts": (
+        {"sns:Publish"},
+        [{"Ref": "AlertTopic"}, {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]}],
+    ),
     "UseAlertTopicKey": ({"kms:GenerateDataKey", "kms:Decrypt"}, [{"Fn::GetAtt": ["AlertKey", "Arn"]}]),
     "SweepQueue": (
         {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
@@ -39,6 +44,57 @@ EXPECTED_GRANTS = {
         [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${FunctionName}:*"}],
     ),
 }
+# The function publishes to the chat topic only when the stack creates it.
+CHAT_TOPIC_ARN_OR_EMPTY = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, ""]}
+
+# The contract with src/metrics.rs: the function's Embedded Metric Format lines
+# publish these metrics in namespace RunAsGuard, each with dimension Trigger
+# (only for the triggers listed) and with no dimension (the totals).
+# Name -> (unit, triggers that emit it).
+METRICS_NAMESPACE = "RunAsGuard"
+TRIGGERS = {"account_vended", "account_moved", "document_changed", "sweep"}
+RUNAS_GUARD_METRICS = {
+    "RemediationFailures": ("Count", TRIGGERS),
+    "Reverts": ("Count", {"document_changed"}),
+    "SecondsToFix": ("Seconds", {"document_changed"}),
+    "AccountsConfigured": ("Count", {"account_vended", "account_moved"}),
+    "AccountRegionsChecked": ("Count", {"sweep"}),
+    "AccountRegionsFixed": ("Count", {"sweep"}),
+    "NoncompliantAccountRegions": ("Count", {"sweep"}),
+    "SweepDurationSeconds": ("Seconds", {"sweep"}),
+}
+# Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
+RUNAS_GUARD_ALARMS = {
+    "RemediationFailuresAlarm": ("RemediationFailures", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
+    "RevertsAlarm": ("Reverts", None, "Sum", 3600, "GreaterThanOrEqualToThreshold", {"Ref": "RevertsAlarmThreshold"},
+                     "notBreaching"),
+    "SlowFixAlarm": ("SecondsToFix", None, "Maximum", 300, "GreaterThanThreshold", 300, "notBreaching"),
+    "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
+                          "notBreaching"),
+    "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "SampleCount", 86400,
+                          "LessThanThreshold", 1, "breaching"),
+}
+OTHER_ALARMS = {"FunctionErrorsAlarm", "EventsDeadLetterQueueAlarm", "AsyncFailureQueueAlarm",
+                "SweepDeadLetterQueueAlarm"}
+DEAD_LETTER_QUEUES = {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"}
+PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::Region", "AWS::Partition", "AWS::StackName", "AWS::StackId",
+                     "AWS::URLSuffix"}
+SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
+
+
+def metric_entries(dashboard):
+    """Every metric line of every metric widget, as (namespace, name, dimensions, options, widget)."""
+    entries = []
+    for widget in dashboard["widgets"]:
+        if widget["type"] != "metric":
+            continue
+        for entry in widget["properties"]["metrics"]:
+            names = [item for item in entry if isinstance(item, str)]
+            options = next((item for item in entry if isinstance(item, dict)), {})
+            namespace, name, *pairs = names
+            dimensions = dict(zip(pairs[0::2], pairs[1::2]))
+            entries.append((namespace, name, dimensions, options, widget))
+    return entries
 
 
 class HubPolicyTests(cfn.TemplateTestCase):
@@ -97,6 +153,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_POLICY"], "/var/task/policy.toml")
         self.assertEqual(variables["RUNAS_GUARD_TABLE"], {"Ref": "StateTable"})
         self.assertEqual(variables["RUNAS_GUARD_TOPIC_ARN"], {"Ref": "AlertTopic"})
+        self.assertEqual(variables["RUNAS_GUARD_CHAT_TOPIC_ARN"], CHAT_TOPIC_ARN_OR_EMPTY)
         self.assertEqual(variables["RUNAS_GUARD_SWEEP_QUEUE_URL"], {"Ref": "SweepQueue"})
         self.assertEqual(variables["RUST_LOG"], {"Ref": "LogLevel"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
@@ -146,18 +203,137 @@ class HubPolicyTests(cfn.TemplateTestCase):
         for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
             self.assertEqual(alarm["Properties"]["AlarmActions"], [{"Ref": "AlertTopic"}])
 
-    def test_remediation_failures_metric_and_alarm(self):
-        metric_filter = self.props("RemediationFailuresMetricFilter")
-        self.assertEqual(metric_filter["FilterPattern"], '{ $.outcome = "remediation_failed" }')
-        self.assertEqual(metric_filter["LogGroupName"], {"Ref": "LogGroup"})
-        (transformation,) = metric_filter["MetricTransformations"]
-        self.assertEqual((transformation["MetricNamespace"], transformation["MetricName"]),
-                         ("RunAsGuard", "RemediationFailures"))
-        alarm = self.props("RemediationFailuresAlarm")
-        self.assertEqual((alarm["Namespace"], alarm["MetricName"]), ("RunAsGuard", "RemediationFailures"))
-        self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), ("GreaterThanThreshold", 0))
+    def test_metrics_come_from_the_function_not_from_a_log_filter(self):
+        self.assertEqual(cfn.resources_of_type(self.hub, "AWS::Logs::MetricFilter"), {})
+
+    def test_alarms_on_runas_guard_metrics(self):
+        for logical_id, (metric, dimensions, statistic, period, comparison, threshold, missing) in \
+                RUNAS_GUARD_ALARMS.items():
+            with self.subTest(alarm=logical_id):
+                alarm = self.props(logical_id)
+                self.assertEqual((alarm["Namespace"], alarm["MetricName"]), (METRICS_NAMESPACE, metric))
+                self.assertEqual(alarm.get("Dimensions"), dimensions)
+                self.assertEqual(alarm["Statistic"], statistic)
+                self.assertEqual((alarm["Period"], alarm["EvaluationPeriods"]), (period, 1))
+                self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), (comparison, threshold))
+                self.assertEqual(alarm["TreatMissingData"], missing)
+                self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlertTopic"}])
+        threshold = self.hub["Parameters"]["RevertsAlarmThreshold"]
+        self.assertEqual((threshold["Type"], threshold["Default"], threshold["MinValue"]), ("Number", 10, 1))
         errors = self.props("FunctionErrorsAlarm")
         self.assertEqual((errors["Namespace"], errors["MetricName"]), ("AWS/Lambda", "Errors"))
+
+    def test_every_alarm_is_accounted_for_and_named_after_the_function(self):
+        alarms = cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm")
+        self.assertEqual(set(alarms), set(RUNAS_GUARD_ALARMS) | OTHER_ALARMS)
+        for logical_id, alarm in alarms.items():
+            with self.subTest(alarm=logical_id):
+                props = alarm["Properties"]
+                self.assertTrue(props["AlarmName"]["Fn::Sub"].startswith("${FunctionName}-"))
+                # CloudWatch: an alarm evaluates at most one day of data.
+                self.assertLessEqual(props["Period"] * props["EvaluationPeriods"], 86400)
+
+    def test_every_runas_guard_metric_referenced_is_published(self):
+        referenced = []
+        for logical_id, alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").items():
+            props = alarm["Properties"]
+            if props["Namespace"] == METRICS_NAMESPACE:
+                dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+                referenced.append((logical_id, props["MetricName"], dimensions))
+        for namespace, name, dimensions, _, widget in metric_entries(self.dashboard()):
+            if namespace == METRICS_NAMESPACE:
+                referenced.append((widget["properties"]["title"], name, dimensions))
+        self.assertTrue(referenced)
+        for where, name, dimensions in referenced:
+            with self.subTest(where=where, metric=name):
+                self.assertIn(name, RUNAS_GUARD_METRICS)
+                self.assertLessEqual(set(dimensions), {"Trigger"})
+                if dimensions:
+                    self.assertIn(dimensions["Trigger"], RUNAS_GUARD_METRICS[name][1])
+
+    def dashboard_text(self):
+        dashboard = self.props("Dashboard")
+        self.assertEqual(dashboard["DashboardName"], {"Fn::Sub": "${FunctionName}"})
+        return dashboard["DashboardBody"]["Fn::Sub"]
+
+    def dashboard(self):
+        """The body with each ${X} replaced by X (a Number parameter by its Default)."""
+        parameters = self.hub["Parameters"]
+
+        def value(match):
+            name = match.group(1)
+            if parameters.get(name, {}).get("Type") == "Number":
+                return str(parameters[name]["Default"])
+            return name
+
+        return json.loads(SUB_VARIABLE.sub(value, self.dashboard_text()))
+
+    def test_dashboard_body_is_json_and_its_variables_resolve(self):
+        text = self.dashboard_text()
+        self.assertNotIn("${!", text)
+        known = set(self.hub["Parameters"]) | set(self.hub["Resources"]) | PSEUDO_PARAMETERS
+        for name in SUB_VARIABLE.findall(text):
+            with self.subTest(variable=name):
+                self.assertIn(name.split(".", 1)[0], known)
+        dashboard = self.dashboard()
+        for widget in dashboard["widgets"]:
+            if widget["type"] == "metric":
+                self.assertEqual(widget["properties"]["region"], "AWS::Region")
+
+    def test_dashboard_shows_the_metrics_the_function_and_the_queues(self):
+        entries = metric_entries(self.dashboard())
+        self.assertEqual({name for namespace, name, *_ in entries if namespace == METRICS_NAMESPACE},
+                         set(RUNAS_GUARD_METRICS))
+        lambda_metrics = {(name, dimensions["FunctionName"]) for namespace, name, dimensions, *_ in entries
+                          if namespace == "AWS/Lambda"}
+        self.assertEqual(lambda_metrics, {("Errors", "Function"), ("Duration", "Function")})
+        queues = {dimensions["QueueName"] for namespace, name, dimensions, *_ in entries
+                  if (namespace, name) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
+        self.assertEqual(queues, {f"{queue}.QueueName" for queue in DEAD_LETTER_QUEUES})
+        percentiles = {options.get("stat") for _, name, _, options, _ in entries if name == "SecondsToFix"}
+        self.assertEqual(percentiles, {"p50", "Maximum"})
+        (alarm_widget,) = [w for w in self.dashboard()["widgets"] if w["type"] == "alarm"]
+        self.assertEqual(set(alarm_widget["properties"]["alarms"]),
+                         {f"{alarm}.Arn" for alarm in set(RUNAS_GUARD_ALARMS) | OTHER_ALARMS})
+        self.assertEqual(self.hub["Outputs"]["DashboardUrl"]["Value"], {"Fn::Sub": (
+            "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
+            "#dashboards:name=${FunctionName}")})
+
+    def test_chat_topic_is_optional(self):
+        parameter = self.hub["Parameters"]["ChatNotifications"]
+        self.assertEqual((parameter["Type"], parameter["Default"], parameter["AllowedValues"]),
+                         ("String", "false", ["false", "true"]))
+        groups = self.hub["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        (operations,) = [g for g in groups if g["Label"]["default"] == "Operations"]
+        self.assertIn("ChatNotifications", operations["Parameters"])
+        self.assertIn("RevertsAlarmThreshold", operations["Parameters"])
+        self.assertEqual(self.resource("ChatTopic")["Condition"], "HasChatTopic")
+        output = self.hub["Outputs"]["ChatTopicArn"]
+        self.assertEqual((output["Condition"], output["Value"]), ("HasChatTopic", {"Ref": "ChatTopic"}))
+        for value, created in (("false", False), ("true", True)):
+            with self.subTest(ChatNotifications=value):
+                conditions = cfn.evaluate_conditions(self.hub, {"ChatNotifications": value}, "111111111111",
+                                                     "us-east-1")
+                self.assertEqual(conditions["HasChatTopic"], created)
+                self.assertEqual("ChatTopic" in cfn.created_resources(self.hub, conditions), created)
+        self.assertFalse(cfn.evaluate_conditions(self.hub, {}, "111111111111", "us-east-1")["HasChatTopic"])
+
+    def test_chat_topic_is_encrypted_passed_to_the_function_and_publishable(self):
+        topic = self.props("ChatTopic")
+        self.assertEqual(topic["KmsMasterKeyId"], {"Ref": "AlertKey"})
+        self.assertEqual(topic["DisplayName"], "runas-guard chat")
+        variables = self.props("Function")["Environment"]["Variables"]
+        self.assertEqual(variables["RUNAS_GUARD_CHAT_TOPIC_ARN"], CHAT_TOPIC_ARN_OR_EMPTY)
+        role = self.props("HubRole")
+        publish = [s for p in role["Policies"] for s in cfn.statements(p["PolicyDocument"])
+                   if "sns:Publish" in cfn.as_list(s["Action"])]
+        (statement,) = publish
+        self.assertIn({"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]},
+                      cfn.as_list(statement["Resource"]))
+        # Same key as the alert topic, so publishing needs no other KMS grant.
+        (key,) = [s for p in role["Policies"] for s in cfn.statements(p["PolicyDocument"])
+                  if s["Sid"] == "UseAlertTopicKey"]
+        self.assertEqual(key["Resource"], {"Fn::GetAtt": ["AlertKey", "Arn"]})
 
     def test_topic_uses_a_key_alarms_may_use(self):
         topic = self.props("AlertTopic")
@@ -168,7 +344,8 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertIn("cloudwatch.amazonaws.com", services)
 
     def test_outputs(self):
-        self.assertLessEqual({"FunctionArn", "HubRoleArn", "EventBusArn", "TableName", "TopicArn", "SweepQueueUrl"},
+        self.assertLessEqual({"FunctionArn", "HubRoleArn", "EventBusArn", "TableName", "TopicArn", "SweepQueueUrl",
+                              "ChatTopicArn", "DashboardUrl"},
                              set(self.hub["Outputs"]))
 
 

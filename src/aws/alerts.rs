@@ -17,6 +17,8 @@ const PUBLISH_CONCURRENCY: usize = 16;
 pub struct Alerts {
     client: aws_sdk_sns::Client,
     topic_arn: String,
+    /// Optional second topic: the same alerts as chat custom notifications.
+    chat_topic_arn: Option<String>,
     region: String,
 }
 
@@ -36,20 +38,42 @@ pub struct Published {
 }
 
 impl Alerts {
-    pub fn new(config: &aws_config::SdkConfig, topic_arn: &str) -> Self {
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        topic_arn: &str,
+        chat_topic_arn: Option<&str>,
+    ) -> Self {
         Alerts {
             client: aws_sdk_sns::Client::new(config),
             topic_arn: topic_arn.to_string(),
+            chat_topic_arn: chat_topic_arn.map(str::to_string),
             region: super::home_region(config),
         }
     }
 
+    /// To the alert topic and, when configured, the chat topic: an alert is
+    /// sent only when both took it (a retry may repeat one, same `alert_id`).
     pub async fn publish(&self, alert: &Alert) -> Result<(), AwsError> {
+        self.publish_to(&self.topic_arn, alert, alert.body.to_string())
+            .await?;
+        if let Some(chat) = &self.chat_topic_arn {
+            let message = crate::chat::message(alert).to_string();
+            self.publish_to(chat, alert, message).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish_to(
+        &self,
+        topic: &str,
+        alert: &Alert,
+        message: String,
+    ) -> Result<(), AwsError> {
         self.client
             .publish()
-            .topic_arn(&self.topic_arn)
+            .topic_arn(topic)
             .subject(&alert.subject)
-            .message(alert.body.to_string())
+            .message(message)
             .message_attributes("alert_id", attr(&alert.alert_id))
             .message_attributes("kind", attr(alert.kind.as_str()))
             .message_attributes("severity", attr(alert.severity.as_str()))

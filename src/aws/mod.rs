@@ -9,6 +9,7 @@ pub mod receipts;
 pub mod ssm;
 pub mod state;
 pub mod sts;
+pub mod sweeps;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};

@@ -189,6 +189,10 @@ pub fn record_update(
             None => remove.push(attr),
         }
     }
+    // Compliant again: the next drift is news again.
+    if matches!(o.status, "compliant" | "remediated" | "reverted") {
+        remove.push("drift_seen_by");
+    }
     // Who last touched it survives quiet checks.
     if let Some(actor) = &o.actor {
         set.push("last_actor = :actor".into());
@@ -303,6 +307,37 @@ impl StateStore {
                 }
             }
         }
+    }
+
+    /// Audit mode: marks the account-region's drift as seen by `trigger_id`
+    /// unless an earlier run already saw it (the mark goes when it is
+    /// compliant again). True when this trigger saw it first, which a retry
+    /// of the same trigger still is: `drift_detected` on the transition only.
+    pub async fn claim_drift(
+        &self,
+        account: &str,
+        region: &str,
+        trigger_id: &str,
+    ) -> Result<bool, AwsError> {
+        let [(k1, v1), (k2, v2)] = region_key(account, region);
+        let out = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .update_expression("SET drift_seen_by = if_not_exists(drift_seen_by, :tid)")
+            .expression_attribute_values(":tid", s(trigger_id))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| self.table.err("UpdateItem", account, &e))?;
+        let seen_by = out
+            .attributes
+            .as_ref()
+            .and_then(|a| get_s(a, "drift_seen_by"));
+        Ok(seen_by.as_deref() == Some(trigger_id))
     }
 
     /// One row per change made or drift seen. Keyed by time; the same
@@ -453,7 +488,7 @@ mod tests {
         assert_eq!(u.condition, None);
         assert!(
             u.expression
-                .ends_with(" REMOVE last_error, last_error_code"),
+                .ends_with(" REMOVE last_error, last_error_code, drift_seen_by"),
             "{}",
             u.expression
         );

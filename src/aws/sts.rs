@@ -44,6 +44,17 @@ pub fn falls_back(code: &str) -> bool {
     )
 }
 
+fn member_credentials(c: &aws_sdk_sts::types::Credentials) -> Credentials {
+    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "runas-guard-member",
+    )
+}
+
 impl Sts {
     pub fn new(base: &SdkConfig) -> Self {
         let region = super::home_region(base);
@@ -84,18 +95,10 @@ impl Sts {
                             message: format!("STS returned no credentials for {arn}"),
                         });
                     };
-                    let expiry = SystemTime::try_from(*c.expiration()).ok();
-                    let credentials = Credentials::new(
-                        c.access_key_id(),
-                        c.secret_access_key(),
-                        Some(c.session_token().to_string()),
-                        expiry,
-                        "runas-guard-member",
-                    );
                     return Ok(MemberSession {
                         account: account.into(),
                         role: role.to_string(),
-                        credentials,
+                        credentials: member_credentials(c),
                         base: self.base.clone(),
                     });
                 }

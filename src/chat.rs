@@ -1,0 +1,255 @@
+//! Alerts as custom notifications of Amazon Q Developer in chat applications
+//! (formerly AWS Chatbot), which is all Slack and Teams channels render
+//! (pure). Schema: version "1.0", source "custom", `content` (client-markdown
+//! title, description, nextSteps, keywords) and `metadata` (eventType,
+//! threadId, summary, additionalContext). One thread per account-region, so
+//! a channel reads one account-region's story in one place.
+
+use serde_json::{json, Map, Value};
+
+use crate::alert::Alert;
+
+/// Documented limits (characters).
+pub const TITLE_MAX: usize = 250;
+pub const DESCRIPTION_MAX: usize = 8000;
+pub const NEXT_STEP_MAX: usize = 350;
+pub const KEYWORD_MAX: usize = 75;
+
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `on/root` from a RunAs object; `no document` for null.
+fn run_as(v: &Value) -> String {
+    if v.is_null() {
+        return "no document".into();
+    }
+    let enabled = match &v["runAsEnabled"] {
+        Value::Bool(true) => "on".to_string(),
+        Value::Bool(false) => "off".to_string(),
+        Value::Null => "unset".to_string(),
+        other => format!("off({other})"),
+    };
+    format!("{enabled}/{}", text(&v["runAsDefaultUser"]))
+}
+
+fn console_link(region: &str) -> String {
+    format!(
+        "<https://{region}.console.aws.amazon.com/systems-manager/documents/SSM-SessionManagerRunShell/description?region={region}|SSM-SessionManagerRunShell in {region}>"
+    )
+}
+
+fn emoji(severity: &str) -> &'static str {
+    match severity {
+        "critical" => ":rotating_light:",
+        "error" => ":x:",
+        "warning" => ":warning:",
+        _ => ":information_source:",
+    }
+}
+
+/// What on-call should do next, per kind.
+fn next_steps(kind: &str) -> Vec<&'static str> {
+    match kind {
+        "drift_reverted" => vec![
+            "Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
+            "If the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
+        ],
+        "tamper_repeated" => vec![
+            "Someone keeps changing Run As in this account-region: contact the actor now.",
+            "Check that the SCP guarding SSM-SessionManagerRunShell is attached to this account.",
+        ],
+        "drift_detected" => vec![
+            "Audit mode: nothing was changed. Fix the document, or switch the policy to `enforce`.",
+        ],
+        "remediation_failed" => vec![
+            "Read the error code per region; `runas-guard reconcile --account ID` retries now.",
+            "AccessDenied: check the member role and the SCP exemption for it.",
+        ],
+        "account_configured" => vec!["No action needed."],
+        "sweep_summary" => vec![
+            "`runas-guard status` and the sweep report list every account-region.",
+            "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
+        ],
+        _ => vec!["See the runas-guard README, Operate section."],
+    }
+}
+
+fn description(alert: &Alert) -> String {
+    let b = &alert.body;
+    let mut lines = vec![];
+    if b["kind"] == "sweep_summary" {
+        lines.push(format!(
+            "*Checked:* {} account-regions in {} accounts",
+            text(&b["account_regions"]),
+            text(&b["accounts"])
+        ));
+        lines.push(format!("*Counts:* `{}`", b["counts"]));
+        for e in b["entries"].as_array().into_iter().flatten() {
+            lines.push(format!(
+                "• `{}` {} {}: {} → {}{}",
+                text(&e["account"]),
+                text(&e["region"]),
+                text(&e["action"]),
+                text(&e["before"]),
+                text(&e["after"]),
+                e["error_code"]
+                    .as_str()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            ));
+        }
+        if b["more"].as_u64().unwrap_or(0) > 0 {
+            lines.push(format!("…and {} more in `runas-guard status`", b["more"]));
+        }
+        return lines.join("\n");
+    }
+    lines.push(format!("*Account:* `{}`", text(&b["account"])));
+    if let Some(region) = b["region"].as_str() {
+        lines.push(format!("*Region:* `{region}`"));
+        lines.push(format!(
+            "*RunAs:* {} → {}",
+            run_as(&b["before"]),
+            run_as(&b["after"])
+        ));
+    }
+    if let Some(failed) = b["errors"].as_object() {
+        for (region, e) in failed {
+            lines.push(format!(
+                "*{region}:* {} — {}",
+                text(&e["code"]),
+                text(&e["message"])
+            ));
+        }
+    }
+    lines.push(format!("*Actor:* {}", text(&b["actor"])));
+    if !b["source_ip"].is_null() {
+        lines.push(format!("*Source IP:* {}", text(&b["source_ip"])));
+    }
+    if let Some(region) = b["region"].as_str() {
+        lines.push(format!("*Document:* {}", console_link(region)));
+    }
+    lines.join("\n")
+}
+
+/// The account-region this alert is about, as a thread id.
+fn thread_id(alert: &Alert) -> String {
+    match (
+        alert.body["account"].as_str(),
+        alert.body["region"].as_str(),
+    ) {
+        (Some(a), Some(r)) => format!("{a}-{r}"),
+        (Some(a), None) => a.to_string(),
+        _ => "runas-guard-sweeps".into(),
+    }
+}
+
+/// The custom notification for one alert.
+pub fn message(alert: &Alert) -> Value {
+    let kind = alert.kind.as_str();
+    let severity = alert.severity.as_str();
+    let mut context = Map::new();
+    for key in ["alert_id", "account", "region", "trigger_id", "at"] {
+        if let Some(v) = alert.body.get(key).filter(|v| !v.is_null()) {
+            context.insert(key.into(), Value::String(text(v)));
+        }
+    }
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": alert.alert_id,
+        "content": {
+            "textType": "client-markdown",
+            "title": cut(&format!("{} {}", emoji(severity), alert.subject), TITLE_MAX),
+            "description": cut(&description(alert), DESCRIPTION_MAX),
+            "nextSteps": next_steps(kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
+            "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
+        },
+        "metadata": {
+            "threadId": thread_id(alert),
+            "summary": cut(&alert.subject, TITLE_MAX),
+            "eventType": kind,
+            "additionalContext": context,
+        }
+    })
+}
+
+/// Checks a message against the schema: required fields, fixed values,
+/// types and the documented limits. The error names the field.
+pub fn validate(m: &Value) -> Result<(), String> {
+    let s = |path: &str| -> Result<&str, String> {
+        m.pointer(path)
+            .and_then(Value::as_str)
+            .ok_or(format!("{path} must be a string"))
+    };
+    if s("/version")? != "1.0" {
+        return Err("/version must be \"1.0\"".into());
+    }
+    if s("/source")? != "custom" {
+        return Err("/source must be \"custom\"".into());
+    }
+    if s("/content/textType")? != "client-markdown" {
+        return Err("/content/textType must be \"client-markdown\"".into());
+    }
+    let limits = [
+        ("/content/title", TITLE_MAX),
+        ("/content/description", DESCRIPTION_MAX),
+    ];
+    for (path, max) in limits {
+        let n = s(path)?.chars().count();
+        if n == 0 || n > max {
+            return Err(format!("{path} has {n} characters (1..={max})"));
+        }
+    }
+    for (path, max) in [
+        ("/content/nextSteps", NEXT_STEP_MAX),
+        ("/content/keywords", KEYWORD_MAX),
+    ] {
+        for item in m
+            .pointer(path)
+            .and_then(Value::as_array)
+            .ok_or(format!("{path} must be an array"))?
+        {
+            let n = item
+                .as_str()
+                .ok_or(format!("{path} items must be strings"))?
+                .chars()
+                .count();
+            if n > max {
+                return Err(format!("{path} item has {n} characters (at most {max})"));
+            }
+        }
+    }
+    for path in [
+        "/metadata/threadId",
+        "/metadata/summary",
+        "/metadata/eventType",
+    ] {
+        s(path)?;
+    }
+    let context = m
+        .pointer("/metadata/additionalContext")
+        .and_then(Value::as_object)
+        .ok_or("/metadata/additionalContext must be an object")?;
+    if context.values().any(|v| !v.is_string()) {
+        return Err("/metadata/additionalContext values must be strings".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "chat_tests.rs"]
+mod tests;

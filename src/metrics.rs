@@ -1,0 +1,256 @@
+//! CloudWatch metrics as Embedded Metric Format lines on stdout (namespace
+//! `RunAsGuard`): Lambda's log pipeline turns them into metrics, with no
+//! PutMetricData call on the hot path. Only the Lambda emits them; the CLI's
+//! stdout is for its report.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::{json, Map, Value};
+
+use crate::outcome::{Action, Handled, Outcome};
+use crate::trigger::TriggerKind;
+
+pub const NAMESPACE: &str = "RunAsGuard";
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Called once by the Lambda entry point.
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+fn count(name: &'static str, n: usize) -> Metric {
+    Metric {
+        name,
+        value: n as f64,
+        unit: "Count",
+    }
+}
+
+/// One EMF document: the `_aws` block declares every metric, and each
+/// metric's value (and the `Trigger` dimension) sits at the root. Two
+/// dimension sets: per trigger, and none (the totals alarms watch).
+pub fn emf(metrics: &[Metric], trigger: &str, timestamp_ms: i64) -> String {
+    let mut root = Map::new();
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Trigger"], []],
+                "Metrics": metrics.iter().map(|m| json!({"Name": m.name, "Unit": m.unit})).collect::<Vec<_>>(),
+            }]
+        }),
+    );
+    root.insert("Trigger".into(), Value::String(trigger.into()));
+    for m in metrics {
+        root.insert(m.name.into(), json!(m.value));
+    }
+    Value::Object(root).to_string()
+}
+
+/// What one handled input is worth counting. `seconds_since_event` is the
+/// time from the event's `eventTime` to now, when it had one;
+/// `sweep_seconds` a whole sweep's duration (none for one fanned-out account).
+pub fn for_outcome(
+    kind: TriggerKind,
+    outcome: &Outcome,
+    seconds_since_event: Option<f64>,
+    sweep_seconds: Option<f64>,
+) -> Vec<Metric> {
+    if !matches!(outcome.result, Handled::Done | Handled::Failed) {
+        return vec![];
+    }
+    let regions = || outcome.accounts.iter().flat_map(|a| a.regions.iter());
+    let wrote = regions().filter(|r| r.action.wrote()).count();
+    let failed = regions().filter(|r| r.action == Action::Failed).count();
+    let mut out = vec![count("RemediationFailures", failed)];
+    match kind {
+        TriggerKind::DocumentChanged => {
+            let reverted = outcome
+                .alerts
+                .iter()
+                .filter(|a| matches!(a.kind, "drift_reverted" | "tamper_repeated"))
+                .count();
+            out.push(count("Reverts", reverted));
+            if let (true, Some(s)) = (wrote > 0, seconds_since_event) {
+                out.push(Metric {
+                    name: "SecondsToFix",
+                    value: s.max(0.0),
+                    unit: "Seconds",
+                });
+            }
+        }
+        TriggerKind::AccountVended | TriggerKind::AccountMoved => {
+            let configured = outcome
+                .alerts
+                .iter()
+                .filter(|a| a.kind == "account_configured")
+                .count();
+            out.push(count("AccountsConfigured", configured));
+        }
+        TriggerKind::Sweep => {
+            out.push(count("AccountRegionsChecked", regions().count()));
+            out.push(count("AccountRegionsFixed", wrote));
+            // Still wrong after the sweep: seen in audit mode, or not fixed.
+            let still_wrong = regions()
+                .filter(|r| matches!(r.action, Action::WouldChange | Action::Failed))
+                .count();
+            out.push(count("NoncompliantAccountRegions", still_wrong));
+            if let Some(s) = sweep_seconds {
+                out.push(Metric {
+                    name: "SweepDurationSeconds",
+                    value: s,
+                    unit: "Seconds",
+                });
+            }
+        }
+        TriggerKind::Ignored => return vec![],
+    }
+    out
+}
+
+/// Prints the metrics as one EMF line, in Lambda only.
+pub fn emit(metrics: &[Metric], trigger: &str) {
+    if metrics.is_empty() || !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    println!(
+        "{}",
+        emf(
+            metrics,
+            trigger,
+            crate::clock::epoch_millis(crate::clock::now())
+        )
+    );
+}
+
+/// Seconds from an ISO-8601 `eventTime` (`2026-11-21T10:00:00Z`) to `now_ms`.
+pub fn seconds_since(event_time: &str, now_ms: i64) -> Option<f64> {
+    let t = crate::clock::parse_iso(event_time)?;
+    Some((now_ms - t) as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{AccountReport, AlertSent, RegionOutcome};
+
+    /// The EMF specification's checks, on one emitted line.
+    fn assert_emf(line: &str) -> Value {
+        let v: Value = serde_json::from_str(line).expect("one JSON object per line");
+        let aws = &v["_aws"];
+        assert!(aws["Timestamp"].is_i64(), "Timestamp is epoch milliseconds");
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        for d in directives {
+            assert_eq!(d["Namespace"], NAMESPACE);
+            for set in d["Dimensions"].as_array().unwrap() {
+                for key in set.as_array().unwrap() {
+                    assert!(
+                        v[key.as_str().unwrap()].is_string(),
+                        "dimension {key} at the root"
+                    );
+                }
+            }
+            for m in d["Metrics"].as_array().unwrap() {
+                let name = m["Name"].as_str().unwrap();
+                assert!(v[name].is_number(), "metric {name} at the root");
+                assert!(["Count", "Seconds"].contains(&m["Unit"].as_str().unwrap()));
+            }
+        }
+        v
+    }
+
+    fn outcome(actions: &[Action], alerts: &[&'static str]) -> Outcome {
+        let mut o = Outcome::new(Value::Null, Handled::Done, "");
+        o.accounts.push(AccountReport {
+            regions: actions
+                .iter()
+                .map(|a| RegionOutcome::skipped("r", *a, None))
+                .collect(),
+            ..AccountReport::uniform("111122223333", "n", &[], |_| unreachable!())
+        });
+        o.alerts = alerts
+            .iter()
+            .map(|k| AlertSent {
+                alert_id: "a".into(),
+                kind: k,
+                severity: "info",
+                subject: "s".into(),
+            })
+            .collect();
+        o
+    }
+
+    #[test]
+    fn each_trigger_counts_what_on_call_watches() {
+        let revert = outcome(&[Action::Updated], &["drift_reverted"]);
+        let m = for_outcome(TriggerKind::DocumentChanged, &revert, Some(4.5), None);
+        let names: Vec<&str> = m.iter().map(|m| m.name).collect();
+        assert_eq!(names, ["RemediationFailures", "Reverts", "SecondsToFix"]);
+        assert_eq!(m[2].value, 4.5);
+        let quiet = outcome(&[Action::None], &[]);
+        assert_eq!(
+            for_outcome(TriggerKind::DocumentChanged, &quiet, Some(4.5), None).len(),
+            2,
+            "no fix, no latency"
+        );
+        let vend = outcome(&[Action::Created, Action::Failed], &["remediation_failed"]);
+        let m = for_outcome(TriggerKind::AccountVended, &vend, None, None);
+        assert_eq!((m[0].name, m[0].value), ("RemediationFailures", 1.0));
+        assert_eq!((m[1].name, m[1].value), ("AccountsConfigured", 0.0));
+        let sweep = outcome(
+            &[
+                Action::None,
+                Action::Created,
+                Action::WouldChange,
+                Action::Failed,
+            ],
+            &[],
+        );
+        let m = for_outcome(TriggerKind::Sweep, &sweep, None, Some(12.0));
+        let got: Vec<(&str, f64)> = m.iter().map(|m| (m.name, m.value)).collect();
+        assert_eq!(
+            got,
+            [
+                ("RemediationFailures", 1.0),
+                ("AccountRegionsChecked", 4.0),
+                ("AccountRegionsFixed", 1.0),
+                ("NoncompliantAccountRegions", 2.0),
+                ("SweepDurationSeconds", 12.0)
+            ]
+        );
+        let mut dup = quiet.clone();
+        dup.result = Handled::Duplicate;
+        assert!(for_outcome(TriggerKind::DocumentChanged, &dup, None, None).is_empty());
+    }
+
+    #[test]
+    fn lines_are_valid_emf() {
+        let sweep = outcome(&[Action::None, Action::Created], &[]);
+        let line = emf(
+            &for_outcome(TriggerKind::Sweep, &sweep, None, Some(3.0)),
+            "sweep",
+            1_800_000_000_000,
+        );
+        let v = assert_emf(&line);
+        assert_eq!(v["Trigger"], "sweep");
+        assert_eq!(v["AccountRegionsChecked"], 2.0);
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn event_time_to_fix() {
+        let now = crate::clock::parse_iso("2026-11-21T10:00:07Z").unwrap();
+        assert_eq!(seconds_since("2026-11-21T10:00:00Z", now), Some(7.0));
+        assert_eq!(seconds_since("not a time", now), None);
+    }
+}

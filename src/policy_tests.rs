@@ -1,0 +1,235 @@
+//! Policy files: resolution order, and every bad file naming the offending key.
+
+use super::*;
+
+const GOOD: &str = r#"
+member_role = "RunAsGuardExecution"
+fallback_roles = ["AWSControlTowerExecution", "OrganizationAccountAccessRole"]
+regions = ["us-east-1", "eu-west-1"]
+mode = "enforce"
+
+[default]
+run_as_user = "ssm-ops"
+
+[[ou]]
+id = "ou-ab12-work0001"
+run_as_user = "workuser"
+
+[[ou]]
+id = "ou-ab12-prod0001"
+run_as_user = "produser"
+
+[[account]]
+id = "111122223333"
+run_as_user = "dbadmin"
+
+[exempt]
+accounts = ["444455556666"]
+principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
+"#;
+
+fn path(ids: &[&str]) -> Vec<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn resolution_order() {
+    let p = Policy::parse(GOOD, "p.toml").unwrap();
+    let user = |acct: &str, ous: &[&str]| p.desired(acct, &path(ous)).user().map(str::to_string);
+    assert_eq!(
+        user("111122223333", &["r-ab12", "ou-ab12-prod0001"]).as_deref(),
+        Some("dbadmin")
+    );
+    // nested: Workloads/Prod -> Prod's rule; Workloads/Dev -> Workloads' rule
+    assert_eq!(
+        user(
+            "210987654321",
+            &["r-ab12", "ou-ab12-work0001", "ou-ab12-prod0001"]
+        )
+        .as_deref(),
+        Some("produser")
+    );
+    assert_eq!(
+        user(
+            "210987654321",
+            &["r-ab12", "ou-ab12-work0001", "ou-ab12-dev00001"]
+        )
+        .as_deref(),
+        Some("workuser")
+    );
+    assert_eq!(
+        user("210987654321", &["r-ab12"]).as_deref(),
+        Some("ssm-ops")
+    );
+    assert_eq!(user("210987654321", &[]).as_deref(), Some("ssm-ops"));
+    assert_eq!(
+        p.desired("444455556666", &path(&["r-ab12", "ou-ab12-prod0001"])),
+        Desired::Exempt
+    );
+    assert!(
+        p.is_expected_editor("arn:aws:iam::111122223333:role/AWSAccelerator-CustomizationsRole")
+    );
+    assert!(!p.is_expected_editor("arn:aws:iam::111122223333:role/Admin"));
+    assert_eq!(
+        p.roles().collect::<Vec<_>>(),
+        [
+            "RunAsGuardExecution",
+            "AWSControlTowerExecution",
+            "OrganizationAccountAccessRole"
+        ]
+    );
+}
+
+#[test]
+fn bad_policies_name_the_key() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            GOOD.replace("mode = \"enforce\"", "mode = \"enforce\"\ncolour = \"red\""),
+            "colour",
+        ),
+        (GOOD.replace("\"eu-west-1\"", "\"eu-west\""), "regions[1]"),
+        (GOOD.replace("\"eu-west-1\"", "\"us-east-1\""), "regions[1]"),
+        (
+            GOOD.replace("regions = [\"us-east-1\", \"eu-west-1\"]", "regions = []"),
+            "regions",
+        ),
+        (
+            GOOD.replace("\"ssm-ops\"", "\"SSM-Ops\""),
+            "default.run_as_user",
+        ),
+        (
+            GOOD.replace("\"ssm-ops\"", "\"root\""),
+            "default.run_as_user",
+        ),
+        (
+            GOOD.replace("\"ssm-ops\"", "\"1234\""),
+            "default.run_as_user",
+        ),
+        (
+            GOOD.replace("\"ssm-ops\"", "\"a;rm -rf\""),
+            "default.run_as_user",
+        ),
+        (
+            GOOD.replace("\"ssm-ops\"", &format!("\"{}\"", "a".repeat(33))),
+            "default.run_as_user",
+        ),
+        (GOOD.replace("\"produser\"", "\"\""), "ou[1].run_as_user"),
+        (
+            GOOD.replace("ou-ab12-prod0001", "ou-ab12-work0001"),
+            "ou[1].id",
+        ),
+        (GOOD.replace("ou-ab12-prod0001", "prod"), "ou[1].id"),
+        (
+            GOOD.replace("id = \"111122223333\"", "id = \"11112222333\""),
+            "account[0].id",
+        ),
+        (
+            GOOD.replace("\"444455556666\"", "\"111122223333\""),
+            "exempt.accounts[0]",
+        ),
+        (
+            GOOD.replace(
+                "\"arn:aws:iam::*:role/AWSAccelerator*\"",
+                "\"AWSAccelerator*\"",
+            ),
+            "exempt.principals[0]",
+        ),
+        (
+            GOOD.replace("\"RunAsGuardExecution\"", "\"Run As\""),
+            "member_role",
+        ),
+        (
+            GOOD.replace("mode = \"enforce\"", "mode = \"yolo\""),
+            "mode",
+        ),
+        (
+            GOOD.replace("[default]\nrun_as_user = \"ssm-ops\"", ""),
+            "default",
+        ),
+        ("member_role = ".into(), "p.toml"),
+    ];
+    for (text, key) in cases {
+        let err = Policy::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(err.contains(key), "want {key:?} in: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+    let dup = format!("{GOOD}\n[[account]]\nid = \"111122223333\"\nrun_as_user = \"x\"\n");
+    assert!(Policy::parse(&dup, "p")
+        .unwrap_err()
+        .to_string()
+        .contains("account[1].id"));
+}
+
+#[test]
+fn root_needs_allow_root() {
+    let text = GOOD.replace("\"ssm-ops\"", "\"root\"").replace(
+        "mode = \"enforce\"",
+        "mode = \"enforce\"\nallow_root = true",
+    );
+    assert_eq!(Policy::parse(&text, "p").unwrap().default_user, "root");
+}
+
+#[test]
+fn user_names() {
+    for ok in [
+        "a",
+        "_x",
+        "ssm-user",
+        "ec2-user",
+        "svc$",
+        "u1",
+        &"a".repeat(32),
+    ] {
+        assert!(check_user(ok, false).is_ok(), "{ok}");
+    }
+    for bad in [
+        "",
+        "1",
+        "Ab",
+        "-a",
+        "a b",
+        "a;b",
+        "a$b",
+        "$",
+        "ü",
+        "a\n",
+        &"a".repeat(33),
+    ] {
+        assert!(check_user(bad, false).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn wildcards() {
+    let cases = [
+        (
+            "arn:aws:iam::*:role/AWSAccelerator*",
+            "arn:aws:iam::1:role/AWSAcceleratorX",
+            true,
+        ),
+        (
+            "arn:aws:iam::*:role/AWSAccelerator*",
+            "arn:aws:iam::1:role/Admin",
+            false,
+        ),
+        ("*", "anything", true),
+        ("a*b*c", "abc", true),
+        ("a*b*c", "axxbyyc", true),
+        ("a*b*c", "acb", false),
+        ("ab*ba", "aba", false),
+        ("exact", "exact", true),
+        ("exact", "exactly", false),
+    ];
+    for (p, t, want) in cases {
+        assert_eq!(wildcard_match(p, t), want, "{p} ~ {t}");
+    }
+}
+
+#[test]
+fn ou_ids() {
+    assert!(is_ou_id("ou-ab12-prod0001"));
+    assert!(is_ou_id("r-ab12"));
+    assert!(!is_ou_id("ou-ab12"));
+    assert!(!is_ou_id("ou-AB12-prod0001"));
+    assert!(!is_ou_id("ou-ab12-prod"));
+}

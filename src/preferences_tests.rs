@@ -1,0 +1,215 @@
+//! Document content, LZA-shaped and arbitrary: merges touch only the two
+//! inputs we own and every layout parses back to the same meaning.
+
+use super::*;
+use proptest::prelude::*;
+use serde_json::json;
+
+const LZA: &str = r#"{
+  "schemaVersion": "1.0",
+  "description": "Document to hold regional settings for Session Manager",
+  "sessionType": "Standard_Stream",
+  "inputs": {
+    "s3BucketName": "aws-accelerator-central-logs-111122223333-us-east-1",
+    "s3KeyPrefix": "session/111122223333",
+    "s3EncryptionEnabled": true,
+    "cloudWatchLogGroupName": "aws-accelerator-sessionmanager-logs",
+    "cloudWatchEncryptionEnabled": true,
+    "cloudWatchStreamingEnabled": true,
+    "kmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/abc",
+    "runAsEnabled": false,
+    "runAsDefaultUser": "",
+    "idleSessionTimeout": "20",
+    "shellProfile": {"linux": "exec bash", "windows": ""}
+  },
+  "x-unknown": [1, {"a": null}]
+}"#;
+
+#[test]
+fn compliance_table() {
+    let cases = [
+        (
+            json!({"inputs": {"runAsEnabled": true, "runAsDefaultUser": "ops"}}),
+            true,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": "true", "runAsDefaultUser": "ops"}}),
+            true,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": "false", "runAsDefaultUser": "ops"}}),
+            false,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": "TRUE", "runAsDefaultUser": "ops"}}),
+            false,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": 1, "runAsDefaultUser": "ops"}}),
+            false,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": true, "runAsDefaultUser": "ops2"}}),
+            false,
+        ),
+        (
+            json!({"inputs": {"runAsEnabled": true, "runAsDefaultUser": "ops;rm -rf /"}}),
+            false,
+        ),
+        (json!({"inputs": {"runAsEnabled": true}}), false),
+        (json!({"inputs": {}}), false),
+        (json!({}), false),
+    ];
+    for (doc, want) in cases {
+        let p = Preferences::parse(&doc.to_string()).unwrap();
+        assert_eq!(p.run_as().is_compliant("ops"), want, "{doc}");
+    }
+}
+
+#[test]
+fn hostile_content() {
+    assert!(matches!(
+        Preferences::parse("not json"),
+        Err(PreferencesError::NotJson(_))
+    ));
+    assert!(matches!(
+        Preferences::parse("[]"),
+        Err(PreferencesError::NotObject(_))
+    ));
+    assert!(matches!(
+        Preferences::parse(r#"{"inputs": "x"}"#),
+        Err(PreferencesError::InputsNotObject(_))
+    ));
+    assert!(Preferences::parse(r#"{"inputs": null}"#).is_err());
+}
+
+#[test]
+fn merge_keeps_lza_inputs_and_order() {
+    let p = Preferences::parse(LZA).unwrap();
+    let m = p.merged("ssm-ops");
+    assert!(m.run_as().is_compliant("ssm-ops"));
+    let before: Vec<String> = p.inputs().unwrap().keys().cloned().collect();
+    let after: Vec<String> = m.inputs().unwrap().keys().cloned().collect();
+    assert_eq!(before, after, "key order kept");
+    assert_eq!(
+        m.as_value()["inputs"]["s3KeyPrefix"],
+        "session/111122223333"
+    );
+    assert_eq!(m.as_value()["inputs"]["shellProfile"]["linux"], "exec bash");
+    assert_eq!(m.as_value()["x-unknown"], json!([1, {"a": null}]));
+    assert_eq!(m.as_value()["inputs"]["runAsEnabled"], json!(true));
+}
+
+#[test]
+fn merge_adds_inputs_when_absent() {
+    let p = Preferences::parse(r#"{"schemaVersion":"1.0"}"#).unwrap();
+    let m = p.merged("u");
+    assert_eq!(
+        m.as_value(),
+        json!({"schemaVersion": "1.0", "inputs": {"runAsEnabled": true, "runAsDefaultUser": "u"}})
+    );
+}
+
+#[test]
+fn layouts_differ_in_bytes_not_meaning() {
+    let p = Preferences::parse(LZA).unwrap().merged("ops");
+    let rendered: Vec<String> = (0..MAX_LAYOUTS).map(|i| p.render(i)).collect();
+    for (i, r) in rendered.iter().enumerate() {
+        assert_eq!(Preferences::parse(r).unwrap(), p, "layout {i} parses back");
+        assert!(!rendered[..i].contains(r), "layout {i} is new");
+    }
+}
+
+#[test]
+fn aws_default_is_compliant_and_complete() {
+    let p = Preferences::aws_default("ssm-ops");
+    assert!(p.run_as().is_compliant("ssm-ops"));
+    assert_eq!(p.as_value()["sessionType"], "Standard_Stream");
+    assert_eq!(p.as_value()["inputs"]["s3EncryptionEnabled"], json!(true));
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-zA-Z0-9 ;$\"\\\\]{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec(("[a-zA-Z]{1,6}", inner), 0..5)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+fn arb_document() -> impl Strategy<Value = Value> {
+    let owned = prop_oneof![
+        Just(None),
+        arb_json().prop_map(Some),
+        Just(Some(json!("false"))),
+        Just(Some(json!(true)))
+    ];
+    (
+        prop::collection::vec(("[a-zA-Z]{1,8}", arb_json()), 0..6),
+        prop::collection::vec(("[a-zA-Z]{1,8}", arb_json()), 0..6),
+        owned.clone(),
+        owned,
+        any::<bool>(),
+    )
+        .prop_map(|(top, inputs, enabled, user, has_inputs)| {
+            let mut root: Map<String, Value> =
+                top.into_iter().filter(|(k, _)| k != "inputs").collect();
+            if has_inputs {
+                let mut i: Map<String, Value> = inputs.into_iter().collect();
+                if let Some(e) = enabled {
+                    i.insert("runAsEnabled".into(), e);
+                }
+                if let Some(u) = user {
+                    i.insert("runAsDefaultUser".into(), u);
+                }
+                root.insert("inputs".into(), Value::Object(i));
+            }
+            Value::Object(root)
+        })
+}
+
+fn without_owned(v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(i) = v.get_mut("inputs").and_then(Value::as_object_mut) {
+        i.shift_remove("runAsEnabled");
+        i.shift_remove("runAsDefaultUser");
+    }
+    v
+}
+
+proptest! {
+    #[test]
+    fn merge_is_idempotent(doc in arb_document(), user in "[a-z_][a-z0-9_-]{0,10}") {
+        let p = Preferences::parse(&doc.to_string()).unwrap();
+        let once = p.merged(&user);
+        prop_assert_eq!(once.merged(&user).render(0), once.render(0));
+        prop_assert!(once.run_as().is_compliant(&user));
+    }
+
+    #[test]
+    fn merge_changes_only_owned_keys(doc in arb_document(), user in "[a-z_][a-z0-9_-]{0,10}") {
+        let p = Preferences::parse(&doc.to_string()).unwrap();
+        let merged = p.merged(&user).as_value();
+        let a = without_owned(&doc);
+        let mut b = without_owned(&merged);
+        // A document without `inputs` gains an (otherwise empty) one.
+        if doc.get("inputs").is_none() {
+            if let Some(o) = b.as_object_mut() { o.shift_remove("inputs"); }
+        }
+        // Compare rendered text too: same keys, same values, same order.
+        prop_assert_eq!(a.to_string(), b.to_string());
+    }
+
+    #[test]
+    fn every_layout_parses_back(doc in arb_document(), layout in 0usize..MAX_LAYOUTS) {
+        let p = Preferences::parse(&doc.to_string()).unwrap();
+        prop_assert_eq!(Preferences::parse(&p.render(layout)).unwrap(), p);
+    }
+}

@@ -1,0 +1,342 @@
+//! What a sweep tells on-call (pure): a [`Tally`] of every account-region it
+//! looked at, mergeable so fanned-out accounts can each contribute theirs, and
+//! the one `sweep_summary` alert it deserves, if any. Nothing is said when
+//! the organization was already compliant (or its drift was already known).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::alert::{alert_id, clean_subject, Alert, Kind, Severity};
+use crate::outcome::{AccountReport, Action};
+use crate::trigger::Trigger;
+
+/// Account-regions a summary names; the rest are in the report and `status`.
+pub const MAX_ENTRIES: usize = 50;
+
+/// One account-region worth naming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub account: String,
+    pub name: String,
+    pub region: String,
+    pub action: String,
+    /// RunAs before -> after, short form (`on/root`, `no document`).
+    pub before: String,
+    pub after: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub accounts: usize,
+    pub account_regions: usize,
+    /// Account-regions per action (`none`, `created`, `failed`, ...).
+    pub counts: BTreeMap<String, usize>,
+    /// Audit mode: drift first seen by this sweep.
+    pub newly_noncompliant: usize,
+    /// Changed, failed or newly noncompliant, in total.
+    pub notable: usize,
+    /// The first [`MAX_ENTRIES`] of them, failures first.
+    pub entries: Vec<Entry>,
+}
+
+fn short(r: &Option<crate::preferences::RunAs>) -> String {
+    r.as_ref()
+        .map_or_else(|| "no document".into(), |r| r.short())
+}
+
+impl Tally {
+    /// Adds one account; `new_drift` names its regions whose drift this
+    /// sweep saw first.
+    pub fn add(&mut self, report: &AccountReport, new_drift: &HashSet<String>) {
+        self.accounts += 1;
+        for o in &report.regions {
+            self.account_regions += 1;
+            *self
+                .counts
+                .entry(o.action.as_str().to_string())
+                .or_default() += 1;
+            let newly = o.action == Action::WouldChange && new_drift.contains(&o.region);
+            self.newly_noncompliant += usize::from(newly);
+            if !(o.action.wrote() || o.action == Action::Failed || newly) {
+                continue;
+            }
+            self.notable += 1;
+            self.entries.push(Entry {
+                account: report.account.clone(),
+                name: report.name.clone().unwrap_or_default(),
+                region: o.region.clone(),
+                action: o.action.as_str().to_string(),
+                before: short(&o.before),
+                after: if o.action == Action::Failed {
+                    "unchanged".into()
+                } else {
+                    short(&o.after)
+                },
+                error_code: o.error_code.clone(),
+            });
+        }
+        self.trim();
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        self.accounts += other.accounts;
+        self.account_regions += other.account_regions;
+        for (k, v) in other.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+        self.newly_noncompliant += other.newly_noncompliant;
+        self.notable += other.notable;
+        self.entries.extend(other.entries);
+        self.trim();
+    }
+
+    /// Failures first, then by account and region: the same entries whatever
+    /// order accounts finished in.
+    fn trim(&mut self) {
+        self.entries.sort_by(|a, b| {
+            (a.action != "failed", &a.account, &a.region).cmp(&(
+                b.action != "failed",
+                &b.account,
+                &b.region,
+            ))
+        });
+        self.entries.truncate(MAX_ENTRIES);
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.counts.get(action.as_str()).copied().unwrap_or(0)
+    }
+
+    pub fn fixed(&self) -> usize {
+        [Action::Created, Action::Updated, Action::DefaultSwitched]
+            .iter()
+            .map(|a| self.count(*a))
+            .sum()
+    }
+}
+
+/// The sweep's one alert, or nothing when nothing changed, failed or newly drifted.
+pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
+    if tally.notable == 0 {
+        return None;
+    }
+    let failed = tally.count(Action::Failed);
+    let severity = if failed > 0 {
+        Severity::Error
+    } else {
+        Severity::Info
+    };
+    let kind = Kind::SweepSummary;
+    let id = alert_id(trigger, kind, "-", None);
+    let mut parts = Vec::new();
+    if tally.fixed() > 0 {
+        parts.push(format!("{} fixed", tally.fixed()));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} FAILED"));
+    }
+    if tally.newly_noncompliant > 0 {
+        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
+    }
+    let subject = format!(
+        "runas-guard sweep: {} of {} account-regions in {} accounts",
+        parts.join(", "),
+        tally.account_regions,
+        tally.accounts
+    );
+    let body = json!({
+        "alert_id": id,
+        "kind": kind,
+        "severity": severity,
+        "account": null,
+        "region": null,
+        "actor": null,
+        "before": null,
+        "after": null,
+        "trigger_id": trigger.event_id,
+        "trigger_kind": trigger.kind.as_str(),
+        "at": at,
+        "accounts": tally.accounts,
+        "account_regions": tally.account_regions,
+        "counts": tally.counts,
+        "fixed": tally.fixed(),
+        "failed": failed,
+        "newly_noncompliant": tally.newly_noncompliant,
+        "entries": tally.entries,
+        "more": tally.notable - tally.entries.len(),
+    });
+    Some(Alert {
+        alert_id: id,
+        kind,
+        severity,
+        account: "-".into(),
+        subject: clean_subject(&subject),
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::RegionOutcome;
+    use crate::preferences::RunAs;
+    use crate::trigger::TriggerKind;
+    use serde_json::Value;
+
+    fn region(r: &str, action: Action, before: Option<&str>) -> RegionOutcome {
+        let run_as = |u: &str| RunAs {
+            enabled: Some(Value::Bool(true)),
+            user: Some(Value::String(u.into())),
+        };
+        RegionOutcome {
+            before: before.map(run_as),
+            after: Some(run_as("ops")),
+            error_code: (action == Action::Failed).then(|| "AccessDenied".to_string()),
+            ..RegionOutcome::skipped(r, action, None)
+        }
+    }
+
+    fn account(id: &str, regions: Vec<RegionOutcome>) -> AccountReport {
+        AccountReport {
+            account: id.into(),
+            name: Some(format!("name-{id}")),
+            ou_path: None,
+            desired_user: Some("ops".into()),
+            rule: None,
+            role: None,
+            regions,
+        }
+    }
+
+    fn trigger() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Sweep,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "sweep-1".into(),
+            source: "aws.events".into(),
+            event_name: None,
+            reason: "scheduled".into(),
+            context: Default::default(),
+        }
+    }
+
+    fn none() -> HashSet<String> {
+        HashSet::new()
+    }
+
+    #[test]
+    fn a_compliant_organization_gets_no_summary() {
+        let mut t = Tally::default();
+        t.add(
+            &account("1", vec![region("a", Action::None, Some("ops"))]),
+            &none(),
+        );
+        t.add(
+            &account(
+                "2",
+                vec![
+                    region("a", Action::Excluded, None),
+                    region("b", Action::RegionDisabled, None),
+                ],
+            ),
+            &none(),
+        );
+        // Drift an earlier sweep already reported is not news.
+        t.add(
+            &account("3", vec![region("a", Action::WouldChange, Some("x"))]),
+            &none(),
+        );
+        assert_eq!((t.accounts, t.account_regions, t.notable), (3, 4, 0));
+        assert!(alert(&t, &trigger(), "now").is_none());
+    }
+
+    #[test]
+    fn changes_failures_and_new_drift_are_named_failures_first() {
+        let mut t = Tally::default();
+        t.add(
+            &account(
+                "1",
+                vec![
+                    region("a", Action::Created, None),
+                    region("b", Action::Updated, Some("root")),
+                ],
+            ),
+            &none(),
+        );
+        t.add(
+            &account("0", vec![region("a", Action::Failed, Some("x"))]),
+            &none(),
+        );
+        let newly: HashSet<String> = ["a".to_string()].into();
+        t.add(
+            &account("2", vec![region("a", Action::WouldChange, Some("x"))]),
+            &newly,
+        );
+        let a = alert(&t, &trigger(), "now").unwrap();
+        assert_eq!(a.kind, Kind::SweepSummary);
+        assert_eq!(a.severity, Severity::Error, "a failure makes it an error");
+        assert_eq!(a.body["fixed"], 2);
+        assert_eq!(a.body["failed"], 1);
+        assert_eq!(a.body["newly_noncompliant"], 1);
+        let entries = a.body["entries"].as_array().unwrap();
+        assert_eq!(entries[0]["action"], "failed");
+        assert_eq!(entries[0]["error_code"], "AccessDenied");
+        assert_eq!(entries[1]["before"], "no document");
+        assert_eq!(entries[2]["before"], "on/root");
+        assert_eq!(a.body["more"], 0);
+        assert!(
+            a.subject
+                .contains("2 fixed, 1 FAILED, 1 newly noncompliant"),
+            "{}",
+            a.subject
+        );
+        assert!(a.subject.len() < 100);
+        assert_eq!(
+            a.alert_id,
+            alert(&t, &trigger(), "later").unwrap().alert_id,
+            "stable id"
+        );
+    }
+
+    #[test]
+    fn entries_stop_at_fifty_and_merging_parts_equals_one_tally() {
+        let reports: Vec<AccountReport> = (0..40)
+            .map(|i| {
+                account(
+                    &format!("{i:012}"),
+                    vec![
+                        region("a", Action::Created, None),
+                        region("b", Action::None, Some("ops")),
+                    ],
+                )
+            })
+            .collect();
+        let mut whole = Tally::default();
+        let mut parts = Tally::default();
+        for (i, r) in reports.iter().enumerate().rev() {
+            whole.add(r, &none());
+            let mut part = Tally::default();
+            part.add(r, &none());
+            if i % 2 == 0 {
+                parts.merge(part);
+            } else {
+                let mut p = Tally::default();
+                p.merge(part);
+                parts.merge(p);
+            }
+        }
+        assert_eq!(whole.entries.len(), MAX_ENTRIES.min(40));
+        assert_eq!(whole, parts, "merge order does not matter");
+        let mut big = whole.clone();
+        big.merge(whole.clone());
+        assert_eq!(big.entries.len(), MAX_ENTRIES);
+        assert_eq!(big.notable, 80);
+        assert_eq!(alert(&big, &trigger(), "now").unwrap().body["more"], 30);
+    }
+}

@@ -1,0 +1,98 @@
+//! Typed reads of event fields. Every error names the dotted path of the
+//! field, so a malformed event says what is wrong instead of panicking.
+
+use serde_json::{Map, Value};
+
+use super::{is_account_id, type_name, EventError};
+
+pub(super) fn field_error(field: &str, problem: impl Into<String>) -> EventError {
+    EventError::Field {
+        field: field.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// A JSON object plus the dotted path it sits at, so errors name the field.
+#[derive(Clone, Copy)]
+pub(super) struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: &'a str,
+}
+
+impl<'a> Obj<'a> {
+    pub(super) fn root(map: &'a Map<String, Value>) -> Obj<'a> {
+        Obj { map, path: "" }
+    }
+
+    fn full(&self, key: &str) -> String {
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{}", self.path, key)
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    pub(super) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, EventError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(field_error(
+                &self.full(key),
+                format!("expected a string, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    pub(super) fn str(&self, key: &str) -> Result<&'a str, EventError> {
+        self.opt_str(key)?
+            .ok_or_else(|| field_error(&self.full(key), "missing"))
+    }
+
+    fn opt_obj(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, EventError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(other) => Err(field_error(
+                &self.full(key),
+                format!("expected an object, found {}", type_name(other)),
+            )),
+        }
+    }
+}
+
+/// Reads a nested object; the path string must outlive the `Obj`.
+pub(super) fn child<'a>(
+    parent: &Obj<'a>,
+    key: &str,
+    path: &'a str,
+) -> Result<Option<Obj<'a>>, EventError> {
+    Ok(parent.opt_obj(key)?.map(|map| Obj { map, path }))
+}
+
+/// [`child`] for objects the event cannot do without.
+pub(super) fn required<'a>(
+    parent: &Obj<'a>,
+    key: &str,
+    path: &'a str,
+) -> Result<Obj<'a>, EventError> {
+    child(parent, key, path)?.ok_or_else(|| field_error(path, "missing"))
+}
+
+pub(super) fn account_field(obj: &Obj<'_>, key: &str) -> Result<String, EventError> {
+    let v = obj.str(key)?;
+    if is_account_id(v) {
+        Ok(v.to_string())
+    } else {
+        Err(field_error(
+            &obj.full(key),
+            format!("expected a 12-digit account id, found {v:?}"),
+        ))
+    }
+}

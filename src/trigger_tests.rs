@@ -1,0 +1,371 @@
+//! `classify` over the event shapes runas-guard meets, and hostile input
+//! refused with the offending field named.
+
+use super::*;
+use serde_json::json;
+
+fn envelope(source: &str, detail_type: &str, detail: Value) -> Value {
+    json!({
+        "version": "0", "id": "e-1", "detail-type": detail_type, "source": source,
+        "account": "123456789012", "time": "2026-11-21T10:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": detail
+    })
+}
+
+fn ssm_call(name: &str, doc: &str, extra: Value) -> Value {
+    let mut d = json!({
+        "eventName": name, "eventSource": "ssm.amazonaws.com", "awsRegion": "eu-west-1",
+        "recipientAccountId": "111122223333", "sourceIPAddress": "203.0.113.10",
+        "userAgent": "aws-cli/2", "eventTime": "2026-11-21T10:00:00Z",
+        "requestParameters": {"name": doc},
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/Admin/jane",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/Admin"}}
+        }
+    });
+    if let (Some(d), Some(e)) = (d.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    envelope("aws.ssm", API_CALL, d)
+}
+
+fn create_account(state: &str, account: Value) -> Value {
+    envelope(
+        "aws.organizations",
+        SERVICE_EVENT,
+        json!({"eventName": "CreateAccountResult",
+               "serviceEventDetails": {"createAccountStatus": {"state": state, "accountId": account}}}),
+    )
+}
+
+fn kind_of(v: &Value) -> TriggerKind {
+    classify(v).expect("classifies").kind
+}
+
+#[test]
+fn table_of_shapes() {
+    let cases: Vec<(&str, Value, TriggerKind)> = vec![
+        (
+            "vend",
+            create_account("SUCCEEDED", json!("210987654321")),
+            TriggerKind::AccountVended,
+        ),
+        (
+            "vend failed",
+            create_account("FAILED", Value::Null),
+            TriggerKind::Ignored,
+        ),
+        (
+            "vend in progress",
+            create_account("IN_PROGRESS", Value::Null),
+            TriggerKind::Ignored,
+        ),
+        (
+            "update doc",
+            ssm_call("UpdateDocument", DOCUMENT_NAME, json!({})),
+            TriggerKind::DocumentChanged,
+        ),
+        (
+            "default version",
+            ssm_call("UpdateDocumentDefaultVersion", DOCUMENT_NAME, json!({})),
+            TriggerKind::DocumentChanged,
+        ),
+        (
+            "delete",
+            ssm_call("DeleteDocument", DOCUMENT_NAME, json!({})),
+            TriggerKind::DocumentChanged,
+        ),
+        (
+            "create",
+            ssm_call("CreateDocument", DOCUMENT_NAME, json!({})),
+            TriggerKind::DocumentChanged,
+        ),
+        (
+            "read only",
+            ssm_call("GetDocument", DOCUMENT_NAME, json!({})),
+            TriggerKind::Ignored,
+        ),
+        (
+            "other doc",
+            ssm_call(
+                "UpdateDocument",
+                "SSM-SessionManagerRunShellCustom",
+                json!({}),
+            ),
+            TriggerKind::Ignored,
+        ),
+        (
+            "lowercase doc",
+            ssm_call("UpdateDocument", "ssm-sessionmanagerrunshell", json!({})),
+            TriggerKind::Ignored,
+        ),
+        (
+            "errorCode",
+            ssm_call(
+                "UpdateDocument",
+                DOCUMENT_NAME,
+                json!({"errorCode": "AccessDenied"}),
+            ),
+            TriggerKind::Ignored,
+        ),
+        (
+            "ec2",
+            envelope("aws.ec2", API_CALL, json!({"eventName": "RunInstances"})),
+            TriggerKind::Ignored,
+        ),
+        (
+            "ct api call",
+            envelope(
+                "aws.controltower",
+                API_CALL,
+                json!({"eventName": "CreateManagedAccount"}),
+            ),
+            TriggerKind::Ignored,
+        ),
+        (
+            "schedule",
+            envelope("aws.events", "Scheduled Event", json!({})),
+            TriggerKind::Sweep,
+        ),
+        (
+            "move",
+            envelope(
+                "aws.organizations",
+                API_CALL,
+                json!({"eventName": "MoveAccount", "requestParameters": {"accountId": "210987654321", "destinationParentId": "ou-ab12-prod0001"}}),
+            ),
+            TriggerKind::AccountMoved,
+        ),
+        (
+            "move failed",
+            envelope(
+                "aws.organizations",
+                API_CALL,
+                json!({"eventName": "MoveAccount", "errorCode": "AccessDenied"}),
+            ),
+            TriggerKind::Ignored,
+        ),
+        (
+            "org other",
+            envelope(
+                "aws.organizations",
+                API_CALL,
+                json!({"eventName": "ListAccounts"}),
+            ),
+            TriggerKind::Ignored,
+        ),
+    ];
+    for (name, event, want) in cases {
+        assert_eq!(kind_of(&event), want, "case {name}");
+        let t = classify(&event).unwrap();
+        assert!(!t.reason.is_empty(), "case {name} has a reason");
+    }
+}
+
+#[test]
+fn managed_account_carries_ou() {
+    let e = envelope(
+        "aws.controltower",
+        SERVICE_EVENT,
+        json!({"eventName": "CreateManagedAccount", "serviceEventDetails": {"createManagedAccountStatus": {
+            "state": "SUCCEEDED", "account": {"accountId": "210987654322", "accountName": "x"},
+            "organizationalUnit": {"organizationalUnitId": "ou-ab12-prod0001", "organizationalUnitName": "Prod"}}}}),
+    );
+    let t = classify(&e).unwrap();
+    assert_eq!(t.kind, TriggerKind::AccountVended);
+    assert_eq!(t.account.as_deref(), Some("210987654322"));
+    assert_eq!(t.context.ou_id.as_deref(), Some("ou-ab12-prod0001"));
+    let failed = envelope(
+        "aws.controltower",
+        SERVICE_EVENT,
+        json!({"eventName": "UpdateManagedAccount", "serviceEventDetails": {"updateManagedAccountStatus": {"state": "FAILED", "message": "boom"}}}),
+    );
+    let t = classify(&failed).unwrap();
+    assert_eq!(t.kind, TriggerKind::Ignored);
+    assert!(t.reason.contains("FAILED"), "{}", t.reason);
+}
+
+#[test]
+fn actors() {
+    let id = |ui: Value| {
+        let e = ssm_call("UpdateDocument", DOCUMENT_NAME, json!({"userIdentity": ui}));
+        classify(&e).unwrap().actor
+    };
+    let a = id(
+        json!({"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/jane",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/Admin"}}}),
+    )
+    .unwrap();
+    assert_eq!(a.arn, "arn:aws:iam::111122223333:role/Admin");
+    assert_eq!(a.session_name.as_deref(), Some("jane"));
+    let a = id(json!({"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/bob"})).unwrap();
+    assert_eq!(a.arn, "arn:aws:iam::111122223333:user/bob");
+    let a = id(json!({"type": "Root", "arn": "arn:aws:iam::111122223333:root"})).unwrap();
+    assert_eq!(a.arn, "arn:aws:iam::111122223333:root");
+    let a = id(json!({"type": "Root", "accountId": "111122223333"})).unwrap();
+    assert_eq!(a.arn, "arn:aws:iam::111122223333:root");
+    let a = id(json!({"type": "AWSService", "invokedBy": "ssm.amazonaws.com"})).unwrap();
+    assert_eq!(a.arn, "ssm.amazonaws.com");
+    let a = id(
+        json!({"type": "FederatedUser", "arn": "arn:aws:sts::111122223333:federated-user/x",
+        "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:user/fed"}}}),
+    )
+    .unwrap();
+    assert_eq!(a.arn, "arn:aws:iam::111122223333:user/fed");
+    let a =
+        id(json!({"type": "WebIdentityUser", "principalId": "accounts.google.com:123"})).unwrap();
+    assert_eq!(a.arn, "accounts.google.com:123");
+    assert_eq!(id(json!({"type": "Unknown"})), None);
+    assert_eq!(id(Value::Null), None);
+}
+
+#[test]
+fn hostile_inputs_name_the_problem() {
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"{\"id\": \"x\", ", "not valid JSON"),
+        (b"[1,2]", "must be a JSON object, found an array"),
+        (b"\"text\"", "found a string"),
+        (b"null", "found null"),
+        (b"\xff\xfe{}", "not valid UTF-8"),
+        (b"{}", "`id`: missing"),
+        (b"{\"id\": 7}", "`id`: expected a string, found a number"),
+        (b"{\"id\": \"\", \"source\": \"aws.ssm\"}", "`id`: is empty"),
+        (
+            b"{\"id\": \"1\", \"source\": \"aws.ssm\", \"detail-type\": \"x\"}",
+            "`detail`: missing",
+        ),
+        (
+            b"{\"id\": \"1\", \"source\": \"aws.ssm\", \"detail-type\": \"x\", \"detail\": []}",
+            "`detail`: expected an object, found an array",
+        ),
+    ];
+    for (input, want) in cases {
+        let err = classify_bytes(input).unwrap_err().to_string();
+        assert!(
+            err.contains(want),
+            "input {:?}: {err}",
+            String::from_utf8_lossy(input)
+        );
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    assert!(classify_bytes(deep.as_bytes())
+        .unwrap_err()
+        .to_string()
+        .contains("recursion limit"));
+    let big = format!("\"{}\"", "a".repeat(5 * 1024 * 1024));
+    assert!(matches!(
+        classify_bytes(big.as_bytes()),
+        Err(EventError::TooLarge(_))
+    ));
+}
+
+#[test]
+fn mistyped_fields_are_named() {
+    let bad_account = create_account("SUCCEEDED", json!("12345"));
+    let err = classify(&bad_account).unwrap_err().to_string();
+    assert!(
+        err.contains("createAccountStatus.accountId") && err.contains("12-digit"),
+        "{err}"
+    );
+    let numeric = create_account("SUCCEEDED", json!(210987654321u64));
+    assert!(classify(&numeric)
+        .unwrap_err()
+        .to_string()
+        .contains("expected a string"));
+    let mut e = ssm_call(
+        "UpdateDocument",
+        DOCUMENT_NAME,
+        json!({"awsRegion": "EU-WEST-1"}),
+    );
+    assert!(classify(&e)
+        .unwrap_err()
+        .to_string()
+        .contains("detail.awsRegion"));
+    e = ssm_call(
+        "UpdateDocument",
+        DOCUMENT_NAME,
+        json!({"userIdentity": "root"}),
+    );
+    assert!(classify(&e)
+        .unwrap_err()
+        .to_string()
+        .contains("detail.userIdentity"));
+    e = ssm_call(
+        "UpdateDocument",
+        DOCUMENT_NAME,
+        json!({"requestParameters": {"name": 5}}),
+    );
+    assert!(classify(&e)
+        .unwrap_err()
+        .to_string()
+        .contains("detail.requestParameters.name"));
+    e = ssm_call(
+        "UpdateDocument",
+        DOCUMENT_NAME,
+        json!({"recipientAccountId": "abc"}),
+    );
+    assert!(classify(&e)
+        .unwrap_err()
+        .to_string()
+        .contains("recipientAccountId"));
+}
+
+#[test]
+fn region_names() {
+    for ok in [
+        "us-east-1",
+        "eu-central-2",
+        "us-gov-west-1",
+        "cn-north-1",
+        "us-isob-east-1",
+        "ap-southeast-5",
+    ] {
+        assert!(is_region_name(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "us",
+        "us-east",
+        "US-EAST-1",
+        "us-east-1a",
+        "us--1",
+        "us-east-1 ",
+        "-east-1",
+    ] {
+        assert!(!is_region_name(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn role_names() {
+    assert_eq!(role_name("arn:aws:iam::1:role/A"), Some("A"));
+    assert_eq!(role_name("arn:aws:iam::1:role/p/q/B"), Some("B"));
+    assert_eq!(role_name("arn:aws:iam::1:user/B"), None);
+}
+
+#[test]
+fn explain_has_exactly_the_contract_keys() {
+    let t = classify(&create_account("SUCCEEDED", json!("210987654321"))).unwrap();
+    let v = serde_json::to_value(t.explain()).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "trigger",
+            "account",
+            "region",
+            "actor",
+            "event_id",
+            "source",
+            "event_name",
+            "reason"
+        ]
+    );
+    assert_eq!(v["reason"], "account creation SUCCEEDED");
+}
