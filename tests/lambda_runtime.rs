@@ -217,4 +217,54 @@ async fn lambda_runtime_gives_the_same_outcome_as_handle() {
         .collect();
     assert_eq!(stored.len(), 1, "the rejection is stored");
     assert!(stored[0]["reason"].contains("`id`") && stored[0]["excerpt"].contains("hello"));
+
+    // Metrics: CloudWatch Embedded Metric Format lines among the logs.
+    let emf: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("_aws").is_some())
+        .collect();
+    for line in &emf {
+        assert_valid_emf(line);
+    }
+    let vend = emf
+        .iter()
+        .find(|v| v["Trigger"] == "account_vended")
+        .unwrap_or_else(|| panic!("no EMF line for the vend:\n{log}"));
+    assert_eq!(vend["AccountsConfigured"], 1.0);
+    assert_eq!(vend["RemediationFailures"], 0.0);
+    let edit = emf
+        .iter()
+        .find(|v| v["Trigger"] == "document_changed")
+        .unwrap_or_else(|| panic!("no EMF line for the edit:\n{log}"));
+    assert_eq!(edit["Reverts"], 1.0);
+    assert!(edit["SecondsToFix"].as_f64().unwrap() >= 0.0);
+}
+
+/// The EMF specification: an `_aws` block with a millisecond timestamp and
+/// metric directives; every declared dimension and metric at the root.
+fn assert_valid_emf(v: &Value) {
+    let aws = &v["_aws"];
+    assert!(
+        aws["Timestamp"].as_i64().unwrap() > 1_600_000_000_000,
+        "{v}"
+    );
+    let directives = aws["CloudWatchMetrics"]
+        .as_array()
+        .expect("CloudWatchMetrics");
+    assert!(!directives.is_empty());
+    for d in directives {
+        assert_eq!(d["Namespace"], "RunAsGuard");
+        for set in d["Dimensions"].as_array().unwrap() {
+            for key in set.as_array().unwrap() {
+                assert!(v[key.as_str().unwrap()].is_string(), "dimension {key}: {v}");
+            }
+        }
+        let metrics = d["Metrics"].as_array().unwrap();
+        assert!(!metrics.is_empty() && metrics.len() <= 100);
+        for m in metrics {
+            let name = m["Name"].as_str().unwrap();
+            assert!(v[name].is_number(), "metric {name} at the root: {v}");
+        }
+    }
 }

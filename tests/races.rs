@@ -340,12 +340,14 @@ async fn a_sweep_sns_refuses_still_finishes_reports_and_delivers_later() {
     assert_eq!(run.code, 1, "not everything was delivered: {}", run.stderr);
     assert!(run.stderr.contains("not delivered"), "{}", run.stderr);
     let report = run.json();
-    let fixed = report["totals"]["created"].as_u64().unwrap();
     assert_eq!(
-        fixed, 6,
+        report["totals"]["created"], 6,
         "3 accounts x 2 regions fixed and reported: {report:#}"
     );
-    assert_eq!(report["alerts"]["kept"], fixed);
+    assert_eq!(
+        report["alerts"]["kept"], 1,
+        "the sweep's one summary is kept"
+    );
     for a in &accounts {
         assert_runs_as(&w.document(a, R).await.unwrap().0, "ssm-ops");
     }
@@ -357,51 +359,78 @@ async fn a_sweep_sns_refuses_still_finishes_reports_and_delivers_later() {
     assert_eq!(run.json()["totals"]["none"], 6, "nothing left to fix");
     let alerts = w.alerts().await;
     assert_eq!(
-        alerts.len() as u64,
-        fixed,
-        "kept alerts delivered by the next sweep"
+        alerts.len(),
+        1,
+        "the kept summary, delivered by the next sweep: {alerts:#?}"
     );
-    let mut ids: Vec<&str> = alerts
-        .iter()
-        .map(|a| a["attributes"]["alert_id"]["Value"].as_str().unwrap())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len() as u64, fixed);
+    assert_eq!(alerts[0]["message"]["kind"], "sweep_summary");
+    assert_eq!(alerts[0]["message"]["fixed"], 6);
+    assert!(w.alerts().await.is_empty());
+    let run = w.run(&["reconcile", "--format", "json"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        w.alerts().await.is_empty(),
+        "delivered once, then gone from the outbox"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_fanned_out_account_keeps_its_alerts_when_sns_refuses() {
-    let (w, proxy, accounts) = org_with_drift().await;
+async fn a_fanned_out_sweep_keeps_its_summary_when_sns_refuses() {
+    let (mut w, proxy, accounts) = org_with_drift().await;
+    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
+    let queue = sqs
+        .create_queue()
+        .queue_name("sweep")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
+    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(
+        (code, out["result"].as_str()),
+        (0, Some("fanned_out")),
+        "{out:#}"
+    );
+
     proxy.faults(
         json!([{"service": "sns", "action": "Publish", "status": 403,
         "code": "AuthorizationError", "protocol": "query"}]),
     );
-    let body = json!({"sweep_id": "sweep-1", "account": accounts[0]}).to_string();
-    let batch = json!({"Records": [{"messageId": "m-1", "receiptHandle": "h", "body": body,
-        "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"}]});
-    let (code, out) = w.handle(&batch);
+    let records: Vec<Value> = w
+        .drain(&queue)
+        .await
+        .iter()
+        .map(|m| json!({"messageId": m.message_id().unwrap(), "receiptHandle": "h", "body": m.body().unwrap(),
+            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"}))
+        .collect();
+    assert_eq!(records.len(), 3);
+    let (code, out) = w.handle(&json!({"Records": records}));
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(
         out["batchItemFailures"],
         json!([]),
-        "the account was reconciled: {out:#}"
+        "every account was reconciled: {out:#}"
     );
+    for a in &accounts {
+        assert_runs_as(&w.document(a, R).await.unwrap().0, "ssm-ops");
+    }
     assert!(w.alerts().await.is_empty());
 
     proxy.faults(json!([]));
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
-    let for_account: Vec<Value> = w
-        .alerts()
-        .await
-        .into_iter()
-        .filter(|a| a["message"]["account"] == accounts[0].as_str())
-        .collect();
+    let alerts = w.alerts().await;
     assert_eq!(
-        for_account.len(),
-        2,
-        "both regions' alerts, from the outbox: {for_account:#?}"
+        alerts.len(),
+        1,
+        "the fanned-out sweep's one summary, from the outbox: {alerts:#?}"
     );
+    assert_eq!(alerts[0]["message"]["kind"], "sweep_summary");
+    assert_eq!(alerts[0]["message"]["accounts"], 3);
+    assert_eq!(alerts[0]["message"]["fixed"], 6);
 }

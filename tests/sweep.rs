@@ -164,8 +164,29 @@ async fn dry_run_then_reconcile_then_nothing_left() {
         "suspended untouched"
     );
 
+    // One message for the whole sweep, not one per account-region.
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "sweep_summary");
+    assert_eq!(m["severity"], "info");
+    assert_eq!(m["fixed"], 2 * (8 + 8 + 7) + 2);
+    assert_eq!(m["counts"]["created"], 2 * 8 + 2);
+    // 48 notable account-regions: all named (the cap is 50).
+    assert_eq!(m["entries"].as_array().unwrap().len(), 2 * (8 + 8 + 7) + 2);
+    assert_eq!(m["more"], 0);
+    assert_eq!(alerts[0]["attributes"]["alert_id"]["Value"], m["alert_id"]);
+    let first = &m["entries"][0];
+    for key in ["account", "name", "region", "action", "before", "after"] {
+        assert!(first[key].is_string(), "{key}: {first}");
+    }
+
     let again = w.run(&["reconcile", "--format", "json"]);
     assert_eq!(again.code, 0);
+    assert!(
+        w.alerts().await.is_empty(),
+        "a compliant organization hears nothing"
+    );
     let t = totals(&again.json());
     for action in [
         "created",
@@ -280,6 +301,51 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     }
     let again = w.run(&["reconcile", "--dry-run", "--format", "json"]);
     assert_eq!(totals(&again.json())["would-change"], 0);
+    // The account that finished last sent the one summary for all 33.
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "sweep_summary");
+    assert_eq!(m["accounts"], 33);
+    assert_eq!(m["fixed"], 2 * (8 + 8 + 7) + 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_mode_reports_drift_once_when_it_appears() {
+    let org = mixed_org().await;
+    let w = &org.w;
+    let policy = std::fs::read_to_string(&w.policy).unwrap();
+    w.write_policy_raw(&format!("mode = \"audit\"\n{policy}"));
+
+    let first = w.run(&["reconcile", "--format", "json"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "sweep_summary");
+    assert_eq!(m["newly_noncompliant"], 2 * (8 + 8 + 7) + 2);
+    assert_eq!(m["fixed"], 0, "audit writes nothing");
+
+    // Unchanged drift, swept again: nothing new to say.
+    let second = w.run(&["reconcile", "--format", "json"]);
+    assert_eq!(second.code, 0);
+    assert!(w.alerts().await.is_empty(), "same drift, no second alert");
+
+    // New drift in a compliant account-region is news; known drift is not.
+    let compliant = &org.accounts[3];
+    w.console_edit(compliant, "eu-west-1", "newdrift").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["newly_noncompliant"], 1);
+    assert_eq!(m["entries"][0]["account"], compliant.as_str());
+    assert_eq!(m["entries"][0]["before"], "on/newdrift");
+    assert_eq!(
+        w.state(compliant, "eu-west-1").await.unwrap()["status"],
+        "noncompliant"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -306,13 +372,23 @@ async fn scheduled_sweep_in_one_invocation_alerts_on_missed_drift() {
     );
     let alerts = w.alerts().await;
     // a: 2 regions fixed; the management account: 2 regions fixed; b: nothing.
-    assert_eq!(alerts.len(), 4, "{alerts:#?}");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "sweep_summary");
+    assert_eq!(m["fixed"], 4);
+    let named: Vec<&str> = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["account"].as_str().unwrap())
+        .collect();
     assert!(
-        alerts
-            .iter()
-            .all(|x| x["message"]["kind"] == "drift_reverted"
-                && x["message"]["account"] != b.as_str())
+        named.contains(&a.as_str()) && !named.contains(&b.as_str()),
+        "{named:?}"
     );
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    assert!(w.alerts().await.is_empty(), "nothing changed, nothing said");
 }
 
 #[tokio::test(flavor = "multi_thread")]
