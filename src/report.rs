@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::state::StateRow;
+use crate::aws::status::StateRow;
 use crate::outcome::{AccountReport, Action};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -8,6 +8,7 @@ pub mod queue;
 pub mod receipts;
 pub mod ssm;
 pub mod state;
+pub mod status;
 pub mod sts;
 pub mod sweeps;
 

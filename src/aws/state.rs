@@ -113,31 +113,11 @@ pub struct HistoryRow {
     pub version_after: Option<String>,
 }
 
-/// One state item as `runas-guard status` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StateRow {
-    pub account: String,
-    pub region: String,
-    pub status: String,
-    pub desired_user: Option<String>,
-    pub observed_user: Option<String>,
-    pub observed_run_as_enabled: Option<String>,
-    pub default_version: Option<String>,
-    pub last_action: Option<String>,
-    pub last_trigger_kind: Option<String>,
-    pub last_trigger_id: Option<String>,
-    pub last_actor: Option<String>,
-    pub last_error: Option<String>,
-    pub last_checked: Option<String>,
-    pub last_changed: Option<String>,
-    pub changes: i64,
-}
-
 /// One `UpdateItem`'s expression, values and condition.
 #[derive(Debug)]
 pub struct Update {
     pub expression: String,
-    pub values: Vec<(&'static str, AttributeValue)>,
+    pub values: Vec<(String, AttributeValue)>,
     pub condition: Option<&'static str>,
 }
 
@@ -150,107 +130,106 @@ pub fn record_update(
     reverted: bool,
     now: SystemTime,
 ) -> Update {
-    let mut set: Vec<String> = [
-        "account = :account",
-        "#region = :region",
-        "#st = :status",
-        "last_action = :action",
-        "last_trigger_id = :tid",
-        "last_trigger_kind = :tkind",
-        "last_checked = :now",
-        "first_seen = if_not_exists(first_seen, :now)",
-    ]
-    .map(String::from)
-    .to_vec();
-    let mut values: Vec<(&'static str, AttributeValue)> = vec![
-        (":account", s(&o.account)),
-        (":region", s(&o.region)),
-        (":status", s(o.status)),
-        (":action", s(o.action)),
-        (":tid", s(&o.trigger_id)),
-        (":tkind", s(o.trigger_kind)),
-        (":now", s(clock::iso(now))),
-    ];
-    let mut remove = vec![];
+    let mut u = Parts::default();
+    for (k, v) in [
+        ("account", s(&o.account)),
+        ("#region", s(&o.region)),
+        ("#st", s(o.status)),
+        ("last_action", s(o.action)),
+        ("last_trigger_id", s(&o.trigger_id)),
+        ("last_trigger_kind", s(o.trigger_kind)),
+        ("last_checked", s(clock::iso(now))),
+    ] {
+        u.set(k, v);
+    }
+    u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
     let optional = [
-        ("desired_user", ":desired", &o.desired_user),
-        ("observed_user", ":ouser", &o.observed_user),
-        ("observed_run_as_enabled", ":oenabled", &o.observed_enabled),
-        ("default_version", ":dversion", &o.default_version),
-        ("last_error", ":error", &o.error),
-        ("last_error_code", ":ecode", &o.error_code),
+        ("desired_user", &o.desired_user),
+        ("observed_user", &o.observed_user),
+        ("observed_run_as_enabled", &o.observed_enabled),
+        ("default_version", &o.default_version),
+        ("last_error", &o.error),
+        ("last_error_code", &o.error_code),
     ];
-    for (attr, placeholder, value) in optional {
+    for (attr, value) in optional {
         match value {
-            Some(v) => {
-                set.push(format!("{attr} = {placeholder}"));
-                values.push((placeholder, s(v)));
-            }
-            None => remove.push(attr),
+            Some(v) => u.set(attr, s(v)),
+            None => u.remove.push(attr),
         }
     }
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
-        remove.push("drift_seen_by");
+        u.remove.push("drift_seen_by");
     }
     // Who last touched it survives quiet checks.
     if let Some(actor) = &o.actor {
-        set.push("last_actor = :actor".into());
-        values.push((":actor", s(actor)));
+        u.set("last_actor", s(actor));
     }
-    let mut condition = None;
-    if let Some(g) = grant {
-        set.push("lease_until = :released".into());
-        values.push((":released", n(clock::epoch_millis(now))));
-        values.push((":me", s(&g.owner)));
-        condition = Some("lease_owner = :me");
-        if o.wrote {
-            set.push("last_changed = :now".into());
-            set.push("changes = if_not_exists(changes, :zero) + :one".into());
-            values.push((":zero", n(0)));
-            values.push((":one", n(1)));
-            // A lost answer's retry finds the lease already released at this
-            // instant and changes nothing: the change is counted once.
-            condition = Some("lease_owner = :me AND lease_until <> :released");
-        }
-        if reverted {
-            let mut times = g.recent_reverts.clone();
-            times.push(clock::epoch_secs(now));
-            set.push("reverts_at = :reverts".into());
-            values.push((
-                ":reverts",
-                AttributeValue::L(times.into_iter().map(n).collect()),
-            ));
-        }
-    }
-    let mut expression = format!("SET {}", set.join(", "));
-    if !remove.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-    }
-    Update {
-        expression,
-        values,
-        condition,
-    }
+    let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
+    u.finish(condition)
 }
 
-fn row(i: &Item) -> StateRow {
-    StateRow {
-        account: get_s(i, "account").unwrap_or_default(),
-        region: get_s(i, "region").unwrap_or_default(),
-        status: get_s(i, "status").unwrap_or_default(),
-        desired_user: get_s(i, "desired_user"),
-        observed_user: get_s(i, "observed_user"),
-        observed_run_as_enabled: get_s(i, "observed_run_as_enabled"),
-        default_version: get_s(i, "default_version"),
-        last_action: get_s(i, "last_action"),
-        last_trigger_kind: get_s(i, "last_trigger_kind"),
-        last_trigger_id: get_s(i, "last_trigger_id"),
-        last_actor: get_s(i, "last_actor"),
-        last_error: get_s(i, "last_error"),
-        last_checked: get_s(i, "last_checked"),
-        last_changed: get_s(i, "last_changed"),
-        changes: get_n(i, "changes").unwrap_or(0),
+/// Releases the lease (stamping the release time), counts a change once and
+/// remembers a revert; returns the condition that makes it ours.
+fn lease_parts(
+    u: &mut Parts,
+    g: &RegionGrant,
+    wrote: bool,
+    reverted: bool,
+    now: SystemTime,
+) -> &'static str {
+    u.set("lease_until", n(clock::epoch_millis(now)));
+    u.values.push((":me".into(), s(&g.owner)));
+    if reverted {
+        let mut times = g.recent_reverts.clone();
+        times.push(clock::epoch_secs(now));
+        u.set(
+            "reverts_at",
+            AttributeValue::L(times.into_iter().map(n).collect()),
+        );
+    }
+    if !wrote {
+        return "lease_owner = :me";
+    }
+    u.set_expr("last_changed = :last_checked");
+    u.set_expr("changes = if_not_exists(changes, :zero) + :one");
+    u.values.push((":zero".into(), n(0)));
+    u.values.push((":one".into(), n(1)));
+    // A lost answer's retry finds the lease already released at this
+    // instant and changes nothing: the change is counted once.
+    "lease_owner = :me AND lease_until <> :lease_until"
+}
+
+/// An update expression being built: `attr = :attr` pairs, raw expressions,
+/// removals.
+#[derive(Default)]
+struct Parts {
+    set: Vec<String>,
+    values: Vec<(String, AttributeValue)>,
+    remove: Vec<&'static str>,
+}
+
+impl Parts {
+    fn set(&mut self, attr: &str, v: AttributeValue) {
+        let placeholder = format!(":{}", attr.trim_start_matches('#'));
+        self.set.push(format!("{attr} = {placeholder}"));
+        self.values.push((placeholder, v));
+    }
+
+    fn set_expr(&mut self, expr: &str) {
+        self.set.push(expr.to_string());
+    }
+
+    fn finish(self, condition: Option<&'static str>) -> Update {
+        let mut expression = format!("SET {}", self.set.join(", "));
+        if !self.remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.remove.join(", ")));
+        }
+        Update {
+            expression,
+            values: self.values,
+            condition,
+        }
     }
 }
 
@@ -403,125 +382,8 @@ impl StateStore {
             message: "history key collided repeatedly".into(),
         })
     }
-
-    /// State items, for one account or all (a paginated scan: fine for an
-    /// operator command over a few thousand items).
-    pub async fn list(&self, account: Option<&str>) -> Result<Vec<StateRow>, AwsError> {
-        let t = &self.table;
-        let mut items = Vec::new();
-        match account {
-            Some(a) => {
-                let mut pages = t
-                    .client
-                    .query()
-                    .table_name(&t.name)
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :region)")
-                    .expression_attribute_values(":pk", s(account_pk(a)))
-                    .expression_attribute_values(":region", s("REGION#"))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    items.extend(
-                        page.map_err(|e| t.err("Query", a, &e))?
-                            .items()
-                            .iter()
-                            .cloned(),
-                    );
-                }
-            }
-            None => {
-                let mut pages = t
-                    .client
-                    .scan()
-                    .table_name(&t.name)
-                    .filter_expression("begins_with(sk, :region)")
-                    .expression_attribute_values(":region", s("REGION#"))
-                    .into_paginator()
-                    .send();
-                while let Some(page) = pages.next().await {
-                    items.extend(
-                        page.map_err(|e| t.err("Scan", "-", &e))?
-                            .items()
-                            .iter()
-                            .cloned(),
-                    );
-                }
-            }
-        }
-        let mut rows: Vec<StateRow> = items
-            .iter()
-            // An item holding only a lease was never recorded.
-            .filter(|i| i.contains_key("status"))
-            .map(row)
-            .collect();
-        rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-        Ok(rows)
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn observation(wrote: bool) -> Observation {
-        Observation {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            status: if wrote { "reverted" } else { "compliant" },
-            desired_user: Some("ops".into()),
-            observed_user: Some("ops".into()),
-            observed_enabled: Some("true".into()),
-            default_version: Some("4".into()),
-            action: if wrote { "updated" } else { "none" },
-            wrote,
-            trigger_id: "e-1".into(),
-            trigger_kind: "document_changed",
-            actor: None,
-            error: None,
-            error_code: None,
-        }
-    }
-
-    #[test]
-    fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
-        let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
-        assert_eq!(u.condition, None);
-        assert!(
-            u.expression
-                .ends_with(" REMOVE last_error, last_error_code, drift_seen_by"),
-            "{}",
-            u.expression
-        );
-        assert!(!u.expression.contains("changes") && !u.expression.contains("lease"));
-        assert!(
-            !u.expression.contains("last_actor"),
-            "the last actor survives"
-        );
-    }
-
-    #[test]
-    fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
-        let grant = RegionGrant {
-            owner: "me".into(),
-            recent_reverts: vec![100],
-        };
-        let now = std::time::UNIX_EPOCH + Duration::from_secs(200);
-        let u = record_update(&observation(true), Some(&grant), true, now);
-        assert_eq!(
-            u.condition,
-            Some("lease_owner = :me AND lease_until <> :released")
-        );
-        assert!(u
-            .expression
-            .contains("changes = if_not_exists(changes, :zero) + :one"));
-        let reverts = u.values.iter().find(|(k, _)| *k == ":reverts").unwrap();
-        assert_eq!(reverts.1, AttributeValue::L(vec![n(100), n(200)]));
-        let released = u.values.iter().find(|(k, _)| *k == ":released").unwrap();
-        assert_eq!(released.1, n(200_000));
-        // Every placeholder used is given a value, and no value goes unused.
-        let text = format!("{} {}", u.expression, u.condition.unwrap());
-        for (k, _) in &u.values {
-            assert!(text.contains(k), "{k} unused");
-        }
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

@@ -1,0 +1,65 @@
+//! The state write, built without AWS.
+
+use super::*;
+
+fn observation(wrote: bool) -> Observation {
+    Observation {
+        account: "111122223333".into(),
+        region: "eu-west-1".into(),
+        status: if wrote { "reverted" } else { "compliant" },
+        desired_user: Some("ops".into()),
+        observed_user: Some("ops".into()),
+        observed_enabled: Some("true".into()),
+        default_version: Some("4".into()),
+        action: if wrote { "updated" } else { "none" },
+        wrote,
+        trigger_id: "e-1".into(),
+        trigger_kind: "document_changed",
+        actor: None,
+        error: None,
+        error_code: None,
+    }
+}
+
+#[test]
+fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
+    let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
+    assert_eq!(u.condition, None);
+    assert!(
+        u.expression
+            .ends_with(" REMOVE last_error, last_error_code, drift_seen_by"),
+        "{}",
+        u.expression
+    );
+    assert!(!u.expression.contains("changes") && !u.expression.contains("lease"));
+    assert!(
+        !u.expression.contains("last_actor"),
+        "the last actor survives"
+    );
+}
+
+#[test]
+fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
+    let grant = RegionGrant {
+        owner: "me".into(),
+        recent_reverts: vec![100],
+    };
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(200);
+    let u = record_update(&observation(true), Some(&grant), true, now);
+    assert_eq!(
+        u.condition,
+        Some("lease_owner = :me AND lease_until <> :lease_until")
+    );
+    assert!(u
+        .expression
+        .contains("changes = if_not_exists(changes, :zero) + :one"));
+    let reverts = u.values.iter().find(|(k, _)| k == ":reverts_at").unwrap();
+    assert_eq!(reverts.1, AttributeValue::L(vec![n(100), n(200)]));
+    let released = u.values.iter().find(|(k, _)| k == ":lease_until").unwrap();
+    assert_eq!(released.1, n(200_000));
+    // Every placeholder used is given a value, and no value goes unused.
+    let text = format!("{} {}", u.expression, u.condition.unwrap());
+    for (k, _) in &u.values {
+        assert!(text.contains(k), "{k} unused");
+    }
+}
