@@ -3,10 +3,13 @@
 //! account-region leases the run took).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::aws::known::{unchanged, Snapshot};
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
@@ -28,6 +31,9 @@ pub struct Ctx<'a> {
     /// A view with caches for this run only.
     pub org: &'a Org,
     pub state: &'a StateStore,
+    /// Region reconciles in flight across the process (each makes at most
+    /// two AWS calls at once): the hard bound on requests in flight.
+    pub region_slots: &'a Arc<Semaphore>,
 }
 
 /// How a run was asked for: who to blame, whether to write, who owns it.
@@ -38,6 +44,8 @@ pub struct Run {
     pub dry_run: bool,
     /// This run's token on claims and leases.
     pub owner: String,
+    /// A sweep's view of the table at its start: write only what changed.
+    pub known: Option<Arc<Snapshot>>,
 }
 
 impl Run {
@@ -46,6 +54,7 @@ impl Run {
             trigger,
             dry_run,
             owner: crate::ids::token(),
+            known: None,
         }
     }
 
@@ -103,20 +112,48 @@ pub async fn locate(org: &Org, account: &str) -> Result<Option<Vec<String>>, Aws
     org.path(account, account, false).await
 }
 
-/// Assume, reconcile every region at once. The one path every trigger takes.
+/// Where an account stands before any region is looked at: its OU path and,
+/// unless it is exempt, a session in it. Read at once, and needing no claim.
+pub struct Prepared {
+    pub path: Vec<String>,
+    session: Option<Result<MemberSession, AwsError>>,
+}
+
+/// `None` when the account is not in the organization.
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    run: &Run,
+    account: &str,
+) -> Result<Option<Prepared>, AwsError> {
+    let roles: Vec<&str> = ctx.policy.roles().collect();
+    let name = session_name(&run.trigger.event_id);
+    let assume = async {
+        // An account rule can exempt it before its OU is known.
+        if ctx.policy.is_exempt(account) {
+            None
+        } else {
+            Some(ctx.sts.assume(account, &roles, &name).await)
+        }
+    };
+    let (path, session) = tokio::join!(locate(ctx.org, account), assume);
+    Ok(path?.map(|path| Prepared { path, session }))
+}
+
+/// Reconcile every region at once. The one path every trigger takes.
 pub async fn converge(
     ctx: &Ctx<'_>,
     run: &Run,
     account: &str,
     name: Option<String>,
-    path: Vec<String>,
+    prepared: Prepared,
     regions: &[String],
 ) -> AccountRun {
+    let Prepared { path, session } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = AccountReport {
         account: account.to_string(),
         name,
-        ou_path: Some(ctx.org.path_names(account, &path).await),
+        ou_path: None,
         desired_user: desired.user().map(str::to_string),
         rule: match &desired {
             Desired::Exempt => Some("exempt".into()),
@@ -125,22 +162,19 @@ pub async fn converge(
         role: None,
         regions: vec![],
     };
-    let Desired::User { user, .. } = desired else {
+    let (Desired::User { user, .. }, Some(session)) = (desired, session) else {
+        report.ou_path = Some(ctx.org.path_names(account, &path).await);
         report.regions = regions
             .iter()
             .map(|r| RegionOutcome::skipped(r, Action::Excluded, Some("exempt by policy".into())))
             .collect();
         return AccountRun::new(report);
     };
-    let roles: Vec<&str> = ctx.policy.roles().collect();
-    let session = match ctx
-        .sts
-        .assume(account, &roles, &session_name(&run.trigger.event_id))
-        .await
-    {
+    let session = match session {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(outcome = "remediation_failed", account, error_code = %e.code, error = %e, "cannot assume any role");
+            report.ou_path = Some(ctx.org.path_names(account, &path).await);
             report.regions = regions
                 .iter()
                 .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
@@ -149,7 +183,12 @@ pub async fn converge(
         }
     };
     report.role = Some(session.role.clone());
-    let (regions, grants) = reconcile_regions(ctx, run, &session, &user, regions).await;
+    // OU names are for the report: looked up beside the regions, not before.
+    let (ou_path, (regions, grants)) = tokio::join!(
+        ctx.org.path_names(account, &path),
+        reconcile_regions(ctx, run, &session, &user, regions)
+    );
+    report.ou_path = Some(ou_path);
     log_outcomes(account, &regions);
     let new_drift = first_seen_drift(ctx.state, run, account, &regions).await;
     report.regions = regions;
@@ -172,7 +211,11 @@ async fn first_seen_drift(
     if run.dry_run {
         return first;
     }
+    let known = |region: &str| run.known.as_ref().and_then(|k| k.get(account, region));
     for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
+        if known(&o.region).is_some_and(|k| k.drift_seen) {
+            continue;
+        }
         match state
             .claim_drift(account, &o.region, &run.trigger.event_id)
             .await
@@ -212,7 +255,11 @@ async fn reconcile_regions(
             owner: run.owner.clone(),
         };
         let user = user.to_string();
-        let handle = tasks.spawn(async move { reconcile(&docs, &lease, &user, mode).await });
+        let bound = ctx.region_slots.clone();
+        let handle = tasks.spawn(async move {
+            let _slot = bound.acquire_owned().await.expect("semaphore never closes");
+            reconcile(&docs, &lease, &user, mode).await
+        });
         slots.insert(handle.id(), i);
     }
     let mut outcomes: Vec<Option<RegionOutcome>> = vec![None; regions.len()];
@@ -319,6 +366,18 @@ pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Resu
     let at = clock::now();
     for (observation, history) in records(run, &account.report) {
         let grant = account.grants.get(&observation.region).cloned();
+        let known = run
+            .known
+            .as_ref()
+            .and_then(|k| k.get(&observation.account, &observation.region));
+        if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
+        {
+            continue;
+        }
+        // Drift already recorded is history once, not once per sweep.
+        let history = history.filter(|_| {
+            !(observation.action == "would-change" && known.is_some_and(|k| k.drift_seen))
+        });
         let reverted = observation.status == Status::Reverted.as_str();
         let state = state.clone();
         tasks.spawn(async move {

@@ -17,6 +17,8 @@ pub struct Settings {
     pub fanout_threshold: usize,
     /// Accounts reconciled at once.
     pub concurrency: usize,
+    /// AWS requests in flight at once, at most (the process's hard bound).
+    pub max_in_flight: usize,
     /// How long an event claim keeps redeliveries away. Shorter than
     /// Lambda's first asynchronous retry (about one minute), so the retry of
     /// a run that crashed (or could not release its claim) proceeds.
@@ -24,6 +26,7 @@ pub struct Settings {
 }
 
 pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(50);
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
 
 pub fn load_policy(path: Option<&Path>) -> Result<Policy, String> {
     let path = match path {
@@ -79,6 +82,11 @@ pub fn settings_from_env(
             .filter(|u| !u.is_empty()),
         fanout_threshold: env_number("RUNAS_GUARD_FANOUT_THRESHOLD", 200)? as usize,
         concurrency: env_number("RUNAS_GUARD_CONCURRENCY", 16)? as usize,
+        max_in_flight: match env_number("RUNAS_GUARD_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT as u64)?
+        {
+            n if n < 2 => return Err("RUNAS_GUARD_MAX_IN_FLIGHT must be at least 2".into()),
+            n => n as usize,
+        },
         claim_lease: Duration::from_secs(claim_lease),
     })
 }

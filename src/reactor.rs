@@ -3,10 +3,15 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::account::{self, Ctx, Run};
+use crate::account::{self, Ctx, Prepared, Run};
+
+/// What preparing an account came to (see [`account::prepare`]).
+type Prepare = Result<Option<Prepared>, AwsError>;
 use crate::alert::{self, Facts, Scope as AlertScope};
 use crate::aws::alerts::Alerts;
 use crate::aws::organizations::Org;
@@ -38,6 +43,7 @@ pub struct Services {
     pub sweeps: Sweeps,
     pub alerts: Alerts,
     pub queue: Option<SweepQueue>,
+    pub region_slots: Arc<Semaphore>,
 }
 
 impl Services {
@@ -47,6 +53,7 @@ impl Services {
             sts: &self.sts,
             org,
             state: &self.state,
+            region_slots: &self.region_slots,
         }
     }
 }
@@ -78,6 +85,7 @@ impl Reactor {
             ),
             table,
             queue,
+            region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),
             settings,
         };
         Reactor { svc: Arc::new(svc) }
@@ -133,17 +141,33 @@ impl Reactor {
             };
         }
         let run = Run::new(trigger, false);
-        let delivery = match receipt::claim(&self.svc.receipts, &run, explained).await {
+        // Caches live for this run only: a warm Lambda re-reads the OU tree.
+        let org = self.svc.org.fresh();
+        let ctx = self.svc.ctx(&org);
+        // Reads need no claim: the account's OU path and a session in it are
+        // fetched while the event is claimed (a vend's critical path).
+        let (claimed, prefetched) = tokio::join!(
+            receipt::claim(&self.svc.receipts, &run, explained),
+            self.prefetch(&ctx, &run)
+        );
+        let delivery = match claimed {
             Claimed::Run(d) => d,
             Claimed::Answered(o) => return o,
         };
-        // Caches live for this run only: a warm Lambda re-reads the OU tree.
-        let org = self.svc.org.fresh();
+        let regions = &self.svc.policy.regions;
         let work = match run.trigger.kind {
             TriggerKind::AccountVended | TriggerKind::AccountMoved => {
-                self.on_account(&run, &org, outcome).await
+                self.converged(
+                    &ctx,
+                    &run,
+                    outcome,
+                    prefetched,
+                    regions,
+                    AlertScope::Account,
+                )
+                .await
             }
-            TriggerKind::DocumentChanged => self.on_document(&run, &org, outcome).await,
+            TriggerKind::DocumentChanged => self.on_document(&ctx, &run, outcome, prefetched).await,
             TriggerKind::Sweep => sweep::on_schedule(&self.svc, &run, &org, outcome).await,
             TriggerKind::Ignored => unreachable!("returned above"),
         };
@@ -155,19 +179,42 @@ impl Reactor {
         delivery.finish(work, &run, &fx).await
     }
 
+    /// The account a vend, move or governed document event names, prepared.
+    async fn prefetch(&self, ctx: &Ctx<'_>, run: &Run) -> Option<Prepare> {
+        let t = &run.trigger;
+        let wanted = match t.kind {
+            TriggerKind::AccountVended | TriggerKind::AccountMoved => true,
+            TriggerKind::DocumentChanged => self
+                .svc
+                .policy
+                .governs_region(t.region.as_deref().unwrap_or_default()),
+            TriggerKind::Sweep | TriggerKind::Ignored => false,
+        };
+        let account = t.account.as_deref()?;
+        if !wanted {
+            return None;
+        }
+        Some(account::prepare(ctx, run, account).await)
+    }
+
     /// Converge one account's regions and decide its alerts; recording and
     /// publishing are `receipt`'s, after the alerts are kept.
     async fn converged(
         &self,
+        ctx: &Ctx<'_>,
         run: &Run,
-        org: &Org,
         mut outcome: Outcome,
+        prepared: Option<Prepare>,
         regions: &[String],
         scope: AlertScope,
     ) -> Work {
         let account = run.trigger.account.clone().unwrap_or_default();
-        let path = match account::locate(org, &account).await {
-            Ok(Some(path)) => path,
+        let prepared = match prepared {
+            Some(p) => p,
+            None => account::prepare(ctx, run, &account).await,
+        };
+        let prepared = match prepared {
+            Ok(Some(p)) => p,
             Ok(None) => {
                 outcome.result = Handled::Ignored;
                 outcome.reason = format!("account {account} is not in this organization");
@@ -175,7 +222,7 @@ impl Reactor {
             }
             Err(e) => return Work::error(outcome, &e),
         };
-        let acct = account::converge(&self.svc.ctx(org), run, &account, None, path, regions).await;
+        let acct = account::converge(ctx, run, &account, None, prepared, regions).await;
         let at = clock::iso(clock::now());
         let reverts = acct.reverts_last_hour(run);
         let facts = Facts {
@@ -205,30 +252,24 @@ impl Reactor {
         }
     }
 
-    /// Vend, join or move: every governed region of the account.
-    async fn on_account(&self, run: &Run, org: &Org, outcome: Outcome) -> Work {
-        let regions = self.svc.policy.regions.clone();
-        self.converged(run, org, outcome, &regions, AlertScope::Account)
-            .await
-    }
-
     /// A document event: that account-region, whoever wrote (our own writes
     /// included: they find the document right and stay silent).
-    async fn on_document(&self, run: &Run, org: &Org, mut outcome: Outcome) -> Work {
+    async fn on_document(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &Run,
+        mut outcome: Outcome,
+        prepared: Option<Prepare>,
+    ) -> Work {
         let region = run.trigger.region.clone().unwrap_or_default();
         if !self.svc.policy.governs_region(&region) {
             outcome.result = Handled::Ignored;
             outcome.reason = format!("region {region} is not governed by the policy");
             return Work::answered(outcome);
         }
-        self.converged(
-            run,
-            org,
-            outcome,
-            std::slice::from_ref(&region),
-            AlertScope::Region,
-        )
-        .await
+        let regions = std::slice::from_ref(&region);
+        self.converged(ctx, run, outcome, prepared, regions, AlertScope::Region)
+            .await
     }
 
     /// One account of a fanned-out sweep (an SQS message).

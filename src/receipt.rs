@@ -157,21 +157,34 @@ impl Delivery {
             home,
         } = work;
         let alerts = merge(std::mem::take(&mut self.resumed), alerts);
-        if home == Home::Claim && !alerts.is_empty() {
-            if let Err(e) = fx
-                .receipts
-                .hold(&self.event_id, &self.owner, &to_json(&alerts))
-                .await
-            {
-                // Still published below; only a second failure could lose them.
-                tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts with the claim");
+        // Keeping the alerts and recording the results do not depend on
+        // each other: both go out at once, and the alerts are kept before
+        // anything that comes after can fail.
+        let hold = async {
+            if home == Home::Claim && !alerts.is_empty() {
+                let held = fx
+                    .receipts
+                    .hold(&self.event_id, &self.owner, &to_json(&alerts))
+                    .await;
+                if let Err(e) = held {
+                    // Still published below; only a second failure could lose them.
+                    tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts with the claim");
+                }
             }
-        }
-        for acct in &uncommitted {
-            if let Err(e) = account::commit(fx.state, run, acct).await {
-                failed = true;
-                outcome.reason = format!("result not recorded: {e}");
+        };
+        let record = async {
+            let mut first_error = None;
+            for acct in &uncommitted {
+                if let Err(e) = account::commit(fx.state, run, acct).await {
+                    first_error.get_or_insert(e);
+                }
             }
+            first_error
+        };
+        let ((), record_error) = tokio::join!(hold, record);
+        if let Some(e) = record_error {
+            failed = true;
+            outcome.reason = format!("result not recorded: {e}");
         }
         let Published { sent, unsent } = fx.alerts.publish_all(alerts).await;
         outcome.alerts = sent;

@@ -85,7 +85,7 @@ fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason
 /// The scheduled sweep: empty the outbox, then fan out or run every account.
 pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome: Outcome) -> Work {
     flush_outbox(&svc.receipts, &svc.alerts).await;
-    let accounts = match org.list_accounts().await {
+    let accounts = match org.walk().await {
         Ok(a) => a,
         Err(e) => return Work::error(outcome, &e),
     };
@@ -120,8 +120,10 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         }
     }
     let regions = svc.policy.regions.clone();
+    let run = &with_snapshot(svc, run, None).await;
     let swept = run_accounts(svc, run, org, accounts, &regions, None).await;
     let tally = tally(&swept);
+    sweep_done(svc, run, &tally).await;
     outcome.reason = format!(
         "swept {} accounts, {} account-regions",
         tally.accounts, tally.account_regions
@@ -138,6 +140,35 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
+    }
+}
+
+/// The run, knowing what the table says (all of it, or one account's), so
+/// it writes only what changed. Without it every check is written: slower,
+/// never wrong.
+async fn with_snapshot(svc: &Services, run: &Run, account: Option<&str>) -> Run {
+    let snapshot = match account {
+        Some(a) => svc.state.snapshot_account(a).await,
+        None => svc.state.snapshot().await,
+    };
+    let mut run = run.clone();
+    match snapshot {
+        Ok(s) => run.known = Some(Arc::new(s)),
+        Err(e) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot read the state table; recording every check")
+        }
+    }
+    run
+}
+
+/// "Last checked" for every account-region the sweep did not write.
+async fn sweep_done(svc: &Services, run: &Run, tally: &Tally) {
+    if let Err(e) = svc
+        .state
+        .sweep_done(&run.trigger.event_id, tally.account_regions)
+        .await
+    {
+        tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
     }
 }
 
@@ -160,7 +191,7 @@ pub async fn sweep_one(
         "aws.sqs",
         "fanned-out sweep",
     );
-    let run = Run::new(trigger, false);
+    let run = with_snapshot(svc, &Run::new(trigger, false), Some(&message.account)).await;
     let org = svc.org.fresh();
     let info = org
         .describe_account(&message.account)
@@ -233,7 +264,7 @@ pub async fn reconcile_org(
     } else {
         flush_outbox(&svc.receipts, &svc.alerts).await
     };
-    let mut accounts = org.list_accounts().await?;
+    let mut accounts = org.walk().await?;
     if !scope.accounts.is_empty() {
         accounts.retain(|a| scope.accounts.contains(&a.id));
     }
@@ -247,7 +278,16 @@ pub async fn reconcile_org(
         .filter(|r| scope.regions.is_empty() || scope.regions.contains(r))
         .cloned()
         .collect();
+    let whole = scope.accounts.is_empty() && scope.regions.is_empty();
+    let run = if dry_run {
+        run
+    } else {
+        with_snapshot(svc, &run, None).await
+    };
     let swept = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
+    if !dry_run && whole {
+        sweep_done(svc, &run, &tally(&swept)).await;
+    }
     let alerts: Vec<Alert> = if dry_run {
         vec![]
     } else {
@@ -348,18 +388,19 @@ async fn sweep_account(
             HashSet::new(),
         ));
     }
-    let Some(path) = account::locate(org, &info.id).await? else {
+    let ctx = svc.ctx(org);
+    let Some(prepared) = account::prepare(&ctx, run, &info.id).await? else {
         return Ok((
             skipped("account is no longer in the organization".into()),
             HashSet::new(),
         ));
     };
     let acct = account::converge(
-        &svc.ctx(org),
+        &ctx,
         run,
         &info.id,
         Some(info.name.clone()),
-        path,
+        prepared,
         regions,
     )
     .await;

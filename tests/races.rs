@@ -301,6 +301,7 @@ async fn a_warm_function_sees_a_move_made_after_its_last_event() {
         sweep_queue_url: None,
         fanout_threshold: 200,
         concurrency: 4,
+        max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
         claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
     };
     let reactor = Reactor::new(&w.cfg, Policy::load(&w.policy).unwrap(), settings);

@@ -226,7 +226,9 @@ async fn dry_run_then_reconcile_then_nothing_left() {
     assert_eq!(status.code, 0, "{}", status.stderr);
     let rows = status.json();
     assert_eq!(rows.as_array().unwrap().len(), 2);
-    assert_eq!(rows[0]["status"], "compliant");
+    // The second sweep found it right and left the record of the fix alone.
+    assert_eq!(rows[0]["status"], "remediated");
+    assert_eq!(rows[0]["last_action"], "updated");
     assert!(
         rows[0]["last_changed"].is_string(),
         "last change time survives quiet checks"

@@ -2,6 +2,7 @@
 //! SDK calls and errors into the small vocabulary the core speaks.
 
 pub mod alerts;
+pub mod known;
 pub mod lease;
 pub mod organizations;
 pub mod queue;

@@ -184,15 +184,103 @@ impl Org {
         }
     }
 
-    pub async fn list_accounts(&self) -> Result<Vec<AccountInfo>, AwsError> {
+    /// Walks the whole tree once (root, OUs level by level, each parent's
+    /// OUs and accounts), filling this view's caches so every account's OU
+    /// path and OU names cost nothing more. One walk per sweep instead of a
+    /// ListParents chain per account.
+    pub async fn walk(&self) -> Result<Vec<AccountInfo>, AwsError> {
+        let err = |op, e: &dyn std::fmt::Display| AwsError {
+            operation: op,
+            account: "-".into(),
+            region: self.region.clone(),
+            code: "Unknown".into(),
+            message: e.to_string(),
+        };
+        let roots = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ListRoots", "-", &self.region, &e))?;
+        let root = roots
+            .roots()
+            .first()
+            .and_then(|r| r.id())
+            .ok_or_else(|| err("ListRoots", &"the organization has no root"))?
+            .to_string();
         let mut accounts = Vec::new();
-        let mut pages = self.client.list_accounts().into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::new("ListAccounts", "-", &self.region, &e))?;
-            accounts.extend(page.accounts().iter().map(info));
+        let mut level = vec![root.clone()];
+        // Organizations nests at most five OU levels; the bound guards a cycle.
+        for _ in 0..8 {
+            if level.is_empty() {
+                break;
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            for parent in std::mem::take(&mut level) {
+                let me = self.clone();
+                tasks.spawn(async move { me.children(&parent).await.map(|c| (parent, c)) });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let (parent, (ous, found)) = joined.map_err(|e| err("ListChildren", &e))??;
+                let is_root = parent == root;
+                let mut parents = self.parents.lock().expect("cache lock");
+                let mut names = self.names.lock().expect("cache lock");
+                for (id, name) in ous {
+                    parents.insert(id.clone(), (parent.clone(), is_root));
+                    names.insert(id.clone(), name);
+                    level.push(id);
+                }
+                for a in found {
+                    parents.insert(a.id.clone(), (parent.clone(), is_root));
+                    accounts.push(a);
+                }
+            }
         }
         accounts.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(accounts)
+    }
+
+    /// One parent's child OUs `(id, name)` and accounts.
+    async fn children(
+        &self,
+        parent: &str,
+    ) -> Result<(Vec<(String, String)>, Vec<AccountInfo>), AwsError> {
+        let ous = async {
+            let mut out = Vec::new();
+            let mut pages = self
+                .client
+                .list_organizational_units_for_parent()
+                .parent_id(parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    AwsError::new("ListOrganizationalUnitsForParent", "-", &self.region, &e)
+                })?;
+                out.extend(page.organizational_units().iter().map(|o| {
+                    let id = o.id().unwrap_or_default().to_string();
+                    (id.clone(), o.name().map_or(id, str::to_string))
+                }));
+            }
+            Ok::<_, AwsError>(out)
+        };
+        let accounts = async {
+            let mut out = Vec::new();
+            let mut pages = self
+                .client
+                .list_accounts_for_parent()
+                .parent_id(parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page
+                    .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
+                out.extend(page.accounts().iter().map(info));
+            }
+            Ok::<_, AwsError>(out)
+        };
+        let (ous, accounts) = tokio::join!(ous, accounts);
+        Ok((ous?, accounts?))
     }
 }
 

@@ -96,6 +96,14 @@ impl StateStore {
             .map(row)
             .collect();
         rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        // A sweep writes only what changed; what it left alone was checked then.
+        if let Some(swept) = self.last_sweep().await? {
+            for r in &mut rows {
+                if r.last_checked.as_ref().is_none_or(|c| *c < swept) {
+                    r.last_checked = Some(swept.clone());
+                }
+            }
+        }
         Ok(rows)
     }
 }

@@ -1,0 +1,294 @@
+//! What the table already says, read once at the start of a sweep (a
+//! parallel, projected Scan: a few calls for thousands of items), so a sweep
+//! writes only where something changed: a steady-state sweep over a compliant
+//! organization writes one item (its own time), not one per account-region.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::state::{get_s, s, Item, Observation, StateStore};
+use super::AwsError;
+use crate::clock;
+
+/// Scan segments read at once.
+const SEGMENTS: i32 = 4;
+const LAST_SWEEP: (&str, &str) = ("SWEEPS", "LAST");
+
+/// One account-region as the table last recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    pub status: Option<String>,
+    pub desired_user: Option<String>,
+    pub observed_user: Option<String>,
+    pub observed_enabled: Option<String>,
+    pub default_version: Option<String>,
+    pub error_code: Option<String>,
+    /// Audit mode: this drift was already reported.
+    pub drift_seen: bool,
+}
+
+/// Known account-regions by `account/region`.
+#[derive(Debug, Default)]
+pub struct Snapshot(HashMap<String, Known>);
+
+impl Snapshot {
+    pub fn get(&self, account: &str, region: &str) -> Option<&Known> {
+        self.0.get(&format!("{account}/{region}"))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String, Known)> for Snapshot {
+    fn from_iter<I: IntoIterator<Item = (String, String, Known)>>(iter: I) -> Self {
+        Snapshot(
+            iter.into_iter()
+                .map(|(a, r, k)| (format!("{a}/{r}"), k))
+                .collect(),
+        )
+    }
+}
+
+/// Nothing worth a write: same status, same desired and observed RunAs,
+/// same default version, same error. A compliant check does not overwrite
+/// the `remediated`/`reverted` that says what last happened there. (A quiet
+/// check's time is the sweep's.)
+pub fn unchanged(known: &Known, o: &Observation) -> bool {
+    let same_status = match (known.status.as_deref(), o.status) {
+        (Some("remediated" | "reverted"), "compliant") => true,
+        (k, now) => k == Some(now),
+    };
+    same_status
+        && known.desired_user == o.desired_user
+        && known.observed_user == o.observed_user
+        && known.observed_enabled == o.observed_enabled
+        && known.default_version == o.default_version
+        && known.error_code == o.error_code
+        && !o.wrote
+}
+
+fn known(i: &Item) -> Known {
+    Known {
+        status: get_s(i, "status"),
+        desired_user: get_s(i, "desired_user"),
+        observed_user: get_s(i, "observed_user"),
+        observed_enabled: get_s(i, "observed_run_as_enabled"),
+        default_version: get_s(i, "default_version"),
+        error_code: get_s(i, "last_error_code"),
+        drift_seen: i.contains_key("drift_seen_by"),
+    }
+}
+
+impl StateStore {
+    /// Every account-region item, the attributes `unchanged` compares only.
+    pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for segment in 0..SEGMENTS {
+            let me = self.clone();
+            tasks.spawn(async move { me.scan_segment(segment).await });
+        }
+        let mut all = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let part = joined.map_err(|e| AwsError {
+                operation: "Scan",
+                account: "-".into(),
+                region: "-".into(),
+                code: "InternalError".into(),
+                message: e.to_string(),
+            })??;
+            all.extend(part);
+        }
+        Ok(all.into_iter().collect())
+    }
+
+    /// One account's account-region items (one Query), for a fanned-out
+    /// sweep's single account.
+    pub async fn snapshot_account(&self, account: &str) -> Result<Snapshot, AwsError> {
+        let t = self.table();
+        let mut out = Vec::new();
+        let mut pages = t
+            .client
+            .query()
+            .table_name(&t.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :region)")
+            .expression_attribute_values(":pk", s(super::state::account_pk(account)))
+            .expression_attribute_values(":region", s("REGION#"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| t.err("Query", account, &e))?;
+            for i in page.items() {
+                if let Some(r) = get_s(i, "region") {
+                    out.push((account.to_string(), r, known(i)));
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
+    async fn scan_segment(&self, segment: i32) -> Result<Vec<(String, String, Known)>, AwsError> {
+        let t = self.table();
+        let mut out = Vec::new();
+        let mut pages = t
+            .client
+            .scan()
+            .table_name(&t.name)
+            .segment(segment)
+            .total_segments(SEGMENTS)
+            .filter_expression("begins_with(sk, :region)")
+            .projection_expression("account, #region, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by")
+            .expression_attribute_names("#region", "region")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":region", s("REGION#"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| t.err("Scan", "-", &e))?;
+            for i in page.items() {
+                if let (Some(a), Some(r)) = (get_s(i, "account"), get_s(i, "region")) {
+                    out.push((a, r, known(i)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A whole-organization sweep's time, once: "last checked" of every
+    /// account-region it did not need to write.
+    pub async fn sweep_done(
+        &self,
+        trigger_id: &str,
+        account_regions: usize,
+    ) -> Result<(), AwsError> {
+        let t = self.table();
+        t.client
+            .put_item()
+            .table_name(&t.name)
+            .item("pk", s(LAST_SWEEP.0))
+            .item("sk", s(LAST_SWEEP.1))
+            .item("at", s(clock::iso(clock::now())))
+            .item("trigger_id", s(trigger_id))
+            .item(
+                "account_regions",
+                AttributeValue::N(account_regions.to_string()),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t.err("PutItem", "-", &e))
+    }
+
+    /// When the last whole-organization sweep finished, if one has.
+    pub async fn last_sweep(&self) -> Result<Option<String>, AwsError> {
+        let t = self.table();
+        let out = t
+            .client
+            .get_item()
+            .table_name(&t.name)
+            .key("pk", s(LAST_SWEEP.0))
+            .key("sk", s(LAST_SWEEP.1))
+            .send()
+            .await
+            .map_err(|e| t.err("GetItem", "-", &e))?;
+        Ok(out.item().and_then(|i| get_s(i, "at")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(status: &'static str, user: &str, wrote: bool) -> Observation {
+        Observation {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            status,
+            desired_user: Some("ops".into()),
+            observed_user: Some(user.into()),
+            observed_enabled: Some("true".into()),
+            default_version: Some("2".into()),
+            action: if wrote { "updated" } else { "none" },
+            wrote,
+            trigger_id: "sweep-2".into(),
+            trigger_kind: "sweep",
+            actor: None,
+            error: None,
+            error_code: None,
+        }
+    }
+
+    #[test]
+    fn only_news_is_written() {
+        let stored = Known {
+            status: Some("compliant".into()),
+            desired_user: Some("ops".into()),
+            observed_user: Some("ops".into()),
+            observed_enabled: Some("true".into()),
+            default_version: Some("2".into()),
+            error_code: None,
+            drift_seen: false,
+        };
+        assert!(unchanged(&stored, &observation("compliant", "ops", false)));
+        let reverted = Known {
+            status: Some("reverted".into()),
+            ..stored.clone()
+        };
+        assert!(
+            unchanged(&reverted, &observation("compliant", "ops", false)),
+            "what last happened stays"
+        );
+        let cases = [
+            (
+                "it was failing",
+                Known {
+                    status: Some("failed".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "another desired user (the account moved)",
+                Known {
+                    desired_user: Some("x".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "another default version",
+                Known {
+                    default_version: Some("1".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "an old error to clear",
+                Known {
+                    error_code: Some("AccessDenied".into()),
+                    ..stored.clone()
+                },
+            ),
+            ("never recorded", Known::default()),
+        ];
+        for (why, k) in cases {
+            assert!(
+                !unchanged(&k, &observation("compliant", "ops", false)),
+                "{why}"
+            );
+        }
+        assert!(
+            !unchanged(&stored, &observation("remediated", "ops", true)),
+            "a write is always recorded"
+        );
+        let snapshot: Snapshot = [("1".to_string(), "r".to_string(), stored.clone())]
+            .into_iter()
+            .collect();
+        assert_eq!(snapshot.get("1", "r"), Some(&stored));
+        assert_eq!((snapshot.get("1", "x"), snapshot.len()), (None, 1));
+    }
+}

@@ -1,0 +1,156 @@
+//! What a sweep and a vend cost, counted at the proxy: the calls DESIGN.md's
+//! "Cost at organization scale" allows, and no more.
+
+mod common;
+
+use common::proxy::*;
+use common::*;
+use serde_json::{json, Value};
+
+fn counters(actions: &[(&str, &str)]) -> Value {
+    Value::Array(
+        actions
+            .iter()
+            .map(|(service, action)| json!({"name": format!("{service}:{action}"), "service": service, "action": action, "effect": "count"}))
+            .collect(),
+    )
+}
+
+const COUNTED: [(&str, &str); 16] = [
+    ("sts", "AssumeRole"),
+    ("ssm", "DescribeDocument"),
+    ("ssm", "GetDocument"),
+    ("ssm", "CreateDocument"),
+    ("ssm", "UpdateDocument"),
+    ("ssm", "UpdateDocumentDefaultVersion"),
+    ("organizations", "ListParents"),
+    ("organizations", "ListAccounts"),
+    ("organizations", "ListAccountsForParent"),
+    ("organizations", "ListOrganizationalUnitsForParent"),
+    ("organizations", "DescribeOrganizationalUnit"),
+    ("dynamodb", "PutItem"),
+    ("dynamodb", "UpdateItem"),
+    ("dynamodb", "DeleteItem"),
+    ("dynamodb", "BatchWriteItem"),
+    ("sns", "Publish"),
+];
+
+fn hits(proxy: &Proxy) -> std::collections::BTreeMap<String, u64> {
+    let all = proxy.hits();
+    COUNTED
+        .iter()
+        .map(|(s, a)| {
+            let name = format!("{s}:{a}");
+            let n = all[&name]["hits"].as_u64().unwrap_or(0);
+            (name, n)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_costs_what_the_design_allows() {
+    let (w, proxy, first) = world_behind_proxy().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let nested = w.create_ou(&ou, "Prod").await;
+    let mut accounts = vec![first];
+    for i in 0..5 {
+        accounts.push(
+            w.create_account(
+                &format!("a{i}"),
+                Some(if i % 2 == 0 { &ou } else { &nested }),
+            )
+            .await,
+        );
+    }
+    // + the management account: 7 accounts x 2 regions, no documents yet.
+    let account_regions = 7 * 2;
+
+    proxy.faults(counters(&COUNTED));
+    let run = w.run(&["reconcile", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["totals"]["created"], account_regions);
+    let first = hits(&proxy);
+    assert_eq!(first["sts:AssumeRole"], 7, "one per account: {first:?}");
+    assert_eq!(first["ssm:DescribeDocument"], account_regions, "{first:?}");
+    assert_eq!(first["ssm:CreateDocument"], account_regions, "{first:?}");
+    assert_eq!(
+        first["organizations:ListParents"], 0,
+        "one walk of the tree, no chain per account: {first:?}"
+    );
+    assert_eq!(
+        first["organizations:DescribeOrganizationalUnit"], 0,
+        "names come with the walk: {first:?}"
+    );
+    assert_eq!(first["sns:Publish"], 1, "one summary: {first:?}");
+
+    proxy.faults(counters(&COUNTED));
+    let run = w.run(&["reconcile", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["totals"]["none"], account_regions);
+    let steady = hits(&proxy);
+    assert_eq!(steady["sts:AssumeRole"], 7, "{steady:?}");
+    assert_eq!(
+        steady["ssm:DescribeDocument"], account_regions,
+        "{steady:?}"
+    );
+    assert_eq!(steady["ssm:GetDocument"], account_regions, "{steady:?}");
+    let writes = steady["dynamodb:PutItem"]
+        + steady["dynamodb:UpdateItem"]
+        + steady["dynamodb:DeleteItem"]
+        + steady["dynamodb:BatchWriteItem"];
+    assert_eq!(
+        writes, 1,
+        "a compliant organization costs one write (the sweep's time): {steady:?}"
+    );
+    assert_eq!(steady["sns:Publish"], 0, "{steady:?}");
+    for key in [
+        "ssm:CreateDocument",
+        "ssm:UpdateDocument",
+        "ssm:UpdateDocumentDefaultVersion",
+    ] {
+        assert_eq!(steady[key], 0, "{key}: {steady:?}");
+    }
+
+    // `status` still says when each account-region was last checked.
+    let status = w
+        .run(&["status", "--account", &accounts[1], "--format", "json"])
+        .json();
+    let swept = w
+        .items()
+        .await
+        .into_iter()
+        .find(|i| i["pk"] == "SWEEPS")
+        .unwrap()["at"]
+        .clone();
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["last_checked"] == swept.as_str()),
+        "{status:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_reads_the_ou_from_organizations_and_writes_each_region_once() {
+    let (w, proxy, _) = world_behind_proxy().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let account = w.create_account("new", Some(&ou)).await;
+    proxy.faults(counters(&COUNTED));
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let vend = hits(&proxy);
+    assert_eq!(vend["sts:AssumeRole"], 1, "{vend:?}");
+    assert_eq!(vend["ssm:CreateDocument"], 2, "{vend:?}");
+    assert_eq!(
+        vend["ssm:DescribeDocument"], 2,
+        "no read-back after the writes: {vend:?}"
+    );
+    assert_eq!(
+        vend["organizations:ListParents"], 2,
+        "account -> OU -> root: {vend:?}"
+    );
+    assert_eq!(vend["sns:Publish"], 1, "{vend:?}");
+    assert_eq!(out["accounts"][0]["ou_path"], "Root/Workloads");
+}
