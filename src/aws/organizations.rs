@@ -7,6 +7,9 @@ use aws_sdk_organizations::types::{AccountStatus, ParentType};
 
 use super::AwsError;
 
+/// Parents whose children are listed at once during a walk.
+const WALK_CONCURRENCY: usize = 4;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountInfo {
     pub id: String,
@@ -216,9 +219,15 @@ impl Org {
                 break;
             }
             let mut tasks = tokio::task::JoinSet::new();
+            // Organizations' request quotas are low (a few per second per
+            // operation, with bursts): a few parents at a time.
+            let limit = Arc::new(tokio::sync::Semaphore::new(WALK_CONCURRENCY));
             for parent in std::mem::take(&mut level) {
-                let me = self.clone();
-                tasks.spawn(async move { me.children(&parent).await.map(|c| (parent, c)) });
+                let (me, limit) = (self.clone(), limit.clone());
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await.expect("semaphore never closes");
+                    me.children(&parent).await.map(|c| (parent, c))
+                });
             }
             while let Some(joined) = tasks.join_next().await {
                 let (parent, (ous, found)) = joined.map_err(|e| err("ListChildren", &e))??;
