@@ -14,8 +14,8 @@ use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
 use crate::aws::state::{HistoryRow, Observation, StateStore};
-use crate::aws::sts::MemberSession;
 use crate::aws::sts::Sts;
+use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::ids::session_name;
@@ -127,12 +127,13 @@ pub async fn prepare(
 ) -> Result<Option<Prepared>, AwsError> {
     let roles: Vec<&str> = ctx.policy.roles().collect();
     let name = session_name(&run.trigger.event_id);
+    let policy = session_policy(ctx.sts.partition(), account, &ctx.policy.regions);
     let assume = async {
         // An account rule can exempt it before its OU is known.
         if ctx.policy.is_exempt(account) {
             None
         } else {
-            Some(ctx.sts.assume(account, &roles, &name).await)
+            Some(ctx.sts.assume(account, &roles, &name, Some(&policy)).await)
         }
     };
     let (path, session) = tokio::join!(locate(ctx.org, account), assume);

@@ -28,6 +28,8 @@ Rule fields (all optional; unknown fields are rejected with 400):
   name    identifies the rule for /__release, /__hits and /__wait (unique)
   skip    the first `skip` matching requests are forwarded untouched (default 0)
   times   the rule then acts on at most `times` requests (default unlimited)
+  record  true: keep the url-decoded bodies of the requests the rule acted on
+          (the first 200), listed as "bodies" in /__hits
 
 The first rule in list order that matches and still has budget (skip or times
 left) decides; an exhausted rule is passed over so a later rule can match. A
@@ -67,7 +69,8 @@ SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 EFFECTS = ("error", "lose", "hold", "count")
 FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
-          "hold_timeout", "status", "code", "message", "protocol"}
+          "hold_timeout", "status", "code", "message", "protocol", "record"}
+MAX_RECORDS = 200
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
               "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
 
@@ -98,6 +101,10 @@ class Rule:
             raise ValueError(f"hold_timeout must be a non-negative number: {spec!r}")
         if spec.get("protocol") not in (None, "json", "query"):
             raise ValueError(f"protocol must be \"json\" or \"query\": {spec!r}")
+        self.record = spec.get("record", False)
+        if type(self.record) is not bool:
+            raise ValueError(f"record must be true or false: {spec!r}")
+        self.bodies = []        # url-decoded bodies of the requests acted on, if `record`
         self.seen = self.hits = self.held = 0
         self.release_gen = 0    # bumped by every /__release: wakes current holders
         self.released = False   # a rule without `times` is done once released
@@ -118,7 +125,10 @@ class Rule:
         return self.times is not None and self.hits >= self.times
 
     def counters(self):
-        return {"seen": self.seen, "hits": self.hits, "held": self.held}
+        out = {"seen": self.seen, "hits": self.hits, "held": self.held}
+        if self.record:
+            out["bodies"] = list(self.bodies)
+        return out
 
     def error(self):
         """(status, content type, body) of the injected AWS error."""
@@ -144,6 +154,8 @@ def claim(service, region, action, body):
             rule.seen += 1
             if rule.seen > rule.skip:
                 rule.hits += 1
+                if rule.record and len(rule.bodies) < MAX_RECORDS:
+                    rule.bodies.append(body)
                 CHANGED.notify_all()
                 return rule, rule.effect
             CHANGED.notify_all()

@@ -6,7 +6,7 @@ mod common;
 
 use common::proxy::*;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn receipts_done(items: &[std::collections::HashMap<String, String>]) -> usize {
     items
@@ -210,4 +210,100 @@ async fn an_alert_sns_refused_is_sent_by_the_retry() {
     let (code, out) = w.handle(&event);
     assert_eq!((code, out["result"].as_str()), (0, Some("duplicate")));
     assert!(w.alerts().await.is_empty());
+}
+
+/// The `Policy` parameter of a recorded AssumeRole body, parsed.
+fn session_policy_of(body: &str) -> Value {
+    let policy = body
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("Policy="))
+        .unwrap_or_else(|| panic!("AssumeRole without a session policy: {body}"));
+    serde_json::from_str(policy).unwrap_or_else(|e| panic!("{e}: {policy}"))
+}
+
+fn assert_least_privilege(body: &str, account: &str) {
+    let p = session_policy_of(body);
+    let statements = p["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{p:#}");
+    let s = &statements[0];
+    assert_eq!(s["Effect"], "Allow");
+    let mut actions: Vec<&str> = s["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "ssm:CreateDocument",
+            "ssm:DescribeDocument",
+            "ssm:GetDocument",
+            "ssm:UpdateDocument",
+            "ssm:UpdateDocumentDefaultVersion"
+        ]
+    );
+    assert_eq!(
+        s["Resource"],
+        format!("arn:aws:ssm:*:{account}:document/SSM-SessionManagerRunShell")
+    );
+    assert_eq!(
+        s["Condition"]["StringEquals"]["aws:RequestedRegion"],
+        json!(REGIONS)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_assume_role_limits_the_session_and_a_fallback_still_reverts() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count", "record": true}]));
+    assert_eq!(w.handle(&vend_event(&account)).0, 0);
+
+    // The member role is refused: the fallback (an administrator role) is
+    // used, with the same session policy.
+    proxy.faults(json!([
+        {"name": "member-denied", "service": "sts", "action": "AssumeRole", "contains": "role/RunAsGuardExecution",
+         "status": 403, "code": "AccessDenied", "protocol": "query", "record": true},
+        {"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count", "record": true},
+    ]));
+    w.console_edit(&account, "eu-west-1", "mallory").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, "eu-west-1", "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["accounts"][0]["role"], "AWSControlTowerExecution");
+    assert_eq!(out["accounts"][0]["regions"][0]["action"], "updated");
+    assert_eq!(
+        run_as(&w.document(&account, "eu-west-1").await.unwrap().0).1,
+        json!("ssm-ops")
+    );
+    let hits = proxy.hits();
+    let bodies: Vec<&Value> = hits["member-denied"]["bodies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(hits["assume"]["bodies"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "the member role, then the first fallback: {hits:#}"
+    );
+    assert!(bodies[1]
+        .as_str()
+        .unwrap()
+        .contains("role/AWSControlTowerExecution"));
+    for body in bodies {
+        assert_least_privilege(body.as_str().unwrap(), &account);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_vends_assume_role_carries_the_session_policy() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count", "record": true}]));
+    assert_eq!(w.handle(&vend_event(&account)).0, 0);
+    let hits = proxy.hits();
+    let bodies = hits["assume"]["bodies"].as_array().unwrap();
+    assert_eq!(bodies.len(), 1, "{hits:#}");
+    assert_least_privilege(bodies[0].as_str().unwrap(), &account);
 }

@@ -35,6 +35,33 @@ pub struct Sts {
     partition: &'static str,
 }
 
+/// The inline session policy for every member session: exactly the SSM
+/// calls runas-guard makes, on the governed document, in the governed
+/// regions. A fallback role (AWSControlTowerExecution,
+/// OrganizationAccountAccessRole) is an administrator; through this policy
+/// it is no more than runas-guard's own role. The region list goes in a
+/// condition, not in one ARN per region: session policies are capped at
+/// 2,048 characters.
+pub fn session_policy(partition: &str, account: &str, regions: &[String]) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "GovernedSessionDocument",
+            "Effect": "Allow",
+            "Action": [
+                "ssm:DescribeDocument",
+                "ssm:GetDocument",
+                "ssm:CreateDocument",
+                "ssm:UpdateDocument",
+                "ssm:UpdateDocumentDefaultVersion"
+            ],
+            "Resource": format!("arn:{partition}:ssm:*:{account}:document/{}", crate::trigger::DOCUMENT_NAME),
+            "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
+        }]
+    })
+    .to_string()
+}
+
 /// Only "this role cannot be assumed" moves on to the next role; throttling,
 /// network faults and disabled regions are not a reason to try a broader role.
 pub fn falls_back(code: &str) -> bool {
@@ -66,11 +93,18 @@ impl Sts {
     }
 
     /// Tries `roles` in order; returns the first session that works.
+    pub fn partition(&self) -> &'static str {
+        self.partition
+    }
+
+    /// `policy`, when given, is the inline session policy: the session can
+    /// do at most what it allows, whatever the role itself may do.
     pub async fn assume(
         &self,
         account: &str,
         roles: &[&str],
         session: &str,
+        policy: Option<&str>,
     ) -> Result<MemberSession, AwsError> {
         let region = super::home_region(&self.base);
         let mut denied = Vec::new();
@@ -81,6 +115,7 @@ impl Sts {
                 .assume_role()
                 .role_arn(&arn)
                 .role_session_name(session)
+                .set_policy(policy.map(str::to_string))
                 .duration_seconds(3600)
                 .send()
                 .await;
@@ -125,6 +160,39 @@ impl Sts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_policy_allows_the_document_calls_and_nothing_else() {
+        // Every commercial region AWS had at the time of writing.
+        let regions: Vec<String> = "us-east-1 us-east-2 us-west-1 us-west-2 af-south-1 ap-east-1 ap-east-2 ap-south-1 ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-7 ap-northeast-1 ap-northeast-2 ap-northeast-3 ca-central-1 ca-west-1 eu-central-1 eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-south-1 eu-south-2 eu-north-1 il-central-1 me-south-1 me-central-1 mx-central-1 sa-east-1"
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        let p = session_policy("aws", "111122223333", &regions);
+        assert!(p.len() <= 2048, "{} characters for every region", p.len());
+        let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+        let statements = v["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 1);
+        let s = &statements[0];
+        assert_eq!(s["Effect"], "Allow");
+        assert_eq!(
+            s["Resource"],
+            "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell"
+        );
+        assert_eq!(s["Action"].as_array().unwrap().len(), 5);
+        assert!(s["Action"].as_array().unwrap().iter().all(|a| a
+            .as_str()
+            .unwrap()
+            .starts_with("ssm:")
+            && !a.as_str().unwrap().contains('*')));
+        assert_eq!(
+            s["Condition"]["StringEquals"]["aws:RequestedRegion"]
+                .as_array()
+                .unwrap()
+                .len(),
+            regions.len()
+        );
+    }
 
     #[test]
     fn fallback_only_on_denial() {

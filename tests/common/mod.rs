@@ -356,7 +356,7 @@ impl World {
     /// An SSM client acting in `account` as an `Admin` role (not runas-guard's).
     pub async fn admin_ssm(&self, account: &str, region: &str) -> aws_sdk_ssm::Client {
         let session = Sts::new(&self.cfg)
-            .assume(account, &["Admin"], "test-admin")
+            .assume(account, &["Admin"], "test-admin", None)
             .await
             .unwrap();
         session.ssm(region)
