@@ -84,13 +84,13 @@ fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason
 
 /// The scheduled sweep: empty the outbox, then fan out or run every account.
 pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome: Outcome) -> Work {
-    flush_outbox(&svc.receipts, &svc.alerts).await;
     let accounts = match org.walk().await {
         Ok(a) => a,
         Err(e) => return Work::error(outcome, &e),
     };
     if let Some(queue) = &svc.queue {
         if accounts.len() > svc.settings.fanout_threshold {
+            flush_outbox(&svc.receipts, &svc.alerts).await;
             let bodies: Vec<String> = accounts
                 .iter()
                 .map(|a| {
@@ -120,7 +120,11 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         }
     }
     let regions = svc.policy.regions.clone();
-    let run = &with_snapshot(svc, run, None).await;
+    let run = &match with_snapshot(svc, run, None).await {
+        Ok(run) => run,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    flush_outbox(&svc.receipts, &svc.alerts).await;
     let swept = run_accounts(svc, run, org, accounts, &regions, None).await;
     let tally = tally(&swept);
     sweep_done(svc, run, &tally).await;
@@ -144,21 +148,17 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
 }
 
 /// The run, knowing what the table says (all of it, or one account's), so
-/// it writes only what changed. Without it every check is written: slower,
-/// never wrong.
-async fn with_snapshot(svc: &Services, run: &Run, account: Option<&str>) -> Run {
+/// it writes only what changed. A table that cannot be read is the hub's
+/// failure, reported once, before any member account is touched: every
+/// write needs it (leases live there).
+async fn with_snapshot(svc: &Services, run: &Run, account: Option<&str>) -> Result<Run, AwsError> {
     let snapshot = match account {
         Some(a) => svc.state.snapshot_account(a).await,
         None => svc.state.snapshot().await,
-    };
+    }?;
     let mut run = run.clone();
-    match snapshot {
-        Ok(s) => run.known = Some(Arc::new(s)),
-        Err(e) => {
-            tracing::warn!(error_code = %e.code, error = %e, "cannot read the state table; recording every check")
-        }
-    }
-    run
+    run.known = Some(Arc::new(snapshot));
+    Ok(run)
 }
 
 /// "Last checked" for every account-region the sweep did not write.
@@ -191,7 +191,7 @@ pub async fn sweep_one(
         "aws.sqs",
         "fanned-out sweep",
     );
-    let run = with_snapshot(svc, &Run::new(trigger, false), Some(&message.account)).await;
+    let run = with_snapshot(svc, &Run::new(trigger, false), Some(&message.account)).await?;
     let org = svc.org.fresh();
     let info = org
         .describe_account(&message.account)
@@ -259,12 +259,18 @@ pub async fn reconcile_org(
         dry_run,
     );
     let org = svc.org.fresh();
+    // The hub first: its table, then the organization, then any member.
+    let run = if dry_run {
+        run
+    } else {
+        with_snapshot(svc, &run, None).await?
+    };
+    let mut accounts = org.walk().await?;
     let flushed = if dry_run {
         0
     } else {
         flush_outbox(&svc.receipts, &svc.alerts).await
     };
-    let mut accounts = org.walk().await?;
     if !scope.accounts.is_empty() {
         accounts.retain(|a| scope.accounts.contains(&a.id));
     }
@@ -279,11 +285,6 @@ pub async fn reconcile_org(
         .cloned()
         .collect();
     let whole = scope.accounts.is_empty() && scope.regions.is_empty();
-    let run = if dry_run {
-        run
-    } else {
-        with_snapshot(svc, &run, None).await
-    };
     let swept = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
     if !dry_run && whole {
         sweep_done(svc, &run, &tally(&swept)).await;

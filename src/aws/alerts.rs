@@ -81,7 +81,11 @@ impl Alerts {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| AwsError::new("Publish", "-", &self.region, &e))
+            .map_err(|e| {
+                let mut err = AwsError::new("Publish", "hub", &self.region, &e);
+                err.message = format!("topic {topic}: {}", err.message);
+                err
+            })
     }
 
     /// Publishes every alert, a bounded number at once; one failure does not

@@ -64,6 +64,8 @@ impl Table {
         }
     }
 
+    /// The error names the table (and the variable that set it): a wrong or
+    /// missing table is the hub's problem, not a member account's.
     pub(crate) fn err<E, R>(
         &self,
         op: &'static str,
@@ -74,7 +76,9 @@ impl Table {
         E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        AwsError::new(op, account, &self.region, e)
+        let mut err = AwsError::new(op, account, &self.region, e);
+        err.message = format!("table {} (RUNAS_GUARD_TABLE): {}", self.name, err.message);
+        err
     }
 }
 
