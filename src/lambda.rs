@@ -42,9 +42,9 @@ pub async fn run() -> ExitCode {
     let reactor = &reactor;
     let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        let answer = dispatch(reactor, &event.payload, &event.context.request_id)
-            .instrument(span)
-            .await;
+        let deadline = runas_guard::deadline::from_epoch_millis(event.context.deadline);
+        let work = dispatch(reactor, &event.payload, &event.context.request_id).instrument(span);
+        let answer = runas_guard::deadline::within(deadline, work).await;
         if answer.failed {
             let reason = answer
                 .body

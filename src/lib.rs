@@ -7,6 +7,7 @@ pub mod aws;
 pub mod chat;
 pub mod clock;
 pub mod config;
+pub mod deadline;
 pub mod dispatch;
 pub mod ids;
 pub mod metrics;

@@ -214,6 +214,10 @@ pub struct Outcome {
     pub alerts: Vec<AlertSent>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fanned_out: Option<usize>,
+    /// A sweep cut short by the invocation's deadline: the accounts it did
+    /// not reach (queued, or left for the next sweep; `reason` says which).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreached: Option<Vec<String>>,
 }
 
 impl Outcome {
@@ -225,6 +229,7 @@ impl Outcome {
             accounts: vec![],
             alerts: vec![],
             fanned_out: None,
+            unreached: None,
         }
     }
 }

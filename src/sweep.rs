@@ -16,6 +16,7 @@ use crate::alert::Alert;
 use crate::aws::organizations::{AccountInfo, Org};
 use crate::aws::AwsError;
 use crate::clock;
+use crate::deadline;
 use crate::ids::is_account_id;
 use crate::outcome::{AccountReport, Action, Handled, Outcome, RegionOutcome};
 use crate::reactor::Services;
@@ -88,36 +89,20 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         Ok(a) => a,
         Err(e) => return Work::error(outcome, &e),
     };
-    if let Some(queue) = &svc.queue {
-        if accounts.len() > svc.settings.fanout_threshold {
-            flush_outbox(&svc.receipts, &svc.alerts).await;
-            let bodies: Vec<String> = accounts
-                .iter()
-                .map(|a| {
-                    serde_json::to_string(&SweepMessage {
-                        sweep_id: run.trigger.event_id.clone(),
-                        account: a.id.clone(),
-                    })
-                    .expect("plain struct serialises")
-                })
-                .collect();
-            let started = svc.sweeps.start(&run.trigger.event_id, bodies.len()).await;
-            if let Err(e) = started {
-                return Work::error(outcome, &e);
+    if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
+        flush_outbox(&svc.receipts, &svc.alerts).await;
+        return match fan_out(svc, &run.trigger.event_id, &accounts).await {
+            Ok(sent) => {
+                outcome.result = Handled::FannedOut;
+                outcome.fanned_out = Some(sent);
+                outcome.reason = format!(
+                    "{sent} accounts queued for reconcile (more than {})",
+                    svc.settings.fanout_threshold
+                );
+                Work::answered(outcome)
             }
-            return match queue.send_all(&bodies).await {
-                Ok(sent) => {
-                    outcome.result = Handled::FannedOut;
-                    outcome.fanned_out = Some(sent);
-                    outcome.reason = format!(
-                        "{sent} accounts queued for reconcile (more than {})",
-                        svc.settings.fanout_threshold
-                    );
-                    Work::answered(outcome)
-                }
-                Err(e) => Work::error(outcome, &e),
-            };
-        }
+            Err(e) => Work::error(outcome, &e),
+        };
     }
     let regions = svc.policy.regions.clone();
     let run = &match with_snapshot(svc, run, None).await {
@@ -125,13 +110,20 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         Err(e) => return Work::error(outcome, &e),
     };
     flush_outbox(&svc.receipts, &svc.alerts).await;
-    let swept = run_accounts(svc, run, org, accounts, &regions, None).await;
+    let (swept, unreached) = run_accounts(svc, run, org, accounts, &regions, None).await;
     let tally = tally(&swept);
-    sweep_done(svc, run, &tally).await;
     outcome.reason = format!(
         "swept {} accounts, {} account-regions",
         tally.accounts, tally.account_regions
     );
+    if unreached.is_empty() {
+        sweep_done(svc, run, &tally).await;
+    } else {
+        outcome
+            .reason
+            .push_str(&hand_over(svc, &run.trigger.event_id, &unreached).await);
+        outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
+    }
     outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
     // A sweep's failed account-regions are in its summary, recorded, and
     // retried by the next sweep; re-running a whole-organization sweep for
@@ -144,6 +136,59 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
+    }
+}
+
+/// One SQS message per account under `sweep_id`; the sweep item first, so
+/// the account that finishes last can tell it is last.
+async fn fan_out(
+    svc: &Services,
+    sweep_id: &str,
+    accounts: &[AccountInfo],
+) -> Result<usize, AwsError> {
+    let Some(queue) = &svc.queue else {
+        return Ok(0);
+    };
+    let bodies: Vec<String> = accounts
+        .iter()
+        .map(|a| {
+            serde_json::to_string(&SweepMessage {
+                sweep_id: sweep_id.to_string(),
+                account: a.id.clone(),
+            })
+            .expect("plain struct serialises")
+        })
+        .collect();
+    svc.sweeps.start(sweep_id, bodies.len()).await?;
+    queue.send_all(&bodies).await
+}
+
+/// Accounts the deadline left unreached: queued as a sweep of their own
+/// (with its own summary), or left for the next sweep. Says which.
+async fn hand_over(svc: &Services, sweep_id: &str, unreached: &[AccountInfo]) -> String {
+    let rest = format!("{sweep_id}-rest");
+    let n = unreached.len();
+    tracing::warn!(
+        outcome = "deadline",
+        accounts = n,
+        "the invocation's deadline is near; accounts left unreached"
+    );
+    if svc.queue.is_none() {
+        return format!(
+            "; {n} account(s) not reached before the deadline: left for the next sweep"
+        );
+    }
+    match fan_out(svc, &rest, unreached).await {
+        Ok(sent) => {
+            format!("; {sent} account(s) not reached before the deadline: queued as sweep {rest}")
+        }
+        Err(e) => {
+            tracing::error!(error_code = %e.code, error = %e, "cannot queue the unreached accounts");
+            format!(
+                "; {n} account(s) not reached before the deadline: left for the next sweep ({})",
+                e.code
+            )
+        }
     }
 }
 
@@ -285,7 +330,8 @@ pub async fn reconcile_org(
         .cloned()
         .collect();
     let whole = scope.accounts.is_empty() && scope.regions.is_empty();
-    let swept = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
+    // The CLI runs without a deadline: every account is reached.
+    let (swept, _) = run_accounts(svc, &run, &org, accounts, &regions, progress).await;
     if !dry_run && whole {
         sweep_done(svc, &run, &tally(&swept)).await;
     }
@@ -320,21 +366,31 @@ async fn run_accounts(
     accounts: Vec<AccountInfo>,
     regions: &[String],
     progress: Option<indicatif::ProgressBar>,
-) -> Vec<Swept> {
+) -> (Vec<Swept>, Vec<AccountInfo>) {
     let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     let mut names = HashMap::new();
+    let mut unreached = Vec::new();
     for info in accounts {
-        let (svc, run, org, regions, limit) = (
-            svc.clone(),
-            run.clone(),
-            org.clone(),
-            regions.to_vec(),
-            limit.clone(),
-        );
+        // Started accounts finish; none starts too close to the deadline.
+        let permit = if deadline::running_out() {
+            None
+        } else {
+            let p = limit
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closes");
+            (!deadline::running_out()).then_some(p)
+        };
+        let Some(permit) = permit else {
+            unreached.push(info);
+            continue;
+        };
+        let (svc, run, org, regions) = (svc.clone(), run.clone(), org.clone(), regions.to_vec());
         let account = (info.id.clone(), info.name.clone());
         let handle = tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await.expect("semaphore never closes");
+            let _permit = permit;
             let (id, name) = (info.id.clone(), info.name.clone());
             sweep_account(&svc, &run, &org, info, &regions)
                 .await
@@ -366,7 +422,7 @@ async fn run_accounts(
         }
     }
     results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
-    results
+    (results, unreached)
 }
 
 /// One account of a sweep: reconciled and recorded at once (its leases

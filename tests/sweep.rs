@@ -413,3 +413,93 @@ async fn bad_arguments_exit_2_with_one_line() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
+    use runas_guard::{
+        config::Settings, deadline, policy::Policy, reactor::Reactor, trigger::classify,
+    };
+    let w = World::new().await;
+    let accounts = [
+        w.create_account("a", None).await,
+        w.create_account("b", None).await,
+    ];
+    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
+    let queue = sqs
+        .create_queue()
+        .queue_name("sweep")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let settings = Settings {
+        table: w.table.clone(),
+        topic_arn: w.topic_arn.clone(),
+        chat_topic_arn: None,
+        sweep_queue_url: Some(queue.clone()),
+        fanout_threshold: 200,
+        concurrency: 4,
+        max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
+        claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
+    };
+    let reactor = Reactor::new(&w.cfg, Policy::load(&w.policy).unwrap(), settings);
+    let event = sweep_event();
+    // The invocation has less time left than one account needs.
+    let soon = std::time::Instant::now() + deadline::MARGIN / 2;
+    let out = deadline::within(soon, reactor.handle(classify(&event).unwrap())).await;
+    let out = serde_json::to_value(&out).unwrap();
+    assert_eq!(out["result"], "done", "{out:#}");
+    assert_eq!(
+        out["unreached"].as_array().unwrap().len(),
+        3,
+        "two members and the management account: {out:#}"
+    );
+    let reason = out["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("3 account(s) not reached before the deadline: queued as sweep"),
+        "{reason}"
+    );
+    for a in &accounts {
+        assert!(
+            w.document(a, "us-east-1").await.is_none(),
+            "nothing started"
+        );
+    }
+    let queued: Vec<Value> = w
+        .drain(&queue)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(queued.len(), 3);
+    let rest = format!("{}-rest", event["id"].as_str().unwrap());
+    assert!(
+        queued.iter().all(|m| m["sweep_id"] == rest.as_str()),
+        "{queued:?}"
+    );
+
+    // The queued remainder is a sweep of its own, with its own summary.
+    let records: Vec<Value> = queued
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            json!({"messageId": format!("m-{i}"), "receiptHandle": "h", "body": m.to_string(),
+            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    let (code, out) = w.handle(&json!({"Records": records}));
+    assert_eq!(code, 0, "{out:#}");
+    for a in &accounts {
+        assert_eq!(
+            run_as(&w.document(a, "us-east-1").await.unwrap().0).1,
+            json!("ssm-ops")
+        );
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["message"]["kind"], "sweep_summary");
+    assert_eq!(alerts[0]["message"]["trigger_id"], rest.as_str());
+}

@@ -1,0 +1,58 @@
+//! The Lambda invocation's deadline, visible to the work it runs (a task
+//! local, set by the Lambda entry point; the CLI has none). A sweep stops
+//! starting accounts when too little time is left to finish one, rather than
+//! being killed mid-write with nothing reported.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+tokio::task_local! {
+    static DEADLINE: Instant;
+}
+
+/// Time one account needs at worst: a few bounded calls in sequence
+/// (connect, attempts and retries within the call timeout), plus the sweep's
+/// own wrap-up (summary, state, receipt).
+pub const MARGIN: Duration = Duration::from_secs(60);
+
+/// Runs `f` with `deadline` in force.
+pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
+    DEADLINE.scope(deadline, f).await
+}
+
+/// True when the deadline in force is less than [`MARGIN`] away.
+pub fn running_out() -> bool {
+    DEADLINE
+        .try_with(|d| d.saturating_duration_since(Instant::now()) < MARGIN)
+        .unwrap_or(false)
+}
+
+/// The instant `deadline_ms` (epoch milliseconds, as Lambda gives it) falls on.
+pub fn from_epoch_millis(deadline_ms: u64) -> Instant {
+    let now_ms = crate::clock::epoch_millis(crate::clock::now());
+    let left = (deadline_ms as i64 - now_ms).max(0) as u64;
+    Instant::now() + Duration::from_millis(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_a_deadline_in_force_runs_out() {
+        assert!(!running_out(), "no deadline: the CLI never runs out");
+        assert!(within(Instant::now(), async { running_out() }).await);
+        assert!(within(Instant::now() + MARGIN * 2, async { !running_out() }).await);
+        let soon =
+            from_epoch_millis(crate::clock::epoch_millis(crate::clock::now()) as u64 + 5_000);
+        let left = soon.saturating_duration_since(Instant::now());
+        assert!(
+            left > Duration::from_secs(4) && left <= Duration::from_secs(5),
+            "{left:?}"
+        );
+        assert!(
+            from_epoch_millis(0) <= Instant::now(),
+            "a past deadline is now"
+        );
+    }
+}
