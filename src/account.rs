@@ -365,6 +365,7 @@ pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Resu
     }
     let mut tasks = JoinSet::new();
     let at = clock::now();
+    let mut rows = Vec::new();
     for (observation, history) in records(run, &account.report) {
         let grant = account.grants.get(&observation.region).cloned();
         let known = run
@@ -376,17 +377,16 @@ pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Resu
             continue;
         }
         // Drift already recorded is history once, not once per sweep.
-        let history = history.filter(|_| {
-            !(observation.action == "would-change" && known.is_some_and(|k| k.drift_seen))
-        });
+        let already = observation.action == "would-change" && known.is_some_and(|k| k.drift_seen);
+        rows.extend(history.filter(|_| !already));
         let reverted = observation.status == Status::Reverted.as_str();
         let state = state.clone();
-        tasks.spawn(async move {
-            if let Some(row) = &history {
-                state.add_history(row, at).await?;
-            }
-            state.record(&observation, grant.as_ref(), reverted).await
-        });
+        tasks.spawn(async move { state.record(&observation, grant.as_ref(), reverted).await });
+    }
+    // History beside the state items, not before them: one round trip.
+    if !rows.is_empty() {
+        let state = state.clone();
+        tasks.spawn(async move { state.add_history(&rows, at).await });
     }
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {

@@ -244,7 +244,7 @@ async fn a_lost_answer_to_a_history_row_counts_once() {
     let (w, proxy, account) = configured().await;
     edit(&w, &account, "mallory").await;
     proxy.faults(
-        json!([{"name": "history", "service": "dynamodb", "action": "PutItem",
+        json!([{"name": "history", "service": "dynamodb", "action": "BatchWriteItem",
         "contains": "HISTORY#", "effect": "lose", "times": 1}]),
     );
     let event = doc_event("UpdateDocument", &account, R, "Admin");

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use serde::Serialize;
 
 use super::lease::RegionGrant;
@@ -14,7 +14,7 @@ use super::AwsError;
 use crate::clock;
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
-const HISTORY_COLLISIONS: usize = 8;
+const HISTORY_BATCH_ATTEMPTS: u32 = 5;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -52,7 +52,7 @@ pub(crate) fn region_key(account: &str, region: &str) -> [(&'static str, Attribu
 pub struct Table {
     pub(crate) client: aws_sdk_dynamodb::Client,
     pub(crate) name: String,
-    region: String,
+    pub(crate) region: String,
 }
 
 impl Table {
@@ -115,6 +115,50 @@ pub struct HistoryRow {
     pub trigger_kind: String,
     pub versions_before: Option<String>,
     pub version_after: Option<String>,
+}
+
+fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
+    let mut item: Item = HashMap::new();
+    let mut put = |k: &str, v: AttributeValue| {
+        item.insert(k.to_string(), v);
+    };
+    let trigger = &crate::ids::stable_id(&[&row.trigger_id])[..8];
+    put("pk", s(account_pk(&row.account)));
+    put(
+        "sk",
+        s(format!(
+            "HISTORY#{}#{}#{trigger}",
+            clock::iso(at),
+            row.region
+        )),
+    );
+    put("account", s(&row.account));
+    put("region", s(&row.region));
+    put("status", s(&row.status));
+    put("action", s(&row.action));
+    put("before", s(row.before.to_string()));
+    put("after", s(row.after.to_string()));
+    if let Some(a) = &row.actor {
+        put("actor", s(a));
+    }
+    put("trigger_id", s(&row.trigger_id));
+    put("trigger_kind", s(&row.trigger_kind));
+    if let Some(v) = &row.versions_before {
+        put("versions_before", s(v));
+    }
+    if let Some(v) = &row.version_after {
+        put("version_after", s(v));
+    }
+    put("at", s(clock::iso(at)));
+    put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
+    WriteRequest::builder()
+        .put_request(
+            PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("item is set"),
+        )
+        .build()
 }
 
 /// One `UpdateItem`'s expression, values and condition.
@@ -323,68 +367,45 @@ impl StateStore {
         Ok(seen_by.as_deref() == Some(trigger_id))
     }
 
-    /// One row per change made or drift seen. Keyed by time; the same
-    /// trigger's row written twice (a lost answer) stays one row.
-    pub async fn add_history(&self, row: &HistoryRow, at: SystemTime) -> Result<(), AwsError> {
-        let mut at = at;
-        for _ in 0..HISTORY_COLLISIONS {
-            let mut item: Item = HashMap::new();
-            let mut put = |k: &str, v: AttributeValue| {
-                item.insert(k.to_string(), v);
-            };
-            put("pk", s(account_pk(&row.account)));
-            put(
-                "sk",
-                s(format!("HISTORY#{}#{}", clock::iso(at), row.region)),
-            );
-            put("account", s(&row.account));
-            put("region", s(&row.region));
-            put("status", s(&row.status));
-            put("action", s(&row.action));
-            put("before", s(row.before.to_string()));
-            put("after", s(row.after.to_string()));
-            if let Some(a) = &row.actor {
-                put("actor", s(a));
-            }
-            put("trigger_id", s(&row.trigger_id));
-            put("trigger_kind", s(&row.trigger_kind));
-            if let Some(v) = &row.versions_before {
-                put("versions_before", s(v));
-            }
-            if let Some(v) = &row.version_after {
-                put("version_after", s(v));
-            }
-            put("at", s(clock::iso(at)));
-            put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
-            let result = self
-                .table
-                .client
-                .put_item()
-                .table_name(&self.table.name)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(sk) OR trigger_id = :tid")
-                .expression_attribute_values(":tid", s(&row.trigger_id))
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    let err = self.table.err("PutItem", &row.account, &e);
-                    if !err.is("ConditionalCheckFailedException") {
-                        return Err(err);
-                    }
-                    // Another trigger's row in the same millisecond: keep both.
-                    at += Duration::from_millis(1);
+    /// One row per change made or drift seen, all of one account's in one
+    /// `BatchWriteItem` (25 at most per call; what DynamoDB leaves
+    /// unprocessed is sent again). The key is time, region and the trigger:
+    /// two triggers never share a row, and the same trigger's row written
+    /// twice (a lost answer) is the same row.
+    pub async fn add_history(&self, rows: &[HistoryRow], at: SystemTime) -> Result<(), AwsError> {
+        for chunk in rows.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk.iter().map(|r| history_put(r, at)).collect();
+            for attempt in 0..HISTORY_BATCH_ATTEMPTS {
+                if pending.is_empty() {
+                    break;
                 }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .table
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table.name, pending)
+                    .send()
+                    .await
+                    .map_err(|e| self.table.err("BatchWriteItem", &chunk[0].account, &e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table.name))
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(AwsError {
+                    operation: "BatchWriteItem",
+                    account: chunk[0].account.clone(),
+                    region: self.table.region.clone(),
+                    code: "UnprocessedItems".into(),
+                    message: format!("table {}: {} history row(s) left unwritten after {HISTORY_BATCH_ATTEMPTS} attempts", self.table.name, pending.len()),
+                });
             }
         }
-        Err(AwsError {
-            operation: "PutItem",
-            account: row.account.clone(),
-            region: row.region.clone(),
-            code: "TooManyConflicts".into(),
-            message: "history key collided repeatedly".into(),
-        })
+        Ok(())
     }
 }
 
