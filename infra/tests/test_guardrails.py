@@ -1,4 +1,9 @@
-"""The SCP and the Landing Zone Accelerator snippets agree with the templates."""
+"""The SCPs and the Landing Zone Accelerator snippets agree with the templates.
+
+What each SCP statement denies to whom is tested on concrete requests in
+test_scp.py; this file checks their shape, size and agreement with the
+templates and the LZA snippets.
+"""
 
 import json
 import os
@@ -8,7 +13,9 @@ import yaml
 
 from . import cfn
 
-SCP_PATH = os.path.join(cfn.INFRA_DIR, "scp", "runas-guard-document-guardrail.json")
+SCP_DIR = os.path.join(cfn.INFRA_DIR, "scp")
+SCP_PATH = os.path.join(SCP_DIR, "runas-guard-document-guardrail.json")
+OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-document-guardrail.json")
 LZA_CUSTOMIZATIONS = os.path.join(cfn.INFRA_DIR, "lza", "customizations-config.yaml")
 LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml")
 
@@ -19,6 +26,11 @@ EXEMPT_PRINCIPALS = [
     "arn:aws:iam::*:role/OrganizationAccountAccessRole",
     "arn:aws:iam::*:role/AWSAccelerator*",
 ]
+MEMBER_ROLE_CHANGES = {"iam:CreateRole", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy",
+                       "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:UpdateRole",
+                       "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary"}
+STACKSET_EXECUTION_ROLES = ["arn:aws:iam::*:role/stacksets-exec-*",
+                            "arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole"]
 # Fields of LZA's ICloudFormationStackSet / IServiceControlPolicyConfig.
 STACKSET_FIELDS = {"administrationRoleArn", "capabilities", "dependsOn", "deploymentTargets", "description",
                    "executionRoleName", "name", "operationPreferences", "parameters", "regions", "template"}
@@ -35,16 +47,17 @@ class ScpTests(cfn.TemplateTestCase):
         with open(SCP_PATH, encoding="utf-8") as handle:
             cls.text = handle.read()
         cls.scp = json.loads(cls.text)  # strict JSON: no comments
+        cls.statements = {s["Sid"]: s for s in cls.scp["Statement"]}
 
     def test_denies_the_four_writes_on_the_document_only(self):
         self.assertEqual(self.scp["Version"], "2012-10-17")
-        (statement,) = self.scp["Statement"]
+        statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
         self.assertEqual(statement["Effect"], "Deny")
         self.assertEqual(set(statement["Action"]), DENIED_ACTIONS)
         self.assertEqual(statement["Resource"], "arn:aws:ssm:*:*:document/SSM-SessionManagerRunShell")
 
     def test_exceptions(self):
-        (statement,) = self.scp["Statement"]
+        statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
         self.assertEqual(list(statement["Condition"]), ["ArnNotLike"])
         self.assertEqual(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"], EXEMPT_PRINCIPALS)
 
@@ -52,13 +65,48 @@ class ScpTests(cfn.TemplateTestCase):
         member_role = self.member["Parameters"]["MemberRoleName"]["Default"]
         self.assertIn(f"arn:aws:iam::*:role/{member_role}", EXEMPT_PRINCIPALS)
         (statement,) = [s for p in self.hub["Resources"]["HubRole"]["Properties"]["Policies"]
-                        for s in cfn.statements(p["PolicyDocument"]) if s["Action"] == "sts:AssumeRole"]
+                        for s in cfn.statements(p["PolicyDocument"]) if s.get("Action") == "sts:AssumeRole"]
         for resource in statement["Resource"]:
             role_name = resource["Fn::Sub"].rsplit("/", 1)[1].replace("${MemberRoleName}", member_role)
             self.assertIn(f"arn:aws:iam::*:role/{role_name}", EXEMPT_PRINCIPALS)
 
-    def test_fits_the_scp_size_limit(self):
-        self.assertLess(len(self.text), 5120)
+    def test_member_role_is_changed_only_by_the_stackset_and_the_bootstrap_roles(self):
+        statement = self.statements["RunAsGuardProtectExemptRoles"]
+        self.assertEqual(set(statement["Action"]), MEMBER_ROLE_CHANGES)
+        member_role = self.member["Parameters"]["MemberRoleName"]["Default"]
+        # Any path: "role/*Name" matches "role/Name" and "role/some/path/Name".
+        self.assertIn(f"arn:aws:iam::*:role/*{member_role}", statement["Resource"])
+        exempt = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        self.assertEqual(exempt[:2], STACKSET_EXECUTION_ROLES)
+        # The other two are the account bootstrap roles the hub falls back to.
+        hub_fallbacks = [f"arn:aws:iam::*:role/{name}" for name in ("AWSControlTowerExecution",
+                                                                    "OrganizationAccountAccessRole")]
+        self.assertEqual(sorted(exempt[2:]), sorted(hub_fallbacks))
+
+    def test_every_scp_fits_the_size_limit(self):
+        # Organizations counts every character of the policy it is given (the
+        # file as it is); whitespace outside strings could be dropped if needed.
+        for name in (os.path.basename(SCP_PATH),) + OPTIONAL_SCPS:
+            with self.subTest(scp=name):
+                with open(os.path.join(SCP_DIR, name), encoding="utf-8") as handle:
+                    text = handle.read()
+                json.loads(text)
+                self.assertLess(len(text), 5120)
+        self.assertEqual(sorted(os.listdir(SCP_DIR)),
+                         sorted(["README.md", os.path.basename(SCP_PATH), *OPTIONAL_SCPS]))
+
+    def test_readme_states_the_sizes_and_explains_every_statement(self):
+        with open(os.path.join(SCP_DIR, "README.md"), encoding="utf-8") as handle:
+            readme = handle.read()
+        for name in (os.path.basename(SCP_PATH),) + OPTIONAL_SCPS:
+            with self.subTest(scp=name):
+                with open(os.path.join(SCP_DIR, name), encoding="utf-8") as handle:
+                    text = handle.read()
+                sizes = f"{len(text):,} / {len(''.join(text.split())):,}"
+                (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
+                self.assertTrue(row.endswith(f"| {sizes} |"), (row, sizes))
+                for statement in json.loads(text)["Statement"]:
+                    self.assertRegex(readme, rf"\n## \d `{statement['Sid']}`")
 
 
 class LzaSnippetTests(cfn.TemplateTestCase):

@@ -11,14 +11,22 @@ ASSUMABLE_ROLES = [
     {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/AWSControlTowerExecution"},
     {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole"},
 ]
-ORGANIZATIONS_READ = {
-    "organizations:ListAccounts",
-    "organizations:ListParents",
+# What src/aws/organizations.rs calls. Per the Service Authorization Reference
+# (Organizations), each supports resource-level permissions on the
+# organization's account / OU / root ARNs, except ListRoots ("*" only).
+ORGANIZATIONS_TREE_READ = {
     "organizations:DescribeAccount",
     "organizations:DescribeOrganizationalUnit",
+    "organizations:ListParents",
     "organizations:ListOrganizationalUnitsForParent",
-    "organizations:ListRoots",
+    "organizations:ListAccountsForParent",
 }
+ORGANIZATION_ARNS = [
+    {"Fn::Sub": "arn:${AWS::Partition}:organizations::${ManagementAccountId}:account/${OrganizationId}/*"},
+    {"Fn::Sub": "arn:${AWS::Partition}:organizations::${ManagementAccountId}:ou/${OrganizationId}/ou-*"},
+    {"Fn::Sub": "arn:${AWS::Partition}:organizations::${ManagementAccountId}:root/${OrganizationId}/r-*"},
+]
+STATE_KEY_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"}
 # Every statement of the hub role, by Sid -> (actions, resources).
 EXPECTED_GRANTS = {
     "AssumeMemberRolesInsideTheOrganization": ({"sts:AssumeRole"}, ASSUMABLE_ROLES),
@@ -38,11 +46,16 @@ EXPECTED_GRANTS = {
         [{"Fn::GetAtt": ["SweepQueue", "Arn"]}],
     ),
     "AsyncFailureDestination": ({"sqs:SendMessage"}, [{"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}]),
-    "ReadOrganization": (ORGANIZATIONS_READ, ["*"]),
+    "ReadOrganizationTree": (ORGANIZATIONS_TREE_READ, ORGANIZATION_ARNS),
+    "ListOrganizationRoots": ({"organizations:ListRoots"}, ["*"]),
     "OwnLogs": (
         {"logs:CreateLogStream", "logs:PutLogEvents"},
         [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${FunctionName}:*"}],
     ),
+}
+# Only with a customer managed key (HasKmsKey): the key, through DynamoDB only.
+CONDITIONAL_GRANTS = {
+    "UseStateTableKeyThroughDynamoDB": ("HasKmsKey", STATE_KEY_ACTIONS, [{"Ref": "KmsKeyArn"}]),
 }
 # The function publishes to the chat topic only when the stack creates it.
 CHAT_TOPIC_ARN_OR_EMPTY = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, ""]}
@@ -112,24 +125,80 @@ class HubPolicyTests(cfn.TemplateTestCase):
         (trust,) = cfn.statements(role["AssumeRolePolicyDocument"])
         self.assertEqual(trust["Principal"], {"Service": "lambda.amazonaws.com"})
 
+    def role_statements(self):
+        """(condition or None, statement) for every statement of the hub role."""
+        found = []
+        for policy in self.props("HubRole")["Policies"]:
+            for statement in cfn.statements(policy["PolicyDocument"]):
+                if "Fn::If" in statement:
+                    condition, then, otherwise = statement["Fn::If"]
+                    self.assertEqual(otherwise, {"Ref": "AWS::NoValue"})
+                    found.append((condition, then))
+                else:
+                    found.append((None, statement))
+        return found
+
     def test_role_grants_exactly_the_expected_actions_and_resources(self):
         role = self.props("HubRole")
         self.assertNotIn("ManagedPolicyArns", role)
         iam = {k for k, r in self.hub["Resources"].items() if r["Type"].startswith("AWS::IAM::")}
         self.assertEqual(iam, {"HubRole"})
-        found = {}
-        for policy in role["Policies"]:
-            for statement in cfn.statements(policy["PolicyDocument"]):
-                self.assertEqual(statement["Effect"], "Allow")
-                self.assertNotIn("NotAction", statement)
-                self.assertNotIn("NotResource", statement)
-                found[statement["Sid"]] = (set(cfn.as_list(statement["Action"])), cfn.as_list(statement["Resource"]))
+        found, conditional = {}, {}
+        for condition, statement in self.role_statements():
+            self.assertEqual(statement["Effect"], "Allow")
+            self.assertNotIn("NotAction", statement)
+            self.assertNotIn("NotResource", statement)
+            grant = (set(cfn.as_list(statement["Action"])), cfn.as_list(statement["Resource"]))
+            if condition:
+                conditional[statement["Sid"]] = (condition, *grant)
+            else:
+                found[statement["Sid"]] = grant
         self.assertEqual(found, EXPECTED_GRANTS)
+        self.assertEqual(conditional, CONDITIONAL_GRANTS)
+
+    def test_organizations_reads_are_scoped_to_the_organization(self):
+        parameter = self.hub["Parameters"]["ManagementAccountId"]
+        self.assertEqual((parameter["Type"], parameter["AllowedPattern"]), ("String", "^[0-9]{12}$"))
+        self.assertNotIn("Default", parameter)
+        self.assertEqual(self.hub["Parameters"]["OrganizationId"]["AllowedPattern"], "^o-[a-z0-9]{10,32}$")
+        star = [s for _, s in self.role_statements() if "*" in cfn.as_list(s["Resource"])]
+        self.assertEqual([set(cfn.as_list(s["Action"])) for s in star], [{"organizations:ListRoots"}])
+        # The ARN formats of the Service Authorization Reference, with the
+        # organization id parameter carrying its "o-" prefix.
+        parameters = {"AWS::Partition": "aws", "ManagementAccountId": "123456789012",
+                      "OrganizationId": "o-a1b2c3d4e5"}
+        rendered = [arn["Fn::Sub"] for arn in ORGANIZATION_ARNS]
+        for name, value in parameters.items():
+            rendered = [arn.replace("${" + name + "}", value) for arn in rendered]
+        self.assertEqual(rendered, [
+            "arn:aws:organizations::123456789012:account/o-a1b2c3d4e5/*",
+            "arn:aws:organizations::123456789012:ou/o-a1b2c3d4e5/ou-*",
+            "arn:aws:organizations::123456789012:root/o-a1b2c3d4e5/r-*",
+        ])
+
+    def test_customer_managed_key_is_optional_and_used_by_table_and_logs(self):
+        parameter = self.hub["Parameters"]["KmsKeyArn"]
+        self.assertEqual((parameter["Type"], parameter["Default"]), ("String", ""))
+        pattern = re.compile(parameter["AllowedPattern"])
+        self.assertTrue(pattern.match(""))
+        self.assertTrue(pattern.match("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"))
+        self.assertFalse(pattern.match("alias/runas-guard"))
+        self.assertFalse(pattern.match("1234abcd-12ab-34cd-56ef-1234567890ab"))
+        key_or_nothing = {"Fn::If": ["HasKmsKey", {"Ref": "KmsKeyArn"}, {"Ref": "AWS::NoValue"}]}
+        sse = self.props("StateTable")["SSESpecification"]
+        self.assertEqual(sse, {"SSEEnabled": True, "SSEType": {"Fn::If": ["HasKmsKey", "KMS", {"Ref": "AWS::NoValue"}]},
+                               "KMSMasterKeyId": key_or_nothing})
+        self.assertEqual(self.props("LogGroup")["KmsKeyId"], key_or_nothing)
+        for value, used in (("", False), ("arn:aws:kms:us-east-1:123456789012:key/k", True)):
+            with self.subTest(KmsKeyArn=value):
+                conditions = cfn.evaluate_conditions(self.hub, {"KmsKeyArn": value}, "123456789012", "us-east-1")
+                self.assertEqual(conditions["HasKmsKey"], used)
+        (statement,) = [s for c, s in self.role_statements() if c == "HasKmsKey"]
+        self.assertEqual(statement["Condition"],
+                         {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}})
 
     def test_assume_role_is_limited_to_the_organization(self):
-        role = self.props("HubRole")
-        (statement,) = [s for p in role["Policies"] for s in cfn.statements(p["PolicyDocument"])
-                        if s["Sid"] == "AssumeMemberRolesInsideTheOrganization"]
+        (statement,) = [s for _, s in self.role_statements() if s["Sid"] == "AssumeMemberRolesInsideTheOrganization"]
         self.assertEqual(statement["Condition"], {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}})
 
     def test_bus_policy_admits_the_organization_only(self):
@@ -187,7 +256,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
                                               {"AttributeName": "sk", "KeyType": "RANGE"}])
         self.assertEqual(props["TimeToLiveSpecification"], {"AttributeName": "ttl", "Enabled": True})
         self.assertTrue(props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
-        self.assertTrue(props["SSESpecification"]["SSEEnabled"])
+        self.assertTrue(props["SSESpecification"]["SSEEnabled"])  # aws/dynamodb unless KmsKeyArn is set
 
     def test_every_queue_is_encrypted_and_every_dead_letter_queue_alarms(self):
         queues = cfn.resources_of_type(self.hub, "AWS::SQS::Queue")
@@ -324,15 +393,12 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(topic["DisplayName"], "runas-guard chat")
         variables = self.props("Function")["Environment"]["Variables"]
         self.assertEqual(variables["RUNAS_GUARD_CHAT_TOPIC_ARN"], CHAT_TOPIC_ARN_OR_EMPTY)
-        role = self.props("HubRole")
-        publish = [s for p in role["Policies"] for s in cfn.statements(p["PolicyDocument"])
-                   if "sns:Publish" in cfn.as_list(s["Action"])]
+        publish = [s for _, s in self.role_statements() if "sns:Publish" in cfn.as_list(s["Action"])]
         (statement,) = publish
         self.assertIn({"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]},
                       cfn.as_list(statement["Resource"]))
         # Same key as the alert topic, so publishing needs no other KMS grant.
-        (key,) = [s for p in role["Policies"] for s in cfn.statements(p["PolicyDocument"])
-                  if s["Sid"] == "UseAlertTopicKey"]
+        (key,) = [s for _, s in self.role_statements() if s["Sid"] == "UseAlertTopicKey"]
         self.assertEqual(key["Resource"], {"Fn::GetAtt": ["AlertKey", "Arn"]})
 
     def test_topic_uses_a_key_alarms_may_use(self):

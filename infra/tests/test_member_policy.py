@@ -3,9 +3,9 @@
 The member role may do exactly five things to exactly one document, and only
 the hub role may assume it; the forwarder role may only put events on the hub
 bus. The Conditions decide which stack instance creates what: the (global) IAM
-role in RoleRegion only, the document forwarder everywhere except the hub
-account's hub region, the Organizations forwarders only in the management
-account.
+role in RoleRegion only, the document and Run As override forwarders
+everywhere except the hub account's hub region, the Organizations forwarders
+only in the management account.
 """
 
 import unittest
@@ -28,7 +28,9 @@ MANAGEMENT_ACCOUNT = "123456789012"
 MEMBER_ACCOUNT = "111122223333"
 PARAMETERS = {"HubAccountId": HUB_ACCOUNT, "HubRegion": "us-east-1", "RoleRegion": "us-east-1",
               "ManagementAccountId": MANAGEMENT_ACCOUNT}
-ORG_FORWARDERS = {"VendOrganizationsForwardRule", "VendControlTowerForwardRule", "MoveAccountForwardRule"}
+ORG_FORWARDERS = {"VendOrganizationsForwardRule", "VendControlTowerForwardRule", "MoveAccountForwardRule",
+                  "AccountJoinedForwardRule"}
+EVERYWHERE_FORWARDERS = {"DocumentChangedForwardRule", "RunAsOverrideForwardRule"}
 
 
 class MemberPolicyTests(cfn.TemplateTestCase):
@@ -102,13 +104,19 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         self.assertIn("ExecutionRole", self.created(MEMBER_ACCOUNT, "eu-west-1", RoleRegion="eu-west-1"))
         self.assertNotIn("ExecutionRole", self.created(MEMBER_ACCOUNT, "us-east-1", RoleRegion="eu-west-1"))
 
-    def test_member_accounts_forward_document_edits_in_every_region(self):
+    def test_member_accounts_forward_document_edits_and_overrides_in_every_region(self):
+        # IAM events reach EventBridge in us-east-1 only, Identity Center events
+        # in the instance's region: the override forwarder is in every region,
+        # so both are covered wherever the StackSet has an instance there.
         for region in ("us-east-1", "eu-west-1", "ap-southeast-2"):
             with self.subTest(region=region):
                 created = self.created(MEMBER_ACCOUNT, region)
-                self.assertIn("DocumentChangedForwardRule", created)
-                self.assertIn("ForwarderRole", created)
+                self.assertLessEqual(EVERYWHERE_FORWARDERS | {"ForwarderRole"}, created)
                 self.assertFalse(created & ORG_FORWARDERS)
+
+    def test_hub_account_forwards_its_iam_events_unless_the_hub_is_in_us_east_1(self):
+        self.assertIn("RunAsOverrideForwardRule", self.created(HUB_ACCOUNT, "us-east-1", HubRegion="eu-west-1"))
+        self.assertNotIn("RunAsOverrideForwardRule", self.created(HUB_ACCOUNT, "us-east-1"))
 
     def test_hub_home_region_does_not_forward_to_itself(self):
         created = self.created(HUB_ACCOUNT, "us-east-1")
@@ -118,11 +126,11 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_management_account_forwards_organization_events(self):
         created = self.created(MANAGEMENT_ACCOUNT, "us-east-1")
-        self.assertLessEqual(ORG_FORWARDERS | {"DocumentChangedForwardRule", "ForwarderRole"}, created)
+        self.assertLessEqual(ORG_FORWARDERS | EVERYWHERE_FORWARDERS | {"ForwarderRole"}, created)
         # Unless it is the hub itself in the hub region: then the hub's own
         # default-bus rules see the events.
         created = self.created(MANAGEMENT_ACCOUNT, "us-east-1", HubAccountId=MANAGEMENT_ACCOUNT)
-        self.assertFalse(created & (ORG_FORWARDERS | {"DocumentChangedForwardRule", "ForwarderRole"}))
+        self.assertFalse(created & (ORG_FORWARDERS | EVERYWHERE_FORWARDERS | {"ForwarderRole"}))
         # Without ManagementAccountId nobody forwards Organizations events.
         created = self.created(MANAGEMENT_ACCOUNT, "us-east-1", ManagementAccountId="")
         self.assertFalse(created & ORG_FORWARDERS)

@@ -1,20 +1,33 @@
-"""Route every sample event in events/ through the EventBridge rules of
-infra/hub.yaml and infra/member.yaml.
+"""Route every sample event in events/ (and the samples in samples.py that
+events/ does not hold yet) through the EventBridge rules of infra/hub.yaml and
+infra/member.yaml.
 
 The sample's file name says what it must trigger: the part before the first
 dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
-``sweep`` or ``ignored``.
+``run_as_override``, ``sweep`` or ``ignored``.
 
 The matcher below is deliberately small. It implements EventBridge's matching
 for exactly the pattern syntax these templates use, and nothing else:
 
 * **objects** - ``{"detail": {"eventName": [...]}}``: every key must match; a
   nested object is matched against the event's object at that path (an event
-  field that is absent, ``null`` or not an object counts as an absent object).
+  field that is absent, ``null`` or a scalar counts as an absent object).
+* **arrays of objects** - when the event's value at a nested pattern's path is
+  an array (CloudTrail's ``requestParameters.tags``: ``[{"key": ..., "value":
+  ...}, ...]``), the nested pattern matches if it matches one element of the
+  array. EventBridge (Event Ruler) flattens such arrays, so
+  ``{"tags": {"key": ["X"]}}`` matches when any element's ``key`` is ``X``;
+  Ruler also refuses a match whose fields come from different elements of one
+  array, which "one element must match the whole nested pattern" reproduces.
+  A ``value`` of ``X`` is a different field and does not match. ``exists``
+  below such an array is not implemented (an empty array would need Ruler's
+  flattening rules) and raises.
 * **exact values** - a leaf is a non-empty JSON array of strings, numbers,
   booleans or null; it matches when the event's value equals one of them
   (type-strict: ``"true"`` is not ``true``). When the event value is an array,
   any element may match.
+* **equals-ignore-case** - ``[{"equals-ignore-case": "X"}]`` matches a string
+  value (or any string in an array value) equal to ``X`` ignoring case.
 * **exists** - ``[{"exists": false}]`` matches when the leaf field is absent;
   ``[{"exists": true}]`` when it is present. Like EventBridge, this looks at
   leaf fields only: a field whose value is an object is not a leaf.
@@ -22,19 +35,19 @@ for exactly the pattern syntax these templates use, and nothing else:
   level: at least one alternative must match, besides the other keys.
 
 Any other operator (``prefix``, ``suffix``, ``anything-but``, ``numeric``,
-``cidr``, ``wildcard``, ``equals-ignore-case``, ``$and``...), a scalar where an
-array is expected, an empty array or an unresolved CloudFormation intrinsic in
-a pattern raises ``UnsupportedPattern``. Every pattern is validated whole
-before it is evaluated, so a template change that uses new syntax fails here
-loudly instead of being tested by a matcher that does not understand it.
+``cidr``, ``wildcard``, ``$and``...), a scalar where an array is expected, an
+empty array or an unresolved CloudFormation intrinsic in a pattern raises
+``UnsupportedPattern``. Every pattern is validated whole before it is
+evaluated, so a template change that uses new syntax fails here loudly instead
+of being tested by a matcher that does not understand it.
 """
 
 import unittest
 
-from . import cfn
+from . import cfn, samples
 
 _MISSING = object()
-OPERATORS = ("exists",)
+OPERATORS = ("exists", "equals-ignore-case")
 
 
 class UnsupportedPattern(ValueError):
@@ -75,10 +88,12 @@ def _validate_leaf_item(item, path):
         if operator not in OPERATORS:
             raise UnsupportedPattern(
                 f"{path}: operator {operator!r} is not supported by this matcher "
-                f"(supported: exact values, nested objects, exists, $or)"
+                f"(supported: exact values, nested objects, exists, equals-ignore-case, $or)"
             )
-        if not isinstance(argument, bool):
+        if operator == "exists" and not isinstance(argument, bool):
             raise UnsupportedPattern(f"{path}: exists takes true or false, got {argument!r}")
+        if operator == "equals-ignore-case" and not isinstance(argument, str):
+            raise UnsupportedPattern(f"{path}: equals-ignore-case takes a string, got {argument!r}")
         return
     raise UnsupportedPattern(f"{path}: unsupported value {item!r}")
 
@@ -97,11 +112,27 @@ def _match_object(pattern, obj):
             continue
         field = obj.get(key, _MISSING) if isinstance(obj, dict) else _MISSING
         if isinstance(value, dict):
-            if not _match_object(value, field if isinstance(field, dict) else _MISSING):
+            if isinstance(field, list):
+                if _uses_exists(value):
+                    raise UnsupportedPattern(f"{key}: exists below an array of objects is not implemented")
+                if not any(_match_object(value, item) for item in field if isinstance(item, dict)):
+                    return False
+            elif not _match_object(value, field if isinstance(field, dict) else _MISSING):
                 return False
         elif not _match_leaf(value, field):
             return False
     return True
+
+
+def _uses_exists(pattern):
+    for key, value in pattern.items():
+        alternatives = value if key == "$or" else [value]
+        for item in alternatives:
+            if isinstance(item, dict) and _uses_exists(item):
+                return True
+            if isinstance(item, list) and any(isinstance(v, dict) and "exists" in v for v in item):
+                return True
+    return False
 
 
 def _same(expected, actual):
@@ -118,8 +149,12 @@ def _match_leaf(values, field):
     present = field is not _MISSING and not isinstance(field, dict)
     candidates = field if isinstance(field, list) else [field]
     for item in values:
-        if isinstance(item, dict):
+        if isinstance(item, dict) and "exists" in item:
             if item["exists"] == present:
+                return True
+        elif isinstance(item, dict):
+            wanted = item["equals-ignore-case"].casefold()
+            if present and any(isinstance(c, str) and c.casefold() == wanted for c in candidates):
                 return True
         elif present and any(_same(item, candidate) for candidate in candidates):
             return True
@@ -141,16 +176,27 @@ RULE_TRIGGERS = {
     (HUB, "MoveAccountForwardedRule"): "account_moved",
     (HUB, "DocumentChangedRule"): "document_changed",
     (HUB, "DocumentChangedLocalRule"): "document_changed",
+    (HUB, "AccountJoinedRule"): "account_vended",
+    (HUB, "AccountJoinedForwardedRule"): "account_vended",
+    (HUB, "RunAsOverrideRule"): "run_as_override",
+    (HUB, "RunAsOverrideLocalRule"): "run_as_override",
     (HUB, "SweepScheduleRule"): "sweep",
     (MEMBER, "DocumentChangedForwardRule"): "document_changed",
+    (MEMBER, "RunAsOverrideForwardRule"): "run_as_override",
     (MEMBER, "VendOrganizationsForwardRule"): "account_vended",
     (MEMBER, "VendControlTowerForwardRule"): "account_vended",
+    (MEMBER, "AccountJoinedForwardRule"): "account_vended",
     (MEMBER, "MoveAccountForwardRule"): "account_moved",
 }
-TRIGGERS = ("account_vended", "document_changed", "account_moved", "sweep", "ignored")
+TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "sweep", "ignored")
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
 MEMBER_DOCUMENT_FORWARD_RULE = (MEMBER, "DocumentChangedForwardRule")
 HUB_MOVE_RULES = {(HUB, "MoveAccountRule"), (HUB, "MoveAccountForwardedRule")}
+HUB_JOINED_RULES = {(HUB, "AccountJoinedRule"), (HUB, "AccountJoinedForwardedRule")}
+MEMBER_JOINED_FORWARD_RULE = (MEMBER, "AccountJoinedForwardRule")
+HUB_CUSTOM_BUS_RUN_AS_RULE = (HUB, "RunAsOverrideRule")
+HUB_DEFAULT_BUS_RUN_AS_RULE = (HUB, "RunAsOverrideLocalRule")
+MEMBER_RUN_AS_FORWARD_RULE = (MEMBER, "RunAsOverrideForwardRule")
 
 
 class MatcherTests(unittest.TestCase):
@@ -228,6 +274,47 @@ class MatcherTests(unittest.TestCase):
         top_level = {"$or": [{"source": ["aws.ec2"]}, {"detail-type": ["AWS API Call via CloudTrail"]}]}
         self.assertTrue(matches(top_level, self.EVENT))
 
+    def test_equals_ignore_case(self):
+        self.assertTrue(matches({"source": [{"equals-ignore-case": "AWS.SSM"}]}, self.EVENT))
+        self.assertTrue(matches({"source": ["aws.ec2", {"equals-ignore-case": "aws.ssm"}]}, self.EVENT))
+        self.assertFalse(matches({"source": [{"equals-ignore-case": "aws.ssm2"}]}, self.EVENT))
+        # Strings only; any element of an array value.
+        self.assertFalse(matches({"detail": {"count": [{"equals-ignore-case": "3"}]}}, self.EVENT))
+        self.assertTrue(matches({"resources": [{"equals-ignore-case": "ARN:B"}]}, self.EVENT))
+        # An absent field matches nothing.
+        self.assertFalse(matches({"detail": {"nothing": [{"equals-ignore-case": "x"}]}}, self.EVENT))
+
+    TAGGED = {
+        "detail": {
+            "requestParameters": {
+                "tags": [{"key": "Team", "value": "SSMSessionRunAs"}, {"key": "ssmSessionRunAs", "value": "root"}],
+                "tagKeys": ["A", "B"],
+            }
+        }
+    }
+
+    def test_arrays_of_objects_match_one_element(self):
+        def tags(**fields):
+            return {"detail": {"requestParameters": {"tags": fields}}}
+
+        self.assertTrue(matches(tags(key=["Team"]), self.TAGGED))
+        self.assertTrue(matches(tags(key=[{"equals-ignore-case": "SSMSessionRunAs"}]), self.TAGGED))
+        self.assertFalse(matches(tags(key=["SSMSessionRunAs"]), self.TAGGED))  # case-sensitive
+        # A key is not a value, and a value is not a key.
+        self.assertFalse(matches(tags(key=["root"]), self.TAGGED))
+        self.assertTrue(matches(tags(value=["SSMSessionRunAs"]), self.TAGGED))
+        # Both fields must come from the same element (Ruler's array consistency).
+        self.assertTrue(matches(tags(key=["Team"], value=["SSMSessionRunAs"]), self.TAGGED))
+        self.assertFalse(matches(tags(key=["Team"], value=["root"]), self.TAGGED))
+        # Arrays of strings still match any element; an empty array matches nothing.
+        self.assertTrue(matches({"detail": {"requestParameters": {"tagKeys": ["B"]}}}, self.TAGGED))
+        empty = {"detail": {"requestParameters": {"tags": []}}}
+        self.assertFalse(matches(tags(key=["Team"]), empty))
+        with self.assertRaises(UnsupportedPattern):
+            matches(tags(key=[{"exists": True}]), self.TAGGED)
+        with self.assertRaises(UnsupportedPattern):
+            matches(tags(**{"$or": [{"key": ["Team"]}, {"value": [{"exists": False}]}]}), self.TAGGED)
+
     def test_unsupported_operators_raise(self):
         for operator in (
             {"prefix": "aws."},
@@ -236,7 +323,8 @@ class MatcherTests(unittest.TestCase):
             {"numeric": [">", 0]},
             {"cidr": "10.0.0.0/8"},
             {"wildcard": "aws.*"},
-            {"equals-ignore-case": "AWS.SSM"},
+            {"equals-ignore-case": ["AWS.SSM"]},
+            {"equals-ignore-case": None},
             {"exists": "false"},
             {"exists": False, "prefix": "x"},
         ):
@@ -277,14 +365,15 @@ class RoutingTests(cfn.TemplateTestCase):
             for logical_id, resource in cfn.resources_of_type(template, "AWS::Events::Rule").items():
                 cls.rules[(name, logical_id)] = resource["Properties"]
         cls.pattern_rules = {key: props["EventPattern"] for key, props in cls.rules.items() if "EventPattern" in props}
-        cls.samples = cfn.load_events()
+        cls.files = cfn.load_events()
+        cls.samples = cls.files + samples.inline_samples()
 
     def matching_rules(self, event):
         return {key for key, pattern in self.pattern_rules.items() if matches(pattern, event)}
 
     def samples_of(self, trigger):
         found = [(name, event) for name, kind, event in self.samples if kind == trigger]
-        self.assertTrue(found, f"no events/{trigger}.*.json sample")
+        self.assertTrue(found, f"no events/{trigger}.*.json sample (nor one in samples.py)")
         return found
 
     def test_every_rule_is_classified(self):
@@ -296,7 +385,7 @@ class RoutingTests(cfn.TemplateTestCase):
                 validate(pattern)
 
     def test_samples_are_named_by_trigger(self):
-        self.assertTrue(self.samples, "events/*.json is empty")
+        self.assertTrue(self.files, "events/*.json is empty")
         for name, trigger, _ in self.samples:
             with self.subTest(sample=name):
                 self.assertIn(trigger, TRIGGERS)
@@ -320,6 +409,36 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
                 self.assertIn(MEMBER_DOCUMENT_FORWARD_RULE, matched)
                 self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"document_changed"}, matched)
+
+    def test_account_joined_samples_match_the_joined_rules(self):
+        joined = [(name, event) for name, event in self.samples_of("account_vended")
+                  if event["detail"].get("eventName") == "AccountJoinedOrganization"]
+        self.assertTrue(joined)
+        for name, event in joined:
+            with self.subTest(sample=name):
+                matched = self.matching_rules(event)
+                self.assertEqual(matched & HUB_JOINED_RULES, HUB_JOINED_RULES)
+                self.assertIn(MEMBER_JOINED_FORWARD_RULE, matched)
+                # AWS shows no whole AccountJoinedOrganization record, so the
+                # pattern does not depend on its detail-type.
+                as_api_call = dict(event, **{"detail-type": "AWS API Call via CloudTrail"})
+                self.assertEqual(self.matching_rules(as_api_call), matched)
+
+    def test_run_as_override_samples_reach_the_hub(self):
+        sources = set()
+        for name, event in self.samples_of("run_as_override"):
+            with self.subTest(sample=name):
+                sources.add(event["source"])
+                matched = self.matching_rules(event)
+                # Forwarded from the member account (IAM: its us-east-1 stack;
+                # Identity Center: the instance's account and region) to the
+                # custom bus, or seen on the hub's default bus when the hub
+                # account is where the event is emitted.
+                self.assertIn(MEMBER_RUN_AS_FORWARD_RULE, matched)
+                self.assertIn(HUB_CUSTOM_BUS_RUN_AS_RULE, matched)
+                self.assertIn(HUB_DEFAULT_BUS_RUN_AS_RULE, matched)
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"run_as_override"}, matched)
+        self.assertEqual(sources, {"aws.iam", "aws.sso"})
 
     def test_account_moved_samples_match_the_move_rule(self):
         for name, event in self.samples_of("account_moved"):
@@ -363,6 +482,10 @@ class RoutingTests(cfn.TemplateTestCase):
             "move": [(HUB, "MoveAccountRule"), (HUB, "MoveAccountForwardedRule"), (MEMBER, "MoveAccountForwardRule")],
             "document": [(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"),
                          (MEMBER, "DocumentChangedForwardRule")],
+            "joined": [(HUB, "AccountJoinedRule"), (HUB, "AccountJoinedForwardedRule"),
+                       (MEMBER, "AccountJoinedForwardRule")],
+            "run-as-override": [(HUB, "RunAsOverrideRule"), (HUB, "RunAsOverrideLocalRule"),
+                                (MEMBER, "RunAsOverrideForwardRule")],
         }
         for group, keys in groups.items():
             with self.subTest(group=group):
@@ -377,6 +500,8 @@ class RoutingTests(cfn.TemplateTestCase):
             "VendControlTowerRule": "default", "VendControlTowerForwardedRule": custom,
             "MoveAccountRule": "default", "MoveAccountForwardedRule": custom,
             "DocumentChangedRule": custom, "DocumentChangedLocalRule": "default",
+            "AccountJoinedRule": "default", "AccountJoinedForwardedRule": custom,
+            "RunAsOverrideRule": custom, "RunAsOverrideLocalRule": "default",
         }
         for logical_id, bus in expected.items():
             with self.subTest(rule=logical_id):
