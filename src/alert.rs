@@ -13,7 +13,9 @@ use crate::trigger::Trigger;
 
 mod message;
 
-pub use message::{account_configured, clean_subject, drift, remediation_failed, short_actor};
+pub use message::{
+    account_configured, clean_subject, drift, remediation_failed, run_as_override, short_actor,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,6 +26,7 @@ pub enum Kind {
     RemediationFailed,
     TamperRepeated,
     SweepSummary,
+    RunAsOverride,
 }
 
 impl Kind {
@@ -35,6 +38,7 @@ impl Kind {
             Kind::RemediationFailed => "remediation_failed",
             Kind::TamperRepeated => "tamper_repeated",
             Kind::SweepSummary => "sweep_summary",
+            Kind::RunAsOverride => "run_as_override",
         }
     }
 }

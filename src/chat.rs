@@ -80,6 +80,10 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
             "AccessDenied: check the member role and the SCP exemption for it.",
         ],
         "account_configured" => vec!["No action needed."],
+        "run_as_override" => vec![
+            "Sessions of that principal run as the tag's user, whatever the document says: remove the tag unless it is intended.",
+            "The optional SCP infra/scp/runas-guard-runas-tag-guardrail.json prevents this.",
+        ],
         "sweep_summary" => vec![
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -134,6 +138,10 @@ fn description(alert: &Alert) -> String {
                 text(&e["message"])
             ));
         }
+    }
+    if let Some(principal) = b["principal"].as_str() {
+        lines.push(format!("*Principal:* `{principal}`"));
+        lines.push(format!("*Run As value:* `{}`", text(&b["value"])));
     }
     lines.push(format!("*Actor:* {}", text(&b["actor"])));
     if !b["source_ip"].is_null() {

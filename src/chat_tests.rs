@@ -43,6 +43,13 @@ fn outcome(region: &str, action: Action, user: &str) -> RegionOutcome {
     }
 }
 
+fn tagged() -> Trigger {
+    let mut t = trigger(TriggerKind::RunAsOverride);
+    t.context.principal = Some("arn:aws:iam::111122223333:role/Admin".into());
+    t.context.run_as_value = Some("root".into());
+    t
+}
+
 fn every_kind() -> Vec<Alert> {
     let t = trigger(TriggerKind::DocumentChanged);
     let hostile = format!("x\"<>|*`\n{}", "ü".repeat(400));
@@ -109,6 +116,7 @@ fn every_kind() -> Vec<Alert> {
             facts(0, true, false),
         ),
         summary::alert(&tally, &sweep, "now").unwrap(),
+        crate::alert::run_as_override("111122223333", &tagged(), false, "now"),
     ]
 }
 
@@ -116,7 +124,7 @@ fn every_kind() -> Vec<Alert> {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 6, "account_configured, remediation_failed, drift_reverted, tamper_repeated, drift_detected, sweep_summary");
+    assert_eq!(kinds.len(), 7, "account_configured, remediation_failed, drift_reverted, tamper_repeated, drift_detected, sweep_summary, run_as_override");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));
@@ -150,6 +158,12 @@ fn one_thread_per_account_region_and_the_facts_on_call_needs() {
         .as_str()
         .unwrap()
         .contains("AccessDeniedException"));
+    let tag = message(&alerts[7]);
+    let text = tag["content"]["description"].as_str().unwrap();
+    assert!(
+        text.contains("role/Admin") && text.contains("`root`"),
+        "{text}"
+    );
     let sweep = message(&alerts[6]);
     assert_eq!(sweep["metadata"]["threadId"], "runas-guard-sweeps");
     let text = sweep["content"]["description"].as_str().unwrap();

@@ -113,6 +113,14 @@ pub fn for_outcome(
                 });
             }
         }
+        TriggerKind::RunAsOverride => {
+            let n = outcome
+                .alerts
+                .iter()
+                .filter(|a| a.kind == "run_as_override")
+                .count();
+            out.push(count("RunAsOverrides", n));
+        }
         TriggerKind::Ignored => return vec![],
     }
     out

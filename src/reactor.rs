@@ -17,7 +17,7 @@ use crate::aws::alerts::Alerts;
 use crate::aws::organizations::Org;
 use crate::aws::queue::SweepQueue;
 use crate::aws::receipts::Receipts;
-use crate::aws::state::{StateStore, Table};
+use crate::aws::state::{HistoryRow, StateStore, Table};
 use crate::aws::sts::Sts;
 use crate::aws::sweeps::Sweeps;
 use crate::aws::AwsError;
@@ -169,6 +169,7 @@ impl Reactor {
             }
             TriggerKind::DocumentChanged => self.on_document(&ctx, &run, outcome, prefetched).await,
             TriggerKind::Sweep => sweep::on_schedule(&self.svc, &run, &org, outcome).await,
+            TriggerKind::RunAsOverride => self.on_override(&run, outcome).await,
             TriggerKind::Ignored => unreachable!("returned above"),
         };
         let fx = Effects {
@@ -188,7 +189,7 @@ impl Reactor {
                 .svc
                 .policy
                 .governs_region(t.region.as_deref().unwrap_or_default()),
-            TriggerKind::Sweep | TriggerKind::Ignored => false,
+            TriggerKind::Sweep | TriggerKind::RunAsOverride | TriggerKind::Ignored => false,
         };
         let account = t.account.as_deref()?;
         if !wanted {
@@ -249,6 +250,41 @@ impl Reactor {
             uncommitted: vec![acct],
             failed,
             home: receipt::Home::Claim,
+        }
+    }
+
+    /// Run As decided outside the document: recorded in the account's
+    /// history and alerted. Nothing to reconcile: the tag or attribute is
+    /// not runas-guard's to remove (the optional SCP prevents it).
+    async fn on_override(&self, run: &Run, mut outcome: Outcome) -> Work {
+        let t = &run.trigger;
+        let account = t.account.clone().unwrap_or_default();
+        let expected = t
+            .actor
+            .as_ref()
+            .is_some_and(|a| self.svc.policy.is_expected_editor(&a.arn));
+        let at = clock::now();
+        let alert = alert::run_as_override(&account, t, expected, &clock::iso(at));
+        let row = HistoryRow {
+            account,
+            region: "-".into(),
+            status: "run_as_override".into(),
+            action: t.event_name.clone().unwrap_or_default(),
+            before: Value::Null,
+            after: Value::String(t.context.run_as_value.clone().unwrap_or_default()),
+            actor: t.actor.as_ref().map(|a| a.arn.clone()),
+            trigger_id: t.event_id.clone(),
+            trigger_kind: t.kind.as_str().into(),
+            versions_before: t.context.principal.clone(),
+            version_after: None,
+        };
+        if let Err(e) = self.svc.state.add_history(&[row], at).await {
+            return Work::error(outcome, &e);
+        }
+        outcome.reason = t.reason.clone();
+        Work {
+            alerts: vec![alert],
+            ..Work::answered(outcome)
         }
     }
 

@@ -12,6 +12,9 @@ pub use crate::ids::{is_account_id, is_region_name, role_name};
 
 mod actor;
 mod fields;
+mod run_as;
+
+pub use run_as::RUN_AS_TAG;
 
 use actor::actor;
 use fields::{account_field, child, field_error, required, Obj};
@@ -38,6 +41,8 @@ pub enum TriggerKind {
     DocumentChanged,
     AccountMoved,
     Sweep,
+    /// Run As decided outside the document: say who and how.
+    RunAsOverride,
     Ignored,
 }
 
@@ -48,6 +53,7 @@ impl TriggerKind {
             TriggerKind::DocumentChanged => "document_changed",
             TriggerKind::AccountMoved => "account_moved",
             TriggerKind::Sweep => "sweep",
+            TriggerKind::RunAsOverride => "run_as_override",
             TriggerKind::Ignored => "ignored",
         }
     }
@@ -72,6 +78,11 @@ pub struct Context {
     pub user_agent: Option<String>,
     /// Control Tower lifecycle events name the account's OU.
     pub ou_id: Option<String>,
+    /// `run_as_override`: the IAM role or user tagged, or the Identity
+    /// Center instance whose attributes changed.
+    pub principal: Option<String>,
+    /// `run_as_override`: the tag's value, or the attributes now mapped.
+    pub run_as_value: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +209,8 @@ pub fn classify(event: &Value) -> Result<Trigger, EventError> {
         "aws.organizations" => classify_organizations(detail_type, &detail, &mut t)?,
         "aws.controltower" => classify_control_tower(detail_type, &detail, &mut t)?,
         "aws.ssm" if detail_type == API_CALL => classify_ssm_call(&root, &detail, &mut t)?,
+        "aws.iam" => run_as::classify_iam(&root, detail_type, &detail, &mut t)?,
+        "aws.sso" => run_as::classify_sso(&root, detail_type, &detail, &mut t)?,
         _ => {
             t.reason = format!(
                 "{} from {source} is not an event runas-guard acts on",
@@ -219,6 +232,8 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         source_ip: detail.opt_str("sourceIPAddress")?.map(str::to_string),
         user_agent: detail.opt_str("userAgent")?.map(str::to_string),
         ou_id: None,
+        principal: None,
+        run_as_value: None,
     })
 }
 
@@ -236,6 +251,9 @@ fn classify_organizations(
 ) -> Result<(), EventError> {
     match (detail_type, t.event_name.as_deref()) {
         (SERVICE_EVENT, Some("CreateAccountResult")) => classify_create_account(detail, t),
+        (SERVICE_EVENT, Some("AccountJoinedOrganization")) => {
+            run_as::classify_account_joined(detail, t)
+        }
         (API_CALL, Some("MoveAccount")) => classify_move_account(detail, t),
         (_, event_name) => {
             t.reason = format!(

@@ -369,3 +369,53 @@ fn explain_has_exactly_the_contract_keys() {
     );
     assert_eq!(v["reason"], "account creation SUCCEEDED");
 }
+
+#[test]
+fn run_as_overrides_name_the_principal_and_the_value() {
+    let tag = |tags: Value| {
+        envelope(
+            "aws.iam",
+            "AWS API Call via CloudTrail",
+            json!({"eventName": "TagRole", "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/Admin/jane",
+                    "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/Admin"}}},
+                "requestParameters": {"roleName": "Dev", "tags": tags}}),
+        )
+    };
+    let t = classify(&tag(
+        json!([{"key": "team", "value": "a"}, {"key": "ssmsessionrunas", "value": "root"}]),
+    ))
+    .unwrap();
+    assert_eq!(t.kind, TriggerKind::RunAsOverride);
+    assert_eq!(t.account.as_deref(), Some("111122223333"));
+    assert_eq!(
+        t.context.principal.as_deref(),
+        Some("arn:aws:iam::111122223333:role/Dev")
+    );
+    assert_eq!(
+        t.context.run_as_value.as_deref(),
+        Some("root"),
+        "tag keys match without case, as IAM's do"
+    );
+    assert_eq!(t.actor.unwrap().arn, "arn:aws:iam::111122223333:role/Admin");
+    let other = classify(&tag(json!([{"key": "team", "value": "SSMSessionRunAs"}]))).unwrap();
+    assert_eq!(
+        other.kind,
+        TriggerKind::Ignored,
+        "the name in a value is not the tag"
+    );
+    for (bad, field) in [
+        (json!("SSMSessionRunAs"), "detail.requestParameters.tags"),
+        (
+            json!(["SSMSessionRunAs"]),
+            "detail.requestParameters.tags[0]",
+        ),
+        (
+            json!([{"value": "root"}]),
+            "detail.requestParameters.tags[0].key",
+        ),
+    ] {
+        let err = classify(&tag(bad)).unwrap_err().to_string();
+        assert!(err.contains(field), "{err}");
+    }
+}

@@ -291,3 +291,52 @@ fn drift_headline(
         )
     }
 }
+
+/// Run As decided outside the document: an `SSMSessionRunAs` tag on an IAM
+/// role or user, or IAM Identity Center's access-control attributes. Nothing
+/// to put back (the tag is not runas-guard's); say who, on what, and which value.
+pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, at: &str) -> Alert {
+    let kind = Kind::RunAsOverride;
+    let severity = if expected_editor {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    let mut m = base(kind, severity, account, trigger, at);
+    let principal = trigger
+        .context
+        .principal
+        .clone()
+        .unwrap_or_else(|| "?".into());
+    let value = trigger.context.run_as_value.clone().unwrap_or_default();
+    let by = trigger
+        .actor
+        .as_ref()
+        .map(|a| short_actor(&a.arn))
+        .unwrap_or_else(|| "an unknown principal".into());
+    m.insert("principal".into(), json!(principal));
+    m.insert("value".into(), json!(value));
+    m.insert("after".into(), json!(value));
+    m.insert("event_name".into(), json!(trigger.event_name));
+    m.insert("source_ip".into(), json!(trigger.context.source_ip));
+    m.insert("user_agent".into(), json!(trigger.context.user_agent));
+    m.insert("event_time".into(), json!(trigger.context.event_time));
+    m.insert("expected_editor".into(), json!(expected_editor));
+    let subject = format!(
+        "runas-guard: Run As set outside the document in {account}: {} on {} by {by}",
+        if value.is_empty() {
+            "attributes changed".to_string()
+        } else {
+            value.to_string()
+        },
+        short_actor(&principal)
+    );
+    Alert {
+        alert_id: id_of(&m),
+        kind,
+        severity,
+        account: account.into(),
+        subject: clean_subject(&subject),
+        body: Value::Object(m),
+    }
+}

@@ -55,6 +55,27 @@ impl<'a> Obj<'a> {
             .ok_or_else(|| field_error(&self.full(key), "missing"))
     }
 
+    pub(super) fn opt_array(&self, key: &str) -> Result<Option<&'a Vec<Value>>, EventError> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a)),
+            Some(other) => Err(field_error(
+                &self.full(key),
+                format!("expected an array, found {}", type_name(other)),
+            )),
+        }
+    }
+
+    /// A value nested below this object, if every step is there.
+    pub(super) fn value_at(&self, keys: &[&str]) -> Option<&'a Value> {
+        let (first, rest) = keys.split_first()?;
+        let mut v = self.get(first)?;
+        for k in rest {
+            v = v.get(k)?;
+        }
+        Some(v)
+    }
+
     fn opt_obj(&self, key: &str) -> Result<Option<&'a Map<String, Value>>, EventError> {
         match self.get(key) {
             None => Ok(None),

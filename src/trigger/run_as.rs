@@ -1,0 +1,157 @@
+//! Events that decide Run As outside the document (an `SSMSessionRunAs` tag
+//! on an IAM role or user, IAM Identity Center's access-control attributes),
+//! and accounts that join the organization by invitation.
+
+use serde_json::Value;
+
+use super::fields::{account_field, field_error, required, Obj};
+use super::{actor, describe, EventError, Trigger, TriggerKind, API_CALL};
+
+/// The tag Session Manager reads before the document (matched without case,
+/// as IAM treats tag keys).
+pub const RUN_AS_TAG: &str = "SSMSessionRunAs";
+const IAM_WRITES: [&str; 4] = ["TagRole", "TagUser", "CreateRole", "CreateUser"];
+const SSO_WRITES: [&str; 3] = [
+    "CreateInstanceAccessControlAttributeConfiguration",
+    "UpdateInstanceAccessControlAttributeConfiguration",
+    "DeleteInstanceAccessControlAttributeConfiguration",
+];
+
+fn recipient(root: &Obj<'_>, detail: &Obj<'_>) -> Result<String, EventError> {
+    match detail.opt_str("recipientAccountId")? {
+        Some(_) => account_field(detail, "recipientAccountId"),
+        None => account_field(root, "account"),
+    }
+}
+
+/// The `SSMSessionRunAs` tag's value among `requestParameters.tags`, if set.
+fn run_as_tag(params: &Obj<'_>) -> Result<Option<String>, EventError> {
+    let Some(tags) = params.opt_array("tags")? else {
+        return Ok(None);
+    };
+    for (i, tag) in tags.iter().enumerate() {
+        let Value::Object(tag) = tag else {
+            return Err(field_error(
+                &format!("detail.requestParameters.tags[{i}]"),
+                "expected an object with key and value",
+            ));
+        };
+        let key = tag.get("key").and_then(Value::as_str).ok_or_else(|| {
+            field_error(
+                &format!("detail.requestParameters.tags[{i}].key"),
+                "missing",
+            )
+        })?;
+        if key.eq_ignore_ascii_case(RUN_AS_TAG) {
+            let value = tag.get("value").and_then(Value::as_str).unwrap_or_default();
+            return Ok(Some(value.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+pub(super) fn classify_iam(
+    root: &Obj<'_>,
+    detail_type: &str,
+    detail: &Obj<'_>,
+    t: &mut Trigger,
+) -> Result<(), EventError> {
+    let name = t.event_name.clone().unwrap_or_default();
+    if detail_type != API_CALL || !IAM_WRITES.contains(&name.as_str()) {
+        t.reason = format!(
+            "IAM {} does not set an {RUN_AS_TAG} tag",
+            describe(detail_type, Some(&name))
+        );
+        return Ok(());
+    }
+    if let Some(code) = detail.opt_str("errorCode")? {
+        t.reason = format!("{name} failed with {code}; no tag was set");
+        return Ok(());
+    }
+    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    let Some(value) = run_as_tag(&params)? else {
+        t.reason = format!("{name} sets no {RUN_AS_TAG} tag");
+        return Ok(());
+    };
+    let account = recipient(root, detail)?;
+    let (kind, principal) = match params.opt_str("roleName")? {
+        Some(role) => ("role", role),
+        None => ("user", params.str("userName")?),
+    };
+    t.kind = TriggerKind::RunAsOverride;
+    t.context.principal = Some(format!("arn:aws:iam::{account}:{kind}/{principal}"));
+    t.context.run_as_value = Some(value.clone());
+    t.account = Some(account);
+    t.actor = actor(detail)?;
+    t.reason = format!("{name} sets {RUN_AS_TAG}={value:?} on {kind} {principal}: sessions run as that user whatever the document says");
+    Ok(())
+}
+
+pub(super) fn classify_sso(
+    root: &Obj<'_>,
+    detail_type: &str,
+    detail: &Obj<'_>,
+    t: &mut Trigger,
+) -> Result<(), EventError> {
+    let name = t.event_name.clone().unwrap_or_default();
+    if detail_type != API_CALL || !SSO_WRITES.contains(&name.as_str()) {
+        t.reason = format!(
+            "IAM Identity Center {} does not change access-control attributes",
+            describe(detail_type, Some(&name))
+        );
+        return Ok(());
+    }
+    if let Some(code) = detail.opt_str("errorCode")? {
+        t.reason = format!("{name} failed with {code}; the attributes did not change");
+        return Ok(());
+    }
+    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    let instance = params
+        .opt_str("instanceArn")?
+        .unwrap_or("an Identity Center instance");
+    let attributes: Vec<String> = params
+        .value_at(&[
+            "instanceAccessControlAttributeConfiguration",
+            "accessControlAttributes",
+        ])
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| {
+                    let key = x.get("key")?.as_str()?;
+                    let source = x
+                        .pointer("/value/source")
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    Some(format!("{key}={source}"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let value = if name.starts_with("Delete") {
+        "every attribute removed".to_string()
+    } else {
+        attributes.join(", ")
+    };
+    t.kind = TriggerKind::RunAsOverride;
+    t.account = Some(recipient(root, detail)?);
+    t.actor = actor(detail)?;
+    t.context.principal = Some(instance.to_string());
+    t.context.run_as_value = Some(value.clone());
+    t.reason = format!(
+        "{name} on {instance} ({value}): session tags, {RUN_AS_TAG} among them, come from these"
+    );
+    Ok(())
+}
+
+/// `AccountJoinedOrganization`: AWS documents `joinedMethod` and
+/// `joinedTime` but no whole record; the account id is read where
+/// Organizations service events keep such fields.
+pub(super) fn classify_account_joined(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
+    let sed = required(detail, "serviceEventDetails", "detail.serviceEventDetails")?;
+    let method = sed.opt_str("joinedMethod")?.unwrap_or("unknown method");
+    t.kind = TriggerKind::AccountVended;
+    t.account = Some(account_field(&sed, "accountId")?);
+    t.reason = format!("account joined the organization ({method})");
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Run As decided outside the document: an `SSMSessionRunAs` tag on an IAM
+//! role is reported (who, on what, which value) and recorded, and an invited
+//! account is configured like a vended one.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn tag_role_event(account: &str, role: &str, value: &str) -> Value {
+    let mut e = sample("run_as_override.iam-tag-role.json");
+    e["id"] = json!(format!("tag-{account}-{role}"));
+    e["account"] = json!(account);
+    let d = &mut e["detail"];
+    d["recipientAccountId"] = json!(account);
+    d["requestParameters"] =
+        json!({"roleName": role, "tags": [{"key": "SSMSessionRunAs", "value": value}]});
+    d["userIdentity"]["accountId"] = json!(account);
+    d["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::{account}:assumed-role/Admin/jane.doe"
+    ));
+    d["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        json!(format!("arn:aws:iam::{account}:role/Admin"));
+    e
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_as_tag_on_a_role_is_reported_and_recorded() {
+    let w = World::new().await;
+    let account = w.create_account("member", None).await;
+    // The role really carries the tag in the member account.
+    tagged_role(&w, &account, "Developer", "root");
+    let event = tag_role_event(&account, "Developer", "root");
+    let explained = w
+        .run(&["explain", w.write_event(&event).to_str().unwrap()])
+        .json();
+    assert_eq!(explained["trigger"], "run_as_override");
+
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "run_as_override");
+    assert_eq!(m["severity"], "warning");
+    assert_eq!(
+        m["principal"],
+        format!("arn:aws:iam::{account}:role/Developer")
+    );
+    assert_eq!(m["value"], "root");
+    assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    assert!(alerts[0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("role/Developer"));
+    let history = w.history(&account).await;
+    assert_eq!(history.len(), 1, "{history:#?}");
+    assert_eq!(history[0]["status"], "run_as_override");
+    assert_eq!(history[0]["after"], "\"root\"");
+    assert!(
+        w.document(&account, "us-east-1").await.is_none(),
+        "nothing to reconcile"
+    );
+
+    // A redelivery is a duplicate; an expected editor is told at info level.
+    assert_eq!(w.handle(&event).1["result"], "duplicate");
+    w.write_policy("[exempt]\nprincipals = [\"arn:aws:iam::*:role/Admin\"]\n");
+    let mut again = tag_role_event(&account, "Developer", "ops");
+    again["id"] = json!("tag-again");
+    assert_eq!(w.handle(&again).0, 0);
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["message"]["severity"], "info");
+}
+
+/// Creates an IAM role carrying `SSMSessionRunAs` in `account` (boto3 from
+/// .venv: the crate needs no IAM client of its own).
+fn tagged_role(w: &World, account: &str, role: &str, value: &str) {
+    let script = format!(
+        r#"
+import boto3
+s = boto3.client("sts", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+c = s.assume_role(RoleArn="arn:aws:iam::{account}:role/Admin", RoleSessionName="setup")["Credentials"]
+iam = boto3.client("iam", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+                   aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+iam.create_role(RoleName="{role}", AssumeRolePolicyDocument='{{"Version":"2012-10-17","Statement":[]}}',
+                Tags=[{{"Key": "SSMSessionRunAs", "Value": "{value}"}}])
+assert iam.list_role_tags(RoleName="{role}")["Tags"] == [{{"Key": "SSMSessionRunAs", "Value": "{value}"}}]
+"#,
+        url = w.moto.url
+    );
+    let out = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invited_account_is_configured_like_a_vended_one() {
+    let w = World::new().await;
+    let account = w.create_account("invited", None).await;
+    let mut event = sample("account_vended.organizations-account-joined.json");
+    event["id"] = json!("joined-1");
+    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("INVITED"),
+        "{out:#}"
+    );
+    for region in REGIONS {
+        assert_eq!(
+            run_as(&w.document(&account, region).await.unwrap().0).1,
+            json!("ssm-ops")
+        );
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["message"]["kind"], "account_configured");
+}
