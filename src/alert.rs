@@ -14,7 +14,8 @@ use crate::trigger::Trigger;
 mod message;
 
 pub use message::{
-    account_configured, clean_subject, drift, remediation_failed, run_as_override, short_actor,
+    account_configured, clean_subject, drift, policy_rejected, remediation_failed, run_as_override,
+    short_actor,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,6 +28,7 @@ pub enum Kind {
     TamperRepeated,
     SweepSummary,
     RunAsOverride,
+    PolicyRejected,
 }
 
 impl Kind {
@@ -39,6 +41,7 @@ impl Kind {
             Kind::TamperRepeated => "tamper_repeated",
             Kind::SweepSummary => "sweep_summary",
             Kind::RunAsOverride => "run_as_override",
+            Kind::PolicyRejected => "policy_rejected",
         }
     }
 }

@@ -80,6 +80,10 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
             "AccessDenied: check the member role and the SCP exemption for it.",
         ],
         "account_configured" => vec!["No action needed."],
+        "policy_rejected" => vec![
+            "Run `runas-guard policy check` on the file, fix the key it names, upload it again.",
+            "Until then the last good policy stays in force.",
+        ],
         "run_as_override" => vec![
             "Sessions of that principal run as the tag's user, whatever the document says: remove the tag unless it is intended.",
             "The optional SCP infra/scp/runas-guard-runas-tag-guardrail.json prevents this.",
@@ -121,6 +125,14 @@ fn description(alert: &Alert) -> String {
         }
         return lines.join("\n");
     }
+    if b["kind"] == "policy_rejected" {
+        return format!(
+            "*Policy:* `{}` (version `{}`)\n*Error:* {}",
+            text(&b["source"]),
+            text(&b["version"]),
+            text(&b["error"])
+        );
+    }
     lines.push(format!("*Account:* `{}`", text(&b["account"])));
     if let Some(region) = b["region"].as_str() {
         lines.push(format!("*Region:* `{region}`"));
@@ -161,6 +173,7 @@ fn thread_id(alert: &Alert) -> String {
     ) {
         (Some(a), Some(r)) => format!("{a}-{r}"),
         (Some(a), None) => a.to_string(),
+        _ if alert.kind == crate::alert::Kind::PolicyRejected => "runas-guard-policy".into(),
         _ => "runas-guard-sweeps".into(),
     }
 }

@@ -117,6 +117,7 @@ fn every_kind() -> Vec<Alert> {
         ),
         summary::alert(&tally, &sweep, "now").unwrap(),
         crate::alert::run_as_override("111122223333", &tagged(), false, "now"),
+        crate::alert::policy_rejected("s3://b/policy.toml", "\"etag\"", &hostile, "now"),
     ]
 }
 
@@ -124,7 +125,7 @@ fn every_kind() -> Vec<Alert> {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 7, "account_configured, remediation_failed, drift_reverted, tamper_repeated, drift_detected, sweep_summary, run_as_override");
+    assert_eq!(kinds.len(), 8, "every kind but none twice");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));

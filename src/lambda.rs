@@ -1,4 +1,5 @@
-//! The Lambda function: JSON logs, policy loaded once at cold start.
+//! The Lambda function: JSON logs; the policy loaded at cold start and, from
+//! S3, re-read at most every refresh interval before an invocation.
 
 use std::process::ExitCode;
 
@@ -7,7 +8,32 @@ use runas_guard::dispatch::dispatch;
 use serde_json::Value;
 use tracing::Instrument;
 
-use runas_guard::config::{load_policy, settings_from_env};
+use runas_guard::config::settings_from_env;
+use runas_guard::policy_source::{PolicyStore, Refresh, Source, DEFAULT_REFRESH};
+use runas_guard::reactor::Reactor;
+
+fn init_failed(e: impl std::fmt::Display) -> ExitCode {
+    tracing::error!(outcome = "init_failed", error = %e, "cannot start");
+    ExitCode::from(2)
+}
+
+fn policy_source() -> Result<(Source, std::time::Duration), String> {
+    let source = std::env::var("RUNAS_GUARD_POLICY")
+        .map_err(|_| {
+            "RUNAS_GUARD_POLICY is not set (a policy file path or s3://bucket/key)".to_string()
+        })
+        .and_then(|s| Source::parse(&s))?;
+    let refresh = match std::env::var("RUNAS_GUARD_POLICY_REFRESH_SECONDS") {
+        Err(_) => DEFAULT_REFRESH,
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => std::time::Duration::from_secs(n),
+            _ => return Err(format!(
+                "RUNAS_GUARD_POLICY_REFRESH_SECONDS must be a whole number above 0, found {v:?}"
+            )),
+        },
+    };
+    Ok((source, refresh))
+}
 
 pub async fn run() -> ExitCode {
     tracing_subscriber::fmt()
@@ -22,28 +48,31 @@ pub async fn run() -> ExitCode {
         )
         .init();
     // A bad policy or missing setting stops the function at start, naming what is wrong.
-    let policy = match load_policy(None) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(outcome = "init_failed", error = %e, "cannot start");
-            return ExitCode::from(2);
-        }
+    let (source, refresh) = match policy_source() {
+        Ok(s) => s,
+        Err(e) => return init_failed(e),
     };
     let settings = match settings_from_env(None, None, None) {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(outcome = "init_failed", error = %e, "cannot start");
-            return ExitCode::from(2);
-        }
+        Err(e) => return init_failed(e),
     };
+    if let Err(e) = runas_guard::aws::timeouts_from_env() {
+        return init_failed(e);
+    }
     runas_guard::metrics::enable();
     let config = runas_guard::aws::load_config().await;
-    let reactor = runas_guard::reactor::Reactor::new(&config, policy, settings);
-    let reactor = &reactor;
+    let store = match PolicyStore::load(&config, source, refresh).await {
+        Ok(s) => s,
+        Err(e) => return init_failed(e),
+    };
+    let reactor =
+        std::sync::RwLock::new(Reactor::new(&config, (*store.current()).clone(), settings));
+    let (store, reactor) = (&store, &reactor);
     let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let current = current_reactor(store, reactor).await;
         let deadline = runas_guard::deadline::from_epoch_millis(event.context.deadline);
-        let work = dispatch(reactor, &event.payload, &event.context.request_id).instrument(span);
+        let work = dispatch(&current, &event.payload, &event.context.request_id).instrument(span);
         let answer = runas_guard::deadline::within(deadline, work).await;
         if answer.failed {
             let reason = answer
@@ -62,6 +91,29 @@ pub async fn run() -> ExitCode {
         Err(e) => {
             tracing::error!(error = %e, "Lambda runtime stopped");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The reactor for this invocation, under the policy in force: a new valid
+/// policy replaces the reactor (clients are shared, nothing is rebuilt); a
+/// refused one is alerted and the last good one stays.
+async fn current_reactor(store: &PolicyStore, reactor: &std::sync::RwLock<Reactor>) -> Reactor {
+    let current = reactor.read().expect("reactor lock").clone();
+    match store.refresh().await {
+        Refresh::Unchanged => current,
+        Refresh::Updated(policy) => {
+            let next = current.with_policy((*policy).clone());
+            *reactor.write().expect("reactor lock") = next.clone();
+            next
+        }
+        Refresh::Rejected {
+            source,
+            version,
+            error,
+        } => {
+            current.policy_rejected(&source, &version, &error).await;
+            current
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod metrics;
 pub mod outcome;
 pub mod policy;
+pub mod policy_source;
 pub mod preferences;
 pub mod reactor;
 pub mod receipt;

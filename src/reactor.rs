@@ -30,7 +30,9 @@ use crate::receipt::{self, Claimed, Effects, Work};
 use crate::sweep::{self, OrgRun, Scope, SweepMessage};
 use crate::trigger::{Trigger, TriggerKind};
 
-/// Every client and setting a run needs; built once per process.
+/// Every client and setting a run needs; built once per process (and
+/// copied, sharing its clients, when a new policy comes into force).
+#[derive(Clone)]
 pub struct Services {
     pub policy: Policy,
     pub settings: Settings,
@@ -93,6 +95,22 @@ impl Reactor {
 
     pub fn policy(&self) -> &Policy {
         &self.svc.policy
+    }
+
+    /// The same services under another policy (a new one from S3).
+    pub fn with_policy(&self, policy: Policy) -> Reactor {
+        let mut svc = (*self.svc).clone();
+        svc.policy = policy;
+        Reactor { svc: Arc::new(svc) }
+    }
+
+    /// A new policy version failed validation: say so (the last good one
+    /// stays in force). Kept in the outbox if SNS refuses it.
+    pub async fn policy_rejected(&self, source: &str, version: &str, error: &str) {
+        let alert = alert::policy_rejected(source, version, error, &clock::iso(clock::now()));
+        let published = self.svc.alerts.publish_all(vec![alert]).await;
+        let unsent = published.unsent.into_iter().map(|(a, _)| a).collect();
+        receipt::keep_in_outbox(&self.svc.receipts, unsent).await;
     }
 
     pub async fn record_rejection(

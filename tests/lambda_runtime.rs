@@ -268,3 +268,80 @@ fn assert_valid_emf(v: &Value) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
+    let mut w = World::new().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&w.cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("runas-guard-policy")
+        .send()
+        .await
+        .unwrap();
+    let put = |user: &str| {
+        let body = format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"{user}\"\n"
+        );
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket("runas-guard-policy")
+                .key("prod/policy.toml")
+                .body(body.into_bytes().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    put("first").await;
+    w.set_env(
+        "RUNAS_GUARD_POLICY",
+        "s3://runas-guard-policy/prod/policy.toml",
+    );
+    w.set_env("RUNAS_GUARD_POLICY_REFRESH_SECONDS", "1");
+    let watch = start_watch(&w);
+    let user_of = |out: &Value| out["accounts"][0]["desired_user"].clone();
+
+    let a = w.create_account("a", None).await;
+    let out = invoke(&watch, &w, &vend_event(&a));
+    assert_eq!(user_of(&out), "first", "{out:#}");
+
+    put("second").await;
+    std::thread::sleep(Duration::from_millis(1500));
+    let b = w.create_account("b", None).await;
+    let out = invoke(&watch, &w, &vend_event(&b));
+    assert_eq!(
+        user_of(&out),
+        "second",
+        "the new policy is in force: {out:#}"
+    );
+    assert_eq!(
+        run_as(&w.document(&b, "eu-west-1").await.unwrap().0).1,
+        json!("second")
+    );
+    w.alerts().await;
+
+    put("Not A User!").await;
+    std::thread::sleep(Duration::from_millis(1500));
+    let c = w.create_account("c", None).await;
+    let out = invoke(&watch, &w, &vend_event(&c));
+    assert_eq!(
+        user_of(&out),
+        "second",
+        "the last good policy stays: {out:#}"
+    );
+    let alerts = w.alerts().await;
+    let rejected: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "policy_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "{alerts:#?}");
+    let m = &rejected[0]["message"];
+    assert_eq!(m["source"], "s3://runas-guard-policy/prod/policy.toml");
+    assert!(m["error"].as_str().unwrap().contains("run_as_user"), "{m}");
+    assert_eq!(m["severity"], "error");
+}

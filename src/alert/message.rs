@@ -340,3 +340,25 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
         body: Value::Object(m),
     }
 }
+
+/// A new policy version (from S3) failed validation; the last good one
+/// stays in force. One alert per refused version.
+pub fn policy_rejected(source: &str, version: &str, error: &str, at: &str) -> Alert {
+    let kind = Kind::PolicyRejected;
+    let id = crate::ids::stable_id(&[kind.as_str(), source, version]);
+    let body = json!({
+        "alert_id": id, "kind": kind, "severity": Severity::Error, "account": null, "region": null,
+        "actor": null, "before": null, "after": null, "trigger_id": null, "at": at,
+        "source": source, "version": version, "error": error,
+    });
+    Alert {
+        alert_id: id,
+        kind,
+        severity: Severity::Error,
+        account: "-".into(),
+        subject: clean_subject(&format!(
+            "runas-guard: new policy refused ({source}); the last good one stays"
+        )),
+        body,
+    }
+}
