@@ -9,6 +9,7 @@ tests look at the same structure whichever form a template is written in.
 
 import json
 import os
+import re
 import unittest
 
 import yaml
@@ -18,6 +19,8 @@ INFRA_DIR = os.path.join(REPO_ROOT, "infra")
 EVENTS_DIR = os.path.join(REPO_ROOT, "events")
 HUB_TEMPLATE = os.path.join(INFRA_DIR, "hub.yaml")
 MEMBER_TEMPLATE = os.path.join(INFRA_DIR, "member.yaml")
+# ${Name} or ${Resource.Attribute} in a Fn::Sub string (not the ${!Literal} escape).
+SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -148,3 +151,31 @@ def statements(policy_document):
 
 def as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def resolve_conditionals(node, conditions):
+    """``node`` as one stack instance sees it: every Fn::If taken by ``conditions``.
+
+    A property or list item whose value comes out as ``AWS::NoValue`` is
+    removed, as CloudFormation does; other intrinsics are left as they are.
+    """
+    if isinstance(node, list):
+        items = [resolve_conditionals(item, conditions) for item in node]
+        return [item for item in items if item != NO_VALUE]
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            condition, then, otherwise = node["Fn::If"]
+            return resolve_conditionals(then if conditions[condition] else otherwise, conditions)
+        if node == NO_VALUE:
+            return node
+        resolved = {key: resolve_conditionals(value, conditions) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value != NO_VALUE}
+    return node
+
+
+def render_sub(text, values):
+    """A Fn::Sub string with every ${Name} replaced from ``values`` (KeyError if one is missing)."""
+    return SUB_VARIABLE.sub(lambda match: values[match.group(1)], text)

@@ -27,9 +27,13 @@ ORGANIZATION_ARNS = [
     {"Fn::Sub": "arn:${AWS::Partition}:organizations::${ManagementAccountId}:root/${OrganizationId}/r-*"},
 ]
 STATE_KEY_ACTIONS = {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*", "kms:DescribeKey"}
+# The one object the function reads its policy from (RUNAS_GUARD_POLICY).
+POLICY_OBJECT_ARN = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${PolicyBucket}/${PolicyKey}"}
+POLICY_URL = {"Fn::Sub": "s3://${PolicyBucket}/${PolicyKey}"}
 # Every statement of the hub role, by Sid -> (actions, resources).
 EXPECTED_GRANTS = {
     "AssumeMemberRolesInsideTheOrganization": ({"sts:AssumeRole"}, ASSUMABLE_ROLES),
+    "ReadPolicyObject": ({"s3:GetObject"}, [POLICY_OBJECT_ARN]),
     "StateTable": (
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
          "dynamodb:Scan"},
@@ -53,9 +57,16 @@ EXPECTED_GRANTS = {
         [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${FunctionName}:*"}],
     ),
 }
-# Only with a customer managed key (HasKmsKey): the key, through DynamoDB only.
+# Only with a customer managed key (HasKmsKey): the key, through DynamoDB for
+# the state table, and through S3 (decrypt only) for the policy object.
 CONDITIONAL_GRANTS = {
     "UseStateTableKeyThroughDynamoDB": ("HasKmsKey", STATE_KEY_ACTIONS, [{"Ref": "KmsKeyArn"}]),
+    "DecryptPolicyObjectThroughS3": ("HasKmsKey", {"kms:Decrypt"}, [{"Ref": "KmsKeyArn"}]),
+}
+# Each conditional KMS grant -> the only service it may be used through.
+KEY_VIA_SERVICE = {
+    "UseStateTableKeyThroughDynamoDB": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"},
+    "DecryptPolicyObjectThroughS3": {"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"},
 }
 # The function publishes to the chat topic only when the stack creates it.
 CHAT_TOPIC_ARN_OR_EMPTY = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, ""]}
@@ -193,9 +204,9 @@ class HubPolicyTests(cfn.TemplateTestCase):
             with self.subTest(KmsKeyArn=value):
                 conditions = cfn.evaluate_conditions(self.hub, {"KmsKeyArn": value}, "123456789012", "us-east-1")
                 self.assertEqual(conditions["HasKmsKey"], used)
-        (statement,) = [s for c, s in self.role_statements() if c == "HasKmsKey"]
-        self.assertEqual(statement["Condition"],
-                         {"StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}}})
+        through = {s["Sid"]: s["Condition"] for c, s in self.role_statements() if c == "HasKmsKey"}
+        self.assertEqual(through, {sid: {"StringEquals": {"kms:ViaService": service}}
+                                   for sid, service in KEY_VIA_SERVICE.items()})
 
     def test_assume_role_is_limited_to_the_organization(self):
         (statement,) = [s for _, s in self.role_statements() if s["Sid"] == "AssumeMemberRolesInsideTheOrganization"]
@@ -219,12 +230,16 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(function["Timeout"], 900)
         self.assertEqual(function["Role"], {"Fn::GetAtt": ["HubRole", "Arn"]})
         variables = function["Environment"]["Variables"]
-        self.assertEqual(variables["RUNAS_GUARD_POLICY"], "/var/task/policy.toml")
+        self.assertEqual(variables["RUNAS_GUARD_POLICY"], POLICY_URL)
+        self.assertEqual(variables["RUNAS_GUARD_POLICY_REFRESH_SECONDS"], "60")
         self.assertEqual(variables["RUNAS_GUARD_TABLE"], {"Ref": "StateTable"})
         self.assertEqual(variables["RUNAS_GUARD_TOPIC_ARN"], {"Ref": "AlertTopic"})
         self.assertEqual(variables["RUNAS_GUARD_CHAT_TOPIC_ARN"], CHAT_TOPIC_ARN_OR_EMPTY)
         self.assertEqual(variables["RUNAS_GUARD_SWEEP_QUEUE_URL"], {"Ref": "SweepQueue"})
         self.assertEqual(variables["RUST_LOG"], {"Ref": "LogLevel"})
+        self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
+                                          "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
+                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
         log_group = self.props("LogGroup")
         self.assertEqual(log_group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${FunctionName}"})
@@ -411,7 +426,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
 
     def test_outputs(self):
         self.assertLessEqual({"FunctionArn", "HubRoleArn", "EventBusArn", "TableName", "TopicArn", "SweepQueueUrl",
-                              "ChatTopicArn", "DashboardUrl"},
+                              "ChatTopicArn", "DashboardUrl", "PolicyBucketName", "PolicyUrl"},
                              set(self.hub["Outputs"]))
 
 
