@@ -481,16 +481,8 @@ async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
     );
 
     // The queued remainder is a sweep of its own, with its own summary.
-    let records: Vec<Value> = queued
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            json!({"messageId": format!("m-{i}"), "receiptHandle": "h", "body": m.to_string(),
-            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"})
-        })
-        .collect();
-    let (code, out) = w.handle(&json!({"Records": records}));
+    let bodies: Vec<String> = queued.iter().map(Value::to_string).collect();
+    let (code, out) = w.handle(&sqs_batch(&bodies));
     assert_eq!(code, 0, "{out:#}");
     for a in &accounts {
         assert_eq!(

@@ -50,25 +50,38 @@ fn run_as_tag(params: &Obj<'_>) -> Result<Option<String>, EventError> {
     Ok(None)
 }
 
+/// The event's name and request when it is one of `writes` and succeeded;
+/// otherwise `None`, with the reason set (`what` names what it is not).
+fn successful_write<'a>(
+    detail_type: &str,
+    detail: &Obj<'a>,
+    t: &mut Trigger,
+    writes: &[&str],
+    what: &str,
+) -> Result<Option<(String, Obj<'a>)>, EventError> {
+    let name = t.event_name.clone().unwrap_or_default();
+    if detail_type != API_CALL || !writes.contains(&name.as_str()) {
+        t.reason = format!("{}: an {what}", describe(detail_type, Some(&name)));
+        return Ok(None);
+    }
+    if let Some(code) = detail.opt_str("errorCode")? {
+        t.reason = format!("{name} failed with {code}; nothing changed");
+        return Ok(None);
+    }
+    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    Ok(Some((name, params)))
+}
+
 pub(super) fn classify_iam(
     root: &Obj<'_>,
     detail_type: &str,
     detail: &Obj<'_>,
     t: &mut Trigger,
 ) -> Result<(), EventError> {
-    let name = t.event_name.clone().unwrap_or_default();
-    if detail_type != API_CALL || !IAM_WRITES.contains(&name.as_str()) {
-        t.reason = format!(
-            "IAM {} does not set an {RUN_AS_TAG} tag",
-            describe(detail_type, Some(&name))
-        );
+    let what = format!("IAM call that sets no {RUN_AS_TAG} tag");
+    let Some((name, params)) = successful_write(detail_type, detail, t, &IAM_WRITES, &what)? else {
         return Ok(());
-    }
-    if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("{name} failed with {code}; no tag was set");
-        return Ok(());
-    }
-    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    };
     let Some(value) = run_as_tag(&params)? else {
         t.reason = format!("{name} sets no {RUN_AS_TAG} tag");
         return Ok(());
@@ -93,19 +106,10 @@ pub(super) fn classify_sso(
     detail: &Obj<'_>,
     t: &mut Trigger,
 ) -> Result<(), EventError> {
-    let name = t.event_name.clone().unwrap_or_default();
-    if detail_type != API_CALL || !SSO_WRITES.contains(&name.as_str()) {
-        t.reason = format!(
-            "IAM Identity Center {} does not change access-control attributes",
-            describe(detail_type, Some(&name))
-        );
+    let what = "IAM Identity Center call that changes no access-control attributes";
+    let Some((name, params)) = successful_write(detail_type, detail, t, &SSO_WRITES, what)? else {
         return Ok(());
-    }
-    if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("{name} failed with {code}; the attributes did not change");
-        return Ok(());
-    }
-    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    };
     let instance = params
         .opt_str("instanceArn")?
         .unwrap_or("an Identity Center instance");

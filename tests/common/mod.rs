@@ -746,3 +746,17 @@ impl World {
             .collect()
     }
 }
+
+/// A Lambda SQS event carrying `bodies`, as the event source mapping sends it.
+pub fn sqs_batch(bodies: &[String]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            json!({"messageId": format!("m-{i}"), "receiptHandle": format!("h-{i}"), "body": body,
+                "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
