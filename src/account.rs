@@ -317,7 +317,13 @@ fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .iter()
         .map(|o| {
             let status = Status::of(o, &user, run.document_event()).as_str();
-            let seen = o.after.as_ref().or(o.before.as_ref());
+            // What the document said: in audit mode `after` is only what it
+            // would become.
+            let seen = if o.action == Action::WouldChange {
+                o.before.as_ref()
+            } else {
+                o.after.as_ref().or(o.before.as_ref())
+            };
             let actor = t.actor.as_ref().map(|a| a.arn.clone());
             let observation = Observation {
                 account: report.account.clone(),

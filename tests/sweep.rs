@@ -344,10 +344,9 @@ async fn audit_mode_reports_drift_once_when_it_appears() {
     assert_eq!(m["newly_noncompliant"], 1);
     assert_eq!(m["entries"][0]["account"], compliant.as_str());
     assert_eq!(m["entries"][0]["before"], "on/newdrift");
-    assert_eq!(
-        w.state(compliant, "eu-west-1").await.unwrap()["status"],
-        "noncompliant"
-    );
+    let state = w.state(compliant, "eu-west-1").await.unwrap();
+    assert_eq!(state["status"], "noncompliant");
+    assert_eq!(state["observed_user"], "newdrift", "what the document says, not what it should say");
 }
 
 #[tokio::test(flavor = "multi_thread")]
