@@ -1,18 +1,34 @@
 //! The operator CLI (DESIGN.md "Binary"). Exit codes: 0 done, 1 the work
-//! failed, 2 bad input with one line on stderr.
+//! failed (with one summary line on stderr), 2 bad input (with exactly one
+//! line on stderr).
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
-use runas_guard::config::{load_policy, settings_from_env, table_from_env};
+use runas_guard::aws::organizations::Org;
+use runas_guard::aws::state::{StateStore, Table};
+use runas_guard::config::{dry_run_settings, settings_from_env, table_from_env, Settings};
 use runas_guard::dispatch::dispatch;
-use runas_guard::policy::Policy;
+use runas_guard::outcome::{Action, Handled, Outcome};
+use runas_guard::policy::{is_known_region, Policy};
+use runas_guard::policy_source::Source;
 use runas_guard::reactor::Reactor;
 use runas_guard::report::{render_status, Format, Report};
 use runas_guard::sweep::{OrgRun, Scope};
 use runas_guard::trigger::{self, EventError, MAX_EVENT_BYTES};
+
+/// The statuses a state item can have (DESIGN.md "State").
+const STATUSES: [&str; 6] = [
+    "compliant",
+    "remediated",
+    "reverted",
+    "noncompliant",
+    "failed",
+    "excluded",
+];
 
 #[derive(Parser)]
 #[command(
@@ -57,10 +73,10 @@ enum Command {
     },
     /// Reconcile every account and governed region of the organization now.
     Reconcile {
-        /// Compute and report; write nothing anywhere.
+        /// Compute and report; write nothing anywhere (needs no table or topic).
         #[arg(long)]
         dry_run: bool,
-        /// Only this account (repeatable).
+        /// Only this account (repeatable); it must be in the organization.
         #[arg(long = "account", value_name = "ID")]
         accounts: Vec<String>,
         /// Only this governed region (repeatable).
@@ -74,14 +90,60 @@ enum Command {
         #[command(flatten)]
         resources: Resources,
     },
-    /// Per-account-region state from DynamoDB.
+    /// Sweep the whole organization now, exactly as the scheduled sweep does
+    /// (a fresh event id every time); print the outcome as JSON.
+    Sweep {
+        #[command(flatten)]
+        resources: Resources,
+        /// SQS queue for fanned-out sweeps.
+        #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
+        sweep_queue_url: Option<String>,
+    },
+    /// Per-account-region state from DynamoDB: what the document said, what is wanted.
     Status {
         #[arg(long, value_name = "ID")]
         account: Option<String>,
+        /// Only this region (repeatable).
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, excluded.
+        #[arg(long = "status", value_name = "STATUS")]
+        statuses: Vec<String>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
         #[arg(long, env = "RUNAS_GUARD_TABLE")]
         table: Option<String>,
+    },
+    /// One account's changes and drift seen (90 days of history), oldest first.
+    History {
+        #[arg(long, value_name = "ID")]
+        account: String,
+        /// Only this region (repeatable).
+        #[arg(long = "region", value_name = "REGION")]
+        regions: Vec<String>,
+        /// From this date (2026-03-14), UTC time (2026-03-14T09:30:00Z) or age (24h, 7d).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, env = "RUNAS_GUARD_TABLE")]
+        table: Option<String>,
+    },
+    /// Check a deployment without changing anything: hub resources, policy, member accounts.
+    Doctor {
+        /// Also check this member account (repeatable): role, document in every governed region.
+        #[arg(long = "account", value_name = "ID")]
+        accounts: Vec<String>,
+        /// The hub CloudFormation stack: compare its MemberRoleName and outputs with the configuration.
+        #[arg(long, value_name = "NAME")]
+        stack: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[command(flatten)]
+        resources: Resources,
+        /// SQS queue for fanned-out sweeps.
+        #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
+        sweep_queue_url: Option<String>,
     },
     /// Policy file operations.
     Policy {
@@ -92,42 +154,100 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// Validate a policy file.
-    Check { file: PathBuf },
+    /// Validate a policy file (- for standard input).
+    Check { file: String },
 }
 
-/// Exit 2 with one line on stderr.
+/// A failure line was printed (exit 1 or 2): nothing more goes to stderr.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+/// ERROR-level events, counted even while the log itself is off.
+static LOGGED_ERRORS: AtomicUsize = AtomicUsize::new(0);
+
+fn report_line(message: impl std::fmt::Display) {
+    REPORTED.store(true, Ordering::Relaxed);
+    eprintln!(
+        "runas-guard: {}",
+        runas_guard::aws::one_line(&message.to_string())
+    );
+}
+
+/// Exit 2 with exactly one line on stderr.
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("runas-guard: {message}");
+    report_line(message);
     ExitCode::from(2)
 }
 
-/// Reads at most 1 MiB + 1 byte, so a huge file is refused without being loaded.
-fn read_event(source: &str) -> Result<Vec<u8>, String> {
-    let limit = MAX_EVENT_BYTES as u64 + 1;
+/// Exit 1 with one summary line on stderr.
+fn failed(message: impl std::fmt::Display) -> ExitCode {
+    report_line(message);
+    ExitCode::from(1)
+}
+
+/// Counts ERROR events (they are off on the CLI unless `RUST_LOG` asks),
+/// so a run that succeeded but logged errors can still say so.
+struct CountErrors;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountErrors {
+    fn on_event(
+        &self,
+        _event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        LOGGED_ERRORS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Reads at most `limit` bytes + 1, so a huge input is refused without being loaded.
+fn read_limited(source: &str, limit: usize, what: &str) -> Result<Vec<u8>, String> {
+    let limit = limit as u64 + 1;
     let mut bytes = Vec::new();
     let result = if source == "-" {
         std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
         std::fs::File::open(source).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
-    result.map_err(|e| format!("cannot read event {source}: {e}"))?;
+    result.map_err(|e| format!("cannot read {what} {source}: {e}"))?;
     Ok(bytes)
 }
 
 fn parse_event(source: &str) -> Result<serde_json::Value, String> {
-    let bytes = read_event(source)?;
+    let bytes = read_limited(source, MAX_EVENT_BYTES, "event")?;
     trigger::parse_event_bytes(&bytes).map_err(|e: EventError| format!("{source}: {e}"))
 }
 
+/// Colour only for a person: stderr a terminal and `NO_COLOR` unset (or
+/// empty, as no-color.org says).
+fn colour_wanted() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The CLI's own output (the report, the outcome, and one stderr line) says
+/// what happened, so log lines are off unless `RUST_LOG` asks for them.
 fn init_cli_logging() {
-    tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_ansi(colour_wanted())
+        .with_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "off".into()),
+        );
+    tracing_subscriber::registry()
+        .with(log)
+        .with(CountErrors.with_filter(tracing_subscriber::filter::LevelFilter::ERROR))
         .init();
+}
+
+/// A run that succeeded while errors were logged unseen says so, once.
+fn note_hidden_errors() {
+    let errors = LOGGED_ERRORS.load(Ordering::Relaxed);
+    if errors > 0 && !REPORTED.load(Ordering::Relaxed) && std::env::var_os("RUST_LOG").is_none() {
+        eprintln!(
+            "runas-guard: done, but {errors} error(s) were logged; RUST_LOG=error shows them"
+        );
+    }
 }
 
 pub async fn run() -> ExitCode {
@@ -136,7 +256,13 @@ pub async fn run() -> ExitCode {
         Err(code) => return code,
     };
     init_cli_logging();
-    match cli.command {
+    let code = command(cli.command).await;
+    note_hidden_errors();
+    code
+}
+
+async fn command(command: Command) -> ExitCode {
+    match command {
         Command::Explain { event } => explain(&event),
         Command::Policy {
             command: PolicyCommand::Check { file },
@@ -157,40 +283,72 @@ pub async fn run() -> ExitCode {
             let scope = Scope { accounts, regions };
             reconcile(scope, dry_run, format, concurrency, &resources).await
         }
+        Command::Sweep {
+            resources,
+            sweep_queue_url,
+        } => sweep(&resources, sweep_queue_url).await,
         Command::Status {
             account,
+            regions,
+            statuses,
             format,
             table,
-        } => status(account, format, table).await,
+        } => status(account, regions, statuses, format, table).await,
+        Command::History {
+            account,
+            regions,
+            since,
+            format,
+            table,
+        } => history(&account, regions, since, format, table).await,
+        Command::Doctor {
+            accounts,
+            stack,
+            format,
+            resources,
+            sweep_queue_url,
+        } => doctor(accounts, stack, format, &resources, sweep_queue_url).await,
+    }
+}
+
+/// clap's message is several lines (the message, the missing argument's
+/// name, a usage line, a tip); bad input gets one. Keep the first paragraph,
+/// joined, so `<FILE>` in "the following required arguments were not
+/// provided: <FILE>" survives.
+fn clap_one_line(rendered: &str) -> String {
+    let first: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let joined = first.join(" ");
+    let joined = joined.trim_start_matches("error: ").trim();
+    if joined.is_empty() {
+        "bad arguments".into()
+    } else {
+        joined.into()
     }
 }
 
 /// Help and version are not errors (exit 0), except help shown for a missing
-/// subcommand (exit 2); any other clap error is cut to its first line because
-/// bad input gets one line on stderr.
+/// subcommand (exit 2); any other clap error is one line.
 fn parse_args() -> Result<Cli, ExitCode> {
     Cli::try_parse().map_err(|e| {
         use clap::error::ErrorKind;
-        if matches!(
-            e.kind(),
-            ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-        ) {
-            let _ = e.print();
-            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                ExitCode::from(2)
-            } else {
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
                 ExitCode::SUCCESS
-            };
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                ExitCode::from(2)
+            }
+            _ => bad_input(format!(
+                "{} (see runas-guard --help)",
+                clap_one_line(&e.to_string())
+            )),
         }
-        let first = e.to_string();
-        let first = first
-            .lines()
-            .next()
-            .unwrap_or("bad arguments")
-            .trim_start_matches("error: ");
-        bad_input(format!("{first} (see runas-guard --help)"))
     })
 }
 
@@ -211,12 +369,27 @@ fn explain(event: &str) -> ExitCode {
     }
 }
 
-fn policy_check(file: &Path) -> ExitCode {
-    match Policy::load(file) {
+/// A policy file is small; anything over 1 MiB is not one.
+const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+fn policy_check(file: &str) -> ExitCode {
+    let parsed = if file == "-" {
+        read_limited(file, MAX_POLICY_BYTES, "policy")
+            .and_then(|bytes| {
+                if bytes.len() > MAX_POLICY_BYTES {
+                    return Err("policy <stdin>: larger than 1 MiB".to_string());
+                }
+                String::from_utf8(bytes).map_err(|_| "policy <stdin>: not UTF-8".to_string())
+            })
+            .and_then(|text| Policy::parse(&text, "<stdin>").map_err(|e| e.to_string()))
+    } else {
+        Policy::load(std::path::Path::new(file)).map_err(|e| e.to_string())
+    };
+    let shown = if file == "-" { "<stdin>" } else { file };
+    match parsed {
         Ok(p) => {
             println!(
-                "{}: ok ({} regions, mode {:?}, default user {})",
-                file.display(),
+                "{shown}: ok ({} regions, mode {:?}, default user {})",
                 p.regions.len(),
                 p.mode,
                 p.default_user
@@ -232,16 +405,16 @@ async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<Stri
         Ok(v) => v,
         Err(e) => return bad_input(e),
     };
-    let reactor = match build(resources, sweep_queue_url, None).await {
-        Ok(r) => r,
-        Err(e) => return bad_input(e),
+    let built = match build(resources, sweep_queue_url, None, false).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
     };
     let request_id = format!(
         "cli-{}-{}",
         std::process::id(),
         runas_guard::clock::epoch_secs(runas_guard::clock::now())
     );
-    let answer = dispatch(&reactor, &value, &request_id).await;
+    let answer = dispatch(&built.reactor, &value, &request_id).await;
     println!(
         "{}",
         serde_json::to_string_pretty(&answer.body).expect("outcome serialises")
@@ -250,9 +423,69 @@ async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<Stri
         return bad_input(format!("{event}: {reason}"));
     }
     if answer.failed {
-        ExitCode::from(1)
+        let reason = answer.body["reason"].as_str().unwrap_or("see the outcome");
+        failed(format!("{event}: not fully handled: {reason}"))
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `runas-guard sweep`: a scheduled event made up now, with an id of its
+/// own, handled as the Lambda handles the schedule's.
+async fn sweep(resources: &Resources, sweep_queue_url: Option<String>) -> ExitCode {
+    let built = match build(resources, sweep_queue_url, None, false).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
+    };
+    let now = runas_guard::clock::now();
+    let id = format!(
+        "manual-{}-{}",
+        runas_guard::clock::epoch_secs(now),
+        runas_guard::ids::token()
+    );
+    let region = runas_guard::aws::home_region(&built.config);
+    let event = serde_json::json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": runas_guard::clock::iso(now),
+        "region": region,
+        "resources": ["runas-guard:cli/sweep"],
+        "detail": {}
+    });
+    let trigger = match trigger::classify(&event) {
+        Ok(t) => t,
+        Err(e) => return failed(format!("cannot make the sweep event: {e}")),
+    };
+    let outcome = built.reactor.handle(trigger).await;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&outcome).expect("outcome serialises")
+    );
+    sweep_exit(&id, &outcome)
+}
+
+fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
+    let failed_regions = outcome
+        .accounts
+        .iter()
+        .flat_map(|a| &a.regions)
+        .filter(|r| r.action == Action::Failed)
+        .count();
+    match outcome.result {
+        Handled::Failed | Handled::InFlight | Handled::Duplicate => failed(format!(
+            "sweep {id}: {}: {}",
+            serde_json::to_value(outcome.result)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            outcome.reason
+        )),
+        _ if failed_regions > 0 => failed(format!(
+            "sweep {id}: {failed_regions} account-region(s) failed (see accounts[].regions)"
+        )),
+        _ => ExitCode::SUCCESS,
     }
 }
 
@@ -269,19 +502,35 @@ async fn reconcile(
     if concurrency == 0 {
         return bad_input("--concurrency must be at least 1");
     }
-    let reactor = match build(resources, None, Some(concurrency)).await {
-        Ok(r) => r,
-        Err(e) => return bad_input(e),
+    let built = match build(resources, None, Some(concurrency), dry_run).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
     };
-    let policy = reactor.policy();
+    let policy = built.reactor.policy();
     if let Some(bad) = scope.regions.iter().find(|r| !policy.governs_region(r)) {
         return bad_input(format!(
             "--region {bad} is not one of the policy's regions ({})",
             policy.regions.join(", ")
         ));
     }
+    match outside_organization(&built.config, &scope.accounts).await {
+        Ok(missing) if missing.is_empty() => {}
+        Ok(missing) => {
+            return bad_input(format!(
+                "--account {} {} not in the organization",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ))
+        }
+        Err(e) => {
+            return failed(format!(
+                "cannot check --account against the organization: {e}"
+            ))
+        }
+    }
     let progress = progress_bar();
-    match reactor
+    match built
+        .reactor
         .reconcile_org(&scope, dry_run, progress.clone())
         .await
     {
@@ -289,13 +538,33 @@ async fn reconcile(
             if let Some(p) = progress {
                 p.finish_and_clear();
             }
-            print_run(&run, dry_run, format)
+            print_run(&run, dry_run, format, &built.settings.topic_arn)
         }
         Err(e) => {
-            eprintln!("runas-guard: {e}");
-            ExitCode::from(1)
+            if let Some(p) = progress {
+                p.finish_and_clear();
+            }
+            failed(e)
         }
     }
+}
+
+/// The given account ids Organizations does not know (one DescribeAccount each).
+async fn outside_organization(
+    config: &aws_config::SdkConfig,
+    accounts: &[String],
+) -> Result<Vec<String>, runas_guard::aws::AwsError> {
+    let org = Org::new(config);
+    let mut missing: Vec<String> = Vec::new();
+    for account in accounts {
+        if missing.contains(account) {
+            continue;
+        }
+        if org.describe_account(account).await?.is_none() {
+            missing.push(account.clone());
+        }
+    }
+    Ok(missing)
 }
 
 /// Only when a person is watching both streams: a bar in a pipe or a log is noise.
@@ -310,8 +579,9 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// Undelivered alerts fail the run as surely as failed regions do.
-fn print_run(run: &OrgRun, dry_run: bool, format: Format) -> ExitCode {
+/// Undelivered alerts fail the run as surely as failed regions do; either
+/// way one line on stderr says so.
+fn print_run(run: &OrgRun, dry_run: bool, format: Format, topic: &str) -> ExitCode {
     let report = Report::new(&run.reports, dry_run).with_alerts(
         run.alerts_sent,
         run.alerts_kept,
@@ -322,57 +592,301 @@ fn print_run(run: &OrgRun, dry_run: bool, format: Format) -> ExitCode {
         println!();
     }
     let undelivered = run.alerts_kept + run.alerts_lost;
-    if undelivered > 0 {
-        eprintln!(
-            "runas-guard: {undelivered} alert(s) not delivered ({} kept for the next sweep)",
-            run.alerts_kept
-        );
+    let mut problems = Vec::new();
+    if report.failed > 0 {
+        problems.push(format!(
+            "{} account-region(s) failed (the report names them)",
+            report.failed
+        ));
     }
-    if report.failed > 0 || undelivered > 0 {
-        ExitCode::from(1)
-    } else {
+    if undelivered > 0 {
+        problems.push(format!(
+            "{undelivered} alert(s) not delivered to topic {topic} ({} kept for the next sweep)",
+            run.alerts_kept
+        ));
+    }
+    if problems.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        failed(problems.join("; "))
     }
 }
 
-async fn status(account: Option<String>, format: Format, table: Option<String>) -> ExitCode {
+fn check_regions(regions: &[String]) -> Result<(), String> {
+    match regions.iter().find(|r| !is_known_region(r)) {
+        Some(bad) => Err(format!("--region {bad:?} is not an AWS region")),
+        None => Ok(()),
+    }
+}
+
+fn state_store(config: &aws_config::SdkConfig, table: &str) -> StateStore {
+    StateStore::new(Table::new(config, table))
+}
+
+async fn status(
+    account: Option<String>,
+    regions: Vec<String>,
+    statuses: Vec<String>,
+    format: Format,
+    table: Option<String>,
+) -> ExitCode {
     if let Some(bad) = account.as_ref().filter(|a| !trigger::is_account_id(a)) {
         return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
+    }
+    if let Err(e) = check_regions(&regions) {
+        return bad_input(e);
+    }
+    if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
+        return bad_input(format!(
+            "--status {bad:?} is not one of {}",
+            STATUSES.join(", ")
+        ));
     }
     let table = match table_from_env(table) {
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
     let config = runas_guard::aws::load_config().await;
-    let store = runas_guard::aws::state::StateStore::new(runas_guard::aws::state::Table::new(
-        &config, &table,
-    ));
-    match store.list(account.as_deref()).await {
-        Ok(rows) => {
+    match state_store(&config, &table).list(account.as_deref()).await {
+        Ok(mut rows) => {
+            rows.retain(|r| {
+                (regions.is_empty() || regions.contains(&r.region))
+                    && (statuses.is_empty() || statuses.contains(&r.status))
+            });
             print!("{}", render_status(&rows, format));
             if format == Format::Json {
                 println!();
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("runas-guard: {e}");
-            ExitCode::from(1)
+        Err(e) => failed(e),
+    }
+}
+
+async fn history(
+    account: &str,
+    regions: Vec<String>,
+    since: Option<String>,
+    format: Format,
+    table: Option<String>,
+) -> ExitCode {
+    if !trigger::is_account_id(account) {
+        return bad_input(format!(
+            "--account {account:?} is not a 12-digit account id"
+        ));
+    }
+    if let Err(e) = check_regions(&regions) {
+        return bad_input(e);
+    }
+    let since = match since
+        .as_deref()
+        .map(|s| runas_guard::history::parse_since(s, runas_guard::clock::now()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let table = match table_from_env(table) {
+        Ok(t) => t,
+        Err(e) => return bad_input(e),
+    };
+    let config = runas_guard::aws::load_config().await;
+    match state_store(&config, &table)
+        .history(account, since.as_deref())
+        .await
+    {
+        Ok(mut rows) => {
+            rows.retain(|r| regions.is_empty() || regions.contains(&r.region));
+            print!("{}", runas_guard::history::render(&rows, format));
+            if format == Format::Json {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn doctor(
+    accounts: Vec<String>,
+    stack: Option<String>,
+    format: Format,
+    resources: &Resources,
+    sweep_queue_url: Option<String>,
+) -> ExitCode {
+    if let Some(bad) = accounts.iter().find(|a| !trigger::is_account_id(a)) {
+        return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
+    }
+    let config = runas_guard::aws::load_config().await;
+    let policy = match policy_source(resources) {
+        Ok(source) => load_policy_from(&source, &config)
+            .await
+            .map(|p| (source.describe(), p))
+            .map_err(|e| e.message()),
+        Err(e) => Err(e),
+    };
+    let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let mut unique = Vec::new();
+    for a in accounts {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
+    }
+    let inputs = runas_guard::doctor::Inputs {
+        policy,
+        table: nonempty(resources.table.clone()),
+        topic_arn: nonempty(resources.topic_arn.clone()),
+        chat_topic_arn: nonempty(std::env::var("RUNAS_GUARD_CHAT_TOPIC_ARN").ok()),
+        queue_url: nonempty(sweep_queue_url),
+        stack,
+        accounts: unique,
+    };
+    let list = runas_guard::doctor::run(&config, &inputs).await;
+    print!("{}", list.render(format));
+    if list.ok {
+        ExitCode::SUCCESS
+    } else {
+        failed(format!(
+            "doctor: {} check(s) failed; each says how to fix it",
+            list.failed
+        ))
+    }
+}
+
+/// A reactor and what it was built from.
+struct Built {
+    reactor: Reactor,
+    config: aws_config::SdkConfig,
+    settings: Settings,
+}
+
+/// Why a command could not start: bad input (exit 2), or an AWS call that
+/// failed (exit 1).
+enum StartError {
+    Bad(String),
+    Failed(String),
+}
+
+impl StartError {
+    fn exit(self) -> ExitCode {
+        match self {
+            StartError::Bad(m) => bad_input(m),
+            StartError::Failed(m) => failed(m),
+        }
+    }
+
+    fn message(self) -> String {
+        match self {
+            StartError::Bad(m) | StartError::Failed(m) => m,
         }
     }
 }
 
+impl From<String> for StartError {
+    fn from(m: String) -> Self {
+        StartError::Bad(m)
+    }
+}
+
+/// `--policy` or `RUNAS_GUARD_POLICY`: a file, or `s3://bucket/key` (as
+/// the deployed function reads it).
+fn policy_source(resources: &Resources) -> Result<Source, String> {
+    let raw = match &resources.policy {
+        Some(p) => p.display().to_string(),
+        None => std::env::var("RUNAS_GUARD_POLICY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(
+                "RUNAS_GUARD_POLICY is not set (a policy file or s3://bucket/key; or pass --policy)",
+            )?,
+    };
+    Source::parse(&raw)
+}
+
+/// The policy, validated. An S3 object is read once (the CLI runs once);
+/// an unreadable object is an AWS failure, an invalid one bad input.
+async fn load_policy_from(
+    source: &Source,
+    config: &aws_config::SdkConfig,
+) -> Result<Policy, StartError> {
+    let shown = source.describe();
+    let (bucket, key) = match source {
+        Source::File(path) => {
+            return Policy::load(path).map_err(|e| StartError::Bad(e.to_string()))
+        }
+        Source::S3 { bucket, key } => (bucket, key),
+    };
+    // A local endpoint (moto) has no bucket subdomains.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build(),
+    );
+    let region = runas_guard::aws::home_region(config);
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = runas_guard::aws::AwsError::new("GetObject", "hub", &region, &e);
+            StartError::Failed(format!(
+                "policy {shown}: {}: {}: {}",
+                e.operation, e.code, e.message
+            ))
+        })?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| StartError::Failed(format!("policy {shown}: cannot read the object: {e}")))?
+        .into_bytes();
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| StartError::Bad(format!("policy {shown}: not UTF-8 text")))?;
+    Policy::parse(&text, &shown).map_err(|e| StartError::Bad(e.to_string()))
+}
+
+/// `dry_run`: the table and topic may be missing (nothing is written or sent).
 async fn build(
     resources: &Resources,
     queue: Option<String>,
     concurrency: Option<usize>,
-) -> Result<Reactor, String> {
-    let policy = load_policy(resources.policy.as_deref())?;
-    let mut settings =
-        settings_from_env(resources.table.clone(), resources.topic_arn.clone(), queue)?;
+    dry_run: bool,
+) -> Result<Built, StartError> {
+    let source = policy_source(resources)?;
+    let (table, topic) = (resources.table.clone(), resources.topic_arn.clone());
+    let mut settings = if dry_run {
+        dry_run_settings(table, topic, queue)?
+    } else {
+        settings_from_env(table, topic, queue)?
+    };
     if let Some(c) = concurrency {
         settings.concurrency = c;
     }
     let config = runas_guard::aws::load_config().await;
-    Ok(Reactor::new(&config, policy, settings))
+    let policy = load_policy_from(&source, &config).await?;
+    Ok(Built {
+        reactor: Reactor::new(&config, policy, settings.clone()),
+        config,
+        settings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_keep_the_argument_name() {
+        let rendered = "error: the following required arguments were not provided:\n  <FILE>\n\nUsage: runas-guard policy check <FILE>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_one_line(rendered),
+            "the following required arguments were not provided: <FILE>"
+        );
+        assert_eq!(
+            clap_one_line("error: unexpected argument 'x' found\n\nUsage: y\n"),
+            "unexpected argument 'x' found"
+        );
+    }
 }

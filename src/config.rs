@@ -64,6 +64,32 @@ pub fn settings_from_env(
     topic_arn: Option<String>,
     queue: Option<String>,
 ) -> Result<Settings, String> {
+    settings(table, topic_arn, queue, true)
+}
+
+/// For `reconcile --dry-run`, which writes nothing and alerts nobody: the
+/// table and topic may be unset (then empty, and never called).
+pub fn dry_run_settings(
+    table: Option<String>,
+    topic_arn: Option<String>,
+    queue: Option<String>,
+) -> Result<Settings, String> {
+    settings(table, topic_arn, queue, false)
+}
+
+fn settings(
+    table: Option<String>,
+    topic_arn: Option<String>,
+    queue: Option<String>,
+    hub_required: bool,
+) -> Result<Settings, String> {
+    let hub = |value: Option<String>, env: &str, flag: &str| {
+        if hub_required {
+            require(value, env, flag)
+        } else {
+            Ok(require(value, env, flag).unwrap_or_default())
+        }
+    };
     let claim_lease = env_number(
         "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
         DEFAULT_CLAIM_LEASE.as_secs(),
@@ -72,8 +98,8 @@ pub fn settings_from_env(
         return Err("RUNAS_GUARD_CLAIM_LEASE_SECONDS must be at least 1".into());
     }
     Ok(Settings {
-        table: table_from_env(table)?,
-        topic_arn: require(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
+        table: hub(table, "RUNAS_GUARD_TABLE", "--table")?,
+        topic_arn: hub(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
         chat_topic_arn: std::env::var("RUNAS_GUARD_CHAT_TOPIC_ARN")
             .ok()
             .filter(|a| !a.trim().is_empty()),

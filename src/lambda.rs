@@ -27,9 +27,11 @@ fn policy_source() -> Result<(Source, std::time::Duration), String> {
         Err(_) => DEFAULT_REFRESH,
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(n) if n > 0 => std::time::Duration::from_secs(n),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "RUNAS_GUARD_POLICY_REFRESH_SECONDS must be a whole number above 0, found {v:?}"
-            )),
+            ))
+            }
         },
     };
     Ok((source, refresh))

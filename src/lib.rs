@@ -9,6 +9,8 @@ pub mod clock;
 pub mod config;
 pub mod deadline;
 pub mod dispatch;
+pub mod doctor;
+pub mod history;
 pub mod ids;
 pub mod metrics;
 pub mod outcome;

@@ -139,15 +139,91 @@ fn is_role_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
-fn is_ou_id(s: &str) -> bool {
+/// AWS's patterns: `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}` and the root's
+/// `r-[0-9a-z]{4,32}`.
+pub fn is_ou_id(s: &str) -> bool {
     let valid = |p: &str, min: usize| {
-        p.len() >= min
+        (min..=32).contains(&p.len())
             && p.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
     match s.strip_prefix("ou-").and_then(|r| r.split_once('-')) {
         Some((root, rest)) => valid(root, 4) && valid(rest, 8),
         None => s.strip_prefix("r-").is_some_and(|r| valid(r, 4)),
+    }
+}
+
+/// Every AWS region name runas-guard knows: the commercial partition, AWS
+/// GovCloud (US), China, the European Sovereign Cloud and the isolated
+/// partitions. A region AWS opens later needs a new entry here.
+pub const KNOWN_REGIONS: &[&str] = &[
+    // aws
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    // aws-us-gov
+    "us-gov-east-1",
+    "us-gov-west-1",
+    // aws-cn
+    "cn-north-1",
+    "cn-northwest-1",
+    // aws-eusc
+    "eusc-de-east-1",
+    // isolated partitions
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eu-isoe-west-1",
+];
+
+/// A real AWS region name (see [`KNOWN_REGIONS`]).
+pub fn is_known_region(s: &str) -> bool {
+    KNOWN_REGIONS.contains(&s)
+}
+
+/// A value quoted for an error message, cut to 40 characters (with its
+/// length) so that a huge value still gives one short line.
+fn shorten(value: &str) -> String {
+    const SHOWN: usize = 40;
+    let count = value.chars().count();
+    if count <= SHOWN {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN).collect();
+        format!("{head:?}... ({count} characters)")
     }
 }
 
@@ -180,7 +256,13 @@ fn check_regions(regions: &[String]) -> Result<(), Problem> {
         if !is_region_name(r) {
             return Err((
                 format!("regions[{i}]"),
-                format!("{r:?} is not a region name"),
+                format!("{} is not a region name", shorten(r)),
+            ));
+        }
+        if !is_known_region(r) {
+            return Err((
+                format!("regions[{i}]"),
+                format!("{r:?} is not an AWS region"),
             ));
         }
         if regions[..i].contains(r) {
@@ -197,8 +279,8 @@ fn ou_rules(rules: &[RawScoped], allow_root: bool) -> Result<HashMap<String, Str
             return Err((
                 format!("ou[{i}].id"),
                 format!(
-                    "{:?} is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)",
-                    rule.id
+                    "{} is not an OU id (ou-[0-9a-z]{{4,32}}-[a-z0-9]{{8,32}}) or root id (r-[0-9a-z]{{4,32}})",
+                    shorten(&rule.id)
                 ),
             ));
         }
@@ -226,7 +308,7 @@ fn account_rules(
         if !is_account_id(&rule.id) {
             return Err((
                 format!("account[{i}].id"),
-                format!("{:?} is not a 12-digit account id", rule.id),
+                format!("{} is not a 12-digit account id", shorten(&rule.id)),
             ));
         }
         check_user(&rule.run_as_user, allow_root)
@@ -251,7 +333,10 @@ fn check_exempt(
     for (i, a) in exempt.accounts.iter().enumerate() {
         let key = || format!("exempt.accounts[{i}]");
         if !is_account_id(a) {
-            return Err((key(), format!("{a:?} is not a 12-digit account id")));
+            return Err((
+                key(),
+                format!("{} is not a 12-digit account id", shorten(a)),
+            ));
         }
         if exempt.accounts[..i].contains(a) {
             return Err((key(), format!("{a} is listed twice")));

@@ -233,3 +233,57 @@ fn ou_ids() {
     assert!(!is_ou_id("ou-AB12-prod0001"));
     assert!(!is_ou_id("ou-ab12-prod"));
 }
+
+#[test]
+fn regions_must_be_real_aws_regions() {
+    for bad in ["us-east-9", "eu-west-0", "xx-north-1"] {
+        let text = GOOD.replace("\"eu-west-1\"", &format!("\"{bad}\""));
+        let err = Policy::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("`regions[1]`") && err.contains(bad) && err.contains("not an AWS region"),
+            "{err}"
+        );
+    }
+    for good in [
+        "us-gov-west-1",
+        "cn-north-1",
+        "ap-southeast-5",
+        "il-central-1",
+    ] {
+        let text = GOOD.replace("\"eu-west-1\"", &format!("\"{good}\""));
+        assert!(Policy::parse(&text, "p.toml").is_ok(), "{good}");
+    }
+    // Every known name has the shape of a region name.
+    assert!(KNOWN_REGIONS.iter().all(|r| crate::ids::is_region_name(r)));
+}
+
+#[test]
+fn ou_ids_follow_aws_pattern_and_lengths() {
+    assert!(is_ou_id("ou-ab12-prod0001"));
+    assert!(is_ou_id(&format!(
+        "ou-{}-{}",
+        "a".repeat(32),
+        "b".repeat(32)
+    )));
+    assert!(is_ou_id("r-ab12"));
+    for bad in [
+        format!("ou-{}-prod0001", "a".repeat(33)),
+        format!("ou-ab12-{}", "b".repeat(33)),
+        "ou-ab1-prod0001".into(),
+        "ou-ab12-prod001".into(),
+        "ou-AB12-prod0001".into(),
+        format!("r-{}", "a".repeat(33)),
+    ] {
+        assert!(!is_ou_id(&bad), "{bad}");
+    }
+    let huge = format!("ou-ab12-{}", "x".repeat(5_000));
+    let err = Policy::parse(&GOOD.replace("ou-ab12-prod0001", &huge), "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`ou[1].id`"), "{err}");
+    assert!(
+        err.len() < 300,
+        "a huge value is cut: {} characters",
+        err.len()
+    );
+}

@@ -23,6 +23,8 @@ pub struct Row {
     pub desired_user: String,
     pub run_as_before: String,
     pub action: &'static str,
+    /// The member role runas-guard's session used (`-`: none was assumed).
+    pub role: String,
     pub error: String,
 }
 
@@ -69,6 +71,7 @@ impl Report {
                         (None, _) => "-".into(),
                     },
                     action: r.action.as_str(),
+                    role: a.role.clone().unwrap_or_else(|| "-".into()),
                     error: crate::aws::one_line(r.error.as_deref().unwrap_or_default()),
                 });
             }
@@ -100,8 +103,9 @@ impl Report {
     }
 
     fn render_csv(&self) -> String {
-        let mut out =
-            String::from("account,name,ou_path,region,desired_user,run_as_before,action,error\n");
+        let mut out = String::from(
+            "account,name,ou_path,region,desired_user,run_as_before,action,role,error\n",
+        );
         for r in &self.rows {
             let fields = [
                 &r.account,
@@ -111,6 +115,7 @@ impl Report {
                 &r.desired_user,
                 &r.run_as_before,
                 r.action,
+                &r.role,
                 &r.error,
             ];
             out.push_str(
@@ -134,9 +139,10 @@ impl Report {
             "USER",
             "RUNAS BEFORE",
             "ACTION",
+            "ROLE",
             "ERROR",
         ];
-        let rows: Vec<[String; 8]> = self
+        let rows: Vec<[String; 9]> = self
             .rows
             .iter()
             .map(|r| {
@@ -148,6 +154,7 @@ impl Report {
                     r.desired_user.clone(),
                     r.run_as_before.clone(),
                     r.action.to_string(),
+                    r.role.clone(),
                     r.error.clone(),
                 ]
             })
@@ -233,54 +240,119 @@ pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String
     out
 }
 
+/// `status`: a compact table (what the document said, what is wanted,
+/// the last change and who made it); every field in JSON and CSV.
 pub fn render_status(rows: &[StateRow], format: Format) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     match format {
         Format::Json => serde_json::to_string_pretty(rows).expect("rows serialise"),
-        Format::Csv | Format::Table => {
+        Format::Csv => {
             let header = [
-                "ACCOUNT",
-                "REGION",
-                "STATUS",
-                "USER",
-                "OBSERVED",
-                "VERSION",
-                "LAST ACTION",
-                "LAST CHANGED",
-                "LAST ACTOR",
-                "LAST ERROR",
+                "account",
+                "region",
+                "status",
+                "run_as",
+                "desired_user",
+                "observed_user",
+                "observed_run_as_enabled",
+                "default_version",
+                "last_action",
+                "last_changed",
+                "last_checked",
+                "last_actor",
+                "last_trigger_kind",
+                "last_trigger_id",
+                "last_error_code",
+                "last_error",
+                "changes",
             ];
-            let body: Vec<[String; 10]> = rows
+            let body: Vec<[String; 17]> = rows
                 .iter()
                 .map(|r| {
-                    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+                    let e = |v: &Option<String>| v.clone().unwrap_or_default();
                     [
                         r.account.clone(),
                         r.region.clone(),
                         r.status.clone(),
-                        o(&r.desired_user),
-                        format!("{}/{}", o(&r.observed_run_as_enabled), o(&r.observed_user)),
-                        o(&r.default_version),
-                        o(&r.last_action),
-                        o(&r.last_changed),
-                        o(&r.last_actor),
-                        o(&r.last_error),
+                        r.observed_short(),
+                        e(&r.desired_user),
+                        e(&r.observed_user),
+                        r.observed_run_as_enabled
+                            .as_ref()
+                            .map(|v| match v {
+                                serde_json::Value::String(s) => s.clone(),
+                                other => other.to_string(),
+                            })
+                            .unwrap_or_default(),
+                        e(&r.default_version),
+                        e(&r.last_action),
+                        e(&r.last_changed),
+                        e(&r.last_checked),
+                        e(&r.last_actor),
+                        e(&r.last_trigger_kind),
+                        e(&r.last_trigger_id),
+                        e(&r.last_error_code),
+                        e(&r.last_error),
+                        r.changes.to_string(),
                     ]
                 })
                 .collect();
-            if format == Format::Csv {
-                let mut out = header.join(",").to_lowercase().replace(' ', "_") + "\n";
-                for r in &body {
-                    out.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-                    out.push('\n');
-                }
-                out
-            } else if body.is_empty() {
-                "no state recorded yet\n".into()
-            } else {
-                table(&header, &body)
+            csv(&header, &body)
+        }
+        Format::Table => {
+            if rows.is_empty() {
+                return "no state recorded\n".into();
             }
+            let header = [
+                "ACCOUNT",
+                "REGION",
+                "STATUS",
+                "RUNAS",
+                "WANT",
+                "LAST CHANGE",
+                "LAST ACTOR",
+                "ERROR CODE",
+            ];
+            let body: Vec<[String; 8]> = rows
+                .iter()
+                .map(|r| {
+                    [
+                        r.account.clone(),
+                        r.region.clone(),
+                        r.status.clone(),
+                        r.observed_short(),
+                        o(&r.desired_user),
+                        r.last_changed.as_deref().map_or("-".into(), short_time),
+                        r.last_actor
+                            .as_deref()
+                            .map_or("-".into(), crate::alert::short_actor),
+                        o(&r.last_error_code),
+                    ]
+                })
+                .collect();
+            table(&header, &body)
         }
     }
+}
+
+/// `2026-11-21T23:01:02.345Z` -> `2026-11-21 23:01:02Z` (a table cell).
+pub fn short_time(iso: &str) -> String {
+    match (iso.get(..10), iso.get(11..19)) {
+        (Some(day), Some(time)) if iso.len() >= 20 && iso.as_bytes()[10] == b'T' => {
+            format!("{day} {time}Z")
+        }
+        _ => iso.to_string(),
+    }
+}
+
+/// A header line and one line per row, every field quoted as CSV needs.
+pub fn csv<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut out = header.join(",") + "\n";
+    for r in rows {
+        out.push_str(&r.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -324,5 +396,46 @@ mod tests {
         );
         let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap();
         assert_eq!(json["rows"][1]["action"], "failed");
+        assert_eq!(json["rows"][1]["role"], "-");
+        assert!(table.lines().next().unwrap().contains("ROLE"), "{table}");
+    }
+
+    #[test]
+    fn status_table_is_compact_and_csv_complete() {
+        let row = StateRow {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            status: "reverted".into(),
+            desired_user: Some("ops".into()),
+            observed_user: Some("ops".into()),
+            observed_run_as_enabled: Some(serde_json::Value::Bool(true)),
+            default_version: Some("3".into()),
+            last_action: Some("updated".into()),
+            last_trigger_kind: Some("document_changed".into()),
+            last_trigger_id: Some("a8fddbb7-47a3-4aca-b05f-fe4510966ed3".into()),
+            last_actor: Some("arn:aws:iam::111122223333:role/Admin".into()),
+            last_error_code: None,
+            last_error: None,
+            last_checked: Some("2026-11-22T05:41:34.186Z".into()),
+            last_changed: Some("2026-11-22T05:41:33.471Z".into()),
+            changes: 2,
+        };
+        let t = render_status(std::slice::from_ref(&row), Format::Table);
+        let line = t.lines().nth(1).unwrap();
+        assert!(
+            line.contains("on/ops")
+                && line.contains("role/Admin")
+                && line.contains("2026-11-22 05:41:33Z"),
+            "{t}"
+        );
+        assert!(t.lines().all(|l| l.chars().count() < 100), "{t}");
+        let csv = render_status(&[row], Format::Csv);
+        assert!(csv.contains(",true,"), "{csv}");
+        assert!(csv.contains("a8fddbb7"), "{csv}");
+        assert_eq!(
+            short_time("2026-11-22T05:41:33.471Z"),
+            "2026-11-22 05:41:33Z"
+        );
+        assert_eq!(short_time("garbage"), "garbage");
     }
 }

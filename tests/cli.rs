@@ -1,9 +1,15 @@
-//! Offline CLI behaviour: `explain` on AWS-shaped samples and on garbage,
-//! `policy check`. No AWS endpoint involved.
+//! CLI behaviour: `explain` on AWS-shaped samples and on garbage, `policy
+//! check` (offline); then, against moto, the operator contracts: a dry run
+//! without table or topic, `--account` ids the organization does not have,
+//! `status` filters and JSON types, one stderr line without colour, and
+//! `sweep` on demand.
+
+mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use common::*;
 use serde_json::Value;
 
 fn bin() -> Command {
@@ -206,4 +212,296 @@ fn handle_without_configuration_is_bad_input() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RUNAS_GUARD_POLICY"));
+}
+
+#[test]
+fn policy_check_reads_stdin_and_names_bad_regions_and_ou_ids() {
+    let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml")).unwrap();
+    let (code, stdout, stderr) = run_stdin(&["policy", "check", "-"], &good);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("<stdin>: ok"), "{stdout}");
+    let base = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"us-east-9\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+    let (code, _, stderr) = run_stdin(&["policy", "check", "-"], base.as_bytes());
+    assert_eq!(code, 2);
+    assert_one_clean_line(&stderr);
+    assert!(
+        stderr.contains("`regions[1]`") && stderr.contains("us-east-9"),
+        "{stderr}"
+    );
+    let huge_ou = format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n[[ou]]\nid = \"ou-ab12-{}\"\nrun_as_user = \"x\"\n",
+        "a".repeat(5_000)
+    );
+    let (code, _, stderr) = run_stdin(&["policy", "check", "-"], huge_ou.as_bytes());
+    assert_eq!(code, 2);
+    assert_one_clean_line(&stderr);
+    assert!(stderr.contains("`ou[0].id`"), "{stderr}");
+    assert!(stderr.len() < 400, "the value is cut: {stderr}");
+}
+
+#[test]
+fn clap_errors_keep_the_argument_name() {
+    let out = bin().args(["policy", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_line(&err);
+    assert!(
+        err.contains("the following required arguments were not provided: <FILE>"),
+        "{err}"
+    );
+    let out = bin().args(["history"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_one_clean_line(&err);
+    assert!(err.contains("--account <ID>"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_needs_no_table_and_no_topic_and_writes_nothing() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    let run = w.run_without(
+        &["RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"],
+        &["reconcile", "--dry-run", "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["dry_run"], true);
+    // The member and the management account, two regions each.
+    assert_eq!(report["totals"]["would-change"], 4, "{report:#}");
+    assert!(w.document(&member, "us-east-1").await.is_none());
+    assert!(w.items().await.is_empty(), "nothing in the table");
+    assert!(w.alerts().await.is_empty(), "no alerts");
+    // Without --dry-run the table and topic are still required.
+    let run = w.run_without(&["RUNAS_GUARD_TABLE"], &["reconcile"]);
+    assert_eq!(run.code, 2);
+    assert_one_clean_line(&run.stderr);
+    assert!(run.stderr.contains("RUNAS_GUARD_TABLE"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_outside_the_organization_are_bad_input_named_on_one_line() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    for dry in [true, false] {
+        let mut args = vec![
+            "reconcile",
+            "--account",
+            &member,
+            "--account",
+            "999999999999",
+        ];
+        if dry {
+            args.push("--dry-run");
+        }
+        let run = w.run(&args);
+        assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+        assert_one_clean_line(&run.stderr);
+        assert!(
+            run.stderr.contains("999999999999") && run.stderr.contains("not in the organization"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains(&member), "{}", run.stderr);
+    }
+    assert!(
+        w.document(&member, "us-east-1").await.is_none(),
+        "nothing done"
+    );
+    let run = w.run(&["reconcile", "--account", &member, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["totals"]["created"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stderr_is_one_line_without_colour_on_exit_2_and_exit_1() {
+    let mut w = World::new().await;
+    w.create_account("member", None).await;
+    for args in [
+        vec!["reconcile", "--region", "ap-south-1"],
+        vec!["reconcile", "--account", "12"],
+        vec!["status", "--region", "us-east-9"],
+        vec!["reconcile", "--frobnicate"],
+    ] {
+        let run = w.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_one_clean_line(&run.stderr);
+    }
+    // Exit 1: every fix made, no alert delivered; one summary line.
+    w.set_env(
+        "RUNAS_GUARD_TOPIC_ARN",
+        &format!("arn:aws:sns:us-east-1:{HUB}:missing"),
+    );
+    let run = w.run(&["reconcile"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("not delivered") && run.stderr.contains(":missing"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("ROLE"), "the report has a role column");
+    assert!(
+        run.stdout.contains("OrganizationAccountAccessRole")
+            || run.stdout.contains("RunAsGuardExecution"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_observed_run_as_typed_and_filters() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    assert_eq!(w.run(&["reconcile"]).code, 0);
+    let run = w.run(&["status", "--account", &member, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = run.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for r in rows {
+        assert_eq!(r["observed_run_as_enabled"], Value::Bool(true), "{r}");
+        assert_eq!(r["observed_user"], "ssm-ops");
+    }
+    let run = w.run(&["status", "--region", "eu-west-1", "--format", "json"]);
+    let rows = run.json();
+    assert_eq!(rows.as_array().unwrap().len(), 2, "member + hub: {rows}");
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["region"] == "eu-west-1"));
+    let run = w.run(&["status", "--status", "failed", "--format", "json"]);
+    assert_eq!(run.json(), serde_json::json!([]));
+    let run = w.run(&["status", "--status", "remediated", "--region", "us-east-1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "header + 2 rows: {}", run.stdout);
+    for h in [
+        "ACCOUNT",
+        "REGION",
+        "STATUS",
+        "RUNAS",
+        "WANT",
+        "LAST CHANGE",
+        "LAST ACTOR",
+        "ERROR CODE",
+    ] {
+        assert!(lines[0].contains(h), "{h}: {}", lines[0]);
+    }
+    assert!(lines[1].contains("on/ssm-ops"), "{}", run.stdout);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 110),
+        "compact: {}",
+        run.stdout
+    );
+    let csv = w.run(&["status", "--format", "csv"]).stdout;
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .contains("observed_run_as_enabled"),
+        "{csv}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sweep_on_demand_runs_every_time_with_a_fresh_id() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    let first = w.run(&["sweep"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    let first = first.json();
+    assert_eq!(first["result"], "done", "{first:#}");
+    let id1 = first["trigger"]["event_id"].as_str().unwrap().to_string();
+    assert!(id1.starts_with("manual-"), "{id1}");
+    assert_eq!(first["trigger"]["trigger"], "sweep");
+    w.console_edit(&member, "eu-west-1", "drifty").await;
+    let second = w.run(&["sweep"]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    let second = second.json();
+    assert_eq!(second["result"], "done", "not a duplicate: {second:#}");
+    assert_ne!(second["trigger"]["event_id"].as_str().unwrap(), id1);
+    let fixed: Vec<&Value> = second["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account"] == member.as_str())
+        .flat_map(|a| a["regions"].as_array().unwrap())
+        .filter(|r| r["action"] == "updated")
+        .collect();
+    assert_eq!(fixed.len(), 1, "the drift was swept back: {second:#}");
+    let (doc, _, _) = w.document(&member, "eu-west-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, "ssm-ops");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_reads_a_policy_in_s3_like_the_function() {
+    let mut w = World::new().await;
+    let member = w.create_account("member", None).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&w.cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("runas-guard-policy")
+        .send()
+        .await
+        .unwrap();
+    let put = |text: String| {
+        s3.put_object()
+            .bucket("runas-guard-policy")
+            .key("policy.toml")
+            .body(text.into_bytes().into())
+            .send()
+    };
+    put(std::fs::read_to_string(&w.policy)
+        .unwrap()
+        .replace("ssm-ops", "s3user"))
+    .await
+    .unwrap();
+    w.set_env("RUNAS_GUARD_POLICY", "s3://runas-guard-policy/policy.toml");
+    let run = w.run(&[
+        "reconcile",
+        "--dry-run",
+        "--account",
+        &member,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["rows"][0]["desired_user"], "s3user");
+    let run = w.run(&["doctor", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.json()["checks"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("s3://runas-guard-policy/policy.toml: valid"));
+
+    // Invalid: bad input, naming the object and the key.
+    put("member_role = \"R\"\nregions = [\"us-east-9\"]\n[default]\nrun_as_user = \"x\"\n".into())
+        .await
+        .unwrap();
+    let run = w.run(&["reconcile", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("s3://runas-guard-policy/policy.toml")
+            && run.stderr.contains("regions[0]"),
+        "{}",
+        run.stderr
+    );
+    // Unreadable: the AWS call failed (exit 1), named.
+    w.set_env("RUNAS_GUARD_POLICY", "s3://runas-guard-policy/missing.toml");
+    let run = w.run(&["reconcile", "--dry-run"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("missing.toml") && run.stderr.contains("NoSuchKey"),
+        "{}",
+        run.stderr
+    );
 }

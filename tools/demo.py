@@ -7,11 +7,16 @@ replayed and the edit is reverted, with an alert naming who did it.
 Act 3: the organization-wide reconcile, first as a dry run, then for real.
 
 Run with `make demo`. Everything runs against 127.0.0.1; nothing leaves the machine.
+With `make demo KEEP=1` (environment KEEP=1) the local AWS keeps running
+afterwards, its files stay in .demo/, and the `export` lines to explore it
+with `runas-guard` (and the AWS CLI) are printed at the end.
 """
 
 import copy
 import json
 import os
+import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,10 +44,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+KEEP = os.environ.get("KEEP", "") not in ("", "0")
+
+
 def start_moto():
     port = free_port()
+    # KEEP: a session of its own, so moto outlives make and this script.
     proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -260,22 +269,61 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
         self.alerts()
 
 
+def keep_running(demo, proc):
+    """Leaves moto running and says how to use it."""
+    names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+             "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"]
+    banner(f"the local AWS keeps running (moto, pid {proc.pid}) at {demo.url}")
+    print("paste this into a shell to explore it:\n")
+    print("unset AWS_PROFILE AWS_SESSION_TOKEN")
+    for name in names:
+        print(f"export {name}={shlex.quote(demo.env[name])}")
+    print(f"export PATH={shlex.quote(str(BIN.parent))}:\"$PATH\"")
+    print(f"""
+then, for example:
+  runas-guard status
+  runas-guard history --account {demo.payments}
+  runas-guard doctor --account {demo.payments}
+  runas-guard sweep
+  runas-guard reconcile --dry-run
+the organization's accounts: {demo.payments} payments-prod, {demo.analytics} analytics-dev,
+  {demo.lza} shared-services, {demo.sandbox_acct} sandbox-jane; the policy is {demo.env["RUNAS_GUARD_POLICY"]}
+stop it with: kill {proc.pid}""")
+
+
 def main():
     if not BIN.exists():
         sys.exit(f"{BIN} is missing: run `cargo build` first (make demo does)")
     proc, url = start_moto()
+    kept = False
     try:
-        with tempfile.TemporaryDirectory(prefix="runas-guard-demo-") as tmp:
+        if KEEP:
+            workdir = REPO / ".demo"
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir()
+            tmp = None
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="runas-guard-demo-")
+            workdir = tmp.name
+        try:
             banner(f"local AWS (moto) at {url}: seeding an organization")
-            demo = Demo(url, tmp)
+            demo = Demo(url, workdir)
             demo.seed()
             demo.act1()
             demo.act2()
             demo.act3()
+            if KEEP:
+                keep_running(demo, proc)
+                kept = True
+        finally:
+            if tmp is not None:
+                tmp.cleanup()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    print("\nmoto stopped. Done.")
+        if not kept:
+            proc.terminate()
+            proc.wait(timeout=10)
+    if not kept:
+        print("\nmoto stopped. Done.")
 
 
 if __name__ == "__main__":

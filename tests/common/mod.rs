@@ -747,6 +747,60 @@ impl World {
     }
 }
 
+impl World {
+    /// `runas-guard ARGS` with the variables in `unset` removed from its
+    /// environment (e.g. a dry run with no table and no topic).
+    pub fn run_without(&self, unset: &[&str], args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        let out = cmd.output().expect("run runas-guard");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// A CloudFormation stack standing in for the hub stack: its
+    /// `MemberRoleName` parameter and `TableName` / `TopicArn` outputs.
+    pub async fn hub_stack(&self, name: &str, member_role: &str) {
+        let template = json!({
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Parameters": {"MemberRoleName": {"Type": "String", "Default": "RunAsGuardExecution"}},
+            "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": format!("{name}-q")}}},
+            "Outputs": {
+                "TableName": {"Value": self.table},
+                "TopicArn": {"Value": self.topic_arn},
+            }
+        });
+        aws_sdk_cloudformation::Client::new(&self.cfg)
+            .create_stack()
+            .stack_name(name)
+            .template_body(template.to_string())
+            .parameters(
+                aws_sdk_cloudformation::types::Parameter::builder()
+                    .parameter_key("MemberRoleName")
+                    .parameter_value(member_role)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Exactly one line, and no terminal colour codes.
+pub fn assert_one_clean_line(stderr: &str) {
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "exactly one stderr line: {stderr:?}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no ANSI codes: {stderr:?}");
+}
+
 /// A Lambda SQS event carrying `bodies`, as the event source mapping sends it.
 pub fn sqs_batch(bodies: &[String]) -> Value {
     let records: Vec<Value> = bodies

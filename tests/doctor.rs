@@ -1,0 +1,192 @@
+//! `runas-guard doctor` against moto: a healthy deployment passes; one
+//! member account whose roles are all refused, a missing table and a hub
+//! stack naming another member role fail, each with its fix; nothing is
+//! written.
+
+mod common;
+
+use common::proxy::world_behind_proxy;
+use common::*;
+use serde_json::{json, Value};
+
+fn checks<'a>(list: &'a Value, scope: &str) -> Vec<&'a Value> {
+    list["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["scope"] == scope)
+        .collect()
+}
+
+fn find<'a>(list: &'a Value, scope: &str, item: &str) -> &'a Value {
+    checks(list, scope)
+        .into_iter()
+        .find(|c| c["item"] == item)
+        .unwrap_or_else(|| panic!("no {scope} / {item} in {list:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_healthy_and_one_broken_member() {
+    let (w, proxy, broken) = world_behind_proxy().await;
+    let healthy = w.create_account("healthy", None).await;
+    w.admin_write(&healthy, "eu-west-1", &lza_document(&healthy), true)
+        .await;
+    // Every role in the broken account refuses the hub.
+    proxy.faults(json!([{"service": "sts", "action": "AssumeRole", "contains": format!("iam::{broken}:role/"),
+        "status": 403, "code": "AccessDenied", "protocol": "query",
+        "message": "User is not authorized to perform: sts:AssumeRole"}]));
+    let items_before = w.items().await.len();
+
+    let run = w.run(&[
+        "doctor",
+        "--account",
+        &healthy,
+        "--account",
+        &broken,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(run.stderr.contains("check(s) failed"), "{}", run.stderr);
+    let list = run.json();
+    assert_eq!(list["ok"], false);
+
+    for item in ["policy", "table", "topic", "organization"] {
+        assert_eq!(find(&list, "hub", item)["verdict"], "pass", "{list:#}");
+    }
+    assert!(find(&list, "hub", "topic")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("a publish is not attempted"));
+    assert_eq!(find(&list, "hub", "queue")["verdict"], "skip");
+
+    let ok = format!("account {healthy}");
+    let role = find(&list, &ok, "role");
+    assert_eq!(role["verdict"], "pass", "{list:#}");
+    assert!(role["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("RunAsGuardExecution assumed"));
+    let east = find(&list, &ok, "document us-east-1");
+    assert_eq!(east["verdict"], "pass");
+    assert!(east["detail"].as_str().unwrap().contains("no document yet"));
+    let west = find(&list, &ok, "document eu-west-1");
+    assert_eq!(west["verdict"], "pass");
+    assert!(
+        west["detail"].as_str().unwrap().contains("RunAs off/-"),
+        "what the document says: {west}"
+    );
+    let write = find(&list, &ok, "write");
+    assert_eq!(write["verdict"], "skip", "never claimed: {write}");
+    assert!(write["detail"].as_str().unwrap().contains("not checked"));
+
+    let bad = format!("account {broken}");
+    let role = find(&list, &bad, "role");
+    assert_eq!(role["verdict"], "fail", "{list:#}");
+    let detail = role["detail"].as_str().unwrap();
+    for r in [
+        "RunAsGuardExecution",
+        "AWSControlTowerExecution",
+        "OrganizationAccountAccessRole",
+    ] {
+        assert!(detail.contains(r), "every role tried: {detail}");
+    }
+    let fix = role["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("infra/member.yaml") && fix.contains(&broken),
+        "{fix}"
+    );
+    let failed: Vec<&Value> = list["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "fail")
+        .collect();
+    assert_eq!(failed.len(), 1, "only the broken role: {failed:#?}");
+    assert_eq!(list["failed"], 1);
+
+    // Nothing written anywhere.
+    assert!(w.document(&healthy, "us-east-1").await.is_none());
+    assert_eq!(w.items().await.len(), items_before);
+    assert!(w.alerts().await.is_empty());
+
+    // The checklist: a mark per check, and the fix under each failure.
+    let text = w.run(&["doctor", "--account", &healthy, "--account", &broken]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("✓ table"), "{}", text.stdout);
+    assert!(text.stdout.contains("✗ role"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("fix: deploy infra/member.yaml"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains('\u{1b}'));
+
+    // All healthy: exit 0 and nothing on stderr.
+    let fine = w.run(&["doctor", "--account", &healthy]);
+    assert_eq!(fine.code, 0, "{}\n{}", fine.stdout, fine.stderr);
+    assert!(fine.stderr.is_empty(), "{}", fine.stderr);
+    assert!(fine.stdout.contains("all checks passed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hub_problems_are_named_with_their_fix() {
+    let mut w = World::new().await;
+    w.hub_stack("runas-guard-hub", "OtherRole").await;
+    w.set_env("RUNAS_GUARD_TABLE", "nope");
+    let run = w.run(&[
+        "doctor",
+        "--stack",
+        "runas-guard-hub",
+        "--account",
+        "999999999999",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    let list = run.json();
+    let table = find(&list, "hub", "table");
+    assert_eq!(table["verdict"], "fail");
+    assert!(table["detail"].as_str().unwrap().contains("nope"));
+    assert!(table["fix"].as_str().unwrap().contains("create the table"));
+    let role = find(&list, "hub", "stack member role");
+    assert_eq!(role["verdict"], "fail", "{list:#}");
+    assert!(role["detail"].as_str().unwrap().contains("OtherRole"));
+    let stack_table = find(&list, "hub", "stack table");
+    assert_eq!(
+        stack_table["verdict"], "fail",
+        "nope is not the stack's table"
+    );
+    assert!(stack_table["fix"]
+        .as_str()
+        .unwrap()
+        .contains("RUNAS_GUARD_TABLE=runas-guard"));
+    assert_eq!(find(&list, "hub", "stack topic")["verdict"], "pass");
+    let regions = find(&list, "hub", "stack regions");
+    assert_eq!(regions["verdict"], "skip");
+    assert!(regions["detail"].as_str().unwrap().contains("not compared"));
+    let member = find(&list, "account 999999999999", "organization");
+    assert_eq!(member["verdict"], "fail");
+
+    // The stack and the policy agree: those checks pass.
+    w.hub_stack("matching-hub", "RunAsGuardExecution").await;
+    w.set_env("RUNAS_GUARD_TABLE", &w.table.clone());
+    let run = w.run(&["doctor", "--stack", "matching-hub", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    assert_eq!(find(&list, "hub", "stack member role")["verdict"], "pass");
+    assert_eq!(find(&list, "hub", "stack table")["verdict"], "pass");
+
+    // A policy that does not load is a failed check, not a crash.
+    w.write_policy_raw(
+        "member_role = \"R\"\nregions = [\"us-east-9\"]\n[default]\nrun_as_user = \"x\"\n",
+    );
+    let run = w.run(&["doctor", "--format", "json"]);
+    assert_eq!(run.code, 1);
+    let list = run.json();
+    let policy = find(&list, "hub", "policy");
+    assert_eq!(policy["verdict"], "fail");
+    assert!(policy["detail"].as_str().unwrap().contains("regions[0]"));
+}
