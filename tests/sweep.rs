@@ -346,7 +346,10 @@ async fn audit_mode_reports_drift_once_when_it_appears() {
     assert_eq!(m["entries"][0]["before"], "on/newdrift");
     let state = w.state(compliant, "eu-west-1").await.unwrap();
     assert_eq!(state["status"], "noncompliant");
-    assert_eq!(state["observed_user"], "newdrift", "what the document says, not what it should say");
+    assert_eq!(
+        state["observed_user"], "newdrift",
+        "what the document says, not what it should say"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
