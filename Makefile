@@ -37,21 +37,30 @@ infra-test: $(STAMP)
 
 test: lint unit infra-test integration
 
+# KEEP=1: leave the local AWS running afterwards and print the environment to explore it.
 demo: $(STAMP)
 	cargo build
-	$(PY) tools/demo.py
+	KEEP=$(KEEP) $(PY) tools/demo.py
 
-# Lambda artifact: dist/runas-guard.zip with bootstrap (aarch64) and policy.toml.
-POLICY ?= examples/policy.toml
+# Lambda artifact: dist/runas-guard.zip with bootstrap (aarch64) only; the function
+# reads its policy from S3 (hub stack output PolicyUrl, infra/README.md step 2b).
+# POLICY=path checks that file first and also bundles it as policy.toml, for a
+# deployment that sets RUNAS_GUARD_POLICY=/var/task/policy.toml.
 package: $(STAMP)
+ifneq ($(strip $(POLICY)),)
 	test -f "$(POLICY)" || { echo "POLICY=$(POLICY) does not exist" >&2; exit 2; }
 	cargo run --quiet -- policy check "$(POLICY)"
+endif
 	cargo lambda build --release --arm64 --output-format zip
 	mkdir -p dist
 	cp target/lambda/runas-guard/bootstrap.zip dist/runas-guard.zip
+ifneq ($(strip $(POLICY)),)
 	cp "$(POLICY)" target/lambda/runas-guard/policy.toml
 	cd target/lambda/runas-guard && $(CURDIR)/$(PY) -c "import zipfile,sys; z=zipfile.ZipFile('$(CURDIR)/dist/runas-guard.zip','a'); z.write('policy.toml'); z.close()"
-	@echo "dist/runas-guard.zip: bootstrap + policy.toml ($(POLICY))"
+	@echo "dist/runas-guard.zip: bootstrap + policy.toml ($(POLICY)), for RUNAS_GUARD_POLICY=/var/task/policy.toml"
+else
+	@echo "dist/runas-guard.zip: bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
+endif
 
 bench: $(STAMP)
 	cargo build --release
@@ -60,3 +69,21 @@ bench: $(STAMP)
 clean:
 	cargo clean
 	rm -rf dist .demo
+
+# Organization-scale benchmark (bench/scale.py): runas-guard against moto behind an
+# RTT-injecting proxy, beside a plain boto3 peer; prints a report, writes bench/results.md.
+# Smoke run: make bench-scale ACCOUNTS=50 REGIONS=2. Concurrency sweep: SWEEP_CONCURRENCY=1.
+.PHONY: bench-scale
+ACCOUNTS ?= 1000
+REGIONS ?= 4
+RTT_MS ?= 50
+CONCURRENCY ?= 16
+VEND_REGIONS ?= 17
+VEND_RTT_MS ?= 30
+CONCURRENCIES ?= 16,32,64
+SWEEP_CONCURRENCY ?= 0
+bench-scale: $(STAMP)
+	cargo build --release
+	ACCOUNTS=$(ACCOUNTS) REGIONS=$(REGIONS) RTT_MS=$(RTT_MS) CONCURRENCY=$(CONCURRENCY) \
+	VEND_REGIONS=$(VEND_REGIONS) VEND_RTT_MS=$(VEND_RTT_MS) CONCURRENCIES=$(CONCURRENCIES) \
+	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) $(PY) bench/scale.py
