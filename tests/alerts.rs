@@ -20,16 +20,7 @@ async fn world_with_chat() -> (World, String) {
         .topic_arn()
         .unwrap()
         .to_string();
-    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
-    let queue = sqs
-        .create_queue()
-        .queue_name("chat")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let queue = w.create_queue("chat").await;
     sns.subscribe()
         .topic_arn(&topic)
         .protocol("sqs")

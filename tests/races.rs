@@ -378,16 +378,7 @@ async fn a_sweep_sns_refuses_still_finishes_reports_and_delivers_later() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fanned_out_sweep_keeps_its_summary_when_sns_refuses() {
     let (mut w, proxy, accounts) = org_with_drift().await;
-    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
-    let queue = sqs
-        .create_queue()
-        .queue_name("sweep")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let queue = w.create_queue("sweep").await;
     w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
     w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
     let (code, out) = w.handle(&sweep_event());

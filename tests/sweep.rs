@@ -239,16 +239,7 @@ async fn dry_run_then_reconcile_then_nothing_left() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     let mut org = mixed_org().await;
-    let sqs = aws_sdk_sqs::Client::new(&org.w.cfg);
-    let queue = sqs
-        .create_queue()
-        .queue_name("sweep")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let queue = org.w.create_queue("sweep").await;
     org.w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
     org.w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "10");
     let w = &org.w;
@@ -426,16 +417,7 @@ async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
         w.create_account("a", None).await,
         w.create_account("b", None).await,
     ];
-    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
-    let queue = sqs
-        .create_queue()
-        .queue_name("sweep")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+    let queue = w.create_queue("sweep").await;
     let settings = Settings {
         table: w.table.clone(),
         topic_arn: w.topic_arn.clone(),

@@ -721,6 +721,19 @@ impl World {
         })
     }
 
+    /// A queue in the hub account; its URL.
+    pub async fn create_queue(&self, name: &str) -> String {
+        aws_sdk_sqs::Client::new(&self.cfg)
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string()
+    }
+
     pub async fn move_account(&self, account: &str, from: &str, to: &str) {
         self.org()
             .move_account()
