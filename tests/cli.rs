@@ -441,16 +441,7 @@ async fn sweep_on_demand_runs_every_time_with_a_fresh_id() {
 async fn the_cli_reads_a_policy_in_s3_like_the_function() {
     let mut w = World::new().await;
     let member = w.create_account("member", None).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&w.cfg)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket()
-        .bucket("runas-guard-policy")
-        .send()
-        .await
-        .unwrap();
+    let s3 = w.policy_bucket("runas-guard-policy").await;
     let put = |text: String| {
         s3.put_object()
             .bucket("runas-guard-policy")

@@ -272,16 +272,7 @@ fn assert_valid_emf(v: &Value) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
     let mut w = World::new().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&w.cfg)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket()
-        .bucket("runas-guard-policy")
-        .send()
-        .await
-        .unwrap();
+    let s3 = w.policy_bucket("runas-guard-policy").await;
     let put = |user: &str| {
         let body = format!(
             "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"{user}\"\n"

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::state::{get_n, get_s, n, region_key, s, Item, Table};
+use super::state::{get_n, get_s, n, s, Item, Table};
 use super::AwsError;
 use crate::clock;
 use crate::reconcile::Lease;
@@ -74,14 +74,9 @@ pub fn grant_from(
 impl RegionLease {
     /// One conditional take; `Ok(None)` when another run holds it.
     async fn try_take(&self, now: SystemTime) -> Result<Option<Item>, AwsError> {
-        let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.region);
         let result = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+            .update_region(&self.account, &self.region)
             .update_expression("SET lease_owner = :me, lease_until = :until")
             .condition_expression(
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",

@@ -56,6 +56,20 @@ pub struct Table {
 }
 
 impl Table {
+    /// An `UpdateItem` on one account-region's state item.
+    pub(crate) fn update_region(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let [(k1, v1), (k2, v2)] = region_key(account, region);
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key(k1, v1)
+            .key(k2, v2)
+    }
+
     pub fn new(config: &aws_config::SdkConfig, name: &str) -> Self {
         Table {
             client: aws_sdk_dynamodb::Client::new(config),
@@ -305,14 +319,9 @@ impl StateStore {
         reverted: bool,
     ) -> Result<(), AwsError> {
         let u = record_update(o, grant, reverted, clock::now());
-        let [(k1, v1), (k2, v2)] = region_key(&o.account, &o.region);
         let mut update = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+            .update_region(&o.account, &o.region)
             .update_expression(u.expression)
             .set_condition_expression(u.condition.map(str::to_string))
             .expression_attribute_names("#st", "status")
@@ -346,14 +355,9 @@ impl StateStore {
         region: &str,
         trigger_id: &str,
     ) -> Result<bool, AwsError> {
-        let [(k1, v1), (k2, v2)] = region_key(account, region);
         let out = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+            .update_region(account, region)
             .update_expression("SET drift_seen_by = if_not_exists(drift_seen_by, :tid)")
             .expression_attribute_values(":tid", s(trigger_id))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)

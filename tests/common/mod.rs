@@ -721,6 +721,18 @@ impl World {
         })
     }
 
+    /// An S3 client (path-style, as a local endpoint needs) and a bucket in
+    /// the hub account for a policy object.
+    pub async fn policy_bucket(&self, bucket: &str) -> aws_sdk_s3::Client {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&self.cfg)
+                .force_path_style(true)
+                .build(),
+        );
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+        s3
+    }
+
     /// A queue in the hub account; its URL.
     pub async fn create_queue(&self, name: &str) -> String {
         aws_sdk_sqs::Client::new(&self.cfg)
