@@ -127,7 +127,12 @@ pub async fn prepare(
 ) -> Result<Option<Prepared>, AwsError> {
     let roles: Vec<&str> = ctx.policy.roles().collect();
     let name = session_name(&run.trigger.event_id);
-    let policy = session_policy(ctx.sts.partition(), account, &ctx.policy.regions);
+    let policy = session_policy(
+        ctx.sts.partition(),
+        account,
+        &ctx.policy.regions,
+        &ctx.policy.document_names(),
+    );
     let assume = async {
         // An account rule can exempt it before its OU is known.
         if ctx.policy.is_exempt(account) {

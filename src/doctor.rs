@@ -595,7 +595,12 @@ async fn check_member(
     }
     let sts = Sts::new(config);
     let roles: Vec<&str> = policy.roles().collect();
-    let session_policy = session_policy(sts.partition(), account, &policy.regions);
+    let session_policy = session_policy(
+        sts.partition(),
+        account,
+        &policy.regions,
+        &policy.document_names(),
+    );
     let who = identity.unwrap_or("these credentials");
     let session = match sts
         .assume(account, &roles, "runas-guard-doctor", Some(&session_policy))

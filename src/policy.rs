@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::trigger::{is_account_id, is_region_name};
+use crate::trigger::{is_account_id, is_region_name, DOCUMENT_NAME};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +36,22 @@ struct RawPolicy {
     account: Vec<RawScoped>,
     #[serde(default)]
     exempt: RawExempt,
+    #[serde(default)]
+    document: Vec<RawDocument>,
+}
+
+/// A named Session document (one per permission set), kept like the default one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    name: String,
+    run_as_user: String,
+    #[serde(default)]
+    inherit: Option<String>,
+    #[serde(default)]
+    ou: Vec<RawScoped>,
+    #[serde(default)]
+    account: Vec<RawScoped>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +94,39 @@ pub struct Policy {
     account_users: HashMap<String, String>,
     exempt_accounts: Vec<String>,
     exempt_principals: Vec<String>,
+    /// `[[document]]` entries, in file order.
+    pub documents: Vec<NamedDocument>,
+}
+
+/// A named Session document runas-guard creates and keeps in every governed
+/// account-region, with its own Run As user (resolved like the default
+/// document's: account rule, nearest OU, its own default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedDocument {
+    pub name: String,
+    pub default_user: String,
+    /// Every input other than RunAs follows `SSM-SessionManagerRunShell`'s
+    /// latest version in the same account-region.
+    pub inherit: bool,
+    ou_users: HashMap<String, String>,
+    account_users: HashMap<String, String>,
+}
+
+/// One governed document in one account: what its RunAs should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// `None` for `SSM-SessionManagerRunShell`.
+    pub document: Option<String>,
+    pub user: String,
+    /// Which rule chose the user.
+    pub source: String,
+    pub inherit: bool,
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        self.document.as_deref().unwrap_or(DOCUMENT_NAME)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -272,12 +321,16 @@ fn check_regions(regions: &[String]) -> Result<(), Problem> {
     Ok(())
 }
 
-fn ou_rules(rules: &[RawScoped], allow_root: bool) -> Result<HashMap<String, String>, Problem> {
+fn ou_rules(
+    prefix: &str,
+    rules: &[RawScoped],
+    allow_root: bool,
+) -> Result<HashMap<String, String>, Problem> {
     let mut users = HashMap::new();
     for (i, rule) in rules.iter().enumerate() {
         if !is_ou_id(&rule.id) {
             return Err((
-                format!("ou[{i}].id"),
+                format!("{prefix}ou[{i}].id"),
                 format!(
                     "{} is not an OU id (ou-[0-9a-z]{{4,32}}-[a-z0-9]{{8,32}}) or root id (r-[0-9a-z]{{4,32}})",
                     shorten(&rule.id)
@@ -285,13 +338,13 @@ fn ou_rules(rules: &[RawScoped], allow_root: bool) -> Result<HashMap<String, Str
             ));
         }
         check_user(&rule.run_as_user, allow_root)
-            .map_err(|p| (format!("ou[{i}].run_as_user"), p))?;
+            .map_err(|p| (format!("{prefix}ou[{i}].run_as_user"), p))?;
         if users
             .insert(rule.id.clone(), rule.run_as_user.clone())
             .is_some()
         {
             return Err((
-                format!("ou[{i}].id"),
+                format!("{prefix}ou[{i}].id"),
                 format!("OU {} has more than one rule", rule.id),
             ));
         }
@@ -300,6 +353,7 @@ fn ou_rules(rules: &[RawScoped], allow_root: bool) -> Result<HashMap<String, Str
 }
 
 fn account_rules(
+    prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
 ) -> Result<HashMap<String, String>, Problem> {
@@ -307,18 +361,18 @@ fn account_rules(
     for (i, rule) in rules.iter().enumerate() {
         if !is_account_id(&rule.id) {
             return Err((
-                format!("account[{i}].id"),
+                format!("{prefix}account[{i}].id"),
                 format!("{} is not a 12-digit account id", shorten(&rule.id)),
             ));
         }
         check_user(&rule.run_as_user, allow_root)
-            .map_err(|p| (format!("account[{i}].run_as_user"), p))?;
+            .map_err(|p| (format!("{prefix}account[{i}].run_as_user"), p))?;
         if users
             .insert(rule.id.clone(), rule.run_as_user.clone())
             .is_some()
         {
             return Err((
-                format!("account[{i}].id"),
+                format!("{prefix}account[{i}].id"),
                 format!("account {} has more than one rule", rule.id),
             ));
         }
@@ -361,6 +415,119 @@ fn check_exempt(
     Ok(())
 }
 
+/// SSM's pattern for document names: `[a-zA-Z0-9_.-]{3,128}`.
+pub fn is_document_name(s: &str) -> bool {
+    (3..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// Names AWS keeps for its own documents (any case).
+fn is_reserved_document_name(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    ["aws", "amazon", "amzn"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+fn named_documents(
+    raw: &[RawDocument],
+    exempt: &RawExempt,
+    allow_root: bool,
+) -> Result<Vec<NamedDocument>, Problem> {
+    let mut documents: Vec<NamedDocument> = Vec::new();
+    for (i, d) in raw.iter().enumerate() {
+        let key = |k: &str| format!("document[{i}].{k}");
+        if !is_document_name(&d.name) {
+            return Err((
+                key("name"),
+                format!(
+                    "{} is not an SSM document name (3 to 128 of a-z A-Z 0-9 _ . -)",
+                    shorten(&d.name)
+                ),
+            ));
+        }
+        if d.name == DOCUMENT_NAME {
+            return Err((
+                key("name"),
+                format!("{DOCUMENT_NAME} is always governed (by [default], [[ou]] and [[account]]); name another document"),
+            ));
+        }
+        if is_reserved_document_name(&d.name) {
+            return Err((
+                key("name"),
+                format!(
+                    "{:?} starts with a prefix AWS reserves (aws, amazon, amzn)",
+                    d.name
+                ),
+            ));
+        }
+        if documents.iter().any(|o| o.name == d.name) {
+            return Err((key("name"), format!("{} is listed twice", d.name)));
+        }
+        check_user(&d.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
+        let inherit = match d.inherit.as_deref() {
+            None => false,
+            Some(DOCUMENT_NAME) => true,
+            Some(other) => {
+                return Err((
+                    key("inherit"),
+                    format!(
+                        "{} cannot be inherited; only {DOCUMENT_NAME:?} can",
+                        shorten(other)
+                    ),
+                ))
+            }
+        };
+        let prefix = format!("document[{i}].");
+        let ou_users = ou_rules(&prefix, &d.ou, allow_root)?;
+        let account_users = account_rules(&prefix, &d.account, allow_root)?;
+        for (j, rule) in d.account.iter().enumerate() {
+            if exempt.accounts.contains(&rule.id) {
+                return Err((
+                    format!("{prefix}account[{j}].id"),
+                    format!(
+                        "{} is exempt; an account is either governed or exempt",
+                        rule.id
+                    ),
+                ));
+            }
+        }
+        documents.push(NamedDocument {
+            name: d.name.clone(),
+            default_user: d.run_as_user.clone(),
+            inherit,
+            ou_users,
+            account_users,
+        });
+    }
+    Ok(documents)
+}
+
+/// AWS caps a session policy at 2,048 characters; the member session's
+/// names every governed document, so too many (or too long) names would
+/// make every AssumeRole fail. Checked with the longest partition name.
+fn check_session_policy(regions: &[String], documents: &[NamedDocument]) -> Result<(), Problem> {
+    let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
+        .chain(documents.iter().map(|d| d.name.as_str()))
+        .collect();
+    let length = crate::aws::sts::session_policy("aws-iso-b", "000000000000", regions, &names)
+        .chars()
+        .count();
+    if length > crate::aws::sts::SESSION_POLICY_LIMIT {
+        return Err((
+            "document".into(),
+            format!(
+                "{} documents in {} regions make a {length}-character session policy; AWS allows {}: govern fewer documents or regions, or use shorter names",
+                names.len(),
+                regions.len(),
+                crate::aws::sts::SESSION_POLICY_LIMIT
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl Policy {
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
         let shown = path.display().to_string();
@@ -391,9 +558,11 @@ impl Policy {
         check_regions(&raw.regions).map_err(invalid)?;
         check_user(&raw.default.run_as_user, allow_root)
             .map_err(|p| invalid(("default.run_as_user".into(), p)))?;
-        let ou_users = ou_rules(&raw.ou, allow_root).map_err(invalid)?;
-        let account_users = account_rules(&raw.account, allow_root).map_err(invalid)?;
+        let ou_users = ou_rules("", &raw.ou, allow_root).map_err(invalid)?;
+        let account_users = account_rules("", &raw.account, allow_root).map_err(invalid)?;
         check_exempt(&raw.exempt, &account_users).map_err(invalid)?;
+        let documents = named_documents(&raw.document, &raw.exempt, allow_root).map_err(invalid)?;
+        check_session_policy(&raw.regions, &documents).map_err(invalid)?;
         Ok(Policy {
             member_role: raw.member_role,
             fallback_roles: raw.fallback_roles,
@@ -404,6 +573,7 @@ impl Policy {
             account_users,
             exempt_accounts: raw.exempt.accounts,
             exempt_principals: raw.exempt.principals,
+            documents,
         })
     }
 
@@ -412,24 +582,56 @@ impl Policy {
         if self.is_exempt(account) {
             return Desired::Exempt;
         }
-        if let Some(user) = self.account_users.get(account) {
-            return Desired::User {
-                user: user.clone(),
-                source: format!("account {account}"),
-            };
-        }
-        for ou in ou_path.iter().rev() {
-            if let Some(user) = self.ou_users.get(ou) {
-                return Desired::User {
-                    user: user.clone(),
-                    source: format!("ou {ou}"),
-                };
+        let (user, source) = resolve(
+            account,
+            ou_path,
+            &self.account_users,
+            &self.ou_users,
+            &self.default_user,
+        );
+        Desired::User { user, source }
+    }
+
+    /// Every governed document of a governed account, `SSM-SessionManagerRunShell`
+    /// first; empty for an exempt account.
+    pub fn targets(&self, account: &str, ou_path: &[String]) -> Vec<Target> {
+        let Desired::User { user, source } = self.desired(account, ou_path) else {
+            return vec![];
+        };
+        let named = self.documents.iter().map(|d| {
+            let (user, source) = resolve(
+                account,
+                ou_path,
+                &d.account_users,
+                &d.ou_users,
+                &d.default_user,
+            );
+            Target {
+                document: Some(d.name.clone()),
+                user,
+                source,
+                inherit: d.inherit,
             }
-        }
-        Desired::User {
-            user: self.default_user.clone(),
-            source: "default".into(),
-        }
+        });
+        std::iter::once(Target {
+            document: None,
+            user,
+            source,
+            inherit: false,
+        })
+        .chain(named)
+        .collect()
+    }
+
+    /// `SSM-SessionManagerRunShell` and every `[[document]]` name.
+    pub fn document_names(&self) -> Vec<&str> {
+        std::iter::once(DOCUMENT_NAME)
+            .chain(self.documents.iter().map(|d| d.name.as_str()))
+            .collect()
+    }
+
+    pub fn governs_document(&self, name: &str) -> bool {
+        self.document_names().contains(&name)
     }
 
     pub fn is_exempt(&self, account: &str) -> bool {
@@ -452,6 +654,25 @@ impl Policy {
         std::iter::once(self.member_role.as_str())
             .chain(self.fallback_roles.iter().map(String::as_str))
     }
+}
+
+/// Account rule, then the nearest OU on the root-first path, then the default.
+fn resolve(
+    account: &str,
+    ou_path: &[String],
+    account_users: &HashMap<String, String>,
+    ou_users: &HashMap<String, String>,
+    default: &str,
+) -> (String, String) {
+    if let Some(user) = account_users.get(account) {
+        return (user.clone(), format!("account {account}"));
+    }
+    for ou in ou_path.iter().rev() {
+        if let Some(user) = ou_users.get(ou) {
+            return (user.clone(), format!("ou {ou}"));
+        }
+    }
+    (default.to_string(), "default".into())
 }
 
 /// `*` matches any run of characters (including none); everything else is literal.

@@ -287,3 +287,160 @@ fn ou_ids_follow_aws_pattern_and_lengths() {
         err.len()
     );
 }
+
+const DOCUMENTS: &str = r#"
+[[document]]
+name = "SSMRunAs-Admin"
+run_as_user = "admin"
+inherit = "SSM-SessionManagerRunShell"
+
+[[document.ou]]
+id = "ou-ab12-prod0001"
+run_as_user = "prodadmin"
+
+[[document.account]]
+id = "210987654321"
+run_as_user = "dbadmin"
+
+[[document]]
+name = "SSMRunAs-ReadOnly"
+run_as_user = "viewer"
+"#;
+
+#[test]
+fn named_documents_resolve_like_the_default_one() {
+    let p = Policy::parse(&format!("{GOOD}{DOCUMENTS}"), "p.toml").unwrap();
+    assert_eq!(
+        p.document_names(),
+        [
+            "SSM-SessionManagerRunShell",
+            "SSMRunAs-Admin",
+            "SSMRunAs-ReadOnly"
+        ]
+    );
+    let targets = |acct: &str, ous: &[&str]| -> Vec<(String, String, bool)> {
+        p.targets(acct, &path(ous))
+            .into_iter()
+            .map(|t| (t.name().to_string(), t.user, t.inherit))
+            .collect()
+    };
+    let t = |n: &str, u: &str, i: bool| (n.to_string(), u.to_string(), i);
+    let prod = ["r-ab12", "ou-ab12-work0001", "ou-ab12-prod0001"];
+    let cases = [
+        // (account, path, want): the default document first, then file order
+        (
+            "999988887777",
+            &prod[..],
+            vec![
+                t("SSM-SessionManagerRunShell", "produser", false),
+                t("SSMRunAs-Admin", "prodadmin", true),
+                t("SSMRunAs-ReadOnly", "viewer", false),
+            ],
+        ),
+        (
+            "210987654321",
+            &prod[..],
+            vec![
+                t("SSM-SessionManagerRunShell", "produser", false),
+                t("SSMRunAs-Admin", "dbadmin", true),
+                t("SSMRunAs-ReadOnly", "viewer", false),
+            ],
+        ),
+        (
+            "999988887777",
+            &["r-ab12"][..],
+            vec![
+                t("SSM-SessionManagerRunShell", "ssm-ops", false),
+                t("SSMRunAs-Admin", "admin", true),
+                t("SSMRunAs-ReadOnly", "viewer", false),
+            ],
+        ),
+        // exempt accounts are never written, whatever the document
+        ("444455556666", &prod[..], vec![]),
+    ];
+    for (acct, ous, want) in cases {
+        assert_eq!(targets(acct, ous), want, "{acct} {ous:?}");
+    }
+    assert!(p.governs_document("SSMRunAs-ReadOnly"));
+    assert!(!p.governs_document("SSMRunAs-readonly"));
+}
+
+#[test]
+fn without_documents_only_the_default_document_is_governed() {
+    let p = Policy::parse(GOOD, "p.toml").unwrap();
+    assert_eq!(p.document_names(), ["SSM-SessionManagerRunShell"]);
+    let targets = p.targets("210987654321", &path(&["r-ab12"]));
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].document, None);
+    assert_eq!(targets[0].user, "ssm-ops");
+}
+
+#[test]
+fn bad_documents_name_the_key() {
+    let with = |docs: &str| format!("{GOOD}{docs}");
+    let one = |name: &str| format!("[[document]]\nname = {name:?}\nrun_as_user = \"admin\"\n");
+    let cases: Vec<(String, &str, &str)> = vec![
+        (with(&one("SSM-SessionManagerRunShell")), "document[0].name", "always governed"),
+        (with(&one("AWS-StartSSHSession")), "document[0].name", "reserves"),
+        (with(&one("amazonRunAs")), "document[0].name", "reserves"),
+        (with(&one("AmZn-x")), "document[0].name", "reserves"),
+        (with(&one("ab")), "document[0].name", "not an SSM document name"),
+        (with(&one("Run As")), "document[0].name", "not an SSM document name"),
+        (with(&one("SSMRunAs/Admin")), "document[0].name", "not an SSM document name"),
+        (with(&one(&"a".repeat(129))), "document[0].name", "129 characters"),
+        (
+            with(&format!("{}{}", one("SSMRunAs-Admin"), one("SSMRunAs-Admin"))),
+            "document[1].name",
+            "listed twice",
+        ),
+        (
+            with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"Admin\"\n"),
+            "document[0].run_as_user",
+            "must match",
+        ),
+        (
+            with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"root\"\n"),
+            "document[0].run_as_user",
+            "allow_root",
+        ),
+        (
+            with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\ninherit = \"SSMRunAs-Base\"\n"),
+            "document[0].inherit",
+            "cannot be inherited",
+        ),
+        (
+            with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\ncolour = \"red\"\n"),
+            "colour",
+            "unknown field",
+        ),
+        (
+            with(&format!("{}[[document.ou]]\nid = \"prod\"\nrun_as_user = \"x\"\n", one("SSMRunAs-Admin"))),
+            "document[0].ou[0].id",
+            "not an OU id",
+        ),
+        (
+            with(&format!("{}[[document.account]]\nid = \"444455556666\"\nrun_as_user = \"x\"\n", one("SSMRunAs-Admin"))),
+            "document[0].account[0].id",
+            "exempt",
+        ),
+        (
+            with(&format!(
+                "{}[[document.account]]\nid = \"111122223333\"\nrun_as_user = \"x\"\n[[document.account]]\nid = \"111122223333\"\nrun_as_user = \"y\"\n",
+                one("SSMRunAs-Admin")
+            )),
+            "document[0].account[1].id",
+            "more than one rule",
+        ),
+        (
+            with(&(0..12).map(|i| one(&format!("SSMRunAs-{i}-{}", "x".repeat(100)))).collect::<String>()),
+            "`document`",
+            "2048",
+        ),
+    ];
+    for (text, key, problem) in cases {
+        let err = Policy::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(err.contains(key), "want {key:?} in: {err}");
+        assert!(err.contains(problem), "want {problem:?} in: {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+}

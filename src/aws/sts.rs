@@ -42,7 +42,21 @@ pub struct Sts {
 /// it is no more than runas-guard's own role. The region list goes in a
 /// condition, not in one ARN per region: session policies are capped at
 /// 2,048 characters.
-pub fn session_policy(partition: &str, account: &str, regions: &[String]) -> String {
+pub fn session_policy(
+    partition: &str,
+    account: &str,
+    regions: &[String],
+    documents: &[&str],
+) -> String {
+    let arns: Vec<String> = documents
+        .iter()
+        .map(|d| format!("arn:{partition}:ssm:*:{account}:document/{d}"))
+        .collect();
+    // One ARN stays a string: the policy a single-document deployment has always had.
+    let resource = match arns.as_slice() {
+        [one] => serde_json::Value::String(one.clone()),
+        _ => serde_json::json!(arns),
+    };
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -55,12 +69,15 @@ pub fn session_policy(partition: &str, account: &str, regions: &[String]) -> Str
                 "ssm:UpdateDocument",
                 "ssm:UpdateDocumentDefaultVersion"
             ],
-            "Resource": format!("arn:{partition}:ssm:*:{account}:document/{}", crate::trigger::DOCUMENT_NAME),
+            "Resource": resource,
             "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
         }]
     })
     .to_string()
 }
+
+/// AWS's cap on an inline session policy's plaintext.
+pub const SESSION_POLICY_LIMIT: usize = 2048;
 
 /// Only "this role cannot be assumed" moves on to the next role; throttling,
 /// network faults and disabled regions are not a reason to try a broader role.
@@ -160,6 +177,7 @@ impl Sts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trigger::DOCUMENT_NAME as DOCUMENT;
 
     #[test]
     fn the_session_policy_allows_the_document_calls_and_nothing_else() {
@@ -168,8 +186,12 @@ mod tests {
             .split(' ')
             .map(str::to_string)
             .collect();
-        let p = session_policy("aws", "111122223333", &regions);
-        assert!(p.len() <= 2048, "{} characters for every region", p.len());
+        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT]);
+        assert!(
+            p.len() <= SESSION_POLICY_LIMIT,
+            "{} characters for every region",
+            p.len()
+        );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let statements = v["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 1);
@@ -191,6 +213,25 @@ mod tests {
                 .unwrap()
                 .len(),
             regions.len()
+        );
+    }
+
+    #[test]
+    fn named_documents_are_listed_and_nothing_else() {
+        let regions = vec!["eu-west-1".to_string()];
+        let p = session_policy(
+            "aws",
+            "111122223333",
+            &regions,
+            &[DOCUMENT, "SSMRunAs-Admin"],
+        );
+        let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+        assert_eq!(
+            v["Statement"][0]["Resource"],
+            serde_json::json!([
+                "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell",
+                "arn:aws:ssm:*:111122223333:document/SSMRunAs-Admin"
+            ])
         );
     }
 
