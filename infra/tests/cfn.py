@@ -75,55 +75,167 @@ def load_events():
 
 
 class UnsupportedIntrinsic(ValueError):
-    """A Condition uses a function this small evaluator does not know."""
+    """A template uses a function (or a form of one) this small resolver does not know."""
 
 
-def evaluate_conditions(template, parameters, account_id, region, partition="aws"):
-    """Evaluate every Condition of ``template`` for one stack instance.
+PSEUDO_PARAMETERS = ("AWS::AccountId", "AWS::Region", "AWS::Partition")
 
-    Supports Fn::Equals, Fn::And, Fn::Or, Fn::Not, Condition and Ref (to a
-    parameter or a pseudo parameter); anything else raises. Parameters not
-    given take their Default.
-    """
+
+def parameter_values(template, parameters):
+    """Every parameter's value as CloudFormation passes it: given, else its Default (as a string)."""
     values = {
         name: str(spec["Default"])
         for name, spec in template.get("Parameters", {}).items()
         if "Default" in spec
     }
     values.update({name: str(value) for name, value in parameters.items()})
-    values.update({"AWS::AccountId": account_id, "AWS::Region": region, "AWS::Partition": partition})
-    definitions = template.get("Conditions", {})
-    cache = {}
+    return values
 
-    def condition(name):
-        if name not in cache:
-            cache[name] = bool(evaluate(definitions[name]))
-        return cache[name]
 
-    def evaluate(node):
-        if isinstance(node, (str, int, float)):
-            return str(node)
+class Stack:
+    """One stack instance of ``template``: its parameters, pseudo parameters and Conditions.
+
+    ``resolve`` evaluates the intrinsic functions the templates use on
+    parameters and pseudo parameters: Ref (a CommaDelimitedList parameter is a
+    list, split on ","), Fn::If (and AWS::NoValue, dropped as CloudFormation
+    does), Fn::Join, Fn::Split, Fn::Select and Fn::Sub (``${!Literal}`` kept
+    as ``${Literal}``). A Ref to a resource and Fn::GetAtt are opaque and left
+    as they are. Conditions support Fn::Equals, Fn::And, Fn::Or, Fn::Not and
+    Condition over anything ``resolve`` can resolve; they are evaluated when
+    first needed, so a parameter with no value only matters to the
+    Conditions that use it. Anything else raises UnsupportedIntrinsic;
+    a Ref to a parameter with no value raises KeyError.
+    """
+
+    def __init__(self, template, parameters, account_id, region, partition="aws"):
+        self.template = template
+        self.values = parameter_values(template, parameters)
+        self.values.update({"AWS::AccountId": account_id, "AWS::Region": region, "AWS::Partition": partition})
+        self.definitions = template.get("Conditions", {})
+        self._conditions = {}
+
+    def condition(self, name):
+        if name not in self._conditions:
+            self._conditions[name] = bool(self._evaluate(self.definitions[name]))
+        return self._conditions[name]
+
+    def conditions(self):
+        return {name: self.condition(name) for name in self.definitions}
+
+    def _evaluate(self, node):
         if isinstance(node, dict) and len(node) == 1:
             (function, argument), = node.items()
-            if function == "Ref":
-                if argument not in values:
-                    raise KeyError(f"parameter {argument} has no value")
-                return values[argument]
             if function == "Condition":
-                return condition(argument)
+                return self.condition(argument)
             if function == "Fn::Equals":
                 left, right = argument
-                return evaluate(left) == evaluate(right)
+                return self._scalar(left) == self._scalar(right)
             if function == "Fn::And":
-                return all(evaluate(item) for item in argument)
+                return all(self._evaluate(item) for item in argument)
             if function == "Fn::Or":
-                return any(evaluate(item) for item in argument)
+                return any(self._evaluate(item) for item in argument)
             if function == "Fn::Not":
                 (item,) = argument
-                return not evaluate(item)
-        raise UnsupportedIntrinsic(f"cannot evaluate {node!r}")
+                return not self._evaluate(item)
+        raise UnsupportedIntrinsic(f"cannot evaluate the condition {node!r}")
 
-    return {name: condition(name) for name in definitions}
+    def _scalar(self, node):
+        value = self.resolve(node)
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise UnsupportedIntrinsic(f"{node!r} is not a string in a condition")
+
+    def _ref(self, name):
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        spec = self.template.get("Parameters", {}).get(name)
+        if spec is None and name not in PSEUDO_PARAMETERS:
+            return {"Ref": name}  # a resource: opaque
+        if name not in self.values:
+            raise KeyError(f"parameter {name} has no value")
+        value = self.values[name]
+        if spec is not None and spec.get("Type") == "CommaDelimitedList":
+            return value.split(",")
+        return value
+
+    def _strings(self, node, where):
+        value = self.resolve(node)
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise UnsupportedIntrinsic(f"{where}: expected a list of strings, got {value!r}")
+        return value
+
+    def _string(self, node, where):
+        value = self.resolve(node)
+        if not isinstance(value, str):
+            raise UnsupportedIntrinsic(f"{where}: expected a string, got {value!r}")
+        return value
+
+    def _sub(self, argument):
+        if isinstance(argument, str):
+            text, variables = argument, {}
+        elif isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            text, variables = argument[0], {k: self._string(v, f"Fn::Sub {k}") for k, v in argument[1].items()}
+        else:
+            raise UnsupportedIntrinsic(f"Fn::Sub {argument!r}")
+        if not isinstance(text, str):
+            raise UnsupportedIntrinsic(f"Fn::Sub needs a literal string, got {text!r}")
+
+        def value(match):
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return variables[name]
+            resolved = self._ref(name)
+            if not isinstance(resolved, str):
+                raise UnsupportedIntrinsic(f"Fn::Sub cannot resolve ${{{name}}}")
+            return resolved
+
+        return re.sub(r"\$\{([^}]+)\}", value, text)
+
+    def resolve(self, node):
+        """``node`` with every intrinsic this resolver knows evaluated for this stack instance."""
+        if isinstance(node, list):
+            items = [self.resolve(item) for item in node]
+            return [item for item in items if item != NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (function, argument), = node.items()
+            if function == "Ref":
+                return self._ref(argument)
+            if function == "Fn::GetAtt":
+                return node
+            if function == "Fn::If":
+                condition, then, otherwise = argument
+                return self.resolve(then if self.condition(condition) else otherwise)
+            if function == "Fn::Join":
+                delimiter, items = argument
+                if not isinstance(delimiter, str):
+                    raise UnsupportedIntrinsic(f"Fn::Join delimiter must be a literal string, got {delimiter!r}")
+                return delimiter.join(self._strings(items, "Fn::Join"))
+            if function == "Fn::Split":
+                delimiter, text = argument
+                if not isinstance(delimiter, str):
+                    raise UnsupportedIntrinsic(f"Fn::Split delimiter must be a literal string, got {delimiter!r}")
+                return self._string(text, "Fn::Split").split(delimiter)
+            if function == "Fn::Select":
+                index, items = argument
+                return self._strings(items, "Fn::Select")[int(self.resolve(index))]
+            if function == "Fn::Sub":
+                return self._sub(argument)
+            if function.startswith("Fn::") or function == "Condition":
+                raise UnsupportedIntrinsic(f"cannot resolve {function}")
+        resolved = {key: self.resolve(value) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value != NO_VALUE}
+
+
+def evaluate_conditions(template, parameters, account_id, region, partition="aws"):
+    """Evaluate every Condition of ``template`` for one stack instance (see Stack).
+
+    Parameters not given take their Default.
+    """
+    return Stack(template, parameters, account_id, region, partition).conditions()
 
 
 def created_resources(template, conditions):

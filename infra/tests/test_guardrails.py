@@ -19,6 +19,9 @@ OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-do
 LZA_CUSTOMIZATIONS = os.path.join(cfn.INFRA_DIR, "lza", "customizations-config.yaml")
 LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml")
 
+# The preferences document and the per-permission-set documents (scp/README.md:
+# named SSMRunAs-<something> by convention).
+GUARDED_DOCUMENTS = ["arn:aws:ssm:*:*:document/SSM-SessionManagerRunShell", "arn:aws:ssm:*:*:document/SSMRunAs-*"]
 DENIED_ACTIONS = {"ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:DeleteDocument", "ssm:CreateDocument"}
 EXEMPT_PRINCIPALS = [
     "arn:aws:iam::*:role/RunAsGuardExecution",
@@ -49,12 +52,18 @@ class ScpTests(cfn.TemplateTestCase):
         cls.scp = json.loads(cls.text)  # strict JSON: no comments
         cls.statements = {s["Sid"]: s for s in cls.scp["Statement"]}
 
-    def test_denies_the_four_writes_on_the_document_only(self):
+    def test_denies_the_four_writes_on_the_governed_documents_only(self):
         self.assertEqual(self.scp["Version"], "2012-10-17")
         statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
         self.assertEqual(statement["Effect"], "Deny")
         self.assertEqual(set(statement["Action"]), DENIED_ACTIONS)
-        self.assertEqual(statement["Resource"], "arn:aws:ssm:*:*:document/SSM-SessionManagerRunShell")
+        self.assertEqual(statement["Resource"], GUARDED_DOCUMENTS)
+
+    def test_session_guardrail_admits_the_governed_documents(self):
+        with open(os.path.join(SCP_DIR, "runas-guard-session-document-guardrail.json"), encoding="utf-8") as handle:
+            (statement,) = json.load(handle)["Statement"]
+        for document in GUARDED_DOCUMENTS:
+            self.assertIn(document, statement["NotResource"])
 
     def test_exceptions(self):
         statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
@@ -133,6 +142,10 @@ class LzaSnippetTests(cfn.TemplateTestCase):
         required = {name for name, spec in template_parameters.items() if "Default" not in spec}
         self.assertLessEqual(required, set(parameters))
         self.assertIn(parameters["RoleRegion"], stackset["regions"])
+        # Passed, even when empty, so the snippet shows where the names go;
+        # the placeholder is a value the template accepts.
+        named = parameters["NamedSessionDocuments"]
+        self.assertRegex(named, template_parameters["NamedSessionDocuments"]["AllowedPattern"])
 
     def test_organization_scp_entry(self):
         config = self.load(LZA_ORGANIZATION)

@@ -1,13 +1,16 @@
 """What infra/member.yaml grants in every member account, and where it creates it.
 
-The member role may do exactly five things to exactly one document, and only
-the hub role may assume it; the forwarder role may only put events on the hub
-bus. The Conditions decide which stack instance creates what: the (global) IAM
+The member role may do exactly five things to exactly the governed documents
+of its own account (SSM-SessionManagerRunShell, plus the per-permission-set
+documents of NamedSessionDocuments), and only the hub role may assume it; the
+forwarder role may only put events on the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
 only in the management account.
 """
 
+import fnmatch
+import re
 import unittest
 
 from . import cfn
@@ -20,10 +23,23 @@ MEMBER_ACTIONS = {
     "ssm:UpdateDocumentDefaultVersion",
 }
 DOCUMENT_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/SSM-SessionManagerRunShell"}
+PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+NAMED_PREFIX = "arn:*:ssm:*:${aws:PrincipalAccount}:document/"
+# Values of NamedSessionDocuments CloudFormation must accept (and pass on as
+# written), and values it must refuse: anything that could widen the grant
+# (wildcards, policy variables, ARN separators), empty items, spaces.
+ADMITTED = ["", "SSMRunAs-Admin", "SSMRunAs-Admin,SSMRunAs-ReadOnly", "abc", "a" * 128, "Shell.db_2,x-y",
+            ",".join(f"SSMRunAs-{i}" for i in range(20))]
+REFUSED = ["*", "SSMRunAs-*", "SSMRunAs-Admin?", "ab", "a" * 129, "SSMRunAs-Admin,", ",SSMRunAs-Admin", ",",
+           "SSMRunAs-Admin,,SSMRunAs-ReadOnly", "SSMRunAs-Admin, SSMRunAs-ReadOnly", " SSMRunAs-Admin",
+           "SSMRunAs-Admin ", "document/SSMRunAs-Admin", "SSMRunAs-Admin/*", "arn:aws:ssm:*:*:document/X",
+           "${aws:username}", "SSMRunAs-${aws:PrincipalTag/team}", "$LATEST", "SSMRunAs-Admin\nSSMRunAs-Root",
+           "SSMRunAs-Admin\n", "\u00c4dmin", "a;b", "a|b", '"SSMRunAs-Admin"', "SSMRunAs Admin", "SSMRunAs-Admin:1"]
 HUB_ROLE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:iam::${HubAccountId}:role/${HubRoleName}"}
 HUB_BUS_ARN = {"Fn::Sub": "arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/${HubBusName}"}
 
 HUB_ACCOUNT = "999999999999"
+OTHER_ACCOUNT = "444455556666"
 MANAGEMENT_ACCOUNT = "123456789012"
 MEMBER_ACCOUNT = "111122223333"
 PARAMETERS = {"HubAccountId": HUB_ACCOUNT, "HubRegion": "us-east-1", "RoleRegion": "us-east-1",
@@ -49,23 +65,107 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                if resource["Type"].startswith("AWS::IAM::")}
         self.assertEqual(iam, {"ExecutionRole", "ForwarderRole"})
 
+    def execution_statements(self, account=MEMBER_ACCOUNT, region="us-east-1", partition="aws", **overrides):
+        """The ExecutionRole's inline statements as the stack instance in RoleRegion deploys them."""
+        parameters = dict(PARAMETERS, RoleRegion=region, **overrides)
+        stack = cfn.Stack(self.member, parameters, account, region, partition)
+        self.assertTrue(stack.condition("CreateExecutionRole"))
+        return self.inline_statements(stack.resolve(self.role("ExecutionRole")))
+
     def test_execution_role_grants_only_the_five_actions_on_the_document(self):
         role = self.role("ExecutionRole")
         self.assertEqual(role["RoleName"], {"Ref": "MemberRoleName"})
         self.assertEqual(self.member["Parameters"]["MemberRoleName"]["Default"], "RunAsGuardExecution")
         self.assertNotIn("ManagedPolicyArns", role)
         self.assertNotIn("PermissionsBoundary", role)
-        granted = set()
-        for statement in self.inline_statements(role):
-            with self.subTest(statement=statement.get("Sid")):
-                self.assertEqual(statement["Effect"], "Allow")
-                self.assertNotIn("NotAction", statement)
-                self.assertNotIn("NotResource", statement)
-                actions = set(cfn.as_list(statement["Action"]))
-                self.assertLessEqual(actions, MEMBER_ACTIONS)
-                self.assertEqual(cfn.as_list(statement["Resource"]), [DOCUMENT_ARN])
-                granted |= actions
-        self.assertEqual(granted, MEMBER_ACTIONS)
+        # As written: the preferences document's statement, and the named
+        # documents' statement only when the list is not empty.
+        (policy,) = role["Policies"]
+        preferences, named = cfn.statements(policy["PolicyDocument"])
+        self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
+        self.assertEqual(set(named), {"Fn::If"})
+        self.assertEqual(named["Fn::If"][0], "HasNamedSessionDocuments")
+        self.assertEqual(named["Fn::If"][2], cfn.NO_VALUE)
+        for overrides in ({}, {"NamedSessionDocuments": ""}):
+            with self.subTest(**overrides):
+                # Deployed with the default (empty) list: exactly the grant of
+                # a stack deployed before the parameter existed.
+                (statement,) = self.execution_statements(**overrides)
+                self.assertEqual(statement, {
+                    "Sid": "SessionManagerPreferencesDocumentOnly",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetDocument", "ssm:DescribeDocument", "ssm:CreateDocument", "ssm:UpdateDocument",
+                               "ssm:UpdateDocumentDefaultVersion"],
+                    "Resource": f"arn:aws:ssm:*:{MEMBER_ACCOUNT}:document/SSM-SessionManagerRunShell",
+                })
+
+    def test_execution_role_grants_the_same_five_actions_on_each_named_document(self):
+        statements = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin,SSMRunAs-ReadOnly")
+        self.assertEqual(len(statements), 2)
+        preferences, named = statements
+        self.assertEqual(preferences, self.execution_statements()[0])
+        self.assertEqual(named["Sid"], "NamedSessionDocumentsOnly")
+        self.assertEqual(named["Effect"], "Allow")
+        self.assertEqual(set(named), {"Sid", "Effect", "Action", "Resource"})
+        self.assertEqual(named["Action"], preferences["Action"])
+        self.assertEqual(named["Resource"], [NAMED_PREFIX + "SSMRunAs-Admin", NAMED_PREFIX + "SSMRunAs-ReadOnly"])
+        (single,) = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin")[1:]
+        self.assertEqual(single["Resource"], [NAMED_PREFIX + "SSMRunAs-Admin"])
+
+    def test_execution_role_may_touch_exactly_the_governed_documents_of_its_account(self):
+        # What the inline policy allows, evaluated: every governed document
+        # of this account in every region, under the ARN the hub's session
+        # policy names (arn:<partition>:ssm:*:<account>:document/<name>), and
+        # nothing else: no other name, account, action or AWS-owned document.
+        # (The named documents' partition is "*": a role only ever reaches
+        # resources of its own partition, so that is the only one it matches.)
+        names = ["SSMRunAs-Admin", "SSMRunAs-ReadOnly", "Shell.db_2"]
+        for partition, regions in (("aws", ("us-east-1", "eu-west-1", "ap-southeast-2")),
+                                   ("aws-us-gov", ("us-gov-west-1",)), ("aws-cn", ("cn-north-1",))):
+            statements = self.execution_statements(region=regions[0], partition=partition,
+                                                   NamedSessionDocuments=",".join(names))
+            for region in regions:
+                def arn(name, account=MEMBER_ACCOUNT, region=region, partition=partition):
+                    return f"arn:{partition}:ssm:{region}:{account}:document/{name}"
+
+                for action in sorted(MEMBER_ACTIONS):
+                    for name in [PREFERENCES_DOCUMENT] + names:
+                        with self.subTest(partition=partition, region=region, action=action, document=name):
+                            self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, arn(name)))
+                    for other in (arn("SSMRunAs-Admin2"), arn("SSMRunAs-Admi"), arn("ssmrunas-admin"),
+                                  arn("XSSMRunAs-Admin"), arn("SSMRunAs-Admin/x"), arn("Shell.db_2x"),
+                                  arn("AWS-StartInteractiveCommand", account=""), arn("SSMRunAs-Admin", account=""),
+                                  arn("SSMRunAs-Admin", account=OTHER_ACCOUNT),
+                                  arn(PREFERENCES_DOCUMENT, account=OTHER_ACCOUNT),
+                                  f"arn:{partition}:ssm:{region}:{MEMBER_ACCOUNT}:parameter/SSMRunAs-Admin",
+                                  f"arn:{partition}:ec2:{region}:{MEMBER_ACCOUNT}:document/SSMRunAs-Admin"):
+                        with self.subTest(partition=partition, region=region, action=action, resource=other):
+                            self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
+                for action in ("ssm:DeleteDocument", "ssm:ModifyDocumentPermission", "ssm:StartSession",
+                               "ssm:SendCommand", "ssm:ListDocuments"):
+                    with self.subTest(partition=partition, region=region, action=action):
+                        self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, arn("SSMRunAs-Admin")))
+
+    def test_named_documents_parameter_admits_document_names_only(self):
+        # CloudFormation checks a String parameter's AllowedPattern against
+        # the whole value (Java's regex dialect and Python's agree on this
+        # one). What it admits reaches the grant as written: nothing trimmed,
+        # dropped or widened.
+        spec = self.member["Parameters"]["NamedSessionDocuments"]
+        self.assertEqual((spec["Type"], spec["Default"]), ("String", ""))
+        self.assertEqual(self.hub["Parameters"]["NamedSessionDocuments"]["AllowedPattern"], spec["AllowedPattern"])
+        for value in ADMITTED:
+            with self.subTest(value=value):
+                self.assertIsNotNone(re.fullmatch(spec["AllowedPattern"], value))
+                self.assertLessEqual(len(value), spec["MaxLength"])
+                statements = self.execution_statements(NamedSessionDocuments=value)
+                if value:
+                    self.assertEqual(statements[1]["Resource"], [NAMED_PREFIX + name for name in value.split(",")])
+                else:
+                    self.assertEqual(len(statements), 1)
+        for value in REFUSED:
+            with self.subTest(value=value):
+                self.assertIsNone(re.fullmatch(spec["AllowedPattern"], value))
 
     def test_execution_role_trusts_only_the_hub_role(self):
         trust = self.role("ExecutionRole")["AssumeRolePolicyDocument"]
@@ -137,6 +237,81 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_forwarder_role_name_is_per_region(self):
         self.assertEqual(self.role("ForwarderRole")["RoleName"], {"Fn::Sub": "RunAsGuardForwarder-${AWS::Region}"})
+
+
+# ---------------------------------------------------------------------------
+# A small evaluator of the Allow statements of an identity policy, for exactly
+# the language the member role's policy uses: Effect Allow, Action and
+# Resource lists (no NotAction, NotResource or Condition: those raise), and the
+# ${aws:PrincipalAccount} policy variable (a global condition key, which IAM
+# resolves to the calling principal's account). An ARN pattern is matched the
+# way IAM documents it, with "*" and "?" inside a segment; because a "*" at the
+# end of a segment may also match beyond a colon, a resource counts as allowed
+# only if it matches both segment by segment and as one string, and as not
+# allowed only if it matches neither.
+# ---------------------------------------------------------------------------
+POLICY_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _resolve_variables(pattern, account):
+    def value(match):
+        if match.group(1) != "aws:PrincipalAccount":
+            raise ValueError(f"policy variable {match.group(0)} is not implemented")
+        return account
+    return POLICY_VARIABLE.sub(value, pattern)
+
+
+def _glob(pattern, text):
+    return fnmatch.fnmatchcase(text, pattern.replace("[", "[[]"))
+
+
+def _resource_matches(pattern, arn):
+    whole = _glob(pattern, arn)
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    by_segment = (len(pattern_parts) == 6 and len(arn_parts) == 6
+                  and all(_glob(p, a) for p, a in zip(pattern_parts, arn_parts)))
+    if whole != by_segment:
+        raise AssertionError(f"{pattern} and {arn}: a wildcard crosses a colon; the verdict depends on it")
+    return whole
+
+
+def allows(statements, account, action, arn):
+    """True when one of ``statements`` (a principal in ``account``) allows ``action`` on ``arn``."""
+    for statement in statements:
+        if set(statement) - {"Sid", "Effect", "Action", "Resource"} or statement["Effect"] != "Allow":
+            raise ValueError(f"not implemented: {statement}")
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in cfn.as_list(statement["Action"])):
+            continue
+        if any(_resource_matches(_resolve_variables(r, account), arn) for r in cfn.as_list(statement["Resource"])):
+            return True
+    return False
+
+
+class EvaluatorTests(unittest.TestCase):
+
+    def test_variables_wildcards_and_segments(self):
+        statements = [{"Effect": "Allow", "Action": ["ssm:GetDocument"],
+                       "Resource": ["arn:*:ssm:*:${aws:PrincipalAccount}:document/A"]}]
+        self.assertTrue(allows(statements, "111122223333", "ssm:GetDocument",
+                               "arn:aws:ssm:eu-west-1:111122223333:document/A"))
+        self.assertTrue(allows(statements, "111122223333", "SSM:getdocument",
+                               "arn:aws-cn:ssm:cn-north-1:111122223333:document/A"))
+        self.assertFalse(allows(statements, "111122223333", "ssm:GetDocument",
+                                "arn:aws:ssm:eu-west-1:444455556666:document/A"))
+        self.assertFalse(allows(statements, "111122223333", "ssm:GetDocument",
+                                "arn:aws:ssm:eu-west-1:111122223333:document/AB"))
+        self.assertFalse(allows(statements, "111122223333", "ssm:UpdateDocument",
+                                "arn:aws:ssm:eu-west-1:111122223333:document/A"))
+        with self.assertRaises(ValueError):
+            allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["arn:aws:ssm:*:${aws:username}:x"]}],
+                   "111122223333", "ssm:GetDocument", "arn:aws:ssm:eu-west-1:111122223333:x")
+        with self.assertRaises(ValueError):
+            allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["*"], "Condition": {}}],
+                   "111122223333", "ssm:GetDocument", "arn:aws:ssm:eu-west-1:111122223333:x")
+        # A wildcard that would need to cross a colon to match is refused as ambiguous.
+        with self.assertRaises(AssertionError):
+            allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["arn:aws:ssm:*"]}],
+                   "111122223333", "ssm:GetDocument", "arn:aws:ssm:eu-west-1:111122223333:document/A")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,15 @@ The sample's file name says what it must trigger: the part before the first
 dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
 ``run_as_override``, ``sweep`` or ``ignored``.
 
+The templates' patterns contain CloudFormation intrinsics (the document rules
+list ``NamedSessionDocuments`` besides SSM-SessionManagerRunShell), so every
+pattern is first resolved for a stack instance (cfn.Stack). The samples are
+routed through stacks deployed with ``NamedSessionDocuments`` =
+``SAMPLE_NAMED_DOCUMENTS``, so a sample of an edit to one of those documents
+is a ``document_changed`` sample like any other; stacks with the default
+(empty) list must route exactly the SSM-SessionManagerRunShell edits, as
+before the parameter existed.
+
 The matcher below is deliberately small. It implements EventBridge's matching
 for exactly the pattern syntax these templates use, and nothing else:
 
@@ -42,6 +51,7 @@ evaluated, so a template change that uses new syntax fails here loudly instead
 of being tested by a matcher that does not understand it.
 """
 
+import copy
 import unittest
 
 from . import cfn, samples
@@ -190,6 +200,10 @@ RULE_TRIGGERS = {
 }
 TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "sweep", "ignored")
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
+DOCUMENT_RULES = {(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"), (MEMBER, "DocumentChangedForwardRule")}
+PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+# NamedSessionDocuments of the stacks the samples are routed through.
+SAMPLE_NAMED_DOCUMENTS = "SSMRunAs-Admin,SSMRunAs-ReadOnly"
 MEMBER_DOCUMENT_FORWARD_RULE = (MEMBER, "DocumentChangedForwardRule")
 HUB_MOVE_RULES = {(HUB, "MoveAccountRule"), (HUB, "MoveAccountForwardedRule")}
 HUB_JOINED_RULES = {(HUB, "AccountJoinedRule"), (HUB, "AccountJoinedForwardedRule")}
@@ -354,22 +368,48 @@ class MatcherTests(unittest.TestCase):
                 matches(pattern, self.EVENT)
 
 
+def all_rules(templates):
+    """Every AWS::Events::Rule of ``templates`` ({file name: parsed template}), by (file name, logical id)."""
+    return {(name, logical_id): resource["Properties"]
+            for name, template in templates.items()
+            for logical_id, resource in cfn.resources_of_type(template, "AWS::Events::Rule").items()}
+
+
+def resolved_patterns(templates, **parameters):
+    """Every rule's EventPattern as a stack instance with ``parameters`` deploys it.
+
+    The account and region play no part in any pattern; the hub and member
+    stacks get the same parameters (those they have in common).
+    """
+    patterns = {}
+    for name, template in templates.items():
+        known = {k: v for k, v in parameters.items() if k in template.get("Parameters", {})}
+        stack = cfn.Stack(template, known, "111122223333", "eu-west-1")
+        for logical_id, resource in cfn.resources_of_type(template, "AWS::Events::Rule").items():
+            if "EventPattern" in resource["Properties"]:
+                patterns[(name, logical_id)] = stack.resolve(resource["Properties"]["EventPattern"])
+    return patterns
+
+
+def matching(patterns, event):
+    return {key for key, pattern in patterns.items() if matches(pattern, event)}
+
+
 class RoutingTests(cfn.TemplateTestCase):
     """The templates' rules against the sample events in events/."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.rules = {}
-        for name, template in ((HUB, cls.hub), (MEMBER, cls.member)):
-            for logical_id, resource in cfn.resources_of_type(template, "AWS::Events::Rule").items():
-                cls.rules[(name, logical_id)] = resource["Properties"]
-        cls.pattern_rules = {key: props["EventPattern"] for key, props in cls.rules.items() if "EventPattern" in props}
+        templates = {HUB: cls.hub, MEMBER: cls.member}
+        cls.rules = all_rules(templates)
+        cls.pattern_rules = resolved_patterns(templates, NamedSessionDocuments=SAMPLE_NAMED_DOCUMENTS)
+        cls.default_pattern_rules = resolved_patterns(templates)
         cls.files = cfn.load_events()
         cls.samples = cls.files + samples.inline_samples()
 
     def matching_rules(self, event):
-        return {key for key, pattern in self.pattern_rules.items() if matches(pattern, event)}
+        return matching(self.pattern_rules, event)
 
     def samples_of(self, trigger):
         found = [(name, event) for name, kind, event in self.samples if kind == trigger]
@@ -380,9 +420,10 @@ class RoutingTests(cfn.TemplateTestCase):
         self.assertEqual(set(self.rules), set(RULE_TRIGGERS))
 
     def test_every_pattern_uses_only_supported_syntax(self):
-        for key, pattern in self.pattern_rules.items():
-            with self.subTest(rule=key):
-                validate(pattern)
+        for patterns in (self.pattern_rules, self.default_pattern_rules):
+            for key, pattern in patterns.items():
+                with self.subTest(rule=key):
+                    validate(pattern)
 
     def test_samples_are_named_by_trigger(self):
         self.assertTrue(self.files, "events/*.json is empty")
@@ -403,12 +444,22 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"account_vended"}, matched)
 
     def test_document_changed_samples_reach_the_hub_bus(self):
+        preferences = 0
         for name, event in self.samples_of("document_changed"):
             with self.subTest(sample=name):
                 matched = self.matching_rules(event)
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
                 self.assertIn(MEMBER_DOCUMENT_FORWARD_RULE, matched)
                 self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"document_changed"}, matched)
+                # Stacks with the default (empty) NamedSessionDocuments route
+                # the preferences document's edits only.
+                default = matching(self.default_pattern_rules, event)
+                if event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT:
+                    preferences += 1
+                    self.assertEqual(default, matched)
+                else:
+                    self.assertEqual(default, set())
+        self.assertTrue(preferences, "no document_changed sample edits SSM-SessionManagerRunShell")
 
     def test_account_joined_samples_match_the_joined_rules(self):
         joined = [(name, event) for name, event in self.samples_of("account_vended")
@@ -470,6 +521,7 @@ class RoutingTests(cfn.TemplateTestCase):
         for name, event in self.samples_of("ignored"):
             with self.subTest(sample=name):
                 self.assertEqual(self.matching_rules(event), set())
+                self.assertEqual(matching(self.default_pattern_rules, event), set())
 
     def test_copies_of_a_pattern_are_identical(self):
         # The same pattern lives on the hub's default bus, its custom bus and in
@@ -487,11 +539,15 @@ class RoutingTests(cfn.TemplateTestCase):
             "run-as-override": [(HUB, "RunAsOverrideRule"), (HUB, "RunAsOverrideLocalRule"),
                                 (MEMBER, "RunAsOverrideForwardRule")],
         }
+        raw = {key: props["EventPattern"] for key, props in self.rules.items() if "EventPattern" in props}
         for group, keys in groups.items():
-            with self.subTest(group=group):
-                first = self.pattern_rules[keys[0]]
-                for key in keys[1:]:
-                    self.assertEqual(self.pattern_rules[key], first, key)
+            # As written (the same intrinsics, on parameters of the same
+            # name), and as deployed with and without named documents.
+            for patterns in (raw, self.pattern_rules, self.default_pattern_rules):
+                with self.subTest(group=group):
+                    first = patterns[keys[0]]
+                    for key in keys[1:]:
+                        self.assertEqual(patterns[key], first, key)
 
     def test_buses(self):
         custom = {"Ref": "EventBus"}
@@ -548,6 +604,109 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertEqual(target["RoleArn"], {"Fn::GetAtt": ["ForwarderRole", "Arn"]})
                 self.assertIn("RetryPolicy", target)
 
+
+def renamed(event, name):
+    """``event`` (a document edit) as if it had been made to the document ``name``."""
+    event = copy.deepcopy(event)
+    detail = event["detail"]
+    detail["requestParameters"]["name"] = name
+    for key in ("documentDescription", "description"):
+        described = (detail.get("responseElements") or {}).get(key)
+        if isinstance(described, dict) and "name" in described:
+            described["name"] = name
+    return event
+
+
+class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
+    """Edits of the per-permission-set documents (NamedSessionDocuments) are routed like the preferences'."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.templates = {HUB: cls.hub, MEMBER: cls.member}
+        cls.edits = [(name, event) for name, trigger, event in cfn.load_events() + samples.inline_samples()
+                     if trigger == "document_changed"
+                     and event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT]
+        # Calls on the preferences document that are ignored for another
+        # reason than the name (failed, read-only).
+        cls.not_edits = [(name, event) for name, trigger, event in cfn.load_events() + samples.inline_samples()
+                         if trigger == "ignored" and event["source"] == "aws.ssm"
+                         and event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT]
+
+    def patterns(self, named):
+        return resolved_patterns(self.templates, NamedSessionDocuments=named)
+
+    def document_names(self, patterns):
+        return {key: patterns[key]["detail"]["requestParameters"]["name"] for key in DOCUMENT_RULES}
+
+    def test_both_stacks_take_the_same_parameter(self):
+        hub = self.hub["Parameters"]["NamedSessionDocuments"]
+        member = self.member["Parameters"]["NamedSessionDocuments"]
+        self.assertEqual(hub["Type"], "String")
+        self.assertEqual(hub["Default"], "")
+        for field in ("Type", "Default", "AllowedPattern", "MaxLength"):
+            self.assertEqual(hub[field], member[field], field)
+        self.assertEqual(self.hub["Conditions"]["HasNamedSessionDocuments"],
+                         self.member["Conditions"]["HasNamedSessionDocuments"])
+
+    def test_default_routes_the_preferences_document_only(self):
+        for key, names in self.document_names(self.patterns("")).items():
+            with self.subTest(rule=key):
+                self.assertEqual(names, [PREFERENCES_DOCUMENT])
+        # Without the parameter at all (a stack deployed before it existed).
+        self.assertEqual(resolved_patterns(self.templates), self.patterns(""))
+
+    def test_named_documents_are_listed_after_the_preferences_document(self):
+        for named, expected in (
+            ("SSMRunAs-Admin", [PREFERENCES_DOCUMENT, "SSMRunAs-Admin"]),
+            ("SSMRunAs-Admin,SSMRunAs-ReadOnly,Shell.db_2",
+             [PREFERENCES_DOCUMENT, "SSMRunAs-Admin", "SSMRunAs-ReadOnly", "Shell.db_2"]),
+        ):
+            for key, names in self.document_names(self.patterns(named)).items():
+                with self.subTest(named=named, rule=key):
+                    self.assertEqual(names, expected)
+
+    def test_edits_of_a_named_document_reach_the_hub(self):
+        self.assertTrue(self.edits)
+        named = self.patterns("SSMRunAs-Admin,SSMRunAs-ReadOnly")
+        default = self.patterns("")
+        for sample, event in self.edits:
+            for name in ("SSMRunAs-Admin", "SSMRunAs-ReadOnly"):
+                with self.subTest(sample=sample, document=name):
+                    edit = renamed(event, name)
+                    self.assertEqual(matching(named, edit), DOCUMENT_RULES)
+                    # Not governed by a stack without the name.
+                    self.assertEqual(matching(default, edit), set())
+                    self.assertEqual(matching(self.patterns("SSMRunAs-ReadOnly" if name == "SSMRunAs-Admin"
+                                                            else "SSMRunAs-Admin"), edit), set())
+            with self.subTest(sample=sample, document=PREFERENCES_DOCUMENT):
+                # The preferences document is routed whatever the list.
+                self.assertEqual(matching(named, event), DOCUMENT_RULES)
+                self.assertEqual(matching(default, event), DOCUMENT_RULES)
+
+    def test_only_exact_names_are_routed(self):
+        named = self.patterns("SSMRunAs-Admin")
+        for sample, event in self.edits:
+            for other in ("SSMRunAs-Admin2", "SSMRunAs-Admi", "ssmrunas-admin", "SSMRUNAS-ADMIN", " SSMRunAs-Admin",
+                          "SSMRunAs-Admin ", "SSMRunAs", "SSMRunAs-Admin,SSMRunAs-ReadOnly",
+                          "arn:aws:ssm:eu-west-1:111122223333:document/SSMRunAs-Admin", ""):
+                with self.subTest(sample=sample, document=other):
+                    self.assertEqual(matching(named, renamed(event, other)), set())
+
+    def test_failed_and_read_only_calls_on_a_named_document_are_not_routed(self):
+        self.assertTrue(self.not_edits)
+        named = self.patterns("SSMRunAs-Admin")
+        for sample, event in self.not_edits:
+            with self.subTest(sample=sample):
+                self.assertEqual(matching(named, renamed(event, "SSMRunAs-Admin")), set())
+
+    def test_admitted_names_reach_the_patterns_as_written(self):
+        # test_member_policy checks what the parameter admits; whatever it
+        # admits is routed verbatim: nothing trimmed, dropped or widened.
+        for value in ("abc", "a" * 128, "Shell.db_2,x-y", ",".join(f"SSMRunAs-{i}" for i in range(20))):
+            for key, names in self.document_names(self.patterns(value)).items():
+                with self.subTest(value=value, rule=key):
+                    self.assertEqual(names, [PREFERENCES_DOCUMENT] + value.split(","))
 
 if __name__ == "__main__":
     unittest.main()

@@ -314,6 +314,15 @@ PATH_STACKSETS = role("stacksets-exec-x/Evil")
 
 # What is asked for.
 DOCUMENT = f"arn:aws:ssm:eu-west-1:{MEMBER}:document/SSM-SessionManagerRunShell"
+# A per-permission-set document (policy [[document]], member.yaml
+# NamedSessionDocuments) named by the SCPs' convention, SSMRunAs-<name>.
+NAMED_PREFIX = "SSMRunAs-"
+NAMED_DOCUMENT = f"arn:aws:ssm:eu-west-1:{MEMBER}:document/SSMRunAs-Admin"
+
+
+def own_document(name):
+    return f"arn:aws:ssm:eu-west-1:{MEMBER}:document/{name}"
+
 DOCUMENT_WRITES = ("ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
                    "ssm:DeleteDocument")
 ROLE_CHANGES = ("iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
@@ -360,6 +369,24 @@ def scenarios():
     add("a document of another name is not guarded", ADMIN, "ssm:UpdateDocument",
         [f"arn:aws:ssm:eu-west-1:{MEMBER}:document/SSM-SessionManagerRunShellCustom"], set())
 
+    # Editing a per-permission-set document (SSMRunAs-*): guarded like the
+    # preferences document, and nobody else may create one under that prefix
+    # (before runas-guard does, with a Run As of their choosing).
+    for who, principal in ADMINISTRATORS.items():
+        for action in DOCUMENT_WRITES:
+            add(f"{who} edits a named document", principal, action, [NAMED_DOCUMENT], {DOC})
+        add(f"{who} creates a document under the named prefix", principal, "ssm:CreateDocument",
+            [own_document("SSMRunAs-Root")], {DOC})
+    for who, principal in (("runas-guard", RUN_AS_GUARD), ("Control Tower", CONTROL_TOWER),
+                           ("the Organizations access role", ORG_ACCESS), ("LZA", LZA)):
+        for action in DOCUMENT_WRITES:
+            add(f"{who} edits a named document", principal, action, [NAMED_DOCUMENT], set())
+    add("a StackSet edits a named document", STACKSETS, "ssm:UpdateDocument", [NAMED_DOCUMENT], {DOC})
+    # The convention is case-sensitive and includes the hyphen: other names are
+    # not guarded (and, with SCP 6, not usable for sessions either).
+    for name in ("SSMRunAsAdmin", "ssmrunas-admin", "MySSMRunAs-Admin"):
+        add(f"{name} is not a named document", ADMIN, "ssm:UpdateDocument", [own_document(name)], set())
+
     # Rewriting the roles the exemptions name (trust, policies, boundary, delete, re-create).
     protected = {"RunAsGuardExecution": RUN_AS_GUARD, "OrganizationAccountAccessRole": ORG_ACCESS,
                  "AWSControlTowerExecution": CONTROL_TOWER, "AWSCloudFormationStackSetExecutionRole": LZA_STACKSETS,
@@ -384,6 +411,8 @@ def scenarios():
     add("a role at path /AWSAcceleratorX/ edits the document", PATH_LZA, "ssm:UpdateDocument", [DOCUMENT], {PATHS})
     add("a role at path /stacksets-exec-x/ edits the document", PATH_STACKSETS, "ssm:UpdateDocument", [DOCUMENT],
         {DOC, PATHS})
+    add("a role at path /AWSAcceleratorX/ edits a named document", PATH_LZA, "ssm:UpdateDocument",
+        [NAMED_DOCUMENT], {PATHS})
     add("a role at path /stacksets-exec-x/ rewrites RunAsGuardExecution's trust", PATH_STACKSETS,
         "iam:UpdateAssumeRolePolicy", [RUN_AS_GUARD], {PATHS})
     add("a role at path /AWSAcceleratorX/ tags with SSMSessionRunAs", PATH_LZA, "iam:TagRole", [role("Admin")],
@@ -412,6 +441,11 @@ def scenarios():
         for node in (INSTANCE, MANAGED_INSTANCE, ECS_TASK):
             add(f"{who}: default shell", principal, "ssm:StartSession", [node], set())
         add(f"{who}: the preferences document named", principal, "ssm:StartSession", [INSTANCE, DOCUMENT], set())
+        for node in (INSTANCE, MANAGED_INSTANCE, ECS_TASK):
+            add(f"{who}: a named document", principal, "ssm:StartSession", [node, NAMED_DOCUMENT], set())
+        for name in ("SSMRunAsAdmin", "ssmrunas-admin", "MySSMRunAs-Admin"):
+            add(f"{who}: {name}, not a named document", principal, "ssm:StartSession",
+                [INSTANCE, own_document(name)], {SESSIONS})
         for name in ("AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost",
                      "AWS-StartSSHSession"):
             add(f"{who}: {name}", principal, "ssm:StartSession", [INSTANCE, aws_document(name)], set())
@@ -425,6 +459,8 @@ def scenarios():
         # document shared from another account under the governed name passes.
         add(f"{who}: another account's document of the governed name", principal, "ssm:StartSession",
             [INSTANCE, f"arn:aws:ssm:eu-west-1:{OTHER_ACCOUNT}:document/SSM-SessionManagerRunShell"], set())
+        add(f"{who}: another account's document under the named prefix", principal, "ssm:StartSession",
+            [INSTANCE, f"arn:aws:ssm:eu-west-1:{OTHER_ACCOUNT}:document/SSMRunAs-Root"], set())
     return found
 
 
@@ -481,6 +517,40 @@ class ScpTests(unittest.TestCase):
                             others = {k: v for k, v in statement.get("Condition", {}).items() if k != "ArnNotLike"}
                             self.assertEqual({k: v for k, v in anchor["Condition"].items() if k != "ArnLike"},
                                              others)
+
+    def test_named_documents_follow_one_convention_in_both_scps(self):
+        # Statement 1 guards, and statement 6 admits, the same documents:
+        # the preferences document and SSMRunAs-*.
+        statements = {s["Sid"]: s for p in self.policies for s in p["Statement"]}
+        guarded = cfn.as_list(statements[DOC]["Resource"])
+        self.assertEqual(guarded, ["arn:aws:ssm:*:*:document/SSM-SessionManagerRunShell",
+                                   f"arn:aws:ssm:*:*:document/{NAMED_PREFIX}*"])
+        admitted = [r for r in statements[SESSIONS]["NotResource"] if ":document/" in r]
+        self.assertEqual([r for r in admitted if "/AWS-" not in r], guarded)
+
+    def test_exact_names_instead_of_the_convention(self):
+        # scp/README.md: documents named otherwise are guarded and admitted by
+        # adding their exact ARN to statement 1's Resource and statement 6's
+        # NotResource (here replacing the convention by two exact names).
+        exact = ["arn:aws:ssm:*:*:document/Admin-Shell", "arn:aws:ssm:*:*:document/ReadOnly-Shell"]
+        policies = json.loads(json.dumps(self.policies))
+        for policy in policies:
+            for statement in policy["Statement"]:
+                for element in ("Resource", "NotResource"):
+                    values = cfn.as_list(statement.get(element, []))
+                    if f"arn:aws:ssm:*:*:document/{NAMED_PREFIX}*" in values:
+                        statement[element] = [v for v in values if NAMED_PREFIX not in v] + exact
+        for name, denied_edit, denied_session in (("Admin-Shell", {DOC}, set()), ("ReadOnly-Shell", {DOC}, set()),
+                                                  ("Admin-Shell2", set(), {SESSIONS}),
+                                                  ("SSMRunAs-Admin", set(), {SESSIONS})):
+            with self.subTest(document=name):
+                arn = own_document(name)
+                self.assertEqual(denying_statements(policies, "ssm:UpdateDocument", [arn],
+                                                    {"aws:PrincipalArn": ADMIN}), denied_edit)
+                self.assertEqual(denying_statements(policies, "ssm:UpdateDocument", [arn],
+                                                    {"aws:PrincipalArn": RUN_AS_GUARD}), set())
+                self.assertEqual(denying_statements(policies, "ssm:StartSession", [INSTANCE, arn],
+                                                    {"aws:PrincipalArn": ADMIN}), denied_session)
 
     def test_exempt_role_names_are_protected(self):
         # A principal is exempt by name; so nobody but the exempt deployers may
