@@ -4,8 +4,9 @@ Sits between an AWS SDK client and moto on loopback and makes moto look like
 AWS at a distance:
 
 * keeps the client's connections alive (HTTP/1.1 keep-alive, as AWS does),
-  while opening one short-lived upstream connection per request (moto answers
-  `Connection: close`);
+  and its own connections to moto too where moto allows it (bench/moto_fast.py
+  does; plain moto answers `Connection: close`, and then each request gets a
+  new upstream connection);
 * delays every request by RTT: half before forwarding, half after the answer;
 * counts requests by (service, action): the service from the SigV4 credential
   scope `Credential=<key>/<date>/<region>/<service>/aws4_request`, the action
@@ -21,6 +22,7 @@ Control endpoints (not delayed, not counted):
   GET  /__detail   {"dynamodb:Action PK/SK": n, ...}
   GET  /__timing   {"service:Action": seconds moto took to answer, summed}
   GET  /__log      [[arrived, answered, "service:Action"], ...] (monotonic seconds; last 100,000)
+  GET  /__upstream {"opened": upstream connections opened so far, "idle": kept alive now}
   POST /__reset    zero the counters
 
     python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS
@@ -56,6 +58,8 @@ class Proxy:
         self.detail: Counter[str] = Counter()
         self.upstream_seconds: Counter[str] = Counter()
         self.log: deque = deque(maxlen=100_000)
+        self.idle: list = []  # kept-alive upstream connections, most recently used last
+        self.connections = 0  # upstream connections opened
 
     # -- parsing ----------------------------------------------------------
     @staticmethod
@@ -163,26 +167,57 @@ class Proxy:
             writer.close()
 
     async def forward(self, method, target, headers, body):
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
-        try:
-            out = [b" ".join((method, target, b"HTTP/1.1"))]
-            out += [k + b": " + v for k, v in headers if k.lower() not in HOP_BY_HOP]
-            out.append(b"Content-Length: " + str(len(body)).encode())
-            out.append(b"Connection: close")
-            up_writer.write(b"\r\n".join(out) + b"\r\n\r\n" + body)
-            await up_writer.drain()
-            while True:
-                status, rheaders = await self.read_message(up_reader)
-                if not status.split(b" ")[1].startswith(b"1"):
-                    break  # skip interim 1xx answers
-            code = int(status.split(b" ")[1])
-            if method == b"HEAD" or code in (204, 304):
-                rbody = b""
+        """Send one request upstream on a kept-alive connection (or a new one) and read its answer.
+
+        A reused connection that the server closed before answering anything (it
+        cannot have acted on the request then) is retried once on a new one."""
+        out = [b" ".join((method, target, b"HTTP/1.1"))]
+        out += [k + b": " + v for k, v in headers if k.lower() not in HOP_BY_HOP]
+        out.append(b"Content-Length: " + str(len(body)).encode())
+        out.append(b"Connection: keep-alive")
+        request = b"\r\n".join(out) + b"\r\n\r\n" + body
+        while True:
+            reused = bool(self.idle)
+            if reused:
+                up_reader, up_writer = self.idle.pop()
             else:
-                rbody = await self.read_body(up_reader, rheaders, until_eof=True)
-            return status, rheaders, rbody
-        finally:
-            up_writer.close()
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+                self.connections += 1
+            keep = False
+            try:
+                try:
+                    up_writer.write(request)
+                    await up_writer.drain()
+                    msg = await self.read_message(up_reader)
+                except ConnectionError:
+                    msg = None
+                if msg is None:
+                    if reused:
+                        continue  # closed while idle: nothing was answered, nothing done
+                    raise ConnectionError("upstream closed without answering")
+                while True:
+                    status, rheaders = msg
+                    if not status.split(b" ")[1].startswith(b"1"):
+                        break  # skip interim 1xx answers
+                    msg = await self.read_message(up_reader)
+                    if msg is None:
+                        raise ConnectionError("upstream closed after an interim answer")
+                code = int(status.split(b" ")[1])
+                te = (self.header(rheaders, b"transfer-encoding") or b"").lower()
+                delimited = method == b"HEAD" or code in (204, 304) or b"chunked" in te or \
+                    self.header(rheaders, b"content-length") is not None
+                if method == b"HEAD" or code in (204, 304):
+                    rbody = b""
+                else:
+                    rbody = await self.read_body(up_reader, rheaders, until_eof=True)
+                conn = (self.header(rheaders, b"connection") or b"").lower()
+                keep = delimited and conn != b"close" and status.startswith(b"HTTP/1.1")
+                return status, rheaders, rbody
+            finally:
+                if keep:
+                    self.idle.append((up_reader, up_writer))
+                else:
+                    up_writer.close()
 
     def control(self, method, target):
         path = urlsplit(target.decode()).path
@@ -192,6 +227,8 @@ class Proxy:
             body = json.dumps(dict(sorted(self.detail.items()))).encode()
         elif path == "/__timing":
             body = json.dumps({k: round(v, 3) for k, v in sorted(self.upstream_seconds.items())}).encode()
+        elif path == "/__upstream":
+            body = json.dumps({"opened": self.connections, "idle": len(self.idle)}).encode()
         elif path == "/__log":
             body = json.dumps(list(self.log)).encode()
         elif path == "/__reset" and method == b"POST":

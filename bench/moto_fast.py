@@ -1,45 +1,139 @@
-"""moto server with a memoized access-key -> account lookup.
+"""moto server without moto's avoidable per-request costs; same answers.
 
-moto maps every request's access key to an account by scanning every
-account's IAM backend (`moto.iam.models.get_account_id_from`), so its cost per
-request grows with the number of accounts (LOCAL-AWS.md: ~5-6 ms at 1,000).
-This launcher replaces that function with one that remembers successful
-lookups in a dict and otherwise behaves the same, then runs moto's own server
-(`moto.server.main`: werkzeug, threaded) in this process.
-
-Answers stay identical: only keys that were found are remembered; a
-remembered answer is re-checked with one dict lookup (the key must still be
-in that account's IAM backend, e.g. after a reset it is not) and otherwise the
-full scan runs. Unknown keys (such as the hub's `testing`) always take the
-full scan and get moto's default account. The one theoretical difference is
-an access key id present in two accounts at once (the scan returns the first
-in insertion order); moto's random 20-character key ids make that impossible
-in practice. With MOTO_FAST_VERIFY=1 every lookup also runs the original scan
-and compares; the counts are printed to stderr at exit.
-
-Two more costs that are pure overhead here go too, with the same answers:
-moto's dispatcher lists its own package directory on every request
-(`moto.backends.list_of_moto_modules`: an os.listdir plus a stat per entry,
-~1 ms per request; the installed package does not change while it runs), so
-that listing is computed once; and werkzeug's per-request access log is off.
+The benchmark should measure runas-guard, not how moto spends its CPU, and
+moto answers on one core (one process, GIL). This launcher runs moto's own
+server (`moto.server.main`: werkzeug, threaded, moto's WSGI app) in this
+process after replacing a few of moto's internals with exact equivalents that
+cost less. Each patch below says why its answers cannot differ; MOTO_FAST_VERIFY=1
+also checks every cached answer against moto's own code at run time (the counts,
+`mismatches` summed over all checks, are printed to stderr at exit), and
+bench/moto_fast_check.py compares whole HTTP answers with plain moto's.
 
     python bench/moto_fast.py PORT
+    MOTO_FAST=none python bench/moto_fast.py PORT        # plain moto, for comparison
+    MOTO_FAST=lookup,ddb python bench/moto_fast.py PORT  # only some patches
+
+Patches (MOTO_FAST=all, the default, is all of them):
+
+lookup    moto maps every request's access key to an account by scanning every
+          account's IAM backend in every partition
+          (`moto.iam.models.get_account_id_from`), so a request costs more the more
+          accounts there are; a key that is in no account (the hub's static
+          `testing`) takes the full scan every time, ~5 ms at 1,000 accounts.
+          The answer is memoized, hits and misses, and stays exact because an
+          access key enters an IAM backend at exactly two places
+          (`IAMBackend.create_access_key`, `IAMBackend.create_temp_access_key`:
+          IAM users' keys and STS's assumed-role and session credentials), both
+          wrapped here to forget the new key's memo; a key leaves one only by
+          `delete_access_key_by_name` or a reset, so a remembered hit is
+          re-checked with one dict lookup (is the key still in that account's
+          backend?). A generation counter keeps a lookup that raced with a key's
+          creation from storing its stale answer.
+modules   moto's dispatcher lists its own package directory on every request
+          (`moto.backends.list_of_moto_modules`: an os.listdir plus a stat per
+          entry, ~1 ms); the installed package does not change while it runs,
+          so the listing is computed once.
+ddb       DynamoDB UpdateItem parses its UpdateExpression twice per request and
+          validates it with ten tree walks over a deep copy, two of them
+          quadratic in the number of actions (~7 ms for runas-guard's 20-action
+          record). (a) `UpdateExpressionParser.make` is memoized by expression
+          string (successful parses only): every user of the tree reads it
+          (`find_clauses`) or deep-copies it first (`Validator.__init__`), which
+          the verify mode checks by comparing the cached tree with a fresh parse.
+          (b) that deep copy of a memoized tree is made by unpickling a pickle
+          taken when it was memoized: the same classes, attributes and shared
+          references as `copy.deepcopy` gives (node objects hold only str, list,
+          None and other nodes; no custom copy hooks), at a third of the cost.
+          (c) of `UpdateExpressionValidator`'s processors the first three
+          (ActionCountValidator, OverlappingPathsValidator,
+          UpdateHashRangeKeyValidator) look only at the tree, the attribute
+          names and the table's key attributes, return each node unchanged, and
+          either raise or not: once they passed for a (expression, names, key
+          attributes) they are skipped for it (the next seven, which read the
+          item and the values, always run, in order). (d) each tree walker's
+          `_processing_map()` is a literal {node class: bound method} dict, so
+          its key tuple and items are computed once per walker, not per node.
+backends  `BackendDict.__getitem__` checks `account_id not in list(self.keys())`
+          (a copy of all account ids per backend access); `in` on the dict
+          itself answers the same.
+dispatch  per request, moto lists the response class's methods with
+          inspect.getmembers (`method_names_from_class`), matches the host against
+          hundreds of URL regexes (`get_backend_for_host`), and for an error answer
+          rebuilds the service's error table (`get_error_model` makes a new
+          `ErrorLookupFactory`, whose cache is per instance). All three are pure
+          functions of things that do not change while moto runs (classes, the
+          installed modules and moto's static URL patterns, botocore's service
+          model objects), so each is computed once per input (backends only when
+          found, so an unknown host still gets moto's warning).
+keepalive moto's werkzeug server answers `Connection: close`, so every request
+          costs a TCP connection, an accepted socket, a new thread and
+          werkzeug's after-request drain (an epoll selector and a 10 ms wait on
+          the socket). Here a request whose body has a Content-Length (or none)
+          is read whole before the app runs (the app reads the same bytes from a
+          BytesIO), so the connection can carry the next request: the answer's
+          `Connection: close` becomes `keep-alive` unless the client asked to
+          close, the drain is skipped (it could only find the next request), and
+          TCP_NODELAY is set (a header write and a body write must not wait for
+          a delayed ACK). Chunked requests keep werkzeug's behaviour. The
+          latency proxy reuses these connections.
+quiet     werkzeug's per-request access log is off.
 """
 
 import atexit
+import copy
+import io
 import logging
 import os
+import pickle
 import sys
+import threading
 
 import moto.backends
+import moto.core.base_backend as base_backend
 import moto.iam.models as iam_models
 import moto.server
 from moto.utilities.utils import PARTITION_NAMES
 
-_original = iam_models.get_account_id_from
-_cache: dict[str, str] = {}
-_stats = {"lookups": 0, "hits": 0, "verified": 0, "mismatches": 0}
+ALL = ("lookup", "modules", "ddb", "backends", "dispatch", "keepalive", "quiet")
 _VERIFY = os.environ.get("MOTO_FAST_VERIFY") == "1"
+_stats = {"mismatches": 0}
+_lock = threading.Lock()
+
+
+def _count(name: str, n: int = 1) -> None:
+    _stats[name] = _stats.get(name, 0) + n
+
+
+def _mismatch(what: str) -> None:
+    _count("mismatches")
+    print(f"moto_fast mismatch: {what}", file=sys.stderr, flush=True)
+
+
+def _same(a, b, memo=None) -> bool:
+    """Same object graph: types, attributes, values and which parts are shared."""
+    if memo is None:
+        memo = {}
+    if type(a) is not type(b):
+        return False
+    if a is None or isinstance(a, (str, int, float, bytes, bool)):
+        return a == b
+    if id(a) in memo:
+        return memo[id(a)] is b
+    memo[id(a)] = b
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y, memo) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k], memo) for k in a)
+    if hasattr(a, "__dict__"):
+        return _same(vars(a), vars(b), memo)
+    return a == b
+
+
+# -- lookup: access key -> account ------------------------------------------------
+_original_lookup = iam_models.get_account_id_from
+_accounts: dict[str, str] = {}  # access key -> answer (an account that has it, or the default)
+_found: set[str] = set()  # keys whose answer was found in a backend (re-checked on use)
+_generation = 0  # bumped whenever a key is created anywhere
 
 
 def _still_there(account_id: str, access_key: str) -> bool:
@@ -55,35 +149,354 @@ def _still_there(account_id: str, access_key: str) -> bool:
 
 
 def get_account_id_from(access_key: str) -> str:
-    _stats["lookups"] += 1
-    cached = _cache.get(access_key)
-    if cached is not None and _still_there(cached, access_key):
-        _stats["hits"] += 1
-        answer = cached
+    _count("lookups")
+    answer = _accounts.get(access_key)
+    if answer is not None and (access_key not in _found or _still_there(answer, access_key)):
+        _count("lookup_hits")
     else:
-        _cache.pop(access_key, None)
-        answer = _original(access_key)
-        if answer != iam_models.DEFAULT_ACCOUNT_ID or _still_there(answer, access_key):
-            _cache[access_key] = answer
+        generation = _generation
+        answer = _original_lookup(access_key)
+        found = _still_there(answer, access_key)
+        with _lock:
+            if generation == _generation:  # no key was created meanwhile
+                _accounts[access_key] = answer
+                (_found.add if found else _found.discard)(access_key)
     if _VERIFY:
-        _stats["verified"] += 1
-        if _original(access_key) != answer:
-            _stats["mismatches"] += 1
-            print(f"moto_fast mismatch for {access_key}", file=sys.stderr, flush=True)
+        _count("lookup_verified")
+        if _original_lookup(access_key) != answer:
+            _mismatch(f"account of {access_key}")
     return answer
+
+
+def _forgetting(create):
+    def wrapper(self, *args, **kwargs):
+        global _generation
+        key = create(self, *args, **kwargs)
+        with _lock:
+            _generation += 1
+            _accounts.pop(key.access_key_id, None)
+            _found.discard(key.access_key_id)
+        return key
+
+    wrapper.__wrapped__ = create
+    return wrapper
+
+
+def patch_lookup() -> None:
+    # moto.core.responses imports the function from the module at every call.
+    iam_models.get_account_id_from = get_account_id_from
+    backend = iam_models.IAMBackend
+    for name in ("create_access_key", "create_temp_access_key"):
+        setattr(backend, name, _forgetting(getattr(backend, name)))
+
+
+# -- ddb: UpdateItem's expression parsing and validation ------------------------------
+def patch_ddb() -> None:
+    from moto.dynamodb.parsing import ast_nodes, expressions, validators
+
+    parser = expressions.UpdateExpressionParser
+    original_make = parser.make.__func__
+    trees: dict[str, object] = {}  # expression -> parsed tree (never handed out to be changed)
+    pickles: dict[int, tuple[object, bytes, str]] = {}  # id(tree) -> (tree, pickle, expression)
+    passed: set = set()  # (expression, names, key attributes) the tree-only validators accepted
+
+    def parents_consistent(node) -> bool:
+        """Every child node's parent is the node listing it (then a walker that returns
+        each node unchanged leaves the tree as it was: it re-sets the same links)."""
+        for child in node.children or []:
+            if isinstance(child, ast_nodes.Node):
+                if child.parent is not None and child.parent is not node:
+                    return False
+                if not parents_consistent(child):
+                    return False
+        return True
+
+    def make(cls, expression_str):
+        tree = trees.get(expression_str) if cls is parser else None
+        if tree is None:
+            tree = original_make(cls, expression_str)  # raises for a bad expression: not memoized
+            if cls is not parser or len(trees) >= 10_000 or not isinstance(expression_str, str):
+                return tree
+            trees[expression_str] = tree
+            pickles[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL), expression_str,
+                                 parents_consistent(tree))
+        else:
+            _count("ddb_parse_hits")
+            if _VERIFY:
+                _count("ddb_parse_verified")
+                if not _same(tree, original_make(cls, expression_str)):
+                    _mismatch(f"parsed tree of {expression_str!r}")
+        return tree
+
+    parser.make = classmethod(make)
+
+    real_deepcopy = validators.deepcopy
+
+    def deepcopy(x, memo=None):
+        entry = pickles.get(id(x)) if memo is None else None
+        if entry is None or entry[0] is not x:
+            return real_deepcopy(x, memo)
+        _count("ddb_fast_copies")
+        y = pickle.loads(entry[1])
+        if _VERIFY:
+            _count("ddb_fast_copies_verified")
+            if not _same(y, real_deepcopy(x)):
+                _mismatch(f"copy of the tree of {entry[2]!r}")
+        return y
+
+    validators.deepcopy = deepcopy
+
+    tree_only = (validators.ActionCountValidator, validators.OverlappingPathsValidator,
+                 validators.UpdateHashRangeKeyValidator)
+    update_validator = validators.UpdateExpressionValidator
+    original_init = update_validator.__init__
+
+    def init(self, expression, expression_attribute_names, expression_attribute_values, item, table):
+        original_init(self, expression, expression_attribute_names, expression_attribute_values, item, table)
+        entry = pickles.get(id(expression))
+        self._fast_key = None
+        if entry is not None and entry[0] is expression and entry[3]:
+            try:
+                names = tuple(sorted((expression_attribute_names or {}).items()))
+                self._fast_key = (entry[2], names, tuple(table.table_key_attrs))
+                hash(self._fast_key)
+            except TypeError:  # something unhashable (a malformed request): no shortcut
+                self._fast_key = None
+
+    def validate(self):
+        key = self._fast_key
+        processors = self.processors
+        if key is None or tuple(type(p) for p in processors[:3]) != tree_only:
+            return original_validate(self)
+        n = self.node_to_validate
+        if key in passed:
+            _count("ddb_validations_skipped")
+            if _VERIFY:
+                _count("ddb_validations_verified")
+                before = copy.deepcopy(n)
+                try:
+                    m = n
+                    for p in processors[:3]:
+                        m = p.traverse(m)
+                    if m is not n or not _same(before, n):
+                        _mismatch(f"tree-only validators changed the tree of {key[0]!r}")
+                except Exception as e:  # noqa: BLE001
+                    _mismatch(f"tree-only validators raised {e!r} for {key!r}")
+            rest = processors[3:]
+        else:
+            for p in processors[:3]:
+                n = p.traverse(n)
+            passed.add(key)
+            rest = processors[3:]
+        for p in rest:
+            n = p.traverse(n)
+        return n
+
+    original_validate = validators.Validator.validate
+    update_validator.__init__ = init
+    update_validator.validate = validate
+
+    traverser = ast_nodes.DepthFirstTraverser
+    original_ntbp = traverser.nodes_to_be_processed
+
+    def nodes_to_be_processed(self):
+        d = self.__dict__
+        kinds = d.get("_fast_kinds")
+        if kinds is None:
+            kinds = d["_fast_kinds"] = original_ntbp(self)
+            d["_fast_items"] = tuple(self._processing_map().items())
+        return kinds
+
+    def process(self, node):
+        d = self.__dict__
+        if "_fast_items" not in d:
+            nodes_to_be_processed(self)
+        if _VERIFY:
+            _count("ddb_walker_maps_verified")
+            if d["_fast_items"] != tuple(self._processing_map().items()) or \
+                    d["_fast_kinds"] != original_ntbp(self):
+                _mismatch(f"processing map of {type(self).__name__}")
+        for class_key, processor in d["_fast_items"]:
+            if isinstance(node, class_key):
+                return processor(node)
+
+    # Only for walkers whose map is a literal {class: bound method} dict (all of
+    # moto's DynamoDB ones); a subclass that overrides either method keeps its own.
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    traverser.process = process
+
+
+# -- backends: account-specific backend lookup -----------------------------------------
+def patch_backends() -> None:
+    cls = base_backend.BackendDict
+
+    def _create_account_specific_backend(self, account_id: str) -> None:
+        if dict.__contains__(self, account_id) and any(b is self for b in cls._instances):
+            return  # exactly what the original finds, without copying the keys
+        original(self, account_id)
+
+    original = cls._create_account_specific_backend
+    cls._create_account_specific_backend = _create_account_specific_backend
+
+
+# -- dispatch: per-request lookups of constant things -----------------------------------
+def patch_dispatch() -> None:
+    import moto.core.errors as errors
+    import moto.core.responses as responses
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    # The names of a response class's methods: classes do not change while moto runs.
+    original_names = responses.method_names_from_class
+    names: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz):
+        got = names.get(clazz)
+        if got is None:
+            got = names[clazz] = original_names(clazz)
+        elif _VERIFY:
+            _count("dispatch_verified")
+            if got != original_names(clazz):
+                _mismatch(f"method names of {clazz}")
+        return list(got)  # a fresh list, as the original returns
+
+    responses.method_names_from_class = method_names_from_class
+
+    # Which backend serves a host: a pure function of the host, the installed
+    # modules and moto's static URL patterns; only found backends are remembered,
+    # so an unknown host still gets moto's warning.
+    original_backend = DomainDispatcherApplication.get_backend_for_host
+    backends_by_host: dict = {}
+
+    def get_backend_for_host(self, host):
+        key = (id(self), host)
+        got = backends_by_host.get(key)
+        if got is None:
+            got = original_backend(self, host)
+            if got is not None:
+                backends_by_host[key] = got
+        elif _VERIFY:
+            _count("dispatch_verified")
+            if got != original_backend(self, host):
+                _mismatch(f"backend for {host}")
+        return got
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+    # Error shapes by code: `get_error_model` builds a new ErrorLookupFactory, so its
+    # per-instance cache never hits and every error answer rebuilds the service's
+    # table from botocore's (static, cached) service model. One table per model object.
+    original_lut = errors.ErrorLookupFactory.for_service
+    luts: dict[int, tuple] = {}
+
+    def for_service(self, service_model):
+        entry = luts.get(id(service_model))
+        if entry is None or entry[0] is not service_model:
+            lut = original_lut(self, service_model)
+            luts[id(service_model)] = (service_model, lut)
+            return lut
+        if _VERIFY:
+            _count("dispatch_verified")
+            fresh = original_lut(self, service_model)
+            if fresh._code_to_error.keys() != entry[1]._code_to_error.keys():
+                _mismatch(f"error table of {service_model.service_name}")
+        return entry[1]
+
+    errors.ErrorLookupFactory.for_service = for_service
+
+
+# -- modules ---------------------------------------------------------------------------
+def patch_modules() -> None:
+    modules = tuple(moto.backends.list_of_moto_modules())
+    moto.backends.list_of_moto_modules = lambda: iter(modules)
+
+
+# -- keepalive ------------------------------------------------------------------------------
+def patch_keepalive() -> None:
+    import selectors
+
+    import werkzeug.serving as serving
+
+    base = moto.server.MotoRequestHandler
+    local = threading.local()
+
+    class _NoDrain:
+        """What werkzeug's post-request drain sees on a kept-alive connection: nothing to read."""
+
+        def register(self, *args):
+            pass
+
+        def select(self, timeout=None):
+            return []
+
+        def close(self):
+            pass
+
+    class _Selectors:
+        EVENT_READ = selectors.EVENT_READ
+
+        @staticmethod
+        def DefaultSelector():  # noqa: N802
+            return _NoDrain() if getattr(local, "keep", False) else selectors.DefaultSelector()
+
+    class KeepAliveHandler(base):
+        disable_nagle_algorithm = True
+
+        def make_environ(self):
+            environ = super().make_environ()
+            local.keep = False
+            if environ.get("wsgi.input_terminated") or self.close_connection:
+                return environ  # chunked body, or the client closes: werkzeug as usual
+            length = environ.get("CONTENT_LENGTH") or "0"
+            if not length.isdigit():
+                return environ
+            body = self.rfile.read(int(length)) if int(length) else b""
+            if len(body) != int(length):
+                self.close_connection = True
+                environ["wsgi.input"] = io.BytesIO(body)
+                return environ
+            environ["wsgi.input"] = io.BytesIO(body)
+            local.keep = True
+            return environ
+
+        def send_header(self, keyword, value):
+            if getattr(local, "keep", False) and keyword.lower() == "connection" and value.lower() == "close":
+                value = "keep-alive"
+            super().send_header(keyword, value)
+
+        def handle_one_request(self):
+            local.keep = False
+            try:
+                super().handle_one_request()
+            finally:
+                if not getattr(local, "keep", False):
+                    self.close_connection = True
+                local.keep = False
+
+    serving.selectors = _Selectors
+    moto.server.MotoRequestHandler = KeepAliveHandler
 
 
 def _report() -> None:
     print(f"moto_fast stats {_stats}", file=sys.stderr, flush=True)
 
 
+def install(patches) -> None:
+    for name in patches:
+        if name != "quiet":
+            globals()[f"patch_{name}"]()
+    _stats["patches"] = ",".join(patches)
+
+
 def main() -> None:
     port = sys.argv[1]
-    # moto.core.responses imports the function from the module at every call.
-    iam_models.get_account_id_from = get_account_id_from
-    modules = tuple(moto.backends.list_of_moto_modules())
-    moto.backends.list_of_moto_modules = lambda: iter(modules)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    wanted = os.environ.get("MOTO_FAST", "all")
+    patches = ALL if wanted == "all" else () if wanted == "none" else tuple(p for p in wanted.split(",") if p)
+    unknown = set(patches) - set(ALL)
+    if unknown:
+        sys.exit(f"moto_fast: unknown patches {sorted(unknown)}; known: {', '.join(ALL)}")
+    install(patches)
+    if "quiet" in patches:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
     atexit.register(_report)
     moto.server.main(["-H", "127.0.0.1", "-p", port])
 
