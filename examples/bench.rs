@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use runas_guard::policy::Policy;
 use runas_guard::preferences::Preferences;
-use runas_guard::reconcile::{plan, Observed, Version};
+use runas_guard::reconcile::{plan, Observed, Version, Want};
 use runas_guard::trigger;
 
 fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
@@ -86,7 +86,7 @@ fn main() {
         latest: version("2"),
     };
     measure("plan (default 1, latest 2, both wrong)", 50_000, || {
-        black_box(plan(black_box(&observed), "ssm-ops"));
+        black_box(plan(black_box(&observed), &Want::user("ssm-ops")));
     });
 
     // A 500-account organization: 500 account rules, 100 OU rules, 5 levels deep.

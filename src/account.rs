@@ -19,10 +19,11 @@ use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::ids::session_name;
-use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
-use crate::policy::{Desired, Mode, Policy};
-use crate::reconcile::reconcile;
-use crate::trigger::{Trigger, TriggerKind};
+use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
+use crate::policy::{Desired, Mode, Policy, Target};
+use crate::preferences::Preferences;
+use crate::reconcile::{reconcile, Reconciled, Want};
+use crate::trigger::{Trigger, DOCUMENT_NAME};
 
 /// What every account of one run shares.
 pub struct Ctx<'a> {
@@ -66,8 +67,11 @@ impl Run {
         }
     }
 
-    fn document_event(&self) -> bool {
-        self.trigger.kind == TriggerKind::DocumentChanged
+    /// A document event about this outcome's document: a write here undid
+    /// someone's edit. (An event on `SSM-SessionManagerRunShell` that makes
+    /// a `[[document]]` follow it reverts nobody.)
+    pub fn edited(&self, o: &RegionOutcome) -> bool {
+        self.trigger.edits(o.document_name())
     }
 }
 
@@ -88,19 +92,19 @@ impl AccountRun {
         }
     }
 
-    /// Reverts of each reverted region in the last hour, this one included.
+    /// Reverts of each reverted slot in the last hour, this one included.
     pub fn reverts_last_hour(&self, run: &Run) -> HashMap<String, usize> {
         let user = self.report.desired_user.as_deref().unwrap_or_default();
         self.report
             .regions
             .iter()
-            .filter(|o| Status::of(o, user, run.document_event()) == Status::Reverted)
+            .filter(|o| Status::of(o, o.user(user), run.edited(o)) == Status::Reverted)
             .map(|o| {
                 let earlier = self
                     .grants
-                    .get(&o.region)
+                    .get(&o.slot())
                     .map_or(0, |g| g.recent_reverts.len());
-                (o.region.clone(), earlier + 1)
+                (o.slot(), earlier + 1)
             })
             .collect()
     }
@@ -189,10 +193,15 @@ pub async fn converge(
         }
     };
     report.role = Some(session.role.clone());
+    let targets = ctx.policy.targets(account, &path);
+    debug_assert_eq!(
+        targets.first().map(|t| t.user.as_str()),
+        Some(user.as_str())
+    );
     // OU names are for the report: looked up beside the regions, not before.
     let (ou_path, (regions, grants)) = tokio::join!(
         ctx.org.path_names(account, &path),
-        reconcile_regions(ctx, run, &session, &user, regions)
+        reconcile_regions(ctx, run, &session, targets, regions)
     );
     report.ou_path = Some(ou_path);
     log_outcomes(account, &regions);
@@ -217,81 +226,190 @@ async fn first_seen_drift(
     if run.dry_run {
         return first;
     }
-    let known = |region: &str| run.known.as_ref().and_then(|k| k.get(account, region));
+    let known = |slot: &str| run.known.as_ref().and_then(|k| k.get(account, slot));
     for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
-        if known(&o.region).is_some_and(|k| k.drift_seen) {
+        let slot = o.slot();
+        if known(&slot).is_some_and(|k| k.drift_seen) {
             continue;
         }
         match state
-            .claim_drift(account, &o.region, &run.trigger.event_id)
+            .claim_drift(account, &slot, &run.trigger.event_id)
             .await
         {
             Ok(true) => {
-                first.insert(o.region.clone());
+                first.insert(slot);
             }
             Ok(false) => {}
             Err(e) => {
                 // Better a repeated alert than a silent one.
-                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");
-                first.insert(o.region.clone());
+                tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");
+                first.insert(slot);
             }
         }
     }
     first
 }
 
-/// Every region at once, in the order given; the leases the writes took.
+/// What every document reconcile of one account shares.
+#[derive(Clone)]
+struct DocEnv {
+    ssm: aws_sdk_ssm::Client,
+    account: String,
+    table: crate::aws::state::Table,
+    owner: String,
+    mode: Mode,
+    bound: Arc<Semaphore>,
+}
+
+impl DocEnv {
+    async fn reconcile(
+        &self,
+        region: &str,
+        target: &Target,
+        parent: Option<&Preferences>,
+    ) -> Reconciled<RegionGrant> {
+        let docs = DocumentStore::named(self.ssm.clone(), &self.account, region, target.name());
+        let lease = RegionLease {
+            table: self.table.clone(),
+            account: self.account.clone(),
+            slot: slot(region, target.document.as_deref()),
+            owner: self.owner.clone(),
+        };
+        let want = Want {
+            user: &target.user,
+            parent,
+        };
+        let _slot = self.bound.acquire().await.expect("semaphore never closes");
+        reconcile(&docs, &lease, &want, self.mode).await
+    }
+}
+
+/// Every governed document of one region, in `targets` order. Documents that
+/// inherit wait for `SSM-SessionManagerRunShell` (the first target); the
+/// others run beside it.
+async fn reconcile_region(
+    env: DocEnv,
+    region: String,
+    targets: Arc<Vec<Target>>,
+) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
+    let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
+    let mut tasks = JoinSet::new();
+    let spawn = |tasks: &mut JoinSet<_>, i: usize, parent: Option<Preferences>| {
+        let (env, region, targets) = (env.clone(), region.clone(), targets.clone());
+        tasks.spawn(async move {
+            let r = env.reconcile(&region, &targets[i], parent.as_ref()).await;
+            (i, r)
+        });
+    };
+    for i in (1..targets.len()).filter(|&i| !targets[i].inherit) {
+        spawn(&mut tasks, i, None);
+    }
+    let first = env.reconcile(&region, &targets[0], None).await;
+    for i in (1..targets.len()).filter(|&i| targets[i].inherit) {
+        match &first.content {
+            Some(parent) => spawn(&mut tasks, i, Some(parent.clone())),
+            None => results[i] = Some((inherit_unavailable(&targets[i], &first.outcome), None)),
+        }
+    }
+    results[0] = Some((first.outcome, first.grant));
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, r)) => results[i] = Some((r.outcome, r.grant)),
+            // A bug, not an AWS answer: reported below as a failed row.
+            Err(e) => {
+                tracing::error!(account = %env.account, region, error = %e, "document task died")
+            }
+        }
+    }
+    results
+        .into_iter()
+        .zip(targets.iter())
+        .map(|(r, t)| {
+            r.unwrap_or_else(|| {
+                let o =
+                    RegionOutcome::failed(&region, "InternalError", "document task died".into());
+                (o.for_document(t.name(), &t.user), None)
+            })
+        })
+        .collect()
+}
+
+/// A document that inherits cannot be judged without its parent's content.
+fn inherit_unavailable(target: &Target, parent: &RegionOutcome) -> RegionOutcome {
+    let o = if parent.action == Action::RegionDisabled {
+        parent.clone()
+    } else {
+        RegionOutcome::failed(
+            &parent.region,
+            "InheritUnavailable",
+            format!(
+                "{} inherits from {DOCUMENT_NAME}, which could not be read: {}",
+                target.name(),
+                parent.error.as_deref().unwrap_or("no content")
+            ),
+        )
+    };
+    RegionOutcome {
+        document: None,
+        desired_user: None,
+        ..o
+    }
+    .for_document(target.name(), &target.user)
+}
+
+/// Every region at once, in the order given (each region's documents in
+/// policy order); the leases the writes took, by slot.
 async fn reconcile_regions(
     ctx: &Ctx<'_>,
     run: &Run,
     session: &MemberSession,
-    user: &str,
+    targets: Vec<Target>,
     regions: &[String],
 ) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
-    let mode = run.mode(ctx.policy);
     let account = session.account.as_str();
+    let targets = Arc::new(targets);
     let mut tasks = JoinSet::new();
     let mut slots = HashMap::new();
     for (i, region) in regions.iter().enumerate() {
-        let docs = DocumentStore::new(session.ssm(region), account, region);
-        let lease = RegionLease {
-            table: ctx.state.table().clone(),
+        let env = DocEnv {
+            ssm: session.ssm(region),
             account: account.to_string(),
-            region: region.clone(),
+            table: ctx.state.table().clone(),
             owner: run.owner.clone(),
+            mode: run.mode(ctx.policy),
+            bound: ctx.region_slots.clone(),
         };
-        let user = user.to_string();
-        let bound = ctx.region_slots.clone();
-        let handle = tasks.spawn(async move {
-            let _slot = bound.acquire_owned().await.expect("semaphore never closes");
-            reconcile(&docs, &lease, &user, mode).await
-        });
+        let handle = tasks.spawn(reconcile_region(env, region.clone(), targets.clone()));
         slots.insert(handle.id(), i);
     }
-    let mut outcomes: Vec<Option<RegionOutcome>> = vec![None; regions.len()];
-    let mut grants = HashMap::new();
+    let mut per_region: Vec<Vec<(RegionOutcome, Option<RegionGrant>)>> =
+        vec![vec![]; regions.len()];
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok((id, r)) => {
-                let i = slots[&id];
-                if let Some(g) = r.grant {
-                    grants.insert(regions[i].clone(), g);
-                }
-                outcomes[i] = Some(r.outcome);
-            }
+            Ok((id, r)) => per_region[slots[&id]] = r,
             Err(e) => {
-                // A bug, not an AWS answer: still a failed row, never a silent gap.
+                // A bug, not an AWS answer: still failed rows, never a silent gap.
                 let i = slots[&e.id()];
                 tracing::error!(account, region = %regions[i], error = %e, "region task died");
-                outcomes[i] = Some(RegionOutcome::failed(
-                    &regions[i],
-                    "InternalError",
-                    e.to_string(),
-                ));
+                per_region[i] = targets
+                    .iter()
+                    .map(|t| {
+                        let o = RegionOutcome::failed(&regions[i], "InternalError", e.to_string());
+                        (o.for_document(t.name(), &t.user), None)
+                    })
+                    .collect();
             }
         }
     }
-    (outcomes.into_iter().flatten().collect(), grants)
+    let mut grants = HashMap::new();
+    let mut outcomes = Vec::new();
+    for (o, grant) in per_region.into_iter().flatten() {
+        if let Some(g) = grant {
+            grants.insert(o.slot(), g);
+        }
+        outcomes.push(o);
+    }
+    (outcomes, grants)
 }
 
 fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
@@ -321,7 +439,7 @@ fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .regions
         .iter()
         .map(|o| {
-            let status = Status::of(o, &user, run.document_event()).as_str();
+            let status = Status::of(o, o.user(&user), run.edited(o)).as_str();
             // What the document said: in audit mode `after` is only what it
             // would become.
             let seen = if o.action == Action::WouldChange {
@@ -333,8 +451,9 @@ fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<Histor
             let observation = Observation {
                 account: report.account.clone(),
                 region: o.region.clone(),
+                document: o.document.clone(),
                 status,
-                desired_user: report.desired_user.clone(),
+                desired_user: o.desired_user.clone().or(report.desired_user.clone()),
                 observed_user: seen.and_then(|r| string_of(&r.user)),
                 observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
                 default_version: o.version_after.clone(),
@@ -350,6 +469,7 @@ fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<Histor
                 (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {
                     account: report.account.clone(),
                     region: o.region.clone(),
+                    document: o.document.clone(),
                     status: status.to_string(),
                     action: o.action.as_str().to_string(),
                     before: json!(o.before),
@@ -378,11 +498,11 @@ pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Resu
     let at = clock::now();
     let mut rows = Vec::new();
     for (observation, history) in records(run, &account.report) {
-        let grant = account.grants.get(&observation.region).cloned();
+        let grant = account.grants.get(&observation.slot()).cloned();
         let known = run
             .known
             .as_ref()
-            .and_then(|k| k.get(&observation.account, &observation.region));
+            .and_then(|k| k.get(&observation.account, &observation.slot()));
         if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
         {
             continue;

@@ -121,9 +121,10 @@ pub struct Facts<'a> {
     pub mode: Mode,
     /// The actor matches `exempt.principals`.
     pub expected_editor: bool,
-    /// Reverts of each region in the last hour, this run's included.
+    /// Reverts of each slot (region, or region and document) in the last
+    /// hour, this run's included.
     pub reverts_last_hour: &'a HashMap<String, usize>,
-    /// Audit mode: regions whose drift this run saw first. Drift already
+    /// Audit mode: slots whose drift this run saw first. Drift already
     /// reported is not reported again.
     pub new_drift: &'a HashSet<String>,
     pub at: &'a str,
@@ -147,8 +148,13 @@ pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert>
     };
     let mut alerts = Vec::new();
     for o in &report.regions {
-        let audit = o.action == Action::WouldChange && f.new_drift.contains(&o.region);
-        let reverted = o.action.wrote() && o.was_noncompliant(user);
+        let user = o.user(user);
+        let slot = o.slot();
+        let audit = o.action == Action::WouldChange && f.new_drift.contains(&slot);
+        // RunAs put back is always news; an inheriting document brought back
+        // in line is news only when the event was an edit of that document.
+        let reverted = o.action.wrote()
+            && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
         if !(audit || (reverted && scope == Scope::Region)) {
             continue;
         }
@@ -157,7 +163,7 @@ pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert>
             expected_editor: f.expected_editor,
             audit,
             reverts_last_hour: if counted {
-                f.reverts_last_hour.get(&o.region).copied().unwrap_or(1)
+                f.reverts_last_hour.get(&slot).copied().unwrap_or(1)
             } else {
                 0
             },

@@ -27,3 +27,133 @@ fn actors_shorten() {
     assert_eq!(short_actor("arn:aws:iam::111122223333:root"), "root");
     assert_eq!(short_actor("ssm.amazonaws.com"), "ssm.amazonaws.com");
 }
+
+mod documents {
+    use super::*;
+    use crate::outcome::RegionOutcome;
+    use crate::preferences::RunAs;
+    use crate::trigger::{Actor, Context, TriggerKind};
+
+    fn edit_of(document: &str) -> Trigger {
+        Trigger {
+            kind: TriggerKind::DocumentChanged,
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            actor: Some(Actor {
+                arn: "arn:aws:iam::111122223333:role/Admin".into(),
+                ..Default::default()
+            }),
+            event_id: "e-1".into(),
+            source: "aws.ssm".into(),
+            event_name: Some("UpdateDocument".into()),
+            reason: "test".into(),
+            context: Context {
+                document: Some(document.into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// An `updated` outcome of `document` (None: the default one) whose
+    /// RunAs before was `before`, with `followed` as given.
+    fn updated(document: Option<&str>, before: &str, followed: bool) -> RegionOutcome {
+        let user = if document.is_some() { "admin" } else { "ops" };
+        RegionOutcome {
+            before: Some(RunAs {
+                enabled: Some(Value::Bool(true)),
+                user: Some(Value::String(before.into())),
+            }),
+            after: Some(RunAs::desired(user)),
+            followed,
+            ..RegionOutcome::skipped("eu-west-1", Action::Updated, None)
+        }
+        .for_document(document.unwrap_or(crate::trigger::DOCUMENT_NAME), user)
+    }
+
+    #[test]
+    fn a_named_document_is_alerted_on_its_own_terms() {
+        const ADMIN: &str = "SSMRunAs-Admin";
+        const DEFAULT: &str = crate::trigger::DOCUMENT_NAME;
+        let cases = [
+            // (event on, outcome, alerts wanted: (kind, document) pairs)
+            (
+                ADMIN,
+                updated(Some(ADMIN), "root", false),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // RunAs right, only its inherited settings moved, and the edit was its own
+            (
+                ADMIN,
+                updated(Some(ADMIN), "admin", true),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // it followed an edit of the default document: nobody to blame
+            (DEFAULT, updated(Some(ADMIN), "admin", true), vec![]),
+            // its RunAs was wrong, whatever the event: always said
+            (
+                DEFAULT,
+                updated(Some(ADMIN), "root", false),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // the default document judged by the account's user, not the named one's
+            (
+                DEFAULT,
+                updated(None, "admin", false),
+                vec!["drift_reverted SSM-SessionManagerRunShell"],
+            ),
+            (DEFAULT, updated(None, "ops", false), vec![]),
+        ];
+        for (on, outcome, want) in cases {
+            let t = edit_of(on);
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                regions: vec![outcome.clone()],
+            };
+            let reverts = HashMap::from([(outcome.slot(), 1)]);
+            let facts = Facts {
+                trigger: &t,
+                mode: Mode::Enforce,
+                expected_editor: false,
+                reverts_last_hour: &reverts,
+                new_drift: &HashSet::new(),
+                at: "2026-11-22T00:00:00Z",
+            };
+            let got: Vec<String> = decide(&report, Scope::Region, &facts)
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.kind.as_str(),
+                        a.body["document"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "event on {on}: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn alert_ids_of_two_documents_in_one_region_differ_and_the_default_keeps_its_own() {
+        let t = edit_of("SSM-SessionManagerRunShell");
+        let admin = updated(Some("SSMRunAs-Admin"), "root", false);
+        let plain = updated(None, "root", false);
+        let facts = DriftFacts::default();
+        let a = drift("111122223333", "admin", &admin, &t, "now", facts);
+        let b = drift("111122223333", "ops", &plain, &t, "now", facts);
+        assert_ne!(a.alert_id, b.alert_id);
+        assert_eq!(
+            b.alert_id,
+            alert_id(&t, Kind::DriftReverted, "111122223333", Some("eu-west-1"))
+        );
+        assert!(
+            a.subject.contains("eu-west-1 SSMRunAs-Admin"),
+            "{}",
+            a.subject
+        );
+    }
+}

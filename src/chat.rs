@@ -46,10 +46,17 @@ fn run_as(v: &Value) -> String {
     format!("{enabled}/{}", text(&v["runAsDefaultUser"]))
 }
 
-fn console_link(region: &str) -> String {
+fn console_link(region: &str, document: &str) -> String {
     format!(
-        "<https://{region}.console.aws.amazon.com/systems-manager/documents/SSM-SessionManagerRunShell/description?region={region}|SSM-SessionManagerRunShell in {region}>"
+        "<https://{region}.console.aws.amazon.com/systems-manager/documents/{document}/description?region={region}|{document} in {region}>"
     )
+}
+
+/// The alert's document (`SSM-SessionManagerRunShell` unless it names another).
+fn document(b: &Value) -> &str {
+    b["document"]
+        .as_str()
+        .unwrap_or(crate::trigger::DOCUMENT_NAME)
 }
 
 fn emoji(severity: &str) -> &'static str {
@@ -107,10 +114,14 @@ fn description(alert: &Alert) -> String {
         ));
         lines.push(format!("*Counts:* `{}`", b["counts"]));
         for e in b["entries"].as_array().into_iter().flatten() {
+            let place = match e["document"].as_str() {
+                Some(d) => format!("{} {d}", text(&e["region"])),
+                None => text(&e["region"]),
+            };
             lines.push(format!(
                 "• `{}` {} {}: {} → {}{}",
                 text(&e["account"]),
-                text(&e["region"]),
+                place,
                 text(&e["action"]),
                 text(&e["before"]),
                 text(&e["after"]),
@@ -160,7 +171,7 @@ fn description(alert: &Alert) -> String {
         lines.push(format!("*Source IP:* {}", text(&b["source_ip"])));
     }
     if let Some(region) = b["region"].as_str() {
-        lines.push(format!("*Document:* {}", console_link(region)));
+        lines.push(format!("*Document:* {}", console_link(region, document(b))));
     }
     lines.join("\n")
 }
@@ -171,7 +182,10 @@ fn thread_id(alert: &Alert) -> String {
         alert.body["account"].as_str(),
         alert.body["region"].as_str(),
     ) {
-        (Some(a), Some(r)) => format!("{a}-{r}"),
+        (Some(a), Some(r)) => match alert.body["document"].as_str() {
+            Some(d) if d != crate::trigger::DOCUMENT_NAME => format!("{a}-{r}-{d}"),
+            _ => format!("{a}-{r}"),
+        },
         (Some(a), None) => a.to_string(),
         _ if alert.kind == crate::alert::Kind::PolicyRejected => "runas-guard-policy".into(),
         _ => "runas-guard-sweeps".into(),
@@ -183,7 +197,14 @@ pub fn message(alert: &Alert) -> Value {
     let kind = alert.kind.as_str();
     let severity = alert.severity.as_str();
     let mut context = Map::new();
-    for key in ["alert_id", "account", "region", "trigger_id", "at"] {
+    for key in [
+        "alert_id",
+        "account",
+        "region",
+        "document",
+        "trigger_id",
+        "at",
+    ] {
         if let Some(v) = alert.body.get(key).filter(|v| !v.is_null()) {
             context.insert(key.into(), Value::String(text(v)));
         }

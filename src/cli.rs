@@ -3,7 +3,7 @@
 //! line on stderr).
 
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -60,6 +60,10 @@ enum Command {
     Explain {
         /// Event file, or - for standard input.
         event: String,
+        /// A local policy file whose `[[document]]` names also count as
+        /// governed (without it, only SSM-SessionManagerRunShell does).
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
     /// Do what the Lambda does with one event (EventBridge or SQS batch); print the outcome.
     Handle {
@@ -156,6 +160,17 @@ enum Command {
 enum PolicyCommand {
     /// Validate a policy file (- for standard input).
     Check { file: String },
+    /// For each [[document]]: the inline policy for its IAM Identity Center
+    /// permission set (StartSession with that document only).
+    PermissionSets {
+        /// Policy file (- for standard input).
+        file: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: runas_guard::permission_sets::Format,
+        /// ARN partition of the organization.
+        #[arg(long, default_value = "aws")]
+        partition: String,
+    },
 }
 
 /// A failure line was printed (exit 1 or 2): nothing more goes to stderr.
@@ -263,10 +278,18 @@ pub async fn run() -> ExitCode {
 
 async fn command(command: Command) -> ExitCode {
     match command {
-        Command::Explain { event } => explain(&event),
+        Command::Explain { event, policy } => explain(&event, policy.as_deref()),
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => policy_check(&file),
+        Command::Policy {
+            command:
+                PolicyCommand::PermissionSets {
+                    file,
+                    format,
+                    partition,
+                },
+        } => permission_sets(&file, format, &partition),
         Command::Handle {
             event,
             resources,
@@ -352,12 +375,19 @@ fn parse_args() -> Result<Cli, ExitCode> {
     })
 }
 
-fn explain(event: &str) -> ExitCode {
+fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
+    let policy = match policy.map(Policy::load).transpose() {
+        Ok(p) => p,
+        Err(e) => return bad_input(e.to_string()),
+    };
+    let documents = policy
+        .as_ref()
+        .map_or(vec![trigger::DOCUMENT_NAME], Policy::document_names);
     let value = match parse_event(event) {
         Ok(v) => v,
         Err(e) => return bad_input(e),
     };
-    match trigger::classify(&value) {
+    match trigger::classify_for(&value, &documents) {
         Ok(t) => {
             println!(
                 "{}",
@@ -372,8 +402,35 @@ fn explain(event: &str) -> ExitCode {
 /// A policy file is small; anything over 1 MiB is not one.
 const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
-fn policy_check(file: &str) -> ExitCode {
-    let parsed = if file == "-" {
+fn permission_sets(
+    file: &str,
+    format: runas_guard::permission_sets::Format,
+    partition: &str,
+) -> ExitCode {
+    let rendered = read_policy_arg(file).and_then(|p| {
+        runas_guard::permission_sets::render(&p, partition, format)
+            .map_err(|e| format!("{}: {e}", shown_policy(file)))
+    });
+    match rendered {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad_input(e),
+    }
+}
+
+fn shown_policy(file: &str) -> &str {
+    if file == "-" {
+        "<stdin>"
+    } else {
+        file
+    }
+}
+
+/// A policy file argument, or - for standard input (1 MiB at most).
+fn read_policy_arg(file: &str) -> Result<Policy, String> {
+    if file == "-" {
         read_limited(file, MAX_POLICY_BYTES, "policy")
             .and_then(|bytes| {
                 if bytes.len() > MAX_POLICY_BYTES {
@@ -384,16 +441,36 @@ fn policy_check(file: &str) -> ExitCode {
             .and_then(|text| Policy::parse(&text, "<stdin>").map_err(|e| e.to_string()))
     } else {
         Policy::load(std::path::Path::new(file)).map_err(|e| e.to_string())
-    };
-    let shown = if file == "-" { "<stdin>" } else { file };
-    match parsed {
+    }
+}
+
+fn policy_check(file: &str) -> ExitCode {
+    let shown = shown_policy(file);
+    match read_policy_arg(file) {
         Ok(p) => {
+            let documents = match p.documents.len() {
+                0 => String::new(),
+                n => format!(
+                    ", {n} more document(s): {}",
+                    p.document_names()[1..].join(", ")
+                ),
+            };
             println!(
-                "{shown}: ok ({} regions, mode {:?}, default user {})",
+                "{shown}: ok ({} regions, mode {:?}, default user {}{documents})",
                 p.regions.len(),
                 p.mode,
                 p.default_user
             );
+            for d in p
+                .documents
+                .iter()
+                .filter(|d| !d.name.starts_with("SSMRunAs-"))
+            {
+                println!(
+                    "note: {} is not named SSMRunAs-*, the documents the shipped SCPs protect (infra/scp/README.md)",
+                    d.name
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => bad_input(e),

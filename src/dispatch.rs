@@ -33,7 +33,7 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     if is_sqs_batch(input) {
         return sqs_batch(reactor, input).await;
     }
-    let trigger = match trigger::classify(input) {
+    let trigger = match trigger::classify_for(input, &reactor.policy().document_names()) {
         Ok(t) => t,
         Err(e) => {
             // A malformed event never succeeds on retry: answer, log, count

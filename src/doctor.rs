@@ -637,9 +637,13 @@ async fn check_member(
             return;
         }
     };
-    for region in &policy.regions {
-        let docs = DocumentStore::new(session.ssm(region), account, region);
-        let item = format!("document {region}");
+    for (region, name) in policy
+        .regions
+        .iter()
+        .flat_map(|r| policy.document_names().into_iter().map(move |n| (r, n)))
+    {
+        let docs = DocumentStore::named(session.ssm(region), account, region, name);
+        let item = format!("document {}", crate::report::place(region, Some(name)));
         let versions = match docs.versions().await {
             Ok(v) => v,
             Err(e) if is_region_disabled(&e.code) => {
@@ -650,7 +654,7 @@ async fn check_member(
                 continue;
             }
             Err(e) => {
-                member.fail(&item, said(&e), read_fix(account, region, &e));
+                member.fail(&item, said(&e), read_fix(account, region, name, &e));
                 continue;
             }
         };
@@ -672,7 +676,7 @@ async fn check_member(
                 );
             }
             Ok(None) => member.pass(&item, "no document (deleted while looking)"),
-            Err(e) => member.fail(&item, said(&e), read_fix(account, region, &e)),
+            Err(e) => member.fail(&item, said(&e), read_fix(account, region, name, &e)),
         }
     }
     member.skip(
@@ -684,9 +688,9 @@ async fn check_member(
     );
 }
 
-fn read_fix(account: &str, region: &str, e: &AwsError) -> String {
+fn read_fix(account: &str, region: &str, name: &str, e: &AwsError) -> String {
     if denied(e) {
-        format!("let the role read SSM-SessionManagerRunShell in {region} (ssm:DescribeDocument, ssm:GetDocument: infra/member.yaml), and check no SCP denies it in account {account}")
+        format!("let the role read {name} in {region} (ssm:DescribeDocument, ssm:GetDocument: infra/member.yaml), and check no SCP denies it in account {account}")
     } else {
         "retry; if it persists, check the endpoint and the region".into()
     }

@@ -70,8 +70,9 @@ pub fn render(rows: &[HistoryEntry], format: Format) -> String {
                 "trigger_id",
                 "versions_before",
                 "version_after",
+                "document",
             ];
-            let body: Vec<[String; 12]> = rows
+            let body: Vec<[String; 13]> = rows
                 .iter()
                 .map(|r| {
                     [
@@ -87,6 +88,7 @@ pub fn render(rows: &[HistoryEntry], format: Format) -> String {
                         r.trigger_id.clone(),
                         o(&r.versions_before),
                         o(&r.version_after),
+                        r.document.clone(),
                     ]
                 })
                 .collect();
@@ -104,7 +106,7 @@ pub fn render(rows: &[HistoryEntry], format: Format) -> String {
                 .map(|r| {
                     [
                         short_time(&r.at),
-                        r.region.clone(),
+                        crate::report::place(&r.region, Some(&r.document)),
                         r.status.clone(),
                         r.action.clone(),
                         run_as_short(&r.before),
@@ -161,6 +163,7 @@ mod tests {
             at: "2026-03-14T12:00:00.123Z".into(),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
+            document: "SSM-SessionManagerRunShell".into(),
             status: "reverted".into(),
             action: "updated".into(),
             before: json!({"runAsEnabled": true, "runAsDefaultUser": "drifty"}),

@@ -14,6 +14,7 @@ pub mod history;
 pub mod ids;
 pub mod metrics;
 pub mod outcome;
+pub mod permission_sets;
 pub mod policy;
 pub mod policy_source;
 pub mod preferences;

@@ -7,10 +7,21 @@ use serde_json::Value;
 
 use crate::aws::ssm::Versions;
 use crate::preferences::RunAs;
+use crate::trigger::DOCUMENT_NAME;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// `<region>` for `SSM-SessionManagerRunShell`, `<region>#DOCUMENT#<name>`
+/// for a `[[document]]`: one state item, lease and drift mark each.
+pub fn slot(region: &str, document: Option<&str>) -> String {
+    match document {
+        Some(d) if d != DOCUMENT_NAME => format!("{region}#DOCUMENT#{d}"),
+        _ => region.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    #[default]
     None,
     Created,
     Updated,
@@ -102,9 +113,15 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct RegionOutcome {
     pub region: String,
+    /// A `[[document]]` name; absent for `SSM-SessionManagerRunShell`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// A `[[document]]`'s own Run As user (the account's is in the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired_user: Option<String>,
     pub action: Action,
     /// `null` when the document did not exist.
     pub before: Option<RunAs>,
@@ -116,19 +133,53 @@ pub struct RegionOutcome {
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `inherit`: the write brought the inputs other than RunAs back in line
+    /// with `SSM-SessionManagerRunShell`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub followed: bool,
 }
 
 impl RegionOutcome {
+    /// Names a `[[document]]` (and its user) on the outcome; the default
+    /// document's outcomes stay as they always were.
+    pub fn for_document(mut self, document: &str, user: &str) -> Self {
+        if document != DOCUMENT_NAME {
+            self.document = Some(document.to_string());
+            self.desired_user = Some(user.to_string());
+        }
+        self
+    }
+
+    pub fn document_name(&self) -> &str {
+        self.document.as_deref().unwrap_or(DOCUMENT_NAME)
+    }
+
+    /// The account-region-document this outcome is about, as the state
+    /// item's sort key names it after `REGION#`: the region alone for
+    /// `SSM-SessionManagerRunShell`.
+    pub fn slot(&self) -> String {
+        slot(&self.region, self.document.as_deref())
+    }
+
+    /// The user this document should run as: its own, or the account's.
+    pub fn user<'a>(&'a self, account_user: &'a str) -> &'a str {
+        self.desired_user.as_deref().unwrap_or(account_user)
+    }
+
+    /// `us-east-1 SSMRunAs-Admin`, or just the region for the default document.
+    pub fn place(&self) -> String {
+        match &self.document {
+            Some(d) => format!("{} {d}", self.region),
+            None => self.region.clone(),
+        }
+    }
+
     pub fn skipped(region: &str, action: Action, why: Option<String>) -> Self {
         RegionOutcome {
             region: region.into(),
             action,
-            before: None,
-            after: None,
-            versions_before: None,
-            version_after: None,
-            error_code: None,
             error: why,
+            ..RegionOutcome::default()
         }
     }
 

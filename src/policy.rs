@@ -112,6 +112,13 @@ pub struct NamedDocument {
     account_users: HashMap<String, String>,
 }
 
+impl NamedDocument {
+    /// How many OU and account rules choose another user than its own.
+    pub fn overrides(&self) -> usize {
+        self.ou_users.len() + self.account_users.len()
+    }
+}
+
 /// One governed document in one account: what its RunAs should be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {

@@ -137,6 +137,39 @@ impl Preferences {
         Preferences { root }
     }
 
+    /// Every input except the two RunAs ones: what a document that inherits
+    /// from this one must carry.
+    fn inherited_inputs(&self) -> Map<String, Value> {
+        let mut inputs = self.inputs().cloned().unwrap_or_default();
+        inputs.shift_remove("runAsEnabled");
+        inputs.shift_remove("runAsDefaultUser");
+        inputs
+    }
+
+    /// Whether every input other than RunAs equals `parent`'s (key order
+    /// does not matter).
+    pub fn follows(&self, parent: &Preferences) -> bool {
+        self.inherited_inputs() == parent.inherited_inputs()
+    }
+
+    /// This document with `parent`'s inputs (in `parent`'s order) and its
+    /// own RunAs; every other top-level key stays.
+    pub fn following(&self, parent: &Preferences) -> Preferences {
+        let mut inputs = parent.inherited_inputs();
+        let own = self.run_as();
+        for (key, value) in [
+            ("runAsEnabled", own.enabled),
+            ("runAsDefaultUser", own.user),
+        ] {
+            if let Some(value) = value {
+                inputs.insert(key.into(), value);
+            }
+        }
+        let mut root = self.root.clone();
+        root.insert("inputs".into(), Value::Object(inputs));
+        Preferences { root }
+    }
+
     pub fn as_value(&self) -> Value {
         Value::Object(self.root.clone())
     }

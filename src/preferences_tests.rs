@@ -213,3 +213,54 @@ proptest! {
         prop_assert_eq!(Preferences::parse(&p.render(layout)).unwrap(), p);
     }
 }
+
+#[test]
+fn following_takes_the_parents_inputs_and_keeps_its_own_run_as() {
+    let parent = Preferences::parse(
+        &json!({"schemaVersion": "1.0", "inputs": {
+            "s3BucketName": "org-logs", "runAsEnabled": true, "runAsDefaultUser": "ssm-ops",
+            "idleSessionTimeout": "20"}})
+        .to_string(),
+    )
+    .unwrap();
+    let child = Preferences::parse(
+        &json!({"schemaVersion": "1.0", "description": "Admin", "inputs": {
+            "s3BucketName": "", "runAsEnabled": true, "runAsDefaultUser": "admin",
+            "kmsKeyId": "stale"}})
+        .to_string(),
+    )
+    .unwrap();
+    assert!(!child.follows(&parent));
+    let now = child.following(&parent);
+    assert!(now.follows(&parent));
+    assert_eq!(
+        now.as_value(),
+        json!({"schemaVersion": "1.0", "description": "Admin", "inputs": {
+            "s3BucketName": "org-logs", "idleSessionTimeout": "20",
+            "runAsEnabled": true, "runAsDefaultUser": "admin"}})
+    );
+    // RunAs never counts: a parent with another user is still followed.
+    assert!(parent.merged("other").follows(&parent));
+    // Key order does not count either.
+    let reordered = Preferences::parse(
+        &json!({"inputs": {"idleSessionTimeout": "20", "s3BucketName": "org-logs"}}).to_string(),
+    )
+    .unwrap();
+    assert!(reordered.follows(&parent));
+}
+
+proptest! {
+    #[test]
+    fn following_is_idempotent_and_leaves_run_as_to_merge(
+        doc in arb_document(), parent in arb_document(), user in "[a-z_][a-z0-9_-]{0,10}"
+    ) {
+        let p = Preferences::parse(&doc.to_string()).unwrap();
+        let parent = Preferences::parse(&parent.to_string()).unwrap();
+        let once = p.following(&parent);
+        prop_assert!(once.follows(&parent));
+        prop_assert_eq!(once.following(&parent).render(0), once.render(0));
+        prop_assert_eq!(once.run_as(), p.run_as());
+        let fixed = once.merged(&user);
+        prop_assert!(fixed.follows(&parent) && fixed.run_as().is_compliant(&user));
+    }
+}

@@ -286,6 +286,7 @@ impl Reactor {
         let row = HistoryRow {
             account,
             region: "-".into(),
+            document: None,
             status: "run_as_override".into(),
             action: t.event_name.clone().unwrap_or_default(),
             before: Value::Null,

@@ -16,6 +16,7 @@ use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
 use crate::policy::Mode;
 use crate::preferences::{Preferences, PreferencesError, RunAs, MAX_LAYOUTS};
+use crate::trigger::DOCUMENT_NAME;
 
 /// Observe-plan-act rounds before we call a region "not converging".
 const MAX_ROUNDS: usize = 5;
@@ -24,6 +25,9 @@ const MAX_ROUNDS: usize = 5;
 pub trait Documents: Sync {
     fn account(&self) -> &str;
     fn region(&self) -> &str;
+    fn document(&self) -> &str {
+        DOCUMENT_NAME
+    }
     /// Default and latest version numbers; `None` when there is no document.
     fn versions(&self) -> impl Future<Output = Result<Option<Versions>, AwsError>> + Send;
     /// `(version, content)` of `version`, or of the default when `None`;
@@ -60,17 +64,26 @@ pub trait Lease: Sync {
 pub enum ReconcileError {
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("account {account} region {region}: version {version} of the document cannot be merged: {source}")]
+    #[error("{document} in account {account} region {region}: version {version} cannot be merged: {source}")]
     Content {
         account: String,
         region: String,
+        document: String,
         version: String,
         source: PreferencesError,
     },
-    #[error("account {account} region {region}: every one of {MAX_LAYOUTS} equivalent layouts of the compliant content already exists as a version")]
-    LayoutsExhausted { account: String, region: String },
-    #[error("account {account} region {region}: still not compliant after {MAX_ROUNDS} rounds (another writer keeps changing it)")]
-    NotConverged { account: String, region: String },
+    #[error("{document} in account {account} region {region}: every one of {MAX_LAYOUTS} equivalent layouts of the compliant content already exists as a version")]
+    LayoutsExhausted {
+        account: String,
+        region: String,
+        document: String,
+    },
+    #[error("{document} in account {account} region {region}: still not compliant after {MAX_ROUNDS} rounds (another writer keeps changing it)")]
+    NotConverged {
+        account: String,
+        region: String,
+        document: String,
+    },
 }
 
 impl ReconcileError {
@@ -146,12 +159,40 @@ pub enum Plan {
     },
 }
 
+/// What one governed document must say.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    pub user: &'a str,
+    /// `inherit`: the parent's latest content, whose inputs (all but RunAs)
+    /// this document must carry.
+    pub parent: Option<&'a Preferences>,
+}
+
+impl<'a> Want<'a> {
+    /// RunAs only: every other input is the account's own business.
+    pub fn user(user: &'a str) -> Want<'a> {
+        Want { user, parent: None }
+    }
+
+    fn is_met_by(&self, prefs: &Preferences) -> bool {
+        prefs.run_as().is_compliant(self.user) && self.parent.is_none_or(|p| prefs.follows(p))
+    }
+
+    /// `prefs` made right, changing nothing else.
+    fn applied_to(&self, prefs: &Preferences) -> Preferences {
+        match self.parent {
+            Some(parent) => prefs.following(parent).merged(self.user),
+            None => prefs.merged(self.user),
+        }
+    }
+}
+
 /// The one place that decides what to do with a document.
-pub fn plan(observed: &Observed, user: &str) -> Plan {
+pub fn plan(observed: &Observed, want: &Want<'_>) -> Plan {
     match observed {
-        Observed::Missing => Plan::Create(Preferences::aws_default(user)),
+        Observed::Missing => Plan::Create(want.applied_to(&Preferences::aws_default(want.user))),
         Observed::Present { default, latest } => {
-            let latest_ok = latest.prefs.run_as().is_compliant(user);
+            let latest_ok = want.is_met_by(&latest.prefs);
             if default.number == latest.number && latest_ok {
                 Plan::Nothing
             } else if latest_ok {
@@ -160,7 +201,7 @@ pub fn plan(observed: &Observed, user: &str) -> Plan {
             } else {
                 // The latest version is the freshest intent for inputs we do not own.
                 Plan::Write {
-                    prefs: latest.prefs.merged(user),
+                    prefs: want.applied_to(&latest.prefs),
                     on_top_of: latest.number.clone(),
                 }
             }
@@ -176,6 +217,7 @@ async fn read<D: Documents>(
     let prefs = Preferences::parse(&content).map_err(|source| ReconcileError::Content {
         account: docs.account().to_string(),
         region: docs.region().to_string(),
+        document: docs.document().to_string(),
         version: number.clone(),
         source,
     })?;
@@ -248,6 +290,7 @@ async fn write_on_top<D: Documents>(
     Err(ReconcileError::LayoutsExhausted {
         account: docs.account().to_string(),
         region: docs.region().to_string(),
+        document: docs.document().to_string(),
     })
 }
 
@@ -283,7 +326,7 @@ struct Converged {
 async fn converge<D: Documents, L: Lease>(
     docs: &D,
     lease: &L,
-    user: &str,
+    want: &Want<'_>,
     mode: Mode,
     grant: &mut Option<L::Grant>,
 ) -> Result<Converged, ReconcileError> {
@@ -292,7 +335,7 @@ async fn converge<D: Documents, L: Lease>(
     let mut before = current.clone();
     let mut action = Action::None;
     for _ in 0..MAX_ROUNDS {
-        let step = plan(&current, user);
+        let step = plan(&current, want);
         if step == Plan::Nothing {
             return Ok(Converged {
                 before,
@@ -341,6 +384,7 @@ async fn converge<D: Documents, L: Lease>(
     Err(ReconcileError::NotConverged {
         account: docs.account().to_string(),
         region: docs.region().to_string(),
+        document: docs.document().to_string(),
     })
 }
 
@@ -349,6 +393,10 @@ async fn converge<D: Documents, L: Lease>(
 pub struct Reconciled<G> {
     pub outcome: RegionOutcome,
     pub grant: Option<G>,
+    /// The latest content after the run (what it would be, in audit mode):
+    /// what a document that inherits from this one follows. `None` when the
+    /// document could not be read.
+    pub content: Option<Preferences>,
 }
 
 /// Converges one account-region and says what it did. Never panics, never
@@ -356,38 +404,59 @@ pub struct Reconciled<G> {
 pub async fn reconcile<D: Documents, L: Lease>(
     docs: &D,
     lease: &L,
-    user: &str,
+    want: &Want<'_>,
     mode: Mode,
 ) -> Reconciled<L::Grant> {
     let mut grant = None;
     let region = docs.region();
-    let outcome = match converge(docs, lease, user, mode, &mut grant).await {
+    let user = want.user;
+    let mut content = None;
+    let outcome = match converge(docs, lease, want, mode, &mut grant).await {
         Ok(Converged {
             before,
             action,
             after,
-        }) => RegionOutcome {
-            region: region.to_string(),
-            action,
-            before: before.run_as(user),
-            // In audit mode "after" is what it would become.
-            after: if action == Action::WouldChange {
-                Some(RunAs::desired(user))
-            } else {
-                after.run_as(user)
-            },
-            versions_before: before.versions(),
-            version_after: after.versions().map(|v| v.default),
-            error_code: None,
-            error: None,
-        },
+        }) => {
+            // The inherited inputs were put back (RunAs aside): said apart,
+            // since a run that only follows its parent reverts nobody.
+            let followed = action.wrote()
+                && want.parent.is_some_and(|p| match &before {
+                    Observed::Present { default, .. } => !default.prefs.follows(p),
+                    Observed::Missing => false,
+                });
+            content = Some(match &after {
+                Observed::Present { latest, .. } => latest.prefs.clone(),
+                Observed::Missing => want.applied_to(&Preferences::aws_default(user)),
+            });
+            RegionOutcome {
+                region: region.to_string(),
+                action,
+                before: before.run_as(user),
+                // In audit mode "after" is what it would become.
+                after: if action == Action::WouldChange {
+                    Some(RunAs::desired(user))
+                } else {
+                    after.run_as(user)
+                },
+                versions_before: before.versions(),
+                version_after: after.versions().map(|v| v.default),
+                error_code: None,
+                error: None,
+                followed,
+                ..RegionOutcome::default()
+            }
+        }
         Err(ReconcileError::Aws(e)) if is_region_disabled(&e.code) => RegionOutcome {
             error_code: Some(e.code.clone()),
             ..RegionOutcome::skipped(region, Action::RegionDisabled, Some(e.to_string()))
         },
         Err(e) => RegionOutcome::failed(region, e.code(), e.to_string()),
     };
-    Reconciled { outcome, grant }
+    Reconciled {
+        outcome: outcome.for_document(docs.document(), user),
+        grant,
+        content,
+    }
 }
 
 /// Credentials valid elsewhere are refused in a region the account has not

@@ -194,7 +194,7 @@ fn peer_write(doc: &mut Doc, user: &str) {
 }
 
 async fn run(fake: &Fake, lease: &FakeLease, mode: Mode) -> Reconciled<usize> {
-    reconcile(fake, lease, "ops", mode).await
+    reconcile(fake, lease, &Want::user("ops"), mode).await
 }
 
 fn assert_converged(doc: &Doc) {
@@ -364,26 +364,35 @@ fn plans() {
     let bad = content("b", json!(true), "root");
     let string_false = content("c", json!("false"), "ops");
     assert!(
-        matches!(plan(&Observed::Missing, "ops"), Plan::Create(p) if p.run_as().is_compliant("ops"))
+        matches!(plan(&Observed::Missing, &Want::user("ops")), Plan::Create(p) if p.run_as().is_compliant("ops"))
     );
     assert_eq!(
-        plan(&present(v("1", good.clone()), v("1", good.clone())), "ops"),
+        plan(
+            &present(v("1", good.clone()), v("1", good.clone())),
+            &Want::user("ops")
+        ),
         Plan::Nothing
     );
     // LZA wrote a compliant latest without switching the default
     assert_eq!(
-        plan(&present(v("1", bad.clone()), v("2", good.clone())), "ops"),
+        plan(
+            &present(v("1", bad.clone()), v("2", good.clone())),
+            &Want::user("ops")
+        ),
         Plan::Promote("2".into())
     );
     assert_eq!(
         plan(
             &present(v("1", string_false.clone()), v("2", good.clone())),
-            "ops"
+            &Want::user("ops")
         ),
         Plan::Promote("2".into())
     );
     // a bad latest that is not the default: write on top of it, naming it
-    match plan(&present(v("1", good.clone()), v("2", bad.clone())), "ops") {
+    match plan(
+        &present(v("1", good.clone()), v("2", bad.clone())),
+        &Want::user("ops"),
+    ) {
         Plan::Write { prefs, on_top_of } => {
             assert!(prefs.run_as().is_compliant("ops"));
             assert_eq!(prefs.as_value()["inputs"]["s3KeyPrefix"], "b");
@@ -394,13 +403,16 @@ fn plans() {
     assert!(matches!(
         plan(
             &present(v("3", string_false.clone()), v("3", string_false)),
-            "ops"
+            &Want::user("ops")
         ),
         Plan::Write { .. }
     ));
     // a different desired user makes a compliant document wrong
     assert!(matches!(
-        plan(&present(v("1", good.clone()), v("1", good)), "other"),
+        plan(
+            &present(v("1", good.clone()), v("1", good)),
+            &Want::user("other")
+        ),
         Plan::Write { .. }
     ));
 }
@@ -422,4 +434,98 @@ fn before_shows_the_wrong_version() {
     };
     assert_eq!(obs.run_as("ops").unwrap().short(), "off(\"false\")/ops");
     assert_eq!(Observed::Missing.run_as("ops"), None);
+}
+
+#[test]
+fn inheriting_plans_follow_the_parent_inputs() {
+    let v = |n: &str, c: Value| Version {
+        number: n.into(),
+        prefs: Preferences::parse(&c.to_string()).unwrap(),
+    };
+    let present = |c: Value| Observed::Present {
+        default: v("1", c.clone()),
+        latest: v("1", c),
+    };
+    let parent =
+        Preferences::parse(&content("org-logs", json!(true), "ssm-ops").to_string()).unwrap();
+    let want = Want {
+        user: "admin",
+        parent: Some(&parent),
+    };
+    let cases: Vec<(&str, Observed, Option<&str>)> = vec![
+        // (case, observed, the s3KeyPrefix the plan writes; None = nothing to do)
+        ("missing", Observed::Missing, Some("org-logs")),
+        (
+            "in line",
+            present(content("org-logs", json!(true), "admin")),
+            None,
+        ),
+        (
+            "logging moved",
+            present(content("old", json!(true), "admin")),
+            Some("org-logs"),
+        ),
+        (
+            "RunAs wrong",
+            present(content("org-logs", json!(true), "root")),
+            Some("org-logs"),
+        ),
+        (
+            "both wrong",
+            present(content("x", json!(false), "root")),
+            Some("org-logs"),
+        ),
+    ];
+    for (case, observed, want_prefix) in cases {
+        let plan = plan(&observed, &want);
+        let written = match &plan {
+            Plan::Nothing => None,
+            Plan::Create(p) | Plan::Write { prefs: p, .. } => Some(p.clone()),
+            Plan::Promote(_) => panic!("{case}: {plan:?}"),
+        };
+        assert_eq!(
+            written
+                .as_ref()
+                .map(|p| p.as_value()["inputs"]["s3KeyPrefix"].clone()),
+            want_prefix.map(|p| json!(p)),
+            "{case}"
+        );
+        if let Some(p) = written {
+            assert!(
+                p.run_as().is_compliant("admin") && p.follows(&parent),
+                "{case}"
+            );
+        }
+    }
+    // Without `inherit`, the logging inputs are the account's own.
+    assert_eq!(
+        plan(
+            &present(content("old", json!(true), "admin")),
+            &Want::user("admin")
+        ),
+        Plan::Nothing
+    );
+}
+
+#[tokio::test]
+async fn following_the_parent_is_said_apart_from_a_run_as_fix() {
+    let parent =
+        Preferences::parse(&content("org-logs", json!(true), "ssm-ops").to_string()).unwrap();
+    let want = Want {
+        user: "ops",
+        parent: Some(&parent),
+    };
+    let fake = Fake::new(Some(Doc::with(&[&content("old", json!(true), "ops")], 1)));
+    let r = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Updated);
+    assert!(r.outcome.followed);
+    assert!(!r.outcome.was_noncompliant("ops"));
+    let doc = fake.doc();
+    assert_converged(&doc);
+    assert_eq!(doc.json(doc.default)["inputs"]["s3KeyPrefix"], "org-logs");
+    assert!(r.content.is_some_and(|c| c.follows(&parent)));
+    // In line now: nothing more to do, nothing followed.
+    let again = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce).await;
+    assert_eq!(again.outcome.action, Action::None);
+    assert!(!again.outcome.followed);
 }

@@ -6,6 +6,15 @@ use serde::Serialize;
 
 use crate::aws::status::StateRow;
 use crate::outcome::{AccountReport, Action};
+use crate::trigger::DOCUMENT_NAME;
+
+/// `eu-west-1`, or `eu-west-1 SSMRunAs-Admin` for a `[[document]]`.
+pub fn place(region: &str, document: Option<&str>) -> String {
+    match document {
+        Some(d) if d != DOCUMENT_NAME => format!("{region} {d}"),
+        _ => region.to_string(),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -20,6 +29,9 @@ pub struct Row {
     pub name: String,
     pub ou_path: String,
     pub region: String,
+    /// A `[[document]]` name; absent for `SSM-SessionManagerRunShell`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
     pub desired_user: String,
     pub run_as_before: String,
     pub action: &'static str,
@@ -62,7 +74,12 @@ impl Report {
                     name: a.name.clone().unwrap_or_default(),
                     ou_path: a.ou_path.clone().unwrap_or_default(),
                     region: r.region.clone(),
-                    desired_user: a.desired_user.clone().unwrap_or_else(|| "-".into()),
+                    document: r.document.clone(),
+                    desired_user: r
+                        .desired_user
+                        .clone()
+                        .or(a.desired_user.clone())
+                        .unwrap_or_else(|| "-".into()),
                     run_as_before: match (&r.before, r.action) {
                         (Some(b), _) => b.short(),
                         (None, Action::Created | Action::WouldChange | Action::None) => {
@@ -104,7 +121,7 @@ impl Report {
 
     fn render_csv(&self) -> String {
         let mut out = String::from(
-            "account,name,ou_path,region,desired_user,run_as_before,action,role,error\n",
+            "account,name,ou_path,region,desired_user,run_as_before,action,role,error,document\n",
         );
         for r in &self.rows {
             let fields = [
@@ -117,6 +134,7 @@ impl Report {
                 r.action,
                 &r.role,
                 &r.error,
+                r.document.as_deref().unwrap_or(DOCUMENT_NAME),
             ];
             out.push_str(
                 &fields
@@ -150,7 +168,7 @@ impl Report {
                     r.account.clone(),
                     r.name.clone(),
                     r.ou_path.clone(),
-                    r.region.clone(),
+                    place(&r.region, r.document.as_deref()),
                     r.desired_user.clone(),
                     r.run_as_before.clone(),
                     r.action.to_string(),
@@ -265,8 +283,9 @@ pub fn render_status(rows: &[StateRow], format: Format) -> String {
                 "last_error_code",
                 "last_error",
                 "changes",
+                "document",
             ];
-            let body: Vec<[String; 17]> = rows
+            let body: Vec<[String; 18]> = rows
                 .iter()
                 .map(|r| {
                     let e = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -294,6 +313,7 @@ pub fn render_status(rows: &[StateRow], format: Format) -> String {
                         e(&r.last_error_code),
                         e(&r.last_error),
                         r.changes.to_string(),
+                        r.document.clone(),
                     ]
                 })
                 .collect();
@@ -318,7 +338,7 @@ pub fn render_status(rows: &[StateRow], format: Format) -> String {
                 .map(|r| {
                     [
                         r.account.clone(),
-                        r.region.clone(),
+                        place(&r.region, Some(&r.document)),
                         r.status.clone(),
                         r.observed_short(),
                         o(&r.desired_user),
@@ -405,6 +425,7 @@ mod tests {
         let row = StateRow {
             account: "111122223333".into(),
             region: "eu-west-1".into(),
+            document: DOCUMENT_NAME.into(),
             status: "reverted".into(),
             desired_user: Some("ops".into()),
             observed_user: Some("ops".into()),
@@ -429,7 +450,7 @@ mod tests {
             "{t}"
         );
         assert!(t.lines().all(|l| l.chars().count() < 100), "{t}");
-        let csv = render_status(&[row], Format::Csv);
+        let csv = render_status(std::slice::from_ref(&row), Format::Csv);
         assert!(csv.contains(",true,"), "{csv}");
         assert!(csv.contains("a8fddbb7"), "{csv}");
         assert_eq!(
@@ -437,5 +458,17 @@ mod tests {
             "2026-11-22 05:41:33Z"
         );
         assert_eq!(short_time("garbage"), "garbage");
+        // A `[[document]]` is named beside its region, and last in CSV.
+        let named = StateRow {
+            document: "SSMRunAs-Admin".into(),
+            ..row
+        };
+        let t = render_status(std::slice::from_ref(&named), Format::Table);
+        assert!(t.contains("eu-west-1 SSMRunAs-Admin"), "{t}");
+        let csv = render_status(&[named], Format::Csv);
+        assert!(
+            csv.lines().nth(1).unwrap().ends_with(",SSMRunAs-Admin"),
+            "{csv}"
+        );
     }
 }

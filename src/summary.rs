@@ -21,6 +21,9 @@ pub struct Entry {
     pub account: String,
     pub name: String,
     pub region: String,
+    /// A `[[document]]` name; absent for `SSM-SessionManagerRunShell`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
     pub action: String,
     /// RunAs before -> after, short form (`on/root`, `no document`).
     pub before: String,
@@ -49,7 +52,7 @@ fn short(r: &Option<crate::preferences::RunAs>) -> String {
 }
 
 impl Tally {
-    /// Adds one account; `new_drift` names its regions whose drift this
+    /// Adds one account; `new_drift` names its slots whose drift this
     /// sweep saw first.
     pub fn add(&mut self, report: &AccountReport, new_drift: &HashSet<String>) {
         self.accounts += 1;
@@ -59,7 +62,7 @@ impl Tally {
                 .counts
                 .entry(o.action.as_str().to_string())
                 .or_default() += 1;
-            let newly = o.action == Action::WouldChange && new_drift.contains(&o.region);
+            let newly = o.action == Action::WouldChange && new_drift.contains(&o.slot());
             self.newly_noncompliant += usize::from(newly);
             if !(o.action.wrote() || o.action == Action::Failed || newly) {
                 continue;
@@ -69,6 +72,7 @@ impl Tally {
                 account: report.account.clone(),
                 name: report.name.clone().unwrap_or_default(),
                 region: o.region.clone(),
+                document: o.document.clone(),
                 action: o.action.as_str().to_string(),
                 before: short(&o.before),
                 after: if o.action == Action::Failed {

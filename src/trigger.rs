@@ -83,6 +83,8 @@ pub struct Context {
     pub principal: Option<String>,
     /// `run_as_override`: the tag's value, or the attributes now mapped.
     pub run_as_value: Option<String>,
+    /// `document_changed`: the governed document that was written.
+    pub document: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +114,12 @@ pub struct Explanation<'a> {
 }
 
 impl Trigger {
+    /// A document event about `document` (a write there undid someone's edit).
+    pub fn edits(&self, document: &str) -> bool {
+        self.kind == TriggerKind::DocumentChanged
+            && self.context.document.as_deref().unwrap_or(DOCUMENT_NAME) == document
+    }
+
     pub fn explain(&self) -> Explanation<'_> {
         Explanation {
             trigger: self.kind.as_str(),
@@ -175,7 +183,14 @@ pub fn classify_bytes(bytes: &[u8]) -> Result<Trigger, EventError> {
     classify(&parse_event_bytes(bytes)?)
 }
 
+/// With only `SSM-SessionManagerRunShell` governed (no `[[document]]`).
 pub fn classify(event: &Value) -> Result<Trigger, EventError> {
+    classify_for(event, &[DOCUMENT_NAME])
+}
+
+/// `documents`: the governed document names; an edit of any other document
+/// is ignored.
+pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventError> {
     let map = event
         .as_object()
         .ok_or_else(|| EventError::NotObject(type_name(event)))?;
@@ -208,7 +223,9 @@ pub fn classify(event: &Value) -> Result<Trigger, EventError> {
         }
         "aws.organizations" => classify_organizations(detail_type, &detail, &mut t)?,
         "aws.controltower" => classify_control_tower(detail_type, &detail, &mut t)?,
-        "aws.ssm" if detail_type == API_CALL => classify_ssm_call(&root, &detail, &mut t)?,
+        "aws.ssm" if detail_type == API_CALL => {
+            classify_ssm_call(&root, &detail, documents, &mut t)?
+        }
         "aws.iam" => run_as::classify_iam(&root, detail_type, &detail, &mut t)?,
         "aws.sso" => run_as::classify_sso(&root, detail_type, &detail, &mut t)?,
         _ => {
@@ -234,6 +251,7 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         ou_id: None,
         principal: None,
         run_as_value: None,
+        document: None,
     })
 }
 
@@ -356,7 +374,12 @@ fn classify_move_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventE
     Ok(())
 }
 
-fn classify_ssm_call(root: &Obj<'_>, detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
+fn classify_ssm_call(
+    root: &Obj<'_>,
+    detail: &Obj<'_>,
+    documents: &[&str],
+    t: &mut Trigger,
+) -> Result<(), EventError> {
     let Some(name) = t.event_name.clone() else {
         return Err(field_error("detail.eventName", "missing"));
     };
@@ -370,8 +393,12 @@ fn classify_ssm_call(root: &Obj<'_>, detail: &Obj<'_>, t: &mut Trigger) -> Resul
     }
     let params = required(detail, "requestParameters", "detail.requestParameters")?;
     let doc = params.str("name")?;
-    if doc != DOCUMENT_NAME {
-        t.reason = format!("{name} on document {doc:?}, not {DOCUMENT_NAME}");
+    if !documents.contains(&doc) {
+        t.reason = if documents.len() == 1 {
+            format!("{name} on document {doc:?}, not {DOCUMENT_NAME}")
+        } else {
+            format!("{name} on document {doc:?}, not one runas-guard governs")
+        };
         return Ok(());
     }
     let account = match detail.opt_str("recipientAccountId")? {
@@ -392,7 +419,8 @@ fn classify_ssm_call(root: &Obj<'_>, detail: &Obj<'_>, t: &mut Trigger) -> Resul
     t.account = Some(account);
     t.region = Some(region.to_string());
     t.actor = actor(detail)?;
-    t.reason = format!("{name} on {DOCUMENT_NAME}");
+    t.reason = format!("{name} on {doc}");
+    t.context.document = Some(doc.to_string());
     Ok(())
 }
 

@@ -51,22 +51,22 @@ fn region_entries(regions: &[RegionOutcome]) -> Value {
         regions
             .iter()
             .map(|r| {
-                json!({
+                let mut e = json!({
                     "region": r.region, "action": r.action, "before": r.before, "after": r.after,
                     "version_after": r.version_after, "error_code": r.error_code, "error": r.error,
-                })
+                });
+                if let Some(d) = &r.document {
+                    e["document"] = json!(d);
+                    e["desired_user"] = json!(r.desired_user);
+                }
+                e
             })
             .collect(),
     )
 }
 
 fn by_region(regions: &[RegionOutcome], pick: impl Fn(&RegionOutcome) -> Value) -> Value {
-    Value::Object(
-        regions
-            .iter()
-            .map(|r| (r.region.clone(), pick(r)))
-            .collect(),
-    )
+    Value::Object(regions.iter().map(|r| (r.place(), pick(r))).collect())
 }
 
 fn base(
@@ -156,13 +156,14 @@ pub fn remediation_failed(
         .collect();
     if let [only] = failed.as_slice() {
         m.insert("region".into(), json!(only.region));
+        m.insert("document".into(), json!(only.document_name()));
     }
     m.insert("before".into(), by_region(regions, |r| json!(r.before)));
     m.insert("after".into(), by_region(regions, |r| json!(r.after)));
     m.insert("desired_user".into(), json!(user));
     m.insert(
         "failed_regions".into(),
-        json!(failed.iter().map(|r| &r.region).collect::<Vec<_>>()),
+        json!(failed.iter().map(|r| r.place()).collect::<Vec<_>>()),
     );
     m.insert(
         "errors".into(),
@@ -174,7 +175,7 @@ pub fn remediation_failed(
     m.insert("regions".into(), region_entries(regions));
     let detail: Vec<String> = failed
         .iter()
-        .map(|r| format!("{} {}", r.region, r.error_code.as_deref().unwrap_or("?")))
+        .map(|r| format!("{} {}", r.place(), r.error_code.as_deref().unwrap_or("?")))
         .collect();
     let subject = format!(
         "runas-guard FAILED: RunAs not fixed in {account}: {}",
@@ -210,9 +211,13 @@ pub fn drift(
     let mut m = base(kind, severity, account, trigger, at);
     m.insert(
         "alert_id".into(),
-        json!(alert_id(trigger, kind, account, Some(region))),
+        json!(alert_id(trigger, kind, account, Some(&outcome.slot()))),
     );
     m.insert("region".into(), json!(region));
+    m.insert("document".into(), json!(outcome.document_name()));
+    if outcome.followed {
+        m.insert("followed".into(), json!(true));
+    }
     m.insert("before".into(), json!(outcome.before));
     m.insert("after".into(), json!(outcome.after));
     m.insert("desired_user".into(), json!(user));
@@ -254,39 +259,51 @@ fn drift_headline(
         .as_ref()
         .map(|a| short_actor(&a.arn))
         .unwrap_or_else(|| "an unknown principal".into());
-    let region = &outcome.region;
+    let region = outcome.place();
     let before = outcome
         .before
         .as_ref()
         .map(|b| b.short())
         .unwrap_or_else(|| "no document".into());
+    // An inheriting document whose RunAs was right: its other inputs moved.
+    let run_as_right = outcome
+        .before
+        .as_ref()
+        .is_some_and(|b| b.is_compliant(user));
+    let what = if outcome.followed && run_as_right {
+        "inherited settings"
+    } else {
+        "RunAs"
+    };
     let sweep = trigger.kind == crate::trigger::TriggerKind::Sweep;
     if audit && sweep {
-        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found RunAs wrong in {account} {region} ({before}, want {user})"))
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found {what} wrong in {account} {region} ({before}, want {user})"))
     } else if sweep {
         (
             Kind::DriftReverted,
             Severity::Warning,
             format!(
-                "runas-guard: sweep fixed RunAs in {account} {region} (was {before}, now {user})"
+                "runas-guard: sweep fixed {what} in {account} {region} (was {before}, now {user})"
             ),
         )
     } else if audit {
-        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: RunAs wrong in {account} {region} ({before}, want {user}), by {by}"))
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: {what} wrong in {account} {region} ({before}, want {user}), by {by}"))
     } else if expected_editor {
         (
             Kind::DriftReverted,
             Severity::Info,
-            format!("runas-guard: RunAs restored in {account} {region} after expected editor {by}"),
+            format!(
+                "runas-guard: {what} restored in {account} {region} after expected editor {by}"
+            ),
         )
     } else if reverts_last_hour >= TAMPER_THRESHOLD {
-        (Kind::TamperRepeated, Severity::Critical, format!("runas-guard CRITICAL: RunAs changed {reverts_last_hour}x in 1h in {account} {region}, last by {by}"))
+        (Kind::TamperRepeated, Severity::Critical, format!("runas-guard CRITICAL: {what} changed {reverts_last_hour}x in 1h in {account} {region}, last by {by}"))
     } else {
         (
             Kind::DriftReverted,
             Severity::Warning,
             format!(
-                "runas-guard: RunAs reverted in {account} {region}, changed by {by} ({before})"
+                "runas-guard: {what} reverted in {account} {region}, changed by {by} ({before})"
             ),
         )
     }

@@ -28,13 +28,14 @@ pub struct Known {
     pub drift_seen: bool,
 }
 
-/// Known account-regions by `account/region`.
+/// Known account-regions by `account/slot` (the region, or
+/// `<region>#DOCUMENT#<name>` for a `[[document]]`).
 #[derive(Debug, Default)]
 pub struct Snapshot(HashMap<String, Known>);
 
 impl Snapshot {
-    pub fn get(&self, account: &str, region: &str) -> Option<&Known> {
-        self.0.get(&format!("{account}/{region}"))
+    pub fn get(&self, account: &str, slot: &str) -> Option<&Known> {
+        self.0.get(&format!("{account}/{slot}"))
     }
 
     pub fn len(&self) -> usize {
@@ -86,6 +87,14 @@ fn known(i: &Item) -> Known {
     }
 }
 
+fn slot_of(i: &Item) -> Option<String> {
+    let region = get_s(i, "region")?;
+    Some(crate::outcome::slot(
+        &region,
+        get_s(i, "document").as_deref(),
+    ))
+}
+
 impl StateStore {
     /// Every account-region item, the attributes `unchanged` compares only.
     pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
@@ -125,8 +134,8 @@ impl StateStore {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| t.err("Query", account, &e))?;
             for i in page.items() {
-                if let Some(r) = get_s(i, "region") {
-                    out.push((account.to_string(), r, known(i)));
+                if let Some(slot) = slot_of(i) {
+                    out.push((account.to_string(), slot, known(i)));
                 }
             }
         }
@@ -143,7 +152,7 @@ impl StateStore {
             .segment(segment)
             .total_segments(SEGMENTS)
             .filter_expression("begins_with(sk, :region)")
-            .projection_expression("account, #region, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by")
+            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":region", s("REGION#"))
@@ -152,8 +161,8 @@ impl StateStore {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| t.err("Scan", "-", &e))?;
             for i in page.items() {
-                if let (Some(a), Some(r)) = (get_s(i, "account"), get_s(i, "region")) {
-                    out.push((a, r, known(i)));
+                if let (Some(a), Some(slot)) = (get_s(i, "account"), slot_of(i)) {
+                    out.push((a, slot, known(i)));
                 }
             }
         }
@@ -207,6 +216,7 @@ mod tests {
 
     fn observation(status: &'static str, user: &str, wrote: bool) -> Observation {
         Observation {
+            document: None,
             account: "111122223333".into(),
             region: "eu-west-1".into(),
             status,

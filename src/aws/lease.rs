@@ -33,7 +33,8 @@ pub struct RegionGrant {
 pub struct RegionLease {
     pub table: Table,
     pub account: String,
-    pub region: String,
+    /// The region, or `<region>#DOCUMENT#<name>` for a `[[document]]`.
+    pub slot: String,
     pub owner: String,
 }
 
@@ -76,7 +77,7 @@ impl RegionLease {
     async fn try_take(&self, now: SystemTime) -> Result<Option<Item>, AwsError> {
         let result = self
             .table
-            .update_region(&self.account, &self.region)
+            .update_region(&self.account, &self.slot)
             .update_expression("SET lease_owner = :me, lease_until = :until")
             .condition_expression(
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
@@ -119,7 +120,7 @@ impl Lease for RegionLease {
                 return Err(AwsError {
                     operation: "UpdateItem",
                     account: self.account.clone(),
-                    region: self.region.clone(),
+                    region: self.slot.clone(),
                     code: "LeaseHeld".into(),
                     message: format!(
                         "another run held the write lease for more than {}s",
@@ -127,7 +128,7 @@ impl Lease for RegionLease {
                     ),
                 });
             }
-            tracing::debug!(account = %self.account, region = %self.region, "another run is fixing this account-region; waiting");
+            tracing::debug!(account = %self.account, slot = %self.slot, "another run is fixing this account-region; waiting");
             waited = true;
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(1));

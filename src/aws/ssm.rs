@@ -1,5 +1,5 @@
-//! The member account's `SSM-SessionManagerRunShell` in one region: the
-//! real [`Documents`] port.
+//! One governed document (`SSM-SessionManagerRunShell` or a `[[document]]`)
+//! of a member account in one region: the real [`Documents`] port.
 
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 
@@ -11,6 +11,7 @@ pub struct DocumentStore {
     client: aws_sdk_ssm::Client,
     pub account: String,
     pub region: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -32,11 +33,17 @@ pub enum Written {
 }
 
 impl DocumentStore {
+    /// `SSM-SessionManagerRunShell`; see [`DocumentStore::named`].
     pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str) -> Self {
+        DocumentStore::named(client, account, region, DOCUMENT_NAME)
+    }
+
+    pub fn named(client: aws_sdk_ssm::Client, account: &str, region: &str, name: &str) -> Self {
         DocumentStore {
             client,
             account: account.into(),
             region: region.into(),
+            name: name.into(),
         }
     }
 
@@ -45,7 +52,11 @@ impl DocumentStore {
         E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        AwsError::new(op, &self.account, &self.region, e)
+        let mut err = AwsError::new(op, &self.account, &self.region, e);
+        if self.name != DOCUMENT_NAME {
+            err.message = format!("{}: {}", self.name, err.message);
+        }
+        err
     }
 
     fn incomplete(&self, op: &'static str, message: &str) -> AwsError {
@@ -68,12 +79,16 @@ impl Documents for DocumentStore {
         &self.region
     }
 
+    fn document(&self) -> &str {
+        &self.name
+    }
+
     /// `None` when the document does not exist (`InvalidDocument`).
     async fn versions(&self) -> Result<Option<Versions>, AwsError> {
         match self
             .client
             .describe_document()
-            .name(DOCUMENT_NAME)
+            .name(&self.name)
             .send()
             .await
         {
@@ -109,7 +124,7 @@ impl Documents for DocumentStore {
         let result = self
             .client
             .get_document()
-            .name(DOCUMENT_NAME)
+            .name(&self.name)
             .set_document_version(version.map(str::to_string))
             .document_format(DocumentFormat::Json)
             .send()
@@ -141,7 +156,7 @@ impl Documents for DocumentStore {
         let result = self
             .client
             .create_document()
-            .name(DOCUMENT_NAME)
+            .name(&self.name)
             .content(content)
             .document_type(DocumentType::Session)
             .document_format(DocumentFormat::Json)
@@ -171,7 +186,7 @@ impl Documents for DocumentStore {
         let result = self
             .client
             .update_document()
-            .name(DOCUMENT_NAME)
+            .name(&self.name)
             .content(content)
             .document_version(latest)
             .document_format(DocumentFormat::Json)
@@ -201,7 +216,7 @@ impl Documents for DocumentStore {
     async fn set_default(&self, version: &str) -> Result<(), AwsError> {
         self.client
             .update_document_default_version()
-            .name(DOCUMENT_NAME)
+            .name(&self.name)
             .document_version(version)
             .send()
             .await

@@ -56,7 +56,8 @@ pub struct Table {
 }
 
 impl Table {
-    /// An `UpdateItem` on one account-region's state item.
+    /// An `UpdateItem` on one account-region's state item; `region` is the
+    /// slot (`<region>#DOCUMENT#<name>` for a `[[document]]`).
     pub(crate) fn update_region(
         &self,
         account: &str,
@@ -101,6 +102,8 @@ impl Table {
 pub struct Observation {
     pub account: String,
     pub region: String,
+    /// A `[[document]]` name; `None` for `SSM-SessionManagerRunShell`.
+    pub document: Option<String>,
     pub status: &'static str,
     pub desired_user: Option<String>,
     pub observed_user: Option<String>,
@@ -115,10 +118,19 @@ pub struct Observation {
     pub error_code: Option<String>,
 }
 
+impl Observation {
+    /// The item's key after `REGION#` (see [`crate::outcome::slot`]).
+    pub fn slot(&self) -> String {
+        crate::outcome::slot(&self.region, self.document.as_deref())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryRow {
     pub account: String,
     pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
     /// `remediated`, `reverted`, `noncompliant` (drift seen in audit mode).
     pub status: String,
     pub action: String,
@@ -136,7 +148,12 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
     let mut put = |k: &str, v: AttributeValue| {
         item.insert(k.to_string(), v);
     };
-    let trigger = &crate::ids::stable_id(&[&row.trigger_id])[..8];
+    // Two documents changed by one trigger in one region are two rows.
+    let hash = match &row.document {
+        None => crate::ids::stable_id(&[&row.trigger_id]),
+        Some(d) => crate::ids::stable_id(&[&row.trigger_id, d]),
+    };
+    let trigger = &hash[..8];
     put("pk", s(account_pk(&row.account)));
     put(
         "sk",
@@ -148,6 +165,9 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
     );
     put("account", s(&row.account));
     put("region", s(&row.region));
+    if let Some(d) = &row.document {
+        put("document", s(d));
+    }
     put("status", s(&row.status));
     put("action", s(&row.action));
     put("before", s(row.before.to_string()));
@@ -186,23 +206,62 @@ pub struct Update {
 /// The state write for one observation (pure). Fields the observation lacks
 /// are removed: the item says what is there now. With the lease: release it
 /// (stamping the release time), count a change once, remember reverts.
+///
+/// A quiet check (compliant, nothing written) must not turn the
+/// `remediated`/`reverted` that says what last happened there into
+/// `compliant`: it carries a condition, and [`quiet_update_keeping_status`]
+/// is what to send when that condition fails.
 pub fn record_update(
     o: &Observation,
     grant: Option<&RegionGrant>,
     reverted: bool,
     now: SystemTime,
 ) -> Update {
+    let mut u = build(o, grant, reverted, now, false);
+    if is_quiet(o, grant) {
+        u.condition = Some(NOT_AFTER_A_CHANGE);
+        u.values.push((":remediated".into(), s("remediated")));
+        u.values.push((":reverted".into(), s("reverted")));
+    }
+    u
+}
+
+const NOT_AFTER_A_CHANGE: &str =
+    "attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))";
+
+fn is_quiet(o: &Observation, grant: Option<&RegionGrant>) -> bool {
+    grant.is_none() && !o.wrote && o.status == "compliant"
+}
+
+/// A quiet check recorded on an item whose status says what last changed:
+/// everything but the status.
+pub fn quiet_update_keeping_status(o: &Observation, now: SystemTime) -> Update {
+    build(o, None, false, now, true)
+}
+
+fn build(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    reverted: bool,
+    now: SystemTime,
+    keep_status: bool,
+) -> Update {
     let mut u = Parts::default();
+    if !keep_status {
+        u.set("#st", s(o.status));
+    }
     for (k, v) in [
         ("account", s(&o.account)),
         ("#region", s(&o.region)),
-        ("#st", s(o.status)),
         ("last_action", s(o.action)),
         ("last_trigger_id", s(&o.trigger_id)),
         ("last_trigger_kind", s(o.trigger_kind)),
         ("last_checked", s(clock::iso(now))),
     ] {
         u.set(k, v);
+    }
+    if let Some(d) = &o.document {
+        u.set("document", s(d));
     }
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
     let optional = [
@@ -318,21 +377,18 @@ impl StateStore {
         grant: Option<&RegionGrant>,
         reverted: bool,
     ) -> Result<(), AwsError> {
-        let u = record_update(o, grant, reverted, clock::now());
-        let mut update = self
-            .table
-            .update_region(&o.account, &o.region)
-            .update_expression(u.expression)
-            .set_condition_expression(u.condition.map(str::to_string))
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_names("#region", "region");
-        for (k, v) in u.values {
-            update = update.expression_attribute_values(k, v);
+        let now = clock::now();
+        let mut result = self.send(o, record_update(o, grant, reverted, now)).await;
+        if is_quiet(o, grant)
+            && result
+                .as_ref()
+                .is_err_and(|e| e.is("ConditionalCheckFailedException"))
+        {
+            result = self.send(o, quiet_update_keeping_status(o, now)).await;
         }
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let err = self.table.err("UpdateItem", &o.account, &e);
+        match result {
+            Ok(()) => Ok(()),
+            Err(err) => {
                 if err.is("ConditionalCheckFailedException") {
                     // Recorded already (our retried call), or the lease expired
                     // and another run owns the item now and will record it.
@@ -345,19 +401,39 @@ impl StateStore {
         }
     }
 
-    /// Audit mode: marks the account-region's drift as seen by `trigger_id`
+    async fn send(&self, o: &Observation, u: Update) -> Result<(), AwsError> {
+        let mut update = self
+            .table
+            .update_region(&o.account, &o.slot())
+            .update_expression(&u.expression)
+            .set_condition_expression(u.condition.map(str::to_string))
+            .expression_attribute_names("#region", "region");
+        if u.expression.contains("#st") || u.condition.is_some_and(|c| c.contains("#st")) {
+            update = update.expression_attribute_names("#st", "status");
+        }
+        for (k, v) in u.values {
+            update = update.expression_attribute_values(k, v);
+        }
+        update
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.table.err("UpdateItem", &o.account, &e))
+    }
+
+    /// Audit mode: marks the account-region's (`slot`'s) drift as seen by `trigger_id`
     /// unless an earlier run already saw it (the mark goes when it is
     /// compliant again). True when this trigger saw it first, which a retry
     /// of the same trigger still is: `drift_detected` on the transition only.
     pub async fn claim_drift(
         &self,
         account: &str,
-        region: &str,
+        slot: &str,
         trigger_id: &str,
     ) -> Result<bool, AwsError> {
         let out = self
             .table
-            .update_region(account, region)
+            .update_region(account, slot)
             .update_expression("SET drift_seen_by = if_not_exists(drift_seen_by, :tid)")
             .expression_attribute_values(":tid", s(trigger_id))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)

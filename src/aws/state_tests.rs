@@ -4,6 +4,7 @@ use super::*;
 
 fn observation(wrote: bool) -> Observation {
     Observation {
+        document: None,
         account: "111122223333".into(),
         region: "eu-west-1".into(),
         status: if wrote { "reverted" } else { "compliant" },
@@ -24,7 +25,9 @@ fn observation(wrote: bool) -> Observation {
 #[test]
 fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
     let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
-    assert_eq!(u.condition, None);
+    // ... and does not overwrite what last changed there (see below).
+    assert_eq!(u.condition, Some(NOT_AFTER_A_CHANGE));
+    assert!(u.expression.contains("#st = :st"));
     assert!(
         u.expression
             .ends_with(" REMOVE last_error, last_error_code, drift_seen_by"),
@@ -61,5 +64,26 @@ fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
     let text = format!("{} {}", u.expression, u.condition.unwrap());
     for (k, _) in &u.values {
         assert!(text.contains(k), "{k} unused");
+    }
+}
+
+#[test]
+fn a_quiet_check_after_a_change_keeps_the_status_that_says_so() {
+    let quiet = observation(false);
+    let u = quiet_update_keeping_status(&quiet, std::time::UNIX_EPOCH);
+    assert_eq!(u.condition, None);
+    assert!(!u.expression.contains("#st"), "{}", u.expression);
+    assert!(u.values.iter().all(|(k, _)| k != ":st"));
+    assert!(u.expression.contains("last_checked = :last_checked"));
+    // A write, a failure or drift always says what it is.
+    for status in ["remediated", "reverted", "failed", "noncompliant"] {
+        let o = Observation {
+            status,
+            ..observation(false)
+        };
+        assert_eq!(
+            record_update(&o, None, false, std::time::UNIX_EPOCH).condition,
+            None
+        );
     }
 }

@@ -14,6 +14,7 @@ use crate::preferences::RunAs;
 pub struct StateRow {
     pub account: String,
     pub region: String,
+    pub document: String,
     pub status: String,
     pub desired_user: Option<String>,
     /// What the document said when it was last looked at.
@@ -64,10 +65,17 @@ fn json_value(item: &Item, key: &str) -> Option<Value> {
     }
 }
 
+/// Items written before `[[document]]` existed, and the default document's,
+/// carry no `document` attribute.
+fn document(i: &Item) -> String {
+    get_s(i, "document").unwrap_or_else(|| crate::trigger::DOCUMENT_NAME.into())
+}
+
 fn row(i: &Item) -> StateRow {
     StateRow {
         account: get_s(i, "account").unwrap_or_default(),
         region: get_s(i, "region").unwrap_or_default(),
+        document: document(i),
         status: get_s(i, "status").unwrap_or_default(),
         desired_user: get_s(i, "desired_user"),
         observed_user: get_s(i, "observed_user"),
@@ -92,6 +100,7 @@ pub struct HistoryEntry {
     pub at: String,
     pub account: String,
     pub region: String,
+    pub document: String,
     /// `remediated`, `reverted`, `noncompliant`.
     pub status: String,
     pub action: String,
@@ -134,6 +143,7 @@ fn history_entry(i: &Item) -> HistoryEntry {
         }),
         account: get_s(i, "account").unwrap_or_default(),
         region: get_s(i, "region").unwrap_or_default(),
+        document: document(i),
         status: get_s(i, "status").unwrap_or_default(),
         action: get_s(i, "action").unwrap_or_default(),
         before: json("before"),

@@ -370,12 +370,25 @@ impl World {
         content: &Value,
         make_default: bool,
     ) -> String {
+        self.admin_write_named(account, region, DOC, content, make_default)
+            .await
+    }
+
+    /// [`World::admin_write`] on any document.
+    pub async fn admin_write_named(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+        content: &Value,
+        make_default: bool,
+    ) -> String {
         let ssm = self.admin_ssm(account, region).await;
         let text = serde_json::to_string_pretty(content).unwrap();
-        let exists = ssm.describe_document().name(DOC).send().await.is_ok();
+        let exists = ssm.describe_document().name(name).send().await.is_ok();
         if !exists {
             ssm.create_document()
-                .name(DOC)
+                .name(name)
                 .content(text)
                 .document_type(aws_sdk_ssm::types::DocumentType::Session)
                 .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
@@ -386,7 +399,7 @@ impl World {
         }
         let out = ssm
             .update_document()
-            .name(DOC)
+            .name(name)
             .content(text)
             .document_version("$LATEST")
             .send()
@@ -400,7 +413,7 @@ impl World {
             .to_string();
         if make_default {
             ssm.update_document_default_version()
-                .name(DOC)
+                .name(name)
                 .document_version(&v)
                 .send()
                 .await
@@ -411,8 +424,18 @@ impl World {
 
     /// (default content, default version, latest version), or `None` if missing.
     pub async fn document(&self, account: &str, region: &str) -> Option<(Value, String, String)> {
+        self.named_document(account, region, DOC).await
+    }
+
+    /// [`World::document`] of any document.
+    pub async fn named_document(
+        &self,
+        account: &str,
+        region: &str,
+        name: &str,
+    ) -> Option<(Value, String, String)> {
         let ssm = self.admin_ssm(account, region).await;
-        let d = ssm.describe_document().name(DOC).send().await.ok()?;
+        let d = ssm.describe_document().name(name).send().await.ok()?;
         let d = d.document().unwrap();
         let (default, latest) = (
             d.default_version().unwrap().to_string(),
@@ -420,7 +443,7 @@ impl World {
         );
         let content = ssm
             .get_document()
-            .name(DOC)
+            .name(name)
             .send()
             .await
             .unwrap()

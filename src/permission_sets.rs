@@ -1,0 +1,217 @@
+//! `runas-guard policy permission-sets`: for each `[[document]]`, the IAM
+//! policy that makes an IAM Identity Center permission set start sessions
+//! with that document only (pure).
+//!
+//! Session Manager checks a named document against the caller's policy; with
+//! `ssm:SessionDocumentAccessCheck` it also checks the default one when none
+//! is named, and that condition must be on every statement that allows
+//! `ssm:StartSession` (AWS Systems Manager User Guide, "Enforce a session
+//! document permission check for the AWS CLI"). A Deny refuses every other
+//! named session document even where another policy of the permission set
+//! allows StartSession broadly (a session naming no document is that other
+//! policy's business: the README says to keep such policies off).
+
+use serde_json::{json, Value};
+
+use crate::policy::{NamedDocument, Policy};
+
+/// Partitions a permission set's ARNs may be written for.
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-us-gov",
+    "aws-cn",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object: each document, its user and its policy.
+    Json,
+    /// `InlinePolicy` properties to paste into `AWS::SSO::PermissionSet` resources.
+    Cloudformation,
+}
+
+/// The inline policy for the permission set whose sessions use `document`.
+pub fn inline_policy(partition: &str, document: &str) -> Value {
+    let targets = [
+        format!("arn:{partition}:ec2:*:*:instance/*"),
+        format!("arn:{partition}:ssm:*:*:managed-instance/*"),
+    ];
+    let document_arn = format!("arn:{partition}:ssm:*:*:document/{document}");
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StartSessionWithItsDocument",
+                "Effect": "Allow",
+                "Action": "ssm:StartSession",
+                "Resource": [&targets[0], &targets[1], &document_arn],
+                "Condition": {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}}
+            },
+            {
+                "Sid": "NoOtherSessionDocument",
+                "Effect": "Deny",
+                "Action": "ssm:StartSession",
+                "NotResource": [&targets[0], &targets[1], &document_arn]
+            },
+            {
+                // Session ids of a role session start with its session name,
+                // never with `aws:userid`, so `session/${aws:userid}-*` matches
+                // nothing for Identity Center users; the tag Session Manager
+                // puts on every session holds exactly `aws:userid` (AWS
+                // Systems Manager User Guide, "Allow a user to end only
+                // sessions they started").
+                "Sid": "OwnSessions",
+                "Effect": "Allow",
+                "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
+                "Resource": format!("arn:{partition}:ssm:*:*:session/*"),
+                "Condition": {"StringEquals": {"ssm:resourceTag/aws:ssmmessages:session-id": "${aws:userid}"}}
+            }
+        ]
+    })
+}
+
+fn users(d: &NamedDocument) -> String {
+    let overrides = d.overrides();
+    if overrides == 0 {
+        d.default_user.clone()
+    } else {
+        format!("{} ({overrides} OU/account overrides)", d.default_user)
+    }
+}
+
+/// Every `[[document]]`'s policy; an error naming the problem when there is
+/// nothing to print or the partition is unknown.
+pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String, String> {
+    if !PARTITIONS.contains(&partition) {
+        return Err(format!(
+            "--partition {partition:?} is not one of {}",
+            PARTITIONS.join(", ")
+        ));
+    }
+    if policy.documents.is_empty() {
+        return Err(
+            "the policy has no [[document]] entries: no permission set needs a policy".into(),
+        );
+    }
+    Ok(match format {
+        Format::Json => {
+            let sets: Vec<Value> = policy
+                .documents
+                .iter()
+                .map(|d| {
+                    json!({
+                        "document": d.name,
+                        "run_as_user": d.default_user,
+                        "inherit": d.inherit,
+                        "start_session": format!("aws ssm start-session --target INSTANCE_ID --document-name {}", d.name),
+                        "inline_policy": inline_policy(partition, &d.name),
+                    })
+                })
+                .collect();
+            let out = json!({ "permission_sets": sets });
+            serde_json::to_string_pretty(&out).expect("JSON serialises") + "\n"
+        }
+        Format::Cloudformation => {
+            let mut out = String::from(
+                "# Paste each InlinePolicy into the AWS::SSO::PermissionSet whose users\n# should run as that document's user (YAML accepts the JSON as written).\n",
+            );
+            for d in &policy.documents {
+                out.push_str(&format!(
+                    "\n# {}: sessions run as {}\nInlinePolicy: {}\n",
+                    d.name,
+                    users(d),
+                    inline_policy(partition, &d.name)
+                ));
+            }
+            out
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(documents: &str) -> Policy {
+        Policy::parse(
+            &format!(
+                "member_role = \"R\"\nregions = [\"eu-west-1\"]\n[default]\nrun_as_user = \"ops\"\n{documents}"
+            ),
+            "p.toml",
+        )
+        .unwrap()
+    }
+
+    const TWO: &str = "[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\n[[document.ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_user = \"prodadmin\"\n[[document]]\nname = \"SSMRunAs-ReadOnly\"\nrun_as_user = \"viewer\"\n";
+
+    #[test]
+    fn every_start_session_allow_carries_the_access_check_and_others_are_denied() {
+        let p = inline_policy("aws-us-gov", "SSMRunAs-Admin");
+        let statements = p["Statement"].as_array().unwrap();
+        for s in statements {
+            let starts = s["Action"] == "ssm:StartSession";
+            if starts && s["Effect"] == "Allow" {
+                assert_eq!(
+                    s["Condition"]["BoolIfExists"]["ssm:SessionDocumentAccessCheck"],
+                    "true"
+                );
+                assert!(s["Resource"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("arn:aws-us-gov:ssm:*:*:document/SSMRunAs-Admin")));
+            }
+            if s["Effect"] == "Deny" {
+                assert!(starts);
+                let not = s["NotResource"].as_array().unwrap();
+                assert!(!not
+                    .iter()
+                    .any(|r| r.as_str().unwrap().contains("SSM-SessionManagerRunShell")));
+            }
+        }
+        assert_eq!(
+            statements.iter().filter(|s| s["Effect"] == "Deny").count(),
+            1
+        );
+    }
+
+    #[test]
+    fn json_and_cloudformation_name_every_document() {
+        let p = policy(TWO);
+        let out: Value = serde_json::from_str(&render(&p, "aws", Format::Json).unwrap()).unwrap();
+        let sets = out["permission_sets"].as_array().unwrap();
+        assert_eq!(sets.len(), 2);
+        assert_eq!(sets[0]["document"], "SSMRunAs-Admin");
+        assert_eq!(
+            sets[1]["inline_policy"],
+            inline_policy("aws", "SSMRunAs-ReadOnly")
+        );
+
+        let cfn = render(&p, "aws", Format::Cloudformation).unwrap();
+        let policies: Vec<Value> = cfn
+            .lines()
+            .filter_map(|l| l.strip_prefix("InlinePolicy: "))
+            .map(|j| serde_json::from_str(j).unwrap())
+            .collect();
+        assert_eq!(
+            policies,
+            [
+                inline_policy("aws", "SSMRunAs-Admin"),
+                inline_policy("aws", "SSMRunAs-ReadOnly")
+            ]
+        );
+        assert!(cfn.contains("# SSMRunAs-Admin: sessions run as admin (1 OU/account overrides)"));
+    }
+
+    #[test]
+    fn nothing_to_print_and_unknown_partitions_are_errors() {
+        let e = render(&policy(""), "aws", Format::Json).unwrap_err();
+        assert!(e.contains("[[document]]"), "{e}");
+        let e = render(&policy(TWO), "aws-mars", Format::Json).unwrap_err();
+        assert!(e.contains("--partition") && e.contains("aws-mars"), "{e}");
+    }
+}

@@ -1,0 +1,293 @@
+//! Per-permission-set session documents (`[[document]]`): created on a vend
+//! in every governed region, defended from edits like the default document,
+//! and, with `inherit`, following the default document's other inputs.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "SSMRunAs-Admin";
+const READ_ONLY: &str = "SSMRunAs-ReadOnly";
+
+/// Admin inherits the default document's settings; ReadOnly keeps its own.
+fn documents_policy(prod_ou: &str) -> String {
+    format!(
+        r#"
+[[document]]
+name = "{ADMIN}"
+run_as_user = "admin"
+inherit = "SSM-SessionManagerRunShell"
+
+[[document.ou]]
+id = "{prod_ou}"
+run_as_user = "prodadmin"
+
+[[document]]
+name = "{READ_ONLY}"
+run_as_user = "viewer"
+"#
+    )
+}
+
+/// The CloudTrail event of an edit of `name` (any document).
+fn named_doc_event(event_name: &str, account: &str, region: &str, name: &str) -> Value {
+    let mut e = doc_event(event_name, account, region, "Admin");
+    e["detail"]["requestParameters"]["name"] = json!(name);
+    e
+}
+
+fn inputs_but_run_as(doc: &Value) -> Value {
+    let mut inputs = doc["inputs"].clone();
+    let o = inputs.as_object_mut().unwrap();
+    o.shift_remove("runAsEnabled");
+    o.shift_remove("runAsDefaultUser");
+    inputs
+}
+
+async fn vended(w: &World, prod: &str) -> String {
+    let account = w.create_account("permission-sets", Some(prod)).await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    account
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_creates_every_governed_document_in_every_region() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = w.create_account("permission-sets", Some(&prod)).await;
+
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let rows = out["accounts"][0]["regions"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "3 documents x 2 regions: {out:#}");
+    assert!(rows.iter().all(|r| r["action"] == "created"), "{out:#}");
+
+    for region in REGIONS {
+        let (default_doc, ..) = w.document(&account, region).await.expect("default");
+        assert_eq!(run_as(&default_doc), (json!(true), json!("ssm-ops")));
+        for (name, user) in [(ADMIN, "prodadmin"), (READ_ONLY, "viewer")] {
+            let (doc, default, latest) = w
+                .named_document(&account, region, name)
+                .await
+                .unwrap_or_else(|| panic!("{name} created in {region}"));
+            assert_eq!(run_as(&doc), (json!(true), json!(user)), "{name} {region}");
+            assert_eq!(default, latest, "{name} {region}");
+            assert_eq!(doc["sessionType"], "Standard_Stream");
+            assert_eq!(
+                inputs_but_run_as(&doc),
+                inputs_but_run_as(&default_doc),
+                "{name}: same logging settings as the default document"
+            );
+            let state = w
+                .state(&account, &format!("{region}#DOCUMENT#{name}"))
+                .await
+                .unwrap_or_else(|| panic!("state of {name} in {region}"));
+            assert_eq!(state["document"], name);
+            assert_eq!(state["region"], region);
+            assert_eq!(state["desired_user"], user);
+            assert_eq!(state["status"], "remediated");
+        }
+        let state = w.state(&account, region).await.unwrap();
+        assert!(!state.contains_key("document"), "{state:?}");
+        assert_eq!(state["desired_user"], "ssm-ops");
+    }
+    let history = w.history(&account).await;
+    assert_eq!(history.len(), 6, "one row per document created");
+    assert_eq!(
+        history
+            .iter()
+            .filter(|r| r.get("document").is_some())
+            .count(),
+        4
+    );
+
+    // One alert for the account, naming every document it wrote.
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "account_configured");
+    let named: Vec<&str> = m["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["document"].as_str())
+        .collect();
+    assert_eq!(named.len(), 4, "{m:#}");
+    assert_eq!(
+        m["after"]["us-east-1 SSMRunAs-Admin"]["runAsDefaultUser"],
+        "prodadmin"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_of_a_named_document_is_reverted_with_one_alert() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    let region = "eu-west-1";
+    let (mut doc, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let edited = w
+        .admin_write_named(&account, region, READ_ONLY, &doc, true)
+        .await;
+
+    // The console's two calls arrive as two events; the second finds it right.
+    for event_name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let (code, out) = w.handle(&named_doc_event(event_name, &account, region, READ_ONLY));
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let (doc, default, latest) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("viewer")));
+    assert_eq!(default, latest);
+    assert_eq!(
+        latest.parse::<u32>().unwrap(),
+        edited.parse::<u32>().unwrap() + 1,
+        "one corrective version"
+    );
+    // The other documents were not touched.
+    for name in [DOC, ADMIN] {
+        let (_, default, latest) = w.named_document(&account, region, name).await.unwrap();
+        assert_eq!((default.as_str(), latest.as_str()), ("1", "1"), "{name}");
+    }
+
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_reverted");
+    assert_eq!(m["document"], READ_ONLY);
+    assert_eq!(m["region"], region);
+    assert_eq!(m["before"]["runAsDefaultUser"], "root");
+    assert_eq!(m["after"]["runAsDefaultUser"], "viewer");
+    assert!(alerts[0]["subject"].as_str().unwrap().contains(READ_ONLY));
+
+    let state = w
+        .state(&account, &format!("{region}#DOCUMENT#{READ_ONLY}"))
+        .await
+        .unwrap();
+    assert_eq!(state["status"], "reverted");
+    assert!(state["last_actor"].ends_with(":role/Admin"), "{state:?}");
+    let reverted: Vec<_> = w
+        .history(&account)
+        .await
+        .into_iter()
+        .filter(|r| r["status"] == "reverted")
+        .collect();
+    assert_eq!(reverted.len(), 1);
+    assert_eq!(reverted[0]["document"], READ_ONLY);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inherit_follows_a_logging_change_to_the_default_document() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    let region = "us-east-1";
+    let (read_only_before, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+
+    // LZA's pipeline rewrites the logging settings of the default document.
+    w.lza_write(&account, region, "session-logs-2026").await;
+    let mut event = doc_event(
+        "UpdateDocument",
+        &account,
+        region,
+        "AWSAccelerator-SessionManagerRole",
+    );
+    event["detail"]["requestParameters"]["name"] = json!(DOC);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+
+    let (default_doc, default, latest) = w.document(&account, region).await.unwrap();
+    assert_eq!(default, latest, "LZA's version adopted");
+    assert_eq!(default_doc["inputs"]["s3KeyPrefix"], "session-logs-2026");
+    let (admin, default, latest) = w.named_document(&account, region, ADMIN).await.unwrap();
+    assert_eq!(default, latest);
+    assert_eq!(run_as(&admin), (json!(true), json!("prodadmin")));
+    assert_eq!(inputs_but_run_as(&admin), inputs_but_run_as(&default_doc));
+    // Without `inherit`, ReadOnly keeps its own settings.
+    let (read_only, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+    assert_eq!(read_only, read_only_before);
+    // The other region's Admin document is not this event's business.
+    let (_, _, latest) = w
+        .named_document(&account, "eu-west-1", ADMIN)
+        .await
+        .unwrap();
+    assert_eq!(latest, "1");
+
+    let rows = out["accounts"][0]["regions"].as_array().unwrap();
+    let admin_row = rows.iter().find(|r| r["document"] == ADMIN).unwrap();
+    assert_eq!(admin_row["action"], "updated");
+    assert_eq!(admin_row["followed"], true);
+    // Following a legitimate change reverts nobody: no alert.
+    let alerts = w.alerts().await;
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    let state = w
+        .state(&account, &format!("{region}#DOCUMENT#{ADMIN}"))
+        .await
+        .unwrap();
+    assert_eq!(state["status"], "remediated");
+
+    // An edit of the Admin document's logging alone is put back, and said.
+    let (mut admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
+    admin["inputs"]["s3KeyPrefix"] = json!("nowhere");
+    w.admin_write_named(&account, region, ADMIN, &admin, true)
+        .await;
+    let (code, out) = w.handle(&named_doc_event("UpdateDocument", &account, region, ADMIN));
+    assert_eq!(code, 0, "{out:#}");
+    let (admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
+    assert_eq!(admin["inputs"]["s3KeyPrefix"], "session-logs-2026");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["message"]["kind"], "drift_reverted");
+    assert_eq!(alerts[0]["message"]["document"], ADMIN);
+    assert!(alerts[0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("inherited settings"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_documents_only_the_default_document_exists() {
+    let w = World::new().await;
+    let account = w.create_account("plain", None).await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let rows = out["accounts"][0]["regions"].as_array().unwrap();
+    assert_eq!(rows.len(), REGIONS.len());
+    assert!(rows.iter().all(|r| r.get("document").is_none()), "{out:#}");
+    for region in REGIONS {
+        let ssm = w.admin_ssm(&account, region).await;
+        let owned = ssm
+            .list_documents()
+            .filters(
+                aws_sdk_ssm::types::DocumentKeyValuesFilter::builder()
+                    .key("Owner")
+                    .values("Self")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<&str> = owned
+            .document_identifiers()
+            .iter()
+            .filter_map(|d| d.name())
+            .collect();
+        assert_eq!(names, [DOC], "{region}");
+    }
+    // A named document's edit is not runas-guard's business.
+    let (code, out) = w.handle(&named_doc_event(
+        "UpdateDocument",
+        &account,
+        "us-east-1",
+        ADMIN,
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
+}
