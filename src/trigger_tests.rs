@@ -419,3 +419,40 @@ fn run_as_overrides_name_the_principal_and_the_value() {
         assert!(err.contains(field), "{err}");
     }
 }
+
+#[test]
+fn governed_documents_are_the_policys_names_and_only_those() {
+    let governed = [DOCUMENT_NAME, "SSMRunAs-Admin"];
+    let cases = [
+        (
+            "SSMRunAs-Admin",
+            TriggerKind::DocumentChanged,
+            Some("SSMRunAs-Admin"),
+        ),
+        (
+            DOCUMENT_NAME,
+            TriggerKind::DocumentChanged,
+            Some(DOCUMENT_NAME),
+        ),
+        ("SSMRunAs-admin", TriggerKind::Ignored, None),
+        ("SSMRunAs-ReadOnly", TriggerKind::Ignored, None),
+    ];
+    for (name, kind, document) in cases {
+        let event = ssm_call("DeleteDocument", name, json!({}));
+        let t = classify_for(&event, &governed).unwrap();
+        assert_eq!(t.kind, kind, "{name}");
+        assert_eq!(t.context.document.as_deref(), document, "{name}");
+        if kind == TriggerKind::Ignored {
+            assert!(
+                t.reason.contains("not one runas-guard governs"),
+                "{}",
+                t.reason
+            );
+        } else {
+            assert!(t.edits(name) && t.reason.contains(name), "{}", t.reason);
+        }
+    }
+    // Without [[document]], a named document is not ours.
+    let t = classify(&ssm_call("UpdateDocument", "SSMRunAs-Admin", json!({}))).unwrap();
+    assert_eq!(t.kind, TriggerKind::Ignored);
+}

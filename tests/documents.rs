@@ -94,6 +94,30 @@ async fn a_vend_creates_every_governed_document_in_every_region() {
         assert!(!state.contains_key("document"), "{state:?}");
         assert_eq!(state["desired_user"], "ssm-ops");
     }
+    // `status` names the document beside the region.
+    let status = w.run(&["status", "--account", &account, "--format", "json"]);
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    let rows = status.json();
+    let named: Vec<(&str, &str)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().unwrap(),
+                r["document"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(named.len(), 6, "{rows:#}");
+    assert!(named.contains(&("eu-west-1", ADMIN)) && named.contains(&("us-east-1", DOC)));
+    let table = w.run(&["status", "--account", &account]);
+    assert!(
+        table.stdout.contains("eu-west-1 SSMRunAs-ReadOnly"),
+        "{}",
+        table.stdout
+    );
+
     let history = w.history(&account).await;
     assert_eq!(history.len(), 6, "one row per document created");
     assert_eq!(
@@ -290,4 +314,56 @@ async fn without_documents_only_the_default_document_exists() {
     ));
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["result"], "ignored", "{out:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_restores_a_deleted_named_document_and_says_which() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    w.admin_ssm(&account, "us-east-1")
+        .await
+        .delete_document()
+        .name(READ_ONLY)
+        .send()
+        .await
+        .unwrap();
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let (doc, ..) = w
+        .named_document(&account, "us-east-1", READ_ONLY)
+        .await
+        .expect("recreated");
+    assert_eq!(run_as(&doc), (json!(true), json!("viewer")));
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "sweep_summary");
+    // (The management account is swept too: its documents are created now.)
+    let entries: Vec<&Value> = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["account"] == account.as_str())
+        .collect();
+    assert_eq!(entries.len(), 1, "{m:#}");
+    assert_eq!(entries[0]["document"], READ_ONLY);
+    assert_eq!(entries[0]["region"], "us-east-1");
+    assert_eq!(entries[0]["action"], "created");
+
+    // The next sweep finds every document right: silent, and no state item rewritten.
+    let before = w.items().await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty());
+    let after = w.items().await;
+    let changed: Vec<_> = after
+        .iter()
+        .filter(|i| i["sk"].starts_with("REGION#") && !before.contains(i))
+        .map(|i| i["sk"].clone())
+        .collect();
+    assert!(changed.is_empty(), "rewritten: {changed:?}");
 }
