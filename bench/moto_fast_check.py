@@ -240,6 +240,16 @@ def scenario(r: Recorder) -> None:
         r.call(ddb.scan, TableName="t", Segment=seg, TotalSegments=2, FilterExpression="begins_with(sk, :region)",
                ProjectionExpression="account, #region, document, #st, desired_user, drift_seen_by",
                ExpressionAttributeNames=names, ExpressionAttributeValues={":region": {"S": "REGION#"}})
+    r.call(ddb.put_item, TableName="t", Item={"pk": {"S": "ACCOUNT#9"}, "sk": {"S": "REGION#odd"}, "n": {"N": "01.50"},
+                                             "big": {"N": "1e2"}, "m": {"M": {"a": {"L": [{"N": "007"}, {"S": "x"}]}}},
+                                             "ss": {"SS": ["b", "a"]}, "b": {"B": b"\x00\x01"}, "t": {"BOOL": False},
+                                             "z": {"NULL": True}})
+    for projection in ("n, big, m, ss, b, t, z, account", "m.a[0], n", "m, m.a", "tags[0], visits, account",
+                       "#region, account, missing_attr"):
+        r.call(ddb.scan, TableName="t", ProjectionExpression=projection,
+               **({"ExpressionAttributeNames": {"#region": "region"}} if "#region" in projection else {}))
+    r.call(ddb.get_item, TableName="t", Key={"pk": {"S": "ACCOUNT#9"}, "sk": {"S": "REGION#odd"}},
+           ProjectionExpression="z, t, n")
     r.call(ddb.query, TableName="t", KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
            ExpressionAttributeValues={":pk": {"S": "ACCOUNT#0"}, ":p": {"S": "HISTORY#"}})
     r.call(ddb.get_item, TableName="t", Key={"pk": {"S": "nope"}, "sk": {"S": "nope"}})
@@ -307,7 +317,11 @@ def main() -> int:
     diffs = []
     for name in ("fast", "fast+verify"):
         fast = results[name]
-        diffs += [(i, p, f, name) for i, (p, f) in enumerate(zip(plain, fast)) if p != f]
+        # moto's dump lists every model object ever made, temporary ones too, and the
+        # verification makes more of them (it runs moto's own code beside each shortcut):
+        # the dump is compared for the unverified run only.
+        diffs += [(i, p, f, name) for i, (p, f) in enumerate(zip(plain, fast))
+                  if p != f and not (name == "fast+verify" and p[0] == "raw GET moto-api")]
         if len(plain) != len(fast):
             diffs.append((min(len(plain), len(fast)), ("count", len(plain), b""), ("count", len(fast), b""), name))
     stats = [line for line in (workdir / "moto-fast+verify.log").read_text().splitlines() if "moto_fast" in line]
