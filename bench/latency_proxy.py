@@ -51,8 +51,10 @@ HOP_BY_HOP = {
 
 
 class Proxy:
-    def __init__(self, upstream_port: int, rtt_ms: float):
+    def __init__(self, upstream_port: int, rtt_ms: float, upstream_max: int = 0):
         self.upstream_port = upstream_port
+        # at most this many requests at moto at once (0: no limit); the others wait here
+        self.upstream_slots = asyncio.Semaphore(upstream_max) if upstream_max > 0 else None
         self.half = rtt_ms / 2000.0
         self.counts: Counter[str] = Counter()
         self.detail: Counter[str] = Counter()
@@ -144,10 +146,14 @@ class Proxy:
                                  for k in (b"pk", b"sk")]
                         self.detail[f"{op} {'/'.join(parts)}"] += 1
                     await asyncio.sleep(self.half)
+                    if self.upstream_slots is not None:
+                        await self.upstream_slots.acquire()
                     t0 = time.perf_counter()
-                    status, rheaders, rbody = await self.forward(
-                        method, target, headers, body
-                    )
+                    try:
+                        status, rheaders, rbody = await self.forward(method, target, headers, body)
+                    finally:
+                        if self.upstream_slots is not None:
+                            self.upstream_slots.release()
                     self.upstream_seconds[op] += time.perf_counter() - t0
                     await asyncio.sleep(self.half)
                 out = [status]
@@ -242,8 +248,8 @@ class Proxy:
         return b"HTTP/1.1 200 OK", [(b"Content-Type", b"application/json")], body
 
 
-async def serve(listen_port: int, upstream_port: int, rtt_ms: float):
-    proxy = Proxy(upstream_port, rtt_ms)
+async def serve(listen_port: int, upstream_port: int, rtt_ms: float, upstream_max: int = 0):
+    proxy = Proxy(upstream_port, rtt_ms, upstream_max)
     server = await asyncio.start_server(
         proxy.client, "127.0.0.1", listen_port, backlog=1024, limit=1 << 20
     )
@@ -253,7 +259,8 @@ async def serve(listen_port: int, upstream_port: int, rtt_ms: float):
 
 if __name__ == "__main__":
     listen, upstream, rtt = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    upstream_max = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     try:
-        asyncio.run(serve(listen, upstream, rtt))
+        asyncio.run(serve(listen, upstream, rtt, upstream_max))
     except KeyboardInterrupt:
         pass

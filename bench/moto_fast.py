@@ -20,11 +20,17 @@ lookup    moto maps every request's access key to an account by scanning every
           (`moto.iam.models.get_account_id_from`), so a request costs more the more
           accounts there are; a key that is in no account (the hub's static
           `testing`) takes the full scan every time, ~5 ms at 1,000 accounts.
-          The answer is memoized, hits and misses, and stays exact because an
-          access key enters an IAM backend at exactly two places
+          New keys cost a full scan too: every AssumeRole makes one (1,000 per
+          sweep). The answer is memoized, hits and misses, and stays exact because
+          an access key enters an IAM backend at exactly two places
           (`IAMBackend.create_access_key`, `IAMBackend.create_temp_access_key`:
           IAM users' keys and STS's assumed-role and session credentials), both
-          wrapped here to forget the new key's memo; a key leaves one only by
+          wrapped here: the new key's answer is its own account, which is what
+          the scan would find because moto's key ids name their account (account
+          // 2 in base32 and a parity-dependent character, so ids made for
+          different accounts differ) and each new key's id is checked to name the
+          account it is put in (if one ever does not, new keys are only forgotten
+          from then on, and the next lookup scans); a key leaves one only by
           `delete_access_key_by_name` or a reset, so a remembered hit is
           re-checked with one dict lookup (is the key still in that account's
           backend?). A generation counter keeps a lookup that raced with a key's
@@ -105,6 +111,7 @@ quiet     werkzeug's per-request access log is off.
 """
 
 import atexit
+import base64
 import copy
 import io
 import logging
@@ -181,6 +188,7 @@ def get_account_id_from(access_key: str) -> str:
         _count("lookup_hits")
     else:
         generation = _generation
+        _count("lookup_scans")
         answer = _original_lookup(access_key)
         found = _still_there(answer, access_key)
         with _lock:
@@ -194,14 +202,47 @@ def get_account_id_from(access_key: str) -> str:
     return answer
 
 
-def _forgetting(create):
+_learning = True  # every key created so far had an id that names its own account
+
+
+def _names_account(key_id: str, account_id: str) -> bool:
+    """Whether `key_id` is what moto's generator makes for `account_id`: a 4-character
+    prefix, then 8 base32 characters of account // 2 + offset, then a character from
+    the half of the alphabet for the account's parity (moto.iam.utils
+    .generate_access_key_id_from_account_id). Such ids differ for different accounts."""
+    from moto.iam.utils import ACCOUNT_OFFSET, AWS_ROLE_ALPHABET
+
+    if len(account_id) != 12 or not account_id.isdigit() or len(key_id) != 20:
+        return False
+    n = int(account_id)
+    try:
+        part = base64.b32encode(int.to_bytes(n // 2 + ACCOUNT_OFFSET, byteorder="big", length=5)).decode()
+    except OverflowError:
+        return False
+    half = AWS_ROLE_ALPHABET[16:] if n % 2 else AWS_ROLE_ALPHABET[:16]
+    return key_id[4:12] == part and key_id[12] in half
+
+
+def _noting(create):
+    """Wraps a method that puts a new key into an IAM backend: the key's answer is its
+    own account, provided every key ever created names its own account in its id (then
+    the new id is in no other account: another account's keys name that account), else
+    the key's remembered answer is just forgotten."""
+
     def wrapper(self, *args, **kwargs):
-        global _generation
+        global _generation, _learning
         key = create(self, *args, **kwargs)
+        key_id = key.access_key_id
         with _lock:
             _generation += 1
-            _accounts.pop(key.access_key_id, None)
-            _found.discard(key.access_key_id)
+            _learning = _learning and _names_account(key_id, self.account_id)
+            if _learning:
+                _accounts[key_id] = self.account_id
+                _found.add(key_id)
+                _count("lookup_keys_noted")
+            else:
+                _accounts.pop(key_id, None)
+                _found.discard(key_id)
         return key
 
     wrapper.__wrapped__ = create
@@ -213,7 +254,7 @@ def patch_lookup() -> None:
     iam_models.get_account_id_from = get_account_id_from
     backend = iam_models.IAMBackend
     for name in ("create_access_key", "create_temp_access_key"):
-        setattr(backend, name, _forgetting(getattr(backend, name)))
+        setattr(backend, name, _noting(getattr(backend, name)))
 
 
 # -- ddb: UpdateItem's expression parsing and validation ------------------------------
@@ -684,6 +725,7 @@ def patch_keepalive() -> None:
 
 
 def _report() -> None:
+    _stats["lookup_learning"] = _learning
     print(f"moto_fast stats {_stats}", file=sys.stderr, flush=True)
 
 

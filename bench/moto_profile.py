@@ -32,6 +32,11 @@ import scale  # noqa: E402
 SPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
+def user_system(pid: int) -> tuple[float, float]:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / scale.TICK, int(fields[12]) / scale.TICK
+
+
 def top(path: Path, n: int = 25) -> str:
     """Self and inclusive sample counts per function from py-spy's raw (collapsed) output."""
     own, incl, total = Counter(), Counter(), 0
@@ -75,7 +80,9 @@ def main() -> int:
                                            "-o", str(out), "-p", str(m.proc.pid)],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)
+                u0, s0 = user_system(m.proc.pid)
                 run = scale.measure(cmd, scale.guard_env(px.url, world), workdir, m, px)
+                u1, s1 = user_system(m.proc.pid)
                 if sp:
                     sp.send_signal(2)
                     sp.wait(60)
@@ -83,7 +90,8 @@ def main() -> int:
                 upstream = scale.proxy_call(px, "GET", "/__upstream")
                 problems = scale.check_sweep(run, world, first)
                 print(f"== {name} sweep: wall {run.wall:.2f} s, moto CPU {run.moto_cpu:.2f} s, {n} requests, "
-                      f"{run.moto_cpu / n * 1000:.2f} ms moto CPU per request, runas-guard CPU {run.cpu:.2f} s, "
+                      f"{run.moto_cpu / n * 1000:.2f} ms moto CPU per request (user {u1 - u0:.2f} s, system {s1 - s0:.2f} s), "
+                      f"runas-guard CPU {run.cpu:.2f} s, "
                       f"proxy CPU {run.proxy_cpu:.2f} s, {run.sequential_round_trips()} sequential round trips, "
                       f"upstream connections opened so far {upstream['opened']}, "
                       f"problems: {problems or 'none'}", flush=True)

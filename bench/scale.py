@@ -139,7 +139,8 @@ def moto(stack: ExitStack, workdir: Path) -> Server:
 
 def proxy(stack: ExitStack, upstream: Server, rtt_ms: int, workdir: Path) -> Server:
     port = free_port()
-    args = [str(BENCH / "latency_proxy.py"), str(port), str(upstream.port), str(rtt_ms)]
+    args = [str(BENCH / "latency_proxy.py"), str(port), str(upstream.port), str(rtt_ms),
+            os.environ.get("UPSTREAM_MAX", "0")]
     return stack.enter_context(server(args, port, workdir / f"proxy-{port}.log"))
 
 
