@@ -68,7 +68,10 @@ ddb       DynamoDB UpdateItem parses its UpdateExpression twice per request and
           (walker class, node class). (f) `Item.project` (a ProjectionExpression)
           converts the whole item to plain JSON once per projected name; with
           distinct top-level names it converts each projected attribute once,
-          which yields the same values in the same order.
+          which yields the same values in the same order. (g) A ConditionExpression's
+          lexing reads only the string: remembered, handed out as new tuples with new
+          empty child lists, as lexing makes them. (h) `find_clauses` on a memoized
+          (never changed) tree is remembered per tree and clause types.
 backends  `BackendDict.__getitem__` checks `account_id not in list(self.keys())`
           (a copy of all account ids per backend access); `in` on the dict
           itself answers the same.
@@ -120,6 +123,7 @@ import pickle
 import re
 import sys
 import threading
+from collections import deque
 
 import moto.backends
 import moto.core.base_backend as base_backend
@@ -472,6 +476,56 @@ def patch_ddb() -> None:
         return projected
 
     item_cls.project = project
+
+    # (g) ConditionExpression: its lexing (twice per UpdateItem) reads the string only,
+    # and makes Node tuples each with a fresh empty `children` list; the remembered
+    # tuples are handed out as such new tuples with new empty lists.
+    from moto.dynamodb import comparisons
+
+    condition_parser = comparisons.ConditionExpressionParser
+    original_lex = condition_parser._lex_condition_expression
+    lexed: dict[str, tuple] = {}
+
+    def _lex_condition_expression(self):
+        text = self.condition_expression
+        got = lexed.get(text) if type(text) is str else None
+        if got is None:
+            nodes = original_lex(self)  # raises for a bad expression: not remembered
+            if type(text) is str and len(lexed) < 10_000 and all(n.children == [] for n in nodes):
+                lexed[text] = tuple(n._replace(children=None) for n in nodes)
+            return nodes
+        _count("ddb_condition_lex_hits")
+        nodes = deque(n._replace(children=[]) for n in got)
+        if _VERIFY:
+            _count("ddb_condition_lex_verified")
+            if list(nodes) != list(original_lex(self)):
+                _mismatch(f"lexed {text!r}")
+        return nodes
+
+    condition_parser._lex_condition_expression = _lex_condition_expression
+
+    # (h) `find_clauses` on a memoized tree (DynamoHandler.update_item lists its names
+    # and values that way) reads only that tree, which never changes: remembered per
+    # tree and clause types, handed out as a new list of the same nodes.
+    original_find = ast_nodes.Node.find_clauses
+    found_clauses: dict = {}
+
+    def find_clauses(self, clause_types):
+        entry = pickles.get(id(self))
+        if entry is None or entry[0] is not self:
+            return original_find(self, clause_types)
+        key = (id(self), tuple(clause_types))
+        got = found_clauses.get(key)
+        if got is None:
+            got = found_clauses[key] = tuple(original_find(self, clause_types))
+        elif _VERIFY:
+            _count("ddb_clauses_verified")
+            fresh = original_find(self, clause_types)
+            if len(fresh) != len(got) or any(a is not b for a, b in zip(fresh, got)):
+                _mismatch(f"clauses of {entry[2]!r}")
+        return list(got)
+
+    ast_nodes.Node.find_clauses = find_clauses
 
     # Only for walkers whose map is a literal {class: bound method} dict (all of
     # moto's DynamoDB ones); a subclass that overrides either method keeps its own.
