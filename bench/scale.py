@@ -17,11 +17,16 @@ CPU and peak RSS (os.wait4 in a bare launcher), moto's and the proxy's CPU
 (/proc/<pid>/stat), and calls by operation per account-region against the
 minimum DESIGN.md "Cost at organization scale" allows. The report is printed
 and written to bench/results.md. Exit code 1 if a check failed (exit codes,
-totals against the seeded mix, desired users, moto_fast verification).
+totals against the seeded mix, desired users, moto_fast verification and self-check).
+
+Before the phases, bench/moto_fast_check.py compares moto_fast's answers with
+plain moto's (MOTO_FAST_CHECK=0 skips it); a difference fails the run.
 
 Parameters (environment): ACCOUNTS=1000 REGIONS=4 RTT_MS=50 CONCURRENCY=16
 VEND_REGIONS=17 VEND_RTT_MS=30 CONCURRENCIES=16,32,64 SWEEP_CONCURRENCY=0
-MOTO_FAST_VERIFY (default: on when ACCOUNTS <= 100).
+MOTO_FAST_VERIFY (default: on when ACCOUNTS <= 100), MOTO_FAST (moto_fast's
+patches, default all), UPSTREAM_MAX (requests the proxy lets into moto at once,
+default 0: no limit), MOTO_FAST_CHECK=1.
 """
 
 import heapq
@@ -181,14 +186,18 @@ class Measured:
 # Runs the command as the child of a bare interpreter: Linux reports as a child's
 # peak RSS the larger of its own and that of the process it was forked from, and
 # this benchmark's own process holds far more than runas-guard does.
+# The wall time is taken here too, from the fork to the child's end, so that the
+# launcher's own interpreter start (~10-20 ms) is not billed to runas-guard.
 LAUNCHER = """
-import os, sys
+import os, sys, time
+t0 = time.monotonic()
 pid = os.fork()
 if pid == 0:
     os.execv(sys.argv[2], sys.argv[2:])
 _, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - t0
 with open(sys.argv[1], "w") as f:
-    f.write(f"{ru.ru_utime + ru.ru_stime} {ru.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    f.write(f"{ru.ru_utime + ru.ru_stime} {ru.ru_maxrss} {os.waitstatus_to_exitcode(status)} {wall}")
 """
 
 
@@ -204,12 +213,12 @@ def measure(cmd: list[str], env: dict, workdir: Path, moto_s: Server, proxy_s: S
                                 env=env, start_new_session=True)
         CURRENT.append(proc)
         proc.wait()
-        wall = time.monotonic() - t0
+        outer_wall = time.monotonic() - t0
         CURRENT.remove(proc)
-    cpu, maxrss_kib, code = usage.read_text().split()
+    cpu, maxrss_kib, code, wall = (usage.read_text().split() + [str(outer_wall)])[:4]
     m = Measured(
         code=int(code),
-        wall=wall,
+        wall=float(wall),
         cpu=float(cpu),
         rss_mib=int(maxrss_kib) / 1024,
         stdout=out_path.read_text(),
@@ -448,8 +457,9 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
     lines = [
         f"## runas-guard at organization scale ({n} accounts x {m} regions = {n * m} account-regions)",
         "",
-        f"Machine: {machine()}. moto (one process, memoized account lookup), the latency proxy, "
-        f"and the client share these CPUs.",
+        f"Machine: {machine()}. moto (one process; `bench/moto_fast.py`: moto's own server with exact "
+        f"shortcuts for its avoidable per-request costs, answers identical to plain moto's), the latency proxy, "
+        f"and the client share these CPUs. {CHECK['summary']}",
         f"RTT {P['rtt_ms']} ms per request (vend: {P['vend_rtt_ms']} ms), injected by an asyncio keep-alive proxy; "
         f"seeded mix per account-region: 70% compliant, 20% no document, 10% wrong user; "
         f"`runas-guard reconcile --format json --concurrency C`; boto3 peer: `bench/boto3_sweep.py`, "
@@ -541,6 +551,25 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
     return "\n".join(lines)
 
 
+CHECK = {"ok": True, "summary": ""}
+
+
+def self_check(log) -> None:
+    """bench/moto_fast_check.py: plain moto and moto_fast must answer a scripted sequence identically."""
+    if os.environ.get("MOTO_FAST_CHECK", "1") == "0":
+        CHECK["summary"] = "moto_fast self-check skipped (MOTO_FAST_CHECK=0)."
+        return
+    r = subprocess.run([PY, str(BENCH / "moto_fast_check.py")], capture_output=True, text=True, timeout=900)
+    lines = r.stdout.splitlines()
+    CHECK["ok"] = r.returncode == 0
+    first = lines[0] if lines else r.stderr.strip()[-300:]
+    CHECK["summary"] = (f"moto_fast self-check (`bench/moto_fast_check.py`): "
+                        f"{'passed' if CHECK['ok'] else '**FAILED**'}, {first.rstrip('.')}.")
+    log(CHECK["summary"])
+    if not CHECK["ok"]:
+        log(r.stdout[-3000:] + r.stderr[-2000:])
+
+
 def main() -> int:
     if not BIN.exists():
         print(f"{BIN} is missing: run `cargo build --release`", file=sys.stderr)
@@ -551,6 +580,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="runas-guard-bench-"))
     log(f"parameters {P}; work dir {workdir}; moto verify {VERIFY}")
     try:
+        self_check(log)
         c = P["concurrency"]
         phases, extra = guard_sweeps(workdir, c, log, overhead=True)
         overhead = {k: extra[k] for k in ("direct", "via", "requests")}
@@ -569,7 +599,8 @@ def main() -> int:
         (BENCH / "results.md").write_text(text + "\n")
         mismatches = [line for line in (workdir / "moto.log").read_text().splitlines() if "moto_fast" in line]
         log("moto_fast: " + "; ".join(mismatches[-3:]))
-        failed = any(ph.problems for ph in phases) or any("'mismatches': 0" not in x for x in mismatches if "stats" in x)
+        failed = any(ph.problems for ph in phases) or not CHECK["ok"] or \
+            any("'mismatches': 0" not in x for x in mismatches if "stats" in x)
         return 1 if failed else 0
     except KeyboardInterrupt:
         log("interrupted; every server this run started has been stopped")
