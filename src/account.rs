@@ -22,7 +22,7 @@ use crate::ids::session_name;
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Mode, Policy, Target};
 use crate::preferences::Preferences;
-use crate::reconcile::{reconcile, Reconciled, Want};
+use crate::reconcile::{look, reconcile, Reconciled, Seen, Want};
 use crate::trigger::{Trigger, DOCUMENT_NAME};
 
 /// What every account of one run shares.
@@ -121,13 +121,18 @@ pub async fn locate(org: &Org, account: &str) -> Result<Option<Vec<String>>, Aws
 pub struct Prepared {
     pub path: Vec<String>,
     session: Option<Result<MemberSession, AwsError>>,
+    /// Every governed document of `regions`, already observed, by slot.
+    seen: HashMap<String, Seen>,
 }
 
-/// `None` when the account is not in the organization.
+/// `None` when the account is not in the organization. The documents of
+/// `regions` are observed as soon as the session exists: reading them needs
+/// no user, so a nested account's OU path costs no extra round trips.
 pub async fn prepare(
     ctx: &Ctx<'_>,
     run: &Run,
     account: &str,
+    regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
     let roles: Vec<&str> = ctx.policy.roles().collect();
     let name = session_name(&run.trigger.event_id);
@@ -140,13 +145,47 @@ pub async fn prepare(
     let assume = async {
         // An account rule can exempt it before its OU is known.
         if ctx.policy.is_exempt(account) {
-            None
-        } else {
-            Some(ctx.sts.assume(account, &roles, &name, Some(&policy)).await)
+            return (None, HashMap::new());
         }
+        let session = ctx.sts.assume(account, &roles, &name, Some(&policy)).await;
+        let seen = match &session {
+            Ok(s) => look_all(ctx, s, regions).await,
+            Err(_) => HashMap::new(),
+        };
+        (Some(session), seen)
     };
-    let (path, session) = tokio::join!(locate(ctx.org, account), assume);
-    Ok(path?.map(|path| Prepared { path, session }))
+    let (path, (session, seen)) = tokio::join!(locate(ctx.org, account), assume);
+    Ok(path?.map(|path| Prepared {
+        path,
+        session,
+        seen,
+    }))
+}
+
+/// Every governed document in every region of `regions`, observed at once.
+async fn look_all(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    regions: &[String],
+) -> HashMap<String, Seen> {
+    let mut tasks = JoinSet::new();
+    for region in regions {
+        for name in ctx.policy.document_names() {
+            let docs = DocumentStore::named(session.ssm(region), &session.account, region, name);
+            let key = slot(region, Some(name));
+            let bound = ctx.region_slots.clone();
+            tasks.spawn(async move {
+                let _slot = bound.acquire_owned().await.expect("semaphore never closes");
+                (key, look(&docs).await)
+            });
+        }
+    }
+    let mut seen = HashMap::new();
+    // A task that died leaves its document to be observed again later.
+    while let Some(Ok((key, s))) = tasks.join_next().await {
+        seen.insert(key, s);
+    }
+    seen
 }
 
 /// Reconcile every region at once. The one path every trigger takes.
@@ -158,7 +197,11 @@ pub async fn converge(
     prepared: Prepared,
     regions: &[String],
 ) -> AccountRun {
-    let Prepared { path, session } = prepared;
+    let Prepared {
+        path,
+        session,
+        mut seen,
+    } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = AccountReport {
         account: account.to_string(),
@@ -201,7 +244,7 @@ pub async fn converge(
     // OU names are for the report: looked up beside the regions, not before.
     let (ou_path, (regions, grants)) = tokio::join!(
         ctx.org.path_names(account, &path),
-        reconcile_regions(ctx, run, &session, targets, regions)
+        reconcile_regions(ctx, run, &session, targets, regions, &mut seen)
     );
     report.ou_path = Some(ou_path);
     log_outcomes(account, &regions);
@@ -267,6 +310,7 @@ impl DocEnv {
         region: &str,
         target: &Target,
         parent: Option<&Preferences>,
+        seen: Option<Seen>,
     ) -> Reconciled<RegionGrant> {
         let docs = DocumentStore::named(self.ssm.clone(), &self.account, region, target.name());
         let lease = RegionLease {
@@ -280,34 +324,41 @@ impl DocEnv {
             parent,
         };
         let _slot = self.bound.acquire().await.expect("semaphore never closes");
-        reconcile(&docs, &lease, &want, self.mode).await
+        reconcile(&docs, &lease, &want, self.mode, seen).await
     }
 }
 
 /// Every governed document of one region, in `targets` order. Documents that
 /// inherit wait for `SSM-SessionManagerRunShell` (the first target); the
 /// others run beside it.
+/// `seen[i]`: `targets[i]`'s observation made in [`prepare`], if any.
 async fn reconcile_region(
     env: DocEnv,
     region: String,
     targets: Arc<Vec<Target>>,
+    mut seen: Vec<Option<Seen>>,
 ) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
     let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
     let mut tasks = JoinSet::new();
-    let spawn = |tasks: &mut JoinSet<_>, i: usize, parent: Option<Preferences>| {
-        let (env, region, targets) = (env.clone(), region.clone(), targets.clone());
-        tasks.spawn(async move {
-            let r = env.reconcile(&region, &targets[i], parent.as_ref()).await;
-            (i, r)
-        });
-    };
+    let spawn =
+        |tasks: &mut JoinSet<_>, i: usize, parent: Option<Preferences>, seen: Option<Seen>| {
+            let (env, region, targets) = (env.clone(), region.clone(), targets.clone());
+            tasks.spawn(async move {
+                let r = env
+                    .reconcile(&region, &targets[i], parent.as_ref(), seen)
+                    .await;
+                (i, r)
+            });
+        };
     for i in (1..targets.len()).filter(|&i| !targets[i].inherit) {
-        spawn(&mut tasks, i, None);
+        spawn(&mut tasks, i, None, seen[i].take());
     }
-    let first = env.reconcile(&region, &targets[0], None).await;
+    let first = env
+        .reconcile(&region, &targets[0], None, seen[0].take())
+        .await;
     for i in (1..targets.len()).filter(|&i| targets[i].inherit) {
         match &first.content {
-            Some(parent) => spawn(&mut tasks, i, Some(parent.clone())),
+            Some(parent) => spawn(&mut tasks, i, Some(parent.clone()), seen[i].take()),
             None => results[i] = Some((inherit_unavailable(&targets[i], &first.outcome), None)),
         }
     }
@@ -365,6 +416,7 @@ async fn reconcile_regions(
     session: &MemberSession,
     targets: Vec<Target>,
     regions: &[String],
+    seen: &mut HashMap<String, Seen>,
 ) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
     let account = session.account.as_str();
     let targets = Arc::new(targets);
@@ -379,7 +431,16 @@ async fn reconcile_regions(
             mode: run.mode(ctx.policy),
             bound: ctx.region_slots.clone(),
         };
-        let handle = tasks.spawn(reconcile_region(env, region.clone(), targets.clone()));
+        let early = targets
+            .iter()
+            .map(|t| seen.remove(&slot(region, t.document.as_deref())))
+            .collect();
+        let handle = tasks.spawn(reconcile_region(
+            env,
+            region.clone(),
+            targets.clone(),
+            early,
+        ));
         slots.insert(handle.id(), i);
     }
     let mut per_region: Vec<Vec<(RegionOutcome, Option<RegionGrant>)>> =

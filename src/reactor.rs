@@ -198,6 +198,14 @@ impl Reactor {
         delivery.finish(work, &run, &fx).await
     }
 
+    /// A document event's region; every governed region otherwise.
+    fn regions_for(&self, t: &Trigger) -> Vec<String> {
+        match (&t.kind, &t.region) {
+            (TriggerKind::DocumentChanged, Some(r)) => vec![r.clone()],
+            _ => self.svc.policy.regions.clone(),
+        }
+    }
+
     /// The account a vend, move or governed document event names, prepared.
     async fn prefetch(&self, ctx: &Ctx<'_>, run: &Run) -> Option<Prepare> {
         let t = &run.trigger;
@@ -213,7 +221,7 @@ impl Reactor {
         if !wanted {
             return None;
         }
-        Some(account::prepare(ctx, run, account).await)
+        Some(account::prepare(ctx, run, account, &self.regions_for(t)).await)
     }
 
     /// Converge one account's regions and decide its alerts; recording and
@@ -230,7 +238,7 @@ impl Reactor {
         let account = run.trigger.account.clone().unwrap_or_default();
         let prepared = match prepared {
             Some(p) => p,
-            None => account::prepare(ctx, run, &account).await,
+            None => account::prepare(ctx, run, &account, regions).await,
         };
         let prepared = match prepared {
             Ok(Some(p)) => p,

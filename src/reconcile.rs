@@ -251,6 +251,22 @@ pub async fn observe<D: Documents>(docs: &D) -> Result<Observed, ReconcileError>
     Ok(Observed::Present { default, latest })
 }
 
+/// An observation made ahead of the plan (a vend reads the documents while
+/// the account's OU path, and so its user, is still being looked up), with
+/// the time it began: the lease judges freshness from then.
+pub struct Seen {
+    pub since: SystemTime,
+    pub observed: Result<Observed, ReconcileError>,
+}
+
+pub async fn look<D: Documents>(docs: &D) -> Seen {
+    let since = SystemTime::now();
+    Seen {
+        since,
+        observed: observe(docs).await,
+    }
+}
+
 /// What one step of a round did.
 enum Step {
     /// Done: the document is now as observed here.
@@ -329,9 +345,13 @@ async fn converge<D: Documents, L: Lease>(
     want: &Want<'_>,
     mode: Mode,
     grant: &mut Option<L::Grant>,
+    seen: Option<Seen>,
 ) -> Result<Converged, ReconcileError> {
-    let since = SystemTime::now();
-    let mut current = observe(docs).await?;
+    let Seen { since, observed } = match seen {
+        Some(seen) => seen,
+        None => look(docs).await,
+    };
+    let mut current = observed?;
     let mut before = current.clone();
     let mut action = Action::None;
     for _ in 0..MAX_ROUNDS {
@@ -400,18 +420,20 @@ pub struct Reconciled<G> {
 }
 
 /// Converges one account-region and says what it did. Never panics, never
-/// returns without an outcome: errors become a `failed` outcome.
+/// returns without an outcome: errors become a `failed` outcome. `seen`: an
+/// observation already made (else it observes first).
 pub async fn reconcile<D: Documents, L: Lease>(
     docs: &D,
     lease: &L,
     want: &Want<'_>,
     mode: Mode,
+    seen: Option<Seen>,
 ) -> Reconciled<L::Grant> {
     let mut grant = None;
     let region = docs.region();
     let user = want.user;
     let mut content = None;
-    let outcome = match converge(docs, lease, want, mode, &mut grant).await {
+    let outcome = match converge(docs, lease, want, mode, &mut grant, seen).await {
         Ok(Converged {
             before,
             action,

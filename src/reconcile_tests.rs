@@ -194,7 +194,7 @@ fn peer_write(doc: &mut Doc, user: &str) {
 }
 
 async fn run(fake: &Fake, lease: &FakeLease, mode: Mode) -> Reconciled<usize> {
-    reconcile(fake, lease, &Want::user("ops"), mode).await
+    reconcile(fake, lease, &Want::user("ops"), mode, None).await
 }
 
 fn assert_converged(doc: &Doc) {
@@ -516,7 +516,7 @@ async fn following_the_parent_is_said_apart_from_a_run_as_fix() {
         parent: Some(&parent),
     };
     let fake = Fake::new(Some(Doc::with(&[&content("old", json!(true), "ops")], 1)));
-    let r = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce).await;
+    let r = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce, None).await;
     assert_eq!(r.outcome.action, Action::Updated);
     assert!(r.outcome.followed);
     assert!(!r.outcome.was_noncompliant("ops"));
@@ -525,7 +525,7 @@ async fn following_the_parent_is_said_apart_from_a_run_as_fix() {
     assert_eq!(doc.json(doc.default)["inputs"]["s3KeyPrefix"], "org-logs");
     assert!(r.content.is_some_and(|c| c.follows(&parent)));
     // In line now: nothing more to do, nothing followed.
-    let again = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce).await;
+    let again = reconcile(&fake, &FakeLease::default(), &want, Mode::Enforce, None).await;
     assert_eq!(again.outcome.action, Action::None);
     assert!(!again.outcome.followed);
 }

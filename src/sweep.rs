@@ -446,7 +446,7 @@ async fn sweep_account(
         ));
     }
     let ctx = svc.ctx(org);
-    let Some(prepared) = account::prepare(&ctx, run, &info.id).await? else {
+    let Some(prepared) = account::prepare(&ctx, run, &info.id, regions).await? else {
         return Ok((
             skipped("account is no longer in the organization".into()),
             HashSet::new(),

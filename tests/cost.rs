@@ -154,3 +154,56 @@ async fn a_vend_reads_the_ou_from_organizations_and_writes_each_region_once() {
     assert_eq!(vend["sns:Publish"], 1, "{vend:?}");
     assert_eq!(out["accounts"][0]["ou_path"], "Root/Workloads");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_reads_the_documents_while_it_climbs_the_ou_tree() {
+    let (w, proxy, _) = world_behind_proxy().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let account = w.create_account("new", Some(&ou)).await;
+    // Hold the climb's second hop (OU -> root): the user is not known yet.
+    let mut rules = vec![json!({"name": "climb", "service": "organizations",
+        "action": "ListParents", "effect": "hold", "skip": 1, "times": 1})];
+    rules.extend(
+        counters(&[
+            ("ssm", "DescribeDocument"),
+            ("ssm", "GetDocument"),
+            ("ssm", "CreateDocument"),
+        ])
+        .as_array()
+        .unwrap()
+        .iter()
+        .cloned(),
+    );
+    proxy.faults(Value::Array(rules));
+    let run = w.handle_in_background(&vend_event(&account));
+    assert!(proxy.wait("climb", "held", 1, 60), "the climb never came");
+    // Both regions' documents are read while the climb is held (well inside
+    // the SDK's 10 s attempt timeout, which would end the hold).
+    assert!(
+        proxy.wait("ssm:DescribeDocument", "hits", 2, 5)
+            && proxy.wait("ssm:GetDocument", "hits", 2, 5),
+        "documents not read during the climb: {:#}",
+        proxy.hits()
+    );
+    assert_eq!(
+        hits(&proxy)["ssm:CreateDocument"],
+        0,
+        "nothing written before the user is known"
+    );
+    proxy.release("climb");
+    let run = run.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["accounts"][0]["desired_user"], "ssm-ops");
+    for region in REGIONS {
+        let (doc, ..) = w.document(&account, region).await.unwrap();
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
+    }
+    // Read once, ahead of the plan: no second look.
+    assert_eq!(
+        hits(&proxy)["ssm:DescribeDocument"],
+        2,
+        "{:#}",
+        proxy.hits()
+    );
+}
