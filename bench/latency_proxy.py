@@ -25,7 +25,16 @@ Control endpoints (not delayed, not counted):
   GET  /__upstream {"opened": upstream connections opened so far, "idle": kept alive now}
   POST /__reset    zero the counters
 
-    python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS
+    python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS [UPSTREAM_MAX]
+
+UPSTREAM_MAX (default 0: no limit): at most this many requests at moto at once;
+the others wait at the proxy, after their first half RTT (the wait is part of
+their latency, as the wait for moto's GIL is without a limit). moto answers one
+request at a time anyway, and its threads then contend less.
+
+Timing: each half RTT is an asyncio.sleep, which overshoots by ~0.3 ms on this
+machine (epoll's millisecond timeouts), so a round trip costs ~0.6 ms more than
+RTT plus moto's answer time (~2% at 30 ms).
 """
 
 import asyncio

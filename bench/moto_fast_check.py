@@ -75,6 +75,7 @@ def start(patches: str, log: Path, verify: bool = True) -> tuple[subprocess.Pope
             return proc, url
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
                 raise RuntimeError(f"moto_fast ({patches}) did not start; see {log}")
             time.sleep(0.1)
 
