@@ -130,23 +130,26 @@ pub struct Facts<'a> {
     pub at: &'a str,
 }
 
-/// Which alerts an account's outcome deserves. Failures win; a run that
-/// changed nothing (and saw no drift in audit mode) is silent.
+/// Which alerts an account's outcome deserves. Failures add, never replace:
+/// a region this run put back is alerted beside another region's (or
+/// document's) failure, so a document kept failing cannot hide a revert.
+/// A run that changed nothing (and saw no drift in audit mode) is silent.
 pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert> {
     let t = f.trigger;
-    if report.failed() {
-        return vec![remediation_failed(
+    let failed = report.failed();
+    let mut alerts = Vec::new();
+    if failed {
+        alerts.push(remediation_failed(
             &report.account,
             report.desired_user.as_deref(),
             &report.regions,
             t,
             f.at,
-        )];
+        ));
     }
     let Some(user) = report.desired_user.as_deref() else {
-        return vec![];
+        return alerts;
     };
-    let mut alerts = Vec::new();
     for o in &report.regions {
         let user = o.user(user);
         let slot = o.slot();
@@ -171,6 +174,8 @@ pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert>
         alerts.push(drift(&report.account, user, o, t, f.at, facts));
     }
     let wrote = report.regions.iter().any(|r| r.action.wrote());
+    // A vend that failed somewhere is retried; the retry that finishes the
+    // account says it was configured.
     if alerts.is_empty() && scope == Scope::Account && wrote && f.mode == Mode::Enforce {
         alerts.push(account_configured(
             &report.account,

@@ -138,6 +138,63 @@ mod documents {
     }
 
     #[test]
+    fn a_failure_adds_to_a_revert_and_never_replaces_it() {
+        const ADMIN: &str = "SSMRunAs-Admin";
+        let failed = RegionOutcome::failed("eu-west-1", "AccessDeniedException", "denied".into())
+            .for_document(ADMIN, "admin");
+        let cases: [(Scope, Vec<RegionOutcome>, Vec<&str>); 4] = [
+            // The named document keeps failing; the default one was put back.
+            (
+                Scope::Region,
+                vec![updated(None, "mallory", false), failed.clone()],
+                vec!["remediation_failed", "drift_reverted"],
+            ),
+            (
+                Scope::Region,
+                vec![failed.clone()],
+                vec!["remediation_failed"],
+            ),
+            (
+                Scope::Region,
+                vec![updated(None, "ops", false), failed.clone()],
+                vec!["remediation_failed"],
+            ),
+            // A vend that failed somewhere is configured by its retry.
+            (
+                Scope::Account,
+                vec![updated(None, "mallory", false), failed],
+                vec!["remediation_failed"],
+            ),
+        ];
+        for (scope, regions, want) in cases {
+            let t = edit_of(crate::trigger::DOCUMENT_NAME);
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                regions: regions.clone(),
+            };
+            let reverts = HashMap::new();
+            let facts = Facts {
+                trigger: &t,
+                mode: Mode::Enforce,
+                expected_editor: false,
+                reverts_last_hour: &reverts,
+                new_drift: &HashSet::new(),
+                at: "2026-11-22T00:00:00Z",
+            };
+            let got: Vec<&str> = decide(&report, scope, &facts)
+                .iter()
+                .map(|a| a.kind.as_str())
+                .collect();
+            assert_eq!(got, want, "{scope:?}: {regions:?}");
+        }
+    }
+
+    #[test]
     fn alert_ids_of_two_documents_in_one_region_differ_and_the_default_keeps_its_own() {
         let t = edit_of("SSM-SessionManagerRunShell");
         let admin = updated(Some("SSMRunAs-Admin"), "root", false);

@@ -10,6 +10,7 @@ pub mod config;
 pub mod deadline;
 pub mod dispatch;
 pub mod doctor;
+pub mod heartbeat;
 pub mod history;
 pub mod ids;
 pub mod metrics;

@@ -108,9 +108,8 @@ impl Reactor {
     /// stays in force). Kept in the outbox if SNS refuses it.
     pub async fn policy_rejected(&self, source: &str, version: &str, error: &str) {
         let alert = alert::policy_rejected(source, version, error, &clock::iso(clock::now()));
-        let published = self.svc.alerts.publish_all(vec![alert]).await;
-        let unsent = published.unsent.into_iter().map(|(a, _)| a).collect();
-        receipt::keep_in_outbox(&self.svc.receipts, unsent).await;
+        let owner = crate::ids::token();
+        receipt::deliver(&self.svc.receipts, &self.svc.alerts, &owner, vec![alert]).await;
     }
 
     pub async fn record_rejection(

@@ -2,26 +2,31 @@
 //! work, keep the decided alerts before anything else can fail, record the
 //! results, publish, then complete or release.
 //!
-//! Alerts are never lost to a later failure: an event's alerts are held on
-//! its claim and published by this run or the next delivery; a sweep's
-//! (which no redelivery repeats) go to the outbox, which every sweep empties.
+//! Alerts outlive outages: every decided alert is kept in the outbox (one
+//! item per destination) before anything else can fail, published, and
+//! removed once its topic took it. Any run that claims work first publishes
+//! what earlier runs left there, so an alert waits for the first run after
+//! SNS is back, however long it was away; its `alert_id` never changes.
 
 use serde_json::Value;
 
 use crate::account::{self, AccountRun, Run};
 use crate::alert::Alert;
-use crate::aws::alerts::{Alerts, Published};
+use crate::aws::alerts::{Alerts, Attempt, Dest};
 use crate::aws::receipts::{Claim, Receipts};
 use crate::aws::state::StateStore;
 use crate::aws::AwsError;
-use crate::outcome::{Handled, Outcome};
+use crate::clock;
+use crate::heartbeat::Keepalive;
+use crate::outcome::{AlertSent, Handled, Outcome};
 
-/// Where alerts this run could not publish wait for the next attempt.
+/// Whether an alert the topic refused fails the input. Either way it waits
+/// in the outbox for the next run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Home {
-    /// On the event's claim: Lambda's retry of the event publishes them.
+    /// An event: it fails, so Lambda's retry (a minute later) publishes it.
     Claim,
-    /// In the outbox: the next sweep publishes them.
+    /// A sweep (which no redelivery repeats): it does not fail for that.
     Outbox,
 }
 
@@ -64,6 +69,10 @@ pub struct Delivery {
     event_id: String,
     owner: String,
     resumed: Vec<Alert>,
+    /// Keeps the claim for as long as the work runs (a sweep: minutes), so
+    /// a second delivery meanwhile answers `in_flight` instead of running
+    /// the same work beside this one.
+    keepalive: Keepalive,
 }
 
 pub enum Claimed {
@@ -94,6 +103,7 @@ pub async fn claim(receipts: &Receipts, run: &Run, trigger: Value) -> Claimed {
                 event_id: t.event_id.clone(),
                 owner: run.owner.clone(),
                 resumed,
+                keepalive: receipts.keep_claim(&t.event_id, &run.owner),
             })
         }
         Ok(Claim::Done) => {
@@ -157,21 +167,9 @@ impl Delivery {
             home,
         } = work;
         let alerts = merge(std::mem::take(&mut self.resumed), alerts);
-        // Keeping the alerts and recording the results do not depend on
-        // each other: both go out at once, and the alerts are kept before
-        // anything that comes after can fail.
-        let hold = async {
-            if home == Home::Claim && !alerts.is_empty() {
-                let held = fx
-                    .receipts
-                    .hold(&self.event_id, &self.owner, &to_json(&alerts))
-                    .await;
-                if let Err(e) = held {
-                    // Still published below; only a second failure could lose them.
-                    tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts with the claim");
-                }
-            }
-        };
+        // Alerts are kept in the outbox before the results are recorded
+        // (both at once), so neither a failed record nor a crash loses them.
+        let keep = keep_first(fx.receipts, fx.alerts, &run.owner, &alerts);
         let record = async {
             let mut first_error = None;
             for acct in &uncommitted {
@@ -181,23 +179,40 @@ impl Delivery {
             }
             first_error
         };
-        let ((), record_error) = tokio::join!(hold, record);
+        let (kept, record_error) = tokio::join!(keep, record);
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let Published { sent, unsent } = fx.alerts.publish_all(alerts).await;
-        outcome.alerts = sent;
-        if let Some((_, e)) = unsent.first() {
-            outcome.reason = format!("{} alert(s) not published: {e}", unsent.len());
+        // What earlier runs left in the outbox first: then our own unsent
+        // copies, freed below, wait for the next run rather than this one.
+        let flushed = flush_outbox(fx.receipts, fx.alerts, &run.owner).await;
+        let delivered = publish_kept(fx.receipts, fx.alerts, &run.owner, alerts, kept).await;
+        outcome.alerts = delivered.sent;
+        if let Some(e) = &delivered.first_error {
+            outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
         }
-        let unsent: Vec<Alert> = unsent.into_iter().map(|(a, _)| a).collect();
-        failed |= home == Home::Claim && !unsent.is_empty();
-        let kept = self.close(fx, home, failed, unsent, &outcome).await;
-        if kept > 0 {
+        if delivered.chat_unsent > 0 {
+            tracing::warn!(
+                count = delivered.chat_unsent,
+                "chat copies not published; kept in the outbox"
+            );
+        }
+        if flushed > 0 {
+            tracing::info!(count = flushed, "alerts left by earlier runs published");
+        }
+        failed |= home == Home::Claim && delivered.unsent > 0;
+        // The claim stops renewing before it is closed.
+        let keepalive = std::mem::take(&mut self.keepalive);
+        if keepalive.lost() {
+            tracing::warn!(event_id = %self.event_id, "the event claim was taken over while this run worked");
+        }
+        drop(keepalive);
+        self.close(fx, home, failed, delivered.lost, &outcome).await;
+        if delivered.kept > 0 {
             outcome.reason = format!(
-                "{}; {kept} alert(s) kept for the next sweep",
-                outcome.reason
+                "{}; {} alert(s) kept in the outbox for the next run",
+                outcome.reason, delivered.kept
             );
         }
         if failed {
@@ -209,69 +224,180 @@ impl Delivery {
         outcome
     }
 
-    /// Completes the claim, or releases it for the retry (with the alerts
-    /// still to publish when they live on the claim). Returns how many
-    /// alerts went to the outbox instead.
+    /// Completes the claim, or releases it for the retry, with the alerts
+    /// that neither SNS nor the outbox took (the retry publishes them).
     async fn close(
         &self,
         fx: &Effects<'_>,
         home: Home,
         failed: bool,
-        unsent: Vec<Alert>,
+        lost: Vec<Alert>,
         outcome: &Outcome,
-    ) -> usize {
-        let mut kept = 0;
-        let closing = match home {
-            Home::Claim if failed => {
-                let status = if unsent.is_empty() {
-                    "failed"
-                } else {
-                    "alerts_pending"
-                };
-                fx.receipts
-                    .release(&self.event_id, &self.owner, status, Some(&to_json(&unsent)))
-                    .await
+    ) {
+        let closing = if failed && home == Home::Claim {
+            let (status, alerts) = if lost.is_empty() {
+                ("failed", None)
+            } else {
+                ("alerts_pending", Some(to_json(&lost)))
+            };
+            fx.receipts
+                .release(&self.event_id, &self.owner, status, alerts.as_deref())
+                .await
+        } else {
+            for a in &lost {
+                let json = serde_json::to_string(a).expect("alert serialises");
+                tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
             }
-            Home::Claim | Home::Outbox => {
-                kept = keep_in_outbox(fx.receipts, unsent).await;
-                if failed {
-                    fx.receipts
-                        .release(&self.event_id, &self.owner, "failed", None)
-                        .await
-                } else {
-                    let summary = format!("{:?}: {}", outcome.result, outcome.reason);
-                    fx.receipts
-                        .complete(&self.event_id, &self.owner, &summary)
-                        .await
-                }
+            if failed {
+                fx.receipts
+                    .release(&self.event_id, &self.owner, "failed", None)
+                    .await
+            } else {
+                let summary = format!("{:?}: {}", outcome.result, outcome.reason);
+                fx.receipts
+                    .complete(&self.event_id, &self.owner, &summary)
+                    .await
             }
         };
         if let Err(e) = closing {
             // A failed release is repaired by the claim lease running out.
             tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
         }
-        kept
     }
 }
 
-/// Alerts no redelivery will carry; returns how many were kept. One that
-/// cannot be kept either is logged whole, so it can still be read.
-pub async fn keep_in_outbox(receipts: &Receipts, unsent: Vec<Alert>) -> usize {
-    let mut kept = 0;
-    for a in unsent {
-        let json = serde_json::to_string(&a).expect("alert serialises");
-        match receipts.to_outbox(&a.alert_id, &json).await {
-            Ok(()) => kept += 1,
+/// What delivering a run's alerts came to.
+#[derive(Default)]
+pub struct Delivered {
+    /// Copies the alert topic took.
+    pub sent: Vec<AlertSent>,
+    /// Alerts the alert topic refused (kept or lost).
+    pub unsent: usize,
+    /// Of those, kept in the outbox: the next run publishes them.
+    pub kept: usize,
+    /// Refused and not kept either: the caller's last resort (a claim).
+    pub lost: Vec<Alert>,
+    /// Chat copies refused (kept in the outbox when it could).
+    pub chat_unsent: usize,
+    pub first_error: Option<AwsError>,
+}
+
+fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
+    decided
+        .iter()
+        .flat_map(|a| alerts.dests().iter().map(move |d| (a.clone(), *d)))
+        .collect()
+}
+
+/// Every copy of `decided` into the outbox, leased to us; true when kept.
+async fn keep_first(receipts: &Receipts, alerts: &Alerts, owner: &str, decided: &[Alert]) -> bool {
+    if decided.is_empty() {
+        return true;
+    }
+    let entries: Vec<(String, &str, String)> = copies(alerts, decided)
+        .iter()
+        .map(|(a, d)| {
+            let json = serde_json::to_string(a).expect("alert serialises");
+            (d.key(&a.alert_id), d.as_str(), json)
+        })
+        .collect();
+    match receipts.keep(&entries, owner).await {
+        Ok(()) => true,
+        Err(e) => {
+            // Still published below; only a second failure could lose them.
+            tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts in the outbox");
+            false
+        }
+    }
+}
+
+/// Publishes copies already kept (or not: `kept` false), removes what went
+/// out, gives the rest back to the outbox for the next run.
+async fn publish_kept(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    decided: Vec<Alert>,
+    kept: bool,
+) -> Delivered {
+    let attempts = alerts.publish_copies(copies(alerts, &decided)).await;
+    let mut out = Delivered::default();
+    for Attempt {
+        alert,
+        dest,
+        result,
+    } in attempts
+    {
+        let key = dest.key(&alert.alert_id);
+        match result {
+            Ok(()) => {
+                if dest == Dest::Main {
+                    out.sent.push(Alerts::sent(&alert));
+                }
+                if kept {
+                    if let Err(e) = receipts.sent_from_outbox(&key).await {
+                        tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
+                    }
+                }
+            }
             Err(e) => {
-                tracing::error!(outcome = "alert_lost", error_code = %e.code, error = %e, alert = %json, "alert neither published nor kept")
+                let saved = if kept {
+                    receipts.free_in_outbox(&key, owner).await.map(|_| true)
+                } else {
+                    let json = serde_json::to_string(&alert).expect("alert serialises");
+                    let free = receipts
+                        .keep(&[(key.clone(), dest.as_str(), json)], owner)
+                        .await;
+                    match free {
+                        Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
+                        Err(e) => Err(e),
+                    }
+                };
+                let saved = saved.unwrap_or_else(|e| {
+                    // Kept but still leased: it waits out the lease instead.
+                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "cannot free an unsent alert in the outbox");
+                    kept
+                });
+                match dest {
+                    Dest::Chat => out.chat_unsent += 1,
+                    Dest::Main => {
+                        out.unsent += 1;
+                        if saved {
+                            out.kept += 1;
+                        } else {
+                            out.lost.push(alert);
+                        }
+                        out.first_error.get_or_insert(e);
+                    }
+                }
             }
         }
     }
-    kept
+    out
 }
 
-/// Publishes what earlier sweeps could not; returns how many went out.
-pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts) -> usize {
+/// Kept first, then published: alerts no redelivery will carry (a sweep's
+/// summary, a rejected policy) are never lost to an outage or a crash.
+pub async fn deliver(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    decided: Vec<Alert>,
+) -> Delivered {
+    let kept = keep_first(receipts, alerts, owner, &decided).await;
+    let delivered = publish_kept(receipts, alerts, owner, decided, kept).await;
+    for a in &delivered.lost {
+        let json = serde_json::to_string(a).expect("alert serialises");
+        tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
+    }
+    delivered
+}
+
+/// Publishes what earlier runs could not (their lease on each copy over);
+/// returns how many copies went out. Every run that claimed work calls it,
+/// so an alert waits for the first run after SNS is back, however long it
+/// was away.
+pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts, owner: &str) -> usize {
     let waiting = match receipts.outbox().await {
         Ok(w) => w,
         Err(e) => {
@@ -279,26 +405,46 @@ pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts) -> usize {
             return 0;
         }
     };
-    let parsed: Vec<Alert> = waiting
-        .iter()
-        .filter_map(|(id, json)| match serde_json::from_str(json) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                tracing::error!(outcome = "alert_lost", alert_id = %id, error = %e, "outbox alert is unreadable");
-                None
+    let now = clock::epoch_millis(clock::now());
+    let mut sent = 0;
+    for entry in waiting.into_iter().filter(|e| e.lease_until < now) {
+        let (alert, dest) = match (
+            serde_json::from_str::<Alert>(&entry.alert),
+            Dest::parse(&entry.dest),
+        ) {
+            (Ok(a), Some(d)) => (a, d),
+            (Err(e), _) => {
+                tracing::error!(outcome = "alert_lost", key = %entry.key, error = %e, "outbox alert is unreadable");
+                continue;
             }
-        })
-        .collect();
-    if parsed.is_empty() {
-        return 0;
-    }
-    let published = alerts.publish_all(parsed).await;
-    for a in &published.sent {
-        if let Err(e) = receipts.sent_from_outbox(&a.alert_id).await {
-            tracing::warn!(alert_id = %a.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
+            (_, None) => {
+                tracing::error!(outcome = "alert_lost", key = %entry.key, dest = %entry.dest, "outbox alert has an unknown destination");
+                continue;
+            }
+        };
+        match receipts.take_from_outbox(&entry.key, owner).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(key = %entry.key, error = %e, "cannot take an outbox alert");
+                continue;
+            }
+        }
+        match alerts.publish(&alert, dest).await {
+            Ok(()) => {
+                sent += 1;
+                tracing::info!(alert = alert.kind.as_str(), alert_id = %alert.alert_id, dest = dest.as_str(), "alert from the outbox sent");
+                if let Err(e) = receipts.sent_from_outbox(&entry.key).await {
+                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(alert_id = %alert.alert_id, dest = dest.as_str(), error_code = %e.code, error = %e, "outbox alert still not published");
+                let _ = receipts.free_in_outbox(&entry.key, owner).await;
+            }
         }
     }
-    published.sent.len()
+    sent
 }
 
 #[cfg(test)]

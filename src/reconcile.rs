@@ -58,6 +58,9 @@ pub trait Lease: Sync {
         &self,
         since: SystemTime,
     ) -> impl Future<Output = Result<(Self::Grant, bool), AwsError>> + Send;
+    /// The fence: false once a renewal found the lease in another run's
+    /// hands. A holder that lost it never writes again.
+    fn still_held(&self, grant: &Self::Grant) -> bool;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +87,12 @@ pub enum ReconcileError {
         region: String,
         document: String,
     },
+    #[error("{document} in account {account} region {region}: another run took over the write lease; this run stopped before writing")]
+    LeaseLost {
+        account: String,
+        region: String,
+        document: String,
+    },
 }
 
 impl ReconcileError {
@@ -94,6 +103,7 @@ impl ReconcileError {
             ReconcileError::Content { .. } => "UnmergeableDocument",
             ReconcileError::LayoutsExhausted { .. } => "DuplicateDocumentContent",
             ReconcileError::NotConverged { .. } => "NotConverged",
+            ReconcileError::LeaseLost { .. } => "LeaseLost",
         }
     }
 }
@@ -379,6 +389,13 @@ async fn converge<D: Documents, L: Lease>(
                 before = current.clone();
                 continue;
             }
+        }
+        if grant.as_ref().is_some_and(|g| !lease.still_held(g)) {
+            return Err(ReconcileError::LeaseLost {
+                account: docs.account().to_string(),
+                region: docs.region().to_string(),
+                document: docs.document().to_string(),
+            });
         }
         let this = match &step {
             Plan::Create(_) => Action::Created,

@@ -160,10 +160,15 @@ impl Documents for Fake {
 struct FakeLease {
     taken: AtomicUsize,
     other_run_fixed: Option<&'static Fake>,
+    /// A renewal found the lease in another run's hands.
+    lost: bool,
 }
 
 impl Lease for FakeLease {
     type Grant = usize;
+    fn still_held(&self, _grant: &usize) -> bool {
+        !self.lost
+    }
     async fn acquire(&self, _since: SystemTime) -> Result<(usize, bool), AwsError> {
         let n = self.taken.fetch_add(1, Ordering::SeqCst);
         if let Some(fake) = self.other_run_fixed {
@@ -212,6 +217,20 @@ async fn compliant_document_needs_no_lease_and_no_write() {
     assert_eq!(r.outcome.action, Action::None);
     assert!(r.grant.is_none());
     assert_eq!(lease.taken.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_holder_whose_lease_was_taken_over_never_writes() {
+    let wrong = content("a", json!(true), "root");
+    let fake = Fake::new(Some(Doc::with(&[&wrong], 1)));
+    let lease = FakeLease {
+        lost: true,
+        ..FakeLease::default()
+    };
+    let r = run(&fake, &lease, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Failed);
+    assert_eq!(r.outcome.error_code.as_deref(), Some("LeaseLost"));
+    assert_eq!(fake.doc().latest(), 1, "nothing written");
 }
 
 #[tokio::test]

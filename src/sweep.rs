@@ -20,7 +20,7 @@ use crate::deadline;
 use crate::ids::is_account_id;
 use crate::outcome::{AccountReport, Action, Handled, Outcome, RegionOutcome};
 use crate::reactor::Services;
-use crate::receipt::{flush_outbox, keep_in_outbox, Home, Work};
+use crate::receipt::{deliver, flush_outbox, Home, Work};
 use crate::summary::{self, Tally};
 use crate::trigger::{Trigger, TriggerKind};
 
@@ -90,7 +90,7 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         Err(e) => return Work::error(outcome, &e),
     };
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
-        flush_outbox(&svc.receipts, &svc.alerts).await;
+        flush_outbox(&svc.receipts, &svc.alerts, &run.owner).await;
         return match fan_out(svc, &run.trigger.event_id, &accounts).await {
             Ok(sent) => {
                 outcome.result = Handled::FannedOut;
@@ -109,7 +109,7 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
         Ok(run) => run,
         Err(e) => return Work::error(outcome, &e),
     };
-    flush_outbox(&svc.receipts, &svc.alerts).await;
+    flush_outbox(&svc.receipts, &svc.alerts, &run.owner).await;
     let (swept, unreached) = run_accounts(svc, run, org, accounts, &regions, None).await;
     let tally = tally(&swept);
     outcome.reason = format!(
@@ -278,10 +278,11 @@ async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(),
     let Some(alert) = summary::alert(&whole, &trigger, &clock::iso(clock::now())) else {
         return Ok(());
     };
-    let published = svc.alerts.publish_all(vec![alert]).await;
-    keep_in_outbox(
+    deliver(
         &svc.receipts,
-        published.unsent.into_iter().map(|(a, _)| a).collect(),
+        &svc.alerts,
+        &crate::ids::token(),
+        vec![alert],
     )
     .await;
     Ok(())
@@ -314,7 +315,7 @@ pub async fn reconcile_org(
     let flushed = if dry_run {
         0
     } else {
-        flush_outbox(&svc.receipts, &svc.alerts).await
+        flush_outbox(&svc.receipts, &svc.alerts, &run.owner).await
     };
     if !scope.accounts.is_empty() {
         accounts.retain(|a| scope.accounts.contains(&a.id));
@@ -343,18 +344,12 @@ pub async fn reconcile_org(
             .collect()
     };
     let reports = swept.into_iter().map(|(r, _)| r).collect();
-    let published = svc.alerts.publish_all(alerts).await;
-    let unsent = published.unsent.len();
-    let alerts_kept = keep_in_outbox(
-        &svc.receipts,
-        published.unsent.into_iter().map(|(a, _)| a).collect(),
-    )
-    .await;
+    let delivered = deliver(&svc.receipts, &svc.alerts, &run.owner, alerts).await;
     Ok(OrgRun {
         reports,
-        alerts_sent: published.sent.len() + flushed,
-        alerts_kept,
-        alerts_lost: unsent - alerts_kept,
+        alerts_sent: delivered.sent.len() + flushed,
+        alerts_kept: delivered.kept,
+        alerts_lost: delivered.lost.len(),
     })
 }
 

@@ -110,6 +110,15 @@ async fn one_console_edit_handled_twice_at_once_is_one_version_and_one_alert() {
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     assert_eq!(alerts[0]["message"]["kind"], "drift_reverted");
+    assert!(hits(&proxy, "first") == 1 && proxy.hits()["lease"]["seen"].as_u64() >= Some(2));
+    // What an operator reads: the run that waited and found it fixed keeps
+    // the revert's record.
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["last_action"].as_str()),
+        ("reverted", "updated"),
+        "{state:#?}"
+    );
 
     // A second edit within the hour is the second revert, not tampering.
     proxy.faults(json!([]));
@@ -190,7 +199,7 @@ async fn a_lost_answer_to_our_update_is_one_version_not_two() {
 }
 
 /// A failure after the document was fixed must not lose the drift alert,
-/// nor turn it into `remediation_failed`.
+/// nor turn it into `remediation_failed`. `fault` is named "fault"; it must fire.
 async fn the_drift_alert_survives(fault: Value) {
     let (w, proxy, account) = configured().await;
     edit(&w, &account, "mallory").await;
@@ -200,6 +209,11 @@ async fn the_drift_alert_survives(fault: Value) {
     proxy.faults(json!([fault]));
     let event = doc_event("UpdateDocument", &account, R, "Admin");
     let (first, out) = w.handle(&event);
+    assert!(
+        hits(&proxy, "fault") >= 1,
+        "the fault fired: {}",
+        proxy.hits()
+    );
     assert_runs_as(&settled(&w, &account).await.0, "ssm-ops");
     proxy.faults(json!([]));
     if first != 0 {
@@ -217,24 +231,30 @@ async fn the_drift_alert_survives(fault: Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_drift_alert_survives_a_failed_state_write() {
-    the_drift_alert_survives(json!({"service": "dynamodb", "contains": "last_trigger_id",
-        "code": "AccessDeniedException"}))
+    the_drift_alert_survives(
+        json!({"name": "fault", "service": "dynamodb", "contains": "last_trigger_id",
+        "code": "AccessDeniedException"}),
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_drift_alert_survives_a_failed_tamper_count() {
-    the_drift_alert_survives(json!({"service": "dynamodb", "action": "Query",
-        "code": "AccessDeniedException"}))
+    // The revert's record is the write that counts it (`reverts_at`).
+    the_drift_alert_survives(
+        json!({"name": "fault", "service": "dynamodb", "action": "UpdateItem",
+        "contains": "reverts_at", "code": "AccessDeniedException"}),
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_drift_alert_survives_a_failed_read_after_the_write() {
-    // The first DescribeDocument is the observation; any later one a read-back.
+async fn the_drift_alert_survives_a_failed_history_row_after_the_write() {
+    // Nothing reads the document after the write any more; the history row
+    // is what follows it.
     the_drift_alert_survives(
-        json!({"service": "ssm", "action": "DescribeDocument", "skip": 1,
-        "code": "AccessDeniedException"}),
+        json!({"name": "fault", "service": "dynamodb", "action": "BatchWriteItem",
+        "contains": "HISTORY#", "code": "AccessDeniedException"}),
     )
     .await;
 }

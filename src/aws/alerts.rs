@@ -30,11 +30,47 @@ fn attr(v: &str) -> MessageAttributeValue {
         .expect("data_type is set")
 }
 
-/// What a batch of publishes came to.
-#[derive(Default)]
-pub struct Published {
-    pub sent: Vec<AlertSent>,
-    pub unsent: Vec<(Alert, AwsError)>,
+/// Where one copy of an alert goes. Each copy is delivered (and kept in the
+/// outbox) on its own, so a broken chat topic never holds up or repeats the
+/// alert topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// `RUNAS_GUARD_TOPIC_ARN`: the JSON message.
+    Main,
+    /// `RUNAS_GUARD_CHAT_TOPIC_ARN`: the chat custom notification.
+    Chat,
+}
+
+impl Dest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dest::Main => "main",
+            Dest::Chat => "chat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dest> {
+        match s {
+            "main" => Some(Dest::Main),
+            "chat" => Some(Dest::Chat),
+            _ => None,
+        }
+    }
+
+    /// The copy's outbox key: one item per alert and destination.
+    pub fn key(self, alert_id: &str) -> String {
+        match self {
+            Dest::Main => alert_id.to_string(),
+            Dest::Chat => format!("{alert_id}#chat"),
+        }
+    }
+}
+
+/// One publish attempt's result.
+pub struct Attempt {
+    pub alert: Alert,
+    pub dest: Dest,
+    pub result: Result<(), AwsError>,
 }
 
 impl Alerts {
@@ -51,16 +87,28 @@ impl Alerts {
         }
     }
 
-    /// To the alert topic and, when configured, the chat topic: an alert is
-    /// sent only when both took it (a retry may repeat one, same `alert_id`).
-    pub async fn publish(&self, alert: &Alert) -> Result<(), AwsError> {
-        self.publish_to(&self.topic_arn, alert, alert.body.to_string())
-            .await?;
-        if let Some(chat) = &self.chat_topic_arn {
-            let message = crate::chat::message(alert).to_string();
-            self.publish_to(chat, alert, message).await?;
+    /// The destinations every alert goes to.
+    pub fn dests(&self) -> &'static [Dest] {
+        if self.chat_topic_arn.is_some() {
+            &[Dest::Main, Dest::Chat]
+        } else {
+            &[Dest::Main]
         }
-        Ok(())
+    }
+
+    /// One copy to one destination (a chat copy with no chat topic is done).
+    pub async fn publish(&self, alert: &Alert, dest: Dest) -> Result<(), AwsError> {
+        match (dest, &self.chat_topic_arn) {
+            (Dest::Main, _) => {
+                self.publish_to(&self.topic_arn, alert, alert.body.to_string())
+                    .await
+            }
+            (Dest::Chat, Some(chat)) => {
+                let message = crate::chat::message(alert).to_string();
+                self.publish_to(chat, alert, message).await
+            }
+            (Dest::Chat, None) => Ok(()),
+        }
     }
 
     async fn publish_to(
@@ -88,18 +136,25 @@ impl Alerts {
             })
     }
 
-    /// Publishes every alert, a bounded number at once; one failure does not
-    /// stop the others. Order of `sent` follows `alerts`.
-    pub async fn publish_all(&self, alerts: Vec<Alert>) -> Published {
+    /// Publishes every copy, a bounded number at once; one failure does not
+    /// stop the others. Results follow the order of `copies`.
+    pub async fn publish_copies(&self, copies: Vec<(Alert, Dest)>) -> Vec<Attempt> {
         let limit = Arc::new(Semaphore::new(PUBLISH_CONCURRENCY));
         let mut tasks = JoinSet::new();
-        let count = alerts.len();
-        for (i, alert) in alerts.into_iter().enumerate() {
+        let count = copies.len();
+        for (i, (alert, dest)) in copies.into_iter().enumerate() {
             let (me, limit) = (self.clone(), limit.clone());
             tasks.spawn(async move {
                 let _permit = limit.acquire_owned().await.expect("semaphore never closes");
-                let result = me.publish(&alert).await;
-                (i, alert, result)
+                let result = me.publish(&alert, dest).await;
+                (
+                    i,
+                    Attempt {
+                        alert,
+                        dest,
+                        result,
+                    },
+                )
             });
         }
         let mut done = Vec::with_capacity(count);
@@ -110,25 +165,29 @@ impl Alerts {
                 Err(e) => tracing::error!(outcome = "alert_lost", error = %e, "publish task died"),
             }
         }
-        done.sort_by_key(|(i, ..)| *i);
-        let mut out = Published::default();
-        for (_, a, result) in done {
-            match result {
+        done.sort_by_key(|(i, _)| *i);
+        let attempts: Vec<Attempt> = done.into_iter().map(|(_, a)| a).collect();
+        for a in &attempts {
+            let x = &a.alert;
+            match &a.result {
                 Ok(()) => {
-                    tracing::info!(alert = a.kind.as_str(), alert_id = %a.alert_id, severity = a.severity.as_str(), account = %a.account, subject = %a.subject, "alert sent");
-                    out.sent.push(AlertSent {
-                        alert_id: a.alert_id,
-                        kind: a.kind.as_str(),
-                        severity: a.severity.as_str(),
-                        subject: a.subject,
-                    });
+                    tracing::info!(alert = x.kind.as_str(), alert_id = %x.alert_id, severity = x.severity.as_str(), account = %x.account, subject = %x.subject, dest = a.dest.as_str(), "alert sent")
                 }
                 Err(e) => {
-                    tracing::error!(alert = a.kind.as_str(), alert_id = %a.alert_id, account = %a.account, error_code = %e.code, error = %e, "alert not published");
-                    out.unsent.push((a, e));
+                    tracing::error!(alert = x.kind.as_str(), alert_id = %x.alert_id, account = %x.account, dest = a.dest.as_str(), error_code = %e.code, error = %e, "alert not published")
                 }
             }
         }
-        out
+        attempts
+    }
+
+    /// What the outcome lists for a copy the alert topic took.
+    pub fn sent(alert: &Alert) -> AlertSent {
+        AlertSent {
+            alert_id: alert.alert_id.clone(),
+            kind: alert.kind.as_str(),
+            severity: alert.severity.as_str(),
+            subject: alert.subject.clone(),
+        }
     }
 }

@@ -10,11 +10,16 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use super::state::{get_n, get_s, n, s, Item, Table};
 use super::AwsError;
 use crate::clock;
+use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 use crate::reconcile::Lease;
 
-/// How long one run may hold an account-region: far longer than a fix takes
-/// (a few calls), short enough that a crashed run delays others briefly.
+/// How long one take (or renewal) of an account-region lasts: short, so a
+/// crashed run delays others briefly. A live holder renews it every third
+/// of that (see [`Heartbeat`]), however long its calls take.
 const REGION_LEASE: Duration = Duration::from_secs(30);
+/// A waiter gives up after this long: a holder that renews for longer is
+/// stuck, and the waiter's event is retried later.
+const WAIT_AT_MOST: Duration = Duration::from_secs(90);
 /// Clocks of two Lambda hosts may disagree by this much.
 const CLOCK_SKEW: Duration = Duration::from_secs(1);
 /// Reverts older than this no longer count towards tampering.
@@ -27,6 +32,19 @@ pub struct RegionGrant {
     pub owner: String,
     /// Epoch seconds of earlier reverts still inside [`TAMPER_WINDOW`].
     pub recent_reverts: Vec<i64>,
+    /// Renews the lease until the grant is recorded (its last clone dropped).
+    pub keepalive: Keepalive,
+}
+
+impl RegionGrant {
+    /// A grant with no heartbeat (pure code and tests).
+    pub fn new(owner: &str, recent_reverts: Vec<i64>) -> RegionGrant {
+        RegionGrant {
+            owner: owner.to_string(),
+            recent_reverts,
+            keepalive: Keepalive::default(),
+        }
+    }
 }
 
 /// The lease on one account-region item, for one run.
@@ -65,14 +83,63 @@ pub fn grant_from(
                 .collect()
         })
         .unwrap_or_default();
-    let grant = RegionGrant {
-        owner: owner.to_string(),
-        recent_reverts,
-    };
+    let grant = RegionGrant::new(owner, recent_reverts);
     (grant, ours || !(waited || touched))
 }
 
 impl RegionLease {
+    /// Renews every third of the lease while the grant lives. Each renewal
+    /// names the expiry the previous one set, so a renewal that arrives after
+    /// the release (which stamps its own time) or after a takeover changes
+    /// nothing and stops the beat.
+    fn keepalive(&self, until: i64) -> Keepalive {
+        let (table, account, slot, owner) = (
+            self.table.clone(),
+            self.account.clone(),
+            self.slot.clone(),
+            self.owner.clone(),
+        );
+        let last = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(until));
+        Keepalive::new(Heartbeat::start(REGION_LEASE / 3, move || {
+            let (table, account, slot, owner, last) = (
+                table.clone(),
+                account.clone(),
+                slot.clone(),
+                owner.clone(),
+                last.clone(),
+            );
+            async move {
+                use std::sync::atomic::Ordering;
+                let previous = last.load(Ordering::SeqCst);
+                let next = clock::epoch_millis(clock::now() + REGION_LEASE);
+                let result = table
+                    .update_region(&account, &slot)
+                    .update_expression("SET lease_until = :next")
+                    .condition_expression("lease_owner = :me AND lease_until = :last")
+                    .expression_attribute_values(":me", s(&owner))
+                    .expression_attribute_values(":last", n(previous))
+                    .expression_attribute_values(":next", n(next))
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => {
+                        last.store(next, Ordering::SeqCst);
+                        Renewal::Held
+                    }
+                    Err(e) => {
+                        let err = table.err("UpdateItem", &account, &e);
+                        if err.is("ConditionalCheckFailedException") {
+                            Renewal::Lost
+                        } else {
+                            tracing::warn!(account, slot, error_code = %err.code, error = %err, "cannot renew the write lease; trying again");
+                            Renewal::Unknown
+                        }
+                    }
+                }
+            }
+        }))
+    }
+
     /// One conditional take; `Ok(None)` when another run holds it.
     async fn try_take(&self, now: SystemTime) -> Result<Option<Item>, AwsError> {
         let result = self
@@ -105,16 +172,22 @@ impl RegionLease {
 impl Lease for RegionLease {
     type Grant = RegionGrant;
 
+    fn still_held(&self, grant: &RegionGrant) -> bool {
+        !grant.keepalive.lost()
+    }
+
     /// Waits for a holder to release (or for its lease to run out: a run
     /// that crashed), then takes the lease.
     async fn acquire(&self, since: SystemTime) -> Result<(RegionGrant, bool), AwsError> {
-        let give_up = clock::now() + REGION_LEASE + Duration::from_secs(5);
+        let give_up = clock::now() + WAIT_AT_MOST;
         let mut waited = false;
         let mut pause = Duration::from_millis(100);
         loop {
             let now = clock::now();
             if let Some(old) = self.try_take(now).await? {
-                return Ok(grant_from(&old, &self.owner, since, now, waited));
+                let (mut grant, fresh) = grant_from(&old, &self.owner, since, now, waited);
+                grant.keepalive = self.keepalive(clock::epoch_millis(now + REGION_LEASE));
+                return Ok((grant, fresh));
             }
             if now > give_up {
                 return Err(AwsError {
@@ -137,7 +210,7 @@ impl Lease for RegionLease {
 }
 
 fn give_up_secs() -> u64 {
-    REGION_LEASE.as_secs() + 5
+    WAIT_AT_MOST.as_secs()
 }
 
 #[cfg(test)]

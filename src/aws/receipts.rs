@@ -5,14 +5,30 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnValue, WriteRequest};
 
 use super::state::{get_s, n, s, Table};
 use super::AwsError;
 use crate::clock;
+use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 
 const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
 const OUTBOX_PK: &str = "OUTBOX";
+/// How long the run that keeps an alert has to publish it before any other
+/// run's flush may: far longer than a publish takes.
+const OUTBOX_LEASE: Duration = Duration::from_secs(60);
+
+/// One alert copy waiting in the outbox for one destination.
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    /// `<alert_id>` (the alert topic) or `<alert_id>#<destination>`.
+    pub key: String,
+    pub alert: String,
+    /// `main` or `chat`.
+    pub dest: String,
+    /// Epoch milliseconds; 0 when free.
+    pub lease_until: i64,
+}
 
 pub enum Claim {
     /// This run owns the event now. `pending_alerts` holds alerts (JSON) an
@@ -145,15 +161,43 @@ impl Receipts {
         }
     }
 
-    /// Decided alerts, kept before anything else can fail.
-    pub async fn hold(&self, event_id: &str, owner: &str, alerts: &str) -> Result<(), AwsError> {
-        self.set(
-            event_id,
-            owner,
-            "SET pending_alerts = :alerts",
-            vec![(":alerts", s(alerts))],
-        )
-        .await
+    /// Extends our claim by another lease while the work goes on; `Lost`
+    /// once it is done, released or taken over.
+    pub async fn renew(&self, event_id: &str, owner: &str) -> Renewal {
+        let until = clock::epoch_millis(clock::now() + self.lease);
+        let result = self
+            .update(event_id)
+            .update_expression("SET lease_until = :until")
+            .condition_expression("#owner = :me AND #st = :in_progress")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(":in_progress", s("in_progress"))
+            .expression_attribute_values(":until", n(until))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Renewal::Held,
+            Err(e) => {
+                let err = self.table.err("UpdateItem", "-", &e);
+                if err.is("ConditionalCheckFailedException") {
+                    tracing::warn!(event_id, "event claim was taken over or closed");
+                    Renewal::Lost
+                } else {
+                    tracing::warn!(event_id, error_code = %err.code, error = %err, "cannot renew the event claim; trying again");
+                    Renewal::Unknown
+                }
+            }
+        }
+    }
+
+    /// Renews the claim every third of its lease until the keepalive goes.
+    pub fn keep_claim(&self, event_id: &str, owner: &str) -> Keepalive {
+        let (me, event_id, owner) = (self.clone(), event_id.to_string(), owner.to_string());
+        Keepalive::new(Heartbeat::start(self.lease / 3, move || {
+            let (me, event_id, owner) = (me.clone(), event_id.clone(), owner.clone());
+            async move { me.renew(&event_id, &owner).await }
+        }))
     }
 
     /// Done: later deliveries are duplicates.
@@ -196,27 +240,82 @@ impl Receipts {
         self.set(event_id, owner, expression, values).await
     }
 
-    /// Alerts that no redelivery will carry (a CLI reconcile, a fanned-out
-    /// sweep message): kept until a later sweep publishes them.
-    pub async fn to_outbox(&self, alert_id: &str, alert: &str) -> Result<(), AwsError> {
+    /// Puts alert copies in the outbox, leased to `owner` for
+    /// [`OUTBOX_LEASE`]: kept before they are published, so a crash or an
+    /// SNS outage leaves them for whoever runs next; other runs' flushes
+    /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
+    pub async fn keep(
+        &self,
+        entries: &[(String, &str, String)],
+        owner: &str,
+    ) -> Result<(), AwsError> {
         let now = clock::now();
-        self.table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .item("pk", s(OUTBOX_PK))
-            .item("sk", s(alert_id))
-            .item("alert", s(alert))
-            .item("at", s(clock::iso(now)))
-            .item("ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.table.err("PutItem", "-", &e))
+        for chunk in entries.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|(key, dest, alert)| {
+                    let item: HashMap<String, AttributeValue> = [
+                        ("pk", s(OUTBOX_PK)),
+                        ("sk", s(key)),
+                        ("alert", s(alert)),
+                        ("dest", s(*dest)),
+                        ("owner", s(owner)),
+                        ("lease_until", n(clock::epoch_millis(now + OUTBOX_LEASE))),
+                        ("at", s(clock::iso(now))),
+                        ("ttl", n(clock::epoch_secs(now + RECEIPT_TTL))),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect();
+                    WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .expect("item is set"),
+                        )
+                        .build()
+                })
+                .collect();
+            for attempt in 0..5u32 {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .table
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table.name, pending)
+                    .send()
+                    .await
+                    .map_err(|e| self.table.err("BatchWriteItem", "-", &e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table.name))
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(AwsError {
+                    operation: "BatchWriteItem",
+                    account: "-".into(),
+                    region: self.table.region.clone(),
+                    code: "UnprocessedItems".into(),
+                    message: format!(
+                        "table {}: {} outbox item(s) left unwritten",
+                        self.table.name,
+                        pending.len()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
-    /// `(alert_id, alert JSON)` of everything in the outbox.
-    pub async fn outbox(&self) -> Result<Vec<(String, String)>, AwsError> {
+    /// Everything in the outbox.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, AwsError> {
         let mut out = Vec::new();
         let mut pages = self
             .table
@@ -230,21 +329,89 @@ impl Receipts {
             .send();
         while let Some(page) = pages.next().await {
             for item in page.map_err(|e| self.table.err("Query", "-", &e))?.items() {
-                if let (Some(id), Some(alert)) = (get_s(item, "sk"), get_s(item, "alert")) {
-                    out.push((id, alert));
+                if let (Some(key), Some(alert)) = (get_s(item, "sk"), get_s(item, "alert")) {
+                    out.push(OutboxEntry {
+                        key,
+                        alert,
+                        // Items kept before destinations existed were for the alert topic.
+                        dest: get_s(item, "dest").unwrap_or_else(|| "main".into()),
+                        lease_until: super::state::get_n(item, "lease_until").unwrap_or(0),
+                    });
                 }
             }
         }
         Ok(out)
     }
 
-    pub async fn sent_from_outbox(&self, alert_id: &str) -> Result<(), AwsError> {
+    /// Takes an outbox entry whose lease ran out (its keeper crashed or could
+    /// not publish); false when another run holds it.
+    pub async fn take_from_outbox(&self, key: &str, owner: &str) -> Result<bool, AwsError> {
+        let now = clock::now();
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key("pk", s(OUTBOX_PK))
+            .key("sk", s(key))
+            .update_expression("SET #owner = :me, lease_until = :until")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now OR #owner = :me)")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(":until", n(clock::epoch_millis(now + OUTBOX_LEASE)))
+            .expression_attribute_values(":now", n(clock::epoch_millis(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", "-", &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Gives an entry we could not publish back at once, so the next run
+    /// (a redelivery a second later) need not wait for the lease.
+    pub async fn free_in_outbox(&self, key: &str, owner: &str) -> Result<(), AwsError> {
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key("pk", s(OUTBOX_PK))
+            .key("sk", s(key))
+            .update_expression("SET lease_until = :zero")
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", "-", &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn sent_from_outbox(&self, key: &str) -> Result<(), AwsError> {
         self.table
             .client
             .delete_item()
             .table_name(&self.table.name)
             .key("pk", s(OUTBOX_PK))
-            .key("sk", s(alert_id))
+            .key("sk", s(key))
             .send()
             .await
             .map(|_| ())

@@ -207,10 +207,12 @@ pub struct Update {
 /// are removed: the item says what is there now. With the lease: release it
 /// (stamping the release time), count a change once, remember reverts.
 ///
-/// A quiet check (compliant, nothing written) must not turn the
-/// `remediated`/`reverted` that says what last happened there into
-/// `compliant`: it carries a condition, and [`quiet_update_keeping_status`]
-/// is what to send when that condition fails.
+/// A run that changed nothing (compliant, nothing written), whether or not
+/// it had taken the lease, must not turn the `remediated`/`reverted` that
+/// says what last happened there into `compliant`: it carries a condition,
+/// and [`quiet_update_keeping_status`] is what to send when that condition
+/// fails. (A run that waited for the lease and then found the document
+/// already fixed by the holder is such a run.)
 pub fn record_update(
     o: &Observation,
     grant: Option<&RegionGrant>,
@@ -218,8 +220,11 @@ pub fn record_update(
     now: SystemTime,
 ) -> Update {
     let mut u = build(o, grant, reverted, now, false);
-    if is_quiet(o, grant) {
-        u.condition = Some(NOT_AFTER_A_CHANGE);
+    if changed_nothing(o) {
+        u.condition = Some(match grant {
+            None => NOT_AFTER_A_CHANGE,
+            Some(_) => HELD_AND_NOT_AFTER_A_CHANGE,
+        });
         u.values.push((":remediated".into(), s("remediated")));
         u.values.push((":reverted".into(), s("reverted")));
     }
@@ -228,15 +233,21 @@ pub fn record_update(
 
 const NOT_AFTER_A_CHANGE: &str =
     "attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))";
+const HELD_AND_NOT_AFTER_A_CHANGE: &str =
+    "lease_owner = :me AND (attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted)))";
 
-fn is_quiet(o: &Observation, grant: Option<&RegionGrant>) -> bool {
-    grant.is_none() && !o.wrote && o.status == "compliant"
+fn changed_nothing(o: &Observation) -> bool {
+    !o.wrote && o.status == "compliant"
 }
 
-/// A quiet check recorded on an item whose status says what last changed:
-/// everything but the status.
-pub fn quiet_update_keeping_status(o: &Observation, now: SystemTime) -> Update {
-    build(o, None, false, now, true)
+/// A run that changed nothing, recorded on an item whose status says what
+/// last changed: everything but the status (and, with the lease, its release).
+pub fn quiet_update_keeping_status(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    now: SystemTime,
+) -> Update {
+    build(o, grant, false, now, true)
 }
 
 fn build(
@@ -247,13 +258,14 @@ fn build(
     keep_status: bool,
 ) -> Update {
     let mut u = Parts::default();
+    // Status and last action say together what last happened there.
     if !keep_status {
         u.set("#st", s(o.status));
+        u.set("last_action", s(o.action));
     }
     for (k, v) in [
         ("account", s(&o.account)),
         ("#region", s(&o.region)),
-        ("last_action", s(o.action)),
         ("last_trigger_id", s(&o.trigger_id)),
         ("last_trigger_kind", s(o.trigger_kind)),
         ("last_checked", s(clock::iso(now))),
@@ -379,12 +391,14 @@ impl StateStore {
     ) -> Result<(), AwsError> {
         let now = clock::now();
         let mut result = self.send(o, record_update(o, grant, reverted, now)).await;
-        if is_quiet(o, grant)
+        if changed_nothing(o)
             && result
                 .as_ref()
                 .is_err_and(|e| e.is("ConditionalCheckFailedException"))
         {
-            result = self.send(o, quiet_update_keeping_status(o, now)).await;
+            result = self
+                .send(o, quiet_update_keeping_status(o, grant, now))
+                .await;
         }
         match result {
             Ok(()) => Ok(()),

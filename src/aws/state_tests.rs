@@ -43,10 +43,7 @@ fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
 
 #[test]
 fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
-    let grant = RegionGrant {
-        owner: "me".into(),
-        recent_reverts: vec![100],
-    };
+    let grant = RegionGrant::new("me", vec![100]);
     let now = std::time::UNIX_EPOCH + Duration::from_secs(200);
     let u = record_update(&observation(true), Some(&grant), true, now);
     assert_eq!(
@@ -70,7 +67,7 @@ fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
 #[test]
 fn a_quiet_check_after_a_change_keeps_the_status_that_says_so() {
     let quiet = observation(false);
-    let u = quiet_update_keeping_status(&quiet, std::time::UNIX_EPOCH);
+    let u = quiet_update_keeping_status(&quiet, None, std::time::UNIX_EPOCH);
     assert_eq!(u.condition, None);
     assert!(!u.expression.contains("#st"), "{}", u.expression);
     assert!(u.values.iter().all(|(k, _)| k != ":st"));
@@ -85,5 +82,31 @@ fn a_quiet_check_after_a_change_keeps_the_status_that_says_so() {
             record_update(&o, None, false, std::time::UNIX_EPOCH).condition,
             None
         );
+    }
+}
+
+#[test]
+fn a_run_that_waited_for_the_lease_and_changed_nothing_keeps_the_status_too() {
+    // The console's second event waits while the first reverts, then finds
+    // the document right: it releases the lease but must not say `compliant`
+    // over the `reverted` the first one recorded.
+    let grant = RegionGrant::new("me", vec![]);
+    let quiet = observation(false);
+    let u = record_update(&quiet, Some(&grant), false, std::time::UNIX_EPOCH);
+    assert_eq!(u.condition, Some(HELD_AND_NOT_AFTER_A_CHANGE));
+    assert!(u.expression.contains("#st = :st"));
+    assert!(u.expression.contains("lease_until = :lease_until"));
+    let keep = quiet_update_keeping_status(&quiet, Some(&grant), std::time::UNIX_EPOCH);
+    assert_eq!(keep.condition, Some("lease_owner = :me"));
+    assert!(!keep.expression.contains("#st"), "{}", keep.expression);
+    assert!(
+        keep.expression.contains("lease_until = :lease_until"),
+        "the lease is still released"
+    );
+    for u in [u, keep] {
+        let text = format!("{} {}", u.expression, u.condition.unwrap());
+        for (k, _) in &u.values {
+            assert!(text.contains(k.as_str()), "{k} unused in {text}");
+        }
     }
 }

@@ -1,0 +1,274 @@
+//! The README's guarantees against a determined editor and a long outage:
+//! alerts that outlive SNS outages and broken chat topics, claims and leases
+//! that last as long as the work, state that stays true after any
+//! interleaving, and failures that add to a revert alert instead of hiding
+//! it. Each fault or hold is made to happen at the fault proxy, and each test
+//! asserts that it fired.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::proxy::*;
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+fn hits(proxy: &Proxy, name: &str) -> u64 {
+    proxy.hits()[name]["hits"].as_u64().unwrap_or(0)
+}
+
+/// Behind the proxy: one account vended (its alert drained).
+async fn vended() -> (World, Proxy, String) {
+    let (w, proxy, account) = world_behind_proxy().await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    (w, proxy, account)
+}
+
+async fn outbox(w: &World) -> Vec<std::collections::HashMap<String, String>> {
+    w.items()
+        .await
+        .into_iter()
+        .filter(|i| i.get("pk").map(String::as_str) == Some("OUTBOX"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_refused_through_every_retry_is_published_by_the_next_run_of_any_event() {
+    let (w, proxy, account) = vended().await;
+    let other = w.create_account("bystander", None).await;
+    w.console_edit(&account, R, "mallory").await;
+    proxy.faults(
+        json!([{"name": "sns", "service": "sns", "action": "Publish", "status": 503,
+        "code": "ServiceUnavailable", "protocol": "query"}]),
+    );
+    // Lambda's first delivery and its two retries, all while SNS is away.
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (first, out) = w.handle(&event);
+    assert_eq!(first, 1, "a refused alert fails the event: {out:#}");
+    for _ in 0..2 {
+        w.handle(&event);
+    }
+    assert!(hits(&proxy, "sns") >= 3, "{}", proxy.hits());
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(
+        outbox(&w).await.len(),
+        1,
+        "the decided alert waits in the outbox"
+    );
+
+    // SNS is back. No delivery of that event is left; an unrelated vend runs.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&vend_event(&other));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let mut kinds: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["message"]["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["account_configured", "drift_reverted"],
+        "{alerts:#?}"
+    );
+    let drift = alerts
+        .iter()
+        .find(|a| a["message"]["kind"] == "drift_reverted")
+        .unwrap();
+    assert_eq!(drift["message"]["account"], account.as_str());
+    assert_eq!(drift["message"]["before"]["runAsDefaultUser"], "mallory");
+    assert_eq!(
+        drift["message"]["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
+    assert!(outbox(&w).await.is_empty());
+
+    // Exactly once: nobody publishes it again.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(w
+        .alerts()
+        .await
+        .iter()
+        .all(|a| a["message"]["kind"] != "drift_reverted"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_chat_topic_never_blocks_or_repeats_the_alert_topic() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    w.set_env(
+        "RUNAS_GUARD_CHAT_TOPIC_ARN",
+        &format!("arn:aws:sns:us-east-1:{HUB}:deleted-chat-topic"),
+    );
+    proxy.faults(
+        json!([{"name": "chat", "service": "sns", "action": "Publish",
+        "contains": "deleted-chat-topic", "effect": "count"}]),
+    );
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(
+        code, 0,
+        "a broken chat topic does not fail the event: {out:#}"
+    );
+    assert_eq!(w.alert_kinds().await, ["account_configured"]);
+    w.console_edit(&account, R, "mallory").await;
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
+    assert!(
+        hits(&proxy, "chat") >= 2,
+        "the chat topic was tried: {}",
+        proxy.hits()
+    );
+    let waiting = outbox(&w).await;
+    assert_eq!(waiting.len(), 2, "the chat copies wait: {waiting:#?}");
+    assert!(waiting.iter().all(|i| i["dest"] == "chat"));
+
+    // Redelivery, another event and a sweep: the alert topic hears nothing again.
+    let (code, out) = w.handle(&event);
+    assert_eq!((code, out["result"].as_str()), (0, Some("duplicate")));
+    // (The sweep configures the management account: its summary is news.)
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    assert!(
+        alerts.iter().all(|a| a["message"]["kind"] == "sweep_summary"),
+        "{alerts:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_delivery_of_a_running_sweep_answers_in_flight() {
+    let (mut w, proxy, first) = world_behind_proxy().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    let second = w.create_account("second", None).await;
+    for account in [&first, &second] {
+        w.admin_write(account, R, &lza_document(account), true)
+            .await;
+    }
+    // The sweep's first look at a document takes longer than the claim lease.
+    proxy.faults(
+        json!([{"name": "slow", "service": "ssm", "action": "DescribeDocument",
+        "effect": "hold", "times": 1, "hold_timeout": 30}]),
+    );
+    let event = sweep_event();
+    let running = w.handle_in_background(&event);
+    assert!(proxy.wait("slow", "held", 1, 60), "the sweep never looked");
+    std::thread::sleep(Duration::from_secs(4));
+    let (code, out) = w.handle(&event);
+    assert_eq!(
+        out["result"], "in_flight",
+        "the claim was renewed while the sweep ran: {out:#}"
+    );
+    assert_ne!(code, 0, "Lambda retries it later");
+    proxy.release("slow");
+    let run = running.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let alerts = w.alerts().await;
+    let summaries: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "sweep_summary")
+        .collect();
+    assert_eq!(summaries.len(), 1, "one sweep, one summary: {alerts:#?}");
+    for account in [&first, &second] {
+        let (doc, default, latest) = w.document(account, R).await.unwrap();
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+        assert_eq!(default, latest);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_holder_slower_than_the_lease_keeps_it_and_the_waiter_keeps_its_record() {
+    let (w, proxy, account) = vended().await;
+    w.console_edit(&account, R, "mallory").await;
+    let edited = w.document(&account, R).await.unwrap().2;
+    proxy.faults(json!([
+        // Our write hangs longer than one lease (30 s) ...
+        {"name": "slow-write", "service": "ssm", "action": "UpdateDocument", "effect": "hold",
+         "times": 1, "hold_timeout": 50},
+        // ... and the waiter's second look is held until the test lets it go.
+        {"name": "waiter-look", "service": "ssm", "action": "DescribeDocument", "skip": 2,
+         "effect": "hold", "times": 1, "hold_timeout": 80}
+    ]));
+    let started = Instant::now();
+    let a = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert!(
+        proxy.wait("slow-write", "held", 1, 60),
+        "the first run never wrote"
+    );
+    let b = w.handle_in_background(&doc_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Admin",
+    ));
+    std::thread::sleep(Duration::from_secs(33).saturating_sub(started.elapsed()));
+    proxy.release("slow-write");
+    let a = a.join().unwrap();
+    assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
+    assert!(
+        proxy.wait("waiter-look", "held", 1, 60),
+        "the waiter never looked again"
+    );
+    proxy.release("waiter-look");
+    let b = b.join().unwrap();
+    assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(default, latest);
+    assert_eq!(
+        latest.parse::<u32>().unwrap(),
+        edited.parse::<u32>().unwrap() + 1,
+        "one corrective version"
+    );
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state["status"], "reverted", "{state:#?}");
+    assert_eq!(state["last_action"], "updated", "{state:#?}");
+    assert_eq!(
+        state["reverts_at"].matches("N(").count(),
+        1,
+        "one revert counted: {state:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_document_adds_its_failure_to_a_revert_and_never_hides_it() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    w.write_policy(
+        r#"
+[[document]]
+name = "SSMRunAs-Admin"
+run_as_user = "admin"
+"#,
+    );
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    w.console_edit(&account, R, "mallory").await;
+    let mut named = w
+        .named_document(&account, R, "SSMRunAs-Admin")
+        .await
+        .unwrap()
+        .0;
+    named["inputs"]["runAsDefaultUser"] = json!("root");
+    w.admin_write_named(&account, R, "SSMRunAs-Admin", &named, true)
+        .await;
+    // The editor keeps the named document failing (an SCP gap, a broken role).
+    proxy.faults(
+        json!([{"name": "named", "service": "ssm", "action": "UpdateDocument",
+        "contains": "SSMRunAs-Admin", "code": "AccessDeniedException"}]),
+    );
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 1, "{out:#}");
+    assert!(hits(&proxy, "named") >= 1);
+    let mut kinds = w.alert_kinds().await;
+    kinds.sort();
+    assert_eq!(kinds, ["drift_reverted", "remediation_failed"]);
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc).1, json!("ssm-ops"));
+    assert_eq!(default, latest);
+}
