@@ -134,7 +134,9 @@ async fn a_broken_chat_topic_never_blocks_or_repeats_the_alert_topic() {
     assert_eq!(w.handle(&sweep_event()).0, 0);
     let alerts = w.alerts().await;
     assert!(
-        alerts.iter().all(|a| a["message"]["kind"] == "sweep_summary"),
+        alerts
+            .iter()
+            .all(|a| a["message"]["kind"] == "sweep_summary"),
         "{alerts:#?}"
     );
 }
