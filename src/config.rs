@@ -45,13 +45,17 @@ fn require(value: Option<String>, env: &str, flag: &str) -> Result<String, Strin
         .ok_or_else(|| format!("{env} is not set (or pass {flag})"))
 }
 
-fn env_number(name: &str, default: u64) -> Result<u64, String> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name} must be a whole number, found {v:?}")),
+/// A numeric setting within `min..=max`: outside it, an error that names the
+/// variable (never a panic or an overflow further on).
+fn env_number(name: &str, default: u64, min: u64, max: u64) -> Result<u64, String> {
+    let Ok(v) = std::env::var(name) else {
+        return Ok(default);
+    };
+    match v.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{name} must be a whole number from {min} to {max}, found {v:?}"
+        )),
     }
 }
 
@@ -90,13 +94,13 @@ fn settings(
             Ok(require(value, env, flag).unwrap_or_default())
         }
     };
+    // A claim renewed every third of its lease; Lambda runs 900 s at most.
     let claim_lease = env_number(
         "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
         DEFAULT_CLAIM_LEASE.as_secs(),
+        1,
+        900,
     )?;
-    if claim_lease == 0 {
-        return Err("RUNAS_GUARD_CLAIM_LEASE_SECONDS must be at least 1".into());
-    }
     Ok(Settings {
         table: hub(table, "RUNAS_GUARD_TABLE", "--table")?,
         topic_arn: hub(topic_arn, "RUNAS_GUARD_TOPIC_ARN", "--topic-arn")?,
@@ -106,13 +110,14 @@ fn settings(
         sweep_queue_url: queue
             .or_else(|| std::env::var("RUNAS_GUARD_SWEEP_QUEUE_URL").ok())
             .filter(|u| !u.is_empty()),
-        fanout_threshold: env_number("RUNAS_GUARD_FANOUT_THRESHOLD", 200)? as usize,
-        concurrency: env_number("RUNAS_GUARD_CONCURRENCY", 16)? as usize,
-        max_in_flight: match env_number("RUNAS_GUARD_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT as u64)?
-        {
-            n if n < 2 => return Err("RUNAS_GUARD_MAX_IN_FLIGHT must be at least 2".into()),
-            n => n as usize,
-        },
+        fanout_threshold: env_number("RUNAS_GUARD_FANOUT_THRESHOLD", 200, 1, 100_000)? as usize,
+        concurrency: env_number("RUNAS_GUARD_CONCURRENCY", 16, 1, 256)? as usize,
+        max_in_flight: env_number(
+            "RUNAS_GUARD_MAX_IN_FLIGHT",
+            DEFAULT_MAX_IN_FLIGHT as u64,
+            2,
+            4096,
+        )? as usize,
         claim_lease: Duration::from_secs(claim_lease),
     })
 }

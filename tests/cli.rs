@@ -496,3 +496,30 @@ async fn the_cli_reads_a_policy_in_s3_like_the_function() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_numeric_setting_out_of_bounds_is_one_line_naming_it_never_a_panic() {
+    let mut w = World::new().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "18446744073709551615");
+    let event = w.write_event(&vend_event("111122223333"));
+    let run = w.run(&["handle", path_str(&event)]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("RUNAS_GUARD_CLAIM_LEASE_SECONDS") && run.stderr.contains("1 to 900"),
+        "{}",
+        run.stderr
+    );
+    for (name, value) in [
+        ("RUNAS_GUARD_CONCURRENCY", "0"),
+        ("RUNAS_GUARD_MAX_IN_FLIGHT", "99999999999999999999"),
+        ("RUNAS_GUARD_FANOUT_THRESHOLD", "-3"),
+    ] {
+        let mut w2 = World::new().await;
+        w2.set_env(name, value);
+        let run = w2.run(&["handle", path_str(&event)]);
+        assert_eq!(run.code, 2, "{name}={value}: {}", run.stderr);
+        assert_one_clean_line(&run.stderr);
+        assert!(run.stderr.contains(name), "{}", run.stderr);
+    }
+}
