@@ -61,6 +61,12 @@ pub fn partition_for(region: &str) -> &'static str {
 /// A token unique to one run (claim and lease owner): a retried call carrying
 /// it recognises its own earlier success.
 pub fn token() -> String {
+    format!("{:016x}", unpredictable())
+}
+
+/// 64 bits nobody outside this process can predict (std's `RandomState` keys
+/// SipHash from the operating system's random source, per process).
+pub fn unpredictable() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     // RandomState is seeded from the OS per process; the counter and clock
     // keep tokens of one process apart.
@@ -73,7 +79,7 @@ pub fn token() -> String {
             .unwrap_or_default(),
     );
     h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
+    h.finish()
 }
 
 /// FNV-1a: a stable hash (same input, same id on every machine and release),

@@ -8,9 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::trigger::type_name;
 
-/// How many equivalent layouts we try when AWS already holds every earlier
-/// rendering as a version (`DuplicateDocumentContent`).
-pub const MAX_LAYOUTS: usize = 8;
+/// Layout 0: the 4-space indentation the Session Manager console writes.
+/// Layout `n` > 0: the same text with a marker of whitespace spelling `n` in
+/// binary right after the opening brace (see [`Preferences::render`]).
+pub type Layout = u64;
 
 /// The RunAs part of a document, as found (raw values, so reports show a
 /// string `"false"` as a string).
@@ -174,25 +175,49 @@ impl Preferences {
         Value::Object(self.root.clone())
     }
 
-    /// One of [`MAX_LAYOUTS`] byte-different, meaning-identical renderings.
-    /// Layout 0 is the 4-space indentation the console writes; later ones
-    /// change only the indentation width (then compact JSON).
-    pub fn render(&self, layout: usize) -> String {
-        const INDENTS: [usize; MAX_LAYOUTS] = [4, 2, 0, 1, 3, 5, 6, 8];
-        let width = INDENTS[layout % MAX_LAYOUTS];
+    /// One of an unbounded family of byte-different, meaning-identical
+    /// renderings.
+    ///
+    /// SSM refuses an update whose content equals any existing version
+    /// (`DuplicateDocumentContent`, compared as text: the same JSON in other
+    /// whitespace is new content), so a revert of a revert of a revert needs
+    /// a rendering no earlier version holds. Layout 0 is the 4-space
+    /// indentation the console writes; layout `n` > 0 inserts, right after
+    /// the root object's `{`, the binary digits of `n` (most significant
+    /// first, so it always starts with a tab) as tab = 1 and space = 0.
+    /// Distinct `n` give distinct text (a binary numeral with a leading 1 is
+    /// unique), the marker costs at most 64 bytes (O(log n)), and it sits
+    /// inside the JSON, where JSON allows whitespace, not at either end of
+    /// the content, where a service could trim it. Every layout parses back
+    /// to the same value, keys in the same order.
+    pub fn render(&self, layout: Layout) -> String {
         let value = Value::Object(self.root.clone());
-        if width == 0 {
-            return value.to_string();
-        }
-        let indent = " ".repeat(width);
         let mut out = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(indent.as_bytes());
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
         let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
         value
             .serialize(&mut ser)
             .expect("serialising a JSON value to memory cannot fail");
-        String::from_utf8(out).expect("serde_json writes UTF-8")
+        let text = String::from_utf8(out).expect("serde_json writes UTF-8");
+        if layout == 0 {
+            return text;
+        }
+        // The root is an object: `text` starts with `{`.
+        let mut marked = String::with_capacity(text.len() + 64);
+        marked.push('{');
+        marked.push_str(&layout_marker(layout));
+        marked.push_str(&text[1..]);
+        marked
     }
+}
+
+/// `n` > 0 in binary, most significant digit first: tab = 1, space = 0.
+fn layout_marker(n: Layout) -> String {
+    let digits = Layout::BITS - n.leading_zeros();
+    (0..digits)
+        .rev()
+        .map(|bit| if n >> bit & 1 == 1 { '\t' } else { ' ' })
+        .collect()
 }
 
 #[cfg(test)]

@@ -113,11 +113,45 @@ fn merge_adds_inputs_when_absent() {
 #[test]
 fn layouts_differ_in_bytes_not_meaning() {
     let p = Preferences::parse(LZA).unwrap().merged("ops");
-    let rendered: Vec<String> = (0..MAX_LAYOUTS).map(|i| p.render(i)).collect();
-    for (i, r) in rendered.iter().enumerate() {
-        assert_eq!(Preferences::parse(r).unwrap(), p, "layout {i} parses back");
-        assert!(!rendered[..i].contains(r), "layout {i} is new");
+    // The first thousand, powers of two and their neighbours, the largest.
+    let mut layouts: Vec<Layout> = (0..1000).collect();
+    for bit in 10..64 {
+        layouts.extend([(1 << bit) - 1, 1 << bit, (1 << bit) + 1]);
     }
+    layouts.push(Layout::MAX);
+    let mut seen = std::collections::HashSet::new();
+    for layout in layouts {
+        let r = p.render(layout);
+        assert_eq!(
+            Preferences::parse(&r).unwrap(),
+            p,
+            "layout {layout} parses back"
+        );
+        assert!(seen.insert(r.clone()), "layout {layout} is new");
+        // O(log n) bytes, never at either end of the content.
+        assert!(
+            r.len() <= p.render(0).len() + 64,
+            "layout {layout} is short"
+        );
+        assert!(r.starts_with('{') && r.ends_with('}'), "layout {layout}");
+    }
+}
+
+#[test]
+fn layout_zero_is_the_consoles_indentation_and_markers_spell_the_number() {
+    let p = Preferences::parse(r#"{"schemaVersion":"1.0","inputs":{"a":1}}"#).unwrap();
+    let plain = "{\n    \"schemaVersion\": \"1.0\",\n    \"inputs\": {\n        \"a\": 1\n    }\n}";
+    assert_eq!(p.render(0), plain);
+    for (layout, marker) in [(1, "\t"), (2, "\t "), (5, "\t \t"), (6, "\t\t ")] {
+        assert_eq!(
+            p.render(layout),
+            format!("{{{marker}{}", &plain[1..]),
+            "layout {layout}"
+        );
+    }
+    // An empty root object stays valid JSON.
+    let empty = Preferences::parse("{}").unwrap();
+    assert_eq!(Preferences::parse(&empty.render(3)).unwrap(), empty);
 }
 
 #[test]
@@ -208,7 +242,7 @@ proptest! {
     }
 
     #[test]
-    fn every_layout_parses_back(doc in arb_document(), layout in 0usize..MAX_LAYOUTS) {
+    fn every_layout_parses_back(doc in arb_document(), layout in any::<Layout>()) {
         let p = Preferences::parse(&doc.to_string()).unwrap();
         prop_assert_eq!(Preferences::parse(&p.render(layout)).unwrap(), p);
     }

@@ -11,15 +11,22 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use crate::aws::ssm::{Versions, Written};
+use crate::aws::ssm::{Listed, Versions, Written};
 use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
 use crate::policy::Mode;
-use crate::preferences::{Preferences, PreferencesError, RunAs, MAX_LAYOUTS};
+use crate::preferences::{Layout, Preferences, PreferencesError, RunAs};
 use crate::trigger::DOCUMENT_NAME;
 
 /// Observe-plan-act rounds before we call a region "not converging".
 const MAX_ROUNDS: usize = 5;
+
+/// Unpredictable layouts a write tries after the keyed one turned out to be
+/// taken (see [`layouts`]).
+const UNPREDICTABLE_LAYOUTS: usize = 3;
+
+/// Versions a write may delete to get under SSM's version limit.
+const MAX_PRUNES: usize = 2;
 
 /// The narrow documents port: one account-region's governed document.
 pub trait Documents: Sync {
@@ -45,6 +52,11 @@ pub trait Documents: Sync {
         latest: &str,
     ) -> impl Future<Output = Result<Written, AwsError>> + Send;
     fn set_default(&self, version: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// Every version (`ListDocumentVersions`); read only at the version limit.
+    fn list_versions(&self) -> impl Future<Output = Result<Vec<Listed>, AwsError>> + Send;
+    /// Deletes exactly one version, never the document; `false` when that
+    /// version was already gone.
+    fn delete_version(&self, version: &str) -> impl Future<Output = Result<bool, AwsError>> + Send;
 }
 
 /// The right to write one account-region, held from the first write until
@@ -75,11 +87,20 @@ pub enum ReconcileError {
         version: String,
         source: PreferencesError,
     },
-    #[error("{document} in account {account} region {region}: every one of {MAX_LAYOUTS} equivalent layouts of the compliant content already exists as a version")]
-    LayoutsExhausted {
+    #[error("{document} in account {account} region {region}: {tried} equivalent layouts of the compliant content (the one keyed on the next version number and {UNPREDICTABLE_LAYOUTS} unpredictable ones) all exist as versions")]
+    NoFreeLayout {
         account: String,
         region: String,
         document: String,
+        tried: usize,
+    },
+    #[error("{document} in account {account} region {region}: SSM's version limit is reached and no version other than the default ({default}) and the latest ({latest}) can be deleted")]
+    VersionLimit {
+        account: String,
+        region: String,
+        document: String,
+        default: String,
+        latest: String,
     },
     #[error("{document} in account {account} region {region}: still not compliant after {MAX_ROUNDS} rounds (another writer keeps changing it)")]
     NotConverged {
@@ -101,7 +122,8 @@ impl ReconcileError {
         match self {
             ReconcileError::Aws(e) => &e.code,
             ReconcileError::Content { .. } => "UnmergeableDocument",
-            ReconcileError::LayoutsExhausted { .. } => "DuplicateDocumentContent",
+            ReconcileError::NoFreeLayout { .. } => "DuplicateDocumentContent",
+            ReconcileError::VersionLimit { .. } => "DocumentVersionLimitExceeded",
             ReconcileError::NotConverged { .. } => "NotConverged",
             ReconcileError::LeaseLost { .. } => "LeaseLost",
         }
@@ -285,38 +307,135 @@ enum Step {
     Moved,
 }
 
+/// The layouts one write tries, in order.
+///
+/// First the layout keyed on the version number the write will create
+/// (`on_top_of` + 1): every earlier revert used the number of the version it
+/// created, all below that, so a run of reverts, however long, succeeds at
+/// the first try. An editor who knows this can pre-write the compliant
+/// content in the layouts of future numbers (as older versions, under later
+/// edits); then the keyed layout is a genuine duplicate and the write moves
+/// on to layouts drawn from `unpredictable`, in [2^62, 2^63): never a
+/// version number, and one of 2^62 the editor cannot guess. Each costs 63
+/// bytes of whitespace.
+pub fn layouts(
+    on_top_of: &str,
+    mut unpredictable: impl FnMut() -> u64,
+) -> impl Iterator<Item = Layout> {
+    let keyed = on_top_of
+        .parse::<Layout>()
+        .ok()
+        .and_then(|n| n.checked_add(1));
+    keyed.into_iter().chain(
+        std::iter::repeat_with(move || (unpredictable() >> 2) | 1 << 62)
+            .take(UNPREDICTABLE_LAYOUTS),
+    )
+}
+
+/// The version to delete at SSM's version limit: the oldest that is neither
+/// the default nor the latest (by the listing and by what we observed), so
+/// the newest history (the edits being reverted, the reverts) stays.
+pub fn oldest_deletable(listed: &[Listed], default: &str, latest: &str) -> Option<String> {
+    let newest = listed
+        .iter()
+        .filter_map(|v| v.number.parse::<u64>().ok())
+        .max();
+    listed
+        .iter()
+        .filter(|v| !v.is_default && v.number != default && v.number != latest)
+        .filter_map(|v| v.number.parse::<u64>().ok().map(|n| (n, v)))
+        .filter(|(n, _)| Some(*n) != newest)
+        .min_by_key(|(n, _)| *n)
+        .map(|(_, v)| v.number.clone())
+}
+
+/// At the version limit: delete the oldest deletable version.
+async fn make_room<D: Documents>(docs: &D, seen: &Observed) -> Result<(), ReconcileError> {
+    let Some(Versions { default, latest }) = seen.versions() else {
+        return Ok(());
+    };
+    let listed = docs.list_versions().await?;
+    let Some(victim) = oldest_deletable(&listed, &default, &latest) else {
+        return Err(ReconcileError::VersionLimit {
+            account: docs.account().to_string(),
+            region: docs.region().to_string(),
+            document: docs.document().to_string(),
+            default,
+            latest,
+        });
+    };
+    let deleted = docs.delete_version(&victim).await?;
+    tracing::warn!(
+        account = docs.account(),
+        region = docs.region(),
+        document = docs.document(),
+        version = %victim,
+        deleted,
+        versions = listed.len(),
+        "document version limit reached: deleted the oldest version that is neither default nor latest"
+    );
+    Ok(())
+}
+
 async fn write_on_top<D: Documents>(
     docs: &D,
     prefs: &Preferences,
     on_top_of: &str,
     seen: &Observed,
 ) -> Result<Step, ReconcileError> {
-    for layout in 0..MAX_LAYOUTS {
-        match docs.update(&prefs.render(layout), on_top_of).await? {
-            Written::Version(v) => {
-                docs.set_default(&v).await?;
-                return Ok(Step::Converged(Observed::only(v, prefs.clone())));
-            }
-            Written::Stale | Written::AlreadyExists => return Ok(Step::Moved),
-            Written::Duplicate => {
-                // Our own earlier attempt may have landed (its answer lost and
-                // the call retried): only a genuine duplicate moves to another layout.
-                if observe(docs).await?.versions() != seen.versions() {
-                    return Ok(Step::Moved);
+    let mut prunes = 0;
+    let mut tried = 0;
+    for layout in layouts(on_top_of, crate::ids::unpredictable) {
+        tried += 1;
+        let content = prefs.render(layout);
+        loop {
+            match docs.update(&content, on_top_of).await? {
+                Written::Version(v) => {
+                    docs.set_default(&v).await?;
+                    return Ok(Step::Converged(Observed::only(v, prefs.clone())));
                 }
-                tracing::debug!(
-                    account = docs.account(),
-                    region = docs.region(),
-                    layout,
-                    "layout exists as an older version; trying the next"
-                );
+                Written::Stale | Written::AlreadyExists => return Ok(Step::Moved),
+                Written::LimitReached if prunes < MAX_PRUNES => {
+                    prunes += 1;
+                    make_room(docs, seen).await?;
+                }
+                Written::LimitReached => {
+                    let Versions { default, latest } = seen.versions().unwrap_or(Versions {
+                        default: String::new(),
+                        latest: on_top_of.to_string(),
+                    });
+                    return Err(ReconcileError::VersionLimit {
+                        account: docs.account().to_string(),
+                        region: docs.region().to_string(),
+                        document: docs.document().to_string(),
+                        default,
+                        latest,
+                    });
+                }
+                Written::Duplicate => {
+                    // Our own earlier attempt may have landed (its answer lost
+                    // and the call retried): only a genuine duplicate moves
+                    // to another layout.
+                    if observe(docs).await?.versions() != seen.versions() {
+                        return Ok(Step::Moved);
+                    }
+                    tracing::info!(
+                        account = docs.account(),
+                        region = docs.region(),
+                        document = docs.document(),
+                        layout,
+                        "this layout of the compliant content exists as an older version; trying another"
+                    );
+                    break;
+                }
             }
         }
     }
-    Err(ReconcileError::LayoutsExhausted {
+    Err(ReconcileError::NoFreeLayout {
         account: docs.account().to_string(),
         region: docs.region().to_string(),
         document: docs.document().to_string(),
+        tried,
     })
 }
 
@@ -326,7 +445,10 @@ async fn act<D: Documents>(docs: &D, step: Plan, seen: &Observed) -> Result<Step
         Plan::Create(prefs) => match docs.create(&prefs.render(0)).await? {
             // CreateDocument makes version 1 both latest and default.
             Written::Version(v) => Ok(Step::Converged(Observed::only(v, prefs))),
-            Written::AlreadyExists | Written::Duplicate | Written::Stale => Ok(Step::Moved),
+            Written::AlreadyExists
+            | Written::Duplicate
+            | Written::Stale
+            | Written::LimitReached => Ok(Step::Moved),
         },
         Plan::Promote(version) => {
             docs.set_default(&version).await?;

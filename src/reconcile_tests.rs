@@ -15,6 +15,10 @@ struct Doc {
     /// Version n is `versions[n - 1]`.
     versions: Vec<String>,
     default: usize,
+    /// Versions deleted (their slot in `versions` keeps the numbering).
+    deleted: Vec<usize>,
+    /// SSM's version limit, when a test sets one.
+    limit: Option<usize>,
 }
 
 impl Doc {
@@ -22,6 +26,7 @@ impl Doc {
         Doc {
             versions: contents.iter().map(|c| c.to_string()).collect(),
             default,
+            ..Doc::default()
         }
     }
     fn latest(&self) -> usize {
@@ -78,6 +83,12 @@ impl Fake {
         if doc.versions.iter().any(|v| v == content) {
             return Written::Duplicate;
         }
+        if doc
+            .limit
+            .is_some_and(|limit| doc.latest() - doc.deleted.len() >= limit)
+        {
+            return Written::LimitReached;
+        }
         doc.versions.push(content.to_string());
         Written::Version(doc.latest().to_string())
     }
@@ -123,6 +134,7 @@ impl Documents for Fake {
         *doc = Some(Doc {
             versions: vec![content.to_string()],
             default: 1,
+            ..Doc::default()
         });
         Ok(Written::Version("1".into()))
     }
@@ -151,6 +163,29 @@ impl Documents for Fake {
         let doc = guard.as_mut().expect("document exists");
         doc.default = version.parse().unwrap();
         Ok(())
+    }
+    async fn list_versions(&self) -> Result<Vec<Listed>, AwsError> {
+        let doc = self.doc();
+        Ok((1..=doc.latest())
+            .filter(|n| !doc.deleted.contains(n))
+            .map(|n| Listed {
+                number: n.to_string(),
+                is_default: n == doc.default,
+            })
+            .collect())
+    }
+    async fn delete_version(&self, version: &str) -> Result<bool, AwsError> {
+        let mut guard = self.doc.lock().unwrap();
+        let doc = guard.as_mut().expect("document exists");
+        let n: usize = version.parse().unwrap();
+        assert!(n != doc.default && n != doc.latest(), "deleted version {n}");
+        if doc.deleted.contains(&n) {
+            return Ok(false);
+        }
+        doc.deleted.push(n);
+        // SSM forgets the content: it no longer counts as a duplicate.
+        doc.versions[n - 1] = format!("<deleted {n}>");
+        Ok(true)
     }
 }
 
@@ -275,15 +310,16 @@ async fn a_document_that_vanishes_mid_read_is_created() {
 }
 
 #[tokio::test]
-async fn a_genuine_duplicate_moves_to_the_next_layout() {
+async fn a_genuine_duplicate_moves_to_an_unpredictable_layout() {
     let good = content("a", json!(true), "ops");
     let bad = content("a", json!(true), "root");
-    // Version 1 holds exactly what the merge renders in layout 0.
+    // Version 1 holds exactly what the merge renders in the layout keyed on
+    // version 3, the one this write creates.
     let mut doc = Doc::with(&[&good, &bad], 2);
     doc.versions[0] = Preferences::parse(&bad.to_string())
         .unwrap()
         .merged("ops")
-        .render(0);
+        .render(3);
     let fake = Fake::new(Some(doc));
     let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
     assert_eq!(r.outcome.action, Action::Updated);
@@ -292,6 +328,216 @@ async fn a_genuine_duplicate_moves_to_the_next_layout() {
     assert_ne!(doc.versions[2], doc.versions[0], "another layout");
     assert_eq!(doc.json(3), doc.json(1), "same meaning");
     assert_converged(&doc);
+}
+
+/// An administrator's edit (a new default with another user), then our run.
+async fn edit_and_revert(fake: &Fake, n: usize) -> Reconciled<usize> {
+    {
+        let mut guard = fake.doc.lock().unwrap();
+        let doc = guard.as_mut().unwrap();
+        let mut next = doc.json(doc.latest());
+        next["inputs"]["runAsDefaultUser"] = json!(format!("intruder{n}"));
+        doc.versions.push(next.to_string());
+        doc.default = doc.latest();
+    }
+    run(fake, &FakeLease::default(), Mode::Enforce).await
+}
+
+#[tokio::test]
+async fn a_hundred_edits_in_a_row_are_each_reverted_at_the_first_try() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "ops")], 1)));
+    for n in 0..100 {
+        let before = fake.writes.load(Ordering::SeqCst);
+        let r = edit_and_revert(&fake, n).await;
+        assert_eq!(
+            r.outcome.action,
+            Action::Updated,
+            "edit {n}: {:?}",
+            r.outcome
+        );
+        assert_eq!(fake.writes.load(Ordering::SeqCst), before + 1);
+        assert_converged(&fake.doc());
+    }
+    // Every revert holds the same meaning in its own bytes.
+    let doc = fake.doc();
+    let reverts: Vec<&String> = doc.versions.iter().skip(2).step_by(2).collect();
+    assert_eq!(reverts.len(), 100);
+    let distinct: std::collections::HashSet<_> = reverts.iter().collect();
+    assert_eq!(distinct.len(), 100);
+}
+
+#[tokio::test]
+async fn an_editor_who_pre_wrote_the_future_layouts_cannot_block_a_revert() {
+    let bad = content("a", json!(true), "root");
+    let merged = Preferences::parse(&bad.to_string()).unwrap().merged("ops");
+    // The editor writes the compliant content in the layout keyed on every
+    // version number up to 200, each buried under a wrong version.
+    let mut doc = Doc::with(&[&bad], 1);
+    for n in 2..=200u64 {
+        if doc.latest() % 2 == 1 {
+            doc.versions.push(merged.render(n));
+        } else {
+            doc.versions
+                .push(content(&format!("x{n}"), json!(true), "root").to_string());
+        }
+    }
+    // Make sure every keyed layout from here on is taken as well.
+    for n in 200..=260u64 {
+        doc.versions.push(merged.render(n));
+        doc.versions
+            .push(content(&format!("y{n}"), json!(true), "root").to_string());
+    }
+    let latest = doc.latest();
+    doc.default = latest;
+    let fake = Fake::new(Some(doc));
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Updated, "{:?}", r.outcome);
+    let doc = fake.doc();
+    assert_eq!(doc.latest(), latest + 1);
+    assert_converged(&doc);
+}
+
+#[tokio::test]
+async fn at_the_version_limit_the_oldest_deletable_version_goes() {
+    let mut doc = Doc::with(&[&content("a", json!(true), "ops")], 1);
+    doc.limit = Some(5);
+    let fake = Fake::new(Some(doc));
+    for n in 0..12 {
+        let r = edit_and_revert(&fake, n).await;
+        assert_eq!(
+            r.outcome.action,
+            Action::Updated,
+            "edit {n}: {:?}",
+            r.outcome
+        );
+        let doc = fake.doc();
+        assert_converged(&doc);
+        assert!(doc.latest() - doc.deleted.len() <= 5);
+        // An edit past the limit is refused to the editor too: it deletes
+        // its own oldest version first, as SSM's message says to.
+        if doc.latest() - doc.deleted.len() == 5 {
+            let oldest = (1..doc.latest())
+                .find(|v| !doc.deleted.contains(v) && *v != doc.default)
+                .unwrap();
+            fake.doc
+                .lock()
+                .unwrap()
+                .as_mut()
+                .unwrap()
+                .deleted
+                .push(oldest);
+        }
+    }
+    let doc = fake.doc();
+    // The oldest went first; the newest history stays.
+    let mut deleted = doc.deleted.clone();
+    deleted.sort_unstable();
+    assert_eq!(deleted, (1..=deleted.len()).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn at_the_limit_with_nothing_deletable_the_run_fails_by_name() {
+    let mut doc = Doc::with(
+        &[
+            &content("a", json!(true), "ops"),
+            &content("b", json!(true), "root"),
+        ],
+        1,
+    );
+    // Version 1 is the default, version 2 the latest: neither may go.
+    doc.limit = Some(2);
+    let fake = Fake::new(Some(doc));
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Failed);
+    assert_eq!(
+        r.outcome.error_code.as_deref(),
+        Some("DocumentVersionLimitExceeded")
+    );
+    assert!(fake.doc().deleted.is_empty());
+}
+
+#[test]
+fn layouts_are_keyed_then_unpredictable() {
+    let mut draws = [7u64, u64::MAX, 0].into_iter();
+    let all: Vec<Layout> = layouts("41", || draws.next().unwrap()).collect();
+    assert_eq!(all[0], 42, "keyed on the version the write creates");
+    assert_eq!(all.len(), 1 + UNPREDICTABLE_LAYOUTS);
+    for l in &all[1..] {
+        assert!((1u64 << 62..1u64 << 63).contains(l), "{l}");
+    }
+    // A version number that is not one: unpredictable layouts only.
+    let mut n = 0;
+    let odd: Vec<Layout> = layouts("$LATEST", || {
+        n += 1;
+        n
+    })
+    .collect();
+    assert_eq!(odd.len(), UNPREDICTABLE_LAYOUTS);
+    assert_eq!(
+        layouts(&u64::MAX.to_string(), || 1).count(),
+        UNPREDICTABLE_LAYOUTS
+    );
+}
+
+#[test]
+fn the_oldest_deletable_version_is_never_default_nor_latest() {
+    let listed = |v: &[(&str, bool)]| -> Vec<Listed> {
+        v.iter()
+            .map(|(n, d)| Listed {
+                number: n.to_string(),
+                is_default: *d,
+            })
+            .collect()
+    };
+    type Case<'a> = (&'a [(&'a str, bool)], &'a str, &'a str, Option<&'a str>);
+    let cases: [Case; 7] = [
+        (
+            &[("1", false), ("2", true), ("3", false)],
+            "2",
+            "3",
+            Some("1"),
+        ),
+        (
+            &[("1", true), ("2", false), ("3", false)],
+            "1",
+            "3",
+            Some("2"),
+        ),
+        // Numbers compare as numbers, not text.
+        (
+            &[("10", false), ("9", false), ("11", true), ("12", false)],
+            "11",
+            "12",
+            Some("9"),
+        ),
+        // Only default and latest: nothing to delete.
+        (&[("4", true), ("5", false)], "4", "5", None),
+        (&[("5", true)], "5", "5", None),
+        // The listing says another default than we saw: keep both.
+        (&[("1", true), ("2", false), ("3", false)], "2", "3", None),
+        // A newer version than we saw (someone wrote): it is kept too.
+        (
+            &[("1", false), ("2", true), ("3", false), ("4", false)],
+            "2",
+            "3",
+            Some("1"),
+        ),
+    ];
+    for (versions, default, latest, expected) in cases {
+        assert_eq!(
+            oldest_deletable(&listed(versions), default, latest).as_deref(),
+            expected,
+            "{versions:?} default {default} latest {latest}"
+        );
+    }
+    assert_eq!(
+        oldest_deletable(
+            &listed(&[("x", false), ("2", true), ("3", false)]),
+            "2",
+            "3"
+        ),
+        None
+    );
 }
 
 #[tokio::test]

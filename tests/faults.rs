@@ -238,8 +238,10 @@ fn assert_least_privilege(body: &str, account: &str) {
         actions,
         [
             "ssm:CreateDocument",
+            "ssm:DeleteDocument",
             "ssm:DescribeDocument",
             "ssm:GetDocument",
+            "ssm:ListDocumentVersions",
             "ssm:UpdateDocument",
             "ssm:UpdateDocumentDefaultVersion"
         ]

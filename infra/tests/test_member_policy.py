@@ -1,6 +1,6 @@
 """What infra/member.yaml grants in every member account, and where it creates it.
 
-The member role may do exactly five things to exactly the governed documents
+The member role may do exactly seven things to exactly the governed documents
 of its own account (SSM-SessionManagerRunShell, plus the per-permission-set
 documents of NamedSessionDocuments), and only the hub role may assume it; the
 forwarder role may only put events on the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
@@ -21,6 +21,8 @@ MEMBER_ACTIONS = {
     "ssm:CreateDocument",
     "ssm:UpdateDocument",
     "ssm:UpdateDocumentDefaultVersion",
+    "ssm:ListDocumentVersions",
+    "ssm:DeleteDocument",
 }
 DOCUMENT_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/SSM-SessionManagerRunShell"}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -72,7 +74,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         self.assertTrue(stack.condition("CreateExecutionRole"))
         return self.inline_statements(stack.resolve(self.role("ExecutionRole")))
 
-    def test_execution_role_grants_only_the_five_actions_on_the_document(self):
+    def test_execution_role_grants_only_the_seven_actions_on_the_document(self):
         role = self.role("ExecutionRole")
         self.assertEqual(role["RoleName"], {"Ref": "MemberRoleName"})
         self.assertEqual(self.member["Parameters"]["MemberRoleName"]["Default"], "RunAsGuardExecution")
@@ -95,11 +97,12 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                     "Sid": "SessionManagerPreferencesDocumentOnly",
                     "Effect": "Allow",
                     "Action": ["ssm:GetDocument", "ssm:DescribeDocument", "ssm:CreateDocument", "ssm:UpdateDocument",
-                               "ssm:UpdateDocumentDefaultVersion"],
+                               "ssm:UpdateDocumentDefaultVersion", "ssm:ListDocumentVersions",
+                               "ssm:DeleteDocument"],
                     "Resource": f"arn:aws:ssm:*:{MEMBER_ACCOUNT}:document/SSM-SessionManagerRunShell",
                 })
 
-    def test_execution_role_grants_the_same_five_actions_on_each_named_document(self):
+    def test_execution_role_grants_the_same_seven_actions_on_each_named_document(self):
         statements = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin,SSMRunAs-ReadOnly")
         self.assertEqual(len(statements), 2)
         preferences, named = statements
@@ -141,7 +144,9 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                   f"arn:{partition}:ec2:{region}:{MEMBER_ACCOUNT}:document/SSMRunAs-Admin"):
                         with self.subTest(partition=partition, region=region, action=action, resource=other):
                             self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
-                for action in ("ssm:DeleteDocument", "ssm:ModifyDocumentPermission", "ssm:StartSession",
+                # (ssm:DeleteDocument is granted since reverts delete the
+                # oldest version at SSM's version limit: MEMBER_ACTIONS.)
+                for action in ("ssm:UpdateDocumentMetadata", "ssm:ModifyDocumentPermission", "ssm:StartSession",
                                "ssm:SendCommand", "ssm:ListDocuments"):
                     with self.subTest(partition=partition, region=region, action=action):
                         self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, arn("SSMRunAs-Admin")))

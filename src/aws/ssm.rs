@@ -30,6 +30,17 @@ pub enum Written {
     /// The version we wrote on top of is no longer the latest
     /// (`InvalidDocumentVersion`): someone wrote in between.
     Stale,
+    /// The document holds as many versions as SSM allows
+    /// (`DocumentVersionLimitExceeded`: "Delete one or more document versions
+    /// and try again").
+    LimitReached,
+}
+
+/// One version as `ListDocumentVersions` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub number: String,
+    pub is_default: bool,
 }
 
 impl DocumentStore {
@@ -207,6 +218,7 @@ impl Documents for DocumentStore {
                 match err.code.as_str() {
                     "DuplicateDocumentContent" => Ok(Written::Duplicate),
                     "InvalidDocumentVersion" => Ok(Written::Stale),
+                    "DocumentVersionLimitExceeded" => Ok(Written::LimitReached),
                     _ => Err(err),
                 }
             }
@@ -222,5 +234,70 @@ impl Documents for DocumentStore {
             .await
             .map(|_| ())
             .map_err(|e| self.err("UpdateDocumentDefaultVersion", &e))
+    }
+
+    /// Every version, in pages of 50 (the most `ListDocumentVersions` gives).
+    async fn list_versions(&self) -> Result<Vec<Listed>, AwsError> {
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_document_versions()
+                .name(&self.name)
+                .max_results(50)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| self.err("ListDocumentVersions", &e))?;
+            for v in out.document_versions() {
+                let Some(number) = v.document_version() else {
+                    return Err(
+                        self.incomplete("ListDocumentVersions", "a listed version has no number")
+                    );
+                };
+                found.push(Listed {
+                    number: number.to_string(),
+                    is_default: v.is_default_version(),
+                });
+            }
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Deletes exactly one version. `DeleteDocument` without a version
+    /// deletes the whole document, so a number is checked here, before
+    /// anything is sent. `Ok(false)` when that version is already gone.
+    async fn delete_version(&self, version: &str) -> Result<bool, AwsError> {
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(AwsError {
+                operation: "DeleteDocument",
+                account: self.account.clone(),
+                region: self.region.clone(),
+                code: "InvalidDocumentVersion".into(),
+                message: format!("refusing to delete {:?}: not a version number", version),
+            });
+        }
+        match self
+            .client
+            .delete_document()
+            .name(&self.name)
+            .document_version(version)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.err("DeleteDocument", &e);
+                if err.is("InvalidDocument") || err.is("InvalidDocumentVersion") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
     }
 }

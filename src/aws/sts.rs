@@ -37,7 +37,8 @@ pub struct Sts {
 
 /// The inline session policy for every member session: exactly the SSM
 /// calls runas-guard makes, on the governed document, in the governed
-/// regions. A fallback role (AWSControlTowerExecution,
+/// regions (`ListDocumentVersions` and `DeleteDocument` of one version only
+/// at SSM's per-document version limit). A fallback role (AWSControlTowerExecution,
 /// OrganizationAccountAccessRole) is an administrator; through this policy
 /// it is no more than runas-guard's own role. The region list goes in a
 /// condition, not in one ARN per region: session policies are capped at
@@ -67,7 +68,9 @@ pub fn session_policy(
                 "ssm:GetDocument",
                 "ssm:CreateDocument",
                 "ssm:UpdateDocument",
-                "ssm:UpdateDocumentDefaultVersion"
+                "ssm:UpdateDocumentDefaultVersion",
+                "ssm:ListDocumentVersions",
+                "ssm:DeleteDocument"
             ],
             "Resource": resource,
             "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
@@ -201,7 +204,9 @@ mod tests {
             s["Resource"],
             "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell"
         );
-        assert_eq!(s["Action"].as_array().unwrap().len(), 5);
+        // The five document calls, and at SSM's version limit listing the
+        // versions and deleting the oldest.
+        assert_eq!(s["Action"].as_array().unwrap().len(), 7);
         assert!(s["Action"].as_array().unwrap().iter().all(|a| a
             .as_str()
             .unwrap()

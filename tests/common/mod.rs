@@ -51,7 +51,17 @@ fn free_port() -> u16 {
 
 impl Moto {
     pub fn start() -> Moto {
-        let bin = repo().join(".venv/bin/moto_server");
+        Moto::launch(".venv/bin/moto_server", None, &[])
+    }
+
+    /// moto started through a launcher in tests/ that adds what moto lacks
+    /// (each launcher documents what it emulates), with `env` set for it.
+    pub fn start_emulating(script: &str, env: &[(&str, &str)]) -> Moto {
+        Moto::launch(".venv/bin/python", Some(script), env)
+    }
+
+    fn launch(program: &str, script: Option<&str>, env: &[(&str, &str)]) -> Moto {
+        let bin = repo().join(program);
         assert!(
             bin.exists(),
             "{} is missing: run `make test` (it installs moto into .venv)",
@@ -59,8 +69,13 @@ impl Moto {
         );
         for _ in 0..5 {
             let port = free_port();
-            let child = Command::new(&bin)
+            let mut cmd = Command::new(&bin);
+            if let Some(script) = script {
+                cmd.arg(repo().join("tests").join(script));
+            }
+            let child = cmd
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .envs(env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -136,7 +151,11 @@ pub fn hub_config(url: &str) -> SdkConfig {
 
 impl World {
     pub async fn new() -> World {
-        let moto = Moto::start();
+        World::on(Moto::start()).await
+    }
+
+    /// A world on a moto started by the caller (see [`Moto::start_emulating`]).
+    pub async fn on(moto: Moto) -> World {
         let cfg = hub_config(&moto.url);
         let n = DIRS.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("runas-guard-it-{}-{n}", std::process::id()));

@@ -1,0 +1,117 @@
+"""moto server with exactly two SSM behaviours moto 5.2.5 lacks, EMULATED for
+the integration tests (tests/reverts.rs). Never used by product code.
+
+1. ``ListDocumentVersions`` (moto answers HTTP 500). Modelled on the AWS API
+   model (botocore ``ssm/2014-11-06``): request ``Name``, ``MaxResults``
+   (1..50), ``NextToken``; response ``DocumentVersions`` (``Name``,
+   ``DocumentVersion``, ``CreatedDate``, ``IsDefaultVersion``,
+   ``DocumentFormat``, ``Status``) and ``NextToken``; ``InvalidDocument``
+   for a missing document, ``InvalidNextToken`` for a token it did not give.
+   Versions are listed newest first; callers must not rely on the order.
+
+2. SSM's per-document version limit (moto has none). With
+   ``RUNAS_GUARD_TEST_SSM_VERSION_LIMIT=N`` set, ``UpdateDocument`` on a
+   document that already holds N versions is refused the way the API model
+   shapes it: error ``DocumentVersionLimitExceeded`` (HTTP 400), message
+   "The document has too many versions. Delete one or more document versions
+   and try again." It is checked where AWS would (after the document and the
+   version are found valid, before the content is compared), and each
+   refusal appends one line (``account region name count``) to the file named
+   by ``RUNAS_GUARD_TEST_SSM_LIMIT_LOG``, so a test can assert that the
+   emulated limit fired.
+
+Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
+"""
+
+import os
+import sys
+
+from moto.core.responses import ActionResult
+from moto.server import main
+from moto.ssm import models as ssm_models
+from moto.ssm import responses as ssm_responses
+from moto.ssm.exceptions import InvalidDocument, SSMException
+
+
+class DocumentVersionLimitExceeded(SSMException):
+    def __init__(self):
+        super().__init__(
+            "DocumentVersionLimitExceeded",
+            "The document has too many versions. Delete one or more document versions and try again.",
+        )
+
+
+class InvalidNextToken(SSMException):
+    def __init__(self):
+        super().__init__("InvalidNextToken", "The specified token isn't valid.")
+
+
+LIMIT = os.environ.get("RUNAS_GUARD_TEST_SSM_VERSION_LIMIT")
+LIMIT_LOG = os.environ.get("RUNAS_GUARD_TEST_SSM_LIMIT_LOG")
+
+_update_document = ssm_models.SimpleSystemManagerBackend.update_document
+
+
+def update_document(self, content, attachments, name, version_name, document_version, document_format,
+                    target_type):
+    documents = self._documents.get(name)
+    if LIMIT and documents is not None and len(documents.versions) >= int(LIMIT):
+        # Only a call AWS would otherwise accept on version grounds reaches the
+        # limit: a stale DocumentVersion is refused first, as before.
+        if document_version in ("$LATEST", documents.latest_version):
+            if LIMIT_LOG:
+                with open(LIMIT_LOG, "a", encoding="utf-8") as log:
+                    log.write(f"{self.account_id} {self.region_name} {name} {len(documents.versions)}\n")
+            raise DocumentVersionLimitExceeded()
+    return _update_document(self, content, attachments, name, version_name, document_version, document_format,
+                            target_type)
+
+
+def list_document_versions(self, name, max_results, next_token):
+    documents = self._documents.get(name)
+    if not documents:
+        raise InvalidDocument("The specified document does not exist.")
+    ordered = sorted(documents.versions.values(), key=lambda d: int(d.document_version), reverse=True)
+    start = 0
+    if next_token:
+        if not next_token.isdigit() or int(next_token) > len(ordered):
+            raise InvalidNextToken()
+        start = int(next_token)
+    page = ordered[start:start + max_results]
+    listed = [
+        {
+            "Name": d.name,
+            "DocumentVersion": d.document_version,
+            "CreatedDate": d.created_date,
+            "IsDefaultVersion": d.document_version == documents.default_version,
+            "DocumentFormat": d.document_format,
+            "Status": d.status,
+        }
+        for d in page
+    ]
+    end = start + len(page)
+    return listed, (str(end) if end < len(ordered) else None)
+
+
+def list_document_versions_response(self):
+    max_results = int(self._get_param("MaxResults", 50))
+    if not 1 <= max_results <= 50:
+        from moto.ssm.exceptions import ValidationException
+        raise ValidationException("MaxResults must be between 1 and 50.")
+    versions, token = self.ssm_backend.list_document_versions(
+        name=self._get_param("Name"),
+        max_results=max_results,
+        next_token=self._get_param("NextToken"),
+    )
+    result = {"DocumentVersions": versions}
+    if token:
+        result["NextToken"] = token
+    return ActionResult(result)
+
+
+ssm_models.SimpleSystemManagerBackend.update_document = update_document
+ssm_models.SimpleSystemManagerBackend.list_document_versions = list_document_versions
+ssm_responses.SimpleSystemManagerResponse.list_document_versions = list_document_versions_response
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
