@@ -11,12 +11,14 @@ use serde_json::Value;
 pub use crate::ids::{is_account_id, is_region_name, role_name};
 
 mod actor;
+mod document;
 mod fields;
 mod run_as;
 
 pub use run_as::RUN_AS_TAG;
 
 use actor::actor;
+use document::{document_ref, DocumentRef};
 use fields::{account_field, child, field_error, required, Obj};
 
 /// The one document runas-guard owns.
@@ -392,15 +394,16 @@ fn classify_ssm_call(
         return Ok(());
     }
     let params = required(detail, "requestParameters", "detail.requestParameters")?;
-    let doc = params.str("name")?;
-    if !documents.contains(&doc) {
+    let named = params.str("name")?;
+    let reference = document_ref(named);
+    let Some(doc) = reference.name().filter(|d| documents.contains(d)) else {
         t.reason = if documents.len() == 1 {
-            format!("{name} on document {doc:?}, not {DOCUMENT_NAME}")
+            format!("{name} on document {named:?}, not {DOCUMENT_NAME}")
         } else {
-            format!("{name} on document {doc:?}, not one runas-guard governs")
+            format!("{name} on document {named:?}, not one runas-guard governs")
         };
         return Ok(());
-    }
+    };
     let account = match detail.opt_str("recipientAccountId")? {
         Some(_) => account_field(detail, "recipientAccountId")?,
         None => account_field(root, "account")?,
@@ -414,6 +417,25 @@ fn classify_ssm_call(
             region_field,
             format!("expected a region name, found {region:?}"),
         ));
+    }
+    if let DocumentRef::Arn {
+        partition,
+        region: arn_region,
+        account: arn_account,
+        ..
+    } = reference
+    {
+        // Another account's (a shared) document, or another region's, is
+        // not this account-region's own: nothing of ours changed.
+        if arn_account != account
+            || arn_region != region
+            || partition != crate::ids::partition_for(region)
+        {
+            t.reason = format!(
+                "{name} on {named:?}: a document of account {arn_account:?} region {arn_region:?}, not account {account}'s own {doc} in {region}"
+            );
+            return Ok(());
+        }
     }
     t.kind = TriggerKind::DocumentChanged;
     t.account = Some(account);

@@ -456,3 +456,112 @@ fn governed_documents_are_the_policys_names_and_only_those() {
     let t = classify(&ssm_call("UpdateDocument", "SSMRunAs-Admin", json!({}))).unwrap();
     assert_eq!(t.kind, TriggerKind::Ignored);
 }
+
+#[test]
+fn edits_by_document_arn_are_this_account_regions_own_only() {
+    let governed = [DOCUMENT_NAME, "SSMRunAs-Admin"];
+    let own = "arn:aws:ssm:eu-west-1:111122223333:document/";
+    let cases: [(String, Option<&str>); 14] = [
+        (format!("{own}{DOCUMENT_NAME}"), Some(DOCUMENT_NAME)),
+        (format!("{own}SSMRunAs-Admin"), Some("SSMRunAs-Admin")),
+        // Another account's (shared) document, another region's, AWS's own.
+        (
+            format!("arn:aws:ssm:eu-west-1:444455556666:document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        (
+            format!("arn:aws:ssm:us-east-1:111122223333:document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        (
+            format!("arn:aws:ssm:eu-west-1::document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        // Another partition than the region's.
+        (
+            format!("arn:aws-cn:ssm:eu-west-1:111122223333:document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        // Not a governed name, not an SSM document ARN, not well formed.
+        (format!("{own}SSMRunAs-ReadOnly"), None),
+        (format!("{own}ssm-sessionmanagerrunshell"), None),
+        (
+            format!("arn:aws:ssm:eu-west-1:111122223333:parameter/{DOCUMENT_NAME}"),
+            None,
+        ),
+        (
+            format!("arn:aws:ec2:eu-west-1:111122223333:document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        (
+            format!("arn:aws:ssm:eu-west-1:1111:document/{DOCUMENT_NAME}"),
+            None,
+        ),
+        (format!("{own}{DOCUMENT_NAME}/x"), None),
+        (own.to_string(), None),
+        (
+            format!("arn:aws:ssm:eu-west-1:111122223333:document/{DOCUMENT_NAME}:1"),
+            None,
+        ),
+    ];
+    for event_name in [
+        "UpdateDocument",
+        "UpdateDocumentDefaultVersion",
+        "DeleteDocument",
+    ] {
+        for (name, document) in &cases {
+            let t = classify_for(&ssm_call(event_name, name, json!({})), &governed).unwrap();
+            assert_eq!(t.context.document.as_deref(), *document, "{name}");
+            match document {
+                Some(doc) => {
+                    assert_eq!(t.kind, TriggerKind::DocumentChanged, "{name}");
+                    assert_eq!(t.account.as_deref(), Some("111122223333"));
+                    assert_eq!(t.region.as_deref(), Some("eu-west-1"));
+                    assert!(t.edits(doc), "{name}");
+                }
+                None => {
+                    assert_eq!(t.kind, TriggerKind::Ignored, "{name}");
+                    assert!(t.reason.contains(name.as_str()), "{}", t.reason);
+                }
+            }
+        }
+    }
+    // Only SSM-SessionManagerRunShell governed: its ARN counts, a named one's not.
+    let t = classify(&ssm_call(
+        "UpdateDocument",
+        &format!("{own}{DOCUMENT_NAME}"),
+        json!({}),
+    ))
+    .unwrap();
+    assert_eq!(t.kind, TriggerKind::DocumentChanged);
+    let t = classify(&ssm_call(
+        "UpdateDocument",
+        &format!("{own}SSMRunAs-Admin"),
+        json!({}),
+    ))
+    .unwrap();
+    assert_eq!(t.kind, TriggerKind::Ignored);
+    // The account and region come from the event's envelope when the detail
+    // lacks them, and the ARN must match those.
+    let mut e = ssm_call(
+        "UpdateDocument",
+        &format!("arn:aws:ssm:us-east-1:123456789012:document/{DOCUMENT_NAME}"),
+        json!({}),
+    );
+    e["detail"]
+        .as_object_mut()
+        .unwrap()
+        .remove("recipientAccountId");
+    e["detail"].as_object_mut().unwrap().remove("awsRegion");
+    let t = classify(&e).unwrap();
+    assert_eq!(t.kind, TriggerKind::DocumentChanged);
+    assert_eq!(t.account.as_deref(), Some("123456789012"));
+    // A failed call by ARN is still no edit.
+    let t = classify(&ssm_call(
+        "UpdateDocument",
+        &format!("{own}{DOCUMENT_NAME}"),
+        json!({"errorCode": "ValidationException"}),
+    ))
+    .unwrap();
+    assert_eq!(t.kind, TriggerKind::Ignored);
+}

@@ -37,6 +37,10 @@ for exactly the pattern syntax these templates use, and nothing else:
   any element may match.
 * **equals-ignore-case** - ``[{"equals-ignore-case": "X"}]`` matches a string
   value (or any string in an array value) equal to ``X`` ignoring case.
+* **wildcard** - ``[{"wildcard": "arn:*:ssm:*"}]`` matches a string value (or
+  any string in an array value) where each ``*`` stands for any run of
+  characters, empty included, and every other character for itself. A
+  backslash (EventBridge's escape) is not implemented and raises.
 * **exists** - ``[{"exists": false}]`` matches when the leaf field is absent;
   ``[{"exists": true}]`` when it is present. Like EventBridge, this looks at
   leaf fields only: a field whose value is an object is not a leaf.
@@ -44,7 +48,7 @@ for exactly the pattern syntax these templates use, and nothing else:
   level: at least one alternative must match, besides the other keys.
 
 Any other operator (``prefix``, ``suffix``, ``anything-but``, ``numeric``,
-``cidr``, ``wildcard``, ``$and``...), a scalar where an array is expected, an
+``cidr``, ``$and``...), a scalar where an array is expected, an
 empty array or an unresolved CloudFormation intrinsic in a pattern raises
 ``UnsupportedPattern``. Every pattern is validated whole before it is
 evaluated, so a template change that uses new syntax fails here loudly instead
@@ -52,12 +56,13 @@ of being tested by a matcher that does not understand it.
 """
 
 import copy
+import re
 import unittest
 
 from . import cfn, samples
 
 _MISSING = object()
-OPERATORS = ("exists", "equals-ignore-case")
+OPERATORS = ("exists", "equals-ignore-case", "wildcard")
 
 
 class UnsupportedPattern(ValueError):
@@ -98,12 +103,14 @@ def _validate_leaf_item(item, path):
         if operator not in OPERATORS:
             raise UnsupportedPattern(
                 f"{path}: operator {operator!r} is not supported by this matcher "
-                f"(supported: exact values, nested objects, exists, equals-ignore-case, $or)"
+                f"(supported: exact values, nested objects, exists, equals-ignore-case, wildcard, $or)"
             )
         if operator == "exists" and not isinstance(argument, bool):
             raise UnsupportedPattern(f"{path}: exists takes true or false, got {argument!r}")
         if operator == "equals-ignore-case" and not isinstance(argument, str):
             raise UnsupportedPattern(f"{path}: equals-ignore-case takes a string, got {argument!r}")
+        if operator == "wildcard" and (not isinstance(argument, str) or "\\" in argument or "**" in argument):
+            raise UnsupportedPattern(f"{path}: wildcard takes a string without escapes or '**', got {argument!r}")
         return
     raise UnsupportedPattern(f"{path}: unsupported value {item!r}")
 
@@ -162,6 +169,10 @@ def _match_leaf(values, field):
         if isinstance(item, dict) and "exists" in item:
             if item["exists"] == present:
                 return True
+        elif isinstance(item, dict) and "wildcard" in item:
+            regex = re.compile(".*".join(re.escape(part) for part in item["wildcard"].split("*")), re.DOTALL)
+            if present and any(isinstance(c, str) and regex.fullmatch(c) for c in candidates):
+                return True
         elif isinstance(item, dict):
             wanted = item["equals-ignore-case"].casefold()
             if present and any(isinstance(c, str) and c.casefold() == wanted for c in candidates):
@@ -202,6 +213,9 @@ TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_overr
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
 DOCUMENT_RULES = {(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"), (MEMBER, "DocumentChangedForwardRule")}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+# Edits that name the document by ARN: every stack routes them, the function
+# keeps the governed names of the account and region the ARN names.
+DOCUMENT_ARN_WILDCARD = "arn:*:ssm:*:*:document/*"
 # NamedSessionDocuments of the stacks the samples are routed through.
 SAMPLE_NAMED_DOCUMENTS = "SSMRunAs-Admin,SSMRunAs-ReadOnly"
 MEMBER_DOCUMENT_FORWARD_RULE = (MEMBER, "DocumentChangedForwardRule")
@@ -329,6 +343,19 @@ class MatcherTests(unittest.TestCase):
         with self.assertRaises(UnsupportedPattern):
             matches(tags(**{"$or": [{"key": ["Team"]}, {"value": [{"exists": False}]}]}), self.TAGGED)
 
+    def test_wildcard(self):
+        def name(pattern):
+            return {"detail": {"requestParameters": {"name": [{"wildcard": pattern}]}}}
+        self.assertTrue(matches(name("SSM-*"), self.EVENT))
+        self.assertTrue(matches(name("*RunShell"), self.EVENT))
+        self.assertTrue(matches(name("SSM-Session*Run*"), self.EVENT))
+        self.assertTrue(matches(name("SSM-SessionManagerRunShell*"), self.EVENT), "a star matches nothing too")
+        self.assertFalse(matches(name("SSM-SessionManagerRunShell"[:-1]), self.EVENT), "no star: the whole value")
+        self.assertFalse(matches(name("ssm-*"), self.EVENT), "case-sensitive")
+        self.assertFalse(matches(name("SSM.*"), self.EVENT), "a dot is a dot")
+        self.assertTrue(matches({"resources": [{"wildcard": "arn:*:ssm:*:*:document/*"}]}, self.EVENT))
+        self.assertFalse(matches({"detail": {"count": [{"wildcard": "*"}]}}, self.EVENT), "strings only")
+
     def test_unsupported_operators_raise(self):
         for operator in (
             {"prefix": "aws."},
@@ -336,7 +363,9 @@ class MatcherTests(unittest.TestCase):
             {"anything-but": ["aws.ec2"]},
             {"numeric": [">", 0]},
             {"cidr": "10.0.0.0/8"},
-            {"wildcard": "aws.*"},
+            {"wildcard": "aws\\.*"},
+            {"wildcard": "aws**"},
+            {"wildcard": ["aws.*"]},
             {"equals-ignore-case": ["AWS.SSM"]},
             {"equals-ignore-case": None},
             {"exists": "false"},
@@ -454,7 +483,9 @@ class RoutingTests(cfn.TemplateTestCase):
                 # Stacks with the default (empty) NamedSessionDocuments route
                 # the preferences document's edits only.
                 default = matching(self.default_pattern_rules, event)
-                if event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT:
+                named = event["detail"]["requestParameters"]["name"]
+                if named == PREFERENCES_DOCUMENT or named.startswith("arn:"):
+                    # An ARN is routed by every stack; the function decides.
                     preferences += 1
                     self.assertEqual(default, matched)
                 else:
@@ -637,7 +668,12 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
         return resolved_patterns(self.templates, NamedSessionDocuments=named)
 
     def document_names(self, patterns):
-        return {key: patterns[key]["detail"]["requestParameters"]["name"] for key in DOCUMENT_RULES}
+        names = {}
+        for key in DOCUMENT_RULES:
+            by_name, by_arn = patterns[key]["detail"]["requestParameters"]["$or"]
+            self.assertEqual(by_arn, {"name": [{"wildcard": DOCUMENT_ARN_WILDCARD}]}, key)
+            names[key] = by_name["name"]
+        return names
 
     def test_both_stacks_take_the_same_parameter(self):
         hub = self.hub["Parameters"]["NamedSessionDocuments"]
@@ -688,10 +724,31 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
         named = self.patterns("SSMRunAs-Admin")
         for sample, event in self.edits:
             for other in ("SSMRunAs-Admin2", "SSMRunAs-Admi", "ssmrunas-admin", "SSMRUNAS-ADMIN", " SSMRunAs-Admin",
-                          "SSMRunAs-Admin ", "SSMRunAs", "SSMRunAs-Admin,SSMRunAs-ReadOnly",
-                          "arn:aws:ssm:eu-west-1:111122223333:document/SSMRunAs-Admin", ""):
+                          "SSMRunAs-Admin ", "SSMRunAs", "SSMRunAs-Admin,SSMRunAs-ReadOnly", "",
+                          "arn:aws:ssm:eu-west-1:111122223333:parameter/SSMRunAs-Admin",
+                          "arn:aws:ec2:eu-west-1:111122223333:document/SSMRunAs-Admin",
+                          "arn:aws:ssm:eu-west-1:111122223333:document", "SSMRunAs-Admin:document/x"):
                 with self.subTest(sample=sample, document=other):
                     self.assertEqual(matching(named, renamed(event, other)), set())
+
+    def test_edits_by_document_arn_reach_the_hub_from_every_stack(self):
+        # The pattern cannot tell this account's governed ARNs from others
+        # (a CloudFormation list cannot become one suffix per name): every SSM
+        # document ARN is routed, and the function keeps the governed names
+        # of the account and region the ARN names (src/trigger/document.rs).
+        self.assertTrue(self.edits)
+        for sample, event in self.edits:
+            for arn in ("arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell",
+                        "arn:aws-us-gov:ssm:us-gov-west-1:111122223333:document/SSMRunAs-Admin",
+                        "arn:aws:ssm:us-east-1:444455556666:document/Shared-Doc",
+                        "arn:aws:ssm:us-east-1::document/AWS-StartInteractiveCommand"):
+                for named in ("", "SSMRunAs-Admin"):
+                    with self.subTest(sample=sample, document=arn, named=named):
+                        self.assertEqual(matching(self.patterns(named), renamed(event, arn)), DOCUMENT_RULES)
+        for sample, event in self.not_edits:
+            with self.subTest(sample=sample):
+                arn = "arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell"
+                self.assertEqual(matching(self.patterns(""), renamed(event, arn)), set())
 
     def test_failed_and_read_only_calls_on_a_named_document_are_not_routed(self):
         self.assertTrue(self.not_edits)
