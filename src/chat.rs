@@ -4,6 +4,18 @@
 //! title, description, nextSteps, keywords) and `metadata` (eventType,
 //! threadId, summary, additionalContext). One thread per account-region, so
 //! a channel reads one account-region's story in one place.
+//!
+//! Editor text is inert here. Users, actors, principals, tag values, document
+//! names, error messages and every other value an editor or an event can
+//! choose reach the title and description only inside a code span built by
+//! [`code`], and the title and summary only through [`inert`]: Slack-style
+//! control sequences (`<!channel>`, `<https://x|text>`), markdown (`*`, `_`,
+//! `~`, backticks), line breaks and control or bidirectional characters are
+//! replaced by look-alikes that render as text, and each value is bounded.
+//! A hostile value can neither open a new `*Actor:*` line, mention a
+//! channel, nor make a link. The exact values stay in the SNS message body,
+//! which is JSON (JSON escaping is its medium) and the only place a program
+//! should read them from.
 
 use serde_json::{json, Map, Value};
 
@@ -22,6 +34,66 @@ fn cut(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// Longest value shown inside one code span (characters).
+pub const VALUE_MAX: usize = 200;
+
+/// Characters that could change how a chat client reads the text, or what
+/// a reader sees, replaced by a look-alike that is only text.
+fn look_alike(c: char) -> Option<char> {
+    Some(match c {
+        '<' => '‹',
+        '>' => '›',
+        '&' => '＆',
+        '`' => 'ˋ',
+        '*' => '∗',
+        '_' => 'ˍ',
+        '~' => '∼',
+        '|' => '│',
+        '\n' | '\r' => '⏎',
+        '\t' => ' ',
+        // Bidirectional overrides and isolates, zero-width and other format
+        // characters: they reorder or hide what the reader sees.
+        '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}' => '�',
+        c if c.is_control() => '�',
+        _ => return None,
+    })
+}
+
+/// `s` as plain text for a markdown title or summary: every markup and
+/// control character replaced (see [`look_alike`]), at most `max` characters.
+pub fn inert(s: &str, max: usize) -> String {
+    cut(
+        &s.chars()
+            .map(|c| look_alike(c).unwrap_or(c))
+            .collect::<String>(),
+        max,
+    )
+}
+
+/// `s` inside a code span: nothing in it is markup, it is one line, and it
+/// cannot end the span early (a backtick in it is replaced). Bounded to
+/// [`VALUE_MAX`] characters.
+pub fn code(s: &str) -> String {
+    let inner: String = s
+        .chars()
+        .map(|c| match c {
+            // Inside a code span markdown emphasis is already text; keep
+            // those characters as they are (role names have underscores).
+            '*' | '_' | '~' => c,
+            c => look_alike(c).unwrap_or(c),
+        })
+        .collect();
+    let inner = cut(&inner, VALUE_MAX);
+    if inner.is_empty() {
+        "` `".into()
+    } else {
+        format!("`{inner}`")
+    }
 }
 
 fn text(v: &Value) -> String {
@@ -47,6 +119,16 @@ fn run_as(v: &Value) -> String {
 }
 
 fn console_link(region: &str, document: &str) -> String {
+    // A link is built only from what AWS allows in a region and a document
+    // name; anything else is shown as text.
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    };
+    if !safe(region) || !safe(document) {
+        return format!("{} in {}", code(document), code(region));
+    }
     format!(
         "<https://{region}.console.aws.amazon.com/systems-manager/documents/{document}/description?region={region}|{document} in {region}>"
     )
@@ -109,66 +191,70 @@ fn description(alert: &Alert) -> String {
     if b["kind"] == "sweep_summary" {
         lines.push(format!(
             "*Checked:* {} account-regions in {} accounts",
-            text(&b["account_regions"]),
-            text(&b["accounts"])
+            code(&text(&b["account_regions"])),
+            code(&text(&b["accounts"]))
         ));
-        lines.push(format!("*Counts:* `{}`", b["counts"]));
+        lines.push(format!("*Counts:* {}", code(&b["counts"].to_string())));
         for e in b["entries"].as_array().into_iter().flatten() {
             let place = match e["document"].as_str() {
-                Some(d) => format!("{} {d}", text(&e["region"])),
-                None => text(&e["region"]),
+                Some(d) => format!("{} {}", code(&text(&e["region"])), code(d)),
+                None => code(&text(&e["region"])),
             };
             lines.push(format!(
-                "• `{}` {} {}: {} → {}{}",
-                text(&e["account"]),
+                "• {} {} {}: {} → {}{}",
+                code(&text(&e["account"])),
                 place,
-                text(&e["action"]),
-                text(&e["before"]),
-                text(&e["after"]),
+                code(&text(&e["action"])),
+                code(&text(&e["before"])),
+                code(&text(&e["after"])),
                 e["error_code"]
                     .as_str()
-                    .map(|c| format!(" ({c})"))
+                    .map(|c| format!(" ({})", code(c)))
                     .unwrap_or_default()
             ));
         }
         if b["more"].as_u64().unwrap_or(0) > 0 {
-            lines.push(format!("…and {} more in `runas-guard status`", b["more"]));
+            lines.push(format!(
+                "…and {} more in `runas-guard status`",
+                code(&b["more"].to_string())
+            ));
         }
         return lines.join("\n");
     }
     if b["kind"] == "policy_rejected" {
         return format!(
-            "*Policy:* `{}` (version `{}`)\n*Error:* {}",
-            text(&b["source"]),
-            text(&b["version"]),
-            text(&b["error"])
+            "*Policy:* {} (version {})\n*Error:* {}",
+            code(&text(&b["source"])),
+            code(&text(&b["version"])),
+            code(&text(&b["error"]))
         );
     }
-    lines.push(format!("*Account:* `{}`", text(&b["account"])));
+    lines.push(format!("*Account:* {}", code(&text(&b["account"]))));
     if let Some(region) = b["region"].as_str() {
-        lines.push(format!("*Region:* `{region}`"));
+        lines.push(format!("*Region:* {}", code(region)));
         lines.push(format!(
             "*RunAs:* {} → {}",
-            run_as(&b["before"]),
-            run_as(&b["after"])
+            code(&run_as(&b["before"])),
+            code(&run_as(&b["after"]))
         ));
     }
     if let Some(failed) = b["errors"].as_object() {
         for (region, e) in failed {
             lines.push(format!(
-                "*{region}:* {} — {}",
-                text(&e["code"]),
-                text(&e["message"])
+                "{} {} — {}",
+                code(region),
+                code(&text(&e["code"])),
+                code(&text(&e["message"]))
             ));
         }
     }
     if let Some(principal) = b["principal"].as_str() {
-        lines.push(format!("*Principal:* `{principal}`"));
-        lines.push(format!("*Run As value:* `{}`", text(&b["value"])));
+        lines.push(format!("*Principal:* {}", code(principal)));
+        lines.push(format!("*Run As value:* {}", code(&text(&b["value"]))));
     }
-    lines.push(format!("*Actor:* {}", text(&b["actor"])));
+    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
-        lines.push(format!("*Source IP:* {}", text(&b["source_ip"])));
+        lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));
     }
     if let Some(region) = b["region"].as_str() {
         lines.push(format!("*Document:* {}", console_link(region, document(b))));
@@ -206,7 +292,7 @@ pub fn message(alert: &Alert) -> Value {
         "at",
     ] {
         if let Some(v) = alert.body.get(key).filter(|v| !v.is_null()) {
-            context.insert(key.into(), Value::String(text(v)));
+            context.insert(key.into(), Value::String(inert(&text(v), VALUE_MAX)));
         }
     }
     json!({
@@ -215,14 +301,14 @@ pub fn message(alert: &Alert) -> Value {
         "id": alert.alert_id,
         "content": {
             "textType": "client-markdown",
-            "title": cut(&format!("{} {}", emoji(severity), alert.subject), TITLE_MAX),
+            "title": format!("{} {}", emoji(severity), inert(&alert.subject, TITLE_MAX - 30)),
             "description": cut(&description(alert), DESCRIPTION_MAX),
             "nextSteps": next_steps(kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
             "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
         },
         "metadata": {
             "threadId": thread_id(alert),
-            "summary": cut(&alert.subject, TITLE_MAX),
+            "summary": inert(&alert.subject, TITLE_MAX),
             "eventType": kind,
             "additionalContext": context,
         }

@@ -147,7 +147,7 @@ fn one_thread_per_account_region_and_the_facts_on_call_needs() {
     for needle in [
         "111122223333",
         "eu-west-1",
-        "→ on/ops",
+        "→ `on/ops`",
         "role/Admin",
         "console.aws.amazon.com/systems-manager/documents/SSM-SessionManagerRunShell",
     ] {
@@ -202,4 +202,221 @@ fn validation_names_what_is_wrong() {
         let err = validate(&m).unwrap_err();
         assert!(err.contains(named), "{path}: {err}");
     }
+}
+
+/// What an editor would write to take over on-call's channel: a fake
+/// `*Actor:*` line, a channel mention, a phishing link, a backtick to leave
+/// the code span, control and bidirectional characters, and length.
+const HOSTILE: [&str; 9] = [
+    "root\n*Actor:* arn:aws:iam::111122223333:role/Admin (expected editor)",
+    "<!channel> <!here> <@U024BE7LH> <#C024BE7LH>",
+    "<https://evil.example/login|Open the AWS console>",
+    "ops` <!channel> `",
+    "``` *bold* _it_ ~del~ [x](https://evil.example) ```",
+    "a\r\nb\u{0007}c\u{001b}[31md\u{0000}",
+    "\u{202E}nimda\u{2066}x\u{200B}y\u{FEFF}",
+    "&lt;!channel&gt; &amp; <",
+    "#",
+];
+
+fn hostile_alerts(value: &str) -> Vec<Alert> {
+    let long = format!("{value}{}", "x".repeat(5000));
+    let mut t = trigger(TriggerKind::DocumentChanged);
+    t.actor.as_mut().unwrap().arn = format!("arn:aws:iam::111122223333:role/{value}");
+    t.context.source_ip = Some(value.into());
+    t.context.user_agent = Some(value.into());
+    let mut failed = outcome("eu-west-1", Action::Failed, &long);
+    failed.error = Some(value.into());
+    failed.error_code = Some(value.into());
+    let regions = vec![outcome("us-east-1", Action::Created, value), failed];
+    let reverted = outcome("eu-west-1", Action::Updated, &long);
+    let facts = |reverts, audit, expected| DriftFacts {
+        expected_editor: expected,
+        audit,
+        reverts_last_hour: reverts,
+    };
+    let mut tagged = trigger(TriggerKind::RunAsOverride);
+    tagged.context.principal = Some(format!("arn:aws:iam::111122223333:role/{value}"));
+    tagged.context.run_as_value = Some(long.clone());
+    let mut tally = Tally::default();
+    let report = AccountReport {
+        account: "111122223333".into(),
+        name: Some(value.into()),
+        ou_path: None,
+        desired_user: Some("ops".into()),
+        rule: None,
+        role: None,
+        regions: vec![
+            outcome("us-east-1", Action::Updated, value),
+            outcome("eu-west-1", Action::Failed, &long),
+        ],
+    };
+    tally.add(&report, &HashSet::new());
+    let sweep = trigger(TriggerKind::Sweep);
+    vec![
+        account_configured("111122223333", "ops", &regions, &t, "now"),
+        remediation_failed("111122223333", Some("ops"), &regions, &t, "now"),
+        drift(
+            "111122223333",
+            "ops",
+            &reverted,
+            &t,
+            "now",
+            facts(1, false, false),
+        ),
+        drift(
+            "111122223333",
+            "ops",
+            &reverted,
+            &t,
+            "now",
+            facts(3, false, false),
+        ),
+        drift(
+            "111122223333",
+            "ops",
+            &reverted,
+            &t,
+            "now",
+            facts(1, false, true),
+        ),
+        drift(
+            "111122223333",
+            "ops",
+            &reverted,
+            &t,
+            "now",
+            facts(0, true, false),
+        ),
+        summary::alert(&tally, &sweep, "now").unwrap(),
+        crate::alert::run_as_override("111122223333", &tagged, false, "now"),
+        crate::alert::policy_rejected(value, value, &long, "now"),
+    ]
+}
+
+/// The code spans of one line, and what lies outside them.
+fn spans(line: &str) -> (Vec<&str>, String) {
+    let parts: Vec<&str> = line.split('`').collect();
+    assert!(parts.len() % 2 == 1, "unbalanced backticks: {line}");
+    let inside = parts.iter().skip(1).step_by(2).copied().collect();
+    let outside = parts
+        .iter()
+        .step_by(2)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("");
+    (inside, outside)
+}
+
+#[test]
+fn editor_text_is_inert_in_every_kind() {
+    for value in HOSTILE {
+        let alerts = hostile_alerts(value);
+        let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds.len(), 8, "every kind");
+        for a in &alerts {
+            let kind = a.kind.as_str();
+            let m = message(a);
+            validate(&m).unwrap_or_else(|e| panic!("{kind} {value:?}: {e}"));
+            // SNS subject: one line of printable ASCII, under 100 characters.
+            assert!(a.subject.len() < 100, "{kind}: {}", a.subject);
+            assert!(
+                a.subject.chars().all(|c| c.is_ascii_graphic() || c == ' '),
+                "{kind}: {:?}",
+                a.subject
+            );
+            // Past our own emoji shortcode (`:information_source:`).
+            let title = m["content"]["title"]
+                .as_str()
+                .unwrap()
+                .split_once(' ')
+                .unwrap()
+                .1;
+            let summary = m["metadata"]["summary"].as_str().unwrap();
+            let description = m["content"]["description"].as_str().unwrap();
+            for plain in [title, summary] {
+                for bad in ['<', '>', '&', '`', '*', '_', '~', '|', '\n', '\r'] {
+                    assert!(
+                        !plain.contains(bad),
+                        "{kind} {value:?}: {bad:?} in {plain:?}"
+                    );
+                }
+            }
+            for (key, v) in m["metadata"]["additionalContext"].as_object().unwrap() {
+                let v = v.as_str().unwrap();
+                assert!(
+                    !v.contains(['<', '>', '&', '`', '\n']),
+                    "{kind} {key}: {v:?}"
+                );
+            }
+            let mut actors = 0;
+            for line in description.lines() {
+                assert!(
+                    !line.chars().any(|c| c.is_control()
+                        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}')),
+                    "{kind} {value:?}: {line:?}"
+                );
+                let (inside, outside) = spans(line);
+                for span in &inside {
+                    assert!(
+                        !span.contains(['<', '>', '&']),
+                        "{kind} {value:?}: control sequence in a code span: {span:?}"
+                    );
+                    assert!(span.chars().count() <= VALUE_MAX, "{kind}: {span}");
+                }
+                // Outside code spans only our own words, and our own link.
+                let ours = outside
+                    .replace("<https://eu-west-1.console.aws.amazon.com/systems-manager/documents/SSM-SessionManagerRunShell/description?region=eu-west-1|SSM-SessionManagerRunShell in eu-west-1>", "");
+                assert!(
+                    !ours.contains(['<', '>', '&', '|']),
+                    "{kind} {value:?}: {ours:?} outside code spans in {line:?}"
+                );
+                assert!(
+                    !outside.contains("channel") && !outside.contains("evil"),
+                    "{kind}: {line}"
+                );
+                if line.starts_with("*Actor:*") {
+                    actors += 1;
+                }
+            }
+            let want = usize::from(!matches!(a.kind, Kind::SweepSummary | Kind::PolicyRejected));
+            assert_eq!(
+                actors, want,
+                "{kind} {value:?}: one *Actor:* line\n{description}"
+            );
+            assert!(
+                !description.contains("(expected editor)") || description.contains("`"),
+                "{kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_json_body_keeps_the_exact_values() {
+    let value = HOSTILE[0];
+    let alerts = hostile_alerts(value);
+    let drift = &alerts[2];
+    assert_eq!(
+        drift.body["actor"],
+        format!("arn:aws:iam::111122223333:role/{value}").as_str()
+    );
+    assert_eq!(drift.body["source_ip"], value);
+    let tag = &alerts[7];
+    assert!(tag.body["value"].as_str().unwrap().starts_with(value));
+    let failed = &alerts[1];
+    assert_eq!(failed.body["errors"]["eu-west-1"]["message"], value);
+}
+
+#[test]
+fn code_spans_and_inert_text() {
+    assert_eq!(code("ops"), "`ops`");
+    assert_eq!(code(""), "` `");
+    assert_eq!(code("a`b"), "`aˋb`");
+    assert_eq!(code("<!channel>"), "`‹!channel›`");
+    assert_eq!(code("x\ny"), "`x⏎y`");
+    assert_eq!(code("AWSReservedSSO_Admin_1"), "`AWSReservedSSO_Admin_1`");
+    assert_eq!(code(&"y".repeat(500)).chars().count(), VALUE_MAX + 2);
+    assert_eq!(inert("*a* _b_ <c|d>", 100), "∗a∗ ˍbˍ ‹c│d›");
+    assert_eq!(inert("\u{202E}x\u{0}", 100), "�x�");
 }

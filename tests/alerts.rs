@@ -89,7 +89,7 @@ async fn a_vend_and_a_revert_each_send_one_alert_also_to_chat() {
     assert_eq!(m["metadata"]["threadId"], format!("{account}-eu-west-1"));
     let description = m["content"]["description"].as_str().unwrap();
     assert!(
-        description.contains("on/mallory → on/ssm-ops"),
+        description.contains("`on/mallory` → `on/ssm-ops`"),
         "{description}"
     );
     assert!(description.contains("role/Admin"), "{description}");

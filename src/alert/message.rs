@@ -1,10 +1,42 @@
 //! Alert messages: subject and JSON body for each kind of alert.
+//!
+//! Subjects are SNS subjects: one line of printable ASCII under 100
+//! characters ([`clean_subject`]); a value an editor or an event chose (a
+//! user, an actor, a principal, a tag value) enters one only through
+//! [`subject_value`], bounded so it cannot crowd out the account and region.
+//! The message body is JSON and keeps every value exactly as found: JSON
+//! escaping is its medium, and consumers read the values from there. Chat
+//! renders these alerts with its own escaping (`crate::chat`).
 
 use serde_json::{json, Value};
 
 use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
 use crate::outcome::{Action, RegionOutcome};
 use crate::trigger::Trigger;
+
+/// Longest editor-chosen value in a subject (characters).
+pub const SUBJECT_VALUE_MAX: usize = 32;
+
+/// An editor- or event-chosen value for a subject: printable ASCII (anything
+/// else, line breaks included, becomes `?`), at most [`SUBJECT_VALUE_MAX`]
+/// characters.
+pub fn subject_value(s: &str) -> String {
+    let ascii: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if ascii.len() > SUBJECT_VALUE_MAX {
+        format!("{}...", &ascii[..SUBJECT_VALUE_MAX - 3])
+    } else {
+        ascii
+    }
+}
 
 /// SNS subjects: ASCII, no control characters, under 100 characters.
 pub fn clean_subject(s: &str) -> String {
@@ -257,13 +289,13 @@ fn drift_headline(
     let by = trigger
         .actor
         .as_ref()
-        .map(|a| short_actor(&a.arn))
+        .map(|a| subject_value(&short_actor(&a.arn)))
         .unwrap_or_else(|| "an unknown principal".into());
     let region = outcome.place();
     let before = outcome
         .before
         .as_ref()
-        .map(|b| b.short())
+        .map(|b| subject_value(&b.short()))
         .unwrap_or_else(|| "no document".into());
     // An inheriting document whose RunAs was right: its other inputs moved.
     let run_as_right = outcome
@@ -329,7 +361,7 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
     let by = trigger
         .actor
         .as_ref()
-        .map(|a| short_actor(&a.arn))
+        .map(|a| subject_value(&short_actor(&a.arn)))
         .unwrap_or_else(|| "an unknown principal".into());
     m.insert("principal".into(), json!(principal));
     m.insert("value".into(), json!(value));
@@ -344,9 +376,9 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
         if value.is_empty() {
             "attributes changed".to_string()
         } else {
-            value.to_string()
+            subject_value(&value)
         },
-        short_actor(&principal)
+        subject_value(&short_actor(&principal))
     );
     Alert {
         alert_id: id_of(&m),
