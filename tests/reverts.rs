@@ -204,3 +204,68 @@ async fn at_the_version_limit_the_oldest_version_is_deleted_and_the_revert_lands
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editor_who_pre_wrote_the_next_layout_cannot_block_the_revert() {
+    use runas_guard::preferences::Preferences;
+    let w = World::new().await;
+    let account = configured(&w).await;
+    let ssm = w.admin_ssm(&account, R).await;
+    let (_, _, latest) = w.document(&account, R).await.unwrap();
+    let next = latest.parse::<u64>().unwrap();
+    // The wrong edit the revert will undo, written as version next + 2.
+    let mut wrong = w.document(&account, R).await.unwrap().0;
+    wrong["inputs"]["runAsDefaultUser"] = json!("intruder");
+    // Before it, at version next + 1: exactly the text runas-guard would
+    // write on top of version next + 2 (the layout keyed on next + 3).
+    let planted = Preferences::parse(&wrong.to_string())
+        .unwrap()
+        .merged("ssm-ops")
+        .render(next + 3);
+    for content in [
+        planted.clone(),
+        serde_json::to_string_pretty(&wrong).unwrap(),
+    ] {
+        ssm.update_document()
+            .name(DOC)
+            .content(content)
+            .document_version("$LATEST")
+            .send()
+            .await
+            .unwrap();
+    }
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version((next + 2).to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_reverted(&w, &account, &wrong, 0).await;
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, (next + 3).to_string());
+    let written = ssm
+        .get_document()
+        .name(DOC)
+        .document_version(&default)
+        .send()
+        .await
+        .unwrap()
+        .content()
+        .unwrap()
+        .to_string();
+    // Not the keyed layout (taken), but one drawn from [2^62, 2^63): a
+    // marker of 63 tabs and spaces after the opening brace.
+    let marker: String = written[1..]
+        .chars()
+        .take_while(|c| *c == '\t' || *c == ' ')
+        .collect();
+    assert_eq!(marker.len(), 63, "{written:?}");
+    assert_ne!(written, planted);
+    assert_eq!(
+        serde_json::from_str::<Value>(&written).unwrap(),
+        serde_json::from_str::<Value>(&planted).unwrap()
+    );
+}
