@@ -1,0 +1,65 @@
+"""The document rules' patterns, deployed into moto's EventBridge (in
+process, ``moto.mock_aws``), route exactly what test_routing's matcher says:
+an independent implementation of EventBridge matching agrees on the samples
+and on edits that name the document by ARN (the ``$or`` branch with a
+``wildcard``), so the patterns are not only right for our own matcher.
+"""
+
+import json
+import unittest
+
+import boto3
+from moto import mock_aws
+
+from . import cfn, samples
+from . import test_routing as routing
+
+ARN_NAMES = [
+    "arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell",
+    "arn:aws:ssm:us-east-1:444455556666:document/SSMRunAs-Admin",
+    "arn:aws:ssm:eu-west-1:111122223333:parameter/SSM-SessionManagerRunShell",
+    "arn:aws:ec2:eu-west-1:111122223333:document/SSM-SessionManagerRunShell",
+    "SSMRunAs-Admin",
+    "SSMRunAs-ReadOnly",
+]
+
+
+class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
+
+    def test_moto_routes_what_the_matcher_routes(self):
+        templates = {routing.HUB: self.hub, routing.MEMBER: self.member}
+        ssm_events = [(name, event) for name, _, event in cfn.load_events() + samples.inline_samples()
+                      if event["source"] == "aws.ssm"]
+        edits = [(f"{name} as {doc}", routing.renamed(event, doc))
+                 for name, event in ssm_events if "requestParameters" in event["detail"]
+                 and isinstance(event["detail"]["requestParameters"].get("name"), str)
+                 for doc in ARN_NAMES]
+        cases = ssm_events + edits
+        self.assertTrue(any(routing.matches(
+            routing.resolved_patterns(templates)[(routing.MEMBER, "DocumentChangedForwardRule")], e)
+            for _, e in edits), "some ARN edit is routed")
+        for named in ("", "SSMRunAs-Admin"):
+            patterns = routing.resolved_patterns(templates, NamedSessionDocuments=named)
+            for key in sorted(routing.DOCUMENT_RULES):
+                pattern = patterns[key]
+                with self.subTest(named=named, rule=key), mock_aws():
+                    events = boto3.client("events", region_name="eu-west-1")
+                    sqs = boto3.client("sqs", region_name="eu-west-1")
+                    queue = sqs.create_queue(QueueName="routed")["QueueUrl"]
+                    queue_arn = sqs.get_queue_attributes(
+                        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                    events.put_rule(Name="rule", EventPattern=json.dumps(pattern))
+                    events.put_targets(Rule="rule", Targets=[{"Id": "q", "Arn": queue_arn}])
+                    for name, event in cases:
+                        events.put_events(Entries=[{
+                            "Source": event["source"], "DetailType": event["detail-type"],
+                            "Detail": json.dumps(event["detail"]),
+                        }])
+                        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+                        for message in got:
+                            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                        self.assertEqual(len(got) == 1, routing.matches(pattern, event), name)
+
+
+if __name__ == "__main__":
+    unittest.main()
