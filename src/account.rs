@@ -9,16 +9,18 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::alert::Alert;
 use crate::aws::known::{unchanged, Snapshot};
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::state::{HistoryRow, Observation, StateStore};
+use crate::aws::state::{HistoryRow, Observation, Orphan, StateStore};
 use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::ids::session_name;
+use crate::intent::Announce;
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Mode, Policy, Target};
 use crate::preferences::Preferences;
@@ -302,6 +304,10 @@ struct DocEnv {
     owner: String,
     mode: Mode,
     bound: Arc<Semaphore>,
+    /// Who this run is, for the intent each lease take records.
+    trigger: Trigger,
+    account_user: String,
+    expected_editor: bool,
 }
 
 impl DocEnv {
@@ -318,6 +324,15 @@ impl DocEnv {
             account: self.account.clone(),
             slot: slot(region, target.document.as_deref()),
             owner: self.owner.clone(),
+            announce: Some(Announce {
+                account: self.account.clone(),
+                region: region.to_string(),
+                document: target.document.clone(),
+                user: target.user.clone(),
+                account_user: self.account_user.clone(),
+                trigger: self.trigger.clone(),
+                expected_editor: self.expected_editor,
+            }),
         };
         let want = Want {
             user: &target.user,
@@ -419,6 +434,7 @@ async fn reconcile_regions(
     seen: &mut HashMap<String, Seen>,
 ) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
     let account = session.account.as_str();
+    let account_user = targets.first().map(|t| t.user.clone()).unwrap_or_default();
     let targets = Arc::new(targets);
     let mut tasks = JoinSet::new();
     let mut slots = HashMap::new();
@@ -430,6 +446,13 @@ async fn reconcile_regions(
             owner: run.owner.clone(),
             mode: run.mode(ctx.policy),
             bound: ctx.region_slots.clone(),
+            trigger: run.trigger.clone(),
+            account_user: account_user.clone(),
+            expected_editor: run
+                .trigger
+                .actor
+                .as_ref()
+                .is_some_and(|a| ctx.policy.is_expected_editor(&a.arn)),
         };
         let early = targets
             .iter()
@@ -549,11 +572,22 @@ fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .collect()
 }
 
+/// What recording an account came to.
+#[derive(Default)]
+pub struct Committed {
+    /// Alerts of dead runs whose writes this record found and adopted: the
+    /// caller delivers them like its own.
+    pub adopted: Vec<Alert>,
+    pub error: Option<AwsError>,
+}
+
 /// State items and history rows, all regions at once; releases the leases.
-/// Dry runs record nothing.
-pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Result<(), AwsError> {
+/// Where a record finds the intent of a run that died after its write, the
+/// revert is recorded and alerted now ([`crate::intent`]). Dry runs record
+/// nothing.
+pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Committed {
     if run.dry_run {
-        return Ok(());
+        return Committed::default();
     }
     let mut tasks = JoinSet::new();
     let at = clock::now();
@@ -573,28 +607,73 @@ pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Resu
         rows.extend(history.filter(|_| !already));
         let reverted = observation.status == Status::Reverted.as_str();
         let state = state.clone();
-        tasks.spawn(async move { state.record(&observation, grant.as_ref(), reverted).await });
+        tasks.spawn(async move {
+            let found = state.record(&observation, grant.as_ref(), reverted).await;
+            (Some(observation), found)
+        });
     }
     // History beside the state items, not before them: one round trip.
     if !rows.is_empty() {
         let state = state.clone();
-        tasks.spawn(async move { state.add_history(&rows, at).await });
+        tasks.spawn(async move { (None, state.add_history(&rows, at).await.map(|()| None)) });
     }
-    let mut first_error = None;
+    let mut committed = Committed::default();
+    let mut orphans = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let result = joined.unwrap_or_else(|e| {
-            Err(AwsError {
-                operation: "record",
-                account: account.report.account.clone(),
-                region: "-".into(),
-                code: "InternalError".into(),
-                message: e.to_string(),
-            })
+            (
+                None,
+                Err(AwsError {
+                    operation: "record",
+                    account: account.report.account.clone(),
+                    region: "-".into(),
+                    code: "InternalError".into(),
+                    message: e.to_string(),
+                }),
+            )
         });
-        if let Err(e) = result {
-            tracing::error!(outcome = "record_failed", account = %account.report.account, error_code = %e.code, error = %e, "state not recorded");
-            first_error.get_or_insert(e);
+        match result {
+            (Some(o), Ok(Some(orphan))) => orphans.push((o, orphan)),
+            (_, Ok(_)) => {}
+            (_, Err(e)) => {
+                tracing::error!(outcome = "record_failed", account = %account.report.account, error_code = %e.code, error = %e, "state not recorded");
+                committed.error.get_or_insert(e);
+            }
         }
     }
-    first_error.map_or(Ok(()), Err)
+    for (o, orphan) in orphans {
+        match adopt(state, &o, &orphan).await {
+            Ok(alerts) => committed.adopted.extend(alerts),
+            Err(e) => {
+                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    committed
+}
+
+/// A dead run's intent found by a quiet record of `o`: when the document
+/// shows its write, record it (status, counts, history) and return its
+/// alerts; otherwise only remove the intent.
+async fn adopt(
+    state: &StateStore,
+    o: &Observation,
+    orphan: &Orphan,
+) -> Result<Vec<Alert>, AwsError> {
+    let i = &orphan.intent;
+    let version = o.default_version.as_deref();
+    let compliant = o.status == Status::Compliant.as_str() && !o.wrote;
+    let Some(version) = version.filter(|_| i.landed(compliant, version)) else {
+        tracing::info!(intent = %crate::intent::describe(i), "a dead run's write did not land; its intent is dropped");
+        state.drop_intent(orphan).await?;
+        return Ok(vec![]);
+    };
+    if !state.adopt(orphan, version).await? {
+        return Ok(vec![]);
+    }
+    let now = clock::now();
+    state.add_history(&[i.history(version)], now).await?;
+    tracing::warn!(outcome = "adopted", intent = %crate::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
+    Ok(i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now)))
 }

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod heartbeat;
 pub mod history;
 pub mod ids;
+pub mod intent;
 pub mod metrics;
 pub mod outcome;
 pub mod permission_sets;

@@ -15,7 +15,7 @@ pub type Layout = u64;
 
 /// The RunAs part of a document, as found (raw values, so reports show a
 /// string `"false"` as a string).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct RunAs {
     #[serde(rename = "runAsEnabled")]
     pub enabled: Option<Value>,

@@ -172,14 +172,17 @@ impl Delivery {
         let keep = keep_first(fx.receipts, fx.alerts, &run.owner, &alerts);
         let record = async {
             let mut first_error = None;
+            let mut adopted = Vec::new();
             for acct in &uncommitted {
-                if let Err(e) = account::commit(fx.state, run, acct).await {
+                let committed = account::commit(fx.state, run, acct).await;
+                adopted.extend(committed.adopted);
+                if let Some(e) = committed.error {
                     first_error.get_or_insert(e);
                 }
             }
-            first_error
+            (first_error, adopted)
         };
-        let (kept, record_error) = tokio::join!(keep, record);
+        let (kept, (record_error, adopted)) = tokio::join!(keep, record);
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
@@ -187,7 +190,10 @@ impl Delivery {
         // What earlier runs left in the outbox first: then our own unsent
         // copies, freed below, wait for the next run rather than this one.
         let flushed = flush_outbox(fx.receipts, fx.alerts, &run.owner).await;
-        let delivered = publish_kept(fx.receipts, fx.alerts, &run.owner, alerts, kept).await;
+        let mut delivered = publish_kept(fx.receipts, fx.alerts, &run.owner, alerts, kept).await;
+        // A dead run's alerts, found while recording: its failure to send
+        // them is not this event's.
+        delivered.absorb(deliver(fx.receipts, fx.alerts, &run.owner, adopted).await);
         outcome.alerts = delivered.sent;
         if let Some(e) = &delivered.first_error {
             outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
@@ -280,6 +286,23 @@ pub struct Delivered {
     /// Chat copies refused (kept in the outbox when it could).
     pub chat_unsent: usize,
     pub first_error: Option<AwsError>,
+}
+
+impl Delivered {
+    /// Another delivery's copies sent, counted as sent; what it could not
+    /// send waits in the outbox without failing this one.
+    fn absorb(&mut self, other: Delivered) {
+        if other.unsent + other.chat_unsent > 0 {
+            tracing::warn!(
+                unsent = other.unsent,
+                chat_unsent = other.chat_unsent,
+                "alerts of a dead run not published yet; they wait in the outbox"
+            );
+        }
+        self.sent.extend(other.sent);
+        self.kept += other.kept;
+        self.lost.extend(other.lost);
+    }
 }
 
 fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {

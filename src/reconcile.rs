@@ -65,10 +65,13 @@ pub trait Lease: Sync {
     type Grant: Send;
     /// Waits for the lease. `fresh` is false when another run held or
     /// released it at or after `since` (when we began observing): what we
-    /// saw may predate their write, so look again.
+    /// saw may predate their write, so look again. `seen` is what the run is
+    /// about to correct: the lease records it as the run's intent, so a run
+    /// that dies after its write still ends in its alert and history.
     fn acquire(
         &self,
         since: SystemTime,
+        seen: &Observed,
     ) -> impl Future<Output = Result<(Self::Grant, bool), AwsError>> + Send;
     /// The fence: false once a renewal found the lease in another run's
     /// hands. A holder that lost it never writes again.
@@ -503,7 +506,7 @@ async fn converge<D: Documents, L: Lease>(
             });
         }
         if grant.is_none() {
-            let (g, fresh) = lease.acquire(since).await?;
+            let (g, fresh) = lease.acquire(since, &current).await?;
             *grant = Some(g);
             if !fresh {
                 // Another run wrote (or is done writing) since we looked.

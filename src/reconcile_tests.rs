@@ -204,7 +204,11 @@ impl Lease for FakeLease {
     fn still_held(&self, _grant: &usize) -> bool {
         !self.lost
     }
-    async fn acquire(&self, _since: SystemTime) -> Result<(usize, bool), AwsError> {
+    async fn acquire(
+        &self,
+        _since: SystemTime,
+        _seen: &Observed,
+    ) -> Result<(usize, bool), AwsError> {
         let n = self.taken.fetch_add(1, Ordering::SeqCst);
         if let Some(fake) = self.other_run_fixed {
             let mut guard = fake.doc.lock().unwrap();

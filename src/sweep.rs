@@ -457,6 +457,8 @@ async fn sweep_account(
     )
     .await;
     // A record that fails is logged by commit; the sweep still reports it.
-    let _ = account::commit(&svc.state, run, &acct).await;
+    let committed = account::commit(&svc.state, run, &acct).await;
+    // A dead run's revert, found here: its own alert, not the summary's.
+    deliver(&svc.receipts, &svc.alerts, &run.owner, committed.adopted).await;
     Ok((acct.report, acct.new_drift))
 }

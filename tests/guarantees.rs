@@ -274,3 +274,88 @@ run_as_user = "admin"
     assert_eq!(run_as(&doc).1, json!("ssm-ops"));
     assert_eq!(default, latest);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_dies_after_its_write_still_ends_in_its_alert_history_and_tamper_count() {
+    let (mut w, proxy, account) = vended().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    w.console_edit(&account, R, "mallory").await;
+    let edited: u32 = w.document(&account, R).await.unwrap().2.parse().unwrap();
+    // Everything the run does after its document write waits here: keeping
+    // its alerts and recording its result.
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let path = w.write_event(&event);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let written = Instant::now();
+    assert!(
+        proxy.wait("keep", "held", 1, 60) && proxy.wait("record", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    // The Lambda dies (timeout, out of memory): what it held never arrives.
+    run.kill().unwrap();
+    run.wait().unwrap();
+    drop(proxy);
+    let (fixed, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&fixed).1, json!("ssm-ops"), "the write had landed");
+    assert_eq!(
+        (default.clone(), latest.parse::<u32>().unwrap()),
+        (latest, edited + 1)
+    );
+    assert!(w.alerts().await.is_empty());
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        state.contains_key("intent"),
+        "the intent was recorded before the write: {state:#?}"
+    );
+
+    // Lambda's retry, after the dead run's lease ran out.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        out["accounts"][0]["regions"][0]["action"], "none",
+        "{out:#}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_reverted");
+    assert_eq!(m["before"]["runAsDefaultUser"], "mallory");
+    assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["last_action"].as_str()),
+        ("reverted", "updated"),
+        "{state:#?}"
+    );
+    assert_eq!(state["reverts_at"].matches("N(").count(), 1, "{state:#?}");
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    let rows = w.history(&account).await;
+    assert!(
+        rows.iter()
+            .any(|r| r["status"] == "reverted" && r["trigger_id"] == event["id"].as_str().unwrap()),
+        "{rows:#?}"
+    );
+
+    // Once: the next delivery and a sweep say nothing more about it.
+    assert_eq!(w.handle(&event).1["result"], "duplicate");
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(w
+        .alerts()
+        .await
+        .iter()
+        .all(|a| a["message"]["kind"] == "sweep_summary"));
+}

@@ -26,6 +26,9 @@ pub struct Known {
     pub error_code: Option<String>,
     /// Audit mode: this drift was already reported.
     pub drift_seen: bool,
+    /// A run announced a write here and has not recorded it (yet, or ever:
+    /// it died); the record must be sent so the intent is looked at.
+    pub intent: bool,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -72,6 +75,7 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.observed_enabled == o.observed_enabled
         && known.default_version == o.default_version
         && known.error_code == o.error_code
+        && !known.intent
         && !o.wrote
 }
 
@@ -84,6 +88,7 @@ fn known(i: &Item) -> Known {
         default_version: get_s(i, "default_version"),
         error_code: get_s(i, "last_error_code"),
         drift_seen: i.contains_key("drift_seen_by"),
+        intent: i.contains_key("intent"),
     }
 }
 
@@ -152,7 +157,7 @@ impl StateStore {
             .segment(segment)
             .total_segments(SEGMENTS)
             .filter_expression("begins_with(sk, :region)")
-            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by")
+            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":region", s("REGION#"))
@@ -244,6 +249,7 @@ mod tests {
             default_version: Some("2".into()),
             error_code: None,
             drift_seen: false,
+            intent: false,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -11,7 +11,8 @@ use super::state::{get_n, get_s, n, s, Item, Table};
 use super::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
-use crate::reconcile::Lease;
+use crate::intent::Announce;
+use crate::reconcile::{Lease, Observed};
 
 /// How long one take (or renewal) of an account-region lasts: short, so a
 /// crashed run delays others briefly. A live holder renews it every third
@@ -54,6 +55,8 @@ pub struct RegionLease {
     /// The region, or `<region>#DOCUMENT#<name>` for a `[[document]]`.
     pub slot: String,
     pub owner: String,
+    /// Who the run is, for the intent it records with each take.
+    pub announce: Option<Announce>,
 }
 
 /// What taking the lease means, from the item as it was (pure): the
@@ -141,11 +144,23 @@ impl RegionLease {
     }
 
     /// One conditional take; `Ok(None)` when another run holds it.
-    async fn try_take(&self, now: SystemTime) -> Result<Option<Item>, AwsError> {
+    /// `intent`: what the run is about to write (JSON), recorded with it.
+    async fn try_take(
+        &self,
+        now: SystemTime,
+        intent: Option<&str>,
+    ) -> Result<Option<Item>, AwsError> {
+        let expression = match intent {
+            Some(_) => "SET lease_owner = :me, lease_until = :until, intent = :intent",
+            None => "SET lease_owner = :me, lease_until = :until",
+        };
         let result = self
             .table
             .update_region(&self.account, &self.slot)
-            .update_expression("SET lease_owner = :me, lease_until = :until")
+            .update_expression(expression)
+            .set_expression_attribute_values(
+                intent.map(|i| std::collections::HashMap::from([(":intent".to_string(), s(i))])),
+            )
             .condition_expression(
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
             )
@@ -178,13 +193,21 @@ impl Lease for RegionLease {
 
     /// Waits for a holder to release (or for its lease to run out: a run
     /// that crashed), then takes the lease.
-    async fn acquire(&self, since: SystemTime) -> Result<(RegionGrant, bool), AwsError> {
+    async fn acquire(
+        &self,
+        since: SystemTime,
+        seen: &Observed,
+    ) -> Result<(RegionGrant, bool), AwsError> {
+        let intent = self.announce.as_ref().map(|a| {
+            a.intent(&self.owner, seen.run_as(&a.user), seen.versions())
+                .to_json()
+        });
         let give_up = clock::now() + WAIT_AT_MOST;
         let mut waited = false;
         let mut pause = Duration::from_millis(100);
         loop {
             let now = clock::now();
-            if let Some(old) = self.try_take(now).await? {
+            if let Some(old) = self.try_take(now, intent.as_deref()).await? {
                 let (mut grant, fresh) = grant_from(&old, &self.owner, since, now, waited);
                 grant.keepalive = self.keepalive(clock::epoch_millis(now + REGION_LEASE));
                 return Ok((grant, fresh));

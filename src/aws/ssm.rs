@@ -14,7 +14,7 @@ pub struct DocumentStore {
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Versions {
     pub default: String,
     pub latest: String,

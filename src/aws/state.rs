@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::lease::RegionGrant;
 use super::AwsError;
 use crate::clock;
+use crate::intent::Intent;
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
 const HISTORY_BATCH_ATTEMPTS: u32 = 5;
@@ -195,6 +196,50 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
         .build()
 }
 
+/// The intent a dead run left on an account-region item, as found there.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub intent: Intent,
+    /// The intent exactly as stored: adopting it is conditional on it.
+    pub json: String,
+    /// Earlier reverts of the slot inside the tamper window (epoch seconds).
+    pub recent_reverts: Vec<i64>,
+}
+
+/// The intent on `old` (the item before our record), when its run is gone:
+/// not ours, and its lease ran out. A live holder's intent is its own
+/// business. Pure.
+pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orphan> {
+    let json = get_s(old, "intent")?;
+    let intent = match Intent::parse(&json) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable intent on a state item; left as it is");
+            return None;
+        }
+    };
+    let expired = get_n(old, "lease_until").is_none_or(|t| t < clock::epoch_millis(now));
+    if Some(intent.owner.as_str()) == ours || !expired {
+        return None;
+    }
+    let horizon = clock::epoch_secs(now - super::lease::TAMPER_WINDOW);
+    let recent_reverts = old
+        .get("reverts_at")
+        .and_then(|v| v.as_l().ok())
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
+                .filter(|t| *t >= horizon)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Orphan {
+        intent,
+        json,
+        recent_reverts,
+    })
+}
+
 /// One `UpdateItem`'s expression, values and condition.
 #[derive(Debug)]
 pub struct Update {
@@ -298,6 +343,10 @@ fn build(
     if let Some(actor) = &o.actor {
         u.set("last_actor", s(actor));
     }
+    // The run's intent goes with its record: what it announced is done.
+    if grant.is_some() {
+        u.remove.push("intent");
+    }
     let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
     u.finish(condition)
 }
@@ -382,13 +431,15 @@ impl StateStore {
     }
 
     /// Records one observation in one call, without reading first; releases
-    /// the lease when `grant` is ours. Repeating it (a lost answer) changes nothing.
+    /// the lease when `grant` is ours. Repeating it (a lost answer) changes
+    /// nothing. Returns the intent of a run that died before recording its
+    /// write here (found on the item as it was), for [`Self::adopt`].
     pub async fn record(
         &self,
         o: &Observation,
         grant: Option<&RegionGrant>,
         reverted: bool,
-    ) -> Result<(), AwsError> {
+    ) -> Result<Option<Orphan>, AwsError> {
         let now = clock::now();
         let mut result = self.send(o, record_update(o, grant, reverted, now)).await;
         if changed_nothing(o)
@@ -401,12 +452,85 @@ impl StateStore {
                 .await;
         }
         match result {
-            Ok(()) => Ok(()),
+            Ok(old) => Ok(orphan_in(&old, grant.map(|g| g.owner.as_str()), now)),
             Err(err) => {
                 if err.is("ConditionalCheckFailedException") {
                     // Recorded already (our retried call), or the lease expired
                     // and another run owns the item now and will record it.
                     tracing::debug!(account = %o.account, region = %o.region, "state already recorded or lease taken over");
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Records the revert a dead run made (its intent, the document now at
+    /// `version_after`): status, change count, tamper count. Once: the
+    /// intent is removed in the same conditional write, so of two runs that
+    /// find it, one adopts. False when another run adopted it first.
+    pub async fn adopt(&self, orphan: &Orphan, version_after: &str) -> Result<bool, AwsError> {
+        let i = &orphan.intent;
+        let now = clock::now();
+        let mut update = self
+            .table
+            .update_region(&i.account, &i.slot())
+            .condition_expression("intent = :intent")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":intent", s(&orphan.json))
+            .expression_attribute_values(":st", s(i.status()))
+            .expression_attribute_values(":action", s(i.outcome(version_after).action.as_str()))
+            .expression_attribute_values(":version", s(version_after))
+            .expression_attribute_values(":at", s(clock::iso(now)))
+            .expression_attribute_values(":tid", s(&i.trigger_id))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        let mut expression = "SET #st = :st, last_action = :action, default_version = :version, last_changed = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
+        if i.edited {
+            let mut times = orphan.recent_reverts.clone();
+            times.push(clock::epoch_secs(now));
+            expression.push_str(", reverts_at = :reverts");
+            update = update.expression_attribute_values(
+                ":reverts",
+                AttributeValue::L(times.into_iter().map(n).collect()),
+            );
+        }
+        if let Some(actor) = &i.actor {
+            expression.push_str(", last_actor = :actor");
+            update = update.expression_attribute_values(":actor", s(actor));
+        }
+        expression.push_str(" REMOVE intent");
+        match update.update_expression(expression).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", &i.account, &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// An intent whose write did not land (or was overwritten since): there
+    /// is nothing to adopt, only the note to remove.
+    pub async fn drop_intent(&self, orphan: &Orphan) -> Result<(), AwsError> {
+        let i = &orphan.intent;
+        let result = self
+            .table
+            .update_region(&i.account, &i.slot())
+            .update_expression("REMOVE intent")
+            .condition_expression("intent = :intent")
+            .expression_attribute_values(":intent", s(&orphan.json))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", &i.account, &e);
+                if err.is("ConditionalCheckFailedException") {
                     Ok(())
                 } else {
                     Err(err)
@@ -415,7 +539,7 @@ impl StateStore {
         }
     }
 
-    async fn send(&self, o: &Observation, u: Update) -> Result<(), AwsError> {
+    async fn send(&self, o: &Observation, u: Update) -> Result<Item, AwsError> {
         let mut update = self
             .table
             .update_region(&o.account, &o.slot())
@@ -429,9 +553,10 @@ impl StateStore {
             update = update.expression_attribute_values(k, v);
         }
         update
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await
-            .map(|_| ())
+            .map(|out| out.attributes.unwrap_or_default())
             .map_err(|e| self.table.err("UpdateItem", &o.account, &e))
     }
 
