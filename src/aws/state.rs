@@ -455,9 +455,14 @@ impl StateStore {
             Ok(old) => Ok(orphan_in(&old, grant.map(|g| g.owner.as_str()), now)),
             Err(err) => {
                 if err.is("ConditionalCheckFailedException") {
-                    // Recorded already (our retried call), or the lease expired
-                    // and another run owns the item now and will record it.
-                    tracing::debug!(account = %o.account, region = %o.region, "state already recorded or lease taken over");
+                    if grant.is_some_and(|g| g.keepalive.lost()) {
+                        // Its renewals failed for a whole lease: the run that
+                        // took over records the account-region; ours must not.
+                        tracing::error!(outcome = "lease_lost", account = %o.account, region = %o.region, "the write lease was taken over before this run recorded its result");
+                    } else {
+                        // Our own retried call recorded it already.
+                        tracing::debug!(account = %o.account, region = %o.region, "state already recorded");
+                    }
                     Ok(None)
                 } else {
                     Err(err)
