@@ -15,7 +15,7 @@ For each phase: wall time, the critical-path limit from sequential round
 trips and the sequential round trips actually seen at the proxy, the child's
 CPU and peak RSS (os.wait4 in a bare launcher), moto's and the proxy's CPU
 (/proc/<pid>/stat), and calls by operation per account-region against the
-minimum DESIGN.md "Cost at organization scale" allows. The report is printed
+minimum docs/design.md "Cost at organization scale" allows. The report is printed
 and written to bench/results.md. Exit code 1 if a check failed (exit codes,
 totals against the seeded mix, desired users, moto_fast verification and self-check).
 
@@ -493,7 +493,7 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
         "UpdateDocumentDefaultVersion, record); + 1 for the final publish / sweep record. Vend: 9 round trips. "
         "Sequential round trips seen: the longest chain of requests at the proxy each sent after the previous one "
         "was answered (what the run's own ordering cost in RTTs, whatever moto's speed).",
-        "Minimum calls (DESIGN.md \"Cost at organization scale\"): one tree walk per sweep; one AssumeRole per account; "
+        "Minimum calls (docs/design.md \"Cost at organization scale\"): one tree walk per sweep; one AssumeRole per account; "
         "DescribeDocument + GetDocument per account-region; a fix adds CreateDocument, or UpdateDocument + "
         "UpdateDocumentDefaultVersion, and 2 DynamoDB writes (lease, record); the sweep's time once; one SNS publish "
         "when something changed. Vend: 3 ListParents, 1 AssumeRole, per region Describe + Get + Create + 2 writes, "

@@ -1,4 +1,4 @@
-//! Alerts (DESIGN.md "Alerts"). Pure: which alerts an outcome deserves
+//! Alerts (docs/design.md "Alerts"). Pure: which alerts an outcome deserves
 //! ([`decide`]) and their messages; sending is the SNS adapter's job.
 
 use std::collections::{HashMap, HashSet};

@@ -1,4 +1,4 @@
-//! The operator CLI (DESIGN.md "Binary"). Exit codes: 0 done, 1 the work
+//! The operator CLI (docs/design.md "Binary and exit codes"). Exit codes: 0 done, 1 the work
 //! failed (with one summary line on stderr), 2 bad input (with exactly one
 //! line on stderr).
 
@@ -20,7 +20,7 @@ use runas_guard::report::{render_status, Format, Report};
 use runas_guard::sweep::{OrgRun, Scope};
 use runas_guard::trigger::{self, EventError, MAX_EVENT_BYTES};
 
-/// The statuses a state item can have (DESIGN.md "State").
+/// The statuses a state item can have (docs/design.md "State").
 const STATUSES: [&str; 6] = [
     "compliant",
     "remediated",
@@ -726,6 +726,11 @@ async fn status(
     let config = runas_guard::aws::load_config().await;
     match state_store(&config, &table).list(account.as_deref()).await {
         Ok(mut rows) => {
+            if let (true, Some(a)) = (rows.is_empty(), &account) {
+                if let Some(stop) = unknown_account(&config, a).await {
+                    return stop;
+                }
+            }
             rows.retain(|r| {
                 (regions.is_empty() || regions.contains(&r.region))
                     && (statuses.is_empty() || statuses.contains(&r.status))
@@ -737,6 +742,22 @@ async fn status(
             ExitCode::SUCCESS
         }
         Err(e) => failed(e),
+    }
+}
+
+/// Nothing recorded for `--account`: an account the organization does not
+/// have is bad input (exit 2, returned); one it has is simply not recorded
+/// yet (`None`: an empty answer). Asked only then: an account that left the organization
+/// still shows what was recorded for it.
+async fn unknown_account(config: &aws_config::SdkConfig, account: &str) -> Option<ExitCode> {
+    match outside_organization(config, &[account.to_string()]).await {
+        Ok(missing) if !missing.is_empty() => Some(bad_input(format!(
+            "--account {account} is not in the organization and nothing is recorded for it"
+        ))),
+        Ok(_) => None,
+        Err(e) => Some(failed(format!(
+            "nothing is recorded for --account {account}, and it cannot be checked against the organization: {e}"
+        ))),
     }
 }
 
@@ -773,6 +794,11 @@ async fn history(
         .await
     {
         Ok(mut rows) => {
+            if rows.is_empty() && since.is_none() {
+                if let Some(stop) = unknown_account(&config, account).await {
+                    return stop;
+                }
+            }
             rows.retain(|r| regions.is_empty() || regions.contains(&r.region));
             print!("{}", runas_guard::history::render(&rows, format));
             if format == Format::Json {

@@ -1,5 +1,5 @@
 //! runas-guard: keeps Session Manager Run As settings right in every account
-//! and region of an AWS Organization. See DESIGN.md for the contracts.
+//! and region of an AWS Organization. See docs/design.md for the contracts.
 
 pub mod account;
 pub mod alert;

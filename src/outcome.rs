@@ -68,7 +68,7 @@ impl Action {
     }
 }
 
-/// What the state item says about an account-region (DESIGN.md "State").
+/// What the state item says about an account-region (docs/design.md "State").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {

@@ -102,7 +102,7 @@ pub struct Trigger {
     pub context: Context,
 }
 
-/// DESIGN.md "explain output", exactly these keys.
+/// docs/design.md "`explain` output", exactly these keys.
 #[derive(Debug, Serialize)]
 pub struct Explanation<'a> {
     pub trigger: &'static str,

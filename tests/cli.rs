@@ -523,3 +523,24 @@ async fn a_numeric_setting_out_of_bounds_is_one_line_naming_it_never_a_panic() {
         assert!(run.stderr.contains(name), "{}", run.stderr);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_history_of_an_account_the_organization_does_not_have_is_bad_input() {
+    let w = World::new().await;
+    let member = w.create_account("known", None).await;
+    for args in [
+        vec!["status", "--account", "999999999999"],
+        vec!["history", "--account", "999999999999"],
+    ] {
+        let run = w.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        assert_one_clean_line(&run.stderr);
+        assert!(run.stderr.contains("999999999999"), "{}", run.stderr);
+    }
+    // An account it has, with nothing recorded yet, is an empty answer.
+    for cmd in ["status", "history"] {
+        let run = w.run(&[cmd, "--account", &member, "--format", "json"]);
+        assert_eq!(run.code, 0, "{cmd}: {}", run.stderr);
+        assert_eq!(run.json(), serde_json::json!([]), "{cmd}");
+    }
+}

@@ -1,4 +1,4 @@
-//! What a sweep and a vend cost, counted at the proxy: the calls DESIGN.md's
+//! What a sweep and a vend cost, counted at the proxy: the calls docs/design.md's
 //! "Cost at organization scale" allows, and no more.
 
 mod common;

@@ -69,7 +69,7 @@ class Demo:
         self.workdir = Path(workdir)
         self.session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                      region_name="us-east-1")
-        self.env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1",
+        self.env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
                         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                         AWS_EC2_METADATA_DISABLED="true")
         self.env.pop("AWS_PROFILE", None)
@@ -271,7 +271,8 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
 
 def keep_running(demo, proc):
     """Leaves moto running and says how to use it."""
-    names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    # AWS_DEFAULT_REGION as well: the AWS CLI v1 reads only that one.
+    names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
              "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"]
     banner(f"the local AWS keeps running (moto, pid {proc.pid}) at {demo.url}")
     print("paste this into a shell to explore it:\n")

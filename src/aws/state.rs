@@ -1,6 +1,6 @@
 //! DynamoDB state: one item per account-region (which also carries the
 //! write lease, see `lease.rs`), and history rows. Keys and attributes are
-//! DESIGN.md's "State" contract. Every write is safe to repeat: the SDK
+//! docs/design.md's "State" contract. Every write is safe to repeat: the SDK
 //! retries calls whose answers were lost.
 
 use std::collections::HashMap;
