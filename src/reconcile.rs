@@ -422,7 +422,9 @@ async fn write_on_top<D: Documents>(
                     if observe(docs).await?.versions() != seen.versions() {
                         return Ok(Step::Moved);
                     }
-                    tracing::info!(
+                    // The keyed layout is new unless someone planted it:
+                    // worth a warning.
+                    tracing::warn!(
                         account = docs.account(),
                         region = docs.region(),
                         document = docs.document(),
