@@ -86,7 +86,8 @@ enum Command {
         /// Only this governed region (repeatable).
         #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
-        #[arg(long, value_enum, default_value = "table")]
+        /// Output: table, json or csv (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "table")]
         format: Format,
         /// Accounts reconciled at once.
         #[arg(long, default_value_t = 16, env = "RUNAS_GUARD_CONCURRENCY")]
@@ -97,6 +98,10 @@ enum Command {
     /// Sweep the whole organization now, exactly as the scheduled sweep does
     /// (a fresh event id every time); print the outcome as JSON.
     Sweep {
+        /// Output: json (the whole outcome), table or csv (one row per
+        /// account-region, like reconcile); any case.
+        #[arg(long, value_enum, ignore_case = true, default_value = "json")]
+        format: Format,
         #[command(flatten)]
         resources: Resources,
         /// SQS queue for fanned-out sweeps.
@@ -105,6 +110,8 @@ enum Command {
     },
     /// Per-account-region state from DynamoDB: what the document said, what is wanted.
     Status {
+        /// Only this account (a 12-digit id; one the organization has, or
+        /// one with something recorded).
         #[arg(long, value_name = "ID")]
         account: Option<String>,
         /// Only this region (repeatable).
@@ -113,13 +120,17 @@ enum Command {
         /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, excluded.
         #[arg(long = "status", value_name = "STATUS")]
         statuses: Vec<String>,
-        #[arg(long, value_enum, default_value = "table")]
+        /// Output: table, json or csv (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "table")]
         format: Format,
+        /// DynamoDB state table.
         #[arg(long, env = "RUNAS_GUARD_TABLE")]
         table: Option<String>,
     },
     /// One account's changes and drift seen (90 days of history), oldest first.
     History {
+        /// The account (a 12-digit id; one the organization has, or one with
+        /// something recorded).
         #[arg(long, value_name = "ID")]
         account: String,
         /// Only this region (repeatable).
@@ -128,8 +139,10 @@ enum Command {
         /// From this date (2026-03-14), UTC time (2026-03-14T09:30:00Z) or age (24h, 7d).
         #[arg(long, value_name = "WHEN")]
         since: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
+        /// Output: table, json or csv (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "table")]
         format: Format,
+        /// DynamoDB state table.
         #[arg(long, env = "RUNAS_GUARD_TABLE")]
         table: Option<String>,
     },
@@ -141,7 +154,8 @@ enum Command {
         /// The hub CloudFormation stack: compare its MemberRoleName and outputs with the configuration.
         #[arg(long, value_name = "NAME")]
         stack: Option<String>,
-        #[arg(long, value_enum, default_value = "table")]
+        /// Output: table, json or csv (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "table")]
         format: Format,
         #[command(flatten)]
         resources: Resources,
@@ -165,12 +179,36 @@ enum PolicyCommand {
     PermissionSets {
         /// Policy file (- for standard input).
         file: String,
-        #[arg(long, value_enum, default_value = "json")]
+        /// Output: json or cloudformation (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "json")]
         format: runas_guard::permission_sets::Format,
         /// ARN partition of the organization.
         #[arg(long, default_value = "aws")]
         partition: String,
     },
+}
+
+/// Standard output that a closed pipe ends quietly (`runas-guard sweep |
+/// head -1`): exit 141, as a Unix tool killed by SIGPIPE, never a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        report_line(format!("cannot write to standard output: {e}"));
+        std::process::exit(1);
+    }
+}
+
+macro_rules! out {
+    ($($arg:tt)*) => { emit(&format!($($arg)*)) };
+}
+
+macro_rules! outln {
+    () => { emit("\n") };
+    ($($arg:tt)*) => { emit(&format!("{}\n", format!($($arg)*))) };
 }
 
 /// A failure line was printed (exit 1 or 2): nothing more goes to stderr.
@@ -307,9 +345,10 @@ async fn command(command: Command) -> ExitCode {
             reconcile(scope, dry_run, format, concurrency, &resources).await
         }
         Command::Sweep {
+            format,
             resources,
             sweep_queue_url,
-        } => sweep(&resources, sweep_queue_url).await,
+        } => sweep(&resources, sweep_queue_url, format).await,
         Command::Status {
             account,
             regions,
@@ -344,7 +383,13 @@ fn clap_one_line(rendered: &str) -> String {
         .map(str::trim)
         .take_while(|l| !l.is_empty())
         .collect();
-    let joined = first.join(" ");
+    // clap's "did you mean" sits in its own paragraph: keep it on the line.
+    let tips = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("tip:"))
+        .map(|l| l.trim_start_matches("tip:").trim());
+    let joined = first.into_iter().chain(tips).collect::<Vec<_>>().join("; ");
     let joined = joined.trim_start_matches("error: ").trim();
     if joined.is_empty() {
         "bad arguments".into()
@@ -389,7 +434,7 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
     };
     match trigger::classify_for(&value, &documents) {
         Ok(t) => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string(&t.explain()).expect("explanation serialises")
             );
@@ -413,7 +458,7 @@ fn permission_sets(
     });
     match rendered {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => bad_input(e),
@@ -455,7 +500,7 @@ fn policy_check(file: &str) -> ExitCode {
                     p.document_names()[1..].join(", ")
                 ),
             };
-            println!(
+            outln!(
                 "{shown}: ok ({} regions, mode {:?}, default user {}{documents})",
                 p.regions.len(),
                 p.mode,
@@ -466,7 +511,7 @@ fn policy_check(file: &str) -> ExitCode {
                 .iter()
                 .filter(|d| !d.name.starts_with("SSMRunAs-"))
             {
-                println!(
+                outln!(
                     "note: {} is not named SSMRunAs-*, the documents the shipped SCPs protect (infra/scp/README.md)",
                     d.name
                 );
@@ -492,7 +537,7 @@ async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<Stri
         runas_guard::clock::epoch_secs(runas_guard::clock::now())
     );
     let answer = dispatch(&built.reactor, &value, &request_id).await;
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&answer.body).expect("outcome serialises")
     );
@@ -509,7 +554,7 @@ async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<Stri
 
 /// `runas-guard sweep`: a scheduled event made up now, with an id of its
 /// own, handled as the Lambda handles the schedule's.
-async fn sweep(resources: &Resources, sweep_queue_url: Option<String>) -> ExitCode {
+async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: Format) -> ExitCode {
     let built = match build(resources, sweep_queue_url, None, false).await {
         Ok(b) => b,
         Err(e) => return e.exit(),
@@ -536,10 +581,17 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>) -> ExitCo
         Err(e) => return failed(format!("cannot make the sweep event: {e}")),
     };
     let outcome = built.reactor.handle(trigger).await;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&outcome).expect("outcome serialises")
-    );
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).expect("outcome serialises")
+        ),
+        Format::Csv => out!("{}", Report::new(&outcome.accounts, false).render(format)),
+        Format::Table => {
+            out!("{}", Report::new(&outcome.accounts, false).render(format));
+            outln!("sweep {id}: {}", outcome.reason);
+        }
+    }
     sweep_exit(&id, &outcome)
 }
 
@@ -664,9 +716,9 @@ fn print_run(run: &OrgRun, dry_run: bool, format: Format, topic: &str) -> ExitCo
         run.alerts_kept,
         run.alerts_lost,
     );
-    print!("{}", report.render(format));
+    out!("{}", report.render(format));
     if format == Format::Json {
-        println!();
+        outln!();
     }
     let undelivered = run.alerts_kept + run.alerts_lost;
     let mut problems = Vec::new();
@@ -735,9 +787,9 @@ async fn status(
                 (regions.is_empty() || regions.contains(&r.region))
                     && (statuses.is_empty() || statuses.contains(&r.status))
             });
-            print!("{}", render_status(&rows, format));
+            out!("{}", render_status(&rows, format));
             if format == Format::Json {
-                println!();
+                outln!();
             }
             ExitCode::SUCCESS
         }
@@ -800,9 +852,9 @@ async fn history(
                 }
             }
             rows.retain(|r| regions.is_empty() || regions.contains(&r.region));
-            print!("{}", runas_guard::history::render(&rows, format));
+            out!("{}", runas_guard::history::render(&rows, format));
             if format == Format::Json {
-                println!();
+                outln!();
             }
             ExitCode::SUCCESS
         }
@@ -845,7 +897,7 @@ async fn doctor(
         accounts: unique,
     };
     let list = runas_guard::doctor::run(&config, &inputs).await;
-    print!("{}", list.render(format));
+    out!("{}", list.render(format));
     if list.ok {
         ExitCode::SUCCESS
     } else {

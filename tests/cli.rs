@@ -544,3 +544,75 @@ async fn status_and_history_of_an_account_the_organization_does_not_have_is_bad_
         assert_eq!(run.json(), serde_json::json!([]), "{cmd}");
     }
 }
+
+/// `runas-guard … | head -1`: the reader is gone before the first write.
+fn run_into_closed_pipe(w: &World, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = w
+        .command(args)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ecosystem_habits_closed_pipe_suggestions_any_case_format_and_sweep_tables() {
+    let w = World::new().await;
+    let member = w.create_account("piped", None).await;
+    let sample = repo().join("events/sweep.scheduled-event.json");
+    for args in [
+        vec!["explain", path_str(&sample)],
+        vec!["sweep"],
+        vec!["status", "--format", "csv"],
+    ] {
+        let (code, stderr) = run_into_closed_pipe(&w, &args);
+        assert!(
+            matches!(code, Some(0) | Some(141)),
+            "{args:?}: a closed pipe ends quietly, not {code:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    for (typo, meant) in [
+        (vec!["stauts"], "'status'"),
+        (vec!["reconcile", "--dryrun"], "'--dry-run'"),
+    ] {
+        let run = w.run(&typo);
+        assert_eq!(run.code, 2);
+        assert_one_clean_line(&run.stderr);
+        assert!(run.stderr.contains(meant), "{typo:?}: {}", run.stderr);
+    }
+    let run = w.run(&["status", "--format", "JSON"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.json().is_array());
+    for (flag, help) in [("--account", "12-digit"), ("--table", "DynamoDB")] {
+        for cmd in ["status", "history"] {
+            let run = w.run(&[cmd, "--help"]);
+            let line = run
+                .stdout
+                .lines()
+                .find(|l| l.trim_start().starts_with(flag))
+                .unwrap_or_else(|| panic!("{cmd} --help lists {flag}: {}", run.stdout));
+            assert!(line.contains(help), "{cmd} {flag} has help: {line:?}");
+        }
+    }
+    let run = w.run(&["sweep", "--format", "table"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&member) && run.stdout.contains("sweep "),
+        "{}",
+        run.stdout
+    );
+    let run = w.run(&["sweep", "--format", "Csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.lines().count() >= 3,
+        "header and rows: {}",
+        run.stdout
+    );
+}
