@@ -545,16 +545,27 @@ async fn status_and_history_of_an_account_the_organization_does_not_have_is_bad_
     }
 }
 
-/// `runas-guard … | head -1`: the reader is gone before the first write.
+/// `runas-guard … | head -1`: the reader is gone before the first write
+/// (`true` reads nothing and exits; the command starts after it).
 fn run_into_closed_pipe(w: &World, args: &[&str]) -> (Option<i32>, String) {
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = w
-        .command(args)
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped())
+    let bin = env!("CARGO_BIN_EXE_runas-guard");
+    let script = r#"(sleep 0.5; exec "$@") | true; exit "${PIPESTATUS[0]}""#;
+    let mut cmd = w.command(&[]);
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg("bash")
+        .arg(bin)
+        .args(args)
+        .envs(
+            cmd.get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        )
+        .env_remove("AWS_PROFILE")
+        .stderr(Stdio::piped())
         .output()
         .unwrap();
+    let _ = &mut cmd;
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
