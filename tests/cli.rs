@@ -550,7 +550,7 @@ async fn status_and_history_of_an_account_the_organization_does_not_have_is_bad_
 fn run_into_closed_pipe(w: &World, args: &[&str]) -> (Option<i32>, String) {
     let bin = env!("CARGO_BIN_EXE_runas-guard");
     let script = r#"(sleep 0.5; exec "$@") | true; exit "${PIPESTATUS[0]}""#;
-    let mut cmd = w.command(&[]);
+    let cmd = w.command(&[]);
     let out = Command::new("bash")
         .arg("-c")
         .arg(script)
@@ -565,7 +565,6 @@ fn run_into_closed_pipe(w: &World, args: &[&str]) -> (Option<i32>, String) {
         .stderr(Stdio::piped())
         .output()
         .unwrap();
-    let _ = &mut cmd;
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
