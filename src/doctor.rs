@@ -118,6 +118,11 @@ fn denied(e: &AwsError) -> bool {
     e.code.contains("AccessDenied") || e.code == "AuthorizationError" || e.code == "Forbidden"
 }
 
+/// The fix an error about credentials or the way to AWS calls for, else `default`.
+fn otherwise(e: &AwsError, default: &str) -> String {
+    e.fix().unwrap_or(default).to_string()
+}
+
 /// A fix for a call the operator's own credentials may not make.
 fn permission_fix(action: &str) -> String {
     format!("your credentials may not call {action}: run doctor with credentials that can (the hub role's permissions are in infra/hub.yaml)")
@@ -156,11 +161,12 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
             Some(p)
         }
         Err(e) => {
-            hub.fail(
-                "policy",
-                e.clone(),
-                "fix the key named; `runas-guard policy check FILE` runs the same validation (RUNAS_GUARD_POLICY or --policy names the file)",
-            );
+            let fix = if e.contains("RUNAS_GUARD_POLICY is not set") {
+                "set RUNAS_GUARD_POLICY (or --policy) to the policy file or its s3://bucket/key URL (the hub stack's PolicyUrl output)"
+            } else {
+                "fix the key named; `runas-guard policy check FILE` runs the same validation (RUNAS_GUARD_POLICY or --policy names the file)"
+            };
+            hub.fail("policy", e.clone(), fix);
             None
         }
     };
@@ -240,7 +246,7 @@ async fn check_table(config: &SdkConfig, table: Option<&str>, hub: &mut List) {
             let fix = if denied(&e) {
                 permission_fix("dynamodb:DescribeTable")
             } else {
-                "check AWS_REGION and the endpoint, then retry".into()
+                otherwise(&e, "check AWS_REGION and the endpoint, then retry")
             };
             hub.fail("table", format!("{name}: {}", said(&e)), fix);
             return;
@@ -346,7 +352,7 @@ async fn check_topic(
             } else if denied(&e) {
                 permission_fix("sns:GetTopicAttributes")
             } else {
-                "check the ARN's region and the endpoint, then retry".into()
+                otherwise(&e, "check the ARN's region and the endpoint, then retry")
             };
             hub.fail(item, format!("{arn}: {}", said(&e)), fix);
         }
@@ -407,7 +413,7 @@ async fn check_organization(config: &SdkConfig, hub: &mut List) {
             } else if denied(&e) {
                 "run from the management account or a delegated administrator with Organizations read access".into()
             } else {
-                "check the endpoint, then retry".into()
+                otherwise(&e, "check the endpoint, then retry")
             };
             hub.fail("organization", said(&e), fix);
         }
@@ -692,7 +698,10 @@ fn read_fix(account: &str, region: &str, name: &str, e: &AwsError) -> String {
     if denied(e) {
         format!("let the role read {name} in {region} (ssm:DescribeDocument, ssm:GetDocument: infra/member.yaml), and check no SCP denies it in account {account}")
     } else {
-        "retry; if it persists, check the endpoint and the region".into()
+        otherwise(
+            e,
+            "retry; if it persists, check the endpoint and the region",
+        )
     }
 }
 

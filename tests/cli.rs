@@ -626,3 +626,57 @@ async fn ecosystem_habits_closed_pipe_suggestions_any_case_format_and_sweep_tabl
         run.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credential_problems_name_their_cause_not_the_endpoint() {
+    let mut w = World::new().await;
+    let home = w.dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    w.set_env("HOME", home.to_str().unwrap());
+    let keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+    let cases: [(&str, Vec<(&str, &str)>, &[&str], &str); 3] = [
+        ("no credentials", vec![], &keys, "NoCredentials: "),
+        (
+            "a profile that does not exist",
+            vec![("AWS_PROFILE", "no-such-profile")],
+            &keys,
+            "AWS_PROFILE=no-such-profile names no profile",
+        ),
+        (
+            "an endpoint nobody answers",
+            vec![("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
+            &[],
+            "cannot reach endpoint http://127.0.0.1:9",
+        ),
+    ];
+    for (why, env, unset, said) in cases {
+        let mut cmd = w.command(&["status"]);
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{why}: {stderr}");
+        assert_one_clean_line(&stderr);
+        assert!(stderr.contains(said), "{why}: {stderr}");
+        if !env.iter().any(|(k, _)| *k == "AWS_ENDPOINT_URL") {
+            assert!(!stderr.contains("cannot reach"), "{why}: {stderr}");
+            assert!(!stderr.contains("IMDS"), "{why}: {stderr}");
+        }
+    }
+    // doctor's fix line says what to do about the credentials.
+    let mut cmd = w.command(&["doctor"]);
+    cmd.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("fix: give runas-guard credentials")
+            && !stdout.contains("check the endpoint"),
+        "{stdout}"
+    );
+}

@@ -45,10 +45,16 @@ impl AwsError {
                 err.code().unwrap_or("Unknown").to_string(),
                 err.message().unwrap_or("no message").to_string(),
             ),
-            SdkError::DispatchFailure(_) => (
-                "DispatchFailure".into(),
-                format!("cannot reach {}: {}", endpoint(), dispatch_detail(err)),
-            ),
+            SdkError::DispatchFailure(_) => {
+                let detail = dispatch_detail(err);
+                match credential_problem(&detail) {
+                    Some((code, sentence)) => (code.into(), sentence),
+                    None => (
+                        "DispatchFailure".into(),
+                        format!("cannot reach {}: {detail}", endpoint()),
+                    ),
+                }
+            }
             SdkError::TimeoutError(_) => (
                 "Timeout".into(),
                 format!(
@@ -74,6 +80,72 @@ impl AwsError {
     pub fn is(&self, code: &str) -> bool {
         self.code == code
     }
+
+    /// What to do about an error that is about the caller's credentials or
+    /// the way to AWS rather than about the resource; `None` otherwise.
+    pub fn fix(&self) -> Option<&'static str> {
+        Some(match self.code.as_str() {
+            "NoCredentials" => "give runas-guard credentials: AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a role where it runs",
+            "UnknownProfile" => "set AWS_PROFILE to a profile defined in ~/.aws/config or ~/.aws/credentials (or unset it)",
+            "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "CredentialsExpired" => {
+                "refresh the credentials (`aws sso login`, or new keys), then retry"
+            }
+            "DispatchFailure" => "check the endpoint (AWS_ENDPOINT_URL, AWS_REGION) and the network, then retry",
+            "Timeout" => "the endpoint answered too slowly: retry, or raise RUNAS_GUARD_*_TIMEOUT_SECONDS",
+            _ => return None,
+        })
+    }
+}
+
+/// Credentials that could not be loaded fail as a dispatch failure; each
+/// cause gets its own code and sentence instead of "cannot reach the endpoint".
+fn credential_problem(detail: &str) -> Option<(&'static str, String)> {
+    let about_credentials = [
+        "loading credentials",
+        "no credentials found",
+        "credential provider",
+    ]
+    .iter()
+    .any(|m| detail.contains(m));
+    if !about_credentials {
+        return None;
+    }
+    if let Ok(profile) = std::env::var("AWS_PROFILE") {
+        if !profile_defined(&profile) {
+            return Some((
+                "UnknownProfile",
+                format!("AWS_PROFILE={profile} names no profile in the AWS config or credentials file: fix the name or unset it"),
+            ));
+        }
+    }
+    if detail.contains("expired") {
+        return Some((
+            "CredentialsExpired",
+            "the AWS credentials have expired: refresh them (`aws sso login`, or new keys)".into(),
+        ));
+    }
+    Some((
+        "NoCredentials",
+        "no AWS credentials found (tried the environment, the profile files, web identity, the container and instance metadata): set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+    ))
+}
+
+/// Whether `[profile NAME]` (config file) or `[NAME]` (either file) exists.
+fn profile_defined(name: &str) -> bool {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let files = [
+        std::env::var("AWS_CONFIG_FILE").unwrap_or_else(|_| format!("{home}/.aws/config")),
+        std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| format!("{home}/.aws/credentials")),
+    ];
+    let headers = [format!("[profile {name}]"), format!("[{name}]")];
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|text| {
+            text.lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .any(|l| headers.iter().any(|h| l == *h))
+        })
+    })
 }
 
 /// Where calls went, for errors that never got an AWS answer.
