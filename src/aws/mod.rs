@@ -143,7 +143,7 @@ fn profile_defined(name: &str) -> bool {
         std::fs::read_to_string(f).is_ok_and(|text| {
             text.lines()
                 .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-                .any(|l| headers.iter().any(|h| l == *h))
+                .any(|l| headers.contains(&l))
         })
     })
 }
