@@ -634,7 +634,9 @@ async fn credential_problems_name_their_cause_not_the_endpoint() {
     std::fs::create_dir_all(&home).unwrap();
     w.set_env("HOME", home.to_str().unwrap());
     let keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-    let cases: [(&str, Vec<(&str, &str)>, &[&str], &str); 3] = [
+    // (why, variables set, variables unset, what stderr says)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str], &'a str);
+    let cases: [Case; 3] = [
         ("no credentials", vec![], &keys, "NoCredentials: "),
         (
             "a profile that does not exist",
