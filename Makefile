@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration infra-test demo package bench clean
+.PHONY: all venv build test lint unit integration infra-test demo package dist bench clean
 
 all: build
 
@@ -61,6 +61,30 @@ ifneq ($(strip $(POLICY)),)
 else
 	@echo "dist/runas-guard.zip: bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
 endif
+
+# Release artifacts in dist/: the CLI for x86_64 and aarch64 Linux (static,
+# musl, linked by cargo-lambda's zig), the Lambda zip (arm64), SHA256SUMS.
+# `--version` of each names the version and the git revision. Targets' standard
+# libraries come from rustup; cargo-lambda and zig from .venv.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
+DIST_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+dist: $(STAMP)
+	rustup target add $(DIST_TARGETS) aarch64-unknown-linux-gnu
+	rm -rf dist && mkdir -p dist
+	set -e; for t in $(DIST_TARGETS); do \
+	  RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target $$t; \
+	  d=runas-guard-$(VERSION)-$$t; mkdir -p dist/$$d; \
+	  cp target/lambda/runas-guard/bootstrap dist/$$d/runas-guard; \
+	  cp LICENSE README.md CHANGELOG.md dist/$$d/; \
+	  tar -C dist -czf dist/$$d.tar.gz $$d; rm -rf dist/$$d; \
+	done
+	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --arm64 --output-format zip
+	cp target/lambda/runas-guard/bootstrap.zip dist/runas-guard-$(VERSION)-lambda-arm64.zip
+	cd dist && sha256sum *.tar.gz *.zip > SHA256SUMS
+	tar -xzOf dist/runas-guard-$(VERSION)-x86_64-unknown-linux-musl.tar.gz runas-guard-$(VERSION)-x86_64-unknown-linux-musl/runas-guard > dist/.check && chmod +x dist/.check
+	dist/.check --version | grep -F "$(VERSION) ($(REV))" && rm dist/.check
+	@cat dist/SHA256SUMS
 
 bench: $(STAMP)
 	cargo build --release

@@ -30,10 +30,23 @@ const STATUSES: [&str; 6] = [
     "excluded",
 ];
 
+/// `0.2.0 (a1b2c3d4e5f6)`: the version and, in builds made by `make dist`
+/// (which sets `RUNAS_GUARD_REV`), the git revision they were built from.
+fn long_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("RUNAS_GUARD_REV").unwrap_or("development build")
+        )
+    })
+}
+
 #[derive(Parser)]
 #[command(
     name = "runas-guard",
-    version,
+    version = long_version(),
     about = "Keeps Session Manager Run As settings right in every account and region of an AWS Organization"
 )]
 struct Cli {
