@@ -14,8 +14,8 @@ use crate::trigger::Trigger;
 mod message;
 
 pub use message::{
-    account_configured, clean_subject, drift, policy_rejected, remediation_failed, run_as_override,
-    short_actor,
+    account_configured, clean_subject, drift, policy_ids_unknown, policy_rejected,
+    remediation_failed, run_as_override, short_actor,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,6 +29,7 @@ pub enum Kind {
     SweepSummary,
     RunAsOverride,
     PolicyRejected,
+    PolicyIdsUnknown,
 }
 
 impl Kind {
@@ -42,6 +43,7 @@ impl Kind {
             Kind::SweepSummary => "sweep_summary",
             Kind::RunAsOverride => "run_as_override",
             Kind::PolicyRejected => "policy_rejected",
+            Kind::PolicyIdsUnknown => "policy_ids_unknown",
         }
     }
 }

@@ -273,7 +273,13 @@ fn thread_id(alert: &Alert) -> String {
             _ => format!("{a}-{r}"),
         },
         (Some(a), None) => a.to_string(),
-        _ if alert.kind == crate::alert::Kind::PolicyRejected => "runas-guard-policy".into(),
+        _ if matches!(
+            alert.kind,
+            crate::alert::Kind::PolicyRejected | crate::alert::Kind::PolicyIdsUnknown
+        ) =>
+        {
+            "runas-guard-policy".into()
+        }
         _ => "runas-guard-sweeps".into(),
     }
 }

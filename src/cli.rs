@@ -186,7 +186,13 @@ enum Command {
 #[derive(Subcommand)]
 enum PolicyCommand {
     /// Validate a policy file (- for standard input).
-    Check { file: String },
+    Check {
+        file: String,
+        /// Also check every OU and account id it names against the
+        /// organization (one walk of its tree; needs Organizations read access).
+        #[arg(long)]
+        org: bool,
+    },
     /// For each [[document]]: the inline policy for its IAM Identity Center
     /// permission set (StartSession with that document only).
     PermissionSets {
@@ -331,8 +337,8 @@ async fn command(command: Command) -> ExitCode {
     match command {
         Command::Explain { event, policy } => explain(&event, policy.as_deref()),
         Command::Policy {
-            command: PolicyCommand::Check { file },
-        } => policy_check(&file),
+            command: PolicyCommand::Check { file, org },
+        } => policy_check(&file, org).await,
         Command::Policy {
             command:
                 PolicyCommand::PermissionSets {
@@ -502,10 +508,22 @@ fn read_policy_arg(file: &str) -> Result<Policy, String> {
     }
 }
 
-fn policy_check(file: &str) -> ExitCode {
+async fn policy_check(file: &str, org: bool) -> ExitCode {
     let shown = shown_policy(file);
     match read_policy_arg(file) {
         Ok(p) => {
+            if org {
+                let config = runas_guard::aws::load_config().await;
+                match ids_outside_organization(&config, &p).await {
+                    Ok(None) => {}
+                    Ok(Some(line)) => return bad_input(format!("{shown}: {line}")),
+                    Err(e) => {
+                        return failed(format!(
+                            "cannot check {shown}'s ids against the organization: {e}"
+                        ))
+                    }
+                }
+            }
             let documents = match p.documents.len() {
                 0 => String::new(),
                 n => format!(
@@ -513,11 +531,17 @@ fn policy_check(file: &str) -> ExitCode {
                     p.document_names()[1..].join(", ")
                 ),
             };
+            let ids = runas_guard::policy_ids::named_ids(&p).len();
             outln!(
-                "{shown}: ok ({} regions, mode {:?}, default user {}{documents})",
+                "{shown}: ok ({} regions, mode {:?}, default user {}{documents}{})",
                 p.regions.len(),
                 p.mode,
-                p.default_user
+                p.default_user,
+                if org {
+                    format!("; all {ids} OU and account ids are in the organization")
+                } else {
+                    String::new()
+                }
             );
             for d in p
                 .documents
@@ -655,6 +679,21 @@ async fn reconcile(
             policy.regions.join(", ")
         ));
     }
+    // A policy id the organization does not have would quietly move its
+    // accounts to another rule's user: refuse before acting.
+    match ids_outside_organization(&built.config, policy).await {
+        Ok(None) => {}
+        Ok(Some(line)) => {
+            return bad_input(format!(
+                "the policy names ids the organization does not have: {line}"
+            ))
+        }
+        Err(e) => {
+            return failed(format!(
+                "cannot check the policy's ids against the organization: {e}"
+            ))
+        }
+    }
     match outside_organization(&built.config, &scope.accounts).await {
         Ok(missing) if missing.is_empty() => {}
         Ok(missing) => {
@@ -692,6 +731,17 @@ async fn reconcile(
 }
 
 /// The given account ids Organizations does not know (one DescribeAccount each).
+/// `Some(line)` naming every OU and account id of `policy` the organization
+/// does not have; `None` when it has them all.
+async fn ids_outside_organization(
+    config: &aws_config::SdkConfig,
+    policy: &Policy,
+) -> Result<Option<String>, runas_guard::aws::AwsError> {
+    let known = Org::new(config).ids().await?;
+    let unknown = runas_guard::policy_ids::unknown_ids(policy, &known);
+    Ok((!unknown.is_empty()).then(|| runas_guard::policy_ids::describe(&unknown, 10)))
+}
+
 async fn outside_organization(
     config: &aws_config::SdkConfig,
     accounts: &[String],

@@ -182,6 +182,10 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
     .await;
     check_queue(config, inputs.queue_url.as_deref(), &mut hub).await;
     check_organization(config, &mut hub).await;
+    match policy {
+        Some(p) => check_policy_ids(config, p, &mut hub).await,
+        None => hub.skip("policy ids", "not checked: the policy did not load"),
+    }
     if let Some(stack) = &inputs.stack {
         check_stack(config, stack, policy, inputs, &mut hub).await;
     }
@@ -385,6 +389,38 @@ async fn check_queue(config: &SdkConfig, url: Option<&str>, hub: &mut List) {
             };
             hub.fail("queue", format!("{url}: {}", said(&e)), fix);
         }
+    }
+}
+
+/// Every OU and account id the policy names exists in the organization (a
+/// typo is otherwise "no rule matches": the default user, silently).
+async fn check_policy_ids(config: &SdkConfig, policy: &Policy, hub: &mut List) {
+    let named = crate::policy_ids::named_ids(policy).len();
+    match crate::aws::organizations::Org::new(config).ids().await {
+        Ok(known) => {
+            let unknown = crate::policy_ids::unknown_ids(policy, &known);
+            if unknown.is_empty() {
+                hub.pass(
+                    "policy ids",
+                    format!("all {named} OU and account ids the policy names are in the organization"),
+                );
+            } else {
+                hub.fail(
+                    "policy ids",
+                    crate::policy_ids::describe(&unknown, 10),
+                    "correct the id (aws organizations list-organizational-units-for-parent / list-accounts), or remove the rule",
+                );
+            }
+        }
+        Err(e) => hub.fail(
+            "policy ids",
+            format!("cannot walk the organization: {}", said(&e)),
+            if denied(&e) {
+                "give these credentials organizations:ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent".to_string()
+            } else {
+                otherwise(&e, "check the endpoint, then retry")
+            },
+        ),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod outcome;
 pub mod permission_sets;
 pub mod policy;
+pub mod policy_ids;
 pub mod policy_source;
 pub mod preferences;
 pub mod reactor;

@@ -113,6 +113,14 @@ pub struct NamedDocument {
 }
 
 impl NamedDocument {
+    pub fn ou_ids(&self) -> impl Iterator<Item = &String> {
+        self.ou_users.keys()
+    }
+
+    pub fn account_ids(&self) -> impl Iterator<Item = &String> {
+        self.account_users.keys()
+    }
+
     /// How many OU and account rules choose another user than its own.
     pub fn overrides(&self) -> usize {
         self.ou_users.len() + self.account_users.len()
@@ -654,6 +662,20 @@ impl Policy {
         self.exempt_principals
             .iter()
             .any(|p| wildcard_match(p, actor_arn))
+    }
+
+    /// OU ids with a rule of their own.
+    pub fn ou_ids(&self) -> impl Iterator<Item = &String> {
+        self.ou_users.keys()
+    }
+
+    /// Account ids with a rule of their own.
+    pub fn account_ids(&self) -> impl Iterator<Item = &String> {
+        self.account_users.keys()
+    }
+
+    pub fn exempt_account_ids(&self) -> impl Iterator<Item = &String> {
+        self.exempt_accounts.iter()
     }
 
     /// Roles runas-guard may use in a member account, in the order it tries them.

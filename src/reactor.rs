@@ -185,7 +185,11 @@ impl Reactor {
                 .await
             }
             TriggerKind::DocumentChanged => self.on_document(&ctx, &run, outcome, prefetched).await,
-            TriggerKind::Sweep => sweep::on_schedule(&self.svc, &run, &org, outcome).await,
+            TriggerKind::Sweep => {
+                let mut work = sweep::on_schedule(&self.svc, &run, &org, outcome).await;
+                work.alerts.extend(self.unknown_ids(&run, &org));
+                work
+            }
             TriggerKind::RunAsOverride => self.on_override(&run, outcome).await,
             TriggerKind::Ignored => unreachable!("returned above"),
         };
@@ -195,6 +199,23 @@ impl Reactor {
             alerts: &self.svc.alerts,
         };
         delivery.finish(work, &run, &fx).await
+    }
+
+    /// The sweep walked the organization: any OU or account id the policy
+    /// names that it does not have (a typo, an OU deleted since) is alerted,
+    /// never silently re-resolved to another rule.
+    fn unknown_ids(&self, run: &Run, org: &Org) -> Option<alert::Alert> {
+        let known = org.walked_ids()?;
+        let unknown = crate::policy_ids::unknown_ids(&self.svc.policy, &known);
+        if unknown.is_empty() {
+            return None;
+        }
+        tracing::error!(outcome = "policy_ids_unknown", ids = %crate::policy_ids::describe(&unknown, 10), "the policy names ids the organization does not have");
+        Some(alert::policy_ids_unknown(
+            &unknown,
+            &run.trigger.event_id,
+            &clock::iso(clock::now()),
+        ))
     }
 
     /// A document event's region; every governed region otherwise.

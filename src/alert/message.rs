@@ -392,6 +392,48 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
 
 /// A new policy version (from S3) failed validation; the last good one
 /// stays in force. One alert per refused version.
+/// The policy in force names OU or account ids the organization does not
+/// have (a typo, or an OU deleted since): their accounts fall to another
+/// rule. One id per set of unknown ids: the same problem seen by every sweep
+/// is the same alert.
+pub fn policy_ids_unknown(
+    unknown: &[crate::policy_ids::UnknownId],
+    trigger_id: &str,
+    at: &str,
+) -> Alert {
+    let kind = Kind::PolicyIdsUnknown;
+    let mut ids: Vec<String> = unknown
+        .iter()
+        .map(|u| format!("{}={}", u.key, u.id))
+        .collect();
+    ids.sort();
+    let refs: Vec<&str> = std::iter::once(kind.as_str())
+        .chain(ids.iter().map(String::as_str))
+        .collect();
+    let id = crate::ids::stable_id(&refs);
+    let listed: Vec<serde_json::Value> = unknown
+        .iter()
+        .map(|u| json!({"key": u.key, "id": u.id}))
+        .collect();
+    let body = json!({
+        "alert_id": id, "kind": kind, "severity": Severity::Error, "account": null, "region": null,
+        "actor": null, "before": null, "after": null, "trigger_id": trigger_id, "at": at,
+        "unknown_ids": listed,
+        "error": crate::policy_ids::describe(unknown, 10),
+    });
+    Alert {
+        alert_id: id,
+        kind,
+        severity: Severity::Error,
+        account: "-".into(),
+        subject: clean_subject(&format!(
+            "runas-guard: the policy names {} id(s) the organization does not have",
+            unknown.len()
+        )),
+        body,
+    }
+}
+
 pub fn policy_rejected(source: &str, version: &str, error: &str, at: &str) -> Alert {
     let kind = Kind::PolicyRejected;
     let id = crate::ids::stable_id(&[kind.as_str(), source, version]);

@@ -249,6 +249,45 @@ impl Org {
         Ok(accounts)
     }
 
+    /// The organization's OU and account ids, from one walk of its tree.
+    pub async fn ids(&self) -> Result<crate::policy_ids::OrgIds, AwsError> {
+        let accounts = self.walk().await?;
+        Ok(self.ids_walked(&accounts))
+    }
+
+    /// The ids this view's [`Org::walk`] found; `None` when it has not walked
+    /// (or the walk failed: then nothing can be said to be missing).
+    pub fn walked_ids(&self) -> Option<crate::policy_ids::OrgIds> {
+        let parents = self.parents.lock().expect("cache lock");
+        let names = self.names.lock().expect("cache lock");
+        let ous: std::collections::HashSet<String> = names
+            .keys()
+            .filter(|id| id.starts_with("ou-"))
+            .cloned()
+            .collect();
+        let accounts: std::collections::HashSet<String> = parents
+            .keys()
+            .filter(|id| crate::trigger::is_account_id(id))
+            .cloned()
+            .collect();
+        (!accounts.is_empty()).then_some(crate::policy_ids::OrgIds { ous, accounts })
+    }
+
+    /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).
+    pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::policy_ids::OrgIds {
+        crate::policy_ids::OrgIds {
+            ous: self
+                .names
+                .lock()
+                .expect("cache lock")
+                .keys()
+                .filter(|id| id.starts_with("ou-"))
+                .cloned()
+                .collect(),
+            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+        }
+    }
+
     /// One parent's child OUs `(id, name)` and accounts.
     async fn children(
         &self,
