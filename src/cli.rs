@@ -164,9 +164,13 @@ enum Command {
         /// Also check this member account (repeatable): role, document in every governed region.
         #[arg(long = "account", value_name = "ID")]
         accounts: Vec<String>,
-        /// The hub CloudFormation stack: compare its MemberRoleName and outputs with the configuration.
+        /// The hub CloudFormation stack: compare its MemberRoleName,
+        /// NamedSessionDocuments and outputs with the configuration.
         #[arg(long, value_name = "NAME")]
         stack: Option<String>,
+        /// The member StackSet: compare its instances' regions with the policy's.
+        #[arg(long, value_name = "NAME")]
+        stackset: Option<String>,
         /// Output: table, json or csv (any case).
         #[arg(long, value_enum, ignore_case = true, default_value = "table")]
         format: Format,
@@ -385,10 +389,21 @@ async fn command(command: Command) -> ExitCode {
         Command::Doctor {
             accounts,
             stack,
+            stackset,
             format,
             resources,
             sweep_queue_url,
-        } => doctor(accounts, stack, format, &resources, sweep_queue_url).await,
+        } => {
+            doctor(
+                accounts,
+                stack,
+                stackset,
+                format,
+                &resources,
+                sweep_queue_url,
+            )
+            .await
+        }
     }
 }
 
@@ -928,6 +943,7 @@ async fn history(
 async fn doctor(
     accounts: Vec<String>,
     stack: Option<String>,
+    stackset: Option<String>,
     format: Format,
     resources: &Resources,
     sweep_queue_url: Option<String>,
@@ -957,6 +973,7 @@ async fn doctor(
         chat_topic_arn: nonempty(std::env::var("RUNAS_GUARD_CHAT_TOPIC_ARN").ok()),
         queue_url: nonempty(sweep_queue_url),
         stack,
+        stackset,
         accounts: unique,
     };
     let list = runas_guard::doctor::run(&config, &inputs).await;

@@ -74,6 +74,8 @@ pub struct Inputs {
     pub chat_topic_arn: Option<String>,
     pub queue_url: Option<String>,
     pub stack: Option<String>,
+    /// The member StackSet: its instances' regions are compared with the policy's.
+    pub stackset: Option<String>,
     pub accounts: Vec<String>,
 }
 
@@ -188,6 +190,24 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
     }
     if let Some(stack) = &inputs.stack {
         check_stack(config, stack, policy, inputs, &mut hub).await;
+    } else {
+        hub.skip("stack", "not checked: name the hub stack with --stack to compare its parameters with the policy");
+    }
+    match &inputs.stackset {
+        Some(name) => check_stackset(config, name, policy, &mut hub).await,
+        None => hub.skip(
+            "stackset regions",
+            "not checked: name the member StackSet with --stackset to compare its regions with the policy's",
+        ),
+    }
+    if let Some(p) = policy {
+        match crate::settings_check::scp_prefix(p) {
+            Ok(()) => hub.pass(
+                "scp prefix",
+                "every [[document]] is named SSMRunAs-*, the documents the shipped SCPs protect",
+            ),
+            Err(m) => hub.fail("scp prefix", m.detail, m.fix),
+        }
     }
     let mut checks = hub.checks;
     for account in &inputs.accounts {
@@ -585,16 +605,65 @@ async fn check_stack(
             (None, _) => hub.skip(item, format!("the stack has no {key} output to compare")),
         }
     }
-    hub.skip(
-        "stack regions",
-        match policy {
-            Some(p) => format!(
-                "not compared: the hub stack does not record the governed regions (the policy does); the member StackSet must deploy to each of {}",
-                p.regions.join(", ")
+    if let Some(p) = policy {
+        let stack_docs = parameter("NamedSessionDocuments").unwrap_or_default();
+        match crate::settings_check::named_documents(&stack_docs, p) {
+            Ok(()) => hub.pass(
+                "stack documents",
+                "NamedSessionDocuments names exactly the policy's [[document]] entries",
             ),
-            None => "not compared: the hub stack does not record the governed regions".into(),
-        },
-    );
+            Err(m) => hub.fail("stack documents", format!("{stack}: {}", m.detail), m.fix),
+        }
+    }
+}
+
+/// The member StackSet's instances deploy the forwarding rule and role to
+/// every governed region (plus us-east-1, where IAM's events are logged).
+async fn check_stackset(config: &SdkConfig, name: &str, policy: Option<&Policy>, hub: &mut List) {
+    let region = crate::aws::home_region(config);
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let mut regions = std::collections::BTreeSet::new();
+    let mut pages = client
+        .list_stack_instances()
+        .stack_set_name(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => regions.extend(
+                page.summaries()
+                    .iter()
+                    .filter_map(|s| s.region().map(str::to_string)),
+            ),
+            Err(e) => {
+                let e = AwsError::new("ListStackInstances", "-", &region, &e);
+                let fix = if denied(&e) {
+                    permission_fix("cloudformation:ListStackInstances (a delegated administrator needs --call-as DELEGATED_ADMIN rights)")
+                } else if e.is("StackSetNotFoundException") {
+                    format!("deploy infra/member.yaml as the StackSet {name}, or name it with --stackset")
+                } else {
+                    otherwise(&e, "check the endpoint, then retry")
+                };
+                hub.fail("stackset regions", format!("{name}: {}", said(&e)), fix);
+                return;
+            }
+        }
+    }
+    let Some(p) = policy else {
+        hub.skip("stackset regions", "not compared: the policy did not load");
+        return;
+    };
+    let deployed: Vec<String> = regions.into_iter().collect();
+    match crate::settings_check::stackset_regions(&deployed, p) {
+        Ok(()) => hub.pass(
+            "stackset regions",
+            format!(
+                "{name} deploys to every governed region and us-east-1 ({})",
+                deployed.join(", ")
+            ),
+        ),
+        Err(m) => hub.fail("stackset regions", format!("{name}: {}", m.detail), m.fix),
+    }
 }
 
 async fn check_member(

@@ -25,6 +25,7 @@ pub mod reactor;
 pub mod receipt;
 pub mod reconcile;
 pub mod report;
+pub mod settings_check;
 pub mod summary;
 pub mod sweep;
 pub mod trigger;

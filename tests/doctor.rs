@@ -164,9 +164,10 @@ async fn hub_problems_are_named_with_their_fix() {
         .unwrap()
         .contains("RUNAS_GUARD_TABLE=runas-guard"));
     assert_eq!(find(&list, "hub", "stack topic")["verdict"], "pass");
-    let regions = find(&list, "hub", "stack regions");
+    // The governed regions live in the member StackSet, named with --stackset.
+    let regions = find(&list, "hub", "stackset regions");
     assert_eq!(regions["verdict"], "skip");
-    assert!(regions["detail"].as_str().unwrap().contains("not compared"));
+    assert!(regions["detail"].as_str().unwrap().contains("--stackset"));
     let member = find(&list, "account 999999999999", "organization");
     assert_eq!(member["verdict"], "fail");
 
@@ -189,4 +190,79 @@ async fn hub_problems_are_named_with_their_fix() {
     let policy = find(&list, "hub", "policy");
     assert_eq!(policy["verdict"], "fail");
     assert!(policy["detail"].as_str().unwrap().contains("regions[0]"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_that_must_agree_across_policy_stack_stackset_and_scp_are_compared() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    w.write_policy("[[document]]\nname = \"Custom-Doc\"\nrun_as_user = \"admin\"\n");
+    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
+    let template = serde_json::json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"NamedSessionDocuments": {"Type": "String", "Default": ""}},
+        // A named resource: moto derives unnamed ones from a stack-instance
+        // name that SNS and SQS refuse.
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "stand-in"}}},
+    })
+    .to_string();
+    cfn.create_stack()
+        .stack_name("hub-docs")
+        .template_body(&template)
+        .send()
+        .await
+        .unwrap();
+    cfn.create_stack_set()
+        .stack_set_name("members")
+        .template_body(&template)
+        .send()
+        .await
+        .unwrap();
+    cfn.create_stack_instances()
+        .stack_set_name("members")
+        .accounts(&member)
+        .regions("us-east-1")
+        .send()
+        .await
+        .unwrap();
+    let run = w.run(&[
+        "doctor",
+        "--stack",
+        "hub-docs",
+        "--stackset",
+        "members",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let docs = find(&list, "hub", "stack documents");
+    assert_eq!(docs["verdict"], "fail", "{docs:#}");
+    assert!(docs["detail"]
+        .as_str()
+        .unwrap()
+        .contains("edits of Custom-Doc are not routed"));
+    assert!(docs["fix"]
+        .as_str()
+        .unwrap()
+        .contains("NamedSessionDocuments=Custom-Doc"));
+    let regions = find(&list, "hub", "stackset regions");
+    assert_eq!(regions["verdict"], "fail", "{regions:#}");
+    assert!(
+        regions["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no instance in eu-west-1"),
+        "{regions:#}"
+    );
+    assert!(regions["fix"]
+        .as_str()
+        .unwrap()
+        .contains("--regions eu-west-1"));
+    let scp = find(&list, "hub", "scp prefix");
+    assert_eq!(scp["verdict"], "fail");
+    assert!(scp["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Custom-Doc not named SSMRunAs-*"));
 }
