@@ -423,7 +423,10 @@ fn clap_one_line(rendered: &str) -> String {
         .map(str::trim)
         .filter(|l| l.starts_with("tip:"))
         .map(|l| l.trim_start_matches("tip:").trim());
-    let joined = first.into_iter().chain(tips).collect::<Vec<_>>().join("; ");
+    let joined = std::iter::once(first.join(" "))
+        .chain(tips.map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
     let joined = joined.trim_start_matches("error: ").trim();
     if joined.is_empty() {
         "bad arguments".into()

@@ -544,17 +544,28 @@ async fn check_stack(
                 p.member_role
             ),
             format!(
-                "set member_role = \"{member_role}\" in the policy, or update the hub stack (and the member StackSet) with MemberRoleName={}: the hub role may assume only that name and the two fallbacks",
+                "set member_role = \"{member_role}\" in the policy, or update the hub stack (and the member StackSet) with MemberRoleName={}: the hub role may assume only that name and the fallbacks its FallbackRoles parameter chooses",
                 p.member_role
             ),
         ),
     }
+    // The fallbacks the hub role may assume: its FallbackRoles parameter (a
+    // stack from before the parameter allowed both).
+    let stack_fallbacks: Vec<String> = match parameter("FallbackRoles") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        None => HUB_STACK_FALLBACKS.map(str::to_string).to_vec(),
+    };
     if let Some(p) = policy {
         let unusable: Vec<&str> = p
             .fallback_roles
             .iter()
             .map(String::as_str)
-            .filter(|r| !HUB_STACK_FALLBACKS.contains(r) && *r != member_role)
+            .filter(|r| !stack_fallbacks.iter().any(|f| f == r) && *r != member_role)
             .collect();
         if unusable.is_empty() {
             hub.pass(
@@ -565,12 +576,17 @@ async fn check_stack(
             hub.fail(
                 "stack fallback roles",
                 format!(
-                    "the hub role may not assume {} (infra/hub.yaml allows {} and {})",
+                    "the hub role may not assume {} (the stack allows {member_role}{})",
                     unusable.join(", "),
-                    HUB_STACK_FALLBACKS.join(", "),
-                    member_role
+                    stack_fallbacks
+                        .iter()
+                        .map(|f| format!(", {f}"))
+                        .collect::<String>()
                 ),
-                "remove them from fallback_roles, or extend the hub role's AssumeRole statement",
+                format!(
+                    "remove them from fallback_roles, or update the hub stack with FallbackRoles={}",
+                    p.fallback_roles.join(",")
+                ),
             );
         }
     }

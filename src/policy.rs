@@ -22,7 +22,8 @@ pub enum Mode {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     member_role: String,
-    #[serde(default = "default_fallbacks")]
+    // Off unless chosen: administrator roles are a choice (hub.yaml FallbackRoles).
+    #[serde(default)]
     fallback_roles: Vec<String>,
     regions: Vec<String>,
     #[serde(default)]
@@ -74,13 +75,6 @@ struct RawExempt {
     accounts: Vec<String>,
     #[serde(default)]
     principals: Vec<String>,
-}
-
-fn default_fallbacks() -> Vec<String> {
-    vec![
-        "AWSControlTowerExecution".into(),
-        "OrganizationAccountAccessRole".into(),
-    ]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,6 +28,9 @@ fn find<'a>(list: &'a Value, scope: &str, item: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_healthy_and_one_broken_member() {
     let (w, proxy, broken) = world_behind_proxy().await;
+    w.write_policy(
+        "fallback_roles = [\"AWSControlTowerExecution\", \"OrganizationAccountAccessRole\"]\n",
+    );
     let healthy = w.create_account("healthy", None).await;
     w.admin_write(&healthy, "eu-west-1", &lza_document(&healthy), true)
         .await;

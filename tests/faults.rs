@@ -18,6 +18,9 @@ fn receipts_done(items: &[std::collections::HashMap<String, String>]) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn falls_back_when_the_member_role_cannot_be_assumed() {
     let (w, proxy, account) = world_behind_proxy().await;
+    w.write_policy(
+        "fallback_roles = [\"AWSControlTowerExecution\", \"OrganizationAccountAccessRole\"]\n",
+    );
     proxy.faults(
         json!([{"service": "sts", "action": "AssumeRole", "contains": "role/RunAsGuardExecution",
         "status": 403, "code": "AccessDenied", "protocol": "query",
@@ -259,6 +262,9 @@ fn assert_least_privilege(body: &str, account: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_assume_role_limits_the_session_and_a_fallback_still_reverts() {
     let (w, proxy, account) = world_behind_proxy().await;
+    w.write_policy(
+        "fallback_roles = [\"AWSControlTowerExecution\", \"OrganizationAccountAccessRole\"]\n",
+    );
     proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count", "record": true}]));
     assert_eq!(w.handle(&vend_event(&account)).0, 0);
 

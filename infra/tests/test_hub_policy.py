@@ -6,10 +6,15 @@ import unittest
 
 from . import cfn
 
+# The member role always; each fallback only when FallbackRoles chooses it.
 ASSUMABLE_ROLES = [
     {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"},
-    {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/AWSControlTowerExecution"},
-    {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole"},
+    {"Fn::If": ["FallbackControlTower",
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/AWSControlTowerExecution"},
+                {"Ref": "AWS::NoValue"}]},
+    {"Fn::If": ["FallbackOrganizationAccess",
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole"},
+                {"Ref": "AWS::NoValue"}]},
 ]
 # What src/aws/organizations.rs calls. Per the Service Authorization Reference
 # (Organizations), each supports resource-level permissions on the
@@ -207,6 +212,21 @@ class HubPolicyTests(cfn.TemplateTestCase):
         through = {s["Sid"]: s["Condition"] for c, s in self.role_statements() if c == "HasKmsKey"}
         self.assertEqual(through, {sid: {"StringEquals": {"kms:ViaService": service}}
                                    for sid, service in KEY_VIA_SERVICE.items()})
+
+    def test_fallback_roles_are_off_unless_chosen(self):
+        cases = {
+            "": (False, False),
+            "AWSControlTowerExecution": (True, False),
+            "OrganizationAccountAccessRole": (False, True),
+            "AWSControlTowerExecution,OrganizationAccountAccessRole": (True, True),
+        }
+        self.assertEqual(self.hub["Parameters"]["FallbackRoles"]["Default"], "")
+        self.assertEqual(sorted(self.hub["Parameters"]["FallbackRoles"]["AllowedValues"]), sorted(cases))
+        for value, (control_tower, organization_access) in cases.items():
+            with self.subTest(FallbackRoles=value):
+                conditions = cfn.evaluate_conditions(self.hub, {"FallbackRoles": value}, "123456789012", "us-east-1")
+                self.assertEqual(conditions["FallbackControlTower"], control_tower)
+                self.assertEqual(conditions["FallbackOrganizationAccess"], organization_access)
 
     def test_assume_role_is_limited_to_the_organization(self):
         (statement,) = [s for _, s in self.role_statements() if s["Sid"] == "AssumeMemberRolesInsideTheOrganization"]
