@@ -88,12 +88,11 @@ async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
                 continue;
             }
         };
+        // Failed regions are in the account's part of the summary and the
+        // next sweep retries them: redelivering the message would only repeat
+        // them into the dead-letter queue.
         match reactor.sweep_one(&message).await {
-            Ok(report) => {
-                if report.failed() {
-                    response.add_failure(id);
-                }
-            }
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "sweep message failed");
                 response.add_failure(id);

@@ -27,13 +27,28 @@ use crate::trigger::{Trigger, TriggerKind};
 /// One account's report and the regions whose drift it saw first.
 type Swept = (AccountReport, HashSet<String>);
 
-/// One account per SQS message when a sweep fans out.
+/// One account per SQS message when a sweep fans out. It carries what the
+/// sweep's one walk of the organization learned (name, status, OU path), so
+/// the worker asks Organizations nothing. Messages from before these fields
+/// existed still work: the worker then looks the account up.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct SweepMessage {
     pub sweep_id: String,
     pub account: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Root-first `(id, name)` of the root and every OU above the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<Vec<(String, String)>>,
 }
+
+/// Organizations nests five OU levels below the root: a longer path is not real.
+const MAX_PATH: usize = 6;
+/// OU names are at most 128 characters; ids at most 68; account names 50.
+const MAX_NAME: usize = 128;
 
 impl SweepMessage {
     pub fn parse(body: &str) -> Result<SweepMessage, String> {
@@ -48,7 +63,43 @@ impl SweepMessage {
         if m.sweep_id.is_empty() || m.sweep_id.len() > 128 {
             return Err("sweep message field `sweep_id`: must be 1 to 128 characters".into());
         }
+        let too_long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.len() > MAX_NAME);
+        if too_long(&m.name) || too_long(&m.status) {
+            return Err(format!(
+                "sweep message fields `name` and `status`: at most {MAX_NAME} characters"
+            ));
+        }
+        if let Some(path) = &m.path {
+            let well_formed = |i: usize, id: &str| {
+                (if i == 0 {
+                    id.starts_with("r-")
+                } else {
+                    crate::policy::is_ou_id(id)
+                }) && id.len() <= 68
+            };
+            if path.is_empty()
+                || path.len() > MAX_PATH
+                || path
+                    .iter()
+                    .enumerate()
+                    .any(|(i, (id, name))| !well_formed(i, id) || name.len() > MAX_NAME)
+            {
+                return Err(format!(
+                    "sweep message field `path`: expected the root and at most {} OUs, root first, as [id, name] pairs",
+                    MAX_PATH - 1
+                ));
+            }
+        }
         Ok(m)
+    }
+
+    /// The account as the sweep's walk saw it, when the message says.
+    fn info(&self) -> Option<AccountInfo> {
+        Some(AccountInfo {
+            id: self.account.clone(),
+            name: self.name.clone()?,
+            status: self.status.clone()?,
+        })
     }
 }
 
@@ -91,7 +142,7 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
     };
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
         flush_outbox(&svc.receipts, &svc.alerts, &run.owner).await;
-        return match fan_out(svc, &run.trigger.event_id, &accounts).await {
+        return match fan_out(svc, org, &run.trigger.event_id, &accounts).await {
             Ok(sent) => {
                 outcome.result = Handled::FannedOut;
                 outcome.fanned_out = Some(sent);
@@ -121,7 +172,7 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
     } else {
         outcome
             .reason
-            .push_str(&hand_over(svc, &run.trigger.event_id, &unreached).await);
+            .push_str(&hand_over(svc, org, &run.trigger.event_id, &unreached).await);
         outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
     }
     outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
@@ -143,18 +194,24 @@ pub async fn on_schedule(svc: &Arc<Services>, run: &Run, org: &Org, mut outcome:
 /// the account that finishes last can tell it is last.
 async fn fan_out(
     svc: &Services,
+    org: &Org,
     sweep_id: &str,
     accounts: &[AccountInfo],
 ) -> Result<usize, AwsError> {
     let Some(queue) = &svc.queue else {
         return Ok(0);
     };
+    // What the walk learned travels with each account (well under SQS's
+    // 256 KiB: an id, a name, a status and at most six path entries).
     let bodies: Vec<String> = accounts
         .iter()
         .map(|a| {
             serde_json::to_string(&SweepMessage {
                 sweep_id: sweep_id.to_string(),
                 account: a.id.clone(),
+                name: Some(a.name.clone()),
+                status: Some(a.status.clone()),
+                path: org.walked_path(&a.id),
             })
             .expect("plain struct serialises")
         })
@@ -165,7 +222,7 @@ async fn fan_out(
 
 /// Accounts the deadline left unreached: queued as a sweep of their own
 /// (with its own summary), or left for the next sweep. Says which.
-async fn hand_over(svc: &Services, sweep_id: &str, unreached: &[AccountInfo]) -> String {
+async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[AccountInfo]) -> String {
     let rest = format!("{sweep_id}-rest");
     let n = unreached.len();
     tracing::warn!(
@@ -178,7 +235,7 @@ async fn hand_over(svc: &Services, sweep_id: &str, unreached: &[AccountInfo]) ->
             "; {n} account(s) not reached before the deadline: left for the next sweep"
         );
     }
-    match fan_out(svc, &rest, unreached).await {
+    match fan_out(svc, org, &rest, unreached).await {
         Ok(sent) => {
             format!("; {sent} account(s) not reached before the deadline: queued as sweep {rest}")
         }
@@ -225,7 +282,10 @@ fn tally(swept: &[Swept]) -> Tally {
     t
 }
 
-/// One account of a fanned-out sweep (an SQS message).
+/// One account of a fanned-out sweep (an SQS message). Its part of the
+/// summary is stored whatever happened to the account (a failure is a part
+/// that says so), so the summary always completes. `Err` only when the part
+/// itself could not be stored: that, a redelivery can repair.
 pub async fn sweep_one(
     svc: &Arc<Services>,
     message: &SweepMessage,
@@ -236,17 +296,19 @@ pub async fn sweep_one(
         "aws.sqs",
         "fanned-out sweep",
     );
-    let run = with_snapshot(svc, &Run::new(trigger, false), Some(&message.account)).await?;
-    let org = svc.org.fresh();
-    let info = org
-        .describe_account(&message.account)
-        .await?
-        .unwrap_or(AccountInfo {
-            id: message.account.clone(),
-            name: String::new(),
-            status: "NOT_IN_ORGANIZATION".into(),
-        });
-    let swept = sweep_account(svc, &run, &org, info, &svc.policy.regions).await?;
+    let run = Run::new(trigger, false);
+    let swept = match worked(svc, &run, message).await {
+        Ok(swept) => swept,
+        Err(e) => {
+            tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "account not swept; its failure is its part of the summary");
+            let name = message.name.clone().unwrap_or_default();
+            let report =
+                AccountReport::uniform(&message.account, &name, &svc.policy.regions, |r| {
+                    RegionOutcome::failed(r, &e.code, e.to_string())
+                });
+            (report, HashSet::new())
+        }
+    };
     let part =
         serde_json::to_string(&tally(std::slice::from_ref(&swept))).expect("tally serialises");
     if svc
@@ -261,6 +323,28 @@ pub async fn sweep_one(
         summarise_fanned_out(svc, &message.sweep_id).await?;
     }
     Ok(swept.0)
+}
+
+/// The account's work, from what the message carries (an older message:
+/// looked up in Organizations).
+async fn worked(svc: &Arc<Services>, run: &Run, message: &SweepMessage) -> Result<Swept, AwsError> {
+    let run = with_snapshot(svc, run, Some(&message.account)).await?;
+    let org = svc.org.fresh();
+    if let Some(path) = &message.path {
+        org.seed_path(&message.account, path);
+    }
+    let info = match message.info() {
+        Some(info) => info,
+        None => org
+            .describe_account(&message.account)
+            .await?
+            .unwrap_or(AccountInfo {
+                id: message.account.clone(),
+                name: String::new(),
+                status: "NOT_IN_ORGANIZATION".into(),
+            }),
+    };
+    sweep_account(svc, &run, &org, info, &svc.policy.regions).await
 }
 
 /// The account that completes a fanned-out sweep speaks for all of them.

@@ -125,6 +125,46 @@ impl Org {
         })
     }
 
+    /// What this view knows of `account` after a walk: its root-first OU
+    /// path as `(id, name)` pairs (the root included), for a fanned-out
+    /// worker that must not ask Organizations again. `None` if not walked.
+    pub fn walked_path(&self, account: &str) -> Option<Vec<(String, String)>> {
+        let parents = self.parents.lock().expect("cache lock");
+        let names = self.names.lock().expect("cache lock");
+        let mut path = Vec::new();
+        let mut current = account.to_string();
+        for _ in 0..8 {
+            let (id, is_root) = parents.get(&current)?.clone();
+            let name = names.get(&id).cloned().unwrap_or_else(|| {
+                if is_root {
+                    "Root".into()
+                } else {
+                    id.clone()
+                }
+            });
+            path.push((id.clone(), name));
+            if is_root {
+                path.reverse();
+                return Some(path);
+            }
+            current = id;
+        }
+        None
+    }
+
+    /// Teaches this view an account's OU path (as [`Org::walked_path`] gave
+    /// it), so [`Org::path`] and [`Org::path_names`] answer without a call.
+    pub fn seed_path(&self, account: &str, path: &[(String, String)]) {
+        let mut parents = self.parents.lock().expect("cache lock");
+        let mut names = self.names.lock().expect("cache lock");
+        let mut child = account.to_string();
+        for (i, (id, name)) in path.iter().enumerate().rev() {
+            parents.insert(child.clone(), (id.clone(), i == 0));
+            names.insert(id.clone(), name.clone());
+            child = id.clone();
+        }
+    }
+
     /// OU path for display: names joined by `/` (ids where a name is unknown).
     pub async fn path_names(&self, account: &str, path: &[String]) -> String {
         let mut names = Vec::with_capacity(path.len());

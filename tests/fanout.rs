@@ -1,0 +1,171 @@
+//! A fanned-out sweep by the contract: each SQS message carries what the
+//! sweep's one walk of the organization learned (no Organizations call per
+//! account), a failing account still stores its part so the one summary
+//! completes, and an account with an ordinary failed region is reported, not
+//! redelivered into the dead-letter queue.
+
+mod common;
+
+use common::proxy::*;
+use common::*;
+use serde_json::{json, Value};
+
+/// Four member accounts in a nested OU with LZA's document (RunAs off) in
+/// both regions, a sweep queue, fan-out above two accounts; behind the proxy.
+async fn fanned_org() -> (World, Proxy, Vec<String>, String) {
+    let (mut w, proxy, first) = world_behind_proxy().await;
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    let prod = w.create_ou(&workloads, "Prod").await;
+    let mut accounts = vec![first];
+    for i in 0..3 {
+        accounts.push(w.create_account(&format!("fan-{i}"), Some(&prod)).await);
+    }
+    for a in &accounts {
+        for region in REGIONS {
+            w.admin_write(a, region, &lza_document(a), true).await;
+        }
+    }
+    let queue = w.create_queue("sweep").await;
+    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
+    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "2");
+    (w, proxy, accounts, queue)
+}
+
+/// The schedule's event fans out; its messages, as Lambda's SQS batches.
+async fn fan_out(w: &World, queue: &str) -> Vec<Value> {
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(
+        (code, out["result"].as_str()),
+        (0, Some("fanned_out")),
+        "{out:#}"
+    );
+    w.drain(queue)
+        .await
+        .iter()
+        .map(|m| {
+            json!({
+                "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
+                "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"
+            })
+        })
+        .collect()
+}
+
+/// Feeds the batches; returns the message ids Lambda would redeliver.
+fn work(w: &World, records: &[Value]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for chunk in records.chunks(10) {
+        let (code, out) = w.handle(&json!({"Records": chunk}));
+        assert_eq!(code, 0, "{out:#}");
+        failures.extend(
+            out["batchItemFailures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["itemIdentifier"].as_str().unwrap().to_string()),
+        );
+    }
+    failures
+}
+
+fn hits(proxy: &Proxy, name: &str) -> u64 {
+    proxy.hits()[name]["hits"].as_u64().unwrap_or(0)
+}
+
+fn summaries(alerts: &[Value]) -> Vec<Value> {
+    alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "sweep_summary")
+        .map(|a| a["message"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_ask_organizations_nothing_the_sweep_walk_already_told_them() {
+    let (w, proxy, accounts, queue) = fanned_org().await;
+    proxy.faults(json!([{"name": "org", "service": "organizations", "effect": "count"}]));
+    let records = fan_out(&w, &queue).await;
+    assert!(
+        hits(&proxy, "org") > 0,
+        "the sweep's walk is counted: {}",
+        proxy.hits()
+    );
+    let body: Value = serde_json::from_str(records[0]["body"].as_str().unwrap()).unwrap();
+    assert!(
+        body["path"].as_array().is_some_and(|p| !p.is_empty()),
+        "{body:#}"
+    );
+
+    proxy.faults(json!([{"name": "org", "service": "organizations", "effect": "count"}]));
+    assert!(work(&w, &records).is_empty());
+    assert_eq!(
+        hits(&proxy, "org"),
+        0,
+        "no ListParents, DescribeAccount or DescribeOrganizationalUnit per account"
+    );
+    for a in &accounts {
+        for region in REGIONS {
+            assert_eq!(
+                run_as(&w.document(a, region).await.unwrap().0).0,
+                json!(true)
+            );
+        }
+    }
+    let s = summaries(&w.alerts().await);
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["accounts"], records.len());
+    assert!(s[0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["account"] == accounts[1].as_str() && e["action"] == "updated"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_that_fails_before_its_part_still_completes_the_summary() {
+    let (w, proxy, accounts, queue) = fanned_org().await;
+    let records = fan_out(&w, &queue).await;
+    let broken = &accounts[2];
+    // Its worker cannot even read what the table knows of it.
+    proxy.faults(
+        json!([{"name": "broken", "service": "dynamodb", "action": "Query",
+        "contains": format!("ACCOUNT#{broken}"), "code": "AccessDeniedException"}]),
+    );
+    let failures = work(&w, &records);
+    assert!(hits(&proxy, "broken") >= 1, "{}", proxy.hits());
+    assert!(
+        failures.is_empty(),
+        "its part was stored, nothing to redeliver: {failures:?}"
+    );
+    let s = summaries(&w.alerts().await);
+    assert_eq!(s.len(), 1, "the summary completed");
+    assert_eq!(s[0]["accounts"], records.len());
+    assert_eq!(s[0]["failed"], REGIONS.len(), "{:#}", s[0]);
+    assert!(s[0]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["account"] == broken.as_str() && e["action"] == "failed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ordinary_failed_region_is_reported_not_redelivered() {
+    let (w, proxy, _, queue) = fanned_org().await;
+    let records = fan_out(&w, &queue).await;
+    proxy.faults(
+        json!([{"name": "denied", "service": "ssm", "region": "eu-west-1",
+        "action": "UpdateDocument", "code": "AccessDeniedException",
+        "message": "explicit deny in a service control policy"}]),
+    );
+    let failures = work(&w, &records);
+    assert!(hits(&proxy, "denied") >= 1, "{}", proxy.hits());
+    assert!(
+        failures.is_empty(),
+        "failed regions wait for the next sweep: {failures:?}"
+    );
+    let s = summaries(&w.alerts().await);
+    assert_eq!(s.len(), 1);
+    assert!(s[0]["failed"].as_u64().unwrap() >= 4, "{:#}", s[0]);
+}
