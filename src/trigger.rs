@@ -13,6 +13,7 @@ pub use crate::ids::{is_account_id, is_region_name, role_name};
 mod actor;
 mod document;
 mod fields;
+mod joined;
 mod run_as;
 
 pub use run_as::RUN_AS_TAG;
@@ -223,7 +224,12 @@ pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventE
             t.kind = TriggerKind::Sweep;
             t.reason = "scheduled sweep of every account and region".into();
         }
-        "aws.organizations" => classify_organizations(detail_type, &detail, &mut t)?,
+        "aws.organizations" => classify_organizations(
+            detail_type,
+            &root,
+            (&detail, &map["detail"]),
+            &mut t,
+        )?,
         "aws.controltower" => classify_control_tower(detail_type, &detail, &mut t)?,
         "aws.ssm" if detail_type == API_CALL => {
             classify_ssm_call(&root, &detail, documents, &mut t)?
@@ -264,15 +270,17 @@ fn describe(detail_type: &str, event_name: Option<&str>) -> String {
     }
 }
 
+/// `detail` both typed and raw (a joined account may sit at any depth).
 fn classify_organizations(
     detail_type: &str,
-    detail: &Obj<'_>,
+    root: &Obj<'_>,
+    (detail, raw_detail): (&Obj<'_>, &Value),
     t: &mut Trigger,
 ) -> Result<(), EventError> {
     match (detail_type, t.event_name.as_deref()) {
         (SERVICE_EVENT, Some("CreateAccountResult")) => classify_create_account(detail, t),
         (SERVICE_EVENT, Some("AccountJoinedOrganization")) => {
-            run_as::classify_account_joined(detail, t)
+            run_as::classify_account_joined(root, raw_detail, t)
         }
         (API_CALL, Some("MoveAccount")) => classify_move_account(detail, t),
         (_, event_name) => {

@@ -148,14 +148,21 @@ pub(super) fn classify_sso(
     Ok(())
 }
 
-/// `AccountJoinedOrganization`: AWS documents `joinedMethod` and
-/// `joinedTime` but no whole record; the account id is read where
-/// Organizations service events keep such fields.
-pub(super) fn classify_account_joined(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
-    let sed = required(detail, "serviceEventDetails", "detail.serviceEventDetails")?;
-    let method = sed.opt_str("joinedMethod")?.unwrap_or("unknown method");
+/// `AccountJoinedOrganization`: the account id from wherever the record
+/// carries it (see `joined.rs`).
+pub(super) fn classify_account_joined(
+    root: &Obj<'_>,
+    detail: &serde_json::Value,
+    t: &mut Trigger,
+) -> Result<(), EventError> {
+    let account = super::joined::joined_account(root, detail)?;
+    let method = detail
+        .get("serviceEventDetails")
+        .and_then(|s| s.get("joinedMethod"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("unknown method");
     t.kind = TriggerKind::AccountVended;
-    t.account = Some(account_field(&sed, "accountId")?);
-    t.reason = format!("account joined the organization ({method})");
+    t.account = Some(account);
+    t.reason = format!("account joined the organization ({})", method.chars().take(32).collect::<String>());
     Ok(())
 }
