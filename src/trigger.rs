@@ -224,12 +224,9 @@ pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventE
             t.kind = TriggerKind::Sweep;
             t.reason = "scheduled sweep of every account and region".into();
         }
-        "aws.organizations" => classify_organizations(
-            detail_type,
-            &root,
-            (&detail, &map["detail"]),
-            &mut t,
-        )?,
+        "aws.organizations" => {
+            classify_organizations(detail_type, &root, (&detail, &map["detail"]), &mut t)?
+        }
         "aws.controltower" => classify_control_tower(detail_type, &detail, &mut t)?,
         "aws.ssm" if detail_type == API_CALL => {
             classify_ssm_call(&root, &detail, documents, &mut t)?

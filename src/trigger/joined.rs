@@ -25,7 +25,9 @@ fn in_details(value: &Value, path: &str, depth: usize, out: &mut Vec<(String, St
             for (key, v) in map {
                 let here = format!("{path}.{key}");
                 match v {
-                    Value::String(s) if key.eq_ignore_ascii_case("accountId") && is_account_id(s) => {
+                    Value::String(s)
+                        if key.eq_ignore_ascii_case("accountId") && is_account_id(s) =>
+                    {
                         out.push((here, s.clone()));
                     }
                     _ => in_details(v, &here, depth + 1, out),
@@ -56,8 +58,17 @@ fn account_of_arn(arn: &str) -> Option<&str> {
         return None;
     }
     let mut segments = resource.split('/');
-    match (segments.next(), segments.next(), segments.next(), segments.next()) {
-        (Some("account"), Some(org), Some(id), None) if org.starts_with("o-") && is_account_id(id) => Some(id),
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some("account"), Some(org), Some(id), None)
+            if org.starts_with("o-") && is_account_id(id) =>
+        {
+            Some(id)
+        }
         _ => None,
     }
 }
@@ -68,7 +79,12 @@ pub(super) fn joined_account(root: &Obj<'_>, detail: &Value) -> Result<String, E
     if let Some(sed) = detail.get("serviceEventDetails") {
         in_details(sed, "detail.serviceEventDetails", 0, &mut found);
     }
-    for (i, r) in root.opt_array("resources")?.into_iter().flatten().enumerate() {
+    for (i, r) in root
+        .opt_array("resources")?
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let arn = match r {
             Value::String(s) => Some(s.as_str()),
             // EventBridge's resources are strings; a CloudTrail-style object
@@ -140,6 +156,9 @@ mod tests {
         for _ in 0..20 {
             deep = json!({"x": deep});
         }
-        assert!(read(json!({"detail": {"serviceEventDetails": deep}})).is_err(), "depth is bounded");
+        assert!(
+            read(json!({"detail": {"serviceEventDetails": deep}})).is_err(),
+            "depth is bounded"
+        );
     }
 }

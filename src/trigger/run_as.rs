@@ -163,6 +163,9 @@ pub(super) fn classify_account_joined(
         .unwrap_or("unknown method");
     t.kind = TriggerKind::AccountVended;
     t.account = Some(account);
-    t.reason = format!("account joined the organization ({})", method.chars().take(32).collect::<String>());
+    t.reason = format!(
+        "account joined the organization ({})",
+        method.chars().take(32).collect::<String>()
+    );
     Ok(())
 }
