@@ -11,6 +11,7 @@ use serde_json::Value;
 pub use crate::ids::{is_account_id, is_region_name, role_name};
 
 mod actor;
+mod bounds;
 mod document;
 mod fields;
 mod joined;
@@ -240,6 +241,7 @@ pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventE
             );
         }
     }
+    bounds::check(&t, detail_type)?;
     Ok(t)
 }
 

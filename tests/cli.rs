@@ -682,3 +682,32 @@ async fn credential_problems_name_their_cause_not_the_endpoint() {
         "{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oversized_fields_are_refused_with_the_field_named_never_retried() {
+    let w = World::new().await;
+    let account = w.create_account("bounded", None).await;
+    let mut long_id = vend_event(&account);
+    long_id["id"] = Value::String("x".repeat(3000));
+    let mut long_actor = doc_event("UpdateDocument", &account, "eu-west-1", "Admin");
+    long_actor["detail"]["userAgent"] = Value::String("a".repeat(5000));
+    for (event, field) in [(long_id, "`id`"), (long_actor, "`detail.userAgent`")] {
+        let path = w.write_event(&event);
+        let run = w.run(&["handle", path_str(&path)]);
+        assert_eq!(
+            run.code, 2,
+            "bad input, not a retry: {}\n{}",
+            run.stdout, run.stderr
+        );
+        assert_one_clean_line(&run.stderr);
+        assert!(run.stderr.contains(field), "{}", run.stderr);
+        let run = w.run(&["explain", path_str(&path)]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+    }
+    // Nothing was claimed or written for them.
+    assert!(w
+        .items()
+        .await
+        .iter()
+        .all(|i| !i["pk"].starts_with("EVENT#")));
+}
