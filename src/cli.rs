@@ -13,7 +13,7 @@ use runas_guard::aws::state::{StateStore, Table};
 use runas_guard::config::{dry_run_settings, settings_from_env, table_from_env, Settings};
 use runas_guard::dispatch::dispatch;
 use runas_guard::outcome::{Action, Handled, Outcome};
-use runas_guard::policy::{is_known_region, Policy};
+use runas_guard::policy::Policy;
 use runas_guard::policy_source::Source;
 use runas_guard::reactor::Reactor;
 use runas_guard::report::{render_status, Format, Report};
@@ -561,6 +561,9 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
                     String::new()
                 }
             );
+            for w in p.warnings() {
+                outln!("warning: {w}");
+            }
             for d in p
                 .documents
                 .iter()
@@ -823,8 +826,12 @@ fn print_run(run: &OrgRun, dry_run: bool, format: Format, topic: &str) -> ExitCo
 }
 
 fn check_regions(regions: &[String]) -> Result<(), String> {
-    match regions.iter().find(|r| !is_known_region(r)) {
-        Some(bad) => Err(format!("--region {bad:?} is not an AWS region")),
+    // A region AWS opened after this build is still a region.
+    match regions
+        .iter()
+        .find(|r| !runas_guard::ids::is_region_name(r))
+    {
+        Some(bad) => Err(format!("--region {bad:?} is not a region name")),
         None => Ok(()),
     }
 }

@@ -32,6 +32,8 @@ pub enum Verdict {
     Fail,
     /// Not checked, or nothing to check; says why.
     Skip,
+    /// Works, but worth a look (not a failure: doctor still exits 0).
+    Warn,
 }
 
 impl Verdict {
@@ -40,6 +42,7 @@ impl Verdict {
             Verdict::Pass => "✓",
             Verdict::Fail => "✗",
             Verdict::Skip => "-",
+            Verdict::Warn => "!",
         }
     }
 }
@@ -106,6 +109,9 @@ impl List {
     fn skip(&mut self, item: &str, detail: impl Into<String>) {
         self.add(item, Verdict::Skip, detail, None);
     }
+    fn warn(&mut self, item: &str, detail: impl Into<String>, fix: impl Into<String>) {
+        self.add(item, Verdict::Warn, detail, Some(fix.into()));
+    }
     fn fail(&mut self, item: &str, detail: impl Into<String>, fix: impl Into<String>) {
         self.add(item, Verdict::Fail, detail, Some(fix.into()));
     }
@@ -143,6 +149,7 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
     };
     let policy = match &inputs.policy {
         Ok((source, p)) => {
+            let warnings = p.warnings();
             hub.pass(
                 "policy",
                 format!(
@@ -160,6 +167,18 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
                     }
                 ),
             );
+            if warnings.is_empty() {
+                hub.pass(
+                    "policy regions",
+                    "every governed region is one this build knows",
+                );
+            } else {
+                hub.warn(
+                    "policy regions",
+                    warnings.join("; "),
+                    "if the name is right, nothing to do (the policy is in force as written); otherwise correct it",
+                );
+            }
             Some(p)
         }
         Err(e) => {
@@ -845,6 +864,7 @@ impl Checklist {
                                 Verdict::Pass => "pass",
                                 Verdict::Fail => "fail",
                                 Verdict::Skip => "skip",
+                                Verdict::Warn => "warn",
                             }
                             .into(),
                             c.detail.clone(),

@@ -317,12 +317,8 @@ fn check_regions(regions: &[String]) -> Result<(), Problem> {
                 format!("{} is not a region name", shorten(r)),
             ));
         }
-        if !is_known_region(r) {
-            return Err((
-                format!("regions[{i}]"),
-                format!("{r:?} is not an AWS region"),
-            ));
-        }
+        // A well-formed name this build does not know is a region AWS opened
+        // since: accepted, with a warning (see `Policy::warnings`).
         if regions[..i].contains(r) {
             return Err((format!("regions[{i}]"), format!("{r} is listed twice")));
         }
@@ -670,6 +666,21 @@ impl Policy {
 
     pub fn exempt_account_ids(&self) -> impl Iterator<Item = &String> {
         self.exempt_accounts.iter()
+    }
+
+    /// What is accepted but worth saying: governed regions this build does
+    /// not know (a region AWS opened since it was built, or a typo of one
+    /// that is well-formed). `policy check`, `doctor` and the function's log
+    /// show them.
+    pub fn warnings(&self) -> Vec<String> {
+        self.regions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !is_known_region(r))
+            .map(|(i, r)| {
+                format!("`regions[{i}]`: {r} is not a region this build knows; governed as given (check the spelling, and that the region is enabled: runas-guard doctor)")
+            })
+            .collect()
     }
 
     /// Roles runas-guard may use in a member account, in the order it tries them.

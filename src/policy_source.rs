@@ -124,6 +124,14 @@ async fn fetch(
     Ok(Some((new_etag, text)))
 }
 
+/// What a valid policy still deserves a word about (regions this build does
+/// not know), in the function's log.
+fn log_warnings(policy: &Policy, source: &str) {
+    for w in policy.warnings() {
+        tracing::warn!(source, warning = %w, "policy accepted with a warning");
+    }
+}
+
 impl PolicyStore {
     /// Loads the policy (cold start): it must validate.
     pub async fn load(
@@ -147,6 +155,7 @@ impl PolicyStore {
                 (policy, Some(s3), Some(etag))
             }
         };
+        log_warnings(&policy, &source.describe());
         Ok(PolicyStore {
             source,
             s3,
@@ -190,6 +199,7 @@ impl PolicyStore {
         let mut st = self.state.lock().expect("policy lock");
         match Policy::parse(&text, &self.source.describe()) {
             Ok(policy) => {
+                log_warnings(&policy, &self.source.describe());
                 let policy = Arc::new(policy);
                 st.current = policy.clone();
                 st.etag = Some(new_etag);

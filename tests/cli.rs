@@ -220,12 +220,21 @@ fn policy_check_reads_stdin_and_names_bad_regions_and_ou_ids() {
     let (code, stdout, stderr) = run_stdin(&["policy", "check", "-"], &good);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("<stdin>: ok"), "{stdout}");
+    // A region this build does not know is accepted with a warning ...
     let base = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"us-east-9\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+    let (code, stdout, stderr) = run_stdin(&["policy", "check", "-"], base.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("warning: `regions[1]`: us-east-9 is not a region this build knows"),
+        "{stdout}"
+    );
+    // ... a name that is not a region name is refused.
+    let base = base.replace("us-east-9", "us-east-9x");
     let (code, _, stderr) = run_stdin(&["policy", "check", "-"], base.as_bytes());
     assert_eq!(code, 2);
     assert_one_clean_line(&stderr);
     assert!(
-        stderr.contains("`regions[1]`") && stderr.contains("us-east-9"),
+        stderr.contains("`regions[1]`") && stderr.contains("us-east-9x"),
         "{stderr}"
     );
     let huge_ou = format!(
@@ -322,7 +331,7 @@ async fn stderr_is_one_line_without_colour_on_exit_2_and_exit_1() {
     for args in [
         vec!["reconcile", "--region", "ap-south-1"],
         vec!["reconcile", "--account", "12"],
-        vec!["status", "--region", "us-east-9"],
+        vec!["status", "--region", "us-east-9x"],
         vec!["reconcile", "--frobnicate"],
     ] {
         let run = w.run(&args);
@@ -473,7 +482,7 @@ async fn the_cli_reads_a_policy_in_s3_like_the_function() {
         .starts_with("s3://runas-guard-policy/policy.toml: valid"));
 
     // Invalid: bad input, naming the object and the key.
-    put("member_role = \"R\"\nregions = [\"us-east-9\"]\n[default]\nrun_as_user = \"x\"\n".into())
+    put("member_role = \"R\"\nregions = [\"Mars\"]\n[default]\nrun_as_user = \"x\"\n".into())
         .await
         .unwrap();
     let run = w.run(&["reconcile", "--dry-run"]);

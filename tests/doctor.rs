@@ -185,7 +185,7 @@ async fn hub_problems_are_named_with_their_fix() {
 
     // A policy that does not load is a failed check, not a crash.
     w.write_policy_raw(
-        "member_role = \"R\"\nregions = [\"us-east-9\"]\n[default]\nrun_as_user = \"x\"\n",
+        "member_role = \"R\"\nregions = [\"nowhere\"]\n[default]\nrun_as_user = \"x\"\n",
     );
     let run = w.run(&["doctor", "--format", "json"]);
     assert_eq!(run.code, 1);
