@@ -1061,34 +1061,16 @@ async fn load_policy_from(
         }
         Source::S3 { bucket, key } => (bucket, key),
     };
-    // A local endpoint (moto) has no bucket subdomains.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(config.endpoint_url().is_some())
-            .build(),
-    );
-    let region = runas_guard::aws::home_region(config);
-    let out = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(|e| {
-            let e = runas_guard::aws::AwsError::new("GetObject", "hub", &region, &e);
-            StartError::Failed(format!(
-                "policy {shown}: {}: {}: {}",
-                e.operation, e.code, e.message
-            ))
-        })?;
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| StartError::Failed(format!("policy {shown}: cannot read the object: {e}")))?
-        .into_bytes();
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| StartError::Bad(format!("policy {shown}: not UTF-8 text")))?;
+    // The same read as the function's: expected bucket owner, size bound.
+    let s3 = runas_guard::policy_s3::S3Read::new(config);
+    let text = match s3.fetch(bucket, key, None, None).await {
+        Ok(Some((_, text))) => text,
+        Ok(None) => return Err(StartError::Failed(format!("policy {shown}: no object"))),
+        Err(e) if e.contains("a policy object is at most") => {
+            return Err(StartError::Bad(format!("policy {e}")))
+        }
+        Err(e) => return Err(StartError::Failed(format!("policy {e}"))),
+    };
     Policy::parse(&text, &shown).map_err(|e| StartError::Bad(e.to_string()))
 }
 

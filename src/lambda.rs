@@ -63,12 +63,18 @@ pub async fn run() -> ExitCode {
     }
     runas_guard::metrics::enable();
     let config = runas_guard::aws::load_config().await;
-    let store = match PolicyStore::load(&config, source, refresh).await {
-        Ok(s) => s,
+    let loaded = match PolicyStore::load(&config, source, refresh).await {
+        Ok(l) => l,
         Err(e) => return init_failed(e),
     };
+    let store = loaded.store;
     let reactor =
         std::sync::RwLock::new(Reactor::new(&config, (*store.current()).clone(), settings));
+    if let Some(r) = &loaded.refused {
+        // Running on an earlier version: say once that the current one is bad.
+        let first = reactor.read().expect("reactor lock").clone();
+        first.policy_rejected(&r.source, &r.version, &r.error).await;
+    }
     let (store, reactor) = (&store, &reactor);
     let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);

@@ -19,6 +19,7 @@ pub mod outcome;
 pub mod permission_sets;
 pub mod policy;
 pub mod policy_ids;
+pub mod policy_s3;
 pub mod policy_source;
 pub mod preferences;
 pub mod reactor;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::policy::Policy;
+use crate::policy_s3::S3Read;
 
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
 
@@ -79,49 +80,49 @@ struct State {
 
 pub struct PolicyStore {
     source: Source,
-    s3: Option<aws_sdk_s3::Client>,
+    s3: Option<S3Read>,
     refresh: Duration,
     state: Mutex<State>,
 }
 
-/// One fetch: `None` when unchanged since `etag`.
-async fn fetch(
-    s3: &aws_sdk_s3::Client,
+/// The newest earlier version of the object that validates, and its id.
+async fn newest_valid(
+    s3: &S3Read,
+    source: &Source,
     bucket: &str,
     key: &str,
-    etag: Option<&str>,
-) -> Result<Option<(String, String)>, String> {
-    let result = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .set_if_none_match(etag.map(str::to_string))
-        .send()
-        .await;
-    let out = match result {
-        Ok(out) => out,
-        Err(e) => {
-            let not_modified = e.raw_response().is_some_and(|r| r.status().as_u16() == 304);
-            if not_modified {
-                return Ok(None);
-            }
-            let err = crate::aws::AwsError::new("GetObject", "hub", "-", &e);
-            return Err(format!(
-                "s3://{bucket}/{key}: {}: {}",
-                err.code, err.message
-            ));
+) -> Result<(Policy, String), String> {
+    let versions = s3.earlier_versions(bucket, key).await?;
+    for version in &versions {
+        match s3.fetch(bucket, key, None, Some(version)).await {
+            Ok(Some((_, text))) => match Policy::parse(&text, &source.describe()) {
+                Ok(p) => return Ok((p, version.clone())),
+                Err(e) => {
+                    tracing::warn!(version, error = %e, "an earlier policy version does not validate either")
+                }
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!(version, error = %e, "cannot read an earlier policy version"),
         }
-    };
-    let new_etag = out.e_tag().unwrap_or_default().to_string();
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| format!("s3://{bucket}/{key}: cannot read the object: {e}"))?
-        .into_bytes();
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| format!("s3://{bucket}/{key}: not UTF-8 text"))?;
-    Ok(Some((new_etag, text)))
+    }
+    Err(format!(
+        "none of its {} earlier version(s) validates",
+        versions.len()
+    ))
+}
+
+/// What a cold start loaded: the store, and the current object it refused
+/// when an earlier version had to stand in (to alert `policy_rejected`).
+pub struct Loaded {
+    pub store: PolicyStore,
+    pub refused: Option<Refused>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub source: String,
+    pub version: String,
+    pub error: String,
 }
 
 /// What a valid policy still deserves a word about (regions this build does
@@ -133,40 +134,65 @@ fn log_warnings(policy: &Policy, source: &str) {
 }
 
 impl PolicyStore {
-    /// Loads the policy (cold start): it must validate.
+    /// Loads the policy (cold start). A broken or missing current object
+    /// does not stop the function while an earlier version validates: the
+    /// newest valid one is used and the bad one reported. Only no valid
+    /// version at all fails, saying what to upload.
     pub async fn load(
         config: &aws_config::SdkConfig,
         source: Source,
         refresh: Duration,
-    ) -> Result<PolicyStore, String> {
-        let (policy, s3, etag) = match &source {
-            Source::File(path) => (Policy::load(path).map_err(|e| e.to_string())?, None, None),
+    ) -> Result<Loaded, String> {
+        let (policy, s3, etag, refused) = match &source {
+            Source::File(path) => (
+                Policy::load(path).map_err(|e| e.to_string())?,
+                None,
+                None,
+                None,
+            ),
             Source::S3 { bucket, key } => {
-                // A local endpoint (tests, moto) has no bucket subdomains.
-                let s3 = aws_sdk_s3::Client::from_conf(
-                    aws_sdk_s3::config::Builder::from(config)
-                        .force_path_style(config.endpoint_url().is_some())
-                        .build(),
-                );
-                let (etag, text) = fetch(&s3, bucket, key, None)
-                    .await?
-                    .ok_or_else(|| format!("s3://{bucket}/{key}: no object"))?;
-                let policy = Policy::parse(&text, &source.describe()).map_err(|e| e.to_string())?;
-                (policy, Some(s3), Some(etag))
+                let s3 = S3Read::new(config);
+                let current = match s3.fetch(bucket, key, None, None).await {
+                    Ok(Some((etag, text))) => match Policy::parse(&text, &source.describe()) {
+                        Ok(p) => Ok((p, etag)),
+                        Err(e) => Err((Some(etag), e.to_string())),
+                    },
+                    Ok(None) => Err((None, format!("s3://{bucket}/{key}: no object"))),
+                    Err(e) => Err((None, e)),
+                };
+                match current {
+                    Ok((policy, etag)) => (policy, Some(s3), Some(etag), None),
+                    Err((etag, error)) => {
+                        let (policy, version) = newest_valid(&s3, &source, bucket, key)
+                            .await
+                            .map_err(|why| {
+                                format!("{error}; and {why}: upload a policy that `runas-guard policy check` accepts to s3://{bucket}/{key}")
+                            })?;
+                        tracing::error!(outcome = "policy_rejected", source = %source.describe(), error = %error, version, "the current policy object is unusable; an earlier version is in force");
+                        let refused = Refused {
+                            source: source.describe(),
+                            version: etag.clone().unwrap_or_else(|| "missing".into()),
+                            error,
+                        };
+                        (policy, Some(s3), etag, Some(refused))
+                    }
+                }
             }
         };
         log_warnings(&policy, &source.describe());
-        Ok(PolicyStore {
+        let store = PolicyStore {
             source,
             s3,
             refresh,
             state: Mutex::new(State {
                 current: Arc::new(policy),
+                // The refused object is not refused (and alerted) twice.
+                refused: refused.as_ref().and(etag.clone()),
                 etag,
                 checked: Instant::now(),
-                refused: None,
             }),
-        })
+        };
+        Ok(Loaded { store, refused })
     }
 
     pub fn current(&self) -> Arc<Policy> {
@@ -186,7 +212,7 @@ impl PolicyStore {
             st.checked = Instant::now();
             st.etag.clone()
         };
-        let fetched = match fetch(s3, bucket, key, etag.as_deref()).await {
+        let fetched = match s3.fetch(bucket, key, etag.as_deref(), None).await {
             Ok(Some(f)) => f,
             Ok(None) => return Refresh::Unchanged,
             Err(e) => {

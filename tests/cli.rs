@@ -678,6 +678,47 @@ async fn credential_problems_name_their_cause_not_the_endpoint() {
             assert!(!stderr.contains("IMDS"), "{why}: {stderr}");
         }
     }
+    // Something that is not AWS answers: its HTTP status, not "Unknown: no message".
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut web = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(&w.dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = w
+        .command(&["status"])
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    let _ = web.kill();
+    let _ = web.wait();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert_one_clean_line(&stderr);
+    assert!(
+        stderr.contains("HTTP501") && stderr.contains("is it an AWS endpoint?"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("SdkBody") && !stderr.contains("Request {"),
+        "{stderr}"
+    );
+
     // doctor's fix line says what to do about the credentials.
     let mut cmd = w.command(&["doctor"]);
     cmd.env_remove("AWS_ACCESS_KEY_ID")

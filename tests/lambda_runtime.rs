@@ -335,4 +335,56 @@ async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
     assert_eq!(m["source"], "s3://runas-guard-policy/prod/policy.toml");
     assert!(m["error"].as_str().unwrap().contains("run_as_user"), "{m}");
     assert_eq!(m["severity"], "error");
+
+    // A cold start while the current object is broken: the newest valid
+    // earlier version stands in, and the broken one is reported once.
+    drop(watch);
+    for (why, break_it) in [("broken", false), ("deleted", true)] {
+        if break_it {
+            s3.delete_object()
+                .bucket("runas-guard-policy")
+                .key("prod/policy.toml")
+                .send()
+                .await
+                .unwrap();
+        }
+        let watch = start_watch(&w);
+        let d = w.create_account(&format!("cold-{why}"), None).await;
+        let out = invoke(&watch, &w, &vend_event(&d));
+        assert_eq!(user_of(&out), "second", "{why}: {out:#}");
+        let alerts = w.alerts().await;
+        let rejected: Vec<&Value> = alerts
+            .iter()
+            .filter(|a| a["message"]["kind"] == "policy_rejected")
+            .collect();
+        assert_eq!(rejected.len(), 1, "{why}: {alerts:#?}");
+    }
+
+    // No valid version at all: the function does not start, and says what to upload.
+    s3.put_object()
+        .bucket("runas-guard-policy")
+        .key("other/policy.toml")
+        .body(b"not = [toml".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    w.set_env(
+        "RUNAS_GUARD_POLICY",
+        "s3://runas-guard-policy/other/policy.toml",
+    );
+    let mut watch = start_watch(&w);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = watch.function.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the function kept running");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(2));
+    let log = std::fs::read_to_string(&watch.log).unwrap();
+    assert!(
+        log.contains("init_failed") && log.contains("upload a policy"),
+        "{log}"
+    );
 }

@@ -76,6 +76,8 @@ class ScpTests(cfn.TemplateTestCase):
         (statement,) = [s for p in self.hub["Resources"]["HubRole"]["Properties"]["Policies"]
                         for s in cfn.statements(p["PolicyDocument"]) if s.get("Action") == "sts:AssumeRole"]
         for resource in statement["Resource"]:
+            # A fallback is {"Fn::If": [condition, {"Fn::Sub": ...}, NoValue]}.
+            resource = resource["Fn::If"][1] if "Fn::If" in resource else resource
             role_name = resource["Fn::Sub"].rsplit("/", 1)[1].replace("${MemberRoleName}", member_role)
             self.assertIn(f"arn:aws:iam::*:role/{role_name}", EXEMPT_PRINCIPALS)
 

@@ -38,7 +38,8 @@ POLICY_URL = {"Fn::Sub": "s3://${PolicyBucket}/${PolicyKey}"}
 # Every statement of the hub role, by Sid -> (actions, resources).
 EXPECTED_GRANTS = {
     "AssumeMemberRolesInsideTheOrganization": ({"sts:AssumeRole"}, ASSUMABLE_ROLES),
-    "ReadPolicyObject": ({"s3:GetObject"}, [POLICY_OBJECT_ARN]),
+    "ReadPolicyObject": ({"s3:GetObject", "s3:GetObjectVersion"}, [POLICY_OBJECT_ARN]),
+    "ListPolicyObjectVersions": ({"s3:ListBucketVersions"}, [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${PolicyBucket}"}]),
     "StateTable": (
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
          "dynamodb:Scan"},
@@ -257,7 +258,9 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_CHAT_TOPIC_ARN"], CHAT_TOPIC_ARN_OR_EMPTY)
         self.assertEqual(variables["RUNAS_GUARD_SWEEP_QUEUE_URL"], {"Ref": "SweepQueue"})
         self.assertEqual(variables["RUST_LOG"], {"Ref": "LogLevel"})
+        self.assertEqual(variables["RUNAS_GUARD_POLICY_BUCKET_OWNER"], {"Ref": "AWS::AccountId"})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
+                                          "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
                                           "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")

@@ -127,9 +127,13 @@ class PolicyBucketTests(cfn.TemplateTestCase):
         self.assertGreater(int(refresh), 0)
         s3_statements = [s for s in self.hub_role_statements(self.conditions(KmsKeyArn=KEY_ARN))
                          if any(a.startswith("s3:") for a in cfn.as_list(s["Action"]))]
-        (grant,) = s3_statements
-        self.assertEqual(cfn.as_list(grant["Action"]), ["s3:GetObject"])
+        # The object and its versions; the bucket's version list for that key only.
+        grant, versions = s3_statements
+        self.assertEqual(cfn.as_list(grant["Action"]), ["s3:GetObject", "s3:GetObjectVersion"])
         self.assertNotIn("Condition", grant)
+        self.assertEqual(cfn.as_list(versions["Action"]), ["s3:ListBucketVersions"])
+        self.assertEqual(versions["Condition"], {"StringEquals": {"s3:prefix": {"Ref": "PolicyKey"}}})
+        self.assertEqual(cfn.as_list(versions["Resource"]), [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${PolicyBucket}"}])
         (resource,) = cfn.as_list(grant["Resource"])
         self.assertEqual(self.hub["Outputs"]["PolicyUrl"]["Value"], variables["RUNAS_GUARD_POLICY"])
         self.assertEqual(self.hub["Outputs"]["PolicyBucketName"]["Value"], {"Ref": "PolicyBucket"})

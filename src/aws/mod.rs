@@ -41,10 +41,25 @@ impl AwsError {
         R: std::fmt::Debug + 'static,
     {
         let (code, message) = match err {
-            SdkError::ServiceError(_) => (
-                err.code().unwrap_or("Unknown").to_string(),
-                err.message().unwrap_or("no message").to_string(),
-            ),
+            SdkError::ServiceError(_) => match (err.code(), http_status(err.raw_response())) {
+                (Some(code), _) => (
+                    code.to_string(),
+                    err.message().unwrap_or("no message").to_string(),
+                ),
+                // Not an AWS error answer (a proxy's or a web server's page):
+                // say what came back and from where.
+                (None, Some(status)) => (
+                    format!("HTTP{status}"),
+                    format!(
+                        "{} answered HTTP {status} without an AWS error code: is it an AWS endpoint?",
+                        endpoint()
+                    ),
+                ),
+                (None, None) => (
+                    "Unknown".into(),
+                    err.message().unwrap_or("no message").to_string(),
+                ),
+            },
             SdkError::DispatchFailure(_) => {
                 let detail = dispatch_detail(err);
                 match credential_problem(&detail) {
@@ -146,6 +161,14 @@ fn profile_defined(name: &str) -> bool {
                 .any(|l| headers.contains(&l))
         })
     })
+}
+
+/// The HTTP status of an SDK call's raw answer (every AWS SDK client's is
+/// the same smithy response type).
+fn http_status<R: 'static>(raw: Option<&R>) -> Option<u16> {
+    let raw = raw? as &dyn std::any::Any;
+    raw.downcast_ref::<aws_sdk_ssm::config::http::HttpResponse>()
+        .map(|r| r.status().as_u16())
 }
 
 /// Where calls went, for errors that never got an AWS answer.

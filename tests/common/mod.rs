@@ -772,6 +772,17 @@ impl World {
                 .build(),
         );
         s3.create_bucket().bucket(bucket).send().await.unwrap();
+        // As the hub stack's policy bucket: versioned.
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
         s3
     }
 
