@@ -63,28 +63,22 @@ else
 endif
 
 # Release artifacts in dist/: the CLI for x86_64 and aarch64 Linux (static,
-# musl, linked by cargo-lambda's zig), the Lambda zip (arm64), SHA256SUMS.
-# `--version` of each names the version and the git revision. Targets' standard
-# libraries come from rustup; cargo-lambda and zig from .venv.
+# musl, linked by cargo-lambda's zig), the Lambda zip (the same static aarch64
+# binary as bootstrap, for provided.al2023 on arm64), SHA256SUMS. `--version`
+# of each names the version and the git revision. Targets' standard libraries
+# come from rustup; cargo-lambda and zig from .venv.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
-DIST_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 dist: $(STAMP)
-	rustup target add $(DIST_TARGETS) aarch64-unknown-linux-gnu
+	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 	rm -rf dist && mkdir -p dist
-	set -e; for t in $(DIST_TARGETS); do \
-	  RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target $$t; \
-	  d=runas-guard-$(VERSION)-$$t; mkdir -p dist/$$d; \
-	  cp target/lambda/runas-guard/bootstrap dist/$$d/runas-guard; \
-	  cp LICENSE README.md CHANGELOG.md dist/$$d/; \
-	  tar -C dist -czf dist/$$d.tar.gz $$d; rm -rf dist/$$d; \
-	done
-	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --arm64 --output-format zip
+	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target x86_64-unknown-linux-musl
+	$(PY) tools/dist.py pack $(VERSION) x86_64-unknown-linux-musl target/lambda/runas-guard/bootstrap
+	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target aarch64-unknown-linux-musl --output-format zip
 	cp target/lambda/runas-guard/bootstrap.zip dist/runas-guard-$(VERSION)-lambda-arm64.zip
-	cd dist && sha256sum *.tar.gz *.zip > SHA256SUMS
-	tar -xzOf dist/runas-guard-$(VERSION)-x86_64-unknown-linux-musl.tar.gz runas-guard-$(VERSION)-x86_64-unknown-linux-musl/runas-guard > dist/.check && chmod +x dist/.check
-	dist/.check --version | grep -F "$(VERSION) ($(REV))" && rm dist/.check
-	@cat dist/SHA256SUMS
+	$(PY) tools/dist.py pack $(VERSION) aarch64-unknown-linux-musl target/lambda/runas-guard/bootstrap.zip
+	$(PY) tools/dist.py sums
+	$(PY) tools/dist.py check $(VERSION) "$(REV)"
 
 bench: $(STAMP)
 	cargo build --release

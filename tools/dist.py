@@ -1,0 +1,71 @@
+"""Packs and checks the release artifacts `make dist` builds (see Makefile).
+
+  dist.py pack VERSION TARGET BINARY   dist/runas-guard-VERSION-TARGET.tar.gz: the
+                                       binary (or the bootstrap inside a Lambda zip)
+                                       as runas-guard, with LICENSE, README.md,
+                                       CHANGELOG.md
+  dist.py sums                         dist/SHA256SUMS of every artifact
+  dist.py check VERSION REV            the x86_64 CLI says `VERSION (REV)`
+"""
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+DIST = "dist"
+
+
+def binary_bytes(path):
+    if path.endswith(".zip"):
+        with zipfile.ZipFile(path) as z:
+            return z.read("bootstrap")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def pack(version, target, binary):
+    name = f"runas-guard-{version}-{target}"
+    data = binary_bytes(binary)
+    with tarfile.open(os.path.join(DIST, name + ".tar.gz"), "w:gz") as tar:
+        info = tarfile.TarInfo(f"{name}/runas-guard")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+        for doc in ("LICENSE", "README.md", "CHANGELOG.md"):
+            tar.add(doc, arcname=f"{name}/{doc}")
+
+
+def sums():
+    lines = []
+    for name in sorted(os.listdir(DIST)):
+        if name.endswith((".tar.gz", ".zip")):
+            with open(os.path.join(DIST, name), "rb") as f:
+                lines.append(f"{hashlib.sha256(f.read()).hexdigest()}  {name}\n")
+    with open(os.path.join(DIST, "SHA256SUMS"), "w") as f:
+        f.writelines(lines)
+    sys.stdout.writelines(lines)
+
+
+def check(version, rev):
+    name = f"runas-guard-{version}-x86_64-unknown-linux-musl"
+    with tarfile.open(os.path.join(DIST, name + ".tar.gz")) as tar:
+        data = tar.extractfile(f"{name}/runas-guard").read()
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "runas-guard")
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o755)
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=True).stdout
+    want = f"{version} ({rev})"
+    if want not in out:
+        sys.exit(f"dist: --version says {out.strip()!r}, not {want!r}")
+    print(f"dist: {out.strip()}")
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"pack": pack, "sums": sums, "check": check}[command](*args)
