@@ -185,11 +185,19 @@ def _hub_resources(endpoint: str, workdir: Path, regions: list[str]) -> World:
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "state_shard", "AttributeType": "S"},
         ],
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
+        # As infra/hub.yaml: the sparse index a sweep reads.
+        GlobalSecondaryIndexes=[{
+            "IndexName": "state",
+            "KeySchema": [{"AttributeName": "state_shard", "KeyType": "HASH"},
+                          {"AttributeName": "pk", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
     )
     topic_arn = hub_client(endpoint, "sns").create_topic(Name=TOPIC)["TopicArn"]
     policy = workdir / f"policy-{len(regions)}.toml"

@@ -30,6 +30,8 @@ Rule fields (all optional; unknown fields are rejected with 400):
   times   the rule then acts on at most `times` requests (default unlimited)
   record  true: keep the url-decoded bodies of the requests the rule acted on
           (the first 200), listed as "bodies" in /__hits
+  record_response  true: keep the upstream's answers to the requests the rule
+          forwarded ("count", "hold"; the first 200), listed as "responses"
 
 The first rule in list order that matches and still has budget (skip or times
 left) decides; an exhausted rule is passed over so a later rule can match. A
@@ -69,7 +71,7 @@ SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 EFFECTS = ("error", "lose", "hold", "count")
 FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
-          "hold_timeout", "status", "code", "message", "protocol", "record"}
+          "hold_timeout", "status", "code", "message", "protocol", "record", "record_response"}
 MAX_RECORDS = 200
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
               "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
@@ -105,6 +107,10 @@ class Rule:
         if type(self.record) is not bool:
             raise ValueError(f"record must be true or false: {spec!r}")
         self.bodies = []        # url-decoded bodies of the requests acted on, if `record`
+        self.record_response = spec.get("record_response", False)
+        if type(self.record_response) is not bool:
+            raise ValueError(f"record_response must be true or false: {spec!r}")
+        self.responses = []     # upstream answers to forwarded requests, if `record_response`
         self.seen = self.hits = self.held = 0
         self.release_gen = 0    # bumped by every /__release: wakes current holders
         self.released = False   # a rule without `times` is done once released
@@ -128,6 +134,8 @@ class Rule:
         out = {"seen": self.seen, "hits": self.hits, "held": self.held}
         if self.record:
             out["bodies"] = list(self.bodies)
+        if self.record_response:
+            out["responses"] = list(self.responses)
         return out
 
     def error(self):
@@ -238,12 +246,16 @@ class Proxy(BaseHTTPRequestHandler):
         finally:
             conn.close()
 
-    def _forward(self, raw):
+    def _forward(self, raw, rule=None):
         try:
             status, headers, data = self._upstream(raw)
         except Exception as e:  # upstream down/slow: say so instead of dropping the connection
             self._json(502, {"__type": "BadGateway", "message": f"fault_proxy upstream: {e!r}"})
             return
+        if rule is not None and rule.record_response:
+            with LOCK:
+                if len(rule.responses) < MAX_RECORDS:
+                    rule.responses.append(data.decode("utf-8", "replace"))
         self.send_response(status)
         for k, v in headers:
             if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
@@ -350,7 +362,7 @@ class Proxy(BaseHTTPRequestHandler):
                 return self._reply(status, data, ctype)
             if effect == "hold":
                 hold(rule)
-            self._forward(raw)
+            self._forward(raw, rule if effect in ("count", "hold") else None)
         except Exception as e:
             self.close_connection = True  # the stream may be out of step now
             if not self._responded and not isinstance(e, ConnectionError):

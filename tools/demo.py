@@ -112,11 +112,18 @@ class Demo:
                 Content=json.dumps(self.lza_doc(self.lza, region), indent=2))
 
         ddb = self.client("dynamodb")
+        # As infra/hub.yaml's StateTable, with the sparse state index sweeps read.
         ddb.create_table(TableName="runas-guard", BillingMode="PAY_PER_REQUEST",
                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"}],
+                                               {"AttributeName": "sk", "AttributeType": "S"},
+                                               {"AttributeName": "state_shard", "AttributeType": "S"}],
                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                    {"AttributeName": "sk", "KeyType": "RANGE"}])
+                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "state",
+                             "KeySchema": [{"AttributeName": "state_shard", "KeyType": "HASH"},
+                                           {"AttributeName": "pk", "KeyType": "RANGE"}],
+                             "Projection": {"ProjectionType": "ALL"}}])
         sns, sqs = self.client("sns"), self.client("sqs")
         self.topic = sns.create_topic(Name="runas-guard-alerts")["TopicArn"]
         self.queue = sqs.create_queue(QueueName="oncall")["QueueUrl"]

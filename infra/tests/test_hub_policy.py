@@ -45,6 +45,7 @@ EXPECTED_GRANTS = {
          "dynamodb:Scan"},
         [{"Fn::GetAtt": ["StateTable", "Arn"]}],
     ),
+    "StateIndex": ({"dynamodb:Query"}, [{"Fn::Sub": "${StateTable.Arn}/index/state"}]),
     "PublishAlerts": (
         {"sns:Publish"},
         [{"Ref": "AlertTopic"}, {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, {"Ref": "AWS::NoValue"}]}],

@@ -12,7 +12,6 @@ use super::AwsError;
 use crate::clock;
 
 /// Scan segments read at once.
-const SEGMENTS: i32 = 4;
 const LAST_SWEEP: (&str, &str) = ("SWEEPS", "LAST");
 
 /// One account-region as the table last recorded it.
@@ -104,14 +103,14 @@ impl StateStore {
     /// Every account-region item, the attributes `unchanged` compares only.
     pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
         let mut tasks = tokio::task::JoinSet::new();
-        for segment in 0..SEGMENTS {
+        for shard in 0..super::state::STATE_SHARDS {
             let me = self.clone();
-            tasks.spawn(async move { me.scan_segment(segment).await });
+            tasks.spawn(async move { me.query_shard(shard).await });
         }
         let mut all = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             let part = joined.map_err(|e| AwsError {
-                operation: "Scan",
+                operation: "Query",
                 account: "-".into(),
                 region: "-".into(),
                 code: "InternalError".into(),
@@ -147,24 +146,24 @@ impl StateStore {
         Ok(out.into_iter().collect())
     }
 
-    async fn scan_segment(&self, segment: i32) -> Result<Vec<(String, String, Known)>, AwsError> {
+    /// One partition of the state index: state items only, never history.
+    async fn query_shard(&self, shard: u32) -> Result<Vec<(String, String, Known)>, AwsError> {
         let t = self.table();
         let mut out = Vec::new();
         let mut pages = t
             .client
-            .scan()
+            .query()
             .table_name(&t.name)
-            .segment(segment)
-            .total_segments(SEGMENTS)
-            .filter_expression("begins_with(sk, :region)")
+            .index_name(super::state::STATE_INDEX)
+            .key_condition_expression("state_shard = :shard")
             .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
-            .expression_attribute_values(":region", s("REGION#"))
+            .expression_attribute_values(":shard", s(format!("STATE#{shard}")))
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| t.err("Scan", "-", &e))?;
+            let page = page.map_err(|e| t.err("Query", "-", &e))?;
             for i in page.items() {
                 if let (Some(a), Some(slot)) = (get_s(i, "account"), slot_of(i)) {
                     out.push((a, slot, known(i)));

@@ -151,8 +151,8 @@ impl RegionLease {
         intent: Option<&str>,
     ) -> Result<Option<Item>, AwsError> {
         let expression = match intent {
-            Some(_) => "SET lease_owner = :me, lease_until = :until, intent = :intent",
-            None => "SET lease_owner = :me, lease_until = :until",
+            Some(_) => "SET lease_owner = :me, lease_until = :until, state_shard = :shard, intent = :intent",
+            None => "SET lease_owner = :me, lease_until = :until, state_shard = :shard",
         };
         let result = self
             .table
@@ -165,6 +165,7 @@ impl RegionLease {
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
             )
             .expression_attribute_values(":me", s(&self.owner))
+            .expression_attribute_values(":shard", s(super::state::state_shard(&self.account)))
             .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
             .expression_attribute_values(":now", n(clock::epoch_millis(now)))
             .return_values(ReturnValue::AllOld)

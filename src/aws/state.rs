@@ -37,6 +37,20 @@ pub(crate) fn get_n(item: &Item, key: &str) -> Option<i64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// The sparse index that holds account-region state items only: a sweep
+/// reads it instead of scanning the table, so its read is O(account-regions)
+/// however many history rows, receipts and outbox items the table holds.
+pub const STATE_INDEX: &str = "state";
+/// Partitions of [`STATE_INDEX`], read at once by a sweep.
+pub const STATE_SHARDS: u32 = 4;
+
+/// `STATE#<n>`: the index partition of an account's state items (set on
+/// every state item write; history rows never carry it).
+pub fn state_shard(account: &str) -> String {
+    let n = account.bytes().map(u32::from).sum::<u32>() % STATE_SHARDS;
+    format!("STATE#{n}")
+}
+
 pub fn account_pk(account: &str) -> String {
     format!("ACCOUNT#{account}")
 }
@@ -310,6 +324,7 @@ fn build(
     }
     for (k, v) in [
         ("account", s(&o.account)),
+        ("state_shard", s(state_shard(&o.account))),
         ("#region", s(&o.region)),
         ("last_trigger_id", s(&o.trigger_id)),
         ("last_trigger_kind", s(o.trigger_kind)),
@@ -491,7 +506,8 @@ impl StateStore {
             .expression_attribute_values(":tid", s(&i.trigger_id))
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
-        let mut expression = "SET #st = :st, last_action = :action, default_version = :version, last_changed = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
+        update = update.expression_attribute_values(":shard", s(state_shard(&i.account)));
+        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, last_changed = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
         if i.edited {
             let mut times = orphan.recent_reverts.clone();
             times.push(clock::epoch_secs(now));
@@ -578,8 +594,11 @@ impl StateStore {
         let out = self
             .table
             .update_region(account, slot)
-            .update_expression("SET drift_seen_by = if_not_exists(drift_seen_by, :tid)")
+            .update_expression(
+                "SET drift_seen_by = if_not_exists(drift_seen_by, :tid), state_shard = :shard",
+            )
             .expression_attribute_values(":tid", s(trigger_id))
+            .expression_attribute_values(":shard", s(state_shard(account)))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await

@@ -205,6 +205,39 @@ impl World {
                     .build()
                     .unwrap(),
             )
+            // As infra/hub.yaml: the sparse index a sweep reads.
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("state_shard")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .global_secondary_indexes(
+                aws_sdk_dynamodb::types::GlobalSecondaryIndex::builder()
+                    .index_name("state")
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("state_shard")
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .unwrap(),
+                    )
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("pk")
+                            .key_type(KeyType::Range)
+                            .build()
+                            .unwrap(),
+                    )
+                    .projection(
+                        aws_sdk_dynamodb::types::Projection::builder()
+                            .projection_type(aws_sdk_dynamodb::types::ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
             .send()
             .await
             .unwrap();
