@@ -110,7 +110,29 @@ async fn current_reactor(store: &PolicyStore, reactor: &std::sync::RwLock<Reacto
     let current = reactor.read().expect("reactor lock").clone();
     match store.refresh().await {
         Refresh::Unchanged => current,
-        Refresh::Updated(policy) => {
+        Refresh::Updated {
+            policy,
+            previous,
+            version,
+        } => {
+            // A policy naming OUs or accounts the organization does not have
+            // would quietly move their accounts to another rule's user.
+            match current.unknown_policy_ids(&policy).await {
+                Ok(Some(unknown)) => {
+                    store.refuse(previous, &version);
+                    tracing::error!(outcome = "policy_rejected", error = %unknown, "new policy refused; the last good one stays in force");
+                    current
+                        .policy_rejected(&store.describe(), &version, &unknown)
+                        .await;
+                    return current;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // Organizations away: take the policy; the next sweep
+                    // alerts any id it lacks.
+                    tracing::warn!(error_code = %e.code, error = %e, "cannot check the new policy's ids against the organization");
+                }
+            }
             let next = current.with_policy((*policy).clone());
             *reactor.write().expect("reactor lock") = next.clone();
             next

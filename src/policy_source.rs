@@ -61,7 +61,13 @@ impl Source {
 pub enum Refresh {
     /// Not due yet, or the object has not changed (304), or a file source.
     Unchanged,
-    Updated(Arc<Policy>),
+    /// A new valid policy, now in force; `version` is its ETag (for
+    /// [`PolicyStore::refuse`]).
+    Updated {
+        policy: Arc<Policy>,
+        previous: Arc<Policy>,
+        version: String,
+    },
     /// A new version that does not validate; reported once per version.
     Rejected {
         source: String,
@@ -195,6 +201,20 @@ impl PolicyStore {
         Ok(Loaded { store, refused })
     }
 
+    /// A new policy that validates but the caller refuses (it names ids the
+    /// organization does not have): `previous` is in force again, and this
+    /// version is not refused twice.
+    pub fn refuse(&self, previous: Arc<Policy>, version: &str) {
+        let mut st = self.state.lock().expect("policy lock");
+        st.current = previous;
+        st.refused = Some(version.to_string());
+    }
+
+    /// Where the policy comes from, for messages.
+    pub fn describe(&self) -> String {
+        self.source.describe()
+    }
+
     pub fn current(&self) -> Arc<Policy> {
         self.state.lock().expect("policy lock").current.clone()
     }
@@ -227,11 +247,15 @@ impl PolicyStore {
             Ok(policy) => {
                 log_warnings(&policy, &self.source.describe());
                 let policy = Arc::new(policy);
-                st.current = policy.clone();
-                st.etag = Some(new_etag);
+                let previous = std::mem::replace(&mut st.current, policy.clone());
+                st.etag = Some(new_etag.clone());
                 st.refused = None;
                 tracing::info!(source = %self.source.describe(), "new policy in force");
-                Refresh::Updated(policy)
+                Refresh::Updated {
+                    policy,
+                    previous,
+                    version: new_etag,
+                }
             }
             Err(e) if st.refused.as_deref() != Some(new_etag.as_str()) => {
                 st.refused = Some(new_etag.clone());

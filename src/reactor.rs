@@ -112,6 +112,14 @@ impl Reactor {
         receipt::deliver(&self.svc.receipts, &self.svc.alerts, &owner, vec![alert]).await;
     }
 
+    /// `Some(line)` naming every OU and account id `policy` names that the
+    /// organization does not have (one walk of its tree).
+    pub async fn unknown_policy_ids(&self, policy: &Policy) -> Result<Option<String>, AwsError> {
+        let known = self.svc.org.fresh().ids().await?;
+        let unknown = crate::policy_ids::unknown_ids(policy, &known);
+        Ok((!unknown.is_empty()).then(|| crate::policy_ids::describe(&unknown, 10)))
+    }
+
     pub async fn record_rejection(
         &self,
         request_id: &str,

@@ -360,6 +360,49 @@ async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
         assert_eq!(rejected.len(), 1, "{why}: {alerts:#?}");
     }
 
+    // A running function given a valid policy that names an OU the
+    // organization does not have: refused with the key named, the last good
+    // policy stays. (Running: one invocation first, so it has loaded.)
+    let watch = start_watch(&w);
+    let f = w.create_account("running", None).await;
+    assert_eq!(user_of(&invoke(&watch, &w, &vend_event(&f))), "second");
+    w.alerts().await;
+    s3.put_object()
+        .bucket("runas-guard-policy")
+        .key("prod/policy.toml")
+        .body(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"typo\"\n[[ou]]\nid = \"ou-zzzz-zzzzzzzz\"\nrun_as_user = \"nobody\"\n"
+                .as_bytes()
+                .to_vec()
+                .into(),
+        )
+        .send()
+        .await
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let e = w.create_account("e", None).await;
+    let out = invoke(&watch, &w, &vend_event(&e));
+    assert_eq!(
+        user_of(&out),
+        "second",
+        "the last good policy stays: {out:#}"
+    );
+    let alerts = w.alerts().await;
+    let rejected: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "policy_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "{alerts:#?}");
+    assert!(
+        rejected[0]["message"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ou.id = \"ou-zzzz-zzzzzzzz\""),
+        "{:#}",
+        rejected[0]["message"]
+    );
+    drop(watch);
+
     // No valid version at all: the function does not start, and says what to upload.
     s3.put_object()
         .bucket("runas-guard-policy")
