@@ -113,7 +113,10 @@ fn listed_tables_exist() {
         let found = functions(code_before_tests(&source.code))
             .into_iter()
             .any(|(n, _, lines)| n == *name && lines > FN_LIMIT);
-        assert!(found, "TABLES lists {file} {name}, which is not (or no longer) over {FN_LIMIT} lines");
+        assert!(
+            found,
+            "TABLES lists {file} {name}, which is not (or no longer) over {FN_LIMIT} lines"
+        );
     }
 }
 
@@ -123,13 +126,22 @@ fn the_checks_see_what_they_check() {
     let code = blank(
         "use crate::a::{b::{self, C}, d};\n// crate::e::f\nfn g() {\n let s = \"crate::h::i {\";\n crate::j::k();\n}\n#[cfg(test)]\nmod tests {\n use crate::z;\n}\n",
     );
-    let paths: Vec<String> = crate_paths(&code, "m").into_iter().map(|(p, _)| p).collect();
+    let paths: Vec<String> = crate_paths(&code, "m")
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     assert_eq!(paths, ["a::b", "a::b::C", "a::d", "j::k"]);
     let fns = functions(code_before_tests(&code));
     assert_eq!(fns, [("g".to_string(), 3, 4)]);
     let edges = BTreeMap::from([
-        ("a".to_string(), BTreeMap::from([("b".to_string(), BTreeSet::new())])),
-        ("b".to_string(), BTreeMap::from([("a".to_string(), BTreeSet::new())])),
+        (
+            "a".to_string(),
+            BTreeMap::from([("b".to_string(), BTreeSet::new())]),
+        ),
+        (
+            "b".to_string(),
+            BTreeMap::from([("a".to_string(), BTreeSet::new())]),
+        ),
     ]);
     assert_eq!(cycles(&edges).len(), 1);
     assert!(sources().len() > 20, "the source tree was found");
@@ -146,7 +158,11 @@ fn sources() -> Vec<Source> {
     files
         .into_iter()
         .filter_map(|path| {
-            let rel = path.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(&root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
             let module = module_of(&rel)?;
             let text = std::fs::read_to_string(&path).ok()?;
             Some(Source {
@@ -179,11 +195,7 @@ fn module_of(rel: &str) -> Option<String> {
     match stem {
         "main" => None,
         "lib" => Some("crate".into()),
-        _ => Some(
-            stem.strip_suffix("/mod")
-                .unwrap_or(stem)
-                .replace('/', "::"),
-        ),
+        _ => Some(stem.strip_suffix("/mod").unwrap_or(stem).replace('/', "::")),
     }
 }
 
@@ -218,20 +230,19 @@ fn blank(text: &str) -> String {
     let mut i = 0;
     let keep = |ch: char| if ch == '\n' { '\n' } else { ' ' };
     while i < c.len() {
-        let rest = |k: usize| c.get(i + k).copied().unwrap_or('\0');
-        if c[i] == '/' && rest(1) == '/' {
+        if c[i] == '/' && at(&c, i + 1) == '/' {
             while i < c.len() && c[i] != '\n' {
                 out.push(' ');
                 i += 1;
             }
-        } else if c[i] == '/' && rest(1) == '*' {
+        } else if c[i] == '/' && at(&c, i + 1) == '*' {
             let mut depth = 0;
             while i < c.len() {
-                if c[i] == '/' && rest(1) == '*' {
+                if c[i] == '/' && at(&c, i + 1) == '*' {
                     depth += 1;
                     out.push_str("  ");
                     i += 2;
-                } else if c[i] == '*' && rest(1) == '/' {
+                } else if c[i] == '*' && at(&c, i + 1) == '/' {
                     depth -= 1;
                     out.push_str("  ");
                     i += 2;
@@ -243,7 +254,7 @@ fn blank(text: &str) -> String {
                     i += 1;
                 }
             }
-        } else if (c[i] == 'r' || (c[i] == 'b' && rest(1) == 'r'))
+        } else if (c[i] == 'r' || (c[i] == 'b' && at(&c, i + 1) == 'r'))
             && !prev_is_ident(&c, i)
             && raw_string_start(&c, i + usize::from(c[i] == 'b')).is_some()
         {
@@ -282,7 +293,7 @@ fn blank(text: &str) -> String {
             }
             out.push('"');
             i += 1;
-        } else if c[i] == '\'' && (rest(1) == '\\' || rest(2) == '\'') {
+        } else if c[i] == '\'' && (at(&c, i + 1) == '\\' || at(&c, i + 2) == '\'') {
             // A char literal ('x' or an escape); a lifetime has no closing quote.
             let mut j = i + 1;
             if c[j] == '\\' {
@@ -301,6 +312,10 @@ fn blank(text: &str) -> String {
         }
     }
     out
+}
+
+fn at(c: &[char], i: usize) -> char {
+    c.get(i).copied().unwrap_or('\0')
 }
 
 fn prev_is_ident(c: &[char], i: usize) -> bool {
@@ -370,7 +385,9 @@ fn crate_paths(code: &str, module: &str) -> Vec<(String, String)> {
 }
 
 fn starts(code: &[char], i: usize, word: &str) -> bool {
-    word.chars().enumerate().all(|(k, w)| code.get(i + k) == Some(&w))
+    word.chars()
+        .enumerate()
+        .all(|(k, w)| code.get(i + k) == Some(&w))
 }
 
 /// Parses `a::b::{c, d::{self, E}}` from `i`: the expanded paths and where it ends.
@@ -416,7 +433,10 @@ fn use_tree(code: &[char], mut i: usize) -> (Vec<String>, usize) {
             return (paths, i);
         }
         let start = i;
-        while code.get(i).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+        while code
+            .get(i)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        {
             i += 1;
         }
         if i == start {
@@ -444,7 +464,10 @@ fn functions(code: &str) -> Vec<(String, usize, usize)> {
                 j += 1;
             }
             let start = j;
-            while c.get(j).is_some_and(|ch| ch.is_alphanumeric() || *ch == '_') {
+            while c
+                .get(j)
+                .is_some_and(|ch| ch.is_alphanumeric() || *ch == '_')
+            {
                 j += 1;
             }
             let name: String = c[start..j].iter().collect();
