@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use runas_guard::policy::Policy;
+use runas_guard::ports::{Observed, Version};
 use runas_guard::preferences::Preferences;
-use runas_guard::reconcile::{plan, Observed, Version, Want};
+use runas_guard::reconcile::{plan, Want};
 use runas_guard::trigger;
 
 fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {

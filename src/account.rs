@@ -14,7 +14,7 @@ use crate::aws::known::{unchanged, Snapshot};
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::state::{HistoryRow, Observation, Orphan, StateStore};
+use crate::aws::state::{Orphan, StateStore};
 use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
@@ -25,6 +25,7 @@ use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Mode, Policy, Target};
 use crate::preferences::Preferences;
 use crate::reconcile::{look, reconcile, Reconciled, Seen, Want};
+use crate::records::{HistoryRow, Observation};
 use crate::trigger::{Trigger, DOCUMENT_NAME};
 
 /// What every account of one run shares.
@@ -300,7 +301,7 @@ async fn first_seen_drift(
 struct DocEnv {
     ssm: aws_sdk_ssm::Client,
     account: String,
-    table: crate::aws::state::Table,
+    table: crate::aws::table::Table,
     owner: String,
     mode: Mode,
     bound: Arc<Semaphore>,

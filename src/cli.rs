@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
 use runas_guard::aws::organizations::Org;
-use runas_guard::aws::state::{StateStore, Table};
+use runas_guard::aws::state::StateStore;
+use runas_guard::aws::table::Table;
 use runas_guard::config::{dry_run_settings, settings_from_env, table_from_env, Settings};
 use runas_guard::dispatch::dispatch;
 use runas_guard::outcome::{Action, Handled, Outcome};

@@ -16,8 +16,9 @@ use crate::aws::ssm::DocumentStore;
 use crate::aws::sts::{session_policy, Sts};
 use crate::aws::AwsError;
 use crate::policy::Policy;
+use crate::ports::Documents;
 use crate::preferences::Preferences;
-use crate::reconcile::{is_region_disabled, Documents};
+use crate::reconcile::is_region_disabled;
 use crate::report::{csv, Format};
 
 /// The fallback roles the hub stack's role may assume (infra/hub.yaml,

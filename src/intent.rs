@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::alert::{self, Alert, Facts, Scope};
-use crate::aws::ssm::Versions;
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome};
 use crate::policy::Mode;
+use crate::ports::Versions;
 use crate::preferences::RunAs;
 use crate::trigger::{Actor, Context, Trigger, TriggerKind};
 
@@ -218,9 +218,9 @@ impl Intent {
     }
 
     /// The history row the dead run would have written.
-    pub fn history(&self, version_after: &str) -> crate::aws::state::HistoryRow {
+    pub fn history(&self, version_after: &str) -> crate::records::HistoryRow {
         let o = self.outcome(version_after);
-        crate::aws::state::HistoryRow {
+        crate::records::HistoryRow {
             account: self.account.clone(),
             region: self.region.clone(),
             document: self.document.clone(),

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::ssm::Versions;
+use crate::ports::Versions;
 use crate::preferences::RunAs;
 use crate::trigger::DOCUMENT_NAME;
 

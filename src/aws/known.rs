@@ -7,9 +7,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::state::{get_s, s, Item, Observation, StateStore};
+use super::state::StateStore;
+use super::table::{get_s, s, Item};
 use super::AwsError;
 use crate::clock;
+use crate::records::Observation;
 
 /// Scan segments read at once.
 const LAST_SWEEP: (&str, &str) = ("SWEEPS", "LAST");
@@ -103,7 +105,7 @@ impl StateStore {
     /// Every account-region item, the attributes `unchanged` compares only.
     pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
         let mut tasks = tokio::task::JoinSet::new();
-        for shard in 0..super::state::STATE_SHARDS {
+        for shard in 0..super::table::STATE_SHARDS {
             let me = self.clone();
             tasks.spawn(async move { me.query_shard(shard).await });
         }
@@ -131,7 +133,7 @@ impl StateStore {
             .query()
             .table_name(&t.name)
             .key_condition_expression("pk = :pk AND begins_with(sk, :region)")
-            .expression_attribute_values(":pk", s(super::state::account_pk(account)))
+            .expression_attribute_values(":pk", s(super::table::account_pk(account)))
             .expression_attribute_values(":region", s("REGION#"))
             .into_paginator()
             .send();
@@ -154,7 +156,7 @@ impl StateStore {
             .client
             .query()
             .table_name(&t.name)
-            .index_name(super::state::STATE_INDEX)
+            .index_name(super::table::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
             .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent")
             .expression_attribute_names("#region", "region")

@@ -7,12 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::state::{get_n, get_s, n, s, Item, Table};
+use super::table::{get_n, get_s, n, s, Item, Table};
 use super::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 use crate::intent::Announce;
-use crate::reconcile::{Lease, Observed};
+use crate::ports::{Lease, Observed};
 
 /// How long one take (or renewal) of an account-region lasts: short, so a
 /// crashed run delays others briefly. A live holder renews it every third
@@ -165,7 +165,7 @@ impl RegionLease {
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
             )
             .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":shard", s(super::state::state_shard(&self.account)))
+            .expression_attribute_values(":shard", s(super::table::state_shard(&self.account)))
             .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
             .expression_attribute_values(":now", n(clock::epoch_millis(now)))
             .return_values(ReturnValue::AllOld)

@@ -12,6 +12,7 @@ pub mod state;
 pub mod status;
 pub mod sts;
 pub mod sweeps;
+pub mod table;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnValue, WriteRequest};
 
-use super::state::{get_s, n, s, Table};
+use super::table::{get_s, n, s, Table};
 use super::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
@@ -335,7 +335,7 @@ impl Receipts {
                         alert,
                         // Items kept before destinations existed were for the alert topic.
                         dest: get_s(item, "dest").unwrap_or_else(|| "main".into()),
-                        lease_until: super::state::get_n(item, "lease_until").unwrap_or(0),
+                        lease_until: super::table::get_n(item, "lease_until").unwrap_or(0),
                     });
                 }
             }

@@ -4,7 +4,7 @@
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 
 use super::AwsError;
-use crate::reconcile::Documents;
+use crate::ports::{Documents, Listed, Versions, Written};
 use crate::trigger::DOCUMENT_NAME;
 
 pub struct DocumentStore {
@@ -12,35 +12,6 @@ pub struct DocumentStore {
     pub account: String,
     pub region: String,
     pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Versions {
-    pub default: String,
-    pub latest: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Written {
-    Version(String),
-    /// AWS already holds this exact content as some version.
-    Duplicate,
-    /// Someone created the document between our read and our create.
-    AlreadyExists,
-    /// The version we wrote on top of is no longer the latest
-    /// (`InvalidDocumentVersion`): someone wrote in between.
-    Stale,
-    /// The document holds as many versions as SSM allows
-    /// (`DocumentVersionLimitExceeded`: "Delete one or more document versions
-    /// and try again").
-    LimitReached,
-}
-
-/// One version as `ListDocumentVersions` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub number: String,
-    pub is_default: bool,
 }
 
 impl DocumentStore {

@@ -1,7 +1,8 @@
 //! State items and history rows as `runas-guard status` and `runas-guard
 //! history` show them.
 
-use super::state::{account_pk, get_n, get_s, s, Item, StateStore};
+use super::state::StateStore;
+use super::table::{account_pk, get_n, get_s, s, Item};
 use super::AwsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;

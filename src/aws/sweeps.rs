@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::state::{get_n, get_s, n, s, Table};
+use super::table::{get_n, get_s, n, s, Table};
 use super::AwsError;
 use crate::clock;
 

@@ -1,0 +1,103 @@
+//! The hub's DynamoDB table: its client, the key layout every item shares,
+//! and the few attribute helpers every store in `aws/` builds items with.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::AwsError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn get_s(item: &Item, key: &str) -> Option<String> {
+    item.get(key).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub(crate) fn get_n(item: &Item, key: &str) -> Option<i64> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// The sparse index that holds account-region state items only: a sweep
+/// reads it instead of scanning the table, so its read is O(account-regions)
+/// however many history rows, receipts and outbox items the table holds.
+pub const STATE_INDEX: &str = "state";
+/// Partitions of [`STATE_INDEX`], read at once by a sweep.
+pub const STATE_SHARDS: u32 = 4;
+
+/// `STATE#<n>`: the index partition of an account's state items (set on
+/// every state item write; history rows never carry it).
+pub fn state_shard(account: &str) -> String {
+    let n = account.bytes().map(u32::from).sum::<u32>() % STATE_SHARDS;
+    format!("STATE#{n}")
+}
+
+pub fn account_pk(account: &str) -> String {
+    format!("ACCOUNT#{account}")
+}
+
+pub(crate) fn region_key(account: &str, region: &str) -> [(&'static str, AttributeValue); 2] {
+    [
+        ("pk", s(account_pk(account))),
+        ("sk", s(format!("REGION#{region}"))),
+    ]
+}
+
+/// The hub's table: client, name, and the region errors are reported in.
+#[derive(Clone)]
+pub struct Table {
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) name: String,
+    pub(crate) region: String,
+}
+
+impl Table {
+    /// An `UpdateItem` on one account-region's state item; `region` is the
+    /// slot (`<region>#DOCUMENT#<name>` for a `[[document]]`).
+    pub(crate) fn update_region(
+        &self,
+        account: &str,
+        region: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let [(k1, v1), (k2, v2)] = region_key(account, region);
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .key(k1, v1)
+            .key(k2, v2)
+    }
+
+    pub fn new(config: &aws_config::SdkConfig, name: &str) -> Self {
+        Table {
+            client: aws_sdk_dynamodb::Client::new(config),
+            name: name.to_string(),
+            region: super::home_region(config),
+        }
+    }
+
+    /// The error names the table (and the variable that set it): a wrong or
+    /// missing table is the hub's problem, not a member account's.
+    pub(crate) fn err<E, R>(
+        &self,
+        op: &'static str,
+        account: &str,
+        e: &aws_sdk_dynamodb::error::SdkError<E, R>,
+    ) -> AwsError
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut err = AwsError::new(op, account, &self.region, e);
+        err.message = format!("table {} (RUNAS_GUARD_TABLE): {}", self.name, err.message);
+        err
+    }
+}

@@ -1,0 +1,51 @@
+//! What a run records per account-region: the state it observed (one item
+//! per account-region) and, when something changed, a history row. Stores
+//! in `aws/` write them; the core builds them.
+
+use serde::Serialize;
+
+/// What one reconcile of one account-region found and did.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub account: String,
+    pub region: String,
+    /// A `[[document]]` name; `None` for `SSM-SessionManagerRunShell`.
+    pub document: Option<String>,
+    pub status: &'static str,
+    pub desired_user: Option<String>,
+    pub observed_user: Option<String>,
+    pub observed_enabled: Option<String>,
+    pub default_version: Option<String>,
+    pub action: &'static str,
+    pub wrote: bool,
+    pub trigger_id: String,
+    pub trigger_kind: &'static str,
+    pub actor: Option<String>,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl Observation {
+    /// The item's key after `REGION#` (see [`crate::outcome::slot`]).
+    pub fn slot(&self) -> String {
+        crate::outcome::slot(&self.region, self.document.as_deref())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryRow {
+    pub account: String,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// `remediated`, `reverted`, `noncompliant` (drift seen in audit mode).
+    pub status: String,
+    pub action: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+    pub actor: Option<String>,
+    pub trigger_id: String,
+    pub trigger_kind: String,
+    pub versions_before: Option<String>,
+    pub version_after: Option<String>,
+}
