@@ -5,27 +5,24 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::alert::Alert;
-use crate::aws::known::{unchanged, Snapshot};
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::state::{Orphan, StateStore};
+use crate::aws::state::StateStore;
 use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
-use crate::clock;
 use crate::ids::session_name;
 use crate::intent::Announce;
+use crate::job::Job;
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Mode, Policy, Target};
 use crate::preferences::Preferences;
 use crate::reconcile::{look, reconcile, Reconciled, Seen, Want};
-use crate::records::{HistoryRow, Observation};
+
 use crate::trigger::{Trigger, DOCUMENT_NAME};
 
 /// What every account of one run shares.
@@ -40,55 +37,17 @@ pub struct Ctx<'a> {
     pub region_slots: &'a Arc<Semaphore>,
 }
 
-/// How a run was asked for: who to blame, whether to write, who owns it.
-#[derive(Debug, Clone)]
-pub struct Run {
-    pub trigger: Trigger,
-    /// `--dry-run`: no member writes, no state, no alerts.
-    pub dry_run: bool,
-    /// This run's token on claims and leases.
-    pub owner: String,
-    /// A sweep's view of the table at its start: write only what changed.
-    pub known: Option<Arc<Snapshot>>,
-}
-
-impl Run {
-    pub fn new(trigger: Trigger, dry_run: bool) -> Run {
-        Run {
-            trigger,
-            dry_run,
-            owner: crate::ids::token(),
-            known: None,
-        }
-    }
-
-    pub fn mode(&self, policy: &Policy) -> Mode {
-        if self.dry_run {
-            Mode::Audit
-        } else {
-            policy.mode
-        }
-    }
-
-    /// A document event about this outcome's document: a write here undid
-    /// someone's edit. (An event on `SSM-SessionManagerRunShell` that makes
-    /// a `[[document]]` follow it reverts nobody.)
-    pub fn edited(&self, o: &RegionOutcome) -> bool {
-        self.trigger.edits(o.document_name())
-    }
-}
-
 /// One account's result, with the leases its writes hold until committed.
-pub struct AccountRun {
+pub struct Uncommitted {
     pub report: AccountReport,
-    grants: HashMap<String, RegionGrant>,
+    pub(crate) grants: HashMap<String, RegionGrant>,
     /// Audit mode: regions whose drift this run saw first.
     pub new_drift: HashSet<String>,
 }
 
-impl AccountRun {
-    pub fn new(report: AccountReport) -> AccountRun {
-        AccountRun {
+impl Uncommitted {
+    pub fn new(report: AccountReport) -> Uncommitted {
+        Uncommitted {
             report,
             grants: HashMap::new(),
             new_drift: HashSet::new(),
@@ -96,12 +55,12 @@ impl AccountRun {
     }
 
     /// Reverts of each reverted slot in the last hour, this one included.
-    pub fn reverts_last_hour(&self, run: &Run) -> HashMap<String, usize> {
+    pub fn reverts_last_hour(&self, job: &Job) -> HashMap<String, usize> {
         let user = self.report.desired_user.as_deref().unwrap_or_default();
         self.report
             .regions
             .iter()
-            .filter(|o| Status::of(o, o.user(user), run.edited(o)) == Status::Reverted)
+            .filter(|o| Status::of(o, o.user(user), job.edited(o)) == Status::Reverted)
             .map(|o| {
                 let earlier = self
                     .grants
@@ -133,12 +92,12 @@ pub struct Prepared {
 /// no user, so a nested account's OU path costs no extra round trips.
 pub async fn prepare(
     ctx: &Ctx<'_>,
-    run: &Run,
+    job: &Job,
     account: &str,
     regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
     let roles: Vec<&str> = ctx.policy.roles().collect();
-    let name = session_name(&run.trigger.event_id);
+    let name = session_name(&job.trigger.event_id);
     let policy = session_policy(
         ctx.sts.partition(),
         account,
@@ -194,12 +153,12 @@ async fn look_all(
 /// Reconcile every region at once. The one path every trigger takes.
 pub async fn converge(
     ctx: &Ctx<'_>,
-    run: &Run,
+    job: &Job,
     account: &str,
     name: Option<String>,
     prepared: Prepared,
     regions: &[String],
-) -> AccountRun {
+) -> Uncommitted {
     let Prepared {
         path,
         session,
@@ -224,7 +183,7 @@ pub async fn converge(
             .iter()
             .map(|r| RegionOutcome::skipped(r, Action::Excluded, Some("exempt by policy".into())))
             .collect();
-        return AccountRun::new(report);
+        return Uncommitted::new(report);
     };
     let session = match session {
         Ok(s) => s,
@@ -235,7 +194,7 @@ pub async fn converge(
                 .iter()
                 .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
                 .collect();
-            return AccountRun::new(report);
+            return Uncommitted::new(report);
         }
     };
     report.role = Some(session.role.clone());
@@ -247,13 +206,13 @@ pub async fn converge(
     // OU names are for the report: looked up beside the regions, not before.
     let (ou_path, (regions, grants)) = tokio::join!(
         ctx.org.path_names(account, &path),
-        reconcile_regions(ctx, run, &session, targets, regions, &mut seen)
+        reconcile_regions(ctx, job, &session, targets, regions, &mut seen)
     );
     report.ou_path = Some(ou_path);
     log_outcomes(account, &regions);
-    let new_drift = first_seen_drift(ctx.state, run, account, &regions).await;
+    let new_drift = first_seen_drift(ctx.state, job, account, &regions).await;
     report.regions = regions;
-    AccountRun {
+    Uncommitted {
         report,
         grants,
         new_drift,
@@ -264,22 +223,22 @@ pub async fn converge(
 /// write per drifted region; none for compliant ones).
 async fn first_seen_drift(
     state: &StateStore,
-    run: &Run,
+    job: &Job,
     account: &str,
     regions: &[RegionOutcome],
 ) -> HashSet<String> {
     let mut first = HashSet::new();
-    if run.dry_run {
+    if job.dry_run {
         return first;
     }
-    let known = |slot: &str| run.known.as_ref().and_then(|k| k.get(account, slot));
+    let known = |slot: &str| job.known.as_ref().and_then(|k| k.get(account, slot));
     for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
         let slot = o.slot();
         if known(&slot).is_some_and(|k| k.drift_seen) {
             continue;
         }
         match state
-            .claim_drift(account, &slot, &run.trigger.event_id)
+            .claim_drift(account, &slot, &job.trigger.event_id)
             .await
         {
             Ok(true) => {
@@ -428,7 +387,7 @@ fn inherit_unavailable(target: &Target, parent: &RegionOutcome) -> RegionOutcome
 /// policy order); the leases the writes took, by slot.
 async fn reconcile_regions(
     ctx: &Ctx<'_>,
-    run: &Run,
+    job: &Job,
     session: &MemberSession,
     targets: Vec<Target>,
     regions: &[String],
@@ -444,12 +403,12 @@ async fn reconcile_regions(
             ssm: session.ssm(region),
             account: account.to_string(),
             table: ctx.state.table().clone(),
-            owner: run.owner.clone(),
-            mode: run.mode(ctx.policy),
+            owner: job.owner.clone(),
+            mode: job.mode(ctx.policy),
             bound: ctx.region_slots.clone(),
-            trigger: run.trigger.clone(),
+            trigger: job.trigger.clone(),
             account_user: account_user.clone(),
-            expected_editor: run
+            expected_editor: job
                 .trigger
                 .actor
                 .as_ref()
@@ -506,175 +465,4 @@ fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
             tracing::info!(account, region = %o.region, action = o.action.as_str(), "account-region reconciled");
         }
     }
-}
-
-fn string_of(v: &Option<Value>) -> Option<String> {
-    v.as_ref().map(|v| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
-}
-
-/// What to write for one region: the state item and, for a change made or
-/// drift seen, a history row.
-fn records(run: &Run, report: &AccountReport) -> Vec<(Observation, Option<HistoryRow>)> {
-    let t = &run.trigger;
-    let user = report.desired_user.clone().unwrap_or_default();
-    report
-        .regions
-        .iter()
-        .map(|o| {
-            let status = Status::of(o, o.user(&user), run.edited(o)).as_str();
-            // What the document said: in audit mode `after` is only what it
-            // would become.
-            let seen = if o.action == Action::WouldChange {
-                o.before.as_ref()
-            } else {
-                o.after.as_ref().or(o.before.as_ref())
-            };
-            let actor = t.actor.as_ref().map(|a| a.arn.clone());
-            let observation = Observation {
-                account: report.account.clone(),
-                region: o.region.clone(),
-                document: o.document.clone(),
-                status,
-                desired_user: o.desired_user.clone().or(report.desired_user.clone()),
-                observed_user: seen.and_then(|r| string_of(&r.user)),
-                observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
-                default_version: o.version_after.clone(),
-                action: o.action.as_str(),
-                wrote: o.action.wrote(),
-                trigger_id: t.event_id.clone(),
-                trigger_kind: t.kind.as_str(),
-                actor: actor.clone(),
-                error: o.error.clone(),
-                error_code: o.error_code.clone(),
-            };
-            let history =
-                (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {
-                    account: report.account.clone(),
-                    region: o.region.clone(),
-                    document: o.document.clone(),
-                    status: status.to_string(),
-                    action: o.action.as_str().to_string(),
-                    before: json!(o.before),
-                    after: json!(o.after),
-                    actor,
-                    trigger_id: t.event_id.clone(),
-                    trigger_kind: t.kind.as_str().to_string(),
-                    versions_before: o
-                        .versions_before
-                        .as_ref()
-                        .map(|v| format!("default {} latest {}", v.default, v.latest)),
-                    version_after: o.version_after.clone(),
-                });
-            (observation, history)
-        })
-        .collect()
-}
-
-/// What recording an account came to.
-#[derive(Default)]
-pub struct Committed {
-    /// Alerts of dead runs whose writes this record found and adopted: the
-    /// caller delivers them like its own.
-    pub adopted: Vec<Alert>,
-    pub error: Option<AwsError>,
-}
-
-/// State items and history rows, all regions at once; releases the leases.
-/// Where a record finds the intent of a run that died after its write, the
-/// revert is recorded and alerted now ([`crate::intent`]). Dry runs record
-/// nothing.
-pub async fn commit(state: &StateStore, run: &Run, account: &AccountRun) -> Committed {
-    if run.dry_run {
-        return Committed::default();
-    }
-    let mut tasks = JoinSet::new();
-    let at = clock::now();
-    let mut rows = Vec::new();
-    for (observation, history) in records(run, &account.report) {
-        let grant = account.grants.get(&observation.slot()).cloned();
-        let known = run
-            .known
-            .as_ref()
-            .and_then(|k| k.get(&observation.account, &observation.slot()));
-        if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
-        {
-            continue;
-        }
-        // Drift already recorded is history once, not once per sweep.
-        let already = observation.action == "would-change" && known.is_some_and(|k| k.drift_seen);
-        rows.extend(history.filter(|_| !already));
-        let reverted = observation.status == Status::Reverted.as_str();
-        let state = state.clone();
-        tasks.spawn(async move {
-            let found = state.record(&observation, grant.as_ref(), reverted).await;
-            (Some(observation), found)
-        });
-    }
-    // History beside the state items, not before them: one round trip.
-    if !rows.is_empty() {
-        let state = state.clone();
-        tasks.spawn(async move { (None, state.add_history(&rows, at).await.map(|()| None)) });
-    }
-    let mut committed = Committed::default();
-    let mut orphans = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|e| {
-            (
-                None,
-                Err(AwsError {
-                    operation: "record",
-                    account: account.report.account.clone(),
-                    region: "-".into(),
-                    code: "InternalError".into(),
-                    message: e.to_string(),
-                }),
-            )
-        });
-        match result {
-            (Some(o), Ok(Some(orphan))) => orphans.push((o, orphan)),
-            (_, Ok(_)) => {}
-            (_, Err(e)) => {
-                tracing::error!(outcome = "record_failed", account = %account.report.account, error_code = %e.code, error = %e, "state not recorded");
-                committed.error.get_or_insert(e);
-            }
-        }
-    }
-    for (o, orphan) in orphans {
-        match adopt(state, &o, &orphan).await {
-            Ok(alerts) => committed.adopted.extend(alerts),
-            Err(e) => {
-                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
-                committed.error.get_or_insert(e);
-            }
-        }
-    }
-    committed
-}
-
-/// A dead run's intent found by a quiet record of `o`: when the document
-/// shows its write, record it (status, counts, history) and return its
-/// alerts; otherwise only remove the intent.
-async fn adopt(
-    state: &StateStore,
-    o: &Observation,
-    orphan: &Orphan,
-) -> Result<Vec<Alert>, AwsError> {
-    let i = &orphan.intent;
-    let version = o.default_version.as_deref();
-    let compliant = o.status == Status::Compliant.as_str() && !o.wrote;
-    let Some(version) = version.filter(|_| i.landed(compliant, version)) else {
-        tracing::info!(intent = %crate::intent::describe(i), "a dead run's write did not land; its intent is dropped");
-        state.drop_intent(orphan).await?;
-        return Ok(vec![]);
-    };
-    if !state.adopt(orphan, version).await? {
-        return Ok(vec![]);
-    }
-    let now = clock::now();
-    state.add_history(&[i.history(version)], now).await?;
-    tracing::warn!(outcome = "adopted", intent = %crate::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
-    Ok(i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now)))
 }

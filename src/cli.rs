@@ -18,7 +18,7 @@ use runas_guard::policy::Policy;
 use runas_guard::policy_source::Source;
 use runas_guard::reactor::Reactor;
 use runas_guard::report::{render_status, Format, Report};
-use runas_guard::sweep::{OrgRun, Scope};
+use runas_guard::sweep::{OrgReport, Selection};
 use runas_guard::trigger::{self, EventError, MAX_EVENT_BYTES};
 
 /// The statuses a state item can have (docs/design.md "State").
@@ -365,7 +365,7 @@ async fn command(command: Command) -> ExitCode {
             concurrency,
             resources,
         } => {
-            let scope = Scope { accounts, regions };
+            let scope = Selection { accounts, regions };
             reconcile(scope, dry_run, format, concurrency, &resources).await
         }
         Command::Sweep {
@@ -678,7 +678,7 @@ fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
 }
 
 async fn reconcile(
-    scope: Scope,
+    scope: Selection,
     dry_run: bool,
     format: Format,
     concurrency: usize,
@@ -795,7 +795,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 
 /// Undelivered alerts fail the run as surely as failed regions do; either
 /// way one line on stderr says so.
-fn print_run(run: &OrgRun, dry_run: bool, format: Format, topic: &str) -> ExitCode {
+fn print_run(run: &OrgReport, dry_run: bool, format: Format, topic: &str) -> ExitCode {
     let report = Report::new(&run.reports, dry_run).with_alerts(
         run.alerts_sent,
         run.alerts_kept,

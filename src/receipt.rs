@@ -1,68 +1,22 @@
-//! At-least-once around one input: claim the event (owner token), run the
-//! work, keep the decided alerts before anything else can fail, record the
-//! results, publish, then complete or release.
-//!
-//! Alerts outlive outages: every decided alert is kept in the outbox (one
-//! item per destination) before anything else can fail, published, and
-//! removed once its topic took it. Any run that claims work first publishes
-//! what earlier runs left there, so an alert waits for the first run after
-//! SNS is back, however long it was away; its `alert_id` never changes.
+//! At-least-once around one input: claim the event (owner token), let the
+//! worker work, keep the decided alerts before anything else can fail
+//! (`outbox`), record the results (`commit`), publish, then complete or
+//! release the claim.
 
 use serde_json::Value;
 
-use crate::account::{self, AccountRun, Run};
+use crate::account::Uncommitted;
 use crate::alert::Alert;
-use crate::aws::alerts::{Alerts, Attempt, Dest};
+use crate::aws::alerts::Alerts;
 use crate::aws::receipts::{Claim, Receipts};
 use crate::aws::state::StateStore;
 use crate::aws::AwsError;
-use crate::clock;
+use crate::commit::commit;
 use crate::heartbeat::Keepalive;
-use crate::outcome::{AlertSent, Handled, Outcome};
-
-/// Whether an alert the topic refused fails the input. Either way it waits
-/// in the outbox for the next run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Home {
-    /// An event: it fails, so Lambda's retry (a minute later) publishes it.
-    Claim,
-    /// A sweep (which no redelivery repeats): it does not fail for that.
-    Outbox,
-}
-
-/// What a route hands back: decided, not yet recorded or published.
-pub struct Work {
-    pub outcome: Outcome,
-    pub alerts: Vec<Alert>,
-    /// Accounts to record once their alerts are kept.
-    pub uncommitted: Vec<AccountRun>,
-    /// The work itself failed: the event must be retried.
-    pub failed: bool,
-    pub home: Home,
-}
-
-impl Work {
-    /// Nothing to record or alert (ignored, fanned out, ...).
-    pub fn answered(outcome: Outcome) -> Work {
-        Work {
-            outcome,
-            alerts: vec![],
-            uncommitted: vec![],
-            failed: false,
-            home: Home::Claim,
-        }
-    }
-
-    /// The work could not start (Organizations unreachable, ...).
-    pub fn error(mut outcome: Outcome, e: &AwsError) -> Work {
-        tracing::error!(outcome = "failed", error_code = %e.code, error = %e, "work failed");
-        outcome.reason = e.to_string();
-        Work {
-            failed: true,
-            ..Work::answered(outcome)
-        }
-    }
-}
+use crate::job::Job;
+use crate::outbox::{deliver, flush_outbox, keep_first, publish_kept, Delivered};
+use crate::outcome::{Handled, Outcome};
+use crate::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.
 pub struct Delivery {
@@ -76,18 +30,18 @@ pub struct Delivery {
 }
 
 pub enum Claimed {
-    Run(Delivery),
+    Ours(Delivery),
     /// Duplicate, in flight elsewhere, or the claim itself failed.
     Answered(Outcome),
 }
 
-pub async fn claim(receipts: &Receipts, run: &Run, trigger: Value) -> Claimed {
-    let t = &run.trigger;
+pub async fn claim(receipts: &Receipts, job: &Job, trigger: Value) -> Claimed {
+    let t = &job.trigger;
     let answer = |result: Handled, reason: String| {
         Claimed::Answered(Outcome::new(trigger.clone(), result, reason))
     };
     match receipts
-        .claim(&t.event_id, t.kind.as_str(), &run.owner)
+        .claim(&t.event_id, t.kind.as_str(), &job.owner)
         .await
     {
         Ok(Claim::Claimed { pending_alerts }) => {
@@ -99,11 +53,11 @@ pub async fn claim(receipts: &Receipts, run: &Run, trigger: Value) -> Claimed {
                     None
                 })
                 .unwrap_or_default();
-            Claimed::Run(Delivery {
+            Claimed::Ours(Delivery {
                 event_id: t.event_id.clone(),
-                owner: run.owner.clone(),
+                owner: job.owner.clone(),
                 resumed,
-                keepalive: receipts.keep_claim(&t.event_id, &run.owner),
+                keepalive: receipts.keep_claim(&t.event_id, &job.owner),
             })
         }
         Ok(Claim::Done) => {
@@ -158,7 +112,9 @@ pub struct Effects<'a> {
 }
 
 impl Delivery {
-    pub async fn finish(mut self, work: Work, run: &Run, fx: &Effects<'_>) -> Outcome {
+    /// Keeps the work's alerts, records its accounts, publishes, then
+    /// completes or releases the claim.
+    pub async fn finish(mut self, work: Work, job: &Job, fx: &Effects<'_>) -> Outcome {
         let Work {
             mut outcome,
             alerts,
@@ -169,43 +125,17 @@ impl Delivery {
         let alerts = merge(std::mem::take(&mut self.resumed), alerts);
         // Alerts are kept in the outbox before the results are recorded
         // (both at once), so neither a failed record nor a crash loses them.
-        let keep = keep_first(fx.receipts, fx.alerts, &run.owner, &alerts);
-        let record = async {
-            let mut first_error = None;
-            let mut adopted = Vec::new();
-            for acct in &uncommitted {
-                let committed = account::commit(fx.state, run, acct).await;
-                adopted.extend(committed.adopted);
-                if let Some(e) = committed.error {
-                    first_error.get_or_insert(e);
-                }
-            }
-            (first_error, adopted)
-        };
-        let (kept, (record_error, adopted)) = tokio::join!(keep, record);
+        let keep = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts);
+        let (kept, (record_error, adopted)) =
+            tokio::join!(keep, record(fx.state, job, &uncommitted));
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        // What earlier runs left in the outbox first: then our own unsent
-        // copies, freed below, wait for the next run rather than this one.
-        let flushed = flush_outbox(fx.receipts, fx.alerts, &run.owner).await;
-        let mut delivered = publish_kept(fx.receipts, fx.alerts, &run.owner, alerts, kept).await;
-        // A dead run's alerts, found while recording: its failure to send
-        // them is not this event's.
-        delivered.absorb(deliver(fx.receipts, fx.alerts, &run.owner, adopted).await);
-        outcome.alerts = delivered.sent;
+        let delivered = publish(fx, &job.owner, alerts, kept, adopted).await;
+        outcome.alerts = delivered.sent.clone();
         if let Some(e) = &delivered.first_error {
             outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
-        }
-        if delivered.chat_unsent > 0 {
-            tracing::warn!(
-                count = delivered.chat_unsent,
-                "chat copies not published; kept in the outbox"
-            );
-        }
-        if flushed > 0 {
-            tracing::info!(count = flushed, "alerts left by earlier runs published");
         }
         failed |= home == Home::Claim && delivered.unsent > 0;
         // The claim stops renewing before it is closed.
@@ -272,202 +202,49 @@ impl Delivery {
     }
 }
 
-/// What delivering a run's alerts came to.
-#[derive(Default)]
-pub struct Delivered {
-    /// Copies the alert topic took.
-    pub sent: Vec<AlertSent>,
-    /// Alerts the alert topic refused (kept or lost).
-    pub unsent: usize,
-    /// Of those, kept in the outbox: the next run publishes them.
-    pub kept: usize,
-    /// Refused and not kept either: the caller's last resort (a claim).
-    pub lost: Vec<Alert>,
-    /// Chat copies refused (kept in the outbox when it could).
-    pub chat_unsent: usize,
-    pub first_error: Option<AwsError>,
-}
-
-impl Delivered {
-    /// Another delivery's copies sent, counted as sent; what it could not
-    /// send waits in the outbox without failing this one.
-    fn absorb(&mut self, other: Delivered) {
-        if other.unsent + other.chat_unsent > 0 {
-            tracing::warn!(
-                unsent = other.unsent,
-                chat_unsent = other.chat_unsent,
-                "alerts of a dead run not published yet; they wait in the outbox"
-            );
-        }
-        self.sent.extend(other.sent);
-        self.kept += other.kept;
-        self.lost.extend(other.lost);
-    }
-}
-
-fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
-    decided
-        .iter()
-        .flat_map(|a| alerts.dests().iter().map(move |d| (a.clone(), *d)))
-        .collect()
-}
-
-/// Every copy of `decided` into the outbox, leased to us; true when kept.
-async fn keep_first(receipts: &Receipts, alerts: &Alerts, owner: &str, decided: &[Alert]) -> bool {
-    if decided.is_empty() {
-        return true;
-    }
-    let entries: Vec<(String, &str, String)> = copies(alerts, decided)
-        .iter()
-        .map(|(a, d)| {
-            let json = serde_json::to_string(a).expect("alert serialises");
-            (d.key(&a.alert_id), d.as_str(), json)
-        })
-        .collect();
-    match receipts.keep(&entries, owner).await {
-        Ok(()) => true,
-        Err(e) => {
-            // Still published below; only a second failure could lose them.
-            tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts in the outbox");
-            false
+/// Every account's results recorded; the first error, and the alerts of
+/// dead runs whose writes the records adopted.
+async fn record(
+    state: &StateStore,
+    job: &Job,
+    uncommitted: &[Uncommitted],
+) -> (Option<AwsError>, Vec<Alert>) {
+    let mut first_error = None;
+    let mut adopted = Vec::new();
+    for acct in uncommitted {
+        let committed = commit(state, job, acct).await;
+        adopted.extend(committed.adopted);
+        if let Some(e) = committed.error {
+            first_error.get_or_insert(e);
         }
     }
+    (first_error, adopted)
 }
 
-/// Publishes copies already kept (or not: `kept` false), removes what went
-/// out, gives the rest back to the outbox for the next run.
-async fn publish_kept(
-    receipts: &Receipts,
-    alerts: &Alerts,
+/// What earlier runs left in the outbox first (then our own unsent copies,
+/// freed below, wait for the next run rather than this one), then ours,
+/// then those of dead runs found while recording (their failure to send is
+/// not this event's).
+async fn publish(
+    fx: &Effects<'_>,
     owner: &str,
-    decided: Vec<Alert>,
+    alerts: Vec<Alert>,
     kept: bool,
+    adopted: Vec<Alert>,
 ) -> Delivered {
-    let attempts = alerts.publish_copies(copies(alerts, &decided)).await;
-    let mut out = Delivered::default();
-    for Attempt {
-        alert,
-        dest,
-        result,
-    } in attempts
-    {
-        let key = dest.key(&alert.alert_id);
-        match result {
-            Ok(()) => {
-                if dest == Dest::Main {
-                    out.sent.push(Alerts::sent(&alert));
-                }
-                if kept {
-                    if let Err(e) = receipts.sent_from_outbox(&key).await {
-                        tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
-                    }
-                }
-            }
-            Err(e) => {
-                let saved = if kept {
-                    receipts.free_in_outbox(&key, owner).await.map(|_| true)
-                } else {
-                    let json = serde_json::to_string(&alert).expect("alert serialises");
-                    let free = receipts
-                        .keep(&[(key.clone(), dest.as_str(), json)], owner)
-                        .await;
-                    match free {
-                        Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
-                        Err(e) => Err(e),
-                    }
-                };
-                let saved = saved.unwrap_or_else(|e| {
-                    // Kept but still leased: it waits out the lease instead.
-                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "cannot free an unsent alert in the outbox");
-                    kept
-                });
-                match dest {
-                    Dest::Chat => out.chat_unsent += 1,
-                    Dest::Main => {
-                        out.unsent += 1;
-                        if saved {
-                            out.kept += 1;
-                        } else {
-                            out.lost.push(alert);
-                        }
-                        out.first_error.get_or_insert(e);
-                    }
-                }
-            }
-        }
+    let flushed = flush_outbox(fx.receipts, fx.alerts, owner).await;
+    let mut delivered = publish_kept(fx.receipts, fx.alerts, owner, alerts, kept).await;
+    delivered.absorb(deliver(fx.receipts, fx.alerts, owner, adopted).await);
+    if delivered.chat_unsent > 0 {
+        tracing::warn!(
+            count = delivered.chat_unsent,
+            "chat copies not published; kept in the outbox"
+        );
     }
-    out
-}
-
-/// Kept first, then published: alerts no redelivery will carry (a sweep's
-/// summary, a rejected policy) are never lost to an outage or a crash.
-pub async fn deliver(
-    receipts: &Receipts,
-    alerts: &Alerts,
-    owner: &str,
-    decided: Vec<Alert>,
-) -> Delivered {
-    let kept = keep_first(receipts, alerts, owner, &decided).await;
-    let delivered = publish_kept(receipts, alerts, owner, decided, kept).await;
-    for a in &delivered.lost {
-        let json = serde_json::to_string(a).expect("alert serialises");
-        tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
+    if flushed > 0 {
+        tracing::info!(count = flushed, "alerts left by earlier runs published");
     }
     delivered
-}
-
-/// Publishes what earlier runs could not (their lease on each copy over);
-/// returns how many copies went out. Every run that claimed work calls it,
-/// so an alert waits for the first run after SNS is back, however long it
-/// was away.
-pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts, owner: &str) -> usize {
-    let waiting = match receipts.outbox().await {
-        Ok(w) => w,
-        Err(e) => {
-            tracing::error!(error_code = %e.code, error = %e, "cannot read the alert outbox");
-            return 0;
-        }
-    };
-    let now = clock::epoch_millis(clock::now());
-    let mut sent = 0;
-    for entry in waiting.into_iter().filter(|e| e.lease_until < now) {
-        let (alert, dest) = match (
-            serde_json::from_str::<Alert>(&entry.alert),
-            Dest::parse(&entry.dest),
-        ) {
-            (Ok(a), Some(d)) => (a, d),
-            (Err(e), _) => {
-                tracing::error!(outcome = "alert_lost", key = %entry.key, error = %e, "outbox alert is unreadable");
-                continue;
-            }
-            (_, None) => {
-                tracing::error!(outcome = "alert_lost", key = %entry.key, dest = %entry.dest, "outbox alert has an unknown destination");
-                continue;
-            }
-        };
-        match receipts.take_from_outbox(&entry.key, owner).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(key = %entry.key, error = %e, "cannot take an outbox alert");
-                continue;
-            }
-        }
-        match alerts.publish(&alert, dest).await {
-            Ok(()) => {
-                sent += 1;
-                tracing::info!(alert = alert.kind.as_str(), alert_id = %alert.alert_id, dest = dest.as_str(), "alert from the outbox sent");
-                if let Err(e) = receipts.sent_from_outbox(&entry.key).await {
-                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(alert_id = %alert.alert_id, dest = dest.as_str(), error_code = %e.code, error = %e, "outbox alert still not published");
-                let _ = receipts.free_in_outbox(&entry.key, owner).await;
-            }
-        }
-    }
-    sent
 }
 
 #[cfg(test)]

@@ -1,0 +1,187 @@
+//! Recording what one account's convergence did: its state items, history
+//! rows and released leases, all regions at once, and the writes of runs
+//! that died before recording them (adopted, with their alerts).
+
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+use crate::account::Uncommitted;
+use crate::alert::Alert;
+use crate::aws::known::unchanged;
+use crate::aws::state::{Orphan, StateStore};
+use crate::aws::AwsError;
+use crate::clock;
+use crate::job::Job;
+use crate::outcome::{AccountReport, Action, Status};
+use crate::records::{HistoryRow, Observation};
+
+fn string_of(v: &Option<Value>) -> Option<String> {
+    v.as_ref().map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// What to write for one region: the state item and, for a change made or
+/// drift seen, a history row.
+fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<HistoryRow>)> {
+    let t = &job.trigger;
+    let user = report.desired_user.clone().unwrap_or_default();
+    report
+        .regions
+        .iter()
+        .map(|o| {
+            let status = Status::of(o, o.user(&user), job.edited(o)).as_str();
+            // What the document said: in audit mode `after` is only what it
+            // would become.
+            let seen = if o.action == Action::WouldChange {
+                o.before.as_ref()
+            } else {
+                o.after.as_ref().or(o.before.as_ref())
+            };
+            let actor = t.actor.as_ref().map(|a| a.arn.clone());
+            let observation = Observation {
+                account: report.account.clone(),
+                region: o.region.clone(),
+                document: o.document.clone(),
+                status,
+                desired_user: o.desired_user.clone().or(report.desired_user.clone()),
+                observed_user: seen.and_then(|r| string_of(&r.user)),
+                observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
+                default_version: o.version_after.clone(),
+                action: o.action.as_str(),
+                wrote: o.action.wrote(),
+                trigger_id: t.event_id.clone(),
+                trigger_kind: t.kind.as_str(),
+                actor: actor.clone(),
+                error: o.error.clone(),
+                error_code: o.error_code.clone(),
+            };
+            let history =
+                (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {
+                    account: report.account.clone(),
+                    region: o.region.clone(),
+                    document: o.document.clone(),
+                    status: status.to_string(),
+                    action: o.action.as_str().to_string(),
+                    before: json!(o.before),
+                    after: json!(o.after),
+                    actor,
+                    trigger_id: t.event_id.clone(),
+                    trigger_kind: t.kind.as_str().to_string(),
+                    versions_before: o
+                        .versions_before
+                        .as_ref()
+                        .map(|v| format!("default {} latest {}", v.default, v.latest)),
+                    version_after: o.version_after.clone(),
+                });
+            (observation, history)
+        })
+        .collect()
+}
+
+/// What recording an account came to.
+#[derive(Default)]
+pub struct Committed {
+    /// Alerts of dead runs whose writes this record found and adopted: the
+    /// caller delivers them like its own.
+    pub adopted: Vec<Alert>,
+    pub error: Option<AwsError>,
+}
+
+/// State items and history rows, all regions at once; releases the leases.
+/// Where a record finds the intent of a run that died after its write, the
+/// revert is recorded and alerted now ([`crate::intent`]). Dry runs record
+/// nothing.
+pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Committed {
+    if job.dry_run {
+        return Committed::default();
+    }
+    let mut tasks = JoinSet::new();
+    let at = clock::now();
+    let mut rows = Vec::new();
+    for (observation, history) in records(job, &account.report) {
+        let grant = account.grants.get(&observation.slot()).cloned();
+        let known = job
+            .known
+            .as_ref()
+            .and_then(|k| k.get(&observation.account, &observation.slot()));
+        if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
+        {
+            continue;
+        }
+        // Drift already recorded is history once, not once per sweep.
+        let already = observation.action == "would-change" && known.is_some_and(|k| k.drift_seen);
+        rows.extend(history.filter(|_| !already));
+        let reverted = observation.status == Status::Reverted.as_str();
+        let state = state.clone();
+        tasks.spawn(async move {
+            let found = state.record(&observation, grant.as_ref(), reverted).await;
+            (Some(observation), found)
+        });
+    }
+    // History beside the state items, not before them: one round trip.
+    if !rows.is_empty() {
+        let state = state.clone();
+        tasks.spawn(async move { (None, state.add_history(&rows, at).await.map(|()| None)) });
+    }
+    let mut committed = Committed::default();
+    let mut orphans = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|e| {
+            (
+                None,
+                Err(AwsError {
+                    operation: "record",
+                    account: account.report.account.clone(),
+                    region: "-".into(),
+                    code: "InternalError".into(),
+                    message: e.to_string(),
+                }),
+            )
+        });
+        match result {
+            (Some(o), Ok(Some(orphan))) => orphans.push((o, orphan)),
+            (_, Ok(_)) => {}
+            (_, Err(e)) => {
+                tracing::error!(outcome = "record_failed", account = %account.report.account, error_code = %e.code, error = %e, "state not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    for (o, orphan) in orphans {
+        match adopt(state, &o, &orphan).await {
+            Ok(alerts) => committed.adopted.extend(alerts),
+            Err(e) => {
+                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    committed
+}
+
+/// A dead run's intent found by a quiet record of `o`: when the document
+/// shows its write, record it (status, counts, history) and return its
+/// alerts; otherwise only remove the intent.
+async fn adopt(
+    state: &StateStore,
+    o: &Observation,
+    orphan: &Orphan,
+) -> Result<Vec<Alert>, AwsError> {
+    let i = &orphan.intent;
+    let version = o.default_version.as_deref();
+    let compliant = o.status == Status::Compliant.as_str() && !o.wrote;
+    let Some(version) = version.filter(|_| i.landed(compliant, version)) else {
+        tracing::info!(intent = %crate::intent::describe(i), "a dead run's write did not land; its intent is dropped");
+        state.drop_intent(orphan).await?;
+        return Ok(vec![]);
+    };
+    if !state.adopt(orphan, version).await? {
+        return Ok(vec![]);
+    }
+    let now = clock::now();
+    state.add_history(&[i.history(version)], now).await?;
+    tracing::warn!(outcome = "adopted", intent = %crate::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
+    Ok(i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now)))
+}

@@ -1,0 +1,48 @@
+//! One piece of work as it was asked for: the trigger (who to blame), whether
+//! to write, the owner token its claims and leases carry, and a sweep's view
+//! of the table. Handed down from the wrapper to every worker.
+
+use std::sync::Arc;
+
+use crate::aws::known::Snapshot;
+use crate::outcome::RegionOutcome;
+use crate::policy::{Mode, Policy};
+use crate::trigger::Trigger;
+
+/// How a run was asked for: who to blame, whether to write, who owns it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub trigger: Trigger,
+    /// `--dry-run`: no member writes, no state, no alerts.
+    pub dry_run: bool,
+    /// This run's token on claims and leases.
+    pub owner: String,
+    /// A sweep's view of the table at its start: write only what changed.
+    pub known: Option<Arc<Snapshot>>,
+}
+
+impl Job {
+    pub fn new(trigger: Trigger, dry_run: bool) -> Job {
+        Job {
+            trigger,
+            dry_run,
+            owner: crate::ids::token(),
+            known: None,
+        }
+    }
+
+    pub fn mode(&self, policy: &Policy) -> Mode {
+        if self.dry_run {
+            Mode::Audit
+        } else {
+            policy.mode
+        }
+    }
+
+    /// A document event about this outcome's document: a write here undid
+    /// someone's edit. (An event on `SSM-SessionManagerRunShell` that makes
+    /// a `[[document]]` follow it reverts nobody.)
+    pub fn edited(&self, o: &RegionOutcome) -> bool {
+        self.trigger.edits(o.document_name())
+    }
+}

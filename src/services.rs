@@ -1,0 +1,74 @@
+//! Every client and setting a run needs, built once per process: what the
+//! wrapper, the router and the workers are handed (down), never reach for.
+
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::account::Ctx;
+use crate::aws::alerts::Alerts;
+use crate::aws::organizations::Org;
+use crate::aws::queue::SweepQueue;
+use crate::aws::receipts::Receipts;
+use crate::aws::state::StateStore;
+use crate::aws::sts::Sts;
+use crate::aws::sweeps::Sweeps;
+use crate::aws::table::Table;
+use crate::config::Settings;
+use crate::policy::Policy;
+
+/// Every client and setting a run needs; built once per process (and
+/// copied, sharing its clients, when a new policy comes into force).
+#[derive(Clone)]
+pub struct Services {
+    pub policy: Policy,
+    pub settings: Settings,
+    pub sts: Sts,
+    /// Holds no state between runs: each takes [`Org::fresh`].
+    pub org: Org,
+    pub table: Table,
+    pub state: StateStore,
+    pub receipts: Receipts,
+    pub sweeps: Sweeps,
+    pub alerts: Alerts,
+    pub queue: Option<SweepQueue>,
+    pub region_slots: Arc<Semaphore>,
+}
+
+impl Services {
+    pub fn new(config: &aws_config::SdkConfig, policy: Policy, settings: Settings) -> Self {
+        let table = Table::new(config, &settings.table);
+        let queue = settings
+            .sweep_queue_url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(|u| SweepQueue::new(config, u));
+        Services {
+            policy,
+            sts: Sts::new(config),
+            org: Org::new(config),
+            state: StateStore::new(table.clone()),
+            receipts: Receipts::new(table.clone(), settings.claim_lease),
+            sweeps: Sweeps::new(table.clone()),
+            alerts: Alerts::new(
+                config,
+                &settings.topic_arn,
+                settings.chat_topic_arn.as_deref(),
+            ),
+            table,
+            queue,
+            region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),
+            settings,
+        }
+    }
+
+    pub fn ctx<'a>(&'a self, org: &'a Org) -> Ctx<'a> {
+        Ctx {
+            policy: &self.policy,
+            sts: &self.sts,
+            org,
+            state: &self.state,
+            region_slots: &self.region_slots,
+        }
+    }
+}

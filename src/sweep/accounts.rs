@@ -1,0 +1,128 @@
+//! Every account of a sweep, a bounded number at once, each reconciled and
+//! recorded as soon as it is done (its leases must not wait for the rest).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::Swept;
+use crate::account;
+use crate::aws::organizations::{AccountInfo, Org};
+use crate::aws::AwsError;
+use crate::deadline;
+use crate::job::Job;
+use crate::outbox::deliver;
+use crate::outcome::{AccountReport, Action, RegionOutcome};
+use crate::services::Services;
+
+/// Every account, a bounded number at once.
+pub(super) async fn run_accounts(
+    svc: &Arc<Services>,
+    job: &Job,
+    org: &Org,
+    accounts: Vec<AccountInfo>,
+    regions: &[String],
+    progress: Option<indicatif::ProgressBar>,
+) -> (Vec<Swept>, Vec<AccountInfo>) {
+    let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut names = HashMap::new();
+    let mut unreached = Vec::new();
+    for info in accounts {
+        // Started accounts finish; none starts too close to the deadline.
+        let permit = if deadline::running_out() {
+            None
+        } else {
+            let p = limit
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closes");
+            (!deadline::running_out()).then_some(p)
+        };
+        let Some(permit) = permit else {
+            unreached.push(info);
+            continue;
+        };
+        let (svc, job, org, regions) = (svc.clone(), job.clone(), org.clone(), regions.to_vec());
+        let account = (info.id.clone(), info.name.clone());
+        let handle = tasks.spawn(async move {
+            let _permit = permit;
+            let (id, name) = (info.id.clone(), info.name.clone());
+            sweep_account(&svc, &job, &org, info, &regions)
+                .await
+                .unwrap_or_else(|e| {
+                    let report = AccountReport::uniform(&id, &name, &regions, |r| {
+                        RegionOutcome::failed(r, &e.code, e.to_string())
+                    });
+                    (report, HashSet::new())
+                })
+        });
+        names.insert(handle.id(), account);
+    }
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, r)) => results.push(r),
+            Err(e) => {
+                // A bug, not an AWS answer: still one failed row per region, never a silent gap.
+                let (id, name) = names.remove(&e.id()).unwrap_or_default();
+                tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
+                let report = AccountReport::uniform(&id, &name, regions, |r| {
+                    RegionOutcome::failed(r, "InternalError", e.to_string())
+                });
+                results.push((report, HashSet::new()));
+            }
+        }
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+    }
+    results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
+    (results, unreached)
+}
+
+/// One account of a sweep: reconciled and recorded at once (its leases
+/// must not wait for the whole sweep).
+pub(super) async fn sweep_account(
+    svc: &Arc<Services>,
+    job: &Job,
+    org: &Org,
+    info: AccountInfo,
+    regions: &[String],
+) -> Result<Swept, AwsError> {
+    let skipped = |why: String| {
+        AccountReport::uniform(&info.id, &info.name, regions, |r| {
+            RegionOutcome::skipped(r, Action::AccountSuspended, Some(why.clone()))
+        })
+    };
+    if !info.is_active() {
+        return Ok((
+            skipped(format!("account status {}", info.status)),
+            HashSet::new(),
+        ));
+    }
+    let ctx = svc.ctx(org);
+    let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
+        return Ok((
+            skipped("account is no longer in the organization".into()),
+            HashSet::new(),
+        ));
+    };
+    let acct = account::converge(
+        &ctx,
+        job,
+        &info.id,
+        Some(info.name.clone()),
+        prepared,
+        regions,
+    )
+    .await;
+    // A record that fails is logged by commit; the sweep still reports it.
+    let committed = crate::commit::commit(&svc.state, job, &acct).await;
+    // A dead run's revert, found here: its own alert, not the summary's.
+    deliver(&svc.receipts, &svc.alerts, &job.owner, committed.adopted).await;
+    Ok((acct.report, acct.new_drift))
+}

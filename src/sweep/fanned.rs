@@ -1,0 +1,106 @@
+//! One account of a fanned-out sweep (an SQS message), and the summary the
+//! last account to finish sends for all of them.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::accounts::sweep_account;
+use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
+use crate::aws::organizations::AccountInfo;
+use crate::aws::AwsError;
+use crate::clock;
+use crate::job::Job;
+use crate::outbox::deliver;
+use crate::outcome::{AccountReport, RegionOutcome};
+use crate::services::Services;
+use crate::summary::{self, Tally};
+
+/// One account of a fanned-out sweep (an SQS message). Its part of the
+/// summary is stored whatever happened to the account (a failure is a part
+/// that says so), so the summary always completes. `Err` only when the part
+/// itself could not be stored: that, a redelivery can repair.
+pub async fn sweep_one(
+    svc: &Arc<Services>,
+    message: &SweepMessage,
+) -> Result<AccountReport, AwsError> {
+    let trigger = sweep_trigger(
+        message.sweep_id.clone(),
+        Some(message.account.clone()),
+        "aws.sqs",
+        "fanned-out sweep",
+    );
+    let job = Job::new(trigger, false);
+    let swept = match worked(svc, &job, message).await {
+        Ok(swept) => swept,
+        Err(e) => {
+            tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "account not swept; its failure is its part of the summary");
+            let name = message.name.clone().unwrap_or_default();
+            let report =
+                AccountReport::uniform(&message.account, &name, &svc.policy.regions, |r| {
+                    RegionOutcome::failed(r, &e.code, e.to_string())
+                });
+            (report, HashSet::new())
+        }
+    };
+    let part =
+        serde_json::to_string(&tally(std::slice::from_ref(&swept))).expect("tally serialises");
+    if svc
+        .sweeps
+        .finish(&message.sweep_id, &message.account, &part)
+        .await?
+        && svc
+            .sweeps
+            .claim_summary(&message.sweep_id, &job.owner)
+            .await?
+    {
+        summarise_fanned_out(svc, &message.sweep_id).await?;
+    }
+    Ok(swept.0)
+}
+
+/// The account's work, from what the message carries (an older message:
+/// looked up in Organizations).
+async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Result<Swept, AwsError> {
+    let job = with_snapshot(svc, job, Some(&message.account)).await?;
+    let org = svc.org.fresh();
+    if let Some(path) = &message.path {
+        org.seed_path(&message.account, path);
+    }
+    let info = match message.info() {
+        Some(info) => info,
+        None => org
+            .describe_account(&message.account)
+            .await?
+            .unwrap_or(AccountInfo {
+                id: message.account.clone(),
+                name: String::new(),
+                status: "NOT_IN_ORGANIZATION".into(),
+            }),
+    };
+    sweep_account(svc, &job, &org, info, &svc.policy.regions).await
+}
+
+/// The account that completes a fanned-out sweep speaks for all of them.
+async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(), AwsError> {
+    let mut whole = Tally::default();
+    for part in svc.sweeps.parts(sweep_id).await? {
+        match serde_json::from_str::<Tally>(&part) {
+            Ok(t) => whole.merge(t),
+            Err(e) => {
+                tracing::error!(sweep_id, error = %e, "unreadable sweep part left out of the summary")
+            }
+        }
+    }
+    let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
+    let Some(alert) = summary::alert(&whole, &trigger, &clock::iso(clock::now())) else {
+        return Ok(());
+    };
+    deliver(
+        &svc.receipts,
+        &svc.alerts,
+        &crate::ids::token(),
+        vec![alert],
+    )
+    .await;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Many accounts: the scheduled sweep (run here or fanned out over SQS), one
+//! fanned-out account, and the operator's `reconcile`. A sweep always
+//! finishes and reports: one account's failure is that account's row, and an
+//! alert SNS refuses waits in the outbox instead of aborting the sweep. A
+//! sweep says what it found in one `sweep_summary`, never per account-region.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::aws::AwsError;
+use crate::job::Job;
+use crate::outcome::AccountReport;
+use crate::services::Services;
+use crate::summary::Tally;
+use crate::trigger::{Trigger, TriggerKind};
+
+mod accounts;
+mod fanned;
+mod message;
+mod operator;
+mod scheduled;
+
+pub use fanned::sweep_one;
+pub use message::SweepMessage;
+pub use operator::reconcile_org;
+pub use scheduled::on_schedule;
+
+/// One account's report and the regions whose drift it saw first.
+type Swept = (AccountReport, HashSet<String>);
+
+/// Filters for operator-started reconciles.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// What an operator's reconcile did, alerts included.
+pub struct OrgReport {
+    pub reports: Vec<AccountReport>,
+    pub alerts_sent: usize,
+    /// Not published now; kept in the outbox for the next sweep.
+    pub alerts_kept: usize,
+    /// Neither published nor kept (logged whole).
+    pub alerts_lost: usize,
+}
+
+fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason: &str) -> Trigger {
+    Trigger {
+        kind: TriggerKind::Sweep,
+        account,
+        region: None,
+        actor: None,
+        event_id,
+        source: source.into(),
+        event_name: None,
+        reason: reason.into(),
+        context: Default::default(),
+    }
+}
+
+/// The run, knowing what the table says (all of it, or one account's), so
+/// it writes only what changed. A table that cannot be read is the hub's
+/// failure, reported once, before any member account is touched: every
+/// write needs it (leases live there).
+async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Result<Job, AwsError> {
+    let snapshot = match account {
+        Some(a) => svc.state.snapshot_account(a).await,
+        None => svc.state.snapshot().await,
+    }?;
+    let mut job = job.clone();
+    job.known = Some(Arc::new(snapshot));
+    Ok(job)
+}
+
+/// "Last checked" for every account-region the sweep did not write.
+async fn sweep_done(svc: &Services, job: &Job, tally: &Tally) {
+    if let Err(e) = svc
+        .state
+        .sweep_done(&job.trigger.event_id, tally.account_regions)
+        .await
+    {
+        tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
+    }
+}
+
+fn tally(swept: &[Swept]) -> Tally {
+    let mut t = Tally::default();
+    for (report, new_drift) in swept {
+        t.add(report, new_drift);
+    }
+    t
+}

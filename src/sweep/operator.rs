@@ -1,0 +1,79 @@
+//! The operator's `reconcile`: the whole organization or a selection, now,
+//! never fanned out, with or without writing.
+
+use std::sync::Arc;
+
+use super::accounts::run_accounts;
+use super::{sweep_done, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
+use crate::alert::Alert;
+use crate::aws::AwsError;
+use crate::clock;
+use crate::job::Job;
+use crate::outbox::{deliver, flush_outbox};
+use crate::services::Services;
+use crate::summary;
+
+/// Operator-started reconcile (`runas-guard reconcile`): never fans out.
+pub async fn reconcile_org(
+    svc: &Arc<Services>,
+    scope: &Selection,
+    dry_run: bool,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<OrgReport, AwsError> {
+    let id = format!(
+        "cli-{}-{}",
+        clock::epoch_secs(clock::now()),
+        crate::ids::token()
+    );
+    let job = Job::new(
+        sweep_trigger(id, None, "runas-guard.cli", "operator reconcile"),
+        dry_run,
+    );
+    let org = svc.org.fresh();
+    // The hub first: its table, then the organization, then any member.
+    let job = if dry_run {
+        job
+    } else {
+        with_snapshot(svc, &job, None).await?
+    };
+    let mut accounts = org.walk().await?;
+    let flushed = if dry_run {
+        0
+    } else {
+        flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await
+    };
+    if !scope.accounts.is_empty() {
+        accounts.retain(|a| scope.accounts.contains(&a.id));
+    }
+    if let Some(p) = &progress {
+        p.set_length(accounts.len() as u64);
+    }
+    let regions: Vec<String> = svc
+        .policy
+        .regions
+        .iter()
+        .filter(|r| scope.regions.is_empty() || scope.regions.contains(r))
+        .cloned()
+        .collect();
+    let whole = scope.accounts.is_empty() && scope.regions.is_empty();
+    // The CLI runs without a deadline: every account is reached.
+    let (swept, _) = run_accounts(svc, &job, &org, accounts, &regions, progress).await;
+    if !dry_run && whole {
+        sweep_done(svc, &job, &tally(&swept)).await;
+    }
+    let alerts: Vec<Alert> = if dry_run {
+        vec![]
+    } else {
+        summary::alert(&tally(&swept), &job.trigger, &clock::iso(clock::now()))
+            .into_iter()
+            .collect()
+    };
+    let reports = swept.into_iter().map(|(r, _)| r).collect();
+    let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    Ok(OrgReport {
+        reports,
+        alerts_sent: delivered.sent.len() + flushed,
+        alerts_kept: delivered.kept,
+        alerts_lost: delivered.lost.len(),
+    })
+}

@@ -1,0 +1,155 @@
+//! The scheduled sweep: empty the outbox, then fan out or run every account,
+//! and say in one summary what it found.
+
+use std::sync::Arc;
+
+use super::accounts::run_accounts;
+use super::{sweep_done, tally, with_snapshot, SweepMessage};
+use crate::alert;
+use crate::aws::organizations::{AccountInfo, Org};
+use crate::aws::AwsError;
+use crate::clock;
+use crate::job::Job;
+use crate::outbox::flush_outbox;
+use crate::outcome::{Handled, Outcome};
+use crate::services::Services;
+use crate::summary;
+use crate::work::{Home, Work};
+
+/// The scheduled sweep, and any OU or account id the policy names that the
+/// walked organization does not have (a typo, an OU deleted since): alerted,
+/// never silently re-resolved to another rule.
+pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Outcome) -> Work {
+    let mut work = swept(svc, job, org, outcome).await;
+    work.alerts.extend(unknown_ids(svc, job, org));
+    work
+}
+
+fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
+    let known = org.walked_ids()?;
+    let unknown = crate::policy_ids::unknown_ids(&svc.policy, &known);
+    if unknown.is_empty() {
+        return None;
+    }
+    tracing::error!(outcome = "policy_ids_unknown", ids = %crate::policy_ids::describe(&unknown, 10), "the policy names ids the organization does not have");
+    Some(alert::policy_ids_unknown(
+        &unknown,
+        &job.trigger.event_id,
+        &clock::iso(clock::now()),
+    ))
+}
+
+/// Empty the outbox, then fan out or run every account.
+async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) -> Work {
+    let accounts = match org.walk().await {
+        Ok(a) => a,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
+        flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await;
+        return match fan_out(svc, org, &job.trigger.event_id, &accounts).await {
+            Ok(sent) => {
+                outcome.result = Handled::FannedOut;
+                outcome.fanned_out = Some(sent);
+                outcome.reason = format!(
+                    "{sent} accounts queued for reconcile (more than {})",
+                    svc.settings.fanout_threshold
+                );
+                Work::answered(outcome)
+            }
+            Err(e) => Work::error(outcome, &e),
+        };
+    }
+    let regions = svc.policy.regions.clone();
+    let job = &match with_snapshot(svc, job, None).await {
+        Ok(job) => job,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await;
+    let (swept, unreached) = run_accounts(svc, job, org, accounts, &regions, None).await;
+    let tally = tally(&swept);
+    outcome.reason = format!(
+        "swept {} accounts, {} account-regions",
+        tally.accounts, tally.account_regions
+    );
+    if unreached.is_empty() {
+        sweep_done(svc, job, &tally).await;
+    } else {
+        outcome
+            .reason
+            .push_str(&hand_over(svc, org, &job.trigger.event_id, &unreached).await);
+        outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
+    }
+    outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
+    // A sweep's failed account-regions are in its summary, recorded, and
+    // retried by the next sweep; re-running a whole-organization sweep for
+    // one broken account would multiply the load by Lambda's retries.
+    Work {
+        outcome,
+        alerts: summary::alert(&tally, &job.trigger, &clock::iso(clock::now()))
+            .into_iter()
+            .collect(),
+        uncommitted: vec![],
+        failed: false,
+        home: Home::Outbox,
+    }
+}
+
+/// One SQS message per account under `sweep_id`; the sweep item first, so
+/// the account that finishes last can tell it is last.
+async fn fan_out(
+    svc: &Services,
+    org: &Org,
+    sweep_id: &str,
+    accounts: &[AccountInfo],
+) -> Result<usize, AwsError> {
+    let Some(queue) = &svc.queue else {
+        return Ok(0);
+    };
+    // What the walk learned travels with each account (well under SQS's
+    // 256 KiB: an id, a name, a status and at most six path entries).
+    let bodies: Vec<String> = accounts
+        .iter()
+        .map(|a| {
+            serde_json::to_string(&SweepMessage {
+                sweep_id: sweep_id.to_string(),
+                account: a.id.clone(),
+                name: Some(a.name.clone()),
+                status: Some(a.status.clone()),
+                path: org.walked_path(&a.id),
+            })
+            .expect("plain struct serialises")
+        })
+        .collect();
+    svc.sweeps.start(sweep_id, bodies.len()).await?;
+    queue.send_all(&bodies).await
+}
+
+/// Accounts the deadline left unreached: queued as a sweep of their own
+/// (with its own summary), or left for the next sweep. Says which.
+async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[AccountInfo]) -> String {
+    let rest = format!("{sweep_id}-rest");
+    let n = unreached.len();
+    tracing::warn!(
+        outcome = "deadline",
+        accounts = n,
+        "the invocation's deadline is near; accounts left unreached"
+    );
+    if svc.queue.is_none() {
+        return format!(
+            "; {n} account(s) not reached before the deadline: left for the next sweep"
+        );
+    }
+    match fan_out(svc, org, &rest, unreached).await {
+        Ok(sent) => {
+            format!("; {sent} account(s) not reached before the deadline: queued as sweep {rest}")
+        }
+        Err(e) => {
+            tracing::error!(error_code = %e.code, error = %e, "cannot queue the unreached accounts");
+            format!(
+                "; {n} account(s) not reached before the deadline: left for the next sweep ({})",
+                e.code
+            )
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The workers the router hands a claimed trigger to. Each works and returns
+//! a [`crate::work::Work`]; recording and publishing are the wrapper's.
+//! (The scheduled sweep's worker is [`crate::sweep::on_schedule`].)
+
+pub mod account;
+pub mod run_as_override;
