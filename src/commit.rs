@@ -97,6 +97,23 @@ pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Com
     if job.dry_run {
         return Committed::default();
     }
+    let tasks = spawn_records(state, job, account);
+    let (mut committed, orphans) = joined(tasks, &account.report.account).await;
+    for (o, orphan) in orphans {
+        match adopt(state, &o, &orphan).await {
+            Ok(alerts) => committed.adopted.extend(alerts),
+            Err(e) => {
+                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    committed
+}
+
+/// One record task per account-region that needs one (a sweep skips what
+/// its snapshot shows unchanged), and one for the history rows.
+fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSet<RecordTask> {
     let mut tasks = JoinSet::new();
     let at = clock::now();
     let mut rows = Vec::new();
@@ -125,6 +142,17 @@ pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Com
         let state = state.clone();
         tasks.spawn(async move { (None, state.add_history(&rows, at).await.map(|()| None)) });
     }
+    tasks
+}
+
+/// A record task's observation (none for history) and what the record found.
+type RecordTask = (Option<Observation>, Result<Option<Orphan>, AwsError>);
+
+/// Every record's result: the first error, and the dead runs' intents found.
+async fn joined(
+    mut tasks: JoinSet<RecordTask>,
+    account: &str,
+) -> (Committed, Vec<(Observation, Orphan)>) {
     let mut committed = Committed::default();
     let mut orphans = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -133,7 +161,7 @@ pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Com
                 None,
                 Err(AwsError {
                     operation: "record",
-                    account: account.report.account.clone(),
+                    account: account.to_string(),
                     region: "-".into(),
                     code: "InternalError".into(),
                     message: e.to_string(),
@@ -144,21 +172,12 @@ pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Com
             (Some(o), Ok(Some(orphan))) => orphans.push((o, orphan)),
             (_, Ok(_)) => {}
             (_, Err(e)) => {
-                tracing::error!(outcome = "record_failed", account = %account.report.account, error_code = %e.code, error = %e, "state not recorded");
+                tracing::error!(outcome = "record_failed", account, error_code = %e.code, error = %e, "state not recorded");
                 committed.error.get_or_insert(e);
             }
         }
     }
-    for (o, orphan) in orphans {
-        match adopt(state, &o, &orphan).await {
-            Ok(alerts) => committed.adopted.extend(alerts),
-            Err(e) => {
-                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
-                committed.error.get_or_insert(e);
-            }
-        }
-    }
-    committed
+    (committed, orphans)
 }
 
 /// A dead run's intent found by a quiet record of `o`: when the document

@@ -108,23 +108,7 @@ pub(crate) async fn publish_kept(
                 }
             }
             Err(e) => {
-                let saved = if kept {
-                    receipts.free_in_outbox(&key, owner).await.map(|_| true)
-                } else {
-                    let json = serde_json::to_string(&alert).expect("alert serialises");
-                    let free = receipts
-                        .keep(&[(key.clone(), dest.as_str(), json)], owner)
-                        .await;
-                    match free {
-                        Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
-                        Err(e) => Err(e),
-                    }
-                };
-                let saved = saved.unwrap_or_else(|e| {
-                    // Kept but still leased: it waits out the lease instead.
-                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "cannot free an unsent alert in the outbox");
-                    kept
-                });
+                let saved = leave_for_next_run(receipts, owner, &alert, dest, kept).await;
                 match dest {
                     Dest::Chat => out.chat_unsent += 1,
                     Dest::Main => {
@@ -141,6 +125,35 @@ pub(crate) async fn publish_kept(
         }
     }
     out
+}
+
+/// An unsent copy left in the outbox, free for the next run to take; true
+/// when it is there.
+async fn leave_for_next_run(
+    receipts: &Receipts,
+    owner: &str,
+    alert: &Alert,
+    dest: Dest,
+    kept: bool,
+) -> bool {
+    let key = dest.key(&alert.alert_id);
+    let saved = if kept {
+        receipts.free_in_outbox(&key, owner).await.map(|_| true)
+    } else {
+        let json = serde_json::to_string(alert).expect("alert serialises");
+        let free = receipts
+            .keep(&[(key.clone(), dest.as_str(), json)], owner)
+            .await;
+        match free {
+            Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
+            Err(e) => Err(e),
+        }
+    };
+    saved.unwrap_or_else(|e| {
+        // Kept but still leased: it waits out the lease instead.
+        tracing::warn!(alert_id = %alert.alert_id, error = %e, "cannot free an unsent alert in the outbox");
+        kept
+    })
 }
 
 /// Kept first, then published: alerts no redelivery will carry (a sweep's

@@ -13,6 +13,7 @@ pub mod status;
 pub mod sts;
 pub mod sweeps;
 pub mod table;
+pub mod update;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};

@@ -62,6 +62,18 @@ pub(super) async fn run_accounts(
         });
         names.insert(handle.id(), account);
     }
+    let results = gathered(tasks, names, regions, progress).await;
+    (results, unreached)
+}
+
+/// Every account's result, sorted by account id; a task that died is one
+/// failed row per region, never a silent gap.
+async fn gathered(
+    mut tasks: JoinSet<Swept>,
+    mut names: HashMap<tokio::task::Id, (String, String)>,
+    regions: &[String],
+    progress: Option<indicatif::ProgressBar>,
+) -> Vec<Swept> {
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
@@ -81,7 +93,7 @@ pub(super) async fn run_accounts(
         }
     }
     results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
-    (results, unreached)
+    results
 }
 
 /// One account of a sweep: reconciled and recorded at once (its leases

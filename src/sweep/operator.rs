@@ -10,25 +10,18 @@ use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
 use crate::outbox::{deliver, flush_outbox};
+use crate::policy::Policy;
 use crate::services::Services;
 use crate::summary;
 
 /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
 pub async fn reconcile_org(
     svc: &Arc<Services>,
-    scope: &Selection,
+    selection: &Selection,
     dry_run: bool,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<OrgReport, AwsError> {
-    let id = format!(
-        "cli-{}-{}",
-        clock::epoch_secs(clock::now()),
-        crate::ids::token()
-    );
-    let job = Job::new(
-        sweep_trigger(id, None, "runas-guard.cli", "operator reconcile"),
-        dry_run,
-    );
+    let job = operator_job(dry_run);
     let org = svc.org.fresh();
     // The hub first: its table, then the organization, then any member.
     let job = if dry_run {
@@ -42,20 +35,14 @@ pub async fn reconcile_org(
     } else {
         flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await
     };
-    if !scope.accounts.is_empty() {
-        accounts.retain(|a| scope.accounts.contains(&a.id));
+    if !selection.accounts.is_empty() {
+        accounts.retain(|a| selection.accounts.contains(&a.id));
     }
     if let Some(p) = &progress {
         p.set_length(accounts.len() as u64);
     }
-    let regions: Vec<String> = svc
-        .policy
-        .regions
-        .iter()
-        .filter(|r| scope.regions.is_empty() || scope.regions.contains(r))
-        .cloned()
-        .collect();
-    let whole = scope.accounts.is_empty() && scope.regions.is_empty();
+    let regions = selection.regions_of(&svc.policy);
+    let whole = selection.accounts.is_empty() && selection.regions.is_empty();
     // The CLI runs without a deadline: every account is reached.
     let (swept, _) = run_accounts(svc, &job, &org, accounts, &regions, progress).await;
     if !dry_run && whole {
@@ -76,4 +63,30 @@ pub async fn reconcile_org(
         alerts_kept: delivered.kept,
         alerts_lost: delivered.lost.len(),
     })
+}
+
+/// A fresh event id every time: the operator's reconcile is never a
+/// duplicate of anything.
+fn operator_job(dry_run: bool) -> Job {
+    let id = format!(
+        "cli-{}-{}",
+        clock::epoch_secs(clock::now()),
+        crate::ids::token()
+    );
+    Job::new(
+        sweep_trigger(id, None, "runas-guard.cli", "operator reconcile"),
+        dry_run,
+    )
+}
+
+impl Selection {
+    /// The governed regions this selection keeps, in policy order.
+    fn regions_of(&self, policy: &Policy) -> Vec<String> {
+        policy
+            .regions
+            .iter()
+            .filter(|r| self.regions.is_empty() || self.regions.contains(r))
+            .cloned()
+            .collect()
+    }
 }

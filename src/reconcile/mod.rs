@@ -10,11 +10,17 @@
 
 use std::time::SystemTime;
 
-use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
 use crate::policy::Mode;
-use crate::ports::{Documents, Lease, Listed, Observed, Version, Versions, Written};
-use crate::preferences::{Layout, Preferences, PreferencesError, RunAs};
+use crate::ports::{Documents, Lease, Observed, Version};
+
+mod error;
+mod write;
+
+use crate::preferences::{Preferences, RunAs};
+pub use error::ReconcileError;
+use write::act;
+pub use write::{layouts, oldest_deletable};
 
 /// Observe-plan-act rounds before we call a region "not converging".
 const MAX_ROUNDS: usize = 5;
@@ -25,61 +31,6 @@ const UNPREDICTABLE_LAYOUTS: usize = 3;
 
 /// Versions a write may delete to get under SSM's version limit.
 const MAX_PRUNES: usize = 2;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReconcileError {
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    #[error("{document} in account {account} region {region}: version {version} cannot be merged: {source}")]
-    Content {
-        account: String,
-        region: String,
-        document: String,
-        version: String,
-        source: PreferencesError,
-    },
-    #[error("{document} in account {account} region {region}: {tried} equivalent layouts of the compliant content (the one keyed on the next version number and {UNPREDICTABLE_LAYOUTS} unpredictable ones) all exist as versions")]
-    NoFreeLayout {
-        account: String,
-        region: String,
-        document: String,
-        tried: usize,
-    },
-    #[error("{document} in account {account} region {region}: SSM's version limit is reached and no version other than the default ({default}) and the latest ({latest}) can be deleted")]
-    VersionLimit {
-        account: String,
-        region: String,
-        document: String,
-        default: String,
-        latest: String,
-    },
-    #[error("{document} in account {account} region {region}: still not compliant after {MAX_ROUNDS} rounds (another writer keeps changing it)")]
-    NotConverged {
-        account: String,
-        region: String,
-        document: String,
-    },
-    #[error("{document} in account {account} region {region}: another run took over the write lease; this run stopped before writing")]
-    LeaseLost {
-        account: String,
-        region: String,
-        document: String,
-    },
-}
-
-impl ReconcileError {
-    /// The short code reports and alerts carry.
-    pub fn code(&self) -> &str {
-        match self {
-            ReconcileError::Aws(e) => &e.code,
-            ReconcileError::Content { .. } => "UnmergeableDocument",
-            ReconcileError::NoFreeLayout { .. } => "DuplicateDocumentContent",
-            ReconcileError::VersionLimit { .. } => "DocumentVersionLimitExceeded",
-            ReconcileError::NotConverged { .. } => "NotConverged",
-            ReconcileError::LeaseLost { .. } => "LeaseLost",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -209,170 +160,33 @@ enum Step {
     Moved,
 }
 
-/// The layouts one write tries, in order.
-///
-/// First the layout keyed on the version number the write will create
-/// (`on_top_of` + 1): every earlier revert used the number of the version it
-/// created, all below that, so a run of reverts, however long, succeeds at
-/// the first try. An editor who knows this can pre-write the compliant
-/// content in the layouts of future numbers (as older versions, under later
-/// edits); then the keyed layout is a genuine duplicate and the write moves
-/// on to layouts drawn from `unpredictable`, in [2^62, 2^63): never a
-/// version number, and one of 2^62 the editor cannot guess. Each costs 63
-/// bytes of whitespace.
-pub fn layouts(
-    on_top_of: &str,
-    mut unpredictable: impl FnMut() -> u64,
-) -> impl Iterator<Item = Layout> {
-    let keyed = on_top_of
-        .parse::<Layout>()
-        .ok()
-        .and_then(|n| n.checked_add(1));
-    keyed.into_iter().chain(
-        std::iter::repeat_with(move || (unpredictable() >> 2) | 1 << 62)
-            .take(UNPREDICTABLE_LAYOUTS),
-    )
-}
-
-/// The version to delete at SSM's version limit: the oldest that is neither
-/// the default nor the latest (by the listing and by what we observed), so
-/// the newest history (the edits being reverted, the reverts) stays.
-pub fn oldest_deletable(listed: &[Listed], default: &str, latest: &str) -> Option<String> {
-    let newest = listed
-        .iter()
-        .filter_map(|v| v.number.parse::<u64>().ok())
-        .max();
-    listed
-        .iter()
-        .filter(|v| !v.is_default && v.number != default && v.number != latest)
-        .filter_map(|v| v.number.parse::<u64>().ok().map(|n| (n, v)))
-        .filter(|(n, _)| Some(*n) != newest)
-        .min_by_key(|(n, _)| *n)
-        .map(|(_, v)| v.number.clone())
-}
-
-/// At the version limit: delete the oldest deletable version.
-async fn make_room<D: Documents>(docs: &D, seen: &Observed) -> Result<(), ReconcileError> {
-    let Some(Versions { default, latest }) = seen.versions() else {
-        return Ok(());
-    };
-    let listed = docs.list_versions().await?;
-    let Some(victim) = oldest_deletable(&listed, &default, &latest) else {
-        return Err(ReconcileError::VersionLimit {
-            account: docs.account().to_string(),
-            region: docs.region().to_string(),
-            document: docs.document().to_string(),
-            default,
-            latest,
-        });
-    };
-    let deleted = docs.delete_version(&victim).await?;
-    tracing::warn!(
-        account = docs.account(),
-        region = docs.region(),
-        document = docs.document(),
-        version = %victim,
-        deleted,
-        versions = listed.len(),
-        "document version limit reached: deleted the oldest version that is neither default nor latest"
-    );
-    Ok(())
-}
-
-async fn write_on_top<D: Documents>(
-    docs: &D,
-    prefs: &Preferences,
-    on_top_of: &str,
-    seen: &Observed,
-) -> Result<Step, ReconcileError> {
-    let mut prunes = 0;
-    let mut tried = 0;
-    for layout in layouts(on_top_of, crate::ids::unpredictable) {
-        tried += 1;
-        let content = prefs.render(layout);
-        loop {
-            match docs.update(&content, on_top_of).await? {
-                Written::Version(v) => {
-                    docs.set_default(&v).await?;
-                    return Ok(Step::Converged(Observed::only(v, prefs.clone())));
-                }
-                Written::Stale | Written::AlreadyExists => return Ok(Step::Moved),
-                Written::LimitReached if prunes < MAX_PRUNES => {
-                    prunes += 1;
-                    make_room(docs, seen).await?;
-                }
-                Written::LimitReached => {
-                    let Versions { default, latest } = seen.versions().unwrap_or(Versions {
-                        default: String::new(),
-                        latest: on_top_of.to_string(),
-                    });
-                    return Err(ReconcileError::VersionLimit {
-                        account: docs.account().to_string(),
-                        region: docs.region().to_string(),
-                        document: docs.document().to_string(),
-                        default,
-                        latest,
-                    });
-                }
-                Written::Duplicate => {
-                    // Our own earlier attempt may have landed (its answer lost
-                    // and the call retried): only a genuine duplicate moves
-                    // to another layout.
-                    if observe(docs).await?.versions() != seen.versions() {
-                        return Ok(Step::Moved);
-                    }
-                    // The keyed layout is new unless someone planted it:
-                    // worth a warning.
-                    tracing::warn!(
-                        account = docs.account(),
-                        region = docs.region(),
-                        document = docs.document(),
-                        layout,
-                        "this layout of the compliant content exists as an older version; trying another"
-                    );
-                    break;
-                }
-            }
-        }
-    }
-    Err(ReconcileError::NoFreeLayout {
-        account: docs.account().to_string(),
-        region: docs.region().to_string(),
-        document: docs.document().to_string(),
-        tried,
-    })
-}
-
-async fn act<D: Documents>(docs: &D, step: Plan, seen: &Observed) -> Result<Step, ReconcileError> {
-    match step {
-        Plan::Nothing => Ok(Step::Converged(seen.clone())),
-        Plan::Create(prefs) => match docs.create(&prefs.render(0)).await? {
-            // CreateDocument makes version 1 both latest and default.
-            Written::Version(v) => Ok(Step::Converged(Observed::only(v, prefs))),
-            Written::AlreadyExists
-            | Written::Duplicate
-            | Written::Stale
-            | Written::LimitReached => Ok(Step::Moved),
-        },
-        Plan::Promote(version) => {
-            docs.set_default(&version).await?;
-            let Observed::Present { latest, .. } = seen else {
-                return Ok(Step::Moved);
-            };
-            Ok(Step::Converged(Observed::Present {
-                default: latest.clone(),
-                latest: latest.clone(),
-            }))
-        }
-        Plan::Write { prefs, on_top_of } => write_on_top(docs, &prefs, &on_top_of, seen).await,
-    }
-}
-
 /// The run's story: what was there, what it did, what is there now.
 struct Converged {
     before: Observed,
     action: Action,
     after: Observed,
+}
+
+impl Converged {
+    fn with(before: Observed, action: Action, after: Observed) -> Converged {
+        Converged {
+            before,
+            action,
+            after,
+        }
+    }
+}
+
+impl Plan {
+    /// What carrying out this step is called.
+    fn action(&self) -> Action {
+        match self {
+            Plan::Nothing => Action::None,
+            Plan::Create(_) => Action::Created,
+            Plan::Promote(_) => Action::DefaultSwitched,
+            Plan::Write { .. } => Action::Updated,
+        }
+    }
 }
 
 async fn converge<D: Documents, L: Lease>(
@@ -393,18 +207,14 @@ async fn converge<D: Documents, L: Lease>(
     for _ in 0..MAX_ROUNDS {
         let step = plan(&current, want);
         if step == Plan::Nothing {
-            return Ok(Converged {
-                before,
-                action,
-                after: current,
-            });
+            return Ok(Converged::with(before, action, current));
         }
         if mode == Mode::Audit {
-            return Ok(Converged {
-                before: current.clone(),
-                action: Action::WouldChange,
-                after: current,
-            });
+            return Ok(Converged::with(
+                current.clone(),
+                Action::WouldChange,
+                current,
+            ));
         }
         if grant.is_none() {
             let (g, fresh) = lease.acquire(since, &current).await?;
@@ -417,17 +227,9 @@ async fn converge<D: Documents, L: Lease>(
             }
         }
         if grant.as_ref().is_some_and(|g| !lease.still_held(g)) {
-            return Err(ReconcileError::LeaseLost {
-                account: docs.account().to_string(),
-                region: docs.region().to_string(),
-                document: docs.document().to_string(),
-            });
+            return Err(ReconcileError::lease_lost(docs));
         }
-        let this = match &step {
-            Plan::Create(_) => Action::Created,
-            Plan::Promote(_) => Action::DefaultSwitched,
-            _ => Action::Updated,
-        };
+        let this = step.action();
         match act(docs, step, &current).await? {
             Step::Converged(after) => {
                 // The first write names the run; later rounds only finish the job.
@@ -435,20 +237,12 @@ async fn converge<D: Documents, L: Lease>(
                     before = current;
                     action = this;
                 }
-                return Ok(Converged {
-                    before,
-                    action,
-                    after,
-                });
+                return Ok(Converged::with(before, action, after));
             }
             Step::Moved => current = observe(docs).await?,
         }
     }
-    Err(ReconcileError::NotConverged {
-        account: docs.account().to_string(),
-        region: docs.region().to_string(),
-        document: docs.document().to_string(),
-    })
+    Err(ReconcileError::not_converged(docs))
 }
 
 /// A region's outcome and, when the run wrote, the lease it holds (to be
@@ -531,5 +325,4 @@ pub fn is_region_disabled(code: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "reconcile_tests.rs"]
 mod tests;

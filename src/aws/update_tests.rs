@@ -1,6 +1,7 @@
 //! The state write, built without AWS.
 
 use super::*;
+use std::time::Duration;
 
 fn observation(wrote: bool) -> Observation {
     Observation {

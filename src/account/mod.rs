@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::aws::lease::{RegionGrant, RegionLease};
+use crate::aws::lease::RegionGrant;
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
 use crate::aws::state::StateStore;
@@ -16,14 +16,14 @@ use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::ids::session_name;
-use crate::intent::Announce;
 use crate::job::Job;
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
-use crate::policy::{Desired, Mode, Policy, Target};
-use crate::preferences::Preferences;
-use crate::reconcile::{look, reconcile, Reconciled, Seen, Want};
+use crate::policy::{Desired, Policy};
+use crate::reconcile::{look, Seen};
 
-use crate::trigger::{Trigger, DOCUMENT_NAME};
+mod regions;
+
+use regions::reconcile_regions;
 
 /// What every account of one run shares.
 pub struct Ctx<'a> {
@@ -165,18 +165,7 @@ pub async fn converge(
         mut seen,
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
-    let mut report = AccountReport {
-        account: account.to_string(),
-        name,
-        ou_path: None,
-        desired_user: desired.user().map(str::to_string),
-        rule: match &desired {
-            Desired::Exempt => Some("exempt".into()),
-            Desired::User { source, .. } => Some(source.clone()),
-        },
-        role: None,
-        regions: vec![],
-    };
+    let mut report = report_for(account, name, &desired);
     let (Desired::User { user, .. }, Some(session)) = (desired, session) else {
         report.ou_path = Some(ctx.org.path_names(account, &path).await);
         report.regions = regions
@@ -219,6 +208,22 @@ pub async fn converge(
     }
 }
 
+/// The account's report before any region: who it is and which rule decides.
+fn report_for(account: &str, name: Option<String>, desired: &Desired) -> AccountReport {
+    AccountReport {
+        account: account.to_string(),
+        name,
+        ou_path: None,
+        desired_user: desired.user().map(str::to_string),
+        rule: match desired {
+            Desired::Exempt => Some("exempt".into()),
+            Desired::User { source, .. } => Some(source.clone()),
+        },
+        role: None,
+        regions: vec![],
+    }
+}
+
 /// Audit mode: which drifted regions this run saw first (one conditional
 /// write per drifted region; none for compliant ones).
 async fn first_seen_drift(
@@ -253,207 +258,6 @@ async fn first_seen_drift(
         }
     }
     first
-}
-
-/// What every document reconcile of one account shares.
-#[derive(Clone)]
-struct DocEnv {
-    ssm: aws_sdk_ssm::Client,
-    account: String,
-    table: crate::aws::table::Table,
-    owner: String,
-    mode: Mode,
-    bound: Arc<Semaphore>,
-    /// Who this run is, for the intent each lease take records.
-    trigger: Trigger,
-    account_user: String,
-    expected_editor: bool,
-}
-
-impl DocEnv {
-    async fn reconcile(
-        &self,
-        region: &str,
-        target: &Target,
-        parent: Option<&Preferences>,
-        seen: Option<Seen>,
-    ) -> Reconciled<RegionGrant> {
-        let docs = DocumentStore::named(self.ssm.clone(), &self.account, region, target.name());
-        let lease = RegionLease {
-            table: self.table.clone(),
-            account: self.account.clone(),
-            slot: slot(region, target.document.as_deref()),
-            owner: self.owner.clone(),
-            announce: Some(Announce {
-                account: self.account.clone(),
-                region: region.to_string(),
-                document: target.document.clone(),
-                user: target.user.clone(),
-                account_user: self.account_user.clone(),
-                trigger: self.trigger.clone(),
-                expected_editor: self.expected_editor,
-            }),
-        };
-        let want = Want {
-            user: &target.user,
-            parent,
-        };
-        let _slot = self.bound.acquire().await.expect("semaphore never closes");
-        reconcile(&docs, &lease, &want, self.mode, seen).await
-    }
-}
-
-/// Every governed document of one region, in `targets` order. Documents that
-/// inherit wait for `SSM-SessionManagerRunShell` (the first target); the
-/// others run beside it.
-/// `seen[i]`: `targets[i]`'s observation made in [`prepare`], if any.
-async fn reconcile_region(
-    env: DocEnv,
-    region: String,
-    targets: Arc<Vec<Target>>,
-    mut seen: Vec<Option<Seen>>,
-) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
-    let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
-    let mut tasks = JoinSet::new();
-    let spawn =
-        |tasks: &mut JoinSet<_>, i: usize, parent: Option<Preferences>, seen: Option<Seen>| {
-            let (env, region, targets) = (env.clone(), region.clone(), targets.clone());
-            tasks.spawn(async move {
-                let r = env
-                    .reconcile(&region, &targets[i], parent.as_ref(), seen)
-                    .await;
-                (i, r)
-            });
-        };
-    for i in (1..targets.len()).filter(|&i| !targets[i].inherit) {
-        spawn(&mut tasks, i, None, seen[i].take());
-    }
-    let first = env
-        .reconcile(&region, &targets[0], None, seen[0].take())
-        .await;
-    for i in (1..targets.len()).filter(|&i| targets[i].inherit) {
-        match &first.content {
-            Some(parent) => spawn(&mut tasks, i, Some(parent.clone()), seen[i].take()),
-            None => results[i] = Some((inherit_unavailable(&targets[i], &first.outcome), None)),
-        }
-    }
-    results[0] = Some((first.outcome, first.grant));
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, r)) => results[i] = Some((r.outcome, r.grant)),
-            // A bug, not an AWS answer: reported below as a failed row.
-            Err(e) => {
-                tracing::error!(account = %env.account, region, error = %e, "document task died")
-            }
-        }
-    }
-    results
-        .into_iter()
-        .zip(targets.iter())
-        .map(|(r, t)| {
-            r.unwrap_or_else(|| {
-                let o =
-                    RegionOutcome::failed(&region, "InternalError", "document task died".into());
-                (o.for_document(t.name(), &t.user), None)
-            })
-        })
-        .collect()
-}
-
-/// A document that inherits cannot be judged without its parent's content.
-fn inherit_unavailable(target: &Target, parent: &RegionOutcome) -> RegionOutcome {
-    let o = if parent.action == Action::RegionDisabled {
-        parent.clone()
-    } else {
-        RegionOutcome::failed(
-            &parent.region,
-            "InheritUnavailable",
-            format!(
-                "{} inherits from {DOCUMENT_NAME}, which could not be read: {}",
-                target.name(),
-                parent.error.as_deref().unwrap_or("no content")
-            ),
-        )
-    };
-    RegionOutcome {
-        document: None,
-        desired_user: None,
-        ..o
-    }
-    .for_document(target.name(), &target.user)
-}
-
-/// Every region at once, in the order given (each region's documents in
-/// policy order); the leases the writes took, by slot.
-async fn reconcile_regions(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    session: &MemberSession,
-    targets: Vec<Target>,
-    regions: &[String],
-    seen: &mut HashMap<String, Seen>,
-) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
-    let account = session.account.as_str();
-    let account_user = targets.first().map(|t| t.user.clone()).unwrap_or_default();
-    let targets = Arc::new(targets);
-    let mut tasks = JoinSet::new();
-    let mut slots = HashMap::new();
-    for (i, region) in regions.iter().enumerate() {
-        let env = DocEnv {
-            ssm: session.ssm(region),
-            account: account.to_string(),
-            table: ctx.state.table().clone(),
-            owner: job.owner.clone(),
-            mode: job.mode(ctx.policy),
-            bound: ctx.region_slots.clone(),
-            trigger: job.trigger.clone(),
-            account_user: account_user.clone(),
-            expected_editor: job
-                .trigger
-                .actor
-                .as_ref()
-                .is_some_and(|a| ctx.policy.is_expected_editor(&a.arn)),
-        };
-        let early = targets
-            .iter()
-            .map(|t| seen.remove(&slot(region, t.document.as_deref())))
-            .collect();
-        let handle = tasks.spawn(reconcile_region(
-            env,
-            region.clone(),
-            targets.clone(),
-            early,
-        ));
-        slots.insert(handle.id(), i);
-    }
-    let mut per_region: Vec<Vec<(RegionOutcome, Option<RegionGrant>)>> =
-        vec![vec![]; regions.len()];
-    while let Some(joined) = tasks.join_next_with_id().await {
-        match joined {
-            Ok((id, r)) => per_region[slots[&id]] = r,
-            Err(e) => {
-                // A bug, not an AWS answer: still failed rows, never a silent gap.
-                let i = slots[&e.id()];
-                tracing::error!(account, region = %regions[i], error = %e, "region task died");
-                per_region[i] = targets
-                    .iter()
-                    .map(|t| {
-                        let o = RegionOutcome::failed(&regions[i], "InternalError", e.to_string());
-                        (o.for_document(t.name(), &t.user), None)
-                    })
-                    .collect();
-            }
-        }
-    }
-    let mut grants = HashMap::new();
-    let mut outcomes = Vec::new();
-    for (o, grant) in per_region.into_iter().flatten() {
-        if let Some(g) = grant {
-            grants.insert(o.slot(), g);
-        }
-        outcomes.push(o);
-    }
-    (outcomes, grants)
 }
 
 fn log_outcomes(account: &str, regions: &[RegionOutcome]) {

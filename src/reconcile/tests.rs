@@ -9,6 +9,9 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::aws::AwsError;
+use crate::ports::{Listed, Versions, Written};
+use crate::preferences::Layout;
 
 #[derive(Debug, Clone, Default)]
 struct Doc {
