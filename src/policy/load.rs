@@ -1,0 +1,67 @@
+//! Reading a policy file and turning it into a [`Policy`]: TOML into the raw
+//! shapes, then every check in file order, the first failure naming its key.
+
+use std::path::Path;
+
+use super::raw::RawPolicy;
+use super::regions::check_regions;
+use super::validate::{
+    account_rules, check_exempt, check_roles, check_session_policy, check_user, named_documents,
+    ou_rules, Problem,
+};
+use super::{Policy, PolicyError};
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        Policy::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Policy, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| PolicyError::Syntax {
+            path: path.to_string(),
+            // toml's message spans several lines with a caret diagram; one line is the contract.
+            reason: e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+        })?;
+        from_raw(raw).map_err(|(key, problem)| PolicyError::Invalid {
+            path: path.to_string(),
+            key,
+            problem,
+        })
+    }
+}
+
+/// The checks run in this order, so the key an error names is the first bad
+/// one a reader meets going down the file's sections.
+fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
+    let allow_root = raw.allow_root;
+    check_roles(&raw.member_role, &raw.fallback_roles)?;
+    check_regions(&raw.regions)?;
+    check_user(&raw.default.run_as_user, allow_root)
+        .map_err(|p| ("default.run_as_user".to_string(), p))?;
+    let ou_users = ou_rules("", &raw.ou, allow_root)?;
+    let account_users = account_rules("", &raw.account, allow_root)?;
+    check_exempt(&raw.exempt, &account_users)?;
+    let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
+    check_session_policy(&raw.regions, &documents)?;
+    Ok(Policy {
+        member_role: raw.member_role,
+        fallback_roles: raw.fallback_roles,
+        regions: raw.regions,
+        mode: raw.mode,
+        default_user: raw.default.run_as_user,
+        ou_users,
+        account_users,
+        exempt_accounts: raw.exempt.accounts,
+        exempt_principals: raw.exempt.principals,
+        documents,
+    })
+}

@@ -1,0 +1,65 @@
+//! The policy file's shape, as TOML reads it: unchecked, and refusing
+//! unknown keys so that a misspelt key is an error rather than ignored.
+
+use serde::Deserialize;
+
+use super::Mode;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPolicy {
+    pub member_role: String,
+    // Off unless chosen: administrator roles are a choice (hub.yaml FallbackRoles).
+    #[serde(default)]
+    pub fallback_roles: Vec<String>,
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default)]
+    pub allow_root: bool,
+    pub default: RawRule,
+    #[serde(default)]
+    pub ou: Vec<RawScoped>,
+    #[serde(default)]
+    pub account: Vec<RawScoped>,
+    #[serde(default)]
+    pub exempt: RawExempt,
+    #[serde(default)]
+    pub document: Vec<RawDocument>,
+}
+
+/// A named Session document (one per permission set), kept like the default one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDocument {
+    pub name: String,
+    pub run_as_user: String,
+    #[serde(default)]
+    pub inherit: Option<String>,
+    #[serde(default)]
+    pub ou: Vec<RawScoped>,
+    #[serde(default)]
+    pub account: Vec<RawScoped>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    pub run_as_user: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScoped {
+    pub id: String,
+    pub run_as_user: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExempt {
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub principals: Vec<String>,
+}

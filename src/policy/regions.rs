@@ -1,0 +1,100 @@
+//! The AWS regions this build knows, and the checks on the `regions` key: a
+//! malformed or repeated name is refused, a well-formed unknown one is
+//! governed with a warning.
+
+use crate::trigger::is_region_name;
+
+use super::validate::{shorten, Problem};
+
+/// Every AWS region name runas-guard knows: the commercial partition, AWS
+/// GovCloud (US), China, the European Sovereign Cloud and the isolated
+/// partitions. A region AWS opens later needs a new entry here.
+pub const KNOWN_REGIONS: &[&str] = &[
+    // aws
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    // aws-us-gov
+    "us-gov-east-1",
+    "us-gov-west-1",
+    // aws-cn
+    "cn-north-1",
+    "cn-northwest-1",
+    // aws-eusc
+    "eusc-de-east-1",
+    // isolated partitions
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "eu-isoe-west-1",
+];
+
+/// A real AWS region name (see [`KNOWN_REGIONS`]).
+pub fn is_known_region(s: &str) -> bool {
+    KNOWN_REGIONS.contains(&s)
+}
+
+pub(super) fn check_regions(regions: &[String]) -> Result<(), Problem> {
+    if regions.is_empty() {
+        return Err(("regions".into(), "must name at least one region".into()));
+    }
+    for (i, r) in regions.iter().enumerate() {
+        if !is_region_name(r) {
+            return Err((
+                format!("regions[{i}]"),
+                format!("{} is not a region name", shorten(r)),
+            ));
+        }
+        // A well-formed name this build does not know is a region AWS opened
+        // since: accepted, with a warning (see `Policy::warnings`).
+        if regions[..i].contains(r) {
+            return Err((format!("regions[{i}]"), format!("{r} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
+/// One warning per governed region missing from [`KNOWN_REGIONS`], naming its key.
+pub(super) fn unknown_region_warnings(regions: &[String]) -> Vec<String> {
+    regions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !is_known_region(r))
+        .map(|(i, r)| {
+            format!("`regions[{i}]`: {r} is not a region this build knows; governed as given (check the spelling, and that the region is enabled: runas-guard doctor)")
+        })
+        .collect()
+}

@@ -1,0 +1,304 @@
+//! The checks a policy passes at load. Each returns the key it refuses (as
+//! written in the file: `ou[1].id`, `document[0].inherit`) with what is wrong.
+
+use std::collections::HashMap;
+
+use crate::trigger::{is_account_id, DOCUMENT_NAME};
+
+use super::raw::{RawDocument, RawExempt, RawScoped};
+use super::NamedDocument;
+
+/// A bad key and what is wrong with it; [`super::Policy::parse`] adds the file.
+pub(super) type Problem = (String, String);
+
+/// Linux user names Session Manager can run as: what `useradd` accepts by
+/// default, minus forms that are almost always a mistake.
+pub fn check_user(user: &str, allow_root: bool) -> Result<(), String> {
+    let body = user.strip_suffix('$').unwrap_or(user);
+    if user.is_empty() || user.len() > 32 {
+        return Err(format!("user name {user:?} must be 1 to 32 characters"));
+    }
+    let mut chars = body.chars();
+    let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_');
+    if !first_ok
+        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "user name {user:?} must match [a-z_][a-z0-9_-]* (optionally ending in $)"
+        ));
+    }
+    if user == "root" && !allow_root {
+        return Err("user name \"root\" needs allow_root = true".into());
+    }
+    Ok(())
+}
+
+fn is_role_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+}
+
+/// AWS's patterns: `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}` and the root's
+/// `r-[0-9a-z]{4,32}`.
+pub fn is_ou_id(s: &str) -> bool {
+    let valid = |p: &str, min: usize| {
+        (min..=32).contains(&p.len())
+            && p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    match s.strip_prefix("ou-").and_then(|r| r.split_once('-')) {
+        Some((root, rest)) => valid(root, 4) && valid(rest, 8),
+        None => s.strip_prefix("r-").is_some_and(|r| valid(r, 4)),
+    }
+}
+
+/// SSM's pattern for document names: `[a-zA-Z0-9_.-]{3,128}`.
+pub fn is_document_name(s: &str) -> bool {
+    (3..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
+/// Names AWS keeps for its own documents (any case).
+fn is_reserved_document_name(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    ["aws", "amazon", "amzn"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// A value quoted for an error message, cut to 40 characters (with its
+/// length) so that a huge value still gives one short line.
+pub(super) fn shorten(value: &str) -> String {
+    const SHOWN: usize = 40;
+    let count = value.chars().count();
+    if count <= SHOWN {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(SHOWN).collect();
+        format!("{head:?}... ({count} characters)")
+    }
+}
+
+pub(super) fn check_roles(member_role: &str, fallback_roles: &[String]) -> Result<(), Problem> {
+    if !is_role_name(member_role) {
+        return Err((
+            "member_role".into(),
+            format!("{member_role:?} is not an IAM role name"),
+        ));
+    }
+    for (i, r) in fallback_roles.iter().enumerate() {
+        if !is_role_name(r) {
+            return Err((
+                format!("fallback_roles[{i}]"),
+                format!("{r:?} is not an IAM role name"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn ou_rules(
+    prefix: &str,
+    rules: &[RawScoped],
+    allow_root: bool,
+) -> Result<HashMap<String, String>, Problem> {
+    let mut users = HashMap::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !is_ou_id(&rule.id) {
+            return Err((
+                format!("{prefix}ou[{i}].id"),
+                format!(
+                    "{} is not an OU id (ou-[0-9a-z]{{4,32}}-[a-z0-9]{{8,32}}) or root id (r-[0-9a-z]{{4,32}})",
+                    shorten(&rule.id)
+                ),
+            ));
+        }
+        check_user(&rule.run_as_user, allow_root)
+            .map_err(|p| (format!("{prefix}ou[{i}].run_as_user"), p))?;
+        if users
+            .insert(rule.id.clone(), rule.run_as_user.clone())
+            .is_some()
+        {
+            return Err((
+                format!("{prefix}ou[{i}].id"),
+                format!("OU {} has more than one rule", rule.id),
+            ));
+        }
+    }
+    Ok(users)
+}
+
+pub(super) fn account_rules(
+    prefix: &str,
+    rules: &[RawScoped],
+    allow_root: bool,
+) -> Result<HashMap<String, String>, Problem> {
+    let mut users = HashMap::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if !is_account_id(&rule.id) {
+            return Err((
+                format!("{prefix}account[{i}].id"),
+                format!("{} is not a 12-digit account id", shorten(&rule.id)),
+            ));
+        }
+        check_user(&rule.run_as_user, allow_root)
+            .map_err(|p| (format!("{prefix}account[{i}].run_as_user"), p))?;
+        if users
+            .insert(rule.id.clone(), rule.run_as_user.clone())
+            .is_some()
+        {
+            return Err((
+                format!("{prefix}account[{i}].id"),
+                format!("account {} has more than one rule", rule.id),
+            ));
+        }
+    }
+    Ok(users)
+}
+
+pub(super) fn check_exempt(
+    exempt: &RawExempt,
+    account_users: &HashMap<String, String>,
+) -> Result<(), Problem> {
+    for (i, a) in exempt.accounts.iter().enumerate() {
+        let key = || format!("exempt.accounts[{i}]");
+        if !is_account_id(a) {
+            return Err((
+                key(),
+                format!("{} is not a 12-digit account id", shorten(a)),
+            ));
+        }
+        if exempt.accounts[..i].contains(a) {
+            return Err((key(), format!("{a} is listed twice")));
+        }
+        if account_users.contains_key(a) {
+            return Err((
+                key(),
+                format!(
+                    "{a} also has an [[account]] rule; an account is either governed or exempt"
+                ),
+            ));
+        }
+    }
+    for (i, p) in exempt.principals.iter().enumerate() {
+        if !p.starts_with("arn:") || p.chars().any(char::is_whitespace) {
+            return Err((
+                format!("exempt.principals[{i}]"),
+                format!("{p:?} is not an ARN pattern (arn:..., * wildcards allowed)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `[[document]]` entries in file order; every key of one is checked before
+/// the next entry's.
+pub(super) fn named_documents(
+    raw: &[RawDocument],
+    exempt: &RawExempt,
+    allow_root: bool,
+) -> Result<Vec<NamedDocument>, Problem> {
+    let mut documents: Vec<NamedDocument> = Vec::new();
+    for (i, d) in raw.iter().enumerate() {
+        let prefix = format!("document[{i}].");
+        check_document_name(&d.name, &documents).map_err(|p| (format!("{prefix}name"), p))?;
+        documents.push(named_document(&prefix, d, exempt, allow_root)?);
+    }
+    Ok(documents)
+}
+
+/// `earlier` holds the entries above this one, for the duplicate check.
+fn check_document_name(name: &str, earlier: &[NamedDocument]) -> Result<(), String> {
+    if !is_document_name(name) {
+        return Err(format!(
+            "{} is not an SSM document name (3 to 128 of a-z A-Z 0-9 _ . -)",
+            shorten(name)
+        ));
+    }
+    if name == DOCUMENT_NAME {
+        return Err(format!("{DOCUMENT_NAME} is always governed (by [default], [[ou]] and [[account]]); name another document"));
+    }
+    if is_reserved_document_name(name) {
+        return Err(format!(
+            "{name:?} starts with a prefix AWS reserves (aws, amazon, amzn)"
+        ));
+    }
+    if earlier.iter().any(|o| o.name == name) {
+        return Err(format!("{name} is listed twice"));
+    }
+    Ok(())
+}
+
+/// One `[[document]]` entry whose name has passed; `prefix` is `document[i].`.
+fn named_document(
+    prefix: &str,
+    d: &RawDocument,
+    exempt: &RawExempt,
+    allow_root: bool,
+) -> Result<NamedDocument, Problem> {
+    let key = |k: &str| format!("{prefix}{k}");
+    check_user(&d.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
+    let inherit = inherits(d.inherit.as_deref()).map_err(|p| (key("inherit"), p))?;
+    let ou_users = ou_rules(prefix, &d.ou, allow_root)?;
+    let account_users = account_rules(prefix, &d.account, allow_root)?;
+    for (j, rule) in d.account.iter().enumerate() {
+        if exempt.accounts.contains(&rule.id) {
+            return Err((
+                format!("{prefix}account[{j}].id"),
+                format!(
+                    "{} is exempt; an account is either governed or exempt",
+                    rule.id
+                ),
+            ));
+        }
+    }
+    Ok(NamedDocument {
+        name: d.name.clone(),
+        default_user: d.run_as_user.clone(),
+        inherit,
+        ou_users,
+        account_users,
+    })
+}
+
+/// `inherit` may only name the default document.
+fn inherits(inherit: Option<&str>) -> Result<bool, String> {
+    match inherit {
+        None => Ok(false),
+        Some(DOCUMENT_NAME) => Ok(true),
+        Some(other) => Err(format!(
+            "{} cannot be inherited; only {DOCUMENT_NAME:?} can",
+            shorten(other)
+        )),
+    }
+}
+
+/// AWS caps a session policy at 2,048 characters; the member session's
+/// names every governed document, so too many (or too long) names would
+/// make every AssumeRole fail. Checked with the longest partition name.
+pub(super) fn check_session_policy(
+    regions: &[String],
+    documents: &[NamedDocument],
+) -> Result<(), Problem> {
+    let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
+        .chain(documents.iter().map(|d| d.name.as_str()))
+        .collect();
+    let length = crate::aws::sts::session_policy("aws-iso-b", "000000000000", regions, &names)
+        .chars()
+        .count();
+    if length > crate::aws::sts::SESSION_POLICY_LIMIT {
+        return Err((
+            "document".into(),
+            format!(
+                "{} documents in {} regions make a {length}-character session policy; AWS allows {}: govern fewer documents or regions, or use shorter names",
+                names.len(),
+                regions.len(),
+                crate::aws::sts::SESSION_POLICY_LIMIT
+            ),
+        ));
+    }
+    Ok(())
+}
