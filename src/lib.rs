@@ -33,7 +33,6 @@ pub mod records;
 pub mod report;
 pub mod route;
 pub mod services;
-pub mod settings_check;
 pub mod summary;
 pub mod sweep;
 pub mod trigger;

@@ -269,3 +269,95 @@ async fn settings_that_must_agree_across_policy_stack_stackset_and_scp_are_compa
         .unwrap()
         .starts_with("Custom-Doc not named SSMRunAs-*"));
 }
+
+/// Governed regions the accounts have not enabled are named (Account
+/// Management's ListRegions, emulated: tests/moto_account_regions.py): the
+/// hub's own account, and a member once the organization trusts Account
+/// Management; enabling them turns both checks green.
+#[tokio::test(flavor = "multi_thread")]
+async fn governed_regions_that_are_not_enabled_are_named() {
+    let moto = Moto::start_emulating("moto_account_regions.py", &[]);
+    let w = World::on(moto).await;
+    w.write_policy_raw(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"eu-west-1\", \"me-central-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n",
+    );
+    let member = w.create_account("member", None).await;
+    let doctor = || {
+        let run = w.run(&["doctor", "--account", &member, "--format", "json"]);
+        run.json()
+    };
+    let scope = format!("account {member}");
+
+    let list = doctor();
+    let hub = find(&list, "hub", "regions enabled");
+    assert_eq!(hub["verdict"], "fail", "{list:#}");
+    assert!(
+        hub["detail"]
+            .as_str()
+            .unwrap()
+            .contains("me-central-1 (DISABLED)"),
+        "{hub:#}"
+    );
+    assert!(
+        !hub["detail"].as_str().unwrap().contains("eu-west-1"),
+        "{hub:#}"
+    );
+    // Without trusted access the member's regions cannot be read: said, with the fix.
+    let m = find(&list, &scope, "regions enabled");
+    assert_eq!(m["verdict"], "warn", "{list:#}");
+    assert!(
+        m["detail"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDeniedException"),
+        "{m:#}"
+    );
+    assert!(
+        m["fix"].as_str().unwrap().contains("account.amazonaws.com"),
+        "{m:#}"
+    );
+
+    w.org()
+        .enable_aws_service_access()
+        .service_principal("account.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
+    let account = aws_sdk_account::Client::new(&w.cfg);
+    account
+        .enable_region()
+        .region_name("me-central-1")
+        .send()
+        .await
+        .unwrap();
+    let list = doctor();
+    assert_eq!(
+        find(&list, "hub", "regions enabled")["verdict"],
+        "pass",
+        "{list:#}"
+    );
+    let m = find(&list, &scope, "regions enabled");
+    assert_eq!(m["verdict"], "fail", "{list:#}");
+    assert!(
+        m["fix"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--account-id {member}")),
+        "{m:#}"
+    );
+
+    account
+        .enable_region()
+        .account_id(&member)
+        .region_name("me-central-1")
+        .send()
+        .await
+        .unwrap();
+    let list = doctor();
+    let m = find(&list, &scope, "regions enabled");
+    assert_eq!(m["verdict"], "pass", "{list:#}");
+    assert!(
+        m["detail"].as_str().unwrap().contains("(1 opt-in)"),
+        "{m:#}"
+    );
+}

@@ -7,6 +7,7 @@ pub mod lease;
 pub mod organizations;
 pub mod queue;
 pub mod receipts;
+pub mod regions;
 pub mod ssm;
 pub mod state;
 pub mod status;

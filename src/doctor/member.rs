@@ -1,0 +1,173 @@
+//! One member account: in the organization, a role runas-guard can assume
+//! there (with its session policy), and every governed document readable.
+
+use aws_config::SdkConfig;
+
+use super::errors::{read_fix, said};
+use super::List;
+use crate::aws::organizations::Org;
+use crate::aws::ssm::DocumentStore;
+use crate::aws::sts::{session_policy, MemberSession, Sts};
+use crate::policy::Policy;
+use crate::ports::Documents;
+use crate::preferences::Preferences;
+use crate::reconcile::is_region_disabled;
+
+pub(super) async fn check(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    identity: Option<&str>,
+    member: &mut List,
+) {
+    if !in_organization(config, account, member).await {
+        return;
+    }
+    if policy.is_exempt(account) {
+        member.skip(
+            "role",
+            "exempt in the policy: runas-guard never touches this account",
+        );
+        return;
+    }
+    let Some(session) = role(config, policy, account, identity, member).await else {
+        return;
+    };
+    documents(policy, account, &session, member).await;
+    member.skip(
+        "write",
+        format!(
+            "not checked (no dry-run API): SSM cannot test CreateDocument/UpdateDocument/UpdateDocumentDefaultVersion without writing; {}'s own policy and any SCP decide (infra/member.yaml, infra/scp/README.md)",
+            session.role
+        ),
+    );
+}
+
+/// In the organization and active; false when there is nothing more to check.
+async fn in_organization(config: &SdkConfig, account: &str, member: &mut List) -> bool {
+    let org = Org::new(config);
+    match org.describe_account(account).await {
+        Ok(None) => {
+            member.fail(
+                "organization",
+                format!("{account} is not in this organization"),
+                "check the account id: runas-guard only reaches accounts in the organization",
+            );
+            return false;
+        }
+        Ok(Some(info)) if !info.is_active() => {
+            member.skip(
+                "organization",
+                format!("{} ({}): status {}; runas-guard skips it", info.id, info.name, info.status),
+            );
+            return false;
+        }
+        Ok(Some(info)) => member.pass("organization", format!("{} ({}), ACTIVE", info.id, info.name)),
+        Err(e) => member.fail(
+            "organization",
+            said(&e),
+            "run from the management account or a delegated administrator with Organizations read access",
+        ),
+    }
+    true
+}
+
+/// A role runas-guard may assume there, with its session policy.
+async fn role(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    identity: Option<&str>,
+    member: &mut List,
+) -> Option<MemberSession> {
+    let sts = Sts::new(config);
+    let roles: Vec<&str> = policy.roles().collect();
+    let session_policy = session_policy(
+        sts.partition(),
+        account,
+        &policy.regions,
+        &policy.document_names(),
+    );
+    let who = identity.unwrap_or("these credentials");
+    match sts
+        .assume(account, &roles, "runas-guard-doctor", Some(&session_policy))
+        .await
+    {
+        Ok(s) => {
+            let note = if s.role == policy.member_role {
+                String::new()
+            } else {
+                format!(
+                    "; a fallback: {} could not be assumed (has infra/member.yaml reached this account?)",
+                    policy.member_role
+                )
+            };
+            member.pass(
+                "role",
+                format!(
+                    "{} assumed as {who}, with runas-guard's session policy{note}",
+                    s.role
+                ),
+            );
+            Some(s)
+        }
+        Err(e) => {
+            member.fail(
+                "role",
+                format!("as {who}: {}", e.message),
+                format!(
+                    "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
+                    policy.member_role
+                ),
+            );
+            member.skip("document", "not checked: no role could be assumed");
+            None
+        }
+    }
+}
+
+/// Every governed document readable in every governed region.
+async fn documents(policy: &Policy, account: &str, session: &MemberSession, member: &mut List) {
+    for (region, name) in policy
+        .regions
+        .iter()
+        .flat_map(|r| policy.document_names().into_iter().map(move |n| (r, n)))
+    {
+        let docs = DocumentStore::named(session.ssm(region), account, region, name);
+        let item = format!("document {}", crate::report::place(region, Some(name)));
+        let versions = match docs.versions().await {
+            Ok(v) => v,
+            Err(e) if is_region_disabled(&e.code) => {
+                member.skip(
+                    &item,
+                    format!("region not enabled in this account ({})", e.code),
+                );
+                continue;
+            }
+            Err(e) => {
+                member.fail(&item, said(&e), read_fix(account, region, name, &e));
+                continue;
+            }
+        };
+        let Some(v) = versions else {
+            member.pass(&item, "no document yet (runas-guard creates it)");
+            continue;
+        };
+        match docs.content(None).await {
+            Ok(Some((_, content))) => {
+                let run_as = Preferences::parse(&content)
+                    .map(|p| p.run_as().short())
+                    .unwrap_or_else(|e| format!("unreadable content ({e})"));
+                member.pass(
+                    &item,
+                    format!(
+                        "readable: default version {}, latest {}, RunAs {run_as}",
+                        v.default, v.latest
+                    ),
+                );
+            }
+            Ok(None) => member.pass(&item, "no document (deleted while looking)"),
+            Err(e) => member.fail(&item, said(&e), read_fix(account, region, name, &e)),
+        }
+    }
+}
