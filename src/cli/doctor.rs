@@ -1,0 +1,91 @@
+//! `runas-guard doctor`: check a deployment without changing anything.
+
+use std::process::ExitCode;
+
+use runas_guard::report::Format;
+use runas_guard::trigger;
+
+use super::output::{bad_input, failed};
+use super::start::{load_policy_from, policy_source, Resources};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Also check this member account (repeatable): role, document in every governed region.
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// The hub CloudFormation stack: compare its MemberRoleName,
+    /// NamedSessionDocuments and outputs with the configuration.
+    #[arg(long, value_name = "NAME")]
+    stack: Option<String>,
+    /// The member StackSet: compare its instances' regions with the policy's.
+    #[arg(long, value_name = "NAME")]
+    stackset: Option<String>,
+    /// Output: table, json or csv (any case).
+    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    format: Format,
+    #[command(flatten)]
+    resources: Resources,
+    /// SQS queue for fanned-out sweeps.
+    #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
+    sweep_queue_url: Option<String>,
+}
+
+pub async fn exec(a: Args) -> ExitCode {
+    doctor(
+        a.accounts,
+        a.stack,
+        a.stackset,
+        a.format,
+        &a.resources,
+        a.sweep_queue_url,
+    )
+    .await
+}
+
+async fn doctor(
+    accounts: Vec<String>,
+    stack: Option<String>,
+    stackset: Option<String>,
+    format: Format,
+    resources: &Resources,
+    sweep_queue_url: Option<String>,
+) -> ExitCode {
+    if let Some(bad) = accounts.iter().find(|a| !trigger::is_account_id(a)) {
+        return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
+    }
+    let config = runas_guard::aws::load_config().await;
+    let policy = match policy_source(resources) {
+        Ok(source) => load_policy_from(&source, &config)
+            .await
+            .map(|p| (source.describe(), p))
+            .map_err(|e| e.message()),
+        Err(e) => Err(e),
+    };
+    let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let mut unique = Vec::new();
+    for a in accounts {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
+    }
+    let inputs = runas_guard::doctor::Inputs {
+        policy,
+        table: nonempty(resources.table.clone()),
+        topic_arn: nonempty(resources.topic_arn.clone()),
+        chat_topic_arn: nonempty(std::env::var("RUNAS_GUARD_CHAT_TOPIC_ARN").ok()),
+        queue_url: nonempty(sweep_queue_url),
+        stack,
+        stackset,
+        accounts: unique,
+    };
+    let list = runas_guard::doctor::run(&config, &inputs).await;
+    out!("{}", list.render(format));
+    if list.ok {
+        ExitCode::SUCCESS
+    } else {
+        failed(format!(
+            "doctor: {} check(s) failed; each says how to fix it",
+            list.failed
+        ))
+    }
+}

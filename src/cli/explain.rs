@@ -1,0 +1,48 @@
+//! `runas-guard explain`: classify one event offline; touches nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use runas_guard::policy::Policy;
+use runas_guard::trigger;
+
+use super::input::parse_event;
+use super::output::bad_input;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Event file, or - for standard input.
+    event: String,
+    /// A local policy file whose `[[document]]` names also count as
+    /// governed (without it, only SSM-SessionManagerRunShell does).
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
+pub fn exec(args: Args) -> ExitCode {
+    explain(&args.event, args.policy.as_deref())
+}
+
+fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
+    let policy = match policy.map(Policy::load).transpose() {
+        Ok(p) => p,
+        Err(e) => return bad_input(e.to_string()),
+    };
+    let documents = policy
+        .as_ref()
+        .map_or(vec![trigger::DOCUMENT_NAME], Policy::document_names);
+    let value = match parse_event(event) {
+        Ok(v) => v,
+        Err(e) => return bad_input(e),
+    };
+    match trigger::classify_for(&value, &documents) {
+        Ok(t) => {
+            outln!(
+                "{}",
+                serde_json::to_string(&t.explain()).expect("explanation serialises")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad_input(format!("{event}: {e}")),
+    }
+}

@@ -1,0 +1,84 @@
+//! `runas-guard history`: one account's changes and drift seen.
+
+use std::process::ExitCode;
+
+use runas_guard::config::table_from_env;
+use runas_guard::report::Format;
+use runas_guard::trigger;
+
+use super::input::check_regions;
+use super::output::{bad_input, failed};
+use super::start::{state_store, unknown_account};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The account (a 12-digit id; one the organization has, or one with
+    /// something recorded).
+    #[arg(long, value_name = "ID")]
+    account: String,
+    /// Only this region (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// From this date (2026-03-14), UTC time (2026-03-14T09:30:00Z) or age (24h, 7d).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Output: table, json or csv (any case).
+    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    format: Format,
+    /// DynamoDB state table.
+    #[arg(long, env = "RUNAS_GUARD_TABLE")]
+    table: Option<String>,
+}
+
+pub async fn exec(a: Args) -> ExitCode {
+    history(&a.account, a.regions, a.since, a.format, a.table).await
+}
+
+async fn history(
+    account: &str,
+    regions: Vec<String>,
+    since: Option<String>,
+    format: Format,
+    table: Option<String>,
+) -> ExitCode {
+    if !trigger::is_account_id(account) {
+        return bad_input(format!(
+            "--account {account:?} is not a 12-digit account id"
+        ));
+    }
+    if let Err(e) = check_regions(&regions) {
+        return bad_input(e);
+    }
+    let since = match since
+        .as_deref()
+        .map(|s| runas_guard::history::parse_since(s, runas_guard::clock::now()))
+        .transpose()
+    {
+        Ok(s) => s,
+        Err(e) => return bad_input(e),
+    };
+    let table = match table_from_env(table) {
+        Ok(t) => t,
+        Err(e) => return bad_input(e),
+    };
+    let config = runas_guard::aws::load_config().await;
+    match state_store(&config, &table)
+        .history(account, since.as_deref())
+        .await
+    {
+        Ok(mut rows) => {
+            if rows.is_empty() && since.is_none() {
+                if let Some(stop) = unknown_account(&config, account).await {
+                    return stop;
+                }
+            }
+            rows.retain(|r| regions.is_empty() || regions.contains(&r.region));
+            out!("{}", runas_guard::history::render(&rows, format));
+            if format == Format::Json {
+                outln!();
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failed(e),
+    }
+}

@@ -1,0 +1,154 @@
+//! The operator CLI, one file per subcommand (each with its arguments and
+//! its `exec`), like cargo's commands. This file holds the top-level parser
+//! and the exit-code policy: 0 done, 1 the work failed (with one summary line
+//! on stderr), 2 bad input (with exactly one line on stderr).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[macro_use]
+mod output;
+mod doctor;
+mod explain;
+mod handle;
+mod history;
+mod input;
+mod policy;
+mod reconcile;
+mod start;
+mod status;
+mod sweep;
+
+/// `0.2.0 (a1b2c3d4e5f6)`: the version and, in builds made by `make dist`
+/// (which sets `RUNAS_GUARD_REV`), the git revision they were built from.
+fn long_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!(
+            "{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("RUNAS_GUARD_REV").unwrap_or("development build")
+        )
+    })
+}
+
+#[derive(Parser)]
+#[command(
+    name = "runas-guard",
+    version = long_version(),
+    about = "Keeps Session Manager Run As settings right in every account and region of an AWS Organization"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Classify one EventBridge event offline and print JSON; touches nothing.
+    Explain(explain::Args),
+    /// Do what the Lambda does with one event (EventBridge or SQS batch); print the outcome.
+    Handle(handle::Args),
+    /// Reconcile every account and governed region of the organization now.
+    Reconcile(reconcile::Args),
+    /// Sweep the whole organization now, exactly as the scheduled sweep does
+    /// (a fresh event id every time); print the outcome as JSON.
+    Sweep(sweep::Args),
+    /// Per-account-region state from DynamoDB: what the document said, what is wanted.
+    Status(status::Args),
+    /// One account's changes and drift seen (90 days of history), oldest first.
+    History(history::Args),
+    /// Check a deployment without changing anything: hub resources, policy, member accounts.
+    Doctor(doctor::Args),
+    /// Policy file operations.
+    Policy(policy::Args),
+}
+
+pub async fn run() -> ExitCode {
+    let cli = match parse_args() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    output::init_cli_logging();
+    let code = match cli.command {
+        Command::Explain(a) => explain::exec(a),
+        Command::Handle(a) => handle::exec(a).await,
+        Command::Reconcile(a) => reconcile::exec(a).await,
+        Command::Sweep(a) => sweep::exec(a).await,
+        Command::Status(a) => status::exec(a).await,
+        Command::History(a) => history::exec(a).await,
+        Command::Doctor(a) => doctor::exec(a).await,
+        Command::Policy(a) => policy::exec(a).await,
+    };
+    output::note_hidden_errors();
+    code
+}
+
+/// clap's message is several lines (the message, the missing argument's
+/// name, a usage line, a tip); bad input gets one. Keep the first paragraph,
+/// joined, so `<FILE>` in "the following required arguments were not
+/// provided: <FILE>" survives.
+fn clap_one_line(rendered: &str) -> String {
+    let first: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    // clap's "did you mean" sits in its own paragraph: keep it on the line.
+    let tips = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("tip:"))
+        .map(|l| l.trim_start_matches("tip:").trim());
+    let joined = std::iter::once(first.join(" "))
+        .chain(tips.map(str::to_string))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let joined = joined.trim_start_matches("error: ").trim();
+    if joined.is_empty() {
+        "bad arguments".into()
+    } else {
+        joined.into()
+    }
+}
+
+/// Help and version are not errors (exit 0), except help shown for a missing
+/// subcommand (exit 2); any other clap error is one line.
+fn parse_args() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                ExitCode::SUCCESS
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                ExitCode::from(2)
+            }
+            _ => output::bad_input(format!(
+                "{} (see runas-guard --help)",
+                clap_one_line(&e.to_string())
+            )),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_keep_the_argument_name() {
+        let rendered = "error: the following required arguments were not provided:\n  <FILE>\n\nUsage: runas-guard policy check <FILE>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_one_line(rendered),
+            "the following required arguments were not provided: <FILE>"
+        );
+        assert_eq!(
+            clap_one_line("error: unexpected argument 'x' found\n\nUsage: y\n"),
+            "unexpected argument 'x' found"
+        );
+    }
+}

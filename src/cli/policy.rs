@@ -1,0 +1,122 @@
+//! `runas-guard policy`: check a policy file; render permission-set policies.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use super::input::{read_policy_arg, shown_policy};
+use super::output::{bad_input, failed};
+use super::start::ids_outside_organization;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: PolicyCommand,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file (- for standard input).
+    Check {
+        file: String,
+        /// Also check every OU and account id it names against the
+        /// organization (one walk of its tree; needs Organizations read access).
+        #[arg(long)]
+        org: bool,
+    },
+    /// For each [[document]]: the inline policy for its IAM Identity Center
+    /// permission set (StartSession with that document only).
+    PermissionSets {
+        /// Policy file (- for standard input).
+        file: String,
+        /// Output: json or cloudformation (any case).
+        #[arg(long, value_enum, ignore_case = true, default_value = "json")]
+        format: runas_guard::permission_sets::Format,
+        /// ARN partition of the organization.
+        #[arg(long, default_value = "aws")]
+        partition: String,
+    },
+}
+
+pub async fn exec(args: Args) -> ExitCode {
+    match args.command {
+        PolicyCommand::Check { file, org } => policy_check(&file, org).await,
+        PolicyCommand::PermissionSets {
+            file,
+            format,
+            partition,
+        } => permission_sets(&file, format, &partition),
+    }
+}
+
+fn permission_sets(
+    file: &str,
+    format: runas_guard::permission_sets::Format,
+    partition: &str,
+) -> ExitCode {
+    let rendered = read_policy_arg(file).and_then(|p| {
+        runas_guard::permission_sets::render(&p, partition, format)
+            .map_err(|e| format!("{}: {e}", shown_policy(file)))
+    });
+    match rendered {
+        Ok(text) => {
+            out!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad_input(e),
+    }
+}
+
+async fn policy_check(file: &str, org: bool) -> ExitCode {
+    let shown = shown_policy(file);
+    match read_policy_arg(file) {
+        Ok(p) => {
+            if org {
+                let config = runas_guard::aws::load_config().await;
+                match ids_outside_organization(&config, &p).await {
+                    Ok(None) => {}
+                    Ok(Some(line)) => return bad_input(format!("{shown}: {line}")),
+                    Err(e) => {
+                        return failed(format!(
+                            "cannot check {shown}'s ids against the organization: {e}"
+                        ))
+                    }
+                }
+            }
+            let documents = match p.documents.len() {
+                0 => String::new(),
+                n => format!(
+                    ", {n} more document(s): {}",
+                    p.document_names()[1..].join(", ")
+                ),
+            };
+            let ids = runas_guard::policy_ids::named_ids(&p).len();
+            outln!(
+                "{shown}: ok ({} regions, mode {:?}, default user {}{documents}{})",
+                p.regions.len(),
+                p.mode,
+                p.default_user,
+                if org {
+                    format!("; all {ids} OU and account ids are in the organization")
+                } else {
+                    String::new()
+                }
+            );
+            for w in p.warnings() {
+                outln!("warning: {w}");
+            }
+            for d in p
+                .documents
+                .iter()
+                .filter(|d| !d.name.starts_with("SSMRunAs-"))
+            {
+                outln!(
+                    "note: {} is not named SSMRunAs-*, the documents the shipped SCPs protect (infra/scp/README.md)",
+                    d.name
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => bad_input(e),
+    }
+}

@@ -1,0 +1,177 @@
+//! `runas-guard reconcile`: every account and governed region (or those
+//! selected) now, with a report; `--dry-run` writes nothing anywhere.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use runas_guard::report::{Format, Report};
+use runas_guard::sweep::{OrgReport, Selection};
+use runas_guard::trigger;
+
+use super::output::{bad_input, failed};
+use super::start::{build, ids_outside_organization, outside_organization, Built, Resources};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Compute and report; write nothing anywhere (needs no table or topic).
+    #[arg(long)]
+    dry_run: bool,
+    /// Only this account (repeatable); it must be in the organization.
+    #[arg(long = "account", value_name = "ID")]
+    accounts: Vec<String>,
+    /// Only this governed region (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Output: table, json or csv (any case).
+    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    format: Format,
+    /// Accounts reconciled at once.
+    #[arg(long, default_value_t = 16, env = "RUNAS_GUARD_CONCURRENCY")]
+    concurrency: usize,
+    #[command(flatten)]
+    resources: Resources,
+}
+
+pub async fn exec(args: Args) -> ExitCode {
+    let scope = Selection {
+        accounts: args.accounts,
+        regions: args.regions,
+    };
+    reconcile(
+        scope,
+        args.dry_run,
+        args.format,
+        args.concurrency,
+        &args.resources,
+    )
+    .await
+}
+
+async fn reconcile(
+    scope: Selection,
+    dry_run: bool,
+    format: Format,
+    concurrency: usize,
+    resources: &Resources,
+) -> ExitCode {
+    if let Some(bad) = scope.accounts.iter().find(|a| !trigger::is_account_id(a)) {
+        return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
+    }
+    if concurrency == 0 {
+        return bad_input("--concurrency must be at least 1");
+    }
+    let built = match build(resources, None, Some(concurrency), dry_run).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
+    };
+    let policy = built.reactor.policy();
+    if let Some(bad) = scope.regions.iter().find(|r| !policy.governs_region(r)) {
+        return bad_input(format!(
+            "--region {bad} is not one of the policy's regions ({})",
+            policy.regions.join(", ")
+        ));
+    }
+    if let Err(stop) = held_against_organization(&built, &scope).await {
+        return stop;
+    }
+    let progress = progress_bar();
+    match built
+        .reactor
+        .reconcile_org(&scope, dry_run, progress.clone())
+        .await
+    {
+        Ok(run) => {
+            if let Some(p) = progress {
+                p.finish_and_clear();
+            }
+            print_run(&run, dry_run, format, &built.settings.topic_arn)
+        }
+        Err(e) => {
+            if let Some(p) = progress {
+                p.finish_and_clear();
+            }
+            failed(e)
+        }
+    }
+}
+
+/// A policy id the organization does not have would quietly move its
+/// accounts to another rule's user, and an `--account` it does not have is a
+/// typo: both refused before anything is touched.
+async fn held_against_organization(built: &Built, scope: &Selection) -> Result<(), ExitCode> {
+    let policy = built.reactor.policy();
+    match ids_outside_organization(&built.config, policy).await {
+        Ok(None) => {}
+        Ok(Some(line)) => {
+            return Err(bad_input(format!(
+                "the policy names ids the organization does not have: {line}"
+            )))
+        }
+        Err(e) => {
+            return Err(failed(format!(
+                "cannot check the policy's ids against the organization: {e}"
+            )))
+        }
+    }
+    match outside_organization(&built.config, &scope.accounts).await {
+        Ok(missing) if missing.is_empty() => {}
+        Ok(missing) => {
+            return Err(bad_input(format!(
+                "--account {} {} not in the organization",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            )))
+        }
+        Err(e) => {
+            return Err(failed(format!(
+                "cannot check --account against the organization: {e}"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Only when a person is watching both streams: a bar in a pipe or a log is noise.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    (std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} accounts {elapsed}")
+                .expect("static template"),
+        );
+        bar
+    })
+}
+
+/// Undelivered alerts fail the run as surely as failed regions do; either
+/// way one line on stderr says so.
+fn print_run(run: &OrgReport, dry_run: bool, format: Format, topic: &str) -> ExitCode {
+    let report = Report::new(&run.reports, dry_run).with_alerts(
+        run.alerts_sent,
+        run.alerts_kept,
+        run.alerts_lost,
+    );
+    out!("{}", report.render(format));
+    if format == Format::Json {
+        outln!();
+    }
+    let undelivered = run.alerts_kept + run.alerts_lost;
+    let mut problems = Vec::new();
+    if report.failed > 0 {
+        problems.push(format!(
+            "{} account-region(s) failed (the report names them)",
+            report.failed
+        ));
+    }
+    if undelivered > 0 {
+        problems.push(format!(
+            "{undelivered} alert(s) not delivered to topic {topic} ({} kept for the next sweep)",
+            run.alerts_kept
+        ));
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        failed(problems.join("; "))
+    }
+}

@@ -1,0 +1,93 @@
+//! `runas-guard sweep`: the scheduled sweep, now, with a fresh event id.
+
+use std::process::ExitCode;
+
+use runas_guard::outcome::{Action, Handled, Outcome};
+use runas_guard::report::{Format, Report};
+use runas_guard::trigger;
+
+use super::output::failed;
+use super::start::{build, Resources};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Output: json (the whole outcome), table or csv (one row per
+    /// account-region, like reconcile); any case.
+    #[arg(long, value_enum, ignore_case = true, default_value = "json")]
+    format: Format,
+    #[command(flatten)]
+    resources: Resources,
+    /// SQS queue for fanned-out sweeps.
+    #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
+    sweep_queue_url: Option<String>,
+}
+
+pub async fn exec(args: Args) -> ExitCode {
+    sweep(&args.resources, args.sweep_queue_url, args.format).await
+}
+
+/// `runas-guard sweep`: a scheduled event made up now, with an id of its
+/// own, handled as the Lambda handles the schedule's.
+async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: Format) -> ExitCode {
+    let built = match build(resources, sweep_queue_url, None, false).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
+    };
+    let now = runas_guard::clock::now();
+    let id = format!(
+        "manual-{}-{}",
+        runas_guard::clock::epoch_secs(now),
+        runas_guard::ids::token()
+    );
+    let region = runas_guard::aws::home_region(&built.config);
+    let event = serde_json::json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "time": runas_guard::clock::iso(now),
+        "region": region,
+        "resources": ["runas-guard:cli/sweep"],
+        "detail": {}
+    });
+    let trigger = match trigger::classify(&event) {
+        Ok(t) => t,
+        Err(e) => return failed(format!("cannot make the sweep event: {e}")),
+    };
+    let outcome = built.reactor.handle(trigger).await;
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).expect("outcome serialises")
+        ),
+        Format::Csv => out!("{}", Report::new(&outcome.accounts, false).render(format)),
+        Format::Table => {
+            out!("{}", Report::new(&outcome.accounts, false).render(format));
+            outln!("sweep {id}: {}", outcome.reason);
+        }
+    }
+    sweep_exit(&id, &outcome)
+}
+
+fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
+    let failed_regions = outcome
+        .accounts
+        .iter()
+        .flat_map(|a| &a.regions)
+        .filter(|r| r.action == Action::Failed)
+        .count();
+    match outcome.result {
+        Handled::Failed | Handled::InFlight | Handled::Duplicate => failed(format!(
+            "sweep {id}: {}: {}",
+            serde_json::to_value(outcome.result)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            outcome.reason
+        )),
+        _ if failed_regions > 0 => failed(format!(
+            "sweep {id}: {failed_regions} account-region(s) failed (see accounts[].regions)"
+        )),
+        _ => ExitCode::SUCCESS,
+    }
+}
