@@ -11,11 +11,13 @@ use crate::outcome::{AccountReport, Action};
 use crate::policy::Mode;
 use crate::trigger::Trigger;
 
+mod drift;
 mod message;
 
+pub use drift::drift;
 pub use message::{
-    account_configured, clean_subject, drift, policy_ids_unknown, policy_rejected,
-    remediation_failed, run_as_override, short_actor,
+    account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
+    run_as_override, short_actor,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

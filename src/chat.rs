@@ -185,41 +185,47 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
     }
 }
 
+/// A sweep's summary: what was checked and each account-region it lists.
+fn summary_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![];
+    lines.push(format!(
+        "*Checked:* {} account-regions in {} accounts",
+        code(&text(&b["account_regions"])),
+        code(&text(&b["accounts"]))
+    ));
+    lines.push(format!("*Counts:* {}", code(&b["counts"].to_string())));
+    for e in b["entries"].as_array().into_iter().flatten() {
+        let place = match e["document"].as_str() {
+            Some(d) => format!("{} {}", code(&text(&e["region"])), code(d)),
+            None => code(&text(&e["region"])),
+        };
+        lines.push(format!(
+            "• {} {} {}: {} → {}{}",
+            code(&text(&e["account"])),
+            place,
+            code(&text(&e["action"])),
+            code(&text(&e["before"])),
+            code(&text(&e["after"])),
+            e["error_code"]
+                .as_str()
+                .map(|c| format!(" ({})", code(c)))
+                .unwrap_or_default()
+        ));
+    }
+    if b["more"].as_u64().unwrap_or(0) > 0 {
+        lines.push(format!(
+            "…and {} more in `runas-guard status`",
+            code(&b["more"].to_string())
+        ));
+    }
+    lines.join("\n")
+}
+
 fn description(alert: &Alert) -> String {
     let b = &alert.body;
     let mut lines = vec![];
     if b["kind"] == "sweep_summary" {
-        lines.push(format!(
-            "*Checked:* {} account-regions in {} accounts",
-            code(&text(&b["account_regions"])),
-            code(&text(&b["accounts"]))
-        ));
-        lines.push(format!("*Counts:* {}", code(&b["counts"].to_string())));
-        for e in b["entries"].as_array().into_iter().flatten() {
-            let place = match e["document"].as_str() {
-                Some(d) => format!("{} {}", code(&text(&e["region"])), code(d)),
-                None => code(&text(&e["region"])),
-            };
-            lines.push(format!(
-                "• {} {} {}: {} → {}{}",
-                code(&text(&e["account"])),
-                place,
-                code(&text(&e["action"])),
-                code(&text(&e["before"])),
-                code(&text(&e["after"])),
-                e["error_code"]
-                    .as_str()
-                    .map(|c| format!(" ({})", code(c)))
-                    .unwrap_or_default()
-            ));
-        }
-        if b["more"].as_u64().unwrap_or(0) > 0 {
-            lines.push(format!(
-                "…and {} more in `runas-guard status`",
-                code(&b["more"].to_string())
-            ));
-        }
-        return lines.join("\n");
+        return summary_description(b);
     }
     if b["kind"] == "policy_rejected" {
         return format!(

@@ -53,74 +53,78 @@ pub fn parse_since(since: &str, now: SystemTime) -> Result<String, String> {
 }
 
 pub fn render(rows: &[HistoryEntry], format: Format) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
     match format {
         Format::Json => serde_json::to_string_pretty(rows).expect("history serialises"),
-        Format::Csv => {
-            let header = [
-                "at",
-                "account",
-                "region",
-                "status",
-                "action",
-                "before",
-                "after",
-                "actor",
-                "trigger_kind",
-                "trigger_id",
-                "versions_before",
-                "version_after",
-                "document",
-            ];
-            let body: Vec<[String; 13]> = rows
-                .iter()
-                .map(|r| {
-                    [
-                        r.at.clone(),
-                        r.account.clone(),
-                        r.region.clone(),
-                        r.status.clone(),
-                        r.action.clone(),
-                        run_as_short(&r.before),
-                        run_as_short(&r.after),
-                        o(&r.actor),
-                        r.trigger_kind.clone(),
-                        r.trigger_id.clone(),
-                        o(&r.versions_before),
-                        o(&r.version_after),
-                        r.document.clone(),
-                    ]
-                })
-                .collect();
-            csv(&header, &body)
-        }
-        Format::Table => {
-            if rows.is_empty() {
-                return "no history recorded for this account in that time\n".into();
-            }
-            let header = [
-                "AT", "REGION", "STATUS", "ACTION", "BEFORE", "AFTER", "ACTOR", "TRIGGER",
-            ];
-            let body: Vec<[String; 8]> = rows
-                .iter()
-                .map(|r| {
-                    [
-                        short_time(&r.at),
-                        crate::report::place(&r.region, Some(&r.document)),
-                        r.status.clone(),
-                        r.action.clone(),
-                        run_as_short(&r.before),
-                        run_as_short(&r.after),
-                        r.actor
-                            .as_deref()
-                            .map_or("-".into(), crate::alert::short_actor),
-                        r.trigger_kind.clone(),
-                    ]
-                })
-                .collect();
-            table(&header, &body)
-        }
+        Format::Csv => history_csv(rows),
+        Format::Table => history_table(rows),
     }
+}
+
+fn history_csv(rows: &[HistoryEntry]) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let header = [
+        "at",
+        "account",
+        "region",
+        "status",
+        "action",
+        "before",
+        "after",
+        "actor",
+        "trigger_kind",
+        "trigger_id",
+        "versions_before",
+        "version_after",
+        "document",
+    ];
+    let body: Vec<[String; 13]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.at.clone(),
+                r.account.clone(),
+                r.region.clone(),
+                r.status.clone(),
+                r.action.clone(),
+                run_as_short(&r.before),
+                run_as_short(&r.after),
+                o(&r.actor),
+                r.trigger_kind.clone(),
+                r.trigger_id.clone(),
+                o(&r.versions_before),
+                o(&r.version_after),
+                r.document.clone(),
+            ]
+        })
+        .collect();
+    csv(&header, &body)
+}
+
+fn history_table(rows: &[HistoryEntry]) -> String {
+    if rows.is_empty() {
+        return "no history recorded for this account in that time\n".into();
+    }
+    let header = [
+        "AT", "REGION", "STATUS", "ACTION", "BEFORE", "AFTER", "ACTOR", "TRIGGER",
+    ];
+    let body: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                short_time(&r.at),
+                crate::report::place(&r.region, Some(&r.document)),
+                r.status.clone(),
+                r.action.clone(),
+                run_as_short(&r.before),
+                run_as_short(&r.after),
+                r.actor
+                    .as_deref()
+                    .map_or("-".into(), crate::alert::short_actor),
+                r.trigger_kind.clone(),
+            ]
+        })
+        .collect();
+    table(&header, &body)
 }
 
 #[cfg(test)]

@@ -97,22 +97,7 @@ pub fn for_outcome(
                 .count();
             out.push(count("AccountsConfigured", configured));
         }
-        TriggerKind::Sweep => {
-            out.push(count("AccountRegionsChecked", regions().count()));
-            out.push(count("AccountRegionsFixed", wrote));
-            // Still wrong after the sweep: seen in audit mode, or not fixed.
-            let still_wrong = regions()
-                .filter(|r| matches!(r.action, Action::WouldChange | Action::Failed))
-                .count();
-            out.push(count("NoncompliantAccountRegions", still_wrong));
-            if let Some(s) = sweep_seconds {
-                out.push(Metric {
-                    name: "SweepDurationSeconds",
-                    value: s,
-                    unit: "Seconds",
-                });
-            }
-        }
+        TriggerKind::Sweep => out.extend(sweep_metrics(outcome, wrote, sweep_seconds)),
         TriggerKind::RunAsOverride => {
             let n = outcome
                 .alerts
@@ -145,6 +130,29 @@ pub fn emit(metrics: &[Metric], trigger: &str) {
 pub fn seconds_since(event_time: &str, now_ms: i64) -> Option<f64> {
     let t = crate::clock::parse_iso(event_time)?;
     Some((now_ms - t) as f64 / 1000.0)
+}
+
+/// What a sweep adds: account-regions checked, fixed, still wrong, and how
+/// long the whole sweep took.
+fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) -> Vec<Metric> {
+    let regions = || outcome.accounts.iter().flat_map(|a| a.regions.iter());
+    // Still wrong after the sweep: seen in audit mode, or not fixed.
+    let still_wrong = regions()
+        .filter(|r| matches!(r.action, Action::WouldChange | Action::Failed))
+        .count();
+    let mut out = vec![
+        count("AccountRegionsChecked", regions().count()),
+        count("AccountRegionsFixed", wrote),
+        count("NoncompliantAccountRegions", still_wrong),
+    ];
+    if let Some(s) = sweep_seconds {
+        out.push(Metric {
+            name: "SweepDurationSeconds",
+            value: s,
+            unit: "Seconds",
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -261,98 +261,102 @@ pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String
 /// `status`: a compact table (what the document said, what is wanted,
 /// the last change and who made it); every field in JSON and CSV.
 pub fn render_status(rows: &[StateRow], format: Format) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     match format {
         Format::Json => serde_json::to_string_pretty(rows).expect("rows serialise"),
-        Format::Csv => {
-            let header = [
-                "account",
-                "region",
-                "status",
-                "run_as",
-                "desired_user",
-                "observed_user",
-                "observed_run_as_enabled",
-                "default_version",
-                "last_action",
-                "last_changed",
-                "last_checked",
-                "last_actor",
-                "last_trigger_kind",
-                "last_trigger_id",
-                "last_error_code",
-                "last_error",
-                "changes",
-                "document",
-            ];
-            let body: Vec<[String; 18]> = rows
-                .iter()
-                .map(|r| {
-                    let e = |v: &Option<String>| v.clone().unwrap_or_default();
-                    [
-                        r.account.clone(),
-                        r.region.clone(),
-                        r.status.clone(),
-                        r.observed_short(),
-                        e(&r.desired_user),
-                        e(&r.observed_user),
-                        r.observed_run_as_enabled
-                            .as_ref()
-                            .map(|v| match v {
-                                serde_json::Value::String(s) => s.clone(),
-                                other => other.to_string(),
-                            })
-                            .unwrap_or_default(),
-                        e(&r.default_version),
-                        e(&r.last_action),
-                        e(&r.last_changed),
-                        e(&r.last_checked),
-                        e(&r.last_actor),
-                        e(&r.last_trigger_kind),
-                        e(&r.last_trigger_id),
-                        e(&r.last_error_code),
-                        e(&r.last_error),
-                        r.changes.to_string(),
-                        r.document.clone(),
-                    ]
-                })
-                .collect();
-            csv(&header, &body)
-        }
-        Format::Table => {
-            if rows.is_empty() {
-                return "no state recorded\n".into();
-            }
-            let header = [
-                "ACCOUNT",
-                "REGION",
-                "STATUS",
-                "RUNAS",
-                "WANT",
-                "LAST CHANGE",
-                "LAST ACTOR",
-                "ERROR CODE",
-            ];
-            let body: Vec<[String; 8]> = rows
-                .iter()
-                .map(|r| {
-                    [
-                        r.account.clone(),
-                        place(&r.region, Some(&r.document)),
-                        r.status.clone(),
-                        r.observed_short(),
-                        o(&r.desired_user),
-                        r.last_changed.as_deref().map_or("-".into(), short_time),
-                        r.last_actor
-                            .as_deref()
-                            .map_or("-".into(), crate::alert::short_actor),
-                        o(&r.last_error_code),
-                    ]
-                })
-                .collect();
-            table(&header, &body)
-        }
+        Format::Csv => status_csv(rows),
+        Format::Table => status_table(rows),
     }
+}
+
+fn status_csv(rows: &[StateRow]) -> String {
+    let header = [
+        "account",
+        "region",
+        "status",
+        "run_as",
+        "desired_user",
+        "observed_user",
+        "observed_run_as_enabled",
+        "default_version",
+        "last_action",
+        "last_changed",
+        "last_checked",
+        "last_actor",
+        "last_trigger_kind",
+        "last_trigger_id",
+        "last_error_code",
+        "last_error",
+        "changes",
+        "document",
+    ];
+    let body: Vec<[String; 18]> = rows
+        .iter()
+        .map(|r| {
+            let e = |v: &Option<String>| v.clone().unwrap_or_default();
+            [
+                r.account.clone(),
+                r.region.clone(),
+                r.status.clone(),
+                r.observed_short(),
+                e(&r.desired_user),
+                e(&r.observed_user),
+                r.observed_run_as_enabled
+                    .as_ref()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default(),
+                e(&r.default_version),
+                e(&r.last_action),
+                e(&r.last_changed),
+                e(&r.last_checked),
+                e(&r.last_actor),
+                e(&r.last_trigger_kind),
+                e(&r.last_trigger_id),
+                e(&r.last_error_code),
+                e(&r.last_error),
+                r.changes.to_string(),
+                r.document.clone(),
+            ]
+        })
+        .collect();
+    csv(&header, &body)
+}
+
+fn status_table(rows: &[StateRow]) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    if rows.is_empty() {
+        return "no state recorded\n".into();
+    }
+    let header = [
+        "ACCOUNT",
+        "REGION",
+        "STATUS",
+        "RUNAS",
+        "WANT",
+        "LAST CHANGE",
+        "LAST ACTOR",
+        "ERROR CODE",
+    ];
+    let body: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.account.clone(),
+                place(&r.region, Some(&r.document)),
+                r.status.clone(),
+                r.observed_short(),
+                o(&r.desired_user),
+                r.last_changed.as_deref().map_or("-".into(), short_time),
+                r.last_actor
+                    .as_deref()
+                    .map_or("-".into(), crate::alert::short_actor),
+                o(&r.last_error_code),
+            ]
+        })
+        .collect();
+    table(&header, &body)
 }
 
 /// `2026-11-21T23:01:02.345Z` -> `2026-11-21 23:01:02Z` (a table cell).

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
+use super::{alert_id, Alert, Kind, Severity};
 use crate::outcome::{Action, RegionOutcome};
 use crate::trigger::Trigger;
 
@@ -73,7 +73,7 @@ pub fn short_actor(arn: &str) -> String {
     }
 }
 
-fn id_of(m: &serde_json::Map<String, Value>) -> String {
+pub(super) fn id_of(m: &serde_json::Map<String, Value>) -> String {
     m["alert_id"].as_str().unwrap_or_default().to_string()
 }
 
@@ -101,7 +101,7 @@ fn by_region(regions: &[RegionOutcome], pick: impl Fn(&RegionOutcome) -> Value) 
     Value::Object(regions.iter().map(|r| (r.place(), pick(r))).collect())
 }
 
-fn base(
+pub(super) fn base(
     kind: Kind,
     severity: Severity,
     account: &str,
@@ -220,124 +220,6 @@ pub fn remediation_failed(
         account: account.into(),
         subject: clean_subject(&subject),
         body: Value::Object(m),
-    }
-}
-
-/// Someone changed RunAs in one account-region and we put it back (or, in
-/// audit mode, saw it). From the third revert in an hour it is `tamper_repeated`.
-pub fn drift(
-    account: &str,
-    user: &str,
-    outcome: &RegionOutcome,
-    trigger: &Trigger,
-    at: &str,
-    facts: DriftFacts,
-) -> Alert {
-    let (kind, severity, subject) = drift_headline(account, user, outcome, trigger, facts);
-    let DriftFacts {
-        expected_editor,
-        reverts_last_hour,
-        ..
-    } = facts;
-    let region = &outcome.region;
-    let mut m = base(kind, severity, account, trigger, at);
-    m.insert(
-        "alert_id".into(),
-        json!(alert_id(trigger, kind, account, Some(&outcome.slot()))),
-    );
-    m.insert("region".into(), json!(region));
-    m.insert("document".into(), json!(outcome.document_name()));
-    if outcome.followed {
-        m.insert("followed".into(), json!(true));
-    }
-    m.insert("before".into(), json!(outcome.before));
-    m.insert("after".into(), json!(outcome.after));
-    m.insert("desired_user".into(), json!(user));
-    m.insert("action".into(), json!(outcome.action));
-    m.insert("source_ip".into(), json!(trigger.context.source_ip));
-    m.insert("user_agent".into(), json!(trigger.context.user_agent));
-    m.insert("event_time".into(), json!(trigger.context.event_time));
-    m.insert("event_name".into(), json!(trigger.event_name));
-    m.insert("versions_before".into(), json!(outcome.versions_before));
-    m.insert("version_after".into(), json!(outcome.version_after));
-    m.insert("expected_editor".into(), json!(expected_editor));
-    m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
-    Alert {
-        alert_id: id_of(&m),
-        kind,
-        severity,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
-}
-
-/// Kind, severity and subject of a drift alert. A sweep has nobody to blame,
-/// and an expected editor is never counted as tampering.
-fn drift_headline(
-    account: &str,
-    user: &str,
-    outcome: &RegionOutcome,
-    trigger: &Trigger,
-    facts: DriftFacts,
-) -> (Kind, Severity, String) {
-    let DriftFacts {
-        expected_editor,
-        audit,
-        reverts_last_hour,
-    } = facts;
-    let by = trigger
-        .actor
-        .as_ref()
-        .map(|a| subject_value(&short_actor(&a.arn)))
-        .unwrap_or_else(|| "an unknown principal".into());
-    let region = outcome.place();
-    let before = outcome
-        .before
-        .as_ref()
-        .map(|b| subject_value(&b.short()))
-        .unwrap_or_else(|| "no document".into());
-    // An inheriting document whose RunAs was right: its other inputs moved.
-    let run_as_right = outcome
-        .before
-        .as_ref()
-        .is_some_and(|b| b.is_compliant(user));
-    let what = if outcome.followed && run_as_right {
-        "inherited settings"
-    } else {
-        "RunAs"
-    };
-    let sweep = trigger.kind == crate::trigger::TriggerKind::Sweep;
-    if audit && sweep {
-        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found {what} wrong in {account} {region} ({before}, want {user})"))
-    } else if sweep {
-        (
-            Kind::DriftReverted,
-            Severity::Warning,
-            format!(
-                "runas-guard: sweep fixed {what} in {account} {region} (was {before}, now {user})"
-            ),
-        )
-    } else if audit {
-        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: {what} wrong in {account} {region} ({before}, want {user}), by {by}"))
-    } else if expected_editor {
-        (
-            Kind::DriftReverted,
-            Severity::Info,
-            format!(
-                "runas-guard: {what} restored in {account} {region} after expected editor {by}"
-            ),
-        )
-    } else if reverts_last_hour >= TAMPER_THRESHOLD {
-        (Kind::TamperRepeated, Severity::Critical, format!("runas-guard CRITICAL: {what} changed {reverts_last_hour}x in 1h in {account} {region}, last by {by}"))
-    } else {
-        (
-            Kind::DriftReverted,
-            Severity::Warning,
-            format!(
-                "runas-guard: {what} reverted in {account} {region}, changed by {by} ({before})"
-            ),
-        )
     }
 }
 
