@@ -37,7 +37,8 @@ fn policy_source() -> Result<(Source, std::time::Duration), String> {
     Ok((source, refresh))
 }
 
-pub async fn run() -> ExitCode {
+/// One JSON object per line, for CloudWatch Logs Insights.
+fn init_logging() {
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -49,6 +50,34 @@ pub async fn run() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+}
+
+/// Every invocation, until the runtime stops: the current policy's reactor
+/// handles it within the invocation's deadline; a failed one is an error
+/// (Lambda retries it).
+async fn serve(store: &PolicyStore, reactor: &std::sync::RwLock<Reactor>) -> Result<(), Error> {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let current = current_reactor(store, reactor).await;
+        let deadline = runas_guard::deadline::from_epoch_millis(event.context.deadline);
+        let work = dispatch(&current, &event.payload, &event.context.request_id).instrument(span);
+        let answer = runas_guard::deadline::within(deadline, work).await;
+        if answer.failed {
+            let reason = answer
+                .body
+                .get("reason")
+                .and_then(Value::as_str)
+                .unwrap_or("failed")
+                .to_string();
+            return Err::<Value, Error>(reason.into());
+        }
+        Ok(answer.body)
+    }))
+    .await
+}
+
+pub async fn run() -> ExitCode {
+    init_logging();
     // A bad policy or missing setting stops the function at start, naming what is wrong.
     let (source, refresh) = match policy_source() {
         Ok(s) => s,
@@ -76,24 +105,7 @@ pub async fn run() -> ExitCode {
         first.policy_rejected(&r.source, &r.version, &r.error).await;
     }
     let (store, reactor) = (&store, &reactor);
-    let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
-        let current = current_reactor(store, reactor).await;
-        let deadline = runas_guard::deadline::from_epoch_millis(event.context.deadline);
-        let work = dispatch(&current, &event.payload, &event.context.request_id).instrument(span);
-        let answer = runas_guard::deadline::within(deadline, work).await;
-        if answer.failed {
-            let reason = answer
-                .body
-                .get("reason")
-                .and_then(Value::as_str)
-                .unwrap_or("failed")
-                .to_string();
-            return Err::<Value, Error>(reason.into());
-        }
-        Ok(answer.body)
-    }))
-    .await;
+    let result = serve(store, reactor).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -10,18 +10,20 @@ use serde_json::Value;
 
 pub use crate::ids::{is_account_id, is_region_name, role_name};
 
+mod accounts;
 mod actor;
 mod bounds;
 mod document;
 mod fields;
 mod joined;
 mod run_as;
+mod ssm_call;
 
 pub use run_as::RUN_AS_TAG;
 
 use actor::actor;
-use document::{document_ref, DocumentRef};
-use fields::{account_field, child, field_error, required, Obj};
+
+use fields::{field_error, required, Obj};
 
 /// The one document runas-guard owns.
 pub const DOCUMENT_NAME: &str = "SSM-SessionManagerRunShell";
@@ -226,11 +228,11 @@ pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventE
             t.reason = "scheduled sweep of every account and region".into();
         }
         "aws.organizations" => {
-            classify_organizations(detail_type, &root, (&detail, &map["detail"]), &mut t)?
+            accounts::classify_organizations(detail_type, &root, (&detail, &map["detail"]), &mut t)?
         }
-        "aws.controltower" => classify_control_tower(detail_type, &detail, &mut t)?,
+        "aws.controltower" => accounts::classify_control_tower(detail_type, &detail, &mut t)?,
         "aws.ssm" if detail_type == API_CALL => {
-            classify_ssm_call(&root, &detail, documents, &mut t)?
+            ssm_call::classify_ssm_call(&root, &detail, documents, &mut t)?
         }
         "aws.iam" => run_as::classify_iam(&root, detail_type, &detail, &mut t)?,
         "aws.sso" => run_as::classify_sso(&root, detail_type, &detail, &mut t)?,
@@ -267,190 +269,6 @@ fn describe(detail_type: &str, event_name: Option<&str>) -> String {
         Some(name) => format!("{detail_type} {name}"),
         None => format!("event {detail_type:?}"),
     }
-}
-
-/// `detail` both typed and raw (a joined account may sit at any depth).
-fn classify_organizations(
-    detail_type: &str,
-    root: &Obj<'_>,
-    (detail, raw_detail): (&Obj<'_>, &Value),
-    t: &mut Trigger,
-) -> Result<(), EventError> {
-    match (detail_type, t.event_name.as_deref()) {
-        (SERVICE_EVENT, Some("CreateAccountResult")) => classify_create_account(detail, t),
-        (SERVICE_EVENT, Some("AccountJoinedOrganization")) => {
-            run_as::classify_account_joined(root, raw_detail, t)
-        }
-        (API_CALL, Some("MoveAccount")) => classify_move_account(detail, t),
-        (_, event_name) => {
-            t.reason = format!(
-                "Organizations {} does not vend or move an account",
-                describe(detail_type, event_name)
-            );
-            Ok(())
-        }
-    }
-}
-
-fn classify_control_tower(
-    detail_type: &str,
-    detail: &Obj<'_>,
-    t: &mut Trigger,
-) -> Result<(), EventError> {
-    match (detail_type, t.event_name.as_deref()) {
-        (SERVICE_EVENT, Some("CreateManagedAccount" | "UpdateManagedAccount")) => {
-            classify_managed_account(detail, t)
-        }
-        (_, event_name) => {
-            t.reason = format!(
-                "Control Tower {} is not an account lifecycle event",
-                describe(detail_type, event_name)
-            );
-            Ok(())
-        }
-    }
-}
-
-fn classify_create_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
-    let sed = required(detail, "serviceEventDetails", "detail.serviceEventDetails")?;
-    let status = required(
-        &sed,
-        "createAccountStatus",
-        "detail.serviceEventDetails.createAccountStatus",
-    )?;
-    let state = status.str("state")?;
-    if state != "SUCCEEDED" {
-        let why = status
-            .opt_str("failureReason")?
-            .unwrap_or("no reason given");
-        t.reason = format!("account creation {state} ({why}); nothing to configure");
-        return Ok(());
-    }
-    t.kind = TriggerKind::AccountVended;
-    t.account = Some(account_field(&status, "accountId")?);
-    t.reason = "account creation SUCCEEDED".into();
-    Ok(())
-}
-
-fn classify_managed_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
-    let sed = required(detail, "serviceEventDetails", "detail.serviceEventDetails")?;
-    let (key, path) = if t.event_name.as_deref() == Some("CreateManagedAccount") {
-        (
-            "createManagedAccountStatus",
-            "detail.serviceEventDetails.createManagedAccountStatus",
-        )
-    } else {
-        (
-            "updateManagedAccountStatus",
-            "detail.serviceEventDetails.updateManagedAccountStatus",
-        )
-    };
-    let status = required(&sed, key, path)?;
-    let state = status.str("state")?;
-    let name = t.event_name.clone().unwrap_or_default();
-    if state != "SUCCEEDED" {
-        let message = status.opt_str("message")?.unwrap_or("no message");
-        t.reason = format!("Control Tower {name} {state} ({message}); nothing to configure");
-        return Ok(());
-    }
-    let account_path = format!("{path}.account");
-    let account = required(&status, "account", &account_path)?;
-    t.account = Some(account_field(&account, "accountId")?);
-    let ou_path = format!("{path}.organizationalUnit");
-    if let Some(ou) = child(&status, "organizationalUnit", &ou_path)? {
-        t.context.ou_id = ou.opt_str("organizationalUnitId")?.map(str::to_string);
-    }
-    t.kind = TriggerKind::AccountVended;
-    t.reason = format!("Control Tower {name} SUCCEEDED");
-    Ok(())
-}
-
-fn classify_move_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventError> {
-    if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("MoveAccount failed with {code}; the account did not move");
-        return Ok(());
-    }
-    let params = required(detail, "requestParameters", "detail.requestParameters")?;
-    t.account = Some(account_field(&params, "accountId")?);
-    t.actor = actor(detail)?;
-    let dest = params.opt_str("destinationParentId")?.unwrap_or("?");
-    // Organizations reads can lag the move; the event itself names the new OU.
-    if dest.starts_with("ou-") {
-        t.context.ou_id = Some(dest.to_string());
-    }
-    t.kind = TriggerKind::AccountMoved;
-    t.reason = format!("account moved to {dest}");
-    Ok(())
-}
-
-fn classify_ssm_call(
-    root: &Obj<'_>,
-    detail: &Obj<'_>,
-    documents: &[&str],
-    t: &mut Trigger,
-) -> Result<(), EventError> {
-    let Some(name) = t.event_name.clone() else {
-        return Err(field_error("detail.eventName", "missing"));
-    };
-    if !DOCUMENT_WRITES.contains(&name.as_str()) {
-        t.reason = format!("SSM {name} does not change documents runas-guard owns");
-        return Ok(());
-    }
-    if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("{name} failed with {code}; the document did not change");
-        return Ok(());
-    }
-    let params = required(detail, "requestParameters", "detail.requestParameters")?;
-    let named = params.str("name")?;
-    let reference = document_ref(named);
-    let Some(doc) = reference.name().filter(|d| documents.contains(d)) else {
-        t.reason = if documents.len() == 1 {
-            format!("{name} on document {named:?}, not {DOCUMENT_NAME}")
-        } else {
-            format!("{name} on document {named:?}, not one runas-guard governs")
-        };
-        return Ok(());
-    };
-    let account = match detail.opt_str("recipientAccountId")? {
-        Some(_) => account_field(detail, "recipientAccountId")?,
-        None => account_field(root, "account")?,
-    };
-    let (region, region_field) = match detail.opt_str("awsRegion")? {
-        Some(r) => (r, "detail.awsRegion"),
-        None => (root.str("region")?, "region"),
-    };
-    if !is_region_name(region) {
-        return Err(field_error(
-            region_field,
-            format!("expected a region name, found {region:?}"),
-        ));
-    }
-    if let DocumentRef::Arn {
-        partition,
-        region: arn_region,
-        account: arn_account,
-        ..
-    } = reference
-    {
-        // Another account's (a shared) document, or another region's, is
-        // not this account-region's own: nothing of ours changed.
-        if arn_account != account
-            || arn_region != region
-            || partition != crate::ids::partition_for(region)
-        {
-            t.reason = format!(
-                "{name} on {named:?}: a document of account {arn_account:?} region {arn_region:?}, not account {account}'s own {doc} in {region}"
-            );
-            return Ok(());
-        }
-    }
-    t.kind = TriggerKind::DocumentChanged;
-    t.account = Some(account);
-    t.region = Some(region.to_string());
-    t.actor = actor(detail)?;
-    t.reason = format!("{name} on {doc}");
-    t.context.document = Some(doc.to_string());
-    Ok(())
 }
 
 #[cfg(test)]

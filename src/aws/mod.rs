@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod known;
 pub mod lease;
 pub mod organizations;
+pub mod outbox_items;
 pub mod queue;
 pub mod receipts;
 pub mod regions;
@@ -32,6 +33,34 @@ pub struct AwsError {
     pub message: String,
 }
 
+/// Code and message of an answer from the service: AWS's own, or, from
+/// something that is not an AWS endpoint, its HTTP status.
+fn service_answer<E, R>(err: &SdkError<E, R>) -> (String, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match (err.code(), http_status(err.raw_response())) {
+        (Some(code), _) => (
+            code.to_string(),
+            err.message().unwrap_or("no message").to_string(),
+        ),
+        // Not an AWS error answer (a proxy's or a web server's page):
+        // say what came back and from where.
+        (None, Some(status)) => (
+            format!("HTTP{status}"),
+            format!(
+                "{} answered HTTP {status} without an AWS error code: is it an AWS endpoint?",
+                endpoint()
+            ),
+        ),
+        (None, None) => (
+            "Unknown".into(),
+            err.message().unwrap_or("no message").to_string(),
+        ),
+    }
+}
+
 impl AwsError {
     pub fn new<E, R>(
         operation: &'static str,
@@ -44,25 +73,7 @@ impl AwsError {
         R: std::fmt::Debug + 'static,
     {
         let (code, message) = match err {
-            SdkError::ServiceError(_) => match (err.code(), http_status(err.raw_response())) {
-                (Some(code), _) => (
-                    code.to_string(),
-                    err.message().unwrap_or("no message").to_string(),
-                ),
-                // Not an AWS error answer (a proxy's or a web server's page):
-                // say what came back and from where.
-                (None, Some(status)) => (
-                    format!("HTTP{status}"),
-                    format!(
-                        "{} answered HTTP {status} without an AWS error code: is it an AWS endpoint?",
-                        endpoint()
-                    ),
-                ),
-                (None, None) => (
-                    "Unknown".into(),
-                    err.message().unwrap_or("no message").to_string(),
-                ),
-            },
+            SdkError::ServiceError(_) => service_answer(err),
             SdkError::DispatchFailure(_) => {
                 let detail = dispatch_detail(err);
                 match credential_problem(&detail) {

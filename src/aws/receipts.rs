@@ -1,34 +1,18 @@
 //! DynamoDB receipts: event claims (with an owner token, so a retried call
-//! recognises its own claim), alerts held with the claim until published, the
-//! outbox for alerts that no redelivery will carry, and rejected events.
+//! recognises its own claim), alerts held with the claim until published,
+//! and rejected events. The outbox's items are `outbox_items.rs`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::table::{get_s, n, s, Table};
 use super::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 
-const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
-const OUTBOX_PK: &str = "OUTBOX";
-/// How long the run that keeps an alert has to publish it before any other
-/// run's flush may: far longer than a publish takes.
-const OUTBOX_LEASE: Duration = Duration::from_secs(60);
-
-/// One alert copy waiting in the outbox for one destination.
-#[derive(Debug, Clone)]
-pub struct OutboxEntry {
-    /// `<alert_id>` (the alert topic) or `<alert_id>#<destination>`.
-    pub key: String,
-    pub alert: String,
-    /// `main` or `chat`.
-    pub dest: String,
-    /// Epoch milliseconds; 0 when free.
-    pub lease_until: i64,
-}
+pub(super) const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
 
 pub enum Claim {
     /// This run owns the event now. `pending_alerts` holds alerts (JSON) an
@@ -43,7 +27,7 @@ pub enum Claim {
 /// One run's hold on one event id.
 #[derive(Clone)]
 pub struct Receipts {
-    table: Table,
+    pub(super) table: Table,
     /// How long a claim keeps redeliveries away; a crashed run's claim
     /// expires before Lambda's first asynchronous retry (about a minute).
     lease: Duration,
@@ -238,184 +222,6 @@ impl Receipts {
             None => "SET #st = :st, lease_until = :zero",
         };
         self.set(event_id, owner, expression, values).await
-    }
-
-    /// Puts alert copies in the outbox, leased to `owner` for
-    /// [`OUTBOX_LEASE`]: kept before they are published, so a crash or an
-    /// SNS outage leaves them for whoever runs next; other runs' flushes
-    /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
-    pub async fn keep(
-        &self,
-        entries: &[(String, &str, String)],
-        owner: &str,
-    ) -> Result<(), AwsError> {
-        let now = clock::now();
-        for chunk in entries.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|(key, dest, alert)| {
-                    let item: HashMap<String, AttributeValue> = [
-                        ("pk", s(OUTBOX_PK)),
-                        ("sk", s(key)),
-                        ("alert", s(alert)),
-                        ("dest", s(*dest)),
-                        ("owner", s(owner)),
-                        ("lease_until", n(clock::epoch_millis(now + OUTBOX_LEASE))),
-                        ("at", s(clock::iso(now))),
-                        ("ttl", n(clock::epoch_secs(now + RECEIPT_TTL))),
-                    ]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect();
-                    WriteRequest::builder()
-                        .put_request(
-                            PutRequest::builder()
-                                .set_item(Some(item))
-                                .build()
-                                .expect("item is set"),
-                        )
-                        .build()
-                })
-                .collect();
-            for attempt in 0..5u32 {
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-                }
-                let out = self
-                    .table
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table.name, pending)
-                    .send()
-                    .await
-                    .map_err(|e| self.table.err("BatchWriteItem", "-", &e))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table.name))
-                    .unwrap_or_default();
-            }
-            if !pending.is_empty() {
-                return Err(AwsError {
-                    operation: "BatchWriteItem",
-                    account: "-".into(),
-                    region: self.table.region.clone(),
-                    code: "UnprocessedItems".into(),
-                    message: format!(
-                        "table {}: {} outbox item(s) left unwritten",
-                        self.table.name,
-                        pending.len()
-                    ),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Everything in the outbox.
-    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, AwsError> {
-        let mut out = Vec::new();
-        let mut pages = self
-            .table
-            .client
-            .query()
-            .table_name(&self.table.name)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(OUTBOX_PK))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for item in page.map_err(|e| self.table.err("Query", "-", &e))?.items() {
-                if let (Some(key), Some(alert)) = (get_s(item, "sk"), get_s(item, "alert")) {
-                    out.push(OutboxEntry {
-                        key,
-                        alert,
-                        // Items kept before destinations existed were for the alert topic.
-                        dest: get_s(item, "dest").unwrap_or_else(|| "main".into()),
-                        lease_until: super::table::get_n(item, "lease_until").unwrap_or(0),
-                    });
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Takes an outbox entry whose lease ran out (its keeper crashed or could
-    /// not publish); false when another run holds it.
-    pub async fn take_from_outbox(&self, key: &str, owner: &str) -> Result<bool, AwsError> {
-        let now = clock::now();
-        let result = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key("pk", s(OUTBOX_PK))
-            .key("sk", s(key))
-            .update_expression("SET #owner = :me, lease_until = :until")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now OR #owner = :me)")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":me", s(owner))
-            .expression_attribute_values(":until", n(clock::epoch_millis(now + OUTBOX_LEASE)))
-            .expression_attribute_values(":now", n(clock::epoch_millis(now)))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let err = self.table.err("UpdateItem", "-", &e);
-                if err.is("ConditionalCheckFailedException") {
-                    Ok(false)
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
-    /// Gives an entry we could not publish back at once, so the next run
-    /// (a redelivery a second later) need not wait for the lease.
-    pub async fn free_in_outbox(&self, key: &str, owner: &str) -> Result<(), AwsError> {
-        let result = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key("pk", s(OUTBOX_PK))
-            .key("sk", s(key))
-            .update_expression("SET lease_until = :zero")
-            .condition_expression("#owner = :me")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":me", s(owner))
-            .expression_attribute_values(":zero", n(0))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let err = self.table.err("UpdateItem", "-", &e);
-                if err.is("ConditionalCheckFailedException") {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
-    pub async fn sent_from_outbox(&self, key: &str) -> Result<(), AwsError> {
-        self.table
-            .client
-            .delete_item()
-            .table_name(&self.table.name)
-            .key("pk", s(OUTBOX_PK))
-            .key("sk", s(key))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.table.err("DeleteItem", "-", &e))
     }
 
     /// A malformed event, kept for two weeks under `REJECTED#<day>` so an
