@@ -21,8 +21,6 @@ pub mod outbox;
 pub mod outcome;
 pub mod permission_sets;
 pub mod policy;
-pub mod policy_ids;
-pub mod policy_s3;
 pub mod policy_source;
 pub mod ports;
 pub mod preferences;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::aws::policy_object::S3Read;
 use crate::policy::Policy;
-use crate::policy_s3::S3Read;
 
 pub const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
 

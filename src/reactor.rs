@@ -58,8 +58,8 @@ impl Reactor {
     /// organization does not have (one walk of its tree).
     pub async fn unknown_policy_ids(&self, policy: &Policy) -> Result<Option<String>, AwsError> {
         let known = self.svc.org.fresh().ids().await?;
-        let unknown = crate::policy_ids::unknown_ids(policy, &known);
-        Ok((!unknown.is_empty()).then(|| crate::policy_ids::describe(&unknown, 10)))
+        let unknown = crate::policy::ids::unknown_ids(policy, &known);
+        Ok((!unknown.is_empty()).then(|| crate::policy::ids::describe(&unknown, 10)))
     }
 
     pub async fn record_rejection(

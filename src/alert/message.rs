@@ -279,7 +279,7 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
 /// rule. One id per set of unknown ids: the same problem seen by every sweep
 /// is the same alert.
 pub fn policy_ids_unknown(
-    unknown: &[crate::policy_ids::UnknownId],
+    unknown: &[crate::policy::ids::UnknownId],
     trigger_id: &str,
     at: &str,
 ) -> Alert {
@@ -301,7 +301,7 @@ pub fn policy_ids_unknown(
         "alert_id": id, "kind": kind, "severity": Severity::Error, "account": null, "region": null,
         "actor": null, "before": null, "after": null, "trigger_id": trigger_id, "at": at,
         "unknown_ids": listed,
-        "error": crate::policy_ids::describe(unknown, 10),
+        "error": crate::policy::ids::describe(unknown, 10),
     });
     Alert {
         alert_id: id,

@@ -6,6 +6,7 @@ pub mod known;
 pub mod lease;
 pub mod organizations;
 pub mod outbox_items;
+pub mod policy_object;
 pub mod queue;
 pub mod receipts;
 pub mod regions;

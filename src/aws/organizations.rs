@@ -290,14 +290,14 @@ impl Org {
     }
 
     /// The organization's OU and account ids, from one walk of its tree.
-    pub async fn ids(&self) -> Result<crate::policy_ids::OrgIds, AwsError> {
+    pub async fn ids(&self) -> Result<crate::policy::ids::OrgIds, AwsError> {
         let accounts = self.walk().await?;
         Ok(self.ids_walked(&accounts))
     }
 
     /// The ids this view's [`Org::walk`] found; `None` when it has not walked
     /// (or the walk failed: then nothing can be said to be missing).
-    pub fn walked_ids(&self) -> Option<crate::policy_ids::OrgIds> {
+    pub fn walked_ids(&self) -> Option<crate::policy::ids::OrgIds> {
         let parents = self.parents.lock().expect("cache lock");
         let names = self.names.lock().expect("cache lock");
         let ous: std::collections::HashSet<String> = names
@@ -310,12 +310,12 @@ impl Org {
             .filter(|id| crate::trigger::is_account_id(id))
             .cloned()
             .collect();
-        (!accounts.is_empty()).then_some(crate::policy_ids::OrgIds { ous, accounts })
+        (!accounts.is_empty()).then_some(crate::policy::ids::OrgIds { ous, accounts })
     }
 
     /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).
-    pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::policy_ids::OrgIds {
-        crate::policy_ids::OrgIds {
+    pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::policy::ids::OrgIds {
+        crate::policy::ids::OrgIds {
             ous: self
                 .names
                 .lock()

@@ -90,7 +90,7 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
                     p.document_names()[1..].join(", ")
                 ),
             };
-            let ids = runas_guard::policy_ids::named_ids(&p).len();
+            let ids = runas_guard::policy::ids::named_ids(&p).len();
             outln!(
                 "{shown}: ok ({} regions, mode {:?}, default user {}{documents}{})",
                 p.regions.len(),

@@ -92,7 +92,7 @@ pub(crate) async fn load_policy_from(
         Source::S3 { bucket, key } => (bucket, key),
     };
     // The same read as the function's: expected bucket owner, size bound.
-    let s3 = runas_guard::policy_s3::S3Read::new(config);
+    let s3 = runas_guard::aws::policy_object::S3Read::new(config);
     let text = match s3.fetch(bucket, key, None, None).await {
         Ok(Some((_, text))) => text,
         Ok(None) => return Err(StartError::Failed(format!("policy {shown}: no object"))),
@@ -138,8 +138,8 @@ pub(crate) async fn ids_outside_organization(
     policy: &Policy,
 ) -> Result<Option<String>, runas_guard::aws::AwsError> {
     let known = Org::new(config).ids().await?;
-    let unknown = runas_guard::policy_ids::unknown_ids(policy, &known);
-    Ok((!unknown.is_empty()).then(|| runas_guard::policy_ids::describe(&unknown, 10)))
+    let unknown = runas_guard::policy::ids::unknown_ids(policy, &known);
+    Ok((!unknown.is_empty()).then(|| runas_guard::policy::ids::describe(&unknown, 10)))
 }
 
 pub(crate) async fn outside_organization(

@@ -59,10 +59,10 @@ pub(super) async fn ids(g: &Given<'_>, hub: &mut List) {
         return;
     };
     let config = g.config;
-    let named = crate::policy_ids::named_ids(policy).len();
+    let named = crate::policy::ids::named_ids(policy).len();
     match crate::aws::organizations::Org::new(config).ids().await {
         Ok(known) => {
-            let unknown = crate::policy_ids::unknown_ids(policy, &known);
+            let unknown = crate::policy::ids::unknown_ids(policy, &known);
             if unknown.is_empty() {
                 hub.pass(
                     "policy ids",
@@ -71,7 +71,7 @@ pub(super) async fn ids(g: &Given<'_>, hub: &mut List) {
             } else {
                 hub.fail(
                     "policy ids",
-                    crate::policy_ids::describe(&unknown, 10),
+                    crate::policy::ids::describe(&unknown, 10),
                     "correct the id (aws organizations list-organizational-units-for-parent / list-accounts), or remove the rule",
                 );
             }

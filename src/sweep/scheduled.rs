@@ -27,11 +27,11 @@ pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Out
 
 fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
     let known = org.walked_ids()?;
-    let unknown = crate::policy_ids::unknown_ids(&svc.policy, &known);
+    let unknown = crate::policy::ids::unknown_ids(&svc.policy, &known);
     if unknown.is_empty() {
         return None;
     }
-    tracing::error!(outcome = "policy_ids_unknown", ids = %crate::policy_ids::describe(&unknown, 10), "the policy names ids the organization does not have");
+    tracing::error!(outcome = "policy_ids_unknown", ids = %crate::policy::ids::describe(&unknown, 10), "the policy names ids the organization does not have");
     Some(alert::policy_ids_unknown(
         &unknown,
         &job.trigger.event_id,

@@ -3,7 +3,7 @@
 //! read names the account that must own the bucket and refuses objects over
 //! a policy's size.
 
-use crate::aws::AwsError;
+use super::AwsError;
 
 /// A policy object is a few kilobytes; anything this large is not one.
 pub const MAX_POLICY_OBJECT_BYTES: i64 = 256 * 1024;

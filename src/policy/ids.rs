@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::policy::Policy;
+use super::Policy;
 
 /// One id the policy names that the organization does not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
