@@ -109,9 +109,9 @@ pub struct DriftFacts {
     pub reverts_last_hour: usize,
 }
 
-/// How an outcome is alerted.
+/// How an outcome is alerted: per account or per region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
+pub enum Per {
     /// Vend, join or move: one summary per account, when this run wrote.
     Account,
     /// A document edit: one alert per reverted region, tampering counted.
@@ -138,7 +138,7 @@ pub struct Facts<'a> {
 /// a region this run put back is alerted beside another region's (or
 /// document's) failure, so a document kept failing cannot hide a revert.
 /// A run that changed nothing (and saw no drift in audit mode) is silent.
-pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert> {
+pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     let t = f.trigger;
     let failed = report.failed();
     let mut alerts = Vec::new();
@@ -162,10 +162,10 @@ pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert>
         // in line is news only when the event was an edit of that document.
         let reverted = o.action.wrote()
             && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
-        if !(audit || (reverted && scope == Scope::Region)) {
+        if !(audit || (reverted && per == Per::Region)) {
             continue;
         }
-        let counted = reverted && scope == Scope::Region && !f.expected_editor;
+        let counted = reverted && per == Per::Region && !f.expected_editor;
         let facts = DriftFacts {
             expected_editor: f.expected_editor,
             audit,
@@ -180,7 +180,7 @@ pub fn decide(report: &AccountReport, scope: Scope, f: &Facts<'_>) -> Vec<Alert>
     let wrote = report.regions.iter().any(|r| r.action.wrote());
     // A vend that failed somewhere is retried; the retry that finishes the
     // account says it was configured.
-    if alerts.is_empty() && scope == Scope::Account && wrote && f.mode == Mode::Enforce {
+    if alerts.is_empty() && per == Per::Account && wrote && f.mode == Mode::Enforce {
         alerts.push(account_configured(
             &report.account,
             user,

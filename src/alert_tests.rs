@@ -123,7 +123,7 @@ mod documents {
                 new_drift: &HashSet::new(),
                 at: "2026-11-22T00:00:00Z",
             };
-            let got: Vec<String> = decide(&report, Scope::Region, &facts)
+            let got: Vec<String> = decide(&report, Per::Region, &facts)
                 .iter()
                 .map(|a| {
                     format!(
@@ -142,26 +142,26 @@ mod documents {
         const ADMIN: &str = "SSMRunAs-Admin";
         let failed = RegionOutcome::failed("eu-west-1", "AccessDeniedException", "denied".into())
             .for_document(ADMIN, "admin");
-        let cases: [(Scope, Vec<RegionOutcome>, Vec<&str>); 4] = [
+        let cases: [(Per, Vec<RegionOutcome>, Vec<&str>); 4] = [
             // The named document keeps failing; the default one was put back.
             (
-                Scope::Region,
+                Per::Region,
                 vec![updated(None, "mallory", false), failed.clone()],
                 vec!["remediation_failed", "drift_reverted"],
             ),
             (
-                Scope::Region,
+                Per::Region,
                 vec![failed.clone()],
                 vec!["remediation_failed"],
             ),
             (
-                Scope::Region,
+                Per::Region,
                 vec![updated(None, "ops", false), failed.clone()],
                 vec!["remediation_failed"],
             ),
             // A vend that failed somewhere is configured by its retry.
             (
-                Scope::Account,
+                Per::Account,
                 vec![updated(None, "mallory", false), failed],
                 vec!["remediation_failed"],
             ),

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::alert::{self, Alert, Facts, Scope};
+use crate::alert::{self, Alert, Facts, Per};
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome};
 use crate::policy::Mode;
 use crate::ports::Versions;
@@ -191,8 +191,8 @@ impl Intent {
         let trigger = self.trigger();
         let outcome = self.outcome(version_after);
         let scope = match trigger.kind {
-            TriggerKind::DocumentChanged => Scope::Region,
-            TriggerKind::AccountVended | TriggerKind::AccountMoved => Scope::Account,
+            TriggerKind::DocumentChanged => Per::Region,
+            TriggerKind::AccountVended | TriggerKind::AccountMoved => Per::Account,
             // A sweep's fixes are in its summary; nothing else alerts.
             _ => return vec![],
         };

@@ -2,7 +2,7 @@
 //! before its claim is taken. Picks; works nothing itself.
 
 use crate::account::{self, Ctx, Prepared};
-use crate::alert::Scope as AlertScope;
+use crate::alert::Per;
 use crate::aws::organizations::Org;
 use crate::aws::AwsError;
 use crate::job::Job;
@@ -28,16 +28,8 @@ pub async fn work(
     match job.trigger.kind {
         TriggerKind::AccountVended | TriggerKind::AccountMoved => {
             let regions = &svc.policy.regions;
-            workers::account::converged(
-                svc,
-                &ctx,
-                job,
-                outcome,
-                prefetched,
-                regions,
-                AlertScope::Account,
-            )
-            .await
+            workers::account::converged(svc, &ctx, job, outcome, prefetched, regions, Per::Account)
+                .await
         }
         TriggerKind::DocumentChanged => {
             workers::account::on_document(svc, &ctx, job, outcome, prefetched).await

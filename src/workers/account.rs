@@ -2,7 +2,7 @@
 //! the one region a document event names) and decide its alerts.
 
 use crate::account::{self, Ctx};
-use crate::alert::{self, Facts, Scope as AlertScope};
+use crate::alert::{self, Facts, Per};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{failure_summary, Handled, Outcome};
@@ -19,7 +19,7 @@ pub async fn converged(
     mut outcome: Outcome,
     prepared: Option<Prepare>,
     regions: &[String],
-    scope: AlertScope,
+    per: Per,
 ) -> Work {
     let account = job.trigger.account.clone().unwrap_or_default();
     let prepared = match prepared {
@@ -50,7 +50,7 @@ pub async fn converged(
         new_drift: &acct.new_drift,
         at: &at,
     };
-    let alerts = alert::decide(&acct.report, scope, &facts);
+    let alerts = alert::decide(&acct.report, per, &facts);
     let failed = acct.report.failed();
     if failed {
         outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
@@ -81,14 +81,5 @@ pub async fn on_document(
         return Work::answered(outcome);
     }
     let regions = std::slice::from_ref(&region);
-    converged(
-        svc,
-        ctx,
-        job,
-        outcome,
-        prepared,
-        regions,
-        AlertScope::Region,
-    )
-    .await
+    converged(svc, ctx, job, outcome, prepared, regions, Per::Region).await
 }
