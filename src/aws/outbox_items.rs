@@ -40,46 +40,11 @@ impl Receipts {
         owner: &str,
     ) -> Result<(), AwsError> {
         let now = clock::now();
-        for chunk in entries.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|(key, dest, alert)| outbox_put(key, dest, alert, owner, now))
-                .collect();
-            for attempt in 0..5u32 {
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-                }
-                let out = self
-                    .table
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table.name, pending)
-                    .send()
-                    .await
-                    .map_err(|e| self.table.err("BatchWriteItem", "-", &e))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table.name))
-                    .unwrap_or_default();
-            }
-            if !pending.is_empty() {
-                return Err(AwsError {
-                    operation: "BatchWriteItem",
-                    account: "-".into(),
-                    region: self.table.region.clone(),
-                    code: "UnprocessedItems".into(),
-                    message: format!(
-                        "table {}: {} outbox item(s) left unwritten",
-                        self.table.name,
-                        pending.len()
-                    ),
-                });
-            }
-        }
-        Ok(())
+        let puts = entries
+            .iter()
+            .map(|(key, dest, alert)| outbox_put(key, dest, alert, owner, now))
+            .collect();
+        self.table.put_all(puts, "-", "outbox item(s)").await
     }
 
     /// Everything in the outbox.

@@ -16,7 +16,6 @@ use crate::records::{HistoryRow, Observation};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
-const HISTORY_BATCH_ATTEMPTS: u32 = 5;
 
 fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
     let mut item: Item = HashMap::new();
@@ -300,38 +299,12 @@ impl StateStore {
     /// two triggers never share a row, and the same trigger's row written
     /// twice (a lost answer) is the same row.
     pub async fn add_history(&self, rows: &[HistoryRow], at: SystemTime) -> Result<(), AwsError> {
-        for chunk in rows.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk.iter().map(|r| history_put(r, at)).collect();
-            for attempt in 0..HISTORY_BATCH_ATTEMPTS {
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-                }
-                let out = self
-                    .table
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table.name, pending)
-                    .send()
-                    .await
-                    .map_err(|e| self.table.err("BatchWriteItem", &chunk[0].account, &e))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table.name))
-                    .unwrap_or_default();
-            }
-            if !pending.is_empty() {
-                return Err(AwsError {
-                    operation: "BatchWriteItem",
-                    account: chunk[0].account.clone(),
-                    region: self.table.region.clone(),
-                    code: "UnprocessedItems".into(),
-                    message: format!("table {}: {} history row(s) left unwritten after {HISTORY_BATCH_ATTEMPTS} attempts", self.table.name, pending.len()),
-                });
-            }
-        }
-        Ok(())
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let puts = rows.iter().map(|r| history_put(r, at)).collect();
+        self.table
+            .put_all(puts, &first.account, "history row(s)")
+            .await
     }
 }

@@ -2,12 +2,16 @@
 //! and the few attribute helpers every store in `aws/` builds items with.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 
 use super::AwsError;
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// Calls one `BatchWriteItem` gets for what DynamoDB leaves unprocessed.
+const BATCH_ATTEMPTS: u32 = 5;
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -99,5 +103,52 @@ impl Table {
         let mut err = AwsError::new(op, account, &self.region, e);
         err.message = format!("table {} (RUNAS_GUARD_TABLE): {}", self.name, err.message);
         err
+    }
+
+    /// Puts every item, 25 per `BatchWriteItem` (its limit), sending again
+    /// what DynamoDB leaves unprocessed, with a growing pause. `what` names
+    /// the items in the error (`history row(s)`), `account` whose they are.
+    pub(crate) async fn put_all(
+        &self,
+        requests: Vec<WriteRequest>,
+        account: &str,
+        what: &str,
+    ) -> Result<(), AwsError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..BATCH_ATTEMPTS {
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.name, pending)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("BatchWriteItem", account, &e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.name))
+                    .unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(AwsError {
+                    operation: "BatchWriteItem",
+                    account: account.to_string(),
+                    region: self.region.clone(),
+                    code: "UnprocessedItems".into(),
+                    message: format!(
+                        "table {}: {} {what} left unwritten after {BATCH_ATTEMPTS} attempts",
+                        self.name,
+                        pending.len()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }

@@ -100,35 +100,35 @@ pub(super) fn check_roles(member_role: &str, fallback_roles: &[String]) -> Resul
     Ok(())
 }
 
+/// How one kind of scoped rule is keyed: the table's name in the policy,
+/// what its rules are called in messages, and what a valid id is.
+struct RuleKind {
+    table: &'static str,
+    noun: &'static str,
+    valid: fn(&str) -> bool,
+    expected: &'static str,
+}
+
+const OU_RULES: RuleKind = RuleKind {
+    table: "ou",
+    noun: "OU",
+    valid: is_ou_id,
+    expected: "an OU id (ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}) or root id (r-[0-9a-z]{4,32})",
+};
+
+const ACCOUNT_RULES: RuleKind = RuleKind {
+    table: "account",
+    noun: "account",
+    valid: is_account_id,
+    expected: "a 12-digit account id",
+};
+
 pub(super) fn ou_rules(
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
 ) -> Result<HashMap<String, String>, Problem> {
-    let mut users = HashMap::new();
-    for (i, rule) in rules.iter().enumerate() {
-        if !is_ou_id(&rule.id) {
-            return Err((
-                format!("{prefix}ou[{i}].id"),
-                format!(
-                    "{} is not an OU id (ou-[0-9a-z]{{4,32}}-[a-z0-9]{{8,32}}) or root id (r-[0-9a-z]{{4,32}})",
-                    shorten(&rule.id)
-                ),
-            ));
-        }
-        check_user(&rule.run_as_user, allow_root)
-            .map_err(|p| (format!("{prefix}ou[{i}].run_as_user"), p))?;
-        if users
-            .insert(rule.id.clone(), rule.run_as_user.clone())
-            .is_some()
-        {
-            return Err((
-                format!("{prefix}ou[{i}].id"),
-                format!("OU {} has more than one rule", rule.id),
-            ));
-        }
-    }
-    Ok(users)
+    scoped_rules(&OU_RULES, prefix, rules, allow_root)
 }
 
 pub(super) fn account_rules(
@@ -136,23 +136,33 @@ pub(super) fn account_rules(
     rules: &[RawScoped],
     allow_root: bool,
 ) -> Result<HashMap<String, String>, Problem> {
+    scoped_rules(&ACCOUNT_RULES, prefix, rules, allow_root)
+}
+
+/// Each rule's id well-formed and used once, its user valid: id -> user.
+fn scoped_rules(
+    kind: &RuleKind,
+    prefix: &str,
+    rules: &[RawScoped],
+    allow_root: bool,
+) -> Result<HashMap<String, String>, Problem> {
     let mut users = HashMap::new();
     for (i, rule) in rules.iter().enumerate() {
-        if !is_account_id(&rule.id) {
+        let key = |field: &str| format!("{prefix}{}[{i}].{field}", kind.table);
+        if !(kind.valid)(&rule.id) {
             return Err((
-                format!("{prefix}account[{i}].id"),
-                format!("{} is not a 12-digit account id", shorten(&rule.id)),
+                key("id"),
+                format!("{} is not {}", shorten(&rule.id), kind.expected),
             ));
         }
-        check_user(&rule.run_as_user, allow_root)
-            .map_err(|p| (format!("{prefix}account[{i}].run_as_user"), p))?;
+        check_user(&rule.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
         if users
             .insert(rule.id.clone(), rule.run_as_user.clone())
             .is_some()
         {
             return Err((
-                format!("{prefix}account[{i}].id"),
-                format!("account {} has more than one rule", rule.id),
+                key("id"),
+                format!("{} {} has more than one rule", kind.noun, rule.id),
             ));
         }
     }
