@@ -1,0 +1,301 @@
+//! The shipped templates, deployed as a platform team deploys them: the hub
+//! stack (`infra/hub.yaml`) in the hub account and the member stack
+//! (`infra/member.yaml`, one plain stack standing in for a StackSet
+//! instance) in a member account, into the local AWS (moto's CloudFormation,
+//! extended where it lacks a resource type the hub uses:
+//! `tests/moto_cfn.py`). Then the flows run against what the stacks made,
+//! named only by their outputs, with the hub role's credentials: a vend, a
+//! console edit reverted, a scheduled sweep, and the alerts on the deployed
+//! topic. (moto's IAM is not enforced here: the roles' permissions are
+//! covered by infra/tests; see infra/README.md.)
+
+mod common;
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudformation::types::{Capability, Parameter};
+use common::*;
+use serde_json::{json, Value};
+
+const STACK: &str = "runas-guard-hub";
+
+fn param(key: &str, value: &str) -> Parameter {
+    Parameter::builder()
+        .parameter_key(key)
+        .parameter_value(value)
+        .build()
+}
+
+async fn deploy(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    template: &str,
+    params: Vec<Parameter>,
+) -> HashMap<String, String> {
+    let body = std::fs::read_to_string(repo().join("infra").join(template)).unwrap();
+    cfn.create_stack()
+        .stack_name(name)
+        .template_body(body)
+        .set_parameters(Some(params))
+        .capabilities(Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {template}: {e:?}"));
+    for _ in 0..100 {
+        let out = cfn.describe_stacks().stack_name(name).send().await.unwrap();
+        let stack = &out.stacks()[0];
+        let status = stack.stack_status().unwrap().as_str().to_string();
+        if status.ends_with("IN_PROGRESS") {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        assert_eq!(status, "CREATE_COMPLETE", "{template}: {stack:?}");
+        return stack
+            .outputs()
+            .iter()
+            .map(|o| {
+                (
+                    o.output_key().unwrap().to_string(),
+                    o.output_value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+    }
+    panic!("{template} did not finish creating");
+}
+
+/// The hub stack with the parameters the README's deploy steps give.
+async fn deploy_hub(w: &World) -> HashMap<String, String> {
+    let s3 = aws_sdk_s3::Client::new(&w.cfg);
+    s3.create_bucket().bucket("artifacts").send().await.unwrap();
+    s3.put_object()
+        .bucket("artifacts")
+        .key("runas-guard.zip")
+        .body(b"the function's package".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let org = w.org().describe_organization().send().await.unwrap();
+    let org = org.organization().unwrap();
+    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
+    deploy(
+        &cfn,
+        STACK,
+        "hub.yaml",
+        vec![
+            param("OrganizationId", org.id().unwrap()),
+            param("ManagementAccountId", org.master_account_id().unwrap()),
+            param("CodeS3Bucket", "artifacts"),
+            param("CodeS3Key", "runas-guard.zip"),
+        ],
+    )
+    .await
+}
+
+/// The member stack in `account`, deployed from inside it (as a StackSet
+/// instance is).
+async fn deploy_member(w: &World, account: &str) -> HashMap<String, String> {
+    let (config, _) = acting_as(w, account, "OrganizationAccountAccessRole").await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let outputs = deploy(
+        &cfn,
+        "runas-guard-member",
+        "member.yaml",
+        vec![param("HubAccountId", HUB), param("HubRegion", "us-east-1")],
+    )
+    .await;
+    // The role the hub assumes is the one the policy names.
+    let resources = cfn
+        .describe_stack_resources()
+        .stack_name("runas-guard-member")
+        .send()
+        .await
+        .unwrap();
+    let roles: Vec<&str> = resources
+        .stack_resources()
+        .iter()
+        .filter(|r| r.resource_type() == Some("AWS::IAM::Role"))
+        .filter_map(|r| r.physical_resource_id())
+        .collect();
+    assert!(roles.contains(&"RunAsGuardExecution"), "{roles:?}");
+    outputs
+}
+
+/// A configuration acting as `role` in `account` (STS AssumeRole), and its
+/// credentials `(key, secret, token)`.
+async fn acting_as(
+    w: &World,
+    account: &str,
+    role: &str,
+) -> (aws_config::SdkConfig, (String, String, String)) {
+    let out = aws_sdk_sts::Client::new(&w.cfg)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("deploy-test")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    let creds = (
+        c.access_key_id().to_string(),
+        c.secret_access_key().to_string(),
+        c.session_token().to_string(),
+    );
+    let config = w
+        .cfg
+        .to_builder()
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
+            aws_sdk_ssm::config::Credentials::new(
+                creds.0.clone(),
+                creds.1.clone(),
+                Some(creds.2.clone()),
+                None,
+                "assumed",
+            ),
+        ))
+        .build();
+    (config, creds)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
+    let moto = Moto::start_emulating("moto_cfn.py", &[]);
+    let mut w = World::on(moto).await;
+    let member = w.create_account("member", None).await;
+    let hub = deploy_hub(&w).await;
+    for key in [
+        "TableName",
+        "TopicArn",
+        "PolicyUrl",
+        "PolicyBucketName",
+        "SweepQueueUrl",
+        "HubRoleArn",
+        "EventBusName",
+    ] {
+        assert!(
+            hub.get(key).is_some_and(|v| !v.is_empty()),
+            "hub output {key}: {hub:?}"
+        );
+    }
+    deploy_member(&w, &member).await;
+
+    // The policy goes where the hub stack says: its bucket, its key.
+    let s3 = aws_sdk_s3::Client::new(&w.cfg);
+    let policy = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+    let key = hub["PolicyUrl"]
+        .strip_prefix(&format!("s3://{}/", hub["PolicyBucketName"]))
+        .expect("PolicyUrl names the policy bucket")
+        .to_string();
+    s3.put_object()
+        .bucket(&hub["PolicyBucketName"])
+        .key(&key)
+        .body(policy.as_bytes().to_vec().into())
+        .send()
+        .await
+        .unwrap();
+
+    // Alerts are read from a queue subscribed to the deployed topic.
+    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
+    let inbox = sqs
+        .create_queue()
+        .queue_name("deployed-alerts")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    aws_sdk_sns::Client::new(&w.cfg)
+        .subscribe()
+        .topic_arn(&hub["TopicArn"])
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:deployed-alerts"))
+        .send()
+        .await
+        .unwrap();
+
+    // The function's configuration: every name from the stack's outputs, and
+    // the hub role's credentials.
+    let (_, creds) = acting_as(&w, HUB, "RunAsGuardHub").await;
+    for (k, v) in [
+        ("RUNAS_GUARD_POLICY", hub["PolicyUrl"].clone()),
+        ("RUNAS_GUARD_POLICY_BUCKET_OWNER", HUB.to_string()),
+        ("RUNAS_GUARD_TABLE", hub["TableName"].clone()),
+        ("RUNAS_GUARD_TOPIC_ARN", hub["TopicArn"].clone()),
+        ("AWS_ACCESS_KEY_ID", creds.0),
+        ("AWS_SECRET_ACCESS_KEY", creds.1),
+        ("AWS_SESSION_TOKEN", creds.2),
+    ] {
+        w.set_env(k, &v);
+    }
+
+    // Vend: configured in every governed region, recorded in the deployed table.
+    let (code, out) = w.handle(&vend_event(&member));
+    assert_eq!(code, 0, "{out:#}");
+    for region in ["us-east-1", "eu-west-1"] {
+        let (doc, _, _) = w.document(&member, region).await.expect("document made");
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
+    }
+    let items = table_items(&w, &hub["TableName"]).await;
+    assert!(
+        items
+            .iter()
+            .any(|i| i.get("sk").is_some_and(|s| s == "REGION#eu-west-1")),
+        "state in the deployed table: {items:?}"
+    );
+
+    // A console edit, reverted, alerted on the deployed topic.
+    w.admin_write(&member, "eu-west-1", &lza_document(&member), true)
+        .await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &member, "eu-west-1", "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let (doc, _, _) = w.document(&member, "eu-west-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, json!("ssm-ops"));
+    let kinds = alert_kinds(&w, &inbox).await;
+    assert!(
+        kinds.contains(&"account_configured".to_string()),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"drift_reverted".to_string()), "{kinds:?}");
+
+    // A scheduled sweep over the deployed table finds everything right.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "done", "{out:#}");
+    let checked: usize = out["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["regions"].as_array().unwrap().len())
+        .sum();
+    assert!(checked >= 2, "{out:#}");
+}
+
+async fn table_items(w: &World, table: &str) -> Vec<HashMap<String, String>> {
+    let out = aws_sdk_dynamodb::Client::new(&w.cfg)
+        .scan()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    out.items()
+        .iter()
+        .map(|i| {
+            i.iter()
+                .filter_map(|(k, v)| v.as_s().ok().map(|s| (k.clone(), s.clone())))
+                .collect()
+        })
+        .collect()
+}
+
+async fn alert_kinds(w: &World, queue: &str) -> Vec<String> {
+    w.drain(queue)
+        .await
+        .iter()
+        .filter_map(|m| {
+            let envelope: Value = serde_json::from_str(m.body()?).ok()?;
+            let message: Value = serde_json::from_str(envelope["Message"].as_str()?).ok()?;
+            message["kind"].as_str().map(str::to_string)
+        })
+        .collect()
+}
