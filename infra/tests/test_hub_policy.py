@@ -42,7 +42,7 @@ EXPECTED_GRANTS = {
     "ListPolicyObjectVersions": ({"s3:ListBucketVersions"}, [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${PolicyBucket}"}]),
     "StateTable": (
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query",
-         "dynamodb:Scan"},
+         "dynamodb:BatchWriteItem"},
         [{"Fn::GetAtt": ["StateTable", "Arn"]}],
     ),
     "StateIndex": ({"dynamodb:Query"}, [{"Fn::Sub": "${StateTable.Arn}/index/state"}]),

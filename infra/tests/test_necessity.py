@@ -1,0 +1,200 @@
+"""Every action a shipped role grants, and the flow that needs it.
+
+``NEEDED`` says, for each role, why each granted action is there: the flow,
+and either the adapter file of ``src/`` that makes the call (the call must
+be in that file) or, for a grant that AWS itself uses on the role's behalf,
+which service uses it and why. The test holds the table against both sides:
+
+- every action a role's statements grant is in the table (a grant nobody can
+  explain fails), and every action in the table is granted (a flow whose
+  permission is missing fails, naming the action);
+- every call the function makes through the SDK (``src/aws/*.rs`` adapters
+  it uses) is in the table: a new call without its grant fails here, before
+  a deployment meets ``AccessDenied``.
+
+The table in infra/README.md ("Why each permission") is generated from
+``NEEDED`` (``python -m infra.tests.test_necessity`` prints it) and checked
+to be current.
+"""
+
+import os
+import re
+import unittest
+
+from . import cfn
+
+SRC = os.path.join(cfn.REPO_ROOT, "src")
+README = os.path.join(cfn.INFRA_DIR, "README.md")
+BEGIN = "<!-- necessity:begin -->"
+END = "<!-- necessity:end -->"
+
+# role -> action -> (flows, "src/aws/<file>" that calls it | "aws:" why AWS uses it)
+NEEDED = {
+    "hub": {
+        "sts:AssumeRole": ("every flow that touches a member", "src/aws/sts.rs"),
+        "s3:GetObject": ("policy load and refresh", "src/aws/policy_object.rs"),
+        "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/aws/policy_object.rs"),
+        "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/aws/policy_object.rs"),
+        "dynamodb:GetItem": ("event claims; a fanned-out sweep's snapshot of one account", "src/aws/receipts.rs"),
+        "dynamodb:PutItem": ("event claims, rejected events, sweep parts", "src/aws/receipts.rs"),
+        "dynamodb:UpdateItem": ("state records, leases, claims, outbox", "src/aws/table.rs"),
+        "dynamodb:DeleteItem": ("outbox: an alert published is removed", "src/aws/outbox_items.rs"),
+        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/aws/known.rs"),
+        "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/aws/table.rs"),
+        "sns:Publish": ("every alert", "src/aws/alerts.rs"),
+        "kms:GenerateDataKey": ("every alert", "aws: SNS encrypts what the role publishes to the KMS-encrypted topic"),
+        "kms:Decrypt": ("every alert; policy load from a KMS-encrypted bucket", "aws: SNS and S3 use the topic's and the bucket's key for the role"),
+        "kms:Encrypt": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
+        "kms:GenerateDataKey*": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
+        "kms:ReEncrypt*": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
+        "kms:DescribeKey": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
+        "logs:CreateLogStream": ("every invocation", "aws: Lambda writes the function's log (and its EMF metrics) as the role"),
+        "logs:PutLogEvents": ("every invocation", "aws: Lambda writes the function's log (and its EMF metrics) as the role"),
+        "sqs:SendMessage": ("fanned-out sweep (SendMessageBatch is authorised as SendMessage); failed async events", "src/aws/queue.rs"),
+        "sqs:ReceiveMessage": ("fanned-out sweep", "aws: Lambda's event source mapping polls the sweep queue as the role"),
+        "sqs:DeleteMessage": ("fanned-out sweep", "aws: Lambda's event source mapping deletes what the function handled"),
+        "sqs:GetQueueAttributes": ("fanned-out sweep", "aws: Lambda's event source mapping reads the queue's settings"),
+        "sqs:ChangeMessageVisibility": ("fanned-out sweep", "aws: Lambda's event source mapping returns batch failures to the queue"),
+        "organizations:DescribeAccount": ("vend; a sweep worker's older message", "src/aws/organizations.rs"),
+        "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/aws/organizations.rs"),
+        "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/aws/organizations.rs"),
+        "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
+        "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
+        "organizations:ListRoots": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
+    },
+    "member": {
+        "ssm:DescribeDocument": ("every flow: default and latest version", "src/aws/ssm.rs"),
+        "ssm:GetDocument": ("every flow: the content", "src/aws/ssm.rs"),
+        "ssm:CreateDocument": ("vend: the document does not exist yet", "src/aws/ssm.rs"),
+        "ssm:UpdateDocument": ("revert, vend over LZA's document", "src/aws/ssm.rs"),
+        "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/aws/ssm.rs"),
+        "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/aws/ssm.rs"),
+        "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/aws/ssm.rs"),
+    },
+}
+
+# The role each template gives the function (hub) or the hub (member).
+ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "ExecutionRole")}
+
+# Adapters the function calls through, by IAM service prefix. Operator-only
+# adapters (status.rs: `status`/`history`; regions.rs: `doctor`) run with the
+# operator's credentials and are not the hub role's.
+FUNCTION_ADAPTERS = {
+    "dynamodb": ["table.rs", "state.rs", "lease.rs", "receipts.rs", "outbox_items.rs", "sweeps.rs", "known.rs"],
+    "sns": ["alerts.rs"],
+    "sqs": ["queue.rs"],
+    "sts": ["sts.rs"],
+    "s3": ["policy_object.rs"],
+    "organizations": ["organizations.rs"],
+    "ssm": ["ssm.rs"],
+}
+# SDK operations whose IAM action has another name.
+ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage", "s3:ListObjectVersions": "s3:ListBucketVersions"}
+# IAM actions authorised on a call of another name (GetObject with a version id).
+CALLED_AS = {
+    "sqs:SendMessage": "send_message_batch",
+    "s3:ListBucketVersions": "list_object_versions",
+    "s3:GetObjectVersion": "get_object",
+}
+# An SDK call: an operation right after the client (`self.client\n.publish()`).
+CALL = re.compile(r"client(?:\(\))?\s*\.\s*([a-z][a-z0-9_]*)\(\)")
+
+
+def _statements(role):
+    for policy in role["Properties"].get("Policies", []):
+        for statement in _flatten(policy["PolicyDocument"]["Statement"]):
+            yield statement
+
+
+def _flatten(value):
+    """Statements, with each ``Fn::If`` taken both ways."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _flatten(item)
+    elif isinstance(value, dict) and "Fn::If" in value:
+        for branch in value["Fn::If"][1:]:
+            if branch != {"Ref": "AWS::NoValue"}:
+                yield from _flatten(branch)
+    elif isinstance(value, dict):
+        yield value
+
+
+def granted(role_key):
+    path, logical_id = ROLES[role_key]
+    role = cfn.load_template(path)["Resources"][logical_id]
+    actions = set()
+    for statement in _statements(role):
+        if statement.get("Effect") != "Allow":
+            continue
+        action = statement.get("Action", [])
+        actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def _pascal(snake):
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def calls_in(path):
+    """The SDK operations a file calls on a client."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    return {m.group(1) for m in CALL.finditer(text)}
+
+
+def function_actions():
+    """`service:Action` for every SDK operation the function's adapters call."""
+    actions = {}
+    for service, files in FUNCTION_ADAPTERS.items():
+        for name in files:
+            path = os.path.join(SRC, "aws", name)
+            for op in calls_in(path):
+                if op == "clone":
+                    continue
+                action = f"{service}:{_pascal(op)}"
+                actions.setdefault(ACTION_OF.get(action, action), set()).add(f"src/aws/{name}")
+    return actions
+
+
+def table():
+    lines = ["| role | action | needed by | where |", "| --- | --- | --- | --- |"]
+    for role, actions in NEEDED.items():
+        for action, (flow, where) in sorted(actions.items()):
+            where = where if where.startswith("src/") else where.removeprefix("aws: ")
+            lines.append(f"| {role} | `{action}` | {flow} | {where} |")
+    return "\n".join(lines)
+
+
+class NecessityTests(unittest.TestCase):
+    def test_every_grant_is_needed_and_every_need_is_granted(self):
+        for role in NEEDED:
+            with self.subTest(role=role):
+                have, need = granted(role), set(NEEDED[role])
+                self.assertEqual(set(), have - need, f"{role} role grants actions no flow needs")
+                self.assertEqual(set(), need - have, f"{role} role lacks actions a flow needs")
+
+    def test_each_action_is_called_where_the_table_says(self):
+        for role, actions in NEEDED.items():
+            for action, (_, where) in actions.items():
+                if not where.startswith("src/"):
+                    continue
+                op = re.sub(r"(?<!^)([A-Z])", r"_\1", action.split(":", 1)[1]).lower()
+                calls = calls_in(os.path.join(cfn.REPO_ROOT, where))
+                self.assertTrue(op in calls or CALLED_AS.get(action) in calls, f"{action}: {where} does not call {op}")
+
+    def test_every_call_the_function_makes_is_granted(self):
+        allowed = set(NEEDED["hub"]) | set(NEEDED["member"])
+        for action, files in sorted(function_actions().items()):
+            with self.subTest(action=action):
+                self.assertIn(action, allowed, f"{', '.join(sorted(files))} calls {action}, which no shipped role grants")
+
+    def test_the_readme_table_is_current(self):
+        with open(README, encoding="utf-8") as handle:
+            text = handle.read()
+        self.assertIn(BEGIN, text)
+        current = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+        self.assertEqual(table(), current, "regenerate it: python -m infra.tests.test_necessity")
+
+
+if __name__ == "__main__":
+    print(table())
