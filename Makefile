@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration infra-test demo package dist bench clean
+.PHONY: all venv build test lint unit integration infra-test demo deploy-local package dist bench clean
 
 all: build
 
@@ -41,6 +41,13 @@ test: lint unit infra-test integration
 demo: $(STAMP)
 	cargo build
 	KEEP=$(KEEP) $(PY) tools/demo.py
+
+# The shipped stacks (infra/hub.yaml, infra/member.yaml) deployed into a local
+# AWS as infra/README.md's deploy steps do; prints their outputs and the next
+# commands. KEEP=1 leaves it running.
+deploy-local: $(STAMP)
+	cargo build
+	KEEP=$(KEEP) $(PY) tools/deploy_local.py
 
 # Lambda artifact: dist/runas-guard.zip with bootstrap (aarch64) only; the function
 # reads its policy from S3 (hub stack output PolicyUrl, infra/README.md step 2b).
@@ -86,7 +93,7 @@ bench: $(STAMP)
 
 clean:
 	cargo clean
-	rm -rf dist .demo
+	rm -rf dist .demo .deploy-local
 
 # Organization-scale benchmark (bench/scale.py): runas-guard against moto behind an
 # RTT-injecting proxy, beside a plain boto3 peer; prints a report, writes bench/results.md.

@@ -32,6 +32,10 @@ moto's IAM does not evaluate conditions of identity policies, resource
 policies other than buckets', or session policies: infra/tests/ keeps
 covering those.
 
+It also carries the Account Management region operations of
+``moto_account_regions.py`` (for `doctor`'s `regions enabled`), so
+`make deploy-local` (tools/deploy_local.py) has one local AWS with both.
+
 Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
 """
 
@@ -48,6 +52,8 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.server import main
 from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
+
+import moto_account_regions  # noqa: F401 - its patches apply on import
 
 EventBus.physical_resource_id = property(lambda self: self.name)
 

@@ -130,7 +130,6 @@ pub(crate) async fn build(
     })
 }
 
-/// The given account ids Organizations does not know (one DescribeAccount each).
 /// `Some(line)` naming every OU and account id of `policy` the organization
 /// does not have; `None` when it has them all.
 pub(crate) async fn ids_outside_organization(
@@ -142,6 +141,7 @@ pub(crate) async fn ids_outside_organization(
     Ok((!unknown.is_empty()).then(|| runas_guard::policy::ids::describe(&unknown, 10)))
 }
 
+/// The given account ids Organizations does not know (one DescribeAccount each).
 pub(crate) async fn outside_organization(
     config: &aws_config::SdkConfig,
     accounts: &[String],

@@ -1,0 +1,212 @@
+"""Deploy the shipped stacks into a local AWS, the way infra/README.md's
+"Deploy, in this order" does in a real organization: the package in a
+bucket (step 1), the hub stack (step 2), the policy uploaded where the hub
+stack says (step 2b), the member stack in a member account (step 3, one
+plain stack standing in for a StackSet instance), then `runas-guard doctor`
+against what was made. Prints the stacks' outputs and the next commands.
+
+The local AWS is moto server on loopback with CloudFormation extended for the
+resource types the hub uses that moto lacks (tests/moto_cfn.py). It does not
+run the function (no Lambda runtime) or enforce IAM: the function's work is
+done by the `runas-guard` CLI with the hub role's credentials.
+
+Run with `make deploy-local`; `make deploy-local KEEP=1` leaves the local
+AWS running and prints the `export` lines to use it.
+"""
+
+import io
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import boto3
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = REPO / "target" / "debug" / "runas-guard"
+PYTHON = REPO / ".venv" / "bin" / "python"
+REGION = "us-east-1"
+HUB_STACK = "runas-guard-hub"
+MEMBER_STACK = "runas-guard-member"
+KEEP = os.environ.get("KEEP", "") not in ("", "0")
+POLICY = """# The policy deploy-local uploads (infra/README.md step 2b).
+member_role = "RunAsGuardExecution"
+regions = ["us-east-1", "eu-west-1"]
+
+[default]
+run_as_user = "ssm-ops"
+"""
+
+
+def say(text):
+    print(f"\n=== {text} ===", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_aws():
+    port = free_port()
+    proc = subprocess.Popen([str(PYTHON), str(REPO / "tests" / "moto_cfn.py"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("the local AWS (moto) did not start")
+
+
+def deploy(cfn, name, template, parameters):
+    cfn.create_stack(StackName=name, TemplateBody=(REPO / "infra" / template).read_text(),
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    for _ in range(300):
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        if not stack["StackStatus"].endswith("IN_PROGRESS"):
+            break
+        time.sleep(0.2)
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        sys.exit(f"{template}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    print(f"{name} ({template}): CREATE_COMPLETE")
+    for key, value in sorted(outputs.items()):
+        print(f"  {key:<18} {value}")
+    return outputs
+
+
+class Local:
+    def __init__(self, url):
+        self.url = url
+        self.session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                     region_name=REGION)
+        self.env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION,
+                        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                        AWS_EC2_METADATA_DISABLED="true")
+        self.env.pop("AWS_PROFILE", None)
+        self.env.pop("AWS_SESSION_TOKEN", None)
+
+    def client(self, service, creds=None):
+        kw = {}
+        if creds:
+            kw = dict(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                      aws_session_token=creds["SessionToken"])
+        return self.session.client(service, endpoint_url=self.url, region_name=REGION, **kw)
+
+    def assume(self, account, role):
+        return self.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
+                                              RoleSessionName="deploy-local")["Credentials"]
+
+    def organization(self):
+        org = self.client("organizations")
+        self.org = org.create_organization(FeatureSet="ALL")["Organization"]
+        status = org.create_account(AccountName="workloads", Email="workloads@example.com")
+        self.member = status["CreateAccountStatus"]["AccountId"]
+        print(f"organization {self.org['Id']}, management account {self.org['MasterAccountId']}, "
+              f"member account {self.member} (workloads)")
+
+    def package(self):
+        # Step 1's zip; the local AWS never runs it, so the host build stands in.
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="runas-guard-artifacts")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.write(BIN, "bootstrap")
+        s3.put_object(Bucket="runas-guard-artifacts", Key="runas-guard.zip", Body=buf.getvalue())
+
+    def hub(self):
+        self.outputs = deploy(self.client("cloudformation"), HUB_STACK, "hub.yaml", {
+            "OrganizationId": self.org["Id"], "ManagementAccountId": self.org["MasterAccountId"],
+            "CodeS3Bucket": "runas-guard-artifacts", "CodeS3Key": "runas-guard.zip"})
+
+    def policy(self):
+        path = REPO / ".deploy-local" / "policy.toml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(POLICY)
+        subprocess.run([str(BIN), "policy", "check", str(path)], env=self.env, check=True)
+        bucket = self.outputs["PolicyBucketName"]
+        key = self.outputs["PolicyUrl"].removeprefix(f"s3://{bucket}/")
+        self.client("s3").put_object(Bucket=bucket, Key=key, Body=POLICY.encode())
+        print(f"uploaded to {self.outputs['PolicyUrl']}")
+
+    def members(self):
+        creds = self.assume(self.member, "OrganizationAccountAccessRole")
+        deploy(self.client("cloudformation", creds), MEMBER_STACK, "member.yaml",
+               {"HubAccountId": self.org["MasterAccountId"], "HubRegion": REGION})
+
+    def configure(self):
+        self.env.update(RUNAS_GUARD_POLICY=self.outputs["PolicyUrl"],
+                        RUNAS_GUARD_POLICY_BUCKET_OWNER=self.org["MasterAccountId"],
+                        RUNAS_GUARD_TABLE=self.outputs["TableName"],
+                        RUNAS_GUARD_TOPIC_ARN=self.outputs["TopicArn"],
+                        RUNAS_GUARD_SWEEP_QUEUE_URL=self.outputs["SweepQueueUrl"])
+
+    def doctor(self):
+        run = subprocess.run([str(BIN), "doctor", "--stack", HUB_STACK, "--account", self.member], env=self.env)
+        return run.returncode
+
+
+def next_steps(local, proc):
+    names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+             "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_BUCKET_OWNER",
+             "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_SWEEP_QUEUE_URL"]
+    say(f"the local AWS keeps running (pid {proc.pid}) at {local.url}")
+    print("paste this into a shell to use it:\n")
+    print("unset AWS_PROFILE AWS_SESSION_TOKEN")
+    for name in names:
+        print(f"export {name}={shlex.quote(local.env[name])}")
+    print(f"export PATH={shlex.quote(str(BIN.parent))}:\"$PATH\"")
+    print(f"""
+then, as the function would (infra/README.md "Verify"):
+  runas-guard handle events/account_vended.organizations-create-account-result.json   # after setting its accountId to {local.member}
+  runas-guard sweep
+  runas-guard status
+  runas-guard doctor --stack {HUB_STACK} --account {local.member}
+stop it with: kill {proc.pid}""")
+
+
+def main():
+    if not BIN.exists():
+        sys.exit(f"{BIN} is missing: run `cargo build` first (make deploy-local does)")
+    proc, url = start_local_aws()
+    kept = False
+    try:
+        local = Local(url)
+        say(f"local AWS at {url}: an organization")
+        local.organization()
+        say("step 1: the package in a bucket")
+        local.package()
+        say("step 2: hub stack (infra/hub.yaml)")
+        local.hub()
+        say("step 2b: the policy, where the hub stack says")
+        local.policy()
+        say("step 3: member stack (infra/member.yaml) in the member account")
+        local.members()
+        local.configure()
+        say("verify: runas-guard doctor against what the stacks made")
+        code = local.doctor()
+        if KEEP:
+            next_steps(local, proc)
+            kept = True
+        elif code != 0:
+            sys.exit(f"doctor exited {code}")
+    finally:
+        if not kept:
+            proc.terminate()
+            proc.wait(timeout=10)
+    if not kept:
+        print("\nlocal AWS stopped. `make deploy-local KEEP=1` keeps it running.")
+
+
+if __name__ == "__main__":
+    main()
