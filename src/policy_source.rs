@@ -132,9 +132,9 @@ pub struct Refused {
 }
 
 /// What a valid policy still deserves a word about (regions this build does
-/// not know), in the function's log.
+/// not know, Run As users a node cannot have), in the function's log.
 fn log_warnings(policy: &Policy, source: &str) {
-    for w in policy.warnings() {
+    for w in policy.warnings().into_iter().chain(policy.user_warnings()) {
         tracing::warn!(source, warning = %w, "policy accepted with a warning");
     }
 }

@@ -102,7 +102,7 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
                     String::new()
                 }
             );
-            for w in p.warnings() {
+            for w in p.warnings().into_iter().chain(p.user_warnings()) {
                 outln!("warning: {w}");
             }
             for d in p

@@ -157,6 +157,11 @@ pub const HUB_CHECKS: &[HubCheck] = &[
         run: |g, l| Box::pin(policy::loaded(g, l)),
     },
     HubCheck {
+        item: "policy users",
+        reads: "the policy",
+        run: |g, l| Box::pin(policy::users(g, l)),
+    },
+    HubCheck {
         item: "table",
         reads: "dynamodb:DescribeTable",
         run: |g, l| Box::pin(hub::table(g, l)),

@@ -99,3 +99,25 @@ pub(super) async fn scp_prefix(g: &Given<'_>, hub: &mut List) {
         }
     }
 }
+
+/// Every Run As user the policy names can exist on a node (not `ssm-user`)
+/// and is not `root`.
+pub(super) async fn users(g: &Given<'_>, hub: &mut List) {
+    let Some(policy) = g.policy else {
+        hub.skip("policy users", "not checked: the policy did not load");
+        return;
+    };
+    let warnings = policy.user_warnings();
+    if warnings.is_empty() {
+        hub.pass(
+            "policy users",
+            "no Run As user the policy names is ssm-user or root",
+        );
+    } else {
+        hub.warn(
+            "policy users",
+            warnings.join("; "),
+            "name a user your images create (useradd in the AMI or user data), the same on every node of those accounts",
+        );
+    }
+}

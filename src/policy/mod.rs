@@ -11,6 +11,7 @@ mod load;
 mod raw;
 mod regions;
 mod resolve;
+mod users;
 mod validate;
 
 use std::collections::HashMap;
@@ -162,6 +163,13 @@ impl Policy {
     /// show them.
     pub fn warnings(&self) -> Vec<String> {
         regions::unknown_region_warnings(&self.regions)
+    }
+
+    /// Run As users that validate but cannot work on a node (`ssm-user`) or
+    /// should not (`root`), each with where the policy names it.
+    /// `policy check` and `doctor` (`policy users`) show them.
+    pub fn user_warnings(&self) -> Vec<String> {
+        users::user_warnings(self)
     }
 
     /// Roles runas-guard may use in a member account, in the order it tries them.
