@@ -4,14 +4,17 @@
 //! instance) in a member account, into the local AWS (moto's CloudFormation,
 //! extended where it lacks a resource type the hub uses:
 //! `tests/moto_cfn.py`). Then the flows run against what the stacks made,
-//! named only by their outputs, with the hub role's credentials: a vend, a
-//! console edit reverted, a scheduled sweep, and the alerts on the deployed
-//! topic. (moto's IAM is not enforced here: the roles' permissions are
-//! covered by infra/tests; see infra/README.md.)
+//! named only by their outputs, with the credentials the stacks create and
+//! IAM enforced (moto's enforcement, completed by `tests/moto_iam.py`): the
+//! hub role as the Lambda service assumes it, the member role as the hub
+//! assumes it. A vend, a console edit reverted, a scheduled sweep, and the
+//! alerts on the deployed topic; a call the hub role may not make is refused
+//! with the action named.
 
 mod common;
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
 
 use aws_sdk_cloudformation::types::{Capability, Parameter};
 use common::*;
@@ -26,13 +29,17 @@ fn param(key: &str, value: &str) -> Parameter {
         .build()
 }
 
+fn shipped(template: &str) -> String {
+    std::fs::read_to_string(repo().join("infra").join(template)).unwrap()
+}
+
 async fn deploy(
     cfn: &aws_sdk_cloudformation::Client,
     name: &str,
     template: &str,
+    body: String,
     params: Vec<Parameter>,
 ) -> HashMap<String, String> {
-    let body = std::fs::read_to_string(repo().join("infra").join(template)).unwrap();
     cfn.create_stack()
         .stack_name(name)
         .template_body(body)
@@ -65,7 +72,7 @@ async fn deploy(
 }
 
 /// The hub stack with the parameters the README's deploy steps give.
-async fn deploy_hub(w: &World) -> HashMap<String, String> {
+async fn deploy_hub(w: &World, body: String) -> HashMap<String, String> {
     let s3 = aws_sdk_s3::Client::new(&w.cfg);
     s3.create_bucket().bucket("artifacts").send().await.unwrap();
     s3.put_object()
@@ -82,6 +89,7 @@ async fn deploy_hub(w: &World) -> HashMap<String, String> {
         &cfn,
         STACK,
         "hub.yaml",
+        body,
         vec![
             param("OrganizationId", org.id().unwrap()),
             param("ManagementAccountId", org.master_account_id().unwrap()),
@@ -101,6 +109,7 @@ async fn deploy_member(w: &World, account: &str) -> HashMap<String, String> {
         &cfn,
         "runas-guard-member",
         "member.yaml",
+        shipped("member.yaml"),
         vec![param("HubAccountId", HUB), param("HubRegion", "us-east-1")],
     )
     .await;
@@ -119,6 +128,122 @@ async fn deploy_member(w: &World, account: &str) -> HashMap<String, String> {
         .collect();
     assert!(roles.contains(&"RunAsGuardExecution"), "{roles:?}");
     outputs
+}
+
+/// The test's own administrator identities, made before IAM is enforced (the
+/// test reads documents and queues through them; they are not runas-guard's):
+/// a user with keys in the hub account, an `Admin` role in the member.
+const HARNESS_HUB: &str = r#"
+Resources:
+  Operator:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: test-operator
+  Everything:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Users: [!Ref Operator]
+      PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
+  OperatorKey:
+    Type: AWS::IAM::AccessKey
+    Properties:
+      UserName: !Ref Operator
+Outputs:
+  KeyId: {Value: !Ref OperatorKey}
+  Secret: {Value: !GetAtt OperatorKey.SecretAccessKey}
+"#;
+
+const HARNESS_MEMBER: &str = r#"
+Resources:
+  Admin:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: Admin
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "*"}, Action: "sts:AssumeRole"}]}
+  Everything:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref Admin]
+      PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
+"#;
+
+async fn harness(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    body: &str,
+) -> HashMap<String, String> {
+    cfn.create_stack()
+        .stack_name(name)
+        .template_body(body)
+        .capabilities(Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let out = cfn.describe_stacks().stack_name(name).send().await.unwrap();
+    out.stacks()[0]
+        .outputs()
+        .iter()
+        .map(|o| {
+            (
+                o.output_key().unwrap().to_string(),
+                o.output_value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// From here on every request needs credentials IAM knows and is allowed
+/// only what their policies grant (moto's `/moto-api/reset-auth`).
+fn enforce_iam(url: &str) {
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+fn config_with(w: &World, key: &str, secret: &str, token: Option<&str>) -> aws_config::SdkConfig {
+    w.cfg
+        .to_builder()
+        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
+            aws_sdk_ssm::config::Credentials::new(
+                key,
+                secret,
+                token.map(str::to_string),
+                None,
+                "test",
+            ),
+        ))
+        .build()
+}
+
+/// The hub role's credentials, as the Lambda service gets them (the trust
+/// policy names `lambda.amazonaws.com`; the local AWS lets the test ask as
+/// that service, see tests/moto_iam.py).
+async fn as_the_function(w: &World, role_arn: &str) -> (String, String, String) {
+    let out = aws_sdk_sts::Client::new(&w.cfg)
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("runas-guard")
+        .customize()
+        .mutate_request(|req| {
+            req.headers_mut()
+                .insert("x-local-aws-service-principal", "lambda.amazonaws.com");
+        })
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the Lambda service assumes {role_arn}: {e:?}"));
+    let c = out.credentials().unwrap();
+    (
+        c.access_key_id().to_string(),
+        c.secret_access_key().to_string(),
+        c.session_token().to_string(),
+    )
 }
 
 /// A configuration acting as `role` in `account` (STS AssumeRole), and its
@@ -157,12 +282,22 @@ async fn acting_as(
     (config, creds)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
+/// Both stacks deployed (the hub from `hub_template`), the policy uploaded,
+/// a queue subscribed to the deployed topic, IAM enforced, and the CLI set up
+/// as the function: the stacks' outputs and the hub role's credentials.
+struct Deployed {
+    w: World,
+    hub: HashMap<String, String>,
+    member: String,
+    inbox: String,
+    creds: (String, String, String),
+}
+
+async fn deployed(hub_template: String) -> Deployed {
     let moto = Moto::start_emulating("moto_cfn.py", &[]);
     let mut w = World::on(moto).await;
     let member = w.create_account("member", None).await;
-    let hub = deploy_hub(&w).await;
+    let hub = deploy_hub(&w, hub_template).await;
     for key in [
         "TableName",
         "TopicArn",
@@ -214,21 +349,64 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         .await
         .unwrap();
 
+    // The test's own identities, then IAM enforced for everyone.
+    let operator = harness(
+        &aws_sdk_cloudformation::Client::new(&w.cfg),
+        "test-harness",
+        HARNESS_HUB,
+    )
+    .await;
+    let (member_cfg, _) = acting_as(&w, &member, "OrganizationAccountAccessRole").await;
+    harness(
+        &aws_sdk_cloudformation::Client::new(&member_cfg),
+        "test-harness",
+        HARNESS_MEMBER,
+    )
+    .await;
+    enforce_iam(&w.moto.url);
+    let refused = aws_sdk_dynamodb::Client::new(&w.cfg)
+        .list_tables()
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "IAM is enforced: unknown keys are refused"
+    );
+    w.cfg = config_with(&w, &operator["KeyId"], &operator["Secret"], None);
+
     // The function's configuration: every name from the stack's outputs, and
-    // the hub role's credentials.
-    let (_, creds) = acting_as(&w, HUB, "RunAsGuardHub").await;
+    // the hub role's credentials as Lambda gets them.
+    let creds = as_the_function(&w, &hub["HubRoleArn"]).await;
     for (k, v) in [
         ("RUNAS_GUARD_POLICY", hub["PolicyUrl"].clone()),
         ("RUNAS_GUARD_POLICY_BUCKET_OWNER", HUB.to_string()),
         ("RUNAS_GUARD_TABLE", hub["TableName"].clone()),
         ("RUNAS_GUARD_TOPIC_ARN", hub["TopicArn"].clone()),
-        ("AWS_ACCESS_KEY_ID", creds.0),
-        ("AWS_SECRET_ACCESS_KEY", creds.1),
-        ("AWS_SESSION_TOKEN", creds.2),
+        ("AWS_ACCESS_KEY_ID", creds.0.clone()),
+        ("AWS_SECRET_ACCESS_KEY", creds.1.clone()),
+        ("AWS_SESSION_TOKEN", creds.2.clone()),
     ] {
         w.set_env(k, &v);
     }
 
+    Deployed {
+        w,
+        hub,
+        member,
+        inbox,
+        creds,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
+    let Deployed {
+        w,
+        hub,
+        member,
+        inbox,
+        creds,
+    } = deployed(shipped("hub.yaml")).await;
     // Vend: configured in every governed region, recorded in the deployed table.
     let (code, out) = w.handle(&vend_event(&member));
     assert_eq!(code, 0, "{out:#}");
@@ -269,6 +447,17 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         .map(|a| a["regions"].as_array().unwrap().len())
         .sum();
     assert!(checked >= 2, "{out:#}");
+
+    // What the hub role is not granted is refused, and the refusal names the
+    // action (the function never scans; only operators' `status` does).
+    let hub_cfg = config_with(&w, &creds.0, &creds.1, Some(&creds.2));
+    let scan = aws_sdk_dynamodb::Client::new(&hub_cfg)
+        .scan()
+        .table_name(&hub["TableName"])
+        .send()
+        .await;
+    let err = format!("{:?}", scan.expect_err("the hub role may not scan"));
+    assert!(err.contains("dynamodb:Scan"), "{err}");
 }
 
 async fn table_items(w: &World, table: &str) -> Vec<HashMap<String, String>> {
@@ -298,4 +487,19 @@ async fn alert_kinds(w: &World, queue: &str) -> Vec<String> {
             message["kind"].as_str().map(str::to_string)
         })
         .collect()
+}
+
+/// A hub role without an action a flow needs fails that flow in the local
+/// AWS, and says which action: here `dynamodb:BatchWriteItem`, without which
+/// history rows and alerts kept in the outbox cannot be written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_role_without_a_needed_action_fails_naming_it() {
+    let grant = "                  - dynamodb:BatchWriteItem\n";
+    let template = shipped("hub.yaml");
+    assert!(template.contains(grant), "hub.yaml grants BatchWriteItem");
+    let Deployed { w, member, .. } = deployed(template.replacen(grant, "", 1)).await;
+    let (code, out) = w.handle(&vend_event(&member));
+    assert_eq!(code, 1, "{out:#}");
+    let reason = out["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("dynamodb:BatchWriteItem"), "{out:#}");
 }

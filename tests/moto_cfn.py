@@ -28,9 +28,8 @@ defines it: a case-insensitive match of ``true``/``false``; and a statement
 whose conditions do not hold does not apply (moto answered Denied for it,
 whatever its Effect).
 
-moto's IAM does not evaluate conditions of identity policies, resource
-policies other than buckets', or session policies: infra/tests/ keeps
-covering those.
+IAM enforcement (off until a test turns it on) is completed in
+``moto_iam.py``, imported here.
 
 It also carries the Account Management region operations of
 ``moto_account_regions.py`` (for `doctor`'s `regions enabled`), so
@@ -54,6 +53,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 import moto_account_regions  # noqa: F401 - its patches apply on import
+import moto_iam  # noqa: F401 - its patches apply on import
 
 EventBus.physical_resource_id = property(lambda self: self.name)
 

@@ -1,0 +1,195 @@
+"""IAM enforcement in moto, completed where runas-guard's roles need it,
+EMULATED for tests/deploy.rs (imported by moto_cfn.py; inert until a test
+turns enforcement on through moto's ``/moto-api/reset-auth``). Never used by
+product code.
+
+moto 5.2.5 enforces identity policies (``INITIAL_NO_AUTH_ACTION_COUNT``) but,
+except for S3, SQS and STS, checks every request against the resource
+``*``: a statement scoped to a table, topic, document or organization ARN
+never matches, so a correctly scoped role is denied everything. Here each
+request the roles make is given the resource ARN the Service Authorization
+Reference names for it:
+
+- DynamoDB: ``arn:aws:dynamodb:<region>:<account>:table/<TableName>`` (and
+  ``…/index/<IndexName>`` for a query of an index; ``BatchWriteItem``: its
+  table).
+- SNS ``Publish``: the topic ARN.
+- SSM document operations: ``arn:aws:ssm:<region>:<account>:document/<Name>``
+  (or the ARN given as ``Name``).
+- Organizations: the account, OU or root ARN
+  (``arn:aws:organizations::<management>:account/<org>/<id>``, ``…:ou/<org>/<id>``,
+  ``…:root/<org>/<id>``) of ``AccountId``, ``ChildId``,
+  ``OrganizationalUnitId`` or ``ParentId``; ``ListRoots`` and
+  ``DescribeOrganization`` ``*``.
+
+And as AWS authorises them: ``sqs:SendMessageBatch`` and
+``sqs:DeleteMessageBatch`` as ``sqs:SendMessage`` / ``sqs:DeleteMessage``; a
+trust policy's ``Principal: {"Service": …}``; and the Lambda service assuming
+a function's execution role, which a test asks for with the request header
+``x-local-aws-service-principal: lambda.amazonaws.com`` on ``AssumeRole``
+(the caller must still be allowed ``sts:AssumeRole``).
+
+A refusal is answered in the protocol of the service asked (JSON for
+DynamoDB, SSM and Organizations, as AWS does; moto answered XML).
+
+Request signatures are not verified: moto rebuilds the signed request from
+what it parsed and, for some bodies the Rust SDK sends (an SNS ``Publish``
+with message attributes), computes another signature than AWS would. The
+access key still decides who the caller is, and so which policies apply.
+
+Not evaluated (infra/tests cover them): session policies, permission
+boundaries, SCPs, KMS key policies, conditions other than ``StringEquals``
+and ``Bool``.
+"""
+
+import json
+
+from moto.core.exceptions import JsonRESTError
+from moto.dynamodb.responses import DynamoHandler
+from moto.iam import access_control
+from moto.organizations.models import organizations_backends
+from moto.organizations.responses import OrganizationsResponse
+from moto.sns.responses import SNSResponse
+from moto.ssm.responses import SimpleSystemManagerResponse
+
+SERVICE_HEADER = "x-local-aws-service-principal"
+ACTION_AS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+
+
+def _dynamodb_resource(self):
+    table = self._get_param("TableName")
+    if not table:
+        items = self._get_param("RequestItems") or {}
+        table = next(iter(items), None)
+    if not table:
+        return "*"
+    arn = f"arn:aws:dynamodb:{self.region}:{self.current_account}:table/{table}"
+    index = self._get_param("IndexName")
+    return f"{arn}/index/{index}" if index else arn
+
+
+def _sns_resource(self):
+    return self._get_param("TopicArn") or "*"
+
+
+def _ssm_resource(self):
+    name = self._get_param("Name")
+    if not name:
+        return "*"
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:ssm:{self.region}:{self.current_account}:document/{name}"
+
+
+def _organizations_resource(self):
+    backend = organizations_backends[self.current_account][self.partition]
+    org = backend.org
+    if org is None:
+        return "*"
+    base = f"arn:aws:organizations::{org.master_account_id}"
+
+    def arn_of(node_id):
+        if node_id.startswith("ou-"):
+            return f"{base}:ou/{org.id}/{node_id}"
+        if node_id.startswith("r-"):
+            return f"{base}:root/{org.id}/{node_id}"
+        return f"{base}:account/{org.id}/{node_id}"
+
+    for param in ("AccountId", "ChildId", "OrganizationalUnitId", "ParentId"):
+        value = self._get_param(param)
+        if value:
+            return arn_of(value)
+    return "*"
+
+
+DynamoHandler._determine_resource = _dynamodb_resource
+SNSResponse._determine_resource = _sns_resource
+SimpleSystemManagerResponse._determine_resource = _ssm_resource
+OrganizationsResponse._determine_resource = _organizations_resource
+
+_request_init = access_control.IAMRequestBase.__init__
+
+
+def _request_with_aliases(self, *args, **kwargs):
+    _request_init(self, *args, **kwargs)
+    self._action = ACTION_AS.get(self._action, self._action)
+    # The Lambda service assuming a function's role, for a test that asks.
+    self._service_principal = {k.lower(): v for k, v in self._headers.items()}.get(SERVICE_HEADER)
+
+
+access_control.IAMRequestBase.__init__ = _request_with_aliases
+_trust = access_control.IAMRequestBase._check_role_trust_relationship
+
+
+def _trust_with_services(self, role_arn):
+    service = getattr(self, "_service_principal", None)
+    if not service:
+        return _trust(self, role_arn)
+    role = self.backend.get_role_by_arn(role_arn)
+    policy = access_control.IAMPolicy(role.assume_role_policy_document)
+    statements = policy._policy_json["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    for statement in statements:
+        principal = statement.get("Principal") or {}
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if statement.get("Effect") == "Allow" and service in services and "sts:AssumeRole" in actions:
+            return True
+    return False
+
+
+access_control.IAMRequestBase._check_role_trust_relationship = _trust_with_services
+_check_principal = access_control.IAMPolicyStatement._check_principal
+
+
+def _principal_of_any_kind(self, principal):
+    expected = self._statement.get("Principal")
+    if isinstance(expected, dict) and "AWS" not in expected:
+        return False
+    return _check_principal(self, principal)
+
+
+access_control.IAMPolicyStatement._check_principal = _principal_of_any_kind
+access_control.IAMRequestBase.check_signature = lambda self: None
+_denied = access_control.IAMRequest._raise_access_denied
+
+
+def _denied_in_the_callers_protocol(self):
+    # A JSON-protocol service (DynamoDB, SSM, Organizations) answers a refusal
+    # in JSON, as AWS does; moto answered every refusal in XML, which an SDK
+    # of a JSON service cannot read (it saw only HTTP 403).
+    if self._headers.get("X-Amz-Target"):
+        raise JsonRESTError(
+            "AccessDeniedException",
+            f"User: {self._access_key.arn} is not authorized to perform: {self._action}",
+        )
+    _denied(self)
+
+
+access_control.IAMRequest._raise_access_denied = _denied_in_the_callers_protocol
+
+_policy_init = access_control.IAMPolicy.__init__
+
+
+def _policy_of_any_shape(self, policy):
+    # A role made by CloudFormation keeps each inline policy as the
+    # template gave it (a document, or {PolicyName, PolicyDocument}).
+    if isinstance(policy, dict) and "policy_document" not in policy:
+        document = policy.get("PolicyDocument", policy)
+        policy = document if isinstance(document, str) else json.dumps(_without_no_value(document))
+    _policy_init(self, policy)
+
+
+def _without_no_value(document):
+    """`AWS::NoValue` (an `Fn::If` branch not taken) removes the element, as
+    CloudFormation does; moto's template resolver leaves a null."""
+    if isinstance(document, dict):
+        return {k: _without_no_value(v) for k, v in document.items() if v is not None}
+    if isinstance(document, list):
+        return [_without_no_value(v) for v in document if v is not None]
+    return document
+
+
+access_control.IAMPolicy.__init__ = _policy_of_any_shape
