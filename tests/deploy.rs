@@ -7,9 +7,10 @@
 //! named only by their outputs, with the credentials the stacks create and
 //! IAM enforced (moto's enforcement, completed by `tests/moto_iam.py`): the
 //! hub role as the Lambda service assumes it, the member role as the hub
-//! assumes it. A vend, a console edit reverted, a scheduled sweep, and the
-//! alerts on the deployed topic; a call the hub role may not make is refused
-//! with the action named.
+//! assumes it. A vend, a console edit reverted, a scheduled sweep (in one
+//! run, and fanned out through the deployed queue), a policy change by
+//! upload, and the alerts on the deployed topic; a call the hub role may not
+//! make is refused with the action named.
 
 mod common;
 
@@ -21,6 +22,7 @@ use common::*;
 use serde_json::{json, Value};
 
 const STACK: &str = "runas-guard-hub";
+const POLICY: &str = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
 
 fn param(key: &str, value: &str) -> Parameter {
     Parameter::builder()
@@ -288,6 +290,8 @@ async fn acting_as(
 struct Deployed {
     w: World,
     hub: HashMap<String, String>,
+    /// The policy object's key in the stack's bucket.
+    key: String,
     member: String,
     inbox: String,
     creds: (String, String, String),
@@ -316,7 +320,7 @@ async fn deployed(hub_template: String) -> Deployed {
 
     // The policy goes where the hub stack says: its bucket, its key.
     let s3 = aws_sdk_s3::Client::new(&w.cfg);
-    let policy = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+    let policy = POLICY;
     let key = hub["PolicyUrl"]
         .strip_prefix(&format!("s3://{}/", hub["PolicyBucketName"]))
         .expect("PolicyUrl names the policy bucket")
@@ -392,6 +396,7 @@ async fn deployed(hub_template: String) -> Deployed {
     Deployed {
         w,
         hub,
+        key,
         member,
         inbox,
         creds,
@@ -401,8 +406,9 @@ async fn deployed(hub_template: String) -> Deployed {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
     let Deployed {
-        w,
+        mut w,
         hub,
+        key,
         member,
         inbox,
         creds,
@@ -447,6 +453,53 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         .map(|a| a["regions"].as_array().unwrap().len())
         .sum();
     assert!(checked >= 2, "{out:#}");
+
+    // The same sweep fanned out through the deployed queue: one message per
+    // account (the threshold set low), worked as Lambda's SQS batches.
+    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &hub["SweepQueueUrl"]);
+    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(
+        (code, out["result"].as_str()),
+        (0, Some("fanned_out")),
+        "{out:#}"
+    );
+    let records: Vec<Value> = w
+        .drain(&hub["SweepQueueUrl"])
+        .await
+        .iter()
+        .map(|m| {
+            json!({
+                "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
+                "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
+                "md5OfBody": "", "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:us-east-1:{HUB}:sweep"), "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    assert!(records.len() >= 2, "one message per account: {records:?}");
+    let (code, out) = w.handle(&json!({ "Records": records }));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["batchItemFailures"], json!([]), "{out:#}");
+
+    // A policy change is an upload to the stack's PolicyUrl: the next run
+    // (here the next sweep) applies it.
+    let changed = POLICY.replace("ssm-ops", "ops-admin");
+    aws_sdk_s3::Client::new(&w.cfg)
+        .put_object()
+        .bucket(&hub["PolicyBucketName"])
+        .key(&key)
+        .body(changed.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "200");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    for region in ["us-east-1", "eu-west-1"] {
+        let (doc, _, _) = w.document(&member, region).await.unwrap();
+        assert_eq!(run_as(&doc).1, json!("ops-admin"), "{region}");
+    }
 
     // What the hub role is not granted is refused, and the refusal names the
     // action (the function never scans; only operators' `status` does).
