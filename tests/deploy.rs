@@ -464,19 +464,7 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         (0, Some("fanned_out")),
         "{out:#}"
     );
-    let records: Vec<Value> = w
-        .drain(&hub["SweepQueueUrl"])
-        .await
-        .iter()
-        .map(|m| {
-            json!({
-                "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
-                "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
-                "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": format!("arn:aws:sqs:us-east-1:{HUB}:sweep"), "awsRegion": "us-east-1"
-            })
-        })
-        .collect();
+    let records: Vec<Value> = w.sqs_records(&hub["SweepQueueUrl"]).await;
     assert!(records.len() >= 2, "one message per account: {records:?}");
     let (code, out) = w.handle(&json!({ "Records": records }));
     assert_eq!(code, 0, "{out:#}");

@@ -39,18 +39,7 @@ async fn fan_out(w: &World, queue: &str) -> Vec<Value> {
         (0, Some("fanned_out")),
         "{out:#}"
     );
-    w.drain(queue)
-        .await
-        .iter()
-        .map(|m| {
-            json!({
-                "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
-                "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
-                "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1"
-            })
-        })
-        .collect()
+    w.sqs_records(queue).await
 }
 
 /// Feeds the batches; returns the message ids Lambda would redeliver.

@@ -124,7 +124,7 @@ fn listed_tables_exist() {
 fn the_checks_see_what_they_check() {
     // Guards against a reader that silently sees nothing.
     let code = blank(
-        "use crate::a::{b::{self, C}, d};\n// crate::e::f\nfn g() {\n let s = \"crate::h::i {\";\n crate::j::k();\n}\n#[cfg(test)]\nmod tests {\n use crate::z;\n}\n",
+        "use crate::a::{b::{self, C}, d};\n// crate::e::f\nfn g() {\n let s = \"crate::h::i {\";\n crate::j::k();\n}\nfn t(a: [u8; 2]) -> [u8; 2] {\n a\n}\n#[cfg(test)]\nmod tests {\n use crate::z;\n}\n",
     );
     let paths: Vec<String> = crate_paths(&code, "m")
         .into_iter()
@@ -132,7 +132,7 @@ fn the_checks_see_what_they_check() {
         .collect();
     assert_eq!(paths, ["a::b", "a::b::C", "a::d", "j::k"]);
     let fns = functions(code_before_tests(&code));
-    assert_eq!(fns, [("g".to_string(), 3, 4)]);
+    assert_eq!(fns, [("g".to_string(), 3, 4), ("t".to_string(), 7, 3)]);
     let edges = BTreeMap::from([
         (
             "a".to_string(),
@@ -471,7 +471,16 @@ fn functions(code: &str) -> Vec<(String, usize, usize)> {
                 j += 1;
             }
             let name: String = c[start..j].iter().collect();
-            while c.get(j).is_some_and(|ch| !matches!(ch, '{' | ';')) {
+            // The body starts at the first `{` outside brackets: a `;` in
+            // `[T; N]` (a parameter or the return type) does not end it.
+            let mut nesting = 0i32;
+            while let Some(&ch) = c.get(j) {
+                match ch {
+                    '(' | '[' => nesting += 1,
+                    ')' | ']' => nesting -= 1,
+                    '{' | ';' if nesting == 0 => break,
+                    _ => {}
+                }
                 j += 1;
             }
             if c.get(j) == Some(&'{') {

@@ -250,19 +250,7 @@ async fn sweep_fans_out_over_sqs_and_reports_bad_messages_alone() {
     assert_eq!(out["fanned_out"], 33);
 
     // Collect every queued message and feed them back as Lambda SQS batches.
-    let records: Vec<Value> = w
-        .drain(&queue)
-        .await
-        .iter()
-        .map(|m| {
-            json!({
-                "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
-                "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
-                "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep",
-                "awsRegion": "us-east-1"
-            })
-        })
-        .collect();
+    let records: Vec<Value> = w.sqs_records(&queue).await;
     assert_eq!(records.len(), 33);
     let poison = json!({"messageId": "poison-1", "body": "{\"account\": \"not-an-account\"}", "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep", "awsRegion": "us-east-1", "attributes": {}, "messageAttributes": {}});

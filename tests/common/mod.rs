@@ -535,6 +535,23 @@ impl World {
             .collect()
     }
 
+    /// Every message waiting on `queue`, received and deleted, as the records
+    /// of the SQS batch event Lambda's event source mapping would deliver.
+    pub async fn sqs_records(&self, queue: &str) -> Vec<Value> {
+        self.drain(queue)
+            .await
+            .iter()
+            .map(|m| {
+                json!({
+                    "messageId": m.message_id().unwrap(), "receiptHandle": m.receipt_handle().unwrap(),
+                    "body": m.body().unwrap(), "attributes": {}, "messageAttributes": {},
+                    "md5OfBody": "", "eventSource": "aws:sqs",
+                    "eventSourceARN": format!("arn:aws:sqs:us-east-1:{HUB}:sweep"), "awsRegion": "us-east-1"
+                })
+            })
+            .collect()
+    }
+
     /// Receives and deletes every message waiting on `queue`.
     pub async fn drain(&self, queue: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let sqs = aws_sdk_sqs::Client::new(&self.cfg);
