@@ -47,10 +47,12 @@ def free_port():
 KEEP = os.environ.get("KEEP", "") not in ("", "0")
 
 
-def start_moto():
+def start_moto(command=None):
+    """moto (or `command`, a server taking moto_server's arguments) on a free
+    loopback port; returns the process and its URL."""
     port = free_port()
     # KEEP: a session of its own, so moto outlives make and this script.
-    proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([*(command or [str(MOTO)]), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
     deadline = time.time() + 60
     while time.time() < deadline:

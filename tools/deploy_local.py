@@ -17,7 +17,6 @@ AWS running and prints the `export` lines to use it.
 import io
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ import zipfile
 from pathlib import Path
 
 import boto3
+
+from demo import start_moto
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / "target" / "debug" / "runas-guard"
@@ -46,25 +47,8 @@ def say(text):
     print(f"\n=== {text} ===", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_local_aws():
-    port = free_port()
-    proc = subprocess.Popen([str(PYTHON), str(REPO / "tests" / "moto_cfn.py"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("the local AWS (moto) did not start")
+    return start_moto([str(PYTHON), str(REPO / "tests" / "moto_cfn.py")])
 
 
 def deploy(cfn, name, template, parameters):

@@ -75,9 +75,14 @@ pub fn grant_from(
     // "held until" and "last written at".
     let touched =
         get_n(old, "lease_until").is_some_and(|t| t >= clock::epoch_millis(since - CLOCK_SKEW));
+    let grant = RegionGrant::new(owner, recent_reverts(old, now));
+    (grant, ours || !(waited || touched))
+}
+
+/// Epoch seconds of the item's reverts still inside [`TAMPER_WINDOW`] at `now`.
+pub fn recent_reverts(old: &Item, now: SystemTime) -> Vec<i64> {
     let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
-    let recent_reverts = old
-        .get("reverts_at")
+    old.get("reverts_at")
         .and_then(|v| v.as_l().ok())
         .map(|l| {
             l.iter()
@@ -85,9 +90,7 @@ pub fn grant_from(
                 .filter(|t| *t >= horizon)
                 .collect()
         })
-        .unwrap_or_default();
-    let grant = RegionGrant::new(owner, recent_reverts);
-    (grant, ours || !(waited || touched))
+        .unwrap_or_default()
 }
 
 impl RegionLease {

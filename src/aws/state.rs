@@ -95,17 +95,7 @@ pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orph
     if Some(intent.owner.as_str()) == ours || !expired {
         return None;
     }
-    let horizon = clock::epoch_secs(now - super::lease::TAMPER_WINDOW);
-    let recent_reverts = old
-        .get("reverts_at")
-        .and_then(|v| v.as_l().ok())
-        .map(|l| {
-            l.iter()
-                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
-                .filter(|t| *t >= horizon)
-                .collect()
-        })
-        .unwrap_or_default();
+    let recent_reverts = super::lease::recent_reverts(old, now);
     Some(Orphan {
         intent,
         json,
