@@ -13,12 +13,14 @@ use crate::trigger::Trigger;
 
 mod drift;
 mod message;
+mod readiness;
 
 pub use drift::drift;
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
 };
+pub use readiness::{association_link, user_missing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -32,6 +34,7 @@ pub enum Kind {
     RunAsOverride,
     PolicyRejected,
     PolicyIdsUnknown,
+    RunAsUserMissing,
 }
 
 impl Kind {
@@ -46,6 +49,7 @@ impl Kind {
             Kind::RunAsOverride => "run_as_override",
             Kind::PolicyRejected => "policy_rejected",
             Kind::PolicyIdsUnknown => "policy_ids_unknown",
+            Kind::RunAsUserMissing => "run_as_user_missing",
         }
     }
 }
@@ -131,6 +135,9 @@ pub struct Facts<'a> {
     /// Audit mode: slots whose drift this run saw first. Drift already
     /// reported is not reported again.
     pub new_drift: &'a HashSet<String>,
+    /// The run-as user check: slots where this run found nodes newly
+    /// lacking the user.
+    pub new_missing: &'a HashSet<String>,
     pub at: &'a str,
 }
 
@@ -189,6 +196,8 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
             f.at,
         ));
     }
+    // Nodes newly without the user: news beside anything else.
+    alerts.extend(user_missing(report, f.new_missing, t, f.at));
     alerts
 }
 

@@ -121,6 +121,7 @@ mod documents {
                 expected_editor: false,
                 reverts_last_hour: &reverts,
                 new_drift: &HashSet::new(),
+                new_missing: &HashSet::new(),
                 at: "2026-11-22T00:00:00Z",
             };
             let got: Vec<String> = decide(&report, Per::Region, &facts)
@@ -184,6 +185,7 @@ mod documents {
                 expected_editor: false,
                 reverts_last_hour: &reverts,
                 new_drift: &HashSet::new(),
+                new_missing: &HashSet::new(),
                 at: "2026-11-22T00:00:00Z",
             };
             let got: Vec<&str> = decide(&report, scope, &facts)

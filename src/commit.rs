@@ -56,6 +56,7 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
                 actor: actor.clone(),
                 error: o.error.clone(),
                 error_code: o.error_code.clone(),
+                nodes: o.nodes.as_ref().map(crate::nodes::Readiness::to_json),
             };
             let history =
                 (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {

@@ -33,7 +33,9 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     if is_sqs_batch(input) {
         return sqs_batch(reactor, input).await;
     }
-    let trigger = match trigger::classify_for(input, &reactor.policy().document_names()) {
+    let policy = reactor.policy();
+    let check = policy.check_document.as_deref();
+    let trigger = match trigger::classify_governed(input, &policy.document_names(), check) {
         Ok(t) => t,
         Err(e) => {
             // A malformed event never succeeds on retry: answer, log, count

@@ -166,6 +166,7 @@ impl Intent {
             error_code: None,
             error: None,
             followed: false,
+            nodes: None,
         }
         .for_document(
             self.document
@@ -212,6 +213,7 @@ impl Intent {
             expected_editor: self.expected_editor,
             reverts_last_hour: &reverts,
             new_drift: &HashSet::new(),
+            new_missing: &HashSet::new(),
             at,
         };
         alert::decide(&report, scope, &facts)

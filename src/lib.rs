@@ -17,6 +17,7 @@ pub mod ids;
 pub mod intent;
 pub mod job;
 pub mod metrics;
+pub mod nodes;
 pub mod outbox;
 pub mod outcome;
 pub mod permission_sets;

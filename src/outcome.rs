@@ -137,6 +137,9 @@ pub struct RegionOutcome {
     /// with `SSM-SessionManagerRunShell`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub followed: bool,
+    /// The run-as user check's row: what its association found on the nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<crate::nodes::Readiness>,
 }
 
 impl RegionOutcome {

@@ -23,6 +23,9 @@ pub struct Observation {
     pub actor: Option<String>,
     pub error: Option<String>,
     pub error_code: Option<String>,
+    /// The run-as user check's row: what its association found
+    /// ([`crate::nodes::Readiness`] as JSON).
+    pub nodes: Option<String>,
 }
 
 impl Observation {

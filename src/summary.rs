@@ -40,6 +40,14 @@ pub struct Tally {
     pub counts: BTreeMap<String, usize>,
     /// Audit mode: drift first seen by this sweep.
     pub newly_noncompliant: usize,
+    /// The run-as user check: account-regions with nodes lacking the user,
+    /// those this sweep found first, and the nodes in all.
+    #[serde(default)]
+    pub user_missing: usize,
+    #[serde(default)]
+    pub newly_user_missing: usize,
+    #[serde(default)]
+    pub nodes_missing: u64,
     /// Changed, failed or newly noncompliant, in total.
     pub notable: usize,
     /// The first [`MAX_ENTRIES`] of them, failures first.
@@ -52,12 +60,32 @@ fn short(r: &Option<crate::preferences::RunAs>) -> String {
 }
 
 impl Tally {
-    /// Adds one account; `new_drift` names its slots whose drift this
-    /// sweep saw first.
-    pub fn add(&mut self, report: &AccountReport, new_drift: &HashSet<String>) {
+    /// Adds one account; `news` names its slots whose drift, or whose
+    /// nodes lacking the user, this sweep saw first.
+    pub fn add(&mut self, report: &AccountReport, news: &HashSet<String>) {
+        let new_drift = news;
         self.accounts += 1;
         for o in &report.regions {
             self.account_regions += 1;
+            if let Some(n) = o.nodes.as_ref().filter(|n| n.missing > 0) {
+                let newly = news.contains(&o.slot());
+                self.user_missing += 1;
+                self.nodes_missing += n.missing;
+                self.newly_user_missing += usize::from(newly);
+                if newly {
+                    self.notable += 1;
+                    self.entries.push(Entry {
+                        account: report.account.clone(),
+                        name: report.name.clone().unwrap_or_default(),
+                        region: o.region.clone(),
+                        document: o.document.clone(),
+                        action: "user-missing".into(),
+                        before: String::new(),
+                        after: n.summary(),
+                        error_code: None,
+                    });
+                }
+            }
             *self
                 .counts
                 .entry(o.action.as_str().to_string())
@@ -93,6 +121,9 @@ impl Tally {
             *self.counts.entry(k).or_default() += v;
         }
         self.newly_noncompliant += other.newly_noncompliant;
+        self.user_missing += other.user_missing;
+        self.newly_user_missing += other.newly_user_missing;
+        self.nodes_missing += other.nodes_missing;
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.trim();
@@ -123,6 +154,27 @@ impl Tally {
     }
 }
 
+/// What the subject says happened, in order of interest.
+fn headline(tally: &Tally, failed: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    if tally.fixed() > 0 {
+        parts.push(format!("{} fixed", tally.fixed()));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} FAILED"));
+    }
+    if tally.newly_noncompliant > 0 {
+        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
+    }
+    if tally.newly_user_missing > 0 {
+        parts.push(format!(
+            "{} newly missing the Run As user",
+            tally.newly_user_missing
+        ));
+    }
+    parts
+}
+
 /// The sweep's one alert, or nothing when nothing changed, failed or newly drifted.
 pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     if tally.notable == 0 {
@@ -136,16 +188,7 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     };
     let kind = Kind::SweepSummary;
     let id = alert_id(trigger, kind, "-", None);
-    let mut parts = Vec::new();
-    if tally.fixed() > 0 {
-        parts.push(format!("{} fixed", tally.fixed()));
-    }
-    if failed > 0 {
-        parts.push(format!("{failed} FAILED"));
-    }
-    if tally.newly_noncompliant > 0 {
-        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
-    }
+    let parts = headline(tally, failed);
     let subject = format!(
         "runas-guard sweep: {} of {} account-regions in {} accounts",
         parts.join(", "),
@@ -170,6 +213,9 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "fixed": tally.fixed(),
         "failed": failed,
         "newly_noncompliant": tally.newly_noncompliant,
+        "user_missing": tally.user_missing,
+        "newly_user_missing": tally.newly_user_missing,
+        "nodes_missing": tally.nodes_missing,
         "entries": tally.entries,
         "more": tally.notable - tally.entries.len(),
     });

@@ -12,6 +12,7 @@ pub use crate::ids::{is_account_id, is_region_name, role_name};
 
 mod accounts;
 mod actor;
+mod association;
 mod bounds;
 mod document;
 mod fields;
@@ -27,6 +28,9 @@ use fields::{field_error, required, Obj};
 
 /// The one document runas-guard owns.
 pub const DOCUMENT_NAME: &str = "SSM-SessionManagerRunShell";
+
+/// The member stack's run-as user check document (`[nodes] document`).
+pub const CHECK_DOCUMENT: &str = "RunAsGuard-CheckRunAsUser";
 
 /// EventBridge caps events at 256 KB; anything past 1 MiB is not an event.
 pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
@@ -195,8 +199,19 @@ pub fn classify(event: &Value) -> Result<Trigger, EventError> {
 }
 
 /// `documents`: the governed document names; an edit of any other document
-/// is ignored.
+/// is ignored. Association writes are read as if the run-as user check were
+/// on under its default name (what `explain` without a policy shows).
 pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventError> {
+    classify_governed(event, documents, Some(CHECK_DOCUMENT))
+}
+
+/// `check`: the run-as user check's document when the policy turns the
+/// check on; association writes are ignored when it is off.
+pub fn classify_governed(
+    event: &Value,
+    documents: &[&str],
+    check: Option<&str>,
+) -> Result<Trigger, EventError> {
     let map = event
         .as_object()
         .ok_or_else(|| EventError::NotObject(type_name(event)))?;
@@ -231,6 +246,12 @@ pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventE
             accounts::classify_organizations(detail_type, &root, (&detail, &map["detail"]), &mut t)?
         }
         "aws.controltower" => accounts::classify_control_tower(detail_type, &detail, &mut t)?,
+        "aws.ssm"
+            if detail_type == API_CALL
+                && event_name.is_some_and(|n| association::ASSOCIATION_WRITES.contains(&n)) =>
+        {
+            association::classify_association(&root, &detail, check, &mut t)?
+        }
         "aws.ssm" if detail_type == API_CALL => {
             ssm_call::classify_ssm_call(&root, &detail, documents, &mut t)?
         }

@@ -565,3 +565,119 @@ fn edits_by_document_arn_are_this_account_regions_own_only() {
     .unwrap();
     assert_eq!(t.kind, TriggerKind::Ignored);
 }
+
+#[test]
+fn association_writes_are_the_checks_only_when_they_can_be() {
+    let check = Some(CHECK_DOCUMENT);
+    let by_id = json!({"requestParameters": {"associationId": "a-1"}});
+    let answered = |name: &str| {
+        json!({"requestParameters": {"associationId": "a-1"},
+               "responseElements": {"associationDescription": {"name": name}}})
+    };
+    let cases: Vec<(&str, &str, Value, Option<&str>, TriggerKind, &str)> = vec![
+        (
+            "create of the check",
+            "CreateAssociation",
+            json!({}),
+            check,
+            TriggerKind::DocumentChanged,
+            "the run-as user check's association",
+        ),
+        (
+            "create of another document",
+            "CreateAssociation",
+            json!({"requestParameters": {"name": "AWS-RunPatchBaseline"}}),
+            check,
+            TriggerKind::Ignored,
+            "not RunAsGuard-CheckRunAsUser",
+        ),
+        (
+            "create by ARN of the check",
+            "CreateAssociation",
+            json!({"requestParameters": {"name": "arn:aws:ssm:eu-west-1:111122223333:document/RunAsGuard-CheckRunAsUser"}}),
+            check,
+            TriggerKind::DocumentChanged,
+            "association",
+        ),
+        (
+            "update by id, answer names it",
+            "UpdateAssociation",
+            answered(CHECK_DOCUMENT),
+            check,
+            TriggerKind::DocumentChanged,
+            "association",
+        ),
+        (
+            "update by id of another",
+            "UpdateAssociation",
+            answered("AWS-GatherSoftwareInventory"),
+            check,
+            TriggerKind::Ignored,
+            "not RunAsGuard",
+        ),
+        (
+            "update naming nothing",
+            "UpdateAssociation",
+            by_id.clone(),
+            check,
+            TriggerKind::Ignored,
+            "names no document",
+        ),
+        (
+            "delete by id",
+            "DeleteAssociation",
+            by_id.clone(),
+            check,
+            TriggerKind::DocumentChanged,
+            "in case it was",
+        ),
+        (
+            "delete by id, check off",
+            "DeleteAssociation",
+            by_id.clone(),
+            None,
+            TriggerKind::Ignored,
+            "check is off",
+        ),
+        (
+            "delete refused",
+            "DeleteAssociation",
+            json!({"requestParameters": {"associationId": "a-1"}, "errorCode": "AccessDenied"}),
+            check,
+            TriggerKind::Ignored,
+            "failed with AccessDenied",
+        ),
+        (
+            "create with a renamed check",
+            "CreateAssociation",
+            json!({}),
+            Some("Org-CheckUser"),
+            TriggerKind::Ignored,
+            "not Org-CheckUser",
+        ),
+    ];
+    for (what, name, extra, check, kind, reason) in cases {
+        let event = ssm_call(name, CHECK_DOCUMENT, extra);
+        let t = classify_governed(&event, &[DOCUMENT_NAME], check).unwrap();
+        assert_eq!(t.kind, kind, "{what}: {}", t.reason);
+        assert!(t.reason.contains(reason), "{what}: {}", t.reason);
+        if kind == TriggerKind::DocumentChanged {
+            assert_eq!(t.context.document.as_deref(), check, "{what}");
+            assert_eq!(t.region.as_deref(), Some("eu-west-1"), "{what}");
+            assert!(t.edits(CHECK_DOCUMENT) && !t.edits(DOCUMENT_NAME), "{what}");
+        }
+    }
+    // A mistyped field the classification reads is an error that names it.
+    let bad = ssm_call(
+        "UpdateAssociation",
+        CHECK_DOCUMENT,
+        json!({"requestParameters": {"associationId": 7}}),
+    );
+    let bad = {
+        let mut b = bad;
+        b["detail"]["requestParameters"] = json!({"associationId": 7});
+        b
+    };
+    let err = classify_governed(&bad, &[DOCUMENT_NAME], Some(CHECK_DOCUMENT)).unwrap_err();
+    assert!(err.to_string().contains("associationId"), "{err}");
+}

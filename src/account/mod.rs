@@ -21,6 +21,7 @@ use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Policy};
 use crate::reconcile::{look, Seen};
 
+mod missing;
 mod regions;
 
 use regions::reconcile_regions;
@@ -43,6 +44,9 @@ pub struct Uncommitted {
     pub(crate) grants: HashMap<String, RegionGrant>,
     /// Audit mode: regions whose drift this run saw first.
     pub new_drift: HashSet<String>,
+    /// The run-as user check: slots where this run found nodes newly
+    /// lacking the user (on-call hears it once).
+    pub new_missing: HashSet<String>,
 }
 
 impl Uncommitted {
@@ -51,6 +55,7 @@ impl Uncommitted {
             report,
             grants: HashMap::new(),
             new_drift: HashSet::new(),
+            new_missing: HashSet::new(),
         }
     }
 
@@ -103,6 +108,7 @@ pub async fn prepare(
         account,
         &ctx.policy.regions,
         &ctx.policy.document_names(),
+        ctx.policy.check_document.as_deref(),
     );
     let assume = async {
         // An account rule can exempt it before its OU is known.
@@ -199,12 +205,16 @@ pub async fn converge(
     );
     report.ou_path = Some(ou_path);
     log_outcomes(account, &regions);
-    let new_drift = first_seen_drift(ctx.state, job, account, &regions).await;
+    let (new_drift, new_missing) = tokio::join!(
+        first_seen_drift(ctx.state, job, account, &regions),
+        missing::newly_missing(ctx.state, job, account, &regions)
+    );
     report.regions = regions;
     Uncommitted {
         report,
         grants,
         new_drift,
+        new_missing,
     }
 }
 

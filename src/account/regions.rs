@@ -10,11 +10,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::Ctx;
+use crate::aws::associations::AssociationStore;
+use crate::aws::check_claim::CheckClaim;
 use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::ssm::DocumentStore;
 use crate::aws::sts::MemberSession;
 use crate::intent::Announce;
 use crate::job::Job;
+use crate::nodes::{self, Readiness};
 use crate::outcome::{slot, Action, RegionOutcome};
 use crate::policy::{Mode, Target};
 use crate::preferences::Preferences;
@@ -34,6 +37,10 @@ struct DocEnv {
     trigger: Trigger,
     account_user: String,
     expected_editor: bool,
+    /// The run-as user check's document, when the policy turns it on.
+    check_document: Option<String>,
+    /// What the table last recorded of the check here (sweeps know it).
+    recorded: Option<Readiness>,
 }
 
 impl DocEnv {
@@ -58,7 +65,35 @@ impl DocEnv {
                 .actor
                 .as_ref()
                 .is_some_and(|a| ctx.policy.is_expected_editor(&a.arn)),
+            check_document: ctx.policy.check_document.clone(),
+            recorded: ctx.policy.check_document.as_deref().and_then(|d| {
+                let known = job
+                    .known
+                    .as_ref()?
+                    .get(&session.account, &slot(region, Some(d)))?;
+                Readiness::from_json(known.nodes.as_deref()?)
+            }),
         }
+    }
+
+    /// The run-as user check of one region: its association, kept like a
+    /// document (version-checked, created once), and what it found.
+    async fn check_nodes(&self, region: &str, document: &str) -> RegionOutcome {
+        let store = AssociationStore::new(self.ssm.clone(), &self.account, region, document);
+        let claim = CheckClaim {
+            table: self.table.clone(),
+            account: self.account.clone(),
+            slot: slot(region, Some(document)),
+            owner: self.owner.clone(),
+        };
+        let want = nodes::Want {
+            document,
+            user: &self.account_user,
+            mode: self.mode,
+            recorded: self.recorded.as_ref(),
+        };
+        let _slot = self.bound.acquire().await.expect("semaphore never closes");
+        nodes::check(&store, &claim, &want).await
     }
 
     async fn reconcile(
@@ -118,6 +153,10 @@ async fn reconcile_region(
     for i in (1..targets.len()).filter(|&i| !targets[i].inherit) {
         spawn(&mut tasks, i, None, seen[i].take());
     }
+    let check = env.check_document.clone().map(|document| {
+        let (env, region) = (env.clone(), region.clone());
+        tokio::spawn(async move { env.check_nodes(&region, &document).await })
+    });
     let first = env
         .reconcile(&region, &targets[0], None, seen[0].take())
         .await;
@@ -137,13 +176,54 @@ async fn reconcile_region(
             }
         }
     }
+    let mut rows = fill_gaps(results, &targets, &region);
+    if let (Some(task), Some(document)) = (check, env.check_document.as_deref()) {
+        let row = match task.await {
+            Ok(row) => row,
+            Err(e) => RegionOutcome::failed(&region, "InternalError", e.to_string()),
+        };
+        rows.push((
+            check_row(row, &rows[0].0, document, &env.account_user),
+            None,
+        ));
+    }
+    rows
+}
+
+/// A region that is off (or an account suspended) has no nodes to check:
+/// the check's row says what the document's row says.
+fn check_row(
+    row: RegionOutcome,
+    first: &RegionOutcome,
+    document: &str,
+    user: &str,
+) -> RegionOutcome {
+    if matches!(
+        first.action,
+        Action::RegionDisabled | Action::AccountSuspended
+    ) {
+        return RegionOutcome {
+            document: None,
+            desired_user: None,
+            ..first.clone()
+        }
+        .for_document(document, user);
+    }
+    row.for_document(document, user)
+}
+
+/// A task that died leaves a failed row, never a gap.
+fn fill_gaps(
+    results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>>,
+    targets: &[Target],
+    region: &str,
+) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
     results
         .into_iter()
         .zip(targets.iter())
         .map(|(r, t)| {
             r.unwrap_or_else(|| {
-                let o =
-                    RegionOutcome::failed(&region, "InternalError", "document task died".into());
+                let o = RegionOutcome::failed(region, "InternalError", "document task died".into());
                 (o.for_document(t.name(), &t.user), None)
             })
         })

@@ -30,6 +30,8 @@ pub struct Known {
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.
     pub intent: bool,
+    /// The run-as user check's row: what its association last found.
+    pub nodes: Option<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -77,6 +79,7 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.default_version == o.default_version
         && known.error_code == o.error_code
         && !known.intent
+        && known.nodes == o.nodes
         && !o.wrote
 }
 
@@ -90,6 +93,7 @@ fn known(i: &Item) -> Known {
         error_code: get_s(i, "last_error_code"),
         drift_seen: i.contains_key("drift_seen_by"),
         intent: i.contains_key("intent"),
+        nodes: get_s(i, "nodes"),
     }
 }
 
@@ -158,7 +162,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(super::table::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent")
+            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_values(":shard", s(format!("STATE#{shard}")))
@@ -237,6 +241,7 @@ mod tests {
             actor: None,
             error: None,
             error_code: None,
+            nodes: None,
         }
     }
 
@@ -251,6 +256,7 @@ mod tests {
             error_code: None,
             drift_seen: false,
             intent: false,
+            nodes: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {
@@ -287,6 +293,13 @@ mod tests {
                 "an old error to clear",
                 Known {
                     error_code: Some("AccessDenied".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "the user check found other nodes",
+                Known {
+                    nodes: Some("{}".into()),
                     ..stored.clone()
                 },
             ),

@@ -2,6 +2,8 @@
 //! SDK calls and errors into the small vocabulary the core speaks.
 
 pub mod alerts;
+pub mod associations;
+pub mod check_claim;
 pub mod known;
 pub mod lease;
 pub mod organizations;

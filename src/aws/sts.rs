@@ -48,6 +48,7 @@ pub fn session_policy(
     account: &str,
     regions: &[String],
     documents: &[&str],
+    check_document: Option<&str>,
 ) -> String {
     let arns: Vec<String> = documents
         .iter()
@@ -58,25 +59,56 @@ pub fn session_policy(
         [one] => serde_json::Value::String(one.clone()),
         _ => serde_json::json!(arns),
     };
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "GovernedSessionDocument",
+    let mut statements = vec![serde_json::json!({
+        "Sid": "GovernedSessionDocument",
+        "Effect": "Allow",
+        "Action": [
+            "ssm:DescribeDocument",
+            "ssm:GetDocument",
+            "ssm:CreateDocument",
+            "ssm:UpdateDocument",
+            "ssm:UpdateDocumentDefaultVersion",
+            "ssm:ListDocumentVersions",
+            "ssm:DeleteDocument"
+        ],
+        "Resource": resource,
+        "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
+    })];
+    if let Some(check) = check_document {
+        statements.extend(check_statements(partition, account, check));
+    }
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// The run-as user check: associations of the check document only (SSM
+/// authorizes an association write on its document too), and reading how
+/// they ran. No region condition: the policy must fit AWS's cap with every
+/// region governed, and the check document exists in governed regions only.
+fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json::Value; 2] {
+    [
+        serde_json::json!({
+            "Sid": "RunAsUserCheck",
+            "Effect": "Allow",
+            "Action": ["ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"],
+            "Resource": [
+                format!("arn:{partition}:ssm:*:{account}:document/{check}"),
+                format!("arn:{partition}:ssm:*:{account}:association/*"),
+                format!("arn:{partition}:ec2:*:{account}:instance/*"),
+                format!("arn:{partition}:ssm:*:{account}:managed-instance/*")
+            ]
+        }),
+        serde_json::json!({
+            "Sid": "RunAsUserCheckResults",
             "Effect": "Allow",
             "Action": [
-                "ssm:DescribeDocument",
-                "ssm:GetDocument",
-                "ssm:CreateDocument",
-                "ssm:UpdateDocument",
-                "ssm:UpdateDocumentDefaultVersion",
-                "ssm:ListDocumentVersions",
-                "ssm:DeleteDocument"
+                "ssm:DescribeAssociation",
+                "ssm:ListAssociations",
+                "ssm:DescribeAssociationExecutions",
+                "ssm:DescribeAssociationExecutionTargets"
             ],
-            "Resource": resource,
-            "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
-        }]
-    })
-    .to_string()
+            "Resource": "*"
+        }),
+    ]
 }
 
 /// AWS's cap on an inline session policy's plaintext.
@@ -189,7 +221,7 @@ mod tests {
             .split(' ')
             .map(str::to_string)
             .collect();
-        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT]);
+        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], None);
         assert!(
             p.len() <= SESSION_POLICY_LIMIT,
             "{} characters for every region",
@@ -229,6 +261,7 @@ mod tests {
             "111122223333",
             &regions,
             &[DOCUMENT, "SSMRunAs-Admin"],
+            None,
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         assert_eq!(
@@ -237,6 +270,44 @@ mod tests {
                 "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell",
                 "arn:aws:ssm:*:111122223333:document/SSMRunAs-Admin"
             ])
+        );
+    }
+
+    #[test]
+    fn the_user_check_adds_its_associations_and_reads_and_still_fits() {
+        let regions: Vec<String> = crate::policy::KNOWN_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        let p = session_policy(
+            "aws",
+            "111122223333",
+            &regions,
+            &[DOCUMENT],
+            Some("RunAsGuard-CheckRunAsUser"),
+        );
+        let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+        let s = v["Statement"].as_array().unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(
+            s[1]["Resource"][0],
+            "arn:aws:ssm:*:111122223333:document/RunAsGuard-CheckRunAsUser"
+        );
+        // Writes never reach another document: SSM authorizes the document too.
+        assert!(s[1]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.as_str().unwrap().ends_with("Association")));
+        assert!(s[2]["Action"].as_array().unwrap().iter().all(|a| a
+            .as_str()
+            .unwrap()
+            .starts_with("ssm:Describe")
+            || a == "ssm:ListAssociations"));
+        assert!(
+            p.len() <= SESSION_POLICY_LIMIT,
+            "{} characters with every region this build knows",
+            p.len()
         );
     }
 

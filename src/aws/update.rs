@@ -100,6 +100,7 @@ fn build(
         ("default_version", &o.default_version),
         ("last_error", &o.error),
         ("last_error_code", &o.error_code),
+        ("nodes", &o.nodes),
     ];
     for (attr, value) in optional {
         match value {
@@ -111,6 +112,7 @@ fn build(
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
         u.remove.push("drift_seen_by");
     }
+    u.remove.extend(claims_done(o));
     // Who last touched it survives quiet checks.
     if let Some(actor) = &o.actor {
         u.set("last_actor", s(actor));
@@ -121,6 +123,15 @@ fn build(
     }
     let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
     u.finish(condition)
+}
+
+/// A created check association is recorded: its creation claim is done.
+fn claims_done(o: &Observation) -> &'static [&'static str] {
+    if o.wrote && o.nodes.is_some() {
+        &["creating_by", "creating_until"]
+    } else {
+        &[]
+    }
 }
 
 /// Releases the lease (stamping the release time), counts a change once and

@@ -20,6 +20,7 @@ fn observation(wrote: bool) -> Observation {
         actor: None,
         error: None,
         error_code: None,
+        nodes: None,
     }
 }
 
@@ -31,7 +32,7 @@ fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
     assert!(u.expression.contains("#st = :st"));
     assert!(
         u.expression
-            .ends_with(" REMOVE last_error, last_error_code, drift_seen_by"),
+            .ends_with(" REMOVE last_error, last_error_code, nodes, drift_seen_by"),
         "{}",
         u.expression
     );

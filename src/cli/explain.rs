@@ -35,7 +35,12 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
         Ok(v) => v,
         Err(e) => return bad_input(e),
     };
-    match trigger::classify_for(&value, &documents) {
+    // Without a policy, association writes read as if the check were on.
+    let check = match &policy {
+        Some(p) => p.check_document.as_deref(),
+        None => Some(trigger::CHECK_DOCUMENT),
+    };
+    match trigger::classify_governed(&value, &documents, check) {
         Ok(t) => {
             outln!(
                 "{}",

@@ -87,6 +87,7 @@ async fn role(
         account,
         &policy.regions,
         &policy.document_names(),
+        policy.check_document.as_deref(),
     );
     let who = identity.unwrap_or("these credentials");
     match sts

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::validate::{
-    account_rules, check_exempt, check_roles, check_session_policy, check_user, named_documents,
-    ou_rules, Problem,
+    account_rules, check_exempt, check_nodes, check_roles, check_session_policy, check_user,
+    named_documents, ou_rules, Problem,
 };
 use super::{Policy, PolicyError};
 
@@ -51,7 +51,8 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     let account_users = account_rules("", &raw.account, allow_root)?;
     check_exempt(&raw.exempt, &account_users)?;
     let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
-    check_session_policy(&raw.regions, &documents)?;
+    let check_document = check_nodes(&raw.nodes, &documents)?;
+    check_session_policy(&raw.regions, &documents, check_document.as_deref())?;
     Ok(Policy {
         member_role: raw.member_role,
         fallback_roles: raw.fallback_roles,
@@ -63,5 +64,6 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         exempt_accounts: raw.exempt.accounts,
         exempt_principals: raw.exempt.principals,
         documents,
+        check_document,
     })
 }

@@ -45,6 +45,9 @@ pub struct Policy {
     exempt_principals: Vec<String>,
     /// `[[document]]` entries, in file order.
     pub documents: Vec<NamedDocument>,
+    /// `[nodes] check_user`: the check document whose association
+    /// runas-guard keeps in every governed account-region; `None` when off.
+    pub check_document: Option<String>,
 }
 
 /// A named Session document runas-guard creates and keeps in every governed

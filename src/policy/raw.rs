@@ -26,6 +26,19 @@ pub(super) struct RawPolicy {
     pub exempt: RawExempt,
     #[serde(default)]
     pub document: Vec<RawDocument>,
+    #[serde(default)]
+    pub nodes: RawNodes,
+}
+
+/// Session readiness: whether the Run As user exists on the managed nodes.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNodes {
+    #[serde(default)]
+    pub check_user: bool,
+    /// The member stack's check document, if it was renamed.
+    #[serde(default)]
+    pub document: Option<String>,
 }
 
 /// A named Session document (one per permission set), kept like the default one.

@@ -454,3 +454,36 @@ fn bad_documents_name_the_key() {
         assert!(!err.contains('\n'), "one line: {err}");
     }
 }
+
+#[test]
+fn the_user_check_is_off_unless_asked_and_its_document_is_its_own() {
+    let p = Policy::parse(GOOD, "p.toml").unwrap();
+    assert_eq!(p.check_document, None);
+    let on = format!("{GOOD}\n[nodes]\ncheck_user = true\n");
+    let p = Policy::parse(&on, "p.toml").unwrap();
+    assert_eq!(
+        p.check_document.as_deref(),
+        Some("RunAsGuard-CheckRunAsUser")
+    );
+    let renamed = format!("{GOOD}\n[nodes]\ncheck_user = true\ndocument = \"Org-CheckUser\"\n");
+    let p = Policy::parse(&renamed, "p.toml").unwrap();
+    assert_eq!(p.check_document.as_deref(), Some("Org-CheckUser"));
+    let off = format!("{GOOD}\n[nodes]\ncheck_user = false\n");
+    assert_eq!(Policy::parse(&off, "p.toml").unwrap().check_document, None);
+    let bad = [
+        ("document = \"a b\"", "nodes.document"),
+        (
+            "document = \"SSM-SessionManagerRunShell\"",
+            "nodes.document",
+        ),
+        ("document = \"\"", "nodes.document"),
+        ("check_user = \"yes\"", "check_user"),
+        ("check_users = true", "check_users"),
+    ];
+    for (line, key) in bad {
+        let text = format!("{GOOD}\n[nodes]\ncheck_user = true\n{line}\n");
+        let text = text.replace("check_user = true\ncheck_user", "check_user");
+        let err = Policy::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(err.contains(key), "{line}: {err}");
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::trigger::{is_account_id, DOCUMENT_NAME};
 
-use super::raw::{RawDocument, RawExempt, RawScoped};
+use super::raw::{RawDocument, RawExempt, RawNodes, RawScoped};
 use super::NamedDocument;
 
 /// A bad key and what is wrong with it; [`super::Policy::parse`] adds the file.
@@ -289,16 +289,50 @@ fn inherits(inherit: Option<&str>) -> Result<bool, String> {
 /// AWS caps a session policy at 2,048 characters; the member session's
 /// names every governed document, so too many (or too long) names would
 /// make every AssumeRole fail. Checked with the longest partition name.
+/// `[nodes]`: the check document when the check is on. Its name is a
+/// document name of its own, never a governed Session document's.
+pub(super) fn check_nodes(
+    raw: &RawNodes,
+    documents: &[NamedDocument],
+) -> Result<Option<String>, Problem> {
+    let name = raw
+        .document
+        .clone()
+        .unwrap_or_else(|| crate::nodes::CHECK_DOCUMENT.to_string());
+    if !is_document_name(&name) {
+        return Err((
+            "nodes.document".into(),
+            format!("{name:?} is not a document name (3-128 of A-Z a-z 0-9 _ - .)"),
+        ));
+    }
+    if name == DOCUMENT_NAME || documents.iter().any(|d| d.name == name) {
+        return Err((
+            "nodes.document".into(),
+            format!(
+                "{name:?} is a governed Session document; the check needs its own Command document"
+            ),
+        ));
+    }
+    Ok(raw.check_user.then_some(name))
+}
+
 pub(super) fn check_session_policy(
     regions: &[String],
     documents: &[NamedDocument],
+    check_document: Option<&str>,
 ) -> Result<(), Problem> {
     let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
         .chain(documents.iter().map(|d| d.name.as_str()))
         .collect();
-    let length = crate::aws::sts::session_policy("aws-iso-b", "000000000000", regions, &names)
-        .chars()
-        .count();
+    let length = crate::aws::sts::session_policy(
+        "aws-iso-b",
+        "000000000000",
+        regions,
+        &names,
+        check_document,
+    )
+    .chars()
+    .count();
     if length > crate::aws::sts::SESSION_POLICY_LIMIT {
         return Err((
             "document".into(),

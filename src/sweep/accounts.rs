@@ -134,7 +134,16 @@ pub(super) async fn sweep_account(
     .await;
     // A record that fails is logged by commit; the sweep still reports it.
     let committed = crate::commit::commit(&svc.state, job, &acct).await;
-    // A dead run's revert, found here: its own alert, not the summary's.
-    deliver(&svc.receipts, &svc.alerts, &job.owner, committed.adopted).await;
-    Ok((acct.report, acct.new_drift))
+    // A dead run's revert, found here: its own alert, not the summary's; so
+    // are nodes newly lacking the user (one alert per account, at most).
+    let mut alerts = committed.adopted;
+    alerts.extend(crate::alert::user_missing(
+        &acct.report,
+        &acct.new_missing,
+        &job.trigger,
+        &crate::clock::iso(crate::clock::now()),
+    ));
+    deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
+    Ok((acct.report, news))
 }

@@ -25,7 +25,8 @@ pub use message::SweepMessage;
 pub use operator::reconcile_org;
 pub use scheduled::on_schedule;
 
-/// One account's report and the regions whose drift it saw first.
+/// One account's report and the slots whose drift, or nodes lacking the
+/// user, it saw first.
 type Swept = (AccountReport, HashSet<String>);
 
 /// Filters for operator-started reconciles.

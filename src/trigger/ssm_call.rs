@@ -64,7 +64,10 @@ pub(super) fn classify_ssm_call(
 
 /// The account and region whose document changed: the event's own, not the
 /// envelope's when CloudTrail says otherwise.
-fn account_region<'a>(root: &Obj<'a>, detail: &Obj<'a>) -> Result<(String, &'a str), EventError> {
+pub(super) fn account_region<'a>(
+    root: &Obj<'a>,
+    detail: &Obj<'a>,
+) -> Result<(String, &'a str), EventError> {
     let account = match detail.opt_str("recipientAccountId")? {
         Some(_) => account_field(detail, "recipientAccountId")?,
         None => account_field(root, "account")?,

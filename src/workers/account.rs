@@ -48,6 +48,7 @@ pub async fn converged(
             .is_some_and(|a| svc.policy.is_expected_editor(&a.arn)),
         reverts_last_hour: &reverts,
         new_drift: &acct.new_drift,
+        new_missing: &acct.new_missing,
         at: &at,
     };
     let alerts = alert::decide(&acct.report, per, &facts);

@@ -1,0 +1,307 @@
+//! The run-as user check's associations in one member account-region: the
+//! real [`Associations`] port over State Manager.
+
+use std::collections::HashMap;
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::{
+    AssociationExecutionTargetsFilter, AssociationExecutionTargetsFilterKey, AssociationFilter,
+    AssociationFilterKey, AssociationOverview, Target,
+};
+
+use super::AwsError;
+use crate::nodes::{Association, Associations, Counts, ASSOCIATION_NAME, SCHEDULE};
+
+pub struct AssociationStore {
+    client: aws_sdk_ssm::Client,
+    pub account: String,
+    pub region: String,
+    pub document: String,
+}
+
+/// SSM's page size for the association reads.
+const PAGE: i32 = 50;
+
+impl AssociationStore {
+    pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str, document: &str) -> Self {
+        AssociationStore {
+            client,
+            account: account.into(),
+            region: region.into(),
+            document: document.into(),
+        }
+    }
+
+    fn err<E, R>(&self, op: &'static str, e: &aws_sdk_ssm::error::SdkError<E, R>) -> AwsError
+    where
+        E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut err = AwsError::new(op, &self.account, &self.region, e);
+        err.message = format!("{ASSOCIATION_NAME}: {}", err.message);
+        err
+    }
+
+    fn incomplete(&self, op: &'static str, what: &str) -> AwsError {
+        AwsError {
+            operation: op,
+            account: self.account.clone(),
+            region: self.region.clone(),
+            code: "IncompleteResponse".into(),
+            message: format!("{op} answered without {what}"),
+        }
+    }
+
+    fn all_nodes() -> Target {
+        Target::builder().key("InstanceIds").values("*").build()
+    }
+
+    fn params(user: &str) -> HashMap<String, Vec<String>> {
+        HashMap::from([("User".to_string(), vec![user.to_string()])])
+    }
+}
+
+/// What the lookup ran with; anything but one value is not a user.
+fn user_of(params: Option<&HashMap<String, Vec<String>>>) -> Option<String> {
+    match params?.get("User")?.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
+    }
+}
+
+fn all_nodes(targets: &[Target]) -> bool {
+    matches!(targets, [t] if t.key() == Some("InstanceIds") && t.values() == ["*"])
+}
+
+fn counts(overview: Option<&AssociationOverview>) -> Counts {
+    let mut c = Counts::default();
+    let Some(map) = overview.and_then(|o| o.association_status_aggregated_count()) else {
+        return c;
+    };
+    for (status, n) in map {
+        let n = u64::try_from(*n).unwrap_or(0);
+        match status.as_str() {
+            "Success" => c.success += n,
+            "Failed" => c.failed += n,
+            _ => c.other += n,
+        }
+    }
+    c
+}
+
+impl Associations for AssociationStore {
+    fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn find(&self) -> Result<Vec<Association>, AwsError> {
+        let filter = AssociationFilter::builder()
+            .key(AssociationFilterKey::AssociationName)
+            .value(ASSOCIATION_NAME)
+            .build()
+            .expect("key and value are set");
+        let mut ids = Vec::new();
+        let mut pages = self
+            .client
+            .list_associations()
+            .association_filter_list(filter)
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("ListAssociations", &e))?;
+            for a in page.associations() {
+                // Another document's association that took our name is not ours.
+                if a.name() == Some(self.document.as_str()) {
+                    if let Some(id) = a.association_id() {
+                        ids.push(id.to_string());
+                    }
+                }
+            }
+        }
+        // The list leaves the parameters out: the user needs one read each
+        // (there is one, unless a run died or someone copied it).
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(a) = self.describe(&id).await? {
+                found.push(a);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn describe(&self, id: &str) -> Result<Option<Association>, AwsError> {
+        let out = match self
+            .client
+            .describe_association()
+            .association_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("AssociationDoesNotExist") => return Ok(None),
+            Err(e) => return Err(self.err("DescribeAssociation", &e)),
+        };
+        let d = out
+            .association_description()
+            .ok_or_else(|| self.incomplete("DescribeAssociation", "AssociationDescription"))?;
+        Ok(Some(Association {
+            id: d.association_id().unwrap_or(id).to_string(),
+            version: d
+                .association_version()
+                .ok_or_else(|| self.incomplete("DescribeAssociation", "AssociationVersion"))?
+                .to_string(),
+            name: d.association_name().map(str::to_string),
+            document: d.name().unwrap_or_default().to_string(),
+            user: user_of(d.parameters()),
+            all_nodes: all_nodes(d.targets()),
+            schedule: d.schedule_expression().map(str::to_string),
+            counts: counts(d.overview()),
+        }))
+    }
+
+    async fn create(&self, user: &str) -> Result<Association, AwsError> {
+        let out = self
+            .client
+            .create_association()
+            .name(&self.document)
+            .association_name(ASSOCIATION_NAME)
+            .targets(Self::all_nodes())
+            .set_parameters(Some(Self::params(user)))
+            .schedule_expression(SCHEDULE)
+            .send()
+            .await
+            .map_err(|e| self.err("CreateAssociation", &e))?;
+        let d = out
+            .association_description()
+            .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationDescription"))?;
+        Ok(Association {
+            id: d
+                .association_id()
+                .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationId"))?
+                .to_string(),
+            version: d.association_version().unwrap_or("1").to_string(),
+            name: Some(ASSOCIATION_NAME.into()),
+            document: self.document.clone(),
+            user: Some(user.to_string()),
+            all_nodes: true,
+            schedule: Some(SCHEDULE.into()),
+            counts: counts(d.overview()),
+        })
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        version: &str,
+        user: &str,
+    ) -> Result<Option<Association>, AwsError> {
+        let sent = self
+            .client
+            .update_association()
+            .association_id(id)
+            .association_version(version)
+            .name(&self.document)
+            .association_name(ASSOCIATION_NAME)
+            .targets(Self::all_nodes())
+            .set_parameters(Some(Self::params(user)))
+            .schedule_expression(SCHEDULE)
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("InvalidAssociationVersion" | "AssociationDoesNotExist")
+                ) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(self.err("UpdateAssociation", &e)),
+        };
+        let d = out
+            .association_description()
+            .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationDescription"))?;
+        Ok(Some(Association {
+            id: id.to_string(),
+            version: d
+                .association_version()
+                .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationVersion"))?
+                .to_string(),
+            name: Some(ASSOCIATION_NAME.into()),
+            document: self.document.clone(),
+            user: Some(user.to_string()),
+            all_nodes: true,
+            schedule: Some(SCHEDULE.into()),
+            counts: counts(d.overview()),
+        }))
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, AwsError> {
+        match self
+            .client
+            .delete_association()
+            .association_id(id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some("AssociationDoesNotExist") => Ok(false),
+            Err(e) => Err(self.err("DeleteAssociation", &e)),
+        }
+    }
+
+    /// The newest execution's failed targets, first `bound` of them: pages
+    /// stop as soon as the bound is met, so a fleet of thousands costs what
+    /// the bound costs.
+    async fn failed_nodes(&self, id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
+        let newest = self
+            .client
+            .describe_association_executions()
+            .association_id(id)
+            .max_results(1)
+            .send()
+            .await
+            .map_err(|e| self.err("DescribeAssociationExecutions", &e))?;
+        let Some(execution) = newest
+            .association_executions()
+            .first()
+            .and_then(|x| x.execution_id())
+        else {
+            return Ok(vec![]);
+        };
+        let failed = AssociationExecutionTargetsFilter::builder()
+            .key(AssociationExecutionTargetsFilterKey::Status)
+            .value("Failed")
+            .build()
+            .expect("key and value are set");
+        let mut nodes = Vec::new();
+        let mut pages = self
+            .client
+            .describe_association_execution_targets()
+            .association_id(id)
+            .execution_id(execution)
+            .filters(failed)
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("DescribeAssociationExecutionTargets", &e))?;
+            for t in page.association_execution_targets() {
+                if let Some(r) = t.resource_id() {
+                    nodes.push(r.to_string());
+                }
+            }
+            if nodes.len() >= bound {
+                break;
+            }
+        }
+        nodes.truncate(bound);
+        Ok(nodes)
+    }
+}
