@@ -574,7 +574,8 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
         json!({"requestParameters": {"associationId": "a-1"},
                "responseElements": {"associationDescription": {"name": name}}})
     };
-    let cases: Vec<(&str, &str, Value, Option<&str>, TriggerKind, &str)> = vec![
+    type Case<'a> = (&'a str, &'a str, Value, Option<&'a str>, TriggerKind, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "create of the check",
             "CreateAssociation",
