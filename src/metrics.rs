@@ -145,6 +145,21 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
         count("AccountRegionsFixed", wrote),
         count("NoncompliantAccountRegions", still_wrong),
     ];
+    // The run-as user check, where it is on: nodes where every session
+    // would be refused, and the account-regions they are in.
+    let checks: Vec<_> = regions().filter_map(|r| r.nodes.as_ref()).collect();
+    if !checks.is_empty() {
+        let missing: u64 = checks.iter().map(|n| n.missing).sum();
+        out.push(Metric {
+            name: "NodesMissingRunAsUser",
+            value: missing as f64,
+            unit: "Count",
+        });
+        out.push(count(
+            "AccountRegionsMissingRunAsUser",
+            checks.iter().filter(|n| n.missing > 0).count(),
+        ));
+    }
     if let Some(s) = sweep_seconds {
         out.push(Metric {
             name: "SweepDurationSeconds",

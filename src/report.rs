@@ -288,8 +288,9 @@ fn status_csv(rows: &[StateRow]) -> String {
         "last_error",
         "changes",
         "document",
+        "nodes",
     ];
-    let body: Vec<[String; 18]> = rows
+    let body: Vec<[String; 19]> = rows
         .iter()
         .map(|r| {
             let e = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -318,6 +319,7 @@ fn status_csv(rows: &[StateRow]) -> String {
                 e(&r.last_error),
                 r.changes.to_string(),
                 r.document.clone(),
+                r.nodes_short().unwrap_or_default(),
             ]
         })
         .collect();
@@ -346,7 +348,10 @@ fn status_table(rows: &[StateRow]) -> String {
                 r.account.clone(),
                 place(&r.region, Some(&r.document)),
                 r.status.clone(),
-                r.observed_short(),
+                match r.nodes_short() {
+                    Some(n) => format!("{} ({n})", r.observed_short()),
+                    None => r.observed_short(),
+                },
                 o(&r.desired_user),
                 r.last_changed.as_deref().map_or("-".into(), short_time),
                 r.last_actor
@@ -444,6 +449,7 @@ mod tests {
             last_checked: Some("2026-11-22T05:41:34.186Z".into()),
             last_changed: Some("2026-11-22T05:41:33.471Z".into()),
             changes: 2,
+            nodes: None,
         };
         let t = render_status(std::slice::from_ref(&row), Format::Table);
         let line = t.lines().nth(1).unwrap();
@@ -469,10 +475,32 @@ mod tests {
         };
         let t = render_status(std::slice::from_ref(&named), Format::Table);
         assert!(t.contains("eu-west-1 SSMRunAs-Admin"), "{t}");
-        let csv = render_status(&[named], Format::Csv);
+        let csv = render_status(std::slice::from_ref(&named), Format::Csv);
         assert!(
-            csv.lines().nth(1).unwrap().ends_with(",SSMRunAs-Admin"),
+            csv.lines().nth(1).unwrap().ends_with(",SSMRunAs-Admin,"),
             "{csv}"
         );
+        // The run-as user check's row says what it found on the nodes.
+        let check = StateRow {
+            document: "RunAsGuard-CheckRunAsUser".into(),
+            nodes: Some(crate::nodes::Readiness {
+                association_id: "a-1".into(),
+                association_version: "2".into(),
+                user: "ops".into(),
+                checked: 40,
+                missing: 3,
+                missing_nodes: vec!["i-0123456789abcdef0".into()],
+            }),
+            ..named
+        };
+        let t = render_status(std::slice::from_ref(&check), Format::Table);
+        assert!(t.contains("on/ops (MISSING on 3 of 40 nodes)"), "{t}");
+        let csv = render_status(std::slice::from_ref(&check), Format::Csv);
+        assert!(
+            csv.trim_end().ends_with(",MISSING on 3 of 40 nodes"),
+            "{csv}"
+        );
+        let json = render_status(&[check], Format::Json);
+        assert!(json.contains("i-0123456789abcdef0"), "{json}");
     }
 }

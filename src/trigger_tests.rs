@@ -574,7 +574,14 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
         json!({"requestParameters": {"associationId": "a-1"},
                "responseElements": {"associationDescription": {"name": name}}})
     };
-    type Case<'a> = (&'a str, &'a str, Value, Option<&'a str>, TriggerKind, &'a str);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Value,
+        Option<&'a str>,
+        TriggerKind,
+        &'a str,
+    );
     let cases: Vec<Case> = vec![
         (
             "create of the check",

@@ -33,6 +33,9 @@ pub struct StateRow {
     pub last_checked: Option<String>,
     pub last_changed: Option<String>,
     pub changes: i64,
+    /// The run-as user check's row: what its association found on the nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<crate::nodes::Readiness>,
 }
 
 impl StateRow {
@@ -47,6 +50,16 @@ impl StateRow {
             user: self.observed_user.clone().map(Value::String),
         }
         .short()
+    }
+
+    /// `missing on 3 of 40 nodes` for the run-as user check's row.
+    pub fn nodes_short(&self) -> Option<String> {
+        let n = self.nodes.as_ref()?;
+        Some(match (n.checked, n.missing) {
+            (0, _) => "no node checked yet".into(),
+            (c, 0) => format!("present on all {c} nodes"),
+            (c, m) => format!("MISSING on {m} of {c} nodes"),
+        })
     }
 }
 
@@ -91,6 +104,7 @@ fn row(i: &Item) -> StateRow {
         last_checked: get_s(i, "last_checked"),
         last_changed: get_s(i, "last_changed"),
         changes: get_n(i, "changes").unwrap_or(0),
+        nodes: get_s(i, "nodes").and_then(|n| crate::nodes::Readiness::from_json(&n)),
     }
 }
 

@@ -34,6 +34,7 @@ pub(super) async fn check(
         return;
     };
     documents(policy, account, &session, member).await;
+    super::nodes::check(policy, account, &session, member).await;
     member.skip(
         "write",
         format!(

@@ -19,6 +19,7 @@ use crate::policy::Policy;
 mod errors;
 mod hub;
 mod member;
+mod nodes;
 mod policy;
 mod regions;
 mod render;

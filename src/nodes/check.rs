@@ -235,3 +235,7 @@ fn versions(a: &Association) -> Versions {
         latest: a.version.clone(),
     }
 }
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;

@@ -2,7 +2,6 @@
 //! errors, lost answers (forwarded, then refused), held requests released by
 //! the test, and counters to wait on. See the script's docstring for rules.
 
-use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,25 +48,7 @@ impl Proxy {
 
     /// One control request; (status, JSON body or Null).
     fn control(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: proxy\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let status = resp
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let json = resp
-            .split_once("\r\n\r\n")
-            .and_then(|(_, b)| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        (status, json)
+        super::http(self.port, method, path, body)
     }
 
     /// Replaces every rule (and releases what the old ones held).

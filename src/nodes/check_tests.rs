@@ -1,0 +1,230 @@
+//! `check` over an in-memory State Manager that can be raced: a peer's
+//! write lands between our read and our update, a peer holds the creation
+//! claim, copies carry our name.
+
+use std::sync::Mutex;
+
+use super::*;
+use crate::nodes::{Counts, CHECK_DOCUMENT, SCHEDULE};
+
+#[derive(Default)]
+struct Fake {
+    assocs: Mutex<Vec<Association>>,
+    /// Applied once, just before our first update: a peer's edit.
+    peer_edit: Mutex<Option<String>>,
+    failed_nodes: Vec<String>,
+    calls: Mutex<Vec<String>>,
+    next_id: Mutex<u32>,
+}
+
+impl Fake {
+    fn with(assocs: Vec<Association>) -> Fake {
+        Fake {
+            assocs: Mutex::new(assocs),
+            ..Fake::default()
+        }
+    }
+
+    fn log(&self, call: &str) {
+        self.calls.lock().unwrap().push(call.to_string());
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+fn assoc(id: &str, user: &str, version: &str) -> Association {
+    Association {
+        id: id.into(),
+        version: version.into(),
+        name: Some(ASSOCIATION_NAME.into()),
+        document: CHECK_DOCUMENT.into(),
+        user: Some(user.into()),
+        all_nodes: true,
+        schedule: Some(SCHEDULE.into()),
+        counts: Counts {
+            success: 3,
+            failed: 0,
+            other: 0,
+        },
+    }
+}
+
+impl Associations for Fake {
+    fn account(&self) -> &str {
+        "111122223333"
+    }
+    fn region(&self) -> &str {
+        "eu-west-1"
+    }
+    async fn find(&self) -> Result<Vec<Association>, AwsError> {
+        self.log("find");
+        Ok(self.assocs.lock().unwrap().clone())
+    }
+    async fn describe(&self, id: &str) -> Result<Option<Association>, AwsError> {
+        self.log("describe");
+        Ok(self
+            .assocs
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|a| a.id == id)
+            .cloned())
+    }
+    async fn create(&self, user: &str) -> Result<Association, AwsError> {
+        self.log("create");
+        let mut n = self.next_id.lock().unwrap();
+        *n += 1;
+        let a = assoc(&format!("new-{n}"), user, "1");
+        self.assocs.lock().unwrap().push(a.clone());
+        Ok(a)
+    }
+    async fn update(
+        &self,
+        id: &str,
+        version: &str,
+        user: &str,
+    ) -> Result<Option<Association>, AwsError> {
+        self.log("update");
+        if let Some(peer_user) = self.peer_edit.lock().unwrap().take() {
+            let mut all = self.assocs.lock().unwrap();
+            let a = all.iter_mut().find(|a| a.id == id).unwrap();
+            a.user = Some(peer_user);
+            a.version = (a.version.parse::<u32>().unwrap() + 1).to_string();
+        }
+        let mut all = self.assocs.lock().unwrap();
+        let Some(a) = all.iter_mut().find(|a| a.id == id) else {
+            return Ok(None);
+        };
+        if a.version != version {
+            return Ok(None);
+        }
+        a.user = Some(user.into());
+        a.version = (a.version.parse::<u32>().unwrap() + 1).to_string();
+        Ok(Some(a.clone()))
+    }
+    async fn delete(&self, id: &str) -> Result<bool, AwsError> {
+        self.log(&format!("delete {id}"));
+        let mut all = self.assocs.lock().unwrap();
+        let before = all.len();
+        all.retain(|a| a.id != id);
+        Ok(all.len() < before)
+    }
+    async fn failed_nodes(&self, _id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
+        self.log("failed_nodes");
+        Ok(self.failed_nodes.iter().take(bound).cloned().collect())
+    }
+}
+
+struct Claim(bool);
+
+impl CreateClaim for Claim {
+    async fn claim(&self) -> Result<bool, AwsError> {
+        Ok(self.0)
+    }
+}
+
+fn want<'a>(user: &'a str, mode: Mode, recorded: Option<&'a Readiness>) -> Want<'a> {
+    Want {
+        document: CHECK_DOCUMENT,
+        user,
+        mode,
+        recorded,
+    }
+}
+
+#[tokio::test]
+async fn a_peer_edit_between_read_and_update_is_read_again_and_corrected_once() {
+    let fake = Fake::with(vec![assoc("a", "root", "4")]);
+    *fake.peer_edit.lock().unwrap() = Some("admin".into());
+    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    assert_eq!(row.action, Action::Updated);
+    let a = &fake.assocs.lock().unwrap()[0];
+    assert_eq!((a.user.as_deref(), a.version.as_str()), (Some("ops"), "6"));
+    // The row's "before" is what the update it made replaced.
+    assert_eq!(row.before.unwrap().user, Some(serde_json::json!("admin")));
+    assert_eq!(fake.calls().iter().filter(|c| *c == "update").count(), 2);
+}
+
+#[tokio::test]
+async fn a_steady_check_with_a_record_costs_one_read() {
+    let fake = Fake::with(vec![assoc("a", "ops", "2")]);
+    let recorded = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "ops".into(),
+        checked: 3,
+        missing: 0,
+        missing_nodes: vec![],
+    };
+    let row = check(
+        &fake,
+        &Claim(true),
+        &want("ops", Mode::Enforce, Some(&recorded)),
+    )
+    .await;
+    assert_eq!(row.action, Action::None);
+    assert_eq!(row.nodes, Some(recorded));
+    assert_eq!(fake.calls(), ["describe"]);
+}
+
+#[tokio::test]
+async fn failing_nodes_are_named_up_to_the_bound() {
+    let mut fake = Fake::with(vec![Association {
+        counts: Counts {
+            success: 1,
+            failed: 30,
+            other: 0,
+        },
+        ..assoc("a", "ops", "1")
+    }]);
+    fake.failed_nodes = (0..30).rev().map(|i| format!("i-{i:017}")).collect();
+    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    let nodes = row.nodes.unwrap();
+    assert_eq!((nodes.checked, nodes.missing), (31, 30));
+    assert_eq!(nodes.missing_nodes.len(), MAX_NODE_IDS);
+    assert!(
+        nodes.missing_nodes.windows(2).all(|w| w[0] < w[1]),
+        "sorted"
+    );
+}
+
+#[tokio::test]
+async fn a_peer_creating_it_keeps_this_run_from_creating_a_second() {
+    let fake = Fake::with(vec![]);
+    let row = check(&fake, &Claim(false), &want("ops", Mode::Enforce, None)).await;
+    assert_eq!(row.action, Action::None);
+    assert!(row.error.unwrap().contains("another run"));
+    assert!(fake.assocs.lock().unwrap().is_empty());
+    assert!(!fake.calls().contains(&"create".to_string()));
+}
+
+#[tokio::test]
+async fn copies_are_deleted_and_the_smallest_id_kept_audit_only_looks() {
+    let fake = Fake::with(vec![assoc("b", "ops", "1"), assoc("a", "ops", "1")]);
+    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    assert_eq!(row.action, Action::None);
+    assert!(fake.calls().contains(&"delete b".to_string()));
+    assert_eq!(fake.assocs.lock().unwrap().len(), 1);
+
+    let audit = Fake::with(vec![assoc("b", "root", "1"), assoc("a", "root", "1")]);
+    let row = check(&audit, &Claim(true), &want("ops", Mode::Audit, None)).await;
+    assert_eq!(row.action, Action::WouldChange);
+    assert!(
+        audit.calls().iter().all(|c| c == "find"),
+        "{:?}",
+        audit.calls()
+    );
+    assert_eq!(row.document.as_deref(), Some(CHECK_DOCUMENT));
+}
+
+#[tokio::test]
+async fn a_missing_association_is_created_with_the_user() {
+    let fake = Fake::with(vec![]);
+    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    assert_eq!(row.action, Action::Created);
+    assert!(row.before.is_none());
+    assert_eq!(row.version_after.as_deref(), Some("1"));
+    assert_eq!(fake.assocs.lock().unwrap()[0].user.as_deref(), Some("ops"));
+}

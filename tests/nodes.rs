@@ -1,0 +1,478 @@
+//! Session readiness (the run-as user check): runas-guard keeps one State
+//! Manager association of the member stack's check document per governed
+//! account-region and tells on-call once when nodes lack the Run As user.
+//! State Manager, its runs and the managed nodes are emulated by
+//! tests/moto_ssm_associations.py (moto has none of them).
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const CHECK: &str = "RunAsGuard-CheckRunAsUser";
+const NODES_ON: &str = "[nodes]\ncheck_user = true\n";
+
+/// The check document as infra/member.yaml ships it (`RunAsUserCheck`).
+fn check_document() -> String {
+    json!({
+        "schemaVersion": "2.2",
+        "description": "runas-guard: does the Run As user exist on this node?",
+        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
+            "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
+        "mainSteps": [
+            {"action": "aws:runShellScript", "name": "linux",
+             "precondition": {"StringEquals": ["platformType", "Linux"]},
+             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
+            {"action": "aws:runShellScript", "name": "macos",
+             "precondition": {"StringEquals": ["platformType", "MacOS"]},
+             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}}
+        ]
+    })
+    .to_string()
+}
+
+async fn world() -> World {
+    let w = World::on(Moto::start_emulating("moto_ssm_associations.py", &[])).await;
+    w.write_policy(NODES_ON);
+    w
+}
+
+/// The member stack in `account`: the check document in every governed region.
+async fn member_stack(w: &World, account: &str) {
+    for region in REGIONS {
+        w.admin_ssm(account, region)
+            .await
+            .create_document()
+            .name(CHECK)
+            .content(check_document())
+            .document_type(aws_sdk_ssm::types::DocumentType::Command)
+            .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Sets an account-region's managed nodes: `(id, users)`.
+fn fleet(w: &World, account: &str, region: &str, nodes: &[(&str, &[&str])]) {
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .map(|(id, users)| json!({"id": id, "platform": "Linux", "users": users}))
+        .collect();
+    let body = json!({"account": account, "region": region, "nodes": nodes}).to_string();
+    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/fleet", &body);
+    assert_eq!(status, 200, "{out}");
+}
+
+/// State Manager's schedule, now: every association of `account` runs again.
+fn run_associations(w: &World, account: &str) {
+    let body = json!({"account": account}).to_string();
+    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/run", &body);
+    assert_eq!(status, 200, "{out}");
+}
+
+/// Every association of the check document in `account`/`region`, described.
+async fn associations(
+    w: &World,
+    account: &str,
+    region: &str,
+) -> Vec<aws_sdk_ssm::types::AssociationDescription> {
+    let ssm = w.admin_ssm(account, region).await;
+    let listed = ssm.list_associations().send().await.unwrap();
+    let mut out = Vec::new();
+    for a in listed.associations() {
+        if a.name() == Some(CHECK) {
+            let d = ssm
+                .describe_association()
+                .association_id(a.association_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            out.push(d.association_description().unwrap().clone());
+        }
+    }
+    out
+}
+
+fn user_of(a: &aws_sdk_ssm::types::AssociationDescription) -> String {
+    a.parameters().unwrap()["User"][0].clone()
+}
+
+/// The check row's state item in `account`/`region`.
+async fn check_state(
+    w: &World,
+    account: &str,
+    region: &str,
+) -> Option<std::collections::HashMap<String, String>> {
+    w.state(account, &format!("{region}#DOCUMENT#{CHECK}"))
+        .await
+}
+
+fn readiness(item: &std::collections::HashMap<String, String>) -> Value {
+    serde_json::from_str(&item["nodes"]).unwrap()
+}
+
+fn with_user(id: &str) -> (&str, &'static [&'static str]) {
+    (id, &["ec2-user", "ssm-ops"])
+}
+
+fn without_user(id: &str) -> (&str, &'static [&'static str]) {
+    (id, &["ec2-user"])
+}
+
+fn missing_alerts(alerts: &[Value]) -> Vec<&Value> {
+    alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "run_as_user_missing")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
+    let w = world().await;
+    let mut accounts = Vec::new();
+    for i in 0..5 {
+        let a = w.create_account(&format!("fleet-{i}"), None).await;
+        member_stack(&w, &a).await;
+        accounts.push(a);
+    }
+    let ids = |i: usize, r: usize, n: usize| format!("i-0{i}{r}{n}00000000000000");
+    for (i, a) in accounts.iter().enumerate() {
+        for (r, region) in REGIONS.iter().enumerate() {
+            let (n0, n1, n2) = (ids(i, r, 0), ids(i, r, 1), ids(i, r, 2));
+            // Accounts 1 and 3 have an AMI without the user in eu-west-1.
+            let lacking = (i == 1 || i == 3) && *region == "eu-west-1";
+            let nodes = if lacking {
+                vec![with_user(&n0), without_user(&n1), without_user(&n2)]
+            } else {
+                vec![with_user(&n0), with_user(&n1), with_user(&n2)]
+            };
+            fleet(&w, a, region, &nodes);
+        }
+    }
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    for a in &accounts {
+        for region in REGIONS {
+            let found = associations(&w, a, region).await;
+            assert_eq!(found.len(), 1, "{a} {region}: exactly one association");
+            assert_eq!(user_of(&found[0]), "ssm-ops");
+            assert_eq!(
+                found[0].association_name(),
+                Some("runas-guard-check-run-as-user")
+            );
+            let item = check_state(&w, a, region)
+                .await
+                .expect("check row recorded");
+            assert_eq!(item["status"], "remediated", "{a} {region}");
+            assert_eq!(readiness(&item)["checked"], 3, "{a} {region}: {item:?}");
+        }
+    }
+    let alerts = w.alerts().await;
+    let missing = missing_alerts(&alerts);
+    let mut reported: Vec<(String, String, Vec<String>)> = missing
+        .iter()
+        .map(|a| {
+            let m = &a["message"];
+            let r = &m["regions"][0];
+            let nodes = r["missing_nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect();
+            (
+                m["account"].as_str().unwrap().to_string(),
+                r["region"].as_str().unwrap().to_string(),
+                nodes,
+            )
+        })
+        .collect();
+    reported.sort();
+    let want = |i: usize| {
+        (
+            accounts[i].clone(),
+            "eu-west-1".to_string(),
+            vec![ids(i, 1, 1), ids(i, 1, 2)],
+        )
+    };
+    let mut expected = vec![want(1), want(3)];
+    expected.sort();
+    assert_eq!(reported, expected, "{missing:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(m["severity"], "error");
+    assert_eq!(m["user"], "ssm-ops");
+    assert_eq!(
+        (m["nodes_checked"].as_u64(), m["nodes_missing"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert!(m["regions"][0]["console"]
+        .as_str()
+        .unwrap()
+        .contains("/systems-manager/state-manager/"));
+    assert_eq!(
+        missing[0]["attributes"]["kind"]["Value"],
+        "run_as_user_missing"
+    );
+    let summary: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "sweep_summary")
+        .collect();
+    assert_eq!(summary.len(), 1);
+    assert_eq!(summary[0]["message"]["newly_user_missing"], 2);
+    assert_eq!(summary[0]["message"]["nodes_missing"], 4);
+
+    // The next sweep (State Manager has run again: same nodes) says nothing new.
+    for a in &accounts {
+        run_associations(&w, a);
+    }
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let again = w.alerts().await;
+    assert!(missing_alerts(&again).is_empty(), "told once: {again:#?}");
+    assert!(
+        again
+            .iter()
+            .all(|a| a["message"]["kind"] != "sweep_summary"),
+        "a steady sweep is silent: {again:#?}"
+    );
+    for a in &accounts {
+        for region in REGIONS {
+            assert_eq!(associations(&w, a, region).await.len(), 1);
+        }
+    }
+
+    // `status` says where sessions would be refused.
+    let run = w.run(&["status", "--account", &accounts[1], "--format", "table"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("MISSING on 2 of 3 nodes"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_ou_user_updates_every_association_and_is_reported_again() {
+    let w = world().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let accounts = [
+        w.create_account("work-1", Some(&ou)).await,
+        w.create_account("work-2", Some(&ou)).await,
+    ];
+    for a in &accounts {
+        member_stack(&w, a).await;
+        for region in REGIONS {
+            fleet(
+                &w,
+                a,
+                region,
+                &[
+                    with_user("i-0aaaaaaaaaaaaaaa1"),
+                    with_user("i-0aaaaaaaaaaaaaaa2"),
+                ],
+            );
+        }
+    }
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(missing_alerts(&w.alerts().await).is_empty());
+
+    // The OU's user becomes one the nodes do not have.
+    w.write_policy(&format!(
+        "{NODES_ON}[[ou]]\nid = \"{ou}\"\nrun_as_user = \"workload\"\n"
+    ));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    for a in &accounts {
+        for region in REGIONS {
+            let found = associations(&w, a, region).await;
+            assert_eq!(found.len(), 1);
+            assert_eq!(user_of(&found[0]), "workload", "{a} {region}");
+            assert_eq!(
+                found[0].association_version(),
+                Some("2"),
+                "updated in place"
+            );
+            let item = check_state(&w, a, region).await.unwrap();
+            assert_eq!(readiness(&item)["missing"], 2, "{item:?}");
+            assert_eq!(readiness(&item)["user"], "workload");
+        }
+    }
+    let alerts = w.alerts().await;
+    let missing = missing_alerts(&alerts);
+    assert_eq!(missing.len(), 2, "one per account: {missing:#?}");
+    for m in &missing {
+        assert_eq!(m["message"]["user"], "workload");
+        assert_eq!(m["message"]["regions"].as_array().unwrap().len(), 2);
+    }
+}
+
+fn association_event(name: &str, account: &str, region: &str, id: &str) -> Value {
+    let file = match name {
+        "DeleteAssociation" => "document_changed.ssm-delete-association.json",
+        _ => "document_changed.ssm-update-association.json",
+    };
+    let mut e = doc_event("UpdateDocument", account, region, "Admin");
+    let sample = sample(file);
+    e["detail"]["eventName"] = json!(name);
+    e["detail"]["requestParameters"] = sample["detail"]["requestParameters"].clone();
+    e["detail"]["responseElements"] = sample["detail"]["responseElements"].clone();
+    e["detail"]["requestParameters"]["associationId"] = json!(id);
+    e
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_or_edited_association_is_put_back_and_alerted_like_a_document_edit() {
+    let w = world().await;
+    let account = w.create_account("edited", None).await;
+    member_stack(&w, &account).await;
+    fleet(
+        &w,
+        &account,
+        "eu-west-1",
+        &[with_user("i-0bbbbbbbbbbbbbbb1")],
+    );
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let first = associations(&w, &account, "eu-west-1").await;
+    assert_eq!(first.len(), 1);
+    let first_id = first[0].association_id().unwrap().to_string();
+    w.alerts().await;
+
+    // An administrator deletes it.
+    let admin = w.admin_ssm(&account, "eu-west-1").await;
+    admin
+        .delete_association()
+        .association_id(&first_id)
+        .send()
+        .await
+        .unwrap();
+    let (code, out) = w.handle(&association_event(
+        "DeleteAssociation",
+        &account,
+        "eu-west-1",
+        &first_id,
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    let back = associations(&w, &account, "eu-west-1").await;
+    assert_eq!(back.len(), 1, "put back");
+    assert_eq!(user_of(&back[0]), "ssm-ops");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_reverted");
+    assert_eq!(m["document"], CHECK);
+    assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    let item = check_state(&w, &account, "eu-west-1").await.unwrap();
+    assert_eq!(item["status"], "reverted");
+
+    // An administrator points it at another user.
+    let id = back[0].association_id().unwrap().to_string();
+    admin
+        .update_association()
+        .association_id(&id)
+        .parameters("User", vec!["root".to_string()])
+        .send()
+        .await
+        .unwrap();
+    let (code, out) = w.handle(&association_event(
+        "UpdateAssociation",
+        &account,
+        "eu-west-1",
+        &id,
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    let now = associations(&w, &account, "eu-west-1").await;
+    assert_eq!(now.len(), 1);
+    assert_eq!(user_of(&now[0]), "ssm-ops");
+    assert_eq!(
+        now[0].association_version(),
+        Some("3"),
+        "one corrective version"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["message"]["kind"], "drift_reverted");
+    assert_eq!(alerts[0]["message"]["before"]["runAsDefaultUser"], "root");
+    let history = w.history(&account).await;
+    assert!(
+        history
+            .iter()
+            .any(|h| h.get("document").map(String::as_str) == Some(CHECK)),
+        "{history:#?}"
+    );
+
+    // Our own write's event, and a repeat of the edit's, are silent.
+    let (code, _) = w.handle(&association_event(
+        "UpdateAssociation",
+        &account,
+        "eu-west-1",
+        &id,
+    ));
+    assert_eq!(code, 0);
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() {
+    let w = world().await;
+    let account = w.create_account("raced", None).await;
+    member_stack(&w, &account).await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let id = associations(&w, &account, "us-east-1").await[0]
+        .association_id()
+        .unwrap()
+        .to_string();
+    w.alerts().await;
+    w.admin_ssm(&account, "us-east-1")
+        .await
+        .delete_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let event = association_event("DeleteAssociation", &account, "us-east-1", &id);
+    let mut second = event.clone();
+    second["id"] = json!(format!("{}-again", event["id"].as_str().unwrap()));
+    let a = w.handle_in_background(&event);
+    let b = w.handle_in_background(&second);
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
+    assert_eq!(associations(&w, &account, "us-east-1").await.len(), 1);
+    let kinds = w.alert_kinds().await;
+    assert_eq!(kinds, ["drift_reverted"], "one change, one effect");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_check_off_nothing_is_created_and_association_events_are_ignored() {
+    let w = world().await;
+    w.write_policy("");
+    let account = w.create_account("off", None).await;
+    member_stack(&w, &account).await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    for region in REGIONS {
+        assert!(
+            associations(&w, &account, region).await.is_empty(),
+            "{region}"
+        );
+        assert!(check_state(&w, &account, region).await.is_none());
+    }
+    let (code, out) = w.handle(&association_event(
+        "DeleteAssociation",
+        &account,
+        "eu-west-1",
+        "a-1",
+    ));
+    assert_eq!(code, 0);
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("check is off"),
+        "{out:#}"
+    );
+}
