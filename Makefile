@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration infra-test demo deploy-local package dist bench clean
+.PHONY: all venv build test lint unit integration emulator-test infra-test demo deploy-local package dist bench clean
 
 all: build
 
@@ -31,11 +31,16 @@ unit:
 integration: $(STAMP)
 	cargo test --test '*' --no-fail-fast -- --test-threads=2
 
+# The tests' local AWS checks itself: the fault proxy and the emulated State Manager.
+emulator-test: $(STAMP)
+	$(PY) tests/fault_proxy_selftest.py
+	$(PY) tests/moto_ssm_associations_selftest.py
+
 infra-test: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml
 	$(PY) -m unittest discover -s infra/tests -t . -v
 
-test: lint unit infra-test integration
+test: lint unit infra-test emulator-test integration
 
 # KEEP=1: leave the local AWS running afterwards and print the environment to explore it.
 demo: $(STAMP)

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -130,13 +131,15 @@ fn missing_alerts(alerts: &[Value]) -> Vec<&Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
     let w = world().await;
+    // The hub (management) account is in the organization too.
+    member_stack(&w, HUB).await;
     let mut accounts = Vec::new();
     for i in 0..5 {
         let a = w.create_account(&format!("fleet-{i}"), None).await;
         member_stack(&w, &a).await;
         accounts.push(a);
     }
-    let ids = |i: usize, r: usize, n: usize| format!("i-0{i}{r}{n}00000000000000");
+    let ids = |i: usize, r: usize, n: usize| format!("i-0{i}{r}{n}0000000000000");
     for (i, a) in accounts.iter().enumerate() {
         for (r, region) in REGIONS.iter().enumerate() {
             let (n0, n1, n2) = (ids(i, r, 0), ids(i, r, 1), ids(i, r, 2));
@@ -223,11 +226,20 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
     assert_eq!(summary[0]["message"]["newly_user_missing"], 2);
     assert_eq!(summary[0]["message"]["nodes_missing"], 4);
 
-    // The next sweep (State Manager has run again: same nodes) says nothing new.
+    // The next sweep (State Manager has run again: same nodes) says nothing
+    // new, and costs one read per account-region.
     for a in &accounts {
         run_associations(&w, a);
     }
+    let (status, _) = http(w.moto.port(), "POST", "/_emulated/ssm/calls/reset", "{}");
+    assert_eq!(status, 200);
     let (code, out) = w.handle(&sweep_event());
+    let (_, calls) = http(w.moto.port(), "GET", "/_emulated/ssm/calls", "");
+    assert_eq!(
+        calls["operations"],
+        json!({"DescribeAssociation": (accounts.len() + 1) * REGIONS.len()}),
+        "a steady sweep reads each association once: {calls:#}"
+    );
     assert_eq!(code, 0, "{out:#}");
     let again = w.alerts().await;
     assert!(missing_alerts(&again).is_empty(), "told once: {again:#?}");
@@ -417,7 +429,7 @@ async fn a_deleted_or_edited_association_is_put_back_and_alerted_like_a_document
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() {
-    let w = world().await;
+    let mut w = world().await;
     let account = w.create_account("raced", None).await;
     member_stack(&w, &account).await;
     let (code, out) = w.handle(&vend_event(&account));
@@ -434,16 +446,36 @@ async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() 
         .send()
         .await
         .unwrap();
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    // The first delivery's create is held in flight; the second delivery
+    // finds no association while it is.
+    proxy.faults(json!([{"name": "first-create", "service": "ssm",
+        "action": "CreateAssociation", "effect": "hold", "times": 1}]));
     let event = association_event("DeleteAssociation", &account, "us-east-1", &id);
     let mut second = event.clone();
     second["id"] = json!(format!("{}-again", event["id"].as_str().unwrap()));
-    let a = w.handle_in_background(&event);
-    let b = w.handle_in_background(&second);
-    let (a, b) = (a.join().unwrap(), b.join().unwrap());
-    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
+    let first = w.handle_in_background(&event);
+    assert!(
+        proxy.wait("first-create", "held", 1, 60),
+        "the first create never came"
+    );
+    let second = w.handle_in_background(&second).join().unwrap();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        associations(&w, &account, "us-east-1").await.is_empty(),
+        "the second delivery did not create one of its own"
+    );
+    proxy.release("first-create");
+    let first = first.join().unwrap();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(proxy.hits()["first-create"]["hits"], 1, "the hold fired");
     assert_eq!(associations(&w, &account, "us-east-1").await.len(), 1);
-    let kinds = w.alert_kinds().await;
-    assert_eq!(kinds, ["drift_reverted"], "one change, one effect");
+    assert_eq!(
+        w.alert_kinds().await,
+        ["drift_reverted"],
+        "one change, one effect"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -475,4 +507,38 @@ async fn with_the_check_off_nothing_is_created_and_association_events_are_ignore
         out["reason"].as_str().unwrap().contains("check is off"),
         "{out:#}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_of_five_thousand_nodes_is_read_up_to_the_bound() {
+    let w = world().await;
+    let account = w.create_account("big", None).await;
+    member_stack(&w, &account).await;
+    let body = json!({"account": account, "region": "eu-west-1", "nodes": [],
+        "count": 5000, "users": ["ec2-user"], "platform": "Linux"})
+    .to_string();
+    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/fleet", &body);
+    assert_eq!((status, &out["nodes"]), (200, &json!(5000)), "{out}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let item = check_state(&w, &account, "eu-west-1").await.unwrap();
+    let found = readiness(&item);
+    assert_eq!(
+        (found["checked"].as_u64(), found["missing"].as_u64()),
+        (Some(5000), Some(5000))
+    );
+    assert_eq!(
+        found["missing_nodes"].as_array().unwrap().len(),
+        20,
+        "bounded"
+    );
+    let alerts = w.alerts().await;
+    let missing = missing_alerts(&alerts);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0]["message"]["nodes_missing"], 5000);
+    // One page of failed targets for 20 ids, whatever the fleet's size.
+    let (_, calls) = http(w.moto.port(), "GET", "/_emulated/ssm/calls", "");
+    let here = &calls["by_account_region"][format!("{account}/eu-west-1")];
+    assert_eq!(here["DescribeAssociationExecutionTargets"], 1, "{calls:#}");
+    assert_eq!(here["DescribeAssociationExecutions"], 1, "{calls:#}");
 }

@@ -175,7 +175,16 @@ impl Associations for AssociationStore {
             .schedule_expression(SCHEDULE)
             .send()
             .await
-            .map_err(|e| self.err("CreateAssociation", &e))?;
+            .map_err(|e| {
+                let mut err = self.err("CreateAssociation", &e);
+                if err.code == "InvalidDocument" {
+                    err.message = format!(
+                        "{}: no check document {} here: deploy infra/member.yaml with RunAsUserCheck=Enabled to this account-region",
+                        err.message, self.document
+                    );
+                }
+                err
+            })?;
         let d = out
             .association_description()
             .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationDescription"))?;

@@ -1,0 +1,1073 @@
+"""moto server with SSM State Manager associations, which moto 5.2.5 lacks
+entirely, and a small fleet of managed nodes for them to run on, EMULATED for
+the integration tests (tests/nodes.rs). Never used by product code, which
+talks to it as to AWS. It also carries the patches of ``moto_ssm_versions.py``
+(imported below), so a test can use both.
+
+Operations, modelled on the AWS API model (botocore ``ssm/2014-11-06``, JSON
+1.1, ``X-Amz-Target: AmazonSSM.<Op>``), per account (the caller's, as moto
+derives it from the credentials) and region, stored on moto's SSM backend of
+that account-region (so moto's reset clears them too):
+
+- ``CreateAssociation``: ``Name`` (a document name, or its ARN: another
+  account's document only when shared with the caller, as
+  ``ModifyDocumentPermission`` records it), ``DocumentVersion`` (default
+  ``$DEFAULT``), ``Parameters``, ``Targets``, ``InstanceId`` (legacy),
+  ``ScheduleExpression``, ``AssociationName``, ``ComplianceSeverity``,
+  ``MaxConcurrency``, ``MaxErrors``, ``ApplyOnlyAtCronInterval``,
+  ``SyncCompliance`` (checked against the model's patterns and enums);
+  ``OutputLocation``,
+  ``CalendarNames``, ``TargetLocations``, ``ScheduleOffset``, ``Duration``,
+  ``TargetMaps``, ``AlarmConfiguration``, ``AutomationTargetParameterName`` and
+  ``AssociationDispatchAssumeRole`` are stored and echoed, not acted on;
+  ``Tags`` are accepted and dropped. Answers ``AssociationDescription`` with a
+  new uuid ``AssociationId``, ``AssociationVersion`` "1", ``Date``,
+  ``LastUpdateAssociationDate`` and ``Overview`` ``{Status: Pending,
+  DetailedStatus: Creating}``.
+- ``DescribeAssociation``: by ``AssociationId``, or ``Name`` + ``InstanceId``
+  (legacy associations only, as AWS documents); ``AssociationVersion`` picks
+  an older version's fields. ``Overview`` is computed from the newest run:
+  ``Status`` ``Pending`` before any node has run it, ``Failed`` when any node
+  failed, else ``Success``; ``DetailedStatus`` the same;
+  ``AssociationStatusAggregatedCount`` e.g. ``{"Success": 3, "Failed": 1}``.
+  ``LastExecutionDate`` / ``LastSuccessfulExecutionDate`` follow the runs.
+- ``UpdateAssociation``: ``AssociationId`` required; ``AssociationVersion`` is
+  concurrency control (given and not ``$LATEST``, it must be the latest
+  version); every accepted update adds a version. Parameters are validated
+  against the (possibly new) document as on create.
+- ``DeleteAssociation``: by ``AssociationId``, or ``Name`` + ``InstanceId``.
+- ``ListAssociations``: ``AssociationFilterList`` keys ``Name``,
+  ``AssociationId``, ``AssociationName``, ``InstanceId`` (legacy associations
+  only), ``AssociationStatusName``, ``LastExecutedBefore`` /
+  ``LastExecutedAfter`` (ISO 8601 or epoch seconds), all exact matches ANDed;
+  ``ResourceGroupName`` and ``CloudConnectorId`` match nothing (no
+  association here can target a resource group); ``MaxResults`` 1..50
+  (default 50), ``NextToken``. Entries are the model's ``Association`` shape,
+  which has no ``Parameters``; oldest association first.
+- ``DescribeAssociationExecutions``: ``Filters`` ``ExecutionId`` / ``Status``
+  (``EQUAL``), ``CreatedTime`` (``EQUAL``, ``LESS_THAN``, ``GREATER_THAN``;
+  ISO 8601 or epoch seconds; times are kept to the millisecond, as they are
+  serialized, so a time read back compares exactly); newest first;
+  ``ResourceCountByStatus`` rendered as AWS does, e.g.
+  ``"{Failed=1, Success=3}"``.
+- ``DescribeAssociationExecutionTargets``: ``Filters`` ``Status``,
+  ``ResourceId``, ``ResourceType`` (``ManagedInstance``); nodes in fleet order.
+  Status and ResourceId filters are indexed, so paging through 5,000 targets
+  costs what the pages cost.
+
+Errors as the model names them, shaped like moto's other SSM errors (JSON
+``__type`` + ``Message``, HTTP 400): ``InvalidDocument`` (no such document in
+the account-region, not shared with the caller, or not of type ``Command``),
+``InvalidDocumentVersion``, ``InvalidParameters`` (a parameter the document's
+``parameters`` does not declare, a required one (no ``default``) missing, a
+value outside its ``allowedPattern`` / ``allowedValues``, several values for
+a ``String``), ``InvalidTarget`` (target keys ``InstanceIds`` with ``["*"]``
+or instance ids, ``tag:<key>``, ``tag-key``; anything else, an empty value
+list, or ``*`` mixed with ids), ``InvalidInstanceId`` (legacy ``InstanceId``
+not in the fleet), ``InvalidSchedule`` (``rate(N minutes|hours|days)`` of at
+least 30 minutes, or ``cron(...)``), ``AssociationAlreadyExists`` (legacy
+form only: same document and ``InstanceId``), ``AssociationDoesNotExist``,
+``InvalidAssociationVersion``, ``AssociationExecutionDoesNotExist``,
+``InvalidNextToken`` (a token this server did not give for this very
+listing), ``ValidationException`` (a missing required field, a value outside
+the model's pattern, enum or range, an unknown filter key).
+
+Runs. An association runs at once when created, and when an update changes
+``Parameters``, ``Targets``, ``Name`` or ``DocumentVersion`` (as AWS does),
+unless ``ApplyOnlyAtCronInterval`` is true; and whenever a test calls
+``/_emulated/ssm/run`` (State Manager's schedule, now). A run is one new
+execution over the association's current targets: ``InstanceIds ["*"]`` =
+every node of the account-region, else the listed ids that are nodes;
+``tag:K`` = nodes whose tag K is one of the values; ``tag-key`` = nodes
+carrying one of the keys; several targets are ANDed. On each node:
+
+- steps apply whose ``precondition`` (``{"StringEquals": ["platformType",
+  P]}``) names the node's platform, and whose action runs on it
+  (``aws:runShellScript`` on Linux and MacOS, ``aws:runPowerShellScript`` on
+  Windows); a node no step applies to skips: ``Success``. So a Linux/MacOS
+  check document succeeds on every Windows node.
+- the emulation's one semantic shortcut: the shell is not executed. An
+  applicable ``aws:runShellScript`` step succeeds iff the association's
+  ``User`` parameter (or the document's default for it) is one of the node's
+  ``users``; it models the check document's ``id -- "$User"``. A document
+  without a ``User`` parameter succeeds. Failures are ``Failed`` /
+  ``DetailedStatus`` ``Failed``; any other step succeeds.
+- a document deleted since the association was made fails on every node.
+
+Test-only control endpoints (NOT part of the SSM API; plain JSON over HTTP
+on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
+
+- ``POST /_emulated/ssm/fleet`` ``{"account": "123456789012", "region":
+  "eu-west-1", "nodes": [{"id": "i-0123456789abcdef0", "platform":
+  "Linux"|"MacOS"|"Windows", "users": ["ec2-user", "ssm-ops"], "tags":
+  {"Role": "web"}}]}`` replaces that account-region's managed nodes
+  (``platform`` defaults to Linux, ``users`` and ``tags`` to none). Add
+  ``"count": N`` (with optional ``"users"``, ``"platform"``, ``"tags"`` and
+  ``"prefix"``, default ``"i-0"``) to generate N more nodes, ids the prefix
+  then a hex counter to ``i-`` + 17 hex. Answers ``{"account", "region",
+  "nodes": <how many>}``. Node ids: ``i-`` + 8 or 17 word characters, or
+  ``mi-`` + 17 (the model's ``InstanceId``).
+- ``POST /_emulated/ssm/run`` ``{"account": ..., "region": ...}`` (both
+  optional: no region = every region of the account, no account = every
+  account) runs every association there once. Answers ``{"executions":
+  [{"account", "region", "AssociationId", "ExecutionId", "Status",
+  "ResourceCountByStatus"}]}``.
+- ``GET /_emulated/ssm/calls``: the association API calls since start (or the
+  last reset), errors included: ``{"total": N, "operations": {"<Op>": n},
+  "by_account_region": {"<account>/<region>": {"<Op>": n}}}``.
+- ``POST /_emulated/ssm/calls/reset`` clears those counts.
+
+How it differs from AWS:
+
+- runs are synchronous: an association has run on every targeted node when
+  the call that started it returns; executions never show ``Pending`` or
+  ``InProgress``. Nodes added to the fleet are only run at the next ``/run``
+  (AWS applies an association to a new node of its targets when the node
+  comes online). ``MaxConcurrency``, ``MaxErrors``, calendars and alarms never
+  stop a run. ``ScheduleExpression`` is validated, never followed.
+- the shell is not executed (above); ``{{ssm:...}}`` parameter references are
+  not resolved, so they must match ``allowedPattern`` as written.
+- ``Overview`` counts the nodes of the newest execution; a run over no nodes
+  leaves it ``Pending`` (an execution over no nodes is ``Success``,
+  ``ResourceCountByStatus`` ``"{}"``). Create answers ``Pending`` /
+  ``Creating``; an update that starts a run answers ``Pending`` /
+  ``Associated`` (the description before that run); describe afterwards.
+- ``UpdateAssociation`` keeps every field the request leaves out. AWS
+  documents that it overwrites omitted optional fields with nulls, so callers
+  must send every field they want kept (runas-guard's update does).
+- AWS refuses the legacy ``InstanceId`` form with documents of schema 2.0 and
+  later; here it is accepted with any. ``ApplyOnlyAtCronInterval`` is accepted
+  with ``rate()`` schedules (AWS documents it as unsupported there).
+- only ``Command`` documents can be associated (AWS also takes Automation
+  runbooks and Policy documents); resource-group targets are refused with
+  ``InvalidTarget``; no association or version limits.
+- execution ids are uuids and ``NextToken`` values are opaque, signed and
+  valid for the server's life. ``ListAssociationVersions``,
+  ``UpdateAssociationStatus``, ``StartAssociationsOnce`` and
+  ``DescribeInstanceInformation`` are not emulated.
+
+Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
+"""
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import re
+import sys
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.moto_server import werkzeug_app
+from moto.server import main
+from moto.ssm import responses as ssm_responses
+from moto.ssm.exceptions import SSMException
+from moto.ssm.models import ssm_backends
+from werkzeug.wrappers import Request, Response
+
+# Run as a script, tests/ is already first on sys.path (as for moto_cfn.py);
+# imported from elsewhere, the sibling emulator must still be found.
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import moto_ssm_versions  # noqa: E402 - its patches apply on import
+
+# moto finds an error's service from its class's module, and takes any module
+# named moto* for one of its own: imported (not run as __main__), the version
+# emulator's errors ("moto_ssm_versions") failed that lookup with HTTP 500.
+# They are SSM errors; say so.
+for _error_class in (moto_ssm_versions.InvalidNextToken, moto_ssm_versions.DocumentVersionLimitExceeded):
+    _error_class.__module__ = "moto.ssm.exceptions"
+
+# Every association and fleet read or write holds it: moto's server is
+# threaded, and a run must see one fleet and one association version.
+LOCK = threading.RLock()
+
+# Model patterns and enums (botocore ssm/2014-11-06), checked in full.
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+PATTERNS = {
+    "AssociationId": UUID,
+    "ExecutionId": UUID,
+    "Name": r"[a-zA-Z0-9_\-.:/]{3,128}",
+    "DocumentVersion": r"[$]LATEST|[$]DEFAULT|[1-9][0-9]*",
+    "InstanceId": r"i-(\w{8}|\w{17})|mi-\w{17}",
+    "AssociationName": r"[a-zA-Z0-9_\-.]{3,128}",
+    "AssociationVersion": r"[$]LATEST|[1-9][0-9]*",
+    "MaxErrors": r"[1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%",
+    "MaxConcurrency": r"[1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%",
+}
+ENUMS = {
+    "ComplianceSeverity": ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"),
+    "SyncCompliance": ("AUTO", "MANUAL"),
+}
+# The request fields an association keeps (AssociationDescription members).
+FIELDS = (
+    "Name", "InstanceId", "DocumentVersion", "Parameters", "Targets", "ScheduleExpression",
+    "OutputLocation", "AssociationName", "AutomationTargetParameterName", "MaxErrors",
+    "MaxConcurrency", "ComplianceSeverity", "SyncCompliance", "ApplyOnlyAtCronInterval",
+    "CalendarNames", "TargetLocations", "ScheduleOffset", "Duration", "TargetMaps",
+    "AlarmConfiguration", "AssociationDispatchAssumeRole",
+)
+RERUN_ON = ("Parameters", "Targets", "Name", "DocumentVersion")
+LIST_FIELDS = (
+    "Name", "InstanceId", "DocumentVersion", "Targets", "ScheduleExpression", "AssociationName",
+    "ScheduleOffset", "Duration", "TargetMaps",
+)
+PLATFORMS = ("Linux", "MacOS", "Windows")
+# Where each action can run; an action not listed runs anywhere.
+ACTION_PLATFORMS = {
+    "aws:runShellScript": ("Linux", "MacOS"),
+    "aws:runPowerShellScript": ("Windows",),
+}
+RESOURCE_TYPE = "ManagedInstance"
+ASSOCIATION_FILTERS = (
+    "InstanceId", "Name", "AssociationId", "AssociationStatusName", "LastExecutedBefore",
+    "LastExecutedAfter", "AssociationName", "ResourceGroupName", "CloudConnectorId",
+)
+PAGE_DEFAULT = 50
+
+
+def _error(code, message):
+    return SSMException(code, message)
+
+
+def _invalid(field, value, constraint):
+    """ValidationException worded as AWS words its model checks."""
+    name = field[:1].lower() + field[1:]
+    return _error(
+        "ValidationException",
+        f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: {constraint}",
+    )
+
+
+def _check(field, value, required=False):
+    if value is None:
+        if required:
+            raise _invalid(field, "null", "Member must not be null")
+        return
+    pattern = PATTERNS.get(field)
+    if pattern and (not isinstance(value, str) or not re.fullmatch(pattern, value)):
+        raise _invalid(field, value, f"Member must satisfy regular expression pattern: {pattern}")
+    allowed = ENUMS.get(field)
+    if allowed and value not in allowed:
+        raise _invalid(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
+def _max_results(value):
+    if value is None:
+        return PAGE_DEFAULT
+    if not isinstance(value, int) or value < 1:
+        raise _invalid("MaxResults", value, "Member must have value greater than or equal to 1")
+    if value > 50:
+        raise _invalid("MaxResults", value, "Member must have value less than or equal to 50")
+    return value
+
+
+def _now():
+    # To the millisecond, as the time is serialized: a time a caller read back
+    # filters exactly (GREATER_THAN it excludes its own execution).
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _instant(value, field):
+    """A filter's time: ISO 8601 (Z allowed) or epoch seconds."""
+    try:
+        epoch = re.fullmatch(r"(\d+)(?:\.(\d+))?", value)
+        if epoch:
+            # Digits, not a float: 1700000000.123 must not become .122999.
+            micro = int(((epoch.group(2) or "") + "000000")[:6])
+            return datetime.fromtimestamp(int(epoch.group(1)), timezone.utc).replace(microsecond=micro)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise _error("ValidationException", f"The {field} filter value {value!r} is not a valid time.")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+# Paging. A token names a position in one listing (operation, account-region,
+# association, execution, filters) and is signed, so a token this server did
+# not give for that listing is refused as AWS refuses it.
+_TOKEN_KEY = os.urandom(16)
+
+
+def _mac(scope, position):
+    return hmac.new(_TOKEN_KEY, f"{scope}\n{position}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _token(scope, position):
+    return base64.urlsafe_b64encode(f"{position}.{_mac(scope, position)}".encode()).decode()
+
+
+def _position(token, scope):
+    if token is None:
+        return None
+    try:
+        position, mac = base64.urlsafe_b64decode(token.encode()).decode().split(".")
+        if hmac.compare_digest(mac, _mac(scope, position)):
+            return int(position)
+    except (ValueError, binascii.Error, UnicodeError):
+        pass
+    raise moto_ssm_versions.InvalidNextToken()
+
+
+def _scope(self, *parts):
+    return "|".join([self._get_action(), self.current_account, self.region] +
+                    [json.dumps(p, sort_keys=True) for p in parts])
+
+
+# --- state -------------------------------------------------------------------
+
+class Node:
+    __slots__ = ("id", "platform", "users", "tags")
+
+    def __init__(self, node_id, platform, users, tags):
+        self.id = node_id
+        self.platform = platform
+        self.users = frozenset(users)
+        self.tags = dict(tags)
+
+
+class Execution:
+    """One run: its per-node outcomes, indexed for the filtered reads."""
+
+    def __init__(self, seq, version, results):
+        self.id = str(uuid.uuid4())
+        self.seq = seq
+        self.version = version
+        self.created = _now()
+        self.targets = results  # [(node id, status)] in fleet order
+        self.by_status = {}
+        self.by_id = {}
+        for i, (node_id, status) in enumerate(results):
+            self.by_status.setdefault(status, []).append(i)
+            self.by_id[node_id] = i
+        self.counts = {s: len(ix) for s, ix in self.by_status.items()}
+        self.status = "Failed" if self.counts.get("Failed") else "Success"
+
+    def count_text(self):
+        # AWS renders the map as Java's toString: {Failed=2, Success=3}.
+        return "{" + ", ".join(f"{s}={n}" for s, n in sorted(self.counts.items())) + "}"
+
+    def describe(self, association_id):
+        return {
+            "AssociationId": association_id,
+            "AssociationVersion": str(self.version),
+            "ExecutionId": self.id,
+            "Status": self.status,
+            "DetailedStatus": self.status,
+            "CreatedTime": self.created,
+            "LastExecutionDate": self.created,
+            "ResourceCountByStatus": self.count_text(),
+        }
+
+
+class Association:
+    def __init__(self, seq, fields):
+        self.id = str(uuid.uuid4())
+        self.seq = seq
+        self.created = _now()
+        self.versions = [(self.created, fields)]  # [(when, fields)], version n at n-1
+        self.executions = []  # oldest first; seq increasing
+
+    @property
+    def version(self):
+        return len(self.versions)
+
+    @property
+    def fields(self):
+        return self.versions[-1][1]
+
+    def overview(self):
+        latest = self.executions[-1] if self.executions else None
+        if latest is None or not latest.counts:
+            return {"Status": "Pending", "DetailedStatus": "Pending"}
+        return {
+            "Status": latest.status,
+            "DetailedStatus": latest.status,
+            "AssociationStatusAggregatedCount": dict(latest.counts),
+        }
+
+    def last_execution(self, success=False):
+        for e in reversed(self.executions):
+            if not success or e.status == "Success":
+                return e.created
+        return None
+
+    def describe(self, version=None, overview=None):
+        version = version or self.version
+        updated, fields = self.versions[version - 1]
+        d = {k: v for k, v in fields.items() if v is not None}
+        d.update(
+            AssociationId=self.id,
+            AssociationVersion=str(version),
+            Date=self.created,
+            LastUpdateAssociationDate=updated,
+            Overview=overview or self.overview(),
+        )
+        for key, when in (("LastExecutionDate", self.last_execution()),
+                          ("LastSuccessfulExecutionDate", self.last_execution(success=True))):
+            if when:
+                d[key] = when
+        return d
+
+    def listed(self):
+        d = {k: self.fields[k] for k in LIST_FIELDS if self.fields.get(k) is not None}
+        d.update(AssociationId=self.id, AssociationVersion=str(self.version), Overview=self.overview())
+        if self.last_execution():
+            d["LastExecutionDate"] = self.last_execution()
+        return d
+
+
+class RegionState:
+    """One account-region's associations and nodes, kept on moto's backend."""
+
+    def __init__(self, account, region):
+        self.account = account
+        self.region = region
+        self.nodes = {}  # id -> Node, fleet order
+        self.associations = {}  # id -> Association, creation order
+        self.seq = itertools.count(1)
+
+
+def _state(backend):
+    state = backend.__dict__.get("_emulated_associations")
+    if state is None:
+        state = backend._emulated_associations = RegionState(backend.account_id, backend.region_name)
+    return state
+
+
+def _existing_states(account=None, region=None):
+    """States already made; never creates a backend (that is moto's to do)."""
+    for acct_id, per_region in list(ssm_backends.items()):
+        if account and acct_id != account:
+            continue
+        for region_name, backend in list(per_region.items()):
+            state = backend.__dict__.get("_emulated_associations")
+            if state is not None and (not region or region_name == region):
+                yield state
+
+
+# --- documents and parameters ------------------------------------------------
+
+def _document_ref(account, region, name):
+    """(owner, region, document name) that Name refers to."""
+    arn = re.fullmatch(r"arn:aws[a-z-]*:ssm:([a-z0-9-]+):(\d{12}):document/(.+)", name)
+    if arn:
+        return arn.group(2), arn.group(1), arn.group(3)
+    return account, region, name
+
+
+def _documents(state, name):
+    owner, region, doc_name = _document_ref(state.account, state.region, name)
+    missing = _error("InvalidDocument", f"Document {name} does not exist or is not shared with this account.")
+    if region != state.region or owner not in ssm_backends.keys():
+        raise missing
+    per_region = ssm_backends[owner]
+    if region not in per_region.keys():
+        raise missing
+    documents = per_region[region]._documents.get(doc_name)
+    if documents is None:
+        raise missing
+    if owner != state.account and not {"all", "All", state.account} & set(documents.permissions):
+        raise missing
+    return documents
+
+
+def _document(state, fields):
+    documents = _documents(state, fields["Name"])
+    version = fields.get("DocumentVersion") or "$DEFAULT"
+    if version == "$DEFAULT":
+        doc = documents.get_default_version()
+    elif version == "$LATEST":
+        doc = documents.get_latest_version()
+    else:
+        doc = documents.versions.get(version)
+        if doc is None:
+            raise _error("InvalidDocumentVersion", f"Document version {version} of {fields['Name']} does not exist.")
+    if doc.document_type != "Command":
+        raise _error("InvalidDocument",
+                     f"Document {fields['Name']} is of type {doc.document_type}; associations need a Command document.")
+    return doc
+
+
+def _declared(doc):
+    return (doc.content_json or {}).get("parameters") or {}
+
+
+def _check_parameters(doc, parameters):
+    declared = _declared(doc)
+    parameters = parameters or {}
+    for name, values in parameters.items():
+        spec = declared.get(name)
+        if spec is None:
+            raise _error("InvalidParameters", f"Parameter \"{name}\" is not declared by document {doc.name}.")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _error("InvalidParameters", f"Parameter \"{name}\" must be a list of strings.")
+        if spec.get("type", "String") in ("String", "Integer", "Boolean") and len(values) != 1:
+            raise _error("InvalidParameters", f"Parameter \"{name}\" takes exactly one value.")
+        pattern = spec.get("allowedPattern")
+        allowed = spec.get("allowedValues")
+        for value in values:
+            if pattern is not None and not _matches(pattern, value):
+                raise _error("InvalidParameters",
+                             f"Parameter \"{name}\" value \"{value}\" does not match its allowed pattern {pattern}.")
+            if allowed is not None and value not in [str(a) for a in allowed]:
+                raise _error("InvalidParameters", f"Parameter \"{name}\" value \"{value}\" is not an allowed value.")
+    for name, spec in declared.items():
+        if "default" not in spec and name not in parameters:
+            raise _error("InvalidParameters", f"Parameter \"{name}\" is required by document {doc.name}.")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern):
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None  # a Java-only construct: not checked here
+
+
+def _matches(pattern, value):
+    compiled = _compiled(pattern)
+    return compiled is None or compiled.search(value) is not None
+
+
+# --- targets and schedules ---------------------------------------------------
+
+def _check_targets(targets):
+    if not isinstance(targets, list):
+        raise _invalid("Targets", targets, "Member must be a list")
+    if len(targets) > 5:
+        raise _invalid("Targets", targets, "Member must have length less than or equal to 5")
+    if not targets:
+        raise _error("InvalidTarget", "Targets must name at least one target.")
+    for t in targets:
+        key, values = t.get("Key"), t.get("Values") or []
+        if not key or len(key) > 163:
+            raise _invalid("Targets.member.Key", key, "Member must have length between 1 and 163")
+        if len(values) > 50:
+            raise _invalid("Targets.member.Values", values, "Member must have length less than or equal to 50")
+        if not values:
+            raise _error("InvalidTarget", f"Target {key} has no values.")
+        if key == "InstanceIds":
+            if "*" in values and len(values) > 1:
+                raise _error("InvalidTarget", "InstanceIds * cannot be combined with instance ids.")
+            bad = [v for v in values if v != "*" and not re.fullmatch(PATTERNS["InstanceId"], v)]
+            if bad:
+                raise _error("InvalidTarget", f"Invalid instance id(s): {', '.join(bad)}.")
+        elif not ((key.startswith("tag:") and len(key) > 4) or key == "tag-key"):
+            raise _error("InvalidTarget", f"Target key {key} is not supported.")
+
+
+def _targeted(state, targets):
+    nodes = list(state.nodes.values())
+    for t in targets or []:
+        key, values = t["Key"], t["Values"]
+        if key == "InstanceIds":
+            if values != ["*"]:
+                wanted = set(values)
+                nodes = [n for n in nodes if n.id in wanted]
+        elif key == "tag-key":
+            nodes = [n for n in nodes if any(k in n.tags for k in values)]
+        else:
+            tag = key[len("tag:"):]
+            nodes = [n for n in nodes if n.tags.get(tag) in values]
+    return nodes
+
+
+RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+
+
+def _check_schedule(expression):
+    if expression is None:
+        return
+    if not 1 <= len(expression) <= 256:
+        raise _invalid("ScheduleExpression", expression, "Member must have length between 1 and 256")
+    rate = RATE.fullmatch(expression)
+    if rate:
+        minutes = int(rate.group(1)) * {"m": 1, "h": 60, "d": 1440}[rate.group(2)[0]]
+        if minutes >= 30:
+            return
+    elif re.fullmatch(r"cron\(\S+( \S+){4,6}\)", expression):
+        return
+    raise _error("InvalidSchedule", f"Schedule expression {expression} is not valid.")
+
+
+def _check_fields(fields):
+    """Model checks of what one create or update request holds."""
+    for field in ("Name", "DocumentVersion", "InstanceId", "AssociationName", "MaxErrors", "MaxConcurrency",
+                  "ComplianceSeverity", "SyncCompliance"):
+        _check(field, fields.get(field))
+    _check_schedule(fields.get("ScheduleExpression"))
+    if fields.get("Targets") is not None:
+        _check_targets(fields["Targets"])
+    parameters = fields.get("Parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise _invalid("Parameters", parameters, "Member must be a map")
+
+
+# --- runs ------------------------------------------------------------------
+
+def _applies(step, platform):
+    action_platforms = ACTION_PLATFORMS.get(step.get("action"), PLATFORMS)
+    if platform not in action_platforms:
+        return False
+    precondition = step.get("precondition")
+    if not precondition:
+        return True
+    equals = precondition.get("StringEquals") or []
+    return len(equals) == 2 and equals[0] == "platformType" and equals[1] == platform
+
+
+def _plans(doc):
+    """Per platform: 'skip' (no step applies), 'user' (a shell step checks
+    the user), 'ok' (steps apply, none checks a user), or 'fail'."""
+    if doc is None:
+        return dict.fromkeys(PLATFORMS, "fail")
+    steps = (doc.content_json or {}).get("mainSteps") or []
+    plans = {}
+    for platform in PLATFORMS:
+        applying = [s for s in steps if _applies(s, platform)]
+        if not applying:
+            plans[platform] = "skip"
+        elif any(s.get("action") == "aws:runShellScript" for s in applying):
+            plans[platform] = "user"
+        else:
+            plans[platform] = "ok"
+    return plans
+
+
+def _run(state, association):
+    fields = association.fields
+    try:
+        doc = _document(state, fields)
+    except SSMException:
+        doc = None  # deleted (or unshared) since: every node fails
+    user = None
+    if doc is not None and "User" in _declared(doc):
+        values = (fields.get("Parameters") or {}).get("User")
+        user = values[0] if values else _declared(doc)["User"].get("default")
+    plans = _plans(doc)
+    results = []
+    for node in _targeted(state, fields.get("Targets")):
+        plan = plans.get(node.platform, "skip")
+        if plan == "user" and user is not None:
+            ok = user in node.users
+        else:
+            ok = plan != "fail"
+        results.append((node.id, "Success" if ok else "Failed"))
+    execution = Execution(next(state.seq), association.version, results)
+    association.executions.append(execution)
+    return execution
+
+
+# --- API ---------------------------------------------------------------------
+
+CALLS = {}  # (operation, "account/region") -> count
+
+
+def _operation(method):
+    """Counts the call, then runs it under the lock on the caller's state."""
+    op = "".join(w.capitalize() for w in method.__name__.split("_"))
+
+    @functools.wraps(method)
+    def handler(self):
+        with LOCK:
+            key = (op, f"{self.current_account}/{self.region}")
+            CALLS[key] = CALLS.get(key, 0) + 1
+            return method(self, _state(self.ssm_backend))
+    return handler
+
+
+def _association(state, association_id):
+    _check("AssociationId", association_id, required=True)
+    association = state.associations.get(association_id)
+    if association is None:
+        raise _error("AssociationDoesNotExist", f"Association {association_id} does not exist.")
+    return association
+
+
+def _legacy(state, name, instance_id):
+    """The legacy association of document Name on InstanceId, or None."""
+    ref = _document_ref(state.account, state.region, name)
+    for a in state.associations.values():
+        if a.fields.get("InstanceId") == instance_id and \
+                _document_ref(state.account, state.region, a.fields["Name"]) == ref:
+            return a
+    return None
+
+
+def _find(self, state):
+    """DescribeAssociation / DeleteAssociation: by id, or Name + InstanceId."""
+    association_id = self._get_param("AssociationId")
+    if association_id is not None:
+        return _association(state, association_id)
+    name, instance_id = self._get_param("Name"), self._get_param("InstanceId")
+    if name is None or instance_id is None:
+        raise _error("ValidationException", "Specify AssociationId, or Name and InstanceId.")
+    _check("Name", name)
+    _check("InstanceId", instance_id)
+    association = _legacy(state, name, instance_id)
+    if association is None:
+        raise _error("AssociationDoesNotExist", f"No association of {name} with {instance_id} exists.")
+    return association
+
+
+@_operation
+def create_association(self, state):
+    fields = {f: self._get_param(f) for f in FIELDS}
+    _check("Name", fields["Name"], required=True)
+    _check_fields(fields)
+    instance_id = fields["InstanceId"]
+    if instance_id is not None:
+        if fields["Targets"] is not None:
+            raise _error("ValidationException", "Specify InstanceId or Targets, not both.")
+        for f in ("AssociationName", "DocumentVersion", "MaxErrors", "MaxConcurrency", "OutputLocation",
+                  "ScheduleExpression"):
+            if fields[f] is not None:
+                raise _error("ValidationException", f"{f} cannot be used with InstanceId; use Targets.")
+        if instance_id not in state.nodes:
+            raise _error("InvalidInstanceId", f"Instance {instance_id} is not a managed node.")
+        fields["Targets"] = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    elif fields["Targets"] is None:
+        raise _error("ValidationException", "Specify Targets (or the legacy InstanceId).")
+    fields["DocumentVersion"] = fields["DocumentVersion"] or "$DEFAULT"
+    doc = _document(state, fields)
+    _check_parameters(doc, fields["Parameters"])
+    if instance_id is not None and _legacy(state, fields["Name"], instance_id):
+        raise _error("AssociationAlreadyExists", "The specified association already exists.")
+    association = Association(next(state.seq), fields)
+    state.associations[association.id] = association
+    answer = association.describe(overview={"Status": "Pending", "DetailedStatus": "Creating"})
+    if not fields.get("ApplyOnlyAtCronInterval"):
+        _run(state, association)
+    return ActionResult({"AssociationDescription": answer})
+
+
+@_operation
+def describe_association(self, state):
+    version = self._get_param("AssociationVersion")
+    _check("AssociationVersion", version)
+    association = _find(self, state)
+    number = None
+    if version not in (None, "$LATEST"):
+        number = int(version)
+        if number > association.version:
+            raise _error("InvalidAssociationVersion",
+                         f"Association {association.id} has no version {version} (latest {association.version}).")
+    return ActionResult({"AssociationDescription": association.describe(number)})
+
+
+@_operation
+def update_association(self, state):
+    association_id = self._get_param("AssociationId")
+    _check("AssociationId", association_id, required=True)
+    given = {f: self._get_param(f) for f in FIELDS if f != "InstanceId"}
+    given = {f: v for f, v in given.items() if v is not None}
+    _check_fields(given)
+    version = self._get_param("AssociationVersion")
+    _check("AssociationVersion", version)
+    association = _association(state, association_id)
+    if version not in (None, "$LATEST") and int(version) != association.version:
+        raise _error("InvalidAssociationVersion",
+                     f"Association version {version} is not the latest version ({association.version}) "
+                     f"of association {association.id}.")
+    fields = dict(association.fields, **given)
+    doc = _document(state, fields)
+    _check_parameters(doc, fields.get("Parameters"))
+    rerun = any(f in given and given[f] != association.fields.get(f) for f in RERUN_ON)
+    association.versions.append((_now(), fields))
+    if rerun and not fields.get("ApplyOnlyAtCronInterval"):
+        answer = association.describe(overview={"Status": "Pending", "DetailedStatus": "Associated"})
+        _run(state, association)
+    else:
+        answer = association.describe()
+    return ActionResult({"AssociationDescription": answer})
+
+
+@_operation
+def delete_association(self, state):
+    association = _find(self, state)
+    del state.associations[association.id]
+    return EmptyResult()
+
+
+def _association_filter(key, value):
+    if key == "AssociationId":
+        return lambda a: a.id == value
+    if key in ("Name", "AssociationName", "InstanceId"):
+        return lambda a: a.fields.get(key) == value
+    if key == "AssociationStatusName":
+        return lambda a: a.overview()["Status"] == value
+    if key in ("LastExecutedBefore", "LastExecutedAfter"):
+        when = _instant(value, key)
+        before = key == "LastExecutedBefore"
+        return lambda a: (a.last_execution() is not None and
+                          (a.last_execution() < when if before else a.last_execution() > when))
+    return lambda a: False  # ResourceGroupName, CloudConnectorId: nothing here targets those
+
+
+@_operation
+def list_associations(self, state):
+    filters = self._get_param("AssociationFilterList") or []
+    tests = []
+    for f in filters:
+        key, value = f.get("key"), f.get("value")
+        if key not in ASSOCIATION_FILTERS:
+            raise _invalid("AssociationFilterList.member.key", key,
+                           f"Member must satisfy enum value set: [{', '.join(ASSOCIATION_FILTERS)}]")
+        if not value:
+            raise _invalid("AssociationFilterList.member.value", value,
+                           "Member must have length greater than or equal to 1")
+        tests.append(_association_filter(key, value))
+    page = _max_results(self._get_param("MaxResults"))
+    scope = _scope(self, filters)
+    after = _position(self._get_param("NextToken"), scope) or 0
+    listed, more = [], False
+    for a in state.associations.values():
+        if a.seq <= after or not all(t(a) for t in tests):
+            continue
+        if len(listed) == page:
+            more = True
+            break
+        listed.append(a)
+    result = {"Associations": [a.listed() for a in listed]}
+    if more:
+        result["NextToken"] = _token(scope, listed[-1].seq)
+    return ActionResult(result)
+
+
+@_operation
+def describe_association_executions(self, state):
+    association = _association(state, self._get_param("AssociationId"))
+    filters = self._get_param("Filters") or []
+    tests = []
+    for f in filters:
+        key, value, kind = f.get("Key"), f.get("Value"), f.get("Type")
+        if kind not in ("EQUAL", "LESS_THAN", "GREATER_THAN"):
+            raise _invalid("Filters.member.type", kind,
+                           "Member must satisfy enum value set: [EQUAL, LESS_THAN, GREATER_THAN]")
+        if not value:
+            raise _invalid("Filters.member.value", value, "Member must have length greater than or equal to 1")
+        if key in ("ExecutionId", "Status"):
+            if kind != "EQUAL":
+                raise _error("ValidationException", f"The {key} filter takes only the EQUAL type.")
+            attr = "id" if key == "ExecutionId" else "status"
+            tests.append(lambda e, attr=attr, value=value: getattr(e, attr) == value)
+        elif key == "CreatedTime":
+            when = _instant(value, key)
+            tests.append({
+                "EQUAL": lambda e, w=when: e.created == w,
+                "LESS_THAN": lambda e, w=when: e.created < w,
+                "GREATER_THAN": lambda e, w=when: e.created > w,
+            }[kind])
+        else:
+            raise _invalid("Filters.member.key", key,
+                           "Member must satisfy enum value set: [ExecutionId, Status, CreatedTime]")
+    page = _max_results(self._get_param("MaxResults"))
+    scope = _scope(self, association.id, filters)
+    before = _position(self._get_param("NextToken"), scope)
+    listed, more = [], False
+    for e in reversed(association.executions):
+        if (before is not None and e.seq >= before) or not all(t(e) for t in tests):
+            continue
+        if len(listed) == page:
+            more = True
+            break
+        listed.append(e)
+    result = {"AssociationExecutions": [e.describe(association.id) for e in listed]}
+    if more:
+        result["NextToken"] = _token(scope, listed[-1].seq)
+    return ActionResult(result)
+
+
+@_operation
+def describe_association_execution_targets(self, state):
+    association = _association(state, self._get_param("AssociationId"))
+    execution_id = self._get_param("ExecutionId")
+    _check("ExecutionId", execution_id, required=True)
+    execution = next((e for e in association.executions if e.id == execution_id), None)
+    if execution is None:
+        raise _error("AssociationExecutionDoesNotExist",
+                     f"Execution {execution_id} of association {association.id} does not exist.")
+    filters = self._get_param("Filters") or []
+    # Candidates come from the narrowest index; the other filters are checked
+    # one candidate at a time, and the token is a candidate position, so a
+    # whole paging is linear in the candidates.
+    candidates = range(len(execution.targets))
+    wanted = {}
+    for f in filters:
+        key, value = f.get("Key"), f.get("Value")
+        if key not in ("Status", "ResourceId", "ResourceType"):
+            raise _invalid("Filters.member.key", key,
+                           "Member must satisfy enum value set: [Status, ResourceId, ResourceType]")
+        if not value:
+            raise _invalid("Filters.member.value", value, "Member must have length greater than or equal to 1")
+        if key in wanted and wanted[key] != value:
+            candidates = []
+        wanted[key] = value
+    if "ResourceType" in wanted and wanted["ResourceType"] != RESOURCE_TYPE:
+        candidates = []
+    if "ResourceId" in wanted and candidates:
+        i = execution.by_id.get(wanted["ResourceId"])
+        candidates = [] if i is None else [i]
+    elif "Status" in wanted and candidates:
+        candidates = execution.by_status.get(wanted["Status"], [])
+    status = wanted.get("Status")
+    page = _max_results(self._get_param("MaxResults"))
+    scope = _scope(self, association.id, execution.id, filters)
+    start = _position(self._get_param("NextToken"), scope) or 0
+    listed, position = [], start
+    while position < len(candidates) and len(listed) < page:
+        node_id, node_status = execution.targets[candidates[position]]
+        position += 1
+        if status is None or node_status == status:
+            listed.append({
+                "AssociationId": association.id,
+                "AssociationVersion": str(execution.version),
+                "ExecutionId": execution.id,
+                "ResourceId": node_id,
+                "ResourceType": RESOURCE_TYPE,
+                "Status": node_status,
+                "DetailedStatus": node_status,
+                "LastExecutionDate": execution.created,
+            })
+    result = {"AssociationExecutionTargets": listed}
+    if position < len(candidates):
+        result["NextToken"] = _token(scope, position)
+    return ActionResult(result)
+
+
+for _handler in (create_association, describe_association, update_association, delete_association,
+                 list_associations, describe_association_executions, describe_association_execution_targets):
+    setattr(ssm_responses.SimpleSystemManagerResponse, _handler.__name__, _handler)
+
+
+# --- control endpoints (emulation only) --------------------------------------
+
+class ControlError(Exception):
+    pass
+
+
+def _fleet(body):
+    account, region = body.get("account"), body.get("region")
+    if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+        raise ControlError("account: a 12-digit account id is required")
+    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise ControlError("region: a region name is required")
+    nodes = {}
+
+    def add(node_id, platform, users, tags):
+        if not isinstance(node_id, str) or not re.fullmatch(PATTERNS["InstanceId"], node_id):
+            raise ControlError(f"node id {node_id!r} is not an instance id (i- + 8 or 17, or mi- + 17)")
+        if platform not in PLATFORMS:
+            raise ControlError(f"platform {platform!r} is not one of {', '.join(PLATFORMS)}")
+        if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+            raise ControlError("users: a list of user names")
+        if not isinstance(tags, dict):
+            raise ControlError("tags: a map of tag key to value")
+        if node_id in nodes:
+            raise ControlError(f"node {node_id} is listed twice")
+        nodes[node_id] = Node(node_id, platform, users, tags)
+
+    for n in body.get("nodes") or []:
+        if not isinstance(n, dict):
+            raise ControlError("nodes: a list of objects")
+        add(n.get("id"), n.get("platform", "Linux"), n.get("users", []), n.get("tags", {}))
+    count = body.get("count", 0)
+    if not isinstance(count, int) or count < 0:
+        raise ControlError("count: a number of nodes")
+    if count:
+        prefix = body.get("prefix", "i-0")
+        if not isinstance(prefix, str) or not re.fullmatch(r"i-[0-9a-f]{0,16}", prefix):
+            raise ControlError("prefix: i- and at most 16 hex digits")
+        width = 19 - len(prefix)
+        if count > 16 ** width:
+            raise ControlError(f"count: prefix {prefix} leaves room for {16 ** width} ids")
+        platform, users, tags = body.get("platform", "Linux"), body.get("users", []), body.get("tags", {})
+        for i in range(count):
+            add(f"{prefix}{i:0{width}x}", platform, users, tags)
+    with LOCK:
+        _state(ssm_backends[account][region]).nodes = nodes
+    return {"account": account, "region": region, "nodes": len(nodes)}
+
+
+def _run_now(body):
+    account, region = body.get("account"), body.get("region")
+    executions = []
+    with LOCK:
+        for state in _existing_states(account, region):
+            for association in list(state.associations.values()):
+                e = _run(state, association)
+                executions.append({
+                    "account": state.account,
+                    "region": state.region,
+                    "AssociationId": association.id,
+                    "ExecutionId": e.id,
+                    "Status": e.status,
+                    "ResourceCountByStatus": e.count_text(),
+                })
+    return {"executions": executions}
+
+
+def _calls():
+    with LOCK:
+        operations, by_place = {}, {}
+        for (op, place), n in sorted(CALLS.items()):
+            operations[op] = operations.get(op, 0) + n
+            by_place.setdefault(place, {})[op] = n
+        return {"total": sum(operations.values()), "operations": operations, "by_account_region": by_place}
+
+
+def _reset_calls():
+    with LOCK:
+        CALLS.clear()
+    return {"total": 0}
+
+
+ROUTES = {
+    ("POST", "/_emulated/ssm/fleet"): _fleet,
+    ("POST", "/_emulated/ssm/run"): _run_now,
+    ("GET", "/_emulated/ssm/calls"): lambda body: _calls(),
+    ("POST", "/_emulated/ssm/calls/reset"): lambda body: _reset_calls(),
+}
+
+
+def _control(environ, start_response):
+    request = Request(environ)
+    route = ROUTES.get((request.method, request.path.rstrip("/")))
+    status, answer = 200, None
+    if route is None:
+        status, answer = 404, {"error": f"no control endpoint {request.method} {request.path}"}
+    else:
+        try:
+            raw = request.get_data(as_text=True)
+            body = json.loads(raw) if raw.strip() else {}
+            if not isinstance(body, dict):
+                raise ControlError("the body must be a JSON object")
+            answer = route(body)
+        except (ControlError, json.JSONDecodeError) as e:
+            status, answer = 400, {"error": str(e)}
+    return Response(json.dumps(answer), status=status, mimetype="application/json")(environ, start_response)
+
+
+_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+
+def _dispatch_with_control(self, environ, start_response):
+    # Ahead of moto's routing, which would take an unsigned request for S3.
+    if environ.get("PATH_INFO", "").startswith("/_emulated/ssm/"):
+        return _control(environ, start_response)
+    return _dispatch(self, environ, start_response)
+
+
+werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_with_control
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

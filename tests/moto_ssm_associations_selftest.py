@@ -1,0 +1,520 @@
+"""Self-test of tests/moto_ssm_associations.py (unittest, boto3).
+
+    .venv/bin/python tests/moto_ssm_associations_selftest.py
+
+Starts the emulator on a free loopback port and talks to it as the product
+does: SSM over JSON 1.1 from a role assumed in a member account (moto maps
+the assumed role's keys to the account in the role ARN), the fleet and the
+schedule through the emulation's control endpoints. Each test works in
+accounts of its own, so the tests share one server.
+"""
+
+import http.client
+import itertools
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import uuid
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REGION = "eu-west-1"
+USER_PATTERN = r"^[a-z_][a-z0-9_-]{0,31}\$?$"
+ACCOUNTS = (f"{n:012d}" for n in itertools.count(100000000001))
+SERVER = {}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setUpModule():
+    for _ in range(5):
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "moto_ssm_associations.py"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=dict(os.environ, RUNAS_GUARD_TEST_SSM_VERSION_LIMIT="2"),
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                SERVER.update(proc=proc, port=port, url=f"http://127.0.0.1:{port}")
+                return
+            except OSError:
+                time.sleep(0.1)
+        proc.kill()
+        proc.wait()
+    raise RuntimeError("the emulator did not start")
+
+
+def tearDownModule():
+    proc = SERVER.get("proc")
+    if proc:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def control(method, path, body=None):
+    """(status, JSON) of one control-endpoint request."""
+    conn = http.client.HTTPConnection("127.0.0.1", SERVER["port"], timeout=60)
+    data = json.dumps(body).encode() if body is not None else b""
+    conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    out = json.loads(resp.read() or b"null")
+    conn.close()
+    return resp.status, out
+
+
+def fleet(account, nodes=None, region=REGION, **generate):
+    status, out = control("POST", "/_emulated/ssm/fleet",
+                          dict(account=account, region=region, nodes=nodes or [], **generate))
+    assert status == 200, out
+    return out
+
+
+def run(**where):
+    status, out = control("POST", "/_emulated/ssm/run", where)
+    assert status == 200, out
+    return out["executions"]
+
+
+# Client-side validation off: the server's own checks are under test.
+CONFIG = Config(parameter_validation=False, retries={"max_attempts": 1})
+
+
+def ssm(account, region=REGION):
+    """An SSM client acting in `account` through a role assumed there."""
+    base = dict(endpoint_url=SERVER["url"], region_name=region, config=CONFIG)
+    sts = boto3.client("sts", aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", **base)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/Admin", RoleSessionName="selftest")["Credentials"]
+    return boto3.client("ssm", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"], **base)
+
+
+def check_document(linux_only=True):
+    steps = [{"action": "aws:runShellScript", "name": "linux",
+              "precondition": {"StringEquals": ["platformType", "Linux"]},
+              "inputs": {"runCommand": ['id -- "$SSM_User" >/dev/null']}}]
+    if not linux_only:
+        steps.append({"action": "aws:runShellScript", "name": "macos",
+                      "precondition": {"StringEquals": ["platformType", "MacOS"]},
+                      "inputs": {"runCommand": ['id -- "$SSM_User" >/dev/null']}})
+    return json.dumps({
+        "schemaVersion": "2.2",
+        "description": "does the Run As user exist on this node?",
+        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR", "allowedPattern": USER_PATTERN}},
+        "mainSteps": steps,
+    })
+
+
+def create_document(client, name="Check", content=None, doc_type="Command"):
+    client.create_document(Name=name, Content=content or check_document(), DocumentType=doc_type,
+                           DocumentFormat="JSON")
+
+
+ALL = [{"Key": "InstanceIds", "Values": ["*"]}]
+LINUX_OK = ["i-0aaaaaaaaaaaaaaa1", "i-0aaaaaaaaaaaaaaa2"]
+LINUX_LACKING = "i-0aaaaaaaaaaaaaaa3"
+WINDOWS = "i-0aaaaaaaaaaaaaaa4"
+
+
+def small_fleet(account):
+    fleet(account, [
+        {"id": LINUX_OK[0], "platform": "Linux", "users": ["ec2-user", "ssm-ops"]},
+        {"id": LINUX_OK[1], "platform": "Linux", "users": ["ec2-user", "ssm-ops"]},
+        {"id": LINUX_LACKING, "platform": "Linux", "users": ["ec2-user"]},
+        {"id": WINDOWS, "platform": "Windows"},
+    ])
+
+
+def paged(call, key, **kwargs):
+    """Every item of a listing and the number of requests it took."""
+    items, calls, token = [], 0, None
+    while True:
+        page = call(**kwargs, **({"NextToken": token} if token else {}))
+        calls += 1
+        items += page[key]
+        token = page.get("NextToken")
+        if not token:
+            return items, calls
+
+
+class Case(unittest.TestCase):
+    def assertError(self, code, call, **kwargs):
+        with self.assertRaises(ClientError) as caught:
+            call(**kwargs)
+        error = caught.exception.response
+        self.assertEqual(error["Error"]["Code"], code, error)
+        self.assertEqual(error["ResponseMetadata"]["HTTPStatusCode"], 400)
+        return error["Error"]["Message"]
+
+    def member(self, with_fleet=True):
+        account = next(ACCOUNTS)
+        client = ssm(account)
+        create_document(client)
+        if with_fleet:
+            small_fleet(account)
+        return account, client
+
+    def associate(self, client, user="ssm-ops", **extra):
+        args = dict(Name="Check", Targets=ALL, Parameters={"User": [user]},
+                    AssociationName="runas-check", ScheduleExpression="rate(1 day)")
+        args.update(extra)
+        return client.create_association(**args)["AssociationDescription"]
+
+
+class Overview(Case):
+    def test_overview_counts_the_nodes_and_failed_targets_page(self):
+        _, client = self.member()
+        made = self.associate(client)
+        self.assertEqual(made["AssociationVersion"], "1")
+        self.assertEqual(made["Overview"], {"Status": "Pending", "DetailedStatus": "Creating"})
+        self.assertEqual(made["Parameters"], {"User": ["ssm-ops"]})
+        self.assertEqual(made["DocumentVersion"], "$DEFAULT")
+        uuid.UUID(made["AssociationId"])
+        aid = made["AssociationId"]
+
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["Status"], "Failed")
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Success": 3, "Failed": 1})
+        self.assertEqual(d["Parameters"], {"User": ["ssm-ops"]})
+        self.assertIn("LastExecutionDate", d)
+        self.assertNotIn("LastSuccessfulExecutionDate", d)
+
+        executions = client.describe_association_executions(AssociationId=aid)["AssociationExecutions"]
+        self.assertEqual(len(executions), 1)
+        self.assertEqual(executions[0]["ResourceCountByStatus"], "{Failed=1, Success=3}")
+        self.assertEqual((executions[0]["Status"], executions[0]["AssociationVersion"]), ("Failed", "1"))
+        eid = executions[0]["ExecutionId"]
+
+        failed, calls = paged(client.describe_association_execution_targets, "AssociationExecutionTargets",
+                              AssociationId=aid, ExecutionId=eid, MaxResults=1,
+                              Filters=[{"Key": "Status", "Value": "Failed"}])
+        self.assertEqual([t["ResourceId"] for t in failed], [LINUX_LACKING])
+        self.assertEqual(calls, 1)
+        self.assertEqual(failed[0]["ResourceType"], "ManagedInstance")
+        self.assertEqual(failed[0]["DetailedStatus"], "Failed")
+
+        every, calls = paged(client.describe_association_execution_targets, "AssociationExecutionTargets",
+                             AssociationId=aid, ExecutionId=eid, MaxResults=1)
+        self.assertEqual(calls, 4)
+        statuses = {t["ResourceId"]: t["Status"] for t in every}
+        self.assertEqual(statuses, {LINUX_OK[0]: "Success", LINUX_OK[1]: "Success",
+                                    LINUX_LACKING: "Failed", WINDOWS: "Success"})
+
+        one = client.describe_association_execution_targets(
+            AssociationId=aid, ExecutionId=eid, Filters=[{"Key": "ResourceId", "Value": WINDOWS}])
+        self.assertEqual([t["Status"] for t in one["AssociationExecutionTargets"]], ["Success"])
+        none = client.describe_association_execution_targets(
+            AssociationId=aid, ExecutionId=eid, Filters=[{"Key": "ResourceType", "Value": "Document"}])
+        self.assertEqual(none["AssociationExecutionTargets"], [])
+
+        # A token belongs to the listing that gave it.
+        first = client.describe_association_execution_targets(AssociationId=aid, ExecutionId=eid, MaxResults=1)
+        self.assertError("InvalidNextToken", client.describe_association_execution_targets,
+                         AssociationId=aid, ExecutionId=eid, NextToken=first["NextToken"],
+                         Filters=[{"Key": "Status", "Value": "Success"}])
+        self.assertError("AssociationExecutionDoesNotExist", client.describe_association_execution_targets,
+                         AssociationId=aid, ExecutionId=str(uuid.uuid4()))
+        self.assertError("AssociationDoesNotExist", client.describe_association_executions,
+                         AssociationId=str(uuid.uuid4()))
+        self.assertError("ValidationException", client.describe_association_execution_targets,
+                         AssociationId=aid, ExecutionId=eid, Filters=[{"Key": "Platform", "Value": "Linux"}])
+
+    def test_error_body_is_shaped_like_moto_ssm_errors(self):
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER["port"], timeout=30)
+        conn.request("POST", "/", body=json.dumps({"AssociationId": str(uuid.uuid4())}), headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.DescribeAssociation",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20240101/eu-west-1/ssm/aws4_request, "
+                             "SignedHeaders=host, Signature=abc",
+        })
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        conn.close()
+        self.assertEqual(resp.status, 400)
+        self.assertEqual(body["__type"], "AssociationDoesNotExist")
+        self.assertIn("does not exist", body["Message"])
+
+
+class Update(Case):
+    def test_versions_concurrency_and_parameter_checks(self):
+        _, client = self.member()
+        aid = self.associate(client)["AssociationId"]
+        update = client.update_association
+
+        self.assertError("InvalidAssociationVersion", update, AssociationId=aid, AssociationVersion="2",
+                         Parameters={"User": ["ec2-user"]})
+        self.assertError("InvalidParameters", update, AssociationId=aid, Parameters={"User": ["Root!"]})
+        self.assertError("InvalidParameters", update, AssociationId=aid,
+                         Parameters={"User": ["ec2-user"], "Shell": ["bash"]})
+        self.assertError("InvalidParameters", update, AssociationId=aid, Parameters={})
+        self.assertError("AssociationDoesNotExist", update, AssociationId=str(uuid.uuid4()),
+                         Parameters={"User": ["ec2-user"]})
+        self.assertError("ValidationException", update, AssociationId="not-an-id")
+        self.assertError("InvalidDocument", update, AssociationId=aid, Name="NoSuchDocument")
+        self.assertEqual(client.describe_association(AssociationId=aid)["AssociationDescription"]
+                         ["AssociationVersion"], "1", "refused updates add no version")
+
+        made = update(AssociationId=aid, AssociationVersion="1", Parameters={"User": ["ec2-user"]})
+        made = made["AssociationDescription"]
+        self.assertEqual(made["AssociationVersion"], "2")
+        self.assertEqual(made["Overview"], {"Status": "Pending", "DetailedStatus": "Associated"})
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Success": 4})
+        self.assertEqual(d["Overview"]["Status"], "Success")
+        self.assertIn("LastSuccessfulExecutionDate", d)
+        # Fields the update left out keep their value (see the docstring).
+        self.assertEqual((d["AssociationName"], d["ScheduleExpression"], d["Targets"]),
+                         ("runas-check", "rate(1 day)", ALL))
+        executions = client.describe_association_executions(AssociationId=aid)["AssociationExecutions"]
+        self.assertEqual([e["AssociationVersion"] for e in executions], ["2", "1"], "newest first")
+
+        old = client.describe_association(AssociationId=aid, AssociationVersion="1")["AssociationDescription"]
+        self.assertEqual((old["AssociationVersion"], old["Parameters"]), ("1", {"User": ["ssm-ops"]}))
+        self.assertError("InvalidAssociationVersion", client.describe_association,
+                         AssociationId=aid, AssociationVersion="3")
+
+        # A schedule change is a version, not a run.
+        made = update(AssociationId=aid, AssociationVersion="$LATEST", ScheduleExpression="rate(12 hours)")
+        self.assertEqual(made["AssociationDescription"]["AssociationVersion"], "3")
+        self.assertEqual(made["AssociationDescription"]["Overview"]["Status"], "Success")
+        self.assertEqual(len(client.describe_association_executions(AssociationId=aid)["AssociationExecutions"]), 2)
+        self.assertError("InvalidSchedule", update, AssociationId=aid, ScheduleExpression="rate(5 minutes)")
+
+
+class Listing(Case):
+    def test_filter_by_association_name_pages_and_leaves_parameters_out(self):
+        _, client = self.member()
+        ours = [self.associate(client)["AssociationId"] for _ in range(3)]
+        other = self.associate(client, AssociationName="someone-else")["AssociationId"]
+
+        listed, calls = paged(client.list_associations, "Associations", MaxResults=1,
+                              AssociationFilterList=[{"key": "AssociationName", "value": "runas-check"}])
+        self.assertEqual([a["AssociationId"] for a in listed], ours)
+        self.assertEqual(calls, 3)
+        for a in listed:
+            self.assertNotIn("Parameters", a)
+            self.assertEqual((a["Name"], a["AssociationVersion"], a["Targets"]), ("Check", "1", ALL))
+            self.assertEqual(a["Overview"]["AssociationStatusAggregatedCount"], {"Success": 3, "Failed": 1})
+            self.assertIn("LastExecutionDate", a)
+
+        everything = client.list_associations()["Associations"]
+        self.assertEqual([a["AssociationId"] for a in everything], ours + [other])
+        by_id = client.list_associations(AssociationFilterList=[{"key": "AssociationId", "value": other}])
+        self.assertEqual([a["AssociationName"] for a in by_id["Associations"]], ["someone-else"])
+        by_name = client.list_associations(AssociationFilterList=[{"key": "Name", "value": "Check"},
+                                                                  {"key": "AssociationStatusName", "value": "Failed"}])
+        self.assertEqual(len(by_name["Associations"]), 4)
+        self.assertEqual(client.list_associations(
+            AssociationFilterList=[{"key": "Name", "value": "Other"}])["Associations"], [])
+
+        self.assertError("InvalidNextToken", client.list_associations, NextToken="bm90LWEtdG9rZW4=")
+        self.assertError("ValidationException", client.list_associations,
+                         AssociationFilterList=[{"key": "Color", "value": "blue"}])
+        self.assertError("ValidationException", client.list_associations, MaxResults=51)
+        self.assertError("ValidationException", client.list_associations, MaxResults=0)
+
+    def test_delete_by_id_and_legacy_name_and_instance(self):
+        _, client = self.member()
+        aid = self.associate(client)["AssociationId"]
+        client.delete_association(AssociationId=aid)
+        self.assertError("AssociationDoesNotExist", client.describe_association, AssociationId=aid)
+        self.assertError("AssociationDoesNotExist", client.delete_association, AssociationId=aid)
+        self.assertEqual(client.list_associations()["Associations"], [])
+
+        legacy = client.create_association(Name="Check", InstanceId=WINDOWS, Parameters={"User": ["ssm-ops"]})
+        legacy = legacy["AssociationDescription"]
+        self.assertEqual(legacy["Targets"], [{"Key": "InstanceIds", "Values": [WINDOWS]}])
+        self.assertError("AssociationAlreadyExists", client.create_association, Name="Check",
+                         InstanceId=WINDOWS, Parameters={"User": ["ssm-ops"]})
+        found = client.describe_association(Name="Check", InstanceId=WINDOWS)["AssociationDescription"]
+        self.assertEqual(found["AssociationId"], legacy["AssociationId"])
+        only = client.list_associations(AssociationFilterList=[{"key": "InstanceId", "value": WINDOWS}])
+        self.assertEqual([a["AssociationId"] for a in only["Associations"]], [legacy["AssociationId"]])
+        client.delete_association(Name="Check", InstanceId=WINDOWS)
+        self.assertError("AssociationDoesNotExist", client.describe_association, Name="Check", InstanceId=WINDOWS)
+
+
+class Create(Case):
+    def test_create_is_refused_as_the_model_says(self):
+        account, client = self.member()
+        create = client.create_association
+        user = {"User": ["ssm-ops"]}
+        self.assertError("InvalidDocument", create, Name="NoSuchDocument", Targets=ALL, Parameters=user)
+        create_document(client, "Shell", json.dumps({"schemaVersion": "1.0", "description": "s",
+                                                     "sessionType": "Standard_Stream", "inputs": {}}), "Session")
+        self.assertError("InvalidDocument", create, Name="Shell", Targets=ALL)
+        self.assertError("InvalidDocumentVersion", create, Name="Check", Targets=ALL, Parameters=user,
+                         DocumentVersion="7")
+        self.assertError("InvalidParameters", create, Name="Check", Targets=ALL)
+        self.assertError("InvalidParameters", create, Name="Check", Targets=ALL, Parameters={"User": ["a", "b"]})
+        self.assertError("InvalidTarget", create, Name="Check", Parameters=user,
+                         Targets=[{"Key": "resource-groups:Name", "Values": ["web"]}])
+        self.assertError("InvalidTarget", create, Name="Check", Parameters=user,
+                         Targets=[{"Key": "InstanceIds", "Values": ["*", LINUX_OK[0]]}])
+        self.assertError("InvalidTarget", create, Name="Check", Parameters=user,
+                         Targets=[{"Key": "InstanceIds", "Values": ["web-1"]}])
+        self.assertError("InvalidTarget", create, Name="Check", Parameters=user, Targets=[{"Key": "tag:Role"}])
+        self.assertError("ValidationException", create, Name="Check", Parameters=user)
+        self.assertError("ValidationException", create, Name="Check", Parameters=user, Targets=ALL,
+                         AssociationName="no spaces")
+        self.assertError("ValidationException", create, Name="Check", Parameters=user, Targets=ALL,
+                         ComplianceSeverity="SEVERE")
+        self.assertError("ValidationException", create, Name="Check", Parameters=user, Targets=ALL,
+                         MaxConcurrency="0")
+        self.assertError("InvalidSchedule", create, Name="Check", Parameters=user, Targets=ALL,
+                         ScheduleExpression="every day")
+        self.assertError("InvalidInstanceId", create, Name="Check", Parameters=user, InstanceId="i-0bbbbbbbbbbbbbbb9")
+        self.assertEqual(client.list_associations()["Associations"], [], "nothing refused was kept")
+
+        # The document by its ARN; another account's only when shared.
+        arn = f"arn:aws:ssm:{REGION}:{account}:document/Check"
+        made = create(Name=arn, Targets=ALL, Parameters=user)["AssociationDescription"]
+        self.assertEqual(made["Name"], arn)
+        stranger = ssm(next(ACCOUNTS))
+        self.assertError("InvalidDocument", stranger.create_association, Name="Check", Targets=ALL, Parameters=user)
+        self.assertError("InvalidDocument", stranger.create_association, Name=arn, Targets=ALL, Parameters=user)
+        self.assertEqual(stranger.list_associations()["Associations"], [], "associations are per account")
+
+
+class Runs(Case):
+    def test_platforms_tags_schedule_and_new_nodes(self):
+        account, client = self.member(with_fleet=False)
+        create_document(client, "CheckBoth", check_document(linux_only=False))
+        fleet(account, [
+            {"id": "i-0ccccccccccccccc1", "platform": "MacOS", "users": ["admin"], "tags": {"Role": "build"}},
+            {"id": "i-0ccccccccccccccc2", "platform": "Linux", "users": ["ssm-ops"], "tags": {"Role": "web"}},
+        ])
+        # A Linux-only check skips the Mac (Success); one with a MacOS step checks it.
+        linux_only = self.associate(client)["AssociationId"]
+        both = self.associate(client, Name="CheckBoth")["AssociationId"]
+        counts = lambda aid: client.describe_association(AssociationId=aid)["AssociationDescription"][
+            "Overview"].get("AssociationStatusAggregatedCount")
+        self.assertEqual(counts(linux_only), {"Success": 2})
+        self.assertEqual(counts(both), {"Success": 1, "Failed": 1})
+
+        tagged = self.associate(client, Targets=[{"Key": "tag:Role", "Values": ["web"]}])["AssociationId"]
+        self.assertEqual(counts(tagged), {"Success": 1})
+        keyed = self.associate(client, Targets=[{"Key": "tag-key", "Values": ["Role"]}])["AssociationId"]
+        self.assertEqual(counts(keyed), {"Success": 2})
+
+        later = self.associate(client, ApplyOnlyAtCronInterval=True, ScheduleExpression="cron(0 2 ? * SUN *)")
+        later = later["AssociationId"]
+        self.assertEqual(client.describe_association(AssociationId=later)["AssociationDescription"]["Overview"],
+                         {"Status": "Pending", "DetailedStatus": "Pending"})
+
+        # New nodes wait for the schedule; the schedule runs every association once.
+        fleet(account, [{"id": "i-0ccccccccccccccc3", "platform": "Linux", "users": []}])
+        self.assertEqual(counts(linux_only), {"Success": 2})
+        other_account, other = self.member()
+        other_id = self.associate(other)["AssociationId"]
+        ran = run(account=account)
+        self.assertEqual(len(ran), 5)
+        self.assertEqual({(r["account"], r["region"]) for r in ran}, {(account, REGION)})
+        self.assertEqual(counts(linux_only), {"Failed": 1})
+        self.assertEqual(counts(later), {"Failed": 1})
+        self.assertEqual(len(other.describe_association_executions(AssociationId=other_id)
+                             ["AssociationExecutions"]), 1, "another account's schedule did not run")
+
+        executions = client.describe_association_executions(AssociationId=linux_only)["AssociationExecutions"]
+        self.assertEqual([e["ResourceCountByStatus"] for e in executions], ["{Failed=1}", "{Success=2}"])
+        newest, oldest = executions
+        pick = lambda **f: [e["ExecutionId"] for e in client.describe_association_executions(
+            AssociationId=linux_only, Filters=[f])["AssociationExecutions"]]
+        self.assertEqual(pick(Key="Status", Value="Success", Type="EQUAL"), [oldest["ExecutionId"]])
+        self.assertEqual(pick(Key="ExecutionId", Value=newest["ExecutionId"], Type="EQUAL"), [newest["ExecutionId"]])
+        seen = f"{oldest['CreatedTime'].timestamp():.3f}"
+        self.assertEqual(pick(Key="CreatedTime", Value=seen, Type="GREATER_THAN"), [newest["ExecutionId"]])
+        self.assertEqual(pick(Key="CreatedTime", Value=seen, Type="EQUAL"), [oldest["ExecutionId"]])
+        self.assertEqual(pick(Key="CreatedTime", Value="2000-01-01T00:00:00Z", Type="LESS_THAN"), [])
+        paged_ids, calls = paged(client.describe_association_executions, "AssociationExecutions",
+                                 AssociationId=linux_only, MaxResults=1)
+        self.assertEqual(([e["ExecutionId"] for e in paged_ids], calls),
+                         ([newest["ExecutionId"], oldest["ExecutionId"]], 2))
+        self.assertError("ValidationException", client.describe_association_executions, AssociationId=linux_only,
+                         Filters=[{"Key": "Status", "Value": "Failed", "Type": "LESS_THAN"}])
+
+    def test_five_thousand_nodes_page_in_fifties(self):
+        account, client = self.member(with_fleet=False)
+        out = fleet(account, count=5000, users=["ec2-user"], prefix="i-0f")
+        self.assertEqual(out["nodes"], 5000)
+        started = time.time()
+        aid = self.associate(client)["AssociationId"]
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Failed": 5000})
+        eid = client.describe_association_executions(AssociationId=aid, MaxResults=1)[
+            "AssociationExecutions"][0]["ExecutionId"]
+        failed, calls = paged(client.describe_association_execution_targets, "AssociationExecutionTargets",
+                              AssociationId=aid, ExecutionId=eid, MaxResults=50,
+                              Filters=[{"Key": "Status", "Value": "Failed"}])
+        elapsed = time.time() - started
+        ids = [t["ResourceId"] for t in failed]
+        self.assertEqual((len(ids), len(set(ids)), calls), (5000, 5000, 100))
+        self.assertTrue(all(re.fullmatch(r"i-0f[0-9a-f]{15}", i) for i in ids), ids[:3])
+        none = client.describe_association_execution_targets(
+            AssociationId=aid, ExecutionId=eid, MaxResults=50, Filters=[{"Key": "Status", "Value": "Success"}])
+        self.assertEqual((none["AssociationExecutionTargets"], none.get("NextToken")), ([], None))
+        self.assertLess(elapsed, 30, "5,000 targets in 100 pages")
+        print(f"\n  5,000-node fleet: create + 100 filtered pages in {elapsed:.2f}s", file=sys.stderr)
+
+
+class Control(Case):
+    def test_calls_are_counted_by_operation_and_account_region(self):
+        account, client = self.member()
+        aid = self.associate(client)["AssociationId"]
+        status, _ = control("POST", "/_emulated/ssm/calls/reset")
+        self.assertEqual(status, 200)
+        client.describe_association(AssociationId=aid)
+        client.describe_association(AssociationId=aid)
+        client.list_associations()
+        self.assertError("AssociationDoesNotExist", client.describe_association, AssociationId=str(uuid.uuid4()))
+        status, calls = control("GET", "/_emulated/ssm/calls")
+        self.assertEqual(status, 200)
+        self.assertEqual(calls["by_account_region"][f"{account}/{REGION}"],
+                         {"DescribeAssociation": 3, "ListAssociations": 1})
+        self.assertEqual(calls["total"], 4)
+        control("POST", "/_emulated/ssm/calls/reset")
+        self.assertEqual(control("GET", "/_emulated/ssm/calls")[1],
+                         {"total": 0, "operations": {}, "by_account_region": {}})
+
+    def test_control_endpoints_refuse_bad_bodies(self):
+        account = next(ACCOUNTS)
+        bad = [
+            {"region": REGION, "nodes": []},
+            {"account": account, "region": REGION, "nodes": [{"id": "web-1"}]},
+            {"account": account, "region": REGION, "nodes": [{"id": WINDOWS, "platform": "Solaris"}]},
+            {"account": account, "region": REGION, "nodes": [{"id": WINDOWS}, {"id": WINDOWS}]},
+            {"account": account, "region": REGION, "count": 17, "prefix": "i-0123456789abcdef"},
+        ]
+        for body in bad:
+            status, out = control("POST", "/_emulated/ssm/fleet", body)
+            self.assertEqual(status, 400, body)
+            self.assertIn("error", out)
+        self.assertEqual(control("GET", "/_emulated/ssm/nothing")[0], 404)
+
+    def test_the_document_version_patches_apply_too(self):
+        _, client = self.member(with_fleet=False)
+        versions = client.list_document_versions(Name="Check")["DocumentVersions"]
+        self.assertEqual([v["DocumentVersion"] for v in versions], ["1"])
+        self.assertError("InvalidNextToken", client.list_document_versions, Name="Check", NextToken="x")
+        client.update_document(Name="Check", Content=check_document(linux_only=False), DocumentVersion="$LATEST")
+        # The server runs with RUNAS_GUARD_TEST_SSM_VERSION_LIMIT=2.
+        self.assertError("DocumentVersionLimitExceeded", client.update_document, Name="Check",
+                         Content=check_document(), DocumentVersion="$LATEST")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
