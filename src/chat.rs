@@ -177,6 +177,10 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
             "Sessions of that principal run as the tag's user, whatever the document says: remove the tag unless it is intended.",
             "The optional SCP infra/scp/runas-guard-runas-tag-guardrail.json prevents this.",
         ],
+        "run_as_user_missing" => vec![
+            "Sessions on these nodes are refused: create the user there (AMI, user data, configuration management), or fix the policy's user.",
+            "`runas-guard status --account ID` shows the counts; the association's page lists every node.",
+        ],
         "sweep_summary" => vec![
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -221,11 +225,50 @@ fn summary_description(b: &serde_json::Value) -> String {
     lines.join("\n")
 }
 
+/// Nodes without the Run As user: per region, how many and which.
+fn missing_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![
+        format!("*Account:* {}", code(&text(&b["account"]))),
+        format!("*User:* {}", code(&text(&b["user"]))),
+    ];
+    for r in b["regions"].as_array().into_iter().flatten() {
+        let region = text(&r["region"]);
+        let nodes: Vec<String> = r["missing_nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| code(&text(n)))
+            .collect();
+        lines.push(format!(
+            "{}: missing on {} of {} nodes {}",
+            association_link(&region, &text(&r["association_id"])),
+            code(&text(&r["nodes_missing"])),
+            code(&text(&r["nodes_checked"])),
+            nodes.join(" ")
+        ));
+    }
+    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
+    lines.join("\n")
+}
+
+/// The association's console page, built only from what AWS allows in a
+/// region and an association id; anything else is shown as text.
+fn association_link(region: &str, id: &str) -> String {
+    let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !safe(region) || !safe(id) {
+        return format!("{} in {}", code(id), code(region));
+    }
+    format!("<{}|{region}>", crate::alert::association_link(region, id))
+}
+
 fn description(alert: &Alert) -> String {
     let b = &alert.body;
     let mut lines = vec![];
     if b["kind"] == "sweep_summary" {
         return summary_description(b);
+    }
+    if b["kind"] == "run_as_user_missing" {
+        return missing_description(b);
     }
     if b["kind"] == "policy_rejected" {
         return format!(

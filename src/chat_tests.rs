@@ -50,6 +50,33 @@ fn tagged() -> Trigger {
     t
 }
 
+/// `run_as_user_missing` with `value` as the user, a node id and the association id.
+fn missing_alert(value: &str) -> Alert {
+    let row = RegionOutcome {
+        nodes: Some(crate::nodes::Readiness {
+            association_id: value.into(),
+            association_version: "1".into(),
+            user: value.into(),
+            checked: 40,
+            missing: 3,
+            missing_nodes: vec![value.into(), "i-0123456789abcdef0".into()],
+        }),
+        ..outcome("eu-west-1", Action::None, value)
+    }
+    .for_document(crate::nodes::CHECK_DOCUMENT, value);
+    let news = HashSet::from([row.slot()]);
+    let report = AccountReport {
+        account: "111122223333".into(),
+        name: None,
+        ou_path: None,
+        desired_user: Some(value.into()),
+        rule: None,
+        role: None,
+        regions: vec![row],
+    };
+    crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
+}
+
 fn every_kind() -> Vec<Alert> {
     let t = trigger(TriggerKind::DocumentChanged);
     let hostile = format!("x\"<>|*`\n{}", "ü".repeat(400));
@@ -118,6 +145,7 @@ fn every_kind() -> Vec<Alert> {
         summary::alert(&tally, &sweep, "now").unwrap(),
         crate::alert::run_as_override("111122223333", &tagged(), false, "now"),
         crate::alert::policy_rejected("s3://b/policy.toml", "\"etag\"", &hostile, "now"),
+        missing_alert(&hostile),
     ]
 }
 
@@ -125,7 +153,7 @@ fn every_kind() -> Vec<Alert> {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 8, "every kind but none twice");
+    assert_eq!(kinds.len(), 9, "every kind but none twice");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));
@@ -291,6 +319,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         summary::alert(&tally, &sweep, "now").unwrap(),
         crate::alert::run_as_override("111122223333", &tagged, false, "now"),
         crate::alert::policy_rejected(value, value, &long, "now"),
+        missing_alert(value),
     ]
 }
 
@@ -313,7 +342,7 @@ fn editor_text_is_inert_in_every_kind() {
     for value in HOSTILE {
         let alerts = hostile_alerts(value);
         let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds.len(), 8, "every kind");
+        assert_eq!(kinds.len(), 9, "every kind");
         for a in &alerts {
             let kind = a.kind.as_str();
             let m = message(a);

@@ -46,6 +46,18 @@ Where the shapes come from:
   Organizations service event (``CreateAccountResult``), and where the two
   fields sit (``serviceEventDetails``) is an assumption. The routing pattern
   therefore matches on ``source`` and ``eventName`` only.
+* Systems Manager State Manager (``CreateAssociation``, ``UpdateAssociation``,
+  ``DeleteAssociation``, ``DescribeAssociation``): *Logging AWS Systems
+  Manager API calls with AWS CloudTrail* (event source ``ssm.amazonaws.com``,
+  EventBridge source ``aws.ssm``), request fields from the SSM API
+  (*CreateAssociation*, *UpdateAssociation*, *DeleteAssociation*) lower-camel-
+  cased, the answer's ``associationDescription`` as in
+  events/document_changed.ssm-update-association.json (the association's
+  ``parameters`` hidden by CloudTrail, as that file has them). The run-as user
+  check's writes are ``document_changed`` samples (the function classifies
+  them as a change of the check in that account-region); events/ holds the
+  by-id update and delete, these add the creation, the ARN form, an update
+  naming the document, and the calls that must not be routed.
 * ``AccountDepartedOrganization``, ``AssumeRole`` with session tags: not
   routed; here to show that.
 
@@ -214,6 +226,40 @@ def _organizations_service_event(event_name, details, *, event_id, time):
     }
 
 
+def _ssm(event_name, request_parameters, *, event_id, request_id, time, response_elements=None, error=None,
+         read_only=False, user_identity=None):
+    return _api_call(event_id=event_id, request_id=request_id, time=time, source="aws.ssm",
+                     event_source="ssm.amazonaws.com", account=MEMBER, region="eu-west-1", event_name=event_name,
+                     user_identity=user_identity or _assumed_role(MEMBER, "Admin", "jane.doe"),
+                     request_parameters=request_parameters, response_elements=response_elements, error=error,
+                     read_only=read_only)
+
+
+CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
+CHECK_ASSOCIATION = "runas-guard-check-run-as-user"
+ALL_NODES = [{"key": "InstanceIds", "values": ["*"]}]
+
+
+def _association(name, association_id, version, association_name, schedule="rate(1 day)"):
+    """An ``associationDescription`` as CloudTrail records SSM's answer (parameters hidden)."""
+    return {"associationDescription": {
+        "name": name,
+        "associationVersion": version,
+        "date": "Nov 22, 2026 9:14:03 AM",
+        "lastUpdateAssociationDate": "Nov 22, 2026 9:40:12 AM",
+        "overview": {"status": "Pending", "detailedStatus": "Associated", "associationStatusAggregatedCount": {}},
+        "documentVersion": "$DEFAULT",
+        "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS",
+        "associationId": association_id,
+        "targets": ALL_NODES,
+        "scheduleExpression": schedule,
+        "associationName": association_name,
+        "applyOnlyAtCronInterval": False,
+        "calendarNames": [],
+        "targetMaps": [],
+    }}
+
+
 INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-6987a1b2c3d4e5f6"
 RUN_AS_ATTRIBUTES = {
     "accessControlAttributes": [
@@ -281,6 +327,35 @@ _SAMPLES = [
         "AccountJoinedOrganization",
         {"accountId": "210987654321", "joinedMethod": "CREATED", "joinedTime": "2025-03-10T09:14:27Z"},
         event_id="c17dec0a-ae9f-4a6b-9dbc-3c4e5f6a7b89", time="2025-03-10T09:14:28Z")),
+    # The run-as user check's association ([nodes] check_user): created (a
+    # second copy), created naming the document by ARN, updated naming it.
+    ("document_changed.ssm-create-association-check", _ssm(
+        "CreateAssociation",
+        {"name": CHECK_DOCUMENT, "targets": ALL_NODES, "scheduleExpression": "rate(1 day)",
+         "associationName": CHECK_ASSOCIATION, "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        response_elements=_association(CHECK_DOCUMENT, "5c2d1e8f-7a3b-4c6d-9e0f-a1b2c3d4e5f6", "1",
+                                       CHECK_ASSOCIATION),
+        event_id="d0ae0bc4-eb7c-4c2f-a115-cc480a503bf5", request_id="759afd1e-e649-412c-be1b-017e44faf048",
+        time="2026-11-22T09:40:12Z")),
+    ("document_changed.ssm-create-association-check-by-arn", _ssm(
+        "CreateAssociation",
+        {"name": f"arn:aws:ssm:eu-west-1:{MEMBER}:document/{CHECK_DOCUMENT}", "targets": ALL_NODES,
+         "scheduleExpression": "rate(30 minutes)", "associationName": "mine",
+         "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        response_elements=_association(f"arn:aws:ssm:eu-west-1:{MEMBER}:document/{CHECK_DOCUMENT}",
+                                       "6d3e2f9a-8b4c-4d7e-8f1a-b2c3d4e5f6a7", "1", "mine",
+                                       schedule="rate(30 minutes)"),
+        event_id="f343e42d-7373-4b30-b40d-27673660a0f6", request_id="d9bdd5c9-9d5f-4984-b752-da6c06ad74c7",
+        time="2026-11-22T09:41:30Z")),
+    ("document_changed.ssm-update-association-by-name", _ssm(
+        "UpdateAssociation",
+        {"associationId": "8dfe3659-4309-493a-8755-0123456789ab", "associationVersion": "3",
+         "name": CHECK_DOCUMENT, "associationName": CHECK_ASSOCIATION, "targets": ALL_NODES,
+         "scheduleExpression": "rate(1 day)", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        response_elements=_association(CHECK_DOCUMENT, "8dfe3659-4309-493a-8755-0123456789ab", "4",
+                                       CHECK_ASSOCIATION),
+        event_id="0f2994ab-87d7-42e5-b392-5673355d7112", request_id="3e89984c-fd40-40c0-9529-af475b9c1433",
+        time="2026-11-22T09:44:51Z")),
     # -------------------------------------------------------------------- ignored
     ("ignored.iam-tag-role-other-key", _iam(
         "TagRole", _assumed_role(MEMBER, "Admin", "jane.doe"),
@@ -329,6 +404,38 @@ _SAMPLES = [
         "AccountDepartedOrganization",
         {"accountId": "210987654398", "departedMethod": "REMOVED", "departedTime": "2025-03-14T12:30:00Z"},
         event_id="49f56472-2617-42e3-9f34-1ec0d1e2f301", time="2025-03-14T12:30:01Z")),
+    # Association calls that change nothing of the check: another document's
+    # association updated by id (the answer names it), a failed creation
+    # (here refused by the guardrail SCP), a failed delete, a read.
+    ("ignored.ssm-update-association-other-document", _ssm(
+        "UpdateAssociation",
+        {"associationId": "0b2a4c7e-1f3d-4e5a-9b6c-fedcba987654", "scheduleExpression": "rate(1 hour)",
+         "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        response_elements=_association("AWS-GatherSoftwareInventory", "0b2a4c7e-1f3d-4e5a-9b6c-fedcba987654", "2",
+                                       "inventory", schedule="rate(1 hour)"),
+        event_id="28b9e013-5814-476a-a1e5-da16f05cdbe4", request_id="f304d9a7-e6e2-454d-804e-888c05aefd1e",
+        time="2026-11-22T09:50:00Z")),
+    ("ignored.ssm-create-association-check-denied-by-scp", _ssm(
+        "CreateAssociation",
+        {"name": CHECK_DOCUMENT, "targets": ALL_NODES, "scheduleExpression": "rate(1 day)",
+         "associationName": "mine", "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+        error=("AccessDenied",
+               f"User: arn:aws:sts::{MEMBER}:assumed-role/Admin/jane.doe is not authorized to perform: "
+               f"ssm:CreateAssociation on resource: arn:aws:ssm:eu-west-1:{MEMBER}:document/{CHECK_DOCUMENT} "
+               "with an explicit deny in a service control policy"),
+        event_id="b258f927-51f5-4c9f-809b-1c88c0d10455", request_id="31a8bb6f-5f02-4987-992d-850bc6e79974",
+        time="2026-11-22T09:51:00Z")),
+    ("ignored.ssm-delete-association-does-not-exist", _ssm(
+        "DeleteAssociation", {"associationId": "8dfe3659-4309-493a-8755-0123456789ab"},
+        error=("AssociationDoesNotExist", "The specified association does not exist."),
+        event_id="22a88b02-823d-43aa-bbf7-5aa8681fa5e6", request_id="dd6a811f-a74a-4234-9749-dd512684b66a",
+        time="2026-11-22T09:52:00Z")),
+    ("ignored.ssm-describe-association-read-only", _ssm(
+        "DescribeAssociation", {"associationId": "8dfe3659-4309-493a-8755-0123456789ab"},
+        response_elements=None, read_only=True,
+        user_identity=_assumed_role(MEMBER, "RunAsGuardExecution", "runas-guard", "03"),
+        event_id="216e07c0-ba40-4905-99cb-08be9b625f28", request_id="474db387-f6a6-46d4-b91b-59ebda4f840a",
+        time="2026-11-22T09:53:00Z")),
     # Session tags are a way around the document that nothing routes today
     # (infra/README.md, threat model): this pins that down.
     ("ignored.sts-assume-role-with-session-tag", _api_call(

@@ -94,6 +94,35 @@ class ScpTests(cfn.TemplateTestCase):
                                                                     "OrganizationAccountAccessRole")]
         self.assertEqual(sorted(exempt[2:]), sorted(hub_fallbacks))
 
+    def test_run_as_user_check_document_is_written_only_by_its_deployers(self):
+        statement = self.statements["RunAsGuardProtectRunAsUserCheckDocument"]
+        document = self.member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Name"]
+        self.assertEqual(statement["Effect"], "Deny")
+        self.assertEqual(statement["Resource"], f"arn:aws:ssm:*:*:document/{document}")
+        self.assertEqual(set(statement["Action"]), DENIED_ACTIONS)
+        # The same deployers as may change RunAsGuardExecution (statement 2).
+        self.assertEqual(statement["Condition"], self.statements["RunAsGuardProtectExemptRoles"]["Condition"])
+
+    def test_run_as_user_check_associations_are_written_only_by_the_roles_the_hub_assumes(self):
+        statement = self.statements["RunAsGuardProtectRunAsUserCheckAssociations"]
+        document = self.member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Name"]
+        self.assertEqual(statement["Effect"], "Deny")
+        self.assertEqual(statement["Resource"], f"arn:aws:ssm:*:*:document/{document}")
+        self.assertEqual(set(statement["Action"]), {"ssm:CreateAssociation", "ssm:CreateAssociationBatch",
+                                                    "ssm:UpdateAssociation", "ssm:DeleteAssociation"})
+        self.assertEqual(list(statement["Condition"]), ["ArnNotLike"])
+        # The member role and the fallbacks, exactly: LZA and the StackSets
+        # never write associations.
+        self.assertEqual(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+                         [p for p in EXEMPT_PRINCIPALS if "AWSAccelerator" not in p])
+        # Every association write the member role may make is one of them.
+        grants = [s for s in cfn.statements(
+            self.member["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+            if "Fn::If" in s and s["Fn::If"][0] == "RunAsUserCheckEnabled"]
+        writes = {a for g in grants for a in cfn.as_list(g["Fn::If"][1]["Action"]) if "Describe" not in a
+                  and "List" not in a}
+        self.assertLessEqual(writes, set(statement["Action"]))
+
     def test_every_scp_fits_the_size_limit(self):
         # Organizations counts every character of the policy it is given (the
         # file as it is); whitespace outside strings could be dropped if needed.

@@ -10,6 +10,7 @@ only in the management account.
 """
 
 import fnmatch
+import os
 import re
 import unittest
 
@@ -83,12 +84,14 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # As written: the preferences document's statement, and the named
         # documents' statement only when the list is not empty.
         (policy,) = role["Policies"]
-        preferences, named = cfn.statements(policy["PolicyDocument"])
+        preferences, named, check, results = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
-        self.assertEqual(set(named), {"Fn::If"})
-        self.assertEqual(named["Fn::If"][0], "HasNamedSessionDocuments")
-        self.assertEqual(named["Fn::If"][2], cfn.NO_VALUE)
-        for overrides in ({}, {"NamedSessionDocuments": ""}):
+        for conditional, condition in ((named, "HasNamedSessionDocuments"), (check, "RunAsUserCheckEnabled"),
+                                       (results, "RunAsUserCheckEnabled")):
+            self.assertEqual(set(conditional), {"Fn::If"})
+            self.assertEqual(conditional["Fn::If"][0], condition)
+            self.assertEqual(conditional["Fn::If"][2], cfn.NO_VALUE)
+        for overrides in ({}, {"NamedSessionDocuments": ""}, {"RunAsUserCheck": "Disabled"}):
             with self.subTest(**overrides):
                 # Deployed with the default (empty) list: exactly the grant of
                 # a stack deployed before the parameter existed.
@@ -150,6 +153,94 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                "ssm:SendCommand", "ssm:ListDocuments"):
                     with self.subTest(partition=partition, region=region, action=action):
                         self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, arn("SSMRunAs-Admin")))
+
+    def test_run_as_user_check_is_off_by_default(self):
+        spec = self.member["Parameters"]["RunAsUserCheck"]
+        self.assertEqual((spec["Type"], spec["Default"], sorted(spec["AllowedValues"])),
+                         ("String", "Disabled", ["Disabled", "Enabled"]))
+        for overrides in ({}, {"RunAsUserCheck": "Disabled"}):
+            with self.subTest(**overrides):
+                for statement in self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", **overrides):
+                    self.assertFalse(any("Association" in action for action in cfn.as_list(statement["Action"])))
+
+    def test_run_as_user_check_grants_exactly_the_session_policys_statements(self):
+        # The member role's grant is the hub's session policy (src/aws/sts.rs
+        # check_statements) with the partition and account filled in.
+        for partition in ("aws", "aws-us-gov", "aws-cn"):
+            with self.subTest(partition=partition):
+                statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
+                self.assertEqual(len(statements), 3)
+                self.assertEqual(statements[1:], check_statements(partition, MEMBER_ACCOUNT))
+        self.assertEqual(check_statements("aws", MEMBER_ACCOUNT), session_policy_check_statements())
+        # Alongside the named documents' statement, unchanged.
+        with_named = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", RunAsUserCheck="Enabled")
+        self.assertEqual([s["Sid"] for s in with_named],
+                         ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly", "RunAsUserCheck",
+                          "RunAsUserCheckResults"])
+
+    def test_run_as_user_check_writes_naming_a_document_only_for_the_check_document_of_its_account(self):
+        # Evaluated on concrete requests: SSM authorizes an association write
+        # on every resource the request names (the association; the document
+        # by Name; a node by the deprecated InstanceId), so a write is allowed
+        # only if each of them is. A write by association id alone names the
+        # association only, whose ARN does not say its document: that is
+        # allowed for any association of the account (infra/README.md,
+        # "Run-as user check", what the grant cannot narrow).
+        for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
+            statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
+
+            def arn(service, resource, account=MEMBER_ACCOUNT):
+                return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+            check = arn("ssm", "document/RunAsGuard-CheckRunAsUser")
+            association = arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab")
+            for action in ("ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"):
+                for resource in (check, association, arn("ec2", "instance/i-02573cafcfEXAMPLE"),
+                                 arn("ssm", "managed-instance/mi-0123456789abcdef0")):
+                    with self.subTest(partition=partition, action=action, resource=resource):
+                        self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, resource))
+                for other in (arn("ssm", "document/AWS-RunShellScript", account=""),
+                              arn("ssm", "document/AWS-GatherSoftwareInventory", account=""),
+                              arn("ssm", "document/SSM-SessionManagerRunShell"),
+                              arn("ssm", "document/RunAsGuard-CheckRunAsUser2"),
+                              arn("ssm", "document/MyRootShell"),
+                              arn("ssm", "document/RunAsGuard-CheckRunAsUser", account=OTHER_ACCOUNT),
+                              arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab", account=OTHER_ACCOUNT),
+                              arn("ec2", "instance/i-02573cafcfEXAMPLE", account=OTHER_ACCOUNT)):
+                    with self.subTest(partition=partition, action=action, resource=other):
+                        self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
+            # Nothing else runs anything, reads parameters or documents, or
+            # tags: no SendCommand, no batch creation, no StartAssociationsOnce.
+            for action in ("ssm:SendCommand", "ssm:CreateAssociationBatch", "ssm:StartAssociationsOnce",
+                           "ssm:AddTagsToResource", "ssm:GetDocument", "ssm:DescribeDocument",
+                           "ssm:UpdateDocument", "ssm:DeleteDocument", "ssm:GetParameter", "iam:PassRole"):
+                with self.subTest(partition=partition, action=action):
+                    self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, check))
+            # The reads: any association of the account (SSM has no condition
+            # key for an association's document; ListAssociations has no
+            # resource type).
+            for action in ("ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
+                           "ssm:DescribeAssociationExecutionTargets"):
+                with self.subTest(partition=partition, action=action):
+                    self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, association))
+                    self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, "*"))
+
+    def test_check_document_is_created_where_the_check_is_on_in_every_region(self):
+        document = self.member["Resources"]["RunAsUserCheckDocument"]
+        self.assertEqual(document["Type"], "AWS::SSM::Document")
+        self.assertEqual(document["Condition"], "RunAsUserCheckEnabled")
+        for account, region in ((MEMBER_ACCOUNT, "us-east-1"), (MEMBER_ACCOUNT, "eu-west-1"),
+                                (HUB_ACCOUNT, "us-east-1"), (MANAGEMENT_ACCOUNT, "ap-southeast-2")):
+            with self.subTest(account=account, region=region):
+                self.assertIn("RunAsUserCheckDocument", self.created(account, region, RunAsUserCheck="Enabled"))
+                self.assertNotIn("RunAsUserCheckDocument", self.created(account, region))
+                self.assertNotIn("RunAsUserCheckDocument", self.created(account, region, RunAsUserCheck="Disabled"))
+        # Off, a stack creates exactly what it created before the parameter existed.
+        self.assertEqual(self.created(HUB_ACCOUNT, "us-east-1"), {"ExecutionRole"})
+        self.assertEqual(self.created(HUB_ACCOUNT, "us-east-1", RunAsUserCheck="Enabled"),
+                         {"ExecutionRole", "RunAsUserCheckDocument"})
+        self.assertIn("RunAsUserCheckForwardRule", self.created(MEMBER_ACCOUNT, "eu-west-1", RunAsUserCheck="Enabled"))
+        self.assertNotIn("RunAsUserCheckForwardRule", self.created(MEMBER_ACCOUNT, "eu-west-1"))
 
     def test_named_documents_parameter_admits_document_names_only(self):
         # CloudFormation checks a String parameter's AllowedPattern against
@@ -244,6 +335,39 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(self.role("ForwarderRole")["RoleName"], {"Fn::Sub": "RunAsGuardForwarder-${AWS::Region}"})
 
 
+def check_statements(partition, account):
+    """src/aws/sts.rs check_statements, as the session policy carries them."""
+    return [
+        {"Sid": "RunAsUserCheck", "Effect": "Allow",
+         "Action": ["ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"],
+         "Resource": [f"arn:{partition}:ssm:*:{account}:document/RunAsGuard-CheckRunAsUser",
+                      f"arn:{partition}:ssm:*:{account}:association/*",
+                      f"arn:{partition}:ec2:*:{account}:instance/*",
+                      f"arn:{partition}:ssm:*:{account}:managed-instance/*"]},
+        {"Sid": "RunAsUserCheckResults", "Effect": "Allow",
+         "Action": ["ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
+                    "ssm:DescribeAssociationExecutionTargets"],
+         "Resource": "*"},
+    ]
+
+
+def session_policy_check_statements(partition="aws", account=MEMBER_ACCOUNT):
+    """The two statements as src/aws/sts.rs writes them (its check_statements), read from the source."""
+    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+        source = handle.read()
+    body = source.split("fn check_statements(", 1)[1].split("\n}\n", 1)[0]
+    found = []
+    for block in re.findall(r"json!\(\{(.*?)\}\)", body, re.DOTALL):
+        sid = re.search(r'"Sid":\s*"([^"]+)"', block).group(1)
+        actions = re.findall(r'"(ssm:[A-Za-z]+)"', block)
+        resources = [r.replace("{partition}", partition).replace("{account}", account).replace("{check}",
+                                                                                              "RunAsGuard-CheckRunAsUser")
+                     for r in re.findall(r'format!\("([^"]+)"', block)]
+        star = re.search(r'"Resource":\s*"\*"', block)
+        found.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*" if star else resources})
+    return found
+
+
 # ---------------------------------------------------------------------------
 # A small evaluator of the Allow statements of an identity policy, for exactly
 # the language the member role's policy uses: Effect Allow, Action and
@@ -271,6 +395,8 @@ def _glob(pattern, text):
 
 
 def _resource_matches(pattern, arn):
+    if pattern == "*":
+        return True
     whole = _glob(pattern, arn)
     pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
     by_segment = (len(pattern_parts) == 6 and len(arn_parts) == 6

@@ -70,6 +70,19 @@ NEEDED = {
         "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/aws/ssm.rs"),
         "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/aws/ssm.rs"),
         "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/aws/ssm.rs"),
+        # The run-as user check (member.yaml RunAsUserCheck=Enabled, policy [nodes] check_user).
+        "ssm:ListAssociations": ("user check: find the check's association by its name", "src/aws/associations.rs"),
+        "ssm:DescribeAssociation": ("user check: the association's user, version and per-node outcome (every sweep)",
+                                    "src/aws/associations.rs"),
+        "ssm:CreateAssociation": ("user check: vend, or the check's association deleted", "src/aws/associations.rs"),
+        "ssm:UpdateAssociation": ("user check: the account's user changed, or the association edited",
+                                  "src/aws/associations.rs"),
+        "ssm:DeleteAssociation": ("user check: a second association under the check's name",
+                                  "src/aws/associations.rs"),
+        "ssm:DescribeAssociationExecutions": ("user check: nodes failed: the newest run",
+                                              "src/aws/associations.rs"),
+        "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user",
+                                                    "src/aws/associations.rs"),
     },
 }
 
@@ -80,13 +93,14 @@ ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "
 # adapters (status.rs: `status`/`history`; regions.rs: `doctor`) run with the
 # operator's credentials and are not the hub role's.
 FUNCTION_ADAPTERS = {
-    "dynamodb": ["table.rs", "state.rs", "lease.rs", "receipts.rs", "outbox_items.rs", "sweeps.rs", "known.rs"],
+    "dynamodb": ["table.rs", "state.rs", "lease.rs", "receipts.rs", "outbox_items.rs", "sweeps.rs", "known.rs",
+                 "check_claim.rs"],
     "sns": ["alerts.rs"],
     "sqs": ["queue.rs"],
     "sts": ["sts.rs"],
     "s3": ["policy_object.rs"],
     "organizations": ["organizations.rs"],
-    "ssm": ["ssm.rs"],
+    "ssm": ["ssm.rs", "associations.rs"],
 }
 # SDK operations whose IAM action has another name.
 ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage", "s3:ListObjectVersions": "s3:ListBucketVersions"}

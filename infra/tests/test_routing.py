@@ -201,9 +201,14 @@ RULE_TRIGGERS = {
     (HUB, "AccountJoinedForwardedRule"): "account_vended",
     (HUB, "RunAsOverrideRule"): "run_as_override",
     (HUB, "RunAsOverrideLocalRule"): "run_as_override",
+    # The run-as user check's association writes: the function classifies
+    # them as a change of the check (document_changed).
+    (HUB, "RunAsUserCheckRule"): "document_changed",
+    (HUB, "RunAsUserCheckLocalRule"): "document_changed",
     (HUB, "SweepScheduleRule"): "sweep",
     (MEMBER, "DocumentChangedForwardRule"): "document_changed",
     (MEMBER, "RunAsOverrideForwardRule"): "run_as_override",
+    (MEMBER, "RunAsUserCheckForwardRule"): "document_changed",
     (MEMBER, "VendOrganizationsForwardRule"): "account_vended",
     (MEMBER, "VendControlTowerForwardRule"): "account_vended",
     (MEMBER, "AccountJoinedForwardRule"): "account_vended",
@@ -225,6 +230,14 @@ MEMBER_JOINED_FORWARD_RULE = (MEMBER, "AccountJoinedForwardRule")
 HUB_CUSTOM_BUS_RUN_AS_RULE = (HUB, "RunAsOverrideRule")
 HUB_DEFAULT_BUS_RUN_AS_RULE = (HUB, "RunAsOverrideLocalRule")
 MEMBER_RUN_AS_FORWARD_RULE = (MEMBER, "RunAsOverrideForwardRule")
+USER_CHECK_RULES = {(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"),
+                    (MEMBER, "RunAsUserCheckForwardRule")}
+CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
+ASSOCIATION_WRITES = ("CreateAssociation", "UpdateAssociation", "DeleteAssociation")
+
+
+def is_association_write(event):
+    return event.get("source") == "aws.ssm" and event["detail"].get("eventName") in ASSOCIATION_WRITES
 
 
 class MatcherTests(unittest.TestCase):
@@ -475,6 +488,8 @@ class RoutingTests(cfn.TemplateTestCase):
     def test_document_changed_samples_reach_the_hub_bus(self):
         preferences = 0
         for name, event in self.samples_of("document_changed"):
+            if is_association_write(event):
+                continue  # test_association_writes_of_the_check_reach_the_hub
             with self.subTest(sample=name):
                 matched = self.matching_rules(event)
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
@@ -491,6 +506,89 @@ class RoutingTests(cfn.TemplateTestCase):
                 else:
                     self.assertEqual(default, set())
         self.assertTrue(preferences, "no document_changed sample edits SSM-SessionManagerRunShell")
+
+    def test_association_writes_of_the_check_reach_the_hub(self):
+        # Forwarded by the member stack (RunAsUserCheck=Enabled) to the custom
+        # bus, or seen on the hub's default bus in the hub account's hub
+        # region; whatever NamedSessionDocuments says.
+        writes = [(name, event) for name, event in self.samples_of("document_changed") if is_association_write(event)]
+        self.assertEqual({e["detail"]["eventName"] for _, e in writes}, set(ASSOCIATION_WRITES))
+        for name, event in writes:
+            with self.subTest(sample=name):
+                self.assertEqual(self.matching_rules(event), USER_CHECK_RULES)
+                self.assertEqual(matching(self.default_pattern_rules, event), USER_CHECK_RULES)
+
+    def test_only_the_check_documents_association_writes_are_routed(self):
+        writes = [(name, event) for name, event in self.samples_of("document_changed")
+                  if is_association_write(event) and event["detail"]["eventName"] != "DeleteAssociation"]
+        self.assertTrue(writes)
+        for name, event in writes:
+            for other in ("AWS-GatherSoftwareInventory", "RunAsGuard-CheckRunAsUser2", "runasguard-checkrunasuser",
+                          "XRunAsGuard-CheckRunAsUser", "SSM-SessionManagerRunShell",
+                          "arn:aws:ssm:eu-west-1:111122223333:document/RunAsGuard-CheckRunAsUserX",
+                          "arn:aws:ssm:eu-west-1:111122223333:parameter/RunAsGuard-CheckRunAsUser"):
+                with self.subTest(sample=name, document=other):
+                    edit = copy.deepcopy(event)
+                    detail = edit["detail"]
+                    if "name" in detail["requestParameters"]:
+                        detail["requestParameters"]["name"] = other
+                    answer = (detail.get("responseElements") or {}).get("associationDescription")
+                    if answer:
+                        answer["name"] = other
+                    self.assertEqual(matching(self.pattern_rules, edit) & USER_CHECK_RULES, set())
+            for arn in (f"arn:aws:ssm:eu-west-1:111122223333:document/{CHECK_DOCUMENT}",
+                        f"arn:aws-us-gov:ssm:us-gov-west-1:444455556666:document/{CHECK_DOCUMENT}"):
+                with self.subTest(sample=name, document=arn):
+                    edit = copy.deepcopy(event)
+                    edit["detail"]["requestParameters"]["name"] = arn
+                    self.assertEqual(self.matching_rules(edit), USER_CHECK_RULES)
+
+    def test_an_update_by_id_is_routed_by_the_document_its_answer_names(self):
+        (name, event), = [(n, e) for n, e in self.samples_of("document_changed")
+                          if e["detail"].get("eventName") == "UpdateAssociation"
+                          and "name" not in e["detail"]["requestParameters"]]
+        self.assertEqual(self.matching_rules(event), USER_CHECK_RULES, name)
+        other = copy.deepcopy(event)
+        other["detail"]["responseElements"]["associationDescription"]["name"] = "AWS-GatherSoftwareInventory"
+        self.assertEqual(self.matching_rules(other), set())
+        # A failed call has no answer to tell: not routed, whatever it named.
+        failed = copy.deepcopy(event)
+        failed["detail"].update(errorCode="ValidationException", errorMessage="x", responseElements=None)
+        self.assertEqual(self.matching_rules(failed), set())
+
+    def test_every_successful_delete_association_is_routed(self):
+        # CloudTrail records a delete by id only: the function looks.
+        (name, event), = [(n, e) for n, e in self.samples_of("document_changed")
+                          if e["detail"].get("eventName") == "DeleteAssociation"]
+        self.assertEqual(set(event["detail"]["requestParameters"]), {"associationId"}, name)
+        self.assertEqual(self.matching_rules(event), USER_CHECK_RULES)
+        failed = copy.deepcopy(event)
+        failed["detail"]["errorCode"] = "AssociationDoesNotExist"
+        self.assertEqual(self.matching_rules(failed), set())
+        for other in ("Delete", "DeleteAssociations", "DeleteDocument", "StartAssociationsOnce",
+                      "UpdateAssociationStatus", "CreateAssociationBatch"):
+            renamed_call = copy.deepcopy(event)
+            renamed_call["detail"]["eventName"] = other
+            self.assertEqual(self.matching_rules(renamed_call) & USER_CHECK_RULES, set(), other)
+
+    def test_member_forwards_association_writes_only_with_the_check_on(self):
+        forward = cfn.resources_of_type(self.member, "AWS::Events::Rule")["RunAsUserCheckForwardRule"]
+        self.assertEqual(forward["Condition"], "ForwardRunAsUserCheckEvents")
+        for check, region, account, expected in (
+            ("Enabled", "eu-west-1", "111122223333", True),
+            ("Disabled", "eu-west-1", "111122223333", False),
+            (None, "eu-west-1", "111122223333", False),
+            # The hub account's hub region: the hub's default-bus rule sees them.
+            ("Enabled", "us-east-1", "999999999999", False),
+            ("Enabled", "eu-west-1", "999999999999", True),
+        ):
+            with self.subTest(check=check, region=region, account=account):
+                parameters = {"HubAccountId": "999999999999", "HubRegion": "us-east-1"}
+                if check:
+                    parameters["RunAsUserCheck"] = check
+                conditions = cfn.evaluate_conditions(self.member, parameters, account, region)
+                self.assertEqual("RunAsUserCheckForwardRule" in cfn.created_resources(self.member, conditions),
+                                 expected)
 
     def test_account_joined_samples_match_the_joined_rules(self):
         joined = [(name, event) for name, event in self.samples_of("account_vended")
@@ -569,6 +667,8 @@ class RoutingTests(cfn.TemplateTestCase):
                        (MEMBER, "AccountJoinedForwardRule")],
             "run-as-override": [(HUB, "RunAsOverrideRule"), (HUB, "RunAsOverrideLocalRule"),
                                 (MEMBER, "RunAsOverrideForwardRule")],
+            "run-as-user-check": [(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"),
+                                  (MEMBER, "RunAsUserCheckForwardRule")],
         }
         raw = {key: props["EventPattern"] for key, props in self.rules.items() if "EventPattern" in props}
         for group, keys in groups.items():
@@ -589,6 +689,7 @@ class RoutingTests(cfn.TemplateTestCase):
             "DocumentChangedRule": custom, "DocumentChangedLocalRule": "default",
             "AccountJoinedRule": "default", "AccountJoinedForwardedRule": custom,
             "RunAsOverrideRule": custom, "RunAsOverrideLocalRule": "default",
+            "RunAsUserCheckRule": custom, "RunAsUserCheckLocalRule": "default",
         }
         for logical_id, bus in expected.items():
             with self.subTest(rule=logical_id):
@@ -657,12 +758,12 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
         cls.templates = {HUB: cls.hub, MEMBER: cls.member}
         cls.edits = [(name, event) for name, trigger, event in cfn.load_events() + samples.inline_samples()
                      if trigger == "document_changed"
-                     and event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT]
+                     and event["detail"]["requestParameters"].get("name") == PREFERENCES_DOCUMENT]
         # Calls on the preferences document that are ignored for another
         # reason than the name (failed, read-only).
         cls.not_edits = [(name, event) for name, trigger, event in cfn.load_events() + samples.inline_samples()
                          if trigger == "ignored" and event["source"] == "aws.ssm"
-                         and event["detail"]["requestParameters"]["name"] == PREFERENCES_DOCUMENT]
+                         and (event["detail"]["requestParameters"] or {}).get("name") == PREFERENCES_DOCUMENT]
 
     def patterns(self, named):
         return resolved_patterns(self.templates, NamedSessionDocuments=named)

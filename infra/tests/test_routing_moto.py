@@ -1,10 +1,13 @@
-"""The document rules' patterns, deployed into moto's EventBridge (in
-process, ``moto.mock_aws``), route exactly what test_routing's matcher says:
-an independent implementation of EventBridge matching agrees on the samples
-and on edits that name the document by ARN (the ``$or`` branch with a
-``wildcard``), so the patterns are not only right for our own matcher.
+"""The document rules' and the run-as user check rules' patterns, deployed
+into moto's EventBridge (in process, ``moto.mock_aws``), route exactly what
+test_routing's matcher says: an independent implementation of EventBridge
+matching agrees on the samples, on edits that name the document by ARN (the
+``$or`` branch with a ``wildcard``), and on association writes of the check
+document by name, by ARN, by id (the answer's name) and of other documents,
+so the patterns are not only right for our own matcher.
 """
 
+import copy
 import json
 import unittest
 
@@ -21,7 +24,19 @@ ARN_NAMES = [
     "arn:aws:ec2:eu-west-1:111122223333:document/SSM-SessionManagerRunShell",
     "SSMRunAs-Admin",
     "SSMRunAs-ReadOnly",
+    "arn:aws:ssm:eu-west-1:111122223333:document/RunAsGuard-CheckRunAsUser",
+    "arn:aws:ssm:eu-west-1:111122223333:document/RunAsGuard-CheckRunAsUserX",
+    "RunAsGuard-CheckRunAsUser",
+    "AWS-GatherSoftwareInventory",
 ]
+CHECK_ARN = "arn:aws-us-gov:ssm:us-gov-west-1:444455556666:document/RunAsGuard-CheckRunAsUser"
+
+
+def answered(event, name):
+    """An association write whose answer (responseElements.associationDescription) names ``name``."""
+    event = copy.deepcopy(event)
+    event["detail"]["responseElements"]["associationDescription"]["name"] = name
+    return event
 
 
 class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
@@ -34,31 +49,45 @@ class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
                  for name, event in ssm_events if "requestParameters" in event["detail"]
                  and isinstance(event["detail"]["requestParameters"].get("name"), str)
                  for doc in ARN_NAMES]
-        cases = ssm_events + edits
+        answers = [(f"{name} answering {doc}", answered(event, doc))
+                   for name, event in ssm_events
+                   if (event["detail"].get("responseElements") or {}).get("associationDescription")
+                   for doc in ARN_NAMES + [CHECK_ARN, "RunAsGuard-CheckRunAsUser"]]
+        cases = ssm_events + edits + answers
         self.assertTrue(any(routing.matches(
             routing.resolved_patterns(templates)[(routing.MEMBER, "DocumentChangedForwardRule")], e)
             for _, e in edits), "some ARN edit is routed")
         for named in ("", "SSMRunAs-Admin"):
             patterns = routing.resolved_patterns(templates, NamedSessionDocuments=named)
             for key in sorted(routing.DOCUMENT_RULES):
-                pattern = patterns[key]
-                with self.subTest(named=named, rule=key), mock_aws():
-                    events = boto3.client("events", region_name="eu-west-1")
-                    sqs = boto3.client("sqs", region_name="eu-west-1")
-                    queue = sqs.create_queue(QueueName="routed")["QueueUrl"]
-                    queue_arn = sqs.get_queue_attributes(
-                        QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                    events.put_rule(Name="rule", EventPattern=json.dumps(pattern))
-                    events.put_targets(Rule="rule", Targets=[{"Id": "q", "Arn": queue_arn}])
-                    for name, event in cases:
-                        events.put_events(Entries=[{
-                            "Source": event["source"], "DetailType": event["detail-type"],
-                            "Detail": json.dumps(event["detail"]),
-                        }])
-                        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-                        for message in got:
-                            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-                        self.assertEqual(len(got) == 1, routing.matches(pattern, event), name)
+                with self.subTest(named=named, rule=key):
+                    self.agree(patterns[key], cases)
+        self.assertTrue(any(routing.matches(
+            routing.resolved_patterns(templates)[(routing.HUB, "RunAsUserCheckRule")], e)
+            for _, e in cases), "some association write is routed")
+        patterns = routing.resolved_patterns(templates)
+        for key in sorted(routing.USER_CHECK_RULES):
+            with self.subTest(rule=key):
+                self.agree(patterns[key], cases)
+
+    def agree(self, pattern, cases):
+        with mock_aws():
+            events = boto3.client("events", region_name="eu-west-1")
+            sqs = boto3.client("sqs", region_name="eu-west-1")
+            queue = sqs.create_queue(QueueName="routed")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(
+                QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name="rule", EventPattern=json.dumps(pattern))
+            events.put_targets(Rule="rule", Targets=[{"Id": "q", "Arn": queue_arn}])
+            for name, event in cases:
+                events.put_events(Entries=[{
+                    "Source": event["source"], "DetailType": event["detail-type"],
+                    "Detail": json.dumps(event["detail"]),
+                }])
+                got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+                for message in got:
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                self.assertEqual(len(got) == 1, routing.matches(pattern, event), name)
 
 
 if __name__ == "__main__":

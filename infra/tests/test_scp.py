@@ -323,6 +323,14 @@ NAMED_DOCUMENT = f"arn:aws:ssm:eu-west-1:{MEMBER}:document/SSMRunAs-Admin"
 def own_document(name):
     return f"arn:aws:ssm:eu-west-1:{MEMBER}:document/{name}"
 
+
+# The run-as user check's Command document (member.yaml RunAsUserCheck) and
+# one association (of it, or of another document: the ARN does not say).
+CHECK_DOCUMENT = own_document("RunAsGuard-CheckRunAsUser")
+ASSOCIATION = f"arn:aws:ssm:eu-west-1:{MEMBER}:association/8dfe3659-4309-493a-8755-0123456789ab"
+ASSOCIATION_WRITES = ("ssm:CreateAssociation", "ssm:CreateAssociationBatch", "ssm:UpdateAssociation",
+                      "ssm:DeleteAssociation")
+
 DOCUMENT_WRITES = ("ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
                    "ssm:DeleteDocument")
 ROLE_CHANGES = ("iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
@@ -347,6 +355,8 @@ PATHS = "RunAsGuardNoPathBehindAnExemptPrefix"
 TAGS = "RunAsGuardNoSSMSessionRunAsTags"
 TAG_PATHS = "RunAsGuardNoSSMSessionRunAsTagsBehindAPath"
 SESSIONS = "RunAsGuardGovernedSessionDocumentsOnly"
+CHECK_DOC = "RunAsGuardProtectRunAsUserCheckDocument"
+CHECK_ASSOCIATIONS = "RunAsGuardProtectRunAsUserCheckAssociations"
 
 
 def scenarios():
@@ -386,6 +396,53 @@ def scenarios():
     # not guarded (and, with SCP 6, not usable for sessions either).
     for name in ("SSMRunAsAdmin", "ssmrunas-admin", "MySSMRunAs-Admin"):
         add(f"{name} is not a named document", ADMIN, "ssm:UpdateDocument", [own_document(name)], set())
+
+    # The run-as user check's document: only the deployers of member.yaml
+    # (the StackSet execution roles and the bootstrap roles, as for
+    # RunAsGuardExecution) create, change or delete it. Nobody else may
+    # squat the name first with a script of their choosing, which
+    # runas-guard would then associate with every node.
+    for who, principal in dict(ADMINISTRATORS, **{"runas-guard": RUN_AS_GUARD, "LZA": LZA}).items():
+        for action in DOCUMENT_WRITES:
+            add(f"{who} writes the check document ({action})", principal, action, [CHECK_DOCUMENT], {CHECK_DOC})
+    for who, principal in (("a StackSet (service-managed)", STACKSETS), ("a StackSet (LZA)", LZA_STACKSETS),
+                           ("Control Tower", CONTROL_TOWER), ("the Organizations access role", ORG_ACCESS)):
+        for action in DOCUMENT_WRITES:
+            add(f"{who} deploys the check document ({action})", principal, action, [CHECK_DOCUMENT], set())
+    add("a role at path /stacksets-exec-x/ writes the check document", PATH_STACKSETS, "ssm:UpdateDocument",
+        [CHECK_DOCUMENT], {PATHS})
+    add("a role at path /AWSAcceleratorX/ writes the check document", PATH_LZA, "ssm:UpdateDocument",
+        [CHECK_DOCUMENT], {CHECK_DOC, PATHS})
+    for name in ("RunAsGuard-CheckRunAsUser2", "runasguard-checkrunasuser", "MyRunAsGuard-CheckRunAsUser"):
+        add(f"{name} is not the check document", ADMIN, "ssm:UpdateDocument", [own_document(name)], set())
+
+    # Its associations: only the roles the hub assumes (RunAsGuardExecution,
+    # and the fallbacks, under runas-guard's session policy) create or
+    # change one. SSM authorizes an association write on the document only
+    # when the request names it (Name): creations always do; an update or a
+    # delete by AssociationId alone is authorized on the association's ARN,
+    # which does not say its document, so no SCP can single those out
+    # (scp/README.md, statement 8): runas-guard puts them back.
+    for who, principal in dict(ADMINISTRATORS, **{"LZA": LZA, "a StackSet": STACKSETS,
+                                                  "a role at path /stacksets-exec-x/": PATH_STACKSETS}).items():
+        for action in ASSOCIATION_WRITES:
+            add(f"{who}: {action} naming the check document", principal, action,
+                [ASSOCIATION, CHECK_DOCUMENT], {CHECK_ASSOCIATIONS})
+        for action in ("ssm:UpdateAssociation", "ssm:DeleteAssociation"):
+            add(f"{who}: {action} by id alone (known gap: runas-guard puts it back)", principal, action,
+                [ASSOCIATION], set())
+        add(f"{who}: an association of another document", principal, "ssm:CreateAssociation",
+            [ASSOCIATION, aws_document("AWS-GatherSoftwareInventory"), INSTANCE], set())
+        add(f"{who}: Run Command with the check document (it runs only id)", principal, "ssm:SendCommand",
+            [CHECK_DOCUMENT, INSTANCE], set())
+    for who, principal in (("runas-guard", RUN_AS_GUARD), ("Control Tower", CONTROL_TOWER),
+                           ("the Organizations access role", ORG_ACCESS)):
+        for action in ASSOCIATION_WRITES:
+            add(f"{who}: {action} of the check document", principal, action,
+                [ASSOCIATION, CHECK_DOCUMENT], set())
+    # The deprecated form names a node too: still the check document's.
+    add("an administrator associates the check document with one node", ADMIN, "ssm:CreateAssociation",
+        [ASSOCIATION, CHECK_DOCUMENT, INSTANCE], {CHECK_ASSOCIATIONS})
 
     # Rewriting the roles the exemptions name (trust, policies, boundary, delete, re-create).
     protected = {"RunAsGuardExecution": RUN_AS_GUARD, "OrganizationAccountAccessRole": ORG_ACCESS,

@@ -1,0 +1,208 @@
+"""The run-as user check's Command document (infra/member.yaml
+RunAsUserCheckDocument, RunAsUserCheck=Enabled).
+
+What it may run on every managed node is the point of these tests: its one
+parameter admits only the user names the policy admits (and never shell
+text), the value reaches the script as the environment variable SSM_User
+(interpolationType ENV_VAR) and never as text in it, and the script, run
+here with sh and bash, executes nothing but ``id`` for that user and says
+in one line on stderr when the user is missing.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from . import cfn
+
+CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
+# Names the policy admits (src/policy/validate.rs check_user), so the
+# association's User may be any of them.
+ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "_", "x" * 32, "x" * 31 + "$",
+            "a1-b2_c3", "root", "nobody", "www-data", "user-", "u_-$"]
+REFUSED = ["root;rm -rf /", "$(id)", "`id`", "", "x" * 33, "x" * 32 + "$", "Root", "ssm ops", "1abc", "-rf", "--help",
+           "a$$", "$", "a$b", "../etc", "a/b", "a\nb", "a\n", "ssm-ops\n", "ssm-ops;", "ssm'ops", 'ssm"ops', "ssm.ops",
+           "ssm@ops", "ssm:ops", "ops\u00e9", "a b", "\tuser", "user\t", "{{User}}", "${SSM_User}", "*", "a*", "?"]
+
+
+def policy_admits(user):
+    """src/policy/validate.rs check_user (without its root rule, which the policy applies separately)."""
+    if not user or len(user) > 32:
+        return False
+    body = user[:-1] if user.endswith("$") else user
+    if not body or not (body[0].islower() and body[0].isascii() or body[0] == "_"):
+        return False
+    return all((c.isascii() and (c.islower() or c.isdigit())) or c in "_-" for c in body[1:])
+
+
+class CheckDocumentTests(cfn.TemplateTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.resource = cls.member["Resources"]["RunAsUserCheckDocument"]
+        cls.properties = cls.resource["Properties"]
+        cls.content = cls.properties["Content"]
+        cls.parameter = cls.content["parameters"]["User"]
+        cls.pattern = re.compile(cls.parameter["allowedPattern"])
+
+    def test_a_command_document_of_the_policys_default_name(self):
+        self.assertEqual(self.resource["Condition"], "RunAsUserCheckEnabled")
+        self.assertEqual(self.properties["Name"], CHECK_DOCUMENT)
+        self.assertEqual(self.properties["DocumentType"], "Command")
+        self.assertEqual(self.properties["DocumentFormat"], "JSON")
+        # A fixed name cannot be replaced by CloudFormation: a change is a new
+        # default version (the association runs $DEFAULT).
+        self.assertEqual(self.properties["UpdateMethod"], "NewVersion")
+        self.assertEqual(set(self.properties), {"Name", "DocumentType", "DocumentFormat", "UpdateMethod", "Content"})
+        self.assertEqual(self.content["schemaVersion"], "2.2")
+        self.assertEqual(set(self.content), {"schemaVersion", "description", "parameters", "mainSteps"})
+        # The name the function keeps associations of (src/trigger.rs CHECK_DOCUMENT).
+        with open(os.path.join(cfn.REPO_ROOT, "src", "trigger.rs"), encoding="utf-8") as handle:
+            self.assertIn(f'pub const CHECK_DOCUMENT: &str = "{CHECK_DOCUMENT}";', handle.read())
+
+    def test_one_string_parameter_passed_as_an_environment_variable(self):
+        self.assertEqual(list(self.content["parameters"]), ["User"])
+        self.assertEqual(set(self.parameter), {"type", "description", "allowedPattern", "interpolationType"})
+        self.assertEqual(self.parameter["type"], "String")
+        self.assertEqual(self.parameter["interpolationType"], "ENV_VAR")
+        self.assertTrue(self.parameter["description"].strip())
+        self.assertNotIn("default", self.parameter)  # the association always passes the user
+
+    def test_the_value_never_becomes_shell_text(self):
+        # No {{User}} (or any {{...}}) anywhere: SSM substitutes those into the
+        # script's text. The script reads $SSM_User only, always quoted.
+        text = json.dumps(self.content)
+        self.assertNotIn("{{", text)
+        for step in self.content["mainSteps"]:
+            for line in step["inputs"]["runCommand"]:
+                unquoted = re.sub(r'"[^"]*"', '""', line)
+                self.assertNotIn("SSM_User", unquoted, line)
+
+    def test_pattern_admits_the_policys_user_names_and_nothing_else(self):
+        for user in ADMITTED:
+            with self.subTest(user=user):
+                self.assertTrue(policy_admits(user))
+                self.assertIsNotNone(self.pattern.fullmatch(user))
+        for user in REFUSED:
+            with self.subTest(user=user):
+                self.assertFalse(policy_admits(user))
+                self.assertIsNone(self.pattern.fullmatch(user))
+        # Anchored: SSM (Java) and Python agree on ^...$ for this pattern
+        # only because it has no alternation, lookaround or class shorthand.
+        self.assertTrue(self.parameter["allowedPattern"].startswith("^"))
+        self.assertTrue(self.parameter["allowedPattern"].endswith("$"))
+        self.assertNotRegex(self.parameter["allowedPattern"], r"[|\\]|\(\?")
+        # And on many more: the pattern and the policy's rule agree.
+        rng = random.Random(20)
+        alphabet = "abz09_-$ A;`'\"()/.\n*"
+        for _ in range(20000):
+            user = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 34)))
+            self.assertEqual(self.pattern.fullmatch(user) is not None, policy_admits(user), repr(user))
+
+    def test_two_steps_linux_and_macos_with_the_same_script(self):
+        steps = self.content["mainSteps"]
+        self.assertEqual([s["precondition"] for s in steps],
+                         [{"StringEquals": ["platformType", "Linux"]}, {"StringEquals": ["platformType", "MacOS"]}])
+        for step in steps:
+            self.assertEqual(set(step), {"action", "name", "precondition", "inputs"})
+            self.assertEqual(step["action"], "aws:runShellScript")
+            self.assertEqual(set(step["inputs"]), {"runCommand", "timeoutSeconds"})
+            self.assertLessEqual(step["inputs"]["timeoutSeconds"], 60)
+        self.assertEqual(steps[0]["inputs"]["runCommand"], steps[1]["inputs"]["runCommand"])
+        self.assertEqual(len({s["name"] for s in steps}), 2)
+
+
+@unittest.skipUnless(shutil.which("id") and shutil.which("sh"), "needs sh and id")
+class CheckScriptTests(cfn.TemplateTestCase):
+    """The script itself, run as the agent runs it (one shell script), with
+    a PATH that holds nothing but a logging ``id``: any other external
+    command would fail as not found and show on stderr."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        content = cls.member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"]
+        cls.script = "\n".join(content["mainSteps"][0]["inputs"]["runCommand"]) + "\n"
+        cls.shells = [shutil.which(s) for s in ("sh", "bash") if shutil.which(s)]
+        cls.real_id = shutil.which("id")
+        cls.existing = subprocess.run([cls.real_id, "-un"], capture_output=True, text=True, check=True).stdout.strip()
+
+    def run_script(self, shell, user):
+        with tempfile.TemporaryDirectory() as tmp:
+            bin_dir = os.path.join(tmp, "bin")
+            os.mkdir(bin_dir)
+            log = os.path.join(tmp, "id.log")
+            shim = os.path.join(bin_dir, "id")
+            with open(shim, "w", encoding="utf-8") as handle:
+                handle.write(f"#!{shutil.which('sh')}\nprintf '%s\\n' \"$#\" \"$@\" >> '{log}'\n"
+                             f"exec '{self.real_id}' \"$@\"\n")
+            os.chmod(shim, 0o755)
+            path = os.path.join(tmp, "_script.sh")
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(self.script)
+            env = {"PATH": bin_dir, "HOME": tmp}
+            if user is not None:
+                env["SSM_User"] = user
+            done = subprocess.run([shell, path], capture_output=True, text=True, env=env, cwd=tmp, timeout=30)
+            calls = []
+            if os.path.exists(log):
+                with open(log, encoding="utf-8") as handle:
+                    lines = handle.read().split("\n")[:-1]
+                while lines:
+                    count = int(lines[0])
+                    calls.append(lines[1:1 + count])
+                    lines = lines[1 + count:]
+            created = sorted(set(os.listdir(tmp)) - {"bin", "id.log", "_script.sh"})
+            return done, calls, created
+
+    def test_an_existing_user_passes_silently(self):
+        for shell in self.shells:
+            with self.subTest(shell=shell):
+                done, calls, created = self.run_script(shell, self.existing)
+                self.assertEqual((done.returncode, done.stdout, done.stderr), (0, "", ""))
+                self.assertEqual(calls, [["--", self.existing]])
+                self.assertEqual(created, [])
+
+    def test_a_missing_user_fails_with_one_line_naming_it(self):
+        for shell in self.shells:
+            for user in ("runas-guard-no-such-user", "svc_none$", "x" * 32):
+                with self.subTest(shell=shell, user=user):
+                    done, calls, created = self.run_script(shell, user)
+                    self.assertEqual(done.returncode, 1)
+                    self.assertEqual(done.stdout, "")
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertIn(f"Run As user {user} does not exist on this node", done.stderr)
+                    self.assertEqual(calls, [["--", user]])
+                    self.assertEqual(created, [])
+
+    def test_without_ssm_user_it_says_the_agent_is_too_old(self):
+        for shell in self.shells:
+            with self.subTest(shell=shell):
+                done, calls, _ = self.run_script(shell, None)
+                self.assertEqual(done.returncode, 2)
+                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                self.assertIn("SSM_User is not set", done.stderr)
+                self.assertEqual(calls, [])
+
+    def test_hostile_values_are_looked_up_not_run(self):
+        # The pattern refuses these before SSM runs anything; the script
+        # alone still only hands them to id as one argument.
+        for shell in self.shells:
+            for user in ("$(touch pwned)", "`touch pwned`", "root; touch pwned", "-a", "--help", "a b",
+                         "$(id)", "' ; touch pwned ; '", '" ; touch pwned ; "', "{{User}}"):
+                with self.subTest(shell=shell, user=user):
+                    done, calls, created = self.run_script(shell, user)
+                    self.assertEqual(done.returncode, 1, done.stderr)
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertEqual(calls, [["--", user]])
+                    self.assertEqual(created, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
