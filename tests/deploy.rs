@@ -104,15 +104,21 @@ async fn deploy_hub(w: &World, body: String) -> HashMap<String, String> {
 
 /// The member stack in `account`, deployed from inside it (as a StackSet
 /// instance is).
-async fn deploy_member(w: &World, account: &str) -> HashMap<String, String> {
+async fn deploy_member(
+    w: &World,
+    account: &str,
+    extra: &[(&str, &str)],
+) -> HashMap<String, String> {
     let (config, _) = acting_as(w, account, "OrganizationAccountAccessRole").await;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let mut params = vec![param("HubAccountId", HUB), param("HubRegion", "us-east-1")];
+    params.extend(extra.iter().map(|(k, v)| param(k, v)));
     let outputs = deploy(
         &cfn,
         "runas-guard-member",
         "member.yaml",
         shipped("member.yaml"),
-        vec![param("HubAccountId", HUB), param("HubRegion", "us-east-1")],
+        params,
     )
     .await;
     // The role the hub assumes is the one the policy names.
@@ -298,6 +304,12 @@ struct Deployed {
 }
 
 async fn deployed(hub_template: String) -> Deployed {
+    deployed_with(hub_template, &[], POLICY).await
+}
+
+/// [`deployed`] with member stack parameters and a policy of the test's.
+async fn deployed_with(hub_template: String, member: &[(&str, &str)], policy: &str) -> Deployed {
+    let member_params = member;
     let moto = Moto::start_emulating("moto_cfn.py", &[]);
     let mut w = World::on(moto).await;
     let member = w.create_account("member", None).await;
@@ -316,11 +328,10 @@ async fn deployed(hub_template: String) -> Deployed {
             "hub output {key}: {hub:?}"
         );
     }
-    deploy_member(&w, &member).await;
+    deploy_member(&w, &member, member_params).await;
 
     // The policy goes where the hub stack says: its bucket, its key.
     let s3 = aws_sdk_s3::Client::new(&w.cfg);
-    let policy = POLICY;
     let key = hub["PolicyUrl"]
         .strip_prefix(&format!("s3://{}/", hub["PolicyBucketName"]))
         .expect("PolicyUrl names the policy bucket")
@@ -543,4 +554,104 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
     assert_eq!(code, 1, "{out:#}");
     let reason = out["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("dynamodb:BatchWriteItem"), "{out:#}");
+}
+
+/// The run-as user check on what the member stack makes with
+/// `RunAsUserCheck=Enabled`, under enforced IAM: the hub's session policy
+/// and the member role's grants are all the check gets.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
+    let policy = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n[nodes]\ncheck_user = true\n[default]\nrun_as_user = \"ssm-ops\"\n";
+    let Deployed {
+        w,
+        hub,
+        member,
+        inbox,
+        ..
+    } = deployed_with(
+        shipped("hub.yaml"),
+        &[("RunAsUserCheck", "Enabled")],
+        policy,
+    )
+    .await;
+    let fleet = json!({"account": member, "region": "us-east-1", "nodes": [
+        {"id": "i-0aaaaaaaaaaaaaaa1", "platform": "Linux", "users": ["ec2-user", "ssm-ops"]},
+        {"id": "i-0aaaaaaaaaaaaaaa2", "platform": "Linux", "users": ["ec2-user"]},
+        {"id": "i-0aaaaaaaaaaaaaaa3", "platform": "Windows", "users": []}]});
+    let (status, out) = http(
+        w.moto.port(),
+        "POST",
+        "/_emulated/ssm/fleet",
+        &fleet.to_string(),
+    );
+    assert_eq!(status, 200, "{out}");
+
+    // Vend: the association is made (the member stack's document, the
+    // session policy's grant) and the node without the user is named.
+    let (code, out) = w.handle(&vend_event(&member));
+    assert_eq!(code, 0, "{out:#}");
+    let check = out["accounts"][0]["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["document"] == "RunAsGuard-CheckRunAsUser")
+        .cloned()
+        .unwrap_or_else(|| panic!("no check row: {out:#}"));
+    assert_eq!(check["action"], "created", "{check:#}");
+    assert_eq!(
+        check["nodes"]["missing_nodes"],
+        json!(["i-0aaaaaaaaaaaaaaa2"]),
+        "{check:#}"
+    );
+    assert_eq!(check["nodes"]["checked"], 3);
+    let kinds = alert_kinds(&w, &inbox).await;
+    assert!(
+        kinds.contains(&"run_as_user_missing".to_string()),
+        "{kinds:?}"
+    );
+
+    // An administrator deletes it (by id: authorized on the association
+    // alone); the forwarded event puts it back under the same grants.
+    let admin = w.admin_ssm(&member, "us-east-1").await;
+    let listed = admin.list_associations().send().await.unwrap();
+    let id = listed.associations()[0]
+        .association_id()
+        .unwrap()
+        .to_string();
+    admin
+        .delete_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let mut event = doc_event("DeleteAssociation", &member, "us-east-1", "Admin");
+    event["detail"]["requestParameters"] = json!({"associationId": id});
+    event["detail"]["responseElements"] = Value::Null;
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let now = admin.list_associations().send().await.unwrap();
+    assert_eq!(now.associations().len(), 1, "put back");
+    assert_ne!(now.associations()[0].association_id(), Some(id.as_str()));
+    assert!(alert_kinds(&w, &inbox)
+        .await
+        .contains(&"drift_reverted".to_string()));
+
+    // A steady sweep under the same grants reads it and changes nothing.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let items = table_items(&w, &hub["TableName"]).await;
+    let row = items
+        .iter()
+        .find(|i| {
+            i.get("pk") == Some(&format!("ACCOUNT#{member}"))
+                && i.get("sk")
+                    .is_some_and(|s| s == "REGION#us-east-1#DOCUMENT#RunAsGuard-CheckRunAsUser")
+        })
+        .unwrap_or_else(|| panic!("check row recorded: {items:?}"));
+    assert!(
+        row.get("nodes")
+            .is_some_and(|n| n.contains("i-0aaaaaaaaaaaaaaa2")),
+        "{row:?}"
+    );
+    assert_eq!(row["status"], "reverted", "{row:?}");
 }

@@ -32,7 +32,8 @@ IAM enforcement (off until a test turns it on) is completed in
 ``moto_iam.py``, imported here.
 
 It also carries the Account Management region operations of
-``moto_account_regions.py`` (for `doctor`'s `regions enabled`), so
+``moto_account_regions.py`` (for `doctor`'s `regions enabled`) and
+``moto_ssm_associations.py`` (State Manager, for the run-as user check), so
 `make deploy-local` (tools/deploy_local.py) has one local AWS with both.
 
 Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
@@ -53,6 +54,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 import moto_account_regions  # noqa: F401 - its patches apply on import
+import moto_ssm_associations  # noqa: F401 - State Manager, for the run-as user check
 import moto_iam  # noqa: F401 - its patches apply on import
 
 EventBus.physical_resource_id = property(lambda self: self.name)

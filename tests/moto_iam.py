@@ -15,7 +15,8 @@ Reference names for it:
   table).
 - SNS ``Publish``: the topic ARN.
 - SSM document operations: ``arn:aws:ssm:<region>:<account>:document/<Name>``
-  (or the ARN given as ``Name``).
+  (or the ARN given as ``Name``); association operations naming only
+  ``AssociationId``: ``arn:aws:ssm:<region>:<account>:association/<id>``.
 - Organizations: the account, OU or root ARN
   (``arn:aws:organizations::<management>:account/<org>/<id>``, ``…:ou/<org>/<id>``,
   ``…:root/<org>/<id>``) of ``AccountId``, ``ChildId``,
@@ -74,6 +75,10 @@ def _sns_resource(self):
 
 def _ssm_resource(self):
     name = self._get_param("Name")
+    association = self._get_param("AssociationId")
+    if not name and association:
+        # By id alone AWS authorizes the association, whatever its document.
+        return f"arn:aws:ssm:{self.region}:{self.current_account}:association/{association}"
     if not name:
         return "*"
     if name.startswith("arn:"):
