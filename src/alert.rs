@@ -11,10 +11,12 @@ use crate::outcome::{AccountReport, Action};
 use crate::policy::Mode;
 use crate::trigger::Trigger;
 
+mod bypass;
 mod drift;
 mod message;
 mod readiness;
 
+pub use bypass::{run_as_bypass, Elevated};
 pub use drift::drift;
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
@@ -35,6 +37,7 @@ pub enum Kind {
     PolicyRejected,
     PolicyIdsUnknown,
     RunAsUserMissing,
+    RunAsBypass,
 }
 
 impl Kind {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::PolicyRejected => "policy_rejected",
             Kind::PolicyIdsUnknown => "policy_ids_unknown",
             Kind::RunAsUserMissing => "run_as_user_missing",
+            Kind::RunAsBypass => "run_as_bypass",
         }
     }
 }

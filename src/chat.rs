@@ -19,6 +19,8 @@
 
 use serde_json::{json, Map, Value};
 
+mod kinds;
+
 use crate::alert::Alert;
 
 /// Documented limits (characters).
@@ -181,6 +183,10 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
             "Sessions on these nodes are refused: create the user there (AMI, user data, configuration management), or fix the policy's user.",
             "`runas-guard status --account ID` shows the counts; the association's page lists every node.",
         ],
+        "run_as_bypass" => vec![
+            "Sessions that use this document run as root, whatever Run As says: ask the actor why, and delete or fix the document (runas-guard never touches it).",
+            "Keep StartSession on such documents out of permission sets; an SCP can deny creating Session documents outside your pipeline.",
+        ],
         "sweep_summary" => vec![
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -189,79 +195,8 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
     }
 }
 
-/// A sweep's summary: what was checked and each account-region it lists.
-fn summary_description(b: &serde_json::Value) -> String {
-    let mut lines = vec![];
-    lines.push(format!(
-        "*Checked:* {} account-regions in {} accounts",
-        code(&text(&b["account_regions"])),
-        code(&text(&b["accounts"]))
-    ));
-    lines.push(format!("*Counts:* {}", code(&b["counts"].to_string())));
-    for e in b["entries"].as_array().into_iter().flatten() {
-        let place = match e["document"].as_str() {
-            Some(d) => format!("{} {}", code(&text(&e["region"])), code(d)),
-            None => code(&text(&e["region"])),
-        };
-        lines.push(format!(
-            "• {} {} {}: {} → {}{}",
-            code(&text(&e["account"])),
-            place,
-            code(&text(&e["action"])),
-            code(&text(&e["before"])),
-            code(&text(&e["after"])),
-            e["error_code"]
-                .as_str()
-                .map(|c| format!(" ({})", code(c)))
-                .unwrap_or_default()
-        ));
-    }
-    if b["more"].as_u64().unwrap_or(0) > 0 {
-        lines.push(format!(
-            "…and {} more in `runas-guard status`",
-            code(&b["more"].to_string())
-        ));
-    }
-    lines.join("\n")
-}
-
-/// Nodes without the Run As user: per region, how many and which.
-fn missing_description(b: &serde_json::Value) -> String {
-    let mut lines = vec![
-        format!("*Account:* {}", code(&text(&b["account"]))),
-        format!("*User:* {}", code(&text(&b["user"]))),
-    ];
-    for r in b["regions"].as_array().into_iter().flatten() {
-        let region = text(&r["region"]);
-        let nodes: Vec<String> = r["missing_nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|n| code(&text(n)))
-            .collect();
-        lines.push(format!(
-            "{}: missing on {} of {} nodes {}",
-            association_link(&region, &text(&r["association_id"])),
-            code(&text(&r["nodes_missing"])),
-            code(&text(&r["nodes_checked"])),
-            nodes.join(" ")
-        ));
-    }
-    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
-    lines.join("\n")
-}
-
-/// The association's console page, built only from what AWS allows in a
-/// region and an association id; anything else is shown as text.
-fn association_link(region: &str, id: &str) -> String {
-    let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !safe(region) || !safe(id) {
-        return format!("{} in {}", code(id), code(region));
-    }
-    format!("<{}|{region}>", crate::alert::association_link(region, id))
-}
-
 fn description(alert: &Alert) -> String {
+    use kinds::{bypass_description, missing_description, summary_description};
     let b = &alert.body;
     let mut lines = vec![];
     if b["kind"] == "sweep_summary" {
@@ -269,6 +204,9 @@ fn description(alert: &Alert) -> String {
     }
     if b["kind"] == "run_as_user_missing" {
         return missing_description(b);
+    }
+    if b["kind"] == "run_as_bypass" {
+        return bypass_description(b);
     }
     if b["kind"] == "policy_rejected" {
         return format!(

@@ -77,6 +77,16 @@ fn missing_alert(value: &str) -> Alert {
     crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
 }
 
+/// `run_as_bypass` of a document named `value`, by the trigger's actor.
+fn bypass_alert(value: &str, t: &Trigger) -> Alert {
+    let versions = [crate::alert::Elevated {
+        version: "2".into(),
+        role: "latest",
+        platforms: vec!["linux"],
+    }];
+    crate::alert::run_as_bypass("111122223333", "eu-west-1", value, &versions, t, "now")
+}
+
 fn every_kind() -> Vec<Alert> {
     let t = trigger(TriggerKind::DocumentChanged);
     let hostile = format!("x\"<>|*`\n{}", "ü".repeat(400));
@@ -146,6 +156,7 @@ fn every_kind() -> Vec<Alert> {
         crate::alert::run_as_override("111122223333", &tagged(), false, "now"),
         crate::alert::policy_rejected("s3://b/policy.toml", "\"etag\"", &hostile, "now"),
         missing_alert(&hostile),
+        bypass_alert(&hostile, &t),
     ]
 }
 
@@ -153,7 +164,7 @@ fn every_kind() -> Vec<Alert> {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 9, "every kind but none twice");
+    assert_eq!(kinds.len(), 10, "every kind but none twice");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));
@@ -320,6 +331,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         crate::alert::run_as_override("111122223333", &tagged, false, "now"),
         crate::alert::policy_rejected(value, value, &long, "now"),
         missing_alert(value),
+        bypass_alert(value, &t),
     ]
 }
 
@@ -342,7 +354,7 @@ fn editor_text_is_inert_in_every_kind() {
     for value in HOSTILE {
         let alerts = hostile_alerts(value);
         let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds.len(), 9, "every kind");
+        assert_eq!(kinds.len(), 10, "every kind");
         for a in &alerts {
             let kind = a.kind.as_str();
             let m = message(a);

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod alert;
 pub mod aws;
+pub mod bypass;
 pub mod chat;
 pub mod clock;
 pub mod commit;

@@ -106,6 +106,14 @@ pub fn for_outcome(
                 .count();
             out.push(count("RunAsOverrides", n));
         }
+        TriggerKind::SessionDocumentChanged => {
+            let n = outcome
+                .alerts
+                .iter()
+                .filter(|a| a.kind == "run_as_bypass")
+                .count();
+            out.push(count("RunAsBypasses", n));
+        }
         TriggerKind::Ignored => return vec![],
     }
     out

@@ -38,6 +38,9 @@ pub async fn work(
         TriggerKind::RunAsOverride => {
             workers::run_as_override::on_override(svc, job, outcome).await
         }
+        TriggerKind::SessionDocumentChanged => {
+            workers::session_document::on_session_document(svc, &ctx, job, outcome).await
+        }
         TriggerKind::Ignored => Work::answered(outcome),
     }
 }
@@ -60,7 +63,10 @@ pub async fn prefetch(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Option<Prepar
         TriggerKind::DocumentChanged => svc
             .policy
             .governs_region(t.region.as_deref().unwrap_or_default()),
-        TriggerKind::Sweep | TriggerKind::RunAsOverride | TriggerKind::Ignored => false,
+        TriggerKind::Sweep
+        | TriggerKind::RunAsOverride
+        | TriggerKind::SessionDocumentChanged
+        | TriggerKind::Ignored => false,
     };
     let account = t.account.as_deref()?;
     if !wanted {

@@ -53,6 +53,8 @@ pub enum TriggerKind {
     Sweep,
     /// Run As decided outside the document: say who and how.
     RunAsOverride,
+    /// Another `Session` document written: can it skip Run As?
+    SessionDocumentChanged,
     Ignored,
 }
 
@@ -64,6 +66,7 @@ impl TriggerKind {
             TriggerKind::AccountMoved => "account_moved",
             TriggerKind::Sweep => "sweep",
             TriggerKind::RunAsOverride => "run_as_override",
+            TriggerKind::SessionDocumentChanged => "session_document_changed",
             TriggerKind::Ignored => "ignored",
         }
     }

@@ -511,6 +511,12 @@ fn edits_by_document_arn_are_this_account_regions_own_only() {
     ] {
         for (name, document) in &cases {
             let t = classify_for(&ssm_call(event_name, name, json!({})), &governed).unwrap();
+            if t.kind == TriggerKind::SessionDocumentChanged {
+                // Not governed, type unknown: looked at for run_as_bypass.
+                assert_eq!(event_name, "UpdateDocumentDefaultVersion", "{name}");
+                assert!(document.is_none() && !t.edits(DOCUMENT_NAME), "{name}");
+                continue;
+            }
             assert_eq!(t.context.document.as_deref(), *document, "{name}");
             match document {
                 Some(doc) => {
@@ -688,4 +694,70 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
     };
     let err = classify_governed(&bad, &[DOCUMENT_NAME], Some(CHECK_DOCUMENT)).unwrap_err();
     assert!(err.to_string().contains("associationId"), "{err}");
+}
+
+#[test]
+fn other_session_documents_are_looked_at_and_nothing_else() {
+    let session = json!({"requestParameters": {"name": "Elevated-Shell", "documentType": "Session", "content": "HIDDEN_DUE_TO_SECURITY_REASONS"}});
+    let command =
+        json!({"requestParameters": {"name": "Elevated-Shell", "documentType": "Command"}});
+    let answered = |kind: &str| {
+        json!({"requestParameters": {"name": "Elevated-Shell"},
+               "responseElements": {"documentDescription": {"documentType": kind}}})
+    };
+    let cases = [
+        (
+            "CreateDocument",
+            session.clone(),
+            TriggerKind::SessionDocumentChanged,
+        ),
+        ("CreateDocument", command, TriggerKind::Ignored),
+        ("CreateDocument", json!({}), TriggerKind::Ignored),
+        (
+            "UpdateDocument",
+            answered("Session"),
+            TriggerKind::SessionDocumentChanged,
+        ),
+        (
+            "UpdateDocument",
+            answered("Automation"),
+            TriggerKind::Ignored,
+        ),
+        ("UpdateDocument", json!({}), TriggerKind::Ignored),
+        (
+            "UpdateDocumentDefaultVersion",
+            json!({}),
+            TriggerKind::SessionDocumentChanged,
+        ),
+        ("DeleteDocument", session.clone(), TriggerKind::Ignored),
+        ("GetDocument", session, TriggerKind::Ignored),
+    ];
+    for (event_name, extra, kind) in cases {
+        let t = classify(&ssm_call(event_name, "Elevated-Shell", extra.clone())).unwrap();
+        assert_eq!(t.kind, kind, "{event_name} {extra}: {}", t.reason);
+        if kind == TriggerKind::SessionDocumentChanged {
+            assert_eq!(t.context.document.as_deref(), Some("Elevated-Shell"));
+            assert_eq!(t.region.as_deref(), Some("eu-west-1"));
+            assert!(t.actor.is_some());
+            assert!(
+                !t.edits("Elevated-Shell"),
+                "never reconciled as a governed document"
+            );
+        }
+    }
+    // Another account's document, by ARN, is not this account's.
+    let other = ssm_call(
+        "UpdateDocumentDefaultVersion",
+        "arn:aws:ssm:eu-west-1:444455556666:document/Elevated-Shell",
+        json!({}),
+    );
+    assert_eq!(classify(&other).unwrap().kind, TriggerKind::Ignored);
+    // A mistyped type is an error naming the field.
+    let bad = ssm_call(
+        "CreateDocument",
+        "Elevated-Shell",
+        json!({"requestParameters": {"name": "Elevated-Shell", "documentType": 3}}),
+    );
+    let err = classify(&bad).unwrap_err().to_string();
+    assert!(err.contains("documentType"), "{err}");
 }

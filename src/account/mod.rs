@@ -101,21 +101,12 @@ pub async fn prepare(
     account: &str,
     regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
-    let roles: Vec<&str> = ctx.policy.roles().collect();
-    let name = session_name(&job.trigger.event_id);
-    let policy = session_policy(
-        ctx.sts.partition(),
-        account,
-        &ctx.policy.regions,
-        &ctx.policy.document_names(),
-        ctx.policy.check_document.as_deref(),
-    );
     let assume = async {
         // An account rule can exempt it before its OU is known.
         if ctx.policy.is_exempt(account) {
             return (None, HashMap::new());
         }
-        let session = ctx.sts.assume(account, &roles, &name, Some(&policy)).await;
+        let session = assume(ctx, job, account).await;
         let seen = match &session {
             Ok(s) => look_all(ctx, s, regions).await,
             Err(_) => HashMap::new(),
@@ -128,6 +119,21 @@ pub async fn prepare(
         session,
         seen,
     }))
+}
+
+/// A session in `account` under the policy's roles, with runas-guard's
+/// session policy, named after the trigger (CloudTrail shows it).
+pub async fn assume(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<MemberSession, AwsError> {
+    let roles: Vec<&str> = ctx.policy.roles().collect();
+    let name = session_name(&job.trigger.event_id);
+    let policy = session_policy(
+        ctx.sts.partition(),
+        account,
+        &ctx.policy.regions,
+        &ctx.policy.document_names(),
+        ctx.policy.check_document.as_deref(),
+    );
+    ctx.sts.assume(account, &roles, &name, Some(&policy)).await
 }
 
 /// Every governed document in every region of `regions`, observed at once.

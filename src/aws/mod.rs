@@ -12,6 +12,7 @@ pub mod policy_object;
 pub mod queue;
 pub mod receipts;
 pub mod regions;
+pub mod session_documents;
 pub mod ssm;
 pub mod state;
 pub mod status;

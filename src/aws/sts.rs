@@ -74,10 +74,31 @@ pub fn session_policy(
         "Resource": resource,
         "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
     })];
+    statements.extend(session_document_reads(partition, account));
     if let Some(check) = check_document {
         statements.extend(check_statements(partition, account, check));
     }
     serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Any of the account's documents may be read (never written): a `Session`
+/// document can open sessions that skip Run As (`run_as_bypass`), and
+/// CloudTrail never shows content.
+fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value; 2] {
+    [
+        serde_json::json!({
+            "Sid": "SessionDocumentsRead",
+            "Effect": "Allow",
+            "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
+            "Resource": format!("arn:{partition}:ssm:*:{account}:document/*")
+        }),
+        serde_json::json!({
+            "Sid": "SessionDocumentsList",
+            "Effect": "Allow",
+            "Action": "ssm:ListDocuments",
+            "Resource": "*"
+        }),
+    ]
 }
 
 /// The run-as user check: associations of the check document only (SSM
@@ -229,7 +250,17 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let statements = v["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1);
+        // The governed documents, and reading (never writing) any other.
+        assert_eq!(statements.len(), 3);
+        assert_eq!(
+            statements[1]["Action"],
+            serde_json::json!(["ssm:DescribeDocument", "ssm:GetDocument"])
+        );
+        assert_eq!(
+            statements[1]["Resource"],
+            "arn:aws:ssm:*:111122223333:document/*"
+        );
+        assert_eq!(statements[2]["Action"], "ssm:ListDocuments");
         let s = &statements[0];
         assert_eq!(s["Effect"], "Allow");
         assert_eq!(
@@ -288,7 +319,9 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let s = v["Statement"].as_array().unwrap();
-        assert_eq!(s.len(), 3);
+        assert_eq!(s.len(), 5);
+        // After the document statements: the check's write, then its reads.
+        let s = &s[2..];
         assert_eq!(
             s[1]["Resource"][0],
             "arn:aws:ssm:*:111122223333:document/RunAsGuard-CheckRunAsUser"

@@ -31,7 +31,7 @@ pub(super) fn classify_ssm_call(
         } else {
             format!("{name} on document {named:?}, not one runas-guard governs")
         };
-        return Ok(());
+        return other_session_document(root, detail, &name, reference, t);
     };
     let (account, region) = account_region(root, detail)?;
     if let DocumentRef::Arn {
@@ -83,4 +83,56 @@ pub(super) fn account_region<'a>(
         ));
     }
     Ok((account, region))
+}
+
+/// A write of a document runas-guard does not govern: a `Session`
+/// document's may open sessions that skip Run As, so it is looked at
+/// (`CreateDocument` says its type in the request, `UpdateDocument` in the
+/// answer; `UpdateDocumentDefaultVersion` does not say, and is looked at:
+/// the read finds the type).
+fn other_session_document(
+    root: &Obj<'_>,
+    detail: &Obj<'_>,
+    name: &str,
+    reference: DocumentRef<'_>,
+    t: &mut Trigger,
+) -> Result<(), EventError> {
+    let Some(doc) = reference.name() else {
+        return Ok(());
+    };
+    if name == "DeleteDocument" {
+        return Ok(());
+    }
+    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+    let answered = detail
+        .value_at(&["responseElements", "documentDescription", "documentType"])
+        .and_then(serde_json::Value::as_str);
+    let doc_type = params.opt_str("documentType")?.or(answered);
+    // CreateDocument's type defaults to Command, and UpdateDocument's answer
+    // always says it; only UpdateDocumentDefaultVersion never does.
+    let look = match doc_type {
+        Some(kind) => kind == "Session",
+        None => name == "UpdateDocumentDefaultVersion",
+    };
+    if !look {
+        return Ok(());
+    }
+    let (account, region) = account_region(root, detail)?;
+    if let DocumentRef::Arn {
+        account: arn_account,
+        region: arn_region,
+        ..
+    } = reference
+    {
+        if arn_account != account || arn_region != region {
+            return Ok(());
+        }
+    }
+    t.kind = TriggerKind::SessionDocumentChanged;
+    t.account = Some(account);
+    t.region = Some(region.to_string());
+    t.actor = actor(detail)?;
+    t.reason = format!("{name} on Session document {doc}: can it skip Run As?");
+    t.context.document = Some(doc.to_string());
+    Ok(())
 }

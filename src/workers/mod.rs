@@ -4,3 +4,4 @@
 
 pub mod account;
 pub mod run_as_override;
+pub mod session_document;

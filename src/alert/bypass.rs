@@ -1,0 +1,61 @@
+//! `run_as_bypass`: a `Session` document that opens sessions skipping Run
+//! As (they run as root) was created or changed.
+
+use serde_json::{json, Value};
+
+use super::message::{base, clean_subject, id_of, short_actor, subject_value};
+use super::{Alert, Kind, Severity};
+use crate::trigger::Trigger;
+
+/// One version of the document that skips Run As, and on which platforms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elevated {
+    pub version: String,
+    /// `default`, `latest`, or `default and latest`.
+    pub role: &'static str,
+    pub platforms: Vec<&'static str>,
+}
+
+pub fn run_as_bypass(
+    account: &str,
+    region: &str,
+    document: &str,
+    versions: &[Elevated],
+    trigger: &Trigger,
+    at: &str,
+) -> Alert {
+    let kind = Kind::RunAsBypass;
+    let mut m = base(kind, Severity::Critical, account, trigger, at);
+    m.insert("region".into(), json!(region));
+    m.insert("document".into(), json!(document));
+    m.insert(
+        "elevated".into(),
+        Value::Array(
+            versions
+                .iter()
+                .map(|v| json!({"version": v.version, "which": v.role, "platforms": v.platforms}))
+                .collect(),
+        ),
+    );
+    m.insert("event_name".into(), json!(trigger.event_name));
+    m.insert("source_ip".into(), json!(trigger.context.source_ip));
+    m.insert("user_agent".into(), json!(trigger.context.user_agent));
+    m.insert("event_time".into(), json!(trigger.context.event_time));
+    let by = trigger
+        .actor
+        .as_ref()
+        .map(|a| subject_value(&short_actor(&a.arn)))
+        .unwrap_or_else(|| "an unknown principal".into());
+    let subject = format!(
+        "runas-guard CRITICAL: session document {} skips Run As (root) in {account} {region}, by {by}",
+        subject_value(document)
+    );
+    Alert {
+        alert_id: id_of(&m),
+        kind,
+        severity: Severity::Critical,
+        account: account.into(),
+        subject: clean_subject(&subject),
+        body: Value::Object(m),
+    }
+}

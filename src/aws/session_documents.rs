@@ -1,0 +1,130 @@
+//! Any `Session` document of a member account-region, read (never
+//! written): does it open sessions that skip Run As? And the table's mark
+//! of what was already alerted, so one change is told once.
+
+use aws_sdk_ssm::error::ProvideErrorMetadata;
+use aws_sdk_ssm::types::DocumentFormat;
+use serde_json::Value;
+
+use super::state::StateStore;
+use super::table::{region_key, s};
+use super::AwsError;
+
+pub struct SessionDocuments {
+    client: aws_sdk_ssm::Client,
+    pub account: String,
+    pub region: String,
+}
+
+/// What `DescribeDocument` says of one document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    pub document_type: String,
+    pub default: String,
+    pub latest: String,
+}
+
+impl SessionDocuments {
+    pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str) -> Self {
+        SessionDocuments {
+            client,
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    fn err<E, R>(
+        &self,
+        op: &'static str,
+        name: &str,
+        e: &aws_sdk_ssm::error::SdkError<E, R>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut err = AwsError::new(op, &self.account, &self.region, e);
+        err.message = format!("{name}: {}", err.message);
+        err
+    }
+
+    /// `None` when the document is gone (`InvalidDocument`).
+    pub async fn describe(&self, name: &str) -> Result<Option<Described>, AwsError> {
+        let out = match self.client.describe_document().name(name).send().await {
+            Ok(out) => out,
+            Err(e) if e.code() == Some("InvalidDocument") => return Ok(None),
+            Err(e) => return Err(self.err("DescribeDocument", name, &e)),
+        };
+        let Some(d) = out.document() else {
+            return Ok(None);
+        };
+        Ok(Some(Described {
+            document_type: d
+                .document_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            default: d.default_version().unwrap_or_default().to_string(),
+            latest: d.latest_version().unwrap_or_default().to_string(),
+        }))
+    }
+
+    /// One version's content as JSON (SSM converts a YAML document); `None`
+    /// when it is gone or is not JSON.
+    pub async fn content(&self, name: &str, version: &str) -> Result<Option<Value>, AwsError> {
+        let out = match self
+            .client
+            .get_document()
+            .name(name)
+            .document_version(version)
+            .document_format(DocumentFormat::Json)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if matches!(e.code(), Some("InvalidDocument" | "InvalidDocumentVersion")) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(self.err("GetDocument", name, &e)),
+        };
+        Ok(out.content().and_then(|c| serde_json::from_str(c).ok()))
+    }
+}
+
+impl StateStore {
+    /// Marks `fingerprint` (a document's elevated versions) as told for this
+    /// account-region-document. True when this trigger is the one to tell:
+    /// nobody told it yet, or this same trigger did (a retry after a lost
+    /// answer). Another event of the same change finds it told.
+    pub async fn claim_bypass(
+        &self,
+        account: &str,
+        slot: &str,
+        fingerprint: &str,
+        trigger_id: &str,
+    ) -> Result<bool, AwsError> {
+        let t = self.table();
+        let [(k1, v1), _] = region_key(account, "-");
+        let sent = t
+            .client
+            .update_item()
+            .table_name(&t.name)
+            .key(k1, v1)
+            .key("sk", s(format!("BYPASS#{slot}")))
+            .update_expression("SET told = :fp, told_by = :tid")
+            .condition_expression("attribute_not_exists(told) OR told <> :fp OR told_by = :tid")
+            .expression_attribute_values(":fp", s(fingerprint))
+            .expression_attribute_values(":tid", s(trigger_id))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e)
+                if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(t.err("UpdateItem", account, &e)),
+        }
+    }
+}

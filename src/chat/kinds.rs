@@ -1,0 +1,109 @@
+//! Descriptions of the alerts whose body is not one account-region's
+//! before and after: a sweep's summary, nodes without the Run As user, a
+//! session document that skips Run As. Every editor- or event-chosen value
+//! goes through `code` (inert in chat).
+
+use super::{code, console_link, text};
+
+/// A sweep's summary: what was checked and each account-region it lists.
+pub(super) fn summary_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![];
+    lines.push(format!(
+        "*Checked:* {} account-regions in {} accounts",
+        code(&text(&b["account_regions"])),
+        code(&text(&b["accounts"]))
+    ));
+    lines.push(format!("*Counts:* {}", code(&b["counts"].to_string())));
+    for e in b["entries"].as_array().into_iter().flatten() {
+        let place = match e["document"].as_str() {
+            Some(d) => format!("{} {}", code(&text(&e["region"])), code(d)),
+            None => code(&text(&e["region"])),
+        };
+        lines.push(format!(
+            "• {} {} {}: {} → {}{}",
+            code(&text(&e["account"])),
+            place,
+            code(&text(&e["action"])),
+            code(&text(&e["before"])),
+            code(&text(&e["after"])),
+            e["error_code"]
+                .as_str()
+                .map(|c| format!(" ({})", code(c)))
+                .unwrap_or_default()
+        ));
+    }
+    if b["more"].as_u64().unwrap_or(0) > 0 {
+        lines.push(format!(
+            "…and {} more in `runas-guard status`",
+            code(&b["more"].to_string())
+        ));
+    }
+    lines.join("\n")
+}
+
+/// A session document that skips Run As: which versions, on what, by whom.
+pub(super) fn bypass_description(b: &serde_json::Value) -> String {
+    let region = text(&b["region"]);
+    let mut lines = vec![
+        format!("*Account:* {}", code(&text(&b["account"]))),
+        format!(
+            "*Document:* {}",
+            console_link(&region, &text(&b["document"]))
+        ),
+    ];
+    for e in b["elevated"].as_array().into_iter().flatten() {
+        let platforms: Vec<String> = e["platforms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| code(&text(p)))
+            .collect();
+        lines.push(format!(
+            "version {} ({}) runs as root on {}",
+            code(&text(&e["version"])),
+            code(&text(&e["which"])),
+            platforms.join(", ")
+        ));
+    }
+    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
+    if !b["source_ip"].is_null() {
+        lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));
+    }
+    lines.join("\n")
+}
+
+/// Nodes without the Run As user: per region, how many and which.
+pub(super) fn missing_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![
+        format!("*Account:* {}", code(&text(&b["account"]))),
+        format!("*User:* {}", code(&text(&b["user"]))),
+    ];
+    for r in b["regions"].as_array().into_iter().flatten() {
+        let region = text(&r["region"]);
+        let nodes: Vec<String> = r["missing_nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|n| code(&text(n)))
+            .collect();
+        lines.push(format!(
+            "{}: missing on {} of {} nodes {}",
+            association_link(&region, &text(&r["association_id"])),
+            code(&text(&r["nodes_missing"])),
+            code(&text(&r["nodes_checked"])),
+            nodes.join(" ")
+        ));
+    }
+    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
+    lines.join("\n")
+}
+
+/// The association's console page, built only from what AWS allows in a
+/// region and an association id; anything else is shown as text.
+fn association_link(region: &str, id: &str) -> String {
+    let safe = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !safe(region) || !safe(id) {
+        return format!("{} in {}", code(id), code(region));
+    }
+    format!("<{}|{region}>", crate::alert::association_link(region, id))
+}
