@@ -177,3 +177,55 @@ async fn a_session_document_that_keeps_run_as_is_silent() {
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["result"], "ignored", "{out:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
+    let w = World::new().await;
+    w.write_policy("[session_documents]\nsweep = true\n");
+    let account = w.create_account("listed", None).await;
+    write(
+        &w,
+        &account,
+        "us-east-1",
+        "Root-Shell",
+        &commands_document(true),
+    )
+    .await;
+    write(
+        &w,
+        &account,
+        "us-east-1",
+        "Plain-Shell",
+        &commands_document(false),
+    )
+    .await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let bypass: Vec<Value> = w
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a["message"]["kind"] == "run_as_bypass")
+        .collect();
+    assert_eq!(bypass.len(), 1, "{bypass:#?}");
+    assert_eq!(bypass[0]["message"]["document"], "Root-Shell");
+    assert_eq!(bypass[0]["message"]["account"], account.as_str());
+
+    // The next sweep, and the document's own event, find it told.
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let (code, _) = w.handle(&session_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        "us-east-1",
+        "Root-Shell",
+    ));
+    assert_eq!(code, 0);
+    assert!(
+        w.alerts()
+            .await
+            .iter()
+            .all(|a| a["message"]["kind"] != "run_as_bypass"),
+        "told once"
+    );
+}

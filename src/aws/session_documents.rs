@@ -68,6 +68,30 @@ impl SessionDocuments {
         }))
     }
 
+    /// The account's own `Session` documents in this region, by name.
+    pub async fn list_session(&self) -> Result<Vec<String>, AwsError> {
+        use aws_sdk_ssm::types::DocumentKeyValuesFilter;
+        let filter = |k: &str, v: &str| DocumentKeyValuesFilter::builder().key(k).values(v).build();
+        let mut names = Vec::new();
+        let mut pages = self
+            .client
+            .list_documents()
+            .filters(filter("DocumentType", "Session"))
+            .filters(filter("Owner", "Self"))
+            .max_results(50)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("ListDocuments", "-", &e))?;
+            names.extend(
+                page.document_identifiers()
+                    .iter()
+                    .filter_map(|d| d.name().map(str::to_string)),
+            );
+        }
+        Ok(names)
+    }
+
     /// One version's content as JSON (SSM converts a YAML document); `None`
     /// when it is gone or is not JSON.
     pub async fn content(&self, name: &str, version: &str) -> Result<Option<Value>, AwsError> {

@@ -65,5 +65,6 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         exempt_principals: raw.exempt.principals,
         documents,
         check_document,
+        sweep_session_documents: raw.session_documents.sweep,
     })
 }

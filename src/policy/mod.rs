@@ -48,6 +48,9 @@ pub struct Policy {
     /// `[nodes] check_user`: the check document whose association
     /// runas-guard keeps in every governed account-region; `None` when off.
     pub check_document: Option<String>,
+    /// `[session_documents] sweep`: sweeps list every customer `Session`
+    /// document for ones that skip Run As (events always look).
+    pub sweep_session_documents: bool,
 }
 
 /// A named Session document runas-guard creates and keeps in every governed

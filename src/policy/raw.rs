@@ -28,6 +28,16 @@ pub(super) struct RawPolicy {
     pub document: Vec<RawDocument>,
     #[serde(default)]
     pub nodes: RawNodes,
+    #[serde(default)]
+    pub session_documents: RawSessionDocuments,
+}
+
+/// Whether sweeps list every `Session` document for ones that skip Run As.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSessionDocuments {
+    #[serde(default)]
+    pub sweep: bool,
 }
 
 /// Session readiness: whether the Run As user exists on the managed nodes.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::Swept;
+use super::{session_documents, Swept};
 use crate::account;
 use crate::aws::organizations::{AccountInfo, Org};
 use crate::aws::AwsError;
@@ -137,6 +137,14 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
+    // A document that cannot be read is that account's log line, not the
+    // sweep's failure: the next sweep looks again.
+    match session_documents::look(&ctx, job, &info.id, regions).await {
+        Ok(found) => alerts.extend(found.alerts),
+        Err(e) => {
+            tracing::warn!(account = %info.id, error_code = %e.code, error = %e, "session documents not read")
+        }
+    }
     alerts.extend(crate::alert::user_missing(
         &acct.report,
         &acct.new_missing,

@@ -19,6 +19,7 @@ mod fanned;
 mod message;
 mod operator;
 mod scheduled;
+mod session_documents;
 
 pub use fanned::sweep_one;
 pub use message::SweepMessage;

@@ -73,7 +73,7 @@ pub async fn on_session_document(
 }
 
 /// Which versions skip Run As on what: the same set is the same news.
-fn fingerprint(versions: &[Elevated]) -> String {
+pub fn fingerprint(versions: &[Elevated]) -> String {
     versions
         .iter()
         .map(|v| format!("{}:{}", v.version, v.platforms.join("+")))
@@ -103,6 +103,14 @@ async fn elevated_versions(
 ) -> Result<Option<Vec<Elevated>>, AwsError> {
     let session = account::assume(ctx, job, account).await?;
     let docs = SessionDocuments::new(session.ssm(region), account, region);
+    elevated_in(&docs, document).await
+}
+
+/// [`elevated_versions`] with a reader already in the account-region.
+pub async fn elevated_in(
+    docs: &SessionDocuments,
+    document: &str,
+) -> Result<Option<Vec<Elevated>>, AwsError> {
     let Some(Described {
         document_type,
         default,
