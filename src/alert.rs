@@ -78,6 +78,19 @@ impl Severity {
     }
 }
 
+/// What an `SSMSessionRunAs` tag event's principal carries when looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagNow {
+    /// The tag's value (IAM keys are unique case-insensitively, as Session
+    /// Manager reads them).
+    Present(String),
+    Removed,
+    /// The role or user itself is gone.
+    PrincipalGone,
+    /// It could not be read (the AWS error code).
+    Unread(String),
+}
+
 /// Serialisable so that alerts not yet published survive a failed invocation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {

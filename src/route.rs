@@ -36,7 +36,7 @@ pub async fn work(
         }
         TriggerKind::Sweep => sweep::on_schedule(svc, job, org, outcome).await,
         TriggerKind::RunAsOverride => {
-            workers::run_as_override::on_override(svc, job, outcome).await
+            workers::run_as_override::on_override(svc, &ctx, job, outcome).await
         }
         TriggerKind::SessionDocumentChanged => {
             workers::session_document::on_session_document(svc, &ctx, job, outcome).await

@@ -305,7 +305,8 @@ async fn without_documents_only_the_default_document_exists() {
             .collect();
         assert_eq!(names, [DOC], "{region}");
     }
-    // A named document's edit is not runas-guard's business.
+    // A named document's edit is not runas-guard's to reconcile: only read,
+    // in case it opens sessions that skip Run As (it does not).
     let (code, out) = w.handle(&named_doc_event(
         "UpdateDocument",
         &account,
@@ -313,7 +314,21 @@ async fn without_documents_only_the_default_document_exists() {
         ADMIN,
     ));
     assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["result"], "ignored", "{out:#}");
+    assert_eq!(
+        out["trigger"]["trigger"], "session_document_changed",
+        "{out:#}"
+    );
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot skip Run As"),
+        "{out:#}"
+    );
+    assert!(
+        out["accounts"].as_array().is_none_or(|a| a.is_empty()),
+        "{out:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

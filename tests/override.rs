@@ -48,6 +48,11 @@ async fn a_run_as_tag_on_a_role_is_reported_and_recorded() {
         format!("arn:aws:iam::{account}:role/Developer")
     );
     assert_eq!(m["value"], "root");
+    assert_eq!(
+        m["confirmed"],
+        json!({"state": "present", "value": "root"}),
+        "read from IAM"
+    );
     assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
     assert!(alerts[0]["subject"]
         .as_str()
@@ -97,6 +102,67 @@ assert iam.list_role_tags(RoleName="{role}")["Tags"] == [{{"Key": "SSMSessionRun
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Removes the role's `SSMSessionRunAs` tag, as an administrator would.
+fn untag_role(w: &World, account: &str, role: &str) {
+    let script = format!(
+        r#"
+import boto3
+s = boto3.client("sts", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+c = s.assume_role(RoleArn="arn:aws:iam::{account}:role/Admin", RoleSessionName="setup")["Credentials"]
+iam = boto3.client("iam", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+                   aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+iam.untag_role(RoleName="{role}", TagKeys=["SSMSessionRunAs"])
+assert iam.list_role_tags(RoleName="{role}")["Tags"] == []
+"#,
+        url = w.moto.url
+    );
+    let out = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tag_event_whose_tag_is_already_gone_says_so() {
+    let w = World::new().await;
+    let account = w.create_account("member", None).await;
+    tagged_role(&w, &account, "Developer", "root");
+    untag_role(&w, &account, "Developer");
+    let (code, out) = w.handle(&tag_role_event(&account, "Developer", "root"));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("already removed"),
+        "{out:#}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0]["message"]["confirmed"],
+        json!({"state": "removed"})
+    );
+    assert!(
+        alerts[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("(already removed)"),
+        "{}",
+        alerts[0]["subject"]
+    );
+
+    // A role that no longer exists is said too.
+    let (code, out) = w.handle(&tag_role_event(&account, "Deleted", "root"));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("no longer exists"),
+        "{out:#}"
     );
 }
 

@@ -58,6 +58,18 @@ Where the shapes come from:
   them as a change of the check in that account-region); events/ holds the
   by-id update and delete, these add the creation, the ARN form, an update
   naming the document, and the calls that must not be routed.
+* Systems Manager documents (``CreateDocument``, ``UpdateDocument``,
+  ``UpdateDocumentDefaultVersion``, ``DeleteDocument``) of a document
+  runas-guard does not govern: the shapes of events/document_changed.ssm-*.json
+  (SSM CloudTrail page; request fields from *CreateDocument*, *UpdateDocument*,
+  *UpdateDocumentDefaultVersion*, the answer's ``documentDescription``
+  lower-camel-cased from the API's ``DocumentDescription``, content hidden by
+  CloudTrail), for ``Elevated-Shell``, a Session document an administrator
+  wrote (``session_document_changed``: the function reads it, since one of
+  sessionType ``InteractiveCommands`` / ``NonInteractiveCommands`` with
+  ``properties.linux.runAsElevated`` true skips Run As), and the look-alikes
+  that are not routed: a Command document (by type, and by no type: SSM's
+  default), a refused creation, a deletion.
 * ``AccountDepartedOrganization``, ``AssumeRole`` with session tags: not
   routed; here to show that.
 
@@ -260,6 +272,29 @@ def _association(name, association_id, version, association_name, schedule="rate
     }}
 
 
+def _document_description(name, *, document_type, version, default, status, created, description="",
+                          fmt="JSON", platforms=("Linux", "MacOS")):
+    """A ``documentDescription`` as CloudTrail records SSM's answer to CreateDocument / UpdateDocument."""
+    return {"documentDescription": {
+        "hash": "4c1d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d",
+        "hashType": "Sha256",
+        "name": name,
+        "owner": MEMBER,
+        "createdDate": created,
+        "status": status,
+        "documentVersion": version,
+        "description": description,
+        "platformTypes": list(platforms),
+        "documentType": document_type,
+        "schemaVersion": "1.0" if document_type == "Session" else "2.2",
+        "latestVersion": version,
+        "defaultVersion": default,
+        "documentFormat": fmt,
+        "tags": [],
+    }}
+
+
+ELEVATED_SHELL = "Elevated-Shell"
 INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-6987a1b2c3d4e5f6"
 RUN_AS_ATTRIBUTES = {
     "accessControlAttributes": [
@@ -356,6 +391,31 @@ _SAMPLES = [
                                        CHECK_ASSOCIATION),
         event_id="0f2994ab-87d7-42e5-b392-5673355d7112", request_id="3e89984c-fd40-40c0-9529-af475b9c1433",
         time="2026-11-22T09:44:51Z")),
+    # Another Session document written (InteractiveCommands with
+    # properties.linux.runAsElevated true, say: CloudTrail hides the content,
+    # so the function reads it): created, updated, a version made default.
+    ("session_document_changed.ssm-create-session-document", _ssm(
+        "CreateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": ELEVATED_SHELL, "documentType": "Session",
+         "documentFormat": "JSON"},
+        response_elements=_document_description(ELEVATED_SHELL, document_type="Session", version="1", default="1",
+                                                 status="Creating", created="Nov 23, 2026 8:02:11 AM",
+                                                 description="Interactive shell"),
+        event_id="6a1f0c2e-93b4-4d57-8e21-3f5a7c9b0d41", request_id="b7e2d4a9-1c3f-4e68-9a05-72d1c8e3f6a2",
+        time="2026-11-23T08:02:11Z")),
+    ("session_document_changed.ssm-update-session-document", _ssm(
+        "UpdateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": ELEVATED_SHELL, "documentVersion": "$LATEST"},
+        response_elements=_document_description(ELEVATED_SHELL, document_type="Session", version="2", default="1",
+                                                 status="Updating", created="Nov 23, 2026 8:02:11 AM",
+                                                 description="Interactive shell"),
+        event_id="0d8b3e5f-27a1-4c96-b4e0-9a6f1d2c8e73", request_id="5c9e1a7b-3d2f-4b80-8e64-a1f0d3b7c2e9",
+        time="2026-11-23T08:05:40Z")),
+    ("session_document_changed.ssm-update-document-default-version-other", _ssm(
+        "UpdateDocumentDefaultVersion", {"name": ELEVATED_SHELL, "documentVersion": "2"},
+        response_elements={"description": {"name": ELEVATED_SHELL, "defaultVersion": "2"}},
+        event_id="e4c7a2d9-5b18-4f3e-a6c0-2d9b8f1e7a35", request_id="8f2b6d1c-4e9a-4a37-b5d8-0c3e7a9f1b64",
+        time="2026-11-23T08:06:02Z")),
     # -------------------------------------------------------------------- ignored
     ("ignored.iam-tag-role-other-key", _iam(
         "TagRole", _assumed_role(MEMBER, "Admin", "jane.doe"),
@@ -436,6 +496,46 @@ _SAMPLES = [
         user_identity=_assumed_role(MEMBER, "RunAsGuardExecution", "runas-guard", "03"),
         event_id="216e07c0-ba40-4905-99cb-08be9b625f28", request_id="474db387-f6a6-46d4-b91b-59ebda4f840a",
         time="2026-11-22T09:53:00Z")),
+    # Documents runas-guard does not govern, that cannot open sessions: a
+    # Command document (named as such, or with no type: SSM's default is
+    # Command), updated as one; a Session document refused by the optional
+    # SCP (scp/README.md, statement 9) or deleted.
+    ("ignored.ssm-create-command-document", _ssm(
+        "CreateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": "Patch-Now", "documentType": "Command",
+         "documentFormat": "YAML"},
+        response_elements=_document_description("Patch-Now", document_type="Command", version="1", default="1",
+                                                 status="Creating", created="Nov 23, 2026 8:10:00 AM", fmt="YAML"),
+        event_id="2b9d4f1a-6c3e-4a85-9d72-e1f0b8c5a634", request_id="c3a8e2f7-9b1d-4c60-a4e5-6f2d0b9e8a17",
+        time="2026-11-23T08:10:00Z")),
+    ("ignored.ssm-create-document-default-type", _ssm(
+        "CreateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": "Patch-Later"},
+        response_elements=_document_description("Patch-Later", document_type="Command", version="1", default="1",
+                                                 status="Creating", created="Nov 23, 2026 8:11:00 AM"),
+        event_id="9e5c1b7d-3a2f-4e08-b6d4-1c8a7f2e9d50", request_id="4d7f0a3c-8e6b-4b19-9c25-e3a1d6b8f0c2",
+        time="2026-11-23T08:11:00Z")),
+    ("ignored.ssm-update-command-document", _ssm(
+        "UpdateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": "Patch-Now", "documentVersion": "$LATEST"},
+        response_elements=_document_description("Patch-Now", document_type="Command", version="2", default="1",
+                                                 status="Updating", created="Nov 23, 2026 8:10:00 AM", fmt="YAML"),
+        event_id="7a3e9c5b-1d4f-4b62-8e07-f9c2a6d1b3e8", request_id="e0b5d8a2-6f3c-4d91-a7e4-2c9f1b0d6a35",
+        time="2026-11-23T08:12:00Z")),
+    ("ignored.ssm-create-session-document-denied-by-scp", _ssm(
+        "CreateDocument",
+        {"content": "HIDDEN_DUE_TO_SECURITY_REASONS", "name": ELEVATED_SHELL, "documentType": "Session",
+         "documentFormat": "JSON"},
+        error=("AccessDenied",
+               f"User: arn:aws:sts::{MEMBER}:assumed-role/Admin/jane.doe is not authorized to perform: "
+               f"ssm:CreateDocument on resource: arn:aws:ssm:eu-west-1:{MEMBER}:document/{ELEVATED_SHELL} "
+               "with an explicit deny in a service control policy"),
+        event_id="f1d6b2a8-4c9e-4e37-8b50-a3e7c1d9f264", request_id="6b0e3f9d-2a7c-4f58-bd16-8e4a2c7f0d93",
+        time="2026-11-23T08:13:00Z")),
+    ("ignored.ssm-delete-session-document", _ssm(
+        "DeleteDocument", {"name": ELEVATED_SHELL},
+        event_id="3c8f1e6a-9d2b-4a74-a0e5-b7d4c2f8e196", request_id="a9d2c7e4-5f1b-4e83-8c60-d1b6f3a0e7c2",
+        time="2026-11-23T08:14:00Z")),
     # Session tags are a way around the document that nothing routes today
     # (infra/README.md, threat model): this pins that down.
     ("ignored.sts-assume-role-with-session-tag", _api_call(

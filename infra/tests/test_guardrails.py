@@ -15,7 +15,8 @@ from . import cfn
 
 SCP_DIR = os.path.join(cfn.INFRA_DIR, "scp")
 SCP_PATH = os.path.join(SCP_DIR, "runas-guard-document-guardrail.json")
-OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-document-guardrail.json")
+OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-document-guardrail.json",
+                 "runas-guard-session-document-write-guardrail.json")
 LZA_CUSTOMIZATIONS = os.path.join(cfn.INFRA_DIR, "lza", "customizations-config.yaml")
 LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml")
 
@@ -64,6 +65,24 @@ class ScpTests(cfn.TemplateTestCase):
             (statement,) = json.load(handle)["Statement"]
         for document in GUARDED_DOCUMENTS:
             self.assertIn(document, statement["NotResource"])
+
+    def test_session_document_write_guardrail_lets_the_writers_of_governed_documents_write(self):
+        # Optional statement 9: no Session document written but by those who
+        # write the governed ones (statement 1's exemptions: runas-guard, the
+        # fallbacks, LZA) and the StackSet execution roles that deploy the
+        # member stack; the type as SSM gives it (ssm:DocumentType).
+        with open(os.path.join(SCP_DIR, "runas-guard-session-document-write-guardrail.json"),
+                  encoding="utf-8") as handle:
+            statements = {s["Sid"]: s for s in json.load(handle)["Statement"]}
+        statement = statements["RunAsGuardNoSessionDocumentWrites"]
+        self.assertEqual(statement["Effect"], "Deny")
+        self.assertEqual(set(statement["Action"]), DENIED_ACTIONS - {"ssm:DeleteDocument"})
+        self.assertEqual(statement["Condition"]["StringEquals"], {"ssm:DocumentType": "Session"})
+        self.assertEqual(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+                         EXEMPT_PRINCIPALS + STACKSET_EXECUTION_ROLES)
+        # The member role writes the governed documents, which are Session documents.
+        member_role = self.member["Parameters"]["MemberRoleName"]["Default"]
+        self.assertIn(f"arn:aws:iam::*:role/{member_role}", EXEMPT_PRINCIPALS)
 
     def test_exceptions(self):
         statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
@@ -146,7 +165,7 @@ class ScpTests(cfn.TemplateTestCase):
                 (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{name}` |")]
                 self.assertTrue(row.endswith(f"| {sizes} |"), (row, sizes))
                 for statement in json.loads(text)["Statement"]:
-                    self.assertRegex(readme, rf"\n## \d `{statement['Sid']}`")
+                    self.assertRegex(readme, rf"\n## \d+ `{statement['Sid']}`")
 
 
 class LzaSnippetTests(cfn.TemplateTestCase):

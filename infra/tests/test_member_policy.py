@@ -2,14 +2,17 @@
 
 The member role may do exactly seven things to exactly the governed documents
 of its own account (SSM-SessionManagerRunShell, plus the per-permission-set
-documents of NamedSessionDocuments), and only the hub role may assume it; the
-forwarder role may only put events on the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
+documents of NamedSessionDocuments), read (never write) any other document of
+its own account and list them (another Session document may skip Run As), and
+only the hub role may assume it; the forwarder role may only put events on
+the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
 only in the management account.
 """
 
 import fnmatch
+import json
 import os
 import re
 import unittest
@@ -49,7 +52,10 @@ PARAMETERS = {"HubAccountId": HUB_ACCOUNT, "HubRegion": "us-east-1", "RoleRegion
               "ManagementAccountId": MANAGEMENT_ACCOUNT}
 ORG_FORWARDERS = {"VendOrganizationsForwardRule", "VendControlTowerForwardRule", "MoveAccountForwardRule",
                   "AccountJoinedForwardRule"}
-EVERYWHERE_FORWARDERS = {"DocumentChangedForwardRule", "RunAsOverrideForwardRule"}
+EVERYWHERE_FORWARDERS = {"DocumentChangedForwardRule", "RunAsOverrideForwardRule", "SessionDocumentChangedForwardRule"}
+# Any document of the role's own account may be read, never written.
+DOCUMENT_READS = {"ssm:GetDocument", "ssm:DescribeDocument"}
+SESSION_DOCUMENT_SIDS = ["SessionDocumentsRead", "SessionDocumentsList"]
 
 
 class MemberPolicyTests(cfn.TemplateTestCase):
@@ -75,17 +81,21 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         self.assertTrue(stack.condition("CreateExecutionRole"))
         return self.inline_statements(stack.resolve(self.role("ExecutionRole")))
 
-    def test_execution_role_grants_only_the_seven_actions_on_the_document(self):
+    def test_execution_role_grants_the_seven_actions_on_the_document_and_reads_the_others(self):
         role = self.role("ExecutionRole")
         self.assertEqual(role["RoleName"], {"Ref": "MemberRoleName"})
         self.assertEqual(self.member["Parameters"]["MemberRoleName"]["Default"], "RunAsGuardExecution")
         self.assertNotIn("ManagedPolicyArns", role)
         self.assertNotIn("PermissionsBoundary", role)
-        # As written: the preferences document's statement, and the named
-        # documents' statement only when the list is not empty.
+        # As written: the preferences document's statement, the named
+        # documents' statement only when the list is not empty, the reads of
+        # any document always, the run-as user check's only when it is on.
         (policy,) = role["Policies"]
-        preferences, named, check, results = cfn.statements(policy["PolicyDocument"])
+        preferences, named, read, listing, tags, check, results = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
+        self.assertEqual([read["Sid"], listing["Sid"]], SESSION_DOCUMENT_SIDS)
+        self.assertEqual(tags["Sid"], "RunAsTagRead")
+        self.assertEqual(sorted(tags["Action"]), ["iam:ListRoleTags", "iam:ListUserTags"])
         for conditional, condition in ((named, "HasNamedSessionDocuments"), (check, "RunAsUserCheckEnabled"),
                                        (results, "RunAsUserCheckEnabled")):
             self.assertEqual(set(conditional), {"Fn::If"})
@@ -93,9 +103,11 @@ class MemberPolicyTests(cfn.TemplateTestCase):
             self.assertEqual(conditional["Fn::If"][2], cfn.NO_VALUE)
         for overrides in ({}, {"NamedSessionDocuments": ""}, {"RunAsUserCheck": "Disabled"}):
             with self.subTest(**overrides):
-                # Deployed with the default (empty) list: exactly the grant of
-                # a stack deployed before the parameter existed.
-                (statement,) = self.execution_statements(**overrides)
+                # Deployed with the default (empty) list: the grant of a stack
+                # deployed before the parameter existed, and the reads.
+                statement, *reads, tags = self.execution_statements(**overrides)
+                self.assertEqual(reads, session_document_reads("aws", MEMBER_ACCOUNT))
+                self.assertEqual(tags["Sid"], "RunAsTagRead")
                 self.assertEqual(statement, {
                     "Sid": "SessionManagerPreferencesDocumentOnly",
                     "Effect": "Allow",
@@ -107,22 +119,25 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_execution_role_grants_the_same_seven_actions_on_each_named_document(self):
         statements = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin,SSMRunAs-ReadOnly")
-        self.assertEqual(len(statements), 2)
-        preferences, named = statements
+        self.assertEqual(len(statements), 5)
+        preferences, named = statements[:2]
+        self.assertEqual(statements[2:4], session_document_reads("aws", MEMBER_ACCOUNT))
         self.assertEqual(preferences, self.execution_statements()[0])
         self.assertEqual(named["Sid"], "NamedSessionDocumentsOnly")
         self.assertEqual(named["Effect"], "Allow")
         self.assertEqual(set(named), {"Sid", "Effect", "Action", "Resource"})
         self.assertEqual(named["Action"], preferences["Action"])
         self.assertEqual(named["Resource"], [NAMED_PREFIX + "SSMRunAs-Admin", NAMED_PREFIX + "SSMRunAs-ReadOnly"])
-        (single,) = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin")[1:]
+        (single,) = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin")[1:2]
         self.assertEqual(single["Resource"], [NAMED_PREFIX + "SSMRunAs-Admin"])
 
-    def test_execution_role_may_touch_exactly_the_governed_documents_of_its_account(self):
+    def test_execution_role_may_write_exactly_the_governed_documents_of_its_account(self):
         # What the inline policy allows, evaluated: every governed document
         # of this account in every region, under the ARN the hub's session
         # policy names (arn:<partition>:ssm:*:<account>:document/<name>), and
-        # nothing else: no other name, account, action or AWS-owned document.
+        # nothing else: no other account, action or AWS-owned document, and
+        # of another name of its account only the two reads
+        # (test_execution_role_reads_any_document_of_its_account).
         # (The named documents' partition is "*": a role only ever reaches
         # resources of its own partition, so that is the only one it matches.)
         names = ["SSMRunAs-Admin", "SSMRunAs-ReadOnly", "Shell.db_2"]
@@ -145,14 +160,61 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                   arn(PREFERENCES_DOCUMENT, account=OTHER_ACCOUNT),
                                   f"arn:{partition}:ssm:{region}:{MEMBER_ACCOUNT}:parameter/SSMRunAs-Admin",
                                   f"arn:{partition}:ec2:{region}:{MEMBER_ACCOUNT}:document/SSMRunAs-Admin"):
+                        own = other.startswith(f"arn:{partition}:ssm:{region}:{MEMBER_ACCOUNT}:document/")
                         with self.subTest(partition=partition, region=region, action=action, resource=other):
-                            self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
+                            self.assertEqual(allows(statements, MEMBER_ACCOUNT, action, other),
+                                             own and action in DOCUMENT_READS)
                 # (ssm:DeleteDocument is granted since reverts delete the
                 # oldest version at SSM's version limit: MEMBER_ACTIONS.)
                 for action in ("ssm:UpdateDocumentMetadata", "ssm:ModifyDocumentPermission", "ssm:StartSession",
-                               "ssm:SendCommand", "ssm:ListDocuments"):
+                               "ssm:SendCommand", "ssm:DescribeDocumentPermission", "ssm:GetParameter"):
                     with self.subTest(partition=partition, region=region, action=action):
                         self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, arn("SSMRunAs-Admin")))
+
+    def test_execution_role_reads_any_document_of_its_account(self):
+        # Always, whatever the parameters: the two reads on every document of
+        # this account in every region (another Session document may skip
+        # Run As, and CloudTrail never shows content), ListDocuments (no
+        # resource type), and no write of anything but the governed ones.
+        for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
+            for overrides in ({}, {"NamedSessionDocuments": "SSMRunAs-Admin"}, {"RunAsUserCheck": "Enabled"}):
+                statements = self.execution_statements(region=region, partition=partition, **overrides)
+                reads = [st for st in statements if st.get("Sid") in SESSION_DOCUMENT_SIDS]
+                with self.subTest(partition=partition, **overrides):
+                    self.assertEqual(reads, session_document_reads(partition, MEMBER_ACCOUNT))
+
+                def arn(name, account=MEMBER_ACCOUNT, where=region):
+                    return f"arn:{partition}:ssm:{where}:{account}:document/{name}"
+
+                for document in ("Elevated-Shell", "SSM-SessionManagerRunShellCustom", "RunAsGuard-CheckRunAsUser",
+                                 "Patch-Now", PREFERENCES_DOCUMENT):
+                    for where in (region, "us-east-1" if partition == "aws" else region):
+                        for action in DOCUMENT_READS:
+                            with self.subTest(partition=partition, document=document, where=where, action=action):
+                                self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, arn(document, where=where)))
+                        if document == PREFERENCES_DOCUMENT:
+                            continue
+                        for action in sorted(MEMBER_ACTIONS - DOCUMENT_READS) + ["ssm:UpdateDocumentMetadata",
+                                                                                 "ssm:ModifyDocumentPermission"]:
+                            with self.subTest(partition=partition, document=document, where=where, action=action):
+                                self.assertFalse(allows(statements, MEMBER_ACCOUNT, action,
+                                                        arn(document, where=where)))
+                # Not another account's document (shared or not), nor AWS's own.
+                for other in (arn("Elevated-Shell", account=OTHER_ACCOUNT), arn("AWS-StartInteractiveCommand", account=""),
+                              f"arn:{partition}:ssm:{region}:{MEMBER_ACCOUNT}:parameter/Elevated-Shell"):
+                    for action in DOCUMENT_READS:
+                        with self.subTest(partition=partition, resource=other, action=action):
+                            self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
+                with self.subTest(partition=partition, action="ssm:ListDocuments"):
+                    self.assertTrue(allows(statements, MEMBER_ACCOUNT, "ssm:ListDocuments", "*"))
+
+    def test_session_document_reads_equal_the_session_policys(self):
+        # The member role's two statements are the hub's session policy
+        # (src/aws/sts.rs session_document_reads) with the partition and
+        # account filled in; a fallback role's session carries the same.
+        self.assertEqual(session_document_reads("aws", MEMBER_ACCOUNT), session_policy_document_reads())
+        self.assertEqual(session_document_reads("aws-us-gov", OTHER_ACCOUNT),
+                         session_policy_document_reads("aws-us-gov", OTHER_ACCOUNT))
 
     def test_run_as_user_check_is_off_by_default(self):
         spec = self.member["Parameters"]["RunAsUserCheck"]
@@ -169,14 +231,14 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         for partition in ("aws", "aws-us-gov", "aws-cn"):
             with self.subTest(partition=partition):
                 statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
-                self.assertEqual(len(statements), 3)
-                self.assertEqual(statements[1:], check_statements(partition, MEMBER_ACCOUNT))
+                self.assertEqual(len(statements), 6)
+                self.assertEqual(statements[4:], check_statements(partition, MEMBER_ACCOUNT))
         self.assertEqual(check_statements("aws", MEMBER_ACCOUNT), session_policy_check_statements())
         # Alongside the named documents' statement, unchanged.
         with_named = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", RunAsUserCheck="Enabled")
         self.assertEqual([s["Sid"] for s in with_named],
-                         ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly", "RunAsUserCheck",
-                          "RunAsUserCheckResults"])
+                         ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly",
+                          *SESSION_DOCUMENT_SIDS, "RunAsTagRead", "RunAsUserCheck", "RunAsUserCheckResults"])
 
     def test_run_as_user_check_writes_naming_a_document_only_for_the_check_document_of_its_account(self):
         # Evaluated on concrete requests: SSM authorizes an association write
@@ -209,11 +271,13 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                               arn("ec2", "instance/i-02573cafcfEXAMPLE", account=OTHER_ACCOUNT)):
                     with self.subTest(partition=partition, action=action, resource=other):
                         self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
-            # Nothing else runs anything, reads parameters or documents, or
-            # tags: no SendCommand, no batch creation, no StartAssociationsOnce.
+            # Nothing else runs anything, writes the document, reads
+            # parameters, or tags: no SendCommand, no batch creation, no
+            # StartAssociationsOnce. (Reading it, like any document of the
+            # account, is SessionDocumentsRead's.)
             for action in ("ssm:SendCommand", "ssm:CreateAssociationBatch", "ssm:StartAssociationsOnce",
-                           "ssm:AddTagsToResource", "ssm:GetDocument", "ssm:DescribeDocument",
-                           "ssm:UpdateDocument", "ssm:DeleteDocument", "ssm:GetParameter", "iam:PassRole"):
+                           "ssm:AddTagsToResource", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
+                           "ssm:DeleteDocument", "ssm:GetParameter", "iam:PassRole"):
                 with self.subTest(partition=partition, action=action):
                     self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, check))
             # The reads: any association of the account (SSM has no condition
@@ -258,7 +322,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                 if value:
                     self.assertEqual(statements[1]["Resource"], [NAMED_PREFIX + name for name in value.split(",")])
                 else:
-                    self.assertEqual(len(statements), 1)
+                    self.assertEqual([st["Sid"] for st in statements],
+                                     ["SessionManagerPreferencesDocumentOnly", *SESSION_DOCUMENT_SIDS, "RunAsTagRead"])
         for value in REFUSED:
             with self.subTest(value=value):
                 self.assertIsNone(re.fullmatch(spec["AllowedPattern"], value))
@@ -349,6 +414,34 @@ def check_statements(partition, account):
                     "ssm:DescribeAssociationExecutionTargets"],
          "Resource": "*"},
     ]
+
+
+def session_document_reads(partition, account):
+    """src/aws/sts.rs session_document_reads, as the session policy carries them: any document of the
+    account read, never written, and listed."""
+    return [
+        {"Sid": "SessionDocumentsRead", "Effect": "Allow", "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
+         "Resource": f"arn:{partition}:ssm:*:{account}:document/*"},
+        {"Sid": "SessionDocumentsList", "Effect": "Allow", "Action": "ssm:ListDocuments", "Resource": "*"},
+    ]
+
+
+def session_policy_document_reads(partition="aws", account=MEMBER_ACCOUNT):
+    """The statements src/aws/sts.rs writes in session_document_reads, read from the source: each
+    ``json!({...})`` block as JSON, with ``format!("...")`` as its string and the partition and account
+    filled in."""
+    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+        source = handle.read()
+    marker = "fn session_document_reads("
+    if marker not in source:
+        raise AssertionError(f"src/aws/sts.rs has no {marker}...): the session policy's document reads moved")
+    body = source.split(marker, 1)[1].split("\n}\n", 1)[0]
+    found = []
+    for block in re.findall(r"json!\((\{.*?\})\)", body, re.DOTALL):
+        block = re.sub(r'format!\(("[^"]*")\)', r"\1", block)
+        block = block.replace("{partition}", partition).replace("{account}", account)
+        found.append(json.loads(block))
+    return found
 
 
 def session_policy_check_statements(partition="aws", account=MEMBER_ACCOUNT):

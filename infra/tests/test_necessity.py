@@ -1,9 +1,9 @@
 """Every action a shipped role grants, and the flow that needs it.
 
 ``NEEDED`` says, for each role, why each granted action is there: the flow,
-and either the adapter file of ``src/`` that makes the call (the call must
-be in that file) or, for a grant that AWS itself uses on the role's behalf,
-which service uses it and why. The test holds the table against both sides:
+and either the adapter files of ``src/`` that make the call (comma-separated;
+the call must be in each) or, for a grant that AWS itself uses on the role's
+behalf, which service uses it and why. The test holds the table against both sides:
 
 - every action a role's statements grant is in the table (a grant nobody can
   explain fails), and every action in the table is granted (a flow whose
@@ -63,13 +63,23 @@ NEEDED = {
         "organizations:ListRoots": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
     },
     "member": {
-        "ssm:DescribeDocument": ("every flow: default and latest version", "src/aws/ssm.rs"),
-        "ssm:GetDocument": ("every flow: the content", "src/aws/ssm.rs"),
+        "ssm:DescribeDocument": ("every flow: default and latest version; another Session document written: "
+                                 "its type and versions", "src/aws/ssm.rs, src/aws/session_documents.rs"),
+        "ssm:GetDocument": ("every flow: the content; another Session document written: can it skip Run As?",
+                            "src/aws/ssm.rs, src/aws/session_documents.rs"),
+        # The policy's [session_documents] sweep (off by default): one page of
+        # the account-region's Session documents.
+        "ssm:ListDocuments": ("sweep with `[session_documents] sweep = true`: the Session documents",
+                              "src/aws/session_documents.rs"),
         "ssm:CreateDocument": ("vend: the document does not exist yet", "src/aws/ssm.rs"),
         "ssm:UpdateDocument": ("revert, vend over LZA's document", "src/aws/ssm.rs"),
         "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/aws/ssm.rs"),
         "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/aws/ssm.rs"),
         "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/aws/ssm.rs"),
+        "iam:ListRoleTags": ("run_as_override: is the role's SSMSessionRunAs tag still there?",
+                             "src/aws/principal_tags.rs"),
+        "iam:ListUserTags": ("run_as_override: is the user's SSMSessionRunAs tag still there?",
+                             "src/aws/principal_tags.rs"),
         # The run-as user check (member.yaml RunAsUserCheck=Enabled, policy [nodes] check_user).
         "ssm:ListAssociations": ("user check: find the check's association by its name", "src/aws/associations.rs"),
         "ssm:DescribeAssociation": ("user check: the association's user, version and per-node outcome (every sweep)",
@@ -92,15 +102,20 @@ ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "
 # Adapters the function calls through, by IAM service prefix. Operator-only
 # adapters (status.rs: `status`/`history`; regions.rs: `doctor`) run with the
 # operator's credentials and are not the hub role's.
+# A file may serve two services (session_documents.rs reads SSM documents and
+# marks in the table what was alerted): each of its calls is the action of
+# whichever of them a role grants, and of both (so the test names it) if
+# neither does.
 FUNCTION_ADAPTERS = {
     "dynamodb": ["table.rs", "state.rs", "lease.rs", "receipts.rs", "outbox_items.rs", "sweeps.rs", "known.rs",
-                 "check_claim.rs"],
+                 "check_claim.rs", "session_documents.rs"],
     "sns": ["alerts.rs"],
     "sqs": ["queue.rs"],
     "sts": ["sts.rs"],
     "s3": ["policy_object.rs"],
     "organizations": ["organizations.rs"],
-    "ssm": ["ssm.rs", "associations.rs"],
+    "ssm": ["ssm.rs", "associations.rs", "session_documents.rs"],
+    "iam": ["principal_tags.rs"],
 }
 # SDK operations whose IAM action has another name.
 ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage", "s3:ListObjectVersions": "s3:ListBucketVersions"}
@@ -158,15 +173,21 @@ def calls_in(path):
 
 def function_actions():
     """`service:Action` for every SDK operation the function's adapters call."""
-    actions = {}
+    services_of = {}
     for service, files in FUNCTION_ADAPTERS.items():
         for name in files:
-            path = os.path.join(SRC, "aws", name)
-            for op in calls_in(path):
-                if op == "clone":
-                    continue
-                action = f"{service}:{_pascal(op)}"
-                actions.setdefault(ACTION_OF.get(action, action), set()).add(f"src/aws/{name}")
+            services_of.setdefault(name, []).append(service)
+    granted_anywhere = set(NEEDED["hub"]) | set(NEEDED["member"])
+    actions = {}
+    for name, services in services_of.items():
+        path = os.path.join(SRC, "aws", name)
+        for op in calls_in(path):
+            if op == "clone":
+                continue
+            candidates = [ACTION_OF.get(a, a) for a in (f"{service}:{_pascal(op)}" for service in services)]
+            chosen = [a for a in candidates if a in granted_anywhere] if len(candidates) > 1 else candidates
+            for action in chosen or candidates:
+                actions.setdefault(action, set()).add(f"src/aws/{name}")
     return actions
 
 
@@ -193,8 +214,10 @@ class NecessityTests(unittest.TestCase):
                 if not where.startswith("src/"):
                     continue
                 op = re.sub(r"(?<!^)([A-Z])", r"_\1", action.split(":", 1)[1]).lower()
-                calls = calls_in(os.path.join(cfn.REPO_ROOT, where))
-                self.assertTrue(op in calls or CALLED_AS.get(action) in calls, f"{action}: {where} does not call {op}")
+                for path in where.split(", "):
+                    calls = calls_in(os.path.join(cfn.REPO_ROOT, path))
+                    self.assertTrue(op in calls or CALLED_AS.get(action) in calls,
+                                    f"{action}: {path} does not call {op}")
 
     def test_every_call_the_function_makes_is_granted(self):
         allowed = set(NEEDED["hub"]) | set(NEEDED["member"])

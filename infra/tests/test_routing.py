@@ -4,7 +4,7 @@ infra/member.yaml.
 
 The sample's file name says what it must trigger: the part before the first
 dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
-``run_as_override``, ``sweep`` or ``ignored``.
+``run_as_override``, ``session_document_changed``, ``sweep`` or ``ignored``.
 
 The templates' patterns contain CloudFormation intrinsics (the document rules
 list ``NamedSessionDocuments`` besides SSM-SessionManagerRunShell), so every
@@ -44,10 +44,17 @@ for exactly the pattern syntax these templates use, and nothing else:
 * **exists** - ``[{"exists": false}]`` matches when the leaf field is absent;
   ``[{"exists": true}]`` when it is present. Like EventBridge, this looks at
   leaf fields only: a field whose value is an object is not a leaf.
+* **anything-but** (a list of strings) - ``[{"anything-but": ["A", "B"]}]``
+  matches a present string value (or any string in an array value) equal to
+  none of them, case-sensitively. An absent field matches nothing (Event
+  Ruler matches only fields an event has, ``exists: false`` aside), and so
+  does a value that is not a string (these patterns list strings only). The
+  other forms (a single value, numbers, ``prefix``, ``suffix``,
+  ``equals-ignore-case``, ``wildcard`` inside it) raise.
 * **$or** - ``{"$or": [pattern, pattern, ...]}`` (at least two) at any object
   level: at least one alternative must match, besides the other keys.
 
-Any other operator (``prefix``, ``suffix``, ``anything-but``, ``numeric``,
+Any other operator (``prefix``, ``suffix``, ``numeric``,
 ``cidr``, ``$and``...), a scalar where an array is expected, an
 empty array or an unresolved CloudFormation intrinsic in a pattern raises
 ``UnsupportedPattern``. Every pattern is validated whole before it is
@@ -56,13 +63,14 @@ of being tested by a matcher that does not understand it.
 """
 
 import copy
+import json
 import re
 import unittest
 
 from . import cfn, samples
 
 _MISSING = object()
-OPERATORS = ("exists", "equals-ignore-case", "wildcard")
+OPERATORS = ("exists", "equals-ignore-case", "wildcard", "anything-but")
 
 
 class UnsupportedPattern(ValueError):
@@ -103,7 +111,8 @@ def _validate_leaf_item(item, path):
         if operator not in OPERATORS:
             raise UnsupportedPattern(
                 f"{path}: operator {operator!r} is not supported by this matcher "
-                f"(supported: exact values, nested objects, exists, equals-ignore-case, wildcard, $or)"
+                f"(supported: exact values, nested objects, exists, equals-ignore-case, wildcard, "
+                f"anything-but, $or)"
             )
         if operator == "exists" and not isinstance(argument, bool):
             raise UnsupportedPattern(f"{path}: exists takes true or false, got {argument!r}")
@@ -111,6 +120,9 @@ def _validate_leaf_item(item, path):
             raise UnsupportedPattern(f"{path}: equals-ignore-case takes a string, got {argument!r}")
         if operator == "wildcard" and (not isinstance(argument, str) or "\\" in argument or "**" in argument):
             raise UnsupportedPattern(f"{path}: wildcard takes a string without escapes or '**', got {argument!r}")
+        if operator == "anything-but" and (not isinstance(argument, list) or not argument
+                                           or not all(isinstance(a, str) for a in argument)):
+            raise UnsupportedPattern(f"{path}: anything-but takes a non-empty list of strings here, got {argument!r}")
         return
     raise UnsupportedPattern(f"{path}: unsupported value {item!r}")
 
@@ -169,6 +181,9 @@ def _match_leaf(values, field):
         if isinstance(item, dict) and "exists" in item:
             if item["exists"] == present:
                 return True
+        elif isinstance(item, dict) and "anything-but" in item:
+            if present and any(isinstance(c, str) and c not in item["anything-but"] for c in candidates):
+                return True
         elif isinstance(item, dict) and "wildcard" in item:
             regex = re.compile(".*".join(re.escape(part) for part in item["wildcard"].split("*")), re.DOTALL)
             if present and any(isinstance(c, str) and regex.fullmatch(c) for c in candidates):
@@ -205,16 +220,21 @@ RULE_TRIGGERS = {
     # them as a change of the check (document_changed).
     (HUB, "RunAsUserCheckRule"): "document_changed",
     (HUB, "RunAsUserCheckLocalRule"): "document_changed",
+    # Writes of every other Session document: can it skip Run As?
+    (HUB, "SessionDocumentChangedRule"): "session_document_changed",
+    (HUB, "SessionDocumentChangedLocalRule"): "session_document_changed",
     (HUB, "SweepScheduleRule"): "sweep",
     (MEMBER, "DocumentChangedForwardRule"): "document_changed",
     (MEMBER, "RunAsOverrideForwardRule"): "run_as_override",
     (MEMBER, "RunAsUserCheckForwardRule"): "document_changed",
+    (MEMBER, "SessionDocumentChangedForwardRule"): "session_document_changed",
     (MEMBER, "VendOrganizationsForwardRule"): "account_vended",
     (MEMBER, "VendControlTowerForwardRule"): "account_vended",
     (MEMBER, "AccountJoinedForwardRule"): "account_vended",
     (MEMBER, "MoveAccountForwardRule"): "account_moved",
 }
-TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "sweep", "ignored")
+TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "session_document_changed",
+            "sweep", "ignored")
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
 DOCUMENT_RULES = {(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"), (MEMBER, "DocumentChangedForwardRule")}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -234,10 +254,28 @@ USER_CHECK_RULES = {(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"
                     (MEMBER, "RunAsUserCheckForwardRule")}
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
 ASSOCIATION_WRITES = ("CreateAssociation", "UpdateAssociation", "DeleteAssociation")
+SESSION_DOCUMENT_RULES = {(HUB, "SessionDocumentChangedRule"), (HUB, "SessionDocumentChangedLocalRule"),
+                          (MEMBER, "SessionDocumentChangedForwardRule")}
+HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE = (HUB, "SessionDocumentChangedRule")
+HUB_DEFAULT_BUS_SESSION_DOCUMENT_RULE = (HUB, "SessionDocumentChangedLocalRule")
 
 
 def is_association_write(event):
     return event.get("source") == "aws.ssm" and event["detail"].get("eventName") in ASSOCIATION_WRITES
+
+
+def writes_a_session_document(event):
+    """The shapes the session document rules route, whatever the name: a successful CreateDocument of a
+    Session document (its type in the request), UpdateDocument of one (in the answer), any
+    UpdateDocumentDefaultVersion (its answer has no type)."""
+    detail = event.get("detail") or {}
+    if event.get("source") != "aws.ssm" or "errorCode" in detail:
+        return False
+    request = detail.get("requestParameters") or {}
+    answer = ((detail.get("responseElements") or {}).get("documentDescription") or {})
+    return {"CreateDocument": request.get("documentType") == "Session",
+            "UpdateDocument": answer.get("documentType") == "Session",
+            "UpdateDocumentDefaultVersion": True}.get(detail.get("eventName"), False)
 
 
 class MatcherTests(unittest.TestCase):
@@ -369,11 +407,39 @@ class MatcherTests(unittest.TestCase):
         self.assertTrue(matches({"resources": [{"wildcard": "arn:*:ssm:*:*:document/*"}]}, self.EVENT))
         self.assertFalse(matches({"detail": {"count": [{"wildcard": "*"}]}}, self.EVENT), "strings only")
 
+    def test_anything_but(self):
+        def name(*names):
+            return {"detail": {"requestParameters": {"name": [{"anything-but": list(names)}]}}}
+        self.assertFalse(matches(name("SSM-SessionManagerRunShell"), self.EVENT))
+        self.assertFalse(matches(name("A", "SSM-SessionManagerRunShell"), self.EVENT))
+        self.assertTrue(matches(name("A", "B"), self.EVENT))
+        self.assertTrue(matches(name("ssm-sessionmanagerrunshell"), self.EVENT), "case-sensitive")
+        self.assertTrue(matches(name("SSM-SessionManagerRunShel"), self.EVENT), "whole values only")
+        # An absent field, a null or a number matches nothing.
+        self.assertFalse(matches({"detail": {"nothing": [{"anything-but": ["x"]}]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"responseElements": [{"anything-but": ["x"]}]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"count": [{"anything-but": ["x"]}]}}, self.EVENT))
+        # An array value: any element that is none of them.
+        self.assertTrue(matches({"resources": [{"anything-but": ["arn:b"]}]}, self.EVENT))
+        self.assertFalse(matches({"resources": [{"anything-but": ["arn:b", self.EVENT["resources"][0]]}]},
+                                 self.EVENT))
+        # Beside other keys, and inside $or, like every other leaf.
+        pattern = {"detail": {"requestParameters": {"name": [{"anything-but": ["X"]}]},
+                              "$or": [{"eventName": ["CreateDocument"]},
+                                      {"requestParameters": {"documentVersion": ["$LATEST"]}}]}}
+        self.assertTrue(matches(pattern, self.EVENT))
+        pattern["detail"]["requestParameters"]["name"] = [{"anything-but": ["SSM-SessionManagerRunShell"]}]
+        self.assertFalse(matches(pattern, self.EVENT))
+
     def test_unsupported_operators_raise(self):
         for operator in (
             {"prefix": "aws."},
             {"suffix": ".ssm"},
-            {"anything-but": ["aws.ec2"]},
+            {"anything-but": "aws.ec2"},
+            {"anything-but": []},
+            {"anything-but": [1, 2]},
+            {"anything-but": {"prefix": "aws."}},
+            {"anything-but": {"wildcard": ["aws.*"]}},
             {"numeric": [">", 0]},
             {"cidr": "10.0.0.0/8"},
             {"wildcard": "aws\\.*"},
@@ -494,18 +560,114 @@ class RoutingTests(cfn.TemplateTestCase):
                 matched = self.matching_rules(event)
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
                 self.assertIn(MEMBER_DOCUMENT_FORWARD_RULE, matched)
-                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"document_changed"}, matched)
+                named = event["detail"]["requestParameters"]["name"]
+                # A governed name is no other Session document: the session
+                # document rules leave it to the document rules. A name given
+                # as an ARN (SSM's API takes bare names for these calls today)
+                # would reach both with one event id, which the function
+                # claims once (SessionDocumentChangedRule explains).
+                by_arn = named.startswith("arn:") and writes_a_session_document(event)
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched},
+                                 {"document_changed", "session_document_changed"} if by_arn
+                                 else {"document_changed"}, matched)
                 # Stacks with the default (empty) NamedSessionDocuments route
                 # the preferences document's edits only.
                 default = matching(self.default_pattern_rules, event)
-                named = event["detail"]["requestParameters"]["name"]
                 if named == PREFERENCES_DOCUMENT or named.startswith("arn:"):
                     # An ARN is routed by every stack; the function decides.
                     preferences += 1
                     self.assertEqual(default, matched)
                 else:
-                    self.assertEqual(default, set())
+                    # Not governed there: any other Session document.
+                    self.assertEqual(default, SESSION_DOCUMENT_RULES if writes_a_session_document(event) else set())
         self.assertTrue(preferences, "no document_changed sample edits SSM-SessionManagerRunShell")
+
+    def test_session_document_samples_reach_the_hub_through_one_rule_per_bus(self):
+        # Forwarded by every member stack to the custom bus, or seen on the
+        # hub's default bus in the hub account's hub region: exactly one hub
+        # rule on each, whatever NamedSessionDocuments says.
+        shapes = set()
+        for name, event in self.samples_of("session_document_changed"):
+            with self.subTest(sample=name):
+                shapes.add(event["detail"]["eventName"])
+                self.assertTrue(writes_a_session_document(event), "the sample is not of a routed shape")
+                for patterns in (self.pattern_rules, self.default_pattern_rules):
+                    matched = matching(patterns, event)
+                    self.assertEqual(matched, SESSION_DOCUMENT_RULES)
+                    by_bus = {}
+                    for key in matched:
+                        if key[0] == HUB:
+                            by_bus.setdefault(json.dumps(self.rules[key]["EventBusName"]), set()).add(key)
+                    self.assertEqual(sorted(by_bus.values(), key=sorted),
+                                     sorted([{HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE},
+                                             {HUB_DEFAULT_BUS_SESSION_DOCUMENT_RULE}], key=sorted))
+        self.assertEqual(shapes, {"CreateDocument", "UpdateDocument", "UpdateDocumentDefaultVersion"})
+
+    def test_only_writes_of_session_documents_are_routed(self):
+        name, create = [(n, e) for n, e in self.samples_of("session_document_changed")
+                        if e["detail"]["eventName"] == "CreateDocument"][0]
+        _, update = [(n, e) for n, e in self.samples_of("session_document_changed")
+                     if e["detail"]["eventName"] == "UpdateDocument"][0]
+        self.assertEqual(self.matching_rules(create), SESSION_DOCUMENT_RULES, name)
+        # Other document types, in the request or in the answer; no type
+        # (SSM's default is Command).
+        for kind in ("Command", "Automation", "Policy", "session", "SESSION"):
+            other = copy.deepcopy(create)
+            other["detail"]["requestParameters"]["documentType"] = kind
+            self.assertEqual(self.matching_rules(other), set(), kind)
+            other = copy.deepcopy(update)
+            other["detail"]["responseElements"]["documentDescription"]["documentType"] = kind
+            self.assertEqual(self.matching_rules(other), set(), kind)
+        untyped = copy.deepcopy(create)
+        del untyped["detail"]["requestParameters"]["documentType"]
+        self.assertEqual(self.matching_rules(untyped), set())
+        unanswered = copy.deepcopy(update)
+        unanswered["detail"]["responseElements"] = None
+        self.assertEqual(self.matching_rules(unanswered), set())
+        # The type in the answer of a CreateDocument, or in the request of an
+        # UpdateDocument, is not where the rules look.
+        answered = copy.deepcopy(untyped)
+        answered["detail"]["responseElements"]["documentDescription"]["documentType"] = "Session"
+        self.assertEqual(self.matching_rules(answered), set())
+        # Failed calls, deletions, reads and other calls of a Session document.
+        failed = copy.deepcopy(create)
+        failed["detail"].update(errorCode="AccessDenied", errorMessage="x", responseElements=None)
+        self.assertEqual(self.matching_rules(failed), set())
+        for other_call in ("DeleteDocument", "GetDocument", "DescribeDocument", "UpdateDocumentMetadata",
+                           "ModifyDocumentPermission", "StartSession", "SendCommand", "CreateDocuments"):
+            renamed_call = copy.deepcopy(create)
+            renamed_call["detail"]["eventName"] = other_call
+            self.assertEqual(self.matching_rules(renamed_call), set(), other_call)
+        for other_source in ("aws.ssm-incidents", "aws.ssmmessages", "aws.ec2"):
+            self.assertEqual(self.matching_rules(dict(create, source=other_source)), set(), other_source)
+
+    def test_governed_documents_stay_with_the_document_rules(self):
+        # SSM-SessionManagerRunShell always, and a named document in a stack
+        # that lists it: one event, one rule per bus. Elsewhere a named
+        # document is any other Session document.
+        for _, event in self.samples_of("session_document_changed"):
+            for document in (PREFERENCES_DOCUMENT, "SSMRunAs-Admin", "SSMRunAs-ReadOnly"):
+                edit = renamed(event, document)
+                with self.subTest(call=event["detail"]["eventName"], document=document):
+                    self.assertEqual(self.matching_rules(edit), DOCUMENT_RULES)
+                    self.assertEqual(matching(self.default_pattern_rules, edit),
+                                     DOCUMENT_RULES if document == PREFERENCES_DOCUMENT else SESSION_DOCUMENT_RULES)
+            for document in ("SSMRunAs-Admin2", "ssm-sessionmanagerrunshell", "SSM-SessionManagerRunShellX",
+                             "Elevated-Shell"):
+                with self.subTest(call=event["detail"]["eventName"], document=document):
+                    self.assertEqual(self.matching_rules(renamed(event, document)), SESSION_DOCUMENT_RULES)
+
+    def test_member_forwards_session_document_writes_wherever_it_forwards(self):
+        forward = cfn.resources_of_type(self.member, "AWS::Events::Rule")["SessionDocumentChangedForwardRule"]
+        self.assertEqual(forward["Condition"], "ForwardEvents")
+        for region, account, expected in (("eu-west-1", "111122223333", True), ("us-east-1", "111122223333", True),
+                                          ("us-east-1", "999999999999", False),
+                                          ("eu-west-1", "999999999999", True)):
+            with self.subTest(region=region, account=account):
+                parameters = {"HubAccountId": "999999999999", "HubRegion": "us-east-1"}
+                conditions = cfn.evaluate_conditions(self.member, parameters, account, region)
+                self.assertEqual("SessionDocumentChangedForwardRule" in cfn.created_resources(self.member, conditions),
+                                 expected)
 
     def test_association_writes_of_the_check_reach_the_hub(self):
         # Forwarded by the member stack (RunAsUserCheck=Enabled) to the custom
@@ -669,6 +831,8 @@ class RoutingTests(cfn.TemplateTestCase):
                                 (MEMBER, "RunAsOverrideForwardRule")],
             "run-as-user-check": [(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"),
                                   (MEMBER, "RunAsUserCheckForwardRule")],
+            "session-document": [(HUB, "SessionDocumentChangedRule"), (HUB, "SessionDocumentChangedLocalRule"),
+                                 (MEMBER, "SessionDocumentChangedForwardRule")],
         }
         raw = {key: props["EventPattern"] for key, props in self.rules.items() if "EventPattern" in props}
         for group, keys in groups.items():
@@ -690,6 +854,7 @@ class RoutingTests(cfn.TemplateTestCase):
             "AccountJoinedRule": "default", "AccountJoinedForwardedRule": custom,
             "RunAsOverrideRule": custom, "RunAsOverrideLocalRule": "default",
             "RunAsUserCheckRule": custom, "RunAsUserCheckLocalRule": "default",
+            "SessionDocumentChangedRule": custom, "SessionDocumentChangedLocalRule": "default",
         }
         for logical_id, bus in expected.items():
             with self.subTest(rule=logical_id):
@@ -812,10 +977,12 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
                 with self.subTest(sample=sample, document=name):
                     edit = renamed(event, name)
                     self.assertEqual(matching(named, edit), DOCUMENT_RULES)
-                    # Not governed by a stack without the name.
-                    self.assertEqual(matching(default, edit), set())
+                    # Not governed by a stack without the name: there it is
+                    # any other Session document (if the call writes one).
+                    other = SESSION_DOCUMENT_RULES if writes_a_session_document(edit) else set()
+                    self.assertEqual(matching(default, edit), other)
                     self.assertEqual(matching(self.patterns("SSMRunAs-ReadOnly" if name == "SSMRunAs-Admin"
-                                                            else "SSMRunAs-Admin"), edit), set())
+                                                            else "SSMRunAs-Admin"), edit), other)
             with self.subTest(sample=sample, document=PREFERENCES_DOCUMENT):
                 # The preferences document is routed whatever the list.
                 self.assertEqual(matching(named, event), DOCUMENT_RULES)
@@ -830,7 +997,14 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
                           "arn:aws:ec2:eu-west-1:111122223333:document/SSMRunAs-Admin",
                           "arn:aws:ssm:eu-west-1:111122223333:document", "SSMRunAs-Admin:document/x"):
                 with self.subTest(sample=sample, document=other):
-                    self.assertEqual(matching(named, renamed(event, other)), set())
+                    edit = renamed(event, other)
+                    self.assertEqual(matching(named, edit) & DOCUMENT_RULES, set())
+                    # Another name: another Session document, if the call
+                    # writes one (an ARN is the document rules', and possibly
+                    # these rules' too: test_edits_by_document_arn_...).
+                    if not other.startswith("arn:"):
+                        self.assertEqual(matching(named, edit),
+                                         SESSION_DOCUMENT_RULES if writes_a_session_document(edit) else set())
 
     def test_edits_by_document_arn_reach_the_hub_from_every_stack(self):
         # The pattern cannot tell this account's governed ARNs from others
@@ -845,7 +1019,15 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
                         "arn:aws:ssm:us-east-1::document/AWS-StartInteractiveCommand"):
                 for named in ("", "SSMRunAs-Admin"):
                     with self.subTest(sample=sample, document=arn, named=named):
-                        self.assertEqual(matching(self.patterns(named), renamed(event, arn)), DOCUMENT_RULES)
+                        # The session document rules exclude the governed
+                        # names, not ARNs: an ARN-named write of a Session
+                        # document reaches the function through both (one
+                        # event id, claimed once). SSM's API takes bare names
+                        # for these calls today.
+                        edit = renamed(event, arn)
+                        self.assertEqual(matching(self.patterns(named), edit),
+                                         DOCUMENT_RULES | (SESSION_DOCUMENT_RULES if writes_a_session_document(edit)
+                                                           else set()))
         for sample, event in self.not_edits:
             with self.subTest(sample=sample):
                 arn = "arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell"

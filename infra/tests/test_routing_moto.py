@@ -1,10 +1,13 @@
-"""The document rules' and the run-as user check rules' patterns, deployed
-into moto's EventBridge (in process, ``moto.mock_aws``), route exactly what
-test_routing's matcher says: an independent implementation of EventBridge
-matching agrees on the samples, on edits that name the document by ARN (the
-``$or`` branch with a ``wildcard``), and on association writes of the check
-document by name, by ARN, by id (the answer's name) and of other documents,
-so the patterns are not only right for our own matcher.
+"""The document rules', the run-as user check rules' and the session
+document rules' patterns, deployed into moto's EventBridge (in process,
+``moto.mock_aws``), route exactly what test_routing's matcher says: an
+independent implementation of EventBridge matching agrees on the samples, on
+edits that name the document by ARN (the ``$or`` branch with a
+``wildcard``), on association writes of the check document by name, by ARN,
+by id (the answer's name) and of other documents, and on writes of other
+Session documents (``anything-but`` the governed names, the type in the
+request or in the answer), so the patterns are not only right for our own
+matcher.
 """
 
 import copy
@@ -28,8 +31,22 @@ ARN_NAMES = [
     "arn:aws:ssm:eu-west-1:111122223333:document/RunAsGuard-CheckRunAsUserX",
     "RunAsGuard-CheckRunAsUser",
     "AWS-GatherSoftwareInventory",
+    "Elevated-Shell",
+    "SSM-SessionManagerRunShellCustom",
 ]
+DOCUMENT_TYPES = ["Session", "Command", "session"]
 CHECK_ARN = "arn:aws-us-gov:ssm:us-gov-west-1:444455556666:document/RunAsGuard-CheckRunAsUser"
+
+
+def typed(event, kind):
+    """A document write whose type (CreateDocument: in the request; UpdateDocument: in the answer) is ``kind``."""
+    event = copy.deepcopy(event)
+    detail = event["detail"]
+    if detail["eventName"] == "CreateDocument":
+        detail["requestParameters"]["documentType"] = kind
+    else:
+        detail["responseElements"]["documentDescription"]["documentType"] = kind
+    return event
 
 
 def answered(event, name):
@@ -53,7 +70,13 @@ class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
                    for name, event in ssm_events
                    if (event["detail"].get("responseElements") or {}).get("associationDescription")
                    for doc in ARN_NAMES + [CHECK_ARN, "RunAsGuard-CheckRunAsUser"]]
-        cases = ssm_events + edits + answers
+        types = [(f"{name} typed {kind}", typed(event, kind))
+                 for name, event in ssm_events if "errorCode" not in event["detail"]
+                 and (event["detail"]["eventName"] == "CreateDocument"
+                      or (event["detail"]["eventName"] == "UpdateDocument"
+                          and (event["detail"].get("responseElements") or {}).get("documentDescription")))
+                 for kind in DOCUMENT_TYPES]
+        cases = ssm_events + edits + answers + types
         self.assertTrue(any(routing.matches(
             routing.resolved_patterns(templates)[(routing.MEMBER, "DocumentChangedForwardRule")], e)
             for _, e in edits), "some ARN edit is routed")
@@ -69,6 +92,13 @@ class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
         for key in sorted(routing.USER_CHECK_RULES):
             with self.subTest(rule=key):
                 self.agree(patterns[key], cases)
+        self.assertTrue(any(routing.matches(patterns[(routing.HUB, "SessionDocumentChangedRule")], e)
+                            for _, e in cases), "some session document write is routed")
+        # The three copies are one pattern (test_routing.test_copies_of_a_pattern_are_identical).
+        for named in ("", "SSMRunAs-Admin"):
+            patterns = routing.resolved_patterns(templates, NamedSessionDocuments=named)
+            with self.subTest(named=named, rule=routing.HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE):
+                self.agree(patterns[routing.HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE], cases)
 
     def agree(self, pattern, cases):
         with mock_aws():

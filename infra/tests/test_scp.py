@@ -37,6 +37,9 @@ Deny statements for exactly the policy language these SCPs use:
   - ``ForAnyValue:StringEqualsIgnoreCase`` - at least one of the key's values
     (a multivalued key such as ``aws:TagKeys``) equals one of the patterns,
     ignoring case; false when the key is absent or empty.
+  - ``StringEquals`` - the key's (single) value equals one of the patterns,
+    case-sensitively; false when the key is absent (so a Deny on it does not
+    apply to a request that lacks the key).
 
   Condition key names are case-insensitive, as in IAM.
 
@@ -56,7 +59,7 @@ from . import cfn
 
 SCP_DIR = os.path.join(cfn.INFRA_DIR, "scp")
 
-OPERATORS = ("ArnLike", "ArnNotLike", "ForAnyValue:StringEqualsIgnoreCase")
+OPERATORS = ("ArnLike", "ArnNotLike", "ForAnyValue:StringEqualsIgnoreCase", "StringEquals")
 STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 
 
@@ -136,6 +139,8 @@ def _condition_holds(operator, key, patterns, context):
         return not present or not any(arn_matches(p, a) for p in patterns for a in actual)
     if operator == "ForAnyValue:StringEqualsIgnoreCase":
         return present and any(a.casefold() == p.casefold() for p in patterns for a in actual)
+    if operator == "StringEquals":
+        return present and any(a == p for p in patterns for a in actual)
     raise UnsupportedPolicy(operator)
 
 
@@ -249,6 +254,16 @@ class EvaluatorTests(unittest.TestCase):
         self.assertFalse(self.check(policy, "x:Y", ["*"], {"aws:TagKeys": []}))
         self.assertFalse(self.check(policy, "x:Y", ["*"], {}))
 
+    def test_string_equals(self):
+        policy = self.deny(Action="*", Resource="*", Condition={"StringEquals": {"ssm:DocumentType": "Session"}})
+        self.assertTrue(self.check(policy, "x:Y", ["*"], {"ssm:DocumentType": "Session"}))
+        self.assertFalse(self.check(policy, "x:Y", ["*"], {"ssm:DocumentType": "session"}))  # case-sensitive
+        self.assertFalse(self.check(policy, "x:Y", ["*"], {"ssm:DocumentType": "Command"}))
+        self.assertFalse(self.check(policy, "x:Y", ["*"], {}))  # absent key: the Deny does not apply
+        self.assertTrue(self.check(policy, "x:Y", ["*"], {"SSM:documenttype": "Session"}))  # key names: any case
+        listed = self.deny(Action="*", Resource="*", Condition={"StringEquals": {"k": ["A", "B"]}})
+        self.assertTrue(self.check(listed, "x:Y", ["*"], {"k": "B"}))
+
     def test_all_operators_must_hold(self):
         policy = self.deny(Action="*", Resource="*", Condition={
             "ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": ["K"]},
@@ -271,6 +286,10 @@ class EvaluatorTests(unittest.TestCase):
              "Condition": {"StringNotLike": {"aws:PrincipalArn": "x"}}},
             {"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*",
              "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": "x"}}},
+            {"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringLike": {"ssm:DocumentType": "Sess*"}}},
+            {"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"ssm:DocumentType": ["Session", 1]}}},
             {"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*",
              "Condition": {"ArnLike": {"aws:PrincipalArn": True}}},
             {"Sid": "S", "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"ArnLike": {}}},
@@ -357,6 +376,15 @@ TAG_PATHS = "RunAsGuardNoSSMSessionRunAsTagsBehindAPath"
 SESSIONS = "RunAsGuardGovernedSessionDocumentsOnly"
 CHECK_DOC = "RunAsGuardProtectRunAsUserCheckDocument"
 CHECK_ASSOCIATIONS = "RunAsGuardProtectRunAsUserCheckAssociations"
+SESSION_WRITES = "RunAsGuardNoSessionDocumentWrites"
+SESSION_WRITE_PATHS = "RunAsGuardNoSessionDocumentWritesBehindAPath"
+# The type SSM gives the request (ssm:DocumentType, per the Service
+# Authorization Reference on CreateDocument, UpdateDocument and
+# UpdateDocumentDefaultVersion).
+SESSION = {"ssm:DocumentType": "Session"}
+# Writes of a document: the three the optional SCP 9 denies for Session
+# documents (DeleteDocument cannot make one skip Run As).
+SESSION_DOCUMENT_WRITES = ("ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion")
 
 
 def scenarios():
@@ -493,6 +521,42 @@ def scenarios():
             add(f"{who}: {action} with SSMSessionRunAs", principal, action, [resource], set(),
                 **{"aws:TagKeys": ["SSMSessionRunAs"]})
 
+    # Writing any other Session document (optional statements 9 and 10): one
+    # of sessionType InteractiveCommands / NonInteractiveCommands with
+    # properties.linux.runAsElevated true skips Run As, and an SCP cannot see
+    # content, so only the deployers and runas-guard write Session documents.
+    elevated = own_document("Elevated-Shell")
+    for who, principal in ADMINISTRATORS.items():
+        for action in SESSION_DOCUMENT_WRITES:
+            add(f"{who} writes a Session document ({action})", principal, action, [elevated], {SESSION_WRITES},
+                **SESSION)
+            add(f"{who} writes the preferences document as a Session document ({action})", principal, action,
+                [DOCUMENT], {DOC, SESSION_WRITES}, **SESSION)
+            for kind in ("Command", "Automation", "Policy"):
+                add(f"{who} writes a {kind} document ({action})", principal, action, [own_document("Patch-Now")],
+                    set(), **{"ssm:DocumentType": kind})
+        add(f"{who} deletes a Session document", principal, "ssm:DeleteDocument", [elevated], set(), **SESSION)
+        add(f"{who} reads a Session document", principal, "ssm:GetDocument", [elevated], set(), **SESSION)
+        # A request SSM gives no type: StringEquals does not hold, nothing denied.
+        add(f"{who} writes a document of no stated type", principal, "ssm:CreateDocument", [elevated], set())
+    for who, principal in (("runas-guard", RUN_AS_GUARD), ("Control Tower", CONTROL_TOWER),
+                           ("the Organizations access role", ORG_ACCESS), ("LZA", LZA),
+                           ("LZA's logging stack", LZA_LOGGING), ("a StackSet (service-managed)", STACKSETS),
+                           ("a StackSet (LZA)", LZA_STACKSETS)):
+        for action in SESSION_DOCUMENT_WRITES:
+            add(f"{who} writes a Session document ({action})", principal, action, [elevated], set(), **SESSION)
+    add("runas-guard writes the preferences document", RUN_AS_GUARD, "ssm:UpdateDocument", [DOCUMENT], set(),
+        **SESSION)
+    add("runas-guard writes a named document", RUN_AS_GUARD, "ssm:CreateDocument", [NAMED_DOCUMENT], set(),
+        **SESSION)
+    for who, principal in (("a role at path /AWSAcceleratorX/", PATH_LZA),
+                           ("a role at path /stacksets-exec-x/", PATH_STACKSETS)):
+        for action in SESSION_DOCUMENT_WRITES:
+            # Statement 3 (required) denies them any document write already;
+            # statement 10 anchors statement 9 within its own file.
+            add(f"{who} writes a Session document ({action})", principal, action, [elevated],
+                {PATHS, SESSION_WRITE_PATHS}, **SESSION)
+
     # Which session documents a session may use (the node is always a resource).
     for who, principal in dict(ADMINISTRATORS, **{"Control Tower": CONTROL_TOWER}).items():
         for node in (INSTANCE, MANAGED_INSTANCE, ECS_TASK):
@@ -533,6 +597,7 @@ class ScpTests(unittest.TestCase):
             "runas-guard-document-guardrail.json",
             "runas-guard-runas-tag-guardrail.json",
             "runas-guard-session-document-guardrail.json",
+            "runas-guard-session-document-write-guardrail.json",
         ])
         for name, _, policy in self.files:
             with self.subTest(scp=name):

@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use super::{alert_id, Alert, Kind, Severity};
+use super::{alert_id, Alert, Kind, Severity, TagNow};
 use crate::outcome::{Action, RegionOutcome};
 use crate::trigger::Trigger;
 
@@ -226,7 +226,13 @@ pub fn remediation_failed(
 /// Run As decided outside the document: an `SSMSessionRunAs` tag on an IAM
 /// role or user, or IAM Identity Center's access-control attributes. Nothing
 /// to put back (the tag is not runas-guard's); say who, on what, and which value.
-pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, at: &str) -> Alert {
+pub fn run_as_override(
+    account: &str,
+    trigger: &Trigger,
+    expected_editor: bool,
+    now: Option<&TagNow>,
+    at: &str,
+) -> Alert {
     let kind = Kind::RunAsOverride;
     let severity = if expected_editor {
         Severity::Info
@@ -253,8 +259,16 @@ pub fn run_as_override(account: &str, trigger: &Trigger, expected_editor: bool, 
     m.insert("user_agent".into(), json!(trigger.context.user_agent));
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("expected_editor".into(), json!(expected_editor));
+    let (confirmed, note) = match now {
+        None => (Value::Null, ""),
+        Some(TagNow::Present(v)) => (json!({"state": "present", "value": v}), ""),
+        Some(TagNow::Removed) => (json!({"state": "removed"}), " (already removed)"),
+        Some(TagNow::PrincipalGone) => (json!({"state": "principal_gone"}), " (principal gone)"),
+        Some(TagNow::Unread(code)) => (json!({"state": "unread", "error_code": code}), ""),
+    };
+    m.insert("confirmed".into(), confirmed);
     let subject = format!(
-        "runas-guard: Run As set outside the document in {account}: {} on {} by {by}",
+        "runas-guard: Run As set outside the document{note} in {account}: {} on {} by {by}",
         if value.is_empty() {
             "attributes changed".to_string()
         } else {

@@ -9,6 +9,7 @@ pub mod lease;
 pub mod organizations;
 pub mod outbox_items;
 pub mod policy_object;
+pub mod principal_tags;
 pub mod queue;
 pub mod receipts;
 pub mod regions;

@@ -26,6 +26,15 @@ impl MemberSession {
             .build();
         aws_sdk_ssm::Client::from_conf(config)
     }
+
+    /// IAM is global: its calls go to the SDK's default endpoint for the
+    /// hub's region (the partition's IAM endpoint).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let config = aws_sdk_iam::config::Builder::from(&self.base)
+            .credentials_provider(self.credentials.clone())
+            .build();
+        aws_sdk_iam::Client::from_conf(config)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +84,7 @@ pub fn session_policy(
         "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
     })];
     statements.extend(session_document_reads(partition, account));
+    statements.push(run_as_tag_reads(partition, account));
     if let Some(check) = check_document {
         statements.extend(check_statements(partition, account, check));
     }
@@ -99,6 +109,20 @@ fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value;
             "Resource": "*"
         }),
     ]
+}
+
+/// `run_as_override`: whether the tag an event says was set is still on
+/// the role or user (read only; the tag is not runas-guard's to change).
+fn run_as_tag_reads(partition: &str, account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "Sid": "RunAsTagRead",
+        "Effect": "Allow",
+        "Action": ["iam:ListRoleTags", "iam:ListUserTags"],
+        "Resource": [
+            format!("arn:{partition}:iam::{account}:role/*"),
+            format!("arn:{partition}:iam::{account}:user/*")
+        ]
+    })
 }
 
 /// The run-as user check: associations of the check document only (SSM
@@ -250,8 +274,13 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let statements = v["Statement"].as_array().unwrap();
-        // The governed documents, and reading (never writing) any other.
-        assert_eq!(statements.len(), 3);
+        // The governed documents, reading (never writing) any other, and
+        // reading the Run As tag of roles and users.
+        assert_eq!(statements.len(), 4);
+        assert_eq!(
+            statements[3]["Action"],
+            serde_json::json!(["iam:ListRoleTags", "iam:ListUserTags"])
+        );
         assert_eq!(
             statements[1]["Action"],
             serde_json::json!(["ssm:DescribeDocument", "ssm:GetDocument"])
@@ -319,9 +348,9 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let s = v["Statement"].as_array().unwrap();
-        assert_eq!(s.len(), 5);
-        // After the document statements: the check's write, then its reads.
-        let s = &s[2..];
+        assert_eq!(s.len(), 6);
+        // After the document and tag statements: the check's write, then its reads.
+        let s = &s[3..];
         assert_eq!(
             s[1]["Resource"][0],
             "arn:aws:ssm:*:111122223333:document/RunAsGuard-CheckRunAsUser"
