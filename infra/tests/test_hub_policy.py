@@ -93,6 +93,10 @@ RUNAS_GUARD_METRICS = {
     "AccountRegionsFixed": ("Count", {"sweep"}),
     "NoncompliantAccountRegions": ("Count", {"sweep"}),
     "SweepDurationSeconds": ("Seconds", {"sweep"}),
+    # With the run-as user check on ([nodes] check_user).
+    "NodesMissingRunAsUser": ("Count", {"sweep"}),
+    "AccountRegionsMissingRunAsUser": ("Count", {"sweep"}),
+    "RunAsBypasses": ("Count", {"session_document_changed"}),
 }
 # Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
 RUNAS_GUARD_ALARMS = {
