@@ -103,6 +103,7 @@ clean:
 # Organization-scale benchmark (bench/scale.py): runas-guard against moto behind an
 # RTT-injecting proxy, beside a plain boto3 peer; prints a report, writes bench/results.md.
 # Smoke run: make bench-scale ACCOUNTS=50 REGIONS=2. Concurrency sweep: SWEEP_CONCURRENCY=1.
+# Run-as user check phase: NODES nodes per account-region (0 skips it), BIG_FLEET nodes for the memory measure.
 .PHONY: bench-scale
 ACCOUNTS ?= 1000
 REGIONS ?= 4
@@ -112,8 +113,10 @@ VEND_REGIONS ?= 17
 VEND_RTT_MS ?= 30
 CONCURRENCIES ?= 16,32,64
 SWEEP_CONCURRENCY ?= 0
+NODES ?= 3
+BIG_FLEET ?= 5000
 bench-scale: $(STAMP)
 	cargo build --release
 	ACCOUNTS=$(ACCOUNTS) REGIONS=$(REGIONS) RTT_MS=$(RTT_MS) CONCURRENCY=$(CONCURRENCY) \
 	VEND_REGIONS=$(VEND_REGIONS) VEND_RTT_MS=$(VEND_RTT_MS) CONCURRENCIES=$(CONCURRENCIES) \
-	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) $(PY) bench/scale.py
+	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) NODES=$(NODES) BIG_FLEET=$(BIG_FLEET) $(PY) bench/scale.py

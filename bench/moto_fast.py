@@ -12,6 +12,17 @@ bench/moto_fast_check.py compares whole HTTP answers with plain moto's.
     python bench/moto_fast.py PORT
     MOTO_FAST=none python bench/moto_fast.py PORT        # plain moto, for comparison
     MOTO_FAST=lookup,ddb python bench/moto_fast.py PORT  # only some patches
+    MOTO_FAST_ASSOCIATIONS=1 python bench/moto_fast.py PORT  # + State Manager associations
+
+MOTO_FAST_ASSOCIATIONS=1 also loads the tests' emulation of SSM State Manager
+associations and a managed-node fleet (tests/moto_ssm_associations.py, which
+carries tests/moto_ssm_versions.py; moto has neither) before the server starts,
+for the benchmark's run-as user check phase. It is imported as it is, the same
+module tests/nodes.rs runs (its control endpoints `/_emulated/ssm/...` included);
+none of the patches below replaces anything it defines or calls differently
+(it adds SSM actions to moto's SSM response class, which the `dispatch` memo
+lists on the first request, after the import). bench/moto_fast_check.py runs an
+association scenario against it with MOTO_FAST=none and MOTO_FAST=all.
 
 Patches (MOTO_FAST=all, the default, is all of them):
 
@@ -790,6 +801,16 @@ def install(patches) -> None:
     _stats["patches"] = ",".join(patches)
 
 
+def load_associations() -> None:
+    """tests/moto_ssm_associations.py: its patches apply on import."""
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    if tests not in sys.path:
+        sys.path.append(tests)  # after site-packages: the tests' module names shadow nothing
+    import moto_ssm_associations  # noqa: F401
+
+    _stats["associations"] = True
+
+
 def main() -> None:
     port = sys.argv[1]
     wanted = os.environ.get("MOTO_FAST", "all")
@@ -798,6 +819,8 @@ def main() -> None:
     if unknown:
         sys.exit(f"moto_fast: unknown patches {sorted(unknown)}; known: {', '.join(ALL)}")
     install(patches)
+    if os.environ.get("MOTO_FAST_ASSOCIATIONS") == "1":
+        load_associations()
     if "quiet" in patches:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     atexit.register(_report)

@@ -24,6 +24,20 @@ once timestamps and STS session tokens (os.urandom) are masked. The sequence aim
 * raw HTTP: several requests on one connection (keep-alive), a chunked body,
   and `Connection: close`.
 
+Then three more servers, the same three with MOTO_FAST_ASSOCIATIONS=1 (the
+tests' State Manager emulation loaded, as the benchmark's run-as user check
+phase runs it), get a second sequence: the check document, fleets through the
+control endpoint, CreateAssociation (good, and refused: no document, a bad
+User, an unknown parameter, a short schedule), DescribeAssociation (latest and
+by version), ListAssociations (filtered, paged), a run, DescribeAssociationExecutions,
+DescribeAssociationExecutionTargets (failed nodes, paged, a forged token),
+UpdateAssociation (and a stale version), DeleteAssociation, and the emulation's
+call counts, in the hub account and an assumed member account. Association and
+execution ids (uuid4) and page tokens (signed with a per-process key) are random
+per server, so in that round each distinct one is renamed in order of first
+appearance (`<id1>`, `<id2>`, ...) before comparing: the same answers must name
+the same ids in the same places.
+
     .venv/bin/python bench/moto_fast_check.py      # exit 0: identical answers
 
 Prints the differences (if any) and the patched server's counters.
@@ -38,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -61,10 +76,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(patches: str, log: Path, verify: bool = True) -> tuple[subprocess.Popen, str]:
+UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+TOKEN = re.compile(rb'("NextToken":\s*")([^"]+)(")')
+
+
+def start(patches: str, log: Path, verify: bool = True, associations: bool = False) -> tuple[subprocess.Popen, str]:
     port = free_port()
     # PYTHONHASHSEED: moto puts hash() of the parameters into pagination tokens.
-    env = dict(os.environ, PYTHONHASHSEED="0", MOTO_FAST=patches, MOTO_FAST_VERIFY="1" if verify and patches != "none" else "0")
+    env = dict(os.environ, PYTHONHASHSEED="0", MOTO_FAST=patches,
+               MOTO_FAST_VERIFY="1" if verify and patches != "none" else "0",
+               MOTO_FAST_ASSOCIATIONS="1" if associations else "0")
     proc = subprocess.Popen([sys.executable, str(BENCH / "moto_fast.py"), str(port)], env=env,
                             stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -83,9 +104,31 @@ def start(patches: str, log: Path, verify: bool = True) -> tuple[subprocess.Pope
 class Recorder:
     """Every answer of every client made through it: (label, status, masked body)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, relabel: bool = False):
         self.url = url
         self.answers: list[tuple[str, int, bytes]] = []
+        self.relabel = relabel  # rename random ids and tokens by first appearance
+        self.labels: dict[bytes, bytes] = {}
+
+    def mask(self, content: bytes) -> bytes:
+        content = TIMESTAMP.sub(b"<time>", content)
+        if self.relabel:
+            label = lambda m: self.labels.setdefault(m, b"<id%d>" % (len(self.labels) + 1))  # noqa: E731
+            content = UUID.sub(lambda m: label(m.group(0)), content)
+            content = TOKEN.sub(lambda m: m.group(1) + label(m.group(2)) + m.group(3), content)
+        return content
+
+    def control(self, method: str, path: str, body=None):
+        """An emulation control endpoint (not AWS): recorded like an answer; its JSON."""
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req) as resp:
+                status, content = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, content = e.code, e.read()
+        self.answers.append((f"control {method} {path}", status, self.mask(content)))
+        return json.loads(content) if status == 200 else None
 
     def client(self, service: str, key="testing", secret="testing", token=None, region="us-east-1"):
         c = boto3.client(service, endpoint_url=self.url, region_name=region, config=CONFIG,
@@ -93,7 +136,7 @@ class Recorder:
 
         def after_call(http_response, model, **_):
             self.answers.append((f"{service}:{model.name}", http_response.status_code,
-                                 TIMESTAMP.sub(b"<time>", http_response.content)))
+                                 self.mask(http_response.content)))
 
         c.meta.events.register("after-call", after_call)
         return c
@@ -297,16 +340,95 @@ def scenario(r: Recorder) -> None:
     r.call(sts.get_caller_identity)
 
 
+CHECK_DOC = "RunAsGuard-CheckRunAsUser"
+CHECK_CONTENT = json.dumps({
+    "schemaVersion": "2.2",
+    "description": "runas-guard: does the Run As user exist on this node?",
+    "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
+                            "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
+    "mainSteps": [{"action": "aws:runShellScript", "name": "linux",
+                   "precondition": {"StringEquals": ["platformType", "Linux"]},
+                   "inputs": {"runCommand": ['id -- "$SSM_User" >/dev/null']}}],
+})
+
+
+def scenario_associations(r: Recorder) -> None:
+    """The State Manager emulation's operations, as runas-guard's check and the benchmark use them."""
+    r.moto_api("/moto-api/seed?a=42")
+    org = r.client("organizations")
+    r.call(org.create_organization, FeatureSet="ALL")
+    member = r.call(org.create_account, AccountName="m", Email="m@example.com")["CreateAccountStatus"]["AccountId"]
+    c = r.call(r.client("sts").assume_role, RoleArn=f"arn:aws:iam::{member}:role/Admin",
+               RoleSessionName="check")["Credentials"]
+    hub = r.call(r.client("sts").get_caller_identity)["Account"]
+    places = [(hub, ("testing", "testing", None)),
+              (member, (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]))]
+    region = "eu-west-1"
+    every = [{"Key": "InstanceIds", "Values": ["*"]}]
+    for account, creds in places:
+        ssm = r.client("ssm", *creds, region=region)
+        good = dict(Name=CHECK_DOC, AssociationName="runas-guard-check-run-as-user", Targets=every,
+                    Parameters={"User": ["ssm-ops"]}, ScheduleExpression="rate(1 day)")
+        r.call(ssm.create_association, **good)  # InvalidDocument: not there yet
+        r.call(ssm.create_document, Name=CHECK_DOC, Content=CHECK_CONTENT, DocumentType="Command",
+               DocumentFormat="JSON")
+        r.control("POST", "/_emulated/ssm/fleet", {
+            "account": account, "region": region, "count": 45, "users": ["ec2-user"], "prefix": "i-0a",
+            "nodes": [{"id": f"i-0{k}{'0' * 15}", "users": ["ssm-ops"]} for k in range(3)]
+            + [{"id": "i-0w" + "0" * 15, "platform": "Windows"}]})
+        r.control("POST", "/_emulated/ssm/fleet", {"account": account, "region": "x", "nodes": []})  # refused
+        r.call(ssm.create_association, **{**good, "Parameters": {"User": ["Bad User"]}})  # InvalidParameters
+        r.call(ssm.create_association, **{**good, "Parameters": {"Nope": ["x"]}})
+        r.call(ssm.create_association, **{**good, "ScheduleExpression": "rate(5 minutes)"})  # InvalidSchedule
+        r.call(ssm.create_association, **{**good, "Targets": [{"Key": "InstanceIds", "Values": []}]})
+        a = r.call(ssm.create_association, **good)["AssociationDescription"]
+        r.call(ssm.create_association, **{**good, "Parameters": {"User": ["ec2-user"]},
+                                          "Targets": [{"Key": "InstanceIds", "Values": ["i-0a00000000000001"]}]})
+        r.call(ssm.describe_association, AssociationId=a["AssociationId"])
+        r.call(ssm.describe_association, AssociationId="00000000-0000-0000-0000-000000000000")
+        r.call(ssm.list_associations, AssociationFilterList=[{"key": "Name", "value": CHECK_DOC}])
+        first = r.call(ssm.list_associations, MaxResults=1)
+        if first and first.get("NextToken"):
+            r.call(ssm.list_associations, MaxResults=1, NextToken=first["NextToken"])
+        r.control("POST", "/_emulated/ssm/run", {"account": account, "region": region})
+        runs = r.call(ssm.describe_association_executions, AssociationId=a["AssociationId"])
+        r.call(ssm.describe_association_executions, AssociationId=a["AssociationId"],
+               Filters=[{"Key": "Status", "Value": "Failed", "Type": "EQUAL"}])
+        execution = runs["AssociationExecutions"][0]["ExecutionId"]
+        failed = [{"Key": "Status", "Value": "Failed"}]
+        page = r.call(ssm.describe_association_execution_targets, AssociationId=a["AssociationId"],
+                      ExecutionId=execution, Filters=failed, MaxResults=20)
+        r.call(ssm.describe_association_execution_targets, AssociationId=a["AssociationId"],
+               ExecutionId=execution, Filters=failed, MaxResults=20, NextToken=page["NextToken"])
+        r.call(ssm.describe_association_execution_targets, AssociationId=a["AssociationId"],
+               ExecutionId=execution, Filters=failed, MaxResults=20, NextToken="bm9wZQ==")  # forged
+        r.call(ssm.describe_association_execution_targets, AssociationId=a["AssociationId"],
+               ExecutionId=execution, Filters=[{"Key": "ResourceId", "Value": "i-0w" + "0" * 15}])
+        r.call(ssm.update_association, AssociationId=a["AssociationId"], AssociationVersion="1",
+               **{k: v for k, v in good.items() if k != "Parameters"}, Parameters={"User": ["ec2-user"]})
+        r.call(ssm.update_association, AssociationId=a["AssociationId"], AssociationVersion="1",
+               Parameters={"User": ["ssm-ops"]})  # stale version
+        r.call(ssm.describe_association, AssociationId=a["AssociationId"])
+        r.call(ssm.describe_association, AssociationId=a["AssociationId"], AssociationVersion="1")
+        r.call(ssm.delete_association, AssociationId=a["AssociationId"])
+        r.call(ssm.describe_association, AssociationId=a["AssociationId"])  # AssociationDoesNotExist
+    r.control("GET", "/_emulated/ssm/calls")
+    r.control("POST", "/_emulated/ssm/calls/reset")
+    r.control("GET", "/_emulated/ssm/calls")
+
+
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="moto-fast-check-"))
     results, procs = {}, []
+    rounds = (("plain", "none", False, False), ("fast", "all", False, False), ("fast+verify", "all", True, False),
+              ("plain+assoc", "none", False, True), ("fast+assoc", "all", False, True),
+              ("fast+verify+assoc", "all", True, True))
     try:
-        for name, patches, verify in (("plain", "none", False), ("fast", "all", False),
-                                      ("fast+verify", "all", True)):
-            proc, url = start(patches, workdir / f"moto-{name}.log", verify)
+        for name, patches, verify, assoc in rounds:
+            proc, url = start(patches, workdir / f"moto-{name}.log", verify, assoc)
             procs.append(proc)
-            rec = Recorder(url)
-            scenario(rec)
+            rec = Recorder(url, relabel=assoc)
+            (scenario_associations if assoc else scenario)(rec)
             results[name] = rec.answers
             proc.terminate()
             proc.wait(10)
@@ -314,10 +436,10 @@ def main() -> int:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-    plain = results["plain"]
     diffs = []
-    for name in ("fast", "fast+verify"):
-        fast = results[name]
+    for name, reference in (("fast", "plain"), ("fast+verify", "plain"), ("fast+assoc", "plain+assoc"),
+                            ("fast+verify+assoc", "plain+assoc")):
+        plain, fast = results[reference], results[name]
         # moto's dump lists every model object ever made, temporary ones too, and the
         # verification makes more of them (it runs moto's own code beside each shortcut):
         # the dump is compared for the unverified run only.
@@ -325,22 +447,27 @@ def main() -> int:
                   if p != f and not (name == "fast+verify" and p[0] == "raw GET moto-api")]
         if len(plain) != len(fast):
             diffs.append((min(len(plain), len(fast)), ("count", len(plain), b""), ("count", len(fast), b""), name))
-    stats = [line for line in (workdir / "moto-fast+verify.log").read_text().splitlines() if "moto_fast" in line]
+    stats = [line for name in ("fast+verify", "fast+verify+assoc")
+             for line in (workdir / f"moto-{name}.log").read_text().splitlines() if line.startswith("moto_fast ")]
     errors_logged = sum(log.read_text().count("Error on request") for log in workdir.glob("moto-*.log"))
-    print(f"{len(plain)} answers of plain moto compared with the patched server's, with and without "
-          f"MOTO_FAST_VERIFY; {len(diffs)} differ; 500s logged by the three servers: {errors_logged}")
+    plain, assoc = results["plain"], results["plain+assoc"]
+    print(f"{len(plain) + len(assoc)} answers of plain moto compared with the patched server's, with and without "
+          f"MOTO_FAST_VERIFY ({len(assoc)} of them with the association emulation loaded); {len(diffs)} differ; "
+          f"500s logged by the six servers: {errors_logged}")
     for i, p, f, name in diffs[:20]:
         at = next((j for j, (x, y) in enumerate(zip(p[2], f[2])) if x != y), min(len(p[2]), len(f[2])))
         at = max(0, at - 150)
         print(f"#{i} {p[0]} (from byte {at})\n  plain: {p[1]} {p[2][at:at + 400]!r}\n"
               f"  {name}:  {f[1]} {f[2][at:at + 400]!r}")
     print("\n".join(stats))
-    errors = sum(1 for _, status, _ in plain if status >= 400)
+    errors = sum(1 for _, status, _ in plain + assoc if status >= 400)
     print(f"({errors} of the answers are AWS errors, compared like the rest)")
     same_key = [a for a in results["fast"] if a[0] == "same key id again"]
     if same_key != [("same key id again", 0, b"True")]:
         print(f"the key id was not made again ({same_key}): the remembered-miss case went untested")
-    ok = not diffs and same_key and same_key[0][2] == b"True" and any("'mismatches': 0" in s for s in stats)
+    totals = [s for s in stats if s.startswith("moto_fast stats ")]
+    ok = not diffs and same_key and same_key[0][2] == b"True" and len(totals) == 2 \
+        and all("'mismatches': 0" in s for s in totals)
     print("OK: identical answers" if ok else "FAILED")
     return 0 if ok else 1
 

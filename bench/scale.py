@@ -10,6 +10,21 @@ before each phase:
   boto3 peer       bench/boto3_sweep.py, first and steady, on an identically seeded moto
   vend             `runas-guard handle` a CreateAccountResult, 17 regions, VEND_RTT_MS
   concurrency      (SWEEP_CONCURRENCY=1) first + steady for each of CONCURRENCIES
+  run-as user check (NODES>0; NODES=0 skips it) on a moto_fast that also loads the
+                   tests' State Manager emulation (MOTO_FAST_ASSOCIATIONS=1): the same
+                   organization, plus the check document and a fleet of NODES nodes
+                   with the user in every account-region; a first sweep with the check
+                   off (fixes the documents), one with `[nodes] check_user = true`
+                   (creates the associations), then NODES_PAIRS pairs of steady sweeps,
+                   off then on. Each pair's calls, on minus off, must be exactly one
+                   ssm:DescribeAssociation per account-region and nothing else (the
+                   proxy's counts, and the emulation's own count of association calls);
+                   anything more fails the run. Reported: calls per account-region on
+                   and off, the steady wall and CPU ratios on/off. Then, in a world of
+                   one account-region, the sweep that reads a fleet of BIG_FLEET nodes
+                   all lacking the user against the same sweep with 3 such nodes
+                   (NODES_REPEAT times each, alternating): runas-guard's peak RSS, the
+                   node ids kept (at most 20) and the association reads they cost.
 
 For each phase: wall time, the critical-path limit from sequential round
 trips and the sequential round trips actually seen at the proxy, the child's
@@ -26,7 +41,8 @@ Parameters (environment): ACCOUNTS=1000 REGIONS=4 RTT_MS=50 CONCURRENCY=16
 VEND_REGIONS=17 VEND_RTT_MS=30 CONCURRENCIES=16,32,64 SWEEP_CONCURRENCY=0
 MOTO_FAST_VERIFY (default: on when ACCOUNTS <= 100), MOTO_FAST (moto_fast's
 patches, default all), UPSTREAM_MAX=8 (requests the proxy lets into moto at once;
-0: no limit), MOTO_FAST_CHECK=1.
+0: no limit), MOTO_FAST_CHECK=1, NODES=3 (0: no run-as user check phase),
+NODES_PAIRS=2, BIG_FLEET=5000 (0: no fleet memory measure), NODES_REPEAT=3.
 """
 
 import heapq
@@ -71,6 +87,10 @@ P = {
     "vend_rtt_ms": env_int("VEND_RTT_MS", 30),
     "concurrencies": [int(c) for c in (os.environ.get("CONCURRENCIES") or "16,32,64").split(",")],
     "sweep_concurrency": os.environ.get("SWEEP_CONCURRENCY", "0") not in ("", "0"),
+    "nodes": env_int("NODES", 3),
+    "nodes_pairs": max(1, env_int("NODES_PAIRS", 2)),
+    "big_fleet": env_int("BIG_FLEET", 5000),
+    "nodes_repeat": max(1, env_int("NODES_REPEAT", 3)),
 }
 VERIFY = os.environ.get("MOTO_FAST_VERIFY") or ("1" if P["accounts"] <= 100 else "0")
 # moto answers one request at a time (GIL) on a thread per connection; with hundreds
@@ -137,9 +157,9 @@ def server(args: list[str], port: int, log: Path, env=None):
                 proc.wait()
 
 
-def moto(stack: ExitStack, workdir: Path) -> Server:
+def moto(stack: ExitStack, workdir: Path, associations: bool = False) -> Server:
     port = free_port()
-    env = dict(os.environ, MOTO_FAST_VERIFY=VERIFY)
+    env = dict(os.environ, MOTO_FAST_VERIFY=VERIFY, MOTO_FAST_ASSOCIATIONS="1" if associations else "0")
     s = stack.enter_context(
         server([str(BENCH / "moto_fast.py"), str(port)], port, workdir / "moto.log", env)
     )
@@ -238,7 +258,7 @@ def measure(cmd: list[str], env: dict, workdir: Path, moto_s: Server, proxy_s: S
     return m
 
 
-def guard_env(endpoint: str, world: seed.World) -> dict:
+def guard_env(endpoint: str, world: seed.World, policy: str | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RUNAS_GUARD_", "RUST_LOG"))}
     env.update(
         AWS_ENDPOINT_URL=endpoint,
@@ -246,7 +266,7 @@ def guard_env(endpoint: str, world: seed.World) -> dict:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_EC2_METADATA_DISABLED="true",
-        RUNAS_GUARD_POLICY=world.policy,
+        RUNAS_GUARD_POLICY=policy or world.policy,
         RUNAS_GUARD_TABLE=world.table,
         RUNAS_GUARD_TOPIC_ARN=world.topic_arn,
     )
@@ -332,7 +352,7 @@ def check_sweep(run: Measured, world: seed.World, first: bool) -> list[str]:
         report = json.loads(run.stdout)
     except json.JSONDecodeError:
         return problems + [f"stdout is not JSON: {run.stdout[:300]!r}"]
-    want = world.expected_totals() if first else {"none": len(world.mix)}
+    want = {k: v for k, v in world.expected_totals().items() if v} if first else {"none": len(world.mix)}
     got = {k: v for k, v in report["totals"].items() if v}
     if got != want:
         problems.append(f"totals {got}, expected {want}")
@@ -402,7 +422,7 @@ def peer_sweeps(workdir: Path, c: int, log) -> list[Measured]:
         for first in (True, False):
             run = measure(cmd, guard_env(px.url, world), workdir, m, px)
             got = json.loads(run.stdout or "{}").get("totals", {})
-            want = world.expected_totals() if first else {"none": len(world.mix)}
+            want = {k: v for k, v in world.expected_totals().items() if v} if first else {"none": len(world.mix)}
             ok = run.code == 0 and {k: v for k, v in got.items() if v} == want
             log(f"boto3 {'first' if first else 'steady'}: {run.wall:.1f} s, CPU {run.cpu:.2f} s, "
                 f"totals {got} {'ok' if ok else f'UNEXPECTED (want {want}, exit {run.code})'}")
@@ -438,6 +458,283 @@ def vend(workdir: Path, log) -> Phase:
         return ph
 
 
+# -- run-as user check ------------------------------------------------------------------
+NODES_ON = "\n[nodes]\ncheck_user = true\n"
+MAX_NODE_IDS = 20  # src/nodes MAX_NODE_IDS
+SSM_ASSOCIATION_OPS = {"CreateAssociation", "UpdateAssociation", "DeleteAssociation", "DescribeAssociation",
+                       "ListAssociations", "DescribeAssociationExecutions", "DescribeAssociationExecutionTargets"}
+
+
+@dataclass
+class NodesCheck:
+    account_regions: int
+    nodes: int
+    first_off: Measured | None = None
+    first_on: Measured | None = None
+    pairs: list[tuple[Measured, Measured]] = field(default_factory=list)  # (steady off, steady on)
+    emulated: list[dict] = field(default_factory=list)  # the emulation's association calls, per steady on
+    readiness: Counter = field(default_factory=Counter)  # over the check's state rows after the first on
+    big: list[Measured] = field(default_factory=list)
+    small: list[Measured] = field(default_factory=list)
+    fleet_found: dict = field(default_factory=dict)  # size -> [(checked, missing, ids kept)]
+    fleet_calls: dict = field(default_factory=dict)  # size -> [emulated association calls of that sweep]
+    steady_phase: Phase | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def policy_with_check(world: seed.World, workdir: Path) -> str:
+    path = workdir / f"policy-{len(world.regions)}-{len(world.accounts)}-nodes.toml"
+    path.write_text(Path(world.policy).read_text() + NODES_ON)
+    return str(path)
+
+
+def report_json(run: Measured) -> dict | None:
+    try:
+        return json.loads(run.stdout)
+    except json.JSONDecodeError:
+        return None
+
+
+def check_on_sweep(run: Measured, world: seed.World, first: bool) -> list[str]:
+    """Problems with a reconcile run with the check on: every document compliant, and one
+    check row per account-region, created on the first sweep, unchanged after."""
+    if run.code != 0:
+        return [f"exit code {run.code}: {run.stderr.strip()[-500:]}"]
+    report = report_json(run)
+    if report is None:
+        return [f"stdout is not JSON: {run.stdout[:300]!r}"]
+    rows = report["rows"]
+    docs = Counter(r["action"] for r in rows if r.get("document") != seed.CHECK_DOC)
+    checks = Counter(r["action"] for r in rows if r.get("document") == seed.CHECK_DOC)
+    n = len(world.mix)
+    problems = []
+    if docs != Counter(none=n):
+        problems.append(f"document rows {dict(docs)}, expected {{'none': {n}}}")
+    want = Counter(created=n) if first else Counter(none=n)
+    if checks != want:
+        problems.append(f"check rows {dict(checks)}, expected {dict(want)}")
+    return problems
+
+
+def status_rows(env: dict, workdir: Path, account: str | None = None) -> list[dict]:
+    """`runas-guard status --format json`: the table's state rows (not measured)."""
+    cmd = [str(BIN), "status", "--format", "json"] + (["--account", account] if account else [])
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=workdir)
+    if r.returncode != 0:
+        raise RuntimeError(f"status exited {r.returncode}: {r.stderr[-500:]}")
+    return json.loads(r.stdout)
+
+
+def check_readiness(rows: list[dict]) -> dict[tuple[str, str], dict]:
+    """(account, region) -> the check's readiness, from `status` rows."""
+    return {(r["account"], r["region"]): r.get("nodes") or {}
+            for r in rows if r.get("document") == seed.CHECK_DOC}
+
+
+def emulated_calls(m: Server) -> dict:
+    return proxy_call(m, "GET", "/_emulated/ssm/calls")
+
+
+def ssm_calls(counts: Counter) -> Counter:
+    return Counter({op: n for op, n in counts.items() if op.startswith("ssm:")})
+
+
+def nodes_check(workdir: Path, c: int, log) -> NodesCheck:
+    """The run-as user check's steady cost at organization scale, and its memory on a big fleet."""
+    nc = NodesCheck(account_regions=0, nodes=P["nodes"])
+    with ExitStack() as stack:
+        m = moto(stack, workdir, associations=True)
+        t = time.monotonic()
+        world = seed.seed_org(m.url, P["accounts"], P["regions"], workdir, with_check=True)
+        made = seed.seed_fleets(world, P["nodes"], users=lambda a: [world.desired[a], "ec2-user"])
+        n = nc.account_regions = len(world.mix)
+        log(f"run-as user check: seeded {len(world.accounts)} accounts x {len(world.regions)} regions with the "
+            f"check document and {made} nodes in {time.monotonic() - t:.1f} s")
+        px = proxy(stack, m, P["rtt_ms"], workdir)
+        cmd = [str(BIN), "reconcile", "--format", "json", "--concurrency", str(c)]
+        on_policy = policy_with_check(world, workdir)
+        off_env, on_env = guard_env(px.url, world), guard_env(px.url, world, on_policy)
+
+        nc.first_off = measure(cmd, off_env, workdir, m, px)
+        nc.problems += [f"first sweep, check off: {p}" for p in check_sweep(nc.first_off, world, True)]
+        nc.first_on = measure(cmd, on_env, workdir, m, px)
+        nc.problems += [f"first sweep, check on: {p}" for p in check_on_sweep(nc.first_on, world, True)]
+        created = nc.first_on.counts["ssm:CreateAssociation"]
+        if created != n:
+            nc.problems.append(f"first sweep, check on: {created} CreateAssociation for {n} account-regions")
+        found = check_readiness(status_rows(on_env, workdir))
+        for r in found.values():
+            nc.readiness["checked"] += r.get("checked", 0)
+            nc.readiness["missing"] += r.get("missing", 0)
+        nc.readiness["rows"] = len(found)
+        if len(found) != n or nc.readiness["checked"] != made or nc.readiness["missing"]:
+            nc.problems.append(f"after the first sweep with the check on: {len(found)} check rows, nodes checked "
+                               f"{nc.readiness['checked']} of {made}, missing {nc.readiness['missing']} (expected 0)")
+        log(f"run-as user check: first sweep off {nc.first_off.wall:.1f} s, on {nc.first_on.wall:.1f} s "
+            f"({created} associations created); readiness {dict(nc.readiness)}")
+
+        for i in range(P["nodes_pairs"]):
+            off = measure(cmd, off_env, workdir, m, px)
+            nc.problems += [f"steady sweep {i + 1}, check off: {p}" for p in check_sweep(off, world, False)]
+            proxy_call(m, "POST", "/_emulated/ssm/calls/reset")
+            on = measure(cmd, on_env, workdir, m, px)
+            nc.emulated.append(emulated_calls(m)["operations"])
+            nc.problems += [f"steady sweep {i + 1}, check on: {p}" for p in check_on_sweep(on, world, False)]
+            nc.pairs.append((off, on))
+            extra = Counter(on.counts)
+            extra.subtract(off.counts)
+            extra = {op: d for op, d in extra.items() if d}
+            if extra != {"ssm:DescribeAssociation": n}:
+                nc.problems.append(
+                    f"**COST CHECK FAILED** steady sweep {i + 1}: calls with the check on minus off are {extra}, "
+                    f"expected exactly {{'ssm:DescribeAssociation': {n}}} (one per account-region)")
+            if nc.emulated[-1] != {"DescribeAssociation": n}:
+                nc.problems.append(f"**COST CHECK FAILED** steady sweep {i + 1}: the emulation counted association "
+                                   f"calls {nc.emulated[-1]}, expected {{'DescribeAssociation': {n}}}")
+            log(f"run-as user check: steady pair {i + 1}: off {off.wall:.2f} s ({sum(off.counts.values())} calls), "
+                f"on {on.wall:.2f} s ({sum(on.counts.values())} calls); on - off {extra}")
+        limit, minimum = sweep_expectations(world, False, c, P["rtt_ms"])
+        minimum["ssm:DescribeAssociation"] = n
+        on = nc.pairs[0][1]
+        nc.steady_phase = Phase(f"steady state, run-as user check on, {P['nodes']} nodes (C={c})", on, limit,
+                                minimum, n, P["rtt_ms"])
+    if P["big_fleet"]:
+        fleet_memory(nc, workdir, log)
+    return nc
+
+
+def fleet_memory(nc: NodesCheck, workdir: Path, log) -> None:
+    """One account-region, every node lacking the user: the sweep reading BIG_FLEET nodes
+    against the same sweep reading 3, alternating, each after a State Manager run."""
+    with ExitStack() as stack:
+        m = moto(stack, workdir, associations=True)
+        world = seed.seed_org(m.url, 1, 1, workdir, with_check=True)
+        [(account, region)] = list(world.mix)
+        px = proxy(stack, m, P["rtt_ms"], workdir)
+        env = guard_env(px.url, world, policy_with_check(world, workdir))
+        cmd = [str(BIN), "reconcile", "--format", "json"]
+        lacking = lambda a: ["ec2-user"]  # noqa: E731 - the policy wants ssm-ops
+        seed.seed_fleets(world, 3, users=lacking)
+        warm = measure(cmd, env, workdir, m, px)  # creates the association
+        if warm.code != 0:
+            nc.problems.append(f"fleet: first sweep exit {warm.code}: {warm.stderr[-500:]}")
+            return
+        for i in range(P["nodes_repeat"]):
+            for size in (P["big_fleet"], 3):
+                seed.seed_fleets(world, size, users=lacking)
+                proxy_call(m, "POST", "/_emulated/ssm/run")
+                proxy_call(m, "POST", "/_emulated/ssm/calls/reset")
+                run = measure(cmd, env, workdir, m, px)
+                calls = emulated_calls(m)["operations"]
+                (nc.big if size == P["big_fleet"] else nc.small).append(run)
+                nc.fleet_calls.setdefault(size, []).append(calls)
+                r = check_readiness(status_rows(env, workdir, account)).get((account, region), {})
+                got = (r.get("checked"), r.get("missing"), len(r.get("missing_nodes") or []))
+                nc.fleet_found.setdefault(size, []).append(got)
+                want = (size, size, min(size, MAX_NODE_IDS))
+                if run.code != 0 or got != want:
+                    nc.problems.append(f"fleet of {size}: exit {run.code}, (checked, missing, ids kept) {got}, "
+                                       f"expected {want}")
+                if calls.get("DescribeAssociationExecutionTargets", 0) > 1:
+                    nc.problems.append(f"fleet of {size}: {calls['DescribeAssociationExecutionTargets']} pages of "
+                                       f"targets read for {MAX_NODE_IDS} ids")
+                log(f"fleet of {size} nodes lacking the user: {run.wall:.2f} s, peak RSS {run.rss_mib:.1f} MiB, "
+                    f"CPU {run.cpu:.3f} s, readiness {got}, association calls {calls}")
+    big, small = max(r.rss_mib for r in nc.big), max(r.rss_mib for r in nc.small)
+    if big > small * 1.1 + 2:
+        nc.problems.append(f"fleet: peak RSS {big:.1f} MiB with {P['big_fleet']} nodes against {small:.1f} MiB "
+                           f"with 3: memory grows with the fleet")
+
+
+def nodes_report(nc: NodesCheck) -> list[str]:
+    n = nc.account_regions
+    pa = lambda counts: sum(counts.values()) / n  # noqa: E731
+    lines = [
+        "",
+        "### Run-as user check (`[nodes] check_user = true`)",
+        "",
+        f"The same organization on a moto_fast that also loads the tests' State Manager emulation "
+        f"(`MOTO_FAST_ASSOCIATIONS=1`: tests/moto_ssm_associations.py), with the check document "
+        f"`{seed.CHECK_DOC}` and a fleet of {nc.nodes} Linux nodes that have the account's user in each of the "
+        f"{n} account-regions; `runas-guard reconcile --format json --concurrency {P['concurrency']}`, RTT "
+        f"{P['rtt_ms']} ms. In order: a first sweep with the check off (fixes the documents), a first sweep with it "
+        f"on (creates one association per account-region), then {len(nc.pairs)} pair(s) of steady sweeps, off then on. "
+        f"The check's one association read per account-region could overlap the documents' observation, so the "
+        f"main table's limit for the steady sweep with the check on is the one without it.",
+        "",
+        "| sweep | wall s | sequential round trips | runas-guard CPU s | peak RSS MiB | moto CPU s "
+        "| SSM calls per account-region | all calls per account-region | association calls |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+
+    def row(name, r):
+        assoc = {op.split(":", 1)[1]: k for op, k in sorted(r.counts.items())
+                 if op.split(":", 1)[1] in SSM_ASSOCIATION_OPS}
+        lines.append(f"| {name} | {fmt(r.wall)} | {r.sequential_round_trips()} | {fmt(r.cpu)} | {fmt(r.rss_mib, 1)} | "
+                     f"{fmt(r.moto_cpu, 1)} | "
+                     f"{fmt(pa(ssm_calls(r.counts)), 3)} | {fmt(pa(r.counts), 3)} | "
+                     f"{', '.join(f'{op} {k}' for op, k in assoc.items()) or '-'} |")
+
+    if nc.first_off:
+        row("first, check off", nc.first_off)
+    if nc.first_on:
+        row("first, check on", nc.first_on)
+    for i, (off, on) in enumerate(nc.pairs):
+        row(f"steady {i + 1}, check off", off)
+        row(f"steady {i + 1}, check on", on)
+    if nc.pairs:
+        offs, ons = [p[0] for p in nc.pairs], [p[1] for p in nc.pairs]
+        diffs = []
+        for off, on in nc.pairs:
+            d = Counter(on.counts)
+            d.subtract(off.counts)
+            diffs.append({op: k for op, k in d.items() if k})
+        exact = all(d == {"ssm:DescribeAssociation": n} for d in diffs) \
+            and all(e == {"DescribeAssociation": n} for e in nc.emulated)
+        off_ssm, on_ssm = pa(ssm_calls(offs[0].counts)), pa(ssm_calls(ons[0].counts))
+        wall_off, wall_on = min(r.wall for r in offs), min(r.wall for r in ons)
+        cpu_off, cpu_on = min(r.cpu for r in offs), min(r.cpu for r in ons)
+        lines += [
+            "",
+            f"Steady sweep, check on against off: SSM calls per account-region {off_ssm:.3f} -> {on_ssm:.3f} "
+            f"(x{on_ssm / off_ssm:.2f}); all calls per account-region {pa(offs[0].counts):.3f} -> "
+            f"{pa(ons[0].counts):.3f}. Calls on minus off, per pair: "
+            + "; ".join(", ".join(f"{op} {k:+d} ({k / n:+.3f} per account-region)" for op, k in sorted(d.items()))
+                        or "none" for d in diffs)
+            + f"; the emulation's own count of association calls per steady sweep with the check on: "
+            + "; ".join(", ".join(f"{op} {k}" for op, k in sorted(e.items())) or "none" for e in nc.emulated)
+            + f". **Exactly +1 DescribeAssociation per account-region: {'yes' if exact else 'NO'}.** "
+            f"Steady wall on/off {wall_on / wall_off:.2f} ({fmt(wall_on)} s / {fmt(wall_off)} s, the faster of "
+            f"{len(nc.pairs)} each), runas-guard CPU on/off {cpu_on / cpu_off:.2f} "
+            f"({fmt(cpu_on)} s / {fmt(cpu_off)} s); "
+            f"sequential round trips {offs[0].sequential_round_trips()} off, {ons[0].sequential_round_trips()} on.",
+        ]
+        if nc.readiness:
+            lines[-1] += (f" After the first sweep with the check on, `status` shows "
+                          f"{nc.readiness['rows']} check rows, "
+                          f"{nc.readiness['checked']} nodes checked, {nc.readiness['missing']} missing the user.")
+    if nc.big and nc.small:
+        def span(runs, attr, digits=1):
+            vals = [getattr(r, attr) for r in runs]
+            return f"{fmt(min(vals), digits)}-{fmt(max(vals), digits)}" if len(vals) > 1 else fmt(vals[0], digits)
+
+        big_calls = nc.fleet_calls.get(P["big_fleet"], [{}])
+        found = nc.fleet_found.get(P["big_fleet"], [])
+        lines += [
+            "",
+            f"Fleet memory (1 account x 1 region, every node lacking the user, each sweep after a State Manager run "
+            f"over a new fleet, so the node ids are read again; {len(nc.big)} sweeps each, alternating): "
+            f"peak RSS with {P['big_fleet']:,} nodes {span(nc.big, 'rss_mib')} MiB against "
+            f"{span(nc.small, 'rss_mib')} MiB "
+            f"with 3 (max {max(r.rss_mib for r in nc.big) - max(r.rss_mib for r in nc.small):+.1f} MiB); "
+            f"runas-guard CPU {span(nc.big, 'cpu', 3)} s against {span(nc.small, 'cpu', 3)} s; "
+            f"(checked, missing, node ids kept) {found[0] if found else '-'}; association calls per sweep "
+            f"{', '.join(f'{op} {k}' for op, k in sorted(big_calls[0].items())) or '-'} with {P['big_fleet']:,} nodes, "
+            f"{', '.join(f'{op} {k}' for op, k in sorted(nc.fleet_calls.get(3, [{}])[0].items())) or '-'} with 3.",
+        ]
+    return lines
+
+
 # -- report ---------------------------------------------------------------------------
 def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -456,7 +753,8 @@ def per_ar(ph: Phase, counts: Counter) -> float:
     return sum(counts.values()) / ph.account_regions
 
 
-def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phase, Phase]], started: float) -> str:
+def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phase, Phase]], started: float,
+           nodes: NodesCheck | None = None) -> str:
     n, m = P["accounts"], P["regions"]
     lines = [
         f"## runas-guard at organization scale ({n} accounts x {m} regions = {n * m} account-regions)",
@@ -529,6 +827,8 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
                 f"{fmt(s.limit)} | {fmt(s.run.wall / s.limit, 1)} | {fmt(f.run.cpu)}, {fmt(s.run.cpu)} | "
                 f"{fmt(f.run.moto_cpu, 1)}, {fmt(s.run.moto_cpu, 1)} |"
             )
+    if nodes:
+        lines += nodes_report(nodes)
     lines += ["", "### Calls per account-region by operation (runas-guard; boto3 peer; minimum)", ""]
     for ph in phases:
         mine, peer = grouped(ph.run.counts), grouped(ph.peer.counts) if ph.peer else Counter()
@@ -551,6 +851,8 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
             f"{op} {s:.1f} s ({ph.run.counts[op]} calls)" for op, s in top)]
         lines.append("")
     problems = [f"- {ph.name}: {p}" for ph in phases for p in ph.problems]
+    if nodes:
+        problems += [f"- run-as user check: {p}" for p in nodes.problems]
     if problems:
         lines += ["### Checks that failed", "", *problems, ""]
     return "\n".join(lines)
@@ -599,13 +901,20 @@ def main() -> int:
                 sweep_rows.append((cc, ps[0], ps[1]))
                 if cc != c:
                     phases += ps
-        text = report(phases, overhead, sweep_rows, started)
+        nodes = None
+        if P["nodes"] > 0:
+            nodes = nodes_check(workdir, c, log)
+            if nodes.steady_phase:
+                phases.append(nodes.steady_phase)
+            for p in nodes.problems:
+                log(f"run-as user check: {p}")
+        text = report(phases, overhead, sweep_rows, started, nodes)
         print(text)
         (BENCH / "results.md").write_text(text + "\n")
         mismatches = [line for line in (workdir / "moto.log").read_text().splitlines() if "moto_fast" in line]
         log("moto_fast: " + "; ".join(mismatches[-3:]))
         failed = any(ph.problems for ph in phases) or not CHECK["ok"] or \
-            any("'mismatches': 0" not in x for x in mismatches if "stats" in x)
+            any("'mismatches': 0" not in x for x in mismatches if "stats" in x) or bool(nodes and nodes.problems)
         return 1 if failed else 0
     except KeyboardInterrupt:
         log("interrupted; every server this run started has been stopped")

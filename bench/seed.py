@@ -12,7 +12,13 @@ with the `testing` key, like tests/common/mod.rs does:
   (documents are LZA-style, created by assuming `role/Admin` in the account);
 * every account-region touched once while seeding, so moto's lazy per-account
   and per-region setup is not billed to the measured runs;
-* the hub's DynamoDB table (`pk`/`sk`) and SNS topic, and a policy TOML.
+* the hub's DynamoDB table (`pk`/`sk`) and SNS topic, and a policy TOML;
+* with `with_check=True` (the run-as user check phase), also the member
+  stack's check document `RunAsGuard-CheckRunAsUser` (tests/nodes.rs
+  `check_document()`) in every account-region; `seed_fleets` then gives every
+  account-region a fleet of managed nodes through the association emulation's
+  control endpoint (tests/moto_ssm_associations.py, loaded by moto_fast with
+  MOTO_FAST_ASSOCIATIONS=1).
 
 `seed_vend` builds the small world of the 17-region vend instead: the same
 tree, one new account with no documents.
@@ -24,6 +30,7 @@ thread-local credentials object), so no client is built per account.
     python bench/seed.py http://127.0.0.1:PORT ACCOUNTS REGIONS WORKDIR
 """
 
+import http.client
 import json
 import random
 import sys
@@ -44,6 +51,7 @@ from botocore.credentials import (
 
 HUB = "123456789012"
 DOC = "SSM-SessionManagerRunShell"
+CHECK_DOC = "RunAsGuard-CheckRunAsUser"  # the member stack's check document (src/trigger CHECK_DOCUMENT)
 REGIONS = [
     "us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2",
     "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-2",
@@ -143,6 +151,23 @@ def document(account: str, user: str) -> dict:
     }
 
 
+def check_document() -> dict:
+    """The run-as user check's Command document, as tests/nodes.rs `check_document()` has it."""
+    run = ['id -- "$SSM_User" >/dev/null']
+    return {
+        "schemaVersion": "2.2",
+        "description": "runas-guard: does the Run As user exist on this node?",
+        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
+                                "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
+        "mainSteps": [
+            {"action": "aws:runShellScript", "name": "linux",
+             "precondition": {"StringEquals": ["platformType", "Linux"]}, "inputs": {"runCommand": run}},
+            {"action": "aws:runShellScript", "name": "macos",
+             "precondition": {"StringEquals": ["platformType", "MacOS"]}, "inputs": {"runCommand": run}},
+        ],
+    }
+
+
 def desired_user(ou_path: str) -> str:
     if ou_path == "Workloads/Prod":
         return PROD_USER
@@ -227,11 +252,13 @@ def _create_accounts(world: World, names: list[str], paths: list[str], threads: 
     return ids
 
 
-def _write_documents(world: World, threads: int) -> None:
+def _write_documents(world: World, threads: int, check: bool = False) -> None:
     """Every account-region's document per the mix; where there is none, one
     DescribeDocument, so moto has built that account-region's SSM backend (its
     first call in an account-region costs moto ~40 ms CPU, which AWS does not
-    have and which would otherwise be billed to the benchmarked run)."""
+    have and which would otherwise be billed to the benchmarked run). With
+    `check`, the run-as user check's document too, everywhere."""
+    check_content = json.dumps(check_document(), indent=2)
     botocore_session = botocore.session.Session()
     botocore_session.register_component("credential_provider", CredentialResolver([_Provider()]))
     session = boto3.Session(botocore_session=botocore_session)
@@ -254,6 +281,9 @@ def _write_documents(world: World, threads: int) -> None:
             c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]
         )
         for region in world.regions:
+            if check:
+                ssm(region).create_document(Name=CHECK_DOC, Content=check_content, DocumentType="Command",
+                                            DocumentFormat="JSON")
             kind = world.mix.get((account, region), "missing")
             if kind == "missing":
                 try:
@@ -274,7 +304,7 @@ def _write_documents(world: World, threads: int) -> None:
 
 
 def seed_org(endpoint: str, n_accounts: int, n_regions: int, workdir: Path, threads: int = 16,
-             seed: int = 42) -> World:
+             seed: int = 42, with_check: bool = False) -> World:
     """The organization of the sweep benchmark (see the module docstring)."""
     regions = REGIONS[:n_regions]
     world = _hub_resources(endpoint, workdir, regions)
@@ -290,8 +320,30 @@ def seed_org(endpoint: str, n_accounts: int, n_regions: int, workdir: Path, thre
     compliant, missing = round(n * 0.7), round(n * 0.2)
     for i, pair in enumerate(pairs):
         world.mix[pair] = "compliant" if i < compliant else "missing" if i < compliant + missing else "wrong"
-    _write_documents(world, threads)
+    _write_documents(world, threads, check=with_check)
     return world
+
+
+def seed_fleets(world: World, count: int, users=lambda account: [], places=None) -> int:
+    """Gives each account-region (`places`, default all of `world.mix`) a fleet of `count`
+    Linux nodes with `users(account)` (POST /_emulated/ssm/fleet, on one kept-alive
+    connection straight to moto). Returns the number of nodes made."""
+    host = world.endpoint.removeprefix("http://")
+    conn = http.client.HTTPConnection(host, timeout=60)
+    made = 0
+    try:
+        for account, region in sorted(places if places is not None else world.mix):
+            body = json.dumps({"account": account, "region": region, "nodes": [], "count": count,
+                               "users": users(account), "platform": "Linux"})
+            conn.request("POST", "/_emulated/ssm/fleet", body=body, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            answer = r.read()
+            if r.status != 200:
+                raise RuntimeError(f"fleet {account}/{region}: HTTP {r.status} {answer[:300]!r}")
+            made += json.loads(answer)["nodes"]
+    finally:
+        conn.close()
+    return made
 
 
 def seed_vend(endpoint: str, n_regions: int, workdir: Path) -> World:
