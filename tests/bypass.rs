@@ -31,33 +31,11 @@ fn session_event(event_name: &str, account: &str, region: &str, name: &str) -> V
     e
 }
 
+/// Creates the Session document, or adds a version (left not default), as
+/// the account's administrator.
 async fn write(w: &World, account: &str, region: &str, name: &str, content: &Value) -> String {
-    let ssm = w.admin_ssm(account, region).await;
-    let text = content.to_string();
-    if ssm.describe_document().name(name).send().await.is_err() {
-        ssm.create_document()
-            .name(name)
-            .content(text)
-            .document_type(aws_sdk_ssm::types::DocumentType::Session)
-            .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
-            .send()
-            .await
-            .unwrap();
-        return "1".into();
-    }
-    let out = ssm
-        .update_document()
-        .name(name)
-        .content(text)
-        .document_version("$LATEST")
-        .send()
+    w.admin_write_named(account, region, name, content, false)
         .await
-        .unwrap();
-    out.document_description()
-        .unwrap()
-        .document_version()
-        .unwrap()
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
