@@ -52,6 +52,26 @@ impl AssociationStore {
         }
     }
 
+    /// What our own create or update made: everything we sent, as SSM answered it.
+    fn written(
+        &self,
+        id: &str,
+        version: &str,
+        user: &str,
+        d: &aws_sdk_ssm::types::AssociationDescription,
+    ) -> Association {
+        Association {
+            id: id.to_string(),
+            version: version.to_string(),
+            name: Some(ASSOCIATION_NAME.into()),
+            document: self.document.clone(),
+            user: Some(user.to_string()),
+            all_nodes: true,
+            schedule: Some(SCHEDULE.into()),
+            counts: counts(d.overview()),
+        }
+    }
+
     fn all_nodes() -> Target {
         Target::builder().key("InstanceIds").values("*").build()
     }
@@ -188,19 +208,10 @@ impl Associations for AssociationStore {
         let d = out
             .association_description()
             .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationDescription"))?;
-        Ok(Association {
-            id: d
-                .association_id()
-                .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationId"))?
-                .to_string(),
-            version: d.association_version().unwrap_or("1").to_string(),
-            name: Some(ASSOCIATION_NAME.into()),
-            document: self.document.clone(),
-            user: Some(user.to_string()),
-            all_nodes: true,
-            schedule: Some(SCHEDULE.into()),
-            counts: counts(d.overview()),
-        })
+        let id = d
+            .association_id()
+            .ok_or_else(|| self.incomplete("CreateAssociation", "AssociationId"))?;
+        Ok(self.written(id, d.association_version().unwrap_or("1"), user, d))
     }
 
     async fn update(
@@ -236,19 +247,10 @@ impl Associations for AssociationStore {
         let d = out
             .association_description()
             .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationDescription"))?;
-        Ok(Some(Association {
-            id: id.to_string(),
-            version: d
-                .association_version()
-                .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationVersion"))?
-                .to_string(),
-            name: Some(ASSOCIATION_NAME.into()),
-            document: self.document.clone(),
-            user: Some(user.to_string()),
-            all_nodes: true,
-            schedule: Some(SCHEDULE.into()),
-            counts: counts(d.overview()),
-        }))
+        let version = d
+            .association_version()
+            .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationVersion"))?;
+        Ok(Some(self.written(id, version, user, d)))
     }
 
     async fn delete(&self, id: &str) -> Result<bool, AwsError> {
