@@ -13,11 +13,13 @@ use crate::trigger::Trigger;
 
 mod bypass;
 mod drift;
+mod identity_center;
 mod message;
 mod readiness;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use drift::drift;
+pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
@@ -38,6 +40,7 @@ pub enum Kind {
     PolicyIdsUnknown,
     RunAsUserMissing,
     RunAsBypass,
+    IdentityCenterDrift,
 }
 
 impl Kind {
@@ -54,6 +57,7 @@ impl Kind {
             Kind::PolicyIdsUnknown => "policy_ids_unknown",
             Kind::RunAsUserMissing => "run_as_user_missing",
             Kind::RunAsBypass => "run_as_bypass",
+            Kind::IdentityCenterDrift => "identity_center_drift",
         }
     }
 }

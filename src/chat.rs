@@ -187,6 +187,10 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
             "Sessions that use this document run as root, whatever Run As says: ask the actor why, and delete or fix the document (runas-guard never touches it).",
             "Keep StartSession on such documents out of permission sets; an SCP can deny creating Session documents outside your pipeline.",
         ],
+        "identity_center_drift" => vec![
+            "Federated sessions take SSMSessionRunAs from this mapping before any document: ask the actor why it changed.",
+            "In enforce mode runas-guard put the declared mapping back; change it in the policy's [identity_center], not the console.",
+        ],
         "sweep_summary" => vec![
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -196,7 +200,9 @@ fn next_steps(kind: &str) -> Vec<&'static str> {
 }
 
 fn description(alert: &Alert) -> String {
-    use kinds::{bypass_description, missing_description, summary_description};
+    use kinds::{
+        bypass_description, identity_center_description, missing_description, summary_description,
+    };
     let b = &alert.body;
     let mut lines = vec![];
     if b["kind"] == "sweep_summary" {
@@ -207,6 +213,9 @@ fn description(alert: &Alert) -> String {
     }
     if b["kind"] == "run_as_bypass" {
         return bypass_description(b);
+    }
+    if b["kind"] == "identity_center_drift" {
+        return identity_center_description(b);
     }
     if b["kind"] == "policy_rejected" {
         return format!(

@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod doctor;
 pub mod heartbeat;
 pub mod history;
+pub mod identity_center;
 pub mod ids;
 pub mod intent;
 pub mod job;

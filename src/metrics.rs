@@ -75,11 +75,7 @@ pub fn for_outcome(
     let mut out = vec![count("RemediationFailures", failed)];
     match kind {
         TriggerKind::DocumentChanged => {
-            let reverted = outcome
-                .alerts
-                .iter()
-                .filter(|a| matches!(a.kind, "drift_reverted" | "tamper_repeated"))
-                .count();
+            let reverted = alerts_of(outcome, &["drift_reverted", "tamper_repeated"]);
             out.push(count("Reverts", reverted));
             if let (true, Some(s)) = (wrote > 0, seconds_since_event) {
                 out.push(Metric {
@@ -90,33 +86,48 @@ pub fn for_outcome(
             }
         }
         TriggerKind::AccountVended | TriggerKind::AccountMoved => {
-            let configured = outcome
-                .alerts
-                .iter()
-                .filter(|a| a.kind == "account_configured")
-                .count();
-            out.push(count("AccountsConfigured", configured));
+            out.push(count(
+                "AccountsConfigured",
+                alerts_of(outcome, &["account_configured"]),
+            ));
         }
-        TriggerKind::Sweep => out.extend(sweep_metrics(outcome, wrote, sweep_seconds)),
+        TriggerKind::Sweep => {
+            out.extend(sweep_metrics(outcome, wrote, sweep_seconds));
+            if outcome.identity_center.is_some() {
+                out.push(count(
+                    "IdentityCenterDrifts",
+                    alerts_of(outcome, &["identity_center_drift"]),
+                ));
+            }
+        }
         TriggerKind::RunAsOverride => {
-            let n = outcome
-                .alerts
-                .iter()
-                .filter(|a| a.kind == "run_as_override")
-                .count();
-            out.push(count("RunAsOverrides", n));
+            out.push(count(
+                "RunAsOverrides",
+                alerts_of(outcome, &["run_as_override"]),
+            ));
+            out.push(count(
+                "IdentityCenterDrifts",
+                alerts_of(outcome, &["identity_center_drift"]),
+            ));
         }
         TriggerKind::SessionDocumentChanged => {
-            let n = outcome
-                .alerts
-                .iter()
-                .filter(|a| a.kind == "run_as_bypass")
-                .count();
-            out.push(count("RunAsBypasses", n));
+            out.push(count(
+                "RunAsBypasses",
+                alerts_of(outcome, &["run_as_bypass"]),
+            ));
         }
         TriggerKind::Ignored => return vec![],
     }
     out
+}
+
+/// Alerts of these kinds this run decided.
+fn alerts_of(outcome: &Outcome, kinds: &[&str]) -> usize {
+    outcome
+        .alerts
+        .iter()
+        .filter(|a| kinds.contains(&a.kind))
+        .count()
 }
 
 /// Prints the metrics as one EMF line, in Lambda only.

@@ -272,6 +272,9 @@ pub struct Outcome {
     /// not reach (queued, or left for the next sweep; `reason` says which).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreached: Option<Vec<String>>,
+    /// The declared Identity Center mapping, when this run looked at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_center: Option<Value>,
 }
 
 impl Outcome {
@@ -284,6 +287,7 @@ impl Outcome {
             alerts: vec![],
             fanned_out: None,
             unreached: None,
+            identity_center: None,
         }
     }
 }

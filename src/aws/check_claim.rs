@@ -39,16 +39,10 @@ impl CreateClaim for CheckClaim {
             .expression_attribute_values(":now", n(now))
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(e)
-                if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(self.table.err("UpdateItem", &self.account, &e)),
-        }
+        Ok(self
+            .table
+            .applied("UpdateItem", &self.account, sent)?
+            .is_some())
     }
 }
 
@@ -81,16 +75,10 @@ impl Reported {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;
-        let prev = match sent {
-            Ok(out) => out.attributes.as_ref().and_then(|a| get_s(a, "nodes_prev")),
-            Err(e)
-                if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                return self.ours_already().await;
-            }
-            Err(e) => return Err(self.table.err("UpdateItem", &self.account, &e)),
+        let Some(out) = self.table.applied("UpdateItem", &self.account, sent)? else {
+            return self.ours_already().await;
         };
+        let prev = out.attributes.as_ref().and_then(|a| get_s(a, "nodes_prev"));
         Ok(Some(prev.filter(|p| !p.is_empty())))
     }
 

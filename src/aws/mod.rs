@@ -4,6 +4,8 @@
 pub mod alerts;
 pub mod associations;
 pub mod check_claim;
+pub mod identity_center;
+pub mod identity_center_state;
 pub mod known;
 pub mod lease;
 pub mod organizations;

@@ -140,15 +140,6 @@ impl StateStore {
             .expression_attribute_values(":tid", s(trigger_id))
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(e)
-                if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
-                    == Some("ConditionalCheckFailedException") =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(t.err("UpdateItem", account, &e)),
-        }
+        Ok(t.applied("UpdateItem", account, sent)?.is_some())
     }
 }

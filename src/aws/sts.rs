@@ -189,6 +189,27 @@ impl Sts {
         }
     }
 
+    /// IAM Identity Center's admin API in its home region, with the hub's
+    /// own credentials (the hub runs where Identity Center is administered).
+    pub fn identity_center(&self, region: &str) -> aws_sdk_ssoadmin::Client {
+        let config = aws_sdk_ssoadmin::config::Builder::from(&self.base)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ssoadmin::Client::from_conf(config)
+    }
+
+    /// The hub's own account (`GetCallerIdentity` needs no permission).
+    pub async fn caller_account(&self) -> Result<String, AwsError> {
+        let region = super::home_region(&self.base);
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("GetCallerIdentity", "-", &region, &e))?;
+        Ok(out.account().unwrap_or("-").to_string())
+    }
+
     /// Tries `roles` in order; returns the first session that works.
     pub fn partition(&self) -> &'static str {
         self.partition

@@ -105,6 +105,30 @@ impl Table {
         err
     }
 
+    /// A conditional write's answer: its output when written, `None` when
+    /// its condition did not hold (another run got there first).
+    pub(crate) fn applied<T, E, R>(
+        &self,
+        op: &'static str,
+        account: &str,
+        sent: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    ) -> Result<Option<T>, AwsError>
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        match sent {
+            Ok(out) => Ok(Some(out)),
+            Err(e)
+                if aws_sdk_dynamodb::error::ProvideErrorMetadata::code(&e)
+                    == Some("ConditionalCheckFailedException") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(self.err(op, account, &e)),
+        }
+    }
+
     /// Puts every item, 25 per `BatchWriteItem` (its limit), sending again
     /// what DynamoDB leaves unprocessed, with a growing pause. `what` names
     /// the items in the error (`history row(s)`), `account` whose they are.

@@ -1,6 +1,6 @@
 //! Descriptions of the alerts whose body is not one account-region's
 //! before and after: a sweep's summary, nodes without the Run As user, a
-//! session document that skips Run As. Every editor- or event-chosen value
+//! session document that skips Run As, Identity Center's mapping changed. Every editor- or event-chosen value
 //! goes through `code` (inert in chat).
 
 use super::{code, console_link, text};
@@ -106,4 +106,34 @@ fn association_link(region: &str, id: &str) -> String {
         return format!("{} in {}", code(id), code(region));
     }
     format!("<{}|{region}>", crate::alert::association_link(region, id))
+}
+
+/// Identity Center's mapping: each key that differs, declared and found.
+pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![
+        format!("*Account:* {}", code(&text(&b["account"]))),
+        format!(
+            "*Instance:* {} in {}",
+            code(&text(&b["instance"])),
+            code(&text(&b["region"]))
+        ),
+    ];
+    for c in b["changes"].as_array().into_iter().flatten() {
+        let or_none = |v: &serde_json::Value| {
+            if v.is_null() {
+                "(none)".to_string()
+            } else {
+                text(v)
+            }
+        };
+        lines.push(format!(
+            "{}: declared {}, found {}",
+            code(&text(&c["key"])),
+            code(&or_none(&c["declared"])),
+            code(&or_none(&c["found"]))
+        ));
+    }
+    lines.push(format!("*Action:* {}", code(&text(&b["action"]))));
+    lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
+    lines.join("\n")
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::validate::{
-    account_rules, check_exempt, check_nodes, check_roles, check_session_policy, check_user,
-    named_documents, ou_rules, Problem,
+    account_rules, check_exempt, check_identity_center, check_nodes, check_roles,
+    check_session_policy, check_user, named_documents, ou_rules, Problem,
 };
 use super::{Policy, PolicyError};
 
@@ -53,6 +53,7 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
     let check_document = check_nodes(&raw.nodes, &documents)?;
     check_session_policy(&raw.regions, &documents, check_document.as_deref())?;
+    let identity_center = check_identity_center(raw.identity_center)?;
     Ok(Policy {
         member_role: raw.member_role,
         fallback_roles: raw.fallback_roles,
@@ -66,5 +67,6 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         documents,
         check_document,
         sweep_session_documents: raw.session_documents.sweep,
+        identity_center,
     })
 }

@@ -51,6 +51,8 @@ pub struct Policy {
     /// `[session_documents] sweep`: sweeps list every customer `Session`
     /// document for ones that skip Run As (events always look).
     pub sweep_session_documents: bool,
+    /// `[identity_center]`: the declared access-control attribute mapping.
+    pub identity_center: Option<crate::identity_center::Declared>,
 }
 
 /// A named Session document runas-guard creates and keeps in every governed
@@ -168,7 +170,39 @@ impl Policy {
     /// that is well-formed). `policy check`, `doctor` and the function's log
     /// show them.
     pub fn warnings(&self) -> Vec<String> {
-        regions::unknown_region_warnings(&self.regions)
+        let mut out = regions::unknown_region_warnings(&self.regions);
+        out.extend(self.identity_center_warnings());
+        out
+    }
+
+    /// An `SSMSessionRunAs` source that cannot give each user one value of
+    /// their own, and an enforce that audit mode keeps from writing.
+    fn identity_center_warnings(&self) -> Vec<String> {
+        use crate::identity_center::sources::{run_as_source_warning, RUN_AS_KEY};
+        let Some(ic) = &self.identity_center else {
+            return vec![];
+        };
+        let mut out: Vec<String> = ic
+            .attributes
+            .0
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(RUN_AS_KEY))
+            .filter_map(|(k, v)| {
+                run_as_source_warning(v).map(|w| format!("`identity_center.attributes.{k}`: {w}"))
+            })
+            .collect();
+        if ic.mode == crate::identity_center::KeepMode::Enforce && self.mode == Mode::Audit {
+            out.push("`identity_center.mode`: enforce, but the policy's mode is audit, which never writes: drift is alerted, not put back".into());
+        }
+        out
+    }
+
+    /// What runas-guard does about Identity Center drift: audit mode never writes.
+    pub fn identity_center_mode(&self) -> crate::identity_center::KeepMode {
+        match (self.mode, self.identity_center.as_ref().map(|ic| ic.mode)) {
+            (Mode::Enforce, Some(m)) => m,
+            _ => crate::identity_center::KeepMode::Alert,
+        }
     }
 
     /// Run As users that validate but cannot work on a node (`ssm-user`) or

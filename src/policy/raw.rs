@@ -30,6 +30,20 @@ pub(super) struct RawPolicy {
     pub nodes: RawNodes,
     #[serde(default)]
     pub session_documents: RawSessionDocuments,
+    #[serde(default)]
+    pub identity_center: Option<RawIdentityCenter>,
+}
+
+/// The declared IAM Identity Center access-control attribute mapping.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawIdentityCenter {
+    pub region: String,
+    #[serde(default)]
+    pub instance_arn: Option<String>,
+    #[serde(default)]
+    pub mode: crate::identity_center::KeepMode,
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// Whether sweeps list every `Session` document for ones that skip Run As.

@@ -487,3 +487,106 @@ fn the_user_check_is_off_unless_asked_and_its_document_is_its_own() {
         assert!(err.contains(key), "{line}: {err}");
     }
 }
+
+const IDENTITY_CENTER: &str = r#"
+[identity_center]
+region = "eu-west-1"
+instance_arn = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+mode = "enforce"
+
+[identity_center.attributes]
+SSMSessionRunAs = "${path:userName}"
+CostCenter = "${path:enterprise.costCenter}"
+"#;
+
+#[test]
+fn the_identity_center_declaration_is_read_and_checked_against_the_api_model() {
+    let text = format!("{GOOD}{IDENTITY_CENTER}");
+    let p = Policy::parse(&text, "p.toml").unwrap();
+    let ic = p.identity_center.as_ref().unwrap();
+    assert_eq!(ic.region, "eu-west-1");
+    assert_eq!(ic.mode, crate::identity_center::KeepMode::Enforce);
+    assert_eq!(ic.attributes.0.len(), 2);
+    assert_eq!(
+        p.identity_center_mode(),
+        crate::identity_center::KeepMode::Enforce
+    );
+    assert!(p.warnings().is_empty(), "{:?}", p.warnings());
+    assert!(Policy::parse(GOOD, "p.toml")
+        .unwrap()
+        .identity_center
+        .is_none());
+
+    let many: String = (0..51)
+        .map(|i| format!("K{i} = \"${{path:title}}\"\n"))
+        .collect();
+    let bad: Vec<(String, &str)> = vec![
+        (
+            text.replace("\"eu-west-1\"\ninstance", "\"Europe\"\ninstance"),
+            "identity_center.region",
+        ),
+        (
+            text.replace("ssoins-1234567890abcdef", "ssoins-123"),
+            "identity_center.instance_arn",
+        ),
+        (
+            text.replace("CostCenter =", "\"Cost;Center\" ="),
+            "identity_center.attributes.\"Cost;Center\"",
+        ),
+        (
+            text.replace("\"${path:enterprise.costCenter}\"", "\"a;b\""),
+            "identity_center.attributes.CostCenter",
+        ),
+        (
+            text.replace("CostCenter = \"${path:enterprise.costCenter}\"\n", &many),
+            "identity_center.attributes",
+        ),
+    ];
+    for (file, key) in bad {
+        match Policy::parse(&file, "p.toml") {
+            Err(PolicyError::Invalid { key: k, .. }) => assert_eq!(k, key),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    for (file, what) in [
+        (text.replace("mode = \"enforce\"\n\n[identity", "mode = \"revert\"\n\n[identity"), "revert"),
+        (text.replace("region = \"eu-west-1\"\ninstance", "regoin = \"eu-west-1\"\ninstance"), "regoin"),
+        (text.replace("[identity_center.attributes]\nSSMSessionRunAs = \"${path:userName}\"\nCostCenter = \"${path:enterprise.costCenter}\"\n", ""), "attributes"),
+        (text.replace("\"${path:userName}\"", "[\"${path:userName}\"]"), "SSMSessionRunAs"),
+    ] {
+        match Policy::parse(&file, "p.toml") {
+            Err(PolicyError::Syntax { reason, .. }) => assert!(reason.contains(what), "{what}: {reason}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_run_as_source_that_is_not_one_value_per_user_is_warned_and_audit_mode_never_enforces() {
+    let text = format!("{GOOD}{IDENTITY_CENTER}").replace("${path:userName}", "${path:groups}");
+    let p = Policy::parse(&text, "p.toml").unwrap();
+    let w = p.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("identity_center.attributes.SSMSessionRunAs") && w[0].contains("groups"),
+        "{w:?}"
+    );
+
+    let audit = format!("{GOOD}{IDENTITY_CENTER}").replace(
+        "mode = \"enforce\"\n\n[default]",
+        "mode = \"audit\"\n\n[default]",
+    );
+    let p = Policy::parse(&audit, "p.toml").unwrap();
+    assert_eq!(p.mode, Mode::Audit);
+    assert_eq!(
+        p.identity_center_mode(),
+        crate::identity_center::KeepMode::Alert
+    );
+    assert!(
+        p.warnings()
+            .iter()
+            .any(|w| w.contains("identity_center.mode")),
+        "{:?}",
+        p.warnings()
+    );
+}

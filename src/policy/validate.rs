@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::trigger::{is_account_id, DOCUMENT_NAME};
 
+use super::raw::RawIdentityCenter;
 use super::raw::{RawDocument, RawExempt, RawNodes, RawScoped};
 use super::NamedDocument;
 
@@ -345,4 +346,53 @@ pub(super) fn check_session_policy(
         ));
     }
     Ok(())
+}
+
+/// `[identity_center]`: the API model's limits, so a declaration enforce
+/// could never write is refused at load, naming the key.
+pub(super) fn check_identity_center(
+    raw: Option<RawIdentityCenter>,
+) -> Result<Option<crate::identity_center::Declared>, Problem> {
+    use crate::identity_center::sources::{
+        check_instance_arn, check_key, check_source, MAX_ATTRIBUTES,
+    };
+    let Some(raw) = raw else { return Ok(None) };
+    if !crate::ids::is_region_name(&raw.region) {
+        return Err((
+            "identity_center.region".into(),
+            format!(
+                "{} is not a region name (Identity Center's home region)",
+                shorten(&raw.region)
+            ),
+        ));
+    }
+    if let Some(arn) = &raw.instance_arn {
+        check_instance_arn(arn).map_err(|p| ("identity_center.instance_arn".to_string(), p))?;
+    }
+    if raw.attributes.len() > MAX_ATTRIBUTES {
+        return Err((
+            "identity_center.attributes".into(),
+            format!(
+                "{} attributes; Identity Center allows {MAX_ATTRIBUTES}",
+                raw.attributes.len()
+            ),
+        ));
+    }
+    for (key, source) in &raw.attributes {
+        // As TOML names it: bare when it can be, quoted otherwise.
+        let bare = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let shown = if bare { key.clone() } else { shorten(key) };
+        let place = format!("identity_center.attributes.{shown}");
+        check_key(key).map_err(|p| (place.clone(), p))?;
+        check_source(source).map_err(|p| (place, p))?;
+    }
+    Ok(Some(crate::identity_center::Declared {
+        region: raw.region,
+        instance_arn: raw.instance_arn,
+        mode: raw.mode,
+        attributes: crate::identity_center::Mapping(raw.attributes),
+    }))
 }

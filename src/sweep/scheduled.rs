@@ -15,14 +15,43 @@ use crate::outcome::{Handled, Outcome};
 use crate::services::Services;
 use crate::summary;
 use crate::work::{Home, Work};
+use crate::workers::identity_center::look_at;
 
 /// The scheduled sweep, and any OU or account id the policy names that the
 /// walked organization does not have (a typo, an OU deleted since): alerted,
 /// never silently re-resolved to another rule.
 pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Outcome) -> Work {
-    let mut work = swept(svc, job, org, outcome).await;
+    let (mut work, identity_center) =
+        tokio::join!(swept(svc, job, org, outcome), identity_center(svc, job));
     work.alerts.extend(unknown_ids(svc, job, org));
+    if let Some((json, alert)) = identity_center {
+        work.outcome.identity_center = Some(json);
+        work.alerts.extend(alert);
+    }
     work
+}
+
+/// The declared Identity Center mapping, looked at once per sweep (beside
+/// the accounts): a failure is the sweep's outcome and log, not an account's.
+async fn identity_center(
+    svc: &Services,
+    job: &Job,
+) -> Option<(serde_json::Value, Option<alert::Alert>)> {
+    let declared = svc.policy.identity_center.as_ref()?;
+    match look_at(svc, job, declared, None).await {
+        Ok(Some(looked)) => {
+            tracing::info!(instance = %looked.instance, status = looked.kept.status(), "Identity Center mapping looked at");
+            Some((looked.json(), looked.alert))
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(outcome = "identity_center_failed", error_code = %e.code, error = %e, "cannot look at the Identity Center mapping");
+            Some((
+                serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
+                None,
+            ))
+        }
+    }
 }
 
 fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {

@@ -3,5 +3,6 @@
 //! (The scheduled sweep's worker is [`crate::sweep::on_schedule`].)
 
 pub mod account;
+pub mod identity_center;
 pub mod run_as_override;
 pub mod session_document;

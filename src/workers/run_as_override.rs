@@ -1,7 +1,9 @@
 //! Run As decided outside the document (an `SSMSessionRunAs` tag or
 //! Identity Center attribute): recorded in the account's history and
-//! alerted. Nothing to reconcile: the tag or attribute is not runas-guard's
-//! to remove (the optional SCP prevents it).
+//! alerted. Nothing to reconcile: the tag is not runas-guard's to remove
+//! (the optional SCP prevents it). An Identity Center event about the
+//! instance of a declared mapping (`[identity_center]`) is that mapping's
+//! look instead: told once per change, put back in enforce.
 
 use serde_json::Value;
 
@@ -15,18 +17,68 @@ use crate::records::HistoryRow;
 use crate::services::Services;
 use crate::trigger::RUN_AS_TAG;
 use crate::work::Work;
+use crate::workers::identity_center::look_at;
 
 pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {
     let t = &job.trigger;
     let account = t.account.clone().unwrap_or_default();
+    let declared = svc
+        .policy
+        .identity_center
+        .as_ref()
+        .filter(|_| t.source == "aws.sso");
+    let looked = match declared {
+        Some(d) => match look_at(svc, job, d, t.context.principal.as_deref()).await {
+            Ok(looked) => looked,
+            Err(e) => return Work::error(outcome, &e),
+        },
+        None => None,
+    };
     let expected = t
         .actor
         .as_ref()
         .is_some_and(|a| svc.policy.is_expected_editor(&a.arn));
     let now = confirm(ctx, job, &account).await;
     let at = clock::now();
-    let alert = alert::run_as_override(&account, t, expected, now.as_ref(), &clock::iso(at));
-    let row = HistoryRow {
+    // The declared mapping's own look tells (once per change) instead.
+    let alerts = match &looked {
+        Some(l) => l.alert.iter().cloned().collect(),
+        None => vec![alert::run_as_override(
+            &account,
+            t,
+            expected,
+            now.as_ref(),
+            &clock::iso(at),
+        )],
+    };
+    let row = history_row(t, account);
+    if let Err(e) = svc.state.add_history(&[row], at).await {
+        return Work::error(outcome, &e);
+    }
+    if let Some(l) = &looked {
+        outcome.reason = format!("{}: {}", t.reason, l.reason());
+        outcome.identity_center = Some(l.json());
+        return Work {
+            alerts,
+            ..Work::answered(outcome)
+        };
+    }
+    outcome.reason = match &now {
+        Some(TagNow::Removed) => format!("{} (the tag was already removed)", t.reason),
+        Some(TagNow::PrincipalGone) => format!("{} (the principal no longer exists)", t.reason),
+        Some(TagNow::Present(v)) => format!("{} (confirmed: {RUN_AS_TAG}={v:?})", t.reason),
+        _ => t.reason.clone(),
+    };
+    Work {
+        alerts,
+        ..Work::answered(outcome)
+    }
+}
+
+/// Every override event is history, an Identity Center one too (an edit
+/// that a put-back overwrote before its own event came is there).
+fn history_row(t: &crate::trigger::Trigger, account: String) -> HistoryRow {
+    HistoryRow {
         account,
         region: "-".into(),
         document: None,
@@ -39,19 +91,6 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
         trigger_kind: t.kind.as_str().into(),
         versions_before: t.context.principal.clone(),
         version_after: None,
-    };
-    if let Err(e) = svc.state.add_history(&[row], at).await {
-        return Work::error(outcome, &e);
-    }
-    outcome.reason = match &now {
-        Some(TagNow::Removed) => format!("{} (the tag was already removed)", t.reason),
-        Some(TagNow::PrincipalGone) => format!("{} (the principal no longer exists)", t.reason),
-        Some(TagNow::Present(v)) => format!("{} (confirmed: {RUN_AS_TAG}={v:?})", t.reason),
-        _ => t.reason.clone(),
-    };
-    Work {
-        alerts: vec![alert],
-        ..Work::answered(outcome)
     }
 }
 

@@ -1,0 +1,218 @@
+//! The Identity Center mapping's item in the hub's table
+//! (`IDENTITY_CENTER#<instance>` / `MAPPING`): what was last seen, its
+//! status, and which drift was reported by whom, so one change is told and
+//! put back once whatever runs see it.
+
+use std::time::{Duration, SystemTime};
+
+use super::table::{get_n, get_s, n, s, Item, Table};
+use super::AwsError;
+use crate::clock;
+use crate::identity_center::keep::{News, Turn};
+use crate::identity_center::ABSENT;
+
+/// How long the run that told a drift has to put it back before another
+/// run may finish the job (longer than a read, a write and a record take).
+const RESTORE_HOLD: Duration = Duration::from_secs(120);
+
+pub fn key(instance: &str) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
+    let id = instance.rsplit('/').next().unwrap_or(instance);
+    [
+        ("pk", s(format!("IDENTITY_CENTER#{id}"))),
+        ("sk", s("MAPPING")),
+    ]
+}
+
+/// What one look recorded.
+#[derive(Debug, Clone)]
+pub struct Look<'a> {
+    pub status: &'static str,
+    pub observed: String,
+    pub declared: String,
+    pub trigger_id: &'a str,
+    pub trigger_kind: &'a str,
+    pub actor: Option<&'a str>,
+    pub error: Option<String>,
+}
+
+/// The item as `status` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Recorded {
+    pub instance: String,
+    pub status: String,
+    pub observed: Option<String>,
+    pub declared: Option<String>,
+    pub actor: Option<String>,
+    pub last_checked: Option<String>,
+    pub last_changed: Option<String>,
+    pub error: Option<String>,
+}
+
+pub struct MappingState {
+    pub table: Table,
+    pub instance: String,
+    pub trigger_id: String,
+}
+
+impl MappingState {
+    fn update(
+        &self,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let [(k1, v1), (k2, v2)] = key(&self.instance);
+        self.table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+    }
+
+    async fn item(&self) -> Result<Item, AwsError> {
+        let [(k1, v1), (k2, v2)] = key(&self.instance);
+        let out = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.table.err("GetItem", "-", &e))?;
+        Ok(out.item.unwrap_or_default())
+    }
+
+    /// Records a look where something differs from the item (a steady sweep's
+    /// condition fails: nothing to write).
+    pub async fn record(&self, look: &Look<'_>, at: SystemTime) -> Result<(), AwsError> {
+        let at = clock::iso(at);
+        let sent = self
+            .update()
+            .update_expression(
+                "SET #st = :st, observed = :obs, declared = :dec, checked_at = :at, trigger_id = :tid, trigger_kind = :tk, actor = :actor, #err = :err, changed_at = :at",
+            )
+            .condition_expression(
+                "attribute_not_exists(#st) OR #st <> :st OR observed <> :obs OR declared <> :dec OR #err <> :err",
+            )
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#err", "error")
+            .expression_attribute_values(":st", s(look.status))
+            .expression_attribute_values(":obs", s(&look.observed))
+            .expression_attribute_values(":dec", s(&look.declared))
+            .expression_attribute_values(":at", s(&at))
+            .expression_attribute_values(":tid", s(look.trigger_id))
+            .expression_attribute_values(":tk", s(look.trigger_kind))
+            .expression_attribute_values(":actor", s(look.actor.unwrap_or("")))
+            .expression_attribute_values(":err", s(look.error.clone().unwrap_or_default()))
+            .send()
+            .await;
+        self.table.applied("UpdateItem", "-", sent)?;
+        Ok(())
+    }
+
+    /// What `status` shows.
+    pub async fn read(&self) -> Result<Option<Recorded>, AwsError> {
+        let item = self.item().await?;
+        if item.is_empty() {
+            return Ok(None);
+        }
+        let some = |k: &str| get_s(&item, k).filter(|v| !v.is_empty());
+        Ok(Some(Recorded {
+            instance: self.instance.clone(),
+            status: get_s(&item, "status").unwrap_or_default(),
+            observed: some("observed"),
+            declared: some("declared"),
+            actor: some("actor"),
+            last_checked: some("checked_at"),
+            last_changed: some("changed_at"),
+            error: some("error"),
+        }))
+    }
+}
+
+impl News for MappingState {
+    async fn swap(&self, found: &str, restoring: bool) -> Result<Turn, AwsError> {
+        let now = clock::epoch_millis(clock::now());
+        let until = now + i64::try_from(RESTORE_HOLD.as_millis()).unwrap_or(i64::MAX);
+        let sent = self
+            .update()
+            .update_expression(
+                "SET reported_prev = if_not_exists(observed, :none), reported = :found, reported_by = :tid, restore_until = :until",
+            )
+            .condition_expression("attribute_not_exists(reported) OR reported <> :found")
+            .expression_attribute_values(":none", s(""))
+            .expression_attribute_values(":found", s(found))
+            .expression_attribute_values(":tid", s(&self.trigger_id))
+            .expression_attribute_values(":until", n(if restoring { until } else { 0 }))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        if let Some(out) = self.table.applied("UpdateItem", "-", sent)? {
+            let before = out
+                .attributes
+                .as_ref()
+                .and_then(|a| get_s(a, "reported_prev"));
+            return Ok(Turn::Tell {
+                before: before.filter(|b| !b.is_empty()),
+            });
+        }
+        let item = self.item().await?;
+        if get_s(&item, "reported_by").as_deref() == Some(self.trigger_id.as_str()) {
+            // A retry of the run that told it (its answer was lost).
+            let before = get_s(&item, "reported_prev").filter(|b| !b.is_empty());
+            return Ok(Turn::Tell { before });
+        }
+        let pending = get_n(&item, "restore_until").unwrap_or(0);
+        if !restoring || pending == 0 || pending >= now {
+            return Ok(Turn::Quiet);
+        }
+        // The teller did not put it back in time: take the job over, once.
+        let taken = self
+            .update()
+            .update_expression("SET restore_until = :until")
+            .condition_expression("restore_until = :seen AND reported = :found")
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":seen", n(pending))
+            .expression_attribute_values(":found", s(found))
+            .send()
+            .await;
+        Ok(match self.table.applied("UpdateItem", "-", taken)? {
+            Some(_) => Turn::Finish,
+            None => Turn::Quiet,
+        })
+    }
+
+    async fn settle(&self) -> Result<(), AwsError> {
+        let sent = self
+            .update()
+            .update_expression("REMOVE reported, reported_by, reported_prev, restore_until")
+            .condition_expression("attribute_exists(reported)")
+            .send()
+            .await;
+        self.table.applied("UpdateItem", "-", sent)?;
+        Ok(())
+    }
+
+    async fn restored(&self, found: &str) -> Result<(), AwsError> {
+        let sent = self
+            .update()
+            .update_expression("SET restore_until = :zero")
+            .condition_expression("reported = :found")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":found", s(found))
+            .send()
+            .await;
+        self.table.applied("UpdateItem", "-", sent)?;
+        Ok(())
+    }
+}
+
+/// The recorded mapping as JSON for an alert's `before` (`null` when absent
+/// or never recorded).
+pub fn before_json(recorded: Option<&str>) -> serde_json::Value {
+    match recorded {
+        None | Some(ABSENT) => serde_json::Value::Null,
+        Some(m) => crate::identity_center::recorded_json(m),
+    }
+}
