@@ -1,0 +1,430 @@
+//! The declared Identity Center mapping (`[identity_center]`): a console
+//! change is told once with before/after and, in enforce, put back once,
+//! whatever the deliveries; alert mode never writes; a sweep finds what no
+//! event brought; `policy check` warns a group-derived `SSMSessionRunAs`.
+//! Identity Center's access-control attribute operations are emulated
+//! (tests/moto_sso_attributes.py); moto lacks them.
+
+mod common;
+
+use aws_sdk_ssoadmin::types::{
+    AccessControlAttribute, AccessControlAttributeValue,
+    InstanceAccessControlAttributeConfiguration,
+};
+use common::proxy::Proxy;
+use common::*;
+use serde_json::{json, Value};
+
+const IC_REGION: &str = "eu-west-1";
+const UPDATE: &str = "UpdateInstanceAccessControlAttributeConfiguration";
+const CREATE: &str = "CreateInstanceAccessControlAttributeConfiguration";
+const DECLARED: &[(&str, &str)] = &[("SSMSessionRunAs", "${path:userName}")];
+
+async fn world(mode: &str) -> (World, String) {
+    let w = World::on(Moto::start_emulating("moto_sso_attributes.py", &[])).await;
+    let instance = sso(&w).list_instances().send().await.unwrap().instances()[0]
+        .instance_arn()
+        .unwrap()
+        .to_string();
+    // The instance is discovered (ListInstances), not declared.
+    w.write_policy(&format!(
+        "[identity_center]\nregion = \"{IC_REGION}\"\nmode = \"{mode}\"\n[identity_center.attributes]\nSSMSessionRunAs = \"${{path:userName}}\"\n"
+    ));
+    // Identity Center holds the declared mapping, and a first sweep has
+    // configured the organization's documents (its summary drained).
+    console(&w, &instance, CREATE, DECLARED, "setup").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert_eq!(w.alert_kinds().await, ["sweep_summary"]);
+    (w, instance)
+}
+
+/// The Identity Center admin API as an administrator in the hub account uses it.
+fn sso(w: &World) -> aws_sdk_ssoadmin::Client {
+    let config = aws_sdk_ssoadmin::config::Builder::from(&w.cfg)
+        .region(aws_sdk_ssoadmin::config::Region::new(IC_REGION))
+        .build();
+    aws_sdk_ssoadmin::Client::from_conf(config)
+}
+
+fn configuration(pairs: &[(&str, &str)]) -> InstanceAccessControlAttributeConfiguration {
+    let attributes = pairs
+        .iter()
+        .map(|(k, v)| {
+            AccessControlAttribute::builder()
+                .key(*k)
+                .value(
+                    AccessControlAttributeValue::builder()
+                        .source(*v)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        })
+        .collect();
+    InstanceAccessControlAttributeConfiguration::builder()
+        .set_access_control_attributes(Some(attributes))
+        .build()
+        .unwrap()
+}
+
+/// What an administrator does in the console: the call, and its CloudTrail event.
+async fn console(w: &World, instance: &str, op: &str, pairs: &[(&str, &str)], id: &str) -> Value {
+    let c = sso(w);
+    match op {
+        CREATE => {
+            c.create_instance_access_control_attribute_configuration()
+                .instance_arn(instance)
+                .instance_access_control_attribute_configuration(configuration(pairs))
+                .send()
+                .await
+                .unwrap();
+        }
+        UPDATE => {
+            c.update_instance_access_control_attribute_configuration()
+                .instance_arn(instance)
+                .instance_access_control_attribute_configuration(configuration(pairs))
+                .send()
+                .await
+                .unwrap();
+        }
+        _ => {
+            c.delete_instance_access_control_attribute_configuration()
+                .instance_arn(instance)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    event(instance, op, pairs, id)
+}
+
+fn event(instance: &str, op: &str, pairs: &[(&str, &str)], id: &str) -> Value {
+    let mut e = sample("run_as_override.sso-update-access-control-attributes.json");
+    e["id"] = json!(id);
+    e["account"] = json!(HUB);
+    e["region"] = json!(IC_REGION);
+    let d = &mut e["detail"];
+    d["eventName"] = json!(op);
+    d["eventID"] = json!(id);
+    d["awsRegion"] = json!(IC_REGION);
+    d["recipientAccountId"] = json!(HUB);
+    d["requestParameters"] = json!({"instanceArn": instance});
+    if op != "DeleteInstanceAccessControlAttributeConfiguration" {
+        d["requestParameters"]["instanceAccessControlAttributeConfiguration"] = json!({
+            "accessControlAttributes": pairs.iter().map(|(k, v)| json!({"key": k, "value": {"source": [v]}})).collect::<Vec<_>>()
+        });
+    }
+    e
+}
+
+async fn mapping(w: &World, instance: &str) -> Option<Vec<(String, String)>> {
+    let out = sso(w)
+        .describe_instance_access_control_attribute_configuration()
+        .instance_arn(instance)
+        .send()
+        .await;
+    let out = match out {
+        Ok(out) => out,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return None
+        }
+        Err(e) => panic!("{e:?}"),
+    };
+    let mut pairs: Vec<(String, String)> = out
+        .instance_access_control_attribute_configuration()
+        .map(|c| c.access_control_attributes())
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (a.key().to_string(), a.value().unwrap().source().join("")))
+        .collect();
+    pairs.sort();
+    Some(pairs)
+}
+
+fn declared() -> Option<Vec<(String, String)>> {
+    Some(
+        DECLARED
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// Calls of one access-control operation the emulator answered since the last reset.
+fn calls(w: &World, op: &str) -> u64 {
+    let (status, body) = http(w.moto.port(), "GET", "/_emulated/sso/calls", "");
+    assert_eq!(status, 200, "{body}");
+    body["operations"][op].as_u64().unwrap_or(0)
+}
+
+fn reset_calls(w: &World) {
+    let (status, body) = http(w.moto.port(), "POST", "/_emulated/sso/calls/reset", "");
+    assert_eq!(status, 200, "{body}");
+}
+
+async fn ic_state(w: &World, instance: &str) -> std::collections::HashMap<String, String> {
+    let id = instance.rsplit('/').next().unwrap();
+    w.items()
+        .await
+        .into_iter()
+        .find(|i| i["pk"] == format!("IDENTITY_CENTER#{id}"))
+        .expect("the mapping's state item")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_change_is_told_once_with_before_and_after_and_put_back_once() {
+    let (w, instance) = world("enforce").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert!(w.alerts().await.is_empty(), "a kept mapping is silent");
+
+    let edited = [
+        ("SSMSessionRunAs", "${path:enterprise.department}"),
+        ("CostCenter", "${path:enterprise.costCenter}"),
+    ];
+    let change = console(&w, &instance, UPDATE, &edited, "console-edit").await;
+    reset_calls(&w);
+    let explained = w
+        .run(&["explain", w.write_event(&change).to_str().unwrap()])
+        .json();
+    assert_eq!(explained["trigger"], "run_as_override");
+    let (code, out) = w.handle(&change);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "restored", "{out:#}");
+    assert_eq!(mapping(&w, &instance).await, declared(), "put back");
+    assert_eq!(calls(&w, UPDATE), 1, "one corrective write");
+
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "identity_center_drift");
+    assert_eq!(m["severity"], "warning");
+    assert_eq!(m["account"], HUB);
+    assert_eq!(m["instance"], instance);
+    assert_eq!(
+        m["before"],
+        json!({"SSMSessionRunAs": "${path:userName}"}),
+        "what the sweep recorded"
+    );
+    assert_eq!(
+        m["after"],
+        json!({"CostCenter": "${path:enterprise.costCenter}", "SSMSessionRunAs": "${path:enterprise.department}"})
+    );
+    assert_eq!(m["action"], "put_back");
+    assert_eq!(m["changes"].as_array().unwrap().len(), 2, "{m:#}");
+    assert!(
+        m["actor"]
+            .as_str()
+            .unwrap()
+            .contains("AWSReservedSSO_AdministratorAccess"),
+        "{m:#}"
+    );
+    assert!(
+        alerts[0]["subject"].as_str().unwrap().contains("put back"),
+        "{alerts:#?}"
+    );
+
+    // The same change delivered again (the hub's and a forwarded rule), our
+    // own write's event, and the next sweep: all silent, nothing written.
+    assert_eq!(w.handle(&change).1["result"], "duplicate");
+    let mut again = change.clone();
+    again["id"] = json!("console-edit-forwarded");
+    let mut ours = event(&instance, UPDATE, DECLARED, "our-put-back");
+    ours["detail"]["userIdentity"] = json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{HUB}:assumed-role/runas-guard-hub/runas-guard"), "accountId": HUB,
+        "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{HUB}:role/runas-guard-hub")}}});
+    for e in [&again, &ours, &sweep_event()] {
+        let (code, out) = w.handle(e);
+        assert_eq!(code, 0, "{out:#}");
+        assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    }
+    assert!(w.alerts().await.is_empty(), "one change, one alert");
+    assert_eq!(
+        calls(&w, UPDATE) + calls(&w, CREATE),
+        1,
+        "one change, one effect"
+    );
+
+    let state = ic_state(&w, &instance).await;
+    assert_eq!(state["status"], "compliant");
+    let history = w.history(HUB).await;
+    let told: Vec<_> = history
+        .iter()
+        .filter(|r| r["status"] == "reverted")
+        .collect();
+    assert_eq!(told.len(), 1, "{history:#?}");
+    assert!(
+        told[0]["document"].starts_with("IdentityCenter:"),
+        "{history:#?}"
+    );
+    assert!(
+        told[0]["after"].contains("enterprise.department"),
+        "{history:#?}"
+    );
+
+    // The same edit made again is a new change: told and put back again.
+    let repeat = console(&w, &instance, UPDATE, &edited, "console-edit-2").await;
+    reset_calls(&w);
+    assert_eq!(w.handle(&repeat).0, 0);
+    assert_eq!(w.alert_kinds().await, ["identity_center_drift"]);
+    assert_eq!(calls(&w, UPDATE), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alert_mode_tells_a_deleted_mapping_once_and_never_writes() {
+    let (w, instance) = world("alert").await;
+    let delete = console(
+        &w,
+        &instance,
+        "DeleteInstanceAccessControlAttributeConfiguration",
+        &[],
+        "console-delete",
+    )
+    .await;
+    reset_calls(&w);
+    let (code, out) = w.handle(&delete);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "identity_center_drift");
+    assert_eq!(m["after"], Value::Null, "the configuration is gone");
+    assert_eq!(m["action"], "alert_only");
+    assert!(alerts[0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("not put back"));
+    assert_eq!(
+        mapping(&w, &instance).await,
+        None,
+        "alert mode never writes"
+    );
+
+    // A sweep finds the same drift: already told.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "drifted");
+    assert_eq!(out["identity_center"]["alerted"], false);
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(calls(&w, UPDATE) + calls(&w, CREATE), 0);
+    assert_eq!(ic_state(&w, &instance).await["status"], "drifted");
+
+    // Put back by hand, then a sweep-found edit no event brought: told once by the sweep.
+    console(&w, &instance, CREATE, DECLARED, "fixed").await;
+    assert_eq!(
+        w.handle(&sweep_event()).1["identity_center"]["status"],
+        "compliant"
+    );
+    console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "${path:groups}")],
+        "unseen",
+    )
+    .await;
+    let (_, out) = w.handle(&sweep_event());
+    assert_eq!(out["identity_center"]["alerted"], true, "{out:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0]["message"]["actor"],
+        Value::Null,
+        "a sweep does not know who"
+    );
+    assert_eq!(
+        alerts[0]["message"]["before"],
+        json!({"SSMSessionRunAs": "${path:userName}"})
+    );
+
+    // An event about another instance is Run As decided elsewhere, as before.
+    let other = event(
+        "arn:aws:sso:::instance/ssoins-0000000000000000",
+        UPDATE,
+        DECLARED,
+        "other-instance",
+    );
+    let (code, out) = w.handle(&other);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(out.get("identity_center").is_none(), "{out:#}");
+    assert_eq!(w.alert_kinds().await, ["run_as_override"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_deliveries_of_one_change_raced_put_it_back_once_with_one_alert() {
+    let (mut w, instance) = world("enforce").await;
+    let change = console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "root")],
+        "raced",
+    )
+    .await;
+    let mut second = change.clone();
+    second["id"] = json!("raced-forwarded");
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    reset_calls(&w);
+    // The first delivery's put-back is held in flight while the second runs.
+    proxy.faults(json!([{"name": "first-put-back", "service": "sso", "action": UPDATE, "effect": "hold", "times": 1}]));
+    let first = w.handle_in_background(&change);
+    assert!(
+        proxy.wait("first-put-back", "held", 1, 60),
+        "the first put-back never came"
+    );
+    let second = w.handle_in_background(&second).join().unwrap();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert_eq!(
+        second.json()["identity_center"]["status"],
+        "drifted",
+        "{}",
+        second.stdout
+    );
+    assert_eq!(calls(&w, UPDATE), 0, "the second delivery wrote nothing");
+    proxy.release("first-put-back");
+    let first = first.join().unwrap();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(proxy.hits()["first-put-back"]["hits"], 1, "the hold fired");
+    assert_eq!(calls(&w, UPDATE), 1);
+    assert_eq!(mapping(&w, &instance).await, declared());
+    assert_eq!(
+        w.alert_kinds().await,
+        ["identity_center_drift"],
+        "one change, one alert"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_check_warns_a_group_derived_run_as_source() {
+    let w = World::new().await;
+    w.write_policy("[identity_center]\nregion = \"eu-west-1\"\n[identity_center.attributes]\nSSMSessionRunAs = \"${path:groups}\"\n");
+    let run = w.run(&["policy", "check", path_str(&w.policy)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warning = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("warning:"))
+        .unwrap_or_default();
+    assert!(
+        warning.contains("identity_center.attributes.SSMSessionRunAs")
+            && warning.contains("groups"),
+        "{}",
+        run.stdout
+    );
+    w.write_policy("[identity_center]\nregion = \"eu-west-1\"\ninstance_arn = \"ssoins-1\"\n[identity_center.attributes]\nSSMSessionRunAs = \"${path:userName}\"\n");
+    let run = w.run(&["policy", "check", path_str(&w.policy)]);
+    assert_eq!(run.code, 2);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("identity_center.instance_arn"),
+        "{}",
+        run.stderr
+    );
+}
