@@ -35,6 +35,7 @@ integration: $(STAMP)
 emulator-test: $(STAMP)
 	$(PY) tests/fault_proxy_selftest.py
 	$(PY) tests/moto_ssm_associations_selftest.py
+	$(PY) tests/moto_sso_attributes_selftest.py
 
 infra-test: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml
