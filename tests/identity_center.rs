@@ -173,7 +173,7 @@ async fn ic_state(w: &World, instance: &str) -> std::collections::HashMap<String
     w.items()
         .await
         .into_iter()
-        .find(|i| i["pk"] == format!("IDENTITY_CENTER#{id}"))
+        .find(|i| i["pk"] == "IDENTITY_CENTER" && i["sk"] == format!("MAPPING#{id}"))
         .expect("the mapping's state item")
 }
 
@@ -253,6 +253,15 @@ async fn a_console_change_is_told_once_with_before_and_after_and_put_back_once()
 
     let state = ic_state(&w, &instance).await;
     assert_eq!(state["status"], "compliant");
+    let status = w.run(&["status"]);
+    let id = instance.rsplit('/').next().unwrap();
+    assert!(
+        status
+            .stdout
+            .contains(&format!("Identity Center {id}: compliant")),
+        "{}",
+        status.stdout
+    );
     let history = w.history(HUB).await;
     let told: Vec<_> = history
         .iter()

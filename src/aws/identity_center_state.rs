@@ -15,12 +15,43 @@ use crate::identity_center::ABSENT;
 /// run may finish the job (longer than a read, a write and a record take).
 const RESTORE_HOLD: Duration = Duration::from_secs(120);
 
+/// One partition for every instance's item: `status` reads it without
+/// knowing the policy.
+const PK: &str = "IDENTITY_CENTER";
+
 pub fn key(instance: &str) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
     let id = instance.rsplit('/').next().unwrap_or(instance);
-    [
-        ("pk", s(format!("IDENTITY_CENTER#{id}"))),
-        ("sk", s("MAPPING")),
-    ]
+    [("pk", s(PK)), ("sk", s(format!("MAPPING#{id}")))]
+}
+
+/// Every instance's recorded look (`status`).
+pub async fn recorded_all(table: &Table) -> Result<Vec<Recorded>, AwsError> {
+    let out = table
+        .client
+        .query()
+        .table_name(&table.name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", s(PK))
+        .send()
+        .await
+        .map_err(|e| table.err("Query", "-", &e))?;
+    Ok(out.items().iter().map(recorded).collect())
+}
+
+fn recorded(item: &Item) -> Recorded {
+    let some = |k: &str| get_s(item, k).filter(|v| !v.is_empty());
+    Recorded {
+        instance: get_s(item, "sk")
+            .and_then(|k| k.strip_prefix("MAPPING#").map(str::to_string))
+            .unwrap_or_default(),
+        status: get_s(item, "status").unwrap_or_default(),
+        observed: some("observed"),
+        declared: some("declared"),
+        actor: some("actor"),
+        last_checked: some("checked_at"),
+        last_changed: some("changed_at"),
+        error: some("error"),
+    }
 }
 
 /// What one look recorded.
@@ -109,25 +140,6 @@ impl MappingState {
             .await;
         self.table.applied("UpdateItem", "-", sent)?;
         Ok(())
-    }
-
-    /// What `status` shows.
-    pub async fn read(&self) -> Result<Option<Recorded>, AwsError> {
-        let item = self.item().await?;
-        if item.is_empty() {
-            return Ok(None);
-        }
-        let some = |k: &str| get_s(&item, k).filter(|v| !v.is_empty());
-        Ok(Some(Recorded {
-            instance: self.instance.clone(),
-            status: get_s(&item, "status").unwrap_or_default(),
-            observed: some("observed"),
-            declared: some("declared"),
-            actor: some("actor"),
-            last_checked: some("checked_at"),
-            last_changed: some("changed_at"),
-            error: some("error"),
-        }))
     }
 }
 

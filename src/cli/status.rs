@@ -83,8 +83,35 @@ async fn status(
             if format == Format::Json {
                 outln!();
             }
+            if format == Format::Table && account.is_none() {
+                identity_center_lines(&state_store(&config, &table)).await;
+            }
             ExitCode::SUCCESS
         }
         Err(e) => failed(e),
+    }
+}
+
+/// The declared Identity Center mapping's last look, under the table (it
+/// is the organization's, not an account-region's).
+async fn identity_center_lines(store: &runas_guard::aws::state::StateStore) {
+    use runas_guard::aws::identity_center_state::recorded_all;
+    match recorded_all(store.table()).await {
+        Ok(all) => {
+            for r in all {
+                outln!(
+                    "Identity Center {}: {} (checked {}, changed {}{})",
+                    r.instance,
+                    r.status,
+                    r.last_checked.as_deref().unwrap_or("never"),
+                    r.last_changed.as_deref().unwrap_or("never"),
+                    r.actor
+                        .as_deref()
+                        .map(|a| format!(", last by {a}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Err(e) => outln!("Identity Center: cannot read its state: {e}"),
     }
 }
