@@ -323,6 +323,22 @@ async fn alert_mode_tells_a_deleted_mapping_once_and_never_writes() {
     assert!(w.alerts().await.is_empty());
     assert_eq!(calls(&w, UPDATE) + calls(&w, CREATE), 0);
     assert_eq!(ic_state(&w, &instance).await["status"], "drifted");
+    let doctor = w.run(&["doctor", "--format", "json"]).json();
+    let check = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scope"] == "hub" && c["item"] == "identity center")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(check["verdict"], "warn", "{doctor:#}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SSMSessionRunAs"),
+        "{check:#}"
+    );
 
     // Put back by hand, then a sweep-found edit no event brought: told once by the sweep.
     console(&w, &instance, CREATE, DECLARED, "fixed").await;

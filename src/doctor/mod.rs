@@ -18,6 +18,7 @@ use crate::policy::Policy;
 
 mod errors;
 mod hub;
+mod identity_center;
 mod member;
 mod nodes;
 mod policy;
@@ -206,6 +207,11 @@ pub const HUB_CHECKS: &[HubCheck] = &[
         item: "stackset regions",
         reads: "cloudformation:ListStackInstances",
         run: |g, l| Box::pin(stack::stackset(g, l)),
+    },
+    HubCheck {
+        item: "identity center",
+        reads: "sso:ListInstances (no instance_arn), sso:DescribeInstanceAccessControlAttributeConfiguration",
+        run: |g, l| Box::pin(identity_center::mapping(g, l)),
     },
     HubCheck {
         item: "scp prefix",
