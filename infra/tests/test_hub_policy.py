@@ -64,11 +64,24 @@ EXPECTED_GRANTS = {
         [{"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${FunctionName}:*"}],
     ),
 }
+# The Identity Center instance the [identity_center] grants name: the one
+# IdentityCenterInstanceArn names, else any instance of the account.
+IDENTITY_CENTER_INSTANCE = {"Fn::If": ["HasIdentityCenterInstanceArn", {"Ref": "IdentityCenterInstanceArn"},
+                                       {"Fn::Sub": "arn:${AWS::Partition}:sso:::instance/*"}]}
 # Only with a customer managed key (HasKmsKey): the key, through DynamoDB for
-# the state table, and through S3 (decrypt only) for the policy object.
+# the state table, and through S3 (decrypt only) for the policy object. Only
+# with IdentityCenterAccess Read or Enforce: the declared mapping's reads
+# (test_identity_center.py evaluates them per parameter value).
 CONDITIONAL_GRANTS = {
     "UseStateTableKeyThroughDynamoDB": ("HasKmsKey", STATE_KEY_ACTIONS, [{"Ref": "KmsKeyArn"}]),
     "DecryptPolicyObjectThroughS3": ("HasKmsKey", {"kms:Decrypt"}, [{"Ref": "KmsKeyArn"}]),
+    "IdentityCenterListInstances": ("IdentityCenterDiscover", {"sso:ListInstances"}, ["*"]),
+    "IdentityCenterReadMapping": ("IdentityCenterRead", {"sso:DescribeInstanceAccessControlAttributeConfiguration"},
+                                  [IDENTITY_CENTER_INSTANCE]),
+    "IdentityCenterRestoreMapping": ("IdentityCenterEnforce",
+                                     {"sso:UpdateInstanceAccessControlAttributeConfiguration",
+                                      "sso:CreateInstanceAccessControlAttributeConfiguration"},
+                                     [IDENTITY_CENTER_INSTANCE]),
 }
 # Each conditional KMS grant -> the only service it may be used through.
 KEY_VIA_SERVICE = {
@@ -97,6 +110,9 @@ RUNAS_GUARD_METRICS = {
     "NodesMissingRunAsUser": ("Count", {"sweep"}),
     "AccountRegionsMissingRunAsUser": ("Count", {"sweep"}),
     "RunAsBypasses": ("Count", {"session_document_changed"}),
+    # The declared Identity Center mapping ([identity_center]): drifts told,
+    # on an aws.sso event (trigger run_as_override) and on a sweep.
+    "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
 }
 # Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
 RUNAS_GUARD_ALARMS = {
@@ -183,8 +199,12 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual((parameter["Type"], parameter["AllowedPattern"]), ("String", "^[0-9]{12}$"))
         self.assertNotIn("Default", parameter)
         self.assertEqual(self.hub["Parameters"]["OrganizationId"]["AllowedPattern"], "^o-[a-z0-9]{10,32}$")
-        star = [s for _, s in self.role_statements() if "*" in cfn.as_list(s["Resource"])]
-        self.assertEqual([set(cfn.as_list(s["Action"])) for s in star], [{"organizations:ListRoots"}])
+        # "*" only for the two actions that support no resource-level
+        # permission: ListRoots always, ListInstances only when the function
+        # must find the Identity Center instance itself.
+        star = [(c, s) for c, s in self.role_statements() if "*" in cfn.as_list(s["Resource"])]
+        self.assertEqual([(c, set(cfn.as_list(s["Action"]))) for c, s in star],
+                         [(None, {"organizations:ListRoots"}), ("IdentityCenterDiscover", {"sso:ListInstances"})])
         # The ARN formats of the Service Authorization Reference, with the
         # organization id parameter carrying its "o-" prefix.
         parameters = {"AWS::Partition": "aws", "ManagementAccountId": "123456789012",
