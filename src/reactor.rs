@@ -142,12 +142,19 @@ impl Reactor {
     }
 
     /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
+    /// A view of the organization for one operator run: its walk is made
+    /// once, whoever asks first.
+    pub fn org(&self) -> crate::aws::organizations::Org {
+        self.svc.org.fresh()
+    }
+
     pub async fn reconcile_org(
         &self,
+        org: &crate::aws::organizations::Org,
         selection: &Selection,
         dry_run: bool,
         progress: Option<indicatif::ProgressBar>,
     ) -> Result<OrgReport, AwsError> {
-        sweep::reconcile_org(&self.svc, selection, dry_run, progress).await
+        sweep::reconcile_org(&self.svc, org, selection, dry_run, progress).await
     }
 }

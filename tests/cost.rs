@@ -16,7 +16,7 @@ fn counters(actions: &[(&str, &str)]) -> Value {
     )
 }
 
-const COUNTED: [(&str, &str); 16] = [
+const COUNTED: [(&str, &str); 17] = [
     ("sts", "AssumeRole"),
     ("ssm", "DescribeDocument"),
     ("ssm", "GetDocument"),
@@ -24,6 +24,7 @@ const COUNTED: [(&str, &str); 16] = [
     ("ssm", "UpdateDocument"),
     ("ssm", "UpdateDocumentDefaultVersion"),
     ("organizations", "ListParents"),
+    ("organizations", "ListRoots"),
     ("organizations", "ListAccounts"),
     ("organizations", "ListAccountsForParent"),
     ("organizations", "ListOrganizationalUnitsForParent"),
@@ -80,6 +81,15 @@ async fn a_sweep_costs_what_the_design_allows() {
     assert_eq!(
         first["organizations:DescribeOrganizationalUnit"], 0,
         "names come with the walk: {first:?}"
+    );
+    assert_eq!(
+        first["organizations:ListRoots"], 1,
+        "one walk serves the policy id check and the reconcile: {first:?}"
+    );
+    // Root, Workloads, Prod: one page of OUs and one of accounts each.
+    assert_eq!(
+        first["organizations:ListOrganizationalUnitsForParent"], 3,
+        "{first:?}"
     );
     assert_eq!(first["sns:Publish"], 1, "one summary: {first:?}");
 

@@ -33,6 +33,9 @@ pub struct Org {
     region: String,
     parents: Arc<Mutex<HashMap<String, (String, bool)>>>,
     names: Arc<Mutex<HashMap<String, String>>>,
+    /// What this view's walk found: a second look (the operator's policy
+    /// id check, then its reconcile) costs no second walk.
+    walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
 }
 
 impl Org {
@@ -42,6 +45,7 @@ impl Org {
             region: super::home_region(config),
             parents: Arc::default(),
             names: Arc::default(),
+            walked: Arc::default(),
         }
     }
 
@@ -52,6 +56,7 @@ impl Org {
             region: self.region.clone(),
             parents: Arc::default(),
             names: Arc::default(),
+            walked: Arc::default(),
         }
     }
 
@@ -232,6 +237,9 @@ impl Org {
     /// path and OU names cost nothing more. One walk per sweep instead of a
     /// ListParents chain per account.
     pub async fn walk(&self) -> Result<Vec<AccountInfo>, AwsError> {
+        if let Some(walked) = self.walked.lock().expect("cache lock").clone() {
+            return Ok(walked);
+        }
         let err = |op, e: &dyn std::fmt::Display| AwsError {
             operation: op,
             account: "-".into(),
@@ -286,6 +294,7 @@ impl Org {
             }
         }
         accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        *self.walked.lock().expect("cache lock") = Some(accounts.clone());
         Ok(accounts)
     }
 

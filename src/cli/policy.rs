@@ -73,7 +73,12 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
         Ok(p) => {
             if org {
                 let config = runas_guard::aws::load_config().await;
-                match ids_outside_organization(&config, &p).await {
+                match ids_outside_organization(
+                    &runas_guard::aws::organizations::Org::new(&config),
+                    &p,
+                )
+                .await
+                {
                     Ok(None) => {}
                     Ok(Some(line)) => return bad_input(format!("{shown}: {line}")),
                     Err(e) => {

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use runas_guard::aws::organizations::Org;
 use runas_guard::report::{Format, Report};
 use runas_guard::sweep::{OrgReport, Selection};
 use runas_guard::trigger;
@@ -71,13 +72,15 @@ async fn reconcile(
             policy.regions.join(", ")
         ));
     }
-    if let Err(stop) = held_against_organization(&built, &scope).await {
+    // One walk of the tree serves the id check and the reconcile.
+    let org = built.reactor.org();
+    if let Err(stop) = held_against_organization(&built, &org, &scope).await {
         return stop;
     }
     let progress = progress_bar();
     match built
         .reactor
-        .reconcile_org(&scope, dry_run, progress.clone())
+        .reconcile_org(&org, &scope, dry_run, progress.clone())
         .await
     {
         Ok(run) => {
@@ -98,9 +101,13 @@ async fn reconcile(
 /// A policy id the organization does not have would quietly move its
 /// accounts to another rule's user, and an `--account` it does not have is a
 /// typo: both refused before anything is touched.
-async fn held_against_organization(built: &Built, scope: &Selection) -> Result<(), ExitCode> {
+async fn held_against_organization(
+    built: &Built,
+    org: &Org,
+    scope: &Selection,
+) -> Result<(), ExitCode> {
     let policy = built.reactor.policy();
-    match ids_outside_organization(&built.config, policy).await {
+    match ids_outside_organization(org, policy).await {
         Ok(None) => {}
         Ok(Some(line)) => {
             return Err(bad_input(format!(

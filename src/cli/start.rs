@@ -133,10 +133,10 @@ pub(crate) async fn build(
 /// `Some(line)` naming every OU and account id of `policy` the organization
 /// does not have; `None` when it has them all.
 pub(crate) async fn ids_outside_organization(
-    config: &aws_config::SdkConfig,
+    org: &Org,
     policy: &Policy,
 ) -> Result<Option<String>, runas_guard::aws::AwsError> {
-    let known = Org::new(config).ids().await?;
+    let known = org.ids().await?;
     let unknown = runas_guard::policy::ids::unknown_ids(policy, &known);
     Ok((!unknown.is_empty()).then(|| runas_guard::policy::ids::describe(&unknown, 10)))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::accounts::run_accounts;
 use super::{sweep_done, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
 use crate::alert::Alert;
+use crate::aws::organizations::Org;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
@@ -17,12 +18,12 @@ use crate::summary;
 /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
 pub async fn reconcile_org(
     svc: &Arc<Services>,
+    org: &Org,
     selection: &Selection,
     dry_run: bool,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<OrgReport, AwsError> {
     let job = operator_job(dry_run);
-    let org = svc.org.fresh();
     // The hub first: its table, then the organization, then any member.
     let job = if dry_run {
         job
@@ -44,7 +45,7 @@ pub async fn reconcile_org(
     let regions = selection.regions_of(&svc.policy);
     let whole = selection.accounts.is_empty() && selection.regions.is_empty();
     // The CLI runs without a deadline: every account is reached.
-    let (swept, _) = run_accounts(svc, &job, &org, accounts, &regions, progress).await;
+    let (swept, _) = run_accounts(svc, &job, org, accounts, &regions, progress).await;
     if !dry_run && whole {
         sweep_done(svc, &job, &tally(&swept)).await;
     }
