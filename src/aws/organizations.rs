@@ -33,8 +33,7 @@ pub struct Org {
     region: String,
     parents: Arc<Mutex<HashMap<String, (String, bool)>>>,
     names: Arc<Mutex<HashMap<String, String>>>,
-    /// What this view's walk found: a second look (the operator's policy
-    /// id check, then its reconcile) costs no second walk.
+    /// This view's walk: the operator's id check and reconcile share it.
     walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
 }
 
@@ -232,6 +231,31 @@ impl Org {
         }
     }
 
+    fn unknown(&self, operation: &'static str, e: &dyn std::fmt::Display) -> AwsError {
+        AwsError {
+            operation,
+            account: "-".into(),
+            region: self.region.clone(),
+            code: "Unknown".into(),
+            message: e.to_string(),
+        }
+    }
+
+    async fn root(&self) -> Result<String, AwsError> {
+        let roots = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ListRoots", "-", &self.region, &e))?;
+        roots
+            .roots()
+            .first()
+            .and_then(|r| r.id())
+            .map(str::to_string)
+            .ok_or_else(|| self.unknown("ListRoots", &"the organization has no root"))
+    }
+
     /// Walks the whole tree once (root, OUs level by level, each parent's
     /// OUs and accounts), filling this view's caches so every account's OU
     /// path and OU names cost nothing more. One walk per sweep instead of a
@@ -240,25 +264,8 @@ impl Org {
         if let Some(walked) = self.walked.lock().expect("cache lock").clone() {
             return Ok(walked);
         }
-        let err = |op, e: &dyn std::fmt::Display| AwsError {
-            operation: op,
-            account: "-".into(),
-            region: self.region.clone(),
-            code: "Unknown".into(),
-            message: e.to_string(),
-        };
-        let roots = self
-            .client
-            .list_roots()
-            .send()
-            .await
-            .map_err(|e| AwsError::new("ListRoots", "-", &self.region, &e))?;
-        let root = roots
-            .roots()
-            .first()
-            .and_then(|r| r.id())
-            .ok_or_else(|| err("ListRoots", &"the organization has no root"))?
-            .to_string();
+        let err = |op, e: &dyn std::fmt::Display| self.unknown(op, e);
+        let root = self.root().await?;
         let mut accounts = Vec::new();
         let mut level = vec![root.clone()];
         // Organizations nests at most five OU levels; the bound guards a cycle.
