@@ -46,6 +46,14 @@ class InvalidNextToken(SSMException):
         super().__init__("InvalidNextToken", "The specified token isn't valid.")
 
 
+# moto finds an error's service from its class's module, and takes any module
+# named moto* for one of its own: imported by another launcher (not run as
+# __main__), these errors' module ("moto_ssm_versions") failed that lookup
+# with HTTP 500. They are SSM errors; say so.
+for _error_class in (InvalidNextToken, DocumentVersionLimitExceeded):
+    _error_class.__module__ = "moto.ssm.exceptions"
+
+
 LIMIT = os.environ.get("RUNAS_GUARD_TEST_SSM_VERSION_LIMIT")
 LIMIT_LOG = os.environ.get("RUNAS_GUARD_TEST_SSM_LIMIT_LOG")
 

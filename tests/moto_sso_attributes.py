@@ -130,12 +130,7 @@ if HERE not in sys.path:
 
 import moto_ssm_versions  # noqa: E402 - its patches apply on import
 
-# moto finds an error's service from its class's module, and takes any module
-# named moto* for one of its own: imported (not run as __main__), the version
-# emulator's errors ("moto_ssm_versions") failed that lookup with HTTP 500.
-# They are SSM errors; say so (as moto_ssm_associations.py does).
-for _error_class in (moto_ssm_versions.InvalidNextToken, moto_ssm_versions.DocumentVersionLimitExceeded):
-    _error_class.__module__ = "moto.ssm.exceptions"
+# (moto_ssm_versions also marks its errors as SSM's, so they are found when imported.)
 
 
 class ValidationException(JsonRESTError):

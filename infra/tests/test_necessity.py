@@ -35,7 +35,7 @@ NEEDED = {
         "s3:GetObject": ("policy load and refresh", "src/aws/policy_object.rs"),
         "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/aws/policy_object.rs"),
         "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/aws/policy_object.rs"),
-        "dynamodb:GetItem": ("event claims; a fanned-out sweep's snapshot of one account", "src/aws/receipts.rs"),
+        "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/aws/table.rs, src/aws/known.rs"),
         "dynamodb:PutItem": ("event claims, rejected events, sweep parts", "src/aws/receipts.rs"),
         "dynamodb:UpdateItem": ("state records, leases, claims, outbox", "src/aws/table.rs"),
         "dynamodb:DeleteItem": ("outbox: an alert published is removed", "src/aws/outbox_items.rs"),

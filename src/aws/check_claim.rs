@@ -85,19 +85,10 @@ impl Reported {
     /// `now` is what the item says: reported by this trigger (a retry after
     /// a lost answer), or by another run.
     async fn ours_already(&self) -> Result<Option<Option<String>>, AwsError> {
-        let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.slot);
-        let out = self
+        let item = self
             .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.table.err("GetItem", &self.account, &e))?;
-        let item = out.item.unwrap_or_default();
+            .item(region_key(&self.account, &self.slot), &self.account)
+            .await?;
         if get_s(&item, "nodes_by").as_deref() != Some(self.trigger_id.as_str()) {
             return Ok(None);
         }

@@ -99,19 +99,7 @@ impl MappingState {
     }
 
     async fn item(&self) -> Result<Item, AwsError> {
-        let [(k1, v1), (k2, v2)] = key(&self.instance);
-        let out = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.table.err("GetItem", "-", &e))?;
-        Ok(out.item.unwrap_or_default())
+        self.table.item(key(&self.instance), "-").await
     }
 
     /// Records a look where something differs from the item (a steady sweep's

@@ -90,19 +90,8 @@ impl Receipts {
                 if !err.is("ConditionalCheckFailedException") {
                     return Err(err);
                 }
-                let [(k1, v1), (k2, v2)] = Self::key(event_id);
-                let item = self
-                    .table
-                    .client
-                    .get_item()
-                    .table_name(&self.table.name)
-                    .key(k1, v1)
-                    .key(k2, v2)
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|e| self.table.err("GetItem", "-", &e))?;
-                match item.item().and_then(|i| get_s(i, "status")).as_deref() {
+                let item = self.table.item(Self::key(event_id), "-").await?;
+                match get_s(&item, "status").as_deref() {
                     Some("done") => Ok(Claim::Done),
                     _ => Ok(Claim::InFlight),
                 }

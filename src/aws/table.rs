@@ -105,6 +105,27 @@ impl Table {
         err
     }
 
+    /// One item read consistently (after a conditional write lost, what
+    /// the winner wrote); empty when there is none.
+    pub(crate) async fn item(
+        &self,
+        key: [(&'static str, AttributeValue); 2],
+        account: &str,
+    ) -> Result<Item, AwsError> {
+        let [(k1, v1), (k2, v2)] = key;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err("GetItem", account, &e))?;
+        Ok(out.item.unwrap_or_default())
+    }
+
     /// A conditional write's answer: its output when written, `None` when
     /// its condition did not hold (another run got there first).
     pub(crate) fn applied<T, E, R>(
