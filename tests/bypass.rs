@@ -158,8 +158,10 @@ async fn a_session_document_that_keeps_run_as_is_silent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
-    let w = World::new().await;
+    let mut w = World::new().await;
     w.write_policy("[session_documents]\nsweep = true\n");
+    let proxy = common::proxy::Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
     let account = w.create_account("listed", None).await;
     write(
         &w,
@@ -177,8 +179,16 @@ async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
         &commands_document(false),
     )
     .await;
+    proxy.faults(
+        json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count"}]),
+    );
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        proxy.hits()["assume"]["hits"],
+        2,
+        "one session per account (the member and the management account) serves its documents and the listing"
+    );
     let bypass: Vec<Value> = w
         .alerts()
         .await

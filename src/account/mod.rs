@@ -92,6 +92,14 @@ pub struct Prepared {
     seen: HashMap<String, Seen>,
 }
 
+impl Prepared {
+    /// The account's session, when one was made: what else a run reads in
+    /// the account needs no AssumeRole of its own.
+    pub fn session(&self) -> Option<MemberSession> {
+        self.session.as_ref().and_then(|s| s.as_ref().ok()).cloned()
+    }
+}
+
 /// `None` when the account is not in the organization. The documents of
 /// `regions` are observed as soon as the session exists: reading them needs
 /// no user, so a nested account's OU path costs no extra round trips.

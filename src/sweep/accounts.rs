@@ -123,6 +123,7 @@ pub(super) async fn sweep_account(
             HashSet::new(),
         ));
     };
+    let session = prepared.session();
     let acct = account::converge(
         &ctx,
         job,
@@ -139,7 +140,7 @@ pub(super) async fn sweep_account(
     let mut alerts = committed.adopted;
     // A document that cannot be read is that account's log line, not the
     // sweep's failure: the next sweep looks again.
-    match session_documents::look(&ctx, job, &info.id, regions).await {
+    match session_documents::look(&ctx, job, session, &info.id, regions).await {
         Ok(found) => alerts.extend(found.alerts),
         Err(e) => {
             tracing::warn!(account = %info.id, error_code = %e.code, error = %e, "session documents not read")

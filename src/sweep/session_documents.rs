@@ -6,6 +6,7 @@
 use crate::account::{self, Ctx};
 use crate::alert::{self, Alert};
 use crate::aws::session_documents::SessionDocuments;
+use crate::aws::sts::MemberSession;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
@@ -20,6 +21,7 @@ pub(super) struct Found {
 pub(super) async fn look(
     ctx: &Ctx<'_>,
     job: &Job,
+    session: Option<MemberSession>,
     account: &str,
     regions: &[String],
 ) -> Result<Found, AwsError> {
@@ -27,7 +29,11 @@ pub(super) async fn look(
     if !ctx.policy.sweep_session_documents || job.dry_run {
         return Ok(found);
     }
-    let session = account::assume(ctx, job, account).await?;
+    // The sweep's session in the account, when it has one.
+    let session = match session {
+        Some(s) => s,
+        None => account::assume(ctx, job, account).await?,
+    };
     let governed = ctx.policy.document_names();
     for region in regions {
         let docs = SessionDocuments::new(session.ssm(region), account, region);
