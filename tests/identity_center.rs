@@ -453,3 +453,88 @@ async fn policy_check_warns_a_group_derived_run_as_source() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_back_refused_with_conflict_is_written_again() {
+    let (mut w, instance) = world("enforce").await;
+    let change = console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "root")],
+        "conflicted",
+    )
+    .await;
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    reset_calls(&w);
+    // Identity Center: "a conflict with a previous successful write", twice.
+    proxy.faults(
+        json!([{"name": "conflict", "service": "sso", "action": UPDATE,
+        "status": 400, "code": "ConflictException", "times": 2}]),
+    );
+    let (code, out) = w.handle(&change);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(proxy.hits()["conflict"]["hits"], 2, "the conflict fired");
+    assert_eq!(out["identity_center"]["status"], "restored", "{out:#}");
+    assert_eq!(calls(&w, UPDATE), 1, "the third try landed");
+    assert_eq!(mapping(&w, &instance).await, declared());
+    assert_eq!(w.alert_kinds().await, ["identity_center_drift"]);
+}
+
+/// The documented limit, made to happen: sso-admin has no condition on a
+/// write, so an edit landing between our read and our put-back is
+/// overwritten; its own event then finds the declared mapping, stays
+/// silent, and its history row keeps what it asked for.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history() {
+    let (mut w, instance) = world("enforce").await;
+    let first = console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "root")],
+        "first-edit",
+    )
+    .await;
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    proxy.faults(json!([{"name": "put-back", "service": "sso", "action": UPDATE, "effect": "hold", "times": 1}]));
+    let running = w.handle_in_background(&first);
+    assert!(
+        proxy.wait("put-back", "held", 1, 60),
+        "the put-back never came"
+    );
+    let inside = console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "${path:title}")],
+        "inside-edit",
+    )
+    .await;
+    proxy.release("put-back");
+    let run = running.join().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(proxy.hits()["put-back"]["hits"], 1, "the hold fired");
+    assert_eq!(
+        mapping(&w, &instance).await,
+        declared(),
+        "the later edit is overwritten"
+    );
+    let (code, out) = w.handle(&inside);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert_eq!(
+        w.alert_kinds().await,
+        ["identity_center_drift"],
+        "told once, for the first edit"
+    );
+    let history = w.history(HUB).await;
+    assert!(
+        history
+            .iter()
+            .any(|r| r["trigger_id"] == "inside-edit" && r["after"].contains("${path:title}")),
+        "{history:#?}"
+    );
+}

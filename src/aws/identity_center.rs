@@ -145,6 +145,32 @@ impl MappingStore for AttributeMapping {
             code: "InvalidMapping".into(),
             message,
         })?;
+        // ConflictException: "a previous successful write did not have time to
+        // propagate" (the edit being put back, seconds ago); the model says
+        // retry with backoff, which the SDK's standard retry does not.
+        let mut pause = CONFLICT_PAUSE;
+        loop {
+            match self.write(how, config.clone()).await {
+                Err(e) if e.is("ConflictException") && pause <= CONFLICT_PAUSE * 4 => {
+                    tracing::info!(instance = %self.instance, pause_ms = pause.as_millis() as u64, "Identity Center answered ConflictException; writing again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+/// The first pause after a `ConflictException` (then 2x, 4x: three retries).
+const CONFLICT_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl AttributeMapping {
+    async fn write(
+        &self,
+        how: Restore,
+        config: InstanceAccessControlAttributeConfiguration,
+    ) -> Result<(), AwsError> {
         match how {
             Restore::Create => self
                 .client
