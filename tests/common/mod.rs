@@ -102,31 +102,58 @@ impl Moto {
             if let Some(script) = script {
                 cmd.arg(repo().join("tests").join(script));
             }
-            let child = cmd
+            let mut child = cmd
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .envs(env.iter().copied())
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(Stdio::piped())
                 .spawn()
                 .expect("start moto_server");
+            // Ours is up when it says so on stderr: a connect alone could
+            // reach another test's server that took the port in between.
+            let bound = bound_signal(child.stderr.take().expect("piped"), port);
             let mut moto = Moto {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
             };
             let deadline = Instant::now() + Duration::from_secs(60);
+            let mut up = false;
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = moto.child.try_wait() {
                     break; // port taken: try another
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return moto;
+                if up {
+                    if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                        return moto;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                } else {
+                    up = bound.recv_timeout(Duration::from_millis(100)).is_ok();
                 }
-                std::thread::sleep(Duration::from_millis(100));
             }
             let _ = moto.child.kill();
         }
         panic!("moto_server did not start");
     }
+}
+
+/// Reads the server's stderr (always, so its request log never blocks it)
+/// and signals once werkzeug says it is running on `port`.
+fn bound_signal(stderr: std::process::ChildStderr, port: u16) -> std::sync::mpsc::Receiver<()> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let running = format!("Running on http://127.0.0.1:{port}");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains(&running) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx
 }
 
 static DIRS: AtomicUsize = AtomicUsize::new(0);
