@@ -16,6 +16,7 @@ mod drift;
 mod identity_center;
 mod message;
 mod readiness;
+mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use drift::drift;
@@ -25,6 +26,7 @@ pub use message::{
     run_as_override, short_actor,
 };
 pub use readiness::{association_link, user_missing};
+pub use tags::run_as_tags_found;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

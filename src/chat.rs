@@ -244,10 +244,7 @@ fn description(alert: &Alert) -> String {
             ));
         }
     }
-    if let Some(principal) = b["principal"].as_str() {
-        lines.push(format!("*Principal:* {}", code(principal)));
-        lines.push(format!("*Run As value:* {}", code(&text(&b["value"]))));
-    }
+    lines.extend(principal_lines(b));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
         lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));
@@ -256,6 +253,23 @@ fn description(alert: &Alert) -> String {
         lines.push(format!("*Document:* {}", console_link(region, document(b))));
     }
     lines.join("\n")
+}
+
+/// `run_as_override`: the principal an event names, or those a sweep found.
+fn principal_lines(b: &serde_json::Value) -> Vec<String> {
+    let mut lines = vec![];
+    if let Some(principal) = b["principal"].as_str() {
+        lines.push(format!("*Principal:* {}", code(principal)));
+        lines.push(format!("*Run As value:* {}", code(&text(&b["value"]))));
+    }
+    for p in b["principals"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "*Principal:* {} runs as {}",
+            code(&text(&p["principal"])),
+            code(&text(&p["value"]))
+        ));
+    }
+    lines
 }
 
 /// The account-region this alert is about, as a thread id.

@@ -163,14 +163,49 @@ fn every_kind() -> Vec<Alert> {
         crate::alert::policy_rejected("s3://b/policy.toml", "\"etag\"", &hostile, "now"),
         missing_alert(&hostile),
         bypass_alert(&hostile, &t),
+        identity_center_alert(&hostile, &t),
+        crate::alert::run_as_tags_found(
+            "111122223333",
+            &[(
+                format!("arn:aws:iam::111122223333:role/{hostile}"),
+                hostile.clone(),
+            )],
+            3,
+            &t,
+            "now",
+        ),
     ]
+}
+
+fn identity_center_alert(value: &str, t: &Trigger) -> Alert {
+    let declared =
+        crate::identity_center::Mapping::from_pairs([("SSMSessionRunAs", "${path:userName}")]);
+    let found = crate::identity_center::Observed::Configured {
+        status: "ENABLED".into(),
+        mapping: crate::identity_center::Mapping::from_pairs([("SSMSessionRunAs", value)]),
+    };
+    let changes = crate::identity_center::changes(&declared, &found);
+    crate::alert::identity_center_drift(
+        &crate::alert::IdentityCenterDrift {
+            account: "111122223333",
+            region: "eu-west-1",
+            instance: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+            before: serde_json::to_value(&declared).unwrap(),
+            after: found.json(),
+            declared: serde_json::to_value(&declared).unwrap(),
+            changes: &changes,
+            put_back: true,
+        },
+        t,
+        "now",
+    )
 }
 
 #[test]
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 10, "every kind but none twice");
+    assert_eq!(kinds.len(), 11, "every kind");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));

@@ -542,3 +542,38 @@ async fn a_fleet_of_five_thousand_nodes_is_read_up_to_the_bound() {
     assert_eq!(here["DescribeAssociationExecutionTargets"], 1, "{calls:#}");
     assert_eq!(here["DescribeAssociationExecutions"], 1, "{calls:#}");
 }
+
+/// A steady sweep reads the check's association beside the account's
+/// documents, not after them: made visible by holding every document read
+/// at the proxy while the association reads still arrive.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_sweep_reads_the_association_beside_the_documents() {
+    let mut w = world().await;
+    let account = w.create_account("overlap", None).await;
+    member_stack(&w, &account).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let proxy = Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    proxy.faults(json!([
+        {"name": "documents", "service": "ssm", "action": "DescribeDocument", "effect": "hold"},
+        {"name": "associations", "service": "ssm", "action": "DescribeAssociation", "effect": "count"}
+    ]));
+    let sweep = w.handle_in_background(&sweep_event());
+    assert!(
+        proxy.wait("documents", "held", 1, 60),
+        "no document read came"
+    );
+    // The member account's association in every governed region (the
+    // management account has no check document, so nothing recorded).
+    let all = REGIONS.len();
+    assert!(
+        proxy.wait("associations", "hits", all, 30),
+        "the association reads waited for the documents: {}",
+        proxy.hits()
+    );
+    proxy.release("documents");
+    let run = sweep.join().unwrap();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(proxy.hits()["associations"]["hits"], all, "one read each");
+}

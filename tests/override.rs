@@ -80,7 +80,9 @@ async fn a_run_as_tag_on_a_role_is_reported_and_recorded() {
 
 /// Creates an IAM role carrying `SSMSessionRunAs` in `account` (boto3 from
 /// .venv: the crate needs no IAM client of its own).
-fn tagged_role(w: &World, account: &str, role: &str, value: &str) {
+/// Runs `calls` (Python, with an `iam` client) as the member account's
+/// administrator: what a person does in the console.
+fn as_admin(w: &World, account: &str, calls: &str) {
     let script = format!(
         r#"
 import boto3
@@ -88,9 +90,8 @@ s = boto3.client("sts", endpoint_url="{url}", region_name="us-east-1", aws_acces
 c = s.assume_role(RoleArn="arn:aws:iam::{account}:role/Admin", RoleSessionName="setup")["Credentials"]
 iam = boto3.client("iam", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
                    aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
-iam.create_role(RoleName="{role}", AssumeRolePolicyDocument='{{"Version":"2012-10-17","Statement":[]}}',
-                Tags=[{{"Key": "SSMSessionRunAs", "Value": "{value}"}}])
-assert iam.list_role_tags(RoleName="{role}")["Tags"] == [{{"Key": "SSMSessionRunAs", "Value": "{value}"}}]
+TRUST = '{{"Version":"2012-10-17","Statement":[]}}'
+{calls}
 "#,
         url = w.moto.url
     );
@@ -105,28 +106,30 @@ assert iam.list_role_tags(RoleName="{role}")["Tags"] == [{{"Key": "SSMSessionRun
     );
 }
 
+fn tagged_role(w: &World, account: &str, role: &str, value: &str) {
+    as_admin(
+        w,
+        account,
+        &format!(
+            r#"
+iam.create_role(RoleName="{role}", AssumeRolePolicyDocument=TRUST, Tags=[{{"Key": "SSMSessionRunAs", "Value": "{value}"}}])
+assert iam.list_role_tags(RoleName="{role}")["Tags"] == [{{"Key": "SSMSessionRunAs", "Value": "{value}"}}]
+"#
+        ),
+    );
+}
+
 /// Removes the role's `SSMSessionRunAs` tag, as an administrator would.
 fn untag_role(w: &World, account: &str, role: &str) {
-    let script = format!(
-        r#"
-import boto3
-s = boto3.client("sts", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-c = s.assume_role(RoleArn="arn:aws:iam::{account}:role/Admin", RoleSessionName="setup")["Credentials"]
-iam = boto3.client("iam", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
-                   aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    as_admin(
+        w,
+        account,
+        &format!(
+            r#"
 iam.untag_role(RoleName="{role}", TagKeys=["SSMSessionRunAs"])
 assert iam.list_role_tags(RoleName="{role}")["Tags"] == []
-"#,
-        url = w.moto.url
-    );
-    let out = std::process::Command::new(repo().join(".venv/bin/python"))
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+"#
+        ),
     );
 }
 
@@ -188,4 +191,69 @@ async fn an_invited_account_is_configured_like_a_vended_one() {
     let alerts = w.alerts().await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0]["message"]["kind"], "account_configured");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_with_the_inventory_on_tells_each_tagged_principal_once() {
+    let mut w = World::new().await;
+    w.write_policy("[run_as_tags]\nsweep = true\n");
+    let account = w.create_account("member", None).await;
+    tagged_role(&w, &account, "Developer", "dev");
+    as_admin(
+        &w,
+        &account,
+        r#"
+iam.create_role(RoleName="Plain", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "Team", "Value": "a"}])
+iam.create_user(UserName="ops-bot", Tags=[{"Key": "ssmsessionrunas", "Value": "root"}])
+"#,
+    );
+    let proxy = common::proxy::Proxy::start(&w.moto.url);
+    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    proxy.faults(
+        json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count"}]),
+    );
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        proxy.hits()["assume"]["hits"],
+        2,
+        "the sweep's own session per account"
+    );
+    let found: Vec<Value> = w
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a["message"]["kind"] == "run_as_override")
+        .collect();
+    assert_eq!(found.len(), 1, "one alert for the account: {found:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(m["account"], account.as_str());
+    assert_eq!(m["found_by"], "sweep");
+    assert_eq!(
+        m["principals"],
+        json!([
+            {"principal": format!("arn:aws:iam::{account}:role/Developer"), "value": "dev"},
+            {"principal": format!("arn:aws:iam::{account}:user/ops-bot"), "value": "root"}
+        ]),
+        "IAM tag keys match without case, as Session Manager reads them"
+    );
+
+    // The same principals again: no news. A changed value is; a removal is not.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(w.alert_kinds().await.is_empty());
+    as_admin(
+        &w,
+        &account,
+        r#"iam.tag_role(RoleName="Developer", Tags=[{"Key": "SSMSessionRunAs", "Value": "root"}])"#,
+    );
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        alerts[0]["message"]["principals"],
+        json!([{"principal": format!("arn:aws:iam::{account}:role/Developer"), "value": "root"}])
+    );
+    untag_role(&w, &account, "Developer");
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(w.alert_kinds().await.is_empty());
 }

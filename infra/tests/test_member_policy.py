@@ -56,6 +56,10 @@ EVERYWHERE_FORWARDERS = {"DocumentChangedForwardRule", "RunAsOverrideForwardRule
 # Any document of the role's own account may be read, never written.
 DOCUMENT_READS = {"ssm:GetDocument", "ssm:DescribeDocument"}
 SESSION_DOCUMENT_SIDS = ["SessionDocumentsRead", "SessionDocumentsList"]
+# RunAsTagInventory=Enabled: which roles and users there are (no resource type).
+INVENTORY_ACTIONS = {"iam:ListRoles", "iam:ListUsers"}
+INVENTORY_STATEMENT = {"Sid": "RunAsTagInventory", "Effect": "Allow", "Action": ["iam:ListRoles", "iam:ListUsers"],
+                       "Resource": "*"}
 
 
 class MemberPolicyTests(cfn.TemplateTestCase):
@@ -91,17 +95,18 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # documents' statement only when the list is not empty, the reads of
         # any document always, the run-as user check's only when it is on.
         (policy,) = role["Policies"]
-        preferences, named, read, listing, tags, check, results = cfn.statements(policy["PolicyDocument"])
+        preferences, named, read, listing, tags, inventory, check, results = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
         self.assertEqual([read["Sid"], listing["Sid"]], SESSION_DOCUMENT_SIDS)
         self.assertEqual(tags["Sid"], "RunAsTagRead")
         self.assertEqual(sorted(tags["Action"]), ["iam:ListRoleTags", "iam:ListUserTags"])
-        for conditional, condition in ((named, "HasNamedSessionDocuments"), (check, "RunAsUserCheckEnabled"),
-                                       (results, "RunAsUserCheckEnabled")):
+        for conditional, condition in ((named, "HasNamedSessionDocuments"), (inventory, "RunAsTagInventoryEnabled"),
+                                       (check, "RunAsUserCheckEnabled"), (results, "RunAsUserCheckEnabled")):
             self.assertEqual(set(conditional), {"Fn::If"})
             self.assertEqual(conditional["Fn::If"][0], condition)
             self.assertEqual(conditional["Fn::If"][2], cfn.NO_VALUE)
-        for overrides in ({}, {"NamedSessionDocuments": ""}, {"RunAsUserCheck": "Disabled"}):
+        for overrides in ({}, {"NamedSessionDocuments": ""}, {"RunAsUserCheck": "Disabled"},
+                          {"RunAsTagInventory": "Disabled"}):
             with self.subTest(**overrides):
                 # Deployed with the default (empty) list: the grant of a stack
                 # deployed before the parameter existed, and the reads.
@@ -289,6 +294,100 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, association))
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, "*"))
 
+    def test_run_as_tag_inventory_is_off_by_default(self):
+        spec = self.member["Parameters"]["RunAsTagInventory"]
+        self.assertEqual((spec["Type"], spec["Default"], sorted(spec["AllowedValues"])),
+                         ("String", "Disabled", ["Disabled", "Enabled"]))
+        self.assertEqual(self.member["Conditions"]["RunAsTagInventoryEnabled"],
+                         {"Fn::Equals": [{"Ref": "RunAsTagInventory"}, "Enabled"]})
+        for overrides in ({}, {"RunAsTagInventory": "Disabled"},
+                          {"RunAsTagInventory": "Disabled", "RunAsUserCheck": "Enabled",
+                           "NamedSessionDocuments": "SSMRunAs-Admin"}):
+            with self.subTest(**overrides):
+                statements = self.execution_statements(**overrides)
+                self.assertNotIn("RunAsTagInventory", [st["Sid"] for st in statements])
+                for action in INVENTORY_ACTIONS:
+                    self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, "*"))
+        # Off, a stack creates exactly what it did before the parameter existed,
+        # and the option adds no resource anywhere.
+        for account, region in ((MEMBER_ACCOUNT, "us-east-1"), (MEMBER_ACCOUNT, "eu-west-1"),
+                                (HUB_ACCOUNT, "us-east-1"), (MANAGEMENT_ACCOUNT, "us-east-1")):
+            with self.subTest(account=account, region=region):
+                self.assertEqual(self.created(account, region, RunAsTagInventory="Enabled"),
+                                 self.created(account, region))
+
+    def test_run_as_tag_inventory_grants_exactly_list_roles_and_users(self):
+        # Enabled: one more statement, right after RunAsTagRead, granting the
+        # two list calls on "*" (they have no resource type: Service
+        # Authorization Reference for IAM) and nothing else; every other
+        # statement as without it.
+        for partition in ("aws", "aws-us-gov", "aws-cn"):
+            for overrides in ({}, {"RunAsUserCheck": "Enabled", "NamedSessionDocuments": "SSMRunAs-Admin"}):
+                with self.subTest(partition=partition, **overrides):
+                    off = self.execution_statements(partition=partition, **overrides)
+                    on = self.execution_statements(partition=partition, RunAsTagInventory="Enabled", **overrides)
+                    sids = [st["Sid"] for st in on]
+                    self.assertEqual(sids.index("RunAsTagInventory"), sids.index("RunAsTagRead") + 1)
+                    (inventory,) = [st for st in on if st["Sid"] == "RunAsTagInventory"]
+                    self.assertEqual(inventory, INVENTORY_STATEMENT)
+                    self.assertEqual([st for st in on if st["Sid"] != "RunAsTagInventory"], off)
+                    for action in INVENTORY_ACTIONS:
+                        self.assertTrue(allows(on, MEMBER_ACCOUNT, action, "*"))
+        statements = self.execution_statements(RunAsTagInventory="Enabled")
+        self.assertEqual([st["Sid"] for st in statements],
+                         ["SessionManagerPreferencesDocumentOnly", *SESSION_DOCUMENT_SIDS, "RunAsTagRead",
+                          "RunAsTagInventory"])
+        # Reads of names (and the tags RunAsTagRead already allowed): no
+        # policy, no credential, no account-wide dump, no write.
+        for action in ("iam:GetRole", "iam:GetUser", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+                       "iam:GetRolePolicy", "iam:ListGroups", "iam:ListPolicies", "iam:ListAccessKeys",
+                       "iam:GetAccountAuthorizationDetails", "iam:GenerateCredentialReport",
+                       "iam:TagRole", "iam:UntagRole", "iam:TagUser", "iam:UntagUser", "iam:CreateRole",
+                       "iam:UpdateAssumeRolePolicy", "iam:PassRole"):
+            with self.subTest(action=action):
+                self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, "*"))
+                self.assertFalse(allows(statements, MEMBER_ACCOUNT, action,
+                                        f"arn:aws:iam::{MEMBER_ACCOUNT}:role/Admin"))
+        # The tag reads stay on this account's roles and users.
+        for action, resource in (("iam:ListRoleTags", "role/Admin"), ("iam:ListUserTags", "user/alice")):
+            with self.subTest(action=action):
+                self.assertTrue(allows(statements, MEMBER_ACCOUNT, action,
+                                       f"arn:aws:iam::{MEMBER_ACCOUNT}:{resource}"))
+                self.assertFalse(allows(statements, MEMBER_ACCOUNT, action,
+                                        f"arn:aws:iam::{OTHER_ACCOUNT}:{resource}"))
+
+    def test_run_as_tag_inventory_covers_what_the_session_policy_asks(self):
+        # The hub's session policy (src/aws/sts.rs) asks for ListRoles and
+        # ListUsers only when the policy sweeps tags (its own test,
+        # the_tag_inventory_is_asked_for_only_when_the_policy_sweeps_tags,
+        # holds that). Whatever statement carries them there must ask for
+        # both on "*" (no resource type: a narrower resource would never
+        # match), and the member role grants exactly that only when enabled.
+        asked = session_policy_inventory_statements()
+        self.assertTrue(asked, "src/aws/sts.rs asks for no iam:ListRoles / iam:ListUsers")
+        enabled = self.execution_statements(RunAsTagInventory="Enabled")
+        disabled = self.execution_statements()
+        for statement in asked:
+            with self.subTest(sid=statement.get("Sid")):
+                self.assertEqual(statement["Effect"], "Allow")
+                self.assertLessEqual(INVENTORY_ACTIONS, set(cfn.as_list(statement["Action"])))
+                self.assertEqual(cfn.as_list(statement["Resource"]), ["*"])
+                self.assertNotIn("Condition", statement)
+                for action in INVENTORY_ACTIONS:
+                    self.assertTrue(allows(enabled, MEMBER_ACCOUNT, action, "*"))
+                    self.assertFalse(allows(disabled, MEMBER_ACCOUNT, action, "*"))
+                # Nothing else of IAM's but the tag reads RunAsTagRead grants.
+                others = {a for a in cfn.as_list(statement["Action"]) if a.startswith("iam:")} - INVENTORY_ACTIONS
+                self.assertLessEqual(others, {"iam:ListRoleTags", "iam:ListUserTags"})
+
+    def test_member_parameters_are_grouped(self):
+        groups = self.member["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        grouped = [name for group in groups for name in group["Parameters"]]
+        self.assertEqual(sorted(grouped), sorted(self.member["Parameters"]))
+        self.assertEqual(len(grouped), len(set(grouped)))
+        (options,) = [g for g in groups if "RunAsTagInventory" in g["Parameters"]]
+        self.assertIn("RunAsUserCheck", options["Parameters"])
+
     def test_check_document_is_created_where_the_check_is_on_in_every_region(self):
         document = self.member["Resources"]["RunAsUserCheckDocument"]
         self.assertEqual(document["Type"], "AWS::SSM::Document")
@@ -458,6 +557,29 @@ def session_policy_check_statements(partition="aws", account=MEMBER_ACCOUNT):
                      for r in re.findall(r'format!\("([^"]+)"', block)]
         star = re.search(r'"Resource":\s*"\*"', block)
         found.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*" if star else resources})
+    return found
+
+
+def session_policy_inventory_statements(partition="aws", account=MEMBER_ACCOUNT):
+    """Every statement src/aws/sts.rs writes (outside its tests) that names iam:ListRoles or
+    iam:ListUsers, read from the source: each ``json!({...})`` block that names one, as JSON, with
+    ``format!("...")`` as its string and the partition and account filled in. Whether it is a statement
+    of its own or the tag reads' statement widened, the member role's grant must cover it."""
+    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+        source = handle.read().split("#[cfg(test)]", 1)[0]
+    found = []
+    for start in (m.end() for m in re.finditer(r"json!\(\s*(?=\{)", source)):
+        depth, end = 0, start
+        for end in range(start, len(source)):
+            depth += {"{": 1, "}": -1}.get(source[end], 0)
+            if depth == 0:
+                break
+        block = source[start:end + 1]
+        if not any(f'"{action}"' in block for action in INVENTORY_ACTIONS):
+            continue
+        block = re.sub(r'format!\(("[^"]*")\)', r"\1", block)
+        block = block.replace("{partition}", partition).replace("{account}", account)
+        found.append(json.loads(block))
     return found
 
 

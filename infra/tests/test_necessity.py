@@ -89,10 +89,18 @@ NEEDED = {
         "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/aws/ssm.rs"),
         "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/aws/ssm.rs"),
         "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/aws/ssm.rs"),
-        "iam:ListRoleTags": ("run_as_override: is the role's SSMSessionRunAs tag still there?",
+        "iam:ListRoleTags": ("run_as_override: is the role's SSMSessionRunAs tag still there? "
+                             "Sweep with `[run_as_tags] sweep = true`: each role's tags",
                              "src/aws/principal_tags.rs"),
-        "iam:ListUserTags": ("run_as_override: is the user's SSMSessionRunAs tag still there?",
+        "iam:ListUserTags": ("run_as_override: is the user's SSMSessionRunAs tag still there? "
+                             "Sweep with `[run_as_tags] sweep = true`: each user's tags",
                              "src/aws/principal_tags.rs"),
+        # The Run As tag inventory (member.yaml RunAsTagInventory=Enabled,
+        # policy [run_as_tags] sweep): which roles and users there are.
+        "iam:ListRoles": ("sweep with `[run_as_tags] sweep = true` (RunAsTagInventory=Enabled): every role",
+                          "src/aws/principal_tags.rs"),
+        "iam:ListUsers": ("sweep with `[run_as_tags] sweep = true` (RunAsTagInventory=Enabled): every user",
+                          "src/aws/principal_tags.rs"),
         # The run-as user check (member.yaml RunAsUserCheck=Enabled, policy [nodes] check_user).
         "ssm:ListAssociations": ("user check: find the check's association by its name", "src/aws/associations.rs"),
         "ssm:DescribeAssociation": ("user check: the association's user, version and per-node outcome (every sweep)",

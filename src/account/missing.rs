@@ -38,12 +38,8 @@ pub(super) async fn newly_missing(
         if quiet {
             continue;
         }
-        let reported = Reported {
-            table: state.table().clone(),
-            account: account.to_string(),
-            slot: slot.clone(),
-            trigger_id: job.trigger.event_id.clone(),
-        };
+        let reported =
+            Reported::nodes(state.table().clone(), account, &slot, &job.trigger.event_id);
         tasks.spawn(async move {
             let before = match reported.swap(&now.to_json()).await {
                 Ok(Some(before)) => before.as_deref().and_then(Readiness::from_json),

@@ -6,24 +6,23 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use crate::aws::lease::RegionGrant;
 use crate::aws::organizations::Org;
-use crate::aws::ssm::DocumentStore;
 use crate::aws::state::StateStore;
 use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::ids::session_name;
 use crate::job::Job;
-use crate::outcome::{slot, AccountReport, Action, RegionOutcome, Status};
+use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Policy};
-use crate::reconcile::{look, Seen};
 
+mod early;
 mod missing;
 mod regions;
 
+use early::{read_early, Early};
 use regions::reconcile_regions;
 
 /// What every account of one run shares.
@@ -89,7 +88,7 @@ pub struct Prepared {
     pub path: Vec<String>,
     session: Option<Result<MemberSession, AwsError>>,
     /// Every governed document of `regions`, already observed, by slot.
-    seen: HashMap<String, Seen>,
+    seen: Early,
 }
 
 impl Prepared {
@@ -112,12 +111,12 @@ pub async fn prepare(
     let assume = async {
         // An account rule can exempt it before its OU is known.
         if ctx.policy.is_exempt(account) {
-            return (None, HashMap::new());
+            return (None, Early::default());
         }
         let session = assume(ctx, job, account).await;
         let seen = match &session {
-            Ok(s) => look_all(ctx, s, regions).await,
-            Err(_) => HashMap::new(),
+            Ok(s) => read_early(ctx, job, s, regions).await,
+            Err(_) => Early::default(),
         };
         (Some(session), seen)
     };
@@ -140,34 +139,9 @@ pub async fn assume(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<MemberSes
         &ctx.policy.regions,
         &ctx.policy.document_names(),
         ctx.policy.check_document.as_deref(),
+        ctx.policy.sweep_run_as_tags,
     );
     ctx.sts.assume(account, &roles, &name, Some(&policy)).await
-}
-
-/// Every governed document in every region of `regions`, observed at once.
-async fn look_all(
-    ctx: &Ctx<'_>,
-    session: &MemberSession,
-    regions: &[String],
-) -> HashMap<String, Seen> {
-    let mut tasks = JoinSet::new();
-    for region in regions {
-        for name in ctx.policy.document_names() {
-            let docs = DocumentStore::named(session.ssm(region), &session.account, region, name);
-            let key = slot(region, Some(name));
-            let bound = ctx.region_slots.clone();
-            tasks.spawn(async move {
-                let _slot = bound.acquire_owned().await.expect("semaphore never closes");
-                (key, look(&docs).await)
-            });
-        }
-    }
-    let mut seen = HashMap::new();
-    // A task that died leaves its document to be observed again later.
-    while let Some(Ok((key, s))) = tasks.join_next().await {
-        seen.insert(key, s);
-    }
-    seen
 }
 
 /// Reconcile every region at once. The one path every trigger takes.

@@ -41,6 +41,8 @@ struct DocEnv {
     check_document: Option<String>,
     /// What the table last recorded of the check here (sweeps know it).
     recorded: Option<Readiness>,
+    /// The recorded association as read early (see `early.rs`).
+    described: Option<Option<nodes::Association>>,
 }
 
 impl DocEnv {
@@ -73,6 +75,7 @@ impl DocEnv {
                     .get(&session.account, &slot(region, Some(d)))?;
                 Readiness::from_json(known.nodes.as_deref()?)
             }),
+            described: None,
         }
     }
 
@@ -91,6 +94,7 @@ impl DocEnv {
             user: &self.account_user,
             mode: self.mode,
             recorded: self.recorded.as_ref(),
+            described: self.described.clone(),
         };
         let _slot = self.bound.acquire().await.expect("semaphore never closes");
         nodes::check(&store, &claim, &want).await
@@ -261,7 +265,7 @@ pub(super) async fn reconcile_regions(
     session: &MemberSession,
     targets: Vec<Target>,
     regions: &[String],
-    seen: &mut HashMap<String, Seen>,
+    seen: &mut super::Early,
 ) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
     let account = session.account.as_str();
     let account_user = targets.first().map(|t| t.user.clone()).unwrap_or_default();
@@ -269,10 +273,13 @@ pub(super) async fn reconcile_regions(
     let mut tasks = JoinSet::new();
     let mut slots = HashMap::new();
     for (i, region) in regions.iter().enumerate() {
-        let env = DocEnv::new(ctx, job, session, region, &account_user);
+        let env = DocEnv {
+            described: seen.checks.remove(region),
+            ..DocEnv::new(ctx, job, session, region, &account_user)
+        };
         let early = targets
             .iter()
-            .map(|t| seen.remove(&slot(region, t.document.as_deref())))
+            .map(|t| seen.documents.remove(&slot(region, t.document.as_deref())))
             .collect();
         let handle = tasks.spawn(reconcile_region(
             env,

@@ -58,6 +58,7 @@ pub fn session_policy(
     regions: &[String],
     documents: &[&str],
     check_document: Option<&str>,
+    list_principals: bool,
 ) -> String {
     let arns: Vec<String> = documents
         .iter()
@@ -84,7 +85,7 @@ pub fn session_policy(
         "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
     })];
     statements.extend(session_document_reads(partition, account));
-    statements.push(run_as_tag_reads(partition, account));
+    statements.push(run_as_tag_reads(partition, account, list_principals));
     if let Some(check) = check_document {
         statements.extend(check_statements(partition, account, check));
     }
@@ -113,7 +114,20 @@ fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value;
 
 /// `run_as_override`: whether the tag an event says was set is still on
 /// the role or user (read only; the tag is not runas-guard's to change).
-fn run_as_tag_reads(partition: &str, account: &str) -> serde_json::Value {
+/// With `[run_as_tags] sweep`, also which roles and users there are:
+/// `ListRoles`/`ListUsers` name no role or user, so the statement says `*`,
+/// which for IAM reads of a session is this account's principals only (IAM
+/// answers for the caller's account), and is shorter than the two ARNs: the
+/// policy keeps within AWS's cap with every region and every check on.
+fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> serde_json::Value {
+    if list_principals {
+        return serde_json::json!({
+            "Sid": "RunAsTagRead",
+            "Effect": "Allow",
+            "Action": ["iam:ListRoleTags", "iam:ListUserTags", "iam:ListRoles", "iam:ListUsers"],
+            "Resource": "*"
+        });
+    }
     serde_json::json!({
         "Sid": "RunAsTagRead",
         "Effect": "Allow",
@@ -287,7 +301,7 @@ mod tests {
             .split(' ')
             .map(str::to_string)
             .collect();
-        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], None);
+        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], None, false);
         assert!(
             p.len() <= SESSION_POLICY_LIMIT,
             "{} characters for every region",
@@ -335,6 +349,38 @@ mod tests {
     }
 
     #[test]
+    fn the_tag_inventory_is_asked_for_only_when_the_policy_sweeps_tags() {
+        let regions: Vec<String> = crate::policy::KNOWN_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect();
+        let check = Some("RunAsGuard-CheckRunAsUser");
+        for on in [false, true] {
+            let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], check, on);
+            assert!(
+                p.len() <= SESSION_POLICY_LIMIT,
+                "{on}: {} characters with every region this build knows",
+                p.len()
+            );
+            let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+            let tags = v["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["Sid"] == "RunAsTagRead")
+                .unwrap();
+            let lists = tags["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| *a == "iam:ListRoles" || *a == "iam:ListUsers")
+                .count();
+            assert_eq!(lists, if on { 2 } else { 0 }, "{tags}");
+            assert_eq!(tags["Action"][0], "iam:ListRoleTags");
+        }
+    }
+
+    #[test]
     fn named_documents_are_listed_and_nothing_else() {
         let regions = vec!["eu-west-1".to_string()];
         let p = session_policy(
@@ -343,6 +389,7 @@ mod tests {
             &regions,
             &[DOCUMENT, "SSMRunAs-Admin"],
             None,
+            false,
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         assert_eq!(
@@ -366,6 +413,7 @@ mod tests {
             &regions,
             &[DOCUMENT],
             Some("RunAsGuard-CheckRunAsUser"),
+            false,
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         let s = v["Statement"].as_array().unwrap();

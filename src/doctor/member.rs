@@ -89,6 +89,7 @@ async fn role(
         &policy.regions,
         &policy.document_names(),
         policy.check_document.as_deref(),
+        policy.sweep_run_as_tags,
     );
     let who = identity.unwrap_or("these credentials");
     match sts

@@ -29,6 +29,9 @@ pub struct Want<'a> {
     pub mode: Mode,
     /// What the table last recorded here (a sweep knows it; an event does not).
     pub recorded: Option<&'a Readiness>,
+    /// The recorded association as already read (`DescribeAssociation`
+    /// beside the account's document reads): the first look costs nothing.
+    pub described: Option<Option<Association>>,
 }
 
 /// The check's row: `document` is the check document, `nodes` what it found.
@@ -55,8 +58,9 @@ async fn converge<A: Associations, C: CreateClaim>(
     want: &Want<'_>,
 ) -> Result<RegionOutcome, AwsError> {
     let recorded_id = want.recorded.map(|r| r.association_id.as_str());
+    let mut described = want.described.clone();
     for _ in 0..ATTEMPTS {
-        let found = observe(store, want.document, recorded_id).await?;
+        let found = observe(store, want.document, recorded_id, described.take()).await?;
         let (kept, extras) = choose(&found, recorded_id);
         if want.mode == Mode::Enforce {
             delete_extras(store, &extras).await?;
@@ -172,9 +176,14 @@ async fn observe<A: Associations>(
     store: &A,
     document: &str,
     recorded: Option<&str>,
+    described: Option<Option<Association>>,
 ) -> Result<Vec<Association>, AwsError> {
     if let Some(id) = recorded {
-        if let Some(a) = store.describe(id).await? {
+        let read = match described {
+            Some(read) => read,
+            None => store.describe(id).await?,
+        };
+        if let Some(a) = read {
             if a.name.as_deref() == Some(ASSOCIATION_NAME) && a.document == document {
                 return Ok(vec![a]);
             }

@@ -131,6 +131,7 @@ fn want<'a>(user: &'a str, mode: Mode, recorded: Option<&'a Readiness>) -> Want<
         user,
         mode,
         recorded,
+        described: None,
     }
 }
 

@@ -52,7 +52,12 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     check_exempt(&raw.exempt, &account_users)?;
     let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
     let check_document = check_nodes(&raw.nodes, &documents)?;
-    check_session_policy(&raw.regions, &documents, check_document.as_deref())?;
+    check_session_policy(
+        &raw.regions,
+        &documents,
+        check_document.as_deref(),
+        raw.run_as_tags.sweep,
+    )?;
     let identity_center = check_identity_center(raw.identity_center)?;
     Ok(Policy {
         member_role: raw.member_role,
@@ -68,5 +73,6 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         check_document,
         sweep_session_documents: raw.session_documents.sweep,
         identity_center,
+        sweep_run_as_tags: raw.run_as_tags.sweep,
     })
 }

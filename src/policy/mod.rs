@@ -51,6 +51,9 @@ pub struct Policy {
     /// `[session_documents] sweep`: sweeps list every customer `Session`
     /// document for ones that skip Run As (events always look).
     pub sweep_session_documents: bool,
+    /// `[run_as_tags] sweep`: sweeps list every role and user of each
+    /// account for an `SSMSessionRunAs` tag (events always look).
+    pub sweep_run_as_tags: bool,
     /// `[identity_center]`: the declared access-control attribute mapping.
     pub identity_center: Option<crate::identity_center::Declared>,
 }

@@ -32,6 +32,16 @@ pub(super) struct RawPolicy {
     pub session_documents: RawSessionDocuments,
     #[serde(default)]
     pub identity_center: Option<RawIdentityCenter>,
+    #[serde(default)]
+    pub run_as_tags: RawRunAsTags,
+}
+
+/// Whether sweeps list every role and user for an `SSMSessionRunAs` tag.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRunAsTags {
+    #[serde(default)]
+    pub sweep: bool,
 }
 
 /// The declared IAM Identity Center access-control attribute mapping.

@@ -321,6 +321,7 @@ pub(super) fn check_session_policy(
     regions: &[String],
     documents: &[NamedDocument],
     check_document: Option<&str>,
+    list_principals: bool,
 ) -> Result<(), Problem> {
     let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
         .chain(documents.iter().map(|d| d.name.as_str()))
@@ -331,6 +332,7 @@ pub(super) fn check_session_policy(
         regions,
         &names,
         check_document,
+        list_principals,
     )
     .chars()
     .count();

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{session_documents, Swept};
+use super::{run_as_tags, session_documents, Swept};
 use crate::account;
 use crate::aws::organizations::{AccountInfo, Org};
+use crate::aws::sts::MemberSession;
 use crate::aws::AwsError;
 use crate::deadline;
 use crate::job::Job;
@@ -138,14 +139,7 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
-    // A document that cannot be read is that account's log line, not the
-    // sweep's failure: the next sweep looks again.
-    match session_documents::look(&ctx, job, session, &info.id, regions).await {
-        Ok(found) => alerts.extend(found.alerts),
-        Err(e) => {
-            tracing::warn!(account = %info.id, error_code = %e.code, error = %e, "session documents not read")
-        }
-    }
+    alerts.extend(beyond_documents(&ctx, job, session, &info.id, regions).await);
     alerts.extend(crate::alert::user_missing(
         &acct.report,
         &acct.new_missing,
@@ -155,4 +149,31 @@ pub(super) async fn sweep_account(
     deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Ok((acct.report, news))
+}
+
+/// What a sweep reads in an account besides its governed documents, with
+/// the sweep's session: customer Session documents and the Run As tags of
+/// its roles and users (each when the policy asks). A read that fails is
+/// that account's log line, not the sweep's failure: the next sweep looks again.
+async fn beyond_documents(
+    ctx: &crate::account::Ctx<'_>,
+    job: &Job,
+    session: Option<MemberSession>,
+    account: &str,
+    regions: &[String],
+) -> Vec<crate::alert::Alert> {
+    let mut alerts = Vec::new();
+    match session_documents::look(ctx, job, session.clone(), account, regions).await {
+        Ok(found) => alerts.extend(found.alerts),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "session documents not read")
+        }
+    }
+    match run_as_tags::look(ctx, job, session, account).await {
+        Ok(found) => alerts.extend(found),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "Run As tags not read")
+        }
+    }
+    alerts
 }

@@ -18,6 +18,7 @@ mod accounts;
 mod fanned;
 mod message;
 mod operator;
+mod run_as_tags;
 mod scheduled;
 mod session_documents;
 
