@@ -160,8 +160,7 @@ async fn a_session_document_that_keeps_run_as_is_silent() {
 async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
     let mut w = World::new().await;
     w.write_policy("[session_documents]\nsweep = true\n");
-    let proxy = common::proxy::Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     let account = w.create_account("listed", None).await;
     write(
         &w,

@@ -11,7 +11,6 @@ use aws_sdk_ssoadmin::types::{
     AccessControlAttribute, AccessControlAttributeValue,
     InstanceAccessControlAttributeConfiguration,
 };
-use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -394,8 +393,7 @@ async fn two_deliveries_of_one_change_raced_put_it_back_once_with_one_alert() {
     .await;
     let mut second = change.clone();
     second["id"] = json!("raced-forwarded");
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     reset_calls(&w);
     // The first delivery's put-back is held in flight while the second runs.
     proxy.faults(json!([{"name": "first-put-back", "service": "sso", "action": UPDATE, "effect": "hold", "times": 1}]));
@@ -465,8 +463,7 @@ async fn a_put_back_refused_with_conflict_is_written_again() {
         "conflicted",
     )
     .await;
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     reset_calls(&w);
     // Identity Center: "a conflict with a previous successful write", twice.
     proxy.faults(
@@ -497,8 +494,7 @@ async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history()
         "first-edit",
     )
     .await;
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     proxy.faults(json!([{"name": "put-back", "service": "sso", "action": UPDATE, "effect": "hold", "times": 1}]));
     let running = w.handle_in_background(&first);
     assert!(

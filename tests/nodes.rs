@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -446,8 +445,7 @@ async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() 
         .send()
         .await
         .unwrap();
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     // The first delivery's create is held in flight; the second delivery
     // finds no association while it is.
     proxy.faults(json!([{"name": "first-create", "service": "ssm",
@@ -553,8 +551,7 @@ async fn a_steady_sweep_reads_the_association_beside_the_documents() {
     member_stack(&w, &account).await;
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     proxy.faults(json!([
         {"name": "documents", "service": "ssm", "action": "DescribeDocument", "effect": "hold"},
         {"name": "associations", "service": "ssm", "action": "DescribeAssociation", "effect": "count"}

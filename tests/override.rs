@@ -207,8 +207,7 @@ iam.create_role(RoleName="Plain", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": 
 iam.create_user(UserName="ops-bot", Tags=[{"Key": "ssmsessionrunas", "Value": "root"}])
 "#,
     );
-    let proxy = common::proxy::Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     proxy.faults(
         json!([{"name": "assume", "service": "sts", "action": "AssumeRole", "effect": "count"}]),
     );

@@ -82,12 +82,21 @@ impl Proxy {
     }
 }
 
+impl World {
+    /// From now on runas-guard talks to this world's moto through a fresh
+    /// proxy (the test's own calls still go straight to moto).
+    pub fn behind_proxy(&mut self) -> Proxy {
+        let proxy = Proxy::start(&self.moto.url);
+        self.set_env("AWS_ENDPOINT_URL", &proxy.url());
+        proxy
+    }
+}
+
 /// A world whose runas-guard talks to moto through a fresh proxy, with one
 /// member account.
 pub async fn world_behind_proxy() -> (World, Proxy, String) {
     let mut w = World::new().await;
-    let proxy = Proxy::start(&w.moto.url);
-    w.set_env("AWS_ENDPOINT_URL", &proxy.url());
+    let proxy = w.behind_proxy();
     let account = w.create_account("faulty", None).await;
     (w, proxy, account)
 }
