@@ -534,3 +534,61 @@ async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history()
         "{history:#?}"
     );
 }
+
+/// A run that told a drift and died before putting it back: the first look
+/// after its hold ran out finishes the put-back, once and without a second
+/// alert; while the hold runs, nobody else writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_back_a_dead_run_left_is_finished_once_after_its_hold() {
+    let (w, instance) = world("enforce").await;
+    console(
+        &w,
+        &instance,
+        UPDATE,
+        &[("SSMSessionRunAs", "root")],
+        "edit",
+    )
+    .await;
+    let id = instance.rsplit('/').next().unwrap();
+    let told_by_a_dead_run = |until: i64| {
+        let ddb = aws_sdk_dynamodb::Client::new(&w.cfg);
+        let s = aws_sdk_dynamodb::types::AttributeValue::S;
+        let item = ddb
+            .update_item()
+            .table_name(&w.table)
+            .key("pk", s("IDENTITY_CENTER".into()))
+            .key("sk", s(format!("MAPPING#{id}")))
+            .update_expression(
+                "SET reported = :r, reported_by = :by, reported_prev = :p, restore_until = :u",
+            )
+            .expression_attribute_values(":r", s(r#"{"SSMSessionRunAs":"root"}"#.into()))
+            .expression_attribute_values(":by", s("dead-run".into()))
+            .expression_attribute_values(":p", s(String::new()))
+            .expression_attribute_values(
+                ":u",
+                aws_sdk_dynamodb::types::AttributeValue::N(until.to_string()),
+            );
+        async move { item.send().await.unwrap() }
+    };
+    let far = 4_102_444_800_000; // 2100: the dead run's hold still runs
+    told_by_a_dead_run(far).await;
+    reset_calls(&w);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "drifted", "{out:#}");
+    assert_eq!(calls(&w, UPDATE), 0, "the holder may still be writing");
+
+    told_by_a_dead_run(1).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], "restored", "{out:#}");
+    assert_eq!(calls(&w, UPDATE), 1);
+    assert_eq!(mapping(&w, &instance).await, declared());
+    assert!(
+        w.alert_kinds().await.is_empty(),
+        "already told by the dead run"
+    );
+    let (_, out) = w.handle(&sweep_event());
+    assert_eq!(out["identity_center"]["status"], "compliant");
+    assert_eq!(calls(&w, UPDATE), 1);
+}
