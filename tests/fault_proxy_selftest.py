@@ -17,15 +17,12 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from emulator_server import free_port
+import emulator_server
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEN = []  # (method, path, body) received by the upstream
 SEEN_LOCK = threading.Lock()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Upstream(BaseHTTPRequestHandler):
@@ -323,12 +320,11 @@ def check_moto(port):
     if not os.path.exists(moto):
         print("skip moto (no .venv/bin/moto_server)")
         return
-    moto_port, proxy_port = free_port(), free_port()
-    procs = [subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(moto_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    proxy_port = free_port()
+    moto_proc, moto_url = emulator_server.start([moto])
+    procs = [moto_proc]
     try:
-        wait_port(moto_port)
-        procs.append(start_proxy(proxy_port, f"http://127.0.0.1:{moto_port}"))
+        procs.append(start_proxy(proxy_port, moto_url))
         c = Client(proxy_port)
         c.faults([{"name": "lost", "service": "sqs", "action": "CreateQueue", "effect": "lose",
                    "protocol": "query"}])

@@ -14,16 +14,15 @@ import http.client
 import itertools
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 import unittest
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+import emulator_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REGION = "eu-west-1"
@@ -32,38 +31,17 @@ SERVER = {}
 SOURCE = "${path:enterprise.costCenter}"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def setUpModule():
-    for _ in range(5):
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "moto_sso_attributes.py"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=dict(os.environ, RUNAS_GUARD_TEST_SSM_VERSION_LIMIT="2"),
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                SERVER.update(proc=proc, port=port, url=f"http://127.0.0.1:{port}")
-                return
-            except OSError:
-                time.sleep(0.1)
-        proc.kill()
-        proc.wait()
-    raise RuntimeError("the emulator did not start")
+    proc, url = emulator_server.start(
+        [sys.executable, os.path.join(HERE, "moto_sso_attributes.py")],
+        env=dict(os.environ, RUNAS_GUARD_TEST_SSM_VERSION_LIMIT="2"),
+    )
+    SERVER.update(proc=proc, port=int(url.rsplit(":", 1)[1]), url=url)
 
 
 def tearDownModule():
-    proc = SERVER.get("proc")
-    if proc:
-        proc.terminate()
-        proc.wait(timeout=10)
+    if SERVER.get("proc"):
+        emulator_server.stop(SERVER["proc"])
 
 
 def raw(method, path, body=b"", headers=None):
