@@ -188,12 +188,8 @@ async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
         2,
         "one session per account (the member and the management account) serves its documents and the listing"
     );
-    let bypass: Vec<Value> = w
-        .alerts()
-        .await
-        .into_iter()
-        .filter(|a| a["message"]["kind"] == "run_as_bypass")
-        .collect();
+    let alerts = w.alerts().await;
+    let bypass = of_kind(&alerts, "run_as_bypass");
     assert_eq!(bypass.len(), 1, "{bypass:#?}");
     assert_eq!(bypass[0]["message"]["document"], "Root-Shell");
     assert_eq!(bypass[0]["message"]["account"], account.as_str());

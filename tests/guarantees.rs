@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::proxy::*;
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const R: &str = "eu-west-1";
 
@@ -169,10 +169,7 @@ async fn a_second_delivery_of_a_running_sweep_answers_in_flight() {
     let run = running.join().unwrap();
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let alerts = w.alerts().await;
-    let summaries: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "sweep_summary")
-        .collect();
+    let summaries = of_kind(&alerts, "sweep_summary");
     assert_eq!(summaries.len(), 1, "one sweep, one summary: {alerts:#?}");
     for account in [&first, &second] {
         let (doc, default, latest) = w.document(account, R).await.unwrap();

@@ -32,9 +32,7 @@ async fn world(mode: &str) -> (World, String) {
     // Identity Center holds the declared mapping, and a first sweep has
     // configured the organization's documents (its summary drained).
     console(&w, &instance, CREATE, DECLARED, "setup").await;
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert_status(&w, &sweep_event(), "compliant");
     assert_eq!(w.alert_kinds().await, ["sweep_summary"]);
     (w, instance)
 }
@@ -98,6 +96,18 @@ async fn console(w: &World, instance: &str, op: &str, pairs: &[(&str, &str)], id
         }
     }
     event(instance, op, pairs, id)
+}
+
+/// An administrator's console edit of SSMSessionRunAs's source alone.
+async fn run_as_edit(w: &World, instance: &str, source: &str, id: &str) -> Value {
+    console(w, instance, UPDATE, &[("SSMSessionRunAs", source)], id).await
+}
+
+/// runas-guard handles `e` without failing and says the mapping is `status`.
+fn assert_status(w: &World, e: &Value, status: &str) {
+    let (code, out) = w.handle(e);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["identity_center"]["status"], status, "{out:#}");
 }
 
 fn event(instance: &str, op: &str, pairs: &[(&str, &str)], id: &str) -> Value {
@@ -179,9 +189,7 @@ async fn ic_state(w: &World, instance: &str) -> std::collections::HashMap<String
 #[tokio::test(flavor = "multi_thread")]
 async fn a_console_change_is_told_once_with_before_and_after_and_put_back_once() {
     let (w, instance) = world("enforce").await;
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert_status(&w, &sweep_event(), "compliant");
     assert!(w.alerts().await.is_empty(), "a kept mapping is silent");
 
     let edited = [
@@ -194,9 +202,7 @@ async fn a_console_change_is_told_once_with_before_and_after_and_put_back_once()
         .run(&["explain", w.write_event(&change).to_str().unwrap()])
         .json();
     assert_eq!(explained["trigger"], "run_as_override");
-    let (code, out) = w.handle(&change);
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "restored", "{out:#}");
+    assert_status(&w, &change, "restored");
     assert_eq!(mapping(&w, &instance).await, declared(), "put back");
     assert_eq!(calls(&w, UPDATE), 1, "one corrective write");
 
@@ -239,9 +245,7 @@ async fn a_console_change_is_told_once_with_before_and_after_and_put_back_once()
     ours["detail"]["userIdentity"] = json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{HUB}:assumed-role/runas-guard-hub/runas-guard"), "accountId": HUB,
         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{HUB}:role/runas-guard-hub")}}});
     for e in [&again, &ours, &sweep_event()] {
-        let (code, out) = w.handle(e);
-        assert_eq!(code, 0, "{out:#}");
-        assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+        assert_status(&w, e, "compliant");
     }
     assert!(w.alerts().await.is_empty(), "one change, one alert");
     assert_eq!(
@@ -341,18 +345,8 @@ async fn alert_mode_tells_a_deleted_mapping_once_and_never_writes() {
 
     // Put back by hand, then a sweep-found edit no event brought: told once by the sweep.
     console(&w, &instance, CREATE, DECLARED, "fixed").await;
-    assert_eq!(
-        w.handle(&sweep_event()).1["identity_center"]["status"],
-        "compliant"
-    );
-    console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "${path:groups}")],
-        "unseen",
-    )
-    .await;
+    assert_status(&w, &sweep_event(), "compliant");
+    run_as_edit(&w, &instance, "${path:groups}", "unseen").await;
     let (_, out) = w.handle(&sweep_event());
     assert_eq!(out["identity_center"]["alerted"], true, "{out:#}");
     let alerts = w.alerts().await;
@@ -383,14 +377,7 @@ async fn alert_mode_tells_a_deleted_mapping_once_and_never_writes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_deliveries_of_one_change_raced_put_it_back_once_with_one_alert() {
     let (mut w, instance) = world("enforce").await;
-    let change = console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "root")],
-        "raced",
-    )
-    .await;
+    let change = run_as_edit(&w, &instance, "root", "raced").await;
     let mut second = change.clone();
     second["id"] = json!("raced-forwarded");
     let proxy = w.behind_proxy();
@@ -455,14 +442,7 @@ async fn policy_check_warns_a_group_derived_run_as_source() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_put_back_refused_with_conflict_is_written_again() {
     let (mut w, instance) = world("enforce").await;
-    let change = console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "root")],
-        "conflicted",
-    )
-    .await;
+    let change = run_as_edit(&w, &instance, "root", "conflicted").await;
     let proxy = w.behind_proxy();
     reset_calls(&w);
     // Identity Center: "a conflict with a previous successful write", twice.
@@ -486,14 +466,7 @@ async fn a_put_back_refused_with_conflict_is_written_again() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history() {
     let (mut w, instance) = world("enforce").await;
-    let first = console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "root")],
-        "first-edit",
-    )
-    .await;
+    let first = run_as_edit(&w, &instance, "root", "first-edit").await;
     let proxy = w.behind_proxy();
     proxy.faults(json!([{"name": "put-back", "service": "sso", "action": UPDATE, "effect": "hold", "times": 1}]));
     let running = w.handle_in_background(&first);
@@ -501,14 +474,7 @@ async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history()
         proxy.wait("put-back", "held", 1, 60),
         "the put-back never came"
     );
-    let inside = console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "${path:title}")],
-        "inside-edit",
-    )
-    .await;
+    let inside = run_as_edit(&w, &instance, "${path:title}", "inside-edit").await;
     proxy.release("put-back");
     let run = running.join().unwrap();
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -518,9 +484,7 @@ async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history()
         declared(),
         "the later edit is overwritten"
     );
-    let (code, out) = w.handle(&inside);
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "compliant", "{out:#}");
+    assert_status(&w, &inside, "compliant");
     assert_eq!(
         w.alert_kinds().await,
         ["identity_center_drift"],
@@ -541,14 +505,7 @@ async fn an_edit_inside_the_put_back_window_is_overwritten_and_kept_in_history()
 #[tokio::test(flavor = "multi_thread")]
 async fn a_put_back_a_dead_run_left_is_finished_once_after_its_hold() {
     let (w, instance) = world("enforce").await;
-    console(
-        &w,
-        &instance,
-        UPDATE,
-        &[("SSMSessionRunAs", "root")],
-        "edit",
-    )
-    .await;
+    run_as_edit(&w, &instance, "root", "edit").await;
     let id = instance.rsplit('/').next().unwrap();
     let told_by_a_dead_run = |until: i64| {
         let ddb = aws_sdk_dynamodb::Client::new(&w.cfg);
@@ -573,22 +530,17 @@ async fn a_put_back_a_dead_run_left_is_finished_once_after_its_hold() {
     let far = 4_102_444_800_000; // 2100: the dead run's hold still runs
     told_by_a_dead_run(far).await;
     reset_calls(&w);
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "drifted", "{out:#}");
+    assert_status(&w, &sweep_event(), "drifted");
     assert_eq!(calls(&w, UPDATE), 0, "the holder may still be writing");
 
     told_by_a_dead_run(1).await;
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["identity_center"]["status"], "restored", "{out:#}");
+    assert_status(&w, &sweep_event(), "restored");
     assert_eq!(calls(&w, UPDATE), 1);
     assert_eq!(mapping(&w, &instance).await, declared());
     assert!(
         w.alert_kinds().await.is_empty(),
         "already told by the dead run"
     );
-    let (_, out) = w.handle(&sweep_event());
-    assert_eq!(out["identity_center"]["status"], "compliant");
+    assert_status(&w, &sweep_event(), "compliant");
     assert_eq!(calls(&w, UPDATE), 1);
 }

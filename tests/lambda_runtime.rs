@@ -326,10 +326,7 @@ async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
         "the last good policy stays: {out:#}"
     );
     let alerts = w.alerts().await;
-    let rejected: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "policy_rejected")
-        .collect();
+    let rejected = of_kind(&alerts, "policy_rejected");
     assert_eq!(rejected.len(), 1, "{alerts:#?}");
     let m = &rejected[0]["message"];
     assert_eq!(m["source"], "s3://runas-guard-policy/prod/policy.toml");
@@ -353,10 +350,7 @@ async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
         let out = invoke(&watch, &w, &vend_event(&d));
         assert_eq!(user_of(&out), "second", "{why}: {out:#}");
         let alerts = w.alerts().await;
-        let rejected: Vec<&Value> = alerts
-            .iter()
-            .filter(|a| a["message"]["kind"] == "policy_rejected")
-            .collect();
+        let rejected = of_kind(&alerts, "policy_rejected");
         assert_eq!(rejected.len(), 1, "{why}: {alerts:#?}");
     }
 
@@ -388,10 +382,7 @@ async fn a_policy_in_s3_takes_effect_and_a_broken_one_is_refused() {
         "the last good policy stays: {out:#}"
     );
     let alerts = w.alerts().await;
-    let rejected: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "policy_rejected")
-        .collect();
+    let rejected = of_kind(&alerts, "policy_rejected");
     assert_eq!(rejected.len(), 1, "{alerts:#?}");
     assert!(
         rejected[0]["message"]["error"]

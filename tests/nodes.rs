@@ -121,10 +121,7 @@ fn without_user(id: &str) -> (&str, &'static [&'static str]) {
 }
 
 fn missing_alerts(alerts: &[Value]) -> Vec<&Value> {
-    alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "run_as_user_missing")
-        .collect()
+    of_kind(alerts, "run_as_user_missing")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,10 +214,7 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
         missing[0]["attributes"]["kind"]["Value"],
         "run_as_user_missing"
     );
-    let summary: Vec<&Value> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "sweep_summary")
-        .collect();
+    let summary = of_kind(&alerts, "sweep_summary");
     assert_eq!(summary.len(), 1);
     assert_eq!(summary[0]["message"]["newly_user_missing"], 2);
     assert_eq!(summary[0]["message"]["nodes_missing"], 4);

@@ -218,12 +218,8 @@ iam.create_user(UserName="ops-bot", Tags=[{"Key": "ssmsessionrunas", "Value": "r
         2,
         "the sweep's own session per account"
     );
-    let found: Vec<Value> = w
-        .alerts()
-        .await
-        .into_iter()
-        .filter(|a| a["message"]["kind"] == "run_as_override")
-        .collect();
+    let alerts = w.alerts().await;
+    let found = of_kind(&alerts, "run_as_override");
     assert_eq!(found.len(), 1, "one alert for the account: {found:#?}");
     let m = &found[0]["message"];
     assert_eq!(m["account"], account.as_str());

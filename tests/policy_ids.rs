@@ -67,10 +67,7 @@ accounts = ["999999999999"]
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "the sweep still runs: {out:#}");
     let alerts = w.alerts().await;
-    let unknown: Vec<_> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "policy_ids_unknown")
-        .collect();
+    let unknown = of_kind(&alerts, "policy_ids_unknown");
     assert_eq!(unknown.len(), 1, "{alerts:#?}");
     assert_eq!(
         unknown[0]["message"]["unknown_ids"]
@@ -108,10 +105,7 @@ accounts = ["999999999999"]
         .unwrap();
     assert_eq!(w.handle(&sweep_event()).0, 0);
     let alerts = w.alerts().await;
-    let unknown: Vec<_> = alerts
-        .iter()
-        .filter(|a| a["message"]["kind"] == "policy_ids_unknown")
-        .collect();
+    let unknown = of_kind(&alerts, "policy_ids_unknown");
     assert_eq!(unknown.len(), 1, "{alerts:#?}");
     assert_eq!(unknown[0]["message"]["unknown_ids"][0]["id"], prod.as_str());
 }

@@ -733,6 +733,14 @@ pub fn doc_event(event_name: &str, account: &str, region: &str, role: &str) -> V
     e
 }
 
+/// The alerts of one kind, in the order they came.
+pub fn of_kind<'a>(alerts: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == kind)
+        .collect()
+}
+
 pub fn sweep_event() -> Value {
     let mut e = sample("sweep.scheduled-event.json");
     e["id"] = json!(fresh_id());
