@@ -83,14 +83,9 @@ impl Reported {
     /// another run already reported exactly `now`.
     pub async fn swap(&self, now: &str) -> Result<Option<Option<String>>, AwsError> {
         let f = self.field;
-        let [(k1, v1), (k2, v2)] = self.key();
         let sent = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+            .update_at(self.key())
             .update_expression(format!(
                 "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
             ))

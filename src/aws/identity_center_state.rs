@@ -89,13 +89,7 @@ impl MappingState {
     fn update(
         &self,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let [(k1, v1), (k2, v2)] = key(&self.instance);
-        self.table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+        self.table.update_at(key(&self.instance))
     }
 
     async fn item(&self) -> Result<Item, AwsError> {

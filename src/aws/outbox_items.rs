@@ -82,11 +82,7 @@ impl Receipts {
         let now = clock::now();
         let result = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key("pk", s(OUTBOX_PK))
-            .key("sk", s(key))
+            .update_at([("pk", s(OUTBOX_PK)), ("sk", s(key))])
             .update_expression("SET #owner = :me, lease_until = :until")
             .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now OR #owner = :me)")
             .expression_attribute_names("#owner", "owner")
@@ -113,11 +109,7 @@ impl Receipts {
     pub async fn free_in_outbox(&self, key: &str, owner: &str) -> Result<(), AwsError> {
         let result = self
             .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key("pk", s(OUTBOX_PK))
-            .key("sk", s(key))
+            .update_at([("pk", s(OUTBOX_PK)), ("sk", s(key))])
             .update_expression("SET lease_until = :zero")
             .condition_expression("#owner = :me")
             .expression_attribute_names("#owner", "owner")

@@ -46,13 +46,7 @@ impl Receipts {
         &self,
         event_id: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let [(k1, v1), (k2, v2)] = Self::key(event_id);
-        self.table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key(k1, v1)
-            .key(k2, v2)
+        self.table.update_at(Self::key(event_id))
     }
 
     /// Takes the event for `owner`, or says why not. A lost answer's retry

@@ -127,13 +127,9 @@ impl StateStore {
         trigger_id: &str,
     ) -> Result<bool, AwsError> {
         let t = self.table();
-        let [(k1, v1), _] = region_key(account, "-");
+        let [pk, _] = region_key(account, "-");
         let sent = t
-            .client
-            .update_item()
-            .table_name(&t.name)
-            .key(k1, v1)
-            .key("sk", s(format!("BYPASS#{slot}")))
+            .update_at([pk, ("sk", s(format!("BYPASS#{slot}")))])
             .update_expression("SET told = :fp, told_by = :tid")
             .condition_expression("attribute_not_exists(told) OR told <> :fp OR told_by = :tid")
             .expression_attribute_values(":fp", s(fingerprint))

@@ -33,11 +33,7 @@ impl Sweeps {
         sweep_id: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         self.table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .key("pk", pk(sweep_id))
-            .key("sk", s("SWEEP"))
+            .update_at([("pk", pk(sweep_id)), ("sk", s("SWEEP"))])
     }
 
     /// Before the messages go out: how many accounts will report.

@@ -72,7 +72,15 @@ impl Table {
         account: &str,
         region: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let [(k1, v1), (k2, v2)] = region_key(account, region);
+        self.update_at(region_key(account, region))
+    }
+
+    /// An `UpdateItem` on the item at `key`.
+    pub(crate) fn update_at(
+        &self,
+        key: [(&'static str, AttributeValue); 2],
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let [(k1, v1), (k2, v2)] = key;
         self.client
             .update_item()
             .table_name(&self.name)
