@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::alert::{alert_id, clean_subject, Alert, Kind, Severity};
+use crate::alert::{alert_id, Alert, Kind, Severity};
 use crate::outcome::{AccountReport, Action};
 use crate::trigger::Trigger;
 
@@ -219,14 +219,7 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "entries": tally.entries,
         "more": tally.notable - tally.entries.len(),
     });
-    Some(Alert {
-        alert_id: id,
-        kind,
-        severity,
-        account: "-".into(),
-        subject: clean_subject(&subject),
-        body,
-    })
+    Some(Alert::new(kind, severity, "-", &subject, body))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::message::{base, clean_subject, id_of, short_actor, subject_value};
+use super::message::{base, short_actor, subject_value};
 use super::{Alert, Kind, Severity};
 use crate::trigger::Trigger;
 
@@ -50,12 +50,11 @@ pub fn run_as_bypass(
         "runas-guard CRITICAL: session document {} skips Run As (root) in {account} {region}, by {by}",
         subject_value(document)
     );
-    Alert {
-        alert_id: id_of(&m),
+    Alert::new(
         kind,
-        severity: Severity::Critical,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+        Severity::Critical,
+        account,
+        &subject,
+        Value::Object(m),
+    )
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::message::{base, clean_subject, id_of, short_actor, subject_value};
+use super::message::{base, short_actor, subject_value};
 use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
 use crate::outcome::RegionOutcome;
 use crate::trigger::Trigger;
@@ -47,14 +47,7 @@ pub fn drift(
     m.insert("version_after".into(), json!(outcome.version_after));
     m.insert("expected_editor".into(), json!(expected_editor));
     m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
-    Alert {
-        alert_id: id_of(&m),
-        kind,
-        severity,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+    Alert::new(kind, severity, account, &subject, Value::Object(m))
 }
 
 /// Kind, severity and subject of a drift alert. A sweep has nobody to blame,

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::message::{base, clean_subject, id_of, short_actor, subject_value};
+use super::message::{base, short_actor, subject_value};
 use super::{Alert, Kind, Severity};
 use crate::identity_center::Change;
 use crate::trigger::Trigger;
@@ -55,12 +55,11 @@ pub fn identity_center_drift(d: &IdentityCenterDrift<'_>, trigger: &Trigger, at:
         "not put back"
     };
     let subject = format!("runas-guard: Identity Center mapping changed ({what}), {done}, by {by}");
-    Alert {
-        alert_id: id_of(&m),
+    Alert::new(
         kind,
-        severity: Severity::Warning,
-        account: d.account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+        Severity::Warning,
+        d.account,
+        &subject,
+        Value::Object(m),
+    )
 }

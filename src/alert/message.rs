@@ -73,8 +73,25 @@ pub fn short_actor(arn: &str) -> String {
     }
 }
 
-pub(super) fn id_of(m: &serde_json::Map<String, Value>) -> String {
-    m["alert_id"].as_str().unwrap_or_default().to_string()
+impl Alert {
+    /// The alert a built message makes: its id is the body's `alert_id`
+    /// (every body carries one), its subject made safe for SNS.
+    pub(crate) fn new(
+        kind: Kind,
+        severity: Severity,
+        account: impl Into<String>,
+        subject: &str,
+        body: Value,
+    ) -> Alert {
+        Alert {
+            alert_id: body["alert_id"].as_str().unwrap_or_default().to_string(),
+            kind,
+            severity,
+            account: account.into(),
+            subject: clean_subject(subject),
+            body,
+        }
+    }
 }
 
 /// What one region looked like, for account-level alerts.
@@ -157,14 +174,13 @@ pub fn account_configured(
     } else {
         format!("runas-guard: account {account} configured, sessions run as {user} ({changed}/{} regions changed)", regions.len())
     };
-    Alert {
-        alert_id: id_of(&m),
-        kind: Kind::AccountConfigured,
-        severity: Severity::Info,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+    Alert::new(
+        Kind::AccountConfigured,
+        Severity::Info,
+        account,
+        &subject,
+        Value::Object(m),
+    )
 }
 
 /// Some regions could not be brought into line; names them and their codes.
@@ -213,14 +229,13 @@ pub fn remediation_failed(
         "runas-guard FAILED: RunAs not fixed in {account}: {}",
         detail.join(", ")
     );
-    Alert {
-        alert_id: id_of(&m),
-        kind: Kind::RemediationFailed,
-        severity: Severity::Error,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+    Alert::new(
+        Kind::RemediationFailed,
+        Severity::Error,
+        account,
+        &subject,
+        Value::Object(m),
+    )
 }
 
 /// Run As decided outside the document: an `SSMSessionRunAs` tag on an IAM
@@ -276,14 +291,7 @@ pub fn run_as_override(
         },
         subject_value(&short_actor(&principal))
     );
-    Alert {
-        alert_id: id_of(&m),
-        kind,
-        severity,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+    Alert::new(kind, severity, account, &subject, Value::Object(m))
 }
 
 /// A new policy version (from S3) failed validation; the last good one
@@ -317,17 +325,16 @@ pub fn policy_ids_unknown(
         "unknown_ids": listed,
         "error": crate::policy::ids::describe(unknown, 10),
     });
-    Alert {
-        alert_id: id,
+    Alert::new(
         kind,
-        severity: Severity::Error,
-        account: "-".into(),
-        subject: clean_subject(&format!(
+        Severity::Error,
+        "-",
+        &format!(
             "runas-guard: the policy names {} id(s) the organization does not have",
             unknown.len()
-        )),
+        ),
         body,
-    }
+    )
 }
 
 pub fn policy_rejected(source: &str, version: &str, error: &str, at: &str) -> Alert {
@@ -338,14 +345,11 @@ pub fn policy_rejected(source: &str, version: &str, error: &str, at: &str) -> Al
         "actor": null, "before": null, "after": null, "trigger_id": null, "at": at,
         "source": source, "version": version, "error": error,
     });
-    Alert {
-        alert_id: id,
+    Alert::new(
         kind,
-        severity: Severity::Error,
-        account: "-".into(),
-        subject: clean_subject(&format!(
-            "runas-guard: new policy refused ({source}); the last good one stays"
-        )),
+        Severity::Error,
+        "-",
+        &format!("runas-guard: new policy refused ({source}); the last good one stays"),
         body,
-    }
+    )
 }

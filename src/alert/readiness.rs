@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::message::{base, clean_subject, id_of, subject_value};
+use super::message::{base, subject_value};
 use super::{Alert, Kind, Severity};
 use crate::nodes::Readiness;
 use crate::outcome::{AccountReport, RegionOutcome};
@@ -73,12 +73,11 @@ pub fn user_missing(
         subject_value(&checks[0].1.user),
         report.account
     );
-    Some(Alert {
-        alert_id: id_of(&m),
+    Some(Alert::new(
         kind,
-        severity: Severity::Error,
-        account: report.account.clone(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    })
+        Severity::Error,
+        report.account.clone(),
+        &subject,
+        Value::Object(m),
+    ))
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::message::{base, clean_subject, id_of, short_actor, subject_value};
+use super::message::{base, short_actor, subject_value};
 use super::{Alert, Kind, Severity};
 use crate::trigger::Trigger;
 
@@ -37,12 +37,5 @@ pub fn run_as_tags_found(
     let subject = format!(
         "runas-guard: Run As set outside the document in {account}: {what} (found by a sweep)"
     );
-    Alert {
-        alert_id: id_of(&m),
-        kind,
-        severity: Severity::Warning,
-        account: account.into(),
-        subject: clean_subject(&subject),
-        body: Value::Object(m),
-    }
+    Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
 }
