@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{repo, World};
 
@@ -89,6 +89,17 @@ impl World {
         let proxy = Proxy::start(&self.moto.url);
         self.set_env("AWS_ENDPOINT_URL", &proxy.url());
         proxy
+    }
+
+    /// Runs a sweep through `proxy` and says how many AssumeRole calls it
+    /// made (how many sessions it took).
+    pub fn sweep_counting_sessions(&self, proxy: &Proxy) -> u64 {
+        proxy.faults(
+            json!([{"name": "sessions", "service": "sts", "action": "AssumeRole", "effect": "count"}]),
+        );
+        let (code, out) = self.handle(&super::sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        proxy.hits()["sessions"]["hits"].as_u64().unwrap_or(0)
     }
 }
 
