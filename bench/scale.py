@@ -198,13 +198,25 @@ class Measured:
 
     def sequential_round_trips(self) -> int:
         """Longest chain of requests each sent after the previous one was answered."""
-        done, best, longest = [], 0, 0  # heap of (answered, depth); best depth answered so far
-        for arrived, answered, _ in sorted(self.log):
+        return len(self.critical_chain())
+
+    def critical_chain(self) -> list:
+        """The operations of one longest chain of requests, each sent after the previous one was answered."""
+        done, best, longest = [], (0, None), (0, None)  # heap of (answered, n, depth, node); node = (op, prev)
+        n = 0
+        for arrived, answered, op in sorted(self.log):
             while done and done[0][0] <= arrived:
-                best = max(best, heapq.heappop(done)[1])
-            heapq.heappush(done, (answered, best + 1))
-            longest = max(longest, best + 1)
-        return longest
+                _, _, depth, node = heapq.heappop(done)
+                best = max(best, (depth, node), key=lambda b: b[0])
+            mine = (best[0] + 1, (op, best[1]))
+            n += 1
+            heapq.heappush(done, (answered, n, *mine))
+            longest = max(longest, mine, key=lambda b: b[0])
+        chain, node = [], longest[1]
+        while node:
+            chain.append(node[0])
+            node = node[1]
+        return chain[::-1]
 
 
 # Runs the command as the child of a bare interpreter: Linux reports as a child's
@@ -454,7 +466,7 @@ def vend(workdir: Path, log) -> Phase:
         except (json.JSONDecodeError, KeyError) as e:
             ph.problems.append(f"exit {run.code}, output not understood ({e}): {run.stdout[:300]!r}")
         log(f"{ph.name}: {run.wall:.2f} s (limit {limit:.2f} s), {run.sequential_round_trips()} sequential "
-            f"round trips, problems: {ph.problems or 'none'}")
+            f"round trips ({' > '.join(run.critical_chain())}), problems: {ph.problems or 'none'}")
         return ph
 
 

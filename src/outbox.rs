@@ -6,6 +6,7 @@
 
 use crate::alert::Alert;
 use crate::aws::alerts::{Alerts, Attempt, Dest};
+use crate::aws::outbox_items::OutboxEntry;
 use crate::aws::receipts::Receipts;
 use crate::aws::AwsError;
 use crate::clock;
@@ -178,7 +179,19 @@ pub async fn deliver(
 /// so an alert waits for the first run after SNS is back, however long it
 /// was away.
 pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts, owner: &str) -> usize {
-    let waiting = match receipts.outbox().await {
+    flush_read(receipts, alerts, owner, receipts.outbox().await).await
+}
+
+/// [`flush_outbox`] of an outbox read already (an event's run reads it
+/// while it keeps and records its own results, to spare a round trip; its
+/// own copies, leased to it, are never taken here).
+pub async fn flush_read(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    read: Result<Vec<OutboxEntry>, AwsError>,
+) -> usize {
+    let waiting = match read {
         Ok(w) => w,
         Err(e) => {
             tracing::error!(error_code = %e.code, error = %e, "cannot read the alert outbox");

@@ -7,14 +7,15 @@ use serde_json::Value;
 
 use crate::account::Uncommitted;
 use crate::alert::Alert;
-use crate::aws::alerts::Alerts;
+use crate::aws::alerts::{Alerts, Dest};
+use crate::aws::outbox_items::OutboxEntry;
 use crate::aws::receipts::{Claim, Receipts};
 use crate::aws::state::StateStore;
 use crate::aws::AwsError;
 use crate::commit::commit;
 use crate::heartbeat::Keepalive;
 use crate::job::Job;
-use crate::outbox::{deliver, flush_outbox, keep_first, publish_kept, Delivered};
+use crate::outbox::{deliver, flush_read, keep_first, publish_kept, Delivered};
 use crate::outcome::{Handled, Outcome};
 use crate::work::{Home, Work};
 
@@ -126,13 +127,16 @@ impl Delivery {
         // Alerts are kept in the outbox before the results are recorded
         // (both at once), so neither a failed record nor a crash loses them.
         let keep = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts);
-        let (kept, (record_error, adopted)) =
-            tokio::join!(keep, record(fx.state, job, &uncommitted));
+        let (kept, (record_error, adopted), waiting) = tokio::join!(
+            keep,
+            record(fx.state, job, &uncommitted),
+            fx.receipts.outbox()
+        );
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let delivered = publish(fx, &job.owner, alerts, kept, adopted).await;
+        let delivered = publish(fx, &job.owner, waiting, (alerts, kept), adopted).await;
         outcome.alerts = delivered.sent.clone();
         if let Some(e) = &delivered.first_error {
             outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
@@ -228,11 +232,13 @@ async fn record(
 async fn publish(
     fx: &Effects<'_>,
     owner: &str,
-    alerts: Vec<Alert>,
-    kept: bool,
+    waiting: Result<Vec<OutboxEntry>, AwsError>,
+    (alerts, kept): (Vec<Alert>, bool),
     adopted: Vec<Alert>,
 ) -> Delivered {
-    let flushed = flush_outbox(fx.receipts, fx.alerts, owner).await;
+    let ours = alerts.iter().chain(&adopted);
+    let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
+    let flushed = flush_read(fx.receipts, fx.alerts, owner, waiting).await;
     let mut delivered = publish_kept(fx.receipts, fx.alerts, owner, alerts, kept).await;
     delivered.absorb(deliver(fx.receipts, fx.alerts, owner, adopted).await);
     if delivered.chat_unsent > 0 {
@@ -245,6 +251,24 @@ async fn publish(
         tracing::info!(count = flushed, "alerts left by earlier runs published");
     }
     delivered
+}
+
+/// The outbox read, less the copies of the alerts this run sends itself:
+/// it was read while ours were being kept, so a copy may be there under an
+/// older lease (an earlier attempt's, a dead run's), and flushing it too
+/// would send it twice.
+fn left_by_others<'a>(
+    waiting: Vec<OutboxEntry>,
+    ours: impl Iterator<Item = &'a Alert>,
+    dests: &[Dest],
+) -> Vec<OutboxEntry> {
+    let keys: std::collections::HashSet<String> = ours
+        .flat_map(|a| dests.iter().map(|d| d.key(&a.alert_id)))
+        .collect();
+    waiting
+        .into_iter()
+        .filter(|e| !keys.contains(&e.key))
+        .collect()
 }
 
 #[cfg(test)]
@@ -282,5 +306,44 @@ mod tests {
         let alerts = vec![alert("a", "x\n\"y\"")];
         let back: Vec<Alert> = serde_json::from_str(&to_json(&alerts)).unwrap();
         assert_eq!(back, alerts);
+    }
+
+    #[test]
+    fn the_flush_leaves_every_copy_of_our_own_alerts_to_us() {
+        let entry = |key: &str| OutboxEntry {
+            key: key.into(),
+            alert: String::new(),
+            dest: "main".into(),
+            lease_until: 0,
+        };
+        let waiting = || {
+            vec![
+                entry("a"),
+                entry("a#chat"),
+                entry("b"),
+                entry("b#chat"),
+                entry("c"),
+            ]
+        };
+        let ours = [alert("a", "x"), alert("zz", "not waiting")];
+        let keys = |left: Vec<OutboxEntry>| left.into_iter().map(|e| e.key).collect::<Vec<_>>();
+        let cases: [(&[Dest], &[Alert], &[&str]); 4] = [
+            (&[Dest::Main], &ours, &["a#chat", "b", "b#chat", "c"]),
+            (&[Dest::Main, Dest::Chat], &ours, &["b", "b#chat", "c"]),
+            (
+                &[Dest::Main, Dest::Chat],
+                &[],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+            // An id that is a prefix of another's key leaves that key alone.
+            (
+                &[Dest::Main, Dest::Chat],
+                &[alert("b#", "prefix")],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+        ];
+        for (dests, ours, want) in cases {
+            assert_eq!(keys(left_by_others(waiting(), ours.iter(), dests)), want);
+        }
     }
 }
