@@ -183,8 +183,8 @@ pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts, owner: &str) -> 
 }
 
 /// [`flush_outbox`] of an outbox read already (an event's run reads it
-/// while it keeps and records its own results, to spare a round trip; its
-/// own copies, leased to it, are never taken here).
+/// while it keeps and records its own results, to spare a round trip, and
+/// leaves its own alerts out of the read).
 pub async fn flush_read(
     receipts: &Receipts,
     alerts: &Alerts,

@@ -136,7 +136,7 @@ impl Delivery {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let delivered = publish(fx, &job.owner, waiting, (alerts, kept), adopted).await;
+        let delivered = publish(fx, &job.owner, waiting, alerts, kept, adopted).await;
         outcome.alerts = delivered.sent.clone();
         if let Some(e) = &delivered.first_error {
             outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
@@ -233,7 +233,8 @@ async fn publish(
     fx: &Effects<'_>,
     owner: &str,
     waiting: Result<Vec<OutboxEntry>, AwsError>,
-    (alerts, kept): (Vec<Alert>, bool),
+    alerts: Vec<Alert>,
+    kept: bool,
     adopted: Vec<Alert>,
 ) -> Delivered {
     let ours = alerts.iter().chain(&adopted);

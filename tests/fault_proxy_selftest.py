@@ -17,8 +17,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from emulator_server import free_port
 import emulator_server
+from emulator_server import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEEN = []  # (method, path, body) received by the upstream

@@ -7,7 +7,7 @@ use aws_sdk_ssm::types::DocumentFormat;
 use serde_json::Value;
 
 use super::state::StateStore;
-use super::table::{region_key, s};
+use super::table::{account_pk, s};
 use super::AwsError;
 
 pub struct SessionDocuments {
@@ -127,9 +127,11 @@ impl StateStore {
         trigger_id: &str,
     ) -> Result<bool, AwsError> {
         let t = self.table();
-        let [pk, _] = region_key(account, "-");
         let sent = t
-            .update_at([pk, ("sk", s(format!("BYPASS#{slot}")))])
+            .update_at([
+                ("pk", s(account_pk(account))),
+                ("sk", s(format!("BYPASS#{slot}"))),
+            ])
             .update_expression("SET told = :fp, told_by = :tid")
             .condition_expression("attribute_not_exists(told) OR told <> :fp OR told_by = :tid")
             .expression_attribute_values(":fp", s(fingerprint))
