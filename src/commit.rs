@@ -7,13 +7,13 @@ use tokio::task::JoinSet;
 
 use crate::account::Uncommitted;
 use crate::alert::Alert;
-use crate::aws::known::unchanged;
-use crate::aws::state::{Orphan, StateStore};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, Status};
 use crate::records::{HistoryRow, Observation};
+use crate::store::known::unchanged;
+use crate::store::state::{Orphan, StateStore};
 
 fn string_of(v: &Option<Value>) -> Option<String> {
     v.as_ref().map(|v| match v {

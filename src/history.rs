@@ -1,12 +1,12 @@
 //! `runas-guard history`: one account's changes and drift (the 90-day
 //! `HISTORY#` rows) as table, JSON or CSV. Pure: the query is in
-//! `aws::status`.
+//! `store::status`.
 
 use std::time::{Duration, SystemTime};
 
-use crate::aws::status::{run_as_short, HistoryEntry};
 use crate::clock;
 use crate::report::{csv, short_time, table, Format};
+use crate::store::status::{run_as_short, HistoryEntry};
 
 /// `--since`: an ISO date (`2026-03-14`), an ISO time
 /// (`2026-03-14T09:30:00Z`, milliseconds optional) or an age (`90m`, `24h`,

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::aws::known::Snapshot;
 use crate::outcome::RegionOutcome;
 use crate::policy::{Mode, Policy};
+use crate::store::known::Snapshot;
 use crate::trigger::Trigger;
 
 /// How a run was asked for: who to blame, whether to write, who owns it.

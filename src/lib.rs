@@ -34,6 +34,7 @@ pub mod records;
 pub mod report;
 pub mod route;
 pub mod services;
+pub mod store;
 pub mod summary;
 pub mod sweep;
 pub mod trigger;

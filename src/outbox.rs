@@ -6,11 +6,11 @@
 
 use crate::alert::Alert;
 use crate::aws::alerts::{Alerts, Attempt, Dest};
-use crate::aws::outbox_items::OutboxEntry;
-use crate::aws::receipts::Receipts;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::outcome::AlertSent;
+use crate::store::outbox::OutboxEntry;
+use crate::store::receipts::Receipts;
 
 /// What delivering a run's alerts came to.
 #[derive(Default)]

@@ -139,7 +139,7 @@ pub struct RegionOutcome {
     pub followed: bool,
     /// The run-as user check's row: what its association found on the nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<crate::nodes::Readiness>,
+    pub nodes: Option<crate::nodes::readiness::Readiness>,
 }
 
 impl RegionOutcome {

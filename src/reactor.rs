@@ -1,5 +1,6 @@
-//! The wrapper around one input: claim it, hand it to the router
-//! ([`crate::route`]), finish it ([`crate::receipt`]), emit its metrics.
+//! The wrapper around one input: claim it (reading ahead for the account
+//! worker meanwhile), hand it to the router ([`crate::route`]), finish it
+//! ([`crate::receipt`]), emit its metrics.
 //! Read top-down: `handle` → `route::work` → a worker → `Delivery::finish`;
 //! nothing calls back up.
 
@@ -22,6 +23,7 @@ use crate::route;
 use crate::services::Services;
 use crate::sweep::{self, OrgReport, Selection, SweepMessage};
 use crate::trigger::{Trigger, TriggerKind};
+use crate::workers;
 
 #[derive(Clone)]
 pub struct Reactor {
@@ -113,7 +115,7 @@ impl Reactor {
         let ctx = self.svc.ctx(&org);
         let (claimed, prefetched) = tokio::join!(
             receipt::claim(&self.svc.receipts, &job, explained),
-            route::prefetch(&self.svc, &ctx, &job)
+            workers::account::read_ahead(&self.svc, &ctx, &job)
         );
         let delivery = match claimed {
             Claimed::Ours(d) => d,

@@ -8,15 +8,15 @@ use serde_json::Value;
 use crate::account::Uncommitted;
 use crate::alert::Alert;
 use crate::aws::alerts::{Alerts, Dest};
-use crate::aws::outbox_items::OutboxEntry;
-use crate::aws::receipts::{Claim, Receipts};
-use crate::aws::state::StateStore;
 use crate::aws::AwsError;
 use crate::commit::commit;
 use crate::heartbeat::Keepalive;
 use crate::job::Job;
 use crate::outbox::{deliver, flush_read, keep_first, publish_kept, Delivered};
 use crate::outcome::{Handled, Outcome};
+use crate::store::outbox::OutboxEntry;
+use crate::store::receipts::{Claim, Receipts};
+use crate::store::state::StateStore;
 use crate::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::aws::status::StateRow;
 use crate::outcome::{AccountReport, Action};
+use crate::store::status::StateRow;
 use crate::trigger::DOCUMENT_NAME;
 
 /// `eu-west-1`, or `eu-west-1 SSMRunAs-Admin` for a `[[document]]`.

@@ -7,15 +7,15 @@ use tokio::sync::Semaphore;
 
 use crate::account::Ctx;
 use crate::aws::alerts::Alerts;
+use crate::aws::dynamodb::Table;
 use crate::aws::organizations::Org;
 use crate::aws::queue::SweepQueue;
-use crate::aws::receipts::Receipts;
-use crate::aws::state::StateStore;
 use crate::aws::sts::Sts;
-use crate::aws::sweeps::Sweeps;
-use crate::aws::table::Table;
 use crate::config::Settings;
 use crate::policy::Policy;
+use crate::store::receipts::Receipts;
+use crate::store::state::StateStore;
+use crate::store::sweeps::Sweeps;
 
 /// Every client and setting a run needs; built once per process (and
 /// copied, sharing its clients, when a new policy comes into force).

@@ -6,11 +6,11 @@ use std::collections::HashSet;
 
 use tokio::task::JoinSet;
 
-use crate::aws::check_claim::Reported;
-use crate::aws::state::StateStore;
 use crate::job::Job;
 use crate::nodes::{plan, Readiness};
 use crate::outcome::RegionOutcome;
+use crate::store::reported::Reported;
+use crate::store::state::StateStore;
 
 pub(super) async fn newly_missing(
     state: &StateStore,

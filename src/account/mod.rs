@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::aws::lease::RegionGrant;
 use crate::aws::organizations::Org;
-use crate::aws::state::StateStore;
 use crate::aws::sts::Sts;
 use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
@@ -17,6 +15,8 @@ use crate::ids::session_name;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Policy};
+use crate::store::lease::RegionGrant;
+use crate::store::state::StateStore;
 
 mod early;
 mod missing;
@@ -81,6 +81,9 @@ impl Uncommitted {
 pub async fn locate(org: &Org, account: &str) -> Result<Option<Vec<String>>, AwsError> {
     org.path(account, account, false).await
 }
+
+/// What preparing an account came to (see [`prepare`]).
+pub type Prepare = Result<Option<Prepared>, AwsError>;
 
 /// Where an account stands before any region is looked at: its OU path and,
 /// unless it is exempt, a session in it. Read at once, and needing no claim.

@@ -11,8 +11,6 @@ use tokio::task::JoinSet;
 
 use super::Ctx;
 use crate::aws::associations::AssociationStore;
-use crate::aws::check_claim::CheckClaim;
-use crate::aws::lease::{RegionGrant, RegionLease};
 use crate::aws::ssm::DocumentStore;
 use crate::aws::sts::MemberSession;
 use crate::intent::Announce;
@@ -22,6 +20,8 @@ use crate::outcome::{slot, Action, RegionOutcome};
 use crate::policy::{Mode, Target};
 use crate::preferences::Preferences;
 use crate::reconcile::{reconcile, Reconciled, Seen, Want};
+use crate::store::check_claim::CheckClaim;
+use crate::store::lease::{RegionGrant, RegionLease};
 use crate::trigger::{Trigger, DOCUMENT_NAME};
 
 /// What every document reconcile of one account shares.
@@ -29,7 +29,7 @@ use crate::trigger::{Trigger, DOCUMENT_NAME};
 struct DocEnv {
     ssm: aws_sdk_ssm::Client,
     account: String,
-    table: crate::aws::table::Table,
+    table: crate::aws::dynamodb::Table,
     owner: String,
     mode: Mode,
     bound: Arc<Semaphore>,

@@ -1,28 +1,19 @@
-//! Thin adapters over the AWS SDK. Nothing here decides anything; it turns
-//! SDK calls and errors into the small vocabulary the core speaks.
+//! One thin client per AWS service the product calls. Nothing here decides
+//! anything or knows what the hub table stores (that is `crate::store`): it
+//! turns SDK calls and errors into the small vocabulary the core speaks.
 
 pub mod alerts;
 pub mod associations;
-pub mod check_claim;
+pub mod dynamodb;
 pub mod identity_center;
-pub mod identity_center_state;
-pub mod known;
-pub mod lease;
 pub mod organizations;
-pub mod outbox_items;
 pub mod policy_object;
 pub mod principal_tags;
 pub mod queue;
-pub mod receipts;
 pub mod regions;
 pub mod session_documents;
 pub mod ssm;
-pub mod state;
-pub mod status;
 pub mod sts;
-pub mod sweeps;
-pub mod table;
-pub mod update;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};

@@ -1,13 +1,10 @@
 //! Any `Session` document of a member account-region, read (never
-//! written): does it open sessions that skip Run As? And the table's mark
-//! of what was already alerted, so one change is told once.
+//! written): does it open sessions that skip Run As?
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::DocumentFormat;
 use serde_json::Value;
 
-use super::state::StateStore;
-use super::table::{account_pk, s};
 use super::AwsError;
 
 pub struct SessionDocuments {
@@ -111,33 +108,5 @@ impl SessionDocuments {
             Err(e) => return Err(self.err("GetDocument", name, &e)),
         };
         Ok(out.content().and_then(|c| serde_json::from_str(c).ok()))
-    }
-}
-
-impl StateStore {
-    /// Marks `fingerprint` (a document's elevated versions) as told for this
-    /// account-region-document. True when this trigger is the one to tell:
-    /// nobody told it yet, or this same trigger did (a retry after a lost
-    /// answer). Another event of the same change finds it told.
-    pub async fn claim_bypass(
-        &self,
-        account: &str,
-        slot: &str,
-        fingerprint: &str,
-        trigger_id: &str,
-    ) -> Result<bool, AwsError> {
-        let t = self.table();
-        let sent = t
-            .update_at([
-                ("pk", s(account_pk(account))),
-                ("sk", s(format!("BYPASS#{slot}"))),
-            ])
-            .update_expression("SET told = :fp, told_by = :tid")
-            .condition_expression("attribute_not_exists(told) OR told <> :fp OR told_by = :tid")
-            .expression_attribute_values(":fp", s(fingerprint))
-            .expression_attribute_values(":tid", s(trigger_id))
-            .send()
-            .await;
-        Ok(t.applied("UpdateItem", account, sent)?.is_some())
     }
 }

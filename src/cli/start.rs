@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use runas_guard::aws::dynamodb::Table;
 use runas_guard::aws::organizations::Org;
-use runas_guard::aws::state::StateStore;
-use runas_guard::aws::table::Table;
 use runas_guard::config::{dry_run_settings, settings_from_env, Settings};
 use runas_guard::policy::Policy;
 use runas_guard::policy_source::Source;
 use runas_guard::reactor::Reactor;
+use runas_guard::store::state::StateStore;
 
 use super::output::{bad_input, failed};
 

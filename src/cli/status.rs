@@ -94,8 +94,8 @@ async fn status(
 
 /// The declared Identity Center mapping's last look, under the table (it
 /// is the organization's, not an account-region's).
-async fn identity_center_lines(store: &runas_guard::aws::state::StateStore) {
-    use runas_guard::aws::identity_center_state::recorded_all;
+async fn identity_center_lines(store: &runas_guard::store::state::StateStore) {
+    use runas_guard::store::identity_center::recorded_all;
     match recorded_all(store.table()).await {
         Ok(all) => {
             for r in all {

@@ -7,7 +7,7 @@
 //! The model and the decision are here (pure); `sources` says which sources
 //! can work for `SSMSessionRunAs`; `keep` reads, decides and acts over two
 //! narrow ports; the adapters are `aws::identity_center` (sso-admin) and
-//! `aws::identity_center_state` (the table).
+//! `store::identity_center` (the table).
 
 use std::collections::BTreeMap;
 

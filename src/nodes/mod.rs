@@ -9,14 +9,14 @@
 
 use std::future::Future;
 
-use serde::{Deserialize, Serialize};
-
 use crate::aws::AwsError;
 
 pub mod check;
 pub mod plan;
+pub mod readiness;
 
 pub use check::{check, Checked, Want};
+pub use readiness::Readiness;
 
 /// The member stack's check document (infra/member.yaml `RunAsUserCheck`).
 pub use crate::trigger::CHECK_DOCUMENT;
@@ -55,41 +55,6 @@ pub struct Counts {
 impl Counts {
     pub fn total(&self) -> u64 {
         self.success + self.failed + self.other
-    }
-}
-
-/// What the check found in one account-region, as recorded and shown.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Readiness {
-    pub association_id: String,
-    pub association_version: String,
-    pub user: String,
-    /// Nodes with an outcome for this association.
-    pub checked: u64,
-    /// Nodes where the lookup failed: the user is missing there.
-    pub missing: u64,
-    /// Up to [`MAX_NODE_IDS`] of them, sorted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub missing_nodes: Vec<String>,
-}
-
-impl Readiness {
-    /// `user ssm-ops missing on 3 of 40 nodes`, for status and alerts.
-    pub fn summary(&self) -> String {
-        match (self.checked, self.missing) {
-            (0, _) => format!("user {} not checked on any node yet", self.user),
-            (n, 0) => format!("user {} present on all {n} nodes", self.user),
-            (n, m) => format!("user {} missing on {m} of {n} nodes", self.user),
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("plain data serialises")
-    }
-
-    /// `None` for anything this build did not write (read defensively).
-    pub fn from_json(text: &str) -> Option<Readiness> {
-        serde_json::from_str(text).ok()
     }
 }
 

@@ -299,7 +299,7 @@ pub(super) fn check_nodes(
     let name = raw
         .document
         .clone()
-        .unwrap_or_else(|| crate::nodes::CHECK_DOCUMENT.to_string());
+        .unwrap_or_else(|| crate::trigger::CHECK_DOCUMENT.to_string());
     if !is_document_name(&name) {
         return Err((
             "nodes.document".into(),

@@ -5,15 +5,12 @@
 
 use crate::account::{self, Ctx};
 use crate::alert::{run_as_tags_found, Alert};
-use crate::aws::check_claim::Reported;
 use crate::aws::principal_tags::tagged_principals;
 use crate::aws::sts::MemberSession;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
-
-/// The item that records what the account carries.
-const SK: &str = "RUNAS_TAGS";
+use crate::store::tag_inventory;
 
 pub(super) async fn look(
     ctx: &Ctx<'_>,
@@ -30,13 +27,8 @@ pub(super) async fn look(
     };
     let carrying = tagged_principals(&session.iam(), account).await?;
     let now = serde_json::to_string(&carrying).unwrap_or_default();
-    let reported = Reported {
-        table: ctx.state.table().clone(),
-        account: account.to_string(),
-        sk: SK.into(),
-        field: "tags",
-        trigger_id: job.trigger.event_id.clone(),
-    };
+    let reported =
+        tag_inventory::reported(ctx.state.table().clone(), account, &job.trigger.event_id);
     // The same set as last reported is no news, and costs one failed
     // conditional write.
     let Some(before) = reported.swap(&now).await? else {

@@ -1,41 +1,98 @@
 //! A vend, a move or a document event: converge one account's regions (or
-//! the one region a document event names) and decide its alerts.
+//! the one region a document event names) and decide its alerts. What it
+//! reads ahead (the account's OU path, a session, its documents) needs no
+//! claim, so the wrapper runs [`read_ahead`] while the event is claimed.
 
-use crate::account::{self, Ctx};
+use crate::account::{self, Ctx, Prepare};
 use crate::alert::{self, Facts, Per};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{failure_summary, Handled, Outcome};
-use crate::route::Prepare;
 use crate::services::Services;
+use crate::trigger::{Trigger, TriggerKind};
 use crate::work::{Home, Work};
 
-/// Converge one account's `regions` and decide its alerts; recording and
-/// publishing are the wrapper's, after the alerts are kept.
-pub async fn converged(
+/// Where this worker looks for one trigger, and whether its alerts speak
+/// of the account or of one region.
+struct Scope {
+    regions: Vec<String>,
+    per: Per,
+}
+
+/// A document event's region (when governed); every governed region
+/// otherwise. `Err` says why there is nothing to look at.
+fn scope(svc: &Services, t: &Trigger) -> Result<Scope, String> {
+    match (t.kind, &t.region) {
+        (TriggerKind::DocumentChanged, region) => {
+            let region = region.clone().unwrap_or_default();
+            if !svc.policy.governs_region(&region) {
+                return Err(format!("region {region} is not governed by the policy"));
+            }
+            Ok(Scope {
+                regions: vec![region],
+                per: Per::Region,
+            })
+        }
+        _ => Ok(Scope {
+            regions: svc.policy.regions.clone(),
+            per: Per::Account,
+        }),
+    }
+}
+
+/// Whether a trigger is this worker's.
+fn takes(kind: TriggerKind) -> bool {
+    match kind {
+        TriggerKind::AccountVended | TriggerKind::AccountMoved | TriggerKind::DocumentChanged => {
+            true
+        }
+        TriggerKind::Sweep
+        | TriggerKind::RunAsOverride
+        | TriggerKind::SessionDocumentChanged
+        | TriggerKind::Ignored => false,
+    }
+}
+
+/// The account the trigger names, prepared (its OU path, a session in it,
+/// its documents observed). `None` for a trigger this worker does not take
+/// or that names nothing to look at.
+pub async fn read_ahead(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Option<Prepare> {
+    let t = &job.trigger;
+    if !takes(t.kind) {
+        return None;
+    }
+    let account = t.account.as_deref()?;
+    let scope = scope(svc, t).ok()?;
+    Some(account::prepare(ctx, job, account, &scope.regions).await)
+}
+
+/// Converge the account (whoever wrote: our own writes find the document
+/// right and stay silent) and decide its alerts; recording and publishing
+/// are the wrapper's, after the alerts are kept. `ahead` is what
+/// [`read_ahead`] found.
+pub async fn work(
     svc: &Services,
     ctx: &Ctx<'_>,
     job: &Job,
     mut outcome: Outcome,
-    prepared: Option<Prepare>,
-    regions: &[String],
-    per: Per,
+    ahead: Option<Prepare>,
 ) -> Work {
+    let Scope { regions, per } = match scope(svc, &job.trigger) {
+        Ok(s) => s,
+        Err(why) => return ignored(outcome, why),
+    };
     let account = job.trigger.account.clone().unwrap_or_default();
-    let prepared = match prepared {
-        Some(p) => p,
-        None => account::prepare(ctx, job, &account, regions).await,
-    };
-    let prepared = match prepared {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            outcome.result = Handled::Ignored;
-            outcome.reason = format!("account {account} is not in this organization");
-            return Work::answered(outcome);
+    let prepared = match ahead {
+        Some(Ok(Some(p))) => p,
+        Some(Ok(None)) | None => {
+            return ignored(
+                outcome,
+                format!("account {account} is not in this organization"),
+            )
         }
-        Err(e) => return Work::error(outcome, &e),
+        Some(Err(e)) => return Work::error(outcome, &e),
     };
-    let acct = account::converge(ctx, job, &account, None, prepared, regions).await;
+    let acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);
     let facts = Facts {
@@ -66,21 +123,8 @@ pub async fn converged(
     }
 }
 
-/// A document event: that account-region, whoever wrote (our own writes
-/// included: they find the document right and stay silent).
-pub async fn on_document(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    mut outcome: Outcome,
-    prepared: Option<Prepare>,
-) -> Work {
-    let region = job.trigger.region.clone().unwrap_or_default();
-    if !svc.policy.governs_region(&region) {
-        outcome.result = Handled::Ignored;
-        outcome.reason = format!("region {region} is not governed by the policy");
-        return Work::answered(outcome);
-    }
-    let regions = std::slice::from_ref(&region);
-    converged(svc, ctx, job, outcome, prepared, regions, Per::Region).await
+fn ignored(mut outcome: Outcome, why: String) -> Work {
+    outcome.result = Handled::Ignored;
+    outcome.reason = why;
+    Work::answered(outcome)
 }

@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use crate::alert::{self, Alert, IdentityCenterDrift};
 use crate::aws::identity_center::{discover, AttributeMapping, Instance};
-use crate::aws::identity_center_state::{before_json, Look, MappingState};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::identity_center::{look, put_back, Declared, Kept};
@@ -16,6 +15,7 @@ use crate::job::Job;
 use crate::outbox::keep_first;
 use crate::records::HistoryRow;
 use crate::services::Services;
+use crate::store::identity_center::{before_json, Look, MappingState};
 
 /// What one look came to, for the outcome, the sweep's summary and the log.
 pub struct Looked {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::table::{get_s, n, s, Table};
-use super::AwsError;
+use crate::aws::dynamodb::{get_s, n, s, Table};
+use crate::aws::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::state::StateStore;
-use super::table::{get_s, s, Item};
-use super::AwsError;
+use crate::aws::dynamodb::{get_s, s, Item};
+use crate::aws::AwsError;
 use crate::clock;
 use crate::records::Observation;
 
@@ -109,7 +109,7 @@ impl StateStore {
     /// Every account-region item, the attributes `unchanged` compares only.
     pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
         let mut tasks = tokio::task::JoinSet::new();
-        for shard in 0..super::table::STATE_SHARDS {
+        for shard in 0..crate::store::keys::STATE_SHARDS {
             let me = self.clone();
             tasks.spawn(async move { me.query_shard(shard).await });
         }
@@ -137,7 +137,7 @@ impl StateStore {
             .query()
             .table_name(&t.name)
             .key_condition_expression("pk = :pk AND begins_with(sk, :region)")
-            .expression_attribute_values(":pk", s(super::table::account_pk(account)))
+            .expression_attribute_values(":pk", s(crate::store::keys::account_pk(account)))
             .expression_attribute_values(":region", s("REGION#"))
             .into_paginator()
             .send();
@@ -160,7 +160,7 @@ impl StateStore {
             .client
             .query()
             .table_name(&t.name)
-            .index_name(super::table::STATE_INDEX)
+            .index_name(crate::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
             .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes")
             .expression_attribute_names("#region", "region")

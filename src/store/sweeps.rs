@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::table::{get_n, get_s, n, s, Table};
-use super::AwsError;
+use crate::aws::dynamodb::{get_n, get_s, n, s, Table};
+use crate::aws::AwsError;
 use crate::clock;
 
 const SWEEP_TTL: Duration = Duration::from_secs(14 * 86_400);

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::table::{get_n, get_s, n, s, Item, Table};
-use super::AwsError;
+use crate::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::aws::AwsError;
 use crate::clock;
 use crate::identity_center::keep::{News, Turn};
 use crate::identity_center::ABSENT;

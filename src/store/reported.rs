@@ -1,50 +1,9 @@
-//! The right to create an account-region's check association: a conditional
-//! write on the check's state item, so of two runs that both find none, one
-//! creates it. Released when the creation is recorded; a run that died
-//! holding it lets go after [`HOLD`].
+//! A finding told once: what was reported is swapped for what is found now
+//! in one conditional write, on the item the finding belongs to.
 
-use std::time::Duration;
-
-use super::table::{account_pk, get_s, n, s, Table};
-use super::AwsError;
-use crate::clock;
-use crate::nodes::check::CreateClaim;
-
-/// Longer than a create and its record take; short enough that a run that
-/// died does not keep the association missing past the next sweep.
-const HOLD: Duration = Duration::from_secs(120);
-
-pub struct CheckClaim {
-    pub table: Table,
-    pub account: String,
-    /// The check row's slot (`<region>#DOCUMENT#<check document>`).
-    pub slot: String,
-    pub owner: String,
-}
-
-impl CreateClaim for CheckClaim {
-    async fn claim(&self) -> Result<bool, AwsError> {
-        let now = clock::epoch_millis(clock::now());
-        let until = now + i64::try_from(HOLD.as_millis()).unwrap_or(i64::MAX);
-        let sent = self
-            .table
-            .update_region(&self.account, &self.slot)
-            .update_expression("SET creating_by = :me, creating_until = :until")
-            // Our own retried claim (a lost answer) finds itself.
-            .condition_expression(
-                "attribute_not_exists(creating_until) OR creating_until < :now OR creating_by = :me",
-            )
-            .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":now", n(now))
-            .send()
-            .await;
-        Ok(self
-            .table
-            .applied("UpdateItem", &self.account, sent)?
-            .is_some())
-    }
-}
+use crate::aws::dynamodb::{get_s, s, Table};
+use crate::aws::AwsError;
+use crate::store::keys::account_pk;
 
 /// Whether this run is the one to tell on-call about a finding (what the
 /// check found in one account-region, which principals of an account carry
@@ -53,14 +12,14 @@ impl CreateClaim for CheckClaim {
 /// retry of the same trigger (a lost answer) finds its own report and
 /// decides the same again.
 pub struct Reported {
-    pub table: Table,
+    pub(super) table: Table,
     pub account: String,
     /// The item's sort key (`REGION#<slot>`, `RUNAS_TAGS`).
-    pub sk: String,
+    pub(super) sk: String,
     /// The attributes' prefix (`nodes`, `tags`): `<field>_reported`,
     /// `<field>_prev`, `<field>_by`.
-    pub field: &'static str,
-    pub trigger_id: String,
+    pub(super) field: &'static str,
+    pub(super) trigger_id: String,
 }
 
 impl Reported {

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 use super::receipts::{Receipts, RECEIPT_TTL};
-use super::table::{get_s, n, s};
-use super::AwsError;
+use crate::aws::dynamodb::{get_s, n, s};
+use crate::aws::AwsError;
 use crate::clock;
 
 const OUTBOX_PK: &str = "OUTBOX";
@@ -68,7 +68,7 @@ impl Receipts {
                         alert,
                         // Items kept before destinations existed were for the alert topic.
                         dest: get_s(item, "dest").unwrap_or_else(|| "main".into()),
-                        lease_until: super::table::get_n(item, "lease_until").unwrap_or(0),
+                        lease_until: crate::aws::dynamodb::get_n(item, "lease_until").unwrap_or(0),
                     });
                 }
             }

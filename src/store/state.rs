@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use super::lease::RegionGrant;
-use super::table::{account_pk, get_n, get_s, n, s, state_shard, Item, Table};
 use super::update::{changed_nothing, quiet_update_keeping_status, record_update, Update};
-use super::AwsError;
+use crate::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::aws::AwsError;
 use crate::clock;
 use crate::intent::Intent;
 use crate::records::{HistoryRow, Observation};
+use crate::store::keys::{account_pk, state_shard};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);

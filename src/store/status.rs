@@ -2,8 +2,9 @@
 //! history` show them.
 
 use super::state::StateStore;
-use super::table::{account_pk, get_n, get_s, s, Item};
-use super::AwsError;
+use crate::aws::dynamodb::{get_n, get_s, s, Item};
+use crate::aws::AwsError;
+use crate::store::keys::account_pk;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde_json::Value;

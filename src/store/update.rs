@@ -7,9 +7,10 @@ use std::time::SystemTime;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::lease::RegionGrant;
-use super::table::{n, s, state_shard};
+use crate::aws::dynamodb::{n, s};
 use crate::clock;
 use crate::records::Observation;
+use crate::store::keys::state_shard;
 
 /// One `UpdateItem`'s expression, values and condition.
 #[derive(Debug)]

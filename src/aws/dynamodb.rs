@@ -1,5 +1,6 @@
-//! The hub's DynamoDB table: its client, the key layout every item shares,
-//! and the few attribute helpers every store in `aws/` builds items with.
+//! DynamoDB: the hub table's client and the attribute helpers items are
+//! built with. What is stored, under which key and with which condition, is
+//! `crate::store`'s, one file per kind of item; nothing here knows a key.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,31 +32,6 @@ pub(crate) fn get_n(item: &Item, key: &str) -> Option<i64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// The sparse index that holds account-region state items only: a sweep
-/// reads it instead of scanning the table, so its read is O(account-regions)
-/// however many history rows, receipts and outbox items the table holds.
-pub const STATE_INDEX: &str = "state";
-/// Partitions of [`STATE_INDEX`], read at once by a sweep.
-pub const STATE_SHARDS: u32 = 4;
-
-/// `STATE#<n>`: the index partition of an account's state items (set on
-/// every state item write; history rows never carry it).
-pub fn state_shard(account: &str) -> String {
-    let n = account.bytes().map(u32::from).sum::<u32>() % STATE_SHARDS;
-    format!("STATE#{n}")
-}
-
-pub fn account_pk(account: &str) -> String {
-    format!("ACCOUNT#{account}")
-}
-
-pub(crate) fn region_key(account: &str, region: &str) -> [(&'static str, AttributeValue); 2] {
-    [
-        ("pk", s(account_pk(account))),
-        ("sk", s(format!("REGION#{region}"))),
-    ]
-}
-
 /// The hub's table: client, name, and the region errors are reported in.
 #[derive(Clone)]
 pub struct Table {
@@ -65,16 +41,6 @@ pub struct Table {
 }
 
 impl Table {
-    /// An `UpdateItem` on one account-region's state item; `region` is the
-    /// slot (`<region>#DOCUMENT#<name>` for a `[[document]]`).
-    pub(crate) fn update_region(
-        &self,
-        account: &str,
-        region: &str,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.update_at(region_key(account, region))
-    }
-
     /// An `UpdateItem` on the item at `key`.
     pub(crate) fn update_at(
         &self,

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::table::{get_n, get_s, n, s, Item, Table};
-use super::AwsError;
+use crate::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::aws::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 use crate::intent::Announce;
@@ -168,7 +168,10 @@ impl RegionLease {
                 "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me",
             )
             .expression_attribute_values(":me", s(&self.owner))
-            .expression_attribute_values(":shard", s(super::table::state_shard(&self.account)))
+            .expression_attribute_values(
+                ":shard",
+                s(crate::store::keys::state_shard(&self.account)),
+            )
             .expression_attribute_values(":until", n(clock::epoch_millis(now + REGION_LEASE)))
             .expression_attribute_values(":now", n(clock::epoch_millis(now)))
             .return_values(ReturnValue::AllOld)

@@ -1,0 +1,47 @@
+//! The right to create an account-region's check association: a conditional
+//! write on the check's state item, so of two runs that both find none, one
+//! creates it. Released when the creation is recorded; a run that died
+//! holding it lets go after [`HOLD`].
+
+use std::time::Duration;
+
+use crate::aws::dynamodb::{n, s, Table};
+use crate::aws::AwsError;
+use crate::clock;
+use crate::nodes::check::CreateClaim;
+
+/// Longer than a create and its record take; short enough that a run that
+/// died does not keep the association missing past the next sweep.
+const HOLD: Duration = Duration::from_secs(120);
+
+pub struct CheckClaim {
+    pub table: Table,
+    pub account: String,
+    /// The check row's slot (`<region>#DOCUMENT#<check document>`).
+    pub slot: String,
+    pub owner: String,
+}
+
+impl CreateClaim for CheckClaim {
+    async fn claim(&self) -> Result<bool, AwsError> {
+        let now = clock::epoch_millis(clock::now());
+        let until = now + i64::try_from(HOLD.as_millis()).unwrap_or(i64::MAX);
+        let sent = self
+            .table
+            .update_region(&self.account, &self.slot)
+            .update_expression("SET creating_by = :me, creating_until = :until")
+            // Our own retried claim (a lost answer) finds itself.
+            .condition_expression(
+                "attribute_not_exists(creating_until) OR creating_until < :now OR creating_by = :me",
+            )
+            .expression_attribute_values(":me", s(&self.owner))
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await;
+        Ok(self
+            .table
+            .applied("UpdateItem", &self.account, sent)?
+            .is_some())
+    }
+}

@@ -1,0 +1,19 @@
+//! The hub table's items and their rules: one file per kind of item, each
+//! the only place that knows its keys, attributes and conditions. Built on
+//! the DynamoDB client in `crate::aws::dynamodb`; nothing in `aws/` imports
+//! this room.
+
+pub mod bypass_marks;
+pub mod check_claim;
+pub mod identity_center;
+pub mod keys;
+pub mod known;
+pub mod lease;
+pub mod outbox;
+pub mod receipts;
+pub mod reported;
+pub mod state;
+pub mod status;
+pub mod sweeps;
+pub mod tag_inventory;
+pub mod update;
