@@ -210,7 +210,10 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     let wrote = report.regions.iter().any(|r| r.action.wrote());
     // A vend that failed somewhere is retried; the retry that finishes the
     // account says it was configured.
-    if alerts.is_empty() && per == Per::Account && wrote && f.mode == Mode::Enforce {
+    // An account still awaiting its member stack somewhere is not
+    // configured yet: the run that finishes it says so.
+    let waiting = report.regions.iter().any(|r| r.action == Action::Pending);
+    if alerts.is_empty() && per == Per::Account && wrote && !waiting && f.mode == Mode::Enforce {
         alerts.push(account_configured(
             &report.account,
             user,

@@ -23,6 +23,61 @@ pub struct Settings {
     /// Lambda's first asynchronous retry (about one minute), so the retry of
     /// a run that crashed (or could not release its claim) proceeds.
     pub claim_lease: Duration,
+    /// The member StackSet's name (its stack instances landing are events).
+    pub member_stack_set: String,
+    /// How long after joining the organization an account that cannot be
+    /// reached yet is `pending` (awaiting the member stack), not `failed`.
+    pub pending_window: Duration,
+    /// Seconds before each re-attempt of a pending account; the last repeats.
+    pub pending_delays: Vec<u64>,
+}
+
+pub const DEFAULT_PENDING_WINDOW: Duration = Duration::from_secs(2 * 3600);
+pub const DEFAULT_PENDING_DELAYS: [u64; 6] = [30, 60, 120, 240, 480, 900];
+/// SQS delays a message at most 15 minutes.
+const MAX_DELAY_SECONDS: u64 = 900;
+
+/// The member StackSet's name: `RUNAS_GUARD_MEMBER_STACK_SET`, else
+/// [`crate::trigger::MEMBER_STACK_SET`]. An error names the variable.
+pub fn member_stack_set_checked() -> Result<String, String> {
+    let Ok(v) = std::env::var("RUNAS_GUARD_MEMBER_STACK_SET") else {
+        return Ok(crate::trigger::MEMBER_STACK_SET.to_string());
+    };
+    let v = v.trim().to_string();
+    let well_formed = v.len() <= 128
+        && v.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if well_formed {
+        Ok(v)
+    } else {
+        Err(format!("RUNAS_GUARD_MEMBER_STACK_SET must be a StackSet name (a letter, then letters, digits and hyphens, at most 128), found {v:?}"))
+    }
+}
+
+/// For `explain`, which never fails on a setting it does not need to trust.
+pub fn member_stack_set() -> String {
+    member_stack_set_checked().unwrap_or_else(|_| crate::trigger::MEMBER_STACK_SET.to_string())
+}
+
+/// `RUNAS_GUARD_PENDING_DELAYS_SECONDS`: 1 to 20 comma-separated seconds,
+/// each at most 900 (SQS's longest delay).
+fn pending_delays() -> Result<Vec<u64>, String> {
+    let Ok(v) = std::env::var("RUNAS_GUARD_PENDING_DELAYS_SECONDS") else {
+        return Ok(DEFAULT_PENDING_DELAYS.to_vec());
+    };
+    let parsed: Option<Vec<u64>> = v
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= MAX_DELAY_SECONDS)
+        })
+        .collect();
+    match parsed {
+        Some(d) if (1..=20).contains(&d.len()) => Ok(d),
+        _ => Err(format!("RUNAS_GUARD_PENDING_DELAYS_SECONDS must be 1 to 20 comma-separated whole numbers of seconds from 0 to {MAX_DELAY_SECONDS}, found {v:?}")),
+    }
 }
 
 pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(50);
@@ -119,5 +174,13 @@ fn settings(
             4096,
         )? as usize,
         claim_lease: Duration::from_secs(claim_lease),
+        member_stack_set: member_stack_set_checked()?,
+        pending_window: Duration::from_secs(env_number(
+            "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
+            DEFAULT_PENDING_WINDOW.as_secs(),
+            1,
+            86_400,
+        )?),
+        pending_delays: pending_delays()?,
     })
 }

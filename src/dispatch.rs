@@ -8,6 +8,7 @@ use crate::outcome::Handled;
 use crate::reactor::Reactor;
 use crate::sweep::SweepMessage;
 use crate::trigger;
+use crate::workers::pending::Reattempt;
 
 pub struct Answer {
     pub body: Value,
@@ -35,7 +36,12 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     }
     let policy = reactor.policy();
     let check = policy.check_document.as_deref();
-    let trigger = match trigger::classify_governed(input, &policy.document_names(), check) {
+    let trigger = match trigger::classify_governed(
+        input,
+        &policy.document_names(),
+        check,
+        reactor.member_stack_set(),
+    ) {
         Ok(t) => t,
         Err(e) => {
             // A malformed event never succeeds on retry: answer, log, count
@@ -63,6 +69,21 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     }
 }
 
+/// One re-attempt of an account awaiting its member stack: handled as the
+/// vend would be, under its own id. False when it must be redelivered.
+async fn reattempt(reactor: &Reactor, id: &str, body: &str) -> bool {
+    match Reattempt::parse(body) {
+        Ok(r) => {
+            let outcome = reactor.handle(r.trigger()).await;
+            !matches!(outcome.result, Handled::Failed | Handled::InFlight)
+        }
+        Err(reason) => {
+            tracing::error!(outcome = "rejected", message_id = %id, error = %reason, "re-attempt message rejected");
+            false
+        }
+    }
+}
+
 /// Fanned-out sweep: one account per message; a bad or failed message is
 /// reported alone so the rest of the batch is not redelivered.
 async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
@@ -81,7 +102,14 @@ async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
-        let parsed = SweepMessage::parse(record.body.as_deref().unwrap_or_default());
+        let body = record.body.as_deref().unwrap_or_default();
+        if Reattempt::is_one(body) {
+            if !reattempt(reactor, &id, body).await {
+                response.add_failure(id);
+            }
+            continue;
+        }
+        let parsed = SweepMessage::parse(body);
         let message = match parsed {
             Ok(m) => m,
             Err(reason) => {

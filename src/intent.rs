@@ -99,6 +99,8 @@ fn kind_of(s: &str) -> TriggerKind {
         "account_moved" => TriggerKind::AccountMoved,
         "sweep" => TriggerKind::Sweep,
         "run_as_override" => TriggerKind::RunAsOverride,
+        "member_stack_landed" => TriggerKind::MemberStackLanded,
+        "baseline_applied" => TriggerKind::BaselineApplied,
         _ => TriggerKind::Ignored,
     }
 }
@@ -193,7 +195,7 @@ impl Intent {
         let outcome = self.outcome(version_after);
         let scope = match trigger.kind {
             TriggerKind::DocumentChanged => Per::Region,
-            TriggerKind::AccountVended | TriggerKind::AccountMoved => Per::Account,
+            k if k.configures_account() => Per::Account,
             // A sweep's fixes are in its summary; nothing else alerts.
             _ => return vec![],
         };

@@ -57,6 +57,25 @@ pub fn emf(metrics: &[Metric], trigger: &str, timestamp_ms: i64) -> String {
     Value::Object(root).to_string()
 }
 
+/// A document event: reverts, and how long from the edit to the fix.
+fn document_metrics(
+    outcome: &Outcome,
+    wrote: usize,
+    seconds_since_event: Option<f64>,
+) -> Vec<Metric> {
+    let mut out = Vec::new();
+    let reverted = alerts_of(outcome, &["drift_reverted", "tamper_repeated"]);
+    out.push(count("Reverts", reverted));
+    if let (true, Some(s)) = (wrote > 0, seconds_since_event) {
+        out.push(Metric {
+            name: "SecondsToFix",
+            value: s.max(0.0),
+            unit: "Seconds",
+        });
+    }
+    out
+}
+
 /// What one handled input is worth counting. `seconds_since_event` is the
 /// time from the event's `eventTime` to now, when it had one;
 /// `sweep_seconds` a whole sweep's duration (none for one fanned-out account).
@@ -71,21 +90,19 @@ pub fn for_outcome(
     }
     let regions = || outcome.accounts.iter().flat_map(|a| a.regions.iter());
     let wrote = regions().filter(|r| r.action.wrote()).count();
-    let failed = regions().filter(|r| r.action == Action::Failed).count();
-    let mut out = vec![count("RemediationFailures", failed)];
+    let of = |a: Action| regions().filter(|r| r.action == a).count();
+    let mut out = vec![
+        count("RemediationFailures", of(Action::Failed)),
+        count("AccountRegionsPending", of(Action::Pending)),
+    ];
     match kind {
         TriggerKind::DocumentChanged => {
-            let reverted = alerts_of(outcome, &["drift_reverted", "tamper_repeated"]);
-            out.push(count("Reverts", reverted));
-            if let (true, Some(s)) = (wrote > 0, seconds_since_event) {
-                out.push(Metric {
-                    name: "SecondsToFix",
-                    value: s.max(0.0),
-                    unit: "Seconds",
-                });
-            }
+            out.extend(document_metrics(outcome, wrote, seconds_since_event))
         }
-        TriggerKind::AccountVended | TriggerKind::AccountMoved => {
+        TriggerKind::AccountVended
+        | TriggerKind::AccountMoved
+        | TriggerKind::MemberStackLanded
+        | TriggerKind::BaselineApplied => {
             out.push(count(
                 "AccountsConfigured",
                 alerts_of(outcome, &["account_configured"]),
@@ -245,24 +262,34 @@ mod tests {
         let revert = outcome(&[Action::Updated], &["drift_reverted"]);
         let m = for_outcome(TriggerKind::DocumentChanged, &revert, Some(4.5), None);
         let names: Vec<&str> = m.iter().map(|m| m.name).collect();
-        assert_eq!(names, ["RemediationFailures", "Reverts", "SecondsToFix"]);
-        assert_eq!(m[2].value, 4.5);
+        assert_eq!(
+            names,
+            [
+                "RemediationFailures",
+                "AccountRegionsPending",
+                "Reverts",
+                "SecondsToFix"
+            ]
+        );
+        assert_eq!(m[3].value, 4.5);
         let quiet = outcome(&[Action::None], &[]);
         assert_eq!(
             for_outcome(TriggerKind::DocumentChanged, &quiet, Some(4.5), None).len(),
-            2,
+            3,
             "no fix, no latency"
         );
         let vend = outcome(&[Action::Created, Action::Failed], &["remediation_failed"]);
         let m = for_outcome(TriggerKind::AccountVended, &vend, None, None);
         assert_eq!((m[0].name, m[0].value), ("RemediationFailures", 1.0));
-        assert_eq!((m[1].name, m[1].value), ("AccountsConfigured", 0.0));
+        assert_eq!((m[1].name, m[1].value), ("AccountRegionsPending", 0.0));
+        assert_eq!((m[2].name, m[2].value), ("AccountsConfigured", 0.0));
         let sweep = outcome(
             &[
                 Action::None,
                 Action::Created,
                 Action::WouldChange,
                 Action::Failed,
+                Action::Pending,
             ],
             &[],
         );
@@ -272,7 +299,8 @@ mod tests {
             got,
             [
                 ("RemediationFailures", 1.0),
-                ("AccountRegionsChecked", 4.0),
+                ("AccountRegionsPending", 1.0),
+                ("AccountRegionsChecked", 5.0),
                 ("AccountRegionsFixed", 1.0),
                 ("NoncompliantAccountRegions", 2.0),
                 ("SweepDurationSeconds", 12.0)

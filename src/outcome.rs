@@ -31,10 +31,13 @@ pub enum Action {
     Excluded,
     RegionDisabled,
     AccountSuspended,
+    /// Not reachable yet: the account joined recently and its member stack
+    /// (role, check document) has not landed. Neither a failure nor done.
+    Pending,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::None,
         Action::Created,
         Action::Updated,
@@ -44,6 +47,7 @@ impl Action {
         Action::Excluded,
         Action::RegionDisabled,
         Action::AccountSuspended,
+        Action::Pending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Action {
             Action::Excluded => "excluded",
             Action::RegionDisabled => "region-disabled",
             Action::AccountSuspended => "account-suspended",
+            Action::Pending => "pending",
         }
     }
 
@@ -78,6 +83,7 @@ pub enum Status {
     Noncompliant,
     Failed,
     Excluded,
+    Pending,
 }
 
 impl Status {
@@ -89,6 +95,7 @@ impl Status {
             Status::Noncompliant => "noncompliant",
             Status::Failed => "failed",
             Status::Excluded => "excluded",
+            Status::Pending => "pending",
         }
     }
 
@@ -99,6 +106,7 @@ impl Status {
             Action::None => Status::Compliant,
             Action::WouldChange => Status::Noncompliant,
             Action::Failed => Status::Failed,
+            Action::Pending => Status::Pending,
             Action::Excluded | Action::RegionDisabled | Action::AccountSuspended => {
                 Status::Excluded
             }

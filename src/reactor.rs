@@ -41,6 +41,10 @@ impl Reactor {
         &self.svc.policy
     }
 
+    pub fn member_stack_set(&self) -> &str {
+        &self.svc.settings.member_stack_set
+    }
+
     /// The same services under another policy (a new one from S3).
     pub fn with_policy(&self, policy: Policy) -> Reactor {
         let mut svc = (*self.svc).clone();

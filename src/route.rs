@@ -22,7 +22,14 @@ pub async fn work(
 ) -> Work {
     let ctx = svc.ctx(org);
     match job.trigger.kind {
-        TriggerKind::AccountVended | TriggerKind::AccountMoved | TriggerKind::DocumentChanged => {
+        TriggerKind::BaselineApplied if job.trigger.account.is_none() => {
+            workers::baseline::on_ou(svc, &ctx, job, outcome).await
+        }
+        TriggerKind::AccountVended
+        | TriggerKind::AccountMoved
+        | TriggerKind::DocumentChanged
+        | TriggerKind::MemberStackLanded
+        | TriggerKind::BaselineApplied => {
             workers::account::work(svc, &ctx, job, outcome, prefetched).await
         }
         TriggerKind::Sweep => sweep::on_schedule(svc, job, org, outcome).await,

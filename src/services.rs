@@ -16,6 +16,7 @@ use crate::policy::Policy;
 use crate::store::receipts::Receipts;
 use crate::store::state::StateStore;
 use crate::store::sweeps::Sweeps;
+use crate::store::vend::Vends;
 
 /// Every client and setting a run needs; built once per process (and
 /// copied, sharing its clients, when a new policy comes into force).
@@ -30,6 +31,7 @@ pub struct Services {
     pub state: StateStore,
     pub receipts: Receipts,
     pub sweeps: Sweeps,
+    pub vends: Vends,
     pub alerts: Alerts,
     pub queue: Option<SweepQueue>,
     pub region_slots: Arc<Semaphore>,
@@ -50,6 +52,7 @@ impl Services {
             state: StateStore::new(table.clone()),
             receipts: Receipts::new(table.clone(), settings.claim_lease),
             sweeps: Sweeps::new(table.clone()),
+            vends: Vends::new(table.clone()),
             alerts: Alerts::new(
                 config,
                 &settings.topic_arn,
@@ -69,6 +72,7 @@ impl Services {
             org,
             state: &self.state,
             region_slots: &self.region_slots,
+            pending_window: self.settings.pending_window,
         }
     }
 }

@@ -17,9 +17,11 @@ mod bounds;
 mod document;
 mod fields;
 mod joined;
+mod lifecycle;
 mod run_as;
 mod ssm_call;
 
+pub use lifecycle::MEMBER_STACK_SET;
 pub use run_as::RUN_AS_TAG;
 
 use actor::actor;
@@ -55,10 +57,26 @@ pub enum TriggerKind {
     RunAsOverride,
     /// Another `Session` document written: can it skip Run As?
     SessionDocumentChanged,
+    /// The member StackSet's stack instance landed in an account-region.
+    MemberStackLanded,
+    /// A Control Tower baseline applied to an account or an OU.
+    BaselineApplied,
     Ignored,
 }
 
 impl TriggerKind {
+    /// Triggers that configure a whole account as a vend does (one
+    /// `account_configured` when they write).
+    pub fn configures_account(self) -> bool {
+        matches!(
+            self,
+            TriggerKind::AccountVended
+                | TriggerKind::AccountMoved
+                | TriggerKind::MemberStackLanded
+                | TriggerKind::BaselineApplied
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TriggerKind::AccountVended => "account_vended",
@@ -67,6 +85,8 @@ impl TriggerKind {
             TriggerKind::Sweep => "sweep",
             TriggerKind::RunAsOverride => "run_as_override",
             TriggerKind::SessionDocumentChanged => "session_document_changed",
+            TriggerKind::MemberStackLanded => "member_stack_landed",
+            TriggerKind::BaselineApplied => "baseline_applied",
             TriggerKind::Ignored => "ignored",
         }
     }
@@ -98,6 +118,10 @@ pub struct Context {
     pub run_as_value: Option<String>,
     /// `document_changed`: the governed document that was written.
     pub document: Option<String>,
+    /// A re-attempt of a pending account: its chain and number (0 for an
+    /// event).
+    pub chain: Option<String>,
+    pub attempt: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +151,21 @@ pub struct Explanation<'a> {
 }
 
 impl Trigger {
+    /// Nothing to do yet: what the classifier starts from.
+    fn ignored(event_id: &str, source: &str, event_name: Option<&str>, context: Context) -> Self {
+        Trigger {
+            kind: TriggerKind::Ignored,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: event_id.to_string(),
+            source: source.to_string(),
+            event_name: event_name.map(str::to_string),
+            reason: String::new(),
+            context,
+        }
+    }
+
     /// A document event about `document` (a write there undid someone's edit).
     pub fn edits(&self, document: &str) -> bool {
         self.kind == TriggerKind::DocumentChanged
@@ -205,15 +244,18 @@ pub fn classify(event: &Value) -> Result<Trigger, EventError> {
 /// is ignored. Association writes are read as if the run-as user check were
 /// on under its default name (what `explain` without a policy shows).
 pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventError> {
-    classify_governed(event, documents, Some(CHECK_DOCUMENT))
+    classify_governed(event, documents, Some(CHECK_DOCUMENT), MEMBER_STACK_SET)
 }
 
 /// `check`: the run-as user check's document when the policy turns the
 /// check on; association writes are ignored when it is off.
+/// `member_stack_set`: the member StackSet's name, whose stack instances
+/// landing make an account reachable.
 pub fn classify_governed(
     event: &Value,
     documents: &[&str],
     check: Option<&str>,
+    member_stack_set: &str,
 ) -> Result<Trigger, EventError> {
     let map = event
         .as_object()
@@ -228,17 +270,7 @@ pub fn classify_governed(
     let detail = required(&root, "detail", "detail")?;
     let event_name = detail.opt_str("eventName")?;
 
-    let mut t = Trigger {
-        kind: TriggerKind::Ignored,
-        account: None,
-        region: None,
-        actor: None,
-        event_id: event_id.to_string(),
-        source: source.to_string(),
-        event_name: event_name.map(str::to_string),
-        reason: String::new(),
-        context: context(&root, &detail)?,
-    };
+    let mut t = Trigger::ignored(event_id, source, event_name, context(&root, &detail)?);
 
     match source {
         "aws.events" if detail_type == "Scheduled Event" => {
@@ -248,7 +280,10 @@ pub fn classify_governed(
         "aws.organizations" => {
             accounts::classify_organizations(detail_type, &root, (&detail, &map["detail"]), &mut t)?
         }
-        "aws.controltower" => accounts::classify_control_tower(detail_type, &detail, &mut t)?,
+        "aws.controltower" => lifecycle::classify_control_tower(detail_type, &detail, &mut t)?,
+        "aws.cloudformation" => {
+            lifecycle::classify_stack_instance(detail_type, &detail, member_stack_set, &mut t)?
+        }
         "aws.ssm"
             if detail_type == API_CALL
                 && event_name.is_some_and(|n| association::ASSOCIATION_WRITES.contains(&n)) =>
@@ -285,6 +320,8 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         principal: None,
         run_as_value: None,
         document: None,
+        chain: None,
+        attempt: 0,
     })
 }
 

@@ -672,7 +672,7 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
     ];
     for (what, name, extra, check, kind, reason) in cases {
         let event = ssm_call(name, CHECK_DOCUMENT, extra);
-        let t = classify_governed(&event, &[DOCUMENT_NAME], check).unwrap();
+        let t = classify_governed(&event, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap();
         assert_eq!(t.kind, kind, "{what}: {}", t.reason);
         assert!(t.reason.contains(reason), "{what}: {}", t.reason);
         if kind == TriggerKind::DocumentChanged {
@@ -692,7 +692,13 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
         b["detail"]["requestParameters"] = json!({"associationId": 7});
         b
     };
-    let err = classify_governed(&bad, &[DOCUMENT_NAME], Some(CHECK_DOCUMENT)).unwrap_err();
+    let err = classify_governed(
+        &bad,
+        &[DOCUMENT_NAME],
+        Some(CHECK_DOCUMENT),
+        MEMBER_STACK_SET,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("associationId"), "{err}");
 }
 

@@ -70,6 +70,32 @@ Where the shapes come from:
   ``properties.linux.runAsElevated`` true skips Run As), and the look-alikes
   that are not routed: a Command document (by type, and by no type: SSM's
   default), a refused creation, a deletion.
+* CloudFormation ``CloudFormation StackSet StackInstance Status Change``
+  (``member_stack_landed``): *StackSet Stack Instance Status Change event
+  detail*
+  (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/event-detail-stackset-stack-instance-status-change.html):
+  source ``aws.cloudformation``, ``detail`` with ``stack-set-arn``,
+  ``stack-id``, ``action`` (``CREATE`` | ``UPDATE`` | ``DELETE`` |
+  ``DETECT_DRIFT``) and ``status-details`` (``status``, ``detailed-status``);
+  the envelope ``account`` and ``region`` are the StackSet administrator's
+  and the StackSet's, ``resources`` the StackSet ARN. The ``stack-id`` of a
+  StackSet's instance names the target account and region
+  (``stack/StackSet-<name>-<uuid>/<uuid>``). These add a StackSet
+  administered by a delegated administrator in another region than
+  events/'s, and the look-alikes that are not routed: a running instance,
+  drift detection, another StackSet whose name starts or ends like ours, a
+  StackSet operation (another detail-type).
+* Control Tower baseline lifecycle events (``EnableBaseline``,
+  ``ResetEnabledBaseline``, ``UpdateEnabledBaseline``; ``baseline_applied``):
+  *Lifecycle events in AWS Control Tower*
+  (https://docs.aws.amazon.com/controltower/latest/userguide/lifecycle-events.html)
+  and the shape of events/baseline_applied.*.json: the status object named
+  after the operation (``enableBaselineStatus``, as ``CreateManagedAccount``
+  has ``createManagedAccountStatus``) holds ``enabledBaselineDetails``, the
+  Control Tower API's *EnabledBaselineDetails* (``arn``,
+  ``baselineIdentifier``, ``baselineVersion``, ``targetIdentifier``: the
+  account or OU ARN, ``statusSummary.status``). These add a reset of one
+  account's baseline and the failed ones, which are not routed.
 * ``AccountDepartedOrganization``, ``AssumeRole`` with session tags: not
   routed; here to show that.
 
@@ -245,6 +271,75 @@ def _ssm(event_name, request_parameters, *, event_id, request_id, time, response
                      user_identity=user_identity or _assumed_role(MEMBER, "Admin", "jane.doe"),
                      request_parameters=request_parameters, response_elements=response_elements, error=error,
                      read_only=read_only)
+
+
+DELEGATED_ADMIN = "444455556666"
+MEMBER_STACK_SET = "runas-guard-member"
+
+
+def _stack_instance(*, stack_set, stack_set_id, account, region, target_account, target_region, action,
+                    detailed_status, event_id, time, stack_id, status="CURRENT",
+                    detail_type="CloudFormation StackSet StackInstance Status Change"):
+    """A CloudFormation stack-instance status change, on the StackSet administrator's default bus."""
+    stack_set_arn = f"arn:aws:cloudformation:{region}:{account}:stackset/{stack_set}:{stack_set_id}"
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": detail_type,
+        "source": "aws.cloudformation",
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [stack_set_arn],
+        "detail": {
+            "stack-set-arn": stack_set_arn,
+            "stack-id": (f"arn:aws:cloudformation:{target_region}:{target_account}:stack/"
+                         f"StackSet-{stack_set}-{stack_id}"),
+            "action": action,
+            "status-details": {"status": status, "detailed-status": detailed_status},
+        },
+    }
+
+
+def _controltower_baseline(event_name, target, status, *, event_id, operation_id, time,
+                           enabled_baseline="XOB3N6C8D1F4G7H2J"):
+    """A Control Tower baseline lifecycle event (management account, Control Tower's home region)."""
+    status_object = event_name[0].lower() + event_name[1:] + "Status"
+    return {
+        "version": "0",
+        "id": _envelope_id(event_id),
+        "detail-type": "AWS Service Event via CloudTrail",
+        "source": "aws.controltower",
+        "account": MANAGEMENT,
+        "time": time,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "eventVersion": "1.08",
+            "userIdentity": {"accountId": MANAGEMENT, "invokedBy": "AWS Internal"},
+            "eventTime": time,
+            "eventSource": "controltower.amazonaws.com",
+            "eventName": event_name,
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "AWS Internal",
+            "userAgent": "AWS Internal",
+            "requestParameters": None,
+            "responseElements": None,
+            "eventID": event_id,
+            "readOnly": False,
+            "eventType": "AwsServiceEvent",
+            "managementEvent": True,
+            "recipientAccountId": MANAGEMENT,
+            "serviceEventDetails": {status_object: {"enabledBaselineDetails": {
+                "arn": f"arn:aws:controltower:us-east-1:{MANAGEMENT}:enabledbaseline/{enabled_baseline}",
+                "baselineIdentifier": "arn:aws:controltower:us-east-1::baseline/17BSJV3IGJ2QSGA2",
+                "baselineVersion": "4.0",
+                "targetIdentifier": target,
+                "statusSummary": {"status": status, "lastOperationIdentifier": operation_id},
+            }}},
+            "eventCategory": "Management",
+        },
+    }
 
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
@@ -536,6 +631,73 @@ _SAMPLES = [
         "DeleteDocument", {"name": ELEVATED_SHELL},
         event_id="3c8f1e6a-9d2b-4a74-a0e5-b7d4c2f8e196", request_id="a9d2c7e4-5f1b-4e83-8c60-d1b6f3a0e7c2",
         time="2026-11-23T08:14:00Z")),
+    # The member stack landed: a StackSet administered by a delegated
+    # administrator (not the management account), living in eu-west-1, its
+    # instance in ap-southeast-2.
+    ("member_stack_landed.cloudformation-stack-instance-delegated-admin", _stack_instance(
+        stack_set=MEMBER_STACK_SET, stack_set_id="0d6f2a9c-4b1e-4c87-9e35-a7f1c3b8d602", account=DELEGATED_ADMIN,
+        region="eu-west-1", target_account="210987654330", target_region="ap-southeast-2", action="CREATE",
+        detailed_status="SUCCEEDED", event_id="e8c1f4a7-2b9d-4e63-8a05-c7d3b1f9e246",
+        stack_id="5b2e8d1f-9c3a-4f07-b6e4-2a8d7c1f0e93/9f4a6c2e-1d8b-4e35-a7c0-3b5d9e2f1a68",
+        time="2025-03-12T10:31:05Z")),
+    # A baseline reset for one account (the target an account, not an OU).
+    ("baseline_applied.controltower-reset-enabled-baseline-account", _controltower_baseline(
+        "ResetEnabledBaseline", f"arn:aws:organizations::{MANAGEMENT}:account/o-a1b2c3d4e5/210987654331",
+        "SUCCEEDED", event_id="b4d9e2a6-7c1f-4e83-9a50-d2f6c8b1e375",
+        operation_id="5e0b3c9a-7d41-4f26-a8e3-1b6c9d2f4a70", time="2025-03-12T11:40:12Z",
+        enabled_baseline="XQ5R8T2V6W9Y3Z1B4")),
+    # Stack instances that are not a landed member stack: one still running,
+    # a drift detection, StackSets whose names look like ours, a StackSet
+    # operation (another detail-type).
+    ("ignored.cloudformation-stack-instance-running", _stack_instance(
+        stack_set=MEMBER_STACK_SET, stack_set_id="849f27dd-b976-435d-882f-46def452cf89", account=MANAGEMENT,
+        region="us-east-1", target_account="210987654321", target_region="eu-west-1", action="CREATE",
+        detailed_status="RUNNING", status="OUTDATED", event_id="1f7b3d9e-5a2c-4e68-b041-8c6e2a9f3d57",
+        stack_id="cbb3f81b-02fb-4f32-9f6d-f8f390e8bc05/3c71f755-34fb-44fa-994a-4113a2690b36",
+        time="2025-03-12T10:14:02Z")),
+    ("ignored.cloudformation-stack-instance-detect-drift", _stack_instance(
+        stack_set=MEMBER_STACK_SET, stack_set_id="849f27dd-b976-435d-882f-46def452cf89", account=MANAGEMENT,
+        region="us-east-1", target_account="210987654321", target_region="eu-west-1", action="DETECT_DRIFT",
+        detailed_status="SUCCEEDED", event_id="6a0d8c4f-3e7b-4f19-8d26-b5c1e9a7f308",
+        stack_id="cbb3f81b-02fb-4f32-9f6d-f8f390e8bc05/3c71f755-34fb-44fa-994a-4113a2690b36",
+        time="2025-03-13T08:00:41Z")),
+    ("ignored.cloudformation-stack-instance-name-extended", _stack_instance(
+        stack_set=f"{MEMBER_STACK_SET}-old", stack_set_id="3e9a5c1d-7f2b-4d84-a6e0-9c4b8d2f1a73",
+        account=MANAGEMENT, region="us-east-1", target_account="210987654321", target_region="eu-west-1",
+        action="CREATE", detailed_status="SUCCEEDED", event_id="9c5e1a7d-4b3f-4a26-8e90-f2d6b8c4a139",
+        stack_id="4d8f2b6a-1c9e-4f53-b7a0-6e3c9d1f5b28/2a7c5e9f-3b1d-4e86-9f40-c8d2a6e1b397",
+        time="2025-03-12T10:16:10Z")),
+    ("ignored.cloudformation-stack-instance-name-prefixed", _stack_instance(
+        stack_set=f"x{MEMBER_STACK_SET}", stack_set_id="7b1d9f3a-5e2c-4b68-9a04-d6f8c2e1b735",
+        account=MANAGEMENT, region="us-east-1", target_account="210987654321", target_region="eu-west-1",
+        action="CREATE", detailed_status="SUCCEEDED", event_id="2e8a4c6f-9d1b-4f37-a5c0-8b3e7d9f1a46",
+        stack_id="8f3b7d1e-6a2c-4e95-b0d4-1c9f5a3e7b62/5c1e9a3f-7d2b-4a68-8e04-b6d2f8a4c179",
+        time="2025-03-12T10:16:40Z")),
+    ("ignored.cloudformation-stackset-operation-status-change", {
+        "version": "0", "id": "4f2c8e6a-1b9d-4a73-9e05-c3a7d1f8b264",
+        "detail-type": "CloudFormation StackSet Operation Status Change", "source": "aws.cloudformation",
+        "account": MANAGEMENT, "time": "2025-03-12T10:20:03Z", "region": "us-east-1",
+        "resources": [f"arn:aws:cloudformation:us-east-1:{MANAGEMENT}:stackset/{MEMBER_STACK_SET}:"
+                      "849f27dd-b976-435d-882f-46def452cf89"],
+        "detail": {
+            "stack-set-arn": f"arn:aws:cloudformation:us-east-1:{MANAGEMENT}:stackset/{MEMBER_STACK_SET}:"
+                             "849f27dd-b976-435d-882f-46def452cf89",
+            "stack-set-operation-id": "b7e3a9c1-5d2f-4e84-8a06-f1c9d3b7e528",
+            "action": "CREATE",
+            "status-details": {"status": "SUCCEEDED"},
+        },
+    }),
+    # Baselines that did not apply.
+    ("ignored.controltower-enable-baseline-failed", _controltower_baseline(
+        "EnableBaseline", f"arn:aws:organizations::{MANAGEMENT}:ou/o-a1b2c3d4e5/ou-ab12-prod0001", "FAILED",
+        event_id="c6a2e8d4-9f1b-4c37-8e50-a4d8f2b6c913", operation_id="a3f7c1e9-6b2d-4a58-9c04-e8b2d6f1a357",
+        time="2025-03-12T11:50:31Z",
+        enabled_baseline="XR7T1V4W8Y2Z5B9C3")),
+    ("ignored.controltower-update-enabled-baseline-failed", _controltower_baseline(
+        "UpdateEnabledBaseline", f"arn:aws:organizations::{MANAGEMENT}:ou/o-a1b2c3d4e5/ou-ab12-dev00001", "FAILED",
+        event_id="d7b3f9e5-0a2c-4d48-9f61-b5e9a3c7d024", operation_id="f1b5d9a3-8c4e-4f26-b7a0-2d6e8c4a9f13",
+        time="2025-03-12T11:55:47Z",
+        enabled_baseline="XS8V2W5Y9Z3B6C1D4")),
     # Session tags are a way around the document that nothing routes today
     # (infra/README.md, threat model): this pins that down.
     ("ignored.sts-assume-role-with-session-tag", _api_call(

@@ -284,10 +284,17 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_SWEEP_QUEUE_URL"], {"Ref": "SweepQueue"})
         self.assertEqual(variables["RUST_LOG"], {"Ref": "LogLevel"})
         self.assertEqual(variables["RUNAS_GUARD_POLICY_BUCKET_OWNER"], {"Ref": "AWS::AccountId"})
+        # A new account not reachable yet: pending for the window, re-attempted
+        # with these delays (test_member_stack.py checks their bounds).
+        self.assertEqual(variables["RUNAS_GUARD_PENDING_WINDOW_SECONDS"], {"Fn::Sub": "${PendingWindowSeconds}"})
+        self.assertEqual(variables["RUNAS_GUARD_PENDING_DELAYS_SECONDS"], "30,60,120,240,480,900")
+        self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
                                           "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
-                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUST_LOG"})
+                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
+                                          "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
+                                          "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
         log_group = self.props("LogGroup")
         self.assertEqual(log_group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${FunctionName}"})
@@ -421,7 +428,11 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(lambda_metrics, {("Errors", "Function"), ("Duration", "Function")})
         queues = {dimensions["QueueName"] for namespace, name, dimensions, *_ in entries
                   if (namespace, name) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
-        self.assertEqual(queues, {f"{queue}.QueueName" for queue in DEAD_LETTER_QUEUES})
+        self.assertEqual(queues, {f"{queue}.QueueName" for queue in DEAD_LETTER_QUEUES | {"SweepQueue"}})
+        # The sweep queue's delayed messages: pending accounts' re-attempts.
+        delayed = {dimensions["QueueName"] for namespace, name, dimensions, *_ in entries
+                   if (namespace, name) == ("AWS/SQS", "ApproximateNumberOfMessagesDelayed")}
+        self.assertEqual(delayed, {"SweepQueue.QueueName"})
         percentiles = {options.get("stat") for _, name, _, options, _ in entries if name == "SecondsToFix"}
         self.assertEqual(percentiles, {"p50", "Maximum"})
         (alarm_widget,) = [w for w in self.dashboard()["widgets"] if w["type"] == "alarm"]

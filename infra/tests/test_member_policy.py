@@ -8,7 +8,8 @@ only the hub role may assume it; the forwarder role may only put events on
 the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
-only in the management account.
+only in the management account (the stack-instance forwarder only in the
+StackSet's administrator account: test_member_stack.py).
 """
 
 import fnmatch

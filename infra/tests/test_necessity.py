@@ -8,15 +8,17 @@ behalf, which service uses it and why. The test holds the table against both sid
 - every action a role's statements grant is in the table (a grant nobody can
   explain fails), and every action in the table is granted (a flow whose
   permission is missing fails, naming the action);
-- every call the function makes through the SDK (``src/aws/*.rs`` adapters
-  it uses) is in the table: a new call without its grant fails here, before
-  a deployment meets ``AccessDenied``.
+- every call the function makes through the SDK (the ``src/aws/*.rs``
+  adapters and the ``src/store/*.rs`` table stores it uses) is in the table:
+  a new call without its grant fails here, before a deployment meets
+  ``AccessDenied``.
 
 The table in infra/README.md ("Why each permission") is generated from
 ``NEEDED`` (``python -m infra.tests.test_necessity`` prints it) and checked
 to be current.
 """
 
+import glob
 import os
 import re
 import unittest
@@ -35,12 +37,12 @@ NEEDED = {
         "s3:GetObject": ("policy load and refresh", "src/aws/policy_object.rs"),
         "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/aws/policy_object.rs"),
         "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/aws/policy_object.rs"),
-        "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/aws/table.rs, src/aws/known.rs"),
-        "dynamodb:PutItem": ("event claims, rejected events, sweep parts", "src/aws/receipts.rs"),
-        "dynamodb:UpdateItem": ("state records, leases, claims, outbox", "src/aws/table.rs"),
-        "dynamodb:DeleteItem": ("outbox: an alert published is removed", "src/aws/outbox_items.rs"),
-        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/aws/known.rs"),
-        "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/aws/table.rs"),
+        "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/aws/dynamodb.rs, src/store/known.rs"),
+        "dynamodb:PutItem": ("event claims, rejected events, sweep parts", "src/store/receipts.rs"),
+        "dynamodb:UpdateItem": ("state records (`pending` too), leases, claims, outbox", "src/aws/dynamodb.rs"),
+        "dynamodb:DeleteItem": ("outbox: an alert published is removed", "src/store/outbox.rs"),
+        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/store/known.rs"),
+        "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/aws/dynamodb.rs"),
         "sns:Publish": ("every alert", "src/aws/alerts.rs"),
         "kms:GenerateDataKey": ("every alert", "aws: SNS encrypts what the role publishes to the KMS-encrypted topic"),
         "kms:Decrypt": ("every alert; policy load from a KMS-encrypted bucket", "aws: SNS and S3 use the topic's and the bucket's key for the role"),
@@ -50,12 +52,20 @@ NEEDED = {
         "kms:DescribeKey": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
         "logs:CreateLogStream": ("every invocation", "aws: Lambda writes the function's log (and its EMF metrics) as the role"),
         "logs:PutLogEvents": ("every invocation", "aws: Lambda writes the function's log (and its EMF metrics) as the role"),
-        "sqs:SendMessage": ("fanned-out sweep (SendMessageBatch is authorised as SendMessage); failed async events", "src/aws/queue.rs"),
-        "sqs:ReceiveMessage": ("fanned-out sweep", "aws: Lambda's event source mapping polls the sweep queue as the role"),
-        "sqs:DeleteMessage": ("fanned-out sweep", "aws: Lambda's event source mapping deletes what the function handled"),
-        "sqs:GetQueueAttributes": ("fanned-out sweep", "aws: Lambda's event source mapping reads the queue's settings"),
-        "sqs:ChangeMessageVisibility": ("fanned-out sweep", "aws: Lambda's event source mapping returns batch failures to the queue"),
-        "organizations:DescribeAccount": ("vend; a sweep worker's older message", "src/aws/organizations.rs"),
+        # A pending account-region's re-attempt is a message on the sweep
+        # queue with its own DelaySeconds: the same action, the same queue.
+        "sqs:SendMessage": ("fanned-out sweep (SendMessageBatch is authorised as SendMessage); a pending account's "
+                            "re-attempt (DelaySeconds per message); failed async events", "src/aws/queue.rs"),
+        "sqs:ReceiveMessage": ("fanned-out sweep; pending re-attempts",
+                               "aws: Lambda's event source mapping polls the sweep queue as the role"),
+        "sqs:DeleteMessage": ("fanned-out sweep; pending re-attempts",
+                              "aws: Lambda's event source mapping deletes what the function handled"),
+        "sqs:GetQueueAttributes": ("fanned-out sweep; pending re-attempts",
+                                   "aws: Lambda's event source mapping reads the queue's settings"),
+        "sqs:ChangeMessageVisibility": ("fanned-out sweep; pending re-attempts",
+                                        "aws: Lambda's event source mapping returns batch failures to the queue"),
+        "organizations:DescribeAccount": ("vend; an account not reachable yet: when it joined (`pending` or "
+                                          "`failed`); a sweep worker's older message", "src/aws/organizations.rs"),
         "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/aws/organizations.rs"),
         "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/aws/organizations.rs"),
         "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
@@ -120,28 +130,29 @@ NEEDED = {
 # The role each template gives the function (hub) or the hub (member).
 ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "ExecutionRole")}
 
-# Adapters the function calls through, by IAM service prefix. Operator-only
-# adapters (status.rs: `status`/`history`; regions.rs: `doctor`) run with the
-# operator's credentials and are not the hub role's.
-# A file may serve two services (session_documents.rs reads SSM documents and
-# marks in the table what was alerted): each of its calls is the action of
+# Adapters the function calls through, by IAM service prefix, as paths below
+# src/ (a "*" takes every file of the folder, so a store added there is
+# checked without a change here). Operator-only adapters (store/status.rs:
+# `status`/`history`; aws/regions.rs: `doctor`) run with the operator's
+# credentials and are not the hub role's.
+# A file may serve two services: each of its calls is the action of
 # whichever of them a role grants, and of both (so the test names it) if
 # neither does.
 FUNCTION_ADAPTERS = {
-    "dynamodb": ["table.rs", "state.rs", "lease.rs", "receipts.rs", "outbox_items.rs", "sweeps.rs", "known.rs",
-                 "check_claim.rs", "session_documents.rs", "identity_center_state.rs"],
-    "sns": ["alerts.rs"],
-    "sqs": ["queue.rs"],
-    "sts": ["sts.rs"],
-    "s3": ["policy_object.rs"],
-    "organizations": ["organizations.rs"],
-    "ssm": ["ssm.rs", "associations.rs", "session_documents.rs"],
-    "iam": ["principal_tags.rs"],
+    "dynamodb": ["aws/dynamodb.rs", "store/*.rs"],
+    "sns": ["aws/alerts.rs"],
+    "sqs": ["aws/queue.rs"],
+    "sts": ["aws/sts.rs"],
+    "s3": ["aws/policy_object.rs"],
+    "organizations": ["aws/organizations.rs"],
+    "ssm": ["aws/ssm.rs", "aws/associations.rs", "aws/session_documents.rs"],
+    "iam": ["aws/principal_tags.rs"],
     # IAM Identity Center's admin API: the aws-sdk-ssoadmin crate (client
     # module aws_sdk_ssoadmin) signs as service "sso", the IAM prefix of its
     # actions (Service Authorization Reference, AWS IAM Identity Center).
-    "sso": ["identity_center.rs"],
+    "sso": ["aws/identity_center.rs"],
 }
+OPERATOR_ONLY = {"store/status.rs", "aws/regions.rs"}
 # Calls AWS answers without any permission: nothing to grant. "No permissions
 # are required to perform this operation" (STS API Reference,
 # GetCallerIdentity), even an explicit deny does not stop it.
@@ -200,23 +211,33 @@ def calls_in(path):
     return {m.group(1) for m in CALL.finditer(text)}
 
 
+def adapter_files(pattern):
+    """The files below src/ that ``pattern`` names (tests and operator-only adapters left out)."""
+    paths = sorted(glob.glob(os.path.join(SRC, pattern)))
+    names = [os.path.relpath(path, SRC).replace(os.sep, "/") for path in paths]
+    return [name for name in names if name not in OPERATOR_ONLY and not name.endswith("_tests.rs")]
+
+
 def function_actions():
     """`service:Action` for every SDK operation the function's adapters call."""
     services_of = {}
-    for service, files in FUNCTION_ADAPTERS.items():
-        for name in files:
-            services_of.setdefault(name, []).append(service)
+    for service, patterns in FUNCTION_ADAPTERS.items():
+        for pattern in patterns:
+            files = adapter_files(pattern)
+            assert files, f"no file matches src/{pattern}"
+            for name in files:
+                services_of.setdefault(name, []).append(service)
     granted_anywhere = set(NEEDED["hub"]) | set(NEEDED["member"])
     actions = {}
     for name, services in services_of.items():
-        path = os.path.join(SRC, "aws", name)
+        path = os.path.join(SRC, name)
         for op in calls_in(path):
             if op == "clone":
                 continue
             candidates = [ACTION_OF.get(a, a) for a in (f"{service}:{_pascal(op)}" for service in services)]
             chosen = [a for a in candidates if a in granted_anywhere] if len(candidates) > 1 else candidates
             for action in chosen or candidates:
-                actions.setdefault(action, set()).add(f"src/aws/{name}")
+                actions.setdefault(action, set()).add(f"src/{name}")
     return actions
 
 

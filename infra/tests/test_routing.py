@@ -4,7 +4,8 @@ infra/member.yaml.
 
 The sample's file name says what it must trigger: the part before the first
 dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
-``run_as_override``, ``session_document_changed``, ``sweep`` or ``ignored``.
+``run_as_override``, ``session_document_changed``, ``member_stack_landed``,
+``baseline_applied``, ``sweep`` or ``ignored``.
 
 The templates' patterns contain CloudFormation intrinsics (the document rules
 list ``NamedSessionDocuments`` besides SSM-SessionManagerRunShell), so every
@@ -224,6 +225,12 @@ RULE_TRIGGERS = {
     (HUB, "SessionDocumentChangedRule"): "session_document_changed",
     (HUB, "SessionDocumentChangedLocalRule"): "session_document_changed",
     (HUB, "SweepScheduleRule"): "sweep",
+    # A stack instance of the member StackSet created or updated: the new
+    # account's member stack landed (on the default bus of the StackSet's
+    # administrator, forwarded to the custom bus from anywhere else).
+    (HUB, "MemberStackInstanceRule"): "member_stack_landed",
+    (HUB, "MemberStackInstanceForwardedRule"): "member_stack_landed",
+    (MEMBER, "MemberStackInstanceForwardRule"): "member_stack_landed",
     (MEMBER, "DocumentChangedForwardRule"): "document_changed",
     (MEMBER, "RunAsOverrideForwardRule"): "run_as_override",
     (MEMBER, "RunAsUserCheckForwardRule"): "document_changed",
@@ -233,8 +240,16 @@ RULE_TRIGGERS = {
     (MEMBER, "AccountJoinedForwardRule"): "account_vended",
     (MEMBER, "MoveAccountForwardRule"): "account_moved",
 }
+# Rules that route a second trigger besides RULE_TRIGGERS': the Control Tower
+# rules carry the account lifecycle events and the baseline events (an
+# account or an OU enrolled: LZA 1.15+ enrolls with ResetEnabledBaseline).
+ALSO_ROUTES = {
+    (HUB, "VendControlTowerRule"): {"baseline_applied"},
+    (HUB, "VendControlTowerForwardedRule"): {"baseline_applied"},
+    (MEMBER, "VendControlTowerForwardRule"): {"baseline_applied"},
+}
 TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "session_document_changed",
-            "sweep", "ignored")
+            "member_stack_landed", "baseline_applied", "sweep", "ignored")
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
 DOCUMENT_RULES = {(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"), (MEMBER, "DocumentChangedForwardRule")}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -258,6 +273,15 @@ SESSION_DOCUMENT_RULES = {(HUB, "SessionDocumentChangedRule"), (HUB, "SessionDoc
                           (MEMBER, "SessionDocumentChangedForwardRule")}
 HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE = (HUB, "SessionDocumentChangedRule")
 HUB_DEFAULT_BUS_SESSION_DOCUMENT_RULE = (HUB, "SessionDocumentChangedLocalRule")
+STACK_INSTANCE_RULES = {(HUB, "MemberStackInstanceRule"), (HUB, "MemberStackInstanceForwardedRule"),
+                        (MEMBER, "MemberStackInstanceForwardRule")}
+CONTROL_TOWER_RULES = {(HUB, "VendControlTowerRule"), (HUB, "VendControlTowerForwardedRule"),
+                       (MEMBER, "VendControlTowerForwardRule")}
+
+
+def routes(key):
+    """Every trigger the rule ``key`` routes."""
+    return {RULE_TRIGGERS[key]} | ALSO_ROUTES.get(key, set())
 
 
 def is_association_write(event):
@@ -526,6 +550,8 @@ class RoutingTests(cfn.TemplateTestCase):
 
     def test_every_rule_is_classified(self):
         self.assertEqual(set(self.rules), set(RULE_TRIGGERS))
+        self.assertLessEqual(set(ALSO_ROUTES), set(RULE_TRIGGERS))
+        self.assertLessEqual({t for key in RULE_TRIGGERS for t in routes(key)}, set(TRIGGERS) - {"ignored"})
 
     def test_every_pattern_uses_only_supported_syntax(self):
         for patterns in (self.pattern_rules, self.default_pattern_rules):
@@ -782,6 +808,28 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"run_as_override"}, matched)
         self.assertEqual(sources, {"aws.iam", "aws.sso"})
 
+    def test_member_stack_landed_samples_match_the_stack_instance_rules_only(self):
+        # Where the StackSet's administrator is: the hub's default bus (the
+        # hub is the administrator, in the StackSet's region), or forwarded
+        # by the administrator's member stack to the custom bus. Whatever
+        # NamedSessionDocuments says.
+        for name, event in self.samples_of("member_stack_landed"):
+            with self.subTest(sample=name):
+                self.assertEqual(event["source"], "aws.cloudformation")
+                self.assertEqual(self.matching_rules(event), STACK_INSTANCE_RULES)
+                self.assertEqual(matching(self.default_pattern_rules, event), STACK_INSTANCE_RULES)
+
+    def test_baseline_applied_samples_match_the_control_tower_rules_only(self):
+        targets = set()
+        for name, event in self.samples_of("baseline_applied"):
+            with self.subTest(sample=name):
+                targets.add(event["detail"]["eventName"])
+                matched = self.matching_rules(event)
+                self.assertEqual(matched, CONTROL_TOWER_RULES)
+                for key in matched:
+                    self.assertIn("baseline_applied", routes(key))
+        self.assertEqual(targets, {"EnableBaseline", "ResetEnabledBaseline", "UpdateEnabledBaseline"})
+
     def test_account_moved_samples_match_the_move_rule(self):
         for name, event in self.samples_of("account_moved"):
             with self.subTest(sample=name):
@@ -833,6 +881,8 @@ class RoutingTests(cfn.TemplateTestCase):
                                   (MEMBER, "RunAsUserCheckForwardRule")],
             "session-document": [(HUB, "SessionDocumentChangedRule"), (HUB, "SessionDocumentChangedLocalRule"),
                                  (MEMBER, "SessionDocumentChangedForwardRule")],
+            "stack-instance": [(HUB, "MemberStackInstanceRule"), (HUB, "MemberStackInstanceForwardedRule"),
+                               (MEMBER, "MemberStackInstanceForwardRule")],
         }
         raw = {key: props["EventPattern"] for key, props in self.rules.items() if "EventPattern" in props}
         for group, keys in groups.items():
@@ -855,6 +905,7 @@ class RoutingTests(cfn.TemplateTestCase):
             "RunAsOverrideRule": custom, "RunAsOverrideLocalRule": "default",
             "RunAsUserCheckRule": custom, "RunAsUserCheckLocalRule": "default",
             "SessionDocumentChangedRule": custom, "SessionDocumentChangedLocalRule": "default",
+            "MemberStackInstanceRule": "default", "MemberStackInstanceForwardedRule": custom,
         }
         for logical_id, bus in expected.items():
             with self.subTest(rule=logical_id):

@@ -1,13 +1,15 @@
-"""The document rules', the run-as user check rules' and the session
-document rules' patterns, deployed into moto's EventBridge (in process,
-``moto.mock_aws``), route exactly what test_routing's matcher says: an
-independent implementation of EventBridge matching agrees on the samples, on
-edits that name the document by ARN (the ``$or`` branch with a
-``wildcard``), on association writes of the check document by name, by ARN,
-by id (the answer's name) and of other documents, and on writes of other
-Session documents (``anything-but`` the governed names, the type in the
-request or in the answer), so the patterns are not only right for our own
-matcher.
+"""The document rules', the run-as user check rules', the session
+document rules', the stack-instance rules' and the Control Tower rules'
+patterns, deployed into moto's EventBridge (in process, ``moto.mock_aws``),
+route exactly what test_routing's matcher says: an independent
+implementation of EventBridge matching agrees on the samples, on edits that
+name the document by ARN (the ``$or`` branch with a ``wildcard``), on
+association writes of the check document by name, by ARN, by id (the
+answer's name) and of other documents, on writes of other Session documents
+(``anything-but`` the governed names, the type in the request or in the
+answer), on stack-instance events of the member StackSet and of look-alikes
+(the ``wildcard`` on its ARN) and on baseline events (each under its own
+status object), so the patterns are not only right for our own matcher.
 """
 
 import copy
@@ -18,6 +20,7 @@ import boto3
 from moto import mock_aws
 
 from . import cfn, samples
+from . import test_member_stack as member_stack
 from . import test_routing as routing
 
 ARN_NAMES = [
@@ -99,6 +102,25 @@ class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
             patterns = routing.resolved_patterns(templates, NamedSessionDocuments=named)
             with self.subTest(named=named, rule=routing.HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE):
                 self.agree(patterns[routing.HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE], cases)
+
+    def test_moto_routes_landed_stacks_and_baselines_as_the_matcher_does(self):
+        templates = {routing.HUB: self.hub, routing.MEMBER: self.member}
+        events = [(name, event) for name, _, event in cfn.load_events() + samples.inline_samples()
+                  if event["source"] in ("aws.cloudformation", "aws.controltower")]
+        cases = (events + [(name, event) for name, event, _ in member_stack.stack_instance_cases()]
+                 + [(name, event) for name, event, _ in member_stack.baseline_cases()])
+        for stack_set in ("runas-guard-member", "RunAsGuardMember"):
+            patterns = routing.resolved_patterns(templates, MemberStackSetName=stack_set)
+            self.assertTrue(any(routing.matches(patterns[(routing.HUB, "MemberStackInstanceRule")], e)
+                                for _, e in cases) == (stack_set == "runas-guard-member"))
+            for key in sorted(routing.STACK_INSTANCE_RULES):
+                with self.subTest(stack_set=stack_set, rule=key):
+                    self.agree(patterns[key], cases)
+        patterns = routing.resolved_patterns(templates)
+        self.assertTrue(any(routing.matches(patterns[(routing.HUB, "VendControlTowerRule")], e) for _, e in cases))
+        for key in sorted(routing.CONTROL_TOWER_RULES):
+            with self.subTest(rule=key):
+                self.agree(patterns[key], cases)
 
     def agree(self, pattern, cases):
         with mock_aws():

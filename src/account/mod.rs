@@ -19,7 +19,9 @@ use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
 
 mod early;
+mod held;
 mod missing;
+pub mod pending;
 mod regions;
 
 use early::{read_early, Early};
@@ -35,6 +37,8 @@ pub struct Ctx<'a> {
     /// Region reconciles in flight across the process (each makes at most
     /// two AWS calls at once): the hard bound on requests in flight.
     pub region_slots: &'a Arc<Semaphore>,
+    /// How long after joining an unreachable account is `pending`.
+    pub pending_window: std::time::Duration,
 }
 
 /// One account's result, with the leases its writes hold until committed.
@@ -174,12 +178,8 @@ pub async fn converge(
     let session = match session {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(outcome = "remediation_failed", account, error_code = %e.code, error = %e, "cannot assume any role");
             report.ou_path = Some(ctx.org.path_names(account, &path).await);
-            report.regions = regions
-                .iter()
-                .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
-                .collect();
+            report.regions = held::unreachable(ctx, account, &e, regions).await;
             return Uncommitted::new(report);
         }
     };
@@ -195,6 +195,7 @@ pub async fn converge(
         reconcile_regions(ctx, job, &session, targets, regions, &mut seen)
     );
     report.ou_path = Some(ou_path);
+    let regions = held::missing_check_document(ctx, account, regions).await;
     log_outcomes(account, &regions);
     let (new_drift, new_missing) = tokio::join!(
         first_seen_drift(ctx.state, job, account, &regions),

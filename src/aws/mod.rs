@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod associations;
 pub mod dynamodb;
 pub mod identity_center;
+pub mod org_accounts;
 pub mod organizations;
 pub mod policy_object;
 pub mod principal_tags;

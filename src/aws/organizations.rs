@@ -29,8 +29,8 @@ impl AccountInfo {
 /// answers from before an account moved.
 #[derive(Clone)]
 pub struct Org {
-    client: aws_sdk_organizations::Client,
-    region: String,
+    pub(super) client: aws_sdk_organizations::Client,
+    pub(super) region: String,
     parents: Arc<Mutex<HashMap<String, (String, bool)>>>,
     names: Arc<Mutex<HashMap<String, String>>>,
     /// This view's walk: the operator's id check and reconcile share it.
@@ -345,7 +345,7 @@ impl Org {
     }
 
     /// One parent's child OUs `(id, name)` and accounts.
-    async fn children(
+    pub(super) async fn children(
         &self,
         parent: &str,
     ) -> Result<(Vec<(String, String)>, Vec<AccountInfo>), AwsError> {

@@ -20,6 +20,19 @@ impl SweepQueue {
         }
     }
 
+    /// One message, delivered after `delay_seconds` (at most 900).
+    pub async fn send_later(&self, body: &str, delay_seconds: u64) -> Result<(), AwsError> {
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(delay_seconds.min(900) as i32)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("SendMessage", "-", &self.region, &e))?;
+        Ok(())
+    }
+
     /// Sends every body, ten per call; fails if any message was refused, so
     /// the sweep is retried rather than silently missing accounts.
     pub async fn send_all(&self, bodies: &[String]) -> Result<usize, AwsError> {

@@ -40,7 +40,12 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
         Some(p) => p.check_document.as_deref(),
         None => Some(trigger::CHECK_DOCUMENT),
     };
-    match trigger::classify_governed(&value, &documents, check) {
+    match trigger::classify_governed(
+        &value,
+        &documents,
+        check,
+        &runas_guard::config::member_stack_set(),
+    ) {
         Ok(t) => {
             outln!(
                 "{}",

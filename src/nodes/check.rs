@@ -20,6 +20,8 @@ const ATTEMPTS: usize = 3;
 pub trait CreateClaim: Sync {
     /// False while another run holds it.
     fn claim(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// Gives it back after a creation failed, so the next attempt creates.
+    fn release(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// What one check wants.
@@ -83,7 +85,7 @@ async fn converge<A: Associations, C: CreateClaim>(
                         ..seen.row(Action::None, None, None)
                     });
                 }
-                let made = store.create(want.user).await?;
+                let made = create(store, claim, want.user).await?;
                 let a = store.describe(&made.id).await?.unwrap_or(made);
                 let nodes = readiness(store, &a, want).await?;
                 return Ok(seen.row(Action::Created, Some(&a), Some(nodes)));
@@ -105,6 +107,22 @@ async fn converge<A: Associations, C: CreateClaim>(
         }
     }
     Err(kept_changing(store))
+}
+
+/// A creation that failed gives its claim back, so the next attempt (the
+/// check document landing, a re-attempt) creates it.
+async fn create<A: Associations, C: CreateClaim>(
+    store: &A,
+    claim: &C,
+    user: &str,
+) -> Result<Association, AwsError> {
+    let made = store.create(user).await;
+    if made.is_err() {
+        if let Err(r) = claim.release().await {
+            tracing::warn!(error_code = %r.code, error = %r, "cannot release the check's creation claim; it lapses on its own");
+        }
+    }
+    made
 }
 
 fn kept_changing<A: Associations>(store: &A) -> AwsError {

@@ -44,4 +44,17 @@ impl CreateClaim for CheckClaim {
             .applied("UpdateItem", &self.account, sent)?
             .is_some())
     }
+
+    async fn release(&self) -> Result<(), AwsError> {
+        let sent = self
+            .table
+            .update_region(&self.account, &self.slot)
+            .update_expression("REMOVE creating_by, creating_until")
+            .condition_expression("creating_by = :me")
+            .expression_attribute_values(":me", s(&self.owner))
+            .send()
+            .await;
+        self.table.applied("UpdateItem", &self.account, sent)?;
+        Ok(())
+    }
 }

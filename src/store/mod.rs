@@ -17,3 +17,4 @@ pub mod status;
 pub mod sweeps;
 pub mod tag_inventory;
 pub mod update;
+pub mod vend;

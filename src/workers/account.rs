@@ -11,6 +11,7 @@ use crate::outcome::{failure_summary, Handled, Outcome};
 use crate::services::Services;
 use crate::trigger::{Trigger, TriggerKind};
 use crate::work::{Home, Work};
+use crate::workers::pending;
 
 /// Where this worker looks for one trigger, and whether its alerts speak
 /// of the account or of one region.
@@ -43,9 +44,11 @@ fn scope(svc: &Services, t: &Trigger) -> Result<Scope, String> {
 /// Whether a trigger is this worker's.
 fn takes(kind: TriggerKind) -> bool {
     match kind {
-        TriggerKind::AccountVended | TriggerKind::AccountMoved | TriggerKind::DocumentChanged => {
-            true
-        }
+        TriggerKind::AccountVended
+        | TriggerKind::AccountMoved
+        | TriggerKind::DocumentChanged
+        | TriggerKind::MemberStackLanded
+        | TriggerKind::BaselineApplied => true,
         TriggerKind::Sweep
         | TriggerKind::RunAsOverride
         | TriggerKind::SessionDocumentChanged
@@ -109,9 +112,12 @@ pub async fn work(
         at: &at,
     };
     let alerts = alert::decide(&acct.report, per, &facts);
+    let alerts = pending::follow_up(svc, job, &acct.report, alerts).await;
     let failed = acct.report.failed();
     if failed {
         outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
+    } else if let Some(why) = pending::summary(&acct.report) {
+        outcome.reason = why;
     }
     outcome.accounts.push(acct.report.clone());
     Work {

@@ -3,6 +3,8 @@
 //! (The scheduled sweep's worker is [`crate::sweep::on_schedule`].)
 
 pub mod account;
+pub mod baseline;
 pub mod identity_center;
+pub mod pending;
 pub mod run_as_override;
 pub mod session_document;
