@@ -1,0 +1,125 @@
+//! A vend before the member stack: the member role is refused (the fault
+//! proxy answers AssumeRole of `RunAsGuardExecution` with AccessDenied, as
+//! AWS does while the role does not exist), the account is `pending` with
+//! no page, and the member stack's stack-instance event configures it.
+
+mod common;
+
+use common::proxy::*;
+use common::*;
+use serde_json::{json, Value};
+
+fn stack_landed(account: &str, region: &str, id: &str) -> Value {
+    let mut e = sample("member_stack_landed.cloudformation-stack-instance-succeeded.json");
+    e["id"] = json!(id);
+    e["detail"]["stack-id"] = json!(format!(
+        "arn:aws:cloudformation:{region}:{account}:stack/StackSet-runas-guard-member-0a1b/0c2d"
+    ));
+    e
+}
+
+fn refuse_member_role(proxy: &Proxy) {
+    proxy.faults(
+        json!([{"name": "no-role", "service": "sts", "action": "AssumeRole",
+        "contains": "role/RunAsGuardExecution", "status": 403, "code": "AccessDenied",
+        "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"}]),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_before_the_member_stack_waits_quietly_and_the_stack_event_configures_it() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    refuse_member_role(&proxy);
+
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "waiting is not failing: {out:#}");
+    assert!(
+        proxy.hits()["no-role"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the refusal fired"
+    );
+    let regions = out["accounts"][0]["regions"].as_array().unwrap();
+    assert!(
+        regions.iter().all(|r| r["action"] == "pending"
+            && r["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("RunAsGuardExecution")),
+        "{out:#}"
+    );
+    assert!(
+        w.alerts().await.is_empty(),
+        "no page for a vend in progress"
+    );
+    for region in REGIONS {
+        let item = w.state(&account, region).await.expect("state recorded");
+        assert_eq!(item["status"], "pending", "{region}: {item:?}");
+    }
+
+    // The member stack lands (its role with it): its event configures every
+    // governed region at once.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&stack_landed(&account, REGIONS[0], "stack-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["trigger"]["trigger"], "member_stack_landed", "{out:#}");
+    for region in REGIONS {
+        assert_eq!(
+            run_as(&w.document(&account, region).await.unwrap().0),
+            (json!(true), json!("ssm-ops")),
+            "{region}"
+        );
+    }
+    // The other region's instance lands later, and the first event comes
+    // twice: one account_configured in all, nothing else.
+    let (code, _) = w.handle(&stack_landed(&account, REGIONS[1], "stack-2"));
+    assert_eq!(code, 0);
+    let (code, again) = w.handle(&stack_landed(&account, REGIONS[0], "stack-1"));
+    assert_eq!(code, 0);
+    assert_eq!(again["result"], "duplicate", "{again:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(
+        of_kind(&alerts, "account_configured").len(),
+        1,
+        "{alerts:#?}"
+    );
+    assert!(
+        of_kind(&alerts, "remediation_failed").is_empty(),
+        "{alerts:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_window_an_unreachable_account_fails_once() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", "1");
+    refuse_member_role(&proxy);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 1, "the window has closed: {out:#}");
+    assert!(
+        out["accounts"][0]["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "failed"),
+        "{out:#}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(
+        of_kind(&alerts, "remediation_failed").len(),
+        1,
+        "{alerts:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_control_tower_event_is_ignored_with_a_reason() {
+    let w = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(World::new());
+    let (code, out) = w.handle(&sample(
+        "ignored.controltower-register-organizational-unit.json",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    assert!(!out["reason"].as_str().unwrap_or("").is_empty());
+}
