@@ -119,7 +119,10 @@ pub async fn follow_up(
         return alerts;
     }
     let t = &job.trigger;
-    if alerts.iter().any(|a| a.kind == Kind::AccountConfigured) {
+    // A move is news each time (a new OU, a new user); a new account is
+    // configured once, whichever of its vend's paths gets there first.
+    let once = t.kind != TriggerKind::AccountMoved;
+    if once && alerts.iter().any(|a| a.kind == Kind::AccountConfigured) {
         match svc
             .vends
             .tell_configured(&report.account, &t.event_id)
