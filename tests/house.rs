@@ -893,24 +893,16 @@ fn use_items(code: &str, module: &str) -> Vec<(String, String)> {
             while c.get(j).is_some_and(|ch| *ch != ';') {
                 j += 1;
             }
-            let text: String = c[s..j.min(c.len())]
-                .iter()
-                .filter(|ch| !ch.is_whitespace())
+            // `x as y` keeps its alias as `x@y` once the spaces are gone.
+            let raw: String = c[s..j.min(c.len())].iter().collect();
+            let text: String = raw
+                .split_whitespace()
+                .map(|w| if w == "as" { "@" } else { w })
                 .collect();
             for item in expand(&text) {
-                let (path, alias) = match item.split_once("as") {
-                    Some((p, a)) if item.contains("::") || !p.is_empty() => {
-                        // `a::bas` is a name, `a::b as c` lost its spaces: only
-                        // split where the original had ` as `.
-                        if code_before_tests(code)
-                            .contains(&format!("{} as {a}", p.rsplit("::").next().unwrap_or(p)))
-                        {
-                            (p.to_string(), Some(a.to_string()))
-                        } else {
-                            (item.clone(), None)
-                        }
-                    }
-                    _ => (item.clone(), None),
+                let (path, alias) = match item.split_once('@') {
+                    Some((p, a)) => (p.to_string(), Some(a.to_string())),
+                    None => (item.clone(), None),
                 };
                 let Some(full) = resolve(&path, module) else {
                     continue;

@@ -302,9 +302,10 @@ def _stack_instance(*, stack_set, stack_set_id, account, region, target_account,
 
 
 def _controltower_baseline(event_name, target, status, *, event_id, operation_id, time,
-                           enabled_baseline="XOB3N6C8D1F4G7H2J"):
-    """A Control Tower baseline lifecycle event (management account, Control Tower's home region)."""
-    status_object = event_name[0].lower() + event_name[1:] + "Status"
+                           enabled_baseline="XOB3N6C8D1F4G7H2J", status_object=None):
+    """A Control Tower baseline lifecycle event (management account, Control Tower's home region).
+    `status_object` overrides the object named after the operation (a malformed event)."""
+    status_object = status_object or event_name[0].lower() + event_name[1:] + "Status"
     return {
         "version": "0",
         "id": _envelope_id(event_id),

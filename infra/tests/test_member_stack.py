@@ -35,7 +35,7 @@ import unittest
 
 import yaml
 
-from . import cfn
+from . import cfn, samples
 from .test_routing import (CONTROL_TOWER_RULES, HUB, MEMBER, STACK_INSTANCE_RULES, matches, matching,
                            resolved_patterns, routes)
 
@@ -73,43 +73,11 @@ def stack_instance(stack_set=STACK_SET, *, admin=MANAGEMENT, region="us-east-1",
 
 def baseline(event_name="ResetEnabledBaseline", status="SUCCEEDED", *, status_object=None,
              target=f"arn:aws:organizations::{MANAGEMENT}:ou/o-a1b2c3d4e5/ou-ab12-sand0001"):
-    """A Control Tower baseline lifecycle event (management account, Control Tower's home region)."""
-    status_object = status_object or event_name[0].lower() + event_name[1:] + "Status"
-    return {
-        "version": "0",
-        "id": "0b0e5c47-51d3-4a4c-9f2e-6b7c8d9e0f12",
-        "detail-type": "AWS Service Event via CloudTrail",
-        "source": "aws.controltower",
-        "account": MANAGEMENT,
-        "time": "2025-03-12T11:02:17Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "eventVersion": "1.08",
-            "userIdentity": {"accountId": MANAGEMENT, "invokedBy": "AWS Internal"},
-            "eventTime": "2025-03-12T11:02:17Z",
-            "eventSource": "controltower.amazonaws.com",
-            "eventName": event_name,
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "AWS Internal",
-            "userAgent": "AWS Internal",
-            "requestParameters": None,
-            "responseElements": None,
-            "eventID": "0b0e5c47-51d3-4a4c-9f2e-6b7c8d9e0f13",
-            "readOnly": False,
-            "eventType": "AwsServiceEvent",
-            "managementEvent": True,
-            "recipientAccountId": MANAGEMENT,
-            "serviceEventDetails": {status_object: {"enabledBaselineDetails": {
-                "arn": f"arn:aws:controltower:us-east-1:{MANAGEMENT}:enabledbaseline/XOB3N6C8D1F4G7H2J",
-                "baselineIdentifier": "arn:aws:controltower:us-east-1::baseline/17BSJV3IGJ2QSGA2",
-                "baselineVersion": "4.0",
-                "targetIdentifier": target,
-                "statusSummary": {"status": status, "lastOperationIdentifier": "d5844a13-c6a1-4604-9930-edbc88c10468"},
-            }}},
-            "eventCategory": "Management",
-        },
-    }
+    """A Control Tower baseline lifecycle event, as samples.py builds them."""
+    return samples._controltower_baseline(
+        event_name, target, status, event_id="0b0e5c47-51d3-4a4c-9f2e-6b7c8d9e0f13",
+        operation_id="d5844a13-c6a1-4604-9930-edbc88c10468", time="2025-03-12T11:02:17Z",
+        status_object=status_object)
 
 
 def stack_instance_cases():

@@ -38,7 +38,7 @@ struct Envelope {
 impl Reattempt {
     /// Whether an SQS body is a re-attempt (rather than a sweep's account).
     pub fn is_one(body: &str) -> bool {
-        body.trim_start().starts_with("{\"reattempt\"")
+        serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("reattempt").is_some())
     }
 
     pub fn parse(body: &str) -> Result<Reattempt, String> {
@@ -180,6 +180,49 @@ async fn schedule(svc: &Services, job: &Job, account: &str) {
         ),
         Err(e) => {
             tracing::warn!(account, error_code = %e.code, error = %e, "cannot schedule the re-attempt; the next sweep catches the account")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reattempt;
+
+    #[test]
+    fn a_reattempt_message_round_trips_and_hostile_ones_are_refused() {
+        let r = Reattempt {
+            account: "210987654321".into(),
+            chain: "e-1".into(),
+            attempt: 3,
+        };
+        assert!(Reattempt::is_one(&r.body()));
+        assert!(Reattempt::is_one(" { \"reattempt\" : {} }"));
+        assert!(!Reattempt::is_one(
+            r#"{"sweep_id": "s", "account": "210987654321"}"#
+        ));
+        assert_eq!(Reattempt::parse(&r.body()).unwrap(), r);
+        assert_eq!(r.trigger().event_id, "e-1#3");
+        for (body, field) in [
+            (
+                r#"{"reattempt": {"account": "1", "chain": "c", "attempt": 1}}"#,
+                "account",
+            ),
+            (
+                r#"{"reattempt": {"account": "210987654321", "chain": "", "attempt": 1}}"#,
+                "chain",
+            ),
+            (
+                r#"{"reattempt": {"account": "210987654321", "chain": "c", "attempt": -1}}"#,
+                "not valid",
+            ),
+            (
+                r#"{"reattempt": {"account": "210987654321", "chain": "c", "attempt": 1, "x": 1}}"#,
+                "not valid",
+            ),
+            ("not json", "not valid"),
+        ] {
+            let err = Reattempt::parse(body).unwrap_err();
+            assert!(err.contains(field), "{body}: {err}");
         }
     }
 }
