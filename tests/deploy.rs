@@ -15,403 +15,24 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 
-use aws_sdk_cloudformation::types::{Capability, Parameter};
+use common::stacks::*;
 use common::*;
 use serde_json::{json, Value};
-
-const STACK: &str = "runas-guard-hub";
-const POLICY: &str = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
-
-fn param(key: &str, value: &str) -> Parameter {
-    Parameter::builder()
-        .parameter_key(key)
-        .parameter_value(value)
-        .build()
-}
-
-fn shipped(template: &str) -> String {
-    std::fs::read_to_string(repo().join("infra").join(template)).unwrap()
-}
-
-async fn deploy(
-    cfn: &aws_sdk_cloudformation::Client,
-    name: &str,
-    template: &str,
-    body: String,
-    params: Vec<Parameter>,
-) -> HashMap<String, String> {
-    cfn.create_stack()
-        .stack_name(name)
-        .template_body(body)
-        .set_parameters(Some(params))
-        .capabilities(Capability::CapabilityNamedIam)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("create {template}: {e:?}"));
-    for _ in 0..100 {
-        let out = cfn.describe_stacks().stack_name(name).send().await.unwrap();
-        let stack = &out.stacks()[0];
-        let status = stack.stack_status().unwrap().as_str().to_string();
-        if status.ends_with("IN_PROGRESS") {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            continue;
-        }
-        assert_eq!(status, "CREATE_COMPLETE", "{template}: {stack:?}");
-        return stack
-            .outputs()
-            .iter()
-            .map(|o| {
-                (
-                    o.output_key().unwrap().to_string(),
-                    o.output_value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect();
-    }
-    panic!("{template} did not finish creating");
-}
-
-/// The hub stack with the parameters the README's deploy steps give.
-async fn deploy_hub(w: &World, body: String) -> HashMap<String, String> {
-    let s3 = aws_sdk_s3::Client::new(&w.cfg);
-    s3.create_bucket().bucket("artifacts").send().await.unwrap();
-    s3.put_object()
-        .bucket("artifacts")
-        .key("runas-guard.zip")
-        .body(b"the function's package".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    let org = w.org().describe_organization().send().await.unwrap();
-    let org = org.organization().unwrap();
-    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
-    deploy(
-        &cfn,
-        STACK,
-        "hub.yaml",
-        body,
-        vec![
-            param("OrganizationId", org.id().unwrap()),
-            param("ManagementAccountId", org.master_account_id().unwrap()),
-            param("CodeS3Bucket", "artifacts"),
-            param("CodeS3Key", "runas-guard.zip"),
-        ],
-    )
-    .await
-}
-
-/// The member stack in `account`, deployed from inside it (as a StackSet
-/// instance is).
-async fn deploy_member(
-    w: &World,
-    account: &str,
-    extra: &[(&str, &str)],
-) -> HashMap<String, String> {
-    let (config, _) = acting_as(w, account, "OrganizationAccountAccessRole").await;
-    let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let mut params = vec![param("HubAccountId", HUB), param("HubRegion", "us-east-1")];
-    params.extend(extra.iter().map(|(k, v)| param(k, v)));
-    let outputs = deploy(
-        &cfn,
-        "runas-guard-member",
-        "member.yaml",
-        shipped("member.yaml"),
-        params,
-    )
-    .await;
-    // The role the hub assumes is the one the policy names.
-    let resources = cfn
-        .describe_stack_resources()
-        .stack_name("runas-guard-member")
-        .send()
-        .await
-        .unwrap();
-    let roles: Vec<&str> = resources
-        .stack_resources()
-        .iter()
-        .filter(|r| r.resource_type() == Some("AWS::IAM::Role"))
-        .filter_map(|r| r.physical_resource_id())
-        .collect();
-    assert!(roles.contains(&"RunAsGuardExecution"), "{roles:?}");
-    outputs
-}
-
-/// The test's own administrator identities, made before IAM is enforced (the
-/// test reads documents and queues through them; they are not runas-guard's):
-/// a user with keys in the hub account, an `Admin` role in the member.
-const HARNESS_HUB: &str = r#"
-Resources:
-  Operator:
-    Type: AWS::IAM::User
-    Properties:
-      UserName: test-operator
-  Everything:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      Users: [!Ref Operator]
-      PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
-  OperatorKey:
-    Type: AWS::IAM::AccessKey
-    Properties:
-      UserName: !Ref Operator
-Outputs:
-  KeyId: {Value: !Ref OperatorKey}
-  Secret: {Value: !GetAtt OperatorKey.SecretAccessKey}
-"#;
-
-const HARNESS_MEMBER: &str = r#"
-Resources:
-  Admin:
-    Type: AWS::IAM::Role
-    Properties:
-      RoleName: Admin
-      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {AWS: "*"}, Action: "sts:AssumeRole"}]}
-  Everything:
-    Type: AWS::IAM::ManagedPolicy
-    Properties:
-      Roles: [!Ref Admin]
-      PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "*", Resource: "*"}]}
-"#;
-
-async fn harness(
-    cfn: &aws_sdk_cloudformation::Client,
-    name: &str,
-    body: &str,
-) -> HashMap<String, String> {
-    cfn.create_stack()
-        .stack_name(name)
-        .template_body(body)
-        .capabilities(Capability::CapabilityNamedIam)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
-    let out = cfn.describe_stacks().stack_name(name).send().await.unwrap();
-    out.stacks()[0]
-        .outputs()
-        .iter()
-        .map(|o| {
-            (
-                o.output_key().unwrap().to_string(),
-                o.output_value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// From here on every request needs credentials IAM knows and is allowed
-/// only what their policies grant (moto's `/moto-api/reset-auth`).
-fn enforce_iam(url: &str) {
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "POST /moto-api/reset-auth HTTP/1.1\r\nHost: {host}\r\nContent-Length: 1\r\nConnection: close\r\n\r\n0"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-}
-
-fn config_with(w: &World, key: &str, secret: &str, token: Option<&str>) -> aws_config::SdkConfig {
-    w.cfg
-        .to_builder()
-        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
-            aws_sdk_ssm::config::Credentials::new(
-                key,
-                secret,
-                token.map(str::to_string),
-                None,
-                "test",
-            ),
-        ))
-        .build()
-}
-
-/// The hub role's credentials, as the Lambda service gets them (the trust
-/// policy names `lambda.amazonaws.com`; the local AWS lets the test ask as
-/// that service, see tests/moto_iam.py).
-async fn as_the_function(w: &World, role_arn: &str) -> (String, String, String) {
-    let out = aws_sdk_sts::Client::new(&w.cfg)
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name("runas-guard")
-        .customize()
-        .mutate_request(|req| {
-            req.headers_mut()
-                .insert("x-local-aws-service-principal", "lambda.amazonaws.com");
-        })
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("the Lambda service assumes {role_arn}: {e:?}"));
-    let c = out.credentials().unwrap();
-    (
-        c.access_key_id().to_string(),
-        c.secret_access_key().to_string(),
-        c.session_token().to_string(),
-    )
-}
-
-/// A configuration acting as `role` in `account` (STS AssumeRole), and its
-/// credentials `(key, secret, token)`.
-async fn acting_as(
-    w: &World,
-    account: &str,
-    role: &str,
-) -> (aws_config::SdkConfig, (String, String, String)) {
-    let out = aws_sdk_sts::Client::new(&w.cfg)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
-        .role_session_name("deploy-test")
-        .send()
-        .await
-        .unwrap();
-    let c = out.credentials().unwrap();
-    let creds = (
-        c.access_key_id().to_string(),
-        c.secret_access_key().to_string(),
-        c.session_token().to_string(),
-    );
-    let config = w
-        .cfg
-        .to_builder()
-        .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
-            aws_sdk_ssm::config::Credentials::new(
-                creds.0.clone(),
-                creds.1.clone(),
-                Some(creds.2.clone()),
-                None,
-                "assumed",
-            ),
-        ))
-        .build();
-    (config, creds)
-}
-
-/// Both stacks deployed (the hub from `hub_template`), the policy uploaded,
-/// a queue subscribed to the deployed topic, IAM enforced, and the CLI set up
-/// as the function: the stacks' outputs and the hub role's credentials.
-struct Deployed {
-    w: World,
-    hub: HashMap<String, String>,
-    /// The policy object's key in the stack's bucket.
-    key: String,
-    member: String,
-    inbox: String,
-    creds: (String, String, String),
-}
 
 async fn deployed(hub_template: String) -> Deployed {
     deployed_with(hub_template, &[], POLICY).await
 }
 
-/// [`deployed`] with member stack parameters and a policy of the test's.
+/// One member account with its member stack deployed before anything runs.
 async fn deployed_with(hub_template: String, member: &[(&str, &str)], policy: &str) -> Deployed {
-    let member_params = member;
-    let moto = Moto::start_emulating("moto_cfn.py", &[]);
-    let mut w = World::on(moto).await;
-    let member = w.create_account("member", None).await;
-    let hub = deploy_hub(&w, hub_template).await;
-    for key in [
-        "TableName",
-        "TopicArn",
-        "PolicyUrl",
-        "PolicyBucketName",
-        "SweepQueueUrl",
-        "HubRoleArn",
-        "EventBusName",
-    ] {
-        assert!(
-            hub.get(key).is_some_and(|v| !v.is_empty()),
-            "hub output {key}: {hub:?}"
-        );
-    }
-    deploy_member(&w, &member, member_params).await;
-
-    // The policy goes where the hub stack says: its bucket, its key.
-    let s3 = aws_sdk_s3::Client::new(&w.cfg);
-    let key = hub["PolicyUrl"]
-        .strip_prefix(&format!("s3://{}/", hub["PolicyBucketName"]))
-        .expect("PolicyUrl names the policy bucket")
-        .to_string();
-    s3.put_object()
-        .bucket(&hub["PolicyBucketName"])
-        .key(&key)
-        .body(policy.as_bytes().to_vec().into())
-        .send()
-        .await
-        .unwrap();
-
-    // Alerts are read from a queue subscribed to the deployed topic.
-    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
-    let inbox = sqs
-        .create_queue()
-        .queue_name("deployed-alerts")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    aws_sdk_sns::Client::new(&w.cfg)
-        .subscribe()
-        .topic_arn(&hub["TopicArn"])
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:deployed-alerts"))
-        .send()
-        .await
-        .unwrap();
-
-    // The test's own identities, then IAM enforced for everyone.
-    let operator = harness(
-        &aws_sdk_cloudformation::Client::new(&w.cfg),
-        "test-harness",
-        HARNESS_HUB,
-    )
-    .await;
-    let (member_cfg, _) = acting_as(&w, &member, "OrganizationAccountAccessRole").await;
-    harness(
-        &aws_sdk_cloudformation::Client::new(&member_cfg),
-        "test-harness",
-        HARNESS_MEMBER,
-    )
-    .await;
-    enforce_iam(&w.moto.url);
-    let refused = aws_sdk_dynamodb::Client::new(&w.cfg)
-        .list_tables()
-        .send()
-        .await;
-    assert!(
-        refused.is_err(),
-        "IAM is enforced: unknown keys are refused"
-    );
-    w.cfg = config_with(&w, &operator["KeyId"], &operator["Secret"], None);
-
-    // The function's configuration: every name from the stack's outputs, and
-    // the hub role's credentials as Lambda gets them.
-    let creds = as_the_function(&w, &hub["HubRoleArn"]).await;
-    for (k, v) in [
-        ("RUNAS_GUARD_POLICY", hub["PolicyUrl"].clone()),
-        ("RUNAS_GUARD_POLICY_BUCKET_OWNER", HUB.to_string()),
-        ("RUNAS_GUARD_TABLE", hub["TableName"].clone()),
-        ("RUNAS_GUARD_TOPIC_ARN", hub["TopicArn"].clone()),
-        ("AWS_ACCESS_KEY_ID", creds.0.clone()),
-        ("AWS_SECRET_ACCESS_KEY", creds.1.clone()),
-        ("AWS_SESSION_TOKEN", creds.2.clone()),
-    ] {
-        w.set_env(k, &v);
-    }
-
-    Deployed {
-        w,
-        hub,
-        key,
-        member,
-        inbox,
-        creds,
-    }
+    Deployed::new(Stage {
+        hub_template,
+        policy,
+        accounts: 1,
+        member_now: Some(member),
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -420,10 +41,11 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         mut w,
         hub,
         key,
-        member,
+        members,
         inbox,
         creds,
     } = deployed(shipped("hub.yaml")).await;
+    let member = &members[0];
     // Vend: configured in every governed region, recorded in the deployed table.
     let (code, out) = w.handle(&vend_event(&member));
     assert_eq!(code, 0, "{out:#}");
@@ -549,7 +171,8 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
     let grant = "                  - dynamodb:BatchWriteItem\n";
     let template = shipped("hub.yaml");
     assert!(template.contains(grant), "hub.yaml grants BatchWriteItem");
-    let Deployed { w, member, .. } = deployed(template.replacen(grant, "", 1)).await;
+    let Deployed { w, members, .. } = deployed(template.replacen(grant, "", 1)).await;
+    let member = &members[0];
     let (code, out) = w.handle(&vend_event(&member));
     assert_eq!(code, 1, "{out:#}");
     let reason = out["reason"].as_str().unwrap_or_default();
@@ -565,7 +188,7 @@ async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
     let Deployed {
         w,
         hub,
-        member,
+        members,
         inbox,
         ..
     } = deployed_with(
@@ -574,6 +197,7 @@ async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
         policy,
     )
     .await;
+    let member = &members[0];
     let fleet = json!({"account": member, "region": "us-east-1", "nodes": [
         {"id": "i-0aaaaaaaaaaaaaaa1", "platform": "Linux", "users": ["ec2-user", "ssm-ops"]},
         {"id": "i-0aaaaaaaaaaaaaaa2", "platform": "Linux", "users": ["ec2-user"]},

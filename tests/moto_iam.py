@@ -23,6 +23,14 @@ Reference names for it:
   ``OrganizationalUnitId`` or ``ParentId``; ``ListRoots`` and
   ``DescribeOrganization`` ``*``.
 
+``sts:AssumeRole`` as AWS decides it: the role is looked up in its own
+account, and a role that does not exist there is refused with
+``AccessDenied`` (moto looked in the caller's account only, so a member
+role that did not exist yet was assumable, and no member role's trust
+policy was ever read); the trust policy must name the caller (its ARN, its
+role's ARN for a role session, its account as ``arn:…:root`` or the bare
+id, or ``*``) and the caller's identity policies must allow the action.
+
 And as AWS authorises them: ``sqs:SendMessageBatch`` and
 ``sqs:DeleteMessageBatch`` as ``sqs:SendMessage`` / ``sqs:DeleteMessage``; a
 trust policy's ``Principal: {"Service": …}``; and the Lambda service assuming
@@ -48,6 +56,8 @@ import json
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.sns.responses import SNSResponse
@@ -123,29 +133,72 @@ def _request_with_aliases(self, *args, **kwargs):
 
 
 access_control.IAMRequestBase.__init__ = _request_with_aliases
-_trust = access_control.IAMRequestBase._check_role_trust_relationship
+_permitted = access_control.IAMRequestBase.check_action_permitted
 
 
-def _trust_with_services(self, role_arn):
-    service = getattr(self, "_service_principal", None)
-    if not service:
-        return _trust(self, role_arn)
-    role = self.backend.get_role_by_arn(role_arn)
-    policy = access_control.IAMPolicy(role.assume_role_policy_document)
-    statements = policy._policy_json["Statement"]
+def _assume_role_as_aws_does(self, resource):
+    """``sts:AssumeRole`` as AWS decides it: the role must exist in its own
+    account (moto looked only in the caller's, so another account's role,
+    and a role that does not exist at all, was assumable by anyone allowed
+    ``sts:AssumeRole``), the caller's identity policies must allow it, and
+    the role's trust policy must name the caller."""
+    if self._action != "sts:AssumeRole" or ":role/" not in resource:
+        return _permitted(self, resource)
+    partition = resource.split(":")[1]
+    owner = resource.split(":")[4]
+    try:
+        role = iam_backends[owner][partition].get_role_by_arn(resource)
+    except NotFoundException:
+        # AWS answers a missing role as it answers one that does not trust
+        # the caller: AccessDenied, naming neither reason.
+        self._raise_access_denied()
+    allowed = False
+    for policy in self._access_key.collect_policies():
+        result = access_control.IAMPolicy(policy).is_action_permitted(self._action, resource)
+        if result == access_control.PermissionResult.DENIED:
+            self._raise_access_denied()
+        allowed = allowed or result == access_control.PermissionResult.PERMITTED
+    if not (allowed and _trusted(self, role)):
+        self._raise_access_denied()
+
+
+def _trusted(self, role):
+    document = role.assume_role_policy_document
+    document = json.loads(document) if isinstance(document, str) else document
+    statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
+    service = getattr(self, "_service_principal", None)
+    caller = _caller_names(self._access_key.arn)
     for statement in statements:
-        principal = statement.get("Principal") or {}
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
         actions = statement.get("Action", [])
         actions = [actions] if isinstance(actions, str) else actions
-        if statement.get("Effect") == "Allow" and service in services and "sts:AssumeRole" in actions:
+        if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & set(actions):
+            continue
+        principal = statement.get("Principal") or {}
+        if principal == "*":
+            return not service
+        names = principal.get("Service") if service else principal.get("AWS")
+        names = [names] if isinstance(names, str) else (names or [])
+        if service and service in names:
+            return True
+        if not service and ("*" in names or caller & set(names)):
             return True
     return False
 
 
-access_control.IAMRequestBase._check_role_trust_relationship = _trust_with_services
+def _caller_names(arn):
+    """The names a trust policy may use for the caller: its ARN, for a role
+    session the role's ARN, and its account (``arn:…:root`` or the bare id)."""
+    parts = arn.split(":")
+    partition, account = parts[1], parts[4]
+    names = {arn, account, f"arn:{partition}:iam::{account}:root"}
+    resource = parts[5]
+    if resource.startswith("assumed-role/"):
+        names.add(f"arn:{partition}:iam::{account}:role/{resource.split('/')[1]}")
+    return names
+
+
+access_control.IAMRequestBase.check_action_permitted = _assume_role_as_aws_does
 _check_principal = access_control.IAMPolicyStatement._check_principal
 
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod stacks;
 
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
