@@ -45,7 +45,7 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         inbox,
         creds,
     } = deployed(shipped("hub.yaml")).await;
-    let member = &members[0];
+    let member = members[0].clone();
     // Vend: configured in every governed region, recorded in the deployed table.
     let (code, out) = w.handle(&vend_event(&member));
     assert_eq!(code, 0, "{out:#}");
@@ -172,7 +172,7 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
     let template = shipped("hub.yaml");
     assert!(template.contains(grant), "hub.yaml grants BatchWriteItem");
     let Deployed { w, members, .. } = deployed(template.replacen(grant, "", 1)).await;
-    let member = &members[0];
+    let member = members[0].clone();
     let (code, out) = w.handle(&vend_event(&member));
     assert_eq!(code, 1, "{out:#}");
     let reason = out["reason"].as_str().unwrap_or_default();
@@ -197,7 +197,7 @@ async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
         policy,
     )
     .await;
-    let member = &members[0];
+    let member = members[0].clone();
     let fleet = json!({"account": member, "region": "us-east-1", "nodes": [
         {"id": "i-0aaaaaaaaaaaaaaa1", "platform": "Linux", "users": ["ec2-user", "ssm-ops"]},
         {"id": "i-0aaaaaaaaaaaaaaa2", "platform": "Linux", "users": ["ec2-user"]},
