@@ -30,6 +30,9 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
     report
         .regions
         .iter()
+        // A deferred row is the lease holder's to record: ours would be
+        // what we saw before its write.
+        .filter(|o| o.action != Action::Deferred)
         .map(|o| {
             let status = Status::of(o, o.user(&user), job.edited(o)).as_str();
             // What the document said: in audit mode `after` is only what it

@@ -34,10 +34,15 @@ pub enum Action {
     /// Not reachable yet: the account joined recently and its member stack
     /// (role, check document) has not landed. Neither a failure nor done.
     Pending,
+    /// Another run held this account-region's write lease while this run
+    /// held others in the account: left to that run, which writes and
+    /// records it (waiting could deadlock two runs that each hold what the
+    /// other waits for). Not recorded by this run.
+    Deferred,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Action::None,
         Action::Created,
         Action::Updated,
@@ -48,6 +53,7 @@ impl Action {
         Action::RegionDisabled,
         Action::AccountSuspended,
         Action::Pending,
+        Action::Deferred,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +68,7 @@ impl Action {
             Action::RegionDisabled => "region-disabled",
             Action::AccountSuspended => "account-suspended",
             Action::Pending => "pending",
+            Action::Deferred => "deferred",
         }
     }
 
@@ -103,7 +110,8 @@ impl Status {
     /// (a vend, a sweep, a move) remediates.
     pub fn of(o: &RegionOutcome, user: &str, document_event: bool) -> Status {
         match o.action {
-            Action::None => Status::Compliant,
+            // Never recorded (see `commit::records`); as the holder found it.
+            Action::None | Action::Deferred => Status::Compliant,
             Action::WouldChange => Status::Noncompliant,
             Action::Failed => Status::Failed,
             Action::Pending => Status::Pending,

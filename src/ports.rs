@@ -43,6 +43,10 @@ pub trait Documents: Sync {
 
 /// The right to write one account-region, held from the first write until
 /// the run's result is recorded.
+/// The code of [`Lease::acquire`]'s answer when the run leaves the
+/// account-region to the run that holds it (see `store::lease`).
+pub const DEFERRED: &str = "LeaseDeferred";
+
 pub trait Lease: Sync {
     type Grant: Send;
     /// Waits for the lease. `fresh` is false when another run held or

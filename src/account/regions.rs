@@ -4,6 +4,7 @@
 //! process-wide bound on requests in flight.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -43,6 +44,8 @@ struct DocEnv {
     recorded: Option<Readiness>,
     /// The recorded association as read early (see `early.rs`).
     described: Option<Option<nodes::Association>>,
+    /// Write leases this run holds in the account, across its regions.
+    held: Arc<AtomicUsize>,
 }
 
 impl DocEnv {
@@ -68,6 +71,7 @@ impl DocEnv {
                 .as_ref()
                 .is_some_and(|a| ctx.policy.is_expected_editor(&a.arn)),
             check_document: ctx.policy.check_document.clone(),
+            held: Arc::default(),
             recorded: ctx.policy.check_document.as_deref().and_then(|d| {
                 let known = job
                     .known
@@ -113,6 +117,7 @@ impl DocEnv {
             account: self.account.clone(),
             slot: slot(region, target.document.as_deref()),
             owner: self.owner.clone(),
+            held: self.held.clone(),
             announce: Some(Announce {
                 account: self.account.clone(),
                 region: region.to_string(),
@@ -271,10 +276,11 @@ pub(super) async fn reconcile_regions(
     let account_user = targets.first().map(|t| t.user.clone()).unwrap_or_default();
     let targets = Arc::new(targets);
     let mut tasks = JoinSet::new();
-    let mut slots = HashMap::new();
+    let (mut slots, held) = (HashMap::new(), Arc::new(AtomicUsize::new(0)));
     for (i, region) in regions.iter().enumerate() {
         let env = DocEnv {
             described: seen.checks.remove(region),
+            held: held.clone(),
             ..DocEnv::new(ctx, job, session, region, &account_user)
         };
         let early = targets

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use crate::outcome::{Action, RegionOutcome};
 use crate::policy::Mode;
-use crate::ports::{Documents, Lease, Observed, Version};
+use crate::ports::{Documents, Lease, Observed, Version, DEFERRED};
 
 mod error;
 mod write;
@@ -217,7 +217,9 @@ async fn converge<D: Documents, L: Lease>(
             ));
         }
         if grant.is_none() {
-            let (g, fresh) = lease.acquire(since, &current).await?;
+            let Some((g, fresh)) = take(lease, since, &current).await? else {
+                return Ok(Converged::with(before, Action::Deferred, current));
+            };
             *grant = Some(g);
             if !fresh {
                 // Another run wrote (or is done writing) since we looked.
@@ -243,6 +245,22 @@ async fn converge<D: Documents, L: Lease>(
         }
     }
     Err(ReconcileError::not_converged(docs))
+}
+
+/// The lease, or `None` when this run leaves the account-region to the
+/// run that holds it (see [`Action::Deferred`]).
+async fn take<L: Lease>(
+    lease: &L,
+    since: SystemTime,
+    current: &Observed,
+) -> Result<Option<(L::Grant, bool)>, ReconcileError> {
+    match lease.acquire(since, current).await {
+        Err(e) if e.code == DEFERRED => {
+            tracing::info!(account = %e.account, slot = %e.region, "another run holds this account-region while this run holds others; left to it");
+            Ok(None)
+        }
+        taken => Ok(Some(taken?)),
+    }
 }
 
 /// A region's outcome and, when the run wrote, the lease it holds (to be

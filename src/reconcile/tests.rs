@@ -200,6 +200,8 @@ struct FakeLease {
     other_run_fixed: Option<&'static Fake>,
     /// A renewal found the lease in another run's hands.
     lost: bool,
+    /// Another run holds it while this run holds others: acquire defers.
+    deferred: bool,
 }
 
 impl Lease for FakeLease {
@@ -212,6 +214,15 @@ impl Lease for FakeLease {
         _since: SystemTime,
         _seen: &Observed,
     ) -> Result<(usize, bool), AwsError> {
+        if self.deferred {
+            return Err(AwsError {
+                operation: "UpdateItem",
+                account: "111122223333".into(),
+                region: "eu-west-1".into(),
+                code: crate::ports::DEFERRED.into(),
+                message: "held by another run".into(),
+            });
+        }
         let n = self.taken.fetch_add(1, Ordering::SeqCst);
         if let Some(fake) = self.other_run_fixed {
             let mut guard = fake.doc.lock().unwrap();
@@ -259,6 +270,23 @@ async fn compliant_document_needs_no_lease_and_no_write() {
     assert_eq!(r.outcome.action, Action::None);
     assert!(r.grant.is_none());
     assert_eq!(lease.taken.load(Ordering::SeqCst), 0);
+}
+
+/// Left to the run holding the lease (which writes and records it): this
+/// run neither writes nor fails, and holds no grant to record.
+#[tokio::test]
+async fn a_deferred_lease_leaves_the_region_to_its_holder_without_failing() {
+    let wrong = content("a", json!(true), "root");
+    let fake = Fake::new(Some(Doc::with(&[&wrong], 1)));
+    let lease = FakeLease {
+        deferred: true,
+        ..FakeLease::default()
+    };
+    let r = run(&fake, &lease, Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::Deferred);
+    assert!(r.outcome.error_code.is_none(), "{:?}", r.outcome);
+    assert!(r.grant.is_none());
+    assert_eq!(fake.doc().latest(), 1, "nothing written");
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //! version and one alert however its events interleave. Compliant
 //! account-regions never touch it (no DynamoDB call on a quiet sweep).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -12,7 +14,7 @@ use crate::aws::AwsError;
 use crate::clock;
 use crate::heartbeat::{Heartbeat, Keepalive, Renewal};
 use crate::intent::Announce;
-use crate::ports::{Lease, Observed};
+use crate::ports::{Lease, Observed, DEFERRED};
 
 /// How long one take (or renewal) of an account-region lasts: short, so a
 /// crashed run delays others briefly. A live holder renews it every third
@@ -21,6 +23,11 @@ const REGION_LEASE: Duration = Duration::from_secs(30);
 /// A waiter gives up after this long: a holder that renews for longer is
 /// stuck, and the waiter's event is retried later.
 const WAIT_AT_MOST: Duration = Duration::from_secs(90);
+/// A waiter that holds other leases of the account defers after this long:
+/// two runs that each hold what the other waits for would otherwise both
+/// wait [`WAIT_AT_MOST`] and fail. The holder writes and records the
+/// account-region; a holder that is simply slow loses nothing by it.
+const DEFER_AFTER: Duration = Duration::from_secs(3);
 /// Clocks of two Lambda hosts may disagree by this much.
 const CLOCK_SKEW: Duration = Duration::from_secs(1);
 /// Reverts older than this no longer count towards tampering.
@@ -55,6 +62,9 @@ pub struct RegionLease {
     /// The region, or `<region>#DOCUMENT#<name>` for a `[[document]]`.
     pub slot: String,
     pub owner: String,
+    /// Leases this run holds in the account (shared by its regions): a run
+    /// holding some does not wait long for another's.
+    pub held: Arc<AtomicUsize>,
     /// Who the run is, for the intent it records with each take.
     pub announce: Option<Announce>,
 }
@@ -209,7 +219,8 @@ impl Lease for RegionLease {
             a.intent(&self.owner, seen.run_as(&a.user), seen.versions())
                 .to_json()
         });
-        let give_up = clock::now() + WAIT_AT_MOST;
+        let started = clock::now();
+        let give_up = started + WAIT_AT_MOST;
         let mut waited = false;
         let mut pause = Duration::from_millis(100);
         loop {
@@ -217,7 +228,17 @@ impl Lease for RegionLease {
             if let Some(old) = self.try_take(now, intent.as_deref()).await? {
                 let (mut grant, fresh) = grant_from(&old, &self.owner, since, now, waited);
                 grant.keepalive = self.keepalive(clock::epoch_millis(now + REGION_LEASE));
+                self.held.fetch_add(1, Ordering::SeqCst);
                 return Ok((grant, fresh));
+            }
+            if defers(self.held.load(Ordering::SeqCst), now, started) {
+                return Err(AwsError {
+                    operation: "UpdateItem",
+                    account: self.account.clone(),
+                    region: self.slot.clone(),
+                    code: DEFERRED.into(),
+                    message: "another run holds this account-region's write lease while this run holds others".into(),
+                });
             }
             if now > give_up {
                 return Err(AwsError {
@@ -239,6 +260,12 @@ impl Lease for RegionLease {
     }
 }
 
+/// Whether a waiter holding `held` other leases of the account, waiting
+/// since `started`, leaves the account-region to its holder.
+fn defers(held: usize, now: SystemTime, started: SystemTime) -> bool {
+    held > 0 && now.duration_since(started).unwrap_or_default() >= DEFER_AFTER
+}
+
 fn give_up_secs() -> u64 {
     WAIT_AT_MOST.as_secs()
 }
@@ -253,6 +280,24 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_waiter_defers_only_while_holding_others_and_after_a_while() {
+        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for (held, waited, defers_now) in [
+            (0, 0, false),
+            (0, 60, false),
+            (1, 0, false),
+            (1, 2, false),
+            (1, 3, true),
+            (4, 89, true),
+        ] {
+            let now = t0 + Duration::from_secs(waited);
+            assert_eq!(defers(held, now, t0), defers_now, "{held} held, {waited} s");
+        }
+        // A clock that steps back never defers early.
+        assert!(!defers(1, t0, t0 + Duration::from_secs(10)));
     }
 
     #[test]
