@@ -4,7 +4,7 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use serde_json::{json, Value};
 
-use crate::outcome::Handled;
+use crate::outcome::{Handled, Outcome};
 use crate::reactor::Reactor;
 use crate::sweep::SweepMessage;
 use crate::trigger;
@@ -73,14 +73,24 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
 /// vend would be, under its own id. False when it must be redelivered.
 async fn reattempt(reactor: &Reactor, id: &str, body: &str) -> bool {
     match Reattempt::parse(body) {
-        Ok(r) => {
-            let outcome = reactor.handle(r.trigger()).await;
-            !matches!(outcome.result, Handled::Failed | Handled::InFlight)
-        }
+        Ok(r) => !redeliver(&reactor.handle(r.trigger()).await),
         Err(reason) => {
             tracing::error!(outcome = "rejected", message_id = %id, error = %reason, "re-attempt message rejected");
             false
         }
+    }
+}
+
+/// Whether a re-attempt's message must come back: another run holds the
+/// account (in flight), or the run failed before reaching it. A run that
+/// reached the account and failed there (the window closed) has told
+/// on-call once; the sweeps keep trying, and a redelivery would only repeat
+/// the alert into the dead-letter queue.
+fn redeliver(outcome: &Outcome) -> bool {
+    match outcome.result {
+        Handled::InFlight => true,
+        Handled::Failed => outcome.accounts.is_empty(),
+        _ => false,
     }
 }
 
@@ -135,5 +145,40 @@ async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
         body,
         failed: false,
         rejected: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::AccountReport;
+
+    #[test]
+    fn a_reattempt_comes_back_only_when_it_did_not_reach_the_account() {
+        let reached = AccountReport {
+            account: "210987654321".into(),
+            name: None,
+            ou_path: None,
+            desired_user: None,
+            rule: None,
+            role: None,
+            regions: vec![],
+        };
+        for (result, accounts, back) in [
+            (Handled::Done, false, false),
+            (Handled::Duplicate, false, false),
+            (Handled::Ignored, false, false),
+            (Handled::FannedOut, false, false),
+            (Handled::InFlight, false, true),
+            (Handled::InFlight, true, true),
+            (Handled::Failed, false, true),
+            (Handled::Failed, true, false),
+        ] {
+            let mut o = Outcome::new(Value::Null, result, "");
+            if accounts {
+                o.accounts.push(reached.clone());
+            }
+            assert_eq!(redeliver(&o), back, "{result:?}, reached: {accounts}");
+        }
     }
 }

@@ -65,14 +65,15 @@ impl Reattempt {
     }
 
     /// What the vend would have done, under its own id (a redelivered
-    /// message is a duplicate).
+    /// message is a duplicate). The id names the account: one chain (an
+    /// OU's baseline) fans out to many accounts, each its own run.
     pub fn trigger(&self) -> Trigger {
         let mut t = Trigger {
             kind: TriggerKind::AccountVended,
             account: Some(self.account.clone()),
             region: None,
             actor: None,
-            event_id: format!("{}#{}", self.chain, self.attempt),
+            event_id: format!("{}#{}#{}", self.chain, self.account, self.attempt),
             source: "runas-guard".into(),
             event_name: Some("Reattempt".into()),
             reason: format!(
@@ -201,7 +202,16 @@ mod tests {
             r#"{"sweep_id": "s", "account": "210987654321"}"#
         ));
         assert_eq!(Reattempt::parse(&r.body()).unwrap(), r);
-        assert_eq!(r.trigger().event_id, "e-1#3");
+        assert_eq!(r.trigger().event_id, "e-1#210987654321#3");
+        let other = Reattempt {
+            account: "109876543210".into(),
+            ..r.clone()
+        };
+        assert_ne!(
+            other.trigger().event_id,
+            r.trigger().event_id,
+            "one chain fanned out to many accounts: a run each"
+        );
         for (body, field) in [
             (
                 r#"{"reattempt": {"account": "1", "chain": "c", "attempt": 1}}"#,
