@@ -59,6 +59,23 @@ pub fn member_stack_set() -> String {
     member_stack_set_checked().unwrap_or_else(|_| crate::trigger::MEMBER_STACK_SET.to_string())
 }
 
+/// `RUNAS_GUARD_PENDING_WINDOW_SECONDS`: 1 s to a day.
+fn pending_window_checked() -> Result<Duration, String> {
+    let s = env_number(
+        "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
+        DEFAULT_PENDING_WINDOW.as_secs(),
+        1,
+        86_400,
+    )?;
+    Ok(Duration::from_secs(s))
+}
+
+/// For `doctor`, which diagnoses with the function's window when it is set
+/// and well formed, and with the default otherwise.
+pub fn pending_window() -> Duration {
+    pending_window_checked().unwrap_or(DEFAULT_PENDING_WINDOW)
+}
+
 /// `RUNAS_GUARD_PENDING_DELAYS_SECONDS`: 1 to 20 comma-separated seconds,
 /// each at most 900 (SQS's longest delay).
 fn pending_delays() -> Result<Vec<u64>, String> {
@@ -175,12 +192,7 @@ fn settings(
         )? as usize,
         claim_lease: Duration::from_secs(claim_lease),
         member_stack_set: member_stack_set_checked()?,
-        pending_window: Duration::from_secs(env_number(
-            "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
-            DEFAULT_PENDING_WINDOW.as_secs(),
-            1,
-            86_400,
-        )?),
+        pending_window: pending_window_checked()?,
         pending_delays: pending_delays()?,
     })
 }

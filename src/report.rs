@@ -361,7 +361,19 @@ fn status_table(rows: &[StateRow]) -> String {
             ]
         })
         .collect();
-    table(&header, &body)
+    let mut out = table(&header, &body);
+    // A new account's rows wait for its member stack: say since when and for what.
+    for r in rows.iter().filter(|r| r.status == "pending") {
+        out.push_str(&format!(
+            "pending {} {}: {}\n",
+            r.account,
+            place(&r.region, Some(&r.document)),
+            r.last_error
+                .as_deref()
+                .unwrap_or("awaiting the member stack")
+        ));
+    }
+    out
 }
 
 /// `2026-11-21T23:01:02.345Z` -> `2026-11-21 23:01:02Z` (a table cell).
@@ -471,7 +483,7 @@ mod tests {
         // A `[[document]]` is named beside its region, and last in CSV.
         let named = StateRow {
             document: "SSMRunAs-Admin".into(),
-            ..row
+            ..row.clone()
         };
         let t = render_status(std::slice::from_ref(&named), Format::Table);
         assert!(t.contains("eu-west-1 SSMRunAs-Admin"), "{t}");
@@ -500,7 +512,26 @@ mod tests {
             csv.trim_end().ends_with(",MISSING on 3 of 40 nodes"),
             "{csv}"
         );
-        let json = render_status(&[check], Format::Json);
+        let json = render_status(std::slice::from_ref(&check), Format::Json);
         assert!(json.contains("i-0123456789abcdef0"), "{json}");
+        // A new account's row awaiting its member stack says since when and
+        // for what, under the table; other rows add no line.
+        let waiting = StateRow {
+            status: "pending".into(),
+            document: DOCUMENT_NAME.into(),
+            nodes: None,
+            last_error_code: Some("AwaitingMemberStack".into()),
+            last_error: Some("awaiting the member stack since 2026-11-22T05:41:33Z (the account joined then): the member role RunAsGuardExecution is not there yet".into()),
+            ..check
+        };
+        let t = render_status(&[row, waiting], Format::Table);
+        let under: Vec<&str> = t.lines().filter(|l| l.starts_with("pending ")).collect();
+        assert_eq!(under.len(), 1, "{t}");
+        assert!(
+            under[0].starts_with(
+                "pending 111122223333 eu-west-1: awaiting the member stack since 2026-11-22"
+            ),
+            "{t}"
+        );
     }
 }

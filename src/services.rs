@@ -73,6 +73,7 @@ impl Services {
             state: &self.state,
             region_slots: &self.region_slots,
             pending_window: self.settings.pending_window,
+            member_stack_set: &self.settings.member_stack_set,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct Entry {
     pub after: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// A pending row: since when and what it awaits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +55,25 @@ pub struct Tally {
     pub notable: usize,
     /// The first [`MAX_ENTRIES`] of them, failures first.
     pub entries: Vec<Entry>,
+    /// New accounts' rows awaiting their member stack (the first
+    /// [`MAX_ENTRIES`]): named, but not news on their own.
+    #[serde(default)]
+    pub pending: Vec<Entry>,
+}
+
+/// A pending row: since when and what it awaits, in `detail`.
+fn waiting(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
+    Entry {
+        account: report.account.clone(),
+        name: report.name.clone().unwrap_or_default(),
+        region: o.region.clone(),
+        document: o.document.clone(),
+        action: o.action.as_str().to_string(),
+        before: short(&o.before),
+        after: "unchanged".into(),
+        error_code: o.error_code.clone(),
+        detail: o.error.clone(),
+    }
 }
 
 fn short(r: &Option<crate::preferences::RunAs>) -> String {
@@ -83,6 +105,7 @@ impl Tally {
                         before: String::new(),
                         after: n.summary(),
                         error_code: None,
+                        detail: None,
                     });
                 }
             }
@@ -90,6 +113,10 @@ impl Tally {
                 .counts
                 .entry(o.action.as_str().to_string())
                 .or_default() += 1;
+            if o.action == Action::Pending {
+                self.pending.push(waiting(report, o));
+                continue;
+            }
             let newly = o.action == Action::WouldChange && new_drift.contains(&o.slot());
             self.newly_noncompliant += usize::from(newly);
             if !(o.action.wrote() || o.action == Action::Failed || newly) {
@@ -109,6 +136,7 @@ impl Tally {
                     short(&o.after)
                 },
                 error_code: o.error_code.clone(),
+                detail: None,
             });
         }
         self.trim();
@@ -126,6 +154,7 @@ impl Tally {
         self.nodes_missing += other.nodes_missing;
         self.notable += other.notable;
         self.entries.extend(other.entries);
+        self.pending.extend(other.pending);
         self.trim();
     }
 
@@ -140,6 +169,9 @@ impl Tally {
             ))
         });
         self.entries.truncate(MAX_ENTRIES);
+        self.pending
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        self.pending.truncate(MAX_ENTRIES);
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -165,6 +197,10 @@ fn headline(tally: &Tally, failed: usize) -> Vec<String> {
     }
     if tally.newly_noncompliant > 0 {
         parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
+    }
+    let waiting = tally.count(Action::Pending);
+    if waiting > 0 {
+        parts.push(format!("{waiting} awaiting their member stack"));
     }
     if tally.newly_user_missing > 0 {
         parts.push(format!(
@@ -217,6 +253,8 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "newly_user_missing": tally.newly_user_missing,
         "nodes_missing": tally.nodes_missing,
         "entries": tally.entries,
+        "pending": tally.count(Action::Pending),
+        "pending_entries": tally.pending,
         "more": tally.notable - tally.entries.len(),
     });
     Some(Alert::new(kind, severity, "-", &subject, body))
@@ -297,6 +335,59 @@ mod tests {
         );
         assert_eq!((t.accounts, t.account_regions, t.notable), (3, 4, 0));
         assert!(alert(&t, &trigger(), "now").is_none());
+    }
+
+    #[test]
+    fn pending_rows_are_named_with_what_they_await_but_are_not_news_alone() {
+        let waiting = |r: &str| RegionOutcome {
+            error_code: Some("AwaitingMemberStack".into()),
+            error: Some("awaiting the member stack since 2026-11-23T10:00:00Z".into()),
+            ..RegionOutcome::skipped(r, Action::Pending, None)
+        };
+        let mut quiet = Tally::default();
+        quiet.add(&account("9", vec![waiting("a"), waiting("b")]), &none());
+        assert_eq!(quiet.count(Action::Pending), 2);
+        assert_eq!(quiet.notable, 0);
+        assert!(
+            alert(&quiet, &trigger(), "now").is_none(),
+            "a vend in progress pages nobody"
+        );
+
+        let mut loud = Tally::default();
+        loud.add(
+            &account("1", vec![region("a", Action::Failed, None)]),
+            &none(),
+        );
+        let mut part = Tally::default();
+        part.add(&account("9", vec![waiting("b"), waiting("a")]), &none());
+        loud.merge(part);
+        let a = alert(&loud, &trigger(), "now").expect("the failure is news");
+        assert!(
+            a.subject.contains("1 FAILED") && a.subject.contains("2 awaiting their member stack"),
+            "{}",
+            a.subject
+        );
+        let body = &a.body;
+        assert_eq!(body["pending"], 2, "{body:#}");
+        assert_eq!(body["failed"], 1, "{body:#}");
+        let entries = body["pending_entries"].as_array().unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e["region"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["a", "b"],
+            "sorted whatever order they came in"
+        );
+        assert!(entries[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("since 2026-11-23"));
+        assert_eq!(
+            body["entries"].as_array().unwrap().len(),
+            1,
+            "only the failure"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Rows held as `pending` instead of `failed` while a new account's member
 //! stack has not landed (the decisions are [`super::pending`]'s): one
-//! `DescribeAccount` when something is missing, none otherwise.
+//! `DescribeAccount` when something is missing, none otherwise. A row that
+//! no longer waits fails saying what is missing and what to check.
 
 use super::pending::{self, Awaiting};
 use super::Ctx;
@@ -16,25 +17,28 @@ pub(super) async fn unreachable(
     e: &AwsError,
     regions: &[String],
 ) -> Vec<RegionOutcome> {
-    let failed = regions
-        .iter()
-        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()));
-    let joined = match pending::role_missing(&e.code) {
+    let missing = pending::role_missing(&e.code);
+    let joined = match missing {
         true => joined(ctx, account).await,
         false => None,
     };
-    let now = clock::epoch_millis(clock::now());
-    match joined.filter(|_| pending::within_window(joined, now, ctx.pending_window)) {
+    let role = Awaiting::Role(ctx.policy.member_role.clone());
+    let failed = regions
+        .iter()
+        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()));
+    match joined.filter(|_| waits(ctx, joined)) {
         Some(joined) => {
-            let role = ctx.policy.member_role.clone();
             tracing::info!(outcome = "pending", account, error_code = %e.code, "awaiting the member stack: the member role is not there yet");
-            failed
-                .map(|o| pending::pending(o, &Awaiting::Role(role.clone()), joined))
-                .collect()
+            failed.map(|o| pending::pending(o, &role, joined)).collect()
         }
         None => {
             tracing::error!(outcome = "remediation_failed", account, error_code = %e.code, error = %e, "cannot assume any role");
-            failed.collect()
+            failed
+                .map(|o| match missing {
+                    true => no_longer_waiting(ctx, o, &role, joined),
+                    false => o,
+                })
+                .collect()
         }
     }
 }
@@ -53,20 +57,44 @@ pub(super) async fn missing_check_document(
         return rows;
     }
     let joined = joined(ctx, account).await;
-    let now = clock::epoch_millis(clock::now());
-    let Some(joined) = joined.filter(|_| pending::within_window(joined, now, ctx.pending_window))
-    else {
-        return rows;
-    };
+    let waiting = joined.filter(|_| waits(ctx, joined));
     rows.into_iter()
-        .map(|o| match pending::check_document_missing(&o, check) {
-            Some(what) => {
+        .map(|o| match (pending::check_document_missing(&o, check), waiting) {
+            (Some(what), Some(joined)) => {
                 tracing::info!(outcome = "pending", account, region = %o.region, "awaiting the member stack: the check document is not there yet");
                 pending::pending(o, &what, joined)
             }
-            None => o,
+            (Some(what), None) => no_longer_waiting(ctx, o, &what, joined),
+            (None, _) => o,
         })
         .collect()
+}
+
+fn waits(ctx: &Ctx<'_>, joined: Option<i64>) -> bool {
+    let now = clock::epoch_millis(clock::now());
+    pending::within_window(joined, now, ctx.pending_window)
+}
+
+/// A failed row whose member-stack resource is missing: its error says so,
+/// and what to check.
+fn no_longer_waiting(
+    ctx: &Ctx<'_>,
+    mut o: RegionOutcome,
+    what: &Awaiting,
+    joined: Option<i64>,
+) -> RegionOutcome {
+    let check = pending::what_to_check(
+        what,
+        &o.region,
+        ctx.member_stack_set,
+        joined,
+        ctx.pending_window,
+    );
+    o.error = Some(match o.error.take() {
+        Some(e) => format!("{e}; {check}"),
+        None => check,
+    });
+    o
 }
 
 /// When the account joined; `None` (not recent) when it cannot be read.

@@ -39,6 +39,8 @@ pub struct Ctx<'a> {
     pub region_slots: &'a Arc<Semaphore>,
     /// How long after joining an unreachable account is `pending`.
     pub pending_window: std::time::Duration,
+    /// The member StackSet's name, for what to check when it has not landed.
+    pub member_stack_set: &'a str,
 }
 
 /// One account's result, with the leases its writes hold until committed.

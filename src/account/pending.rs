@@ -67,6 +67,49 @@ pub fn pending(mut o: RegionOutcome, what: &Awaiting, joined_ms: i64) -> RegionO
     o
 }
 
+/// What to check when the member stack's resources are not there and the
+/// account is not (or no longer) waiting: appended to the failed row's
+/// error, so the alert and `doctor --account` say the same. `joined_ms` is
+/// when the account joined, when known: inside the window the row would
+/// have been pending, so a known join time means the window has closed.
+pub fn what_to_check(
+    what: &Awaiting,
+    region: &str,
+    stack_set: &str,
+    joined_ms: Option<i64>,
+    window: Duration,
+) -> String {
+    let since = match joined_ms {
+        Some(j) => format!(
+            "the account joined {}, more than the {} a new account's member stack is awaited: ",
+            clock::iso(std::time::UNIX_EPOCH + Duration::from_millis(j.max(0) as u64)),
+            human(window)
+        ),
+        None => String::new(),
+    };
+    let check = match what {
+        Awaiting::Role(_) => format!(
+            "check that the member StackSet {stack_set} deploys to this account (automatic \
+             deployment on, a target OU that contains the account) and that its instance in \
+             the role's region (RoleRegion) succeeded; the role must trust the hub role"
+        ),
+        Awaiting::CheckDocument(_) => format!(
+            "check that the member StackSet {stack_set} has a succeeded instance in {region} \
+             with RunAsUserCheck=Enabled"
+        ),
+    };
+    format!("{since}{} is not there; {check}", what.describe())
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, s % 3600 / 60, s % 60) {
+        (h, 0, 0) if h > 0 => format!("{h} h"),
+        (0, m, 0) if m > 0 => format!("{m} min"),
+        _ => format!("{s} s"),
+    }
+}
+
 /// Seconds before re-attempt `attempt` (1-based); the last delay repeats.
 pub fn delay(attempt: u32, delays: &[u64]) -> u64 {
     let i = (attempt.max(1) as usize - 1).min(delays.len().saturating_sub(1));
@@ -127,6 +170,60 @@ mod tests {
         assert_eq!(got, [30, 30, 60, 120, 240, 480, 900, 900, 900]);
         assert_eq!(delay(u32::MAX, &d), 900);
         assert_eq!(delay(3, &[]), 900);
+    }
+
+    #[test]
+    fn what_to_check_names_the_missing_piece_the_stack_set_and_the_window() {
+        let role = Awaiting::Role("RunAsGuardExecution".into());
+        let doc = Awaiting::CheckDocument("RunAsGuard-CheckRunAsUser".into());
+        let h = Duration::from_secs(7200);
+        for (what, joined, window, has) in [
+            (
+                &role,
+                Some(0),
+                h,
+                &[
+                    "the 2 h a new",
+                    "1970-01-01T00:00:00",
+                    "the member role RunAsGuardExecution",
+                    "runas-guard-member",
+                    "RoleRegion",
+                ][..],
+            ),
+            (
+                &role,
+                None,
+                h,
+                &["the member role RunAsGuardExecution is not there; check"][..],
+            ),
+            (
+                &doc,
+                Some(1_000),
+                Duration::from_secs(90),
+                &[
+                    "the 90 s a new",
+                    "the check document RunAsGuard-CheckRunAsUser",
+                    "instance in eu-west-1",
+                    "RunAsUserCheck=Enabled",
+                ][..],
+            ),
+            (
+                &doc,
+                Some(i64::MIN),
+                Duration::from_secs(120),
+                &["the 2 min a new", "1970-01-01"][..],
+            ),
+        ] {
+            let text = what_to_check(what, "eu-west-1", "runas-guard-member", joined, window);
+            for part in has {
+                assert!(text.contains(part), "{part:?} in {text}");
+            }
+            assert_eq!(
+                text.contains("the account joined"),
+                joined.is_some(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -11,12 +11,13 @@ use super::output::{bad_input, failed};
 use super::start::{state_store, unknown_account};
 
 /// The statuses a state item can have (docs/design.md "State").
-const STATUSES: [&str; 6] = [
+const STATUSES: [&str; 7] = [
     "compliant",
     "remediated",
     "reverted",
     "noncompliant",
     "failed",
+    "pending",
     "excluded",
 ];
 
@@ -29,7 +30,7 @@ pub struct Args {
     /// Only this region (repeatable).
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
-    /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, excluded.
+    /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, pending, excluded.
     #[arg(long = "status", value_name = "STATUS")]
     statuses: Vec<String>,
     /// Output: table, json or csv (any case).

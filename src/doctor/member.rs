@@ -5,13 +5,17 @@ use aws_config::SdkConfig;
 
 use super::errors::{read_fix, said};
 use super::List;
+use crate::account::pending::{self, Awaiting};
+use crate::aws::dynamodb::Table;
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
 use crate::aws::sts::{session_policy, MemberSession, Sts};
+use crate::clock;
 use crate::policy::Policy;
 use crate::ports::Documents;
 use crate::preferences::Preferences;
 use crate::reconcile::is_region_disabled;
+use crate::store::state::StateStore;
 
 pub(super) async fn check(
     config: &SdkConfig,
@@ -115,17 +119,109 @@ async fn role(
             Some(s)
         }
         Err(e) => {
-            member.fail(
-                "role",
-                format!("as {who}: {}", e.message),
-                format!(
-                    "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
-                    policy.member_role
-                ),
-            );
+            refused(
+                config,
+                policy,
+                account,
+                &format!("as {who}: {}", e.message),
+                &e.code,
+                member,
+            )
+            .await;
             member.skip("document", "not checked: no role could be assumed");
             None
         }
+    }
+}
+
+/// The role refused: a new account still awaiting its member stack is
+/// pending (the function waits for it); otherwise it fails, saying what to
+/// check, as the function's `remediation_failed` does.
+async fn refused(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    said: &str,
+    code: &str,
+    member: &mut List,
+) {
+    let generic = format!(
+        "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
+        policy.member_role
+    );
+    if !pending::role_missing(code) {
+        return member.fail("role", said, generic);
+    }
+    let joined = Org::new(config).joined_ms(account).await.ok().flatten();
+    let window = crate::config::pending_window();
+    let what = Awaiting::Role(policy.member_role.clone());
+    let stack_set = crate::config::member_stack_set();
+    let check = |joined| pending::what_to_check(&what, "", &stack_set, joined, window);
+    let now = clock::epoch_millis(clock::now());
+    match joined.filter(|_| pending::within_window(joined, now, window)) {
+        Some(j) => member.warn(
+            "role",
+            format!(
+                "{said}; pending: the account joined {} and its member stack has not landed yet (the function waits for it until {}, re-attempting)",
+                iso(j),
+                iso(j.saturating_add(window.as_millis() as i64))
+            ),
+            format!("nothing to do yet: the member stack's instance configures the account when it lands; if it does not: {}", check(None)),
+        ),
+        None => member.fail("role", said, format!("{}; {generic}", check(joined))),
+    }
+}
+
+fn iso(ms: i64) -> String {
+    clock::iso(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64))
+}
+
+/// What runas-guard last recorded for the account: rows awaiting the member
+/// stack (since when, for what) and rows whose last run failed.
+pub(super) async fn recorded(
+    config: &SdkConfig,
+    table: Option<&str>,
+    account: &str,
+    member: &mut List,
+) {
+    let Some(table) = table else {
+        return member.skip(
+            "recorded",
+            "not checked: no table (RUNAS_GUARD_TABLE or --table)",
+        );
+    };
+    let store = StateStore::new(Table::new(config, table));
+    let rows = match store.list(Some(account)).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            return member.warn(
+                "recorded",
+                said(&e),
+                "the credentials need dynamodb:Query on the state table",
+            )
+        }
+    };
+    let mut quiet = 0;
+    for r in &rows {
+        let item = format!(
+            "recorded {}",
+            crate::report::place(&r.region, Some(&r.document))
+        );
+        let error = r.last_error.clone().unwrap_or_default();
+        match r.status.as_str() {
+            "pending" => member.warn(&item, format!("pending: {error}"), "nothing to do yet: the member stack's instance event, or the next re-attempt, configures it"),
+            "failed" => member.warn(&item, format!("the last run failed: {error}"), format!("fix what the error names; `runas-guard history --account {account}` shows the runs")),
+            _ => quiet += 1,
+        }
+    }
+    if quiet == rows.len() {
+        member.pass(
+            "recorded",
+            format!(
+                "{} account-region(s) recorded, none pending or failed",
+                rows.len()
+            ),
+        );
     }
 }
 

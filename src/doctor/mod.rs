@@ -242,6 +242,7 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
         match given.policy {
             Some(p) => {
                 member::check(config, p, account, identity.as_deref(), &mut member).await;
+                member::recorded(config, inputs.table.as_deref(), account, &mut member).await;
                 regions::member(config, p, account, &mut member).await;
             }
             None => member.skip("role", "not checked: the policy did not load"),
