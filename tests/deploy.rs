@@ -42,7 +42,6 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
         hub,
         key,
         members,
-        inbox,
         creds,
     } = deployed(shipped("hub.yaml")).await;
     let member = members[0].clone();
@@ -68,7 +67,7 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
     assert_eq!(code, 0, "{out:#}");
     let (doc, _, _) = w.document(&member, "eu-west-1").await.unwrap();
     assert_eq!(run_as(&doc).1, json!("ssm-ops"));
-    let kinds = alert_kinds(&w, &inbox).await;
+    let kinds = w.alert_kinds().await;
     assert!(
         kinds.contains(&"account_configured".to_string()),
         "{kinds:?}"
@@ -151,18 +150,6 @@ async fn table_items(w: &World, table: &str) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-async fn alert_kinds(w: &World, queue: &str) -> Vec<String> {
-    w.drain(queue)
-        .await
-        .iter()
-        .filter_map(|m| {
-            let envelope: Value = serde_json::from_str(m.body()?).ok()?;
-            let message: Value = serde_json::from_str(envelope["Message"].as_str()?).ok()?;
-            message["kind"].as_str().map(str::to_string)
-        })
-        .collect()
-}
-
 /// A hub role without an action a flow needs fails that flow in the local
 /// AWS, and says which action: here `dynamodb:BatchWriteItem`, without which
 /// history rows and alerts kept in the outbox cannot be written.
@@ -186,11 +173,7 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
 async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
     let policy = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n[nodes]\ncheck_user = true\n[default]\nrun_as_user = \"ssm-ops\"\n";
     let Deployed {
-        w,
-        hub,
-        members,
-        inbox,
-        ..
+        w, hub, members, ..
     } = deployed_with(
         shipped("hub.yaml"),
         &[("RunAsUserCheck", "Enabled")],
@@ -228,7 +211,7 @@ async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
         "{check:#}"
     );
     assert_eq!(check["nodes"]["checked"], 3);
-    let kinds = alert_kinds(&w, &inbox).await;
+    let kinds = w.alert_kinds().await;
     assert!(
         kinds.contains(&"run_as_user_missing".to_string()),
         "{kinds:?}"
@@ -256,7 +239,8 @@ async fn the_run_as_user_check_runs_on_the_member_stacks_document_and_grants() {
     let now = admin.list_associations().send().await.unwrap();
     assert_eq!(now.associations().len(), 1, "put back");
     assert_ne!(now.associations()[0].association_id(), Some(id.as_str()));
-    assert!(alert_kinds(&w, &inbox)
+    assert!(w
+        .alert_kinds()
         .await
         .contains(&"drift_reverted".to_string()));
 

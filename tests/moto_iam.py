@@ -38,8 +38,11 @@ a function's execution role, which a test asks for with the request header
 ``x-local-aws-service-principal: lambda.amazonaws.com`` on ``AssumeRole``
 (the caller must still be allowed ``sts:AssumeRole``).
 
-A refusal is answered in the protocol of the service asked (JSON for
-DynamoDB, SSM and Organizations, as AWS does; moto answered XML).
+A refusal is answered in the protocol of the service asked, as AWS does:
+JSON for DynamoDB, SSM and Organizations (moto answered XML), and
+``<ErrorResponse><Error>`` for the query services, STS, SNS and IAM (moto
+answered EC2's ``<Response><Errors>`` shape, which their SDKs read as a bare
+HTTP 403).
 
 Request signatures are not verified: moto rebuilds the signed request from
 what it parsed and, for some bodies the Rust SDK sends (an SNS ``Publish``
@@ -53,7 +56,8 @@ and ``Bool``.
 
 import json
 
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import JsonRESTError, _RESTError
+from xmltodict import unparse
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException
@@ -151,15 +155,21 @@ def _assume_role_as_aws_does(self, resource):
     except NotFoundException:
         # AWS answers a missing role as it answers one that does not trust
         # the caller: AccessDenied, naming neither reason.
-        self._raise_access_denied()
+        _refuse_assume(self, resource)
     allowed = False
     for policy in self._access_key.collect_policies():
         result = access_control.IAMPolicy(policy).is_action_permitted(self._action, resource)
         if result == access_control.PermissionResult.DENIED:
-            self._raise_access_denied()
+            _refuse_assume(self, resource)
         allowed = allowed or result == access_control.PermissionResult.PERMITTED
     if not (allowed and _trusted(self, role)):
-        self._raise_access_denied()
+        _refuse_assume(self, resource)
+
+
+def _refuse_assume(self, resource):
+    raise QueryAccessDenied(
+        f"User: {self._access_key.arn} is not authorized to perform: sts:AssumeRole on resource: {resource}"
+    )
 
 
 def _trusted(self, role):
@@ -211,7 +221,6 @@ def _principal_of_any_kind(self, principal):
 
 access_control.IAMPolicyStatement._check_principal = _principal_of_any_kind
 access_control.IAMRequestBase.check_signature = lambda self: None
-_denied = access_control.IAMRequest._raise_access_denied
 
 
 def _denied_in_the_callers_protocol(self):
@@ -223,7 +232,28 @@ def _denied_in_the_callers_protocol(self):
             "AccessDeniedException",
             f"User: {self._access_key.arn} is not authorized to perform: {self._action}",
         )
-    _denied(self)
+    raise QueryAccessDenied(f"User: {self._access_key.arn} is not authorized to perform: {self._action}")
+
+
+class QueryAccessDenied(_RESTError):
+    """A refusal as a query-protocol service (STS, SNS, IAM) answers it:
+    ``<ErrorResponse><Error>…</Error><RequestId/></ErrorResponse>``. moto
+    wrapped the error in ``<Errors>``, the EC2 shape, which an SDK of those
+    services cannot read: it saw only HTTP 403, not ``AccessDenied``."""
+
+    code = 403
+
+    def __init__(self, message):
+        super().__init__("AccessDenied", message)
+        self.description = unparse(
+            {
+                "ErrorResponse": {
+                    "Error": {"Type": "Sender", "Code": "AccessDenied", "Message": message},
+                    "RequestId": "c6104cbe-af31-11e0-8154-cbc7ccf896c7",
+                }
+            },
+            full_document=True,
+        )
 
 
 access_control.IAMRequest._raise_access_denied = _denied_in_the_callers_protocol

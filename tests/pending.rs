@@ -7,16 +7,7 @@ mod common;
 
 use common::proxy::*;
 use common::*;
-use serde_json::{json, Value};
-
-fn stack_landed(account: &str, region: &str, id: &str) -> Value {
-    let mut e = sample("member_stack_landed.cloudformation-stack-instance-succeeded.json");
-    e["id"] = json!(id);
-    e["detail"]["stack-id"] = json!(format!(
-        "arn:aws:cloudformation:{region}:{account}:stack/StackSet-runas-guard-member-0a1b/0c2d"
-    ));
-    e
-}
+use serde_json::json;
 
 fn refuse_member_role(proxy: &Proxy) {
     proxy.faults(

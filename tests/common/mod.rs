@@ -742,6 +742,44 @@ pub fn of_kind<'a>(alerts: &'a [Value], kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The member StackSet's instance in `account` and `region` landed
+/// (CloudFormation's stack-instance event, as the hub receives it).
+pub fn stack_landed(account: &str, region: &str, id: &str) -> Value {
+    let mut e = sample("member_stack_landed.cloudformation-stack-instance-succeeded.json");
+    e["id"] = json!(id);
+    e["detail"]["stack-id"] = json!(format!(
+        "arn:aws:cloudformation:{region}:{account}:stack/StackSet-runas-guard-member-0a1b/0c2d"
+    ));
+    e
+}
+
+/// A Control Tower baseline applied (`SUCCEEDED`) to `target`: an account
+/// id or an OU id.
+pub fn baseline_applied(target: &str, org: &str, id: &str) -> Value {
+    let (sample_name, kind) = match target.starts_with("ou-") {
+        true => (
+            "baseline_applied.controltower-reset-enabled-baseline-ou.json",
+            "ou",
+        ),
+        false => (
+            "baseline_applied.controltower-enable-baseline-account.json",
+            "account",
+        ),
+    };
+    let mut e = sample(sample_name);
+    e["id"] = json!(id);
+    let details = e["detail"]["serviceEventDetails"]
+        .as_object_mut()
+        .unwrap()
+        .values_mut()
+        .next()
+        .unwrap();
+    details["enabledBaselineDetails"]["targetIdentifier"] = json!(format!(
+        "arn:aws:organizations::{HUB}:{kind}/{org}/{target}"
+    ));
+    e
+}
+
 pub fn sweep_event() -> Value {
     let mut e = sample("sweep.scheduled-event.json");
     e["id"] = json!(fresh_id());

@@ -257,14 +257,14 @@ pub async fn acting_as(
 }
 
 /// The deployed organization: the hub stack's outputs, the policy object's
-/// key in the stack's bucket, the member accounts, a queue subscribed to the
-/// deployed topic, and the hub role's credentials.
+/// key in the stack's bucket, the member accounts, and the hub role's
+/// credentials. The world reads the deployed table and, as its alerts, a
+/// queue subscribed to the deployed topic.
 pub struct Deployed {
     pub w: World,
     pub hub: HashMap<String, String>,
     pub key: String,
     pub members: Vec<String>,
-    pub inbox: String,
     pub creds: (String, String, String),
 }
 
@@ -315,6 +315,7 @@ impl Deployed {
         let key = upload_policy(&w, &hub, stage.policy).await;
         let inbox = subscribe_inbox(&w, &hub["TopicArn"]).await;
         let function_env = function_environment(&w, &hub["FunctionArn"]);
+        stop_polling(&w, &hub["FunctionArn"]);
 
         let operator = harness(&aws_sdk_cloudformation::Client::new(&w.cfg), HARNESS_HUB).await;
         enforce_iam(&w.moto.url);
@@ -327,6 +328,10 @@ impl Deployed {
             "IAM is enforced: unknown keys are refused"
         );
         w.cfg = config_with(&w, &operator["KeyId"], &operator["Secret"], None);
+        // The world's readers (`state`, `items`, `history`) read the deployed table.
+        w.table = hub["TableName"].clone();
+        // … and `alerts` the queue subscribed to the deployed topic.
+        w.alert_queue = inbox;
 
         // The function's configuration: the deployed function's environment
         // and the hub role's credentials as Lambda gets them.
@@ -346,31 +351,8 @@ impl Deployed {
             hub,
             key,
             members,
-            inbox,
             creds,
         }
-    }
-
-    /// The kinds of the alerts received on the deployed topic since last asked.
-    pub async fn alert_kinds(&self) -> Vec<String> {
-        self.alerts()
-            .await
-            .iter()
-            .filter_map(|a| a["kind"].as_str().map(str::to_string))
-            .collect()
-    }
-
-    /// The alerts received on the deployed topic since last asked.
-    pub async fn alerts(&self) -> Vec<Value> {
-        self.w
-            .drain(&self.inbox)
-            .await
-            .iter()
-            .filter_map(|m| {
-                let envelope: Value = serde_json::from_str(m.body()?).ok()?;
-                serde_json::from_str(envelope["Message"].as_str()?).ok()
-            })
-            .collect()
     }
 }
 
@@ -414,24 +396,15 @@ async fn subscribe_inbox(w: &World, topic: &str) -> String {
 }
 
 /// The deployed function's environment variables, as Lambda would give them
-/// to it (read before IAM is enforced, which is why the request's signature
-/// is only a credential scope naming Lambda: moto routes by it).
+/// to it.
 fn function_environment(w: &World, function_arn: &str) -> Vec<(String, String)> {
     let name = function_arn.rsplit(':').next().unwrap();
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", w.moto.port())).unwrap();
-    write!(
-        s,
-        "GET /2015-03-31/functions/{name}/configuration HTTP/1.1\r\nHost: localhost\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0\r\n\
-         Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    let config: Value = answer
-        .split_once("\r\n\r\n")
-        .and_then(|(_, b)| serde_json::from_str(b).ok())
-        .unwrap_or_else(|| panic!("the deployed function {name}: {answer}"));
+    let config = lambda_api(
+        w,
+        "GET",
+        &format!("/2015-03-31/functions/{name}/configuration"),
+        "",
+    );
     let vars = config["Environment"]["Variables"]
         .as_object()
         .unwrap_or_else(|| panic!("the function has an environment: {config}"));
@@ -439,4 +412,56 @@ fn function_environment(w: &World, function_arn: &str) -> Vec<(String, String)> 
         .filter(|(k, _)| k.starts_with("RUNAS_GUARD_"))
         .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
         .collect()
+}
+
+/// The test plays Lambda's poller of the sweep queue (handing its records to
+/// `handle`), so the deployed event source mapping is switched off: the
+/// local Lambda would take messages off the queue and drop them (it cannot
+/// run the function).
+fn stop_polling(w: &World, function_arn: &str) {
+    let name = function_arn.rsplit(':').next().unwrap();
+    let listed = lambda_api(
+        w,
+        "GET",
+        &format!("/2015-03-31/event-source-mappings/?FunctionName={name}"),
+        "",
+    );
+    let mappings = listed["EventSourceMappings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !mappings.is_empty(),
+        "the hub stack maps the sweep queue to the function: {listed}"
+    );
+    for m in mappings {
+        let uuid = m["UUID"].as_str().unwrap();
+        let out = lambda_api(
+            w,
+            "PUT",
+            &format!("/2015-03-31/event-source-mappings/{uuid}"),
+            r#"{"Enabled": false}"#,
+        );
+        assert_eq!(out["State"], "Disabled", "{out}");
+    }
+}
+
+/// Lambda's API, asked plainly before IAM is enforced (the request's
+/// signature is only a credential scope naming Lambda: moto routes by it).
+fn lambda_api(w: &World, method: &str, path: &str, body: &str) -> Value {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", w.moto.port())).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or_else(|| panic!("Lambda {method} {path}: {answer}"))
 }
