@@ -447,3 +447,70 @@ async fn a_fanned_out_sweep_keeps_its_summary_when_sns_refuses() {
     assert_eq!(alerts[0]["message"]["accounts"], 3);
     assert_eq!(alerts[0]["message"]["fixed"], 6);
 }
+
+/// Another live run holds eu-west-1's write lease (planted on the state
+/// item, as that run's take leaves it) while this run, reconciling every
+/// region, has just taken us-east-1's: it leaves eu-west-1 to the holder
+/// after a short wait instead of waiting 90 s and failing (two such runs
+/// would each wait for the other). Nothing of the holder's is overwritten.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_holding_one_region_leaves_a_region_another_run_holds_to_it() {
+    let w = World::new().await;
+    let account = w.create_account("contended", None).await;
+    for region in REGIONS {
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
+    }
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 120_000;
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.into());
+    aws_sdk_dynamodb::Client::new(&w.cfg)
+        .put_item()
+        .table_name(&w.table)
+        .item("pk", s(&format!("ACCOUNT#{account}")))
+        .item("sk", s(&format!("REGION#{R}")))
+        .item("lease_owner", s("another-run"))
+        .item(
+            "lease_until",
+            aws_sdk_dynamodb::types::AttributeValue::N(until.to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let (code, out) = w.handle(&stack_landed(&account, "us-east-1", "instance-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "deferred, not waited out: {:?}",
+        started.elapsed()
+    );
+    let action = |region: &str| {
+        out["accounts"][0]["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["region"] == region)
+            .map(|r| r["action"].clone())
+    };
+    assert_eq!(action("us-east-1"), Some(json!("updated")), "{out:#}");
+    assert_eq!(action(R), Some(json!("deferred")), "{out:#}");
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        run_as(&doc),
+        run_as(&lza_document(&account)),
+        "left to the holder"
+    );
+    let item = w.state(&account, R).await.unwrap();
+    assert_eq!(item["lease_owner"], "another-run", "{item:?}");
+    assert!(!item.contains_key("status"), "not recorded by us: {item:?}");
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "remediation_failed").is_empty(),
+        "{alerts:#?}"
+    );
+}
