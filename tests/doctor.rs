@@ -27,7 +27,7 @@ fn find<'a>(list: &'a Value, scope: &str, item: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_healthy_and_one_broken_member() {
-    let (w, proxy, broken) = world_behind_proxy().await;
+    let (mut w, proxy, broken) = world_behind_proxy().await;
     w.write_policy(
         "fallback_roles = [\"AWSControlTowerExecution\", \"OrganizationAccountAccessRole\"]\n",
     );
@@ -40,6 +40,27 @@ async fn one_healthy_and_one_broken_member() {
         "message": "User is not authorized to perform: sts:AssumeRole"}]));
     let items_before = w.items().await.len();
 
+    // Just joined: the member stack may not have landed yet. Pending, with
+    // its deadline; a warning, not a failure.
+    let run = w.run(&["doctor", "--account", &broken, "--format", "json"]);
+    let list = run.json();
+    let role = find(&list, &format!("account {broken}"), "role");
+    assert_eq!(role["verdict"], "warn", "{list:#}");
+    assert!(
+        role["detail"]
+            .as_str()
+            .unwrap()
+            .contains("pending: the account joined"),
+        "{role:#}"
+    );
+    assert!(
+        role["fix"].as_str().unwrap().contains("runas-guard-member"),
+        "{role:#}"
+    );
+
+    // Past the window (the function's setting, which doctor reads too).
+    w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", "1");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let run = w.run(&[
         "doctor",
         "--account",
@@ -97,7 +118,10 @@ async fn one_healthy_and_one_broken_member() {
     }
     let fix = role["fix"].as_str().unwrap();
     assert!(
-        fix.contains("infra/member.yaml") && fix.contains(&broken),
+        fix.contains("infra/member.yaml")
+            && fix.contains(&broken)
+            && fix.contains("more than the 1 s")
+            && fix.contains("RoleRegion"),
         "{fix}"
     );
     let failed: Vec<&Value> = list["checks"]

@@ -168,7 +168,7 @@ async fn refused(
             ),
             format!("nothing to do yet: the member stack's instance configures the account when it lands; if it does not: {}", check(None)),
         ),
-        None => member.fail("role", said, format!("{}; {generic}", check(joined))),
+        None => member.fail("role", said, format!("{generic}; {}", check(joined))),
     }
 }
 
