@@ -105,6 +105,7 @@ clean:
 # RTT-injecting proxy, beside a plain boto3 peer; prints a report, writes bench/results.md.
 # Smoke run: make bench-scale ACCOUNTS=50 REGIONS=2. Concurrency sweep: SWEEP_CONCURRENCY=1.
 # Run-as user check phase: NODES nodes per account-region (0 skips it), BIG_FLEET nodes for the memory measure.
+# Vend before the member stack: VEND_PENDING=0 skips it; REATTEMPTS re-attempts counted (0 skips them).
 .PHONY: bench-scale
 ACCOUNTS ?= 1000
 REGIONS ?= 4
@@ -116,8 +117,11 @@ CONCURRENCIES ?= 16,32,64
 SWEEP_CONCURRENCY ?= 0
 NODES ?= 3
 BIG_FLEET ?= 5000
+VEND_PENDING ?= 1
+REATTEMPTS ?= 3
 bench-scale: $(STAMP)
 	cargo build --release
 	ACCOUNTS=$(ACCOUNTS) REGIONS=$(REGIONS) RTT_MS=$(RTT_MS) CONCURRENCY=$(CONCURRENCY) \
 	VEND_REGIONS=$(VEND_REGIONS) VEND_RTT_MS=$(VEND_RTT_MS) CONCURRENCIES=$(CONCURRENCIES) \
-	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) NODES=$(NODES) BIG_FLEET=$(BIG_FLEET) $(PY) bench/scale.py
+	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) NODES=$(NODES) BIG_FLEET=$(BIG_FLEET) \
+	VEND_PENDING=$(VEND_PENDING) REATTEMPTS=$(REATTEMPTS) $(PY) bench/scale.py

@@ -17,13 +17,23 @@ DynamoDB requests are also counted by the kind of item they touch (the text
 before the first `#` of `pk` and `sk`), to tell leases, state, history and
 receipts apart.
 
+Refusals (a minimal form of tests/fault_proxy.py's "error" rules, for the
+bench's vend before the member stack): a request matching a refusal rule is
+answered with an AWS query-protocol error (XML ErrorResponse) instead of being
+forwarded; it is still delayed by RTT, counted and logged like any other.
+
 Control endpoints (not delayed, not counted):
   GET  /__counts   {"service:Action": n, ...}
   GET  /__detail   {"dynamodb:Action PK/SK": n, ...}
   GET  /__timing   {"service:Action": seconds moto took to answer, summed}
   GET  /__log      [[arrived, answered, "service:Action"], ...] (monotonic seconds; last 100,000)
   GET  /__upstream {"opened": upstream connections opened so far, "idle": kept alive now}
-  POST /__reset    zero the counters
+  POST /__reset    zero the counters (refusal hits included; the rules stay)
+  PUT  /__refuse   replace the refusal rules: a JSON list of {"name", "service", "action",
+                   "contains" (substring of the url-decoded body), "status" (default 403),
+                   "code" (default "AccessDenied"), "message"}; an absent match field matches
+                   anything; [] lifts every refusal. 204
+  GET  /__refused  {"<name>": requests refused since the last reset, ...}
 
     python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS [UPSTREAM_MAX]
 
@@ -43,7 +53,8 @@ import re
 import sys
 import time
 from collections import Counter, deque
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+from xml.sax.saxutils import escape
 
 SCOPE = re.compile(rb"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 KEY_PART = {k: re.compile(rb'"%s"\s*:\s*\{\s*"S"\s*:\s*"([^#"]*)' % k) for k in (b"pk", b"sk")}
@@ -70,6 +81,8 @@ class Proxy:
         self.upstream_seconds: Counter[str] = Counter()
         self.log: deque = deque(maxlen=100_000)
         self.idle: list = []  # kept-alive upstream connections, most recently used last
+        self.refusals: list[dict] = []  # PUT /__refuse rules
+        self.refused: Counter[str] = Counter()  # rule name -> requests refused
         self.connections = 0  # upstream connections opened
 
     # -- parsing ----------------------------------------------------------
@@ -145,7 +158,7 @@ class Proxy:
                     writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 body = await self.read_body(reader, headers)
                 if target.startswith(b"/__"):
-                    status, rheaders, rbody = self.control(method, target)
+                    status, rheaders, rbody = self.control(method, target, body)
                 else:
                     arrived = time.monotonic()
                     op = self.operation(target, headers, body)
@@ -155,15 +168,19 @@ class Proxy:
                                  for k in (b"pk", b"sk")]
                         self.detail[f"{op} {'/'.join(parts)}"] += 1
                     await asyncio.sleep(self.half)
-                    if self.upstream_slots is not None:
-                        await self.upstream_slots.acquire()
-                    t0 = time.perf_counter()
-                    try:
-                        status, rheaders, rbody = await self.forward(method, target, headers, body)
-                    finally:
+                    refusal = self.refusal(op, body) if self.refusals else None
+                    if refusal is not None:
+                        status, rheaders, rbody = refusal
+                    else:
                         if self.upstream_slots is not None:
-                            self.upstream_slots.release()
-                    self.upstream_seconds[op] += time.perf_counter() - t0
+                            await self.upstream_slots.acquire()
+                        t0 = time.perf_counter()
+                        try:
+                            status, rheaders, rbody = await self.forward(method, target, headers, body)
+                        finally:
+                            if self.upstream_slots is not None:
+                                self.upstream_slots.release()
+                        self.upstream_seconds[op] += time.perf_counter() - t0
                     await asyncio.sleep(self.half)
                 out = [status]
                 out += [k + b": " + v for k, v in rheaders if k.lower() not in HOP_BY_HOP]
@@ -234,7 +251,30 @@ class Proxy:
                 else:
                     up_writer.close()
 
-    def control(self, method, target):
+    def refusal(self, op: str, body: bytes):
+        """The AWS-shaped error (status line, headers, body) of the first refusal rule
+        matching the request, or None."""
+        service, _, action = op.partition(":")
+        text = None
+        for rule in self.refusals:
+            if rule.get("service") not in (None, service) or rule.get("action") not in (None, action):
+                continue
+            if rule.get("contains") is not None:
+                if text is None:
+                    text = unquote_plus(body.decode("utf-8", "replace"))
+                if rule["contains"] not in text:
+                    continue
+            self.refused[rule.get("name", "")] += 1
+            status = int(rule.get("status", 403))
+            kind = "Receiver" if status >= 500 else "Sender"
+            xml = (f"<ErrorResponse><Error><Type>{kind}</Type>"
+                   f"<Code>{escape(rule.get('code', 'AccessDenied'))}</Code>"
+                   f"<Message>{escape(rule.get('message', 'refused by latency_proxy'))}</Message></Error>"
+                   f"<RequestId>refused</RequestId></ErrorResponse>").encode()
+            return f"HTTP/1.1 {status} Refused".encode(), [(b"Content-Type", b"text/xml")], xml
+        return None
+
+    def control(self, method, target, body=b""):
         path = urlsplit(target.decode()).path
         if path == "/__counts":
             body = json.dumps(dict(sorted(self.counts.items()))).encode()
@@ -251,7 +291,20 @@ class Proxy:
             self.counts.clear()
             self.detail.clear()
             self.upstream_seconds.clear()
+            self.refused.clear()
             body = b"{}"
+        elif path == "/__refuse" and method == b"PUT":
+            try:
+                rules = json.loads(body or b"[]")
+                if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+                    raise ValueError("a JSON list of objects")
+            except ValueError as e:
+                return b"HTTP/1.1 400 Bad Request", [], json.dumps({"error": str(e)}).encode()
+            self.refusals = rules
+            self.refused.clear()
+            return b"HTTP/1.1 204 No Content", [], b""
+        elif path == "/__refused":
+            body = json.dumps(dict(sorted(self.refused.items()))).encode()
         else:
             return b"HTTP/1.1 404 Not Found", [], b"{}"
         return b"HTTP/1.1 200 OK", [(b"Content-Type", b"application/json")], body

@@ -9,6 +9,19 @@ before each phase:
   proxy overhead   the steady sweep at RTT 0, straight to moto and through a proxy
   boto3 peer       bench/boto3_sweep.py, first and steady, on an identically seeded moto
   vend             `runas-guard handle` a CreateAccountResult, 17 regions, VEND_RTT_MS
+  vend before the member stack (VEND_PENDING=0 skips it), the vend's world plus the
+                   sweep queue (RUNAS_GUARD_SWEEP_QUEUE_URL), the proxy refusing AssumeRole
+                   of `role/RunAsGuardExecution` (403 AccessDenied, as AWS while the role
+                   does not exist): the vend event (every region `pending`, exit 0, the
+                   refusal fired), then the refusal lifted and the member stack's
+                   stack-instance event handled and measured like the vend (every region
+                   `created`). Then, on a fresh such world with the refusal kept and
+                   RUNAS_GUARD_PENDING_DELAYS_SECONDS=1, the vend and REATTEMPTS re-attempts,
+                   each received from the sweep queue and handled as an SQS batch: the
+                   calls of each re-attempt, and from them the calls per waiting account
+                   per hour under the default schedule, against one steady sweep of the
+                   account's regions (an excess is marked **over**, as the calls' excesses
+                   are, not a failed check).
   concurrency      (SWEEP_CONCURRENCY=1) first + steady for each of CONCURRENCIES
   run-as user check (NODES>0; NODES=0 skips it) on a moto_fast that also loads the
                    tests' State Manager emulation (MOTO_FAST_ASSOCIATIONS=1): the same
@@ -42,13 +55,15 @@ VEND_REGIONS=17 VEND_RTT_MS=30 CONCURRENCIES=16,32,64 SWEEP_CONCURRENCY=0
 MOTO_FAST_VERIFY (default: on when ACCOUNTS <= 100), MOTO_FAST (moto_fast's
 patches, default all), UPSTREAM_MAX=8 (requests the proxy lets into moto at once;
 0: no limit), MOTO_FAST_CHECK=1, NODES=3 (0: no run-as user check phase),
-NODES_PAIRS=2, BIG_FLEET=5000 (0: no fleet memory measure), NODES_REPEAT=3.
+NODES_PAIRS=2, BIG_FLEET=5000 (0: no fleet memory measure), NODES_REPEAT=3,
+VEND_PENDING=1 (0: no vend before the member stack), REATTEMPTS=3 (0: no re-attempt cost).
 """
 
 import heapq
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -91,6 +106,8 @@ P = {
     "nodes_pairs": max(1, env_int("NODES_PAIRS", 2)),
     "big_fleet": env_int("BIG_FLEET", 5000),
     "nodes_repeat": max(1, env_int("NODES_REPEAT", 3)),
+    "vend_pending": os.environ.get("VEND_PENDING", "1") not in ("", "0"),
+    "reattempts": env_int("REATTEMPTS", 3),
 }
 VERIFY = os.environ.get("MOTO_FAST_VERIFY") or ("1" if P["accounts"] <= 100 else "0")
 # moto answers one request at a time (GIL) on a thread per connection; with hundreds
@@ -470,6 +487,262 @@ def vend(workdir: Path, log) -> Phase:
         return ph
 
 
+# -- vend before the member stack ---------------------------------------------------------
+MEMBER_ROLE = "RunAsGuardExecution"
+NO_ROLE = [{"name": "no-role", "service": "sts", "action": "AssumeRole", "contains": f"role/{MEMBER_ROLE}",
+            "status": 403, "code": "AccessDenied",
+            "message": "User is not authorized to perform: sts:AssumeRole"}]  # as tests/pending.rs
+HOUR = 3600
+
+
+def default_pending_delays() -> list[int]:
+    """The re-attempts' default delays in seconds, the last repeating (src/config.rs DEFAULT_PENDING_DELAYS)."""
+    m = re.search(r"DEFAULT_PENDING_DELAYS\s*:[^=]*=\s*\[([\d,\s_]+)\]", (REPO / "src/config.rs").read_text())
+    return [int(x) for x in m.group(1).replace("_", "").split(",") if x.strip()] if m else [30, 60, 120, 240, 480, 900]
+
+
+def refuse(p: Server, rules: list[dict]) -> None:
+    """The proxy's refusal rules (bench/latency_proxy.py PUT /__refuse); [] lifts them."""
+    req = urllib.request.Request(p.url + "/__refuse", method="PUT", data=json.dumps(rules).encode())
+    urllib.request.urlopen(req).read()
+
+
+def reattempts_within(delays: list[int], seconds: int) -> int:
+    """Re-attempts whose cumulative delay is <= seconds (the last delay repeats)."""
+    n, t = 0, 0
+    while True:
+        t += delays[min(n, len(delays) - 1)]
+        if t > seconds:
+            return n
+        n += 1
+
+
+def pending_world(stack: ExitStack, workdir: Path, refused: bool) -> tuple[Server, seed.World, Server, dict]:
+    """The vend's world with the sweep queue, behind VEND_RTT_MS, the member role refused or not."""
+    m = moto(stack, workdir)
+    world = seed.seed_vend(m.url, P["vend_regions"], workdir)
+    seed.sweep_queue(world)
+    px = proxy(stack, m, P["vend_rtt_ms"], workdir)
+    if refused:
+        refuse(px, NO_ROLE)
+    env = guard_env(px.url, world)
+    env["RUNAS_GUARD_SWEEP_QUEUE_URL"] = world.queue_url
+    return m, world, px, env
+
+
+def event_file(workdir: Path, name: str, event: dict) -> Path:
+    path = workdir / f"{name}.json"
+    path.write_text(json.dumps(event, indent=2))
+    return path
+
+
+def vend_event_file(world: seed.World, workdir: Path) -> Path:
+    event = json.loads((REPO / "events/account_vended.organizations-create-account-result.json").read_text())
+    event["id"] = f"bench-vend-pending-{os.getpid()}-{time.monotonic_ns()}"
+    event["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = world.vend_account
+    return event_file(workdir, "vend-pending-event", event)
+
+
+def stack_landed_file(world: seed.World, region: str, workdir: Path) -> Path:
+    """The member StackSet's instance SUCCEEDED in the vend account's role region (tests' `stack_landed`)."""
+    event = json.loads((REPO / "events/member_stack_landed.cloudformation-stack-instance-succeeded.json").read_text())
+    event["id"] = f"bench-stack-landed-{os.getpid()}-{time.monotonic_ns()}"
+    event["detail"]["stack-id"] = (f"arn:aws:cloudformation:{region}:{world.vend_account}:stack/"
+                                   f"StackSet-runas-guard-member-0a1b/0c2d")
+    return event_file(workdir, "stack-landed-event", event)
+
+
+def region_actions(run: Measured) -> tuple[Counter | None, str]:
+    """The actions of the outcome's rows, or None and why not."""
+    try:
+        outcome = json.loads(run.stdout)
+        return Counter(r["action"] for a in outcome["accounts"] for r in a["regions"]), ""
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        return None, f"output not understood ({e}): {run.stdout[:300]!r}"
+
+
+def handle_refused_vend(world: seed.World, env: dict, workdir: Path, m: Server, px: Server) -> tuple[Measured, int, list[str]]:
+    """The vend event with the member role refused: (run, refusals, problems). Every
+    governed region must be `pending`, exit 0, and the refusal must have fired."""
+    run = measure([str(BIN), "handle", str(vend_event_file(world, workdir))], env, workdir, m, px)
+    refused = proxy_call(px, "GET", "/__refused").get("no-role", 0)
+    actions, why = region_actions(run)
+    problems = []
+    if run.code != 0 or actions != Counter(pending=len(world.regions)):
+        problems.append(f"vend with the member role refused: exit {run.code}, actions "
+                        f"{dict(actions) if actions is not None else why}, expected exit 0 and every region pending")
+    if refused < 1:
+        problems.append("vend with the member role refused: the refusal never fired (no AssumeRole of the member role)")
+    return run, refused, problems
+
+
+@dataclass
+class StackLanded:
+    refused_vend: Measured
+    refusals: int
+    role_region: str
+    phase: Phase
+
+
+def vend_from_stack_event(workdir: Path, log) -> StackLanded:
+    """The vend before its member stack (pending), then the stack-instance event, measured."""
+    with ExitStack() as stack:
+        m, world, px, env = pending_world(stack, workdir, refused=True)
+        first, refusals, problems = handle_refused_vend(world, env, workdir, m, px)
+        log(f"vend with the member role refused: exit {first.code}, {first.wall:.2f} s, "
+            f"{sum(first.counts.values())} calls, refusal fired {refusals} time(s), problems: {problems or 'none'}")
+        refuse(px, [])  # the member stack lands, its role with it
+        role_region = world.regions[0]
+        run = measure([str(BIN), "handle", str(stack_landed_file(world, role_region, workdir))], env, workdir, m, px)
+        limit, minimum = vend_expectations(world, P["vend_rtt_ms"])
+        ph = Phase(f"vend from the stack-instance event ({len(world.regions)} regions, RTT {P['vend_rtt_ms']} ms)",
+                   run, limit, minimum, len(world.regions), P["vend_rtt_ms"], problems=problems)
+        actions, why = region_actions(run)
+        trigger = (report_json(run) or {}).get("trigger", {}).get("trigger")
+        if run.code != 0 or actions != Counter(created=len(world.regions)) or trigger != "member_stack_landed":
+            ph.problems.append(f"stack-instance event: exit {run.code}, trigger {trigger}, actions "
+                               f"{dict(actions) if actions is not None else why}, expected exit 0, "
+                               f"member_stack_landed and every region created")
+        log(f"{ph.name}: {run.wall:.2f} s (limit {limit:.2f} s), {run.sequential_round_trips()} sequential "
+            f"round trips ({' > '.join(run.critical_chain())}), problems: {ph.problems or 'none'}")
+        return StackLanded(first, refusals, role_region, ph)
+
+
+@dataclass
+class Reattempts:
+    regions: int
+    vend: Measured | None = None  # the vend event itself, pending
+    runs: list[Measured] = field(default_factory=list)  # one per re-attempt, in order
+    refusals: list[int] = field(default_factory=list)  # the member role refused, per re-attempt
+    attempts: list[int] = field(default_factory=list)  # the `attempt` of each message handled
+    problems: list[str] = field(default_factory=list)
+
+
+def receive_reattempt(sqs, url: str, within: float) -> list[dict]:
+    """The messages on the sweep queue (straight to moto: not counted), waiting up to `within`
+    seconds for the first; each deleted once received, as Lambda's event source mapping does."""
+    deadline, got = time.monotonic() + within, []
+    while True:
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for msg in msgs:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+        got += msgs
+        if (got and not msgs) or time.monotonic() > deadline:
+            return got
+
+
+def sqs_batch(msgs: list[dict]) -> dict:
+    """Lambda's SQS event for `msgs` (tests/common/mod.rs `sqs_batch`)."""
+    return {"Records": [{"messageId": msg["MessageId"], "receiptHandle": msg["ReceiptHandle"], "body": msg["Body"],
+                         "attributes": {}, "messageAttributes": {}, "md5OfBody": msg.get("MD5OfBody", ""),
+                         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sweep",
+                         "awsRegion": "us-east-1"} for msg in msgs]}
+
+
+def reattempt_cost(workdir: Path, log) -> Reattempts:
+    """A vend awaiting its member stack, re-attempted REATTEMPTS times with the role still refused."""
+    with ExitStack() as stack:
+        m, world, px, env = pending_world(stack, workdir, refused=True)
+        env["RUNAS_GUARD_PENDING_DELAYS_SECONDS"] = "1"  # the calls per attempt do not depend on the delay
+        ra = Reattempts(regions=len(world.regions))
+        ra.vend, _, ra.problems = handle_refused_vend(world, env, workdir, m, px)
+        sqs = seed.hub_client(m.url, "sqs")
+        for i in range(1, P["reattempts"] + 1):
+            msgs = receive_reattempt(sqs, world.queue_url, within=30)
+            bodies = [json.loads(msg["Body"]).get("reattempt", {}) for msg in msgs]
+            if len(msgs) != 1 or bodies[0].get("account") != world.vend_account or bodies[0].get("attempt") != i:
+                ra.problems.append(f"re-attempt {i}: the sweep queue held {bodies}, expected one re-attempt of "
+                                   f"{world.vend_account} with attempt {i}")
+                if not msgs:
+                    break
+            ra.attempts.append(bodies[0].get("attempt"))
+            path = event_file(workdir, f"reattempt-{i}", sqs_batch(msgs))
+            run = measure([str(BIN), "handle", str(path)], env, workdir, m, px)
+            refused = proxy_call(px, "GET", "/__refused").get("no-role", 0)
+            ra.runs.append(run)
+            ra.refusals.append(refused)
+            answer = report_json(run)
+            if run.code != 0 or answer != {"batchItemFailures": []}:
+                ra.problems.append(f"re-attempt {i}: exit {run.code}, answer {run.stdout[:300]!r}, expected exit 0 "
+                                   f"and no batch item failures")
+            if refused < 1:
+                ra.problems.append(f"re-attempt {i}: the refusal never fired (the member role was not tried)")
+            log(f"re-attempt {i}: exit {run.code}, {run.wall:.2f} s, {sum(run.counts.values())} calls "
+                f"({', '.join(f'{op} {k}' for op, k in sorted(run.counts.items()))}), refusal fired {refused}")
+        rows = [r for r in status_rows(guard_env(m.url, world), workdir, world.vend_account)
+                if r.get("document", seed.DOC) == seed.DOC]
+        statuses = Counter(r.get("status") for r in rows)
+        if statuses != Counter(pending=len(world.regions)):
+            ra.problems.append(f"after {len(ra.runs)} re-attempts: `status` rows {dict(statuses)}, "
+                               f"expected every region pending")
+        for p in ra.problems:
+            log(f"re-attempts: {p}")
+        return ra
+
+
+def pending_report(sl: StackLanded | None, ra: Reattempts | None) -> list[str]:
+    lines = ["", "### Vend before the member stack", ""]
+    if sl:
+        v, ph = sl.refused_vend, sl.phase
+        actions, _ = region_actions(v)
+        lines += [
+            f"The vend's world ({ph.account_regions} regions, RTT {ph.rtt_ms} ms) with the sweep queue "
+            f"(`RUNAS_GUARD_SWEEP_QUEUE_URL`) and the proxy refusing AssumeRole of `role/{MEMBER_ROLE}` "
+            f"(403 AccessDenied, query protocol, as AWS answers while the role does not exist). "
+            f"The vend event: exit {v.code}, rows {dict(actions) if actions is not None else '?'}, refusal fired "
+            f"{sl.refusals} time(s), {fmt(v.wall)} s, {sum(v.counts.values())} calls "
+            f"({', '.join(f'{op} {k}' for op, k in sorted(v.counts.items()))}). Then the refusal lifted and the "
+            f"member stack's stack-instance event (its role region {sl.role_region}) handled: row "
+            f"\"{ph.name}\" above, {fmt(ph.run.wall)} s against a limit of {fmt(ph.limit)} s "
+            f"(wall/limit {fmt(ph.run.wall / ph.limit, 1)}, the vend's 9 round trips), "
+            f"{ph.run.sequential_round_trips()} sequential round trips "
+            f"(limit's {ph.limit * 1000 / ph.rtt_ms:.0f}): {' > '.join(ph.run.critical_chain())}.",
+        ]
+    if ra and ra.runs:
+        m = ra.regions
+        totals = [sum(r.counts.values()) for r in ra.runs]
+        per = max(totals)
+        delays = default_pending_delays()
+        first_hour = reattempts_within(delays, HOUR)
+        steady = HOUR // delays[-1]
+        sweep = 1 + 2 * m  # one steady sweep of the account: AssumeRole + Describe + Get per region
+        ops = sorted({op for r in ra.runs for op in r.counts})
+        lines += [
+            "",
+            f"Re-attempts with the member role still refused (`RUNAS_GUARD_PENDING_DELAYS_SECONDS=1`; the calls of "
+            f"an attempt do not depend on its delay), each message received from the sweep queue and handled as an "
+            f"SQS batch (`runas-guard handle`); the vend event before them cost {sum(ra.vend.counts.values())} calls.",
+            "",
+            "| operation | " + " | ".join(f"re-attempt {a}" for a in ra.attempts) + " |",
+            "|---|" + "---:|" * len(ra.runs),
+        ]
+        for op in ops:
+            lines.append(f"| {op} | " + " | ".join(str(r.counts[op]) for r in ra.runs) + " |")
+        lines += [
+            "| **all calls** | " + " | ".join(f"**{t}**" for t in totals) + " |",
+            "| member role refused | " + " | ".join(str(k) for k in ra.refusals) + " |",
+            "| wall s | " + " | ".join(fmt(r.wall) for r in ra.runs) + " |",
+            "",
+            f"runas-guard's DynamoDB calls by item (pk/sk prefix), re-attempt {ra.attempts[0]}: " + ", ".join(
+                f"{k.split(':', 1)[1]} {v}" for k, v in sorted(ra.runs[0].detail.items())) + ".",
+        ]
+        hour1, hourn = first_hour * per, steady * per
+        lines += [
+            "",
+            f"**Calls per waiting account per hour** (default delays {','.join(map(str, delays))} s, "
+            f"the last repeating; {per} calls per re-attempt{'' if len(set(totals)) == 1 else ', the most of ' + str(len(totals))}): "
+            f"first hour {first_hour} re-attempts (cumulative delays <= {HOUR} s) = **{hour1} calls**; after it "
+            f"{steady} re-attempts per hour = **{hourn} calls per hour**, until the pending window "
+            f"(`RUNAS_GUARD_PENDING_WINDOW_SECONDS`, default 7200 s from the account's JoinedTimestamp) closes. "
+            f"Limit: one steady sweep of the same {m} account-regions, {sweep} calls (1 AssumeRole + DescribeDocument + "
+            f"GetDocument per region; the hub sweeps every account every 6 hours by default): the first hour costs "
+            f"{hour1 / sweep:.2f} such sweeps{' **over**' if hour1 > sweep else ''}, each later hour "
+            f"{hourn / sweep:.2f}{' **over**' if hourn > sweep else ''}; one re-attempt costs "
+            f"{per / sweep:.2f} of one.",
+        ]
+    return lines
+
+
 # -- run-as user check ------------------------------------------------------------------
 NODES_ON = "\n[nodes]\ncheck_user = true\n"
 MAX_NODE_IDS = 20  # src/nodes MAX_NODE_IDS
@@ -766,7 +1039,8 @@ def per_ar(ph: Phase, counts: Counter) -> float:
 
 
 def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phase, Phase]], started: float,
-           nodes: NodesCheck | None = None) -> str:
+           nodes: NodesCheck | None = None, landed: StackLanded | None = None,
+           reattempts: Reattempts | None = None) -> str:
     n, m = P["accounts"], P["regions"]
     lines = [
         f"## runas-guard at organization scale ({n} accounts x {m} regions = {n * m} account-regions)",
@@ -839,6 +1113,8 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
                 f"{fmt(s.limit)} | {fmt(s.run.wall / s.limit, 1)} | {fmt(f.run.cpu)}, {fmt(s.run.cpu)} | "
                 f"{fmt(f.run.moto_cpu, 1)}, {fmt(s.run.moto_cpu, 1)} |"
             )
+    if landed or reattempts:
+        lines += pending_report(landed, reattempts)
     if nodes:
         lines += nodes_report(nodes)
     lines += ["", "### Calls per account-region by operation (runas-guard; boto3 peer; minimum)", ""]
@@ -865,6 +1141,8 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
     problems = [f"- {ph.name}: {p}" for ph in phases for p in ph.problems]
     if nodes:
         problems += [f"- run-as user check: {p}" for p in nodes.problems]
+    if reattempts:
+        problems += [f"- re-attempts: {p}" for p in reattempts.problems]
     if problems:
         lines += ["### Checks that failed", "", *problems, ""]
     return "\n".join(lines)
@@ -906,6 +1184,12 @@ def main() -> int:
         for ph, peer in zip(phases, peer_sweeps(workdir, c, log)):
             ph.peer = peer
         phases.append(vend(workdir, log))
+        landed = reattempts = None
+        if P["vend_pending"]:
+            landed = vend_from_stack_event(workdir, log)
+            phases.append(landed.phase)
+            if P["reattempts"] > 0:
+                reattempts = reattempt_cost(workdir, log)
         sweep_rows = []
         if P["sweep_concurrency"]:
             for cc in P["concurrencies"]:
@@ -920,13 +1204,14 @@ def main() -> int:
                 phases.append(nodes.steady_phase)
             for p in nodes.problems:
                 log(f"run-as user check: {p}")
-        text = report(phases, overhead, sweep_rows, started, nodes)
+        text = report(phases, overhead, sweep_rows, started, nodes, landed, reattempts)
         print(text)
         (BENCH / "results.md").write_text(text + "\n")
         mismatches = [line for line in (workdir / "moto.log").read_text().splitlines() if "moto_fast" in line]
         log("moto_fast: " + "; ".join(mismatches[-3:]))
         failed = any(ph.problems for ph in phases) or not CHECK["ok"] or \
-            any("'mismatches': 0" not in x for x in mismatches if "stats" in x) or bool(nodes and nodes.problems)
+            any("'mismatches': 0" not in x for x in mismatches if "stats" in x) or bool(nodes and nodes.problems) or \
+            bool(reattempts and reattempts.problems)
         return 1 if failed else 0
     except KeyboardInterrupt:
         log("interrupted; every server this run started has been stopped")

@@ -21,7 +21,9 @@ with the `testing` key, like tests/common/mod.rs does:
   MOTO_FAST_ASSOCIATIONS=1).
 
 `seed_vend` builds the small world of the 17-region vend instead: the same
-tree, one new account with no documents.
+tree, one new account with no documents. `sweep_queue` adds the hub's sweep
+queue (infra/hub.yaml `SweepQueue`), where re-attempts of a vend awaiting its
+member stack wait out their delays.
 
 Seeding uses a thread pool; each worker keeps one SSM client per region and
 signs with whichever account's assumed credentials it is working on (a
@@ -61,7 +63,7 @@ REGIONS = [
 TOP_OUS = ["Workloads", "Sandbox", "Infrastructure", "Security"]
 CHILD_OUS = ["Prod", "Dev"]
 DEFAULT_USER, WORKLOADS_USER, PROD_USER, WRONG_USER = "ssm-ops", "appuser", "produser", "ec2-user"
-TABLE, TOPIC = "runas-guard", "runas-guard-alerts"
+TABLE, TOPIC, QUEUE = "runas-guard", "runas-guard-alerts", "runas-guard-sweep"
 CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=64)
 
 
@@ -80,6 +82,7 @@ class World:
     desired: dict[str, str] = field(default_factory=dict)  # id -> user
     mix: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, region) -> kind
     vend_account: str | None = None
+    queue_url: str | None = None  # the sweep queue, once `sweep_queue` made it
 
     def expected_totals(self) -> dict[str, int]:
         names = {"compliant": "none", "missing": "created", "wrong": "updated"}
@@ -352,6 +355,12 @@ def seed_vend(endpoint: str, n_regions: int, workdir: Path) -> World:
     [world.vend_account] = _create_accounts(world, ["vended-00001"], ["Workloads/Prod"], 1)
     _write_documents(world, 1)  # no documents: only moto's per-region setup
     return world
+
+
+def sweep_queue(world: World) -> str:
+    """The hub's sweep queue (its URL, also kept in `world.queue_url`)."""
+    world.queue_url = hub_client(world.endpoint, "sqs").create_queue(QueueName=QUEUE)["QueueUrl"]
+    return world.queue_url
 
 
 if __name__ == "__main__":
