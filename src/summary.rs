@@ -61,8 +61,10 @@ pub struct Tally {
     pub pending: Vec<Entry>,
 }
 
-/// A pending row: since when and what it awaits, in `detail`.
-fn waiting(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
+/// One account-region worth naming. Nothing changed where it failed or
+/// waits; a pending row says since when and what it awaits, in `detail`.
+fn entry(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
+    let unchanged = matches!(o.action, Action::Failed | Action::Pending);
     Entry {
         account: report.account.clone(),
         name: report.name.clone().unwrap_or_default(),
@@ -70,9 +72,15 @@ fn waiting(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
         document: o.document.clone(),
         action: o.action.as_str().to_string(),
         before: short(&o.before),
-        after: "unchanged".into(),
+        after: if unchanged {
+            "unchanged".into()
+        } else {
+            short(&o.after)
+        },
         error_code: o.error_code.clone(),
-        detail: o.error.clone(),
+        detail: (o.action == Action::Pending)
+            .then(|| o.error.clone())
+            .flatten(),
     }
 }
 
@@ -114,7 +122,7 @@ impl Tally {
                 .entry(o.action.as_str().to_string())
                 .or_default() += 1;
             if o.action == Action::Pending {
-                self.pending.push(waiting(report, o));
+                self.pending.push(entry(report, o));
                 continue;
             }
             let newly = o.action == Action::WouldChange && new_drift.contains(&o.slot());
@@ -123,21 +131,7 @@ impl Tally {
                 continue;
             }
             self.notable += 1;
-            self.entries.push(Entry {
-                account: report.account.clone(),
-                name: report.name.clone().unwrap_or_default(),
-                region: o.region.clone(),
-                document: o.document.clone(),
-                action: o.action.as_str().to_string(),
-                before: short(&o.before),
-                after: if o.action == Action::Failed {
-                    "unchanged".into()
-                } else {
-                    short(&o.after)
-                },
-                error_code: o.error_code.clone(),
-                detail: None,
-            });
+            self.entries.push(entry(report, o));
         }
         self.trim();
     }

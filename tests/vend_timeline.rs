@@ -65,6 +65,23 @@ async fn waiting(w: &World, url: &str) -> u64 {
     count(A::ApproximateNumberOfMessages) + count(A::ApproximateNumberOfMessagesDelayed)
 }
 
+/// Lambda's SQS batch of `records`, handled: no message comes back.
+fn handled(w: &World, records: Vec<Value>) {
+    let (code, out) = w.handle(&json!({ "Records": records }));
+    assert_eq!(
+        (code, &out["batchItemFailures"]),
+        (0, &json!([])),
+        "{out:#}"
+    );
+}
+
+/// The vend of `account` before its member stack: every row pending, exit 0.
+fn vend_waits(w: &World, account: &str) {
+    let (code, out) = w.handle(&vend_event(account));
+    assert_eq!(code, 0, "waiting is not failing: {out:#}");
+    assert!(actions(&out).iter().all(|a| a == "pending"), "{out:#}");
+}
+
 fn actions(out: &Value) -> Vec<String> {
     out["accounts"]
         .as_array()
@@ -109,9 +126,7 @@ async fn a_vend_before_its_member_stack_waits_and_the_stack_instance_event_confi
     let (w, account) = (&d.w, d.members[0].clone());
     assert_role_refused(w, &account).await;
 
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "waiting is not failing: {out:#}");
-    assert!(actions(&out).iter().all(|a| a == "pending"), "{out:#}");
+    vend_waits(w, &account);
     for region in REGIONS {
         let item = w.state(&account, region).await.expect("state recorded");
         assert_eq!(item["status"], "pending", "{region}: {item:?}");
@@ -133,9 +148,7 @@ async fn a_vend_before_its_member_stack_waits_and_the_stack_instance_event_confi
     assert_configured(w, &account).await;
 
     // The re-attempt scheduled before arrives after: nothing more to do or say.
-    let (code, out) = w.handle(&json!({ "Records": scheduled }));
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(out["batchItemFailures"], json!([]), "{out:#}");
+    handled(w, scheduled);
     assert_eq!(d.w.alert_kinds().await, ["account_configured"]);
     assert!(
         queued(&d, Duration::from_secs(2)).await.is_empty(),
@@ -148,22 +161,12 @@ async fn with_the_stack_instance_event_lost_the_schedule_alone_configures_it() {
     let mut d = vended(1, POLICY).await;
     d.w.set_env("RUNAS_GUARD_PENDING_DELAYS_SECONDS", "1");
     let account = d.members[0].clone();
-    let (code, out) = d.w.handle(&vend_event(&account));
-    assert_eq!(
-        (code, actions(&out).iter().all(|a| a == "pending")),
-        (0, true),
-        "{out:#}"
-    );
+    vend_waits(&d.w, &account);
 
     // A first re-attempt before the stack lands waits again.
     let first = queued(&d, Duration::from_secs(30)).await;
     assert_eq!(first.len(), 1, "{first:#?}");
-    let (code, out) = d.w.handle(&json!({ "Records": first }));
-    assert_eq!(
-        (code, &out["batchItemFailures"]),
-        (0, &json!([])),
-        "{out:#}"
-    );
+    handled(&d.w, first);
     assert_eq!(statuses(&d.w, &account).await, ["pending", "pending"]);
 
     // The stack lands; its event is lost. The next re-attempt configures it.
@@ -177,8 +180,7 @@ async fn with_the_stack_instance_event_lost_the_schedule_alone_configures_it() {
             .contains("\"attempt\":2"),
         "{second:#?}"
     );
-    let (code, out) = d.w.handle(&json!({ "Records": second }));
-    assert_eq!(code, 0, "{out:#}");
+    handled(&d.w, second);
     assert_configured(&d.w, &account).await;
     assert_eq!(d.w.alert_kinds().await, ["account_configured"]);
     assert!(
@@ -270,12 +272,7 @@ async fn a_member_stack_that_never_lands_is_pending_until_the_window_closes_then
     d.w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", &window.to_string());
     d.w.set_env("RUNAS_GUARD_PENDING_DELAYS_SECONDS", "1");
 
-    let (code, out) = d.w.handle(&vend_event(&account));
-    assert_eq!(
-        (code, actions(&out).iter().all(|a| a == "pending")),
-        (0, true),
-        "{out:#}"
-    );
+    vend_waits(&d.w, &account);
     let recorded = d.w.run(&["status", "--account", &account]);
     assert!(
         recorded.stdout.contains(&format!(
@@ -301,12 +298,7 @@ async fn a_member_stack_that_never_lands_is_pending_until_the_window_closes_then
         assert!(Instant::now() < deadline, "still pending past the window");
         let records = queued(&d, Duration::from_secs(10)).await;
         assert_eq!(records.len(), 1, "one re-attempt at a time: {records:#?}");
-        let (code, out) = d.w.handle(&json!({ "Records": records }));
-        assert_eq!(
-            (code, &out["batchItemFailures"]),
-            (0, &json!([])),
-            "{out:#}"
-        );
+        handled(&d.w, records);
         attempts += 1;
     }
     assert!(attempts >= 2, "re-attempted while waiting: {attempts}");
@@ -392,12 +384,7 @@ async fn baseline_events_configure_an_account_and_every_account_of_an_ou() {
     );
     let records = queued(&d, Duration::from_secs(10)).await;
     assert_eq!(records.len(), 3, "{out:#}\n{records:#?}");
-    let (code, out) = w.handle(&json!({ "Records": records }));
-    assert_eq!(
-        (code, &out["batchItemFailures"]),
-        (0, &json!([])),
-        "{out:#}"
-    );
+    handled(w, records);
     for account in &d.members[1..] {
         assert_configured(w, account).await;
     }
@@ -468,12 +455,7 @@ async fn twenty_accounts_vended_at_once_with_stacks_landing_in_any_order_are_eac
     // The re-attempts scheduled while waiting arrive late and change nothing.
     let late = queued(&d, Duration::from_secs(1)).await;
     if !late.is_empty() {
-        let (code, out) = w.handle(&json!({ "Records": late }));
-        assert_eq!(
-            (code, &out["batchItemFailures"]),
-            (0, &json!([])),
-            "{out:#}"
-        );
+        handled(w, late);
     }
 
     let alerts = d.w.alerts().await;

@@ -194,6 +194,33 @@ impl Run {
     }
 }
 
+/// A queue in the hub account; its URL.
+pub async fn new_queue(cfg: &SdkConfig, name: &str) -> String {
+    aws_sdk_sqs::Client::new(cfg)
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string()
+}
+
+/// A queue named `name`, subscribed to `topic`: where a test reads alerts.
+pub async fn subscribed_queue(cfg: &SdkConfig, topic: &str, name: &str) -> String {
+    let url = new_queue(cfg, name).await;
+    aws_sdk_sns::Client::new(cfg)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:{name}"))
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
 pub fn hub_config(url: &str) -> SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -309,24 +336,7 @@ impl World {
             .topic_arn()
             .unwrap()
             .to_string();
-        let sqs = aws_sdk_sqs::Client::new(&cfg);
-        let alert_queue = sqs
-            .create_queue()
-            .queue_name("alerts")
-            .send()
-            .await
-            .unwrap()
-            .queue_url()
-            .unwrap()
-            .to_string();
-        let queue_arn = format!("arn:aws:sqs:us-east-1:{HUB}:alerts");
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await
-            .unwrap();
+        let alert_queue = subscribed_queue(&cfg, &topic_arn, "alerts").await;
 
         let policy = dir.join("policy.toml");
         let world = World {
@@ -941,15 +951,7 @@ impl World {
 
     /// A queue in the hub account; its URL.
     pub async fn create_queue(&self, name: &str) -> String {
-        aws_sdk_sqs::Client::new(&self.cfg)
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .unwrap()
-            .queue_url()
-            .unwrap()
-            .to_string()
+        new_queue(&self.cfg, name).await
     }
 
     pub async fn move_account(&self, account: &str, from: &str, to: &str) {

@@ -313,7 +313,8 @@ impl Deployed {
             }
         }
         let key = upload_policy(&w, &hub, stage.policy).await;
-        let inbox = subscribe_inbox(&w, &hub["TopicArn"]).await;
+        // Alerts are read from a queue subscribed to the deployed topic.
+        let inbox = subscribed_queue(&w.cfg, &hub["TopicArn"], "deployed-alerts").await;
         let function_env = function_environment(&w, &hub["FunctionArn"]);
         stop_polling(&w, &hub["FunctionArn"]);
 
@@ -371,28 +372,6 @@ async fn upload_policy(w: &World, hub: &HashMap<String, String>, policy: &str) -
         .await
         .unwrap();
     key
-}
-
-/// Alerts are read from a queue subscribed to the deployed topic.
-async fn subscribe_inbox(w: &World, topic: &str) -> String {
-    let inbox = aws_sdk_sqs::Client::new(&w.cfg)
-        .create_queue()
-        .queue_name("deployed-alerts")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    aws_sdk_sns::Client::new(&w.cfg)
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:deployed-alerts"))
-        .send()
-        .await
-        .unwrap();
-    inbox
 }
 
 /// The deployed function's environment variables, as Lambda would give them
