@@ -1,8 +1,9 @@
 """moto server with SSM State Manager associations, which moto 5.2.5 lacks
-entirely, and a small fleet of managed nodes for them to run on, EMULATED for
-the integration tests (tests/nodes.rs). Never used by product code, which
-talks to it as to AWS. It also carries the patches of ``moto_ssm_versions.py``
-(imported below), so a test can use both.
+entirely, and a small fleet of managed nodes for them to run on (and for
+``DescribeInstanceInformation`` to list), EMULATED for the integration tests
+(tests/nodes.rs). Never used by product code, which talks to it as to AWS.
+It also carries the patches of ``moto_ssm_versions.py`` (imported below), so
+a test can use both.
 
 Operations, modelled on the AWS API model (botocore ``ssm/2014-11-06``, JSON
 1.1, ``X-Amz-Target: AmazonSSM.<Op>``), per account (the caller's, as moto
@@ -54,6 +55,26 @@ that account-region (so moto's reset clears them too):
   ``ResourceId``, ``ResourceType`` (``ManagedInstance``); nodes in fleet order.
   Status and ResourceId filters are indexed, so paging through 5,000 targets
   costs what the pages cost.
+- ``DescribeInstanceInformation``: the fleet's nodes of the caller's
+  account-region, in fleet order. ``Filters``
+  (``InstanceInformationStringFilter``: ``InstanceIds``, ``AgentVersion``,
+  ``PingStatus``, ``PlatformTypes``, ``ResourceType``, ``AssociationStatus``,
+  ``ActivationIds``, ``IamRole``, ``SourceIds``, ``SourceTypes``,
+  ``tag:<key>``, ``tag-key``) or the legacy
+  ``InstanceInformationFilterList`` (``key`` / ``valueSet``, the model's
+  eight-key enum, no tags): values of one filter ORed, filters ANDed.
+  ``MaxResults`` 5..50 (default 10), ``NextToken``. Each entry:
+  ``InstanceId``, ``PingStatus`` ``Online``, ``LastPingDateTime`` (the time of
+  the call), ``AgentVersion`` (the node's ``agent_version``, default
+  ``3.3.987.0``), ``PlatformType``, ``PlatformName`` / ``PlatformVersion``
+  (``Amazon Linux`` 2023, ``macOS`` 14.5, ``Microsoft Windows Server 2022
+  Datacenter`` 10.0.20348), ``ResourceType`` (``EC2Instance`` for ``i-``,
+  ``ManagedInstance`` for ``mi-``, which also get ``RegistrationDate``: when
+  the fleet was set), ``SourceId`` / ``SourceType``; for a node an
+  association has run on, ``AssociationStatus`` (``Failed`` if its newest
+  outcome under any association failed, else ``Success``),
+  ``AssociationOverview``, ``LastAssociationExecutionDate`` and
+  ``LastSuccessfulAssociationExecutionDate``.
 
 Errors as the model names them, shaped like moto's other SSM errors (JSON
 ``__type`` + ``Message``, HTTP 400): ``InvalidDocument`` (no such document in
@@ -70,7 +91,15 @@ form only: same document and ``InstanceId``), ``AssociationDoesNotExist``,
 ``InvalidAssociationVersion``, ``AssociationExecutionDoesNotExist``,
 ``InvalidNextToken`` (a token this server did not give for this very
 listing), ``ValidationException`` (a missing required field, a value outside
-the model's pattern, enum or range, an unknown filter key).
+the model's pattern, enum or range, an unknown filter key where the model
+enumerates the keys). ``DescribeInstanceInformation`` adds
+``InvalidFilterKey`` (a ``Filters`` key that is not one of those above; a tag
+filter beside another kind, which AWS documents as refused; both
+``Filters`` and ``InstanceInformationFilterList`` non-empty),
+``InvalidInstanceInformationFilterValue`` (a value outside what AWS documents
+for ``PingStatus``, ``PlatformTypes``, ``ResourceType``, ``AssociationStatus``,
+``SourceTypes``; more than one ``ResourceType``, as AWS answers) and
+``InvalidInstanceId`` (an ``InstanceIds`` value that is not an instance id).
 
 Runs. An association runs at once when created, and when an update changes
 ``Parameters``, ``Targets``, ``Name`` or ``DocumentVersion`` (as AWS does),
@@ -100,20 +129,26 @@ on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
 - ``POST /_emulated/ssm/fleet`` ``{"account": "123456789012", "region":
   "eu-west-1", "nodes": [{"id": "i-0123456789abcdef0", "platform":
   "Linux"|"MacOS"|"Windows", "users": ["ec2-user", "ssm-ops"], "tags":
-  {"Role": "web"}}]}`` replaces that account-region's managed nodes
-  (``platform`` defaults to Linux, ``users`` and ``tags`` to none). Add
-  ``"count": N`` (with optional ``"users"``, ``"platform"``, ``"tags"`` and
-  ``"prefix"``, default ``"i-0"``) to generate N more nodes, ids the prefix
-  then a hex counter to ``i-`` + 17 hex. Answers ``{"account", "region",
-  "nodes": <how many>}``. Node ids: ``i-`` + 8 or 17 word characters, or
-  ``mi-`` + 17 (the model's ``InstanceId``).
+  {"Role": "web"}, "agent_version": "3.3.987.0"}]}`` replaces that
+  account-region's managed nodes (``platform`` defaults to Linux, ``users``
+  and ``tags`` to none, ``agent_version`` to 3.3.987.0). Add ``"count": N``
+  (with optional ``"users"``, ``"platform"``, ``"tags"``, ``"agent_version"``
+  and ``"prefix"``, default ``"i-0"``) to generate N more nodes, ids the prefix
+  then a hex counter to ``i-`` + 17 hex. ``"sparse_pages": true`` makes
+  ``DescribeInstanceInformation`` there filter each page after taking it (a
+  page is the next ``MaxResults`` nodes, those that match answered), as AWS
+  was seen answering a tag-filtered listing: pages shorter than
+  ``MaxResults``, even empty, with a ``NextToken`` (aws/aws-cli#2626).
+  Answers ``{"account", "region", "nodes": <how many>}``. Node ids: ``i-``
+  + 8 or 17 word characters, or ``mi-`` + 17 (the model's ``InstanceId``).
 - ``POST /_emulated/ssm/run`` ``{"account": ..., "region": ...}`` (both
   optional: no region = every region of the account, no account = every
   account) runs every association there once. Answers ``{"executions":
   [{"account", "region", "AssociationId", "ExecutionId", "Status",
   "ResourceCountByStatus"}]}``.
-- ``GET /_emulated/ssm/calls``: the association API calls since start (or the
-  last reset), errors included: ``{"total": N, "operations": {"<Op>": n},
+- ``GET /_emulated/ssm/calls``: the emulated API calls (the operations above,
+  ``DescribeInstanceInformation`` included) since start (or the last reset),
+  errors included: ``{"total": N, "operations": {"<Op>": n},
   "by_account_region": {"<account>/<region>": {"<Op>": n}}}``.
 - ``POST /_emulated/ssm/calls/reset`` clears those counts.
 
@@ -143,8 +178,19 @@ How it differs from AWS:
   ``InvalidTarget``; no association or version limits.
 - execution ids are uuids and ``NextToken`` values are opaque, signed and
   valid for the server's life. ``ListAssociationVersions``,
-  ``UpdateAssociationStatus``, ``StartAssociationsOnce`` and
-  ``DescribeInstanceInformation`` are not emulated.
+  ``UpdateAssociationStatus`` and ``StartAssociationsOnce`` are not emulated.
+- ``DescribeInstanceInformation``: every fleet node is ``Online`` (none is
+  ever ``ConnectionLost``; stopped or terminated nodes, which AWS leaves out,
+  do not exist here); no node has an ``ActivationId``, ``IamRole``,
+  ``IPAddress``, ``ComputerName``, ``Name`` or ``IsLatestVersion``, so
+  ``ActivationIds`` and ``IamRole`` filters match nothing; a well-formed
+  ``InstanceIds`` value that is not a node of the account-region is simply
+  not listed (AWS documents an error for a node the caller does not own).
+  The fleet order is the only order (AWS promises none). A ``NextToken``
+  comes only when another match exists, unless the fleet asks for
+  ``sparse_pages`` (AWS may answer short or empty pages with a token). AWS
+  documents that using both filter lists "leads to an exception error"
+  without naming it: here it is ``InvalidFilterKey``.
 
 Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
 """
@@ -227,6 +273,31 @@ ASSOCIATION_FILTERS = (
     "LastExecutedAfter", "AssociationName", "ResourceGroupName", "CloudConnectorId",
 )
 PAGE_DEFAULT = 50
+# DescribeInstanceInformation (MaxResultsEC2Compatible: 5..50; AWS documents 10 as the default).
+INFO_PAGE_MIN, INFO_PAGE_DEFAULT = 5, 10
+AGENT_VERSION = "3.3.987.0"
+VERSION = r"[0-9]{1,6}(\.[0-9]{1,6}){2,3}"  # the model's Version
+# PlatformName and PlatformVersion of each platform's nodes (one typical OS each).
+PLATFORM_OS = {
+    "Linux": ("Amazon Linux", "2023"),
+    "MacOS": ("macOS", "14.5"),
+    "Windows": ("Microsoft Windows Server 2022 Datacenter", "10.0.20348"),
+}
+# The legacy InstanceInformationFilterList's keys (an enum in the model);
+# Filters (InstanceInformationStringFilter) takes these, SourceIds,
+# SourceTypes, tag:<key> and tag-key (a free string in the model).
+INFO_KEYS = ("InstanceIds", "AgentVersion", "PingStatus", "PlatformTypes", "ActivationIds", "IamRole",
+             "ResourceType", "AssociationStatus")
+INFO_STRING_KEYS = INFO_KEYS + ("SourceIds", "SourceTypes")
+# The values AWS documents for the enumerated filter keys.
+INFO_VALUES = {
+    "PingStatus": ("Online", "ConnectionLost", "Inactive"),
+    "PlatformTypes": PLATFORMS,
+    "ResourceType": ("EC2Instance", "ManagedInstance"),
+    "AssociationStatus": ("Success", "Pending", "Failed"),
+    "SourceTypes": ("AWS::EC2::Instance", "AWS::SSM::ManagedInstance", "AWS::IoT::Thing",
+                    "Microsoft.Compute/virtualMachines", "compute.googleapis.com/Instance"),
+}
 
 
 def _error(code, message):
@@ -255,11 +326,11 @@ def _check(field, value, required=False):
         raise _invalid(field, value, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
-def _max_results(value):
+def _max_results(value, low=1, default=PAGE_DEFAULT):
     if value is None:
-        return PAGE_DEFAULT
-    if not isinstance(value, int) or value < 1:
-        raise _invalid("MaxResults", value, "Member must have value greater than or equal to 1")
+        return default
+    if not isinstance(value, int) or value < low:
+        raise _invalid("MaxResults", value, f"Member must have value greater than or equal to {low}")
     if value > 50:
         raise _invalid("MaxResults", value, "Member must have value less than or equal to 50")
     return value
@@ -320,13 +391,15 @@ def _scope(self, *parts):
 # --- state -------------------------------------------------------------------
 
 class Node:
-    __slots__ = ("id", "platform", "users", "tags")
+    __slots__ = ("id", "platform", "users", "tags", "agent_version", "registered")
 
-    def __init__(self, node_id, platform, users, tags):
+    def __init__(self, node_id, platform, users, tags, agent_version=None):
         self.id = node_id
         self.platform = platform
         self.users = frozenset(users)
         self.tags = dict(tags)
+        self.agent_version = agent_version or AGENT_VERSION
+        self.registered = _now()
 
 
 class Execution:
@@ -427,6 +500,7 @@ class RegionState:
         self.account = account
         self.region = region
         self.nodes = {}  # id -> Node, fleet order
+        self.sparse_pages = False  # DescribeInstanceInformation filters each page after taking it
         self.associations = {}  # id -> Association, creation order
         self.seq = itertools.count(1)
 
@@ -939,8 +1013,173 @@ def describe_association_execution_targets(self, state):
     return ActionResult(result)
 
 
+# --- managed-node information ------------------------------------------------
+
+def _resource_type(node):
+    return "EC2Instance" if node.id.startswith("i-") else "ManagedInstance"
+
+
+def _source_type(node):
+    return "AWS::EC2::Instance" if node.id.startswith("i-") else "AWS::SSM::ManagedInstance"
+
+
+def _node_associations(state, node):
+    """Per association, the node's outcome in the newest run that reached it:
+    (counts by status, newest such run's time, newest successful one's)."""
+    counts, last, last_ok = {}, None, None
+    for association in state.associations.values():
+        for e in reversed(association.executions):
+            i = e.by_id.get(node.id)
+            if i is None:
+                continue
+            status = e.targets[i][1]
+            counts[status] = counts.get(status, 0) + 1
+            last = max(last or e.created, e.created)
+            if status == "Success":
+                last_ok = max(last_ok or e.created, e.created)
+            break
+    return counts, last, last_ok
+
+
+def _association_status(counts):
+    if not counts:
+        return None
+    return "Failed" if counts.get("Failed") else "Success"
+
+
+def _node_information(state, node, now):
+    name, version = PLATFORM_OS[node.platform]
+    info = {
+        "InstanceId": node.id,
+        "PingStatus": "Online",
+        "LastPingDateTime": now,
+        "AgentVersion": node.agent_version,
+        "PlatformType": node.platform,
+        "PlatformName": name,
+        "PlatformVersion": version,
+        "ResourceType": _resource_type(node),
+        "SourceId": node.id,
+        "SourceType": _source_type(node),
+    }
+    if not node.id.startswith("i-"):
+        info["RegistrationDate"] = node.registered
+    counts, last, last_ok = _node_associations(state, node)
+    if counts:
+        status = _association_status(counts)
+        info.update(AssociationStatus=status, LastAssociationExecutionDate=last,
+                    AssociationOverview={"DetailedStatus": status,
+                                         "InstanceAssociationStatusAggregatedCount": counts})
+        if last_ok:
+            info["LastSuccessfulAssociationExecutionDate"] = last_ok
+    return info
+
+
+def _info_test(state, key, values):
+    """A node predicate for one filter (values ORed)."""
+    wanted = set(values)
+    if key in ("InstanceIds", "SourceIds"):
+        return lambda n: n.id in wanted
+    if key == "AgentVersion":
+        return lambda n: n.agent_version in wanted
+    if key == "PingStatus":
+        return lambda n: "Online" in wanted
+    if key == "PlatformTypes":
+        return lambda n: n.platform in wanted
+    if key == "ResourceType":
+        return lambda n: _resource_type(n) in wanted
+    if key == "SourceTypes":
+        return lambda n: _source_type(n) in wanted
+    if key == "AssociationStatus":
+        return lambda n: _association_status(_node_associations(state, n)[0]) in wanted
+    if key == "tag-key":
+        return lambda n: any(k in n.tags for k in wanted)
+    if key.startswith("tag:"):
+        return lambda n: n.tags.get(key[len("tag:"):]) in wanted
+    return lambda n: False  # ActivationIds, IamRole: no emulated node carries either
+
+
+def _check_info_values(field, key, values):
+    if not isinstance(values, list) or not values:
+        raise _invalid(field, values, "Member must have length greater than or equal to 1")
+    if len(values) > 100:
+        raise _invalid(field, values, "Member must have length less than or equal to 100")
+    for v in values:
+        if not isinstance(v, str) or not v:
+            raise _invalid(field + ".member", v, "Member must have length greater than or equal to 1")
+    allowed = INFO_VALUES.get(key)
+    if allowed and any(v not in allowed for v in values):
+        raise _error("InvalidInstanceInformationFilterValue",
+                     f"{key} filter is invalid, valid values are {', '.join(allowed)}")
+    if key == "ResourceType" and len(values) > 1:
+        raise _error("InvalidInstanceInformationFilterValue", "ResourceType filter may contain only one value.")
+    if key == "InstanceIds":
+        bad = [v for v in values if not re.fullmatch(PATTERNS["InstanceId"], v)]
+        if bad:
+            raise _error("InvalidInstanceId", f"Invalid instance id(s): {', '.join(bad)}.")
+
+
+def _info_filters(state, legacy, filters):
+    """Node predicates of the request's filters (ANDed), checked as AWS does."""
+    if legacy and filters:
+        raise _error("InvalidFilterKey", "InstanceInformationFilterList and Filters cannot be used together; "
+                                         "use Filters.")
+    tests = []
+    for f in legacy or []:
+        key = f.get("key") if isinstance(f, dict) else None
+        if key not in INFO_KEYS:
+            raise _invalid("InstanceInformationFilterList.member.key", key,
+                           f"Member must satisfy enum value set: [{', '.join(INFO_KEYS)}]")
+        _check_info_values("InstanceInformationFilterList.member.valueSet", key, f.get("valueSet"))
+        tests.append(_info_test(state, key, f["valueSet"]))
+    tagged = untagged = False
+    for f in filters or []:
+        key = f.get("Key") if isinstance(f, dict) else None
+        if not isinstance(key, str) or not key:
+            raise _invalid("Filters.member.key", key, "Member must have length greater than or equal to 1")
+        tag = key == "tag-key" or (key.startswith("tag:") and len(key) > len("tag:"))
+        if not tag and key not in INFO_STRING_KEYS:
+            raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+        tagged, untagged = tagged or tag, untagged or not tag
+        if tagged and untagged:
+            raise _error("InvalidFilterKey", "Tag filters can't be combined with other filter types.")
+        _check_info_values("Filters.member.values", key, f.get("Values"))
+        tests.append(_info_test(state, key, f["Values"]))
+    return tests
+
+
+@_operation
+def describe_instance_information(self, state):
+    legacy, filters = self._get_param("InstanceInformationFilterList"), self._get_param("Filters")
+    tests = _info_filters(state, legacy, filters)
+    page = _max_results(self._get_param("MaxResults"), INFO_PAGE_MIN, INFO_PAGE_DEFAULT)
+    scope = _scope(self, legacy or [], filters or [])
+    start = _position(self._get_param("NextToken"), scope) or 0
+    nodes = list(state.nodes.values())
+    listed, position, more = [], start, None
+    # The token is the position of the next match, so no page comes back
+    # empty with a token, and a whole paging is linear in the fleet. With
+    # sparse pages, a page is the next MaxResults nodes, filtered.
+    while position < len(nodes):
+        if state.sparse_pages and position - start == page:
+            more = position
+            break
+        node = nodes[position]
+        if all(t(node) for t in tests):
+            if len(listed) == page:
+                more = position
+                break
+            listed.append(node)
+        position += 1
+    now = _now()
+    result = {"InstanceInformationList": [_node_information(state, n, now) for n in listed]}
+    if more is not None:
+        result["NextToken"] = _token(scope, more)
+    return ActionResult(result)
+
+
 for _handler in (create_association, describe_association, update_association, delete_association,
-                 list_associations, describe_association_executions, describe_association_execution_targets):
+                 list_associations, describe_association_executions, describe_association_execution_targets,
+                 describe_instance_information):
     setattr(ssm_responses.SimpleSystemManagerResponse, _handler.__name__, _handler)
 
 
@@ -958,7 +1197,7 @@ def _fleet(body):
         raise ControlError("region: a region name is required")
     nodes = {}
 
-    def add(node_id, platform, users, tags):
+    def add(node_id, platform, users, tags, agent_version):
         if not isinstance(node_id, str) or not re.fullmatch(PATTERNS["InstanceId"], node_id):
             raise ControlError(f"node id {node_id!r} is not an instance id (i- + 8 or 17, or mi- + 17)")
         if platform not in PLATFORMS:
@@ -967,14 +1206,17 @@ def _fleet(body):
             raise ControlError("users: a list of user names")
         if not isinstance(tags, dict):
             raise ControlError("tags: a map of tag key to value")
+        if agent_version is not None and (not isinstance(agent_version, str) or
+                                          not re.fullmatch(VERSION, agent_version)):
+            raise ControlError(f"agent_version {agent_version!r} is not a version (e.g. {AGENT_VERSION})")
         if node_id in nodes:
             raise ControlError(f"node {node_id} is listed twice")
-        nodes[node_id] = Node(node_id, platform, users, tags)
+        nodes[node_id] = Node(node_id, platform, users, tags, agent_version)
 
     for n in body.get("nodes") or []:
         if not isinstance(n, dict):
             raise ControlError("nodes: a list of objects")
-        add(n.get("id"), n.get("platform", "Linux"), n.get("users", []), n.get("tags", {}))
+        add(n.get("id"), n.get("platform", "Linux"), n.get("users", []), n.get("tags", {}), n.get("agent_version"))
     count = body.get("count", 0)
     if not isinstance(count, int) or count < 0:
         raise ControlError("count: a number of nodes")
@@ -987,9 +1229,13 @@ def _fleet(body):
             raise ControlError(f"count: prefix {prefix} leaves room for {16 ** width} ids")
         platform, users, tags = body.get("platform", "Linux"), body.get("users", []), body.get("tags", {})
         for i in range(count):
-            add(f"{prefix}{i:0{width}x}", platform, users, tags)
+            add(f"{prefix}{i:0{width}x}", platform, users, tags, body.get("agent_version"))
+    sparse = body.get("sparse_pages", False)
+    if not isinstance(sparse, bool):
+        raise ControlError("sparse_pages: true or false")
     with LOCK:
-        _state(ssm_backends[account][region]).nodes = nodes
+        state = _state(ssm_backends[account][region])
+        state.nodes, state.sparse_pages = nodes, sparse
     return {"account": account, "region": region, "nodes": len(nodes)}
 
 

@@ -450,6 +450,147 @@ class Runs(Case):
         print(f"\n  5,000-node fleet: create + 100 filtered pages in {elapsed:.2f}s", file=sys.stderr)
 
 
+LINUX_OR_MAC = [{"Key": "PlatformTypes", "Values": ["Linux", "MacOS"]}]
+
+
+class InstanceInformation(Case):
+    """DescribeInstanceInformation over the emulated fleet."""
+
+    def test_platform_filter_fields_and_the_legacy_list(self):
+        account = next(ACCOUNTS)
+        client = ssm(account)
+        fleet(account, [
+            {"id": "i-0ddddddddddddddd1", "platform": "Windows"},
+            {"id": "i-0ddddddddddddddd2", "platform": "Linux", "agent_version": "3.2.582.0"},
+            {"id": "mi-0ddddddddddddddd3", "platform": "Linux", "tags": {"Role": "web"}},
+            {"id": "i-0ddddddddddddddd4", "platform": "MacOS", "tags": {"Role": "build"}},
+        ])
+        every = client.describe_instance_information()["InstanceInformationList"]
+        self.assertEqual(len(every), 4)
+        found = client.describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertNotIn("NextToken", found)
+        info = {i["InstanceId"]: i for i in found["InstanceInformationList"]}
+        self.assertEqual(list(info), ["i-0ddddddddddddddd2", "mi-0ddddddddddddddd3", "i-0ddddddddddddddd4"],
+                         "fleet order, Windows left out")
+        linux, hybrid, mac = info.values()
+        self.assertEqual((linux["PingStatus"], linux["PlatformType"], linux["PlatformName"], linux["ResourceType"],
+                          linux["AgentVersion"]), ("Online", "Linux", "Amazon Linux", "EC2Instance", "3.2.582.0"))
+        self.assertEqual((hybrid["ResourceType"], hybrid["SourceType"], hybrid["AgentVersion"]),
+                         ("ManagedInstance", "AWS::SSM::ManagedInstance", "3.3.987.0"))
+        self.assertIn("RegistrationDate", hybrid)
+        self.assertEqual((mac["PlatformType"], mac["PlatformName"]), ("MacOS", "macOS"))
+        for i in info.values():
+            self.assertLess(abs(time.time() - i["LastPingDateTime"].timestamp()), 60)
+            self.assertNotIn("AssociationStatus", i, "no association has run on it")
+
+        legacy = client.describe_instance_information(
+            InstanceInformationFilterList=[{"key": "PlatformTypes", "valueSet": ["Linux", "MacOS"]}])
+        self.assertEqual([i["InstanceId"] for i in legacy["InstanceInformationList"]], list(info))
+        pick = lambda **kwargs: [i["InstanceId"] for i in
+                                 client.describe_instance_information(**kwargs)["InstanceInformationList"]]
+        self.assertEqual(pick(Filters=[{"Key": "PlatformTypes", "Values": ["Linux"]},
+                                       {"Key": "ResourceType", "Values": ["ManagedInstance"]}]),
+                         ["mi-0ddddddddddddddd3"], "filters are ANDed")
+        self.assertEqual(pick(Filters=[{"Key": "tag:Role", "Values": ["build", "db"]}]), ["i-0ddddddddddddddd4"])
+        self.assertEqual(pick(Filters=[{"Key": "tag-key", "Values": ["Role"]}]),
+                         ["mi-0ddddddddddddddd3", "i-0ddddddddddddddd4"])
+        self.assertEqual(pick(Filters=[{"Key": "InstanceIds", "Values": ["i-0ddddddddddddddd1",
+                                                                         "i-0eeeeeeeeeeeeeee9"]}]),
+                         ["i-0ddddddddddddddd1"])
+        self.assertEqual(pick(Filters=[{"Key": "AgentVersion", "Values": ["3.2.582.0"]}]), ["i-0ddddddddddddddd2"])
+        self.assertEqual(pick(Filters=[{"Key": "PingStatus", "Values": ["ConnectionLost"]}]), [])
+        self.assertEqual(pick(Filters=[{"Key": "IamRole", "Values": ["SSMRole"]}]), [])
+
+    def test_pages_of_five_cover_the_matches_once(self):
+        account = next(ACCOUNTS)
+        client = ssm(account)
+        nodes = [{"id": f"i-0fffffffffffff{n:03x}", "platform": ("Linux", "Windows", "MacOS")[n % 3]}
+                 for n in range(18)]
+        fleet(account, nodes)
+        wanted = [n["id"] for n in nodes if n["platform"] != "Windows"]
+        listed, calls = paged(client.describe_instance_information, "InstanceInformationList",
+                              Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(([i["InstanceId"] for i in listed], calls), (wanted, 3))
+        first = client.describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(len(first["InstanceInformationList"]), 5)
+        # A token belongs to its listing: other filters, or another account, refuse it.
+        self.assertError("InvalidNextToken", client.describe_instance_information, NextToken=first["NextToken"],
+                         Filters=[{"Key": "PlatformTypes", "Values": ["Linux"]}], MaxResults=5)
+        self.assertError("InvalidNextToken", ssm(next(ACCOUNTS)).describe_instance_information,
+                         NextToken=first["NextToken"], Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertError("InvalidNextToken", client.describe_instance_information, NextToken="bm90LWEtdG9rZW4=")
+        # The default page is 10.
+        default = client.describe_instance_information()
+        self.assertEqual(len(default["InstanceInformationList"]), 10)
+        self.assertIn("NextToken", default)
+
+    def test_refused_as_the_model_and_the_docs_say(self):
+        account = next(ACCOUNTS)
+        client = ssm(account)
+        fleet(account, [{"id": "i-0ddddddddddddddd1"}])
+        call = client.describe_instance_information
+        self.assertError("InvalidFilterKey", call, Filters=LINUX_OR_MAC,
+                         InstanceInformationFilterList=[{"key": "PlatformTypes", "valueSet": ["Linux"]}])
+        self.assertError("ValidationException", call, MaxResults=4)
+        self.assertError("ValidationException", call, MaxResults=51)
+        self.assertError("ValidationException", call, MaxResults=0)
+        self.assertError("ValidationException", call,
+                         InstanceInformationFilterList=[{"key": "tag:Role", "valueSet": ["web"]}])
+        self.assertError("ValidationException", call, Filters=[{"Key": "PlatformTypes", "Values": []}])
+        self.assertError("ValidationException", call, Filters=[{"Key": "", "Values": ["Linux"]}])
+        self.assertError("InvalidFilterKey", call, Filters=[{"Key": "Platform", "Values": ["Linux"]}])
+        self.assertError("InvalidFilterKey", call, Filters=[{"Key": "tag:Role", "Values": ["web"]},
+                                                            {"Key": "PlatformTypes", "Values": ["Linux"]}])
+        self.assertError("InvalidInstanceInformationFilterValue", call,
+                         Filters=[{"Key": "PlatformTypes", "Values": ["Linux", "Solaris"]}])
+        message = self.assertError("InvalidInstanceInformationFilterValue", call,
+                                   Filters=[{"Key": "ResourceType", "Values": ["EC2Instance", "ManagedInstance"]}])
+        self.assertIn("only one value", message)
+        self.assertError("InvalidInstanceId", call, Filters=[{"Key": "InstanceIds", "Values": ["web-1"]}])
+
+    def test_only_the_callers_account_region_and_an_empty_fleet(self):
+        account, other = next(ACCOUNTS), next(ACCOUNTS)
+        fleet(other, [{"id": "i-0ddddddddddddddd1"}])
+        fleet(account, [{"id": "i-0ddddddddddddddd2", "platform": "MacOS"}], region="us-east-1")
+        empty = ssm(account).describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual((empty["InstanceInformationList"], empty.get("NextToken")), ([], None))
+        there = ssm(account, "us-east-1").describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual([i["InstanceId"] for i in there["InstanceInformationList"]], ["i-0ddddddddddddddd2"])
+        fleet(account, [], region="us-east-1")
+        emptied = ssm(account, "us-east-1").describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(emptied["InstanceInformationList"], [], "the fleet set empty lists nothing")
+
+    def test_sparse_pages_filter_after_paging_as_aws_was_seen_to(self):
+        account = next(ACCOUNTS)
+        client = ssm(account)
+        nodes = [{"id": f"i-0aaaaaaaaaaaab{n:03x}", "platform": "Windows"} for n in range(7)]
+        nodes.append({"id": "i-0aaaaaaaaaaaabfff", "platform": "MacOS"})
+        fleet(account, nodes, sparse_pages=True)
+        first = client.describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(first["InstanceInformationList"], [])
+        self.assertIn("NextToken", first, "an empty page is not the end")
+        listed, calls = paged(client.describe_instance_information, "InstanceInformationList",
+                              Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(([i["InstanceId"] for i in listed], calls), (["i-0aaaaaaaaaaaabfff"], 2))
+        self.assertEqual(fleet(account, nodes)["nodes"], 8)
+        dense = client.describe_instance_information(Filters=LINUX_OR_MAC, MaxResults=5)
+        self.assertEqual(([i["InstanceId"] for i in dense["InstanceInformationList"]], dense.get("NextToken")),
+                         (["i-0aaaaaaaaaaaabfff"], None), "sparse_pages is off unless asked for")
+
+    def test_association_status_follows_the_runs(self):
+        _, client = self.member()
+        self.associate(client)
+        info = {i["InstanceId"]: i for i in client.describe_instance_information()["InstanceInformationList"]}
+        self.assertEqual(info[LINUX_LACKING]["AssociationStatus"], "Failed")
+        self.assertEqual(info[LINUX_LACKING]["AssociationOverview"],
+                         {"DetailedStatus": "Failed", "InstanceAssociationStatusAggregatedCount": {"Failed": 1}})
+        self.assertNotIn("LastSuccessfulAssociationExecutionDate", info[LINUX_LACKING])
+        self.assertEqual(info[WINDOWS]["AssociationStatus"], "Success")
+        self.assertIn("LastSuccessfulAssociationExecutionDate", info[WINDOWS])
+        failed = client.describe_instance_information(Filters=[{"Key": "AssociationStatus", "Values": ["Failed"]}])
+        self.assertEqual([i["InstanceId"] for i in failed["InstanceInformationList"]], [LINUX_LACKING])
+
+
 class Control(Case):
     def test_calls_are_counted_by_operation_and_account_region(self):
         account, client = self.member()
@@ -460,11 +601,14 @@ class Control(Case):
         client.describe_association(AssociationId=aid)
         client.list_associations()
         self.assertError("AssociationDoesNotExist", client.describe_association, AssociationId=str(uuid.uuid4()))
+        client.describe_instance_information(Filters=[{"Key": "PlatformTypes", "Values": ["Linux", "MacOS"]}],
+                                             MaxResults=5)
+        self.assertError("ValidationException", client.describe_instance_information, MaxResults=1)
         status, calls = control("GET", "/_emulated/ssm/calls")
         self.assertEqual(status, 200)
         self.assertEqual(calls["by_account_region"][f"{account}/{REGION}"],
-                         {"DescribeAssociation": 3, "ListAssociations": 1})
-        self.assertEqual(calls["total"], 4)
+                         {"DescribeAssociation": 3, "DescribeInstanceInformation": 2, "ListAssociations": 1})
+        self.assertEqual(calls["total"], 6)
         control("POST", "/_emulated/ssm/calls/reset")
         self.assertEqual(control("GET", "/_emulated/ssm/calls")[1],
                          {"total": 0, "operations": {}, "by_account_region": {}})
@@ -477,6 +621,8 @@ class Control(Case):
             {"account": account, "region": REGION, "nodes": [{"id": WINDOWS, "platform": "Solaris"}]},
             {"account": account, "region": REGION, "nodes": [{"id": WINDOWS}, {"id": WINDOWS}]},
             {"account": account, "region": REGION, "count": 17, "prefix": "i-0123456789abcdef"},
+            {"account": account, "region": REGION, "nodes": [{"id": WINDOWS, "agent_version": "latest"}]},
+            {"account": account, "region": REGION, "nodes": [], "sparse_pages": "yes"},
         ]
         for body in bad:
             status, out = control("POST", "/_emulated/ssm/fleet", body)

@@ -229,7 +229,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         for overrides in ({}, {"RunAsUserCheck": "Disabled"}):
             with self.subTest(**overrides):
                 for statement in self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", **overrides):
-                    self.assertFalse(any("Association" in action for action in cfn.as_list(statement["Action"])))
+                    self.assertFalse(any("Association" in action or action == "ssm:DescribeInstanceInformation"
+                                         for action in cfn.as_list(statement["Action"])))
 
     def test_run_as_user_check_grants_exactly_the_session_policys_statements(self):
         # The member role's grant is the hub's session policy (src/aws/sts.rs
@@ -294,6 +295,10 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                 with self.subTest(partition=partition, action=action):
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, association))
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, "*"))
+            # Readiness: are there Linux or macOS nodes? DescribeInstanceInformation
+            # has no resource type, so only "*" can allow it.
+            with self.subTest(partition=partition, action="ssm:DescribeInstanceInformation"):
+                self.assertTrue(allows(statements, MEMBER_ACCOUNT, "ssm:DescribeInstanceInformation", "*"))
 
     def test_run_as_tag_inventory_is_off_by_default(self):
         spec = self.member["Parameters"]["RunAsTagInventory"]
@@ -511,7 +516,7 @@ def check_statements(partition, account):
                       f"arn:{partition}:ssm:*:{account}:managed-instance/*"]},
         {"Sid": "RunAsUserCheckResults", "Effect": "Allow",
          "Action": ["ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
-                    "ssm:DescribeAssociationExecutionTargets"],
+                    "ssm:DescribeAssociationExecutionTargets", "ssm:DescribeInstanceInformation"],
          "Resource": "*"},
     ]
 

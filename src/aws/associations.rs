@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{
     AssociationExecutionTargetsFilter, AssociationExecutionTargetsFilterKey, AssociationFilter,
-    AssociationFilterKey, AssociationOverview, Target,
+    AssociationFilterKey, AssociationOverview, InstanceInformationStringFilter, Target,
 };
 
 use super::AwsError;
@@ -21,6 +21,10 @@ pub struct AssociationStore {
 
 /// SSM's page size for the association reads.
 const PAGE: i32 = 50;
+
+/// `DescribeInstanceInformation`'s smallest page (the model's 5..50): one
+/// node answers the question.
+const NODE_PAGE: i32 = 5;
 
 impl AssociationStore {
     pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str, document: &str) -> Self {
@@ -78,6 +82,35 @@ impl AssociationStore {
 
     fn params(user: &str) -> HashMap<String, Vec<String>> {
         HashMap::from([("User".to_string(), vec![user.to_string()])])
+    }
+
+    /// Is there at least one managed Linux or macOS node in this
+    /// account-region (the nodes the check runs on)? One
+    /// `DescribeInstanceInformation` (`PlatformTypes` Linux, MacOS; 5 a page):
+    /// any entry says yes. AWS has answered filtered listings with an empty
+    /// page and a `NextToken` while later pages matched, so only the end of
+    /// the listing says no; the pages stop at the first node.
+    pub async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {
+        let platforms = InstanceInformationStringFilter::builder()
+            .key("PlatformTypes")
+            .values("Linux")
+            .values("MacOS")
+            .build()
+            .expect("key and values are set");
+        let mut pages = self
+            .client
+            .describe_instance_information()
+            .filters(platforms)
+            .max_results(NODE_PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("DescribeInstanceInformation", &e))?;
+            if !page.instance_information_list().is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 

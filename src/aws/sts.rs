@@ -141,8 +141,10 @@ fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> se
 
 /// The run-as user check: associations of the check document only (SSM
 /// authorizes an association write on its document too), and reading how
-/// they ran. No region condition: the policy must fit AWS's cap with every
-/// region governed, and the check document exists in governed regions only.
+/// they ran and whether there are Linux or macOS nodes for them to run on
+/// (`DescribeInstanceInformation` has no resource type: `*`). No region
+/// condition: the policy must fit AWS's cap with every region governed, and
+/// the check document exists in governed regions only.
 fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json::Value; 2] {
     [
         serde_json::json!({
@@ -163,7 +165,8 @@ fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json:
                 "ssm:DescribeAssociation",
                 "ssm:ListAssociations",
                 "ssm:DescribeAssociationExecutions",
-                "ssm:DescribeAssociationExecutionTargets"
+                "ssm:DescribeAssociationExecutionTargets",
+                "ssm:DescribeInstanceInformation"
             ],
             "Resource": "*"
         }),
@@ -435,6 +438,13 @@ mod tests {
             .unwrap()
             .starts_with("ssm:Describe")
             || a == "ssm:ListAssociations"));
+        // Readiness: are there Linux or macOS nodes at all? No resource type.
+        assert!(s[2]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "ssm:DescribeInstanceInformation"));
+        assert_eq!(s[2]["Resource"], "*");
         assert!(
             p.len() <= SESSION_POLICY_LIMIT,
             "{} characters with every region this build knows",
