@@ -8,7 +8,6 @@ use serde_json::Value;
 
 use crate::ids::stable_id;
 use crate::outcome::{AccountReport, Action};
-use crate::policy::Mode;
 use crate::trigger::Trigger;
 
 mod bypass;
@@ -149,7 +148,6 @@ pub enum Per {
 /// What the decision needs besides the outcome.
 pub struct Facts<'a> {
     pub trigger: &'a Trigger,
-    pub mode: Mode,
     /// The actor matches `exempt.principals`.
     pub expected_editor: bool,
     /// Reverts of each slot (region, or region and document) in the last
@@ -207,13 +205,18 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
         };
         alerts.push(drift(&report.account, user, o, t, f.at, facts));
     }
-    let wrote = report.regions.iter().any(|r| r.action.wrote());
+    // A document written, not the check's association (kept in audit mode
+    // too): an account in audit mode is never "configured".
+    let wrote = report
+        .regions
+        .iter()
+        .any(|r| r.action.wrote() && r.nodes.is_none());
     // A vend that failed somewhere is retried; the retry that finishes the
     // account says it was configured.
     // An account still awaiting its member stack somewhere is not
     // configured yet: the run that finishes it says so.
     let waiting = report.regions.iter().any(|r| r.action == Action::Pending);
-    if alerts.is_empty() && per == Per::Account && wrote && !waiting && f.mode == Mode::Enforce {
+    if alerts.is_empty() && per == Per::Account && wrote && !waiting {
         alerts.push(account_configured(
             &report.account,
             user,

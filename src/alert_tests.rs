@@ -112,12 +112,12 @@ mod documents {
                 desired_user: Some("ops".into()),
                 rule: None,
                 role: None,
+                mode: None,
                 regions: vec![outcome.clone()],
             };
             let reverts = HashMap::from([(outcome.slot(), 1)]);
             let facts = Facts {
                 trigger: &t,
-                mode: Mode::Enforce,
                 expected_editor: false,
                 reverts_last_hour: &reverts,
                 new_drift: &HashSet::new(),
@@ -176,12 +176,12 @@ mod documents {
                 desired_user: Some("ops".into()),
                 rule: None,
                 role: None,
+                mode: None,
                 regions: regions.clone(),
             };
             let reverts = HashMap::new();
             let facts = Facts {
                 trigger: &t,
-                mode: Mode::Enforce,
                 expected_editor: false,
                 reverts_last_hour: &reverts,
                 new_drift: &HashSet::new(),

@@ -60,6 +60,7 @@ fn missing_alert(value: &str) -> Alert {
             checked: 40,
             missing: 3,
             missing_nodes: vec![value.into(), "i-0123456789abcdef0".into()],
+            linux_or_macos: None,
         }),
         ..outcome("eu-west-1", Action::None, value)
     }
@@ -72,6 +73,7 @@ fn missing_alert(value: &str) -> Alert {
         desired_user: Some(value.into()),
         rule: None,
         role: None,
+        mode: None,
         regions: vec![row],
     };
     crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
@@ -109,6 +111,7 @@ fn every_kind() -> Vec<Alert> {
             desired_user: Some("ops".into()),
             rule: None,
             role: None,
+            mode: None,
             regions: vec![
                 outcome("us-east-1", Action::Created, &hostile),
                 outcome("eu-west-1", Action::Failed, &hostile),
@@ -326,6 +329,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         desired_user: Some("ops".into()),
         rule: None,
         role: None,
+        mode: None,
         regions: vec![
             outcome("us-east-1", Action::Updated, value),
             outcome("eu-west-1", Action::Failed, &long),

@@ -32,7 +32,8 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .iter()
         // A deferred row is the lease holder's to record: ours would be
         // what we saw before its write.
-        .filter(|o| o.action != Action::Deferred)
+        // An account outside the scope leaves no trace in the table.
+        .filter(|o| !matches!(o.action, Action::Deferred | Action::OutOfScope))
         .map(|o| {
             let status = Status::of(o, o.user(&user), job.edited(o)).as_str();
             // What the document said: in audit mode `after` is only what it
@@ -60,6 +61,9 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
                 error: o.error.clone(),
                 error_code: o.error_code.clone(),
                 nodes: o.nodes.as_ref().map(crate::nodes::Readiness::to_json),
+                mode: o.mode.or(report.mode).map(crate::policy::Mode::as_str),
+                held: o.held.clone(),
+                ou_path: report.ou_path.clone(),
             };
             let history =
                 (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {

@@ -162,6 +162,7 @@ mod tests {
             desired_user: None,
             rule: None,
             role: None,
+            mode: None,
             regions: vec![],
         };
         for (result, accounts, back) in [

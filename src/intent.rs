@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use crate::alert::{self, Alert, Facts, Per};
 use crate::outcome::{slot, AccountReport, Action, RegionOutcome};
-use crate::policy::Mode;
 use crate::ports::Versions;
 use crate::preferences::RunAs;
 use crate::trigger::{Actor, Context, Trigger, TriggerKind};
@@ -169,6 +168,8 @@ impl Intent {
             error: None,
             followed: false,
             nodes: None,
+            mode: None,
+            held: None,
         }
         .for_document(
             self.document
@@ -206,12 +207,12 @@ impl Intent {
             desired_user: Some(self.account_user.clone()),
             rule: None,
             role: None,
+            mode: None,
             regions: vec![outcome.clone()],
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
         let facts = Facts {
             trigger: &trigger,
-            mode: Mode::Enforce,
             expected_editor: self.expected_editor,
             reverts_last_hour: &reverts,
             new_drift: &HashSet::new(),

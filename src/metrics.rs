@@ -181,6 +181,7 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
         count("AccountRegionsFixed", wrote),
         count("NoncompliantAccountRegions", still_wrong),
     ];
+    out.extend(mode_metrics(outcome));
     // The run-as user check, where it is on: nodes where every session
     // would be refused, and the account-regions they are in.
     let checks: Vec<_> = regions().filter_map(|r| r.nodes.as_ref()).collect();
@@ -204,6 +205,38 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
         });
     }
     out
+}
+
+/// A staged rollout's progress: account-regions per mode (of
+/// `SSM-SessionManagerRunShell`), those an `enforce-when-ready` rule still
+/// holds, and accounts outside the scope.
+fn mode_metrics(outcome: &Outcome) -> Vec<Metric> {
+    use crate::policy::Mode;
+    let rows = || {
+        outcome
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.iter())
+            .filter(|r| r.document.is_none())
+    };
+    let of = |m: Mode| rows().filter(|r| r.mode == Some(m)).count();
+    vec![
+        count("AccountRegionsEnforce", of(Mode::Enforce)),
+        count("AccountRegionsAudit", of(Mode::Audit)),
+        count("AccountRegionsEnforceWhenReady", of(Mode::EnforceWhenReady)),
+        count(
+            "AccountRegionsHeld",
+            rows().filter(|r| r.held.is_some()).count(),
+        ),
+        count(
+            "AccountsOutOfScope",
+            outcome
+                .accounts
+                .iter()
+                .filter(|a| a.regions.iter().any(|r| r.action == Action::OutOfScope))
+                .count(),
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -283,7 +316,7 @@ mod tests {
         assert_eq!((m[0].name, m[0].value), ("RemediationFailures", 1.0));
         assert_eq!((m[1].name, m[1].value), ("AccountRegionsPending", 0.0));
         assert_eq!((m[2].name, m[2].value), ("AccountsConfigured", 0.0));
-        let sweep = outcome(
+        let mut sweep = outcome(
             &[
                 Action::None,
                 Action::Created,
@@ -293,6 +326,16 @@ mod tests {
             ],
             &[],
         );
+        use crate::policy::Mode;
+        let rows = &mut sweep.accounts[0].regions;
+        rows[0].mode = Some(Mode::Enforce);
+        rows[1].mode = Some(Mode::EnforceWhenReady);
+        rows[2].mode = Some(Mode::EnforceWhenReady);
+        rows[2].held = Some("held until ready: no result yet".into());
+        rows[3].mode = Some(Mode::Audit);
+        // A [[document]]'s row is not an account-region of its own.
+        rows[4].mode = Some(Mode::Audit);
+        rows[4].document = Some("SSMRunAs-Admin".into());
         let m = for_outcome(TriggerKind::Sweep, &sweep, None, Some(12.0));
         let got: Vec<(&str, f64)> = m.iter().map(|m| (m.name, m.value)).collect();
         assert_eq!(
@@ -303,6 +346,11 @@ mod tests {
                 ("AccountRegionsChecked", 5.0),
                 ("AccountRegionsFixed", 1.0),
                 ("NoncompliantAccountRegions", 2.0),
+                ("AccountRegionsEnforce", 1.0),
+                ("AccountRegionsAudit", 1.0),
+                ("AccountRegionsEnforceWhenReady", 2.0),
+                ("AccountRegionsHeld", 1.0),
+                ("AccountsOutOfScope", 0.0),
                 ("SweepDurationSeconds", 12.0)
             ]
         );

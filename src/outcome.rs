@@ -39,10 +39,13 @@ pub enum Action {
     /// records it (waiting could deadlock two runs that each hold what the
     /// other waits for). Not recorded by this run.
     Deferred,
+    /// Outside the policy's `[scope]`: never assumed into, written,
+    /// recorded or alerted; reports count it.
+    OutOfScope,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::None,
         Action::Created,
         Action::Updated,
@@ -54,6 +57,7 @@ impl Action {
         Action::AccountSuspended,
         Action::Pending,
         Action::Deferred,
+        Action::OutOfScope,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +73,7 @@ impl Action {
             Action::AccountSuspended => "account-suspended",
             Action::Pending => "pending",
             Action::Deferred => "deferred",
+            Action::OutOfScope => "out-of-scope",
         }
     }
 
@@ -115,9 +120,10 @@ impl Status {
             Action::WouldChange => Status::Noncompliant,
             Action::Failed => Status::Failed,
             Action::Pending => Status::Pending,
-            Action::Excluded | Action::RegionDisabled | Action::AccountSuspended => {
-                Status::Excluded
-            }
+            Action::Excluded
+            | Action::RegionDisabled
+            | Action::AccountSuspended
+            | Action::OutOfScope => Status::Excluded,
             Action::Created | Action::Updated | Action::DefaultSwitched => {
                 if document_event && o.was_noncompliant(user) {
                     Status::Reverted
@@ -156,6 +162,13 @@ pub struct RegionOutcome {
     /// The run-as user check's row: what its association found on the nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nodes: Option<crate::nodes::readiness::Readiness>,
+    /// A governed document's mode as the policy's rules give it (absent on
+    /// the check's row and on accounts no rule governs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<crate::policy::Mode>,
+    /// `enforce-when-ready` and the check not ready: why it was not enforced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
 }
 
 impl RegionOutcome {
@@ -226,6 +239,10 @@ pub struct AccountReport {
     pub rule: Option<String>,
     /// The role that was assumed (member role or a fallback).
     pub role: Option<String>,
+    /// The account's mode as the policy's rules give it (a `[[document]]`
+    /// may have its own: see each row's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<crate::policy::Mode>,
     pub regions: Vec<RegionOutcome>,
 }
 
@@ -245,6 +262,7 @@ impl AccountReport {
             desired_user: None,
             rule: None,
             role: None,
+            mode: None,
             regions: regions.iter().map(|r| outcome(r)).collect(),
         }
     }

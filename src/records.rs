@@ -26,6 +26,13 @@ pub struct Observation {
     /// The run-as user check's row: what its association found
     /// ([`crate::nodes::Readiness`] as JSON).
     pub nodes: Option<String>,
+    /// The mode the policy's rules give this document (for the check's
+    /// row: the account's), as `enforce`, `audit`, `enforce-when-ready`.
+    pub mode: Option<&'static str>,
+    /// Why an `enforce-when-ready` document was not enforced.
+    pub held: Option<String>,
+    /// The account's OU path by name (`Root/Workloads/Sandbox`).
+    pub ou_path: Option<String>,
 }
 
 impl Observation {

@@ -30,9 +30,12 @@ pub struct Entry {
     pub after: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
-    /// A pending row: since when and what it awaits.
+    /// A pending row: since when and what it awaits; a held one: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The document's mode as the policy's rules give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +62,15 @@ pub struct Tally {
     /// [`MAX_ENTRIES`]): named, but not news on their own.
     #[serde(default)]
     pub pending: Vec<Entry>,
+    /// Account-regions per mode (of `SSM-SessionManagerRunShell`'s rows).
+    #[serde(default)]
+    pub modes: BTreeMap<String, usize>,
+    /// Accounts outside the policy's `[scope]` (never entered).
+    #[serde(default)]
+    pub out_of_scope: usize,
+    /// `enforce-when-ready` rows the check's verdict kept in audit.
+    #[serde(default)]
+    pub held: usize,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -78,9 +90,12 @@ fn entry(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
             short(&o.after)
         },
         error_code: o.error_code.clone(),
-        detail: (o.action == Action::Pending)
-            .then(|| o.error.clone())
-            .flatten(),
+        mode: o.mode.map(|m| m.as_str().to_string()),
+        detail: o.held.clone().or_else(|| {
+            (o.action == Action::Pending)
+                .then(|| o.error.clone())
+                .flatten()
+        }),
     }
 }
 
@@ -95,8 +110,19 @@ impl Tally {
     pub fn add(&mut self, report: &AccountReport, news: &HashSet<String>) {
         let new_drift = news;
         self.accounts += 1;
+        if report
+            .regions
+            .iter()
+            .any(|o| o.action == Action::OutOfScope)
+        {
+            self.out_of_scope += 1;
+        }
         for o in &report.regions {
             self.account_regions += 1;
+            if let Some(m) = o.mode.filter(|_| o.document.is_none()) {
+                *self.modes.entry(m.as_str().to_string()).or_default() += 1;
+            }
+            self.held += usize::from(o.held.is_some());
             if let Some(n) = o.nodes.as_ref().filter(|n| n.missing > 0) {
                 let newly = news.contains(&o.slot());
                 self.user_missing += 1;
@@ -114,6 +140,7 @@ impl Tally {
                         after: n.summary(),
                         error_code: None,
                         detail: None,
+                        mode: report.mode.map(|m| m.as_str().to_string()),
                     });
                 }
             }
@@ -146,6 +173,11 @@ impl Tally {
         self.user_missing += other.user_missing;
         self.newly_user_missing += other.newly_user_missing;
         self.nodes_missing += other.nodes_missing;
+        for (k, v) in other.modes {
+            *self.modes.entry(k).or_default() += v;
+        }
+        self.out_of_scope += other.out_of_scope;
+        self.held += other.held;
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -249,6 +281,9 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "entries": tally.entries,
         "pending": tally.count(Action::Pending),
         "pending_entries": tally.pending,
+        "modes": tally.modes,
+        "out_of_scope": tally.out_of_scope,
+        "held": tally.held,
         "more": tally.notable - tally.entries.len(),
     });
     Some(Alert::new(kind, severity, "-", &subject, body))
@@ -283,6 +318,7 @@ mod tests {
             desired_user: Some("ops".into()),
             rule: None,
             role: None,
+            mode: None,
             regions,
         }
     }

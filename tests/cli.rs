@@ -392,6 +392,7 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
         "ACCOUNT",
         "REGION",
         "STATUS",
+        "MODE",
         "RUNAS",
         "WANT",
         "LAST CHANGE",
@@ -401,8 +402,10 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
         assert!(lines[0].contains(h), "{h}: {}", lines[0]);
     }
     assert!(lines[1].contains("on/ssm-ops"), "{}", run.stdout);
+    assert!(lines[1].contains("enforce"), "{}", run.stdout);
+    // One line per item in a terminal of 120 columns.
     assert!(
-        lines.iter().all(|l| l.chars().count() <= 110),
+        lines.iter().all(|l| l.chars().count() <= 120),
         "compact: {}",
         run.stdout
     );
@@ -760,4 +763,78 @@ async fn oversized_fields_are_refused_with_the_field_named_never_retried() {
         .await
         .iter()
         .all(|i| !i["pk"].starts_with("EVENT#")));
+}
+
+#[test]
+fn readiness_names_a_bad_flag_on_one_line() {
+    for (args, named) in [
+        (vec!["--account", "12345"], "--account \"12345\""),
+        (vec!["--region", "nowhere"], "--region \"nowhere\""),
+        (vec!["--ou", "/"], "--ou \"/\""),
+        (vec!["--check-document", "a b"], "--check-document \"a b\""),
+        (vec!["--format", "xml"], "xml"),
+    ] {
+        let out = bin()
+            .arg("readiness")
+            .args(&args)
+            .env_remove("RUNAS_GUARD_TABLE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_one_clean_line(&err);
+        assert!(err.contains(named), "{args:?}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readiness_without_the_check_says_no_result_yet_for_every_governed_region() {
+    let w = World::new().await;
+    let member = w.create_account("member", None).await;
+    assert_eq!(w.run(&["reconcile"]).code, 0);
+    let run = w.run(&["readiness", "--format", "JSON"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        4,
+        "member + management, two regions: {report:#}"
+    );
+    for r in rows {
+        assert_eq!(r["verdict"], "no_result_yet", "{r}");
+        assert_eq!(r["note"], "check not kept here: is [nodes] check_user on?");
+        assert_eq!(r["user"], "ssm-ops");
+    }
+    assert_eq!(report["organization"]["no_result_yet"], 4);
+    let run = w.run(&[
+        "readiness",
+        "--account",
+        &member,
+        "--region",
+        "eu-west-1",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert!(
+        lines[0].starts_with("account,ou_path,region,"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[1].starts_with(&format!("{member},")),
+        "{}",
+        run.stdout
+    );
+    let table = w.run(&["readiness"]).stdout;
+    assert!(
+        table.contains("\nOU totals\n") && table.contains("\nOrganization: 4 account-regions"),
+        "{table}"
+    );
+    let run = w.run(&["readiness", "--account", "999999999999"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert_one_clean_line(&run.stderr);
 }

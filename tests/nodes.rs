@@ -6,119 +6,9 @@
 
 mod common;
 
+use common::fleet::*;
 use common::*;
 use serde_json::{json, Value};
-
-const CHECK: &str = "RunAsGuard-CheckRunAsUser";
-const NODES_ON: &str = "[nodes]\ncheck_user = true\n";
-
-/// The check document as infra/member.yaml ships it (`RunAsUserCheck`).
-fn check_document() -> String {
-    json!({
-        "schemaVersion": "2.2",
-        "description": "runas-guard: does the Run As user exist on this node?",
-        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
-            "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
-        "mainSteps": [
-            {"action": "aws:runShellScript", "name": "linux",
-             "precondition": {"StringEquals": ["platformType", "Linux"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
-            {"action": "aws:runShellScript", "name": "macos",
-             "precondition": {"StringEquals": ["platformType", "MacOS"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}}
-        ]
-    })
-    .to_string()
-}
-
-async fn world() -> World {
-    let w = World::on(Moto::start_emulating("moto_ssm_associations.py", &[])).await;
-    w.write_policy(NODES_ON);
-    w
-}
-
-/// The member stack in `account`: the check document in every governed region.
-async fn member_stack(w: &World, account: &str) {
-    for region in REGIONS {
-        w.admin_ssm(account, region)
-            .await
-            .create_document()
-            .name(CHECK)
-            .content(check_document())
-            .document_type(aws_sdk_ssm::types::DocumentType::Command)
-            .document_format(aws_sdk_ssm::types::DocumentFormat::Json)
-            .send()
-            .await
-            .unwrap();
-    }
-}
-
-/// Sets an account-region's managed nodes: `(id, users)`.
-fn fleet(w: &World, account: &str, region: &str, nodes: &[(&str, &[&str])]) {
-    let nodes: Vec<Value> = nodes
-        .iter()
-        .map(|(id, users)| json!({"id": id, "platform": "Linux", "users": users}))
-        .collect();
-    let body = json!({"account": account, "region": region, "nodes": nodes}).to_string();
-    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/fleet", &body);
-    assert_eq!(status, 200, "{out}");
-}
-
-/// State Manager's schedule, now: every association of `account` runs again.
-fn run_associations(w: &World, account: &str) {
-    let body = json!({"account": account}).to_string();
-    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/run", &body);
-    assert_eq!(status, 200, "{out}");
-}
-
-/// Every association of the check document in `account`/`region`, described.
-async fn associations(
-    w: &World,
-    account: &str,
-    region: &str,
-) -> Vec<aws_sdk_ssm::types::AssociationDescription> {
-    let ssm = w.admin_ssm(account, region).await;
-    let listed = ssm.list_associations().send().await.unwrap();
-    let mut out = Vec::new();
-    for a in listed.associations() {
-        if a.name() == Some(CHECK) {
-            let d = ssm
-                .describe_association()
-                .association_id(a.association_id().unwrap())
-                .send()
-                .await
-                .unwrap();
-            out.push(d.association_description().unwrap().clone());
-        }
-    }
-    out
-}
-
-fn user_of(a: &aws_sdk_ssm::types::AssociationDescription) -> String {
-    a.parameters().unwrap()["User"][0].clone()
-}
-
-/// The check row's state item in `account`/`region`.
-async fn check_state(
-    w: &World,
-    account: &str,
-    region: &str,
-) -> Option<std::collections::HashMap<String, String>> {
-    w.state(account, &format!("{region}#DOCUMENT#{CHECK}"))
-        .await
-}
-
-fn readiness(item: &std::collections::HashMap<String, String>) -> Value {
-    serde_json::from_str(&item["nodes"]).unwrap()
-}
-
-fn with_user(id: &str) -> (&str, &'static [&'static str]) {
-    (id, &["ec2-user", "ssm-ops"])
-}
-
-fn without_user(id: &str) -> (&str, &'static [&'static str]) {
-    (id, &["ec2-user"])
-}
 
 fn missing_alerts(alerts: &[Value]) -> Vec<&Value> {
     of_kind(alerts, "run_as_user_missing")
@@ -126,7 +16,7 @@ fn missing_alerts(alerts: &[Value]) -> Vec<&Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
-    let w = world().await;
+    let w = fleet_world().await;
     // The hub (management) account is in the organization too.
     member_stack(&w, HUB).await;
     let mut accounts = Vec::new();
@@ -260,7 +150,7 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_ou_user_updates_every_association_and_is_reported_again() {
-    let w = world().await;
+    let w = fleet_world().await;
     let ou = w.create_ou(&w.root, "Workloads").await;
     let accounts = [
         w.create_account("work-1", Some(&ou)).await,
@@ -330,7 +220,7 @@ fn association_event(name: &str, account: &str, region: &str, id: &str) -> Value
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_deleted_or_edited_association_is_put_back_and_alerted_like_a_document_edit() {
-    let w = world().await;
+    let w = fleet_world().await;
     let account = w.create_account("edited", None).await;
     member_stack(&w, &account).await;
     fleet(
@@ -422,7 +312,7 @@ async fn a_deleted_or_edited_association_is_put_back_and_alerted_like_a_document
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() {
-    let mut w = world().await;
+    let mut w = fleet_world().await;
     let account = w.create_account("raced", None).await;
     member_stack(&w, &account).await;
     let (code, out) = w.handle(&vend_event(&account));
@@ -472,7 +362,7 @@ async fn two_deliveries_of_one_delete_put_back_one_association_with_one_alert() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_check_off_nothing_is_created_and_association_events_are_ignored() {
-    let w = world().await;
+    let w = fleet_world().await;
     w.write_policy("");
     let account = w.create_account("off", None).await;
     member_stack(&w, &account).await;
@@ -503,7 +393,7 @@ async fn with_the_check_off_nothing_is_created_and_association_events_are_ignore
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fleet_of_five_thousand_nodes_is_read_up_to_the_bound() {
-    let w = world().await;
+    let w = fleet_world().await;
     let account = w.create_account("big", None).await;
     member_stack(&w, &account).await;
     let body = json!({"account": account, "region": "eu-west-1", "nodes": [],
@@ -540,7 +430,7 @@ async fn a_fleet_of_five_thousand_nodes_is_read_up_to_the_bound() {
 /// at the proxy while the association reads still arrive.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_steady_sweep_reads_the_association_beside_the_documents() {
-    let mut w = world().await;
+    let mut w = fleet_world().await;
     let account = w.create_account("overlap", None).await;
     member_stack(&w, &account).await;
     let (code, out) = w.handle(&sweep_event());

@@ -14,7 +14,7 @@ use crate::aws::AwsError;
 use crate::ids::session_name;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
-use crate::policy::{Desired, Policy};
+use crate::policy::{Desired, Policy, Standing};
 use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
 
@@ -88,6 +88,18 @@ pub async fn locate(org: &Org, account: &str) -> Result<Option<Vec<String>>, Aws
     org.path(account, account, false).await
 }
 
+/// Where the account stands under the policy: from its id when that
+/// decides, else from its OU path (one walk up, cached for the run);
+/// `None` when the account is not in the organization.
+pub async fn standing(ctx: &Ctx<'_>, account: &str) -> Result<Option<Standing>, AwsError> {
+    if let Some(s) = ctx.policy.standing_by_id(account) {
+        return Ok(Some(s));
+    }
+    Ok(locate(ctx.org, account)
+        .await?
+        .map(|path| ctx.policy.standing(account, &path)))
+}
+
 /// What preparing an account came to (see [`prepare`]).
 pub type Prepare = Result<Option<Prepared>, AwsError>;
 
@@ -117,11 +129,8 @@ pub async fn prepare(
     account: &str,
     regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
-    let assume = async {
-        // An account rule can exempt it before its OU is known.
-        if ctx.policy.is_exempt(account) {
-            return (None, Early::default());
-        }
+    let governed = |s: Standing| s == Standing::Governed;
+    let enter = async {
         let session = assume(ctx, job, account).await;
         let seen = match &session {
             Ok(s) => read_early(ctx, job, s, regions).await,
@@ -129,7 +138,19 @@ pub async fn prepare(
         };
         (Some(session), seen)
     };
-    let (path, (session, seen)) = tokio::join!(locate(ctx.org, account), assume);
+    let (path, (session, seen)) = match ctx.policy.standing_by_id(account) {
+        // The common case: the session is made while the path is read.
+        Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
+        Some(_) => (locate(ctx.org, account).await, (None, Early::default())),
+        // Its OU path decides whether it is governed: never assume into an
+        // account before knowing it is.
+        None => match locate(ctx.org, account).await {
+            Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
+                (Ok(Some(path)), enter.await)
+            }
+            other => (other, (None, Early::default())),
+        },
+    };
     Ok(path?.map(|path| Prepared {
         path,
         session,
@@ -169,14 +190,12 @@ pub async fn converge(
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);
-    let (Desired::User { user, .. }, Some(session)) = (desired, session) else {
+    let (Desired::User { user, .. }, Some(session)) = (&desired, session) else {
         report.ou_path = Some(ctx.org.path_names(account, &path).await);
-        report.regions = regions
-            .iter()
-            .map(|r| RegionOutcome::skipped(r, Action::Excluded, Some("exempt by policy".into())))
-            .collect();
+        report.regions = not_governed(&desired, regions);
         return Uncommitted::new(report);
     };
+    let user = user.clone();
     let session = match session {
         Ok(s) => s,
         Err(e) => {
@@ -212,6 +231,22 @@ pub async fn converge(
     }
 }
 
+/// The rows of an account no rule governs: exempt or out of scope (never
+/// recorded), or in scope with no user to give it (failed, naming the fix).
+fn not_governed(desired: &Desired, regions: &[String]) -> Vec<RegionOutcome> {
+    regions
+        .iter()
+        .map(|r| match desired {
+            Desired::OutOfScope => RegionOutcome::skipped(r, Action::OutOfScope, Some("out of scope: outside the policy's [scope]".into())),
+            Desired::Uncovered => RegionOutcome::failed(r, NO_RULE, "in scope, but no rule names a Run As user for this account and the policy has no [default]: add an [[account]] or [[ou]] rule with run_as_user, or [default]".into()),
+            _ => RegionOutcome::skipped(r, Action::Excluded, Some("exempt by policy".into())),
+        })
+        .collect()
+}
+
+/// The error code of an in-scope account no rule gives a user.
+pub const NO_RULE: &str = "NoRuleForAccount";
+
 /// The account's report before any region: who it is and which rule decides.
 fn report_for(account: &str, name: Option<String>, desired: &Desired) -> AccountReport {
     AccountReport {
@@ -219,11 +254,14 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         name,
         ou_path: None,
         desired_user: desired.user().map(str::to_string),
-        rule: match desired {
-            Desired::Exempt => Some("exempt".into()),
-            Desired::User { source, .. } => Some(source.clone()),
-        },
+        rule: Some(match desired {
+            Desired::Exempt => "exempt".into(),
+            Desired::OutOfScope => "out of scope".into(),
+            Desired::Uncovered => "no rule".into(),
+            Desired::User { source, .. } => source.clone(),
+        }),
         role: None,
+        mode: desired.mode(),
         regions: vec![],
     }
 }

@@ -32,7 +32,8 @@ struct DocEnv {
     account: String,
     table: crate::aws::dynamodb::Table,
     owner: String,
-    mode: Mode,
+    /// `--dry-run`: nothing is written, whatever the rules' modes.
+    dry_run: bool,
     bound: Arc<Semaphore>,
     /// Who this run is, for the intent each lease take records.
     trigger: Trigger,
@@ -61,7 +62,7 @@ impl DocEnv {
             account: session.account.clone(),
             table: ctx.state.table().clone(),
             owner: job.owner.clone(),
-            mode: job.mode(ctx.policy),
+            dry_run: job.dry_run,
             bound: ctx.region_slots.clone(),
             trigger: job.trigger.clone(),
             account_user: account_user.to_string(),
@@ -96,7 +97,7 @@ impl DocEnv {
         let want = nodes::Want {
             document,
             user: &self.account_user,
-            mode: self.mode,
+            write: !self.dry_run,
             recorded: self.recorded.as_ref(),
             described: self.described.clone(),
         };
@@ -104,10 +105,25 @@ impl DocEnv {
         nodes::check(&store, &claim, &want).await
     }
 
+    /// What this run does to `target` here: its rules' mode, with an
+    /// `enforce-when-ready` decided on what the check found in this region
+    /// (`Err`: held, and why).
+    fn mode(&self, target: &Target, found: Option<&Readiness>) -> (Mode, Option<String>) {
+        match target.mode {
+            _ if self.dry_run => (Mode::Audit, None),
+            Mode::EnforceWhenReady => match nodes::gate(found, &target.user) {
+                Ok(()) => (Mode::Enforce, None),
+                Err(why) => (Mode::Audit, Some(why)),
+            },
+            m => (m, None),
+        }
+    }
+
     async fn reconcile(
         &self,
         region: &str,
         target: &Target,
+        mode: Mode,
         parent: Option<&Preferences>,
         seen: Option<Seen>,
     ) -> Reconciled<RegionGrant> {
@@ -133,7 +149,45 @@ impl DocEnv {
             parent,
         };
         let _slot = self.bound.acquire().await.expect("semaphore never closes");
-        reconcile(&docs, &lease, &want, self.mode, seen).await
+        reconcile(&docs, &lease, &want, mode, seen).await
+    }
+}
+
+/// The run-as user check of one region: still running beside the
+/// documents, or finished first because a document's mode waits for it.
+enum CheckRun {
+    Running(tokio::task::JoinHandle<RegionOutcome>),
+    Done(Box<RegionOutcome>),
+}
+
+impl CheckRun {
+    fn start(env: &DocEnv, region: &str) -> Option<CheckRun> {
+        let document = env.check_document.clone()?;
+        let (env, region) = (env.clone(), region.to_string());
+        Some(CheckRun::Running(tokio::spawn(async move {
+            env.check_nodes(&region, &document).await
+        })))
+    }
+
+    async fn row(self, region: &str) -> RegionOutcome {
+        match self {
+            CheckRun::Done(row) => *row,
+            CheckRun::Running(task) => match task.await {
+                Ok(row) => row,
+                Err(e) => RegionOutcome::failed(region, "InternalError", e.to_string()),
+            },
+        }
+    }
+
+    /// Finished first when an `enforce-when-ready` document needs its
+    /// verdict: a gate never opens on a guess.
+    async fn settle(self, region: &str, gated: bool) -> (CheckRun, Option<Readiness>) {
+        if !gated {
+            return (self, None);
+        }
+        let row = self.row(region).await;
+        let found = row.nodes.clone();
+        (CheckRun::Done(Box::new(row)), found)
     }
 }
 
@@ -148,13 +202,28 @@ async fn reconcile_region(
     mut seen: Vec<Option<Seen>>,
 ) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
     let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
+    let gated = !env.dry_run && targets.iter().any(|t| t.mode == Mode::EnforceWhenReady);
+    let (check, found) = match CheckRun::start(&env, &region) {
+        Some(run) => {
+            let (run, found) = run.settle(&region, gated).await;
+            (Some(run), found)
+        }
+        None => (None, None),
+    };
+    let modes: Arc<Vec<(Mode, Option<String>)>> = Arc::new(
+        targets
+            .iter()
+            .map(|t| env.mode(t, found.as_ref()))
+            .collect(),
+    );
     let mut tasks = JoinSet::new();
     let spawn =
         |tasks: &mut JoinSet<_>, i: usize, parent: Option<Preferences>, seen: Option<Seen>| {
-            let (env, region, targets) = (env.clone(), region.clone(), targets.clone());
+            let (env, region, targets, modes) =
+                (env.clone(), region.clone(), targets.clone(), modes.clone());
             tasks.spawn(async move {
                 let r = env
-                    .reconcile(&region, &targets[i], parent.as_ref(), seen)
+                    .reconcile(&region, &targets[i], modes[i].0, parent.as_ref(), seen)
                     .await;
                 (i, r)
             });
@@ -162,12 +231,8 @@ async fn reconcile_region(
     for i in (1..targets.len()).filter(|&i| !targets[i].inherit) {
         spawn(&mut tasks, i, None, seen[i].take());
     }
-    let check = env.check_document.clone().map(|document| {
-        let (env, region) = (env.clone(), region.clone());
-        tokio::spawn(async move { env.check_nodes(&region, &document).await })
-    });
     let first = env
-        .reconcile(&region, &targets[0], None, seen[0].take())
+        .reconcile(&region, &targets[0], modes[0].0, None, seen[0].take())
         .await;
     for i in (1..targets.len()).filter(|&i| targets[i].inherit) {
         match &first.content {
@@ -185,18 +250,34 @@ async fn reconcile_region(
             }
         }
     }
-    let mut rows = fill_gaps(results, &targets, &region);
-    if let (Some(task), Some(document)) = (check, env.check_document.as_deref()) {
-        let row = match task.await {
-            Ok(row) => row,
-            Err(e) => RegionOutcome::failed(&region, "InternalError", e.to_string()),
-        };
+    let mut rows = with_modes(fill_gaps(results, &targets, &region), &targets, &modes);
+    if let (Some(run), Some(document)) = (check, env.check_document.as_deref()) {
+        let row = run.row(&region).await;
         rows.push((
             check_row(row, &rows[0].0, document, &env.account_user),
             None,
         ));
     }
     rows
+}
+
+/// Each document row says its rules' mode, and why a gated one was held.
+fn with_modes(
+    rows: Vec<(RegionOutcome, Option<RegionGrant>)>,
+    targets: &[Target],
+    modes: &[(Mode, Option<String>)],
+) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
+    rows.into_iter()
+        .zip(targets.iter().zip(modes))
+        .map(|((mut o, grant), (t, (_, held)))| {
+            o.mode = Some(t.mode);
+            // Already on is not held: only a change the gate kept back.
+            if o.action == Action::WouldChange {
+                o.held = held.clone();
+            }
+            (o, grant)
+        })
+        .collect()
 }
 
 /// A region that is off (or an account suspended) has no nodes to check:

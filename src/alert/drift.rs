@@ -39,6 +39,10 @@ pub fn drift(
     m.insert("after".into(), json!(outcome.after));
     m.insert("desired_user".into(), json!(user));
     m.insert("action".into(), json!(outcome.action));
+    m.insert("mode".into(), json!(outcome.mode));
+    if let Some(held) = &outcome.held {
+        m.insert("held".into(), json!(held));
+    }
     m.insert("source_ip".into(), json!(trigger.context.source_ip));
     m.insert("user_agent".into(), json!(trigger.context.user_agent));
     m.insert("event_time".into(), json!(trigger.context.event_time));

@@ -108,6 +108,12 @@ fn region_entries(regions: &[RegionOutcome]) -> Value {
                     e["document"] = json!(d);
                     e["desired_user"] = json!(r.desired_user);
                 }
+                if let Some(m) = r.mode {
+                    e["mode"] = json!(m);
+                }
+                if let Some(h) = &r.held {
+                    e["held"] = json!(h);
+                }
                 e
             })
             .collect(),

@@ -300,6 +300,10 @@ impl Associations for AssociationStore {
         }
     }
 
+    async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {
+        AssociationStore::any_linux_or_macos_node(self).await
+    }
+
     /// The newest execution's failed targets, first `bound` of them: pages
     /// stop as soon as the bound is met, so a fleet of thousands costs what
     /// the bound costs.

@@ -316,9 +316,17 @@ impl Org {
     pub fn walked_ids(&self) -> Option<crate::policy::ids::OrgIds> {
         let parents = self.parents.lock().expect("cache lock");
         let names = self.names.lock().expect("cache lock");
+        // The root has no cached name ("Root" is fixed); it is every top
+        // level's parent.
         let ous: std::collections::HashSet<String> = names
             .keys()
             .filter(|id| id.starts_with("ou-"))
+            .chain(
+                parents
+                    .values()
+                    .map(|(p, _)| p)
+                    .filter(|p| p.starts_with("r-")),
+            )
             .cloned()
             .collect();
         let accounts: std::collections::HashSet<String> = parents
@@ -332,14 +340,7 @@ impl Org {
     /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).
     pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::policy::ids::OrgIds {
         crate::policy::ids::OrgIds {
-            ous: self
-                .names
-                .lock()
-                .expect("cache lock")
-                .keys()
-                .filter(|id| id.starts_with("ou-"))
-                .cloned()
-                .collect(),
+            ous: self.walked_ids().map(|ids| ids.ous).unwrap_or_default(),
             accounts: accounts.iter().map(|a| a.id.clone()).collect(),
         }
     }

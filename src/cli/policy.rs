@@ -67,6 +67,17 @@ fn permission_sets(
     }
 }
 
+fn scope_line(s: &runas_guard::policy::Scope) -> String {
+    let mut parts = Vec::new();
+    if !s.ous.is_empty() {
+        parts.push(format!("{} OU(s)", s.ous.len()));
+    }
+    if !s.accounts.is_empty() {
+        parts.push(format!("{} account(s)", s.accounts.len()));
+    }
+    parts.join(" and ")
+}
+
 async fn policy_check(file: &str, org: bool) -> ExitCode {
     let shown = shown_policy(file);
     match read_policy_arg(file) {
@@ -97,10 +108,15 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
             };
             let ids = runas_guard::policy::ids::named_ids(&p).len();
             outln!(
-                "{shown}: ok ({} regions, mode {:?}, default user {}{documents}{})",
+                "{shown}: ok ({} regions, mode {}, {}{documents}{})",
                 p.regions.len(),
-                p.mode,
-                p.default_user,
+                p.mode.as_str(),
+                match (&p.default_user, &p.scope) {
+                    (Some(u), None) => format!("default user {u}"),
+                    (Some(u), Some(s)) => format!("default user {u}, scope {}", scope_line(s)),
+                    (None, Some(s)) => format!("no default user, scope {}", scope_line(s)),
+                    (None, None) => "no default user".into(),
+                },
                 if org {
                     format!("; all {ids} OU and account ids are in the organization")
                 } else {

@@ -85,11 +85,30 @@ async fn status(
                 outln!();
             }
             if format == Format::Table && account.is_none() {
-                identity_center_lines(&state_store(&config, &table)).await;
+                let store = state_store(&config, &table);
+                scope_line(&store).await;
+                identity_center_lines(&store).await;
             }
             ExitCode::SUCCESS
         }
         Err(e) => failed(e),
+    }
+}
+
+/// Accounts outside the policy's `[scope]` have no items: the last whole
+/// sweep counted them.
+async fn scope_line(store: &runas_guard::store::state::StateStore) {
+    match store.last_sweep().await {
+        Ok(Some(last)) => {
+            if let Some(n) = last.out_of_scope.filter(|n| *n > 0) {
+                outln!(
+                    "{n} account(s) out of scope at the last sweep ({}): outside the policy's [scope], never read or written",
+                    last.at
+                );
+            }
+        }
+        Ok(None) => {}
+        Err(e) => outln!("Scope: cannot read the last sweep: {e}"),
     }
 }
 

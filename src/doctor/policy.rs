@@ -15,10 +15,7 @@ pub(super) async fn loaded(g: &Given<'_>, out: &mut List) {
                 format!(
                     "{source}: valid: regions {}, mode {}, member role {}, fallbacks {}",
                     p.regions.join(", "),
-                    match p.mode {
-                        crate::policy::Mode::Enforce => "enforce",
-                        crate::policy::Mode::Audit => "audit",
-                    },
+                    p.mode.as_str(),
                     p.member_role,
                     if p.fallback_roles.is_empty() {
                         "none".into()

@@ -7,7 +7,6 @@ use super::plan::{choose, plan, Plan};
 use super::{Association, Associations, Readiness, ASSOCIATION_NAME, MAX_NODE_IDS};
 use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
-use crate::policy::Mode;
 use crate::ports::Versions;
 use crate::preferences::RunAs;
 
@@ -28,7 +27,9 @@ pub trait CreateClaim: Sync {
 pub struct Want<'a> {
     pub document: &'a str,
     pub user: &'a str,
-    pub mode: Mode,
+    /// False for a dry run only: audit mode keeps the association too (it
+    /// changes nothing about sessions, and readiness is what audit is for).
+    pub write: bool,
     /// What the table last recorded here (a sweep knows it; an event does not).
     pub recorded: Option<&'a Readiness>,
     /// The recorded association as already read (`DescribeAssociation`
@@ -64,12 +65,12 @@ async fn converge<A: Associations, C: CreateClaim>(
     for _ in 0..ATTEMPTS {
         let found = observe(store, want.document, recorded_id, described.take()).await?;
         let (kept, extras) = choose(&found, recorded_id);
-        if want.mode == Mode::Enforce {
+        if want.write {
             delete_extras(store, &extras).await?;
         }
         let seen = Seen::of(store.region(), kept, want.user);
         let plan = plan(kept, want.document, want.user);
-        if want.mode == Mode::Audit && !matches!(plan, Plan::Keep(_)) {
+        if !want.write && !matches!(plan, Plan::Keep(_)) {
             return Ok(seen.row(Action::WouldChange, None, None));
         }
         match plan {
@@ -225,7 +226,19 @@ async fn readiness<A: Associations>(
         checked: a.counts.total(),
         missing: a.counts.failed,
         missing_nodes: vec![],
+        linux_or_macos: None,
     };
+    if now.checked == 0 {
+        // A member stack older than this read's permission still gets
+        // "no result yet": never a failed check.
+        now.linux_or_macos = match store.any_linux_or_macos_node().await {
+            Ok(any) => Some(any),
+            Err(e) => {
+                tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "cannot tell whether there are Linux or macOS nodes");
+                None
+            }
+        };
+    }
     if now.missing == 0 {
         return Ok(now);
     }

@@ -111,6 +111,11 @@ impl Associations for Fake {
         all.retain(|a| a.id != id);
         Ok(all.len() < before)
     }
+    async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {
+        self.calls.lock().unwrap().push("nodes".into());
+        Ok(true)
+    }
+
     async fn failed_nodes(&self, _id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
         self.log("failed_nodes");
         Ok(self.failed_nodes.iter().take(bound).cloned().collect())
@@ -128,11 +133,11 @@ impl CreateClaim for Claim {
     }
 }
 
-fn want<'a>(user: &'a str, mode: Mode, recorded: Option<&'a Readiness>) -> Want<'a> {
+fn want<'a>(user: &'a str, write: bool, recorded: Option<&'a Readiness>) -> Want<'a> {
     Want {
         document: CHECK_DOCUMENT,
         user,
-        mode,
+        write,
         recorded,
         described: None,
     }
@@ -142,7 +147,7 @@ fn want<'a>(user: &'a str, mode: Mode, recorded: Option<&'a Readiness>) -> Want<
 async fn a_peer_edit_between_read_and_update_is_read_again_and_corrected_once() {
     let fake = Fake::with(vec![assoc("a", "root", "4")]);
     *fake.peer_edit.lock().unwrap() = Some("admin".into());
-    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     assert_eq!(row.action, Action::Updated);
     let a = &fake.assocs.lock().unwrap()[0];
     assert_eq!((a.user.as_deref(), a.version.as_str()), (Some("ops"), "6"));
@@ -161,13 +166,9 @@ async fn a_steady_check_with_a_record_costs_one_read() {
         checked: 3,
         missing: 0,
         missing_nodes: vec![],
+        linux_or_macos: None,
     };
-    let row = check(
-        &fake,
-        &Claim(true),
-        &want("ops", Mode::Enforce, Some(&recorded)),
-    )
-    .await;
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&recorded))).await;
     assert_eq!(row.action, Action::None);
     assert_eq!(row.nodes, Some(recorded));
     assert_eq!(fake.calls(), ["describe"]);
@@ -184,7 +185,7 @@ async fn failing_nodes_are_named_up_to_the_bound() {
         ..assoc("a", "ops", "1")
     }]);
     fake.failed_nodes = (0..30).rev().map(|i| format!("i-{i:017}")).collect();
-    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     let nodes = row.nodes.unwrap();
     assert_eq!((nodes.checked, nodes.missing), (31, 30));
     assert_eq!(nodes.missing_nodes.len(), MAX_NODE_IDS);
@@ -197,7 +198,7 @@ async fn failing_nodes_are_named_up_to_the_bound() {
 #[tokio::test]
 async fn a_peer_creating_it_keeps_this_run_from_creating_a_second() {
     let fake = Fake::with(vec![]);
-    let row = check(&fake, &Claim(false), &want("ops", Mode::Enforce, None)).await;
+    let row = check(&fake, &Claim(false), &want("ops", true, None)).await;
     assert_eq!(row.action, Action::None);
     assert!(row.error.unwrap().contains("another run"));
     assert!(fake.assocs.lock().unwrap().is_empty());
@@ -205,15 +206,15 @@ async fn a_peer_creating_it_keeps_this_run_from_creating_a_second() {
 }
 
 #[tokio::test]
-async fn copies_are_deleted_and_the_smallest_id_kept_audit_only_looks() {
+async fn copies_are_deleted_and_the_smallest_id_kept_a_dry_run_only_looks() {
     let fake = Fake::with(vec![assoc("b", "ops", "1"), assoc("a", "ops", "1")]);
-    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     assert_eq!(row.action, Action::None);
     assert!(fake.calls().contains(&"delete b".to_string()));
     assert_eq!(fake.assocs.lock().unwrap().len(), 1);
 
     let audit = Fake::with(vec![assoc("b", "root", "1"), assoc("a", "root", "1")]);
-    let row = check(&audit, &Claim(true), &want("ops", Mode::Audit, None)).await;
+    let row = check(&audit, &Claim(true), &want("ops", false, None)).await;
     assert_eq!(row.action, Action::WouldChange);
     assert!(
         audit.calls().iter().all(|c| c == "find"),
@@ -226,7 +227,7 @@ async fn copies_are_deleted_and_the_smallest_id_kept_audit_only_looks() {
 #[tokio::test]
 async fn a_missing_association_is_created_with_the_user() {
     let fake = Fake::with(vec![]);
-    let row = check(&fake, &Claim(true), &want("ops", Mode::Enforce, None)).await;
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     assert_eq!(row.action, Action::Created);
     assert!(row.before.is_none());
     assert_eq!(row.version_after.as_deref(), Some("1"));

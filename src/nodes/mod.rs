@@ -14,9 +14,11 @@ use crate::aws::AwsError;
 pub mod check;
 pub mod plan;
 pub mod readiness;
+pub mod verdict;
 
 pub use check::{check, Checked, Want};
 pub use readiness::Readiness;
+pub use verdict::{gate, Verdict};
 
 /// The member stack's check document (infra/member.yaml `RunAsUserCheck`).
 pub use crate::trigger::CHECK_DOCUMENT;
@@ -81,6 +83,9 @@ pub trait Associations: Sync {
     ) -> impl Future<Output = Result<Option<Association>, AwsError>> + Send;
     /// `false` when it was already gone.
     fn delete(&self, id: &str) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// Whether a managed Linux or macOS node is there (the check applies to
+    /// those only; Run As too).
+    fn any_linux_or_macos_node(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
     /// Up to `bound` nodes whose latest run failed.
     fn failed_nodes(
         &self,

@@ -168,6 +168,7 @@ mod tests {
             checked: 10,
             missing,
             missing_nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            linux_or_macos: None,
         }
     }
 

@@ -17,6 +17,11 @@ pub struct Readiness {
     /// Up to [`super::MAX_NODE_IDS`] of them, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_nodes: Vec<String>,
+    /// Whether the account-region has a managed Linux or macOS node: read
+    /// only when no node has a result yet (to tell "not run yet" from
+    /// "nothing to run on"); `None` when not read or not readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linux_or_macos: Option<bool>,
 }
 
 impl Readiness {

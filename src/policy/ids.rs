@@ -18,7 +18,7 @@ pub struct UnknownId {
 
 impl std::fmt::Display for UnknownId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = if self.id.starts_with("ou-") {
+        let what = if is_ou_or_root(&self.id) {
             "OU"
         } else {
             "account"
@@ -52,6 +52,11 @@ pub fn named_ids(policy: &Policy) -> Vec<(String, String)> {
         "exempt.accounts".into(),
         policy.exempt_account_ids().collect(),
     );
+    sorted("exempt.ous".into(), policy.exempt_ou_ids().collect());
+    if let Some(scope) = &policy.scope {
+        sorted("scope.ous".into(), scope.ous.iter().collect());
+        sorted("scope.accounts".into(), scope.accounts.iter().collect());
+    }
     for d in &policy.documents {
         sorted(format!("document[{}].ou.id", d.name), d.ou_ids().collect());
         sorted(
@@ -67,7 +72,7 @@ pub fn unknown_ids(policy: &Policy, org: &OrgIds) -> Vec<UnknownId> {
     named_ids(policy)
         .into_iter()
         .filter(|(_, id)| {
-            if id.starts_with("ou-") {
+            if is_ou_or_root(id) {
                 !org.ous.contains(id)
             } else {
                 !org.accounts.contains(id)
@@ -75,6 +80,27 @@ pub fn unknown_ids(policy: &Policy, org: &OrgIds) -> Vec<UnknownId> {
         })
         .map(|(key, id)| UnknownId { key, id })
         .collect()
+}
+
+/// The root's id is `r-…`: an OU to the policy, never an account.
+fn is_ou_or_root(id: &str) -> bool {
+    id.starts_with("ou-") || id.starts_with("r-")
+}
+
+/// In-scope accounts no rule gives a user (only possible without
+/// `[default]`), each with its root-first OU path: every run would report
+/// them `failed` with "no rule", so `policy check --org` refuses them first.
+pub fn uncovered<'a>(
+    policy: &Policy,
+    accounts: impl IntoIterator<Item = (&'a str, &'a [String])>,
+) -> Vec<String> {
+    let mut out: Vec<String> = accounts
+        .into_iter()
+        .filter(|(id, path)| policy.desired(id, path) == super::Desired::Uncovered)
+        .map(|(id, _)| id.to_string())
+        .collect();
+    out.sort();
+    out
 }
 
 /// One line naming every unknown id (at most `shown`, then a count).

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::raw::RawPolicy;
 use super::regions::check_regions;
+use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
 use super::validate::{
     account_rules, check_exempt, check_identity_center, check_nodes, check_roles,
     check_session_policy, check_user, named_documents, ou_rules, Problem,
@@ -45,13 +46,19 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     let allow_root = raw.allow_root;
     check_roles(&raw.member_role, &raw.fallback_roles)?;
     check_regions(&raw.regions)?;
-    check_user(&raw.default.run_as_user, allow_root)
-        .map_err(|p| ("default.run_as_user".to_string(), p))?;
+    let scope = check_scope(raw.scope.as_ref())?;
+    check_default(&raw)?;
+    if let Some(default) = &raw.default {
+        check_user(&default.run_as_user, allow_root)
+            .map_err(|p| ("default.run_as_user".to_string(), p))?;
+    }
     let ou_users = ou_rules("", &raw.ou, allow_root)?;
     let account_users = account_rules("", &raw.account, allow_root)?;
     check_exempt(&raw.exempt, &account_users)?;
+    check_exempt_ous(&raw.exempt.ous, scope.as_ref())?;
     let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
     let check_document = check_nodes(&raw.nodes, &documents)?;
+    check_gate(&raw)?;
     check_session_policy(
         &raw.regions,
         &documents,
@@ -64,10 +71,12 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         fallback_roles: raw.fallback_roles,
         regions: raw.regions,
         mode: raw.mode,
-        default_user: raw.default.run_as_user,
+        default_user: raw.default.map(|d| d.run_as_user),
         ou_users,
         account_users,
+        scope,
         exempt_accounts: raw.exempt.accounts,
+        exempt_ous: raw.exempt.ous,
         exempt_principals: raw.exempt.principals,
         documents,
         check_document,

@@ -11,6 +11,7 @@ mod load;
 mod raw;
 mod regions;
 mod resolve;
+mod scope;
 mod users;
 mod validate;
 
@@ -25,11 +26,47 @@ pub use resolve::wildcard_match;
 pub use validate::{check_user, is_document_name, is_ou_id};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     #[default]
     Enforce,
     Audit,
+    /// Audit until the run-as user check reports every checked node has
+    /// the user (or there are no Linux or macOS nodes), then enforce.
+    EnforceWhenReady,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Audit => "audit",
+            Mode::EnforceWhenReady => "enforce-when-ready",
+        }
+    }
+}
+
+/// What one `[[ou]]` or `[[account]]` rule sets (at least one of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub user: Option<String>,
+    pub mode: Option<Mode>,
+}
+
+/// `[scope]`: the OUs (with every OU below them) and accounts the policy
+/// governs. Without it, the whole organization.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    pub ous: Vec<String>,
+    pub accounts: Vec<String>,
+}
+
+/// Where an account stands under the policy, before any user is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Governed,
+    Exempt,
+    OutOfScope,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +75,13 @@ pub struct Policy {
     pub fallback_roles: Vec<String>,
     pub regions: Vec<String>,
     pub mode: Mode,
-    pub default_user: String,
-    ou_users: HashMap<String, String>,
-    account_users: HashMap<String, String>,
+    /// `[default]`; optional only with a scope.
+    pub default_user: Option<String>,
+    ou_users: HashMap<String, Rule>,
+    account_users: HashMap<String, Rule>,
+    pub scope: Option<Scope>,
     exempt_accounts: Vec<String>,
+    exempt_ous: Vec<String>,
     exempt_principals: Vec<String>,
     /// `[[document]]` entries, in file order.
     pub documents: Vec<NamedDocument>,
@@ -68,8 +108,10 @@ pub struct NamedDocument {
     /// Every input other than RunAs follows `SSM-SessionManagerRunShell`'s
     /// latest version in the same account-region.
     pub inherit: bool,
-    ou_users: HashMap<String, String>,
-    account_users: HashMap<String, String>,
+    /// Its own `mode`, over the account's.
+    pub mode: Option<Mode>,
+    ou_users: HashMap<String, Rule>,
+    account_users: HashMap<String, Rule>,
 }
 
 impl NamedDocument {
@@ -96,6 +138,8 @@ pub struct Target {
     /// Which rule chose the user.
     pub source: String,
     pub inherit: bool,
+    /// As the rules say (an `enforce-when-ready` is decided per region).
+    pub mode: Mode,
 }
 
 impl Target {
@@ -122,14 +166,29 @@ pub enum PolicyError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Desired {
     Exempt,
-    User { user: String, source: String },
+    /// Outside `[scope]`: never read, written or reported as failed.
+    OutOfScope,
+    /// In scope, yet no rule names a user and there is no `[default]`.
+    Uncovered,
+    User {
+        user: String,
+        source: String,
+        mode: Mode,
+    },
 }
 
 impl Desired {
     pub fn user(&self) -> Option<&str> {
         match self {
-            Desired::Exempt => None,
             Desired::User { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
+    pub fn mode(&self) -> Option<Mode> {
+        match self {
+            Desired::User { mode, .. } => Some(*mode),
+            _ => None,
         }
     }
 }
@@ -146,8 +205,14 @@ impl Policy {
         self.document_names().contains(&name)
     }
 
+    /// Exempt by its id (an `[exempt] ous` exemption needs the OU path:
+    /// see [`Policy::standing`]).
     pub fn is_exempt(&self, account: &str) -> bool {
         self.exempt_accounts.iter().any(|a| a == account)
+    }
+
+    pub fn exempt_ou_ids(&self) -> impl Iterator<Item = &String> {
+        self.exempt_ous.iter()
     }
 
     pub fn governs_region(&self, region: &str) -> bool {
@@ -194,8 +259,8 @@ impl Policy {
                 run_as_source_warning(v).map(|w| format!("`identity_center.attributes.{k}`: {w}"))
             })
             .collect();
-        if ic.mode == crate::identity_center::KeepMode::Enforce && self.mode == Mode::Audit {
-            out.push("`identity_center.mode`: enforce, but the policy's mode is audit, which never writes: drift is alerted, not put back".into());
+        if ic.mode == crate::identity_center::KeepMode::Enforce && self.mode != Mode::Enforce {
+            out.push(format!("`identity_center.mode`: enforce, but the policy's mode is {}, which never writes Identity Center: drift is alerted, not put back", self.mode.as_str()));
         }
         out
     }
@@ -224,3 +289,7 @@ impl Policy {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[path = "scope_tests.rs"]
+mod scope_tests;

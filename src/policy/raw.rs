@@ -17,7 +17,11 @@ pub(super) struct RawPolicy {
     pub mode: Mode,
     #[serde(default)]
     pub allow_root: bool,
-    pub default: RawRule,
+    /// Optional only with `[scope]`: every in-scope account then needs a rule.
+    #[serde(default)]
+    pub default: Option<RawRule>,
+    #[serde(default)]
+    pub scope: Option<RawScope>,
     #[serde(default)]
     pub ou: Vec<RawScoped>,
     #[serde(default)]
@@ -84,6 +88,8 @@ pub(super) struct RawDocument {
     #[serde(default)]
     pub inherit: Option<String>,
     #[serde(default)]
+    pub mode: Option<Mode>,
+    #[serde(default)]
     pub ou: Vec<RawScoped>,
     #[serde(default)]
     pub account: Vec<RawScoped>,
@@ -95,11 +101,26 @@ pub(super) struct RawRule {
     pub run_as_user: String,
 }
 
+/// An `[[ou]]` or `[[account]]` rule: a user, a mode, or both.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawScoped {
     pub id: String,
-    pub run_as_user: String,
+    #[serde(default)]
+    pub run_as_user: Option<String>,
+    #[serde(default)]
+    pub mode: Option<Mode>,
+}
+
+/// What the policy governs: these OUs (and every OU below them) and these
+/// accounts; nothing else is read or written.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScope {
+    #[serde(default)]
+    pub ous: Vec<String>,
+    #[serde(default)]
+    pub accounts: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -107,6 +128,8 @@ pub(super) struct RawScoped {
 pub(super) struct RawExempt {
     #[serde(default)]
     pub accounts: Vec<String>,
+    #[serde(default)]
+    pub ous: Vec<String>,
     #[serde(default)]
     pub principals: Vec<String>,
 }

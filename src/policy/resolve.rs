@@ -1,46 +1,88 @@
-//! What a policy asks of one account: its account rule, else the nearest OU
-//! on its root-first path, else the default, for every governed document;
-//! and whose edits are expected rather than tampering.
+//! What a policy asks of one account: whether it is governed at all (scope,
+//! exemptions), then for every governed document its user and its mode,
+//! each from the account rule, else the nearest OU on its root-first path
+//! that sets it, else what is above (the document's own, the default, the
+//! global mode); and whose edits are expected rather than tampering.
 
 use std::collections::HashMap;
 
-use super::{Desired, Policy, Target};
+use super::{Desired, Mode, Policy, Rule, Standing, Target};
 
 impl Policy {
+    /// Where the account stands, when its id alone says so: `None` when its
+    /// OU path decides (an `[exempt] ous` list, or a scope by OU that does
+    /// not name the account). A run makes no session before it knows.
+    pub fn standing_by_id(&self, account: &str) -> Option<Standing> {
+        if self.is_exempt(account) {
+            return Some(Standing::Exempt);
+        }
+        if !self.exempt_ous.is_empty() {
+            return None;
+        }
+        match &self.scope {
+            None => Some(Standing::Governed),
+            Some(s) if s.accounts.iter().any(|a| a == account) => Some(Standing::Governed),
+            Some(s) if s.ous.is_empty() => Some(Standing::OutOfScope),
+            Some(_) => None,
+        }
+    }
+
+    /// `ou_path` runs from the root down to the account's parent; a nested
+    /// OU is inside every OU above it.
+    pub fn standing(&self, account: &str, ou_path: &[String]) -> Standing {
+        let under = |ous: &[String]| ou_path.iter().any(|o| ous.contains(o));
+        if self.is_exempt(account) || under(&self.exempt_ous) {
+            return Standing::Exempt;
+        }
+        match &self.scope {
+            Some(s) if !s.accounts.iter().any(|a| a == account) && !under(&s.ous) => {
+                Standing::OutOfScope
+            }
+            _ => Standing::Governed,
+        }
+    }
+
     /// `ou_path` runs from the root down to the account's parent.
     pub fn desired(&self, account: &str, ou_path: &[String]) -> Desired {
-        if self.is_exempt(account) {
-            return Desired::Exempt;
+        match self.standing(account, ou_path) {
+            Standing::Exempt => return Desired::Exempt,
+            Standing::OutOfScope => return Desired::OutOfScope,
+            Standing::Governed => {}
         }
-        let (user, source) = resolve(
-            account,
-            ou_path,
-            &self.account_users,
-            &self.ou_users,
-            &self.default_user,
-        );
-        Desired::User { user, source }
+        let rules = Rules {
+            accounts: &self.account_users,
+            ous: &self.ou_users,
+        };
+        let Some((user, source)) = rules
+            .user(account, ou_path)
+            .or_else(|| Some((self.default_user.clone()?, "default".into())))
+        else {
+            return Desired::Uncovered;
+        };
+        let mode = rules.mode(account, ou_path).unwrap_or(self.mode);
+        Desired::User { user, source, mode }
     }
 
     /// Every governed document of a governed account, `SSM-SessionManagerRunShell`
-    /// first; empty for an exempt account.
+    /// first; empty for an account with no user (exempt, out of scope, uncovered).
     pub fn targets(&self, account: &str, ou_path: &[String]) -> Vec<Target> {
-        let Desired::User { user, source } = self.desired(account, ou_path) else {
+        let Desired::User { user, source, mode } = self.desired(account, ou_path) else {
             return vec![];
         };
         let named = self.documents.iter().map(|d| {
-            let (user, source) = resolve(
-                account,
-                ou_path,
-                &d.account_users,
-                &d.ou_users,
-                &d.default_user,
-            );
+            let rules = Rules {
+                accounts: &d.account_users,
+                ous: &d.ou_users,
+            };
+            let (user, source) = rules
+                .user(account, ou_path)
+                .unwrap_or_else(|| (d.default_user.clone(), "default".into()));
             Target {
                 document: Some(d.name.clone()),
                 user,
                 source,
                 inherit: d.inherit,
+                mode: rules.mode(account, ou_path).or(d.mode).unwrap_or(mode),
             }
         });
         std::iter::once(Target {
@@ -48,6 +90,7 @@ impl Policy {
             user,
             source,
             inherit: false,
+            mode,
         })
         .chain(named)
         .collect()
@@ -61,23 +104,33 @@ impl Policy {
     }
 }
 
-/// Account rule, then the nearest OU on the root-first path, then the default.
-fn resolve(
-    account: &str,
-    ou_path: &[String],
-    account_users: &HashMap<String, String>,
-    ou_users: &HashMap<String, String>,
-    default: &str,
-) -> (String, String) {
-    if let Some(user) = account_users.get(account) {
-        return (user.clone(), format!("account {account}"));
-    }
-    for ou in ou_path.iter().rev() {
-        if let Some(user) = ou_users.get(ou) {
-            return (user.clone(), format!("ou {ou}"));
+/// One set of account and OU rules (the policy's, or a `[[document]]`'s).
+struct Rules<'a> {
+    accounts: &'a HashMap<String, Rule>,
+    ous: &'a HashMap<String, Rule>,
+}
+
+impl Rules<'_> {
+    /// The account rule's user, then the nearest OU's that names one.
+    fn user(&self, account: &str, ou_path: &[String]) -> Option<(String, String)> {
+        if let Some(user) = self.accounts.get(account).and_then(|r| r.user.clone()) {
+            return Some((user, format!("account {account}")));
         }
+        ou_path.iter().rev().find_map(|ou| {
+            let user = self.ous.get(ou)?.user.clone()?;
+            Some((user, format!("ou {ou}")))
+        })
     }
-    (default.to_string(), "default".into())
+
+    /// The account rule's mode, then the nearest OU's that sets one.
+    fn mode(&self, account: &str, ou_path: &[String]) -> Option<Mode> {
+        self.accounts.get(account).and_then(|r| r.mode).or_else(|| {
+            ou_path
+                .iter()
+                .rev()
+                .find_map(|ou| self.ous.get(ou).and_then(|r| r.mode))
+        })
+    }
 }
 
 /// `*` matches any run of characters (including none); everything else is literal.

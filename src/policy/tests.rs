@@ -166,7 +166,10 @@ fn root_needs_allow_root() {
         "mode = \"enforce\"",
         "mode = \"enforce\"\nallow_root = true",
     );
-    assert_eq!(Policy::parse(&text, "p").unwrap().default_user, "root");
+    assert_eq!(
+        Policy::parse(&text, "p").unwrap().default_user.as_deref(),
+        Some("root")
+    );
 }
 
 #[test]

@@ -2,41 +2,39 @@
 //! a node: the SSM agent checks the user with `id <user>` before it opens a
 //! session and refuses the session when the user is missing.
 
-use super::Policy;
+use std::collections::HashMap;
+
+use super::{Policy, Rule};
 
 /// Where a user is named in the policy, and the user.
 fn named_users(policy: &Policy) -> Vec<(String, &str)> {
-    let mut found = vec![(
-        "default.run_as_user".to_string(),
-        policy.default_user.as_str(),
-    )];
-    let mut scoped: Vec<(String, &str)> = policy
-        .ou_users
+    let mut found: Vec<(String, &str)> = policy
+        .default_user
         .iter()
-        .map(|(id, user)| (format!("OU {id}"), user.as_str()))
-        .chain(
-            policy
-                .account_users
-                .iter()
-                .map(|(id, user)| (format!("account {id}"), user.as_str())),
-        )
+        .map(|u| ("default.run_as_user".to_string(), u.as_str()))
         .collect();
+    let mut scoped = users(&policy.ou_users, "OU");
+    scoped.extend(users(&policy.account_users, "account"));
     for d in &policy.documents {
         scoped.push((format!("[[document]] {}", d.name), d.default_user.as_str()));
-        scoped.extend(
-            d.ou_users
-                .iter()
-                .map(|(id, u)| (format!("[[document]] {} OU {id}", d.name), u.as_str())),
+        let (ou, account) = (
+            format!("[[document]] {} OU", d.name),
+            format!("[[document]] {} account", d.name),
         );
-        scoped.extend(
-            d.account_users
-                .iter()
-                .map(|(id, u)| (format!("[[document]] {} account {id}", d.name), u.as_str())),
-        );
+        scoped.extend(users(&d.ou_users, &ou));
+        scoped.extend(users(&d.account_users, &account));
     }
     scoped.sort();
     found.extend(scoped);
     found
+}
+
+/// The rules that name a user, as `<what> <id>`.
+fn users<'a>(rules: &'a HashMap<String, Rule>, what: &str) -> Vec<(String, &'a str)> {
+    rules
+        .iter()
+        .filter_map(|(id, r)| Some((format!("{what} {id}"), r.user.as_deref()?)))
+        .collect()
 }
 
 /// Why `user` cannot work (or is a risk) as a Run As user, if it is one of

@@ -7,7 +7,7 @@ use crate::trigger::{is_account_id, DOCUMENT_NAME};
 
 use super::raw::RawIdentityCenter;
 use super::raw::{RawDocument, RawExempt, RawNodes, RawScoped};
-use super::NamedDocument;
+use super::{NamedDocument, Rule};
 
 /// A bad key and what is wrong with it; [`super::Policy::parse`] adds the file.
 pub(super) type Problem = (String, String);
@@ -128,7 +128,7 @@ pub(super) fn ou_rules(
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, String>, Problem> {
+) -> Result<HashMap<String, Rule>, Problem> {
     scoped_rules(&OU_RULES, prefix, rules, allow_root)
 }
 
@@ -136,17 +136,18 @@ pub(super) fn account_rules(
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, String>, Problem> {
+) -> Result<HashMap<String, Rule>, Problem> {
     scoped_rules(&ACCOUNT_RULES, prefix, rules, allow_root)
 }
 
-/// Each rule's id well-formed and used once, its user valid: id -> user.
+/// Each rule's id well-formed and used once, setting a valid user, a mode
+/// or both: id -> rule.
 fn scoped_rules(
     kind: &RuleKind,
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, String>, Problem> {
+) -> Result<HashMap<String, Rule>, Problem> {
     let mut users = HashMap::new();
     for (i, rule) in rules.iter().enumerate() {
         let key = |field: &str| format!("{prefix}{}[{i}].{field}", kind.table);
@@ -156,11 +157,24 @@ fn scoped_rules(
                 format!("{} is not {}", shorten(&rule.id), kind.expected),
             ));
         }
-        check_user(&rule.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
-        if users
-            .insert(rule.id.clone(), rule.run_as_user.clone())
-            .is_some()
-        {
+        match (&rule.run_as_user, rule.mode) {
+            (Some(user), _) => check_user(user, allow_root).map_err(|p| (key("run_as_user"), p))?,
+            (None, Some(_)) => {}
+            (None, None) => {
+                return Err((
+                    format!("{prefix}{}[{i}]", kind.table),
+                    format!(
+                        "the rule for {} sets neither run_as_user nor mode",
+                        shorten(&rule.id)
+                    ),
+                ))
+            }
+        }
+        let set = Rule {
+            user: rule.run_as_user.clone(),
+            mode: rule.mode,
+        };
+        if users.insert(rule.id.clone(), set).is_some() {
             return Err((
                 key("id"),
                 format!("{} {} has more than one rule", kind.noun, rule.id),
@@ -172,7 +186,7 @@ fn scoped_rules(
 
 pub(super) fn check_exempt(
     exempt: &RawExempt,
-    account_users: &HashMap<String, String>,
+    account_users: &HashMap<String, Rule>,
 ) -> Result<(), Problem> {
     for (i, a) in exempt.accounts.iter().enumerate() {
         let key = || format!("exempt.accounts[{i}]");
@@ -270,6 +284,7 @@ fn named_document(
         name: d.name.clone(),
         default_user: d.run_as_user.clone(),
         inherit,
+        mode: d.mode,
         ou_users,
         account_users,
     })

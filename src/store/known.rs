@@ -32,6 +32,9 @@ pub struct Known {
     pub intent: bool,
     /// The run-as user check's row: what its association last found.
     pub nodes: Option<String>,
+    pub mode: Option<String>,
+    pub held: Option<String>,
+    pub ou_path: Option<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -80,6 +83,9 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.error_code == o.error_code
         && !known.intent
         && known.nodes == o.nodes
+        && known.mode.as_deref() == o.mode
+        && known.held == o.held
+        && known.ou_path == o.ou_path
         && !o.wrote
 }
 
@@ -94,6 +100,9 @@ fn known(i: &Item) -> Known {
         drift_seen: i.contains_key("drift_seen_by"),
         intent: i.contains_key("intent"),
         nodes: get_s(i, "nodes"),
+        mode: get_s(i, "mode"),
+        held: get_s(i, "held"),
+        ou_path: get_s(i, "ou_path"),
     }
 }
 
@@ -162,9 +171,10 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes")
+            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes, #mode, held, ou_path")
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#mode", "mode")
             .expression_attribute_values(":shard", s(format!("STATE#{shard}")))
             .into_paginator()
             .send();
@@ -185,6 +195,7 @@ impl StateStore {
         &self,
         trigger_id: &str,
         account_regions: usize,
+        out_of_scope: usize,
     ) -> Result<(), AwsError> {
         let t = self.table();
         t.client
@@ -198,14 +209,15 @@ impl StateStore {
                 "account_regions",
                 AttributeValue::N(account_regions.to_string()),
             )
+            .item("out_of_scope", AttributeValue::N(out_of_scope.to_string()))
             .send()
             .await
             .map(|_| ())
             .map_err(|e| t.err("PutItem", "-", &e))
     }
 
-    /// When the last whole-organization sweep finished, if one has.
-    pub async fn last_sweep(&self) -> Result<Option<String>, AwsError> {
+    /// The last whole-organization sweep, if one has finished.
+    pub async fn last_sweep(&self) -> Result<Option<LastSweep>, AwsError> {
         let t = self.table();
         let out = t
             .client
@@ -216,8 +228,23 @@ impl StateStore {
             .send()
             .await
             .map_err(|e| t.err("GetItem", "-", &e))?;
-        Ok(out.item().and_then(|i| get_s(i, "at")))
+        Ok(out.item().and_then(|i| {
+            Some(LastSweep {
+                at: get_s(i, "at")?,
+                out_of_scope: crate::aws::dynamodb::get_n(i, "out_of_scope")
+                    .and_then(|n| usize::try_from(n).ok()),
+            })
+        }))
     }
+}
+
+/// When the last whole sweep finished, and how many accounts it found
+/// outside the policy's `[scope]` (they have no state items to show).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSweep {
+    pub at: String,
+    /// `None` from a sweep older than scopes.
+    pub out_of_scope: Option<usize>,
 }
 
 #[cfg(test)]
@@ -242,6 +269,9 @@ mod tests {
             error: None,
             error_code: None,
             nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
         }
     }
 
@@ -257,6 +287,9 @@ mod tests {
             drift_seen: false,
             intent: false,
             nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

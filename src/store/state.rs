@@ -244,6 +244,10 @@ impl StateStore {
         if u.expression.contains("#st") || u.condition.is_some_and(|c| c.contains("#st")) {
             update = update.expression_attribute_names("#st", "status");
         }
+        // MODE is a DynamoDB reserved word.
+        if u.expression.contains("#mode") {
+            update = update.expression_attribute_names("#mode", "mode");
+        }
         for (k, v) in u.values {
             update = update.expression_attribute_values(k, v);
         }

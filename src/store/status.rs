@@ -37,6 +37,14 @@ pub struct StateRow {
     /// The run-as user check's row: what its association found on the nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nodes: Option<crate::nodes::Readiness>,
+    /// The mode the policy's rules gave it: `enforce`, `audit`,
+    /// `enforce-when-ready` (absent on items older than per-rule modes).
+    pub mode: Option<String>,
+    /// `enforce-when-ready`: why Run As was not turned on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+    /// The account's OU path by name when it was recorded.
+    pub ou_path: Option<String>,
 }
 
 impl StateRow {
@@ -106,6 +114,9 @@ fn row(i: &Item) -> StateRow {
         last_changed: get_s(i, "last_changed"),
         changes: get_n(i, "changes").unwrap_or(0),
         nodes: get_s(i, "nodes").and_then(|n| crate::nodes::Readiness::from_json(&n)),
+        mode: get_s(i, "mode"),
+        held: get_s(i, "held"),
+        ou_path: get_s(i, "ou_path"),
     }
 }
 
@@ -225,7 +236,7 @@ impl StateStore {
             .collect();
         rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         // A sweep writes only what changed; what it left alone was checked then.
-        if let Some(swept) = self.last_sweep().await? {
+        if let Some(swept) = self.last_sweep().await?.map(|s| s.at) {
             for r in &mut rows {
                 if r.last_checked.as_ref().is_none_or(|c| *c < swept) {
                     r.last_checked = Some(swept.clone());

@@ -102,12 +102,18 @@ fn build(
         ("last_error", &o.error),
         ("last_error_code", &o.error_code),
         ("nodes", &o.nodes),
+        ("held", &o.held),
+        ("ou_path", &o.ou_path),
     ];
     for (attr, value) in optional {
         match value {
             Some(v) => u.set(attr, s(v)),
             None => u.remove.push(attr),
         }
+    }
+    match o.mode {
+        Some(m) => u.set("#mode", s(m)),
+        None => u.remove.push("#mode"),
     }
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {

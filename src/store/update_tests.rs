@@ -21,6 +21,9 @@ fn observation(wrote: bool) -> Observation {
         error: None,
         error_code: None,
         nodes: None,
+        mode: None,
+        held: None,
+        ou_path: None,
     }
 }
 
@@ -31,8 +34,9 @@ fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
     assert_eq!(u.condition, Some(NOT_AFTER_A_CHANGE));
     assert!(u.expression.contains("#st = :st"));
     assert!(
-        u.expression
-            .ends_with(" REMOVE last_error, last_error_code, nodes, drift_seen_by"),
+        u.expression.ends_with(
+            " REMOVE last_error, last_error_code, nodes, held, ou_path, #mode, drift_seen_by"
+        ),
         "{}",
         u.expression
     );

@@ -125,6 +125,8 @@ pub(super) async fn sweep_account(
         ));
     };
     let session = prepared.session();
+    let governed =
+        ctx.policy.standing(&info.id, &prepared.path) == crate::policy::Standing::Governed;
     let acct = account::converge(
         &ctx,
         job,
@@ -139,7 +141,9 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
-    alerts.extend(beyond_documents(&ctx, job, session, &info.id, regions).await);
+    if governed {
+        alerts.extend(beyond_documents(&ctx, job, session, &info.id, regions).await);
+    }
     alerts.extend(crate::alert::user_missing(
         &acct.report,
         &acct.new_missing,

@@ -80,7 +80,11 @@ async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Resu
 async fn sweep_done(svc: &Services, job: &Job, tally: &Tally) {
     if let Err(e) = svc
         .state
-        .sweep_done(&job.trigger.event_id, tally.account_regions)
+        .sweep_done(
+            &job.trigger.event_id,
+            tally.account_regions,
+            tally.out_of_scope,
+        )
         .await
     {
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");

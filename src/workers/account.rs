@@ -8,6 +8,7 @@ use crate::alert::{self, Facts, Per};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{failure_summary, Handled, Outcome};
+use crate::policy::Standing;
 use crate::services::Services;
 use crate::trigger::{Trigger, TriggerKind};
 use crate::work::{Home, Work};
@@ -95,12 +96,17 @@ pub async fn work(
         }
         Some(Err(e)) => return Work::error(outcome, &e),
     };
+    if svc.policy.standing(&account, &prepared.path) == Standing::OutOfScope {
+        return ignored(
+            outcome,
+            format!("account {account} is out of scope: outside the policy's [scope]"),
+        );
+    }
     let acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);
     let facts = Facts {
         trigger: &job.trigger,
-        mode: svc.policy.mode,
         expected_editor: job
             .trigger
             .actor

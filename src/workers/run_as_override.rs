@@ -13,6 +13,7 @@ use crate::aws::principal_tags::run_as_tag;
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::Outcome;
+use crate::policy::Standing;
 use crate::records::HistoryRow;
 use crate::services::Services;
 use crate::trigger::RUN_AS_TAG;
@@ -22,6 +23,18 @@ use crate::workers::identity_center::look_at;
 pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {
     let t = &job.trigger;
     let account = t.account.clone().unwrap_or_default();
+    if t.source == "aws.iam" {
+        match account::standing(ctx, &account).await {
+            Ok(Some(Standing::OutOfScope)) => {
+                outcome.result = crate::outcome::Handled::Ignored;
+                outcome.reason =
+                    format!("account {account} is out of scope: outside the policy's [scope]");
+                return Work::answered(outcome);
+            }
+            Ok(_) => {}
+            Err(e) => return Work::error(outcome, &e),
+        }
+    }
     let declared = svc
         .policy
         .identity_center
@@ -100,7 +113,15 @@ fn history_row(t: &crate::trigger::Trigger, account: String) -> HistoryRow {
 /// exempt accounts.
 async fn confirm(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<TagNow> {
     let t = &job.trigger;
-    if t.source != "aws.iam" || ctx.policy.is_exempt(account) {
+    if t.source != "aws.iam" {
+        return None;
+    }
+    // Its standing was read above (cached for the run): exempt accounts,
+    // by id or OU, are never entered.
+    if !matches!(
+        account::standing(ctx, account).await,
+        Ok(Some(Standing::Governed))
+    ) {
         return None;
     }
     let principal = t.context.principal.as_deref()?;

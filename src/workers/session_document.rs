@@ -11,6 +11,7 @@ use crate::bypass::elevated_platforms;
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{Handled, Outcome};
+use crate::policy::Standing;
 use crate::services::Services;
 use crate::work::Work;
 
@@ -26,7 +27,11 @@ pub async fn on_session_document(
         t.region.clone().unwrap_or_default(),
         t.context.document.clone().unwrap_or_default(),
     );
-    if let Some(why) = not_ours(svc, &account, &region) {
+    let why = match not_ours(svc, ctx, &account, &region).await {
+        Ok(why) => why,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    if let Some(why) = why {
         outcome.result = Handled::Ignored;
         outcome.reason = why;
         return Work::answered(outcome);
@@ -82,14 +87,25 @@ pub fn fingerprint(versions: &[Elevated]) -> String {
 }
 
 /// Why this account-region is not looked at, if it is not.
-fn not_ours(svc: &Services, account: &str, region: &str) -> Option<String> {
+async fn not_ours(
+    svc: &Services,
+    ctx: &Ctx<'_>,
+    account: &str,
+    region: &str,
+) -> Result<Option<String>, AwsError> {
     if !svc.policy.governs_region(region) {
-        Some(format!("region {region} is not governed by the policy"))
-    } else if svc.policy.is_exempt(account) {
-        Some(format!("account {account} is exempt"))
-    } else {
-        None
+        return Ok(Some(format!(
+            "region {region} is not governed by the policy"
+        )));
     }
+    Ok(match account::standing(ctx, account).await? {
+        Some(Standing::Governed) => None,
+        Some(Standing::Exempt) => Some(format!("account {account} is exempt")),
+        Some(Standing::OutOfScope) => Some(format!(
+            "account {account} is out of scope: outside the policy's [scope]"
+        )),
+        None => Some(format!("account {account} is not in this organization")),
+    })
 }
 
 /// The default and latest versions that skip Run As; `None` when the

@@ -3,6 +3,7 @@
 //! operator would (document content, DynamoDB items, SNS messages on SQS).
 #![allow(dead_code)]
 
+pub mod fleet;
 pub mod proxy;
 pub mod stacks;
 

@@ -1,0 +1,258 @@
+//! `status` as table, JSON or CSV (pure): one state item per row.
+
+use super::{csv, place, short_time, table, Format};
+use crate::store::status::StateRow;
+
+/// `status`: a compact table (what the document said, what is wanted,
+/// the last change and who made it); every field in JSON and CSV.
+pub fn render_status(rows: &[StateRow], format: Format) -> String {
+    match format {
+        Format::Json => serde_json::to_string_pretty(rows).expect("rows serialise"),
+        Format::Csv => status_csv(rows),
+        Format::Table => status_table(rows),
+    }
+}
+
+fn status_csv(rows: &[StateRow]) -> String {
+    let header = [
+        "account",
+        "region",
+        "status",
+        "run_as",
+        "desired_user",
+        "observed_user",
+        "observed_run_as_enabled",
+        "default_version",
+        "last_action",
+        "last_changed",
+        "last_checked",
+        "last_actor",
+        "last_trigger_kind",
+        "last_trigger_id",
+        "last_error_code",
+        "last_error",
+        "changes",
+        "document",
+        "nodes",
+        "mode",
+        "held",
+        "ou_path",
+    ];
+    let body: Vec<[String; 22]> = rows
+        .iter()
+        .map(|r| {
+            let e = |v: &Option<String>| v.clone().unwrap_or_default();
+            [
+                r.account.clone(),
+                r.region.clone(),
+                r.status.clone(),
+                r.observed_short(),
+                e(&r.desired_user),
+                e(&r.observed_user),
+                r.observed_run_as_enabled
+                    .as_ref()
+                    .map(|v| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default(),
+                e(&r.default_version),
+                e(&r.last_action),
+                e(&r.last_changed),
+                e(&r.last_checked),
+                e(&r.last_actor),
+                e(&r.last_trigger_kind),
+                e(&r.last_trigger_id),
+                e(&r.last_error_code),
+                e(&r.last_error),
+                r.changes.to_string(),
+                r.document.clone(),
+                r.nodes_short().unwrap_or_default(),
+                e(&r.mode),
+                e(&r.held),
+                e(&r.ou_path),
+            ]
+        })
+        .collect();
+    csv(&header, &body)
+}
+
+fn status_table(rows: &[StateRow]) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    if rows.is_empty() {
+        return "no state recorded\n".into();
+    }
+    let header = [
+        "ACCOUNT",
+        "REGION",
+        "STATUS",
+        "MODE",
+        "RUNAS",
+        "WANT",
+        "LAST CHANGE",
+        "LAST ACTOR",
+        "ERROR CODE",
+    ];
+    let body: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.account.clone(),
+                place(&r.region, Some(&r.document)),
+                r.status.clone(),
+                o(&r.mode),
+                match r.nodes_short() {
+                    Some(n) => format!("{} ({n})", r.observed_short()),
+                    None => r.observed_short(),
+                },
+                o(&r.desired_user),
+                r.last_changed.as_deref().map_or("-".into(), short_time),
+                r.last_actor
+                    .as_deref()
+                    .map_or("-".into(), crate::alert::short_actor),
+                o(&r.last_error_code),
+            ]
+        })
+        .collect();
+    let mut out = table(&header, &body);
+    // A new account's rows wait for its member stack: say since when and for what.
+    for r in rows.iter().filter(|r| r.status == "pending") {
+        out.push_str(&format!(
+            "pending {} {}: {}\n",
+            r.account,
+            place(&r.region, Some(&r.document)),
+            r.last_error
+                .as_deref()
+                .unwrap_or("awaiting the member stack")
+        ));
+    }
+    // An `enforce-when-ready` document the check's verdict keeps in audit.
+    for r in rows {
+        if let Some(held) = &r.held {
+            out.push_str(&format!(
+                "held {} {}: {held}\n",
+                r.account,
+                place(&r.region, Some(&r.document))
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trigger::DOCUMENT_NAME;
+
+    #[test]
+    fn status_table_is_compact_and_csv_complete() {
+        let row = StateRow {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            document: DOCUMENT_NAME.into(),
+            status: "reverted".into(),
+            desired_user: Some("ops".into()),
+            observed_user: Some("ops".into()),
+            observed_run_as_enabled: Some(serde_json::Value::Bool(true)),
+            default_version: Some("3".into()),
+            last_action: Some("updated".into()),
+            last_trigger_kind: Some("document_changed".into()),
+            last_trigger_id: Some("a8fddbb7-47a3-4aca-b05f-fe4510966ed3".into()),
+            last_actor: Some("arn:aws:iam::111122223333:role/Admin".into()),
+            last_error_code: None,
+            last_error: None,
+            last_checked: Some("2026-11-22T05:41:34.186Z".into()),
+            last_changed: Some("2026-11-22T05:41:33.471Z".into()),
+            changes: 2,
+            nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
+        };
+        let t = render_status(std::slice::from_ref(&row), Format::Table);
+        let line = t.lines().nth(1).unwrap();
+        assert!(
+            line.contains("on/ops")
+                && line.contains("role/Admin")
+                && line.contains("2026-11-22 05:41:33Z"),
+            "{t}"
+        );
+        assert!(t.lines().all(|l| l.chars().count() < 100), "{t}");
+        let csv = render_status(std::slice::from_ref(&row), Format::Csv);
+        assert!(csv.contains(",true,"), "{csv}");
+        assert!(csv.contains("a8fddbb7"), "{csv}");
+        assert_eq!(
+            short_time("2026-11-22T05:41:33.471Z"),
+            "2026-11-22 05:41:33Z"
+        );
+        assert_eq!(short_time("garbage"), "garbage");
+        // A `[[document]]` is named beside its region; CSV ends with the
+        // document, what the check found, the mode, why held, the OU path.
+        let named = StateRow {
+            document: "SSMRunAs-Admin".into(),
+            mode: Some("enforce-when-ready".into()),
+            held: Some("held until ready: no result yet".into()),
+            ou_path: Some("Root/Sandbox".into()),
+            ..row.clone()
+        };
+        let t = render_status(std::slice::from_ref(&named), Format::Table);
+        assert!(t.contains("eu-west-1 SSMRunAs-Admin"), "{t}");
+        let csv = render_status(std::slice::from_ref(&named), Format::Csv);
+        assert!(
+            csv.lines().nth(1).unwrap().ends_with(
+                ",SSMRunAs-Admin,,enforce-when-ready,held until ready: no result yet,Root/Sandbox"
+            ),
+            "{csv}"
+        );
+        assert!(t.contains("enforce-when-ready"), "{t}");
+        assert!(
+            t.contains("held 111122223333 eu-west-1 SSMRunAs-Admin: held until ready"),
+            "{t}"
+        );
+        // The run-as user check's row says what it found on the nodes.
+        let check = StateRow {
+            document: "RunAsGuard-CheckRunAsUser".into(),
+            nodes: Some(crate::nodes::Readiness {
+                association_id: "a-1".into(),
+                association_version: "2".into(),
+                user: "ops".into(),
+                checked: 40,
+                missing: 3,
+                missing_nodes: vec!["i-0123456789abcdef0".into()],
+                linux_or_macos: None,
+            }),
+            ..named
+        };
+        let t = render_status(std::slice::from_ref(&check), Format::Table);
+        assert!(t.contains("on/ops (MISSING on 3 of 40 nodes)"), "{t}");
+        let csv = render_status(std::slice::from_ref(&check), Format::Csv);
+        assert!(
+            csv.contains(",MISSING on 3 of 40 nodes,"),
+            "{csv}"
+        );
+        let json = render_status(std::slice::from_ref(&check), Format::Json);
+        assert!(json.contains("i-0123456789abcdef0"), "{json}");
+        // A new account's row awaiting its member stack says since when and
+        // for what, under the table; other rows add no line.
+        let waiting = StateRow {
+            status: "pending".into(),
+            document: DOCUMENT_NAME.into(),
+            nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
+            last_error_code: Some("AwaitingMemberStack".into()),
+            last_error: Some("awaiting the member stack since 2026-11-22T05:41:33Z (the account joined then): the member role RunAsGuardExecution is not there yet".into()),
+            ..check
+        };
+        let t = render_status(&[row, waiting], Format::Table);
+        let under: Vec<&str> = t.lines().filter(|l| l.starts_with("pending ")).collect();
+        assert_eq!(under.len(), 1, "{t}");
+        assert!(
+            under[0].starts_with(
+                "pending 111122223333 eu-west-1: awaiting the member stack since 2026-11-22"
+            ),
+            "{t}"
+        );
+    }
+}
