@@ -28,6 +28,7 @@ pub mod policy_source;
 pub mod ports;
 pub mod preferences;
 pub mod reactor;
+pub mod readiness_report;
 pub mod receipt;
 pub mod reconcile;
 pub mod records;

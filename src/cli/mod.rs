@@ -15,6 +15,7 @@ mod handle;
 mod history;
 mod input;
 mod policy;
+mod readiness;
 mod reconcile;
 mod start;
 mod status;
@@ -57,6 +58,9 @@ enum Command {
     Sweep(sweep::Args),
     /// Per-account-region state from DynamoDB: what the document said, what is wanted.
     Status(status::Args),
+    /// If Run As were enforced now, would any session be refused? Per account-region
+    /// from what the run-as user check last found (state table only), with OU totals.
+    Readiness(readiness::Args),
     /// One account's changes and drift seen (90 days of history), oldest first.
     History(history::Args),
     /// Check a deployment without changing anything: hub resources, policy, member accounts.
@@ -77,6 +81,7 @@ pub async fn run() -> ExitCode {
         Command::Reconcile(a) => reconcile::exec(a).await,
         Command::Sweep(a) => sweep::exec(a).await,
         Command::Status(a) => status::exec(a).await,
+        Command::Readiness(a) => readiness::exec(a).await,
         Command::History(a) => history::exec(a).await,
         Command::Doctor(a) => doctor::exec(a).await,
         Command::Policy(a) => policy::exec(a).await,
