@@ -5,6 +5,16 @@ configured in every governed region by `runas-guard handle`.
 Act 2: an account admin edits a member's document; the CloudTrail event is
 replayed and the edit is reverted, with an alert naming who did it.
 Act 3: the organization-wide reconcile, first as a dry run, then for real.
+Act 4: a staged rollout in a fresh organization (the local AWS is reset):
+audit everywhere with the run-as user check on and read `runas-guard
+readiness`; enforce one OU; `enforce-when-ready` on Prod, held until a node
+gets the user; a `[scope]` that leaves an acquired OU untouched.
+
+The local AWS is moto plus State Manager associations and managed nodes as
+the integration tests emulate them (tests/moto_ssm_associations.py): the
+demo sets each region's nodes and their OS users, and runs State Manager's
+schedule, through that emulation's control endpoints (`POST
+/_emulated/ssm/fleet`, `POST /_emulated/ssm/run`), which are not AWS APIs.
 
 Run with `make demo`. Everything runs against 127.0.0.1; nothing leaves the machine.
 With `make demo KEEP=1` (environment KEEP=1) the local AWS keeps running
@@ -22,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -29,9 +40,31 @@ import boto3
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / "target" / "debug" / "runas-guard"
-MOTO = REPO / ".venv" / "bin" / "moto_server"
+PYTHON = REPO / ".venv" / "bin" / "python"
+# The local AWS, run with moto_server's arguments: moto, plus State Manager
+# associations and managed nodes as the integration tests emulate them (see its docstring).
+EMULATOR = REPO / "tests" / "moto_ssm_associations.py"
 REGIONS = ["us-east-1", "eu-west-1"]
 DOC = "SSM-SessionManagerRunShell"
+CHECK = "RunAsGuard-CheckRunAsUser"
+
+
+def check_document():
+    """The member stack's check document, as infra/member.yaml ships it (RunAsUserCheck)."""
+    return {
+        "schemaVersion": "2.2",
+        "description": "runas-guard: does the Run As user exist on this node?",
+        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
+                                "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
+        "mainSteps": [
+            {"action": "aws:runShellScript", "name": "linux",
+             "precondition": {"StringEquals": ["platformType", "Linux"]},
+             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
+            {"action": "aws:runShellScript", "name": "macos",
+             "precondition": {"StringEquals": ["platformType", "MacOS"]},
+             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
+        ],
+    }
 
 
 def banner(text):
@@ -48,11 +81,11 @@ KEEP = os.environ.get("KEEP", "") not in ("", "0")
 
 
 def start_moto(command=None):
-    """moto (or `command`, a server taking moto_server's arguments) on a free
-    loopback port; returns the process and its URL."""
+    """The local AWS (or `command`, a server taking moto_server's arguments)
+    on a free loopback port; returns the process and its URL."""
     port = free_port()
     # KEEP: a session of its own, so moto outlives make and this script.
-    proc = subprocess.Popen([*(command or [str(MOTO)]), "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([*(command or [str(PYTHON), str(EMULATOR)]), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -113,23 +146,7 @@ class Demo:
                 Name=DOC, DocumentType="Session", DocumentFormat="JSON",
                 Content=json.dumps(self.lza_doc(self.lza, region), indent=2))
 
-        ddb = self.client("dynamodb")
-        # As infra/hub.yaml's StateTable, with the sparse state index sweeps read.
-        ddb.create_table(TableName="runas-guard", BillingMode="PAY_PER_REQUEST",
-                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                               {"AttributeName": "sk", "AttributeType": "S"},
-                                               {"AttributeName": "state_shard", "AttributeType": "S"}],
-                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
-                         GlobalSecondaryIndexes=[{
-                             "IndexName": "state",
-                             "KeySchema": [{"AttributeName": "state_shard", "KeyType": "HASH"},
-                                           {"AttributeName": "pk", "KeyType": "RANGE"}],
-                             "Projection": {"ProjectionType": "ALL"}}])
-        sns, sqs = self.client("sns"), self.client("sqs")
-        self.topic = sns.create_topic(Name="runas-guard-alerts")["TopicArn"]
-        self.queue = sqs.create_queue(QueueName="oncall")["QueueUrl"]
-        sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:oncall")
+        self.seed_hub()
 
         policy = self.workdir / "policy.toml"
         policy.write_text(f"""member_role = "RunAsGuardExecution"
@@ -159,6 +176,26 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
             print(f"  {acct}  {name}")
         print(f"policy: {policy}\n" + policy.read_text())
 
+    def seed_hub(self):
+        """The hub's state table, alert topic and an on-call queue subscribed to it."""
+        ddb = self.client("dynamodb")
+        # As infra/hub.yaml's StateTable, with the sparse state index sweeps read.
+        ddb.create_table(TableName="runas-guard", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "S"},
+                                               {"AttributeName": "state_shard", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                    {"AttributeName": "sk", "KeyType": "RANGE"}],
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "state",
+                             "KeySchema": [{"AttributeName": "state_shard", "KeyType": "HASH"},
+                                           {"AttributeName": "pk", "KeyType": "RANGE"}],
+                             "Projection": {"ProjectionType": "ALL"}}])
+        sns, sqs = self.client("sns"), self.client("sqs")
+        self.topic = sns.create_topic(Name="runas-guard-alerts")["TopicArn"]
+        self.queue = sqs.create_queue(QueueName="oncall")["QueueUrl"]
+        sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:oncall")
+
     @staticmethod
     def lza_doc(account, region):
         return {"schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
@@ -171,8 +208,9 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                            "runAsEnabled": False, "runAsDefaultUser": "",
                            "shellProfile": {"linux": "exec bash -l", "windows": ""}}}
 
-    def run(self, *args, check=True):
-        print("$ runas-guard " + " ".join(args), flush=True)
+    def run(self, *args, check=True, echo=True):
+        if echo:
+            print("$ runas-guard " + " ".join(args), flush=True)
         proc = subprocess.run([str(BIN), *args], env=self.env, capture_output=True, text=True)
         if proc.stderr.strip():
             print(proc.stderr.strip(), file=sys.stderr)
@@ -277,13 +315,237 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
         print("alerts received on the on-call queue:")
         self.alerts()
 
+    # --- Act 4: a staged rollout ------------------------------------------------
+
+    def show(self, *args):
+        """Runs a runas-guard command, printing it and what it printed."""
+        print(self.run(*args).stdout.rstrip() + "\n")
+
+    def emulated(self, path, body):
+        """The emulation's control endpoints (tests/moto_ssm_associations.py; not an
+        AWS API): a region's managed nodes, and State Manager's schedule."""
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def set_nodes(self, account, region, nodes):
+        self.emulated("/_emulated/ssm/fleet", {"account": account, "region": region, "nodes": [
+            {"id": node, "platform": "Linux", "users": users} for node, users in nodes]})
+
+    def member_stack(self, account):
+        """What the member StackSet (RunAsUserCheck=Enabled) puts in every governed region."""
+        for region in REGIONS:
+            self.member(account, region).create_document(
+                Name=CHECK, DocumentType="Command", DocumentFormat="JSON", Content=json.dumps(check_document()))
+
+    def oncall(self):
+        """The on-call queue, each alert with the fields that matter for its kind."""
+        fields = {"run_as_user_missing": ("account", "user", "regions"),
+                  "sweep_summary": ("counts", "modes", "held", "out_of_scope", "newly_user_missing")}
+        region_fields = ("region", "nodes_checked", "nodes_missing", "missing_nodes")
+        got = self.drain()
+        for env in got:
+            msg = json.loads(env["Message"])
+            keep = {"kind": msg["kind"]}
+            for k in fields.get(msg["kind"], ("account", "region", "before", "after", "mode")):
+                if k == "regions":
+                    keep[k] = [{f: r.get(f) for f in region_fields} for r in msg.get(k, [])]
+                else:
+                    keep[k] = msg.get(k)
+            print(f"  [{msg['severity']}] {env['Subject']}")
+            print("    " + json.dumps(keep))
+        if not got:
+            print("  (none)")
+
+    def drain(self):
+        sqs = self.client("sqs")
+        got = []
+        while True:
+            msgs = sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get("Messages", [])
+            if not msgs:
+                return got
+            for m in msgs:
+                got.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=m["ReceiptHandle"])
+
+    def write_rollout(self, *parts):
+        """The policy is the parts so far; prints it whole the first time, then what the step adds."""
+        self.rollout.write_text("".join(parts))
+        if len(parts) == 1:
+            print(f"policy {self.rollout}:\n{parts[0]}")
+        else:
+            print(f"the policy gains:\n{parts[-1]}")
+
+    def act4_seed(self):
+        banner("Act 4: a staged rollout, in an organization runas-guard has never configured")
+        print("The local AWS starts over (moto's reset) with a new organization, state table, topic and\n"
+              "on-call queue. Run As will be turned on without locking anyone out: audit and measure\n"
+              "first, then enforce OU by OU.\n")
+        urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"), timeout=30).close()
+        org = self.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        self.root = org.list_roots()["Roots"][0]["Id"]
+        self.management = org.describe_organization()["Organization"]["MasterAccountId"]
+        self.workloads = self.new_ou(self.root, "Workloads")
+        self.sandbox = self.new_ou(self.workloads, "Sandbox")
+        self.prod = self.new_ou(self.root, "Prod")
+        self.build = self.new_account("build-tools", self.workloads)
+        self.alice = self.new_account("sandbox-alice", self.sandbox)
+        self.payments = self.new_account("payments-prod", self.prod)
+        self.seed_hub()
+        self.env.update(RUNAS_GUARD_TOPIC_ARN=self.topic)
+        for acct in (self.management, self.build, self.alice, self.payments):
+            self.member_stack(acct)
+        ok, lacking = ["ec2-user", "ssm-ops"], ["ec2-user"]
+        node = lambda acct, n: f"i-0{acct[:8]}{n:08x}"
+        self.fleet = {
+            (self.build, "us-east-1"): [(node(self.build, 1), ok)],
+            (self.build, "eu-west-1"): [(node(self.build, 2), ok)],
+            (self.alice, "us-east-1"): [(node(self.alice, 1), ok)],
+            (self.payments, "us-east-1"): [(node(self.payments, 1), ok), (node(self.payments, 2), lacking)],
+            (self.payments, "eu-west-1"): [(node(self.payments, 3), ok)],
+        }
+        for (acct, region), nodes in self.fleet.items():
+            self.set_nodes(acct, region, nodes)
+        self.lacking = node(self.payments, 2)
+        self.crm_node = node("acquired", 1)
+
+        self.names = {self.management: "management", self.build: "build-tools", self.alice: "sandbox-alice",
+                      self.payments: "payments-prod"}
+        print(f"organization: Root ({self.root})")
+        print(f"  Workloads ({self.workloads})")
+        print(f"    {self.build}  build-tools")
+        print(f"    Sandbox ({self.sandbox})")
+        print(f"      {self.alice}  sandbox-alice")
+        print(f"  Prod ({self.prod})")
+        print(f"    {self.payments}  payments-prod")
+        print(f"  {self.management}  master (the management account)")
+        print(f"\nEvery account-region has the member stack's check document {CHECK} (member\n"
+              "StackSet with RunAsUserCheck=Enabled); no account has a Session Manager document yet.")
+        print("Managed nodes (emulated: POST /_emulated/ssm/fleet) and their OS users:")
+        for (acct, region), nodes in self.fleet.items():
+            for n, users in nodes:
+                note = "" if "ssm-ops" in users else "   <- no ssm-ops"
+                print(f"  {self.names[acct]:<14} {region:<10} {n}  {', '.join(users)}{note}")
+        print("  (no node in the management account, nor in sandbox-alice eu-west-1)\n")
+
+    def new_ou(self, parent, name):
+        org = self.client("organizations")
+        return org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
+
+    def new_account(self, name, parent):
+        org = self.client("organizations")
+        acct = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]["AccountId"]
+        org.move_account(AccountId=acct, SourceParentId=self.root, DestinationParentId=parent)
+        return acct
+
+    def act4(self):
+        self.act4_seed()
+        self.rollout = self.workdir / "rollout.toml"
+        self.env.update(RUNAS_GUARD_POLICY=str(self.rollout))
+        base = """member_role = "RunAsGuardExecution"
+regions = ["us-east-1", "eu-west-1"]
+mode = "audit"            # everywhere: read, record and alert, never write a document
+
+[nodes]
+check_user = true         # one State Manager association per account-region runs `id <user>` on the nodes
+
+[default]
+run_as_user = "ssm-ops"
+"""
+        banner("Act 4, step 1: audit the whole organization, with the run-as user check on")
+        self.write_rollout(base)
+        self.show("sweep", "--format", "table")
+        print("Audit mode wrote no document (ACTION would-change, MODE audit) but created the check's\n"
+              f"association in every account-region (rows `{CHECK}`, created), and State Manager ran\n"
+              "it at once on the nodes. `readiness` reads what the sweep recorded of it (the state table\n"
+              "only): if Run As were enforced now, would any session be refused?\n")
+        self.show("readiness")
+        print(f"One node of payments-prod us-east-1 ({self.lacking}) lacks ssm-ops: enforcing Prod now\n"
+              "would lock people out of it. The same report as CSV, for the change request:\n")
+        csv_path = self.workdir / "readiness-prod.csv"
+        print(f"$ runas-guard readiness --ou Prod --format csv > {csv_path}")
+        csv_path.write_text(self.run("readiness", "--ou", "Prod", "--format", "csv", echo=False).stdout)
+        print(f"$ cat {csv_path}\n{csv_path.read_text()}")
+        print("alerts received on the on-call queue (audit mode alerts too; the summary's `fixed` counts\n"
+              "the check associations it created, not Session Manager documents):")
+        self.oncall()
+
+        banner("Act 4, step 2: enforce one OU (Sandbox); the rest of the organization stays in audit")
+        step2 = f"""
+[[ou]]
+id = "{self.sandbox}"   # Root/Workloads/Sandbox and every OU below it
+mode = "enforce"
+"""
+        self.write_rollout(base, step2)
+        self.show("sweep", "--format", "table")
+        self.show("status")
+        print("sandbox-alice's documents were created (MODE enforce, remediated); build-tools, in the\n"
+              "Workloads OU above Sandbox, payments-prod and the management account stay audit/noncompliant.\n")
+        print("alerts received on the on-call queue:")
+        self.oncall()
+
+        banner("Act 4, step 3: Prod enforces itself, but only where no session would be refused")
+        step3 = f"""
+[[ou]]
+id = "{self.prod}"   # Root/Prod
+mode = "enforce-when-ready"
+"""
+        self.write_rollout(base, step2, step3)
+        self.show("sweep", "--format", "table")
+        self.show("status", "--account", self.payments)
+        print("payments-prod eu-west-1 (its node has ssm-ops) was enforced in this sweep; us-east-1 is held\n"
+              "back (no document written), and the `held` line says why.\n")
+        print("alerts received on the on-call queue:")
+        self.oncall()
+        fixed = [(n, ["ec2-user", "ssm-ops"]) for n, _ in self.fleet[(self.payments, "us-east-1")]]
+        self.set_nodes(self.payments, "us-east-1", fixed)
+        print(f"\nThe image is fixed: {self.lacking} now has ssm-ops (emulated: POST /_emulated/ssm/fleet).")
+        print("State Manager runs the check again, as its daily schedule would (emulated: POST /_emulated/ssm/run):")
+        for e in self.emulated("/_emulated/ssm/run", {"account": self.payments, "region": "us-east-1"})["executions"]:
+            print(f"  payments-prod {e['region']}: {e['Status']} {e['ResourceCountByStatus']}")
+        print("\nThe next sweep (the schedule's, or this one) reads that verdict and enforces:\n")
+        self.show("sweep", "--format", "table")
+        self.show("status", "--account", self.payments)
+        print("us-east-1 was created in that sweep and the `held` line is gone; Prod's readiness now:\n")
+        self.show("readiness", "--ou", "Prod")
+        print("alerts received on the on-call queue:")
+        self.oncall()
+
+        banner("Act 4, step 4: [scope]: an acquired company's OU is left out entirely")
+        self.acquired = self.new_ou(self.root, "Acquired")
+        self.crm = self.new_account("acquired-crm", self.acquired)
+        self.names[self.crm] = "acquired-crm"
+        self.set_nodes(self.crm, "us-east-1", [(self.crm_node, ["ec2-user"])])
+        print(f"A new OU joins: Root / Acquired ({self.acquired}) with {self.crm} acquired-crm: its own\n"
+              "images (no ssm-ops), no member stack yet. It must not be touched until it is migrated.\n")
+        step4 = f"""
+[scope]                  # govern only these OUs (with every OU below them) and accounts
+ous = ["{self.workloads}", "{self.prod}"]   # Workloads, Prod
+accounts = ["{self.management}"]
+"""
+        self.write_rollout(base, step2, step3, step4)
+        self.show("policy", "check", "--org", str(self.rollout))
+        self.show("sweep", "--format", "table")
+        self.show("status")
+        print("acquired-crm is out-of-scope in the sweep and absent from status; the last line counts it.\n"
+              "Nothing was read or written there:")
+        for region in REGIONS:
+            ssm = self.member(self.crm, region)
+            assocs = ssm.list_associations()["Associations"]
+            docs = [d["Name"] for d in ssm.list_documents(Filters=[{"Key": "Owner", "Values": ["Self"]}])["DocumentIdentifiers"]]
+            print(f"  acquired-crm {region}: State Manager associations: {len(assocs)}, its own SSM documents: {docs or 'none'}")
+        print("\nalerts received on the on-call queue (none: a sweep in which nothing changed, failed or\n"
+              "newly drifted sends no summary):")
+        self.oncall()
 
 def keep_running(demo, proc):
     """Leaves moto running and says how to use it."""
     # AWS_DEFAULT_REGION as well: the AWS CLI v1 reads only that one.
     names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
              "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"]
-    banner(f"the local AWS keeps running (moto, pid {proc.pid}) at {demo.url}")
+    banner(f"the local AWS keeps running (moto with the emulated State Manager, pid {proc.pid}) at {demo.url}")
     print("paste this into a shell to explore it:\n")
     print("unset AWS_PROFILE AWS_SESSION_TOKEN")
     for name in names:
@@ -292,12 +554,19 @@ def keep_running(demo, proc):
     print(f"""
 then, for example:
   runas-guard status
+  runas-guard readiness
   runas-guard history --account {demo.payments}
   runas-guard doctor --account {demo.payments}
-  runas-guard sweep
+  runas-guard sweep --format table
   runas-guard reconcile --dry-run
-the organization's accounts: {demo.payments} payments-prod, {demo.analytics} analytics-dev,
-  {demo.lza} shared-services, {demo.sandbox_acct} sandbox-jane; the policy is {demo.env["RUNAS_GUARD_POLICY"]}
+It holds Act 4's organization (the reset replaced Acts 1-3's): {demo.management} master (management),
+  {demo.build} build-tools (Workloads), {demo.alice} sandbox-alice (Workloads/Sandbox),
+  {demo.payments} payments-prod (Prod), {demo.crm} acquired-crm (Acquired, out of scope);
+  the policy is {demo.env["RUNAS_GUARD_POLICY"]}: edit it (say, the global mode = "enforce") and sweep.
+Managed nodes are the emulation's (not an AWS API); give build-tools a node without ssm-ops, run the check:
+  curl -s -X POST "$AWS_ENDPOINT_URL/_emulated/ssm/fleet" -d '{{"account": "{demo.build}", "region": "us-east-1", "nodes": [{{"id": "i-0{demo.build[:8]}000000ff", "users": ["ec2-user"]}}]}}'
+  curl -s -X POST "$AWS_ENDPOINT_URL/_emulated/ssm/run" -d '{{"account": "{demo.build}"}}'
+  runas-guard sweep --format table; runas-guard readiness --account {demo.build}
 stop it with: kill {proc.pid}""")
 
 
@@ -322,6 +591,7 @@ def main():
             demo.act1()
             demo.act2()
             demo.act3()
+            demo.act4()
             if KEEP:
                 keep_running(demo, proc)
                 kept = True
