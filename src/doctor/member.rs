@@ -11,31 +11,35 @@ use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
 use crate::aws::sts::{session_policy, MemberSession, Sts};
 use crate::clock;
-use crate::policy::Policy;
+use crate::policy::{Policy, Standing};
 use crate::ports::Documents;
 use crate::preferences::Preferences;
 use crate::reconcile::is_region_disabled;
 use crate::store::state::StateStore;
 
+/// Where the account stands, once read (`None`: not in the organization or
+/// not active); an exempt or out-of-scope account is said so, not probed.
 pub(super) async fn check(
     config: &SdkConfig,
     policy: &Policy,
     account: &str,
     identity: Option<&str>,
     member: &mut List,
-) {
+) -> Option<Standing> {
     if !in_organization(config, account, member).await {
-        return;
+        return None;
     }
-    if policy.is_exempt(account) {
-        member.skip(
-            "role",
-            "exempt in the policy: runas-guard never touches this account",
-        );
-        return;
+    let (standing, path) = standing(config, policy, account, member).await;
+    if standing != Standing::Governed {
+        let at = match &path {
+            Some(p) => Org::new(config).path_names(account, p).await,
+            None => String::new(),
+        };
+        member.skip("role", unprobed(policy, account, path.as_deref(), &at));
+        return Some(standing);
     }
     let Some(session) = role(config, policy, account, identity, member).await else {
-        return;
+        return Some(standing);
     };
     documents(policy, account, &session, member).await;
     super::nodes::check(policy, account, &session, member).await;
@@ -46,6 +50,68 @@ pub(super) async fn check(
             session.role
         ),
     );
+    Some(standing)
+}
+
+/// The account's standing: by its id when that decides, else by its OU
+/// path (returned too). A path that cannot be read is said, and the
+/// account checked as governed.
+async fn standing(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    member: &mut List,
+) -> (Standing, Option<Vec<String>>) {
+    if let Some(s) = policy.standing_by_id(account) {
+        return (s, None);
+    }
+    match Org::new(config).path(account, account, false).await {
+        Ok(Some(path)) => (policy.standing(account, &path), Some(path)),
+        Ok(None) => (Standing::Governed, None),
+        Err(e) => {
+            member.warn(
+                "scope",
+                format!("cannot read its OU path ({}), so [scope] and [exempt] ous are not applied: checked as governed", said(&e)),
+                "give these credentials organizations:ListParents",
+            );
+            (Standing::Governed, None)
+        }
+    }
+}
+
+/// Why an account is not probed (pure): exempt by id or by an OU above it,
+/// or outside `[scope]`; `at`: its OU path by name, when read.
+pub(super) fn unprobed(
+    policy: &Policy,
+    account: &str,
+    path: Option<&[String]>,
+    at: &str,
+) -> String {
+    let at = if at.is_empty() {
+        String::new()
+    } else {
+        format!(" (at {at})")
+    };
+    if policy.is_exempt(account) {
+        return "exempt in the policy ([exempt] accounts): runas-guard never touches this account"
+            .into();
+    }
+    let exempt_ou = path
+        .unwrap_or_default()
+        .iter()
+        .find(|o| policy.exempt_ou_ids().any(|e| e == *o));
+    if let Some(ou) = exempt_ou {
+        return format!("exempt in the policy: below {ou}, in [exempt] ous{at}: runas-guard never touches this account");
+    }
+    let scope = policy
+        .scope
+        .as_ref()
+        .map(|s| s.ous.iter().chain(&s.accounts).cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    format!(
+        "out of scope{at}: outside the policy's [scope] ({}): runas-guard never assumes a role, writes, records or alerts here, and ignores its events; widen [scope] to govern it",
+        scope.join(", ")
+    )
 }
 
 /// In the organization and active; false when there is nothing more to check.
@@ -268,5 +334,51 @@ async fn documents(policy: &Policy, account: &str, session: &MemberSession, memb
             Ok(None) => member.pass(&item, "no document (deleted while looking)"),
             Err(e) => member.fail(&item, said(&e), read_fix(account, region, name, &e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+member_role = "RunAsGuardExecution"
+regions = ["us-east-1"]
+[scope]
+ous = ["ou-ab12-work0001"]
+accounts = ["999988887777"]
+[exempt]
+accounts = ["444455556666"]
+ous = ["ou-ab12-sand0001"]
+"#;
+
+    fn path(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn why_an_account_is_not_probed() {
+        let p = Policy::parse(POLICY, "p.toml").unwrap();
+        let work = path(&["r-ab12", "ou-ab12-work0001"]);
+        let sandbox = path(&["r-ab12", "ou-ab12-work0001", "ou-ab12-sand0001"]);
+        let other = path(&["r-ab12", "ou-ab12-secu0001"]);
+        // (account, path, its standing, what is said)
+        let rows: [(&str, &[String], Standing, &str); 5] = [
+            ("111122223333", &work, Standing::Governed, ""),
+            ("444455556666", &work, Standing::Exempt, "exempt in the policy ([exempt] accounts)"),
+            ("111122223333", &sandbox, Standing::Exempt, "below ou-ab12-sand0001, in [exempt] ous (at Root/W/S)"),
+            ("111122223333", &other, Standing::OutOfScope, "out of scope (at Root/W/S): outside the policy's [scope] (ou-ab12-work0001, 999988887777)"),
+            ("999988887777", &other, Standing::Governed, ""),
+        ];
+        for (account, path, standing, says) in rows {
+            assert_eq!(p.standing(account, path), standing, "{account} {path:?}");
+            if standing != Standing::Governed {
+                let said = unprobed(&p, account, Some(path), "Root/W/S");
+                assert!(said.contains(says), "{said}");
+            }
+        }
+        // By id alone (no path read): no "at".
+        let said = unprobed(&p, "444455556666", None, "");
+        assert!(!said.contains("(at"), "{said}");
     }
 }

@@ -24,6 +24,7 @@ mod nodes;
 mod policy;
 mod regions;
 mod render;
+mod scope;
 mod settings;
 mod stack;
 
@@ -84,7 +85,8 @@ pub struct Inputs {
     pub chat_topic_arn: Option<String>,
     pub queue_url: Option<String>,
     pub stack: Option<String>,
-    /// The member StackSet: its instances' regions are compared with the policy's.
+    /// The member StackSet: its instances' regions are compared with the
+    /// policy's and, with a `[scope]`, its targets with the scope.
     pub stackset: Option<String>,
     pub accounts: Vec<String>,
 }
@@ -205,7 +207,7 @@ pub const HUB_CHECKS: &[HubCheck] = &[
     },
     HubCheck {
         item: "stackset regions",
-        reads: "cloudformation:ListStackInstances",
+        reads: "cloudformation:ListStackInstances; with [scope] also DescribeStackSet, organizations:DescribeOrganization, ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent",
         run: |g, l| Box::pin(stack::stackset(g, l)),
     },
     HubCheck {
@@ -241,9 +243,10 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
         let mut member = List::new(&format!("account {account}"));
         match given.policy {
             Some(p) => {
-                member::check(config, p, account, identity.as_deref(), &mut member).await;
+                let standing =
+                    member::check(config, p, account, identity.as_deref(), &mut member).await;
                 member::recorded(config, inputs.table.as_deref(), account, &mut member).await;
-                regions::member(config, p, account, &mut member).await;
+                regions::member(config, p, account, standing, &mut member).await;
             }
             None => member.skip("role", "not checked: the policy did not load"),
         }

@@ -9,7 +9,7 @@ use super::errors::{denied, otherwise, said};
 use super::{Given, List, Verdict};
 use crate::aws::regions::{AccountRegions, RegionOptIn};
 use crate::aws::AwsError;
-use crate::policy::Policy;
+use crate::policy::{Policy, Standing};
 
 const ITEM: &str = "regions enabled";
 
@@ -24,9 +24,16 @@ pub(super) async fn hub(g: &Given<'_>, out: &mut List) {
 }
 
 /// A member account, asked from the hub (Account Management's trusted
-/// access lets the management account or its delegated administrator ask).
-pub(super) async fn member(config: &SdkConfig, policy: &Policy, account: &str, out: &mut List) {
-    if policy.is_exempt(account) {
+/// access lets the management account or its delegated administrator ask);
+/// not one the policy leaves alone (exempt, out of scope).
+pub(super) async fn member(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    standing: Option<Standing>,
+    out: &mut List,
+) {
+    if matches!(standing, Some(Standing::Exempt | Standing::OutOfScope)) {
         return;
     }
     let listed = AccountRegions::new(config).list(Some(account)).await;

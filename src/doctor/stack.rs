@@ -1,11 +1,14 @@
 //! The deployed stacks against the configuration: the hub stack's
-//! parameters and outputs, the member StackSet's regions.
+//! parameters and outputs, the member StackSet's regions and, with a
+//! `[scope]`, its targets (`scope.rs` decides).
 
 use super::errors::{denied, otherwise, permission_fix, said};
 use aws_config::SdkConfig;
-use aws_sdk_cloudformation::types::Stack;
+use aws_sdk_cloudformation::types::{PermissionModels, Stack};
 
-use super::{Given, Inputs, List, HUB_STACK_FALLBACKS};
+use super::scope::{self, Case, Finding, Instance, Targets, Tree};
+use super::{Given, Inputs, List, Verdict, HUB_STACK_FALLBACKS};
+use crate::aws::organizations::Org;
 use crate::aws::AwsError;
 use crate::policy::Policy;
 
@@ -203,7 +206,7 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
     let (config, policy) = (g.config, g.policy);
     let region = crate::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
-    let mut regions = std::collections::BTreeSet::new();
+    let mut instances = Vec::new();
     let mut pages = client
         .list_stack_instances()
         .stack_set_name(name)
@@ -211,11 +214,11 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
         .send();
     while let Some(page) = pages.next().await {
         match page {
-            Ok(page) => regions.extend(
-                page.summaries()
-                    .iter()
-                    .filter_map(|s| s.region().map(str::to_string)),
-            ),
+            Ok(page) => instances.extend(page.summaries().iter().map(|s| Instance {
+                account: s.account().unwrap_or_default().to_string(),
+                region: s.region().unwrap_or_default().to_string(),
+                ou: s.organizational_unit_id().map(str::to_string),
+            })),
             Err(e) => {
                 let e = AwsError::new("ListStackInstances", "-", &region, &e);
                 let fix = if denied(&e) {
@@ -234,7 +237,7 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
         hub.skip("stackset regions", "not compared: the policy did not load");
         return;
     };
-    let deployed: Vec<String> = regions.into_iter().collect();
+    let deployed = sorted(instances.iter().map(|i| i.region.clone()));
     match super::settings::stackset_regions(&deployed, p) {
         Ok(()) => hub.pass(
             "stackset regions",
@@ -244,5 +247,268 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
             ),
         ),
         Err(m) => hub.fail("stackset regions", format!("{name}: {}", m.detail), m.fix),
+    }
+    if p.scope.is_some() {
+        targets(g.config, p, name, &instances, &deployed, hub).await;
+    }
+}
+
+/// With a `[scope]`: the StackSet's targets against it.
+async fn targets(
+    config: &SdkConfig,
+    policy: &Policy,
+    name: &str,
+    instances: &[Instance],
+    deployed: &[String],
+    hub: &mut List,
+) {
+    let Some(scope) = policy.scope.as_ref() else {
+        return;
+    };
+    let fix = |e: &AwsError, action: &str| match denied(e) {
+        true => permission_fix(action),
+        false => otherwise(e, "check the endpoint, then retry"),
+    };
+    let targets = described_set(config, name).await.unwrap_or_else(|e| {
+        let detail = format!("{name}: {}; judged from its instances alone", said(&e));
+        hub.warn(
+            scope::ITEM,
+            detail,
+            fix(&e, "cloudformation:DescribeStackSet"),
+        );
+        let service_managed = instances.iter().any(|i| i.ou.is_some());
+        Targets {
+            service_managed,
+            ..Targets::default()
+        }
+    });
+    let tree = match tree(config).await {
+        Ok(t) => t,
+        Err(e) => {
+            let detail = format!("cannot walk the organization: {}", said(&e));
+            let reads = "organizations:ListRoots, ListOrganizationalUnitsForParent and ListAccountsForParent";
+            return hub.fail(scope::ITEM, detail, fix(&e, reads));
+        }
+    };
+    let iam = super::settings::IAM_EVENTS_REGION.to_string();
+    let regions = sorted(policy.regions.iter().chain(deployed).chain([&iam]).cloned());
+    let case = Case {
+        name,
+        scope,
+        tree: &tree,
+        targets: &targets,
+        instances,
+        regions: &regions,
+    };
+    let findings = scope::judge(&case)
+        .into_iter()
+        .chain(breadth(&case))
+        .chain(auto_deployment(&targets, name));
+    for f in findings {
+        hub.add(f.item, f.verdict, f.detail, f.fix);
+    }
+}
+
+/// DescribeStackSet: its permission model, OU targets, automatic deployment.
+async fn described_set(config: &SdkConfig, name: &str) -> Result<Targets, AwsError> {
+    let region = crate::aws::home_region(config);
+    let out = aws_sdk_cloudformation::Client::new(config)
+        .describe_stack_set()
+        .stack_set_name(name)
+        .send()
+        .await
+        .map_err(|e| AwsError::new("DescribeStackSet", "-", &region, &e))?;
+    let set = out.stack_set();
+    Ok(Targets {
+        service_managed: set.and_then(|s| s.permission_model())
+            == Some(&PermissionModels::ServiceManaged),
+        ous: set
+            .map(|s| s.organizational_unit_ids().to_vec())
+            .unwrap_or_default(),
+        auto_deployment: set
+            .and_then(|s| s.auto_deployment())
+            .and_then(|a| a.enabled()),
+    })
+}
+
+/// The organization's tree, from one walk, and its management account.
+async fn tree(config: &SdkConfig) -> Result<Tree, AwsError> {
+    let org = Org::new(config);
+    let mut tree = Tree::default();
+    for a in org.walk().await? {
+        tree.add(&a.id, &a.name, &org.walked_path(&a.id).unwrap_or_default());
+    }
+    for ou in org.walked_ids().map(|ids| ids.ous).unwrap_or_default() {
+        let name = org.path_names("-", std::slice::from_ref(&ou)).await;
+        tree.add(&ou, &name, &org.walked_path(&ou).unwrap_or_default());
+    }
+    let client = aws_sdk_organizations::Client::new(config);
+    let described = client.describe_organization().send().await.ok();
+    tree.management = described.and_then(|o| Some(o.organization()?.master_account_id()?.into()));
+    Ok(tree)
+}
+
+/// Targets that reach only accounts outside the scope: harmless, broad.
+fn breadth(case: &Case) -> Option<Finding> {
+    let tree = case.tree;
+    let mut said: Vec<String> = (case.target_ous().into_iter())
+        .filter(|o| !case.reaches_scope(o))
+        .map(|o| match tree.has(o) {
+            true => tree.label(o),
+            false => format!("{o} (not in the organization)"),
+        })
+        .collect();
+    let accounts = sorted(
+        (case.instances.iter())
+            .filter(|i| i.ou.as_deref().is_none_or(str::is_empty) && !case.in_scope(&i.account))
+            .filter(|i| tree.management.as_ref() != Some(&i.account))
+            .map(|i| i.account.clone()),
+    );
+    if !accounts.is_empty() {
+        let n = accounts.len();
+        said.push(format!("{n} account(s): {}", scope::named(&accounts)));
+    }
+    (!said.is_empty()).then(|| Finding {
+        item: "stackset breadth",
+        verdict: Verdict::Warn,
+        detail: format!("{} also reaches only accounts outside the scope, through {}: harmless (runas-guard never assumes its role there) but broader than the rollout needs", case.name, said.join("; ")),
+        fix: Some("nothing needed; to narrow it, remove those targets (aws cloudformation delete-stack-instances, or LZA's deploymentTargets) but keep the instances of the hub account, a StackSets delegated administrator (StackSetAdminAccountId) and Identity Center's delegated administrator: they forward events for the whole organization".into()),
+    })
+}
+
+/// Each once, in order, none empty.
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = items.filter(|s| !s.is_empty()).collect();
+    set.into_iter().collect()
+}
+
+/// Automatic deployment off: an account vended into a targeted OU waits.
+fn auto_deployment(targets: &Targets, name: &str) -> Option<Finding> {
+    (targets.service_managed && targets.auto_deployment == Some(false)).then(|| Finding {
+        item: "stackset auto-deployment",
+        verdict: Verdict::Warn,
+        detail: format!("{name}: automatic deployment is off: an account vended into a targeted OU, or moved into one, gets no member stack, so it is pending, then failed"),
+        fix: Some(format!("aws cloudformation update-stack-set --stack-set-name {name} --use-previous-template --capabilities CAPABILITY_NAMED_IAM --auto-deployment Enabled=true,RetainStacksOnAccountRemoval=false, with each parameter as ParameterKey=NAME,UsePreviousValue=true")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::scope::tests::{at, managed, scope, tree, MANAGEMENT, PROD, ROOT, SANDBOX};
+
+    fn broad(
+        scope: &crate::policy::Scope,
+        targets: &Targets,
+        instances: &[Instance],
+    ) -> Option<Finding> {
+        let tree = tree();
+        let case = Case {
+            name: "m",
+            scope,
+            tree: &tree,
+            targets,
+            instances,
+            regions: &[],
+        };
+        breadth(&case)
+    }
+
+    #[test]
+    fn targets_reaching_only_accounts_outside_the_scope() {
+        let prod = scope(&[PROD], &[]);
+        let outside = ["555555555555", "666666666666", MANAGEMENT];
+        // (what, scope, targets, instances, the warning names; None: no warning)
+        let rows: Vec<(&str, _, Targets, Vec<Instance>, Option<&str>)> = vec![
+            (
+                "the root reaches the scope too",
+                prod.clone(),
+                managed(&[ROOT]),
+                at(&["111111111111"], Some(ROOT)),
+                None,
+            ),
+            (
+                "the scoped OU alone",
+                prod.clone(),
+                managed(&[PROD]),
+                vec![],
+                None,
+            ),
+            (
+                "an OU outside",
+                prod.clone(),
+                managed(&[PROD, SANDBOX]),
+                vec![],
+                Some("through ou-ab12-sandbox1 (Sandbox): harmless"),
+            ),
+            (
+                "an OU above a scoped account",
+                scope(&[], &["555555555555"]),
+                managed(&[SANDBOX]),
+                vec![],
+                None,
+            ),
+            (
+                "an OU inside a scoped one",
+                scope(&["ou-ab12-workload"], &[]),
+                managed(&[PROD]),
+                vec![],
+                None,
+            ),
+            (
+                "a target the organization does not have",
+                prod.clone(),
+                managed(&["ou-zz99-gone0001"]),
+                vec![],
+                Some("ou-zz99-gone0001 (not in the organization)"),
+            ),
+            (
+                "self-managed: accounts outside, not the management account",
+                prod.clone(),
+                Targets::default(),
+                at(&outside, None),
+                Some("2 account(s): 555555555555, 666666666666:"),
+            ),
+            (
+                "self-managed: accounts inside",
+                prod,
+                Targets::default(),
+                at(&["111111111111", "222222222222"], None),
+                None,
+            ),
+        ];
+        for (what, scope, targets, instances, says) in rows {
+            let out = broad(&scope, &targets, &instances);
+            match says {
+                None => assert!(out.is_none(), "{what}: {out:#?}"),
+                Some(s) => {
+                    let f = out.unwrap_or_else(|| panic!("{what}: no warning"));
+                    assert_eq!(
+                        (f.item, f.verdict),
+                        ("stackset breadth", Verdict::Warn),
+                        "{what}"
+                    );
+                    assert!(f.detail.contains(s), "{what}: {}", f.detail);
+                    assert!(f.fix.unwrap().contains("StackSetAdminAccountId"), "{what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn automatic_deployment_off_is_said_for_service_managed_only() {
+        let mut off = managed(&[ROOT]);
+        off.auto_deployment = Some(false);
+        let f = auto_deployment(&off, "m").unwrap();
+        assert_eq!(f.verdict, Verdict::Warn);
+        assert!(f.fix.unwrap().contains("--auto-deployment Enabled=true"));
+        assert!(auto_deployment(&managed(&[ROOT]), "m").is_none());
+        off.auto_deployment = None;
+        assert!(auto_deployment(&off, "m").is_none());
+        let self_managed = Targets {
+            auto_deployment: Some(false),
+            ..Targets::default()
+        };
+        assert!(auto_deployment(&self_managed, "m").is_none());
     }
 }
