@@ -205,18 +205,7 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
         };
         alerts.push(drift(&report.account, user, o, t, f.at, facts));
     }
-    // A document written, not the check's association (kept in audit mode
-    // too): an account in audit mode is never "configured".
-    let wrote = report
-        .regions
-        .iter()
-        .any(|r| r.action.wrote() && r.nodes.is_none());
-    // A vend that failed somewhere is retried; the retry that finishes the
-    // account says it was configured.
-    // An account still awaiting its member stack somewhere is not
-    // configured yet: the run that finishes it says so.
-    let waiting = report.regions.iter().any(|r| r.action == Action::Pending);
-    if alerts.is_empty() && per == Per::Account && wrote && !waiting {
+    if alerts.is_empty() && per == Per::Account && configured(report) {
         alerts.push(account_configured(
             &report.account,
             user,
@@ -228,6 +217,21 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     // Nodes newly without the user: news beside anything else.
     alerts.extend(user_missing(report, f.new_missing, t, f.at));
     alerts
+}
+
+/// Something written, Run As enforced somewhere (the check's association
+/// is kept in audit mode too, and an account in audit mode, or held by
+/// `enforce-when-ready` everywhere, is not "configured"), and nothing still
+/// awaiting the member stack (the run that finishes it says so). A vend
+/// that failed somewhere is retried, and the retry that finishes says it.
+/// Rows that carry no mode (a dead run's adopted write) count as enforced.
+fn configured(report: &AccountReport) -> bool {
+    let rows = &report.regions;
+    let wrote = rows.iter().any(|r| r.action.wrote());
+    let mut documents = rows.iter().filter(|r| r.mode.is_some()).peekable();
+    let enforced = documents.peek().is_none()
+        || documents.any(|r| r.mode != Some(crate::policy::Mode::Audit) && r.held.is_none());
+    wrote && enforced && !rows.iter().any(|r| r.action == Action::Pending)
 }
 
 #[cfg(test)]

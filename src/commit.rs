@@ -10,7 +10,7 @@ use crate::alert::Alert;
 use crate::aws::AwsError;
 use crate::clock;
 use crate::job::Job;
-use crate::outcome::{AccountReport, Action, Status};
+use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::records::{HistoryRow, Observation};
 use crate::store::known::unchanged;
 use crate::store::state::{Orphan, StateStore};
@@ -36,35 +36,7 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .filter(|o| !matches!(o.action, Action::Deferred | Action::OutOfScope))
         .map(|o| {
             let status = Status::of(o, o.user(&user), job.edited(o)).as_str();
-            // What the document said: in audit mode `after` is only what it
-            // would become.
-            let seen = if o.action == Action::WouldChange {
-                o.before.as_ref()
-            } else {
-                o.after.as_ref().or(o.before.as_ref())
-            };
-            let actor = t.actor.as_ref().map(|a| a.arn.clone());
-            let observation = Observation {
-                account: report.account.clone(),
-                region: o.region.clone(),
-                document: o.document.clone(),
-                status,
-                desired_user: o.desired_user.clone().or(report.desired_user.clone()),
-                observed_user: seen.and_then(|r| string_of(&r.user)),
-                observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
-                default_version: o.version_after.clone(),
-                action: o.action.as_str(),
-                wrote: o.action.wrote(),
-                trigger_id: t.event_id.clone(),
-                trigger_kind: t.kind.as_str(),
-                actor: actor.clone(),
-                error: o.error.clone(),
-                error_code: o.error_code.clone(),
-                nodes: o.nodes.as_ref().map(crate::nodes::Readiness::to_json),
-                mode: o.mode.or(report.mode).map(crate::policy::Mode::as_str),
-                held: o.held.clone(),
-                ou_path: report.ou_path.clone(),
-            };
+            let observation = observation(job, report, o, status);
             let history =
                 (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {
                     account: report.account.clone(),
@@ -74,7 +46,7 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
                     action: o.action.as_str().to_string(),
                     before: json!(o.before),
                     after: json!(o.after),
-                    actor,
+                    actor: observation.actor.clone(),
                     trigger_id: t.event_id.clone(),
                     trigger_kind: t.kind.as_str().to_string(),
                     versions_before: o
@@ -86,6 +58,43 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
             (observation, history)
         })
         .collect()
+}
+
+/// The state item of one row, as `status` will show it.
+fn observation(
+    job: &Job,
+    report: &AccountReport,
+    o: &RegionOutcome,
+    status: &'static str,
+) -> Observation {
+    let t = &job.trigger;
+    // What the document said: in audit mode `after` is only what it would become.
+    let seen = if o.action == Action::WouldChange {
+        o.before.as_ref()
+    } else {
+        o.after.as_ref().or(o.before.as_ref())
+    };
+    Observation {
+        account: report.account.clone(),
+        region: o.region.clone(),
+        document: o.document.clone(),
+        status,
+        desired_user: o.desired_user.clone().or(report.desired_user.clone()),
+        observed_user: seen.and_then(|r| string_of(&r.user)),
+        observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
+        default_version: o.version_after.clone(),
+        action: o.action.as_str(),
+        wrote: o.action.wrote(),
+        trigger_id: t.event_id.clone(),
+        trigger_kind: t.kind.as_str(),
+        actor: t.actor.as_ref().map(|a| a.arn.clone()),
+        error: o.error.clone(),
+        error_code: o.error_code.clone(),
+        nodes: o.nodes.as_ref().map(crate::nodes::Readiness::to_json),
+        mode: o.mode.or(report.mode).map(crate::policy::Mode::as_str),
+        held: o.held.clone(),
+        ou_path: report.ou_path.clone(),
+    }
 }
 
 /// What recording an account came to.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use crate::outcome::RegionOutcome;
-use crate::policy::{Mode, Policy};
 use crate::store::known::Snapshot;
 use crate::trigger::Trigger;
 
@@ -28,14 +27,6 @@ impl Job {
             dry_run,
             owner: crate::ids::token(),
             known: None,
-        }
-    }
-
-    pub fn mode(&self, policy: &Policy) -> Mode {
-        if self.dry_run {
-            Mode::Audit
-        } else {
-            policy.mode
         }
     }
 

@@ -90,13 +90,14 @@ impl Report {
                         .unwrap_or_else(|| "-".into()),
                     run_as_before: match (&r.before, r.action) {
                         (Some(b), _) => b.short(),
+                        (None, _) if r.nodes.is_some() => "no association".into(),
                         (None, Action::Created | Action::WouldChange | Action::None) => {
                             "no document".into()
                         }
                         (None, _) => "-".into(),
                     },
                     action: r.action.as_str(),
-                    mode: r.mode.map_or("-", crate::policy::Mode::as_str),
+                    mode: r.mode.or(a.mode).map_or("-", crate::policy::Mode::as_str),
                     held: r.held.clone(),
                     role: a.role.clone().unwrap_or_else(|| "-".into()),
                     error: crate::aws::one_line(r.error.as_deref().unwrap_or_default()),

@@ -99,6 +99,15 @@ fn entry(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
     }
 }
 
+/// The check's association kept (created or put back) is counted apart:
+/// in audit mode it is written too, and it is not a document "fixed".
+fn counted_as(o: &crate::outcome::RegionOutcome) -> String {
+    match (o.nodes.is_some(), o.action.wrote()) {
+        (true, true) => format!("check-{}", o.action.as_str()),
+        _ => o.action.as_str().to_string(),
+    }
+}
+
 fn short(r: &Option<crate::preferences::RunAs>) -> String {
     r.as_ref()
         .map_or_else(|| "no document".into(), |r| r.short())
@@ -118,7 +127,9 @@ impl Tally {
             self.out_of_scope += 1;
         }
         for o in &report.regions {
-            self.account_regions += 1;
+            // One per account-region: a `[[document]]`'s row and the
+            // check's are more rows of the same account-region.
+            self.account_regions += usize::from(o.document.is_none());
             if let Some(m) = o.mode.filter(|_| o.document.is_none()) {
                 *self.modes.entry(m.as_str().to_string()).or_default() += 1;
             }
@@ -144,10 +155,7 @@ impl Tally {
                     });
                 }
             }
-            *self
-                .counts
-                .entry(o.action.as_str().to_string())
-                .or_default() += 1;
+            *self.counts.entry(counted_as(o)).or_default() += 1;
             if o.action == Action::Pending {
                 self.pending.push(entry(report, o));
                 continue;
@@ -227,6 +235,13 @@ fn headline(tally: &Tally, failed: usize) -> Vec<String> {
     let waiting = tally.count(Action::Pending);
     if waiting > 0 {
         parts.push(format!("{waiting} awaiting their member stack"));
+    }
+    let checks: usize = ["check-created", "check-updated"]
+        .iter()
+        .map(|k| tally.counts.get(*k).copied().unwrap_or(0))
+        .sum();
+    if checks > 0 {
+        parts.push(format!("{checks} run-as user check associations kept"));
     }
     if tally.newly_user_missing > 0 {
         parts.push(format!(
@@ -418,6 +433,37 @@ mod tests {
             1,
             "only the failure"
         );
+    }
+
+    #[test]
+    fn an_audit_sweep_that_only_kept_check_associations_fixed_nothing() {
+        let mut t = Tally::default();
+        let check = RegionOutcome {
+            document: Some("RunAsGuard-CheckRunAsUser".into()),
+            nodes: Some(crate::nodes::Readiness::default()),
+            ..region("a", Action::Created, None)
+        };
+        let named = RegionOutcome {
+            document: Some("SSMRunAs-Admin".into()),
+            ..region("a", Action::WouldChange, Some("x"))
+        };
+        t.add(
+            &account(
+                "1",
+                vec![region("a", Action::WouldChange, Some("x")), named, check],
+            ),
+            &none(),
+        );
+        assert_eq!(t.account_regions, 1, "one account-region, three rows");
+        let a = alert(&t, &trigger(), "now").unwrap();
+        assert_eq!(a.body["fixed"], 0);
+        assert_eq!(a.body["counts"]["check-created"], 1);
+        assert!(
+            a.subject.contains("1 run-as user check associations kept"),
+            "{}",
+            a.subject
+        );
+        assert!(!a.subject.contains("fixed"), "{}", a.subject);
     }
 
     #[test]

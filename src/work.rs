@@ -41,6 +41,13 @@ impl Work {
     }
 
     /// The work could not start (Organizations unreachable, ...).
+    /// Not this run's business, and why (answered `ignored`).
+    pub fn ignored(mut outcome: Outcome, why: String) -> Work {
+        outcome.result = crate::outcome::Handled::Ignored;
+        outcome.reason = why;
+        Work::answered(outcome)
+    }
+
     pub fn error(mut outcome: Outcome, e: &AwsError) -> Work {
         tracing::error!(outcome = "failed", error_code = %e.code, error = %e, "work failed");
         outcome.reason = e.to_string();

@@ -19,6 +19,7 @@ use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
 
 mod early;
+mod gate;
 mod held;
 mod missing;
 pub mod pending;

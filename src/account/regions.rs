@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::gate::{self, check_row, with_modes, CheckRun};
 use super::Ctx;
 use crate::aws::associations::AssociationStore;
 use crate::aws::ssm::DocumentStore;
@@ -119,6 +120,15 @@ impl DocEnv {
         }
     }
 
+    /// The check of `region`, started beside the documents (when on).
+    fn start_check(&self, region: &str) -> Option<CheckRun> {
+        let document = self.check_document.clone()?;
+        let (env, region) = (self.clone(), region.to_string());
+        Some(CheckRun::spawn(async move {
+            env.check_nodes(&region, &document).await
+        }))
+    }
+
     async fn reconcile(
         &self,
         region: &str,
@@ -153,44 +163,6 @@ impl DocEnv {
     }
 }
 
-/// The run-as user check of one region: still running beside the
-/// documents, or finished first because a document's mode waits for it.
-enum CheckRun {
-    Running(tokio::task::JoinHandle<RegionOutcome>),
-    Done(Box<RegionOutcome>),
-}
-
-impl CheckRun {
-    fn start(env: &DocEnv, region: &str) -> Option<CheckRun> {
-        let document = env.check_document.clone()?;
-        let (env, region) = (env.clone(), region.to_string());
-        Some(CheckRun::Running(tokio::spawn(async move {
-            env.check_nodes(&region, &document).await
-        })))
-    }
-
-    async fn row(self, region: &str) -> RegionOutcome {
-        match self {
-            CheckRun::Done(row) => *row,
-            CheckRun::Running(task) => match task.await {
-                Ok(row) => row,
-                Err(e) => RegionOutcome::failed(region, "InternalError", e.to_string()),
-            },
-        }
-    }
-
-    /// Finished first when an `enforce-when-ready` document needs its
-    /// verdict: a gate never opens on a guess.
-    async fn settle(self, region: &str, gated: bool) -> (CheckRun, Option<Readiness>) {
-        if !gated {
-            return (self, None);
-        }
-        let row = self.row(region).await;
-        let found = row.nodes.clone();
-        (CheckRun::Done(Box::new(row)), found)
-    }
-}
-
 /// Every governed document of one region, in `targets` order. Documents that
 /// inherit wait for `SSM-SessionManagerRunShell` (the first target); the
 /// others run beside it.
@@ -203,14 +175,8 @@ async fn reconcile_region(
 ) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
     let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
     let gated = !env.dry_run && targets.iter().any(|t| t.mode == Mode::EnforceWhenReady);
-    let (check, found) = match CheckRun::start(&env, &region) {
-        Some(run) => {
-            let (run, found) = run.settle(&region, gated).await;
-            (Some(run), found)
-        }
-        None => (None, None),
-    };
-    let modes: Arc<Vec<(Mode, Option<String>)>> = Arc::new(
+    let (check, found) = gate::settle(env.start_check(&region), &region, gated).await;
+    let modes: Arc<Vec<_>> = Arc::new(
         targets
             .iter()
             .map(|t| env.mode(t, found.as_ref()))
@@ -259,47 +225,6 @@ async fn reconcile_region(
         ));
     }
     rows
-}
-
-/// Each document row says its rules' mode, and why a gated one was held.
-fn with_modes(
-    rows: Vec<(RegionOutcome, Option<RegionGrant>)>,
-    targets: &[Target],
-    modes: &[(Mode, Option<String>)],
-) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
-    rows.into_iter()
-        .zip(targets.iter().zip(modes))
-        .map(|((mut o, grant), (t, (_, held)))| {
-            o.mode = Some(t.mode);
-            // Already on is not held: only a change the gate kept back.
-            if o.action == Action::WouldChange {
-                o.held = held.clone();
-            }
-            (o, grant)
-        })
-        .collect()
-}
-
-/// A region that is off (or an account suspended) has no nodes to check:
-/// the check's row says what the document's row says.
-fn check_row(
-    row: RegionOutcome,
-    first: &RegionOutcome,
-    document: &str,
-    user: &str,
-) -> RegionOutcome {
-    if matches!(
-        first.action,
-        Action::RegionDisabled | Action::AccountSuspended
-    ) {
-        return RegionOutcome {
-            document: None,
-            desired_user: None,
-            ..first.clone()
-        }
-        .for_document(document, user);
-    }
-    row.for_document(document, user)
 }
 
 /// A task that died leaves a failed row, never a gap.

@@ -316,17 +316,15 @@ impl Org {
     pub fn walked_ids(&self) -> Option<crate::policy::ids::OrgIds> {
         let parents = self.parents.lock().expect("cache lock");
         let names = self.names.lock().expect("cache lock");
-        // The root has no cached name ("Root" is fixed); it is every top
-        // level's parent.
+        // The root has no cached name ("Root" is fixed): it is a parent.
+        let roots = parents
+            .values()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with("r-"));
         let ous: std::collections::HashSet<String> = names
             .keys()
             .filter(|id| id.starts_with("ou-"))
-            .chain(
-                parents
-                    .values()
-                    .map(|(p, _)| p)
-                    .filter(|p| p.starts_with("r-")),
-            )
+            .chain(roots)
             .cloned()
             .collect();
         let accounts: std::collections::HashSet<String> = parents

@@ -67,6 +67,34 @@ fn permission_sets(
     }
 }
 
+/// `policy.toml: ok (2 regions, mode audit, default user ops, …)`.
+fn ok_line(shown: &str, p: &runas_guard::policy::Policy, org: bool) -> String {
+    let documents = match p.documents.len() {
+        0 => String::new(),
+        n => format!(
+            ", {n} more document(s): {}",
+            p.document_names()[1..].join(", ")
+        ),
+    };
+    let ids = runas_guard::policy::ids::named_ids(p).len();
+    format!(
+        "{shown}: ok ({} regions, mode {}, {}{documents}{})",
+        p.regions.len(),
+        p.mode.as_str(),
+        match (&p.default_user, &p.scope) {
+            (Some(u), None) => format!("default user {u}"),
+            (Some(u), Some(s)) => format!("default user {u}, scope {}", scope_line(s)),
+            (None, Some(s)) => format!("no default user, scope {}", scope_line(s)),
+            (None, None) => "no default user".into(),
+        },
+        if org {
+            format!("; all {ids} OU and account ids are in the organization")
+        } else {
+            String::new()
+        }
+    )
+}
+
 fn scope_line(s: &runas_guard::policy::Scope) -> String {
     let mut parts = Vec::new();
     if !s.ous.is_empty() {
@@ -99,30 +127,7 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
                     }
                 }
             }
-            let documents = match p.documents.len() {
-                0 => String::new(),
-                n => format!(
-                    ", {n} more document(s): {}",
-                    p.document_names()[1..].join(", ")
-                ),
-            };
-            let ids = runas_guard::policy::ids::named_ids(&p).len();
-            outln!(
-                "{shown}: ok ({} regions, mode {}, {}{documents}{})",
-                p.regions.len(),
-                p.mode.as_str(),
-                match (&p.default_user, &p.scope) {
-                    (Some(u), None) => format!("default user {u}"),
-                    (Some(u), Some(s)) => format!("default user {u}, scope {}", scope_line(s)),
-                    (None, Some(s)) => format!("no default user, scope {}", scope_line(s)),
-                    (None, None) => "no default user".into(),
-                },
-                if org {
-                    format!("; all {ids} OU and account ids are in the organization")
-                } else {
-                    String::new()
-                }
-            );
+            outln!("{}", ok_line(shown, &p, org));
             for w in p.warnings().into_iter().chain(p.user_warnings()) {
                 outln!("warning: {w}");
             }

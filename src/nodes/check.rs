@@ -229,15 +229,7 @@ async fn readiness<A: Associations>(
         linux_or_macos: None,
     };
     if now.checked == 0 {
-        // A member stack older than this read's permission still gets
-        // "no result yet": never a failed check.
-        now.linux_or_macos = match store.any_linux_or_macos_node().await {
-            Ok(any) => Some(any),
-            Err(e) => {
-                tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "cannot tell whether there are Linux or macOS nodes");
-                None
-            }
-        };
+        now.linux_or_macos = platform_nodes(store, want, &now).await;
     }
     if now.missing == 0 {
         return Ok(now);
@@ -260,6 +252,31 @@ async fn readiness<A: Associations>(
         }
     };
     Ok(now)
+}
+
+/// Whether there is a managed Linux or macOS node, asked only when no node
+/// has a result. A node that joins runs the check at once: until something
+/// has run, "none" found before stays true without a read. A member stack
+/// older than this read's permission gets `None` ("no result yet"), never a
+/// failed check.
+async fn platform_nodes<A: Associations>(
+    store: &A,
+    want: &Want<'_>,
+    now: &Readiness,
+) -> Option<bool> {
+    let none_before = want.recorded.is_some_and(|r| {
+        r.association_id == now.association_id && r.checked == 0 && r.linux_or_macos == Some(false)
+    });
+    if none_before {
+        return Some(false);
+    }
+    match store.any_linux_or_macos_node().await {
+        Ok(any) => Some(any),
+        Err(e) => {
+            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "cannot tell whether there are Linux or macOS nodes");
+            None
+        }
+    }
 }
 
 fn run_as(a: &Association) -> RunAs {

@@ -175,6 +175,46 @@ async fn a_steady_check_with_a_record_costs_one_read() {
 }
 
 #[tokio::test]
+async fn no_result_asks_once_whether_there_are_linux_or_macos_nodes_then_trusts_none_found() {
+    let idle = || Association {
+        counts: Counts::default(),
+        ..assoc("a", "ops", "2")
+    };
+    let fake = Fake::with(vec![idle()]);
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.nodes.unwrap().linux_or_macos, Some(true));
+    assert_eq!(fake.calls(), ["find", "nodes"]);
+    let none = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "ops".into(),
+        linux_or_macos: Some(false),
+        ..Readiness::default()
+    };
+    // Nothing has run since "none" was found: no read.
+    let fake = Fake::with(vec![idle()]);
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&none))).await;
+    assert_eq!(row.nodes.unwrap().linux_or_macos, Some(false));
+    assert_eq!(fake.calls(), ["describe"]);
+    // Another association (re-created): asked again.
+    let other = Readiness {
+        association_id: "z".into(),
+        ..none.clone()
+    };
+    let fake = Fake::with(vec![idle()]);
+    check(&fake, &Claim(true), &want("ops", true, Some(&other))).await;
+    assert!(
+        fake.calls().contains(&"nodes".to_string()),
+        "{:?}",
+        fake.calls()
+    );
+    // Results found: never asked.
+    let fake = Fake::with(vec![assoc("a", "ops", "2")]);
+    check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert!(!fake.calls().contains(&"nodes".to_string()));
+}
+
+#[tokio::test]
 async fn failing_nodes_are_named_up_to_the_bound() {
     let mut fake = Fake::with(vec![Association {
         counts: Counts {

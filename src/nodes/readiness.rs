@@ -24,13 +24,35 @@ pub struct Readiness {
     pub linux_or_macos: Option<bool>,
 }
 
+/// `1 node`, `3 nodes`.
+pub fn nodes(n: u64) -> String {
+    match n {
+        1 => "1 node".into(),
+        n => format!("{n} nodes"),
+    }
+}
+
+/// `its 1 node`, `all 3 nodes`.
+pub fn all_nodes(n: u64) -> String {
+    match n {
+        1 => "its 1 node".into(),
+        n => format!("all {n} nodes"),
+    }
+}
+
 impl Readiness {
     /// `user ssm-ops missing on 3 of 40 nodes`, for status and alerts.
     pub fn summary(&self) -> String {
         match (self.checked, self.missing) {
-            (0, _) => format!("user {} not checked on any node yet", self.user),
-            (n, 0) => format!("user {} present on all {n} nodes", self.user),
-            (n, m) => format!("user {} missing on {m} of {n} nodes", self.user),
+            (0, 0) if self.linux_or_macos == Some(false) => {
+                format!(
+                    "user {}: no managed Linux or macOS node to check",
+                    self.user
+                )
+            }
+            (0, 0) => format!("user {} not checked on any node yet", self.user),
+            (n, 0) => format!("user {} present on {}", self.user, all_nodes(n)),
+            (n, m) => format!("user {} missing on {m} of {}", self.user, nodes(n)),
         }
     }
 

@@ -3,12 +3,13 @@
 
 use std::path::Path;
 
+use super::documents::named_documents;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
 use super::validate::{
     account_rules, check_exempt, check_identity_center, check_nodes, check_roles,
-    check_session_policy, check_user, named_documents, ou_rules, Problem,
+    check_session_policy, check_user, ou_rules, Problem,
 };
 use super::{Policy, PolicyError};
 

@@ -6,6 +6,7 @@
 //! `Policy` through the checks in `validate` and `regions`, and
 //! `resolve` answers what an account should have.
 
+mod documents;
 pub mod ids;
 mod load;
 mod raw;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::trigger::{is_account_id, DOCUMENT_NAME};
 
 use super::raw::RawIdentityCenter;
-use super::raw::{RawDocument, RawExempt, RawNodes, RawScoped};
+use super::raw::{RawExempt, RawNodes, RawScoped};
 use super::{NamedDocument, Rule};
 
 /// A bad key and what is wrong with it; [`super::Policy::parse`] adds the file.
@@ -63,7 +63,7 @@ pub fn is_document_name(s: &str) -> bool {
 }
 
 /// Names AWS keeps for its own documents (any case).
-fn is_reserved_document_name(s: &str) -> bool {
+pub(super) fn is_reserved_document_name(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     ["aws", "amazon", "amzn"]
         .iter()
@@ -217,89 +217,6 @@ pub(super) fn check_exempt(
         }
     }
     Ok(())
-}
-
-/// `[[document]]` entries in file order; every key of one is checked before
-/// the next entry's.
-pub(super) fn named_documents(
-    raw: &[RawDocument],
-    exempt: &RawExempt,
-    allow_root: bool,
-) -> Result<Vec<NamedDocument>, Problem> {
-    let mut documents: Vec<NamedDocument> = Vec::new();
-    for (i, d) in raw.iter().enumerate() {
-        let prefix = format!("document[{i}].");
-        check_document_name(&d.name, &documents).map_err(|p| (format!("{prefix}name"), p))?;
-        documents.push(named_document(&prefix, d, exempt, allow_root)?);
-    }
-    Ok(documents)
-}
-
-/// `earlier` holds the entries above this one, for the duplicate check.
-fn check_document_name(name: &str, earlier: &[NamedDocument]) -> Result<(), String> {
-    if !is_document_name(name) {
-        return Err(format!(
-            "{} is not an SSM document name (3 to 128 of a-z A-Z 0-9 _ . -)",
-            shorten(name)
-        ));
-    }
-    if name == DOCUMENT_NAME {
-        return Err(format!("{DOCUMENT_NAME} is always governed (by [default], [[ou]] and [[account]]); name another document"));
-    }
-    if is_reserved_document_name(name) {
-        return Err(format!(
-            "{name:?} starts with a prefix AWS reserves (aws, amazon, amzn)"
-        ));
-    }
-    if earlier.iter().any(|o| o.name == name) {
-        return Err(format!("{name} is listed twice"));
-    }
-    Ok(())
-}
-
-/// One `[[document]]` entry whose name has passed; `prefix` is `document[i].`.
-fn named_document(
-    prefix: &str,
-    d: &RawDocument,
-    exempt: &RawExempt,
-    allow_root: bool,
-) -> Result<NamedDocument, Problem> {
-    let key = |k: &str| format!("{prefix}{k}");
-    check_user(&d.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
-    let inherit = inherits(d.inherit.as_deref()).map_err(|p| (key("inherit"), p))?;
-    let ou_users = ou_rules(prefix, &d.ou, allow_root)?;
-    let account_users = account_rules(prefix, &d.account, allow_root)?;
-    for (j, rule) in d.account.iter().enumerate() {
-        if exempt.accounts.contains(&rule.id) {
-            return Err((
-                format!("{prefix}account[{j}].id"),
-                format!(
-                    "{} is exempt; an account is either governed or exempt",
-                    rule.id
-                ),
-            ));
-        }
-    }
-    Ok(NamedDocument {
-        name: d.name.clone(),
-        default_user: d.run_as_user.clone(),
-        inherit,
-        mode: d.mode,
-        ou_users,
-        account_users,
-    })
-}
-
-/// `inherit` may only name the default document.
-fn inherits(inherit: Option<&str>) -> Result<bool, String> {
-    match inherit {
-        None => Ok(false),
-        Some(DOCUMENT_NAME) => Ok(true),
-        Some(other) => Err(format!(
-            "{} cannot be inherited; only {DOCUMENT_NAME:?} can",
-            shorten(other)
-        )),
-    }
 }
 
 /// AWS caps a session policy at 2,048 characters; the member session's

@@ -13,68 +13,70 @@ pub fn render_status(rows: &[StateRow], format: Format) -> String {
     }
 }
 
+/// Every stored field; new ones are added at the end, so readers by
+/// position keep working.
+const CSV_HEADER: [&str; 22] = [
+    "account",
+    "region",
+    "status",
+    "run_as",
+    "desired_user",
+    "observed_user",
+    "observed_run_as_enabled",
+    "default_version",
+    "last_action",
+    "last_changed",
+    "last_checked",
+    "last_actor",
+    "last_trigger_kind",
+    "last_trigger_id",
+    "last_error_code",
+    "last_error",
+    "changes",
+    "document",
+    "nodes",
+    "mode",
+    "held",
+    "ou_path",
+];
+
 fn status_csv(rows: &[StateRow]) -> String {
-    let header = [
-        "account",
-        "region",
-        "status",
-        "run_as",
-        "desired_user",
-        "observed_user",
-        "observed_run_as_enabled",
-        "default_version",
-        "last_action",
-        "last_changed",
-        "last_checked",
-        "last_actor",
-        "last_trigger_kind",
-        "last_trigger_id",
-        "last_error_code",
-        "last_error",
-        "changes",
-        "document",
-        "nodes",
-        "mode",
-        "held",
-        "ou_path",
-    ];
-    let body: Vec<[String; 22]> = rows
-        .iter()
-        .map(|r| {
-            let e = |v: &Option<String>| v.clone().unwrap_or_default();
-            [
-                r.account.clone(),
-                r.region.clone(),
-                r.status.clone(),
-                r.observed_short(),
-                e(&r.desired_user),
-                e(&r.observed_user),
-                r.observed_run_as_enabled
-                    .as_ref()
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .unwrap_or_default(),
-                e(&r.default_version),
-                e(&r.last_action),
-                e(&r.last_changed),
-                e(&r.last_checked),
-                e(&r.last_actor),
-                e(&r.last_trigger_kind),
-                e(&r.last_trigger_id),
-                e(&r.last_error_code),
-                e(&r.last_error),
-                r.changes.to_string(),
-                r.document.clone(),
-                r.nodes_short().unwrap_or_default(),
-                e(&r.mode),
-                e(&r.held),
-                e(&r.ou_path),
-            ]
-        })
-        .collect();
-    csv(&header, &body)
+    let body: Vec<[String; 22]> = rows.iter().map(csv_row).collect();
+    csv(&CSV_HEADER, &body)
+}
+
+fn csv_row(r: &StateRow) -> [String; 22] {
+    let e = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        r.account.clone(),
+        r.region.clone(),
+        r.status.clone(),
+        r.observed_short(),
+        e(&r.desired_user),
+        e(&r.observed_user),
+        r.observed_run_as_enabled
+            .as_ref()
+            .map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default(),
+        e(&r.default_version),
+        e(&r.last_action),
+        e(&r.last_changed),
+        e(&r.last_checked),
+        e(&r.last_actor),
+        e(&r.last_trigger_kind),
+        e(&r.last_trigger_id),
+        e(&r.last_error_code),
+        e(&r.last_error),
+        r.changes.to_string(),
+        r.document.clone(),
+        r.nodes_short().unwrap_or_default(),
+        e(&r.mode),
+        e(&r.held),
+        e(&r.ou_path),
+    ]
 }
 
 fn status_table(rows: &[StateRow]) -> String {
@@ -115,7 +117,15 @@ fn status_table(rows: &[StateRow]) -> String {
         })
         .collect();
     let mut out = table(&header, &body);
-    // A new account's rows wait for its member stack: say since when and for what.
+    out.push_str(&notes(rows));
+    out
+}
+
+/// Under the table: a new account's rows waiting for its member stack
+/// (since when, for what), and `enforce-when-ready` rows the check's
+/// verdict keeps in audit (why).
+fn notes(rows: &[StateRow]) -> String {
+    let mut out = String::new();
     for r in rows.iter().filter(|r| r.status == "pending") {
         out.push_str(&format!(
             "pending {} {}: {}\n",
@@ -126,7 +136,6 @@ fn status_table(rows: &[StateRow]) -> String {
                 .unwrap_or("awaiting the member stack")
         ));
     }
-    // An `enforce-when-ready` document the check's verdict keeps in audit.
     for r in rows {
         if let Some(held) = &r.held {
             out.push_str(&format!(
@@ -226,10 +235,7 @@ mod tests {
         let t = render_status(std::slice::from_ref(&check), Format::Table);
         assert!(t.contains("on/ops (MISSING on 3 of 40 nodes)"), "{t}");
         let csv = render_status(std::slice::from_ref(&check), Format::Csv);
-        assert!(
-            csv.contains(",MISSING on 3 of 40 nodes,"),
-            "{csv}"
-        );
+        assert!(csv.contains(",MISSING on 3 of 40 nodes,"), "{csv}");
         let json = render_status(std::slice::from_ref(&check), Format::Json);
         assert!(json.contains("i-0123456789abcdef0"), "{json}");
         // A new account's row awaiting its member stack says since when and

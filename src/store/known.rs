@@ -47,6 +47,15 @@ impl Snapshot {
         self.0.get(&format!("{account}/{slot}"))
     }
 
+    /// The slots recorded for `account`.
+    pub fn slots(&self, account: &str) -> Vec<String> {
+        let prefix = format!("{account}/");
+        self.0
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -235,6 +244,26 @@ impl StateStore {
                     .and_then(|n| usize::try_from(n).ok()),
             })
         }))
+    }
+}
+
+impl StateStore {
+    /// An account that left the policy's `[scope]`: its state items would
+    /// keep showing it governed (`status`, `readiness`), so they go. Its
+    /// history stays, and nothing in the account is touched.
+    pub async fn forget_slots(&self, account: &str, slots: &[String]) -> Result<(), AwsError> {
+        let t = self.table();
+        for slot in slots {
+            let mut delete = t.client.delete_item().table_name(&t.name);
+            for (k, v) in crate::store::keys::region_key(account, slot) {
+                delete = delete.key(k, v);
+            }
+            delete
+                .send()
+                .await
+                .map_err(|e| t.err("DeleteItem", account, &e))?;
+        }
+        Ok(())
     }
 }
 

@@ -94,27 +94,7 @@ fn build(
         u.set("document", s(d));
     }
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
-    let optional = [
-        ("desired_user", &o.desired_user),
-        ("observed_user", &o.observed_user),
-        ("observed_run_as_enabled", &o.observed_enabled),
-        ("default_version", &o.default_version),
-        ("last_error", &o.error),
-        ("last_error_code", &o.error_code),
-        ("nodes", &o.nodes),
-        ("held", &o.held),
-        ("ou_path", &o.ou_path),
-    ];
-    for (attr, value) in optional {
-        match value {
-            Some(v) => u.set(attr, s(v)),
-            None => u.remove.push(attr),
-        }
-    }
-    match o.mode {
-        Some(m) => u.set("#mode", s(m)),
-        None => u.remove.push("#mode"),
-    }
+    set_or_remove(&mut u, o);
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
         u.remove.push("drift_seen_by");
@@ -130,6 +110,29 @@ fn build(
     }
     let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
     u.finish(condition)
+}
+
+/// Fields the observation lacks are removed: the item says what is there now.
+fn set_or_remove(u: &mut Parts, o: &Observation) {
+    let mode = o.mode.map(str::to_string);
+    let optional = [
+        ("desired_user", &o.desired_user),
+        ("observed_user", &o.observed_user),
+        ("observed_run_as_enabled", &o.observed_enabled),
+        ("default_version", &o.default_version),
+        ("last_error", &o.error),
+        ("last_error_code", &o.error_code),
+        ("nodes", &o.nodes),
+        ("held", &o.held),
+        ("ou_path", &o.ou_path),
+        ("#mode", &mode),
+    ];
+    for (attr, value) in optional {
+        match value {
+            Some(v) => u.set(attr, s(v)),
+            None => u.remove.push(attr),
+        }
+    }
 }
 
 /// A created check association is recorded: its creation claim is done.

@@ -125,8 +125,11 @@ pub(super) async fn sweep_account(
         ));
     };
     let session = prepared.session();
-    let governed =
-        ctx.policy.standing(&info.id, &prepared.path) == crate::policy::Standing::Governed;
+    let standing = ctx.policy.standing(&info.id, &prepared.path);
+    let governed = standing == crate::policy::Standing::Governed;
+    if standing == crate::policy::Standing::OutOfScope {
+        forget(svc, job, &info.id).await;
+    }
     let acct = account::converge(
         &ctx,
         job,
@@ -153,6 +156,29 @@ pub(super) async fn sweep_account(
     deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Ok((acct.report, news))
+}
+
+/// An account out of scope with items from when it was governed: they go
+/// (one read of the sweep's snapshot, no query).
+async fn forget(svc: &Services, job: &Job, account: &str) {
+    let slots = job
+        .known
+        .as_ref()
+        .map(|k| k.slots(account))
+        .unwrap_or_default();
+    if slots.is_empty() || job.dry_run {
+        return;
+    }
+    match svc.state.forget_slots(account, &slots).await {
+        Ok(()) => tracing::info!(
+            account,
+            items = slots.len(),
+            "out of scope: its state items are gone"
+        ),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "out of scope, but its state items could not be removed; the next sweep tries again")
+        }
+    }
 }
 
 /// What a sweep reads in an account besides its governed documents, with

@@ -7,7 +7,7 @@ use crate::account::{self, Ctx, Prepare};
 use crate::alert::{self, Facts, Per};
 use crate::clock;
 use crate::job::Job;
-use crate::outcome::{failure_summary, Handled, Outcome};
+use crate::outcome::{failure_summary, Outcome};
 use crate::policy::Standing;
 use crate::services::Services;
 use crate::trigger::{Trigger, TriggerKind};
@@ -135,8 +135,6 @@ pub async fn work(
     }
 }
 
-fn ignored(mut outcome: Outcome, why: String) -> Work {
-    outcome.result = Handled::Ignored;
-    outcome.reason = why;
-    Work::answered(outcome)
+fn ignored(outcome: Outcome, why: String) -> Work {
+    Work::ignored(outcome, why)
 }

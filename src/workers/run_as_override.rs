@@ -23,17 +23,10 @@ use crate::workers::identity_center::look_at;
 pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {
     let t = &job.trigger;
     let account = t.account.clone().unwrap_or_default();
-    if t.source == "aws.iam" {
-        match account::standing(ctx, &account).await {
-            Ok(Some(Standing::OutOfScope)) => {
-                outcome.result = crate::outcome::Handled::Ignored;
-                outcome.reason =
-                    format!("account {account} is out of scope: outside the policy's [scope]");
-                return Work::answered(outcome);
-            }
-            Ok(_) => {}
-            Err(e) => return Work::error(outcome, &e),
-        }
+    match out_of_scope(ctx, t, &account).await {
+        Ok(Some(why)) => return Work::ignored(outcome, why),
+        Ok(None) => {}
+        Err(e) => return Work::error(outcome, &e),
     }
     let declared = svc
         .policy
@@ -105,6 +98,24 @@ fn history_row(t: &crate::trigger::Trigger, account: String) -> HistoryRow {
         versions_before: t.context.principal.clone(),
         version_after: None,
     }
+}
+
+/// Why an IAM tag event is not looked at: its account is outside the
+/// policy's `[scope]`. (Identity Center's events are the organization's.)
+async fn out_of_scope(
+    ctx: &Ctx<'_>,
+    t: &crate::trigger::Trigger,
+    account: &str,
+) -> Result<Option<String>, crate::aws::AwsError> {
+    if t.source != "aws.iam" {
+        return Ok(None);
+    }
+    Ok(match account::standing(ctx, account).await? {
+        Some(Standing::OutOfScope) => Some(format!(
+            "account {account} is out of scope: outside the policy's [scope]"
+        )),
+        _ => None,
+    })
 }
 
 /// An IAM tag event's principal, read now: events arrive late and out of

@@ -10,7 +10,7 @@ use crate::aws::AwsError;
 use crate::bypass::elevated_platforms;
 use crate::clock;
 use crate::job::Job;
-use crate::outcome::{Handled, Outcome};
+use crate::outcome::Outcome;
 use crate::policy::Standing;
 use crate::services::Services;
 use crate::work::Work;
@@ -27,14 +27,10 @@ pub async fn on_session_document(
         t.region.clone().unwrap_or_default(),
         t.context.document.clone().unwrap_or_default(),
     );
-    let why = match not_ours(svc, ctx, &account, &region).await {
-        Ok(why) => why,
+    match not_ours(svc, ctx, &account, &region).await {
+        Ok(Some(why)) => return Work::ignored(outcome, why),
+        Ok(None) => {}
         Err(e) => return Work::error(outcome, &e),
-    };
-    if let Some(why) = why {
-        outcome.result = Handled::Ignored;
-        outcome.reason = why;
-        return Work::answered(outcome);
     }
     let found = match elevated_versions(ctx, job, &account, &region, &document).await {
         Ok(found) => found,
