@@ -462,3 +462,64 @@ async fn enforce_when_ready_holds_until_the_check_passes_then_enforces_within_on
     assert_eq!(item["status"], "remediated");
     assert!(!item.contains_key("held"), "{item:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_check_org_explains_scope_errors_before_anything_runs() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let covered = w.create_account("covered-1", Some(&t.team)).await;
+    let bare = w.create_account("bare-1", Some(&t.sandbox)).await;
+    let file = path_str(&w.policy).to_string();
+    // Scoped to Sandbox with no [default]: Team's account has a rule,
+    // Sandbox's own account has none.
+    let write = |scope_ous: &str| {
+        w.write_policy_raw(&format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+             [scope]\nous = [{scope_ous}]\n[[ou]]\nid = \"{}\"\nrun_as_user = \"team\"\n",
+            t.team
+        ))
+    };
+    write(&format!("\"{}\", \"ou-1xhx-zzzzzzzz\"", t.sandbox));
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr
+            .contains("scope.ous = \"ou-1xhx-zzzzzzzz\": the organization has no OU"),
+        "{}",
+        run.stderr
+    );
+
+    write(&format!("\"{}\"", t.sandbox));
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 in-scope account(s) with no rule and no [default]")
+            && run.stderr.contains(&bare)
+            && !run.stderr.contains(&covered),
+        "{}",
+        run.stderr
+    );
+    // A run says the same on the account's row, and writes nothing there.
+    let run = w.run(&["reconcile", "--account", &bare]);
+    assert!(
+        run.stdout.contains("NoRuleForAccount") || run.stdout.contains("no rule"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(w.document(&bare, "us-east-1").await.is_none());
+
+    // The root id is an OU to the check, and a scope of the whole tree with
+    // a [default] passes.
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+         [scope]\nous = [\"{}\"]\n[default]\nrun_as_user = \"ops\"\n",
+        w.root
+    ));
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("scope 1 OU(s)"), "{}", run.stdout);
+}

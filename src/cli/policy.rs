@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 use super::input::{read_policy_arg, shown_policy};
 use super::output::{bad_input, failed};
-use super::start::ids_outside_organization;
+use super::start::{accounts_without_rule, ids_outside_organization};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -106,18 +106,26 @@ fn scope_line(s: &runas_guard::policy::Scope) -> String {
     parts.join(" and ")
 }
 
+/// What `--org` refuses: ids the organization lacks, then in-scope
+/// accounts no rule gives a user (one walk of the tree serves both).
+async fn against_organization(
+    config: &aws_config::SdkConfig,
+    p: &runas_guard::policy::Policy,
+) -> Result<Option<String>, runas_guard::aws::AwsError> {
+    let org = runas_guard::aws::organizations::Org::new(config);
+    match ids_outside_organization(&org, p).await? {
+        Some(line) => Ok(Some(line)),
+        None => accounts_without_rule(&org, p).await,
+    }
+}
+
 async fn policy_check(file: &str, org: bool) -> ExitCode {
     let shown = shown_policy(file);
     match read_policy_arg(file) {
         Ok(p) => {
             if org {
                 let config = runas_guard::aws::load_config().await;
-                match ids_outside_organization(
-                    &runas_guard::aws::organizations::Org::new(&config),
-                    &p,
-                )
-                .await
-                {
+                match against_organization(&config, &p).await {
                     Ok(None) => {}
                     Ok(Some(line)) => return bad_input(format!("{shown}: {line}")),
                     Err(e) => {

@@ -130,34 +130,43 @@ pub(crate) async fn build(
     })
 }
 
-/// `Some(line)` naming every OU and account id of `policy` the organization
-/// does not have; `None` when it has them all.
+/// The ids the policy names that the organization lacks, as one line.
 pub(crate) async fn ids_outside_organization(
     org: &Org,
     policy: &Policy,
 ) -> Result<Option<String>, runas_guard::aws::AwsError> {
-    use runas_guard::policy::ids::{describe, uncovered, unknown_ids};
+    let known = org.ids().await?;
+    let unknown = runas_guard::policy::ids::unknown_ids(policy, &known);
+    Ok((!unknown.is_empty()).then(|| runas_guard::policy::ids::describe(&unknown, 10)))
+}
+
+/// In-scope accounts no rule gives a user (a policy without `[default]`),
+/// as one line: every run would report them `failed`.
+pub(crate) async fn accounts_without_rule(
+    org: &Org,
+    policy: &Policy,
+) -> Result<Option<String>, runas_guard::aws::AwsError> {
     let accounts = org.walk().await?;
-    let unknown = unknown_ids(policy, &org.ids_walked(&accounts));
-    if !unknown.is_empty() {
-        return Ok(Some(describe(&unknown, 10)));
-    }
     // The walk cached every parent: these paths cost no call.
     let mut paths = Vec::new();
     for a in &accounts {
-        paths.push((
-            a.id.as_str(),
-            org.path(&a.id, &a.id, false).await?.unwrap_or_default(),
-        ));
+        let path = org.path(&a.id, &a.id, false).await?.unwrap_or_default();
+        paths.push((a.id.as_str(), path));
     }
-    let none = uncovered(policy, paths.iter().map(|(id, p)| (*id, p.as_slice())));
+    let none = runas_guard::policy::ids::uncovered(
+        policy,
+        paths.iter().map(|(id, p)| (*id, p.as_slice())),
+    );
     Ok((!none.is_empty()).then(|| {
         let shown: Vec<&str> = none.iter().take(10).map(String::as_str).collect();
+        let more = match none.len() {
+            n if n > 10 => format!(" and {} more", n - 10),
+            _ => String::new(),
+        };
         format!(
-            "{} in-scope account(s) with no rule and no [default]: {}{}; add [default], or an [[ou]] or [[account]] rule with run_as_user for them",
+            "{} in-scope account(s) with no rule and no [default]: {}{more}; add [default], or an [[ou]] or [[account]] rule with run_as_user for them",
             none.len(),
-            shown.join(", "),
-            if none.len() > 10 { format!(" and {} more", none.len() - 10) } else { String::new() }
+            shown.join(", ")
         )
     }))
 }
