@@ -12,6 +12,7 @@ use crate::trigger::Trigger;
 
 mod bypass;
 mod drift;
+pub mod guidance;
 mod identity_center;
 mod message;
 mod readiness;
@@ -108,6 +109,20 @@ pub struct Alert {
     pub subject: String,
     /// The JSON message body.
     pub body: Value,
+}
+
+impl Alert {
+    /// The account's name and OU path (by names), when the run knows them:
+    /// the first things on-call asks.
+    pub fn about(mut self, name: Option<&str>, ou_path: Option<&str>) -> Alert {
+        if let (Some(n), Value::Object(b)) = (name.filter(|n| !n.is_empty()), &mut self.body) {
+            b.insert("account_name".into(), Value::String(n.to_string()));
+        }
+        if let (Some(p), Value::Object(b)) = (ou_path.filter(|p| !p.is_empty()), &mut self.body) {
+            b.insert("ou_path".into(), Value::String(p.to_string()));
+        }
+        self
+    }
 }
 
 /// One id per (trigger, kind, account, region): a decision made again by a

@@ -152,53 +152,6 @@ fn emoji(severity: &str) -> &'static str {
     }
 }
 
-/// What on-call should do next, per kind.
-fn next_steps(kind: &str) -> Vec<&'static str> {
-    match kind {
-        "drift_reverted" => vec![
-            "Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
-            "If the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
-        ],
-        "tamper_repeated" => vec![
-            "Someone keeps changing Run As in this account-region: contact the actor now.",
-            "Check that the SCP guarding SSM-SessionManagerRunShell is attached to this account.",
-        ],
-        "drift_detected" => vec![
-            "Audit mode: nothing was changed. Fix the document, or switch the policy to `enforce`.",
-        ],
-        "remediation_failed" => vec![
-            "Read the error code per region; `runas-guard reconcile --account ID` retries now.",
-            "AccessDenied: check the member role and the SCP exemption for it.",
-        ],
-        "account_configured" => vec!["No action needed."],
-        "policy_rejected" => vec![
-            "Run `runas-guard policy check` on the file, fix the key it names, upload it again.",
-            "Until then the last good policy stays in force.",
-        ],
-        "run_as_override" => vec![
-            "Sessions of that principal run as the tag's user, whatever the document says: remove the tag unless it is intended.",
-            "The optional SCP infra/scp/runas-guard-runas-tag-guardrail.json prevents this.",
-        ],
-        "run_as_user_missing" => vec![
-            "Sessions on these nodes are refused: create the user there (AMI, user data, configuration management), or fix the policy's user.",
-            "`runas-guard status --account ID` shows the counts; the association's page lists every node.",
-        ],
-        "run_as_bypass" => vec![
-            "Sessions that use this document run as root, whatever Run As says: ask the actor why, and delete or fix the document (runas-guard never touches it).",
-            "Keep StartSession on such documents out of permission sets; an SCP can deny creating Session documents outside your pipeline.",
-        ],
-        "identity_center_drift" => vec![
-            "Federated sessions take SSMSessionRunAs from this mapping before any document: ask the actor why it changed.",
-            "In enforce mode runas-guard put the declared mapping back; change it in the policy's [identity_center], not the console.",
-        ],
-        "sweep_summary" => vec![
-            "`runas-guard status` and the sweep report list every account-region.",
-            "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
-        ],
-        _ => vec!["See the runas-guard README, Operate section."],
-    }
-}
-
 fn description(alert: &Alert) -> String {
     use kinds::{
         bypass_description, identity_center_description, missing_description, summary_description,
@@ -225,7 +178,7 @@ fn description(alert: &Alert) -> String {
             code(&text(&b["error"]))
         );
     }
-    lines.push(format!("*Account:* {}", code(&text(&b["account"]))));
+    lines.push(account_line(b));
     if let Some(region) = b["region"].as_str() {
         lines.push(format!("*Region:* {}", code(region)));
         lines.push(format!(
@@ -294,6 +247,39 @@ fn thread_id(alert: &Alert) -> String {
     }
 }
 
+/// `*Account:* `1111…` (`payments-prod`, `Root/Prod`)`: name and OU path
+/// when the run knew them.
+pub(crate) fn account_line(b: &Value) -> String {
+    let known: Vec<String> = ["account_name", "ou_path"]
+        .iter()
+        .filter_map(|k| b[*k].as_str().filter(|v| !v.is_empty()))
+        .map(code)
+        .collect();
+    match known.is_empty() {
+        true => format!("*Account:* {}", code(&text(&b["account"]))),
+        false => format!(
+            "*Account:* {} ({})",
+            code(&text(&b["account"])),
+            known.join(", ")
+        ),
+    }
+}
+
+/// The runbook, last: a link only when its address is plain URL characters.
+fn with_runbook(description: String, b: &Value) -> String {
+    let Some(url) = b["runbook"].as_str() else {
+        return description;
+    };
+    let plain = url.len() <= 500
+        && url
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b":/._-#~%?=&+".contains(&c));
+    match plain && url.starts_with("https://") {
+        true => format!("{description}\n*Runbook:* <{url}|runbook>"),
+        false => format!("{description}\n*Runbook:* {}", code(url)),
+    }
+}
+
 /// The custom notification for one alert.
 pub fn message(alert: &Alert) -> Value {
     let kind = alert.kind.as_str();
@@ -302,6 +288,8 @@ pub fn message(alert: &Alert) -> Value {
     for key in [
         "alert_id",
         "account",
+        "account_name",
+        "ou_path",
         "region",
         "document",
         "trigger_id",
@@ -318,8 +306,8 @@ pub fn message(alert: &Alert) -> Value {
         "content": {
             "textType": "client-markdown",
             "title": format!("{} {}", emoji(severity), inert(&alert.subject, TITLE_MAX - 30)),
-            "description": cut(&description(alert), DESCRIPTION_MAX),
-            "nextSteps": next_steps(kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
+            "description": cut(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
+            "nextSteps": crate::alert::guidance::next_steps(alert.kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
             "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
         },
         "metadata": {

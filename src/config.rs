@@ -54,6 +54,46 @@ pub fn member_stack_set_checked() -> Result<String, String> {
     }
 }
 
+/// How alerts read outside JSON: the runbook's base
+/// (`RUNAS_GUARD_RUNBOOK_URL`, the operators' copy of the README; default
+/// `README.md`) and whether e-mail subscribers get plain text
+/// (`RUNAS_GUARD_EMAIL_FORMAT` `text`, the default, or `json`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFormat {
+    pub runbook_base: String,
+    pub email_text: bool,
+}
+
+pub fn alert_format_checked() -> Result<AlertFormat, String> {
+    let runbook_base = std::env::var("RUNAS_GUARD_RUNBOOK_URL").unwrap_or_default();
+    if runbook_base
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+        || runbook_base.len() > 2048
+    {
+        return Err(
+            "RUNAS_GUARD_RUNBOOK_URL must be a URL without spaces, at most 2048 characters".into(),
+        );
+    }
+    let email_text = match std::env::var("RUNAS_GUARD_EMAIL_FORMAT")
+        .as_deref()
+        .map(str::trim)
+    {
+        Err(_) | Ok("") | Ok("text") => true,
+        Ok("json") => false,
+        Ok(other) => {
+            return Err(format!(
+                "RUNAS_GUARD_EMAIL_FORMAT must be text or json, found {:?}",
+                other.chars().take(40).collect::<String>()
+            ))
+        }
+    };
+    Ok(AlertFormat {
+        runbook_base,
+        email_text,
+    })
+}
+
 /// For `explain`, which never fails on a setting it does not need to trust.
 pub fn member_stack_set() -> String {
     member_stack_set_checked().unwrap_or_else(|_| crate::trigger::MEMBER_STACK_SET.to_string())
@@ -191,7 +231,10 @@ fn settings(
             4096,
         )? as usize,
         claim_lease: Duration::from_secs(claim_lease),
-        member_stack_set: member_stack_set_checked()?,
+        member_stack_set: {
+            alert_format_checked()?;
+            member_stack_set_checked()?
+        },
         pending_window: pending_window_checked()?,
         pending_delays: pending_delays()?,
     })

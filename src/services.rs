@@ -57,7 +57,9 @@ impl Services {
                 config,
                 &settings.topic_arn,
                 settings.chat_topic_arn.as_deref(),
-            ),
+            )
+            // Checked with the settings: a bad value never gets this far.
+            .formatted(crate::config::alert_format_checked().unwrap_or_default()),
             table,
             queue,
             region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),

@@ -106,3 +106,73 @@ async fn a_vend_and_a_revert_each_send_one_alert_also_to_chat() {
     assert!(chat_messages(&w, &chat).await.is_empty());
     let _ = json!(null);
 }
+
+/// GitHub's heading anchors, to hold a runbook link to the README.
+fn readme_anchors() -> Vec<String> {
+    std::fs::read_to_string(repo().join("README.md"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
+        .map(|h| {
+            h.trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_say_which_account_by_name_and_ou_what_to_do_and_where_the_runbook_is() {
+    let (mut w, chat) = world_with_chat().await;
+    w.set_env(
+        "RUNAS_GUARD_RUNBOOK_URL",
+        "https://git.example.com/platform/runas-guard/blob/v0.3.0/README.md",
+    );
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    let prod = w.create_ou(&workloads, "Prod").await;
+    let account = w.create_account("payments-prod", Some(&prod)).await;
+    assert_eq!(w.handle(&vend_event(&account)).0, 0);
+    chat_messages(&w, &chat).await;
+    let configured = one_alert(&w.alerts().await, "account_configured");
+    assert_eq!(configured["account_name"], "payments-prod");
+    assert_eq!(configured["ou_path"], "Root/Workloads/Prod");
+
+    w.console_edit(&account, "eu-west-1", "mallory").await;
+    let event = doc_event("UpdateDocument", &account, "eu-west-1", "Admin");
+    assert_eq!(w.handle(&event).0, 0);
+    let revert = one_alert(&w.alerts().await, "drift_reverted");
+    assert_eq!(revert["account_name"], "payments-prod");
+    assert_eq!(revert["ou_path"], "Root/Workloads/Prod");
+    assert!(
+        revert["next_steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("Ask the actor"),
+        "{revert:#}"
+    );
+    let link = revert["runbook"].as_str().unwrap();
+    let (base, anchor) = link.split_once('#').unwrap();
+    assert_eq!(
+        base,
+        "https://git.example.com/platform/runas-guard/blob/v0.3.0/README.md"
+    );
+    assert!(
+        readme_anchors().iter().any(|a| a == anchor),
+        "#{anchor} is a README heading"
+    );
+    let m = &chat_messages(&w, &chat).await[0];
+    runas_guard::chat::validate(m).unwrap();
+    let description = m["content"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("(`payments-prod`, `Root/Workloads/Prod`)")
+            && description.contains(&format!("*Runbook:* <{link}|runbook>")),
+        "{description}"
+    );
+    assert_eq!(
+        m["metadata"]["additionalContext"]["ou_path"],
+        "Root/Workloads/Prod"
+    );
+}

@@ -22,6 +22,7 @@ mod early;
 mod gate;
 mod held;
 mod missing;
+pub mod named;
 pub mod pending;
 mod regions;
 

@@ -20,6 +20,7 @@ pub struct Alerts {
     /// Optional second topic: the same alerts as chat custom notifications.
     chat_topic_arn: Option<String>,
     region: String,
+    format: crate::config::AlertFormat,
 }
 
 fn attr(v: &str) -> MessageAttributeValue {
@@ -66,6 +67,24 @@ impl Dest {
     }
 }
 
+/// The main topic's message: the body with what to do and where the
+/// runbook is; for e-mail subscribers, plain text.
+fn main_message(format: &crate::config::AlertFormat, alert: &Alert) -> (String, bool) {
+    use crate::alert::guidance::{next_steps, plain_text, runbook};
+    let mut body = alert.body.clone();
+    body["next_steps"] = serde_json::json!(next_steps(alert.kind));
+    body["runbook"] = serde_json::json!(runbook(&format.runbook_base, alert.kind));
+    if !format.email_text {
+        return (body.to_string(), false);
+    }
+    let text = plain_text(&Alert {
+        body: body.clone(),
+        ..alert.clone()
+    });
+    let structured = serde_json::json!({"default": body.to_string(), "email": text});
+    (structured.to_string(), true)
+}
+
 /// One publish attempt's result.
 pub struct Attempt {
     pub alert: Alert,
@@ -84,7 +103,15 @@ impl Alerts {
             topic_arn: topic_arn.to_string(),
             chat_topic_arn: chat_topic_arn.map(str::to_string),
             region: super::home_region(config),
+            format: crate::config::AlertFormat {
+                runbook_base: String::new(),
+                email_text: true,
+            },
         }
+    }
+
+    pub fn formatted(self, format: crate::config::AlertFormat) -> Self {
+        Alerts { format, ..self }
     }
 
     /// The destinations every alert goes to.
@@ -100,12 +127,16 @@ impl Alerts {
     pub async fn publish(&self, alert: &Alert, dest: Dest) -> Result<(), AwsError> {
         match (dest, &self.chat_topic_arn) {
             (Dest::Main, _) => {
-                self.publish_to(&self.topic_arn, alert, alert.body.to_string())
+                let (message, structured) = main_message(&self.format, alert);
+                self.publish_to(&self.topic_arn, alert, message, structured)
                     .await
             }
             (Dest::Chat, Some(chat)) => {
-                let message = crate::chat::message(alert).to_string();
-                self.publish_to(chat, alert, message).await
+                let mut alert = alert.clone();
+                let link = crate::alert::guidance::runbook(&self.format.runbook_base, alert.kind);
+                alert.body["runbook"] = serde_json::json!(link);
+                let message = crate::chat::message(&alert).to_string();
+                self.publish_to(chat, &alert, message, false).await
             }
             (Dest::Chat, None) => Ok(()),
         }
@@ -116,12 +147,14 @@ impl Alerts {
         topic: &str,
         alert: &Alert,
         message: String,
+        structured: bool,
     ) -> Result<(), AwsError> {
         self.client
             .publish()
             .topic_arn(topic)
             .subject(&alert.subject)
             .message(message)
+            .set_message_structure(structured.then(|| "json".to_string()))
             .message_attributes("alert_id", attr(&alert.alert_id))
             .message_attributes("kind", attr(alert.kind.as_str()))
             .message_attributes("severity", attr(alert.severity.as_str()))
@@ -189,5 +222,65 @@ impl Alerts {
             severity: alert.severity.as_str(),
             subject: alert.subject.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::alert::{Kind, Severity};
+    use crate::config::AlertFormat;
+
+    fn alert() -> Alert {
+        Alert {
+            alert_id: "a1".into(),
+            kind: Kind::RemediationFailed,
+            severity: Severity::Error,
+            account: "111122223333".into(),
+            subject: "runas-guard: account 111122223333 not fixed".into(),
+            body: serde_json::json!({"kind": "remediation_failed", "account": "111122223333",
+                "account_name": "payments-prod", "ou_path": "Root/Prod"}),
+        }
+    }
+
+    #[test]
+    fn the_main_message_says_what_to_do_and_where_and_reads_as_text_in_email() {
+        let format = AlertFormat {
+            runbook_base: "https://git.example.com/runas-guard/blob/v1/README.md".into(),
+            email_text: true,
+        };
+        let (message, structured) = main_message(&format, &alert());
+        assert!(structured);
+        let m: serde_json::Value = serde_json::from_str(&message).unwrap();
+        let body: serde_json::Value = serde_json::from_str(m["default"].as_str().unwrap()).unwrap();
+        assert_eq!(body["account_name"], "payments-prod");
+        assert_eq!(
+            body["runbook"],
+            "https://git.example.com/runas-guard/blob/v1/README.md#troubleshoot"
+        );
+        assert!(body["next_steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("reconcile --account"));
+        let email = m["email"].as_str().unwrap();
+        assert!(
+            email.starts_with("runas-guard: account 111122223333 not fixed\n"),
+            "{email}"
+        );
+        assert!(
+            email.contains("OU path: Root/Prod") && email.contains("Runbook: https://"),
+            "{email}"
+        );
+        // JSON for e-mail too, when asked: the body alone, unstructured.
+        let json_only = AlertFormat {
+            email_text: false,
+            ..format
+        };
+        let (message, structured) = main_message(&json_only, &alert());
+        assert!(!structured);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&message).unwrap()["account"],
+            "111122223333"
+        );
     }
 }

@@ -45,7 +45,7 @@ pub(super) fn summary_description(b: &serde_json::Value) -> String {
 pub(super) fn bypass_description(b: &serde_json::Value) -> String {
     let region = text(&b["region"]);
     let mut lines = vec![
-        format!("*Account:* {}", code(&text(&b["account"]))),
+        super::account_line(b),
         format!(
             "*Document:* {}",
             console_link(&region, &text(&b["document"]))
@@ -75,7 +75,7 @@ pub(super) fn bypass_description(b: &serde_json::Value) -> String {
 /// Nodes without the Run As user: per region, how many and which.
 pub(super) fn missing_description(b: &serde_json::Value) -> String {
     let mut lines = vec![
-        format!("*Account:* {}", code(&text(&b["account"]))),
+        super::account_line(b),
         format!("*User:* {}", code(&text(&b["user"]))),
     ];
     for r in b["regions"].as_array().into_iter().flatten() {
@@ -111,7 +111,7 @@ fn association_link(region: &str, id: &str) -> String {
 /// Identity Center's mapping: each key that differs, declared and found.
 pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
     let mut lines = vec![
-        format!("*Account:* {}", code(&text(&b["account"]))),
+        super::account_line(b),
         format!(
             "*Instance:* {} in {}",
             code(&text(&b["instance"])),

@@ -86,22 +86,11 @@ pub async fn work(
         Err(why) => return ignored(outcome, why),
     };
     let account = job.trigger.account.clone().unwrap_or_default();
-    let prepared = match ahead {
-        Some(Ok(Some(p))) => p,
-        Some(Ok(None)) | None => {
-            return ignored(
-                outcome,
-                format!("account {account} is not in this organization"),
-            )
-        }
-        Some(Err(e)) => return Work::error(outcome, &e),
+    let prepared = match ready(svc, &account, ahead) {
+        Ok(p) => p,
+        Err(Ok(why)) => return ignored(outcome, why),
+        Err(Err(e)) => return Work::error(outcome, &e),
     };
-    if svc.policy.standing(&account, &prepared.path) == Standing::OutOfScope {
-        return ignored(
-            outcome,
-            format!("account {account} is out of scope: outside the policy's [scope]"),
-        );
-    }
     let acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);
@@ -117,8 +106,14 @@ pub async fn work(
         new_missing: &acct.new_missing,
         at: &at,
     };
-    let alerts = alert::decide(&acct.report, per, &facts);
-    let alerts = pending::follow_up(svc, job, &acct.report, alerts).await;
+    let alerts = told(
+        svc,
+        ctx,
+        job,
+        &acct.report,
+        alert::decide(&acct.report, per, &facts),
+    )
+    .await;
     let failed = acct.report.failed();
     if failed {
         outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
@@ -133,6 +128,42 @@ pub async fn work(
         failed,
         home: Home::Claim,
     }
+}
+
+/// The account as read ahead, when it is this run's to converge: else why
+/// not (`Ok`: ignored) or what failed.
+fn ready(
+    svc: &Services,
+    account: &str,
+    ahead: Option<Prepare>,
+) -> Result<account::Prepared, Result<String, crate::aws::AwsError>> {
+    let prepared = match ahead {
+        Some(Ok(Some(p))) => p,
+        Some(Ok(None)) | None => {
+            return Err(Ok(format!("account {account} is not in this organization")))
+        }
+        Some(Err(e)) => return Err(Err(e)),
+    };
+    if svc.policy.standing(account, &prepared.path) == Standing::OutOfScope {
+        return Err(Ok(format!(
+            "account {account} is out of scope: outside the policy's [scope]"
+        )));
+    }
+    Ok(prepared)
+}
+
+/// What the account's alerts become: a pending account's follow-up, and
+/// who the account is (its name and OU path).
+async fn told(
+    svc: &Services,
+    ctx: &Ctx<'_>,
+    job: &Job,
+    report: &crate::outcome::AccountReport,
+    alerts: Vec<alert::Alert>,
+) -> Vec<alert::Alert> {
+    let alerts = pending::follow_up(svc, job, report, alerts).await;
+    let (name, path) = (report.name.clone(), report.ou_path.clone());
+    account::named::about(ctx, &report.account, name, path, alerts).await
 }
 
 fn ignored(outcome: Outcome, why: String) -> Work {

@@ -49,13 +49,10 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
     // The declared mapping's own look tells (once per change) instead.
     let alerts = match &looked {
         Some(l) => l.alert.iter().cloned().collect(),
-        None => vec![alert::run_as_override(
-            &account,
-            t,
-            expected,
-            now.as_ref(),
-            &clock::iso(at),
-        )],
+        None => {
+            let told = alert::run_as_override(&account, t, expected, now.as_ref(), &clock::iso(at));
+            account::named::about(ctx, &account, None, None, vec![told]).await
+        }
     };
     let row = history_row(t, account);
     if let Err(e) = svc.state.add_history(&[row], at).await {

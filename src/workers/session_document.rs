@@ -65,10 +65,9 @@ pub async fn on_session_document(
     );
     outcome.reason = format!("{document} in {account} {region} opens sessions that skip Run As");
     let at = clock::iso(clock::now());
+    let told = alert::run_as_bypass(&account, &region, &document, &versions, t, &at);
     Work {
-        alerts: vec![alert::run_as_bypass(
-            &account, &region, &document, &versions, t, &at,
-        )],
+        alerts: account::named::about(ctx, &account, None, None, vec![told]).await,
         ..Work::answered(outcome)
     }
 }
