@@ -124,23 +124,36 @@ pub async fn follow_up(
     // configured once, whichever of its vend's paths gets there first.
     let once = t.kind != TriggerKind::AccountMoved;
     if once && alerts.iter().any(|a| a.kind == Kind::AccountConfigured) {
-        match svc
-            .vends
-            .tell_configured(&report.account, &t.event_id)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => alerts.retain(|a| a.kind != Kind::AccountConfigured),
-            // Better a repeated alert than a silent one.
-            Err(e) => {
-                tracing::warn!(account = %report.account, error_code = %e.code, error = %e, "cannot tell whether the account was already said configured")
-            }
+        if !first_to_tell(svc, &report.account, &t.event_id).await {
+            alerts.retain(|a| a.kind != Kind::AccountConfigured);
         }
     }
     if report.regions.iter().any(|r| r.action == Action::Pending) {
         schedule(svc, job, &report.account).await;
     }
     alerts
+}
+
+/// Whether this trigger says the account is configured. A store that
+/// cannot answer is asked twice more (a busy table, a throttle the SDK's
+/// own retries did not outlast) before the alert goes out anyway: better a
+/// repeated alert than a silent one.
+async fn first_to_tell(svc: &Services, account: &str, trigger_id: &str) -> bool {
+    let mut pause = std::time::Duration::from_millis(200);
+    for attempt in 1..=3 {
+        match svc.vends.tell_configured(account, trigger_id).await {
+            Ok(first) => return first,
+            Err(e) if attempt < 3 => {
+                tracing::info!(account, error_code = %e.code, attempt, "asking again whether the account was already said configured");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => {
+                tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell whether the account was already said configured; saying it")
+            }
+        }
+    }
+    true
 }
 
 async fn schedule(svc: &Services, job: &Job, account: &str) {
