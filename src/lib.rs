@@ -32,6 +32,7 @@ pub mod readiness_report;
 pub mod receipt;
 pub mod reconcile;
 pub mod records;
+pub mod redrive;
 pub mod report;
 pub mod route;
 pub mod services;

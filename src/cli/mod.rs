@@ -17,6 +17,7 @@ mod input;
 mod policy;
 mod readiness;
 mod reconcile;
+mod redrive;
 mod start;
 mod status;
 mod sweep;
@@ -56,6 +57,9 @@ enum Command {
     /// Sweep the whole organization now, exactly as the scheduled sweep does
     /// (a fresh event id every time); print the outcome as JSON.
     Sweep(sweep::Args),
+    /// Replay the hub's dead-letter and failure queues through the handler
+    /// `handle` uses; delete only what was handled.
+    Redrive(redrive::Args),
     /// Per-account-region state from DynamoDB: what the document said, what is wanted.
     Status(status::Args),
     /// If Run As were enforced now, would any session be refused? Per account-region
@@ -80,6 +84,7 @@ pub async fn run() -> ExitCode {
         Command::Handle(a) => handle::exec(a).await,
         Command::Reconcile(a) => reconcile::exec(a).await,
         Command::Sweep(a) => sweep::exec(a).await,
+        Command::Redrive(a) => redrive::exec(a).await,
         Command::Status(a) => status::exec(a).await,
         Command::Readiness(a) => readiness::exec(a).await,
         Command::History(a) => history::exec(a).await,
