@@ -123,10 +123,9 @@ pub async fn follow_up(
     // A move is news each time (a new OU, a new user); a new account is
     // configured once, whichever of its vend's paths gets there first.
     let once = t.kind != TriggerKind::AccountMoved;
-    if once && alerts.iter().any(|a| a.kind == Kind::AccountConfigured) {
-        if !first_to_tell(svc, &report.account, &t.event_id).await {
-            alerts.retain(|a| a.kind != Kind::AccountConfigured);
-        }
+    let telling = once && alerts.iter().any(|a| a.kind == Kind::AccountConfigured);
+    if telling && !first_to_tell(svc, &report.account, &t.event_id).await {
+        alerts.retain(|a| a.kind != Kind::AccountConfigured);
     }
     if report.regions.iter().any(|r| r.action == Action::Pending) {
         schedule(svc, job, &report.account).await;
