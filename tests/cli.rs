@@ -838,3 +838,103 @@ async fn readiness_without_the_check_says_no_result_yet_for_every_governed_regio
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert_one_clean_line(&run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_and_the_hub_region_work_like_the_aws_cli() {
+    let w = World::new().await;
+    let dir = tempfile_dir();
+    let config = dir.join("config");
+    let credentials = dir.join("credentials");
+    std::fs::write(&config, "[default]\n[profile ops]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[ops]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let with_files = |args: &[&str], unset: &[&str]| {
+        let mut cmd = w.command(args);
+        cmd.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+        for k in unset {
+            cmd.env_remove(k);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let keys = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"];
+    // The profile's keys and region, none from the environment.
+    let (code, out, err) = with_files(&["--profile", "ops", "status"], &keys);
+    assert_eq!(code, 0, "{out}{err}");
+    // A profile no file defines is refused, although keys are in the
+    // environment: they may be another account's.
+    let (code, _, err) = with_files(&["status", "--profile", "opps"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert_one_clean_line(&err);
+    assert!(
+        err.contains("The config profile (opps) could not be found"),
+        "{err}"
+    );
+    let (code, _, err) = with_files(&["status"], &["AWS_REGION"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("You must specify a region") && err.contains("--hub-region"),
+        "{err}"
+    );
+    let (code, out, err) = with_files(&["status", "--hub-region", "us-east-1"], &["AWS_REGION"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, _, err) = with_files(&["status", "--hub-region", "us east"], &[]);
+    assert_eq!(code, 2, "{err}");
+    // Reading only a file needs no region.
+    let policy = path_str(&w.policy).to_string();
+    w.write_policy("");
+    let (code, out, err) = with_files(&["policy", "check", &policy], &["AWS_REGION"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "runas-guard-profiles-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_mid_sweep_says_what_is_done_and_that_the_state_is_consistent() {
+    let (w, proxy, _account) = common::proxy::world_behind_proxy().await;
+    proxy.faults(serde_json::json!([{"name": "held", "service": "sts",
+        "action": "AssumeRole", "effect": "hold", "hold_timeout": 60}]));
+    let child = w
+        .command(&["sweep"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("held", "held", 1, 30),
+        "the sweep reached an account"
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    proxy.release("held");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_one_clean_line(&err);
+    assert!(
+        err.contains("interrupted") && err.contains("the state is consistent"),
+        "{err}"
+    );
+}

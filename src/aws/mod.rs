@@ -213,11 +213,27 @@ pub async fn load_config() -> SdkConfig {
         tracing::error!(error = %e, "using the default AWS timeouts");
         timeouts(DEFAULT_TIMEOUTS)
     });
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
-        .timeout_config(timeouts)
-        .load()
-        .await
+        .timeout_config(timeouts);
+    if let Some((profile, region)) = CHOSEN.get() {
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+    }
+    loader.load().await
+}
+
+/// The CLI's `--profile` and `--region`, chosen once for the process.
+static CHOSEN: std::sync::OnceLock<(Option<String>, Option<String>)> = std::sync::OnceLock::new();
+
+/// Every client built after this uses `profile` and `region` (when given)
+/// over the environment's. The Lambda never calls it.
+pub fn choose(profile: Option<String>, region: Option<String>) {
+    let _ = CHOSEN.set((profile, region));
 }
 
 /// Seconds: connecting, one attempt, and a whole call with its retries.

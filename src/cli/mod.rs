@@ -21,6 +21,7 @@ mod redrive;
 mod start;
 mod status;
 mod sweep;
+mod target;
 
 /// `0.2.0 (a1b2c3d4e5f6)`: the version and, in builds made by `make dist`
 /// (which sets `RUNAS_GUARD_REV`), the git revision they were built from.
@@ -44,6 +45,8 @@ fn long_version() -> &'static str {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    target: target::Target,
 }
 
 #[derive(Subcommand)]
@@ -79,7 +82,45 @@ pub async fn run() -> ExitCode {
         Err(code) => return code,
     };
     output::init_cli_logging();
-    let code = match cli.command {
+    if let Err(e) = cli.target.apply() {
+        return output::bad_input(e);
+    }
+    if talks_to_aws(&cli.command) {
+        if let Err(e) = target::require_region().await {
+            return output::bad_input(e);
+        }
+    }
+    let long = matches!(
+        cli.command,
+        Command::Sweep(_) | Command::Reconcile(_) | Command::Redrive(_)
+    );
+    let code = tokio::select! {
+        code = dispatch(cli.command) => code,
+        _ = ctrl_c(long) => output::interrupted(),
+    };
+    output::note_hidden_errors();
+    code
+}
+
+/// Whether a command calls AWS at all (and so needs a region).
+fn talks_to_aws(command: &Command) -> bool {
+    match command {
+        Command::Explain(_) => false,
+        Command::Policy(a) => !a.offline(),
+        _ => true,
+    }
+}
+
+/// Ctrl-C, for the commands that run long; never for the others, whose
+/// default (the process ends at once) is what a user expects.
+async fn ctrl_c(watch: bool) {
+    if !watch || tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn dispatch(command: Command) -> ExitCode {
+    match command {
         Command::Explain(a) => explain::exec(a),
         Command::Handle(a) => handle::exec(a).await,
         Command::Reconcile(a) => reconcile::exec(a).await,
@@ -90,9 +131,7 @@ pub async fn run() -> ExitCode {
         Command::History(a) => history::exec(a).await,
         Command::Doctor(a) => doctor::exec(a).await,
         Command::Policy(a) => policy::exec(a).await,
-    };
-    output::note_hidden_errors();
-    code
+    }
 }
 
 /// clap's message is several lines (the message, the missing argument's

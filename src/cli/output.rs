@@ -54,6 +54,13 @@ pub(crate) fn failed(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Ctrl-C during a sweep, reconcile or redrive: exit 130 (as a shell
+/// reports SIGINT) with one line that says what is safe to assume.
+pub(crate) fn interrupted() -> ExitCode {
+    report_line("interrupted: every account-region finished so far is recorded (`runas-guard status`); a write cut off mid-way was announced before it was made and is found and recorded by the next run, and the leases this run held lapse within 30 s (its event claim within the claim lease), so the state is consistent. Run the command again to finish");
+    ExitCode::from(130)
+}
+
 /// Counts ERROR events (they are off on the CLI unless `RUST_LOG` asks),
 /// so a run that succeeded but logged errors can still say so.
 pub(crate) struct CountErrors;

@@ -38,6 +38,16 @@ enum PolicyCommand {
     },
 }
 
+impl Args {
+    /// Reads only the file: no AWS call, so no region needed.
+    pub fn offline(&self) -> bool {
+        match &self.command {
+            PolicyCommand::Check { org, .. } => !org,
+            PolicyCommand::PermissionSets { .. } => true,
+        }
+    }
+}
+
 pub async fn exec(args: Args) -> ExitCode {
     match args.command {
         PolicyCommand::Check { file, org } => policy_check(&file, org).await,
