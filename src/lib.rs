@@ -40,5 +40,6 @@ pub mod store;
 pub mod summary;
 pub mod sweep;
 pub mod trigger;
+pub mod why;
 pub mod work;
 pub mod workers;

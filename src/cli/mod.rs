@@ -22,6 +22,7 @@ mod start;
 mod status;
 mod sweep;
 mod target;
+mod why;
 
 /// `0.2.0 (a1b2c3d4e5f6)`: the version and, in builds made by `make dist`
 /// (which sets `RUNAS_GUARD_REV`), the git revision they were built from.
@@ -68,6 +69,9 @@ enum Command {
     /// If Run As were enforced now, would any session be refused? Per account-region
     /// from what the run-as user check last found (state table only), with OU totals.
     Readiness(readiness::Args),
+    /// Why a session would run as its user, or be refused: the chain Session
+    /// Manager applies (tag, document, node), link by link, read now.
+    Why(why::Args),
     /// One account's changes and drift seen (90 days of history), oldest first.
     History(history::Args),
     /// Check a deployment without changing anything: hub resources, policy, member accounts.
@@ -128,6 +132,7 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::Redrive(a) => redrive::exec(a).await,
         Command::Status(a) => status::exec(a).await,
         Command::Readiness(a) => readiness::exec(a).await,
+        Command::Why(a) => why::exec(a).await,
         Command::History(a) => history::exec(a).await,
         Command::Doctor(a) => doctor::exec(a).await,
         Command::Policy(a) => policy::exec(a).await,

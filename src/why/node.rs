@@ -1,0 +1,184 @@
+//! The last link (pure): does the decided user exist on the node? From what
+//! the run-as user check found there: the node's outcome in the check's
+//! newest runs when it could be read, else the check's recorded result
+//! (the nodes it found lacking the user, 20 at most).
+
+use super::links::shown;
+use super::{CheckRecord, NodeFacts, NodeRun, Session, State, Unread, Verdict};
+use crate::nodes::readiness::{all_nodes, nodes};
+
+/// The node link's parts, and what it makes of the session.
+pub(super) struct Found {
+    pub holds: String,
+    pub state: State,
+    pub error_code: Option<String>,
+    pub note: Option<String>,
+    pub session: Session,
+}
+
+fn session(verdict: Verdict, text: String) -> Session {
+    Session { verdict, text }
+}
+
+const NO_RESULT: &str = "unknown: no check result for this node";
+
+/// A user the agent's lookup takes at its word: `id <user>` runs through
+/// `sh -c`, unquoted (amazon-ssm-agent `agent/session/utility/utility_unix.go`).
+pub(super) fn is_plain_user(u: &str) -> bool {
+    let body = u.strip_suffix('$').unwrap_or(u);
+    !body.is_empty()
+        && !body.starts_with('-')
+        && body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+}
+
+/// What the check found in the account-region, in one clause.
+fn region_summary(r: &CheckRecord) -> String {
+    let found = &r.readiness;
+    let when = r
+        .last_checked
+        .as_deref()
+        .map_or(String::new(), |t| format!(", recorded {t}"));
+    match (found.checked, found.missing) {
+        (0, 0) => format!("the check has no node result here yet{when}"),
+        (c, 0) => format!(
+            "the check found {} present on {}{when}",
+            shown(&found.user),
+            all_nodes(c)
+        ),
+        (c, m) => format!(
+            "the check found {} missing on {m} of {}{when}",
+            shown(&found.user),
+            nodes(c)
+        ),
+    }
+}
+
+/// Without `--node`: what the region's check says, and no verdict.
+pub(super) fn no_node(user: &str, check: &Result<Option<CheckRecord>, Unread>) -> Found {
+    let note = match check {
+        Ok(Some(r)) => Some(region_summary(r)),
+        Ok(None) => None,
+        Err(u) => Some(format!("the check's record could not be read: {}", u.code)),
+    };
+    Found {
+        holds: "no --node given".into(),
+        state: State::Unknown,
+        error_code: None,
+        note,
+        session: session(
+            Verdict::Unknown,
+            format!(
+                "unknown: name a node (--node) to see whether {} exists there",
+                shown(user)
+            ),
+        ),
+    }
+}
+
+pub(super) fn on_node(
+    user: &str,
+    node: &NodeFacts,
+    check: &Result<Option<CheckRecord>, Unread>,
+) -> Found {
+    let mut found = look(user, node, check);
+    if !is_plain_user(user) {
+        found.session = session(
+            Verdict::Unpredictable,
+            format!("unpredictable: {} is no user name; the agent looks the user up with `sh -c \"id <user>\"`, unquoted, so the shell decides whether (and as whom) the session starts", shown(user)),
+        );
+    }
+    found
+}
+
+fn look(user: &str, node: &NodeFacts, check: &Result<Option<CheckRecord>, Unread>) -> Found {
+    let id = shown(&node.id);
+    let unknown = |holds: String, note: Option<String>, code: Option<String>| Found {
+        holds,
+        state: if code.is_some() {
+            State::CannotRead
+        } else {
+            State::Unknown
+        },
+        error_code: code,
+        note,
+        session: session(Verdict::Unknown, NO_RESULT.into()),
+    };
+    let record = match check {
+        Err(u) => return unknown("-".into(), Some(u.message.clone()), Some(u.code.clone())),
+        Ok(None) => {
+            let note = "the run-as user check keeps no result in this account-region: is [nodes] check_user on, and the member stack's check document here?";
+            return unknown("no check result".into(), Some(note.into()), None);
+        }
+        Ok(Some(r)) => r,
+    };
+    if record.readiness.user != user {
+        let holds = format!(
+            "the check here looks up {}, not {}",
+            shown(&record.readiness.user),
+            shown(user)
+        );
+        return unknown(holds, Some(region_summary(record)), None);
+    }
+    let mut live_code = None;
+    match &node.live {
+        Some(Ok(Some(run))) => {
+            if let Some(f) = from_run(user, &id, run) {
+                return f;
+            }
+        }
+        Some(Err(u)) => live_code = Some(u.code.clone()),
+        _ => {}
+    }
+    if record.readiness.missing_nodes.contains(&node.id) {
+        let when = record.last_checked.as_deref().unwrap_or("at its last look");
+        return refused(user, &id, format!("recorded {when}"), live_code);
+    }
+    let note = format!(
+        "{}; {id} is not among the nodes it recorded lacking the user",
+        region_summary(record)
+    );
+    unknown("no check result".into(), Some(note), live_code)
+}
+
+fn refused(user: &str, id: &str, when: String, code: Option<String>) -> Found {
+    Found {
+        holds: format!("lacks {} (the run-as user check, {when})", shown(user)),
+        state: State::Refuses,
+        error_code: code,
+        note: None,
+        session: session(
+            Verdict::WouldBeRefused,
+            format!(
+                "would be refused: {id} lacks {} (the run-as user check, {when})",
+                shown(user)
+            ),
+        ),
+    }
+}
+
+/// The node's outcome in a run of the check; `None` when it says nothing yet.
+fn from_run(user: &str, id: &str, run: &NodeRun) -> Option<Found> {
+    let when = format!(
+        "run {}{}",
+        run.execution,
+        run.at
+            .as_deref()
+            .map_or(String::new(), |t| format!(" at {t}"))
+    );
+    match run.status.as_str() {
+        "Success" => Some(Found {
+            holds: format!("has {} (the run-as user check, {when})", shown(user)),
+            state: State::Passed,
+            error_code: None,
+            note: None,
+            session: session(
+                Verdict::WouldStart,
+                format!("would start as {} on {id}", shown(user)),
+            ),
+        }),
+        "Failed" => Some(refused(user, id, when, None)),
+        _ => None,
+    }
+}
