@@ -53,7 +53,10 @@ async fn doctor(
     if let Some(bad) = accounts.iter().find(|a| !trigger::is_account_id(a)) {
         return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
     }
-    let config = runas_guard::aws::load_config().await;
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
     let policy = match policy_source(resources) {
         Ok(source) => load_policy_from(&source, &config)
             .await

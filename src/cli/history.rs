@@ -61,7 +61,10 @@ async fn history(
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
-    let config = runas_guard::aws::load_config().await;
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
     match state_store(&config, &table)
         .history(account, since.as_deref())
         .await

@@ -89,11 +89,6 @@ pub async fn run() -> ExitCode {
     if let Err(e) = cli.target.apply() {
         return output::bad_input(e);
     }
-    if talks_to_aws(&cli.command) {
-        if let Err(e) = target::require_region().await {
-            return output::bad_input(e);
-        }
-    }
     let long = matches!(
         cli.command,
         Command::Sweep(_) | Command::Reconcile(_) | Command::Redrive(_)
@@ -104,15 +99,6 @@ pub async fn run() -> ExitCode {
     };
     output::note_hidden_errors();
     code
-}
-
-/// Whether a command calls AWS at all (and so needs a region).
-fn talks_to_aws(command: &Command) -> bool {
-    match command {
-        Command::Explain(_) => false,
-        Command::Policy(a) => !a.offline(),
-        _ => true,
-    }
 }
 
 /// Ctrl-C, for the commands that run long; never for the others, whose

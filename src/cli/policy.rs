@@ -38,16 +38,6 @@ enum PolicyCommand {
     },
 }
 
-impl Args {
-    /// Reads only the file: no AWS call, so no region needed.
-    pub fn offline(&self) -> bool {
-        match &self.command {
-            PolicyCommand::Check { org, .. } => !org,
-            PolicyCommand::PermissionSets { .. } => true,
-        }
-    }
-}
-
 pub async fn exec(args: Args) -> ExitCode {
     match args.command {
         PolicyCommand::Check { file, org } => policy_check(&file, org).await,
@@ -134,7 +124,10 @@ async fn policy_check(file: &str, org: bool) -> ExitCode {
     match read_policy_arg(file) {
         Ok(p) => {
             if org {
-                let config = runas_guard::aws::load_config().await;
+                let config = match super::target::aws_config().await {
+                    Ok(c) => c,
+                    Err(e) => return bad_input(e),
+                };
                 match against_organization(&config, &p).await {
                     Ok(None) => {}
                     Ok(Some(line)) => return bad_input(format!("{shown}: {line}")),

@@ -82,7 +82,10 @@ pub async fn exec(a: Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
-    let config = runas_guard::aws::load_config().await;
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
     let store = state_store(&config, &table);
     let mut accounts = a.accounts.clone();
     accounts.sort();

@@ -121,7 +121,9 @@ pub(crate) async fn build(
     if let Some(c) = concurrency {
         settings.concurrency = c;
     }
-    let config = runas_guard::aws::load_config().await;
+    let config = super::target::aws_config()
+        .await
+        .map_err(StartError::Bad)?;
     let policy = load_policy_from(&source, &config).await?;
     Ok(Built {
         reactor: Reactor::new(&config, policy, settings.clone()),

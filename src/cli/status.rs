@@ -68,7 +68,10 @@ async fn status(
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
-    let config = runas_guard::aws::load_config().await;
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
     match state_store(&config, &table).list(account.as_deref()).await {
         Ok(mut rows) => {
             if let (true, Some(a)) = (rows.is_empty(), &account) {

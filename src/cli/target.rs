@@ -89,12 +89,13 @@ impl Target {
     }
 }
 
-/// A command about to call AWS with no region from the flag, the
-/// environment or the profile.
-pub async fn require_region() -> Result<(), String> {
+/// The AWS configuration a command calls with, once its own inputs are
+/// checked; refused when no region comes from the flag, the environment
+/// or the profile (every call would fail, far less clearly).
+pub async fn aws_config() -> Result<aws_config::SdkConfig, String> {
     let config = runas_guard::aws::load_config().await;
     match config.region() {
-        Some(_) => Ok(()),
+        Some(_) => Ok(config),
         None => Err("You must specify a region: pass --hub-region REGION (the hub's), set AWS_REGION, or set `region` in your profile (`aws configure`)".into()),
     }
 }

@@ -152,7 +152,10 @@ pub async fn exec(a: Args) -> ExitCode {
         Ok(s) => s,
         Err(e) => return bad_input(e),
     };
-    let config = runas_guard::aws::load_config().await;
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
     let policy = match load_policy_from(&source, &config).await {
         Ok(p) => p,
         Err(e) => return e.exit(),
