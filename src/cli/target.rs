@@ -19,7 +19,7 @@ pub struct Target {
     /// The hub's region, where its table, topic and queues are (like
     /// `aws --region`); else AWS_REGION, else the profile's.
     #[arg(long = "hub-region", global = true, value_name = "REGION")]
-    pub region: Option<String>,
+    pub hub_region: Option<String>,
 }
 
 /// The profile names a config (`[profile NAME]`, `[default]`) or
@@ -58,7 +58,7 @@ impl Target {
     /// Refuses a profile no file defines, as `aws` does; then makes the
     /// choice the one every AWS client of this process is built with.
     pub fn apply(&self) -> Result<(), String> {
-        if let Some(region) = &self.region {
+        if let Some(region) = &self.hub_region {
             if !runas_guard::ids::is_region_name(region) {
                 return Err(format!(
                     "--hub-region {region:?} is not a region name (like us-east-1)"
@@ -84,7 +84,7 @@ impl Target {
                 ));
             }
         }
-        runas_guard::aws::choose(self.profile.clone(), self.region.clone());
+        runas_guard::aws::choose(self.profile.clone(), self.hub_region.clone());
         Ok(())
     }
 }
