@@ -538,3 +538,163 @@ async fn a_scoped_ou_the_member_stackset_does_not_target() {
     }
     assert!(w.alerts().await.is_empty());
 }
+
+fn detail(check: &Value) -> &str {
+    check["detail"].as_str().unwrap()
+}
+
+fn fix(check: &Value) -> &str {
+    check["fix"].as_str().unwrap_or("")
+}
+
+/// Who the topics reach, on moto's SNS: the hub stack's alarm topic (its
+/// `AlarmTopicArn` output) fails with no subscription, passes with an
+/// unfiltered one, and names a subscription filtered on message attributes
+/// (alarm messages carry none, so it drops them all); the alert topic fails
+/// with no subscription and counts every page of them. moto confirms every
+/// subscription at once, an e-mail one too (AWS lists it as
+/// `PendingConfirmation` until its link is followed), so "only pending" is
+/// the unit tests' (`src/doctor/delivery_tests.rs`).
+#[tokio::test(flavor = "multi_thread")]
+async fn who_the_alert_and_alarm_topics_reach() {
+    let mut w = World::new().await;
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Alarms": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "hub-alarms"}}},
+        "Outputs": {
+            "TableName": {"Value": w.table},
+            "TopicArn": {"Value": w.topic_arn},
+            "AlarmTopicArn": {"Value": {"Ref": "Alarms"}},
+        }
+    });
+    aws_sdk_cloudformation::Client::new(&w.cfg)
+        .create_stack()
+        .stack_name("hub")
+        .template_body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+    let alarms = format!("arn:aws:sns:us-east-1:{HUB}:hub-alarms");
+    let doctor = |w: &World| w.run(&["doctor", "--stack", "hub", "--format", "json"]);
+
+    let run = doctor(&w);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let topic = find(&list, "hub", "topic");
+    assert_eq!(topic["verdict"], "pass", "{topic:#}");
+    assert!(
+        detail(topic).contains("1 confirmed subscription(s) that receive its alerts: sqs alerts")
+    );
+    let alarm = find(&list, "hub", "alarm topic");
+    assert_eq!(alarm["verdict"], "fail", "{alarm:#}");
+    assert!(detail(alarm).contains(&alarms) && detail(alarm).contains("no subscription"));
+    assert!(fix(alarm).contains("--protocol email") && fix(alarm).contains("AlarmEmail"));
+
+    // An e-mail: confirmed at once by moto.
+    let sns = aws_sdk_sns::Client::new(&w.cfg);
+    let email = sns
+        .subscribe()
+        .topic_arn(&alarms)
+        .protocol("email")
+        .endpoint("oncall@example.com")
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .unwrap();
+    let run = doctor(&w);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let alarm = find(&list, "hub", "alarm topic");
+    assert_eq!(alarm["verdict"], "pass", "{alarm:#}");
+    assert!(detail(alarm).contains(
+        "1 confirmed subscription(s) that receive its alarm messages: email oncall@example.com"
+    ));
+
+    // A pager filtered to the findings' severities: it never hears an alarm.
+    sns.subscribe()
+        .topic_arn(&alarms)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:pager"))
+        .attributes("FilterPolicy", r#"{"severity": ["critical", "error"]}"#)
+        .send()
+        .await
+        .unwrap();
+    let run = doctor(&w);
+    assert_eq!(run.code, 0, "a warning: {}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let alarm = find(&list, "hub", "alarm topic");
+    assert_eq!(alarm["verdict"], "warn", "{alarm:#}");
+    assert!(
+        detail(alarm).contains("sqs pager (filter on severity)")
+            && detail(alarm).contains("alarm messages carry no message attributes"),
+        "{alarm:#}"
+    );
+    assert!(
+        fix(alarm).contains("remove the filter policy of sqs pager"),
+        "{alarm:#}"
+    );
+
+    // Without the e-mail, nobody receives the alarms.
+    sns.unsubscribe()
+        .subscription_arn(email.subscription_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let run = doctor(&w);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let alarm = find(&list, "hub", "alarm topic");
+    assert_eq!(alarm["verdict"], "fail", "{alarm:#}");
+    assert!(
+        detail(alarm).contains("no confirmed subscription receives them"),
+        "{alarm:#}"
+    );
+
+    // An alert topic nobody subscribed to fails; then 101 subscriptions, two
+    // pages of ListSubscriptionsByTopic, are all counted.
+    let empty = sns
+        .create_topic()
+        .name("unheard")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    w.set_env("RUNAS_GUARD_TOPIC_ARN", &empty);
+    let run = w.run(&["doctor", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let list = run.json();
+    let topic = find(&list, "hub", "topic");
+    assert_eq!(topic["verdict"], "fail", "{topic:#}");
+    assert!(
+        detail(topic).contains("nobody is told of its alerts"),
+        "{topic:#}"
+    );
+    assert_eq!(find(&list, "hub", "alarm topic")["verdict"], "skip");
+    for i in 0..101 {
+        sns.subscribe()
+            .topic_arn(&empty)
+            .protocol("sqs")
+            .endpoint(format!("arn:aws:sqs:us-east-1:{HUB}:reader{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let run = w.run(&["doctor"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(" topic ") && l.contains(&empty))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        line.contains('✓') && line.contains("101 confirmed subscription(s)"),
+        "{line}"
+    );
+    assert!(
+        run.stdout.contains("legend: ✓ passed   ! works"),
+        "{}",
+        run.stdout
+    );
+}

@@ -114,7 +114,11 @@ RUNAS_GUARD_METRICS = {
     # on an aws.sso event (trigger run_as_override) and on a sweep.
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
 }
+# Where every alarm notifies: the stack's alarm topic, or the one AlarmTopicArn
+# names (test_alarm_topic.py evaluates both), never the alert topic.
+ALARM_TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
 # Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
+# The sweep-missing alarm's period follows SweepSchedule (test_alarm_topic.py).
 RUNAS_GUARD_ALARMS = {
     "RemediationFailuresAlarm": ("RemediationFailures", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "RevertsAlarm": ("Reverts", None, "Sum", 3600, "GreaterThanOrEqualToThreshold", {"Ref": "RevertsAlarmThreshold"},
@@ -122,8 +126,8 @@ RUNAS_GUARD_ALARMS = {
     "SlowFixAlarm": ("SecondsToFix", None, "Maximum", 300, "GreaterThanThreshold", 300, "notBreaching"),
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
-    "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "SampleCount", 86400,
-                          "LessThanThreshold", 1, "breaching"),
+    "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "Sum",
+                          {"Fn::If": ["SweepInMinutes", 120, 7200]}, "LessThanThreshold", 1, "breaching"),
 }
 OTHER_ALARMS = {"FunctionErrorsAlarm", "EventsDeadLetterQueueAlarm", "AsyncFailureQueueAlarm",
                 "SweepDeadLetterQueueAlarm"}
@@ -340,7 +344,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
         }
         self.assertEqual(alarmed, {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"})
         for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
-            self.assertEqual(alarm["Properties"]["AlarmActions"], [{"Ref": "AlertTopic"}])
+            self.assertEqual(alarm["Properties"]["AlarmActions"], [ALARM_TOPIC])
 
     def test_metrics_come_from_the_function_not_from_a_log_filter(self):
         self.assertEqual(cfn.resources_of_type(self.hub, "AWS::Logs::MetricFilter"), {})
@@ -353,10 +357,13 @@ class HubPolicyTests(cfn.TemplateTestCase):
                 self.assertEqual((alarm["Namespace"], alarm["MetricName"]), (METRICS_NAMESPACE, metric))
                 self.assertEqual(alarm.get("Dimensions"), dimensions)
                 self.assertEqual(alarm["Statistic"], statistic)
-                self.assertEqual((alarm["Period"], alarm["EvaluationPeriods"]), (period, 1))
+                self.assertEqual(alarm["Period"], period)
+                if logical_id != "SweepMissingAlarm":
+                    self.assertEqual(alarm["EvaluationPeriods"], 1)
                 self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), (comparison, threshold))
                 self.assertEqual(alarm["TreatMissingData"], missing)
-                self.assertEqual(alarm["AlarmActions"], [{"Ref": "AlertTopic"}])
+                self.assertEqual(alarm["AlarmActions"], [ALARM_TOPIC])
+                self.assertEqual(alarm["OKActions"], [ALARM_TOPIC])
         threshold = self.hub["Parameters"]["RevertsAlarmThreshold"]
         self.assertEqual((threshold["Type"], threshold["Default"], threshold["MinValue"]), ("Number", 10, 1))
         errors = self.props("FunctionErrorsAlarm")
@@ -367,10 +374,17 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(set(alarms), set(RUNAS_GUARD_ALARMS) | OTHER_ALARMS)
         for logical_id, alarm in alarms.items():
             with self.subTest(alarm=logical_id):
-                props = alarm["Properties"]
-                self.assertTrue(props["AlarmName"]["Fn::Sub"].startswith("${FunctionName}-"))
-                # CloudWatch: an alarm evaluates at most one day of data.
-                self.assertLessEqual(props["Period"] * props["EvaluationPeriods"], 86400)
+                self.assertTrue(alarm["Properties"]["AlarmName"]["Fn::Sub"].startswith("${FunctionName}-"))
+        # CloudWatch: an alarm evaluates at most 7 days of data, and at most
+        # one day when its period is under an hour; the sweep-missing alarm's
+        # window follows SweepSchedule, so its extremes are checked too.
+        for schedule in ("rate(6 hours)", "rate(1 minute)", "rate(720 minutes)", "rate(1 hour)", "rate(84 hours)"):
+            stack = cfn.Stack(self.hub, {"SweepSchedule": schedule}, "111111111111", "us-east-1")
+            for logical_id, alarm in alarms.items():
+                with self.subTest(alarm=logical_id, SweepSchedule=schedule):
+                    props = stack.resolve(alarm["Properties"])
+                    period, periods = int(props["Period"]), int(props["EvaluationPeriods"])
+                    self.assertLessEqual(period * periods, 86400 if period < 3600 else 604800)
 
     def test_every_runas_guard_metric_referenced_is_published(self):
         referenced = []
@@ -485,7 +499,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
 
     def test_outputs(self):
         self.assertLessEqual({"FunctionArn", "HubRoleArn", "EventBusArn", "TableName", "TopicArn", "SweepQueueUrl",
-                              "ChatTopicArn", "DashboardUrl", "PolicyBucketName", "PolicyUrl"},
+                              "ChatTopicArn", "AlarmTopicArn", "DashboardUrl", "PolicyBucketName", "PolicyUrl"},
                              set(self.hub["Outputs"]))
 
 

@@ -1,10 +1,13 @@
-//! The hub's own resources: the state table, the alert topic(s), the sweep
-//! queue and the organization these credentials see.
+//! The hub's own resources: the state table, the topics (alert, chat and
+//! alarm: `topics.rs` reads who they reach), the sweep queue and the
+//! organization these credentials see.
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::TableDescription;
 
+use super::delivery::Carries;
 use super::errors::{denied, otherwise, permission_fix, said};
+use super::topics::{self, Checked};
 use super::{Given, List};
 use crate::aws::AwsError;
 
@@ -124,67 +127,80 @@ async fn describe_table(
     }
 }
 
+/// The alert topic exists and someone receives the findings (or, failing
+/// that, the chat topic reaches someone).
 pub(super) async fn topic(g: &Given<'_>, hub: &mut List) {
-    sns_topic(g.config, "topic", g.inputs.topic_arn.as_deref(), true, hub).await;
+    let Some(arn) = g.inputs.topic_arn.as_deref() else {
+        hub.fail(
+            "topic",
+            "RUNAS_GUARD_TOPIC_ARN is not set",
+            "set RUNAS_GUARD_TOPIC_ARN (or --topic-arn) to the hub stack's TopicArn output",
+        );
+        return;
+    };
+    let checked = Checked {
+        item: "topic",
+        arn,
+        output: "TopicArn",
+        carries: Carries::Alerts,
+        twin: g.inputs.chat_topic_arn.as_deref(),
+    };
+    topics::check(g.config, &checked, hub).await;
 }
 
 pub(super) async fn chat_topic(g: &Given<'_>, hub: &mut List) {
-    let arn = g.inputs.chat_topic_arn.as_deref();
-    sns_topic(g.config, "chat topic", arn, false, hub).await;
-}
-
-async fn sns_topic(
-    config: &SdkConfig,
-    item: &str,
-    arn: Option<&str>,
-    required: bool,
-    hub: &mut List,
-) {
-    let Some(arn) = arn else {
-        if required {
-            hub.fail(
-                item,
-                "RUNAS_GUARD_TOPIC_ARN is not set",
-                "set RUNAS_GUARD_TOPIC_ARN (or --topic-arn) to the hub stack's TopicArn output",
-            );
-        } else {
-            hub.skip(item, "not configured (RUNAS_GUARD_CHAT_TOPIC_ARN)");
-        }
+    let Some(arn) = g.inputs.chat_topic_arn.as_deref() else {
+        hub.skip("chat topic", "not configured (RUNAS_GUARD_CHAT_TOPIC_ARN)");
         return;
     };
-    let region = crate::aws::home_region(config);
-    let got = aws_sdk_sns::Client::new(config)
-        .get_topic_attributes()
-        .topic_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::new("GetTopicAttributes", "-", &region, &e));
-    match got {
-        Ok(out) => {
-            let subscriptions = out
-                .attributes()
-                .and_then(|a| a.get("SubscriptionsConfirmed"))
-                .cloned()
-                .unwrap_or_else(|| "?".into());
-            hub.pass(
-                item,
-                format!("{arn}: exists, {subscriptions} confirmed subscription(s); a publish is not attempted (SNS has no dry run), so the topic policy and KMS key are not proven"),
+    let checked = Checked {
+        item: "chat topic",
+        arn,
+        output: "ChatTopicArn",
+        carries: Carries::Alerts,
+        twin: None,
+    };
+    topics::check(g.config, &checked, hub).await;
+}
+
+/// Where the hub stack's CloudWatch alarms go (its AlarmTopicArn output):
+/// the topic exists and someone receives the alarms, unfiltered.
+pub(super) async fn alarm_topic(g: &Given<'_>, hub: &mut List) {
+    const ITEM: &str = "alarm topic";
+    let Some(stack) = g.inputs.stack.as_deref() else {
+        hub.skip(ITEM, "not checked: name the hub stack with --stack (its AlarmTopicArn output is where the CloudWatch alarms, the guard's own health, notify)");
+        return;
+    };
+    let arn = match topics::stack_output(g.config, stack, "AlarmTopicArn").await {
+        Ok(Some(arn)) if !arn.is_empty() => arn,
+        Ok(_) => {
+            hub.warn(
+                ITEM,
+                format!("{stack} has no AlarmTopicArn output: a hub stack from before the alarm topic, whose alarms notify the alert topic, where a subscription filtered on severity or kind drops them"),
+                "update the hub stack (infra/README.md, Update): its alarms then notify an alarm topic of their own, or the one AlarmTopicArn names",
             );
+            return;
         }
         Err(e) => {
-            let fix = if e.is("NotFound") || e.is("NotFoundException") || e.is("InvalidParameter") {
-                format!(
-                    "create the topic (infra/hub.yaml) or set the ARN to the hub stack's {} output",
-                    if required { "TopicArn" } else { "ChatTopicArn" }
-                )
-            } else if denied(&e) {
-                permission_fix("sns:GetTopicAttributes")
-            } else {
-                otherwise(&e, "check the ARN's region and the endpoint, then retry")
-            };
-            hub.fail(item, format!("{arn}: {}", said(&e)), fix);
+            hub.skip(ITEM, format!("not checked: {} (see stack)", said(&e)));
+            return;
         }
+    };
+    if g.inputs.topic_arn.as_deref() == Some(arn.as_str()) {
+        hub.warn(
+            ITEM,
+            format!("{arn} is the alert topic itself: a subscription filtered to the findings drops the alarms"),
+            "update the hub stack with AlarmTopicArn empty (the stack makes an alarm topic) or naming an on-call topic",
+        );
     }
+    let checked = Checked {
+        item: ITEM,
+        arn: &arn,
+        output: "AlarmTopicArn",
+        carries: Carries::Alarms,
+        twin: None,
+    };
+    topics::check(g.config, &checked, hub).await;
 }
 
 pub(super) async fn queue(g: &Given<'_>, hub: &mut List) {

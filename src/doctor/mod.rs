@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::policy::Policy;
 
+mod delivery;
 mod errors;
 mod hub;
 mod identity_center;
@@ -27,6 +28,7 @@ mod render;
 mod scope;
 mod settings;
 mod stack;
+mod topics;
 
 /// The fallback roles the hub stack's role may assume (infra/hub.yaml,
 /// `AssumeMemberRolesInsideTheOrganization`), besides `MemberRoleName`.
@@ -43,6 +45,10 @@ pub enum Verdict {
     /// Works, but worth a look (not a failure: doctor still exits 0).
     Warn,
 }
+
+/// What each mark means: printed under the checklist, and in the README's
+/// doctor paragraph.
+pub const LEGEND: &str = "✓ passed   ! works, worth a look (not a failure)   ✗ failed, the fix under it (doctor exits 1)   - not checked, with the reason";
 
 impl Verdict {
     pub(crate) fn mark(self) -> &'static str {
@@ -172,13 +178,18 @@ pub const HUB_CHECKS: &[HubCheck] = &[
     },
     HubCheck {
         item: "topic",
-        reads: "sns:GetTopicAttributes",
+        reads: "sns:GetTopicAttributes, sns:ListSubscriptionsByTopic, sns:GetSubscriptionAttributes",
         run: |g, l| Box::pin(hub::topic(g, l)),
     },
     HubCheck {
         item: "chat topic",
-        reads: "sns:GetTopicAttributes",
+        reads: "sns:GetTopicAttributes, sns:ListSubscriptionsByTopic, sns:GetSubscriptionAttributes",
         run: |g, l| Box::pin(hub::chat_topic(g, l)),
+    },
+    HubCheck {
+        item: "alarm topic",
+        reads: "cloudformation:DescribeStacks (--stack: its AlarmTopicArn output), sns:GetTopicAttributes, sns:ListSubscriptionsByTopic, sns:GetSubscriptionAttributes",
+        run: |g, l| Box::pin(hub::alarm_topic(g, l)),
     },
     HubCheck {
         item: "queue",

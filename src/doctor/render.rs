@@ -63,6 +63,7 @@ impl Checklist {
         } else {
             format!("{} check(s) failed\n", self.failed)
         });
+        out.push_str(&format!("legend: {}\n", super::LEGEND));
         out
     }
 }
