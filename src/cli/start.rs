@@ -121,9 +121,7 @@ pub(crate) async fn build(
     if let Some(c) = concurrency {
         settings.concurrency = c;
     }
-    let config = super::target::aws_config()
-        .await
-        .map_err(StartError::Bad)?;
+    let config = super::target::aws_config().await.map_err(StartError::Bad)?;
     let policy = load_policy_from(&source, &config).await?;
     Ok(Built {
         reactor: Reactor::new(&config, policy, settings.clone()),
