@@ -111,7 +111,10 @@ class Local:
     def hub(self):
         self.outputs = deploy(self.client("cloudformation"), HUB_STACK, "hub.yaml", {
             "OrganizationId": self.org["Id"], "ManagementAccountId": self.org["MasterAccountId"],
-            "CodeS3Bucket": "runas-guard-artifacts", "CodeS3Key": "runas-guard.zip"})
+            "CodeS3Bucket": "runas-guard-artifacts", "CodeS3Key": "runas-guard.zip",
+            # Someone must hear alerts and alarms, or doctor rightly fails
+            # (the local AWS confirms e-mail subscriptions at once).
+            "AlertEmail": "oncall@example.com", "AlarmEmail": "oncall@example.com"})
 
     def policy(self):
         path = REPO / ".deploy-local" / "policy.toml"
