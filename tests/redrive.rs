@@ -284,7 +284,7 @@ async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
     .await;
     let vend = vend_event(&unreachable);
     put(&w, &failures, &on_failure(&vend).to_string(), None).await;
-    proxy.faults(json!([{"service": "sts", "action": "AssumeRole", "contains": format!("{unreachable}:role/"),
+    proxy.faults(json!([{"name": "throttled", "service": "sts", "action": "AssumeRole", "contains": format!("{unreachable}:role/"),
         "status": 400, "code": "Throttling", "protocol": "query", "message": "Rate exceeded"}]));
 
     let args = [
@@ -297,6 +297,11 @@ async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
         run.stderr.contains("2 message(s) left in the queues"),
         "{}",
         run.stderr
+    );
+    assert!(
+        proxy.hits()["throttled"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the throttle fired: {}",
+        proxy.hits()
     );
     let got = rows(&run);
     assert_eq!(got.len(), 3, "{got:#?}");

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::aws::organizations::Org;
+use crate::aws::sts::MemberSession;
 use crate::aws::sts::Sts;
-use crate::aws::sts::{session_policy, MemberSession};
 use crate::aws::AwsError;
 use crate::ids::session_name;
 use crate::job::Job;
@@ -165,14 +165,7 @@ pub async fn prepare(
 pub async fn assume(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<MemberSession, AwsError> {
     let roles: Vec<&str> = ctx.policy.roles().collect();
     let name = session_name(&job.trigger.event_id);
-    let policy = session_policy(
-        ctx.sts.partition(),
-        account,
-        &ctx.policy.regions,
-        &ctx.policy.document_names(),
-        ctx.policy.check_document.as_deref(),
-        ctx.policy.sweep_run_as_tags,
-    );
+    let policy = ctx.policy.session_policy(ctx.sts.partition(), account);
     ctx.sts.assume(account, &roles, &name, Some(&policy)).await
 }
 

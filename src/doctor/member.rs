@@ -9,7 +9,7 @@ use crate::account::pending::{self, Awaiting};
 use crate::aws::dynamodb::Table;
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::sts::{session_policy, MemberSession, Sts};
+use crate::aws::sts::{MemberSession, Sts};
 use crate::clock;
 use crate::policy::{Policy, Standing};
 use crate::ports::Documents;
@@ -153,14 +153,7 @@ async fn role(
 ) -> Option<MemberSession> {
     let sts = Sts::new(config);
     let roles: Vec<&str> = policy.roles().collect();
-    let session_policy = session_policy(
-        sts.partition(),
-        account,
-        &policy.regions,
-        &policy.document_names(),
-        policy.check_document.as_deref(),
-        policy.sweep_run_as_tags,
-    );
+    let session_policy = policy.session_policy(sts.partition(), account);
     let who = identity.unwrap_or("these credentials");
     match sts
         .assume(account, &roles, "runas-guard-doctor", Some(&session_policy))

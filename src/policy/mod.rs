@@ -281,6 +281,19 @@ impl Policy {
         users::user_warnings(self)
     }
 
+    /// The session policy every member session carries (what runas-guard
+    /// may touch in `account`): one place for the run, `doctor` and `why`.
+    pub fn session_policy(&self, partition: &str, account: &str) -> String {
+        crate::aws::sts::session_policy(
+            partition,
+            account,
+            &self.regions,
+            &self.document_names(),
+            self.check_document.as_deref(),
+            self.sweep_run_as_tags,
+        )
+    }
+
     /// Roles runas-guard may use in a member account, in the order it tries them.
     pub fn roles(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.member_role.as_str())

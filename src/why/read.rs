@@ -19,7 +19,7 @@ use super::{
 use crate::alert::TagNow;
 use crate::aws::identity_center::{discover, AttributeMapping};
 use crate::aws::principal_tags::run_as_tag;
-use crate::aws::sts::{session_policy, MemberSession, Sts};
+use crate::aws::sts::{MemberSession, Sts};
 use crate::aws::AwsError;
 use crate::identity_center::{MappingStore, Observed};
 use crate::nodes::CHECK_DOCUMENT;
@@ -93,14 +93,7 @@ async fn assume(
     let sts = Sts::new(config);
     let roles: Vec<&str> = policy.roles().collect();
     let name = crate::ids::session_name(&format!("why-{}", crate::ids::token()));
-    let inline = session_policy(
-        sts.partition(),
-        account,
-        &policy.regions,
-        &policy.document_names(),
-        policy.check_document.as_deref(),
-        policy.sweep_run_as_tags,
-    );
+    let inline = policy.session_policy(sts.partition(), account);
     sts.assume(account, &roles, &name, Some(&inline))
         .await
         .map_err(unread)
