@@ -24,15 +24,16 @@ mod sweep;
 mod target;
 mod why;
 
-/// `0.2.0 (a1b2c3d4e5f6)`: the version and, in builds made by `make dist`
-/// (which sets `RUNAS_GUARD_REV`), the git revision they were built from.
+/// `0.3.0 (a1b2c3d4e5f6)`: the version and the git revision built from
+/// (`-modified` when tracked files differed from it; `no git revision`
+/// outside a git checkout), as build.rs asks git.
 fn long_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| {
         format!(
             "{} ({})",
             env!("CARGO_PKG_VERSION"),
-            option_env!("RUNAS_GUARD_REV").unwrap_or("development build")
+            env!("RUNAS_GUARD_REV")
         )
     })
 }

@@ -1,0 +1,89 @@
+//! The git revision `--version` names, asked of git at build time (no crate
+//! dependency): `RUNAS_GUARD_REV` is set to the commit's 12-digit short hash,
+//! with `-modified` when tracked files differ from it, or to `no git
+//! revision` when the source is not a git checkout of this package (a
+//! tarball) or git is missing. `RUNAS_GUARD_REV` in the environment, when
+//! set, is taken as it is (a packager who knows the revision).
+//!
+//! Cargo reruns this when HEAD moves (HEAD, the branch ref it names, packed
+//! refs, the reflog), when the index changes, and when the sources it
+//! compiles change (for the `-modified` flag), so the revision stays right
+//! without rebuilding on every build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        // Never take the index lock: others may be running git in this tree.
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(String::from_utf8(out.stdout).ok()?.trim().to_string())
+}
+
+/// The revision and the files whose change may change it, or None outside a
+/// git checkout whose top level is this package.
+fn revision(dir: &Path) -> Option<(String, Vec<PathBuf>)> {
+    let top = git(dir, &["rev-parse", "--show-toplevel"])?;
+    if Path::new(&top).canonicalize().ok()? != dir.canonicalize().ok()? {
+        return None; // a tarball unpacked inside some other repository
+    }
+    let hash = git(dir, &["rev-parse", "--short=12", "HEAD"])?;
+    let status = git(dir, &["status", "--porcelain", "--untracked-files=no"])?;
+    let rev = if status.is_empty() {
+        hash
+    } else {
+        format!("{hash}-modified")
+    };
+
+    let abs = |p: String| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            dir.join(p)
+        }
+    };
+    let git_dir = abs(git(dir, &["rev-parse", "--git-dir"])?);
+    let common = abs(git(dir, &["rev-parse", "--git-common-dir"])?);
+    let mut watch = vec![
+        git_dir.join("HEAD"),
+        git_dir.join("index"),
+        git_dir.join("logs/HEAD"),
+    ];
+    if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
+        watch.push(common.join(branch));
+    }
+    watch.push(common.join("packed-refs"));
+    Some((rev, watch))
+}
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=RUNAS_GUARD_REV");
+    for source in ["build.rs", "Cargo.toml", "Cargo.lock", "src"] {
+        println!("cargo:rerun-if-changed={source}");
+    }
+    if std::env::var_os("RUNAS_GUARD_REV").is_some() {
+        return; // rustc sees the environment's value
+    }
+    let dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let rev = match revision(&dir) {
+        Some((rev, watch)) => {
+            // Only files that exist: a missing one would rerun this on every build.
+            for path in watch.iter().filter(|p| p.exists()) {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+            rev
+        }
+        None => "no git revision".to_string(),
+    };
+    println!("cargo:rustc-env=RUNAS_GUARD_REV={rev}");
+}
