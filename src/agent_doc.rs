@@ -119,8 +119,11 @@ pub struct AgentView {
     pub spelt: Vec<String>,
     /// Members the decode refuses (wrong JSON type): the session fails.
     pub refused: Vec<String>,
-    /// The document as a plain value (for `properties`).
+    /// The document as a plain value.
     pub plain: Value,
+    /// `properties` (an `interface{}` field: the last member whose key
+    /// matches sets it, `null` included), as a plain value; `Null` when absent.
+    pub properties: Value,
 }
 
 /// String fields of `SessionDocumentContent`, and of its `inputs`.
@@ -162,6 +165,8 @@ pub fn read_as_agent(content: &str) -> Result<AgentView, String> {
                     view.session_type = s;
                 }
             }
+        } else if field_matches(key, "properties") {
+            view.properties = value.plain();
         } else if field_matches(key, "inputs") {
             match value {
                 Ordered::Object(inputs) => read_inputs(&mut view, inputs),

@@ -2,6 +2,7 @@
 //! and region of an AWS Organization. See docs/design.md for the contracts.
 
 pub mod account;
+pub mod agent_doc;
 pub mod alert;
 pub mod aws;
 pub mod bypass;

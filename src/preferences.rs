@@ -2,11 +2,29 @@
 //!
 //! We own exactly two inputs, `runAsEnabled` and `runAsDefaultUser`. Every
 //! other key keeps its value and its position (serde_json `preserve_order`).
+//!
+//! The SSM agent decodes the document with Go's `encoding/json`: keys match
+//! without regard to case, a later member wins, and two objects under
+//! spellings of `inputs` merge ([`crate::agent_doc`]). So every key that
+//! case-insensitively equals one of ours, in `inputs` or in any spelling of
+//! it, is ours too: a `"RunAsDefaultUser": "root"` after our key would be the
+//! one the agent honours. A document carrying such a variant is not
+//! compliant, and the merge removes it. LZA and the AWS sample read and write
+//! only the documented spellings, so what they write is never touched.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::agent_doc::field_matches;
 use crate::trigger::type_name;
+
+/// The inputs runas-guard owns, as documented.
+const OURS: [&str; 2] = ["runAsEnabled", "runAsDefaultUser"];
+
+/// Whether `key` is read by the agent as one of ours.
+fn is_ours(key: &str) -> bool {
+    OURS.iter().any(|f| field_matches(key, f))
+}
 
 /// Layout 0: the 4-space indentation the Session Manager console writes.
 /// Layout `n` > 0: the same text with a marker of whitespace spelling `n` in
@@ -14,7 +32,10 @@ use crate::trigger::type_name;
 pub type Layout = u64;
 
 /// The RunAs part of a document, as found (raw values, so reports show a
-/// string `"false"` as a string).
+/// string `"false"` as a string). A field found under more than one
+/// spelling (`RunAsDefaultUser`, or in a second `Inputs` object) is the
+/// object of every spelling found and its value, in document order, which
+/// no compliant value equals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 pub struct RunAs {
     #[serde(rename = "runAsEnabled")]
@@ -118,20 +139,61 @@ impl Preferences {
     }
 
     pub fn run_as(&self) -> RunAs {
-        let get = |k: &str| self.inputs().and_then(|i| i.get(k)).cloned();
         RunAs {
-            enabled: get("runAsEnabled"),
-            user: get("runAsDefaultUser"),
+            enabled: self.found("runAsEnabled"),
+            user: self.found("runAsDefaultUser"),
         }
     }
 
-    /// The same document with RunAs set; nothing else changes, nothing moves.
+    /// `field` as found: its value when `inputs.<field>` is its only
+    /// spelling; else every spelling the agent reads as it, by path.
+    fn found(&self, field: &str) -> Option<Value> {
+        let mut all = Map::new();
+        for (key, value) in &self.root {
+            let Value::Object(inputs) = value else {
+                continue;
+            };
+            if !field_matches(key, "inputs") {
+                continue;
+            }
+            for (k, v) in inputs.iter().filter(|(k, _)| field_matches(k, field)) {
+                let path = if key == "inputs" {
+                    k.clone()
+                } else {
+                    format!("{key}.{k}")
+                };
+                all.insert(path, v.clone());
+            }
+        }
+        match all.len() {
+            0 => None,
+            1 if all.contains_key(field) => all.remove(field),
+            _ => Some(Value::Object(all)),
+        }
+    }
+
+    /// Our inputs exactly as documented in `inputs` (never a variant).
+    fn own_exact(&self, field: &str) -> Option<Value> {
+        self.inputs().and_then(|i| i.get(field)).cloned()
+    }
+
+    /// The same document with RunAs set; nothing else changes, nothing
+    /// moves. Every other spelling of our inputs goes, wherever the agent
+    /// would read it.
     pub fn merged(&self, user: &str) -> Preferences {
         let mut root = self.root.clone();
+        for (key, value) in root.iter_mut() {
+            if key != "inputs" && field_matches(key, "inputs") {
+                if let Value::Object(other) = value {
+                    other.retain(|k, _| !is_ours(k));
+                }
+            }
+        }
         let inputs = root
             .entry("inputs")
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(inputs) = inputs {
+            inputs.retain(|k, _| !is_ours(k) || OURS.contains(&k.as_str()));
             inputs.insert("runAsEnabled".into(), Value::Bool(true));
             inputs.insert("runAsDefaultUser".into(), Value::String(user.into()));
         }
@@ -142,8 +204,7 @@ impl Preferences {
     /// from this one must carry.
     fn inherited_inputs(&self) -> Map<String, Value> {
         let mut inputs = self.inputs().cloned().unwrap_or_default();
-        inputs.shift_remove("runAsEnabled");
-        inputs.shift_remove("runAsDefaultUser");
+        inputs.retain(|k, _| !is_ours(k));
         inputs
     }
 
@@ -157,12 +218,8 @@ impl Preferences {
     /// own RunAs; every other top-level key stays.
     pub fn following(&self, parent: &Preferences) -> Preferences {
         let mut inputs = parent.inherited_inputs();
-        let own = self.run_as();
-        for (key, value) in [
-            ("runAsEnabled", own.enabled),
-            ("runAsDefaultUser", own.user),
-        ] {
-            if let Some(value) = value {
+        for key in OURS {
+            if let Some(value) = self.own_exact(key) {
                 inputs.insert(key.into(), value);
             }
         }

@@ -298,3 +298,158 @@ proptest! {
         prop_assert!(fixed.follows(&parent) && fixed.run_as().is_compliant(&user));
     }
 }
+
+/// Item: keys the agent reads without regard to case are ours too.
+#[test]
+fn a_variant_of_our_keys_is_not_compliant_and_the_merge_removes_it() {
+    let cases: Vec<(&str, &str, Value)> = vec![
+        (
+            "RunAsDefaultUser after ours (the agent reads root)",
+            r#"{"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops","RunAsDefaultUser":"root"}}"#,
+            json!({"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"}}),
+        ),
+        (
+            "RunAsEnabled false after ours",
+            r#"{"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops","RUNASENABLED":false}}"#,
+            json!({"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"}}),
+        ),
+        (
+            "a harmless variant before ours is still a variant",
+            r#"{"inputs":{"runasdefaultuser":"ops","runAsEnabled":true,"runAsDefaultUser":"ops"}}"#,
+            json!({"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"}}),
+        ),
+        (
+            "only a variant",
+            r#"{"inputs":{"a":1,"RunAsEnabled":true,"RunAsDefaultUser":"ops"}}"#,
+            json!({"inputs":{"a":1,"runAsEnabled":true,"runAsDefaultUser":"ops"}}),
+        ),
+        (
+            "a second inputs object the agent merges",
+            r#"{"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"},"Inputs":{"runAsDefaultUser":"root","kmsKeyId":"k"}}"#,
+            json!({"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"},"Inputs":{"kmsKeyId":"k"}}),
+        ),
+        (
+            "Go's folds: the long s and the Kelvin sign",
+            "{\"inputs\":{\"runAsEnabled\":true,\"runAsDefaultUser\":\"ops\",\"runA\u{17F}DefaultUser\":\"root\"},\"INPUTS\":{\"runAsEnabled\":false}}",
+            json!({"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops"},"INPUTS":{}}),
+        ),
+    ];
+    for (what, text, want) in cases {
+        let p = Preferences::parse(text).unwrap();
+        assert!(!p.run_as().is_compliant("ops"), "{what}");
+        let m = p.merged("ops");
+        assert_eq!(m.as_value(), want, "{what}");
+        assert!(m.run_as().is_compliant("ops"), "{what}");
+        let agent = crate::agent_doc::read_as_agent(&m.render(0)).unwrap();
+        assert_eq!(agent.run_as_default_user, "ops", "{what}");
+        assert_eq!(agent.run_as_enabled, Some(json!(true)), "{what}");
+        assert!(agent.spelt.is_empty(), "{what}");
+    }
+    // What a report shows: every spelling, by path, with its value.
+    let p = Preferences::parse(
+        r#"{"inputs":{"runAsDefaultUser":"ops","RunAsDefaultUser":"root"},"Inputs":{"runAsdefaultuser":"x"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        p.run_as().user,
+        Some(json!({"runAsDefaultUser":"ops","RunAsDefaultUser":"root","Inputs.runAsdefaultuser":"x"}))
+    );
+    // Keys that only look alike are not ours.
+    let p = Preferences::parse(
+        r#"{"inputs":{"runAsEnabled":true,"runAsDefaultUser":"ops","runAsDefaultUsers":"x","run_as_enabled":false}}"#,
+    )
+    .unwrap();
+    assert!(p.run_as().is_compliant("ops"));
+    assert_eq!(p.merged("ops"), p);
+}
+
+#[test]
+fn peers_that_write_the_documented_keys_are_merged_as_before() {
+    // LZA (session-manager-settings custom resource) and the AWS sample both
+    // write every input under its documented spelling and read back only
+    // `inputs.runAsEnabled` / `inputs.runAsDefaultUser`: nothing of theirs is
+    // a variant, and after a merge those two keys hold ours.
+    let sample = json!({"schemaVersion": "1.0",
+        "description": "Document to hold regional settings for Session Manager",
+        "sessionType": "Standard_Stream", "inputs": {
+        "s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": false,
+        "cloudWatchLogGroupName": "", "cloudWatchEncryptionEnabled": false,
+        "cloudWatchStreamingEnabled": false, "kmsKeyId": "", "runAsEnabled": false,
+        "runAsDefaultUser": "", "idleSessionTimeout": "20", "maxSessionDuration": "",
+        "shellProfile": {"linux": "bash"}}});
+    for text in [LZA.to_string(), sample.to_string()] {
+        let p = Preferences::parse(&text).unwrap();
+        let m = p.merged("ssm-ops");
+        assert_eq!(without_owned(&m.as_value()), without_owned(&p.as_value()));
+        assert_eq!(m.as_value()["inputs"]["runAsEnabled"], json!(true));
+        assert_eq!(m.as_value()["inputs"]["runAsDefaultUser"], "ssm-ops");
+    }
+}
+
+/// One of our keys, spelt any way Go's decoder would still match.
+fn arb_spelling() -> impl Strategy<Value = String> {
+    (
+        prop_oneof![Just("runAsEnabled"), Just("runAsDefaultUser")],
+        prop::collection::vec(0u8..3, 16),
+    )
+        .prop_map(|(field, flips)| {
+            field
+                .chars()
+                .zip(flips)
+                .map(|(c, f)| match (c, f) {
+                    ('s', 2) => '\u{17F}',
+                    (c, 1) => c.to_ascii_uppercase(),
+                    (c, _) => c.to_ascii_lowercase(),
+                })
+                .collect()
+        })
+}
+
+/// A document carrying variants of our keys in `inputs` and in other
+/// spellings of `inputs`, among other keys.
+fn arb_hostile() -> impl Strategy<Value = String> {
+    let member = prop_oneof![
+        arb_spelling().prop_map(|k| (k, json!("root"))),
+        arb_spelling().prop_map(|k| (k, json!(false))),
+        ("[a-z]{1,6}", arb_json()),
+    ];
+    (
+        prop::collection::vec(member.clone(), 0..6),
+        prop::collection::vec(member, 0..4),
+        prop_oneof![Just("Inputs"), Just("INPUTS"), Just("inputS")],
+    )
+        .prop_map(|(inputs, other, other_name)| {
+            let obj = |m: Vec<(String, Value)>| {
+                let body: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", Value::String(k.clone())))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            };
+            format!(
+                r#"{{"sessionType":"Standard_Stream","inputs":{},"{other_name}":{}}}"#,
+                obj(inputs),
+                obj(other)
+            )
+        })
+}
+
+proptest! {
+    #[test]
+    fn a_merged_document_is_read_by_the_agent_as_ours(text in arb_hostile(), user in "[a-z_][a-z0-9_-]{0,10}") {
+        let p = Preferences::parse(&text).unwrap();
+        let once = p.merged(&user);
+        prop_assert_eq!(once.merged(&user).render(0), once.render(0));
+        prop_assert!(once.run_as().is_compliant(&user));
+        let agent = crate::agent_doc::read_as_agent(&once.render(0)).unwrap();
+        prop_assert_eq!(&agent.run_as_default_user, &user);
+        prop_assert_eq!(agent.run_as_enabled, Some(json!(true)));
+        // A document judged compliant is one the agent reads as ours, under
+        // the documented spelling only.
+        if p.run_as().is_compliant(&user) {
+            let before = crate::agent_doc::read_as_agent(&text).unwrap();
+            prop_assert_eq!(&before.run_as_default_user, &user);
+            prop_assert!(before.spelt.is_empty());
+        }
+    }
+}
