@@ -17,8 +17,9 @@ that account-region (so moto's reset clears them too):
   ``ScheduleExpression``, ``AssociationName``, ``ComplianceSeverity``,
   ``MaxConcurrency``, ``MaxErrors``, ``ApplyOnlyAtCronInterval``,
   ``SyncCompliance`` (checked against the model's patterns and enums);
-  ``OutputLocation``,
-  ``CalendarNames``, ``TargetLocations``, ``ScheduleOffset``, ``Duration``,
+  ``MaxErrors`` stops a run (below), ``CalendarNames`` keep it from running
+  while a calendar is closed (below); ``OutputLocation``,
+  ``TargetLocations``, ``ScheduleOffset``, ``Duration``,
   ``TargetMaps``, ``AlarmConfiguration``, ``AutomationTargetParameterName`` and
   ``AssociationDispatchAssumeRole`` are stored and echoed, not acted on;
   ``Tags`` are accepted and dropped. Answers ``AssociationDescription`` with a
@@ -34,8 +35,15 @@ that account-region (so moto's reset clears them too):
   ``LastExecutionDate`` / ``LastSuccessfulExecutionDate`` follow the runs.
 - ``UpdateAssociation``: ``AssociationId`` required; ``AssociationVersion`` is
   concurrency control (given and not ``$LATEST``, it must be the latest
-  version); every accepted update adds a version. Parameters are validated
-  against the (possibly new) document as on create.
+  version); every accepted update adds a version. As AWS documents, every
+  optional field the request leaves out is overwritten with null (so a
+  required ``User`` left out is ``InvalidParameters``); only ``Name``,
+  ``Targets`` (and a legacy ``InstanceId``) are kept, and ``DocumentVersion``
+  left out is ``$DEFAULT``. Parameters are validated against the (possibly
+  new) document as on create. An association at its version limit (1,000,
+  "Each association has a limit of 1,000 versions"; the environment variable
+  ``RUNAS_GUARD_TEST_ASSOCIATION_VERSION_LIMIT`` lowers it for tests) refuses
+  the update with ``AssociationVersionLimitExceeded``.
 - ``DeleteAssociation``: by ``AssociationId``, or ``Name`` + ``InstanceId``.
 - ``ListAssociations``: ``AssociationFilterList`` keys ``Name``,
   ``AssociationId``, ``AssociationName``, ``InstanceId`` (legacy associations
@@ -48,7 +56,10 @@ that account-region (so moto's reset clears them too):
 - ``DescribeAssociationExecutions``: ``Filters`` ``ExecutionId`` / ``Status``
   (``EQUAL``), ``CreatedTime`` (``EQUAL``, ``LESS_THAN``, ``GREATER_THAN``;
   ISO 8601 or epoch seconds; times are kept to the millisecond, as they are
-  serialized, so a time read back compares exactly); newest first;
+  serialized, so a time read back compares exactly); in no meaningful order
+  (AWS promises none: here the execution ids' order, so the newest is first
+  only by chance; ``CreatedTime`` says which is newest); a run held in
+  progress is ``InProgress``;
   ``ResourceCountByStatus`` rendered as AWS does, e.g.
   ``"{Failed=1, Success=3}"``.
 - ``DescribeAssociationExecutionTargets``: ``Filters`` ``Status``,
@@ -122,6 +133,13 @@ carrying one of the keys; several targets are ANDed. On each node:
   without a ``User`` parameter succeeds. Failures are ``Failed`` /
   ``DetailedStatus`` ``Failed``; any other step succeeds.
 - a document deleted since the association was made fails on every node.
+- ``MaxErrors`` (N, or N% of the targets): once more nodes failed than it
+  allows, no further node is sent the run (AWS: "the stop command is sent
+  when the fourth error is returned" for 3); those nodes have no outcome in
+  that execution.
+- ``CalendarNames``: while any named calendar is ``CLOSED`` (set through
+  ``/_emulated/ssm/calendar``; a calendar never set is open) the association
+  does not run at all: no execution, the last outcomes stand.
 
 Test-only control endpoints (NOT part of the SSM API; plain JSON over HTTP
 on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
@@ -143,9 +161,21 @@ on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
   + 8 or 17 word characters, or ``mi-`` + 17 (the model's ``InstanceId``).
 - ``POST /_emulated/ssm/run`` ``{"account": ..., "region": ...}`` (both
   optional: no region = every region of the account, no account = every
-  account) runs every association there once. Answers ``{"executions":
-  [{"account", "region", "AssociationId", "ExecutionId", "Status",
-  "ResourceCountByStatus"}]}``.
+  account) runs every association there once (not one a closed calendar
+  holds). Add ``"in_progress": K`` to leave each run in progress: its first K
+  nodes (fleet order) have reported, the others are ``Pending``, the
+  execution is ``InProgress`` and the association's ``Overview`` is
+  ``{Status: Pending, DetailedStatus: InProgress,
+  AssociationStatusAggregatedCount: {"Pending": .., ...}}`` (AWS counts each
+  node's latest status, which is Pending while its run is under way). Answers
+  ``{"executions": [{"account", "region", "AssociationId", "ExecutionId",
+  "Status", "ResourceCountByStatus"}]}``.
+- ``POST /_emulated/ssm/run/finish`` ``{"account": ..., "region": ...}``
+  (both optional): every run held in progress there reports its remaining
+  nodes. Answers ``{"finished": <runs finished>}``.
+- ``POST /_emulated/ssm/calendar`` ``{"account", "region", "name", "state":
+  "OPEN"|"CLOSED"}``: a change calendar's state as State Manager sees it
+  (the calendar document itself is not needed here).
 - ``GET /_emulated/ssm/calls``: the emulated API calls (the operations above,
   ``DescribeInstanceInformation`` included) since start (or the last reset),
   errors included: ``{"total": N, "operations": {"<Op>": n},
@@ -155,11 +185,12 @@ on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
 How it differs from AWS:
 
 - runs are synchronous: an association has run on every targeted node when
-  the call that started it returns; executions never show ``Pending`` or
-  ``InProgress``. Nodes added to the fleet are only run at the next ``/run``
+  the call that started it returns, unless a test holds it in progress
+  (``in_progress``). Nodes added to the fleet are only run at the next ``/run``
   (AWS applies an association to a new node of its targets when the node
-  comes online). ``MaxConcurrency``, ``MaxErrors``, calendars and alarms never
-  stop a run. ``ScheduleExpression`` is validated, never followed.
+  comes online). ``MaxConcurrency`` and alarms never stop a run; a
+  calendar's state comes from the control endpoint, not a ChangeCalendar
+  document. ``ScheduleExpression`` is validated, never followed.
 - the shell is not executed (above); ``{{ssm:...}}`` parameter references are
   not resolved, so they must match ``allowedPattern`` as written.
 - ``Overview`` counts the nodes of the newest execution; a run over no nodes
@@ -167,15 +198,12 @@ How it differs from AWS:
   ``ResourceCountByStatus`` ``"{}"``). Create answers ``Pending`` /
   ``Creating``; an update that starts a run answers ``Pending`` /
   ``Associated`` (the description before that run); describe afterwards.
-- ``UpdateAssociation`` keeps every field the request leaves out. AWS
-  documents that it overwrites omitted optional fields with nulls, so callers
-  must send every field they want kept (runas-guard's update does).
 - AWS refuses the legacy ``InstanceId`` form with documents of schema 2.0 and
   later; here it is accepted with any. ``ApplyOnlyAtCronInterval`` is accepted
   with ``rate()`` schedules (AWS documents it as unsupported there).
 - only ``Command`` documents can be associated (AWS also takes Automation
   runbooks and Policy documents); resource-group targets are refused with
-  ``InvalidTarget``; no association or version limits.
+  ``InvalidTarget``; no limit on the number of associations.
 - execution ids are uuids and ``NextToken`` values are opaque, signed and
   valid for the server's life. ``ListAssociationVersions``,
   ``UpdateAssociationStatus`` and ``StartAssociationsOnce`` are not emulated.
@@ -257,6 +285,13 @@ FIELDS = (
     "AlarmConfiguration", "AssociationDispatchAssumeRole",
 )
 RERUN_ON = ("Parameters", "Targets", "Name", "DocumentVersion")
+# What UpdateAssociation keeps when a request leaves it out: the document and
+# what it runs on. AWS documents that every other optional field a request
+# leaves out is overwritten with null.
+KEPT_ON_UPDATE = ("Name", "InstanceId", "Targets")
+# "Each association has a limit of 1,000 versions" (AssociationVersionLimitExceeded);
+# a test may lower it to reach it quickly.
+VERSION_LIMIT = int(os.environ.get("RUNAS_GUARD_TEST_ASSOCIATION_VERSION_LIMIT", "1000"))
 LIST_FIELDS = (
     "Name", "InstanceId", "DocumentVersion", "Targets", "ScheduleExpression", "AssociationName",
     "ScheduleOffset", "Duration", "TargetMaps",
@@ -403,21 +438,38 @@ class Node:
 
 
 class Execution:
-    """One run: its per-node outcomes, indexed for the filtered reads."""
+    """One run: its per-node outcomes, indexed for the filtered reads. A run
+    held in progress shows its first ``done`` nodes' outcomes and the rest
+    ``Pending`` until it is finished."""
 
-    def __init__(self, seq, version, results):
+    def __init__(self, seq, version, results, done=None):
         self.id = str(uuid.uuid4())
         self.seq = seq
         self.version = version
         self.created = _now()
-        self.targets = results  # [(node id, status)] in fleet order
+        self.final = results  # [(node id, status)] in fleet order, once finished
+        shown = results if done is None else \
+            [(n, s if i < done else "Pending") for i, (n, s) in enumerate(results)]
+        self._show(shown)
+
+    def _show(self, results):
+        self.targets = results
         self.by_status = {}
         self.by_id = {}
         for i, (node_id, status) in enumerate(results):
             self.by_status.setdefault(status, []).append(i)
             self.by_id[node_id] = i
         self.counts = {s: len(ix) for s, ix in self.by_status.items()}
-        self.status = "Failed" if self.counts.get("Failed") else "Success"
+        if self.counts.get("Pending"):
+            self.status = "InProgress"
+        else:
+            self.status = "Failed" if self.counts.get("Failed") else "Success"
+
+    def finish(self):
+        """The held run's remaining nodes report; True if it was held."""
+        held = self.status == "InProgress"
+        self._show(self.final)
+        return held
 
     def count_text(self):
         # AWS renders the map as Java's toString: {Failed=2, Success=3}.
@@ -456,6 +508,9 @@ class Association:
         latest = self.executions[-1] if self.executions else None
         if latest is None or not latest.counts:
             return {"Status": "Pending", "DetailedStatus": "Pending"}
+        if latest.status == "InProgress":
+            return {"Status": "Pending", "DetailedStatus": "InProgress",
+                    "AssociationStatusAggregatedCount": dict(latest.counts)}
         return {
             "Status": latest.status,
             "DetailedStatus": latest.status,
@@ -502,6 +557,7 @@ class RegionState:
         self.nodes = {}  # id -> Node, fleet order
         self.sparse_pages = False  # DescribeInstanceInformation filters each page after taking it
         self.associations = {}  # id -> Association, creation order
+        self.calendars = {}  # change calendar name -> "OPEN" | "CLOSED" (absent: open)
         self.seq = itertools.count(1)
 
 
@@ -676,6 +732,10 @@ def _check_fields(fields):
     _check_schedule(fields.get("ScheduleExpression"))
     if fields.get("Targets") is not None:
         _check_targets(fields["Targets"])
+    calendars = fields.get("CalendarNames")
+    if calendars is not None and (not isinstance(calendars, list) or
+                                  not all(isinstance(c, str) and c for c in calendars)):
+        raise _invalid("CalendarNames", calendars, "Member must be a list of calendar names or ARNs")
     parameters = fields.get("Parameters")
     if parameters is not None and not isinstance(parameters, dict):
         raise _invalid("Parameters", parameters, "Member must be a map")
@@ -712,8 +772,30 @@ def _plans(doc):
     return plans
 
 
-def _run(state, association):
+def _closed(state, fields):
+    """A calendar the association names that is closed now: State Manager
+    does not run it (change calendars: "associations don't run while the
+    calendar is CLOSED")."""
+    return next((c for c in fields.get("CalendarNames") or [] if state.calendars.get(c) == "CLOSED"), None)
+
+
+def _allowed_errors(max_errors, targets):
+    """Failures a run absorbs before it stops: N, or N% of the targets
+    (AWS: with 3 the stop comes at the fourth error; 10% of 50 at the sixth)."""
+    if max_errors is None:
+        return None
+    if max_errors.endswith("%"):
+        return targets * int(max_errors[:-1]) // 100
+    return int(max_errors)
+
+
+def _run(state, association, done=None):
+    """One execution over the association's targets, or None when a closed
+    calendar keeps it from running. ``done``: hold it in progress with that
+    many nodes reported."""
     fields = association.fields
+    if _closed(state, fields):
+        return None
     try:
         doc = _document(state, fields)
     except SSMException:
@@ -723,15 +805,20 @@ def _run(state, association):
         values = (fields.get("Parameters") or {}).get("User")
         user = values[0] if values else _declared(doc)["User"].get("default")
     plans = _plans(doc)
-    results = []
-    for node in _targeted(state, fields.get("Targets")):
+    targeted = _targeted(state, fields.get("Targets"))
+    allowed = _allowed_errors(fields.get("MaxErrors"), len(targeted))
+    results, failed = [], 0
+    for node in targeted:
+        if allowed is not None and failed > allowed:
+            break  # MaxErrors reached: no further node is sent the run
         plan = plans.get(node.platform, "skip")
         if plan == "user" and user is not None:
             ok = user in node.users
         else:
             ok = plan != "fail"
+        failed += not ok
         results.append((node.id, "Success" if ok else "Failed"))
-    execution = Execution(next(state.seq), association.version, results)
+    execution = Execution(next(state.seq), association.version, results, done)
     association.executions.append(execution)
     return execution
 
@@ -847,10 +934,18 @@ def update_association(self, state):
         raise _error("InvalidAssociationVersion",
                      f"Association version {version} is not the latest version ({association.version}) "
                      f"of association {association.id}.")
-    fields = dict(association.fields, **given)
+    # AWS: "the system removes all optional parameters from the request and
+    # overwrites the association with null values for those parameters".
+    fields = {f: association.fields.get(f) for f in KEPT_ON_UPDATE}
+    fields.update(given)
+    fields["DocumentVersion"] = fields.get("DocumentVersion") or "$DEFAULT"
     doc = _document(state, fields)
     _check_parameters(doc, fields.get("Parameters"))
-    rerun = any(f in given and given[f] != association.fields.get(f) for f in RERUN_ON)
+    if association.version >= VERSION_LIMIT:
+        raise _error("AssociationVersionLimitExceeded",
+                     "You have reached the maximum number versions allowed for an association. "
+                     f"Each association has a limit of {VERSION_LIMIT:,} versions.")
+    rerun = any(fields.get(f) != association.fields.get(f) for f in RERUN_ON)
     association.versions.append((_now(), fields))
     if rerun and not fields.get("ApplyOnlyAtCronInterval"):
         answer = association.describe(overview={"Status": "Pending", "DetailedStatus": "Associated"})
@@ -941,18 +1036,15 @@ def describe_association_executions(self, state):
                            "Member must satisfy enum value set: [ExecutionId, Status, CreatedTime]")
     page = _max_results(self._get_param("MaxResults"))
     scope = _scope(self, association.id, filters)
-    before = _position(self._get_param("NextToken"), scope)
-    listed, more = [], False
-    for e in reversed(association.executions):
-        if (before is not None and e.seq >= before) or not all(t(e) for t in tests):
-            continue
-        if len(listed) == page:
-            more = True
-            break
-        listed.append(e)
+    start = _position(self._get_param("NextToken"), scope) or 0
+    # AWS promises no order: here it is the execution ids' (random) order,
+    # stable for paging, so a reader that takes the first as the newest is
+    # wrong about as often as it would be on AWS.
+    matching = sorted((e for e in association.executions if all(t(e) for t in tests)), key=lambda e: e.id)
+    listed = matching[start:start + page]
     result = {"AssociationExecutions": [e.describe(association.id) for e in listed]}
-    if more:
-        result["NextToken"] = _token(scope, listed[-1].seq)
+    if start + page < len(matching):
+        result["NextToken"] = _token(scope, start + page)
     return ActionResult(result)
 
 
@@ -1241,11 +1333,16 @@ def _fleet(body):
 
 def _run_now(body):
     account, region = body.get("account"), body.get("region")
+    done = body.get("in_progress")
+    if done is not None and (not isinstance(done, int) or isinstance(done, bool) or done < 0):
+        raise ControlError("in_progress: how many nodes have reported (0 or more)")
     executions = []
     with LOCK:
         for state in _existing_states(account, region):
             for association in list(state.associations.values()):
-                e = _run(state, association)
+                e = _run(state, association, done)
+                if e is None:
+                    continue  # a closed calendar: nothing ran
                 executions.append({
                     "account": state.account,
                     "region": state.region,
@@ -1255,6 +1352,31 @@ def _run_now(body):
                     "ResourceCountByStatus": e.count_text(),
                 })
     return {"executions": executions}
+
+
+def _finish(body):
+    account, region = body.get("account"), body.get("region")
+    finished = 0
+    with LOCK:
+        for state in _existing_states(account, region):
+            for association in state.associations.values():
+                finished += sum(e.finish() for e in association.executions)
+    return {"finished": finished}
+
+
+def _calendar(body):
+    account, region, name, value = (body.get(k) for k in ("account", "region", "name", "state"))
+    if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
+        raise ControlError("account: a 12-digit account id is required")
+    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise ControlError("region: a region name is required")
+    if not isinstance(name, str) or not re.fullmatch(PATTERNS["Name"], name):
+        raise ControlError("name: a calendar (document) name is required")
+    if value not in ("OPEN", "CLOSED"):
+        raise ControlError("state: OPEN or CLOSED")
+    with LOCK:
+        _state(ssm_backends[account][region]).calendars[name] = value
+    return {"account": account, "region": region, "name": name, "state": value}
 
 
 def _calls():
@@ -1275,6 +1397,8 @@ def _reset_calls():
 ROUTES = {
     ("POST", "/_emulated/ssm/fleet"): _fleet,
     ("POST", "/_emulated/ssm/run"): _run_now,
+    ("POST", "/_emulated/ssm/run/finish"): _finish,
+    ("POST", "/_emulated/ssm/calendar"): _calendar,
     ("GET", "/_emulated/ssm/calls"): lambda body: _calls(),
     ("POST", "/_emulated/ssm/calls/reset"): lambda body: _reset_calls(),
 }

@@ -35,7 +35,7 @@ SERVER = {}
 def setUpModule():
     proc, url = emulator_server.start(
         [sys.executable, os.path.join(HERE, "moto_ssm_associations.py")],
-        env=dict(os.environ, RUNAS_GUARD_TEST_SSM_VERSION_LIMIT="2"),
+        env=dict(os.environ, RUNAS_GUARD_TEST_SSM_VERSION_LIMIT="2", RUNAS_GUARD_TEST_ASSOCIATION_VERSION_LIMIT="4"),
     )
     SERVER.update(proc=proc, port=int(url.rsplit(":", 1)[1]), url=url)
 
@@ -255,11 +255,15 @@ class Update(Case):
         self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Success": 4})
         self.assertEqual(d["Overview"]["Status"], "Success")
         self.assertIn("LastSuccessfulExecutionDate", d)
-        # Fields the update left out keep their value (see the docstring).
-        self.assertEqual((d["AssociationName"], d["ScheduleExpression"], d["Targets"]),
-                         ("runas-check", "rate(1 day)", ALL))
+        # Optional fields the update left out are null now (AWS documents it);
+        # the document and targets stay.
+        self.assertNotIn("AssociationName", d)
+        self.assertNotIn("ScheduleExpression", d)
+        self.assertEqual((d["Name"], d["Targets"], d["DocumentVersion"]), ("Check", ALL, "$DEFAULT"))
         executions = client.describe_association_executions(AssociationId=aid)["AssociationExecutions"]
-        self.assertEqual([e["AssociationVersion"] for e in executions], ["2", "1"], "newest first")
+        newest = max(executions, key=lambda e: e["CreatedTime"])
+        self.assertEqual(sorted(e["AssociationVersion"] for e in executions), ["1", "2"])
+        self.assertEqual(newest["AssociationVersion"], "2", "CreatedTime tells the newest")
 
         old = client.describe_association(AssociationId=aid, AssociationVersion="1")["AssociationDescription"]
         self.assertEqual((old["AssociationVersion"], old["Parameters"]), ("1", {"User": ["ssm-ops"]}))
@@ -267,7 +271,8 @@ class Update(Case):
                          AssociationId=aid, AssociationVersion="3")
 
         # A schedule change is a version, not a run.
-        made = update(AssociationId=aid, AssociationVersion="$LATEST", ScheduleExpression="rate(12 hours)")
+        made = update(AssociationId=aid, AssociationVersion="$LATEST", ScheduleExpression="rate(12 hours)",
+                      Parameters={"User": ["ec2-user"]})
         self.assertEqual(made["AssociationDescription"]["AssociationVersion"], "3")
         self.assertEqual(made["AssociationDescription"]["Overview"]["Status"], "Success")
         self.assertEqual(len(client.describe_association_executions(AssociationId=aid)["AssociationExecutions"]), 2)
@@ -589,6 +594,103 @@ class InstanceInformation(Case):
         self.assertIn("LastSuccessfulAssociationExecutionDate", info[WINDOWS])
         failed = client.describe_instance_information(Filters=[{"Key": "AssociationStatus", "Values": ["Failed"]}])
         self.assertEqual([i["InstanceId"] for i in failed["InstanceInformationList"]], [LINUX_LACKING])
+
+
+class Edges(Case):
+    """What an editor can do to an association, and runs seen mid-way."""
+
+    def test_an_update_nulls_the_optional_fields_it_leaves_out(self):
+        _, client = self.member()
+        aid = self.associate(client, CalendarNames=["freeze"], MaxErrors="0", MaxConcurrency="1",
+                             SyncCompliance="MANUAL", ApplyOnlyAtCronInterval=False,
+                             ComplianceSeverity="LOW",
+                             OutputLocation={"S3Location": {"OutputS3BucketName": "b"}})["AssociationId"]
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual((d["CalendarNames"], d["MaxErrors"], d["SyncCompliance"]), (["freeze"], "0", "MANUAL"))
+        client.update_association(AssociationId=aid, Name="Check", Parameters={"User": ["ssm-ops"]})
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        for gone in ("CalendarNames", "MaxErrors", "MaxConcurrency", "SyncCompliance", "ComplianceSeverity",
+                     "OutputLocation", "AssociationName", "ScheduleExpression", "ApplyOnlyAtCronInterval"):
+            self.assertNotIn(gone, d)
+        self.assertEqual((d["Targets"], d["Parameters"]), (ALL, {"User": ["ssm-ops"]}))
+        # A required parameter left out is refused, as on create.
+        self.assertError("InvalidParameters", client.update_association, AssociationId=aid,
+                         ScheduleExpression="rate(1 day)")
+
+    def test_the_version_limit_refuses_updates_until_it_is_made_anew(self):
+        _, client = self.member(with_fleet=False)
+        aid = self.associate(client)["AssociationId"]
+        for _ in range(3):  # the server's limit is 4
+            client.update_association(AssociationId=aid, Parameters={"User": ["ssm-ops"]})
+        message = self.assertError("AssociationVersionLimitExceeded", client.update_association,
+                                   AssociationId=aid, Parameters={"User": ["ssm-ops"]})
+        self.assertIn("limit of 4 versions", message)
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["AssociationVersion"], "4", "a refused update adds no version")
+        client.delete_association(AssociationId=aid)
+        self.assertEqual(self.associate(client)["AssociationVersion"], "1")
+
+    def test_a_closed_calendar_stops_every_run_and_max_errors_stops_one(self):
+        account, client = self.member()
+        held = self.associate(client, CalendarNames=["freeze"])["AssociationId"]
+        self.assertEqual(len(client.describe_association_executions(AssociationId=held)["AssociationExecutions"]),
+                         1, "an open (never set) calendar lets it run")
+        self.assertEqual(control("POST", "/_emulated/ssm/calendar",
+                                 {"account": account, "region": REGION, "name": "freeze", "state": "CLOSED"})[0], 200)
+        self.assertEqual([e["AssociationId"] for e in run(account=account)], [])
+        self.assertEqual(len(client.describe_association_executions(AssociationId=held)["AssociationExecutions"]), 1)
+        control("POST", "/_emulated/ssm/calendar",
+                {"account": account, "region": REGION, "name": "freeze", "state": "OPEN"})
+        self.assertEqual([e["AssociationId"] for e in run(account=account)], [held])
+
+        fleet(account, [{"id": f"i-0aaaaaaaaaaaaac{n:02x}", "users": []} for n in range(5)])
+        stopped = self.associate(client, MaxErrors="1")["AssociationId"]
+        d = client.describe_association(AssociationId=stopped)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Failed": 2},
+                         "the stop comes at the second error; three nodes never ran")
+        percent = self.associate(client, MaxErrors="20%")["AssociationId"]
+        d = client.describe_association(AssociationId=percent)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Failed": 2})
+
+    def test_a_run_held_in_progress_shows_pending_nodes_until_it_finishes(self):
+        account, client = self.member()
+        aid = self.associate(client)["AssociationId"]
+        out = run(account=account, in_progress=1)
+        self.assertEqual([e["Status"] for e in out], ["InProgress"])
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["Overview"], {"Status": "Pending", "DetailedStatus": "InProgress",
+                                         "AssociationStatusAggregatedCount": {"Success": 1, "Pending": 3}})
+        statuses = sorted(e["Status"] for e in
+                          client.describe_association_executions(AssociationId=aid)["AssociationExecutions"])
+        self.assertEqual(statuses, ["Failed", "InProgress"])
+        self.assertEqual(control("POST", "/_emulated/ssm/run/finish", {"account": account})[1], {"finished": 1})
+        d = client.describe_association(AssociationId=aid)["AssociationDescription"]
+        self.assertEqual(d["Overview"]["AssociationStatusAggregatedCount"], {"Success": 3, "Failed": 1})
+
+    def test_executions_come_in_no_order_and_created_time_tells_the_newest(self):
+        account, client = self.member(with_fleet=False)
+        aid = self.associate(client)["AssociationId"]
+        made = [client.describe_association_executions(AssociationId=aid)["AssociationExecutions"][0]["ExecutionId"]]
+        for _ in range(7):
+            time.sleep(0.002)  # times are kept to the millisecond
+            made.append(run(account=account)[0]["ExecutionId"])
+        listed, calls = paged(client.describe_association_executions, "AssociationExecutions",
+                              AssociationId=aid, MaxResults=3)
+        self.assertEqual(calls, 3)
+        ids = [e["ExecutionId"] for e in listed]
+        self.assertEqual(sorted(ids), sorted(made), "each once")
+        self.assertEqual(ids, sorted(ids), "the ids' order, not the runs'")
+        newest = max(listed, key=lambda e: e["CreatedTime"])
+        self.assertEqual(newest["ExecutionId"], made[-1])
+
+    def test_control_endpoints_refuse_bad_run_and_calendar_bodies(self):
+        account = next(ACCOUNTS)
+        for body in ({"in_progress": -1}, {"in_progress": "some"}, {"in_progress": True}):
+            self.assertEqual(control("POST", "/_emulated/ssm/run", body)[0], 400, body)
+        for body in ({"account": account, "region": REGION, "name": "freeze", "state": "SHUT"},
+                     {"account": account, "region": REGION, "state": "OPEN"},
+                     {"region": REGION, "name": "freeze", "state": "OPEN"}):
+            self.assertEqual(control("POST", "/_emulated/ssm/calendar", body)[0], 400, body)
 
 
 class Control(Case):
