@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration emulator-test infra-test demo deploy-local package dist bench clean
+.PHONY: all venv build test lint unit integration emulator-test infra-test demo demo-stop deploy-local package dist bench clean
+
+# Where cargo puts what it builds (CARGO_TARGET_DIR, build.target-dir, else
+# target/), as `cargo metadata` says; asked only by the recipes that use it.
+TARGET_DIR = $(shell python3 tools/local_aws.py target-dir)
+LAMBDA_DIR = $(TARGET_DIR)/lambda
 
 all: build
 
@@ -43,10 +48,17 @@ infra-test: $(STAMP)
 
 test: lint unit infra-test emulator-test integration
 
-# KEEP=1: leave the local AWS running afterwards and print the environment to explore it.
+# KEEP=1: leave the local AWS running afterwards and print the environment to
+# explore it (the next KEEP=1 run stops it first). The binary is found through
+# cargo metadata, so CARGO_TARGET_DIR is honoured.
 demo: $(STAMP)
 	cargo build
 	KEEP=$(KEEP) $(PY) tools/demo.py
+
+# Stops the local AWS that `make demo KEEP=1` or `make deploy-local KEEP=1`
+# left running (recorded under the target directory's runas-guard-local/).
+demo-stop:
+	python3 tools/local_aws.py stop
 
 # The shipped stacks (infra/hub.yaml, infra/member.yaml) deployed into a local
 # AWS as infra/README.md's deploy steps do; prints their outputs and the next
@@ -64,12 +76,12 @@ ifneq ($(strip $(POLICY)),)
 	test -f "$(POLICY)" || { echo "POLICY=$(POLICY) does not exist" >&2; exit 2; }
 	cargo run --quiet -- policy check "$(POLICY)"
 endif
-	cargo lambda build --release --arm64 --output-format zip
+	cargo lambda build --release --arm64 --output-format zip --lambda-dir "$(LAMBDA_DIR)"
 	mkdir -p dist
-	cp target/lambda/runas-guard/bootstrap.zip dist/runas-guard.zip
+	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" dist/runas-guard.zip
 ifneq ($(strip $(POLICY)),)
-	cp "$(POLICY)" target/lambda/runas-guard/policy.toml
-	cd target/lambda/runas-guard && $(CURDIR)/$(PY) -c "import zipfile,sys; z=zipfile.ZipFile('$(CURDIR)/dist/runas-guard.zip','a'); z.write('policy.toml'); z.close()"
+	cp "$(POLICY)" "$(LAMBDA_DIR)/runas-guard/policy.toml"
+	cd "$(LAMBDA_DIR)/runas-guard" && $(CURDIR)/$(PY) -c "import zipfile,sys; z=zipfile.ZipFile('$(CURDIR)/dist/runas-guard.zip','a'); z.write('policy.toml'); z.close()"
 	@echo "dist/runas-guard.zip: bootstrap + policy.toml ($(POLICY)), for RUNAS_GUARD_POLICY=/var/task/policy.toml"
 else
 	@echo "dist/runas-guard.zip: bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
@@ -85,11 +97,11 @@ REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell
 dist: $(STAMP)
 	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 	rm -rf dist && mkdir -p dist
-	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target x86_64-unknown-linux-musl
-	$(PY) tools/dist.py pack $(VERSION) x86_64-unknown-linux-musl target/lambda/runas-guard/bootstrap
-	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target aarch64-unknown-linux-musl --output-format zip
-	cp target/lambda/runas-guard/bootstrap.zip dist/runas-guard-$(VERSION)-lambda-arm64.zip
-	$(PY) tools/dist.py pack $(VERSION) aarch64-unknown-linux-musl target/lambda/runas-guard/bootstrap.zip
+	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target x86_64-unknown-linux-musl --lambda-dir "$(LAMBDA_DIR)"
+	$(PY) tools/dist.py pack $(VERSION) x86_64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap"
+	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target aarch64-unknown-linux-musl --output-format zip --lambda-dir "$(LAMBDA_DIR)"
+	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" dist/runas-guard-$(VERSION)-lambda-arm64.zip
+	$(PY) tools/dist.py pack $(VERSION) aarch64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap.zip"
 	$(PY) tools/dist.py sums
 	$(PY) tools/dist.py check $(VERSION) "$(REV)"
 
@@ -97,7 +109,7 @@ bench: $(STAMP)
 	cargo build --release
 	cargo run --release --example bench
 
-clean:
+clean: demo-stop
 	cargo clean
 	rm -rf dist .demo .deploy-local
 

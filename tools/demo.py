@@ -8,42 +8,52 @@ Act 3: the organization-wide reconcile, first as a dry run, then for real.
 Act 4: a staged rollout in a fresh organization (the local AWS is reset):
 audit everywhere with the run-as user check on and read `runas-guard
 readiness`; enforce one OU; `enforce-when-ready` on Prod, held until a node
-gets the user; a `[scope]` that leaves an acquired OU untouched.
+gets the user; a `[scope]` that leaves an acquired OU untouched; `runas-guard
+doctor` on what was made.
 
-The local AWS is moto plus State Manager associations and managed nodes as
-the integration tests emulate them (tests/moto_ssm_associations.py): the
-demo sets each region's nodes and their OS users, and runs State Manager's
+The local AWS is moto plus State Manager associations and managed nodes,
+Account Management's regions and Identity Center's attributes as the
+integration tests emulate them (tools/demo_aws.py): the demo sets each region's nodes and their OS users, and runs State Manager's
 schedule, through that emulation's control endpoints (`POST
 /_emulated/ssm/fleet`, `POST /_emulated/ssm/run`), which are not AWS APIs.
 
 Run with `make demo`. Everything runs against 127.0.0.1; nothing leaves the machine.
 With `make demo KEEP=1` (environment KEEP=1) the local AWS keeps running
 afterwards, its files stay in .demo/, and the `export` lines to explore it
-with `runas-guard` (and the AWS CLI) are printed at the end.
+with `runas-guard` (and the AWS CLI) are printed at the end; `make demo-stop`
+stops it, and so does the next `make demo KEEP=1` before starting its own
+(tools/local_aws.py records it under cargo's target directory).
+
+The binary is the one `cargo build` made, wherever cargo's target directory
+is (`cargo metadata`; `CARGO_TARGET_DIR` is honoured).
+
+The end of the demo names the documented features this local AWS cannot
+show, and where each is shown instead.
 """
 
-import copy
 import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import boto3
 
+import local_aws
+
 REPO = Path(__file__).resolve().parent.parent
-BIN = REPO / "target" / "debug" / "runas-guard"
+# The runas-guard that `cargo build` made (set by main, through cargo metadata).
+BIN = None
 PYTHON = REPO / ".venv" / "bin" / "python"
 # The local AWS, run with moto_server's arguments: moto, plus State Manager
-# associations and managed nodes as the integration tests emulate them (see its docstring).
-EMULATOR = REPO / "tests" / "moto_ssm_associations.py"
+# associations and managed nodes, Account Management's regions and Identity
+# Center's attributes as the integration tests emulate them (tools/demo_aws.py).
+EMULATOR = REPO / "tools" / "demo_aws.py"
 REGIONS = ["us-east-1", "eu-west-1"]
 DOC = "SSM-SessionManagerRunShell"
 CHECK = "RunAsGuard-CheckRunAsUser"
@@ -71,31 +81,8 @@ def banner(text):
     print(f"\n\033[1m=== {text} ===\033[0m" if sys.stdout.isatty() else f"\n=== {text} ===", flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 KEEP = os.environ.get("KEEP", "") not in ("", "0")
-
-
-def start_moto(command=None):
-    """The local AWS (or `command`, a server taking moto_server's arguments)
-    on a free loopback port; returns the process and its URL."""
-    port = free_port()
-    # KEEP: a session of its own, so moto outlives make and this script.
-    proc = subprocess.Popen([*(command or [str(PYTHON), str(EMULATOR)]), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=KEEP)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("moto_server did not start")
+COMMAND = [str(PYTHON), str(EMULATOR)]
 
 
 class Demo:
@@ -385,6 +372,8 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
         urllib.request.urlopen(urllib.request.Request(self.url + "/moto-api/reset", method="POST"), timeout=30).close()
         org = self.client("organizations")
         org.create_organization(FeatureSet="ALL")
+        # Trusted access for Account Management, as doctor --account needs to read a member's regions.
+        org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
         self.root = org.list_roots()["Roots"][0]["Id"]
         self.management = org.describe_organization()["Organization"]["MasterAccountId"]
         self.workloads = self.new_ou(self.root, "Workloads")
@@ -540,12 +529,17 @@ accounts = ["{self.management}"]
               "newly drifted sends no summary):")
         self.oncall()
 
+        banner("Act 4, step 5: runas-guard doctor on what the rollout made")
+        print("No hub stack is deployed here (make deploy-local does that), so its stack and alarm lines\n"
+              "say `not checked`; the rest is read from the local AWS as from AWS:\n")
+        self.show("doctor", "--account", self.payments)
+
 def keep_running(demo, proc):
     """Leaves moto running and says how to use it."""
     # AWS_DEFAULT_REGION as well: the AWS CLI v1 reads only that one.
     names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
              "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"]
-    banner(f"the local AWS keeps running (moto with the emulated State Manager, pid {proc.pid}) at {demo.url}")
+    banner(f"the local AWS keeps running (moto with the tests' emulations, pid {proc.pid}) at {demo.url}")
     print("paste this into a shell to explore it:\n")
     print("unset AWS_PROFILE AWS_SESSION_TOKEN")
     for name in names:
@@ -567,13 +561,49 @@ Managed nodes are the emulation's (not an AWS API); give build-tools a node with
   curl -s -X POST "$AWS_ENDPOINT_URL/_emulated/ssm/fleet" -d '{{"account": "{demo.build}", "region": "us-east-1", "nodes": [{{"id": "i-0{demo.build[:8]}000000ff", "users": ["ec2-user"]}}]}}'
   curl -s -X POST "$AWS_ENDPOINT_URL/_emulated/ssm/run" -d '{{"account": "{demo.build}"}}'
   runas-guard sweep --format table; runas-guard readiness --account {demo.build}
-stop it with: kill {proc.pid}""")
+What it cannot show is listed above (the stacks, `redrive`, [identity_center], `run_as_bypass`,
+[run_as_tags], pending vends); `make deploy-local KEEP=1` has the shipped stacks for `doctor --stack`.
+stop it with: make demo-stop""")
+
+
+# Documented features this local AWS cannot show: (feature, why not here, where instead).
+NOT_SHOWN = [
+    ("the shipped stacks, the Lambda function, SQS fan-out, alarms; `doctor --stack`, `redrive`",
+     "no hub or member stack is deployed here: `runas-guard handle` and `sweep` do the function's work",
+     "make deploy-local (doctor --stack on the stacks), tests/deploy.rs, tests/fanout.rs, tests/redrive.rs"),
+    ("[identity_center]: the attribute mapping kept as declared (identity_center_drift)",
+     "not staged here: the demo's organization has no Identity Center instance",
+     "tests/identity_center.rs (tests/moto_sso_attributes.py)"),
+    ("`run_as_bypass` and [session_documents] sweep",
+     "not staged here", "tests/bypass.rs"),
+    ("`run_as_override`: tags confirmed, [run_as_tags] sweep",
+     "not staged here", "tests/override.rs"),
+    ("a vend before the member stack: `pending`, re-attempts, `member_stack_landed`, baseline events",
+     "every account here has its member role from the start", "tests/pending.rs, tests/vend_timeline.rs"),
+    ("an opt-in region that is not enabled (`doctor`'s \"regions enabled\" failing)",
+     "every region is enabled here", "tests/doctor.rs (tests/moto_account_regions.py)"),
+    ("`runas-guard why` with an Identity Center session tag",
+     "no Identity Center here", "tests/why.rs"),
+]
+
+
+def not_shown():
+    banner("Documented features this demo cannot show, and where they are shown")
+    for feature, why, where in NOT_SHOWN:
+        print(f"- {feature}\n    not here: {why}\n    instead:  {where}")
 
 
 def main():
-    if not BIN.exists():
-        sys.exit(f"{BIN} is missing: run `cargo build` first (make demo does)")
-    proc, url = start_moto()
+    global BIN
+    BIN = local_aws.binary("demo")
+    if KEEP:
+        local_aws.stop("demo", ": this run keeps its own")
+    else:
+        kept_before = local_aws.running("demo")
+        if kept_before:
+            print(f"(a local AWS from `make demo KEEP=1` still runs at {kept_before['url']}, pid {kept_before['pid']}: "
+                  "`make demo-stop` stops it)")
+    proc, url = local_aws.start(COMMAND, KEEP)
     kept = False
     try:
         if KEEP:
@@ -592,7 +622,9 @@ def main():
             demo.act2()
             demo.act3()
             demo.act4()
+            not_shown()
             if KEEP:
+                local_aws.keep("demo", proc, url, COMMAND)
                 keep_running(demo, proc)
                 kept = True
         finally:

@@ -11,7 +11,10 @@ run the function (no Lambda runtime) or enforce IAM: the function's work is
 done by the `runas-guard` CLI with the hub role's credentials.
 
 Run with `make deploy-local`; `make deploy-local KEEP=1` leaves the local
-AWS running and prints the `export` lines to use it.
+AWS running and prints the `export` lines to use it; `make demo-stop` stops
+it, and so does the next `make deploy-local KEEP=1` before starting its own.
+The binary is the one `cargo build` made, wherever cargo's target directory
+is (`cargo metadata`; `CARGO_TARGET_DIR` is honoured).
 """
 
 import io
@@ -25,10 +28,11 @@ from pathlib import Path
 
 import boto3
 
-from demo import start_moto
+import local_aws
 
 REPO = Path(__file__).resolve().parent.parent
-BIN = REPO / "target" / "debug" / "runas-guard"
+# The runas-guard that `cargo build` made (set by main, through cargo metadata).
+BIN = None
 PYTHON = REPO / ".venv" / "bin" / "python"
 REGION = "us-east-1"
 HUB_STACK = "runas-guard-hub"
@@ -47,8 +51,7 @@ def say(text):
     print(f"\n=== {text} ===", flush=True)
 
 
-def start_local_aws():
-    return start_moto([str(PYTHON), str(REPO / "tests" / "moto_cfn.py")])
+COMMAND = [str(PYTHON), str(REPO / "tests" / "moto_cfn.py")]
 
 
 def deploy(cfn, name, template, parameters):
@@ -159,13 +162,15 @@ then, as the function would (infra/README.md "Verify"):
   runas-guard sweep
   runas-guard status
   runas-guard doctor --stack {HUB_STACK} --account {local.member}
-stop it with: kill {proc.pid}""")
+stop it with: make demo-stop""")
 
 
 def main():
-    if not BIN.exists():
-        sys.exit(f"{BIN} is missing: run `cargo build` first (make deploy-local does)")
-    proc, url = start_local_aws()
+    global BIN
+    BIN = local_aws.binary("deploy-local")
+    if KEEP:
+        local_aws.stop("deploy-local", ": this run keeps its own")
+    proc, url = local_aws.start(COMMAND, KEEP)
     kept = False
     try:
         local = Local(url)
@@ -183,6 +188,7 @@ def main():
         say("verify: runas-guard doctor against what the stacks made")
         code = local.doctor()
         if KEEP:
+            local_aws.keep("deploy-local", proc, url, COMMAND)
             next_steps(local, proc)
             kept = True
         elif code != 0:
