@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration emulator-test infra-test demo demo-stop deploy-local package dist bench clean
+.PHONY: all venv build test lint unit integration emulator-test infra-test tools-test demo demo-stop deploy-local package dist release bench clean
 
 # Where cargo puts what it builds (CARGO_TARGET_DIR, build.target-dir, else
 # target/), as `cargo metadata` says; asked only by the recipes that use it.
@@ -46,7 +46,12 @@ infra-test: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml
 	$(PY) -m unittest discover -s infra/tests -t . -v
 
-test: lint unit infra-test emulator-test integration
+# The tools make runs: the binary found through cargo (CARGO_TARGET_DIR), a
+# kept local AWS stopped by the next KEEP=1 run and by demo-stop, release's checks.
+tools-test: $(STAMP)
+	$(PY) tools/test_tools.py
+
+test: lint unit infra-test emulator-test tools-test integration
 
 # KEEP=1: leave the local AWS running afterwards and print the environment to
 # explore it (the next KEEP=1 run stops it first). The binary is found through
@@ -87,23 +92,41 @@ else
 	@echo "dist/runas-guard.zip: bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
 endif
 
-# Release artifacts in dist/: the CLI for x86_64 and aarch64 Linux (static,
-# musl, linked by cargo-lambda's zig), the Lambda zip (the same static aarch64
-# binary as bootstrap, for provided.al2023 on arm64), SHA256SUMS. `--version`
-# of each names the version and the git revision. Targets' standard libraries
-# come from rustup; cargo-lambda and zig from .venv.
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
+# Release artifacts in dist/, named by Cargo.toml's version: the CLI for
+# x86_64 and aarch64 Linux (runas-guard-<version>-<target>.tar.gz: static,
+# musl, linked by cargo-lambda's zig), the Lambda zip
+# (runas-guard-<version>-lambda-arm64.zip: the same static aarch64 binary as
+# bootstrap, for provided.al2023 on arm64), SHA256SUMS. `--version` of each
+# names the version and the git revision (build.rs; dist.py checks it).
+# Targets' standard libraries come from rustup; cargo-lambda and zig from .venv.
+CARGO_VERSION = $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 dist: $(STAMP)
 	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 	rm -rf dist && mkdir -p dist
-	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target x86_64-unknown-linux-musl --lambda-dir "$(LAMBDA_DIR)"
-	$(PY) tools/dist.py pack $(VERSION) x86_64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap"
-	RUNAS_GUARD_REV=$(REV) cargo lambda build --release --target aarch64-unknown-linux-musl --output-format zip --lambda-dir "$(LAMBDA_DIR)"
-	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" dist/runas-guard-$(VERSION)-lambda-arm64.zip
-	$(PY) tools/dist.py pack $(VERSION) aarch64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap.zip"
+	cargo lambda build --release --target x86_64-unknown-linux-musl --lambda-dir "$(LAMBDA_DIR)"
+	$(PY) tools/dist.py pack $(CARGO_VERSION) x86_64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap"
+	cargo lambda build --release --target aarch64-unknown-linux-musl --output-format zip --lambda-dir "$(LAMBDA_DIR)"
+	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" dist/runas-guard-$(CARGO_VERSION)-lambda-arm64.zip
+	$(PY) tools/dist.py pack $(CARGO_VERSION) aarch64-unknown-linux-musl "$(LAMBDA_DIR)/runas-guard/bootstrap.zip"
 	$(PY) tools/dist.py sums
-	$(PY) tools/dist.py check $(VERSION) "$(REV)"
+	$(PY) tools/dist.py check $(CARGO_VERSION)
+
+# make release VERSION=x.y.z: Cargo.toml's version is VERSION, CHANGELOG.md
+# has a dated `## [x.y.z] - YYYY-MM-DD` section, the tree is clean (nothing
+# changed or untracked) and tag vx.y.z is new (tools/release.py); then `make
+# test` and `make dist`, the tree checked clean again, and an annotated tag
+# vx.y.z on HEAD whose message is the CHANGELOG section. Nothing is pushed.
+# SKIP_CHECKS=1 leaves out `make test` (the tag message says so).
+release:
+	@test -n "$(VERSION)" || { echo "make release VERSION=x.y.z" >&2; exit 2; }
+	python3 tools/release.py check "$(VERSION)"
+ifeq ($(strip $(SKIP_CHECKS)),)
+	$(MAKE) test
+else
+	@echo "release: SKIP_CHECKS=1: make test not run"
+endif
+	$(MAKE) dist
+	python3 tools/release.py tag "$(VERSION)" "$(if $(strip $(SKIP_CHECKS)),Tagged with SKIP_CHECKS=1: make test was not run for this tag.)"
 
 bench: $(STAMP)
 	cargo build --release

@@ -5,7 +5,10 @@
                                        as runas-guard, with LICENSE, README.md,
                                        CHANGELOG.md
   dist.py sums                         dist/SHA256SUMS of every artifact
-  dist.py check VERSION REV            the x86_64 CLI says `VERSION (REV)`
+  dist.py check VERSION [REV]          the x86_64 CLI says `VERSION (REV)`; REV by
+                                       default as build.rs makes it from git
+                                       (12-digit hash, `-modified` when tracked
+                                       files differ; `no git revision` outside git)
 """
 
 import hashlib
@@ -50,7 +53,21 @@ def sums():
     sys.stdout.writelines(lines)
 
 
-def check(version, rev):
+def git_revision():
+    """The revision build.rs gives `--version` for this tree (keep the two alike)."""
+    def git(*args):
+        run = subprocess.run(["git", *args], capture_output=True, text=True,
+                             env=dict(os.environ, GIT_OPTIONAL_LOCKS="0"))
+        return run.stdout.strip() if run.returncode == 0 else None
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or os.path.realpath(top) != os.path.realpath("."):
+        return "no git revision"
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short=12", "HEAD") + ("-modified" if status else "")
+
+
+def check(version, rev=None):
+    rev = rev or os.environ.get("RUNAS_GUARD_REV") or git_revision()
     name = f"runas-guard-{version}-x86_64-unknown-linux-musl"
     with tarfile.open(os.path.join(DIST, name + ".tar.gz")) as tar:
         data = tar.extractfile(f"{name}/runas-guard").read()

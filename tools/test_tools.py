@@ -1,0 +1,171 @@
+"""Tests of the tools `make` runs (`make tools-test`, part of `make test`):
+the binary found through cargo's target directory (CARGO_TARGET_DIR
+honoured), a kept local AWS recorded, stopped by the next KEEP=1 run and by
+`make demo-stop`, and `make release`'s checks. Needs cargo and git; the
+local AWS tests need .venv (moto).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import local_aws  # noqa: E402
+import release  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+
+
+class TargetDir(unittest.TestCase):
+    def setUp(self):
+        local_aws._TARGET_DIR = None
+
+    def tearDown(self):
+        local_aws._TARGET_DIR = None
+
+    def test_cargo_target_dir_is_honoured(self):
+        with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, CARGO_TARGET_DIR=d):
+            self.assertEqual(local_aws.target_dir(), Path(d))
+
+    def test_without_it_the_package_target(self):
+        env = {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            self.assertEqual(local_aws.target_dir().name, "target")
+
+    def test_a_missing_binary_names_its_path_and_the_build(self):
+        with tempfile.TemporaryDirectory() as d, mock.patch.dict(os.environ, CARGO_TARGET_DIR=d):
+            with self.assertRaises(SystemExit) as e:
+                local_aws.binary("demo")
+            self.assertIn(str(Path(d) / "debug" / "runas-guard"), str(e.exception))
+            self.assertIn("make demo", str(e.exception))
+
+
+@unittest.skipUnless(VENV_PYTHON.exists(), "needs .venv (make venv)")
+class KeptLocalAws(unittest.TestCase):
+    COMMAND = [str(VENV_PYTHON), str(REPO / "tests" / "moto_ssm_associations.py")]
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        local_aws._TARGET_DIR = Path(self.dir.name)
+        self.started = []
+
+    def tearDown(self):
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        local_aws._TARGET_DIR = None
+        self.dir.cleanup()
+
+    def keep_one(self):
+        proc, url = local_aws.start(self.COMMAND, keep=True)
+        self.started.append(proc)
+        local_aws.keep("demo", proc, url, self.COMMAND)
+        return proc
+
+    def test_the_next_keep_run_stops_the_first_and_demo_stop_the_second(self):
+        first = self.keep_one()
+        self.assertEqual(local_aws.running("demo")["pid"], first.pid)
+        self.assertTrue(local_aws.stop("demo"))  # what the next KEEP=1 run does first
+        first.wait(timeout=10)
+        second = self.keep_one()
+        self.assertEqual(local_aws.running("demo")["pid"], second.pid)
+        out = subprocess.run([sys.executable, str(REPO / "tools" / "local_aws.py"), "stop"],
+                             env=dict(os.environ, CARGO_TARGET_DIR=self.dir.name),
+                             capture_output=True, text=True, check=True).stdout
+        self.assertIn(f"pid {second.pid}", out)
+        second.wait(timeout=10)
+        self.assertIsNone(local_aws.running("demo"))
+
+    def test_a_record_whose_process_ended_is_not_stopped(self):
+        proc = self.keep_one()
+        proc.kill()
+        proc.wait()
+        self.assertIsNone(local_aws.running("demo"))
+        self.assertFalse(local_aws.stop("demo"))
+
+
+class ReleaseChecks(unittest.TestCase):
+    """tools/release.py against a scratch repository laid out like this one."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.repo = Path(self.dir.name)
+        (self.repo / "tools").mkdir()
+        shutil.copy(REPO / "tools" / "release.py", self.repo / "tools" / "release.py")
+        (self.repo / "Cargo.toml").write_text('[package]\nname = "x"\nversion = "1.2.0"\n\n[dependencies]\n')
+        self.changelog("## [Unreleased]\n\n## [1.2.0] - 2026-11-23\n\n### Added\n\n- a thing\n\n## [1.1.0] - 2026-11-01\n")
+        self.git("init", "-q")
+        self.git("add", ".")
+        self.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def changelog(self, text):
+        (self.repo / "CHANGELOG.md").write_text("# Changelog\n\n" + text)
+
+    def git(self, *args):
+        subprocess.run(["git", *args], cwd=self.repo, check=True, capture_output=True)
+
+    def release(self, *args):
+        env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+                   GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+        return subprocess.run([sys.executable, "tools/release.py", *args], cwd=self.repo,
+                              capture_output=True, text=True, env=env)
+
+    def test_a_release_that_agrees_is_tagged_with_its_changelog_section(self):
+        run = self.release("tag", "1.2.0", "Tagged with SKIP_CHECKS=1")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        message = subprocess.run(["git", "tag", "-l", "--format=%(contents)", "v1.2.0"], cwd=self.repo,
+                                 capture_output=True, text=True).stdout
+        self.assertIn("runas-guard [1.2.0] - 2026-11-23", message)
+        self.assertIn("- a thing", message)
+        self.assertIn("SKIP_CHECKS=1", message)
+        kind = subprocess.run(["git", "cat-file", "-t", "v1.2.0"], cwd=self.repo, capture_output=True, text=True)
+        self.assertEqual(kind.stdout.strip(), "tag")  # annotated
+        again = self.release("check", "1.2.0")
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("tag v1.2.0 exists already", again.stderr)
+
+    def test_each_refusal_names_what_to_fix(self):
+        cases = [
+            ("1.3.0", None, "Cargo.toml says version 1.2.0, not 1.3.0"),
+            ("1.2", None, "give x.y.z"),
+            ("1.2.0", "## [Unreleased]\n\n- a thing\n", "has no `## [1.2.0] - YYYY-MM-DD` section"),
+            ("1.2.0", "## [1.2.0]\n\n- a thing\n", "is not dated"),
+            ("1.2.0", "## [1.2.0] - 2026-13-40\n\n- a thing\n", "is not a date"),
+            ("1.2.0", "## [1.2.0] - 2026-11-23\n\n## [1.1.0] - 2026-11-01\n", "section is empty"),
+        ]
+        for version, changelog, said in cases:
+            with self.subTest(said=said):
+                if changelog:
+                    self.changelog(changelog)
+                    self.git("add", "CHANGELOG.md")
+                    self.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", said)
+                run = self.release("check", version)
+                self.assertNotEqual(run.returncode, 0)
+                self.assertIn(said, run.stderr)
+
+    def test_a_tree_with_a_change_or_an_untracked_file_is_refused(self):
+        (self.repo / "new.txt").write_text("x")
+        run = self.release("tag", "1.2.0")
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("the tree is not clean", run.stderr)
+        self.assertIn("new.txt", run.stderr)
+        (self.repo / "new.txt").unlink()
+        (self.repo / "Cargo.toml").write_text((self.repo / "Cargo.toml").read_text() + "# edited\n")
+        run = self.release("check", "1.2.0")
+        self.assertIn("Cargo.toml", run.stderr)
+        self.assertFalse(subprocess.run(["git", "tag"], cwd=self.repo, capture_output=True, text=True).stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
