@@ -382,3 +382,63 @@ async fn a_sweep_restores_a_deleted_named_document_and_says_which() {
         .collect();
     assert!(changed.is_empty(), "rewritten: {changed:?}");
 }
+
+/// Keys the agent reads without case: a `RunAsDefaultUser` after ours in the
+/// default document, and a second `Inputs` object in a `[[document]]`, are
+/// edits like any other: put back (the variants removed) and alerted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_variant_of_our_keys_is_reverted_and_alerted() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    let region = "us-east-1";
+
+    let (mut doc, ..) = w.named_document(&account, region, DOC).await.unwrap();
+    doc["inputs"]["RunAsDefaultUser"] = json!("root");
+    w.admin_write(&account, region, &doc, true).await;
+    let (mut named, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+    named["Inputs"] = json!({"runAsEnabled": false, "kmsKeyId": "kept"});
+    w.admin_write_named(&account, region, READ_ONLY, &named, true)
+        .await;
+
+    for name in [DOC, READ_ONLY] {
+        let (code, out) = w.handle(&named_doc_event("UpdateDocument", &account, region, name));
+        assert_eq!(code, 0, "{out:#}");
+        let (now, default, latest) = w.named_document(&account, region, name).await.unwrap();
+        assert_eq!(default, latest, "{name}");
+        let text = now.to_string().to_lowercase();
+        assert_eq!(
+            text.matches("runasdefaultuser").count(),
+            1,
+            "{name}: {now:#}"
+        );
+        assert_eq!(text.matches("runasenabled").count(), 1, "{name}: {now:#}");
+    }
+    let (now, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
+    assert_eq!(
+        now["Inputs"],
+        json!({"kmsKeyId": "kept"}),
+        "other keys stay"
+    );
+    assert_eq!(run_as(&now), (json!(true), json!("viewer")));
+
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 2, "{alerts:#?}");
+    // Each alert shows every spelling found, by path.
+    let befores: Vec<&Value> = reverted.iter().map(|a| &a["message"]["before"]).collect();
+    assert!(
+        befores.iter().any(|b| b["runAsDefaultUser"]
+            == json!({"runAsDefaultUser": "ssm-ops", "RunAsDefaultUser": "root"})),
+        "{befores:#?}"
+    );
+    assert!(
+        befores
+            .iter()
+            .any(|b| b["runAsEnabled"]
+                == json!({"runAsEnabled": true, "Inputs.runAsEnabled": false})),
+        "{befores:#?}"
+    );
+}
