@@ -12,6 +12,7 @@ use crate::trigger::Trigger;
 
 mod bypass;
 mod drift;
+mod forwarding;
 pub mod guidance;
 mod identity_center;
 mod message;
@@ -20,6 +21,7 @@ mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use drift::drift;
+pub use forwarding::forwarding_missing;
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
@@ -43,6 +45,7 @@ pub enum Kind {
     RunAsUserMissing,
     RunAsBypass,
     IdentityCenterDrift,
+    ForwardingMissing,
 }
 
 impl Kind {
@@ -60,6 +63,7 @@ impl Kind {
             Kind::RunAsUserMissing => "run_as_user_missing",
             Kind::RunAsBypass => "run_as_bypass",
             Kind::IdentityCenterDrift => "identity_center_drift",
+            Kind::ForwardingMissing => "forwarding_missing",
         }
     }
 }

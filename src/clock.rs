@@ -21,6 +21,11 @@ pub fn epoch_millis(t: SystemTime) -> i64 {
     }
 }
 
+/// The time `ms` milliseconds after the epoch (never before it).
+pub fn from_millis(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
 /// `2026-11-21T23:01:02.345Z`
 pub fn iso(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);

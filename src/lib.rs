@@ -6,6 +6,7 @@ pub mod agent_doc;
 pub mod alert;
 pub mod aws;
 pub mod bypass;
+pub mod canary;
 pub mod chat;
 pub mod clock;
 pub mod commit;

@@ -133,7 +133,8 @@ pub fn for_outcome(
                 alerts_of(outcome, &["run_as_bypass"]),
             ));
         }
-        TriggerKind::Ignored => return vec![],
+        // The canary's worker says how long its arrival took.
+        TriggerKind::ForwardingCanary | TriggerKind::Ignored => return vec![],
     }
     out
 }

@@ -39,6 +39,7 @@ pub async fn work(
         TriggerKind::SessionDocumentChanged => {
             workers::session_document::on_session_document(svc, &ctx, job, outcome).await
         }
+        TriggerKind::ForwardingCanary => workers::canary::arrived(svc, job, outcome).await,
         TriggerKind::Ignored => Work::answered(outcome),
     }
 }

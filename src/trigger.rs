@@ -14,6 +14,7 @@ mod accounts;
 mod actor;
 mod association;
 mod bounds;
+mod canary;
 mod document;
 mod fields;
 mod joined;
@@ -61,6 +62,9 @@ pub enum TriggerKind {
     MemberStackLanded,
     /// A Control Tower baseline applied to an account or an OU.
     BaselineApplied,
+    /// The forwarding canary's tag write came through: that account-region's
+    /// event path works.
+    ForwardingCanary,
     Ignored,
 }
 
@@ -87,6 +91,7 @@ impl TriggerKind {
             TriggerKind::SessionDocumentChanged => "session_document_changed",
             TriggerKind::MemberStackLanded => "member_stack_landed",
             TriggerKind::BaselineApplied => "baseline_applied",
+            TriggerKind::ForwardingCanary => "forwarding_canary",
             TriggerKind::Ignored => "ignored",
         }
     }
@@ -114,7 +119,8 @@ pub struct Context {
     /// `run_as_override`: the IAM role or user tagged, or the Identity
     /// Center instance whose attributes changed.
     pub principal: Option<String>,
-    /// `run_as_override`: the tag's value, or the attributes now mapped.
+    /// `run_as_override`: the tag's value, or the attributes now mapped;
+    /// `forwarding_canary`: the canary's token (its tag's value).
     pub run_as_value: Option<String>,
     /// `document_changed`: the governed document that was written.
     pub document: Option<String>,
@@ -289,6 +295,9 @@ pub fn classify_governed(
                 && event_name.is_some_and(|n| association::ASSOCIATION_WRITES.contains(&n)) =>
         {
             association::classify_association(&root, &detail, check, &mut t)?
+        }
+        "aws.ssm" if detail_type == API_CALL && event_name == Some("AddTagsToResource") => {
+            canary::classify_tagging(&root, &detail, &mut t)?
         }
         "aws.ssm" if detail_type == API_CALL => {
             ssm_call::classify_ssm_call(&root, &detail, documents, &mut t)?

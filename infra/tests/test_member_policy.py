@@ -5,7 +5,11 @@ of its own account (SSM-SessionManagerRunShell, plus the per-permission-set
 documents of NamedSessionDocuments), read (never write) any other document of
 its own account and list them (another Session document may skip Run As), and
 only the hub role may assume it; the forwarder role may only put events on
-the hub bus. The Conditions decide which stack instance creates what: the (global) IAM
+the hub bus. Its one tag write is the forwarding canary's (the policy's
+[forwarding_canary]): the tag key runas-guard:canary on
+SSM-SessionManagerRunShell of its own account, and no other key or resource,
+in a second inline policy (the hub's session policy adds only the action to
+its governed-document statement: this grant narrows it to the one key). The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
 only in the management account (the stack-instance forwarder only in the
@@ -61,6 +65,13 @@ SESSION_DOCUMENT_SIDS = ["SessionDocumentsRead", "SessionDocumentsList"]
 INVENTORY_ACTIONS = {"iam:ListRoles", "iam:ListUsers"}
 INVENTORY_STATEMENT = {"Sid": "RunAsTagInventory", "Effect": "Allow", "Action": ["iam:ListRoles", "iam:ListUsers"],
                        "Resource": "*"}
+# The forwarding canary ([forwarding_canary]): its inline policy, as written.
+CANARY_POLICY_NAME = "runas-guard-forwarding-canary"
+CANARY_TAG_KEY = "runas-guard:canary"
+CANARY_STATEMENT = {
+    "Sid": "ForwardingCanary", "Effect": "Allow", "Action": "ssm:AddTagsToResource", "Resource": DOCUMENT_ARN,
+    "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [CANARY_TAG_KEY]}},
+}
 
 
 class MemberPolicyTests(cfn.TemplateTestCase):
@@ -95,7 +106,11 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # As written: the preferences document's statement, the named
         # documents' statement only when the list is not empty, the reads of
         # any document always, the run-as user check's only when it is on.
-        (policy,) = role["Policies"]
+        # The canary's grant is a policy of its own, granted whatever the
+        # parameters (test_forwarding_canary_...).
+        policy, canary = role["Policies"]
+        self.assertEqual(canary["PolicyName"], CANARY_POLICY_NAME)
+        self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
         preferences, named, read, listing, tags, inventory, check, results = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
         self.assertEqual([read["Sid"], listing["Sid"]], SESSION_DOCUMENT_SIDS)
@@ -111,9 +126,10 @@ class MemberPolicyTests(cfn.TemplateTestCase):
             with self.subTest(**overrides):
                 # Deployed with the default (empty) list: the grant of a stack
                 # deployed before the parameter existed, and the reads.
-                statement, *reads, tags = self.execution_statements(**overrides)
+                statement, *reads, tags, canary = self.execution_statements(**overrides)
                 self.assertEqual(reads, session_document_reads("aws", MEMBER_ACCOUNT))
                 self.assertEqual(tags["Sid"], "RunAsTagRead")
+                self.assertEqual(canary, canary_statement("aws", MEMBER_ACCOUNT))
                 self.assertEqual(statement, {
                     "Sid": "SessionManagerPreferencesDocumentOnly",
                     "Effect": "Allow",
@@ -125,8 +141,9 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_execution_role_grants_the_same_seven_actions_on_each_named_document(self):
         statements = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin,SSMRunAs-ReadOnly")
-        self.assertEqual(len(statements), 5)
+        self.assertEqual(len(statements), 6)
         preferences, named = statements[:2]
+        self.assertEqual(statements[5], canary_statement("aws", MEMBER_ACCOUNT))
         self.assertEqual(statements[2:4], session_document_reads("aws", MEMBER_ACCOUNT))
         self.assertEqual(preferences, self.execution_statements()[0])
         self.assertEqual(named["Sid"], "NamedSessionDocumentsOnly")
@@ -238,14 +255,16 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         for partition in ("aws", "aws-us-gov", "aws-cn"):
             with self.subTest(partition=partition):
                 statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
-                self.assertEqual(len(statements), 6)
-                self.assertEqual(statements[4:], check_statements(partition, MEMBER_ACCOUNT))
+                self.assertEqual(len(statements), 7)
+                self.assertEqual(statements[4:6], check_statements(partition, MEMBER_ACCOUNT))
+                self.assertEqual(statements[6], canary_statement(partition, MEMBER_ACCOUNT))
         self.assertEqual(check_statements("aws", MEMBER_ACCOUNT), session_policy_check_statements())
         # Alongside the named documents' statement, unchanged.
         with_named = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", RunAsUserCheck="Enabled")
         self.assertEqual([s["Sid"] for s in with_named],
                          ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly",
-                          *SESSION_DOCUMENT_SIDS, "RunAsTagRead", "RunAsUserCheck", "RunAsUserCheckResults"])
+                          *SESSION_DOCUMENT_SIDS, "RunAsTagRead", "RunAsUserCheck", "RunAsUserCheckResults",
+                          "ForwardingCanary"])
 
     def test_run_as_user_check_writes_naming_a_document_only_for_the_check_document_of_its_account(self):
         # Evaluated on concrete requests: SSM authorizes an association write
@@ -342,7 +361,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         statements = self.execution_statements(RunAsTagInventory="Enabled")
         self.assertEqual([st["Sid"] for st in statements],
                          ["SessionManagerPreferencesDocumentOnly", *SESSION_DOCUMENT_SIDS, "RunAsTagRead",
-                          "RunAsTagInventory"])
+                          "RunAsTagInventory", "ForwardingCanary"])
         # Reads of names (and the tags RunAsTagRead already allowed): no
         # policy, no credential, no account-wide dump, no write.
         for action in ("iam:GetRole", "iam:GetUser", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
@@ -386,6 +405,78 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                 others = {a for a in cfn.as_list(statement["Action"]) if a.startswith("iam:")} - INVENTORY_ACTIONS
                 self.assertLessEqual(others, {"iam:ListRoleTags", "iam:ListUserTags"})
 
+    def test_forwarding_canary_tags_one_key_on_the_preferences_document_of_its_account_only(self):
+        # A policy of its own, granted whatever the parameters (used only
+        # while the policy's [forwarding_canary] is on: the hub's session
+        # policy carries the statement then only): ssm:AddTagsToResource on
+        # SSM-SessionManagerRunShell of this account in every region, with
+        # the tag key runas-guard:canary and no other.
+        role = self.role("ExecutionRole")
+        (canary,) = [p for p in role["Policies"] if p["PolicyName"] == CANARY_POLICY_NAME]
+        self.assertEqual(canary["PolicyDocument"]["Version"], "2012-10-17")
+        self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
+        # Nothing else of the role tags or untags anything.
+        for policy in role["Policies"]:
+            if policy is canary:
+                continue
+            for statement in cfn.statements(policy["PolicyDocument"]):
+                for branch in (statement["Fn::If"][1:] if "Fn::If" in statement else [statement]):
+                    if branch == cfn.NO_VALUE:
+                        continue
+                    with self.subTest(policy=policy["PolicyName"], sid=branch.get("Sid")):
+                        self.assertFalse([a for a in cfn.as_list(branch["Action"])
+                                          if "tag" in a.lower() and a.startswith("ssm:")])
+        for partition, regions in (("aws", ("us-east-1", "eu-west-1", "ap-southeast-2")),
+                                   ("aws-us-gov", ("us-gov-west-1",)), ("aws-cn", ("cn-north-1",))):
+            for overrides in ({}, {"NamedSessionDocuments": "SSMRunAs-Admin,SSMRunAs-ReadOnly",
+                                   "RunAsUserCheck": "Enabled", "RunAsTagInventory": "Enabled"}):
+                statements = self.execution_statements(region=regions[0], partition=partition, **overrides)
+                with self.subTest(partition=partition, **overrides):
+                    (granted,) = [st for st in statements if st["Sid"] == "ForwardingCanary"]
+                    self.assertEqual(granted, canary_statement(partition, MEMBER_ACCOUNT))
+                    self.assertEqual(statements[-1], granted)
+                for region in regions:
+                    def arn(name, account=MEMBER_ACCOUNT, kind="document", service="ssm"):
+                        return f"arn:{partition}:{service}:{region}:{account}:{kind}/{name}"
+
+                    def tagging(resource, *keys, action="ssm:AddTagsToResource"):
+                        return allows(statements, MEMBER_ACCOUNT, action, resource, {"aws:TagKeys": list(keys)})
+
+                    document = arn(PREFERENCES_DOCUMENT)
+                    with self.subTest(partition=partition, region=region, **overrides):
+                        self.assertTrue(tagging(document, CANARY_TAG_KEY))
+                    # No other tag key, alone or beside the canary's; the
+                    # key compared exactly.
+                    for keys in (["CostCenter"], [CANARY_TAG_KEY, "CostCenter"], ["Runas-Guard:Canary"],
+                                 ["runas-guard:canary "], ["runas-guard:canary2"], ["runas-guard:*"],
+                                 ["SSMSessionRunAs"], ["aws:cloudformation:stack-name"]):
+                        with self.subTest(partition=partition, region=region, keys=keys, **overrides):
+                            self.assertFalse(tagging(document, *keys))
+                    # No other resource: another document of the account
+                    # (a named one, the check's, a look-alike), another
+                    # account's or AWS's, another resource type of the name.
+                    for other in (arn("SSMRunAs-Admin"), arn("SSMRunAs-ReadOnly"), arn("RunAsGuard-CheckRunAsUser"),
+                                  arn("SSM-SessionManagerRunShellX"), arn("ssm-sessionmanagerrunshell"),
+                                  arn("Elevated-Shell"), arn(PREFERENCES_DOCUMENT, account=OTHER_ACCOUNT),
+                                  arn(PREFERENCES_DOCUMENT, account=""), arn("AWS-StartInteractiveCommand", account=""),
+                                  arn(PREFERENCES_DOCUMENT, kind="parameter"),
+                                  arn("mi-0123456789abcdef0", kind="managed-instance"),
+                                  arn("i-02573cafcfEXAMPLE", kind="instance", service="ec2"),
+                                  arn("8dfe3659-4309-493a-8755-0123456789ab", kind="association"),
+                                  arn(PREFERENCES_DOCUMENT, kind="opsmetadata"), "*"):
+                        with self.subTest(partition=partition, region=region, resource=other, **overrides):
+                            self.assertFalse(tagging(other, CANARY_TAG_KEY))
+                    # Tags are only added: never removed, and no other call
+                    # comes with the grant.
+                    for action in ("ssm:RemoveTagsFromResource", "ssm:ListTagsForResource", "ssm:UpdateDocumentMetadata",
+                                   "ssm:ModifyDocumentPermission", "ssm:StartSession", "ssm:SendCommand"):
+                        with self.subTest(partition=partition, region=region, action=action, **overrides):
+                            self.assertFalse(tagging(document, CANARY_TAG_KEY, action=action))
+        # The hub's session policy (src/aws/sts.rs session_policy) adds only
+        # the action to its governed-document statement while the canary is
+        # on; this grant is what narrows it to the one tag key.
+        self.assertIn('actions.push("ssm:AddTagsToResource")', rust_session_policy_source())
+
     def test_member_parameters_are_grouped(self):
         groups = self.member["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
         grouped = [name for group in groups for name in group["Parameters"]]
@@ -428,7 +519,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                     self.assertEqual(statements[1]["Resource"], [NAMED_PREFIX + name for name in value.split(",")])
                 else:
                     self.assertEqual([st["Sid"] for st in statements],
-                                     ["SessionManagerPreferencesDocumentOnly", *SESSION_DOCUMENT_SIDS, "RunAsTagRead"])
+                                     ["SessionManagerPreferencesDocumentOnly", *SESSION_DOCUMENT_SIDS, "RunAsTagRead",
+                                      "ForwardingCanary"])
         for value in REFUSED:
             with self.subTest(value=value):
                 self.assertIsNone(re.fullmatch(spec["AllowedPattern"], value))
@@ -521,6 +613,22 @@ def check_statements(partition, account):
     ]
 
 
+def canary_statement(partition, account):
+    """The member role's ForwardingCanary statement as deployed."""
+    return {"Sid": "ForwardingCanary", "Effect": "Allow", "Action": "ssm:AddTagsToResource",
+            "Resource": f"arn:{partition}:ssm:*:{account}:document/{PREFERENCES_DOCUMENT}",
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [CANARY_TAG_KEY]}}}
+
+
+def condition_values_as_lists(statement):
+    """``statement`` with each Condition value a list (IAM reads a single string as a one-element list)."""
+    statement = dict(statement)
+    if "Condition" in statement:
+        statement["Condition"] = {operator: {key: cfn.as_list(values) for key, values in keys.items()}
+                                  for operator, keys in statement["Condition"].items()}
+    return statement
+
+
 def session_document_reads(partition, account):
     """src/aws/sts.rs session_document_reads, as the session policy carries them: any document of the
     account read, never written, and listed."""
@@ -589,12 +697,39 @@ def session_policy_inventory_statements(partition="aws", account=MEMBER_ACCOUNT)
     return found
 
 
+def rust_str_constant(path):
+    """The value of ``crate::a::b::NAME`` (a ``const NAME: &str = "...";`` of src/a/b.rs or src/a/b/mod.rs)."""
+    *modules, name = path.split("::")[1:]
+    for candidate in (os.path.join(cfn.REPO_ROOT, "src", *modules) + ".rs",
+                      os.path.join(cfn.REPO_ROOT, "src", *modules, "mod.rs")):
+        if os.path.exists(candidate):
+            with open(candidate, encoding="utf-8") as handle:
+                found = re.findall(rf'\bconst {name}: &(?:\'static )?str = "([^"\\]*)";', handle.read())
+            if len(found) == 1:
+                return found[0]
+    raise AssertionError(f"no string constant {path} in src/")
+
+
+def rust_session_policy_source():
+    """src/aws/sts.rs session_policy's body (tests excluded)."""
+    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+        source = handle.read().split("#[cfg(test)]", 1)[0]
+    return source.split("fn session_policy(", 1)[1].split("\n}\n", 1)[0]
+
+
 # ---------------------------------------------------------------------------
 # A small evaluator of the Allow statements of an identity policy, for exactly
 # the language the member role's policy uses: Effect Allow, Action and
-# Resource lists (no NotAction, NotResource or Condition: those raise), and the
+# Resource lists (no NotAction or NotResource: those raise), and the
 # ${aws:PrincipalAccount} policy variable (a global condition key, which IAM
-# resolves to the calling principal's account). An ARN pattern is matched the
+# resolves to the calling principal's account). One Condition is implemented,
+# the forwarding canary's: ``ForAllValues:StringEquals`` on ``aws:TagKeys``
+# (every tag key of the request is one of the listed ones, compared
+# case-sensitively; a request without tag keys satisfies it, as IAM documents
+# for ForAllValues). Any other condition operator or key raises. A statement
+# with a Condition that applies to the action and resource needs the
+# request's context (``context``, e.g. ``{"aws:TagKeys": [...]}``): without
+# one the verdict is refused (ValueError) rather than guessed. An ARN pattern is matched the
 # way IAM documents it, with "*" and "?" inside a segment; because a "*" at the
 # end of a segment may also match beyond a colon, a resource counts as allowed
 # only if it matches both segment by segment and as one string, and as not
@@ -627,15 +762,52 @@ def _resource_matches(pattern, arn):
     return whole
 
 
-def allows(statements, account, action, arn):
-    """True when one of ``statements`` (a principal in ``account``) allows ``action`` on ``arn``."""
-    for statement in statements:
-        if set(statement) - {"Sid", "Effect", "Action", "Resource"} or statement["Effect"] != "Allow":
+CONDITIONS = {("ForAllValues:StringEquals", "aws:TagKeys")}
+
+
+def _validate_condition(statement):
+    condition = statement.get("Condition")
+    if condition is None:
+        return
+    if not isinstance(condition, dict) or not condition:
+        raise ValueError(f"not implemented: {statement}")
+    for operator, keys in condition.items():
+        if not isinstance(keys, dict) or not keys:
             raise ValueError(f"not implemented: {statement}")
+        for key, values in keys.items():
+            if (operator, key) not in CONDITIONS or not all(isinstance(v, str) for v in cfn.as_list(values)):
+                raise ValueError(f"condition {operator} {key} is not implemented: {statement}")
+
+
+def _condition_holds(condition, context):
+    for operator, keys in condition.items():
+        for key, values in keys.items():
+            # ForAllValues:StringEquals: each value of the request's key is one
+            # of ``values`` (exact, case-sensitive); none at all satisfies it.
+            if not all(value in cfn.as_list(values) for value in context.get(key, [])):
+                return False
+    return True
+
+
+def allows(statements, account, action, arn, context=None):
+    """True when one of ``statements`` (a principal in ``account``) allows ``action`` on ``arn``, in a request
+    whose condition keys are ``context`` (needed only where a statement with a Condition applies)."""
+    for statement in statements:
+        if (set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
+                or statement["Effect"] != "Allow"):
+            raise ValueError(f"not implemented: {statement}")
+        _validate_condition(statement)
         if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in cfn.as_list(statement["Action"])):
             continue
-        if any(_resource_matches(_resolve_variables(r, account), arn) for r in cfn.as_list(statement["Resource"])):
-            return True
+        if not any(_resource_matches(_resolve_variables(r, account), arn) for r in cfn.as_list(statement["Resource"])):
+            continue
+        if "Condition" in statement:
+            if context is None:
+                raise ValueError(f"{action} on {arn}: {statement.get('Sid')} has a Condition; give the request's "
+                                 f"context")
+            if not _condition_holds(statement["Condition"], context):
+                continue
+        return True
     return False
 
 
@@ -660,6 +832,41 @@ class EvaluatorTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["*"], "Condition": {}}],
                    "111122223333", "ssm:GetDocument", "arn:aws:ssm:eu-west-1:111122223333:x")
+        # Other condition operators and keys are not implemented, even on a
+        # statement that does not apply.
+        for condition in ({"StringEquals": {"aws:TagKeys": ["K"]}},
+                          {"ForAnyValue:StringEquals": {"aws:TagKeys": ["K"]}},
+                          {"ForAllValues:StringLike": {"aws:TagKeys": ["K*"]}},
+                          {"ForAllValues:StringEquals": {"aws:RequestTag/K": ["V"]}},
+                          {"ForAllValues:StringEquals": {"aws:TagKeys": ["K"]}, "Null": {"aws:TagKeys": "false"}}):
+            with self.subTest(condition=condition), self.assertRaises(ValueError):
+                allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["*"],
+                         "Condition": condition}], "111122223333", "ssm:UpdateDocument", "*", {})
+
+    def test_for_all_values_string_equals_on_tag_keys(self):
+        statements = [{"Effect": "Allow", "Action": "ssm:AddTagsToResource", "Resource": "*",
+                       "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["K", "L"]}}}]
+
+        def tagging(*keys):
+            return allows(statements, "111122223333", "ssm:AddTagsToResource", "*", {"aws:TagKeys": list(keys)})
+
+        self.assertTrue(tagging("K"))
+        self.assertTrue(tagging("K", "L"))
+        self.assertFalse(tagging("K", "M"))
+        self.assertFalse(tagging("k"))  # StringEquals: case-sensitive
+        self.assertFalse(tagging("K "))
+        # IAM: ForAllValues of a key the request lacks (or an empty set) is true.
+        self.assertTrue(tagging())
+        self.assertTrue(allows(statements, "111122223333", "ssm:AddTagsToResource", "*", {}))
+        # A single string is a one-element list.
+        statements[0]["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] = "K"
+        self.assertTrue(tagging("K"))
+        self.assertFalse(tagging("L"))
+        # Where the statement applies, the request's context must be given.
+        with self.assertRaises(ValueError):
+            allows(statements, "111122223333", "ssm:AddTagsToResource", "*")
+        # Where it does not, it need not.
+        self.assertFalse(allows(statements, "111122223333", "ssm:RemoveTagsFromResource", "*"))
         # A wildcard that would need to cross a colon to match is refused as ambiguous.
         with self.assertRaises(AssertionError):
             allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["arn:aws:ssm:*"]}],

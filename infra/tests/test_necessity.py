@@ -127,6 +127,12 @@ NEEDED = {
         "ssm:DescribeInstanceInformation": ("user check readiness: no result yet, or no managed Linux or macOS "
                                             "nodes (one page of 5, PlatformTypes Linux, MacOS)",
                                             "src/aws/associations.rs"),
+        # The forwarding canary (policy [forwarding_canary], src/sweep/canary.rs):
+        # a sweep tags the account-region's SSM-SessionManagerRunShell; the
+        # grant allows that one tag key on that one document only.
+        "ssm:AddTagsToResource": ("sweep with `[forwarding_canary] enabled = true`: the canary's tag "
+                                  "`runas-guard:canary` on SSM-SessionManagerRunShell",
+                                  "src/aws/canary_tag.rs"),
     },
 }
 
@@ -148,7 +154,7 @@ FUNCTION_ADAPTERS = {
     "sts": ["aws/sts.rs"],
     "s3": ["aws/policy_object.rs"],
     "organizations": ["aws/organizations.rs"],
-    "ssm": ["aws/ssm.rs", "aws/associations.rs", "aws/session_documents.rs"],
+    "ssm": ["aws/ssm.rs", "aws/associations.rs", "aws/session_documents.rs", "aws/canary_tag.rs"],
     "iam": ["aws/principal_tags.rs"],
     # IAM Identity Center's admin API: the aws-sdk-ssoadmin crate (client
     # module aws_sdk_ssoadmin) signs as service "sso", the IAM prefix of its

@@ -5,7 +5,7 @@ infra/member.yaml.
 The sample's file name says what it must trigger: the part before the first
 dot is one of ``account_vended``, ``document_changed``, ``account_moved``,
 ``run_as_override``, ``session_document_changed``, ``member_stack_landed``,
-``baseline_applied``, ``sweep`` or ``ignored``.
+``baseline_applied``, ``forwarding_canary``, ``sweep`` or ``ignored``.
 
 The templates' patterns contain CloudFormation intrinsics (the document rules
 list ``NamedSessionDocuments`` besides SSM-SessionManagerRunShell), so every
@@ -69,6 +69,7 @@ import re
 import unittest
 
 from . import cfn, samples
+from . import test_member_policy as member_policy
 
 _MISSING = object()
 OPERATORS = ("exists", "equals-ignore-case", "wildcard", "anything-but")
@@ -243,19 +244,33 @@ RULE_TRIGGERS = {
 # Rules that route a second trigger besides RULE_TRIGGERS': the Control Tower
 # rules carry the account lifecycle events and the baseline events (an
 # account or an OU enrolled: LZA 1.15+ enrolls with ResetEnabledBaseline).
+# The document rules carry the forwarding canary too (the policy's
+# [forwarding_canary]): its tag on SSM-SessionManagerRunShell travels the way
+# an edit of the document does, so its arrival proves that way works.
 ALSO_ROUTES = {
     (HUB, "VendControlTowerRule"): {"baseline_applied"},
     (HUB, "VendControlTowerForwardedRule"): {"baseline_applied"},
     (MEMBER, "VendControlTowerForwardRule"): {"baseline_applied"},
+    (HUB, "DocumentChangedRule"): {"forwarding_canary"},
+    (HUB, "DocumentChangedLocalRule"): {"forwarding_canary"},
+    (MEMBER, "DocumentChangedForwardRule"): {"forwarding_canary"},
 }
 TRIGGERS = ("account_vended", "document_changed", "account_moved", "run_as_override", "session_document_changed",
-            "member_stack_landed", "baseline_applied", "sweep", "ignored")
+            "member_stack_landed", "baseline_applied", "forwarding_canary", "sweep", "ignored")
 HUB_CUSTOM_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedRule")
 DOCUMENT_RULES = {(HUB, "DocumentChangedRule"), (HUB, "DocumentChangedLocalRule"), (MEMBER, "DocumentChangedForwardRule")}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 # Edits that name the document by ARN: every stack routes them, the function
 # keeps the governed names of the account and region the ARN names.
 DOCUMENT_ARN_WILDCARD = "arn:*:ssm:*:*:document/*"
+# The forwarding canary's tag (src/canary.rs TAG_KEY) and the document rules'
+# third requestParameters branch, which routes it: an AddTagsToResource of
+# that key on SSM-SessionManagerRunShell (src/aws/canary_tag.rs), whatever
+# NamedSessionDocuments says.
+CANARY_TAG_KEY = "runas-guard:canary"
+CANARY_BRANCH = {"resourceType": ["Document"], "resourceId": [PREFERENCES_DOCUMENT],
+                 "tags": {"key": [CANARY_TAG_KEY]}}
+HUB_DEFAULT_BUS_DOCUMENT_RULE = (HUB, "DocumentChangedLocalRule")
 # NamedSessionDocuments of the stacks the samples are routed through.
 SAMPLE_NAMED_DOCUMENTS = "SSMRunAs-Admin,SSMRunAs-ReadOnly"
 MEMBER_DOCUMENT_FORWARD_RULE = (MEMBER, "DocumentChangedForwardRule")
@@ -607,6 +622,120 @@ class RoutingTests(cfn.TemplateTestCase):
                     # Not governed there: any other Session document.
                     self.assertEqual(default, SESSION_DOCUMENT_RULES if writes_a_session_document(event) else set())
         self.assertTrue(preferences, "no document_changed sample edits SSM-SessionManagerRunShell")
+
+    def test_forwarding_canary_samples_reach_the_hub_through_the_document_rules_only(self):
+        # The canary travels as an edit of SSM-SessionManagerRunShell does:
+        # forwarded by the member stack's document rule to the custom bus
+        # (DocumentChangedRule), or, in the hub account's hub region (no
+        # forwarder there), seen on the hub's default bus
+        # (DocumentChangedLocalRule). No other rule, whatever
+        # NamedSessionDocuments says.
+        self.assertEqual(CANARY_TAG_KEY, member_policy.rust_str_constant("crate::canary::TAG_KEY"))
+        self.assertEqual(PREFERENCES_DOCUMENT, member_policy.rust_str_constant("crate::trigger::DOCUMENT_NAME"))
+        for name, event in self.samples_of("forwarding_canary"):
+            with self.subTest(sample=name):
+                detail = event["detail"]
+                self.assertEqual((event["source"], detail["eventName"]), ("aws.ssm", "AddTagsToResource"))
+                request = detail["requestParameters"]
+                self.assertEqual((request["resourceType"], request["resourceId"]), ("Document", PREFERENCES_DOCUMENT))
+                self.assertIn(CANARY_TAG_KEY, [tag["key"] for tag in request["tags"]])
+                self.assertNotIn("errorCode", detail)
+                for patterns in (self.pattern_rules, self.default_pattern_rules):
+                    matched = matching(patterns, event)
+                    self.assertEqual(matched, DOCUMENT_RULES)
+                    for key in matched:
+                        self.assertIn("forwarding_canary", routes(key))
+                    by_bus = {}
+                    for key in matched:
+                        if key[0] == HUB:
+                            by_bus.setdefault(json.dumps(self.rules[key]["EventBusName"]), set()).add(key)
+                    self.assertEqual(by_bus, {json.dumps({"Ref": "EventBus"}): {HUB_CUSTOM_BUS_DOCUMENT_RULE},
+                                              json.dumps("default"): {HUB_DEFAULT_BUS_DOCUMENT_RULE}})
+        # The member forwarder is everywhere but the hub account's hub
+        # region, where the default-bus rule takes over.
+        forward = cfn.resources_of_type(self.member, "AWS::Events::Rule")["DocumentChangedForwardRule"]
+        self.assertEqual(forward["Condition"], "ForwardEvents")
+        for region, account, expected in (("eu-west-1", "111122223333", True), ("us-east-1", "111122223333", True),
+                                          ("us-east-1", "999999999999", False),
+                                          ("eu-west-1", "999999999999", True)):
+            with self.subTest(region=region, account=account):
+                parameters = {"HubAccountId": "999999999999", "HubRegion": "us-east-1"}
+                conditions = cfn.evaluate_conditions(self.member, parameters, account, region)
+                self.assertEqual("DocumentChangedForwardRule" in cfn.created_resources(self.member, conditions),
+                                 expected)
+
+    def test_only_the_canary_tag_on_the_preferences_document_is_routed(self):
+        (name, canary), = self.samples_of("forwarding_canary")
+
+        def variant(**changes):
+            event = copy.deepcopy(canary)
+            detail = event["detail"]
+            for key, value in changes.items():
+                if key in ("source", "detail-type"):
+                    event[key] = value
+                elif key in ("eventName", "errorCode", "errorMessage"):
+                    detail[key] = value
+                elif value is None:
+                    del detail["requestParameters"][key]
+                else:
+                    detail["requestParameters"][key] = value
+            return event
+
+        def tags(*keys):
+            return [{"key": key, "value": "01jf3k9v2m8q7r5t4w6y0z1a2b"} for key in keys]
+
+        not_routed = {
+            # Another tag key, or the key in another case or form, or the
+            # canary's key as a value.
+            "key CostCenter": variant(tags=tags("CostCenter")),
+            "key Runas-Guard:Canary": variant(tags=tags("Runas-Guard:Canary")),
+            "key runas-guard:canary2": variant(tags=tags("runas-guard:canary2")),
+            "key runas-guard:": variant(tags=tags("runas-guard:")),
+            "key as a value": variant(tags=[{"key": "CostCenter", "value": CANARY_TAG_KEY}]),
+            "no tags": variant(tags=[]),
+            "tags absent": variant(tags=None),
+            # Another resource type of the same name.
+            "Parameter": variant(resourceType="Parameter"),
+            "ManagedInstance": variant(resourceType="ManagedInstance"),
+            "document": variant(resourceType="document"),
+            "no resource type": variant(resourceType=None),
+            # Another document, a governed one included, or the document by ARN.
+            "SSMRunAs-Admin": variant(resourceId="SSMRunAs-Admin"),
+            "RunAsGuard-CheckRunAsUser": variant(resourceId=CHECK_DOCUMENT),
+            "SSM-SessionManagerRunShellX": variant(resourceId="SSM-SessionManagerRunShellX"),
+            "ssm-sessionmanagerrunshell": variant(resourceId="ssm-sessionmanagerrunshell"),
+            "document ARN": variant(resourceId=f"arn:aws:ssm:eu-west-1:111122223333:document/{PREFERENCES_DOCUMENT}"),
+            # A failed call tagged nothing.
+            "AccessDeniedException": variant(errorCode="AccessDeniedException", errorMessage="x"),
+            "InvalidResourceId": variant(errorCode="InvalidResourceId", errorMessage="x"),
+            # Other calls: removing or listing the tag, another service.
+            "RemoveTagsFromResource": variant(eventName="RemoveTagsFromResource", tagKeys=[CANARY_TAG_KEY]),
+            "RemoveTagsFromResource with tags": variant(eventName="RemoveTagsFromResource"),
+            "ListTagsForResource": variant(eventName="ListTagsForResource"),
+            "AddTagsToResources": variant(eventName="AddTagsToResources"),
+            "aws.ssm-incidents": variant(source="aws.ssm-incidents"),
+            "aws.tag": variant(source="aws.tag"),
+            "AWS Service Event via CloudTrail": variant(**{"detail-type": "AWS Service Event via CloudTrail"}),
+        }
+        for what, event in not_routed.items():
+            with self.subTest(sample=name, variant=what):
+                self.assertEqual(self.matching_rules(event), set())
+                self.assertEqual(matching(self.default_pattern_rules, event), set())
+        # The other-key sample of events/ is such a call.
+        (other_name, other), = [(n, e) for n, e in self.samples_of("ignored")
+                                if e["detail"].get("eventName") == "AddTagsToResource"]
+        self.assertNotIn(CANARY_TAG_KEY, [t["key"] for t in other["detail"]["requestParameters"]["tags"]], other_name)
+        self.assertEqual(self.matching_rules(other), set(), other_name)
+        # Routed: the canary's tag beside others, and whoever wrote it (the
+        # function keeps only its own role's: src/workers/canary.rs).
+        by_someone_else = variant()
+        by_someone_else["detail"]["userIdentity"] = copy.deepcopy(other["detail"]["userIdentity"])
+        routed = {"beside other tags": variant(tags=tags("CostCenter", CANARY_TAG_KEY)),
+                  "written by someone else": by_someone_else}
+        for what, event in routed.items():
+            with self.subTest(sample=name, variant=what):
+                self.assertEqual(self.matching_rules(event), DOCUMENT_RULES)
+                self.assertEqual(matching(self.default_pattern_rules, event), DOCUMENT_RULES)
 
     def test_session_document_samples_reach_the_hub_through_one_rule_per_bus(self):
         # Forwarded by every member stack to the custom bus, or seen on the
@@ -985,10 +1114,14 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
         return resolved_patterns(self.templates, NamedSessionDocuments=named)
 
     def document_names(self, patterns):
+        """The names each document rule routes (its first ``$or`` branch), having checked the other two: every
+        document ARN, and the forwarding canary's tag on SSM-SessionManagerRunShell, whatever the list."""
         names = {}
         for key in DOCUMENT_RULES:
-            by_name, by_arn = patterns[key]["detail"]["requestParameters"]["$or"]
+            by_name, by_arn, canary = patterns[key]["detail"]["requestParameters"]["$or"]
+            self.assertEqual(set(by_name), {"name"}, key)
             self.assertEqual(by_arn, {"name": [{"wildcard": DOCUMENT_ARN_WILDCARD}]}, key)
+            self.assertEqual(canary, CANARY_BRANCH, key)
             names[key] = by_name["name"]
         return names
 

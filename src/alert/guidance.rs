@@ -49,6 +49,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Federated sessions take SSMSessionRunAs from this mapping before any document: ask the actor why it changed.",
             "In enforce mode runas-guard put the declared mapping back; change it in the policy's [identity_center], not the console.",
         ],
+        Kind::ForwardingMissing => &[
+            "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
+            "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
+        ],
         Kind::SweepSummary => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -67,6 +71,7 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         Kind::RunAsBypass => "session-documents-that-skip-run-as-run_as_bypass",
         Kind::RunAsOverride => "roles-and-users-that-carry-the-run-as-tag-run_as_tags",
         Kind::IdentityCenterDrift => "iam-identity-centers-attribute-mapping-identity_center",
+        Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
         Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
             "operate"
         }

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod associations;
+pub mod canary_tag;
 pub mod dynamodb;
 pub mod identity_center;
 pub mod org_accounts;

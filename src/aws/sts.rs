@@ -59,6 +59,7 @@ pub fn session_policy(
     documents: &[&str],
     check_document: Option<&str>,
     list_principals: bool,
+    canary: bool,
 ) -> String {
     let arns: Vec<String> = documents
         .iter()
@@ -69,18 +70,26 @@ pub fn session_policy(
         [one] => serde_json::Value::String(one.clone()),
         _ => serde_json::json!(arns),
     };
+    let mut actions = vec![
+        "ssm:DescribeDocument",
+        "ssm:GetDocument",
+        "ssm:CreateDocument",
+        "ssm:UpdateDocument",
+        "ssm:UpdateDocumentDefaultVersion",
+        "ssm:ListDocumentVersions",
+        "ssm:DeleteDocument",
+    ];
+    // `[forwarding_canary]`: its tag. One action here, not a statement of its
+    // own (which would not fit AWS's cap with every region and check on);
+    // the member role's own grant narrows it to the one tag key on
+    // SSM-SessionManagerRunShell, a fallback role's does not.
+    if canary {
+        actions.push("ssm:AddTagsToResource");
+    }
     let mut statements = vec![serde_json::json!({
         "Sid": "GovernedSessionDocument",
         "Effect": "Allow",
-        "Action": [
-            "ssm:DescribeDocument",
-            "ssm:GetDocument",
-            "ssm:CreateDocument",
-            "ssm:UpdateDocument",
-            "ssm:UpdateDocumentDefaultVersion",
-            "ssm:ListDocumentVersions",
-            "ssm:DeleteDocument"
-        ],
+        "Action": actions,
         "Resource": resource,
         "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
     })];
@@ -304,7 +313,15 @@ mod tests {
             .split(' ')
             .map(str::to_string)
             .collect();
-        let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], None, false);
+        let p = session_policy(
+            "aws",
+            "111122223333",
+            &regions,
+            &[DOCUMENT],
+            None,
+            false,
+            false,
+        );
         assert!(
             p.len() <= SESSION_POLICY_LIMIT,
             "{} characters for every region",
@@ -359,7 +376,7 @@ mod tests {
             .collect();
         let check = Some("RunAsGuard-CheckRunAsUser");
         for on in [false, true] {
-            let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], check, on);
+            let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], check, on, on);
             assert!(
                 p.len() <= SESSION_POLICY_LIMIT,
                 "{on}: {} characters with every region this build knows",
@@ -380,6 +397,12 @@ mod tests {
                 .count();
             assert_eq!(lists, if on { 2 } else { 0 }, "{tags}");
             assert_eq!(tags["Action"][0], "iam:ListRoleTags");
+            let tagging = v["Statement"][0]["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "ssm:AddTagsToResource");
+            assert_eq!(tagging, on, "the canary's tag only when it is on");
         }
     }
 
@@ -392,6 +415,7 @@ mod tests {
             &regions,
             &[DOCUMENT, "SSMRunAs-Admin"],
             None,
+            false,
             false,
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
@@ -416,6 +440,7 @@ mod tests {
             &regions,
             &[DOCUMENT],
             Some("RunAsGuard-CheckRunAsUser"),
+            false,
             false,
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();

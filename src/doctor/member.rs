@@ -273,6 +273,7 @@ pub(super) async fn recorded(
             _ => quiet += 1,
         }
     }
+    super::forwarding::canary(&rows, member);
     if quiet == rows.len() {
         member.pass(
             "recorded",

@@ -18,6 +18,7 @@ use crate::policy::Policy;
 
 mod delivery;
 mod errors;
+mod forwarding;
 mod hub;
 mod identity_center;
 mod member;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::canary::check_canary;
 use super::documents::named_documents;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
@@ -65,8 +66,10 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         &documents,
         check_document.as_deref(),
         raw.run_as_tags.sweep,
+        raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
     )?;
     let identity_center = check_identity_center(raw.identity_center)?;
+    let canary = check_canary(raw.forwarding_canary.as_ref())?;
     Ok(Policy {
         member_role: raw.member_role,
         fallback_roles: raw.fallback_roles,
@@ -84,5 +87,6 @@ fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         sweep_session_documents: raw.session_documents.sweep,
         identity_center,
         sweep_run_as_tags: raw.run_as_tags.sweep,
+        canary,
     })
 }

@@ -6,6 +6,7 @@
 //! `Policy` through the checks in `validate` and `regions`, and
 //! `resolve` answers what an account should have.
 
+mod canary;
 mod documents;
 pub mod ids;
 mod load;
@@ -97,6 +98,8 @@ pub struct Policy {
     pub sweep_run_as_tags: bool,
     /// `[identity_center]`: the declared access-control attribute mapping.
     pub identity_center: Option<crate::identity_center::Declared>,
+    /// `[forwarding_canary]` when enabled.
+    pub canary: Option<crate::canary::Settings>,
 }
 
 /// A named Session document runas-guard creates and keeps in every governed
@@ -291,6 +294,7 @@ impl Policy {
             &self.document_names(),
             self.check_document.as_deref(),
             self.sweep_run_as_tags,
+            self.canary.is_some(),
         )
     }
 

@@ -38,6 +38,20 @@ pub(super) struct RawPolicy {
     pub identity_center: Option<RawIdentityCenter>,
     #[serde(default)]
     pub run_as_tags: RawRunAsTags,
+    #[serde(default)]
+    pub forwarding_canary: Option<RawCanary>,
+}
+
+/// `[forwarding_canary]`: prove each account-region's event path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCanary {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub interval: Option<String>,
+    #[serde(default)]
+    pub grace: Option<String>,
 }
 
 /// Whether sweeps list every role and user for an `SSMSessionRunAs` tag.

@@ -254,6 +254,7 @@ pub(super) fn check_session_policy(
     documents: &[NamedDocument],
     check_document: Option<&str>,
     list_principals: bool,
+    canary: bool,
 ) -> Result<(), Problem> {
     let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
         .chain(documents.iter().map(|d| d.name.as_str()))
@@ -265,6 +266,7 @@ pub(super) fn check_session_policy(
         &names,
         check_document,
         list_principals,
+        canary,
     )
     .chars()
     .count();

@@ -28,12 +28,14 @@ fn state(account: &str, region: &str, document: &str, status: &str) -> StateRow 
         mode: Some("audit".into()),
         held: None,
         ou_path: Some("Root/Workloads/Sandbox".into()),
+        canary: None,
     }
 }
 
 fn shell(account: &str, region: &str, ou: Option<&str>) -> StateRow {
     StateRow {
         ou_path: ou.map(str::to_string),
+        canary: None,
         ..state(account, region, SHELL, "compliant")
     }
 }

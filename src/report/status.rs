@@ -145,6 +145,58 @@ fn notes(rows: &[StateRow]) -> String {
             ));
         }
     }
+    out.push_str(&canary_notes(rows));
+    out
+}
+
+/// `[forwarding_canary]`: one line for the whole table, then one per
+/// account-region whose event path is broken or whose canary could not be
+/// written.
+fn canary_notes(rows: &[StateRow]) -> String {
+    use crate::store::canary::CanaryState;
+    let canaries: Vec<(&StateRow, &CanaryState)> = rows
+        .iter()
+        .filter_map(|r| r.canary.as_ref().map(|c| (r, c)))
+        .collect();
+    if canaries.is_empty() {
+        return String::new();
+    }
+    // A broken path stays missing while its re-probe is in flight.
+    let class = |c: &CanaryState| match (c.arrived_after_ms, &c.missing_since, &c.written_at) {
+        (Some(_), _, _) => 0,
+        (None, Some(_), _) => 2,
+        (None, None, Some(_)) => 1,
+        (None, None, None) => 3,
+    };
+    let mut counts = [0usize; 4];
+    for (_, c) in &canaries {
+        counts[class(c)] += 1;
+    }
+    let slowest = canaries
+        .iter()
+        .filter_map(|(_, c)| c.arrived_after_ms)
+        .max()
+        .map_or(String::new(), |ms| {
+            format!(" (slowest {:.1}s)", ms as f64 / 1000.0)
+        });
+    let mut out = format!(
+        "forwarding canary: {} arrived{slowest}, {} awaiting, {} MISSING, {} not written\n",
+        counts[0], counts[1], counts[2], counts[3]
+    );
+    for (r, c) in &canaries {
+        if let (2, Some(since)) = (class(c), &c.missing_since) {
+            out.push_str(&format!(
+                "forwarding MISSING {} {}: no canary has arrived since one written {since}; edits there reach runas-guard only through sweeps\n",
+                r.account, r.region
+            ));
+        }
+        if let Some(code) = &c.error_code {
+            out.push_str(&format!(
+                "forwarding canary not written {} {}: {code} (check the member role's runas-guard-forwarding-canary policy)\n",
+                r.account, r.region
+            ));
+        }
+    }
     out
 }
 
@@ -177,6 +229,7 @@ mod tests {
             mode: None,
             held: None,
             ou_path: None,
+            canary: None,
         };
         let t = render_status(std::slice::from_ref(&row), Format::Table);
         let line = t.lines().nth(1).unwrap();
@@ -202,6 +255,7 @@ mod tests {
             mode: Some("enforce-when-ready".into()),
             held: Some("held until ready: no result yet".into()),
             ou_path: Some("Root/Sandbox".into()),
+            canary: None,
             ..row.clone()
         };
         let t = render_status(std::slice::from_ref(&named), Format::Table);
@@ -247,6 +301,7 @@ mod tests {
             mode: None,
             held: None,
             ou_path: None,
+            canary: None,
             last_error_code: Some("AwaitingMemberStack".into()),
             last_error: Some("awaiting the member stack since 2026-11-22T05:41:33Z (the account joined then): the member role RunAsGuardExecution is not there yet".into()),
             ..check
@@ -260,5 +315,84 @@ mod tests {
             ),
             "{t}"
         );
+    }
+
+    fn with_canary(region: &str, canary: Option<CanaryState>) -> StateRow {
+        StateRow {
+            account: "111122223333".into(),
+            region: region.into(),
+            document: DOCUMENT_NAME.into(),
+            status: "compliant".into(),
+            desired_user: None,
+            observed_user: None,
+            observed_run_as_enabled: None,
+            default_version: None,
+            last_action: None,
+            last_trigger_kind: None,
+            last_trigger_id: None,
+            last_actor: None,
+            last_error_code: None,
+            last_error: None,
+            last_checked: None,
+            last_changed: None,
+            changes: 0,
+            nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
+            canary,
+        }
+    }
+
+    use crate::store::canary::CanaryState;
+
+    #[test]
+    fn the_canary_line_counts_each_state_and_names_the_broken_paths() {
+        let c = |written: Option<&str>,
+                 after: Option<i64>,
+                 missing: Option<&str>,
+                 code: Option<&str>| {
+            Some(CanaryState {
+                written_at: written.map(str::to_string),
+                arrived_after_ms: after,
+                missing_since: missing.map(str::to_string),
+                error_code: code.map(str::to_string),
+            })
+        };
+        let at = Some("2026-11-23T06:00:00.000Z");
+        let rows = [
+            with_canary("us-east-1", c(at, Some(1_500), None, None)),
+            with_canary("us-east-2", c(at, Some(42_000), None, None)),
+            with_canary("eu-west-1", c(at, None, None, None)),
+            // A re-probe in flight on a broken path is still missing.
+            with_canary(
+                "eu-west-2",
+                c(at, None, Some("2026-11-22T06:00:00.000Z"), None),
+            ),
+            with_canary(
+                "eu-west-3",
+                c(None, None, None, Some("AccessDeniedException")),
+            ),
+            with_canary("eu-north-1", None),
+        ];
+        let t = render_status(&rows, Format::Table);
+        assert!(
+            t.contains("forwarding canary: 2 arrived (slowest 42.0s), 1 awaiting, 1 MISSING, 1 not written\n"),
+            "{t}"
+        );
+        assert!(t.contains("forwarding MISSING 111122223333 eu-west-2: no canary has arrived since one written 2026-11-22T06:00:00.000Z"), "{t}");
+        assert!(
+            t.contains(
+                "forwarding canary not written 111122223333 eu-west-3: AccessDeniedException"
+            ),
+            "{t}"
+        );
+        assert_eq!(
+            t.lines().filter(|l| l.starts_with("forwarding")).count(),
+            3,
+            "{t}"
+        );
+        let quiet = render_status(&[with_canary("eu-north-1", None)], Format::Table);
+        assert!(!quiet.contains("forwarding"), "no canary, no line: {quiet}");
     }
 }

@@ -35,6 +35,8 @@ pub struct Known {
     pub mode: Option<String>,
     pub held: Option<String>,
     pub ou_path: Option<String>,
+    /// The forwarding canary's last write and arrival.
+    pub canary: Option<crate::canary::Last>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -112,6 +114,7 @@ fn known(i: &Item) -> Known {
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
         ou_path: get_s(i, "ou_path"),
+        canary: super::canary::last_of(i),
     }
 }
 
@@ -180,7 +183,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes, #mode, held, ou_path")
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes, #mode, held, ou_path, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")
@@ -319,6 +322,7 @@ mod tests {
             mode: None,
             held: None,
             ou_path: None,
+            canary: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -4,6 +4,7 @@
 //! this room.
 
 pub mod bypass_marks;
+pub mod canary;
 pub mod check_claim;
 pub mod identity_center;
 pub mod keys;

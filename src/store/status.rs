@@ -45,6 +45,9 @@ pub struct StateRow {
     pub held: Option<String>,
     /// The account's OU path by name when it was recorded.
     pub ou_path: Option<String>,
+    /// `[forwarding_canary]`: the last canary of the account-region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<crate::store::canary::CanaryState>,
 }
 
 impl StateRow {
@@ -119,6 +122,7 @@ fn row(i: &Item) -> StateRow {
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
         ou_path: get_s(i, "ou_path"),
+        canary: crate::store::canary::CanaryState::of(i),
     }
 }
 

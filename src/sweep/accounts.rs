@@ -107,22 +107,17 @@ pub(super) async fn sweep_account(
     regions: &[String],
 ) -> Result<Swept, AwsError> {
     let skipped = |why: String| {
-        AccountReport::uniform(&info.id, &info.name, regions, |r| {
+        let report = AccountReport::uniform(&info.id, &info.name, regions, |r| {
             RegionOutcome::skipped(r, Action::AccountSuspended, Some(why.clone()))
-        })
+        });
+        (report, HashSet::new())
     };
     if !info.is_active() {
-        return Ok((
-            skipped(format!("account status {}", info.status)),
-            HashSet::new(),
-        ));
+        return Ok(skipped(format!("account status {}", info.status)));
     }
     let ctx = svc.ctx(org);
     let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
-        return Ok((
-            skipped("account is no longer in the organization".into()),
-            HashSet::new(),
-        ));
+        return Ok(skipped("account is no longer in the organization".into()));
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
@@ -130,7 +125,7 @@ pub(super) async fn sweep_account(
     if standing == crate::policy::Standing::OutOfScope {
         forget(svc, job, &info.id).await;
     }
-    let acct = account::converge(
+    let mut acct = account::converge(
         &ctx,
         job,
         &info.id,
@@ -145,7 +140,8 @@ pub(super) async fn sweep_account(
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
     if governed {
-        alerts.extend(beyond_documents(&ctx, job, session, &info.id, regions).await);
+        alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
+        alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
     }
     alerts.extend(crate::alert::user_missing(
         &acct.report,
@@ -186,17 +182,24 @@ async fn forget(svc: &Services, job: &Job, account: &str) {
 /// What a sweep reads in an account besides its governed documents, with
 /// the sweep's session: customer Session documents and the Run As tags of
 /// its roles and users (each when the policy asks). A read that fails is
-/// that account's log line, not the sweep's failure: the next sweep looks again.
+/// that account's log line, not the sweep's failure: the next sweep looks
+/// again. A region whose Session documents were not all read is a row of
+/// the account's report.
 async fn beyond_documents(
     ctx: &crate::account::Ctx<'_>,
     job: &Job,
     session: Option<MemberSession>,
-    account: &str,
+    report: &mut AccountReport,
     regions: &[String],
 ) -> Vec<crate::alert::Alert> {
+    let account = report.account.clone();
+    let account = account.as_str();
     let mut alerts = Vec::new();
     match session_documents::look(ctx, job, session.clone(), account, regions).await {
-        Ok(found) => alerts.extend(found.alerts),
+        Ok(found) => {
+            alerts.extend(found.alerts);
+            report.regions.extend(found.rows);
+        }
         Err(e) => {
             tracing::warn!(account, error_code = %e.code, error = %e, "session documents not read")
         }

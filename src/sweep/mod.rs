@@ -15,6 +15,7 @@ use crate::summary::Tally;
 use crate::trigger::{Trigger, TriggerKind};
 
 mod accounts;
+mod canary;
 mod fanned;
 mod message;
 mod operator;

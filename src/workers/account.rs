@@ -53,6 +53,7 @@ fn takes(kind: TriggerKind) -> bool {
         TriggerKind::Sweep
         | TriggerKind::RunAsOverride
         | TriggerKind::SessionDocumentChanged
+        | TriggerKind::ForwardingCanary
         | TriggerKind::Ignored => false,
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod baseline;
+pub mod canary;
 pub mod identity_center;
 pub mod pending;
 pub mod run_as_override;

@@ -1,0 +1,312 @@
+//! The forwarding canary (pure): whether a sweep writes a new canary in an
+//! account-region, and what the last one says about that account-region's
+//! event path.
+//!
+//! A canary is one tag (`runas-guard:canary` = a fresh token) put on the
+//! account-region's `SSM-SessionManagerRunShell` by the sweep's member
+//! session. CloudTrail records the `AddTagsToResource`; the member stack's
+//! document rule forwards it to the hub bus exactly as it forwards an edit,
+//! and the function records its arrival. A tag changes nothing a session
+//! reads, and the grant for it names one tag key on one document.
+//!
+//! A canary that has not arrived within `grace` is missing: told once
+//! (`forwarding_missing`), then not again until one arrives. A new canary is
+//! never written over one still in flight, so a slow arrival is not taken
+//! for a lost one.
+
+use std::time::Duration;
+
+/// The tag key; its value is the canary's token.
+pub const TAG_KEY: &str = "runas-guard:canary";
+
+/// `[forwarding_canary]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// How old the last canary must be before a sweep writes the next.
+    pub interval: Duration,
+    /// How long an arrival may take (CloudTrail delivers management events
+    /// to EventBridge within minutes, best effort).
+    pub grace: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            interval: Duration::from_secs(6 * 3600),
+            grace: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// The last canary of an account-region, as the state item records it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Last {
+    pub token: String,
+    pub written_ms: i64,
+    pub arrived_ms: Option<i64>,
+    /// Since when the path has been found broken (the written time of the
+    /// first canary that never arrived), and so already told.
+    pub missing_since_ms: Option<i64>,
+}
+
+/// What the last canary says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No canary yet.
+    Never,
+    Arrived {
+        latency_ms: i64,
+    },
+    /// In flight, within the grace.
+    Awaiting {
+        since_ms: i64,
+    },
+    /// Not arrived within the grace.
+    Missing {
+        since_ms: i64,
+    },
+}
+
+/// One sweep's decision for one account-region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub verdict: Verdict,
+    /// Tell `forwarding_missing` now (first missing since the last arrival).
+    pub tell_missing: bool,
+    pub write_new: bool,
+}
+
+pub fn verdict(last: Option<&Last>, now_ms: i64, s: &Settings) -> Verdict {
+    let Some(last) = last else {
+        return Verdict::Never;
+    };
+    if let Some(arrived) = last.arrived_ms {
+        return Verdict::Arrived {
+            latency_ms: (arrived - last.written_ms).max(0),
+        };
+    }
+    if now_ms - last.written_ms < millis(s.grace) {
+        return Verdict::Awaiting {
+            since_ms: last.written_ms,
+        };
+    }
+    Verdict::Missing {
+        since_ms: last.missing_since_ms.unwrap_or(last.written_ms),
+    }
+}
+
+pub fn plan(last: Option<&Last>, now_ms: i64, s: &Settings) -> Plan {
+    let verdict = verdict(last, now_ms, s);
+    let due = |written_ms: i64| now_ms - written_ms >= millis(s.interval);
+    match (verdict, last) {
+        (Verdict::Never, _) | (_, None) => Plan {
+            verdict,
+            tell_missing: false,
+            write_new: true,
+        },
+        (Verdict::Awaiting { .. }, Some(_)) => Plan {
+            verdict,
+            tell_missing: false,
+            write_new: false,
+        },
+        (Verdict::Arrived { .. }, Some(l)) => Plan {
+            verdict,
+            tell_missing: false,
+            write_new: due(l.written_ms),
+        },
+        // A broken path is probed at every interval, so its repair shows.
+        (Verdict::Missing { .. }, Some(l)) => Plan {
+            verdict,
+            tell_missing: l.missing_since_ms.is_none(),
+            write_new: due(l.written_ms),
+        },
+    }
+}
+
+impl Verdict {
+    /// One line for `status` and `doctor`.
+    pub fn describe(&self, now_ms: i64) -> String {
+        match *self {
+            Verdict::Never => "no canary yet".into(),
+            Verdict::Arrived { latency_ms } => {
+                format!("arrived {}s after it was written", latency_ms / 1000)
+            }
+            Verdict::Awaiting { since_ms } => {
+                format!("written {} ago, not arrived yet", human(now_ms - since_ms))
+            }
+            Verdict::Missing { since_ms } => format!(
+                "MISSING: no canary has arrived since one written {} ago",
+                human(now_ms - since_ms)
+            ),
+        }
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn human(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=119 => format!("{s}s"),
+        120..=7199 => format!("{}m", s / 60),
+        _ => format!("{}h", s / 3600),
+    }
+}
+
+/// `30s`, `15m`, `6h`, `1d`: the policy's durations.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration: write a whole number and a unit, e.g. \"30m\", \"6h\" or \"1d\""))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: the unit must be s, m, h or d (e.g. \"30m\")"
+            ))
+        }
+    };
+    n.checked_mul(secs)
+        .filter(|s| *s <= 30 * 86_400)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("{text:?} is longer than 30 days"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: i64 = 60_000;
+
+    fn s() -> Settings {
+        Settings {
+            interval: Duration::from_secs(3600),
+            grace: Duration::from_secs(30 * 60),
+        }
+    }
+
+    fn last(written: i64, arrived: Option<i64>, missing_since: Option<i64>) -> Last {
+        Last {
+            token: "t".into(),
+            written_ms: written,
+            arrived_ms: arrived,
+            missing_since_ms: missing_since,
+        }
+    }
+
+    #[test]
+    fn each_state_and_what_a_sweep_does_with_it() {
+        let now = 1_000 * M;
+        let cases = [
+            ("never written", None, Verdict::Never, false, true),
+            (
+                "in flight: never overwritten",
+                Some(last(now - 5 * M, None, None)),
+                Verdict::Awaiting {
+                    since_ms: now - 5 * M,
+                },
+                false,
+                false,
+            ),
+            (
+                "arrived, not due",
+                Some(last(now - 10 * M, Some(now - 9 * M), None)),
+                Verdict::Arrived { latency_ms: M },
+                false,
+                false,
+            ),
+            (
+                "arrived, due",
+                Some(last(now - 61 * M, Some(now - 60 * M), None)),
+                Verdict::Arrived { latency_ms: M },
+                false,
+                true,
+            ),
+            (
+                "missing for the first time: told, not yet re-probed",
+                Some(last(now - 31 * M, None, None)),
+                Verdict::Missing {
+                    since_ms: now - 31 * M,
+                },
+                true,
+                false,
+            ),
+            (
+                "missing again after a re-probe: not told twice",
+                Some(last(now - 61 * M, None, Some(now - 200 * M))),
+                Verdict::Missing {
+                    since_ms: now - 200 * M,
+                },
+                false,
+                true,
+            ),
+            (
+                "a re-probe in flight on a broken path",
+                Some(last(now - M, None, Some(now - 200 * M))),
+                Verdict::Awaiting { since_ms: now - M },
+                false,
+                false,
+            ),
+        ];
+        for (why, l, verdict, tell, write) in cases {
+            let p = plan(l.as_ref(), now, &s());
+            assert_eq!(
+                p,
+                Plan {
+                    verdict,
+                    tell_missing: tell,
+                    write_new: write
+                },
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_clock_behind_the_write_never_reads_as_negative_latency() {
+        let l = last(10 * M, Some(9 * M), None);
+        assert_eq!(
+            verdict(Some(&l), 11 * M, &s()),
+            Verdict::Arrived { latency_ms: 0 }
+        );
+    }
+
+    #[test]
+    fn durations() {
+        for (text, secs) in [
+            ("0s", 0),
+            ("30s", 30),
+            ("15m", 900),
+            ("6h", 21_600),
+            ("1d", 86_400),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            "m",
+            "6",
+            "6 h",
+            "-1h",
+            "1.5h",
+            "6H",
+            "31d",
+            "99999999999999999999d",
+        ] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains(&format!("{bad:?}")), "{bad}: {e}");
+        }
+    }
+}

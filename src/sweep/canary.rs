@@ -1,0 +1,134 @@
+//! `[forwarding_canary]` in a sweep: in each account-region the sweep
+//! reached, what the last canary says (told once when it never arrived) and,
+//! when one is due, a new one. Decided by [`crate::canary::plan`] from the
+//! sweep's snapshot; a canary that cannot be written is that region's log
+//! line, never the sweep's failure.
+
+use crate::account::Ctx;
+use crate::alert::{self, Alert};
+use crate::aws::canary_tag;
+use crate::aws::sts::MemberSession;
+use crate::canary::{self, Last, Verdict};
+use crate::clock;
+use crate::job::Job;
+use crate::outcome::{AccountReport, Action, RegionOutcome};
+
+pub(super) async fn probe(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: Option<&MemberSession>,
+    report: &AccountReport,
+) -> Vec<Alert> {
+    let (Some(settings), Some(known), Some(session)) =
+        (ctx.policy.canary, job.known.as_ref(), session)
+    else {
+        return vec![];
+    };
+    if job.dry_run {
+        return vec![];
+    }
+    let account = report.account.as_str();
+    let now = clock::epoch_millis(clock::now());
+    let mut alerts = Vec::new();
+    for row in report.regions.iter().filter(|r| reached(r)) {
+        let region = row.region.as_str();
+        let last = known.get(account, region).and_then(|k| k.canary.clone());
+        let plan = canary::plan(last.as_ref(), now, &settings);
+        if let (true, Some(l), Verdict::Missing { since_ms }) =
+            (plan.tell_missing, &last, plan.verdict)
+        {
+            alerts.extend(
+                missing(
+                    ctx,
+                    job,
+                    account,
+                    region,
+                    l,
+                    since_ms,
+                    settings.grace.as_secs(),
+                )
+                .await,
+            );
+        }
+        if plan.write_new {
+            write(ctx, session, account, region, now).await;
+        }
+    }
+    alerts
+}
+
+/// The sweep reached the default document there, and it exists.
+fn reached(r: &RegionOutcome) -> bool {
+    r.document.is_none()
+        && r.nodes.is_none()
+        && r.version_after.is_some()
+        && matches!(
+            r.action,
+            Action::None
+                | Action::Created
+                | Action::Updated
+                | Action::DefaultSwitched
+                | Action::WouldChange
+        )
+}
+
+async fn missing(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    region: &str,
+    last: &Last,
+    since_ms: i64,
+    grace_secs: u64,
+) -> Option<Alert> {
+    match ctx
+        .state
+        .canary_missing(account, region, &last.token, since_ms)
+        .await
+    {
+        Ok(true) => {
+            tracing::warn!(outcome = "forwarding_missing", account, region, token = %last.token, "forwarding canary did not arrive");
+            let written = clock::iso(clock::from_millis(last.written_ms));
+            let at = clock::iso(clock::now());
+            Some(alert::forwarding_missing(
+                account,
+                region,
+                &written,
+                grace_secs,
+                &job.trigger,
+                &at,
+            ))
+        }
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary: cannot mark it missing; the next sweep tells it");
+            None
+        }
+    }
+}
+
+/// Recorded first, then written: its arrival always finds the record.
+async fn write(ctx: &Ctx<'_>, session: &MemberSession, account: &str, region: &str, now: i64) {
+    let token = crate::ids::token();
+    match ctx.state.canary_written(account, region, &token, now).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary not recorded, so not written");
+            return;
+        }
+    }
+    let Err(e) = canary_tag::put(&session.ssm(region), account, region, &token).await else {
+        return;
+    };
+    // Never sent, so never missing: the record says why instead (`status`),
+    // and the next sweep tries again.
+    tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary not written");
+    if let Err(store) = ctx
+        .state
+        .canary_unsent(account, region, &token, &e.code)
+        .await
+    {
+        tracing::warn!(account, region, error_code = %store.code, error = %store, "forwarding canary: cannot record that it was not written");
+    }
+}

@@ -1,0 +1,225 @@
+//! The forwarding canary on the local AWS: a sweep tags each governed
+//! account-region's `SSM-SessionManagerRunShell`; what CloudTrail would
+//! record of that write comes back through the forwarding, except from the
+//! one account-region whose forwarder was deleted, and only that one is
+//! told missing, once.
+//!
+//! moto has no CloudTrail feeding EventBridge, so the forwarding is the
+//! test's: it reads the tag the sweep really wrote on each document (what
+//! CloudTrail records in `requestParameters.tags`) and hands the hub the
+//! event the member rule would deliver, from the role the sweep used.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const TAG: &str = "runas-guard:canary";
+const POLICY: &str = "[forwarding_canary]\nenabled = true\ninterval = \"0s\"\ngrace = \"2s\"\n";
+
+/// The canary tag on the document, as the member account has it now.
+async fn tag_on(w: &World, account: &str, region: &str) -> Option<String> {
+    let tags = w
+        .admin_ssm(account, region)
+        .await
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Document)
+        .resource_id("SSM-SessionManagerRunShell")
+        .send()
+        .await
+        .unwrap();
+    tags.tag_list()
+        .iter()
+        .find(|t| t.key() == TAG)
+        .map(|t| t.value().to_string())
+}
+
+/// The event the member's document rule forwards for that tag write.
+fn canary_event(account: &str, region: &str, token: &str, role: &str) -> Value {
+    let mut e = sample("forwarding_canary.ssm-add-tags-to-resource.json");
+    e["id"] = json!(format!("canary-{account}-{region}-{token}-{role}"));
+    e["account"] = json!(account);
+    e["region"] = json!(region);
+    let d = &mut e["detail"];
+    d["awsRegion"] = json!(region);
+    d["recipientAccountId"] = json!(account);
+    d["requestParameters"]["tags"] = json!([{"key": TAG, "value": token}]);
+    d["userIdentity"]["accountId"] = json!(account);
+    d["userIdentity"]["arn"] = json!(format!(
+        "arn:aws:sts::{account}:assumed-role/{role}/runas-guard"
+    ));
+    d["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        json!(format!("arn:aws:iam::{account}:role/{role}"));
+    e
+}
+
+/// Delivers every account-region's current canary except `broken`'s.
+async fn forward(w: &World, slots: &[(String, &str)], broken: Option<(&str, &str)>) -> usize {
+    let mut delivered = 0;
+    for (account, region) in slots {
+        if broken == Some((account.as_str(), region)) {
+            continue;
+        }
+        let token = tag_on(w, account, region)
+            .await
+            .expect("the sweep wrote a canary");
+        let (code, out) = w.handle(&canary_event(
+            account,
+            region,
+            &token,
+            "RunAsGuardExecution",
+        ));
+        assert_eq!((code, out["result"].as_str()), (0, Some("done")), "{out:#}");
+        assert!(
+            out["reason"].as_str().unwrap().contains("arrived"),
+            "{out:#}"
+        );
+        delivered += 1;
+    }
+    delivered
+}
+
+fn sweep(w: &World) {
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+}
+
+#[tokio::test]
+async fn the_canary_proves_each_path_and_a_deleted_forwarder_is_told_once() {
+    let w = World::new().await;
+    let a = w.create_account("canary-a", None).await;
+    let b = w.create_account("canary-b", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone(), b.clone()] {
+        for region in REGIONS {
+            let item = w.state(&account, region).await.unwrap();
+            let token = tag_on(&w, &account, region).await;
+            assert_eq!(
+                token.as_ref(),
+                item.get("canary_token"),
+                "{account} {region}"
+            );
+            slots.push((account.clone(), region));
+        }
+    }
+    let broken = (b.as_str(), "eu-west-1");
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 5);
+    let arrived = w.state(&a, "us-east-1").await.unwrap();
+    assert!(arrived.contains_key("canary_arrived_ms"), "{arrived:?}");
+    assert!(!w
+        .state(&b, "eu-west-1")
+        .await
+        .unwrap()
+        .contains_key("canary_arrived_ms"));
+    assert!(of_kind(&w.alerts().await, "forwarding_missing").is_empty());
+
+    // Past the grace: the broken path is told, once, with what to do.
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "forwarding_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(b.as_str()), Some("eu-west-1"))
+    );
+    assert_eq!(m["account_name"], "canary-b", "{m:#}");
+    assert!(
+        m["next_steps"].as_array().is_some_and(|s| !s.is_empty()),
+        "{m:#}"
+    );
+    assert!(m["runbook"]
+        .as_str()
+        .unwrap()
+        .ends_with("#forwarding-canary-forwarding_canary"));
+    let status = w.run(&["status"]);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("forwarding MISSING {b} eu-west-1")),
+        "{}",
+        status.stdout
+    );
+
+    // Still broken at the next probes: not told again.
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 5);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "forwarding_missing").is_empty());
+
+    // The forwarder is back: its canary arrives and the path is whole again.
+    let token = tag_on(&w, &b, "eu-west-1").await.unwrap();
+    let (_, out) = w.handle(&canary_event(
+        &b,
+        "eu-west-1",
+        &token,
+        "RunAsGuardExecution",
+    ));
+    assert!(
+        out["reason"].as_str().unwrap().contains("works again"),
+        "{out:#}"
+    );
+    let item = w.state(&b, "eu-west-1").await.unwrap();
+    assert!(!item.contains_key("canary_missing_since_ms"), "{item:?}");
+    let status = w.run(&["status"]);
+    assert!(
+        !status.stdout.contains("forwarding MISSING"),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("0 MISSING"), "{}", status.stdout);
+}
+
+#[tokio::test]
+async fn an_arrival_counts_once_and_only_from_our_role_with_the_current_token() {
+    let w = World::new().await;
+    let a = w.create_account("canary-c", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let token = tag_on(&w, &a, "us-east-1").await.unwrap();
+    // Someone else writing the canary's tag proves nothing about our path.
+    let (_, out) = w.handle(&canary_event(&a, "us-east-1", &token, "Admin"));
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    assert!(
+        out["reason"].as_str().unwrap().contains("role/Admin"),
+        "{out:#}"
+    );
+    // A stale token (an older canary arriving late) is not this one.
+    let (_, out) = w.handle(&canary_event(
+        &a,
+        "us-east-1",
+        "stale-token",
+        "RunAsGuardExecution",
+    ));
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    let item = w.state(&a, "us-east-1").await.unwrap();
+    assert!(!item.contains_key("canary_arrived_ms"), "{item:?}");
+    // The real one, then the same event again: recorded once.
+    let event = canary_event(&a, "us-east-1", &token, "RunAsGuardExecution");
+    let (_, first) = w.handle(&event);
+    assert_eq!(first["result"], "done", "{first:#}");
+    let arrived = w.state(&a, "us-east-1").await.unwrap()["canary_arrived_ms"].clone();
+    let (_, again) = w.handle(&event);
+    assert_eq!(again["result"], "duplicate", "{again:#}");
+    assert_eq!(
+        w.state(&a, "us-east-1").await.unwrap()["canary_arrived_ms"],
+        arrived
+    );
+    // In flight (the grace not over): the next sweep writes no new canary
+    // over it, and the one that arrived (interval 0s) gets a new one.
+    let in_flight = tag_on(&w, &a, "eu-west-1").await;
+    sweep(&w);
+    assert_eq!(tag_on(&w, &a, "eu-west-1").await, in_flight);
+    assert_ne!(
+        tag_on(&w, &a, "us-east-1").await.as_deref(),
+        Some(token.as_str())
+    );
+    // Off in the policy: a sweep writes none.
+    w.write_policy("");
+    let before = tag_on(&w, &a, "us-east-1").await;
+    sweep(&w);
+    assert_eq!(tag_on(&w, &a, "us-east-1").await, before);
+}
