@@ -44,6 +44,8 @@ struct DocEnv {
     check_document: Option<String>,
     /// What the table last recorded of the check here (sweeps know it).
     recorded: Option<Readiness>,
+    /// Whether `recorded` is the table's (a sweep's snapshot); else the check reads its row.
+    known: bool,
     /// The recorded association as read early (see `early.rs`).
     described: Option<Option<nodes::Association>>,
     /// Write leases this run holds in the account, across its regions.
@@ -81,6 +83,7 @@ impl DocEnv {
                     .get(&session.account, &slot(region, Some(d)))?;
                 Readiness::from_json(known.nodes.as_deref()?)
             }),
+            known: job.known.is_some(),
             described: None,
         }
     }
@@ -100,6 +103,8 @@ impl DocEnv {
             user: &self.account_user,
             write: !self.dry_run,
             recorded: self.recorded.as_ref(),
+            known: self.known,
+            event: self.trigger.event_name.as_deref(),
             described: self.described.clone(),
         };
         let _slot = self.bound.acquire().await.expect("semaphore never closes");

@@ -6,11 +6,16 @@ use std::collections::HashMap;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{
     AssociationExecutionTargetsFilter, AssociationExecutionTargetsFilterKey, AssociationFilter,
-    AssociationFilterKey, AssociationOverview, InstanceInformationStringFilter, Target,
+    AssociationFilterKey, InstanceInformationStringFilter, Target,
 };
 
 use super::AwsError;
-use crate::nodes::{Association, Associations, Counts, ASSOCIATION_NAME, SCHEDULE};
+use crate::nodes::{
+    Association, Associations, Rest, ASSOCIATION_NAME, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
+};
+
+mod shape;
+use shape::{all_nodes, counts, created, rest, user_of};
 
 pub struct AssociationStore {
     client: aws_sdk_ssm::Client,
@@ -73,6 +78,12 @@ impl AssociationStore {
             all_nodes: true,
             schedule: Some(SCHEDULE.into()),
             counts: counts(d.overview()),
+            created: created(d),
+            rest: Rest {
+                max_errors: Some(MAX_ERRORS.into()),
+                max_concurrency: Some(MAX_CONCURRENCY.into()),
+                ..Rest::default()
+            },
         }
     }
 
@@ -114,32 +125,31 @@ impl AssociationStore {
     }
 }
 
-/// What the lookup ran with; anything but one value is not a user.
-fn user_of(params: Option<&HashMap<String, Vec<String>>>) -> Option<String> {
-    match params?.get("User")?.as_slice() {
-        [one] => Some(one.clone()),
-        _ => None,
-    }
-}
-
-fn all_nodes(targets: &[Target]) -> bool {
-    matches!(targets, [t] if t.key() == Some("InstanceIds") && t.values() == ["*"])
-}
-
-fn counts(overview: Option<&AssociationOverview>) -> Counts {
-    let mut c = Counts::default();
-    let Some(map) = overview.and_then(|o| o.association_status_aggregated_count()) else {
-        return c;
-    };
-    for (status, n) in map {
-        let n = u64::try_from(*n).unwrap_or(0);
-        match status.as_str() {
-            "Success" => c.success += n,
-            "Failed" => c.failed += n,
-            _ => c.other += n,
+impl AssociationStore {
+    /// The id of `id`'s execution created last (every page read: executions
+    /// come in no promised order).
+    async fn newest_execution(&self, id: &str) -> Result<Option<String>, AwsError> {
+        let mut newest: Option<(i64, String)> = None;
+        let mut pages = self
+            .client
+            .describe_association_executions()
+            .association_id(id)
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err("DescribeAssociationExecutions", &e))?;
+            for x in page.association_executions() {
+                let at = x.created_time().and_then(|t| t.to_millis().ok());
+                if let (Some(at), Some(eid)) = (at, x.execution_id()) {
+                    if newest.as_ref().is_none_or(|(n, _)| at > *n) {
+                        newest = Some((at, eid.to_string()));
+                    }
+                }
+            }
         }
+        Ok(newest.map(|(_, eid)| eid))
     }
-    c
 }
 
 impl Associations for AssociationStore {
@@ -214,6 +224,8 @@ impl Associations for AssociationStore {
             all_nodes: all_nodes(d.targets()),
             schedule: d.schedule_expression().map(str::to_string),
             counts: counts(d.overview()),
+            created: created(d),
+            rest: rest(d),
         }))
     }
 
@@ -226,6 +238,8 @@ impl Associations for AssociationStore {
             .targets(Self::all_nodes())
             .set_parameters(Some(Self::params(user)))
             .schedule_expression(SCHEDULE)
+            .max_errors(MAX_ERRORS)
+            .max_concurrency(MAX_CONCURRENCY)
             .send()
             .await
             .map_err(|e| {
@@ -262,7 +276,13 @@ impl Associations for AssociationStore {
             .association_name(ASSOCIATION_NAME)
             .targets(Self::all_nodes())
             .set_parameters(Some(Self::params(user)))
+            // Everything else is left out: UpdateAssociation nulls what a
+            // request leaves out, which puts back an editor's calendar,
+            // alarm or output location (and if SSM kept one, the check
+            // sees it and replaces the association).
             .schedule_expression(SCHEDULE)
+            .max_errors(MAX_ERRORS)
+            .max_concurrency(MAX_CONCURRENCY)
             .send()
             .await;
         let out = match sent {
@@ -306,21 +326,10 @@ impl Associations for AssociationStore {
 
     /// The newest execution's failed targets, first `bound` of them: pages
     /// stop as soon as the bound is met, so a fleet of thousands costs what
-    /// the bound costs.
+    /// the bound costs. SSM promises no order for executions: the newest is
+    /// the one with the latest `CreatedTime`, wherever a page puts it.
     async fn failed_nodes(&self, id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
-        let newest = self
-            .client
-            .describe_association_executions()
-            .association_id(id)
-            .max_results(1)
-            .send()
-            .await
-            .map_err(|e| self.err("DescribeAssociationExecutions", &e))?;
-        let Some(execution) = newest
-            .association_executions()
-            .first()
-            .and_then(|x| x.execution_id())
-        else {
+        let Some(execution) = self.newest_execution(id).await? else {
             return Ok(vec![]);
         };
         let failed = AssociationExecutionTargetsFilter::builder()

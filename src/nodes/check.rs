@@ -3,8 +3,9 @@
 
 use std::future::Future;
 
-use super::plan::{choose, plan, Plan};
-use super::{Association, Associations, Readiness, ASSOCIATION_NAME, MAX_NODE_IDS};
+use super::found;
+use super::plan::{choose, conforms, not_kept, plan, Plan};
+use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
 use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
 use crate::ports::Versions;
@@ -14,13 +15,19 @@ use crate::preferences::RunAs;
 /// change gives up (each lost race is one version-checked update).
 const ATTEMPTS: usize = 3;
 
-/// The right to create the association: two runs that both find none (a
-/// delete delivered twice, a sweep beside it) must not both create one.
+/// SSM's answer to an update of an association with 1,000 versions.
+const VERSION_LIMIT: &str = "AssociationVersionLimitExceeded";
+
+/// The check row's hold on the association: the right to create it (two
+/// runs that both find none, a delete delivered twice, a sweep beside it,
+/// must not both create one) and what the row last recorded.
 pub trait CreateClaim: Sync {
     /// False while another run holds it.
     fn claim(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
     /// Gives it back after a creation failed, so the next attempt creates.
     fn release(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// What the row records of the check (an event run does not know it).
+    fn recorded(&self) -> impl Future<Output = Result<Option<Readiness>, AwsError>> + Send;
 }
 
 /// What one check wants.
@@ -30,11 +37,26 @@ pub struct Want<'a> {
     /// False for a dry run only: audit mode keeps the association too (it
     /// changes nothing about sessions, and readiness is what audit is for).
     pub write: bool,
-    /// What the table last recorded here (a sweep knows it; an event does not).
+    /// What the table last recorded here, when `known`.
     pub recorded: Option<&'a Readiness>,
+    /// Whether `recorded` is what the table holds (a sweep read it); else
+    /// the check reads the row first: the association runas-guard created
+    /// is the one it keeps, and a steady look costs one read.
+    pub known: bool,
+    /// The event's name when an association event brought this run: one
+    /// that writes under the check's document (`CreateAssociation`,
+    /// `UpdateAssociation`) may have made a copy, so every association of
+    /// our name is listed; a `DeleteAssociation` (an id only) is not.
+    pub event: Option<&'a str>,
     /// The recorded association as already read (`DescribeAssociation`
     /// beside the account's document reads): the first look costs nothing.
     pub described: Option<Option<Association>>,
+}
+
+impl Want<'_> {
+    fn lists_copies(&self) -> bool {
+        matches!(self.event, Some("CreateAssociation" | "UpdateAssociation"))
+    }
 }
 
 /// The check's row: `document` is the check document, `nodes` what it found.
@@ -55,15 +77,29 @@ pub async fn check<A: Associations, C: CreateClaim>(
     row.for_document(want.document, want.user)
 }
 
+/// What the row recorded: as the sweep read it, else read now. A row that
+/// cannot be read is judged as none (the association is then found by name).
+async fn recorded<C: CreateClaim>(claim: &C, want: &Want<'_>) -> Option<Readiness> {
+    if want.known {
+        return want.recorded.cloned();
+    }
+    claim.recorded().await.unwrap_or_else(|e| {
+        tracing::warn!(error_code = %e.code, error = %e, "cannot read the check's row; looking the association up by name");
+        None
+    })
+}
+
 async fn converge<A: Associations, C: CreateClaim>(
     store: &A,
     claim: &C,
     want: &Want<'_>,
 ) -> Result<RegionOutcome, AwsError> {
-    let recorded_id = want.recorded.map(|r| r.association_id.as_str());
+    let recorded = recorded(claim, want).await;
+    let recorded = recorded.as_ref();
+    let recorded_id = recorded.map(|r| r.association_id.as_str());
     let mut described = want.described.clone();
     for _ in 0..ATTEMPTS {
-        let found = observe(store, want.document, recorded_id, described.take()).await?;
+        let found = observe(store, recorded_id, described.take(), want.lists_copies()).await?;
         let (kept, extras) = choose(&found, recorded_id);
         if want.write {
             delete_extras(store, &extras).await?;
@@ -73,41 +109,101 @@ async fn converge<A: Associations, C: CreateClaim>(
         if !want.write && !matches!(plan, Plan::Keep(_)) {
             return Ok(seen.row(Action::WouldChange, None, None));
         }
-        match plan {
-            Plan::Keep(a) => {
-                let nodes = readiness(store, &a, want).await?;
-                return Ok(seen.row(Action::None, Some(&a), Some(nodes)));
-            }
-            Plan::Create => {
-                if !claim.claim().await? {
-                    // Another run is creating it right now: that run says so.
-                    return Ok(RegionOutcome {
-                        error: Some("another run is creating the check's association".into()),
-                        ..seen.row(Action::None, None, None)
-                    });
-                }
-                let made = create(store, claim, want.user).await?;
-                let a = store.describe(&made.id).await?.unwrap_or(made);
-                let nodes = readiness(store, &a, want).await?;
-                return Ok(seen.row(Action::Created, Some(&a), Some(nodes)));
-            }
-            Plan::Update(old) => {
-                // Version-checked: someone who changed it in between wins
-                // this round, and we look again.
-                if let Some(made) = store.update(&old.id, &old.version, want.user).await? {
-                    let a = store.describe(&made.id).await?.unwrap_or(made);
-                    let nodes = readiness(store, &a, want).await?;
-                    // The user was right and something else was not: news
-                    // only when the event was an edit of it (as `inherit`).
-                    return Ok(RegionOutcome {
-                        followed: old.user.as_deref() == Some(want.user),
-                        ..seen.row(Action::Updated, Some(&a), Some(nodes))
-                    });
-                }
-            }
-        }
+        let (action, made) = match plan {
+            Plan::Keep(a) => (Action::None, a),
+            Plan::Create => match created(store, claim, want).await? {
+                Ok(a) => (Action::Created, a),
+                Err(busy) => return Ok(busy.row(&seen)),
+            },
+            Plan::Update(old) => match put_back(store, claim, want, &old).await? {
+                Some(Ok(a)) => (Action::Updated, a),
+                Some(Err(busy)) => return Ok(busy.row(&seen)),
+                // Someone changed it in between: look again.
+                None => continue,
+            },
+        };
+        let nodes = found::readiness(store, &made, want.user, recorded).await?;
+        return Ok(RegionOutcome {
+            // The user was right and something else was not: news only
+            // when the event was an edit of it (as `inherit`).
+            followed: action == Action::Updated
+                && seen.before.as_ref().and_then(|b| b.user.as_ref())
+                    == Some(&serde_json::Value::String(want.user.to_string())),
+            ..seen.row(action, Some(&made), Some(nodes))
+        });
     }
     Err(kept_changing(store))
+}
+
+/// Another run holds the creation claim: that run says what it made.
+struct Busy;
+
+impl Busy {
+    fn row(self, seen: &Seen) -> RegionOutcome {
+        RegionOutcome {
+            error: Some("another run is creating the check's association".into()),
+            ..seen.row(Action::None, None, None)
+        }
+    }
+}
+
+/// None found: create it under the claim, and read back what SSM made.
+async fn created<A: Associations, C: CreateClaim>(
+    store: &A,
+    claim: &C,
+    want: &Want<'_>,
+) -> Result<Result<Association, Busy>, AwsError> {
+    if !claim.claim().await? {
+        return Ok(Err(Busy));
+    }
+    let made = create(store, claim, want.user).await?;
+    Ok(Ok(store.describe(&made.id).await?.unwrap_or(made)))
+}
+
+/// Puts `old` back on top of the version read (`None`: someone changed it
+/// in between). An association SSM will not update (its 1,000 versions
+/// used up), or that an update leaves other than runas-guard wrote it (a
+/// field SSM kept that the request left out), is deleted and created anew
+/// under the creation claim.
+async fn put_back<A: Associations, C: CreateClaim>(
+    store: &A,
+    claim: &C,
+    want: &Want<'_>,
+    old: &Association,
+) -> Result<Option<Result<Association, Busy>>, AwsError> {
+    let made = match store.update(&old.id, &old.version, want.user).await {
+        Ok(None) => return Ok(None),
+        Ok(Some(made)) => store.describe(&made.id).await?.unwrap_or(made),
+        Err(e) if e.code == VERSION_LIMIT => {
+            tracing::warn!(account = store.account(), region = store.region(), association = %old.id, version = %old.version, "the check's association is at its version limit: replacing it");
+            return replace(store, claim, want, &old.id).await.map(Some);
+        }
+        Err(e) => return Err(e),
+    };
+    if conforms(&made, want.document, want.user) {
+        return Ok(Some(Ok(made)));
+    }
+    tracing::warn!(account = store.account(), region = store.region(), association = %made.id, fields = ?not_kept(&made.rest), "an update left the check's association as it was: replacing it");
+    replace(store, claim, want, &made.id).await.map(Some)
+}
+
+/// Deletes `id` and creates the association again, both under the creation
+/// claim (a peer that finds none meanwhile stands aside).
+async fn replace<A: Associations, C: CreateClaim>(
+    store: &A,
+    claim: &C,
+    want: &Want<'_>,
+    id: &str,
+) -> Result<Result<Association, Busy>, AwsError> {
+    if !claim.claim().await? {
+        return Ok(Err(Busy));
+    }
+    if let Err(e) = store.delete(id).await {
+        release(claim).await;
+        return Err(e);
+    }
+    let made = create(store, claim, want.user).await?;
+    Ok(Ok(store.describe(&made.id).await?.unwrap_or(made)))
 }
 
 /// A creation that failed gives its claim back, so the next attempt (the
@@ -119,11 +215,15 @@ async fn create<A: Associations, C: CreateClaim>(
 ) -> Result<Association, AwsError> {
     let made = store.create(user).await;
     if made.is_err() {
-        if let Err(r) = claim.release().await {
-            tracing::warn!(error_code = %r.code, error = %r, "cannot release the check's creation claim; it lapses on its own");
-        }
+        release(claim).await;
     }
     made
+}
+
+async fn release<C: CreateClaim>(claim: &C) {
+    if let Err(r) = claim.release().await {
+        tracing::warn!(error_code = %r.code, error = %r, "cannot release the check's creation claim; it lapses on its own");
+    }
 }
 
 fn kept_changing<A: Associations>(store: &A) -> AwsError {
@@ -189,93 +289,32 @@ impl Seen {
     }
 }
 
-/// What SSM holds: the recorded association alone when it is still ours
-/// (one read), else every association that carries our name.
+/// What SSM holds: the recorded association alone when it is still there
+/// (one read; runas-guard created it, so it is ours whatever an editor made
+/// of it), else every association that carries our name; both when the
+/// event may have made a copy.
 async fn observe<A: Associations>(
     store: &A,
-    document: &str,
     recorded: Option<&str>,
     described: Option<Option<Association>>,
+    list: bool,
 ) -> Result<Vec<Association>, AwsError> {
-    if let Some(id) = recorded {
-        let read = match described {
-            Some(read) => read,
-            None => store.describe(id).await?,
-        };
-        if let Some(a) = read {
-            if a.name.as_deref() == Some(ASSOCIATION_NAME) && a.document == document {
-                return Ok(vec![a]);
+    let mine = match (recorded, described) {
+        (Some(_), Some(read)) => read,
+        (Some(id), None) => store.describe(id).await?,
+        (None, _) => None,
+    };
+    match mine {
+        Some(a) if !list => Ok(vec![a]),
+        Some(a) => {
+            let mut found = store.find().await?;
+            // Renamed, it is no longer listed under our name: still ours.
+            if !found.iter().any(|f| f.id == a.id) {
+                found.push(a);
             }
+            Ok(found)
         }
-    }
-    store.find().await
-}
-
-/// The association's per-node outcome. Node ids are read only when nodes
-/// fail and the failures differ from what was recorded: a steady check costs
-/// the one `DescribeAssociation`.
-async fn readiness<A: Associations>(
-    store: &A,
-    a: &Association,
-    want: &Want<'_>,
-) -> Result<Readiness, AwsError> {
-    let mut now = Readiness {
-        association_id: a.id.clone(),
-        association_version: a.version.clone(),
-        user: want.user.to_string(),
-        checked: a.counts.total(),
-        missing: a.counts.failed,
-        missing_nodes: vec![],
-        linux_or_macos: None,
-    };
-    if now.checked == 0 {
-        now.linux_or_macos = platform_nodes(store, want, &now).await;
-    }
-    if now.missing == 0 {
-        return Ok(now);
-    }
-    let same = want.recorded.filter(|r| {
-        r.association_id == now.association_id
-            && r.association_version == now.association_version
-            && r.user == now.user
-            && r.checked == now.checked
-            && r.missing == now.missing
-    });
-    now.missing_nodes = match same {
-        Some(r) => r.missing_nodes.clone(),
-        None => {
-            let mut ids = store.failed_nodes(&a.id, MAX_NODE_IDS).await?;
-            ids.sort();
-            ids.dedup();
-            ids.truncate(MAX_NODE_IDS);
-            ids
-        }
-    };
-    Ok(now)
-}
-
-/// Whether there is a managed Linux or macOS node, asked only when no node
-/// has a result. A node that joins runs the check at once: until something
-/// has run, "none" found before stays true without a read. A member stack
-/// older than this read's permission gets `None` ("no result yet"), never a
-/// failed check.
-async fn platform_nodes<A: Associations>(
-    store: &A,
-    want: &Want<'_>,
-    now: &Readiness,
-) -> Option<bool> {
-    let none_before = want.recorded.is_some_and(|r| {
-        r.association_id == now.association_id && r.checked == 0 && r.linux_or_macos == Some(false)
-    });
-    if none_before {
-        return Some(false);
-    }
-    match store.any_linux_or_macos_node().await {
-        Ok(any) => Some(any),
-        Err(e) => {
-            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "cannot tell whether there are Linux or macOS nodes");
-            None
-        }
+        None => store.find().await,
     }
 }
 

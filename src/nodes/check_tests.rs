@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::nodes::{Counts, CHECK_DOCUMENT, SCHEDULE};
+use crate::nodes::{Counts, CHECK_DOCUMENT, MAX_NODE_IDS, SCHEDULE};
 
 #[derive(Default)]
 struct Fake {
@@ -15,6 +15,8 @@ struct Fake {
     failed_nodes: Vec<String>,
     calls: Mutex<Vec<String>>,
     next_id: Mutex<u32>,
+    /// SSM refuses every update: the association has 1,000 versions.
+    at_limit: bool,
 }
 
 impl Fake {
@@ -45,9 +47,9 @@ fn assoc(id: &str, user: &str, version: &str) -> Association {
         schedule: Some(SCHEDULE.into()),
         counts: Counts {
             success: 3,
-            failed: 0,
-            other: 0,
+            ..Counts::default()
         },
+        ..Association::default()
     }
 }
 
@@ -87,6 +89,15 @@ impl Associations for Fake {
         user: &str,
     ) -> Result<Option<Association>, AwsError> {
         self.log("update");
+        if self.at_limit {
+            return Err(AwsError {
+                operation: "UpdateAssociation",
+                account: self.account().into(),
+                region: self.region().into(),
+                code: "AssociationVersionLimitExceeded".into(),
+                message: "Each association has a limit of 1,000 versions.".into(),
+            });
+        }
         if let Some(peer_user) = self.peer_edit.lock().unwrap().take() {
             let mut all = self.assocs.lock().unwrap();
             let a = all.iter_mut().find(|a| a.id == id).unwrap();
@@ -131,6 +142,24 @@ impl CreateClaim for Claim {
     async fn release(&self) -> Result<(), AwsError> {
         Ok(())
     }
+    async fn recorded(&self) -> Result<Option<Readiness>, AwsError> {
+        Ok(None)
+    }
+}
+
+/// A row that recorded the association `0` (what an event run reads).
+struct Row(Readiness);
+
+impl CreateClaim for Row {
+    async fn claim(&self) -> Result<bool, AwsError> {
+        Ok(true)
+    }
+    async fn release(&self) -> Result<(), AwsError> {
+        Ok(())
+    }
+    async fn recorded(&self) -> Result<Option<Readiness>, AwsError> {
+        Ok(Some(self.0.clone()))
+    }
 }
 
 fn want<'a>(user: &'a str, write: bool, recorded: Option<&'a Readiness>) -> Want<'a> {
@@ -139,6 +168,8 @@ fn want<'a>(user: &'a str, write: bool, recorded: Option<&'a Readiness>) -> Want
         user,
         write,
         recorded,
+        known: true,
+        event: None,
         described: None,
     }
 }
@@ -220,7 +251,7 @@ async fn failing_nodes_are_named_up_to_the_bound() {
         counts: Counts {
             success: 1,
             failed: 30,
-            other: 0,
+            ..Counts::default()
         },
         ..assoc("a", "ops", "1")
     }]);
@@ -272,4 +303,85 @@ async fn a_missing_association_is_created_with_the_user() {
     assert!(row.before.is_none());
     assert_eq!(row.version_after.as_deref(), Some("1"));
     assert_eq!(fake.assocs.lock().unwrap()[0].user.as_deref(), Some("ops"));
+}
+
+#[tokio::test]
+async fn an_association_at_its_version_limit_is_replaced_under_the_claim() {
+    let fake = Fake {
+        at_limit: true,
+        ..Fake::with(vec![assoc("a", "root", "1000")])
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    assert!(row.error.is_none(), "{row:?}");
+    let calls = fake.calls();
+    assert!(
+        calls.contains(&"delete a".to_string()) && calls.contains(&"create".to_string()),
+        "{calls:?}"
+    );
+    let all = fake.assocs.lock().unwrap().clone();
+    assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
+    assert_eq!(row.version_after.as_deref(), Some("1"));
+    // Another run holds the claim: nothing is deleted, that run says so.
+    let held = Fake {
+        at_limit: true,
+        ..Fake::with(vec![assoc("a", "root", "1000")])
+    };
+    let row = check(&held, &Claim(false), &want("ops", true, None)).await;
+    assert!(row.error.unwrap().contains("another run"));
+    assert_eq!(held.assocs.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_update_that_leaves_an_editors_field_is_followed_by_a_replacement() {
+    // This fake's update, like SSM under the other reading of its docs,
+    // keeps what the request left out.
+    let frozen = Association {
+        rest: crate::nodes::Rest {
+            calendar_names: vec!["freeze".into()],
+            ..Default::default()
+        },
+        ..assoc("a", "ops", "3")
+    };
+    let fake = Fake::with(vec![frozen]);
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Updated);
+    assert!(
+        row.followed,
+        "the user was right: news only for an edit of it"
+    );
+    let all = fake.assocs.lock().unwrap().clone();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].rest.calendar_names.is_empty(), "{all:?}");
+    assert_ne!(all[0].id, "a", "made anew");
+}
+
+#[tokio::test]
+async fn an_event_run_reads_the_row_and_keeps_the_association_it_created() {
+    let ours = Readiness {
+        association_id: "z-ours".into(),
+        association_version: "1".into(),
+        user: "ops".into(),
+        checked: 3,
+        ..Readiness::default()
+    };
+    let copy = assoc("a-copy", "root", "1");
+    let fake = Fake::with(vec![assoc("z-ours", "ops", "1"), copy]);
+    let mut w = want("ops", true, None);
+    (w.known, w.event) = (false, Some("CreateAssociation"));
+    let row = check(&fake, &Row(ours.clone()), &w).await;
+    assert_eq!(row.action, Action::None, "{row:?}");
+    assert!(
+        fake.calls().contains(&"delete a-copy".to_string()),
+        "{:?}",
+        fake.calls()
+    );
+    assert_eq!(fake.assocs.lock().unwrap()[0].id, "z-ours");
+
+    // A delete of something else: one read, the recorded association.
+    let fake = Fake::with(vec![assoc("z-ours", "ops", "1")]);
+    w.event = Some("DeleteAssociation");
+    let row = check(&fake, &Row(ours), &w).await;
+    assert_eq!(row.action, Action::None);
+    assert_eq!(fake.calls(), ["describe"]);
 }

@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::aws::AwsError;
 
 pub mod check;
+pub mod found;
 pub mod plan;
 pub mod readiness;
 pub mod verdict;
@@ -30,6 +31,13 @@ pub const SCHEDULE: &str = "rate(1 day)";
 /// Node ids kept and alerted per account-region; counts are always whole.
 pub const MAX_NODE_IDS: usize = 20;
 
+/// Sent on every create and update, so the association says the same
+/// whether SSM echoes its defaults or leaves them out: State Manager never
+/// stops the lookup for errors (a failing node is the finding) and runs it
+/// everywhere at once (the documented default).
+pub const MAX_ERRORS: &str = "100%";
+pub const MAX_CONCURRENCY: &str = "100%";
+
 /// One association as SSM describes it (`DescribeAssociation`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Association {
@@ -43,6 +51,37 @@ pub struct Association {
     pub all_nodes: bool,
     pub schedule: Option<String>,
     pub counts: Counts,
+    /// When it was created (`Date`, epoch milliseconds).
+    pub created: Option<i64>,
+    /// Every other field an editor can set (see [`plan::not_kept`]).
+    pub rest: Rest,
+}
+
+/// The association's fields beyond document, name, user, targets and
+/// schedule: each can keep the lookup from running or from reporting
+/// (a closed calendar stops every run, `MaxErrors` stops one, an alarm
+/// stops it, `ApplyOnlyAtCronInterval` skips the run at a change), so each
+/// must be as runas-guard writes it. Lists and structures are kept as
+/// "set or not": runas-guard sets none of them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rest {
+    pub document_version: Option<String>,
+    pub max_errors: Option<String>,
+    pub max_concurrency: Option<String>,
+    pub compliance_severity: Option<String>,
+    pub sync_compliance: Option<String>,
+    pub apply_only_at_cron_interval: bool,
+    pub calendar_names: Vec<String>,
+    pub output_location: bool,
+    pub alarm_configuration: bool,
+    pub target_locations: bool,
+    pub target_maps: bool,
+    pub schedule_offset: Option<i32>,
+    pub duration: Option<i32>,
+    pub automation_target_parameter_name: Option<String>,
+    pub association_dispatch_assume_role: Option<String>,
+    /// Parameters besides `User` (the check document declares none).
+    pub other_parameters: bool,
 }
 
 /// `Overview.AssociationStatusAggregatedCount`: the latest outcome per node.
@@ -50,13 +89,16 @@ pub struct Association {
 pub struct Counts {
     pub success: u64,
     pub failed: u64,
-    /// Pending, in progress, timed out, skipped...
+    /// Nodes whose run is under way (`Pending`, `InProgress`): while there
+    /// are any, a run is in progress and the counts are not a verdict.
+    pub running: u64,
+    /// Timed out, skipped, cancelled...
     pub other: u64,
 }
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.success + self.failed + self.other
+        self.success + self.failed + self.running + self.other
     }
 }
 
@@ -74,7 +116,8 @@ pub trait Associations: Sync {
     fn create(&self, user: &str) -> impl Future<Output = Result<Association, AwsError>> + Send;
     /// `Ok(None)` when `version` is no longer the latest
     /// (`InvalidAssociationVersion`: someone changed it in between) or the
-    /// association is gone.
+    /// association is gone; `AssociationVersionLimitExceeded` is an error
+    /// with that code (the caller replaces the association).
     fn update(
         &self,
         id: &str,
@@ -86,7 +129,8 @@ pub trait Associations: Sync {
     /// Whether a managed Linux or macOS node is there (the check applies to
     /// those only; Run As too).
     fn any_linux_or_macos_node(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
-    /// Up to `bound` nodes whose latest run failed.
+    /// Up to `bound` nodes that failed in the newest execution (by its
+    /// `CreatedTime`: SSM lists executions in no promised order).
     fn failed_nodes(
         &self,
         id: &str,

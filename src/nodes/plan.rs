@@ -1,6 +1,6 @@
 //! What to do with the associations SSM holds (pure).
 
-use super::{Association, Readiness, SCHEDULE};
+use super::{Association, Readiness, Rest, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE};
 
 /// The one association to keep and what it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,25 +14,71 @@ pub enum Plan {
     Update(Association),
 }
 
-/// Whether `a` runs exactly the lookup of `user` on every node, on our schedule.
+/// Whether `a` runs exactly the lookup of `user` on every node, on our
+/// schedule, under our name, with nothing else set that could keep it from
+/// running or reporting.
 pub fn conforms(a: &Association, document: &str, user: &str) -> bool {
     a.document == document
+        && a.name.as_deref() == Some(super::ASSOCIATION_NAME)
         && a.user.as_deref() == Some(user)
         && a.all_nodes
         && a.schedule.as_deref() == Some(SCHEDULE)
+        && not_kept(&a.rest).is_empty()
+}
+
+/// The fields of `rest` that are not as runas-guard writes them, by their
+/// API names. A value SSM may echo as its default is as good as none.
+pub fn not_kept(rest: &Rest) -> Vec<&'static str> {
+    let is = |v: &Option<String>, ok: &[&str]| v.as_deref().is_none_or(|v| ok.contains(&v));
+    [
+        (is(&rest.document_version, &["$DEFAULT"]), "DocumentVersion"),
+        (is(&rest.max_errors, &[MAX_ERRORS]), "MaxErrors"),
+        (
+            is(&rest.max_concurrency, &[MAX_CONCURRENCY]),
+            "MaxConcurrency",
+        ),
+        (
+            is(&rest.compliance_severity, &["UNSPECIFIED"]),
+            "ComplianceSeverity",
+        ),
+        (is(&rest.sync_compliance, &["AUTO"]), "SyncCompliance"),
+        (!rest.apply_only_at_cron_interval, "ApplyOnlyAtCronInterval"),
+        (rest.calendar_names.is_empty(), "CalendarNames"),
+        (!rest.output_location, "OutputLocation"),
+        (!rest.alarm_configuration, "AlarmConfiguration"),
+        (!rest.target_locations, "TargetLocations"),
+        (!rest.target_maps, "TargetMaps"),
+        (rest.schedule_offset.is_none(), "ScheduleOffset"),
+        (rest.duration.is_none(), "Duration"),
+        (
+            is(&rest.automation_target_parameter_name, &[]),
+            "AutomationTargetParameterName",
+        ),
+        (
+            is(&rest.association_dispatch_assume_role, &[]),
+            "AssociationDispatchAssumeRole",
+        ),
+        (!rest.other_parameters, "Parameters"),
+    ]
+    .into_iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, field)| field)
+    .collect()
 }
 
 /// Which association is ours when several carry our name (a run that died
-/// between create and record, or a copy made by hand): the one recorded,
-/// else the smallest id, so every run picks the same. The rest are extras,
-/// deleted so exactly one runs.
+/// between create and record, or a copy made by hand): the one recorded
+/// (runas-guard created it), else the oldest (a copy comes after the
+/// original), the smallest id between equals, so every run picks the same.
+/// The rest are extras, deleted so exactly one runs.
 pub fn choose<'a>(
     found: &'a [Association],
     recorded: Option<&str>,
 ) -> (Option<&'a Association>, Vec<&'a Association>) {
+    let age = |a: &Association| (a.created.unwrap_or(i64::MAX), a.id.clone());
     let kept = recorded
         .and_then(|id| found.iter().find(|a| a.id == id))
-        .or_else(|| found.iter().min_by(|a, b| a.id.cmp(&b.id)));
+        .or_else(|| found.iter().min_by_key(|a| age(a)));
     let extras = found
         .iter()
         .filter(|a| kept.is_none_or(|k| k.id != a.id))
@@ -84,6 +130,8 @@ mod tests {
             all_nodes: true,
             schedule: Some(SCHEDULE.into()),
             counts: Counts::default(),
+            created: None,
+            rest: Rest::default(),
         }
     }
 
@@ -132,6 +180,40 @@ mod tests {
                 }),
                 "update",
             ),
+            (
+                "renamed",
+                Some(Association {
+                    name: Some("mine-now".into()),
+                    ..ok.clone()
+                }),
+                "update",
+            ),
+            (
+                "a calendar",
+                Some(Association {
+                    rest: Rest {
+                        calendar_names: vec!["freeze".into()],
+                        ..Rest::default()
+                    },
+                    ..ok.clone()
+                }),
+                "update",
+            ),
+            (
+                "defaults echoed",
+                Some(Association {
+                    rest: Rest {
+                        document_version: Some("$DEFAULT".into()),
+                        max_errors: Some(MAX_ERRORS.into()),
+                        max_concurrency: Some(MAX_CONCURRENCY.into()),
+                        compliance_severity: Some("UNSPECIFIED".into()),
+                        sync_compliance: Some("AUTO".into()),
+                        ..Rest::default()
+                    },
+                    ..ok.clone()
+                }),
+                "keep",
+            ),
         ];
         for (what, kept, want) in cases {
             let got = match plan(kept.as_ref(), CHECK_DOCUMENT, "ssm-ops") {
@@ -144,12 +226,74 @@ mod tests {
     }
 
     #[test]
+    fn every_field_an_editor_can_set_is_named_when_it_is_not_ours() {
+        let set = |f: fn(&mut Rest)| {
+            let mut r = Rest::default();
+            f(&mut r);
+            not_kept(&r)
+        };
+        type Edit = fn(&mut Rest);
+        let cases: [(Edit, &str); 16] = [
+            (|r| r.document_version = Some("3".into()), "DocumentVersion"),
+            (|r| r.max_errors = Some("0".into()), "MaxErrors"),
+            (|r| r.max_concurrency = Some("1".into()), "MaxConcurrency"),
+            (
+                |r| r.compliance_severity = Some("LOW".into()),
+                "ComplianceSeverity",
+            ),
+            (
+                |r| r.sync_compliance = Some("MANUAL".into()),
+                "SyncCompliance",
+            ),
+            (
+                |r| r.apply_only_at_cron_interval = true,
+                "ApplyOnlyAtCronInterval",
+            ),
+            (|r| r.calendar_names = vec!["c".into()], "CalendarNames"),
+            (|r| r.output_location = true, "OutputLocation"),
+            (|r| r.alarm_configuration = true, "AlarmConfiguration"),
+            (|r| r.target_locations = true, "TargetLocations"),
+            (|r| r.target_maps = true, "TargetMaps"),
+            (|r| r.schedule_offset = Some(2), "ScheduleOffset"),
+            (|r| r.duration = Some(2), "Duration"),
+            (
+                |r| r.automation_target_parameter_name = Some("x".into()),
+                "AutomationTargetParameterName",
+            ),
+            (
+                |r| r.association_dispatch_assume_role = Some("arn".into()),
+                "AssociationDispatchAssumeRole",
+            ),
+            (|r| r.other_parameters = true, "Parameters"),
+        ];
+        for (f, field) in cases {
+            assert_eq!(set(f), [field]);
+        }
+        assert!(not_kept(&Rest::default()).is_empty());
+    }
+
+    #[test]
     fn every_run_keeps_the_same_one_and_deletes_the_rest() {
         let found = vec![assoc("c", None), assoc("a", None), assoc("b", None)];
         let ids = |v: Vec<&Association>| v.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
         let (kept, extras) = choose(&found, None);
         assert_eq!(kept.unwrap().id, "a");
         assert_eq!(ids(extras), ["c", "b"]);
+        // Without a record the oldest is ours, whatever its id: a copy made
+        // later with a smaller id does not replace it.
+        let dated = |id: &str, at: i64| Association {
+            created: Some(at),
+            ..assoc(id, None)
+        };
+        let copied = vec![dated("f-ours", 1_000), dated("0-copy", 2_000)];
+        let (kept, extras) = choose(&copied, None);
+        assert_eq!(kept.unwrap().id, "f-ours");
+        assert_eq!(ids(extras), ["0-copy"]);
+        let (kept, extras) = choose(&copied, Some("0-copy"));
+        assert_eq!(
+            (kept.unwrap().id.as_str(), ids(extras)),
+            ("0-copy", vec!["f-ours".to_string()])
+        );
         let (kept, extras) = choose(&found, Some("b"));
         assert_eq!(kept.unwrap().id, "b");
         assert_eq!(ids(extras), ["c", "a"]);

@@ -1,14 +1,17 @@
 //! The right to create an account-region's check association: a conditional
 //! write on the check's state item, so of two runs that both find none, one
-//! creates it. Released when the creation is recorded; a run that died
-//! holding it lets go after [`HOLD`].
+//! creates it. Released when the creation is recorded, or at once when it
+//! failed; a run that died holding it lets go after [`HOLD`]. Also what the
+//! row records of the check, for a run that did not read it in a snapshot.
 
 use std::time::Duration;
 
-use crate::aws::dynamodb::{n, s, Table};
+use crate::aws::dynamodb::{get_s, n, s, Table};
 use crate::aws::AwsError;
 use crate::clock;
 use crate::nodes::check::CreateClaim;
+use crate::nodes::Readiness;
+use crate::store::keys::region_key;
 
 /// Longer than a create and its record take; short enough that a run that
 /// died does not keep the association missing past the next sweep.
@@ -43,6 +46,28 @@ impl CreateClaim for CheckClaim {
             .table
             .applied("UpdateItem", &self.account, sent)?
             .is_some())
+    }
+
+    /// One consistent `GetItem` of the row's `nodes` (a row this build did
+    /// not write reads as none).
+    async fn recorded(&self) -> Result<Option<Readiness>, AwsError> {
+        let [(k1, v1), (k2, v2)] = region_key(&self.account, &self.slot);
+        let got = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .key(k1, v1)
+            .key(k2, v2)
+            .consistent_read(true)
+            .projection_expression("nodes")
+            .send()
+            .await
+            .map_err(|e| self.table.err("GetItem", &self.account, &e))?;
+        Ok(got
+            .item()
+            .and_then(|item| get_s(item, "nodes"))
+            .and_then(|text| Readiness::from_json(&text)))
     }
 
     async fn release(&self) -> Result<(), AwsError> {
