@@ -348,10 +348,9 @@ async fn a_copy_under_the_checks_name_is_deleted_and_ours_kept() {
 }
 
 /// Item 13: a `DeleteAssociation` of some other association (the event
-/// names an id only) costs one State Manager read; and the nodes named are
-/// the newest run's, found by its time, whatever order SSM lists runs in.
+/// names an id only) costs one State Manager read.
 #[tokio::test(flavor = "multi_thread")]
-async fn another_associations_delete_costs_one_read_and_the_newest_run_names_the_nodes() {
+async fn another_associations_delete_costs_one_read() {
     let w = fleet_world().await;
     let account = w.create_account("cheap", None).await;
     member_stack(&w, &account).await;
@@ -384,7 +383,28 @@ async fn another_associations_delete_costs_one_read_and_the_newest_run_names_the
     let here = &calls["by_account_region"][format!("{account}/eu-west-1")];
     assert_eq!(here, &json!({"DescribeAssociation": 1}), "{calls:#}");
     assert!(w.alerts().await.is_empty());
+}
 
+/// Item 13: the nodes named are the newest run's, found by its time,
+/// whatever order SSM lists the runs in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_newest_run_by_its_time_names_the_nodes() {
+    let w = fleet_world().await;
+    let account = w.create_account("newest", None).await;
+    member_stack(&w, &account).await;
+    let (a, b, c) = (
+        "i-0fffffffffffffff1",
+        "i-0fffffffffffffff2",
+        "i-0fffffffffffffff3",
+    );
+    fleet(
+        &w,
+        &account,
+        "eu-west-1",
+        &[without_user(a), without_user(b), with_user(c)],
+    );
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
     // Many runs with a and b lacking the user; then only c lacks it.
     for _ in 0..20 {
         run_associations(&w, &account);
