@@ -85,6 +85,9 @@ fn bypass_alert(value: &str, t: &Trigger) -> Alert {
         version: "2".into(),
         role: "latest",
         platforms: vec!["linux"],
+        user: "root".into(),
+        setting: "runAsElevated",
+        created: None,
     }];
     crate::alert::run_as_bypass("111122223333", "eu-west-1", value, &versions, t, "now")
 }

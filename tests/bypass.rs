@@ -68,7 +68,8 @@ async fn an_elevated_session_document_is_alerted_once_per_change_and_left_alone(
     assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
     assert_eq!(
         m["elevated"],
-        json!([{"version": "1", "which": "default and latest", "platforms": ["linux"]}])
+        json!([{"version": "1", "which": "default and latest", "platforms": ["linux"],
+                "runs_as": "root", "setting": "runAsElevated"}])
     );
     assert!(alerts[0]["subject"]
         .as_str()
@@ -206,4 +207,197 @@ async fn a_sweep_that_lists_session_documents_tells_each_one_once() {
             .all(|a| a["message"]["kind"] != "run_as_bypass"),
         "told once"
     );
+}
+
+/// A shell (`Standard_Stream`) document with these Run As inputs.
+fn shell_document(inputs: Value) -> Value {
+    json!({"schemaVersion": "1.0", "description": "A shell", "sessionType": "Standard_Stream",
+           "inputs": inputs})
+}
+
+/// Handles `event_name` for `name` and returns the `run_as_bypass` alerts.
+async fn told(w: &World, event_name: &str, account: &str, region: &str, name: &str) -> Vec<Value> {
+    let (code, out) = w.handle(&session_event(event_name, account, region, name));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts()
+        .await
+        .into_iter()
+        .filter(|a| a["message"]["kind"] == "run_as_bypass")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shell_document_started_by_name_is_told_with_the_user_it_runs_as() {
+    let w = World::new().await;
+    let account = w.create_account("shells", None).await;
+    let r = "eu-west-1";
+    let cases = [
+        (
+            "Root-Shell",
+            json!({"runAsEnabled": true, "runAsDefaultUser": "root"}),
+            Some(("root", "runAsDefaultUser")),
+        ),
+        (
+            "Off-Shell",
+            json!({"runAsEnabled": false, "runAsDefaultUser": "ssm-ops"}),
+            Some(("ssm-user", "runAsEnabled")),
+        ),
+        (
+            "Other-Shell",
+            json!({"runAsEnabled": "true", "runAsDefaultUser": "ec2-user"}),
+            Some(("ec2-user", "runAsDefaultUser")),
+        ),
+        (
+            "Ops-Shell",
+            json!({"runAsEnabled": true, "runAsDefaultUser": "ssm-ops"}),
+            None,
+        ),
+        // Keys the agent reads without case, the later one winning.
+        (
+            "Variant-Shell",
+            json!({"runAsEnabled": true, "runAsDefaultUser": "ssm-ops", "RunAsDefaultUser": "root"}),
+            Some(("root", "runAsDefaultUser")),
+        ),
+        (
+            "Variant-Off",
+            json!({"runAsEnabled": true, "runAsDefaultUser": "ssm-ops", "RUNASENABLED": false}),
+            Some(("ssm-user", "runAsEnabled")),
+        ),
+    ];
+    for (name, inputs, want) in cases {
+        write(&w, &account, r, name, &shell_document(inputs)).await;
+        let alerts = told(&w, "CreateDocument", &account, r, name).await;
+        match want {
+            None => assert!(alerts.is_empty(), "{name}: {alerts:#?}"),
+            Some((user, setting)) => {
+                assert_eq!(alerts.len(), 1, "{name}: {alerts:#?}");
+                let m = &alerts[0]["message"];
+                assert_eq!(m["document"], name);
+                assert_eq!(m["runs_as"], json!([user]), "{name}");
+                assert_eq!(m["elevated"][0]["setting"], setting, "{name}");
+                assert_eq!(m["elevated"][0]["platforms"], json!(["linux", "macos"]));
+                let subject = alerts[0]["subject"].as_str().unwrap();
+                assert!(subject.contains(&format!("runs as {user}")), "{subject}");
+            }
+        }
+    }
+    // An elevated command document spelt as Go still matches it.
+    let spelt = json!({"schemaVersion": "1.0", "SessionType": "InteractiveCommands",
+        "Properties": {"Linux": {"commands": "bash", "RunAsElevated": true}}});
+    write(&w, &account, r, "Spelt-Shell", &spelt).await;
+    let alerts = told(&w, "CreateDocument", &account, r, "Spelt-Shell").await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["message"]["runs_as"], json!(["root"]));
+}
+
+async fn delete(w: &World, account: &str, region: &str, name: &str) {
+    let ssm = w.admin_ssm(account, region).await;
+    ssm.delete_document().name(name).send().await.unwrap();
+}
+
+async fn make_default(w: &World, account: &str, region: &str, name: &str, version: &str) {
+    let ssm = w.admin_ssm(account, region).await;
+    ssm.update_document_default_version()
+        .name(name)
+        .document_version(version)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn re_created_or_switched_back_to_an_elevated_version_is_told_again() {
+    let w = World::new().await;
+    let account = w.create_account("again", None).await;
+    let (r, name) = ("us-east-1", "Elevated-Shell");
+    write(&w, &account, r, name, &commands_document(true)).await;
+    assert_eq!(told(&w, "CreateDocument", &account, r, name).await.len(), 1);
+
+    // Deleted and created again with the same content: version 1 again.
+    delete(&w, &account, r, name).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    write(&w, &account, r, name, &commands_document(true)).await;
+    let alerts = told(&w, "CreateDocument", &account, r, name).await;
+    assert_eq!(alerts.len(), 1, "a re-created document is a new change");
+    assert_eq!(alerts[0]["message"]["elevated"][0]["version"], "1");
+
+    // A clean version made default: silent, and what was told is forgotten.
+    let v2 = w
+        .admin_write_named(&account, r, name, &commands_document(false), true)
+        .await;
+    assert!(told(&w, "UpdateDocumentDefaultVersion", &account, r, name)
+        .await
+        .is_empty());
+    // Switched back to the elevated version 1: told again.
+    make_default(&w, &account, r, name, "1").await;
+    let alerts = told(&w, "UpdateDocumentDefaultVersion", &account, r, name).await;
+    assert_eq!(alerts.len(), 1, "switched back is news: {alerts:#?}");
+    assert_eq!(
+        alerts[0]["message"]["elevated"][0]["which"], "default",
+        "version 1 is the default, {v2} the latest"
+    );
+    // Its other event is the same news.
+    assert!(told(&w, "UpdateDocument", &account, r, name)
+        .await
+        .is_empty());
+}
+
+/// `AWS-PasswordReset` as AWS ships it: an interactive command run elevated.
+fn password_reset() -> Value {
+    json!({"schemaVersion": "1.0", "description": "Reset a local user's password",
+        "sessionType": "InteractiveCommands",
+        "parameters": {"username": {"type": "String"}},
+        "properties": {"linux": {"commands": "passwd {{ username }}", "runAsElevated": true},
+                       "windows": {"commands": "net user {{ username }} *", "runAsElevated": true}}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_own_documents_and_governed_ones_are_never_findings() {
+    let w = World::new().await;
+    w.write_policy(
+        "[session_documents]\nsweep = true\n[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\n",
+    );
+    let account = w.create_account("owned", None).await;
+    // Listed as if the service had shown them: AWS's own names are reserved.
+    write(
+        &w,
+        &account,
+        "us-east-1",
+        "AWS-PasswordReset",
+        &password_reset(),
+    )
+    .await;
+    write(
+        &w,
+        &account,
+        "us-east-1",
+        "SSMRunAs-Admin",
+        &shell_document(json!({"runAsEnabled": true, "runAsDefaultUser": "admin"})),
+    )
+    .await;
+    write(
+        &w,
+        &account,
+        "us-east-1",
+        "Root-Shell",
+        &commands_document(true),
+    )
+    .await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let bypass: Vec<&Value> = of_kind(&alerts, "run_as_bypass");
+    let named: Vec<&str> = bypass
+        .iter()
+        .map(|a| a["message"]["document"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["Root-Shell"], "{bypass:#?}");
+    let (code, out) = w.handle(&session_event(
+        "UpdateDocument",
+        &account,
+        "us-east-1",
+        "AWS-PasswordReset",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
 }

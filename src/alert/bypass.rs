@@ -1,5 +1,6 @@
-//! `run_as_bypass`: a `Session` document that opens sessions skipping Run
-//! As (they run as root) was created or changed.
+//! `run_as_bypass`: a `Session` document that opens sessions skipping the
+//! policy's Run As user (as root, as `ssm-user`, or as another user) was
+//! created or changed, re-created, or its default switched back.
 
 use serde_json::{json, Value};
 
@@ -14,6 +15,14 @@ pub struct Elevated {
     /// `default`, `latest`, or `default and latest`.
     pub role: &'static str,
     pub platforms: Vec<&'static str>,
+    /// Who its sessions run as: `root`, `ssm-user`, or the document's user.
+    pub user: String,
+    /// The setting that does it: `runAsElevated`, `runAsEnabled`,
+    /// `runAsDefaultUser`.
+    pub setting: &'static str,
+    /// When the version was created: a document deleted and created again
+    /// with the same content is a new change.
+    pub created: Option<String>,
 }
 
 pub fn run_as_bypass(
@@ -33,10 +42,16 @@ pub fn run_as_bypass(
         Value::Array(
             versions
                 .iter()
-                .map(|v| json!({"version": v.version, "which": v.role, "platforms": v.platforms}))
+                .map(|v| {
+                    json!({"version": v.version, "which": v.role, "platforms": v.platforms,
+                           "runs_as": v.user, "setting": v.setting})
+                })
                 .collect(),
         ),
     );
+    let mut users: Vec<&str> = versions.iter().map(|v| v.user.as_str()).collect();
+    users.dedup();
+    m.insert("runs_as".into(), json!(users));
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("source_ip".into(), json!(trigger.context.source_ip));
     m.insert("user_agent".into(), json!(trigger.context.user_agent));
@@ -47,8 +62,9 @@ pub fn run_as_bypass(
         .map(|a| subject_value(&short_actor(&a.arn)))
         .unwrap_or_else(|| "an unknown principal".into());
     let subject = format!(
-        "runas-guard CRITICAL: session document {} skips Run As (root) in {account} {region}, by {by}",
-        subject_value(document)
+        "runas-guard CRITICAL: session document {} skips Run As (runs as {}) in {account} {region}, by {by}",
+        subject_value(document),
+        subject_value(&users.join(", "))
     );
     Alert::new(
         kind,

@@ -80,18 +80,52 @@ impl SessionDocuments {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.err("ListDocuments", "-", &e))?;
+            // `Owner=Self` keeps AWS's own documents out; an identifier
+            // that names another owner is never the account's anyway.
             names.extend(
                 page.document_identifiers()
                     .iter()
+                    .filter(|d| d.owner().is_none_or(|o| o == self.account))
                     .filter_map(|d| d.name().map(str::to_string)),
             );
         }
         Ok(names)
     }
 
+    /// When one version was created, as DescribeDocument tells it (a
+    /// document deleted and created again has new dates); `None` when it is
+    /// gone or the answer has none.
+    pub async fn created(&self, name: &str, version: &str) -> Result<Option<String>, AwsError> {
+        let out = match self
+            .client
+            .describe_document()
+            .name(name)
+            .document_version(version)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if matches!(e.code(), Some("InvalidDocument" | "InvalidDocumentVersion")) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(self.err("DescribeDocument", name, &e)),
+        };
+        Ok(out
+            .document()
+            .and_then(|d| d.created_date())
+            .map(|t| format!("{}.{:09}", t.secs(), t.subsec_nanos())))
+    }
+
     /// One version's content as JSON (SSM converts a YAML document); `None`
     /// when it is gone or is not JSON.
     pub async fn content(&self, name: &str, version: &str) -> Result<Option<Value>, AwsError> {
+        let text = self.text(name, version).await?;
+        Ok(text.and_then(|c| serde_json::from_str(&c).ok()))
+    }
+
+    /// One version's text, in JSON (SSM converts a YAML document); `None`
+    /// when it is gone.
+    pub async fn text(&self, name: &str, version: &str) -> Result<Option<String>, AwsError> {
         let out = match self
             .client
             .get_document()
@@ -107,6 +141,6 @@ impl SessionDocuments {
             }
             Err(e) => return Err(self.err("GetDocument", name, &e)),
         };
-        Ok(out.content().and_then(|c| serde_json::from_str(c).ok()))
+        Ok(out.content().map(str::to_string))
     }
 }

@@ -58,10 +58,12 @@ pub(super) fn bypass_description(b: &serde_json::Value) -> String {
             .flatten()
             .map(|p| code(&text(p)))
             .collect();
+        let user = e["runs_as"].as_str().unwrap_or("root");
         lines.push(format!(
-            "version {} ({}) runs as root on {}",
+            "version {} ({}) runs as {} on {}",
             code(&text(&e["version"])),
             code(&text(&e["which"])),
+            code(user),
             platforms.join(", ")
         ));
     }

@@ -1,7 +1,7 @@
 //! Which elevated versions of a Session document were already told:
 //! `ACCOUNT#<id>` / `BYPASS#<slot>`, so one change is told once.
 
-use crate::aws::dynamodb::s;
+use crate::aws::dynamodb::{get_s, s};
 use crate::aws::AwsError;
 use crate::store::keys::account_pk;
 use crate::store::state::StateStore;
@@ -31,5 +31,46 @@ impl StateStore {
             .send()
             .await;
         Ok(t.applied("UpdateItem", account, sent)?.is_some())
+    }
+}
+
+impl StateStore {
+    /// Forgets what was told about this account-region-document: a look
+    /// found it gone or keeping Run As, so the next time it skips Run As
+    /// (re-created, its default switched back) is news again.
+    pub async fn clear_bypass(&self, account: &str, slot: &str) -> Result<(), AwsError> {
+        let t = self.table();
+        t.client
+            .delete_item()
+            .table_name(&t.name)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(format!("BYPASS#{slot}")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| t.err("DeleteItem", account, &e))
+    }
+
+    /// The account's told documents (`<region>#<name>` slots), one Query:
+    /// a sweep clears those it finds gone or keeping Run As.
+    pub async fn bypass_marks(&self, account: &str) -> Result<Vec<String>, AwsError> {
+        let t = self.table();
+        let mut pages = t
+            .client
+            .query()
+            .table_name(&t.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :marks)")
+            .expression_attribute_values(":pk", s(account_pk(account)))
+            .expression_attribute_values(":marks", s("BYPASS#"))
+            .into_paginator()
+            .send();
+        let mut slots = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| t.err("Query", account, &e))?;
+            slots.extend(page.items().iter().filter_map(|i| {
+                get_s(i, "sk").and_then(|k| k.strip_prefix("BYPASS#").map(str::to_string))
+            }));
+        }
+        Ok(slots)
     }
 }

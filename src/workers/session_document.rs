@@ -1,17 +1,18 @@
 //! Another `Session` document was written in a governed account-region:
 //! read it (CloudTrail never shows content) and alert `run_as_bypass` when
-//! its default or latest version opens sessions that skip Run As. Detection
-//! only: the document is the account's, never deleted or changed.
+//! its default or latest version opens sessions that skip the policy's Run
+//! As user (elevated, Run As off, another default user). Detection only:
+//! the document is the account's, never deleted or changed.
 
 use crate::account::{self, Ctx};
 use crate::alert::{self, Elevated};
 use crate::aws::session_documents::{Described, SessionDocuments};
 use crate::aws::AwsError;
-use crate::bypass::elevated_platforms;
+use crate::bypass::{aws_owned, skips};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::Outcome;
-use crate::policy::Standing;
+use crate::policy::Desired;
 use crate::services::Services;
 use crate::work::Work;
 
@@ -27,26 +28,32 @@ pub async fn on_session_document(
         t.region.clone().unwrap_or_default(),
         t.context.document.clone().unwrap_or_default(),
     );
-    match not_ours(svc, ctx, &account, &region).await {
-        Ok(Some(why)) => return Work::ignored(outcome, why),
-        Ok(None) => {}
-        Err(e) => return Work::error(outcome, &e),
+    if let Some(why) = not_looked_at(svc, &region, &document) {
+        return Work::ignored(outcome, why);
     }
-    let found = match elevated_versions(ctx, job, &account, &region, &document).await {
+    let user = match account_user(ctx, &account).await {
+        Ok(Ok(user)) => user,
+        Ok(Err(why)) => return Work::ignored(outcome, why),
+        Err(e) => return Work::error(outcome, &e),
+    };
+    let found = match bypassing_versions(ctx, job, &account, &region, &document, &user).await {
         Ok(found) => found,
         Err(e) => return Work::error(outcome, &e),
     };
+    let slot = format!("{region}#{document}");
     let Some(versions) = found.filter(|v| !v.is_empty()) else {
+        // What was told no longer holds: the next bypass is news again.
+        if let Err(e) = svc.state.clear_bypass(&account, &slot).await {
+            return Work::error(outcome, &e);
+        }
         outcome.reason = format!("{document} in {account} {region} cannot skip Run As");
         return Work::answered(outcome);
     };
     // One change can come as several events (update, then default): the
-    // same elevated versions are told once.
-    let fingerprint = fingerprint(&versions);
-    let slot = format!("{region}#{document}");
+    // same versions saying the same are told once.
     match svc
         .state
-        .claim_bypass(&account, &slot, &fingerprint, &t.event_id)
+        .claim_bypass(&account, &slot, &fingerprint(&versions), &t.event_id)
         .await
     {
         Ok(true) => {}
@@ -56,71 +63,106 @@ pub async fn on_session_document(
         }
         Err(e) => return Work::error(outcome, &e),
     }
+    outcome.reason = format!("{document} in {account} {region} opens sessions that skip Run As");
+    let alerts = tell(ctx, job, (&account, &region, &document), &versions).await;
+    Work {
+        alerts,
+        ..Work::answered(outcome)
+    }
+}
+
+/// Why an event's document is not looked at, if it is not.
+fn not_looked_at(svc: &Services, region: &str, document: &str) -> Option<String> {
+    if !svc.policy.governs_region(region) {
+        return Some(format!("region {region} is not governed by the policy"));
+    }
+    aws_owned(document)
+        .then(|| format!("{document} is one of AWS's own documents, which no account can change"))
+}
+
+/// The alert for a bypass this event is the one to tell, named for on-call.
+async fn tell(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, region, document): (&str, &str, &str),
+    versions: &[Elevated],
+) -> Vec<alert::Alert> {
     tracing::warn!(
         outcome = "run_as_bypass",
         account,
         region,
         document,
+        runs_as = %versions[0].user,
         "a session document skips Run As"
     );
-    outcome.reason = format!("{document} in {account} {region} opens sessions that skip Run As");
     let at = clock::iso(clock::now());
-    let told = alert::run_as_bypass(&account, &region, &document, &versions, t, &at);
-    Work {
-        alerts: account::named::about(ctx, &account, None, None, vec![told]).await,
-        ..Work::answered(outcome)
-    }
+    let told = alert::run_as_bypass(account, region, document, versions, &job.trigger, &at);
+    account::named::about(ctx, account, None, None, vec![told]).await
 }
 
-/// Which versions skip Run As on what: the same set is the same news.
+/// What the versions say, each with when it was created: the same set is
+/// the same news; a version re-created, or one that now says otherwise, is
+/// not.
 pub fn fingerprint(versions: &[Elevated]) -> String {
-    versions
+    let mut parts: Vec<String> = versions
         .iter()
-        .map(|v| format!("{}:{}", v.version, v.platforms.join("+")))
-        .collect::<Vec<_>>()
-        .join(",")
+        .map(|v| {
+            format!(
+                "{}@{}:{}/{}/{}",
+                v.version,
+                v.created.as_deref().unwrap_or("-"),
+                v.user,
+                v.setting,
+                v.platforms.join("+")
+            )
+        })
+        .collect();
+    parts.sort();
+    parts.join(",")
 }
 
-/// Why this account-region is not looked at, if it is not.
-async fn not_ours(
-    svc: &Services,
+/// The account's Run As user, or why the account is not looked at.
+pub async fn account_user(
     ctx: &Ctx<'_>,
     account: &str,
-    region: &str,
-) -> Result<Option<String>, AwsError> {
-    if !svc.policy.governs_region(region) {
-        return Ok(Some(format!(
-            "region {region} is not governed by the policy"
+) -> Result<Result<String, String>, AwsError> {
+    let Some(path) = account::locate(ctx.org, account).await? else {
+        return Ok(Err(format!(
+            "account {account} is not in this organization"
         )));
-    }
-    Ok(match account::standing(ctx, account).await? {
-        Some(Standing::Governed) => None,
-        Some(Standing::Exempt) => Some(format!("account {account} is exempt")),
-        Some(Standing::OutOfScope) => Some(format!(
+    };
+    Ok(match ctx.policy.desired(account, &path) {
+        Desired::User { user, .. } => Ok(user),
+        Desired::Exempt => Err(format!("account {account} is exempt")),
+        Desired::OutOfScope => Err(format!(
             "account {account} is out of scope: outside the policy's [scope]"
         )),
-        None => Some(format!("account {account} is not in this organization")),
+        Desired::Uncovered => Err(format!(
+            "account {account} has no Run As user in the policy"
+        )),
     })
 }
 
-/// The default and latest versions that skip Run As; `None` when the
+/// The default and latest versions that skip `user`; `None` when the
 /// document is gone or is not a `Session` document.
-async fn elevated_versions(
+async fn bypassing_versions(
     ctx: &Ctx<'_>,
     job: &Job,
     account: &str,
     region: &str,
     document: &str,
+    user: &str,
 ) -> Result<Option<Vec<Elevated>>, AwsError> {
     let session = account::assume(ctx, job, account).await?;
     let docs = SessionDocuments::new(session.ssm(region), account, region);
-    elevated_in(&docs, document).await
+    bypassing(&docs, document, user).await
 }
 
-/// [`elevated_versions`] with a reader already in the account-region.
-pub async fn elevated_in(
+/// [`bypassing_versions`] with a reader already in the account-region.
+pub async fn bypassing(
     docs: &SessionDocuments,
     document: &str,
+    user: &str,
 ) -> Result<Option<Vec<Elevated>>, AwsError> {
     let Some(Described {
         document_type,
@@ -140,15 +182,17 @@ pub async fn elevated_in(
         vec![(default.as_str(), "default"), (latest.as_str(), "latest")]
     };
     for (version, role) in wanted {
-        let Some(content) = docs.content(document, version).await? else {
+        let Some(text) = docs.text(document, version).await? else {
             continue;
         };
-        let platforms = elevated_platforms(&content);
-        if !platforms.is_empty() {
+        if let Some(skip) = skips(&text, user) {
             out.push(Elevated {
                 version: version.to_string(),
                 role,
-                platforms,
+                platforms: skip.platforms(),
+                user: skip.user().to_string(),
+                setting: skip.setting(),
+                created: docs.created(document, version).await?,
             });
         }
     }
