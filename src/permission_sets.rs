@@ -27,6 +27,18 @@ pub const PARTITIONS: &[&str] = &[
     "aws-eusc",
 ];
 
+/// AWS-owned Session documents that skip the policy's Run As user, and how.
+pub const AWS_DOCUMENTS_THAT_SKIP_RUN_AS: [(&str, &str); 2] = [
+    (
+        "AWS-PasswordReset",
+        "InteractiveCommands with runAsElevated: resets any local user's password as root (root's included)",
+    ),
+    (
+        "AWS-StartInteractiveCommand",
+        "InteractiveCommands: runs any command the caller passes; it carries no Run As inputs of its own, so the policy's document does not decide its user",
+    ),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// One JSON object: each document, its user and its policy.
@@ -42,6 +54,10 @@ pub fn inline_policy(partition: &str, document: &str) -> Value {
         format!("arn:{partition}:ssm:*:*:managed-instance/*"),
     ];
     let document_arn = format!("arn:{partition}:ssm:*:*:document/{document}");
+    let aws_documents: Vec<String> = AWS_DOCUMENTS_THAT_SKIP_RUN_AS
+        .iter()
+        .map(|(name, _)| format!("arn:{partition}:ssm:*:*:document/{name}"))
+        .collect();
     json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -57,6 +73,12 @@ pub fn inline_policy(partition: &str, document: &str) -> Value {
                 "Effect": "Deny",
                 "Action": "ssm:StartSession",
                 "NotResource": [&targets[0], &targets[1], &document_arn]
+            },
+            {
+                "Sid": "NoAwsDocumentThatSkipsRunAs",
+                "Effect": "Deny",
+                "Action": "ssm:StartSession",
+                "Resource": aws_documents
             },
             {
                 // Session ids of a role session start with its session name,
@@ -113,13 +135,21 @@ pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String
                     })
                 })
                 .collect();
-            let out = json!({ "permission_sets": sets });
+            let denied: Vec<Value> = AWS_DOCUMENTS_THAT_SKIP_RUN_AS
+                .iter()
+                .map(|(name, why)| json!({"document": name, "why": why}))
+                .collect();
+            let out = json!({ "permission_sets": sets, "denied_aws_documents": denied });
             serde_json::to_string_pretty(&out).expect("JSON serialises") + "\n"
         }
         Format::Cloudformation => {
             let mut out = String::from(
                 "# Paste each InlinePolicy into the AWS::SSO::PermissionSet whose users\n# should run as that document's user (YAML accepts the JSON as written).\n",
             );
+            out.push_str("# Each also denies AWS's own documents that skip Run As:\n");
+            for (name, why) in AWS_DOCUMENTS_THAT_SKIP_RUN_AS {
+                out.push_str(&format!("#   {name}: {why}\n"));
+            }
             for d in &policy.documents {
                 out.push_str(&format!(
                     "\n# {}: sessions run as {}\nInlinePolicy: {}\n",
@@ -167,16 +197,46 @@ mod tests {
             }
             if s["Effect"] == "Deny" {
                 assert!(starts);
-                let not = s["NotResource"].as_array().unwrap();
-                assert!(!not
-                    .iter()
-                    .any(|r| r.as_str().unwrap().contains("SSM-SessionManagerRunShell")));
+                // The other Deny names AWS's own documents by Resource.
+                let mut not = s["NotResource"].as_array().into_iter().flatten();
+                assert!(!not.any(|r| r.as_str().unwrap().contains("SSM-SessionManagerRunShell")));
             }
         }
         assert_eq!(
             statements.iter().filter(|s| s["Effect"] == "Deny").count(),
-            1
+            2
         );
+    }
+
+    #[test]
+    fn aws_documents_that_skip_run_as_are_named_and_denied() {
+        let p = inline_policy("aws", "SSMRunAs-Admin");
+        let deny = p["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "NoAwsDocumentThatSkipsRunAs")
+            .expect("a Deny of its own");
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(deny["Action"], "ssm:StartSession");
+        assert_eq!(
+            deny["Resource"],
+            json!([
+                "arn:aws:ssm:*:*:document/AWS-PasswordReset",
+                "arn:aws:ssm:*:*:document/AWS-StartInteractiveCommand"
+            ])
+        );
+        let pol = policy(TWO);
+        let out: Value = serde_json::from_str(&render(&pol, "aws", Format::Json).unwrap()).unwrap();
+        let named: Vec<&str> = out["denied_aws_documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["document"].as_str().unwrap())
+            .collect();
+        assert_eq!(named, ["AWS-PasswordReset", "AWS-StartInteractiveCommand"]);
+        let cfn = render(&pol, "aws", Format::Cloudformation).unwrap();
+        assert!(cfn.contains("#   AWS-PasswordReset: InteractiveCommands with runAsElevated"));
     }
 
     #[test]
