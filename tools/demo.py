@@ -13,8 +13,8 @@ doctor` on what was made.
 
 The local AWS is moto plus State Manager associations and managed nodes,
 Account Management's regions and Identity Center's attributes as the
-integration tests emulate them (tools/demo_aws.py): the demo sets each region's nodes and their OS users, and runs State Manager's
-schedule, through that emulation's control endpoints (`POST
+integration tests emulate them (tools/demo_aws.py): the demo sets each
+region's nodes and their OS users, and runs State Manager's schedule, through that emulation's control endpoints (`POST
 /_emulated/ssm/fleet`, `POST /_emulated/ssm/run`), which are not AWS APIs.
 
 Run with `make demo`. Everything runs against 127.0.0.1; nothing leaves the machine.
@@ -533,6 +533,7 @@ accounts = ["{self.management}"]
         print("No hub stack is deployed here (make deploy-local does that), so its stack and alarm lines\n"
               "say `not checked`; the rest is read from the local AWS as from AWS:\n")
         self.show("doctor", "--account", self.payments)
+
 
 def keep_running(demo, proc):
     """Leaves moto running and says how to use it."""
