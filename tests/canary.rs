@@ -223,3 +223,48 @@ async fn an_arrival_counts_once_and_only_from_our_role_with_the_current_token() 
     sweep(&w);
     assert_eq!(tag_on(&w, &a, "us-east-1").await, before);
 }
+
+#[tokio::test]
+async fn a_sweep_that_finds_an_edit_no_event_brought_tells_it_once() {
+    let w = World::new().await;
+    let a = w.create_account("lost-event", None).await;
+    sweep(&w);
+    let _ = w.alerts().await;
+    // An edit whose event is lost: only the sweep can find it.
+    w.console_edit(&a, "eu-west-1", "root").await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let drift = of_kind(&alerts, "drift_reverted");
+    assert_eq!(drift.len(), 1, "{alerts:#?}");
+    let m = &drift[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(a.as_str()), Some("eu-west-1"))
+    );
+    assert_eq!(
+        (m["found_by"].as_str(), m["severity"].as_str()),
+        (Some("sweep"), Some("warning"))
+    );
+    assert!(m["note"].as_str().unwrap().contains("forwarding"), "{m:#}");
+    assert_eq!(
+        of_kind(&alerts, "sweep_summary").len(),
+        1,
+        "the summary still comes"
+    );
+    sweep(&w);
+    assert!(
+        of_kind(&w.alerts().await, "drift_reverted").is_empty(),
+        "fixed: no news"
+    );
+
+    // Audit mode: seen, told once, not again while it stays wrong.
+    w.write_policy("mode = \"audit\"\n");
+    w.console_edit(&a, "us-east-1", "root").await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let seen = of_kind(&alerts, "drift_detected");
+    assert_eq!(seen.len(), 1, "{alerts:#?}");
+    assert_eq!(seen[0]["message"]["found_by"], "sweep");
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "drift_detected").is_empty());
+}

@@ -139,6 +139,15 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
+    if let (Some(known), false) = (job.known.as_deref(), job.dry_run) {
+        let at = crate::clock::iso(crate::clock::now());
+        alerts.extend(super::unreported::drift_found(
+            known,
+            &acct.report,
+            &job.trigger,
+            &at,
+        ));
+    }
     if governed {
         alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);

@@ -22,6 +22,7 @@ mod operator;
 mod run_as_tags;
 mod scheduled;
 mod session_documents;
+mod unreported;
 
 pub use fanned::sweep_one;
 pub use message::SweepMessage;
