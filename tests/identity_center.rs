@@ -544,3 +544,50 @@ async fn a_put_back_a_dead_run_left_is_finished_once_after_its_hold() {
     assert_status(&w, &sweep_event(), "compliant");
     assert_eq!(calls(&w, UPDATE), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_edit_made_again_before_our_own_event_is_told_and_put_back_again() {
+    let (w, instance) = world("enforce").await;
+    let edited = [("SSMSessionRunAs", "root")];
+    let first = console(&w, &instance, UPDATE, &edited, "edit-1").await;
+    assert_status(&w, &first, "restored");
+    assert_eq!(w.alert_kinds().await, ["identity_center_drift"]);
+    // Made again at once: the put-back's own event has not been handled.
+    let second = console(&w, &instance, UPDATE, &edited, "edit-2").await;
+    reset_calls(&w);
+    assert_status(&w, &second, "restored");
+    assert_eq!(mapping(&w, &instance).await, declared(), "put back again");
+    assert_eq!(calls(&w, UPDATE), 1, "one corrective write");
+    assert_eq!(
+        w.alert_kinds().await,
+        ["identity_center_drift"],
+        "a new change"
+    );
+    // Our own write's event, late: nothing more.
+    assert_status(
+        &w,
+        &event(&instance, UPDATE, DECLARED, "ours-late"),
+        "compliant",
+    );
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drift_told_in_alert_mode_is_put_back_once_the_policy_says_enforce() {
+    let (w, instance) = world("alert").await;
+    let change = run_as_edit(&w, &instance, "root", "edit-in-alert-mode").await;
+    assert_status(&w, &change, "drifted");
+    assert_eq!(w.alert_kinds().await, ["identity_center_drift"]);
+    let text = std::fs::read_to_string(&w.policy).unwrap();
+    w.write_policy_raw(&text.replace("mode = \"alert\"", "mode = \"enforce\""));
+    reset_calls(&w);
+    assert_status(&w, &sweep_event(), "restored");
+    assert_eq!(mapping(&w, &instance).await, declared(), "put back");
+    assert_eq!(calls(&w, UPDATE) + calls(&w, CREATE), 1);
+    let kinds = w.alert_kinds().await;
+    assert!(
+        !kinds.contains(&"identity_center_drift".to_string()),
+        "told already: {kinds:?}"
+    );
+    assert_status(&w, &sweep_event(), "compliant");
+}

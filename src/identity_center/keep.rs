@@ -34,15 +34,19 @@ pub enum Turn {
 
 /// The table's record of what was reported.
 pub trait News: Sync {
-    /// Swaps `found` (a drift's canonical mapping) in as reported.
+    /// Swaps `found` (a drift's canonical mapping) in as reported. `read_ms`:
+    /// when the read that found it began; a read older than the put-back of
+    /// the same mapping saw the old drift, not a new edit.
     fn swap(
         &self,
         found: &str,
         restoring: bool,
+        read_ms: i64,
     ) -> impl Future<Output = Result<Turn, AwsError>> + Send;
     /// The declared mapping is in force again: the same edit made again is news.
     fn settle(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
-    /// The put-back of `found` landed.
+    /// The put-back of `found` landed: it is no longer the drift in force,
+    /// so the same edit made again is a new change.
     fn restored(&self, found: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
@@ -89,6 +93,7 @@ pub async fn look<S: MappingStore, N: News>(
     mode: KeepMode,
     dry_run: bool,
 ) -> Result<Kept, AwsError> {
+    let read_ms = crate::clock::epoch_millis(crate::clock::now());
     let found = store.read().await?;
     let plan = plan(declared, &found, mode);
     let mut kept = Kept {
@@ -110,7 +115,7 @@ pub async fn look<S: MappingStore, N: News>(
         Plan::Drift(restore) => restore,
     };
     let turn = news
-        .swap(&kept.found.canonical(), restore.is_some())
+        .swap(&kept.found.canonical(), restore.is_some(), read_ms)
         .await?;
     kept.pending = restore.filter(|_| turn != Turn::Quiet);
     kept.turn = Some(turn);

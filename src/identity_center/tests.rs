@@ -144,7 +144,7 @@ struct Told {
 }
 
 impl News for Told {
-    async fn swap(&self, found: &str, restoring: bool) -> Result<Turn, AwsError> {
+    async fn swap(&self, found: &str, restoring: bool, _read_ms: i64) -> Result<Turn, AwsError> {
         self.calls
             .lock()
             .unwrap()

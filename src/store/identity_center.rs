@@ -126,7 +126,7 @@ impl MappingState {
 }
 
 impl News for MappingState {
-    async fn swap(&self, found: &str, restoring: bool) -> Result<Turn, AwsError> {
+    async fn swap(&self, found: &str, restoring: bool, read_ms: i64) -> Result<Turn, AwsError> {
         let now = clock::epoch_millis(clock::now());
         let until = now + i64::try_from(RESTORE_HOLD.as_millis()).unwrap_or(i64::MAX);
         let sent = self
@@ -134,7 +134,10 @@ impl News for MappingState {
             .update_expression(
                 "SET reported_prev = if_not_exists(observed, :none), reported = :found, reported_by = :tid, restore_until = :until",
             )
-            .condition_expression("attribute_not_exists(reported) OR reported <> :found")
+            // Not the drift already told; and not a read that began before
+            // this same mapping was put back (it saw the old drift).
+            .condition_expression("(attribute_not_exists(reported) OR reported <> :found) AND NOT (restored_found = :found AND restored_at > :read)")
+            .expression_attribute_values(":read", n(read_ms))
             .expression_attribute_values(":none", s(""))
             .expression_attribute_values(":found", s(found))
             .expression_attribute_values(":tid", s(&self.trigger_id))
@@ -157,11 +160,17 @@ impl News for MappingState {
             let before = get_s(&item, "reported_prev").filter(|b| !b.is_empty());
             return Ok(Turn::Tell { before });
         }
-        let pending = get_n(&item, "restore_until").unwrap_or(0);
-        if !restoring || pending == 0 || pending >= now {
+        // Told and not put back: by a teller that did not finish in time, or
+        // in alert mode (`restore_until` 0) before the policy said enforce.
+        // A read older than the put-back, or a drift no longer reported,
+        // leaves nothing to take over.
+        let Some(pending) = get_n(&item, "restore_until") else {
+            return Ok(Turn::Quiet);
+        };
+        if !restoring || pending >= now || get_s(&item, "reported").as_deref() != Some(found) {
             return Ok(Turn::Quiet);
         }
-        // The teller did not put it back in time: take the job over, once.
+        // Take the job over, once.
         let taken = self
             .update()
             .update_expression("SET restore_until = :until")
@@ -189,11 +198,12 @@ impl News for MappingState {
     }
 
     async fn restored(&self, found: &str) -> Result<(), AwsError> {
+        let now = clock::epoch_millis(clock::now());
         let sent = self
             .update()
-            .update_expression("SET restore_until = :zero")
+            .update_expression("SET restored_found = :found, restored_at = :now REMOVE reported, reported_by, reported_prev, restore_until")
             .condition_expression("reported = :found")
-            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":found", s(found))
             .send()
             .await;
