@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -400,4 +401,151 @@ async fn aws_own_documents_and_governed_ones_are_never_findings() {
     ));
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["result"], "ignored", "{out:#}");
+}
+
+/// An account with `n` elevated Session documents in us-east-1 and two in
+/// eu-west-1, swept through a fresh fault proxy.
+async fn many_documents(n: usize) -> (World, Proxy, String) {
+    let mut w = World::new().await;
+    w.write_policy("[session_documents]\nsweep = true\n");
+    let proxy = w.behind_proxy();
+    let account = w.create_account("many", None).await;
+    for i in 0..n {
+        write(
+            &w,
+            &account,
+            "us-east-1",
+            &format!("Shell-{i:02}"),
+            &commands_document(true),
+        )
+        .await;
+    }
+    for i in 0..2 {
+        write(
+            &w,
+            &account,
+            "eu-west-1",
+            &format!("Shell-eu-{i}"),
+            &commands_document(true),
+        )
+        .await;
+    }
+    (w, proxy, account)
+}
+
+/// The account's rows named `Session documents`.
+fn look_rows(out: &Value, account: &str) -> Vec<Value> {
+    out["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account"] == account)
+        .flat_map(|a| a["regions"].as_array().unwrap().clone())
+        .filter(|r| r["document"] == "Session documents")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_reads_a_bounded_number_at_once_and_one_failing_read_stops_no_other() {
+    let (w, proxy, account) = many_documents(14).await;
+    proxy.faults(json!([
+        {"name": "broken", "service": "ssm", "action": "GetDocument", "contains": "Shell-03",
+         "status": 400, "code": "AccessDeniedException", "message": "not this one"},
+        {"name": "slow", "service": "ssm", "action": "GetDocument", "contains": "Shell-",
+         "effect": "hold", "hold_timeout": 30}
+    ]));
+    let sweep = w.handle_in_background(&sweep_event());
+    assert!(proxy.wait("slow", "held", 8, 60), "{}", proxy.hits());
+    // Reads wait for one another: never more than the bound at once.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(proxy.hits()["slow"]["held"], 8, "{}", proxy.hits());
+    proxy.release("slow");
+    let run = sweep.join().unwrap();
+    let out = run.json();
+    assert_eq!(
+        proxy.hits()["broken"]["hits"],
+        1,
+        "the fault fired: {}",
+        proxy.hits()
+    );
+    // Every other document, in both regions, was read and told.
+    let alerts = w.alerts().await;
+    let mut named: Vec<String> = of_kind(&alerts, "run_as_bypass")
+        .iter()
+        .map(|a| a["message"]["document"].as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut want: Vec<String> = (0..14)
+        .filter(|i| *i != 3)
+        .map(|i| format!("Shell-{i:02}"))
+        .collect();
+    want.extend(["Shell-eu-0".to_string(), "Shell-eu-1".to_string()]);
+    assert_eq!(named, want);
+    // The account's row says which region was not read whole, and why.
+    let rows = look_rows(&out, &account);
+    assert_eq!(rows.len(), 1, "{out:#}");
+    assert_eq!(rows[0]["region"], "us-east-1");
+    assert_eq!(rows[0]["action"], "failed");
+    assert_eq!(rows[0]["error_code"], "AccessDeniedException");
+    assert!(
+        rows[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 14 could not be read"),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        run.code, 0,
+        "the sweep finished and reported: {}",
+        run.stderr
+    );
+    let summary = of_kind(&alerts, "sweep_summary");
+    assert_eq!(summary.len(), 1, "{alerts:#?}");
+    assert_eq!(summary[0]["message"]["severity"], "error", "{summary:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_near_its_deadline_starts_no_more_reads_and_says_so() {
+    let (w, proxy, account) = many_documents(14).await;
+    // The first reads take 6 s; the invocation has 5 s before its margin.
+    proxy.faults(json!([
+        {"name": "slow", "service": "ssm", "action": "GetDocument", "contains": "Shell-",
+         "effect": "hold", "hold_timeout": 6, "times": 8}
+    ]));
+    let path = w.write_event(&sweep_event());
+    let started = std::time::Instant::now();
+    let run = w.run(&["handle", path.to_str().unwrap(), "--deadline", "65"]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "it stopped in time"
+    );
+    assert_eq!(
+        proxy.hits()["slow"]["hits"],
+        8,
+        "the slowness fired: {}",
+        proxy.hits()
+    );
+    let out = run.json();
+    let rows = look_rows(&out, &account);
+    let unread: usize = rows
+        .iter()
+        .filter(|r| r["error_code"] == "DeadlineNear")
+        .map(|r| {
+            let e = r["error"].as_str().unwrap();
+            assert!(e.contains("the look was cut short"), "{e}");
+            e.split("cut short: ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(unread, 16 - 8, "every read not started is counted: {out:#}");
+    // What was read was told; the summary went out.
+    let alerts = w.alerts().await;
+    assert_eq!(of_kind(&alerts, "run_as_bypass").len(), 8);
+    assert_eq!(of_kind(&alerts, "sweep_summary").len(), 1, "{alerts:#?}");
 }

@@ -18,10 +18,21 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps.
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+    /// Handle it as a Lambda invocation with this many seconds left: work
+    /// that could not finish in time is not started, and says so.
+    #[arg(long, value_name = "SECONDS")]
+    deadline: Option<u64>,
 }
 
 pub async fn exec(args: Args) -> ExitCode {
-    handle(&args.event, &args.resources, args.sweep_queue_url).await
+    let work = handle(&args.event, &args.resources, args.sweep_queue_url);
+    match args.deadline {
+        Some(secs) => {
+            let at = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+            runas_guard::deadline::within(at, work).await
+        }
+        None => work.await,
+    }
 }
 
 async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<String>) -> ExitCode {
