@@ -57,8 +57,9 @@ that account-region (so moto's reset clears them too):
   (``EQUAL``), ``CreatedTime`` (``EQUAL``, ``LESS_THAN``, ``GREATER_THAN``;
   ISO 8601 or epoch seconds; times are kept to the millisecond, as they are
   serialized, so a time read back compares exactly); in no meaningful order
-  (AWS promises none: here the execution ids' order, so the newest is first
-  only by chance; ``CreatedTime`` says which is newest); a run held in
+  (AWS promises none: here a fixed scramble of the runs' sequence, the same
+  on every server, so the newest is first only by chance; ``CreatedTime``
+  says which is newest); a run held in
   progress is ``InProgress``;
   ``ResourceCountByStatus`` rendered as AWS does, e.g.
   ``"{Failed=1, Success=3}"``.
@@ -1007,6 +1008,14 @@ def list_associations(self, state):
     return ActionResult(result)
 
 
+def _unordered(execution):
+    """AWS promises no order for executions: here a fixed scramble of the
+    runs' sequence, stable for paging and the same on every server (so
+    answers compare across servers), so a reader that takes the first as the
+    newest is wrong about as often as it would be on AWS."""
+    return hashlib.sha256(str(execution.seq).encode()).hexdigest()
+
+
 @_operation
 def describe_association_executions(self, state):
     association = _association(state, self._get_param("AssociationId"))
@@ -1037,10 +1046,7 @@ def describe_association_executions(self, state):
     page = _max_results(self._get_param("MaxResults"))
     scope = _scope(self, association.id, filters)
     start = _position(self._get_param("NextToken"), scope) or 0
-    # AWS promises no order: here it is the execution ids' (random) order,
-    # stable for paging, so a reader that takes the first as the newest is
-    # wrong about as often as it would be on AWS.
-    matching = sorted((e for e in association.executions if all(t(e) for t in tests)), key=lambda e: e.id)
+    matching = sorted((e for e in association.executions if all(t(e) for t in tests)), key=_unordered)
     listed = matching[start:start + page]
     result = {"AssociationExecutions": [e.describe(association.id) for e in listed]}
     if start + page < len(matching):

@@ -679,7 +679,10 @@ class Edges(Case):
         self.assertEqual(calls, 3)
         ids = [e["ExecutionId"] for e in listed]
         self.assertEqual(sorted(ids), sorted(made), "each once")
-        self.assertEqual(ids, sorted(ids), "the ids' order, not the runs'")
+        self.assertNotEqual(ids, made[::-1], "not newest first")
+        self.assertNotEqual(ids, made, "not oldest first")
+        again, _ = paged(client.describe_association_executions, "AssociationExecutions", AssociationId=aid)
+        self.assertEqual([e["ExecutionId"] for e in again], ids, "the same order every time")
         newest = max(listed, key=lambda e: e["CreatedTime"])
         self.assertEqual(newest["ExecutionId"], made[-1])
 
