@@ -10,6 +10,7 @@
 //! that document's, never the others'. A region not looked at whole is a
 //! row of the account's report (`Session documents`, failed, saying why).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
@@ -91,43 +92,52 @@ pub(super) async fn look(
 }
 
 /// Every region's Session documents, listed at once; a listing that fails
-/// is that region's coverage.
+/// (or whose task dies) is that region's coverage.
 async fn list(
     session: &MemberSession,
     account: &str,
     regions: &[String],
 ) -> (Vec<(String, String)>, Vec<(String, Coverage)>) {
-    let mut tasks = JoinSet::new();
-    for region in regions {
-        let docs = SessionDocuments::new(session.ssm(region), account, region);
-        let region = region.clone();
-        tasks.spawn(async move { (region, docs.list_session().await) });
-    }
-    let mut docs = Vec::new();
-    let mut coverage: Vec<(String, Coverage)> = regions
+    let listings: Vec<_> = regions
         .iter()
-        .map(|r| (r.clone(), Coverage::default()))
+        .map(|region| {
+            let docs = SessionDocuments::new(session.ssm(region), account, region);
+            (
+                region.clone(),
+                tokio::spawn(async move { docs.list_session().await }),
+            )
+        })
         .collect();
-    while let Some(joined) = tasks.join_next().await {
-        let Ok((region, listed)) = joined else {
-            continue;
-        };
-        let c = coverage_of(&mut coverage, &region);
-        match listed {
-            Ok(names) => {
-                docs.extend(names.into_iter().map(|n| (region.clone(), n)));
-            }
-            Err(e) => {
-                c.unlisted = true;
-                c.failed.push(e);
-            }
+    let mut docs = Vec::new();
+    let mut coverage = Vec::new();
+    for (region, listing) in listings {
+        let mut c = Coverage::default();
+        match listing.await {
+            Ok(Ok(names)) => docs.extend(names.into_iter().map(|n| (region.clone(), n))),
+            Ok(Err(e)) => c.failed.push(e),
+            Err(e) => c.failed.push(AwsError {
+                operation: "ListDocuments",
+                account: account.to_string(),
+                region: region.clone(),
+                code: "InternalError".into(),
+                message: e.to_string(),
+            }),
         }
+        c.unlisted = !c.failed.is_empty();
+        coverage.push((region, c));
     }
     (docs, coverage)
 }
 
-fn coverage_of<'a>(all: &'a mut [(String, Coverage)], region: &str) -> &'a mut Coverage {
-    let i = all.iter().position(|(r, _)| r == region).unwrap_or(0);
+/// The coverage of `region` (added when it is not there yet).
+fn coverage_of<'a>(all: &'a mut Vec<(String, Coverage)>, region: &str) -> &'a mut Coverage {
+    let i = match all.iter().position(|(r, _)| r == region) {
+        Some(i) => i,
+        None => {
+            all.push((region.to_string(), Coverage::default()));
+            all.len() - 1
+        }
+    };
     &mut all[i].1
 }
 
@@ -139,11 +149,12 @@ async fn read_all(
     account: &str,
     todo: Vec<(String, String)>,
     user: &str,
-    coverage: &mut [(String, Coverage)],
+    coverage: &mut Vec<(String, Coverage)>,
 ) -> Vec<Read> {
     let limit = Arc::new(Semaphore::new(READS_AT_ONCE));
     let user: Arc<str> = user.into();
     let mut tasks = JoinSet::new();
+    let mut region_of = HashMap::new();
     for (region, name) in todo {
         let permit = match deadline::running_out() {
             true => None,
@@ -154,22 +165,34 @@ async fn read_all(
             continue;
         };
         let docs = SessionDocuments::new(session.ssm(&region), account, &region);
-        let user = user.clone();
-        tasks.spawn(async move {
+        let (user, region_name) = (user.clone(), region.clone());
+        let task = tasks.spawn(async move {
             let _permit = permit;
             let read = bypassing(&docs, &name, &user).await;
             (region, name, read)
         });
+        region_of.insert(task.id(), region_name);
     }
     let mut reads = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
+    while let Some(joined) = tasks.join_next_with_id().await {
         match joined {
-            Ok((region, name, Err(e))) => {
+            Ok((_, (region, name, Err(e)))) => {
                 tracing::warn!(account, region, document = name, error_code = %e.code, error = %e, "session document not read");
                 coverage_of(coverage, &region).failed.push(e);
             }
-            Ok(read) => reads.push(read),
-            Err(e) => tracing::error!(account, error = %e, "session document read died"),
+            Ok((_, read)) => reads.push(read),
+            // A bug, not an AWS answer: the region is not whole either.
+            Err(e) => {
+                tracing::error!(account, error = %e, "session document read died");
+                let region = region_of.remove(&e.id()).unwrap_or_default();
+                coverage_of(coverage, &region).failed.push(AwsError {
+                    operation: "GetDocument",
+                    account: account.to_string(),
+                    region,
+                    code: "InternalError".into(),
+                    message: e.to_string(),
+                });
+            }
         }
     }
     reads
@@ -182,7 +205,7 @@ async fn tell(
     job: &Job,
     account: &str,
     reads: Vec<Read>,
-    coverage: &mut [(String, Coverage)],
+    coverage: &mut Vec<(String, Coverage)>,
 ) -> Vec<Alert> {
     let marks = match ctx.state.bypass_marks(account).await {
         Ok(m) => m,
