@@ -352,7 +352,9 @@ fn a_variant_of_our_keys_is_not_compliant_and_the_merge_removes_it() {
     .unwrap();
     assert_eq!(
         p.run_as().user,
-        Some(json!({"runAsDefaultUser":"ops","RunAsDefaultUser":"root","Inputs.runAsdefaultuser":"x"}))
+        Some(
+            json!({"runAsDefaultUser":"ops","RunAsDefaultUser":"root","Inputs.runAsdefaultuser":"x"})
+        )
     );
     // Keys that only look alike are not ours.
     let p = Preferences::parse(
