@@ -15,6 +15,7 @@ mod drift;
 mod forwarding;
 pub mod guidance;
 mod identity_center;
+mod look_failed;
 mod message;
 mod readiness;
 mod tags;
@@ -23,6 +24,7 @@ pub use bypass::{run_as_bypass, Elevated};
 pub use drift::drift;
 pub use forwarding::forwarding_missing;
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
+pub use look_failed::identity_center_failed;
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
@@ -46,6 +48,7 @@ pub enum Kind {
     RunAsBypass,
     IdentityCenterDrift,
     ForwardingMissing,
+    IdentityCenterFailed,
 }
 
 impl Kind {
@@ -64,6 +67,7 @@ impl Kind {
             Kind::RunAsBypass => "run_as_bypass",
             Kind::IdentityCenterDrift => "identity_center_drift",
             Kind::ForwardingMissing => "forwarding_missing",
+            Kind::IdentityCenterFailed => "identity_center_failed",
         }
     }
 }

@@ -76,6 +76,22 @@ fn document_metrics(
     out
 }
 
+/// With `[identity_center]`: drifts told, and whether the look could run
+/// (an alarm watches the failures).
+fn identity_center_metrics(outcome: &Outcome) -> Vec<Metric> {
+    let Some(looked) = &outcome.identity_center else {
+        return vec![];
+    };
+    let failed = looked["status"] == "failed";
+    vec![
+        count(
+            "IdentityCenterDrifts",
+            alerts_of(outcome, &["identity_center_drift"]),
+        ),
+        count("IdentityCenterLookFailures", usize::from(failed)),
+    ]
+}
+
 /// What one handled input is worth counting. `seconds_since_event` is the
 /// time from the event's `eventTime` to now, when it had one;
 /// `sweep_seconds` a whole sweep's duration (none for one fanned-out account).
@@ -110,22 +126,14 @@ pub fn for_outcome(
         }
         TriggerKind::Sweep => {
             out.extend(sweep_metrics(outcome, wrote, sweep_seconds));
-            if outcome.identity_center.is_some() {
-                out.push(count(
-                    "IdentityCenterDrifts",
-                    alerts_of(outcome, &["identity_center_drift"]),
-                ));
-            }
+            out.extend(identity_center_metrics(outcome));
         }
         TriggerKind::RunAsOverride => {
             out.push(count(
                 "RunAsOverrides",
                 alerts_of(outcome, &["run_as_override"]),
             ));
-            out.push(count(
-                "IdentityCenterDrifts",
-                alerts_of(outcome, &["identity_center_drift"]),
-            ));
+            out.extend(identity_center_metrics(outcome));
         }
         TriggerKind::SessionDocumentChanged => {
             out.push(count(

@@ -591,3 +591,50 @@ async fn a_drift_told_in_alert_mode_is_put_back_once_the_policy_says_enforce() {
     );
     assert_status(&w, &sweep_event(), "compliant");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_look_that_cannot_run_is_told_once_per_transition_and_fails_the_cli_sweep() {
+    let (mut w, _instance) = world("enforce").await;
+    let proxy = w.behind_proxy();
+    // IdentityCenterAccess=None: the hub role may not read Identity Center.
+    let denied = json!([{"name": "denied", "service": "sso", "action": "ListInstances", "status": 400,
+        "code": "AccessDeniedException", "message": "User is not authorized to perform: sso:ListInstances"}]);
+    proxy.faults(denied.clone());
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["denied"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
+    assert_eq!(out["identity_center"]["status"], "failed", "{out:#}");
+    let alerts = w.alerts().await;
+    let failed = of_kind(&alerts, "identity_center_failed");
+    assert_eq!(failed.len(), 1, "{alerts:#?}");
+    let m = &failed[0]["message"];
+    assert_eq!(
+        (m["severity"].as_str(), m["error_code"].as_str()),
+        (Some("error"), Some("AccessDeniedException"))
+    );
+    assert_eq!(m["region"], IC_REGION);
+    assert!(!m["next_steps"].as_array().unwrap().is_empty(), "{m:#}");
+    // Still failing: not told again; the CLI's sweep says it and exits 1.
+    let cli = w.run(&["sweep"]);
+    assert_eq!(cli.code, 1, "{}", cli.stderr);
+    assert!(
+        cli.stderr
+            .contains("Identity Center mapping could not be looked at"),
+        "{}",
+        cli.stderr
+    );
+    assert!(of_kind(&w.alerts().await, "identity_center_failed").is_empty());
+    // Fixed, then broken again: a new transition, told again.
+    proxy.faults(json!([]));
+    assert_status(&w, &sweep_event(), "compliant");
+    proxy.faults(denied);
+    w.handle(&sweep_event());
+    assert_eq!(
+        of_kind(&w.alerts().await, "identity_center_failed").len(),
+        1
+    );
+}

@@ -318,8 +318,14 @@ async fn audit_mode_reports_drift_once_when_it_appears() {
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     let alerts = w.alerts().await;
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let m = &alerts[0]["message"];
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    // Drift where the table said compliant: no event brought it, so it is
+    // told on its own (found_by sweep) beside the summary.
+    let seen = of_kind(&alerts, "drift_detected");
+    assert_eq!(seen.len(), 1, "{alerts:#?}");
+    assert_eq!(seen[0]["message"]["found_by"], "sweep");
+    assert_eq!(seen[0]["message"]["account"], compliant.as_str());
+    let m = &of_kind(&alerts, "sweep_summary")[0]["message"];
     assert_eq!(m["newly_noncompliant"], 1);
     assert_eq!(m["entries"][0]["account"], compliant.as_str());
     assert_eq!(m["entries"][0]["before"], "on/newdrift");

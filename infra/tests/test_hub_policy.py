@@ -113,6 +113,10 @@ RUNAS_GUARD_METRICS = {
     # The declared Identity Center mapping ([identity_center]): drifts told,
     # on an aws.sso event (trigger run_as_override) and on a sweep.
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
+    # ... and looks that could not run (an alarm watches them).
+    "IdentityCenterLookFailures": ("Count", {"run_as_override", "sweep"}),
+    # [forwarding_canary]: each canary's write-to-arrival time.
+    "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),
 }
 # Where every alarm notifies: the stack's alarm topic, or the one AlarmTopicArn
 # names (test_alarm_topic.py evaluates both), never the alert topic.
@@ -124,6 +128,8 @@ RUNAS_GUARD_ALARMS = {
     "RevertsAlarm": ("Reverts", None, "Sum", 3600, "GreaterThanOrEqualToThreshold", {"Ref": "RevertsAlarmThreshold"},
                      "notBreaching"),
     "SlowFixAlarm": ("SecondsToFix", None, "Maximum", 300, "GreaterThanThreshold", 300, "notBreaching"),
+    "IdentityCenterLookFailedAlarm": ("IdentityCenterLookFailures", None, "Sum", 300, "GreaterThanThreshold", 0,
+                                      "notBreaching"),
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
     "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "Sum",

@@ -49,6 +49,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Federated sessions take SSMSessionRunAs from this mapping before any document: ask the actor why it changed.",
             "In enforce mode runas-guard put the declared mapping back; change it in the policy's [identity_center], not the console.",
         ],
+        Kind::IdentityCenterFailed => &[
+            "Until it can look, a changed mapping is neither told nor put back: check `[identity_center] region` is Identity Center's home region.",
+            "The hub's IdentityCenterAccess must be Read or Enforce (not None); `runas-guard doctor` checks the mapping's read.",
+        ],
         Kind::ForwardingMissing => &[
             "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
             "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
@@ -70,7 +74,9 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         Kind::RunAsUserMissing => "session-readiness-nodes-does-the-run-as-user-exist",
         Kind::RunAsBypass => "session-documents-that-skip-run-as-run_as_bypass",
         Kind::RunAsOverride => "roles-and-users-that-carry-the-run-as-tag-run_as_tags",
-        Kind::IdentityCenterDrift => "iam-identity-centers-attribute-mapping-identity_center",
+        Kind::IdentityCenterDrift | Kind::IdentityCenterFailed => {
+            "iam-identity-centers-attribute-mapping-identity_center"
+        }
         Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
         Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
             "operate"

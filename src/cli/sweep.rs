@@ -88,6 +88,22 @@ fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
         _ if failed_regions > 0 => failed(format!(
             "sweep {id}: {failed_regions} account-region(s) failed (see accounts[].regions)"
         )),
+        _ if outcome
+            .identity_center
+            .as_ref()
+            .is_some_and(|ic| ic["status"] == "failed") =>
+        {
+            failed(format!(
+                "sweep {id}: the Identity Center mapping could not be looked at: {}",
+                outcome
+                    .identity_center
+                    .as_ref()
+                    .map_or(String::new(), |ic| ic["error"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string())
+            ))
+        }
         _ => ExitCode::SUCCESS,
     }
 }

@@ -7,6 +7,7 @@ pub mod bypass_marks;
 pub mod canary;
 pub mod check_claim;
 pub mod identity_center;
+pub mod identity_center_look;
 pub mod keys;
 pub mod known;
 pub mod lease;

@@ -139,30 +139,38 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
-    if let (Some(known), false) = (job.known.as_deref(), job.dry_run) {
-        let at = crate::clock::iso(crate::clock::now());
-        alerts.extend(super::unreported::drift_found(
-            known,
-            &acct.report,
-            &job.trigger,
-            &at,
-        ));
-    }
+    alerts.extend(news(job, &acct.report, &acct.new_missing));
     if governed {
         alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
     }
-    alerts.extend(crate::alert::user_missing(
-        &acct.report,
-        &acct.new_missing,
-        &job.trigger,
-        &crate::clock::iso(crate::clock::now()),
-    ));
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
     let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
     deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Ok((acct.report, news))
+}
+
+/// What the run found that is news besides its writes: drift no event
+/// brought (where the table last said right), and nodes newly lacking the
+/// user (one alert per account, at most).
+fn news(
+    job: &Job,
+    report: &AccountReport,
+    new_missing: &HashSet<String>,
+) -> Vec<crate::alert::Alert> {
+    let at = crate::clock::iso(crate::clock::now());
+    let mut alerts = match (job.known.as_deref(), job.dry_run) {
+        (Some(known), false) => super::unreported::drift_found(known, report, &job.trigger, &at),
+        _ => vec![],
+    };
+    alerts.extend(crate::alert::user_missing(
+        report,
+        new_missing,
+        &job.trigger,
+        &at,
+    ));
+    alerts
 }
 
 /// An account out of scope with items from when it was governed: they go

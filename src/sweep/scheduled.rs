@@ -15,7 +15,7 @@ use crate::outcome::{Handled, Outcome};
 use crate::services::Services;
 use crate::summary;
 use crate::work::{Home, Work};
-use crate::workers::identity_center::look_at;
+use crate::workers::identity_center::{look_at, look_failed, look_ran};
 
 /// The scheduled sweep, and any OU or account id the policy names that the
 /// walked organization does not have (a typo, an OU deleted since): alerted,
@@ -25,6 +25,16 @@ pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Out
         tokio::join!(swept(svc, job, org, outcome), identity_center(svc, job));
     work.alerts.extend(unknown_ids(svc, job, org));
     if let Some((json, alert)) = identity_center {
+        // Said in the sweep's summary too, when there is one.
+        for summary in work
+            .alerts
+            .iter_mut()
+            .filter(|a| a.kind == alert::Kind::SweepSummary)
+        {
+            if let serde_json::Value::Object(b) = &mut summary.body {
+                b.insert("identity_center".into(), json.clone());
+            }
+        }
         work.outcome.identity_center = Some(json);
         work.alerts.extend(alert);
     }
@@ -41,16 +51,14 @@ async fn identity_center(
     match look_at(svc, job, declared, None).await {
         Ok(Some(looked)) => {
             tracing::info!(instance = %looked.instance, status = looked.kept.status(), "Identity Center mapping looked at");
+            look_ran(svc, job).await;
             Some((looked.json(), looked.alert))
         }
         Ok(None) => None,
-        Err(e) => {
-            tracing::error!(outcome = "identity_center_failed", error_code = %e.code, error = %e, "cannot look at the Identity Center mapping");
-            Some((
-                serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
-                None,
-            ))
-        }
+        Err(e) => Some((
+            serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
+            look_failed(svc, job, declared, &e).await,
+        )),
     }
 }
 

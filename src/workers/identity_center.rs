@@ -218,3 +218,58 @@ async fn record(
     };
     news.record(&look, clock::now()).await
 }
+
+/// A look that could not run: told once per transition (another code is a
+/// new one); the run's own outcome still says it failed.
+pub async fn look_failed(
+    svc: &Services,
+    job: &Job,
+    declared: &Declared,
+    e: &AwsError,
+) -> Option<Alert> {
+    tracing::error!(outcome = "identity_center_failed", error_code = %e.code, error = %e, "cannot look at the Identity Center mapping");
+    if job.dry_run {
+        return None;
+    }
+    match crate::store::identity_center_look::failed(&svc.table, &e.code).await {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(store) => {
+            tracing::warn!(error_code = %store.code, error = %store, "cannot record the failed look; telling it anyway");
+        }
+    }
+    let account = match job.trigger.account.clone() {
+        Some(a) => a,
+        None => svc
+            .sts
+            .caller_account()
+            .await
+            .unwrap_or_else(|_| "-".into()),
+    };
+    let at = clock::iso(clock::now());
+    Some(alert::identity_center_failed(
+        &account,
+        &declared.region,
+        &e.code,
+        &e.to_string(),
+        &job.trigger,
+        &at,
+    ))
+}
+
+/// A look that ran: the end of a failing spell is logged once.
+pub async fn look_ran(svc: &Services, job: &Job) {
+    if job.dry_run {
+        return;
+    }
+    match crate::store::identity_center_look::ran(&svc.table).await {
+        Ok(true) => tracing::info!(
+            outcome = "identity_center_recovered",
+            "the Identity Center mapping can be looked at again"
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot record that the look ran")
+        }
+    }
+}

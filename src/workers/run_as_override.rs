@@ -34,9 +34,9 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
         .as_ref()
         .filter(|_| t.source == "aws.sso");
     let looked = match declared {
-        Some(d) => match look_at(svc, job, d, t.context.principal.as_deref()).await {
+        Some(d) => match looked_at(svc, job, d, &mut outcome).await {
             Ok(looked) => looked,
-            Err(e) => return Work::error(outcome, &e),
+            Err(work) => return *work,
         },
         None => None,
     };
@@ -75,6 +75,34 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
     Work {
         alerts,
         ..Work::answered(outcome)
+    }
+}
+
+/// The declared mapping's look for an `aws.sso` event about its instance. A
+/// look that cannot run fails the event (retried) and is told once per
+/// transition.
+async fn looked_at(
+    svc: &Services,
+    job: &Job,
+    declared: &crate::identity_center::Declared,
+    outcome: &mut Outcome,
+) -> Result<Option<crate::workers::identity_center::Looked>, Box<Work>> {
+    let t = &job.trigger;
+    match look_at(svc, job, declared, t.context.principal.as_deref()).await {
+        Ok(looked) => {
+            crate::workers::identity_center::look_ran(svc, job).await;
+            Ok(looked)
+        }
+        Err(e) => {
+            let told = crate::workers::identity_center::look_failed(svc, job, declared, &e).await;
+            outcome.identity_center = Some(
+                serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
+            );
+            Err(Box::new(Work {
+                alerts: told.into_iter().collect(),
+                ..Work::error(outcome.clone(), &e)
+            }))
+        }
     }
 }
 
