@@ -22,6 +22,7 @@ mod lifecycle;
 mod run_as;
 mod ssm_call;
 
+pub use fields::bounded;
 pub use lifecycle::MEMBER_STACK_SET;
 pub use run_as::RUN_AS_TAG;
 
@@ -312,6 +313,8 @@ pub fn classify_governed(
         }
     }
     bounds::check(&t, detail_type)?;
+    // An ignored event's reason quotes its values: never all of a hostile one.
+    t.reason = fields::bounded_to(&t.reason, 2 * fields::ECHO_MAX);
     Ok(t)
 }
 

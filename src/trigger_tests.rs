@@ -767,3 +767,34 @@ fn other_session_documents_are_looked_at_and_nothing_else() {
     let err = classify(&bad).unwrap_err().to_string();
     assert!(err.contains("documentType"), "{err}");
 }
+
+#[test]
+fn a_hostile_value_is_echoed_only_up_to_a_bound() {
+    let huge = "x".repeat(100_000);
+    // Refused: the error names the field and only the start of the value.
+    let mut e = ssm_call("UpdateDocument", DOCUMENT_NAME, json!({}));
+    e["detail"]["awsRegion"] = json!(huge);
+    let err = classify(&e).unwrap_err().to_string();
+    assert!(err.contains("detail.awsRegion"), "{err}");
+    assert!(
+        err.chars().count() < 500,
+        "{} characters",
+        err.chars().count()
+    );
+    assert!(
+        err.ends_with("more characters)"),
+        "{}",
+        &err[err.len() - 60..]
+    );
+    // Ignored: its reason quotes the name, bounded too.
+    let t = classify(&ssm_call("UpdateDocument", &huge, json!({}))).unwrap();
+    assert_eq!(t.kind, TriggerKind::Ignored);
+    assert!(
+        t.reason.chars().count() < 700,
+        "{} characters",
+        t.reason.chars().count()
+    );
+    // A value within the bound is quoted whole.
+    let t = classify(&ssm_call("UpdateDocument", "Other-Doc", json!({}))).unwrap();
+    assert!(t.reason.contains("\"Other-Doc\""), "{}", t.reason);
+}

@@ -939,3 +939,29 @@ async fn ctrl_c_mid_sweep_says_what_is_done_and_that_the_state_is_consistent() {
         "{err}"
     );
 }
+
+#[test]
+fn an_endpoint_that_is_not_a_url_is_one_sentence() {
+    for endpoint in ["not a url", "http://[::1"] {
+        let out = bin()
+            .args(["status", "--table", "t"])
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "x")
+            .env("AWS_SECRET_ACCESS_KEY", "y")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("endpoint {endpoint} is not a URL")),
+            "{err}"
+        );
+        assert!(
+            !err.contains("Request {") && !err.contains("SdkBody"),
+            "no request dump: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}

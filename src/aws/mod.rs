@@ -76,7 +76,7 @@ impl AwsError {
             SdkError::ServiceError(_) => service_answer(err),
             SdkError::DispatchFailure(_) => {
                 let detail = dispatch_detail(err);
-                match credential_problem(&detail) {
+                match credential_problem(&detail).or_else(|| endpoint_problem(&detail)) {
                     Some((code, sentence)) => (code.into(), sentence),
                     None => (
                         "DispatchFailure".into(),
@@ -120,10 +120,31 @@ impl AwsError {
                 "refresh the credentials (`aws sso login`, or new keys), then retry"
             }
             "DispatchFailure" => "check the endpoint (AWS_ENDPOINT_URL, AWS_REGION) and the network, then retry",
+            "InvalidEndpoint" => "set AWS_ENDPOINT_URL to a URL such as http://localhost:5000 (scheme, host, optional port), or unset it",
             "Timeout" => "the endpoint answered too slowly: retry, or raise RUNAS_GUARD_*_TIMEOUT_SECONDS",
             _ => return None,
         })
     }
+}
+
+/// An endpoint that is not a URL (`AWS_ENDPOINT_URL=localhost:5000`): one
+/// sentence, instead of the SDK's dump of the request it could not send.
+fn endpoint_problem(detail: &str) -> Option<(&'static str, String)> {
+    if !detail.contains("failed to apply endpoint") {
+        return None;
+    }
+    let why = detail
+        .rsplit("endpoint is not a valid URI: ")
+        .next()
+        .filter(|w| w.len() < 200)
+        .unwrap_or("not a URI");
+    Some((
+        "InvalidEndpoint",
+        format!(
+            "{} is not a URL ({why})",
+            crate::trigger::bounded(&endpoint())
+        ),
+    ))
 }
 
 /// Credentials that could not be loaded fail as a dispatch failure; each

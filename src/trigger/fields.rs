@@ -7,9 +7,28 @@ use super::{is_account_id, type_name, EventError};
 
 pub(super) fn field_error(field: &str, problem: impl Into<String>) -> EventError {
     EventError::Field {
-        field: field.to_string(),
-        problem: problem.into(),
+        field: bounded(field),
+        problem: bounded(&problem.into()),
     }
+}
+
+/// The most of an event's own text an error repeats: enough to recognise a
+/// value, never a megabyte of it in a log line, a rejection record or an
+/// alert.
+pub const ECHO_MAX: usize = 300;
+
+/// `s` cut to [`ECHO_MAX`] characters, saying how much was left out.
+pub fn bounded(s: &str) -> String {
+    bounded_to(s, ECHO_MAX)
+}
+
+pub fn bounded_to(s: &str, max: usize) -> String {
+    let total = s.chars().count();
+    if total <= max {
+        return s.to_string();
+    }
+    let kept: String = s.chars().take(max).collect();
+    format!("{kept}… ({} more characters)", total - max)
 }
 
 /// A JSON object plus the dotted path it sits at, so errors name the field.
