@@ -192,6 +192,12 @@ impl Delivery {
                 fx.receipts
                     .release(&self.event_id, &self.owner, "failed", None)
                     .await
+            } else if outcome.result == Handled::Ignored && lost.is_empty() {
+                // Nothing was done: the id is not used up, so the event put
+                // right (or delivered again) under it is handled anew.
+                fx.receipts
+                    .release(&self.event_id, &self.owner, "ignored", None)
+                    .await
             } else {
                 let summary = format!("{:?}: {}", outcome.result, outcome.reason);
                 fx.receipts

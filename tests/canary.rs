@@ -268,3 +268,21 @@ async fn a_sweep_that_finds_an_edit_no_event_brought_tells_it_once() {
     sweep(&w);
     assert!(of_kind(&w.alerts().await, "drift_detected").is_empty());
 }
+
+#[tokio::test]
+async fn an_ignored_event_does_not_use_up_its_id() {
+    let w = World::new().await;
+    let a = w.create_account("canary-id", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let token = tag_on(&w, &a, "us-east-1").await.unwrap();
+    let mut wrong = canary_event(&a, "us-east-1", &token, "Admin");
+    wrong["id"] = json!("one-id");
+    assert_eq!(w.handle(&wrong).1["result"], "ignored");
+    // The same id, put right: handled, not a duplicate.
+    let mut right = canary_event(&a, "us-east-1", &token, "RunAsGuardExecution");
+    right["id"] = json!("one-id");
+    let (_, out) = w.handle(&right);
+    assert_eq!(out["result"], "done", "{out:#}");
+    assert_eq!(w.handle(&right).1["result"], "duplicate", "done is done");
+}
