@@ -81,7 +81,8 @@ def tag(version, note=""):
     message = f"runas-guard {title}\n\n{body}\n"
     if note:
         message += f"\n{note}\n"
-    run = subprocess.run(["git", "tag", "--annotate", f"v{version}", "--file", "-", "HEAD"],
+    # --cleanup=whitespace: keep the section's `### Added` headings (the default strips `#` lines).
+    run = subprocess.run(["git", "tag", "--annotate", "--cleanup=whitespace", f"v{version}", "--file", "-", "HEAD"],
                          cwd=REPO, input=message, capture_output=True, text=True)
     if run.returncode != 0:
         fail(f"git tag: {run.stderr.strip()}")

@@ -127,7 +127,7 @@ class ReleaseChecks(unittest.TestCase):
         message = subprocess.run(["git", "tag", "-l", "--format=%(contents)", "v1.2.0"], cwd=self.repo,
                                  capture_output=True, text=True).stdout
         self.assertIn("runas-guard [1.2.0] - 2026-11-23", message)
-        self.assertIn("- a thing", message)
+        self.assertIn("### Added\n\n- a thing", message)
         self.assertIn("SKIP_CHECKS=1", message)
         kind = subprocess.run(["git", "cat-file", "-t", "v1.2.0"], cwd=self.repo, capture_output=True, text=True)
         self.assertEqual(kind.stdout.strip(), "tag")  # annotated
