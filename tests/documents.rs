@@ -354,9 +354,14 @@ async fn a_sweep_restores_a_deleted_named_document_and_says_which() {
         .expect("recreated");
     assert_eq!(run_as(&doc), (json!(true), json!("viewer")));
     let alerts = w.alerts().await;
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let m = &alerts[0]["message"];
-    assert_eq!(m["kind"], "sweep_summary");
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    // The table said it was right and no delete event came: told on its
+    // own (found_by sweep), beside the summary.
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["found_by"], "sweep");
+    assert_eq!(told[0]["message"]["document"], READ_ONLY);
+    let m = &of_kind(&alerts, "sweep_summary")[0]["message"];
     // (The management account is swept too: its documents are created now.)
     let entries: Vec<&Value> = m["entries"]
         .as_array()
