@@ -42,7 +42,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "`runas-guard status --account ID` shows the counts; the association's page lists every node.",
         ],
         Kind::RunAsBypass => &[
-            "Sessions that use this document run as root, whatever Run As says: ask the actor why, and delete or fix the document (runas-guard never touches it).",
+            "Sessions that use this document run as the user the alert names (root, ssm-user or another), not the policy's: ask the actor why, and delete or fix the document (runas-guard never touches it).",
             "Keep StartSession on such documents out of permission sets; an SCP can deny creating Session documents outside your pipeline.",
         ],
         Kind::IdentityCenterDrift => &[
