@@ -633,6 +633,11 @@ async fn a_look_that_cannot_run_is_told_once_per_transition_and_fails_the_cli_sw
     assert_status(&w, &sweep_event(), "compliant");
     proxy.faults(denied);
     w.handle(&sweep_event());
+    assert!(
+        proxy.hits()["denied"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
     assert_eq!(
         of_kind(&w.alerts().await, "identity_center_failed").len(),
         1

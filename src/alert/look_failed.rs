@@ -20,10 +20,7 @@ pub fn identity_center_failed(
     m.insert("region".into(), json!(region));
     m.insert("error_code".into(), json!(error_code));
     // AWS messages are short; an endpoint answering with a page is not.
-    m.insert(
-        "error".into(),
-        json!(error.chars().take(500).collect::<String>()),
-    );
+    m.insert("error".into(), json!(crate::trigger::bounded(error)));
     let subject = format!(
         "runas-guard ERROR: cannot look at IAM Identity Center's mapping in {region} ({})",
         super::message::subject_value(error_code)

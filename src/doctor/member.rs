@@ -232,7 +232,7 @@ async fn refused(
 }
 
 fn iso(ms: i64) -> String {
-    clock::iso(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64))
+    clock::iso(clock::from_millis(ms))
 }
 
 /// What runas-guard last recorded for the account: rows awaiting the member

@@ -68,8 +68,7 @@ pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
 /// not an arrival (it would say nothing about runas-guard's path).
 fn not_ours(policy: &Policy, actor: Option<&Actor>) -> Option<String> {
     let arn = actor.map(|a| a.arn.as_str()).unwrap_or_default();
-    let role = arn.rsplit_once(":role/").map(|(_, r)| r);
-    match role {
+    match crate::ids::role_name(arn) {
         Some(r) if policy.roles().any(|ours| ours == r) => None,
         _ => Some(format!(
             "the forwarding canary's tag was written by {}, not by runas-guard's member role",
