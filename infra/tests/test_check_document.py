@@ -4,9 +4,13 @@ RunAsUserCheckDocument, RunAsUserCheck=Enabled).
 What it may run on every managed node is the point of these tests: its one
 parameter admits only the user names the policy admits (and never shell
 text), the value reaches the script as the environment variable SSM_User
-(interpolationType ENV_VAR) and never as text in it, and the script, run
-here with sh and bash, executes nothing but ``id`` for that user and says
-in one line on stderr when the user is missing.
+(interpolationType ENV_VAR, agents 3.3.2746.0 and later) or, on older
+agents that ignore interpolationType, through AWS's documented fallback:
+``{{User}}`` substituted inside single quotes, taken only when SSM_User is
+empty. The script, run here with sh and bash as either agent runs it,
+executes nothing but ``id`` for a user name, says in one line on stderr
+when the user is missing (exit 1), and refuses anything that is not a user
+name without running anything (exit 2, "check could not run").
 """
 
 import json
@@ -74,15 +78,22 @@ class CheckDocumentTests(cfn.TemplateTestCase):
         self.assertTrue(self.parameter["description"].strip())
         self.assertNotIn("default", self.parameter)  # the association always passes the user
 
-    def test_the_value_never_becomes_shell_text(self):
-        # No {{User}} (or any {{...}}) anywhere: SSM substitutes those into the
-        # script's text. The script reads $SSM_User only, always quoted.
+    def test_the_value_becomes_shell_text_only_in_the_fallback_inside_single_quotes(self):
+        # Older agents substitute {{User}} into the text (they ignore
+        # interpolationType). The one {{...}} is AWS's fallback, inside single
+        # quotes, which the pattern's characters cannot leave: no quote, no
+        # backslash, no newline.
         text = json.dumps(self.content)
-        self.assertNotIn("{{", text)
+        self.assertEqual(text.count("{{"), 2)  # once per step
         for step in self.content["mainSteps"]:
-            for line in step["inputs"]["runCommand"]:
+            lines = step["inputs"]["runCommand"]
+            self.assertEqual(lines[0], "if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi")
+            for line in lines[1:]:
+                self.assertNotIn("{{", line)
                 unquoted = re.sub(r'"[^"]*"', '""', line)
                 self.assertNotIn("SSM_User", unquoted, line)
+        for bad in ("'", "\\", "\n", '"', "`"):
+            self.assertNotIn(bad, self.parameter["allowedPattern"].replace("^", "").replace("$", ""))
 
     def test_pattern_admits_the_policys_user_names_and_nothing_else(self):
         for user in ADMITTED:
@@ -133,7 +144,12 @@ class CheckScriptTests(cfn.TemplateTestCase):
         cls.real_id = shutil.which("id")
         cls.existing = subprocess.run([cls.real_id, "-un"], capture_output=True, text=True, check=True).stdout.strip()
 
-    def run_script(self, shell, user):
+    def run_script(self, shell, user, substituted=None):
+        """``user``: SSM_User as an agent of 3.3.2746.0 or later sets it
+        (None: unset, as older agents leave it); ``substituted``: the value
+        an agent puts for {{User}} in the text (older agents: the value;
+        None leaves the text as written)."""
+        script = self.script if substituted is None else self.script.replace("{{User}}", substituted)
         with tempfile.TemporaryDirectory() as tmp:
             bin_dir = os.path.join(tmp, "bin")
             os.mkdir(bin_dir)
@@ -145,7 +161,7 @@ class CheckScriptTests(cfn.TemplateTestCase):
             os.chmod(shim, 0o755)
             path = os.path.join(tmp, "_script.sh")
             with open(path, "w", encoding="utf-8") as handle:
-                handle.write(self.script)
+                handle.write(script)
             env = {"PATH": bin_dir, "HOME": tmp}
             if user is not None:
                 env["SSM_User"] = user
@@ -181,27 +197,57 @@ class CheckScriptTests(cfn.TemplateTestCase):
                     self.assertEqual(calls, [["--", user]])
                     self.assertEqual(created, [])
 
-    def test_without_ssm_user_it_says_the_agent_is_too_old(self):
+    def test_an_older_agent_substitutes_the_user_and_the_check_runs_the_same(self):
+        # Agents before 3.3.2746.0 set no SSM_User and put the value into the
+        # text: the fallback takes it, the verdict is the same.
+        for shell in self.shells:
+            for user, code in ((self.existing, 0), ("runas-guard-no-such-user", 1), ("svc_none$", 1)):
+                with self.subTest(shell=shell, user=user):
+                    done, calls, created = self.run_script(shell, None, substituted=user)
+                    self.assertEqual(done.returncode, code, done.stderr)
+                    self.assertEqual(calls, [["--", user]])
+                    self.assertEqual(created, [])
+                    if code:
+                        self.assertIn(f"Run As user {user} does not exist on this node", done.stderr)
+
+    def test_a_newer_agent_sets_ssm_user_and_the_fallback_stays_unused(self):
+        for shell in self.shells:
+            with self.subTest(shell=shell):
+                done, calls, _ = self.run_script(shell, self.existing, substituted="nobody-else")
+                self.assertEqual(done.returncode, 0, done.stderr)
+                self.assertEqual(calls, [["--", self.existing]])
+
+    def test_no_user_at_all_is_a_check_that_could_not_run(self):
+        # Neither SSM_User nor a substitution (the text left as written).
         for shell in self.shells:
             with self.subTest(shell=shell):
                 done, calls, _ = self.run_script(shell, None)
                 self.assertEqual(done.returncode, 2)
                 self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
-                self.assertIn("SSM_User is not set", done.stderr)
+                self.assertIn("runas-guard: check could not run:", done.stderr)
+                self.assertNotIn("does not exist", done.stderr)
                 self.assertEqual(calls, [])
 
-    def test_hostile_values_are_looked_up_not_run(self):
+    def test_hostile_values_are_refused_not_run(self):
         # The pattern refuses these before SSM runs anything; the script
-        # alone still only hands them to id as one argument.
+        # alone refuses them too: nothing runs, not even id, and the answer
+        # is "could not run", never a missing user.
         for shell in self.shells:
             for user in ("$(touch pwned)", "`touch pwned`", "root; touch pwned", "-a", "--help", "a b",
-                         "$(id)", "' ; touch pwned ; '", '" ; touch pwned ; "', "{{User}}"):
-                with self.subTest(shell=shell, user=user):
-                    done, calls, created = self.run_script(shell, user)
-                    self.assertEqual(done.returncode, 1, done.stderr)
-                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
-                    self.assertEqual(calls, [["--", user]])
-                    self.assertEqual(created, [])
+                         "$(id)", "' ; touch pwned ; '", '" ; touch pwned ; "', "{{User}}", "Root", "a\nb"):
+                for how in ("env", "text"):
+                    if how == "text" and ("'" in user or "\n" in user):
+                        continue  # the pattern admits no quote or newline: no agent puts one there
+                    with self.subTest(shell=shell, user=user, how=how):
+                        if how == "env":
+                            done, calls, created = self.run_script(shell, user)
+                        else:
+                            done, calls, created = self.run_script(shell, None, substituted=user)
+                        self.assertEqual(done.returncode, 2, done.stderr)
+                        self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                        self.assertIn("check could not run", done.stderr)
+                        self.assertEqual(calls, [])
+                        self.assertEqual(created, [])
 
 
 if __name__ == "__main__":
