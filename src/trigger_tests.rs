@@ -758,6 +758,16 @@ fn other_session_documents_are_looked_at_and_nothing_else() {
         json!({}),
     );
     assert_eq!(classify(&other).unwrap().kind, TriggerKind::Ignored);
+    // This account's own, by ARN: the hub's session document rules leave
+    // every ARN to the document rules, so the look is decided here.
+    let own = ssm_call(
+        "UpdateDocumentDefaultVersion",
+        "arn:aws:ssm:eu-west-1:111122223333:document/Elevated-Shell",
+        json!({}),
+    );
+    let t = classify(&own).unwrap();
+    assert_eq!(t.kind, TriggerKind::SessionDocumentChanged, "{}", t.reason);
+    assert_eq!(t.context.document.as_deref(), Some("Elevated-Shell"));
     // A mistyped type is an error naming the field.
     let bad = ssm_call(
         "CreateDocument",

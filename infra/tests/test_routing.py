@@ -47,11 +47,14 @@ for exactly the pattern syntax these templates use, and nothing else:
   leaf fields only: a field whose value is an object is not a leaf.
 * **anything-but** (a list of strings) - ``[{"anything-but": ["A", "B"]}]``
   matches a present string value (or any string in an array value) equal to
-  none of them, case-sensitively. An absent field matches nothing (Event
-  Ruler matches only fields an event has, ``exists: false`` aside), and so
-  does a value that is not a string (these patterns list strings only). The
+  none of them, case-sensitively. ``[{"anything-but": {"wildcard": ["A",
+  "arn:*"]}}]`` (Event Ruler's list form) matches one that matches none of
+  the wildcards (read as ``wildcard`` above; one without ``*`` is exact). An
+  absent field matches nothing (Event Ruler matches only fields an event
+  has, ``exists: false`` aside), and so does a value that is not a string
+  (these patterns list strings only). The
   other forms (a single value, numbers, ``prefix``, ``suffix``,
-  ``equals-ignore-case``, ``wildcard`` inside it) raise.
+  ``equals-ignore-case``, a single ``wildcard`` string inside it) raise.
 * **$or** - ``{"$or": [pattern, pattern, ...]}`` (at least two) at any object
   level: at least one alternative must match, besides the other keys.
 
@@ -122,11 +125,35 @@ def _validate_leaf_item(item, path):
             raise UnsupportedPattern(f"{path}: equals-ignore-case takes a string, got {argument!r}")
         if operator == "wildcard" and (not isinstance(argument, str) or "\\" in argument or "**" in argument):
             raise UnsupportedPattern(f"{path}: wildcard takes a string without escapes or '**', got {argument!r}")
-        if operator == "anything-but" and (not isinstance(argument, list) or not argument
-                                           or not all(isinstance(a, str) for a in argument)):
-            raise UnsupportedPattern(f"{path}: anything-but takes a non-empty list of strings here, got {argument!r}")
+        if operator == "anything-but":
+            _validate_anything_but(argument, path)
         return
     raise UnsupportedPattern(f"{path}: unsupported value {item!r}")
+
+
+def _validate_anything_but(argument, path):
+    # A list of strings, or Event Ruler's {"wildcard": [...]} (a non-empty
+    # list of wildcards, each as strict as a positive wildcard).
+    if isinstance(argument, dict) and list(argument) == ["wildcard"]:
+        wildcards = argument["wildcard"]
+        if (not isinstance(wildcards, list) or not wildcards
+                or not all(isinstance(w, str) and w and "\\" not in w and "**" not in w for w in wildcards)):
+            raise UnsupportedPattern(f"{path}: anything-but wildcard takes a non-empty list of wildcards "
+                                     f"without escapes or '**', got {wildcards!r}")
+        return
+    if not isinstance(argument, list) or not argument or not all(isinstance(a, str) for a in argument):
+        raise UnsupportedPattern(f"{path}: anything-but takes a non-empty list of strings or "
+                                 f"{{\"wildcard\": [...]}} here, got {argument!r}")
+
+
+def _wildcard(pattern):
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+
+
+def _excluded(anything_but, value):
+    if isinstance(anything_but, dict):
+        return any(_wildcard(w).fullmatch(value) for w in anything_but["wildcard"])
+    return value in anything_but
 
 
 def matches(pattern, event):
@@ -184,10 +211,10 @@ def _match_leaf(values, field):
             if item["exists"] == present:
                 return True
         elif isinstance(item, dict) and "anything-but" in item:
-            if present and any(isinstance(c, str) and c not in item["anything-but"] for c in candidates):
+            if present and any(isinstance(c, str) and not _excluded(item["anything-but"], c) for c in candidates):
                 return True
         elif isinstance(item, dict) and "wildcard" in item:
-            regex = re.compile(".*".join(re.escape(part) for part in item["wildcard"].split("*")), re.DOTALL)
+            regex = _wildcard(item["wildcard"])
             if present and any(isinstance(c, str) and regex.fullmatch(c) for c in candidates):
                 return True
         elif isinstance(item, dict):
@@ -470,6 +497,24 @@ class MatcherTests(unittest.TestCase):
         pattern["detail"]["requestParameters"]["name"] = [{"anything-but": ["SSM-SessionManagerRunShell"]}]
         self.assertFalse(matches(pattern, self.EVENT))
 
+    def test_anything_but_wildcards(self):
+        def name(*wildcards):
+            return {"detail": {"requestParameters": {"name": [{"anything-but": {"wildcard": list(wildcards)}}]}}}
+        # One without "*" is an exact name; "arn:*" every ARN.
+        self.assertFalse(matches(name("SSM-SessionManagerRunShell", "arn:*"), self.EVENT))
+        self.assertTrue(matches(name("SSM-SessionManagerRunShel", "arn:*"), self.EVENT), "whole values only")
+        self.assertTrue(matches(name("ssm-sessionmanagerrunshell"), self.EVENT), "case-sensitive")
+        self.assertFalse(matches(name("A", "SSM-*"), self.EVENT))
+        self.assertFalse(matches(name("*Shell"), self.EVENT))
+        self.assertTrue(matches(name("*shell"), self.EVENT))
+        by_arn = copy.deepcopy(self.EVENT)
+        by_arn["detail"]["requestParameters"]["name"] = "arn:aws:ssm:eu-west-1:111122223333:document/X"
+        self.assertFalse(matches(name("SSM-SessionManagerRunShell", "arn:*"), by_arn))
+        self.assertTrue(matches(name("SSM-SessionManagerRunShell"), by_arn))
+        # An absent field or a number matches nothing, as with the list form.
+        self.assertFalse(matches({"detail": {"nothing": [{"anything-but": {"wildcard": ["x"]}}]}}, self.EVENT))
+        self.assertFalse(matches({"detail": {"count": [{"anything-but": {"wildcard": ["x"]}}]}}, self.EVENT))
+
     def test_unsupported_operators_raise(self):
         for operator in (
             {"prefix": "aws."},
@@ -478,7 +523,12 @@ class MatcherTests(unittest.TestCase):
             {"anything-but": []},
             {"anything-but": [1, 2]},
             {"anything-but": {"prefix": "aws."}},
-            {"anything-but": {"wildcard": ["aws.*"]}},
+            {"anything-but": {"wildcard": "aws.*"}},
+            {"anything-but": {"wildcard": []}},
+            {"anything-but": {"wildcard": ["aws**"]}},
+            {"anything-but": {"wildcard": ["aws\\.*"]}},
+            {"anything-but": {"wildcard": [""]}},
+            {"anything-but": {"wildcard": ["a"], "prefix": "b"}},
             {"numeric": [">", 0]},
             {"cidr": "10.0.0.0/8"},
             {"wildcard": "aws\\.*"},
@@ -602,15 +652,10 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
                 self.assertIn(MEMBER_DOCUMENT_FORWARD_RULE, matched)
                 named = event["detail"]["requestParameters"]["name"]
-                # A governed name is no other Session document: the session
-                # document rules leave it to the document rules. A name given
-                # as an ARN (SSM's API takes bare names for these calls today)
-                # would reach both with one event id, which the function
-                # claims once (SessionDocumentChangedRule explains).
-                by_arn = named.startswith("arn:") and writes_a_session_document(event)
-                self.assertEqual({RULE_TRIGGERS[key] for key in matched},
-                                 {"document_changed", "session_document_changed"} if by_arn
-                                 else {"document_changed"}, matched)
+                # A governed name is no other Session document, and an ARN is
+                # the document rules' whatever it names: the session document
+                # rules leave both to the document rules (one rule per bus).
+                self.assertEqual({RULE_TRIGGERS[key] for key in matched}, {"document_changed"}, matched)
                 # Stacks with the default (empty) NamedSessionDocuments route
                 # the preferences document's edits only.
                 default = matching(self.default_pattern_rules, event)
@@ -1204,14 +1249,14 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
                 for named in ("", "SSMRunAs-Admin"):
                     with self.subTest(sample=sample, document=arn, named=named):
                         # The session document rules exclude the governed
-                        # names, not ARNs: an ARN-named write of a Session
-                        # document reaches the function through both (one
-                        # event id, claimed once). SSM's API takes bare names
-                        # for these calls today.
+                        # names and every ARN: an ARN-named write of any
+                        # document reaches the function through the document
+                        # rules only, one rule per bus, and the function looks
+                        # at a Session document it does not govern as it does
+                        # at a bare name. SSM's API takes bare names for these
+                        # calls today.
                         edit = renamed(event, arn)
-                        self.assertEqual(matching(self.patterns(named), edit),
-                                         DOCUMENT_RULES | (SESSION_DOCUMENT_RULES if writes_a_session_document(edit)
-                                                           else set()))
+                        self.assertEqual(matching(self.patterns(named), edit), DOCUMENT_RULES)
         for sample, event in self.not_edits:
             with self.subTest(sample=sample):
                 arn = "arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell"
