@@ -3,7 +3,8 @@
   dist.py pack VERSION TARGET BINARY   dist/runas-guard-VERSION-TARGET.tar.gz: the
                                        binary (or the bootstrap inside a Lambda zip)
                                        as runas-guard, with LICENSE, README.md,
-                                       CHANGELOG.md
+                                       CHANGELOG.md and the pages README.md
+                                       links to (docs/*.md)
   dist.py sums                         dist/SHA256SUMS of every artifact
   dist.py check VERSION [REV]          the x86_64 CLI says `VERSION (REV)`; REV by
                                        default as build.rs makes it from git
@@ -38,7 +39,8 @@ def pack(version, target, binary):
         info = tarfile.TarInfo(f"{name}/runas-guard")
         info.size, info.mode = len(data), 0o755
         tar.addfile(info, io.BytesIO(data))
-        for doc in ("LICENSE", "README.md", "CHANGELOG.md"):
+        pages = sorted(f"docs/{p}" for p in os.listdir("docs") if p.endswith(".md"))
+        for doc in ("LICENSE", "README.md", "CHANGELOG.md", *pages):
             tar.add(doc, arcname=f"{name}/{doc}")
 
 
