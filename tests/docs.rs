@@ -193,17 +193,38 @@ fn slugs_follow_githubs_rules() {
             "iam-identity-centers-attribute-mapping-identity_center",
         ),
         ("`make bench-scale`", "make-bench-scale"),
-        ("2b. Policy: upload it before the first invocation", "2b-policy-upload-it-before-the-first-invocation"),
+        (
+            "2b. Policy: upload it before the first invocation",
+            "2b-policy-upload-it-before-the-first-invocation",
+        ),
         ("From audit to enforce", "from-audit-to-enforce"),
         ("Deploy, in this order", "deploy-in-this-order"),
-        ("(a) Landing Zone Accelerator 1.15 and later", "a-landing-zone-accelerator-115-and-later"),
+        (
+            "(a) Landing Zone Accelerator 1.15 and later",
+            "a-landing-zone-accelerator-115-and-later",
+        ),
         ("Opt-in regions", "opt-in-regions"),
-        ("Back to the values before runas-guard", "back-to-the-values-before-runas-guard"),
-        ("Coexistence: just-in-time node access", "coexistence-just-in-time-node-access"),
+        (
+            "Back to the values before runas-guard",
+            "back-to-the-values-before-runas-guard",
+        ),
+        (
+            "Coexistence: just-in-time node access",
+            "coexistence-just-in-time-node-access",
+        ),
         ("See [the CLI](docs/cli.md) here", "see-the-cli-here"),
         ("  Trailing spaces  ", "trailing-spaces"),
         ("Ünïcode letters stay", "ünïcode-letters-stay"),
         ("a -> b", "a---b"),
+        // A trailing `-` stays: `*` and `)` go, the hyphen before them stays.
+        (
+            "Per-permission-set documents (`SSMRunAs-*`)",
+            "per-permission-set-documents-ssmrunas-",
+        ),
+        (
+            "The member StackSet: customizations-config.yaml",
+            "the-member-stackset-customizations-configyaml",
+        ),
     ] {
         assert_eq!(slug(heading), want, "{heading}");
     }
@@ -306,7 +327,9 @@ fn variables_in_src() -> Vec<String> {
 #[test]
 fn every_variable_the_binary_reads_is_in_the_environment_table() {
     let page = std::fs::read_to_string(repo().join("docs/configuration.md")).unwrap();
-    let start = page.find("\n## Environment").expect("docs/configuration.md has ## Environment");
+    let start = page
+        .find("\n## Environment")
+        .expect("docs/configuration.md has ## Environment");
     let section = &page[start + 1..];
     let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
     let vars = variables_in_src();
