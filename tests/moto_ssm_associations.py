@@ -78,15 +78,24 @@ that account-region (so moto's reset clears them too):
   ``MaxResults`` 5..50 (default 10), ``NextToken``. Each entry:
   ``InstanceId``, ``PingStatus`` ``Online``, ``LastPingDateTime`` (the time of
   the call), ``AgentVersion`` (the node's ``agent_version``, default
-  ``3.3.987.0``), ``PlatformType``, ``PlatformName`` / ``PlatformVersion``
+  ``3.3.3572.0``), ``PlatformType``, ``PlatformName`` / ``PlatformVersion``
   (``Amazon Linux`` 2023, ``macOS`` 14.5, ``Microsoft Windows Server 2022
   Datacenter`` 10.0.20348), ``ResourceType`` (``EC2Instance`` for ``i-``,
   ``ManagedInstance`` for ``mi-``, which also get ``RegistrationDate``: when
   the fleet was set), ``SourceId`` / ``SourceType``; for a node an
   association has run on, ``AssociationStatus`` (``Failed`` if its newest
-  outcome under any association failed, else ``Success``),
+  outcome under any association failed, timed out or was undeliverable,
+  else ``Success``),
   ``AssociationOverview``, ``LastAssociationExecutionDate`` and
   ``LastSuccessfulAssociationExecutionDate``.
+- ``DescribeInstanceAssociationsStatus``: ``InstanceId`` (required; a node
+  of the account-region, else ``InvalidInstanceId``), ``MaxResults`` 1..50,
+  ``NextToken``. Per association whose newest run reached the node and has
+  its report: ``AssociationId``, ``Name``, ``DocumentVersion``,
+  ``AssociationVersion``, ``InstanceId``, ``ExecutionDate``, ``Status`` and
+  ``DetailedStatus`` (``Success``, ``Failed``, ``TimedOut``,
+  ``Undeliverable``), ``ErrorCode``, ``ExecutionSummary`` (the agent's, see
+  moto_ssm_agent.py; none for an undeliverable run), ``AssociationName``.
 
 Errors as the model names them, shaped like moto's other SSM errors (JSON
 ``__type`` + ``Message``, HTTP 400): ``InvalidDocument`` (no such document in
@@ -127,12 +136,19 @@ carrying one of the keys; several targets are ANDed. On each node:
   (``aws:runShellScript`` on Linux and MacOS, ``aws:runPowerShellScript`` on
   Windows); a node no step applies to skips: ``Success``. So a Linux/MacOS
   check document succeeds on every Windows node.
-- the emulation's one semantic shortcut: the shell is not executed. An
-  applicable ``aws:runShellScript`` step succeeds iff the association's
-  ``User`` parameter (or the document's default for it) is one of the node's
-  ``users``; it models the check document's ``id -- "$User"``. A document
-  without a ``User`` parameter succeeds. Failures are ``Failed`` /
-  ``DetailedStatus`` ``Failed``; any other step succeeds.
+- the node's agent runs each applicable ``aws:runShellScript`` step of a
+  document that declares a ``User`` parameter as its version would
+  (moto_ssm_agent.py, whose header says what is modelled): ``{{User}}``
+  substituted into the text by every agent, ``SSM_User`` set only by agents
+  3.3.2746.0 and later for ``interpolationType: ENV_VAR``, the script run by
+  ``sh`` with a stand-in ``id`` that knows the node's ``users``. So a script
+  that reads only ``$SSM_User`` fails on an older agent whatever users the
+  node has, and exit codes and stderr are the script's own. The outcome is
+  ``Success`` / ``Failed`` (a step exited non-zero), or ``TimedOut`` /
+  ``Undeliverable`` for nodes the fleet marks so; each node's report (with
+  the agent's execution summary) is read with
+  ``DescribeInstanceAssociationsStatus``. Steps of other documents (no
+  ``User`` parameter), and other actions, succeed without running.
 - a document deleted since the association was made fails on every node.
 - ``MaxErrors`` (N, or N% of the targets): once more nodes failed than it
   allows, no further node is sent the run (AWS: "the stop command is sent
@@ -148,9 +164,11 @@ on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
 - ``POST /_emulated/ssm/fleet`` ``{"account": "123456789012", "region":
   "eu-west-1", "nodes": [{"id": "i-0123456789abcdef0", "platform":
   "Linux"|"MacOS"|"Windows", "users": ["ec2-user", "ssm-ops"], "tags":
-  {"Role": "web"}, "agent_version": "3.3.987.0"}]}`` replaces that
-  account-region's managed nodes (``platform`` defaults to Linux, ``users``
-  and ``tags`` to none, ``agent_version`` to 3.3.987.0). Add ``"count": N``
+  {"Role": "web"}, "agent_version": "3.3.987.0", "outcome": "timeout"}]}``
+  replaces that account-region's managed nodes (``platform`` defaults to
+  Linux, ``users`` and ``tags`` to none, ``agent_version`` to 3.3.3572.0,
+  ``outcome`` to none: the run goes as the agent makes it; ``timeout`` or
+  ``undeliverable`` make every run on that node so). Add ``"count": N``
   (with optional ``"users"``, ``"platform"``, ``"tags"``, ``"agent_version"``
   and ``"prefix"``, default ``"i-0"``) to generate N more nodes, ids the prefix
   then a hex counter to ``i-`` + 17 hex. ``"sparse_pages": true`` makes
@@ -192,8 +210,11 @@ How it differs from AWS:
   comes online). ``MaxConcurrency`` and alarms never stop a run; a
   calendar's state comes from the control endpoint, not a ChangeCalendar
   document. ``ScheduleExpression`` is validated, never followed.
-- the shell is not executed (above); ``{{ssm:...}}`` parameter references are
-  not resolved, so they must match ``allowedPattern`` as written.
+- the shell runs only the steps of documents with a ``User`` parameter, with a
+  ``PATH`` of the stand-in ``id`` alone (above); ``{{ssm:...}}`` parameter
+  references are not resolved, so they must match ``allowedPattern`` as
+  written. Agent versions matter only for ``ENV_VAR``; no node ever updates
+  its agent.
 - ``Overview`` counts the nodes of the newest execution; a run over no nodes
   leaves it ``Pending`` (an execution over no nodes is ``Success``,
   ``ResourceCountByStatus`` ``"{}"``). Create answers ``Pending`` /
@@ -252,6 +273,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+import moto_ssm_agent  # noqa: E402 - the agent on each node
 import moto_ssm_versions  # noqa: E402 - its patches apply on import
 
 # (moto_ssm_versions also marks its errors as SSM's, so they are found when imported.)
@@ -311,7 +333,8 @@ ASSOCIATION_FILTERS = (
 PAGE_DEFAULT = 50
 # DescribeInstanceInformation (MaxResultsEC2Compatible: 5..50; AWS documents 10 as the default).
 INFO_PAGE_MIN, INFO_PAGE_DEFAULT = 5, 10
-AGENT_VERSION = "3.3.987.0"
+# A current agent (Release 3.3.3572.0, 2025-12-10); a node may name an older one.
+AGENT_VERSION = "3.3.3572.0"
 VERSION = r"[0-9]{1,6}(\.[0-9]{1,6}){2,3}"  # the model's Version
 # PlatformName and PlatformVersion of each platform's nodes (one typical OS each).
 PLATFORM_OS = {
@@ -427,15 +450,16 @@ def _scope(self, *parts):
 # --- state -------------------------------------------------------------------
 
 class Node:
-    __slots__ = ("id", "platform", "users", "tags", "agent_version", "registered")
+    __slots__ = ("id", "platform", "users", "tags", "agent_version", "registered", "outcome")
 
-    def __init__(self, node_id, platform, users, tags, agent_version=None):
+    def __init__(self, node_id, platform, users, tags, agent_version=None, outcome=None):
         self.id = node_id
         self.platform = platform
         self.users = frozenset(users)
         self.tags = dict(tags)
         self.agent_version = agent_version or AGENT_VERSION
         self.registered = _now()
+        self.outcome = outcome  # None, "timeout" or "undeliverable" (moto_ssm_agent)
 
 
 class Execution:
@@ -443,12 +467,13 @@ class Execution:
     held in progress shows its first ``done`` nodes' outcomes and the rest
     ``Pending`` until it is finished."""
 
-    def __init__(self, seq, version, results, done=None):
+    def __init__(self, seq, version, results, done=None, reports=None):
         self.id = str(uuid.uuid4())
         self.seq = seq
         self.version = version
         self.created = _now()
         self.final = results  # [(node id, status)] in fleet order, once finished
+        self.reports = reports or {}  # node id -> (Status, ExecutionSummary, ErrorCode)
         shown = results if done is None else \
             [(n, s if i < done else "Pending") for i, (n, s) in enumerate(results)]
         self._show(shown)
@@ -464,7 +489,7 @@ class Execution:
         if self.counts.get("Pending"):
             self.status = "InProgress"
         else:
-            self.status = "Failed" if self.counts.get("Failed") else "Success"
+            self.status = "Success" if set(self.counts) <= {"Success"} else "Failed"
 
     def finish(self):
         """The held run's remaining nodes report; True if it was held."""
@@ -755,22 +780,22 @@ def _applies(step, platform):
     return len(equals) == 2 and equals[0] == "platformType" and equals[1] == platform
 
 
-def _plans(doc):
-    """Per platform: 'skip' (no step applies), 'user' (a shell step checks
-    the user), 'ok' (steps apply, none checks a user), or 'fail'."""
-    if doc is None:
-        return dict.fromkeys(PLATFORMS, "fail")
-    steps = (doc.content_json or {}).get("mainSteps") or []
-    plans = {}
-    for platform in PLATFORMS:
-        applying = [s for s in steps if _applies(s, platform)]
-        if not applying:
-            plans[platform] = "skip"
-        elif any(s.get("action") == "aws:runShellScript" for s in applying):
-            plans[platform] = "user"
+def _node_report(doc, steps, values, node):
+    """(Status, ExecutionSummary, ErrorCode) of one node's run: the agent
+    model (moto_ssm_agent) runs each applicable aws:runShellScript step of a
+    document that declares a User parameter; other steps succeed."""
+    if node.outcome == "undeliverable":
+        return moto_ssm_agent.report(steps, [], node.outcome)
+    results = []
+    for step in steps:
+        if not _applies(step, node.platform):
+            results.append(None)
+        elif step.get("action") == "aws:runShellScript" and "User" in values:
+            results.append(moto_ssm_agent.run_step(step, _declared(doc), values, node.agent_version,
+                                                   node.users))
         else:
-            plans[platform] = "ok"
-    return plans
+            results.append(("Success", ""))
+    return moto_ssm_agent.report(steps, results, node.outcome)
 
 
 def _closed(state, fields):
@@ -801,25 +826,29 @@ def _run(state, association, done=None):
         doc = _document(state, fields)
     except SSMException:
         doc = None  # deleted (or unshared) since: every node fails
-    user = None
-    if doc is not None and "User" in _declared(doc):
-        values = (fields.get("Parameters") or {}).get("User")
-        user = values[0] if values else _declared(doc)["User"].get("default")
-    plans = _plans(doc)
+    values = {}
+    if doc is not None:
+        given = fields.get("Parameters") or {}
+        for name, spec in _declared(doc).items():
+            chosen = given.get(name) or ([spec["default"]] if "default" in (spec or {}) else [])
+            if chosen:
+                values[name] = str(chosen[0])
+    steps = [] if doc is None else (doc.content_json or {}).get("mainSteps") or []
     targeted = _targeted(state, fields.get("Targets"))
     allowed = _allowed_errors(fields.get("MaxErrors"), len(targeted))
-    results, failed = [], 0
+    results, reports, failed = [], {}, 0
     for node in targeted:
         if allowed is not None and failed > allowed:
             break  # MaxErrors reached: no further node is sent the run
-        plan = plans.get(node.platform, "skip")
-        if plan == "user" and user is not None:
-            ok = user in node.users
+        if doc is None:
+            report = ("Failed", None, "InvalidAssoc")
         else:
-            ok = plan != "fail"
-        failed += not ok
-        results.append((node.id, "Success" if ok else "Failed"))
-    execution = Execution(next(state.seq), association.version, results, done)
+            report = _node_report(doc, steps, values, node)
+        # Execution timeouts count against MaxErrors; undeliverable runs do not.
+        failed += report[0] in ("Failed", "TimedOut")
+        results.append((node.id, report[0]))
+        reports[node.id] = report
+    execution = Execution(next(state.seq), association.version, results, done, reports)
     association.executions.append(execution)
     return execution
 
@@ -1142,7 +1171,7 @@ def _node_associations(state, node):
 def _association_status(counts):
     if not counts:
         return None
-    return "Failed" if counts.get("Failed") else "Success"
+    return "Failed" if set(counts) & {"Failed", "TimedOut", "Undeliverable"} else "Success"
 
 
 def _node_information(state, node, now):
@@ -1275,9 +1304,55 @@ def describe_instance_information(self, state):
     return ActionResult(result)
 
 
+def _node_statuses(state, node):
+    """Per association, the node's report in the newest run that has one."""
+    infos = []
+    for association in state.associations.values():
+        for e in reversed(association.executions):
+            i = e.by_id.get(node.id)
+            if i is None or e.targets[i][1] == "Pending":
+                continue
+            status, summary, code = e.reports.get(node.id, (e.targets[i][1], None, ""))
+            info = {
+                "AssociationId": association.id,
+                "Name": association.fields["Name"],
+                "DocumentVersion": association.fields.get("DocumentVersion") or "$DEFAULT",
+                "AssociationVersion": str(e.version),
+                "InstanceId": node.id,
+                "ExecutionDate": e.created,
+                "Status": status,
+                "DetailedStatus": status,
+                "ErrorCode": code,
+            }
+            if summary is not None:
+                info["ExecutionSummary"] = summary
+            if association.fields.get("AssociationName"):
+                info["AssociationName"] = association.fields["AssociationName"]
+            infos.append(info)
+            break
+    return infos
+
+
+@_operation
+def describe_instance_associations_status(self, state):
+    instance_id = self._get_param("InstanceId")
+    _check("InstanceId", instance_id, required=True)
+    node = state.nodes.get(instance_id)
+    if node is None:
+        raise _error("InvalidInstanceId", f"Instance {instance_id} is not a managed node of this account-region.")
+    page = _max_results(self._get_param("MaxResults"))
+    scope = _scope(self, instance_id)
+    start = _position(self._get_param("NextToken"), scope) or 0
+    infos = _node_statuses(state, node)
+    result = {"InstanceAssociationStatusInfos": infos[start:start + page]}
+    if start + page < len(infos):
+        result["NextToken"] = _token(scope, start + page)
+    return ActionResult(result)
+
+
 for _handler in (create_association, describe_association, update_association, delete_association,
                  list_associations, describe_association_executions, describe_association_execution_targets,
-                 describe_instance_information):
+                 describe_instance_information, describe_instance_associations_status):
     setattr(ssm_responses.SimpleSystemManagerResponse, _handler.__name__, _handler)
 
 
@@ -1295,7 +1370,7 @@ def _fleet(body):
         raise ControlError("region: a region name is required")
     nodes = {}
 
-    def add(node_id, platform, users, tags, agent_version):
+    def add(node_id, platform, users, tags, agent_version, outcome=None):
         if not isinstance(node_id, str) or not re.fullmatch(PATTERNS["InstanceId"], node_id):
             raise ControlError(f"node id {node_id!r} is not an instance id (i- + 8 or 17, or mi- + 17)")
         if platform not in PLATFORMS:
@@ -1307,14 +1382,17 @@ def _fleet(body):
         if agent_version is not None and (not isinstance(agent_version, str) or
                                           not re.fullmatch(VERSION, agent_version)):
             raise ControlError(f"agent_version {agent_version!r} is not a version (e.g. {AGENT_VERSION})")
+        if outcome not in moto_ssm_agent.OUTCOMES:
+            raise ControlError(f"outcome {outcome!r}: timeout or undeliverable (or none)")
         if node_id in nodes:
             raise ControlError(f"node {node_id} is listed twice")
-        nodes[node_id] = Node(node_id, platform, users, tags, agent_version)
+        nodes[node_id] = Node(node_id, platform, users, tags, agent_version, outcome)
 
     for n in body.get("nodes") or []:
         if not isinstance(n, dict):
             raise ControlError("nodes: a list of objects")
-        add(n.get("id"), n.get("platform", "Linux"), n.get("users", []), n.get("tags", {}), n.get("agent_version"))
+        add(n.get("id"), n.get("platform", "Linux"), n.get("users", []), n.get("tags", {}), n.get("agent_version"),
+            n.get("outcome"))
     count = body.get("count", 0)
     if not isinstance(count, int) or count < 0:
         raise ControlError("count: a number of nodes")

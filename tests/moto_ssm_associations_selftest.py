@@ -458,6 +458,116 @@ class Runs(Case):
 LINUX_OR_MAC = [{"Key": "PlatformTypes", "Values": ["Linux", "MacOS"]}]
 
 
+def shipped_check_document():
+    """The check document as infra/member.yaml ships it (RunAsUserCheckDocument)."""
+    sys.path.insert(0, os.path.dirname(HERE))
+    from infra.tests import cfn  # noqa: PLC0415 - the repo root is on the path only now
+    member = cfn.load_template(cfn.MEMBER_TEMPLATE)
+    return json.dumps(member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"])
+
+
+OLD_AGENT, NEW_AGENT = "3.3.987.0", "3.3.2746.0"
+SHIPPED_MISSING = "runas-guard: Run As user ssm-ops does not exist on this node"
+
+
+class Agents(Case):
+    """Each node's agent runs the document as its version does
+    (moto_ssm_agent.py): ENV_VAR from 3.3.2746.0 on, {{ }} everywhere."""
+
+    def agents_fleet(self, account):
+        fleet(account, [
+            {"id": "i-0ddddddddddddddd1", "users": ["ssm-ops"], "agent_version": NEW_AGENT},
+            {"id": "i-0ddddddddddddddd2", "users": ["ssm-ops"], "agent_version": OLD_AGENT},
+            {"id": "i-0ddddddddddddddd3", "users": [], "agent_version": NEW_AGENT},
+            {"id": "i-0ddddddddddddddd4", "users": [], "agent_version": OLD_AGENT},
+            {"id": "i-0ddddddddddddddd5", "users": ["ssm-ops"], "outcome": "timeout"},
+            {"id": "i-0ddddddddddddddd6", "users": ["ssm-ops"], "outcome": "undeliverable"},
+        ])
+
+    def statuses(self, client, aid):
+        return {n: client.describe_instance_associations_status(InstanceId=n)["InstanceAssociationStatusInfos"]
+                for n in (f"i-0ddddddddddddddd{i}" for i in range(1, 7))}
+
+    def test_a_script_reading_only_ssm_user_fails_on_an_older_agent(self):
+        account, client = self.member(with_fleet=False)
+        self.agents_fleet(account)
+        aid = self.associate(client)["AssociationId"]
+        overview = client.describe_association(AssociationId=aid)["AssociationDescription"]["Overview"]
+        # Node 2 has the user but an agent that sets no SSM_User: it fails too.
+        self.assertEqual(overview["AssociationStatusAggregatedCount"],
+                         {"Success": 1, "Failed": 3, "TimedOut": 1, "Undeliverable": 1})
+        infos = self.statuses(client, aid)
+        self.assertEqual(infos["i-0ddddddddddddddd1"][0]["Status"], "Success")
+        self.assertEqual(infos["i-0ddddddddddddddd2"][0]["Status"], "Failed")
+        self.assertIn("id: '': no such user", infos["i-0ddddddddddddddd2"][0]["ExecutionSummary"])
+        self.assertEqual(infos["i-0ddddddddddddddd5"][0]["Status"], "TimedOut")
+        self.assertIn("1 timedout", infos["i-0ddddddddddddddd5"][0]["ExecutionSummary"])
+        self.assertEqual(infos["i-0ddddddddddddddd6"][0]["Status"], "Undeliverable")
+        self.assertNotIn("ExecutionSummary", infos["i-0ddddddddddddddd6"][0])
+
+    def test_the_shipped_document_gives_the_same_verdict_on_every_agent(self):
+        account, client = self.member(with_fleet=False)
+        create_document(client, "Shipped", shipped_check_document())
+        self.agents_fleet(account)
+        aid = self.associate(client, Name="Shipped")["AssociationId"]
+        overview = client.describe_association(AssociationId=aid)["AssociationDescription"]["Overview"]
+        self.assertEqual(overview["AssociationStatusAggregatedCount"],
+                         {"Success": 2, "Failed": 2, "TimedOut": 1, "Undeliverable": 1})
+        infos = self.statuses(client, aid)
+        for node in ("i-0ddddddddddddddd1", "i-0ddddddddddddddd2"):
+            self.assertEqual(infos[node][0]["Status"], "Success", node)
+        for node in ("i-0ddddddddddddddd3", "i-0ddddddddddddddd4"):
+            info = infos[node][0]
+            self.assertEqual((info["Status"], info["ErrorCode"]), ("Failed", "ExecutionError"), node)
+            # As the agent builds it: counts, then the failed step's stderr.
+            self.assertTrue(info["ExecutionSummary"].startswith(
+                "2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \n"
+                "The operation checkRunAsUserLinux failed because " + SHIPPED_MISSING), info)
+            self.assertEqual((info["AssociationId"], info["AssociationName"], info["Name"]),
+                             (aid, "runas-check", "Shipped"))
+
+    def test_reports_are_per_association_and_paged_and_errors_are_named(self):
+        account, client = self.member(with_fleet=False)
+        self.agents_fleet(account)
+        first = self.associate(client)["AssociationId"]
+        second = self.associate(client, AssociationName="another")["AssociationId"]
+        page = client.describe_instance_associations_status(InstanceId="i-0ddddddddddddddd1", MaxResults=1)
+        self.assertEqual(len(page["InstanceAssociationStatusInfos"]), 1)
+        rest = client.describe_instance_associations_status(InstanceId="i-0ddddddddddddddd1",
+                                                            NextToken=page["NextToken"])
+        self.assertNotIn("NextToken", rest)
+        ids = {i["AssociationId"] for i in page["InstanceAssociationStatusInfos"] + rest["InstanceAssociationStatusInfos"]}
+        self.assertEqual(ids, {first, second})
+        self.assertError("InvalidInstanceId", client.describe_instance_associations_status,
+                         InstanceId="i-0eeeeeeeeeeeeeee1")
+        self.assertError("ValidationException", client.describe_instance_associations_status)
+        self.assertError("InvalidNextToken", client.describe_instance_associations_status,
+                         InstanceId="i-0ddddddddddddddd2", NextToken=page["NextToken"])
+        status, out = control("POST", "/_emulated/ssm/fleet",
+                              {"account": account, "region": REGION,
+                               "nodes": [{"id": "i-0ddddddddddddddd1", "outcome": "lost"}]})
+        self.assertEqual(status, 400, out)
+
+    def test_a_long_stderr_is_cut_as_the_agent_cuts_it(self):
+        account, client = self.member(with_fleet=False)
+        loud = json.dumps({
+            "schemaVersion": "2.2",
+            "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
+                                    "allowedPattern": USER_PATTERN}},
+            "mainSteps": [{"action": "aws:runShellScript", "name": "loud",
+                           "inputs": {"runCommand": ["i=0; while [ $i -lt 100 ]; do printf 'xxxxxxxxxx' >&2; "
+                                                     "i=$((i+1)); done; exit 3"]}}],
+        })
+        create_document(client, "Loud", loud)
+        fleet(account, [{"id": "i-0ddddddddddddddd1", "users": ["ssm-ops"]}])
+        self.associate(client, Name="Loud")
+        info = client.describe_instance_associations_status(
+            InstanceId="i-0ddddddddddddddd1")["InstanceAssociationStatusInfos"][0]
+        self.assertEqual(info["Status"], "Failed")
+        self.assertEqual(len(info["ExecutionSummary"]), 510)
+        self.assertTrue(info["ExecutionSummary"].endswith("--output truncated--"))
+
+
 class InstanceInformation(Case):
     """DescribeInstanceInformation over the emulated fleet."""
 
@@ -481,7 +591,7 @@ class InstanceInformation(Case):
         self.assertEqual((linux["PingStatus"], linux["PlatformType"], linux["PlatformName"], linux["ResourceType"],
                           linux["AgentVersion"]), ("Online", "Linux", "Amazon Linux", "EC2Instance", "3.2.582.0"))
         self.assertEqual((hybrid["ResourceType"], hybrid["SourceType"], hybrid["AgentVersion"]),
-                         ("ManagedInstance", "AWS::SSM::ManagedInstance", "3.3.987.0"))
+                         ("ManagedInstance", "AWS::SSM::ManagedInstance", "3.3.3572.0"))
         self.assertIn("RegistrationDate", hybrid)
         self.assertEqual((mac["PlatformType"], mac["PlatformName"]), ("MacOS", "macOS"))
         for i in info.values():
