@@ -45,7 +45,12 @@ pub enum Format {
     Json,
     /// `InlinePolicy` properties to paste into `AWS::SSO::PermissionSet` resources.
     Cloudformation,
+    /// Landing Zone Accelerator: one inline-policy JSON file per permission
+    /// set (written to `--out-dir`) and the `iam-config.yaml` lines naming them.
+    Lza,
 }
+
+pub mod lza;
 
 /// The inline policy for the permission set whose sessions use `document`.
 pub fn inline_policy(partition: &str, document: &str) -> Value {
@@ -159,6 +164,11 @@ pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String
                 ));
             }
             out
+        }
+        Format::Lza => {
+            return Err(
+                "--format lza writes one file per permission set: give --out-dir DIR".into(),
+            )
         }
     })
 }

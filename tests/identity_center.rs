@@ -420,7 +420,7 @@ async fn policy_check_warns_a_group_derived_run_as_source() {
     let warning = run
         .stdout
         .lines()
-        .find(|l| l.starts_with("warning:"))
+        .find(|l| l.contains(": warning: "))
         .unwrap_or_default();
     assert!(
         warning.contains("identity_center.attributes.SSMSessionRunAs")

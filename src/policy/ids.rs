@@ -83,7 +83,7 @@ pub fn unknown_ids(policy: &Policy, org: &OrgIds) -> Vec<UnknownId> {
 }
 
 /// The root's id is `r-…`: an OU to the policy, never an account.
-fn is_ou_or_root(id: &str) -> bool {
+pub(super) fn is_ou_or_root(id: &str) -> bool {
     id.starts_with("ou-") || id.starts_with("r-")
 }
 

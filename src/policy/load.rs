@@ -44,7 +44,7 @@ impl Policy {
 
 /// The checks run in this order, so the key an error names is the first bad
 /// one a reader meets going down the file's sections.
-fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
+pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     let allow_root = raw.allow_root;
     check_roles(&raw.member_role, &raw.fallback_roles)?;
     check_regions(&raw.regions)?;

@@ -4,16 +4,25 @@
 //! start with the offending key named, instead of failing account by account.
 //! The model lives here; `raw` is the file's shape, `load` turns it into a
 //! `Policy` through the checks in `validate` and `regions`, and
-//! `resolve` answers what an account should have.
+//! `resolve` answers what an account should have. `check` is what `policy
+//! check` reports: the same checks, each finding located in the file
+//! (`spans`, `diagnostic`), with what was probably meant (`suggest`).
 
 mod canary;
+pub mod check;
+pub mod diagnostic;
 mod documents;
+mod findings;
 pub mod ids;
 mod load;
+mod org_check;
 mod raw;
 mod regions;
 mod resolve;
+mod schema;
 mod scope;
+mod spans;
+mod suggest;
 mod users;
 mod validate;
 
@@ -23,7 +32,7 @@ use serde::Deserialize;
 
 use crate::trigger::DOCUMENT_NAME;
 
-pub use regions::{is_known_region, KNOWN_REGIONS};
+pub use regions::{is_known_region, region_kind, RegionKind, KNOWN_REGIONS};
 pub use resolve::wildcard_match;
 pub use validate::{check_user, is_document_name, is_ou_id};
 

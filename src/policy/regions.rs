@@ -87,6 +87,43 @@ pub(super) fn check_regions(regions: &[String]) -> Result<(), Problem> {
     Ok(())
 }
 
+/// What a governed region name is to this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionKind {
+    Known,
+    /// Within two edits of this known region and not merely its next
+    /// number: almost surely a slip of the fingers.
+    Typo(&'static str),
+    /// Well-formed and far from every known name, or a known area's next
+    /// number (how AWS names a new region, `us-east-3`): new regions are fine.
+    New,
+}
+
+/// Known, a typo of a known region, or a region this build has not heard of.
+pub fn region_kind(region: &str) -> RegionKind {
+    if is_known_region(region) {
+        return RegionKind::Known;
+    }
+    if KNOWN_REGIONS.iter().any(|k| area(k) == area(region)) {
+        return RegionKind::New;
+    }
+    match nearest_region(region) {
+        Some(near) => RegionKind::Typo(near),
+        None => RegionKind::New,
+    }
+}
+
+/// `ap-southeast` of `ap-southeast-7`: what a new region's name shares
+/// with its neighbours.
+fn area(region: &str) -> &str {
+    region.rsplit_once('-').map_or(region, |(area, _)| area)
+}
+
+/// The known region a malformed or mistyped name was probably meant to be.
+pub fn nearest_region(region: &str) -> Option<&'static str> {
+    super::suggest::closest(region, KNOWN_REGIONS.iter().copied(), 2)
+}
+
 /// One warning per governed region missing from [`KNOWN_REGIONS`], naming its key.
 pub(super) fn unknown_region_warnings(regions: &[String]) -> Vec<String> {
     regions
@@ -94,7 +131,36 @@ pub(super) fn unknown_region_warnings(regions: &[String]) -> Vec<String> {
         .enumerate()
         .filter(|(_, r)| !is_known_region(r))
         .map(|(i, r)| {
-            format!("`regions[{i}]`: {r} is not a region this build knows; governed as given (check the spelling, and that the region is enabled: runas-guard doctor)")
+            let hint = match region_kind(r) {
+                RegionKind::Typo(near) => format!(" (did you mean {near}?)"),
+                _ => String::new(),
+            };
+            format!("`regions[{i}]`: {r} is not a region this build knows{hint}; governed as given (check the spelling, and that the region is enabled: runas-guard doctor)")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_are_told_from_new_regions() {
+        for (name, want) in [
+            ("eu-west-1", RegionKind::Known),
+            ("eu-wset-1", RegionKind::Typo("eu-west-1")),
+            ("us-esat-2", RegionKind::Typo("us-east-2")),
+            ("me-centrl-1", RegionKind::Typo("me-central-1")),
+            ("EU-WEST-1", RegionKind::Typo("eu-west-1")),
+            ("us-east-3", RegionKind::New),
+            ("ap-southeast-8", RegionKind::New),
+            ("xx-mars-1", RegionKind::New),
+            ("us-gov-east-2", RegionKind::New),
+        ] {
+            assert_eq!(region_kind(name), want, "{name}");
+        }
+        assert_eq!(nearest_region("me-central1"), Some("me-central-1"));
+        assert_eq!(nearest_region("EU-WEST-1"), Some("eu-west-1"));
+        assert_eq!(nearest_region(&"a".repeat(10_000)), None);
+    }
 }

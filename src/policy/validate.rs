@@ -17,7 +17,10 @@ pub(super) type Problem = (String, String);
 pub fn check_user(user: &str, allow_root: bool) -> Result<(), String> {
     let body = user.strip_suffix('$').unwrap_or(user);
     if user.is_empty() || user.len() > 32 {
-        return Err(format!("user name {user:?} must be 1 to 32 characters"));
+        return Err(format!(
+            "user name {} must be 1 to 32 characters",
+            shorten(user)
+        ));
     }
     let mut chars = body.chars();
     let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_');
@@ -25,7 +28,8 @@ pub fn check_user(user: &str, allow_root: bool) -> Result<(), String> {
         || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
     {
         return Err(format!(
-            "user name {user:?} must match [a-z_][a-z0-9_-]* (optionally ending in $)"
+            "user name {} must match [a-z_][a-z0-9_-]* (optionally ending in $)",
+            shorten(user)
         ));
     }
     if user == "root" && !allow_root {

@@ -1,0 +1,196 @@
+//! `runas-guard policy check FILE`: every finding with its file, line and
+//! column, as a compiler reports them (or JSON for CI annotations), and the
+//! CLI's exit policy: 0 no errors (with `--strict`, no warnings either);
+//! 2 errors, warnings under `--strict`, an unreadable file, bad arguments;
+//! 1 the organization could not be read for `--org`.
+
+use std::process::ExitCode;
+
+use runas_guard::policy::check::{check_bytes, Checked};
+use runas_guard::policy::diagnostic::{Diagnostic, Located, Severity};
+use runas_guard::policy::Policy;
+
+use crate::cli::input::{read_limited, shown_policy, MAX_POLICY_BYTES};
+use crate::cli::output::{bad_input, failed};
+use crate::cli::start::accounts_without_rule;
+
+/// Shown by `policy check --help`.
+pub const LONG_ABOUT: &str = "Validate a policy file (- for standard input). Every error, warning and note names the file, line and column (policy.toml:12:9: error: ...), with a `did you mean` where a known key, region, id or user is close.
+
+Exit status: 0 no errors (with --strict: no warnings either); 2 errors, or warnings under --strict, or the file cannot be read, or bad arguments (one summary line on stderr); 1 the organization could not be read for --org. Notes never fail.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One line per finding, as a compiler prints them (with `= help:` lines).
+    Text,
+    /// One JSON object: the counts and each finding with file, line, column,
+    /// end_line, end_column, severity, code, message and suggestion.
+    Json,
+}
+
+pub struct CheckOptions {
+    pub org: bool,
+    pub strict: bool,
+    pub format: CheckFormat,
+}
+
+pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
+    let shown = shown_policy(file);
+    let bytes = match read_limited(file, MAX_POLICY_BYTES, "policy") {
+        Ok(b) if b.len() > MAX_POLICY_BYTES => {
+            return bad_input(format!("policy {shown}: larger than 1 MiB"))
+        }
+        Ok(b) => b,
+        Err(e) => return bad_input(e),
+    };
+    let mut checked = check_bytes(&bytes);
+    if let Some(policy) = checked.policy.clone() {
+        if options.org {
+            let config = match crate::cli::target::aws_config().await {
+                Ok(c) => c,
+                Err(e) => return bad_input(e),
+            };
+            if let Err(e) = against_organization(&config, &mut checked, &policy).await {
+                return failed(format!(
+                    "cannot check {shown}'s ids against the organization: {e}"
+                ));
+            }
+        } else if !runas_guard::policy::ids::named_ids(&policy).is_empty() {
+            checked.diagnostics.push(Diagnostic::new(
+                Severity::Note,
+                "ids-not-checked",
+                0..0,
+                "OU and account ids were checked for their form only: pass --org to check them against the organization (Organizations read access)",
+            ));
+        }
+    }
+    report(shown, &checked, &options)
+}
+
+/// The ids the organization lacks, then (when all are there) in-scope
+/// accounts no rule gives a user: one walk of the tree serves both.
+async fn against_organization(
+    config: &aws_config::SdkConfig,
+    checked: &mut Checked,
+    policy: &Policy,
+) -> Result<(), runas_guard::aws::AwsError> {
+    let org = runas_guard::aws::organizations::Org::new(config);
+    let known = org.ids().await?;
+    let before = checked.diagnostics.len();
+    checked.against(&known);
+    if checked.diagnostics.len() == before {
+        if let Some(line) = accounts_without_rule(&org, policy).await? {
+            let span = checked.span_of("scope");
+            checked.diagnostics.push(Diagnostic::new(
+                Severity::Error,
+                "uncovered-accounts",
+                span,
+                line,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn report(shown: &str, checked: &Checked, options: &CheckOptions) -> ExitCode {
+    let located = checked.located(shown);
+    let errors = checked.count(Severity::Error);
+    let warnings = checked.count(Severity::Warning);
+    let fails = errors > 0 || (options.strict && warnings > 0);
+    match options.format {
+        CheckFormat::Json => out!("{}", json(shown, &located, !fails)),
+        CheckFormat::Text => {
+            if let (false, Some(p)) = (fails, &checked.policy) {
+                outln!("{}", ok_line(shown, p, options.org));
+            }
+            for l in &located {
+                outln!("{}", l.human());
+            }
+        }
+    }
+    if !fails {
+        return ExitCode::SUCCESS;
+    }
+    bad_input(summary(shown, &located, errors, warnings))
+}
+
+fn json(shown: &str, located: &[Located], ok: bool) -> String {
+    let count = |s: Severity| located.iter().filter(|l| l.severity == s).count();
+    let value = serde_json::json!({
+        "file": shown,
+        "ok": ok,
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "notes": count(Severity::Note),
+        "diagnostics": located,
+    });
+    serde_json::to_string_pretty(&value).expect("JSON serialises") + "\n"
+}
+
+/// The one stderr line: the counts and the first few findings that fail.
+fn summary(shown: &str, located: &[Located], errors: usize, warnings: usize) -> String {
+    let failing = if errors > 0 {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let shown_first: Vec<String> = located
+        .iter()
+        .filter(|l| l.severity == failing)
+        .take(3)
+        .map(Located::short)
+        .collect();
+    let total = located.iter().filter(|l| l.severity == failing).count();
+    let more = match total.saturating_sub(shown_first.len()) {
+        0 => String::new(),
+        n => format!("; and {n} more"),
+    };
+    let strict = if errors == 0 {
+        ", and --strict fails on warnings"
+    } else {
+        ""
+    };
+    format!(
+        "{shown}: {errors} error(s), {warnings} warning(s){strict}: {}{more} (each with its line on standard output)",
+        shown_first.join("; ")
+    )
+}
+
+/// `policy.toml: ok (2 regions, mode audit, default user ops, …)`.
+fn ok_line(shown: &str, p: &Policy, org: bool) -> String {
+    let documents = match p.documents.len() {
+        0 => String::new(),
+        n => format!(
+            ", {n} more document(s): {}",
+            p.document_names()[1..].join(", ")
+        ),
+    };
+    let ids = runas_guard::policy::ids::named_ids(p).len();
+    let users = match (&p.default_user, &p.scope) {
+        (Some(u), None) => format!("default user {u}"),
+        (Some(u), Some(s)) => format!("default user {u}, scope {}", scope_line(s)),
+        (None, Some(s)) => format!("no default user, scope {}", scope_line(s)),
+        (None, None) => "no default user".into(),
+    };
+    let org = if org {
+        format!("; all {ids} OU and account ids are in the organization")
+    } else {
+        String::new()
+    };
+    format!(
+        "{shown}: ok ({} regions, mode {}, {users}{documents}{org})",
+        p.regions.len(),
+        p.mode.as_str(),
+    )
+}
+
+fn scope_line(s: &runas_guard::policy::Scope) -> String {
+    let mut parts = Vec::new();
+    if !s.ous.is_empty() {
+        parts.push(format!("{} OU(s)", s.ous.len()));
+    }
+    if !s.accounts.is_empty() {
+        parts.push(format!("{} account(s)", s.accounts.len()));
+    }
+    parts.join(" and ")
+}

@@ -1,0 +1,164 @@
+//! `policy check`: every finding in a policy file, each located by the
+//! TOML's own spans. The checks are the load's (the same function decides),
+//! run on the same text; what this adds is where, every unknown key at
+//! once, and the warnings and notes a person should see before deploying.
+
+use std::ops::Range;
+
+use toml::de::DeTable;
+
+use super::diagnostic::{locate, Diagnostic, Located, Severity};
+use super::load::from_raw;
+use super::raw::RawPolicy;
+use super::{findings, schema, spans, Policy};
+
+/// Longer than any message a person reads in one go: a huge value inside
+/// one of toml's messages is cut here.
+const LONGEST_MESSAGE: usize = 300;
+
+/// The policy (when it loads) and every finding, in file order.
+#[derive(Debug)]
+pub struct Checked {
+    pub policy: Option<Policy>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text the spans point into (lossy only past the first byte that
+    /// is not UTF-8, which is where the only finding then is).
+    text: String,
+}
+
+impl Checked {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// Each finding with its file, line and column.
+    pub fn located(&self, file: &str) -> Vec<Located> {
+        self.diagnostics
+            .iter()
+            .map(|d| locate(file, &self.text, d))
+            .collect()
+    }
+
+    /// Where `key` (as the checks name keys: `scope`, `ou[1].id`) is.
+    pub fn span_of(&self, key: &str) -> Range<usize> {
+        match DeTable::parse(&self.text) {
+            Ok(root) => spans::span_of(&root, key),
+            Err(_) => 0..0,
+        }
+    }
+
+    /// OU and account ids the organization lacks, located (`--org`).
+    pub fn against(&mut self, org: &super::ids::OrgIds) {
+        if let Ok(root) = DeTable::parse(&self.text) {
+            self.diagnostics
+                .extend(super::org_check::unknown_ids(&root, org));
+            self.diagnostics.sort_by_key(|d| (d.span.start, d.severity));
+        }
+    }
+}
+
+/// Checks a policy file's bytes: not UTF-8, TOML syntax, unknown keys, the
+/// load's checks, then the findings of a policy that loads.
+pub fn check_bytes(bytes: &[u8]) -> Checked {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check(text),
+        Err(e) => {
+            let at = e.valid_up_to();
+            Checked {
+                policy: None,
+                diagnostics: vec![Diagnostic::new(
+                    Severity::Error,
+                    "not-utf8",
+                    at..at + 1,
+                    "the file is not UTF-8 text (TOML is UTF-8): save it as UTF-8",
+                )],
+                text: String::from_utf8_lossy(bytes).into_owned(),
+            }
+        }
+    }
+}
+
+pub fn check(text: &str) -> Checked {
+    // File order, as a reader meets them (toml keeps a table's keys sorted).
+    let found = |policy, mut diagnostics: Vec<Diagnostic>| {
+        diagnostics.sort_by_key(|d| (d.span.start, d.severity));
+        for d in &mut diagnostics {
+            d.message = cap(&d.message);
+        }
+        Checked {
+            policy,
+            diagnostics,
+            text: text.to_string(),
+        }
+    };
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        let all = syntax.iter().map(|e| from_toml(e, "syntax")).collect();
+        return found(None, all);
+    }
+    let unknown = schema::unknown_keys(root.get_ref());
+    if !unknown.is_empty() {
+        return found(None, unknown);
+    }
+    let raw: RawPolicy = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => return found(None, vec![from_toml(&e, "invalid")]),
+    };
+    match from_raw(raw) {
+        Ok(policy) => {
+            let all = findings::findings(&root, &policy);
+            found(Some(policy), all)
+        }
+        Err((key, problem)) => found(None, vec![invalid(&root, &key, &problem)]),
+    }
+}
+
+/// A key the load refuses: where it is, named as a person reads it, with
+/// the known region a malformed region name was probably meant to be.
+fn invalid(root: &toml::Spanned<DeTable<'_>>, key: &str, problem: &str) -> Diagnostic {
+    let span = spans::span_of(root, key);
+    let suggestion = if key.starts_with("regions[") {
+        spans::value_str(root, key).and_then(super::regions::nearest_region)
+    } else {
+        None
+    };
+    Diagnostic::new(
+        Severity::Error,
+        "invalid",
+        span,
+        format!("`{}`: {problem}", spans::place(root, key)),
+    )
+    .suggest(suggestion)
+}
+
+/// toml's own error (syntax, a wrong type, a missing key, an unknown
+/// variant), on one line, with the variant meant when one is close.
+fn from_toml(e: &toml::de::Error, code: &'static str) -> Diagnostic {
+    let message = cap(&e.message().split_whitespace().collect::<Vec<_>>().join(" "));
+    let suggestion = variant_meant(&message);
+    Diagnostic::new(Severity::Error, code, e.span().unwrap_or(0..0), message).suggest(suggestion)
+}
+
+/// `unknown variant `enfroce`, expected one of `enforce`, `audit``: the
+/// closest of the listed variants.
+fn variant_meant(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown variant `")?;
+    let (given, listed) = rest.split_once('`')?;
+    let candidates: Vec<&str> = listed.split('`').skip(1).step_by(2).collect();
+    super::suggest::closest(given, candidates, 3).map(str::to_string)
+}
+
+fn cap(message: &str) -> String {
+    if message.chars().count() <= LONGEST_MESSAGE {
+        return message.to_string();
+    }
+    let head: String = message.chars().take(LONGEST_MESSAGE).collect();
+    format!("{head}... (cut)")
+}
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod tests;

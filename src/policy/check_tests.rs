@@ -1,0 +1,167 @@
+//! `policy check` on hostile files: each finding located, one-based, with
+//! the suggestion a person needs, and never a panic.
+
+use super::*;
+
+const BASE: &str =
+    "member_role = \"R\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+
+/// (line, column, severity, code, suggestion) of every finding.
+type Seen = Vec<(usize, usize, Severity, &'static str, Option<String>)>;
+
+fn seen(bytes: &[u8]) -> Seen {
+    check_bytes(bytes)
+        .located("p.toml")
+        .into_iter()
+        .map(|l| (l.line, l.column, l.severity, l.code, l.suggestion))
+        .collect()
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_string())
+}
+
+#[test]
+fn hostile_files_are_located_findings() {
+    use Severity::{Error, Warning};
+    let huge = format!("member_role = \"{}\"\n", "a".repeat(100_000));
+    let cases: Vec<(&str, Vec<u8>, Seen)> = vec![
+        (
+            "empty file",
+            b"".to_vec(),
+            vec![(1, 1, Error, "invalid", None)],
+        ),
+        (
+            "only a comment",
+            b"# nothing\n".to_vec(),
+            vec![(1, 1, Error, "invalid", None)],
+        ),
+        (
+            "unclosed array",
+            b"member_role = \"R\"\nregions = [\"us-east-1\"\n".to_vec(),
+            vec![(2, 23, Error, "syntax", None)],
+        ),
+        (
+            "not UTF-8",
+            b"member_role = \"R\xff\"\n".to_vec(),
+            vec![(1, 17, Error, "not-utf8", None)],
+        ),
+        (
+            "duplicate key",
+            format!("member_role = \"S\"\n{BASE}").into_bytes(),
+            vec![(2, 1, Error, "syntax", None)],
+        ),
+        (
+            "key in another case",
+            BASE.replace("member_role", "Member_Role").into_bytes(),
+            vec![(1, 1, Error, "unknown-key", s("member_role"))],
+        ),
+        (
+            "keys in the wrong table",
+            format!("{BASE}mode = \"audit\"\n").into_bytes(),
+            vec![(5, 1, Error, "unknown-key", None)],
+        ),
+        (
+            "wrong type",
+            BASE.replace("[\"us-east-1\"]", "\"us-east-1\"")
+                .into_bytes(),
+            vec![(2, 11, Error, "invalid", None)],
+        ),
+        (
+            "mistyped mode",
+            format!("mode = \"audt\"\n{BASE}").into_bytes(),
+            vec![(1, 8, Error, "invalid", s("audit"))],
+        ),
+        (
+            "malformed region",
+            BASE.replace("us-east-1", "me-central1").into_bytes(),
+            vec![(2, 12, Error, "invalid", s("me-central-1"))],
+        ),
+        (
+            "mistyped region",
+            BASE.replace("\"us-east-1\"", "\"us-east-1\", \"eu-wset-1\"")
+                .into_bytes(),
+            vec![(2, 25, Error, "region-typo", s("eu-west-1"))],
+        ),
+        (
+            "new region",
+            BASE.replace("us-east-1", "us-east-9").into_bytes(),
+            vec![(2, 12, Warning, "region-unknown", None)],
+        ),
+        (
+            "CRLF lines",
+            BASE.replace('\n', "\r\n")
+                .replace("ssm-ops", "Bad User")
+                .into_bytes(),
+            vec![(4, 15, Error, "invalid", None)],
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .into_iter()
+        .filter(|(_, bytes, want)| &seen(bytes) != want)
+        .map(|(what, bytes, want)| format!("{what}: got {:?}, want {want:?}", seen(&bytes)))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    let wrong_table = check(&format!("{BASE}mode = \"audit\"\n"));
+    assert!(
+        wrong_table.diagnostics[0]
+            .message
+            .ends_with("; `mode` belongs at the top level, above the first [table]"),
+        "{:?}",
+        wrong_table.diagnostics
+    );
+    let checked = check_bytes(huge.as_bytes());
+    let message = &checked.diagnostics[0].message;
+    assert!(
+        message.len() < 400,
+        "a huge value is cut: {} bytes",
+        message.len()
+    );
+}
+
+#[test]
+fn rules_are_named_by_id_or_one_based_never_zero_based() {
+    let text = format!("{BASE}[[ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_user = \"ops\"\n[[ou]]\nid = \"ou-ab12-{}\"\nrun_as_user = \"ops\"\n", "a".repeat(500));
+    let checked = check(&text);
+    let l = &checked.located("p.toml")[0];
+    assert_eq!((l.line, l.column), (9, 6), "{l:?}");
+    assert!(l.message.starts_with("`ou[#2].id`: "), "{}", l.message);
+    let text = format!("{BASE}[[ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_user = \"Ops\"\n");
+    let l = &check(&text).located("p.toml")[0];
+    assert!(
+        l.message
+            .starts_with("`ou[ou-ab12-prod0001].run_as_user`: "),
+        "{}",
+        l.message
+    );
+}
+
+#[test]
+fn users_that_look_mistyped_or_cannot_work_are_warned_where_they_are() {
+    let text = format!("{BASE}[[account]]\nid = \"111122223333\"\nrun_as_user = \"ssm-opz\"\n[[document]]\nname = \"Admin-Doc\"\nrun_as_user = \"ssm-user\"\n");
+    let got = seen(text.as_bytes());
+    assert_eq!(
+        got,
+        [
+            (7, 15, Severity::Warning, "user-near-default", s("ssm-ops")),
+            (9, 8, Severity::Note, "document-name", None),
+            (10, 15, Severity::Warning, "run-as-user", None),
+        ]
+    );
+    assert!(check(
+        text.as_bytes()
+            .iter()
+            .map(|b| *b as char)
+            .collect::<String>()
+            .as_str()
+    )
+    .policy
+    .is_some());
+}
+
+#[test]
+fn a_clean_policy_has_no_findings() {
+    let checked = check(BASE);
+    assert!(checked.policy.is_some());
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+}

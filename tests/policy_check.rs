@@ -1,0 +1,353 @@
+//! `runas-guard policy check` as a person and a CI job meet it: every finding
+//! at its file, line and column, a "did you mean" where a known key, region,
+//! id or user is close, `--strict`, `--format json`; `--org` against an
+//! organization on the local AWS (moto); and `policy permission-sets
+//! --format lza`, which writes whole files or none.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+const BASE: &str = "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"ssm-ops\"\n";
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_runas-guard"));
+    c.env_remove("AWS_LAMBDA_RUNTIME_API")
+        .env_remove("RUST_LOG");
+    c
+}
+
+/// A directory of its own for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "runas-guard-policy-check-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `args` with `policy` on standard input: (exit code, stdout, stderr).
+fn check_stdin(args: &[&str], policy: &[u8]) -> (i32, String, String) {
+    let mut child = bin()
+        .args(["policy", "check", "-"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(policy);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn every_finding_names_file_line_and_column_with_what_was_meant() {
+    let dir = scratch("located");
+    let file = dir.join("policy.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "{BASE}[[ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_usr = \"produser\"\nregoins = []\n"
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["policy", "check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    let shown = file.display();
+    assert!(
+        stdout.contains(&format!(
+            "{shown}:7:1: error: unknown key \"run_as_usr\" in [ou]"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  = help: did you mean `run_as_user`?"),
+        "{stdout}"
+    );
+    // A top-level key written under a [[table]] header: where it belongs.
+    assert!(
+        stdout.contains(&format!(
+            "{shown}:8:1: error: unknown key \"regoins\" in [ou]; `regions` belongs at the top level, above the first [table]"
+        )) && stdout.contains("did you mean `regions`?"),
+        "{stdout}"
+    );
+    assert_one_clean_line(&stderr);
+    assert!(
+        stderr.contains("2 error(s)") && stderr.contains("7:1 "),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_mistyped_region_is_an_error_and_a_new_one_a_warning_that_strict_fails() {
+    let typo = BASE.replace("\"us-east-1\"", "\"us-east-1\", \"eu-wset-1\"");
+    let (code, stdout, stderr) = check_stdin(&[], typo.as_bytes());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("<stdin>:2:25: error: `regions`: eu-wset-1 is not an AWS region")
+            && stdout.contains("did you mean `eu-west-1`?"),
+        "{stdout}"
+    );
+    let malformed = BASE.replace("us-east-1", "me-central1");
+    let (code, stdout, _) = check_stdin(&[], malformed.as_bytes());
+    assert_eq!(code, 2);
+    assert!(stdout.contains("did you mean `me-central-1`?"), "{stdout}");
+
+    let new = BASE.replace("us-east-1", "us-east-9");
+    let (code, stdout, stderr) = check_stdin(&[], new.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("<stdin>:2:12: warning: `regions`: us-east-9 is not a region runas-guard knows; new regions are fine"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = check_stdin(&["--strict"], new.as_bytes());
+    assert_eq!(code, 2, "warnings fail under --strict");
+    assert_one_clean_line(&stderr);
+    assert!(stderr.contains("--strict fails on warnings"), "{stderr}");
+    // Notes never fail, even under --strict.
+    let (code, stdout, stderr) = check_stdin(&["--strict"], BASE.as_bytes());
+    assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
+}
+
+#[test]
+fn json_diagnostics_carry_everything_a_ci_annotation_needs() {
+    let policy = format!("mode = \"enfroce\"\n{BASE}");
+    let (code, stdout, stderr) = check_stdin(&["--format", "JSON"], policy.as_bytes());
+    assert_eq!(code, 2, "{stderr}");
+    assert_one_clean_line(&stderr);
+    let v: Value = serde_json::from_str(&stdout).expect("stdout is one JSON document");
+    assert_eq!(
+        (v["ok"].as_bool(), v["errors"].as_u64()),
+        (Some(false), Some(1))
+    );
+    let d = &v["diagnostics"][0];
+    for (key, want) in [
+        ("file", Value::from("<stdin>")),
+        ("line", Value::from(1)),
+        ("column", Value::from(8)),
+        ("end_line", Value::from(1)),
+        ("end_column", Value::from(17)),
+        ("severity", Value::from("error")),
+        ("code", Value::from("invalid")),
+        ("suggestion", Value::from("enforce")),
+    ] {
+        assert_eq!(d[key], want, "{key}: {d:#}");
+    }
+    assert!(d["message"].as_str().unwrap().contains("enfroce"), "{d:#}");
+
+    let (code, stdout, _) = check_stdin(&["--format", "json"], BASE.as_bytes());
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["errors"].as_u64()),
+        (Some(true), Some(0))
+    );
+}
+
+#[test]
+fn hostile_files_are_findings_not_failures() {
+    let (code, stdout, stderr) = check_stdin(&[], b"");
+    assert_eq!(code, 2);
+    assert_one_clean_line(&stderr);
+    assert!(
+        stdout.contains("<stdin>:1:1: error: missing field `member_role`"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = check_stdin(&[], b"member_role = \"R\xff\"\n");
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("<stdin>:1:17: error: the file is not UTF-8"),
+        "{stdout}"
+    );
+
+    let cased = BASE.replace("member_role", "Member_Role");
+    let (code, stdout, _) = check_stdin(&[], cased.as_bytes());
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("<stdin>:1:1: error: unknown key \"Member_Role\" in the top level (keys are case-sensitive)")
+            && stdout.contains("did you mean `member_role`?"),
+        "{stdout}"
+    );
+
+    let huge = BASE.replace("ssm-ops", &"a".repeat(200_000));
+    let (code, stdout, stderr) = check_stdin(&[], huge.as_bytes());
+    assert_eq!(code, 2);
+    assert!(
+        stdout.len() < 1_000 && stderr.len() < 600,
+        "values are cut: {} and {} bytes",
+        stdout.len(),
+        stderr.len()
+    );
+    assert!(stdout.contains("(200000 characters)"), "{stdout}");
+}
+
+#[test]
+fn ids_not_checked_offline_are_said_to_be_so() {
+    let policy = format!("{BASE}[[account]]\nid = \"111122223333\"\nrun_as_user = \"ssm-opz\"\n");
+    let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "<stdin>:1:1: note: OU and account ids were checked for their form only: pass --org"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("<stdin>:7:15: warning: `account[111122223333].run_as_user`: ssm-opz is one slip away from ssm-ops")
+            && stdout.contains("did you mean `ssm-ops`?"),
+        "{stdout}"
+    );
+}
+
+const DOCUMENTS: &str = "[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\n[[document]]\nname = \"SSMRunAs-ReadOnly\"\nrun_as_user = \"viewer\"\n";
+
+fn lza(policy: &Path, out_dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let out = bin()
+        .args(["policy", "permission-sets", policy.to_str().unwrap()])
+        .args(["--format", "lza", "--out-dir", out_dir.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
+    let dir = scratch("lza");
+    let policy = dir.join("policy.toml");
+    std::fs::write(&policy, format!("{BASE}{DOCUMENTS}")).unwrap();
+    let out_dir = dir.join("iam-policies");
+    let (code, stdout, stderr) = lza(&policy, &out_dir, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let admin = out_dir.join("runas-guard-SSMRunAs-Admin.json");
+    let written: Value = serde_json::from_slice(&std::fs::read(&admin).unwrap()).unwrap();
+    assert_eq!(
+        written,
+        runas_guard::permission_sets::inline_policy("aws", "SSMRunAs-Admin")
+    );
+    let shown = out_dir.display().to_string();
+    assert!(
+        stdout.contains(&format!("    - name: SSMRunAs-Admin\n      policies:\n        inlinePolicy: {shown}/runas-guard-SSMRunAs-Admin.json\n")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("identityCenterPermissionSets:"), "{stdout}");
+
+    // A different file in the way: nothing is written, the file is kept.
+    std::fs::write(&admin, "{\"edited\": true}\n").unwrap();
+    std::fs::remove_file(out_dir.join("runas-guard-SSMRunAs-ReadOnly.json")).unwrap();
+    let (code, _, stderr) = lza(&policy, &out_dir, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_one_clean_line(&stderr);
+    assert!(
+        stderr.contains("--force") && stderr.contains("runas-guard-SSMRunAs-Admin.json"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&admin).unwrap(),
+        "{\"edited\": true}\n"
+    );
+    assert!(
+        !out_dir.join("runas-guard-SSMRunAs-ReadOnly.json").exists(),
+        "none or all"
+    );
+
+    let (code, stdout, stderr) = lza(&policy, &out_dir, &["--force"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "# replaced {shown}/runas-guard-SSMRunAs-Admin.json"
+        )),
+        "{stdout}"
+    );
+    let (code, stdout, _) = lza(&policy, &out_dir, &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("# unchanged"), "{stdout}");
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file is left: {names:?}");
+
+    let out = bin()
+        .args([
+            "policy",
+            "permission-sets",
+            policy.to_str().unwrap(),
+            "--format",
+            "lza",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "--format lza needs --out-dir");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// One character of `id` changed: a typo of a real id.
+fn typo_of(id: &str) -> String {
+    let last = id.chars().last().unwrap();
+    let other = if last == 'z' { 'y' } else { 'z' };
+    format!("{}{other}", &id[..id.len() - 1])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn org_ids_are_located_with_the_real_id_meant_and_the_root_is_an_ou() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    let _member = w.create_account("member", Some(&prod)).await;
+    let root = w.root.clone();
+    w.write_policy(&format!(
+        "[[ou]]\nid = \"{root}\"\nrun_as_user = \"rootuser\"\n[[ou]]\nid = \"{}\"\nrun_as_user = \"produser\"\n[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\n[[document.ou]]\nid = \"{root}\"\nrun_as_user = \"admin2\"\n",
+        typo_of(&prod)
+    ));
+    let policy = path_str(&w.policy).to_string();
+    let run = w.run(&["policy", "check", &policy, "--org", "--format", "json"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let v = run.json();
+    let diagnostics = v["diagnostics"].as_array().unwrap();
+    let unknown: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|d| d["code"] == "unknown-id")
+        .collect();
+    assert_eq!(unknown.len(), 1, "the root id is an OU everywhere: {v:#}");
+    assert_eq!(unknown[0]["line"], 7, "{v:#}");
+    assert_eq!(unknown[0]["column"], 6, "{v:#}");
+    assert_eq!(unknown[0]["suggestion"], prod.as_str(), "{v:#}");
+
+    w.write_policy(&format!(
+        "[[ou]]\nid = \"{root}\"\nrun_as_user = \"rootuser\"\n[[ou]]\nid = \"{prod}\"\nrun_as_user = \"produser\"\n[exempt]\nous = []\n"
+    ));
+    let run = w.run(&["policy", "check", &policy, "--org"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("all 2 OU and account ids are in the organization"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("pass --org"), "{}", run.stdout);
+}
