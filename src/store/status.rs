@@ -240,7 +240,9 @@ impl StateStore {
             .filter(|i| i.contains_key("status"))
             .map(row)
             .collect();
-        rows.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        crate::report::order::sort_by_place(&mut rows, |r| {
+            (&r.account, &r.region, Some(&r.document))
+        });
         // A sweep writes only what changed; what it left alone was checked then.
         if let Some(swept) = self.last_sweep().await?.map(|s| s.at) {
             for r in &mut rows {
