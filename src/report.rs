@@ -1,8 +1,10 @@
 //! Sweep reports and status listings as table, JSON or CSV. Pure.
 
+mod cell;
+pub mod order;
 mod status;
 
-pub use status::render_status;
+pub use status::{render_status, Names, STATUSES};
 
 use std::collections::BTreeMap;
 
@@ -104,6 +106,9 @@ impl Report {
                 });
             }
         }
+        order::sort_by_place(&mut rows, |r: &Row| {
+            (&r.account, &r.region, r.document.as_deref())
+        });
         let failed = totals.get("failed").copied().unwrap_or(0);
         Report {
             dry_run,
@@ -180,8 +185,8 @@ impl Report {
             .map(|r| {
                 [
                     r.account.clone(),
-                    r.name.clone(),
-                    r.ou_path.clone(),
+                    cell::fit(&r.name, cell::NAME_WIDTH),
+                    cell::fit_path(&r.ou_path, cell::PATH_WIDTH),
                     place(&r.region, r.document.as_deref()),
                     r.desired_user.clone(),
                     r.run_as_before.clone(),
@@ -249,9 +254,10 @@ fn csv_field(f: &str) -> String {
     }
 }
 
-/// Left-aligned columns, two spaces apart; cells are kept to one line.
+/// Left-aligned columns, two spaces apart; cells are kept to one line of
+/// plain text.
 pub fn table<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
-    let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
+    let clean = cell::clean;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -337,8 +343,10 @@ mod tests {
             "{table}"
         );
         let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json)).unwrap();
-        assert_eq!(json["rows"][1]["action"], "failed");
-        assert_eq!(json["rows"][1]["role"], "-");
+        // Rows in the one order (region by name), not the regions' order.
+        assert_eq!(json["rows"][0]["region"], "eu-west-1");
+        assert_eq!(json["rows"][0]["action"], "failed");
+        assert_eq!(json["rows"][0]["role"], "-");
         assert!(table.lines().next().unwrap().contains("ROLE"), "{table}");
     }
 }

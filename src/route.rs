@@ -2,17 +2,52 @@
 //! itself (what a worker reads ahead while the claim is taken is the
 //! worker's: [`workers::account::read_ahead`]).
 
+pub mod plan;
+
 use crate::account::Prepare;
 use crate::aws::organizations::Org;
 use crate::job::Job;
 use crate::outcome::Outcome;
 use crate::services::Services;
 use crate::sweep;
-use crate::trigger::TriggerKind;
+use crate::trigger::{Trigger, TriggerKind};
 use crate::work::Work;
 use crate::workers;
 
-/// The claimed trigger's work, by its kind.
+/// Which worker takes a trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    /// A baseline applied to an OU: every account it covers.
+    OuBaseline,
+    /// One account: converge its regions (or the one a document event names).
+    Account,
+    Sweep,
+    RunAsOverride,
+    SessionDocument,
+    ForwardingCanary,
+    /// Nothing to do: the classifier said why.
+    None,
+}
+
+/// The worker of a trigger, by its kind. Pure: `explain --policy` says
+/// what it picks.
+pub fn worker(t: &Trigger) -> Worker {
+    match t.kind {
+        TriggerKind::BaselineApplied if t.account.is_none() => Worker::OuBaseline,
+        TriggerKind::AccountVended
+        | TriggerKind::AccountMoved
+        | TriggerKind::DocumentChanged
+        | TriggerKind::MemberStackLanded
+        | TriggerKind::BaselineApplied => Worker::Account,
+        TriggerKind::Sweep => Worker::Sweep,
+        TriggerKind::RunAsOverride => Worker::RunAsOverride,
+        TriggerKind::SessionDocumentChanged => Worker::SessionDocument,
+        TriggerKind::ForwardingCanary => Worker::ForwardingCanary,
+        TriggerKind::Ignored => Worker::None,
+    }
+}
+
+/// The claimed trigger's work, by its worker.
 pub async fn work(
     svc: &std::sync::Arc<Services>,
     job: &Job,
@@ -21,25 +56,17 @@ pub async fn work(
     prefetched: Option<Prepare>,
 ) -> Work {
     let ctx = svc.ctx(org);
-    match job.trigger.kind {
-        TriggerKind::BaselineApplied if job.trigger.account.is_none() => {
-            workers::baseline::on_ou(svc, &ctx, job, outcome).await
-        }
-        TriggerKind::AccountVended
-        | TriggerKind::AccountMoved
-        | TriggerKind::DocumentChanged
-        | TriggerKind::MemberStackLanded
-        | TriggerKind::BaselineApplied => {
-            workers::account::work(svc, &ctx, job, outcome, prefetched).await
-        }
-        TriggerKind::Sweep => sweep::on_schedule(svc, job, org, outcome).await,
-        TriggerKind::RunAsOverride => {
+    match worker(&job.trigger) {
+        Worker::OuBaseline => workers::baseline::on_ou(svc, &ctx, job, outcome).await,
+        Worker::Account => workers::account::work(svc, &ctx, job, outcome, prefetched).await,
+        Worker::Sweep => sweep::on_schedule(svc, job, org, outcome).await,
+        Worker::RunAsOverride => {
             workers::run_as_override::on_override(svc, &ctx, job, outcome).await
         }
-        TriggerKind::SessionDocumentChanged => {
+        Worker::SessionDocument => {
             workers::session_document::on_session_document(svc, &ctx, job, outcome).await
         }
-        TriggerKind::ForwardingCanary => workers::canary::arrived(svc, job, outcome).await,
-        TriggerKind::Ignored => Work::answered(outcome),
+        Worker::ForwardingCanary => workers::canary::arrived(svc, job, outcome).await,
+        Worker::None => Work::answered(outcome),
     }
 }

@@ -425,7 +425,7 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
 async fn sweep_on_demand_runs_every_time_with_a_fresh_id() {
     let w = World::new().await;
     let member = w.create_account("member", None).await;
-    let first = w.run(&["sweep"]);
+    let first = w.run(&["sweep", "--format", "json"]);
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     let first = first.json();
     assert_eq!(first["result"], "done", "{first:#}");
@@ -433,7 +433,7 @@ async fn sweep_on_demand_runs_every_time_with_a_fresh_id() {
     assert!(id1.starts_with("manual-"), "{id1}");
     assert_eq!(first["trigger"]["trigger"], "sweep");
     w.console_edit(&member, "eu-west-1", "drifty").await;
-    let second = w.run(&["sweep"]);
+    let second = w.run(&["sweep", "--format", "json"]);
     assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
     let second = second.json();
     assert_eq!(second["result"], "done", "not a duplicate: {second:#}");

@@ -46,3 +46,31 @@ pub async fn about(
         .map(|a| a.about(name.as_deref(), path.as_deref()))
         .collect()
 }
+
+/// Who each account of the organization is, as a run's report says it:
+/// its name and OU path by names, from one walk of the tree (whose caches
+/// make every path and OU name free). `status` shows them beside state
+/// items, which carry no name.
+pub async fn directory(
+    org: &crate::aws::organizations::Org,
+) -> Result<Vec<Who>, crate::aws::AwsError> {
+    let mut out = Vec::new();
+    for a in org.walk().await? {
+        let path = locate(org, &a.id).await?.unwrap_or_default();
+        let ou_path = org.path_names(&a.id, &path).await;
+        out.push(Who {
+            account: a.id,
+            name: a.name,
+            ou_path,
+        });
+    }
+    Ok(out)
+}
+
+/// An account's name and OU path by names (`Root/Workloads/Prod`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub account: String,
+    pub name: String,
+    pub ou_path: String,
+}

@@ -20,8 +20,7 @@ pub struct Args {
     /// The member StackSet: compare its instances' regions with the policy's.
     #[arg(long, value_name = "NAME")]
     stackset: Option<String>,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     #[command(flatten)]
     resources: Resources,

@@ -13,8 +13,10 @@ use super::output::bad_input;
 pub struct Args {
     /// Event file, or - for standard input.
     event: String,
-    /// A local policy file whose `[[document]]` names also count as
-    /// governed (without it, only SSM-SessionManagerRunShell does).
+    /// A local policy file: its `[[document]]` names also count as governed
+    /// (without it, only SSM-SessionManagerRunShell does), and `plan` says
+    /// what `handle` would do with the event under it (its regions, scope,
+    /// exemptions and rules, as far as the account's id decides them).
     #[arg(long)]
     policy: Option<PathBuf>,
 }
@@ -47,10 +49,11 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
         &runas_guard::config::member_stack_set(),
     ) {
         Ok(t) => {
-            outln!(
-                "{}",
-                serde_json::to_string(&t.explain()).expect("explanation serialises")
-            );
+            let mut explained = serde_json::to_value(t.explain()).expect("explanation serialises");
+            if let (Some(p), serde_json::Value::Object(o)) = (&policy, &mut explained) {
+                o.insert("plan".into(), runas_guard::route::plan::plan(p, &t).into());
+            }
+            outln!("{explained}");
             ExitCode::SUCCESS
         }
         Err(e) => bad_input(format!("{event}: {e}")),

@@ -22,8 +22,7 @@ pub struct Args {
     /// From this date (2026-03-14), UTC time (2026-03-14T09:30:00Z) or age (24h, 7d).
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     /// DynamoDB state table.
     #[arg(long, env = "RUNAS_GUARD_TABLE")]

@@ -57,10 +57,11 @@ enum Command {
     Explain(explain::Args),
     /// Do what the Lambda does with one event (EventBridge or SQS batch); print the outcome.
     Handle(handle::Args),
-    /// Reconcile every account and governed region of the organization now.
+    /// Reconcile accounts and regions now, directly (all, or --account/--region; --dry-run): to look at or fix some.
+    #[command(long_about = reconcile::LONG_ABOUT)]
     Reconcile(reconcile::Args),
-    /// Sweep the whole organization now, exactly as the scheduled sweep does
-    /// (a fresh event id every time); print the outcome as JSON.
+    /// Run exactly the scheduled sweep now (fan-out, summary, alerts; a fresh event id): the schedule's work.
+    #[command(long_about = sweep::LONG_ABOUT)]
     Sweep(sweep::Args),
     /// Replay the hub's dead-letter and failure queues through the handler
     /// `handle` uses; delete only what was handled.

@@ -29,6 +29,9 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::cli::output::emit(&format!("{}\n", format!($($arg)*))) };
 }
 
+/// Every `--format` that offers the three says so in these words.
+pub(crate) const FORMAT_HELP: &str = "Output: table (default), json or csv (any case)";
+
 /// A failure line was printed (exit 1 or 2): nothing more goes to stderr.
 pub(crate) static REPORTED: AtomicBool = AtomicBool::new(false);
 /// ERROR-level events, counted even while the log itself is off.

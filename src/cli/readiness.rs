@@ -33,8 +33,7 @@ pub struct Args {
     /// `Workloads/Sandbox`, `Root/Workloads`); names match exactly.
     #[arg(long = "ou", value_name = "OU")]
     ous: Vec<String>,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     /// DynamoDB state table.
     #[arg(long, env = "RUNAS_GUARD_TABLE")]

@@ -12,19 +12,36 @@ use runas_guard::trigger;
 use super::output::{bad_input, failed};
 use super::start::{build, ids_outside_organization, outside_organization, Built, Resources};
 
+/// `reconcile --help`: what it is, and when `sweep` is the one to use.
+pub const LONG_ABOUT: &str = "\
+Reconcile accounts and governed regions now, directly: every account and \
+region of the organization, or only those --account and --region name. \
+Ids are checked against the organization before anything is touched; \
+--dry-run computes and reports without writing anywhere (no member \
+account, no table, no alert; needs no table or topic).
+
+Use `reconcile` to look at or fix chosen accounts and regions, or to see \
+what would change. Use `sweep` to run exactly what the schedule runs (its \
+event claim, fan-out over the sweep queue, Identity Center look and alerts): \
+reconcile never fans out and claims no event, though a whole run records \
+the sweep's time and sends one sweep_summary like a sweep.
+
+Prints one row per account-region (account, name, OU path, region, user, \
+RunAs before, mode, action, role, error), then the totals. Exits 1 if any \
+account-region failed or an alert was not delivered.";
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Compute and report; write nothing anywhere (needs no table or topic).
     #[arg(long)]
     dry_run: bool,
     /// Only this account (repeatable); it must be in the organization.
-    #[arg(long = "account", value_name = "ID")]
+    #[arg(long = "account", value_name = "ID", action = clap::ArgAction::Append)]
     accounts: Vec<String>,
     /// Only this governed region (repeatable).
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     /// Accounts reconciled at once.
     #[arg(long, default_value_t = 16, env = "RUNAS_GUARD_CONCURRENCY")]

@@ -35,8 +35,7 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max: u32,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     #[command(flatten)]
     resources: Resources,

@@ -2,69 +2,56 @@
 
 use std::process::ExitCode;
 
+use runas_guard::aws::organizations::Org;
 use runas_guard::config::table_from_env;
-use runas_guard::report::{render_status, Format};
+use runas_guard::report::{render_status, Format, Names, STATUSES};
+use runas_guard::store::state::StateStore;
+use runas_guard::store::status::StateRow;
 use runas_guard::trigger;
 
 use super::input::check_regions;
 use super::output::{bad_input, failed};
 use super::start::{state_store, unknown_account};
 
-/// The statuses a state item can have (docs/design.md "State").
-const STATUSES: [&str; 7] = [
-    "compliant",
-    "remediated",
-    "reverted",
-    "noncompliant",
-    "failed",
-    "pending",
-    "excluded",
-];
-
 #[derive(clap::Args)]
 pub struct Args {
-    /// Only this account (a 12-digit id; one the organization has, or
-    /// one with something recorded).
-    #[arg(long, value_name = "ID")]
-    account: Option<String>,
+    /// Only this account (repeatable; a 12-digit id the organization has,
+    /// or one with something recorded).
+    #[arg(long = "account", value_name = "ID", action = clap::ArgAction::Append)]
+    accounts: Vec<String>,
     /// Only this region (repeatable).
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
     /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, pending, excluded.
     #[arg(long = "status", value_name = "STATUS")]
     statuses: Vec<String>,
-    /// Output: table, json or csv (any case).
-    #[arg(long, value_enum, ignore_case = true, default_value = "table")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     /// DynamoDB state table.
     #[arg(long, env = "RUNAS_GUARD_TABLE")]
     table: Option<String>,
 }
 
-pub async fn exec(a: Args) -> ExitCode {
-    status(a.account, a.regions, a.statuses, a.format, a.table).await
-}
-
-async fn status(
-    account: Option<String>,
-    regions: Vec<String>,
-    statuses: Vec<String>,
-    format: Format,
-    table: Option<String>,
-) -> ExitCode {
-    if let Some(bad) = account.as_ref().filter(|a| !trigger::is_account_id(a)) {
-        return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
+/// One line naming the first bad flag value, if any.
+fn check(a: &Args) -> Result<(), String> {
+    if let Some(bad) = a.accounts.iter().find(|a| !trigger::is_account_id(a)) {
+        return Err(format!("--account {bad:?} is not a 12-digit account id"));
     }
-    if let Err(e) = check_regions(&regions) {
-        return bad_input(e);
-    }
-    if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
-        return bad_input(format!(
+    check_regions(&a.regions)?;
+    if let Some(bad) = a.statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
+        return Err(format!(
             "--status {bad:?} is not one of {}",
             STATUSES.join(", ")
         ));
     }
-    let table = match table_from_env(table) {
+    Ok(())
+}
+
+pub async fn exec(a: Args) -> ExitCode {
+    if let Err(e) = check(&a) {
+        return bad_input(e);
+    }
+    let table = match table_from_env(a.table.clone()) {
         Ok(t) => t,
         Err(e) => return bad_input(e),
     };
@@ -72,30 +59,100 @@ async fn status(
         Ok(c) => c,
         Err(e) => return bad_input(e),
     };
-    match state_store(&config, &table).list(account.as_deref()).await {
-        Ok(mut rows) => {
-            if let (true, Some(a)) = (rows.is_empty(), &account) {
-                if let Some(stop) = unknown_account(&config, a).await {
-                    return stop;
-                }
+    let store = state_store(&config, &table);
+    let mut rows = match recorded(&config, &store, &a.accounts).await {
+        Ok(rows) => rows,
+        Err(stop) => return stop,
+    };
+    rows.retain(|r| {
+        (a.regions.is_empty() || a.regions.contains(&r.region))
+            && (a.statuses.is_empty() || a.statuses.contains(&r.status))
+    });
+    let (names, unnamed) = who(&config, &mut rows).await;
+    out!("{}", render_status(&rows, &names, a.format));
+    match a.format {
+        Format::Json => outln!(),
+        Format::Csv => {}
+        Format::Table => {
+            if let Some(note) = &unnamed {
+                outln!("{note}");
             }
-            rows.retain(|r| {
-                (regions.is_empty() || regions.contains(&r.region))
-                    && (statuses.is_empty() || statuses.contains(&r.status))
-            });
-            out!("{}", render_status(&rows, format));
-            if format == Format::Json {
-                outln!();
-            }
-            if format == Format::Table && account.is_none() {
-                let store = state_store(&config, &table);
+            if a.accounts.is_empty() {
                 scope_line(&store).await;
                 identity_center_lines(&store).await;
             }
-            ExitCode::SUCCESS
         }
-        Err(e) => failed(e),
     }
+    // JSON and CSV stay parseable: the note goes beside them.
+    if let (Some(note), Format::Json | Format::Csv) = (&unnamed, a.format) {
+        eprintln!("runas-guard: {note}");
+    }
+    ExitCode::SUCCESS
+}
+
+/// The items of the accounts asked about (every item when none is), each
+/// account read once. An account with nothing recorded that the
+/// organization does not have either is bad input.
+async fn recorded(
+    config: &aws_config::SdkConfig,
+    store: &StateStore,
+    accounts: &[String],
+) -> Result<Vec<StateRow>, ExitCode> {
+    if accounts.is_empty() {
+        return store.list(None).await.map_err(failed);
+    }
+    let mut asked: Vec<&String> = accounts.iter().collect();
+    asked.sort();
+    asked.dedup();
+    let mut rows = Vec::new();
+    for account in asked {
+        let mine = store.list(Some(account)).await.map_err(failed)?;
+        if mine.is_empty() {
+            if let Some(stop) = unknown_account(config, account).await {
+                return Err(stop);
+            }
+        }
+        rows.extend(mine);
+    }
+    Ok(rows)
+}
+
+/// State items carry no account name and, when written before OU paths
+/// were recorded, no OU path: both come from one walk of the organization,
+/// as `reconcile`'s report has them. Credentials that may not read
+/// Organizations still get the table, and a note that says what is missing.
+async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, Option<String>) {
+    if rows.is_empty() {
+        return (Names::new(), None);
+    }
+    let org = Org::new(config);
+    let all = match runas_guard::account::named::directory(&org).await {
+        Ok(all) => all,
+        Err(e) => {
+            return (
+                Names::new(),
+                Some(format!(
+                    "names: the organization cannot be read with these credentials ({} {}: {}), so NAME shows - and OU PATH is what each item recorded",
+                    e.operation,
+                    e.code,
+                    runas_guard::aws::one_line(&e.message)
+                )),
+            )
+        }
+    };
+    let all: std::collections::HashMap<String, _> =
+        all.into_iter().map(|w| (w.account.clone(), w)).collect();
+    let mut names = Names::new();
+    for r in rows.iter_mut() {
+        let Some(w) = all.get(&r.account) else {
+            continue;
+        };
+        if r.ou_path.as_deref().is_none_or(str::is_empty) {
+            r.ou_path = Some(w.ou_path.clone());
+        }
+        names.insert(w.account.clone(), w.name.clone());
+    }
+    (names, None)
 }
 
 /// Accounts outside the policy's `[scope]` have no items: the last whole

@@ -9,11 +9,31 @@ use runas_guard::trigger;
 use super::output::failed;
 use super::start::{build, Resources};
 
+/// `sweep --help`: what it is, and when `reconcile` is the one to use.
+pub const LONG_ABOUT: &str = "\
+Sweep the whole organization now, exactly as the scheduled sweep does: a \
+scheduled event with a fresh id (manual-<epoch>-<token>) handled as the \
+function handles the schedule's. It claims the event, flushes the alert \
+outbox, fans out over the sweep queue above the threshold (when \
+RUNAS_GUARD_SWEEP_QUEUE_URL is set), looks at the Identity Center mapping, \
+records the sweep's time (what `status` shows as last checked), and sends \
+what a sweep sends: one sweep_summary, drift found by the sweep, policy ids \
+the organization lacks.
+
+Use `sweep` to run the schedule's work now (after an outage, or to prove a \
+deployment end to end). Use `reconcile` to look at or fix chosen accounts \
+and regions (--account, --region), or to see what would change without \
+writing anything (--dry-run): it goes straight to the accounts, never fans \
+out and claims no event.
+
+Prints the table `reconcile` prints (one row per account-region, then the \
+totals) and a line naming the sweep; --format json prints the whole outcome \
+(what `handle` prints for the schedule's event), --format csv the rows. \
+Exits 1 if any account-region failed.";
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// Output: json (the whole outcome), table or csv (one row per
-    /// account-region, like reconcile); any case.
-    #[arg(long, value_enum, ignore_case = true, default_value = "json")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
     format: Format,
     #[command(flatten)]
     resources: Resources,
@@ -66,10 +86,10 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: F
             outln!("sweep {id}: {}", outcome.reason);
         }
     }
-    sweep_exit(&id, &outcome)
+    sweep_exit(&id, &outcome, format)
 }
 
-fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
+fn sweep_exit(id: &str, outcome: &Outcome, format: Format) -> ExitCode {
     let failed_regions = outcome
         .accounts
         .iter()
@@ -86,7 +106,11 @@ fn sweep_exit(id: &str, outcome: &Outcome) -> ExitCode {
             outcome.reason
         )),
         _ if failed_regions > 0 => failed(format!(
-            "sweep {id}: {failed_regions} account-region(s) failed (see accounts[].regions)"
+            "sweep {id}: {failed_regions} account-region(s) failed ({})",
+            match format {
+                Format::Json => "see accounts[].regions",
+                Format::Table | Format::Csv => "the report names them",
+            }
         )),
         _ if outcome
             .identity_center

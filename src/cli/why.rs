@@ -46,7 +46,7 @@ pub struct Args {
     /// The managed node (i-… or mi-…): would the session start there?
     #[arg(long, value_name = "ID")]
     node: Option<String>,
-    /// Output: table or json (any case).
+    /// Output: table (default) or json (any case).
     #[arg(long, value_enum, ignore_case = true, default_value = "table")]
     format: WhyFormat,
     /// Policy file (TOML) or s3://bucket/key: the member role to read with.

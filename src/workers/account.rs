@@ -8,7 +8,7 @@ use crate::alert::{self, Facts, Per};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{failure_summary, Outcome};
-use crate::policy::Standing;
+use crate::policy::{Policy, Standing};
 use crate::services::Services;
 use crate::trigger::{Trigger, TriggerKind};
 use crate::work::{Home, Work};
@@ -16,18 +16,19 @@ use crate::workers::pending;
 
 /// Where this worker looks for one trigger, and whether its alerts speak
 /// of the account or of one region.
-struct Scope {
-    regions: Vec<String>,
-    per: Per,
+pub struct Scope {
+    pub regions: Vec<String>,
+    pub per: Per,
 }
 
 /// A document event's region (when governed); every governed region
-/// otherwise. `Err` says why there is nothing to look at.
-fn scope(svc: &Services, t: &Trigger) -> Result<Scope, String> {
+/// otherwise. `Err` says why there is nothing to look at. Pure: `explain
+/// --policy` says what it decides.
+pub fn scope(policy: &Policy, t: &Trigger) -> Result<Scope, String> {
     match (t.kind, &t.region) {
         (TriggerKind::DocumentChanged, region) => {
             let region = region.clone().unwrap_or_default();
-            if !svc.policy.governs_region(&region) {
+            if !policy.governs_region(&region) {
                 return Err(format!("region {region} is not governed by the policy"));
             }
             Ok(Scope {
@@ -36,7 +37,7 @@ fn scope(svc: &Services, t: &Trigger) -> Result<Scope, String> {
             })
         }
         _ => Ok(Scope {
-            regions: svc.policy.regions.clone(),
+            regions: policy.regions.clone(),
             per: Per::Account,
         }),
     }
@@ -67,7 +68,7 @@ pub async fn read_ahead(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Option<Prep
         return None;
     }
     let account = t.account.as_deref()?;
-    let scope = scope(svc, t).ok()?;
+    let scope = scope(&svc.policy, t).ok()?;
     Some(account::prepare(ctx, job, account, &scope.regions).await)
 }
 
@@ -82,7 +83,7 @@ pub async fn work(
     mut outcome: Outcome,
     ahead: Option<Prepare>,
 ) -> Work {
-    let Scope { regions, per } = match scope(svc, &job.trigger) {
+    let Scope { regions, per } = match scope(&svc.policy, &job.trigger) {
         Ok(s) => s,
         Err(why) => return ignored(outcome, why),
     };
@@ -146,11 +147,14 @@ fn ready(
         Some(Err(e)) => return Err(Err(e)),
     };
     if svc.policy.standing(account, &prepared.path) == Standing::OutOfScope {
-        return Err(Ok(format!(
-            "account {account} is out of scope: outside the policy's [scope]"
-        )));
+        return Err(Ok(out_of_scope(account)));
     }
     Ok(prepared)
+}
+
+/// Why an account outside the policy's `[scope]` is not looked at.
+pub fn out_of_scope(account: &str) -> String {
+    format!("account {account} is out of scope: outside the policy's [scope]")
 }
 
 /// What the account's alerts become: a pending account's follow-up, and

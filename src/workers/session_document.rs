@@ -12,7 +12,7 @@ use crate::bypass::{aws_owned, skips};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::Outcome;
-use crate::policy::Desired;
+use crate::policy::{Desired, Policy};
 use crate::services::Services;
 use crate::work::Work;
 
@@ -28,7 +28,7 @@ pub async fn on_session_document(
         t.region.clone().unwrap_or_default(),
         t.context.document.clone().unwrap_or_default(),
     );
-    if let Some(why) = not_looked_at(svc, &region, &document) {
+    if let Some(why) = not_looked_at(&svc.policy, &region, &document) {
         return Work::ignored(outcome, why);
     }
     let user = match account_user(ctx, &account).await {
@@ -71,9 +71,10 @@ pub async fn on_session_document(
     }
 }
 
-/// Why an event's document is not looked at, if it is not.
-fn not_looked_at(svc: &Services, region: &str, document: &str) -> Option<String> {
-    if !svc.policy.governs_region(region) {
+/// Why an event's document is not looked at, if it is not. Pure: `explain
+/// --policy` says what it decides.
+pub fn not_looked_at(policy: &Policy, region: &str, document: &str) -> Option<String> {
+    if !policy.governs_region(region) {
         return Some(format!("region {region} is not governed by the policy"));
     }
     aws_owned(document)

@@ -1,0 +1,158 @@
+//! The CLI's tables against moto: `sweep` prints reconcile's table unless
+//! asked for JSON; `status` names each account and its OU path, totals
+//! its rows per status, takes `--account` more than once, and lists rows
+//! in the order `reconcile` does.
+
+mod common;
+
+use common::*;
+
+/// (account, region) of each CSV row, the columns found by the header.
+fn places(csv: &str) -> Vec<(String, String)> {
+    let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (account, region) = (at("account"), at("region"));
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[account].to_string(), f[region].to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sweep_prints_reconciles_table_by_default_and_the_outcome_as_json_on_request() {
+    let w = World::new().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let member = w.create_account("table-member", Some(&ou)).await;
+    let run = w.run(&["sweep"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let header = run.stdout.lines().next().unwrap_or_default();
+    for column in ["ACCOUNT", "NAME", "OU PATH", "REGION", "ACTION"] {
+        assert!(
+            header.contains(column),
+            "{column} in {header:?}\n{}",
+            run.stdout
+        );
+    }
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&member))
+        .unwrap_or_else(|| panic!("a row for {member}: {}", run.stdout));
+    assert!(
+        row.contains("table-member") && row.contains("Root/Workloads"),
+        "{row}"
+    );
+    assert!(
+        run.stdout.contains(" account-regions: ") && run.stdout.contains("\nsweep manual-"),
+        "the totals and the sweep's line: {}",
+        run.stdout
+    );
+    assert!(serde_json::from_str::<serde_json::Value>(&run.stdout).is_err());
+    assert!(
+        run.stdout.lines().count() < 40,
+        "a table, not the outcome: {}",
+        run.stdout
+    );
+    let json = w.run(&["sweep", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let outcome = json.json();
+    assert_eq!(outcome["result"], "done", "{outcome:#}");
+    assert_eq!(outcome["trigger"]["trigger"], "sweep");
+    let help = w.run(&["sweep", "--help"]);
+    assert!(
+        help.stdout.contains("table (default), json or csv") && help.stdout.contains("reconcile"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_names_accounts_totals_statuses_and_takes_account_more_than_once() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    let a = w.create_account("alpha-payments", Some(&prod)).await;
+    let b = w.create_account("bravo-data", None).await;
+    let c = w.create_account("charlie-left-out", None).await;
+    let run = w.run(&["reconcile"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // Audit mode on one account: its drift is seen, not put back.
+    w.write_policy(&format!(
+        "[[account]]\nid = \"{b}\"\nrun_as_user = \"ssm-ops\"\nmode = \"audit\"\n"
+    ));
+    w.console_edit(&b, "eu-west-1", "drifty").await;
+    let run = w.run(&["reconcile", "--account", &b]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    // Given twice, in the reverse of their order, and one of them twice.
+    let run = w.run(&["status", "--account", &b, "--account", &a, "--account", &b]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let t = &run.stdout;
+    let header = t.lines().next().unwrap();
+    assert!(
+        header
+            .split_whitespace()
+            .take(4)
+            .eq(["ACCOUNT", "NAME", "OU", "PATH"]),
+        "{t}"
+    );
+    let rows: Vec<&str> = t
+        .lines()
+        .filter(|l| {
+            l.get(..12)
+                .is_some_and(|id| id.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "two accounts, two regions each: {t}");
+    assert!(!t.contains(&c), "only the accounts asked for: {t}");
+    let (first, second) = if a < b { (&a, &b) } else { (&b, &a) };
+    assert!(
+        rows[0].starts_with(first.as_str()) && rows[3].starts_with(second.as_str()),
+        "{t}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with(&a) && r.contains("alpha-payments") && r.contains("Root/Prod")),
+        "{t}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with(&b) && r.contains("bravo-data") && r.contains("  Root  ")),
+        "{t}"
+    );
+    assert!(
+        t.contains("\n2 accounts, 4 account-regions: ") && t.contains("noncompliant 1"),
+        "totals per status: {t}"
+    );
+    let json = w
+        .run(&["status", "--account", &a, "--format", "json"])
+        .json();
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["name"] == "alpha-payments"),
+        "{json:#}"
+    );
+
+    // The same order as reconcile's report.
+    let status = w.run(&["status", "--format", "csv"]);
+    let reconcile = w.run(&["reconcile", "--dry-run", "--format", "csv"]);
+    assert_eq!(reconcile.code, 0, "{}", reconcile.stderr);
+    let ours: Vec<_> = places(&status.stdout)
+        .into_iter()
+        .filter(|(acct, _)| [&a, &b, &c].contains(&acct))
+        .collect();
+    let theirs: Vec<_> = places(&reconcile.stdout)
+        .into_iter()
+        .filter(|(acct, _)| [&a, &b, &c].contains(&acct))
+        .collect();
+    assert_eq!(
+        ours, theirs,
+        "status:\n{}\nreconcile:\n{}",
+        status.stdout, reconcile.stdout
+    );
+    assert_eq!(ours.len(), 6);
+}
