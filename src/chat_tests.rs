@@ -61,6 +61,7 @@ fn missing_alert(value: &str) -> Alert {
             missing: 3,
             missing_nodes: vec![value.into(), "i-0123456789abcdef0".into()],
             linux_or_macos: None,
+            ..Default::default()
         }),
         ..outcome("eu-west-1", Action::None, value)
     }

@@ -310,7 +310,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
             # key for an association's document; ListAssociations has no
             # resource type).
             for action in ("ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
-                           "ssm:DescribeAssociationExecutionTargets"):
+                           "ssm:DescribeAssociationExecutionTargets", "ssm:DescribeInstanceAssociationsStatus"):
                 with self.subTest(partition=partition, action=action):
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, association))
                     self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, "*"))
@@ -608,7 +608,8 @@ def check_statements(partition, account):
                       f"arn:{partition}:ssm:*:{account}:managed-instance/*"]},
         {"Sid": "RunAsUserCheckResults", "Effect": "Allow",
          "Action": ["ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
-                    "ssm:DescribeAssociationExecutionTargets", "ssm:DescribeInstanceInformation"],
+                    "ssm:DescribeAssociationExecutionTargets", "ssm:DescribeInstanceAssociationsStatus",
+                    "ssm:DescribeInstanceInformation"],
          "Resource": "*"},
     ]
 

@@ -124,6 +124,9 @@ NEEDED = {
                                               "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user",
                                                     "src/aws/associations.rs"),
+        "ssm:DescribeInstanceAssociationsStatus": ("user check: nodes failed: each one's report (only the "
+                                                   "check script's line is a missing user)",
+                                                   "src/aws/associations/node_status.rs"),
         "ssm:DescribeInstanceInformation": ("user check readiness: no result yet, or no managed Linux or macOS "
                                             "nodes (one page of 5, PlatformTypes Linux, MacOS)",
                                             "src/aws/associations.rs"),

@@ -26,6 +26,9 @@ fn entries(checks: &[(&RegionOutcome, &Readiness)]) -> Value {
                 json!({
                     "region": o.region, "user": n.user, "nodes_checked": n.checked,
                     "nodes_missing": n.missing, "missing_nodes": n.missing_nodes,
+                    // Told apart, never as missing: no verdict on the user there.
+                    "nodes_could_not_run": n.not_run.nodes,
+                    "could_not_run_reasons": n.not_run.reasons,
                     "association_id": n.association_id,
                     "console": association_link(&o.region, &n.association_id),
                 })

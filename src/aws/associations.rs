@@ -11,9 +11,11 @@ use aws_sdk_ssm::types::{
 
 use super::AwsError;
 use crate::nodes::{
-    Association, Associations, Rest, ASSOCIATION_NAME, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
+    Association, Associations, NodeResult, Rest, ASSOCIATION_NAME, MAX_CONCURRENCY, MAX_ERRORS,
+    SCHEDULE,
 };
 
+mod node_status;
 mod shape;
 use shape::{all_nodes, counts, created, rest, user_of};
 
@@ -324,11 +326,12 @@ impl Associations for AssociationStore {
         AssociationStore::any_linux_or_macos_node(self).await
     }
 
-    /// The newest execution's failed targets, first `bound` of them: pages
-    /// stop as soon as the bound is met, so a fleet of thousands costs what
-    /// the bound costs. SSM promises no order for executions: the newest is
+    /// The newest execution's failed targets, first `bound` of them, each
+    /// with its own report ([`AssociationStore::node_result`]): pages stop
+    /// as soon as the bound is met, so a fleet of thousands costs what the
+    /// bound costs. SSM promises no order for executions: the newest is
     /// the one with the latest `CreatedTime`, wherever a page puts it.
-    async fn failed_nodes(&self, id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
+    async fn failed_nodes(&self, id: &str, bound: usize) -> Result<Vec<NodeResult>, AwsError> {
         let Some(execution) = self.newest_execution(id).await? else {
             return Ok(vec![]);
         };
@@ -359,6 +362,10 @@ impl Associations for AssociationStore {
             }
         }
         nodes.truncate(bound);
-        Ok(nodes)
+        let mut read = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            read.push(self.node_result(id, node).await?);
+        }
+        Ok(read)
     }
 }

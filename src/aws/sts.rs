@@ -150,8 +150,10 @@ fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> se
 
 /// The run-as user check: associations of the check document only (SSM
 /// authorizes an association write on its document too), and reading how
-/// they ran and whether there are Linux or macOS nodes for them to run on
-/// (`DescribeInstanceInformation` has no resource type: `*`). No region
+/// they ran (a failed node's own report, `DescribeInstanceAssociationsStatus`,
+/// carries the check script's line) and whether there are Linux or macOS
+/// nodes for them to run on (`DescribeInstanceInformation` has no resource
+/// type: `*`). No region
 /// condition: the policy must fit AWS's cap with every region governed, and
 /// the check document exists in governed regions only.
 fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json::Value; 2] {
@@ -175,6 +177,7 @@ fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json:
                 "ssm:ListAssociations",
                 "ssm:DescribeAssociationExecutions",
                 "ssm:DescribeAssociationExecutionTargets",
+                "ssm:DescribeInstanceAssociationsStatus",
                 "ssm:DescribeInstanceInformation"
             ],
             "Resource": "*"

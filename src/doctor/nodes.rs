@@ -30,9 +30,13 @@ pub(super) async fn check(
                 [a, ..] => {
                     let user = a.user.as_deref().unwrap_or("-");
                     let c = a.counts;
-                    let line = format!("association {} runs `id` for {user}: {} nodes checked, {} without the user", a.id, c.total(), c.failed);
+                    // SSM's "Failed" is not yet "without the user": only the
+                    // check script's own line is, read per node by the check.
+                    let line = format!("association {} runs `id` for {user}: {} nodes with a result, {} failed, {} where the check could not run (timed out, not delivered)", a.id, c.total(), c.failed, c.not_run());
                     if c.failed > 0 {
-                        member.fail(&item, line, format!("create user {user} on those nodes (AMI, user data or configuration management); `runas-guard status --account {account}` lists the nodes"));
+                        member.fail(&item, line, format!("`runas-guard status --account {account}` says which failed nodes lack user {user} (create it there: AMI, user data or configuration management) and where the check could not run"));
+                    } else if c.not_run() > 0 {
+                        member.fail(&item, line, "the check could not run on some nodes: are their agents online and reachable? The next daily run asks them again");
                     } else {
                         member.pass(&item, line);
                     }

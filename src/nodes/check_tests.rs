@@ -127,9 +127,33 @@ impl Associations for Fake {
         Ok(true)
     }
 
-    async fn failed_nodes(&self, _id: &str, bound: usize) -> Result<Vec<String>, AwsError> {
+    async fn failed_nodes(
+        &self,
+        _id: &str,
+        bound: usize,
+    ) -> Result<Vec<crate::nodes::NodeResult>, AwsError> {
         self.log("failed_nodes");
-        Ok(self.failed_nodes.iter().take(bound).cloned().collect())
+        // Each failed on the script's line for the user it looked up.
+        let line = |user: &str| {
+            format!("The operation checkRunAsUserLinux failed because runas-guard: Run As user {user} does not exist on this node (id failed).")
+        };
+        let user = self
+            .assocs
+            .lock()
+            .unwrap()
+            .first()
+            .and_then(|a| a.user.clone());
+        Ok(self
+            .failed_nodes
+            .iter()
+            .take(bound)
+            .map(|n| crate::nodes::NodeResult {
+                node: n.clone(),
+                status: "Failed".into(),
+                detailed: None,
+                summary: user.as_deref().map(line),
+            })
+            .collect())
     }
 }
 
@@ -198,6 +222,7 @@ async fn a_steady_check_with_a_record_costs_one_read() {
         missing: 0,
         missing_nodes: vec![],
         linux_or_macos: None,
+        ..Default::default()
     };
     let row = check(&fake, &Claim(true), &want("ops", true, Some(&recorded))).await;
     assert_eq!(row.action, Action::None);
@@ -258,8 +283,14 @@ async fn failing_nodes_are_named_up_to_the_bound() {
     fake.failed_nodes = (0..30).rev().map(|i| format!("i-{i:017}")).collect();
     let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     let nodes = row.nodes.unwrap();
-    assert_eq!((nodes.checked, nodes.missing), (31, 30));
+    // Only the nodes read one by one have a verdict: the rest failed
+    // without one read, and are never counted missing.
+    assert_eq!((nodes.checked, nodes.missing), (31, MAX_NODE_IDS as u64));
     assert_eq!(nodes.missing_nodes.len(), MAX_NODE_IDS);
+    assert_eq!(
+        nodes.not_run.reasons.get(&crate::nodes::Reason::NotRead),
+        Some(&10)
+    );
     assert!(
         nodes.missing_nodes.windows(2).all(|w| w[0] < w[1]),
         "sorted"

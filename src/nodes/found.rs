@@ -1,32 +1,38 @@
 //! What the check's association found on the nodes: its counts, made a
-//! verdict (pure, in [`verdict_of`]), and the few reads that name nodes.
+//! verdict (pure, in [`verdict_of`] and [`tally`]), and the few reads that
+//! name nodes. A node counts as missing the user only on the check
+//! script's own line (see [`super::node_result`]): SSM's "Failed" alone
+//! also covers a run the agent could not make.
 
-use super::{Association, Associations, Counts, Readiness, MAX_NODE_IDS};
+use super::node_result::{classify, NodeVerdict, Reason};
+use super::readiness::NodeReason;
+use super::{Association, Associations, Counts, NodeResult, NotRun, Readiness, MAX_NODE_IDS};
 use crate::aws::AwsError;
 
-/// The verdict the counts give, before any node is named. While a run is
+/// The verdict the counts give, before any node is read. While a run is
 /// under way (nodes `Pending` / `InProgress`) the counts mix this run's
 /// answers with nodes not yet asked: the last finished verdict of the same
 /// association and user stands (so nodes are neither cleared nor told
 /// twice), its version brought up to date. Without one, only failures are
 /// a finding: nodes that answered fine do not make the run a pass.
 pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> (Readiness, Kept) {
-    let Counts {
-        success,
-        failed,
-        running,
-        other,
-    } = a.counts;
+    let c: Counts = a.counts;
+    let mut not_run = NotRun::default();
+    not_run.add(Reason::TimedOut, c.timed_out);
+    not_run.add(Reason::Undeliverable, c.undeliverable);
+    not_run.add(Reason::OtherStatus, c.other);
     let now = Readiness {
         association_id: a.id.clone(),
         association_version: a.version.clone(),
         user: user.to_string(),
-        checked: success + failed + other,
-        missing: failed,
+        checked: c.success + c.failed + c.not_run(),
+        missing: 0,
         missing_nodes: vec![],
         linux_or_macos: None,
+        not_run,
+        failed: c.failed,
     };
-    if running == 0 {
+    if c.running == 0 {
         return (now, Kept::No);
     }
     if let Some(r) = recorded.filter(|r| r.association_id == a.id && r.user == user) {
@@ -38,8 +44,17 @@ pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> 
             Kept::Recorded,
         );
     }
-    let checked = if failed > 0 { now.checked } else { 0 };
-    (Readiness { checked, ..now }, Kept::No)
+    match c.failed > 0 {
+        true => (now, Kept::No),
+        false => (
+            Readiness {
+                checked: 0,
+                not_run: NotRun::default(),
+                ..now
+            },
+            Kept::No,
+        ),
+    }
 }
 
 /// Whether [`verdict_of`] kept the recorded verdict (nothing more to read).
@@ -49,9 +64,38 @@ pub enum Kept {
     No,
 }
 
-/// The association's per-node outcome. Node ids are read only when nodes
-/// fail and the failures differ from what was recorded: a steady check costs
-/// the one `DescribeAssociation`.
+/// The failed nodes' verdicts, read one by one (up to the bound), added to
+/// `now`: the script's line makes a missing user, anything else a check
+/// that could not run, and failed nodes beyond the bound are not read.
+pub fn tally(mut now: Readiness, mut read: Vec<NodeResult>) -> Readiness {
+    read.sort_by(|a, b| a.node.cmp(&b.node));
+    read.dedup_by(|a, b| a.node == b.node);
+    for r in read.iter().take(MAX_NODE_IDS) {
+        match classify(r, &now.user) {
+            NodeVerdict::Missing => {
+                now.missing += 1;
+                now.missing_nodes.push(r.node.clone());
+            }
+            NodeVerdict::CouldNotRun(reason) => {
+                now.not_run.add(reason, 1);
+                now.not_run.read.push(NodeReason {
+                    node: r.node.clone(),
+                    reason,
+                });
+            }
+            // Ran again since it failed: answered, not a finding.
+            NodeVerdict::Present | NodeVerdict::Running => {}
+        }
+    }
+    let read = read.len().min(MAX_NODE_IDS) as u64;
+    now.not_run
+        .add(Reason::NotRead, now.failed.saturating_sub(read));
+    now
+}
+
+/// The association's per-node outcome. Nodes are read only when nodes
+/// fail and the failures differ from what was recorded: a steady check
+/// costs the one `DescribeAssociation`.
 pub async fn readiness<A: Associations>(
     store: &A,
     a: &Association,
@@ -62,10 +106,10 @@ pub async fn readiness<A: Associations>(
     if kept == Kept::Recorded {
         return Ok(now);
     }
-    if now.checked == 0 && now.missing == 0 {
+    if now.checked == 0 {
         now.linux_or_macos = platform_nodes(store, recorded, &now).await;
     }
-    if now.missing == 0 {
+    if now.failed == 0 {
         return Ok(now);
     }
     let same = recorded.filter(|r| {
@@ -73,19 +117,28 @@ pub async fn readiness<A: Associations>(
             && r.association_version == now.association_version
             && r.user == now.user
             && r.checked == now.checked
-            && r.missing == now.missing
+            && r.failed == now.failed
     });
-    now.missing_nodes = match same {
-        Some(r) => r.missing_nodes.clone(),
-        None => {
-            let mut ids = store.failed_nodes(&a.id, MAX_NODE_IDS).await?;
-            ids.sort();
-            ids.dedup();
-            ids.truncate(MAX_NODE_IDS);
-            ids
-        }
-    };
-    Ok(now)
+    if let Some(r) = same {
+        return Ok(reuse(now, r));
+    }
+    let read = store.failed_nodes(&a.id, MAX_NODE_IDS).await?;
+    Ok(tally(now, read))
+}
+
+/// The same failures as recorded: their verdicts stand (what was read one
+/// by one, and how many were not), on top of today's counts.
+pub fn reuse(mut now: Readiness, recorded: &Readiness) -> Readiness {
+    now.missing = recorded.missing;
+    now.missing_nodes = recorded.missing_nodes.clone();
+    for n in &recorded.not_run.read {
+        now.not_run.add(n.reason, 1);
+        now.not_run.read.push(n.clone());
+    }
+    let not_read = recorded.not_run.reasons.get(&Reason::NotRead);
+    now.not_run
+        .add(Reason::NotRead, not_read.copied().unwrap_or(0));
+    now
 }
 
 /// Whether there is a managed Linux or macOS node, asked only when no node
@@ -114,107 +167,5 @@ async fn platform_nodes<A: Associations>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn assoc(id: &str, version: &str, counts: Counts) -> Association {
-        Association {
-            id: id.into(),
-            version: version.into(),
-            counts,
-            ..Association::default()
-        }
-    }
-
-    fn counts(success: u64, failed: u64, running: u64) -> Counts {
-        Counts {
-            success,
-            failed,
-            running,
-            other: 0,
-        }
-    }
-
-    fn told(id: &str, user: &str, missing: &[&str]) -> Readiness {
-        Readiness {
-            association_id: id.into(),
-            association_version: "1".into(),
-            user: user.into(),
-            checked: 3,
-            missing: missing.len() as u64,
-            missing_nodes: missing.iter().map(|m| m.to_string()).collect(),
-            linux_or_macos: None,
-        }
-    }
-
-    #[test]
-    fn a_run_under_way_keeps_the_last_finished_verdict() {
-        let before = told("a", "ops", &["i-1", "i-2"]);
-        // (what, association, recorded, kept?, checked, missing)
-        let cases = [
-            (
-                "finished",
-                assoc("a", "1", counts(1, 2, 0)),
-                Some(&before),
-                Kept::No,
-                3,
-                2,
-            ),
-            (
-                "under way: kept",
-                assoc("a", "1", counts(1, 0, 2)),
-                Some(&before),
-                Kept::Recorded,
-                3,
-                2,
-            ),
-            (
-                "under way after our update",
-                assoc("a", "2", counts(0, 0, 3)),
-                Some(&before),
-                Kept::Recorded,
-                3,
-                2,
-            ),
-            (
-                "another association",
-                assoc("b", "1", counts(1, 0, 2)),
-                Some(&before),
-                Kept::No,
-                0,
-                0,
-            ),
-            (
-                "nothing recorded, no failure yet",
-                assoc("a", "1", counts(2, 0, 1)),
-                None,
-                Kept::No,
-                0,
-                0,
-            ),
-            (
-                "nothing recorded, a failure",
-                assoc("a", "1", counts(1, 1, 1)),
-                None,
-                Kept::No,
-                2,
-                1,
-            ),
-        ];
-        for (what, a, recorded, kept, checked, missing) in cases {
-            let (r, k) = verdict_of(&a, "ops", recorded);
-            assert_eq!(
-                (k, r.checked, r.missing),
-                (kept, checked, missing),
-                "{what}"
-            );
-            assert_eq!(r.association_version, a.version, "{what}");
-            if k == Kept::Recorded {
-                assert_eq!(r.missing_nodes, before.missing_nodes, "{what}");
-            }
-        }
-        // Another user's verdict is not this one's.
-        let (_, k) = verdict_of(&assoc("a", "1", counts(0, 0, 3)), "admin", Some(&before));
-        assert_eq!(k, Kept::No);
-    }
-}
+#[path = "found_tests.rs"]
+mod tests;

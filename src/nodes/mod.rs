@@ -13,12 +13,14 @@ use crate::aws::AwsError;
 
 pub mod check;
 pub mod found;
+pub mod node_result;
 pub mod plan;
 pub mod readiness;
 pub mod verdict;
 
 pub use check::{check, Checked, Want};
-pub use readiness::Readiness;
+pub use node_result::{NodeResult, Reason};
+pub use readiness::{NotRun, Readiness};
 pub use verdict::{gate, Verdict};
 
 /// The member stack's check document (infra/member.yaml `RunAsUserCheck`).
@@ -92,13 +94,22 @@ pub struct Counts {
     /// Nodes whose run is under way (`Pending`, `InProgress`): while there
     /// are any, a run is in progress and the counts are not a verdict.
     pub running: u64,
-    /// Timed out, skipped, cancelled...
+    /// Timed out: no verdict on the user.
+    pub timed_out: u64,
+    /// Never reached the node (`Undeliverable`, `DeliveryTimedOut`).
+    pub undeliverable: u64,
+    /// Skipped, cancelled, or a status this build does not know.
     pub other: u64,
 }
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.success + self.failed + self.running + self.other
+        self.success + self.failed + self.running + self.not_run()
+    }
+
+    /// Nodes with an outcome that says nothing about the user.
+    pub fn not_run(&self) -> u64 {
+        self.timed_out + self.undeliverable + self.other
     }
 }
 
@@ -130,10 +141,12 @@ pub trait Associations: Sync {
     /// those only; Run As too).
     fn any_linux_or_macos_node(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
     /// Up to `bound` nodes that failed in the newest execution (by its
-    /// `CreatedTime`: SSM lists executions in no promised order).
+    /// `CreatedTime`: SSM lists executions in no promised order), each
+    /// with what SSM says of its run of association `id` (status and the
+    /// agent's summary, which carries the script's line).
     fn failed_nodes(
         &self,
         id: &str,
         bound: usize,
-    ) -> impl Future<Output = Result<Vec<String>, AwsError>> + Send;
+    ) -> impl Future<Output = Result<Vec<NodeResult>, AwsError>> + Send;
 }

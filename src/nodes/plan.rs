@@ -313,6 +313,7 @@ mod tests {
             missing,
             missing_nodes: nodes.iter().map(|n| n.to_string()).collect(),
             linux_or_macos: None,
+            ..Default::default()
         }
     }
 

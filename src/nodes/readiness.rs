@@ -2,7 +2,11 @@
 //! keeps and the report shows. Depends on nothing else of the check, so the
 //! outcome vocabulary can carry it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use super::node_result::Reason;
 
 /// What the check found in one account-region, as recorded and shown.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -12,7 +16,8 @@ pub struct Readiness {
     pub user: String,
     /// Nodes with an outcome for this association.
     pub checked: u64,
-    /// Nodes where the lookup failed: the user is missing there.
+    /// Nodes where the check's script said the user does not exist: the
+    /// only finding of a missing user.
     pub missing: u64,
     /// Up to [`super::MAX_NODE_IDS`] of them, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -22,6 +27,66 @@ pub struct Readiness {
     /// "nothing to run on"); `None` when not read or not readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux_or_macos: Option<bool>,
+    /// Nodes with an outcome but no verdict on the user (counted in
+    /// `checked`, never in `missing`).
+    #[serde(default, skip_serializing_if = "NotRun::is_empty")]
+    pub not_run: NotRun,
+    /// SSM's count of failed nodes these verdicts were read from: a look
+    /// that finds the same count keeps them without reading a node.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Nodes where the check could not run (timed out, not delivered, the
+/// script said it could not run, failed without its verdict).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NotRun {
+    pub nodes: u64,
+    /// How many for each reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reasons: BTreeMap<Reason, u64>,
+    /// Those read one by one (at most [`super::MAX_NODE_IDS`]), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<NodeReason>,
+}
+
+/// One node the check could not run on, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeReason {
+    pub node: String,
+    pub reason: Reason,
+}
+
+impl NotRun {
+    pub fn is_empty(&self) -> bool {
+        self.nodes == 0
+    }
+
+    pub fn add(&mut self, reason: Reason, n: u64) {
+        if n > 0 {
+            self.nodes = self.nodes.saturating_add(n);
+            let at = self.reasons.entry(reason).or_default();
+            *at = at.saturating_add(n);
+        }
+    }
+
+    /// `check could not run on 2 nodes (timed out: 1, not delivered to the node: 1)`.
+    pub fn describe(&self) -> String {
+        let why: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{}: {n}", r.describe()))
+            .collect();
+        format!(
+            "check could not run on {} ({})",
+            nodes(self.nodes),
+            why.join(", ")
+        )
+    }
 }
 
 /// `1 node`, `3 nodes`.
@@ -43,16 +108,48 @@ pub fn all_nodes(n: u64) -> String {
 impl Readiness {
     /// `user ssm-ops missing on 3 of 40 nodes`, for status and alerts.
     pub fn summary(&self) -> String {
-        match (self.checked, self.missing) {
+        match self.not_run.is_empty() {
+            true => self.verdict_summary(),
+            false => format!("{}; {}", self.verdict_summary(), self.not_run.describe()),
+        }
+    }
+
+    fn verdict_summary(&self) -> String {
+        let answered = self.checked.saturating_sub(self.not_run.nodes);
+        match (answered, self.missing) {
             (0, 0) if self.linux_or_macos == Some(false) => {
                 format!(
                     "user {}: no managed Linux or macOS node to check",
                     self.user
                 )
             }
+            (0, 0) if !self.not_run.is_empty() => format!("user {}", self.user),
             (0, 0) => format!("user {} not checked on any node yet", self.user),
             (n, 0) => format!("user {} present on {}", self.user, all_nodes(n)),
-            (n, m) => format!("user {} missing on {m} of {}", self.user, nodes(n)),
+            // Of every node with an outcome: those the check could not run on
+            // are among them, and said apart.
+            (_, m) => format!(
+                "user {} missing on {m} of {}",
+                self.user,
+                nodes(self.checked)
+            ),
+        }
+    }
+
+    /// `MISSING on 3 of 40 nodes`, `present on all 40 nodes; check could
+    /// not run on 2`, for the check's row in `status`.
+    pub fn short(&self) -> String {
+        let answered = self.checked.saturating_sub(self.not_run.nodes);
+        let verdict = match (answered, self.missing) {
+            (0, 0) if self.linux_or_macos == Some(false) => "no Linux or macOS node".into(),
+            (0, 0) if !self.not_run.is_empty() => "no verdict".into(),
+            (0, 0) => "no node checked yet".into(),
+            (c, 0) => format!("present on {}", all_nodes(c)),
+            (_, m) => format!("MISSING on {m} of {}", nodes(self.checked)),
+        };
+        match self.not_run.nodes {
+            0 => verdict,
+            n => format!("{verdict}; check could not run on {}", nodes(n)),
         }
     }
 

@@ -14,6 +14,9 @@ pub enum Verdict {
     Ready,
     /// The agent would refuse every session on these nodes.
     WouldRefuse { nodes: u64 },
+    /// Nothing lacks the user, but the check could not run on these nodes
+    /// (timed out, not delivered, no user name reached it): unknown there.
+    CouldNotRun { nodes: u64 },
     /// No node has run the check yet (or it could not be kept).
     NoResultYet,
     /// Nothing for Run As to act on: sessions are unaffected.
@@ -25,6 +28,9 @@ impl Verdict {
         match r {
             None => Verdict::NoResultYet,
             Some(r) if r.missing > 0 => Verdict::WouldRefuse { nodes: r.missing },
+            Some(r) if !r.not_run.is_empty() => Verdict::CouldNotRun {
+                nodes: r.not_run.nodes,
+            },
             Some(r) if r.checked > 0 => Verdict::Ready,
             Some(r) if r.linux_or_macos == Some(false) => Verdict::NoLinuxOrMacosNodes,
             Some(_) => Verdict::NoResultYet,
@@ -37,6 +43,9 @@ impl Verdict {
             Verdict::Ready => "ready".into(),
             Verdict::WouldRefuse { nodes: 1 } => "would refuse sessions on 1 node".into(),
             Verdict::WouldRefuse { nodes } => format!("would refuse sessions on {nodes} nodes"),
+            Verdict::CouldNotRun { nodes } => {
+                format!("check could not run on {}", super::readiness::nodes(nodes))
+            }
             Verdict::NoResultYet => "no result yet".into(),
             Verdict::NoLinuxOrMacosNodes => "no managed Linux or macOS nodes".into(),
         }
@@ -112,6 +121,26 @@ mod tests {
             Verdict::WouldRefuse { nodes: 3 }.describe(),
             "would refuse sessions on 3 nodes"
         );
+    }
+
+    #[test]
+    fn a_check_that_could_not_run_is_no_pass_and_no_refusal() {
+        let mut r = found(5, 0, None);
+        r.not_run.add(crate::nodes::Reason::TimedOut, 2);
+        assert_eq!(Verdict::of(Some(&r)), Verdict::CouldNotRun { nodes: 2 });
+        assert_eq!(
+            Verdict::CouldNotRun { nodes: 2 }.describe(),
+            "check could not run on 2 nodes"
+        );
+        assert!(!Verdict::CouldNotRun { nodes: 2 }.allows_enforcing());
+        let held = gate(Some(&r), "ops").unwrap_err();
+        assert!(
+            held.contains("check could not run on 2 nodes (timed out: 2)"),
+            "{held}"
+        );
+        // A missing user still decides.
+        r.missing = 1;
+        assert_eq!(Verdict::of(Some(&r)), Verdict::WouldRefuse { nodes: 1 });
     }
 
     #[test]

@@ -46,13 +46,19 @@ pub struct Row {
     pub missing: Option<u64>,
     /// At most [`MAX_NODE_IDS`] of the nodes lacking the user.
     pub missing_nodes: Vec<String>,
-    /// `ready`, `would_refuse`, `no_result_yet`, `no_linux_or_macos_nodes`.
+    /// `ready`, `would_refuse`, `check_could_not_run`, `no_result_yet`,
+    /// `no_linux_or_macos_nodes`.
     pub verdict: &'static str,
     /// The verdict in words (`would refuse sessions on 3 nodes`).
     pub verdict_text: String,
     pub note: Option<String>,
     /// Why an `enforce-when-ready` document was not enforced.
     pub held: Option<String>,
+    /// Nodes where the check could not run (timed out, not delivered, no
+    /// user name reached it...): counted apart, never as missing.
+    pub could_not_run: Option<u64>,
+    /// Their reasons (`timed out: 2, not delivered to the node: 1`).
+    pub could_not_run_reasons: Option<String>,
     #[serde(skip)]
     pub kind: Verdict,
 }
@@ -67,6 +73,10 @@ pub struct Totals {
     pub no_linux_or_macos_nodes: u64,
     pub nodes_checked: u64,
     pub nodes_missing: u64,
+    /// Account-regions whose verdict is "check could not run", and nodes
+    /// the check could not run on (in every account-region).
+    pub check_could_not_run: u64,
+    pub nodes_could_not_run: u64,
 }
 
 /// One OU's totals: every account-region at or below it.
@@ -104,6 +114,7 @@ pub fn verdict_key(v: Verdict) -> &'static str {
     match v {
         Verdict::Ready => "ready",
         Verdict::WouldRefuse { .. } => "would_refuse",
+        Verdict::CouldNotRun { .. } => "check_could_not_run",
         Verdict::NoResultYet => "no_result_yet",
         Verdict::NoLinuxOrMacosNodes => "no_linux_or_macos_nodes",
     }
@@ -241,6 +252,10 @@ fn row(p: &Place) -> Option<Row> {
         verdict_text: kind.describe(),
         note,
         held: (!held.is_empty()).then(|| held.join("; ")),
+        could_not_run: found.map(|f| f.not_run.nodes).filter(|n| *n > 0),
+        could_not_run_reasons: found
+            .filter(|f| !f.not_run.is_empty())
+            .map(|f| f.not_run.describe()),
         kind,
     })
 }
@@ -251,12 +266,16 @@ impl Totals {
         let n = match r.kind {
             Verdict::Ready => &mut self.ready,
             Verdict::WouldRefuse { .. } => &mut self.would_refuse,
+            Verdict::CouldNotRun { .. } => &mut self.check_could_not_run,
             Verdict::NoResultYet => &mut self.no_result_yet,
             Verdict::NoLinuxOrMacosNodes => &mut self.no_linux_or_macos_nodes,
         };
         *n += 1;
         self.nodes_checked = self.nodes_checked.saturating_add(r.checked.unwrap_or(0));
         self.nodes_missing = self.nodes_missing.saturating_add(r.missing.unwrap_or(0));
+        self.nodes_could_not_run = self
+            .nodes_could_not_run
+            .saturating_add(r.could_not_run.unwrap_or(0));
     }
 }
 

@@ -52,8 +52,10 @@ impl Report {
             "verdict_text",
             "note",
             "held",
+            "could_not_run",
+            "could_not_run_reasons",
         ];
-        let body: Vec<[String; 12]> = self
+        let body: Vec<[String; 14]> = self
             .rows
             .iter()
             .map(|r| {
@@ -72,6 +74,8 @@ impl Report {
                     r.verdict_text.clone(),
                     e(&r.note),
                     e(&r.held),
+                    n(r.could_not_run),
+                    e(&r.could_not_run_reasons),
                 ]
             })
             .collect();
@@ -122,8 +126,9 @@ impl Report {
                 let notes: Vec<String> = r
                     .note
                     .iter()
+                    .chain(&r.could_not_run_reasons)
+                    .chain(&r.held)
                     .cloned()
-                    .chain(r.held.iter().cloned())
                     .collect();
                 [
                     r.account.clone(),
@@ -156,8 +161,9 @@ impl Report {
             "NO LINUX/MACOS",
             "NODES CHECKED",
             "NODES MISSING",
+            "CHECK COULD NOT RUN",
         ];
-        let body: Vec<[String; 8]> = self
+        let body: Vec<[String; 9]> = self
             .ous
             .iter()
             .map(|o| {
@@ -171,6 +177,10 @@ impl Report {
                     t.no_linux_or_macos_nodes.to_string(),
                     t.nodes_checked.to_string(),
                     t.nodes_missing.to_string(),
+                    format!(
+                        "{} ({} nodes)",
+                        t.check_could_not_run, t.nodes_could_not_run
+                    ),
                 ]
             })
             .collect();
@@ -179,9 +189,9 @@ impl Report {
 }
 
 /// `12 account-regions: 8 ready, 2 would refuse sessions, ...; 480 nodes
-/// checked, 5 lacking the user`.
+/// checked, 5 lacking the user`, then where the check could not run.
 pub fn organization_line(t: &Totals) -> String {
-    format!(
+    let line = format!(
         "{} account-regions: {} ready, {} would refuse sessions, {} no result yet, {} no managed Linux or macOS nodes; {} nodes checked, {} lacking the user",
         t.account_regions,
         t.ready,
@@ -190,5 +200,13 @@ pub fn organization_line(t: &Totals) -> String {
         t.no_linux_or_macos_nodes,
         t.nodes_checked,
         t.nodes_missing
-    )
+    );
+    match t.nodes_could_not_run {
+        0 => line,
+        n => format!(
+            "{line}; check could not run on {} ({} account-regions with no other verdict)",
+            crate::nodes::readiness::nodes(n),
+            t.check_could_not_run
+        ),
+    }
 }

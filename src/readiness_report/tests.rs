@@ -49,6 +49,7 @@ fn found(user: &str, checked: u64, missing: u64, lom: Option<bool>) -> Readiness
         missing,
         missing_nodes: (0..missing.min(25)).map(|i| format!("i-{i:02}")).collect(),
         linux_or_macos: lom,
+        ..Readiness::default()
     }
 }
 
@@ -388,9 +389,9 @@ fn csv_quotes_commas_quotes_and_newlines() {
     ]);
     let records = parse_csv(&r.render(Format::Csv));
     assert_eq!(records.len(), 2, "{records:?}");
-    assert_eq!(records[0].len(), 12);
+    assert_eq!(records[0].len(), 14);
     assert_eq!(records[0][0], "account");
-    assert_eq!(records[1].len(), 12);
+    assert_eq!(records[1].len(), 14);
     assert_eq!(records[1][1], hostile);
     assert_eq!(records[1][7], "i-1,\"x\"");
     assert_eq!(records[1][8], "would_refuse");
@@ -465,7 +466,9 @@ fn json_keys_are_stable() {
             "verdict",
             "verdict_text",
             "note",
-            "held"
+            "held",
+            "could_not_run",
+            "could_not_run_reasons"
         ]
     );
     let totals = [
@@ -476,6 +479,8 @@ fn json_keys_are_stable() {
         "no_linux_or_macos_nodes",
         "nodes_checked",
         "nodes_missing",
+        "check_could_not_run",
+        "nodes_could_not_run",
     ];
     assert_eq!(keys(&v["organization"]), totals);
     assert_eq!(keys(&v["ous"][0])[..2], ["ou", "depth"]);
@@ -492,6 +497,8 @@ fn sum(ts: impl Iterator<Item = Totals>) -> Totals {
         no_linux_or_macos_nodes: a.no_linux_or_macos_nodes + b.no_linux_or_macos_nodes,
         nodes_checked: a.nodes_checked + b.nodes_checked,
         nodes_missing: a.nodes_missing + b.nodes_missing,
+        check_could_not_run: a.check_could_not_run + b.check_could_not_run,
+        nodes_could_not_run: a.nodes_could_not_run + b.nodes_could_not_run,
     })
 }
 
@@ -554,4 +561,46 @@ proptest! {
         }
         prop_assert_eq!(parse_csv(&r.render(Format::Csv)).len(), r.rows.len() + 1);
     }
+}
+
+#[test]
+fn a_check_that_could_not_run_is_its_own_verdict_and_count_never_missing() {
+    use crate::nodes::Reason;
+    let mut timed = found("ops", 5, 0, None);
+    timed.not_run.add(Reason::TimedOut, 1);
+    timed.not_run.add(Reason::Undeliverable, 1);
+    let mut both = found("ops", 5, 1, None);
+    both.not_run.add(Reason::NoUserPassed, 2);
+    let r = report(&[
+        shell(A, "eu-west-1", Some("Root/Ops")),
+        check(A, "eu-west-1", Some(timed)),
+        shell(A, "us-east-1", Some("Root/Ops")),
+        check(A, "us-east-1", Some(both)),
+    ]);
+    let row = |region: &str| r.rows.iter().find(|x| x.region == region).unwrap();
+    let only = row("eu-west-1");
+    assert_eq!(only.verdict, "check_could_not_run");
+    assert_eq!(only.verdict_text, "check could not run on 2 nodes");
+    assert_eq!((only.missing, only.could_not_run), (Some(0), Some(2)));
+    assert_eq!(
+        only.could_not_run_reasons.as_deref(),
+        Some("check could not run on 2 nodes (timed out: 1, not delivered to the node: 1)")
+    );
+    // A missing user decides the verdict; the nodes not run are still told.
+    let mixed = row("us-east-1");
+    assert_eq!(mixed.verdict, "would_refuse");
+    assert_eq!((mixed.missing, mixed.could_not_run), (Some(1), Some(2)));
+    let t = r.organization;
+    assert_eq!((t.would_refuse, t.check_could_not_run, t.ready), (1, 1, 0));
+    assert_eq!((t.nodes_missing, t.nodes_could_not_run), (1, 4));
+    let table = r.render(Format::Table);
+    assert!(
+        table.contains("check could not run on 2 nodes (timed out: 1"),
+        "{table}"
+    );
+    assert!(
+        table
+            .contains("; check could not run on 4 nodes (1 account-regions with no other verdict)"),
+        "{table}"
+    );
 }

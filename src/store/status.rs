@@ -64,16 +64,9 @@ impl StateRow {
         .short()
     }
 
-    /// `missing on 3 of 40 nodes` for the run-as user check's row.
+    /// `MISSING on 3 of 40 nodes` for the run-as user check's row.
     pub fn nodes_short(&self) -> Option<String> {
-        let n = self.nodes.as_ref()?;
-        use crate::nodes::readiness::{all_nodes, nodes};
-        Some(match (n.checked, n.missing) {
-            (0, 0) if n.linux_or_macos == Some(false) => "no Linux or macOS node".into(),
-            (0, 0) => "no node checked yet".into(),
-            (c, 0) => format!("present on {}", all_nodes(c)),
-            (c, m) => format!("MISSING on {m} of {}", nodes(c)),
-        })
+        self.nodes.as_ref().map(crate::nodes::Readiness::short)
     }
 }
 

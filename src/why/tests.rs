@@ -64,6 +64,7 @@ fn record(user: &str, missing: &[&str]) -> CheckRecord {
             missing: missing.len() as u64,
             missing_nodes: missing.iter().map(|s| s.to_string()).collect(),
             linux_or_macos: None,
+            ..Default::default()
         },
         last_checked: Some("2026-05-01T10:00:00Z".into()),
     }

@@ -9,23 +9,34 @@ use super::*;
 pub const CHECK: &str = "RunAsGuard-CheckRunAsUser";
 pub const NODES_ON: &str = "[nodes]\ncheck_user = true\n";
 
-/// The check document as infra/member.yaml ships it (`RunAsUserCheck`).
+/// The check document as infra/member.yaml ships it (`RunAsUserCheck`),
+/// read from the template (the tests' State Manager runs its script as each
+/// node's agent version would, so it must be the shipped one).
 pub fn check_document() -> String {
-    json!({
-        "schemaVersion": "2.2",
-        "description": "runas-guard: does the Run As user exist on this node?",
-        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
-            "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
-        "mainSteps": [
-            {"action": "aws:runShellScript", "name": "linux",
-             "precondition": {"StringEquals": ["platformType", "Linux"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
-            {"action": "aws:runShellScript", "name": "macos",
-             "precondition": {"StringEquals": ["platformType", "MacOS"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}}
-        ]
-    })
-    .to_string()
+    let read = "import json; from infra.tests import cfn; \
+        t = cfn.load_template(cfn.MEMBER_TEMPLATE); \
+        print(json.dumps(t['Resources']['RunAsUserCheckDocument']['Properties']['Content']))";
+    let out = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", read])
+        .current_dir(repo())
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let content: Value = serde_json::from_slice(&out.stdout).expect("the template's JSON");
+    assert_eq!(content["schemaVersion"], "2.2");
+    content.to_string()
+}
+
+/// Sets an account-region's managed nodes as the emulator takes them
+/// (`id`, `users`, `agent_version`, `outcome`...).
+pub fn fleet_nodes(w: &World, account: &str, region: &str, nodes: Vec<Value>) {
+    let body = json!({"account": account, "region": region, "nodes": nodes}).to_string();
+    let (status, out) = http(w.moto.port(), "POST", "/_emulated/ssm/fleet", &body);
+    assert_eq!(status, 200, "{out}");
 }
 
 pub async fn fleet_world() -> World {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use aws_sdk_ssm::types::{AssociationDescription, AssociationOverview, Target};
 
-use crate::nodes::{Counts, Rest};
+use crate::nodes::node_result::reason_of_status;
+use crate::nodes::{Counts, Reason, Rest};
 
 /// What the lookup ran with; anything but one value is not a user.
 pub(super) fn user_of(params: Option<&HashMap<String, Vec<String>>>) -> Option<String> {
@@ -32,7 +33,12 @@ pub(super) fn counts(overview: Option<&AssociationOverview>) -> Counts {
             "Failed" => c.failed += n,
             // A node's run under way: the run is in progress.
             "Pending" | "InProgress" => c.running += n,
-            _ => c.other += n,
+            // No verdict on the user: counted apart, with their reason.
+            other => match reason_of_status(other) {
+                Reason::TimedOut => c.timed_out += n,
+                Reason::Undeliverable => c.undeliverable += n,
+                _ => c.other += n,
+            },
         }
     }
     c

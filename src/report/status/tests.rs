@@ -83,6 +83,7 @@ fn status_table_is_compact_and_csv_complete() {
             missing: 3,
             missing_nodes: vec!["i-0123456789abcdef0".into()],
             linux_or_macos: None,
+            ..Default::default()
         }),
         ..named
     };

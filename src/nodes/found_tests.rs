@@ -1,0 +1,209 @@
+use super::*;
+
+fn assoc(id: &str, version: &str, counts: Counts) -> Association {
+    Association {
+        id: id.into(),
+        version: version.into(),
+        counts,
+        ..Association::default()
+    }
+}
+
+fn counts(success: u64, failed: u64, running: u64) -> Counts {
+    Counts {
+        success,
+        failed,
+        running,
+        ..Counts::default()
+    }
+}
+
+fn told(id: &str, user: &str, missing: &[&str]) -> Readiness {
+    Readiness {
+        association_id: id.into(),
+        association_version: "1".into(),
+        user: user.into(),
+        checked: 3,
+        missing: missing.len() as u64,
+        missing_nodes: missing.iter().map(|m| m.to_string()).collect(),
+        linux_or_macos: None,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_run_under_way_keeps_the_last_finished_verdict() {
+    let before = told("a", "ops", &["i-1", "i-2"]);
+    // (what, association, recorded, kept?, checked, missing)
+    let cases = [
+        (
+            "finished",
+            assoc("a", "1", counts(1, 2, 0)),
+            Some(&before),
+            Kept::No,
+            3,
+            2,
+        ),
+        (
+            "under way: kept",
+            assoc("a", "1", counts(1, 0, 2)),
+            Some(&before),
+            Kept::Recorded,
+            3,
+            2,
+        ),
+        (
+            "under way after our update",
+            assoc("a", "2", counts(0, 0, 3)),
+            Some(&before),
+            Kept::Recorded,
+            3,
+            2,
+        ),
+        (
+            "another association",
+            assoc("b", "1", counts(1, 0, 2)),
+            Some(&before),
+            Kept::No,
+            0,
+            0,
+        ),
+        (
+            "nothing recorded, no failure yet",
+            assoc("a", "1", counts(2, 0, 1)),
+            None,
+            Kept::No,
+            0,
+            0,
+        ),
+        (
+            "nothing recorded, a failure",
+            assoc("a", "1", counts(1, 1, 1)),
+            None,
+            Kept::No,
+            2,
+            1,
+        ),
+    ];
+    for (what, a, recorded, kept, checked, missing) in cases {
+        let (r, k) = verdict_of(&a, "ops", recorded);
+        // Kept: the recorded missing; else SSM's failures, read next.
+        let found = match k {
+            Kept::Recorded => r.missing,
+            Kept::No => r.failed,
+        };
+        assert_eq!((k, r.checked, found), (kept, checked, missing), "{what}");
+        assert_eq!(r.association_version, a.version, "{what}");
+        if k == Kept::Recorded {
+            assert_eq!(r.missing_nodes, before.missing_nodes, "{what}");
+        }
+    }
+    // Another user's verdict is not this one's.
+    let (_, k) = verdict_of(&assoc("a", "1", counts(0, 0, 3)), "admin", Some(&before));
+    assert_eq!(k, Kept::No);
+}
+
+fn node(id: &str, status: &str, stderr: &str) -> NodeResult {
+    NodeResult {
+        node: id.into(),
+        status: status.into(),
+        detailed: None,
+        summary: Some(format!(
+            "2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \nThe operation checkRunAsUserLinux failed because {stderr}."
+        )),
+    }
+}
+
+const GONE: &str = "runas-guard: Run As user ops does not exist on this node (id failed)\n";
+const NO_USER: &str = "runas-guard: check could not run: the agent passed no user name\n";
+
+#[test]
+fn failed_nodes_are_missing_only_on_the_scripts_line() {
+    let a = assoc(
+        "a",
+        "1",
+        Counts {
+            success: 5,
+            failed: 4,
+            timed_out: 1,
+            undeliverable: 2,
+            ..Counts::default()
+        },
+    );
+    let (now, _) = verdict_of(&a, "ops", None);
+    assert_eq!((now.checked, now.missing, now.not_run.nodes), (12, 0, 3));
+    let read = vec![
+        node("i-3", "Failed", GONE),
+        node("i-1", "Failed", NO_USER),
+        node("i-2", "Failed", "something else\n"),
+        node("i-3", "Failed", GONE), // listed twice: counted once
+    ];
+    let r = tally(now, read);
+    assert_eq!((r.checked, r.missing), (12, 1));
+    assert_eq!(r.missing_nodes, ["i-3"]);
+    // 2 undeliverable + 1 timed out (counts), 1 no user, 1 without a
+    // verdict, 1 failed but not read (4 failed, 3 distinct read).
+    assert_eq!(r.not_run.nodes, 6);
+    let reasons: Vec<(Reason, u64)> = r.not_run.reasons.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        reasons,
+        [
+            (Reason::NoUserPassed, 1),
+            (Reason::TimedOut, 1),
+            (Reason::Undeliverable, 2),
+            (Reason::FailedWithoutVerdict, 1),
+            (Reason::NotRead, 1),
+        ]
+    );
+    let read: Vec<&str> = r.not_run.read.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(read, ["i-1", "i-2"]);
+    assert_eq!(
+        r.summary(),
+        "user ops missing on 1 of 12 nodes; check could not run on 6 nodes (the agent passed the check no user name: 1, timed out: 1, not delivered to the node: 2, failed without the check's verdict: 1, failed, verdict not read (20 nodes are read one by one): 1)"
+    );
+    // A later look at the same failures keeps these verdicts, reading nothing.
+    let (again, _) = verdict_of(&a, "ops", Some(&r));
+    assert_eq!(reuse(again, &r), r);
+    // Read back from the row, the same.
+    assert_eq!(Readiness::from_json(&r.to_json()), Some(r));
+}
+
+#[test]
+fn only_could_not_run_is_never_missing() {
+    let a = assoc(
+        "a",
+        "1",
+        Counts {
+            failed: 30,
+            timed_out: 2,
+            ..Counts::default()
+        },
+    );
+    let (now, _) = verdict_of(&a, "ops", None);
+    let read = (0..25)
+        .map(|i| node(&format!("i-{i:02}"), "Failed", NO_USER))
+        .collect();
+    let r = tally(now, read);
+    assert_eq!((r.checked, r.missing), (32, 0));
+    assert!(r.missing_nodes.is_empty());
+    // 20 read (the bound), 10 not read, 2 timed out.
+    assert_eq!(r.not_run.nodes, 32);
+    assert_eq!(r.not_run.read.len(), crate::nodes::MAX_NODE_IDS);
+    assert_eq!(r.not_run.reasons.get(&Reason::NotRead), Some(&10));
+    assert_eq!(
+        r.summary(),
+        "user ops; check could not run on 32 nodes (the agent passed the check no user name: 20, timed out: 2, failed, verdict not read (20 nodes are read one by one): 10)"
+    );
+}
+
+#[test]
+fn a_record_of_an_older_build_reads_as_before_and_is_read_again() {
+    // Written before `not_run` and `failed` existed.
+    let old = r#"{"association_id":"a","association_version":"1","user":"ops","checked":3,"missing":1,"missing_nodes":["i-1"]}"#;
+    let r = Readiness::from_json(old).expect("reads");
+    assert_eq!((r.missing, r.failed, r.not_run.nodes), (1, 0, 0));
+    let a = assoc("a", "1", counts(2, 1, 0));
+    let (now, _) = verdict_of(&a, "ops", Some(&r));
+    // Its failures are not known to be the script's verdicts: read again.
+    assert_ne!(now.failed, r.failed);
+}

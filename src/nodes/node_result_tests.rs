@@ -1,0 +1,225 @@
+use super::*;
+
+/// The agent's execution summary for a failed step, as agent/association
+/// processor.go `buildOutput` writes it: counts, then each failed step's
+/// stderr after "failed because".
+fn summary(stderr: &str) -> String {
+    format!(
+        "2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \nThe operation checkRunAsUserLinux failed because {stderr}."
+    )
+}
+
+const MISSING_OPS: &str = "runas-guard: Run As user ops does not exist on this node (id failed); Session Manager refuses Run As sessions for it here\n";
+
+fn result(status: &str, detailed: Option<&str>, summary: Option<String>) -> NodeResult {
+    NodeResult {
+        node: "i-1".into(),
+        status: status.into(),
+        detailed: detailed.map(str::to_string),
+        summary,
+    }
+}
+
+#[test]
+fn only_the_scripts_line_for_this_user_is_a_missing_user() {
+    use NodeVerdict::*;
+    let could_not = |r| CouldNotRun(r);
+    let old_agent = summary("runas-guard: check could not run: the agent passed no user name\n");
+    let cases: Vec<(&str, NodeResult, NodeVerdict)> = vec![
+        ("success", result("Success", Some("Success"), None), Present),
+        // A success says the user is there, whatever text came with it.
+        (
+            "success with the line",
+            result("Success", None, Some(summary(MISSING_OPS))),
+            Present,
+        ),
+        (
+            "the script's verdict",
+            result("Failed", Some("Failed"), Some(summary(MISSING_OPS))),
+            Missing,
+        ),
+        (
+            "exit 2: no user reached the script",
+            result("Failed", Some("Failed"), Some(old_agent.clone())),
+            could_not(Reason::NoUserPassed),
+        ),
+        (
+            "both lines: never missing",
+            result(
+                "Failed",
+                None,
+                Some(format!("{}{}", summary(MISSING_OPS), old_agent)),
+            ),
+            could_not(Reason::NoUserPassed),
+        ),
+        (
+            "failed, no summary",
+            result("Failed", Some("Failed"), None),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "failed, the agent's own error",
+            result(
+                "Failed",
+                Some("Failed"),
+                Some(
+                    "0 out of 2 plugins processed, 0 success, 0 failed, 0 timedout, 0 skipped. "
+                        .into(),
+                ),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "failed: id's own words are not the script's",
+            result("Failed", None, Some(summary("id: 'ops': no such user\n"))),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "another user's line",
+            result(
+                "Failed",
+                None,
+                Some(summary(&MISSING_OPS.replace("user ops", "user ops2"))),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "a longer name ending in ours",
+            result(
+                "Failed",
+                None,
+                Some(summary(&MISSING_OPS.replace("user ops", "user xops"))),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "another case",
+            result(
+                "Failed",
+                None,
+                Some(summary(&MISSING_OPS.replace("runas-guard", "RUNAS-GUARD"))),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "cut short by the agent's 510 characters",
+            result(
+                "Failed",
+                None,
+                Some(format!(
+                    "{}--output truncated--",
+                    &summary(MISSING_OPS)[..120]
+                )),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "timed out",
+            result("TimedOut", Some("TimedOut"), None),
+            could_not(Reason::TimedOut),
+        ),
+        // A timeout is not a verdict even when the line came before it.
+        (
+            "failed, detailed timed out",
+            result(
+                "Failed",
+                Some("Execution Timed Out"),
+                Some(summary(MISSING_OPS)),
+            ),
+            could_not(Reason::TimedOut),
+        ),
+        (
+            "undeliverable",
+            result("Undeliverable", None, None),
+            could_not(Reason::Undeliverable),
+        ),
+        (
+            "failed, detailed undeliverable",
+            result("Failed", Some("Undeliverable"), Some(summary(MISSING_OPS))),
+            could_not(Reason::Undeliverable),
+        ),
+        (
+            "delivery timed out",
+            result("Failed", Some("DeliveryTimedOut"), None),
+            could_not(Reason::Undeliverable),
+        ),
+        ("pending", result("Pending", None, None), Running),
+        ("in progress", result("InProgress", None, None), Running),
+        (
+            "cancelled",
+            result("Cancelled", None, Some(summary(MISSING_OPS))),
+            could_not(Reason::OtherStatus),
+        ),
+        (
+            "unknown status",
+            result("Exploded", None, Some(summary(MISSING_OPS))),
+            could_not(Reason::OtherStatus),
+        ),
+        (
+            "empty status",
+            result("", None, Some(summary(MISSING_OPS))),
+            could_not(Reason::OtherStatus),
+        ),
+    ];
+    for (what, r, want) in cases {
+        assert_eq!(classify(&r, "ops"), want, "{what}");
+    }
+    // An empty user never matches a line.
+    let r = result(
+        "Failed",
+        None,
+        Some(summary(
+            "runas-guard: Run As user  does not exist on this node",
+        )),
+    );
+    assert_eq!(classify(&r, ""), CouldNotRun(Reason::FailedWithoutVerdict));
+}
+
+#[test]
+fn every_status_x_output_pair_is_missing_only_for_failed_with_the_line() {
+    let statuses = [
+        "Success",
+        "Failed",
+        "TimedOut",
+        "Undeliverable",
+        "DeliveryTimedOut",
+        "Pending",
+        "InProgress",
+        "Cancelled",
+        "Skipped",
+        "",
+    ];
+    let outputs = [
+        None,
+        Some(summary(MISSING_OPS)),
+        Some(summary("runas-guard: check could not run: x\n")),
+        Some(summary("\u{0}\u{7f}\n\n")),
+        Some("x".repeat(100_000)),
+    ];
+    for status in statuses {
+        for (i, out) in outputs.iter().enumerate() {
+            let v = classify(&result(status, None, out.clone()), "ops");
+            let missing = status == "Failed" && i == 1;
+            assert_eq!(v == NodeVerdict::Missing, missing, "{status} {i}");
+        }
+    }
+}
+
+#[test]
+fn aggregated_statuses_name_their_reason() {
+    assert_eq!(reason_of_status("TimedOut"), Reason::TimedOut);
+    assert_eq!(reason_of_status("Undeliverable"), Reason::Undeliverable);
+    assert_eq!(reason_of_status("DeliveryTimedOut"), Reason::Undeliverable);
+    assert_eq!(reason_of_status("Cancelled"), Reason::OtherStatus);
+    assert_eq!(reason_of_status("Success"), Reason::OtherStatus);
+    for r in [
+        Reason::NoUserPassed,
+        Reason::TimedOut,
+        Reason::Undeliverable,
+        Reason::FailedWithoutVerdict,
+        Reason::NotRead,
+        Reason::OtherStatus,
+    ] {
+        assert!(!r.describe().is_empty());
+    }
+}
