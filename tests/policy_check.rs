@@ -174,6 +174,14 @@ fn hostile_files_are_findings_not_failures() {
         "{stdout}"
     );
 
+    // --org on a policy that does not load says why the ids were not looked at.
+    let (code, stdout, _) = check_stdin(&["--org"], b"");
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("<stdin>:1:1: note: not checked against the organization"),
+        "{stdout}"
+    );
+
     let (code, stdout, _) = check_stdin(&[], b"member_role = \"R\xff\"\n");
     assert_eq!(code, 2);
     assert!(

@@ -24,6 +24,7 @@ enum PolicyCommand {
     /// line and column; exit 0 ok, 2 errors (or warnings with --strict).
     #[command(long_about = LONG_ABOUT)]
     Check {
+        /// Policy file (- for standard input).
         file: String,
         /// Also check every OU and account id it names against the
         /// organization (one walk of its tree; needs Organizations read access).

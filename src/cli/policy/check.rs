@@ -44,6 +44,14 @@ pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
         Err(e) => return bad_input(e),
     };
     let mut checked = check_bytes(&bytes);
+    if options.org && checked.policy.is_none() {
+        checked.diagnostics.push(Diagnostic::new(
+            Severity::Note,
+            "ids-not-checked",
+            0..0,
+            "not checked against the organization: the policy does not load, so --org waits for the errors above to be fixed",
+        ));
+    }
     if let Some(policy) = checked.policy.clone() {
         if options.org {
             let config = match crate::cli::target::aws_config().await {
