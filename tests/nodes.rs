@@ -405,24 +405,28 @@ async fn a_fleet_of_five_thousand_nodes_is_read_up_to_the_bound() {
     assert_eq!(code, 0, "{out:#}");
     let item = check_state(&w, &account, "eu-west-1").await.unwrap();
     let found = readiness(&item);
+    // Only the 20 nodes read one by one carry the script's verdict; the
+    // other failures are counted apart, never as missing.
     assert_eq!(
         (found["checked"].as_u64(), found["missing"].as_u64()),
-        (Some(5000), Some(5000))
+        (Some(5000), Some(20))
     );
     assert_eq!(
         found["missing_nodes"].as_array().unwrap().len(),
         20,
         "bounded"
     );
+    assert_eq!(found["not_run"]["reasons"], json!({"not_read": 4980}));
     let alerts = w.alerts().await;
     let missing = missing_alerts(&alerts);
     assert_eq!(missing.len(), 1);
-    assert_eq!(missing[0]["message"]["nodes_missing"], 5000);
-    // One page of failed targets for 20 ids, whatever the fleet's size.
+    assert_eq!(missing[0]["message"]["nodes_missing"], 20);
+    // One page of failed targets and 20 node reports, whatever the fleet's size.
     let (_, calls) = http(w.moto.port(), "GET", "/_emulated/ssm/calls", "");
     let here = &calls["by_account_region"][format!("{account}/eu-west-1")];
     assert_eq!(here["DescribeAssociationExecutionTargets"], 1, "{calls:#}");
     assert_eq!(here["DescribeAssociationExecutions"], 1, "{calls:#}");
+    assert_eq!(here["DescribeInstanceAssociationsStatus"], 20, "{calls:#}");
 }
 
 /// A steady sweep reads the check's association beside the account's

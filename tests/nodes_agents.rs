@@ -1,0 +1,175 @@
+//! Session readiness across agent versions and runs that never gave a
+//! verdict: the tests' State Manager (tests/moto_ssm_associations.py with
+//! tests/moto_ssm_agent.py) runs the shipped check script on each node as
+//! that node's agent would (SSM_User only from 3.3.2746.0, `{{User}}`
+//! substituted by every agent), and marks nodes that time out or that the
+//! run never reaches. Only the script's own line makes a missing user;
+//! everything else is "check could not run", counted apart.
+
+mod common;
+
+use common::fleet::*;
+use common::*;
+use serde_json::{json, Value};
+
+const OLD_AGENT: &str = "3.3.987.0";
+const NEW_AGENT: &str = "3.3.2746.0";
+
+fn node(id: &str, users: &[&str], agent: &str, outcome: Option<&str>) -> Value {
+    let mut n = json!({"id": id, "platform": "Linux", "users": users, "agent_version": agent});
+    if let Some(o) = outcome {
+        n["outcome"] = json!(o);
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn older_agents_are_checked_and_runs_without_a_verdict_are_never_missing() {
+    let w = fleet_world().await;
+    let account = w.create_account("agents", None).await;
+    member_stack(&w, &account).await;
+    let has = ["ec2-user", "ssm-ops"];
+    let lacks = ["ec2-user"];
+    fleet_nodes(
+        &w,
+        &account,
+        "eu-west-1",
+        vec![
+            node("i-0a000000000000001", &has, NEW_AGENT, None),
+            // An agent older than ENV_VAR with the user: present (the
+            // fallback hands it the user), not a refusal.
+            node("i-0a000000000000002", &has, OLD_AGENT, None),
+            // Without the user, on an old agent: the script's verdict.
+            node("i-0a000000000000003", &lacks, OLD_AGENT, None),
+            node("i-0a000000000000004", &has, NEW_AGENT, Some("timeout")),
+            node(
+                "i-0a000000000000005",
+                &lacks,
+                NEW_AGENT,
+                Some("undeliverable"),
+            ),
+        ],
+    );
+    // Every other region: old agents only, all with the user.
+    for region in REGIONS.iter().filter(|r| **r != "eu-west-1") {
+        fleet_nodes(
+            &w,
+            &account,
+            region,
+            vec![node("i-0b000000000000001", &has, OLD_AGENT, None)],
+        );
+    }
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let item = check_state(&w, &account, "eu-west-1").await.unwrap();
+    let found = readiness(&item);
+    assert_eq!(
+        (found["checked"].as_u64(), found["missing"].as_u64()),
+        (Some(5), Some(1)),
+        "{found:#}"
+    );
+    assert_eq!(found["missing_nodes"], json!(["i-0a000000000000003"]));
+    assert_eq!(found["not_run"]["nodes"], 2, "{found:#}");
+    assert_eq!(
+        found["not_run"]["reasons"],
+        json!({"timed_out": 1, "undeliverable": 1})
+    );
+    for region in REGIONS.iter().filter(|r| **r != "eu-west-1") {
+        let item = check_state(&w, &account, region).await.unwrap();
+        let found = readiness(&item);
+        assert_eq!(
+            (found["checked"].as_u64(), found["missing"].as_u64()),
+            (Some(1), Some(0)),
+            "{region}: an old agent with the user is ready: {found:#}"
+        );
+    }
+
+    // One alert, naming the one node the script said lacks the user; the
+    // nodes without a verdict are told apart in it.
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "run_as_user_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(m["nodes_missing"], 1);
+    let r = &m["regions"][0];
+    assert_eq!(r["missing_nodes"], json!(["i-0a000000000000003"]));
+    assert_eq!(r["nodes_could_not_run"], 2);
+
+    // The readiness report: a refusal on one node, the check that could not
+    // run said apart with its reasons; the other regions ready.
+    let run = w.run(&["readiness", "--account", &account, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    let eu = rows.iter().find(|r| r["region"] == "eu-west-1").unwrap();
+    assert_eq!(eu["verdict"], "would_refuse", "{eu:#}");
+    assert_eq!(eu["missing"], 1);
+    assert_eq!(eu["could_not_run"], 2);
+    let reasons = eu["could_not_run_reasons"].as_str().unwrap();
+    assert!(
+        reasons.contains("timed out: 1") && reasons.contains("not delivered to the node: 1"),
+        "{reasons}"
+    );
+    for r in rows.iter().filter(|r| r["region"] != "eu-west-1") {
+        assert_eq!(r["verdict"], "ready", "{r:#}");
+    }
+    assert_eq!(report["organization"]["nodes_could_not_run"], 2);
+    assert_eq!(report["organization"]["nodes_missing"], 1);
+
+    // `status` says it on the check's row.
+    let run = w.run(&["status", "--account", &account, "--format", "table"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("MISSING on 1 of 5 nodes; check could not run on 2 nodes"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_where_the_check_could_not_run_sends_no_missing_alert_and_is_not_ready() {
+    let w = fleet_world().await;
+    let account = w.create_account("quiet", None).await;
+    member_stack(&w, &account).await;
+    let has = ["ec2-user", "ssm-ops"];
+    let lacks = ["ec2-user"];
+    for region in REGIONS {
+        fleet_nodes(
+            &w,
+            &account,
+            region,
+            vec![
+                node("i-0c000000000000001", &has, OLD_AGENT, None),
+                // Lacking the user, but never reached: no verdict.
+                node("i-0c000000000000002", &lacks, OLD_AGENT, Some("timeout")),
+                node(
+                    "i-0c000000000000003",
+                    &lacks,
+                    NEW_AGENT,
+                    Some("undeliverable"),
+                ),
+            ],
+        );
+    }
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "run_as_user_missing").is_empty(),
+        "no verdict is no missing user: {alerts:#?}"
+    );
+    let run = w.run(&["readiness", "--account", &account, "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    for r in report["rows"].as_array().unwrap() {
+        assert_eq!(r["verdict"], "check_could_not_run", "{r:#}");
+        assert_eq!(r["verdict_text"], "check could not run on 2 nodes");
+        assert_eq!(
+            (r["missing"].as_u64(), r["could_not_run"].as_u64()),
+            (Some(0), Some(2))
+        );
+    }
+    assert_eq!(report["organization"]["check_could_not_run"], REGIONS.len());
+}
