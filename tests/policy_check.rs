@@ -230,8 +230,11 @@ fn ids_not_checked_offline_are_said_to_be_so() {
 
 const DOCUMENTS: &str = "[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"admin\"\n[[document]]\nname = \"SSMRunAs-ReadOnly\"\nrun_as_user = \"viewer\"\n";
 
+/// Run from the policy's directory (as from the LZA configuration
+/// repository's root), so a relative `out_dir` is what the YAML shows.
 fn lza(policy: &Path, out_dir: &Path, extra: &[&str]) -> (i32, String, String) {
     let out = bin()
+        .current_dir(policy.parent().unwrap())
         .args(["policy", "permission-sets", policy.to_str().unwrap()])
         .args(["--format", "lza", "--out-dir", out_dir.to_str().unwrap()])
         .args(extra)
@@ -249,8 +252,8 @@ fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
     let dir = scratch("lza");
     let policy = dir.join("policy.toml");
     std::fs::write(&policy, format!("{BASE}{DOCUMENTS}")).unwrap();
+    let (code, stdout, stderr) = lza(&policy, Path::new("iam-policies"), &[]);
     let out_dir = dir.join("iam-policies");
-    let (code, stdout, stderr) = lza(&policy, &out_dir, &[]);
     assert_eq!(code, 0, "{stderr}");
     let admin = out_dir.join("runas-guard-SSMRunAs-Admin.json");
     let written: Value = serde_json::from_slice(&std::fs::read(&admin).unwrap()).unwrap();
@@ -258,17 +261,18 @@ fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
         written,
         runas_guard::permission_sets::inline_policy("aws", "SSMRunAs-Admin")
     );
-    let shown = out_dir.display().to_string();
+    let shown = "iam-policies";
     assert!(
         stdout.contains(&format!("    - name: SSMRunAs-Admin\n      policies:\n        inlinePolicy: {shown}/runas-guard-SSMRunAs-Admin.json\n")),
         "{stdout}"
     );
     assert!(stdout.contains("identityCenterPermissionSets:"), "{stdout}");
+    assert!(!stdout.contains("was absolute"), "{stdout}");
 
     // A different file in the way: nothing is written, the file is kept.
     std::fs::write(&admin, "{\"edited\": true}\n").unwrap();
     std::fs::remove_file(out_dir.join("runas-guard-SSMRunAs-ReadOnly.json")).unwrap();
-    let (code, _, stderr) = lza(&policy, &out_dir, &[]);
+    let (code, _, stderr) = lza(&policy, Path::new(shown), &[]);
     assert_eq!(code, 2, "{stderr}");
     assert_one_clean_line(&stderr);
     assert!(
@@ -284,7 +288,7 @@ fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
         "none or all"
     );
 
-    let (code, stdout, stderr) = lza(&policy, &out_dir, &["--force"]);
+    let (code, stdout, stderr) = lza(&policy, Path::new(shown), &["--force"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains(&format!(
@@ -292,7 +296,7 @@ fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
         )),
         "{stdout}"
     );
-    let (code, stdout, _) = lza(&policy, &out_dir, &[]);
+    let (code, stdout, _) = lza(&policy, Path::new(shown), &[]);
     assert_eq!(code, 0);
     assert!(stdout.contains("# unchanged"), "{stdout}");
     let names: Vec<String> = std::fs::read_dir(&out_dir)

@@ -59,10 +59,15 @@ pub fn files(policy: &Policy, partition: &str) -> Result<Vec<PolicyFile>, String
 /// The `iam-config.yaml` lines to paste: one permission set per document,
 /// its `inlinePolicy` the file's path as `dir` shows it.
 pub fn snippet(policy: &Policy, files: &[PolicyFile], dir: &str) -> String {
+    let absolute = dir.starts_with('/');
     let dir = dir.trim_end_matches('/');
     let mut out = String::from(
         "# iam-config.yaml: add under identityCenter.identityCenterPermissionSets (merge\n# policies.inlinePolicy into a permission set you already have). The paths are\n# relative to the LZA configuration repository's root.\nidentityCenter:\n  identityCenterPermissionSets:\n",
     );
+    if absolute {
+        // LZA joins inlinePolicy to its configuration directory.
+        out.insert_str(0, "# --out-dir was absolute: LZA reads inlinePolicy relative to its configuration\n# directory, so write these paths relative to it (or run from there with a relative --out-dir).\n");
+    }
     for (d, f) in policy.documents.iter().zip(files) {
         let path = if dir.is_empty() || dir == "." {
             f.file_name.clone()
@@ -122,6 +127,8 @@ mod tests {
         assert!(yaml.contains("    - name: SSMRunAs-Admin\n      policies:\n        inlinePolicy: iam-policies/runas-guard-SSMRunAs-Admin.json\n"), "{yaml}");
         assert!(yaml.contains("choose a shorter name"), "{yaml}");
         assert!(snippet(&p, &files, ".").contains("inlinePolicy: runas-guard-SSMRunAs-Admin.json"));
+        assert!(!yaml.contains("was absolute"));
+        assert!(snippet(&p, &files, "/cfg/iam").starts_with("# --out-dir was absolute"));
         assert!(snippet(&p, &files, "my dir").contains("inlinePolicy: \"my dir/runas-guard-"));
     }
 
