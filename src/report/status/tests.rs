@@ -75,6 +75,8 @@ fn status_table_is_compact_and_csv_complete() {
     // The run-as user check's row says what it found on the nodes.
     let check = StateRow {
         document: "RunAsGuard-CheckRunAsUser".into(),
+        // Whatever else a Readiness carries (whether the nodes run Linux
+        // or macOS, ...) keeps its default.
         nodes: Some(crate::nodes::Readiness {
             association_id: "a-1".into(),
             association_version: "2".into(),
@@ -82,7 +84,6 @@ fn status_table_is_compact_and_csv_complete() {
             checked: 40,
             missing: 3,
             missing_nodes: vec!["i-0123456789abcdef0".into()],
-            linux_or_macos: None,
             ..Default::default()
         }),
         ..named
@@ -280,7 +281,8 @@ fn rows_come_in_reconciles_order_whatever_order_they_were_read_in() {
 #[test]
 fn totals_count_each_status_in_the_usual_order() {
     // (statuses of the rows, the totals, the line under the table)
-    let cases: &[(&[&str], &[(&str, usize)], &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, usize)], &'a str);
+    let cases: &[Case] = &[
         (
             &["compliant"],
             &[("compliant", 1)],
@@ -316,10 +318,7 @@ fn totals_count_each_status_in_the_usual_order() {
             .collect();
         let refs: Vec<&StateRow> = rows.iter().collect();
         let counted = totals(&refs);
-        let got: Vec<(&str, usize)> = counted
-            .iter()
-            .map(|(s, n)| (s.as_str(), *n))
-            .collect();
+        let got: Vec<(&str, usize)> = counted.iter().map(|(s, n)| (s.as_str(), *n)).collect();
         assert_eq!(got, *want, "{statuses:?}");
         let t = render_status(&rows, &Names::new(), Format::Table);
         assert!(t.contains(&format!("\n\n{line}\n")), "{statuses:?}: {t}");
