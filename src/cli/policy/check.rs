@@ -159,7 +159,7 @@ fn summary(shown: &str, located: &[Located], errors: usize, warnings: usize) -> 
         ""
     };
     format!(
-        "{shown}: {errors} error(s), {warnings} warning(s){strict}: {}{more} (each with its line on standard output)",
+        "{shown}: {errors} error(s), {warnings} warning(s){strict}: {}{more} (all on standard output)",
         shown_first.join("; ")
     )
 }
