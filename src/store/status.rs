@@ -233,9 +233,7 @@ impl StateStore {
             .filter(|i| i.contains_key("status"))
             .map(row)
             .collect();
-        crate::report::order::sort_by_place(&mut rows, |r| {
-            (&r.account, &r.region, Some(&r.document))
-        });
+        crate::report::order::sort_by_place(&mut rows, crate::report::place_of);
         // A sweep writes only what changed; what it left alone was checked then.
         if let Some(swept) = self.last_sweep().await?.map(|s| s.at) {
             for r in &mut rows {

@@ -35,12 +35,17 @@ pub type Names = BTreeMap<String, String>;
 /// status; every field in JSON and CSV.
 pub fn render_status(rows: &[StateRow], names: &Names, format: Format) -> String {
     let mut rows: Vec<&StateRow> = rows.iter().collect();
-    order::sort_by_place(&mut rows, |r| (&r.account, &r.region, Some(&r.document)));
+    order::sort_by_place(&mut rows, |r| place_of(r));
     match format {
         Format::Json => status_json(&rows, names),
         Format::Csv => status_csv(&rows, names),
         Format::Table => table::status_table(&rows, names),
     }
+}
+
+/// Where a state item is, for the one row order (the store lists in it too).
+pub fn place_of(r: &StateRow) -> order::Place<'_> {
+    (&r.account, &r.region, Some(&r.document))
 }
 
 /// A state item as JSON: every stored field, and the account's name.
