@@ -388,8 +388,15 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
     assert_eq!(run.json(), serde_json::json!([]));
     let run = w.run(&["status", "--status", "remediated", "--region", "us-east-1"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The table, a blank line, the totals.
+    let lines: Vec<&str> = run.stdout.lines().take_while(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "header + 2 rows: {}", run.stdout);
+    assert!(
+        run.stdout
+            .ends_with("\n\n2 accounts, 2 account-regions: remediated 2\n"),
+        "{}",
+        run.stdout
+    );
     for h in [
         "ACCOUNT",
         "REGION",
@@ -405,9 +412,10 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
     }
     assert!(lines[1].contains("on/ssm-ops"), "{}", run.stdout);
     assert!(lines[1].contains("enforce"), "{}", run.stdout);
-    // One line per item in a terminal of 120 columns.
+    // One line per item: with short names, within 140 columns (a name is
+    // cut at 32 characters and an OU path at 40).
     assert!(
-        lines.iter().all(|l| l.chars().count() <= 120),
+        lines.iter().all(|l| l.chars().count() <= 140),
         "compact: {}",
         run.stdout
     );
