@@ -156,3 +156,38 @@ async fn status_names_accounts_totals_statuses_and_takes_account_more_than_once(
     );
     assert_eq!(ours.len(), 6);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_without_organizations_access_still_lists_and_says_what_is_missing() {
+    let (w, proxy, account) = common::proxy::world_behind_proxy().await;
+    let run = w.run(&["reconcile"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    proxy.faults(
+        serde_json::json!([{"service": "organizations", "status": 400,
+        "code": "AccessDeniedException", "message": "not allowed"}]),
+    );
+    let run = w.run(&["status", "--account", &account]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&account))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells[1..3],
+        ["-", "Root"],
+        "no name, the recorded path: {row}"
+    );
+    assert!(
+        run.stdout
+            .contains("names: the organization cannot be read with these credentials")
+            && run.stdout.contains("AccessDeniedException"),
+        "{}",
+        run.stdout
+    );
+    let json = w.run(&["status", "--account", &account, "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert!(json.json().is_array());
+    assert!(json.stderr.contains("NAME shows -"), "{}", json.stderr);
+}
