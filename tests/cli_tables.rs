@@ -191,3 +191,52 @@ async fn status_without_organizations_access_still_lists_and_says_what_is_missin
     assert!(json.json().is_array());
     assert!(json.stderr.contains("NAME shows -"), "{}", json.stderr);
 }
+
+#[test]
+fn explain_with_a_policy_says_what_handle_would_do_and_without_one_says_nothing_of_it() {
+    let dir = std::env::temp_dir().join(format!("explain-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"eu-west-1\"]\nmode = \"enforce\"\n[default]\nrun_as_user = \"ssm-ops\"\n",
+    )
+    .unwrap();
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("events/document_changed.ssm-update-document.json");
+    let mut moved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sample).unwrap()).unwrap();
+    moved["region"] = "ap-south-1".into();
+    moved["detail"]["awsRegion"] = "ap-south-1".into();
+    let elsewhere = dir.join("elsewhere.json");
+    std::fs::write(&elsewhere, moved.to_string()).unwrap();
+    let explain = |args: &[&std::path::Path]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_runas-guard"))
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .arg("explain")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let p = std::path::Path::new("--policy");
+    // (arguments, the plan)
+    let cases: [(Vec<&std::path::Path>, Option<&str>); 3] = [
+        (
+            vec![p, &policy, &sample],
+            Some("would reconcile 111122223333 eu-west-1 (governed, mode enforce, user ssm-ops from default)"),
+        ),
+        (
+            vec![p, &policy, &elsewhere],
+            Some("would ignore: region ap-south-1 is not governed by the policy"),
+        ),
+        (vec![&sample], None),
+    ];
+    for (args, plan) in cases {
+        let said = explain(&args);
+        assert_eq!(said["plan"].as_str(), plan, "{said}");
+        assert_eq!(said["trigger"], "document_changed", "{said}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

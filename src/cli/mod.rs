@@ -53,7 +53,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Classify one EventBridge event offline and print JSON; touches nothing.
+    /// Classify one EventBridge event offline and print JSON (with --policy, what handle would do); touches nothing.
     Explain(explain::Args),
     /// Do what the Lambda does with one event (EventBridge or SQS batch); print the outcome.
     Handle(handle::Args),
@@ -66,7 +66,7 @@ enum Command {
     /// Replay the hub's dead-letter and failure queues through the handler
     /// `handle` uses; delete only what was handled.
     Redrive(redrive::Args),
-    /// Per-account-region state from DynamoDB: what the document said, what is wanted.
+    /// Per-account-region state from DynamoDB: who the account is, what the document said, what is wanted; totals.
     Status(status::Args),
     /// If Run As were enforced now, would any session be refused? Per account-region
     /// from what the run-as user check last found (state table only), with OU totals.
