@@ -15,8 +15,13 @@ use serde::{Deserialize, Serialize};
 /// follows, then this.
 const MISSING_LEAD: &str = "runas-guard: Run As user ";
 const MISSING_TAIL: &str = " does not exist on this node";
-/// The line it writes when it could not ask (exit 2).
-const COULD_NOT_RUN: &str = "runas-guard: check could not run:";
+/// The lines it writes when it could not ask (exit 2): this version's, and
+/// the one of the document before the fallback for older agents (a member
+/// stack not yet updated still runs that).
+const COULD_NOT_RUN: [&str; 2] = [
+    "runas-guard: check could not run:",
+    "runas-guard: SSM_User is not set:",
+];
 
 /// What SSM says of one node's run of the check: the association's status
 /// on it (`DescribeInstanceAssociationsStatus`), and the agent's execution
@@ -98,7 +103,7 @@ pub fn classify(r: &NodeResult, user: &str) -> NodeVerdict {
 /// A failed run: missing only on the script's line for exactly this user,
 /// and never when it also said it could not run.
 fn failed(summary: &str, user: &str) -> NodeVerdict {
-    if summary.contains(COULD_NOT_RUN) {
+    if COULD_NOT_RUN.iter().any(|line| summary.contains(line)) {
         return NodeVerdict::CouldNotRun(Reason::NoUserPassed);
     }
     let line = format!("{MISSING_LEAD}{user}{MISSING_TAIL}");

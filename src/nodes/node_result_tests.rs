@@ -44,6 +44,15 @@ fn only_the_scripts_line_for_this_user_is_a_missing_user() {
             could_not(Reason::NoUserPassed),
         ),
         (
+            "exit 2 of the document before the fallback",
+            result(
+                "Failed",
+                Some("Failed"),
+                Some(summary("runas-guard: SSM_User is not set: the SSM agent must be 3.3.2746.0 or later (interpolationType ENV_VAR)\n")),
+            ),
+            could_not(Reason::NoUserPassed),
+        ),
+        (
             "both lines: never missing",
             result(
                 "Failed",
