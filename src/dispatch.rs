@@ -168,6 +168,7 @@ mod tests {
         for (result, accounts, back) in [
             (Handled::Done, false, false),
             (Handled::Duplicate, false, false),
+            (Handled::Coalesced, false, false),
             (Handled::Ignored, false, false),
             (Handled::FannedOut, false, false),
             (Handled::InFlight, false, true),

@@ -9,6 +9,7 @@ pub mod bypass;
 pub mod canary;
 pub mod chat;
 pub mod clock;
+pub mod coalesce;
 pub mod commit;
 pub mod config;
 pub mod deadline;

@@ -101,6 +101,10 @@ pub fn for_outcome(
     seconds_since_event: Option<f64>,
     sweep_seconds: Option<f64>,
 ) -> Vec<Metric> {
+    if outcome.result == Handled::Coalesced {
+        // A flood shows here before it shows anywhere else.
+        return vec![count("EventsCoalesced", 1)];
+    }
     if !matches!(outcome.result, Handled::Done | Handled::Failed) {
         return vec![];
     }
@@ -366,6 +370,13 @@ mod tests {
         let mut dup = quiet.clone();
         dup.result = Handled::Duplicate;
         assert!(for_outcome(TriggerKind::DocumentChanged, &dup, None, None).is_empty());
+        let mut coalesced = quiet.clone();
+        coalesced.result = Handled::Coalesced;
+        let got: Vec<_> = for_outcome(TriggerKind::DocumentChanged, &coalesced, Some(3.0), None)
+            .iter()
+            .map(|m| (m.name, m.value))
+            .collect();
+        assert_eq!(got, [("EventsCoalesced", 1.0)]);
     }
 
     #[test]

@@ -279,6 +279,9 @@ pub enum Handled {
     Done,
     Ignored,
     Duplicate,
+    /// A run that began after this event's change saw it (a flood's later
+    /// events, [`crate::coalesce`]).
+    Coalesced,
     InFlight,
     FannedOut,
     Failed,

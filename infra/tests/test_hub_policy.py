@@ -115,6 +115,8 @@ RUNAS_GUARD_METRICS = {
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
     # ... and looks that could not run (an alarm watches them).
     "IdentityCenterLookFailures": ("Count", {"run_as_override", "sweep"}),
+    # A flood's later events, answered before any AssumeRole (src/coalesce.rs).
+    "EventsCoalesced": ("Count", {"document_changed", "session_document_changed"}),
     # [forwarding_canary]: each canary's write-to-arrival time.
     "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),
 }
@@ -391,6 +393,19 @@ class HubPolicyTests(cfn.TemplateTestCase):
                     props = stack.resolve(alarm["Properties"])
                     period, periods = int(props["Period"]), int(props["EvaluationPeriods"])
                     self.assertLessEqual(period * periods, 86400 if period < 3600 else 604800)
+
+    def test_reserved_concurrency_is_on_by_default_and_above_the_sweep(self):
+        # A flooding member account is bounded by it; the sweep queue's
+        # maximum concurrency must fit under it with room for events.
+        reserved = self.hub["Parameters"]["ReservedConcurrency"]
+        sweep = self.hub["Parameters"]["SweepMaxConcurrency"]
+        self.assertEqual((reserved["Type"], reserved["Default"], reserved["MinValue"]), ("Number", 20, 0))
+        self.assertGreaterEqual(reserved["Default"] - sweep["Default"], 10)
+        self.assertEqual(self.props("Function")["ReservedConcurrentExecutions"],
+                         {"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
+        invoke = self.props("FunctionEventInvokeConfig")
+        # Throttled events wait in Lambda's asynchronous queue this long.
+        self.assertEqual(invoke["MaximumEventAgeInSeconds"], 21600)
 
     def test_every_runas_guard_metric_referenced_is_published(self):
         referenced = []

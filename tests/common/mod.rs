@@ -724,9 +724,23 @@ pub fn ct_event(account: &str, ou: &str) -> Value {
     e
 }
 
-/// A CloudTrail document event in `account`/`region` by role `role`.
+/// CloudTrail's `eventTime` of a call made now (whole seconds, as CloudTrail
+/// records it): the time the hub's coalescing gate compares with a run's
+/// start, so an event built for a change made now must say now.
+pub fn cloudtrail_now() -> String {
+    let iso = runas_guard::clock::iso(std::time::SystemTime::now());
+    format!("{}Z", &iso[..19])
+}
+
+/// `event` as CloudTrail records a call made now.
+pub fn made_now(mut event: Value) -> Value {
+    event["detail"]["eventTime"] = json!(cloudtrail_now());
+    event
+}
+
+/// A CloudTrail document event in `account`/`region` by role `role`, made now.
 pub fn doc_event(event_name: &str, account: &str, region: &str, role: &str) -> Value {
-    let mut e = sample("document_changed.ssm-update-document.json");
+    let mut e = made_now(sample("document_changed.ssm-update-document.json"));
     e["id"] = json!(fresh_id());
     e["account"] = json!(account);
     e["region"] = json!(region);
