@@ -72,10 +72,15 @@ deploy-local: $(STAMP)
 	cargo build
 	KEEP=$(KEEP) $(PY) tools/deploy_local.py
 
-# Lambda artifact: dist/runas-guard.zip with bootstrap (aarch64) only; the function
-# reads its policy from S3 (hub stack output PolicyUrl, infra/README.md step 2b).
-# POLICY=path checks that file first and also bundles it as policy.toml, for a
-# deployment that sets RUNAS_GUARD_POLICY=/var/task/policy.toml.
+# Lambda artifact of this checkout, named by Cargo.toml's version and the git
+# revision (with -dirty when the tree has changes), so a change request can
+# name what it deploys: dist/runas-guard-<version>-g<rev>-lambda-arm64.zip,
+# bootstrap (aarch64) only; the function reads its policy from S3 (hub stack
+# output PolicyUrl, deploy step 2). POLICY=path checks that file first and
+# also bundles it as policy.toml, for a deployment that sets
+# RUNAS_GUARD_POLICY=/var/task/policy.toml. `make dist` builds a release's.
+GIT_REV = $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git status --porcelain 2>/dev/null | grep -q . && echo -dirty)
+PACKAGE_ZIP = dist/runas-guard-$(CARGO_VERSION)-g$(GIT_REV)-lambda-arm64.zip
 package: $(STAMP)
 ifneq ($(strip $(POLICY)),)
 	test -f "$(POLICY)" || { echo "POLICY=$(POLICY) does not exist" >&2; exit 2; }
@@ -83,13 +88,13 @@ ifneq ($(strip $(POLICY)),)
 endif
 	cargo lambda build --release --arm64 --output-format zip --lambda-dir "$(LAMBDA_DIR)"
 	mkdir -p dist
-	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" dist/runas-guard.zip
+	cp "$(LAMBDA_DIR)/runas-guard/bootstrap.zip" "$(PACKAGE_ZIP)"
 ifneq ($(strip $(POLICY)),)
 	cp "$(POLICY)" "$(LAMBDA_DIR)/runas-guard/policy.toml"
-	cd "$(LAMBDA_DIR)/runas-guard" && $(CURDIR)/$(PY) -c "import zipfile,sys; z=zipfile.ZipFile('$(CURDIR)/dist/runas-guard.zip','a'); z.write('policy.toml'); z.close()"
-	@echo "dist/runas-guard.zip: bootstrap + policy.toml ($(POLICY)), for RUNAS_GUARD_POLICY=/var/task/policy.toml"
+	cd "$(LAMBDA_DIR)/runas-guard" && $(CURDIR)/$(PY) -c "import zipfile,sys; z=zipfile.ZipFile('$(CURDIR)/$(PACKAGE_ZIP)','a'); z.write('policy.toml'); z.close()"
+	@echo "$(PACKAGE_ZIP): bootstrap + policy.toml ($(POLICY)), for RUNAS_GUARD_POLICY=/var/task/policy.toml"
 else
-	@echo "dist/runas-guard.zip: bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
+	@echo "$(PACKAGE_ZIP): bootstrap only; the function reads its policy from S3 (RUNAS_GUARD_POLICY=s3://bucket/key)"
 endif
 
 # Release artifacts in dist/, named by Cargo.toml's version: the CLI for
