@@ -103,7 +103,7 @@ class AlarmTopicTests(cfn.TemplateTestCase):
 
 
 class FilterAdviceTests(unittest.TestCase):
-    """Both READMEs say where alarms go and that a subscription to the alarm topic never filters."""
+    """The operator's pages say where alarms go and that a subscription to the alarm topic never filters."""
 
     def read(self, *path):
         with open(os.path.join(cfn.REPO_ROOT, *path), encoding="utf-8") as handle:
@@ -115,7 +115,9 @@ class FilterAdviceTests(unittest.TestCase):
             self.assertIn(f"| `{name}` | empty |", readme)
 
     def test_each_readme_says_alarm_messages_carry_no_attributes(self):
-        for path in (("README.md",), ("infra", "README.md")):
+        # The operator's page (docs/operate.md, where the README sends
+        # on-call) and the deployment guide.
+        for path in (("docs", "operate.md"), ("infra", "README.md")):
             with self.subTest(readme=os.path.join(*path)):
                 text = " ".join(self.read(*path).split())
                 self.assertIn("no message attributes", text)
