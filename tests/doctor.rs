@@ -698,3 +698,65 @@ async fn who_the_alert_and_alarm_topics_reach() {
         run.stdout
     );
 }
+
+/// From a delegated administrator, the member StackSet is found only with
+/// `CallAs=DELEGATED_ADMIN`: the fault proxy answers every read made as the
+/// caller itself as AWS does there (no such StackSet), and doctor asks again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_administrators_stackset_is_found_as_delegated_administrator() {
+    let mut w = World::new().await;
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    w.create_account("pilot", Some(&workloads)).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "stand-in"}}},
+    })
+    .to_string();
+    cfn.create_stack_set()
+        .stack_set_name("members")
+        .template_body(&template)
+        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
+        .send()
+        .await
+        .unwrap();
+    cfn.create_stack_instances()
+        .stack_set_name("members")
+        .deployment_targets(
+            aws_sdk_cloudformation::types::DeploymentTargets::builder()
+                .organizational_unit_ids(&workloads)
+                .build(),
+        )
+        .regions("us-east-1")
+        .regions("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let proxy = w.behind_proxy();
+    proxy.faults(json!([
+        {"name": "as-self", "service": "cloudformation", "contains": "CallAs=SELF",
+         "status": 400, "code": "StackSetNotFoundException", "protocol": "query"}
+    ]));
+    let run = w.run(&["doctor", "--stackset", "members", "--format", "json"]);
+    let list = run.json();
+    assert_eq!(
+        find(&list, "hub", "stackset regions")["verdict"],
+        "pass",
+        "{list:#}"
+    );
+    assert!(
+        proxy.hits()["as-self"]["hits"].as_u64() >= Some(1),
+        "the fault fired"
+    );
+    // A StackSet that is not there as either is still not found.
+    let run = w.run(&["doctor", "--stackset", "absent", "--format", "json"]);
+    let regions = find(&run.json(), "hub", "stackset regions").clone();
+    assert_eq!(regions["verdict"], "fail", "{regions:#}");
+    assert!(
+        regions["fix"]
+            .as_str()
+            .unwrap()
+            .contains("deploy infra/member.yaml as the StackSet absent"),
+        "{regions:#}"
+    );
+}

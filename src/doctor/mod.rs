@@ -29,6 +29,7 @@ mod render;
 mod scope;
 mod settings;
 mod stack;
+mod stackset_calls;
 mod topics;
 
 /// The fallback roles the hub stack's role may assume (infra/hub.yaml,

@@ -4,9 +4,10 @@
 
 use super::errors::{denied, otherwise, permission_fix, said};
 use aws_config::SdkConfig;
-use aws_sdk_cloudformation::types::{PermissionModels, Stack};
+use aws_sdk_cloudformation::types::{CallAs, Stack};
 
 use super::scope::{self, Case, Finding, Instance, Targets, Tree};
+use super::stackset_calls;
 use super::{Given, Inputs, List, Verdict, HUB_STACK_FALLBACKS};
 use crate::aws::organizations::Org;
 use crate::aws::AwsError;
@@ -204,35 +205,22 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
         return;
     };
     let (config, policy) = (g.config, g.policy);
-    let region = crate::aws::home_region(config);
-    let client = aws_sdk_cloudformation::Client::new(config);
-    let mut instances = Vec::new();
-    let mut pages = client
-        .list_stack_instances()
-        .stack_set_name(name)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => instances.extend(page.summaries().iter().map(|s| Instance {
-                account: s.account().unwrap_or_default().to_string(),
-                region: s.region().unwrap_or_default().to_string(),
-                ou: s.organizational_unit_id().map(str::to_string),
-            })),
-            Err(e) => {
-                let e = AwsError::new("ListStackInstances", "-", &region, &e);
-                let fix = if denied(&e) {
-                    permission_fix("cloudformation:ListStackInstances (a delegated administrator needs --call-as DELEGATED_ADMIN rights)")
-                } else if e.is("StackSetNotFoundException") {
-                    format!("deploy infra/member.yaml as the StackSet {name}, or name it with --stackset")
-                } else {
-                    otherwise(&e, "check the endpoint, then retry")
-                };
-                hub.fail("stackset regions", format!("{name}: {}", said(&e)), fix);
-                return;
-            }
+    let (instances, call_as) = match stackset_calls::instances(config, name).await {
+        Ok(found) => found,
+        Err(e) => {
+            let fix = if denied(&e) {
+                permission_fix("cloudformation:ListStackInstances (a delegated administrator needs --call-as DELEGATED_ADMIN rights)")
+            } else if e.is("StackSetNotFoundException") {
+                format!(
+                    "deploy infra/member.yaml as the StackSet {name}, or name it with --stackset"
+                )
+            } else {
+                otherwise(&e, "check the endpoint, then retry")
+            };
+            hub.fail("stackset regions", format!("{name}: {}", said(&e)), fix);
+            return;
         }
-    }
+    };
     let Some(p) = policy else {
         hub.skip("stackset regions", "not compared: the policy did not load");
         return;
@@ -249,7 +237,7 @@ pub(super) async fn stackset(g: &Given<'_>, hub: &mut List) {
         Err(m) => hub.fail("stackset regions", format!("{name}: {}", m.detail), m.fix),
     }
     if p.scope.is_some() {
-        targets(g.config, p, name, &instances, &deployed, hub).await;
+        targets(g.config, p, name, call_as, &instances, &deployed, hub).await;
     }
 }
 
@@ -258,6 +246,7 @@ async fn targets(
     config: &SdkConfig,
     policy: &Policy,
     name: &str,
+    call_as: CallAs,
     instances: &[Instance],
     deployed: &[String],
     hub: &mut List,
@@ -269,19 +258,21 @@ async fn targets(
         true => permission_fix(action),
         false => otherwise(e, "check the endpoint, then retry"),
     };
-    let targets = described_set(config, name).await.unwrap_or_else(|e| {
-        let detail = format!("{name}: {}; judged from its instances alone", said(&e));
-        hub.warn(
-            scope::ITEM,
-            detail,
-            fix(&e, "cloudformation:DescribeStackSet"),
-        );
-        let service_managed = instances.iter().any(|i| i.ou.is_some());
-        Targets {
-            service_managed,
-            ..Targets::default()
-        }
-    });
+    let targets = stackset_calls::described(config, name, call_as)
+        .await
+        .unwrap_or_else(|e| {
+            let detail = format!("{name}: {}; judged from its instances alone", said(&e));
+            hub.warn(
+                scope::ITEM,
+                detail,
+                fix(&e, "cloudformation:DescribeStackSet"),
+            );
+            let service_managed = instances.iter().any(|i| i.ou.is_some());
+            Targets {
+                service_managed,
+                ..Targets::default()
+            }
+        });
     let tree = match tree(config).await {
         Ok(t) => t,
         Err(e) => {
@@ -307,28 +298,6 @@ async fn targets(
     for f in findings {
         hub.add(f.item, f.verdict, f.detail, f.fix);
     }
-}
-
-/// DescribeStackSet: its permission model, OU targets, automatic deployment.
-async fn described_set(config: &SdkConfig, name: &str) -> Result<Targets, AwsError> {
-    let region = crate::aws::home_region(config);
-    let out = aws_sdk_cloudformation::Client::new(config)
-        .describe_stack_set()
-        .stack_set_name(name)
-        .send()
-        .await
-        .map_err(|e| AwsError::new("DescribeStackSet", "-", &region, &e))?;
-    let set = out.stack_set();
-    Ok(Targets {
-        service_managed: set.and_then(|s| s.permission_model())
-            == Some(&PermissionModels::ServiceManaged),
-        ous: set
-            .map(|s| s.organizational_unit_ids().to_vec())
-            .unwrap_or_default(),
-        auto_deployment: set
-            .and_then(|s| s.auto_deployment())
-            .and_then(|a| a.enabled()),
-    })
 }
 
 /// The organization's tree, from one walk, and its management account.
