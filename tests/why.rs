@@ -524,3 +524,46 @@ async fn a_node_lacking_the_user_would_refuse_the_session() {
     assert_eq!(v["session"]["verdict"], "unknown");
     assert_eq!(link(&v, "node")["state"], "unknown");
 }
+
+/// A node whose run of the check timed out, or whose agent could not run it,
+/// has no verdict on the user: `why` says the check could not run there, as
+/// the readiness report does, and never that the session would be refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_the_check_could_not_run_on_is_not_said_to_refuse() {
+    let w = fleet_world().await;
+    let account = w.create_account("member", None).await;
+    member_stack(&w, &account).await;
+    let (lacks, slow) = ("i-0aaaaaaaaaaaaaaa2", "i-0aaaaaaaaaaaaaaa4");
+    for region in REGIONS {
+        fleet_nodes(
+            &w,
+            &account,
+            region,
+            vec![
+                json!({"id": lacks, "platform": "Linux", "users": []}),
+                json!({"id": slow, "platform": "Linux", "users": [], "outcome": "timeout"}),
+            ],
+        );
+    }
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let plain = role(&w, &account, "Plain", None).await;
+
+    let (table, v) = why(&w, &account, &["--principal", &plain, "--node", slow]);
+    let node = line(&table, &format!("node {slow}"));
+    assert!(
+        node.contains("check could not run") && node.contains("timed out"),
+        "{table}"
+    );
+    assert_eq!(v["session"]["verdict"], "unknown", "{v:#}");
+    assert!(
+        v["session"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("the check could not run"),
+        "{v:#}"
+    );
+    // The node without the user, on the script's own line: refused.
+    let (_, v) = why(&w, &account, &["--principal", &plain, "--node", lacks]);
+    assert_eq!(v["session"]["verdict"], "would_be_refused", "{v:#}");
+}

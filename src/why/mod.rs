@@ -188,9 +188,13 @@ pub struct CheckRecord {
 /// The node's outcome in one of the check's runs, read from State Manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRun {
-    /// `Success`, `Failed`, or another association status.
+    /// The association's status on the node (`Success`, `Failed`, ...).
     pub status: String,
-    pub execution: String,
+    /// SSM's detailed status (`TimedOut`, `Undeliverable`, ...).
+    pub detailed: Option<String>,
+    /// The agent's execution summary: a failed step's stderr, where the
+    /// check script's verdict is.
+    pub summary: Option<String>,
     pub at: Option<String>,
 }
 

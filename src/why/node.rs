@@ -5,7 +5,9 @@
 
 use super::links::shown;
 use super::{CheckRecord, NodeFacts, NodeRun, Session, State, Unread, Verdict};
+use crate::nodes::node_result::{classify, NodeVerdict};
 use crate::nodes::readiness::{all_nodes, nodes};
+use crate::nodes::NodeResult;
 
 /// The node link's parts, and what it makes of the session.
 pub(super) struct Found {
@@ -158,17 +160,24 @@ fn refused(user: &str, id: &str, when: String, code: Option<String>) -> Found {
     }
 }
 
-/// The node's outcome in a run of the check; `None` when it says nothing yet.
+/// The node's outcome in its latest run of the check, judged as the sweep
+/// judges it (missing only on the script's own line); `None` when it says
+/// nothing yet.
 fn from_run(user: &str, id: &str, run: &NodeRun) -> Option<Found> {
     let when = format!(
-        "run {}{}",
-        run.execution,
+        "its latest run{}",
         run.at
             .as_deref()
             .map_or(String::new(), |t| format!(" at {t}"))
     );
-    match run.status.as_str() {
-        "Success" => Some(Found {
+    let result = NodeResult {
+        node: id.to_string(),
+        status: run.status.clone(),
+        detailed: run.detailed.clone(),
+        summary: run.summary.clone(),
+    };
+    match classify(&result, user) {
+        NodeVerdict::Present => Some(Found {
             holds: format!("has {} (the run-as user check, {when})", shown(user)),
             state: State::Passed,
             error_code: None,
@@ -178,7 +187,26 @@ fn from_run(user: &str, id: &str, run: &NodeRun) -> Option<Found> {
                 format!("would start as {} on {id}", shown(user)),
             ),
         }),
-        "Failed" => Some(refused(user, id, when, None)),
-        _ => None,
+        NodeVerdict::Missing => Some(refused(user, id, when, None)),
+        NodeVerdict::Running => None,
+        NodeVerdict::CouldNotRun(reason) => Some(Found {
+            holds: format!(
+                "check could not run on {id} ({when}): {}",
+                reason.describe()
+            ),
+            state: State::Unknown,
+            error_code: None,
+            note: Some(format!(
+                "no verdict on {}: only the check script's own line says a user is missing",
+                shown(user)
+            )),
+            session: session(
+                Verdict::Unknown,
+                format!(
+                    "unknown: the check could not run on {id} ({})",
+                    reason.describe()
+                ),
+            ),
+        }),
     }
 }

@@ -7,10 +7,9 @@
 //! it never stops the others.
 
 use aws_config::SdkConfig;
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::primitives::DateTimeFormat;
-use aws_sdk_ssm::types::{
-    AssociationExecutionTargetsFilter, AssociationExecutionTargetsFilterKey, DocumentFormat,
-};
+use aws_sdk_ssm::types::DocumentFormat;
 
 use super::{
     Caller, CheckRecord, Document, DocumentFacts, Facts, IamTag, NodeFacts, NodeRun, TagFacts,
@@ -37,9 +36,6 @@ pub struct Ask {
     pub document: Option<String>,
     pub node: Option<String>,
 }
-
-/// The check's newest runs searched for the node (one read each).
-const RUNS_SEARCHED: i32 = 5;
 
 fn unread(e: AwsError) -> Unread {
     Unread::new(e.code, format!("{}: {}", e.operation, e.message))
@@ -214,8 +210,8 @@ async fn check(
         }))
 }
 
-/// The node's outcome in the check's newest runs (`None`: nothing to read
-/// it from).
+/// The node's latest run of the check, from its own report (`None`:
+/// nothing to read it from).
 async fn node_run(
     session: &Result<MemberSession, Unread>,
     ask: &Ask,
@@ -232,50 +228,45 @@ async fn node_run(
     })
 }
 
-/// Newest run first, the first that has a result for the node.
+/// The node's own report of the check (`DescribeInstanceAssociationsStatus`):
+/// its latest run of the association, with the agent's execution summary
+/// that carries the script's line. The same read the sweep makes for a
+/// failed node, so `why` and the readiness report judge it alike; AWS
+/// lists an association's runs in no promised order, and the node's
+/// report needs none.
 async fn runs(
     client: &aws_sdk_ssm::Client,
     ask: &Ask,
     association: &str,
     node: &str,
 ) -> Result<Option<NodeRun>, Unread> {
-    let newest = client
-        .describe_association_executions()
-        .association_id(association)
-        .max_results(RUNS_SEARCHED)
-        .send()
-        .await
-        .map_err(|e| {
-            let op = "DescribeAssociationExecutions";
-            unread(AwsError::new(op, &ask.account, &ask.region, &e))
-        })?;
-    for execution in newest
-        .association_executions()
-        .iter()
-        .filter_map(|r| r.execution_id())
-    {
-        let only = AssociationExecutionTargetsFilter::builder()
-            .key(AssociationExecutionTargetsFilterKey::ResourceId)
-            .value(node)
-            .build()
-            .expect("key and value are set");
-        let out = client
-            .describe_association_execution_targets()
-            .association_id(association)
-            .execution_id(execution)
-            .filters(only)
-            .send()
-            .await
-            .map_err(|e| {
-                let op = "DescribeAssociationExecutionTargets";
-                unread(AwsError::new(op, &ask.account, &ask.region, &e))
-            })?;
-        if let Some(t) = out.association_execution_targets().first() {
+    let mut pages = client
+        .describe_instance_associations_status()
+        .instance_id(node)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = match page {
+            Ok(page) => page,
+            // Not a managed node of this account-region: no result for it.
+            Err(e) if e.code() == Some("InvalidInstanceId") => return Ok(None),
+            Err(e) => {
+                let op = "DescribeInstanceAssociationsStatus";
+                return Err(unread(AwsError::new(op, &ask.account, &ask.region, &e)));
+            }
+        };
+        let infos = page.instance_association_status_infos();
+        if let Some(i) = infos
+            .iter()
+            .find(|i| i.association_id() == Some(association))
+        {
             return Ok(Some(NodeRun {
-                status: t.status().unwrap_or("unknown").to_string(),
-                execution: execution.to_string(),
-                at: t
-                    .last_execution_date()
+                status: i.status().unwrap_or("unknown").to_string(),
+                detailed: i.detailed_status().map(str::to_string),
+                summary: i.execution_summary().map(str::to_string),
+                at: i
+                    .execution_date()
                     .and_then(|d| d.fmt(DateTimeFormat::DateTime).ok()),
             }));
         }

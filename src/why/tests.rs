@@ -78,11 +78,27 @@ fn on_node(f: &mut Facts, live: Option<Result<Option<NodeRun>, Unread>>) {
 }
 
 fn run(status: &str) -> Option<Result<Option<NodeRun>, Unread>> {
+    report(status, None, None)
+}
+
+/// The node's own report: status, detailed status, the agent's summary.
+fn report(
+    status: &str,
+    detailed: Option<&str>,
+    summary: Option<&str>,
+) -> Option<Result<Option<NodeRun>, Unread>> {
     Some(Ok(Some(NodeRun {
         status: status.into(),
-        execution: "e-1".into(),
+        detailed: detailed.map(str::to_string),
+        summary: summary.map(str::to_string),
         at: None,
     })))
+}
+
+/// The check script's line for a missing `user`, as the agent's summary
+/// carries it.
+fn missing_line(user: &str) -> String {
+    format!("Step runas-guard failed: runas-guard: Run As user {user} does not exist on this node (id failed); Session Manager refuses Run As sessions for it here")
 }
 
 fn identity_center(
@@ -480,15 +496,48 @@ fn cases() -> Vec<Case> {
             "would start as ops on i-0123456789abcdef0",
         ),
         (
-            "the node's run failed",
+            "the node's run failed on the script's verdict",
+            |f| {
+                f.check = Ok(Some(record("ops", &[])));
+                on_node(f, report("Failed", None, Some(&missing_line("ops"))))
+            },
+            Some("ops"),
+            Some("document_user"),
+            Verdict::WouldBeRefused,
+            "lacks ops",
+        ),
+        (
+            "a failed run without the script's line is no verdict",
             |f| {
                 f.check = Ok(Some(record("ops", &[])));
                 on_node(f, run("Failed"))
             },
             Some("ops"),
             Some("document_user"),
-            Verdict::WouldBeRefused,
-            "lacks ops",
+            Verdict::Unknown,
+            "check could not run",
+        ),
+        (
+            "another user's line is no verdict on this one",
+            |f| {
+                f.check = Ok(Some(record("ops", &[])));
+                on_node(f, report("Failed", None, Some(&missing_line("opsx"))))
+            },
+            Some("ops"),
+            Some("document_user"),
+            Verdict::Unknown,
+            "check could not run",
+        ),
+        (
+            "a run that timed out is no verdict",
+            |f| {
+                f.check = Ok(Some(record("ops", &[])));
+                on_node(f, report("Failed", Some("TimedOut"), None))
+            },
+            Some("ops"),
+            Some("document_user"),
+            Verdict::Unknown,
+            "check could not run",
         ),
         (
             "a pending run falls back to the record",
