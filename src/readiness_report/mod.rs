@@ -57,7 +57,8 @@ pub struct Row {
     /// Nodes where the check could not run (timed out, not delivered, no
     /// user name reached it...): counted apart, never as missing.
     pub could_not_run: Option<u64>,
-    /// Their reasons (`timed out: 2, not delivered to the node: 1`).
+    /// The verdict's phrase with its reasons (`check could not run on 3
+    /// nodes (timed out: 2, not delivered to the node: 1)`).
     pub could_not_run_reasons: Option<String>,
     #[serde(skip)]
     pub kind: Verdict,
