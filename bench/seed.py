@@ -155,20 +155,17 @@ def document(account: str, user: str) -> dict:
 
 
 def check_document() -> dict:
-    """The run-as user check's Command document, as tests/nodes.rs `check_document()` has it."""
-    run = ['id -- "$SSM_User" >/dev/null']
-    return {
-        "schemaVersion": "2.2",
-        "description": "runas-guard: does the Run As user exist on this node?",
-        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
-                                "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
-        "mainSteps": [
-            {"action": "aws:runShellScript", "name": "linux",
-             "precondition": {"StringEquals": ["platformType", "Linux"]}, "inputs": {"runCommand": run}},
-            {"action": "aws:runShellScript", "name": "macos",
-             "precondition": {"StringEquals": ["platformType", "MacOS"]}, "inputs": {"runCommand": run}},
-        ],
-    }
+    """The run-as user check's Command document as infra/member.yaml ships it
+    (`RunAsUserCheckDocument`, read as tests/common/fleet.rs reads it): the
+    emulated agents run its script, and only its own line counts a node as
+    missing, so the bench must run the real one."""
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from infra.tests import cfn  # the repository's template loader (intrinsic tags)
+
+    template = cfn.load_template(cfn.MEMBER_TEMPLATE)
+    return template["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"]
 
 
 def desired_user(ou_path: str) -> str:
