@@ -111,9 +111,9 @@ fn users(d: &NamedDocument) -> String {
     }
 }
 
-/// Every `[[document]]`'s policy; an error naming the problem when there is
-/// nothing to print or the partition is unknown.
-pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String, String> {
+/// Whether there is anything to render: a known partition and at least one
+/// `[[document]]`; else an error naming the problem.
+fn printable(policy: &Policy, partition: &str) -> Result<(), String> {
     if !PARTITIONS.contains(&partition) {
         return Err(format!(
             "--partition {partition:?} is not one of {}",
@@ -125,6 +125,13 @@ pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String
             "the policy has no [[document]] entries: no permission set needs a policy".into(),
         );
     }
+    Ok(())
+}
+
+/// Every `[[document]]`'s policy; an error naming the problem when there is
+/// nothing to print or the partition is unknown.
+pub fn render(policy: &Policy, partition: &str, format: Format) -> Result<String, String> {
+    printable(policy, partition)?;
     Ok(match format {
         Format::Json => {
             let sets: Vec<Value> = policy

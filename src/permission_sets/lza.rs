@@ -6,7 +6,7 @@
 //! one of them) and parses as an IAM policy document. Permission set names
 //! are 1 to 32 characters there.
 
-use super::{inline_policy, users, PARTITIONS};
+use super::{inline_policy, users};
 use crate::policy::Policy;
 
 /// LZA refuses longer permission set names (`validateIdentityCenterPermissionSetName`).
@@ -22,17 +22,7 @@ pub struct PolicyFile {
 
 /// One inline-policy file per `[[document]]`, named after the document.
 pub fn files(policy: &Policy, partition: &str) -> Result<Vec<PolicyFile>, String> {
-    if !PARTITIONS.contains(&partition) {
-        return Err(format!(
-            "--partition {partition:?} is not one of {}",
-            PARTITIONS.join(", ")
-        ));
-    }
-    if policy.documents.is_empty() {
-        return Err(
-            "the policy has no [[document]] entries: no permission set needs a policy".into(),
-        );
-    }
+    super::printable(policy, partition)?;
     let mut out: Vec<PolicyFile> = Vec::new();
     for d in &policy.documents {
         let file_name = format!("runas-guard-{}.json", d.name);
