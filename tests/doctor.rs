@@ -386,6 +386,25 @@ async fn governed_regions_that_are_not_enabled_are_named() {
     );
 }
 
+/// A service-managed StackSet `members` (a stand-in template), for doctor's
+/// `--stackset` checks.
+async fn members_stackset(w: &World) -> aws_sdk_cloudformation::Client {
+    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "stand-in"}}},
+    })
+    .to_string();
+    cfn.create_stack_set()
+        .stack_set_name("members")
+        .template_body(&template)
+        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
+        .send()
+        .await
+        .unwrap();
+    cfn
+}
+
 /// A staged rollout: the policy governs Workloads only, the member StackSet
 /// (service-managed) targets Sandbox only. The scoped OU is not reached (✗,
 /// with the command and the LZA line that add it) and the StackSet reaches
@@ -415,19 +434,7 @@ async fn a_scoped_ou_the_member_stackset_does_not_target() {
     w.write_policy(&format!(
         "[scope]\nous = [\"{workloads}\"]\n[exempt]\nous = [\"{quarantine}\"]\n"
     ));
-    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
-    let template = json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "stand-in"}}},
-    })
-    .to_string();
-    cfn.create_stack_set()
-        .stack_set_name("members")
-        .template_body(&template)
-        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
-        .send()
-        .await
-        .unwrap();
+    let cfn = members_stackset(&w).await;
     let targets = |ou: &str| {
         aws_sdk_cloudformation::types::DeploymentTargets::builder()
             .organizational_unit_ids(ou)
@@ -707,19 +714,7 @@ async fn a_delegated_administrators_stackset_is_found_as_delegated_administrator
     let mut w = World::new().await;
     let workloads = w.create_ou(&w.root, "Workloads").await;
     w.create_account("pilot", Some(&workloads)).await;
-    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
-    let template = json!({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "stand-in"}}},
-    })
-    .to_string();
-    cfn.create_stack_set()
-        .stack_set_name("members")
-        .template_body(&template)
-        .permission_model(aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
-        .send()
-        .await
-        .unwrap();
+    let cfn = members_stackset(&w).await;
     cfn.create_stack_instances()
         .stack_set_name("members")
         .deployment_targets(
