@@ -51,7 +51,8 @@ pub struct Sts {
 /// OrganizationAccountAccessRole) is an administrator; through this policy
 /// it is no more than runas-guard's own role. The region list goes in a
 /// condition, not in one ARN per region: session policies are capped at
-/// 2,048 characters.
+/// 2,048 characters, which is also why no statement carries a `Sid` (nothing
+/// shows them; the member role's own statements are named).
 pub fn session_policy(
     partition: &str,
     account: &str,
@@ -87,7 +88,6 @@ pub fn session_policy(
         actions.push("ssm:AddTagsToResource");
     }
     let mut statements = vec![serde_json::json!({
-        "Sid": "GovernedSessionDocument",
         "Effect": "Allow",
         "Action": actions,
         "Resource": resource,
@@ -107,13 +107,11 @@ pub fn session_policy(
 fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value; 2] {
     [
         serde_json::json!({
-            "Sid": "SessionDocumentsRead",
             "Effect": "Allow",
             "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
             "Resource": format!("arn:{partition}:ssm:*:{account}:document/*")
         }),
         serde_json::json!({
-            "Sid": "SessionDocumentsList",
             "Effect": "Allow",
             "Action": "ssm:ListDocuments",
             "Resource": "*"
@@ -131,14 +129,12 @@ fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value;
 fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> serde_json::Value {
     if list_principals {
         return serde_json::json!({
-            "Sid": "RunAsTagRead",
             "Effect": "Allow",
             "Action": ["iam:ListRoleTags", "iam:ListUserTags", "iam:ListRoles", "iam:ListUsers"],
             "Resource": "*"
         });
     }
     serde_json::json!({
-        "Sid": "RunAsTagRead",
         "Effect": "Allow",
         "Action": ["iam:ListRoleTags", "iam:ListUserTags"],
         "Resource": [
@@ -149,28 +145,38 @@ fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> se
 }
 
 /// The run-as user check: associations of the check document only (SSM
-/// authorizes an association write on its document too), and reading how
-/// they ran (a failed node's own report, `DescribeInstanceAssociationsStatus`,
-/// carries the check script's line) and whether there are Linux or macOS
-/// nodes for them to run on (`DescribeInstanceInformation` has no resource
-/// type: `*`). No region
+/// authorizes an association write on its document too), tagging an
+/// association with [`crate::nodes::MANAGED_TAG_KEY`] and no other key, and
+/// reading how they ran (a failed node's own report,
+/// `DescribeInstanceAssociationsStatus`, carries the check script's line)
+/// and whether there are Linux or macOS nodes for them to run on
+/// (`DescribeInstanceInformation` has no resource type: `*`). No region
 /// condition: the policy must fit AWS's cap with every region governed, and
-/// the check document exists in governed regions only.
-fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json::Value; 2] {
+/// the check document exists in governed regions only. The member role
+/// holds the writes to the tag (creation and update only of an association
+/// tagged as runas-guard's); here `ssm:*Association` stands for the three
+/// writes and `DescribeAssociation`, the only actions of that suffix, in
+/// the room the cap leaves.
+fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json::Value; 3] {
+    let associations = format!("arn:{partition}:ssm:*:{account}:association/*");
     [
         serde_json::json!({
-            "Sid": "RunAsUserCheck",
             "Effect": "Allow",
-            "Action": ["ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"],
+            "Action": "ssm:*Association",
             "Resource": [
                 format!("arn:{partition}:ssm:*:{account}:document/{check}"),
-                format!("arn:{partition}:ssm:*:{account}:association/*"),
+                associations,
                 format!("arn:{partition}:ec2:*:{account}:instance/*"),
                 format!("arn:{partition}:ssm:*:{account}:managed-instance/*")
             ]
         }),
         serde_json::json!({
-            "Sid": "RunAsUserCheckResults",
+            "Effect": "Allow",
+            "Action": "ssm:AddTagsToResource",
+            "Resource": associations,
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": crate::nodes::MANAGED_TAG_KEY}}
+        }),
+        serde_json::json!({
             "Effect": "Allow",
             "Action": [
                 // DescribeAssociation, DescribeAssociationExecutions and
@@ -391,7 +397,7 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|s| s["Sid"] == "RunAsTagRead")
+                .find(|s| s["Action"][0] == "iam:ListRoleTags")
                 .unwrap();
             let lists = tags["Action"]
                 .as_array()
@@ -433,52 +439,61 @@ mod tests {
     }
 
     #[test]
-    fn the_user_check_adds_its_associations_and_reads_and_still_fits() {
+    fn the_user_check_adds_its_associations_its_tag_and_reads_and_still_fits() {
         let regions: Vec<String> = crate::policy::KNOWN_REGIONS
             .iter()
             .map(|r| r.to_string())
             .collect();
-        let p = session_policy(
-            "aws",
-            "111122223333",
-            &regions,
-            &[DOCUMENT],
-            Some("RunAsGuard-CheckRunAsUser"),
-            false,
-            false,
-        );
-        let v: serde_json::Value = serde_json::from_str(&p).unwrap();
-        let s = v["Statement"].as_array().unwrap();
-        assert_eq!(s.len(), 6);
-        // After the document and tag statements: the check's write, then its reads.
-        let s = &s[3..];
-        assert_eq!(
-            s[1]["Resource"][0],
-            "arn:aws:ssm:*:111122223333:document/RunAsGuard-CheckRunAsUser"
-        );
-        // Writes never reach another document: SSM authorizes the document too.
-        assert!(s[1]["Action"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a.as_str().unwrap().ends_with("Association")));
-        assert!(s[2]["Action"].as_array().unwrap().iter().all(|a| a
-            .as_str()
-            .unwrap()
-            .starts_with("ssm:Describe")
-            || a == "ssm:ListAssociations"));
-        // Readiness: are there Linux or macOS nodes at all? No resource type.
-        assert!(s[2]["Action"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a == "ssm:DescribeInstanceInformation"));
-        assert_eq!(s[2]["Resource"], "*");
-        assert!(
-            p.len() <= SESSION_POLICY_LIMIT,
-            "{} characters with every region this build knows",
-            p.len()
-        );
+        // The longest partition name: every partition's policy must fit.
+        for (partition, on) in [("aws", false), ("aws-iso-b", true)] {
+            let p = session_policy(
+                partition,
+                "111122223333",
+                &regions,
+                &[DOCUMENT],
+                Some("RunAsGuard-CheckRunAsUser"),
+                on,
+                on,
+            );
+            assert!(
+                p.len() <= SESSION_POLICY_LIMIT,
+                "{} characters with every region this build knows in {partition}",
+                p.len()
+            );
+            let v: serde_json::Value = serde_json::from_str(&p).unwrap();
+            let s = v["Statement"].as_array().unwrap();
+            assert_eq!(s.len(), 7, "{v:#}");
+            assert!(s.iter().all(|s| s.get("Sid").is_none()), "{v:#}");
+            // After the document and tag statements: the check's writes, its tag, then its reads.
+            let s = &s[4..];
+            let arn = |rest: &str| format!("arn:{partition}:ssm:*:111122223333:{rest}");
+            assert_eq!(
+                s[0]["Resource"][0],
+                arn("document/RunAsGuard-CheckRunAsUser")
+            );
+            // Writes never reach another document: SSM authorizes the document too.
+            assert_eq!(s[0]["Action"], "ssm:*Association");
+            assert!(s[0].get("Condition").is_none());
+            // Tagging: associations only, and no key but runas-guard's.
+            assert_eq!(s[1]["Action"], "ssm:AddTagsToResource");
+            assert_eq!(s[1]["Resource"], arn("association/*"));
+            assert_eq!(
+                s[1]["Condition"],
+                serde_json::json!({"ForAllValues:StringEquals": {"aws:TagKeys": "runas-guard:managed"}})
+            );
+            assert!(s[2]["Action"].as_array().unwrap().iter().all(|a| a
+                .as_str()
+                .unwrap()
+                .starts_with("ssm:Describe")
+                || a == "ssm:ListAssociations"));
+            // Readiness: are there Linux or macOS nodes at all? No resource type.
+            assert!(s[2]["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "ssm:DescribeInstanceInformation"));
+            assert_eq!(s[2]["Resource"], "*");
+        }
     }
 
     #[test]

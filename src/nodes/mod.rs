@@ -27,6 +27,12 @@ pub use verdict::{gate, Verdict};
 pub use crate::trigger::CHECK_DOCUMENT;
 /// The name of the one association runas-guard keeps per account-region.
 pub const ASSOCIATION_NAME: &str = "runas-guard-check-run-as-user";
+/// The tag runas-guard puts on the association it creates (`Tags` at
+/// creation, `AddTagsToResource` for one made before it tagged): the member
+/// role updates only an association that carries it, and the optional SCP
+/// lets nobody else update, delete or untag one that does.
+pub const MANAGED_TAG_KEY: &str = "runas-guard:managed";
+pub const MANAGED_TAG_VALUE: &str = "true";
 /// How often State Manager runs the lookup on every node (also at creation,
 /// at every change, and when a node joins).
 pub const SCHEDULE: &str = "rate(1 day)";
