@@ -22,7 +22,9 @@ that account-region (so moto's reset clears them too):
   ``TargetLocations``, ``ScheduleOffset``, ``Duration``,
   ``TargetMaps``, ``AlarmConfiguration``, ``AutomationTargetParameterName`` and
   ``AssociationDispatchAssumeRole`` are stored and echoed, not acted on;
-  ``Tags`` are accepted and dropped. Answers ``AssociationDescription`` with a
+  ``Tags`` are stored as the association's tags (below; never echoed: the
+  model's ``AssociationDescription`` has no tags). Answers
+  ``AssociationDescription`` with a
   new uuid ``AssociationId``, ``AssociationVersion`` "1", ``Date``,
   ``LastUpdateAssociationDate`` and ``Overview`` ``{Status: Pending,
   DetailedStatus: Creating}``.
@@ -44,7 +46,8 @@ that account-region (so moto's reset clears them too):
   "Each association has a limit of 1,000 versions"; the environment variable
   ``RUNAS_GUARD_TEST_ASSOCIATION_VERSION_LIMIT`` lowers it for tests) refuses
   the update with ``AssociationVersionLimitExceeded``.
-- ``DeleteAssociation``: by ``AssociationId``, or ``Name`` + ``InstanceId``.
+- ``DeleteAssociation``: by ``AssociationId``, or ``Name`` + ``InstanceId``;
+  its tags go with it.
 - ``ListAssociations``: ``AssociationFilterList`` keys ``Name``,
   ``AssociationId``, ``AssociationName``, ``InstanceId`` (legacy associations
   only), ``AssociationStatusName``, ``LastExecutedBefore`` /
@@ -96,6 +99,23 @@ that account-region (so moto's reset clears them too):
   ``DetailedStatus`` (``Success``, ``Failed``, ``TimedOut``,
   ``Undeliverable``), ``ErrorCode``, ``ExecutionSummary`` (the agent's, see
   moto_ssm_agent.py; none for an undeliverable run), ``AssociationName``.
+- Tags of associations: ``AddTagsToResource``, ``RemoveTagsFromResource`` and
+  ``ListTagsForResource`` with ``ResourceType`` ``Association`` and
+  ``ResourceId`` the association id (of the caller's account-region, else
+  ``InvalidResourceId``); every other ``ResourceType`` (``Document``,
+  ``Parameter``, ...) is moto's own handling, unchanged and not counted
+  below. A tag is the model's ``Tag``: ``Key`` 1..128 and ``Value`` 0..256
+  characters of ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`` (letters, separators,
+  numbers by Unicode category, and ``_.:/=+-@``), both required; a
+  ``TagList`` holds at most 1,000. ``AddTagsToResource`` adds the tags and
+  overwrites the value of a key already there; ``RemoveTagsFromResource``
+  removes the ``TagKeys`` (a key the association does not carry is no
+  error); ``ListTagsForResource`` answers ``TagList`` ``[{Key, Value}]``
+  sorted by key (AWS promises no order). An association carries at most 50
+  tags (``TooManyTagsError``, on ``CreateAssociation`` and on an
+  ``AddTagsToResource`` that would pass 50 counting the keys it already has;
+  nothing is changed). Tags are not versioned: ``UpdateAssociation`` leaves
+  them as they are.
 
 Errors as the model names them, shaped like moto's other SSM errors (JSON
 ``__type`` + ``Message``, HTTP 400): ``InvalidDocument`` (no such document in
@@ -121,6 +141,16 @@ filter beside another kind, which AWS documents as refused; both
 for ``PingStatus``, ``PlatformTypes``, ``ResourceType``, ``AssociationStatus``,
 ``SourceTypes``; more than one ``ResourceType``, as AWS answers) and
 ``InvalidInstanceId`` (an ``InstanceIds`` value that is not an instance id).
+Tags add ``InvalidTag`` (``CreateAssociation``, the one operation whose
+errors the model gives it: a key starting with ``aws:`` in any case, which
+AWS reserves), ``TooManyTagsError`` (above; the model lists it for
+``AddTagsToResource`` only and documents no other for too many tags on
+create, so it is the answer there too) and ``InvalidResourceId``;
+``ValidationException`` for a length or pattern outside the model's, a
+missing ``Key``, ``Value``, ``ResourceId``, ``Tags`` or ``TagKeys``, a key
+given twice in one request (AWS documents no answer for that), and an
+``aws:`` key in ``AddTagsToResource`` or ``RemoveTagsFromResource`` (the
+model gives them no ``InvalidTag``; AWS's answer is undocumented).
 
 Runs. An association runs at once when created, and when an update changes
 ``Parameters``, ``Targets``, ``Name`` or ``DocumentVersion`` (as AWS does),
@@ -196,10 +226,53 @@ on the server's port, unsigned; errors are HTTP 400 ``{"error": "..."}``):
   "OPEN"|"CLOSED"}``: a change calendar's state as State Manager sees it
   (the calendar document itself is not needed here).
 - ``GET /_emulated/ssm/calls``: the emulated API calls (the operations above,
-  ``DescribeInstanceInformation`` included) since start (or the last reset),
-  errors included: ``{"total": N, "operations": {"<Op>": n},
-  "by_account_region": {"<account>/<region>": {"<Op>": n}}}``.
-- ``POST /_emulated/ssm/calls/reset`` clears those counts.
+  ``DescribeInstanceInformation`` and the tag operations on ``Association``
+  included) since start (or the last reset), errors and denials included:
+  ``{"total": N, "operations": {"<Op>": n},
+  "by_account_region": {"<account>/<region>": {"<Op>": n}}, "denied":
+  {"<Op>": n}}``; ``denied`` counts the requests the tag guard (below)
+  refused, an operation never refused absent.
+- ``POST /_emulated/ssm/calls/reset`` clears those counts, denials too, and
+  answers ``{"total": 0}``.
+- ``POST /_emulated/ssm/tag_guard`` ``{"role": "RunAsGuardExecution", "key":
+  "runas-guard:managed", "value": "true"}`` turns the tag guard on (all three
+  required: an IAM role name, a tag key as the model takes it and not
+  ``aws:``, a value) for every account-region, replacing any guard before;
+  answers the same three. ``{"role": null}`` turns it off and answers
+  ``{"role": null}``. It is off at start; moto's ``/moto-api/reset`` does
+  not touch it (this module has no hook there).
+
+EMULATED IAM: the member role's tag guard (test-only, never
+product-visible; moto enforces no IAM here). While on, a request signed by
+an assumed-role session of the guarded role is held to the member role's
+(infra/member.yaml, ``RunAsGuardExecution``) tag conditions on
+``association/*``. The caller is identified as moto identifies it: the
+``Credential=<access key id>/...`` of the request's ``Authorization`` header
+is looked up among the sessions moto's STS ``AssumeRole`` made (kept on the
+STS backend of the role's account, the account moto maps the key to); the
+role name is the role ARN's last part. Any other credentials (a user's keys,
+a key moto does not know, a session of another role) are never guarded.
+Guarded:
+
+- ``CreateAssociation`` whose ``Tags`` are not exactly ``[{key: value}]``
+  (no tag, another value, or any other key): ``aws:RequestTag/<key>`` =
+  value and ``ForAllValues:StringEquals`` ``aws:TagKeys`` = [key];
+- ``AddTagsToResource`` on an ``Association`` with the same condition: any
+  other key, the key with another value, or no tags at all;
+- ``UpdateAssociation`` of an association that does not carry key = value
+  (``aws:ResourceTag``; one that does not exist carries none);
+- ``RemoveTagsFromResource`` on an ``Association``: always (not granted);
+- ``DeleteAssociation``, the reads and every other ``ResourceType``: never.
+
+A refusal is checked before anything else (after the id that names the
+resource: ``AssociationId``, ``ResourceId``) and changes nothing: HTTP 400,
+``__type`` ``AccessDeniedException``, ``Message`` ``User:
+arn:aws:sts::<account>:assumed-role/<role>/<session> is not authorized to
+perform: ssm:<Op> on resource:
+arn:aws:ssm:<region>:<account>:association/<id> because no identity-based
+policy allows the ssm:<Op> action`` (``association/*`` for a create, as IAM
+names a resource not made yet). It is counted in ``calls`` and in
+``denied``.
 
 How it differs from AWS:
 
@@ -256,6 +329,7 @@ import os
 import re
 import sys
 import threading
+import unicodedata
 import uuid
 from datetime import datetime, timezone
 
@@ -265,6 +339,8 @@ from moto.server import main
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 from moto.ssm.models import ssm_backends
+from moto.sts.models import sts_backends
+from moto.utilities.utils import get_partition
 from werkzeug.wrappers import Request, Response
 
 # Run as a script, tests/ is already first on sys.path (as for moto_cfn.py);
@@ -515,8 +591,9 @@ class Execution:
 
 
 class Association:
-    def __init__(self, seq, fields):
+    def __init__(self, seq, fields, tags=None):
         self.id = str(uuid.uuid4())
+        self.tags = dict(tags or {})  # key -> value; not versioned: UpdateAssociation takes no Tags
         self.seq = seq
         self.created = _now()
         self.versions = [(self.created, fields)]  # [(when, fields)], version n at n-1
@@ -853,6 +930,127 @@ def _run(state, association, done=None):
     return execution
 
 
+# --- tags and the emulated tag guard -----------------------------------------
+
+# "Most resources can have a maximum of 50 tags" (AddTagsToResource); AWS's
+# own aws: tags, which would not count, cannot exist here.
+TAG_LIMIT = 50
+TAG_LIST_MAX = 1000  # the model's TagList
+# The model's TagKey / TagValue pattern, quoted as AWS quotes it; Python's re
+# has no \p{..}, so _tag_text_ok checks it by Unicode category.
+TAG_PATTERN = r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$"
+
+
+def _tag_text_ok(text):
+    return all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in text)
+
+
+def _check_tag_text(field, text, low, high):
+    if text is None:
+        raise _invalid(field, "null", "Member must not be null")
+    if not isinstance(text, str) or not low <= len(text) <= high:
+        raise _invalid(field, text, f"Member must have length between {low} and {high}")
+    if not _tag_text_ok(text):
+        raise _invalid(field, text, f"Member must satisfy regular expression pattern: {TAG_PATTERN}")
+
+
+def _check_tag_key(field, key, reserved):
+    """A TagKey; ``reserved``: the error for AWS's aws: prefix (any case)."""
+    _check_tag_text(field, key, 1, 128)
+    if key.lower().startswith("aws:"):
+        raise _error(reserved, f"Tag key {key} is not valid: keys starting with aws: are reserved for AWS use.")
+
+
+def _tags(field, tags, reserved):
+    """A request's TagList as a dict, checked against the model's Tag shape."""
+    if tags is None:
+        raise _invalid(field, "null", "Member must not be null")
+    if not isinstance(tags, list):
+        raise _invalid(field, tags, "Member must be a list")
+    if len(tags) > TAG_LIST_MAX:
+        raise _invalid(field, tags, f"Member must have length less than or equal to {TAG_LIST_MAX}")
+    given = {}
+    for tag in tags:
+        if not isinstance(tag, dict):
+            raise _invalid(field + ".member", tag, "Member must be a structure of Key and Value")
+        _check_tag_key(field + ".member.key", tag.get("Key"), reserved)
+        _check_tag_text(field + ".member.value", tag.get("Value"), 0, 256)
+        # AWS documents no answer for a key given twice; one key, one value.
+        if tag["Key"] in given:
+            raise _error("ValidationException", f"Tag key {tag['Key']} is given more than once.")
+        given[tag["Key"]] = tag["Value"]
+    return given
+
+
+def _check_tag_count(tags):
+    if len(tags) > TAG_LIMIT:
+        raise _error("TooManyTagsError",
+                     f"The association would have {len(tags)} tags; it can have at most {TAG_LIMIT}.")
+
+
+# EMULATED IAM (test-only): the member role's tag conditions, as
+# (role name, tag key, tag value), or None when off. moto enforces no IAM
+# here, so without it a product that updates an untagged association would
+# pass every test and be refused on AWS.
+TAG_GUARD = None
+DENIED = {}  # operation -> requests the guard refused
+
+
+def _assumed_role(self):
+    """moto's STS session whose temporary key signed the request, or None
+    (a user's or an unknown key). moto keeps each session on the STS backend
+    of the role's account, which is the account it maps that key to."""
+    # dict.get, not [...]: moto's [...] would make a backend for any account asked.
+    backend = (sts_backends.get(self.current_account) or {}).get(get_partition(self.region))
+    return backend.get_assumed_role_from_access_key(self.get_access_key()) if backend else None
+
+
+def _guarded(self):
+    """The caller's session when the guard is on and it is a session of the
+    guarded role (the role name is the ARN's last part, past any path)."""
+    if TAG_GUARD is None:
+        return None
+    session = _assumed_role(self)
+    if session is None or session.role_arn.split("/")[-1] != TAG_GUARD[0]:
+        return None
+    return session
+
+
+def _deny(self, session, resource):
+    """AccessDeniedException worded as IAM words an implicit deny; counted."""
+    op = self._get_action()
+    DENIED[op] = DENIED.get(op, 0) + 1
+    arn = f"arn:{get_partition(self.region)}:ssm:{self.region}:{self.current_account}:association/{resource}"
+    return _error("AccessDeniedException",
+                  f"User: {session.arn} is not authorized to perform: ssm:{op} on resource: {arn} "
+                  f"because no identity-based policy allows the ssm:{op} action")
+
+
+def _guard_request_tags(self, resource, tags):
+    """CreateAssociation / AddTagsToResource: aws:RequestTag/<key> = <value>
+    and ForAllValues:StringEquals aws:TagKeys = [<key>], so exactly that tag."""
+    session = _guarded(self)
+    if session is None:
+        return
+    _, key, value = TAG_GUARD
+    exact = isinstance(tags, list) and tags and \
+        all(isinstance(t, dict) and t.get("Key") == key and t.get("Value") == value for t in tags)
+    if not exact:
+        raise _deny(self, session, resource)
+
+
+def _guard_resource_tag(self, state, association_id):
+    """UpdateAssociation: aws:ResourceTag/<key> = <value> (an association
+    that does not exist carries no tag)."""
+    session = _guarded(self)
+    if session is None:
+        return
+    _, key, value = TAG_GUARD
+    association = state.associations.get(association_id)
+    if association is None or association.tags.get(key) != value:
+        raise _deny(self, session, association_id)
+
+
 # --- API ---------------------------------------------------------------------
 
 CALLS = {}  # (operation, "account/region") -> count
@@ -907,9 +1105,13 @@ def _find(self, state):
 
 @_operation
 def create_association(self, state):
+    given_tags = self._get_param("Tags")
+    _guard_request_tags(self, "*", given_tags)  # no id yet: IAM names association/*
     fields = {f: self._get_param(f) for f in FIELDS}
     _check("Name", fields["Name"], required=True)
     _check_fields(fields)
+    tags = {} if given_tags is None else _tags("Tags", given_tags, "InvalidTag")
+    _check_tag_count(tags)
     instance_id = fields["InstanceId"]
     if instance_id is not None:
         if fields["Targets"] is not None:
@@ -928,7 +1130,7 @@ def create_association(self, state):
     _check_parameters(doc, fields["Parameters"])
     if instance_id is not None and _legacy(state, fields["Name"], instance_id):
         raise _error("AssociationAlreadyExists", "The specified association already exists.")
-    association = Association(next(state.seq), fields)
+    association = Association(next(state.seq), fields, tags)
     state.associations[association.id] = association
     answer = association.describe(overview={"Status": "Pending", "DetailedStatus": "Creating"})
     if not fields.get("ApplyOnlyAtCronInterval"):
@@ -954,6 +1156,7 @@ def describe_association(self, state):
 def update_association(self, state):
     association_id = self._get_param("AssociationId")
     _check("AssociationId", association_id, required=True)
+    _guard_resource_tag(self, state, association_id)
     given = {f: self._get_param(f) for f in FIELDS if f != "InstanceId"}
     given = {f: v for f, v in given.items() if v is not None}
     _check_fields(given)
@@ -1350,9 +1553,81 @@ def describe_instance_associations_status(self, state):
     return ActionResult(result)
 
 
+# --- tags of associations ---------------------------------------------------
+
+def _for_associations(emulated):
+    """ResourceType Association here; every other type goes to moto's own
+    handler unchanged (and is not counted: moto answers it)."""
+    moto_handler = getattr(ssm_responses.SimpleSystemManagerResponse, emulated.__name__)
+
+    @functools.wraps(emulated)
+    def handler(self):
+        if self._get_param("ResourceType") == "Association":
+            return emulated(self)
+        return moto_handler(self)
+    return handler
+
+
+def _resource_id(self):
+    resource_id = self._get_param("ResourceId")
+    if resource_id is None:
+        raise _invalid("ResourceId", "null", "Member must not be null")
+    return resource_id
+
+
+def _tagged(state, resource_id):
+    association = state.associations.get(resource_id) if isinstance(resource_id, str) else None
+    if association is None:
+        raise _error("InvalidResourceId", f"Association {resource_id} does not exist.")
+    return association
+
+
+@_for_associations
+@_operation
+def add_tags_to_resource(self, state):
+    resource_id = _resource_id(self)
+    _guard_request_tags(self, resource_id, self._get_param("Tags"))
+    # The model lists no InvalidTag for this operation: a reserved key is a ValidationException.
+    given = _tags("Tags", self._get_param("Tags"), "ValidationException")
+    association = _tagged(state, resource_id)
+    tags = {**association.tags, **given}  # a key already there takes the new value
+    _check_tag_count(tags)
+    association.tags = tags
+    return EmptyResult()
+
+
+@_for_associations
+@_operation
+def remove_tags_from_resource(self, state):
+    resource_id = _resource_id(self)
+    session = _guarded(self)
+    if session is not None:
+        raise _deny(self, session, resource_id)  # the member role is not granted it at all
+    keys = self._get_param("TagKeys")
+    if keys is None:
+        raise _invalid("TagKeys", "null", "Member must not be null")
+    if not isinstance(keys, list):
+        raise _invalid("TagKeys", keys, "Member must be a list")
+    for key in keys:
+        _check_tag_key("TagKeys.member", key, "ValidationException")
+    association = _tagged(state, resource_id)
+    for key in keys:
+        association.tags.pop(key, None)  # a key it does not carry is no error
+    return EmptyResult()
+
+
+@_for_associations
+@_operation
+def list_tags_for_resource(self, state):
+    association = _tagged(state, _resource_id(self))
+    # AWS promises no order: here by key.
+    return ActionResult({"TagList": [{"Key": k, "Value": v} for k, v in sorted(association.tags.items())]})
+
+
 for _handler in (create_association, describe_association, update_association, delete_association,
                  list_associations, describe_association_executions, describe_association_execution_targets,
-                 describe_instance_information, describe_instance_associations_status):
+                 describe_instance_information, describe_instance_associations_status,
+                 add_tags_to_resource, remove_tags_from_resource, list_tags_for_resource):
     setattr(ssm_responses.SimpleSystemManagerResponse, _handler.__name__, _handler)
 
 
@@ -1469,13 +1744,35 @@ def _calls():
         for (op, place), n in sorted(CALLS.items()):
             operations[op] = operations.get(op, 0) + n
             by_place.setdefault(place, {})[op] = n
-        return {"total": sum(operations.values()), "operations": operations, "by_account_region": by_place}
+        return {"total": sum(operations.values()), "operations": operations, "by_account_region": by_place,
+                "denied": dict(sorted(DENIED.items()))}
 
 
 def _reset_calls():
     with LOCK:
         CALLS.clear()
+        DENIED.clear()
     return {"total": 0}
+
+
+def _tag_guard(body):
+    global TAG_GUARD
+    role = body.get("role")
+    if role is None:
+        with LOCK:
+            TAG_GUARD = None
+        return {"role": None}
+    if not isinstance(role, str) or not re.fullmatch(r"[\w+=,.@-]{1,64}", role):
+        raise ControlError("role: an IAM role name, or null to turn the guard off")
+    key, value = body.get("key"), body.get("value")
+    try:
+        _check_tag_key("key", key, "ValidationException")
+        _check_tag_text("value", value, 0, 256)
+    except SSMException:
+        raise ControlError("key and value: a tag key (not aws:) and its value, as the model's Tag takes them")
+    with LOCK:
+        TAG_GUARD = (role, key, value)
+    return {"role": role, "key": key, "value": value}
 
 
 ROUTES = {
@@ -1485,6 +1782,7 @@ ROUTES = {
     ("POST", "/_emulated/ssm/calendar"): _calendar,
     ("GET", "/_emulated/ssm/calls"): lambda body: _calls(),
     ("POST", "/_emulated/ssm/calls/reset"): lambda body: _reset_calls(),
+    ("POST", "/_emulated/ssm/tag_guard"): _tag_guard,
 }
 
 

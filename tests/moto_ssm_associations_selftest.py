@@ -9,6 +9,7 @@ schedule through the emulation's control endpoints. Each test works in
 accounts of its own, so the tests share one server.
 """
 
+import functools
 import http.client
 import itertools
 import json
@@ -73,11 +74,11 @@ def run(**where):
 CONFIG = Config(parameter_validation=False, retries={"max_attempts": 1})
 
 
-def ssm(account, region=REGION):
+def ssm(account, region=REGION, role="Admin"):
     """An SSM client acting in `account` through a role assumed there."""
     base = dict(endpoint_url=SERVER["url"], region_name=region, config=CONFIG)
     sts = boto3.client("sts", aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", **base)
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/Admin", RoleSessionName="selftest")["Credentials"]
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="selftest")["Credentials"]
     return boto3.client("ssm", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                         aws_session_token=creds["SessionToken"], **base)
 
@@ -826,7 +827,7 @@ class Control(Case):
         self.assertEqual(calls["total"], 6)
         control("POST", "/_emulated/ssm/calls/reset")
         self.assertEqual(control("GET", "/_emulated/ssm/calls")[1],
-                         {"total": 0, "operations": {}, "by_account_region": {}})
+                         {"total": 0, "operations": {}, "by_account_region": {}, "denied": {}})
 
     def test_control_endpoints_refuse_bad_bodies(self):
         account = next(ACCOUNTS)
@@ -854,6 +855,221 @@ class Control(Case):
         # The server runs with RUNAS_GUARD_TEST_SSM_VERSION_LIMIT=2.
         self.assertError("DocumentVersionLimitExceeded", client.update_document, Name="Check",
                          Content=check_document(), DocumentVersion="$LATEST")
+
+
+def user_ssm(account):
+    """An SSM client with an IAM user's own keys in `account` (no role
+    session): the tests' administrator, whom the tag guard never holds."""
+    base = dict(endpoint_url=SERVER["url"], region_name=REGION, config=CONFIG)
+    sts = boto3.client("sts", aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x", **base)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/Admin", RoleSessionName="setup")["Credentials"]
+    iam = boto3.client("iam", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"], **base)
+    iam.create_user(UserName="administrator")
+    key = iam.create_access_key(UserName="administrator")["AccessKey"]
+    return boto3.client("ssm", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                        **base)
+
+
+MANAGED = {"Key": "runas-guard:managed", "Value": "true"}
+
+
+def tags(client, aid):
+    return client.list_tags_for_resource(ResourceType="Association", ResourceId=aid)["TagList"]
+
+
+class Tags(Case):
+    def test_tags_round_trip_through_create_add_remove_and_list(self):
+        _, client = self.member(with_fleet=False)
+        made = self.associate(client, Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": ""}])
+        aid = made["AssociationId"]
+        self.assertNotIn("Tags", made)
+        self.assertEqual(tags(client, aid), [{"Key": "a", "Value": ""}, {"Key": "b", "Value": "2"}], "by key")
+        client.add_tags_to_resource(ResourceType="Association", ResourceId=aid,
+                                    Tags=[{"Key": "c", "Value": "3"}, {"Key": "a", "Value": "9"}])
+        self.assertEqual(tags(client, aid), [{"Key": "a", "Value": "9"}, {"Key": "b", "Value": "2"},
+                                             {"Key": "c", "Value": "3"}])
+        client.remove_tags_from_resource(ResourceType="Association", ResourceId=aid, TagKeys=["b", "never-there"])
+        self.assertEqual(tags(client, aid), [{"Key": "a", "Value": "9"}, {"Key": "c", "Value": "3"}])
+        client.update_association(AssociationId=aid, Parameters={"User": ["ec2-user"]})
+        self.assertEqual([t["Key"] for t in tags(client, aid)], ["a", "c"], "an update keeps the tags")
+        other = self.associate(client, AssociationName="untagged")["AssociationId"]
+        self.assertEqual(tags(client, other), [])
+        client.delete_association(AssociationId=aid)
+        self.assertError("InvalidResourceId", client.list_tags_for_resource, ResourceType="Association",
+                         ResourceId=aid)
+
+    def test_tags_are_refused_as_the_model_and_aws_say(self):
+        _, client = self.member(with_fleet=False)
+        for bad, code in (([{"Key": "aws:owner", "Value": "x"}], "InvalidTag"),
+                          ([{"Key": "AWS:Owner", "Value": "x"}], "InvalidTag"),
+                          ([{"Key": "k" * 129, "Value": "x"}], "ValidationException"),
+                          ([{"Key": "", "Value": "x"}], "ValidationException"),
+                          ([{"Key": "k", "Value": "v" * 257}], "ValidationException"),
+                          ([{"Key": "no#hash", "Value": "x"}], "ValidationException"),
+                          ([{"Key": "k", "Value": "no*star"}], "ValidationException"),
+                          ([{"Key": "k"}], "ValidationException"),
+                          ([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "1"}], "ValidationException"),
+                          ([{"Key": f"k{i}", "Value": ""} for i in range(51)], "TooManyTagsError")):
+            self.assertError(code, functools.partial(self.associate, client), Tags=bad)
+        self.assertEqual(client.list_associations()["Associations"], [], "nothing was created")
+        fifty = [{"Key": f"k{i:02d}", "Value": "v"} for i in range(49)] + [{"Key": "Größe 1:/=+-@_.", "Value": "ü"}]
+        aid = self.associate(client, Tags=fifty)["AssociationId"]
+        self.assertEqual(len(tags(client, aid)), 50)
+        add = functools.partial(client.add_tags_to_resource, ResourceType="Association", ResourceId=aid)
+        self.assertError("TooManyTagsError", add, Tags=[{"Key": "k50", "Value": "v"}])
+        add(Tags=[{"Key": "k00", "Value": "new"}])  # an overwrite adds no tag
+        listed = tags(client, aid)
+        self.assertEqual((len(listed), {t["Key"]: t["Value"] for t in listed}["k00"]), (50, "new"))
+        self.assertError("ValidationException", add, Tags=[{"Key": "aws:x", "Value": "v"}])
+        self.assertError("ValidationException", add, Tags=[{"Key": "k00", "Value": "a"}, {"Key": "k00", "Value": "b"}])
+        self.assertError("ValidationException", add)  # no Tags at all
+        self.assertEqual(tags(client, aid), listed, "a refused add changes nothing")
+        missing = str(uuid.uuid4())
+        self.assertError("InvalidResourceId", add, ResourceId=missing, Tags=[{"Key": "k", "Value": "v"}])
+        self.assertError("InvalidResourceId", client.remove_tags_from_resource, ResourceType="Association",
+                         ResourceId=missing, TagKeys=["k"])
+        self.assertError("InvalidResourceId", client.list_tags_for_resource, ResourceType="Association",
+                         ResourceId="not-an-id")
+        self.assertError("ValidationException", client.remove_tags_from_resource, ResourceType="Association",
+                         ResourceId=aid, TagKeys=["k" * 129])
+
+    def test_other_resource_types_still_reach_moto(self):
+        account, client = self.member(with_fleet=False)
+        aid = self.associate(client)["AssociationId"]
+        control("POST", "/_emulated/ssm/calls/reset")
+        client.add_tags_to_resource(ResourceType="Document", ResourceId="Check", Tags=[{"Key": "team", "Value": "ops"}])
+        self.assertEqual(client.list_tags_for_resource(ResourceType="Document", ResourceId="Check")["TagList"],
+                         [{"Key": "team", "Value": "ops"}])
+        self.assertEqual(tags(client, aid), [], "a document's tags are not the association's")
+        # moto's own answers, as before this module: its messages, its types.
+        message = self.assertError("InvalidResourceId", client.list_tags_for_resource, ResourceType="Document",
+                                   ResourceId="NoSuchDocument")
+        self.assertEqual(message, "Invalid Resource Id")
+        self.assertError("InvalidResourceType", client.list_tags_for_resource, ResourceType="Bogus", ResourceId="x")
+        client.remove_tags_from_resource(ResourceType="Document", ResourceId="Check", TagKeys=["team"])
+        self.assertEqual(client.list_tags_for_resource(ResourceType="Document", ResourceId="Check")["TagList"], [])
+        calls = control("GET", "/_emulated/ssm/calls")[1]
+        self.assertEqual(calls["by_account_region"][f"{account}/{REGION}"], {"ListTagsForResource": 1},
+                         "only the association's listing is the emulation's")
+
+
+DENIED = re.compile(r"User: arn:aws:sts::(\d{12}):assumed-role/RunAsGuardExecution/selftest is not authorized "
+                    r"to perform: ssm:(\w+) on resource: arn:aws:ssm:eu-west-1:(\d{12}):association/(\S+) "
+                    r"because no identity-based policy allows the ssm:\2 action")
+
+
+def guard(role="RunAsGuardExecution", **body):
+    body = dict(dict(key=MANAGED["Key"], value=MANAGED["Value"]) if role else {}, role=role, **body)
+    return control("POST", "/_emulated/ssm/tag_guard", body)
+
+
+class TagGuard(Case):
+    def setUp(self):
+        self.assertEqual(guard(), (200, {"role": "RunAsGuardExecution", "key": MANAGED["Key"],
+                                         "value": MANAGED["Value"]}))
+        self.addCleanup(guard, None)
+        control("POST", "/_emulated/ssm/calls/reset")
+
+    def assertDenied(self, op, resource, call, **kwargs):
+        message = self.assertError("AccessDeniedException", call, **kwargs)
+        match = DENIED.fullmatch(message)
+        self.assertIsNotNone(match, message)
+        self.assertEqual((match.group(2), match.group(4)), (op, resource))
+        self.assertEqual(match.group(1), match.group(3))
+
+    def denied(self):
+        return control("GET", "/_emulated/ssm/calls")[1]["denied"]
+
+    def test_the_member_role_writes_only_what_it_tagged(self):
+        account, _ = self.member(with_fleet=False)
+        admin, member = user_ssm(account), ssm(account, role="RunAsGuardExecution")
+        for bad in (None, [], [{"Key": MANAGED["Key"], "Value": "false"}], [MANAGED, {"Key": "extra", "Value": ""}],
+                    [{"Key": "other", "Value": "true"}]):
+            extra = {} if bad is None else {"Tags": bad}
+            self.assertDenied("CreateAssociation", "*", functools.partial(self.associate, member), **extra)
+        self.assertEqual(admin.list_associations()["Associations"], [], "a denied create made nothing")
+        mine = self.associate(member, Tags=[MANAGED])["AssociationId"]
+        self.assertEqual(tags(member, mine), [MANAGED])
+        updated = member.update_association(AssociationId=mine, Parameters={"User": ["ec2-user"]})
+        self.assertEqual(updated["AssociationDescription"]["AssociationVersion"], "2")
+
+        theirs = self.associate(admin, AssociationName="by-admin")["AssociationId"]
+        self.assertDenied("UpdateAssociation", theirs, member.update_association, AssociationId=theirs,
+                          Parameters={"User": ["ec2-user"]})
+        d = admin.describe_association(AssociationId=theirs)["AssociationDescription"]
+        self.assertEqual((d["AssociationVersion"], d["Parameters"]), ("1", {"User": ["ssm-ops"]}))
+        for bad in ([{"Key": "other", "Value": "true"}], [{"Key": MANAGED["Key"], "Value": "yes"}],
+                    [MANAGED, {"Key": "other", "Value": "true"}]):
+            self.assertDenied("AddTagsToResource", theirs, member.add_tags_to_resource, ResourceType="Association",
+                              ResourceId=theirs, Tags=bad)
+        self.assertEqual(tags(member, theirs), [], "a denied add tagged nothing")
+        member.add_tags_to_resource(ResourceType="Association", ResourceId=theirs, Tags=[MANAGED])
+        member.update_association(AssociationId=theirs, Parameters={"User": ["ec2-user"]})
+        self.assertEqual(admin.describe_association(AssociationId=theirs)["AssociationDescription"]
+                         ["AssociationVersion"], "2")
+        self.assertDenied("RemoveTagsFromResource", theirs, member.remove_tags_from_resource,
+                          ResourceType="Association", ResourceId=theirs, TagKeys=[MANAGED["Key"]])
+        self.assertEqual(tags(admin, theirs), [MANAGED], "a denied remove removed nothing")
+        member.delete_association(AssociationId=theirs)
+        self.assertError("AssociationDoesNotExist", admin.describe_association, AssociationId=theirs)
+
+        self.assertEqual(self.denied(), {"AddTagsToResource": 3, "CreateAssociation": 5, "RemoveTagsFromResource": 1,
+                                         "UpdateAssociation": 1})
+        calls = control("GET", "/_emulated/ssm/calls")[1]["by_account_region"][f"{account}/{REGION}"]
+        self.assertEqual((calls["CreateAssociation"], calls["UpdateAssociation"]), (7, 3), "denials are calls too")
+        control("POST", "/_emulated/ssm/calls/reset")
+        self.assertEqual(self.denied(), {})
+
+    def test_a_missing_association_carries_no_tag(self):
+        account, _ = self.member(with_fleet=False)
+        member = ssm(account, role="RunAsGuardExecution")
+        missing = str(uuid.uuid4())
+        self.assertDenied("UpdateAssociation", missing, member.update_association, AssociationId=missing)
+        self.assertError("InvalidResourceId", member.add_tags_to_resource, ResourceType="Association",
+                         ResourceId=missing, Tags=[MANAGED])
+        # Another resource type is moto's, never guarded.
+        member.add_tags_to_resource(ResourceType="Document", ResourceId="Check", Tags=[{"Key": "k", "Value": "v"}])
+        self.assertEqual(self.denied(), {"UpdateAssociation": 1})
+
+    def test_an_administrator_is_never_guarded(self):
+        account, admin_role = self.member(with_fleet=False)
+        for admin in (user_ssm(account), admin_role):
+            aid = self.associate(admin, Tags=[{"Key": "other", "Value": "x"}])["AssociationId"]
+            admin.update_association(AssociationId=aid, Parameters={"User": ["ec2-user"]})
+            admin.add_tags_to_resource(ResourceType="Association", ResourceId=aid, Tags=[{"Key": "more", "Value": ""}])
+            admin.remove_tags_from_resource(ResourceType="Association", ResourceId=aid, TagKeys=["other"])
+            self.assertEqual(tags(admin, aid), [{"Key": "more", "Value": ""}])
+            self.assertEqual(admin.describe_association(AssociationId=aid)["AssociationDescription"]
+                             ["AssociationVersion"], "2")
+        self.assertEqual(self.denied(), {})
+
+    def test_a_guard_turned_off_guards_nothing(self):
+        self.assertEqual(guard(None), (200, {"role": None}))
+        account, _ = self.member(with_fleet=False)
+        member = ssm(account, role="RunAsGuardExecution")
+        aid = self.associate(member)["AssociationId"]
+        member.update_association(AssociationId=aid, Parameters={"User": ["ec2-user"]})
+        member.add_tags_to_resource(ResourceType="Association", ResourceId=aid, Tags=[{"Key": "k", "Value": "v"}])
+        member.remove_tags_from_resource(ResourceType="Association", ResourceId=aid, TagKeys=["k"])
+        self.assertEqual(tags(member, aid), [])
+        self.assertEqual(self.denied(), {})
+
+    def test_another_guarded_role_name_and_bad_bodies(self):
+        self.assertEqual(guard("Other")[0], 200)
+        account, _ = self.member(with_fleet=False)
+        self.associate(ssm(account, role="RunAsGuardExecution"))
+        other = ssm(account, role="Other")
+        self.assertError("AccessDeniedException", functools.partial(self.associate, other))
+        for body in ({"role": 5}, {"role": ""}, {"role": "a/b", "key": "k", "value": "v"},
+                     {"role": "R", "value": "v"}, {"role": "R", "key": "aws:k", "value": "v"},
+                     {"role": "R", "key": "k"}, {"role": "R", "key": "k", "value": 7}):
+            status, out = control("POST", "/_emulated/ssm/tag_guard", body)
+            self.assertEqual(status, 400, body)
+            self.assertIn("error", out)
+        self.assertError("AccessDeniedException", functools.partial(self.associate, other),
+                         AssociationName="still-guarded")
+        self.assertEqual(self.denied(), {"CreateAssociation": 2})
 
 
 if __name__ == "__main__":
