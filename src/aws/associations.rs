@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{
     AssociationExecutionTargetsFilter, AssociationExecutionTargetsFilterKey, AssociationFilter,
-    AssociationFilterKey, InstanceInformationStringFilter, Target,
+    AssociationFilterKey, InstanceInformationStringFilter, ResourceTypeForTagging, Tag, Target,
 };
 
 use super::AwsError;
 use crate::nodes::{
-    Association, Associations, NodeResult, Rest, ASSOCIATION_NAME, MAX_CONCURRENCY, MAX_ERRORS,
-    SCHEDULE,
+    Association, Associations, NodeResult, Rest, ASSOCIATION_NAME, MANAGED_TAG_KEY,
+    MANAGED_TAG_VALUE, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
 };
 
 mod node_status;
@@ -24,6 +24,14 @@ pub struct AssociationStore {
     pub account: String,
     pub region: String,
     pub document: String,
+}
+
+fn managed_tag() -> Tag {
+    Tag::builder()
+        .key(MANAGED_TAG_KEY)
+        .value(MANAGED_TAG_VALUE)
+        .build()
+        .expect("key and value are set")
 }
 
 /// SSM's page size for the association reads.
@@ -231,10 +239,11 @@ impl Associations for AssociationStore {
         }))
     }
 
-    async fn create(&self, user: &str) -> Result<Association, AwsError> {
+    async fn create(&self, user: &str, tagged: bool) -> Result<Association, AwsError> {
         let out = self
             .client
             .create_association()
+            .set_tags(tagged.then(|| vec![managed_tag()]))
             .name(&self.document)
             .association_name(ASSOCIATION_NAME)
             .targets(Self::all_nodes())
@@ -306,6 +315,18 @@ impl Associations for AssociationStore {
             .association_version()
             .ok_or_else(|| self.incomplete("UpdateAssociation", "AssociationVersion"))?;
         Ok(Some(self.written(id, version, user, d)))
+    }
+
+    async fn tag(&self, id: &str) -> Result<(), AwsError> {
+        self.client
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::Association)
+            .resource_id(id)
+            .tags(managed_tag())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err("AddTagsToResource", &e))
     }
 
     async fn delete(&self, id: &str) -> Result<bool, AwsError> {

@@ -146,7 +146,7 @@ fn run_as_tag_reads(partition: &str, account: &str, list_principals: bool) -> se
 
 /// The run-as user check: associations of the check document only (SSM
 /// authorizes an association write on its document too), tagging an
-/// association with [`crate::nodes::MANAGED_TAG_KEY`] and no other key, and
+/// association with [`crate::nodes::managed_tag::KEY`] and no other key, and
 /// reading how they ran (a failed node's own report,
 /// `DescribeInstanceAssociationsStatus`, carries the check script's line)
 /// and whether there are Linux or macOS nodes for them to run on
@@ -174,7 +174,7 @@ fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json:
             "Effect": "Allow",
             "Action": "ssm:AddTagsToResource",
             "Resource": associations,
-            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": crate::nodes::MANAGED_TAG_KEY}}
+            "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": crate::nodes::managed_tag::KEY}}
         }),
         serde_json::json!({
             "Effect": "Allow",

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::found;
 use super::plan::{choose, conforms, not_kept, plan, Plan};
+use super::tagging::{denied, keep, tag, Made};
 use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
 use crate::aws::AwsError;
 use crate::outcome::{Action, RegionOutcome};
@@ -110,19 +111,26 @@ async fn converge<A: Associations, C: CreateClaim>(
             return Ok(seen.row(Action::WouldChange, None, None));
         }
         let (action, made) = match plan {
-            Plan::Keep(a) => (Action::None, a),
+            Plan::Keep(a) => (Action::None, keep(store, a, recorded, want.write).await),
             Plan::Create => match created(store, claim, want).await? {
-                Ok(a) => (Action::Created, a),
+                Ok(m) => (Action::Created, m),
                 Err(busy) => return Ok(busy.row(&seen)),
             },
             Plan::Update(old) => match put_back(store, claim, want, &old).await? {
-                Some(Ok(a)) => (Action::Updated, a),
+                Some(Ok(m)) => (Action::Updated, m),
                 Some(Err(busy)) => return Ok(busy.row(&seen)),
                 // Someone changed it in between: look again.
                 None => continue,
             },
         };
-        let nodes = found::readiness(store, &made, want.user, recorded).await?;
+        let Made {
+            association: made,
+            tagged,
+        } = made;
+        let nodes = Readiness {
+            tagged,
+            ..found::readiness(store, &made, want.user, recorded).await?
+        };
         return Ok(RegionOutcome {
             // The user was right and something else was not: news only
             // when the event was an edit of it (as `inherit`).
@@ -152,16 +160,27 @@ async fn created<A: Associations, C: CreateClaim>(
     store: &A,
     claim: &C,
     want: &Want<'_>,
-) -> Result<Result<Association, Busy>, AwsError> {
+) -> Result<Result<Made, Busy>, AwsError> {
     if !claim.claim().await? {
         return Ok(Err(Busy));
     }
     let made = create(store, claim, want.user).await?;
-    Ok(Ok(store.describe(&made.id).await?.unwrap_or(made)))
+    read_back(store, made).await.map(Ok)
+}
+
+/// What SSM made, as it now describes it.
+async fn read_back<A: Associations>(store: &A, made: Made) -> Result<Made, AwsError> {
+    let association = store.describe(&made.association.id).await?;
+    Ok(Made {
+        association: association.unwrap_or(made.association),
+        ..made
+    })
 }
 
 /// Puts `old` back on top of the version read (`None`: someone changed it
-/// in between). An association SSM will not update (its 1,000 versions
+/// in between), tagged first: the member role updates only an association
+/// with runas-guard's tag, which an editor may have taken off (or 0.3.0
+/// never put on). An association SSM will not update (its 1,000 versions
 /// used up), or that an update leaves other than runas-guard wrote it (a
 /// field SSM kept that the request left out), is deleted and created anew
 /// under the creation claim.
@@ -170,7 +189,8 @@ async fn put_back<A: Associations, C: CreateClaim>(
     claim: &C,
     want: &Want<'_>,
     old: &Association,
-) -> Result<Option<Result<Association, Busy>>, AwsError> {
+) -> Result<Option<Result<Made, Busy>>, AwsError> {
+    let tagged = tag(store, &old.id).await;
     let made = match store.update(&old.id, &old.version, want.user).await {
         Ok(None) => return Ok(None),
         Ok(Some(made)) => store.describe(&made.id).await?.unwrap_or(made),
@@ -181,7 +201,10 @@ async fn put_back<A: Associations, C: CreateClaim>(
         Err(e) => return Err(e),
     };
     if conforms(&made, want.document, want.user) {
-        return Ok(Some(Ok(made)));
+        return Ok(Some(Ok(Made {
+            association: made,
+            tagged,
+        })));
     }
     tracing::warn!(account = store.account(), region = store.region(), association = %made.id, fields = ?not_kept(&made.rest), "an update left the check's association as it was: replacing it");
     replace(store, claim, want, &made.id).await.map(Some)
@@ -194,7 +217,7 @@ async fn replace<A: Associations, C: CreateClaim>(
     claim: &C,
     want: &Want<'_>,
     id: &str,
-) -> Result<Result<Association, Busy>, AwsError> {
+) -> Result<Result<Made, Busy>, AwsError> {
     if !claim.claim().await? {
         return Ok(Err(Busy));
     }
@@ -203,17 +226,33 @@ async fn replace<A: Associations, C: CreateClaim>(
         return Err(e);
     }
     let made = create(store, claim, want.user).await?;
-    Ok(Ok(store.describe(&made.id).await?.unwrap_or(made)))
+    read_back(store, made).await.map(Ok)
 }
 
-/// A creation that failed gives its claim back, so the next attempt (the
-/// check document landing, a re-attempt) creates it.
+/// Creates the association tagged as runas-guard's. A member stack from
+/// before the tag's grant refuses the tag (tagging at creation needs
+/// `ssm:AddTagsToResource`): then it is created untagged, and tagged by the
+/// first check after the stack is updated. A creation that failed gives its
+/// claim back, so the next attempt (the check document landing, a
+/// re-attempt) creates it.
 async fn create<A: Associations, C: CreateClaim>(
     store: &A,
     claim: &C,
     user: &str,
-) -> Result<Association, AwsError> {
-    let made = store.create(user).await;
+) -> Result<Made, AwsError> {
+    let made = match store.create(user, true).await {
+        Err(e) if denied(&e.code) => {
+            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "the member role refuses the tag at creation: creating the check's association untagged");
+            store.create(user, false).await.map(|association| Made {
+                association,
+                tagged: false,
+            })
+        }
+        made => made.map(|association| Made {
+            association,
+            tagged: true,
+        }),
+    };
     if made.is_err() {
         release(claim).await;
     }

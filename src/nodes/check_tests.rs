@@ -2,6 +2,7 @@
 //! write lands between our read and our update, a peer holds the creation
 //! claim, copies carry our name.
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use super::*;
@@ -17,6 +18,13 @@ struct Fake {
     next_id: Mutex<u32>,
     /// SSM refuses every update: the association has 1,000 versions.
     at_limit: bool,
+    /// Associations carrying runas-guard's tag.
+    tagged: Mutex<BTreeSet<String>>,
+    /// The member role's tag conditions (infra/member.yaml): an untagged
+    /// creation or an update of an untagged association is refused.
+    guard: bool,
+    /// A member role from before the tag's grant: every tag is refused.
+    old_role: bool,
 }
 
 impl Fake {
@@ -33,6 +41,20 @@ impl Fake {
 
     fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
+    }
+
+    fn is_tagged(&self, id: &str) -> bool {
+        self.tagged.lock().unwrap().contains(id)
+    }
+
+    fn denied(&self, op: &'static str) -> AwsError {
+        AwsError {
+            operation: op,
+            account: self.account().into(),
+            region: self.region().into(),
+            code: "AccessDeniedException".into(),
+            message: format!("not authorized to perform: ssm:{op}"),
+        }
     }
 }
 
@@ -74,13 +96,27 @@ impl Associations for Fake {
             .find(|a| a.id == id)
             .cloned())
     }
-    async fn create(&self, user: &str) -> Result<Association, AwsError> {
-        self.log("create");
+    async fn create(&self, user: &str, tagged: bool) -> Result<Association, AwsError> {
+        self.log(if tagged { "create" } else { "create untagged" });
+        if (tagged && self.old_role) || (!tagged && self.guard) {
+            return Err(self.denied("CreateAssociation"));
+        }
         let mut n = self.next_id.lock().unwrap();
         *n += 1;
         let a = assoc(&format!("new-{n}"), user, "1");
         self.assocs.lock().unwrap().push(a.clone());
+        if tagged {
+            self.tagged.lock().unwrap().insert(a.id.clone());
+        }
         Ok(a)
+    }
+    async fn tag(&self, id: &str) -> Result<(), AwsError> {
+        self.log(&format!("tag {id}"));
+        if self.old_role {
+            return Err(self.denied("AddTagsToResource"));
+        }
+        self.tagged.lock().unwrap().insert(id.to_string());
+        Ok(())
     }
     async fn update(
         &self,
@@ -89,6 +125,9 @@ impl Associations for Fake {
         user: &str,
     ) -> Result<Option<Association>, AwsError> {
         self.log("update");
+        if self.guard && !self.is_tagged(id) {
+            return Err(self.denied("UpdateAssociation"));
+        }
         if self.at_limit {
             return Err(AwsError {
                 operation: "UpdateAssociation",
@@ -222,6 +261,7 @@ async fn a_steady_check_with_a_record_costs_one_read() {
         missing: 0,
         missing_nodes: vec![],
         linux_or_macos: None,
+        tagged: true,
         ..Default::default()
     };
     let row = check(&fake, &Claim(true), &want("ops", true, Some(&recorded))).await;
@@ -239,12 +279,13 @@ async fn no_result_asks_once_whether_there_are_linux_or_macos_nodes_then_trusts_
     let fake = Fake::with(vec![idle()]);
     let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
     assert_eq!(row.nodes.unwrap().linux_or_macos, Some(true));
-    assert_eq!(fake.calls(), ["find", "nodes"]);
+    assert_eq!(fake.calls(), ["find", "tag a", "nodes"]);
     let none = Readiness {
         association_id: "a".into(),
         association_version: "2".into(),
         user: "ops".into(),
         linux_or_macos: Some(false),
+        tagged: true,
         ..Readiness::default()
     };
     // Nothing has run since "none" was found: no read.
@@ -394,6 +435,7 @@ async fn an_event_run_reads_the_row_and_keeps_the_association_it_created() {
         association_version: "1".into(),
         user: "ops".into(),
         checked: 3,
+        tagged: true,
         ..Readiness::default()
     };
     let copy = assoc("a-copy", "root", "1");
@@ -415,4 +457,124 @@ async fn an_event_run_reads_the_row_and_keeps_the_association_it_created() {
     let row = check(&fake, &Row(ours), &w).await;
     assert_eq!(row.action, Action::None);
     assert_eq!(fake.calls(), ["describe"]);
+}
+
+#[tokio::test]
+async fn a_new_association_is_tagged_and_the_row_says_so() {
+    let fake = Fake {
+        guard: true,
+        ..Fake::default()
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Created, "{row:?}");
+    assert!(row.nodes.unwrap().tagged);
+    assert!(fake.is_tagged("new-1"));
+    assert_eq!(fake.calls()[..2], ["find", "create"]);
+}
+
+#[tokio::test]
+async fn an_untagged_association_is_tagged_once_and_then_never_again() {
+    // What 0.3.0 made and recorded: no tag, and a row that does not say one.
+    let fake = Fake {
+        guard: true,
+        ..Fake::with(vec![assoc("a", "ops", "2")])
+    };
+    let before = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "ops".into(),
+        checked: 3,
+        ..Readiness::default()
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&before))).await;
+    assert_eq!(row.action, Action::None, "{row:?}");
+    assert_eq!(fake.calls(), ["describe", "tag a"]);
+    assert!(fake.is_tagged("a"));
+    let now = row.nodes.unwrap();
+    assert!(now.tagged);
+    fake.calls.lock().unwrap().clear();
+    check(&fake, &Claim(true), &want("ops", true, Some(&now))).await;
+    assert_eq!(
+        fake.calls(),
+        ["describe"],
+        "once tagged, a steady check reads only"
+    );
+    // Another association than the row's (re-created by someone): tagged again.
+    let other = Readiness {
+        association_id: "z".into(),
+        ..now
+    };
+    fake.calls.lock().unwrap().clear();
+    check(&fake, &Claim(true), &want("ops", true, Some(&other))).await;
+    assert!(
+        fake.calls().contains(&"tag a".to_string()),
+        "{:?}",
+        fake.calls()
+    );
+}
+
+#[tokio::test]
+async fn a_put_back_tags_first_so_a_removed_tag_never_blocks_it() {
+    // An editor took the tag off and set another user.
+    let fake = Fake {
+        guard: true,
+        ..Fake::with(vec![assoc("a", "root", "4")])
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    assert!(row.error.is_none(), "{row:?}");
+    assert!(row.nodes.unwrap().tagged);
+    let calls = fake.calls();
+    let at = |c: &str| calls.iter().position(|x| x == c).unwrap();
+    assert!(at("tag a") < at("update"), "{calls:?}");
+    assert_eq!(fake.assocs.lock().unwrap()[0].user.as_deref(), Some("ops"));
+}
+
+#[tokio::test]
+async fn a_member_role_without_the_tag_grant_still_gets_its_check_untagged() {
+    let fake = Fake {
+        old_role: true,
+        ..Fake::default()
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Created, "{row:?}");
+    assert!(row.error.is_none(), "{row:?}");
+    let now = row.nodes.unwrap();
+    assert!(!now.tagged);
+    assert_eq!(fake.calls()[..3], ["find", "create", "create untagged"]);
+    // Each later check tries the tag again; a refusal is not a failed check.
+    fake.calls.lock().unwrap().clear();
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&now))).await;
+    assert_eq!((row.action, row.error), (Action::None, None));
+    assert!(!row.nodes.unwrap().tagged);
+    assert_eq!(fake.calls(), ["describe", "tag new-1"]);
+}
+
+#[tokio::test]
+async fn a_dry_run_never_tags() {
+    let fake = Fake::with(vec![assoc("a", "ops", "2")]);
+    let row = check(&fake, &Claim(true), &want("ops", false, None)).await;
+    assert_eq!(row.action, Action::None);
+    assert!(!row.nodes.unwrap().tagged);
+    assert!(
+        fake.calls().iter().all(|c| !c.starts_with("tag")),
+        "{:?}",
+        fake.calls()
+    );
+}
+
+#[test]
+fn a_row_from_before_the_tag_reads_as_untagged_and_the_tag_is_kept() {
+    let old: Readiness = serde_json::from_value(serde_json::json!({
+        "association_id": "a", "association_version": "1", "user": "ops", "checked": 0, "missing": 0
+    }))
+    .unwrap();
+    assert!(!old.tagged);
+    assert!(!serde_json::to_string(&old).unwrap().contains("tagged"));
+    let now = Readiness {
+        tagged: true,
+        ..old
+    };
+    let back: Readiness = serde_json::from_str(&serde_json::to_string(&now).unwrap()).unwrap();
+    assert!(back.tagged);
 }

@@ -31,6 +31,8 @@ pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> 
         linux_or_macos: None,
         not_run,
         failed: c.failed,
+        // Whether the association carries runas-guard's tag is the check's to say.
+        tagged: false,
     };
     if c.running == 0 {
         return (now, Kept::No);

@@ -13,9 +13,11 @@ use crate::aws::AwsError;
 
 pub mod check;
 pub mod found;
+pub mod managed_tag;
 pub mod node_result;
 pub mod plan;
 pub mod readiness;
+pub mod tagging;
 pub mod verdict;
 
 pub use check::{check, Checked, Want};
@@ -27,12 +29,7 @@ pub use verdict::{gate, Verdict};
 pub use crate::trigger::CHECK_DOCUMENT;
 /// The name of the one association runas-guard keeps per account-region.
 pub const ASSOCIATION_NAME: &str = "runas-guard-check-run-as-user";
-/// The tag runas-guard puts on the association it creates (`Tags` at
-/// creation, `AddTagsToResource` for one made before it tagged): the member
-/// role updates only an association that carries it, and the optional SCP
-/// lets nobody else update, delete or untag one that does.
-pub const MANAGED_TAG_KEY: &str = "runas-guard:managed";
-pub const MANAGED_TAG_VALUE: &str = "true";
+pub use managed_tag::{KEY as MANAGED_TAG_KEY, VALUE as MANAGED_TAG_VALUE};
 /// How often State Manager runs the lookup on every node (also at creation,
 /// at every change, and when a node joins).
 pub const SCHEDULE: &str = "rate(1 day)";
@@ -130,7 +127,16 @@ pub trait Associations: Sync {
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<Association>, AwsError>> + Send;
-    fn create(&self, user: &str) -> impl Future<Output = Result<Association, AwsError>> + Send;
+    /// `tagged`: with [`MANAGED_TAG_KEY`] in the request (a member stack
+    /// older than the tag's grant refuses that; see [`check`]).
+    fn create(
+        &self,
+        user: &str,
+        tagged: bool,
+    ) -> impl Future<Output = Result<Association, AwsError>> + Send;
+    /// Puts [`MANAGED_TAG_KEY`] = [`MANAGED_TAG_VALUE`] on association `id`
+    /// (`AddTagsToResource` overwrites; nothing else is touched).
+    fn tag(&self, id: &str) -> impl Future<Output = Result<(), AwsError>> + Send;
     /// `Ok(None)` when `version` is no longer the latest
     /// (`InvalidAssociationVersion`: someone changed it in between) or the
     /// association is gone; `AssociationVersionLimitExceeded` is an error

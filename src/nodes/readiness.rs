@@ -35,6 +35,15 @@ pub struct Readiness {
     /// that finds the same count keeps them without reading a node.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub failed: u64,
+    /// Whether this run tagged the association as runas-guard's (or the row
+    /// says an earlier one tagged this very association): a row without it
+    /// (0.3.0 made its associations untagged) makes the next check tag it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tagged: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_zero(n: &u64) -> bool {
