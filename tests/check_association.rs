@@ -65,33 +65,6 @@ fn assoc_ids(found: &[aws_sdk_ssm::types::AssociationDescription]) -> Vec<String
         .collect()
 }
 
-/// An administrator's `UpdateAssociation` that sends what runas-guard keeps
-/// (document, name, user, targets, schedule) plus `extra`.
-fn edit(
-    ssm: &aws_sdk_ssm::Client,
-    id: &str,
-    user: &str,
-) -> aws_sdk_ssm::operation::update_association::builders::UpdateAssociationFluentBuilder {
-    ssm.update_association()
-        .association_id(id)
-        .name(CHECK)
-        .association_name("runas-guard-check-run-as-user")
-        .targets(
-            aws_sdk_ssm::types::Target::builder()
-                .key("InstanceIds")
-                .values("*")
-                .build(),
-        )
-        .parameters("User", vec![user.to_string()])
-        .schedule_expression("rate(1 day)")
-}
-
-fn control(w: &World, path: &str, body: Value) -> Value {
-    let (status, out) = http(w.moto.port(), "POST", path, &body.to_string());
-    assert_eq!(status, 200, "{path}: {out}");
-    out
-}
-
 /// Item 8: an edit that keeps document, user, targets and schedule but adds
 /// a closed calendar (and MaxErrors, SyncCompliance, an output location, an
 /// alarm) stops the lookup as surely as a wrong user: put back, alerted.
@@ -112,7 +85,7 @@ async fn an_edit_that_keeps_the_user_but_stops_the_runs_is_put_back_and_alerted(
     w.alerts().await;
 
     let admin = w.admin_ssm(&account, "eu-west-1").await;
-    edit(&admin, &id, "ssm-ops")
+    edit_check(&admin, &id, "ssm-ops")
         .calendar_names("freeze")
         .max_errors("0")
         .sync_compliance(aws_sdk_ssm::types::AssociationSyncCompliance::Manual)
@@ -130,7 +103,7 @@ async fn an_edit_that_keeps_the_user_but_stops_the_runs_is_put_back_and_alerted(
         .unwrap();
     let body =
         json!({"account": account, "region": "eu-west-1", "name": "freeze", "state": "CLOSED"});
-    control(&w, "/_emulated/ssm/calendar", body);
+    emulator(&w, "/_emulated/ssm/calendar", body);
     let (code, out) = w.handle(&association_event(
         "UpdateAssociation",
         &account,
@@ -158,7 +131,7 @@ async fn an_edit_that_keeps_the_user_but_stops_the_runs_is_put_back_and_alerted(
     );
     assert_eq!(alerts[0]["message"]["document"], CHECK);
     // The calendar no longer holds it: State Manager's schedule runs it.
-    let ran = control(
+    let ran = emulator(
         &w,
         "/_emulated/ssm/run",
         json!({"account": account, "region": "eu-west-1"}),
@@ -193,9 +166,9 @@ async fn at_the_version_limit_the_association_is_made_anew() {
     w.alerts().await;
     let admin = w.admin_ssm(&account, "us-east-1").await;
     for _ in 0..3 {
-        edit(&admin, &id, "root").send().await.unwrap();
+        edit_check(&admin, &id, "root").send().await.unwrap();
     }
-    let refused = edit(&admin, &id, "ssm-ops").send().await.unwrap_err();
+    let refused = edit_check(&admin, &id, "ssm-ops").send().await.unwrap_err();
     assert_eq!(
         aws_sdk_ssm::error::ProvideErrorMetadata::code(&refused),
         Some("AssociationVersionLimitExceeded"),
@@ -263,7 +236,7 @@ async fn a_run_in_progress_neither_clears_nor_retells_the_nodes() {
     );
     // State Manager's daily run starts: one node has answered.
     let held = json!({"account": account, "region": "eu-west-1", "in_progress": 1});
-    let ran = control(&w, "/_emulated/ssm/run", held);
+    let ran = emulator(&w, "/_emulated/ssm/run", held);
     assert_eq!(ran["executions"][0]["Status"], "InProgress", "{ran}");
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
@@ -275,7 +248,7 @@ async fn a_run_in_progress_neither_clears_nor_retells_the_nodes() {
         json!(["i-0ddddddddddddddd2", "i-0ddddddddddddddd3"])
     );
     // The run ends with the same nodes lacking the user: nothing new.
-    control(&w, "/_emulated/ssm/run/finish", json!({"account": account}));
+    emulator(&w, "/_emulated/ssm/run/finish", json!({"account": account}));
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     let alerts = w.alerts().await;

@@ -127,3 +127,31 @@ pub fn with_user(id: &str) -> (&str, &'static [&'static str]) {
 pub fn without_user(id: &str) -> (&str, &'static [&'static str]) {
     (id, &["ec2-user"])
 }
+
+/// An administrator's `UpdateAssociation` that sends what runas-guard keeps
+/// (document, name, user, targets, schedule) plus `extra`.
+pub fn edit_check(
+    ssm: &aws_sdk_ssm::Client,
+    id: &str,
+    user: &str,
+) -> aws_sdk_ssm::operation::update_association::builders::UpdateAssociationFluentBuilder {
+    ssm.update_association()
+        .association_id(id)
+        .name(CHECK)
+        .association_name("runas-guard-check-run-as-user")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("InstanceIds")
+                .values("*")
+                .build(),
+        )
+        .parameters("User", vec![user.to_string()])
+        .schedule_expression("rate(1 day)")
+}
+
+/// A control endpoint of the emulated State Manager (its docstring lists them).
+pub fn emulator(w: &World, path: &str, body: Value) -> Value {
+    let (status, out) = http(w.moto.port(), "POST", path, &body.to_string());
+    assert_eq!(status, 200, "{path}: {out}");
+    out
+}

@@ -1,0 +1,185 @@
+//! The check's association carries runas-guard's tag (issue 31, item 15):
+//! under the member role's tag conditions, as the emulated State Manager
+//! holds a `RunAsGuardExecution` session to them (`/_emulated/ssm/tag_guard`:
+//! creation only with the tag, an update only of a tagged association), the
+//! association is created tagged, one made before the tag (0.3.0) is tagged
+//! by the first check and then never again, and a put-back after an editor
+//! took the tag off tags before it updates.
+
+mod common;
+
+use aws_sdk_ssm::types::ResourceTypeForTagging;
+use common::fleet::*;
+use common::*;
+use serde_json::{json, Value};
+
+const KEY: &str = "runas-guard:managed";
+const REGION: &str = "eu-west-1";
+
+fn guard(w: &World) {
+    emulator(
+        w,
+        "/_emulated/ssm/tag_guard",
+        json!({"role": "RunAsGuardExecution", "key": KEY, "value": "true"}),
+    );
+}
+
+/// The emulator's call counts: `operations` and `denied` (by the guard).
+fn calls(w: &World) -> Value {
+    let (status, out) = http(w.moto.port(), "GET", "/_emulated/ssm/calls", "");
+    assert_eq!(status, 200, "{out}");
+    out
+}
+
+async fn tags(w: &World, account: &str, id: &str) -> Vec<(String, String)> {
+    let out = w
+        .admin_ssm(account, REGION)
+        .await
+        .list_tags_for_resource()
+        .resource_type(ResourceTypeForTagging::Association)
+        .resource_id(id)
+        .send()
+        .await
+        .unwrap();
+    out.tag_list()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+fn ours() -> Vec<(String, String)> {
+    vec![(KEY.to_string(), "true".to_string())]
+}
+
+/// A session of the member role, as the hub gets one (no session policy).
+async fn member_ssm(w: &World, account: &str) -> aws_sdk_ssm::Client {
+    runas_guard::aws::sts::Sts::new(&w.cfg)
+        .assume(account, &["RunAsGuardExecution"], "probe", None)
+        .await
+        .unwrap()
+        .ssm(REGION)
+}
+
+async fn one_id(w: &World, account: &str) -> String {
+    let found = associations(w, account, REGION).await;
+    assert_eq!(found.len(), 1, "exactly one association: {found:#?}");
+    found[0].association_id().unwrap().to_string()
+}
+
+async fn row_tagged(w: &World, account: &str) -> Value {
+    let item = check_state(w, account, REGION).await.unwrap();
+    readiness(&item)["tagged"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_association_is_created_tagged_under_the_member_roles_conditions() {
+    let w = fleet_world().await;
+    guard(&w);
+    let account = w.create_account("tagged", None).await;
+    member_stack(&w, &account).await;
+    fleet(&w, &account, REGION, &[with_user("i-0aaaaaaaaaaaaaaa1")]);
+    // The guard holds the member role: an untagged creation is refused.
+    let refused = edit_create(&member_ssm(&w, &account).await).send().await;
+    let code = refused.unwrap_err().into_service_error();
+    assert_eq!(
+        aws_sdk_ssm::error::ProvideErrorMetadata::code(&code),
+        Some("AccessDeniedException")
+    );
+    assert_eq!(calls(&w)["denied"], json!({"CreateAssociation": 1}));
+    assert!(associations(&w, &account, REGION).await.is_empty());
+
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let id = one_id(&w, &account).await;
+    assert_eq!(tags(&w, &account, &id).await, ours());
+    assert_eq!(row_tagged(&w, &account).await, true);
+    assert_eq!(
+        calls(&w)["denied"],
+        json!({"CreateAssociation": 1}),
+        "runas-guard itself was refused nothing"
+    );
+}
+
+/// The creation runas-guard 0.3.0 made: everything it keeps, and no tag.
+fn edit_create(
+    ssm: &aws_sdk_ssm::Client,
+) -> aws_sdk_ssm::operation::create_association::builders::CreateAssociationFluentBuilder {
+    ssm.create_association()
+        .name(CHECK)
+        .association_name("runas-guard-check-run-as-user")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("InstanceIds")
+                .values("*")
+                .build(),
+        )
+        .parameters("User", vec!["ssm-ops".to_string()])
+        .schedule_expression("rate(1 day)")
+        .max_errors("100%")
+        .max_concurrency("100%")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_association_from_before_the_tag_is_tagged_once_and_a_removed_tag_never_blocks_a_put_back(
+) {
+    let w = fleet_world().await;
+    let account = w.create_account("upgraded", None).await;
+    member_stack(&w, &account).await;
+    fleet(&w, &account, REGION, &[with_user("i-0bbbbbbbbbbbbbbb1")]);
+    // 0.3.0 made it (untagged); then the member stack is updated.
+    let id = edit_create(&w.admin_ssm(&account, REGION).await)
+        .send()
+        .await
+        .unwrap()
+        .association_description()
+        .unwrap()
+        .association_id()
+        .unwrap()
+        .to_string();
+    guard(&w);
+    let probe = member_ssm(&w, &account).await;
+    let refused = edit_check(&probe, &id, "ssm-ops").send().await;
+    assert!(
+        refused.is_err(),
+        "the member role updates only a tagged one"
+    );
+    assert_eq!(calls(&w)["denied"], json!({"UpdateAssociation": 1}));
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(one_id(&w, &account).await, id, "kept, not made anew");
+    assert_eq!(tags(&w, &account, &id).await, ours());
+    assert_eq!(row_tagged(&w, &account).await, true);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        calls(&w)["operations"]["AddTagsToResource"],
+        1,
+        "tagged once: the row says so"
+    );
+
+    // An editor takes the tag off and sets another user.
+    let admin = w.admin_ssm(&account, REGION).await;
+    admin
+        .remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::Association)
+        .resource_id(&id)
+        .tag_keys(KEY)
+        .send()
+        .await
+        .unwrap();
+    edit_check(&admin, &id, "root").send().await.unwrap();
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let a = associations(&w, &account, REGION).await.remove(0);
+    assert_eq!(
+        (a.association_id().unwrap(), user_of(&a).as_str()),
+        (id.as_str(), "ssm-ops")
+    );
+    assert_eq!(tags(&w, &account, &id).await, ours());
+    assert_eq!(
+        calls(&w)["denied"],
+        json!({"UpdateAssociation": 1}),
+        "the put-back was not refused: it tagged first"
+    );
+}
