@@ -12,11 +12,14 @@ import unittest
 import yaml
 
 from . import cfn
+from .test_member_policy import rust_str_constant
 
 SCP_DIR = os.path.join(cfn.INFRA_DIR, "scp")
 SCP_PATH = os.path.join(SCP_DIR, "runas-guard-document-guardrail.json")
 OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-document-guardrail.json",
-                 "runas-guard-session-document-write-guardrail.json")
+                 "runas-guard-session-document-write-guardrail.json",
+                 "runas-guard-check-association-tag-guardrail.json")
+CHECK_ASSOCIATION_TAG_SCP = os.path.join(SCP_DIR, "runas-guard-check-association-tag-guardrail.json")
 LZA_CUSTOMIZATIONS = os.path.join(cfn.INFRA_DIR, "lza", "customizations-config.yaml")
 LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml")
 
@@ -134,13 +137,48 @@ class ScpTests(cfn.TemplateTestCase):
         # never write associations.
         self.assertEqual(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
                          [p for p in EXEMPT_PRINCIPALS if "AWSAccelerator" not in p])
-        # Every association write the member role may make is one of them.
+        # Every association write the member role may make is one of them
+        # (its other write, the tag on the association, is statement 11's).
+        writes = {a for a in self.check_grants() if "Describe" not in a and "List" not in a}
+        self.assertLessEqual(writes - {"ssm:AddTagsToResource"}, set(statement["Action"]))
+
+    def check_grants(self):
+        """Every action of the member role's run-as user check statements."""
         grants = [s for s in cfn.statements(
             self.member["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"])
             if "Fn::If" in s and s["Fn::If"][0] == "RunAsUserCheckEnabled"]
-        writes = {a for g in grants for a in cfn.as_list(g["Fn::If"][1]["Action"]) if "Describe" not in a
-                  and "List" not in a}
-        self.assertLessEqual(writes, set(statement["Action"]))
+        return {a for g in grants for a in cfn.as_list(g["Fn::If"][1]["Action"])}
+
+    def test_tagged_check_association_is_written_only_by_the_roles_the_hub_assumes(self):
+        # Optional statement 11: the association runas-guard keeps, once it
+        # carries runas-guard's tag, is updated, deleted, untagged or retagged
+        # only by the roles statement 8 exempts; the tag is the one the member
+        # role's grants read (member.yaml) and runas-guard writes
+        # (src/nodes/mod.rs).
+        with open(CHECK_ASSOCIATION_TAG_SCP, encoding="utf-8") as handle:
+            (statement,) = json.load(handle)["Statement"]
+        self.assertEqual(statement["Sid"], "RunAsGuardProtectTaggedCheckAssociations")
+        self.assertEqual(statement["Effect"], "Deny")
+        self.assertEqual(statement["Resource"], "arn:aws:ssm:*:*:association/*")
+        self.assertEqual(statement["Action"], ["ssm:UpdateAssociation", "ssm:DeleteAssociation",
+                                               "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"])
+        self.assertEqual(set(statement["Condition"]), {"StringEquals", "ArnNotLike"})
+        self.assertEqual(statement["Condition"]["ArnNotLike"],
+                         self.statements["RunAsGuardProtectRunAsUserCheckAssociations"]["Condition"]["ArnNotLike"])
+        key = rust_str_constant("crate::nodes::MANAGED_TAG_KEY")
+        value = rust_str_constant("crate::nodes::MANAGED_TAG_VALUE")
+        self.assertEqual(statement["Condition"]["StringEquals"], {f"aws:ResourceTag/{key}": value})
+        # The member role updates only an association with that tag.
+        grants = {s["Fn::If"][1]["Sid"]: s["Fn::If"][1] for s in cfn.statements(
+            self.member["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+            if "Fn::If" in s and s["Fn::If"][0] == "RunAsUserCheckEnabled"}
+        self.assertEqual(grants["RunAsUserCheckUpdateTagged"]["Condition"],
+                         {"StringEquals": statement["Condition"]["StringEquals"]})
+        # Every write of the member role on an existing association is one it
+        # denies to everyone else (creation is not: a new association has no
+        # tag yet).
+        writes = {a for a in self.check_grants() if "Describe" not in a and "List" not in a}
+        self.assertLessEqual(writes - {"ssm:CreateAssociation"}, set(statement["Action"]))
 
     def test_every_scp_fits_the_size_limit(self):
         # Organizations counts every character of the policy it is given (the

@@ -5,11 +5,18 @@ of its own account (SSM-SessionManagerRunShell, plus the per-permission-set
 documents of NamedSessionDocuments), read (never write) any other document of
 its own account and list them (another Session document may skip Run As), and
 only the hub role may assume it; the forwarder role may only put events on
-the hub bus. Its one tag write is the forwarding canary's (the policy's
+the hub bus. Its document tag write is the forwarding canary's (the policy's
 [forwarding_canary]): the tag key runas-guard:canary on
 SSM-SessionManagerRunShell of its own account, and no other key or resource,
 in a second inline policy (the hub's session policy adds only the action to
-its governed-document statement: this grant narrows it to the one key). The Conditions decide which stack instance creates what: the (global) IAM
+its governed-document statement: this grant narrows it to the one key).
+With RunAsUserCheck=Enabled it writes associations of the check document of
+its own account only, and of an association's own ARN (which does not say its
+document) only with runas-guard's tag: created and tagged with
+runas-guard:managed = true and no other key, updated only when tagged so,
+deleted by id (copies made by hand are untagged). The hub's session policy
+(src/aws/sts.rs) is wider, without the tag conditions (AWS's cap), and must
+cover it: a session is the intersection. The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
 only in the management account (the stack-instance forwarder only in the
@@ -35,6 +42,15 @@ MEMBER_ACTIONS = {
 }
 DOCUMENT_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ssm:*:${AWS::AccountId}:document/SSM-SessionManagerRunShell"}
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+# The run-as user check's document (member.yaml RunAsUserCheckDocument), and
+# the tag runas-guard puts on the association of it that it keeps
+# (src/nodes/mod.rs MANAGED_TAG_KEY / MANAGED_TAG_VALUE: the tests hold them
+# equal), which the member role's association grants read.
+CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
+MANAGED_TAG_KEY = "runas-guard:managed"
+MANAGED_TAG_VALUE = "true"
+CHECK_SIDS = ["RunAsUserCheck", "RunAsUserCheckCreateTagged", "RunAsUserCheckUpdateTagged",
+              "RunAsUserCheckDeleteCopies", "RunAsUserCheckResults"]
 NAMED_PREFIX = "arn:*:ssm:*:${aws:PrincipalAccount}:document/"
 # Values of NamedSessionDocuments CloudFormation must accept (and pass on as
 # written), and values it must refuse: anything that could widen the grant
@@ -111,13 +127,16 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         policy, canary = role["Policies"]
         self.assertEqual(canary["PolicyName"], CANARY_POLICY_NAME)
         self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
-        preferences, named, read, listing, tags, inventory, check, results = cfn.statements(policy["PolicyDocument"])
+        (preferences, named, read, listing, tags, inventory,
+         check, create, update, delete, results) = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
         self.assertEqual([read["Sid"], listing["Sid"]], SESSION_DOCUMENT_SIDS)
         self.assertEqual(tags["Sid"], "RunAsTagRead")
         self.assertEqual(sorted(tags["Action"]), ["iam:ListRoleTags", "iam:ListUserTags"])
         for conditional, condition in ((named, "HasNamedSessionDocuments"), (inventory, "RunAsTagInventoryEnabled"),
-                                       (check, "RunAsUserCheckEnabled"), (results, "RunAsUserCheckEnabled")):
+                                       (check, "RunAsUserCheckEnabled"), (create, "RunAsUserCheckEnabled"),
+                                       (update, "RunAsUserCheckEnabled"), (delete, "RunAsUserCheckEnabled"),
+                                       (results, "RunAsUserCheckEnabled")):
             self.assertEqual(set(conditional), {"Fn::If"})
             self.assertEqual(conditional["Fn::If"][0], condition)
             self.assertEqual(conditional["Fn::If"][2], cfn.NO_VALUE)
@@ -234,10 +253,14 @@ class MemberPolicyTests(cfn.TemplateTestCase):
     def test_session_document_reads_equal_the_session_policys(self):
         # The member role's two statements are the hub's session policy
         # (src/aws/sts.rs session_document_reads) with the partition and
-        # account filled in; a fallback role's session carries the same.
-        self.assertEqual(session_document_reads("aws", MEMBER_ACCOUNT), session_policy_document_reads())
-        self.assertEqual(session_document_reads("aws-us-gov", OTHER_ACCOUNT),
-                         session_policy_document_reads("aws-us-gov", OTHER_ACCOUNT))
+        # account filled in, and a Sid (the session policy names none, for
+        # AWS's cap); a fallback role's session carries the same.
+        for partition, account in (("aws", MEMBER_ACCOUNT), ("aws-us-gov", OTHER_ACCOUNT)):
+            with self.subTest(partition=partition):
+                self.assertEqual([without_sid(st) for st in session_document_reads(partition, account)],
+                                 session_policy_document_reads(partition, account))
+                self.assertEqual(self.execution_statements(partition=partition, account=account)[1:3],
+                                 session_document_reads(partition, account))
 
     def test_run_as_user_check_is_off_by_default(self):
         spec = self.member["Parameters"]["RunAsUserCheck"]
@@ -249,64 +272,224 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                     self.assertFalse(any("Association" in action or action == "ssm:DescribeInstanceInformation"
                                          for action in cfn.as_list(statement["Action"])))
 
-    def test_run_as_user_check_grants_exactly_the_session_policys_statements(self):
-        # The member role's grant is the hub's session policy (src/aws/sts.rs
-        # check_statements) with the partition and account filled in.
+    def test_run_as_user_check_grants_the_tagged_association_statements(self):
+        # RunAsUserCheck=Enabled: five statements after RunAsTagRead, as
+        # check_statements writes them (the partition and account filled in),
+        # alongside the named documents' statement, unchanged.
         for partition in ("aws", "aws-us-gov", "aws-cn"):
             with self.subTest(partition=partition):
                 statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
-                self.assertEqual(len(statements), 7)
-                self.assertEqual(statements[4:6], check_statements(partition, MEMBER_ACCOUNT))
-                self.assertEqual(statements[6], canary_statement(partition, MEMBER_ACCOUNT))
-        self.assertEqual(by_action(check_statements("aws", MEMBER_ACCOUNT)),
-                         by_action(session_policy_check_statements()))
-        # Alongside the named documents' statement, unchanged.
+                self.assertEqual(len(statements), 10)
+                self.assertEqual(statements[4:9], check_statements(partition, MEMBER_ACCOUNT))
+                self.assertEqual(statements[9], canary_statement(partition, MEMBER_ACCOUNT))
         with_named = self.execution_statements(NamedSessionDocuments="SSMRunAs-Admin", RunAsUserCheck="Enabled")
         self.assertEqual([s["Sid"] for s in with_named],
                          ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly",
-                          *SESSION_DOCUMENT_SIDS, "RunAsTagRead", "RunAsUserCheck", "RunAsUserCheckResults",
-                          "ForwardingCanary"])
+                          *SESSION_DOCUMENT_SIDS, "RunAsTagRead", *CHECK_SIDS, "ForwardingCanary"])
+        # The tag is the one runas-guard puts (src/nodes/mod.rs) and the one
+        # the session policy lets it put (src/aws/sts.rs check_statements).
+        self.assertEqual(rust_str_constant("crate::nodes::MANAGED_TAG_KEY"), MANAGED_TAG_KEY)
+        self.assertEqual(rust_str_constant("crate::nodes::MANAGED_TAG_VALUE"), MANAGED_TAG_VALUE)
+        self.assertEqual(rust_str_constant("crate::nodes::CHECK_DOCUMENT"), CHECK_DOCUMENT)
+        # Every write of an association (association/*) but the delete is
+        # held to runas-guard's tag: on the request (creation, tagging) or on
+        # the association (update).
+        for statement in check_statements("aws", MEMBER_ACCOUNT):
+            if not any(":association/" in r for r in cfn.as_list(statement["Resource"])):
+                continue
+            with self.subTest(sid=statement["Sid"]):
+                if statement["Sid"] == "RunAsUserCheckDeleteCopies":
+                    self.assertEqual(cfn.as_list(statement["Action"]), ["ssm:DeleteAssociation"])
+                    self.assertNotIn("Condition", statement)
+                    continue
+                tags = {key for keys in statement["Condition"].values() for key in keys}
+                self.assertTrue(tags & {f"aws:RequestTag/{MANAGED_TAG_KEY}", f"aws:ResourceTag/{MANAGED_TAG_KEY}"})
+
+    def test_run_as_user_check_is_covered_by_the_session_policy(self):
+        # A session's permissions are the intersection of the member role's
+        # and the session policy's, so the session policy must allow all
+        # the role allows for the check, or runas-guard is denied what its
+        # role grants. As written: each action of each statement is matched
+        # by an action of a session policy statement ("ssm:*Association"
+        # stands for Create, Update, Delete and DescribeAssociation) that
+        # names the same resource, with no condition the role's statement
+        # does not carry too (the session policy carries no ResourceTag or
+        # RequestTag condition: no room under AWS's cap; fallback roles
+        # serve only the vend gap).
+        for partition, account in (("aws", MEMBER_ACCOUNT), ("aws-us-gov", OTHER_ACCOUNT), ("aws-cn", MEMBER_ACCOUNT)):
+            session = session_policy_check_statements(partition, account)
+            for statement in check_statements(partition, account):
+                conditions = condition_values_as_lists(statement).get("Condition", {})
+                for action in cfn.as_list(statement["Action"]):
+                    for resource in cfn.as_list(statement["Resource"]):
+                        with self.subTest(partition=partition, sid=statement["Sid"], action=action,
+                                          resource=resource):
+                            covering = [
+                                st for st in session
+                                if any(fnmatch.fnmatchcase(action, a) for a in cfn.as_list(st["Action"]))
+                                and (resource in cfn.as_list(st["Resource"]) or st["Resource"] == "*")
+                                and all(conditions.get(operator, {}).get(key) == values
+                                        for operator, keys in condition_values_as_lists(st).get("Condition",
+                                                                                           {}).items()
+                                        for key, values in keys.items())]
+                            self.assertTrue(covering, "the session policy does not allow it")
+        # The wildcard stands for exactly the four it is meant to (the
+        # Service Authorization Reference for Systems Manager has no other
+        # action ending in "Association").
+        (writes,) = [st for st in session_policy_check_statements() if "ssm:*Association" in cfn.as_list(st["Action"])]
+        for action in ("ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation",
+                       "ssm:DescribeAssociation"):
+            self.assertTrue(fnmatch.fnmatchcase(action, "ssm:*Association"))
+        for action in ("ssm:CreateAssociationBatch", "ssm:ListAssociations", "ssm:StartAssociationsOnce",
+                       "ssm:UpdateAssociationStatus", "ssm:DescribeAssociationExecutions"):
+            self.assertFalse(fnmatch.fnmatchcase(action, "ssm:*Association"))
+        self.assertEqual(sorted(cfn.as_list(writes["Resource"])), sorted(
+            [f"arn:aws:ssm:*:{MEMBER_ACCOUNT}:document/{CHECK_DOCUMENT}",
+             f"arn:aws:ssm:*:{MEMBER_ACCOUNT}:association/*", f"arn:aws:ec2:*:{MEMBER_ACCOUNT}:instance/*",
+             f"arn:aws:ssm:*:{MEMBER_ACCOUNT}:managed-instance/*"]))
+
+    def test_run_as_user_check_on_concrete_requests(self):
+        # Evaluated on concrete requests, with the member role (its check
+        # statements as deployed) and the session policy (src/aws/sts.rs
+        # check_statements, as written): whatever the role allows, the
+        # session policy allows too; the role is the narrower of the two,
+        # which makes it what holds for runas-guard's own role. (A fallback
+        # role's session has only the session policy; it serves the vend
+        # gap, before there is an association to protect.) SSM authorizes an
+        # association write on every resource the request names, so a
+        # request is allowed only if each of them is.
+        tag = {f"aws:RequestTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE, "aws:TagKeys": [MANAGED_TAG_KEY]}
+        other_key = {"aws:RequestTag/Team": "ops", "aws:TagKeys": ["Team"]}
+        both_keys = dict(tag, **{"aws:RequestTag/Team": "ops", "aws:TagKeys": [MANAGED_TAG_KEY, "Team"]})
+        false = {f"aws:RequestTag/{MANAGED_TAG_KEY}": "false", "aws:TagKeys": [MANAGED_TAG_KEY]}
+        cased = {"aws:RequestTag/Runas-Guard:Managed": MANAGED_TAG_VALUE, "aws:TagKeys": ["Runas-Guard:Managed"]}
+        tagged = {f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE}
+        for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
+            role = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
+            session = session_policy_check_statements(partition, MEMBER_ACCOUNT)
+
+            def arn(service, resource, account=MEMBER_ACCOUNT):
+                return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+            association = arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab")
+            others = arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab", account=OTHER_ACCOUNT)
+            check = arn("ssm", f"document/{CHECK_DOCUMENT}")
+            # (description, action, resources, context, role allows, session policy allows)
+            requests = [
+                ("create with runas-guard's tag", "ssm:CreateAssociation", [association, check], tag, True, True),
+                ("... its tag, authorized as a tagging", "ssm:AddTagsToResource", [association], tag, True, True),
+                ("create with the tag, one node named", "ssm:CreateAssociation",
+                 [association, check, arn("ec2", "instance/i-02573cafcfEXAMPLE")], tag, True, True),
+                ("create without tags", "ssm:CreateAssociation", [association, check], {}, False, True),
+                ("create with another key", "ssm:CreateAssociation", [association, check], other_key, False, True),
+                ("... that key's tagging", "ssm:AddTagsToResource", [association], other_key, False, False),
+                ("create with the tag and another key", "ssm:CreateAssociation", [association, check], both_keys,
+                 False, True),
+                ("... that tagging", "ssm:AddTagsToResource", [association], both_keys, False, False),
+                ("create with the key, valued false", "ssm:CreateAssociation", [association, check], false,
+                 False, True),
+                ("create with the key in another case", "ssm:CreateAssociation", [association, check], cased,
+                 False, True),
+                ("create, tagged, of another document", "ssm:CreateAssociation",
+                 [association, arn("ssm", "document/AWS-RunShellScript", account="")], tag, False, False),
+                ("create, tagged, of a look-alike document", "ssm:CreateAssociation",
+                 [association, arn("ssm", f"document/{CHECK_DOCUMENT}2")], tag, False, False),
+                ("create, tagged, in another account", "ssm:CreateAssociation",
+                 [others, arn("ssm", f"document/{CHECK_DOCUMENT}", account=OTHER_ACCOUNT)], tag, False, False),
+                ("update of the tagged association by id", "ssm:UpdateAssociation", [association], tagged,
+                 True, True),
+                ("update of the tagged association naming the check document", "ssm:UpdateAssociation",
+                 [association, check], tagged, True, True),
+                ("update of the tagged association to another document", "ssm:UpdateAssociation",
+                 [association, arn("ssm", "document/MyRootShell")], tagged, False, False),
+                ("update of an untagged association", "ssm:UpdateAssociation", [association], {}, False, True),
+                ("update of an untagged association naming the check document", "ssm:UpdateAssociation",
+                 [association, check], {}, False, True),
+                ("update of an association tagged false", "ssm:UpdateAssociation", [association],
+                 {f"aws:ResourceTag/{MANAGED_TAG_KEY}": "false"}, False, True),
+                ("update of an association tagged otherwise", "ssm:UpdateAssociation", [association],
+                 {"aws:ResourceTag/Team": MANAGED_TAG_VALUE}, False, True),
+                ("update of another account's tagged association", "ssm:UpdateAssociation", [others], tagged,
+                 False, False),
+                ("tag an untagged association (one 0.3.0 made)", "ssm:AddTagsToResource", [association], tag,
+                 True, True),
+                ("tag the tagged association again", "ssm:AddTagsToResource", [association], dict(tag, **tagged),
+                 True, True),
+                ("tag with another key", "ssm:AddTagsToResource", [association], other_key, False, False),
+                ("tag the tagged association with another key", "ssm:AddTagsToResource", [association],
+                 dict(other_key, **tagged), False, False),
+                ("tag with the key valued false", "ssm:AddTagsToResource", [association],
+                 dict(false, **tagged), False, True),
+                ("tag another account's association", "ssm:AddTagsToResource", [others], tag, False, False),
+                ("tag the check document with the key", "ssm:AddTagsToResource", [check], tag, False, False),
+                ("untag the association", "ssm:RemoveTagsFromResource", [association],
+                 dict(tagged, **{"aws:TagKeys": [MANAGED_TAG_KEY]}), False, False),
+                ("delete the tagged association by id (at SSM's version limit)", "ssm:DeleteAssociation",
+                 [association], tagged, True, True),
+                ("delete an untagged association by id (a copy made by hand)", "ssm:DeleteAssociation",
+                 [association], {}, True, True),
+                ("delete naming the check document", "ssm:DeleteAssociation", [association, check], {}, True, True),
+                ("delete naming another document", "ssm:DeleteAssociation",
+                 [association, arn("ssm", "document/MyRootShell")], {}, False, False),
+                ("delete another account's association", "ssm:DeleteAssociation", [others], tagged, False, False),
+                ("describe an association", "ssm:DescribeAssociation", [association], {}, True, True),
+                ("run an association once", "ssm:StartAssociationsOnce", [association], tagged, False, False),
+                ("create associations in a batch", "ssm:CreateAssociationBatch", [association, check], tag,
+                 False, False),
+            ]
+            for description, action, resources, context, by_role, by_session in requests:
+                with self.subTest(description, partition=partition, action=action):
+                    self.assertEqual(permits(role, MEMBER_ACCOUNT, action, resources, context), by_role)
+                    self.assertEqual(permits(session, MEMBER_ACCOUNT, action, resources, context), by_session)
+                    self.assertTrue(by_session or not by_role, "the session policy must cover the role")
 
     def test_run_as_user_check_writes_naming_a_document_only_for_the_check_document_of_its_account(self):
-        # Evaluated on concrete requests: SSM authorizes an association write
+        # Evaluated resource by resource: SSM authorizes an association write
         # on every resource the request names (the association; the document
         # by Name; a node by the deprecated InstanceId), so a write is allowed
-        # only if each of them is. A write by association id alone names the
-        # association only, whose ARN does not say its document: that is
-        # allowed for any association of the account (infra/README.md,
-        # "Run-as user check", what the grant cannot narrow).
+        # only if each of them is. Of a document, only the check's of this
+        # account; of an association, one of this account, with runas-guard's
+        # tag as test_run_as_user_check_on_concrete_requests details (its
+        # ARN does not say its document: infra/README.md, "Run-as user check").
+        contexts = {"ssm:CreateAssociation": {f"aws:RequestTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
+                                              "aws:TagKeys": [MANAGED_TAG_KEY]},
+                    "ssm:UpdateAssociation": {f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE},
+                    "ssm:DeleteAssociation": {}}
         for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
             statements = self.execution_statements(partition=partition, RunAsUserCheck="Enabled")
 
             def arn(service, resource, account=MEMBER_ACCOUNT):
                 return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
-            check = arn("ssm", "document/RunAsGuard-CheckRunAsUser")
+            check = arn("ssm", f"document/{CHECK_DOCUMENT}")
             association = arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab")
-            for action in ("ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"):
+            for action, context in contexts.items():
                 for resource in (check, association, arn("ec2", "instance/i-02573cafcfEXAMPLE"),
                                  arn("ssm", "managed-instance/mi-0123456789abcdef0")):
                     with self.subTest(partition=partition, action=action, resource=resource):
-                        self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, resource))
+                        self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, resource, context))
                 for other in (arn("ssm", "document/AWS-RunShellScript", account=""),
                               arn("ssm", "document/AWS-GatherSoftwareInventory", account=""),
                               arn("ssm", "document/SSM-SessionManagerRunShell"),
-                              arn("ssm", "document/RunAsGuard-CheckRunAsUser2"),
+                              arn("ssm", f"document/{CHECK_DOCUMENT}2"),
                               arn("ssm", "document/MyRootShell"),
-                              arn("ssm", "document/RunAsGuard-CheckRunAsUser", account=OTHER_ACCOUNT),
+                              arn("ssm", f"document/{CHECK_DOCUMENT}", account=OTHER_ACCOUNT),
                               arn("ssm", "association/8dfe3659-4309-493a-8755-0123456789ab", account=OTHER_ACCOUNT),
-                              arn("ec2", "instance/i-02573cafcfEXAMPLE", account=OTHER_ACCOUNT)):
+                              arn("ec2", "instance/i-02573cafcfEXAMPLE", account=OTHER_ACCOUNT),
+                              arn("ssm", "parameter/RunAsGuard-CheckRunAsUser")):
                     with self.subTest(partition=partition, action=action, resource=other):
-                        self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other))
+                        self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, other, context))
             # Nothing else runs anything, writes the document, reads
-            # parameters, or tags: no SendCommand, no batch creation, no
-            # StartAssociationsOnce. (Reading it, like any document of the
-            # account, is SessionDocumentsRead's.)
+            # parameters, or tags the document: no SendCommand, no batch
+            # creation, no StartAssociationsOnce. (Reading it, like any
+            # document of the account, is SessionDocumentsRead's.)
             for action in ("ssm:SendCommand", "ssm:CreateAssociationBatch", "ssm:StartAssociationsOnce",
-                           "ssm:AddTagsToResource", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
-                           "ssm:DeleteDocument", "ssm:GetParameter", "iam:PassRole"):
+                           "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:UpdateDocument",
+                           "ssm:UpdateDocumentDefaultVersion", "ssm:DeleteDocument", "ssm:GetParameter",
+                           "iam:PassRole"):
                 with self.subTest(partition=partition, action=action):
-                    self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, check))
+                    self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, check,
+                                            contexts["ssm:CreateAssociation"]))
             # The reads: any association of the account (SSM has no condition
             # key for an association's document; ListAssociations has no
             # resource type).
@@ -416,7 +599,9 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         (canary,) = [p for p in role["Policies"] if p["PolicyName"] == CANARY_POLICY_NAME]
         self.assertEqual(canary["PolicyDocument"]["Version"], "2012-10-17")
         self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
-        # Nothing else of the role tags or untags anything.
+        # Nothing else of the role tags or untags anything but the run-as
+        # user check's association (RunAsUserCheckCreateTagged, with its own
+        # key: test_run_as_user_check_on_concrete_requests).
         for policy in role["Policies"]:
             if policy is canary:
                 continue
@@ -425,8 +610,14 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                     if branch == cfn.NO_VALUE:
                         continue
                     with self.subTest(policy=policy["PolicyName"], sid=branch.get("Sid")):
-                        self.assertFalse([a for a in cfn.as_list(branch["Action"])
-                                          if "tag" in a.lower() and a.startswith("ssm:")])
+                        tagging = [a for a in cfn.as_list(branch["Action"])
+                                   if "tag" in a.lower() and a.startswith("ssm:")]
+                        if branch.get("Sid") == "RunAsUserCheckCreateTagged":
+                            self.assertEqual(tagging, ["ssm:AddTagsToResource"])
+                            self.assertEqual(branch["Resource"], {"Fn::Sub": "arn:${AWS::Partition}:ssm:*:"
+                                                                             "${AWS::AccountId}:association/*"})
+                        else:
+                            self.assertFalse(tagging)
         for partition, regions in (("aws", ("us-east-1", "eu-west-1", "ap-southeast-2")),
                                    ("aws-us-gov", ("us-gov-west-1",)), ("aws-cn", ("cn-north-1",))):
             for overrides in ({}, {"NamedSessionDocuments": "SSMRunAs-Admin,SSMRunAs-ReadOnly",
@@ -599,14 +790,26 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
 
 def check_statements(partition, account):
-    """src/aws/sts.rs check_statements, as the session policy carries them."""
+    """The member role's run-as user check statements as deployed (RunAsUserCheck=Enabled): the check
+    document's associations, created only with runas-guard's tag, updated only when they carry it, deleted
+    by id (copies made by hand are untagged), and read."""
+    associations = f"arn:{partition}:ssm:*:{account}:association/*"
     return [
         {"Sid": "RunAsUserCheck", "Effect": "Allow",
          "Action": ["ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation"],
-         "Resource": [f"arn:{partition}:ssm:*:{account}:document/RunAsGuard-CheckRunAsUser",
-                      f"arn:{partition}:ssm:*:{account}:association/*",
+         "Resource": [f"arn:{partition}:ssm:*:{account}:document/{CHECK_DOCUMENT}",
                       f"arn:{partition}:ec2:*:{account}:instance/*",
                       f"arn:{partition}:ssm:*:{account}:managed-instance/*"]},
+        {"Sid": "RunAsUserCheckCreateTagged", "Effect": "Allow",
+         "Action": ["ssm:CreateAssociation", "ssm:AddTagsToResource"],
+         "Resource": associations,
+         "Condition": {"StringEquals": {f"aws:RequestTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE},
+                       "ForAllValues:StringEquals": {"aws:TagKeys": [MANAGED_TAG_KEY]}}},
+        {"Sid": "RunAsUserCheckUpdateTagged", "Effect": "Allow", "Action": "ssm:UpdateAssociation",
+         "Resource": associations,
+         "Condition": {"StringEquals": {f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE}}},
+        {"Sid": "RunAsUserCheckDeleteCopies", "Effect": "Allow", "Action": "ssm:DeleteAssociation",
+         "Resource": associations},
         {"Sid": "RunAsUserCheckResults", "Effect": "Allow",
          "Action": ["ssm:DescribeAssociation", "ssm:ListAssociations", "ssm:DescribeAssociationExecutions",
                     "ssm:DescribeAssociationExecutionTargets", "ssm:DescribeInstanceAssociationsStatus",
@@ -631,9 +834,14 @@ def condition_values_as_lists(statement):
     return statement
 
 
+def without_sid(statement):
+    """``statement`` as the session policy writes it: no ``Sid`` (src/aws/sts.rs: AWS's 2,048-character cap)."""
+    return {key: value for key, value in statement.items() if key != "Sid"}
+
+
 def session_document_reads(partition, account):
-    """src/aws/sts.rs session_document_reads, as the session policy carries them: any document of the
-    account read, never written, and listed."""
+    """The member role's SessionDocumentsRead and SessionDocumentsList as deployed: any document of the
+    account read, never written, and listed (src/aws/sts.rs session_document_reads, with Sids)."""
     return [
         {"Sid": "SessionDocumentsRead", "Effect": "Allow", "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
          "Resource": f"arn:{partition}:ssm:*:{account}:document/*"},
@@ -641,50 +849,71 @@ def session_document_reads(partition, account):
     ]
 
 
-def session_policy_document_reads(partition="aws", account=MEMBER_ACCOUNT):
-    """The statements src/aws/sts.rs writes in session_document_reads, read from the source: each
-    ``json!({...})`` block as JSON, with ``format!("...")`` as its string and the partition and account
-    filled in."""
+def rust_json_statements(function, partition="aws", account=MEMBER_ACCOUNT, check=CHECK_DOCUMENT):
+    """The statements a function of src/aws/sts.rs (tests excluded) writes, read from its source: each
+    ``json!({...})`` block as JSON, with full-line ``//`` comments dropped, ``format!("...")`` as its
+    string, a ``let name = format!("...");`` of the function as that string where ``name`` is used,
+    ``crate::...::NAME`` as the string constant it names (``rust_str_constant``), and ``{partition}``,
+    ``{account}`` and ``{check}`` filled in. Anything else outside a string (another variable, a call)
+    fails: the session policy moved on, and this reading with it must."""
     with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
-        source = handle.read()
-    marker = "fn session_document_reads("
+        source = handle.read().split("#[cfg(test)]", 1)[0]
+    marker = f"fn {function}("
     if marker not in source:
-        raise AssertionError(f"src/aws/sts.rs has no {marker}...): the session policy's document reads moved")
+        raise AssertionError(f"src/aws/sts.rs has no {marker}...)")
     body = source.split(marker, 1)[1].split("\n}\n", 1)[0]
+    body = re.sub(r"(?m)^\s*//.*$", "", body)
+    body = re.sub(r'format!\(\s*("[^"\\]*")\s*\)', r"\1", body)
+    bindings = dict(re.findall(r'\blet (\w+) = ("[^"\\]*");', body))
+    string = re.compile(r'"(?:[^"\\]|\\.)*"')
     found = []
-    for block in re.findall(r"json!\((\{.*?\})\)", body, re.DOTALL):
-        block = re.sub(r'format!\(("[^"]*")\)', r"\1", block)
-        block = block.replace("{partition}", partition).replace("{account}", account)
-        found.append(json.loads(block))
+    for start in (m.end() for m in re.finditer(r"json!\(\s*(?=\{)", body)):
+        depth, end, quoted = 0, start, False
+        for end in range(start, len(body)):
+            if body[end] == '"' and body[end - 1] != "\\":
+                quoted = not quoted
+            if not quoted:
+                depth += {"{": 1, "}": -1}.get(body[end], 0)
+                if depth == 0:
+                    break
+        block, pieces, at = body[start:end + 1], [], 0
+        for literal in list(string.finditer(block)) + [None]:
+            code = block[at:literal.start() if literal else len(block)]
+            leftover = set()
+
+            def value(match):
+                name = match.group(0)
+                if name.startswith("crate::"):
+                    return json.dumps(rust_str_constant(name))
+                if name in bindings:
+                    return bindings[name]
+                if name not in ("true", "false", "null"):
+                    leftover.add(name)
+                return name
+
+            code = re.sub(r"\bcrate(?:::\w+)+|\b[A-Za-z_]\w*\b", value, code)
+            if leftover:
+                raise AssertionError(f"src/aws/sts.rs {function}: cannot read {sorted(leftover)} in {block}")
+            pieces.append(code)
+            if literal:
+                pieces.append(literal.group(0))
+                at = literal.end()
+        text = re.sub(r",(\s*[\]}])", r"\1", "".join(pieces))
+        text = text.replace("{partition}", partition).replace("{account}", account).replace("{check}", check)
+        found.append(json.loads(text))
+    if not found:
+        raise AssertionError(f"src/aws/sts.rs {function} writes no json!({{...}}) statement")
     return found
 
 
-# The session policy's one wildcard, as the member role lists it: every SSM
-# action of that prefix (the service authorization reference has no other).
-EXPANDED = {"ssm:DescribeAssociation*": ["ssm:DescribeAssociation", "ssm:DescribeAssociationExecutions",
-                                         "ssm:DescribeAssociationExecutionTargets"]}
-
-
-def by_action(statements):
-    """The statements with their actions in one order (the wildcard's place differs)."""
-    return [dict(s, Action=sorted(s["Action"])) for s in statements]
+def session_policy_document_reads(partition="aws", account=MEMBER_ACCOUNT):
+    """The statements src/aws/sts.rs writes in session_document_reads, read from the source."""
+    return rust_json_statements("session_document_reads", partition, account)
 
 
 def session_policy_check_statements(partition="aws", account=MEMBER_ACCOUNT):
-    """The two statements as src/aws/sts.rs writes them (its check_statements), read from the source."""
-    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
-        source = handle.read()
-    body = source.split("fn check_statements(", 1)[1].split("\n}\n", 1)[0]
-    found = []
-    for block in re.findall(r"json!\(\{(.*?)\}\)", body, re.DOTALL):
-        sid = re.search(r'"Sid":\s*"([^"]+)"', block).group(1)
-        actions = [a for found in re.findall(r'"(ssm:[A-Za-z*]+)"', block) for a in EXPANDED.get(found, [found])]
-        resources = [r.replace("{partition}", partition).replace("{account}", account).replace("{check}",
-                                                                                              "RunAsGuard-CheckRunAsUser")
-                     for r in re.findall(r'format!\("([^"]+)"', block)]
-        star = re.search(r'"Resource":\s*"\*"', block)
-        found.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*" if star else resources})
-    return found
+    """The statements src/aws/sts.rs writes in check_statements, read from the source."""
+    return rust_json_statements("check_statements", partition, account)
 
 
 def session_policy_inventory_statements(partition="aws", account=MEMBER_ACCOUNT):
@@ -711,15 +940,29 @@ def session_policy_inventory_statements(partition="aws", account=MEMBER_ACCOUNT)
 
 
 def rust_str_constant(path):
-    """The value of ``crate::a::b::NAME`` (a ``const NAME: &str = "...";`` of src/a/b.rs or src/a/b/mod.rs)."""
+    """The value of ``crate::a::b::NAME``: a ``const NAME: &str = "...";`` of src/a/b.rs or src/a/b/mod.rs,
+    or what that module re-exports under the name (``pub use c::{KEY as NAME};``, ``pub use crate::d::NAME;``)."""
     *modules, name = path.split("::")[1:]
     for candidate in (os.path.join(cfn.REPO_ROOT, "src", *modules) + ".rs",
                       os.path.join(cfn.REPO_ROOT, "src", *modules, "mod.rs")):
-        if os.path.exists(candidate):
-            with open(candidate, encoding="utf-8") as handle:
-                found = re.findall(rf'\bconst {name}: &(?:\'static )?str = "([^"\\]*)";', handle.read())
-            if len(found) == 1:
-                return found[0]
+        if not os.path.exists(candidate):
+            continue
+        with open(candidate, encoding="utf-8") as handle:
+            text = handle.read()
+        found = re.findall(rf'\bconst {name}: &(?:\'static )?str = "([^"\\]*)";', text)
+        if len(found) == 1:
+            return found[0]
+        uses = re.findall(r"\bpub use ([\w:]+)::\{([^}]*)\};", text)
+        uses += re.findall(r"\bpub use ([\w:]+)::(\w+(?:\s+as\s+\w+)?);", text)
+        for base, items in uses:
+            for item in items.split(","):
+                original, _, alias = (part.strip() for part in item.partition(" as "))
+                if (alias or original) != name:
+                    continue
+                first, *rest = base.split("::")
+                within = {"crate": [], "super": modules[:-1], "self": modules}.get(first)
+                target = (["crate"] + within + rest) if within is not None else (["crate"] + modules + [first] + rest)
+                return rust_str_constant("::".join(target + [original]))
     raise AssertionError(f"no string constant {path} in src/")
 
 
@@ -735,14 +978,31 @@ def rust_session_policy_source():
 # the language the member role's policy uses: Effect Allow, Action and
 # Resource lists (no NotAction or NotResource: those raise), and the
 # ${aws:PrincipalAccount} policy variable (a global condition key, which IAM
-# resolves to the calling principal's account). One Condition is implemented,
-# the forwarding canary's: ``ForAllValues:StringEquals`` on ``aws:TagKeys``
-# (every tag key of the request is one of the listed ones, compared
-# case-sensitively; a request without tag keys satisfies it, as IAM documents
-# for ForAllValues). Any other condition operator or key raises. A statement
+# resolves to the calling principal's account). The Conditions implemented
+# are the ones the role uses, with IAM's semantics (every operator of a
+# Condition, and every key of an operator, must hold; a list of values is
+# "any of them"; context key names compare case-insensitively, values as the
+# operator says):
+#
+# - ``ForAllValues:StringEquals`` on ``aws:TagKeys`` (the forwarding canary's
+#   and the check's tagging): every tag key of the request is one of the
+#   listed ones, compared case-sensitively; a request without tag keys
+#   satisfies it, as IAM documents for ForAllValues (true when the key is
+#   absent or empty), which is why a tag is required by another condition;
+# - ``StringEquals`` on ``aws:RequestTag/<key>`` (the value of a tag the
+#   request sets) and ``aws:ResourceTag/<key>`` (the value of a tag the
+#   resource has): the key's single value equals one of the listed ones,
+#   case-sensitively; false when the key is absent (an Allow that does not
+#   apply).
+#
+# Any other condition operator or key raises. A statement
 # with a Condition that applies to the action and resource needs the
 # request's context (``context``, e.g. ``{"aws:TagKeys": [...]}``): without
-# one the verdict is refused (ValueError) rather than guessed. An ARN pattern is matched the
+# one the verdict is refused (ValueError) rather than guessed. A request that
+# names several resources (an association write naming the association and
+# its document) is allowed only if each one is (``permits``); its context
+# holds the association's tags, the only resource a tag condition here names.
+# An ARN pattern is matched the
 # way IAM documents it, with "*" and "?" inside a segment; because a "*" at the
 # end of a segment may also match beyond a colon, a resource counts as allowed
 # only if it matches both segment by segment and as one string, and as not
@@ -775,7 +1035,14 @@ def _resource_matches(pattern, arn):
     return whole
 
 
-CONDITIONS = {("ForAllValues:StringEquals", "aws:TagKeys")}
+def _implemented(operator, key):
+    key = key.lower()
+    if operator == "ForAllValues:StringEquals":
+        return key == "aws:tagkeys"
+    if operator == "StringEquals":
+        return any(key.startswith(prefix) and len(key) > len(prefix)
+                   for prefix in ("aws:requesttag/", "aws:resourcetag/"))
+    return False
 
 
 def _validate_condition(statement):
@@ -788,17 +1055,32 @@ def _validate_condition(statement):
         if not isinstance(keys, dict) or not keys:
             raise ValueError(f"not implemented: {statement}")
         for key, values in keys.items():
-            if (operator, key) not in CONDITIONS or not all(isinstance(v, str) for v in cfn.as_list(values)):
+            if not _implemented(operator, key) or not all(isinstance(v, str) for v in cfn.as_list(values)):
                 raise ValueError(f"condition {operator} {key} is not implemented: {statement}")
 
 
 def _condition_holds(condition, context):
+    context = {name.lower(): value for name, value in context.items()}
     for operator, keys in condition.items():
         for key, values in keys.items():
-            # ForAllValues:StringEquals: each value of the request's key is one
-            # of ``values`` (exact, case-sensitive); none at all satisfies it.
-            if not all(value in cfn.as_list(values) for value in context.get(key, [])):
-                return False
+            expected = cfn.as_list(values)
+            actual = context.get(key.lower())
+            if operator == "ForAllValues:StringEquals":
+                # Each value of the request's key is one of ``values`` (exact,
+                # case-sensitive); none at all satisfies it.
+                if not isinstance(actual, (list, type(None))):
+                    raise ValueError(f"{key} is multivalued: give a list, not {actual!r}")
+                if not all(value in expected for value in actual or []):
+                    return False
+            elif operator == "StringEquals":
+                # The key's one value equals one of ``values`` (exact,
+                # case-sensitive); an absent key never does.
+                if not isinstance(actual, (str, type(None))):
+                    raise ValueError(f"{key} is single-valued: give a string, not {actual!r}")
+                if actual is None or actual not in expected:
+                    return False
+            else:
+                raise ValueError(f"condition {operator} is not implemented")
     return True
 
 
@@ -822,6 +1104,12 @@ def allows(statements, account, action, arn, context=None):
                 continue
         return True
     return False
+
+
+def permits(statements, account, action, resources, context=None):
+    """True when ``statements`` allow ``action`` on every one of ``resources`` (SSM authorizes an association
+    write on each resource the request names: the association, the document, a node)."""
+    return all(allows(statements, account, action, resource, context) for resource in resources)
 
 
 class EvaluatorTests(unittest.TestCase):
@@ -851,7 +1139,13 @@ class EvaluatorTests(unittest.TestCase):
                           {"ForAnyValue:StringEquals": {"aws:TagKeys": ["K"]}},
                           {"ForAllValues:StringLike": {"aws:TagKeys": ["K*"]}},
                           {"ForAllValues:StringEquals": {"aws:RequestTag/K": ["V"]}},
-                          {"ForAllValues:StringEquals": {"aws:TagKeys": ["K"]}, "Null": {"aws:TagKeys": "false"}}):
+                          {"ForAllValues:StringEquals": {"aws:TagKeys": ["K"]}, "Null": {"aws:TagKeys": "false"}},
+                          {"StringLike": {"aws:ResourceTag/K": "V*"}},
+                          {"StringEqualsIgnoreCase": {"aws:RequestTag/K": "V"}},
+                          {"StringEquals": {"aws:RequestTag/": "V"}},
+                          {"StringEquals": {"aws:PrincipalTag/K": "V"}},
+                          {"StringNotEquals": {"aws:ResourceTag/K": "V"}},
+                          {"Null": {"aws:ResourceTag/K": "false"}}):
             with self.subTest(condition=condition), self.assertRaises(ValueError):
                 allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["*"],
                          "Condition": condition}], "111122223333", "ssm:UpdateDocument", "*", {})
@@ -880,10 +1174,61 @@ class EvaluatorTests(unittest.TestCase):
             allows(statements, "111122223333", "ssm:AddTagsToResource", "*")
         # Where it does not, it need not.
         self.assertFalse(allows(statements, "111122223333", "ssm:RemoveTagsFromResource", "*"))
+        # A multivalued key is a list.
+        with self.assertRaises(ValueError):
+            allows(statements, "111122223333", "ssm:AddTagsToResource", "*", {"aws:TagKeys": "K"})
         # A wildcard that would need to cross a colon to match is refused as ambiguous.
         with self.assertRaises(AssertionError):
             allows([{"Effect": "Allow", "Action": ["ssm:GetDocument"], "Resource": ["arn:aws:ssm:*"]}],
                    "111122223333", "ssm:GetDocument", "arn:aws:ssm:eu-west-1:111122223333:document/A")
+
+    def test_string_equals_on_request_and_resource_tags(self):
+        statements = [
+            {"Effect": "Allow", "Action": "ssm:CreateAssociation", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:RequestTag/a:b": "true"},
+                           "ForAllValues:StringEquals": {"aws:TagKeys": ["a:b"]}}},
+            {"Effect": "Allow", "Action": "ssm:UpdateAssociation", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/a:b": ["true", "yes"]}}},
+        ]
+
+        def creating(**context):
+            return allows(statements, "111122223333", "ssm:CreateAssociation", "*", context)
+
+        def updating(**context):
+            return allows(statements, "111122223333", "ssm:UpdateAssociation", "*", context)
+
+        request_tag, resource_tag = "aws:RequestTag/a:b", "aws:ResourceTag/a:b"
+        self.assertTrue(creating(**{request_tag: "true", "aws:TagKeys": ["a:b"]}))
+        # Both operators must hold: the tag, and no other key beside it.
+        self.assertFalse(creating(**{request_tag: "true", "aws:TagKeys": ["a:b", "c"]}))
+        # ForAllValues alone would hold without tags: the StringEquals does not.
+        self.assertFalse(creating())
+        self.assertFalse(creating(**{"aws:TagKeys": []}))
+        # Values are case-sensitive; the key names are not (IAM: context key
+        # names are not case-sensitive).
+        self.assertFalse(creating(**{request_tag: "True", "aws:TagKeys": ["a:b"]}))
+        self.assertTrue(creating(**{"AWS:requesttag/a:b": "true", "aws:tagkeys": ["a:b"]}))
+        # Another tag of the request is not this one.
+        self.assertFalse(creating(**{"aws:RequestTag/a:c": "true", "aws:TagKeys": ["a:c"]}))
+        # The resource's tag is not the request's, and the reverse.
+        self.assertFalse(creating(**{resource_tag: "true", "aws:TagKeys": ["a:b"]}))
+        self.assertFalse(updating(**{request_tag: "true"}))
+        # A list of values is "any of them"; an absent key never equals.
+        self.assertTrue(updating(**{resource_tag: "true"}))
+        self.assertTrue(updating(**{resource_tag: "yes"}))
+        self.assertFalse(updating(**{resource_tag: "false"}))
+        self.assertFalse(updating())
+        # A tag is single-valued.
+        with self.assertRaises(ValueError):
+            updating(**{resource_tag: ["true"]})
+        # A request naming several resources needs each one allowed.
+        self.assertTrue(permits(statements, "111122223333", "ssm:UpdateAssociation", ["*", "*"],
+                                {resource_tag: "true"}))
+        self.assertFalse(permits([{"Effect": "Allow", "Action": "ssm:UpdateAssociation",
+                                   "Resource": "arn:aws:ssm:*:111122223333:association/*"}],
+                                 "111122223333", "ssm:UpdateAssociation",
+                                 ["arn:aws:ssm:eu-west-1:111122223333:association/x",
+                                  "arn:aws:ssm:eu-west-1:111122223333:document/D"]))
 
 
 if __name__ == "__main__":

@@ -118,8 +118,8 @@ NEEDED = {
         "ssm:CreateAssociation": ("user check: vend, or the check's association deleted", "src/aws/associations.rs"),
         "ssm:UpdateAssociation": ("user check: the account's user changed, or the association edited",
                                   "src/aws/associations.rs"),
-        "ssm:DeleteAssociation": ("user check: a second association under the check's name",
-                                  "src/aws/associations.rs"),
+        "ssm:DeleteAssociation": ("user check: a second association under the check's name; the check's "
+                                  "association at its version limit", "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutions": ("user check: nodes failed: the newest run",
                                               "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user",
@@ -132,10 +132,14 @@ NEEDED = {
                                             "src/aws/associations.rs"),
         # The forwarding canary (policy [forwarding_canary], src/sweep/canary.rs):
         # a sweep tags the account-region's SSM-SessionManagerRunShell; the
-        # grant allows that one tag key on that one document only.
+        # grant allows that one tag key on that one document only. The
+        # run-as user check tags its association runas-guard:managed (the
+        # member role's RunAsUserCheckCreateTagged: that key only).
         "ssm:AddTagsToResource": ("sweep with `[forwarding_canary] enabled = true`: the canary's tag "
-                                  "`runas-guard:canary` on SSM-SessionManagerRunShell",
-                                  "src/aws/canary_tag.rs"),
+                                  "`runas-guard:canary` on SSM-SessionManagerRunShell; user check: the tag "
+                                  "`runas-guard:managed` on the check's association (at creation, once on one "
+                                  "made untagged, before every put-back)",
+                                  "src/aws/canary_tag.rs, src/aws/associations.rs"),
     },
 }
 

@@ -41,7 +41,11 @@ Deny statements for exactly the policy language these SCPs use:
     case-sensitively; false when the key is absent (so a Deny on it does not
     apply to a request that lacks the key).
 
-  Condition key names are case-insensitive, as in IAM.
+  Condition key names are case-insensitive, as in IAM. A tag of the resource
+  (``aws:ResourceTag/<key>``) is one more key of the request's context: the
+  scenarios give it for the association they name, the only resource type the
+  statement that reads it (11) applies to, so one context per request is
+  enough.
 
 Any other element, operator, effect or value type raises
 ``UnsupportedPolicy``, and every policy is validated whole before it is
@@ -264,6 +268,19 @@ class EvaluatorTests(unittest.TestCase):
         listed = self.deny(Action="*", Resource="*", Condition={"StringEquals": {"k": ["A", "B"]}})
         self.assertTrue(self.check(listed, "x:Y", ["*"], {"k": "B"}))
 
+    def test_string_equals_on_a_resource_tag(self):
+        # aws:ResourceTag/<key> is a key like any other; the tag key may hold
+        # ":" and the value is compared case-sensitively.
+        policy = self.deny(Action="ssm:UpdateAssociation", Resource="arn:aws:ssm:*:*:association/*",
+                           Condition={"StringEquals": {"aws:ResourceTag/a:b": "true"}})
+        association = "arn:aws:ssm:eu-west-1:111122223333:association/x"
+        self.assertTrue(self.check(policy, "ssm:UpdateAssociation", [association], {"aws:ResourceTag/a:b": "true"}))
+        self.assertFalse(self.check(policy, "ssm:UpdateAssociation", [association], {"aws:ResourceTag/a:b": "True"}))
+        self.assertFalse(self.check(policy, "ssm:UpdateAssociation", [association], {"aws:ResourceTag/a:c": "true"}))
+        self.assertFalse(self.check(policy, "ssm:UpdateAssociation", [association], {}))  # untagged: not denied
+        self.assertFalse(self.check(policy, "ssm:UpdateAssociation",
+                                    ["arn:aws:ssm:eu-west-1:111122223333:document/x"], {"aws:ResourceTag/a:b": "true"}))
+
     def test_all_operators_must_hold(self):
         policy = self.deny(Action="*", Resource="*", Condition={
             "ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": ["K"]},
@@ -349,6 +366,13 @@ CHECK_DOCUMENT = own_document("RunAsGuard-CheckRunAsUser")
 ASSOCIATION = f"arn:aws:ssm:eu-west-1:{MEMBER}:association/8dfe3659-4309-493a-8755-0123456789ab"
 ASSOCIATION_WRITES = ("ssm:CreateAssociation", "ssm:CreateAssociationBatch", "ssm:UpdateAssociation",
                       "ssm:DeleteAssociation")
+# The tag runas-guard puts on the association it keeps (src/nodes/mod.rs
+# MANAGED_TAG_KEY / MANAGED_TAG_VALUE), as the association's own tag in a
+# request's context, and what the optional SCP 11 denies on one that has it.
+MANAGED_TAG_KEY = "runas-guard:managed"
+TAGGED = {f"aws:ResourceTag/{MANAGED_TAG_KEY}": "true"}
+TAGGED_ASSOCIATION_WRITES = ("ssm:UpdateAssociation", "ssm:DeleteAssociation", "ssm:AddTagsToResource",
+                             "ssm:RemoveTagsFromResource")
 
 DOCUMENT_WRITES = ("ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion",
                    "ssm:DeleteDocument")
@@ -376,6 +400,7 @@ TAG_PATHS = "RunAsGuardNoSSMSessionRunAsTagsBehindAPath"
 SESSIONS = "RunAsGuardGovernedSessionDocumentsOnly"
 CHECK_DOC = "RunAsGuardProtectRunAsUserCheckDocument"
 CHECK_ASSOCIATIONS = "RunAsGuardProtectRunAsUserCheckAssociations"
+TAGGED_ASSOCIATIONS = "RunAsGuardProtectTaggedCheckAssociations"
 SESSION_WRITES = "RunAsGuardNoSessionDocumentWrites"
 SESSION_WRITE_PATHS = "RunAsGuardNoSessionDocumentWritesBehindAPath"
 # The type SSM gives the request (ssm:DocumentType, per the Service
@@ -457,7 +482,7 @@ def scenarios():
             add(f"{who}: {action} naming the check document", principal, action,
                 [ASSOCIATION, CHECK_DOCUMENT], {CHECK_ASSOCIATIONS})
         for action in ("ssm:UpdateAssociation", "ssm:DeleteAssociation"):
-            add(f"{who}: {action} by id alone (known gap: runas-guard puts it back)", principal, action,
+            add(f"{who}: {action} by id alone, untagged (known gap: runas-guard puts it back)", principal, action,
                 [ASSOCIATION], set())
         add(f"{who}: an association of another document", principal, "ssm:CreateAssociation",
             [ASSOCIATION, aws_document("AWS-GatherSoftwareInventory"), INSTANCE], set())
@@ -471,6 +496,53 @@ def scenarios():
     # The deprecated form names a node too: still the check document's.
     add("an administrator associates the check document with one node", ADMIN, "ssm:CreateAssociation",
         [ASSOCIATION, CHECK_DOCUMENT, INSTANCE], {CHECK_ASSOCIATIONS})
+
+    # The association runas-guard keeps, once tagged runas-guard:managed =
+    # true (optional statement 11): closes statement 8's gap for it. Nobody
+    # but the roles the hub assumes updates, deletes, untags or retags it,
+    # by id alone or naming the document. A role merely named like one at a
+    # path is not one of them (exact names match at path "/" only).
+    for who, principal in dict(ADMINISTRATORS, **{"LZA": LZA, "a StackSet": STACKSETS,
+                                                  "a role at path /stacksets-exec-x/": PATH_STACKSETS,
+                                                  "a role named RunAsGuardExecution at a path":
+                                                      role("team/RunAsGuardExecution")}).items():
+        for action in TAGGED_ASSOCIATION_WRITES:
+            add(f"{who}: {action} of the tagged association by id", principal, action, [ASSOCIATION],
+                {TAGGED_ASSOCIATIONS}, **TAGGED)
+        for action in ("ssm:UpdateAssociation", "ssm:DeleteAssociation"):
+            add(f"{who}: {action} of the tagged association naming the check document", principal, action,
+                [ASSOCIATION, CHECK_DOCUMENT], {CHECK_ASSOCIATIONS, TAGGED_ASSOCIATIONS}, **TAGGED)
+        # Retagging with another value (to make it untagged as far as the
+        # grants go), or with the key and another one, is a tag write too.
+        add(f"{who}: retags the tagged association false", principal, "ssm:AddTagsToResource", [ASSOCIATION],
+            {TAGGED_ASSOCIATIONS}, **TAGGED, **{f"aws:RequestTag/{MANAGED_TAG_KEY}": "false",
+                                                 "aws:TagKeys": [MANAGED_TAG_KEY]})
+    for who, principal in ADMINISTRATORS.items():
+        # Not runas-guard's (untagged: an association of another document, a
+        # copy of the check made by hand, one 0.3.0 made before the first
+        # check after upgrading tagged it): statement 11 says nothing.
+        for action in TAGGED_ASSOCIATION_WRITES:
+            add(f"{who}: {action} of an untagged association", principal, action, [ASSOCIATION], set())
+            add(f"{who}: {action} of an association tagged false", principal, action, [ASSOCIATION], set(),
+                **{f"aws:ResourceTag/{MANAGED_TAG_KEY}": "false"})
+            add(f"{who}: {action} of an association tagged otherwise", principal, action, [ASSOCIATION], set(),
+                **{"aws:ResourceTag/team": "true"})
+        # Forging the tag onto one's own association is not denied: it only
+        # protects that association from its own team (scp/README.md, 11).
+        add(f"{who}: tags an untagged association runas-guard:managed", principal, "ssm:AddTagsToResource",
+            [ASSOCIATION], set(), **{f"aws:RequestTag/{MANAGED_TAG_KEY}": "true", "aws:TagKeys": [MANAGED_TAG_KEY]})
+        # An association of another document, or a document, with that tag:
+        # only associations are guarded.
+        add(f"{who}: edits a document tagged runas-guard:managed", principal, "ssm:AddTagsToResource",
+            [own_document("Patch-Now")], set(), **TAGGED)
+    for who, principal in (("runas-guard", RUN_AS_GUARD), ("Control Tower", CONTROL_TOWER),
+                           ("the Organizations access role", ORG_ACCESS)):
+        for action in TAGGED_ASSOCIATION_WRITES:
+            add(f"{who}: {action} of the tagged association by id", principal, action, [ASSOCIATION], set(),
+                **TAGGED)
+        for action in ("ssm:UpdateAssociation", "ssm:DeleteAssociation"):
+            add(f"{who}: {action} of the tagged association naming the check document", principal, action,
+                [ASSOCIATION, CHECK_DOCUMENT], set(), **TAGGED)
 
     # Rewriting the roles the exemptions name (trust, policies, boundary, delete, re-create).
     protected = {"RunAsGuardExecution": RUN_AS_GUARD, "OrganizationAccountAccessRole": ORG_ACCESS,
@@ -594,6 +666,7 @@ class ScpTests(unittest.TestCase):
 
     def test_every_file_is_valid_for_this_evaluator(self):
         self.assertEqual([name for name, _, _ in self.files], [
+            "runas-guard-check-association-tag-guardrail.json",
             "runas-guard-document-guardrail.json",
             "runas-guard-runas-tag-guardrail.json",
             "runas-guard-session-document-guardrail.json",
