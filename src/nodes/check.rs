@@ -190,7 +190,10 @@ async fn put_back<A: Associations, C: CreateClaim>(
     want: &Want<'_>,
     old: &Association,
 ) -> Result<Option<Result<Made, Busy>>, AwsError> {
-    let tagged = tag(store, &old.id).await;
+    // Deleted since it was read: look again.
+    let Some(tagged) = tag(store, &old.id).await else {
+        return Ok(None);
+    };
     let made = match store.update(&old.id, &old.version, want.user).await {
         Ok(None) => return Ok(None),
         Ok(Some(made)) => store.describe(&made.id).await?.unwrap_or(made),

@@ -25,6 +25,8 @@ struct Fake {
     guard: bool,
     /// A member role from before the tag's grant: every tag is refused.
     old_role: bool,
+    /// A peer deletes this association just before our tag reaches it.
+    deleted_before_tag: Mutex<Option<String>>,
 }
 
 impl Fake {
@@ -114,6 +116,15 @@ impl Associations for Fake {
         self.log(&format!("tag {id}"));
         if self.old_role {
             return Err(self.denied("AddTagsToResource"));
+        }
+        if let Some(gone) = self.deleted_before_tag.lock().unwrap().take() {
+            self.assocs.lock().unwrap().retain(|a| a.id != gone);
+        }
+        if !self.assocs.lock().unwrap().iter().any(|a| a.id == id) {
+            return Err(AwsError {
+                code: "InvalidResourceId".into(),
+                ..self.denied("AddTagsToResource")
+            });
         }
         self.tagged.lock().unwrap().insert(id.to_string());
         Ok(())
@@ -577,4 +588,21 @@ fn a_row_from_before_the_tag_reads_as_untagged_and_the_tag_is_kept() {
     };
     let back: Readiness = serde_json::from_str(&serde_json::to_string(&now).unwrap()).unwrap();
     assert!(back.tagged);
+}
+
+#[tokio::test]
+async fn an_association_deleted_between_the_read_and_the_put_back_is_made_anew() {
+    let fake = Fake {
+        guard: true,
+        deleted_before_tag: Mutex::new(Some("a".into())),
+        ..Fake::with(vec![assoc("a", "root", "4")])
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Created, "{row:?}");
+    assert!(row.error.is_none(), "{row:?}");
+    let calls = fake.calls();
+    assert!(!calls.contains(&"update".to_string()), "{calls:?}");
+    let all = fake.assocs.lock().unwrap().clone();
+    assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
+    assert!(fake.is_tagged(&all[0].id));
 }

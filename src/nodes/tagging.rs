@@ -10,6 +10,9 @@ pub struct Made {
     pub tagged: bool,
 }
 
+/// `AddTagsToResource`'s answer for an association that does not exist.
+const GONE: &str = "InvalidResourceId";
+
 /// SSM's answer to a call the member role (or the session policy) does not allow.
 pub fn denied(code: &str) -> bool {
     matches!(code, "AccessDeniedException" | "AccessDenied")
@@ -26,23 +29,25 @@ pub async fn keep<A: Associations>(
     write: bool,
 ) -> Made {
     let tagged = recorded.is_some_and(|r| r.tagged && r.association_id == a.id)
-        || (write && tag(store, &a.id).await);
+        || (write && tag(store, &a.id).await == Some(true));
     Made {
         association: a,
         tagged,
     }
 }
 
-/// Tags `id` as runas-guard's. A tag that cannot be put is not a failed
-/// check (the association still runs the lookup): the row stays untagged,
-/// so the next check tries again, and an update the member role then
-/// refuses fails on its own.
-pub async fn tag<A: Associations>(store: &A, id: &str) -> bool {
+/// Tags `id` as runas-guard's: `Some(true)` when it is, `None` when SSM
+/// says there is no such association (deleted since it was read). A tag
+/// that cannot be put is not a failed check (the association still runs
+/// the lookup): the row stays untagged, so the next check tries again, and
+/// an update the member role then refuses fails on its own.
+pub async fn tag<A: Associations>(store: &A, id: &str) -> Option<bool> {
     match store.tag(id).await {
-        Ok(()) => true,
+        Ok(()) => Some(true),
+        Err(e) if e.code == GONE => None,
         Err(e) => {
             tracing::warn!(account = store.account(), region = store.region(), association = %id, error_code = %e.code, error = %e, "cannot tag the check's association as runas-guard's");
-            false
+            Some(false)
         }
     }
 }
