@@ -13,6 +13,7 @@ pub use crate::ids::{is_account_id, is_region_name, role_name};
 mod accounts;
 mod actor;
 mod association;
+mod association_tag;
 mod bounds;
 mod canary;
 mod document;
@@ -291,11 +292,8 @@ pub fn classify_governed(
         "aws.cloudformation" => {
             lifecycle::classify_stack_instance(detail_type, &detail, member_stack_set, &mut t)?
         }
-        "aws.ssm"
-            if detail_type == API_CALL
-                && event_name.is_some_and(|n| association::ASSOCIATION_WRITES.contains(&n)) =>
-        {
-            association::classify_association(&root, &detail, check, &mut t)?
+        "aws.ssm" if detail_type == API_CALL && association::about(event_name, &detail) => {
+            association::classify(&root, &detail, check, &mut t)?
         }
         "aws.ssm" if detail_type == API_CALL && event_name == Some("AddTagsToResource") => {
             canary::classify_tagging(&root, &detail, &mut t)?

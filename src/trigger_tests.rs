@@ -703,6 +703,106 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
 }
 
 #[test]
+fn runas_guards_tag_taken_off_an_association_is_looked_at_and_nothing_else() {
+    let check = Some(CHECK_DOCUMENT);
+    let params = |extra: Value| {
+        let mut p = json!({"resourceType": "Association", "resourceId": "a-1"});
+        p.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({ "requestParameters": p })
+    };
+    let ours =
+        |value: &str| params(json!({"tags": [{"key": "runas-guard:managed", "value": value}]}));
+    let cases: [(&str, &str, Value, Option<&str>, TriggerKind); 9] = [
+        (
+            "untag",
+            "RemoveTagsFromResource",
+            params(json!({"tagKeys": ["Team", "runas-guard:managed"]})),
+            check,
+            TriggerKind::DocumentChanged,
+        ),
+        (
+            "untag of another key",
+            "RemoveTagsFromResource",
+            params(json!({"tagKeys": ["Team"]})),
+            check,
+            TriggerKind::Ignored,
+        ),
+        (
+            "untag, check off",
+            "RemoveTagsFromResource",
+            params(json!({"tagKeys": ["runas-guard:managed"]})),
+            None,
+            TriggerKind::Ignored,
+        ),
+        (
+            "another value",
+            "AddTagsToResource",
+            ours("false"),
+            check,
+            TriggerKind::DocumentChanged,
+        ),
+        // runas-guard's own tag: no news, and no loop.
+        (
+            "runas-guard's own",
+            "AddTagsToResource",
+            ours("true"),
+            check,
+            TriggerKind::Ignored,
+        ),
+        (
+            "another key",
+            "AddTagsToResource",
+            params(json!({"tags": [{"key": "Team", "value": "x"}]})),
+            check,
+            TriggerKind::Ignored,
+        ),
+        (
+            "refused",
+            "RemoveTagsFromResource",
+            json!({"requestParameters": {"resourceType": "Association", "resourceId": "a-1", "tagKeys": ["runas-guard:managed"]}, "errorCode": "AccessDeniedException"}),
+            check,
+            TriggerKind::Ignored,
+        ),
+        // Not an association: the canary's classification, as before.
+        (
+            "a document",
+            "RemoveTagsFromResource",
+            json!({"requestParameters": {"resourceType": "Document", "resourceId": DOCUMENT_NAME, "tagKeys": ["runas-guard:managed"]}}),
+            check,
+            TriggerKind::Ignored,
+        ),
+        (
+            "the canary",
+            "AddTagsToResource",
+            json!({"requestParameters": {"resourceType": "Document", "resourceId": DOCUMENT_NAME, "tags": [{"key": "runas-guard:canary", "value": "t-1"}]}}),
+            check,
+            TriggerKind::ForwardingCanary,
+        ),
+    ];
+    for (what, name, extra, check, kind) in cases {
+        let event = ssm_call(name, CHECK_DOCUMENT, extra);
+        let t = classify_governed(&event, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap();
+        assert_eq!(t.kind, kind, "{what}: {}", t.reason);
+        if kind == TriggerKind::DocumentChanged {
+            assert_eq!(t.context.document.as_deref(), check, "{what}");
+            assert_eq!(t.account.as_deref(), Some("111122223333"), "{what}");
+            assert!(t.reason.contains("association a-1"), "{what}: {}", t.reason);
+            assert!(t.edits(CHECK_DOCUMENT), "{what}");
+        }
+    }
+    // A mistyped list is an error that names it.
+    let bad = ssm_call(
+        "RemoveTagsFromResource",
+        CHECK_DOCUMENT,
+        params(json!({"tagKeys": "runas-guard:managed"})),
+    );
+    let err = classify_governed(&bad, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap_err();
+    assert!(err.to_string().contains("tagKeys"), "{err}");
+}
+
+#[test]
 fn other_session_documents_are_looked_at_and_nothing_else() {
     let session = json!({"requestParameters": {"name": "Elevated-Shell", "documentType": "Session", "content": "HIDDEN_DUE_TO_SECURITY_REASONS"}});
     let command =

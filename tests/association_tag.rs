@@ -158,16 +158,16 @@ async fn an_association_from_before_the_tag_is_tagged_once_and_a_removed_tag_nev
         "tagged once: the row says so"
     );
 
-    // An editor takes the tag off and sets another user.
+    // An editor takes the tag off: its event makes the check tag it again.
     let admin = w.admin_ssm(&account, REGION).await;
-    admin
-        .remove_tags_from_resource()
-        .resource_type(ResourceTypeForTagging::Association)
-        .resource_id(&id)
-        .tag_keys(KEY)
-        .send()
-        .await
-        .unwrap();
+    untag(&admin, &id).await;
+    assert_eq!(tags(&w, &account, &id).await, vec![]);
+    let (code, out) = w.handle(&untagged_event(&account, &id));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(tags(&w, &account, &id).await, ours(), "{out:#}");
+
+    // An editor takes the tag off and sets another user.
+    untag(&admin, &id).await;
     edit_check(&admin, &id, "root").send().await.unwrap();
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
@@ -182,4 +182,25 @@ async fn an_association_from_before_the_tag_is_tagged_once_and_a_removed_tag_nev
         json!({"UpdateAssociation": 1}),
         "the put-back was not refused: it tagged first"
     );
+}
+
+async fn untag(ssm: &aws_sdk_ssm::Client, id: &str) {
+    ssm.remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::Association)
+        .resource_id(id)
+        .tag_keys(KEY)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// CloudTrail's record of an administrator's `RemoveTagsFromResource` of
+/// runas-guard's tag on association `id`.
+fn untagged_event(account: &str, id: &str) -> Value {
+    let mut e = doc_event("UpdateDocument", account, REGION, "Admin");
+    e["detail"]["eventName"] = json!("RemoveTagsFromResource");
+    e["detail"]["requestParameters"] =
+        json!({"resourceType": "Association", "resourceId": id, "tagKeys": [KEY]});
+    e["detail"]["responseElements"] = Value::Null;
+    e
 }

@@ -58,6 +58,15 @@ impl Want<'_> {
     fn lists_copies(&self) -> bool {
         matches!(self.event, Some("CreateAssociation" | "UpdateAssociation"))
     }
+
+    /// An event that took runas-guard's tag off an association (or changed
+    /// its value): the row's "tagged" no longer says what SSM holds.
+    fn untagged(&self) -> bool {
+        matches!(
+            self.event,
+            Some("RemoveTagsFromResource" | "AddTagsToResource")
+        )
+    }
 }
 
 /// The check's row: `document` is the check document, `nodes` what it found.
@@ -111,7 +120,10 @@ async fn converge<A: Associations, C: CreateClaim>(
             return Ok(seen.row(Action::WouldChange, None, None));
         }
         let (action, made) = match plan {
-            Plan::Keep(a) => (Action::None, keep(store, a, recorded, want.write).await),
+            Plan::Keep(a) => {
+                let trusted = recorded.filter(|_| !want.untagged());
+                (Action::None, keep(store, a, trusted, want.write).await)
+            }
             Plan::Create => match created(store, claim, want).await? {
                 Ok(m) => (Action::Created, m),
                 Err(busy) => return Ok(busy.row(&seen)),

@@ -606,3 +606,35 @@ async fn an_association_deleted_between_the_read_and_the_put_back_is_made_anew()
     assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
     assert!(fake.is_tagged(&all[0].id));
 }
+
+#[tokio::test]
+async fn an_event_that_took_the_tag_off_tags_it_again_whatever_the_row_says() {
+    let fake = Fake::with(vec![assoc("a", "ops", "2")]);
+    let row = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "ops".into(),
+        checked: 3,
+        tagged: true,
+        ..Readiness::default()
+    };
+    for (event, tags) in [
+        (Some("RemoveTagsFromResource"), true),
+        (Some("AddTagsToResource"), true),
+        (Some("DeleteAssociation"), false),
+        (None, false),
+    ] {
+        fake.calls.lock().unwrap().clear();
+        let mut w = want("ops", true, None);
+        (w.known, w.event) = (false, event);
+        let out = check(&fake, &Row(row.clone()), &w).await;
+        assert_eq!(out.action, Action::None, "{event:?}");
+        assert!(out.nodes.unwrap().tagged, "{event:?}");
+        assert_eq!(
+            fake.calls().contains(&"tag a".to_string()),
+            tags,
+            "{event:?}: {:?}",
+            fake.calls()
+        );
+    }
+}

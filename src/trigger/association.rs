@@ -6,12 +6,13 @@
 //! read and finds anything else untouched.
 
 use super::actor::actor;
+use super::association_tag;
 use super::document::document_ref;
 use super::fields::{child, required, Obj};
 use super::ssm_call::account_region;
 use super::{EventError, Trigger, TriggerKind};
 
-pub(super) const ASSOCIATION_WRITES: [&str; 3] = [
+const ASSOCIATION_WRITES: [&str; 3] = [
     "CreateAssociation",
     "UpdateAssociation",
     "DeleteAssociation",
@@ -36,7 +37,25 @@ fn named_document<'a>(params: &Obj<'a>, detail: &Obj<'a>) -> Result<Option<&'a s
     }
 }
 
-pub(super) fn classify_association(
+/// A write of an association, or of runas-guard's tag on one.
+pub(super) fn about(event_name: Option<&str>, detail: &Obj<'_>) -> bool {
+    event_name.is_some_and(|n| ASSOCIATION_WRITES.contains(&n))
+        || association_tag::tags_an_association(event_name, detail)
+}
+
+pub(super) fn classify(
+    root: &Obj<'_>,
+    detail: &Obj<'_>,
+    check: Option<&str>,
+    t: &mut Trigger,
+) -> Result<(), EventError> {
+    if association_tag::tags_an_association(t.event_name.as_deref(), detail) {
+        return association_tag::classify_association_tag(root, detail, check, t);
+    }
+    classify_association(root, detail, check, t)
+}
+
+fn classify_association(
     root: &Obj<'_>,
     detail: &Obj<'_>,
     check: Option<&str>,
