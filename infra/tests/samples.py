@@ -58,6 +58,17 @@ Where the shapes come from:
   them as a change of the check in that account-region); events/ holds the
   by-id update and delete, these add the creation, the ARN form, an update
   naming the document, and the calls that must not be routed.
+* Systems Manager tags on the check's association (``RemoveTagsFromResource``,
+  ``AddTagsToResource``): the SSM CloudTrail page, request fields from the
+  SSM API (*RemoveTagsFromResource*: ``ResourceType``, ``ResourceId``,
+  ``TagKeys``; *AddTagsToResource*: ``ResourceType``, ``ResourceId``,
+  ``Tags`` of ``Key`` / ``Value``) lower-camel-cased as in
+  events/forwarding_canary.ssm-add-tags-to-resource.json, an association
+  named by its id; both answers are empty (``responseElements`` ``null``).
+  runas-guard's tag ``runas-guard:managed`` taken off or given another value
+  is a ``document_changed`` sample (the function looks at the check and tags
+  its association again); runas-guard's own tag (``true``), another key, a
+  refused call and the key on a document are not routed.
 * Systems Manager documents (``CreateDocument``, ``UpdateDocument``,
   ``UpdateDocumentDefaultVersion``, ``DeleteDocument``) of a document
   runas-guard does not govern: the shapes of events/document_changed.ssm-*.json
@@ -345,6 +356,10 @@ def _controltower_baseline(event_name, target, status, *, event_id, operation_id
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
 CHECK_ASSOCIATION = "runas-guard-check-run-as-user"
+# runas-guard's tag on the association it keeps (src/nodes/managed_tag.rs).
+MANAGED_TAG_KEY = "runas-guard:managed"
+MANAGED_TAG_VALUE = "true"
+CHECK_ASSOCIATION_ID = "8dfe3659-4309-493a-8755-0123456789ab"
 ALL_NODES = [{"key": "InstanceIds", "values": ["*"]}]
 
 
@@ -487,6 +502,21 @@ _SAMPLES = [
                                        CHECK_ASSOCIATION),
         event_id="0f2994ab-87d7-42e5-b392-5673355d7112", request_id="3e89984c-fd40-40c0-9529-af475b9c1433",
         time="2026-11-22T09:44:51Z")),
+    # runas-guard's tag on the association taken off, or given another value
+    # (possible without SCP 11): the function tags it again. CloudTrail names
+    # the association by id (resourceId) and the tag keys it removes
+    # (tagKeys) or the tags it writes (tags, a list of {"key", "value"}).
+    ("document_changed.ssm-remove-tags-association-check", _ssm(
+        "RemoveTagsFromResource",
+        {"resourceType": "Association", "resourceId": CHECK_ASSOCIATION_ID, "tagKeys": [MANAGED_TAG_KEY]},
+        event_id="7c1e5a93-2d4b-4f68-9a07-3b5c8e1d6f24", request_id="e2a9c4f1-6b3d-4a85-8c17-5d0f9b2e7a63",
+        time="2026-11-22T09:46:05Z")),
+    ("document_changed.ssm-add-tags-association-check-overwritten", _ssm(
+        "AddTagsToResource",
+        {"resourceType": "Association", "resourceId": CHECK_ASSOCIATION_ID,
+         "tags": [{"key": "Team", "value": "ops"}, {"key": MANAGED_TAG_KEY, "value": "false"}]},
+        event_id="a4d82f6e-1c9b-4e37-b5a0-6e2d7c4f9b18", request_id="3f7b1d5a-8e2c-4c96-a0d4-9b6e1f3a5c27",
+        time="2026-11-22T09:47:12Z")),
     # Another Session document written (InteractiveCommands with
     # properties.linux.runAsElevated true, say: CloudTrail hides the content,
     # so the function reads it): created, updated, a version made default.
@@ -592,6 +622,38 @@ _SAMPLES = [
         user_identity=_assumed_role(MEMBER, "RunAsGuardExecution", "runas-guard", "03"),
         event_id="216e07c0-ba40-4905-99cb-08be9b625f28", request_id="474db387-f6a6-46d4-b91b-59ebda4f840a",
         time="2026-11-22T09:53:00Z")),
+    # Tag calls on associations that leave runas-guard's tag as it was:
+    # runas-guard's own tag (the value true: routing it would loop), another
+    # key taken off, the tag's removal refused (here by SCP 11); and the key
+    # on a document, not an association.
+    ("ignored.ssm-add-tags-association-check-runas-guard", _ssm(
+        "AddTagsToResource",
+        {"resourceType": "Association", "resourceId": CHECK_ASSOCIATION_ID,
+         "tags": [{"key": MANAGED_TAG_KEY, "value": MANAGED_TAG_VALUE}]},
+        user_identity=_assumed_role(MEMBER, "RunAsGuardExecution", "runas-guard", "03"),
+        event_id="c93e6b27-4a1f-4d58-9e0c-7f2a8d3b1e65", request_id="5d2f8a1c-7e4b-4b39-9c06-1a8e3f7d2b94",
+        time="2026-11-22T09:47:40Z")),
+    ("ignored.ssm-remove-tags-association-other-key", _ssm(
+        "RemoveTagsFromResource",
+        {"resourceType": "Association", "resourceId": CHECK_ASSOCIATION_ID, "tagKeys": ["Team"]},
+        event_id="1e6a9d40-5b2c-4f73-8d19-2c7e4a8f6b03", request_id="9a4c2e7f-1d6b-4e58-b3a0-8f5d1c9e2a76",
+        time="2026-11-22T09:48:02Z")),
+    ("ignored.ssm-remove-tags-association-check-denied-by-scp", _ssm(
+        "RemoveTagsFromResource",
+        {"resourceType": "Association", "resourceId": CHECK_ASSOCIATION_ID, "tagKeys": [MANAGED_TAG_KEY]},
+        error=("AccessDeniedException",
+               f"User: arn:aws:sts::{MEMBER}:assumed-role/Admin/jane.doe is not authorized to perform: "
+               f"ssm:RemoveTagsFromResource on resource: "
+               f"arn:aws:ssm:eu-west-1:{MEMBER}:association/{CHECK_ASSOCIATION_ID} "
+               "with an explicit deny in a service control policy"),
+        event_id="4b8f2c61-9d3e-4a07-a6e5-0d9c3b7f1a82", request_id="6e1a3f9c-2b7d-4d84-9e50-c4a2f8b6d139",
+        time="2026-11-22T09:48:30Z")),
+    ("ignored.ssm-add-tags-document-managed-key", _ssm(
+        "AddTagsToResource",
+        {"resourceType": "Document", "resourceId": CHECK_DOCUMENT,
+         "tags": [{"key": MANAGED_TAG_KEY, "value": "false"}]},
+        event_id="f05d7b38-6e1a-4c92-8b4f-5a3e9d2c7b10", request_id="b8e4d1a6-3c9f-4f27-a1d5-7e0b2c6f9a48",
+        time="2026-11-22T09:49:15Z")),
     # Documents runas-guard does not govern, that cannot open sessions: a
     # Command document (named as such, or with no type: SSM's default is
     # Command), updated as one; a Session document refused by the optional

@@ -311,6 +311,18 @@ USER_CHECK_RULES = {(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"
                     (MEMBER, "RunAsUserCheckForwardRule")}
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
 ASSOCIATION_WRITES = ("CreateAssociation", "UpdateAssociation", "DeleteAssociation")
+# runas-guard's tag on the check's association (src/nodes/managed_tag.rs):
+# taken off, or written with another value, it is routed by the association
+# rules; runas-guard's own tag (the value "true") is not.
+MANAGED_TAG_KEY = samples.MANAGED_TAG_KEY
+MANAGED_TAG_VALUE = samples.MANAGED_TAG_VALUE
+TAG_CALLS = ("RemoveTagsFromResource", "AddTagsToResource")
+UNTAG_BRANCH = {"eventName": ["RemoveTagsFromResource"],
+                "requestParameters": {"resourceType": ["Association"], "tagKeys": [MANAGED_TAG_KEY]}}
+RETAG_BRANCH = {"eventName": ["AddTagsToResource"],
+                "requestParameters": {"resourceType": ["Association"],
+                                      "tags": {"key": [MANAGED_TAG_KEY],
+                                               "value": [{"anything-but": [MANAGED_TAG_VALUE]}]}}}
 SESSION_DOCUMENT_RULES = {(HUB, "SessionDocumentChangedRule"), (HUB, "SessionDocumentChangedLocalRule"),
                           (MEMBER, "SessionDocumentChangedForwardRule")}
 HUB_CUSTOM_BUS_SESSION_DOCUMENT_RULE = (HUB, "SessionDocumentChangedRule")
@@ -328,6 +340,13 @@ def routes(key):
 
 def is_association_write(event):
     return event.get("source") == "aws.ssm" and event["detail"].get("eventName") in ASSOCIATION_WRITES
+
+
+def tags_an_association(event):
+    """A tag call (RemoveTagsFromResource, AddTagsToResource) on a State Manager association."""
+    detail = event.get("detail") or {}
+    return (event.get("source") == "aws.ssm" and detail.get("eventName") in TAG_CALLS
+            and (detail.get("requestParameters") or {}).get("resourceType") == "Association")
 
 
 def writes_a_session_document(event):
@@ -647,6 +666,8 @@ class RoutingTests(cfn.TemplateTestCase):
         for name, event in self.samples_of("document_changed"):
             if is_association_write(event):
                 continue  # test_association_writes_of_the_check_reach_the_hub
+            if tags_an_association(event):
+                continue  # test_the_association_tag_removed_or_overwritten_reaches_the_hub
             with self.subTest(sample=name):
                 matched = self.matching_rules(event)
                 self.assertIn(HUB_CUSTOM_BUS_DOCUMENT_RULE, matched)
@@ -768,7 +789,8 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertEqual(matching(self.default_pattern_rules, event), set())
         # The other-key sample of events/ is such a call.
         (other_name, other), = [(n, e) for n, e in self.samples_of("ignored")
-                                if e["detail"].get("eventName") == "AddTagsToResource"]
+                                if e["detail"].get("eventName") == "AddTagsToResource"
+                                and e["detail"]["requestParameters"]["resourceId"] == PREFERENCES_DOCUMENT]
         self.assertNotIn(CANARY_TAG_KEY, [t["key"] for t in other["detail"]["requestParameters"]["tags"]], other_name)
         self.assertEqual(self.matching_rules(other), set(), other_name)
         # Routed: the canary's tag beside others, and whoever wrote it (the
@@ -951,6 +973,143 @@ class RoutingTests(cfn.TemplateTestCase):
                 conditions = cfn.evaluate_conditions(self.member, parameters, account, region)
                 self.assertEqual("RunAsUserCheckForwardRule" in cfn.created_resources(self.member, conditions),
                                  expected)
+
+    def test_the_association_tag_branches(self):
+        # Both tag calls are alternatives of the association rules' detail
+        # $or, under the same errorCode-absent condition as the writes.
+        for key in sorted(USER_CHECK_RULES):
+            with self.subTest(rule=key):
+                detail = self.pattern_rules[key]["detail"]
+                self.assertEqual(detail["errorCode"], [{"exists": False}])
+                self.assertIn(UNTAG_BRANCH, detail["$or"])
+                self.assertIn(RETAG_BRANCH, detail["$or"])
+        self.assertEqual(MANAGED_TAG_KEY, member_policy.rust_str_constant("crate::nodes::managed_tag::KEY"))
+        self.assertEqual(MANAGED_TAG_VALUE, member_policy.rust_str_constant("crate::nodes::managed_tag::VALUE"))
+
+    def test_the_association_tag_removed_or_overwritten_reaches_the_hub(self):
+        # Without SCP 11 a member administrator can take runas-guard's tag off
+        # the check's association or give it another value; the function tags
+        # it again. Forwarded like the association writes (the member stack,
+        # RunAsUserCheck=Enabled, to the custom bus; the hub account's own on
+        # the default bus), by the association rules alone: not the document
+        # rules, not the session document rules.
+        tag_calls = [(name, event) for name, event in self.samples_of("document_changed")
+                     if tags_an_association(event)]
+        self.assertEqual({e["detail"]["eventName"] for _, e in tag_calls}, set(TAG_CALLS))
+        for name, event in tag_calls:
+            with self.subTest(sample=name):
+                request = event["detail"]["requestParameters"]
+                if event["detail"]["eventName"] == "RemoveTagsFromResource":
+                    self.assertIn(MANAGED_TAG_KEY, request["tagKeys"])
+                else:
+                    self.assertIn(MANAGED_TAG_KEY, [t["key"] for t in request["tags"]])
+                    self.assertNotIn(MANAGED_TAG_VALUE, [t["value"] for t in request["tags"]
+                                                         if t["key"] == MANAGED_TAG_KEY])
+                self.assertNotIn("errorCode", event["detail"])
+                for patterns in (self.pattern_rules, self.default_pattern_rules):
+                    self.assertEqual(matching(patterns, event), USER_CHECK_RULES)
+
+    def test_only_runas_guards_tag_taken_off_or_overwritten_is_routed(self):
+        (_, untag), = [(n, e) for n, e in self.samples_of("document_changed")
+                       if tags_an_association(e) and e["detail"]["eventName"] == "RemoveTagsFromResource"]
+        (_, retag), = [(n, e) for n, e in self.samples_of("document_changed")
+                       if tags_an_association(e) and e["detail"]["eventName"] == "AddTagsToResource"]
+
+        def variant(event, **changes):
+            event = copy.deepcopy(event)
+            detail = event["detail"]
+            for key, value in changes.items():
+                if key in ("source", "detail-type"):
+                    event[key] = value
+                elif key in ("eventName", "errorCode", "errorMessage", "userIdentity"):
+                    detail[key] = value
+                elif value is None:
+                    del detail["requestParameters"][key]
+                else:
+                    detail["requestParameters"][key] = value
+            return event
+
+        def tags(*pairs):
+            return [{"key": key, "value": value} for key, value in pairs]
+
+        ours = MANAGED_TAG_KEY
+        not_routed = {
+            # Another key taken off, or the key in another case or form.
+            "untag CostCenter": variant(untag, tagKeys=["CostCenter"]),
+            "untag Runas-Guard:Managed": variant(untag, tagKeys=["Runas-Guard:Managed"]),
+            "untag runas-guard:managed2": variant(untag, tagKeys=["runas-guard:managed2"]),
+            "untag runas-guard:": variant(untag, tagKeys=["runas-guard:"]),
+            "untag the canary's key": variant(untag, tagKeys=[CANARY_TAG_KEY]),
+            "untag nothing": variant(untag, tagKeys=[]),
+            "untag, no tagKeys": variant(untag, tagKeys=None),
+            # runas-guard's own tag (its re-tag: routing it would loop), alone
+            # or beside another tag of the same value.
+            "retag true": variant(retag, tags=tags((ours, MANAGED_TAG_VALUE))),
+            "retag true beside Team=true": variant(retag, tags=tags(("Team", "true"), (ours, MANAGED_TAG_VALUE))),
+            # Another key, whatever its value; the key as a value.
+            "retag Team=false": variant(retag, tags=tags(("Team", "false"))),
+            "retag Runas-Guard:Managed=false": variant(retag, tags=tags(("Runas-Guard:Managed", "false"))),
+            "retag the key as a value": variant(retag, tags=tags(("Team", ours))),
+            "retag nothing": variant(retag, tags=[]),
+            "retag, no tags": variant(retag, tags=None),
+            # A failed call changed no tag.
+            "untag AccessDeniedException": variant(untag, errorCode="AccessDeniedException", errorMessage="x"),
+            "untag InvalidResourceId": variant(untag, errorCode="InvalidResourceId", errorMessage="x"),
+            "retag AccessDeniedException": variant(retag, errorCode="AccessDeniedException", errorMessage="x"),
+            # Another resource type: a document (the check's, or the
+            # preferences document the canary tags), a parameter, a node.
+            "untag Document": variant(untag, resourceType="Document", resourceId=CHECK_DOCUMENT),
+            "untag the preferences document": variant(untag, resourceType="Document",
+                                                      resourceId=PREFERENCES_DOCUMENT),
+            "retag Document": variant(retag, resourceType="Document", resourceId=CHECK_DOCUMENT),
+            "retag the preferences document": variant(retag, resourceType="Document",
+                                                      resourceId=PREFERENCES_DOCUMENT),
+            "retag Parameter": variant(retag, resourceType="Parameter"),
+            "retag ManagedInstance": variant(retag, resourceType="ManagedInstance"),
+            "untag association": variant(untag, resourceType="association"),
+            "untag, no resource type": variant(untag, resourceType=None),
+            "retag, no resource type": variant(retag, resourceType=None),
+            # Other calls and sources.
+            "ListTagsForResource": variant(untag, eventName="ListTagsForResource"),
+            "AddTagsToResource with tagKeys only": variant(untag, eventName="AddTagsToResource"),
+            "RemoveTagsFromResource with tags only": variant(retag, eventName="RemoveTagsFromResource"),
+            "aws.ssm-incidents": variant(untag, source="aws.ssm-incidents"),
+            "aws.tag": variant(retag, source="aws.tag"),
+            "AWS Service Event via CloudTrail": variant(untag, **{"detail-type": "AWS Service Event via CloudTrail"}),
+        }
+        for what, event in not_routed.items():
+            with self.subTest(variant=what):
+                self.assertEqual(self.matching_rules(event), set())
+                self.assertEqual(matching(self.default_pattern_rules, event), set())
+        # Routed, by the association rules alone: the key among others, any
+        # association (CloudTrail names it by id only: the function looks
+        # whether it is the check's), whoever made the call, any value but
+        # exactly "true". Not asserted either way: the key valued "true"
+        # beside another tag of another value, which EventBridge may route
+        # (it can match tags.key and tags.value on different elements); the
+        # function reads the request and leaves it.
+        someone = copy.deepcopy(samples._assumed_role(samples.MEMBER, "RunAsGuardExecution", "runas-guard", "03"))
+        routed = {
+            "untag beside another key": variant(untag, tagKeys=["Team", ours]),
+            "untag another association": variant(untag, resourceId="0b2a4c7e-1f3d-4e5a-9b6c-fedcba987654"),
+            "untag by runas-guard's role": variant(untag, userIdentity=someone),
+            "retag another association": variant(retag, resourceId="0b2a4c7e-1f3d-4e5a-9b6c-fedcba987654"),
+            "retag by runas-guard's role": variant(retag, userIdentity=someone),
+            **{f"retag {value!r}": variant(retag, tags=tags((ours, value)))
+               for value in ("false", "", "True", "TRUE", " true", "true ", "1", "yes")},
+        }
+        for what, event in routed.items():
+            with self.subTest(variant=what):
+                self.assertEqual(self.matching_rules(event), USER_CHECK_RULES)
+                self.assertEqual(matching(self.default_pattern_rules, event), USER_CHECK_RULES)
+        # The forwarding canary's tag on the preferences document travels as
+        # before: by the document rules alone, and not on an association.
+        (_, canary), = self.samples_of("forwarding_canary")
+        self.assertEqual(self.matching_rules(canary), DOCUMENT_RULES)
+        on_association = variant(canary, resourceType="Association", resourceId=samples.CHECK_ASSOCIATION_ID)
+        self.assertEqual(self.matching_rules(on_association), set())
+        beside = variant(canary, tags=tags((CANARY_TAG_KEY, "01jf3k9v2m8q7r5t4w6y0z1a2b"), (ours, "false")))
+        self.assertEqual(self.matching_rules(beside), DOCUMENT_RULES)
 
     def test_account_joined_samples_match_the_joined_rules(self):
         joined = [(name, event) for name, event in self.samples_of("account_vended")

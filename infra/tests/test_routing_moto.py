@@ -21,7 +21,15 @@ not routed through moto here at all, and likewise the document rules' forwarding
 branch (``tags.key`` of AddTagsToResource) is left to test_routing's matcher:
 an event with such an array (the canary sample, and AddTagsToResource of
 another key) is routed through moto by the document rule without that branch,
-every other event by the whole rule.
+every other event by the whole rule. The same holds for the association
+rules' branch for runas-guard's tag overwritten (``tags.key`` and
+``tags.value`` of AddTagsToResource on an association): an event with such an
+array is routed through moto by the association rule without that branch,
+every other event (the tag's removal included: ``tagKeys`` is an array of
+strings, which moto matches) by the whole rule; and moto judges that branch's
+leaves (the key, ``anything-but`` the value ``"true"``) on each tag given as
+one object instead of the array (``one_tag``), which both matchers read as
+an array of one element.
 """
 
 import copy
@@ -81,10 +89,40 @@ def without_canary(pattern):
     return pattern
 
 
+def without_retag(pattern):
+    """An association rule's ``pattern`` without its AddTagsToResource branch (checked to be exactly that)."""
+    pattern = copy.deepcopy(pattern)
+    branches = pattern["detail"]["$or"]
+    kept = [branch for branch in branches if branch != routing.RETAG_BRANCH]
+    if len(kept) != len(branches) - 1 or any('"tags"' in json.dumps(branch) for branch in kept):
+        raise AssertionError(f"not one AddTagsToResource branch and the rest free of tags: {branches}")
+    pattern["detail"]["$or"] = kept
+    return pattern
+
+
+def one_tag(name, event):
+    """An event with an array of tag objects, once per tag with that tag alone as an object instead of the array."""
+    variants = []
+    for index, tag in enumerate(event["detail"]["requestParameters"]["tags"]):
+        variant = copy.deepcopy(event)
+        variant["detail"]["requestParameters"]["tags"] = dict(tag)
+        variants.append((f"{name}, tag {index} as one object", variant))
+    return variants
+
+
 def answered(event, name):
     """An association write whose answer (responseElements.associationDescription) names ``name``."""
     event = copy.deepcopy(event)
     event["detail"]["responseElements"]["associationDescription"]["name"] = name
+    return event
+
+
+def valued(event, value):
+    """An AddTagsToResource whose runas-guard:managed tag has ``value``."""
+    event = copy.deepcopy(event)
+    for tag in event["detail"]["requestParameters"]["tags"]:
+        if tag["key"] == routing.MANAGED_TAG_KEY:
+            tag["value"] = value
     return event
 
 
@@ -125,9 +163,23 @@ class MotoAgreesOnDocumentRoutingTests(cfn.TemplateTestCase):
             routing.resolved_patterns(templates)[(routing.HUB, "RunAsUserCheckRule")], e)
             for _, e in cases), "some association write is routed")
         patterns = routing.resolved_patterns(templates)
+        # runas-guard's tag on an association: its removal is routed through
+        # moto by the whole rule; its overwrite by the rule without that
+        # branch, and tag by tag (one object each) by the whole rule.
+        tag_values = [(f"{name} valued {value!r}", valued(event, value))
+                      for name, event in tagged if routing.tags_an_association(event)
+                      for value in ("true", "false", "", "True")]
+        one_tags = [variant for name, event in tagged + tag_values for variant in one_tag(name, event)]
+        self.assertTrue(any(routing.matches(patterns[(routing.HUB, "RunAsUserCheckRule")], e)
+                            for _, e in untagged if routing.tags_an_association(e)), "some removal is routed")
+        self.assertTrue(any(routing.matches(patterns[(routing.HUB, "RunAsUserCheckRule")], e)
+                            for _, e in one_tags), "some overwrite of the tag is routed")
+        self.assertTrue(not all(routing.matches(patterns[(routing.HUB, "RunAsUserCheckRule")], e)
+                                for _, e in one_tags), "runas-guard's own tag is not routed")
         for key in sorted(routing.USER_CHECK_RULES):
             with self.subTest(rule=key):
-                self.agree(patterns[key], cases)
+                self.agree(patterns[key], untagged + one_tags)
+                self.agree(without_retag(patterns[key]), tagged + tag_values)
         self.assertTrue(any(routing.matches(patterns[(routing.HUB, "SessionDocumentChangedRule")], e)
                             for _, e in cases), "some session document write is routed")
         # The three copies are one pattern (test_routing.test_copies_of_a_pattern_are_identical).
