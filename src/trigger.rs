@@ -23,6 +23,10 @@ mod lifecycle;
 mod run_as;
 mod ssm_call;
 
+/// Why an event is about something runas-guard keeps (`Ok`: looked at), or
+/// why it is not (`Err`: ignored).
+type Verdict = Result<String, String>;
+
 pub use fields::bounded;
 pub use lifecycle::MEMBER_STACK_SET;
 pub use run_as::RUN_AS_TAG;

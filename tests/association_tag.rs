@@ -79,7 +79,9 @@ async fn a_new_association_is_created_tagged_under_the_member_roles_conditions()
     member_stack(&w, &account).await;
     fleet(&w, &account, REGION, &[with_user("i-0aaaaaaaaaaaaaaa1")]);
     // The guard holds the member role: an untagged creation is refused.
-    let refused = edit_create(&member_ssm(&w, &account).await).send().await;
+    let refused = create_check(&member_ssm(&w, &account).await, "ssm-ops")
+        .send()
+        .await;
     let code = refused.unwrap_err().into_service_error();
     assert_eq!(
         aws_sdk_ssm::error::ProvideErrorMetadata::code(&code),
@@ -100,25 +102,6 @@ async fn a_new_association_is_created_tagged_under_the_member_roles_conditions()
     );
 }
 
-/// The creation runas-guard 0.3.0 made: everything it keeps, and no tag.
-fn edit_create(
-    ssm: &aws_sdk_ssm::Client,
-) -> aws_sdk_ssm::operation::create_association::builders::CreateAssociationFluentBuilder {
-    ssm.create_association()
-        .name(CHECK)
-        .association_name("runas-guard-check-run-as-user")
-        .targets(
-            aws_sdk_ssm::types::Target::builder()
-                .key("InstanceIds")
-                .values("*")
-                .build(),
-        )
-        .parameters("User", vec!["ssm-ops".to_string()])
-        .schedule_expression("rate(1 day)")
-        .max_errors("100%")
-        .max_concurrency("100%")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_association_from_before_the_tag_is_tagged_once_and_a_removed_tag_never_blocks_a_put_back(
 ) {
@@ -126,8 +109,9 @@ async fn an_association_from_before_the_tag_is_tagged_once_and_a_removed_tag_nev
     let account = w.create_account("upgraded", None).await;
     member_stack(&w, &account).await;
     fleet(&w, &account, REGION, &[with_user("i-0bbbbbbbbbbbbbbb1")]);
-    // 0.3.0 made it (untagged); then the member stack is updated.
-    let id = edit_create(&w.admin_ssm(&account, REGION).await)
+    // 0.3.0 made it (untagged: everything it keeps, and no tag); then the
+    // member stack is updated.
+    let id = create_check(&w.admin_ssm(&account, REGION).await, "ssm-ops")
         .send()
         .await
         .unwrap()

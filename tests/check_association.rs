@@ -276,21 +276,7 @@ async fn a_copy_under_the_checks_name_is_deleted_and_ours_kept() {
     let admin = w.admin_ssm(&account, "eu-west-1").await;
     // A copy whose id sorts before ours (ids are random: try until one does).
     let copy = loop {
-        let made = admin
-            .create_association()
-            .name(CHECK)
-            .association_name("runas-guard-check-run-as-user")
-            .targets(
-                aws_sdk_ssm::types::Target::builder()
-                    .key("InstanceIds")
-                    .values("*")
-                    .build(),
-            )
-            .parameters("User", vec!["root".to_string()])
-            .schedule_expression("rate(1 day)")
-            .send()
-            .await
-            .unwrap();
+        let made = create_check(&admin, "root").send().await.unwrap();
         let id = made
             .association_description()
             .unwrap()

@@ -10,7 +10,7 @@ use super::association_tag;
 use super::document::document_ref;
 use super::fields::{child, required, Obj};
 use super::ssm_call::account_region;
-use super::{EventError, Trigger, TriggerKind};
+use super::{EventError, Trigger, TriggerKind, Verdict};
 
 const ASSOCIATION_WRITES: [&str; 3] = [
     "CreateAssociation",
@@ -49,21 +49,11 @@ pub(super) fn classify(
     check: Option<&str>,
     t: &mut Trigger,
 ) -> Result<(), EventError> {
-    if association_tag::tags_an_association(t.event_name.as_deref(), detail) {
-        return association_tag::classify_association_tag(root, detail, check, t);
-    }
-    classify_association(root, detail, check, t)
-}
-
-fn classify_association(
-    root: &Obj<'_>,
-    detail: &Obj<'_>,
-    check: Option<&str>,
-    t: &mut Trigger,
-) -> Result<(), EventError> {
     let name = t.event_name.clone().unwrap_or_default();
+    let tagging = association_tag::tags_an_association(Some(&name), detail);
     if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("{name} failed with {code}; no association changed");
+        let what = if tagging { "tag" } else { "association" };
+        t.reason = format!("{name} failed with {code}; no {what} changed");
         return Ok(());
     }
     let Some(check) = check else {
@@ -71,35 +61,43 @@ fn classify_association(
         return Ok(());
     };
     let params = required(detail, "requestParameters", "detail.requestParameters")?;
-    let named = named_document(&params, detail)?;
-    let id = params.opt_str("associationId")?;
-    match named.map(document_ref) {
-        Some(r) if r.name() == Some(check) => {}
-        Some(_) => {
-            t.reason = format!(
-                "{name} of document {:?}, not {check}",
-                named.unwrap_or_default()
-            );
-            return Ok(());
-        }
-        None if name == "DeleteAssociation" && id.is_some() => {}
-        None => {
-            t.reason = format!("{name} names no document; not the run-as user check");
-            return Ok(());
+    let verdict = match tagging {
+        true => association_tag::verdict(&name, &params, detail)?,
+        false => verdict(&name, &params, detail, check)?,
+    };
+    match verdict {
+        Err(why_not) => t.reason = why_not,
+        Ok(why) => {
+            let (account, region) = account_region(root, detail)?;
+            t.kind = TriggerKind::DocumentChanged;
+            t.account = Some(account);
+            t.region = Some(region.to_string());
+            t.actor = actor(detail)?;
+            t.reason = why;
+            t.context.document = Some(check.to_string());
         }
     }
-    let (account, region) = account_region(root, detail)?;
-    t.kind = TriggerKind::DocumentChanged;
-    t.account = Some(account);
-    t.region = Some(region.to_string());
-    t.actor = actor(detail)?;
-    t.reason = match (named, id) {
-        (Some(_), _) => format!("{name} of {check}: the run-as user check's association"),
-        (None, id) => format!(
-            "{name} of association {}: looked at in case it was the run-as user check's",
-            id.unwrap_or("-")
-        ),
-    };
-    t.context.document = Some(check.to_string());
     Ok(())
+}
+
+fn verdict(
+    name: &str,
+    params: &Obj<'_>,
+    detail: &Obj<'_>,
+    check: &str,
+) -> Result<Verdict, EventError> {
+    let named = named_document(params, detail)?;
+    let id = params.opt_str("associationId")?;
+    Ok(match (named, id) {
+        (Some(n), _) if document_ref(n).name() == Some(check) => Ok(format!(
+            "{name} of {check}: the run-as user check's association"
+        )),
+        (Some(n), _) => Err(format!("{name} of document {n:?}, not {check}")),
+        (None, Some(id)) if name == "DeleteAssociation" => Ok(format!(
+            "{name} of association {id}: looked at in case it was the run-as user check's"
+        )),
+        (None, _) => Err(format!(
+            "{name} names no document; not the run-as user check"
+        )),
+    })
 }

@@ -7,10 +7,8 @@
 
 use serde_json::Value;
 
-use super::actor::actor;
-use super::fields::{field_error, required, Obj};
-use super::ssm_call::account_region;
-use super::{EventError, Trigger, TriggerKind};
+use super::fields::{field_error, Obj};
+use super::{EventError, Verdict};
 use crate::nodes::managed_tag::{KEY, VALUE};
 
 /// A tag write on a State Manager association.
@@ -24,37 +22,21 @@ pub(super) fn tags_an_association(event_name: Option<&str>, detail: &Obj<'_>) ->
         == Some("Association")
 }
 
-pub(super) fn classify_association_tag(
-    root: &Obj<'_>,
+/// Whether the event took runas-guard's tag off an association.
+pub(super) fn verdict(
+    name: &str,
+    params: &Obj<'_>,
     detail: &Obj<'_>,
-    check: Option<&str>,
-    t: &mut Trigger,
-) -> Result<(), EventError> {
-    let name = t.event_name.clone().unwrap_or_default();
-    if let Some(code) = detail.opt_str("errorCode")? {
-        t.reason = format!("{name} failed with {code}; no tag changed");
-        return Ok(());
-    }
-    let Some(check) = check else {
-        t.reason = format!("{name}: the run-as user check is off (`[nodes] check_user`)");
-        return Ok(());
-    };
-    let params = required(detail, "requestParameters", "detail.requestParameters")?;
+) -> Result<Verdict, EventError> {
     let id = params.opt_str("resourceId")?.unwrap_or("-");
-    if !takes_the_tag(&name, detail)? {
-        t.reason = format!("{name} on association {id}: runas-guard's tag {KEY} is left as it was");
-        return Ok(());
-    }
-    let (account, region) = account_region(root, detail)?;
-    t.kind = TriggerKind::DocumentChanged;
-    t.account = Some(account);
-    t.region = Some(region.to_string());
-    t.actor = actor(detail)?;
-    t.reason = format!(
-        "{name} of {KEY} on association {id}: looked at in case it was the run-as user check's"
-    );
-    t.context.document = Some(check.to_string());
-    Ok(())
+    Ok(match takes_the_tag(name, detail)? {
+        true => Ok(format!(
+            "{name} of {KEY} on association {id}: looked at in case it was the run-as user check's"
+        )),
+        false => Err(format!(
+            "{name} on association {id}: runas-guard's tag {KEY} is left as it was"
+        )),
+    })
 }
 
 /// Whether the request takes runas-guard's tag off the association, or

@@ -149,6 +149,27 @@ pub fn edit_check(
         .schedule_expression("rate(1 day)")
 }
 
+/// A `CreateAssociation` of the check with what runas-guard keeps (as 0.3.0
+/// made it: no tag), for `user`.
+pub fn create_check(
+    ssm: &aws_sdk_ssm::Client,
+    user: &str,
+) -> aws_sdk_ssm::operation::create_association::builders::CreateAssociationFluentBuilder {
+    ssm.create_association()
+        .name(CHECK)
+        .association_name("runas-guard-check-run-as-user")
+        .targets(
+            aws_sdk_ssm::types::Target::builder()
+                .key("InstanceIds")
+                .values("*")
+                .build(),
+        )
+        .parameters("User", vec![user.to_string()])
+        .schedule_expression("rate(1 day)")
+        .max_errors("100%")
+        .max_concurrency("100%")
+}
+
 /// A control endpoint of the emulated State Manager (its docstring lists them).
 pub fn emulator(w: &World, path: &str, body: Value) -> Value {
     let (status, out) = http(w.moto.port(), "POST", path, &body.to_string());
