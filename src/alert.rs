@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::stable_id;
-use crate::outcome::{AccountReport, Action};
+use crate::outcome::{AccountReport, Action, Change};
 use crate::trigger::Trigger;
 
 mod bypass;
@@ -21,7 +21,7 @@ mod readiness;
 mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
-pub use drift::drift;
+pub use drift::{drift, NO_EVENT_NOTE};
 pub use forwarding::forwarding_missing;
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
@@ -49,6 +49,7 @@ pub enum Kind {
     IdentityCenterDrift,
     ForwardingMissing,
     IdentityCenterFailed,
+    PolicyApplied,
 }
 
 impl Kind {
@@ -68,6 +69,7 @@ impl Kind {
             Kind::IdentityCenterDrift => "identity_center_drift",
             Kind::ForwardingMissing => "forwarding_missing",
             Kind::IdentityCenterFailed => "identity_center_failed",
+            Kind::PolicyApplied => "policy_applied",
         }
     }
 }
@@ -213,12 +215,19 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
         // in line is news only when the event was an edit of that document.
         let reverted = o.action.wrote()
             && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
-        if !(audit || (reverted && per == Per::Region)) {
+        // A run with no edit event of its own (a member-stack update, a
+        // baseline, a re-attempt) that put back what the table last saw
+        // right: told like the sweep's find, once, whoever finds it.
+        let found = per == Per::Account
+            && o.change == Some(Change::Document)
+            && o.action.wrote()
+            && o.was_noncompliant(user);
+        if !(audit || (reverted && per == Per::Region) || found) {
             continue;
         }
         let counted = reverted && per == Per::Region && !f.expected_editor;
         let facts = DriftFacts {
-            expected_editor: f.expected_editor,
+            expected_editor: f.expected_editor && per == Per::Region,
             audit,
             reverts_last_hour: if counted {
                 f.reverts_last_hour.get(&slot).copied().unwrap_or(1)

@@ -154,7 +154,8 @@ fn emoji(severity: &str) -> &'static str {
 
 fn description(alert: &Alert) -> String {
     use kinds::{
-        bypass_description, identity_center_description, missing_description, summary_description,
+        bypass_description, identity_center_description, missing_description, policy_description,
+        summary_description,
     };
     let b = &alert.body;
     let mut lines = vec![];
@@ -163,6 +164,9 @@ fn description(alert: &Alert) -> String {
     }
     if b["kind"] == "run_as_user_missing" {
         return missing_description(b);
+    }
+    if b["kind"] == "policy_applied" {
+        return policy_description(b);
     }
     if b["kind"] == "run_as_bypass" {
         return bypass_description(b);

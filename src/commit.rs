@@ -2,7 +2,7 @@
 //! rows and released leases, all regions at once, and the writes of runs
 //! that died before recording them (adopted, with their alerts).
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::task::JoinSet;
 
 use crate::account::Uncommitted;
@@ -14,13 +14,6 @@ use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::records::{HistoryRow, Observation};
 use crate::store::known::unchanged;
 use crate::store::state::{Orphan, StateStore};
-
-fn string_of(v: &Option<Value>) -> Option<String> {
-    v.as_ref().map(|v| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
-}
 
 /// What to write for one region: the state item and, for a change made or
 /// drift seen, a history row.
@@ -74,14 +67,15 @@ fn observation(
     } else {
         o.after.as_ref().or(o.before.as_ref())
     };
+    let (observed_user, observed_enabled) = crate::account::change::observed(seen);
     Observation {
         account: report.account.clone(),
         region: o.region.clone(),
         document: o.document.clone(),
         status,
         desired_user: o.desired_user.clone().or(report.desired_user.clone()),
-        observed_user: seen.and_then(|r| string_of(&r.user)),
-        observed_enabled: seen.and_then(|r| string_of(&r.enabled)),
+        observed_user,
+        observed_enabled,
         default_version: o.version_after.clone(),
         action: o.action.as_str(),
         wrote: o.action.wrote(),
@@ -145,7 +139,9 @@ fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSe
             continue;
         }
         // Drift already recorded is history once, not once per sweep.
-        let already = observation.action == "would-change" && known.is_some_and(|k| k.drift_seen);
+        let seen = serde_json::json!([observation.observed_enabled, observation.observed_user]);
+        let already = observation.action == "would-change"
+            && known.is_some_and(|k| k.drift_seen.as_deref() == Some(seen.to_string().as_str()));
         rows.extend(history.filter(|_| !already));
         let reverted = observation.status == Status::Reverted.as_str();
         let state = state.clone();

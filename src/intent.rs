@@ -170,6 +170,7 @@ impl Intent {
             nodes: None,
             mode: None,
             held: None,
+            change: None,
         }
         .for_document(
             self.document

@@ -169,6 +169,28 @@ pub struct RegionOutcome {
     /// `enforce-when-ready` and the check not ready: why it was not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// What changed since the table last recorded this slot, when it is
+    /// news ([`Change`]); absent on a first look and where nothing changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// Why a run found a slot other than the table last recorded it: the
+/// document moved under the same desired user and mode (someone's change:
+/// told once, whoever found it), or the policy now wants another user or
+/// mode (the policy's change: summarised, never blamed on anyone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    Document,
+    Policy {
+        from_user: Option<String>,
+        to_user: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from_mode: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to_mode: Option<String>,
+    },
 }
 
 impl RegionOutcome {

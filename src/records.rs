@@ -42,6 +42,15 @@ impl Observation {
     }
 }
 
+/// One observed Run As, as an audit drift mark remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// `[enabled, user]` as JSON: unambiguous whatever the values hold.
+    pub value: String,
+    pub user: Option<String>,
+    pub enabled: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryRow {
     pub account: String,

@@ -12,6 +12,9 @@ use crate::alert::{alert_id, Alert, Kind, Severity};
 use crate::outcome::{AccountReport, Action};
 use crate::trigger::Trigger;
 
+mod policy;
+pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
+
 /// Account-regions a summary names; the rest are in the report and `status`.
 pub const MAX_ENTRIES: usize = 50;
 
@@ -71,6 +74,10 @@ pub struct Tally {
     /// `enforce-when-ready` rows the check's verdict kept in audit.
     #[serde(default)]
     pub held: usize,
+    /// What the policy changed: its own alert (`policy_applied`), not this
+    /// summary's news.
+    #[serde(default)]
+    pub policy: PolicyTally,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -156,6 +163,9 @@ impl Tally {
                 }
             }
             *self.counts.entry(counted_as(o)).or_default() += 1;
+            if self.policy.add(report, o) {
+                continue;
+            }
             if o.action == Action::Pending {
                 self.pending.push(entry(report, o));
                 continue;
@@ -186,6 +196,7 @@ impl Tally {
         }
         self.out_of_scope += other.out_of_scope;
         self.held += other.held;
+        self.policy.merge(other.policy);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);

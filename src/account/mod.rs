@@ -15,9 +15,12 @@ use crate::ids::session_name;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Policy, Standing};
+use crate::store::known::Snapshot;
 use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
+use crate::trigger::TriggerKind;
 
+pub mod change;
 mod early;
 mod gate;
 mod held;
@@ -112,6 +115,9 @@ pub struct Prepared {
     session: Option<Result<MemberSession, AwsError>>,
     /// Every governed document of `regions`, already observed, by slot.
     seen: Early,
+    /// What the table last recorded of the account, read beside the rest
+    /// when the job has no sweep's view of it ([`change::judge`]).
+    recorded: Option<Snapshot>,
 }
 
 impl Prepared {
@@ -140,24 +146,51 @@ pub async fn prepare(
         };
         (Some(session), seen)
     };
-    let (path, (session, seen)) = match ctx.policy.standing_by_id(account) {
-        // The common case: the session is made while the path is read.
-        Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
-        Some(_) => (locate(ctx.org, account).await, (None, Early::default())),
-        // Its OU path decides whether it is governed: never assume into an
-        // account before knowing it is.
-        None => match locate(ctx.org, account).await {
-            Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
-                (Ok(Some(path)), enter.await)
-            }
-            other => (other, (None, Early::default())),
-        },
+    let entered = async {
+        match ctx.policy.standing_by_id(account) {
+            // The common case: the session is made while the path is read.
+            Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
+            Some(_) => (locate(ctx.org, account).await, (None, Early::default())),
+            // Its OU path decides whether it is governed: never assume into an
+            // account before knowing it is.
+            None => match locate(ctx.org, account).await {
+                Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
+                    (Ok(Some(path)), enter.await)
+                }
+                other => (other, (None, Early::default())),
+            },
+        }
     };
+    let ((path, (session, seen)), recorded) = tokio::join!(entered, recorded(ctx, job, account));
     Ok(path?.map(|path| Prepared {
         path,
         session,
         seen,
+        recorded,
     }))
+}
+
+/// The account's recorded rows, for a run that finds changes without an
+/// edit event of its own (a member-stack update, a baseline, a vend's
+/// re-attempt): one query beside the rest, never on the critical path. A
+/// sweep already holds them; a document event is told by its own rule.
+async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
+    let wanted = job.known.is_none()
+        && !job.dry_run
+        && !matches!(
+            job.trigger.kind,
+            TriggerKind::DocumentChanged | TriggerKind::Sweep
+        );
+    if !wanted {
+        return None;
+    }
+    match ctx.state.snapshot_account(account).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read: changes found now cannot be told apart from first looks");
+            None
+        }
+    }
 }
 
 /// A session in `account` under the policy's roles, with runas-guard's
@@ -182,6 +215,7 @@ pub async fn converge(
         path,
         session,
         mut seen,
+        recorded,
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);
@@ -211,10 +245,12 @@ pub async fn converge(
         reconcile_regions(ctx, job, &session, targets, regions, &mut seen)
     );
     report.ou_path = Some(ou_path);
-    let regions = held::missing_check_document(ctx, account, regions).await;
+    let mut regions = held::missing_check_document(ctx, account, regions).await;
+    let recorded = recorded.as_ref().or(job.known.as_deref());
+    judged(recorded, account, &user, &mut regions);
     log_outcomes(account, &regions);
     let (new_drift, new_missing) = tokio::join!(
-        first_seen_drift(ctx.state, job, account, &regions),
+        first_seen_drift(ctx.state, job, account, recorded, &regions),
         missing::newly_missing(ctx.state, job, account, &regions)
     );
     report.regions = regions;
@@ -223,6 +259,14 @@ pub async fn converge(
         grants,
         new_drift,
         new_missing,
+    }
+}
+
+/// Each row's change since the table last recorded it ([`change::judge`]).
+fn judged(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut [RegionOutcome]) {
+    for o in regions {
+        let known = recorded.and_then(|k| k.get(account, &o.slot()));
+        o.change = change::judge(known, o, o.user(user));
     }
 }
 
@@ -261,32 +305,43 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
     }
 }
 
-/// Audit mode: which drifted regions this run saw first (one conditional
-/// write per drifted region; none for compliant ones).
+/// Audit mode: which findings this run saw first (one conditional write per
+/// finding not already marked; none for compliant slots). A finding is one
+/// observed Run As: the same one is told once, a new one (a noncompliant
+/// slot edited again) is news again. The policy's change is not drift.
 async fn first_seen_drift(
     state: &StateStore,
     job: &Job,
     account: &str,
+    recorded: Option<&Snapshot>,
     regions: &[RegionOutcome],
 ) -> HashSet<String> {
     let mut first = HashSet::new();
     if job.dry_run {
         return first;
     }
-    let known = |slot: &str| job.known.as_ref().and_then(|k| k.get(account, slot));
+    let marked = |slot: &str| {
+        recorded
+            .and_then(|k| k.get(account, slot))
+            .and_then(|k| k.drift_seen.clone())
+    };
     for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
-        let slot = o.slot();
-        if known(&slot).is_some_and(|k| k.drift_seen) {
+        // The policy's change is marked seen (later runs find it known) but
+        // told in the sweep's `policy_applied`, not as drift.
+        let policy = matches!(o.change, Some(crate::outcome::Change::Policy { .. }));
+        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref()));
+        if marked(&slot).as_deref() == Some(seen.value.as_str()) {
             continue;
         }
         match state
-            .claim_drift(account, &slot, &job.trigger.event_id)
+            .claim_drift(account, &slot, &job.trigger.event_id, &seen)
             .await
         {
-            Ok(true) => {
+            Ok(true) if !policy => {
                 first.insert(slot);
             }
-            Ok(false) => {}
+            Ok(_) => {}
+            Err(_) if policy => {}
             Err(e) => {
                 // Better a repeated alert than a silent one.
                 tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");

@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 use super::message::{base, short_actor, subject_value};
 use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
 use crate::outcome::RegionOutcome;
-use crate::trigger::Trigger;
+use crate::trigger::{Trigger, TriggerKind};
+
+/// What a drift alert found without an edit event says to check.
+pub const NO_EVENT_NOTE: &str = "no edit event had brought this change when runas-guard found it: check that account-region's forwarding (doctor --account, the forwarding canary)";
 
 /// Someone changed RunAs in one account-region and we put it back (or, in
 /// audit mode, saw it). From the third revert in an hour it is `tamper_repeated`.
@@ -51,6 +54,13 @@ pub fn drift(
     m.insert("version_after".into(), json!(outcome.version_after));
     m.insert("expected_editor".into(), json!(expected_editor));
     m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
+    // How it was found: an edit event of this document, or a run that
+    // looked for another reason and found it (and so no event brought it).
+    m.insert("found_by".into(), json!(trigger.kind.as_str()));
+    let changed = outcome.change == Some(crate::outcome::Change::Document);
+    if changed && trigger.kind != TriggerKind::DocumentChanged {
+        m.insert("note".into(), json!(NO_EVENT_NOTE));
+    }
     Alert::new(kind, severity, account, &subject, Value::Object(m))
 }
 
@@ -70,15 +80,15 @@ fn drift_headline(
     } = facts;
     let (by, before, what) = drift_words(user, outcome, trigger);
     let region = outcome.place();
-    let sweep = trigger.kind == crate::trigger::TriggerKind::Sweep;
-    if audit && sweep {
-        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: sweep found {what} wrong in {account} {region} ({before}, want {user})"))
-    } else if sweep {
+    let found = found_by_words(trigger);
+    if let (true, Some(found)) = (audit, &found) {
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: {found} found {what} wrong in {account} {region} ({before}, want {user})"))
+    } else if let Some(found) = found {
         (
             Kind::DriftReverted,
             Severity::Warning,
             format!(
-                "runas-guard: sweep fixed {what} in {account} {region} (was {before}, now {user})"
+                "runas-guard: {found} fixed {what} in {account} {region} (was {before}, now {user})"
             ),
         )
     } else if audit {
@@ -102,6 +112,20 @@ fn drift_headline(
             ),
         )
     }
+}
+
+/// Who found a change no edit event brought, for a subject: `None` for the
+/// edit event itself (it names the editor instead).
+fn found_by_words(trigger: &Trigger) -> Option<&'static str> {
+    Some(match trigger.kind {
+        TriggerKind::DocumentChanged => return None,
+        TriggerKind::Sweep => "sweep",
+        TriggerKind::MemberStackLanded => "member-stack update",
+        TriggerKind::BaselineApplied => "Control Tower baseline",
+        TriggerKind::AccountMoved => "account move",
+        _ if trigger.event_name.as_deref() == Some("Reattempt") => "re-attempt",
+        _ => "account event",
+    })
 }
 
 /// Who to name, what was there, and whether RunAs or an inherited setting

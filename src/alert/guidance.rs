@@ -57,6 +57,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
             "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
         ],
+        Kind::PolicyApplied => &[
+            "No action needed if the policy change was intended: the alert counts what it reached per OU and per change.",
+            "Not intended? Restore the previous policy object (S3 versioning keeps it); the next sweep applies it the same way.",
+        ],
         Kind::SweepSummary => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -81,6 +85,7 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
             "operate"
         }
+        Kind::PolicyApplied => "policy-file",
     }
 }
 

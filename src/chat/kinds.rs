@@ -41,6 +41,44 @@ pub(super) fn summary_description(b: &serde_json::Value) -> String {
     lines.join("\n")
 }
 
+/// What a policy change reached: counts per change and per OU, and the
+/// first account-regions.
+pub(super) fn policy_description(b: &serde_json::Value) -> String {
+    let counts = |k: &str| {
+        b[k].as_object()
+            .into_iter()
+            .flatten()
+            .map(|(what, n)| format!("{} {}", code(what), code(&text(n))))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut lines = vec![
+        format!(
+            "*Reached:* {} account-regions ({} written)",
+            code(&text(&b["account_regions"])),
+            code(&text(&b["written"]))
+        ),
+        format!("*Changes:* {}", counts("changes")),
+        format!("*Per OU:* {}", counts("by_ou")),
+    ];
+    for e in b["entries"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "• {} {} {}: {}",
+            code(&text(&e["account"])),
+            code(&text(&e["region"])),
+            code(&text(&e["action"])),
+            code(&text(&e["change"]))
+        ));
+    }
+    if b["more"].as_u64().unwrap_or(0) > 0 {
+        lines.push(format!(
+            "…and {} more in `runas-guard status`",
+            code(&b["more"].to_string())
+        ));
+    }
+    lines.join("\n")
+}
+
 /// A session document that skips Run As: which versions, on what, by whom.
 pub(super) fn bypass_description(b: &serde_json::Value) -> String {
     let region = text(&b["region"]);

@@ -25,8 +25,9 @@ pub struct Known {
     pub observed_enabled: Option<String>,
     pub default_version: Option<String>,
     pub error_code: Option<String>,
-    /// Audit mode: this drift was already reported.
-    pub drift_seen: bool,
+    /// Audit mode: the finding already reported here (one observed Run As,
+    /// as [`crate::account::change::seen_value`] writes it).
+    pub drift_seen: Option<String>,
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.
     pub intent: bool,
@@ -100,6 +101,21 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && !o.wrote
 }
 
+/// The finding a drift mark remembers. A mark from before findings were
+/// kept (no value) remembered what the item observed.
+fn drift_seen(i: &Item) -> Option<String> {
+    if !i.contains_key("drift_seen_by") {
+        return None;
+    }
+    get_s(i, "drift_seen_value").or_else(|| {
+        let (user, enabled) = (
+            get_s(i, "observed_user"),
+            get_s(i, "observed_run_as_enabled"),
+        );
+        Some(serde_json::json!([enabled, user]).to_string())
+    })
+}
+
 fn known(i: &Item) -> Known {
     Known {
         status: get_s(i, "status"),
@@ -108,7 +124,7 @@ fn known(i: &Item) -> Known {
         observed_enabled: get_s(i, "observed_run_as_enabled"),
         default_version: get_s(i, "default_version"),
         error_code: get_s(i, "last_error_code"),
-        drift_seen: i.contains_key("drift_seen_by"),
+        drift_seen: drift_seen(i),
         intent: i.contains_key("intent"),
         nodes: get_s(i, "nodes"),
         mode: get_s(i, "mode"),
@@ -183,7 +199,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, intent, nodes, #mode, held, ou_path, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, ou_path, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")
@@ -316,7 +332,7 @@ mod tests {
             observed_enabled: Some("true".into()),
             default_version: Some("2".into()),
             error_code: None,
-            drift_seen: false,
+            drift_seen: None,
             intent: false,
             nodes: None,
             mode: None,

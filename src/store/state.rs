@@ -259,33 +259,46 @@ impl StateStore {
             .map_err(|e| self.table.err("UpdateItem", &o.account, &e))
     }
 
-    /// Audit mode: marks the account-region's (`slot`'s) drift as seen by `trigger_id`
-    /// unless an earlier run already saw it (the mark goes when it is
-    /// compliant again). True when this trigger saw it first, which a retry
-    /// of the same trigger still is: `drift_detected` on the transition only.
+    /// Audit mode: marks the account-region's (`slot`'s) finding `seen` (one
+    /// observed Run As) as seen by `trigger_id` unless an earlier run already
+    /// saw that same finding (the mark goes when it is compliant again). True
+    /// when this trigger saw it first, which a retry of the same trigger
+    /// still is: `drift_detected` once per finding, not once per sweep.
     pub async fn claim_drift(
         &self,
         account: &str,
         slot: &str,
         trigger_id: &str,
+        seen: &crate::records::Seen,
     ) -> Result<bool, AwsError> {
-        let out = self
+        // One finding, one teller: a new value, or this trigger's own
+        // earlier claim (a retry whose answer was lost). A mark from before
+        // values were kept remembered what the item observed.
+        let mut update = self
             .table
             .update_region(account, slot)
             .update_expression(
-                "SET drift_seen_by = if_not_exists(drift_seen_by, :tid), state_shard = :shard",
+                "SET drift_seen_by = :tid, drift_seen_value = :seen, state_shard = :shard",
             )
             .expression_attribute_values(":tid", s(trigger_id))
-            .expression_attribute_values(":shard", s(state_shard(account)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .expression_attribute_values(":seen", s(&seen.value))
+            .expression_attribute_values(":shard", s(state_shard(account)));
+        let legacy = match (&seen.user, &seen.enabled) {
+            (Some(user), Some(enabled)) => {
+                update = update
+                    .expression_attribute_values(":user", s(user))
+                    .expression_attribute_values(":enabled", s(enabled));
+                "(attribute_not_exists(drift_seen_by) OR observed_user <> :user OR observed_run_as_enabled <> :enabled)"
+            }
+            _ => "attribute_not_exists(drift_seen_by)",
+        };
+        let sent = update
+            .condition_expression(format!(
+                "(attribute_not_exists(drift_seen_value) AND {legacy}) OR drift_seen_value <> :seen OR drift_seen_by = :tid"
+            ))
             .send()
-            .await
-            .map_err(|e| self.table.err("UpdateItem", account, &e))?;
-        let seen_by = out
-            .attributes
-            .as_ref()
-            .and_then(|a| get_s(a, "drift_seen_by"));
-        Ok(seen_by.as_deref() == Some(trigger_id))
+            .await;
+        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
     }
 
     /// One row per change made or drift seen, all of one account's in one

@@ -98,6 +98,7 @@ fn build(
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
         u.remove.push("drift_seen_by");
+        u.remove.push("drift_seen_value");
     }
     u.remove.extend(claims_done(o));
     // Who last touched it survives quiet checks.

@@ -35,7 +35,7 @@ fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
     assert!(u.expression.contains("#st = :st"));
     assert!(
         u.expression.ends_with(
-            " REMOVE last_error, last_error_code, nodes, held, ou_path, #mode, drift_seen_by"
+            " REMOVE last_error, last_error_code, nodes, held, ou_path, #mode, drift_seen_by, drift_seen_value"
         ),
         "{}",
         u.expression

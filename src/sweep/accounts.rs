@@ -139,7 +139,7 @@ pub(super) async fn sweep_account(
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
-    alerts.extend(news(job, &acct.report, &acct.new_missing));
+    alerts.extend(news(job, &acct.report, &acct.new_drift, &acct.new_missing));
     if governed {
         alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
@@ -157,12 +157,13 @@ pub(super) async fn sweep_account(
 fn news(
     job: &Job,
     report: &AccountReport,
+    new_drift: &HashSet<String>,
     new_missing: &HashSet<String>,
 ) -> Vec<crate::alert::Alert> {
     let at = crate::clock::iso(crate::clock::now());
-    let mut alerts = match (job.known.as_deref(), job.dry_run) {
-        (Some(known), false) => super::unreported::drift_found(known, report, &job.trigger, &at),
-        _ => vec![],
+    let mut alerts = match job.dry_run {
+        false => super::unreported::drift_found(report, new_drift, &job.trigger, &at),
+        true => vec![],
     };
     alerts.extend(crate::alert::user_missing(
         report,

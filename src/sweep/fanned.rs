@@ -8,12 +8,11 @@ use super::accounts::sweep_account;
 use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
 use crate::aws::organizations::AccountInfo;
 use crate::aws::AwsError;
-use crate::clock;
 use crate::job::Job;
 use crate::outbox::deliver;
 use crate::outcome::{AccountReport, RegionOutcome};
 use crate::services::Services;
-use crate::summary::{self, Tally};
+use crate::summary::Tally;
 
 /// One account of a fanned-out sweep (an SQS message). Its part of the
 /// summary is stored whatever happened to the account (a failure is a part
@@ -92,15 +91,10 @@ async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(),
         }
     }
     let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
-    let Some(alert) = summary::alert(&whole, &trigger, &clock::iso(clock::now())) else {
+    let alerts = super::told(&whole, &trigger);
+    if alerts.is_empty() {
         return Ok(());
-    };
-    deliver(
-        &svc.receipts,
-        &svc.alerts,
-        &crate::ids::token(),
-        vec![alert],
-    )
-    .await;
+    }
+    deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
     Ok(())
 }

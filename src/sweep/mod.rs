@@ -93,6 +93,15 @@ async fn sweep_done(svc: &Services, job: &Job, tally: &Tally) {
     }
 }
 
+/// What a sweep says for all its accounts: its one summary, and what the
+/// policy changed (each when there is something to say).
+fn told(tally: &Tally, trigger: &Trigger) -> Vec<crate::alert::Alert> {
+    let at = crate::clock::iso(crate::clock::now());
+    let summary = crate::summary::alert(tally, trigger, &at);
+    let policy = crate::summary::policy_alert(&tally.policy, trigger, &at);
+    summary.into_iter().chain(policy).collect()
+}
+
 fn tally(swept: &[Swept]) -> Tally {
     let mut t = Tally::default();
     for (report, new_drift) in swept {

@@ -13,7 +13,6 @@ use crate::job::Job;
 use crate::outbox::{deliver, flush_outbox};
 use crate::policy::Policy;
 use crate::services::Services;
-use crate::summary;
 
 /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
 pub async fn reconcile_org(
@@ -52,9 +51,7 @@ pub async fn reconcile_org(
     let alerts: Vec<Alert> = if dry_run {
         vec![]
     } else {
-        summary::alert(&tally(&swept), &job.trigger, &clock::iso(clock::now()))
-            .into_iter()
-            .collect()
+        super::told(&tally(&swept), &job.trigger)
     };
     let reports = swept.into_iter().map(|(r, _)| r).collect();
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::accounts::run_accounts;
-use super::{sweep_done, tally, with_snapshot, SweepMessage};
+use super::{sweep_done, tally, told, with_snapshot, SweepMessage};
 use crate::alert;
 use crate::aws::organizations::{AccountInfo, Org};
 use crate::aws::AwsError;
@@ -13,7 +13,6 @@ use crate::job::Job;
 use crate::outbox::flush_outbox;
 use crate::outcome::{Handled, Outcome};
 use crate::services::Services;
-use crate::summary;
 use crate::work::{Home, Work};
 use crate::workers::identity_center::{look_at, look_failed, look_ran};
 
@@ -123,9 +122,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     // one broken account would multiply the load by Lambda's retries.
     Work {
         outcome,
-        alerts: summary::alert(&tally, &job.trigger, &clock::iso(clock::now()))
-            .into_iter()
-            .collect(),
+        alerts: told(&tally, &job.trigger),
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,

@@ -1,22 +1,20 @@
-//! Drift a sweep found where the table last said the account-region was
-//! right: an edit was made and no event brought it (pure). Each such
+//! What a sweep found changed that no event brought (pure): a document
+//! that differs from what the table last recorded, under the same desired
+//! user and mode ([`crate::account::change::judge`]). Each such
 //! account-region is told as drift (`found_by: "sweep"`, warning) beside the
 //! sweep's summary, because it means that account-region's forwarding may be
-//! broken, not only that something was fixed.
-
-use serde_json::json;
+//! broken, not only that something was fixed. In audit, a new finding where
+//! the slot was already noncompliant is news too (once: `new_drift` holds
+//! the findings this run marked first). What the policy changed is its
+//! summary's, never a per-slot warning.
 
 use crate::alert::{self, Alert, DriftFacts};
-use crate::outcome::{AccountReport, Action};
-use crate::store::known::Snapshot;
+use crate::outcome::{AccountReport, Action, Change};
 use crate::trigger::Trigger;
 
-/// What the item says when runas-guard last saw the account-region right.
-const WAS_RIGHT: [&str; 3] = ["compliant", "remediated", "reverted"];
-
 pub(super) fn drift_found(
-    known: &Snapshot,
     report: &AccountReport,
+    new_drift: &std::collections::HashSet<String>,
     trigger: &Trigger,
     at: &str,
 ) -> Vec<Alert> {
@@ -26,81 +24,77 @@ pub(super) fn drift_found(
     let mut alerts = Vec::new();
     for o in &report.regions {
         let user = o.user(user);
-        let was_right = known
-            .get(&report.account, &o.slot())
-            .and_then(|k| k.status.as_deref())
-            .is_some_and(|s| WAS_RIGHT.contains(&s));
-        let changed =
-            (o.action.wrote() && o.was_noncompliant(user)) || o.action == Action::WouldChange;
-        if !(was_right && changed) {
+        if o.change != Some(Change::Document) {
+            continue;
+        }
+        let audit = o.action == Action::WouldChange;
+        let told = if audit {
+            new_drift.contains(&o.slot())
+        } else {
+            o.action.wrote() && o.was_noncompliant(user)
+        };
+        if !told {
             continue;
         }
         let facts = DriftFacts {
             expected_editor: false,
-            audit: o.action == Action::WouldChange,
+            audit,
             reverts_last_hour: 0,
         };
-        let mut a = alert::drift(&report.account, user, o, trigger, at, facts);
-        if let serde_json::Value::Object(b) = &mut a.body {
-            b.insert("found_by".into(), json!("sweep"));
-            b.insert(
-                "note".into(),
-                json!("no event arrived for this change: check that account-region's forwarding (doctor --account, the forwarding canary)"),
-            );
-        }
-        alerts.push(a);
+        alerts.push(alert::drift(&report.account, user, o, trigger, at, facts));
     }
     alerts
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
     use crate::outcome::RegionOutcome;
     use crate::preferences::RunAs;
-    use crate::store::known::Known;
 
-    fn row(region: &str, action: Action, before_user: &str) -> RegionOutcome {
+    fn row(
+        region: &str,
+        action: Action,
+        before_user: &str,
+        change: Option<Change>,
+    ) -> RegionOutcome {
         let mut r = RegionOutcome::skipped(region, action, None);
         r.before = Some(RunAs {
             enabled: Some(serde_json::Value::Bool(true)),
             user: Some(serde_json::Value::String(before_user.into())),
         });
+        r.change = change;
         r
     }
 
     #[test]
-    fn only_what_the_table_saw_right_is_news() {
-        let known: Snapshot = [
-            ("111122223333", "us-east-1", "compliant"),
-            ("111122223333", "eu-west-1", "reverted"),
-            ("111122223333", "eu-west-2", "noncompliant"),
-            ("111122223333", "eu-north-1", "compliant"),
-            ("111122223333", "ap-south-1", "compliant"),
-        ]
-        .into_iter()
-        .map(|(a, r, s)| {
-            let k = Known {
-                status: Some(s.into()),
-                ..Known::default()
-            };
-            (a.to_string(), r.to_string(), k)
-        })
-        .collect();
+    fn only_a_change_under_the_same_policy_is_told_and_audit_once_per_finding() {
+        let doc = Some(Change::Document);
+        let policy = Some(Change::Policy {
+            from_user: Some("ops".into()),
+            to_user: "app".into(),
+            from_mode: None,
+            to_mode: None,
+        });
         let mut report = AccountReport::uniform("111122223333", "payments", &[], |r| {
             RegionOutcome::skipped(r, Action::None, None)
         });
         report.desired_user = Some("ops".into());
         report.regions = vec![
-            row("us-east-1", Action::Updated, "root"), // right before: news
-            row("eu-west-1", Action::DefaultSwitched, "x"), // reverted before: news
-            row("eu-west-2", Action::Updated, "x"),    // known wrong: the summary's
-            row("eu-north-1", Action::None, "ops"),    // still right
-            row("ap-south-1", Action::WouldChange, "x"), // audit: seen, news
-            row("sa-east-1", Action::Created, "x"),    // never recorded: a first run
+            row("us-east-1", Action::Updated, "root", doc.clone()), // put back: news
+            row("eu-west-1", Action::DefaultSwitched, "x", doc.clone()), // news
+            row("eu-west-2", Action::Updated, "x", None),           // first look: the summary's
+            row("eu-north-1", Action::None, "ops", None),           // still right
+            row("ap-south-1", Action::WouldChange, "x", doc.clone()), // audit, marked first: news
+            row("ap-east-1", Action::WouldChange, "y", doc.clone()), // audit, marked by another run
+            row("sa-east-1", Action::Updated, "ops", policy.clone()), // the policy's: its summary
+            row("me-south-1", Action::WouldChange, "ops", policy),  // the policy's, in audit
         ];
+        let new_drift: HashSet<String> = ["ap-south-1".to_string()].into();
         let t = crate::sweep::sweep_trigger("sweep-1".into(), None, "aws.events", "scheduled");
-        let alerts = drift_found(&known, &report, &t, "2026-11-23T06:00:00.000Z");
+        let alerts = drift_found(&report, &new_drift, &t, "2026-11-23T06:00:00.000Z");
         let got: Vec<(&str, &str)> = alerts
             .iter()
             .map(|a| (a.body["region"].as_str().unwrap(), a.kind.as_str()))

@@ -1,0 +1,289 @@
+//! One rule for what is told, whatever the trigger: a document that differs
+//! from what the table last recorded, under the same desired user and
+//! mode, is told once by whichever run finds it (a member-stack update, a
+//! Control Tower baseline, `UpdateManagedAccount`, a sweep); in audit a new
+//! finding is news even where the slot was already noncompliant; and what
+//! the policy changed is one `policy_applied` per sweep, never a warning
+//! per account-region. Edits are made by the member's `Admin` role with no
+//! event sent, as when forwarding is broken.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+/// An account configured by its vend, alerts drained.
+async fn configured(w: &World) -> String {
+    let account = w.create_account("member", None).await;
+    for region in REGIONS {
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
+    }
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    account
+}
+
+/// The admin sets `user` in `R` and no event reaches the hub.
+async fn edited_without_event(w: &World, account: &str, user: &str) {
+    let mut doc = w.document(account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!(user);
+    w.admin_write(account, R, &doc, true).await;
+}
+
+fn messages(alerts: &[Value]) -> Vec<&Value> {
+    alerts.iter().map(|a| &a["message"]).collect()
+}
+
+fn update_managed_account(account: &str) -> Value {
+    let mut e = sample("account_vended.controltower-update-managed-account.json");
+    e["id"] = json!(format!("uma-{account}"));
+    e["detail"]["serviceEventDetails"]["updateManagedAccountStatus"]["account"]["accountId"] =
+        json!(account);
+    e
+}
+
+/// Each trigger that looks at the whole account without an edit event of
+/// its own puts the edit back and tells it once, naming itself; a sweep
+/// after it finds the document right and stays silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_back_by_any_trigger_is_told_once_and_the_next_sweep_is_silent() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    let triggers: Vec<(&str, Value)> = vec![
+        (
+            "member_stack_landed",
+            stack_landed(&account, R, "stack-update-1"),
+        ),
+        (
+            "baseline_applied",
+            baseline_applied(&account, "o-example", "baseline-1"),
+        ),
+        ("account_vended", update_managed_account(&account)),
+    ];
+    for (n, (kind, event)) in triggers.into_iter().enumerate() {
+        edited_without_event(&w, &account, &format!("root{n}")).await;
+        let (code, out) = w.handle(&event);
+        assert_eq!(code, 0, "{kind}: {out:#}");
+        let (doc, default, latest) = w.document(&account, R).await.unwrap();
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{kind}");
+        assert_eq!(default, latest, "{kind}");
+        let alerts = w.alerts().await;
+        let told = messages(&alerts);
+        let drift: Vec<_> = told
+            .iter()
+            .filter(|m| m["kind"] == "drift_reverted")
+            .collect();
+        assert_eq!(drift.len(), 1, "{kind}: told once: {told:#?}");
+        let m = drift[0];
+        assert_eq!(m["found_by"], kind);
+        assert_eq!(m["region"], R);
+        assert_eq!(m["before"]["runAsDefaultUser"], format!("root{n}"));
+        assert!(m["note"].as_str().unwrap().contains("forwarding"), "{m:#}");
+        assert!(
+            !told.iter().any(|m| m["kind"] == "account_configured"),
+            "said once per account, at its vend: {told:#?}"
+        );
+        // The event delivered again: nothing new to tell.
+        let (code, _) = w.handle(&event);
+        assert_eq!(code, 0);
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        let after = w.alerts().await;
+        assert!(
+            after.is_empty(),
+            "{kind}: the sweep and the duplicate stay silent: {after:#?}"
+        );
+    }
+}
+
+/// The control: a member-stack update of an account nobody edited says
+/// nothing, and neither does the sweep after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_stack_update_of_an_untouched_account_is_silent() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    for region in REGIONS {
+        let (code, out) = w.handle(&stack_landed(&account, region, &format!("su-{region}")));
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let alerts = w.alerts().await;
+    assert!(alerts.is_empty(), "{alerts:#?}");
+}
+
+/// Audit: an account-region already reported noncompliant and edited again
+/// (to root) is news once, by its event; the edit's second event, the same
+/// event again and the next sweep are silent. A sweep that finds another
+/// value no event brought tells that one too.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_tells_each_new_finding_once_even_where_already_noncompliant() {
+    let w = World::new().await;
+    w.write_policy("mode = \"audit\"");
+    let account = w.create_account("member", None).await;
+    for region in REGIONS {
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
+    }
+    let (code, _) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0);
+    let first = w.alerts().await;
+    assert_eq!(
+        of_kind(&first, "drift_detected").len(),
+        2,
+        "each region's first finding: {first:#?}"
+    );
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let quiet = w.alerts().await;
+    assert!(of_kind(&quiet, "drift_detected").is_empty(), "{quiet:#?}");
+
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsEnabled"] = json!(true);
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    w.admin_write(&account, R, &doc, true).await;
+    let update = made_now(doc_event("UpdateDocument", &account, R, "Admin"));
+    let switch = made_now(doc_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Admin",
+    ));
+    for event in [&update, &switch, &update] {
+        let (code, out) = w.handle(event);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let alerts = w.alerts().await;
+    let found = of_kind(&alerts, "drift_detected");
+    assert_eq!(found.len(), 1, "told once: {alerts:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(m["before"]["runAsDefaultUser"], "root");
+    assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    assert_eq!(m["found_by"], "document_changed");
+    assert!(m.get("note").is_none(), "an event brought it: {m:#}");
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    assert!(of_kind(&w.alerts().await, "drift_detected").is_empty());
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["observed_user"].as_str()),
+        ("noncompliant", "root")
+    );
+
+    edited_without_event(&w, &account, "admin").await;
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let alerts = w.alerts().await;
+    let found = of_kind(&alerts, "drift_detected");
+    assert_eq!(found.len(), 1, "{alerts:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(
+        (m["found_by"].as_str(), m["region"].as_str()),
+        (Some("sweep"), Some(R))
+    );
+    assert!(m["note"].as_str().unwrap().contains("forwarding"));
+    assert!(
+        w.document(&account, R).await.unwrap().0["inputs"]["runAsDefaultUser"] == "admin",
+        "audit never writes"
+    );
+}
+
+/// Three accounts, both regions: the default user changes from `ssm-ops` to
+/// `app-ops`. Enforce writes it and audit reports it, each as one
+/// `policy_applied` naming the change and its reach, with no per-slot
+/// warning. An edit no event brought, under the unchanged policy after it,
+/// still gets its own alert.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_change_is_one_summary_and_never_a_warning_per_account_region() {
+    for mode in ["enforce", "audit"] {
+        let w = World::new().await;
+        let mut accounts = Vec::new();
+        for n in 0..3 {
+            let account = w.create_account(&format!("member{n}"), None).await;
+            for region in REGIONS {
+                let mut doc = lza_document(&account);
+                doc["inputs"]["runAsEnabled"] = json!(true);
+                doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+                w.admin_write(&account, region, &doc, true).await;
+            }
+            accounts.push(account);
+        }
+        let policy = |user: &str| {
+            format!(
+                "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\nmode = \"{mode}\"\n[default]\nrun_as_user = \"{user}\"\n"
+            )
+        };
+        w.write_policy_raw(&policy("ssm-ops"));
+        let (code, _) = w.handle(&sweep_event());
+        assert_eq!(code, 0);
+        w.alerts().await;
+
+        w.write_policy_raw(&policy("app-ops"));
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{mode}: {out:#}");
+        let alerts = w.alerts().await;
+        let kinds: Vec<&str> = alerts
+            .iter()
+            .map(|a| a["message"]["kind"].as_str().unwrap())
+            .collect();
+        assert!(
+            !kinds
+                .iter()
+                .any(|k| k.starts_with("drift_") || *k == "tamper_repeated"),
+            "{mode}: no per-slot warning for the policy's change: {kinds:?}"
+        );
+        let applied = of_kind(&alerts, "policy_applied");
+        assert_eq!(applied.len(), 1, "{mode}: {kinds:?}");
+        let m = &applied[0]["message"];
+        assert_eq!(m["severity"], "info");
+        assert_eq!(m["account_regions"], 6);
+        assert_eq!(m["changes"]["ssm-ops -> app-ops"], 6);
+        assert_eq!(m["written"], if mode == "enforce" { 6 } else { 0 });
+        assert_eq!(m["entries"].as_array().unwrap().len(), 6);
+        assert!(m["by_ou"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|n| n.as_u64() > Some(0)));
+        let doc = w.document(&accounts[0], R).await.unwrap().0;
+        let want = if mode == "enforce" {
+            "app-ops"
+        } else {
+            "ssm-ops"
+        };
+        assert_eq!(doc["inputs"]["runAsDefaultUser"], want, "{mode}");
+
+        // The same policy again: nothing new.
+        let (code, _) = w.handle(&sweep_event());
+        assert_eq!(code, 0);
+        let again = w.alerts().await;
+        assert!(
+            of_kind(&again, "policy_applied").is_empty(),
+            "{mode}: {again:#?}"
+        );
+        assert!(
+            of_kind(&again, "drift_detected").is_empty(),
+            "{mode}: {again:#?}"
+        );
+
+        // Under the unchanged policy, an edit no event brought is told.
+        edited_without_event(&w, &accounts[1], "root").await;
+        let (code, _) = w.handle(&sweep_event());
+        assert_eq!(code, 0);
+        let alerts = w.alerts().await;
+        let want = if mode == "enforce" {
+            "drift_reverted"
+        } else {
+            "drift_detected"
+        };
+        let told = of_kind(&alerts, want);
+        assert_eq!(told.len(), 1, "{mode}: {alerts:#?}");
+        assert_eq!(told[0]["message"]["account"], accounts[1].as_str());
+        assert_eq!(told[0]["message"]["found_by"], "sweep");
+        assert!(of_kind(&alerts, "policy_applied").is_empty());
+    }
+}
