@@ -23,6 +23,9 @@ async fn configured(w: &World) -> String {
     }
     let (code, out) = w.handle(&vend_event(&account));
     assert_eq!(code, 0, "{out:#}");
+    // The management account is swept too: configured once, here.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
     w.alerts().await;
     account
 }
@@ -192,7 +195,7 @@ async fn audit_tells_each_new_finding_once_even_where_already_noncompliant() {
     );
 }
 
-/// Three accounts, both regions: the default user changes from `ssm-ops` to
+/// Three accounts and the management account, both regions: the default user changes from `ssm-ops` to
 /// `app-ops`. Enforce writes it and audit reports it, each as one
 /// `policy_applied` naming the change and its reach, with no per-slot
 /// warning. An edit no event brought, under the unchanged policy after it,
@@ -240,10 +243,13 @@ async fn a_policy_change_is_one_summary_and_never_a_warning_per_account_region()
         assert_eq!(applied.len(), 1, "{mode}: {kinds:?}");
         let m = &applied[0]["message"];
         assert_eq!(m["severity"], "info");
-        assert_eq!(m["account_regions"], 6);
-        assert_eq!(m["changes"]["ssm-ops -> app-ops"], 6);
-        assert_eq!(m["written"], if mode == "enforce" { 6 } else { 0 });
-        assert_eq!(m["entries"].as_array().unwrap().len(), 6);
+        // The management account too: its document made by the first sweep
+        // (enforce) or recorded missing (audit).
+        let reached = 8;
+        assert_eq!(m["account_regions"], reached, "{m:#}");
+        assert_eq!(m["changes"]["ssm-ops -> app-ops"], reached);
+        assert_eq!(m["written"], if mode == "enforce" { 8 } else { 0 });
+        assert_eq!(m["entries"].as_array().unwrap().len(), reached);
         assert!(m["by_ou"]
             .as_object()
             .unwrap()
