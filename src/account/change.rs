@@ -2,9 +2,11 @@
 //! document compared with what the table last recorded there. Under the
 //! same desired user and mode, a document that differs is someone's change
 //! and is told once, by whichever run finds it (an edit event, a sweep, a
-//! member-stack update, a baseline, a re-attempt). Where the policy now
-//! wants another user or mode, the run's write (or, in audit, its finding)
-//! is the policy's doing: summarised, never blamed on anyone's forwarding.
+//! member-stack update, a baseline, a re-attempt). Where the document is as
+//! recorded but the policy now wants another user or mode, the run's write
+//! (or, in audit, its finding) is the policy's doing: summarised, never
+//! blamed on anyone's forwarding. A document that moved is someone's edit
+//! even when the policy changed too: a policy never edits a document.
 
 use serde_json::Value;
 
@@ -28,23 +30,25 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
         return None;
     }
     let k = recorded.filter(|k| k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)))?;
-    let mode_now = o.mode.map(|m| m.as_str().to_string());
-    let other_user = k.desired_user.as_deref().is_some_and(|u| u != user);
-    let other_mode = matches!((&k.mode, &mode_now), (Some(a), Some(b)) if a != b);
-    if other_user || other_mode {
-        return Some(Change::Policy {
-            from_user: k.desired_user.clone(),
-            to_user: user.to_string(),
-            from_mode: k.mode.clone().filter(|_| other_mode),
-            to_mode: mode_now.filter(|_| other_mode),
-        });
-    }
+    // The document moved since it was recorded: someone edited it, whatever
+    // the policy did meanwhile (a policy change never edits a document).
     let (seen_user, seen_enabled) = observed(o.before.as_ref());
     let moved = k.observed_user != seen_user || k.observed_enabled != seen_enabled;
     // In enforce, only a RunAs put back is someone's change (an inheriting
     // document's other inputs brought in line are not).
-    let told = o.action == Action::WouldChange || o.was_noncompliant(user);
-    (moved && told).then_some(Change::Document)
+    let wrong = o.action == Action::WouldChange || o.was_noncompliant(user);
+    if moved && wrong {
+        return Some(Change::Document);
+    }
+    let mode_now = o.mode.map(|m| m.as_str().to_string());
+    let other_user = k.desired_user.as_deref().is_some_and(|u| u != user);
+    let other_mode = matches!((&k.mode, &mode_now), (Some(a), Some(b)) if a != b);
+    (other_user || other_mode).then(|| Change::Policy {
+        from_user: k.desired_user.clone(),
+        to_user: user.to_string(),
+        from_mode: k.mode.clone().filter(|_| other_mode),
+        to_mode: mode_now.filter(|_| other_mode),
+    })
 }
 
 /// A document's Run As as the state item records it (`observed_user`,

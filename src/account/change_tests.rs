@@ -93,7 +93,12 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
         ),
         (
             "the policy's new user written: the policy's change",
-            Some(known("compliant", "ops", Some("enforce"), right)),
+            Some(known(
+                "compliant",
+                "ops",
+                Some("enforce"),
+                Some(("true", "ops")),
+            )),
             row(Action::Updated, Some(run_as(json!(true), "ops")), e),
             policy(Some("ops"), "app", None, None),
         ),
@@ -107,6 +112,17 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
             )),
             row(Action::Updated, Some(run_as(json!(false), "")), e),
             policy(Some("app"), "app", Some("audit"), Some("enforce")),
+        ),
+        (
+            "the policy changed and someone edited meanwhile: the edit is news",
+            Some(known(
+                "compliant",
+                "ops",
+                Some("enforce"),
+                Some(("true", "ops")),
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            Some(Change::Document),
         ),
         (
             "audit: a noncompliant slot edited again is news",
