@@ -23,6 +23,7 @@ pub mod intent;
 pub mod job;
 pub mod metrics;
 pub mod nodes;
+pub mod org_state;
 pub mod outbox;
 pub mod outcome;
 pub mod permission_sets;

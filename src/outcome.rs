@@ -42,10 +42,14 @@ pub enum Action {
     /// Outside the policy's `[scope]`: never assumed into, written,
     /// recorded or alerted; reports count it.
     OutOfScope,
+    /// Organizations says `PENDING_CLOSURE`: skipped, like a suspended one.
+    AccountPendingClosure,
+    /// Organizations says `CLOSED`: skipped.
+    AccountClosed,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::None,
         Action::Created,
         Action::Updated,
@@ -58,6 +62,8 @@ impl Action {
         Action::Pending,
         Action::Deferred,
         Action::OutOfScope,
+        Action::AccountPendingClosure,
+        Action::AccountClosed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +80,8 @@ impl Action {
             Action::Pending => "pending",
             Action::Deferred => "deferred",
             Action::OutOfScope => "out-of-scope",
+            Action::AccountPendingClosure => "account-pending-closure",
+            Action::AccountClosed => "account-closed",
         }
     }
 
@@ -123,6 +131,8 @@ impl Status {
             Action::Excluded
             | Action::RegionDisabled
             | Action::AccountSuspended
+            | Action::AccountPendingClosure
+            | Action::AccountClosed
             | Action::OutOfScope => Status::Excluded,
             Action::Created | Action::Updated | Action::DefaultSwitched => {
                 if document_event && o.was_noncompliant(user) {
@@ -398,6 +408,8 @@ mod tests {
             (Action::Failed, None, true, Status::Failed),
             (Action::RegionDisabled, None, false, Status::Excluded),
             (Action::AccountSuspended, None, false, Status::Excluded),
+            (Action::AccountPendingClosure, None, false, Status::Excluded),
+            (Action::AccountClosed, None, false, Status::Excluded),
             (Action::Excluded, None, true, Status::Excluded),
             (Action::Updated, Some("root"), true, Status::Reverted),
             (Action::Updated, Some("root"), false, Status::Remediated),
@@ -427,6 +439,9 @@ mod tests {
             "default-switched"
         );
         assert_eq!(Action::AccountSuspended.as_str(), "account-suspended");
+        for a in Action::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str(), "{a:?}");
+        }
         assert!(Action::Created.wrote() && !Action::WouldChange.wrote());
     }
 }

@@ -79,7 +79,10 @@ pub(super) fn check_row(
 ) -> RegionOutcome {
     if matches!(
         first.action,
-        Action::RegionDisabled | Action::AccountSuspended
+        Action::RegionDisabled
+            | Action::AccountSuspended
+            | Action::AccountPendingClosure
+            | Action::AccountClosed
     ) {
         return RegionOutcome {
             document: None,

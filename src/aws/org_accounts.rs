@@ -1,8 +1,9 @@
 //! Organizations, about one account or one OU's accounts: what a vend in
-//! progress and a baseline on an OU ask.
+//! progress and a baseline on an OU ask, and how an account record reads.
 
 use super::organizations::{AccountInfo, Org};
 use super::AwsError;
+use crate::org_state::OrgState;
 
 impl Org {
     /// When the account joined the organization (epoch milliseconds);
@@ -25,5 +26,40 @@ impl Org {
     /// Control Tower baseline on it covers them).
     pub async fn accounts_of(&self, parent: &str) -> Result<Vec<AccountInfo>, AwsError> {
         Ok(self.children(parent).await?.1)
+    }
+
+    /// One account as Organizations describes it; `None` when it is not in
+    /// the organization.
+    pub async fn describe_account(&self, account: &str) -> Result<Option<AccountInfo>, AwsError> {
+        match self
+            .client
+            .describe_account()
+            .account_id(account)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.account().map(info)),
+            Err(e) => {
+                let err = AwsError::new("DescribeAccount", account, &self.region, &e);
+                if err.is("AccountNotFoundException") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// An account record (`DescribeAccount`, `ListAccountsForParent`): its
+/// standing from `State`, and from the retired `Status` only where `State`
+/// is absent.
+pub(super) fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
+    #[allow(deprecated)]
+    let status = a.status().map(|s| s.as_str());
+    AccountInfo {
+        id: a.id().unwrap_or_default().to_string(),
+        name: a.name().unwrap_or_default().to_string(),
+        state: OrgState::read(a.state().map(|s| s.as_str()), status),
     }
 }

@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_organizations::types::{AccountStatus, ParentType};
+use aws_sdk_organizations::types::ParentType;
 
 use super::AwsError;
+use crate::org_state::OrgState;
 
 /// Parents whose children are listed at once during a walk.
 const WALK_CONCURRENCY: usize = 4;
@@ -14,13 +15,13 @@ const WALK_CONCURRENCY: usize = 4;
 pub struct AccountInfo {
     pub id: String,
     pub name: String,
-    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
-    pub status: String,
+    /// Read from `State` (`Status` only where `State` is absent).
+    pub state: OrgState,
 }
 
 impl AccountInfo {
     pub fn is_active(&self) -> bool {
-        self.status == AccountStatus::Active.as_str()
+        self.state.is_active()
     }
 }
 
@@ -211,26 +212,6 @@ impl Org {
         name
     }
 
-    pub async fn describe_account(&self, account: &str) -> Result<Option<AccountInfo>, AwsError> {
-        match self
-            .client
-            .describe_account()
-            .account_id(account)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.account().map(info)),
-            Err(e) => {
-                let err = AwsError::new("DescribeAccount", account, &self.region, &e);
-                if err.is("AccountNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
     fn unknown(&self, operation: &'static str, e: &dyn std::fmt::Display) -> AwsError {
         AwsError {
             operation,
@@ -378,22 +359,11 @@ impl Org {
             while let Some(page) = pages.next().await {
                 let page = page
                     .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
-                out.extend(page.accounts().iter().map(info));
+                out.extend(page.accounts().iter().map(super::org_accounts::info));
             }
             Ok::<_, AwsError>(out)
         };
         let (ous, accounts) = tokio::join!(ous, accounts);
         Ok((ous?, accounts?))
-    }
-}
-
-fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
-    AccountInfo {
-        id: a.id().unwrap_or_default().to_string(),
-        name: a.name().unwrap_or_default().to_string(),
-        status: a
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_else(|| "UNKNOWN".into()),
     }
 }

@@ -126,14 +126,7 @@ async fn in_organization(config: &SdkConfig, account: &str, member: &mut List) -
             );
             return false;
         }
-        Ok(Some(info)) if !info.is_active() => {
-            member.skip(
-                "organization",
-                format!("{} ({}): status {}; runas-guard skips it", info.id, info.name, info.status),
-            );
-            return false;
-        }
-        Ok(Some(info)) => member.pass("organization", format!("{} ({}), ACTIVE", info.id, info.name)),
+        Ok(Some(info)) => return standing_said(&info, member),
         Err(e) => member.fail(
             "organization",
             said(&e),
@@ -141,6 +134,33 @@ async fn in_organization(config: &SdkConfig, account: &str, member: &mut List) -
         ),
     }
     true
+}
+
+/// The state Organizations gives the account (`State`, `Status` only where
+/// `State` is absent), said as read; true when runas-guard governs it now.
+fn standing_said(info: &crate::aws::organizations::AccountInfo, member: &mut List) -> bool {
+    use crate::org_state::Treatment;
+    let who = format!("{} ({})", info.id, info.name);
+    match info.state.treatment() {
+        Treatment::Govern => {
+            member.pass("organization", format!("{who}, state ACTIVE"));
+            return true;
+        }
+        Treatment::Wait => member.skip(
+            "organization",
+            format!("{who}: state PENDING_ACTIVATION; runas-guard configures it once it is ACTIVE"),
+        ),
+        Treatment::Skip => member.skip(
+            "organization",
+            format!("{who}: state {}; runas-guard skips it", info.state.as_str()),
+        ),
+        Treatment::Error => member.fail(
+            "organization",
+            format!("{who}: {}", info.state.describe()),
+            "sweeps report this account failed (AccountStateUnreadable) until Organizations answers its State: check DescribeAccount for it, and upgrade runas-guard if AWS added a state",
+        ),
+    }
+    false
 }
 
 /// A role runas-guard may assume there, with its session policy.

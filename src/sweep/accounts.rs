@@ -14,6 +14,7 @@ use crate::aws::sts::MemberSession;
 use crate::aws::AwsError;
 use crate::deadline;
 use crate::job::Job;
+use crate::org_state::Treatment;
 use crate::outbox::deliver;
 use crate::outcome::{AccountReport, Action, RegionOutcome};
 use crate::services::Services;
@@ -106,18 +107,12 @@ pub(super) async fn sweep_account(
     info: AccountInfo,
     regions: &[String],
 ) -> Result<Swept, AwsError> {
-    let skipped = |why: String| {
-        let report = AccountReport::uniform(&info.id, &info.name, regions, |r| {
-            RegionOutcome::skipped(r, Action::AccountSuspended, Some(why.clone()))
-        });
-        (report, HashSet::new())
-    };
-    if !info.is_active() {
-        return Ok(skipped(format!("account status {}", info.status)));
+    if let Some(report) = by_state(svc, org, &info, regions).await? {
+        return Ok((report, HashSet::new()));
     }
     let ctx = svc.ctx(org);
     let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
-        return Ok(skipped("account is no longer in the organization".into()));
+        return Ok((gone(&info.id, &info.name, regions), HashSet::new()));
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
@@ -149,6 +144,47 @@ pub(super) async fn sweep_account(
     deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Ok((acct.report, news))
+}
+
+/// An account Organizations does not call ACTIVE, where its standing
+/// decides: it waits, is skipped with the state's word, or (unreadable, and
+/// governed by the policy) fails and is told. `None`: reconcile it as the
+/// policy says (it is active, or the policy does not govern it, whatever
+/// its state).
+async fn by_state(
+    svc: &Services,
+    org: &Org,
+    info: &AccountInfo,
+    regions: &[String],
+) -> Result<Option<AccountReport>, AwsError> {
+    if info.state.treatment() == Treatment::Error {
+        // The walk cached the path: no call.
+        let path = account::locate(org, &info.id).await?;
+        let governed = path.is_some_and(|p| {
+            svc.policy.standing(&info.id, &p) == crate::policy::Standing::Governed
+        });
+        if !governed {
+            return Ok(None);
+        }
+        tracing::error!(outcome = "remediation_failed", account = %info.id, error_code = crate::org_state::UNREADABLE_CODE, state = %info.state.describe(), "account standing unreadable");
+    }
+    Ok(crate::org_state::report(
+        &info.state,
+        &info.id,
+        &info.name,
+        regions,
+    ))
+}
+
+/// An account that left the organization since the walk (or the message).
+pub(super) fn gone(account: &str, name: &str, regions: &[String]) -> AccountReport {
+    AccountReport::uniform(account, name, regions, |r| {
+        RegionOutcome::skipped(
+            r,
+            Action::AccountSuspended,
+            Some("account is no longer in the organization".into()),
+        )
+    })
 }
 
 /// What the run found that is news besides its writes: drift no event

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use super::accounts::sweep_account;
 use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
-use crate::aws::organizations::AccountInfo;
 use crate::aws::AwsError;
 use crate::job::Job;
 use crate::outbox::deliver;
@@ -67,14 +66,14 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
     }
     let info = match message.info() {
         Some(info) => info,
-        None => org
-            .describe_account(&message.account)
-            .await?
-            .unwrap_or(AccountInfo {
-                id: message.account.clone(),
-                name: String::new(),
-                status: "NOT_IN_ORGANIZATION".into(),
-            }),
+        None => match org.describe_account(&message.account).await? {
+            Some(info) => info,
+            None => {
+                let name = message.name.clone().unwrap_or_default();
+                let report = super::accounts::gone(&message.account, &name, &svc.policy.regions);
+                return Ok((report, HashSet::new()));
+            }
+        },
     };
     sweep_account(svc, &job, &org, info, &svc.policy.regions).await
 }

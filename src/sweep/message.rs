@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aws::organizations::AccountInfo;
 use crate::ids::is_account_id;
+use crate::org_state::OrgState;
 
 /// One account per SQS message when a sweep fans out. It carries what the
 /// sweep's one walk of the organization learned (name, status, OU path), so
@@ -16,6 +17,8 @@ pub struct SweepMessage {
     pub account: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The account's `State` word as the walk read it (`ACTIVE`, ...);
+    /// absent when it could not be read, so the worker reads it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Root-first `(id, name)` of the root and every OU above the account.
@@ -71,12 +74,21 @@ impl SweepMessage {
         Ok(m)
     }
 
-    /// The account as the sweep's walk saw it, when the message says.
+    /// The account as the sweep's walk saw it, when the message says (an
+    /// older message's `UNKNOWN`, or none: the worker asks again).
     pub(super) fn info(&self) -> Option<AccountInfo> {
         Some(AccountInfo {
             id: self.account.clone(),
             name: self.name.clone()?,
-            status: self.status.clone()?,
+            state: OrgState::word(self.status.as_deref()?)?,
         })
+    }
+
+    /// The word a message carries for `state`: none when unreadable.
+    pub(super) fn status_of(state: &OrgState) -> Option<String> {
+        match state {
+            OrgState::Unreadable(_) => None,
+            readable => Some(readable.as_str().to_string()),
+        }
     }
 }

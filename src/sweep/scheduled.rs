@@ -141,7 +141,7 @@ async fn fan_out(
         return Ok(0);
     };
     // What the walk learned travels with each account (well under SQS's
-    // 256 KiB: an id, a name, a status and at most six path entries).
+    // 256 KiB: an id, a name, a state and at most six path entries).
     let bodies: Vec<String> = accounts
         .iter()
         .map(|a| {
@@ -149,7 +149,7 @@ async fn fan_out(
                 sweep_id: sweep_id.to_string(),
                 account: a.id.clone(),
                 name: Some(a.name.clone()),
-                status: Some(a.status.clone()),
+                status: SweepMessage::status_of(&a.state),
                 path: org.walked_path(&a.id),
             })
             .expect("plain struct serialises")
