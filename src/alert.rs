@@ -11,6 +11,7 @@ use crate::outcome::{AccountReport, Action, Change};
 use crate::trigger::Trigger;
 
 mod bypass;
+mod degraded;
 mod drift;
 mod forwarding;
 pub mod guidance;
@@ -21,6 +22,7 @@ mod readiness;
 mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
+pub use degraded::sweep_degraded;
 pub use drift::{drift, NO_EVENT_NOTE};
 pub use forwarding::forwarding_missing;
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
@@ -50,6 +52,7 @@ pub enum Kind {
     ForwardingMissing,
     IdentityCenterFailed,
     PolicyApplied,
+    SweepDegraded,
 }
 
 impl Kind {
@@ -70,6 +73,7 @@ impl Kind {
             Kind::ForwardingMissing => "forwarding_missing",
             Kind::IdentityCenterFailed => "identity_center_failed",
             Kind::PolicyApplied => "policy_applied",
+            Kind::SweepDegraded => "sweep_degraded",
         }
     }
 }

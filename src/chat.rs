@@ -154,13 +154,16 @@ fn emoji(severity: &str) -> &'static str {
 
 fn description(alert: &Alert) -> String {
     use kinds::{
-        bypass_description, identity_center_description, missing_description, policy_description,
-        summary_description,
+        bypass_description, degraded_description, identity_center_description, missing_description,
+        policy_description, summary_description,
     };
     let b = &alert.body;
     let mut lines = vec![];
     if b["kind"] == "sweep_summary" {
         return summary_description(b);
+    }
+    if b["kind"] == "sweep_degraded" {
+        return degraded_description(b);
     }
     if b["kind"] == "run_as_user_missing" {
         return missing_description(b);

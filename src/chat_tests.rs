@@ -181,7 +181,65 @@ fn every_kind() -> Vec<Alert> {
             &t,
             "now",
         ),
+        degraded_alert(&sweep),
     ]
+}
+
+fn degraded_alert(t: &Trigger) -> Alert {
+    let last = crate::degraded::Baseline {
+        governed: 40,
+        policy: "p".into(),
+        at: "2026-11-20T00:00:00Z".into(),
+    };
+    let seen = crate::degraded::Seen {
+        accounts: 42,
+        governed: 3,
+        expected: 3,
+        unreadable: 0,
+    };
+    let d = crate::degraded::check(seen, "p", Some(&last)).unwrap();
+    crate::alert::sweep_degraded(&d, t, "now")
+}
+
+#[test]
+fn a_degraded_sweep_says_what_it_saw_and_expected_in_every_medium() {
+    let a = degraded_alert(&trigger(TriggerKind::Sweep));
+    assert_eq!(
+        (a.kind, a.severity),
+        (Kind::SweepDegraded, crate::alert::Severity::Error)
+    );
+    assert_eq!(a.account, "-");
+    assert!(a.body["account"].is_null());
+    assert_eq!(
+        a.subject,
+        "runas-guard ERROR: sweep degraded: governed 3 of 42 accounts (last sweep 40)"
+    );
+    assert_eq!(a.body["degraded"], "far_fewer");
+    assert_eq!(
+        (
+            a.body["governed"].as_u64(),
+            a.body["last_governed"].as_u64()
+        ),
+        (Some(3), Some(40))
+    );
+    let m = message(&a);
+    validate(&m).unwrap();
+    assert_eq!(m["metadata"]["threadId"], "runas-guard-sweeps");
+    let d = m["content"]["description"].as_str().unwrap();
+    assert!(
+        d.contains("fewer than half") && d.contains("*Last sweep:* `40`"),
+        "{d}"
+    );
+    let text = crate::alert::guidance::plain_text(&a);
+    assert!(
+        text.contains("What to do:") && text.contains("AccountStateUnreadable"),
+        "{text}"
+    );
+    assert_eq!(
+        a.alert_id,
+        degraded_alert(&trigger(TriggerKind::Sweep)).alert_id,
+        "a retry is the same alert"
+    );
 }
 
 fn identity_center_alert(value: &str, t: &Trigger) -> Alert {
@@ -212,7 +270,7 @@ fn identity_center_alert(value: &str, t: &Trigger) -> Alert {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 11, "every kind");
+    assert_eq!(kinds.len(), 12, "every kind");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));

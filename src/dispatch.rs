@@ -62,7 +62,10 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     };
     let outcome = reactor.handle(trigger).await;
     Answer {
-        failed: matches!(outcome.result, Handled::Failed | Handled::InFlight),
+        // A degraded sweep completed its claim (a retry is a duplicate, so
+        // it is told once) but is never a quiet success.
+        failed: matches!(outcome.result, Handled::Failed | Handled::InFlight)
+            || outcome.degraded.is_some(),
         body: serde_json::to_value(&outcome)
             .unwrap_or_else(|e| json!({"result": "failed", "reason": e.to_string()})),
         rejected: None,

@@ -13,6 +13,7 @@ pub mod coalesce;
 pub mod commit;
 pub mod config;
 pub mod deadline;
+pub mod degraded;
 pub mod dispatch;
 pub mod doctor;
 pub mod heartbeat;

@@ -193,6 +193,9 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
         count("AccountRegionsChecked", regions().count()),
         count("AccountRegionsFixed", wrote),
         count("NoncompliantAccountRegions", still_wrong),
+        // A whole sweep that governed none or far fewer accounts than it
+        // should (an alarm watches it).
+        count("SweepDegraded", usize::from(outcome.degraded.is_some())),
     ];
     out.extend(mode_metrics(outcome));
     // The run-as user check, where it is on: nodes where every session
@@ -359,6 +362,7 @@ mod tests {
                 ("AccountRegionsChecked", 5.0),
                 ("AccountRegionsFixed", 1.0),
                 ("NoncompliantAccountRegions", 2.0),
+                ("SweepDegraded", 0.0),
                 ("AccountRegionsEnforce", 1.0),
                 ("AccountRegionsAudit", 1.0),
                 ("AccountRegionsEnforceWhenReady", 2.0),
@@ -367,6 +371,19 @@ mod tests {
                 ("SweepDurationSeconds", 12.0)
             ]
         );
+        // A degraded sweep is 1, for the alarm.
+        sweep.degraded = crate::degraded::check(
+            crate::degraded::Seen {
+                accounts: 1,
+                governed: 0,
+                expected: 1,
+                unreadable: 1,
+            },
+            "p",
+            None,
+        );
+        let m = for_outcome(TriggerKind::Sweep, &sweep, None, None);
+        assert!(m.contains(&count("SweepDegraded", 1)), "{m:?}");
         let mut dup = quiet.clone();
         dup.result = Handled::Duplicate;
         assert!(for_outcome(TriggerKind::DocumentChanged, &dup, None, None).is_empty());

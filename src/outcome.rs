@@ -344,6 +344,10 @@ pub struct Outcome {
     /// The declared Identity Center mapping, when this run looked at it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_center: Option<Value>,
+    /// A whole sweep that governed none or far fewer accounts than it
+    /// should: told once, and the invocation fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<crate::degraded::Degraded>,
 }
 
 impl Outcome {
@@ -357,6 +361,7 @@ impl Outcome {
             fanned_out: None,
             unreached: None,
             identity_center: None,
+            degraded: None,
         }
     }
 }

@@ -237,9 +237,10 @@ impl Reactor {
 
     /// One account of a fanned-out sweep (an SQS message).
     pub async fn sweep_one(&self, message: &SweepMessage) -> Result<AccountReport, AwsError> {
-        let report = sweep::sweep_one(&self.svc, message).await?;
+        let (report, degraded) = sweep::sweep_one(&self.svc, message).await?;
         let mut outcome = Outcome::new(Value::Null, Handled::Done, "fanned-out sweep");
         outcome.accounts.push(report.clone());
+        outcome.degraded = degraded;
         let kind = TriggerKind::Sweep;
         metrics::emit(
             &metrics::for_outcome(kind, &outcome, None, None),

@@ -78,6 +78,17 @@ pub struct Tally {
     /// summary's news.
     #[serde(default)]
     pub policy: PolicyTally,
+    /// Accounts the sweep governed: it looked at their documents (a row
+    /// that is neither failed, waiting, skipped nor excluded).
+    #[serde(default)]
+    pub governed: usize,
+    /// Accounts it should have governed: those governed, and those whose
+    /// every row failed (unreachable, or their standing unreadable).
+    #[serde(default)]
+    pub expected: usize,
+    /// Accounts whose standing in Organizations could not be read.
+    #[serde(default)]
+    pub unreadable: usize,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -106,6 +117,22 @@ fn entry(report: &AccountReport, o: &crate::outcome::RegionOutcome) -> Entry {
     }
 }
 
+/// (governed, expected) for one account: governed when the run looked at a
+/// document there; expected too when every row failed instead. Accounts
+/// waiting (a vend in progress, pending activation), skipped for their
+/// state, exempt or out of scope are neither.
+fn governed(report: &AccountReport) -> (bool, bool) {
+    let looked = report.regions.iter().any(|o| {
+        o.action.wrote()
+            || matches!(
+                o.action,
+                Action::None | Action::WouldChange | Action::RegionDisabled | Action::Deferred
+            )
+    });
+    let failed = report.regions.iter().any(|o| o.action == Action::Failed);
+    (looked, looked || failed)
+}
+
 /// The check's association kept (created or put back) is counted apart:
 /// in audit mode it is written too, and it is not a document "fixed".
 fn counted_as(o: &crate::outcome::RegionOutcome) -> String {
@@ -126,6 +153,15 @@ impl Tally {
     pub fn add(&mut self, report: &AccountReport, news: &HashSet<String>) {
         let new_drift = news;
         self.accounts += 1;
+        let (governed, expected) = governed(report);
+        self.governed += usize::from(governed);
+        self.expected += usize::from(expected);
+        self.unreadable += usize::from(
+            report
+                .regions
+                .iter()
+                .any(|o| o.error_code.as_deref() == Some(crate::org_state::UNREADABLE_CODE)),
+        );
         if report
             .regions
             .iter()
@@ -197,6 +233,9 @@ impl Tally {
         self.out_of_scope += other.out_of_scope;
         self.held += other.held;
         self.policy.merge(other.policy);
+        self.governed += other.governed;
+        self.expected += other.expected;
+        self.unreadable += other.unreadable;
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -365,6 +404,118 @@ mod tests {
 
     fn none() -> HashSet<String> {
         HashSet::new()
+    }
+
+    #[test]
+    fn what_a_sweep_governed_and_should_have() {
+        let unreadable = || RegionOutcome {
+            error_code: Some(crate::org_state::UNREADABLE_CODE.into()),
+            ..region("a", Action::Failed, None)
+        };
+        // (rows of one account, governed, expected, unreadable)
+        let cases: Vec<(&str, Vec<RegionOutcome>, usize, usize, usize)> = vec![
+            (
+                "compliant",
+                vec![region("a", Action::None, Some("ops"))],
+                1,
+                1,
+                0,
+            ),
+            ("fixed", vec![region("a", Action::Created, None)], 1, 1, 0),
+            (
+                "audit",
+                vec![region("a", Action::WouldChange, Some("x"))],
+                1,
+                1,
+                0,
+            ),
+            (
+                "one region failed",
+                vec![
+                    region("a", Action::Updated, Some("x")),
+                    region("b", Action::Failed, None),
+                ],
+                1,
+                1,
+                0,
+            ),
+            (
+                "every region off",
+                vec![region("a", Action::RegionDisabled, None)],
+                1,
+                1,
+                0,
+            ),
+            (
+                "every row failed",
+                vec![
+                    region("a", Action::Failed, None),
+                    region("b", Action::Failed, None),
+                ],
+                0,
+                1,
+                0,
+            ),
+            (
+                "standing unreadable",
+                vec![unreadable(), unreadable()],
+                0,
+                1,
+                1,
+            ),
+            (
+                "awaiting its member stack",
+                vec![region("a", Action::Pending, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "suspended",
+                vec![region("a", Action::AccountSuspended, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "closing",
+                vec![region("a", Action::AccountPendingClosure, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "closed",
+                vec![region("a", Action::AccountClosed, None)],
+                0,
+                0,
+                0,
+            ),
+            ("exempt", vec![region("a", Action::Excluded, None)], 0, 0, 0),
+            (
+                "out of scope",
+                vec![region("a", Action::OutOfScope, None)],
+                0,
+                0,
+                0,
+            ),
+            ("no region at all", vec![], 0, 0, 0),
+        ];
+        let mut whole = Tally::default();
+        for (name, rows, governed, expected, unreadable) in cases {
+            let mut t = Tally::default();
+            t.add(&account("1", rows), &none());
+            assert_eq!(
+                (t.governed, t.expected, t.unreadable),
+                (governed, expected, unreadable),
+                "{name}"
+            );
+            whole.merge(t);
+        }
+        assert_eq!(
+            (whole.governed, whole.expected, whole.unreadable),
+            (5, 7, 1)
+        );
     }
 
     #[test]

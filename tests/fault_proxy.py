@@ -22,6 +22,13 @@ Rule fields (all optional; unknown fields are rejected with 400):
           "hold"   block until `POST /__release` of this rule (or `hold_timeout`
                    seconds, default 60, or the next `PUT /__faults`), then forward
           "count"  forward; only count
+          "rewrite" forward, then change the upstream's JSON answer as AWS would
+                   answer it (moto sends a field AWS retired, say): every object
+                   at any depth loses the keys in `drop`, and each `edit`
+                   {"where": {k: v, ...}, "set": {k: v, ...}, "drop": [k, ...]}
+                   changes the objects that carry every `where` pair. An answer
+                   that is not JSON is forwarded as it is. `changed` counts the
+                   answers the rule actually changed
   error   `status` (default 400 for "error", 500 for "lose"),
           `code` (default "InternalServerError"), `message`,
           `protocol` "json" (default: {"__type", "message"}) or "query" (XML ErrorResponse)
@@ -31,13 +38,16 @@ Rule fields (all optional; unknown fields are rejected with 400):
   record  true: keep the url-decoded bodies of the requests the rule acted on
           (the first 200), listed as "bodies" in /__hits
   record_response  true: keep the upstream's answers to the requests the rule
-          forwarded ("count", "hold"; the first 200), listed as "responses"
+          forwarded ("count", "hold", "rewrite": as the upstream sent them; the
+          first 200), listed as "responses"
+  drop, edit  the "rewrite" effect's changes (only with it, and it needs one)
 
 The first rule in list order that matches and still has budget (skip or times
 left) decides; an exhausted rule is passed over so a later rule can match. A
 rule in its skip phase claims the request (forwards it untouched). Counters per
 rule: `seen` = matching requests it claimed (skipped ones included), `hits` =
-requests it acted on, `held` = requests it is blocking right now.
+requests it acted on, `held` = requests it is blocking right now, `changed` =
+answers a "rewrite" rule changed (listed for those rules only).
 
 Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1):
   PUT  /__faults        replace all rules, reset counters, let every request held
@@ -47,8 +57,9 @@ Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1
                         A rule without `times` is then done (later matching requests
                         pass it by); with `times`, later requests within budget are
                         held again. 200 {"released": k}; 404 for an unknown name
-  GET  /__hits          {"<name>": {"seen": n, "hits": m, "held": k}, ...} (named rules)
-  GET  /__wait?name=N&seen=X[&hits=Y][&held=Z][&timeout=S]
+  GET  /__hits          {"<name>": {"seen": n, "hits": m, "held": k, "changed": c}, ...}
+                        (named rules)
+  GET  /__wait?name=N&seen=X[&hits=Y][&held=Z][&changed=C][&timeout=S]
                         long-poll until every given counter of rule N is >= its
                         value: 200 + /__hits JSON; 408 + /__hits JSON after S
                         seconds (default 30); 404 if no rule is named N
@@ -69,9 +80,11 @@ CHANGED = threading.Condition(LOCK)  # notified on every counter/rule change
 RULES = []  # list of Rule, guarded by LOCK
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
-EFFECTS = ("error", "lose", "hold", "count")
+EFFECTS = ("error", "lose", "hold", "count", "rewrite")
 FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
-          "hold_timeout", "status", "code", "message", "protocol", "record", "record_response"}
+          "hold_timeout", "status", "code", "message", "protocol", "record", "record_response",
+          "drop", "edit"}
+EDIT_FIELDS = {"where", "set", "drop"}
 MAX_RECORDS = 200
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
               "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"}
@@ -111,7 +124,8 @@ class Rule:
         if type(self.record_response) is not bool:
             raise ValueError(f"record_response must be true or false: {spec!r}")
         self.responses = []     # upstream answers to forwarded requests, if `record_response`
-        self.seen = self.hits = self.held = 0
+        self.drop, self.edits = check_rewrite(spec, self.effect)
+        self.seen = self.hits = self.held = self.changed = 0
         self.release_gen = 0    # bumped by every /__release: wakes current holders
         self.released = False   # a rule without `times` is done once released
         self.dropped = False    # replaced by PUT /__faults: wakes current holders
@@ -132,6 +146,8 @@ class Rule:
 
     def counters(self):
         out = {"seen": self.seen, "hits": self.hits, "held": self.held}
+        if self.effect == "rewrite":
+            out["changed"] = self.changed
         if self.record:
             out["bodies"] = list(self.bodies)
         if self.record_response:
@@ -151,6 +167,70 @@ class Rule:
                     f"<RequestId>fault</RequestId></ErrorResponse>".encode())
         return (status, "application/x-amz-json-1.1",
                 json.dumps({"__type": code, "message": message}).encode())
+
+
+def check_rewrite(spec, effect):
+    """(drop, edits) of a "rewrite" rule, checked; ([], []) for other effects."""
+    has = "drop" in spec or "edit" in spec
+    if effect != "rewrite":
+        if has:
+            raise ValueError(f"drop and edit are only for effect \"rewrite\": {spec!r}")
+        return [], []
+    if not has:
+        raise ValueError(f"effect \"rewrite\" needs drop or edit: {spec!r}")
+    drop, edits = spec.get("drop", []), spec.get("edit", [])
+
+    def keys(value):
+        return isinstance(value, list) and all(isinstance(k, str) and k for k in value)
+    if not keys(drop):
+        raise ValueError(f"drop must be a list of key names: {spec!r}")
+    if not isinstance(edits, list):
+        raise ValueError(f"edit must be a list of objects: {spec!r}")
+    for e in edits:
+        if not isinstance(e, dict) or set(e) - EDIT_FIELDS:
+            raise ValueError(f"each edit is an object of {sorted(EDIT_FIELDS)}: {e!r}")
+        if not isinstance(e.get("where"), dict) or not e["where"]:
+            raise ValueError(f"each edit needs a non-empty where object: {e!r}")
+        if not isinstance(e.get("set", {}), dict) or not keys(e.get("drop", [])):
+            raise ValueError(f"an edit's set is an object and its drop a list of key names: {e!r}")
+    return drop, edits
+
+
+def rewritten(rule, data):
+    """The answer after the rule's changes, and whether anything changed."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return data, False
+    changed = [False]
+
+    def walk(node):
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for key in rule.drop:
+            if key in node:
+                del node[key]
+                changed[0] = True
+        for e in rule.edits:
+            if all(k in node and node[k] == v for k, v in e["where"].items()):
+                for key in e.get("drop", []):
+                    if key in node:
+                        del node[key]
+                        changed[0] = True
+                for key, value in e.get("set", {}).items():
+                    if node.get(key, object()) != value:
+                        node[key] = value
+                        changed[0] = True
+        for value in list(node.values()):
+            walk(value)
+    walk(doc)
+    if not changed[0]:
+        return data, False
+    return json.dumps(doc).encode(), True
 
 
 def claim(service, region, action, body):
@@ -256,9 +336,17 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 if len(rule.responses) < MAX_RECORDS:
                     rule.responses.append(data.decode("utf-8", "replace"))
+        dropped = set()
+        if rule is not None and rule.effect == "rewrite":
+            data, changed = rewritten(rule, data)
+            if changed:
+                dropped = {"x-amz-crc32"}  # the checksum of the answer as it was
+                with LOCK:
+                    rule.changed += 1
+                    CHANGED.notify_all()
         self.send_response(status)
         for k, v in headers:
-            if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"}:
+            if k.lower() not in HOP_BY_HOP | {"content-length", "server", "date"} | dropped:
                 self.send_header(k, v)
         if self.command == "HEAD":  # no body, but keep the upstream's length
             length = next((v for k, v in headers if k.lower() == "content-length"), "0")
@@ -312,19 +400,19 @@ class Proxy(BaseHTTPRequestHandler):
         if path == "/__wait":
             name = query.get("name", [None])[0]
             try:
-                want = {k: int(query[k][0]) for k in ("seen", "hits", "held") if k in query}
+                want = {k: int(query[k][0]) for k in ("seen", "hits", "held", "changed") if k in query}
                 deadline = time.monotonic() + float(query.get("timeout", ["30"])[0])
             except ValueError:
-                return self._json(400, {"error": "seen/hits/held must be integers, timeout a number"})
+                return self._json(400, {"error": "seen/hits/held/changed must be integers, timeout a number"})
             if not want:
-                return self._json(400, {"error": "GET /__wait wants name and seen=, hits= or held="})
+                return self._json(400, {"error": "GET /__wait wants name and seen=, hits=, held= or changed="})
             with LOCK:
                 while True:
                     rule = named(name)
                     if rule is None:
                         return self._json(404, {"error": f"no rule named {name!r}"})
                     got = rule.counters()
-                    if all(got[k] >= n for k, n in want.items()):
+                    if all(got.get(k, 0) >= n for k, n in want.items()):
                         return self._json(200, hits_json())
                     left = deadline - time.monotonic()
                     if left <= 0:
@@ -362,7 +450,7 @@ class Proxy(BaseHTTPRequestHandler):
                 return self._reply(status, data, ctype)
             if effect == "hold":
                 hold(rule)
-            self._forward(raw, rule if effect in ("count", "hold") else None)
+            self._forward(raw, rule if effect in ("count", "hold", "rewrite") else None)
         except Exception as e:
             self.close_connection = True  # the stream may be out of step now
             if not self._responded and not isinstance(e, ConnectionError):

@@ -37,7 +37,11 @@ class Upstream(BaseHTTPRequestHandler):
         with SEEN_LOCK:
             SEEN.append((self.command, self.path, body))
         data = json.dumps({"upstream": True, "path": self.path, "body": body}).encode()
+        if self.path.startswith("/as-sent"):  # the body is the answer, with a checksum header
+            data = body.encode()
         self.send_response(200)
+        if self.path.startswith("/as-sent"):
+            self.send_header("x-amz-crc32", "12345")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
@@ -314,6 +318,62 @@ def check_wait(c):
     print("ok wait: 408 on timeout, 200 when reached, 404, 400")
 
 
+def org(c, action, body):
+    return c.req("POST", "/as-sent", body,
+                 {"Authorization": auth("organizations"),
+                  "X-Amz-Target": f"AWSOrganizationsV20161128.{action}",
+                  "Content-Type": "application/x-amz-json-1.1"})
+
+
+def check_rewrite(c):
+    answer = {"Accounts": [{"Id": "1", "Status": "ACTIVE", "State": "ACTIVE"},
+                           {"Id": "2", "Status": "SUSPENDED", "State": "SUSPENDED"}],
+              "Account": {"Id": "3", "Status": "ACTIVE", "State": "ACTIVE",
+                          "Nested": [{"Status": "x"}]},
+              "NextToken": None}
+    c.faults([
+        {"name": "edits", "service": "organizations", "action": "ListAccountsForParent",
+         "effect": "rewrite", "drop": ["Status"],
+         "edit": [{"where": {"Id": "2"}, "set": {"State": "CLOSED"}},
+                  {"where": {"Id": "3", "State": "ACTIVE"}, "drop": ["State"]}]},
+        {"name": "retired", "service": "organizations", "effect": "rewrite", "drop": ["Status"]},
+    ])
+    resp, data = org(c, "ListAccountsForParent", answer)
+    got = json.loads(data)
+    assert resp.status == 200 and resp.getheader("Content-Length") == str(len(data)), resp.getheaders()
+    assert resp.getheader("x-amz-crc32") is None, "the old checksum is not sent with a changed answer"
+    assert got == {"Accounts": [{"Id": "1", "State": "ACTIVE"}, {"Id": "2", "State": "CLOSED"}],
+                   "Account": {"Id": "3", "Nested": [{}]}, "NextToken": None}, got
+    # Another action: only the second rule's drop.
+    resp, data = org(c, "DescribeAccount", {"Account": {"Id": "9", "Status": "ACTIVE", "State": "ACTIVE"}})
+    assert json.loads(data) == {"Account": {"Id": "9", "State": "ACTIVE"}}, data
+    # Nothing to change: the answer and its checksum as sent, not counted as changed.
+    plain = json.dumps({"Account": {"Id": "9", "State": "ACTIVE"}})
+    resp, data = org(c, "DescribeAccount", plain)
+    assert data == plain.encode() and resp.getheader("x-amz-crc32") == "12345", (data, resp.getheaders())
+    # Not JSON: forwarded as it is.
+    resp, data = org(c, "DescribeAccount", "<xml Status='ACTIVE'/>")
+    assert data == b"<xml Status='ACTIVE'/>", data
+    hits = c.json("GET", "/__hits")[1]
+    assert hits == {"edits": {"seen": 1, "hits": 1, "held": 0, "changed": 1},
+                    "retired": {"seen": 3, "hits": 3, "held": 0, "changed": 1}}, hits
+    assert c.json("GET", "/__wait?name=retired&changed=1&timeout=1")[0] == 200
+    assert c.json("GET", "/__wait?name=retired&changed=2&timeout=0.3")[0] == 408
+    # Other services are not touched.
+    resp, data = c.ddb("GetItem", {"Status": "kept"})
+    assert json.loads(json.loads(data)["body"]) == {"Status": "kept"}
+    for bad in ([{"effect": "rewrite"}], [{"effect": "count", "drop": ["Status"]}],
+                [{"effect": "rewrite", "drop": "Status"}], [{"effect": "rewrite", "drop": [""]}],
+                [{"effect": "rewrite", "edit": [{"set": {"State": "X"}}]}],
+                [{"effect": "rewrite", "edit": [{"where": {}, "set": {}}]}],
+                [{"effect": "rewrite", "edit": [{"where": {"Id": "1"}, "sett": {}}]}],
+                [{"effect": "rewrite", "edit": [{"where": {"Id": "1"}, "drop": "State"}]}],
+                [{"effect": "rewrite", "edit": {"where": {"Id": "1"}}}]):
+        status, data = c.json("PUT", "/__faults", bad)
+        assert status == 400, (bad, status, data)
+    print("ok rewrite: drop at any depth, edit where, checksum, not JSON, counters, validation")
+
+
 def check_moto(port):
     """End to end against moto: `lose` really does the work."""
     moto = os.path.join(HERE, "..", ".venv", "bin", "moto_server")
@@ -338,10 +398,34 @@ def check_moto(port):
             assert resp.status == 200 and b"lost-answer" in data
         conn.close()
         print("ok moto: lose did the work upstream, keep-alive through moto's Connection: close")
+        check_moto_organizations(c)
     finally:
         for p in procs:
             p.kill()
             p.wait()
+
+
+def check_moto_organizations(c):
+    """moto answers Status and State; the rewrite answers as AWS does today."""
+    def call(action, body):
+        resp, data = c.req("POST", "/", body, {"Authorization": auth("organizations"),
+                                               "X-Amz-Target": f"AWSOrganizationsV20161128.{action}",
+                                               "Content-Type": "application/x-amz-json-1.1"})
+        assert resp.status == 200, data
+        return json.loads(data)
+    call("CreateOrganization", {"FeatureSet": "ALL"})
+    made = call("CreateAccount", {"AccountName": "a", "Email": "a@example.com"})
+    account = made["CreateAccountStatus"]["AccountId"]
+    moto = call("DescribeAccount", {"AccountId": account})["Account"]
+    assert moto["Status"] == "ACTIVE" and moto["State"] == "ACTIVE", moto
+    c.faults([{"name": "today", "service": "organizations", "effect": "rewrite", "drop": ["Status"]}])
+    today = call("DescribeAccount", {"AccountId": account})["Account"]
+    assert "Status" not in today and today["State"] == "ACTIVE", today
+    root = call("ListRoots", {})["Roots"][0]["Id"]
+    listed = call("ListAccountsForParent", {"ParentId": root})["Accounts"]
+    assert listed and all("Status" not in a and a["State"] == "ACTIVE" for a in listed), listed
+    assert c.json("GET", "/__hits")[1]["today"]["changed"] == 2
+    print("ok moto organizations: Status dropped as AWS does today, State kept")
 
 
 def wait_port(port):
@@ -374,6 +458,7 @@ def main():
         check_hold(c)
         check_skip_times(c)
         check_wait(c)
+        check_rewrite(c)
         check_moto(proxy_port)
         print("all ok")
     finally:

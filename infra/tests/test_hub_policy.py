@@ -106,6 +106,8 @@ RUNAS_GUARD_METRICS = {
     "AccountRegionsFixed": ("Count", {"sweep"}),
     "NoncompliantAccountRegions": ("Count", {"sweep"}),
     "SweepDurationSeconds": ("Seconds", {"sweep"}),
+    # A whole sweep that governed none or far fewer accounts than it should.
+    "SweepDegraded": ("Count", {"sweep"}),
     # With the run-as user check on ([nodes] check_user).
     "NodesMissingRunAsUser": ("Count", {"sweep"}),
     "AccountRegionsMissingRunAsUser": ("Count", {"sweep"}),
@@ -134,6 +136,7 @@ RUNAS_GUARD_ALARMS = {
                                       "notBreaching"),
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
+    "SweepDegradedAlarm": ("SweepDegraded", None, "Maximum", 21600, "GreaterThanThreshold", 0, "notBreaching"),
     "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "Sum",
                           {"Fn::If": ["SweepInMinutes", 120, 7200]}, "LessThanThreshold", 1, "breaching"),
 }

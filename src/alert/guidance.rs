@@ -61,6 +61,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "No action needed if the policy change was intended: the alert counts what it reached per OU and per change.",
             "Not intended? Restore the previous policy object (S3 versioning keeps it); the next sweep applies it the same way.",
         ],
+        Kind::SweepDegraded => &[
+            "runas-guard governs far fewer accounts than it should: read `said` and the sweep's rows (`runas-guard reconcile --dry-run`); failed rows name the error code (AccountStateUnreadable: Organizations answered no State).",
+            "If the drop is intended (accounts closed or moved out of scope), nothing to do: the next sweep compares with this one.",
+        ],
         Kind::SweepSummary => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -82,9 +86,11 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
             "iam-identity-centers-attribute-mapping-identity_center"
         }
         Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
-        Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
-            "operate"
-        }
+        Kind::DriftReverted
+        | Kind::TamperRepeated
+        | Kind::DriftDetected
+        | Kind::SweepSummary
+        | Kind::SweepDegraded => "operate",
         Kind::PolicyApplied => "policy-file",
     }
 }
@@ -141,7 +147,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 13] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -154,6 +160,7 @@ mod tests {
         Kind::RunAsUserMissing,
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
+        Kind::SweepDegraded,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`

@@ -79,6 +79,26 @@ pub(super) fn policy_description(b: &serde_json::Value) -> String {
     lines.join("\n")
 }
 
+/// A degraded sweep: what it saw, what it expected, the last sweep's count.
+pub(super) fn degraded_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![format!("*Seen:* {}", code(&text(&b["said"])))];
+    lines.push(format!(
+        "*Governed:* {} of {} accounts walked; {} expected; {} unreadable",
+        code(&text(&b["governed"])),
+        code(&text(&b["accounts"])),
+        code(&text(&b["expected"])),
+        code(&text(&b["unreadable"]))
+    ));
+    if !b["last_governed"].is_null() {
+        lines.push(format!(
+            "*Last sweep:* {} governed at {}",
+            code(&text(&b["last_governed"])),
+            code(&text(&b["last_at"]))
+        ));
+    }
+    lines.join("\n")
+}
+
 /// A session document that skips Run As: which versions, on what, by whom.
 pub(super) fn bypass_description(b: &serde_json::Value) -> String {
     let region = text(&b["region"]);

@@ -28,7 +28,8 @@ the sweep's time and sends one sweep_summary like a sweep.
 
 Prints one row per account-region (account, name, OU path, region, user, \
 RunAs before, mode, action, role, error), then the totals. Exits 1 if any \
-account-region failed or an alert was not delivered.";
+account-region failed, an alert was not delivered, or a whole run governed \
+none or far fewer accounts than it should (sweep_degraded).";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -181,6 +182,9 @@ fn print_run(run: &OrgReport, dry_run: bool, format: Format, topic: &str) -> Exi
     }
     let undelivered = run.alerts_kept + run.alerts_lost;
     let mut problems = Vec::new();
+    if let Some(d) = &run.degraded {
+        problems.push(format!("DEGRADED (sweep_degraded sent): {}", d.said));
+    }
     if report.failed > 0 {
         problems.push(format!(
             "{} account-region(s) failed (the report names them)",

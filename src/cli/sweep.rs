@@ -29,7 +29,8 @@ out and claims no event.
 Prints the table `reconcile` prints (one row per account-region, then the \
 totals) and a line naming the sweep; --format json prints the whole outcome \
 (what `handle` prints for the schedule's event), --format csv the rows. \
-Exits 1 if any account-region failed.";
+Exits 1 if any account-region failed, or the sweep governed none or far \
+fewer accounts than it should (sweep_degraded).";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -104,6 +105,10 @@ fn sweep_exit(id: &str, outcome: &Outcome, format: Format) -> ExitCode {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default(),
             outcome.reason
+        )),
+        _ if outcome.degraded.is_some() => failed(format!(
+            "sweep {id}: DEGRADED: {}",
+            outcome.degraded.as_ref().map_or("", |d| d.said.as_str())
         )),
         _ if failed_regions > 0 => failed(format!(
             "sweep {id}: {failed_regions} account-region(s) failed ({})",

@@ -9,6 +9,31 @@ use std::collections::HashMap;
 use super::{Desired, Mode, Policy, Rule, Standing, Target};
 
 impl Policy {
+    /// What decides which accounts the policy governs (its scope, its
+    /// exempt accounts and OUs, whether it has a `[default]`, the ids its
+    /// rules name), as a short stable id: a sweep that governs far fewer
+    /// accounts than the last one is degraded only when this is unchanged.
+    /// Users, modes and regions do not change it.
+    pub fn governance_fingerprint(&self) -> String {
+        let sorted = |ids: Vec<&String>| {
+            let mut ids: Vec<&str> = ids.into_iter().map(String::as_str).collect();
+            ids.sort_unstable();
+            ids.join(",")
+        };
+        let scope = self.scope.as_ref();
+        let parts = [
+            scope.map_or("-".into(), |s| sorted(s.ous.iter().collect())),
+            scope.map_or("-".into(), |s| sorted(s.accounts.iter().collect())),
+            sorted(self.exempt_accounts.iter().collect()),
+            sorted(self.exempt_ous.iter().collect()),
+            self.default_user.is_some().to_string(),
+            sorted(self.ou_users.keys().collect()),
+            sorted(self.account_users.keys().collect()),
+        ];
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        crate::ids::stable_id(&refs)
+    }
+
     /// Where the account stands, when its id alone says so: `None` when its
     /// OU path decides (an `[exempt] ous` list, or a scope by OU that does
     /// not name the account). A run makes no session before it knows.
@@ -151,4 +176,52 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Policy;
+
+    const BASE: &str = "member_role = \"R\"\nregions = [\"us-east-1\"]\n";
+
+    fn fingerprint(extra: &str) -> String {
+        Policy::parse(&format!("{BASE}{extra}"), "p.toml")
+            .unwrap()
+            .governance_fingerprint()
+    }
+
+    #[test]
+    fn the_fingerprint_moves_with_what_decides_governance_only() {
+        let default = "[default]\nrun_as_user = \"ops\"\n";
+        let base = fingerprint(default);
+        assert_eq!(base, fingerprint(default), "stable");
+        let same = [
+            "[default]\nrun_as_user = \"other\"\n",
+            "mode = \"audit\"\n[default]\nrun_as_user = \"ops\"\n",
+        ];
+        for extra in same {
+            assert_eq!(fingerprint(extra), base, "{extra}");
+        }
+        let scope = "[scope]\naccounts = [\"111122223333\", \"444455556666\"]\n";
+        let swapped = "[scope]\naccounts = [\"444455556666\", \"111122223333\"]\n";
+        assert_eq!(
+            fingerprint(&format!("{scope}{default}")),
+            fingerprint(&format!("{swapped}{default}")),
+            "order does not matter"
+        );
+        let moved = [
+            scope.to_string(),
+            format!("[scope]\naccounts = [\"111122223333\"]\n{default}"),
+            format!("[exempt]\naccounts = [\"111122223333\"]\n{default}"),
+            format!("[exempt]\nous = [\"ou-ab12-prod0001\"]\n{default}"),
+            format!("[[account]]\nid = \"111122223333\"\nrun_as_user = \"db\"\n{default}"),
+            format!("[[ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_user = \"db\"\n{default}"),
+        ];
+        let mut seen = vec![base];
+        for extra in moved {
+            let f = fingerprint(&extra);
+            assert!(!seen.contains(&f), "{extra}");
+            seen.push(f);
+        }
+    }
 }

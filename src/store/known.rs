@@ -218,14 +218,11 @@ impl StateStore {
     }
 
     /// A whole-organization sweep's time, once: "last checked" of every
-    /// account-region it did not need to write.
-    pub async fn sweep_done(
-        &self,
-        trigger_id: &str,
-        account_regions: usize,
-        out_of_scope: usize,
-    ) -> Result<(), AwsError> {
+    /// account-region it did not need to write; and what it governed, under
+    /// which policy, for the next sweep's check of itself.
+    pub async fn sweep_done(&self, trigger_id: &str, done: &SweepDone) -> Result<(), AwsError> {
         let t = self.table();
+        let count = |n: usize| AttributeValue::N(n.to_string());
         t.client
             .put_item()
             .table_name(&t.name)
@@ -233,11 +230,10 @@ impl StateStore {
             .item("sk", s(LAST_SWEEP.1))
             .item("at", s(clock::iso(clock::now())))
             .item("trigger_id", s(trigger_id))
-            .item(
-                "account_regions",
-                AttributeValue::N(account_regions.to_string()),
-            )
-            .item("out_of_scope", AttributeValue::N(out_of_scope.to_string()))
+            .item("account_regions", count(done.account_regions))
+            .item("out_of_scope", count(done.out_of_scope))
+            .item("governed", count(done.governed))
+            .item("policy", s(&done.policy))
             .send()
             .await
             .map(|_| ())
@@ -253,14 +249,19 @@ impl StateStore {
             .table_name(&t.name)
             .key("pk", s(LAST_SWEEP.0))
             .key("sk", s(LAST_SWEEP.1))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| t.err("GetItem", "-", &e))?;
+        let count = |i: &Item, k: &str| {
+            crate::aws::dynamodb::get_n(i, k).and_then(|n| usize::try_from(n).ok())
+        };
         Ok(out.item().and_then(|i| {
             Some(LastSweep {
                 at: get_s(i, "at")?,
-                out_of_scope: crate::aws::dynamodb::get_n(i, "out_of_scope")
-                    .and_then(|n| usize::try_from(n).ok()),
+                out_of_scope: count(i, "out_of_scope"),
+                governed: count(i, "governed"),
+                policy: get_s(i, "policy"),
             })
         }))
     }
@@ -293,6 +294,32 @@ pub struct LastSweep {
     pub at: String,
     /// `None` from a sweep older than scopes.
     pub out_of_scope: Option<usize>,
+    /// Accounts it governed and the policy's governance fingerprint; `None`
+    /// from a sweep older than the sweep's check of itself.
+    pub governed: Option<usize>,
+    pub policy: Option<String>,
+}
+
+impl LastSweep {
+    /// What a sweep compares itself with, when this one recorded it.
+    pub fn baseline(&self) -> Option<crate::degraded::Baseline> {
+        Some(crate::degraded::Baseline {
+            governed: self.governed?,
+            policy: self.policy.clone()?,
+            at: self.at.clone(),
+        })
+    }
+}
+
+/// What a whole sweep records of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepDone {
+    pub account_regions: usize,
+    pub out_of_scope: usize,
+    /// Accounts governed, as the next sweep compares (see
+    /// [`crate::degraded::recorded`]).
+    pub governed: usize,
+    pub policy: String,
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::accounts::sweep_account;
 use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
 use crate::aws::AwsError;
+use crate::degraded::Degraded;
 use crate::job::Job;
 use crate::outbox::deliver;
 use crate::outcome::{AccountReport, RegionOutcome};
@@ -16,11 +17,14 @@ use crate::summary::Tally;
 /// One account of a fanned-out sweep (an SQS message). Its part of the
 /// summary is stored whatever happened to the account (a failure is a part
 /// that says so), so the summary always completes. `Err` only when the part
-/// itself could not be stored: that, a redelivery can repair.
+/// itself could not be stored: that, a redelivery can repair. The account
+/// that completes the sweep checks it ([`crate::degraded`]): a degraded
+/// sweep is told and returned (the metric says it; the message is not
+/// failed, since a redelivery would only repeat the account).
 pub async fn sweep_one(
     svc: &Arc<Services>,
     message: &SweepMessage,
-) -> Result<AccountReport, AwsError> {
+) -> Result<(AccountReport, Option<Degraded>), AwsError> {
     let trigger = sweep_trigger(
         message.sweep_id.clone(),
         Some(message.account.clone()),
@@ -42,6 +46,7 @@ pub async fn sweep_one(
     };
     let part =
         serde_json::to_string(&tally(std::slice::from_ref(&swept))).expect("tally serialises");
+    let mut degraded = None;
     if svc
         .sweeps
         .finish(&message.sweep_id, &message.account, &part)
@@ -51,9 +56,9 @@ pub async fn sweep_one(
             .claim_summary(&message.sweep_id, &job.owner)
             .await?
     {
-        summarise_fanned_out(svc, &message.sweep_id).await?;
+        degraded = summarise_fanned_out(svc, &message.sweep_id).await?;
     }
-    Ok(swept.0)
+    Ok((swept.0, degraded))
 }
 
 /// The account's work, from what the message carries (an older message:
@@ -78,8 +83,12 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
     sweep_account(svc, &job, &org, info, &svc.policy.regions).await
 }
 
-/// The account that completes a fanned-out sweep speaks for all of them.
-async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(), AwsError> {
+/// The account that completes a fanned-out sweep speaks for all of them,
+/// and (for a whole sweep, not a deadline's rest) checks and records it.
+async fn summarise_fanned_out(
+    svc: &Arc<Services>,
+    sweep_id: &str,
+) -> Result<Option<Degraded>, AwsError> {
     let mut whole = Tally::default();
     for part in svc.sweeps.parts(sweep_id).await? {
         match serde_json::from_str::<Tally>(&part) {
@@ -90,10 +99,16 @@ async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(),
         }
     }
     let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
-    let alerts = super::told(&whole, &trigger);
-    if alerts.is_empty() {
-        return Ok(());
+    let mut alerts = super::told(&whole, &trigger);
+    let mut degraded = None;
+    if !super::is_rest(sweep_id) {
+        if let Some((d, alert)) = super::checked(svc, &trigger, &whole).await {
+            alerts.push(alert);
+            degraded = Some(d);
+        }
     }
-    deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
-    Ok(())
+    if !alerts.is_empty() {
+        deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
+    }
+    Ok(degraded)
 }

@@ -7,10 +7,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::alert::Alert;
 use crate::aws::AwsError;
+use crate::degraded::{Degraded, Seen};
 use crate::job::Job;
 use crate::outcome::AccountReport;
 use crate::services::Services;
+use crate::store::known::SweepDone;
 use crate::summary::Tally;
 use crate::trigger::{Trigger, TriggerKind};
 
@@ -48,6 +51,9 @@ pub struct OrgReport {
     pub alerts_kept: usize,
     /// Neither published nor kept (logged whole).
     pub alerts_lost: usize,
+    /// A whole reconcile that governed none or far fewer accounts than it
+    /// should: told (`sweep_degraded`), and the run fails.
+    pub degraded: Option<Degraded>,
 }
 
 fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason: &str) -> Trigger {
@@ -78,19 +84,50 @@ async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Resu
     Ok(job)
 }
 
-/// "Last checked" for every account-region the sweep did not write.
-async fn sweep_done(svc: &Services, job: &Job, tally: &Tally) {
-    if let Err(e) = svc
-        .state
-        .sweep_done(
-            &job.trigger.event_id,
-            tally.account_regions,
-            tally.out_of_scope,
-        )
-        .await
-    {
+/// A whole sweep checks itself against the last recorded one
+/// ([`crate::degraded`]), then records itself: "last checked" for every
+/// account-region it did not write, and what it governed. `Some` is the
+/// degraded sweep's one error alert and what it said.
+async fn checked(svc: &Services, trigger: &Trigger, tally: &Tally) -> Option<(Degraded, Alert)> {
+    let policy = svc.policy.governance_fingerprint();
+    let last = match svc.state.last_sweep().await {
+        Ok(last) => last.and_then(|l| l.baseline()),
+        Err(e) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot read the last sweep; checked without it");
+            None
+        }
+    };
+    let seen = Seen {
+        accounts: tally.accounts,
+        governed: tally.governed,
+        expected: tally.expected,
+        unreadable: tally.unreadable,
+    };
+    let degraded = crate::degraded::check(seen, &policy, last.as_ref());
+    let done = SweepDone {
+        account_regions: tally.account_regions,
+        out_of_scope: tally.out_of_scope,
+        governed: crate::degraded::recorded(seen, degraded.is_some(), &policy, last.as_ref()),
+        policy,
+    };
+    if let Err(e) = svc.state.sweep_done(&trigger.event_id, &done).await {
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
     }
+    let degraded = degraded?;
+    tracing::error!(outcome = "sweep_degraded", governed = degraded.governed, expected = degraded.expected, last_governed = ?degraded.last_governed, said = %degraded.said, "sweep degraded");
+    let alert =
+        crate::alert::sweep_degraded(&degraded, trigger, &crate::clock::iso(crate::clock::now()));
+    Some((degraded, alert))
+}
+
+/// The sweep of the accounts a sweep's deadline left unreached.
+fn rest_of(sweep_id: &str) -> String {
+    format!("{sweep_id}-rest")
+}
+
+/// A part of a sweep (its unreached rest): it never checks itself.
+fn is_rest(sweep_id: &str) -> bool {
+    sweep_id.ends_with("-rest")
 }
 
 /// What a sweep says for all its accounts: its one summary, and what the

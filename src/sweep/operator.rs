@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::accounts::run_accounts;
-use super::{sweep_done, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
+use super::{checked, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
 use crate::alert::Alert;
 use crate::aws::organizations::Org;
 use crate::aws::AwsError;
@@ -45,14 +45,19 @@ pub async fn reconcile_org(
     let whole = selection.accounts.is_empty() && selection.regions.is_empty();
     // The CLI runs without a deadline: every account is reached.
     let (swept, _) = run_accounts(svc, &job, org, accounts, &regions, progress).await;
-    if !dry_run && whole {
-        sweep_done(svc, &job, &tally(&swept)).await;
-    }
-    let alerts: Vec<Alert> = if dry_run {
+    let tally = tally(&swept);
+    let mut alerts: Vec<Alert> = if dry_run {
         vec![]
     } else {
-        super::told(&tally(&swept), &job.trigger)
+        super::told(&tally, &job.trigger)
     };
+    let mut degraded = None;
+    if !dry_run && whole {
+        if let Some((d, alert)) = checked(svc, &job.trigger, &tally).await {
+            alerts.push(alert);
+            degraded = Some(d);
+        }
+    }
     let reports = swept.into_iter().map(|(r, _)| r).collect();
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     Ok(OrgReport {
@@ -60,6 +65,7 @@ pub async fn reconcile_org(
         alerts_sent: delivered.sent.len() + flushed,
         alerts_kept: delivered.kept,
         alerts_lost: delivered.lost.len(),
+        degraded,
     })
 }
 

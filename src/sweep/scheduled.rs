@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::accounts::run_accounts;
-use super::{sweep_done, tally, told, with_snapshot, SweepMessage};
+use super::{checked, tally, told, with_snapshot, SweepMessage};
 use crate::alert;
 use crate::aws::organizations::{AccountInfo, Org};
 use crate::aws::AwsError;
@@ -108,8 +108,16 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         "swept {} accounts, {} account-regions",
         tally.accounts, tally.account_regions
     );
+    let mut alerts = told(&tally, &job.trigger);
     if unreached.is_empty() {
-        sweep_done(svc, job, &tally).await;
+        // Cut short, a sweep would compare a part with a whole.
+        if let Some((degraded, alert)) = checked(svc, &job.trigger, &tally).await {
+            outcome
+                .reason
+                .push_str(&format!("; DEGRADED: {}", degraded.said));
+            outcome.degraded = Some(degraded);
+            alerts.push(alert);
+        }
     } else {
         outcome
             .reason
@@ -122,7 +130,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     // one broken account would multiply the load by Lambda's retries.
     Work {
         outcome,
-        alerts: told(&tally, &job.trigger),
+        alerts,
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
@@ -162,7 +170,7 @@ async fn fan_out(
 /// Accounts the deadline left unreached: queued as a sweep of their own
 /// (with its own summary), or left for the next sweep. Says which.
 async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[AccountInfo]) -> String {
-    let rest = format!("{sweep_id}-rest");
+    let rest = super::rest_of(sweep_id);
     let n = unreached.len();
     tracing::warn!(
         outcome = "deadline",
