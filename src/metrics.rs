@@ -381,7 +381,8 @@ mod tests {
             },
             "p",
             None,
-        );
+        )
+        .map(Box::new);
         let m = for_outcome(TriggerKind::Sweep, &sweep, None, None);
         assert!(m.contains(&count("SweepDegraded", 1)), "{m:?}");
         let mut dup = quiet.clone();

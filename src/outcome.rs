@@ -347,7 +347,7 @@ pub struct Outcome {
     /// A whole sweep that governed none or far fewer accounts than it
     /// should: told once, and the invocation fails.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub degraded: Option<crate::degraded::Degraded>,
+    pub degraded: Option<Box<crate::degraded::Degraded>>,
 }
 
 impl Outcome {

@@ -240,7 +240,7 @@ impl Reactor {
         let (report, degraded) = sweep::sweep_one(&self.svc, message).await?;
         let mut outcome = Outcome::new(Value::Null, Handled::Done, "fanned-out sweep");
         outcome.accounts.push(report.clone());
-        outcome.degraded = degraded;
+        outcome.degraded = degraded.map(Box::new);
         let kind = TriggerKind::Sweep;
         metrics::emit(
             &metrics::for_outcome(kind, &outcome, None, None),

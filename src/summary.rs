@@ -153,15 +153,7 @@ impl Tally {
     pub fn add(&mut self, report: &AccountReport, news: &HashSet<String>) {
         let new_drift = news;
         self.accounts += 1;
-        let (governed, expected) = governed(report);
-        self.governed += usize::from(governed);
-        self.expected += usize::from(expected);
-        self.unreadable += usize::from(
-            report
-                .regions
-                .iter()
-                .any(|o| o.error_code.as_deref() == Some(crate::org_state::UNREADABLE_CODE)),
-        );
+        self.count_governed(report);
         if report
             .regions
             .iter()
@@ -215,6 +207,20 @@ impl Tally {
             self.entries.push(entry(report, o));
         }
         self.trim();
+    }
+
+    /// Whether the account was governed, should have been, or could not
+    /// be read (the sweep's check of itself, [`crate::degraded`]).
+    fn count_governed(&mut self, report: &AccountReport) {
+        let (governed, expected) = governed(report);
+        self.governed += usize::from(governed);
+        self.expected += usize::from(expected);
+        self.unreadable += usize::from(
+            report
+                .regions
+                .iter()
+                .any(|o| o.error_code.as_deref() == Some(crate::org_state::UNREADABLE_CODE)),
+        );
     }
 
     pub fn merge(&mut self, other: Tally) {

@@ -1,9 +1,8 @@
 //! Organizations, about one account or one OU's accounts: what a vend in
 //! progress and a baseline on an OU ask, and how an account record reads.
 
-use super::organizations::{AccountInfo, Org};
+use super::organizations::{info, AccountInfo, Org};
 use super::AwsError;
-use crate::org_state::OrgState;
 
 impl Org {
     /// When the account joined the organization (epoch milliseconds);
@@ -48,18 +47,5 @@ impl Org {
                 }
             }
         }
-    }
-}
-
-/// An account record (`DescribeAccount`, `ListAccountsForParent`): its
-/// standing from `State`, and from the retired `Status` only where `State`
-/// is absent.
-pub(super) fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
-    #[allow(deprecated)]
-    let status = a.status().map(|s| s.as_str());
-    AccountInfo {
-        id: a.id().unwrap_or_default().to_string(),
-        name: a.name().unwrap_or_default().to_string(),
-        state: OrgState::read(a.state().map(|s| s.as_str()), status),
     }
 }

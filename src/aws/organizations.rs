@@ -359,11 +359,24 @@ impl Org {
             while let Some(page) = pages.next().await {
                 let page = page
                     .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
-                out.extend(page.accounts().iter().map(super::org_accounts::info));
+                out.extend(page.accounts().iter().map(info));
             }
             Ok::<_, AwsError>(out)
         };
         let (ous, accounts) = tokio::join!(ous, accounts);
         Ok((ous?, accounts?))
+    }
+}
+
+/// An account record (`DescribeAccount`, `ListAccountsForParent`): its
+/// standing from `State`, and from the retired `Status` only where `State`
+/// is absent.
+pub(super) fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
+    #[allow(deprecated)]
+    let status = a.status().map(|s| s.as_str());
+    AccountInfo {
+        id: a.id().unwrap_or_default().to_string(),
+        name: a.name().unwrap_or_default().to_string(),
+        state: OrgState::read(a.state().map(|s| s.as_str()), status),
     }
 }

@@ -110,14 +110,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     );
     let mut alerts = told(&tally, &job.trigger);
     if unreached.is_empty() {
-        // Cut short, a sweep would compare a part with a whole.
-        if let Some((degraded, alert)) = checked(svc, &job.trigger, &tally).await {
-            outcome
-                .reason
-                .push_str(&format!("; DEGRADED: {}", degraded.said));
-            outcome.degraded = Some(degraded);
-            alerts.push(alert);
-        }
+        alerts.extend(whole_checked(svc, job, &tally, &mut outcome).await);
     } else {
         outcome
             .reason
@@ -135,6 +128,22 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         failed: false,
         home: Home::Outbox,
     }
+}
+
+/// A sweep that reached every account checks itself (cut short, it would
+/// compare a part with a whole): a degraded one says so in its outcome.
+async fn whole_checked(
+    svc: &Services,
+    job: &Job,
+    tally: &crate::summary::Tally,
+    outcome: &mut Outcome,
+) -> Option<alert::Alert> {
+    let (degraded, alert) = checked(svc, &job.trigger, tally).await?;
+    outcome
+        .reason
+        .push_str(&format!("; DEGRADED: {}", degraded.said));
+    outcome.degraded = Some(Box::new(degraded));
+    Some(alert)
 }
 
 /// One SQS message per account under `sweep_id`; the sweep item first, so
