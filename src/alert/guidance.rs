@@ -57,6 +57,13 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
             "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
         ],
+        Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
+    }
+}
+
+/// What to do about what a sweep says of itself.
+fn sweep_steps(kind: Kind) -> &'static [&'static str] {
+    match kind {
         Kind::PolicyApplied => &[
             "No action needed if the policy change was intended: the alert counts what it reached per OU and per change.",
             "Not intended? Restore the previous policy object (S3 versioning keeps it); the next sweep applies it the same way.",
@@ -65,7 +72,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "runas-guard governs far fewer accounts than it should: read `said` and the sweep's rows (`runas-guard reconcile --dry-run`); failed rows name the error code (AccountStateUnreadable: Organizations answered no State).",
             "If the drop is intended (accounts closed or moved out of scope), nothing to do: the next sweep compares with this one.",
         ],
-        Kind::SweepSummary => &[
+        _ => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
         ],
