@@ -22,7 +22,7 @@ mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use drift::{drift, NO_EVENT_NOTE};
-pub use forwarding::forwarding_missing;
+pub use forwarding::{canary_unwritable, forwarding_missing};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
 pub use message::{
@@ -50,6 +50,7 @@ pub enum Kind {
     ForwardingMissing,
     IdentityCenterFailed,
     PolicyApplied,
+    CanaryUnwritable,
 }
 
 impl Kind {
@@ -70,6 +71,7 @@ impl Kind {
             Kind::ForwardingMissing => "forwarding_missing",
             Kind::IdentityCenterFailed => "identity_center_failed",
             Kind::PolicyApplied => "policy_applied",
+            Kind::CanaryUnwritable => "canary_unwritable",
         }
     }
 }

@@ -152,36 +152,36 @@ fn emoji(severity: &str) -> &'static str {
     }
 }
 
-fn description(alert: &Alert) -> String {
+/// The description of a kind whose body is not one account-region's before
+/// and after, or `None`.
+fn own_description(b: &Value) -> Option<String> {
     use kinds::{
-        bypass_description, identity_center_description, missing_description, policy_description,
-        summary_description,
+        bypass_description, canary_description, identity_center_description, missing_description,
+        policy_description, summary_description,
     };
-    let b = &alert.body;
-    let mut lines = vec![];
-    if b["kind"] == "sweep_summary" {
-        return summary_description(b);
-    }
-    if b["kind"] == "run_as_user_missing" {
-        return missing_description(b);
-    }
-    if b["kind"] == "policy_applied" {
-        return policy_description(b);
-    }
-    if b["kind"] == "run_as_bypass" {
-        return bypass_description(b);
-    }
-    if b["kind"] == "identity_center_drift" {
-        return identity_center_description(b);
-    }
-    if b["kind"] == "policy_rejected" {
-        return format!(
+    Some(match b["kind"].as_str()? {
+        "sweep_summary" => summary_description(b),
+        "run_as_user_missing" => missing_description(b),
+        "policy_applied" => policy_description(b),
+        "run_as_bypass" => bypass_description(b),
+        "identity_center_drift" => identity_center_description(b),
+        "canary_unwritable" => canary_description(b),
+        "policy_rejected" => format!(
             "*Policy:* {} (version {})\n*Error:* {}",
             code(&text(&b["source"])),
             code(&text(&b["version"])),
             code(&text(&b["error"]))
-        );
+        ),
+        _ => return None,
+    })
+}
+
+fn description(alert: &Alert) -> String {
+    let b = &alert.body;
+    if let Some(own) = own_description(b) {
+        return own;
     }
+    let mut lines = vec![];
     lines.push(account_line(b));
     if let Some(region) = b["region"].as_str() {
         lines.push(format!("*Region:* {}", code(region)));

@@ -61,6 +61,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "No action needed if the policy change was intended: the alert counts what it reached per OU and per change.",
             "Not intended? Restore the previous policy object (S3 versioning keeps it); the next sweep applies it the same way.",
         ],
+        Kind::CanaryUnwritable => &[
+            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
+            "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
+        ],
         Kind::SweepSummary => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -81,7 +85,7 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         Kind::IdentityCenterDrift | Kind::IdentityCenterFailed => {
             "iam-identity-centers-attribute-mapping-identity_center"
         }
-        Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
+        Kind::ForwardingMissing | Kind::CanaryUnwritable => "forwarding-canary-forwarding_canary",
         Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
             "operate"
         }
@@ -141,7 +145,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 13] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -154,6 +158,7 @@ mod tests {
         Kind::RunAsUserMissing,
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
+        Kind::CanaryUnwritable,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`
