@@ -201,6 +201,9 @@ fn description(alert: &Alert) -> String {
             ));
         }
     }
+    if let Some(replaced) = b["replaced"].as_str() {
+        lines.push(format!("*Association:* {}", code(replaced)));
+    }
     lines.extend(principal_lines(b));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
