@@ -17,6 +17,7 @@ pub mod guidance;
 mod identity_center;
 mod look_failed;
 mod message;
+mod policy_change;
 mod readiness;
 mod tags;
 
@@ -29,6 +30,7 @@ pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
 };
+pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
 pub use tags::run_as_tags_found;
 

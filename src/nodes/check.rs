@@ -2,12 +2,12 @@
 //! lookup of the account's user on every node, and read what it found.
 
 use super::found;
-use super::plan::{choose, plan, Plan};
+use super::plan::{change, choose, plan, Plan};
 use super::replace::{create, put_back, read_back, Busy, PutBack};
 use super::tagging::{keep, Made};
 use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
 use crate::aws::AwsError;
-use crate::outcome::{Action, RegionOutcome};
+use crate::outcome::{Action, Change, RegionOutcome};
 use crate::ports::Versions;
 use crate::preferences::RunAs;
 
@@ -128,6 +128,7 @@ async fn converge<A: Associations, C: CreateClaim>(
             followed: action == Action::Updated
                 && seen.before.as_ref().and_then(|b| b.user.as_ref())
                     == Some(&serde_json::Value::String(want.user.to_string())),
+            change: written.change,
             replaced: written.replaced,
             ..seen.row(action, Some(&made), Some(nodes))
         });
@@ -153,6 +154,8 @@ struct Acted {
 /// What a put-back adds to the row.
 #[derive(Default)]
 struct Written {
+    /// What changed since the row recorded it (`nodes::plan::change`).
+    change: Option<Change>,
     replaced: Option<String>,
 }
 
@@ -178,10 +181,14 @@ async fn act<A: Associations, C: CreateClaim>(
             done(Action::None, made, none)
         }
         Plan::Create => match created(store, claim, want).await? {
-            Ok(m) => done(Action::Created, m, none),
+            Ok(m) => {
+                let change = change(recorded, None, want.document, want.user);
+                done(Action::Created, m, Written { change, ..none })
+            }
             Err(Busy) => Step::Busy,
         },
         Plan::Update(old) => {
+            let change = change(recorded, Some(&old), want.document, want.user);
             let (made, replaced) =
                 match put_back(store, claim, want.document, want.user, &old).await? {
                     PutBack::Updated(m) => (m, None),
@@ -189,7 +196,7 @@ async fn act<A: Associations, C: CreateClaim>(
                     PutBack::Busy => return Ok(Step::Busy),
                     PutBack::Changed => return Ok(Step::Again),
                 };
-            let written = Written { replaced };
+            let written = Written { change, replaced };
             done(Action::Updated, made, written)
         }
     })

@@ -661,6 +661,7 @@ async fn an_association_locked_with_fifty_tags_is_replaced_without_an_update() {
     assert!(row.error.is_none(), "{row:?}");
     let why = row.replaced.clone().unwrap();
     assert!(why.contains("TooManyTagsError"), "{why}");
+    assert_eq!(row.change, None, "nothing recorded: a first look");
     let calls = fake.calls();
     assert!(!calls.contains(&"update".to_string()), "{calls:?}");
     assert!(calls.contains(&"delete a".to_string()), "{calls:?}");
@@ -747,4 +748,54 @@ async fn an_update_the_member_role_refuses_for_want_of_the_tag_is_followed_by_a_
     assert!(at("update") < at("delete a"), "{calls:?}");
     let all = fake.0.assocs.lock().unwrap().clone();
     assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
+}
+
+#[tokio::test]
+async fn a_new_user_in_the_policy_is_marked_as_the_policys_change() {
+    let recorded = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "olduser".into(),
+        checked: 3,
+        tagged: true,
+        ..Readiness::default()
+    };
+    // As runas-guard wrote it for the old user: the policy's change.
+    let fake = Fake::with(vec![assoc("a", "olduser", "2")]);
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&recorded))).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    assert_eq!(
+        row.change,
+        Some(crate::outcome::Change::Policy {
+            from_user: Some("olduser".into()),
+            to_user: "ops".into(),
+            from_mode: None,
+            to_mode: None,
+        }),
+        "{row:?}"
+    );
+    assert!(row.replaced.is_none());
+    assert_eq!(fake.assocs.lock().unwrap()[0].user.as_deref(), Some("ops"));
+    let json = serde_json::to_value(&row).unwrap();
+    assert_eq!(
+        (&json["change"]["kind"], &json["change"]["to_user"]),
+        (&serde_json::json!("policy"), &serde_json::json!("ops"))
+    );
+    // Someone set another user meanwhile: an edit, whatever the policy did.
+    let edited = Fake::with(vec![assoc("a", "root", "3")]);
+    let row = check(&edited, &Claim(true), &want("ops", true, Some(&recorded))).await;
+    assert_eq!(row.action, Action::Updated);
+    assert_eq!(row.change, Some(crate::outcome::Change::Document));
+    // The desired user unchanged: an edit of it is never the policy's.
+    let same = Readiness {
+        user: "ops".into(),
+        ..recorded
+    };
+    let edited = Fake::with(vec![assoc("a", "root", "3")]);
+    let row = check(&edited, &Claim(true), &want("ops", true, Some(&same))).await;
+    assert_eq!(row.change, Some(crate::outcome::Change::Document));
+    // Found right: no change to tell.
+    let steady = Fake::with(vec![assoc("a", "ops", "4")]);
+    let row = check(&steady, &Claim(true), &want("ops", true, Some(&same))).await;
+    assert_eq!((row.action, row.change), (Action::None, None));
 }
