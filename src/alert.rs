@@ -18,19 +18,21 @@ pub mod guidance;
 mod identity_center;
 mod look_failed;
 mod message;
+mod policy_change;
 mod readiness;
 mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
 pub use drift::{drift, NO_EVENT_NOTE};
-pub use forwarding::forwarding_missing;
+pub use forwarding::{canary_unwritable, forwarding_missing};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
 pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
 };
+pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
 pub use tags::run_as_tags_found;
 
@@ -53,6 +55,7 @@ pub enum Kind {
     IdentityCenterFailed,
     PolicyApplied,
     SweepDegraded,
+    CanaryUnwritable,
 }
 
 impl Kind {
@@ -74,6 +77,7 @@ impl Kind {
             Kind::IdentityCenterFailed => "identity_center_failed",
             Kind::PolicyApplied => "policy_applied",
             Kind::SweepDegraded => "sweep_degraded",
+            Kind::CanaryUnwritable => "canary_unwritable",
         }
     }
 }

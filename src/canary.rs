@@ -155,6 +155,82 @@ fn human(ms: i64) -> String {
     }
 }
 
+/// What a sweep does about a canary it could not write, from the code the
+/// account-region's item says was already told (`told`) and how this
+/// write ended (`Err`: SSM's refusal, by its AWS code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unwritable {
+    /// Nothing to tell or record: written as before, refused as already
+    /// told, or refused for a passing reason (the next sweep tries again).
+    Steady,
+    /// Newly refused, or refused for another reason than the one told: mark
+    /// the item with this code and tell `canary_unwritable` once.
+    Tell(String),
+    /// Written again after a refusal was told: the mark goes, so a later
+    /// refusal is told again.
+    Clear,
+}
+
+/// The transition a canary write makes. A refusal that a retry may not
+/// meet (throttling, a 5xx, a timeout, runas-guard's own session expiring)
+/// says nothing about the account-region and changes nothing; every other
+/// refusal (`TooManyTagsError`, `AccessDenied`, `InvalidResourceId`, a code
+/// this build does not know) leaves the path unproven, so it is told.
+pub fn unwritable(told: Option<&str>, write: Result<(), &str>) -> Unwritable {
+    let code = match write {
+        Ok(()) if told.is_some() => return Unwritable::Clear,
+        Ok(()) => return Unwritable::Steady,
+        Err(code) if transient(code) => return Unwritable::Steady,
+        Err(code) if code.trim().is_empty() => "Unknown",
+        Err(code) => code,
+    };
+    if told == Some(code) {
+        Unwritable::Steady
+    } else {
+        Unwritable::Tell(code.to_string())
+    }
+}
+
+/// Refusals that say nothing about the account-region: the SDK already
+/// retried them, and the next sweep writes again.
+pub fn transient(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "TooManyUpdates"
+            | "InternalServerError"
+            | "InternalFailure"
+            | "InternalError"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "RequestTimeout"
+            | "RequestTimeoutException"
+            | "Timeout"
+            | "DispatchFailure"
+            | "ResponseError"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "RequestExpired"
+    ) || code
+        .strip_prefix("HTTP")
+        .is_some_and(|s| s.starts_with('5'))
+}
+
+/// What to do about a canary SSM refused with `code`: one line for the
+/// alert, `status` and `doctor`.
+pub fn what_to_do(code: &str) -> &'static str {
+    match code {
+        "TooManyTagsError" => "the document carries 50 tags, AWS's limit for an SSM document: remove tags that are not runas-guard's from SSM-SessionManagerRunShell in that account-region (aws ssm list-tags-for-resource / remove-tags-from-resource --resource-type Document --resource-id SSM-SessionManagerRunShell); statement 1 of the required SCP keeps anyone but runas-guard's roles from tagging it",
+        "AccessDenied" | "AccessDeniedException" => "runas-guard's member role may not tag the document: update the member stack (its runas-guard-forwarding-canary policy grants the canary's tag) and check that no SCP or permissions boundary denies it ssm:AddTagsToResource",
+        "InvalidResourceId" | "InvalidDocument" => "the document was gone when the canary was written (deleted after the sweep read it): the next sweep puts it back; CloudTrail's DeleteDocument names who deleted it",
+        _ => "SSM refused the canary's tag with this code: runas-guard doctor --account ID checks the member role there; the next sweep writes the canary again",
+    }
+}
+
 /// `30s`, `15m`, `6h`, `1d`: the policy's durations.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
@@ -268,6 +344,101 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    #[test]
+    fn a_refused_canary_is_told_once_per_transition() {
+        use Unwritable::{Clear, Steady, Tell};
+        let tell = |c: &str| Tell(c.to_string());
+        type Case<'a> = (&'a str, Option<&'a str>, Result<(), &'a str>, Unwritable);
+        let cases: [Case; 16] = [
+            ("written, nothing told", None, Ok(()), Steady),
+            (
+                "written again after a refusal told",
+                Some("TooManyTagsError"),
+                Ok(()),
+                Clear,
+            ),
+            (
+                "refused: told",
+                None,
+                Err("TooManyTagsError"),
+                tell("TooManyTagsError"),
+            ),
+            (
+                "still refused: silent",
+                Some("TooManyTagsError"),
+                Err("TooManyTagsError"),
+                Steady,
+            ),
+            (
+                "refused for another reason: told",
+                Some("TooManyTagsError"),
+                Err("AccessDenied"),
+                tell("AccessDenied"),
+            ),
+            (
+                "AccessDeniedException",
+                None,
+                Err("AccessDeniedException"),
+                tell("AccessDeniedException"),
+            ),
+            (
+                "the document gone",
+                None,
+                Err("InvalidResourceId"),
+                tell("InvalidResourceId"),
+            ),
+            (
+                "a code this build does not know",
+                None,
+                Err("SomethingNew"),
+                tell("SomethingNew"),
+            ),
+            ("no code at all", None, Err(""), tell("Unknown")),
+            ("no code, already told", Some("Unknown"), Err("  "), Steady),
+            (
+                "throttled: the next sweep tries again",
+                None,
+                Err("ThrottlingException"),
+                Steady,
+            ),
+            (
+                "throttled after a refusal: the mark stays",
+                Some("TooManyTagsError"),
+                Err("ThrottlingException"),
+                Steady,
+            ),
+            ("a 5xx without a code", None, Err("HTTP503"), Steady),
+            (
+                "a 4xx without a code",
+                None,
+                Err("HTTP403"),
+                tell("HTTP403"),
+            ),
+            ("our own session expired", None, Err("ExpiredToken"), Steady),
+            (
+                "codes are exact: case matters",
+                Some("accessdenied"),
+                Err("AccessDenied"),
+                tell("AccessDenied"),
+            ),
+        ];
+        for (why, told, write, want) in cases {
+            assert_eq!(unwritable(told, write), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn each_refusal_says_what_to_do() {
+        assert!(what_to_do("TooManyTagsError").contains("50 tags"));
+        assert!(what_to_do("AccessDenied").contains("member stack"));
+        assert_eq!(
+            what_to_do("AccessDenied"),
+            what_to_do("AccessDeniedException")
+        );
+        assert!(what_to_do("InvalidResourceId").contains("gone"));
+        assert!(what_to_do("Weird").contains("doctor --account"));
     }
 
     #[test]

@@ -155,7 +155,7 @@ fn emoji(severity: &str) -> &'static str {
 /// The kinds whose body is not one account-region's before and after.
 fn own_description(b: &Value) -> Option<String> {
     use kinds::{
-        bypass_description, degraded_description, identity_center_description, missing_description,
+        bypass_description, canary_description, degraded_description, identity_center_description, missing_description,
         policy_description, summary_description,
     };
     let describe: fn(&Value) -> String = match b["kind"].as_str()? {
@@ -165,6 +165,7 @@ fn own_description(b: &Value) -> Option<String> {
         "policy_applied" => policy_description,
         "run_as_bypass" => bypass_description,
         "identity_center_drift" => identity_center_description,
+        "canary_unwritable" => canary_description,
         "policy_rejected" => |b| {
             format!(
                 "*Policy:* {} (version {})\n*Error:* {}",
@@ -202,6 +203,9 @@ fn description(alert: &Alert) -> String {
                 code(&text(&e["message"]))
             ));
         }
+    }
+    if let Some(replaced) = b["replaced"].as_str() {
+        lines.push(format!("*Association:* {}", code(replaced)));
     }
     lines.extend(principal_lines(b));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));

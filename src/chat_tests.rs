@@ -182,6 +182,14 @@ fn every_kind() -> Vec<Alert> {
             "now",
         ),
         degraded_alert(&sweep),
+        crate::alert::canary_unwritable(
+            "111122223333",
+            "eu-west-1",
+            "TooManyTagsError",
+            &hostile,
+            &sweep,
+            "now",
+        ),
     ]
 }
 
@@ -445,6 +453,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         crate::alert::policy_rejected(value, value, &long, "now"),
         missing_alert(value),
         bypass_alert(value, &t),
+        crate::alert::canary_unwritable("111122223333", "eu-west-1", value, &long, &sweep, "now"),
     ]
 }
 
@@ -467,7 +476,7 @@ fn editor_text_is_inert_in_every_kind() {
     for value in HOSTILE {
         let alerts = hostile_alerts(value);
         let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds.len(), 10, "every kind");
+        assert_eq!(kinds.len(), 11, "every kind");
         for a in &alerts {
             let kind = a.kind.as_str();
             let m = message(a);
@@ -533,7 +542,10 @@ fn editor_text_is_inert_in_every_kind() {
                     actors += 1;
                 }
             }
-            let want = usize::from(!matches!(a.kind, Kind::SweepSummary | Kind::PolicyRejected));
+            let want = usize::from(!matches!(
+                a.kind,
+                Kind::SweepSummary | Kind::PolicyRejected | Kind::CanaryUnwritable
+            ));
             assert_eq!(
                 actors, want,
                 "{kind} {value:?}: one *Actor:* line\n{description}"
@@ -573,4 +585,22 @@ fn code_spans_and_inert_text() {
     assert_eq!(code(&"y".repeat(500)).chars().count(), VALUE_MAX + 2);
     assert_eq!(inert("*a* _b_ <c|d>", 100), "∗a∗ ˍbˍ ‹c│d›");
     assert_eq!(inert("\u{202E}x\u{0}", 100), "�x�");
+}
+
+#[test]
+fn an_unwritable_canary_says_where_why_and_what_to_do() {
+    let alerts = every_kind();
+    let canary = alerts.last().unwrap();
+    assert_eq!(canary.kind, Kind::CanaryUnwritable);
+    let m = message(canary);
+    assert_eq!(m["metadata"]["threadId"], "111122223333-eu-west-1");
+    let d = m["content"]["description"].as_str().unwrap();
+    for needle in [
+        "111122223333",
+        "`TooManyTagsError`",
+        "documents/SSM-SessionManagerRunShell",
+        "50 tags",
+    ] {
+        assert!(d.contains(needle), "{needle} missing from {d}");
+    }
 }

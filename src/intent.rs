@@ -171,6 +171,7 @@ impl Intent {
             mode: None,
             held: None,
             change: None,
+            replaced: None,
         }
         .for_document(
             self.document

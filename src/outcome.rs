@@ -183,6 +183,10 @@ pub struct RegionOutcome {
     /// news ([`Change`]); absent on a first look and where nothing changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// The check's association was deleted and created anew instead of
+    /// updated, and why (one sentence).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the

@@ -188,3 +188,123 @@ fn untagged_event(account: &str, id: &str) -> Value {
     e["detail"]["responseElements"] = Value::Null;
     e
 }
+
+/// CloudTrail's record of an administrator's `UpdateAssociation` of `id`.
+fn edited_event(account: &str, id: &str) -> Value {
+    let sample = sample("document_changed.ssm-update-association.json");
+    let mut e = doc_event("UpdateDocument", account, REGION, "Admin");
+    e["detail"]["eventName"] = json!("UpdateAssociation");
+    e["detail"]["requestParameters"] = sample["detail"]["requestParameters"].clone();
+    e["detail"]["responseElements"] = sample["detail"]["responseElements"].clone();
+    e["detail"]["requestParameters"]["associationId"] = json!(id);
+    e
+}
+
+/// Issue 42 item 7: without SCP 11, an editor takes runas-guard's tag off
+/// the check's association, puts 50 tags of their own on it and edits it.
+/// No tag can be put on it any more (`TooManyTagsError`: an association
+/// carries at most 50) and the member role updates only a tagged one, so
+/// the put-back deletes it by id and creates the check's association anew,
+/// tagged, under the creation claim; one `drift_reverted` says it was
+/// replaced and why, and the next sweep is silent. The control: an ordinary
+/// edit is put back by an update of the same association.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_association_locked_with_fifty_tags_is_replaced_and_told_once() {
+    let w = fleet_world().await;
+    guard(&w);
+    let account = w.create_account("locked", None).await;
+    member_stack(&w, &account).await;
+    fleet(&w, &account, REGION, &[with_user("i-0ddddddddddddddd1")]);
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let id = one_id(&w, &account).await;
+    let _ = w.alerts().await;
+    let admin = w.admin_ssm(&account, REGION).await;
+
+    // The control: an ordinary edit is put back in place.
+    edit_check(&admin, &id, "root").send().await.unwrap();
+    let (code, out) = w.handle(&edited_event(&account, &id));
+    assert_eq!(code, 0, "{out:#}");
+    let a = associations(&w, &account, REGION).await.remove(0);
+    assert_eq!(
+        (a.association_id().unwrap(), user_of(&a).as_str()),
+        (id.as_str(), "ssm-ops"),
+        "updated, not replaced"
+    );
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert!(told[0]["message"].get("replaced").is_none(), "{alerts:#?}");
+    assert_eq!(calls(&w)["denied"], json!({}), "nothing refused");
+
+    // The lock: no tag of runas-guard's, 50 of the editor's, another user.
+    untag(&admin, &id).await;
+    let fifty = (0..50).map(|i| {
+        aws_sdk_ssm::types::Tag::builder()
+            .key(format!("owner-{i:02}"))
+            .value("me")
+            .build()
+            .unwrap()
+    });
+    admin
+        .add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Association)
+        .resource_id(&id)
+        .set_tags(Some(fifty.collect()))
+        .send()
+        .await
+        .unwrap();
+    edit_check(&admin, &id, "root").send().await.unwrap();
+    let refused = edit_check(&member_ssm(&w, &account).await, &id, "ssm-ops")
+        .send()
+        .await;
+    assert!(refused.is_err(), "the member role may not update it");
+    assert_eq!(calls(&w)["denied"], json!({"UpdateAssociation": 1}));
+
+    let (code, out) = w.handle(&edited_event(&account, &id));
+    assert_eq!(code, 0, "{out:#}");
+    let new_id = one_id(&w, &account).await;
+    assert_ne!(new_id, id, "made anew");
+    let a = associations(&w, &account, REGION).await.remove(0);
+    assert_eq!(
+        (user_of(&a).as_str(), a.schedule_expression()),
+        ("ssm-ops", Some("rate(1 day)"))
+    );
+    assert_eq!(a.association_name(), Some("runas-guard-check-run-as-user"));
+    assert_eq!(tags(&w, &account, &new_id).await, ours());
+    let item = check_state(&w, &account, REGION).await.unwrap();
+    assert_eq!(readiness(&item)["association_id"], json!(new_id));
+    assert_eq!(readiness(&item)["tagged"], true);
+    let alerts = w.alerts().await;
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| a["message"]["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["drift_reverted"],
+        "{alerts:#?}"
+    );
+    let m = &alerts[0]["message"];
+    assert_eq!(m["document"], CHECK);
+    let replaced = m["replaced"].as_str().unwrap();
+    assert!(
+        replaced.starts_with("replaced: ") && replaced.contains("TooManyTagsError"),
+        "{m:#}"
+    );
+    assert_eq!(
+        calls(&w)["denied"],
+        json!({"UpdateAssociation": 1}),
+        "runas-guard asked for no update the member role refuses: it replaced at once"
+    );
+
+    // The next sweep finds it right and says nothing.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(one_id(&w, &account).await, new_id);
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "drift_reverted").is_empty()
+            && of_kind(&alerts, "remediation_failed").is_empty(),
+        "{alerts:#?}"
+    );
+}

@@ -286,3 +286,145 @@ async fn an_ignored_event_does_not_use_up_its_id() {
     assert_eq!(out["result"], "done", "{out:#}");
     assert_eq!(w.handle(&right).1["result"], "duplicate", "done is done");
 }
+
+/// An editor's own tags on the document, `n` of them (`AddTagsToResource`
+/// as the console sends it), after taking the canary's tag off.
+async fn crowd(w: &World, account: &str, region: &str, n: usize) {
+    let ssm = w.admin_ssm(account, region).await;
+    ssm.remove_tags_from_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Document)
+        .resource_id("SSM-SessionManagerRunShell")
+        .tag_keys(TAG)
+        .send()
+        .await
+        .unwrap();
+    let tags = (0..n).map(|i| {
+        aws_sdk_ssm::types::Tag::builder()
+            .key(format!("team-{i:02}"))
+            .value("payments")
+            .build()
+            .unwrap()
+    });
+    ssm.add_tags_to_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Document)
+        .resource_id("SSM-SessionManagerRunShell")
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn uncrowd(w: &World, account: &str, region: &str) {
+    w.admin_ssm(account, region)
+        .await
+        .remove_tags_from_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Document)
+        .resource_id("SSM-SessionManagerRunShell")
+        .set_tag_keys(Some((0..50).map(|i| format!("team-{i:02}")).collect()))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Issue 42 item 6: with 50 tags of an editor's own on the document, every
+/// canary write there is refused `TooManyTagsError` (AWS: "Most resources
+/// can have a maximum of 50 tags", the SSM API reference of
+/// `AddTagsToResource`; moto has no such limit, so the tests' SSM is
+/// tests/moto_ssm_versions.py, which keeps AWS's). That is told once as
+/// `canary_unwritable`, not again while it stays refused, and never as a
+/// missing canary; every other account-region's canary is written and tells
+/// nothing. Once the tags are gone the canary is written again, and a later
+/// refusal is told again.
+#[tokio::test]
+async fn a_canary_refused_for_an_editors_fifty_tags_is_told_once_per_transition() {
+    let w = World::on(Moto::start_emulating("moto_ssm_versions.py", &[])).await;
+    let a = w.create_account("crowded", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    assert_eq!(forward(&w, &slots, None).await, 4);
+    let _ = w.alerts().await;
+    let crowded = (a.as_str(), "eu-west-1");
+    crowd(&w, &a, "eu-west-1", 50).await;
+
+    // Refused: told once, with the code and what to do.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "canary_unwritable");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(a.as_str()), Some("eu-west-1"))
+    );
+    assert_eq!(
+        (m["error_code"].as_str(), m["severity"].as_str()),
+        (Some("TooManyTagsError"), Some("warning"))
+    );
+    assert_eq!(m["account_name"], "crowded", "{m:#}");
+    assert!(
+        m["what_to_do"].as_str().unwrap().contains("50 tags"),
+        "{m:#}"
+    );
+    assert!(m["runbook"]
+        .as_str()
+        .unwrap()
+        .ends_with("#forwarding-canary-forwarding_canary"));
+    assert!(of_kind(&alerts, "forwarding_missing").is_empty());
+    assert_eq!(tag_on(&w, &a, "eu-west-1").await, None, "nothing written");
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert_eq!(
+        item.get("canary_unwritable").map(String::as_str),
+        Some("TooManyTagsError")
+    );
+    let status = w.run(&["status"]);
+    assert!(
+        status.stdout.contains(&format!(
+            "forwarding canary not written {a} eu-west-1: TooManyTagsError (the document carries 50 tags"
+        )),
+        "{}",
+        status.stdout
+    );
+    // The control: every other path's canary was written, none is told.
+    let others: Vec<_> = slots
+        .iter()
+        .filter(|(acc, r)| (acc.as_str(), *r) != crowded)
+        .cloned()
+        .collect();
+    assert_eq!(forward(&w, &others, None).await, 3);
+
+    // Still refused at the next sweep (past the grace): silent.
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "canary_unwritable").is_empty()
+            && of_kind(&alerts, "forwarding_missing").is_empty(),
+        "{alerts:#?}"
+    );
+    assert_eq!(forward(&w, &others, None).await, 3);
+
+    // The tags are gone: the canary is written again, and the mark with it.
+    uncrowd(&w, &a, "eu-west-1").await;
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "canary_unwritable").is_empty());
+    let token = tag_on(&w, &a, "eu-west-1").await.expect("written again");
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert_eq!(item.get("canary_token"), Some(&token));
+    assert!(!item.contains_key("canary_unwritable"), "{item:?}");
+    assert!(!item.contains_key("canary_error"), "{item:?}");
+    assert_eq!(forward(&w, &slots, None).await, 4);
+
+    // Crowded again later: a new transition, told again.
+    crowd(&w, &a, "eu-west-1", 50).await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let again = of_kind(&alerts, "canary_unwritable");
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert_eq!(again[0]["message"]["region"], "eu-west-1");
+}

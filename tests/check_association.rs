@@ -385,3 +385,120 @@ async fn the_newest_run_by_its_time_names_the_nodes() {
         "the newest run's: {found}"
     );
 }
+
+/// The check's rows of `account` in a run's outcome, by region.
+fn check_rows(out: &Value, account: &str) -> Vec<Value> {
+    out["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account"] == account)
+        .flat_map(|a| a["regions"].as_array().unwrap().clone())
+        .filter(|r| r["document"] == CHECK)
+        .collect()
+}
+
+/// Issue 43 item 2, the association's part: the platform team changes the
+/// default user. The check's association is updated to the new user in
+/// every region, each row marked the policy's change (`change.kind`
+/// `policy`), counted in the sweep's one `policy_applied`, and no
+/// per-account-region alert is sent about the association. The control: an
+/// edit of the association under the unchanged (new) user is still a
+/// `drift_reverted`, and its row is someone's change (`document`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_user_in_the_policy_updates_the_association_without_a_drift_alert() {
+    let w = fleet_world().await;
+    let account = w.create_account("new-user", None).await;
+    member_stack(&w, &account).await;
+    for region in REGIONS {
+        fleet(
+            &w,
+            &account,
+            region,
+            &[("i-0fffffffffffffff1", &["ec2-user", "ssm-ops", "newuser"])],
+        );
+    }
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let ids: Vec<String> = {
+        let mut ids = Vec::new();
+        for region in REGIONS {
+            let a = the_one(&w, &account, region).await;
+            assert_eq!(user_of(&a), "ssm-ops");
+            ids.push(a.association_id().unwrap().to_string());
+        }
+        ids
+    };
+    let _ = w.alerts().await;
+
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n{NODES_ON}\n[default]\nrun_as_user = \"newuser\"\n"
+    ));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let rows = check_rows(&out, &account);
+    assert_eq!(rows.len(), 2, "{out:#}");
+    for r in &rows {
+        assert_eq!(
+            (r["action"].as_str(), r["change"]["kind"].as_str()),
+            (Some("updated"), Some("policy")),
+            "{r:#}"
+        );
+        assert_eq!(
+            (
+                r["change"]["from_user"].as_str(),
+                r["change"]["to_user"].as_str()
+            ),
+            (Some("ssm-ops"), Some("newuser")),
+            "{r:#}"
+        );
+    }
+    for (region, id) in REGIONS.iter().zip(&ids) {
+        let a = the_one(&w, &account, region).await;
+        assert_eq!(
+            (a.association_id().unwrap(), user_of(&a).as_str()),
+            (id.as_str(), "newuser"),
+            "updated in place"
+        );
+    }
+    let alerts = w.alerts().await;
+    let about_check: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["document"] == CHECK)
+        .collect();
+    assert!(about_check.is_empty(), "{alerts:#?}");
+    let applied = of_kind(&alerts, "policy_applied");
+    assert_eq!(applied.len(), 1, "{alerts:#?}");
+    let counted: Vec<&Value> = applied[0]["message"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["account"] == account.as_str() && e["document"] == CHECK)
+        .collect();
+    assert_eq!(counted.len(), 2, "{:#}", applied[0]["message"]);
+    assert!(counted.iter().all(|e| e["change"] == "ssm-ops -> newuser"));
+
+    // The control: under the new user, an edit of the association is drift.
+    let admin = w.admin_ssm(&account, "eu-west-1").await;
+    edit_check(&admin, &ids[1], "root").send().await.unwrap();
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let edited: Vec<Value> = check_rows(&out, &account)
+        .into_iter()
+        .filter(|r| r["region"] == "eu-west-1")
+        .collect();
+    assert_eq!(edited[0]["action"], "updated", "{edited:#?}");
+    assert_eq!(edited[0]["change"]["kind"], "document", "{edited:#?}");
+    let alerts = w.alerts().await;
+    let drift = of_kind(&alerts, "drift_reverted");
+    assert_eq!(drift.len(), 1, "{alerts:#?}");
+    let m = &drift[0]["message"];
+    assert_eq!(
+        (m["document"].as_str(), m["region"].as_str()),
+        (Some(CHECK), Some("eu-west-1"))
+    );
+    assert_eq!(
+        user_of(&the_one(&w, &account, "eu-west-1").await),
+        "newuser"
+    );
+}

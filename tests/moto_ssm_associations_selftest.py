@@ -856,6 +856,24 @@ class Control(Case):
         self.assertError("DocumentVersionLimitExceeded", client.update_document, Name="Check",
                          Content=check_document(), DocumentVersion="$LATEST")
 
+    def test_a_document_carries_at_most_fifty_tags(self):
+        _, client = self.member(with_fleet=False)
+        add = functools.partial(client.add_tags_to_resource, ResourceType="Document", ResourceId="Check")
+        listed = functools.partial(client.list_tags_for_resource, ResourceType="Document", ResourceId="Check")
+        add(Tags=[{"Key": f"k{i:02d}", "Value": "v"} for i in range(50)])
+        message = self.assertError("TooManyTagsError", add, Tags=[{"Key": "runas-guard:canary", "Value": "t"}])
+        self.assertIn("too many tags", message)
+        self.assertError("TooManyTagsError", add, Tags=[{"Key": f"n{i}", "Value": "v"} for i in range(51)])
+        self.assertEqual(len(listed()["TagList"]), 50, "a refused add changes nothing")
+        add(Tags=[{"Key": "k00", "Value": "new"}])  # an overwrite adds no tag
+        self.assertEqual({t["Key"]: t["Value"] for t in listed()["TagList"]}["k00"], "new")
+        client.remove_tags_from_resource(ResourceType="Document", ResourceId="Check", TagKeys=["k01"])
+        add(Tags=[{"Key": "runas-guard:canary", "Value": "t"}])
+        self.assertEqual(len(listed()["TagList"]), 50)
+        # Other resource types keep moto's handling (and its answers).
+        self.assertError("InvalidResourceId", add, ResourceId="NoSuchDocument",
+                         Tags=[{"Key": "k", "Value": "v"}])
+
 
 def user_ssm(account):
     """An SSM client with an IAM user's own keys in `account` (no role

@@ -1,5 +1,6 @@
-"""moto server with exactly two SSM behaviours moto 5.2.5 lacks, EMULATED for
-the integration tests (tests/reverts.rs). Never used by product code.
+"""moto server with exactly three SSM behaviours moto 5.2.5 lacks, EMULATED
+for the integration tests (tests/reverts.rs, tests/canary.rs). Never used by
+product code.
 
 1. ``ListDocumentVersions`` (moto answers HTTP 500). Modelled on the AWS API
    model (botocore ``ssm/2014-11-06``): request ``Name``, ``MaxResults``
@@ -19,6 +20,14 @@ the integration tests (tests/reverts.rs). Never used by product code.
    refusal appends one line (``account region name count``) to the file named
    by ``RUNAS_GUARD_TEST_SSM_LIMIT_LOG``, so a test can assert that the
    emulated limit fired.
+
+3. The tag limit of an SSM document (moto has none): "Most resources can
+   have a maximum of 50 tags" (API reference, ``AddTagsToResource``). An
+   ``AddTagsToResource`` with ``ResourceType`` ``Document`` that would leave
+   the document with more than 50 tags, counting the keys it already
+   carries (a key already there only takes the new value), is refused with
+   the model's error for it, ``TooManyTagsError`` (HTTP 400, the model's
+   message), and changes nothing. Every other resource type is moto's.
 
 Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
 """
@@ -46,11 +55,19 @@ class InvalidNextToken(SSMException):
         super().__init__("InvalidNextToken", "The specified token isn't valid.")
 
 
+class TooManyTagsError(SSMException):
+    def __init__(self):
+        super().__init__(
+            "TooManyTagsError",
+            "The Targets parameter includes too many tags. Remove one or more tags and try the command again.",
+        )
+
+
 # moto finds an error's service from its class's module, and takes any module
 # named moto* for one of its own: imported by another launcher (not run as
 # __main__), these errors' module ("moto_ssm_versions") failed that lookup
 # with HTTP 500. They are SSM errors; say so.
-for _error_class in (InvalidNextToken, DocumentVersionLimitExceeded):
+for _error_class in (InvalidNextToken, DocumentVersionLimitExceeded, TooManyTagsError):
     _error_class.__module__ = "moto.ssm.exceptions"
 
 
@@ -73,6 +90,19 @@ def update_document(self, content, attachments, name, version_name, document_ver
             raise DocumentVersionLimitExceeded()
     return _update_document(self, content, attachments, name, version_name, document_version, document_format,
                             target_type)
+
+
+DOCUMENT_TAG_LIMIT = 50
+
+_add_tags_to_resource = ssm_models.SimpleSystemManagerBackend.add_tags_to_resource
+
+
+def add_tags_to_resource(self, resource_type, resource_id, tags):
+    if resource_type == "Document" and resource_id in self._documents:
+        carried = self._resource_tags.get("Document", {}).get(resource_id, {})
+        if len(set(carried) | set(tags)) > DOCUMENT_TAG_LIMIT:
+            raise TooManyTagsError()
+    return _add_tags_to_resource(self, resource_type, resource_id, tags)
 
 
 def list_document_versions(self, name, max_results, next_token):
@@ -119,6 +149,7 @@ def list_document_versions_response(self):
 
 ssm_models.SimpleSystemManagerBackend.update_document = update_document
 ssm_models.SimpleSystemManagerBackend.list_document_versions = list_document_versions
+ssm_models.SimpleSystemManagerBackend.add_tags_to_resource = add_tags_to_resource
 ssm_responses.SimpleSystemManagerResponse.list_document_versions = list_document_versions_response
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml"
 # named SSMRunAs-<something> by convention).
 GUARDED_DOCUMENTS = ["arn:aws:ssm:*:*:document/SSM-SessionManagerRunShell", "arn:aws:ssm:*:*:document/SSMRunAs-*"]
 DENIED_ACTIONS = {"ssm:UpdateDocument", "ssm:UpdateDocumentDefaultVersion", "ssm:DeleteDocument", "ssm:CreateDocument"}
+# Statement 1 also denies tagging the governed documents: 50 tags of an
+# editor's own would leave no room for the forwarding canary's.
+DOCUMENT_TAGGING = {"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"}
 EXEMPT_PRINCIPALS = [
     "arn:aws:iam::*:role/RunAsGuardExecution",
     "arn:aws:iam::*:role/AWSControlTowerExecution",
@@ -56,12 +59,25 @@ class ScpTests(cfn.TemplateTestCase):
         cls.scp = json.loads(cls.text)  # strict JSON: no comments
         cls.statements = {s["Sid"]: s for s in cls.scp["Statement"]}
 
-    def test_denies_the_four_writes_on_the_governed_documents_only(self):
+    def test_denies_the_four_writes_and_tagging_on_the_governed_documents_only(self):
         self.assertEqual(self.scp["Version"], "2012-10-17")
         statement = self.statements["RunAsGuardProtectSessionManagerPreferences"]
         self.assertEqual(statement["Effect"], "Deny")
-        self.assertEqual(set(statement["Action"]), DENIED_ACTIONS)
+        self.assertEqual(set(statement["Action"]), DENIED_ACTIONS | DOCUMENT_TAGGING)
         self.assertEqual(statement["Resource"], GUARDED_DOCUMENTS)
+
+    def test_the_forwarding_canary_is_never_denied(self):
+        # The member role tags SSM-SessionManagerRunShell with the canary
+        # (member.yaml ForwardingCanary): a document statement 1 guards, by
+        # a role statement 1 exempts.
+        (policy,) = [p for p in self.member["Resources"]["ExecutionRole"]["Properties"]["Policies"]
+                     if p["PolicyName"] == "runas-guard-forwarding-canary"]
+        (grant,) = cfn.statements(policy["PolicyDocument"])
+        self.assertEqual(grant["Action"], "ssm:AddTagsToResource")
+        document = grant["Resource"]["Fn::Sub"].rsplit("/", 1)[1]
+        self.assertIn(f"arn:aws:ssm:*:*:document/{document}", GUARDED_DOCUMENTS)
+        member_role = self.member["Parameters"]["MemberRoleName"]["Default"]
+        self.assertIn(f"arn:aws:iam::*:role/{member_role}", EXEMPT_PRINCIPALS)
 
     def test_session_guardrail_admits_the_governed_documents(self):
         with open(os.path.join(SCP_DIR, "runas-guard-session-document-guardrail.json"), encoding="utf-8") as handle:

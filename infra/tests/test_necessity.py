@@ -119,7 +119,9 @@ NEEDED = {
         "ssm:UpdateAssociation": ("user check: the account's user changed, or the association edited",
                                   "src/aws/associations.rs"),
         "ssm:DeleteAssociation": ("user check: a second association under the check's name; the check's "
-                                  "association at its version limit", "src/aws/associations.rs"),
+                                  "association at its version limit, or one no update can put back (its tag "
+                                  "refused, or the update refused for want of it), before it is made anew",
+                                  "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutions": ("user check: nodes failed: the newest run",
                                               "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user",

@@ -432,6 +432,36 @@ def scenarios():
     add("a document of another name is not guarded", ADMIN, "ssm:UpdateDocument",
         [f"arn:aws:ssm:eu-west-1:{MEMBER}:document/SSM-SessionManagerRunShellCustom"], set())
 
+    # Tagging the governed documents (statement 1): 50 tags of an editor's
+    # own leave no room for the forwarding canary's (TooManyTagsError), so
+    # nobody but the exempt principals adds or removes a tag there, whatever
+    # the key. SSM authorizes a tag call on a document on the document's ARN.
+    for who, principal in ADMINISTRATORS.items():
+        for document in (DOCUMENT, NAMED_DOCUMENT):
+            for keys in (["team-00"], ["runas-guard:canary"], [f"team-{i:02d}" for i in range(50)]):
+                add(f"{who} tags a governed document with {len(keys)} key(s)", principal,
+                    "ssm:AddTagsToResource", [document], {DOC}, **{"aws:TagKeys": keys})
+            add(f"{who} takes a tag off a governed document", principal, "ssm:RemoveTagsFromResource",
+                [document], {DOC}, **{"aws:TagKeys": ["runas-guard:canary"]})
+        add(f"{who} tags a document of its own", principal, "ssm:AddTagsToResource",
+            [own_document("Patch-Now")], set(), **{"aws:TagKeys": ["team-00"]})
+        add(f"{who} tags a document of another name", principal, "ssm:AddTagsToResource",
+            [own_document("SSM-SessionManagerRunShellCustom")], set(), **{"aws:TagKeys": ["team-00"]})
+    for who, principal in (("runas-guard (the canary)", RUN_AS_GUARD), ("Control Tower", CONTROL_TOWER),
+                           ("the Organizations access role", ORG_ACCESS), ("LZA", LZA)):
+        add(f"{who} tags the document", principal, "ssm:AddTagsToResource", [DOCUMENT], set(),
+            **{"aws:TagKeys": ["runas-guard:canary"]})
+        add(f"{who} takes a tag off the document", principal, "ssm:RemoveTagsFromResource", [DOCUMENT], set(),
+            **{"aws:TagKeys": ["team-00"]})
+    add("a StackSet tags the document", STACKSETS, "ssm:AddTagsToResource", [DOCUMENT], {DOC},
+        **{"aws:TagKeys": ["team-00"]})
+    for who, principal in (("a role at path /AWSAcceleratorX/", PATH_LZA),
+                           ("a role at path /stacksets-exec-x/", PATH_STACKSETS)):
+        denied = {PATHS} if principal == PATH_LZA else {DOC, PATHS}
+        for action in ("ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"):
+            add(f"{who}: {action} on the document", principal, action, [DOCUMENT], denied,
+                **{"aws:TagKeys": ["team-00"]})
+
     # Editing a per-permission-set document (SSMRunAs-*): guarded like the
     # preferences document, and nobody else may create one under that prefix
     # (before runas-guard does, with a Run As of their choosing).
@@ -506,17 +536,21 @@ def scenarios():
                                                   "a role at path /stacksets-exec-x/": PATH_STACKSETS,
                                                   "a role named RunAsGuardExecution at a path":
                                                       role("team/RunAsGuardExecution")}).items():
+        # Statement 3 (required) denies a role behind an exempt prefix's path
+        # every tag call, on anything.
+        behind_a_path = {PATHS} if principal == PATH_STACKSETS else set()
         for action in TAGGED_ASSOCIATION_WRITES:
+            tagging = behind_a_path if "Tags" in action else set()
             add(f"{who}: {action} of the tagged association by id", principal, action, [ASSOCIATION],
-                {TAGGED_ASSOCIATIONS}, **TAGGED)
+                {TAGGED_ASSOCIATIONS} | tagging, **TAGGED)
         for action in ("ssm:UpdateAssociation", "ssm:DeleteAssociation"):
             add(f"{who}: {action} of the tagged association naming the check document", principal, action,
                 [ASSOCIATION, CHECK_DOCUMENT], {CHECK_ASSOCIATIONS, TAGGED_ASSOCIATIONS}, **TAGGED)
         # Retagging with another value (to make it untagged as far as the
         # grants go), or with the key and another one, is a tag write too.
         add(f"{who}: retags the tagged association false", principal, "ssm:AddTagsToResource", [ASSOCIATION],
-            {TAGGED_ASSOCIATIONS}, **TAGGED, **{f"aws:RequestTag/{MANAGED_TAG_KEY}": "false",
-                                                 "aws:TagKeys": [MANAGED_TAG_KEY]})
+            {TAGGED_ASSOCIATIONS} | behind_a_path, **TAGGED, **{f"aws:RequestTag/{MANAGED_TAG_KEY}": "false",
+                                                                 "aws:TagKeys": [MANAGED_TAG_KEY]})
     for who, principal in ADMINISTRATORS.items():
         # Not runas-guard's (untagged: an association of another document, a
         # copy of the check made by hand, one 0.3.0 made before the first

@@ -262,9 +262,10 @@ pub async fn converge(
     }
 }
 
-/// Each row's change since the table last recorded it ([`change::judge`]).
+/// Each row's change since the table last recorded it ([`change::judge`]);
+/// the check's row says its own (`nodes::plan::change`).
 fn judged(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut [RegionOutcome]) {
-    for o in regions {
+    for o in regions.iter_mut().filter(|o| o.nodes.is_none()) {
         let known = recorded.and_then(|k| k.get(account, &o.slot()));
         o.change = change::judge(known, o, o.user(user));
     }

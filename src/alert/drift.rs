@@ -46,6 +46,10 @@ pub fn drift(
     if let Some(held) = &outcome.held {
         m.insert("held".into(), json!(held));
     }
+    // The check's association made anew rather than updated, and why.
+    if let Some(replaced) = &outcome.replaced {
+        m.insert("replaced".into(), json!(replaced));
+    }
     m.insert("source_ip".into(), json!(trigger.context.source_ip));
     m.insert("user_agent".into(), json!(trigger.context.user_agent));
     m.insert("event_time".into(), json!(trigger.context.event_time));

@@ -72,6 +72,10 @@ fn sweep_steps(kind: Kind) -> &'static [&'static str] {
             "runas-guard governs far fewer accounts than it should: read `said` and the sweep's rows (`runas-guard reconcile --dry-run`); failed rows name the error code (AccountStateUnreadable: Organizations answered no State).",
             "If the drop is intended (accounts closed or moved out of scope), nothing to do: the next sweep compares with this one.",
         ],
+        Kind::CanaryUnwritable => &[
+            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
+            "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
+        ],
         _ => &[
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
@@ -92,7 +96,7 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         Kind::IdentityCenterDrift | Kind::IdentityCenterFailed => {
             "iam-identity-centers-attribute-mapping-identity_center"
         }
-        Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
+        Kind::ForwardingMissing | Kind::CanaryUnwritable => "forwarding-canary-forwarding_canary",
         Kind::DriftReverted
         | Kind::TamperRepeated
         | Kind::DriftDetected
@@ -168,6 +172,7 @@ mod tests {
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
         Kind::SweepDegraded,
+        Kind::CanaryUnwritable,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`

@@ -197,3 +197,24 @@ pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
 }
+
+/// A forwarding canary SSM refused: where, its code and what to do (the
+/// advice is runas-guard's own text for the code, never the body's).
+pub(super) fn canary_description(b: &serde_json::Value) -> String {
+    let region = text(&b["region"]);
+    let error_code = text(&b["error_code"]);
+    [
+        super::account_line(b),
+        format!(
+            "*Document:* {}",
+            console_link(&region, crate::trigger::DOCUMENT_NAME)
+        ),
+        format!(
+            "*Refused:* {} {}",
+            code(&error_code),
+            code(&text(&b["error"]))
+        ),
+        format!("*What to do:* {}", crate::canary::what_to_do(&error_code)),
+    ]
+    .join("\n")
+}

@@ -22,7 +22,7 @@ pub(super) fn canary(rows: &[StateRow], member: &mut List) {
             member.warn(
                 &item,
                 format!("the last canary could not be written: {code}"),
-                "update the member stack: its role's runas-guard-forwarding-canary policy grants the canary's one tag",
+                crate::canary::what_to_do(code),
             );
         } else if let Some(ms) = c.arrived_after_ms {
             member.pass(

@@ -1,35 +1,21 @@
 //! One account-region's check: keep exactly one association running the
 //! lookup of the account's user on every node, and read what it found.
 
-use std::future::Future;
-
 use super::found;
-use super::plan::{choose, conforms, not_kept, plan, Plan};
-use super::tagging::{denied, keep, tag, Made};
+use super::plan::{change, choose, plan, Plan};
+use super::replace::{create, put_back, read_back, Busy, PutBack};
+use super::tagging::{keep, Made};
 use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
 use crate::aws::AwsError;
-use crate::outcome::{Action, RegionOutcome};
+use crate::outcome::{Action, Change, RegionOutcome};
 use crate::ports::Versions;
 use crate::preferences::RunAs;
+
+pub use super::replace::CreateClaim;
 
 /// Reads and writes before a check that keeps meeting someone else's
 /// change gives up (each lost race is one version-checked update).
 const ATTEMPTS: usize = 3;
-
-/// SSM's answer to an update of an association with 1,000 versions.
-const VERSION_LIMIT: &str = "AssociationVersionLimitExceeded";
-
-/// The check row's hold on the association: the right to create it (two
-/// runs that both find none, a delete delivered twice, a sweep beside it,
-/// must not both create one) and what the row last recorded.
-pub trait CreateClaim: Sync {
-    /// False while another run holds it.
-    fn claim(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
-    /// Gives it back after a creation failed, so the next attempt creates.
-    fn release(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
-    /// What the row records of the check (an event run does not know it).
-    fn recorded(&self) -> impl Future<Output = Result<Option<Readiness>, AwsError>> + Send;
-}
 
 /// What one check wants.
 pub struct Want<'a> {
@@ -119,21 +105,14 @@ async fn converge<A: Associations, C: CreateClaim>(
         if !want.write && !matches!(plan, Plan::Keep(_)) {
             return Ok(seen.row(Action::WouldChange, None, None));
         }
-        let (action, made) = match plan {
-            Plan::Keep(a) => {
-                let trusted = recorded.filter(|_| !want.untagged());
-                (Action::None, keep(store, a, trusted, want.write).await)
-            }
-            Plan::Create => match created(store, claim, want).await? {
-                Ok(m) => (Action::Created, m),
-                Err(busy) => return Ok(busy.row(&seen)),
-            },
-            Plan::Update(old) => match put_back(store, claim, want, &old).await? {
-                Some(Ok(m)) => (Action::Updated, m),
-                Some(Err(busy)) => return Ok(busy.row(&seen)),
-                // Someone changed it in between: look again.
-                None => continue,
-            },
+        let Acted {
+            action,
+            made,
+            written,
+        } = match act(store, claim, want, recorded, plan).await? {
+            Step::Done(acted) => *acted,
+            Step::Busy => return Ok(busy(&seen)),
+            Step::Again => continue,
         };
         let Made {
             association: made,
@@ -149,21 +128,85 @@ async fn converge<A: Associations, C: CreateClaim>(
             followed: action == Action::Updated
                 && seen.before.as_ref().and_then(|b| b.user.as_ref())
                     == Some(&serde_json::Value::String(want.user.to_string())),
+            change: written.change,
+            replaced: written.replaced,
             ..seen.row(action, Some(&made), Some(nodes))
         });
     }
     Err(kept_changing(store))
 }
 
-/// Another run holds the creation claim: that run says what it made.
-struct Busy;
+/// What acting on a plan came to.
+enum Step {
+    Done(Box<Acted>),
+    /// Another run holds the creation claim.
+    Busy,
+    /// Someone changed it in between: look again.
+    Again,
+}
 
-impl Busy {
-    fn row(self, seen: &Seen) -> RegionOutcome {
-        RegionOutcome {
-            error: Some("another run is creating the check's association".into()),
-            ..seen.row(Action::None, None, None)
+struct Acted {
+    action: Action,
+    made: Made,
+    written: Written,
+}
+
+/// What a put-back adds to the row.
+#[derive(Default)]
+struct Written {
+    /// What changed since the row recorded it (`nodes::plan::change`).
+    change: Option<Change>,
+    replaced: Option<String>,
+}
+
+async fn act<A: Associations, C: CreateClaim>(
+    store: &A,
+    claim: &C,
+    want: &Want<'_>,
+    recorded: Option<&Readiness>,
+    plan: Plan,
+) -> Result<Step, AwsError> {
+    let done = |action, made, written| {
+        Step::Done(Box::new(Acted {
+            action,
+            made,
+            written,
+        }))
+    };
+    let none = Written::default();
+    Ok(match plan {
+        Plan::Keep(a) => {
+            let trusted = recorded.filter(|_| !want.untagged());
+            let made = keep(store, a, trusted, want.write).await;
+            done(Action::None, made, none)
         }
+        Plan::Create => match created(store, claim, want).await? {
+            Ok(m) => {
+                let change = change(recorded, None, want.document, want.user);
+                done(Action::Created, m, Written { change, ..none })
+            }
+            Err(Busy) => Step::Busy,
+        },
+        Plan::Update(old) => {
+            let change = change(recorded, Some(&old), want.document, want.user);
+            let (made, replaced) =
+                match put_back(store, claim, want.document, want.user, &old).await? {
+                    PutBack::Updated(m) => (m, None),
+                    PutBack::Replaced(m, why) => (m, Some(why.why())),
+                    PutBack::Busy => return Ok(Step::Busy),
+                    PutBack::Changed => return Ok(Step::Again),
+                };
+            let written = Written { change, replaced };
+            done(Action::Updated, made, written)
+        }
+    })
+}
+
+/// Another run holds the creation claim: that run says what it made.
+fn busy(seen: &Seen) -> RegionOutcome {
+    RegionOutcome {
+        error: Some("another run is creating the check's association".into()),
+        ..seen.row(Action::None, None, None)
     }
 }
 
@@ -178,106 +221,6 @@ async fn created<A: Associations, C: CreateClaim>(
     }
     let made = create(store, claim, want.user).await?;
     read_back(store, made).await.map(Ok)
-}
-
-/// What SSM made, as it now describes it.
-async fn read_back<A: Associations>(store: &A, made: Made) -> Result<Made, AwsError> {
-    let association = store.describe(&made.association.id).await?;
-    Ok(Made {
-        association: association.unwrap_or(made.association),
-        ..made
-    })
-}
-
-/// Puts `old` back on top of the version read (`None`: someone changed it
-/// in between), tagged first: the member role updates only an association
-/// with runas-guard's tag, which an editor may have taken off (or 0.3.0
-/// never put on). An association SSM will not update (its 1,000 versions
-/// used up), or that an update leaves other than runas-guard wrote it (a
-/// field SSM kept that the request left out), is deleted and created anew
-/// under the creation claim.
-async fn put_back<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    want: &Want<'_>,
-    old: &Association,
-) -> Result<Option<Result<Made, Busy>>, AwsError> {
-    // Deleted since it was read: look again.
-    let Some(tagged) = tag(store, &old.id).await else {
-        return Ok(None);
-    };
-    let made = match store.update(&old.id, &old.version, want.user).await {
-        Ok(None) => return Ok(None),
-        Ok(Some(made)) => store.describe(&made.id).await?.unwrap_or(made),
-        Err(e) if e.code == VERSION_LIMIT => {
-            tracing::warn!(account = store.account(), region = store.region(), association = %old.id, version = %old.version, "the check's association is at its version limit: replacing it");
-            return replace(store, claim, want, &old.id).await.map(Some);
-        }
-        Err(e) => return Err(e),
-    };
-    if conforms(&made, want.document, want.user) {
-        return Ok(Some(Ok(Made {
-            association: made,
-            tagged,
-        })));
-    }
-    tracing::warn!(account = store.account(), region = store.region(), association = %made.id, fields = ?not_kept(&made.rest), "an update left the check's association as it was: replacing it");
-    replace(store, claim, want, &made.id).await.map(Some)
-}
-
-/// Deletes `id` and creates the association again, both under the creation
-/// claim (a peer that finds none meanwhile stands aside).
-async fn replace<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    want: &Want<'_>,
-    id: &str,
-) -> Result<Result<Made, Busy>, AwsError> {
-    if !claim.claim().await? {
-        return Ok(Err(Busy));
-    }
-    if let Err(e) = store.delete(id).await {
-        release(claim).await;
-        return Err(e);
-    }
-    let made = create(store, claim, want.user).await?;
-    read_back(store, made).await.map(Ok)
-}
-
-/// Creates the association tagged as runas-guard's. A member stack from
-/// before the tag's grant refuses the tag (tagging at creation needs
-/// `ssm:AddTagsToResource`): then it is created untagged, and tagged by the
-/// first check after the stack is updated. A creation that failed gives its
-/// claim back, so the next attempt (the check document landing, a
-/// re-attempt) creates it.
-async fn create<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    user: &str,
-) -> Result<Made, AwsError> {
-    let made = match store.create(user, true).await {
-        Err(e) if denied(&e.code) => {
-            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "the member role refuses the tag at creation: creating the check's association untagged");
-            store.create(user, false).await.map(|association| Made {
-                association,
-                tagged: false,
-            })
-        }
-        made => made.map(|association| Made {
-            association,
-            tagged: true,
-        }),
-    };
-    if made.is_err() {
-        release(claim).await;
-    }
-    made
-}
-
-async fn release<C: CreateClaim>(claim: &C) {
-    if let Err(r) = claim.release().await {
-        tracing::warn!(error_code = %r.code, error = %r, "cannot release the check's creation claim; it lapses on its own");
-    }
 }
 
 fn kept_changing<A: Associations>(store: &A) -> AwsError {

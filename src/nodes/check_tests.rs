@@ -27,6 +27,8 @@ struct Fake {
     old_role: bool,
     /// A peer deletes this association just before our tag reaches it.
     deleted_before_tag: Mutex<Option<String>>,
+    /// Associations an editor filled with 50 tags of their own: no tag fits.
+    full_of_tags: Mutex<BTreeSet<String>>,
 }
 
 impl Fake {
@@ -116,6 +118,13 @@ impl Associations for Fake {
         self.log(&format!("tag {id}"));
         if self.old_role {
             return Err(self.denied("AddTagsToResource"));
+        }
+        if self.full_of_tags.lock().unwrap().contains(id) {
+            return Err(AwsError {
+                code: "TooManyTagsError".into(),
+                message: "The Targets parameter includes too many tags.".into(),
+                ..self.denied("AddTagsToResource")
+            });
         }
         if let Some(gone) = self.deleted_before_tag.lock().unwrap().take() {
             self.assocs.lock().unwrap().retain(|a| a.id != gone);
@@ -637,4 +646,156 @@ async fn an_event_that_took_the_tag_off_tags_it_again_whatever_the_row_says() {
             fake.calls()
         );
     }
+}
+
+#[tokio::test]
+async fn an_association_locked_with_fifty_tags_is_replaced_without_an_update() {
+    // An editor took the tag off, filled its 50 tags and set another user.
+    let fake = Fake {
+        guard: true,
+        full_of_tags: Mutex::new(BTreeSet::from(["a".to_string()])),
+        ..Fake::with(vec![assoc("a", "root", "4")])
+    };
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    assert!(row.error.is_none(), "{row:?}");
+    let why = row.replaced.clone().unwrap();
+    assert!(why.contains("TooManyTagsError"), "{why}");
+    assert_eq!(row.change, None, "nothing recorded: a first look");
+    let calls = fake.calls();
+    assert!(!calls.contains(&"update".to_string()), "{calls:?}");
+    assert!(calls.contains(&"delete a".to_string()), "{calls:?}");
+    let all = fake.assocs.lock().unwrap().clone();
+    assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
+    assert_ne!(all[0].id, "a");
+    assert!(fake.is_tagged(&all[0].id));
+    assert!(row.nodes.unwrap().tagged);
+    assert_eq!(row.before.unwrap().user, Some(serde_json::json!("root")));
+    // Another run holds the creation claim: nothing is deleted.
+    let held = Fake {
+        guard: true,
+        full_of_tags: Mutex::new(BTreeSet::from(["a".to_string()])),
+        ..Fake::with(vec![assoc("a", "root", "4")])
+    };
+    let row = check(&held, &Claim(false), &want("ops", true, None)).await;
+    assert!(row.error.unwrap().contains("another run"));
+    assert_eq!(held.assocs.lock().unwrap()[0].id, "a");
+}
+
+#[tokio::test]
+async fn an_update_the_member_role_refuses_for_want_of_the_tag_is_followed_by_a_replacement() {
+    // The tag is refused for another reason (a throttle the SDK gave up
+    // on): the update is tried, the member role refuses it untagged.
+    struct Throttled(Fake);
+    impl Associations for Throttled {
+        fn account(&self) -> &str {
+            self.0.account()
+        }
+        fn region(&self) -> &str {
+            self.0.region()
+        }
+        async fn find(&self) -> Result<Vec<Association>, AwsError> {
+            self.0.find().await
+        }
+        async fn describe(&self, id: &str) -> Result<Option<Association>, AwsError> {
+            self.0.describe(id).await
+        }
+        async fn create(&self, user: &str, tagged: bool) -> Result<Association, AwsError> {
+            self.0.create(user, tagged).await
+        }
+        async fn tag(&self, id: &str) -> Result<(), AwsError> {
+            self.0.log(&format!("tag {id}"));
+            Err(AwsError {
+                code: "ThrottlingException".into(),
+                ..self.0.denied("AddTagsToResource")
+            })
+        }
+        async fn update(
+            &self,
+            id: &str,
+            version: &str,
+            user: &str,
+        ) -> Result<Option<Association>, AwsError> {
+            self.0.update(id, version, user).await
+        }
+        async fn delete(&self, id: &str) -> Result<bool, AwsError> {
+            self.0.delete(id).await
+        }
+        async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {
+            self.0.any_linux_or_macos_node().await
+        }
+        async fn failed_nodes(
+            &self,
+            id: &str,
+            bound: usize,
+        ) -> Result<Vec<crate::nodes::NodeResult>, AwsError> {
+            self.0.failed_nodes(id, bound).await
+        }
+    }
+    let fake = Throttled(Fake {
+        guard: true,
+        ..Fake::with(vec![assoc("a", "root", "4")])
+    });
+    let row = check(&fake, &Claim(true), &want("ops", true, None)).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    let why = row.replaced.unwrap();
+    assert!(
+        why.contains("ThrottlingException") && why.contains("AccessDeniedException"),
+        "{why}"
+    );
+    let calls = fake.0.calls();
+    let at = |c: &str| calls.iter().position(|x| x == c).unwrap();
+    assert!(at("update") < at("delete a"), "{calls:?}");
+    let all = fake.0.assocs.lock().unwrap().clone();
+    assert_eq!((all.len(), all[0].user.as_deref()), (1, Some("ops")));
+}
+
+#[tokio::test]
+async fn a_new_user_in_the_policy_is_marked_as_the_policys_change() {
+    let recorded = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "olduser".into(),
+        checked: 3,
+        tagged: true,
+        ..Readiness::default()
+    };
+    // As runas-guard wrote it for the old user: the policy's change.
+    let fake = Fake::with(vec![assoc("a", "olduser", "2")]);
+    let row = check(&fake, &Claim(true), &want("ops", true, Some(&recorded))).await;
+    assert_eq!(row.action, Action::Updated, "{row:?}");
+    assert_eq!(
+        row.change,
+        Some(crate::outcome::Change::Policy {
+            from_user: Some("olduser".into()),
+            to_user: "ops".into(),
+            from_mode: None,
+            to_mode: None,
+        }),
+        "{row:?}"
+    );
+    assert!(row.replaced.is_none());
+    assert_eq!(fake.assocs.lock().unwrap()[0].user.as_deref(), Some("ops"));
+    let json = serde_json::to_value(&row).unwrap();
+    assert_eq!(
+        (&json["change"]["kind"], &json["change"]["to_user"]),
+        (&serde_json::json!("policy"), &serde_json::json!("ops"))
+    );
+    // Someone set another user meanwhile: an edit, whatever the policy did.
+    let edited = Fake::with(vec![assoc("a", "root", "3")]);
+    let row = check(&edited, &Claim(true), &want("ops", true, Some(&recorded))).await;
+    assert_eq!(row.action, Action::Updated);
+    assert_eq!(row.change, Some(crate::outcome::Change::Document));
+    // The desired user unchanged: an edit of it is never the policy's.
+    let same = Readiness {
+        user: "ops".into(),
+        ..recorded
+    };
+    let edited = Fake::with(vec![assoc("a", "root", "3")]);
+    let row = check(&edited, &Claim(true), &want("ops", true, Some(&same))).await;
+    assert_eq!(row.change, Some(crate::outcome::Change::Document));
+    // Found right: no change to tell.
+    let steady = Fake::with(vec![assoc("a", "ops", "4")]);
+    let row = check(&steady, &Claim(true), &want("ops", true, Some(&same))).await;
+    assert_eq!((row.action, row.change), (Action::None, None));
 }

@@ -17,6 +17,7 @@ pub mod managed_tag;
 pub mod node_result;
 pub mod plan;
 pub mod readiness;
+pub mod replace;
 pub mod tagging;
 pub mod verdict;
 

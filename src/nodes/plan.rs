@@ -1,6 +1,7 @@
 //! What to do with the associations SSM holds (pure).
 
 use super::{Association, Readiness, Rest, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE};
+use crate::outcome::Change;
 
 /// The one association to keep and what it needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +93,35 @@ pub fn plan(kept: Option<&Association>, document: &str, user: &str) -> Plan {
         Some(a) if conforms(a, document, user) => Plan::Keep(a.clone()),
         Some(a) => Plan::Update(a.clone()),
     }
+}
+
+/// What a write of the check's association is, against what its row
+/// recorded (the check's own rule: the documents' is
+/// `crate::account::change::judge`). `kept`: the association found, `None`
+/// when it was gone. Nothing recorded: a first look, no change. The policy's
+/// change when the row recorded this very association checking another user
+/// than the one wanted now and it still runs exactly what runas-guard wrote
+/// for that user; anything else someone changed (another user, a field of
+/// theirs, the association deleted), whatever the policy did.
+pub fn change(
+    recorded: Option<&Readiness>,
+    kept: Option<&Association>,
+    document: &str,
+    user: &str,
+) -> Option<Change> {
+    let r = recorded?;
+    let policy = kept.is_some_and(|k| {
+        r.association_id == k.id && r.user != user && conforms(k, document, &r.user)
+    });
+    Some(match policy {
+        true => Change::Policy {
+            from_user: Some(r.user.clone()),
+            to_user: user.to_string(),
+            from_mode: None,
+            to_mode: None,
+        },
+        false => Change::Document,
+    })
 }
 
 /// Whether `now` is news on-call has not had: nodes newly found without the
@@ -302,6 +332,93 @@ mod tests {
         assert_eq!(kept.unwrap().id, "a");
         let (kept, extras) = choose(&[], Some("gone"));
         assert!(kept.is_none() && extras.is_empty());
+    }
+
+    #[test]
+    fn a_new_user_in_the_policy_is_not_an_edit() {
+        let rec = |id: &str, user: &str| Readiness {
+            association_id: id.into(),
+            user: user.into(),
+            ..Readiness::default()
+        };
+        let policy = Some(Change::Policy {
+            from_user: Some("olduser".into()),
+            to_user: "ops".into(),
+            from_mode: None,
+            to_mode: None,
+        });
+        let edit = Some(Change::Document);
+        let old = rec("a", "olduser");
+        type Case = (
+            &'static str,
+            Option<Readiness>,
+            Option<Association>,
+            Option<Change>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "as runas-guard wrote it for the old user",
+                Some(old.clone()),
+                Some(assoc("a", Some("olduser"))),
+                policy,
+            ),
+            (
+                "nothing recorded: a first look",
+                None,
+                Some(assoc("a", Some("olduser"))),
+                None,
+            ),
+            ("nothing recorded, none found", None, None, None),
+            (
+                "the same user wanted: someone edited it",
+                Some(rec("a", "ops")),
+                Some(assoc("a", Some("root"))),
+                edit.clone(),
+            ),
+            (
+                "another user than either: an edit",
+                Some(old.clone()),
+                Some(assoc("a", Some("root"))),
+                edit.clone(),
+            ),
+            (
+                "the old user, but someone added a calendar",
+                Some(old.clone()),
+                Some(Association {
+                    rest: Rest {
+                        calendar_names: vec!["freeze".into()],
+                        ..Rest::default()
+                    },
+                    ..assoc("a", Some("olduser"))
+                }),
+                edit.clone(),
+            ),
+            (
+                "the old user on another association than the row's",
+                Some(old.clone()),
+                Some(assoc("b", Some("olduser"))),
+                edit.clone(),
+            ),
+            (
+                "deleted: someone's change, whatever the policy did",
+                Some(old.clone()),
+                None,
+                edit.clone(),
+            ),
+            (
+                "the row recorded no user",
+                Some(rec("a", "")),
+                Some(assoc("a", None)),
+                edit,
+            ),
+        ];
+        for (what, recorded, kept, want) in cases {
+            assert_eq!(
+                change(recorded.as_ref(), kept.as_ref(), CHECK_DOCUMENT, "ops"),
+                want,
+                "{what}"
+            );
+        }
     }
 
     fn ready(user: &str, missing: u64, nodes: &[&str]) -> Readiness {

@@ -36,18 +36,38 @@ pub async fn keep<A: Associations>(
     }
 }
 
-/// Tags `id` as runas-guard's: `Some(true)` when it is, `None` when SSM
-/// says there is no such association (deleted since it was read). A tag
-/// that cannot be put is not a failed check (the association still runs
-/// the lookup): the row stays untagged, so the next check tries again, and
-/// an update the member role then refuses fails on its own.
-pub async fn tag<A: Associations>(store: &A, id: &str) -> Option<bool> {
+/// How tagging an association as runas-guard's went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tagging {
+    Tagged,
+    /// SSM says there is no such association (deleted since it was read).
+    Gone,
+    /// Refused, with the AWS code (`TooManyTagsError` when an editor's tags
+    /// fill its 50; `AccessDenied` from a member role older than the grant).
+    Refused(String),
+}
+
+/// Tags `id` as runas-guard's, saying how it went (a refusal is logged).
+pub async fn try_tag<A: Associations>(store: &A, id: &str) -> Tagging {
     match store.tag(id).await {
-        Ok(()) => Some(true),
-        Err(e) if e.code == GONE => None,
+        Ok(()) => Tagging::Tagged,
+        Err(e) if e.code == GONE => Tagging::Gone,
         Err(e) => {
             tracing::warn!(account = store.account(), region = store.region(), association = %id, error_code = %e.code, error = %e, "cannot tag the check's association as runas-guard's");
-            Some(false)
+            Tagging::Refused(e.code)
         }
+    }
+}
+
+/// Tags `id` as runas-guard's: `Some(true)` when it is, `None` when it is
+/// gone. A tag that cannot be put on an association kept as it is is not
+/// a failed check (it still runs the lookup): the row stays untagged, so
+/// the next check tries again (a put-back that cannot tag replaces it:
+/// see `super::replace`).
+pub async fn tag<A: Associations>(store: &A, id: &str) -> Option<bool> {
+    match try_tag(store, id).await {
+        Tagging::Tagged => Some(true),
+        Tagging::Gone => None,
+        Tagging::Refused(_) => Some(false),
     }
 }

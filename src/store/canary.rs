@@ -19,9 +19,15 @@ pub struct Arrival {
     pub was_missing: bool,
 }
 
-/// The attributes a snapshot projects for [`last_of`].
+/// The attributes a snapshot projects for [`last_of`] and [`unwritable_of`].
 pub const PROJECTED: &str =
-    "canary_token, canary_written_ms, canary_arrived_ms, canary_missing_since_ms";
+    "canary_token, canary_written_ms, canary_arrived_ms, canary_missing_since_ms, canary_unwritable";
+
+/// The code of the refusal already told (`canary_unwritable`): set when a
+/// canary could not be written and that was told, gone once one is written.
+pub fn unwritable_of(item: &Item) -> Option<String> {
+    get_s(item, "canary_unwritable")
+}
 
 /// The last canary an item records.
 pub fn last_of(item: &Item) -> Option<Last> {
@@ -72,6 +78,52 @@ impl StateStore {
             .condition_expression("canary_token = :t")
             .expression_attribute_values(":t", s(token))
             .expression_attribute_values(":code", s(code))
+            .send()
+            .await;
+        t.applied("UpdateItem", account, sent).map(|_| ())
+    }
+
+    /// The canary cannot be written (`code`), and the item said `told`:
+    /// true for the one run that marks it (and so tells it). The mark stays
+    /// while the canary stays refused for that reason.
+    pub async fn canary_unwritable(
+        &self,
+        account: &str,
+        region: &str,
+        told: Option<&str>,
+        code: &str,
+    ) -> Result<bool, AwsError> {
+        let t = self.table();
+        let update = t
+            .update_region(account, region)
+            .update_expression("SET canary_unwritable = :code")
+            .expression_attribute_values(":code", s(code));
+        let update = match told {
+            None => update.condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(canary_unwritable)",
+            ),
+            Some(told) => update
+                .condition_expression("canary_unwritable = :told")
+                .expression_attribute_values(":told", s(told)),
+        };
+        let sent = update.send().await;
+        Ok(t.applied("UpdateItem", account, sent)?.is_some())
+    }
+
+    /// A canary was written after the refusal `told` was told: the mark
+    /// goes, so a later refusal is told again (a newer mark stays).
+    pub async fn canary_writable(
+        &self,
+        account: &str,
+        region: &str,
+        told: &str,
+    ) -> Result<(), AwsError> {
+        let t = self.table();
+        let sent = t
+            .update_region(account, region)
+            .update_expression("REMOVE canary_unwritable")
+            .condition_expression("canary_unwritable = :told")
+            .expression_attribute_values(":told", s(told))
             .send()
             .await;
         t.applied("UpdateItem", account, sent).map(|_| ())

@@ -38,6 +38,8 @@ pub struct Known {
     pub ou_path: Option<String>,
     /// The forwarding canary's last write and arrival.
     pub canary: Option<crate::canary::Last>,
+    /// The code of a canary refusal already told (`canary_unwritable`).
+    pub canary_unwritable: Option<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -131,6 +133,7 @@ fn known(i: &Item) -> Known {
         held: get_s(i, "held"),
         ou_path: get_s(i, "ou_path"),
         canary: super::canary::last_of(i),
+        canary_unwritable: super::canary::unwritable_of(i),
     }
 }
 
@@ -366,6 +369,7 @@ mod tests {
             held: None,
             ou_path: None,
             canary: None,
+            canary_unwritable: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -1,14 +1,16 @@
 //! `[forwarding_canary]` in a sweep: in each account-region the sweep
 //! reached, what the last canary says (told once when it never arrived) and,
 //! when one is due, a new one. Decided by [`crate::canary::plan`] from the
-//! sweep's snapshot; a canary that cannot be written is that region's log
-//! line, never the sweep's failure.
+//! sweep's snapshot; a canary that cannot be written is told once
+//! (`canary_unwritable`, decided by [`crate::canary::unwritable`]), never
+//! the sweep's failure.
 
 use crate::account::Ctx;
 use crate::alert::{self, Alert};
 use crate::aws::canary_tag;
 use crate::aws::sts::MemberSession;
-use crate::canary::{self, Last, Verdict};
+use crate::aws::AwsError;
+use crate::canary::{self, Last, Unwritable, Verdict};
 use crate::clock;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, RegionOutcome};
@@ -51,7 +53,15 @@ pub(super) async fn probe(
             );
         }
         if plan.write_new {
-            write(ctx, session, account, region, now).await;
+            let told = known
+                .get(account, region)
+                .and_then(|k| k.canary_unwritable.clone());
+            let slot = Slot {
+                account,
+                region,
+                told: told.as_deref(),
+            };
+            alerts.extend(write(ctx, job, session, &slot, now).await);
         }
     }
     alerts
@@ -107,28 +117,98 @@ async fn missing(
     }
 }
 
-/// Recorded first, then written: its arrival always finds the record.
-async fn write(ctx: &Ctx<'_>, session: &MemberSession, account: &str, region: &str, now: i64) {
+/// Where a canary is written, and the refusal the item says was told there.
+struct Slot<'a> {
+    account: &'a str,
+    region: &'a str,
+    told: Option<&'a str>,
+}
+
+/// Recorded first, then written: its arrival always finds the record. A
+/// write SSM refuses is no canary (the record says why, for `status`); a
+/// refusal a retry does not meet is told once, until one is written again.
+async fn write(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    slot: &Slot<'_>,
+    now: i64,
+) -> Option<Alert> {
+    let (account, region) = (slot.account, slot.region);
     let token = crate::ids::token();
     match ctx.state.canary_written(account, region, &token, now).await {
         Ok(true) => {}
-        Ok(false) => return,
+        Ok(false) => return None,
         Err(e) => {
             tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary not recorded, so not written");
-            return;
+            return None;
         }
     }
-    let Err(e) = canary_tag::put(&session.ssm(region), account, region, &token).await else {
-        return;
-    };
-    // Never sent, so never missing: the record says why instead (`status`),
-    // and the next sweep tries again.
+    let put = canary_tag::put(&session.ssm(region), account, region, &token).await;
+    if let Err(e) = &put {
+        unsent(ctx, account, region, &token, e).await;
+    }
+    let code = put.as_ref().map(|_| ()).map_err(|e| e.code.as_str());
+    match canary::unwritable(slot.told, code) {
+        Unwritable::Steady => None,
+        Unwritable::Clear => {
+            let told = slot.told.unwrap_or_default();
+            if let Err(e) = ctx.state.canary_writable(account, region, told).await {
+                tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary written again, but its refusal's mark stays; the next canary clears it");
+            }
+            None
+        }
+        Unwritable::Tell(code) => {
+            let message = put.err().map(|e| e.message).unwrap_or_default();
+            unwritable(ctx, job, slot, &code, &message).await
+        }
+    }
+}
+
+/// Never sent, so never missing: the record says why instead (`status`),
+/// and the next sweep tries again.
+async fn unsent(ctx: &Ctx<'_>, account: &str, region: &str, token: &str, e: &AwsError) {
     tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary not written");
     if let Err(store) = ctx
         .state
-        .canary_unsent(account, region, &token, &e.code)
+        .canary_unsent(account, region, token, &e.code)
         .await
     {
         tracing::warn!(account, region, error_code = %store.code, error = %store, "forwarding canary: cannot record that it was not written");
+    }
+}
+
+/// The canary is newly refused (`code`): the one run that marks the item
+/// tells it.
+async fn unwritable(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    slot: &Slot<'_>,
+    code: &str,
+    message: &str,
+) -> Option<Alert> {
+    let (account, region) = (slot.account, slot.region);
+    match ctx
+        .state
+        .canary_unwritable(account, region, slot.told, code)
+        .await
+    {
+        Ok(true) => {
+            tracing::warn!(outcome = "canary_unwritable", account, region, error_code = %code, "forwarding canary cannot be written");
+            let at = clock::iso(clock::now());
+            Some(alert::canary_unwritable(
+                account,
+                region,
+                code,
+                message,
+                &job.trigger,
+                &at,
+            ))
+        }
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary: cannot mark it unwritable; the next sweep tells it");
+            None
+        }
     }
 }

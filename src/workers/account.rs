@@ -113,7 +113,8 @@ pub async fn work(
         ctx,
         job,
         &acct.report,
-        alert::decide(&acct.report, per, &facts),
+        // What the policy changed is the sweep summary's, not drift.
+        alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts)),
     )
     .await;
     let failed = acct.report.failed();

@@ -75,8 +75,10 @@ fn canary_notes(rows: &[&StateRow]) -> String {
         }
         if let Some(code) = &c.error_code {
             out.push_str(&format!(
-                "forwarding canary not written {} {}: {code} (check the member role's runas-guard-forwarding-canary policy)\n",
-                r.account, r.region
+                "forwarding canary not written {} {}: {code} ({})\n",
+                r.account,
+                r.region,
+                crate::canary::what_to_do(code)
             ));
         }
     }
