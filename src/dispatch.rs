@@ -36,11 +36,12 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     }
     let policy = reactor.policy();
     let check = policy.check_document.as_deref();
+    let stack_set = reactor.stack_set_for(input).await;
     let trigger = match trigger::classify_governed(
         input,
         &policy.document_names(),
         check,
-        reactor.member_stack_set(),
+        &stack_set,
     ) {
         Ok(t) => t,
         Err(e) => {

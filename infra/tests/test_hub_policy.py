@@ -301,12 +301,15 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_PENDING_WINDOW_SECONDS"], {"Fn::Sub": "${PendingWindowSeconds}"})
         self.assertEqual(variables["RUNAS_GUARD_PENDING_DELAYS_SECONDS"], "30,60,120,240,480,900")
         self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
+        self.assertEqual(variables["RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"],
+                         {"Fn::If": ["HasStackSetAdminAccountId", {"Ref": "StackSetAdminAccountId"},
+                                     {"Ref": "ManagementAccountId"}]})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
                                           "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
                                           "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
                                           "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
-                                          "RUST_LOG"})
+                                          "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
         log_group = self.props("LogGroup")
         self.assertEqual(log_group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${FunctionName}"})
