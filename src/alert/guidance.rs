@@ -141,7 +141,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 14] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -154,6 +154,8 @@ mod tests {
         Kind::RunAsUserMissing,
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
+        Kind::ForwardingMissing,
+        Kind::IdentityCenterFailed,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`
