@@ -25,6 +25,9 @@ pub struct Settings {
     pub claim_lease: Duration,
     /// The member StackSet's name (its stack instances landing are events).
     pub member_stack_set: String,
+    /// The account that administers the member StackSet (only its
+    /// StackSet's instance events count); `None`: the management account.
+    pub stackset_admin: Option<String>,
     /// How long after joining the organization an account that cannot be
     /// reached yet is `pending` (awaiting the member stack), not `failed`.
     pub pending_window: Duration,
@@ -97,6 +100,43 @@ pub fn alert_format_checked() -> Result<AlertFormat, String> {
 /// For `explain`, which never fails on a setting it does not need to trust.
 pub fn member_stack_set() -> String {
     member_stack_set_checked().unwrap_or_else(|_| crate::trigger::MEMBER_STACK_SET.to_string())
+}
+
+/// `RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT`: the account that administers the
+/// member StackSet (the hub stack's `StackSetAdminAccountId`, else its
+/// `ManagementAccountId`); `None` when unset or empty: the management
+/// account, which the handler asks Organizations for when it needs it.
+pub fn stackset_admin_checked() -> Result<Option<String>, String> {
+    let v = std::env::var("RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT").unwrap_or_default();
+    match v.trim() {
+        "" => Ok(None),
+        a if crate::ids::is_account_id(a) => Ok(Some(a.to_string())),
+        other => Err(format!(
+            "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT must be the 12-digit id of the account that administers the member StackSet, found {:?}",
+            other.chars().take(40).collect::<String>()
+        )),
+    }
+}
+
+/// The member StackSet as settings name it: its administrator when one is
+/// set, else not checked yet (`explain` never looks it up).
+pub fn stack_set(name: &str, admin: Option<&str>) -> crate::trigger::MemberStackSet {
+    use crate::trigger::{MemberStackSet, StackSetAdmin};
+    match admin {
+        Some(a) => MemberStackSet {
+            name: name.to_string(),
+            admin: StackSetAdmin::Account(a.to_string()),
+        },
+        None => MemberStackSet::unchecked(name),
+    }
+}
+
+/// For `explain`: the member StackSet with the administrator configured.
+pub fn explained_stack_set() -> crate::trigger::MemberStackSet {
+    stack_set(
+        &member_stack_set(),
+        stackset_admin_checked().ok().flatten().as_deref(),
+    )
 }
 
 /// `RUNAS_GUARD_PENDING_WINDOW_SECONDS`: 1 s to a day.
@@ -235,6 +275,7 @@ fn settings(
             alert_format_checked()?;
             member_stack_set_checked()?
         },
+        stackset_admin: stackset_admin_checked()?,
         pending_window: pending_window_checked()?,
         pending_delays: pending_delays()?,
     })

@@ -36,11 +36,12 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     }
     let policy = reactor.policy();
     let check = policy.check_document.as_deref();
+    let stack_set = reactor.stack_set_for(input).await;
     let trigger = match trigger::classify_governed(
         input,
         &policy.document_names(),
         check,
-        reactor.member_stack_set(),
+        &stack_set,
     ) {
         Ok(t) => t,
         Err(e) => {
@@ -64,12 +65,22 @@ pub async fn dispatch(reactor: &Reactor, input: &Value, request_id: &str) -> Ans
     Answer {
         // A degraded sweep completed its claim (a retry is a duplicate, so
         // it is told once) but is never a quiet success.
-        failed: matches!(outcome.result, Handled::Failed | Handled::InFlight)
-            || outcome.degraded.is_some(),
+        failed: fails_invocation(outcome.result) || outcome.degraded.is_some(),
         body: serde_json::to_value(&outcome)
             .unwrap_or_else(|e| json!({"result": "failed", "reason": e.to_string()})),
         rejected: None,
     }
+}
+
+/// Whether the invocation fails (Lambda retries it and the `function-errors`
+/// alarm counts it; the CLI exits 1): only when the work failed. A second
+/// delivery of an event another run holds (`in_flight`) is no failure and
+/// needs no retry of its own: the holder renews its claim while it works,
+/// and if it dies or fails, its own delivery comes back (Lambda's retry of
+/// an asynchronous invocation, then the on-failure queue; the sweep queue's
+/// redelivery) and takes the claim over once the lease has run out.
+pub fn fails_invocation(result: Handled) -> bool {
+    result == Handled::Failed
 }
 
 /// One re-attempt of an account awaiting its member stack: handled as the
@@ -155,6 +166,21 @@ async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
 mod tests {
     use super::*;
     use crate::outcome::AccountReport;
+
+    #[test]
+    fn only_a_failed_run_fails_the_invocation() {
+        for (result, fails) in [
+            (Handled::Done, false),
+            (Handled::Ignored, false),
+            (Handled::Duplicate, false),
+            (Handled::Coalesced, false),
+            (Handled::InFlight, false),
+            (Handled::FannedOut, false),
+            (Handled::Failed, true),
+        ] {
+            assert_eq!(fails_invocation(result), fails, "{result:?}");
+        }
+    }
 
     #[test]
     fn a_reattempt_comes_back_only_when_it_did_not_reach_the_account() {

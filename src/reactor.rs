@@ -23,7 +23,7 @@ use crate::receipt::{self, Claimed, Effects};
 use crate::route;
 use crate::services::Services;
 use crate::sweep::{self, OrgReport, Selection, SweepMessage};
-use crate::trigger::{Trigger, TriggerKind};
+use crate::trigger::{MemberStackSet, StackSetAdmin, Trigger, TriggerKind};
 use crate::work::Work;
 use crate::workers;
 
@@ -51,8 +51,43 @@ impl Reactor {
         &self.svc.policy
     }
 
-    pub fn member_stack_set(&self) -> &str {
-        &self.svc.settings.member_stack_set
+    /// The member StackSet as configured (to show what a message is).
+    pub fn member_stack_set(&self) -> &MemberStackSet {
+        &self.svc.stack_set
+    }
+
+    /// The member StackSet to handle `input` with, its administrator known:
+    /// as configured, else (for a stack-instance event) the management
+    /// account, asked of Organizations once per process. When it cannot be
+    /// read, no stack-instance event counts; the next one asks again.
+    pub async fn stack_set_for(&self, input: &Value) -> MemberStackSet {
+        let set = &self.svc.stack_set;
+        if set.admin != StackSetAdmin::Unchecked || !crate::trigger::is_stack_instance(input) {
+            return set.clone();
+        }
+        let org = &self.svc.org;
+        let asked = (self.svc.management)
+            .get_or_try_init(|| async {
+                match org.management_account().await {
+                    Ok(Some(a)) => Ok(a),
+                    Ok(None) => Err("Organizations named no management account".to_string()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await;
+        let admin = match asked {
+            Ok(a) => StackSetAdmin::Account(a.clone()),
+            Err(e) => {
+                tracing::warn!(error = %e, "the member StackSet's administrator is not known; stack-instance events are ignored");
+                StackSetAdmin::Unknown(format!(
+                    "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT is not set and the management account could not be read: {e}"
+                ))
+            }
+        };
+        MemberStackSet {
+            name: set.name.clone(),
+            admin,
+        }
     }
 
     /// The same services under another policy (a new one from S3).

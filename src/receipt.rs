@@ -25,8 +25,8 @@ pub struct Delivery {
     owner: String,
     resumed: Vec<Alert>,
     /// Keeps the claim for as long as the work runs (a sweep: minutes), so
-    /// a second delivery meanwhile answers `in_flight` instead of running
-    /// the same work beside this one.
+    /// a second delivery meanwhile answers `in_flight` (a success) instead
+    /// of running the same work beside this one.
     keepalive: Keepalive,
 }
 
@@ -69,16 +69,19 @@ pub async fn claim(receipts: &Receipts, job: &Job, trigger: Value) -> Claimed {
             )
         }
         Ok(Claim::InFlight) => {
-            // Fail rather than succeed: if the other run dies, the retry of
-            // this delivery (after its short claim lease) finishes the job.
-            tracing::warn!(
+            // Succeed: nothing is lost by it. The holder renews its claim
+            // while it works; if it dies or fails, its own delivery comes
+            // back (Lambda's retry, the on-failure queue, the sweep queue)
+            // and takes the claim over once the lease runs out. Failing
+            // here would page (`function-errors`) for a duplicate.
+            tracing::info!(
                 outcome = "in_flight",
                 "event is being processed by another run"
             );
             answer(
                 Handled::InFlight,
                 format!(
-                    "event {} is being processed by another run; retry later",
+                    "event {} is being processed by another run: that run finishes it, or its own delivery is retried",
                     t.event_id
                 ),
             )

@@ -15,7 +15,9 @@
 //!   a sweep queue message: one account of a fanned-out sweep, or a
 //!   re-attempt of a pending account.
 //!
-//! Anything else is refused with its reason and never deleted.
+//! Anything else is refused with its reason and shown, and deleted only
+//! when the operator asks (`--drop-unreadable`), as is an event the
+//! handler rejects: no replay can ever handle either.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,7 @@ mod message;
 mod rows;
 
 pub use message::{delivery_error, got, read, replay_order, Got, Identity, Replay, Shape};
-pub use rows::{queue_name, Left, QueueRead, Report, Row};
+pub use rows::{body_shown, queue_name, Left, QueueRead, Remains, Report, Row, Verdict};
 
 /// The hub stack's failure queues, by logical id.
 pub const STACK_QUEUES: [&str; 3] = [

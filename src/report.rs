@@ -247,10 +247,37 @@ impl Report {
 }
 
 fn csv_field(f: &str) -> String {
+    let f = inert_cell(f);
     if f.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", f.replace('"', "\"\""))
     } else {
-        f.to_string()
+        f.into_owned()
+    }
+}
+
+/// A CSV cell a spreadsheet would run as a formula gets a leading `'`
+/// (OWASP, "CSV Injection"): one that starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return. Account and OU names, users and actors come from
+/// people who may choose `=HYPERLINK(…)`. Two kinds stay as they are, as no
+/// spreadsheet runs them: a plain number (`-3`, `+1.5`: the sign is
+/// arithmetic, and a quote would make the number text) and a lone `-` (an
+/// empty field).
+pub fn inert_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !risky || cell == "-" || plain_number(cell) {
+        std::borrow::Cow::Borrowed(cell)
+    } else {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    }
+}
+
+/// `-3`, `+1.5`, `42`: a sign, digits, and at most one `.` between digits.
+fn plain_number(s: &str) -> bool {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && digits(fraction),
+        None => digits(unsigned),
     }
 }
 
@@ -306,6 +333,53 @@ pub fn csv<const N: usize>(header: &[&str; N], rows: &[[String; N]]) -> String {
 mod tests {
     use super::*;
     use crate::outcome::RegionOutcome;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_made_inert() {
+        // (cell, what the CSV field is)
+        let cases = [
+            // OWASP's list: = + - @ tab carriage return, first.
+            (
+                "=HYPERLINK(\"https://evil.example/\",\"Re-auth\")",
+                "\"'=HYPERLINK(\"\"https://evil.example/\"\",\"\"Re-auth\"\")\"",
+            ),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            ("@SUM(1+1)*cmd|'/C calc'!A0", "'@SUM(1+1)*cmd|'/C calc'!A0"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1+1", "\"'\r=1+1\""),
+            ("=1\n+1", "\"'=1\n+1\""),
+            ("-", "-"),
+            ("--", "'--"),
+            ("-x", "'-x"),
+            ("+", "'+"),
+            ("=", "'="),
+            // Plain numbers are read as numbers: no quote.
+            ("-3", "-3"),
+            ("+1.5", "+1.5"),
+            ("42", "42"),
+            ("-1.", "'-1."),
+            ("-.5", "'-.5"),
+            ("-1e5", "'-1e5"),
+            ("-1,2", "\"'-1,2\""),
+            // Not first: nothing to do beyond CSV quoting.
+            ("a=1", "a=1"),
+            (" =1+1", " =1+1"),
+            ("Root/=Prod", "Root/=Prod"),
+            ("prod, \"main\"", "\"prod, \"\"main\"\"\""),
+            ("", ""),
+            ("ssm-ops", "ssm-ops"),
+            (
+                "arn:aws:iam::111122223333:role/Admin",
+                "arn:aws:iam::111122223333:role/Admin",
+            ),
+        ];
+        for (cell, field) in cases {
+            assert_eq!(csv_field(cell), field, "{cell:?}");
+        }
+        let out = csv(&["a", "b"], &[["=1+1".to_string(), "-7".to_string()]]);
+        assert_eq!(out, "a,b\n'=1+1,-7\n");
+    }
 
     fn report() -> Vec<AccountReport> {
         vec![AccountReport {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::account::Ctx;
 use crate::aws::alerts::Alerts;
@@ -17,6 +17,7 @@ use crate::store::receipts::Receipts;
 use crate::store::state::StateStore;
 use crate::store::sweeps::Sweeps;
 use crate::store::vend::Vends;
+use crate::trigger::MemberStackSet;
 
 /// Every client and setting a run needs; built once per process (and
 /// copied, sharing its clients, when a new policy comes into force).
@@ -35,6 +36,11 @@ pub struct Services {
     pub alerts: Alerts,
     pub queue: Option<SweepQueue>,
     pub region_slots: Arc<Semaphore>,
+    /// The member StackSet, its administrator as configured (or unchecked).
+    pub stack_set: MemberStackSet,
+    /// The management account once Organizations said it (asked only when
+    /// no administrator is configured and a stack-instance event arrives).
+    pub management: Arc<OnceCell<String>>,
 }
 
 impl Services {
@@ -63,6 +69,11 @@ impl Services {
             table,
             queue,
             region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),
+            stack_set: crate::config::stack_set(
+                &settings.member_stack_set,
+                settings.stackset_admin.as_deref(),
+            ),
+            management: Arc::new(OnceCell::new()),
             settings,
         }
     }

@@ -28,7 +28,9 @@ mod ssm_call;
 type Verdict = Result<String, String>;
 
 pub use fields::bounded;
-pub use lifecycle::MEMBER_STACK_SET;
+pub use lifecycle::{
+    is_stack_instance, not_from_admin, MemberStackSet, StackSetAdmin, MEMBER_STACK_SET,
+};
 pub use run_as::RUN_AS_TAG;
 
 use actor::actor;
@@ -256,18 +258,19 @@ pub fn classify(event: &Value) -> Result<Trigger, EventError> {
 /// is ignored. Association writes are read as if the run-as user check were
 /// on under its default name (what `explain` without a policy shows).
 pub fn classify_for(event: &Value, documents: &[&str]) -> Result<Trigger, EventError> {
-    classify_governed(event, documents, Some(CHECK_DOCUMENT), MEMBER_STACK_SET)
+    let member = MemberStackSet::unchecked(MEMBER_STACK_SET);
+    classify_governed(event, documents, Some(CHECK_DOCUMENT), &member)
 }
 
 /// `check`: the run-as user check's document when the policy turns the
 /// check on; association writes are ignored when it is off.
-/// `member_stack_set`: the member StackSet's name, whose stack instances
-/// landing make an account reachable.
+/// `member`: the member StackSet (its name and administrator), whose stack
+/// instances landing make an account reachable.
 pub fn classify_governed(
     event: &Value,
     documents: &[&str],
     check: Option<&str>,
-    member_stack_set: &str,
+    member: &MemberStackSet,
 ) -> Result<Trigger, EventError> {
     let map = event
         .as_object()
@@ -294,7 +297,7 @@ pub fn classify_governed(
         }
         "aws.controltower" => lifecycle::classify_control_tower(detail_type, &detail, &mut t)?,
         "aws.cloudformation" => {
-            lifecycle::classify_stack_instance(detail_type, &detail, member_stack_set, &mut t)?
+            lifecycle::classify_stack_instance(detail_type, (&root, &detail), member, &mut t)?
         }
         "aws.ssm" if detail_type == API_CALL && association::about(event_name, &detail) => {
             association::classify(&root, &detail, check, &mut t)?

@@ -672,7 +672,13 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
     ];
     for (what, name, extra, check, kind, reason) in cases {
         let event = ssm_call(name, CHECK_DOCUMENT, extra);
-        let t = classify_governed(&event, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap();
+        let t = classify_governed(
+            &event,
+            &[DOCUMENT_NAME],
+            check,
+            &MemberStackSet::unchecked(MEMBER_STACK_SET),
+        )
+        .unwrap();
         assert_eq!(t.kind, kind, "{what}: {}", t.reason);
         assert!(t.reason.contains(reason), "{what}: {}", t.reason);
         if kind == TriggerKind::DocumentChanged {
@@ -696,7 +702,7 @@ fn association_writes_are_the_checks_only_when_they_can_be() {
         &bad,
         &[DOCUMENT_NAME],
         Some(CHECK_DOCUMENT),
-        MEMBER_STACK_SET,
+        &MemberStackSet::unchecked(MEMBER_STACK_SET),
     )
     .unwrap_err();
     assert!(err.to_string().contains("associationId"), "{err}");
@@ -783,7 +789,13 @@ fn runas_guards_tag_taken_off_an_association_is_looked_at_and_nothing_else() {
     ];
     for (what, name, extra, check, kind) in cases {
         let event = ssm_call(name, CHECK_DOCUMENT, extra);
-        let t = classify_governed(&event, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap();
+        let t = classify_governed(
+            &event,
+            &[DOCUMENT_NAME],
+            check,
+            &MemberStackSet::unchecked(MEMBER_STACK_SET),
+        )
+        .unwrap();
         assert_eq!(t.kind, kind, "{what}: {}", t.reason);
         if kind == TriggerKind::DocumentChanged {
             assert_eq!(t.context.document.as_deref(), check, "{what}");
@@ -798,7 +810,13 @@ fn runas_guards_tag_taken_off_an_association_is_looked_at_and_nothing_else() {
         CHECK_DOCUMENT,
         params(json!({"tagKeys": "runas-guard:managed"})),
     );
-    let err = classify_governed(&bad, &[DOCUMENT_NAME], check, MEMBER_STACK_SET).unwrap_err();
+    let err = classify_governed(
+        &bad,
+        &[DOCUMENT_NAME],
+        check,
+        &MemberStackSet::unchecked(MEMBER_STACK_SET),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("tagKeys"), "{err}");
 }
 

@@ -240,3 +240,93 @@ fn explain_with_a_policy_says_what_handle_would_do_and_without_one_says_nothing_
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// CSV fields as a spreadsheet reads them (RFC 4180 quoting).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    records
+}
+
+/// What a spreadsheet would run: a field that starts with = + - @, a tab or
+/// a carriage return, unless it is a plain number or a lone `-`.
+fn runs_in_a_spreadsheet(field: &str) -> bool {
+    let number = field
+        .trim_start_matches(['+', '-'])
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    field.starts_with(['=', '+', '-', '@', '\t', '\r']) && field != "-" && !number
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_reports_make_editor_text_inert_for_a_spreadsheet() {
+    let w = World::new().await;
+    let link = "=HYPERLINK(\"https://evil.example/re-auth\",\"Re-auth\")";
+    let ou = w.create_ou(&w.root, "@SUM(1+1)").await;
+    let a = w.create_account(link, Some(&ou)).await;
+    w.write_policy(&format!(
+        "[[account]]\nid = \"{a}\"\nrun_as_user = \"ssm-ops\"\nmode = \"audit\"\n"
+    ));
+    w.admin_write(&a, "eu-west-1", &lza_document(&a), true)
+        .await;
+    let run = w.run(&["reconcile", "--account", &a]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // In audit the document's user is reported as it is: an editor's text.
+    w.console_edit(&a, "eu-west-1", "-2+3+cmd|' /C calc'!A0")
+        .await;
+    let run = w.run(&["reconcile", "--account", &a]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+
+    for args in [
+        &["status", "--account", &a, "--format", "csv"][..],
+        &["reconcile", "--dry-run", "--account", &a, "--format", "csv"][..],
+        &["readiness", "--account", &a, "--format", "csv"][..],
+    ] {
+        let run = w.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let records = csv_records(&run.stdout);
+        assert!(records.len() >= 2, "{args:?}: {}", run.stdout);
+        let fields: Vec<&String> = records.iter().flatten().collect();
+        let live: Vec<&&String> = fields.iter().filter(|f| runs_in_a_spreadsheet(f)).collect();
+        assert!(live.is_empty(), "{args:?}: {live:?}\n{}", run.stdout);
+        // The OU path starts with `Root/`: nothing to do there.
+        assert!(
+            fields.iter().any(|f| *f == "Root/@SUM(1+1)"),
+            "{args:?}: {}",
+            run.stdout
+        );
+    }
+    let status = csv_records(
+        &w.run(&["status", "--account", &a, "--format", "csv"])
+            .stdout,
+    );
+    let name = status[0].iter().position(|h| h == "name").unwrap();
+    let user = status[0].iter().position(|h| h == "observed_user").unwrap();
+    assert!(
+        status[1..].iter().all(|r| r[name] == format!("'{link}")),
+        "{status:?}"
+    );
+    assert!(
+        status[1..]
+            .iter()
+            .any(|r| r[user] == "'-2+3+cmd|' /C calc'!A0"),
+        "{status:?}"
+    );
+}

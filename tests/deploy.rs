@@ -166,6 +166,52 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
     assert!(reason.contains("dynamodb:BatchWriteItem"), "{out:#}");
 }
 
+/// The hub stack's `RunbookUrl` reaches the function (its environment, as
+/// deployed) and every alert: an absolute link, base plus the README anchor
+/// of the alert's kind, that a pager can open.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_runbook_url_set_on_the_hub_stack_makes_every_alert_link_absolute() {
+    let base = "https://git.example.com/platform/runas-guard/blob/v0.4.0/README.md";
+    let default = "  RunbookUrl:\n    Type: String\n    Default: \"\"\n";
+    let template = shipped("hub.yaml");
+    assert!(template.contains(default), "hub.yaml has RunbookUrl");
+    let set = format!("  RunbookUrl:\n    Type: String\n    Default: \"{base}\"\n");
+    let Deployed { w, members, .. } = deployed(template.replacen(default, &set, 1)).await;
+    assert!(
+        w.env()
+            .iter()
+            .any(|(k, v)| k == "RUNAS_GUARD_RUNBOOK_URL" && v == base),
+        "the deployed function's environment carries it"
+    );
+    let member = members[0].clone();
+    let (code, out) = w.handle(&vend_event(&member));
+    assert_eq!(code, 0, "{out:#}");
+    w.console_edit(&member, "eu-west-1", "mallory").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &member, "eu-west-1", "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    for kind in ["account_configured", "drift_reverted"] {
+        let alert = of_kind(&alerts, kind);
+        assert_eq!(alert.len(), 1, "{kind}: {alerts:#?}");
+        let link = alert[0]["message"]["runbook"].as_str().unwrap();
+        let (at, anchor) = link.split_once('#').unwrap();
+        assert_eq!(at, base, "{kind}: {link}");
+        let heading = |l: &str| {
+            let h = l.strip_prefix("## ").or_else(|| l.strip_prefix("### "))?;
+            let slug: String = (h.trim().to_lowercase().chars())
+                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect();
+            Some(slug)
+        };
+        assert!(
+            readme.lines().filter_map(heading).any(|h| h == anchor),
+            "{kind}: #{anchor} is a README heading"
+        );
+    }
+}
+
 /// The run-as user check on what the member stack makes with
 /// `RunAsUserCheck=Enabled`, under enforced IAM: the hub's session policy
 /// and the member role's grants are all the check gets.

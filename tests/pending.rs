@@ -1,7 +1,9 @@
 //! A vend before the member stack: the member role is refused (the fault
 //! proxy answers AssumeRole of `RunAsGuardExecution` with AccessDenied, as
 //! AWS does while the role does not exist), the account is `pending` with
-//! no page, and the member stack's stack-instance event configures it.
+//! no page, and the member stack's stack-instance event configures it: only
+//! the StackSet administrator's, never a member account's own StackSet of
+//! the same name.
 
 mod common;
 
@@ -99,6 +101,103 @@ async fn past_the_window_an_unreachable_account_fails_once() {
         of_kind(&alerts, "remediation_failed").len(),
         1,
         "{alerts:#?}"
+    );
+}
+
+/// A member account's own StackSet named as the member StackSet, made in
+/// that account; its stack-instance event forwarded to the hub bus (the bus
+/// admits the organization, and EventBridge keeps the sender's `account`).
+fn members_own_stack_set(account: &str, id: &str) -> serde_json::Value {
+    let mut e = stack_landed(account, "eu-west-1", id);
+    let arn =
+        format!("arn:aws:cloudformation:eu-west-1:{account}:stackset/runas-guard-member:66a1");
+    e["account"] = json!(account);
+    e["region"] = json!("eu-west-1");
+    e["resources"] = json!([arn]);
+    e["detail"]["stack-set-arn"] = json!(arn);
+    e
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_stack_set_administrators_instance_events_count() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    refuse_member_role(&proxy);
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    proxy.faults(json!([{"name": "org", "service": "organizations",
+        "action": "DescribeOrganization", "effect": "count"}]));
+
+    // Nothing configured (the CLI): the administrator is the management
+    // account, as Organizations says. The member's own StackSet is ignored,
+    // the reason naming both accounts, and the account stays pending.
+    let (code, out) = w.handle(&members_own_stack_set(&account, "forged-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    let reason = out["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&account) && reason.contains(HUB),
+        "{reason}"
+    );
+    assert!(reason.contains("StackSet administrator"), "{reason}");
+    assert_eq!(
+        proxy.hits()["org"]["hits"],
+        1,
+        "the management account came from Organizations"
+    );
+    for region in REGIONS {
+        assert!(w.document(&account, region).await.is_none(), "{region}");
+        assert_eq!(
+            w.state(&account, region).await.unwrap()["status"],
+            "pending"
+        );
+    }
+
+    // The genuine one, from the management account's StackSet, still counts.
+    let (code, out) = w.handle(&stack_landed(&account, REGIONS[0], "stack-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["trigger"]["trigger"], "member_stack_landed", "{out:#}");
+    for region in REGIONS {
+        let (doc, _, _) = w.document(&account, region).await.expect("configured");
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(of_kind(&alerts, "account_configured").len(), 1);
+    let asked = proxy.hits()["org"]["hits"].clone();
+    assert_eq!(asked, 2, "once in each process that met such an event");
+
+    // Configured as the hub stack configures it (a delegated administrator):
+    // the management account's StackSet no longer counts either, and
+    // Organizations is not asked.
+    let delegated = w.create_account("stacksets-admin", None).await;
+    w.set_env("RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", &delegated);
+    let (code, out) = w.handle(&stack_landed(&account, REGIONS[1], "stack-2"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    let reason = out["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(HUB) && reason.contains(&delegated),
+        "{reason}"
+    );
+    let (code, out) = w.handle(&members_own_stack_set(&delegated, "admin-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["trigger"]["trigger"], "member_stack_landed", "{out:#}");
+    assert_eq!(
+        proxy.hits()["org"]["hits"],
+        asked,
+        "not asked once configured"
+    );
+
+    // A malformed setting stops the handler with the variable named.
+    w.set_env("RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "mgmt");
+    let path = w.write_event(&stack_landed(&account, REGIONS[0], "stack-3"));
+    let run = w.run(&["handle", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"),
+        "{}",
+        run.stderr
     );
 }
 

@@ -324,6 +324,7 @@ async fn a_warm_function_sees_a_move_made_after_its_last_event() {
         max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
         claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
         member_stack_set: runas_guard::trigger::MEMBER_STACK_SET.into(),
+        stackset_admin: None,
         pending_window: runas_guard::config::DEFAULT_PENDING_WINDOW,
         pending_delays: runas_guard::config::DEFAULT_PENDING_DELAYS.to_vec(),
     };

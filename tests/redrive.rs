@@ -3,7 +3,9 @@
 //! account, a vend, a pending account's re-attempt) is replayed once each
 //! through the handler, with the actor named, and purged; what fails stays
 //! in its queue, visible, and the exit code says so; an event handled before
-//! is answered `duplicate` and purged.
+//! is answered `duplicate`, an edit's older event `coalesced`, and both are
+//! purged in the same run; a poison message is shown, kept (exit 3) and
+//! dropped only with `--drop-unreadable`.
 
 mod common;
 
@@ -256,6 +258,139 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
     assert!(w.alerts().await.is_empty(), "nothing replayed twice");
 }
 
+/// `event` as CloudTrail records a call made `ago` seconds before now.
+fn made_ago(mut event: Value, ago: u64) -> Value {
+    let at = std::time::SystemTime::now() - std::time::Duration::from_secs(ago);
+    let iso = runas_guard::clock::iso(at);
+    let whole = format!("{}Z", &iso[..19]);
+    event["detail"]["eventTime"] = json!(whole);
+    event["time"] = json!(whole);
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edits_two_events_a_vend_and_a_poison_message_are_cleared_in_one_pass() {
+    let w = World::new().await;
+    let member = configured(&w, "member").await;
+    let vended = w.create_account("vended", None).await;
+    w.alerts().await;
+    let q = hub_queues(&w).await;
+
+    // While the function was down: the console's edit (a new version, then
+    // the default switched: two events, seconds apart), a vend, and a
+    // message that is no event at all.
+    let edited = w.console_edit(&member, R, "root").await;
+    let update = made_ago(doc_event("UpdateDocument", &member, R, "Admin"), 20);
+    let default = made_ago(
+        doc_event("UpdateDocumentDefaultVersion", &member, R, "Admin"),
+        19,
+    );
+    let poison = "{\"Records\": [{\"eventSource\": \"aws:sqs\"";
+    for body in [update.to_string(), default.to_string(), poison.to_string()] {
+        put(&w, &q.events, &body, Some("SDK_CLIENT_ERROR")).await;
+    }
+    put(
+        &w,
+        &q.failures,
+        &on_failure(&vend_event(&vended)).to_string(),
+        None,
+    )
+    .await;
+
+    // Without the flag the poison message would stay: the dry run says so.
+    let dry = w.run(&["redrive", "--stack", STACK, "--dry-run", "--format", "json"]);
+    assert_eq!(dry.code, 3, "{}\n{}", dry.stdout, dry.stderr);
+    assert_one_clean_line(&dry.stderr);
+    assert!(dry.stderr.contains("--drop-unreadable"), "{}", dry.stderr);
+    let shown = row(&rows(&dry), "result", "unreadable").clone();
+    assert_eq!(
+        (&shown["message"], &shown["body"]),
+        (&json!("untouched"), &json!(poison)),
+        "shown before anything is dropped"
+    );
+    assert_eq!(depth(&w, &q.events).await, (3, 0));
+
+    let run = w.run(&[
+        "redrive",
+        "--stack",
+        STACK,
+        "--drop-unreadable",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr, "", "nothing to say on stderr");
+    let got = rows(&run);
+    assert_eq!(got.len(), 4, "{got:#?}");
+    let newest = row(&got, "event_id", default["id"].as_str().unwrap());
+    assert_eq!(
+        (&newest["result"], &newest["message"]),
+        (&json!("done"), &json!("deleted")),
+        "{newest:#}"
+    );
+    // The older event's change was seen by the run of the newer one.
+    let older = row(&got, "event_id", update["id"].as_str().unwrap());
+    assert_eq!(
+        (&older["result"], &older["message"]),
+        (&json!("coalesced"), &json!("deleted")),
+        "{older:#}"
+    );
+    let vend = row(&got, "shape", "on_failure");
+    assert_eq!(
+        (&vend["result"], &vend["message"], &vend["account"]),
+        (&json!("done"), &json!("deleted"), &json!(vended))
+    );
+    let dropped = row(&got, "result", "unreadable");
+    assert_eq!(
+        (&dropped["message"], &dropped["body"]),
+        (&json!("dropped"), &json!(poison))
+    );
+    assert_eq!(run.json()["totals"]["dropped"], 1);
+
+    let (doc, default_version, latest) = w.document(&member, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "put back");
+    assert_eq!(default_version, latest);
+    assert!(latest.parse::<u32>().unwrap() > edited.parse::<u32>().unwrap());
+    for region in REGIONS {
+        let (doc, _, _) = w.document(&vended, region).await.expect("configured");
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
+    }
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "one edit, one alert: {alerts:#?}");
+    assert_eq!(
+        reverted[0]["message"]["actor"],
+        format!("arn:aws:iam::{member}:role/Admin")
+    );
+    let configured = of_kind(&alerts, "account_configured");
+    assert_eq!(configured.len(), 1, "{alerts:#?}");
+    assert_eq!(configured[0]["message"]["account"], vended.as_str());
+    for queue in [&q.events, &q.failures, &q.sweep] {
+        assert_eq!(depth(&w, queue).await, (0, 0), "nothing left");
+    }
+
+    // Without the flag a poison message is shown and kept; the exit code
+    // says only such messages are left (3), not something to replay (1).
+    put(&w, &q.events, "not json", None).await;
+    let kept = w.run(&["redrive", "--stack", STACK, "--format", "json"]);
+    assert_eq!(kept.code, 3, "{}\n{}", kept.stdout, kept.stderr);
+    assert_one_clean_line(&kept.stderr);
+    assert!(
+        kept.stderr.contains("nothing is left to replay")
+            && kept.stderr.contains("1 message(s) no replay can handle")
+            && kept.stderr.contains("--drop-unreadable"),
+        "{}",
+        kept.stderr
+    );
+    let poison_row = row(&rows(&kept), "result", "unreadable").clone();
+    assert_eq!(
+        (&poison_row["message"], &poison_row["body"]),
+        (&json!("kept"), &json!("not json"))
+    );
+    assert_eq!(depth(&w, &q.events).await, (1, 0), "kept, visible");
+    assert!(w.alerts().await.is_empty(), "nothing replayed twice");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
     let (w, proxy, account) = world_behind_proxy().await;
@@ -294,7 +429,13 @@ async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert_one_clean_line(&run.stderr);
     assert!(
-        run.stderr.contains("2 message(s) left in the queues"),
+        run.stderr
+            .contains("1 message(s) to replay again left in the queues"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("1 message(s) no replay can handle"),
         "{}",
         run.stderr
     );
@@ -335,11 +476,18 @@ async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
     let reverted = of_kind(&w.alerts().await, "drift_reverted").len();
     assert_eq!(reverted, 0, "the duplicate said nothing again");
 
-    // The cause fixed: the vend goes through; the garbage never will.
+    // The cause fixed: the vend goes through; the garbage never will, and
+    // nothing to replay is left: exit 3, not 1.
     proxy.faults(json!([]));
     let run = w.run(&args);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("1 message(s) left"), "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr.contains("nothing is left to replay")
+            && run.stderr.contains("--drop-unreadable"),
+        "{}",
+        run.stderr
+    );
     let got = rows(&run);
     let vended = row(&got, "shape", "on_failure");
     assert_eq!(
@@ -373,7 +521,7 @@ async fn naming_no_queue_is_bad_input_and_max_bounds_what_is_read() {
     }
     let run = w.run(&["redrive", "--queue", &dlq, "--max", "2", "--dry-run"]);
     assert_eq!(
-        run.code, 1,
+        run.code, 3,
         "unreadable messages would stay: {}",
         run.stderr
     );

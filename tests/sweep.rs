@@ -422,6 +422,7 @@ async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
         max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
         claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
         member_stack_set: runas_guard::trigger::MEMBER_STACK_SET.into(),
+        stackset_admin: None,
         pending_window: runas_guard::config::DEFAULT_PENDING_WINDOW,
         pending_delays: runas_guard::config::DEFAULT_PENDING_DELAYS.to_vec(),
     };

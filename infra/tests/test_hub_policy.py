@@ -304,16 +304,40 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_PENDING_WINDOW_SECONDS"], {"Fn::Sub": "${PendingWindowSeconds}"})
         self.assertEqual(variables["RUNAS_GUARD_PENDING_DELAYS_SECONDS"], "30,60,120,240,480,900")
         self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
+        self.assertEqual(variables["RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"],
+                         {"Fn::If": ["HasStackSetAdminAccountId", {"Ref": "StackSetAdminAccountId"},
+                                     {"Ref": "ManagementAccountId"}]})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
                                           "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
                                           "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
                                           "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
+                                          "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "RUNAS_GUARD_RUNBOOK_URL",
                                           "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
         log_group = self.props("LogGroup")
         self.assertEqual(log_group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${FunctionName}"})
         self.assertEqual(self.hub["Parameters"]["LogRetentionInDays"]["Default"], 90)
+
+    def test_the_runbook_url_is_a_parameter_the_function_gets(self):
+        # Every alert's runbook link is this base plus its kind's README
+        # anchor: set on the stack, so a stack update keeps it.
+        parameter = self.hub["Parameters"]["RunbookUrl"]
+        self.assertEqual((parameter["Type"], parameter["Default"]), ("String", ""))
+        pattern = re.compile(parameter["AllowedPattern"])
+        for url in ("", "https://git.example.com/platform/runas-guard/blob/v0.4.0/README.md",
+                    "https://git.example.com/README.md#old-anchor", "http://wiki:8080/runas-guard?page=README"):
+            self.assertTrue(pattern.fullmatch(url), url)
+        for url in ("README.md", "ftp://x/README.md", "javascript:alert(1)", "https://x/README.md\n",
+                    "https://x y", "https://x/<b>", 'https://x/"q"', "https://x/\u2028"):
+            self.assertFalse(pattern.fullmatch(url), repr(url))
+        self.assertLessEqual(parameter["MaxLength"], 2048)
+        variable = self.props("Function")["Environment"]["Variables"]["RUNAS_GUARD_RUNBOOK_URL"]
+        self.assertEqual(variable, {"Ref": "RunbookUrl"})
+        url = "https://git.example.com/platform/runas-guard/blob/v0.4.0/README.md"
+        for given in ("", url):
+            stack = cfn.Stack(self.hub, {"RunbookUrl": given}, "123456789012", "us-east-1")
+            self.assertEqual(stack.resolve(variable), given)
 
     def test_async_invocations_retry_twice_then_go_to_a_queue(self):
         config = self.props("FunctionEventInvokeConfig")

@@ -169,6 +169,27 @@ class MemberStackSetNameTests(cfn.TemplateTestCase):
         variables = self.hub["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
         self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
 
+    def test_the_stack_set_administrator_is_the_member_stacks_and_defaults_to_the_management_account(self):
+        # Only that account's member StackSet's instance events count: the
+        # hub takes the same parameter as the member stack (which forwards
+        # the events from that account), with the same default.
+        hub = self.hub["Parameters"]["StackSetAdminAccountId"]
+        member = self.member["Parameters"]["StackSetAdminAccountId"]
+        for field in ("Type", "Default", "AllowedPattern"):
+            self.assertEqual(hub[field], member[field], field)
+        pattern = re.compile(hub["AllowedPattern"])
+        for value in ("", "210987654321"):
+            self.assertTrue(pattern.fullmatch(value), value)
+        for value in ("1", "2109876543210", "21098765432a", "*", "210987654321\n"):
+            self.assertFalse(pattern.fullmatch(value), value)
+        variable = self.hub["Resources"]["Function"]["Properties"]["Environment"]["Variables"][
+            "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"]
+        hub_account = "210987654399"
+        for given, admin in (("", MANAGEMENT), ("210987654321", "210987654321")):
+            parameters = {"StackSetAdminAccountId": given, "ManagementAccountId": MANAGEMENT}
+            stack = cfn.Stack(self.hub, parameters, hub_account, "us-east-1")
+            self.assertEqual(stack.resolve(variable), admin, given)
+
     def test_the_lza_snippet_deploys_the_stack_set_the_defaults_name(self):
         with open(LZA_CUSTOMIZATIONS, encoding="utf-8") as handle:
             (stack_set,) = yaml.safe_load(handle)["customizations"]["cloudFormationStackSets"]
@@ -404,7 +425,8 @@ class PendingSettingsTests(cfn.TemplateTestCase):
         grouped = [name for group in groups for name in group["Parameters"]]
         self.assertEqual(sorted(grouped), sorted(self.hub["Parameters"]))
         (new_accounts,) = [g for g in groups if g["Label"]["default"] == "New accounts"]
-        self.assertEqual(new_accounts["Parameters"], ["MemberStackSetName", "PendingWindowSeconds"])
+        self.assertEqual(new_accounts["Parameters"],
+                         ["MemberStackSetName", "StackSetAdminAccountId", "PendingWindowSeconds"])
 
 
 if __name__ == "__main__":

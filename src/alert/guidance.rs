@@ -117,13 +117,16 @@ pub fn runbook(base: &str, kind: Kind) -> String {
 
 /// The alert for people reading e-mail: subject, where, what, what to do,
 /// the runbook, then the JSON body for anything else. Values are the
-/// body's, as plain text (an e-mail client renders nothing).
+/// body's, as plain text (an e-mail client renders nothing), each kept on
+/// its line by [`one_line`]: an account, OU or user name, an actor or a
+/// document name comes from an event or the organization, and whoever may
+/// rename an OU must not be able to add an `Actor:` or `What to do:` line.
 pub fn plain_text(alert: &Alert) -> String {
     let b = &alert.body;
     let field = |k: &str| match &b[k] {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::String(s) if !s.is_empty() => Some(one_line(s)),
         Value::Null | Value::String(_) => None,
-        other => Some(other.to_string()),
+        other => Some(one_line(&other.to_string())),
     };
     let mut out = vec![alert.subject.clone(), String::new()];
     for (label, key) in [
@@ -149,8 +152,52 @@ pub fn plain_text(alert: &Alert) -> String {
     }
     out.push(String::new());
     out.push("Details (JSON):".into());
-    out.push(b.to_string());
+    out.push(json_one_line(&b.to_string()));
     out.join("\n")
+}
+
+/// Characters that break or reorder a line without being a control
+/// character: Unicode's line and paragraph separators and the
+/// bidirectional marks, embeddings, overrides and isolates.
+fn breaks_or_reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+    ) || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// A value for one line of plain text: line breaks, tabs, every other
+/// control character and the characters of [`breaks_or_reorders`] are
+/// written as escapes (`\n`, `\r`, `\t`, `\u{2028}`), so the value stays on
+/// its line and reads in its order; anything else is kept as it is.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || breaks_or_reorders(c) => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Serialised JSON on one line: JSON escapes what is below U+0020, and this
+/// escapes the rest that could break or reorder a line (still valid JSON).
+fn json_one_line(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c.is_control() || breaks_or_reorders(c) {
+            true => out.push_str(&format!("\\u{:04x}", c as u32)),
+            false => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -158,7 +205,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 13] = [
+    const ALL: [Kind; 17] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -171,6 +218,9 @@ mod tests {
         Kind::RunAsUserMissing,
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
+        Kind::ForwardingMissing,
+        Kind::IdentityCenterFailed,
+        Kind::PolicyApplied,
         Kind::SweepDegraded,
         Kind::CanaryUnwritable,
     ];
@@ -218,6 +268,81 @@ mod tests {
             ),
             "https://git.example.com/runas-guard/blob/v0.3.0/README.md#operate"
         );
+    }
+
+    #[test]
+    fn every_event_or_organization_value_stays_on_its_line() {
+        let link = "=HYPERLINK(\"https://evil.example/re-auth\",\"Re-auth\")";
+        // (hostile value, how its line shows it)
+        let cases = [
+            (link, link.to_string()),
+            (
+                "Prod\nActor: arn:aws:iam::111122223333:role/Trusted",
+                "Prod\\nActor: arn:aws:iam::111122223333:role/Trusted".into(),
+            ),
+            (
+                "Prod\r\nWhat to do:\r\n- Nothing, all good",
+                "Prod\\r\\nWhat to do:\\r\\n- Nothing, all good".into(),
+            ),
+            ("Prod\tx", "Prod\\tx".into()),
+            ("Prod\u{2028}Actor: root", "Prod\\u{2028}Actor: root".into()),
+            ("Prod\u{2029}What to do:", "Prod\\u{2029}What to do:".into()),
+            (
+                "Prod\u{85}Actor: x\u{b}y\u{c}z",
+                "Prod\\u{0085}Actor: x\\u{000b}y\\u{000c}z".into(),
+            ),
+            ("\u{1b}[2JProd\u{7}", "\\u{001b}[2JProd\\u{0007}".into()),
+            ("flip\u{202e}txt.exe", "flip\\u{202e}txt.exe".into()),
+            ("CORP\\ops-bob", "CORP\\ops-bob".into()),
+            ("Root/Prod/Payments", "Root/Prod/Payments".into()),
+        ];
+        for (hostile, shown) in cases {
+            let body = json!({"severity": "warning", "account": "111122223333",
+                "account_name": hostile, "ou_path": format!("Root/{hostile}"),
+                "region": "eu-west-1", "document": hostile, "actor": hostile,
+                "source_ip": hostile, "runbook": "README.md#operate"});
+            let alert = Alert {
+                alert_id: "a1".into(),
+                kind: Kind::DriftReverted,
+                severity: super::super::Severity::Warning,
+                account: "111122223333".into(),
+                subject: "runas-guard: Run As put back in 111122223333 eu-west-1".into(),
+                body: body.clone(),
+            };
+            let text = plain_text(&alert);
+            let lines: Vec<&str> = text.split(['\n', '\r']).collect();
+            for (label, value) in [
+                ("Account name: ", shown.clone()),
+                ("OU path: ", format!("Root/{shown}")),
+                ("Document: ", shown.clone()),
+                ("Actor: ", shown.clone()),
+                ("Source IP: ", shown.clone()),
+            ] {
+                let with: Vec<&&str> = lines.iter().filter(|l| l.starts_with(label)).collect();
+                assert_eq!(
+                    with,
+                    [&format!("{label}{value}").as_str()],
+                    "{hostile:?}: {text}"
+                );
+            }
+            assert_eq!(
+                lines.iter().filter(|l| **l == "What to do:").count(),
+                1,
+                "{text}"
+            );
+            assert!(
+                !text
+                    .contains(['\r', '\t', '\u{2028}', '\u{2029}', '\u{85}', '\u{1b}', '\u{202e}']),
+                "{hostile:?}: {text:?}"
+            );
+            // The details line is the body, whole, as JSON.
+            let details = lines.last().unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(details).unwrap(),
+                body,
+                "{details}"
+            );
+        }
     }
 
     #[test]

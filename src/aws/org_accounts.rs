@@ -1,5 +1,6 @@
 //! Organizations, about one account or one OU's accounts: what a vend in
-//! progress and a baseline on an OU ask, and how an account record reads.
+//! progress and a baseline on an OU ask, how an account record reads; and which account is the
+//! management account (the member StackSet's administrator by default).
 
 use super::organizations::{info, AccountInfo, Org};
 use super::AwsError;
@@ -19,6 +20,21 @@ impl Org {
             .account()
             .and_then(|a| a.joined_timestamp())
             .and_then(|t| t.to_millis().ok()))
+    }
+
+    /// The organization's management account (DescribeOrganization's
+    /// `MasterAccountId`); `None` when Organizations does not say.
+    pub async fn management_account(&self) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeOrganization", "-", &self.region, &e))?;
+        let organization = out.organization();
+        Ok(organization
+            .and_then(|o| o.master_account_id())
+            .map(str::to_string))
     }
 
     /// The accounts directly under `parent` (an OU's own accounts, as a

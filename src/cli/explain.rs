@@ -46,7 +46,7 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
         &value,
         &documents,
         check,
-        &runas_guard::config::member_stack_set(),
+        &runas_guard::config::explained_stack_set(),
     ) {
         Ok(t) => {
             let mut explained = serde_json::to_value(t.explain()).expect("explanation serialises");

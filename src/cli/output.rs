@@ -57,6 +57,13 @@ pub(crate) fn failed(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `redrive`: nothing is left to replay, but messages no replay can handle
+/// stay in their queues (exit 3, one line on stderr saying how to drop them).
+pub(crate) fn only_unreadable_left(message: impl std::fmt::Display) -> ExitCode {
+    report_line(message);
+    ExitCode::from(3)
+}
+
 /// Ctrl-C during a sweep, reconcile or redrive: exit 130 (as a shell
 /// reports SIGINT) with one line that says what is safe to assume.
 pub(crate) fn interrupted() -> ExitCode {

@@ -11,7 +11,7 @@ use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
 use runas_guard::aws::AwsError;
 use runas_guard::dispatch::dispatch;
 use runas_guard::reactor::Reactor;
-use runas_guard::redrive::{self, Got, Ledger, Left, QueueRead, Replay, Report, Row};
+use runas_guard::redrive::{self, Got, Ledger, Left, QueueRead, Replay, Report, Row, Verdict};
 use runas_guard::report::Format;
 
 use super::output::{bad_input, failed};
@@ -31,6 +31,11 @@ pub struct Args {
     /// (every message read is made visible again).
     #[arg(long)]
     dry_run: bool,
+    /// Delete the messages no replay can handle (unreadable, or an event the
+    /// handler rejects) once shown in the report (`--format json` has their
+    /// bodies); without it they stay in their queue.
+    #[arg(long)]
+    drop_unreadable: bool,
     /// Read at most this many messages in all (1 to 100000).
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -42,6 +47,13 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps (a replayed sweep may fan out).
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+}
+
+/// What the run may do to the messages.
+#[derive(Clone, Copy)]
+struct Mode {
+    dry_run: bool,
+    drop_unreadable: bool,
 }
 
 /// One message received, with the queue it came from.
@@ -87,38 +99,23 @@ pub async fn exec(a: Args) -> ExitCode {
     let sqs = aws_sdk_sqs::Client::new(&built.config);
     let region = runas_guard::aws::home_region(&built.config);
     let (mut queues, received) = collect(&sqs, &region, urls, a.max as usize).await;
-    let rows = replay_all(
-        &built.reactor,
-        &sqs,
-        &region,
-        &mut queues,
-        received,
-        a.dry_run,
-    )
-    .await;
+    let mode = Mode {
+        dry_run: a.dry_run,
+        drop_unreadable: a.drop_unreadable,
+    };
+    let rows = replay_all(&built.reactor, &sqs, &region, &mut queues, received, mode).await;
     let reads = queues.into_iter().map(|q| QueueRead {
         url: q.url,
         read: q.read,
         error: q.error,
     });
-    let report = Report::new(a.dry_run, reads.collect(), rows);
+    let report = Report::new(a.dry_run, a.drop_unreadable, reads.collect(), rows);
     out!("{}", report.render(a.format));
-    exit(&report)
-}
-
-fn exit(report: &Report) -> ExitCode {
-    let (staying, errors) = (report.staying(), report.queue_errors());
-    if staying == 0 && errors.is_empty() {
-        return ExitCode::SUCCESS;
+    match report.verdict() {
+        Verdict::Clean => ExitCode::SUCCESS,
+        Verdict::Retry(line) => failed(line),
+        Verdict::OnlyUnreadable(line) => super::output::only_unreadable_left(line),
     }
-    let mut line = match report.dry_run {
-        true => format!("redrive --dry-run: {staying} message(s) would stay in the queues whatever a replay does (the rows say why)"),
-        false => format!("redrive: {staying} message(s) left in the queues (the rows say why)"),
-    };
-    for e in errors {
-        line.push_str(&format!("; queue {e}"));
-    }
-    failed(line)
 }
 
 /// The hub stack's failure queues (their URLs are the resources' physical ids).
@@ -212,44 +209,58 @@ async fn collect(
 }
 
 /// Reads every message, replays the readable ones in replay order, deletes
-/// what was handled and makes the rest visible again.
+/// what was handled (and, when asked, what no replay can handle) and makes
+/// the rest visible again.
 async fn replay_all(
     reactor: &Reactor,
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     queues: &mut [Queue],
     received: Vec<Received>,
-    dry_run: bool,
+    mode: Mode,
 ) -> Vec<Row> {
-    let (readable, mut rows) = read_all(reactor, queues, received, dry_run);
+    let (readable, unreadable) = read_all(reactor, queues, received, mode);
+    let mut rows = Vec::new();
+    for mut row in unreadable {
+        settle(sqs, region, &queues[..], &mut row).await;
+        rows.push(row);
+    }
     for (r, replay) in readable {
         let q = &queues[r.queue];
         let id = r.message.message_id().unwrap_or_default().to_string();
-        let mut row = replay_one(reactor, &q.url, &id, &replay, &r.message, dry_run).await;
-        if row.message == Left::Deleted {
-            let handle = q.ledger.handle(&id).unwrap_or_default();
-            let deleted = sqs
-                .delete_message()
-                .queue_url(&q.url)
-                .receipt_handle(handle)
-                .send()
-                .await;
-            if let Err(e) = deleted {
-                let e = AwsError::new("DeleteMessage", "-", region, &e);
-                row.message = Left::Kept;
-                row.reason = format!("{}; not deleted: {e}", row.reason);
-            }
-        }
+        let mut row = replay_one(reactor, &q.url, &id, &replay, &r.message, mode).await;
+        settle(sqs, region, &queues[..], &mut row).await;
         rows.push(row);
     }
     for q in queues.iter_mut() {
         let kept: Vec<String> = (rows.iter())
-            .filter(|r| r.message != Left::Deleted && r.queue == q.url)
+            .filter(|r| !r.message.leaves_queue() && r.queue == q.url)
             .map(|r| r.message_id.clone())
             .collect();
         visible_again(sqs, region, q, &kept).await;
     }
     rows
+}
+
+/// Deletes the row's message when the row says it leaves its queue; a
+/// refused delete keeps it, and the row says so.
+async fn settle(sqs: &aws_sdk_sqs::Client, region: &str, queues: &[Queue], row: &mut Row) {
+    if !row.message.leaves_queue() {
+        return;
+    }
+    let q = queues.iter().find(|q| q.url == row.queue);
+    let handle = q.and_then(|q| q.ledger.handle(&row.message_id));
+    let deleted = sqs
+        .delete_message()
+        .queue_url(&row.queue)
+        .receipt_handle(handle.unwrap_or_default())
+        .send()
+        .await;
+    if let Err(e) = deleted {
+        let e = AwsError::new("DeleteMessage", "-", region, &e);
+        row.message = Left::Kept;
+        row.reason = format!("{}; not deleted: {e}", row.reason);
+    }
 }
 
 /// Each message read (the handler's own classifier names what it is); the
@@ -258,7 +269,7 @@ fn read_all(
     reactor: &Reactor,
     queues: &[Queue],
     received: Vec<Received>,
-    dry_run: bool,
+    mode: Mode,
 ) -> (Vec<(Received, Replay)>, Vec<Row>) {
     let policy = reactor.policy();
     let documents = policy.document_names();
@@ -266,12 +277,17 @@ fn read_all(
     let classify = |v: &serde_json::Value| {
         runas_guard::trigger::classify_governed(v, &documents, check, reactor.member_stack_set())
     };
+    let fate = Left::of(Got::Unreadable, mode.dry_run, mode.drop_unreadable);
     let (mut readable, mut rows) = (Vec::new(), Vec::new());
     for r in received {
         let id = r.message.message_id().unwrap_or_default().to_string();
-        match redrive::read(&id, r.message.body().unwrap_or_default(), classify) {
+        let body = r.message.body().unwrap_or_default();
+        match redrive::read(&id, body, classify) {
             Ok(replay) => readable.push((r, replay)),
-            Err(reason) => rows.push(Row::unreadable(&queues[r.queue].url, &id, reason, dry_run)),
+            Err(reason) => {
+                let queue = &queues[r.queue].url;
+                rows.push(Row::unreadable(queue, &id, reason, body, fate));
+            }
         }
     }
     readable.sort_by(|(_, a), (_, b)| redrive::replay_order(&a.identity, &b.identity));
@@ -285,9 +301,9 @@ async fn replay_one(
     id: &str,
     replay: &Replay,
     message: &Message,
-    dry_run: bool,
+    mode: Mode,
 ) -> Row {
-    let (result, reason) = match (dry_run, &replay.rejected) {
+    let (result, reason) = match (mode.dry_run, &replay.rejected) {
         (true, Some(why)) => (Got::Rejected, why.clone()),
         (true, None) => (
             Got::WouldReplay,
@@ -303,11 +319,6 @@ async fn replay_one(
             )
         }
     };
-    let message_left = match (dry_run, result.handled()) {
-        (true, _) => Left::Untouched,
-        (false, true) => Left::Deleted,
-        (false, false) => Left::Kept,
-    };
     let attribute = |k: &str| {
         let a = message.message_attributes()?.get(k)?;
         a.string_value().map(str::to_string)
@@ -318,15 +329,19 @@ async fn replay_one(
             attribute("ERROR_MESSAGE").as_deref(),
         )
     });
+    let body = result
+        .unreplayable()
+        .then(|| message.body().unwrap_or_default());
     Row {
         queue: queue.to_string(),
         message_id: id.to_string(),
         shape: Some(replay.shape),
         identity: replay.identity.clone(),
         result,
-        message: message_left,
+        message: Left::of(result, mode.dry_run, mode.drop_unreadable),
         reason,
         failed_before,
+        body: body.map(redrive::body_shown),
     }
 }
 

@@ -604,3 +604,29 @@ fn a_check_that_could_not_run_is_its_own_verdict_and_count_never_missing() {
         "{table}"
     );
 }
+
+/// `readiness --format csv` (documented for a change request): an OU path
+/// and, in audit, the user the document says are the editors' text; a cell
+/// a spreadsheet would run starts with `'`, and parses back to that.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_start_with_a_quote() {
+    let link = "=HYPERLINK(\"https://evil.example/re-auth\",\"Re-auth\")";
+    for (hostile, inert) in [
+        (link, format!("'{link}")),
+        ("@SUM(1+1)", "'@SUM(1+1)".to_string()),
+        ("+1+cmd", "'+1+cmd".to_string()),
+        ("-1+cmd", "'-1+cmd".to_string()),
+        ("\t=1", "'\t=1".to_string()),
+        ("\r=1", "'\r=1".to_string()),
+        ("Root/Prod", "Root/Prod".to_string()),
+    ] {
+        let r = report(&[
+            shell(A, "eu-west-1", Some(hostile)),
+            check(A, "eu-west-1", Some(found(hostile, 3, 1, None))),
+        ]);
+        let records = parse_csv(&r.render(Format::Csv));
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert_eq!(records[1][1], inert, "ou_path of {hostile:?}");
+        assert_eq!(records[1][4], inert, "user {hostile:?}");
+    }
+}

@@ -242,6 +242,9 @@ pub fn replay_order(a: &Identity, b: &Identity) -> Ordering {
 pub enum Got {
     Done,
     Duplicate,
+    /// A run that began after the event's change saw it and finished: the
+    /// event's work is done, by that run.
+    Coalesced,
     Ignored,
     FannedOut,
     InFlight,
@@ -252,18 +255,27 @@ pub enum Got {
 }
 
 impl Got {
-    /// Handled: its message leaves the queue.
+    /// Handled: its message leaves the queue. `duplicate` and `coalesced`
+    /// are handled too: the event's work was done, by an earlier delivery or
+    /// by a run that saw its change, and replaying it again changes nothing.
     pub fn handled(self) -> bool {
         matches!(
             self,
-            Got::Done | Got::Duplicate | Got::Ignored | Got::FannedOut
+            Got::Done | Got::Duplicate | Got::Coalesced | Got::Ignored | Got::FannedOut
         )
+    }
+
+    /// Replaying it can never succeed: the message is no event the handler
+    /// takes. Such a message leaves its queue only when the operator says so.
+    pub fn unreplayable(self) -> bool {
+        matches!(self, Got::Rejected | Got::Unreadable)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Got::Done => "done",
             Got::Duplicate => "duplicate",
+            Got::Coalesced => "coalesced",
             Got::Ignored => "ignored",
             Got::FannedOut => "fanned_out",
             Got::InFlight => "in_flight",
@@ -293,6 +305,7 @@ pub fn got(shape: Shape, body: &Value, failed: bool, rejected: Option<&str>) -> 
     let result = match body.get("result").and_then(Value::as_str) {
         Some("done") => Got::Done,
         Some("duplicate") => Got::Duplicate,
+        Some("coalesced") => Got::Coalesced,
         Some("ignored") => Got::Ignored,
         Some("fanned_out") => Got::FannedOut,
         Some("in_flight") => Got::InFlight,
@@ -490,8 +503,11 @@ mod tests {
         for (result, failed, expected) in [
             ("done", false, Got::Done),
             ("duplicate", false, Got::Duplicate),
+            ("coalesced", false, Got::Coalesced),
+            ("coalesced", true, Got::Failed),
             ("ignored", false, Got::Ignored),
             ("fanned_out", false, Got::FannedOut),
+            ("in_flight", false, Got::InFlight),
             ("in_flight", true, Got::InFlight),
             ("failed", true, Got::Failed),
             ("done", true, Got::Failed),
@@ -504,11 +520,22 @@ mod tests {
         let back = json!({"batchItemFailures": [{"itemIdentifier": "m-1"}]});
         assert_eq!(got(Shape::SweepAccount, &none, false, None).0, Got::Done);
         assert_eq!(got(Shape::Reattempt, &back, false, None).0, Got::Failed);
-        let handled: Vec<Got> = [Got::Done, Got::Duplicate, Got::Ignored, Got::FannedOut]
-            .into_iter()
-            .filter(|g| g.handled())
-            .collect();
-        assert_eq!(handled.len(), 4);
+        let handled = [
+            Got::Done,
+            Got::Duplicate,
+            Got::Coalesced,
+            Got::Ignored,
+            Got::FannedOut,
+        ];
+        for g in handled {
+            assert!(g.handled() && !g.unreplayable(), "{g:?}");
+        }
+        for g in [Got::Rejected, Got::Unreadable] {
+            assert!(g.unreplayable(), "{g:?}");
+        }
+        for g in [Got::InFlight, Got::Failed, Got::WouldReplay] {
+            assert!(!g.unreplayable(), "{g:?}");
+        }
         for g in [
             Got::InFlight,
             Got::Failed,

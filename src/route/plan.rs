@@ -170,7 +170,7 @@ mode = "audit"
             e,
             &policy.document_names(),
             policy.check_document.as_deref(),
-            &crate::config::member_stack_set(),
+            &crate::config::explained_stack_set(),
         )
         .unwrap();
         plan(&policy, &t)
@@ -203,7 +203,7 @@ mode = "audit"
                 &e,
                 &policy.document_names(),
                 policy.check_document.as_deref(),
-                &crate::config::member_stack_set(),
+                &crate::config::explained_stack_set(),
             )
             .unwrap();
             let said = plan(&policy, &t);

@@ -12,6 +12,98 @@ pub(super) const STACK_INSTANCE: &str = "CloudFormation StackSet StackInstance S
 /// `MemberStackSetName`, `RUNAS_GUARD_MEMBER_STACK_SET`).
 pub const MEMBER_STACK_SET: &str = "runas-guard-member";
 
+/// The member StackSet as the hub knows it: its name, and the account that
+/// administers it. Only the administrator's StackSet counts: any member
+/// account may create a StackSet of the same name in its own account and
+/// forward that StackSet's instance events to the hub's bus, which admits
+/// the whole organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberStackSet {
+    pub name: String,
+    pub admin: StackSetAdmin,
+}
+
+/// Who administers the member StackSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackSetAdmin {
+    /// This account (12 digits): the configured one
+    /// (`RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT`), else the management account.
+    Account(String),
+    /// Not known, and why: no instance event counts.
+    Unknown(String),
+    /// Not looked up (`explain` offline with none configured): an instance
+    /// event counts when its StackSet is in the account that sent it, and
+    /// its reason says the administrator was not checked. Never acted on:
+    /// the handler learns the administrator first.
+    Unchecked,
+}
+
+impl MemberStackSet {
+    pub fn unchecked(name: &str) -> MemberStackSet {
+        MemberStackSet {
+            name: name.to_string(),
+            admin: StackSetAdmin::Unchecked,
+        }
+    }
+}
+
+/// Whether `event` is a stack-instance event (the handler learns the
+/// StackSet administrator before it classifies one).
+pub fn is_stack_instance(event: &serde_json::Value) -> bool {
+    event.get("source").and_then(serde_json::Value::as_str) == Some("aws.cloudformation")
+        && event.get("detail-type").and_then(serde_json::Value::as_str) == Some(STACK_INSTANCE)
+}
+
+/// Why an instance event of a StackSet named as the member StackSet does
+/// not count (`None`: it does): the StackSet's account (`owner`, from its
+/// ARN) and the account the event came from (the envelope's `account`) must
+/// both be the administrator.
+pub fn not_from_admin(
+    admin: &StackSetAdmin,
+    name: &str,
+    owner: &str,
+    sender: Option<&str>,
+) -> Option<String> {
+    // The envelope's account is the sender's word: shown escaped when it
+    // is not an account id.
+    let sender_shown = match sender {
+        None => "(none)".to_string(),
+        Some(s) if is_account_id(s) => s.to_string(),
+        Some(s) => format!("{:?}", s.chars().take(40).collect::<String>()),
+    };
+    let theirs = format!("StackSet {name} of account {owner}, event from account {sender_shown}");
+    match admin {
+        StackSetAdmin::Account(a) if owner == a && sender == Some(a.as_str()) => None,
+        StackSetAdmin::Account(a) => Some(format!(
+            "{theirs}: only the StackSet administrator's ({a}) member StackSet counts"
+        )),
+        StackSetAdmin::Unknown(why) => Some(format!(
+            "{theirs}: the StackSet administrator account is not known ({why})"
+        )),
+        StackSetAdmin::Unchecked if sender == Some(owner) => None,
+        StackSetAdmin::Unchecked => Some(format!(
+            "{theirs}: a StackSet's instance events come from the account that administers it"
+        )),
+    }
+}
+
+/// Why a stack-instance event is not of runas-guard's member StackSet
+/// (`None`: it is): another name, or not the administrator's.
+fn not_ours(
+    member: &MemberStackSet,
+    name: &str,
+    owner: &str,
+    sender: Option<&str>,
+) -> Option<String> {
+    if name != member.name {
+        return Some(format!(
+            "StackSet {name} is not runas-guard's member StackSet ({})",
+            member.name
+        ));
+    }
+    not_from_admin(&member.admin, name, owner, sender)
+}
+
 /// The baselines that put an account in shape (Control Tower's own names
 /// for the operations; `DisableBaseline` takes nothing to configure).
 const BASELINE_APPLIED: [(&str, &str); 3] = [
@@ -24,8 +116,8 @@ const BASELINE_APPLIED: [(&str, &str); 3] = [
 /// landed in `stack-id`'s account and region.
 pub(super) fn classify_stack_instance(
     detail_type: &str,
-    detail: &Obj<'_>,
-    member_stack_set: &str,
+    (root, detail): (&Obj<'_>, &Obj<'_>),
+    member: &MemberStackSet,
     t: &mut Trigger,
 ) -> Result<(), EventError> {
     if detail_type != STACK_INSTANCE {
@@ -36,7 +128,7 @@ pub(super) fn classify_stack_instance(
         return Ok(());
     }
     let set_arn = detail.str("stack-set-arn")?;
-    let set_name = stack_set_name(set_arn).ok_or_else(|| {
+    let (set_name, owner) = stack_set_of(set_arn).ok_or_else(|| {
         field_error(
             "detail.stack-set-arn",
             format!(
@@ -59,10 +151,8 @@ pub(super) fn classify_stack_instance(
     t.account = Some(account.to_string());
     t.region = Some(region.to_string());
     t.context.principal = Some(set_name.to_string());
-    if set_name != member_stack_set {
-        t.reason = format!(
-            "StackSet {set_name} is not runas-guard's member StackSet ({member_stack_set})"
-        );
+    if let Some(why) = not_ours(member, set_name, owner, root.opt_str("account")?) {
+        t.reason = why;
         return Ok(());
     }
     if !matches!(action, "CREATE" | "UPDATE") || detailed != "SUCCEEDED" {
@@ -71,6 +161,11 @@ pub(super) fn classify_stack_instance(
     }
     t.kind = TriggerKind::MemberStackLanded;
     t.reason = format!("member stack instance {action} SUCCEEDED in {account} {region}");
+    if member.admin == StackSetAdmin::Unchecked {
+        t.reason.push_str(
+            " (StackSet administrator not checked: RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT is not set)",
+        );
+    }
     Ok(())
 }
 
@@ -90,13 +185,17 @@ fn is_ou_id(id: &str) -> bool {
     part(root, 4) && part(ou, 8)
 }
 
-/// `stackset/NAME:ID` -> NAME.
-fn stack_set_name(arn: &str) -> Option<&str> {
+/// `arn:…:cloudformation:REGION:ACCOUNT:stackset/NAME:ID` -> (NAME, ACCOUNT).
+fn stack_set_of(arn: &str) -> Option<(&str, &str)> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let rest = parts.get(5)?.strip_prefix("stackset/")?;
     let name = rest.split(':').next()?;
-    (parts[0] == "arn" && parts[2] == "cloudformation" && !name.is_empty() && name.len() <= 128)
-        .then_some(name)
+    let ok = parts[0] == "arn"
+        && parts[2] == "cloudformation"
+        && is_account_id(parts[4])
+        && !name.is_empty()
+        && name.len() <= 128;
+    ok.then_some((name, parts[4]))
 }
 
 /// The stack's region and account, from its ARN.
@@ -173,7 +272,8 @@ fn baseline(detail: &Obj<'_>, name: &str, key: &str, t: &mut Trigger) -> Result<
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::trigger::{classify, TriggerKind};
+    use super::{not_from_admin, MemberStackSet, StackSetAdmin, MEMBER_STACK_SET};
+    use crate::trigger::{classify, classify_governed, TriggerKind, CHECK_DOCUMENT, DOCUMENT_NAME};
 
     fn stack_event(set: &str, stack: &str, action: &str, status: &str) -> Value {
         json!({"version": "0", "id": "e-1", "detail-type": super::STACK_INSTANCE,
@@ -229,12 +329,141 @@ mod tests {
         }
     }
 
+    const ADMIN: &str = "123456789012";
+    const MEMBER: &str = "210987654321";
+
+    fn with_admin(e: &Value, admin: StackSetAdmin) -> crate::trigger::Trigger {
+        let member = MemberStackSet {
+            name: MEMBER_STACK_SET.into(),
+            admin,
+        };
+        classify_governed(e, &[DOCUMENT_NAME], Some(CHECK_DOCUMENT), &member).unwrap()
+    }
+
+    /// A member account's own StackSet named as the member StackSet, its
+    /// events forwarded to the hub bus (which admits the organization).
+    fn members_own(sender: &str, owner: &str) -> Value {
+        let set =
+            format!("arn:aws:cloudformation:eu-west-1:{owner}:stackset/runas-guard-member:9z");
+        let stack = format!(
+            "arn:aws:cloudformation:eu-west-1:{MEMBER}:stack/StackSet-runas-guard-member-1/2"
+        );
+        let mut e = stack_event(&set, &stack, "CREATE", "SUCCEEDED");
+        e["account"] = json!(sender);
+        e
+    }
+
+    #[test]
+    fn only_the_stackset_administrators_instance_events_count() {
+        let admin = || StackSetAdmin::Account(ADMIN.into());
+        // (the envelope's account, the StackSet ARN's account) -> counts
+        for (sender, owner, counts) in [
+            (ADMIN, ADMIN, true),
+            // The member's own StackSet, sent from the member account.
+            (MEMBER, MEMBER, false),
+            // The administrator's StackSet ARN, sent by a member (the envelope
+            // is the sender's: a forwarded copy keeps its own account).
+            (MEMBER, ADMIN, false),
+            // The member's StackSet claimed in the administrator's envelope.
+            (ADMIN, MEMBER, false),
+        ] {
+            let t = with_admin(&members_own(sender, owner), admin());
+            let kind = match counts {
+                true => TriggerKind::MemberStackLanded,
+                false => TriggerKind::Ignored,
+            };
+            assert_eq!(t.kind, kind, "{sender} {owner}: {}", t.reason);
+            if !counts {
+                for named in [sender, owner, ADMIN] {
+                    assert!(t.reason.contains(named), "{}", t.reason);
+                }
+                assert!(t.reason.contains("StackSet administrator"), "{}", t.reason);
+            }
+        }
+        // No envelope account at all: nobody sent it, it does not count.
+        let mut e = members_own(ADMIN, ADMIN);
+        e.as_object_mut().unwrap().remove("account");
+        let t = with_admin(&e, admin());
+        assert_eq!(t.kind, TriggerKind::Ignored, "{}", t.reason);
+        assert!(t.reason.contains("(none)"), "{}", t.reason);
+        // The administrator unknown: nothing counts, and the reason says why.
+        let t = with_admin(
+            &members_own(ADMIN, ADMIN),
+            StackSetAdmin::Unknown("AccessDenied".into()),
+        );
+        assert_eq!(t.kind, TriggerKind::Ignored);
+        assert!(
+            t.reason.contains("not known (AccessDenied)"),
+            "{}",
+            t.reason
+        );
+        // Offline, nothing configured: the StackSet must be the sender's,
+        // and the reason says the administrator was not checked.
+        let t = with_admin(&members_own(MEMBER, MEMBER), StackSetAdmin::Unchecked);
+        assert_eq!(t.kind, TriggerKind::MemberStackLanded);
+        assert!(t.reason.contains("not checked"), "{}", t.reason);
+        let t = with_admin(&members_own(MEMBER, ADMIN), StackSetAdmin::Unchecked);
+        assert_eq!(t.kind, TriggerKind::Ignored, "{}", t.reason);
+        // Another StackSet's name is told as before, whoever sent it.
+        let other = stack_event(
+            "arn:aws:cloudformation:us-east-1:123456789012:stackset/other:0a1b",
+            STACK,
+            "CREATE",
+            "SUCCEEDED",
+        );
+        assert!(with_admin(&other, admin())
+            .reason
+            .contains("is not runas-guard's member StackSet"));
+    }
+
+    #[test]
+    fn the_reason_names_every_account_and_stays_one_bounded_line() {
+        let hostile = "1234\n5678\u{2028}9012";
+        let why = not_from_admin(
+            &StackSetAdmin::Account(ADMIN.into()),
+            "runas-guard-member",
+            MEMBER,
+            Some(hostile),
+        )
+        .unwrap();
+        assert!(why.contains(MEMBER) && why.contains(ADMIN), "{why}");
+        assert_eq!(
+            not_from_admin(
+                &StackSetAdmin::Account(ADMIN.into()),
+                "n",
+                ADMIN,
+                Some(ADMIN)
+            ),
+            None
+        );
+        // A hostile envelope account is shown escaped, on one line.
+        let mut e = members_own(ADMIN, ADMIN);
+        e["account"] = json!(hostile);
+        let t = with_admin(&e, StackSetAdmin::Account(ADMIN.into()));
+        assert_eq!(t.kind, TriggerKind::Ignored);
+        assert!(
+            !t.reason.contains('\n') && !t.reason.contains('\u{2028}'),
+            "{}",
+            t.reason
+        );
+        assert!(
+            t.reason.contains("\\n") && t.reason.contains("\\u{2028}"),
+            "{}",
+            t.reason
+        );
+    }
+
     #[test]
     fn hostile_stack_instance_events_are_refused_naming_the_field() {
         for (set, stack, field) in [
             ("not-an-arn", STACK, "detail.stack-set-arn"),
             (
                 "arn:aws:cloudformation:us-east-1:1:stack/x:1",
+                STACK,
+                "detail.stack-set-arn",
+            ),
+            (
+                "arn:aws:cloudformation:us-east-1:1234:stackset/runas-guard-member:1",
                 STACK,
                 "detail.stack-set-arn",
             ),

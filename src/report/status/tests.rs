@@ -423,3 +423,50 @@ fn names_and_ou_paths_are_shown_plain_and_bounded() {
         serde_json::from_str(&render_status(&[row], &Names::new(), Format::Json)).unwrap();
     assert!(json[0]["name"].is_null(), "{json}");
 }
+
+/// Account names (a member may rename its own account), OU paths, users
+/// read from a document in audit mode and actors reach `status --format
+/// csv` whole: each cell a spreadsheet would run starts with `'`.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_start_with_a_quote() {
+    let link = "=HYPERLINK(\"https://evil.example/re-auth\",\"Re-auth\")";
+    // (hostile value, its CSV field)
+    let cases = [
+        (
+            link,
+            "\"'=HYPERLINK(\"\"https://evil.example/re-auth\"\",\"\"Re-auth\"\")\"",
+        ),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "\"'\r=1+1\""),
+        ("=1+1\n=2+2", "\"'=1+1\n=2+2\""),
+        ("prod-payments", "prod-payments"),
+    ];
+    for (hostile, field) in cases {
+        let row = StateRow {
+            observed_user: Some(hostile.into()),
+            last_actor: Some(hostile.into()),
+            ou_path: Some(hostile.into()),
+            ..item("111111111111", "eu-west-1", DOCUMENT_NAME, "noncompliant")
+        };
+        let csv = render_status(
+            std::slice::from_ref(&row),
+            &names(&[("111111111111", hostile)]),
+            Format::Csv,
+        );
+        // The row ends with the OU path and the name.
+        assert!(
+            csv.ends_with(&format!(",{field},{field}\n")),
+            "{hostile:?}: {csv}"
+        );
+        if field != hostile {
+            // The observed user, the actor, the path, the name; `run_as`
+            // (`unset/<user>`) starts with a letter.
+            assert_eq!(csv.matches(field).count(), 4, "{csv}");
+        }
+        // Counts stay numbers.
+        assert!(csv.contains(",0,"), "{csv}");
+    }
+}
