@@ -155,8 +155,8 @@ fn emoji(severity: &str) -> &'static str {
 /// The kinds whose body is not one account-region's before and after.
 fn own_description(b: &Value) -> Option<String> {
     use kinds::{
-        bypass_description, canary_description, degraded_description, identity_center_description, missing_description,
-        policy_description, summary_description,
+        bypass_description, canary_description, degraded_description, identity_center_description,
+        missing_description, policy_description, summary_description,
     };
     let describe: fn(&Value) -> String = match b["kind"].as_str()? {
         "sweep_summary" => summary_description,

@@ -57,6 +57,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
             "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
         ],
+        Kind::CanaryUnwritable => &[
+            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
+            "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
+        ],
         Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
     }
 }
@@ -71,10 +75,6 @@ fn sweep_steps(kind: Kind) -> &'static [&'static str] {
         Kind::SweepDegraded => &[
             "runas-guard governs far fewer accounts than it should: read `said` and the sweep's rows (`runas-guard reconcile --dry-run`); failed rows name the error code (AccountStateUnreadable: Organizations answered no State).",
             "If the drop is intended (accounts closed or moved out of scope), nothing to do: the next sweep compares with this one.",
-        ],
-        Kind::CanaryUnwritable => &[
-            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
-            "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
         ],
         _ => &[
             "`runas-guard status` and the sweep report list every account-region.",
