@@ -65,7 +65,8 @@ NEEDED = {
         "sqs:ChangeMessageVisibility": ("fanned-out sweep; pending re-attempts",
                                         "aws: Lambda's event source mapping returns batch failures to the queue"),
         "organizations:DescribeAccount": ("vend; an account not reachable yet: when it joined (`pending` or "
-                                          "`failed`); a sweep worker's older message", "src/aws/organizations.rs"),
+                                          "`failed`); a sweep worker's older message, or one without the "
+                                          "account's state; `doctor --account`", "src/aws/org_accounts.rs"),
         "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/aws/organizations.rs"),
         "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/aws/organizations.rs"),
         "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
