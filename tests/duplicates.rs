@@ -77,10 +77,12 @@ async fn twenty_vends_delivered_twice_at_once_fail_nothing_and_configure_each_ac
 
     // Their twins answer while the holders are held: in_flight, exit 0.
     let twins = ended(&mut runs, N, Duration::from_secs(300));
-    assert_eq!(
-        proxy.hits()["writes"]["held"],
-        2 * N,
-        "the overlap: every holder was still held when its twin answered"
+    // Nothing is released before this point, so every holder is still held;
+    // a loaded machine may add SDK retries of held writes, never fewer.
+    let held = proxy.hits()["writes"]["held"].as_u64().unwrap_or(0);
+    assert!(
+        held >= 2 * N as u64,
+        "the overlap: every holder was still held when its twin answered ({held} held)"
     );
     let mut seen: Vec<usize> = twins.iter().map(|(i, _)| *i).collect();
     seen.sort();
