@@ -13,7 +13,9 @@ use crate::trigger::Trigger;
 mod bypass;
 mod drift;
 mod forwarding;
+mod governance;
 pub mod guidance;
+mod held;
 mod identity_center;
 mod look_failed;
 mod message;
@@ -23,6 +25,8 @@ mod tags;
 pub use bypass::{run_as_bypass, Elevated};
 pub use drift::{drift, NO_EVENT_NOTE};
 pub use forwarding::forwarding_missing;
+pub use governance::{account_left_governance, left_governance_summary};
+pub use held::{enforcement_held, Held, MAX_HELD};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
 pub use message::{
@@ -50,6 +54,8 @@ pub enum Kind {
     ForwardingMissing,
     IdentityCenterFailed,
     PolicyApplied,
+    EnforcementHeld,
+    AccountLeftGovernance,
 }
 
 impl Kind {
@@ -70,6 +76,8 @@ impl Kind {
             Kind::ForwardingMissing => "forwarding_missing",
             Kind::IdentityCenterFailed => "identity_center_failed",
             Kind::PolicyApplied => "policy_applied",
+            Kind::EnforcementHeld => "enforcement_held",
+            Kind::AccountLeftGovernance => "account_left_governance",
         }
     }
 }

@@ -159,6 +159,9 @@ fn description(alert: &Alert) -> String {
     };
     let b = &alert.body;
     let mut lines = vec![];
+    if let Some(d) = kinds::described(b) {
+        return d;
+    }
     if b["kind"] == "sweep_summary" {
         return summary_description(b);
     }

@@ -209,6 +209,7 @@ impl Intent {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions: vec![outcome.clone()],
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);

@@ -15,6 +15,7 @@ pub mod config;
 pub mod deadline;
 pub mod dispatch;
 pub mod doctor;
+pub mod governance;
 pub mod heartbeat;
 pub mod history;
 pub mod identity_center;

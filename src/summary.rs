@@ -78,6 +78,13 @@ pub struct Tally {
     /// summary's news.
     #[serde(default)]
     pub policy: PolicyTally,
+    /// Accounts a policy change dropped from governance in this sweep (told
+    /// in one `account_left_governance` beside the summary): all counted,
+    /// the first [`crate::governance::MAX_LISTED`] listed.
+    #[serde(default)]
+    pub left_governance: usize,
+    #[serde(default)]
+    pub left_entries: Vec<crate::governance::Dropped>,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -133,6 +140,7 @@ impl Tally {
         {
             self.out_of_scope += 1;
         }
+        self.add_departure(report);
         for o in &report.regions {
             // One per account-region: a `[[document]]`'s row and the
             // check's are more rows of the same account-region.
@@ -181,6 +189,15 @@ impl Tally {
         self.trim();
     }
 
+    /// An account a policy change dropped: its summary's, not its own alert.
+    fn add_departure(&mut self, report: &AccountReport) {
+        let dropped = report.left_governance.as_ref();
+        if let Some(d) = dropped.filter(|d| crate::governance::in_summary(d.cause)) {
+            self.left_governance += 1;
+            self.left_entries.push(d.into());
+        }
+    }
+
     pub fn merge(&mut self, other: Tally) {
         self.accounts += other.accounts;
         self.account_regions += other.account_regions;
@@ -197,6 +214,8 @@ impl Tally {
         self.out_of_scope += other.out_of_scope;
         self.held += other.held;
         self.policy.merge(other.policy);
+        self.left_governance += other.left_governance;
+        self.left_entries.extend(other.left_entries);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -217,6 +236,8 @@ impl Tally {
         self.pending
             .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         self.pending.truncate(MAX_ENTRIES);
+        self.left_entries.sort_by(|a, b| a.account.cmp(&b.account));
+        self.left_entries.truncate(crate::governance::MAX_LISTED);
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -345,6 +366,7 @@ mod tests {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions,
         }
     }

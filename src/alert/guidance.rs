@@ -65,6 +65,14 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "`runas-guard status` and the sweep report list every account-region.",
             "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
         ],
+        Kind::EnforcementHeld => &[
+            "Run As stays off here until every node passes the check: create the user on the nodes that lack it, and fix the agent or the node where the check could not run (timed out, not delivered).",
+            "`runas-guard readiness --account ID` and `runas-guard why --node` say the same per node; set that OU or account to `enforce` if no node there should hold it back.",
+        ],
+        Kind::AccountLeftGovernance => &[
+            "runas-guard no longer reads or writes this account: its Run As stays as it was last set, and later edits are neither put back nor told.",
+            "If the move or the policy change was not intended, move the account back or change the policy; its next run configures it again.",
+        ],
     }
 }
 
@@ -82,6 +90,8 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
             "iam-identity-centers-attribute-mapping-identity_center"
         }
         Kind::ForwardingMissing => "forwarding-canary-forwarding_canary",
+        Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
+        Kind::AccountLeftGovernance => "operate",
         Kind::DriftReverted | Kind::TamperRepeated | Kind::DriftDetected | Kind::SweepSummary => {
             "operate"
         }

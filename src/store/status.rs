@@ -43,6 +43,11 @@ pub struct StateRow {
     /// `enforce-when-ready`: why Run As was not turned on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// Since when it is held, and when `enforcement_held` told it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_told_at: Option<String>,
     /// The account's OU path by name when it was recorded.
     pub ou_path: Option<String>,
     /// `[forwarding_canary]`: the last canary of the account-region.
@@ -114,6 +119,8 @@ fn row(i: &Item) -> StateRow {
         nodes: get_s(i, "nodes").and_then(|n| crate::nodes::Readiness::from_json(&n)),
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
+        held_since: get_s(i, "held_since"),
+        held_told_at: get_s(i, "held_told_at"),
         ou_path: get_s(i, "ou_path"),
         canary: crate::store::canary::CanaryState::of(i),
     }
