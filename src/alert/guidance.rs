@@ -151,7 +151,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 14] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -164,6 +164,8 @@ mod tests {
         Kind::RunAsUserMissing,
         Kind::RunAsBypass,
         Kind::IdentityCenterDrift,
+        Kind::EnforcementHeld,
+        Kind::AccountLeftGovernance,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`
