@@ -11,9 +11,9 @@ use crate::governance::Departure;
 use crate::store::keys::account_pk;
 use crate::store::state::StateStore;
 
-const SK: &str = "GOVERNANCE";
+pub(super) const SK: &str = "GOVERNANCE";
 
-fn key(account: &str) -> [(&'static str, AttributeValue); 2] {
+pub(super) fn key(account: &str) -> [(&'static str, AttributeValue); 2] {
     [("pk", s(account_pk(account))), ("sk", s(SK))]
 }
 
@@ -59,34 +59,5 @@ impl StateStore {
             .await
             .map(|_| ())
             .map_err(|e| t.err("DeleteItem", account, &e))
-    }
-
-    /// Recorded departures: of these accounts, or all (a scan, as `status`
-    /// reads every state item).
-    pub async fn departures(&self, accounts: &[String]) -> Result<Vec<Departure>, AwsError> {
-        let t = self.table();
-        let mut items = Vec::new();
-        if accounts.is_empty() {
-            let mut pages = t
-                .client
-                .scan()
-                .table_name(&t.name)
-                .filter_expression("sk = :sk")
-                .expression_attribute_values(":sk", s(SK))
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                items.extend(page.map_err(|e| t.err("Scan", "-", &e))?.items().to_vec());
-            }
-        }
-        for a in accounts {
-            items.push(t.item(key(a), a).await?);
-        }
-        let mut out: Vec<Departure> = items
-            .iter()
-            .filter_map(|i| serde_json::from_str(&get_s(i, "departure")?).ok())
-            .collect();
-        out.sort_by(|a, b| a.account.cmp(&b.account));
-        Ok(out)
     }
 }
