@@ -153,10 +153,7 @@ fn emoji(severity: &str) -> &'static str {
 }
 
 fn description(alert: &Alert) -> String {
-    use kinds::{
-        bypass_description, identity_center_description, missing_description, policy_description,
-        summary_description,
-    };
+    use kinds::{bypass_description, identity_center_description, summary_description};
     let b = &alert.body;
     let mut lines = vec![];
     if let Some(d) = kinds::described(b) {
@@ -164,12 +161,6 @@ fn description(alert: &Alert) -> String {
     }
     if b["kind"] == "sweep_summary" {
         return summary_description(b);
-    }
-    if b["kind"] == "run_as_user_missing" {
-        return missing_description(b);
-    }
-    if b["kind"] == "policy_applied" {
-        return policy_description(b);
     }
     if b["kind"] == "run_as_bypass" {
         return bypass_description(b);

@@ -258,6 +258,8 @@ pub(super) fn left_description(b: &serde_json::Value) -> String {
 /// The description of the kinds this module renders whole, if `b` is one.
 pub(super) fn described(b: &serde_json::Value) -> Option<String> {
     match b["kind"].as_str()? {
+        "run_as_user_missing" => Some(missing_description(b)),
+        "policy_applied" => Some(policy_description(b)),
         "enforcement_held" => Some(held_description(b)),
         "account_left_governance" => Some(left_description(b)),
         _ => None,
