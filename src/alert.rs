@@ -14,7 +14,9 @@ mod bypass;
 mod degraded;
 mod drift;
 mod forwarding;
+mod governance;
 pub mod guidance;
+mod held;
 mod identity_center;
 mod look_failed;
 mod message;
@@ -26,6 +28,8 @@ pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
 pub use drift::{drift, NO_EVENT_NOTE};
 pub use forwarding::{canary_unwritable, forwarding_missing};
+pub use governance::{account_left_governance, left_governance_summary};
+pub use held::{enforcement_held, Held, MAX_HELD};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
 pub use message::{
@@ -56,6 +60,8 @@ pub enum Kind {
     PolicyApplied,
     SweepDegraded,
     CanaryUnwritable,
+    EnforcementHeld,
+    AccountLeftGovernance,
 }
 
 impl Kind {
@@ -78,6 +84,8 @@ impl Kind {
             Kind::PolicyApplied => "policy_applied",
             Kind::SweepDegraded => "sweep_degraded",
             Kind::CanaryUnwritable => "canary_unwritable",
+            Kind::EnforcementHeld => "enforcement_held",
+            Kind::AccountLeftGovernance => "account_left_governance",
         }
     }
 }

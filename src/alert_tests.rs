@@ -113,6 +113,7 @@ mod documents {
                 rule: None,
                 role: None,
                 mode: None,
+                left_governance: None,
                 regions: vec![outcome.clone()],
             };
             let reverts = HashMap::from([(outcome.slot(), 1)]);
@@ -177,6 +178,7 @@ mod documents {
                 rule: None,
                 role: None,
                 mode: None,
+                left_governance: None,
                 regions: regions.clone(),
             };
             let reverts = HashMap::new();

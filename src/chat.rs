@@ -155,8 +155,9 @@ fn emoji(severity: &str) -> &'static str {
 /// The kinds whose body is not one account-region's before and after.
 fn own_description(b: &Value) -> Option<String> {
     use kinds::{
-        bypass_description, canary_description, degraded_description, identity_center_description,
-        missing_description, policy_description, summary_description,
+        bypass_description, canary_description, degraded_description, held_description,
+        identity_center_description, left_description, missing_description, policy_description,
+        summary_description,
     };
     let describe: fn(&Value) -> String = match b["kind"].as_str()? {
         "sweep_summary" => summary_description,
@@ -166,6 +167,8 @@ fn own_description(b: &Value) -> Option<String> {
         "run_as_bypass" => bypass_description,
         "identity_center_drift" => identity_center_description,
         "canary_unwritable" => canary_description,
+        "enforcement_held" => held_description,
+        "account_left_governance" => left_description,
         "policy_rejected" => |b| {
             format!(
                 "*Policy:* {} (version {})\n*Error:* {}",

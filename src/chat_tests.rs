@@ -75,6 +75,7 @@ fn missing_alert(value: &str) -> Alert {
         rule: None,
         role: None,
         mode: None,
+        left_governance: None,
         regions: vec![row],
     };
     crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
@@ -91,6 +92,66 @@ fn bypass_alert(value: &str, t: &Trigger) -> Alert {
         created: None,
     }];
     crate::alert::run_as_bypass("111122223333", "eu-west-1", value, &versions, t, "now")
+}
+
+/// `enforcement_held` of one document held by a node named `value`.
+fn held_alert(value: &str) -> Alert {
+    let mut found = crate::nodes::Readiness {
+        association_id: value.into(),
+        user: "ops".into(),
+        checked: 4,
+        ..Default::default()
+    };
+    found.not_run.add(crate::nodes::Reason::TimedOut, 3);
+    found.not_run.read = vec![crate::nodes::readiness::NodeReason {
+        node: value.into(),
+        reason: crate::nodes::Reason::TimedOut,
+    }];
+    let row = RegionOutcome {
+        held: Some(format!("held until ready: {value}")),
+        ..outcome("eu-west-1", Action::WouldChange, value)
+    };
+    let held = [crate::alert::Held {
+        row: &row,
+        user: "ops",
+        blocking: crate::nodes::held::Blocking::of(Some(&found), "ops"),
+        since: value.into(),
+        held_for_ms: 90_000_000,
+        association: Some(value),
+    }];
+    let sweep = trigger(TriggerKind::Sweep);
+    crate::alert::enforcement_held("111122223333", &held, 86_400_000, &sweep, "now").unwrap()
+}
+
+/// `account_left_governance`: one account moved by the trigger's actor into
+/// an OU named `value`, and a policy change's summary naming it.
+fn left_alerts(value: &str, t: &Trigger) -> Vec<Alert> {
+    use crate::governance::{Cause, Departure, Dropped, LeftInPlace, Reason};
+    let d = Departure {
+        account: "111122223333".into(),
+        name: Some(value.into()),
+        reason: Reason::ExemptOu,
+        cause: Cause::Moved,
+        found_by: "account_moved".into(),
+        trigger_id: "e-1".into(),
+        at: "now".into(),
+        from_path: Some(format!("Root/{value}")),
+        to_path: Some(format!("Root/{value}/Exempt")),
+        from_ou: Some(value.into()),
+        to_ou: Some(value.into()),
+        exempt_ou: Some(value.into()),
+        actor: t.actor.as_ref().map(|a| a.arn.clone()),
+        left_in_place: LeftInPlace {
+            note: value.into(),
+            ..Default::default()
+        },
+    };
+    let dropped: Vec<Dropped> = (0..80).map(|_| Dropped::from(&d)).collect();
+    let sweep = trigger(TriggerKind::Sweep);
+    vec![
+        crate::alert::account_left_governance(&d, t, "now"),
+        crate::alert::left_governance_summary(&dropped, 80, &sweep, "now").unwrap(),
+    ]
 }
 
 fn every_kind() -> Vec<Alert> {
@@ -116,6 +177,7 @@ fn every_kind() -> Vec<Alert> {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions: vec![
                 outcome("us-east-1", Action::Created, &hostile),
                 outcome("eu-west-1", Action::Failed, &hostile),
@@ -191,6 +253,10 @@ fn every_kind() -> Vec<Alert> {
             "now",
         ),
     ]
+    .into_iter()
+    .chain([held_alert(&hostile)])
+    .chain(left_alerts(&hostile, &t))
+    .collect()
 }
 
 fn degraded_alert(t: &Trigger) -> Alert {
@@ -278,7 +344,7 @@ fn identity_center_alert(value: &str, t: &Trigger) -> Alert {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 13, "every kind");
+    assert_eq!(kinds.len(), 15, "every kind");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));
@@ -400,6 +466,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         rule: None,
         role: None,
         mode: None,
+        left_governance: None,
         regions: vec![
             outcome("us-east-1", Action::Updated, value),
             outcome("eu-west-1", Action::Failed, &long),
@@ -454,7 +521,11 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         missing_alert(value),
         bypass_alert(value, &t),
         crate::alert::canary_unwritable("111122223333", "eu-west-1", value, &long, &sweep, "now"),
+        held_alert(value),
     ]
+    .into_iter()
+    .chain(left_alerts(value, &t))
+    .collect()
 }
 
 /// The code spans of one line, and what lies outside them.
@@ -476,7 +547,7 @@ fn editor_text_is_inert_in_every_kind() {
     for value in HOSTILE {
         let alerts = hostile_alerts(value);
         let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds.len(), 11, "every kind");
+        assert_eq!(kinds.len(), 13, "every kind");
         for a in &alerts {
             let kind = a.kind.as_str();
             let m = message(a);
@@ -590,7 +661,10 @@ fn code_spans_and_inert_text() {
 #[test]
 fn an_unwritable_canary_says_where_why_and_what_to_do() {
     let alerts = every_kind();
-    let canary = alerts.last().unwrap();
+    let canary = alerts
+        .iter()
+        .find(|a| a.kind == Kind::CanaryUnwritable)
+        .unwrap();
     assert_eq!(canary.kind, Kind::CanaryUnwritable);
     let m = message(canary);
     assert_eq!(m["metadata"]["threadId"], "111122223333-eu-west-1");

@@ -253,6 +253,7 @@ mod tests {
                 rule: None,
                 role: None,
                 mode: None,
+                left_governance: None,
                 regions: vec![
                     RegionOutcome {
                         region: "us-east-1".into(),

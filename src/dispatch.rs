@@ -192,6 +192,7 @@ mod tests {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions: vec![],
         };
         for (result, accounts, back) in [

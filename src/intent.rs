@@ -210,6 +210,7 @@ impl Intent {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions: vec![outcome.clone()],
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);

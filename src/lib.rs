@@ -16,6 +16,7 @@ pub mod deadline;
 pub mod degraded;
 pub mod dispatch;
 pub mod doctor;
+pub mod governance;
 pub mod heartbeat;
 pub mod history;
 pub mod identity_center;

@@ -280,6 +280,10 @@ pub struct AccountReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<crate::policy::Mode>,
     pub regions: Vec<RegionOutcome>,
+    /// This run found the account leaving governance, and is the one that
+    /// tells it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_governance: Option<crate::governance::Departure>,
 }
 
 impl AccountReport {
@@ -300,6 +304,7 @@ impl AccountReport {
             role: None,
             mode: None,
             regions: regions.iter().map(|r| outcome(r)).collect(),
+            left_governance: None,
         }
     }
 

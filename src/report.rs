@@ -4,7 +4,7 @@ mod cell;
 pub mod order;
 mod status;
 
-pub use status::{place_of, render_status, Names, STATUSES};
+pub use status::{place_of, render_departures, render_status, Names, STATUSES};
 
 use std::collections::BTreeMap;
 
@@ -390,6 +390,7 @@ mod tests {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions: vec![
                 RegionOutcome::skipped("us-east-1", Action::None, None),
                 RegionOutcome::failed("eu-west-1", "AccessDenied", "denied\nby SCP".into()),

@@ -89,6 +89,13 @@ pub struct Tally {
     /// Accounts whose standing in Organizations could not be read.
     #[serde(default)]
     pub unreadable: usize,
+    /// Accounts a policy change dropped from governance in this sweep (told
+    /// in one `account_left_governance` beside the summary): all counted,
+    /// the first [`crate::governance::MAX_LISTED`] listed.
+    #[serde(default)]
+    pub left_governance: usize,
+    #[serde(default)]
+    pub left_entries: Vec<crate::governance::Dropped>,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -161,6 +168,7 @@ impl Tally {
         {
             self.out_of_scope += 1;
         }
+        self.add_departure(report);
         for o in &report.regions {
             // One per account-region: a `[[document]]`'s row and the
             // check's are more rows of the same account-region.
@@ -223,6 +231,15 @@ impl Tally {
         );
     }
 
+    /// An account a policy change dropped: its summary's, not its own alert.
+    fn add_departure(&mut self, report: &AccountReport) {
+        let dropped = report.left_governance.as_ref();
+        if let Some(d) = dropped.filter(|d| crate::governance::in_summary(d.cause)) {
+            self.left_governance += 1;
+            self.left_entries.push(d.into());
+        }
+    }
+
     pub fn merge(&mut self, other: Tally) {
         self.accounts += other.accounts;
         self.account_regions += other.account_regions;
@@ -242,6 +259,8 @@ impl Tally {
         self.governed += other.governed;
         self.expected += other.expected;
         self.unreadable += other.unreadable;
+        self.left_governance += other.left_governance;
+        self.left_entries.extend(other.left_entries);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -262,6 +281,8 @@ impl Tally {
         self.pending
             .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         self.pending.truncate(MAX_ENTRIES);
+        self.left_entries.sort_by(|a, b| a.account.cmp(&b.account));
+        self.left_entries.truncate(crate::governance::MAX_LISTED);
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -390,6 +411,7 @@ mod tests {
             rule: None,
             role: None,
             mode: None,
+            left_governance: None,
             regions,
         }
     }

@@ -122,8 +122,11 @@ pub struct Context {
     pub event_time: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
-    /// Control Tower lifecycle events name the account's OU.
+    /// Control Tower lifecycle events name the account's OU; `MoveAccount`
+    /// its destination.
     pub ou_id: Option<String>,
+    /// `MoveAccount`: the parent the account was moved from (an OU or root id).
+    pub from_ou: Option<String>,
     /// `run_as_override`: the IAM role or user tagged, or the Identity
     /// Center instance whose attributes changed.
     pub principal: Option<String>,
@@ -334,6 +337,7 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         source_ip: detail.opt_str("sourceIPAddress")?.map(str::to_string),
         user_agent: detail.opt_str("userAgent")?.map(str::to_string),
         ou_id: None,
+        from_ou: None,
         principal: None,
         run_as_value: None,
         document: None,

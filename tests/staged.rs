@@ -265,7 +265,9 @@ async fn modes_per_ou_are_inherited_down_a_three_level_tree_in_one_file() {
     );
 
     // Workloads' own account leaves the pilot: a scope of Sandbox (and the
-    // hub) only. Its items go; what was there stays untouched.
+    // hub) only. Its items go; what was there stays untouched; the policy
+    // change is told once, and `status` keeps the departure, not a row.
+    w.alerts().await;
     w.write_policy_raw(&policy(
         "audit",
         &format!(
@@ -285,8 +287,27 @@ async fn modes_per_ou_are_inherited_down_a_three_level_tree_in_one_file() {
         .collect();
     assert!(left.is_empty(), "{left:#?}");
     assert_eq!(run_as_of(&w, &work, "us-east-1").await.1, json!("root"));
+    let alerts = w.alerts().await;
+    let left = of_kind(&alerts, "account_left_governance");
+    assert_eq!(left.len(), 1, "{alerts:#?}");
+    assert_eq!(left[0]["message"]["accounts"][0]["account"], work.as_str());
+    assert_eq!(left[0]["message"]["accounts"][0]["reason"], "out_of_scope");
     let run = w.run(&["status"]);
-    assert!(!run.stdout.contains(&work), "{}", run.stdout);
+    let rows: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(&work) && !l.starts_with("left governance"))
+        .collect();
+    assert!(rows.is_empty(), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("left governance {work} (work-1) at "))
+            && run
+                .stdout
+                .contains("the policy changed (still in Root/Workloads)"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("1 account(s) out of scope"),
         "{}",

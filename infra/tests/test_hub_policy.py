@@ -111,6 +111,8 @@ RUNAS_GUARD_METRICS = {
     # With the run-as user check on ([nodes] check_user).
     "NodesMissingRunAsUser": ("Count", {"sweep"}),
     "AccountRegionsMissingRunAsUser": ("Count", {"sweep"}),
+    # enforce-when-ready regions the check's verdict kept in audit (an alarm watches them).
+    "AccountRegionsHeld": ("Count", {"sweep"}),
     "RunAsBypasses": ("Count", {"session_document_changed"}),
     # The declared Identity Center mapping ([identity_center]): drifts told,
     # on an aws.sso event (trigger run_as_override) and on a sweep.
@@ -127,6 +129,9 @@ RUNAS_GUARD_METRICS = {
 ALARM_TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
 # Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
 # The sweep-missing alarm's period follows SweepSchedule (test_alarm_topic.py).
+# Periods in a row that must breach, where it is not 1: the held alarm wants a
+# day of sweeps (four 6-hour periods) that all found regions held.
+EVALUATION_PERIODS = {"HeldAlarm": 4}
 RUNAS_GUARD_ALARMS = {
     "RemediationFailuresAlarm": ("RemediationFailures", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "RevertsAlarm": ("Reverts", None, "Sum", 3600, "GreaterThanOrEqualToThreshold", {"Ref": "RevertsAlarmThreshold"},
@@ -137,6 +142,7 @@ RUNAS_GUARD_ALARMS = {
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
     "SweepDegradedAlarm": ("SweepDegraded", None, "Maximum", 21600, "GreaterThanThreshold", 0, "notBreaching"),
+    "HeldAlarm": ("AccountRegionsHeld", None, "Sum", 21600, "GreaterThanThreshold", 0, "missing"),
     "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "Sum",
                           {"Fn::If": ["SweepInMinutes", 120, 7200]}, "LessThanThreshold", 1, "breaching"),
 }
@@ -394,7 +400,9 @@ class HubPolicyTests(cfn.TemplateTestCase):
                 self.assertEqual(alarm["Statistic"], statistic)
                 self.assertEqual(alarm["Period"], period)
                 if logical_id != "SweepMissingAlarm":
-                    self.assertEqual(alarm["EvaluationPeriods"], 1)
+                    periods = EVALUATION_PERIODS.get(logical_id, 1)
+                    self.assertEqual(alarm["EvaluationPeriods"], periods)
+                    self.assertEqual(alarm.get("DatapointsToAlarm", 1), periods)
                 self.assertEqual((alarm["ComparisonOperator"], alarm["Threshold"]), (comparison, threshold))
                 self.assertEqual(alarm["TreatMissingData"], missing)
                 self.assertEqual(alarm["AlarmActions"], [ALARM_TOPIC])

@@ -38,9 +38,11 @@ NEEDED = {
         "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/aws/policy_object.rs"),
         "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/aws/policy_object.rs"),
         "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/aws/dynamodb.rs, src/store/known.rs"),
-        "dynamodb:PutItem": ("event claims, rejected events, sweep parts", "src/store/receipts.rs"),
+        "dynamodb:PutItem": ("event claims, rejected events, sweep parts; an account's departure from governance, "
+                             "told once", "src/store/receipts.rs, src/store/governance.rs"),
         "dynamodb:UpdateItem": ("state records (`pending` too), leases, claims, outbox", "src/aws/dynamodb.rs"),
-        "dynamodb:DeleteItem": ("outbox: an alert published is removed", "src/store/outbox.rs"),
+        "dynamodb:DeleteItem": ("outbox: an alert published is removed; a departure, once the account is governed "
+                                "again", "src/store/outbox.rs, src/store/governance.rs"),
         "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/store/known.rs"),
         "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/aws/dynamodb.rs"),
         "sns:Publish": ("every alert", "src/aws/alerts.rs"),
@@ -125,8 +127,9 @@ NEEDED = {
                                   "src/aws/associations.rs"),
         "ssm:DescribeAssociationExecutions": ("user check: nodes failed: the newest run",
                                               "src/aws/associations.rs"),
-        "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user",
-                                                    "src/aws/associations.rs"),
+        "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user; a hold "
+                                                    "told: the nodes whose run timed out or was not delivered",
+                                                    "src/aws/associations.rs, src/aws/associations/not_run.rs"),
         "ssm:DescribeInstanceAssociationsStatus": ("user check: nodes failed: each one's report (only the "
                                                    "check script's line is a missing user)",
                                                    "src/aws/associations/node_status.rs"),

@@ -24,6 +24,7 @@ pub mod change;
 mod early;
 mod gate;
 mod held;
+pub mod left;
 mod missing;
 pub mod named;
 pub mod pending;
@@ -302,6 +303,7 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         }),
         role: None,
         mode: desired.mode(),
+        left_governance: None,
         regions: vec![],
     }
 }

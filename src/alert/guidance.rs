@@ -53,6 +53,18 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Until it can look, a changed mapping is neither told nor put back: check `[identity_center] region` is Identity Center's home region.",
             "The hub's IdentityCenterAccess must be Read or Enforce (not None); `runas-guard doctor` checks the mapping's read.",
         ],
+        Kind::ForwardingMissing
+        | Kind::CanaryUnwritable
+        | Kind::EnforcementHeld
+        | Kind::AccountLeftGovernance => coverage_steps(kind),
+        Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
+    }
+}
+
+/// What to do where runas-guard's protection is less than it should be:
+/// an event path unproven, a region held, an account no longer governed.
+fn coverage_steps(kind: Kind) -> &'static [&'static str] {
+    match kind {
         Kind::ForwardingMissing => &[
             "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
             "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
@@ -61,7 +73,15 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
             "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
         ],
-        Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
+        Kind::EnforcementHeld => &[
+            "Run As stays off here until every node passes the check: create the user on the nodes that lack it, and fix the agent or the node where the check could not run (timed out, not delivered).",
+            "`runas-guard readiness --account ID` and `runas-guard why --node` say the same per node; set that OU or account to `enforce` if no node there should hold it back.",
+        ],
+        Kind::AccountLeftGovernance => &[
+            "runas-guard no longer reads or writes this account: its Run As stays as it was last set, and later edits are neither put back nor told.",
+            "If the move or the policy change was not intended, move the account back or change the policy; its next run configures it again.",
+        ],
+        _ => &[],
     }
 }
 
@@ -101,7 +121,9 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         | Kind::TamperRepeated
         | Kind::DriftDetected
         | Kind::SweepSummary
-        | Kind::SweepDegraded => "operate",
+        | Kind::SweepDegraded
+        | Kind::AccountLeftGovernance => "operate",
+        Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
         Kind::PolicyApplied => "policy-file",
     }
 }
@@ -205,7 +227,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 17] = [
+    const ALL: [Kind; 19] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -223,6 +245,8 @@ mod tests {
         Kind::PolicyApplied,
         Kind::SweepDegraded,
         Kind::CanaryUnwritable,
+        Kind::EnforcementHeld,
+        Kind::AccountLeftGovernance,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`

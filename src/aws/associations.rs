@@ -16,6 +16,7 @@ use crate::nodes::{
 };
 
 mod node_status;
+mod not_run;
 mod shape;
 use shape::{all_nodes, counts, created, rest, user_of};
 

@@ -218,3 +218,80 @@ pub(super) fn canary_description(b: &serde_json::Value) -> String {
     ]
     .join("\n")
 }
+
+/// An `enforce-when-ready` hold told: per document, since when, the
+/// verdict, and the nodes that keep Run As off with their reasons.
+pub(super) fn held_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![
+        super::account_line(b),
+        format!("*Actor:* {}", code(&text(&b["actor"]))),
+        format!(
+            "*Held longer than:* {}",
+            code(&text(&b["held_alert_after"]))
+        ),
+    ];
+    for h in b["held"].as_array().into_iter().flatten() {
+        let region = text(&h["region"]);
+        let place = match h["association_id"].as_str() {
+            Some(id) => association_link(&region, id),
+            None => code(&region),
+        };
+        lines.push(format!(
+            "{} {} since {} ({}): {}",
+            place,
+            code(&text(&h["document"])),
+            code(&text(&h["held_since"])),
+            code(&text(&h["held_for"])),
+            code(&text(&h["verdict_text"]))
+        ));
+        for n in h["blocking_nodes"].as_array().into_iter().flatten() {
+            lines.push(format!(
+                "• {} {}",
+                code(&text(&n["node"])),
+                code(&text(&n["reason"]))
+            ));
+        }
+        if h["blocking_more"].as_u64().unwrap_or(0) > 0 {
+            lines.push(format!(
+                "…and {} more nodes",
+                code(&text(&h["blocking_more"]))
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+/// An account that left governance (or a policy change's accounts): how,
+/// why, who, and what stays.
+pub(super) fn left_description(b: &serde_json::Value) -> String {
+    let mut lines = vec![format!("*Actor:* {}", code(&text(&b["actor"])))];
+    match b["accounts"].as_array() {
+        Some(accounts) => {
+            lines.push(format!(
+                "*Accounts:* {} left governance by a policy change",
+                code(&text(&b["accounts_left"]))
+            ));
+            for a in accounts {
+                lines.push(format!(
+                    "• {} {} {}",
+                    code(&text(&a["account"])),
+                    code(&text(&a["ou_path"])),
+                    code(&text(&a["reason"]))
+                ));
+            }
+            if b["more"].as_u64().unwrap_or(0) > 0 {
+                lines.push(format!("…and {} more", code(&text(&b["more"]))));
+            }
+        }
+        None => {
+            lines.push(super::account_line(b));
+            lines.push(format!("*What:* {}", code(&text(&b["why"]))));
+        }
+    }
+    let stays = match &b["left_in_place"] {
+        serde_json::Value::String(s) => s.clone(),
+        other => text(&other["note"]),
+    };
+    lines.push(format!("*Left in place:* {}", code(&stays)));
+    lines.join("\n")
+}

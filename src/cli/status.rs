@@ -77,6 +77,7 @@ pub async fn exec(a: Args) -> ExitCode {
             if let Some(note) = &unnamed {
                 outln!("{note}");
             }
+            departures(&store, &a.accounts).await;
             if a.accounts.is_empty() {
                 scope_line(&store).await;
                 identity_center_lines(&store).await;
@@ -153,6 +154,16 @@ async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, O
         names.insert(w.account.clone(), w.name.clone());
     }
     (names, None)
+}
+
+/// Accounts that left governance (moved into an exempt OU or out of the
+/// scope, or dropped by the policy), with what stays there: kept until the
+/// account is governed again, whether or not it still has items.
+async fn departures(store: &StateStore, accounts: &[String]) {
+    match store.departures(accounts).await {
+        Ok(all) => out!("{}", runas_guard::report::render_departures(&all)),
+        Err(e) => outln!("Left governance: cannot read the departures: {e}"),
+    }
 }
 
 /// Accounts outside the policy's `[scope]` have no items: the last whole

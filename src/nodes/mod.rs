@@ -13,6 +13,7 @@ use crate::aws::AwsError;
 
 pub mod check;
 pub mod found;
+pub mod held;
 pub mod managed_tag;
 pub mod node_result;
 pub mod plan;

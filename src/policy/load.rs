@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::canary::check_canary;
 use super::documents::named_documents;
+use super::held::check_held_alert_after;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
@@ -60,6 +61,7 @@ pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     check_exempt_ous(&raw.exempt.ous, scope.as_ref())?;
     let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
     let check_document = check_nodes(&raw.nodes, &documents)?;
+    let held_alert_after = check_held_alert_after(&raw.nodes)?;
     check_gate(&raw)?;
     check_session_policy(
         &raw.regions,
@@ -84,6 +86,7 @@ pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
         exempt_principals: raw.exempt.principals,
         documents,
         check_document,
+        held_alert_after,
         sweep_session_documents: raw.session_documents.sweep,
         identity_center,
         sweep_run_as_tags: raw.run_as_tags.sweep,

@@ -13,6 +13,7 @@ pub mod check;
 pub mod diagnostic;
 mod documents;
 mod findings;
+mod held;
 pub mod ids;
 mod load;
 mod org_check;
@@ -99,6 +100,9 @@ pub struct Policy {
     /// `[nodes] check_user`: the check document whose association
     /// runas-guard keeps in every governed account-region; `None` when off.
     pub check_document: Option<String>,
+    /// `[nodes] held_alert_after`: how long an `enforce-when-ready`
+    /// document may stay held before a sweep tells it.
+    pub held_alert_after: std::time::Duration,
     /// `[session_documents] sweep`: sweeps list every customer `Session`
     /// document for ones that skip Run As (events always look).
     pub sweep_session_documents: bool,

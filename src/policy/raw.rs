@@ -91,6 +91,10 @@ pub(super) struct RawNodes {
     /// The member stack's check document, if it was renamed.
     #[serde(default)]
     pub document: Option<String>,
+    /// How long an `enforce-when-ready` document may stay held before a
+    /// sweep tells it (`24h`).
+    #[serde(default)]
+    pub held_alert_after: Option<String>,
 }
 
 /// A named Session document (one per permission set), kept like the default one.

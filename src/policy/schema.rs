@@ -35,7 +35,7 @@ fn allowed(path: &str) -> Option<&'static [&'static str]> {
         "ou" | "account" | "document.ou" | "document.account" => &["id", "run_as_user", "mode"],
         "exempt" => &["accounts", "ous", "principals"],
         "document" => &["name", "run_as_user", "inherit", "mode", "ou", "account"],
-        "nodes" => &["check_user", "document"],
+        "nodes" => &["check_user", "document", "held_alert_after"],
         "session_documents" | "run_as_tags" => &["sweep"],
         "identity_center" => &["region", "instance_arn", "mode", "attributes"],
         "forwarding_canary" => &["enabled", "interval", "grace"],

@@ -27,6 +27,8 @@ fn state(account: &str, region: &str, document: &str, status: &str) -> StateRow 
         nodes: None,
         mode: Some("audit".into()),
         held: None,
+        held_since: None,
+        held_told_at: None,
         ou_path: Some("Root/Workloads/Sandbox".into()),
         canary: None,
     }

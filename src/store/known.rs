@@ -35,6 +35,10 @@ pub struct Known {
     pub nodes: Option<String>,
     pub mode: Option<String>,
     pub held: Option<String>,
+    /// Since when an `enforce-when-ready` document is held, and the
+    /// verdict told of it (see `nodes::held`).
+    pub held_since: Option<String>,
+    pub held_told: Option<String>,
     pub ou_path: Option<String>,
     /// The forwarding canary's last write and arrival.
     pub canary: Option<crate::canary::Last>,
@@ -99,6 +103,8 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.nodes == o.nodes
         && known.mode.as_deref() == o.mode
         && known.held == o.held
+        // A hold recorded before `held_since` existed gets one.
+        && (o.held.is_none() || known.held_since.is_some())
         && known.ou_path == o.ou_path
         && !o.wrote
 }
@@ -131,6 +137,8 @@ fn known(i: &Item) -> Known {
         nodes: get_s(i, "nodes"),
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
+        held_since: get_s(i, "held_since"),
+        held_told: get_s(i, "held_told"),
         ou_path: get_s(i, "ou_path"),
         canary: super::canary::last_of(i),
         canary_unwritable: super::canary::unwritable_of(i),
@@ -202,7 +210,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, ou_path, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")
@@ -367,6 +375,8 @@ mod tests {
             nodes: None,
             mode: None,
             held: None,
+            held_since: None,
+            held_told: None,
             ou_path: None,
             canary: None,
             canary_unwritable: None,

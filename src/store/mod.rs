@@ -7,6 +7,8 @@ pub mod bypass_marks;
 pub mod canary;
 pub mod check_claim;
 pub mod coalesce;
+pub mod governance;
+pub mod held;
 pub mod identity_center;
 pub mod identity_center_look;
 pub mod keys;

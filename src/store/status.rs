@@ -4,6 +4,7 @@
 use super::state::StateStore;
 use crate::aws::dynamodb::{get_n, get_s, s, Item};
 use crate::aws::AwsError;
+use crate::governance::Departure;
 use crate::store::keys::account_pk;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
@@ -43,6 +44,11 @@ pub struct StateRow {
     /// `enforce-when-ready`: why Run As was not turned on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// Since when it is held, and when `enforcement_held` told it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_told_at: Option<String>,
     /// The account's OU path by name when it was recorded.
     pub ou_path: Option<String>,
     /// `[forwarding_canary]`: the last canary of the account-region.
@@ -114,6 +120,8 @@ fn row(i: &Item) -> StateRow {
         nodes: get_s(i, "nodes").and_then(|n| crate::nodes::Readiness::from_json(&n)),
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
+        held_since: get_s(i, "held_since"),
+        held_told_at: get_s(i, "held_told_at"),
         ou_path: get_s(i, "ou_path"),
         canary: crate::store::canary::CanaryState::of(i),
     }
@@ -271,6 +279,37 @@ impl StateStore {
             rows.extend(page.items().iter().map(history_entry));
         }
         Ok(rows)
+    }
+}
+
+impl StateStore {
+    /// Recorded departures: of these accounts, or all (a scan, as `status`
+    /// reads every state item).
+    pub async fn departures(&self, accounts: &[String]) -> Result<Vec<Departure>, AwsError> {
+        let t = self.table();
+        let mut items = Vec::new();
+        if accounts.is_empty() {
+            let mut pages = t
+                .client
+                .scan()
+                .table_name(&t.name)
+                .filter_expression("sk = :sk")
+                .expression_attribute_values(":sk", s(super::governance::SK))
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                items.extend(page.map_err(|e| t.err("Scan", "-", &e))?.items().to_vec());
+            }
+        }
+        for a in accounts {
+            items.push(t.item(super::governance::key(a), a).await?);
+        }
+        let mut out: Vec<Departure> = items
+            .iter()
+            .filter_map(|i| serde_json::from_str(&get_s(i, "departure")?).ok())
+            .collect();
+        out.sort_by(|a, b| a.account.cmp(&b.account));
+        Ok(out)
     }
 }
 

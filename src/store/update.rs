@@ -95,6 +95,7 @@ fn build(
     }
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
     set_or_remove(&mut u, o);
+    held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
         u.remove.push("drift_seen_by");
@@ -133,6 +134,18 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
             Some(v) => u.set(attr, s(v)),
             None => u.remove.push(attr),
         }
+    }
+}
+
+/// `nodes::held::after_record`: a held document keeps since when it is
+/// held (or starts now); a released one forgets that and what was told, so
+/// a new hold is told again.
+fn held_marks(u: &mut Parts, o: &Observation) {
+    match o.held {
+        Some(_) => u.set_expr("held_since = if_not_exists(held_since, :last_checked)"),
+        None => u
+            .remove
+            .extend(["held_since", "held_told", "held_told_at", "held_told_by"]),
     }
 }
 

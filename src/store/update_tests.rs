@@ -35,7 +35,8 @@ fn a_quiet_check_takes_no_lease_and_clears_old_errors() {
     assert!(u.expression.contains("#st = :st"));
     assert!(
         u.expression.ends_with(
-            " REMOVE last_error, last_error_code, nodes, held, ou_path, #mode, drift_seen_by, drift_seen_value"
+            " REMOVE last_error, last_error_code, nodes, held, ou_path, #mode, \
+             held_since, held_told, held_told_at, held_told_by, drift_seen_by, drift_seen_value"
         ),
         "{}",
         u.expression
@@ -114,5 +115,29 @@ fn a_run_that_waited_for_the_lease_and_changed_nothing_keeps_the_status_too() {
         for (k, _) in &u.values {
             assert!(text.contains(k.as_str()), "{k} unused in {text}");
         }
+    }
+}
+
+/// `nodes::held::after_record`, as the write says it: a hold keeps its
+/// start (`if_not_exists`), a release forgets it and what was told.
+#[test]
+fn a_hold_keeps_its_start_and_a_release_forgets_it() {
+    let held = Observation {
+        status: "noncompliant",
+        held: Some("held until ready: check could not run on 1 node".into()),
+        ..observation(false)
+    };
+    let u = record_update(&held, None, false, std::time::UNIX_EPOCH);
+    assert!(
+        u.expression
+            .contains("held_since = if_not_exists(held_since, :last_checked)"),
+        "{}",
+        u.expression
+    );
+    assert!(!u.expression.contains("held_told"), "{}", u.expression);
+    let released = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
+    let removed = released.expression.split(" REMOVE ").nth(1).unwrap();
+    for attr in ["held_since", "held_told", "held_told_at", "held_told_by"] {
+        assert!(removed.contains(attr), "{attr}: {}", released.expression);
     }
 }

@@ -117,6 +117,7 @@ pub(super) async fn sweep_account(
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
     let governed = standing == crate::policy::Standing::Governed;
+    let left = leaving(&ctx, job, &info, &prepared.path).await;
     if standing == crate::policy::Standing::OutOfScope {
         forget(svc, job, &info.id).await;
     }
@@ -135,6 +136,9 @@ pub(super) async fn sweep_account(
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
     alerts.extend(news(job, &acct.report, &acct.new_drift, &acct.new_missing));
+    alerts.extend(departed(job, &left));
+    acct.report.left_governance = left;
+    alerts.extend(super::held::held_too_long(svc, job, &acct.report, session.as_ref()).await);
     if governed {
         alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
@@ -208,6 +212,28 @@ fn news(
         &at,
     ));
     alerts
+}
+
+/// The departure this sweep tells, judged against its snapshot's rows.
+async fn leaving(
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    info: &AccountInfo,
+    path: &[String],
+) -> Option<crate::governance::Departure> {
+    let rows = job.known.as_deref()?;
+    let name = Some(info.name.clone());
+    account::left::departure(ctx, job, &info.id, name, path, rows).await
+}
+
+/// An account that moved out of governance is told on its own; one a
+/// policy change dropped, in the sweep's one summary (see `summary`).
+fn departed(job: &Job, left: &Option<crate::governance::Departure>) -> Option<crate::alert::Alert> {
+    let d = left
+        .as_ref()
+        .filter(|d| !crate::governance::in_summary(d.cause))?;
+    let at = crate::clock::iso(crate::clock::now());
+    Some(crate::alert::account_left_governance(d, &job.trigger, &at))
 }
 
 /// An account out of scope with items from when it was governed: they go

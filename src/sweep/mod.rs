@@ -20,6 +20,7 @@ use crate::trigger::{Trigger, TriggerKind};
 mod accounts;
 mod canary;
 mod fanned;
+mod held;
 mod message;
 mod operator;
 mod run_as_tags;
@@ -130,13 +131,16 @@ fn is_rest(sweep_id: &str) -> bool {
     sweep_id.ends_with("-rest")
 }
 
-/// What a sweep says for all its accounts: its one summary, and what the
-/// policy changed (each when there is something to say).
+/// What a sweep says for all its accounts: its one summary, what the
+/// policy changed, and the accounts a policy change dropped from governance
+/// (each when there is something to say; never one per account-region).
 fn told(tally: &Tally, trigger: &Trigger) -> Vec<crate::alert::Alert> {
     let at = crate::clock::iso(crate::clock::now());
     let summary = crate::summary::alert(tally, trigger, &at);
     let policy = crate::summary::policy_alert(&tally.policy, trigger, &at);
-    summary.into_iter().chain(policy).collect()
+    let (dropped, total) = (&tally.left_entries, tally.left_governance);
+    let left = crate::alert::left_governance_summary(dropped, total, trigger, &at);
+    summary.into_iter().chain(policy).chain(left).collect()
 }
 
 fn tally(swept: &[Swept]) -> Tally {

@@ -116,7 +116,22 @@ fn classify_move_account(detail: &Obj<'_>, t: &mut Trigger) -> Result<(), EventE
     if dest.starts_with("ou-") {
         t.context.ou_id = Some(dest.to_string());
     }
+    // Where it came from: said when it leaves governance (a hint, as AWS
+    // wrote it; what governs is read from Organizations).
+    t.context.from_ou = params
+        .opt_str("sourceParentId")?
+        .filter(|p| is_parent_id(p))
+        .map(str::to_string);
     t.kind = TriggerKind::AccountMoved;
     t.reason = format!("account moved to {dest}");
     Ok(())
+}
+
+/// An OU or root id as Organizations writes them (`ou-...`, `r-...`):
+/// anything else in the event is not repeated.
+fn is_parent_id(p: &str) -> bool {
+    (p.starts_with("ou-") || p.starts_with("r-"))
+        && p.len() <= 68
+        && p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }

@@ -6,6 +6,7 @@
 use crate::account::{self, Ctx, Prepare};
 use crate::alert::{self, Facts, Per};
 use crate::clock;
+use crate::governance::Departure;
 use crate::job::Job;
 use crate::outcome::{failure_summary, Outcome};
 use crate::policy::{Policy, Standing};
@@ -88,12 +89,17 @@ pub async fn work(
         Err(why) => return ignored(outcome, why),
     };
     let account = job.trigger.account.clone().unwrap_or_default();
-    let prepared = match ready(svc, &account, ahead) {
-        Ok(p) => p,
-        Err(Ok(why)) => return ignored(outcome, why),
-        Err(Err(e)) => return Work::error(outcome, &e),
+    let (prepared, left) = match entered(svc, ctx, job, &account, ahead).await {
+        Ok(entered) => entered,
+        Err(NotEntered::Ignored(why, alerts)) => {
+            return Work {
+                alerts,
+                ..ignored(outcome, why)
+            }
+        }
+        Err(NotEntered::Failed(e)) => return Work::error(outcome, &e),
     };
-    let acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
+    let mut acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);
     let facts = Facts {
@@ -108,15 +114,13 @@ pub async fn work(
         new_missing: &acct.new_missing,
         at: &at,
     };
-    let alerts = told(
-        svc,
-        ctx,
-        job,
-        &acct.report,
-        // What the policy changed is the sweep summary's, not drift.
-        alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts)),
-    )
-    .await;
+    // What the policy changed is the sweep summary's, not drift.
+    let mut alerts = alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts));
+    alerts.extend(left.as_ref().map(|d| departed(job, d)));
+    acct.report.left_governance = left;
+    let alerts = pending::follow_up(svc, job, &acct.report, alerts).await;
+    let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
+    let alerts = told(ctx, &account, (name, path), alerts).await;
     let failed = acct.report.failed();
     if failed {
         outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
@@ -133,24 +137,75 @@ pub async fn work(
     }
 }
 
-/// The account as read ahead, when it is this run's to converge: else why
-/// not (`Ok`: ignored) or what failed.
-fn ready(
+/// Why an event's account is not converged.
+enum NotEntered {
+    /// Not this run's to converge (with the departure told, if any).
+    Ignored(String, Vec<alert::Alert>),
+    Failed(crate::aws::AwsError),
+}
+
+/// The account as read ahead, and its departure when this event finds it
+/// leaving governance; an account out of scope is not converged (its
+/// departure is told all the same).
+async fn entered(
     svc: &Services,
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    ahead: Option<Prepare>,
+) -> Result<(account::Prepared, Option<Departure>), NotEntered> {
+    let prepared = match ready(account, ahead) {
+        Ok(p) => p,
+        Err(Ok(why)) => return Err(NotEntered::Ignored(why, vec![])),
+        Err(Err(e)) => return Err(NotEntered::Failed(e)),
+    };
+    let left = leaving(svc, ctx, job, account, &prepared.path)
+        .await
+        .map_err(NotEntered::Failed)?;
+    if svc.policy.standing(account, &prepared.path) != Standing::OutOfScope {
+        return Ok((prepared, left));
+    }
+    let alerts = match left {
+        Some(d) => told(ctx, account, (None, None), vec![departed(job, &d)]).await,
+        None => vec![],
+    };
+    Err(NotEntered::Ignored(out_of_scope(account), alerts))
+}
+
+/// The account as read ahead: else why not (`Ok`: ignored) or what failed.
+fn ready(
     account: &str,
     ahead: Option<Prepare>,
 ) -> Result<account::Prepared, Result<String, crate::aws::AwsError>> {
-    let prepared = match ahead {
-        Some(Ok(Some(p))) => p,
-        Some(Ok(None)) | None => {
-            return Err(Ok(format!("account {account} is not in this organization")))
-        }
-        Some(Err(e)) => return Err(Err(e)),
-    };
-    if svc.policy.standing(account, &prepared.path) == Standing::OutOfScope {
-        return Err(Ok(out_of_scope(account)));
+    match ahead {
+        Some(Ok(Some(p))) => Ok(p),
+        Some(Ok(None)) | None => Err(Ok(format!("account {account} is not in this organization"))),
+        Some(Err(e)) => Err(Err(e)),
     }
-    Ok(prepared)
+}
+
+/// An account this event finds exempt or out of scope, judged against the
+/// rows the table holds for it (one query, only for such an account or a
+/// move): the departure this run tells, if it is the one. A move into a
+/// governed OU clears a recorded departure.
+async fn leaving(
+    svc: &Services,
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    path: &[String],
+) -> Result<Option<Departure>, crate::aws::AwsError> {
+    let governed = svc.policy.standing(account, path) == Standing::Governed;
+    if job.dry_run || (governed && job.trigger.kind != TriggerKind::AccountMoved) {
+        return Ok(None);
+    }
+    let rows = svc.state.snapshot_account(account).await?;
+    Ok(account::left::departure(ctx, job, account, None, path, &rows).await)
+}
+
+fn departed(job: &Job, d: &Departure) -> alert::Alert {
+    let at = clock::iso(clock::now());
+    alert::account_left_governance(d, &job.trigger, &at)
 }
 
 /// Why an account outside the policy's `[scope]` is not looked at.
@@ -158,18 +213,14 @@ pub fn out_of_scope(account: &str) -> String {
     format!("account {account} is out of scope: outside the policy's [scope]")
 }
 
-/// What the account's alerts become: a pending account's follow-up, and
-/// who the account is (its name and OU path).
+/// The account's alerts with who the account is (its name and OU path).
 async fn told(
-    svc: &Services,
     ctx: &Ctx<'_>,
-    job: &Job,
-    report: &crate::outcome::AccountReport,
+    account: &str,
+    (name, path): (Option<String>, Option<String>),
     alerts: Vec<alert::Alert>,
 ) -> Vec<alert::Alert> {
-    let alerts = pending::follow_up(svc, job, report, alerts).await;
-    let (name, path) = (report.name.clone(), report.ou_path.clone());
-    account::named::about(ctx, &report.account, name, path, alerts).await
+    account::named::about(ctx, account, name, path, alerts).await
 }
 
 fn ignored(outcome: Outcome, why: String) -> Work {

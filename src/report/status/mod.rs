@@ -2,6 +2,7 @@
 //! order `reconcile` lists account-regions, with the account's name beside
 //! it (state items carry none: the caller looks names up).
 
+mod left;
 mod notes;
 mod table;
 mod totals;
@@ -12,6 +13,8 @@ mod tests;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+pub use left::render_departures;
 
 use super::{csv, order, Format};
 use crate::store::status::StateRow;

@@ -21,8 +21,18 @@ pub(super) fn notes(rows: &[&StateRow]) -> String {
     }
     for r in rows {
         if let Some(held) = &r.held {
+            let since = r
+                .held_since
+                .as_deref()
+                .map(|s| format!(" (since {s})"))
+                .unwrap_or_default();
+            let told = r
+                .held_told_at
+                .as_deref()
+                .map(|t| format!("; told {t} (enforcement_held)"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "held {} {}: {held}\n",
+                "held {} {}{since}: {held}{told}\n",
                 r.account,
                 place(&r.region, Some(&r.document))
             ));

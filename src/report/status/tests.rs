@@ -27,6 +27,8 @@ fn status_table_is_compact_and_csv_complete() {
         nodes: None,
         mode: None,
         held: None,
+        held_since: None,
+        held_told_at: None,
         ou_path: None,
         canary: None,
     };
@@ -141,6 +143,8 @@ fn with_canary(region: &str, canary: Option<CanaryState>) -> StateRow {
         nodes: None,
         mode: None,
         held: None,
+        held_since: None,
+        held_told_at: None,
         ou_path: None,
         canary,
     }

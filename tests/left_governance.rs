@@ -1,0 +1,311 @@
+//! An account leaving governance is told once: moved into an `[exempt] ous`
+//! OU or out of the `[scope]` (by its `MoveAccount` event, or found by a
+//! sweep when no event came), or dropped by a policy change (one summary
+//! for the change). Whoever finds it first tells it: the sweep after the
+//! event, a duplicate delivery and a second event of the same move stay
+//! silent. A move between two governed OUs tells nothing of the kind, and
+//! `status` keeps the departure (when, how, who, what stays) after the
+//! account's items are gone.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// Root > Workloads > {Prod, Other, Lock (exempt)}; Root > Sandbox (out of scope).
+struct Tree {
+    prod: String,
+    other: String,
+    lock: String,
+    sandbox: String,
+    workloads: String,
+}
+
+async fn tree(w: &World) -> Tree {
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    Tree {
+        prod: w.create_ou(&workloads, "Prod").await,
+        other: w.create_ou(&workloads, "Other").await,
+        lock: w.create_ou(&workloads, "Lock").await,
+        sandbox: w.create_ou(&w.root, "Sandbox").await,
+        workloads,
+    }
+}
+
+fn policy(w: &World, t: &Tree, exempt_ous: &[&str]) {
+    let exempt: Vec<String> = exempt_ous.iter().map(|o| format!("\"{o}\"")).collect();
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n\
+         [scope]\nous = [\"{}\"]\n[default]\nrun_as_user = \"ssm-ops\"\n[exempt]\nous = [{}]\n",
+        t.workloads,
+        exempt.join(", ")
+    ));
+}
+
+fn left<'a>(alerts: &'a [Value], account: &str) -> Vec<&'a Value> {
+    of_kind(alerts, "account_left_governance")
+        .into_iter()
+        .filter(|a| a["message"]["account"] == account)
+        .collect()
+}
+
+fn sweep(w: &World) {
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+}
+
+/// Moves `account` in Organizations, then hands runas-guard its event.
+async fn moved(w: &World, account: &str, from: &str, to: &str) -> Value {
+    w.move_account(account, from, to).await;
+    let event = move_event(account, from, to);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_into_an_exempt_ou_is_told_once_by_its_event_and_never_by_the_sweep_after() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let leaving = w.create_account("leaving-1", Some(&t.prod)).await;
+    let staying = w.create_account("staying-1", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    sweep(&w);
+    assert_eq!(
+        w.state(&leaving, "us-east-1").await.unwrap()["status"],
+        "remediated"
+    );
+    w.alerts().await;
+
+    let event = moved(&w, &leaving, &t.prod, &t.lock).await;
+    let alerts = w.alerts().await;
+    let told = left(&alerts, &leaving);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(m["severity"], "warning");
+    assert_eq!(
+        told[0]["attributes"]["kind"]["Value"],
+        "account_left_governance"
+    );
+    assert_eq!(m["reason"], "exempt_ou");
+    assert_eq!(m["cause"], "moved");
+    assert_eq!(m["found_by"], "account_moved");
+    assert_eq!(m["exempt_ou"], t.lock.as_str());
+    assert_eq!(m["from_ou"], t.prod.as_str());
+    assert_eq!(m["to_ou"], t.lock.as_str());
+    assert_eq!(m["from_path"], "Root/Workloads/Prod");
+    assert_eq!(m["to_path"], "Root/Workloads/Lock");
+    assert_eq!(m["account_name"], "leaving-1");
+    assert!(
+        m["actor"]
+            .as_str()
+            .unwrap()
+            .contains("AWSReservedSSO_AdministratorAccess"),
+        "{m:#}"
+    );
+    // What stays: each document as last recorded, said precisely.
+    let stays = &m["left_in_place"];
+    assert_eq!(stays["documents"].as_array().unwrap().len(), 2, "{stays:#}");
+    assert_eq!(stays["documents"][0]["run_as"], "on/ssm-ops");
+    assert!(stays["note"]
+        .as_str()
+        .unwrap()
+        .contains("no longer reads or writes"));
+    assert!(
+        told[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("left governance"),
+        "{:?}",
+        told[0]["subject"]
+    );
+    // Its rows say excluded; the document is as it was.
+    assert_eq!(
+        w.state(&leaving, "us-east-1").await.unwrap()["status"],
+        "excluded"
+    );
+    let (doc, _, _) = w.document(&leaving, "us-east-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, "ssm-ops");
+
+    // The same event delivered again, another event of the same move, and
+    // the sweep after: silent.
+    let (code, out) = w.handle(&event);
+    assert_eq!(
+        (code, out["result"].as_str()),
+        (0, Some("duplicate")),
+        "{out:#}"
+    );
+    let (code, _) = w.handle(&move_event(&leaving, &t.prod, &t.lock));
+    assert_eq!(code, 0);
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(left(&alerts, &leaving).is_empty(), "{alerts:#?}");
+    assert!(
+        of_kind(&alerts, "account_left_governance").is_empty(),
+        "{alerts:#?}"
+    );
+
+    // `status` still says what happened, and when.
+    let run = w.run(&["status", "--account", &leaving]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("left governance {leaving}"))
+            && run
+                .stdout
+                .contains("moved from Root/Workloads/Prod to Root/Workloads/Lock")
+            && run
+                .stdout
+                .contains("left in place: SSM-SessionManagerRunShell"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("excluded"), "{}", run.stdout);
+
+    // The control: a move between two governed OUs tells no departure.
+    moved(&w, &staying, &t.prod, &t.other).await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "account_left_governance").is_empty(),
+        "{alerts:#?}"
+    );
+    assert_eq!(
+        w.state(&staying, "us-east-1").await.unwrap()["ou_path"],
+        "Root/Workloads/Other"
+    );
+
+    // Back in a governed OU it is configured as any move is, its departure
+    // is no longer on record, and leaving again is told again.
+    moved(&w, &leaving, &t.lock, &t.prod).await;
+    let alerts = w.alerts().await;
+    assert!(left(&alerts, &leaving).is_empty(), "{alerts:#?}");
+    let run = w.run(&["status", "--account", &leaving]);
+    assert!(!run.stdout.contains("left governance"), "{}", run.stdout);
+    moved(&w, &leaving, &t.prod, &t.lock).await;
+    assert_eq!(left(&w.alerts().await, &leaving).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_out_of_scope_is_told_once_even_by_concurrent_events_and_status_keeps_it() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let out = w.create_account("out-1", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    sweep(&w);
+    w.alerts().await;
+
+    // Two events for the one move (a retried API call), handled at once.
+    w.move_account(&out, &t.prod, &t.sandbox).await;
+    let runs: Vec<_> = (0..2)
+        .map(|_| w.handle_in_background(&move_event(&out, &t.prod, &t.sandbox)))
+        .collect();
+    for r in runs {
+        let run = r.join().unwrap();
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains("out of scope"), "{}", run.stdout);
+    }
+    let alerts = w.alerts().await;
+    let told = left(&alerts, &out);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(m["reason"], "out_of_scope");
+    assert_eq!(m["to_path"], "Root/Sandbox");
+    assert!(m["left_in_place"]["note"]
+        .as_str()
+        .unwrap()
+        .contains("go at the next sweep"));
+
+    // The sweep after removes its items (it is outside the scope) and says
+    // nothing more; the departure stays on record.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "account_left_governance").is_empty(),
+        "{alerts:#?}"
+    );
+    assert!(w.state(&out, "us-east-1").await.is_none());
+    let run = w.run(&["status"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(&format!("left governance {out}"))
+            && run.stdout.contains("outside the policy's [scope]"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_tells_a_move_no_event_brought_and_one_summary_for_a_policy_change() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let unseen = w.create_account("unseen-1", Some(&t.prod)).await;
+    let dropped: Vec<String> = vec![
+        w.create_account("other-1", Some(&t.other)).await,
+        w.create_account("other-2", Some(&t.other)).await,
+        w.create_account("other-3", Some(&t.other)).await,
+    ];
+    let kept = w.create_account("prod-2", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    sweep(&w);
+    w.alerts().await;
+
+    // A move whose event never came, found by the sweep: its own alert.
+    w.move_account(&unseen, &t.prod, &t.lock).await;
+    // A policy change that exempts a whole OU: one summary, not one alert
+    // per account (nor per account-region).
+    policy(&w, &t, &[&t.lock, &t.other]);
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let all = of_kind(&alerts, "account_left_governance");
+    assert_eq!(all.len(), 2, "{alerts:#?}");
+    let found = left(&alerts, &unseen);
+    assert_eq!(found.len(), 1, "{alerts:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(
+        (m["found_by"].as_str(), m["cause"].as_str()),
+        (Some("sweep"), Some("moved"))
+    );
+    assert_eq!(m["from_path"], "Root/Workloads/Prod");
+    assert_eq!(m["to_path"], "Root/Workloads/Lock");
+    assert!(m["actor"].is_null());
+    let summary = all
+        .iter()
+        .find(|a| a["message"]["accounts"].is_array())
+        .unwrap();
+    let s = &summary["message"];
+    assert_eq!(s["accounts_left"], 3, "{s:#}");
+    assert_eq!(s["cause"], "policy_changed");
+    let named: Vec<&str> = s["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<&str> = dropped.iter().map(String::as_str).collect();
+    want.sort();
+    assert_eq!(named, want);
+    assert!(s["accounts"][0]["reason"] == "exempt_ou", "{s:#}");
+    assert!(!s.to_string().contains(&kept));
+
+    // The next sweep: nothing of the kind again.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "account_left_governance").is_empty(),
+        "{alerts:#?}"
+    );
+    let run = w.run(&["status"]);
+    for a in dropped.iter().chain([&unseen]) {
+        assert!(
+            run.stdout.contains(&format!("left governance {a}")),
+            "{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("the policy changed (still in Root/Workloads/Other)"),
+        "{}",
+        run.stdout
+    );
+}
