@@ -114,6 +114,7 @@ mod documents {
                 role: None,
                 mode: None,
                 regions: vec![outcome.clone()],
+                alerts_lost: 0,
             };
             let reverts = HashMap::from([(outcome.slot(), 1)]);
             let facts = Facts {
@@ -178,6 +179,7 @@ mod documents {
                 role: None,
                 mode: None,
                 regions: regions.clone(),
+                alerts_lost: 0,
             };
             let reverts = HashMap::new();
             let facts = Facts {

@@ -76,6 +76,7 @@ fn missing_alert(value: &str) -> Alert {
         role: None,
         mode: None,
         regions: vec![row],
+        alerts_lost: 0,
     };
     crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
 }
@@ -120,6 +121,7 @@ fn every_kind() -> Vec<Alert> {
                 outcome("us-east-1", Action::Created, &hostile),
                 outcome("eu-west-1", Action::Failed, &hostile),
             ],
+            alerts_lost: 0,
         };
         tally.add(&report, &HashSet::new());
     }
@@ -338,6 +340,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
             outcome("us-east-1", Action::Updated, value),
             outcome("eu-west-1", Action::Failed, &long),
         ],
+        alerts_lost: 0,
     };
     tally.add(&report, &HashSet::new());
     let sweep = trigger(TriggerKind::Sweep);

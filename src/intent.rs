@@ -210,6 +210,7 @@ impl Intent {
             role: None,
             mode: None,
             regions: vec![outcome.clone()],
+            alerts_lost: 0,
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
         let facts = Facts {

@@ -266,6 +266,11 @@ pub struct AccountReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<crate::policy::Mode>,
     pub regions: Vec<RegionOutcome>,
+    /// A sweep publishes each account's alerts as it goes: those SNS
+    /// refused and the outbox could not keep (the run's `alerts_lost`
+    /// counts them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts_lost: usize,
 }
 
 impl AccountReport {
@@ -286,6 +291,7 @@ impl AccountReport {
             role: None,
             mode: None,
             regions: regions.iter().map(|r| outcome(r)).collect(),
+            alerts_lost: 0,
         }
     }
 
@@ -334,6 +340,15 @@ pub struct Outcome {
     /// The declared Identity Center mapping, when this run looked at it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_center: Option<Value>,
+    /// Alerts this run decided that SNS refused and the outbox could not
+    /// keep either: the run fails (and they wait on the event's claim for
+    /// its retry), and the `AlertsLost` metric counts them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts_lost: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Outcome {
@@ -347,6 +362,7 @@ impl Outcome {
             fanned_out: None,
             unreached: None,
             identity_center: None,
+            alerts_lost: 0,
         }
     }
 }

@@ -346,6 +346,7 @@ mod tests {
             role: None,
             mode: None,
             regions,
+            alerts_lost: 0,
         }
     }
 

@@ -302,6 +302,7 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         role: None,
         mode: desired.mode(),
         regions: vec![],
+        alerts_lost: 0,
     }
 }
 

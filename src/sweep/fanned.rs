@@ -29,7 +29,7 @@ pub async fn sweep_one(
         "fanned-out sweep",
     );
     let job = Job::new(trigger, false);
-    let swept = match worked(svc, &job, message).await {
+    let mut swept = match worked(svc, &job, message).await {
         Ok(swept) => swept,
         Err(e) => {
             tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "account not swept; its failure is its part of the summary");
@@ -52,7 +52,8 @@ pub async fn sweep_one(
             .claim_summary(&message.sweep_id, &job.owner)
             .await?
     {
-        summarise_fanned_out(svc, &message.sweep_id).await?;
+        // Lost with the account's own: this message's run counts it.
+        swept.0.alerts_lost += summarise_fanned_out(svc, &message.sweep_id).await?;
     }
     Ok(swept.0)
 }
@@ -79,8 +80,9 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
     sweep_account(svc, &job, &org, info, &svc.policy.regions).await
 }
 
-/// The account that completes a fanned-out sweep speaks for all of them.
-async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(), AwsError> {
+/// The account that completes a fanned-out sweep speaks for all of them;
+/// how many alerts SNS refused and the outbox could not keep.
+async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<usize, AwsError> {
     let mut whole = Tally::default();
     for part in svc.sweeps.parts(sweep_id).await? {
         match serde_json::from_str::<Tally>(&part) {
@@ -93,8 +95,8 @@ async fn summarise_fanned_out(svc: &Arc<Services>, sweep_id: &str) -> Result<(),
     let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
     let alerts = super::told(&whole, &trigger);
     if alerts.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
-    Ok(())
+    let delivered = deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
+    Ok(delivered.lost.len())
 }
