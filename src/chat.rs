@@ -29,6 +29,43 @@ pub const DESCRIPTION_MAX: usize = 8000;
 pub const NEXT_STEP_MAX: usize = 350;
 pub const KEYWORD_MAX: usize = 75;
 
+/// The description as it fits [`DESCRIPTION_MAX`]: whole lines (a list's
+/// items are lines), then one that says how many more there are and where
+/// they are; a first line longer than the limit alone is cut.
+fn cut_lines(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    // Room for the closing line, whatever the count.
+    let room = max.saturating_sub(80);
+    let (mut kept, mut used) = (Vec::new(), 0);
+    for line in &lines {
+        let n = line.chars().count() + 1;
+        if used + n > room {
+            break;
+        }
+        kept.push(*line);
+        used += n;
+    }
+    if kept.is_empty() {
+        return cut(text, max);
+    }
+    let left = lines.len() - kept.len();
+    kept.push("");
+    let mut out = kept.join("\n");
+    out.push_str(&format!(
+        "…and {left} more lines in the alert topic's message"
+    ));
+    out
+}
+
+/// `…and N more` for a list the alert body cut (`<key>_more`), if it did.
+fn more_line(b: &Value, key: &str) -> Option<String> {
+    let n = b[format!("{key}_more")].as_u64().filter(|n| *n > 0)?;
+    Some(format!("…and {} more", code(&n.to_string())))
+}
+
 fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
@@ -174,6 +211,9 @@ fn description(alert: &Alert) -> String {
     if b["kind"] == "identity_center_drift" {
         return identity_center_description(b);
     }
+    if b["kind"] == "policy_ids_unknown" {
+        return kinds::ids_unknown_description(b);
+    }
     if b["kind"] == "policy_rejected" {
         return format!(
             "*Policy:* {} (version {})\n*Error:* {}",
@@ -200,6 +240,7 @@ fn description(alert: &Alert) -> String {
                 code(&text(&e["message"]))
             ));
         }
+        lines.extend(more_line(b, "errors"));
     }
     lines.extend(principal_lines(b));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
@@ -226,6 +267,7 @@ fn principal_lines(b: &serde_json::Value) -> Vec<String> {
             code(&text(&p["value"]))
         ));
     }
+    lines.extend(more_line(b, "principals"));
     lines
 }
 
@@ -310,7 +352,7 @@ pub fn message(alert: &Alert) -> Value {
         "content": {
             "textType": "client-markdown",
             "title": format!("{} {}", emoji(severity), inert(&alert.subject, TITLE_MAX - 30)),
-            "description": cut(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
+            "description": cut_lines(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
             "nextSteps": crate::alert::guidance::next_steps(alert.kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
             "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
         },

@@ -3,7 +3,7 @@
 //! session document that skips Run As, Identity Center's mapping changed. Every editor- or event-chosen value
 //! goes through `code` (inert in chat).
 
-use super::{code, console_link, text};
+use super::{code, console_link, more_line, text};
 
 /// A sweep's summary: what was checked and each account-region it lists.
 pub(super) fn summary_description(b: &serde_json::Value) -> String {
@@ -105,6 +105,7 @@ pub(super) fn bypass_description(b: &serde_json::Value) -> String {
             platforms.join(", ")
         ));
     }
+    lines.extend(more_line(b, "elevated"));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
         lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));
@@ -134,6 +135,7 @@ pub(super) fn missing_description(b: &serde_json::Value) -> String {
             nodes.join(" ")
         ));
     }
+    lines.extend(more_line(b, "regions"));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
 }
@@ -173,7 +175,33 @@ pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
             code(&or_none(&c["found"]))
         ));
     }
+    lines.extend(more_line(b, "changes"));
     lines.push(format!("*Action:* {}", code(&text(&b["action"]))));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
+    lines.join("\n")
+}
+
+/// Ids chat names of those the policy has and the organization lacks.
+const IDS_SHOWN: usize = 20;
+
+/// Policy ids the organization does not have: how many, and the first.
+pub(super) fn ids_unknown_description(b: &serde_json::Value) -> String {
+    let listed = b["unknown_ids"].as_array().cloned().unwrap_or_default();
+    let total = listed.len() as u64 + b["unknown_ids_more"].as_u64().unwrap_or(0);
+    let mut lines = vec![format!(
+        "*Ids the organization does not have:* {}",
+        code(&total.to_string())
+    )];
+    for u in listed.iter().take(IDS_SHOWN) {
+        lines.push(format!(
+            "{} = {}",
+            code(&text(&u["key"])),
+            code(&text(&u["id"]))
+        ));
+    }
+    let shown = listed.len().min(IDS_SHOWN) as u64;
+    if total > shown {
+        lines.push(format!("…and {} more", code(&(total - shown).to_string())));
+    }
     lines.join("\n")
 }
