@@ -19,7 +19,10 @@
 
 use serde_json::{json, Map, Value};
 
+mod fit;
 mod kinds;
+
+use fit::{cut_lines, more_line};
 
 use crate::alert::Alert;
 
@@ -28,43 +31,6 @@ pub const TITLE_MAX: usize = 250;
 pub const DESCRIPTION_MAX: usize = 8000;
 pub const NEXT_STEP_MAX: usize = 350;
 pub const KEYWORD_MAX: usize = 75;
-
-/// The description as it fits [`DESCRIPTION_MAX`]: whole lines (a list's
-/// items are lines), then one that says how many more there are and where
-/// they are; a first line longer than the limit alone is cut.
-fn cut_lines(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let lines: Vec<&str> = text.lines().collect();
-    // Room for the closing line, whatever the count.
-    let room = max.saturating_sub(80);
-    let (mut kept, mut used) = (Vec::new(), 0);
-    for line in &lines {
-        let n = line.chars().count() + 1;
-        if used + n > room {
-            break;
-        }
-        kept.push(*line);
-        used += n;
-    }
-    if kept.is_empty() {
-        return cut(text, max);
-    }
-    let left = lines.len() - kept.len();
-    kept.push("");
-    let mut out = kept.join("\n");
-    out.push_str(&format!(
-        "…and {left} more lines in the alert topic's message"
-    ));
-    out
-}
-
-/// `…and N more` for a list the alert body cut (`<key>_more`), if it did.
-fn more_line(b: &Value, key: &str) -> Option<String> {
-    let n = b[format!("{key}_more")].as_u64().filter(|n| *n > 0)?;
-    Some(format!("…and {} more", code(&n.to_string())))
-}
 
 fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
