@@ -177,6 +177,13 @@ impl Associations for Fake {
         Ok(true)
     }
 
+    async fn document_versions(&self) -> Result<Option<crate::nodes::DocumentVersions>, AwsError> {
+        Ok(Some(crate::nodes::DocumentVersions {
+            default: "1".into(),
+            latest: "1".into(),
+        }))
+    }
+
     async fn failed_nodes(
         &self,
         _id: &str,
