@@ -181,12 +181,7 @@ fn description(alert: &Alert) -> String {
         return kinds::ids_unknown_description(b);
     }
     if b["kind"] == "policy_rejected" {
-        return format!(
-            "*Policy:* {} (version {})\n*Error:* {}",
-            code(&text(&b["source"])),
-            code(&text(&b["version"])),
-            code(&text(&b["error"]))
-        );
+        return kinds::rejected_description(b);
     }
     lines.push(account_line(b));
     if let Some(region) = b["region"].as_str() {

@@ -1,7 +1,8 @@
 //! Descriptions of the alerts whose body is not one account-region's
 //! before and after: a sweep's summary, nodes without the Run As user, a
-//! session document that skips Run As, Identity Center's mapping changed. Every editor- or event-chosen value
-//! goes through `code` (inert in chat).
+//! session document that skips Run As, Identity Center's mapping changed,
+//! policy ids the organization lacks, a refused policy. Every editor- or
+//! event-chosen value goes through `code` (inert in chat).
 
 use super::{code, console_link, more_line, text};
 
@@ -204,4 +205,14 @@ pub(super) fn ids_unknown_description(b: &serde_json::Value) -> String {
         lines.push(format!("…and {} more", code(&(total - shown).to_string())));
     }
     lines.join("\n")
+}
+
+/// A new policy refused: which object and version, and why.
+pub(super) fn rejected_description(b: &serde_json::Value) -> String {
+    format!(
+        "*Policy:* {} (version {})\n*Error:* {}",
+        code(&text(&b["source"])),
+        code(&text(&b["version"])),
+        code(&text(&b["error"]))
+    )
 }
