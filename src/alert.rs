@@ -10,6 +10,7 @@ use crate::ids::stable_id;
 use crate::outcome::{AccountReport, Action, Change};
 use crate::trigger::Trigger;
 
+pub mod bound;
 mod bypass;
 mod degraded;
 mod drift;

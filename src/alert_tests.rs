@@ -115,6 +115,7 @@ mod documents {
                 mode: None,
                 left_governance: None,
                 regions: vec![outcome.clone()],
+                alerts_lost: 0,
             };
             let reverts = HashMap::from([(outcome.slot(), 1)]);
             let facts = Facts {
@@ -180,6 +181,7 @@ mod documents {
                 mode: None,
                 left_governance: None,
                 regions: regions.clone(),
+                alerts_lost: 0,
             };
             let reverts = HashMap::new();
             let facts = Facts {

@@ -19,7 +19,10 @@
 
 use serde_json::{json, Map, Value};
 
+mod fit;
 mod kinds;
+
+use fit::{cut_lines, more_line};
 
 use crate::alert::Alert;
 
@@ -169,14 +172,8 @@ fn own_description(b: &Value) -> Option<String> {
         "canary_unwritable" => canary_description,
         "enforcement_held" => held_description,
         "account_left_governance" => left_description,
-        "policy_rejected" => |b| {
-            format!(
-                "*Policy:* {} (version {})\n*Error:* {}",
-                code(&text(&b["source"])),
-                code(&text(&b["version"])),
-                code(&text(&b["error"]))
-            )
-        },
+        "policy_rejected" => kinds::rejected_description,
+        "policy_ids_unknown" => kinds::ids_unknown_description,
         _ => return None,
     };
     Some(describe(b))
@@ -206,6 +203,7 @@ fn description(alert: &Alert) -> String {
                 code(&text(&e["message"]))
             ));
         }
+        lines.extend(more_line(b, "errors"));
     }
     if let Some(replaced) = b["replaced"].as_str() {
         lines.push(format!("*Association:* {}", code(replaced)));
@@ -235,6 +233,7 @@ fn principal_lines(b: &serde_json::Value) -> Vec<String> {
             code(&text(&p["value"]))
         ));
     }
+    lines.extend(more_line(b, "principals"));
     lines
 }
 
@@ -319,7 +318,7 @@ pub fn message(alert: &Alert) -> Value {
         "content": {
             "textType": "client-markdown",
             "title": format!("{} {}", emoji(severity), inert(&alert.subject, TITLE_MAX - 30)),
-            "description": cut(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
+            "description": cut_lines(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
             "nextSteps": crate::alert::guidance::next_steps(alert.kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
             "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
         },

@@ -77,6 +77,7 @@ fn missing_alert(value: &str) -> Alert {
         mode: None,
         left_governance: None,
         regions: vec![row],
+        alerts_lost: 0,
     };
     crate::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
 }
@@ -182,6 +183,7 @@ fn every_kind() -> Vec<Alert> {
                 outcome("us-east-1", Action::Created, &hostile),
                 outcome("eu-west-1", Action::Failed, &hostile),
             ],
+            alerts_lost: 0,
         };
         tally.add(&report, &HashSet::new());
     }
@@ -388,9 +390,57 @@ fn one_thread_per_account_region_and_the_facts_on_call_needs() {
     assert_eq!(sweep["metadata"]["threadId"], "runas-guard-sweeps");
     let text = sweep["content"]["description"].as_str().unwrap();
     assert!(
-        text.chars().count() <= DESCRIPTION_MAX && text.ends_with('…'),
-        "a long summary is cut, not refused"
+        text.chars().count() <= DESCRIPTION_MAX
+            && text.ends_with("more lines in the alert topic's message"),
+        "a long summary is cut at a line, saying so, not refused: {text}"
     );
+}
+
+#[test]
+fn lists_say_how_many_more_and_every_chat_message_fits_sns() {
+    use crate::alert::bound::{attributes, fits, publish_bytes, LIST_MAX};
+    let unknown: Vec<crate::policy::ids::UnknownId> = (0..5000)
+        .map(|i| crate::policy::ids::UnknownId {
+            key: "scope.accounts".into(),
+            id: format!("{:012}", 100_000_000_000u64 + i),
+        })
+        .collect();
+    let ids = crate::alert::policy_ids_unknown(&unknown, "sweep-1", "now");
+    let m = message(&ids);
+    validate(&m).unwrap();
+    let d = m["content"]["description"].as_str().unwrap();
+    assert!(
+        d.contains("`5000`") && d.contains("…and `4980` more"),
+        "{d}"
+    );
+    assert!(d.contains("`scope.accounts` = `100000000019`"), "{d}");
+    assert_eq!(m["metadata"]["threadId"], "runas-guard-policy");
+
+    // A body list cut to its bound says so in chat too.
+    let mut failed = every_kind()[1].clone();
+    failed.body["errors_more"] = serde_json::json!(12);
+    let d = message(&failed)["content"]["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(d.contains("…and `12` more"), "{d}");
+
+    // Hostile, multi-byte, long: every kind's chat message is well under
+    // SNS's limit in bytes, whatever its body holds.
+    let mut all = every_kind();
+    all.push(ids);
+    for a in &mut all {
+        let huge = "€".repeat(100_000);
+        if let Value::Object(b) = &mut a.body {
+            b.insert("error".into(), Value::String(huge.clone()));
+            b.insert("account_name".into(), Value::String(huge));
+        }
+        let text = message(a).to_string();
+        let bytes = publish_bytes(&a.subject, &text, &attributes(a));
+        assert!(fits(bytes), "{}: {bytes} bytes", a.kind.as_str());
+        assert!(bytes < 64 * 1024, "{}: {bytes} bytes", a.kind.as_str());
+    }
+    assert_eq!(LIST_MAX, 50);
 }
 
 #[test]
@@ -471,6 +521,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
             outcome("us-east-1", Action::Updated, value),
             outcome("eu-west-1", Action::Failed, &long),
         ],
+        alerts_lost: 0,
     };
     tally.add(&report, &HashSet::new());
     let sweep = trigger(TriggerKind::Sweep);

@@ -266,6 +266,7 @@ mod tests {
                         ..RegionOutcome::default()
                     },
                 ],
+                alerts_lost: 0,
             });
             let want = !matches!(action, Action::Failed | Action::Pending | Action::Deferred);
             assert_eq!(covers(&o), want, "{action:?}");

@@ -146,6 +146,11 @@ async fn sqs_batch(reactor: &Reactor, input: &Value) -> Answer {
         // next sweep retries them: redelivering the message would only repeat
         // them into the dead-letter queue.
         match reactor.sweep_one(&message).await {
+            // Never a quiet success: the message fails (and is counted).
+            Ok(report) if report.alerts_lost > 0 => {
+                tracing::error!(outcome = "alert_lost", message_id = %id, account = %message.account, lost = report.alerts_lost, "sweep message's alerts neither published nor kept");
+                response.add_failure(id);
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "sweep message failed");
@@ -194,6 +199,7 @@ mod tests {
             mode: None,
             left_governance: None,
             regions: vec![],
+            alerts_lost: 0,
         };
         for (result, accounts, back) in [
             (Handled::Done, false, false),

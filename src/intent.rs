@@ -212,6 +212,7 @@ impl Intent {
             mode: None,
             left_governance: None,
             regions: vec![outcome.clone()],
+            alerts_lost: 0,
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
         let facts = Facts {

@@ -146,9 +146,19 @@ pub fn for_outcome(
             ));
         }
         // The canary's worker says how long its arrival took.
-        TriggerKind::ForwardingCanary | TriggerKind::Ignored => return vec![],
+        TriggerKind::ForwardingCanary | TriggerKind::Ignored => return lost(outcome.alerts_lost),
     }
+    out.extend(lost(outcome.alerts_lost));
     out
+}
+
+/// Alerts SNS refused that the outbox could not keep either (an alarm
+/// watches them); nothing when there are none.
+pub fn lost(n: usize) -> Vec<Metric> {
+    match n {
+        0 => vec![],
+        n => vec![count("AlertsLost", n)],
+    }
 }
 
 /// Alerts of these kinds this run decided.
@@ -395,6 +405,37 @@ mod tests {
             .map(|m| (m.name, m.value))
             .collect();
         assert_eq!(got, [("EventsCoalesced", 1.0)]);
+    }
+
+    #[test]
+    fn alerts_lost_are_counted_whatever_the_trigger_and_only_when_there_are_any() {
+        let mut failed = outcome(&[Action::Created], &[]);
+        failed.result = Handled::Failed;
+        failed.alerts_lost = 2;
+        for kind in [
+            TriggerKind::Sweep,
+            TriggerKind::DocumentChanged,
+            TriggerKind::AccountVended,
+            TriggerKind::ForwardingCanary,
+            TriggerKind::Ignored,
+        ] {
+            let m = for_outcome(kind, &failed, None, None);
+            let lost: Vec<f64> = m
+                .iter()
+                .filter(|m| m.name == "AlertsLost")
+                .map(|m| m.value)
+                .collect();
+            assert_eq!(lost, [2.0], "{kind:?}");
+        }
+        let quiet = outcome(&[Action::Created], &[]);
+        for kind in [TriggerKind::Sweep, TriggerKind::ForwardingCanary] {
+            assert!(for_outcome(kind, &quiet, None, None)
+                .iter()
+                .all(|m| m.name != "AlertsLost"));
+        }
+        assert_eq!(lost(0), []);
+        assert_eq!(lost(1), [count("AlertsLost", 1)]);
+        assert_emf(&emf(&lost(1), "policy_rejected", 1_800_000_000_000));
     }
 
     #[test]

@@ -45,9 +45,12 @@ impl Delivered {
     }
 }
 
+/// Every destination's copy of each alert, made to fit SNS first: what is
+/// kept is what is published, and it fits a DynamoDB item too.
 fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
     decided
         .iter()
+        .map(|a| alerts.fit(a.clone()))
         .flat_map(|a| alerts.dests().iter().map(move |d| (a.clone(), *d)))
         .collect()
 }

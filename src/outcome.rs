@@ -9,6 +9,9 @@ use crate::ports::Versions;
 use crate::preferences::RunAs;
 use crate::trigger::DOCUMENT_NAME;
 
+mod status;
+pub use status::Status;
+
 /// `<region>` for `SSM-SessionManagerRunShell`, `<region>#DOCUMENT#<name>`
 /// for a `[[document]]`: one state item, lease and drift mark each.
 pub fn slot(region: &str, document: Option<&str>) -> String {
@@ -90,58 +93,6 @@ impl Action {
             self,
             Action::Created | Action::Updated | Action::DefaultSwitched
         )
-    }
-}
-
-/// What the state item says about an account-region (docs/design.md "State").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Compliant,
-    Remediated,
-    Reverted,
-    Noncompliant,
-    Failed,
-    Excluded,
-    Pending,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Compliant => "compliant",
-            Status::Remediated => "remediated",
-            Status::Reverted => "reverted",
-            Status::Noncompliant => "noncompliant",
-            Status::Failed => "failed",
-            Status::Excluded => "excluded",
-            Status::Pending => "pending",
-        }
-    }
-
-    /// A write that undid someone's edit is a revert; any other write
-    /// (a vend, a sweep, a move) remediates.
-    pub fn of(o: &RegionOutcome, user: &str, document_event: bool) -> Status {
-        match o.action {
-            // Never recorded (see `commit::records`); as the holder found it.
-            Action::None | Action::Deferred => Status::Compliant,
-            Action::WouldChange => Status::Noncompliant,
-            Action::Failed => Status::Failed,
-            Action::Pending => Status::Pending,
-            Action::Excluded
-            | Action::RegionDisabled
-            | Action::AccountSuspended
-            | Action::AccountPendingClosure
-            | Action::AccountClosed
-            | Action::OutOfScope => Status::Excluded,
-            Action::Created | Action::Updated | Action::DefaultSwitched => {
-                if document_event && o.was_noncompliant(user) {
-                    Status::Reverted
-                } else {
-                    Status::Remediated
-                }
-            }
-        }
     }
 }
 
@@ -284,6 +235,11 @@ pub struct AccountReport {
     /// tells it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_governance: Option<crate::governance::Departure>,
+    /// A sweep publishes each account's alerts as it goes: those SNS
+    /// refused and the outbox could not keep (the run's `alerts_lost`
+    /// counts them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts_lost: usize,
 }
 
 impl AccountReport {
@@ -305,6 +261,7 @@ impl AccountReport {
             mode: None,
             regions: regions.iter().map(|r| outcome(r)).collect(),
             left_governance: None,
+            alerts_lost: 0,
         }
     }
 
@@ -357,6 +314,15 @@ pub struct Outcome {
     /// should: told once, and the invocation fails.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub degraded: Option<Box<crate::degraded::Degraded>>,
+    /// Alerts this run decided that SNS refused and the outbox could not
+    /// keep either: the run fails (and they wait on the event's claim for
+    /// its retry), and the `AlertsLost` metric counts them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub alerts_lost: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Outcome {
@@ -371,6 +337,7 @@ impl Outcome {
             unreached: None,
             identity_center: None,
             degraded: None,
+            alerts_lost: 0,
         }
     }
 }

@@ -102,7 +102,9 @@ impl Reactor {
     pub async fn policy_rejected(&self, source: &str, version: &str, error: &str) {
         let alert = alert::policy_rejected(source, version, error, &clock::iso(clock::now()));
         let owner = crate::ids::token();
-        outbox::deliver(&self.svc.receipts, &self.svc.alerts, &owner, vec![alert]).await;
+        let delivered =
+            outbox::deliver(&self.svc.receipts, &self.svc.alerts, &owner, vec![alert]).await;
+        metrics::emit(&metrics::lost(delivered.lost.len()), "policy_rejected");
     }
 
     /// `Some(line)` naming every OU and account id `policy` names that the
@@ -274,6 +276,7 @@ impl Reactor {
     pub async fn sweep_one(&self, message: &SweepMessage) -> Result<AccountReport, AwsError> {
         let (report, degraded) = sweep::sweep_one(&self.svc, message).await?;
         let mut outcome = Outcome::new(Value::Null, Handled::Done, "fanned-out sweep");
+        outcome.alerts_lost = report.alerts_lost;
         outcome.accounts.push(report.clone());
         outcome.degraded = degraded.map(Box::new);
         let kind = TriggerKind::Sweep;

@@ -145,6 +145,18 @@ impl Delivery {
             outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
         }
         failed |= home == Home::Claim && delivered.unsent > 0;
+        // An alert neither published nor kept is never a quiet success:
+        // the run fails (the CLI exits 1, Lambda retries the event, whose
+        // claim carries the alert) and `AlertsLost` counts it.
+        let accounts: usize = outcome.accounts.iter().map(|a| a.alerts_lost).sum();
+        outcome.alerts_lost = delivered.lost.len() + accounts;
+        if outcome.alerts_lost > 0 {
+            failed = true;
+            outcome.reason = format!(
+                "{}; {} alert(s) neither published nor kept in the outbox",
+                outcome.reason, outcome.alerts_lost
+            );
+        }
         // The claim stops renewing before it is closed.
         let keepalive = std::mem::take(&mut self.keepalive);
         if keepalive.lost() {
@@ -168,7 +180,8 @@ impl Delivery {
     }
 
     /// Completes the claim, or releases it for the retry, with the alerts
-    /// that neither SNS nor the outbox took (the retry publishes them).
+    /// that neither SNS nor the outbox took (the retry publishes them; they
+    /// are in the log whole as well, in case the claim cannot take them).
     async fn close(
         &self,
         fx: &Effects<'_>,
@@ -177,7 +190,11 @@ impl Delivery {
         lost: Vec<Alert>,
         outcome: &Outcome,
     ) {
-        let closing = if failed && home == Home::Claim {
+        for a in &lost {
+            let json = serde_json::to_string(a).expect("alert serialises");
+            tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
+        }
+        let closing = if failed && (home == Home::Claim || !lost.is_empty()) {
             let (status, alerts) = if lost.is_empty() {
                 ("failed", None)
             } else {
@@ -186,27 +203,21 @@ impl Delivery {
             fx.receipts
                 .release(&self.event_id, &self.owner, status, alerts.as_deref())
                 .await
+        } else if failed {
+            fx.receipts
+                .release(&self.event_id, &self.owner, "failed", None)
+                .await
+        } else if outcome.result == Handled::Ignored {
+            // Nothing was done: the id is not used up, so the event put
+            // right (or delivered again) under it is handled anew.
+            fx.receipts
+                .release(&self.event_id, &self.owner, "ignored", None)
+                .await
         } else {
-            for a in &lost {
-                let json = serde_json::to_string(a).expect("alert serialises");
-                tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
-            }
-            if failed {
-                fx.receipts
-                    .release(&self.event_id, &self.owner, "failed", None)
-                    .await
-            } else if outcome.result == Handled::Ignored && lost.is_empty() {
-                // Nothing was done: the id is not used up, so the event put
-                // right (or delivered again) under it is handled anew.
-                fx.receipts
-                    .release(&self.event_id, &self.owner, "ignored", None)
-                    .await
-            } else {
-                let summary = format!("{:?}: {}", outcome.result, outcome.reason);
-                fx.receipts
-                    .complete(&self.event_id, &self.owner, &summary)
-                    .await
-            }
+            let summary = format!("{:?}: {}", outcome.result, outcome.reason);
+            fx.receipts
+                .complete(&self.event_id, &self.owner, &summary)
+                .await
         };
         if let Err(e) = closing {
             // A failed release is repaired by the claim lease running out.

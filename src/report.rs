@@ -395,6 +395,7 @@ mod tests {
                 RegionOutcome::skipped("us-east-1", Action::None, None),
                 RegionOutcome::failed("eu-west-1", "AccessDenied", "denied\nby SCP".into()),
             ],
+            alerts_lost: 0,
         }]
     }
 

@@ -413,6 +413,7 @@ mod tests {
             mode: None,
             left_governance: None,
             regions,
+            alerts_lost: 0,
         }
     }
 

@@ -15,6 +15,10 @@ Rule fields (all optional; unknown fields are rejected with 400):
   match   `service`, `region`  SigV4 credential scope of the Authorization header
           `action`   X-Amz-Target suffix (JSON protocols) or `Action=` form field (query)
           `contains` substring of the url-decoded request body
+          `message_bytes_over`  N: only an SNS `Publish` whose size as SNS counts it
+                     exceeds N bytes: the `Message` plus every message attribute's
+                     name, data type and value, as UTF-8 (bytes, not characters;
+                     Amazon SNS API Reference, `Publish` and `MessageAttributeValue`)
           An absent match field matches anything.
   effect  "error" (default) answer with the AWS-shaped error, do not forward
           "lose"   forward (upstream does the work), discard its answer, answer
@@ -41,6 +45,12 @@ Rule fields (all optional; unknown fields are rejected with 400):
           forwarded ("count", "hold", "rewrite": as the upstream sent them; the
           first 200), listed as "responses"
   drop, edit  the "rewrite" effect's changes (only with it, and it needs one)
+
+SNS answering a message over its limit as AWS does (moto never refuses one):
+
+    {"name": "too-long", "service": "sns", "action": "Publish", "message_bytes_over": 262144,
+     "status": 400, "code": "InvalidParameter", "message": "Invalid parameter: Message too long",
+     "protocol": "query"}
 
 The first rule in list order that matches and still has budget (skip or times
 left) decides; an exhausted rule is passed over so a later rule can match. A
@@ -83,7 +93,7 @@ SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
 EFFECTS = ("error", "lose", "hold", "count", "rewrite")
 FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
           "hold_timeout", "status", "code", "message", "protocol", "record", "record_response",
-          "drop", "edit"}
+          "drop", "edit", "message_bytes_over"}
 EDIT_FIELDS = {"where", "set", "drop"}
 MAX_RECORDS = 200
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -111,6 +121,9 @@ class Rule:
         for key, value in (("skip", self.skip), ("times", self.times)):
             if value is not None and (type(value) is not int or value < 0):
                 raise ValueError(f"{key} must be a non-negative integer: {spec!r}")
+        over = spec.get("message_bytes_over")
+        if over is not None and (type(over) is not int or over < 0):
+            raise ValueError(f"message_bytes_over must be a non-negative integer: {spec!r}")
         self.hold_timeout = spec.get("hold_timeout", 60)
         if type(self.hold_timeout) not in (int, float) or self.hold_timeout < 0:
             raise ValueError(f"hold_timeout must be a non-negative number: {spec!r}")
@@ -130,12 +143,14 @@ class Rule:
         self.released = False   # a rule without `times` is done once released
         self.dropped = False    # replaced by PUT /__faults: wakes current holders
 
-    def matches(self, service, region, action, body):
+    def matches(self, service, region, action, body, size):
         s = self.spec
+        over = s.get("message_bytes_over")
         return (s.get("service") in (None, service)
                 and s.get("region") in (None, region)
                 and s.get("action") in (None, action)
-                and (s.get("contains") is None or s["contains"] in body))
+                and (s.get("contains") is None or s["contains"] in body)
+                and (over is None or (size is not None and size > over)))
 
     def exhausted(self):
         if self.seen < self.skip:
@@ -233,11 +248,24 @@ def rewritten(rule, data):
     return json.dumps(doc).encode(), True
 
 
-def claim(service, region, action, body):
-    """The deciding rule and what to do: (rule, "pass"|effect), or (None, "pass")."""
+def sns_publish_bytes(raw):
+    """What SNS counts of a query-protocol Publish form: the Message and every
+    MessageAttributes entry's Name, Value.DataType and Value.StringValue (or
+    BinaryValue, as sent), in UTF-8 bytes."""
+    form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    size = sum(len(v.encode()) for v in form.get("Message", []))
+    for key, values in form.items():
+        if re.fullmatch(r"MessageAttributes\.entry\.\d+\.(Name|Value\.DataType|Value\.StringValue|Value\.BinaryValue)", key):
+            size += sum(len(v.encode()) for v in values)
+    return size
+
+
+def claim(service, region, action, body, size=None):
+    """The deciding rule and what to do: (rule, "pass"|effect), or (None, "pass").
+    `size`: an SNS Publish's size as SNS counts it (None for anything else)."""
     with LOCK:
         for rule in RULES:
-            if not rule.matches(service, region, action, body) or rule.exhausted():
+            if not rule.matches(service, region, action, body, size) or rule.exhausted():
                 continue
             rule.seen += 1
             if rule.seen > rule.skip:
@@ -437,7 +465,8 @@ class Proxy(BaseHTTPRequestHandler):
             target = self.headers.get("X-Amz-Target", "")
             action = (target.split(".")[-1] if target
                       else (re.search(r"(?:^|&)Action=([^&]+)", body) or [None, None])[1])
-            rule, effect = claim(service, region, action, body)
+            size = sns_publish_bytes(raw) if (service, action) == ("sns", "Publish") else None
+            rule, effect = claim(service, region, action, body, size)
             if effect == "error":
                 status, ctype, data = rule.error()
                 return self._reply(status, data, ctype)

@@ -372,6 +372,54 @@ def check_rewrite(c):
         status, data = c.json("PUT", "/__faults", bad)
         assert status == 400, (bad, status, data)
     print("ok rewrite: drop at any depth, edit where, checksum, not JSON, counters, validation")
+SNS_LIMIT = 262144  # Amazon SNS API Reference, Publish: 256 KB, message and attributes
+
+
+def publish_form(message, **attributes):
+    """A query-protocol SNS Publish, as the SDKs send it."""
+    fields = [("Action", "Publish"), ("TopicArn", "arn:aws:sns:us-east-1:123456789012:t"),
+              ("Message", message)]
+    for i, (name, value) in enumerate(attributes.items(), 1):
+        fields += [(f"MessageAttributes.entry.{i}.Name", name),
+                   (f"MessageAttributes.entry.{i}.Value.DataType", "String"),
+                   (f"MessageAttributes.entry.{i}.Value.StringValue", value)]
+    return urllib.parse.urlencode(fields)
+
+
+def check_sns_size(c):
+    c.faults([{"name": "too-long", "service": "sns", "action": "Publish", "message_bytes_over": SNS_LIMIT,
+               "status": 400, "code": "InvalidParameter", "message": "Invalid parameter: Message too long",
+               "protocol": "query"}])
+    headers = {"Authorization": auth("sns"), "Content-Type": "application/x-www-form-urlencoded"}
+    attrs = {"kind": "policy_ids_unknown", "alert_id": "a1"}
+    counted = sum(len(k) + len("String") + len(v) for k, v in attrs.items())
+    room = SNS_LIMIT - counted
+    # Exactly at the limit (message and attributes): forwarded.
+    resp, data = c.req("POST", "/", publish_form("x" * room, **attrs), headers)
+    assert resp.status == 200 and json.loads(data)["upstream"], data[:200]
+    # One byte over: refused as AWS refuses it, not forwarded.
+    before = len(SEEN)
+    resp, data = c.req("POST", "/", publish_form("x" * (room + 1), **attrs), headers)
+    assert resp.status == 400 and b"<Code>InvalidParameter</Code>" in data, data
+    assert b"Invalid parameter: Message too long" in data and b"<Type>Sender</Type>" in data, data
+    assert len(SEEN) == before
+    # Bytes, not characters: one 2-byte character in place of an ASCII one.
+    resp, _ = c.req("POST", "/", publish_form("é" + "x" * (room - 1), **attrs), headers)
+    assert resp.status == 400
+    resp, _ = c.req("POST", "/", publish_form("€" * (room // 3), **attrs), headers)
+    assert resp.status == 200, "3-byte characters up to the limit"
+    # Attributes count: the same message with a longer attribute value.
+    resp, _ = c.req("POST", "/", publish_form("x" * room, kind="policy_ids_unknownX", alert_id="a1"),
+                    headers)
+    assert resp.status == 400
+    # Not a Publish, or not SNS: never matched, whatever the size.
+    assert c.req("POST", "/", "Action=CreateTopic&Name=" + "x" * (SNS_LIMIT + 10), headers)[0].status == 200
+    assert c.sqs("SendMessage", "&MessageBody=" + "x" * (SNS_LIMIT + 10))[0].status == 200
+    assert c.json("GET", "/__hits")[1] == {"too-long": {"seen": 3, "hits": 3, "held": 0}}
+    for bad in (-1, "1", 1.5, True):
+        resp, data = c.req("PUT", "/__faults", [{"message_bytes_over": bad}])
+        assert resp.status == 400 and b"message_bytes_over" in data, (bad, data)
+    print("ok sns size: at the limit forwarded, one byte over refused, bytes not characters")
 
 
 def check_moto(port):
@@ -459,6 +507,7 @@ def main():
         check_skip_times(c)
         check_wait(c)
         check_rewrite(c)
+        check_sns_size(c)
         check_moto(proxy_port)
         print("all ok")
     finally:

@@ -90,6 +90,23 @@ fn start_watch(w: &World) -> Watch {
 }
 
 fn invoke(watch: &Watch, w: &World, event: &Value) -> Value {
+    let out = invoked(watch, w, event);
+    assert!(
+        out.status.success(),
+        "invoke failed: {}\nfunction log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&watch.log).unwrap_or_default()
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "invoke output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// One invocation through the Runtime API, whatever its result.
+fn invoked(watch: &Watch, w: &World, event: &Value) -> std::process::Output {
     let file = w.write_event(event);
     let mut child = cargo_lambda()
         .args([
@@ -118,19 +135,7 @@ fn invoke(watch: &Watch, w: &World, event: &Value) -> Value {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "invoke failed: {}\nfunction log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        std::fs::read_to_string(&watch.log).unwrap_or_default()
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "invoke output is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    child.wait_with_output().unwrap()
 }
 
 /// The parts of an outcome that do not depend on ids or clocks.
@@ -267,6 +272,52 @@ fn assert_valid_emf(v: &Value) {
             assert!(v[name].is_number(), "metric {name} at the root: {v}");
         }
     }
+}
+
+/// An alert SNS refuses (as it refuses one too long) and the outbox cannot
+/// keep fails the invocation, and the function counts it in `AlertsLost`
+/// (the metric the hub's `<fn>-alerts-lost` alarm watches).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_neither_published_nor_kept_fails_the_invocation_and_is_counted() {
+    let mut w = World::new().await;
+    let member = w.create_account("member", None).await;
+    w.write_policy(&format!(
+        "[scope]\naccounts = [\"{member}\", \"999999999999\"]\n"
+    ));
+    let proxy = w.behind_proxy();
+    proxy.faults(json!([
+        {"name": "refused", "service": "sns", "action": "Publish", "status": 400,
+         "code": "InvalidParameter", "message": "Invalid parameter: Message too long", "protocol": "query"},
+        {"name": "unkept", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "code": "ValidationException", "message": "Item size has exceeded the maximum allowed size"}
+    ]));
+    let watch = start_watch(&w);
+    let out = invoked(&watch, &w, &sweep_event());
+    let log = std::fs::read_to_string(&watch.log).unwrap();
+    assert!(
+        !out.status.success(),
+        "a failed invocation: {}\n{log}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("neither published"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hits = proxy.hits();
+    assert!(hits["refused"]["hits"].as_u64() >= Some(1), "{hits}");
+    assert!(hits["unkept"]["hits"].as_u64() >= Some(1), "{hits}");
+    let sweep = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("_aws").is_some() && v["Trigger"] == "sweep")
+        .unwrap_or_else(|| panic!("no EMF line for the sweep:\n{log}"));
+    assert_valid_emf(&sweep);
+    assert!(sweep["AlertsLost"].as_f64() >= Some(1.0), "{sweep}");
+    assert!(
+        log.contains("\"outcome\":\"alert_lost\"") && log.contains("policy_ids_unknown"),
+        "each lost alert is logged whole:\n{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

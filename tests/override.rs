@@ -194,6 +194,61 @@ async fn an_invited_account_is_configured_like_a_vended_one() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_invited_account_named_only_in_the_records_own_resources_is_configured() {
+    let w = World::new().await;
+    let account = w.create_account("invited", None).await;
+    let other = w.create_account("bystander", None).await;
+    let arn = |id: &str| format!("arn:aws:organizations::123456789012:account/o-a1b2c3d4e5/{id}");
+    let sample = sample("account_vended.organizations-account-joined-record-resources.json");
+    assert_eq!(sample["resources"], json!([]), "the envelope names nothing");
+    assert!(sample["detail"]["serviceEventDetails"]["accountId"].is_null());
+
+    // Two places that disagree: refused, naming both, and nothing written.
+    let mut both = sample.clone();
+    both["id"] = json!("joined-disagree");
+    both["detail"]["resources"][0]["ARN"] = json!(arn(&account));
+    both["detail"]["serviceEventDetails"]["accountId"] = json!(other);
+    let (code, out) = w.handle(&both);
+    assert_eq!(code, 2, "{out:#}");
+    let reason = out["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("detail.serviceEventDetails.accountId = {other}"))
+            && reason.contains(&format!("detail.resources[0].ARN = {account}")),
+        "{reason}"
+    );
+    for a in [&account, &other] {
+        assert!(
+            w.document(a, "eu-west-1").await.is_none(),
+            "nothing written in {a}"
+        );
+    }
+    assert!(w.alert_kinds().await.is_empty());
+
+    // Named only in the record's resources: configured.
+    let mut event = sample;
+    event["id"] = json!("joined-record-resources");
+    event["detail"]["resources"][0]["ARN"] = json!(arn(&account));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["trigger"]["account"], account.as_str(), "{out:#}");
+    for region in REGIONS {
+        assert_eq!(
+            run_as(&w.document(&account, region).await.unwrap().0),
+            (json!(true), json!("ssm-ops")),
+            "{region}"
+        );
+        assert!(
+            w.document(&other, region).await.is_none(),
+            "the bystander is left alone"
+        );
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0]["message"]["kind"], "account_configured");
+    assert_eq!(alerts[0]["message"]["account"], account.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_sweep_with_the_inventory_on_tells_each_tagged_principal_once() {
     let mut w = World::new().await;
     w.write_policy("[run_as_tags]\nsweep = true\n");

@@ -123,6 +123,11 @@ RUNAS_GUARD_METRICS = {
     "EventsCoalesced": ("Count", {"document_changed", "session_document_changed"}),
     # [forwarding_canary]: each canary's write-to-arrival time.
     "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),
+    # Alerts neither published nor kept in the outbox (any input, and a
+    # refused policy's alert), only when there are any; an alarm watches them.
+    "AlertsLost": ("Count", TRIGGERS | {"account_moved", "member_stack_landed", "baseline_applied",
+                                        "run_as_override", "session_document_changed",
+                                        "forwarding_canary", "ignored", "policy_rejected"}),
 }
 # Where every alarm notifies: the stack's alarm topic, or the one AlarmTopicArn
 # names (test_alarm_topic.py evaluates both), never the alert topic.
@@ -139,6 +144,7 @@ RUNAS_GUARD_ALARMS = {
     "SlowFixAlarm": ("SecondsToFix", None, "Maximum", 300, "GreaterThanThreshold", 300, "notBreaching"),
     "IdentityCenterLookFailedAlarm": ("IdentityCenterLookFailures", None, "Sum", 300, "GreaterThanThreshold", 0,
                                       "notBreaching"),
+    "AlertsLostAlarm": ("AlertsLost", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
     "SweepDegradedAlarm": ("SweepDegraded", None, "Maximum", 21600, "GreaterThanThreshold", 0, "notBreaching"),

@@ -90,7 +90,9 @@ NEEDED = {
     },
     "member": {
         "ssm:DescribeDocument": ("every flow: default and latest version; another Session document written: "
-                                 "its type and versions", "src/aws/ssm.rs, src/aws/session_documents.rs"),
+                                 "its type and versions; user check, nodes failed: the check document's "
+                                 "version the association runs",
+                                 "src/aws/ssm.rs, src/aws/session_documents.rs, src/aws/associations/document.rs"),
         "ssm:GetDocument": ("every flow: the content; another Session document written: can it skip Run As?",
                             "src/aws/ssm.rs, src/aws/session_documents.rs"),
         # The policy's [session_documents] sweep (off by default): one page of

@@ -305,6 +305,7 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         mode: desired.mode(),
         left_governance: None,
         regions: vec![],
+        alerts_lost: 0,
     }
 }
 

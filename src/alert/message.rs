@@ -75,14 +75,16 @@ pub fn short_actor(arn: &str) -> String {
 
 impl Alert {
     /// The alert a built message makes: its id is the body's `alert_id`
-    /// (every body carries one), its subject made safe for SNS.
+    /// (every body carries one), its subject made safe for SNS, every list
+    /// in its body bounded (`super::bound`).
     pub(crate) fn new(
         kind: Kind,
         severity: Severity,
         account: impl Into<String>,
         subject: &str,
-        body: Value,
+        mut body: Value,
     ) -> Alert {
+        super::bound::bound_lists(&mut body, super::bound::LIST_MAX);
         Alert {
             alert_id: body["alert_id"].as_str().unwrap_or_default().to_string(),
             kind,

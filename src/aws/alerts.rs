@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::AwsError;
-use crate::alert::Alert;
+use crate::alert::{bound, Alert};
 use crate::outcome::AlertSent;
 
 /// Publishes in flight at once: alerts never go out one after another.
@@ -25,7 +25,7 @@ pub struct Alerts {
 
 fn attr(v: &str) -> MessageAttributeValue {
     MessageAttributeValue::builder()
-        .data_type("String")
+        .data_type(bound::ATTRIBUTE_TYPE)
         .string_value(v)
         .build()
         .expect("data_type is set")
@@ -85,6 +85,14 @@ fn main_message(format: &crate::config::AlertFormat, alert: &Alert) -> (String, 
     (structured.to_string(), true)
 }
 
+/// The chat topic's message: the custom notification, with the runbook.
+fn chat_message(format: &crate::config::AlertFormat, alert: &Alert) -> String {
+    let mut alert = alert.clone();
+    let link = crate::alert::guidance::runbook(&format.runbook_base, alert.kind);
+    alert.body["runbook"] = serde_json::json!(link);
+    crate::chat::message(&alert).to_string()
+}
+
 /// One publish attempt's result.
 pub struct Attempt {
     pub alert: Alert,
@@ -123,23 +131,51 @@ impl Alerts {
         }
     }
 
-    /// One copy to one destination (a chat copy with no chat topic is done).
-    pub async fn publish(&self, alert: &Alert, dest: Dest) -> Result<(), AwsError> {
+    /// The message `dest` gets for `alert` and whether it is structured;
+    /// `None` when there is no such destination.
+    fn render(&self, alert: &Alert, dest: Dest) -> Option<(String, bool)> {
         match (dest, &self.chat_topic_arn) {
-            (Dest::Main, _) => {
-                let (message, structured) = main_message(&self.format, alert);
-                self.publish_to(&self.topic_arn, alert, message, structured)
-                    .await
-            }
-            (Dest::Chat, Some(chat)) => {
-                let mut alert = alert.clone();
-                let link = crate::alert::guidance::runbook(&self.format.runbook_base, alert.kind);
-                alert.body["runbook"] = serde_json::json!(link);
-                let message = crate::chat::message(&alert).to_string();
-                self.publish_to(chat, &alert, message, false).await
-            }
-            (Dest::Chat, None) => Ok(()),
+            (Dest::Main, _) => Some(main_message(&self.format, alert)),
+            (Dest::Chat, Some(_)) => Some((chat_message(&self.format, alert), false)),
+            (Dest::Chat, None) => None,
         }
+    }
+
+    /// The bytes SNS counts for `alert`'s largest copy.
+    fn measure(&self, alert: &Alert) -> usize {
+        self.dests()
+            .iter()
+            .filter_map(|d| self.render(alert, *d))
+            .map(|(message, _)| {
+                bound::publish_bytes(&alert.subject, &message, &bound::attributes(alert))
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// `alert` as every copy of it fits SNS's message limit (see
+    /// `crate::alert::bound`): what is kept in the outbox is what is sent.
+    pub fn fit(&self, alert: Alert) -> Alert {
+        let fitted = bound::fit(alert, |a| self.measure(a));
+        if let Some(before) = fitted.trimmed_from {
+            let a = &fitted.alert;
+            tracing::warn!(alert = a.kind.as_str(), alert_id = %a.alert_id, account = %a.account, bytes_before = before, bytes = fitted.bytes, limit = bound::SNS_MESSAGE_MAX, "alert trimmed to fit SNS's message limit");
+        }
+        fitted.alert
+    }
+
+    /// One copy to one destination (a chat copy with no chat topic is
+    /// done), made to fit first.
+    pub async fn publish(&self, alert: &Alert, dest: Dest) -> Result<(), AwsError> {
+        let alert = self.fit(alert.clone());
+        let Some((message, structured)) = self.render(&alert, dest) else {
+            return Ok(());
+        };
+        let topic = match (dest, &self.chat_topic_arn) {
+            (Dest::Chat, Some(chat)) => chat,
+            _ => &self.topic_arn,
+        };
+        self.publish_to(topic, &alert, message, structured).await
     }
 
     async fn publish_to(
@@ -149,24 +185,21 @@ impl Alerts {
         message: String,
         structured: bool,
     ) -> Result<(), AwsError> {
-        self.client
+        let mut publish = self
+            .client
             .publish()
             .topic_arn(topic)
             .subject(&alert.subject)
             .message(message)
-            .set_message_structure(structured.then(|| "json".to_string()))
-            .message_attributes("alert_id", attr(&alert.alert_id))
-            .message_attributes("kind", attr(alert.kind.as_str()))
-            .message_attributes("severity", attr(alert.severity.as_str()))
-            .message_attributes("account", attr(&alert.account))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| {
-                let mut err = AwsError::new("Publish", "hub", &self.region, &e);
-                err.message = format!("topic {topic}: {}", err.message);
-                err
-            })
+            .set_message_structure(structured.then(|| "json".to_string()));
+        for (name, value) in bound::attributes(alert) {
+            publish = publish.message_attributes(name, attr(value));
+        }
+        publish.send().await.map(|_| ()).map_err(|e| {
+            let mut err = AwsError::new("Publish", "hub", &self.region, &e);
+            err.message = format!("topic {topic}: {}", err.message);
+            err
+        })
     }
 
     /// Publishes every copy, a bounded number at once; one failure does not

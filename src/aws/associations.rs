@@ -15,10 +15,11 @@ use crate::nodes::{
     MANAGED_TAG_VALUE, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
 };
 
+mod document;
 mod node_status;
 mod not_run;
 mod shape;
-use shape::{all_nodes, counts, created, rest, user_of};
+use shape::{all_nodes, counts, created, last_run, rest, user_of};
 
 pub struct AssociationStore {
     client: aws_sdk_ssm::Client,
@@ -90,6 +91,7 @@ impl AssociationStore {
             schedule: Some(SCHEDULE.into()),
             counts: counts(d.overview()),
             created: created(d),
+            last_run: last_run(d),
             rest: Rest {
                 max_errors: Some(MAX_ERRORS.into()),
                 max_concurrency: Some(MAX_CONCURRENCY.into()),
@@ -236,6 +238,7 @@ impl Associations for AssociationStore {
             schedule: d.schedule_expression().map(str::to_string),
             counts: counts(d.overview()),
             created: created(d),
+            last_run: last_run(d),
             rest: rest(d),
         }))
     }
@@ -342,6 +345,10 @@ impl Associations for AssociationStore {
             Err(e) if e.code() == Some("AssociationDoesNotExist") => Ok(false),
             Err(e) => Err(self.err("DeleteAssociation", &e)),
         }
+    }
+
+    async fn document_versions(&self) -> Result<Option<crate::nodes::DocumentVersions>, AwsError> {
+        self.versions().await
     }
 
     async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {

@@ -1,9 +1,10 @@
 //! Descriptions of the alerts whose body is not one account-region's
 //! before and after: a sweep's summary, nodes without the Run As user, a
-//! session document that skips Run As, Identity Center's mapping changed. Every editor- or event-chosen value
-//! goes through `code` (inert in chat).
+//! session document that skips Run As, Identity Center's mapping changed,
+//! policy ids the organization lacks, a refused policy. Every editor- or
+//! event-chosen value goes through `code` (inert in chat).
 
-use super::{code, console_link, text};
+use super::{code, console_link, more_line, text};
 
 /// A sweep's summary: what was checked and each account-region it lists.
 pub(super) fn summary_description(b: &serde_json::Value) -> String {
@@ -125,6 +126,7 @@ pub(super) fn bypass_description(b: &serde_json::Value) -> String {
             platforms.join(", ")
         ));
     }
+    lines.extend(more_line(b, "elevated"));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
         lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));
@@ -154,6 +156,7 @@ pub(super) fn missing_description(b: &serde_json::Value) -> String {
             nodes.join(" ")
         ));
     }
+    lines.extend(more_line(b, "regions"));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
 }
@@ -193,6 +196,7 @@ pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
             code(&or_none(&c["found"]))
         ));
     }
+    lines.extend(more_line(b, "changes"));
     lines.push(format!("*Action:* {}", code(&text(&b["action"]))));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
@@ -261,6 +265,31 @@ pub(super) fn held_description(b: &serde_json::Value) -> String {
     lines.join("\n")
 }
 
+/// Ids chat names of those the policy has and the organization lacks.
+const IDS_SHOWN: usize = 20;
+
+/// Policy ids the organization does not have: how many, and the first.
+pub(super) fn ids_unknown_description(b: &serde_json::Value) -> String {
+    let listed = b["unknown_ids"].as_array().cloned().unwrap_or_default();
+    let total = listed.len() as u64 + b["unknown_ids_more"].as_u64().unwrap_or(0);
+    let mut lines = vec![format!(
+        "*Ids the organization does not have:* {}",
+        code(&total.to_string())
+    )];
+    for u in listed.iter().take(IDS_SHOWN) {
+        lines.push(format!(
+            "{} = {}",
+            code(&text(&u["key"])),
+            code(&text(&u["id"]))
+        ));
+    }
+    let shown = listed.len().min(IDS_SHOWN) as u64;
+    if total > shown {
+        lines.push(format!("…and {} more", code(&(total - shown).to_string())));
+    }
+    lines.join("\n")
+}
+
 /// An account that left governance (or a policy change's accounts): how,
 /// why, who, and what stays.
 pub(super) fn left_description(b: &serde_json::Value) -> String {
@@ -294,4 +323,14 @@ pub(super) fn left_description(b: &serde_json::Value) -> String {
     };
     lines.push(format!("*Left in place:* {}", code(&stays)));
     lines.join("\n")
+}
+
+/// A new policy refused: which object and version, and why.
+pub(super) fn rejected_description(b: &serde_json::Value) -> String {
+    format!(
+        "*Policy:* {} (version {})\n*Error:* {}",
+        code(&text(&b["source"])),
+        code(&text(&b["version"])),
+        code(&text(&b["error"]))
+    )
 }

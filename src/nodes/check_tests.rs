@@ -186,6 +186,13 @@ impl Associations for Fake {
         Ok(true)
     }
 
+    async fn document_versions(&self) -> Result<Option<crate::nodes::DocumentVersions>, AwsError> {
+        Ok(Some(crate::nodes::DocumentVersions {
+            default: "1".into(),
+            latest: "1".into(),
+        }))
+    }
+
     async fn failed_nodes(
         &self,
         _id: &str,
@@ -699,6 +706,11 @@ async fn an_update_the_member_role_refuses_for_want_of_the_tag_is_followed_by_a_
         }
         async fn describe(&self, id: &str) -> Result<Option<Association>, AwsError> {
             self.0.describe(id).await
+        }
+        async fn document_versions(
+            &self,
+        ) -> Result<Option<crate::nodes::DocumentVersions>, AwsError> {
+            self.0.document_versions().await
         }
         async fn create(&self, user: &str, tagged: bool) -> Result<Association, AwsError> {
             self.0.create(user, tagged).await

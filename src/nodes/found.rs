@@ -13,8 +13,9 @@ use crate::aws::AwsError;
 /// under way (nodes `Pending` / `InProgress`) the counts mix this run's
 /// answers with nodes not yet asked: the last finished verdict of the same
 /// association and user stands (so nodes are neither cleared nor told
-/// twice), its version brought up to date. Without one, only failures are
-/// a finding: nodes that answered fine do not make the run a pass.
+/// twice), with the version and run it was read from, so the run under way
+/// is read once it is done. Without one, only failures are a finding: nodes
+/// that answered fine do not make the run a pass.
 pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> (Readiness, Kept) {
     let c: Counts = a.counts;
     let mut not_run = NotRun::default();
@@ -31,6 +32,10 @@ pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> 
         linux_or_macos: None,
         not_run,
         failed: c.failed,
+        // Read where nodes fail (see `readiness`).
+        document_version: None,
+        last_run: a.last_run,
+        reread_after: None,
         // Whether the association carries runas-guard's tag is the check's to say.
         tagged: false,
     };
@@ -38,13 +43,7 @@ pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> 
         return (now, Kept::No);
     }
     if let Some(r) = recorded.filter(|r| r.association_id == a.id && r.user == user) {
-        return (
-            Readiness {
-                association_version: a.version.clone(),
-                ..r.clone()
-            },
-            Kept::Recorded,
-        );
+        return (r.clone(), Kept::Recorded);
     }
     match c.failed > 0 {
         true => (now, Kept::No),
@@ -96,8 +95,9 @@ pub fn tally(mut now: Readiness, mut read: Vec<NodeResult>) -> Readiness {
 }
 
 /// The association's per-node outcome. Nodes are read only when nodes
-/// fail and the failures differ from what was recorded: a steady check
-/// costs the one `DescribeAssociation`.
+/// fail and the failures are not the ones recorded ([`same_run`]): a steady
+/// check costs the one `DescribeAssociation` (and, where nodes fail, one
+/// `DescribeDocument` of the check document).
 pub async fn readiness<A: Associations>(
     store: &A,
     a: &Association,
@@ -114,23 +114,76 @@ pub async fn readiness<A: Associations>(
     if now.failed == 0 {
         return Ok(now);
     }
-    let same = recorded.filter(|r| {
-        r.association_id == now.association_id
-            && r.association_version == now.association_version
-            && r.user == now.user
-            && r.checked == now.checked
-            && r.failed == now.failed
-    });
-    if let Some(r) = same {
+    now.document_version = Some(document_version(store, a, recorded).await);
+    if let Some(r) = recorded.filter(|r| same_run(r, &now)) {
         return Ok(reuse(now, r));
     }
+    now.reread_after = reread_after(recorded, &now);
     let read = store.failed_nodes(&a.id, MAX_NODE_IDS).await?;
     Ok(tally(now, read))
+}
+
+/// The check document's version the association runs. One that cannot be
+/// read is taken as unchanged (said in the log): a read that fails must
+/// not make every look read the nodes.
+async fn document_version<A: Associations>(
+    store: &A,
+    a: &Association,
+    recorded: Option<&Readiness>,
+) -> String {
+    let pinned = a.rest.document_version.as_deref();
+    match store.document_versions().await {
+        Ok(Some(v)) => v.run_by(pinned),
+        Ok(None) => "gone".into(),
+        Err(e) => {
+            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "cannot read the check document's version; taking it as unchanged");
+            recorded
+                .and_then(|r| r.document_version.clone())
+                .unwrap_or_else(|| pinned.unwrap_or("$DEFAULT").to_string())
+        }
+    }
+}
+
+/// Whether the failures `now` counts are those `recorded` read, so their
+/// verdicts stand without a read: the same association and version, the
+/// same check document version, the same user and the same counts, and no
+/// run awaited since the document changed. The same counts alone are not
+/// enough: a changed check document or association may fail on as many
+/// nodes for another reason (a node the old check "could not run" on now
+/// lacking the user). A run of an unchanged check on unchanged nodes is
+/// the same; a row from before the document version was recorded is read
+/// again once.
+pub fn same_run(recorded: &Readiness, now: &Readiness) -> bool {
+    let awaited = recorded
+        .reread_after
+        .is_some_and(|t| now.last_run.is_some_and(|l| l > t));
+    recorded.association_id == now.association_id
+        && recorded.association_version == now.association_version
+        && recorded.document_version.is_some()
+        && recorded.document_version == now.document_version
+        && recorded.user == now.user
+        && recorded.checked == now.checked
+        && recorded.failed == now.failed
+        && !awaited
+}
+
+/// After a read, whether the run after this one must be read again: the
+/// check document changed since the last read, and the run read may be of
+/// the old one (an association that runs `$DEFAULT` runs a new default at
+/// its next run, not at once).
+pub fn reread_after(recorded: Option<&Readiness>, now: &Readiness) -> Option<i64> {
+    let changed = recorded.is_some_and(|r| {
+        r.association_id == now.association_id
+            && r.document_version.is_some()
+            && r.document_version != now.document_version
+    });
+    changed.then_some(now.last_run).flatten()
 }
 
 /// The same failures as recorded: their verdicts stand (what was read one
 /// by one, and how many were not), on top of today's counts.
 pub fn reuse(mut now: Readiness, recorded: &Readiness) -> Readiness {
+    now.reread_after = recorded.reread_after;
     now.missing = recorded.missing;
     now.missing_nodes = recorded.missing_nodes.clone();
     for n in &recorded.not_run.read {

@@ -60,6 +60,10 @@ pub struct Association {
     pub counts: Counts,
     /// When it was created (`Date`, epoch milliseconds).
     pub created: Option<i64>,
+    /// When it last ran (`LastExecutionDate`, epoch milliseconds): every
+    /// run, the schedule's, a change's or one after the check document
+    /// changed, moves it, so node reports read before it are of an older run.
+    pub last_run: Option<i64>,
     /// Every other field an editor can set (see [`plan::not_kept`]).
     pub rest: Rest,
 }
@@ -89,6 +93,26 @@ pub struct Rest {
     pub association_dispatch_assume_role: Option<String>,
     /// Parameters besides `User` (the check document declares none).
     pub other_parameters: bool,
+}
+
+/// The check document's versions, as `DescribeDocument` gives them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocumentVersions {
+    pub default: String,
+    pub latest: String,
+}
+
+impl DocumentVersions {
+    /// The version an association runs: its `DocumentVersion` resolved
+    /// (`$DEFAULT` or none: the default; `$LATEST`: the latest; a number:
+    /// that one).
+    pub fn run_by(&self, pinned: Option<&str>) -> String {
+        match pinned {
+            None | Some("$DEFAULT") => self.default.clone(),
+            Some("$LATEST") => self.latest.clone(),
+            Some(n) => n.to_string(),
+        }
+    }
 }
 
 /// `Overview.AssociationStatusAggregatedCount`: the latest outcome per node.
@@ -151,6 +175,11 @@ pub trait Associations: Sync {
     ) -> impl Future<Output = Result<Option<Association>, AwsError>> + Send;
     /// `false` when it was already gone.
     fn delete(&self, id: &str) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// The check document's default and latest versions
+    /// (`DescribeDocument`); `None` when it is not there.
+    fn document_versions(
+        &self,
+    ) -> impl Future<Output = Result<Option<DocumentVersions>, AwsError>> + Send;
     /// Whether a managed Linux or macOS node is there (the check applies to
     /// those only; Run As too).
     fn any_linux_or_macos_node(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;

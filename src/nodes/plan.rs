@@ -161,6 +161,7 @@ mod tests {
             schedule: Some(SCHEDULE.into()),
             counts: Counts::default(),
             created: None,
+            last_run: None,
             rest: Rest::default(),
         }
     }

@@ -35,6 +35,21 @@ pub struct Readiness {
     /// that finds the same count keeps them without reading a node.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub failed: u64,
+    /// The check document's version the association ran when the failed
+    /// nodes were last read (read only where nodes fail).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_version: Option<String>,
+    /// The association's last run (`LastExecutionDate`, epoch
+    /// milliseconds) as this look found it. Not recorded: it moves with
+    /// every scheduled run, and the row is written only when what it says
+    /// changes.
+    #[serde(skip)]
+    pub last_run: Option<i64>,
+    /// Set when the nodes were read because the check document changed:
+    /// the run read may predate the change, so the first run after this
+    /// one (`last_run` past it) is read again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reread_after: Option<i64>,
     /// Whether this run tagged the association as runas-guard's (or the row
     /// says an earlier one tagged this very association): a row without it
     /// (0.3.0 made its associations untagged) makes the next check tag it.

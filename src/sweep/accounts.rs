@@ -145,7 +145,8 @@ pub(super) async fn sweep_account(
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
     let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
-    deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    acct.report.alerts_lost = delivered.lost.len();
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Ok((acct.report, news))
 }

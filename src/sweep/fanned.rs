@@ -32,7 +32,7 @@ pub async fn sweep_one(
         "fanned-out sweep",
     );
     let job = Job::new(trigger, false);
-    let swept = match worked(svc, &job, message).await {
+    let mut swept = match worked(svc, &job, message).await {
         Ok(swept) => swept,
         Err(e) => {
             tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "account not swept; its failure is its part of the summary");
@@ -56,7 +56,10 @@ pub async fn sweep_one(
             .claim_summary(&message.sweep_id, &job.owner)
             .await?
     {
-        degraded = summarise_fanned_out(svc, &message.sweep_id).await?;
+        let (checked, lost) = summarise_fanned_out(svc, &message.sweep_id).await?;
+        degraded = checked;
+        // Lost with the account's own: this message's run counts it.
+        swept.0.alerts_lost += lost;
     }
     Ok((swept.0, degraded))
 }
@@ -84,11 +87,12 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
 }
 
 /// The account that completes a fanned-out sweep speaks for all of them,
-/// and (for a whole sweep, not a deadline's rest) checks and records it.
+/// and (for a whole sweep, not a deadline's rest) checks and records it;
+/// how many of its alerts SNS refused and the outbox could not keep.
 async fn summarise_fanned_out(
     svc: &Arc<Services>,
     sweep_id: &str,
-) -> Result<Option<Degraded>, AwsError> {
+) -> Result<(Option<Degraded>, usize), AwsError> {
     let mut whole = Tally::default();
     for part in svc.sweeps.parts(sweep_id).await? {
         match serde_json::from_str::<Tally>(&part) {
@@ -107,8 +111,9 @@ async fn summarise_fanned_out(
             degraded = Some(d);
         }
     }
-    if !alerts.is_empty() {
-        deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
+    if alerts.is_empty() {
+        return Ok((degraded, 0));
     }
-    Ok(degraded)
+    let delivered = deliver(&svc.receipts, &svc.alerts, &crate::ids::token(), alerts).await;
+    Ok((degraded, delivered.lost.len()))
 }

@@ -58,13 +58,14 @@ pub async fn reconcile_org(
             degraded = Some(d);
         }
     }
-    let reports = swept.into_iter().map(|(r, _)| r).collect();
+    let reports: Vec<_> = swept.into_iter().map(|(r, _)| r).collect();
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    let accounts: usize = reports.iter().map(|r| r.alerts_lost).sum();
     Ok(OrgReport {
         reports,
         alerts_sent: delivered.sent.len() + flushed,
         alerts_kept: delivered.kept,
-        alerts_lost: delivered.lost.len(),
+        alerts_lost: delivered.lost.len() + accounts,
         degraded,
     })
 }

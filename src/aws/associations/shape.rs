@@ -49,6 +49,11 @@ pub(super) fn created(d: &AssociationDescription) -> Option<i64> {
     d.date().and_then(|t| t.to_millis().ok())
 }
 
+/// `LastExecutionDate`, epoch milliseconds: which run the node reports are of.
+pub(super) fn last_run(d: &AssociationDescription) -> Option<i64> {
+    d.last_execution_date().and_then(|t| t.to_millis().ok())
+}
+
 /// Everything beyond document, name, user, targets and schedule.
 pub(super) fn rest(d: &AssociationDescription) -> Rest {
     Rest {
