@@ -13,6 +13,7 @@ use crate::aws::queue::SweepQueue;
 use crate::aws::sts::Sts;
 use crate::config::Settings;
 use crate::policy::Policy;
+use crate::seat::Seat;
 use crate::store::receipts::Receipts;
 use crate::store::state::StateStore;
 use crate::store::sweeps::Sweeps;
@@ -35,6 +36,9 @@ pub struct Services {
     pub alerts: Alerts,
     pub queue: Option<SweepQueue>,
     pub region_slots: Arc<Semaphore>,
+    /// The operator's read-only role, for a dry run from the CLI: a run
+    /// that writes never takes it.
+    pub seat: Option<Seat>,
 }
 
 impl Services {
@@ -63,6 +67,7 @@ impl Services {
             table,
             queue,
             region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),
+            seat: None,
             settings,
         }
     }
@@ -76,6 +81,7 @@ impl Services {
             region_slots: &self.region_slots,
             pending_window: self.settings.pending_window,
             member_stack_set: &self.settings.member_stack_set,
+            seat: self.seat.as_ref(),
         }
     }
 }

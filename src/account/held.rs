@@ -43,6 +43,15 @@ pub(super) async fn unreachable(
     }
 }
 
+/// The operator's seat refused: every row fails with what it said (which
+/// role, who asked, what to check); nothing is pending for a seat.
+pub(super) fn refused(e: &AwsError, regions: &[String]) -> Vec<RegionOutcome> {
+    regions
+        .iter()
+        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
+        .collect()
+}
+
 /// The check document is not in some regions yet: those rows wait.
 pub(super) async fn missing_check_document(
     ctx: &Ctx<'_>,
