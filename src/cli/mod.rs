@@ -18,6 +18,7 @@ mod policy;
 mod readiness;
 mod reconcile;
 mod redrive;
+mod replay;
 mod seat;
 mod start;
 mod status;

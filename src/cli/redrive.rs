@@ -1,7 +1,8 @@
 //! `runas-guard redrive`: replays the hub's failure queues (the rules'
 //! dead-letter queue, the function's on-failure destination, the sweep
-//! queue's dead letters) through the handler `handle` uses, and deletes from
-//! them only what it handled. What a message is and what its replay got is
+//! queue's dead letters) through the deployed function (or, with
+//! `--in-process` or only `--queue`, the handler `handle` uses), and
+//! deletes from them only what it handled. What a message is and what its replay got is
 //! decided in `runas_guard::redrive`.
 
 use std::collections::BTreeMap;
@@ -9,8 +10,8 @@ use std::process::ExitCode;
 
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
 use runas_guard::aws::AwsError;
-use runas_guard::dispatch::dispatch;
 use runas_guard::reactor::Reactor;
+use runas_guard::redrive::replay::Replayer;
 use runas_guard::redrive::{self, Got, Ledger, Left, QueueRead, Replay, Report, Row};
 use runas_guard::report::Format;
 
@@ -42,6 +43,8 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps (a replayed sweep may fan out).
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+    #[command(flatten)]
+    via: super::replay::ViaArgs,
 }
 
 /// One message received, with the queue it came from.
@@ -71,9 +74,22 @@ pub async fn exec(a: Args) -> ExitCode {
             "--queue {bad:?} is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
         ));
     }
-    let built = match build(&a.resources, a.sweep_queue_url.clone(), None, a.dry_run).await {
+    if let Err(e) = a.via.check() {
+        return bad_input(e);
+    }
+    // Replayed by the function, nothing here writes: no table or topic needed.
+    let lenient = a.dry_run || a.via.by_function(a.stack.as_deref());
+    let built = match build(&a.resources, a.sweep_queue_url.clone(), None, lenient).await {
         Ok(b) => b,
         Err(e) => return e.exit(),
+    };
+    let via = match a
+        .via
+        .choose(&built.config, a.stack.as_deref(), &built.reactor)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
     let mut urls = a.queues.clone();
     if let Some(stack) = &a.stack {
@@ -88,7 +104,7 @@ pub async fn exec(a: Args) -> ExitCode {
     let region = runas_guard::aws::home_region(&built.config);
     let (mut queues, received) = collect(&sqs, &region, urls, a.max as usize).await;
     let rows = replay_all(
-        &built.reactor,
+        (&built.reactor, &via),
         &sqs,
         &region,
         &mut queues,
@@ -214,7 +230,7 @@ async fn collect(
 /// Reads every message, replays the readable ones in replay order, deletes
 /// what was handled and makes the rest visible again.
 async fn replay_all(
-    reactor: &Reactor,
+    (reactor, via): (&Reactor, &impl Replayer),
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     queues: &mut [Queue],
@@ -225,7 +241,7 @@ async fn replay_all(
     for (r, replay) in readable {
         let q = &queues[r.queue];
         let id = r.message.message_id().unwrap_or_default().to_string();
-        let mut row = replay_one(reactor, &q.url, &id, &replay, &r.message, dry_run).await;
+        let mut row = replay_one(via, &q.url, &id, &replay, &r.message, dry_run).await;
         if row.message == Left::Deleted {
             let handle = q.ledger.handle(&id).unwrap_or_default();
             let deleted = sqs
@@ -278,9 +294,10 @@ fn read_all(
     (readable, rows)
 }
 
-/// One message through the handler (`dispatch`, as `handle` and the Lambda).
+/// One message through the handler (`dispatch`, as `handle` and the
+/// Lambda), in this process or by the deployed function.
 async fn replay_one(
-    reactor: &Reactor,
+    via: &impl Replayer,
     queue: &str,
     id: &str,
     replay: &Replay,
@@ -294,7 +311,7 @@ async fn replay_one(
             "would be replayed as `handle` does".to_string(),
         ),
         (false, _) => {
-            let answer = dispatch(reactor, &replay.input, &format!("redrive-{id}")).await;
+            let answer = via.replay(&replay.input, &format!("redrive-{id}")).await;
             redrive::got(
                 replay.shape,
                 &answer.body,
