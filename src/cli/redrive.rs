@@ -74,20 +74,12 @@ pub async fn exec(a: Args) -> ExitCode {
             "--queue {bad:?} is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
         ));
     }
-    if let Err(e) = a.via.check() {
-        return bad_input(e);
-    }
-    // Replayed by the function, nothing here writes: no table or topic needed.
-    let lenient = a.dry_run || a.via.by_function(a.stack.as_deref());
+    let lenient = a.via.lenient(a.stack.as_deref(), a.dry_run);
     let built = match build(&a.resources, a.sweep_queue_url.clone(), None, lenient).await {
         Ok(b) => b,
         Err(e) => return e.exit(),
     };
-    let via = match a
-        .via
-        .choose(&built.config, a.stack.as_deref(), &built.reactor)
-        .await
-    {
+    let via = match (a.via).choose(&built, a.stack.as_deref(), a.dry_run).await {
         Ok(v) => v,
         Err(e) => return failed(e),
     };

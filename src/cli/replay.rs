@@ -4,14 +4,13 @@
 //! and both ways are `runas_guard::redrive::replay`'s and
 //! `runas_guard::aws::lambda`'s.
 
-use std::future::Future;
-
 use runas_guard::aws::lambda::Function;
 use runas_guard::aws::AwsError;
 use runas_guard::dispatch::Answer;
-use runas_guard::reactor::Reactor;
 use runas_guard::redrive::replay::{InProcess, Replayer};
 use serde_json::Value;
+
+use super::start::Built;
 
 /// The hub stack's function, by logical id (infra/hub.yaml).
 const STACK_FUNCTION: &str = "Function";
@@ -20,7 +19,7 @@ const STACK_FUNCTION: &str = "Function";
 pub struct ViaArgs {
     /// The deployed function to replay through (its name or ARN; the hub
     /// stack's FunctionArn output). Default with --stack: the stack's.
-    #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION")]
+    #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION", value_parser = function_name)]
     function: Option<String>,
     /// Replay in this process with your credentials, as `handle` does
     /// (needs the function's access, member accounts included), not by
@@ -29,41 +28,42 @@ pub struct ViaArgs {
     in_process: bool,
 }
 
+/// A function name or ARN as Lambda takes it (1-140 characters, no space
+/// or control character): anything else is bad input, before any call.
+fn function_name(f: &str) -> Result<String, String> {
+    let f = f.trim();
+    if f.len() > 140 || f.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("not a function name or ARN".into());
+    }
+    Ok(f.to_string())
+}
+
 impl ViaArgs {
-    /// Whether replays go to a function: then this process needs neither
-    /// table nor topic.
-    pub fn by_function(&self, stack: Option<&str>) -> bool {
+    /// Whether replays go to a function.
+    fn by_function(&self, stack: Option<&str>) -> bool {
         !self.in_process && (self.named().is_some() || stack.is_some())
     }
 
+    /// The table and topic may be missing: a dry run, or the function's
+    /// replays, write nothing from here.
+    pub fn lenient(&self, stack: Option<&str>, dry_run: bool) -> bool {
+        dry_run || self.by_function(stack)
+    }
+
     fn named(&self) -> Option<&str> {
-        self.function
-            .as_deref()
-            .map(str::trim)
-            .filter(|f| !f.is_empty())
+        self.function.as_deref().filter(|f| !f.is_empty())
     }
 
-    /// A function name or ARN as Lambda takes it (1-140 characters, no
-    /// space or control character); checked before anything is read.
-    pub fn check(&self) -> Result<(), String> {
-        match self.named() {
-            Some(f) if f.len() > 140 || f.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                Err(format!(
-                    "--function {:?} is not a function name or ARN",
-                    f.chars().take(64).collect::<String>()
-                ))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// The replayer: the named function, else the stack's, else this process.
+    /// The replayer: the named function, else the stack's, else this
+    /// process. A dry run replays nothing, so it looks up no function.
     pub async fn choose<'a>(
         &self,
-        config: &aws_config::SdkConfig,
+        built: &'a Built,
         stack: Option<&str>,
-        reactor: &'a Reactor,
+        dry_run: bool,
     ) -> Result<Via<'a>, String> {
+        let (config, reactor) = (&built.config, &built.reactor);
+        let stack = stack.filter(|_| !dry_run);
         if !self.by_function(stack) {
             return Ok(Via::InProcess(InProcess(reactor)));
         }
@@ -84,12 +84,10 @@ pub enum Via<'a> {
 }
 
 impl Replayer for Via<'_> {
-    fn replay(&self, input: &Value, request_id: &str) -> impl Future<Output = Answer> + Send {
-        async move {
-            match self {
-                Via::Function(f) => f.replay(input, request_id).await,
-                Via::InProcess(p) => p.replay(input, request_id).await,
-            }
+    async fn replay(&self, input: &Value, request_id: &str) -> Answer {
+        match self {
+            Via::Function(f) => f.replay(input, request_id).await,
+            Via::InProcess(p) => p.replay(input, request_id).await,
         }
     }
 }
