@@ -242,11 +242,7 @@ pub async fn converge(
         Ok(s) => s,
         Err(e) => {
             report.ou_path = Some(ctx.org.path_names(account, &path).await);
-            report.regions = match seated(ctx, job) {
-                // The seat's refusal says which role and what to check.
-                Some(_) => held::refused(&e, regions),
-                None => held::unreachable(ctx, account, &e, regions).await,
-            };
+            report.regions = held::no_session(ctx, job, account, &e, regions).await;
             return Uncommitted::new(report);
         }
     };
