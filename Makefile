@@ -36,11 +36,13 @@ unit:
 integration: $(STAMP)
 	cargo test --test '*' --no-fail-fast -- --test-threads=2
 
-# The tests' local AWS checks itself: the fault proxy and the emulated State Manager.
+# The tests' local AWS checks itself: the fault proxy, the emulated State Manager,
+# Identity Center's attributes, trust conditions and Lambda Invoke.
 emulator-test: $(STAMP)
 	$(PY) tests/fault_proxy_selftest.py
 	$(PY) tests/moto_ssm_associations_selftest.py
 	$(PY) tests/moto_sso_attributes_selftest.py
+	$(PY) tests/moto_cfn_selftest.py
 
 infra-test: $(STAMP)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml

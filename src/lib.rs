@@ -41,6 +41,7 @@ pub mod records;
 pub mod redrive;
 pub mod report;
 pub mod route;
+pub mod seat;
 pub mod services;
 pub mod store;
 pub mod summary;

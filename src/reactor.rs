@@ -90,6 +90,14 @@ impl Reactor {
         }
     }
 
+    /// The same services, reading member accounts through the operator's
+    /// read-only role in dry runs (`reconcile --dry-run` from the CLI).
+    pub fn seated(&self, seat: Option<crate::seat::Seat>) -> Reactor {
+        let mut svc = (*self.svc).clone();
+        svc.seat = seat;
+        Reactor { svc: Arc::new(svc) }
+    }
+
     /// The same services under another policy (a new one from S3).
     pub fn with_policy(&self, policy: Policy) -> Reactor {
         let mut svc = (*self.svc).clone();

@@ -1,7 +1,8 @@
 //! `runas-guard redrive`, the pure part: what a message of the hub's failure
 //! queues carries, in which order to replay and what the replay got
 //! (`message.rs`), whether the message leaves its queue and the report
-//! (`rows.rs`), and which messages a run has seen (here).
+//! (`rows.rs`), how a message is replayed: in this process or by the
+//! deployed function (`replay.rs`), and which messages a run has seen (here).
 //!
 //! The queues (infra/hub.yaml) and what their messages are:
 //! - `EventsDeadLetterQueue`: every rule's dead-letter queue. The body is
@@ -22,6 +23,7 @@
 use std::collections::BTreeMap;
 
 mod message;
+pub mod replay;
 mod rows;
 
 pub use message::{delivery_error, got, read, replay_order, Got, Identity, Replay, Shape};

@@ -13,6 +13,7 @@ use crate::aws::queue::SweepQueue;
 use crate::aws::sts::Sts;
 use crate::config::Settings;
 use crate::policy::Policy;
+use crate::seat::Seat;
 use crate::store::receipts::Receipts;
 use crate::store::state::StateStore;
 use crate::store::sweeps::Sweeps;
@@ -41,6 +42,9 @@ pub struct Services {
     /// The management account once Organizations said it (asked only when
     /// no administrator is configured and a stack-instance event arrives).
     pub management: Arc<OnceCell<String>>,
+    /// The operator's read-only role, for a dry run from the CLI: a run
+    /// that writes never takes it.
+    pub seat: Option<Seat>,
 }
 
 impl Services {
@@ -74,6 +78,7 @@ impl Services {
                 settings.stackset_admin.as_deref(),
             ),
             management: Arc::new(OnceCell::new()),
+            seat: None,
             settings,
         }
     }
@@ -87,6 +92,7 @@ impl Services {
             region_slots: &self.region_slots,
             pending_window: self.settings.pending_window,
             member_stack_set: &self.settings.member_stack_set,
+            seat: self.seat.as_ref(),
         }
     }
 }

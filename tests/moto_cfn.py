@@ -29,7 +29,9 @@ whose conditions do not hold does not apply (moto answered Denied for it,
 whatever its Effect).
 
 IAM enforcement (off until a test turns it on) is completed in
-``moto_iam.py``, imported here.
+``moto_iam.py``, imported here; Lambda ``Invoke`` runs the built binary as
+the function, with the function's own role (``moto_lambda_invoke.py``,
+imported here, when ``RUNAS_GUARD_LOCAL_FUNCTION_BINARY`` names it).
 
 It also carries the Account Management region operations of
 ``moto_account_regions.py`` (for `doctor`'s `regions enabled`) and
@@ -56,6 +58,7 @@ from moto.sqs.models import sqs_backends
 import moto_account_regions  # noqa: F401 - its patches apply on import
 import moto_ssm_associations  # noqa: F401 - State Manager, for the run-as user check
 import moto_iam  # noqa: F401 - its patches apply on import
+import moto_lambda_invoke  # noqa: F401 - Invoke runs the built binary as the function
 
 EventBus.physical_resource_id = property(lambda self: self.name)
 

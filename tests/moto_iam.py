@@ -23,6 +23,12 @@ Reference names for it:
   ``OrganizationalUnitId`` or ``ParentId``; ``ListRoots`` and
   ``DescribeOrganization`` ``*``.
 
+- Lambda ``Invoke``: the function's ARN
+  (``arn:aws:lambda:<region>:<account>:function:<name>``), authorised as
+  ``lambda:InvokeFunction`` (the IAM action of the ``Invoke`` operation).
+- CloudFormation operations naming ``StackName``: the stack's ARN
+  (``arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>``).
+
 ``sts:AssumeRole`` as AWS decides it: the role is looked up in its own
 account, and a role that does not exist there is refused with
 ``AccessDenied`` (moto looked in the caller's account only, so a member
@@ -30,6 +36,25 @@ role that did not exist yet was assumable, and no member role's trust
 policy was ever read); the trust policy must name the caller (its ARN, its
 role's ARN for a role session, its account as ``arn:…:root`` or the bare
 id, or ``*``) and the caller's identity policies must allow the action.
+moto counted a statement's ``Condition`` out entirely; here a trust
+statement applies only when its conditions hold, for the keys the shipped
+roles use (the operator role: infra/member.yaml ``OperatorRole``), with
+IAM's meaning (IAM User Guide, "AWS global condition context keys" and
+"IAM JSON policy elements: Condition operators"):
+
+- ``aws:PrincipalArn``: for an IAM user its ARN, for a role session the
+  role's ARN *with its path* (not the ``sts`` session ARN), compared with
+  ``ArnLike`` / ``ArnEquals`` (``*`` and ``?`` within each of the ARN's six
+  colon-separated parts) and ``ArnNotLike`` / ``ArnNotEquals``;
+- ``aws:PrincipalOrgID``: the organization of the caller's account (absent
+  outside one), compared with ``StringEquals`` / ``StringNotEquals``;
+- ``aws:SourceAccount`` with ``StringEquals``: the service's caller account
+  (the forwarder role's trust; a service principal only).
+
+A condition on any other key or with any other operator makes the statement
+not apply (refused, never guessed). A refusal is AWS's: ``AccessDenied``,
+"User: <caller> is not authorized to perform: sts:AssumeRole on resource:
+<role>".
 
 And as AWS authorises them: ``sqs:SendMessageBatch`` and
 ``sqs:DeleteMessageBatch`` as ``sqs:SendMessage`` / ``sqs:DeleteMessage``; a
@@ -54,8 +79,14 @@ boundaries, SCPs, KMS key policies, conditions other than ``StringEquals``
 and ``Bool``.
 """
 
+import fnmatch
 import json
 
+from urllib.parse import unquote
+
+from moto.awslambda.responses import LambdaResponse
+from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.exceptions import JsonRESTError, _RESTError
 from xmltodict import unparse
 from moto.dynamodb.responses import DynamoHandler
@@ -63,12 +94,15 @@ from moto.iam import access_control
 from moto.iam.exceptions import NotFoundException
 from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
+from moto.iam.policy_conditions import CONDITION_OPERATIONS  # noqa: F401 - moto's own, for reference
 from moto.organizations.responses import OrganizationsResponse
 from moto.sns.responses import SNSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 SERVICE_HEADER = "x-local-aws-service-principal"
-ACTION_AS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+ACTION_AS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+             "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+             "lambda:Invoke": "lambda:InvokeFunction"}
 
 
 def _dynamodb_resource(self):
@@ -121,6 +155,30 @@ def _organizations_resource(self):
     return "*"
 
 
+def _lambda_resource(self):
+    # .../functions/<name or ARN>/invocations (and the other function paths)
+    parts = [p for p in self.path.split("?")[0].split("/") if p]
+    if "functions" not in parts or parts.index("functions") + 1 >= len(parts):
+        return "*"
+    name = unquote(parts[parts.index("functions") + 1])
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:lambda:{self.region}:{self.current_account}:function:{name}"
+
+
+def _cloudformation_resource(self):
+    name = self._get_param("StackName")
+    if not name:
+        return "*"
+    if name.startswith("arn:"):
+        return name
+    backend = cloudformation_backends[self.current_account][self.region]
+    stack = next((s for s in backend.stacks.values() if s.name == name), None)
+    return stack.stack_id if stack else f"arn:aws:cloudformation:{self.region}:{self.current_account}:stack/{name}/*"
+
+
+LambdaResponse._determine_resource = _lambda_resource
+CloudFormationResponse._determine_resource = _cloudformation_resource
 DynamoHandler._determine_resource = _dynamodb_resource
 SNSResponse._determine_resource = _sns_resource
 SimpleSystemManagerResponse._determine_resource = _ssm_resource
@@ -184,6 +242,8 @@ def _trusted(self, role):
         actions = [actions] if isinstance(actions, str) else actions
         if statement.get("Effect") != "Allow" or not {"sts:AssumeRole", "sts:*", "*"} & set(actions):
             continue
+        if not _conditions_hold(self, statement.get("Condition") or {}, service):
+            continue
         principal = statement.get("Principal") or {}
         if principal == "*":
             return not service
@@ -194,6 +254,67 @@ def _trusted(self, role):
         if not service and ("*" in names or caller & set(names)):
             return True
     return False
+
+
+def _arn_like(pattern, arn):
+    """IAM's ArnLike: the six colon-separated parts matched one by one, ``*``
+    and ``?`` as wildcards within a part."""
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    return (len(pattern_parts) == 6 and len(arn_parts) == 6
+            and all(fnmatch.fnmatchcase(a, p.replace("[", "[[]")) for p, a in zip(pattern_parts, arn_parts)))
+
+
+def _principal_arn(self):
+    """``aws:PrincipalArn``: an IAM user's ARN, or a role session's role ARN with its path."""
+    key = self._access_key
+    backend = iam_backends[key.account_id][key.partition]
+    try:
+        if isinstance(key, access_control.AssumedRoleAccessKey):
+            return backend.get_role(key._owner_role_name).arn
+        return backend.get_user(key._owner_user_name).arn
+    except NotFoundException:
+        return key.arn
+
+
+def _principal_org_id(account):
+    """``aws:PrincipalOrgID``: the organization of ``account``, or None."""
+    for partition in ("aws",):
+        own = organizations_backends[account][partition].org
+        if own is not None:
+            return own.id
+        if account in organizations_backends.master_accounts:
+            master, partition = organizations_backends.master_accounts[account]
+            org = organizations_backends[master][partition].org
+            return org.id if org is not None else None
+    return None
+
+
+CONDITIONS = {
+    ("ArnLike", "aws:principalarn"): lambda v, a: any(_arn_like(p, a) for p in v),
+    ("ArnEquals", "aws:principalarn"): lambda v, a: any(_arn_like(p, a) for p in v),
+    ("ArnNotLike", "aws:principalarn"): lambda v, a: not any(_arn_like(p, a) for p in v),
+    ("ArnNotEquals", "aws:principalarn"): lambda v, a: not any(_arn_like(p, a) for p in v),
+    ("StringEquals", "aws:principalorgid"): lambda v, a: a is not None and a in v,
+    ("StringNotEquals", "aws:principalorgid"): lambda v, a: a is None or a not in v,
+    ("StringEquals", "aws:sourceaccount"): lambda v, a: a is not None and a in v,
+}
+
+
+def _conditions_hold(self, condition, service):
+    """Every operator and every key of a trust statement's Condition holds
+    for this caller; an operator or key not implemented never holds."""
+    context = {
+        "aws:principalarn": None if service else _principal_arn(self),
+        "aws:principalorgid": None if service else _principal_org_id(self._access_key.account_id),
+        "aws:sourceaccount": self._access_key.account_id if service else None,
+    }
+    for operator, keys in condition.items():
+        for key, values in (keys or {}).items():
+            test = CONDITIONS.get((operator, key.lower()))
+            values = [values] if isinstance(values, str) else list(values)
+            if test is None or not test(values, context.get(key.lower())):
+                return False
+    return True
 
 
 def _caller_names(arn):

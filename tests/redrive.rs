@@ -200,7 +200,23 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
     assert!(w.document(&vended, R).await.is_none());
     assert!(w.alerts().await.is_empty(), "a dry run says nothing");
 
-    let run = w.run(&["redrive", "--stack", STACK, "--format", "json"]);
+    // The stand-in stack has no function to hand the messages to (the
+    // deployed one does: tests/operator_seat.rs): replayed here instead.
+    let refused = w.run(&["redrive", "--stack", STACK]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--in-process"),
+        "{}",
+        refused.stderr
+    );
+    let run = w.run(&[
+        "redrive",
+        "--stack",
+        STACK,
+        "--in-process",
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let done = rows(&run);
     assert_eq!(done.len(), 3, "{done:#?}");
@@ -248,7 +264,7 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
         assert_eq!(depth(&w, queue).await, (0, 0), "purged");
     }
 
-    let after = w.run(&["redrive", "--stack", STACK]);
+    let after = w.run(&["redrive", "--stack", STACK, "--in-process"]);
     assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
     assert!(
         after.stdout.contains("0 message(s) read from 3 queue(s)"),

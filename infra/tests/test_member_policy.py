@@ -104,7 +104,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
     def test_only_two_iam_resources(self):
         iam = {logical_id for logical_id, resource in self.member["Resources"].items()
                if resource["Type"].startswith("AWS::IAM::")}
-        self.assertEqual(iam, {"ExecutionRole", "ForwarderRole"})
+        # OperatorRole: the read-only operator's seat (test_operator_role.py).
+        self.assertEqual(iam, {"ExecutionRole", "ForwarderRole", "OperatorRole"})
 
     def execution_statements(self, account=MEMBER_ACCOUNT, region="us-east-1", partition="aws", **overrides):
         """The ExecutionRole's inline statements as the stack instance in RoleRegion deploys them."""

@@ -149,10 +149,35 @@ NEEDED = {
                                   "made untagged, before every put-back)",
                                   "src/aws/canary_tag.rs, src/aws/associations.rs"),
     },
+    # The operator's seat (member.yaml OperatorRole, OperatorPrincipals set):
+    # what `why`, `doctor --account` and `reconcile --dry-run` read through it.
+    "operator": {
+        "ssm:DescribeDocument": ("doctor --account, reconcile --dry-run: default and latest version",
+                                 "src/aws/ssm.rs"),
+        "ssm:GetDocument": ("why: the document a session uses; doctor --account, reconcile --dry-run: the content",
+                            "src/aws/ssm.rs, src/why/read.rs"),
+        "iam:ListRoleTags": ("why: the caller role's SSMSessionRunAs tag", "src/aws/principal_tags.rs"),
+        "iam:ListUserTags": ("why: the caller user's SSMSessionRunAs tag", "src/aws/principal_tags.rs"),
+        # RunAsUserCheck=Enabled: the check's results, as the member role reads them.
+        "ssm:ListAssociations": ("reconcile --dry-run, doctor --account (user check): the check's association",
+                                 "src/aws/associations.rs"),
+        "ssm:DescribeAssociation": ("reconcile --dry-run (user check): the association's user and outcome",
+                                    "src/aws/associations.rs"),
+        "ssm:DescribeAssociationExecutions": ("reconcile --dry-run (user check): nodes failed: the newest run",
+                                              "src/aws/associations.rs"),
+        "ssm:DescribeAssociationExecutionTargets": ("reconcile --dry-run (user check): which nodes failed",
+                                                    "src/aws/associations.rs"),
+        "ssm:DescribeInstanceAssociationsStatus": ("reconcile --dry-run (user check): a failed node's report; "
+                                                   "why --node: the node's latest run",
+                                                   "src/aws/associations/node_status.rs, src/why/read.rs"),
+        "ssm:DescribeInstanceInformation": ("reconcile --dry-run (user check): are there Linux or macOS nodes",
+                                            "src/aws/associations.rs"),
+    },
 }
 
-# The role each template gives the function (hub) or the hub (member).
-ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "ExecutionRole")}
+# The role each template gives the function (hub), the hub (member) or on-call (operator).
+ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "ExecutionRole"),
+         "operator": (cfn.MEMBER_TEMPLATE, "OperatorRole")}
 
 # Adapters the function calls through, by IAM service prefix, as paths below
 # src/ (a "*" takes every file of the folder, so a store added there is

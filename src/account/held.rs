@@ -7,6 +7,7 @@ use super::pending::{self, Awaiting};
 use super::Ctx;
 use crate::aws::AwsError;
 use crate::clock;
+use crate::job::Job;
 use crate::outcome::RegionOutcome;
 
 /// No role could be assumed: pending everywhere when the member role is
@@ -41,6 +42,25 @@ pub(super) async fn unreachable(
                 .collect()
         }
     }
+}
+
+/// No session could be made: the operator's seat's refusal fails every row
+/// with what it said (which role, who asked, what to check: nothing is
+/// pending for a seat); otherwise as [`unreachable`].
+pub(super) async fn no_session(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    e: &AwsError,
+    regions: &[String],
+) -> Vec<RegionOutcome> {
+    if super::seated(ctx, job).is_none() {
+        return unreachable(ctx, account, e, regions).await;
+    }
+    regions
+        .iter()
+        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
+        .collect()
 }
 
 /// The check document is not in some regions yet: those rows wait.

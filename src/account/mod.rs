@@ -15,6 +15,7 @@ use crate::ids::session_name;
 use crate::job::Job;
 use crate::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::policy::{Desired, Policy, Standing};
+use crate::seat::Seat;
 use crate::store::known::Snapshot;
 use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
@@ -47,6 +48,9 @@ pub struct Ctx<'a> {
     pub pending_window: std::time::Duration,
     /// The member StackSet's name, for what to check when it has not landed.
     pub member_stack_set: &'a str,
+    /// The operator's read-only role, which a dry run takes instead of the
+    /// policy's roles (`reconcile --dry-run` from the CLI).
+    pub seat: Option<&'a Seat>,
 }
 
 /// One account's result, with the leases its writes hold until committed.
@@ -195,12 +199,21 @@ async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
 }
 
 /// A session in `account` under the policy's roles, with runas-guard's
-/// session policy, named after the trigger (CloudTrail shows it).
+/// session policy, named after the trigger (CloudTrail shows it); in a dry
+/// run with an operator's seat, the seat's read-only role alone.
 pub async fn assume(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<MemberSession, AwsError> {
+    let policy = ctx.policy.session_policy(ctx.sts.partition(), account);
+    if let Some(seat) = seated(ctx, job) {
+        return ctx.sts.assume_seat(account, seat, Some(&policy)).await;
+    }
     let roles: Vec<&str> = ctx.policy.roles().collect();
     let name = session_name(&job.trigger.event_id);
-    let policy = ctx.policy.session_policy(ctx.sts.partition(), account);
     ctx.sts.assume(account, &roles, &name, Some(&policy)).await
+}
+
+/// The seat a run takes: only a dry run's (a read-only role cannot write).
+pub(crate) fn seated<'a>(ctx: &Ctx<'a>, job: &Job) -> Option<&'a Seat> {
+    ctx.seat.filter(|_| job.dry_run)
 }
 
 /// Reconcile every region at once. The one path every trigger takes.
@@ -230,7 +243,7 @@ pub async fn converge(
         Ok(s) => s,
         Err(e) => {
             report.ou_path = Some(ctx.org.path_names(account, &path).await);
-            report.regions = held::unreachable(ctx, account, &e, regions).await;
+            report.regions = held::no_session(ctx, job, account, &e, regions).await;
             return Uncommitted::new(report);
         }
     };

@@ -7,6 +7,7 @@ pub mod associations;
 pub mod canary_tag;
 pub mod dynamodb;
 pub mod identity_center;
+pub mod lambda;
 pub mod org_accounts;
 pub mod organizations;
 pub mod policy_object;

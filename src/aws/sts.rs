@@ -7,6 +7,7 @@ use aws_sdk_ssm::config::{Credentials, Region};
 
 use super::AwsError;
 use crate::ids::partition_for;
+use crate::seat::Seat;
 
 /// Credentials for one member account, reused across its regions.
 #[derive(Clone, Debug)]
@@ -263,42 +264,13 @@ impl Sts {
         let region = super::home_region(&self.base);
         let mut denied = Vec::new();
         for role in roles {
-            let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition);
-            let result = self
-                .client
-                .assume_role()
-                .role_arn(&arn)
-                .role_session_name(session)
-                .set_policy(policy.map(str::to_string))
-                .duration_seconds(3600)
-                .send()
-                .await;
-            match result {
-                Ok(out) => {
-                    let Some(c) = out.credentials() else {
-                        return Err(AwsError {
-                            operation: "AssumeRole",
-                            account: account.into(),
-                            region,
-                            code: "NoCredentials".into(),
-                            message: format!("STS returned no credentials for {arn}"),
-                        });
-                    };
-                    return Ok(MemberSession {
-                        account: account.into(),
-                        role: role.to_string(),
-                        credentials: member_credentials(c),
-                        base: self.base.clone(),
-                    });
-                }
-                Err(e) => {
-                    let err = AwsError::new("AssumeRole", account, &region, &e);
-                    if !falls_back(&err.code) {
-                        return Err(err);
-                    }
+            match self.assume_one(account, role, session, policy).await {
+                Ok(s) => return Ok(s),
+                Err(err) if falls_back(&err.code) => {
                     tracing::info!(account, role, code = %err.code, "role cannot be assumed; trying the next one");
                     denied.push(format!("{role} ({})", err.code));
                 }
+                Err(err) => return Err(err),
             }
         }
         Err(AwsError {
@@ -307,6 +279,70 @@ impl Sts {
             region,
             code: "AccessDenied".into(),
             message: format!("no role could be assumed: {}", denied.join(", ")),
+        })
+    }
+
+    /// The operator's read-only role, alone (no fallback): a refusal says
+    /// which role was tried, by whom, and what to check.
+    pub async fn assume_seat(
+        &self,
+        account: &str,
+        seat: &Seat,
+        policy: Option<&str>,
+    ) -> Result<MemberSession, AwsError> {
+        self.assume_one(account, &seat.role, &seat.session, policy)
+            .await
+            .map_err(|mut e| {
+                e.message = seat.refused(self.partition, account, &e.code, &e.message);
+                e
+            })
+    }
+
+    /// The caller's own ARN (`GetCallerIdentity` needs no permission).
+    pub async fn caller_arn(&self) -> Result<String, AwsError> {
+        let region = super::home_region(&self.base);
+        let out = self
+            .client
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("GetCallerIdentity", "-", &region, &e))?;
+        Ok(out.arn().unwrap_or("-").to_string())
+    }
+
+    async fn assume_one(
+        &self,
+        account: &str,
+        role: &str,
+        session: &str,
+        policy: Option<&str>,
+    ) -> Result<MemberSession, AwsError> {
+        let region = super::home_region(&self.base);
+        let arn = format!("arn:{}:iam::{account}:role/{role}", self.partition);
+        let out = self
+            .client
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name(session)
+            .set_policy(policy.map(str::to_string))
+            .duration_seconds(3600)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("AssumeRole", account, &region, &e))?;
+        let Some(c) = out.credentials() else {
+            return Err(AwsError {
+                operation: "AssumeRole",
+                account: account.into(),
+                region,
+                code: "NoCredentials".into(),
+                message: format!("STS returned no credentials for {arn}"),
+            });
+        };
+        Ok(MemberSession {
+            account: account.into(),
+            role: role.to_string(),
+            credentials: member_credentials(c),
+            base: self.base.clone(),
         })
     }
 }

@@ -27,9 +27,14 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps.
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+    #[command(flatten)]
+    seat: super::seat::SeatArgs,
 }
 
 pub async fn exec(a: Args) -> ExitCode {
+    if let Err(e) = a.seat.check() {
+        return bad_input(e);
+    }
     doctor(
         a.accounts,
         a.stack,
@@ -37,6 +42,7 @@ pub async fn exec(a: Args) -> ExitCode {
         a.format,
         &a.resources,
         a.sweep_queue_url,
+        &a.seat,
     )
     .await
 }
@@ -48,6 +54,7 @@ async fn doctor(
     format: Format,
     resources: &Resources,
     sweep_queue_url: Option<String>,
+    seat: &super::seat::SeatArgs,
 ) -> ExitCode {
     if let Some(bad) = accounts.iter().find(|a| !trigger::is_account_id(a)) {
         return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
@@ -70,7 +77,9 @@ async fn doctor(
             unique.push(a);
         }
     }
+    let operator_role = policy.as_ref().ok().and_then(|(_, p)| seat.role(p));
     let inputs = runas_guard::doctor::Inputs {
+        operator_role,
         policy,
         table: nonempty(resources.table.clone()),
         topic_arn: nonempty(resources.topic_arn.clone()),

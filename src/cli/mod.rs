@@ -18,6 +18,8 @@ mod policy;
 mod readiness;
 mod reconcile;
 mod redrive;
+mod replay;
+mod seat;
 mod start;
 mod status;
 mod sweep;

@@ -49,6 +49,9 @@ pub struct Args {
     concurrency: usize,
     #[command(flatten)]
     resources: Resources,
+    // With --dry-run: the role member accounts are read with.
+    #[command(flatten)]
+    seat: super::seat::SeatArgs,
 }
 
 pub async fn exec(args: Args) -> ExitCode {
@@ -56,12 +59,15 @@ pub async fn exec(args: Args) -> ExitCode {
         accounts: args.accounts,
         regions: args.regions,
     };
+    if let Err(e) = args.seat.check() {
+        return bad_input(e);
+    }
     reconcile(
         scope,
         args.dry_run,
         args.format,
         args.concurrency,
-        &args.resources,
+        (&args.resources, &args.seat),
     )
     .await
 }
@@ -71,7 +77,7 @@ async fn reconcile(
     dry_run: bool,
     format: Format,
     concurrency: usize,
-    resources: &Resources,
+    (resources, seat): (&Resources, &super::seat::SeatArgs),
 ) -> ExitCode {
     if let Some(bad) = scope.accounts.iter().find(|a| !trigger::is_account_id(a)) {
         return bad_input(format!("--account {bad:?} is not a 12-digit account id"));
@@ -79,10 +85,17 @@ async fn reconcile(
     if concurrency == 0 {
         return bad_input("--concurrency must be at least 1");
     }
-    let built = match build(resources, None, Some(concurrency), dry_run).await {
+    let mut built = match build(resources, None, Some(concurrency), dry_run).await {
         Ok(b) => b,
         Err(e) => return e.exit(),
     };
+    // A dry run reads through the operator's seat where one is set; a run
+    // that writes needs the policy's roles (the seat is read-only).
+    if dry_run {
+        let policy = built.reactor.policy();
+        let seat = seat.seat(&built.config, policy, "reconcile-dry-run").await;
+        built.reactor = built.reactor.seated(seat);
+    }
     let policy = built.reactor.policy();
     if let Some(bad) = scope.regions.iter().find(|r| !policy.governs_region(r)) {
         return bad_input(format!(

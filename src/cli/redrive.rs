@@ -1,21 +1,23 @@
 //! `runas-guard redrive`: replays the hub's failure queues (the rules'
 //! dead-letter queue, the function's on-failure destination, the sweep
-//! queue's dead letters) through the handler `handle` uses, and deletes from
-//! them only what it handled. What a message is and what its replay got is
+//! queue's dead letters) through the deployed function (or, with
+//! `--in-process` or only `--queue`, the handler `handle` uses), and
+//! deletes from them only what it handled. What a message is and what its replay got is
 //! decided in `runas_guard::redrive`.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
-use runas_guard::aws::AwsError;
-use runas_guard::dispatch::dispatch;
+use aws_sdk_sqs::types::Message;
 use runas_guard::reactor::Reactor;
-use runas_guard::redrive::{self, Got, Ledger, Left, QueueRead, Replay, Report, Row, Verdict};
+use runas_guard::redrive::replay::Replayer;
+use runas_guard::redrive::{self, Got, Left, QueueRead, Replay, Report, Row, Verdict};
 use runas_guard::report::Format;
 
 use super::output::{bad_input, failed};
 use super::start::{build, Resources};
+
+mod queue;
+use queue::{collect, settle, stack_queues, visible_again, Queue, Received};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,6 +49,8 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps (a replayed sweep may fan out).
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+    #[command(flatten)]
+    via: super::replay::ViaArgs,
 }
 
 /// What the run may do to the messages.
@@ -54,20 +58,6 @@ pub struct Args {
 struct Mode {
     dry_run: bool,
     drop_unreadable: bool,
-}
-
-/// One message received, with the queue it came from.
-struct Received {
-    queue: usize,
-    message: Message,
-}
-
-/// What one queue gave: its messages and the bookkeeping of their handles.
-struct Queue {
-    url: String,
-    ledger: Ledger,
-    error: Option<String>,
-    read: usize,
 }
 
 pub async fn exec(a: Args) -> ExitCode {
@@ -83,9 +73,14 @@ pub async fn exec(a: Args) -> ExitCode {
             "--queue {bad:?} is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
         ));
     }
-    let built = match build(&a.resources, a.sweep_queue_url.clone(), None, a.dry_run).await {
+    let lenient = a.via.lenient(a.stack.as_deref(), a.dry_run);
+    let built = match build(&a.resources, a.sweep_queue_url.clone(), None, lenient).await {
         Ok(b) => b,
         Err(e) => return e.exit(),
+    };
+    let via = match (a.via).choose(&built, a.stack.as_deref(), a.dry_run).await {
+        Ok(v) => v,
+        Err(e) => return failed(e),
     };
     let mut urls = a.queues.clone();
     if let Some(stack) = &a.stack {
@@ -103,7 +98,15 @@ pub async fn exec(a: Args) -> ExitCode {
         dry_run: a.dry_run,
         drop_unreadable: a.drop_unreadable,
     };
-    let rows = replay_all(&built.reactor, &sqs, &region, &mut queues, received, mode).await;
+    let rows = replay_all(
+        (&built.reactor, &via),
+        &sqs,
+        &region,
+        &mut queues,
+        received,
+        mode,
+    )
+    .await;
     let reads = queues.into_iter().map(|q| QueueRead {
         url: q.url,
         read: q.read,
@@ -118,101 +121,11 @@ pub async fn exec(a: Args) -> ExitCode {
     }
 }
 
-/// The hub stack's failure queues (their URLs are the resources' physical ids).
-async fn stack_queues(config: &aws_config::SdkConfig, stack: &str) -> Result<Vec<String>, String> {
-    let region = runas_guard::aws::home_region(config);
-    let client = aws_sdk_cloudformation::Client::new(config);
-    let mut pages = client
-        .list_stack_resources()
-        .stack_name(stack)
-        .into_paginator()
-        .send();
-    let mut found = BTreeMap::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            let e = AwsError::new("ListStackResources", "-", &region, &e);
-            format!("--stack {stack}: {e}")
-        })?;
-        for r in page.stack_resource_summaries() {
-            let at = redrive::STACK_QUEUES
-                .iter()
-                .position(|q| r.logical_resource_id() == Some(*q));
-            if let (Some(at), Some(url)) = (at, r.physical_resource_id()) {
-                found.insert(at, url.to_string());
-            }
-        }
-    }
-    if found.is_empty() {
-        return Err(format!(
-            "--stack {stack}: the stack has none of {}: is it the hub stack (infra/hub.yaml)?",
-            redrive::STACK_QUEUES.join(", ")
-        ));
-    }
-    Ok(found.into_values().collect())
-}
-
-/// Every queue read until it has nothing new twice in a row, or `max`
-/// messages in all. Messages stay hidden while the run works.
-async fn collect(
-    sqs: &aws_sdk_sqs::Client,
-    region: &str,
-    urls: Vec<String>,
-    max: usize,
-) -> (Vec<Queue>, Vec<Received>) {
-    let (mut queues, mut received, mut budget) = (Vec::new(), Vec::new(), max);
-    for (at, url) in urls.into_iter().enumerate() {
-        let mut q = Queue {
-            url,
-            ledger: Ledger::default(),
-            error: None,
-            read: 0,
-        };
-        while !q.ledger.exhausted() && budget > 0 {
-            let got = sqs
-                .receive_message()
-                .queue_url(&q.url)
-                .max_number_of_messages(redrive::BATCH.min(budget as i32))
-                .visibility_timeout(redrive::HIDE_SECONDS)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await;
-            let messages = match got {
-                Ok(out) => out.messages().to_vec(),
-                Err(e) => {
-                    note(
-                        &mut q,
-                        AwsError::new("ReceiveMessage", "-", region, &e).to_string(),
-                    );
-                    break;
-                }
-            };
-            let pairs: Vec<(String, String)> = messages
-                .iter()
-                .map(|m| {
-                    let text = |s: Option<&str>| s.unwrap_or_default().to_string();
-                    (text(m.message_id()), text(m.receipt_handle()))
-                })
-                .collect();
-            let fresh = q.ledger.received(&pairs);
-            for (message, new) in messages.into_iter().zip(fresh) {
-                if new {
-                    budget -= 1;
-                    q.read += 1;
-                    received.push(Received { queue: at, message });
-                }
-            }
-        }
-        queues.push(q);
-    }
-    (queues, received)
-}
-
 /// Reads every message, replays the readable ones in replay order, deletes
 /// what was handled (and, when asked, what no replay can handle) and makes
 /// the rest visible again.
 async fn replay_all(
-    reactor: &Reactor,
+    (reactor, via): (&Reactor, &impl Replayer),
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     queues: &mut [Queue],
@@ -228,7 +141,7 @@ async fn replay_all(
     for (r, replay) in readable {
         let q = &queues[r.queue];
         let id = r.message.message_id().unwrap_or_default().to_string();
-        let mut row = replay_one(reactor, &q.url, &id, &replay, &r.message, mode).await;
+        let mut row = replay_one(via, &q.url, &id, &replay, &r.message, mode).await;
         settle(sqs, region, &queues[..], &mut row).await;
         rows.push(row);
     }
@@ -240,27 +153,6 @@ async fn replay_all(
         visible_again(sqs, region, q, &kept).await;
     }
     rows
-}
-
-/// Deletes the row's message when the row says it leaves its queue; a
-/// refused delete keeps it, and the row says so.
-async fn settle(sqs: &aws_sdk_sqs::Client, region: &str, queues: &[Queue], row: &mut Row) {
-    if !row.message.leaves_queue() {
-        return;
-    }
-    let q = queues.iter().find(|q| q.url == row.queue);
-    let handle = q.and_then(|q| q.ledger.handle(&row.message_id));
-    let deleted = sqs
-        .delete_message()
-        .queue_url(&row.queue)
-        .receipt_handle(handle.unwrap_or_default())
-        .send()
-        .await;
-    if let Err(e) = deleted {
-        let e = AwsError::new("DeleteMessage", "-", region, &e);
-        row.message = Left::Kept;
-        row.reason = format!("{}; not deleted: {e}", row.reason);
-    }
 }
 
 /// Each message read (the handler's own classifier names what it is); the
@@ -294,9 +186,10 @@ fn read_all(
     (readable, rows)
 }
 
-/// One message through the handler (`dispatch`, as `handle` and the Lambda).
+/// One message through the handler (`dispatch`, as `handle` and the
+/// Lambda), in this process or by the deployed function.
 async fn replay_one(
-    reactor: &Reactor,
+    via: &impl Replayer,
     queue: &str,
     id: &str,
     replay: &Replay,
@@ -310,7 +203,7 @@ async fn replay_one(
             "would be replayed as `handle` does".to_string(),
         ),
         (false, _) => {
-            let answer = dispatch(reactor, &replay.input, &format!("redrive-{id}")).await;
+            let answer = via.replay(&replay.input, &format!("redrive-{id}")).await;
             redrive::got(
                 replay.shape,
                 &answer.body,
@@ -343,55 +236,4 @@ async fn replay_one(
         failed_before,
         body: body.map(redrive::body_shown),
     }
-}
-
-/// Makes the messages this run keeps visible again (ten per call). One whose
-/// visibility already ran out is visible: nothing to do.
-async fn visible_again(sqs: &aws_sdk_sqs::Client, region: &str, q: &mut Queue, ids: &[String]) {
-    let mut refused = 0;
-    for chunk in ids.chunks(10) {
-        let entries = chunk.iter().enumerate().map(|(i, id)| {
-            ChangeMessageVisibilityBatchRequestEntry::builder()
-                .id(i.to_string())
-                .receipt_handle(q.ledger.handle(id).unwrap_or_default())
-                .visibility_timeout(0)
-                .build()
-                .expect("id and receipt handle are set")
-        });
-        let sent = sqs
-            .change_message_visibility_batch()
-            .queue_url(&q.url)
-            .set_entries(Some(entries.collect()))
-            .send()
-            .await;
-        match sent {
-            Ok(out) => {
-                refused += out
-                    .failed()
-                    .iter()
-                    .filter(|f| f.code() != "MessageNotInflight")
-                    .count()
-            }
-            Err(e) => {
-                let e = AwsError::new("ChangeMessageVisibilityBatch", "-", region, &e);
-                let said = format!(
-                    "{e}; the messages kept become visible again {} s after they were read",
-                    redrive::HIDE_SECONDS
-                );
-                return note(q, said);
-            }
-        }
-    }
-    if refused > 0 {
-        let said = format!("{refused} message(s) kept could not be made visible again; they become visible {} s after they were read", redrive::HIDE_SECONDS);
-        note(q, said);
-    }
-}
-
-/// A queue's errors, in the order they happened.
-fn note(q: &mut Queue, said: String) {
-    q.error = Some(match q.error.take() {
-        Some(before) => format!("{before}; {said}"),
-        None => said,
-    });
 }

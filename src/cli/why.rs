@@ -1,8 +1,8 @@
 //! `runas-guard why`: why would a session run as this user, or be refused?
-//! The chain Session Manager applies, link by link, read with the grants
-//! runas-guard already has (a member session under the policy's roles, the
-//! hub's Identity Center read, the state table); deciding and rendering
-//! are in `runas_guard::why`.
+//! The chain Session Manager applies, link by link, read with a member
+//! session (the operator's read-only role where one is set, else the
+//! policy's roles), the hub's Identity Center read and the state table;
+//! deciding and rendering are in `runas_guard::why`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +55,8 @@ pub struct Args {
     /// DynamoDB state table: what the run-as user check found on the node.
     #[arg(long, env = "RUNAS_GUARD_TABLE")]
     table: Option<String>,
+    #[command(flatten)]
+    seat: super::seat::SeatArgs,
 }
 
 /// An SSM document name (3-128 of a-z A-Z 0-9 _ . -).
@@ -140,7 +142,7 @@ fn ask(a: &Args) -> Result<Ask, String> {
 }
 
 pub async fn exec(a: Args) -> ExitCode {
-    let ask = match ask(&a) {
+    let ask = match a.seat.check().and_then(|_| ask(&a)) {
         Ok(ask) => ask,
         Err(e) => return bad_input(e),
     };
@@ -165,7 +167,9 @@ pub async fn exec(a: Args) -> ExitCode {
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .map(|t| state_store(&config, t));
-    let chain = decide(&gather(&config, &policy, store.as_ref(), &ask).await);
+    let seat = a.seat.seat(&config, &policy, "why").await;
+    let facts = gather(&config, &policy, seat.as_ref(), store.as_ref(), &ask).await;
+    let chain = decide(&facts);
     match a.format {
         WhyFormat::Table => out!("{}", render::table(&chain)),
         WhyFormat::Json => outln!("{}", render::json(&chain)),

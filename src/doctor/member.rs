@@ -15,17 +15,20 @@ use crate::policy::{Policy, Standing};
 use crate::ports::Documents;
 use crate::preferences::Preferences;
 use crate::reconcile::is_region_disabled;
+use crate::seat::Seat;
 use crate::store::state::StateStore;
 
 /// Where the account stands, once read (`None`: not in the organization or
 /// not active); an exempt or out-of-scope account is said so, not probed.
+/// `who`: the caller's ARN, and the operator's seat when one is set.
 pub(super) async fn check(
     config: &SdkConfig,
     policy: &Policy,
     account: &str,
-    identity: Option<&str>,
+    who: (Option<&str>, Option<&Seat>),
     member: &mut List,
 ) -> Option<Standing> {
+    let (identity, seat) = who;
     if !in_organization(config, account, member).await {
         return None;
     }
@@ -38,16 +41,24 @@ pub(super) async fn check(
         member.skip("role", unprobed(policy, account, path.as_deref(), &at));
         return Some(standing);
     }
-    let Some(session) = role(config, policy, account, identity, member).await else {
+    let session = match seat {
+        Some(seat) => seated(config, policy, account, seat, member).await,
+        None => role(config, policy, account, identity, member).await,
+    };
+    let Some(session) = session else {
         return Some(standing);
     };
     documents(policy, account, &session, member).await;
     super::nodes::check(policy, account, &session, member).await;
+    // From the operator's seat the role that writes is the function's.
+    let writer = match seat {
+        Some(_) => &policy.member_role,
+        None => &session.role,
+    };
     member.skip(
         "write",
         format!(
-            "not checked (no dry-run API): SSM cannot test CreateDocument/UpdateDocument/UpdateDocumentDefaultVersion without writing; {}'s own policy and any SCP decide (infra/member.yaml, infra/scp/README.md)",
-            session.role
+            "not checked (no dry-run API): SSM cannot test CreateDocument/UpdateDocument/UpdateDocumentDefaultVersion without writing; {writer}'s own policy and any SCP decide (infra/member.yaml, infra/scp/README.md)"
         ),
     );
     Some(standing)
@@ -208,6 +219,46 @@ async fn role(
             )
             .await;
             member.skip("document", "not checked: no role could be assumed");
+            None
+        }
+    }
+}
+
+/// The operator's read-only role, alone: it passes naming the role and the
+/// session, or fails with the role's ARN and what to check.
+async fn seated(
+    config: &SdkConfig,
+    policy: &Policy,
+    account: &str,
+    seat: &Seat,
+    member: &mut List,
+) -> Option<MemberSession> {
+    let sts = Sts::new(config);
+    let inline = policy.session_policy(sts.partition(), account);
+    match sts.assume_seat(account, seat, Some(&inline)).await {
+        Ok(s) => {
+            member.pass(
+                "role",
+                format!(
+                    "{} (the operator's read-only role) assumed as {}, session {}, with runas-guard's session policy; the function's {} trusts only the hub role and is not tried from here",
+                    s.role,
+                    seat.caller.as_deref().unwrap_or("these credentials"),
+                    seat.session,
+                    policy.member_role
+                ),
+            );
+            Some(s)
+        }
+        Err(e) => {
+            member.fail(
+                "role",
+                e.message,
+                "name your principal in the member stack's OperatorPrincipals (docs/operate.md, the operator's seat), or pass --member-roles where these credentials may assume the policy's roles",
+            );
+            member.skip(
+                "document",
+                "not checked: the operator role could not be assumed",
+            );
             None
         }
     }

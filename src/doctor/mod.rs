@@ -97,6 +97,9 @@ pub struct Inputs {
     /// policy's and, with a `[scope]`, its targets with the scope.
     pub stackset: Option<String>,
     pub accounts: Vec<String>,
+    /// The operator's read-only role (`--operator-role`, the policy's
+    /// `operator_role`): member accounts are checked through it.
+    pub operator_role: Option<String>,
 }
 
 /// The checks of one scope (`hub`, `account <id>`), as they are added.
@@ -252,12 +255,14 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
         (check.run)(&given, &mut hub).await;
     }
     let mut checks = hub.checks;
+    let seat = (inputs.operator_role.as_deref())
+        .map(|r| crate::seat::Seat::new(r, "doctor", identity.as_deref()));
     for account in &inputs.accounts {
         let mut member = List::new(&format!("account {account}"));
         match given.policy {
             Some(p) => {
-                let standing =
-                    member::check(config, p, account, identity.as_deref(), &mut member).await;
+                let who = (identity.as_deref(), seat.as_ref());
+                let standing = member::check(config, p, account, who, &mut member).await;
                 member::recorded(config, inputs.table.as_deref(), account, &mut member).await;
                 regions::member(config, p, account, standing, &mut member).await;
             }

@@ -10,8 +10,8 @@ use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
 use super::validate::{
-    account_rules, check_exempt, check_identity_center, check_nodes, check_roles,
-    check_session_policy, check_user, ou_rules, Problem,
+    account_rules, check_exempt, check_identity_center, check_nodes, check_operator_role,
+    check_roles, check_session_policy, check_user, ou_rules, Problem,
 };
 use super::{Policy, PolicyError};
 
@@ -48,6 +48,11 @@ impl Policy {
 pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     let allow_root = raw.allow_root;
     check_roles(&raw.member_role, &raw.fallback_roles)?;
+    check_operator_role(
+        raw.operator_role.as_deref(),
+        &raw.member_role,
+        &raw.fallback_roles,
+    )?;
     check_regions(&raw.regions)?;
     let scope = check_scope(raw.scope.as_ref())?;
     check_default(&raw)?;
@@ -75,6 +80,7 @@ pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
     Ok(Policy {
         member_role: raw.member_role,
         fallback_roles: raw.fallback_roles,
+        operator_role: raw.operator_role,
         regions: raw.regions,
         mode: raw.mode,
         default_user: raw.default.map(|d| d.run_as_user),

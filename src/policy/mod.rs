@@ -35,7 +35,7 @@ use crate::trigger::DOCUMENT_NAME;
 
 pub use regions::{is_known_region, region_kind, RegionKind, KNOWN_REGIONS};
 pub use resolve::wildcard_match;
-pub use validate::{check_user, is_document_name, is_ou_id};
+pub use validate::{check_user, is_document_name, is_ou_id, is_role_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -85,6 +85,9 @@ pub enum Standing {
 pub struct Policy {
     pub member_role: String,
     pub fallback_roles: Vec<String>,
+    /// `operator_role`: the member stack's read-only role for operators,
+    /// taken by the CLI's read-only commands (never by the function).
+    pub operator_role: Option<String>,
     pub regions: Vec<String>,
     pub mode: Mode,
     /// `[default]`; optional only with a scope.

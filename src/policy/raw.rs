@@ -12,6 +12,11 @@ pub(super) struct RawPolicy {
     // Off unless chosen: administrator roles are a choice (hub.yaml FallbackRoles).
     #[serde(default)]
     pub fallback_roles: Vec<String>,
+    /// The read-only role the member stack creates for operators
+    /// (infra/member.yaml OperatorRoleName): what `why`, `doctor --account`
+    /// and `reconcile --dry-run` assume. The function never uses it.
+    #[serde(default)]
+    pub operator_role: Option<String>,
     pub regions: Vec<String>,
     #[serde(default)]
     pub mode: Mode,

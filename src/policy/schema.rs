@@ -15,6 +15,7 @@ fn allowed(path: &str) -> Option<&'static [&'static str]> {
         "" => &[
             "member_role",
             "fallback_roles",
+            "operator_role",
             "regions",
             "mode",
             "allow_root",

@@ -593,3 +593,36 @@ fn a_run_as_source_that_is_not_one_value_per_user_is_warned_and_audit_mode_never
         p.warnings()
     );
 }
+
+#[test]
+fn operator_role_is_a_role_name_that_runas_guard_does_not_write_with() {
+    let with = |line: &str| GOOD.replacen("regions", &format!("{line}\nregions"), 1);
+    let p = Policy::parse(&with("operator_role = \"RunAsGuardOperatorRead\""), "p").unwrap();
+    assert_eq!(p.operator_role.as_deref(), Some("RunAsGuardOperatorRead"));
+    assert_eq!(Policy::parse(GOOD, "p").unwrap().operator_role, None);
+    for (line, says) in [
+        ("operator_role = \"\"", "is not an IAM role name"),
+        ("operator_role = \"Run As\"", "is not an IAM role name"),
+        ("operator_role = \"a/b\"", "is not an IAM role name"),
+        (
+            "operator_role = \"arn:aws:iam::111122223333:role/RunAsGuardOperatorRead\"",
+            "is not an IAM role name",
+        ),
+        (
+            "operator_role = \"RunAsGuardExecution\"",
+            "a role runas-guard writes with",
+        ),
+        (
+            "operator_role = \"OrganizationAccountAccessRole\"",
+            "a role runas-guard writes with",
+        ),
+        ("operator_role = 3", "operator_role"),
+    ] {
+        let err = Policy::parse(&with(line), "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("operator_role"), "{line}: {err}");
+        assert!(err.contains(says), "{line}: want {says:?} in {err}");
+        assert!(!err.contains('\n'), "one line: {err}");
+    }
+}

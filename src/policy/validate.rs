@@ -38,7 +38,7 @@ pub fn check_user(user: &str, allow_root: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn is_role_name(s: &str) -> bool {
+pub fn is_role_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.chars()
@@ -101,6 +101,28 @@ pub(super) fn check_roles(member_role: &str, fallback_roles: &[String]) -> Resul
                 format!("{r:?} is not an IAM role name"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// `operator_role`: a role name, and not one of the roles runas-guard
+/// writes with: a read-only seat that is the member role would be no seat.
+pub(super) fn check_operator_role(
+    role: Option<&str>,
+    member_role: &str,
+    fallback_roles: &[String],
+) -> Result<(), Problem> {
+    let Some(role) = role else { return Ok(()) };
+    let problem = |p: String| Err(("operator_role".to_string(), p));
+    if !is_role_name(role) {
+        return problem(format!(
+            "{role:?} is not an IAM role name (1-64 of A-Z a-z 0-9 + = , . @ _ -): name the member stack's OperatorRoleName, such as \"RunAsGuardOperatorRead\""
+        ));
+    }
+    if role == member_role || fallback_roles.iter().any(|f| f == role) {
+        return problem(format!(
+            "{role:?} is a role runas-guard writes with (member_role or fallback_roles): name the member stack's read-only OperatorRoleName, such as \"RunAsGuardOperatorRead\""
+        ));
     }
     Ok(())
 }

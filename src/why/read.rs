@@ -1,6 +1,6 @@
-//! The reads behind `runas-guard why`, with the grants runas-guard already
-//! has: a member session under the policy's roles and session policy (as
-//! every run makes one) for the document, the principal's tags and the
+//! The reads behind `runas-guard why`: a member session (the operator's
+//! read-only role where one is set, else the policy's roles as every run
+//! makes one, with runas-guard's session policy) for the document, the principal's tags and the
 //! check's runs; the hub's own credentials for Identity Center's mapping;
 //! the state table for what the check recorded. Reads only. A read that
 //! fails is kept as [`Unread`] (its AWS error code) for its link to show;
@@ -23,6 +23,7 @@ use crate::aws::AwsError;
 use crate::identity_center::{MappingStore, Observed};
 use crate::nodes::CHECK_DOCUMENT;
 use crate::policy::Policy;
+use crate::seat::Seat;
 use crate::store::state::StateStore;
 use crate::trigger::DOCUMENT_NAME;
 
@@ -42,13 +43,15 @@ fn unread(e: AwsError) -> Unread {
 }
 
 /// Every fact, read at once where they do not depend on each other.
+/// `seat`: the operator's read-only role, taken instead of the policy's.
 pub async fn gather(
     config: &SdkConfig,
     policy: &Policy,
+    seat: Option<&Seat>,
     state: Option<&StateStore>,
     ask: &Ask,
 ) -> Facts {
-    let session = assume(config, policy, &ask.account).await;
+    let session = assume(config, policy, seat, &ask.account).await;
     let name = ask.document.clone().unwrap_or_else(|| DOCUMENT_NAME.into());
     let check_document = policy.check_document.as_deref().unwrap_or(CHECK_DOCUMENT);
     let (document, tag, check) = tokio::join!(
@@ -79,17 +82,25 @@ pub async fn gather(
     }
 }
 
-/// A session in the account as every run makes one: the policy's roles in
-/// order, with runas-guard's session policy.
+/// A session in the account: the operator's seat when there is one, else
+/// as every run makes one (the policy's roles in order); either way with
+/// runas-guard's session policy.
 async fn assume(
     config: &SdkConfig,
     policy: &Policy,
+    seat: Option<&Seat>,
     account: &str,
 ) -> Result<MemberSession, Unread> {
     let sts = Sts::new(config);
+    let inline = policy.session_policy(sts.partition(), account);
+    if let Some(seat) = seat {
+        return sts
+            .assume_seat(account, seat, Some(&inline))
+            .await
+            .map_err(unread);
+    }
     let roles: Vec<&str> = policy.roles().collect();
     let name = crate::ids::session_name(&format!("why-{}", crate::ids::token()));
-    let inline = policy.session_policy(sts.partition(), account);
     sts.assume(account, &roles, &name, Some(&inline))
         .await
         .map_err(unread)

@@ -280,7 +280,15 @@ pub struct Stage<'a> {
 
 impl Deployed {
     pub async fn new(stage: Stage<'_>) -> Deployed {
-        let moto = Moto::start_emulating("moto_cfn.py", &[]);
+        // Invoke of the deployed function runs this build's binary as it
+        // (tests/moto_lambda_invoke.py).
+        let moto = Moto::start_emulating(
+            "moto_cfn.py",
+            &[(
+                "RUNAS_GUARD_LOCAL_FUNCTION_BINARY",
+                env!("CARGO_BIN_EXE_runas-guard"),
+            )],
+        );
         let mut w = World::on(moto).await;
         let mut members = Vec::new();
         for n in 0..stage.accounts {

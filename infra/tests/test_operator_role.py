@@ -1,0 +1,225 @@
+"""The operator's seat: infra/member.yaml's optional read-only role.
+
+`runas-guard why`, `doctor --account` and `reconcile --dry-run` run with
+on-call's own credentials, and the member role trusts only the hub role. With
+OperatorPrincipals set, the member stack's RoleRegion instance creates
+OperatorRoleName (default RunAsGuardOperatorRead), which:
+
+- trusts exactly the principals OperatorPrincipals names (``aws:PrincipalArn``
+  with ArnLike: role ARNs, or an IAM Identity Center permission set's role
+  pattern) that are in the organization OrganizationId names
+  (``aws:PrincipalOrgID``): both must hold, evaluated here on concrete callers
+  with IAM's semantics for those two keys (IAM User Guide, "AWS global
+  condition context keys": for a role session ``aws:PrincipalArn`` is the
+  role's ARN, path included; ``aws:PrincipalOrgID`` is the caller's
+  organization, absent outside one);
+- grants only reads, and only those the three commands make
+  (test_necessity.py, role ``operator``): any write is refused, and it reads
+  nothing the member role cannot;
+- is not created without OperatorPrincipals, and the stack refuses
+  OperatorPrincipals without OrganizationId (a Rule), or an OperatorRoleName
+  equal to MemberRoleName.
+"""
+
+import fnmatch
+import re
+import unittest
+
+from . import cfn
+from .test_member_policy import MEMBER_ACCOUNT, PARAMETERS, allows
+
+ORG = "o-a1b2c3d4e5"
+SSO_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"
+ONCALL = "arn:aws:iam::222233334444:role/oncall"
+SEATED = dict(PARAMETERS, OperatorPrincipals=f"{SSO_PATTERN},{ONCALL}", OrganizationId=ORG)
+READ_PREFIXES = ("Describe", "Get", "List")
+
+# Values OperatorPrincipals must accept, and refuse (anything that is not a
+# list of IAM role or user ARNs: spaces, quotes, empty items, STS session
+# ARNs, which are never a role's aws:PrincipalArn, a bare "*").
+ADMITTED = ["", SSO_PATTERN, ONCALL, f"{SSO_PATTERN},{ONCALL}", "arn:aws:iam::123456789012:user/ops/alice",
+            "arn:aws-us-gov:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*",
+            "arn:aws:iam::123456789012:role/on-call?"]
+REFUSED = ["*", "arn:aws:iam::*:*", f"{SSO_PATTERN},", f",{ONCALL}", f"{SSO_PATTERN}, {ONCALL}", f" {ONCALL}",
+           f'"{ONCALL}"', "arn:aws:sts::123456789012:assumed-role/oncall/alice", "arn:aws:iam::12345:role/x",
+           "arn:aws:iam::123456789012:group/ops", "arn:aws:iam::123456789012:role/", "oncall",
+           f"{ONCALL}\n", "arn:aws:iam::123456789012:role/a b", "arn:aws:iam::123456789012:role/${aws:username}",
+           "arn:aws:iam::123456789012:root"]
+
+
+def _arn_like(pattern, arn):
+    """IAM's ArnLike: each of the six colon-separated parts matched alone,
+    ``*`` and ``?`` as wildcards within it (IAM User Guide, "ARN condition
+    operators")."""
+    pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
+    return (len(pattern_parts) == 6 and len(arn_parts) == 6
+            and all(fnmatch.fnmatchcase(a, p.replace("[", "[[]")) for p, a in zip(pattern_parts, arn_parts)))
+
+
+def trusts(trust, principal_arn, org_id, action="sts:AssumeRole"):
+    """Whether ``trust`` lets a caller whose aws:PrincipalArn is
+    ``principal_arn`` in organization ``org_id`` (``None``: none) do
+    ``action``. Only what the operator role's trust uses is implemented
+    (Principal AWS "*", ArnLike on aws:PrincipalArn, StringEquals on
+    aws:PrincipalOrgID); anything else raises."""
+    context = {"aws:principalarn": principal_arn, "aws:principalorgid": org_id}
+    for statement in cfn.statements(trust):
+        if statement["Effect"] != "Allow" or statement["Principal"] != {"AWS": "*"}:
+            raise ValueError(f"not implemented: {statement}")
+        if action not in cfn.as_list(statement["Action"]):
+            continue
+        holds = True
+        for operator, keys in statement["Condition"].items():
+            for key, values in keys.items():
+                actual = context.get(key.lower())
+                if operator == "ArnLike" and key == "aws:PrincipalArn":
+                    holds &= any(_arn_like(v, actual) for v in cfn.as_list(values))
+                elif operator == "StringEquals" and key == "aws:PrincipalOrgID":
+                    holds &= actual is not None and actual in cfn.as_list(values)
+                else:
+                    raise ValueError(f"condition {operator} {key} is not implemented")
+        if holds:
+            return True
+    return False
+
+
+class OperatorRoleTests(cfn.TemplateTestCase):
+
+    def operator(self, account=MEMBER_ACCOUNT, region="us-east-1", **overrides):
+        stack = cfn.Stack(self.member, dict(SEATED, **overrides), account, region)
+        self.assertTrue(stack.condition("CreateOperatorRole"))
+        return stack.resolve(self.member["Resources"]["OperatorRole"]["Properties"])
+
+    def statements(self, **overrides):
+        found = []
+        for policy in self.operator(**overrides)["Policies"]:
+            found.extend(cfn.statements(policy["PolicyDocument"]))
+        return found
+
+    def test_made_only_with_principals_and_only_in_role_region(self):
+        def created(region, **parameters):
+            conditions = cfn.evaluate_conditions(self.member, parameters, MEMBER_ACCOUNT, region)
+            return "OperatorRole" in cfn.created_resources(self.member, conditions)
+
+        self.assertFalse(created("us-east-1", **PARAMETERS), "off by default")
+        self.assertTrue(created("us-east-1", **SEATED))
+        self.assertFalse(created("eu-west-1", **SEATED), "IAM is global: RoleRegion's instance only")
+        self.assertTrue(created("eu-west-1", **dict(SEATED, RoleRegion="eu-west-1")))
+        output = self.member["Outputs"]["OperatorRoleArn"]
+        self.assertEqual(output["Condition"], "CreateOperatorRole")
+        self.assertEqual(self.member["Parameters"]["OperatorRoleName"]["Default"], "RunAsGuardOperatorRead")
+
+    def test_the_stack_refuses_principals_without_the_organization_and_the_member_roles_name(self):
+        rules = self.member["Rules"]
+        needs = rules["OperatorRoleNeedsOrganization"]
+        self.assertEqual(needs["RuleCondition"], {"Fn::Not": [{"Fn::Equals": [{"Ref": "OperatorPrincipals"}, ""]}]})
+        self.assertEqual(needs["Assertions"][0]["Assert"],
+                         {"Fn::Not": [{"Fn::Equals": [{"Ref": "OrganizationId"}, ""]}]})
+        other = rules["OperatorRoleIsNotTheMemberRole"]["Assertions"][0]["Assert"]
+        self.assertEqual(other, {"Fn::Not": [{"Fn::Equals": [{"Ref": "OperatorRoleName"},
+                                                             {"Ref": "MemberRoleName"}]}]})
+        pattern = self.member["Parameters"]["OrganizationId"]["AllowedPattern"]
+        for good in ["", ORG, "o-" + "a" * 32]:
+            self.assertIsNotNone(re.fullmatch(pattern, good), good)
+        for bad in ["o-", "o-ABCDEFGHIJ", "o-a1b2c3d4e5,o-b", "*", " o-a1b2c3d4e5"]:
+            self.assertIsNone(re.fullmatch(pattern, bad), bad)
+
+    def test_principals_are_role_or_user_arns_only(self):
+        pattern = self.member["Parameters"]["OperatorPrincipals"]["AllowedPattern"]
+        for value in ADMITTED:
+            with self.subTest(value=value):
+                self.assertIsNotNone(re.fullmatch(pattern, value))
+        for value in REFUSED:
+            with self.subTest(value=value):
+                self.assertIsNone(re.fullmatch(pattern, value))
+
+    def test_trust_admits_the_named_principals_of_the_organization_and_nobody_else(self):
+        trust = self.operator()["AssumeRolePolicyDocument"]
+        (statement,) = cfn.statements(trust)
+        self.assertEqual(statement["Principal"], {"AWS": "*"})
+        self.assertEqual(set(statement["Condition"]), {"ArnLike", "StringEquals"})
+        sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+        rows = [
+            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", ORG, True),
+            # The same permission set's role in another account of the organization.
+            (sso.replace("123456789012", "555566667777") + "AWSReservedSSO_RunAsGuardOperator_99", ORG, True),
+            (ONCALL, ORG, True),
+            # Named, but not of this organization, or of none.
+            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", "o-zzzzzzzzzz", False),
+            (ONCALL, None, False),
+            # Of the organization, not named.
+            (sso + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False),
+            ("arn:aws:iam::222233334444:role/oncall-2", ORG, False),
+            ("arn:aws:iam::999988887777:role/oncall", ORG, False),
+            # The permission set's name without the reserved path is another role.
+            ("arn:aws:iam::123456789012:role/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False),
+            ("arn:aws:iam::123456789012:user/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False),
+            ("arn:aws:iam::123456789012:role/RunAsGuardHub", ORG, False),
+        ]
+        for arn, org, want in rows:
+            with self.subTest(arn=arn, org=org):
+                self.assertEqual(trusts(trust, arn, org), want)
+        # A source identity set at sign-in is kept through this role.
+        self.assertTrue(trusts(trust, ONCALL, ORG, "sts:SetSourceIdentity"))
+        self.assertFalse(trusts(trust, ONCALL, ORG, "sts:TagSession"))
+
+    def test_it_only_reads(self):
+        for check in ("Disabled", "Enabled"):
+            statements = self.statements(RunAsUserCheck=check)
+            actions = {a for s in statements for a in cfn.as_list(s["Action"])}
+            for action in actions:
+                with self.subTest(check=check, action=action):
+                    self.assertNotIn("*", action)
+                    self.assertTrue(action.split(":", 1)[1].startswith(READ_PREFIXES), action)
+            self.assertTrue(all(s["Effect"] == "Allow" and "Condition" not in s for s in statements))
+            self.assertEqual(any(a.startswith("ssm:DescribeAssociation") for a in actions), check == "Enabled")
+
+    def test_writes_are_refused_and_nothing_is_read_that_the_member_role_cannot(self):
+        statements = self.statements(RunAsUserCheck="Enabled")
+        stack = cfn.Stack(self.member, dict(SEATED, RunAsUserCheck="Enabled"), MEMBER_ACCOUNT, "us-east-1")
+        member = []
+        for policy in stack.resolve(self.member["Resources"]["ExecutionRole"]["Properties"])["Policies"]:
+            member.extend(cfn.statements(policy["PolicyDocument"]))
+
+        def arn(service, resource, account=MEMBER_ACCOUNT, region="eu-west-1"):
+            return f"arn:aws:{service}:{'' if service == 'iam' else region}:{account}:{resource}"
+
+        document = arn("ssm", "document/SSM-SessionManagerRunShell")
+        association = arn("ssm", "association/0a1b2c3d-1111-2222-3333-444455556666")
+        reads = [
+            ("ssm:GetDocument", document), ("ssm:DescribeDocument", document),
+            ("ssm:GetDocument", arn("ssm", "document/SSMRunAs-Admin")),
+            ("iam:ListRoleTags", arn("iam", "role/ops")), ("iam:ListUserTags", arn("iam", "user/alice")),
+            ("ssm:DescribeAssociation", association), ("ssm:ListAssociations", "*"),
+            ("ssm:DescribeInstanceAssociationsStatus", "*"), ("ssm:DescribeInstanceInformation", "*"),
+        ]
+        for action, resource in reads:
+            with self.subTest(action=action, resource=resource):
+                self.assertTrue(allows(statements, MEMBER_ACCOUNT, action, resource))
+                context = {"aws:ResourceTag/runas-guard:managed": "true", "aws:TagKeys": []}
+                self.assertTrue(allows(member, MEMBER_ACCOUNT, action, resource, context),
+                                "the member role reads it too")
+        writes = [
+            ("ssm:UpdateDocument", document), ("ssm:CreateDocument", document),
+            ("ssm:UpdateDocumentDefaultVersion", document), ("ssm:DeleteDocument", document),
+            ("ssm:AddTagsToResource", document), ("ssm:CreateAssociation", association),
+            ("ssm:UpdateAssociation", association), ("ssm:DeleteAssociation", association),
+            ("iam:TagRole", arn("iam", "role/ops")), ("ssm:ListDocumentVersions", document),
+            ("ssm:ListDocuments", "*"), ("iam:ListRoles", "*"),
+            # Another account's document: its own account only.
+            ("ssm:GetDocument", arn("ssm", "document/SSM-SessionManagerRunShell", account="444455556666")),
+        ]
+        for action, resource in writes:
+            with self.subTest(action=action, resource=resource):
+                self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, resource))
+
+    def test_trust_evaluator_follows_arn_like(self):
+        self.assertTrue(_arn_like("arn:aws:iam::*:role/a/*/B_*", "arn:aws:iam::1:role/a/x/y/B_c"))
+        self.assertFalse(_arn_like("arn:aws:iam::*:role/B_*", "arn:aws:iam::1:role/a/B_c"))
+        self.assertFalse(_arn_like("arn:aws:iam::1:role/x", "arn:aws:iam::1:role/x2"))
+        self.assertFalse(_arn_like("arn:aws:iam::1:role/x", "arn:aws:sts::1:assumed-role/x/s"))
+        self.assertTrue(_arn_like("arn:aws:iam::1:role/x?", "arn:aws:iam::1:role/xy"))
+
+
+if __name__ == "__main__":
+    unittest.main()

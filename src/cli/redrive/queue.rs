@@ -1,0 +1,198 @@
+//! The SQS side of `redrive`: the hub stack's queues, every message read
+//! and kept hidden while the run works, deleted when handled, and made
+//! visible again when kept.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
+use runas_guard::aws::AwsError;
+use runas_guard::redrive::{self, Ledger, Left, Row};
+
+/// One message received, with the queue it came from.
+pub(super) struct Received {
+    pub(super) queue: usize,
+    pub(super) message: Message,
+}
+
+/// What one queue gave: its messages and the bookkeeping of their handles.
+pub(super) struct Queue {
+    pub(super) url: String,
+    pub(super) ledger: Ledger,
+    pub(super) error: Option<String>,
+    pub(super) read: usize,
+}
+
+/// The hub stack's failure queues (their URLs are the resources' physical ids).
+pub(super) async fn stack_queues(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+) -> Result<Vec<String>, String> {
+    let region = runas_guard::aws::home_region(config);
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let mut pages = client
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    let mut found = BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            let e = AwsError::new("ListStackResources", "-", &region, &e);
+            format!("--stack {stack}: {e}")
+        })?;
+        for r in page.stack_resource_summaries() {
+            let at = redrive::STACK_QUEUES
+                .iter()
+                .position(|q| r.logical_resource_id() == Some(*q));
+            if let (Some(at), Some(url)) = (at, r.physical_resource_id()) {
+                found.insert(at, url.to_string());
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(format!(
+            "--stack {stack}: the stack has none of {}: is it the hub stack (infra/hub.yaml)?",
+            redrive::STACK_QUEUES.join(", ")
+        ));
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Every queue read until it has nothing new twice in a row, or `max`
+/// messages in all. Messages stay hidden while the run works.
+pub(super) async fn collect(
+    sqs: &aws_sdk_sqs::Client,
+    region: &str,
+    urls: Vec<String>,
+    max: usize,
+) -> (Vec<Queue>, Vec<Received>) {
+    let (mut queues, mut received, mut budget) = (Vec::new(), Vec::new(), max);
+    for (at, url) in urls.into_iter().enumerate() {
+        let mut q = Queue {
+            url,
+            ledger: Ledger::default(),
+            error: None,
+            read: 0,
+        };
+        while !q.ledger.exhausted() && budget > 0 {
+            let got = sqs
+                .receive_message()
+                .queue_url(&q.url)
+                .max_number_of_messages(redrive::BATCH.min(budget as i32))
+                .visibility_timeout(redrive::HIDE_SECONDS)
+                .wait_time_seconds(1)
+                .message_attribute_names("All")
+                .send()
+                .await;
+            let messages = match got {
+                Ok(out) => out.messages().to_vec(),
+                Err(e) => {
+                    note(
+                        &mut q,
+                        AwsError::new("ReceiveMessage", "-", region, &e).to_string(),
+                    );
+                    break;
+                }
+            };
+            let pairs: Vec<(String, String)> = messages
+                .iter()
+                .map(|m| {
+                    let text = |s: Option<&str>| s.unwrap_or_default().to_string();
+                    (text(m.message_id()), text(m.receipt_handle()))
+                })
+                .collect();
+            let fresh = q.ledger.received(&pairs);
+            for (message, new) in messages.into_iter().zip(fresh) {
+                if new {
+                    budget -= 1;
+                    q.read += 1;
+                    received.push(Received { queue: at, message });
+                }
+            }
+        }
+        queues.push(q);
+    }
+    (queues, received)
+}
+
+/// Deletes the row's message when the row says it leaves its queue; a
+/// refused delete keeps it, and the row says so.
+pub(super) async fn settle(
+    sqs: &aws_sdk_sqs::Client,
+    region: &str,
+    queues: &[Queue],
+    row: &mut Row,
+) {
+    if !row.message.leaves_queue() {
+        return;
+    }
+    let q = queues.iter().find(|q| q.url == row.queue);
+    let handle = q.and_then(|q| q.ledger.handle(&row.message_id));
+    let deleted = sqs
+        .delete_message()
+        .queue_url(&row.queue)
+        .receipt_handle(handle.unwrap_or_default())
+        .send()
+        .await;
+    if let Err(e) = deleted {
+        let e = AwsError::new("DeleteMessage", "-", region, &e);
+        row.message = Left::Kept;
+        row.reason = format!("{}; not deleted: {e}", row.reason);
+    }
+}
+
+/// Makes the messages this run keeps visible again (ten per call). One whose
+/// visibility already ran out is visible: nothing to do.
+pub(super) async fn visible_again(
+    sqs: &aws_sdk_sqs::Client,
+    region: &str,
+    q: &mut Queue,
+    ids: &[String],
+) {
+    let mut refused = 0;
+    for chunk in ids.chunks(10) {
+        let entries = chunk.iter().enumerate().map(|(i, id)| {
+            ChangeMessageVisibilityBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(q.ledger.handle(id).unwrap_or_default())
+                .visibility_timeout(0)
+                .build()
+                .expect("id and receipt handle are set")
+        });
+        let sent = sqs
+            .change_message_visibility_batch()
+            .queue_url(&q.url)
+            .set_entries(Some(entries.collect()))
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                refused += out
+                    .failed()
+                    .iter()
+                    .filter(|f| f.code() != "MessageNotInflight")
+                    .count()
+            }
+            Err(e) => {
+                let e = AwsError::new("ChangeMessageVisibilityBatch", "-", region, &e);
+                let said = format!(
+                    "{e}; the messages kept become visible again {} s after they were read",
+                    redrive::HIDE_SECONDS
+                );
+                return note(q, said);
+            }
+        }
+    }
+    if refused > 0 {
+        let said = format!("{refused} message(s) kept could not be made visible again; they become visible {} s after they were read", redrive::HIDE_SECONDS);
+        note(q, said);
+    }
+}
+
+/// A queue's errors, in the order they happened.
+pub(super) fn note(q: &mut Queue, said: String) {
+    q.error = Some(match q.error.take() {
+        Some(before) => format!("{before}; {said}"),
+        None => said,
+    });
+}

@@ -1,0 +1,121 @@
+//! Where `redrive` replays a message: by the deployed function (`Invoke`,
+//! so it runs with the function's own roles and the operator needs no
+//! member access), or in this process with these credentials. The port
+//! and both ways are `runas_guard::redrive::replay`'s and
+//! `runas_guard::aws::lambda`'s.
+
+use runas_guard::aws::lambda::Function;
+use runas_guard::aws::AwsError;
+use runas_guard::dispatch::Answer;
+use runas_guard::redrive::replay::{InProcess, Replayer};
+use serde_json::Value;
+
+use super::start::Built;
+
+/// The hub stack's function, by logical id (infra/hub.yaml).
+const STACK_FUNCTION: &str = "Function";
+
+#[derive(clap::Args, Clone, Default)]
+pub struct ViaArgs {
+    /// The deployed function to replay through (its name or ARN; the hub
+    /// stack's FunctionArn output). Default with --stack: the stack's.
+    #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION", value_parser = function_name)]
+    function: Option<String>,
+    /// Replay in this process with your credentials, as `handle` does
+    /// (needs the function's access, member accounts included), not by
+    /// the function. The default when neither --function nor --stack is given.
+    #[arg(long)]
+    in_process: bool,
+}
+
+/// A function name or ARN as Lambda takes it (1-140 characters, no space
+/// or control character): anything else is bad input, before any call.
+fn function_name(f: &str) -> Result<String, String> {
+    let f = f.trim();
+    if f.len() > 140 || f.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("not a function name or ARN".into());
+    }
+    Ok(f.to_string())
+}
+
+impl ViaArgs {
+    /// Whether replays go to a function.
+    fn by_function(&self, stack: Option<&str>) -> bool {
+        !self.in_process && (self.named().is_some() || stack.is_some())
+    }
+
+    /// The table and topic may be missing: a dry run, or the function's
+    /// replays, write nothing from here.
+    pub fn lenient(&self, stack: Option<&str>, dry_run: bool) -> bool {
+        dry_run || self.by_function(stack)
+    }
+
+    fn named(&self) -> Option<&str> {
+        self.function.as_deref().filter(|f| !f.is_empty())
+    }
+
+    /// The replayer: the named function, else the stack's, else this
+    /// process. A dry run replays nothing, so it looks up no function.
+    pub async fn choose<'a>(
+        &self,
+        built: &'a Built,
+        stack: Option<&str>,
+        dry_run: bool,
+    ) -> Result<Via<'a>, String> {
+        let (config, reactor) = (&built.config, &built.reactor);
+        let stack = stack.filter(|_| !dry_run);
+        if !self.by_function(stack) {
+            return Ok(Via::InProcess(InProcess(reactor)));
+        }
+        let name = match (self.named(), stack) {
+            (Some(f), _) => f.to_string(),
+            (None, Some(stack)) => stack_function(config, stack).await?,
+            (None, None) => unreachable!("by_function needs one of them"),
+        };
+        tracing::info!(function = %name, "replaying through the deployed function");
+        Ok(Via::Function(Function::new(config, &name)))
+    }
+}
+
+/// Where each message goes.
+pub enum Via<'a> {
+    Function(Function),
+    InProcess(InProcess<'a>),
+}
+
+impl Replayer for Via<'_> {
+    async fn replay(&self, input: &Value, request_id: &str) -> Answer {
+        match self {
+            Via::Function(f) => f.replay(input, request_id).await,
+            Via::InProcess(p) => p.replay(input, request_id).await,
+        }
+    }
+}
+
+/// The hub stack's function (its physical id is the function's name).
+async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<String, String> {
+    let region = runas_guard::aws::home_region(config);
+    let client = aws_sdk_cloudformation::Client::new(config);
+    let mut pages = client
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            let e = AwsError::new("ListStackResources", "-", &region, &e);
+            format!("--stack {stack}: {e}")
+        })?;
+        let found = page
+            .stack_resource_summaries()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(STACK_FUNCTION))
+            .and_then(|r| r.physical_resource_id());
+        if let Some(name) = found {
+            return Ok(name.to_string());
+        }
+    }
+    Err(format!(
+        "--stack {stack}: the stack has no {STACK_FUNCTION} to replay through: name it with --function, or replay here with --in-process"
+    ))
+}

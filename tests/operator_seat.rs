@@ -1,0 +1,483 @@
+//! The operator's seat, on the shipped stacks with IAM and trust policies
+//! enforced (tests/moto_iam.py: a role's trust policy, conditions on
+//! `aws:PrincipalArn` and `aws:PrincipalOrgID` included, decides who may
+//! assume it, and each role's own policy what its sessions may do). The
+//! member stack names on-call's IAM Identity Center permission set in
+//! `OperatorPrincipals`; on-call's seat is that permission set's role in the
+//! hub account, with exactly the operator policy docs/operate.md gives.
+//! From it, `why`, `doctor --account` and `reconcile --dry-run` read a
+//! member account through `RunAsGuardOperatorRead` and write nothing (a
+//! write through that role is refused); another permission set is refused,
+//! and each command names the role it tried. `redrive` hands a dead-lettered
+//! edit to the deployed function (tests/moto_lambda_invoke.py runs this
+//! build as the function, with its own role), which puts the document back:
+//! on-call could not have, since the member role refuses it.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::stacks::*;
+use common::*;
+use runas_guard::aws::sts::Sts;
+use serde_json::{json, Value};
+
+const OPERATOR_SET: &str = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789";
+const OTHER_SET: &str = "AWSReservedSSO_Developer_0a1b2c3d4e5f6789";
+const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+const OPERATOR_ROLE: &str = "RunAsGuardOperatorRead";
+const REGION: &str = "eu-west-1";
+
+/// On-call's credentials: a session of a permission set's role.
+#[derive(Clone)]
+struct Seat {
+    key: String,
+    secret: String,
+    token: String,
+    arn: String,
+}
+
+struct Org {
+    d: Deployed,
+    member: String,
+    named: Seat,
+    unnamed: Seat,
+}
+
+/// The operator policy docs/operate.md gives, for this deployment.
+fn operator_policy(hub: &HashMap<String, String>) -> String {
+    let page = std::fs::read_to_string(repo().join("docs/operate.md")).unwrap();
+    let block = page
+        .split("<!-- operator-policy:begin -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- operator-policy:end -->").next())
+        .expect("docs/operate.md has the operator policy between its markers");
+    let json = block
+        .trim()
+        .strip_prefix("```json")
+        .and_then(|b| b.strip_suffix("```"))
+        .expect("the operator policy is one ```json block");
+    let url = hub["PolicyUrl"].strip_prefix("s3://").unwrap();
+    let (bucket, key) = url.split_once('/').unwrap();
+    let function = hub["FunctionArn"].rsplit(':').next().unwrap();
+    let policy = json
+        .replace("HUB_ACCOUNT", HUB)
+        .replace("HUB_REGION", "us-east-1")
+        .replace("STATE_TABLE", &hub["TableName"])
+        .replace("POLICY_BUCKET", bucket)
+        .replace("POLICY_KEY", key)
+        .replace("HUB_STACK", STACK)
+        .replace("FUNCTION_NAME", function);
+    serde_json::from_str::<Value>(&policy).expect("the operator policy is JSON");
+    policy
+}
+
+/// A permission set's role in the hub account (its path as Identity Center
+/// makes it), with the operator policy, and a session of it.
+async fn permission_set(w: &World, name: &str, policy: &str, user: &str) -> Seat {
+    let iam = aws_sdk_iam::Client::new(&w.cfg);
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{HUB}:root")}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(name)
+        .path(SSO_PATH)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name("runas-guard-operator")
+        .policy_document(policy)
+        .send()
+        .await
+        .unwrap();
+    let out = aws_sdk_sts::Client::new(&w.cfg)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{HUB}:role{SSO_PATH}{name}"))
+        .role_session_name(user)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("sign in as {name}: {e:?}"));
+    let c = out.credentials().unwrap();
+    Seat {
+        key: c.access_key_id().into(),
+        secret: c.secret_access_key().into(),
+        token: c.session_token().into(),
+        arn: out.assumed_role_user().unwrap().arn().into(),
+    }
+}
+
+/// The organization deployed, its member vended (the function configured
+/// it), the member stack naming the operator permission set, and two
+/// seats: the named one and another.
+async fn organization() -> Org {
+    let policy = format!("operator_role = \"{OPERATOR_ROLE}\"\n{POLICY}");
+    let d = Deployed::new(Stage {
+        hub_template: shipped("hub.yaml"),
+        policy: &policy,
+        accounts: 1,
+        member_now: None,
+    })
+    .await;
+    let member = d.members[0].clone();
+    let org = d.w.org().describe_organization().send().await.unwrap();
+    let org_id = org.organization().unwrap().id().unwrap().to_string();
+    let principals =
+        "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*";
+    let out = deploy_member(
+        &d.w,
+        &member,
+        "us-east-1",
+        &[
+            ("OperatorPrincipals", principals),
+            ("OrganizationId", &org_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        out["OperatorRoleArn"],
+        format!("arn:aws:iam::{member}:role/{OPERATOR_ROLE}")
+    );
+    let (code, out) = d.w.handle(&vend_event(&member));
+    assert_eq!(code, 0, "the function configures the member: {out:#}");
+    let vended = d.w.alert_kinds().await;
+    assert!(
+        vended.contains(&"account_configured".to_string()),
+        "{vended:?}"
+    );
+    let policy = operator_policy(&d.hub);
+    let named = permission_set(&d.w, OPERATOR_SET, &policy, "alice@example.com").await;
+    let unnamed = permission_set(&d.w, OTHER_SET, &policy, "carol@example.com").await;
+    Org {
+        d,
+        member,
+        named,
+        unnamed,
+    }
+}
+
+/// `runas-guard ARGS` from `seat`: the function's environment (its policy
+/// object, table, topic), on-call's credentials.
+fn from_seat(w: &World, seat: &Seat, args: &[&str]) -> Run {
+    let out = w
+        .command(args)
+        .env("AWS_ACCESS_KEY_ID", &seat.key)
+        .env("AWS_SECRET_ACCESS_KEY", &seat.secret)
+        .env("AWS_SESSION_TOKEN", &seat.token)
+        .output()
+        .expect("run runas-guard");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn sts_as(w: &World, seat: &Seat) -> Sts {
+    Sts::new(&config_with(w, &seat.key, &seat.secret, Some(&seat.token)))
+}
+
+fn check<'a>(list: &'a Value, item: &str) -> &'a Value {
+    list["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scope"] != "hub" && c["item"] == item)
+        .unwrap_or_else(|| panic!("no member check {item}: {list:#}"))
+}
+
+fn link<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == name)
+        .unwrap_or_else(|| panic!("no {name} link: {v:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_the_named_seat_the_read_commands_read_a_member_and_write_nothing() {
+    let Org {
+        d, member, named, ..
+    } = organization().await;
+    let w = &d.w;
+    // An administrator's edit the function has not seen (no event).
+    w.console_edit(&member, REGION, "intruder").await;
+    let before = w.document(&member, REGION).await.unwrap();
+    let items = w.items().await;
+
+    // why: the document a session uses, read through the operator role.
+    let admin = format!("arn:aws:iam::{member}:role/Admin");
+    let why = from_seat(
+        w,
+        &named,
+        &[
+            "why",
+            "--principal",
+            &admin,
+            "--account",
+            &member,
+            "--region",
+            REGION,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(why.code, 0, "{}\n{}", why.stdout, why.stderr);
+    let v = why.json();
+    assert_eq!(link(&v, "document_user")["holds"], "intruder", "{v:#}");
+    assert_eq!(v["user"], "intruder", "{v:#}");
+
+    // doctor --account: the role and every governed document, through the seat.
+    let doctor = from_seat(
+        w,
+        &named,
+        &["doctor", "--account", &member, "--format", "json"],
+    );
+    let list: Value = serde_json::from_str(&doctor.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", doctor.stdout, doctor.stderr));
+    let role = check(&list, "role");
+    assert_eq!(role["verdict"], "pass", "{list:#}");
+    let said = role["detail"].as_str().unwrap();
+    assert!(
+        said.contains(OPERATOR_ROLE) && said.contains("runas-guard-doctor-alice@example.com"),
+        "{said}"
+    );
+    for region in ["us-east-1", REGION] {
+        let doc = check(&list, &format!("document {region}"));
+        assert_eq!(doc["verdict"], "pass", "{list:#}");
+    }
+    assert_eq!(
+        doctor.code, 0,
+        "every check passes from on-call's seat: {list:#}\n{}",
+        doctor.stderr
+    );
+
+    // reconcile --dry-run: sees the drift, through the operator role.
+    let run = from_seat(
+        w,
+        &named,
+        &[
+            "reconcile",
+            "--dry-run",
+            "--account",
+            &member,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    let west = rows.iter().find(|r| r["region"] == REGION).unwrap();
+    assert_eq!(west["action"], "would-change", "{report:#}");
+    assert!(
+        rows.iter().all(|r| r["role"] == OPERATOR_ROLE),
+        "{report:#}"
+    );
+
+    // Nothing written anywhere: the document, the table, the topic.
+    assert_eq!(w.document(&member, REGION).await.unwrap(), before);
+    assert_eq!(w.items().await, items, "the table is untouched");
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+
+    // The role itself refuses a write, and the member role refuses the seat.
+    let session = sts_as(w, &named)
+        .assume(&member, &[OPERATOR_ROLE], "write-probe", None)
+        .await
+        .unwrap();
+    let ssm = session.ssm(REGION);
+    let read = ssm.get_document().name(DOC).send().await;
+    assert!(read.is_ok(), "the seat reads: {read:?}");
+    let write = ssm
+        .update_document_default_version()
+        .name(DOC)
+        .document_version("1")
+        .send()
+        .await;
+    let err = format!(
+        "{:?}",
+        write.expect_err("a write through the operator role")
+    );
+    assert!(
+        err.contains("AccessDenied") && err.contains("ssm:UpdateDocumentDefaultVersion"),
+        "{err}"
+    );
+    let member_role = sts_as(w, &named)
+        .assume(&member, &["RunAsGuardExecution"], "probe", None)
+        .await
+        .expect_err("the member role trusts only the hub role");
+    assert_eq!(member_role.code, "AccessDenied");
+    assert!(
+        member_role.message.contains("no role could be assumed"),
+        "{member_role}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_principal_not_named_is_refused_and_told_which_role_and_what_to_check() {
+    let Org {
+        d, member, unnamed, ..
+    } = organization().await;
+    let w = &d.w;
+    let role_arn = format!("arn:aws:iam::{member}:role/{OPERATOR_ROLE}");
+    let told = |text: &str| {
+        for part in [
+            role_arn.as_str(),
+            unnamed.arn.as_str(),
+            "AccessDenied",
+            "OperatorPrincipals",
+            "OrganizationId",
+        ] {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+    };
+    // AWS's own refusal, as the trust policy decides it.
+    let refused = sts_as(w, &unnamed)
+        .assume(&member, &[OPERATOR_ROLE], "probe", None)
+        .await
+        .expect_err("not named in OperatorPrincipals");
+    assert_eq!(refused.code, "AccessDenied");
+
+    let doctor = from_seat(
+        w,
+        &unnamed,
+        &["doctor", "--account", &member, "--format", "json"],
+    );
+    assert_eq!(doctor.code, 1, "{}", doctor.stderr);
+    let list: Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let role = check(&list, "role");
+    assert_eq!(role["verdict"], "fail", "{list:#}");
+    told(role["detail"].as_str().unwrap());
+    assert!(role["fix"].as_str().unwrap().contains("OperatorPrincipals"));
+
+    let run = from_seat(
+        w,
+        &unnamed,
+        &[
+            "reconcile",
+            "--dry-run",
+            "--account",
+            &member,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(row["action"], "failed", "{report:#}");
+        told(row["error"].as_str().unwrap());
+    }
+
+    let admin = format!("arn:aws:iam::{member}:role/Admin");
+    let why = from_seat(
+        w,
+        &unnamed,
+        &[
+            "why",
+            "--principal",
+            &admin,
+            "--account",
+            &member,
+            "--region",
+            REGION,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(why.code, 0, "{}", why.stderr);
+    told(&why.stdout);
+
+    // Told to use the member roles instead, it is refused by the member
+    // role (it trusts only the hub role), and says so.
+    let run = from_seat(
+        w,
+        &unnamed,
+        &[
+            "reconcile",
+            "--dry-run",
+            "--member-roles",
+            "--account",
+            &member,
+            "--format",
+            "json",
+        ],
+    );
+    let report = run.json();
+    let error = report["rows"][0]["error"].as_str().unwrap();
+    assert!(error.contains("RunAsGuardExecution"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_back() {
+    let Org {
+        d, member, named, ..
+    } = organization().await;
+    let w = &d.w;
+    // The outage: an administrator's edit whose event EventBridge could not
+    // deliver, so it waits in the rules' dead-letter queue.
+    w.console_edit(&member, REGION, "intruder").await;
+    let event = doc_event("UpdateDocument", &member, REGION, "Admin");
+    let cfn = aws_sdk_cloudformation::Client::new(&w.cfg);
+    let resources = cfn
+        .list_stack_resources()
+        .stack_name(STACK)
+        .send()
+        .await
+        .unwrap();
+    let dlq = resources
+        .stack_resource_summaries()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some("EventsDeadLetterQueue"))
+        .and_then(|r| r.physical_resource_id())
+        .unwrap()
+        .to_string();
+    aws_sdk_sqs::Client::new(&w.cfg)
+        .send_message()
+        .queue_url(&dlq)
+        .message_body(event.to_string())
+        .send()
+        .await
+        .unwrap();
+
+    let run = from_seat(
+        w,
+        &named,
+        &["redrive", "--stack", STACK, "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{report:#}");
+    assert_eq!(rows[0]["result"], "done", "{report:#}");
+    assert_eq!(rows[0]["message"], "deleted", "{report:#}");
+
+    // Put back, told once, and the queue is empty.
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    let kinds = w.alert_kinds().await;
+    assert_eq!(kinds, ["drift_reverted"], "{kinds:?}");
+    assert!(w.drain(&dlq).await.is_empty(), "nothing left in the queue");
+
+    // By the function, invoked once by on-call: on-call's own seat cannot
+    // enter the member role, the function's role can.
+    let (status, invocations) = http(w.moto.port(), "GET", "/_emulated/lambda/invocations", "");
+    assert_eq!(status, 200);
+    let invocations = invocations.as_array().unwrap();
+    assert_eq!(invocations.len(), 1, "{invocations:#?}");
+    assert_eq!(invocations[0]["caller_access_key"], named.key.as_str());
+    assert_eq!(
+        invocations[0]["function_error"],
+        Value::Null,
+        "{:#}",
+        invocations[0]
+    );
+    let answer: Value = serde_json::from_str(invocations[0]["answer"].as_str().unwrap()).unwrap();
+    assert_eq!(answer["result"], "done", "{answer:#}");
+    let refused = sts_as(w, &named)
+        .assume(&member, &["RunAsGuardExecution"], "probe", None)
+        .await;
+    assert!(refused.is_err(), "on-call cannot write there itself");
+}
