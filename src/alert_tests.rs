@@ -70,6 +70,20 @@ mod documents {
         .for_document(document.unwrap_or(crate::trigger::DOCUMENT_NAME), user)
     }
 
+    /// The row as judged when only the policy's user changed since it was
+    /// recorded.
+    fn policy_applied(o: RegionOutcome) -> RegionOutcome {
+        RegionOutcome {
+            change: Some(Change::Policy {
+                from_user: Some("ssm-ops".into()),
+                to_user: "ops".into(),
+                from_mode: None,
+                to_mode: None,
+            }),
+            ..o
+        }
+    }
+
     #[test]
     fn a_named_document_is_alerted_on_its_own_terms() {
         const ADMIN: &str = "SSMRunAs-Admin";
@@ -102,6 +116,28 @@ mod documents {
                 vec!["drift_reverted SSM-SessionManagerRunShell"],
             ),
             (DEFAULT, updated(None, "ops", false), vec![]),
+            // the editor left Run As as recorded (`ssm-ops`) and the policy
+            // now wants `ops`: the put-back is the policy's, told by the
+            // sweep's summary, never blamed on the editor
+            (
+                DEFAULT,
+                policy_applied(updated(None, "ssm-ops", false)),
+                vec![],
+            ),
+            (
+                ADMIN,
+                policy_applied(updated(Some(ADMIN), "admin", true)),
+                vec![],
+            ),
+            // the editor moved Run As under a changed policy: theirs
+            (
+                DEFAULT,
+                RegionOutcome {
+                    change: Some(Change::Document),
+                    ..updated(None, "root", false)
+                },
+                vec!["drift_reverted SSM-SessionManagerRunShell"],
+            ),
         ];
         for (on, outcome, want) in cases {
             let t = edit_of(on);

@@ -411,6 +411,25 @@ mod tests {
                 "{action:?} {before:?} {doc_event}"
             );
         }
+        // An edit that left Run As as recorded, put back under a changed
+        // policy: the policy's change reached the slot, nobody's reverted.
+        let policy = Change::Policy {
+            from_user: Some("ssm-ops".into()),
+            to_user: "ops".into(),
+            from_mode: None,
+            to_mode: None,
+        };
+        for (change, want) in [
+            (Some(policy), Status::Remediated),
+            (Some(Change::Document), Status::Reverted),
+            (None, Status::Reverted),
+        ] {
+            let o = RegionOutcome {
+                change: change.clone(),
+                ..outcome(Action::Updated, Some("ssm-ops"))
+            };
+            assert_eq!(Status::of(&o, "ops", true), want, "{change:?}");
+        }
     }
 
     #[test]

@@ -293,3 +293,75 @@ async fn a_policy_change_is_one_summary_and_never_a_warning_per_account_region()
         assert!(of_kind(&alerts, "policy_applied").is_empty());
     }
 }
+
+/// An edit event that arrives after a policy change and before the sweep
+/// that applies it: where the editor left Run As as recorded (they changed
+/// another input), the put-back is the policy's change reaching that slot,
+/// recorded `remediated` and blamed on nobody; where they changed Run As,
+/// it is theirs and told once, naming them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_under_a_pending_policy_change_blames_the_editor_only_for_their_own_change() {
+    let w = World::new().await;
+    let account = w.create_account("member", None).await;
+    for region in REGIONS {
+        let mut doc = lza_document(&account);
+        doc["inputs"]["runAsEnabled"] = json!(true);
+        doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+        w.admin_write(&account, region, &doc, true).await;
+    }
+    let policy = |user: &str| {
+        format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\nmode = \"enforce\"\n[default]\nrun_as_user = \"{user}\"\n"
+        )
+    };
+    w.write_policy_raw(&policy("ssm-ops"));
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    w.alerts().await;
+    w.write_policy_raw(&policy("app-ops"));
+
+    // Another input edited, Run As as recorded: the policy's change.
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["idleSessionTimeout"] = json!("60");
+    w.admin_write(&account, R, &doc, true).await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let rows = out["accounts"][0]["regions"].as_array().unwrap();
+    let row = rows.iter().find(|r| r["region"] == R).unwrap();
+    assert_eq!(row["action"], "updated", "{out:#}");
+    assert_eq!(row["change"]["kind"], "policy", "{out:#}");
+    assert_eq!(row["change"]["to_user"], "app-ops", "{out:#}");
+    let doc = w.document(&account, R).await.unwrap().0;
+    assert_eq!(doc["inputs"]["runAsDefaultUser"], "app-ops");
+    assert_eq!(doc["inputs"]["idleSessionTimeout"], "60", "the edit kept");
+    let alerts = w.alerts().await;
+    assert!(alerts.is_empty(), "nobody blamed: {alerts:#?}");
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state["status"], "remediated", "{state:?}");
+
+    // Run As itself changed under the same pending policy: the editor's.
+    let other = "us-east-1";
+    let mut doc = w.document(&account, other).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    w.admin_write(&account, other, &doc, true).await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, other, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let doc = w.document(&account, other).await.unwrap().0;
+    assert_eq!(doc["inputs"]["runAsDefaultUser"], "app-ops");
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["region"], other);
+    assert!(
+        told[0]["message"]["actor"]
+            .as_str()
+            .unwrap()
+            .contains("Admin"),
+        "{:#}",
+        told[0]["message"]
+    );
+    assert_eq!(
+        w.state(&account, other).await.unwrap()["status"],
+        "reverted"
+    );
+}

@@ -175,17 +175,14 @@ pub async fn prepare(
     }))
 }
 
-/// The account's recorded rows, for a run that finds changes without an
-/// edit event of its own (a member-stack update, a baseline, a vend's
-/// re-attempt): one query beside the rest, never on the critical path. A
-/// sweep already holds them; a document event is told by its own rule.
+/// The account's recorded rows: one query beside the rest, never on the
+/// critical path. A run that finds changes without an edit event of its own
+/// (a member-stack update, a baseline, a vend's re-attempt) tells someone's
+/// change by them; an edit event tells by them whether the put-back undid
+/// the editor's Run As or only applied a policy change the editor did not
+/// touch. A sweep already holds them.
 async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
-    let wanted = job.known.is_none()
-        && !job.dry_run
-        && !matches!(
-            job.trigger.kind,
-            TriggerKind::DocumentChanged | TriggerKind::Sweep
-        );
+    let wanted = job.known.is_none() && !job.dry_run && job.trigger.kind != TriggerKind::Sweep;
     if !wanted {
         return None;
     }

@@ -46,7 +46,10 @@ impl Status {
             | Action::AccountClosed
             | Action::OutOfScope => Status::Excluded,
             Action::Created | Action::Updated | Action::DefaultSwitched => {
-                if document_event && o.was_noncompliant(user) {
+                // A put-back after an edit that left Run As as recorded is
+                // the policy's change reaching the slot, not a revert.
+                let policy = matches!(o.change, Some(super::Change::Policy { .. }));
+                if document_event && o.was_noncompliant(user) && !policy {
                     Status::Reverted
                 } else {
                     Status::Remediated
