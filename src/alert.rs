@@ -226,37 +226,9 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     };
     for o in &report.regions {
         let user = o.user(user);
-        let slot = o.slot();
-        let audit = o.action == Action::WouldChange && f.new_drift.contains(&slot);
-        // RunAs put back is always news; an inheriting document brought back
-        // in line is news only when the event was an edit of that document.
-        // A put-back that only applied a policy change the editor did not
-        // touch is the sweep summary's, never blamed on the editor.
-        let policy = matches!(o.change, Some(Change::Policy { .. }));
-        let reverted = o.action.wrote()
-            && !policy
-            && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
-        // A run with no edit event of its own (a member-stack update, a
-        // baseline, a re-attempt) that put back what the table last saw
-        // right: told like the sweep's find, once, whoever finds it.
-        let found = per == Per::Account
-            && o.change == Some(Change::Document)
-            && o.action.wrote()
-            && o.was_noncompliant(user);
-        if !(audit || (reverted && per == Per::Region) || found) {
-            continue;
+        if let Some(facts) = drift_told(o, user, per, f) {
+            alerts.push(drift(&report.account, user, o, t, f.at, facts));
         }
-        let counted = reverted && per == Per::Region && !f.expected_editor;
-        let facts = DriftFacts {
-            expected_editor: f.expected_editor && per == Per::Region,
-            audit,
-            reverts_last_hour: if counted {
-                f.reverts_last_hour.get(&slot).copied().unwrap_or(1)
-            } else {
-                0
-            },
-        };
-        alerts.push(drift(&report.account, user, o, t, f.at, facts));
     }
     if alerts.is_empty() && per == Per::Account && configured(report) {
         alerts.push(account_configured(
@@ -270,6 +242,48 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     // Nodes newly without the user: news beside anything else.
     alerts.extend(user_missing(report, f.new_missing, t, f.at));
     alerts
+}
+
+/// Whether a row's drift is told, and with which facts: an audit finding
+/// first seen now, an edit event's put-back, or a put-back by a run with no
+/// edit event of its own that undid someone's change.
+fn drift_told(
+    o: &crate::outcome::RegionOutcome,
+    user: &str,
+    per: Per,
+    f: &Facts<'_>,
+) -> Option<DriftFacts> {
+    let slot = o.slot();
+    let audit = o.action == Action::WouldChange && f.new_drift.contains(&slot);
+    // RunAs put back is always news; an inheriting document brought back
+    // in line is news only when the event was an edit of that document.
+    // A put-back that only applied a policy change the editor did not
+    // touch is the sweep summary's, never blamed on the editor.
+    let policy = matches!(o.change, Some(Change::Policy { .. }));
+    let reverted = o.action.wrote()
+        && !policy
+        && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
+    // A run with no edit event of its own (a member-stack update, a
+    // baseline, a re-attempt) that put back what the table last saw
+    // right: told like the sweep's find, once, whoever finds it.
+    let found = per == Per::Account
+        && o.change == Some(Change::Document)
+        && o.action.wrote()
+        && o.was_noncompliant(user);
+    if !(audit || (reverted && per == Per::Region) || found) {
+        return None;
+    }
+    let counted = reverted && per == Per::Region && !f.expected_editor;
+    let facts = DriftFacts {
+        expected_editor: f.expected_editor && per == Per::Region,
+        audit,
+        reverts_last_hour: if counted {
+            f.reverts_last_hour.get(&slot).copied().unwrap_or(1)
+        } else {
+            0
+        },
+    };
+    Some(facts)
 }
 
 /// Something written, Run As enforced somewhere (the check's association

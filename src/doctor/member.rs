@@ -4,13 +4,12 @@
 use aws_config::SdkConfig;
 
 use super::errors::{read_fix, said};
+use super::member_role::{role, seated};
 use super::List;
-use crate::account::pending::{self, Awaiting};
 use crate::aws::dynamodb::Table;
 use crate::aws::organizations::Org;
 use crate::aws::ssm::DocumentStore;
-use crate::aws::sts::{MemberSession, Sts};
-use crate::clock;
+use crate::aws::sts::MemberSession;
 use crate::policy::{Policy, Standing};
 use crate::ports::Documents;
 use crate::preferences::Preferences;
@@ -172,138 +171,6 @@ fn standing_said(info: &crate::aws::organizations::AccountInfo, member: &mut Lis
         ),
     }
     false
-}
-
-/// A role runas-guard may assume there, with its session policy.
-async fn role(
-    config: &SdkConfig,
-    policy: &Policy,
-    account: &str,
-    identity: Option<&str>,
-    member: &mut List,
-) -> Option<MemberSession> {
-    let sts = Sts::new(config);
-    let roles: Vec<&str> = policy.roles().collect();
-    let session_policy = policy.session_policy(sts.partition(), account);
-    let who = identity.unwrap_or("these credentials");
-    match sts
-        .assume(account, &roles, "runas-guard-doctor", Some(&session_policy))
-        .await
-    {
-        Ok(s) => {
-            let note = if s.role == policy.member_role {
-                String::new()
-            } else {
-                format!(
-                    "; a fallback: {} could not be assumed (has infra/member.yaml reached this account?)",
-                    policy.member_role
-                )
-            };
-            member.pass(
-                "role",
-                format!(
-                    "{} assumed as {who}, with runas-guard's session policy{note}",
-                    s.role
-                ),
-            );
-            Some(s)
-        }
-        Err(e) => {
-            refused(
-                config,
-                policy,
-                account,
-                &format!("as {who}: {}", e.message),
-                &e.code,
-                member,
-            )
-            .await;
-            member.skip("document", "not checked: no role could be assumed");
-            None
-        }
-    }
-}
-
-/// The operator's read-only role, alone: it passes naming the role and the
-/// session, or fails with the role's ARN and what to check.
-async fn seated(
-    config: &SdkConfig,
-    policy: &Policy,
-    account: &str,
-    seat: &Seat,
-    member: &mut List,
-) -> Option<MemberSession> {
-    let sts = Sts::new(config);
-    let inline = policy.session_policy(sts.partition(), account);
-    match sts.assume_seat(account, seat, Some(&inline)).await {
-        Ok(s) => {
-            member.pass(
-                "role",
-                format!(
-                    "{} (the operator's read-only role) assumed as {}, session {}, with runas-guard's session policy; the function's {} trusts only the hub role and is not tried from here",
-                    s.role,
-                    seat.caller.as_deref().unwrap_or("these credentials"),
-                    seat.session,
-                    policy.member_role
-                ),
-            );
-            Some(s)
-        }
-        Err(e) => {
-            member.fail(
-                "role",
-                e.message,
-                "name your principal in the member stack's OperatorPrincipals (docs/operate.md, the operator's seat), or pass --member-roles where these credentials may assume the policy's roles",
-            );
-            member.skip(
-                "document",
-                "not checked: the operator role could not be assumed",
-            );
-            None
-        }
-    }
-}
-
-/// The role refused: a new account still awaiting its member stack is
-/// pending (the function waits for it); otherwise it fails, saying what to
-/// check, as the function's `remediation_failed` does.
-async fn refused(
-    config: &SdkConfig,
-    policy: &Policy,
-    account: &str,
-    said: &str,
-    code: &str,
-    member: &mut List,
-) {
-    let generic = format!(
-        "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
-        policy.member_role
-    );
-    if !pending::role_missing(code) {
-        return member.fail("role", said, generic);
-    }
-    let joined = Org::new(config).joined_ms(account).await.ok().flatten();
-    let window = crate::config::pending_window();
-    let what = Awaiting::Role(policy.member_role.clone());
-    let stack_set = crate::config::member_stack_set();
-    let check = |joined| pending::what_to_check(&what, "", &stack_set, joined, window);
-    let now = clock::epoch_millis(clock::now());
-    match joined.filter(|_| pending::within_window(joined, now, window)) {
-        Some(j) => member.warn(
-            "role",
-            format!(
-                "{said}; pending: the account joined {} and its member stack has not landed yet (the function waits for it until {}, re-attempting)",
-                iso(j),
-                iso(j.saturating_add(window.as_millis() as i64))
-            ),
-            format!("nothing to do yet: the member stack's instance configures the account when it lands; if it does not: {}", check(None)),
-        ),
-        None => member.fail("role", said, format!("{generic}; {}", check(joined))),
-    }
-}
-
-fn iso(ms: i64) -> String {
-    clock::iso(clock::from_millis(ms))
 }
 
 /// What runas-guard last recorded for the account: rows awaiting the member

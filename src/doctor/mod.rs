@@ -22,6 +22,7 @@ mod forwarding;
 mod hub;
 mod identity_center;
 mod member;
+mod member_role;
 mod nodes;
 mod policy;
 mod regions;
