@@ -60,6 +60,9 @@ import boto3
 from botocore.config import Config
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+from infra.tests import cfn  # noqa: E402 - the repository's template loader (intrinsic tags)
+
 CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"})
 DOC = "SSM-SessionManagerRunShell"
 TIMESTAMP = re.compile(
@@ -341,15 +344,8 @@ def scenario(r: Recorder) -> None:
 
 
 CHECK_DOC = "RunAsGuard-CheckRunAsUser"
-CHECK_CONTENT = json.dumps({
-    "schemaVersion": "2.2",
-    "description": "runas-guard: does the Run As user exist on this node?",
-    "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
-                            "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
-    "mainSteps": [{"action": "aws:runShellScript", "name": "linux",
-                   "precondition": {"StringEquals": ["platformType", "Linux"]},
-                   "inputs": {"runCommand": ['id -- "$SSM_User" >/dev/null']}}],
-})
+# The check document as infra/member.yaml ships it: the emulation runs its script.
+CHECK_CONTENT = json.dumps(cfn.check_document())
 
 
 def scenario_associations(r: Recorder) -> None:

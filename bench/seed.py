@@ -156,7 +156,7 @@ def document(account: str, user: str) -> dict:
 
 def check_document() -> dict:
     """The run-as user check's Command document as infra/member.yaml ships it
-    (`RunAsUserCheckDocument`, read as tests/common/fleet.rs reads it): the
+    (`RunAsUserCheckDocument`, through infra/tests/cfn.py's check_document): the
     emulated agents run its script, and only its own line counts a node as
     missing, so the bench must run the real one."""
     root = str(Path(__file__).resolve().parent.parent)
@@ -164,8 +164,7 @@ def check_document() -> dict:
         sys.path.insert(0, root)
     from infra.tests import cfn  # the repository's template loader (intrinsic tags)
 
-    template = cfn.load_template(cfn.MEMBER_TEMPLATE)
-    return template["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"]
+    return cfn.check_document()
 
 
 def desired_user(ou_path: str) -> str:

@@ -463,8 +463,7 @@ def shipped_check_document():
     """The check document as infra/member.yaml ships it (RunAsUserCheckDocument)."""
     sys.path.insert(0, os.path.dirname(HERE))
     from infra.tests import cfn  # noqa: PLC0415 - the repo root is on the path only now
-    member = cfn.load_template(cfn.MEMBER_TEMPLATE)
-    return json.dumps(member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"])
+    return json.dumps(cfn.check_document())
 
 
 OLD_AGENT, NEW_AGENT = "3.3.987.0", "3.3.2746.0"

@@ -47,6 +47,9 @@ import boto3
 import local_aws
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from infra.tests import cfn  # noqa: E402 - the repository's template loader (intrinsic tags)
+
 # The runas-guard that `cargo build` made (set by main, through cargo metadata).
 BIN = None
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -60,21 +63,9 @@ CHECK = "RunAsGuard-CheckRunAsUser"
 
 
 def check_document():
-    """The member stack's check document, as infra/member.yaml ships it (RunAsUserCheck)."""
-    return {
-        "schemaVersion": "2.2",
-        "description": "runas-guard: does the Run As user exist on this node?",
-        "parameters": {"User": {"type": "String", "interpolationType": "ENV_VAR",
-                                "allowedPattern": "^[a-z_][a-z0-9_-]{0,30}[a-z0-9_$-]?$"}},
-        "mainSteps": [
-            {"action": "aws:runShellScript", "name": "linux",
-             "precondition": {"StringEquals": ["platformType", "Linux"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
-            {"action": "aws:runShellScript", "name": "macos",
-             "precondition": {"StringEquals": ["platformType", "MacOS"]},
-             "inputs": {"runCommand": ["id -- \"$SSM_User\" >/dev/null"]}},
-        ],
-    }
+    """The member stack's check document, read from infra/member.yaml
+    (RunAsUserCheckDocument) so the demo runs the script that ships."""
+    return cfn.check_document()
 
 
 def banner(text):

@@ -52,6 +52,14 @@ def load_template(path):
         return yaml.load(handle, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
+def check_document():
+    """The run-as user check's Command document (member.yaml
+    RunAsUserCheckDocument's Content), as a dict: the one source the demo, the
+    bench and the tests' emulations read, so none carries its own copy."""
+    member = load_template(MEMBER_TEMPLATE)
+    return member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"]
+
+
 def resources_of_type(template, resource_type):
     return {
         logical_id: resource

@@ -13,9 +13,7 @@ pub const NODES_ON: &str = "[nodes]\ncheck_user = true\n";
 /// read from the template (the tests' State Manager runs its script as each
 /// node's agent version would, so it must be the shipped one).
 pub fn check_document() -> String {
-    let read = "import json; from infra.tests import cfn; \
-        t = cfn.load_template(cfn.MEMBER_TEMPLATE); \
-        print(json.dumps(t['Resources']['RunAsUserCheckDocument']['Properties']['Content']))";
+    let read = "import json; from infra.tests import cfn; print(json.dumps(cfn.check_document()))";
     let out = std::process::Command::new(repo().join(".venv/bin/python"))
         .args(["-c", read])
         .current_dir(repo())
