@@ -31,6 +31,8 @@ The end of the demo names the documented features this local AWS cannot
 show, and where each is shown instead.
 """
 
+import csv
+import io
 import json
 import os
 import shlex
@@ -66,6 +68,32 @@ def check_document():
     """The member stack's check document, read from infra/member.yaml
     (RunAsUserCheckDocument) so the demo runs the script that ships."""
     return cfn.check_document()
+
+
+def readiness_story(readiness_csv, lacking, names):
+    """Act 4's narration of `readiness --format csv`, said from what it
+    printed, after checking that it tells the demo's story: the places that
+    would refuse sessions are exactly those where the demo gave a node no
+    Run As user (`lacking`: {(account, region): [node, ...]}), with those
+    nodes, and no node's check failed to run. Exits naming the difference
+    otherwise (a demo whose narration and output disagree is a broken demo)."""
+    rows = list(csv.DictReader(io.StringIO(readiness_csv)))
+    refusing = {(r["account"], r["region"]): sorted(r["missing_nodes"].split()) for r in rows
+                if r["verdict"] == "would_refuse"}
+    expected = {place: sorted(nodes) for place, nodes in lacking.items() if nodes}
+    other = [f"{r['account']} {r['region']}: {r['verdict_text']}" for r in rows
+             if r["verdict"] not in ("ready", "would_refuse", "no_linux_or_macos_nodes")]
+    if refusing != expected or other:
+        sys.exit(f"demo: readiness does not tell the demo's story: it would refuse sessions at {refusing}, "
+                 f"the demo's nodes lacking the user are {expected}; other verdicts: {other or 'none'}")
+    lines = []
+    for r in rows:
+        if r["verdict"] == "would_refuse":
+            nodes = r["missing_nodes"].split()
+            lack = "lacks" if len(nodes) == 1 else "lack"
+            lines.append(f"{names[r['account']]} {r['region']} ({r['ou_path']}): {r['verdict_text']} "
+                         f"({', '.join(nodes)} {lack} {r['user']})")
+    return lines
 
 
 def banner(text):
@@ -410,6 +438,10 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 print(f"  {self.names[acct]:<14} {region:<10} {n}  {', '.join(users)}{note}")
         print("  (no node in the management account, nor in sandbox-alice eu-west-1)\n")
 
+    def lacking_nodes(self):
+        """{(account, region): nodes without ssm-ops}, as the demo set the fleet."""
+        return {place: [n for n, users in nodes if "ssm-ops" not in users] for place, nodes in self.fleet.items()}
+
     def new_ou(self, parent, name):
         org = self.client("organizations")
         return org.create_organizational_unit(ParentId=parent, Name=name)["OrganizationalUnit"]["Id"]
@@ -442,14 +474,18 @@ run_as_user = "ssm-ops"
               "it at once on the nodes. `readiness` reads what the sweep recorded of it (the state table\n"
               "only): if Run As were enforced now, would any session be refused?\n")
         self.show("readiness")
-        print(f"One node of payments-prod us-east-1 ({self.lacking}) lacks ssm-ops: enforcing Prod now\n"
-              "would lock people out of it. The same report as CSV, for the change request:\n")
+        story = readiness_story(self.run("readiness", "--format", "csv", echo=False).stdout,
+                                self.lacking_nodes(), self.names)
+        print("readiness names the node the demo gave no ssm-ops; enforcing now would lock people out there:")
+        for line in story:
+            print(f"  {line}")
+        print("So Prod is not enforced yet. The same report as CSV, for the change request:\n")
         csv_path = self.workdir / "readiness-prod.csv"
         print(f"$ runas-guard readiness --ou Prod --format csv > {csv_path}")
         csv_path.write_text(self.run("readiness", "--ou", "Prod", "--format", "csv", echo=False).stdout)
         print(f"$ cat {csv_path}\n{csv_path.read_text()}")
-        print("alerts received on the on-call queue (audit mode alerts too; the summary's `fixed` counts\n"
-              "the check associations it created, not Session Manager documents):")
+        print("alerts received on the on-call queue (audit mode alerts too; the summary's `check-created`\n"
+              "counts the check associations it created, not Session Manager documents):")
         self.oncall()
 
         banner("Act 4, step 2: enforce one OU (Sandbox); the rest of the organization stays in audit")
@@ -481,6 +517,7 @@ mode = "enforce-when-ready"
         self.oncall()
         fixed = [(n, ["ec2-user", "ssm-ops"]) for n, _ in self.fleet[(self.payments, "us-east-1")]]
         self.set_nodes(self.payments, "us-east-1", fixed)
+        self.fleet[(self.payments, "us-east-1")] = fixed
         print(f"\nThe image is fixed: {self.lacking} now has ssm-ops (emulated: POST /_emulated/ssm/fleet).")
         print("State Manager runs the check again, as its daily schedule would (emulated: POST /_emulated/ssm/run):")
         for e in self.emulated("/_emulated/ssm/run", {"account": self.payments, "region": "us-east-1"})["executions"]:
@@ -490,6 +527,8 @@ mode = "enforce-when-ready"
         self.show("status", "--account", self.payments)
         print("us-east-1 was created in that sweep and the `held` line is gone; Prod's readiness now:\n")
         self.show("readiness", "--ou", "Prod")
+        prod = {place: nodes for place, nodes in self.lacking_nodes().items() if place[0] == self.payments}
+        readiness_story(self.run("readiness", "--ou", "Prod", "--format", "csv", echo=False).stdout, prod, self.names)
         print("alerts received on the on-call queue:")
         self.oncall()
 

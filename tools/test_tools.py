@@ -167,5 +167,69 @@ class ReleaseChecks(unittest.TestCase):
         self.assertFalse(subprocess.run(["git", "tag"], cwd=self.repo, capture_output=True, text=True).stdout)
 
 
+try:
+    import demo  # noqa: E402 - needs boto3 (.venv)
+except ImportError:
+    demo = None
+
+HEADER = ("account,ou_path,region,mode,user,checked,missing,missing_nodes,verdict,verdict_text,note,held,"
+          "could_not_run,could_not_run_reasons\n")
+PROD, DEV = "382754083246", "149603973952"
+NAMES = {PROD: "payments-prod", DEV: "build-tools"}
+
+
+def readiness_row(account, region, verdict, text, nodes=""):
+    missing = len(nodes.split())
+    return f"{account},Root/Prod,{region},audit,ssm-ops,2,{missing},{nodes},{verdict},{text},,,,\n"
+
+
+@unittest.skipUnless(demo, "needs .venv (make venv)")
+class DemoReadinessStory(unittest.TestCase):
+    """`make demo` Act 4 narrates readiness from what readiness printed, and
+    stops when that output does not say what the demo's fleet implies."""
+
+    def test_the_narration_says_what_readiness_says(self):
+        cases = [
+            ("one node lacking", [readiness_row(PROD, "us-east-1", "would_refuse", "would refuse sessions on 1 node",
+                                                "i-01")],
+             {(PROD, "us-east-1"): ["i-01"]},
+             ["payments-prod us-east-1 (Root/Prod): would refuse sessions on 1 node (i-01 lacks ssm-ops)"]),
+            ("two nodes lacking", [readiness_row(PROD, "us-east-1", "would_refuse", "would refuse sessions on 2 nodes",
+                                                 "i-01 i-02")],
+             {(PROD, "us-east-1"): ["i-02", "i-01"]},
+             ["payments-prod us-east-1 (Root/Prod): would refuse sessions on 2 nodes (i-01, i-02 lack ssm-ops)"]),
+            ("all ready", [readiness_row(PROD, "us-east-1", "ready", "ready"),
+                           readiness_row(DEV, "eu-west-1", "no_linux_or_macos_nodes", "no managed Linux or macOS nodes")],
+             {(PROD, "us-east-1"): [], (DEV, "eu-west-1"): []}, []),
+        ]
+        for name, rows, lacking, said in cases:
+            with self.subTest(name):
+                self.assertEqual(demo.readiness_story(HEADER + "".join(rows), lacking, NAMES), said)
+
+    def test_readiness_that_contradicts_the_fleet_stops_the_demo(self):
+        cases = [
+            # What an out-of-date copy of the check document made readiness say.
+            ("check could not run", [readiness_row(PROD, "us-east-1", "check_could_not_run",
+                                                   "check could not run on 1 node")],
+             {(PROD, "us-east-1"): ["i-01"]}, "check could not run on 1 node"),
+            ("refuses where every node has the user", [readiness_row(PROD, "us-east-1", "would_refuse",
+                                                                     "would refuse sessions on 1 node", "i-01")],
+             {(PROD, "us-east-1"): []}, "would refuse sessions at"),
+            ("names another node", [readiness_row(PROD, "us-east-1", "would_refuse",
+                                                  "would refuse sessions on 1 node", "i-09")],
+             {(PROD, "us-east-1"): ["i-01"]}, "i-09"),
+            ("misses a lacking node", [readiness_row(PROD, "us-east-1", "ready", "ready")],
+             {(PROD, "us-east-1"): ["i-01"]}, "i-01"),
+            ("no result yet", [readiness_row(PROD, "us-east-1", "no_result_yet", "no result yet")],
+             {}, "no result yet"),
+        ]
+        for name, rows, lacking, said in cases:
+            with self.subTest(name):
+                with self.assertRaises(SystemExit) as e:
+                    demo.readiness_story(HEADER + "".join(rows), lacking, NAMES)
+                self.assertIn("readiness does not tell the demo's story", str(e.exception))
+                self.assertIn(said, str(e.exception))
+
+
 if __name__ == "__main__":
     unittest.main()
