@@ -48,5 +48,6 @@ pub mod summary;
 pub mod sweep;
 pub mod trigger;
 pub mod why;
+pub mod words;
 pub mod work;
 pub mod workers;

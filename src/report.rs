@@ -214,14 +214,14 @@ impl Report {
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
         format!(
-            "\n{}{} accounts, {} account-regions: {}\n",
+            "\n{}{}, {}: {}\n",
             if self.dry_run {
                 "DRY RUN (nothing written): "
             } else {
                 ""
             },
-            self.accounts,
-            self.rows.len(),
+            crate::words::count(self.accounts, "account"),
+            crate::words::count(self.rows.len(), "account-region"),
             if totals.is_empty() {
                 "nothing to do".into()
             } else {

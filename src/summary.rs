@@ -344,10 +344,10 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     let id = alert_id(trigger, kind, "-", None);
     let parts = headline(tally, failed);
     let subject = format!(
-        "runas-guard sweep: {} of {} account-regions in {} accounts",
+        "runas-guard sweep: {} of {} in {}",
         parts.join(", "),
-        tally.account_regions,
-        tally.accounts
+        crate::words::count(tally.account_regions, "account-region"),
+        crate::words::count(tally.accounts, "account")
     );
     let body = json!({
         "alert_id": id,

@@ -922,32 +922,44 @@ fn tempfile_dir() -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_mid_sweep_says_what_is_done_and_that_the_state_is_consistent() {
     let (w, proxy, _account) = common::proxy::world_behind_proxy().await;
-    proxy.faults(serde_json::json!([{"name": "held", "service": "sts",
-        "action": "AssumeRole", "effect": "hold", "hold_timeout": 60}]));
-    let child = w
-        .command(&["sweep"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("held", "held", 1, 30),
-        "the sweep reached an account"
-    );
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    proxy.release("held");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert_one_clean_line(&err);
-    assert!(
-        err.contains("interrupted") && err.contains("the state is consistent"),
-        "{err}"
-    );
+    // A sweep writes: what it finished is recorded. A dry run records
+    // nothing, and says so rather than promising a record.
+    let cases: [(&[&str], &str, &str); 2] = [
+        (&["sweep"], "the state is consistent", "dry run"),
+        (
+            &["reconcile", "--dry-run"],
+            "writes and records nothing",
+            "is recorded",
+        ),
+    ];
+    for (args, said, unsaid) in cases {
+        proxy.faults(serde_json::json!([{"name": "held", "service": "sts",
+            "action": "AssumeRole", "effect": "hold", "hold_timeout": 60}]));
+        let child = w
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        assert!(
+            proxy.wait("held", "held", 1, 30),
+            "{args:?} reached an account"
+        );
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        proxy.release("held");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{args:?}: {err}");
+        assert_one_clean_line(&err);
+        assert!(
+            err.contains("interrupted") && err.contains(said) && !err.contains(unsaid),
+            "{args:?}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -213,9 +213,7 @@ async fn dry_run_then_reconcile_then_nothing_left() {
         table.stdout
     );
     assert!(
-        table
-            .stdout
-            .contains("1 accounts, 1 account-regions: none 1"),
+        table.stdout.contains("1 account, 1 account-region: none 1"),
         "{}",
         table.stdout
     );

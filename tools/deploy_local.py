@@ -18,6 +18,7 @@ is (`cargo metadata`; `CARGO_TARGET_DIR` is honoured).
 """
 
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -146,6 +147,22 @@ class Local:
         return run.returncode
 
 
+def vend_event(local):
+    """The sample vend event, naming this run's member and management
+    accounts, written beside the kept local AWS's record so the printed
+    command runs as printed."""
+    event = json.loads((REPO / "events" / "account_vended.organizations-create-account-result.json").read_text())
+    management = local.org["MasterAccountId"]
+    event["account"] = management
+    event["detail"]["recipientAccountId"] = management
+    event["detail"]["userIdentity"]["accountId"] = management
+    event["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = local.member
+    path = local_aws.target_dir() / "runas-guard-local" / "deploy-local-vend.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(event, indent=2) + "\n")
+    return path
+
+
 def next_steps(local, proc):
     names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
              "AWS_EC2_METADATA_DISABLED", "RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_BUCKET_OWNER",
@@ -156,9 +173,10 @@ def next_steps(local, proc):
     for name in names:
         print(f"export {name}={shlex.quote(local.env[name])}")
     print(f"export PATH={shlex.quote(str(BIN.parent))}:\"$PATH\"")
+    vend = vend_event(local)
     print(f"""
 then, as the function would (infra/README.md "Verify"):
-  runas-guard handle events/account_vended.organizations-create-account-result.json   # after setting its accountId to {local.member}
+  runas-guard handle {shlex.quote(str(vend))}   # the member account's vend event
   runas-guard sweep
   runas-guard status
   runas-guard doctor --stack {HUB_STACK} --account {local.member}

@@ -23,7 +23,7 @@ use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
 
 /// One failed AWS call, with everything an operator needs to find it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{operation} failed in account {account} region {region}: {code}: {message}")]
+#[error("{operation} failed {}: {code}: {message}", place(.account, .region))]
 pub struct AwsError {
     pub operation: &'static str,
     pub account: String,
@@ -32,6 +32,15 @@ pub struct AwsError {
     /// failures that never reached AWS, the SDK's kind (`DispatchFailure`, ...).
     pub code: String,
     pub message: String,
+}
+
+/// Where a call failed, in words: a hub-side call names no account
+/// (`-` or empty), and says only its region.
+fn place(account: &str, region: &str) -> String {
+    match account {
+        "" | "-" => format!("in region {region}"),
+        _ => format!("in account {account} region {region}"),
+    }
 }
 
 /// Code and message of an answer from the service: AWS's own, or, from
@@ -310,4 +319,36 @@ pub fn home_region(config: &SdkConfig) -> String {
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AwsError;
+
+    #[test]
+    fn a_hub_call_names_its_region_and_a_member_call_its_account_too() {
+        let e = |account: &str| AwsError {
+            operation: "Scan",
+            account: account.into(),
+            region: "us-east-1".into(),
+            code: "AccessDeniedException".into(),
+            message: "no".into(),
+        };
+        for (account, want) in [
+            (
+                "-",
+                "Scan failed in region us-east-1: AccessDeniedException: no",
+            ),
+            (
+                "",
+                "Scan failed in region us-east-1: AccessDeniedException: no",
+            ),
+            (
+                "111122223333",
+                "Scan failed in account 111122223333 region us-east-1: AccessDeniedException: no",
+            ),
+        ] {
+            assert_eq!(e(account).to_string(), want);
+        }
+    }
 }

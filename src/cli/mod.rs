@@ -97,9 +97,14 @@ pub async fn run() -> ExitCode {
         cli.command,
         Command::Sweep(_) | Command::Reconcile(_) | Command::Redrive(_)
     );
+    let dry_run = match &cli.command {
+        Command::Reconcile(a) if a.dry_run() => Some(output::DryRun::Reconcile),
+        Command::Redrive(a) if a.dry_run() => Some(output::DryRun::Redrive),
+        _ => None,
+    };
     let code = tokio::select! {
         code = dispatch(cli.command) => code,
-        _ = ctrl_c(long) => output::interrupted(),
+        _ = ctrl_c(long) => output::interrupted(dry_run),
     };
     output::note_hidden_errors();
     code

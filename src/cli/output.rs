@@ -64,9 +64,27 @@ pub(crate) fn only_unreadable_left(message: impl std::fmt::Display) -> ExitCode 
     ExitCode::from(3)
 }
 
+/// The dry runs Ctrl-C can interrupt: they have nothing to record.
+#[derive(Clone, Copy)]
+pub(crate) enum DryRun {
+    Reconcile,
+    Redrive,
+}
+
 /// Ctrl-C during a sweep, reconcile or redrive: exit 130 (as a shell
 /// reports SIGINT) with one line that says what is safe to assume.
-pub(crate) fn interrupted() -> ExitCode {
+pub(crate) fn interrupted(dry_run: Option<DryRun>) -> ExitCode {
+    match dry_run {
+        Some(DryRun::Reconcile) => {
+            report_line("interrupted: a dry run writes and records nothing, so nothing needs finishing. Run the command again for the whole answer");
+            return ExitCode::from(130);
+        }
+        Some(DryRun::Redrive) => {
+            report_line(format!("interrupted: a dry run replays and deletes nothing; the messages it read become visible again {} s after they were read. Run the command again for the whole answer", runas_guard::redrive::HIDE_SECONDS));
+            return ExitCode::from(130);
+        }
+        None => {}
+    }
     report_line("interrupted: every account-region finished so far is recorded (`runas-guard status`); a write cut off mid-way was announced before it was made and is found and recorded by the next run, and the leases this run held lapse within 30 s (its event claim within the claim lease), so the state is consistent. Run the command again to finish");
     ExitCode::from(130)
 }

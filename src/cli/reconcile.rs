@@ -54,6 +54,13 @@ pub struct Args {
     seat: super::seat::SeatArgs,
 }
 
+impl Args {
+    /// A dry run writes nothing: interrupted, it has nothing to record.
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 pub async fn exec(args: Args) -> ExitCode {
     let scope = Selection {
         accounts: args.accounts,

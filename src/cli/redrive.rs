@@ -53,6 +53,13 @@ pub struct Args {
     via: super::replay::ViaArgs,
 }
 
+impl Args {
+    /// A dry run writes nothing: interrupted, it has nothing to record.
+    pub(crate) fn dry_run(&self) -> bool {
+        self.dry_run
+    }
+}
+
 /// What the run may do to the messages.
 #[derive(Clone, Copy)]
 struct Mode {

@@ -35,8 +35,8 @@ pub struct Args {
     /// The account the node is in (a 12-digit id).
     #[arg(long, value_name = "ID")]
     account: String,
-    /// The node's region. (Its own id: the hub's region is a global
-    /// argument whose id is `region`.)
+    // Its own id: the hub's region is a global argument whose id is `region`.
+    /// The region the node is in (a region name, e.g. eu-west-1).
     #[arg(long = "region", id = "member_region", value_name = "REGION")]
     region: String,
     /// The session document the caller names (`--document-name`); without

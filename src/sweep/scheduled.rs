@@ -105,8 +105,9 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     let (swept, unreached) = run_accounts(svc, job, org, accounts, &regions, None).await;
     let tally = tally(&swept);
     outcome.reason = format!(
-        "swept {} accounts, {} account-regions",
-        tally.accounts, tally.account_regions
+        "swept {}, {}",
+        crate::words::count(tally.accounts, "account"),
+        crate::words::count(tally.account_regions, "account-region")
     );
     let mut alerts = told(&tally, &job.trigger);
     if unreached.is_empty() {

@@ -91,8 +91,8 @@ async fn one_by_one(
         all.failed |= w.failed;
     }
     all.outcome.reason = format!(
-        "baseline on OU {ou}: {} accounts reconciled",
-        all.outcome.accounts.len()
+        "baseline on OU {ou}: {} reconciled",
+        crate::words::count(all.outcome.accounts.len(), "account")
     );
     all
 }
@@ -153,7 +153,10 @@ async fn fan_out(
     match queue.send_all(&bodies).await {
         Ok(n) => {
             outcome.result = Handled::FannedOut;
-            outcome.reason = format!("baseline on OU {ou}: {n} accounts queued");
+            outcome.reason = format!(
+                "baseline on OU {ou}: {} queued",
+                crate::words::count(n, "account")
+            );
             Work::answered(outcome)
         }
         Err(e) => Work::error(outcome, &e),

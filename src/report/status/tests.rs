@@ -290,12 +290,12 @@ fn totals_count_each_status_in_the_usual_order() {
         (
             &["compliant"],
             &[("compliant", 1)],
-            "1 accounts, 1 account-regions: compliant 1",
+            "1 account, 1 account-region: compliant 1",
         ),
         (
             &["failed", "compliant", "reverted", "compliant"],
             &[("compliant", 2), ("reverted", 1), ("failed", 1)],
-            "1 accounts, 4 account-regions: compliant 2, reverted 1, failed 1",
+            "1 account, 4 account-regions: compliant 2, reverted 1, failed 1",
         ),
         (
             &["excluded", "pending", "noncompliant", "remediated"],
@@ -305,13 +305,13 @@ fn totals_count_each_status_in_the_usual_order() {
                 ("pending", 1),
                 ("excluded", 1),
             ],
-            "1 accounts, 4 account-regions: remediated 1, noncompliant 1, pending 1, excluded 1",
+            "1 account, 4 account-regions: remediated 1, noncompliant 1, pending 1, excluded 1",
         ),
         // A status from a newer writer, and one with a control character, still count.
         (
             &["zz-new", "compliant", "a\u{1b}b"],
             &[("compliant", 1), ("a\u{1b}b", 1), ("zz-new", 1)],
-            "1 accounts, 3 account-regions: compliant 1, a b 1, zz-new 1",
+            "1 account, 3 account-regions: compliant 1, a b 1, zz-new 1",
         ),
     ];
     for (statuses, want, line) in cases {

@@ -37,9 +37,9 @@ pub(super) fn totals_line(rows: &[&StateRow]) -> String {
         })
         .collect();
     format!(
-        "\n{} accounts, {} account-regions: {}\n",
-        accounts.len(),
-        rows.len(),
+        "\n{}, {}: {}\n",
+        crate::words::count(accounts.len(), "account"),
+        crate::words::count(rows.len(), "account-region"),
         counts.join(", ")
     )
 }
