@@ -4,7 +4,7 @@ mod cell;
 pub mod order;
 mod status;
 
-pub use status::{place_of, render_departures, render_status, Names, STATUSES};
+pub use status::{place_of, render_departures, render_status, shown_status, Names, STATUSES};
 
 use std::collections::BTreeMap;
 

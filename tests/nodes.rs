@@ -146,6 +146,25 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
         "{}",
         run.stdout
     );
+    // ...and lists only those rows when asked, for a change request's CSV.
+    let run = w.run(&["status", "--status", "would-refuse", "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().skip(1).collect();
+    assert!(!lines.is_empty(), "{}", run.stdout);
+    assert!(
+        lines.iter().all(|l| l.contains(",would-refuse,")
+            && l.contains("RunAsGuard-CheckRunAsUser")
+            && l.contains("MISSING on")),
+        "{}",
+        run.stdout
+    );
+    assert!(lines.iter().any(|l| l.contains(accounts[1].as_str())));
+    let run = w.run(&["status", "--status", "remediated", "--format", "csv"]);
+    assert!(
+        !run.stdout.contains("MISSING on"),
+        "a would-refuse row is not also remediated: {}",
+        run.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use runas_guard::aws::organizations::Org;
 use runas_guard::config::table_from_env;
-use runas_guard::report::{render_status, Format, Names, STATUSES};
+use runas_guard::report::{render_status, shown_status, Format, Names, STATUSES};
 use runas_guard::store::state::StateStore;
 use runas_guard::store::status::StateRow;
 use runas_guard::trigger;
@@ -22,7 +22,7 @@ pub struct Args {
     /// Only this region (repeatable).
     #[arg(long = "region", value_name = "REGION")]
     regions: Vec<String>,
-    /// Only this status (repeatable): compliant, remediated, reverted, noncompliant, failed, pending, excluded.
+    /// Only this status (repeatable): compliant, remediated, reverted, would-refuse (the check's nodes lack the user), noncompliant, failed, pending, excluded.
     #[arg(long = "status", value_name = "STATUS")]
     statuses: Vec<String>,
     #[arg(long, value_enum, ignore_case = true, default_value = "table", help = super::output::FORMAT_HELP)]
@@ -64,6 +64,9 @@ pub async fn exec(a: Args) -> ExitCode {
         Ok(rows) => rows,
         Err(stop) => return stop,
     };
+    for r in &mut rows {
+        r.status = shown_status(r).to_string();
+    }
     rows.retain(|r| {
         (a.regions.is_empty() || a.regions.contains(&r.region))
             && (a.statuses.is_empty() || a.statuses.contains(&r.status))

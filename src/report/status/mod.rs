@@ -19,16 +19,36 @@ pub use left::render_departures;
 use super::{csv, order, Format};
 use crate::store::status::StateRow;
 
-/// The statuses a state item can have, in the order totals name them.
-pub const STATUSES: [&str; 7] = [
+/// The statuses `status` shows, in the order totals name them: a state
+/// item's, and [`WOULD_REFUSE`] for a check row whose nodes lack the user.
+pub const STATUSES: [&str; 8] = [
     "compliant",
     "remediated",
     "reverted",
+    "would-refuse",
     "noncompliant",
     "failed",
     "pending",
     "excluded",
 ];
+
+/// The run-as user check's row whose nodes lack the user: sessions there
+/// would be refused (or are, where Run As is on), whatever the write did.
+pub const WOULD_REFUSE: &str = "would-refuse";
+
+/// The status `status` shows for a row: the recorded one, except that a
+/// check row recorded as fine (`compliant`, `remediated`) whose nodes lack
+/// the user is [`WOULD_REFUSE`], so `--status would-refuse` lists it. A
+/// failure or a finding recorded on the row says more and is kept.
+pub fn shown_status(row: &StateRow) -> &str {
+    let fine = matches!(row.status.as_str(), "compliant" | "remediated");
+    let missing = row.nodes.as_ref().is_some_and(|n| n.missing > 0);
+    if fine && missing {
+        WOULD_REFUSE
+    } else {
+        &row.status
+    }
+}
 
 /// Account id -> the account's name; an account missing here has none to show.
 pub type Names = BTreeMap<String, String>;

@@ -474,3 +474,51 @@ fn csv_cells_a_spreadsheet_would_run_start_with_a_quote() {
         assert!(csv.contains(",0,"), "{csv}");
     }
 }
+
+#[test]
+fn a_check_row_whose_nodes_lack_the_user_shows_would_refuse() {
+    let nodes = |missing: u64| {
+        Some(crate::nodes::Readiness {
+            association_id: "a-1".into(),
+            user: "ops".into(),
+            checked: 4,
+            missing,
+            ..Default::default()
+        })
+    };
+    // (recorded status, nodes, shown)
+    let cases = [
+        ("remediated", nodes(2), "would-refuse"),
+        ("compliant", nodes(1), "would-refuse"),
+        ("compliant", nodes(0), "compliant"),
+        ("remediated", None, "remediated"),
+        // What the row says of itself is more than the nodes' verdict.
+        ("failed", nodes(2), "failed"),
+        ("noncompliant", nodes(2), "noncompliant"),
+        ("pending", nodes(2), "pending"),
+        ("", nodes(2), ""),
+    ];
+    for (status, nodes, want) in cases {
+        let row = StateRow {
+            nodes,
+            ..item(
+                "111122223333",
+                "eu-west-1",
+                "RunAsGuard-CheckRunAsUser",
+                status,
+            )
+        };
+        assert_eq!(shown_status(&row), want, "{status}");
+        assert!(want.is_empty() || STATUSES.contains(&want), "{want}");
+    }
+    // A shown row is a CSV row a change request can filter on.
+    let row = StateRow {
+        status: WOULD_REFUSE.into(),
+        nodes: nodes(2),
+        ..item("111122223333", "eu-west-1", "RunAsGuard-CheckRunAsUser", "")
+    };
+    let csv = render_status(std::slice::from_ref(&row), &Names::new(), Format::Csv);
+    assert!(csv.contains(",would-refuse,"), "{csv}");
+    let t = render_status(std::slice::from_ref(&row), &Names::new(), Format::Table);
+    assert!(t.contains("would-refuse 1"), "totals name it: {t}");
+}
