@@ -346,3 +346,43 @@ fn every_variable_the_binary_reads_is_in_the_environment_table() {
         "not in docs/configuration.md's Environment table: {missing:?}"
     );
 }
+
+/// Table rows cut off from their table by a blank line: the renderer shows
+/// them as a paragraph of pipes. `(line number, row)` of each, 1-based.
+fn stray_rows(text: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut fenced = false;
+    let mut stray = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        }
+        let row = |l: Option<&&str>| l.is_some_and(|l| l.starts_with('|'));
+        let header = lines.get(i + 1).is_some_and(|l| l.starts_with("| ---"));
+        let after_blank = i >= 2 && lines[i - 1].trim().is_empty() && row(lines.get(i - 2));
+        if !fenced && line.starts_with('|') && after_blank && !header {
+            stray.push((i + 1, line.chars().take(60).collect()));
+        }
+    }
+    stray
+}
+
+#[test]
+fn no_table_is_broken_by_a_blank_line() {
+    let broken = "| a | b |\n| --- | --- |\n| 1 | 2 |\n\n| 3 | 4 |\n";
+    assert_eq!(stray_rows(broken), vec![(5, "| 3 | 4 |".to_string())]);
+    let two_tables = "| a |\n| --- |\n| 1 |\n\n| b |\n| --- |\n| 2 |\n";
+    assert!(stray_rows(two_tables).is_empty());
+    let mut found = Vec::new();
+    for path in docs() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (line, row) in stray_rows(&text) {
+            found.push(format!("{}:{line}: {row}", path.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "table rows after a blank line:\n{}",
+        found.join("\n")
+    );
+}
