@@ -5,13 +5,27 @@
 //! tarball) or git is missing. `RUNAS_GUARD_REV` in the environment, when
 //! set, is taken as it is (a packager who knows the revision).
 //!
+//! `RUNAS_GUARD_SINCE_RELEASE` counts the commits from the release commit
+//! CHANGELOG.md names for Cargo.toml's version to HEAD (`--version` then
+//! says `0.3.0+12 (rev)`). Tags do not travel with every clone, the
+//! CHANGELOG does; src/release.rs reads it, for this script and the crate.
+//! Unset (today's `0.3.0 (rev)`) when the section names no commit, the
+//! commit is not in this history (a shallow clone) or HEAD does not descend
+//! from it: the build never fails for it.
+//!
 //! Cargo reruns this when HEAD moves (HEAD, the branch ref it names, packed
 //! refs, the reflog), when the index changes, and when the sources it
-//! compiles change (for the `-modified` flag), so the revision stays right
-//! without rebuilding on every build.
+//! compiles change (for the `-modified` flag), and when CHANGELOG.md
+//! changes (the release commit), so the revision stays right without
+//! rebuilding on every build.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+// The crate's own copy of the rules; `long_version` is the crate's to use.
+#[allow(dead_code)]
+#[path = "src/release.rs"]
+mod release;
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
@@ -64,9 +78,35 @@ fn revision(dir: &Path) -> Option<(String, Vec<PathBuf>)> {
     Some((rev, watch))
 }
 
+/// Commits from the release CHANGELOG.md names for `version` to HEAD, or
+/// None when that cannot be said for sure.
+fn since_release(dir: &Path, version: &str) -> Option<u64> {
+    let changelog = std::fs::read_to_string(dir.join("CHANGELOG.md")).ok()?;
+    let named = release::release_commit(&changelog, version)?;
+    let commit = git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{named}^{{commit}}"),
+        ],
+    )?;
+    git(dir, &["merge-base", "--is-ancestor", &commit, "HEAD"])?;
+    git(dir, &["rev-list", "--count", &format!("{commit}..HEAD")])?
+        .parse()
+        .ok()
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=RUNAS_GUARD_REV");
-    for source in ["build.rs", "Cargo.toml", "Cargo.lock", "src"] {
+    for source in [
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "CHANGELOG.md",
+    ] {
         println!("cargo:rerun-if-changed={source}");
     }
     if std::env::var_os("RUNAS_GUARD_REV").is_some() {
@@ -80,6 +120,10 @@ fn main() {
             // Only files that exist: a missing one would rerun this on every build.
             for path in watch.iter().filter(|p| p.exists()) {
                 println!("cargo:rerun-if-changed={}", path.display());
+            }
+            let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+            if let Some(n) = since_release(&dir, &version) {
+                println!("cargo:rustc-env=RUNAS_GUARD_SINCE_RELEASE={n}");
             }
             rev
         }

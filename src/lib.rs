@@ -39,6 +39,7 @@ pub mod receipt;
 pub mod reconcile;
 pub mod records;
 pub mod redrive;
+pub mod release;
 pub mod report;
 pub mod route;
 pub mod seat;

@@ -987,3 +987,55 @@ fn an_endpoint_that_is_not_a_url_is_one_sentence() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }
+
+/// git's answer in this checkout, or None when git cannot say.
+fn git_says(args: &[&str]) -> Option<String> {
+    let out = Command::new("git")
+        .current_dir(repo())
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[test]
+fn version_counts_the_commits_past_the_release_the_changelog_names() {
+    let version = env!("CARGO_PKG_VERSION");
+    let changelog = std::fs::read_to_string(repo().join("CHANGELOG.md")).unwrap();
+    // Counted here with git, apart from build.rs: HEAD's distance from the
+    // commit the CHANGELOG names for this version, when history holds it.
+    let since = runas_guard::release::release_commit(&changelog, version)
+        .and_then(|named| {
+            git_says(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{named}^{{commit}}"),
+            ])
+        })
+        .filter(|commit| git_says(&["merge-base", "--is-ancestor", commit, "HEAD"]).is_some())
+        .and_then(|commit| git_says(&["rev-list", "--count", &format!("{commit}..HEAD")]))
+        .map(|n| n.parse::<u64>().unwrap());
+    let out = bin().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let want = match since {
+        Some(n) if n > 0 => format!("runas-guard {version}+{n} ("),
+        _ => format!("runas-guard {version} ("),
+    };
+    assert!(
+        printed.starts_with(&want),
+        "{printed:?} should start with {want:?}"
+    );
+    if let Some(head) = git_says(&["rev-parse", "--short=12", "HEAD"]) {
+        if std::env::var_os("RUNAS_GUARD_REV").is_none() {
+            assert!(
+                printed.contains(&format!("({head}")),
+                "{printed:?} names HEAD {head}"
+            );
+        }
+    }
+}

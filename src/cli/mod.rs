@@ -28,14 +28,16 @@ mod why;
 
 /// `0.3.0 (a1b2c3d4e5f6)`: the version and the git revision built from
 /// (`-modified` when tracked files differed from it; `no git revision`
-/// outside a git checkout), as build.rs asks git.
+/// outside a git checkout), as build.rs asks git; `0.3.0+12 (…)` twelve
+/// commits past the release commit the CHANGELOG names.
 fn long_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| {
-        format!(
-            "{} ({})",
+        let since = option_env!("RUNAS_GUARD_SINCE_RELEASE").and_then(|n| n.parse().ok());
+        runas_guard::release::long_version(
             env!("CARGO_PKG_VERSION"),
-            env!("RUNAS_GUARD_REV")
+            since,
+            env!("RUNAS_GUARD_REV"),
         )
     })
 }
