@@ -119,11 +119,13 @@ dist: $(STAMP)
 	$(PY) tools/dist.py check $(CARGO_VERSION)
 
 # make release VERSION=x.y.z: Cargo.toml's version is VERSION, CHANGELOG.md
-# has a dated `## [x.y.z] - YYYY-MM-DD` section, the tree is clean (nothing
-# changed or untracked) and tag vx.y.z is new (tools/release.py); then `make
-# test` and `make dist`, the tree checked clean again, and an annotated tag
-# vx.y.z on HEAD whose message is the CHANGELOG section. Nothing is pushed.
-# SKIP_CHECKS=1 leaves out `make test` (the tag message says so).
+# has a dated `## [x.y.z] - YYYY-MM-DD` section naming its release commit
+# (`Commit: `hash``, in this history, HEAD or before, with version x.y.z),
+# the tree is clean (nothing changed or untracked) and tag vx.y.z is new
+# (tools/release.py); then `make test` and `make dist`, the tree checked
+# clean again, and the command that makes the annotated tag vx.y.z on the
+# named commit (its message the CHANGELOG section) is printed: nothing is
+# tagged or pushed. SKIP_CHECKS=1 leaves out `make test` (the message says so).
 release:
 	@test -n "$(VERSION)" || { echo "make release VERSION=x.y.z" >&2; exit 2; }
 	python3 tools/release.py check "$(VERSION)"

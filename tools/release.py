@@ -1,17 +1,27 @@
-"""The checks and the tag of `make release VERSION=x.y.z` (see Makefile).
+"""The checks and the tag command of `make release VERSION=x.y.z` (see Makefile).
 
-  release.py check VERSION     VERSION is x.y.z and is Cargo.toml's version;
-                               CHANGELOG.md has `## [VERSION] - YYYY-MM-DD`
-                               with something under it; the git tree is clean
-                               (no change, no untracked file); tag vVERSION
-                               does not exist yet
-  release.py tag VERSION NOTE  the same checks, then the annotated tag
-                               vVERSION on HEAD; its message is the CHANGELOG
-                               section (and NOTE, when not empty)
+  release.py check VERSION        VERSION is x.y.z and is Cargo.toml's version;
+                                  CHANGELOG.md has `## [VERSION] - YYYY-MM-DD`
+                                  with something under it and a line
+                                  `Commit: `hash`` naming the release commit,
+                                  which is in this history, HEAD or before it,
+                                  and says VERSION in its Cargo.toml; the git
+                                  tree is clean (no change, no untracked file);
+                                  tag vVERSION does not exist yet
+  release.py tag VERSION NOTE     the same checks, then prints the command that
+                                  tags the named commit vVERSION (annotated);
+                                  nothing is tagged or pushed
+  release.py message VERSION NOTE the tag's message: the CHANGELOG section (and
+                                  NOTE, when not empty)
+
+The commit is named in the CHANGELOG, not taken from a tag, because tags do
+not travel with every clone; build.rs reads the same line for `--version`
+(src/release.rs holds its rules: this is the same rule, in Python).
 """
 
 import datetime
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +72,36 @@ def changelog_section(version):
     return heading.group(0).removeprefix("## "), body.strip()
 
 
+def named_commit(version, body):
+    """The commit the section's `Commit: `hash`` line names, as src/release.rs
+    reads it (7 to 40 lowercase hex digits, the line alone, one commit)."""
+    named = set(re.findall(r"^Commit: `([0-9a-f]{7,40})`[ \t]*$", body, re.M))
+    head = git("rev-parse", "--short=12", "HEAD").strip()
+    if not named:
+        fail(f"CHANGELOG.md's [{version}] section names no commit: write `Commit: `<hash>`` under its "
+             f"heading, the commit that set version {version} and dated the section (HEAD is {head}), "
+             "commit that, and run again")
+    if len(named) > 1:
+        fail(f"CHANGELOG.md's [{version}] section names more than one commit: {', '.join(sorted(named))}")
+    short = named.pop()
+    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{short}^{{commit}}"], cwd=REPO,
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        fail(f"CHANGELOG.md's [{version}] section names commit {short}, which this history does not hold "
+             "(a shallow clone? `git fetch --unshallow`)")
+    commit = found.stdout.strip()
+    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=REPO)
+    if ancestor.returncode != 0:
+        fail(f"CHANGELOG.md's [{version}] section names commit {short}, which is not HEAD or before it")
+    at = git("show", f"{commit}:Cargo.toml")
+    package = at.split("[package]", 1)[-1].split("\n[", 1)[0]
+    said = re.search(r'^version\s*=\s*"([^"]+)"', package, re.M)
+    if not said or said.group(1) != version:
+        fail(f"commit {short}, which CHANGELOG.md's [{version}] section names, has version "
+             f"{said.group(1) if said else 'none'} in its Cargo.toml, not {version}: name the release commit")
+    return commit
+
+
 def check(version):
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
         fail(f"VERSION={version!r}: give x.y.z, as `make release VERSION=0.3.0`")
@@ -73,30 +113,46 @@ def check(version):
         fail("the tree is not clean (commit or remove these first):\n" + dirty)
     if git("tag", "--list", f"v{version}").strip():
         fail(f"tag v{version} exists already")
-    return title, body
+    commit = named_commit(version, body)
+    return title, body, commit
+
+
+def message(version, note=""):
+    title, body = changelog_section(version)
+    text = f"runas-guard {title}\n\n{body}\n"
+    return text + (f"\n{note}\n" if note else "")
+
+
+def tag_command(version, note=""):
+    """The one line that tags the named commit, its message made by `message`."""
+    _, _, commit = check(version)
+    make = ["python3", "tools/release.py", "message", version] + ([note] if note else [])
+    # --cleanup=whitespace: keep the section's `### Added` headings (the default strips `#` lines).
+    tag = ["git", "tag", "--annotate", "--cleanup=whitespace", f"v{version}", commit, "--file", "-"]
+    return commit, f"{shlex.join(make)} | {shlex.join(tag)}"
 
 
 def tag(version, note=""):
-    title, body = check(version)
-    message = f"runas-guard {title}\n\n{body}\n"
-    if note:
-        message += f"\n{note}\n"
-    # --cleanup=whitespace: keep the section's `### Added` headings (the default strips `#` lines).
-    run = subprocess.run(["git", "tag", "--annotate", "--cleanup=whitespace", f"v{version}", "--file", "-", "HEAD"],
-                         cwd=REPO, input=message, capture_output=True, text=True)
-    if run.returncode != 0:
-        fail(f"git tag: {run.stderr.strip()}")
-    rev = git("rev-parse", "--short=12", "HEAD").strip()
-    print(f"release: tagged v{version} at {rev} ({title})")
-    print(f"release: publish with `git push origin v{version}` and the files in dist/ (SHA256SUMS lists them)")
+    commit, command = tag_command(version, note)
+    short = commit[:12]
+    head = git("rev-parse", "HEAD").strip()
+    print(f"release: {version} is commit {short}, as CHANGELOG.md's [{version}] section names it; tag it with:")
+    print(f"  {command}")
+    if head != commit:
+        past = git("rev-list", "--count", f"{commit}..HEAD").strip()
+        print(f"release: HEAD is {past} commit(s) past {short}: what was tested and put in dist/ "
+              f"is HEAD's (its --version says {version}+{past})")
+    print(f"release: then publish with `git push origin v{version}` and the files in dist/ (SHA256SUMS lists them)")
 
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:] or ["help"]
     if command == "check" and len(args) == 1:
-        title, _ = check(args[0])
-        print(f"release: {title}: Cargo.toml, CHANGELOG.md and a clean tree agree")
+        title, _, commit = check(args[0])
+        print(f"release: {title}: Cargo.toml, CHANGELOG.md (commit {commit[:12]}) and a clean tree agree")
     elif command == "tag" and len(args) in (1, 2):
         tag(*args)
+    elif command == "message" and len(args) in (1, 2):
+        sys.stdout.write(message(*args))
     else:
         sys.exit(__doc__)

@@ -6,6 +6,7 @@ local AWS tests need .venv (moto).
 """
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -121,9 +122,40 @@ class ReleaseChecks(unittest.TestCase):
         return subprocess.run([sys.executable, "tools/release.py", *args], cwd=self.repo,
                               capture_output=True, text=True, env=env)
 
-    def test_a_release_that_agrees_is_tagged_with_its_changelog_section(self):
+    def commit(self, message):
+        self.git("add", ".")
+        self.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", message)
+
+    def head(self):
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.repo, capture_output=True,
+                              text=True).stdout.strip()
+
+    def name_release(self, commit):
+        """The CHANGELOG names the release commit, in the commit after it."""
+        self.changelog(f"## [Unreleased]\n\n## [1.2.0] - 2026-11-23\n\nCommit: `{commit[:12]}`\n\n"
+                       "### Added\n\n- a thing\n\n## [1.1.0] - 2026-11-01\n")
+        self.commit("name 1.2.0's commit")
+
+    def test_the_printed_command_tags_the_commit_the_changelog_names(self):
+        release_commit = self.head()
+        self.name_release(release_commit)
         run = self.release("tag", "1.2.0", "Tagged with SKIP_CHECKS=1")
         self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertFalse(subprocess.run(["git", "tag"], cwd=self.repo, capture_output=True, text=True).stdout,
+                         "release.py tags nothing itself")
+        self.assertIn(f"1.2.0 is commit {release_commit[:12]}", run.stdout)
+        self.assertIn("HEAD is 1 commit(s) past", run.stdout)
+        command = [line.strip() for line in run.stdout.splitlines() if "git tag" in line]
+        self.assertEqual(len(command), 1, run.stdout)
+        self.assertIn(f"v1.2.0 {release_commit} ", command[0])
+        # The command runs as printed, from the repository's top.
+        env = dict(os.environ, GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+        ran = subprocess.run(["bash", "-o", "pipefail", "-c", command[0].replace("python3", shlex.quote(sys.executable), 1)],
+                             cwd=self.repo, capture_output=True, text=True, env=env)
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        tagged = subprocess.run(["git", "rev-list", "-n", "1", "v1.2.0"], cwd=self.repo, capture_output=True,
+                                text=True).stdout.strip()
+        self.assertEqual(tagged, release_commit)
         message = subprocess.run(["git", "tag", "-l", "--format=%(contents)", "v1.2.0"], cwd=self.repo,
                                  capture_output=True, text=True).stdout
         self.assertIn("runas-guard [1.2.0] - 2026-11-23", message)
@@ -134,6 +166,40 @@ class ReleaseChecks(unittest.TestCase):
         again = self.release("check", "1.2.0")
         self.assertNotEqual(again.returncode, 0)
         self.assertIn("tag v1.2.0 exists already", again.stderr)
+
+    def test_the_release_commit_must_be_named_and_be_the_release(self):
+        first = self.head()
+        (self.repo / "Cargo.toml").write_text('[package]\nname = "x"\nversion = "1.1.0"\n')
+        self.commit("back to 1.1.0")
+        wrong_version = self.head()
+        cases = [
+            ("## [1.2.0] - 2026-11-23\n\n- a thing\n", "names no commit"),
+            ("## [1.2.0] - 2026-11-23\n\nCommit: `1234567`\n", "which this history does not hold"),
+            (f"## [1.2.0] - 2026-11-23\n\nCommit: `{first[:12]}`\nCommit: `{wrong_version[:12]}`\n",
+             "names more than one commit"),
+            (f"## [1.2.0] - 2026-11-23\n\nCommit: `{wrong_version[:12]}`\n", "has version 1.1.0 in its Cargo.toml"),
+            ("## [1.2.0] - 2026-11-23\n\nCommit: `HEAD`\n", "names no commit"),
+            ("## [1.2.0] - 2026-11-23\n\nsee Commit: `1234567`\n", "names no commit"),
+        ]
+        for changelog, said in cases:
+            with self.subTest(said=said):
+                self.git("checkout", "-q", "-B", "main", wrong_version)
+                (self.repo / "Cargo.toml").write_text('[package]\nname = "x"\nversion = "1.2.0"\n')
+                self.changelog(changelog)
+                self.commit(said)
+                run = self.release("check", "1.2.0")
+                self.assertNotEqual(run.returncode, 0)
+                self.assertIn(said, run.stderr)
+        # A commit on another branch, not before HEAD, is not this release's.
+        self.git("checkout", "-q", "-B", "side", first)
+        (self.repo / "side.txt").write_text("x")
+        self.commit("side")
+        side = self.head()
+        self.git("checkout", "-q", "main")
+        self.changelog(f"## [1.2.0] - 2026-11-23\n\nCommit: `{side[:12]}`\n\n- a thing\n")
+        self.commit("names the side commit")
+        run = self.release("check", "1.2.0")
+        self.assertIn("which is not HEAD or before it", run.stderr)
 
     def test_each_refusal_names_what_to_fix(self):
         cases = [
@@ -155,6 +221,7 @@ class ReleaseChecks(unittest.TestCase):
                 self.assertIn(said, run.stderr)
 
     def test_a_tree_with_a_change_or_an_untracked_file_is_refused(self):
+        self.name_release(self.head())
         (self.repo / "new.txt").write_text("x")
         run = self.release("tag", "1.2.0")
         self.assertNotEqual(run.returncode, 0)
