@@ -3,13 +3,14 @@
 //! with `-modified` when tracked files differ from it, or to `no git
 //! revision` when the source is not a git checkout of this package (a
 //! tarball) or git is missing. `RUNAS_GUARD_REV` in the environment, when
-//! set, is taken as it is (a packager who knows the revision).
+//! set, is taken as it is (a packager who knows the revision), and then
+//! so is `RUNAS_GUARD_SINCE_RELEASE`, or its absence.
 //!
 //! `RUNAS_GUARD_SINCE_RELEASE` counts the commits from the release commit
 //! CHANGELOG.md names for Cargo.toml's version to HEAD (`--version` then
 //! says `0.3.0+12 (rev)`). Tags do not travel with every clone, the
 //! CHANGELOG does; src/release.rs reads it, for this script and the crate.
-//! Unset (today's `0.3.0 (rev)`) when the section names no commit, the
+//! Unset (`--version` says `0.3.0 (rev)`) when the section names no commit, the
 //! commit is not in this history (a shallow clone) or HEAD does not descend
 //! from it: the build never fails for it.
 //!
@@ -100,6 +101,7 @@ fn since_release(dir: &Path, version: &str) -> Option<u64> {
 
 fn main() {
     println!("cargo:rerun-if-env-changed=RUNAS_GUARD_REV");
+    println!("cargo:rerun-if-env-changed=RUNAS_GUARD_SINCE_RELEASE");
     for source in [
         "build.rs",
         "Cargo.toml",

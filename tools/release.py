@@ -141,7 +141,8 @@ def tag(version, note=""):
     if head != commit:
         past = git("rev-list", "--count", f"{commit}..HEAD").strip()
         print(f"release: HEAD is {past} commit(s) past {short}: what was tested and put in dist/ "
-              f"is HEAD's (its --version says {version}+{past})")
+              f"is HEAD's (its --version says {version}+{past}); to publish the release's own build, "
+              f"`git checkout v{version} && make dist` after tagging (--version: {version} ({short}))")
     print(f"release: then publish with `git push origin v{version}` and the files in dist/ (SHA256SUMS lists them)")
 
 
