@@ -252,6 +252,7 @@ mod tests {
                 desired_user: None,
                 rule: None,
                 role: None,
+                packed_policy_size: None,
                 mode: None,
                 left_governance: None,
                 regions: vec![

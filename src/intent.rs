@@ -209,6 +209,7 @@ impl Intent {
             desired_user: Some(self.account_user.clone()),
             rule: None,
             role: None,
+            packed_policy_size: None,
             mode: None,
             left_governance: None,
             regions: vec![outcome.clone()],

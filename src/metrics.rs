@@ -115,6 +115,7 @@ pub fn for_outcome(
         count("RemediationFailures", of(Action::Failed)),
         count("AccountRegionsPending", of(Action::Pending)),
     ];
+    out.extend(packed_policy_size(outcome));
     match kind {
         TriggerKind::DocumentChanged => {
             out.extend(document_metrics(outcome, wrote, seconds_since_event))
@@ -150,6 +151,21 @@ pub fn for_outcome(
     }
     out.extend(lost(outcome.alerts_lost));
     out
+}
+
+/// The fullest packed session policy of the run's sessions, in percent of
+/// AWS's limit (an alarm watches it near 100); nothing when AWS said none.
+fn packed_policy_size(outcome: &Outcome) -> Option<Metric> {
+    let fullest = outcome
+        .accounts
+        .iter()
+        .filter_map(|a| a.packed_policy_size)
+        .max()?;
+    Some(Metric {
+        name: "PackedPolicySize",
+        value: f64::from(fullest),
+        unit: "Percent",
+    })
 }
 
 /// Alerts SNS refused that the outbox could not keep either (an alarm
@@ -289,7 +305,7 @@ mod tests {
             for m in d["Metrics"].as_array().unwrap() {
                 let name = m["Name"].as_str().unwrap();
                 assert!(v[name].is_number(), "metric {name} at the root");
-                assert!(["Count", "Seconds"].contains(&m["Unit"].as_str().unwrap()));
+                assert!(["Count", "Seconds", "Percent"].contains(&m["Unit"].as_str().unwrap()));
             }
         }
         v
@@ -457,5 +473,33 @@ mod tests {
         let now = crate::clock::parse_iso("2026-11-21T10:00:07Z").unwrap();
         assert_eq!(seconds_since("2026-11-21T10:00:00Z", now), Some(7.0));
         assert_eq!(seconds_since("not a time", now), None);
+    }
+
+    #[test]
+    fn the_fullest_packed_session_policy_is_the_runs_packed_policy_size() {
+        let packed = |sizes: &[Option<i32>]| {
+            let mut o = outcome(&[Action::None], &[]);
+            let one = o.accounts[0].clone();
+            o.accounts = sizes
+                .iter()
+                .map(|s| AccountReport {
+                    packed_policy_size: *s,
+                    ..one.clone()
+                })
+                .collect();
+            for_outcome(TriggerKind::Sweep, &o, None, Some(1.0))
+                .into_iter()
+                .find(|m| m.name == "PackedPolicySize")
+        };
+        let m = packed(&[Some(41), None, Some(93), Some(7)]).expect("told");
+        assert_eq!((m.value, m.unit), (93.0, "Percent"));
+        assert!(m.value > f64::from(crate::aws::sts::PACKED_WARN_PERCENT));
+        // moto never says it, nor a session without a policy: no metric,
+        // not a zero that would hide the real one.
+        assert_eq!(packed(&[None, None]), None);
+        assert_eq!(packed(&[]), None);
+        assert_eq!(packed(&[Some(0)]).map(|m| m.value), Some(0.0));
+        let line = emf(&[packed(&[Some(100)]).unwrap()], "sweep", 1);
+        assert_eq!(assert_emf(&line)["PackedPolicySize"], 100.0);
     }
 }

@@ -226,6 +226,9 @@ pub struct AccountReport {
     pub rule: Option<String>,
     /// The role that was assumed (member role or a fallback).
     pub role: Option<String>,
+    /// `PackedPolicySize` of the session that worked, when AWS said it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub packed_policy_size: Option<i32>,
     /// The account's mode as the policy's rules give it (a `[[document]]`
     /// may have its own: see each row's).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -258,6 +261,7 @@ impl AccountReport {
             desired_user: None,
             rule: None,
             role: None,
+            packed_policy_size: None,
             mode: None,
             regions: regions.iter().map(|r| outcome(r)).collect(),
             left_governance: None,

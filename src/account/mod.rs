@@ -245,6 +245,7 @@ pub async fn converge(
         }
     };
     report.role = Some(session.role.clone());
+    report.packed_policy_size = session.packed_policy_size;
     let targets = ctx.policy.targets(account, &path);
     debug_assert_eq!(
         targets.first().map(|t| t.user.as_str()),
@@ -312,6 +313,7 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
             Desired::User { source, .. } => source.clone(),
         }),
         role: None,
+        packed_policy_size: None,
         mode: desired.mode(),
         left_governance: None,
         regions: vec![],

@@ -15,6 +15,10 @@ pub struct MemberSession {
     pub account: String,
     /// The role that worked (member role or a fallback), for reports.
     pub role: String,
+    /// How full AWS's packed form of the session policy is, in percent
+    /// (`PackedPolicySize`; AWS refuses it over 100). `None` when no policy
+    /// was passed or the answer did not say (moto never does).
+    pub packed_policy_size: Option<i32>,
     credentials: Credentials,
     base: SdkConfig,
 }
@@ -196,6 +200,23 @@ fn check_statements(partition: &str, account: &str, check: &str) -> [serde_json:
 /// AWS's cap on an inline session policy's plaintext.
 pub const SESSION_POLICY_LIMIT: usize = 2048;
 
+/// AssumeRole's refusal of a session policy whose packed form is over
+/// AWS's limit: every role gets the same policy, so no fallback helps.
+pub const PACKED_TOO_LARGE: &str = "PackedPolicyTooLarge";
+
+/// The packed size the `<fn>-packed-policy-size` alarm warns at: near the
+/// limit, one more document or region may be refused everywhere.
+pub const PACKED_WARN_PERCENT: i32 = 90;
+
+/// What to do when AWS refuses the session policy's packed size: the
+/// policy is runas-guard's own, made from the policy file, so the fix is
+/// in the policy file, not in the member account.
+pub fn packed_too_large(aws_message: &str) -> String {
+    format!(
+        "{aws_message} (a configuration error: the session policy made from the policy file is over AWS's packed size limit; govern fewer [[document]]s or fewer regions per policy file, or turn off a feature that adds statements: [nodes] check_user, [run_as_tags] sweep, [forwarding_canary]; docs/configuration.md gives the budget)"
+    )
+}
+
 /// Only "this role cannot be assumed" moves on to the next role; throttling,
 /// network faults and disabled regions are not a reason to try a broader role.
 pub fn falls_back(code: &str) -> bool {
@@ -328,7 +349,19 @@ impl Sts {
             .duration_seconds(3600)
             .send()
             .await
-            .map_err(|e| AwsError::new("AssumeRole", account, &region, &e))?;
+            .map_err(|e| {
+                let mut e = AwsError::new("AssumeRole", account, &region, &e);
+                if e.is(PACKED_TOO_LARGE) {
+                    e.message = packed_too_large(&e.message);
+                }
+                e
+            })?;
+        // The SDK marks it deprecated for SessionTokenUtilization (the whole
+        // token), but AWS still answers it and it is what PackedPolicyTooLarge
+        // is measured against.
+        #[allow(deprecated)]
+        let packed_policy_size = out.packed_policy_size();
+        tracing::info!(account, role, packed_policy_size, "assumed");
         let Some(c) = out.credentials() else {
             return Err(AwsError {
                 operation: "AssumeRole",
@@ -341,6 +374,7 @@ impl Sts {
         Ok(MemberSession {
             account: account.into(),
             role: role.to_string(),
+            packed_policy_size,
             credentials: member_credentials(c),
             base: self.base.clone(),
         })

@@ -40,8 +40,9 @@ pub(super) async fn role(
             member.pass(
                 "role",
                 format!(
-                    "{} assumed as {who}, with runas-guard's session policy{note}",
-                    s.role
+                    "{} assumed as {who}, with runas-guard's session policy ({}){note}",
+                    s.role,
+                    packed(s.packed_policy_size)
                 ),
             );
             Some(s)
@@ -78,10 +79,11 @@ pub(super) async fn seated(
             member.pass(
                 "role",
                 format!(
-                    "{} (the operator's read-only role) assumed as {}, session {}, with runas-guard's session policy; the function's {} trusts only the hub role and is not tried from here",
+                    "{} (the operator's read-only role) assumed as {}, session {}, with runas-guard's session policy ({}); the function's {} trusts only the hub role and is not tried from here",
                     s.role,
                     seat.caller.as_deref().unwrap_or("these credentials"),
                     seat.session,
+                    packed(s.packed_policy_size),
                     policy.member_role
                 ),
             );
@@ -117,6 +119,14 @@ async fn refused(
         "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
         policy.member_role
     );
+    if code == crate::aws::sts::PACKED_TOO_LARGE {
+        // The policy file's to fix, not the account's: the message says how.
+        return member.fail(
+            "role",
+            said,
+            "make the policy file's session policy smaller (docs/configuration.md, the session policy's budget)",
+        );
+    }
     if !pending::role_missing(code) {
         return member.fail("role", said, generic);
     }
@@ -140,6 +150,31 @@ async fn refused(
     }
 }
 
+/// What AWS said of the session policy's packed size: how close to the
+/// limit it is, so a policy that grows is seen before AWS refuses it.
+pub(super) fn packed(size: Option<i32>) -> String {
+    let warn = crate::aws::sts::PACKED_WARN_PERCENT;
+    match size {
+        Some(p) if p > warn => format!("packed size {p}% of AWS's limit: near it, fewer documents or regions per policy file keep it assumable"),
+        Some(p) => format!("packed size {p}% of AWS's limit"),
+        None => "packed size not reported by this endpoint".into(),
+    }
+}
+
 fn iso(ms: i64) -> String {
     clock::iso(clock::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::packed;
+
+    #[test]
+    fn the_packed_size_is_said_and_near_the_limit_says_what_to_do() {
+        assert_eq!(packed(Some(42)), "packed size 42% of AWS's limit");
+        assert_eq!(packed(Some(90)), "packed size 90% of AWS's limit");
+        assert!(packed(Some(91)).contains("fewer documents or regions"));
+        assert!(packed(Some(100)).starts_with("packed size 100%"));
+        assert_eq!(packed(None), "packed size not reported by this endpoint");
+    }
 }
