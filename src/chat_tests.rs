@@ -74,6 +74,7 @@ fn missing_alert(value: &str) -> Alert {
         desired_user: Some(value.into()),
         rule: None,
         role: None,
+        packed_policy_size: None,
         mode: None,
         left_governance: None,
         regions: vec![row],
@@ -177,6 +178,7 @@ fn every_kind() -> Vec<Alert> {
             desired_user: Some("ops".into()),
             rule: None,
             role: None,
+            packed_policy_size: None,
             mode: None,
             left_governance: None,
             regions: vec![
@@ -515,6 +517,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         desired_user: Some("ops".into()),
         rule: None,
         role: None,
+        packed_policy_size: None,
         mode: None,
         left_governance: None,
         regions: vec![

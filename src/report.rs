@@ -389,6 +389,7 @@ mod tests {
             desired_user: Some("ops".into()),
             rule: None,
             role: None,
+            packed_policy_size: None,
             mode: None,
             left_governance: None,
             regions: vec![

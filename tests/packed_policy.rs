@@ -18,8 +18,10 @@ async fn a_session_policy_packed_too_large_is_a_configuration_error_naming_the_f
     w.write_policy(
         "fallback_roles = [\"AWSControlTowerExecution\", \"OrganizationAccountAccessRole\"]\n",
     );
-    proxy.faults(json!([{"name": "packed", "service": "sts", "action": "AssumeRole",
-        "status": 400, "code": "PackedPolicyTooLarge", "protocol": "query", "message": AWS_SAYS}]));
+    proxy.faults(
+        json!([{"name": "packed", "service": "sts", "action": "AssumeRole",
+        "status": 400, "code": "PackedPolicyTooLarge", "protocol": "query", "message": AWS_SAYS}]),
+    );
     let (code, out) = w.handle(&vend_event(&account));
     assert_eq!(code, 1, "the work failed: {out:#}");
     assert_eq!(out["result"], "failed");
@@ -59,8 +61,10 @@ async fn a_session_policy_packed_too_large_is_a_configuration_error_naming_the_f
 
     // The same policy assumed without the refusal: nothing to tell, and
     // the packed size the answer carried is the account's.
-    proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole",
-        "effect": "count", "record_response": true}]));
+    proxy.faults(
+        json!([{"name": "assume", "service": "sts", "action": "AssumeRole",
+        "effect": "count", "record_response": true}]),
+    );
     let (code, out) = w.handle(&vend_event(&account));
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["accounts"][0]["role"], "RunAsGuardExecution", "{out:#}");
