@@ -123,6 +123,11 @@ RUNAS_GUARD_METRICS = {
     "EventsCoalesced": ("Count", {"document_changed", "session_document_changed"}),
     # [forwarding_canary]: each canary's write-to-arrival time.
     "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),
+    # The fullest session policy's packed size AWS answered in the run (any
+    # input that assumed a member role; moto answers it too); an alarm
+    # watches it near AWS's limit.
+    "PackedPolicySize": ("Percent", TRIGGERS | {"member_stack_landed", "baseline_applied", "run_as_override",
+                                                "session_document_changed"}),
     # Alerts neither published nor kept in the outbox (any input, and a
     # refused policy's alert), only when there are any; an alarm watches them.
     "AlertsLost": ("Count", TRIGGERS | {"account_moved", "member_stack_landed", "baseline_applied",
@@ -145,6 +150,7 @@ RUNAS_GUARD_ALARMS = {
     "IdentityCenterLookFailedAlarm": ("IdentityCenterLookFailures", None, "Sum", 300, "GreaterThanThreshold", 0,
                                       "notBreaching"),
     "AlertsLostAlarm": ("AlertsLost", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
+    "PackedPolicySizeAlarm": ("PackedPolicySize", None, "Maximum", 21600, "GreaterThanThreshold", 90, "notBreaching"),
     "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
     "SweepDegradedAlarm": ("SweepDegraded", None, "Maximum", 21600, "GreaterThanThreshold", 0, "notBreaching"),

@@ -581,3 +581,55 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod budget {
+    use super::*;
+
+    /// How many `[[document]]`s (15-character names, beside
+    /// SSM-SessionManagerRunShell) fit in `regions` of the 34 commercial
+    /// regions with the check, tag inventory and canary on, as the loader
+    /// measures it (the longest partition name).
+    fn documents_that_fit(regions: usize) -> usize {
+        let all: Vec<String> = "us-east-1 us-east-2 us-west-1 us-west-2 af-south-1 ap-east-1 ap-east-2 ap-south-1 ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-6 ap-southeast-7 ap-northeast-1 ap-northeast-2 ap-northeast-3 ca-central-1 ca-west-1 eu-central-1 eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-south-1 eu-south-2 eu-north-1 il-central-1 me-south-1 me-central-1 mx-central-1 sa-east-1"
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(all.len(), 34);
+        let fits = |n: usize| {
+            let names: Vec<String> = (0..n).map(|i| format!("SSMRunAs-Team{i:02}")).collect();
+            let docs: Vec<&str> = std::iter::once(crate::trigger::DOCUMENT_NAME)
+                .chain(names.iter().map(String::as_str))
+                .collect();
+            let check = Some(crate::trigger::CHECK_DOCUMENT);
+            session_policy(
+                "aws-iso-b",
+                "000000000000",
+                &all[..regions],
+                &docs,
+                check,
+                true,
+                true,
+            )
+            .chars()
+            .count()
+                <= SESSION_POLICY_LIMIT
+        };
+        (0..64).take_while(|n| fits(*n)).last().unwrap_or(0)
+    }
+
+    /// The budget docs/configuration.md states ("The session policy's budget").
+    #[test]
+    fn the_documented_documents_by_regions_budget_holds() {
+        for (regions, documents) in [
+            (34, 3),
+            (30, 4),
+            (25, 5),
+            (20, 6),
+            (15, 8),
+            (10, 9),
+            (4, 10),
+        ] {
+            assert_eq!(documents_that_fit(regions), documents, "{regions} regions");
+        }
+    }
+}
