@@ -8,7 +8,7 @@ mod common;
 
 use common::proxy::*;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const AWS_SAYS: &str = "Packed policy consumes 112% of allotted space, please use smaller policy.";
 
@@ -80,5 +80,57 @@ async fn a_session_policy_packed_too_large_is_a_configuration_error_naming_the_f
     assert_eq!(
         out["accounts"][0]["packed_policy_size"], said,
         "as the answer said: {out:#}"
+    );
+}
+
+/// The `role` check of `doctor --account`.
+fn role_check(w: &World, account: &str) -> (i32, Value) {
+    let run = w.run(&["doctor", "--account", account, "--format", "json"]);
+    let list = run.json();
+    let role = list["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scope"] == format!("account {account}") && c["item"] == "role")
+        .unwrap_or_else(|| panic!("no role check: {list:#}"))
+        .clone();
+    (run.code, role)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_shows_the_packed_size_and_names_the_fix_when_refused() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole",
+        "effect": "count", "record_response": true}]));
+    let (_, role) = role_check(&w, &account);
+    assert_eq!(role["verdict"], "pass", "{role:#}");
+    let hits = proxy.hits();
+    let answer = hits["assume"]["responses"][0].as_str().unwrap();
+    let said = answer
+        .split("<PackedPolicySize>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no PackedPolicySize in the answer: {answer}"));
+    assert!(
+        role["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("packed size {}% of AWS's limit", said.trim())),
+        "{role:#}"
+    );
+
+    proxy.faults(json!([{"name": "packed", "service": "sts", "action": "AssumeRole",
+        "status": 400, "code": "PackedPolicyTooLarge", "protocol": "query", "message": AWS_SAYS}]));
+    let (code, role) = role_check(&w, &account);
+    assert_eq!(proxy.hits()["packed"]["hits"], 1, "the fault fired");
+    assert_eq!(code, 1);
+    assert_eq!(role["verdict"], "fail", "{role:#}");
+    assert!(
+        role["detail"].as_str().unwrap().contains("fewer [[document]]s"),
+        "{role:#}"
+    );
+    assert!(
+        role["fix"].as_str().unwrap().contains("session policy smaller"),
+        "not the member stack's to fix: {role:#}"
     );
 }
