@@ -100,8 +100,10 @@ fn role_check(w: &World, account: &str) -> (i32, Value) {
 #[tokio::test(flavor = "multi_thread")]
 async fn doctor_shows_the_packed_size_and_names_the_fix_when_refused() {
     let (w, proxy, account) = world_behind_proxy().await;
-    proxy.faults(json!([{"name": "assume", "service": "sts", "action": "AssumeRole",
-        "effect": "count", "record_response": true}]));
+    proxy.faults(
+        json!([{"name": "assume", "service": "sts", "action": "AssumeRole",
+        "effect": "count", "record_response": true}]),
+    );
     let (_, role) = role_check(&w, &account);
     assert_eq!(role["verdict"], "pass", "{role:#}");
     let hits = proxy.hits();
@@ -119,18 +121,26 @@ async fn doctor_shows_the_packed_size_and_names_the_fix_when_refused() {
         "{role:#}"
     );
 
-    proxy.faults(json!([{"name": "packed", "service": "sts", "action": "AssumeRole",
-        "status": 400, "code": "PackedPolicyTooLarge", "protocol": "query", "message": AWS_SAYS}]));
+    proxy.faults(
+        json!([{"name": "packed", "service": "sts", "action": "AssumeRole",
+        "status": 400, "code": "PackedPolicyTooLarge", "protocol": "query", "message": AWS_SAYS}]),
+    );
     let (code, role) = role_check(&w, &account);
     assert_eq!(proxy.hits()["packed"]["hits"], 1, "the fault fired");
     assert_eq!(code, 1);
     assert_eq!(role["verdict"], "fail", "{role:#}");
     assert!(
-        role["detail"].as_str().unwrap().contains("fewer [[document]]s"),
+        role["detail"]
+            .as_str()
+            .unwrap()
+            .contains("fewer [[document]]s"),
         "{role:#}"
     );
     assert!(
-        role["fix"].as_str().unwrap().contains("session policy smaller"),
+        role["fix"]
+            .as_str()
+            .unwrap()
+            .contains("session policy smaller"),
         "not the member stack's to fix: {role:#}"
     );
 }
