@@ -24,6 +24,7 @@ mod schema;
 mod scope;
 mod spans;
 mod suggest;
+pub mod summary;
 mod users;
 mod validate;
 
