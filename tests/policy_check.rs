@@ -227,6 +227,26 @@ fn the_summary_says_what_each_rule_enforces() {
     assert!(v["summary"].is_null(), "{v:#}");
 }
 
+/// Every semantic error in one run, each at its position: a bad user name
+/// and an 11-digit account id no longer come one per fix.
+#[test]
+fn every_semantic_error_is_reported_at_once() {
+    let policy = BASE.replace("ssm-ops", "Ops")
+        + "[[account]]\nid = \"11112222333\"\nrun_as_user = \"ops\"\n[exempt]\nous = [\"ou-x\"]\n";
+    let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    for want in [
+        "<stdin>:4:15: error: `default.run_as_user`: user name \"Ops\" must match",
+        "<stdin>:6:6: error: `account[11112222333].id`: \"11112222333\" is not a 12-digit account id",
+        "<stdin>:9:8: error: `exempt.ous`: \"ou-x\" is not an OU id",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}");
+    }
+    assert!(!stdout.contains(": ok"), "{stdout}");
+    assert_one_clean_line(&stderr);
+    assert!(stderr.contains("3 error(s), 0 warning(s)"), "{stderr}");
+}
+
 #[test]
 fn hostile_files_are_findings_not_failures() {
     let (code, stdout, stderr) = check_stdin(&[], b"");

@@ -112,7 +112,13 @@ pub fn check(text: &str) -> Checked {
             let all = findings::findings(&root, &policy);
             found(Some(policy), all)
         }
-        Err((key, problem)) => found(None, vec![invalid(&root, &key, &problem)]),
+        Err(problems) => {
+            let all = problems
+                .iter()
+                .map(|(key, problem)| invalid(&root, key, problem))
+                .collect();
+            found(None, all)
+        }
     }
 }
 
