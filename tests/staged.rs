@@ -542,5 +542,9 @@ async fn policy_check_org_explains_scope_errors_before_anything_runs() {
     ));
     let run = w.run(&["policy", "check", &file, "--org"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("scope 1 OU(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("scope: 1 OU(s) and 0 account(s)"),
+        "{}",
+        run.stdout
+    );
 }

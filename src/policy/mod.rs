@@ -16,6 +16,7 @@ mod findings;
 mod held;
 pub mod ids;
 mod load;
+mod never_applies;
 mod org_check;
 mod raw;
 mod regions;
