@@ -533,6 +533,26 @@ async fn policy_check_org_explains_scope_errors_before_anything_runs() {
     );
     assert!(w.document(&bare, "us-east-1").await.is_none());
 
+    // An OU given by its name is answered with its id, at its position.
+    w.write_policy_raw(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+         [default]\nrun_as_user = \"ops\"\n[[ou]]\nid = \"Sandbox\"\nrun_as_user = \"team\"\n",
+    );
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "{file}:6:6: error: `ou[Sandbox].id`: \"Sandbox\" is not an OU id"
+        )) && run
+            .stdout
+            .contains(&format!("; the OU named Sandbox is {}", t.sandbox))
+            && run
+                .stdout
+                .contains(&format!("did you mean `{}`?", t.sandbox)),
+        "{}",
+        run.stdout
+    );
+
     // The root id is an OU to the check, and a scope of the whole tree with
     // a [default] passes.
     w.write_policy_raw(&format!(

@@ -242,3 +242,58 @@ fn every_semantic_error_comes_in_one_run_with_its_position() {
         "{e}"
     );
 }
+
+/// `--org` answers an OU given by its name with its id, wherever an OU id
+/// belongs; a name no OU has, or an account id, is left as it was.
+#[test]
+fn an_ou_given_by_name_is_answered_with_its_id() {
+    let ous: Vec<(String, String)> = [
+        ("ou-ab12-prod0001", "Prod"),
+        ("ou-ab12-dev00001", "Dev"),
+        ("ou-ab12-dev00002", "Dev"),
+    ]
+    .iter()
+    .map(|(id, n)| (id.to_string(), n.to_string()))
+    .collect();
+    let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+        (
+            "[[ou]]\nid = \"Prod\"\nrun_as_user = \"app\"\n",
+            Some("the OU named Prod is ou-ab12-prod0001"),
+            Some("ou-ab12-prod0001"),
+        ),
+        (
+            "[scope]\nous = [\"Prod\"]\n",
+            Some("the OU named Prod is ou-ab12-prod0001"),
+            Some("ou-ab12-prod0001"),
+        ),
+        (
+            "[exempt]\nous = [\"Dev\"]\n",
+            Some("2 OUs are named Dev: ou-ab12-dev00001, ou-ab12-dev00002"),
+            None,
+        ),
+        ("[[ou]]\nid = \"prod\"\nrun_as_user = \"app\"\n", None, None),
+        (
+            "[[account]]\nid = \"Prod\"\nrun_as_user = \"app\"\n",
+            None,
+            None,
+        ),
+    ];
+    for (body, says, suggestion) in cases {
+        let mut checked = check(&format!("{BASE}{body}"));
+        let before = checked.diagnostics.clone();
+        checked.name_ous(&ous);
+        assert_eq!(
+            checked.diagnostics.len(),
+            1,
+            "{body}: {:#?}",
+            checked.diagnostics
+        );
+        let d = &checked.diagnostics[0];
+        match says {
+            Some(says) => assert!(d.message.contains(says), "{body}: {}", d.message),
+            None => assert_eq!(d.message, before[0].message, "{body}"),
+        }
+        assert_eq!(d.suggestion.as_deref(), *suggestion, "{body}");
+        assert_eq!(d.span, before[0].span, "{body}: the position stays");
+    }
+}

@@ -45,6 +45,20 @@ pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
         Err(e) => return bad_input(e),
     };
     let mut checked = check_bytes(&bytes);
+    if options.org && checked.refuses_ou_names() {
+        // `id = "Prod"`: the walk --org makes anyway says which OU that is.
+        let config = match crate::cli::target::aws_config().await {
+            Ok(c) => c,
+            Err(e) => return bad_input(e),
+        };
+        let org = runas_guard::aws::organizations::Org::new(&config);
+        if let Err(e) = org.walk().await {
+            return failed(format!(
+                "cannot read the organization to name {shown}'s OUs: {e}"
+            ));
+        }
+        checked.name_ous(&org.walked_ou_names());
+    }
     if options.org && checked.policy.is_none() {
         checked.diagnostics.push(Diagnostic::new(
             Severity::Note,
