@@ -553,6 +553,25 @@ async fn policy_check_org_explains_scope_errors_before_anything_runs() {
         run.stdout
     );
 
+    // A rule the tree says never applies is a warning at its id (Security
+    // is outside a scope of Sandbox); Team's, inside it, stays quiet.
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+         [scope]\nous = [\"{}\"]\n[default]\nrun_as_user = \"ops\"\n\
+         [[ou]]\nid = \"{}\"\nrun_as_user = \"team\"\n[[ou]]\nid = \"{}\"\nrun_as_user = \"sec\"\n",
+        t.sandbox, t.team, t.security
+    ));
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "{file}:11:6: warning: `ou[{}].id`: this rule never applies: {} is outside [scope] in the organization",
+            t.security, t.security
+        )) && run.stdout.matches("never applies").count() == 1,
+        "{}",
+        run.stdout
+    );
+
     // The root id is an OU to the check, and a scope of the whole tree with
     // a [default] passes.
     w.write_policy_raw(&format!(

@@ -8,6 +8,9 @@ use aws_sdk_organizations::types::ParentType;
 use super::AwsError;
 use crate::org_state::OrgState;
 
+#[path = "organizations_tree.rs"]
+mod tree;
+
 /// Parents whose children are listed at once during a walk.
 const WALK_CONCURRENCY: usize = 4;
 
@@ -314,19 +317,6 @@ impl Org {
             .cloned()
             .collect();
         (!accounts.is_empty()).then_some(crate::policy::ids::OrgIds { ous, accounts })
-    }
-
-    /// Every OU this view's [`Org::walk`] found, `(id, name)`, sorted by id:
-    /// what answers a policy naming an OU by its name.
-    pub fn walked_ou_names(&self) -> Vec<(String, String)> {
-        let names = self.names.lock().expect("cache lock");
-        let mut out: Vec<(String, String)> = names
-            .iter()
-            .filter(|(id, _)| id.starts_with("ou-"))
-            .map(|(id, name)| (id.clone(), name.clone()))
-            .collect();
-        out.sort();
-        out
     }
 
     /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).

@@ -96,6 +96,20 @@ impl Checked {
         }
     }
 
+    /// Rules the organization's tree says can never apply (`--org`), as
+    /// warnings at their ids. `parents` is child -> parent of every OU and
+    /// account.
+    pub fn never_applies_in(&mut self, parents: &std::collections::HashMap<String, String>) {
+        let (Some(policy), Ok(root)) = (&self.policy, DeTable::parse(&self.text)) else {
+            return;
+        };
+        self.diagnostics
+            .extend(super::never_applies::never_applies_in(
+                &root, policy, parents,
+            ));
+        self.diagnostics.sort_by_key(|d| (d.span.start, d.severity));
+    }
+
     /// OU and account ids the organization lacks, located (`--org`).
     pub fn against(&mut self, org: &super::ids::OrgIds) {
         if let Ok(root) = DeTable::parse(&self.text) {

@@ -101,6 +101,7 @@ async fn against_organization(
     let known = org.ids().await?;
     let before = checked.diagnostics.len();
     checked.against(&known);
+    checked.never_applies_in(&org.walked_parents());
     if checked.diagnostics.len() == before {
         if let Some(line) = accounts_without_rule(&org, policy).await? {
             let span = checked.span_of("scope");
