@@ -238,7 +238,7 @@ fn every_semantic_error_comes_in_one_run_with_its_position() {
         .to_string();
     assert!(
         e.contains("regions[1]")
-            && e.contains("(and 4 more: `runas-guard policy check p.toml` lists every one)"),
+            && e.contains("(and 4 more: `runas-guard policy check` on the file lists every one)"),
         "{e}"
     );
 }

@@ -38,8 +38,9 @@ impl Policy {
         from_raw(raw).map_err(|problems| {
             let more = match problems.len() {
                 1 => String::new(),
+                // The path may be an S3 URL: the command takes a local copy.
                 n => format!(
-                    " (and {} more: `runas-guard policy check {path}` lists every one)",
+                    " (and {} more: `runas-guard policy check` on the file lists every one)",
                     n - 1
                 ),
             };
