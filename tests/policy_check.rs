@@ -164,6 +164,89 @@ fn json_diagnostics_carry_everything_a_ci_annotation_needs() {
     );
 }
 
+/// The issue's file: audit at the top, yet Sandbox enforces and Prod waits
+/// for readiness with user `app`. The summary says each, in text and JSON.
+#[test]
+fn the_summary_says_what_each_rule_enforces() {
+    let policy = BASE.replace("[default]", "mode = \"audit\"\n[default]").replace("ssm-ops", "ec2-user")
+        + "[[ou]]\nid = \"ou-ab12-sand0001\"\nmode = \"enforce\"\n\
+           [[ou]]\nid = \"ou-ab12-prod0001\"\nmode = \"enforce-when-ready\"\nrun_as_user = \"app\"\n\
+           [nodes]\ncheck_user = true\n";
+    let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let want = "<stdin>: ok\n  top level: mode audit, default user ec2-user\n  \
+        scope: the whole organization, in 1 region(s) (us-east-1)\n  \
+        exempt: 0 OU(s), 0 account(s), 0 principal pattern(s)\n  \
+        ou ou-ab12-prod0001: mode enforce-when-ready, user app\n  \
+        ou ou-ab12-sand0001: mode enforce, user inherited (ec2-user unless an OU above sets it)\n  \
+        sections on: [nodes] check_user (RunAsGuard-CheckRunAsUser)\n";
+    assert!(stdout.starts_with(want), "{stdout}");
+
+    let (code, stdout, _) = check_stdin(&["--format", "json"], policy.as_bytes());
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let s = &v["summary"];
+    assert_eq!(
+        (s["mode"].as_str(), s["default_user"].as_str()),
+        (Some("audit"), Some("ec2-user"))
+    );
+    let rules: Vec<(String, Value, Value)> = s["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["mode"].clone(),
+                r["user"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        vec![
+            (
+                "ou-ab12-prod0001".into(),
+                Value::from("enforce-when-ready"),
+                Value::from("app")
+            ),
+            (
+                "ou-ab12-sand0001".into(),
+                Value::from("enforce"),
+                Value::Null
+            ),
+        ]
+    );
+    assert_eq!(
+        s["sections"][0],
+        "[nodes] check_user (RunAsGuard-CheckRunAsUser)"
+    );
+    // A file that does not load has no summary.
+    let (_, stdout, _) = check_stdin(&["--format", "json"], b"");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["summary"].is_null(), "{v:#}");
+}
+
+/// Every semantic error in one run, each at its position: a bad user name
+/// and an 11-digit account id no longer come one per fix.
+#[test]
+fn every_semantic_error_is_reported_at_once() {
+    let policy = BASE.replace("ssm-ops", "Ops")
+        + "[[account]]\nid = \"11112222333\"\nrun_as_user = \"ops\"\n[exempt]\nous = [\"ou-x\"]\n";
+    let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    for want in [
+        "<stdin>:4:15: error: `default.run_as_user`: user name \"Ops\" must match",
+        "<stdin>:6:6: error: `account[11112222333].id`: \"11112222333\" is not a 12-digit account id",
+        "<stdin>:9:8: error: `exempt.ous`: \"ou-x\" is not an OU id",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}");
+    }
+    assert!(!stdout.contains(": ok"), "{stdout}");
+    assert_one_clean_line(&stderr);
+    assert!(stderr.contains("3 error(s), 0 warning(s)"), "{stderr}");
+}
+
 #[test]
 fn hostile_files_are_findings_not_failures() {
     let (code, stdout, stderr) = check_stdin(&[], b"");

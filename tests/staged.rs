@@ -533,6 +533,45 @@ async fn policy_check_org_explains_scope_errors_before_anything_runs() {
     );
     assert!(w.document(&bare, "us-east-1").await.is_none());
 
+    // An OU given by its name is answered with its id, at its position.
+    w.write_policy_raw(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+         [default]\nrun_as_user = \"ops\"\n[[ou]]\nid = \"Sandbox\"\nrun_as_user = \"team\"\n",
+    );
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "{file}:6:6: error: `ou[Sandbox].id`: \"Sandbox\" is not an OU id"
+        )) && run
+            .stdout
+            .contains(&format!("; the OU named Sandbox is {}", t.sandbox))
+            && run
+                .stdout
+                .contains(&format!("did you mean `{}`?", t.sandbox)),
+        "{}",
+        run.stdout
+    );
+
+    // A rule the tree says never applies is a warning at its id (Security
+    // is outside a scope of Sandbox); Team's, inside it, stays quiet.
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\"]\n\
+         [scope]\nous = [\"{}\"]\n[default]\nrun_as_user = \"ops\"\n\
+         [[ou]]\nid = \"{}\"\nrun_as_user = \"team\"\n[[ou]]\nid = \"{}\"\nrun_as_user = \"sec\"\n",
+        t.sandbox, t.team, t.security
+    ));
+    let run = w.run(&["policy", "check", &file, "--org"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "{file}:11:6: warning: `ou[{}].id`: this rule never applies: {} is outside [scope] in the organization",
+            t.security, t.security
+        )) && run.stdout.matches("never applies").count() == 1,
+        "{}",
+        run.stdout
+    );
+
     // The root id is an OU to the check, and a scope of the whole tree with
     // a [default] passes.
     w.write_policy_raw(&format!(
@@ -542,5 +581,9 @@ async fn policy_check_org_explains_scope_errors_before_anything_runs() {
     ));
     let run = w.run(&["policy", "check", &file, "--org"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("scope 1 OU(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("scope: 1 OU(s) and 0 account(s)"),
+        "{}",
+        run.stdout
+    );
 }

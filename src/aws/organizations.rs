@@ -8,6 +8,9 @@ use aws_sdk_organizations::types::ParentType;
 use super::AwsError;
 use crate::org_state::OrgState;
 
+#[path = "organizations_tree.rs"]
+mod tree;
+
 /// Parents whose children are listed at once during a walk.
 const WALK_CONCURRENCY: usize = 4;
 

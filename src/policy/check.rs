@@ -12,6 +12,9 @@ use super::load::from_raw;
 use super::raw::RawPolicy;
 use super::{findings, schema, spans, Policy};
 
+/// How the load refuses a value where an OU id belongs.
+const NOT_AN_OU: &str = "is not an OU id";
+
 /// Longer than any message a person reads in one go: a huge value inside
 /// one of toml's messages is cut here.
 const LONGEST_MESSAGE: usize = 300;
@@ -48,6 +51,63 @@ impl Checked {
             Ok(root) => spans::span_of(&root, key),
             Err(_) => 0..0,
         }
+    }
+
+    /// Whether a finding refuses a value where an OU id belongs (`id =
+    /// "Prod"`): what [`Checked::name_ous`] can answer.
+    pub fn refuses_ou_names(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.message.contains(NOT_AN_OU))
+    }
+
+    /// `--org` on a file naming an OU by its name where its id belongs:
+    /// each such error says which OU has that name (and suggests its id).
+    /// `ous` is the organization's `(id, name)` of every OU.
+    pub fn name_ous(&mut self, ous: &[(String, String)]) {
+        for d in &mut self.diagnostics {
+            if !d.message.contains(NOT_AN_OU) {
+                continue;
+            }
+            let Some(given) = self.text.get(d.span.clone()) else {
+                continue;
+            };
+            let given = given.trim().trim_matches(|c| c == '"' || c == '\'');
+            let named: Vec<&str> = ous
+                .iter()
+                .filter(|(_, name)| name == given)
+                .map(|(id, _)| id.as_str())
+                .collect();
+            match named.as_slice() {
+                [] => {}
+                [id] => {
+                    d.message = format!("{}; the OU named {given} is {id}", d.message);
+                    d.suggestion = Some(id.to_string());
+                }
+                many => {
+                    d.message = format!(
+                        "{}; {} OUs are named {given}: {} (write the one meant)",
+                        d.message,
+                        many.len(),
+                        many.join(", ")
+                    );
+                }
+            }
+        }
+    }
+
+    /// Rules the organization's tree says can never apply (`--org`), as
+    /// warnings at their ids. `parents` is child -> parent of every OU and
+    /// account.
+    pub fn never_applies_in(&mut self, parents: &std::collections::HashMap<String, String>) {
+        let (Some(policy), Ok(root)) = (&self.policy, DeTable::parse(&self.text)) else {
+            return;
+        };
+        self.diagnostics
+            .extend(super::never_applies::never_applies_in(
+                &root, policy, parents,
+            ));
+        self.diagnostics.sort_by_key(|d| (d.span.start, d.severity));
     }
 
     /// OU and account ids the organization lacks, located (`--org`).
@@ -112,7 +172,13 @@ pub fn check(text: &str) -> Checked {
             let all = findings::findings(&root, &policy);
             found(Some(policy), all)
         }
-        Err((key, problem)) => found(None, vec![invalid(&root, &key, &problem)]),
+        Err(problems) => {
+            let all = problems
+                .iter()
+                .map(|(key, problem)| invalid(&root, key, problem))
+                .collect();
+            found(None, all)
+        }
     }
 }
 

@@ -11,19 +11,22 @@ use super::NamedDocument;
 use crate::trigger::DOCUMENT_NAME;
 
 /// `[[document]]` entries in file order; every key of one is checked before
-/// the next entry's.
+/// the next entry's, and every problem goes to `out`.
 pub(super) fn named_documents(
     raw: &[RawDocument],
     exempt: &RawExempt,
     allow_root: bool,
-) -> Result<Vec<NamedDocument>, Problem> {
+    out: &mut Vec<Problem>,
+) -> Vec<NamedDocument> {
     let mut documents: Vec<NamedDocument> = Vec::new();
     for (i, d) in raw.iter().enumerate() {
         let prefix = format!("document[{i}].");
-        check_document_name(&d.name, &documents).map_err(|p| (format!("{prefix}name"), p))?;
-        documents.push(named_document(&prefix, d, exempt, allow_root)?);
+        if let Err(p) = check_document_name(&d.name, &documents) {
+            out.push((format!("{prefix}name"), p));
+        }
+        documents.push(named_document(&prefix, d, exempt, allow_root, out));
     }
-    Ok(documents)
+    documents
 }
 
 /// `earlier` holds the entries above this one, for the duplicate check.
@@ -54,15 +57,21 @@ fn named_document(
     d: &RawDocument,
     exempt: &RawExempt,
     allow_root: bool,
-) -> Result<NamedDocument, Problem> {
+    out: &mut Vec<Problem>,
+) -> NamedDocument {
     let key = |k: &str| format!("{prefix}{k}");
-    check_user(&d.run_as_user, allow_root).map_err(|p| (key("run_as_user"), p))?;
-    let inherit = inherits(d.inherit.as_deref()).map_err(|p| (key("inherit"), p))?;
-    let ou_users = ou_rules(prefix, &d.ou, allow_root)?;
-    let account_users = account_rules(prefix, &d.account, allow_root)?;
+    if let Err(p) = check_user(&d.run_as_user, allow_root) {
+        out.push((key("run_as_user"), p));
+    }
+    let inherit = inherits(d.inherit.as_deref()).unwrap_or_else(|p| {
+        out.push((key("inherit"), p));
+        false
+    });
+    let ou_users = ou_rules(prefix, &d.ou, allow_root, out);
+    let account_users = account_rules(prefix, &d.account, allow_root, out);
     for (j, rule) in d.account.iter().enumerate() {
         if exempt.accounts.contains(&rule.id) {
-            return Err((
+            out.push((
                 format!("{prefix}account[{j}].id"),
                 format!(
                     "{} is exempt; an account is either governed or exempt",
@@ -71,14 +80,14 @@ fn named_document(
             ));
         }
     }
-    Ok(NamedDocument {
+    NamedDocument {
         name: d.name.clone(),
         default_user: d.run_as_user.clone(),
         inherit,
         mode: d.mode,
         ou_users,
         account_users,
-    })
+    }
 }
 
 /// `inherit` may only name the default document.

@@ -18,6 +18,7 @@ pub(super) fn findings(root: &Root<'_>, policy: &Policy) -> Vec<Diagnostic> {
     out.extend(load_warnings(root, policy));
     out.extend(users(root));
     out.extend(document_notes(root, policy));
+    out.extend(super::never_applies::never_applies(root, policy));
     out
 }
 

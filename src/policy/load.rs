@@ -35,67 +35,125 @@ impl Policy {
                 .collect::<Vec<_>>()
                 .join(" "),
         })?;
-        from_raw(raw).map_err(|(key, problem)| PolicyError::Invalid {
-            path: path.to_string(),
-            key,
-            problem,
+        from_raw(raw).map_err(|problems| {
+            let more = match problems.len() {
+                1 => String::new(),
+                // The path may be an S3 URL: the command takes a local copy.
+                n => format!(
+                    " (and {} more: `runas-guard policy check` on the file lists every one)",
+                    n - 1
+                ),
+            };
+            let (key, problem) = problems.into_iter().next().expect("one at least");
+            PolicyError::Invalid {
+                path: path.to_string(),
+                key,
+                problem: problem + &more,
+            }
         })
     }
 }
 
-/// The checks run in this order, so the key an error names is the first bad
-/// one a reader meets going down the file's sections.
-pub(super) fn from_raw(raw: RawPolicy) -> Result<Policy, Problem> {
+/// Every check runs, each pushing what it refuses, so one pass finds every
+/// problem; they come in this order, so the first is the first bad key a
+/// reader meets going down the file's sections (the one a load names).
+pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
     let allow_root = raw.allow_root;
-    check_roles(&raw.member_role, &raw.fallback_roles)?;
-    check_operator_role(
-        raw.operator_role.as_deref(),
-        &raw.member_role,
-        &raw.fallback_roles,
-    )?;
-    check_regions(&raw.regions)?;
-    let scope = check_scope(raw.scope.as_ref())?;
-    check_default(&raw)?;
+    let mut out = Vec::new();
+    keep(&mut out, check_roles(&raw.member_role, &raw.fallback_roles));
+    keep(
+        &mut out,
+        check_operator_role(
+            raw.operator_role.as_deref(),
+            &raw.member_role,
+            &raw.fallback_roles,
+        ),
+    );
+    check_regions(&raw.regions, &mut out);
+    let scope = check_scope(raw.scope.as_ref(), &mut out);
+    keep(&mut out, check_default(&raw));
     if let Some(default) = &raw.default {
-        check_user(&default.run_as_user, allow_root)
-            .map_err(|p| ("default.run_as_user".to_string(), p))?;
+        if let Err(p) = check_user(&default.run_as_user, allow_root) {
+            out.push(("default.run_as_user".to_string(), p));
+        }
     }
-    let ou_users = ou_rules("", &raw.ou, allow_root)?;
-    let account_users = account_rules("", &raw.account, allow_root)?;
-    check_exempt(&raw.exempt, &account_users)?;
-    check_exempt_ous(&raw.exempt.ous, scope.as_ref())?;
-    let documents = named_documents(&raw.document, &raw.exempt, allow_root)?;
-    let check_document = check_nodes(&raw.nodes, &documents)?;
-    let held_alert_after = check_held_alert_after(&raw.nodes)?;
-    check_gate(&raw)?;
-    check_session_policy(
-        &raw.regions,
-        &documents,
-        check_document.as_deref(),
-        raw.run_as_tags.sweep,
-        raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
-    )?;
-    let identity_center = check_identity_center(raw.identity_center)?;
-    let canary = check_canary(raw.forwarding_canary.as_ref())?;
-    Ok(Policy {
+    let ou_users = ou_rules("", &raw.ou, allow_root, &mut out);
+    let account_users = account_rules("", &raw.account, allow_root, &mut out);
+    check_exempt(&raw.exempt, &account_users, &mut out);
+    check_exempt_ous(&raw.exempt.ous, scope.as_ref(), &mut out);
+    let documents = named_documents(&raw.document, &raw.exempt, allow_root, &mut out);
+    let check_document = keep(&mut out, check_nodes(&raw.nodes, &documents));
+    let held_alert_after = keep(&mut out, check_held_alert_after(&raw.nodes));
+    check_gate(&raw, &mut out);
+    keep(
+        &mut out,
+        check_session_policy(
+            &raw.regions,
+            &documents,
+            check_document.as_ref().and_then(|d| d.as_deref()),
+            raw.run_as_tags.sweep,
+            raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
+        ),
+    );
+    let identity_center = keep(&mut out, check_identity_center(raw.identity_center.take()));
+    let canary = keep(&mut out, check_canary(raw.forwarding_canary.as_ref()));
+    match (check_document, held_alert_after, canary, identity_center) {
+        (Some(check_document), Some(held_alert_after), Some(canary), Some(identity_center))
+            if out.is_empty() =>
+        {
+            let parts = Checked {
+                scope,
+                ou_users,
+                account_users,
+                documents,
+                check_document,
+                held_alert_after,
+                identity_center,
+                canary,
+            };
+            Ok(assemble(raw, parts))
+        }
+        _ => Err(out),
+    }
+}
+
+/// A check's result kept, its problem pushed.
+fn keep<T>(out: &mut Vec<Problem>, result: Result<T, Problem>) -> Option<T> {
+    result.map_err(|p| out.push(p)).ok()
+}
+
+/// What the checks made of the raw file, for [`assemble`].
+struct Checked {
+    scope: Option<super::Scope>,
+    ou_users: std::collections::HashMap<String, super::Rule>,
+    account_users: std::collections::HashMap<String, super::Rule>,
+    documents: Vec<super::NamedDocument>,
+    check_document: Option<String>,
+    held_alert_after: std::time::Duration,
+    identity_center: Option<crate::identity_center::Declared>,
+    canary: Option<crate::canary::Settings>,
+}
+
+fn assemble(raw: RawPolicy, c: Checked) -> Policy {
+    Policy {
         member_role: raw.member_role,
         fallback_roles: raw.fallback_roles,
         operator_role: raw.operator_role,
         regions: raw.regions,
         mode: raw.mode,
         default_user: raw.default.map(|d| d.run_as_user),
-        ou_users,
-        account_users,
-        scope,
+        ou_users: c.ou_users,
+        account_users: c.account_users,
+        scope: c.scope,
         exempt_accounts: raw.exempt.accounts,
         exempt_ous: raw.exempt.ous,
         exempt_principals: raw.exempt.principals,
-        documents,
-        check_document,
-        held_alert_after,
+        documents: c.documents,
+        check_document: c.check_document,
+        held_alert_after: c.held_alert_after,
         sweep_session_documents: raw.session_documents.sweep,
-        identity_center,
+        identity_center: c.identity_center,
         sweep_run_as_tags: raw.run_as_tags.sweep,
-        canary,
-    })
+        canary: c.canary,
+    }
 }

@@ -16,6 +16,7 @@ mod findings;
 mod held;
 pub mod ids;
 mod load;
+mod never_applies;
 mod org_check;
 mod raw;
 mod regions;
@@ -24,6 +25,7 @@ mod schema;
 mod scope;
 mod spans;
 mod suggest;
+pub mod summary;
 mod users;
 mod validate;
 

@@ -67,24 +67,23 @@ pub fn is_known_region(s: &str) -> bool {
     KNOWN_REGIONS.contains(&s)
 }
 
-pub(super) fn check_regions(regions: &[String]) -> Result<(), Problem> {
+/// Every bad name is pushed to `out`, not only the first.
+pub(super) fn check_regions(regions: &[String], out: &mut Vec<Problem>) {
     if regions.is_empty() {
-        return Err(("regions".into(), "must name at least one region".into()));
+        out.push(("regions".into(), "must name at least one region".into()));
     }
     for (i, r) in regions.iter().enumerate() {
         if !is_region_name(r) {
-            return Err((
+            out.push((
                 format!("regions[{i}]"),
                 format!("{} is not a region name", shorten(r)),
             ));
-        }
-        // A well-formed name this build does not know is a region AWS opened
-        // since: accepted, with a warning (see `Policy::warnings`).
-        if regions[..i].contains(r) {
-            return Err((format!("regions[{i}]"), format!("{r} is listed twice")));
+        } else if regions[..i].contains(r) {
+            // A well-formed name this build does not know is a region AWS
+            // opened since: accepted, with a warning (`Policy::warnings`).
+            out.push((format!("regions[{i}]"), format!("{r} is listed twice")));
         }
     }
-    Ok(())
 }
 
 /// What a governed region name is to this build.

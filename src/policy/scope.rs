@@ -7,40 +7,41 @@ use super::validate::{is_ou_id, shorten, Problem};
 use super::{Mode, Scope};
 use crate::trigger::is_account_id;
 
-/// `[scope]`: well-formed ids, each once, and at least one.
-pub(super) fn check_scope(raw: Option<&RawScope>) -> Result<Option<Scope>, Problem> {
-    let Some(raw) = raw else { return Ok(None) };
-    check_ids("scope.ous", &raw.ous, is_ou_id, OU_EXPECTED)?;
+/// `[scope]`: well-formed ids, each once, and at least one. Every problem
+/// goes to `out`.
+pub(super) fn check_scope(raw: Option<&RawScope>, out: &mut Vec<Problem>) -> Option<Scope> {
+    let raw = raw?;
+    check_ids("scope.ous", &raw.ous, is_ou_id, OU_EXPECTED, out);
     check_ids(
         "scope.accounts",
         &raw.accounts,
         is_account_id,
         ACCOUNT_EXPECTED,
-    )?;
+        out,
+    );
     if raw.ous.is_empty() && raw.accounts.is_empty() {
-        return Err((
+        out.push((
             "scope".into(),
             "names no OU and no account, so it governs nothing; list `ous` or `accounts`, or remove [scope] to govern the whole organization".into(),
         ));
     }
-    Ok(Some(Scope {
+    Some(Scope {
         ous: raw.ous.clone(),
         accounts: raw.accounts.clone(),
-    }))
+    })
 }
 
 /// `[exempt] ous`: well-formed, each once, none also in `[scope] ous`.
-pub(super) fn check_exempt_ous(ous: &[String], scope: Option<&Scope>) -> Result<(), Problem> {
-    check_ids("exempt.ous", ous, is_ou_id, OU_EXPECTED)?;
+pub(super) fn check_exempt_ous(ous: &[String], scope: Option<&Scope>, out: &mut Vec<Problem>) {
+    check_ids("exempt.ous", ous, is_ou_id, OU_EXPECTED, out);
     for (i, ou) in ous.iter().enumerate() {
         if scope.is_some_and(|s| s.ous.contains(ou)) {
-            return Err((
+            out.push((
                 format!("exempt.ous[{i}]"),
                 format!("{ou} is also in scope.ous; an OU is either governed or exempt"),
             ));
         }
     }
-    Ok(())
 }
 
 /// Without `[default]`, only a scope says which accounts need a rule.
@@ -56,9 +57,9 @@ pub(super) fn check_default(raw: &RawPolicy) -> Result<(), Problem> {
 
 /// `enforce-when-ready` waits for the run-as user check's verdict, so it
 /// needs the check.
-pub(super) fn check_gate(raw: &RawPolicy) -> Result<(), Problem> {
+pub(super) fn check_gate(raw: &RawPolicy, out: &mut Vec<Problem>) {
     if raw.nodes.check_user {
-        return Ok(());
+        return;
     }
     let mut keys = Vec::new();
     if raw.mode == Mode::EnforceWhenReady {
@@ -74,13 +75,12 @@ pub(super) fn check_gate(raw: &RawPolicy) -> Result<(), Problem> {
         keys.extend(gated(&prefix, "ou", &d.ou));
         keys.extend(gated(&prefix, "account", &d.account));
     }
-    match keys.into_iter().next() {
-        Some(key) => Err((
+    out.extend(keys.into_iter().map(|key| {
+        (
             key,
             "enforce-when-ready needs [nodes] check_user = true: the check is what says a region's nodes are ready".into(),
-        )),
-        None => Ok(()),
-    }
+        )
+    }));
 }
 
 /// The keys of `enforce-when-ready` among one table of rules.
@@ -102,17 +102,16 @@ fn check_ids(
     ids: &[String],
     valid: fn(&str) -> bool,
     expected: &str,
-) -> Result<(), Problem> {
+    out: &mut Vec<Problem>,
+) {
     for (i, id) in ids.iter().enumerate() {
         if !valid(id) {
-            return Err((
+            out.push((
                 format!("{key}[{i}]"),
                 format!("{} is not {expected}", shorten(id)),
             ));
-        }
-        if ids[..i].contains(id) {
-            return Err((format!("{key}[{i}]"), format!("{id} is listed twice")));
+        } else if ids[..i].contains(id) {
+            out.push((format!("{key}[{i}]"), format!("{id} is listed twice")));
         }
     }
-    Ok(())
 }

@@ -154,79 +154,83 @@ pub(super) fn ou_rules(
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, Rule>, Problem> {
-    scoped_rules(&OU_RULES, prefix, rules, allow_root)
+    out: &mut Vec<Problem>,
+) -> HashMap<String, Rule> {
+    scoped_rules(&OU_RULES, prefix, rules, allow_root, out)
 }
 
 pub(super) fn account_rules(
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, Rule>, Problem> {
-    scoped_rules(&ACCOUNT_RULES, prefix, rules, allow_root)
+    out: &mut Vec<Problem>,
+) -> HashMap<String, Rule> {
+    scoped_rules(&ACCOUNT_RULES, prefix, rules, allow_root, out)
 }
 
 /// Each rule's id well-formed and used once, setting a valid user, a mode
-/// or both: id -> rule.
+/// or both: id -> rule. Every problem of every rule goes to `out`.
 fn scoped_rules(
     kind: &RuleKind,
     prefix: &str,
     rules: &[RawScoped],
     allow_root: bool,
-) -> Result<HashMap<String, Rule>, Problem> {
+    out: &mut Vec<Problem>,
+) -> HashMap<String, Rule> {
     let mut users = HashMap::new();
     for (i, rule) in rules.iter().enumerate() {
         let key = |field: &str| format!("{prefix}{}[{i}].{field}", kind.table);
         if !(kind.valid)(&rule.id) {
-            return Err((
+            out.push((
                 key("id"),
                 format!("{} is not {}", shorten(&rule.id), kind.expected),
             ));
         }
         match (&rule.run_as_user, rule.mode) {
-            (Some(user), _) => check_user(user, allow_root).map_err(|p| (key("run_as_user"), p))?,
-            (None, Some(_)) => {}
-            (None, None) => {
-                return Err((
-                    format!("{prefix}{}[{i}]", kind.table),
-                    format!(
-                        "the rule for {} sets neither run_as_user nor mode",
-                        shorten(&rule.id)
-                    ),
-                ))
+            (Some(user), _) => {
+                if let Err(p) = check_user(user, allow_root) {
+                    out.push((key("run_as_user"), p));
+                }
             }
+            (None, Some(_)) => {}
+            (None, None) => out.push((
+                format!("{prefix}{}[{i}]", kind.table),
+                format!(
+                    "the rule for {} sets neither run_as_user nor mode",
+                    shorten(&rule.id)
+                ),
+            )),
         }
         let set = Rule {
             user: rule.run_as_user.clone(),
             mode: rule.mode,
         };
         if users.insert(rule.id.clone(), set).is_some() {
-            return Err((
+            out.push((
                 key("id"),
-                format!("{} {} has more than one rule", kind.noun, rule.id),
+                format!("{} {} has more than one rule", kind.noun, shorten(&rule.id)),
             ));
         }
     }
-    Ok(users)
+    users
 }
 
 pub(super) fn check_exempt(
     exempt: &RawExempt,
     account_users: &HashMap<String, Rule>,
-) -> Result<(), Problem> {
+    out: &mut Vec<Problem>,
+) {
     for (i, a) in exempt.accounts.iter().enumerate() {
         let key = || format!("exempt.accounts[{i}]");
         if !is_account_id(a) {
-            return Err((
+            out.push((
                 key(),
                 format!("{} is not a 12-digit account id", shorten(a)),
             ));
-        }
-        if exempt.accounts[..i].contains(a) {
-            return Err((key(), format!("{a} is listed twice")));
-        }
-        if account_users.contains_key(a) {
-            return Err((
+        } else if exempt.accounts[..i].contains(a) {
+            out.push((key(), format!("{a} is listed twice")));
+        } else if account_users.contains_key(a) {
+            out.push((
                 key(),
                 format!(
                     "{a} also has an [[account]] rule; an account is either governed or exempt"
@@ -236,13 +240,12 @@ pub(super) fn check_exempt(
     }
     for (i, p) in exempt.principals.iter().enumerate() {
         if !p.starts_with("arn:") || p.chars().any(char::is_whitespace) {
-            return Err((
+            out.push((
                 format!("exempt.principals[{i}]"),
                 format!("{p:?} is not an ARN pattern (arn:..., * wildcards allowed)"),
             ));
         }
     }
-    Ok(())
 }
 
 /// AWS caps a session policy at 2,048 characters; the member session's

@@ -23,8 +23,9 @@ Exit status: 0 no errors (with --strict: no warnings either); 2 errors, or warni
 pub enum CheckFormat {
     /// One line per finding, as a compiler prints them (with `= help:` lines).
     Text,
-    /// One JSON object: the counts and each finding with file, line, column,
-    /// end_line, end_column, severity, code, message and suggestion.
+    /// One JSON object: the counts, each finding with file, line, column,
+    /// end_line, end_column, severity, code, message and suggestion, and
+    /// the summary of what the file enforces.
     Json,
 }
 
@@ -44,6 +45,20 @@ pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
         Err(e) => return bad_input(e),
     };
     let mut checked = check_bytes(&bytes);
+    if options.org && checked.refuses_ou_names() {
+        // `id = "Prod"`: the walk --org makes anyway says which OU that is.
+        let config = match crate::cli::target::aws_config().await {
+            Ok(c) => c,
+            Err(e) => return bad_input(e),
+        };
+        let org = runas_guard::aws::organizations::Org::new(&config);
+        if let Err(e) = org.walk().await {
+            return failed(format!(
+                "cannot read the organization to name {shown}'s OUs: {e}"
+            ));
+        }
+        checked.name_ous(&org.walked_ou_names());
+    }
     if options.org && checked.policy.is_none() {
         checked.diagnostics.push(Diagnostic::new(
             Severity::Note,
@@ -86,6 +101,7 @@ async fn against_organization(
     let known = org.ids().await?;
     let before = checked.diagnostics.len();
     checked.against(&known);
+    checked.never_applies_in(&org.walked_parents());
     if checked.diagnostics.len() == before {
         if let Some(line) = accounts_without_rule(&org, policy).await? {
             let span = checked.span_of("scope");
@@ -106,10 +122,10 @@ fn report(shown: &str, checked: &Checked, options: &CheckOptions) -> ExitCode {
     let warnings = checked.count(Severity::Warning);
     let fails = errors > 0 || (options.strict && warnings > 0);
     match options.format {
-        CheckFormat::Json => out!("{}", json(shown, &located, !fails)),
+        CheckFormat::Json => out!("{}", json(shown, checked, &located, !fails)),
         CheckFormat::Text => {
             if let (false, Some(p)) = (fails, &checked.policy) {
-                outln!("{}", ok_line(shown, p, options.org));
+                outln!("{}", ok_lines(shown, p, options.org));
             }
             for l in &located {
                 outln!("{}", l.human());
@@ -122,7 +138,7 @@ fn report(shown: &str, checked: &Checked, options: &CheckOptions) -> ExitCode {
     bad_input(summary(shown, &located, errors, warnings))
 }
 
-fn json(shown: &str, located: &[Located], ok: bool) -> String {
+fn json(shown: &str, checked: &Checked, located: &[Located], ok: bool) -> String {
     let count = |s: Severity| located.iter().filter(|l| l.severity == s).count();
     let value = serde_json::json!({
         "file": shown,
@@ -131,6 +147,8 @@ fn json(shown: &str, located: &[Located], ok: bool) -> String {
         "warnings": count(Severity::Warning),
         "notes": count(Severity::Note),
         "diagnostics": located,
+        // What the file enforces (null when it does not load).
+        "summary": checked.policy.as_ref().map(Policy::summary),
     });
     serde_json::to_string_pretty(&value).expect("JSON serialises") + "\n"
 }
@@ -164,41 +182,20 @@ fn summary(shown: &str, located: &[Located], errors: usize, warnings: usize) -> 
     )
 }
 
-/// `policy.toml: ok (2 regions, mode audit, default user ops, …)`.
-fn ok_line(shown: &str, p: &Policy, org: bool) -> String {
-    let documents = match p.documents.len() {
-        0 => String::new(),
-        n => format!(
-            ", {n} more document(s): {}",
-            p.document_names()[1..].join(", ")
-        ),
-    };
-    let ids = runas_guard::policy::ids::named_ids(p).len();
-    let users = match (&p.default_user, &p.scope) {
-        (Some(u), None) => format!("default user {u}"),
-        (Some(u), Some(s)) => format!("default user {u}, scope {}", scope_line(s)),
-        (None, Some(s)) => format!("no default user, scope {}", scope_line(s)),
-        (None, None) => "no default user".into(),
-    };
+/// `policy.toml: ok`, then what the file enforces, one fact a line
+/// (what `terraform plan` would summarise): a reviewer reads each rule's
+/// mode and user, not only the top level's.
+fn ok_lines(shown: &str, p: &Policy, org: bool) -> String {
     let org = if org {
-        format!("; all {ids} OU and account ids are in the organization")
+        let ids = runas_guard::policy::ids::named_ids(p).len();
+        format!(" (all {ids} OU and account ids are in the organization)")
     } else {
         String::new()
     };
-    format!(
-        "{shown}: ok ({} regions, mode {}, {users}{documents}{org})",
-        p.regions.len(),
-        p.mode.as_str(),
-    )
-}
-
-fn scope_line(s: &runas_guard::policy::Scope) -> String {
-    let mut parts = Vec::new();
-    if !s.ous.is_empty() {
-        parts.push(format!("{} OU(s)", s.ous.len()));
+    let mut out = format!("{shown}: ok{org}");
+    for line in p.summary().lines() {
+        out.push_str("\n  ");
+        out.push_str(&line);
     }
-    if !s.accounts.is_empty() {
-        parts.push(format!("{} account(s)", s.accounts.len()));
-    }
-    parts.join(" and ")
+    out
 }
