@@ -187,15 +187,6 @@ fn check<'a>(list: &'a Value, item: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no member check {item}: {list:#}"))
 }
 
-fn link<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["link"] == name)
-        .unwrap_or_else(|| panic!("no {name} link: {v:#}"))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn from_the_named_seat_the_read_commands_read_a_member_and_write_nothing() {
     let Org {

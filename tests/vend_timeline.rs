@@ -92,20 +92,6 @@ fn actions(out: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn assert_configured(w: &World, account: &str) {
-    for region in REGIONS {
-        let (doc, _, _) = w
-            .document(account, region)
-            .await
-            .unwrap_or_else(|| panic!("{account} {region}: no document"));
-        assert_eq!(
-            run_as(&doc),
-            (json!(true), json!("ssm-ops")),
-            "{account} {region}"
-        );
-    }
-}
-
 /// The local AWS refuses the member role while it does not exist, even to
 /// an identity allowed everything (what this file's waiting rests on).
 async fn assert_role_refused(w: &World, account: &str) {

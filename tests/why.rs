@@ -87,15 +87,6 @@ fn line<'a>(table: &'a str, source: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line for {source:?} in:\n{table}"))
 }
 
-fn link<'a>(v: &'a Value, name: &str) -> &'a Value {
-    v["links"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["link"] == name)
-        .unwrap_or_else(|| panic!("no {name} link: {v:#}"))
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tag_decides_before_the_document_and_an_untagged_role_gets_the_documents_user() {
     let w = World::new().await;

@@ -811,6 +811,32 @@ pub fn sweep_event() -> Value {
     e
 }
 
+/// A link `why` names in its JSON answer (`links[].link`).
+pub fn link<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["link"] == name)
+        .unwrap_or_else(|| panic!("no {name} link: {v:#}"))
+}
+
+/// Every governed region of `account` has the document with Run As on for
+/// `ssm-ops`, the tests' default policy's user.
+pub async fn assert_configured(w: &World, account: &str) {
+    for region in REGIONS {
+        let (doc, _, _) = w
+            .document(account, region)
+            .await
+            .unwrap_or_else(|| panic!("{account} {region}: no document"));
+        assert_eq!(
+            run_as(&doc),
+            (json!(true), json!("ssm-ops")),
+            "{account} {region}"
+        );
+    }
+}
+
 pub fn run_as(doc: &Value) -> (Value, Value) {
     (
         doc["inputs"]["runAsEnabled"].clone(),
