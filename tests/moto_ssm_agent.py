@@ -81,8 +81,10 @@ def environment(declared, values, agent_version):
 
 def _stand_in_id(users):
     """An ``id`` that knows only ``users``: its last argument is the user
-    asked about (``id -- USER``)."""
-    known = " ".join(f"'{u}'" for u in users if re.fullmatch(r"[A-Za-z0-9_.$-]+", u))
+    asked about (``id -- USER``). Directory names (``alice@corp.example.com``,
+    ``CORP\\alice``) are known as written: a backslash is literal inside the
+    single quotes."""
+    known = " ".join(f"'{u}'" for u in users if re.fullmatch(r"[A-Za-z0-9_.$@\\-]+", u))
     return (f"#!{SHELL}\nfor a; do asked=$a; done\n"
             f"for u in {known}; do [ \"$u\" = \"${{asked-}}\" ] && exit 0; done\n"
             "printf \"id: '%s': no such user\\n\" \"${asked-}\" >&2\nexit 1\n")

@@ -25,23 +25,50 @@ import unittest
 from . import cfn
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
-# Names the policy admits (src/policy/validate.rs check_user), so the
+# Names the policy admits (src/policy/user_name.rs check_user: Linux names
+# always, directory names with directory_users = true), so the
 # association's User may be any of them.
 ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "_", "x" * 32, "x" * 31 + "$",
-            "a1-b2_c3", "root", "nobody", "www-data", "user-", "u_-$"]
-REFUSED = ["root;rm -rf /", "$(id)", "`id`", "", "x" * 33, "x" * 32 + "$", "Root", "ssm ops", "1abc", "-rf", "--help",
-           "a$$", "$", "a$b", "../etc", "a/b", "a\nb", "a\n", "ssm-ops\n", "ssm-ops;", "ssm'ops", 'ssm"ops', "ssm.ops",
-           "ssm@ops", "ssm:ops", "ops\u00e9", "a b", "\tuser", "user\t", "{{User}}", "${SSM_User}", "*", "a*", "?"]
+            "a1-b2_c3", "root", "nobody", "www-data", "user-", "u_-$",
+            # directory names
+            "alice@corp.example.com", "Alice.Smith@Corp.Example.COM", "CORP\\alice", "corp.example.com\\alice",
+            "Alice", "ALICE", "ssm.ops", "ssm@ops", "Root", "1234@corp", "CORP\\1234", "x" * 33, "x" * 127,
+            "a" * 127 + "@" + "b" * 127, "A" * 127 + "\\" + "b" * 127]
+# Refused by the policy, the pattern and the script alike: shell text,
+# control characters, quotes, $ (but a Linux name's last), backticks, ;, /,
+# spaces, a leading -, two domains, a part too long. The same names are in
+# src/policy/user_name_tests.rs HOSTILE.
+REFUSED = ["root;rm -rf /", "$(id)", "`id`", "", "x" * 32 + "$", "ssm ops", "1abc", "1234", "-rf", "--help",
+           "a$$", "$", "a$b", "../etc", "a/b", "a\nb", "a\n", "ssm-ops\n", "ssm-ops;", "ssm'ops", 'ssm"ops',
+           "ssm:ops", "ops\u00e9", "a b", "\tuser", "user\t", "{{User}}", "${SSM_User}", "*", "a*", "?",
+           "Alice$", "alice$@corp", "CORP\\alice$", "-alice@corp", "alice@-corp", "CORP\\-alice", "alice@corp@example",
+           "CORP\\alice@corp", "CORP\\\\alice", "\\alice", "alice\\", "@corp", "alice@", ".alice", "alice@.corp",
+           "x" * 128, "a" * 128 + "@corp", "alice@" + "b" * 128, "a\x7fb", "a\x00b", "alice,bob", "a|b", "a&b",
+           "a>b", "a(b)", "a#b", "a=b", "a%b", "a+b", "a~b", "a!b", "alice@corp.example.com\u202e"]
+
+
+def _part(text, first):
+    return (1 <= len(text) <= 127 and first(text[0])
+            and all((c.isascii() and c.isalnum()) or c in "._-" for c in text))
 
 
 def policy_admits(user):
-    """src/policy/validate.rs check_user (without its root rule, which the policy applies separately)."""
-    if not user or len(user) > 32:
+    """src/policy/user_name.rs check_user with directory_users = true (the
+    document cannot know the switch; the policy applies it, and the root
+    rule, before any association is written)."""
+    if not user:
         return False
     body = user[:-1] if user.endswith("$") else user
-    if not body or not (body[0].islower() and body[0].isascii() or body[0] == "_"):
-        return False
-    return all((c.isascii() and (c.islower() or c.isdigit())) or c in "_-" for c in body[1:])
+    linux = (len(user) <= 32 and bool(body) and body[0].isascii() and (body[0].islower() or body[0] == "_")
+             and all((c.isascii() and (c.islower() or c.isdigit())) or c in "_-" for c in body[1:]))
+    if linux:
+        return True
+    starts_part = lambda c: (c.isascii() and c.isalnum()) or c == "_"
+    starts_name = lambda c: (c.isascii() and c.isalpha()) or c == "_"
+    cut = min((i for i in (user.find("@"), user.find("\\")) if i >= 0), default=-1)
+    if cut < 0:
+        return _part(user, starts_name)
+    return _part(user[:cut], starts_part) and _part(user[cut + 1:], starts_part)
 
 
 class CheckDocumentTests(cfn.TemplateTestCase):
@@ -82,7 +109,7 @@ class CheckDocumentTests(cfn.TemplateTestCase):
         # Older agents substitute {{User}} into the text (they ignore
         # interpolationType). The one {{...}} is AWS's fallback, inside single
         # quotes, which the pattern's characters cannot leave: no quote, no
-        # backslash, no newline.
+        # newline (a backslash of DOMAIN\\NAME is literal inside single quotes).
         text = json.dumps(self.content)
         self.assertEqual(text.count("{{"), 2)  # once per step
         for step in self.content["mainSteps"]:
@@ -92,7 +119,7 @@ class CheckDocumentTests(cfn.TemplateTestCase):
                 self.assertNotIn("{{", line)
                 unquoted = re.sub(r'"[^"]*"', '""', line)
                 self.assertNotIn("SSM_User", unquoted, line)
-        for bad in ("'", "\\", "\n", '"', "`"):
+        for bad in ("'", "\n", '"', "`", "$("):
             self.assertNotIn(bad, self.parameter["allowedPattern"].replace("^", "").replace("$", ""))
 
     def test_pattern_admits_the_policys_user_names_and_nothing_else(self):
@@ -104,16 +131,25 @@ class CheckDocumentTests(cfn.TemplateTestCase):
             with self.subTest(user=user):
                 self.assertFalse(policy_admits(user))
                 self.assertIsNone(self.pattern.fullmatch(user))
-        # Anchored: SSM (Java) and Python agree on ^...$ for this pattern
-        # only because it has no alternation, lookaround or class shorthand.
-        self.assertTrue(self.parameter["allowedPattern"].startswith("^"))
-        self.assertTrue(self.parameter["allowedPattern"].endswith("$"))
-        self.assertNotRegex(self.parameter["allowedPattern"], r"[|\\]|\(\?")
+        # Anchored around one group: SSM (Java), the agent (Go's RE2) and
+        # Python agree on ^(?:a|b)$ because the alternation is inside the
+        # anchors and there is no lookaround, backreference or class
+        # shorthand (\\ appears only as the escaped backslash of [@\\]).
+        pattern = self.parameter["allowedPattern"]
+        self.assertTrue(pattern.startswith("^(?:"))
+        self.assertTrue(pattern.endswith(")$"))
+        self.assertNotIn("|", pattern[:4] + pattern[-2:])
+        self.assertNotRegex(pattern, r"\(\?[=!<]|\\[dswDSWbB0-9]")
+        self.assertEqual(pattern.count("("), 1)
         # And on many more: the pattern and the policy's rule agree.
         rng = random.Random(20)
-        alphabet = "abz09_-$ A;`'\"()/.\n*"
+        alphabet = "abz09_-$ AZ;`'\"()/.@\\\n*"
         for _ in range(20000):
             user = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 34)))
+            self.assertEqual(self.pattern.fullmatch(user) is not None, policy_admits(user), repr(user))
+        for _ in range(2000):
+            head = "".join(rng.choice("aZ0_.-") for _ in range(rng.randint(0, 130)))
+            user = head + rng.choice(["", "@", "\\", "$"]) + "".join(rng.choice("aZ0_.-") for _ in range(rng.randint(0, 130)))
             self.assertEqual(self.pattern.fullmatch(user) is not None, policy_admits(user), repr(user))
 
     def test_two_steps_linux_and_macos_with_the_same_script(self):
@@ -130,7 +166,7 @@ class CheckDocumentTests(cfn.TemplateTestCase):
 
 
 @unittest.skipUnless(shutil.which("id") and shutil.which("sh"), "needs sh and id")
-class CheckScriptTests(cfn.TemplateTestCase):
+class ScriptRunner(cfn.TemplateTestCase):
     """The script itself, run as the agent runs it (one shell script), with
     a PATH that holds nothing but a logging ``id``: any other external
     command would fail as not found and show on stderr."""
@@ -144,11 +180,12 @@ class CheckScriptTests(cfn.TemplateTestCase):
         cls.real_id = shutil.which("id")
         cls.existing = subprocess.run([cls.real_id, "-un"], capture_output=True, text=True, check=True).stdout.strip()
 
-    def run_script(self, shell, user, substituted=None):
+    def run_script(self, shell, user, substituted=None, known=None):
         """``user``: SSM_User as an agent of 3.3.2746.0 or later sets it
         (None: unset, as older agents leave it); ``substituted``: the value
         an agent puts for {{User}} in the text (older agents: the value;
-        None leaves the text as written)."""
+        None leaves the text as written); ``known``: the names the node's
+        name service answers (None: the machine's own, through the real id)."""
         script = self.script if substituted is None else self.script.replace("{{User}}", substituted)
         with tempfile.TemporaryDirectory() as tmp:
             bin_dir = os.path.join(tmp, "bin")
@@ -156,8 +193,15 @@ class CheckScriptTests(cfn.TemplateTestCase):
             log = os.path.join(tmp, "id.log")
             shim = os.path.join(bin_dir, "id")
             with open(shim, "w", encoding="utf-8") as handle:
-                handle.write(f"#!{shutil.which('sh')}\nprintf '%s\\n' \"$#\" \"$@\" >> '{log}'\n"
-                             f"exec '{self.real_id}' \"$@\"\n")
+                handle.write(f"#!{shutil.which('sh')}\nprintf '%s\\n' \"$#\" \"$@\" >> '{log}'\n")
+                if known is None:
+                    handle.write(f"exec '{self.real_id}' \"$@\"\n")
+                else:
+                    names = os.path.join(tmp, "names")
+                    with open(names, "w", encoding="utf-8") as listed:
+                        listed.write("".join(f"{n}\n" for n in known))
+                    handle.write(f"while IFS= read -r n; do [ \"$n\" = \"$2\" ] && exit 0; done < '{names}'\n"
+                                 "echo \"id: '$2': no such user\" >&2; exit 1\n")
             os.chmod(shim, 0o755)
             path = os.path.join(tmp, "_script.sh")
             with open(path, "w", encoding="utf-8") as handle:
@@ -174,8 +218,13 @@ class CheckScriptTests(cfn.TemplateTestCase):
                     count = int(lines[0])
                     calls.append(lines[1:1 + count])
                     lines = lines[1 + count:]
-            created = sorted(set(os.listdir(tmp)) - {"bin", "id.log", "_script.sh"})
+            created = sorted(set(os.listdir(tmp)) - {"bin", "id.log", "_script.sh", "names"})
             return done, calls, created
+
+
+
+@unittest.skipUnless(shutil.which("id") and shutil.which("sh"), "needs sh and id")
+class CheckScriptTests(ScriptRunner):
 
     def test_an_existing_user_passes_silently(self):
         for shell in self.shells:
@@ -234,7 +283,9 @@ class CheckScriptTests(cfn.TemplateTestCase):
         # is "could not run", never a missing user.
         for shell in self.shells:
             for user in ("$(touch pwned)", "`touch pwned`", "root; touch pwned", "-a", "--help", "a b",
-                         "$(id)", "' ; touch pwned ; '", '" ; touch pwned ; "', "{{User}}", "Root", "a\nb"):
+                         "$(id)", "' ; touch pwned ; '", '" ; touch pwned ; "', "{{User}}", "a\nb",
+                         "alice@$(touch pwned)", "CORP\\$(touch pwned)", "CORP\\`touch pwned`", "alice@corp;touch pwned",
+                         "CORP\\\\alice", "alice\\", "-alice@corp", "alice@corp/..", "Alice$", "a" * 128):
                 for how in ("env", "text"):
                     if how == "text" and ("'" in user or "\n" in user):
                         continue  # the pattern admits no quote or newline: no agent puts one there
@@ -248,6 +299,61 @@ class CheckScriptTests(cfn.TemplateTestCase):
                         self.assertIn("check could not run", done.stderr)
                         self.assertEqual(calls, [])
                         self.assertEqual(created, [])
+
+
+@unittest.skipUnless(shutil.which("sh"), "needs sh")
+class DirectoryUserScriptTests(ScriptRunner):
+    """Directory users (directory_users = true): the name reaches ``id`` as
+    one argument, never evaluated; ``DOMAIN\\NAME`` is asked as the SSM agent
+    asks it (its ``sh -c "id <user>"`` is unquoted, so the shell drops the
+    backslash), and a missing user's line names the policy's user."""
+
+    def test_a_directory_user_the_name_service_knows_passes(self):
+        for shell in self.shells:
+            for user, asked in (("alice@corp.example.com", "alice@corp.example.com"),
+                                ("Alice.Smith", "Alice.Smith"),
+                                ("CORP\\alice", "CORPalice")):
+                for how in ("env", "text"):
+                    with self.subTest(shell=shell, user=user, how=how):
+                        env, text = (user, None) if how == "env" else (None, user)
+                        done, calls, created = self.run_script(shell, env, substituted=text, known=[asked])
+                        self.assertEqual((done.returncode, done.stderr), (0, ""))
+                        self.assertEqual(calls, [["--", asked]])
+                        self.assertEqual(created, [])
+
+    def test_a_missing_directory_user_names_the_policys_user(self):
+        for shell in self.shells:
+            with self.subTest(shell=shell, user="upn"):
+                done, calls, _ = self.run_script(shell, "alice@corp.example.com", known=["Alice@corp.example.com"])
+                self.assertEqual(done.returncode, 1)
+                self.assertEqual(done.stderr, "runas-guard: Run As user alice@corp.example.com does not exist on this "
+                                 "node (id failed); Session Manager refuses Run As sessions for it here\n")
+                self.assertEqual(calls, [["--", "alice@corp.example.com"]])
+            with self.subTest(shell=shell, user="netbios"):
+                # The node knows CORP\\alice (as SSSD would), not CORPalice:
+                # the agent would refuse the session, and the check says so.
+                done, calls, _ = self.run_script(shell, "CORP\\alice", known=["CORP\\alice"])
+                self.assertEqual(done.returncode, 1)
+                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                self.assertIn("Run As user CORP\\alice does not exist on this node (id failed for CORPalice", done.stderr)
+                self.assertEqual(calls, [["--", "CORPalice"]])
+
+    def test_the_script_refuses_exactly_what_the_policy_refuses(self):
+        # The third gate agrees with the other two on names near the rule's
+        # edges (the pattern's agreement is tested above on many more).
+        rng = random.Random(45)
+        names = list(ADMITTED) + list(REFUSED)
+        for _ in range(150):
+            names.append("".join(rng.choice("aZ0_.-@\\$ ;") for _ in range(rng.randint(0, 8))))
+        shell = self.shells[0]
+        for user in names:
+            if "\x00" in user:
+                continue  # no environment variable holds a NUL
+            with self.subTest(user=user):
+                done, calls, created = self.run_script(shell, user, known=[])
+                self.assertEqual(done.returncode != 2, policy_admits(user), done.stderr)
+                self.assertEqual(created, [])
+                self.assertEqual(len(calls), 1 if policy_admits(user) else 0)
 
 
 if __name__ == "__main__":

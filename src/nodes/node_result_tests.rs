@@ -232,3 +232,48 @@ fn aggregated_statuses_name_their_reason() {
         assert!(!r.describe().is_empty());
     }
 }
+
+/// Directory users (`directory_users = true`): the script's line names the
+/// user as the policy wrote it, also when the agent's lookup asks for
+/// another name (`DOMAIN\NAME` without its backslash); only that exact name
+/// is a verdict on it.
+#[test]
+fn a_directory_users_line_is_a_verdict_on_exactly_that_name() {
+    let collapsed = "runas-guard: Run As user CORP\\alice does not exist on this node (id failed for CORPalice, the name the agent asks for: its lookup is unquoted, so the shell drops the backslash); Session Manager refuses Run As sessions for it here\n";
+    let upn = "runas-guard: Run As user alice@corp.example.com does not exist on this node (id failed); Session Manager refuses Run As sessions for it here\n";
+    let failed = |line: &str| result("Failed", Some("Failed"), Some(summary(line)));
+    for (what, r, user, verdict) in [
+        (
+            "DOMAIN\\NAME",
+            failed(collapsed),
+            "CORP\\alice",
+            NodeVerdict::Missing,
+        ),
+        (
+            "NAME@DOMAIN",
+            failed(upn),
+            "alice@corp.example.com",
+            NodeVerdict::Missing,
+        ),
+        (
+            "another case is another name",
+            failed(upn),
+            "Alice@corp.example.com",
+            NodeVerdict::CouldNotRun(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "the collapsed name is not the policy's",
+            failed(collapsed),
+            "CORPalice",
+            NodeVerdict::CouldNotRun(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "a name the script refused",
+            failed("runas-guard: check could not run: the agent passed no user name\n"),
+            "$(id)",
+            NodeVerdict::CouldNotRun(Reason::NoUserPassed),
+        ),
+    ] {
+        assert_eq!(classify(&r, user), verdict, "{what}");
+    }
+}

@@ -3,9 +3,9 @@
 //! `mode` and rules checked in file order.
 
 use super::raw::{RawDocument, RawExempt};
+use super::user_name::{check_user, UserRules};
 use super::validate::{
-    account_rules, check_user, is_document_name, is_reserved_document_name, ou_rules, shorten,
-    Problem,
+    account_rules, is_document_name, is_reserved_document_name, ou_rules, shorten, Problem,
 };
 use super::NamedDocument;
 use crate::trigger::DOCUMENT_NAME;
@@ -15,7 +15,7 @@ use crate::trigger::DOCUMENT_NAME;
 pub(super) fn named_documents(
     raw: &[RawDocument],
     exempt: &RawExempt,
-    allow_root: bool,
+    users: UserRules,
     out: &mut Vec<Problem>,
 ) -> Vec<NamedDocument> {
     let mut documents: Vec<NamedDocument> = Vec::new();
@@ -24,7 +24,7 @@ pub(super) fn named_documents(
         if let Err(p) = check_document_name(&d.name, &documents) {
             out.push((format!("{prefix}name"), p));
         }
-        documents.push(named_document(&prefix, d, exempt, allow_root, out));
+        documents.push(named_document(&prefix, d, exempt, users, out));
     }
     documents
 }
@@ -56,19 +56,19 @@ fn named_document(
     prefix: &str,
     d: &RawDocument,
     exempt: &RawExempt,
-    allow_root: bool,
+    users: UserRules,
     out: &mut Vec<Problem>,
 ) -> NamedDocument {
     let key = |k: &str| format!("{prefix}{k}");
-    if let Err(p) = check_user(&d.run_as_user, allow_root) {
+    if let Err(p) = check_user(&d.run_as_user, users) {
         out.push((key("run_as_user"), p));
     }
     let inherit = inherits(d.inherit.as_deref()).unwrap_or_else(|p| {
         out.push((key("inherit"), p));
         false
     });
-    let ou_users = ou_rules(prefix, &d.ou, allow_root, out);
-    let account_users = account_rules(prefix, &d.account, allow_root, out);
+    let ou_users = ou_rules(prefix, &d.ou, users, out);
+    let account_users = account_rules(prefix, &d.account, users, out);
     for (j, rule) in d.account.iter().enumerate() {
         if exempt.accounts.contains(&rule.id) {
             out.push((

@@ -9,9 +9,10 @@ use super::held::check_held_alert_after;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
+use super::user_name::{check_user, UserRules};
 use super::validate::{
     account_rules, check_exempt, check_identity_center, check_nodes, check_operator_role,
-    check_roles, check_session_policy, check_user, ou_rules, Problem,
+    check_roles, check_session_policy, ou_rules, Problem,
 };
 use super::{Policy, PolicyError};
 
@@ -58,7 +59,10 @@ impl Policy {
 /// problem; they come in this order, so the first is the first bad key a
 /// reader meets going down the file's sections (the one a load names).
 pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
-    let allow_root = raw.allow_root;
+    let users = UserRules {
+        allow_root: raw.allow_root,
+        directory_users: raw.directory_users,
+    };
     let mut out = Vec::new();
     keep(&mut out, check_roles(&raw.member_role, &raw.fallback_roles));
     keep(
@@ -73,15 +77,15 @@ pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
     let scope = check_scope(raw.scope.as_ref(), &mut out);
     keep(&mut out, check_default(&raw));
     if let Some(default) = &raw.default {
-        if let Err(p) = check_user(&default.run_as_user, allow_root) {
+        if let Err(p) = check_user(&default.run_as_user, users) {
             out.push(("default.run_as_user".to_string(), p));
         }
     }
-    let ou_users = ou_rules("", &raw.ou, allow_root, &mut out);
-    let account_users = account_rules("", &raw.account, allow_root, &mut out);
+    let ou_users = ou_rules("", &raw.ou, users, &mut out);
+    let account_users = account_rules("", &raw.account, users, &mut out);
     check_exempt(&raw.exempt, &account_users, &mut out);
     check_exempt_ous(&raw.exempt.ous, scope.as_ref(), &mut out);
-    let documents = named_documents(&raw.document, &raw.exempt, allow_root, &mut out);
+    let documents = named_documents(&raw.document, &raw.exempt, users, &mut out);
     let check_document = keep(&mut out, check_nodes(&raw.nodes, &documents));
     let held_alert_after = keep(&mut out, check_held_alert_after(&raw.nodes));
     check_gate(&raw, &mut out);
@@ -142,6 +146,7 @@ fn assemble(raw: RawPolicy, c: Checked) -> Policy {
         regions: raw.regions,
         mode: raw.mode,
         default_user: raw.default.map(|d| d.run_as_user),
+        directory_users: raw.directory_users,
         ou_users: c.ou_users,
         account_users: c.account_users,
         scope: c.scope,

@@ -26,6 +26,7 @@ mod scope;
 mod spans;
 mod suggest;
 pub mod summary;
+pub mod user_name;
 mod users;
 mod validate;
 
@@ -37,7 +38,8 @@ use crate::trigger::DOCUMENT_NAME;
 
 pub use regions::{is_known_region, region_kind, RegionKind, KNOWN_REGIONS};
 pub use resolve::wildcard_match;
-pub use validate::{check_user, is_document_name, is_ou_id, is_role_name};
+pub use user_name::{check_user, UserRules};
+pub use validate::{is_document_name, is_ou_id, is_role_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -94,6 +96,9 @@ pub struct Policy {
     pub mode: Mode,
     /// `[default]`; optional only with a scope.
     pub default_user: Option<String>,
+    /// `directory_users = true`: Run As users may be directory names
+    /// (`user@domain`, `DOMAIN\user`, any case), see [`user_name`].
+    pub directory_users: bool,
     ou_users: HashMap<String, Rule>,
     account_users: HashMap<String, Rule>,
     pub scope: Option<Scope>,

@@ -22,6 +22,10 @@ pub(super) struct RawPolicy {
     pub mode: Mode,
     #[serde(default)]
     pub allow_root: bool,
+    /// Directory users (`user@domain`, `DOMAIN\user`, any case) for
+    /// SSSD/realmd-joined fleets; off, only Linux names are accepted.
+    #[serde(default)]
+    pub directory_users: bool,
     /// Optional only with `[scope]`: every in-scope account then needs a rule.
     #[serde(default)]
     pub default: Option<RawRule>,

@@ -19,6 +19,7 @@ fn allowed(path: &str) -> Option<&'static [&'static str]> {
             "regions",
             "mode",
             "allow_root",
+            "directory_users",
             "default",
             "scope",
             "ou",
@@ -187,6 +188,7 @@ fallback_roles = []
 regions = ["us-east-1"]
 mode = "audit"
 allow_root = false
+directory_users = false
 forwarding_canary = { enabled = false, interval = "1h", grace = "1h" }
 run_as_tags = { sweep = false }
 session_documents = { sweep = false }

@@ -91,6 +91,9 @@ impl Policy {
 
     fn sections(&self) -> Vec<String> {
         let mut on = Vec::new();
+        if self.directory_users {
+            on.push("directory_users".into());
+        }
         if let Some(document) = &self.check_document {
             on.push(format!("[nodes] check_user ({document})"));
         }

@@ -183,7 +183,7 @@ fn user_names() {
         "u1",
         &"a".repeat(32),
     ] {
-        assert!(check_user(ok, false).is_ok(), "{ok}");
+        assert!(check_user(ok, UserRules::default()).is_ok(), "{ok}");
     }
     for bad in [
         "",
@@ -198,7 +198,7 @@ fn user_names() {
         "a\n",
         &"a".repeat(33),
     ] {
-        assert!(check_user(bad, false).is_err(), "{bad:?}");
+        assert!(check_user(bad, UserRules::default()).is_err(), "{bad:?}");
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::user_name::{agent_lookup, AgentLookup};
 use super::{Policy, Rule};
 
 /// Where a user is named in the policy, and the user.
@@ -39,11 +40,16 @@ fn users<'a>(rules: &'a HashMap<String, Rule>, what: &str) -> Vec<(String, &'a s
 
 /// Why `user` cannot work (or is a risk) as a Run As user, if it is one of
 /// those (pure).
-pub fn user_warning(user: &str) -> Option<&'static str> {
+pub fn user_warning(user: &str) -> Option<String> {
     match user {
-        "ssm-user" => Some("the SSM agent creates ssm-user only for a session without Run As, so a node that never had one lacks it, and with Run As on the agent refuses every session there (`id ssm-user` fails)"),
-        "root" => Some("every session runs as root: full control of every node, with no record of which engineer did what on it"),
-        _ => None,
+        "ssm-user" => Some("the SSM agent creates ssm-user only for a session without Run As, so a node that never had one lacks it, and with Run As on the agent refuses every session there (`id ssm-user` fails)".into()),
+        "root" => Some("every session runs as root: full control of every node, with no record of which engineer did what on it".into()),
+        _ => match agent_lookup(user) {
+            AgentLookup::Collapsed(asked) => Some(format!(
+                "the SSM agent looks the user up with `sh -c \"id <user>\"`, unquoted, so the shell drops the backslash and asks the name service for {asked}; sessions start only on nodes that resolve that name (write the user as NAME@DOMAIN instead)"
+            )),
+            _ => None,
+        },
     }
 }
 
@@ -67,6 +73,9 @@ mod tests {
             ("ssm_user", false),
             ("ec2-user", false),
             ("", false),
+            ("alice@corp.example.com", false),
+            ("Alice", false),
+            ("CORP\\alice", true),
         ] {
             assert_eq!(user_warning(user).is_some(), warned, "{user:?}");
         }

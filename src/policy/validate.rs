@@ -7,36 +7,11 @@ use crate::trigger::{is_account_id, DOCUMENT_NAME};
 
 use super::raw::RawIdentityCenter;
 use super::raw::{RawExempt, RawNodes, RawScoped};
+use super::user_name::{check_user, UserRules};
 use super::{NamedDocument, Rule};
 
 /// A bad key and what is wrong with it; [`super::Policy::parse`] adds the file.
 pub(super) type Problem = (String, String);
-
-/// Linux user names Session Manager can run as: what `useradd` accepts by
-/// default, minus forms that are almost always a mistake.
-pub fn check_user(user: &str, allow_root: bool) -> Result<(), String> {
-    let body = user.strip_suffix('$').unwrap_or(user);
-    if user.is_empty() || user.len() > 32 {
-        return Err(format!(
-            "user name {} must be 1 to 32 characters",
-            shorten(user)
-        ));
-    }
-    let mut chars = body.chars();
-    let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_');
-    if !first_ok
-        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    {
-        return Err(format!(
-            "user name {} must match [a-z_][a-z0-9_-]* (optionally ending in $)",
-            shorten(user)
-        ));
-    }
-    if user == "root" && !allow_root {
-        return Err("user name \"root\" needs allow_root = true".into());
-    }
-    Ok(())
-}
 
 pub fn is_role_name(s: &str) -> bool {
     !s.is_empty()
@@ -153,19 +128,19 @@ const ACCOUNT_RULES: RuleKind = RuleKind {
 pub(super) fn ou_rules(
     prefix: &str,
     rules: &[RawScoped],
-    allow_root: bool,
+    users: UserRules,
     out: &mut Vec<Problem>,
 ) -> HashMap<String, Rule> {
-    scoped_rules(&OU_RULES, prefix, rules, allow_root, out)
+    scoped_rules(&OU_RULES, prefix, rules, users, out)
 }
 
 pub(super) fn account_rules(
     prefix: &str,
     rules: &[RawScoped],
-    allow_root: bool,
+    users: UserRules,
     out: &mut Vec<Problem>,
 ) -> HashMap<String, Rule> {
-    scoped_rules(&ACCOUNT_RULES, prefix, rules, allow_root, out)
+    scoped_rules(&ACCOUNT_RULES, prefix, rules, users, out)
 }
 
 /// Each rule's id well-formed and used once, setting a valid user, a mode
@@ -174,7 +149,7 @@ fn scoped_rules(
     kind: &RuleKind,
     prefix: &str,
     rules: &[RawScoped],
-    allow_root: bool,
+    names: UserRules,
     out: &mut Vec<Problem>,
 ) -> HashMap<String, Rule> {
     let mut users = HashMap::new();
@@ -188,7 +163,7 @@ fn scoped_rules(
         }
         match (&rule.run_as_user, rule.mode) {
             (Some(user), _) => {
-                if let Err(p) = check_user(user, allow_root) {
+                if let Err(p) = check_user(user, names) {
                     out.push((key("run_as_user"), p));
                 }
             }

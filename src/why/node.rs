@@ -8,6 +8,7 @@ use super::{CheckRecord, NodeFacts, NodeRun, Session, State, Unread, Verdict};
 use crate::nodes::node_result::{classify, NodeVerdict};
 use crate::nodes::readiness::{all_nodes, nodes};
 use crate::nodes::NodeResult;
+use crate::policy::user_name::{agent_lookup, AgentLookup};
 
 /// The node link's parts, and what it makes of the session.
 pub(super) struct Found {
@@ -23,17 +24,6 @@ fn session(verdict: Verdict, text: String) -> Session {
 }
 
 const NO_RESULT: &str = "unknown: no check result for this node";
-
-/// A user the agent's lookup takes at its word: `id <user>` runs through
-/// `sh -c`, unquoted (amazon-ssm-agent `agent/session/utility/utility_unix.go`).
-pub(super) fn is_plain_user(u: &str) -> bool {
-    let body = u.strip_suffix('$').unwrap_or(u);
-    !body.is_empty()
-        && !body.starts_with('-')
-        && body
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-}
 
 /// What the check found in the account-region, in one clause.
 fn region_summary(r: &CheckRecord) -> String {
@@ -85,11 +75,25 @@ pub(super) fn on_node(
     check: &Result<Option<CheckRecord>, Unread>,
 ) -> Found {
     let mut found = look(user, node, check);
-    if !is_plain_user(user) {
-        found.session = session(
-            Verdict::Unpredictable,
-            format!("unpredictable: {} is no user name; the agent looks the user up with `sh -c \"id <user>\"`, unquoted, so the shell decides whether (and as whom) the session starts", shown(user)),
-        );
+    // The agent runs `sh -c "id <user>"` unquoted (amazon-ssm-agent
+    // agent/session/utility/utility_unix.go): the shell's reading of the
+    // name is the name the session gets.
+    match agent_lookup(user) {
+        AgentLookup::AsWritten => {}
+        AgentLookup::Collapsed(asked) => {
+            found.session.text = format!(
+                "{}; the agent asks the name service for {}, not {}: its `sh -c \"id <user>\"` is unquoted, so the shell drops the backslash",
+                found.session.text,
+                shown(&asked),
+                shown(user)
+            );
+        }
+        AgentLookup::Unpredictable => {
+            found.session = session(
+                Verdict::Unpredictable,
+                format!("unpredictable: {} is no user name; the agent looks the user up with `sh -c \"id <user>\"`, unquoted, so the shell decides whether (and as whom) the session starts", shown(user)),
+            );
+        }
     }
     found
 }

@@ -443,6 +443,66 @@ fn cases() -> Vec<Case> {
             "no user name",
         ),
         (
+            "a directory user the node has",
+            |f| {
+                tagged(f, "Alice.Smith@corp.example.com");
+                f.check = Ok(Some(record("Alice.Smith@corp.example.com", &[])));
+                on_node(f, run("Success"))
+            },
+            Some("Alice.Smith@corp.example.com"),
+            Some("principal_tag"),
+            Verdict::WouldStart,
+            "would start as Alice.Smith@corp.example.com",
+        ),
+        (
+            "DOMAIN\\user: the agent asks for the name without the backslash",
+            |f| {
+                with_content(f, &shell(json!(true), json!("CORP\\alice")).to_string());
+                f.check = Ok(Some(record("CORP\\alice", &[])));
+                on_node(
+                    f,
+                    report("Failed", None, Some(&missing_line("CORP\\alice"))),
+                )
+            },
+            Some("CORP\\alice"),
+            Some("document_user"),
+            Verdict::WouldBeRefused,
+            "asks the name service for CORPalice",
+        ),
+        (
+            "a tag with shell text",
+            |f| {
+                tagged(f, "$(touch pwned)");
+                on_node(f, None)
+            },
+            Some("$(touch pwned)"),
+            Some("principal_tag"),
+            Verdict::Unpredictable,
+            "sh -c",
+        ),
+        (
+            "a tag that would be an option",
+            |f| {
+                tagged(f, "-rf");
+                on_node(f, None)
+            },
+            Some("-rf"),
+            Some("principal_tag"),
+            Verdict::Unpredictable,
+            "no user name",
+        ),
+        (
+            "a trailing backslash joins the next line",
+            |f| {
+                tagged(f, "CORP\\");
+                on_node(f, None)
+            },
+            Some("CORP\\"),
+            Some("principal_tag"),
+            Verdict::Unpredictable,
+            "no user name",
+        ),
+        (
             "the node lacks the user (recorded)",
             |f| {
                 f.check = Ok(Some(record("ops", &[NODE])));

@@ -1,0 +1,165 @@
+//! Which Run As user names a policy may set (pure), and what the SSM agent
+//! asks the node's name service for when it is given one.
+//!
+//! Two kinds of name:
+//! - Linux names, always: 1 to 32 characters of `[a-z_][a-z0-9_-]*`,
+//!   optionally ending in `$` (what `useradd` accepts by default, minus
+//!   forms that are almost always a mistake).
+//! - Directory names, only with `directory_users = true` (AWS documents Run As
+//!   with "a domain user for instances joined to an Active Directory"):
+//!   `NAME`, `NAME@DOMAIN` or `DOMAIN\NAME`, each part 1 to
+//!   [`DIRECTORY_PART_MAX`] characters of letters (any case), digits, `.`, `_`
+//!   and `-`, starting with a letter, a digit or `_`; a name without a domain
+//!   starts with a letter or `_` (`id 1000` would look up a uid). Never a
+//!   control character, a quote, `$`, a backtick, `;`, `/`, a space or a
+//!   leading `-`: the agent hands the name to `sh -c` unquoted.
+//!
+//! infra/member.yaml's check document admits the same names in its
+//! parameter's `allowedPattern` and again in its script (infra/tests
+//! test_check_document.py holds them to this file's rule).
+
+/// Each side of `@` or `\` (and a name without a domain): at most 127
+/// characters, so a whole directory name is at most 255, what glibc's
+/// `LOGIN_NAME_MAX` (256 with the terminating NUL) and an IAM tag value
+/// (`SSMSessionRunAs`, 256) hold.
+pub const DIRECTORY_PART_MAX: usize = 127;
+
+/// The policy's switches that widen the names it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserRules {
+    /// `allow_root = true`.
+    pub allow_root: bool,
+    /// `directory_users = true`.
+    pub directory_users: bool,
+}
+
+const LINUX_RULE: &str = "[a-z_][a-z0-9_-]* (optionally ending in $)";
+const DIRECTORY_RULE: &str = "a directory name: NAME, NAME@DOMAIN or DOMAIN\\NAME, each part 1 to 127 of letters, digits, . _ - starting with a letter, digit or _";
+
+/// Whether `user` may be a Run As user under `rules`; the error says why not
+/// and, for a directory name without the switch, which switch allows it.
+pub fn check_user(user: &str, rules: UserRules) -> Result<(), String> {
+    let linux = check_linux(user);
+    match (linux, rules.directory_users, is_directory_name(user)) {
+        (Ok(()), _, _) | (Err(_), true, true) => {}
+        (Err(_), true, false) => {
+            return Err(format!(
+                "user name {} must match {LINUX_RULE}, or be {DIRECTORY_RULE} (directory_users = true)",
+                shown(user)
+            ))
+        }
+        (Err(problem), false, true) => {
+            return Err(format!(
+                "{problem}; it is a directory name: set directory_users = true to govern directory users (SSSD or realmd on an Active Directory-joined fleet)"
+            ))
+        }
+        (Err(problem), false, false) => return Err(problem),
+    }
+    if is_root(user) && !rules.allow_root {
+        return Err(format!("user name {} needs allow_root = true", shown(user)));
+    }
+    Ok(())
+}
+
+fn check_linux(user: &str) -> Result<(), String> {
+    if user.is_empty() || user.len() > 32 {
+        return Err(format!(
+            "user name {} must be 1 to 32 characters",
+            shown(user)
+        ));
+    }
+    let body = user.strip_suffix('$').unwrap_or(user);
+    let mut chars = body.chars();
+    let first_ok = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_');
+    if !first_ok
+        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    {
+        return Err(format!("user name {} must match {LINUX_RULE}", shown(user)));
+    }
+    Ok(())
+}
+
+/// `NAME`, `NAME@DOMAIN` or `DOMAIN\NAME` as the module's header says.
+pub fn is_directory_name(user: &str) -> bool {
+    let part = |p: &str, first: fn(char) -> bool| {
+        (1..=DIRECTORY_PART_MAX).contains(&p.len())
+            && p.chars().next().is_some_and(first)
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    let starts_part = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let starts_name = |c: char| c.is_ascii_alphabetic() || c == '_';
+    match user.split_once(['@', '\\']) {
+        Some((head, tail)) => part(head, starts_part) && part(tail, starts_part),
+        None => part(user, starts_name),
+    }
+}
+
+/// `root`, in any case and under any domain: a directory that answers
+/// `ROOT` or `CORP\root` with uid 0 is not ruled out by a policy here.
+fn is_root(user: &str) -> bool {
+    let name = match user.split_once(['@', '\\']) {
+        Some((head, _)) if user.contains('@') => head,
+        Some((_, tail)) => tail,
+        None => user,
+    };
+    name.eq_ignore_ascii_case("root")
+}
+
+/// What the SSM agent asks the name service for when it is given `user`:
+/// it runs `sh -c "id <user>"`, `id -u` and `id -g` the same way, unquoted
+/// (amazon-ssm-agent `agent/session/utility/utility_unix.go`,
+/// `shell_unix.go getUserCredentials`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentLookup {
+    /// The shell passes the name as it is.
+    AsWritten,
+    /// The shell drops each backslash: `CORP\alice` is asked as `CORPalice`.
+    Collapsed(String),
+    /// Anything else the shell would read as more than a word (quotes,
+    /// `$`, spaces, `;`, globs): nobody can say what runs.
+    Unpredictable,
+}
+
+/// Pure: what the agent's unquoted lookup makes of `user`.
+pub fn agent_lookup(user: &str) -> AgentLookup {
+    let body = user.strip_suffix('$').unwrap_or(user);
+    let word = |c: char| c.is_ascii_alphanumeric() || "._-@".contains(c);
+    if body.is_empty() || body.starts_with('-') {
+        return AgentLookup::Unpredictable;
+    }
+    if body.chars().all(word) {
+        return AgentLookup::AsWritten;
+    }
+    // An unquoted backslash quotes the next character and is removed; a
+    // trailing one would join the next line.
+    let mut asked = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next) if word(next) => asked.push(next),
+                _ => return AgentLookup::Unpredictable,
+            },
+            c if word(c) => asked.push(c),
+            _ => return AgentLookup::Unpredictable,
+        }
+    }
+    if asked.is_empty() || asked.starts_with('-') {
+        return AgentLookup::Unpredictable;
+    }
+    if body.len() < user.len() {
+        asked.push('$');
+    }
+    AgentLookup::Collapsed(asked)
+}
+
+/// A value quoted for an error message, cut to 40 characters (with its
+/// length) so that a huge value still gives one short line.
+fn shown(value: &str) -> String {
+    super::validate::shorten(value)
+}
+
+#[cfg(test)]
+#[path = "user_name_tests.rs"]
+mod tests;

@@ -1,0 +1,225 @@
+use proptest::prelude::*;
+
+use super::*;
+
+const LINUX: UserRules = UserRules {
+    allow_root: false,
+    directory_users: false,
+};
+const DIRECTORY: UserRules = UserRules {
+    allow_root: false,
+    directory_users: true,
+};
+
+/// Names the check document's script and pattern must refuse too
+/// (infra/tests/test_check_document.py has the same list): shell text,
+/// control characters, quotes, `$`, backticks, `;`, `/`, a leading `-`.
+const HOSTILE: &[&str] = &[
+    "",
+    "$(id)",
+    "`id`",
+    "a;b",
+    "root; rm -rf /",
+    "a b",
+    "\tuser",
+    "user\t",
+    "a\nb",
+    "ops\n",
+    "a\u{7f}b",
+    "a\u{0}b",
+    "a'b",
+    "a\"b",
+    "a/b",
+    "../etc",
+    "-rf",
+    "--help",
+    "-alice@corp",
+    "alice@-corp",
+    "CORP\\-alice",
+    "alice$@corp",
+    "Alice$",
+    "CORP\\alice$",
+    "a$b",
+    "$",
+    "*",
+    "a*",
+    "?",
+    "{{User}}",
+    "${SSM_User}",
+    "alice@corp@example",
+    "CORP\\alice@corp",
+    "CORP\\\\alice",
+    "\\alice",
+    "alice\\",
+    "@corp",
+    "alice@",
+    ".alice",
+    "alice@.corp",
+    "1234",
+    "1abc",
+    "ålice",
+    "alice@corp.example.com\u{202e}",
+    "alice:x",
+    "alice,bob",
+    "a|b",
+    "a&b",
+    "a>b",
+    "a(b)",
+    "a#b",
+    "a=b",
+    "a%b",
+    "a+b",
+    "a~b",
+    "a!b",
+];
+
+#[test]
+fn linux_names_are_always_accepted() {
+    let long = "a".repeat(32);
+    let long_dollar = format!("{}$", "a".repeat(31));
+    for name in [
+        "a",
+        "_x",
+        "ssm-ops",
+        "ec2-user",
+        "svc$",
+        "u1",
+        "_",
+        "a$",
+        &long,
+        &long_dollar,
+    ] {
+        for rules in [LINUX, DIRECTORY] {
+            assert_eq!(check_user(name, rules), Ok(()), "{name:?} {rules:?}");
+        }
+    }
+}
+
+#[test]
+fn directory_names_need_the_switch_and_say_which_one() {
+    let part = "a".repeat(DIRECTORY_PART_MAX);
+    let longest = format!("{part}@{part}");
+    let longest_netbios = format!("{part}\\{part}");
+    for name in [
+        "alice@corp.example.com",
+        "Alice.Smith@Corp.Example.COM",
+        "CORP\\alice",
+        "corp.example.com\\alice",
+        "Alice",
+        "ALICE",
+        "alice_smith-2@corp-1.example.com",
+        "1234@corp.example.com",
+        "CORP\\1234",
+        "a.b",
+        &"a".repeat(33),
+        &longest,
+        &longest_netbios,
+    ] {
+        assert_eq!(check_user(name, DIRECTORY), Ok(()), "{name:?}");
+        let refused = check_user(name, LINUX).expect_err(name);
+        assert!(
+            refused.contains("it is a directory name: set directory_users = true"),
+            "{name:?}: {refused}"
+        );
+    }
+}
+
+#[test]
+fn hostile_names_are_refused_with_or_without_the_switch() {
+    for name in HOSTILE {
+        for rules in [LINUX, DIRECTORY] {
+            let refused = check_user(name, rules);
+            assert!(refused.is_err(), "{name:?} {rules:?}");
+            let message = refused.unwrap_err();
+            // One line, whatever the name holds.
+            assert!(!message.contains('\n'), "{message}");
+            assert!(!message.contains('\t'), "{message}");
+        }
+    }
+}
+
+#[test]
+fn each_part_is_bounded() {
+    let part = "a".repeat(DIRECTORY_PART_MAX + 1);
+    for name in [
+        part.clone(),
+        format!("{part}@corp"),
+        format!("alice@{part}"),
+        format!("CORP\\{part}"),
+        format!("{part}\\alice"),
+    ] {
+        assert!(check_user(&name, DIRECTORY).is_err(), "{}", name.len());
+    }
+}
+
+#[test]
+fn root_in_any_spelling_needs_allow_root() {
+    for name in [
+        "root",
+        "Root",
+        "ROOT",
+        "root@corp.example.com",
+        "CORP\\root",
+        "CORP\\RoOt",
+    ] {
+        let refused = check_user(name, DIRECTORY).expect_err(name);
+        assert!(refused.ends_with("needs allow_root = true"), "{refused}");
+        let allowed = UserRules {
+            allow_root: true,
+            directory_users: true,
+        };
+        assert_eq!(check_user(name, allowed), Ok(()), "{name:?}");
+    }
+    for name in ["rooty", "CORP\\rootless", "groot@corp", "root.admin@corp"] {
+        assert_eq!(check_user(name, DIRECTORY), Ok(()), "{name:?}");
+    }
+}
+
+#[test]
+fn the_agents_unquoted_lookup() {
+    for (name, asked) in [
+        ("alice", AgentLookup::AsWritten),
+        ("svc$", AgentLookup::AsWritten),
+        ("alice@corp.example.com", AgentLookup::AsWritten),
+        ("Alice.Smith", AgentLookup::AsWritten),
+        ("CORP\\alice", AgentLookup::Collapsed("CORPalice".into())),
+        ("a\\b\\c", AgentLookup::Collapsed("abc".into())),
+        ("alice\\", AgentLookup::Unpredictable),
+        ("\\-rf", AgentLookup::Unpredictable),
+        ("$(id)", AgentLookup::Unpredictable),
+        ("a b", AgentLookup::Unpredictable),
+        ("a\\ b", AgentLookup::Unpredictable),
+        ("-a", AgentLookup::Unpredictable),
+        ("", AgentLookup::Unpredictable),
+        ("a;b", AgentLookup::Unpredictable),
+        ("a'b", AgentLookup::Unpredictable),
+    ] {
+        assert_eq!(agent_lookup(name), asked, "{name:?}");
+    }
+}
+
+proptest! {
+    /// Whatever the policy accepts, the agent's shell reads as one plain
+    /// word: as written, or with the backslash of `DOMAIN\NAME` dropped.
+    #[test]
+    fn every_accepted_name_is_a_word_to_the_agents_shell(name in "[A-Za-z0-9._@\\\\$;' -]{0,12}") {
+        let rules = UserRules { allow_root: true, directory_users: true };
+        if check_user(&name, rules).is_ok() {
+            match agent_lookup(&name) {
+                AgentLookup::AsWritten => prop_assert!(!name.contains('\\')),
+                AgentLookup::Collapsed(asked) => {
+                    prop_assert_eq!(asked, name.replace('\\', ""));
+                }
+                AgentLookup::Unpredictable => prop_assert!(false, "{:?}", name),
+            }
+        }
+    }
+
+    /// The switch only widens: a name accepted without it is accepted with it.
+    #[test]
+    fn the_switch_only_widens(name in "[A-Za-z0-9._@\\\\$-]{0,40}") {
+        if check_user(&name, LINUX).is_ok() {
+            prop_assert!(check_user(&name, DIRECTORY).is_ok());
+        }
+    }
+}
