@@ -130,9 +130,12 @@ fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSe
     let mut rows = Vec::new();
     for (observation, history) in records(job, &account.report) {
         let grant = account.grants.get(&observation.slot()).cloned();
+        // A sweep's snapshot, or the rows a re-attempt read: an unchanged
+        // row is not written again.
         let known = job
             .known
-            .as_ref()
+            .as_deref()
+            .or(account.recorded.as_ref())
             .and_then(|k| k.get(&observation.account, &observation.slot()));
         if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
         {

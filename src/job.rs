@@ -30,6 +30,14 @@ impl Job {
         }
     }
 
+    /// A vend's re-attempt of an account awaiting its member stack
+    /// (`workers::pending::Reattempt`): it writes only what changed, so
+    /// waiting costs little.
+    pub fn is_reattempt(&self) -> bool {
+        self.trigger.context.attempt > 0
+            && self.trigger.kind == crate::trigger::TriggerKind::AccountVended
+    }
+
     /// A document event about this outcome's document: a write here undid
     /// someone's edit. (An event on `SSM-SessionManagerRunShell` that makes
     /// a `[[document]]` follow it reverts nobody.)

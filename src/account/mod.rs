@@ -62,6 +62,9 @@ pub struct Uncommitted {
     /// The run-as user check: slots where this run found nodes newly
     /// lacking the user (on-call hears it once).
     pub new_missing: HashSet<String>,
+    /// What the table held for the account when a vend's re-attempt began:
+    /// its record writes only the rows that changed ([`Job::is_reattempt`]).
+    pub(crate) recorded: Option<Snapshot>,
 }
 
 impl Uncommitted {
@@ -71,7 +74,14 @@ impl Uncommitted {
             grants: HashMap::new(),
             new_drift: HashSet::new(),
             new_missing: HashSet::new(),
+            recorded: None,
         }
+    }
+
+    /// The account's rows as a re-attempt found them, for its record.
+    fn waited(mut self, job: &Job, recorded: Option<Snapshot>) -> Uncommitted {
+        self.recorded = recorded.filter(|_| job.is_reattempt());
+        self
     }
 
     /// Reverts of each reverted slot in the last hour, this one included.
@@ -156,6 +166,19 @@ pub async fn prepare(
             // The common case: the session is made while the path is read.
             Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
             Some(_) => (locate(ctx.org, account).await, (None, Early::default())),
+            // A re-attempt's account was governed when its chain began: the
+            // role is tried while the path is read (it is what the account
+            // waits for); a session in an account that left governance since
+            // is dropped unused.
+            None if job.is_reattempt() => {
+                let (path, entered) = tokio::join!(locate(ctx.org, account), enter);
+                match path {
+                    Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
+                        (Ok(Some(path)), entered)
+                    }
+                    other => (other, (None, Early::default())),
+                }
+            }
             // Its OU path decides whether it is governed: never assume into an
             // account before knowing it is.
             None => match locate(ctx.org, account).await {
@@ -239,9 +262,12 @@ pub async fn converge(
     let session = match session {
         Ok(s) => s,
         Err(e) => {
-            report.ou_path = Some(ctx.org.path_names(account, &path).await);
+            report.ou_path = Some(match still_waiting(job, account, recorded.as_ref()) {
+                Some(names) => names,
+                None => ctx.org.path_names(account, &path).await,
+            });
             report.regions = held::no_session(ctx, job, account, &e, regions).await;
-            return Uncommitted::new(report);
+            return Uncommitted::new(report).waited(job, recorded);
         }
     };
     report.role = Some(session.role.clone());
@@ -258,11 +284,11 @@ pub async fn converge(
     );
     report.ou_path = Some(ou_path);
     let mut regions = held::missing_check_document(ctx, account, regions).await;
-    let recorded = recorded.as_ref().or(job.known.as_deref());
-    judged(recorded, account, &user, &mut regions);
+    let known = recorded.as_ref().or(job.known.as_deref());
+    judged(known, account, &user, &mut regions);
     log_outcomes(account, &regions);
     let (new_drift, new_missing) = tokio::join!(
-        first_seen_drift(ctx.state, job, account, recorded, &regions),
+        first_seen_drift(ctx.state, job, account, known, &regions),
         missing::newly_missing(ctx.state, job, account, &regions)
     );
     report.regions = regions;
@@ -271,7 +297,25 @@ pub async fn converge(
         grants,
         new_drift,
         new_missing,
+        recorded: None,
     }
+    .waited(job, recorded)
+}
+
+/// A re-attempt that still finds no role: the OU names its rows recorded,
+/// when every row waits under the same ones (a move is its own event and
+/// run; a sweep names the path afresh), so waiting reads no OU names.
+fn still_waiting(job: &Job, account: &str, recorded: Option<&Snapshot>) -> Option<String> {
+    let recorded = recorded.filter(|_| job.is_reattempt())?;
+    let rows: Vec<_> = recorded
+        .slots(account)
+        .into_iter()
+        .filter_map(|slot| recorded.get(account, &slot).cloned())
+        .collect();
+    let first = rows.first()?.ou_path.clone()?;
+    rows.iter()
+        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(&first))
+        .then_some(first)
 }
 
 /// Each row's change since the table last recorded it ([`change::judge`]);

@@ -40,6 +40,9 @@ pub struct Known {
     pub held_since: Option<String>,
     pub held_told: Option<String>,
     pub ou_path: Option<String>,
+    /// A pending row's error (what it awaits, since when), where the read
+    /// holds it (an account's own rows; a sweep's projection leaves it out).
+    pub pending_error: Option<String>,
     /// The forwarding canary's last write and arrival.
     pub canary: Option<crate::canary::Last>,
     /// The code of a canary refusal already told (`canary_unwritable`).
@@ -106,6 +109,9 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         // A hold recorded before `held_since` existed gets one.
         && (o.held.is_none() || known.held_since.is_some())
         && known.ou_path == o.ou_path
+        // What a pending row awaits may change under the same code (the
+        // role, then a region's check document).
+        && (known.pending_error.is_none() || known.pending_error == o.error)
         && !o.wrote
 }
 
@@ -140,6 +146,8 @@ fn known(i: &Item) -> Known {
         held_since: get_s(i, "held_since"),
         held_told: get_s(i, "held_told"),
         ou_path: get_s(i, "ou_path"),
+        pending_error: get_s(i, "last_error")
+            .filter(|_| get_s(i, "status").as_deref() == Some("pending")),
         canary: super::canary::last_of(i),
         canary_unwritable: super::canary::unwritable_of(i),
     }
@@ -378,6 +386,7 @@ mod tests {
             held_since: None,
             held_told: None,
             ou_path: None,
+            pending_error: None,
             canary: None,
             canary_unwritable: None,
         };
@@ -443,5 +452,56 @@ mod tests {
             .collect();
         assert_eq!(snapshot.get("1", "r"), Some(&stored));
         assert_eq!((snapshot.get("1", "x"), snapshot.len()), (None, 1));
+    }
+
+    /// A waiting row is written again only when what it awaits changed;
+    /// a read without the error (a sweep's projection) compares the rest.
+    #[test]
+    fn a_pending_row_is_news_when_what_it_awaits_changes() {
+        let awaits = |what: &str| {
+            Some(format!("awaiting the member stack since 2026-11-24T10:00:00Z (the account joined then): {what} is not there yet"))
+        };
+        let pending = |error: Option<String>| Observation {
+            status: "pending",
+            observed_user: None,
+            observed_enabled: None,
+            default_version: None,
+            action: "pending",
+            error,
+            error_code: Some("AwaitingMemberStack".into()),
+            ..observation("pending", "-", false)
+        };
+        let stored = Known {
+            status: Some("pending".into()),
+            desired_user: Some("ops".into()),
+            error_code: Some("AwaitingMemberStack".into()),
+            pending_error: awaits("the member role RunAsGuardExecution"),
+            ..Known::default()
+        };
+        for (why, known, now, same) in [
+            (
+                "still the role",
+                &stored,
+                awaits("the member role RunAsGuardExecution"),
+                true,
+            ),
+            (
+                "now the check document",
+                &stored,
+                awaits("the check document"),
+                false,
+            ),
+            (
+                "a sweep's projection has no error",
+                &Known {
+                    pending_error: None,
+                    ..stored.clone()
+                },
+                awaits("the check document"),
+                true,
+            ),
+        ] {
+            assert_eq!(unchanged(known, &pending(now)), same, "{why}");
+        }
     }
 }
