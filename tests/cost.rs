@@ -217,3 +217,29 @@ async fn a_vend_reads_the_documents_while_it_climbs_the_ou_tree() {
         proxy.hits()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_names_every_ou_of_its_path_at_once() {
+    let (w, proxy, _) = world_behind_proxy().await;
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    let prod = w.create_ou(&workloads, "Prod").await;
+    let account = w.create_account("new", Some(&prod)).await;
+    // Hold the first OU's name: the second is asked for while it is held.
+    proxy.faults(json!([
+        {"name": "first-name", "service": "organizations", "action": "DescribeOrganizationalUnit",
+         "effect": "hold", "times": 1},
+        {"name": "other-names", "service": "organizations", "action": "DescribeOrganizationalUnit",
+         "effect": "count"}
+    ]));
+    let run = w.handle_in_background(&vend_event(&account));
+    assert!(proxy.wait("first-name", "held", 1, 60), "no OU was named");
+    assert!(
+        proxy.wait("other-names", "hits", 1, 5),
+        "the second OU waited for the first: {:#}",
+        proxy.hits()
+    );
+    proxy.release("first-name");
+    let run = run.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["accounts"][0]["ou_path"], "Root/Workloads/Prod");
+}

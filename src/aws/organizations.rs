@@ -175,9 +175,19 @@ impl Org {
 
     /// OU path for display: names joined by `/` (ids where a name is unknown).
     pub async fn path_names(&self, account: &str, path: &[String]) -> String {
-        let mut names = Vec::with_capacity(path.len());
-        for id in path {
-            names.push(self.name(account, id).await);
+        // Every OU at once: one round trip however deep the account sits (a
+        // vend's alert waits for these names beside its regions).
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, id) in path.iter().enumerate() {
+            let (org, account, id) = (self.clone(), account.to_string(), id.clone());
+            tasks.spawn(async move { (i, org.name(&account, &id).await) });
+        }
+        // A name is cosmetic: a lookup that did not finish leaves the id.
+        let mut names = path.to_vec();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((i, name)) = joined {
+                names[i] = name;
+            }
         }
         names.join("/")
     }
