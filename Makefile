@@ -68,7 +68,7 @@ demo-stop:
 	python3 tools/local_aws.py stop
 
 # The shipped stacks (infra/hub.yaml, infra/member.yaml) deployed into a local
-# AWS as infra/README.md's deploy steps do; prints their outputs and the next
+# AWS as infra/docs/deploy.md's deploy steps do; prints their outputs and the next
 # commands. KEEP=1 leaves it running.
 deploy-local: $(STAMP)
 	cargo build

@@ -1,4 +1,4 @@
-"""Deploy the shipped stacks into a local AWS, the way infra/README.md's
+"""Deploy the shipped stacks into a local AWS, the way infra/docs/deploy.md's
 "Deploy, in this order" does in a real organization: the package in a
 bucket (step 1), the hub stack (step 2), the policy uploaded where the hub
 stack says (step 2b), the member stack in a member account (step 3, one
@@ -39,7 +39,7 @@ REGION = "us-east-1"
 HUB_STACK = "runas-guard-hub"
 MEMBER_STACK = "runas-guard-member"
 KEEP = os.environ.get("KEEP", "") not in ("", "0")
-POLICY = """# The policy deploy-local uploads (infra/README.md step 2b).
+POLICY = """# The policy deploy-local uploads (infra/docs/deploy.md step 2b).
 member_role = "RunAsGuardExecution"
 regions = ["us-east-1", "eu-west-1"]
 
@@ -175,7 +175,7 @@ def next_steps(local, proc):
     print(f"export PATH={shlex.quote(str(BIN.parent))}:\"$PATH\"")
     vend = vend_event(local)
     print(f"""
-then, as the function would (infra/README.md "Verify"):
+then, as the function would (infra/docs/deploy.md "Verify"):
   runas-guard handle {shlex.quote(str(vend))}   # the member account's vend event
   runas-guard sweep
   runas-guard status

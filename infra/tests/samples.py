@@ -762,7 +762,7 @@ _SAMPLES = [
         time="2025-03-12T11:55:47Z",
         enabled_baseline="XS8V2W5Y9Z3B6C1D4")),
     # Session tags are a way around the document that nothing routes today
-    # (infra/README.md, threat model): this pins that down.
+    # (infra/docs/threat-model.md): this pins that down.
     ("ignored.sts-assume-role-with-session-tag", _api_call(
         event_id="5a067583-3728-43f4-8a45-2fd1e2f30412", request_id="e4f5a6b7-8c9d-4eaf-8ab1-3cd3e4f5a62f",
         time="2025-03-14T10:20:00Z", source="aws.sts", event_source="sts.amazonaws.com", account=MEMBER,

@@ -110,14 +110,14 @@ class FilterAdviceTests(unittest.TestCase):
             return handle.read()
 
     def test_the_parameters_are_documented(self):
-        readme = self.read("infra", "README.md")
+        page = self.read("infra", "docs", "parameters.md")
         for name in ("AlarmTopicArn", "AlarmEmail"):
-            self.assertIn(f"| `{name}` | empty |", readme)
+            self.assertIn(f"| `{name}` | empty |", page)
 
     def test_each_readme_says_alarm_messages_carry_no_attributes(self):
         # The operator's page (docs/operate.md, where the README sends
-        # on-call) and the deployment guide.
-        for path in (("docs", "operate.md"), ("infra", "README.md")):
+        # on-call) and the deployment guide's alarms page.
+        for path in (("docs", "operate.md"), ("infra", "docs", "monitoring.md")):
             with self.subTest(readme=os.path.join(*path)):
                 text = " ".join(self.read(*path).split())
                 self.assertIn("no message attributes", text)

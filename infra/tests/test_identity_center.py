@@ -1,6 +1,6 @@
 """The declared Identity Center mapping ([identity_center]): the hub role's sso
 grants per IdentityCenterAccess / IdentityCenterInstanceArn, and where the
-aws.sso access-control events come from in each layout the README describes.
+aws.sso access-control events come from in each layout infra/docs/identity-center.md describes.
 
 Per the Service Authorization Reference for AWS IAM Identity Center (service
 prefix sso): ListInstances has no resource type; Describe-, Update- and
@@ -132,11 +132,11 @@ class IdentityCenterGrantTests(cfn.TemplateTestCase):
                 for statement in _flatten(policy["PolicyDocument"]["Statement"])]
         self.assertEqual(len(sids), len(set(sids)))
         self.assertLessEqual(set(SIDS), set(sids))
-        with open(os.path.join(cfn.INFRA_DIR, "README.md"), encoding="utf-8") as handle:
-            readme = handle.read()
+        with open(os.path.join(cfn.INFRA_DIR, "docs", "identity-center.md"), encoding="utf-8") as handle:
+            page = handle.read()
         for name in SIDS + ("IdentityCenterAccess", "IdentityCenterInstanceArn"):
             with self.subTest(name=name):
-                self.assertTrue(f"`{name}`" in readme, f"infra/README.md does not name `{name}`")
+                self.assertTrue(f"`{name}`" in page, f"infra/docs/identity-center.md does not name `{name}`")
 
     def test_the_hub_stack_is_unchanged_by_default(self):
         conditions = cfn.evaluate_conditions(self.hub, {}, MANAGEMENT, "us-east-1")
@@ -157,7 +157,7 @@ def _flatten(statements):
 
 
 # Where Identity Center's access-control events reach the function, in the
-# layouts infra/README.md describes. The hub runs in the account that
+# layouts infra/docs/identity-center.md describes. The hub runs in the account that
 # administers Identity Center (its own credentials call sso-admin there); an
 # edit is recorded by CloudTrail in the account the call was made in, in
 # Identity Center's home region, and goes to that account's default bus
@@ -181,7 +181,7 @@ def layouts():
 
 
 def member_stack_regions(account, ic_region, ic_admin, stackset_in_ic_region=True):
-    """Where infra/README.md puts member.yaml: the StackSet in every governed region plus
+    """Where infra/docs/deploy.md puts member.yaml: the StackSet in every governed region plus
     us-east-1 (and Identity Center's region for its delegated administrator, "Identity Center
     mapping"); the management account's own stacks (step 3b) there plus Identity Center's region."""
     regions = set(GOVERNED) | {"us-east-1"}
@@ -230,7 +230,7 @@ class IdentityCenterRoutingTests(cfn.TemplateTestCase):
 
     def test_a_delegated_hub_needs_a_stack_instance_in_identity_centers_region(self):
         # Identity Center's region not governed: without the extra StackSet
-        # instance (README, "Identity Center mapping"), the delegated
+        # instance (infra/docs/identity-center.md), the delegated
         # administrator's own edits are never forwarded; the sweep still sees them.
         regions = member_stack_regions(DELEGATED, "eu-west-1", DELEGATED, stackset_in_ic_region=False)
         self.assertNotIn("eu-west-1", regions)

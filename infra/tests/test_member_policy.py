@@ -451,7 +451,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # only if each of them is. Of a document, only the check's of this
         # account; of an association, one of this account, with runas-guard's
         # tag as test_run_as_user_check_on_concrete_requests details (its
-        # ARN does not say its document: infra/README.md, "Run-as user check").
+        # ARN does not say its document: infra/docs/run-as-user-check.md).
         contexts = {"ssm:CreateAssociation": {f"aws:RequestTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE,
                                               "aws:TagKeys": [MANAGED_TAG_KEY]},
                     "ssm:UpdateAssociation": {f"aws:ResourceTag/{MANAGED_TAG_KEY}": MANAGED_TAG_VALUE},

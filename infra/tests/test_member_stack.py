@@ -14,7 +14,7 @@ holds the templates to that:
   running or deleted instance, drift detection, a StackSet operation), on
   both buses and in the forwarder, and agree with an independent reading of
   the wildcard;
-- in every layout infra/README.md describes (who administers the StackSet,
+- in every layout infra/docs/vend.md describes (who administers the StackSet,
   in which region, where the hub runs), each such event reaches the function
   exactly once: the hub's default-bus rule or one forwarder;
 - the Control Tower rules route the baseline events (EnableBaseline,
@@ -249,7 +249,7 @@ class StackInstanceRoutingTests(cfn.TemplateTestCase):
 
 
 # Where the member StackSet's stack-instance events reach the function, in the
-# layouts infra/README.md describes ("A vend, step by step"). CloudFormation
+# layouts infra/docs/vend.md describes ("A vend, step by step"). CloudFormation
 # sends them to the default bus of the StackSet's administrator account, in
 # the region the StackSet lives in.
 GOVERNED = ["us-east-1", "eu-west-1"]
@@ -276,7 +276,7 @@ def layouts():
 
 
 def member_stack_regions(account, stack_set_region):
-    """Where infra/README.md puts member.yaml: the StackSet in every governed region plus us-east-1;
+    """Where infra/docs/deploy.md puts member.yaml: the StackSet in every governed region plus us-east-1;
     the management account's own stacks (step 3b) there plus Control Tower's home region and the
     StackSet's region."""
     regions = set(GOVERNED) | {"us-east-1"}

@@ -13,7 +13,7 @@ behalf, which service uses it and why. The test holds the table against both sid
   a new call without its grant fails here, before a deployment meets
   ``AccessDenied``.
 
-The table in infra/README.md ("Why each permission") is generated from
+The table in infra/docs/permissions.md ("Why each permission") is generated from
 ``NEEDED`` (``python -m infra.tests.test_necessity`` prints it) and checked
 to be current.
 """
@@ -26,7 +26,7 @@ import unittest
 from . import cfn
 
 SRC = os.path.join(cfn.REPO_ROOT, "src")
-README = os.path.join(cfn.INFRA_DIR, "README.md")
+PAGE = os.path.join(cfn.INFRA_DIR, "docs", "permissions.md")
 BEGIN = "<!-- necessity:begin -->"
 END = "<!-- necessity:end -->"
 
@@ -324,8 +324,8 @@ class NecessityTests(unittest.TestCase):
             with self.subTest(action=action):
                 self.assertIn(action, allowed, f"{', '.join(sorted(files))} calls {action}, which no shipped role grants")
 
-    def test_the_readme_table_is_current(self):
-        with open(README, encoding="utf-8") as handle:
+    def test_the_permissions_page_table_is_current(self):
+        with open(PAGE, encoding="utf-8") as handle:
             text = handle.read()
         self.assertIn(BEGIN, text)
         current = text.split(BEGIN, 1)[1].split(END, 1)[0].strip()

@@ -4,7 +4,7 @@ Each scenario is one request a principal in a member account could make (who,
 which action, on which resources, with which request context) and the exact
 set of statements (by Sid) that must deny it; an empty set means the SCPs let
 it through. The scenarios are every way around runas-guard that the SCPs are
-meant to stop (infra/README.md, threat model), made by a member account's
+meant to stop (infra/docs/threat-model.md), made by a member account's
 administrators, and the calls runas-guard's own roles, the StackSet execution
 roles, Landing Zone Accelerator and Control Tower must still be able to make.
 

@@ -177,7 +177,7 @@ pub(super) async fn alarm_topic(g: &Given<'_>, hub: &mut List) {
             hub.warn(
                 ITEM,
                 format!("{stack} has no AlarmTopicArn output: a hub stack from before the alarm topic, whose alarms notify the alert topic, where a subscription filtered on severity or kind drops them"),
-                "update the hub stack (infra/README.md, Update): its alarms then notify an alarm topic of their own, or the one AlarmTopicArn names",
+                "update the hub stack (infra/docs/update-and-uninstall.md, Update): its alarms then notify an alarm topic of their own, or the one AlarmTopicArn names",
             );
             return;
         }

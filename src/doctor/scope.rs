@@ -367,7 +367,7 @@ fn reached(case: &Case, said: &[String]) -> String {
 /// The management account in the scope: StackSets never deploy there.
 fn management_note(seen: &Seen) -> String {
     match seen.case.tree.management.as_deref().filter(|m| seen.case.in_scope(m)) {
-        Some(m) => format!("; the management account {m} is in the scope: it gets member.yaml as plain stacks (infra/README.md step 3b), never from the StackSet; doctor --account {m} checks it"),
+        Some(m) => format!("; the management account {m} is in the scope: it gets member.yaml as plain stacks (infra/docs/deploy.md step 3b), never from the StackSet; doctor --account {m} checks it"),
         None => String::new(),
     }
 }

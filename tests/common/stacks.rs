@@ -73,7 +73,7 @@ fn outputs(list: &[aws_sdk_cloudformation::types::Output]) -> HashMap<String, St
         .collect()
 }
 
-/// The hub stack with the parameters the README's deploy steps give.
+/// The hub stack with the parameters the deploy steps (infra/docs/deploy.md) give.
 async fn deploy_hub(w: &World, body: String) -> HashMap<String, String> {
     let s3 = aws_sdk_s3::Client::new(&w.cfg);
     s3.create_bucket().bucket("artifacts").send().await.unwrap();
