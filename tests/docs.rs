@@ -274,7 +274,7 @@ fn every_relative_link_and_named_file_exists_and_nothing_points_outside() {
         }
         for path in named_paths(&text) {
             // From the repository's root, or from the doc's folder
-            // (`infra/README.md` names `tests/test_scp.py`).
+            // (a page in `infra/` may name `tests/test_scp.py`).
             if !root.join(&path).exists() && !doc.parent().unwrap().join(&path).exists() {
                 missing.push(format!("{rel}: names {path}"));
             }
@@ -293,6 +293,56 @@ fn the_checks_see_what_they_look_for() {
         named_paths("run `tests/fault_proxy.py`, `src/aws/`, `src/*.rs`, `make test`"),
         ["tests/fault_proxy.py", "src/aws/"]
     );
+}
+
+/// The deployment guide is pages under `infra/docs/`, and `infra/README.md`
+/// is their index: it links every page (a page nothing links is a page
+/// nobody finds), and each page links back to it. Their relative links and
+/// `#anchors` are held by the checks above, which read every page.
+#[test]
+fn every_infra_page_is_linked_from_the_index() {
+    let dir = repo().join("infra").join("docs");
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .collect();
+    pages.sort();
+    for page in [
+        "deploy.md",
+        "parameters.md",
+        "permissions.md",
+        "threat-model.md",
+    ] {
+        assert!(
+            pages.iter().any(|p| p == page),
+            "no infra/docs/{page}: {pages:?}"
+        );
+    }
+    let index = std::fs::read_to_string(repo().join("infra").join("README.md")).unwrap();
+    let linked: Vec<String> = links(&index)
+        .iter()
+        .filter_map(|target| target.strip_prefix("docs/"))
+        .map(|target| target.split('#').next().unwrap().to_string())
+        .collect();
+    let all = docs();
+    let mut found = Vec::new();
+    for page in &pages {
+        if !linked.contains(page) {
+            found.push(format!("infra/README.md does not link docs/{page}"));
+        }
+        if !all.contains(&dir.join(page)) {
+            found.push(format!("infra/docs/{page} is not among the docs checked"));
+        }
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        if !links(&text).iter().any(|target| target == "../README.md") {
+            found.push(format!(
+                "infra/docs/{page} does not link back to ../README.md"
+            ));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
 /// Every `RUNAS_GUARD_*` variable the code names (a string literal in
