@@ -90,6 +90,16 @@ class OneCheckDocument(unittest.TestCase):
             copies.extend(f"{relative}: {text}" for text in sorted(texts) if text in source)
         self.assertEqual(copies, [], "read the check document with infra/tests/cfn.py's check_document()")
 
+    def test_the_guide_shows_the_script_that_ships(self):
+        """infra/docs/run-as-user-check.md shows the script to reviewers: it is
+        the template's, line for line, and names the template's pattern."""
+        with open(os.path.join(cfn.REPO_ROOT, "infra", "docs", "run-as-user-check.md"), encoding="utf-8") as f:
+            guide = f.read()
+        block = guide.split("```sh\n", 1)[1].split("```", 1)[0]
+        for step in self.document["mainSteps"]:
+            self.assertEqual(block.splitlines(), step["inputs"]["runCommand"])
+        self.assertIn(f"`{self.document['parameters']['User']['allowedPattern']}`", guide)
+
     def test_the_copy_finder_finds_a_copy(self):
         """The finder is not blind: the text the demo once embedded, in the
         form it was written in, is found."""
