@@ -12,11 +12,7 @@ use common::*;
 use serde_json::json;
 
 fn refuse_member_role(proxy: &Proxy) {
-    proxy.faults(
-        json!([{"name": "no-role", "service": "sts", "action": "AssumeRole",
-        "contains": "role/RunAsGuardExecution", "status": 403, "code": "AccessDenied",
-        "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"}]),
-    );
+    proxy.faults(json!([member_role_refused()]));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,26 +12,6 @@ use common::proxy::*;
 use common::*;
 use serde_json::{json, Value};
 
-const REGIONS_17: [&str; 17] = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-central-1",
-    "eu-north-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "sa-east-1",
-];
-
 /// The most calls one re-attempt may make at 17 regions ("a cheap wait"):
 /// AssumeRole, the account's rows, its OU path (three hops here), when it
 /// joined, the event's claim and receipt, the outbox, the schedule and its
@@ -42,11 +22,7 @@ const SERVICES: [&str; 6] = ["sts", "organizations", "dynamodb", "sqs", "sns", "
 
 /// The member role refused, then every call of every service counted.
 fn counting(proxy: &Proxy) {
-    let mut rules = vec![
-        json!({"name": "no-role", "service": "sts", "action": "AssumeRole",
-        "contains": "role/RunAsGuardExecution", "status": 403, "code": "AccessDenied",
-        "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"}),
-    ];
+    let mut rules = vec![member_role_refused()];
     rules.extend(
         SERVICES
             .iter()
@@ -88,10 +64,7 @@ async fn a_reattempt_of_a_waiting_account_costs_at_most_twelve_calls_at_17_regio
     let workloads = w.create_ou(&w.root, "Workloads").await;
     let prod = w.create_ou(&workloads, "Prod").await;
     let account = w.create_account("waiting", Some(&prod)).await;
-    let regions = REGIONS_17.map(|r| format!("\"{r}\"")).join(", ");
-    w.write_policy_raw(&format!(
-        "member_role = \"RunAsGuardExecution\"\nregions = [{regions}]\n[default]\nrun_as_user = \"ssm-ops\"\n"
-    ));
+    w.write_policy_regions(&REGIONS_17);
     let queue = w.create_queue("sweep").await;
     w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
     w.set_env("RUNAS_GUARD_PENDING_DELAYS_SECONDS", "1");

@@ -25,6 +25,7 @@ pub mod change;
 mod early;
 mod gate;
 mod held;
+mod landed;
 pub mod left;
 mod missing;
 pub mod named;
@@ -133,6 +134,9 @@ pub struct Prepared {
     /// What the table last recorded of the account, read beside the rest
     /// when the job has no sweep's view of it ([`change::judge`]).
     recorded: Option<Snapshot>,
+    /// A member-stack event of a settled account: the one region it looks
+    /// at ([`landed::landed_only`]); `None`, every region asked for.
+    narrowed: Option<Vec<String>>,
 }
 
 impl Prepared {
@@ -140,6 +144,11 @@ impl Prepared {
     /// the account needs no AssumeRole of its own.
     pub fn session(&self) -> Option<MemberSession> {
         self.session.as_ref().and_then(|s| s.as_ref().ok()).cloned()
+    }
+
+    /// The regions this run looks at, of those asked for.
+    pub fn regions<'a>(&'a self, asked: &'a [String]) -> &'a [String] {
+        self.narrowed.as_deref().unwrap_or(asked)
     }
 }
 
@@ -153,19 +162,35 @@ pub async fn prepare(
     regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
     let governed = |s: Standing| s == Standing::Governed;
+    // The account's rows, read once, beside the rest: a member-stack event
+    // needs them before it reads documents (which regions to look at), the
+    // judgment of changes after.
+    let rows = tokio::sync::OnceCell::new();
+    let recorded_rows = || rows.get_or_init(|| recorded(ctx, job, account));
     let enter = async {
         let session = assume(ctx, job, account).await;
-        let seen = match &session {
-            Ok(s) => read_early(ctx, job, s, regions).await,
-            Err(_) => Early::default(),
+        let (seen, narrowed) = match &session {
+            Ok(s) => {
+                let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
+                    true => {
+                        let known = recorded_rows().await.as_ref();
+                        landed::landed_only(account, job.trigger.region.as_deref(), regions, known)
+                    }
+                    false => None,
+                };
+                let look = narrowed.as_deref().unwrap_or(regions);
+                (read_early(ctx, job, s, look).await, narrowed)
+            }
+            Err(_) => (Early::default(), None),
         };
-        (Some(session), seen)
+        (Some(session), seen, narrowed)
     };
+    let not_entered = || (None, Early::default(), None);
     let entered = async {
         match ctx.policy.standing_by_id(account) {
             // The common case: the session is made while the path is read.
             Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
-            Some(_) => (locate(ctx.org, account).await, (None, Early::default())),
+            Some(_) => (locate(ctx.org, account).await, not_entered()),
             // A re-attempt's account was governed when its chain began: the
             // role is tried while the path is read (it is what the account
             // waits for); a session in an account that left governance since
@@ -176,7 +201,7 @@ pub async fn prepare(
                     Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
                         (Ok(Some(path)), entered)
                     }
-                    other => (other, (None, Early::default())),
+                    other => (other, not_entered()),
                 }
             }
             // Its OU path decides whether it is governed: never assume into an
@@ -185,16 +210,18 @@ pub async fn prepare(
                 Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
                     (Ok(Some(path)), enter.await)
                 }
-                other => (other, (None, Early::default())),
+                other => (other, not_entered()),
             },
         }
     };
-    let ((path, (session, seen)), recorded) = tokio::join!(entered, recorded(ctx, job, account));
+    let ((path, (session, seen, narrowed)), _) = tokio::join!(entered, recorded_rows());
+    let recorded = rows.into_inner().flatten();
     Ok(path?.map(|path| Prepared {
         path,
         session,
         seen,
         recorded,
+        narrowed,
     }))
 }
 
@@ -250,6 +277,7 @@ pub async fn converge(
         session,
         mut seen,
         recorded,
+        narrowed: _,
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);

@@ -99,6 +99,7 @@ pub async fn work(
         }
         Err(NotEntered::Failed(e)) => return Work::error(outcome, &e),
     };
+    let regions = prepared.regions(&regions).to_vec();
     let mut acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);

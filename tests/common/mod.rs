@@ -26,6 +26,26 @@ use serde_json::{json, Value};
 pub const HUB: &str = "123456789012";
 pub const DOC: &str = "SSM-SessionManagerRunShell";
 pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+/// Seventeen commercial regions: the organization the cost targets name.
+pub const REGIONS_17: [&str; 17] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-central-1",
+    "eu-north-1",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -361,6 +381,15 @@ impl World {
             "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\n{extra}\n[default]\nrun_as_user = \"ssm-ops\"\n"
         );
         std::fs::write(&self.policy, text).unwrap();
+    }
+
+    /// The policy of [`World::write_policy`] governing `regions`.
+    pub fn write_policy_regions(&self, regions: &[&str]) {
+        let regions: Vec<String> = regions.iter().map(|r| format!("\"{r}\"")).collect();
+        self.write_policy_raw(&format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [{}]\n[default]\nrun_as_user = \"ssm-ops\"\n",
+            regions.join(", ")
+        ));
     }
 
     pub fn write_policy_raw(&self, text: &str) {

@@ -103,6 +103,14 @@ impl World {
     }
 }
 
+/// The rule that answers AssumeRole of the member role as AWS does while
+/// the role does not exist (the member stack has not landed): AccessDenied.
+pub fn member_role_refused() -> Value {
+    json!({"name": "no-role", "service": "sts", "action": "AssumeRole",
+        "contains": "role/RunAsGuardExecution", "status": 403, "code": "AccessDenied",
+        "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"})
+}
+
 /// A world whose runas-guard talks to moto through a fresh proxy, with one
 /// member account.
 pub async fn world_behind_proxy() -> (World, Proxy, String) {
