@@ -19,7 +19,6 @@ use crate::seat::Seat;
 use crate::store::known::Snapshot;
 use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
-use crate::trigger::TriggerKind;
 
 pub mod change;
 mod early;
@@ -30,9 +29,11 @@ pub mod left;
 mod missing;
 pub mod named;
 pub mod pending;
+mod prepare;
 mod regions;
 
-use early::{read_early, Early};
+use early::Early;
+pub use prepare::{prepare, Prepare, Prepared};
 use regions::reconcile_regions;
 
 /// What every account of one run shares.
@@ -121,130 +122,6 @@ pub async fn standing(ctx: &Ctx<'_>, account: &str) -> Result<Option<Standing>, 
         .map(|path| ctx.policy.standing(account, &path)))
 }
 
-/// What preparing an account came to (see [`prepare`]).
-pub type Prepare = Result<Option<Prepared>, AwsError>;
-
-/// Where an account stands before any region is looked at: its OU path and,
-/// unless it is exempt, a session in it. Read at once, and needing no claim.
-pub struct Prepared {
-    pub path: Vec<String>,
-    session: Option<Result<MemberSession, AwsError>>,
-    /// Every governed document of `regions`, already observed, by slot.
-    seen: Early,
-    /// What the table last recorded of the account, read beside the rest
-    /// when the job has no sweep's view of it ([`change::judge`]).
-    recorded: Option<Snapshot>,
-    /// A member-stack event of a settled account: the one region it looks
-    /// at ([`landed::landed_only`]); `None`, every region asked for.
-    narrowed: Option<Vec<String>>,
-}
-
-impl Prepared {
-    /// The account's session, when one was made: what else a run reads in
-    /// the account needs no AssumeRole of its own.
-    pub fn session(&self) -> Option<MemberSession> {
-        self.session.as_ref().and_then(|s| s.as_ref().ok()).cloned()
-    }
-
-    /// The regions this run looks at, of those asked for.
-    pub fn regions<'a>(&'a self, asked: &'a [String]) -> &'a [String] {
-        self.narrowed.as_deref().unwrap_or(asked)
-    }
-}
-
-/// `None` when the account is not in the organization. The documents of
-/// `regions` are observed as soon as the session exists: reading them needs
-/// no user, so a nested account's OU path costs no extra round trips.
-pub async fn prepare(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    account: &str,
-    regions: &[String],
-) -> Result<Option<Prepared>, AwsError> {
-    let governed = |s: Standing| s == Standing::Governed;
-    // The account's rows, read once, beside the rest: a member-stack event
-    // needs them before it reads documents (which regions to look at), the
-    // judgment of changes after.
-    let rows = tokio::sync::OnceCell::new();
-    let recorded_rows = || rows.get_or_init(|| recorded(ctx, job, account));
-    let enter = async {
-        let session = assume(ctx, job, account).await;
-        let (seen, narrowed) = match &session {
-            Ok(s) => {
-                let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
-                    true => {
-                        let known = recorded_rows().await.as_ref();
-                        landed::landed_only(account, job.trigger.region.as_deref(), regions, known)
-                    }
-                    false => None,
-                };
-                let look = narrowed.as_deref().unwrap_or(regions);
-                (read_early(ctx, job, s, look).await, narrowed)
-            }
-            Err(_) => (Early::default(), None),
-        };
-        (Some(session), seen, narrowed)
-    };
-    let not_entered = || (None, Early::default(), None);
-    let entered = async {
-        match ctx.policy.standing_by_id(account) {
-            // The common case: the session is made while the path is read.
-            Some(s) if governed(s) => tokio::join!(locate(ctx.org, account), enter),
-            Some(_) => (locate(ctx.org, account).await, not_entered()),
-            // A re-attempt's account was governed when its chain began: the
-            // role is tried while the path is read (it is what the account
-            // waits for); a session in an account that left governance since
-            // is dropped unused.
-            None if job.is_reattempt() => {
-                let (path, entered) = tokio::join!(locate(ctx.org, account), enter);
-                match path {
-                    Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
-                        (Ok(Some(path)), entered)
-                    }
-                    other => (other, not_entered()),
-                }
-            }
-            // Its OU path decides whether it is governed: never assume into an
-            // account before knowing it is.
-            None => match locate(ctx.org, account).await {
-                Ok(Some(path)) if governed(ctx.policy.standing(account, &path)) => {
-                    (Ok(Some(path)), enter.await)
-                }
-                other => (other, not_entered()),
-            },
-        }
-    };
-    let ((path, (session, seen, narrowed)), _) = tokio::join!(entered, recorded_rows());
-    let recorded = rows.into_inner().flatten();
-    Ok(path?.map(|path| Prepared {
-        path,
-        session,
-        seen,
-        recorded,
-        narrowed,
-    }))
-}
-
-/// The account's recorded rows: one query beside the rest, never on the
-/// critical path. A run that finds changes without an edit event of its own
-/// (a member-stack update, a baseline, a vend's re-attempt) tells someone's
-/// change by them; an edit event tells by them whether the put-back undid
-/// the editor's Run As or only applied a policy change the editor did not
-/// touch. A sweep already holds them.
-async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
-    let wanted = job.known.is_none() && !job.dry_run && job.trigger.kind != TriggerKind::Sweep;
-    if !wanted {
-        return None;
-    }
-    match ctx.state.snapshot_account(account).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read: changes found now cannot be told apart from first looks");
-            None
-        }
-    }
-}
-
 /// A session in `account` under the policy's roles, with runas-guard's
 /// session policy, named after the trigger (CloudTrail shows it); in a dry
 /// run with an operator's seat, the seat's read-only role alone.
@@ -290,12 +167,7 @@ pub async fn converge(
     let session = match session {
         Ok(s) => s,
         Err(e) => {
-            report.ou_path = Some(match still_waiting(job, account, recorded.as_ref()) {
-                Some(names) => names,
-                None => ctx.org.path_names(account, &path).await,
-            });
-            report.regions = held::no_session(ctx, job, account, &e, regions).await;
-            return Uncommitted::new(report).waited(job, recorded);
+            return unreached(ctx, job, (account, &path), report, recorded, &e, regions).await
         }
     };
     report.role = Some(session.role.clone());
@@ -330,20 +202,25 @@ pub async fn converge(
     .waited(job, recorded)
 }
 
-/// A re-attempt that still finds no role: the OU names its rows recorded,
-/// when every row waits under the same ones (a move is its own event and
-/// run; a sweep names the path afresh), so waiting reads no OU names.
-fn still_waiting(job: &Job, account: &str, recorded: Option<&Snapshot>) -> Option<String> {
-    let recorded = recorded.filter(|_| job.is_reattempt())?;
-    let rows: Vec<_> = recorded
-        .slots(account)
-        .into_iter()
-        .filter_map(|slot| recorded.get(account, &slot).cloned())
-        .collect();
-    let first = rows.first()?.ou_path.clone()?;
-    rows.iter()
-        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(&first))
-        .then_some(first)
+/// No session could be made: every row waits for the member stack, or
+/// fails saying why ([`held::no_session`]).
+async fn unreached(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, path): (&str, &[String]),
+    mut report: AccountReport,
+    recorded: Option<Snapshot>,
+    e: &AwsError,
+    regions: &[String],
+) -> Uncommitted {
+    report.ou_path = Some(
+        match prepare::still_waiting(job, account, recorded.as_ref()) {
+            Some(names) => names,
+            None => ctx.org.path_names(account, path).await,
+        },
+    );
+    report.regions = held::no_session(ctx, job, account, e, regions).await;
+    Uncommitted::new(report).waited(job, recorded)
 }
 
 /// Each row's change since the table last recorded it ([`change::judge`]);

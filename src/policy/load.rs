@@ -9,7 +9,7 @@ use super::held::check_held_alert_after;
 use super::raw::RawPolicy;
 use super::regions::check_regions;
 use super::scope::{check_default, check_exempt_ous, check_gate, check_scope};
-use super::user_name::{check_user, UserRules};
+use super::user_name::check_user;
 use super::validate::{
     account_rules, check_exempt, check_identity_center, check_nodes, check_operator_role,
     check_roles, check_session_policy, ou_rules, Problem,
@@ -59,10 +59,7 @@ impl Policy {
 /// problem; they come in this order, so the first is the first bad key a
 /// reader meets going down the file's sections (the one a load names).
 pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
-    let users = UserRules {
-        allow_root: raw.allow_root,
-        directory_users: raw.directory_users,
-    };
+    let users = raw.user_rules();
     let mut out = Vec::new();
     keep(&mut out, check_roles(&raw.member_role, &raw.fallback_roles));
     keep(

@@ -51,6 +51,16 @@ pub(super) struct RawPolicy {
     pub forwarding_canary: Option<RawCanary>,
 }
 
+impl RawPolicy {
+    /// The switches that widen the user names the file may set.
+    pub fn user_rules(&self) -> super::user_name::UserRules {
+        super::user_name::UserRules {
+            allow_root: self.allow_root,
+            directory_users: self.directory_users,
+        }
+    }
+}
+
 /// `[forwarding_canary]`: prove each account-region's event path.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
