@@ -7,15 +7,6 @@ use common::proxy::*;
 use common::*;
 use serde_json::{json, Value};
 
-fn counters(actions: &[(&str, &str)]) -> Value {
-    Value::Array(
-        actions
-            .iter()
-            .map(|(service, action)| json!({"name": format!("{service}:{action}"), "service": service, "action": action, "effect": "count"}))
-            .collect(),
-    )
-}
-
 const COUNTED: [(&str, &str); 17] = [
     ("sts", "AssumeRole"),
     ("ssm", "DescribeDocument"),

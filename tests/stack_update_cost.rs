@@ -23,12 +23,7 @@ const COUNTED: [(&str, &str); 8] = [
 ];
 
 fn counting(proxy: &Proxy) {
-    proxy.faults(Value::Array(
-        COUNTED
-            .iter()
-            .map(|(s, a)| json!({"name": format!("{s}:{a}"), "service": s, "action": a, "effect": "count"}))
-            .collect(),
-    ));
+    proxy.faults(counters(&COUNTED));
 }
 
 fn count(proxy: &Proxy, name: &str) -> u64 {

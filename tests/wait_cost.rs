@@ -132,6 +132,11 @@ async fn a_reattempt_that_finds_the_role_configures_the_account() {
     counting(&proxy);
     let (code, _) = w.handle(&vend_event(&account));
     assert_eq!(code, 0);
+    assert_eq!(
+        proxy.hits()["no-role"]["hits"].as_u64(),
+        Some(1),
+        "the vend's AssumeRole was refused"
+    );
     let record = next_reattempt(&w, &queue).await;
     proxy.faults(json!([]));
     let (code, out) = w.handle(&json!({ "Records": [record] }));

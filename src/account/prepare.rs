@@ -11,7 +11,7 @@ use crate::aws::sts::MemberSession;
 use crate::aws::AwsError;
 use crate::job::Job;
 use crate::policy::Standing;
-use crate::store::known::Snapshot;
+use crate::store::known::{Known, Snapshot};
 use crate::trigger::TriggerKind;
 
 /// What preparing an account came to (see [`prepare`]).
@@ -167,13 +167,13 @@ pub(super) fn still_waiting(
     recorded: Option<&Snapshot>,
 ) -> Option<String> {
     let recorded = recorded.filter(|_| job.is_reattempt())?;
-    let rows: Vec<_> = recorded
-        .slots(account)
-        .into_iter()
-        .filter_map(|slot| recorded.get(account, &slot).cloned())
+    let slots = recorded.slots(account);
+    let rows: Vec<&Known> = slots
+        .iter()
+        .filter_map(|s| recorded.get(account, s))
         .collect();
-    let first = rows.first()?.ou_path.clone()?;
+    let first = rows.first()?.ou_path.as_deref()?;
     rows.iter()
-        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(&first))
-        .then_some(first)
+        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(first))
+        .then(|| first.to_string())
 }

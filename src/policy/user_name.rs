@@ -18,6 +18,8 @@
 //! parameter's `allowedPattern` and again in its script (infra/tests
 //! test_check_document.py holds them to this file's rule).
 
+use super::validate::shorten as shown;
+
 /// Each side of `@` or `\` (and a name without a domain): at most 127
 /// characters, so a whole directory name is at most 255, what glibc's
 /// `LOGIN_NAME_MAX` (256 with the terminating NUL) and an IAM tag value
@@ -152,12 +154,6 @@ pub fn agent_lookup(user: &str) -> AgentLookup {
         asked.push('$');
     }
     AgentLookup::Collapsed(asked)
-}
-
-/// A value quoted for an error message, cut to 40 characters (with its
-/// length) so that a huge value still gives one short line.
-fn shown(value: &str) -> String {
-    super::validate::shorten(value)
 }
 
 #[cfg(test)]

@@ -103,6 +103,16 @@ impl World {
     }
 }
 
+/// One counting rule per `(service, action)`, named `service:action`.
+pub fn counters(actions: &[(&str, &str)]) -> Value {
+    Value::Array(
+        actions
+            .iter()
+            .map(|(service, action)| json!({"name": format!("{service}:{action}"), "service": service, "action": action, "effect": "count"}))
+            .collect(),
+    )
+}
+
 /// The rule that answers AssumeRole of the member role as AWS does while
 /// the role does not exist (the member stack has not landed): AccessDenied.
 pub fn member_role_refused() -> Value {
