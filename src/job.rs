@@ -18,6 +18,9 @@ pub struct Job {
     pub owner: String,
     /// A sweep's view of the table at its start: write only what changed.
     pub known: Option<Arc<Snapshot>>,
+    /// The regions of the stack-instance events this run answers for, when
+    /// it took a burst's ([`crate::landing_gate`]); else the trigger's.
+    pub burst: Option<Vec<String>>,
 }
 
 impl Job {
@@ -27,6 +30,15 @@ impl Job {
             dry_run,
             owner: crate::ids::token(),
             known: None,
+            burst: None,
+        }
+    }
+
+    /// The regions whose member stack landed, as this run's events name them.
+    pub fn landed(&self) -> Vec<String> {
+        match &self.burst {
+            Some(regions) => regions.clone(),
+            None => self.trigger.region.iter().cloned().collect(),
         }
     }
 

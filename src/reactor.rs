@@ -12,8 +12,8 @@ use tracing::Instrument;
 use crate::alert;
 use crate::aws::AwsError;
 use crate::clock;
-use crate::coalesce::{self, Refused};
 use crate::config::Settings;
+use crate::gates;
 use crate::job::Job;
 use crate::metrics;
 use crate::outbox;
@@ -26,14 +26,6 @@ use crate::sweep::{self, OrgReport, Selection, SweepMessage};
 use crate::trigger::{MemberStackSet, StackSetAdmin, Trigger, TriggerKind};
 use crate::work::Work;
 use crate::workers;
-
-/// What the coalescing gate let an event do.
-enum Pass {
-    /// Answered: the reason names the run that covered it.
-    Covered(String),
-    /// Run it; `Some(start)` when this run holds the window.
-    Run(Option<i64>),
-}
 
 #[derive(Clone)]
 pub struct Reactor {
@@ -168,11 +160,11 @@ impl Reactor {
                 ..outcome
             };
         }
-        let job = Job::new(trigger, false);
+        let mut job = Job::new(trigger, false);
         // Caches live for this job only: a warm Lambda re-reads the OU tree.
         let org = self.svc.org.fresh();
         let ctx = self.svc.ctx(&org);
-        let gate = self.gate(&job);
+        let gate = gates::gate(&self.svc.policy, &job);
         // A gated event reads ahead only once through the gate: a coalesced
         // one takes no session.
         let (claimed, prefetched) = match gate {
@@ -190,10 +182,10 @@ impl Reactor {
             Claimed::Answered(o) => return o,
         };
         let fx = self.effects();
-        let mut started = None;
-        if let Some((key, changed)) = &gate {
-            match self.pass(key, *changed).await {
-                Pass::Covered(reason) => {
+        let mut ran = gates::Ran::Unmarked;
+        if let Some(gate) = &gate {
+            match gates::pass(&self.svc.table, gate).await {
+                gates::Pass::Covered(reason) => {
                     let covered = Outcome {
                         result: Handled::Coalesced,
                         reason,
@@ -201,8 +193,11 @@ impl Reactor {
                     };
                     return delivery.finish(Work::answered(covered), &job, &fx).await;
                 }
-                Pass::Run(at) => started = at,
+                gates::Pass::Run(marks) => ran = marks,
             }
+        }
+        if let gates::Ran::Landing(taken) = &ran {
+            job.burst = Some(taken.regions.clone());
         }
         let prefetched = match gate {
             Some(_) => workers::account::read_ahead(&self.svc, &ctx, &job).await,
@@ -210,8 +205,8 @@ impl Reactor {
         };
         let work = route::work(&self.svc, &job, &org, outcome, prefetched).await;
         let done = delivery.finish(work, &job, &fx).await;
-        if let (Some((key, _)), Some(at)) = (&gate, started) {
-            self.finished(key, at, &done).await;
+        if let Some(gate) = &gate {
+            gates::finished(&self.svc.table, gate, &ran, &done).await;
         }
         done
     }
@@ -221,62 +216,6 @@ impl Reactor {
             receipts: &self.svc.receipts,
             state: &self.svc.state,
             alerts: &self.svc.alerts,
-        }
-    }
-
-    /// Our run through the gate ended: when it read everything cleanly, it
-    /// covers the changes made before it began.
-    async fn finished(&self, key: &coalesce::Key, started_ms: i64, done: &Outcome) {
-        if !coalesce::covers(done) {
-            return;
-        }
-        if let Err(e) = crate::store::coalesce::finished(&self.svc.table, key, started_ms).await {
-            tracing::warn!(error = %e, slot = %key.slot, "coalescing gate not marked finished; later events run");
-        }
-    }
-
-    /// The coalescing gate of an event ([`coalesce`]): none for an ungoverned
-    /// region's event (ignored without a write; the account's membership is
-    /// not read here, so a flood costs no Organizations call either).
-    fn gate(&self, job: &Job) -> Option<(coalesce::Key, i64)> {
-        let gate = coalesce::key(&job.trigger)?;
-        self.svc
-            .policy
-            .governs_region(job.trigger.region.as_deref()?)
-            .then_some(gate)
-    }
-
-    /// Through the gate: covered by a run that began after the change and
-    /// finished cleanly, or run (with our start, when we claimed one). A
-    /// gate that cannot be read never holds an event back.
-    async fn pass(&self, key: &coalesce::Key, changed: i64) -> Pass {
-        let mut tries = 0;
-        loop {
-            let now = clock::now();
-            let held = match crate::store::coalesce::claim(&self.svc.table, key, changed, now).await
-            {
-                Ok(None) => return Pass::Run(Some(clock::epoch_millis(now))),
-                Ok(Some(held)) => held,
-                Err(e) => {
-                    tracing::warn!(error = %e, slot = %key.slot, "coalescing gate unavailable; handling the event");
-                    return Pass::Run(None);
-                }
-            };
-            tries += 1;
-            match coalesce::refused(held, changed, clock::epoch_millis(now), tries) {
-                Refused::Run => return Pass::Run(None),
-                Refused::Wait(pause) => tokio::time::sleep(pause).await,
-                Refused::Covered { started_ms } => {
-                    let reason = format!(
-                        "coalesced: a run of {} {} began at {}, after this change, saw it and finished",
-                        key.account,
-                        key.slot,
-                        clock::iso(clock::from_millis(started_ms))
-                    );
-                    tracing::info!(outcome = "coalesced", slot = %key.slot, "{reason}");
-                    return Pass::Covered(reason);
-                }
-            }
         }
     }
 

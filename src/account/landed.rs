@@ -11,15 +11,25 @@
 
 use crate::store::known::Snapshot;
 
-/// The regions an event's run looks at: `Some([region])` when the account
-/// is settled in every governed region, `None` (all of `regions`) otherwise.
+/// The regions a run of stack-instance events looks at: of the regions the
+/// events name (`landed`: one event's, or a burst's,
+/// [`crate::landing_gate`]), the governed ones when the account is settled
+/// in every governed region; `None` (all of `regions`) otherwise, and when
+/// they name no governed region.
 pub fn landed_only(
     account: &str,
-    region: Option<&str>,
+    landed: &[String],
     regions: &[String],
     recorded: Option<&Snapshot>,
 ) -> Option<Vec<String>> {
-    let region = region.filter(|r| regions.iter().any(|g| g == r))?;
+    let named: Vec<String> = landed
+        .iter()
+        .filter(|r| regions.contains(r))
+        .cloned()
+        .collect();
+    if named.is_empty() {
+        return None;
+    }
     let recorded = recorded?;
     let settled = |status: Option<&str>| !matches!(status, None | Some("pending" | "failed"));
     let every_region = regions
@@ -32,7 +42,7 @@ pub fn landed_only(
                 .and_then(|k| k.status.as_deref()),
         )
     });
-    (every_region && no_row_waits).then(|| vec![region.to_string()])
+    (every_region && no_row_waits).then_some(named)
 }
 
 #[cfg(test)]
@@ -131,11 +141,54 @@ mod tests {
                 None,
             ),
         ] {
+            let landed: Vec<String> = region.map(String::from).into_iter().collect();
             assert_eq!(
-                landed_only(A, region, &regions, recorded.as_ref()),
+                landed_only(A, &landed, &regions, recorded.as_ref()),
                 want,
                 "{why}"
             );
+        }
+    }
+
+    #[test]
+    fn a_burst_of_a_settled_account_looks_at_the_governed_regions_it_names() {
+        let regions: Vec<String> = ["us-east-1", "eu-west-1", "eu-west-2"]
+            .map(String::from)
+            .to_vec();
+        let settled = rows(&[
+            ("us-east-1", "compliant"),
+            ("eu-west-1", "compliant"),
+            ("eu-west-2", "remediated"),
+        ]);
+        let named = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for (why, landed, recorded, want) in [
+            (
+                "two of three",
+                named(&["eu-west-2", "us-east-1"]),
+                Some(&settled),
+                Some(named(&["eu-west-2", "us-east-1"])),
+            ),
+            (
+                "an ungoverned one among them is left out",
+                named(&["ap-south-1", "eu-west-1"]),
+                Some(&settled),
+                Some(named(&["eu-west-1"])),
+            ),
+            (
+                "none governed: every region",
+                named(&["ap-south-1"]),
+                Some(&settled),
+                None,
+            ),
+            ("none named: every region", vec![], Some(&settled), None),
+            (
+                "a waiting account: every region",
+                named(&["eu-west-1", "eu-west-2"]),
+                Some(&rows(&[("us-east-1", "pending")])),
+                None,
+            ),
+        ] {
+            assert_eq!(landed_only(A, &landed, &regions, recorded), want, "{why}");
         }
     }
 }

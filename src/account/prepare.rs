@@ -27,8 +27,8 @@ pub struct Prepared {
     /// What the table last recorded of the account, read beside the rest
     /// when the job has no sweep's view of it ([`change::judge`]).
     pub(super) recorded: Option<Snapshot>,
-    /// A member-stack event of a settled account: the one region it looks
-    /// at ([`landed::landed_only`]); `None`, every region asked for.
+    /// Member-stack events of a settled account: the regions they name
+    /// ([`landed::landed_only`]); `None`, every region asked for.
     pub(super) narrowed: Option<Vec<String>>,
 }
 
@@ -125,12 +125,7 @@ async fn enter(
     let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
         true => {
             let known = rows.get_or_init(|| recorded(ctx, job, account)).await;
-            landed::landed_only(
-                account,
-                job.trigger.region.as_deref(),
-                regions,
-                known.as_ref(),
-            )
+            landed::landed_only(account, &job.landed(), regions, known.as_ref())
         }
         false => None,
     };

@@ -13,6 +13,7 @@ pub mod identity_center;
 pub mod identity_center_look;
 pub mod keys;
 pub mod known;
+pub mod landing_gate;
 pub mod lease;
 pub mod outbox;
 pub mod receipts;

@@ -1,0 +1,159 @@
+//! Through a coalescing gate before any session: an edit flood's
+//! ([`crate::coalesce`]) or a member StackSet burst's
+//! ([`crate::landing_gate`]). An event is covered (answered `coalesced`),
+//! or runs, holding what it must mark when it finishes. A gate that cannot
+//! be read never holds an event back.
+
+use crate::aws::dynamodb::Table;
+use crate::clock;
+use crate::coalesce::{self, Refused};
+use crate::job::Job;
+use crate::landing_gate::{self, Step, Taken};
+use crate::outcome::Outcome;
+use crate::policy::Policy;
+use crate::store::coalesce as edit_store;
+use crate::store::landing_gate as landing_store;
+
+/// The gate an event passes.
+#[derive(Debug, Clone)]
+pub enum Gate {
+    /// One account-region-document's edits, and the change's time.
+    Edit(coalesce::Key, i64),
+    /// One account's stack-instance events.
+    Landing(landing_gate::Key),
+}
+
+/// What the gate let an event do.
+pub enum Pass {
+    /// Answered: the reason names the run that covered it.
+    Covered(String),
+    /// Run it, marking the gate as `Ran` says when done.
+    Run(Ran),
+}
+
+/// What a run through a gate marks when it finishes.
+#[derive(Debug, Clone)]
+pub enum Ran {
+    /// It holds no claim (the gate was unreadable, or refused too often).
+    Unmarked,
+    /// It holds the edit window, started at this time (epoch ms).
+    Edit(i64),
+    /// It took a burst's regions.
+    Landing(Taken),
+}
+
+/// The gate of an event: none for an ungoverned region's event (an edit
+/// there is ignored without a write; a stack instance there runs as before)
+/// or for any other kind of event.
+pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
+    if !policy.governs_region(job.trigger.region.as_deref()?) {
+        return None;
+    }
+    if let Some((key, changed)) = coalesce::key(&job.trigger) {
+        return Some(Gate::Edit(key, changed));
+    }
+    landing_gate::key(&job.trigger).map(Gate::Landing)
+}
+
+pub async fn pass(table: &Table, gate: &Gate) -> Pass {
+    match gate {
+        Gate::Edit(key, changed) => pass_edit(table, key, *changed).await,
+        Gate::Landing(key) => pass_landing(table, key).await,
+    }
+}
+
+/// Our run through the gate ended: mark what it read cleanly, so it covers
+/// the events that came before it. A mark that fails costs later events a
+/// run, never an event.
+pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
+    let marked = match (gate, ran) {
+        (Gate::Edit(key, _), Ran::Edit(started)) if coalesce::covers(done) => {
+            edit_store::finished(table, key, *started).await
+        }
+        (Gate::Landing(key), Ran::Landing(taken)) => {
+            let (clean, unclean) = landing_gate::read_cleanly(done, &taken.regions);
+            landing_store::finished(table, &key.account, taken.take, &clean, &unclean).await
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = marked {
+        tracing::warn!(error = %e, gate = ?gate, "coalescing gate not marked finished; later events run");
+    }
+}
+
+async fn pass_edit(table: &Table, key: &coalesce::Key, changed: i64) -> Pass {
+    let mut tries = 0;
+    loop {
+        let now = clock::now();
+        let held = match edit_store::claim(table, key, changed, now).await {
+            Ok(None) => return Pass::Run(Ran::Edit(clock::epoch_millis(now))),
+            Ok(Some(held)) => held,
+            Err(e) => return unreadable(e, &key.slot),
+        };
+        tries += 1;
+        match coalesce::refused(held, changed, clock::epoch_millis(now), tries) {
+            Refused::Run => return Pass::Run(Ran::Unmarked),
+            Refused::Wait(pause) => tokio::time::sleep(pause).await,
+            Refused::Covered { started_ms } => {
+                return covered(format!(
+                    "coalesced: a run of {} {} began at {}, after this change, saw it and finished",
+                    key.account,
+                    key.slot,
+                    clock::iso(clock::from_millis(started_ms))
+                ))
+            }
+        }
+    }
+}
+
+/// Claim at once (a lone event, a vend's instance: one write); else take a
+/// ticket and wait for a run that claims after it, or claim when the window
+/// passes.
+async fn pass_landing(table: &Table, key: &landing_gate::Key) -> Pass {
+    let slot = format!("{}#member_stack_landed", key.account);
+    match landing_store::claim(table, key, clock::now()).await {
+        Ok(Some(taken)) => return Pass::Run(Ran::Landing(taken)),
+        Ok(None) => {}
+        Err(e) => return unreadable(e, &slot),
+    }
+    let (ticket, mut held) = match landing_store::register(table, key, clock::now()).await {
+        Ok(got) => got,
+        Err(e) => return unreadable(e, &slot),
+    };
+    let mut tries = 1;
+    loop {
+        let now = clock::now();
+        match landing_gate::step(held, ticket, clock::epoch_millis(now), tries) {
+            Step::Covered { take } => {
+                return covered(format!(
+                    "coalesced: the run of {}'s member-stack events that took ticket {take} (this event's: {ticket}) read {} after this event arrived",
+                    key.account, key.region
+                ))
+            }
+            Step::Run => return Pass::Run(Ran::Unmarked),
+            Step::Wait(pause) => {
+                tries += 1;
+                tokio::time::sleep(pause).await
+            }
+            Step::Claim => match landing_store::claim(table, key, now).await {
+                Ok(Some(taken)) => return Pass::Run(Ran::Landing(taken)),
+                Ok(None) => tries += 1,
+                Err(e) => return unreadable(e, &slot),
+            },
+        }
+        held = match landing_store::read(table, key).await {
+            Ok(h) => h,
+            Err(e) => return unreadable(e, &slot),
+        };
+    }
+}
+
+fn covered(reason: String) -> Pass {
+    tracing::info!(outcome = "coalesced", "{reason}");
+    Pass::Covered(reason)
+}
+
+fn unreadable(e: crate::aws::AwsError, slot: &str) -> Pass {
+    tracing::warn!(error = %e, slot = %slot, "coalescing gate unavailable; handling the event");
+    Pass::Run(Ran::Unmarked)
+}
