@@ -54,7 +54,11 @@ fn deliver_at_once(w: &World, events: &[Value]) -> Vec<(i32, Value)> {
 fn regions_of(out: &Value) -> Vec<String> {
     out["accounts"][0]["regions"]
         .as_array()
-        .map(|rows| rows.iter().map(|r| r["region"].as_str().unwrap().to_string()).collect())
+        .map(|rows| {
+            rows.iter()
+                .map(|r| r["region"].as_str().unwrap().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -80,15 +84,16 @@ async fn a_stack_set_update_of_a_settled_account_costs_about_one_sweep() {
     rules.extend(counters(&COUNTED).as_array().unwrap().iter().cloned());
     proxy.faults(Value::Array(rules));
     let events = update_events(&account);
-    let first = events
-        .iter()
-        .position(|e| e["id"] == "update-0")
-        .unwrap();
+    let first = events.iter().position(|e| e["id"] == "update-0").unwrap();
     let world = &w;
     let lone_event = &events[first];
     let (result, waiting) = std::thread::scope(|scope| {
         let lone = scope.spawn(move || world.handle(lone_event));
-        assert!(proxy.wait("first-session", "held", 1, 60), "{:#}", proxy.hits());
+        assert!(
+            proxy.wait("first-session", "held", 1, 60),
+            "{:#}",
+            proxy.hits()
+        );
         let rest: Vec<Value> = events
             .iter()
             .enumerate()
@@ -97,7 +102,11 @@ async fn a_stack_set_update_of_a_settled_account_costs_about_one_sweep() {
             .collect();
         let rest = scope.spawn(move || deliver_at_once(world, &rest));
         let others = REGIONS_17.len() - 1;
-        assert!(proxy.wait("tickets", "hits", others, 60), "{:#}", proxy.hits());
+        assert!(
+            proxy.wait("tickets", "hits", others, 60),
+            "{:#}",
+            proxy.hits()
+        );
         proxy.release("first-session");
         (lone.join().unwrap(), rest.join().unwrap())
     });
@@ -200,4 +209,89 @@ async fn a_waiting_account_still_gets_every_region_from_one_event() {
     let regions = out["accounts"][0]["regions"].as_array().unwrap();
     assert_eq!(regions.len(), REGIONS_17.len(), "{out:#}");
     assert!(regions.iter().all(|r| r["action"] == "created"), "{out:#}");
+}
+
+/// A run that took a burst's regions and could not read one of them covers
+/// nothing there: that region's event is never answered `coalesced` on its
+/// word, and a run (its own, or one that takes it from the gate again)
+/// reads it after the fault.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_the_bursts_run_could_not_read_is_read_again_not_coalesced() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    w.write_policy_regions(&REGIONS_17);
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&stack_landed(&account, "us-east-1", "update-a"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(regions_of(&out), ["us-east-1"], "a lone event runs at once");
+
+    // The two events come while us-east-1's run holds the window; the run
+    // that takes both finds both unreadable once: the other event's region
+    // was taken by a run that could not read it.
+    let unreadable = |region: &str| {
+        json!({"name": format!("unreadable-{region}"), "service": "ssm", "region": region,
+            "action": "DescribeDocument", "code": "AccessDeniedException", "times": 1})
+    };
+    proxy.faults(json!([unreadable("eu-west-1"), unreadable("eu-west-2")]));
+    let events = [
+        stack_landed(&account, "eu-west-1", "update-b"),
+        stack_landed(&account, "eu-west-2", "update-c"),
+    ];
+    let mut answers = deliver_at_once(&w, &events);
+    // Before any redelivery: an event answered `coalesced` has a run beside
+    // it that read its region cleanly (the run that took both read neither).
+    let first_clean = cleanly_read(&answers);
+    for (out, event) in answers.iter().map(|(_, o)| o).zip(&events) {
+        if out["result"] == "coalesced" {
+            let region = event_region(event);
+            assert!(
+                first_clean.contains(&region),
+                "{region} answered coalesced on the word of a run that could not read it: {answers:#?}"
+            );
+        }
+    }
+    for region in ["eu-west-1", "eu-west-2"] {
+        let fired = count(&proxy, &format!("unreadable-{region}"));
+        assert_eq!(fired, 1, "the fault fired in {region}");
+    }
+    // A failed delivery comes again, as Lambda retries an async invocation.
+    for (i, (code, out)) in answers.clone().into_iter().enumerate() {
+        if code != 0 {
+            assert_eq!(out["result"], "failed", "{out:#}");
+            answers[i] = w.handle(&events[i]);
+        }
+    }
+    for (code, out) in &answers {
+        assert_eq!(code, &0, "{out:#}");
+        let result = out["result"].as_str().unwrap();
+        assert!(["done", "coalesced"].contains(&result), "{out:#}");
+    }
+    let read_cleanly = cleanly_read(&answers);
+    for region in ["eu-west-1", "eu-west-2"] {
+        assert!(
+            read_cleanly.iter().any(|r| r == region),
+            "a run read {region} after the fault: {answers:#?}"
+        );
+    }
+}
+
+/// The regions the runs among `answers` that finished read cleanly.
+fn cleanly_read(answers: &[(i32, Value)]) -> Vec<String> {
+    answers
+        .iter()
+        .filter(|(_, out)| out["result"] == "done")
+        .flat_map(|(_, out)| {
+            out["accounts"][0]["regions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|r| r["action"] != "failed")
+        .map(|r| r["region"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn event_region(event: &Value) -> String {
+    let stack = event["detail"]["stack-id"].as_str().unwrap();
+    stack.split(':').nth(3).unwrap().to_string()
 }
