@@ -119,8 +119,9 @@ RUNAS_GUARD_METRICS = {
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
     # ... and looks that could not run (an alarm watches them).
     "IdentityCenterLookFailures": ("Count", {"run_as_override", "sweep"}),
-    # A flood's later events, answered before any AssumeRole (src/coalesce.rs).
-    "EventsCoalesced": ("Count", {"document_changed", "session_document_changed"}),
+    # A flood's later events, answered before any AssumeRole (src/coalesce.rs),
+    # and a member StackSet burst's (src/landing_gate.rs).
+    "EventsCoalesced": ("Count", {"document_changed", "session_document_changed", "member_stack_landed"}),
     # [forwarding_canary]: each canary's write-to-arrival time.
     "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),
     # The fullest session policy's packed size AWS answered in the run (any
