@@ -91,7 +91,28 @@ pub(crate) async fn publish_kept(
     decided: Vec<Alert>,
     kept: bool,
 ) -> Delivered {
-    let attempts = alerts.publish_copies(copies(alerts, &decided)).await;
+    let attempts = attempt(alerts, &decided).await;
+    settle(receipts, owner, attempts, kept).await
+}
+
+/// Every destination's copy of `decided` published once (an event's run
+/// does it beside keeping them: [`settle`] decides afterwards what the
+/// outbox keeps).
+pub(crate) async fn attempt(alerts: &Alerts, decided: &[Alert]) -> Vec<Attempt> {
+    if decided.is_empty() {
+        return vec![];
+    }
+    alerts.publish_copies(copies(alerts, decided)).await
+}
+
+/// What the attempts came to: a copy the topic took leaves the outbox (when
+/// it was kept), a refused one is left there for the next run.
+pub(crate) async fn settle(
+    receipts: &Receipts,
+    owner: &str,
+    attempts: Vec<Attempt>,
+    kept: bool,
+) -> Delivered {
     let mut out = Delivered::default();
     for Attempt {
         alert,
@@ -129,6 +150,22 @@ pub(crate) async fn publish_kept(
         }
     }
     out
+}
+
+/// The delivery of attempts that all went out: known before the outbox is
+/// tidied, so the event's claim can close beside it.
+pub(crate) fn all_sent(attempts: &[Attempt]) -> Option<Delivered> {
+    attempts
+        .iter()
+        .all(|a| a.result.is_ok())
+        .then(|| Delivered {
+            sent: attempts
+                .iter()
+                .filter(|a| a.dest == Dest::Main)
+                .map(|a| Alerts::sent(&a.alert))
+                .collect(),
+            ..Delivered::default()
+        })
 }
 
 /// An unsent copy left in the outbox, free for the next run to take; true

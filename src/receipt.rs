@@ -7,12 +7,12 @@ use serde_json::Value;
 
 use crate::account::Uncommitted;
 use crate::alert::Alert;
-use crate::aws::alerts::{Alerts, Dest};
+use crate::aws::alerts::{Alerts, Attempt, Dest};
 use crate::aws::AwsError;
 use crate::commit::commit;
 use crate::heartbeat::Keepalive;
 use crate::job::Job;
-use crate::outbox::{deliver, flush_read, keep_first, publish_kept, Delivered};
+use crate::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
 use crate::outcome::{Handled, Outcome};
 use crate::store::outbox::OutboxEntry;
 use crate::store::receipts::{Claim, Receipts};
@@ -127,56 +127,57 @@ impl Delivery {
             home,
         } = work;
         let alerts = merge(std::mem::take(&mut self.resumed), alerts);
-        // Alerts are kept in the outbox before the results are recorded
-        // (both at once), so neither a failed record nor a crash loses them.
-        let keep = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts);
+        // Alerts are kept in the outbox before they are published and while
+        // the results are recorded, so neither a failed record nor a crash
+        // loses them, and a run that dies before publishing leaves them to
+        // its retry alone (published once).
         let (kept, (record_error, adopted), waiting) = tokio::join!(
-            keep,
+            keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
             record(fx.state, job, &uncommitted),
             fx.receipts.outbox()
         );
+
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let delivered = publish(fx, &job.owner, waiting, alerts, kept, adopted).await;
-        outcome.alerts = delivered.sent.clone();
-        if let Some(e) = &delivered.first_error {
-            outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
+        let ours = alerts.iter().chain(&adopted);
+        let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
+        // What earlier runs left goes first (nothing, and no call, as a rule).
+        let flushed = flush_read(fx.receipts, fx.alerts, &job.owner, waiting).await;
+        if flushed > 0 {
+            tracing::info!(count = flushed, "alerts left by earlier runs published");
         }
-        failed |= home == Home::Claim && delivered.unsent > 0;
-        // An alert neither published nor kept is never a quiet success:
-        // the run fails (the CLI exits 1, Lambda retries the event, whose
-        // claim carries the alert) and `AlertsLost` counts it.
-        let accounts: usize = outcome.accounts.iter().map(|a| a.alerts_lost).sum();
-        outcome.alerts_lost = delivered.lost.len() + accounts;
-        if outcome.alerts_lost > 0 {
-            failed = true;
-            outcome.reason = format!(
-                "{}; {} alert(s) neither published nor kept in the outbox",
-                outcome.reason, outcome.alerts_lost
-            );
-        }
-        // The claim stops renewing before it is closed.
+        let attempts = attempt(fx.alerts, &alerts).await;
+        let known = all_sent(&attempts).filter(|_| adopted.is_empty());
+        let tidy = tidy(fx, &job.owner, attempts, kept, adopted);
+        let (outcome, failed) = match known {
+            // Every copy went out: the claim closes beside the outbox's
+            // tidying (nothing there can change the outcome; a copy whose
+            // removal does not land is sent again with its alert_id, as
+            // when a run dies between publishing and removing it).
+            Some(delivered) => {
+                let (outcome, failed, lost) = conclude(outcome, failed, home, delivered);
+                self.stop_renewing();
+                let ((), _) = tokio::join!(self.close(fx, home, failed, lost, &outcome), tidy);
+                (outcome, failed)
+            }
+            None => {
+                let (outcome, failed, lost) = conclude(outcome, failed, home, tidy.await);
+                self.stop_renewing();
+                self.close(fx, home, failed, lost, &outcome).await;
+                (outcome, failed)
+            }
+        };
+        finished(outcome, failed)
+    }
+
+    /// The claim stops renewing before it is closed.
+    fn stop_renewing(&mut self) {
         let keepalive = std::mem::take(&mut self.keepalive);
         if keepalive.lost() {
             tracing::warn!(event_id = %self.event_id, "the event claim was taken over while this run worked");
         }
-        drop(keepalive);
-        self.close(fx, home, failed, delivered.lost, &outcome).await;
-        if delivered.kept > 0 {
-            outcome.reason = format!(
-                "{}; {} alert(s) kept in the outbox for the next run",
-                outcome.reason, delivered.kept
-            );
-        }
-        if failed {
-            outcome.result = Handled::Failed;
-            tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
-        } else {
-            tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
-        }
-        outcome
     }
 
     /// Completes the claim, or releases it for the retry, with the alerts
@@ -245,22 +246,17 @@ async fn record(
     (first_error, adopted)
 }
 
-/// What earlier runs left in the outbox first (then our own unsent copies,
-/// freed below, wait for the next run rather than this one), then ours,
-/// then those of dead runs found while recording (their failure to send is
-/// not this event's).
-async fn publish(
+/// Ours settled (sent copies leave the outbox, refused ones stay there for
+/// the next run), then those of dead runs found while recording delivered
+/// (their failure to send is not this event's).
+async fn tidy(
     fx: &Effects<'_>,
     owner: &str,
-    waiting: Result<Vec<OutboxEntry>, AwsError>,
-    alerts: Vec<Alert>,
+    attempts: Vec<Attempt>,
     kept: bool,
     adopted: Vec<Alert>,
 ) -> Delivered {
-    let ours = alerts.iter().chain(&adopted);
-    let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
-    let flushed = flush_read(fx.receipts, fx.alerts, owner, waiting).await;
-    let mut delivered = publish_kept(fx.receipts, fx.alerts, owner, alerts, kept).await;
+    let mut delivered = settle(fx.receipts, owner, attempts, kept).await;
     delivered.absorb(deliver(fx.receipts, fx.alerts, owner, adopted).await);
     if delivered.chat_unsent > 0 {
         tracing::warn!(
@@ -268,10 +264,51 @@ async fn publish(
             "chat copies not published; kept in the outbox"
         );
     }
-    if flushed > 0 {
-        tracing::info!(count = flushed, "alerts left by earlier runs published");
-    }
     delivered
+}
+
+/// The outcome as the delivery leaves it: whether the run failed, and the
+/// alerts neither published nor kept.
+fn conclude(
+    mut outcome: Outcome,
+    mut failed: bool,
+    home: Home,
+    delivered: Delivered,
+) -> (Outcome, bool, Vec<Alert>) {
+    outcome.alerts = delivered.sent.clone();
+    if let Some(e) = &delivered.first_error {
+        outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
+    }
+    failed |= home == Home::Claim && delivered.unsent > 0;
+    // An alert neither published nor kept is never a quiet success: the
+    // run fails (the CLI exits 1, Lambda retries the event, whose claim
+    // carries the alert) and `AlertsLost` counts it.
+    let accounts: usize = outcome.accounts.iter().map(|a| a.alerts_lost).sum();
+    outcome.alerts_lost = delivered.lost.len() + accounts;
+    if outcome.alerts_lost > 0 {
+        failed = true;
+        outcome.reason = format!(
+            "{}; {} alert(s) neither published nor kept in the outbox",
+            outcome.reason, outcome.alerts_lost
+        );
+    }
+    if delivered.kept > 0 {
+        outcome.reason = format!(
+            "{}; {} alert(s) kept in the outbox for the next run",
+            outcome.reason, delivered.kept
+        );
+    }
+    (outcome, failed, delivered.lost)
+}
+
+fn finished(mut outcome: Outcome, failed: bool) -> Outcome {
+    if failed {
+        outcome.result = Handled::Failed;
+        tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
+    } else {
+        tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
+    }
+    outcome
 }
 
 /// The outbox read, less the copies of the alerts this run sends itself:
