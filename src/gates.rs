@@ -55,10 +55,33 @@ pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
     landing_gate::key(&job.trigger).map(Gate::Landing)
 }
 
-pub async fn pass(table: &Table, gate: &Gate) -> Pass {
+/// A first claim made beside the event's receipt claim (a landing gate's:
+/// a vend's instance event pays no round trip for its gate).
+pub type First = Result<Option<Taken>, crate::aws::AwsError>;
+
+/// The first claim of a landing gate; `None` for an edit gate, whose first
+/// claim needs nothing the receipt could save.
+pub async fn first(table: &Table, gate: &Gate) -> Option<First> {
+    match gate {
+        Gate::Landing(key) => Some(landing_store::claim(table, key, clock::now()).await),
+        Gate::Edit(..) => None,
+    }
+}
+
+/// The receipt answered the event (a duplicate, one in flight elsewhere):
+/// a first claim it made is given back, so the regions it took wait again.
+pub async fn give_back(table: &Table, gate: &Gate, first: Option<First>) {
+    if let (Gate::Landing(key), Some(Ok(Some(taken)))) = (gate, first) {
+        if let Err(e) = landing_store::give_back(table, key, &taken).await {
+            tracing::warn!(error = %e, account = %key.account, "member-stack gate claim not given back; its regions' events run after the window");
+        }
+    }
+}
+
+pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
     match gate {
         Gate::Edit(key, changed) => pass_edit(table, key, *changed).await,
-        Gate::Landing(key) => pass_landing(table, key).await,
+        Gate::Landing(key) => pass_landing(table, key, first).await,
     }
 }
 
@@ -109,9 +132,13 @@ async fn pass_edit(table: &Table, key: &coalesce::Key, changed: i64) -> Pass {
 /// Claim at once (a lone event, a vend's instance: one write); else take a
 /// ticket and wait for a run that claims after it, or claim when the window
 /// passes.
-async fn pass_landing(table: &Table, key: &landing_gate::Key) -> Pass {
+async fn pass_landing(table: &Table, key: &landing_gate::Key, first: Option<First>) -> Pass {
     let slot = format!("{}#member_stack_landed", key.account);
-    match landing_store::claim(table, key, clock::now()).await {
+    let first = match first {
+        Some(first) => first,
+        None => landing_store::claim(table, key, clock::now()).await,
+    };
+    match first {
         Ok(Some(taken)) => return Pass::Run(Ran::Landing(taken)),
         Ok(None) => {}
         Err(e) => return unreadable(e, &slot),

@@ -64,17 +64,24 @@ pub struct Held {
 pub struct Taken {
     pub take: i64,
     pub regions: Vec<String>,
+    /// When the claim was made (epoch ms): a claim given back is matched
+    /// by it, so it never clears a later run's.
+    pub started: i64,
 }
 
 impl Taken {
-    pub fn new(take: i64, own: &str, waiting: Vec<String>) -> Taken {
+    pub fn new(take: i64, own: &str, waiting: Vec<String>, started: i64) -> Taken {
         let mut regions = vec![own.to_string()];
         for r in waiting {
             if !regions.contains(&r) {
                 regions.push(r);
             }
         }
-        Taken { take, regions }
+        Taken {
+            take,
+            regions,
+            started,
+        }
     }
 }
 

@@ -124,10 +124,11 @@ fn cover_needs_a_take_at_or_after_the_ticket() {
 #[test]
 fn a_take_answers_for_its_own_region_first_and_each_once() {
     let waiting = ["eu-west-1", "us-east-1", "eu-west-1", "ap-south-1"].map(String::from);
-    let t = Taken::new(4, "us-east-1", waiting.to_vec());
+    let t = Taken::new(4, "us-east-1", waiting.to_vec(), T);
     assert_eq!(t.take, 4);
     assert_eq!(t.regions, ["us-east-1", "eu-west-1", "ap-south-1"]);
-    assert_eq!(Taken::new(1, "eu-west-1", vec![]).regions, ["eu-west-1"]);
+    assert_eq!(t.started, T);
+    assert_eq!(Taken::new(1, "eu-west-1", vec![], T).regions, ["eu-west-1"]);
 }
 
 fn trigger(

@@ -167,24 +167,36 @@ impl Reactor {
         let gate = gates::gate(&self.svc.policy, &job);
         // A gated event reads ahead only once through the gate: a coalesced
         // one takes no session.
-        let (claimed, prefetched) = match gate {
-            Some(_) => (
-                receipt::claim(&self.svc.receipts, &job, explained).await,
-                None,
-            ),
-            None => tokio::join!(
-                receipt::claim(&self.svc.receipts, &job, explained),
-                workers::account::read_ahead(&self.svc, &ctx, &job)
-            ),
+        let table = &self.svc.table;
+        let (claimed, prefetched, first) = match &gate {
+            Some(g) => {
+                let (claimed, first) = tokio::join!(
+                    receipt::claim(&self.svc.receipts, &job, explained),
+                    gates::first(table, g)
+                );
+                (claimed, None, first)
+            }
+            None => {
+                let (claimed, prefetched) = tokio::join!(
+                    receipt::claim(&self.svc.receipts, &job, explained),
+                    workers::account::read_ahead(&self.svc, &ctx, &job)
+                );
+                (claimed, prefetched, None)
+            }
         };
         let delivery = match claimed {
             Claimed::Ours(d) => d,
-            Claimed::Answered(o) => return o,
+            Claimed::Answered(o) => {
+                if let Some(g) = &gate {
+                    gates::give_back(table, g, first).await;
+                }
+                return o;
+            }
         };
         let fx = self.effects();
         let mut ran = gates::Ran::Unmarked;
         if let Some(gate) = &gate {
-            match gates::pass(&self.svc.table, gate).await {
+            match gates::pass(table, gate, first).await {
                 gates::Pass::Covered(reason) => {
                     let covered = Outcome {
                         result: Handled::Coalesced,

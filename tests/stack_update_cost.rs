@@ -295,3 +295,40 @@ fn event_region(event: &Value) -> String {
     let stack = event["detail"]["stack-id"].as_str().unwrap();
     stack.split(':').nth(3).unwrap().to_string()
 }
+
+/// A delivery the receipt answers (`duplicate`) may have claimed the gate
+/// beside it: it gives the claim back, so the next event of the account runs
+/// at once and the regions it took wait for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_delivery_gives_its_gate_claim_back() {
+    let w = World::new().await;
+    let account = w.create_account("member", None).await;
+    let (code, _) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0);
+    let event = stack_landed(&account, "us-east-1", "update-a");
+    let (code, out) = w.handle(&event);
+    assert_eq!((code, out["result"].as_str()), (0, Some("done")), "{out:#}");
+    // Past the window, the same delivery again: its gate claim succeeds
+    // beside the receipt's answer.
+    std::thread::sleep(std::time::Duration::from_millis(5_500));
+    let (code, again) = w.handle(&event);
+    assert_eq!(
+        (code, again["result"].as_str()),
+        (0, Some("duplicate")),
+        "{again:#}"
+    );
+    let gate = w
+        .items()
+        .await
+        .into_iter()
+        .find(|i| i["pk"] == format!("GATE#{account}") && i["sk"] == "member_stack_landed")
+        .expect("the gate item");
+    assert!(!gate.contains_key("started"), "claim given back: {gate:#?}");
+    assert!(gate["waiting"].contains("us-east-1"), "{gate:#?}");
+    // The next event claims and takes what was given back.
+    let (code, out) = w.handle(&stack_landed(&account, "eu-west-1", "update-b"));
+    assert_eq!((code, out["result"].as_str()), (0, Some("done")), "{out:#}");
+    let mut looked = regions_of(&out);
+    looked.sort();
+    assert_eq!(looked, ["eu-west-1", "us-east-1"], "{out:#}");
+}

@@ -62,7 +62,22 @@ pub async fn claim(table: &Table, key: &Key, now: SystemTime) -> Result<Option<T
         .cloned()
         .unwrap_or_default();
     let take = get_n(&old, "seq").unwrap_or(0).saturating_add(1);
-    Ok(Some(Taken::new(take, &key.region, waiting)))
+    Ok(Some(Taken::new(take, &key.region, waiting, now_ms)))
+}
+
+/// Gives back a claim this run cannot use (its delivery was a duplicate):
+/// the regions it took wait again, and the window is open, unless another
+/// run has claimed since.
+pub async fn give_back(table: &Table, key: &Key, taken: &Taken) -> Result<(), AwsError> {
+    let sent = table
+        .update_at(gate_key(&key.account))
+        .update_expression("REMOVE started ADD waiting :regions")
+        .condition_expression("started = :ours")
+        .expression_attribute_values(":ours", n(taken.started))
+        .expression_attribute_values(":regions", AttributeValue::Ss(taken.regions.clone()))
+        .send()
+        .await;
+    table.applied("UpdateItem", &key.account, sent).map(|_| ())
 }
 
 /// Takes a ticket and leaves the event's region waiting: the ticket, and
