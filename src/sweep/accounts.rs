@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::{run_as_tags, session_documents, Swept};
@@ -51,9 +51,8 @@ pub(super) async fn run_accounts(
         let (svc, job, org, regions) = (svc.clone(), job.clone(), org.clone(), regions.to_vec());
         let account = (info.id.clone(), info.name.clone());
         let handle = tasks.spawn(async move {
-            let _permit = permit;
             let (id, name) = (info.id.clone(), info.name.clone());
-            sweep_account(&svc, &job, &org, info, &regions)
+            sweep_account(&svc, &job, &org, info, &regions, Some(permit))
                 .await
                 .unwrap_or_else(|e| {
                     let report = AccountReport::uniform(&id, &name, &regions, |r| {
@@ -106,6 +105,7 @@ pub(super) async fn sweep_account(
     org: &Org,
     info: AccountInfo,
     regions: &[String],
+    permit: Option<OwnedSemaphorePermit>,
 ) -> Result<Swept, AwsError> {
     if let Some(report) = by_state(svc, org, &info, regions).await? {
         return Ok((report, HashSet::new()));
@@ -144,6 +144,9 @@ pub(super) async fn sweep_account(
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    // The account's member calls are over: the next account starts while
+    // its alerts are named, kept and published (hub calls only).
+    drop(permit);
     let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     acct.report.alerts_lost = delivered.lost.len();

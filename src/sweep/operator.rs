@@ -23,18 +23,25 @@ pub async fn reconcile_org(
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<OrgReport, AwsError> {
     let job = operator_job(dry_run);
-    // The hub first: its table, then the organization, then any member.
-    let job = if dry_run {
-        job
-    } else {
-        with_snapshot(svc, &job, None).await?
-    };
-    let mut accounts = org.walk().await?;
-    let flushed = if dry_run {
-        0
-    } else {
-        flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await
-    };
+    // The table, the organization and the outbox are read at once; an error
+    // still names the hub first: its table, then the organization.
+    let (job, accounts, flushed) = tokio::join!(
+        async {
+            match dry_run {
+                true => Ok(job.clone()),
+                false => with_snapshot(svc, &job, None).await,
+            }
+        },
+        org.walk(),
+        async {
+            match dry_run {
+                true => 0,
+                false => flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await,
+            }
+        }
+    );
+    let job = job?;
+    let mut accounts = accounts?;
     if !selection.accounts.is_empty() {
         accounts.retain(|a| selection.accounts.contains(&a.id));
     }

@@ -1,5 +1,5 @@
-//! The scheduled sweep: empty the outbox, then fan out or run every account,
-//! and say in one summary what it found.
+//! The scheduled sweep: empty the outbox while walking the organization,
+//! then fan out or run every account, and say in one summary what it found.
 
 use std::sync::Arc;
 
@@ -77,12 +77,16 @@ fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
 
 /// Empty the outbox, then fan out or run every account.
 async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) -> Work {
-    let accounts = match org.walk().await {
+    // What earlier runs left in the outbox goes out while the tree is walked.
+    let (accounts, _) = tokio::join!(
+        org.walk(),
+        flush_outbox(&svc.receipts, &svc.alerts, &job.owner)
+    );
+    let accounts = match accounts {
         Ok(a) => a,
         Err(e) => return Work::error(outcome, &e),
     };
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
-        flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await;
         return match fan_out(svc, org, &job.trigger.event_id, &accounts).await {
             Ok(sent) => {
                 outcome.result = Handled::FannedOut;
@@ -101,7 +105,6 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         Ok(job) => job,
         Err(e) => return Work::error(outcome, &e),
     };
-    flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await;
     let (swept, unreached) = run_accounts(svc, job, org, accounts, &regions, None).await;
     let tally = tally(&swept);
     outcome.reason = format!(
