@@ -27,6 +27,13 @@ use crate::trigger::{MemberStackSet, StackSetAdmin, Trigger, TriggerKind};
 use crate::work::Work;
 use crate::workers;
 
+/// A claimed event: its delivery, what was read ahead, its first gate claim.
+type Claim = (
+    receipt::Delivery,
+    Option<crate::account::Prepare>,
+    Option<gates::First>,
+);
+
 #[derive(Clone)]
 pub struct Reactor {
     svc: Arc<Services>,
@@ -165,38 +172,16 @@ impl Reactor {
         let org = self.svc.org.fresh();
         let ctx = self.svc.ctx(&org);
         let gate = gates::gate(&self.svc.policy, &job);
-        // A gated event reads ahead only once through the gate: a coalesced
-        // one takes no session.
-        let table = &self.svc.table;
-        let (claimed, prefetched, first) = match &gate {
-            Some(g) => {
-                let (claimed, first) = tokio::join!(
-                    receipt::claim(&self.svc.receipts, &job, explained),
-                    gates::first(table, g)
-                );
-                (claimed, None, first)
-            }
-            None => {
-                let (claimed, prefetched) = tokio::join!(
-                    receipt::claim(&self.svc.receipts, &job, explained),
-                    workers::account::read_ahead(&self.svc, &ctx, &job)
-                );
-                (claimed, prefetched, None)
-            }
-        };
-        let delivery = match claimed {
-            Claimed::Ours(d) => d,
-            Claimed::Answered(o) => {
-                if let Some(g) = &gate {
-                    gates::give_back(table, g, first).await;
-                }
-                return o;
-            }
-        };
+        let (delivery, prefetched, first) =
+            match self.claimed(&job, &ctx, explained, gate.as_ref()).await {
+                Ok(claimed) => claimed,
+                Err(answered) => return answered,
+            };
         let fx = self.effects();
-        let mut ran = gates::Ran::Unmarked;
-        if let Some(gate) = &gate {
-            match gates::pass(table, gate, first).await {
+        let ran = match &gate {
+            None => gates::Ran::Unmarked,
+            Some(g) => match gates::pass(&self.svc.table, g, first).await {
+                gates::Pass::Run(marks) => marks,
                 gates::Pass::Covered(reason) => {
                     let covered = Outcome {
                         result: Handled::Coalesced,
@@ -205,9 +190,8 @@ impl Reactor {
                     };
                     return delivery.finish(Work::answered(covered), &job, &fx).await;
                 }
-                gates::Pass::Run(marks) => ran = marks,
-            }
-        }
+            },
+        };
         if let gates::Ran::Landing(taken) = &ran {
             job.burst = Some(taken.regions.clone());
         }
@@ -221,6 +205,45 @@ impl Reactor {
             gates::finished(&self.svc.table, gate, &ran, &done).await;
         }
         done
+    }
+
+    /// The event's receipt claimed, and beside it: a gated event's first
+    /// gate claim (it reads ahead only once through the gate, so a
+    /// coalesced one takes no session), any other event's read-ahead. A
+    /// delivery the receipt answers gives its gate claim back.
+    async fn claimed(
+        &self,
+        job: &Job,
+        ctx: &crate::account::Ctx<'_>,
+        explained: Value,
+        gate: Option<&gates::Gate>,
+    ) -> Result<Claim, Outcome> {
+        let table = &self.svc.table;
+        let (claimed, prefetched, first) = match gate {
+            Some(g) => {
+                let (claimed, first) = tokio::join!(
+                    receipt::claim(&self.svc.receipts, job, explained),
+                    gates::first(table, g)
+                );
+                (claimed, None, first)
+            }
+            None => {
+                let (claimed, prefetched) = tokio::join!(
+                    receipt::claim(&self.svc.receipts, job, explained),
+                    workers::account::read_ahead(&self.svc, ctx, job)
+                );
+                (claimed, prefetched, None)
+            }
+        };
+        match claimed {
+            Claimed::Ours(d) => Ok((d, prefetched, first)),
+            Claimed::Answered(o) => {
+                if let Some(g) = gate {
+                    gates::give_back(table, g, first).await;
+                }
+                Err(o)
+            }
+        }
     }
 
     fn effects(&self) -> Effects<'_> {

@@ -19,6 +19,7 @@ use crate::seat::Seat;
 use crate::store::known::Snapshot;
 use crate::store::lease::RegionGrant;
 use crate::store::state::StateStore;
+use crate::trigger::TriggerKind;
 
 pub mod change;
 mod early;
@@ -154,7 +155,7 @@ pub async fn converge(
         session,
         mut seen,
         recorded,
-        narrowed: _,
+        narrowed,
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);
@@ -173,24 +174,21 @@ pub async fn converge(
     report.role = Some(session.role.clone());
     report.packed_policy_size = session.packed_policy_size;
     let targets = ctx.policy.targets(account, &path);
-    debug_assert_eq!(
-        targets.first().map(|t| t.user.as_str()),
-        Some(user.as_str())
-    );
-    // OU names are for the report: looked up beside the regions, not before.
-    let (ou_path, (regions, grants)) = tokio::join!(
+    debug_assert_eq!(targets.first().map(|t| &t.user), Some(&user));
+    // Names for the report and a vend's alert: beside the regions, never after.
+    let (ou_path, (regions, grants), named) = tokio::join!(
         ctx.org.path_names(account, &path),
-        reconcile_regions(ctx, job, &session, targets, regions, &mut seen)
+        reconcile_regions(ctx, job, &session, targets, regions, &mut seen),
+        name_if(
+            ctx,
+            account,
+            report.name.is_none() && vend_like(job, narrowed.is_some())
+        )
     );
     report.ou_path = Some(ou_path);
-    let mut regions = held::missing_check_document(ctx, account, regions).await;
-    let known = recorded.as_ref().or(job.known.as_deref());
-    judged(known, account, &user, &mut regions);
-    log_outcomes(account, &regions);
-    let (new_drift, new_missing) = tokio::join!(
-        first_seen_drift(ctx.state, job, account, known, &regions),
-        missing::newly_missing(ctx.state, job, account, &regions)
-    );
+    report.name = report.name.or(named);
+    let (regions, new_drift, new_missing) =
+        judged_rows(ctx, job, (account, &user), regions, recorded.as_ref()).await;
     report.regions = regions;
     Uncommitted {
         report,
@@ -200,6 +198,52 @@ pub async fn converge(
         recorded: None,
     }
     .waited(job, recorded)
+}
+
+/// The rows as the table last knew them: each one's change judged, logged,
+/// and the drift and missing users first seen now.
+async fn judged_rows(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, user): (&str, &str),
+    regions: Vec<RegionOutcome>,
+    recorded: Option<&Snapshot>,
+) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+    let mut regions = held::missing_check_document(ctx, account, regions).await;
+    let known = recorded.or(job.known.as_deref());
+    judged(known, account, user, &mut regions);
+    log_outcomes(account, &regions);
+    let (new_drift, new_missing) = tokio::join!(
+        first_seen_drift(ctx.state, job, account, known, &regions),
+        missing::newly_missing(ctx.state, job, account, &regions)
+    );
+    (regions, new_drift, new_missing)
+}
+
+/// The account's name, when `wanted` (a failed read leaves it to the
+/// alert's own lookup, which says so).
+async fn name_if(ctx: &Ctx<'_>, account: &str, wanted: bool) -> Option<String> {
+    match wanted {
+        true => ctx
+            .org
+            .describe_account(account)
+            .await
+            .ok()
+            .flatten()
+            .map(|a| a.name),
+        false => None,
+    }
+}
+
+/// A run that configures an account for the first time (its vend, or the
+/// member stack's arrival while it waits) and so tells `account_configured`.
+fn vend_like(job: &Job, narrowed: bool) -> bool {
+    !job.dry_run
+        && match job.trigger.kind {
+            TriggerKind::AccountVended => true,
+            TriggerKind::MemberStackLanded => !narrowed,
+            _ => false,
+        }
 }
 
 /// No session could be made: every row waits for the member stack, or

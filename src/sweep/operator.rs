@@ -22,26 +22,7 @@ pub async fn reconcile_org(
     dry_run: bool,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<OrgReport, AwsError> {
-    let job = operator_job(dry_run);
-    // The table, the organization and the outbox are read at once; an error
-    // still names the hub first: its table, then the organization.
-    let (job, accounts, flushed) = tokio::join!(
-        async {
-            match dry_run {
-                true => Ok(job.clone()),
-                false => with_snapshot(svc, &job, None).await,
-            }
-        },
-        org.walk(),
-        async {
-            match dry_run {
-                true => 0,
-                false => flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await,
-            }
-        }
-    );
-    let job = job?;
-    let mut accounts = accounts?;
+    let (job, mut accounts, flushed) = started(svc, org, dry_run).await?;
     if !selection.accounts.is_empty() {
         accounts.retain(|a| selection.accounts.contains(&a.id));
     }
@@ -75,6 +56,33 @@ pub async fn reconcile_org(
         alerts_lost: delivered.lost.len() + accounts,
         degraded,
     })
+}
+
+/// The table, the organization and the outbox are read at once; an error
+/// still names the hub first: its table, then the organization. A dry run
+/// reads neither the table nor the outbox.
+async fn started(
+    svc: &Arc<Services>,
+    org: &Org,
+    dry_run: bool,
+) -> Result<(Job, Vec<crate::aws::organizations::AccountInfo>, usize), AwsError> {
+    let job = operator_job(dry_run);
+    let (with_known, accounts, flushed) = tokio::join!(
+        async {
+            match dry_run {
+                true => Ok(job.clone()),
+                false => with_snapshot(svc, &job, None).await,
+            }
+        },
+        org.walk(),
+        async {
+            match dry_run {
+                true => 0,
+                false => flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await,
+            }
+        }
+    );
+    Ok((with_known?, accounts?, flushed))
 }
 
 /// A fresh event id every time: the operator's reconcile is never a
