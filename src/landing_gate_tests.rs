@@ -137,20 +137,21 @@ fn trigger(
     region: Option<&str>,
     attempt: u32,
 ) -> Trigger {
-    let mut t = crate::trigger::classify(&serde_json::json!({
-        "version": "0", "id": "e-1", "detail-type": "Scheduled Event",
-        "source": "aws.events", "time": "2026-11-21T10:00:00Z",
-        "region": "eu-west-1", "resources": [], "detail": {}
-    }))
-    .unwrap();
-    t.kind = kind;
-    t.account = account.map(str::to_string);
-    t.region = region.map(str::to_string);
-    t.context = Context {
+    let context = Context {
         attempt,
         ..Context::default()
     };
-    t
+    Trigger {
+        kind,
+        account: account.map(str::to_string),
+        region: region.map(str::to_string),
+        actor: None,
+        event_id: "instance-1".into(),
+        source: "aws.cloudformation".into(),
+        event_name: None,
+        reason: "test".into(),
+        context,
+    }
 }
 
 #[test]
@@ -201,19 +202,10 @@ fn row(region: &str, document: Option<&str>, action: Action) -> RegionOutcome {
 
 fn ran(rows: Vec<RegionOutcome>) -> Outcome {
     let mut o = Outcome::new(serde_json::Value::Null, Handled::Done, "");
-    o.accounts.push(AccountReport {
-        account: "111122223333".into(),
-        name: None,
-        ou_path: None,
-        desired_user: None,
-        rule: None,
-        role: None,
-        packed_policy_size: None,
-        mode: None,
-        left_governance: None,
-        regions: rows,
-        alerts_lost: 0,
-    });
+    let none = |r: &str| row(r, None, Action::None);
+    let mut report = AccountReport::uniform("111122223333", "member", &[], none);
+    report.regions = rows;
+    o.accounts.push(report);
     o
 }
 
