@@ -120,8 +120,13 @@ pub fn step(held: Held, ticket: i64, now_ms: i64, tries: u32) -> Step {
 /// Of the regions a run answered for, those it read cleanly (every
 /// document there read: none failed, waits for its member stack, or was
 /// left to another run) and those it did not. A region the run did not
-/// report is not read.
+/// report is not read, unless the run found nothing of the account to
+/// look at (`ignored`: exempt, out of scope, not in the organization), which
+/// any event of the burst would find too.
 pub fn read_cleanly(outcome: &Outcome, answered: &[String]) -> (Vec<String>, Vec<String>) {
+    if outcome.result == crate::outcome::Handled::Ignored {
+        return (answered.to_vec(), vec![]);
+    }
     let rows: Vec<_> = outcome
         .accounts
         .iter()

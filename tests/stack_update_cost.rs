@@ -332,3 +332,32 @@ async fn a_duplicate_delivery_gives_its_gate_claim_back() {
     looked.sort();
     assert_eq!(looked, ["eu-west-1", "us-east-1"], "{out:#}");
 }
+
+/// A burst for an account the organization does not have (closed, or
+/// removed since the StackSet targeted it): the run that finds so answers
+/// for every region it took, so the events behind it are `coalesced`
+/// instead of each claiming in turn, one window after another.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_for_an_account_not_in_the_organization_is_answered_by_few_runs() {
+    let w = World::new().await;
+    w.write_policy_regions(&REGIONS_17);
+    let stranger = "999988887777";
+    let events: Vec<Value> = REGIONS_17
+        .iter()
+        .map(|r| stack_landed(stranger, r, &format!("update-{r}")))
+        .collect();
+    let answers = deliver_at_once(&w, &events);
+    let mut runs = 0;
+    for (code, out) in &answers {
+        assert_eq!(*code, 0, "{out:#}");
+        match out["result"].as_str().unwrap() {
+            "ignored" => runs += 1,
+            "coalesced" => {}
+            other => panic!("{other}: {out:#}"),
+        }
+    }
+    // The lone first run and the one that takes the waiting regions (a
+    // third when the deliveries straddle a window); answering only its own
+    // event, each would run in turn.
+    assert!(runs <= 3, "{runs} runs for one burst: {answers:#?}");
+}
