@@ -52,6 +52,7 @@ infra-test: $(STAMP)
 # kept local AWS stopped by the next KEEP=1 run and by demo-stop, release's checks.
 tools-test: $(STAMP)
 	$(PY) tools/test_tools.py
+	$(PY) bench/latency_proxy_selftest.py
 
 test: lint unit infra-test emulator-test tools-test integration
 
@@ -147,9 +148,11 @@ clean: demo-stop
 
 # Organization-scale benchmark (bench/scale.py): runas-guard against moto behind an
 # RTT-injecting proxy, beside a plain boto3 peer; prints a report, writes bench/results.md.
+# Sweeps and vends are recorded at RTT 0, then replayed from the proxy at their RTT without moto.
 # Smoke run: make bench-scale ACCOUNTS=50 REGIONS=2. Concurrency sweep: SWEEP_CONCURRENCY=1.
 # Run-as user check phase: NODES nodes per account-region (0 skips it), BIG_FLEET nodes for the memory measure.
 # Vend before the member stack: VEND_PENDING=0 skips it; REATTEMPTS re-attempts counted (0 skips them).
+# Member StackSet update of one settled account (VEND_REGIONS events + duplicates at once): always runs.
 .PHONY: bench-scale
 ACCOUNTS ?= 1000
 REGIONS ?= 4

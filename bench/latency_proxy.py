@@ -22,6 +22,24 @@ bench's vend before the member stack): a request matching a refusal rule is
 answered with an AWS query-protocol error (XML ErrorResponse) instead of being
 forwarded; it is still delayed by RTT, counted and logged like any other.
 
+Record and replay (`make bench-scale` measures each phase this way, so that a
+wall time is runas-guard's own structure at the RTT, not moto's speed): in
+`record` mode every request is forwarded and its answer kept under a replay key;
+in `replay` mode nothing is forwarded: each request is answered, after the RTT,
+with the next answer recorded under its key, in recorded order. The key is the
+operation, the caller's access key id and region (SigV4 scope) and what names
+the resource: for DynamoDB the table, item key, index and expressions (not the
+expression values, which carry clocks and tokens); for other JSON protocols the
+whole body but client tokens; for query protocols the form but the message,
+subject and role session name. A key asked more often than recorded gets its
+last answer again (`repeated`); a key never recorded gets the first recorded
+answer of its operation (`unmatched`); neither happens when the replayed run
+asks what the recorded one asked, and the bench reports both counts. A DynamoDB
+key not recorded as such is first matched by its shape (`shape`: item ids cut to
+their kind, the text before the first `#`, since alert and history ids carry
+clocks).
+Refusal rules apply in every mode, before the recording is consulted.
+
 Control endpoints (not delayed, not counted):
   GET  /__counts   {"service:Action": n, ...}
   GET  /__detail   {"dynamodb:Action PK/SK": n, ...}
@@ -34,6 +52,12 @@ Control endpoints (not delayed, not counted):
                    "code" (default "AccessDenied"), "message"}; an absent match field matches
                    anything; [] lifts every refusal. 204
   GET  /__refused  {"<name>": requests refused since the last reset, ...}
+  PUT  /__mode     {"mode": "live" | "record" | "replay", "rtt_ms": n (default: unchanged)};
+                   record starts an empty recording, replay answers from the last one. 204
+  GET  /__replay   {"keys": recorded keys, "answers": recorded answers, "matched": n, "shape": n,
+                   "repeated": n, "unmatched": n, "unmatched_ops": {"service:Action": n},
+                   "unmatched_keys": [the first 5 keys missed]}
+                   (the replay counters zeroed by /__reset and by PUT /__mode)
 
     python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS [UPSTREAM_MAX]
 
@@ -57,6 +81,24 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 from xml.sax.saxutils import escape
 
 SCOPE = re.compile(rb"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+CALLER = re.compile(rb"Credential=([^/,\s]+)/\d{8}/([^/]+)/")
+# DynamoDB request members that name what is read or written (the rest, expression
+# values above all, carry clocks and tokens that differ from run to run)
+DDB_NAMING = ("TableName", "Key", "IndexName", "KeyConditionExpression", "UpdateExpression",
+              "ConditionExpression", "FilterExpression", "ProjectionExpression", "ExclusiveStartKey",
+              "ExpressionAttributeNames", "ScanIndexForward", "Limit", "Segment", "TotalSegments")
+JSON_VOLATILE = {"ClientToken", "ClientRequestToken"}
+KEY_VALUE = re.compile(r'("[ps]k": \{"S": ")([^"]*)')
+
+
+def kind(item_id: str) -> str:
+    """An item id's kind: the text before its first `#` (`ACCOUNT#1#us-east-1` -> `ACCOUNT`), a name
+    (`OUTBOX`) as it is, any other id (an alert's hash) `*`."""
+    if "#" in item_id:
+        return item_id.split("#", 1)[0]
+    return item_id if re.fullmatch(r"[A-Z_]+", item_id) else "*"
+FORM_VOLATILE = ("Message", "Subject", "RoleSessionName", "MessageBody", "MessageDeduplicationId",
+                 "MessageAttributes", "MessageAttribute", "Entries", "PublishBatchRequestEntries")
 KEY_PART = {k: re.compile(rb'"%s"\s*:\s*\{\s*"S"\s*:\s*"([^#"]*)' % k) for k in (b"pk", b"sk")}
 HOP_BY_HOP = {
     b"connection",
@@ -84,6 +126,13 @@ class Proxy:
         self.refusals: list[dict] = []  # PUT /__refuse rules
         self.refused: Counter[str] = Counter()  # rule name -> requests refused
         self.connections = 0  # upstream connections opened
+        self.mode = "live"  # live | record | replay (PUT /__mode)
+        self.recording: dict[str, list] = {}  # replay key -> answers in recorded order
+        self.first_of_op: dict[str, tuple] = {}  # op -> its first recorded answer
+        self.cursor: Counter[str] = Counter()  # replay key -> answers replayed
+        self.replayed: Counter[str] = Counter()  # matched / repeated / unmatched
+        self.unmatched_ops: Counter[str] = Counter()
+        self.unmatched_keys: list[str] = []  # the first few, to say what the replay missed
 
     # -- parsing ----------------------------------------------------------
     @staticmethod
@@ -144,6 +193,71 @@ class Proxy:
         # REST protocols: the path's first segment
         return f"{service}:{urlsplit(target.decode()).path.split('/')[1] or '/'}"
 
+    @classmethod
+    def replay_key(cls, op: str, target: bytes, headers, body: bytes) -> str:
+        """What a request asks, without what changes from run to run (see the module doc)."""
+        m = CALLER.search(cls.header(headers, b"authorization") or b"")
+        caller = f"{m.group(1).decode()}@{m.group(2).decode()}" if m else "-"
+        path = urlsplit(target.decode()).path
+        if cls.header(headers, b"x-amz-target"):
+            try:
+                doc = json.loads(body or b"{}")
+            except ValueError:
+                return f"{op} {caller} {path} {body!r}"
+            if op.startswith("dynamodb:"):
+                doc = cls.dynamodb_naming(doc)
+            else:
+                doc = {k: v for k, v in doc.items() if k not in JSON_VOLATILE}
+            return f"{op} {caller} {path} {json.dumps(doc, sort_keys=True)}"
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if body else {}
+        if form:
+            kept = sorted((k, v) for k, v in form.items() if not k.startswith(FORM_VOLATILE))
+            return f"{op} {caller} {path} {kept}"
+        return f"{op} {caller} {target.decode()} {body!r}"
+
+    @staticmethod
+    def dynamodb_naming(doc: dict) -> dict:
+        out = {k: doc[k] for k in DDB_NAMING if k in doc}
+        if "Item" in doc:
+            out["Item"] = {k: doc["Item"][k] for k in ("pk", "sk") if k in doc["Item"]}
+        if "KeyConditionExpression" in doc:  # the key's values name what is read
+            values = doc.get("ExpressionAttributeValues") or {}
+            out["KeyValues"] = {k: v for k, v in values.items() if k in doc["KeyConditionExpression"]}
+        if "RequestItems" in doc and "Keys" in json.dumps(doc["RequestItems"])[:10_000]:  # BatchGetItem
+            out["RequestItems"] = sorted(re.findall(r'"(?:pk|sk)": \{"S": "[^"]*"\}', json.dumps(doc["RequestItems"])))
+        else:
+            for batch in ("RequestItems", "TransactItems"):
+                if batch in doc:  # writes: the kinds of item written (their ids carry clocks: alert ids)
+                    out[batch] = sorted(kind(v) for v in re.findall(r'"(?:pk|sk)": \{"S": "([^"]*)', json.dumps(doc[batch])))
+        return out
+
+    @staticmethod
+    def shape(key: str) -> str | None:
+        """A DynamoDB key with its item ids cut to their kind (`kind`): the ids of alerts and
+        history rows carry clocks."""
+        if not key.startswith("dynamodb:"):
+            return None
+        return "shape " + KEY_VALUE.sub(lambda m: m.group(1) + kind(m.group(2)), key)
+
+    def replay(self, op: str, key: str):
+        """The recorded answer for `key` (see the module doc)."""
+        shape = self.shape(key)
+        for k, kind in ((key, "matched"), (shape, "shape")):
+            answers = self.recording.get(k) if k else None
+            if answers:
+                i = self.cursor[k]
+                self.cursor[k] += 1
+                self.replayed[kind if i < len(answers) else "repeated"] += 1
+                return answers[min(i, len(answers) - 1)]
+        self.replayed["unmatched"] += 1
+        self.unmatched_ops[op] += 1
+        if len(self.unmatched_keys) < 5:
+            self.unmatched_keys.append(key[:400])
+        if op in self.first_of_op:
+            return self.first_of_op[op]
+        body = json.dumps({"__type": "ReplayMiss", "message": f"nothing recorded for {op}"}).encode()
+        return b"HTTP/1.1 500 Replay Miss", [(b"Content-Type", b"application/json")], body
+
     # -- serving ----------------------------------------------------------
     async def client(self, reader, writer):
         try:
@@ -171,6 +285,8 @@ class Proxy:
                     refusal = self.refusal(op, body) if self.refusals else None
                     if refusal is not None:
                         status, rheaders, rbody = refusal
+                    elif self.mode == "replay":
+                        status, rheaders, rbody = self.replay(op, self.replay_key(op, target, headers, body))
                     else:
                         if self.upstream_slots is not None:
                             await self.upstream_slots.acquire()
@@ -181,6 +297,13 @@ class Proxy:
                             if self.upstream_slots is not None:
                                 self.upstream_slots.release()
                         self.upstream_seconds[op] += time.perf_counter() - t0
+                        if self.mode == "record":
+                            answer = (status, rheaders, rbody)
+                            key = self.replay_key(op, target, headers, body)
+                            self.recording.setdefault(key, []).append(answer)
+                            if shape := self.shape(key):
+                                self.recording.setdefault(shape, []).append(answer)
+                            self.first_of_op.setdefault(op, answer)
                     await asyncio.sleep(self.half)
                 out = [status]
                 out += [k + b": " + v for k, v in rheaders if k.lower() not in HOP_BY_HOP]
@@ -292,6 +415,10 @@ class Proxy:
             self.detail.clear()
             self.upstream_seconds.clear()
             self.refused.clear()
+            self.replayed.clear()
+            self.unmatched_ops.clear()
+            self.unmatched_keys.clear()
+            self.cursor.clear()
             body = b"{}"
         elif path == "/__refuse" and method == b"PUT":
             try:
@@ -303,6 +430,33 @@ class Proxy:
             self.refusals = rules
             self.refused.clear()
             return b"HTTP/1.1 204 No Content", [], b""
+        elif path == "/__mode" and method == b"PUT":
+            try:
+                want = json.loads(body or b"{}")
+                if want.get("mode") not in ("live", "record", "replay"):
+                    raise ValueError("mode must be live, record or replay")
+                rtt = want.get("rtt_ms")
+                if rtt is not None and (not isinstance(rtt, (int, float)) or rtt < 0):
+                    raise ValueError("rtt_ms must be a number >= 0")
+            except (ValueError, AttributeError) as e:
+                return b"HTTP/1.1 400 Bad Request", [], json.dumps({"error": str(e)}).encode()
+            if want["mode"] == "record":
+                self.recording.clear()
+                self.first_of_op.clear()
+            self.mode = want["mode"]
+            if rtt is not None:
+                self.half = rtt / 2000.0
+            self.cursor.clear()
+            self.replayed.clear()
+            self.unmatched_ops.clear()
+            self.unmatched_keys.clear()
+            return b"HTTP/1.1 204 No Content", [], b""
+        elif path == "/__replay":
+            exact = [v for k, v in self.recording.items() if not k.startswith("shape ")]
+            body = json.dumps({"keys": len(exact), "answers": sum(map(len, exact)),
+                               **{k: self.replayed[k] for k in ("matched", "shape", "repeated", "unmatched")},
+                               "unmatched_ops": dict(sorted(self.unmatched_ops.items())),
+                               "unmatched_keys": self.unmatched_keys}).encode()
         elif path == "/__refused":
             body = json.dumps(dict(sorted(self.refused.items()))).encode()
         else:
