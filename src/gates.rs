@@ -89,16 +89,36 @@ pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
 /// the events that came before it. A mark that fails costs later events a
 /// run, never an event.
 pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
-    let marked = match (gate, ran) {
+    match (gate, ran) {
         (Gate::Edit(key, _), Ran::Edit(started)) if coalesce::covers(done) => {
-            edit_store::finished(table, key, *started).await
+            let marked = edit_store::finished(table, key, *started).await;
+            warn_unmarked(gate, marked);
         }
-        (Gate::Landing(key), Ran::Landing(taken)) => {
-            let (clean, unclean) = landing_gate::read_cleanly(done, &taken.regions);
-            landing_store::finished(table, &key.account, taken.take, &clean, &unclean).await
+        (Gate::Landing(_), Ran::Landing(taken)) => {
+            let clean = landing_gate::read_cleanly(done, &taken.regions);
+            mark_landing(table, gate, taken, clean).await
         }
-        _ => Ok(()),
-    };
+        _ => {}
+    }
+}
+
+/// Marks a landing run's regions: `clean` (read cleanly, from
+/// [`landing_gate::read_cleanly`]) covers the events before it, the rest
+/// wait again.
+pub async fn mark_landing(
+    table: &Table,
+    gate: &Gate,
+    taken: &Taken,
+    (clean, unclean): (Vec<String>, Vec<String>),
+) {
+    if let Gate::Landing(key) = gate {
+        let marked =
+            landing_store::finished(table, &key.account, taken.take, &clean, &unclean).await;
+        warn_unmarked(gate, marked);
+    }
+}
+
+fn warn_unmarked(gate: &Gate, marked: Result<(), crate::aws::AwsError>) {
     if let Err(e) = marked {
         tracing::warn!(error = %e, gate = ?gate, "coalescing gate not marked finished; later events run");
     }

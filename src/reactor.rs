@@ -15,6 +15,7 @@ use crate::clock;
 use crate::config::Settings;
 use crate::gates;
 use crate::job::Job;
+use crate::landing_gate;
 use crate::metrics;
 use crate::outbox;
 use crate::outcome::{AccountReport, Handled, Outcome};
@@ -200,10 +201,34 @@ impl Reactor {
             None => prefetched,
         };
         let work = route::work(&self.svc, &job, &org, outcome, prefetched).await;
-        let done = delivery.finish(work, &job, &fx).await;
-        if let Some(gate) = &gate {
-            gates::finished(&self.svc.table, gate, &ran, &done).await;
+        match &gate {
+            None => delivery.finish(work, &job, &fx).await,
+            Some(gate) => self.finish_gated(delivery, work, &job, gate, &ran).await,
         }
+    }
+
+    /// A gated run's finish and its gate's mark.
+    async fn finish_gated(
+        &self,
+        delivery: receipt::Delivery,
+        work: Work,
+        job: &Job,
+        gate: &gates::Gate,
+        ran: &gates::Ran,
+    ) -> Outcome {
+        let fx = self.effects();
+        // A landing mark speaks only of what the run read (the finish changes
+        // no row), so it goes beside the finish, not after it: the vend from
+        // the stack-instance event pays no round trip for it. An edit mark
+        // waits for the outcome, as `coalesce::covers` reads it whole.
+        if let gates::Ran::Landing(taken) = ran {
+            let clean = landing_gate::read_cleanly(&work.outcome, &taken.regions);
+            let marked = gates::mark_landing(&self.svc.table, gate, taken, clean);
+            let (done, ()) = tokio::join!(delivery.finish(work, job, &fx), marked);
+            return done;
+        }
+        let done = delivery.finish(work, job, &fx).await;
+        gates::finished(&self.svc.table, gate, ran, &done).await;
         done
     }
 
