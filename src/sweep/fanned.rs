@@ -106,7 +106,8 @@ async fn summarise_fanned_out(
     let mut alerts = super::told(&whole, &trigger);
     let mut degraded = None;
     if !super::is_rest(sweep_id) {
-        if let Some((d, alert)) = super::checked(svc, &trigger, &whole).await {
+        let last = svc.state.last_sweep().await;
+        if let Some((d, alert)) = super::checked(svc, &trigger, &whole, last).await {
             alerts.push(alert);
             degraded = Some(d);
         }

@@ -13,7 +13,7 @@ use crate::degraded::{Degraded, Seen};
 use crate::job::Job;
 use crate::outcome::AccountReport;
 use crate::services::Services;
-use crate::store::known::SweepDone;
+use crate::store::known::{LastSweep, SweepDone};
 use crate::summary::Tally;
 use crate::trigger::{Trigger, TriggerKind};
 
@@ -85,13 +85,23 @@ async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Resu
     Ok(job)
 }
 
+/// The last recorded sweep, as [`checked`] takes it. A sweep reads it
+/// beside its accounts, not after them: it records itself only at its end,
+/// so the early read sees the same item, and the end saves a round trip.
+type Last = Result<Option<LastSweep>, AwsError>;
+
 /// A whole sweep checks itself against the last recorded one
 /// ([`crate::degraded`]), then records itself: "last checked" for every
 /// account-region it did not write, and what it governed. `Some` is the
 /// degraded sweep's one error alert and what it said.
-async fn checked(svc: &Services, trigger: &Trigger, tally: &Tally) -> Option<(Degraded, Alert)> {
+async fn checked(
+    svc: &Services,
+    trigger: &Trigger,
+    tally: &Tally,
+    last: Last,
+) -> Option<(Degraded, Alert)> {
     let policy = svc.policy.governance_fingerprint();
-    let last = match svc.state.last_sweep().await {
+    let last = match last {
         Ok(last) => last.and_then(|l| l.baseline()),
         Err(e) => {
             tracing::warn!(error_code = %e.code, error = %e, "cannot read the last sweep; checked without it");

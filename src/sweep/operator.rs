@@ -32,7 +32,16 @@ pub async fn reconcile_org(
     let regions = selection.regions_of(&svc.policy);
     let whole = selection.accounts.is_empty() && selection.regions.is_empty();
     // The CLI runs without a deadline: every account is reached.
-    let (swept, _) = run_accounts(svc, &job, org, accounts, &regions, progress).await;
+    let checks = !dry_run && whole;
+    let ((swept, _), last) = tokio::join!(
+        run_accounts(svc, &job, org, accounts, &regions, progress),
+        async {
+            match checks {
+                true => Some(svc.state.last_sweep().await),
+                false => None,
+            }
+        }
+    );
     let tally = tally(&swept);
     let mut alerts: Vec<Alert> = if dry_run {
         vec![]
@@ -40,8 +49,8 @@ pub async fn reconcile_org(
         super::told(&tally, &job.trigger)
     };
     let mut degraded = None;
-    if !dry_run && whole {
-        if let Some((d, alert)) = checked(svc, &job.trigger, &tally).await {
+    if let Some(last) = last {
+        if let Some((d, alert)) = checked(svc, &job.trigger, &tally, last).await {
             alerts.push(alert);
             degraded = Some(d);
         }

@@ -105,7 +105,10 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         Ok(job) => job,
         Err(e) => return Work::error(outcome, &e),
     };
-    let (swept, unreached) = run_accounts(svc, job, org, accounts, &regions, None).await;
+    let ((swept, unreached), last) = tokio::join!(
+        run_accounts(svc, job, org, accounts, &regions, None),
+        svc.state.last_sweep()
+    );
     let tally = tally(&swept);
     outcome.reason = format!(
         "swept {}, {}",
@@ -114,7 +117,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     );
     let mut alerts = told(&tally, &job.trigger);
     if unreached.is_empty() {
-        alerts.extend(whole_checked(svc, job, &tally, &mut outcome).await);
+        alerts.extend(whole_checked(svc, job, &tally, last, &mut outcome).await);
     } else {
         outcome
             .reason
@@ -140,9 +143,10 @@ async fn whole_checked(
     svc: &Services,
     job: &Job,
     tally: &crate::summary::Tally,
+    last: super::Last,
     outcome: &mut Outcome,
 ) -> Option<alert::Alert> {
-    let (degraded, alert) = checked(svc, &job.trigger, tally).await?;
+    let (degraded, alert) = checked(svc, &job.trigger, tally, last).await?;
     outcome
         .reason
         .push_str(&format!("; DEGRADED: {}", degraded.said));
