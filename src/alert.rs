@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::ids::stable_id;
 use crate::outcome::{AccountReport, Action, Change};
-use crate::trigger::Trigger;
+use crate::trigger::{Trigger, TriggerKind};
 
 pub mod bound;
 mod bypass;
@@ -150,6 +150,15 @@ impl Alert {
         }
         self
     }
+}
+
+/// Whether `alert`, decided by a run of `trigger`, is told only by the
+/// first run to say it: a new account is configured once, whichever of its
+/// vend's paths (the vend, the member stack's event, a re-attempt, a
+/// baseline) gets there first; a move is news each time (a new OU, a new
+/// user).
+pub fn told_once(alert: &Alert, trigger: TriggerKind) -> bool {
+    alert.kind == Kind::AccountConfigured && trigger != TriggerKind::AccountMoved
 }
 
 /// One id per (trigger, kind, account, region): a decision made again by a

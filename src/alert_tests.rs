@@ -28,6 +28,39 @@ fn actors_shorten() {
     assert_eq!(short_actor("ssm.amazonaws.com"), "ssm.amazonaws.com");
 }
 
+#[test]
+fn only_a_new_accounts_configuration_is_told_once_per_account() {
+    use crate::trigger::TriggerKind as T;
+    let of = |kind: Kind| Alert {
+        alert_id: "a1".into(),
+        kind,
+        severity: Severity::Info,
+        account: "111122223333".into(),
+        subject: "s".into(),
+        body: Value::Null,
+    };
+    // (alert, trigger, told only by the first run to say it)
+    let table = [
+        (Kind::AccountConfigured, T::AccountVended, true),
+        (Kind::AccountConfigured, T::MemberStackLanded, true),
+        (Kind::AccountConfigured, T::BaselineApplied, true),
+        // A move is news each time: a new OU, perhaps a new user.
+        (Kind::AccountConfigured, T::AccountMoved, false),
+        // Everything else is told by the run that decides it.
+        (Kind::DriftReverted, T::AccountVended, false),
+        (Kind::RemediationFailed, T::MemberStackLanded, false),
+        (Kind::AccountLeftGovernance, T::AccountMoved, false),
+        (Kind::SweepSummary, T::Sweep, false),
+    ];
+    for (kind, trigger, once) in table {
+        assert_eq!(
+            told_once(&of(kind), trigger),
+            once,
+            "{kind:?} by {trigger:?}"
+        );
+    }
+}
+
 mod documents {
     use super::*;
     use crate::outcome::RegionOutcome;

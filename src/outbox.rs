@@ -92,7 +92,7 @@ pub(crate) async fn publish_kept(
     kept: bool,
 ) -> Delivered {
     let attempts = attempt(alerts, &decided).await;
-    settle(receipts, owner, attempts, kept).await
+    settle(receipts, owner, attempts, &|_| kept).await
 }
 
 /// Every destination's copy of `decided` published once (an event's run
@@ -106,12 +106,13 @@ pub(crate) async fn attempt(alerts: &Alerts, decided: &[Alert]) -> Vec<Attempt> 
 }
 
 /// What the attempts came to: a copy the topic took leaves the outbox (when
-/// it was kept), a refused one is left there for the next run.
+/// `kept` says its alert was kept), a refused one is left there for the
+/// next run.
 pub(crate) async fn settle(
     receipts: &Receipts,
     owner: &str,
     attempts: Vec<Attempt>,
-    kept: bool,
+    kept: &(dyn Fn(&Alert) -> bool + Sync),
 ) -> Delivered {
     let mut out = Delivered::default();
     for Attempt {
@@ -121,6 +122,7 @@ pub(crate) async fn settle(
     } in attempts
     {
         let key = dest.key(&alert.alert_id);
+        let kept = kept(&alert);
         match result {
             Ok(()) => {
                 if dest == Dest::Main {

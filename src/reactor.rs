@@ -276,6 +276,7 @@ impl Reactor {
             receipts: &self.svc.receipts,
             state: &self.svc.state,
             alerts: &self.svc.alerts,
+            vends: &self.svc.vends,
         }
     }
 

@@ -3,10 +3,12 @@
 //! (`outbox`), record the results (`commit`), publish, then complete or
 //! release the claim.
 
+use std::collections::{BTreeSet, HashSet};
+
 use serde_json::Value;
 
 use crate::account::Uncommitted;
-use crate::alert::Alert;
+use crate::alert::{self, Alert};
 use crate::aws::alerts::{Alerts, Attempt, Dest};
 use crate::aws::AwsError;
 use crate::commit::commit;
@@ -17,6 +19,7 @@ use crate::outcome::{Handled, Outcome};
 use crate::store::outbox::OutboxEntry;
 use crate::store::receipts::{Claim, Receipts};
 use crate::store::state::StateStore;
+use crate::store::vend::Vends;
 use crate::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.
@@ -113,6 +116,7 @@ pub struct Effects<'a> {
     pub receipts: &'a Receipts,
     pub state: &'a StateStore,
     pub alerts: &'a Alerts,
+    pub vends: &'a Vends,
 }
 
 impl Delivery {
@@ -127,30 +131,40 @@ impl Delivery {
             home,
         } = work;
         let alerts = merge(std::mem::take(&mut self.resumed), alerts);
+        let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
+            .into_iter()
+            .partition(|a| alert::told_once(a, job.trigger.kind));
         // Alerts are kept in the outbox before they are published and while
         // the results are recorded, so neither a failed record nor a crash
         // loses them, and a run that dies before publishing leaves them to
-        // its retry alone (published once).
-        let (kept, (record_error, adopted), waiting) = tokio::join!(
+        // its retry alone (published once). Whether this run is the first
+        // to tell what is told once is asked beside them: those are kept
+        // only if SNS refuses them (a run that dies before publishing them
+        // leaves them to its retry, which is first again under the same
+        // trigger).
+        let (kept, (record_error, adopted), waiting, once) = tokio::join!(
             keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
             record(fx.state, job, &uncommitted),
-            fx.receipts.outbox()
+            fx.receipts.outbox(),
+            told_first(fx.vends, &job.trigger.event_id, once)
         );
 
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let ours = alerts.iter().chain(&adopted);
+        let ours = alerts.iter().chain(&once).chain(&adopted);
         let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
         // What earlier runs left goes first (nothing, and no call, as a rule).
         let flushed = flush_read(fx.receipts, fx.alerts, &job.owner, waiting).await;
         if flushed > 0 {
             tracing::info!(count = flushed, "alerts left by earlier runs published");
         }
-        let attempts = attempt(fx.alerts, &alerts).await;
+        let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
+        let attempts = attempt(fx.alerts, &[alerts, once].concat()).await;
         let known = all_sent(&attempts).filter(|_| adopted.is_empty());
-        let tidy = tidy(fx, &job.owner, attempts, kept, adopted);
+        let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
+        let tidy = tidy(fx, &job.owner, attempts, &kept, adopted);
         let (outcome, failed) = match known {
             // Every copy went out: the claim closes beside the outbox's
             // tidying (nothing there can change the outcome; a copy whose
@@ -227,6 +241,64 @@ impl Delivery {
     }
 }
 
+/// The alerts told once per account ([`alert::told_once`]) that this
+/// trigger is the first to tell, each account asked once. A store that
+/// cannot answer is asked twice more (a busy table, a throttle the SDK's
+/// own retries did not outlast) before the alert goes out anyway: better a
+/// repeated alert than a silent one.
+async fn told_first(vends: &Vends, trigger_id: &str, once: Vec<Alert>) -> Vec<Alert> {
+    let accounts: BTreeSet<String> = once.iter().map(|a| a.account.clone()).collect();
+    let mut asked = tokio::task::JoinSet::new();
+    for account in accounts {
+        let (vends, trigger_id) = (vends.clone(), trigger_id.to_string());
+        asked.spawn(async move {
+            let first = first_to_tell(&vends, &account, &trigger_id).await;
+            if !first {
+                tracing::info!(
+                    account,
+                    "account_configured already told by another path of its vend"
+                );
+            }
+            (account, first)
+        });
+    }
+    let mut firsts = HashSet::new();
+    while let Some(joined) = asked.join_next().await {
+        // A task that died said nothing: better a repeated alert than a silent one.
+        match joined {
+            Ok((account, true)) => {
+                firsts.insert(account);
+            }
+            Ok((_, false)) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell whether the account was already said configured; saying it");
+                return once;
+            }
+        }
+    }
+    once.into_iter()
+        .filter(|a| firsts.contains(&a.account))
+        .collect()
+}
+
+async fn first_to_tell(vends: &Vends, account: &str, trigger_id: &str) -> bool {
+    let mut pause = std::time::Duration::from_millis(200);
+    for attempt in 1..=3 {
+        match vends.tell_configured(account, trigger_id).await {
+            Ok(first) => return first,
+            Err(e) if attempt < 3 => {
+                tracing::info!(account, error_code = %e.code, attempt, "asking again whether the account was already said configured");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(e) => {
+                tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell whether the account was already said configured; saying it")
+            }
+        }
+    }
+    true
+}
+
 /// Every account's results recorded; the first error, and the alerts of
 /// dead runs whose writes the records adopted.
 async fn record(
@@ -253,7 +325,7 @@ async fn tidy(
     fx: &Effects<'_>,
     owner: &str,
     attempts: Vec<Attempt>,
-    kept: bool,
+    kept: &(dyn Fn(&Alert) -> bool + Sync),
     adopted: Vec<Alert>,
 ) -> Delivered {
     let mut delivered = settle(fx.receipts, owner, attempts, kept).await;

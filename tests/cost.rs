@@ -234,3 +234,46 @@ async fn a_vend_names_every_ou_of_its_path_at_once() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["accounts"][0]["ou_path"], "Root/Workloads/Prod");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_asks_whether_it_is_first_to_say_configured_while_it_records() {
+    let (w, proxy, _) = world_behind_proxy().await;
+    let ou = w.create_ou(&w.root, "Workloads").await;
+    let account = w.create_account("new", Some(&ou)).await;
+    // Hold the question (the conditional write of `configured_by`): the
+    // rows are recorded meanwhile, and nothing is told before the answer.
+    proxy.faults(json!([
+        {"name": "first", "service": "dynamodb", "action": "UpdateItem", "contains": "configured_by",
+         "effect": "hold", "times": 1},
+        {"name": "recorded", "service": "dynamodb", "action": "UpdateItem", "contains": "observed_user",
+         "effect": "count"},
+        {"name": "told", "service": "sns", "action": "Publish", "effect": "count"}
+    ]));
+    let run = w.handle_in_background(&vend_event(&account));
+    assert!(proxy.wait("first", "held", 1, 60), "the vend never asked");
+    assert!(
+        proxy.wait("recorded", "hits", REGIONS.len(), 5),
+        "the rows waited for the question: {:#}",
+        proxy.hits()
+    );
+    assert_eq!(proxy.hits()["told"]["hits"], 0, "told before the answer");
+    proxy.release("first");
+    let run = run.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(proxy.hits()["first"]["hits"], 1);
+    assert_eq!(w.alert_kinds().await, ["account_configured"]);
+
+    // Another path of the same vend (Control Tower's event) finds the
+    // account configured and is not the first to say it: quiet, and
+    // nothing of it waits in the outbox.
+    let (code, out) = w.handle(&ct_event(&account, &ou));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty(), "told twice");
+    let outbox: Vec<_> = w
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| i["pk"].starts_with("OUTBOX"))
+        .collect();
+    assert!(outbox.is_empty(), "{outbox:#?}");
+}

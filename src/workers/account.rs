@@ -119,7 +119,7 @@ pub async fn work(
     let mut alerts = alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts));
     alerts.extend(left.as_ref().map(|d| departed(job, d)));
     acct.report.left_governance = left;
-    let alerts = pending::follow_up(svc, job, &acct.report, alerts).await;
+    pending::follow_up(svc, job, &acct.report).await;
     let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
     let alerts = told(ctx, &account, (name, path), alerts).await;
     let failed = acct.report.failed();

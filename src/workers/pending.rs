@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::account::pending::delay;
-use crate::alert::{Alert, Kind};
 use crate::clock;
 use crate::ids::is_account_id;
 use crate::job::Job;
@@ -108,51 +107,13 @@ pub fn summary(report: &AccountReport) -> Option<String> {
     ))
 }
 
-/// The alerts, `account_configured` kept only by the run that says it
-/// first; and, while the account waits, its next re-attempt scheduled.
-pub async fn follow_up(
-    svc: &Services,
-    job: &Job,
-    report: &AccountReport,
-    mut alerts: Vec<Alert>,
-) -> Vec<Alert> {
-    if job.dry_run {
-        return alerts;
-    }
-    let t = &job.trigger;
-    // A move is news each time (a new OU, a new user); a new account is
-    // configured once, whichever of its vend's paths gets there first.
-    let once = t.kind != TriggerKind::AccountMoved;
-    let telling = once && alerts.iter().any(|a| a.kind == Kind::AccountConfigured);
-    if telling && !first_to_tell(svc, &report.account, &t.event_id).await {
-        alerts.retain(|a| a.kind != Kind::AccountConfigured);
-    }
-    if report.regions.iter().any(|r| r.action == Action::Pending) {
+/// While the account waits, its next re-attempt scheduled. Whether this
+/// run is the first to say the account configured is asked when its alerts
+/// are kept ([`crate::receipt`]), beside them, not before.
+pub async fn follow_up(svc: &Services, job: &Job, report: &AccountReport) {
+    if !job.dry_run && report.regions.iter().any(|r| r.action == Action::Pending) {
         schedule(svc, job, &report.account).await;
     }
-    alerts
-}
-
-/// Whether this trigger says the account is configured. A store that
-/// cannot answer is asked twice more (a busy table, a throttle the SDK's
-/// own retries did not outlast) before the alert goes out anyway: better a
-/// repeated alert than a silent one.
-async fn first_to_tell(svc: &Services, account: &str, trigger_id: &str) -> bool {
-    let mut pause = std::time::Duration::from_millis(200);
-    for attempt in 1..=3 {
-        match svc.vends.tell_configured(account, trigger_id).await {
-            Ok(first) => return first,
-            Err(e) if attempt < 3 => {
-                tracing::info!(account, error_code = %e.code, attempt, "asking again whether the account was already said configured");
-                tokio::time::sleep(pause).await;
-                pause *= 2;
-            }
-            Err(e) => {
-                tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell whether the account was already said configured; saying it")
-            }
-        }
-    }
-    true
 }
 
 async fn schedule(svc: &Services, job: &Job, account: &str) {
