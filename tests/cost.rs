@@ -277,3 +277,38 @@ async fn a_vend_asks_whether_it_is_first_to_say_configured_while_it_records() {
         .collect();
     assert!(outbox.is_empty(), "{outbox:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_sweep_clears_departure_marks_beside_the_regions() {
+    let (w, proxy, _) = world_behind_proxy().await;
+    // Two accounts (the management account and one more), new to the
+    // table: each one's departure mark is cleared (it is governed and no
+    // row says it was). Hold the first such write: every region of both
+    // accounts is written meanwhile.
+    proxy.faults(json!([
+        {"name": "governed-again", "service": "dynamodb", "action": "DeleteItem", "contains": "GOVERNANCE",
+         "effect": "hold", "times": 1},
+        {"name": "created", "service": "ssm", "action": "CreateDocument", "effect": "count"}
+    ]));
+    let mut cmd = w.command(&["reconcile", "--format", "json"]);
+    let run = std::thread::spawn(move || cmd.output().expect("run runas-guard"));
+    assert!(
+        proxy.wait("governed-again", "held", 1, 60),
+        "no departure mark cleared"
+    );
+    assert!(
+        proxy.wait("created", "hits", 2 * REGIONS.len(), 5),
+        "the regions waited for the departure mark: {:#}",
+        proxy.hits()
+    );
+    proxy.release("governed-again");
+    let out = run.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["totals"]["created"], 2 * REGIONS.len(), "{report:#}");
+}

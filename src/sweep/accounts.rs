@@ -117,19 +117,27 @@ pub(super) async fn sweep_account(
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
     let governed = standing == crate::policy::Standing::Governed;
-    let left = leaving(&ctx, job, &info, &prepared.path).await;
-    if standing == crate::policy::Standing::OutOfScope {
-        forget(svc, job, &info.id).await;
-    }
-    let mut acct = account::converge(
-        &ctx,
-        job,
-        &info.id,
-        Some(info.name.clone()),
-        prepared,
-        regions,
-    )
-    .await;
+    // Whether the account left governance is judged beside its regions,
+    // not before them: a first sweep clears every new account's departure
+    // mark (a write), which would otherwise lengthen each account's chain.
+    let path = prepared.path.clone();
+    let (left, mut acct) = tokio::join!(
+        async {
+            let left = leaving(&ctx, job, &info, &path).await;
+            if standing == crate::policy::Standing::OutOfScope {
+                forget(svc, job, &info.id).await;
+            }
+            left
+        },
+        account::converge(
+            &ctx,
+            job,
+            &info.id,
+            Some(info.name.clone()),
+            prepared,
+            regions,
+        )
+    );
     // A record that fails is logged by commit; the sweep still reports it.
     let committed = crate::commit::commit(&svc.state, job, &acct).await;
     // A dead run's revert, found here: its own alert, not the summary's; so
