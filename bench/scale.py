@@ -492,7 +492,8 @@ def guard_sweeps(workdir: Path, c: int, log, overhead: bool) -> tuple[list[Phase
             ph = Phase(name, run, limit, minimum, len(world.mix), P["rtt_ms"],
                        problems=check_sweep(run, world, first) + replay_problems(run))
             log(f"{name}: replayed {run.wall:.1f} s (limit {limit:.1f} s, {run.wall / limit:.2f}x), "
-                f"{run.sequential_round_trips()} sequential round trips, CPU {run.cpu:.2f} s; recorded at RTT 0 "
+                f"{run.sequential_round_trips()} sequential round trips ({' > '.join(run.critical_chain())}), "
+                f"CPU {run.cpu:.2f} s; recorded at RTT 0 "
                 f"{run.recorded.wall:.1f} s, moto CPU {run.moto_cpu:.1f} s; replay {run.replay}; "
                 f"problems: {ph.problems or 'none'}")
             phases.append(ph)
