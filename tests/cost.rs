@@ -279,16 +279,18 @@ async fn a_vend_asks_whether_it_is_first_to_say_configured_while_it_records() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_first_sweep_clears_departure_marks_beside_the_regions() {
+async fn a_first_sweep_clears_departure_marks_beside_the_regions_and_their_records() {
     let (w, proxy, _) = world_behind_proxy().await;
     // Two accounts (the management account and one more), new to the
     // table: each one's departure mark is cleared (it is governed and no
     // row says it was). Hold the first such write: every region of both
-    // accounts is written meanwhile.
+    // accounts is written and recorded meanwhile.
     proxy.faults(json!([
         {"name": "governed-again", "service": "dynamodb", "action": "DeleteItem", "contains": "GOVERNANCE",
          "effect": "hold", "times": 1},
-        {"name": "created", "service": "ssm", "action": "CreateDocument", "effect": "count"}
+        {"name": "created", "service": "ssm", "action": "CreateDocument", "effect": "count"},
+        {"name": "recorded", "service": "dynamodb", "action": "UpdateItem", "contains": "observed_user",
+         "effect": "count"}
     ]));
     let mut cmd = w.command(&["reconcile", "--format", "json"]);
     let run = std::thread::spawn(move || cmd.output().expect("run runas-guard"));
@@ -299,6 +301,11 @@ async fn a_first_sweep_clears_departure_marks_beside_the_regions() {
     assert!(
         proxy.wait("created", "hits", 2 * REGIONS.len(), 5),
         "the regions waited for the departure mark: {:#}",
+        proxy.hits()
+    );
+    assert!(
+        proxy.wait("recorded", "hits", 2 * REGIONS.len(), 5),
+        "the records waited for the departure mark: {:#}",
         proxy.hits()
     );
     proxy.release("governed-again");

@@ -117,11 +117,12 @@ pub(super) async fn sweep_account(
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
     let governed = standing == crate::policy::Standing::Governed;
-    // Whether the account left governance is judged beside its regions,
-    // not before them: a first sweep clears every new account's departure
-    // mark (a write), which would otherwise lengthen each account's chain.
+    // Whether the account left governance is judged beside its regions and
+    // their records, not before them: a first sweep clears every new
+    // account's departure mark (a write), which would otherwise lengthen
+    // each account's chain.
     let path = prepared.path.clone();
-    let (left, mut acct) = tokio::join!(
+    let (left, (mut acct, committed)) = tokio::join!(
         async {
             let left = leaving(&ctx, job, &info, &path).await;
             if standing == crate::policy::Standing::OutOfScope {
@@ -129,17 +130,14 @@ pub(super) async fn sweep_account(
             }
             left
         },
-        account::converge(
-            &ctx,
-            job,
-            &info.id,
-            Some(info.name.clone()),
-            prepared,
-            regions,
-        )
+        async {
+            let name = Some(info.name.clone());
+            let acct = account::converge(&ctx, job, &info.id, name, prepared, regions).await;
+            // A record that fails is logged by commit; the sweep still reports it.
+            let committed = crate::commit::commit(&svc.state, job, &acct).await;
+            (acct, committed)
+        }
     );
-    // A record that fails is logged by commit; the sweep still reports it.
-    let committed = crate::commit::commit(&svc.state, job, &acct).await;
     // A dead run's revert, found here: its own alert, not the summary's; so
     // are nodes newly lacking the user (one alert per account, at most).
     let mut alerts = committed.adopted;
