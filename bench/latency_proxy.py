@@ -37,7 +37,13 @@ answer of its operation (`unmatched`); neither happens when the replayed run
 asks what the recorded one asked, and the bench reports both counts. A DynamoDB
 key not recorded as such is first matched by its shape (`shape`: item ids cut to
 their kind, the text before the first `#`, since alert and history ids carry
-clocks).
+clocks). A run's own token comes back in the answers it gets (runas-guard's
+lease owner, `:me` in a DynamoDB request's expression values, is on the items
+its later writes return): each replayed answer carries the replaying run's
+token where the recorded one carried the recorded run's (learned from the first
+replayed request with `:me` whose recorded request had another), as AWS would
+answer the replaying run; otherwise its own lease, returned later, would read
+as a dead run's.
 Refusal rules apply in every mode, before the recording is consulted.
 
 Control endpoints (not delayed, not counted):
@@ -56,7 +62,7 @@ Control endpoints (not delayed, not counted):
                    record starts an empty recording, replay answers from the last one. 204
   GET  /__replay   {"keys": recorded keys, "answers": recorded answers, "matched": n, "shape": n,
                    "repeated": n, "unmatched": n, "unmatched_ops": {"service:Action": n},
-                   "unmatched_keys": [the first 5 keys missed]}
+                   "unmatched_keys": [the first 5 keys missed], "tokens": run tokens swapped in answers}
                    (the replay counters zeroed by /__reset and by PUT /__mode)
 
     python bench/latency_proxy.py LISTEN_PORT UPSTREAM_PORT RTT_MS [UPSTREAM_MAX]
@@ -89,6 +95,8 @@ DDB_NAMING = ("TableName", "Key", "IndexName", "KeyConditionExpression", "Update
               "ExpressionAttributeNames", "ScanIndexForward", "Limit", "Segment", "TotalSegments")
 JSON_VOLATILE = {"ClientToken", "ClientRequestToken"}
 KEY_VALUE = re.compile(r'("[ps]k": \{"S": ")([^"]*)')
+# runas-guard's own run token (its lease owner) in a DynamoDB request's expression values
+OWNER = re.compile(rb'":me"\s*:\s*\{\s*"S"\s*:\s*"([^"]+)"')
 
 
 def kind(item_id: str) -> str:
@@ -128,6 +136,8 @@ class Proxy:
         self.connections = 0  # upstream connections opened
         self.mode = "live"  # live | record | replay (PUT /__mode)
         self.recording: dict[str, list] = {}  # replay key -> answers in recorded order
+        self.owners: dict[str, list] = {}  # replay key -> each recorded request's run token (or None)
+        self.tokens: dict[bytes, bytes] = {}  # replay: recorded run's token -> the replaying run's
         self.first_of_op: dict[str, tuple] = {}  # op -> its first recorded answer
         self.cursor: Counter[str] = Counter()  # replay key -> answers replayed
         self.replayed: Counter[str] = Counter()  # matched / repeated / unmatched
@@ -240,23 +250,37 @@ class Proxy:
         return "shape " + KEY_VALUE.sub(lambda m: m.group(1) + kind(m.group(2)), key)
 
     def replay(self, op: str, key: str):
-        """The recorded answer for `key` (see the module doc)."""
+        """The recorded answer for `key` (see the module doc), and the run token its request carried."""
         shape = self.shape(key)
         for k, kind in ((key, "matched"), (shape, "shape")):
             answers = self.recording.get(k) if k else None
             if answers:
-                i = self.cursor[k]
+                i = min(self.cursor[k], len(answers) - 1)
+                self.replayed[kind if self.cursor[k] < len(answers) else "repeated"] += 1
                 self.cursor[k] += 1
-                self.replayed[kind if i < len(answers) else "repeated"] += 1
-                return answers[min(i, len(answers) - 1)]
+                return answers[i], self.owners[k][i]
         self.replayed["unmatched"] += 1
         self.unmatched_ops[op] += 1
         if len(self.unmatched_keys) < 5:
             self.unmatched_keys.append(key[:400])
         if op in self.first_of_op:
-            return self.first_of_op[op]
+            return self.first_of_op[op], None
         body = json.dumps({"__type": "ReplayMiss", "message": f"nothing recorded for {op}"}).encode()
-        return b"HTTP/1.1 500 Replay Miss", [(b"Content-Type", b"application/json")], body
+        return (b"HTTP/1.1 500 Replay Miss", [(b"Content-Type", b"application/json")], body), None
+
+    def as_replaying_run(self, body: bytes, recorded_token, answer):
+        """`answer` with the recorded run's tokens swapped for the replaying run's (see the module doc)."""
+        now = OWNER.search(body)
+        if recorded_token and now and now.group(1) != recorded_token:
+            self.tokens[recorded_token] = now.group(1)
+        status, headers, rbody = answer
+        swapped = rbody
+        for old, new in self.tokens.items():
+            swapped = swapped.replace(old, new)
+        if swapped is rbody or swapped == rbody:
+            return answer
+        # the body changed: a checksum of the recorded body would no longer hold
+        return status, [(k, v) for k, v in headers if k.lower() != b"x-amz-crc32"], swapped
 
     # -- serving ----------------------------------------------------------
     async def client(self, reader, writer):
@@ -286,7 +310,8 @@ class Proxy:
                     if refusal is not None:
                         status, rheaders, rbody = refusal
                     elif self.mode == "replay":
-                        status, rheaders, rbody = self.replay(op, self.replay_key(op, target, headers, body))
+                        answer, token = self.replay(op, self.replay_key(op, target, headers, body))
+                        status, rheaders, rbody = self.as_replaying_run(body, token, answer)
                     else:
                         if self.upstream_slots is not None:
                             await self.upstream_slots.acquire()
@@ -300,9 +325,12 @@ class Proxy:
                         if self.mode == "record":
                             answer = (status, rheaders, rbody)
                             key = self.replay_key(op, target, headers, body)
+                            token = m.group(1) if (m := OWNER.search(body)) else None
                             self.recording.setdefault(key, []).append(answer)
+                            self.owners.setdefault(key, []).append(token)
                             if shape := self.shape(key):
                                 self.recording.setdefault(shape, []).append(answer)
+                                self.owners.setdefault(shape, []).append(token)
                             self.first_of_op.setdefault(op, answer)
                     await asyncio.sleep(self.half)
                 out = [status]
@@ -442,7 +470,9 @@ class Proxy:
                 return b"HTTP/1.1 400 Bad Request", [], json.dumps({"error": str(e)}).encode()
             if want["mode"] == "record":
                 self.recording.clear()
+                self.owners.clear()
                 self.first_of_op.clear()
+            self.tokens.clear()
             self.mode = want["mode"]
             if rtt is not None:
                 self.half = rtt / 2000.0
@@ -456,7 +486,7 @@ class Proxy:
             body = json.dumps({"keys": len(exact), "answers": sum(map(len, exact)),
                                **{k: self.replayed[k] for k in ("matched", "shape", "repeated", "unmatched")},
                                "unmatched_ops": dict(sorted(self.unmatched_ops.items())),
-                               "unmatched_keys": self.unmatched_keys}).encode()
+                               "unmatched_keys": self.unmatched_keys, "tokens": len(self.tokens)}).encode()
         elif path == "/__refused":
             body = json.dumps(dict(sorted(self.refused.items()))).encode()
         else:

@@ -24,7 +24,8 @@ LOCK = threading.Lock()
 
 
 class Upstream(BaseHTTPRequestHandler):
-    """Answers {"n": <how many requests so far>} like moto (Connection: close)."""
+    """Answers {"n": <how many requests so far>} like moto (Connection: close); a DynamoDB
+    write that carries a run token (`:me`) gets it back, as a lease's item returns its owner."""
 
     def log_message(self, *args):
         pass
@@ -33,9 +34,14 @@ class Upstream(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with LOCK:
             SEEN.append(body)
-            data = json.dumps({"n": len(SEEN)}).encode()
+            answer = {"n": len(SEEN)}
+            me = json.loads(body).get("ExpressionAttributeValues", {}).get(":me") if body[:1] == b"{" else None
+            if me:
+                answer["Attributes"] = {"lease_owner": me, "intent": {"S": json.dumps({"owner": me["S"]})}}
+            data = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        self.send_header("x-amz-crc32", "0")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
         self.end_headers()
@@ -74,6 +80,24 @@ class Client:
                                                         "X-Amz-Target": "DynamoDB_20120810.UpdateItem",
                                                         "Content-Type": "application/x-amz-json-1.0"})
 
+    def ddb_lease(self, pk: str, me: str | None):
+        values = {":now": {"N": "1"}, **({":me": {"S": me}} if me else {})}
+        body = json.dumps({"TableName": "t", "Key": {"pk": {"S": pk}, "sk": {"S": "REGION#r"}},
+                           "UpdateExpression": "SET lease_owner = :me", "ExpressionAttributeValues": values})
+        status, headers, data = self.raw("POST", "/", body.encode(), {
+            "Authorization": auth("dynamodb"), "X-Amz-Target": "DynamoDB_20120810.UpdateItem",
+            "Content-Type": "application/x-amz-json-1.0"})
+        assert status == 200, (status, data)
+        return headers, json.loads(data)
+
+    def raw(self, method: str, path: str, body: bytes, headers: dict):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        out = r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        c.close()
+        return out
+
     def ssm_describe(self, name: str, key: str = "AKIDONE"):
         return self.json("POST", "/", json.dumps({"Name": name}).encode(),
                          {"Authorization": auth("ssm", key), "X-Amz-Target": "AmazonSSM.DescribeDocument",
@@ -109,7 +133,8 @@ def check(c: Client) -> None:
     took = time.monotonic() - t0
     assert took >= 5 * 0.040, f"5 replayed requests at RTT 40 ms took {took:.3f} s"
     assert c.json("GET", "/__replay", b"", {}) == {"keys": 5, "answers": 6, "matched": 5, "shape": 0, "repeated": 0,
-                                                   "unmatched": 0, "unmatched_ops": {}, "unmatched_keys": []}
+                                                   "unmatched": 0, "unmatched_ops": {}, "unmatched_keys": [],
+                                                   "tokens": 0}
     # an item id with another clock in it: matched by the item's kind
     assert c.ddb_update("ALERT#2026-01-01T00:00:07Z#b2", 2)["n"] == 6
     assert c.json("GET", "/__replay", b"", {})["shape"] == 1
@@ -134,6 +159,33 @@ def check(c: Client) -> None:
     for bad in (b'{"mode": "rewind"}', b'{"mode": "replay", "rtt_ms": -1}', b"not json", b"[]"):
         status, data = c.req("PUT", "/__mode", bad)
         assert status == 400 and b"error" in data, (bad, status, data)
+
+
+def check_tokens(c: Client) -> None:
+    """A run's token in a recorded answer comes back as the replaying run's: in the answer to
+    its own request, and in a later answer whose request carried none."""
+    assert c.mode("record") == 204
+    _, lease = c.ddb_lease("ACCOUNT#1", "recorded-run")
+    _, record = c.ddb_lease("ACCOUNT#2", None)
+    assert "recorded-run" not in json.dumps(record), record
+    _, again = c.ddb_lease("ACCOUNT#3", "recorded-run")
+    assert again["Attributes"]["lease_owner"] == {"S": "recorded-run"}, again
+    assert c.mode("replay") == 204
+    headers, lease = c.ddb_lease("ACCOUNT#1", "replaying-run")
+    assert lease["Attributes"]["lease_owner"] == {"S": "replaying-run"}, lease
+    assert json.loads(lease["Attributes"]["intent"]["S"]) == {"owner": "replaying-run"}, lease
+    assert "x-amz-crc32" not in headers, "a swapped body kept the recorded body's checksum"
+    headers, again = c.ddb_lease("ACCOUNT#3", None)
+    assert again["Attributes"]["lease_owner"] == {"S": "replaying-run"}, again
+    assert c.json("GET", "/__replay", b"", {})["tokens"] == 1
+    # an answer with no token in it is the recorded one, checksum and all
+    headers, _ = c.ddb_lease("ACCOUNT#2", None)
+    assert headers.get("x-amz-crc32") == "0", headers
+    # a new replay is a new run: its token is learned anew
+    assert c.mode("replay") == 204
+    assert c.json("GET", "/__replay", b"", {})["tokens"] == 0
+    _, again = c.ddb_lease("ACCOUNT#3", "third-run")
+    assert again["Attributes"]["lease_owner"] == {"S": "third-run"}, again
 
 
 def check_kinds() -> None:
@@ -162,6 +214,7 @@ def main() -> int:
                     raise
                 time.sleep(0.05)
         check(Client(port))
+        check_tokens(Client(port))
     finally:
         proxy.terminate()
         proxy.wait()
