@@ -408,7 +408,10 @@ fn stray_rows(text: &str) -> Vec<(usize, String)> {
             fenced = !fenced;
         }
         let row = |l: Option<&&str>| l.is_some_and(|l| l.starts_with('|'));
-        let header = lines.get(i + 1).is_some_and(|l| l.starts_with("| ---"));
+        // A delimiter row: `| --- | ---: |` or `|---|---:|`.
+        let header = lines.get(i + 1).is_some_and(|l| {
+            l.starts_with('|') && l.contains('-') && l.chars().all(|c| "|-: ".contains(c))
+        });
         let after_blank = i >= 2 && lines[i - 1].trim().is_empty() && row(lines.get(i - 2));
         if !fenced && line.starts_with('|') && after_blank && !header {
             stray.push((i + 1, line.chars().take(60).collect()));
@@ -423,6 +426,8 @@ fn no_table_is_broken_by_a_blank_line() {
     assert_eq!(stray_rows(broken), vec![(5, "| 3 | 4 |".to_string())]);
     let two_tables = "| a |\n| --- |\n| 1 |\n\n| b |\n| --- |\n| 2 |\n";
     assert!(stray_rows(two_tables).is_empty());
+    let tight = "| a |\n|---:|\n| 1 |\n\n| b | c |\n|---|:---|\n| 2 | 3 |\n";
+    assert!(stray_rows(tight).is_empty());
     let mut found = Vec::new();
     for path in docs() {
         let text = std::fs::read_to_string(&path).unwrap();
