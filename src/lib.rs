@@ -12,6 +12,7 @@ pub mod clock;
 pub mod coalesce;
 pub mod commit;
 pub mod config;
+pub mod configured;
 pub mod deadline;
 pub mod degraded;
 pub mod dispatch;

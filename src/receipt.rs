@@ -3,7 +3,7 @@
 //! (`outbox`), record the results (`commit`), publish, then complete or
 //! release the claim.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use serde_json::Value;
 
@@ -12,6 +12,7 @@ use crate::alert::{self, Alert};
 use crate::aws::alerts::{Alerts, Attempt, Dest};
 use crate::aws::AwsError;
 use crate::commit::commit;
+use crate::configured;
 use crate::heartbeat::Keepalive;
 use crate::job::Job;
 use crate::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
@@ -137,16 +138,13 @@ impl Delivery {
         // Alerts are kept in the outbox before they are published and while
         // the results are recorded, so neither a failed record nor a crash
         // loses them, and a run that dies before publishing leaves them to
-        // its retry alone (published once). Whether this run is the first
-        // to tell what is told once is asked beside them: those are kept
-        // only if SNS refuses them (a run that dies before publishing them
-        // leaves them to its retry, which is first again under the same
-        // trigger).
+        // its retry alone (published once). What is told once is not kept
+        // first: see [`configured`].
         let (kept, (record_error, adopted), waiting, once) = tokio::join!(
             keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
             record(fx.state, job, &uncommitted),
             fx.receipts.outbox(),
-            told_first(fx.vends, &job.trigger.event_id, once)
+            configured::told_first(fx.vends, &job.trigger.event_id, once)
         );
 
         if let Some(e) = record_error {
@@ -239,64 +237,6 @@ impl Delivery {
             tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
         }
     }
-}
-
-/// The alerts told once per account ([`alert::told_once`]) that this
-/// trigger is the first to tell, each account asked once. A store that
-/// cannot answer is asked twice more (a busy table, a throttle the SDK's
-/// own retries did not outlast) before the alert goes out anyway: better a
-/// repeated alert than a silent one.
-async fn told_first(vends: &Vends, trigger_id: &str, once: Vec<Alert>) -> Vec<Alert> {
-    let accounts: BTreeSet<String> = once.iter().map(|a| a.account.clone()).collect();
-    let mut asked = tokio::task::JoinSet::new();
-    for account in accounts {
-        let (vends, trigger_id) = (vends.clone(), trigger_id.to_string());
-        asked.spawn(async move {
-            let first = first_to_tell(&vends, &account, &trigger_id).await;
-            if !first {
-                tracing::info!(
-                    account,
-                    "account_configured already told by another path of its vend"
-                );
-            }
-            (account, first)
-        });
-    }
-    let mut firsts = HashSet::new();
-    while let Some(joined) = asked.join_next().await {
-        // A task that died said nothing: better a repeated alert than a silent one.
-        match joined {
-            Ok((account, true)) => {
-                firsts.insert(account);
-            }
-            Ok((_, false)) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot tell whether the account was already said configured; saying it");
-                return once;
-            }
-        }
-    }
-    once.into_iter()
-        .filter(|a| firsts.contains(&a.account))
-        .collect()
-}
-
-async fn first_to_tell(vends: &Vends, account: &str, trigger_id: &str) -> bool {
-    let mut pause = std::time::Duration::from_millis(200);
-    for attempt in 1..=3 {
-        match vends.tell_configured(account, trigger_id).await {
-            Ok(first) => return first,
-            Err(e) if attempt < 3 => {
-                tracing::info!(account, error_code = %e.code, attempt, "asking again whether the account was already said configured");
-                tokio::time::sleep(pause).await;
-                pause *= 2;
-            }
-            Err(e) => {
-                tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell whether the account was already said configured; saying it")
-            }
-        }
-    }
-    true
 }
 
 /// Every account's results recorded; the first error, and the alerts of
