@@ -1011,7 +1011,10 @@ def update_report(up: Update) -> list[str]:
         f"| UpdateItem at most {UPDATE_WRITES_PER_DELIVERY} a delivery ({max_updates}): "
         f"{f['updates']}{over(f['updates'] > max_updates)} |",
         f"| wall s (first start to last exit) | {fmt(up.wall)} | none; the waiting events wait out the "
-        f"{up.window} s window, then the burst's run |",
+        f"{up.window} s window, then the burst's run, and are answered once it has read their regions |",
+        f"| delivery-seconds (the deliveries' walls summed: a Lambda holds a slot of the function's "
+        f"reserved concurrency that long) | {fmt(sum(r.wall for r in up.runs), 1)} | none; about "
+        f"{up.window} s a waiting delivery |",
         "",
         f"All calls at the proxy: " + ", ".join(f"{op} {k}" for op, k in sorted(up.counts.items())) + ". "
         f"runas-guard's DynamoDB calls by item (pk/sk prefix): " + ", ".join(

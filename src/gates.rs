@@ -167,7 +167,7 @@ async fn pass_landing(table: &Table, key: &landing_gate::Key, first: Option<Firs
         Ok(got) => got,
         Err(e) => return unreadable(e, &slot),
     };
-    let mut tries = 1;
+    let (mut tries, mut taken) = (1, false);
     loop {
         let now = clock::now();
         match landing_gate::step(held, ticket, clock::epoch_millis(now), tries) {
@@ -178,13 +178,17 @@ async fn pass_landing(table: &Table, key: &landing_gate::Key, first: Option<Firs
                 ))
             }
             Step::Run => return Pass::Run(Ran::Unmarked),
-            Step::Wait(pause) => {
-                tries += 1;
-                tokio::time::sleep(pause).await
+            // A look while the run that took this region is under way is
+            // not a refusal.
+            Step::Wait(wait) => {
+                tries += u32::from(!taken);
+                tokio::time::sleep(landing_gate::pause(wait, taken)).await
             }
             Step::Claim => match landing_store::claim(table, key, now).await {
                 Ok(Some(taken)) => return Pass::Run(Ran::Landing(taken)),
-                Ok(None) => tries += 1,
+                // Refused after this event registered: a run claimed since,
+                // taking its region.
+                Ok(None) => (tries, taken) = (tries + 1, true),
                 Err(e) => return unreadable(e, &slot),
             },
         }

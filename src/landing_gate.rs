@@ -117,6 +117,23 @@ pub fn step(held: Held, ticket: i64, now_ms: i64, tries: u32) -> Step {
     }
 }
 
+/// How often an event looks at the gate again while a run that took its
+/// region is under way.
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// How long an event waits before it looks at the gate again, of the
+/// `wait` [`step`] gave. `taken`: a run claimed after the event's ticket
+/// (its own claim was refused after it registered), so that run took its
+/// region and covers it as soon as it has read it, well inside the window:
+/// the event looks again every [`POLL`] instead of waiting the window out
+/// in a Lambda that holds a slot of the function's concurrency meanwhile.
+pub fn pause(wait: Duration, taken: bool) -> Duration {
+    match taken {
+        true => wait.min(POLL),
+        false => wait,
+    }
+}
+
 /// Of the regions a run answered for, those it read cleanly (every
 /// document there read: none failed, waits for its member stack, or was
 /// left to another run) and those it did not. A region the run did not

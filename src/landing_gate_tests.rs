@@ -249,3 +249,26 @@ fn a_region_is_read_cleanly_only_when_every_document_there_was() {
         }
     }
 }
+
+#[test]
+fn an_event_whose_region_a_run_took_looks_again_soon_else_waits_the_window_out() {
+    let poll = POLL;
+    for (wait, taken, want) in [
+        (WINDOW, false, WINDOW),
+        (WINDOW, true, poll),
+        (Duration::from_millis(100), true, Duration::from_millis(100)),
+        (
+            Duration::from_millis(100),
+            false,
+            Duration::from_millis(100),
+        ),
+        (Duration::ZERO, true, Duration::ZERO),
+    ] {
+        assert_eq!(pause(wait, taken), want, "{wait:?} taken {taken}");
+    }
+    // Never longer than the wait step gave, never longer than a poll once taken.
+    for ms in [0u64, 1, 499, 500, 501, 4_999, 5_000, u64::MAX / 2] {
+        let wait = Duration::from_millis(ms);
+        assert!(pause(wait, false) == wait && pause(wait, true) <= wait.min(poll));
+    }
+}
