@@ -1343,9 +1343,12 @@ def targets(phases: list[Phase], landed: "StackLanded | None", reattempts: "Reat
             lines.append(f"| {ph.name}: replayed wall / limit | {fmt(r.wall / ph.limit)} | "
                          f"near 1 ({fmt(ph.limit)} s = {VEND_ROUND_TRIPS} x RTT) |")
         elif kind in SWEEP_TARGETS and ph.name.endswith(f"(C={P['concurrency']})"):
-            t = SWEEP_TARGETS[kind]
+            # The targets are the organization's (1000 x 4): in a smoke run the walk and the last
+            # accounts' chains weigh far more of the limit, so its ratio is shown, not judged.
+            t, at_scale = SWEEP_TARGETS[kind], P["accounts"] >= 1000 and P["regions"] >= 4
             lines.append(f"| {ph.name}: replayed wall / limit | {fmt(r.wall / ph.limit)}"
-                         f"{over(r.wall / ph.limit > t)} | <= {t:.2f} |")
+                         f"{over(at_scale and r.wall / ph.limit > t)} | <= {t:.2f}"
+                         f"{'' if at_scale else ' at 1000 x 4 (not judged at this scale)'} |")
     if update and update.runs:
         f = update.figures()
         lines.append(f"| member StackSet update of one account ({update.regions} regions, {len(update.runs)} "
