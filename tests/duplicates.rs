@@ -53,6 +53,12 @@ async fn twenty_vends_delivered_twice_at_once_fail_nothing_and_configure_each_ac
     for i in 0..N {
         accounts.push(w.create_account(&format!("vended-{i}"), None).await);
     }
+    // Held writes wait for the test, not for the SDK: on a loaded machine
+    // (CI, 2 cores) the last of the 40 processes reaches its writes long
+    // after the first, whose held calls would otherwise time out (30 s) and
+    // end their run before its twin answered.
+    w.set_env("RUNAS_GUARD_ATTEMPT_TIMEOUT_SECONDS", "300");
+    w.set_env("RUNAS_GUARD_CALL_TIMEOUT_SECONDS", "300");
     let proxy = w.behind_proxy();
     w.alerts().await;
     // Every document write waits at the proxy until the test lets it go:
