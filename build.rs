@@ -9,7 +9,7 @@
 //! `RUNAS_GUARD_SINCE_RELEASE` counts the commits from the release commit
 //! CHANGELOG.md names for Cargo.toml's version to HEAD (`--version` then
 //! says `0.3.0+12 (rev)`). Tags do not travel with every clone, the
-//! CHANGELOG does; src/release.rs reads it, for this script and the crate.
+//! CHANGELOG does; src/domain/release.rs reads it, for this script and the crate.
 //! Unset (`--version` says `0.3.0 (rev)`) when the section names no commit, the
 //! commit is not in this history (a shallow clone) or HEAD does not descend
 //! from it: the build never fails for it.
@@ -25,7 +25,7 @@ use std::process::Command;
 
 // The crate's own copy of the rules; `long_version` is the crate's to use.
 #[allow(dead_code)]
-#[path = "src/release.rs"]
+#[path = "src/domain/release.rs"]
 mod release;
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {

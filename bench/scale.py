@@ -565,8 +565,8 @@ HOUR = 3600
 
 
 def default_pending_delays() -> list[int]:
-    """The re-attempts' default delays in seconds, the last repeating (src/config.rs DEFAULT_PENDING_DELAYS)."""
-    m = re.search(r"DEFAULT_PENDING_DELAYS\s*:[^=]*=\s*\[([\d,\s_]+)\]", (REPO / "src/config.rs").read_text())
+    """The re-attempts' default delays in seconds, the last repeating (src/domain/config.rs DEFAULT_PENDING_DELAYS)."""
+    m = re.search(r"DEFAULT_PENDING_DELAYS\s*:[^=]*=\s*\[([\d,\s_]+)\]", (REPO / "src/domain/config.rs").read_text())
     return [int(x) for x in m.group(1).replace("_", "").split(",") if x.strip()] if m else [30, 60, 120, 240, 480, 900]
 
 
@@ -827,8 +827,8 @@ SSM_WRITES = ("ssm:CreateDocument", "ssm:UpdateDocument", "ssm:UpdateDocumentDef
 
 
 def coalesce_window() -> int:
-    """The gate's window in seconds (src/coalesce.rs WINDOW)."""
-    m = re.search(r"WINDOW\s*:\s*Duration\s*=\s*Duration::from_secs\((\d+)\)", (REPO / "src/coalesce.rs").read_text())
+    """The gate's window in seconds (src/domain/coalesce.rs WINDOW)."""
+    m = re.search(r"WINDOW\s*:\s*Duration\s*=\s*Duration::from_secs\((\d+)\)", (REPO / "src/domain/coalesce.rs").read_text())
     return int(m.group(1)) if m else 5
 
 
@@ -983,7 +983,7 @@ def update_report(up: Update) -> list[str]:
         f"reordered (reversed, the twins appended, rotated left by 5, as tests/stack_update_cost.rs), each its own "
         f"`runas-guard handle` process, all started before any was waited for. A settled account's run looks only "
         f"at the regions its events name; an event arriving while a run of the account started within the last "
-        f"{up.window} s (src/coalesce.rs WINDOW) waits, and the next run takes every waiting region. Targets from "
+        f"{up.window} s (src/domain/coalesce.rs WINDOW) waits, and the next run takes every waiting region. Targets from "
         f"tests/stack_update_cost.rs; an excess is marked **over**.",
         "",
         "| figure | measured | target |",
@@ -1029,7 +1029,7 @@ def update_report(up: Update) -> list[str]:
 
 # -- run-as user check ------------------------------------------------------------------
 NODES_ON = "\n[nodes]\ncheck_user = true\n"
-MAX_NODE_IDS = 20  # src/nodes MAX_NODE_IDS
+MAX_NODE_IDS = 20  # src/domain/nodes MAX_NODE_IDS
 SSM_ASSOCIATION_OPS = {"CreateAssociation", "UpdateAssociation", "DeleteAssociation", "DescribeAssociation",
                        "ListAssociations", "DescribeAssociationExecutions", "DescribeAssociationExecutionTargets"}
 

@@ -53,7 +53,7 @@ from botocore.credentials import (
 
 HUB = "123456789012"
 DOC = "SSM-SessionManagerRunShell"
-CHECK_DOC = "RunAsGuard-CheckRunAsUser"  # the member stack's check document (src/trigger CHECK_DOCUMENT)
+CHECK_DOC = "RunAsGuard-CheckRunAsUser"  # the member stack's check document (src/domain/trigger CHECK_DOCUMENT)
 REGIONS = [
     "us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2",
     "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-2",

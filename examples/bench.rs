@@ -5,11 +5,11 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use runas_guard::policy::Policy;
-use runas_guard::ports::{Observed, Version};
-use runas_guard::preferences::Preferences;
-use runas_guard::reconcile::{plan, Want};
-use runas_guard::trigger;
+use runas_guard::domain::policy::Policy;
+use runas_guard::domain::ports::{Observed, Version};
+use runas_guard::domain::preferences::Preferences;
+use runas_guard::domain::trigger;
+use runas_guard::flow::reconcile::{plan, Want};
 
 fn measure(name: &str, iterations: u32, mut f: impl FnMut()) {
     for _ in 0..iterations / 10 {

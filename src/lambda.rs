@@ -4,13 +4,13 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use runas_guard::dispatch::dispatch;
+use runas_guard::flow::dispatch::dispatch;
 use serde_json::Value;
 use tracing::Instrument;
 
-use runas_guard::config::settings_from_env;
-use runas_guard::policy_source::{PolicyStore, Refresh, Source, DEFAULT_REFRESH};
-use runas_guard::reactor::Reactor;
+use runas_guard::domain::config::settings_from_env;
+use runas_guard::flow::policy_source::{PolicyStore, Refresh, Source, DEFAULT_REFRESH};
+use runas_guard::flow::reactor::Reactor;
 
 fn init_failed(e: impl std::fmt::Display) -> ExitCode {
     tracing::error!(outcome = "init_failed", error = %e, "cannot start");
@@ -59,9 +59,9 @@ async fn serve(store: &PolicyStore, reactor: &std::sync::RwLock<Reactor>) -> Res
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         let current = current_reactor(store, reactor).await;
-        let deadline = runas_guard::deadline::from_epoch_millis(event.context.deadline);
+        let deadline = runas_guard::domain::deadline::from_epoch_millis(event.context.deadline);
         let work = dispatch(&current, &event.payload, &event.context.request_id).instrument(span);
-        let answer = runas_guard::deadline::within(deadline, work).await;
+        let answer = runas_guard::domain::deadline::within(deadline, work).await;
         if answer.failed {
             let reason = answer
                 .body
@@ -87,11 +87,11 @@ pub async fn run() -> ExitCode {
         Ok(s) => s,
         Err(e) => return init_failed(e),
     };
-    if let Err(e) = runas_guard::aws::timeouts_from_env() {
+    if let Err(e) = runas_guard::adapters::aws::timeouts_from_env() {
         return init_failed(e);
     }
-    runas_guard::metrics::enable();
-    let config = runas_guard::aws::load_config().await;
+    runas_guard::domain::metrics::enable();
+    let config = runas_guard::adapters::aws::load_config().await;
     let loaded = match PolicyStore::load(&config, source, refresh).await {
         Ok(l) => l,
         Err(e) => return init_failed(e),

@@ -1,57 +1,11 @@
 //! runas-guard: keeps Session Manager Run As settings right in every account
 //! and region of an AWS Organization. See docs/design.md for the contracts.
+//!
+//! Layers, each importing only those below it: `flow` (dispatch, the reactor,
+//! workers, the sweep, an account's run, the operator commands' work) over
+//! `adapters` (AWS clients, hub table items) over `domain` (the pure core).
+//! The entries (`main.rs`, `lambda.rs`, `cli/`) stand on top, in the binary.
 
-pub mod account;
-pub mod agent_doc;
-pub mod alert;
-pub mod aws;
-pub mod bypass;
-pub mod canary;
-pub mod chat;
-pub mod clock;
-pub mod coalesce;
-pub mod commit;
-pub mod config;
-pub mod configured;
-pub mod deadline;
-pub mod degraded;
-pub mod dispatch;
-pub mod doctor;
-pub mod gates;
-pub mod governance;
-pub mod heartbeat;
-pub mod history;
-pub mod identity_center;
-pub mod ids;
-pub mod intent;
-pub mod job;
-pub mod landing_gate;
-pub mod metrics;
-pub mod nodes;
-pub mod org_state;
-pub mod outbox;
-pub mod outcome;
-pub mod permission_sets;
-pub mod policy;
-pub mod policy_source;
-pub mod ports;
-pub mod preferences;
-pub mod reactor;
-pub mod readiness_report;
-pub mod receipt;
-pub mod reconcile;
-pub mod records;
-pub mod redrive;
-pub mod release;
-pub mod report;
-pub mod route;
-pub mod seat;
-pub mod services;
-pub mod store;
-pub mod summary;
-pub mod sweep;
-pub mod trigger;
-pub mod why;
-pub mod words;
-pub mod work;
-pub mod workers;
+pub mod adapters;
+pub mod domain;
+pub mod flow;

@@ -68,7 +68,7 @@ async fn a_vend_and_a_revert_each_send_one_alert_also_to_chat() {
     let messages = chat_messages(&w, &chat).await;
     assert_eq!(messages.len(), 1, "{messages:#?}");
     let m = &messages[0];
-    runas_guard::chat::validate(m).unwrap_or_else(|e| panic!("{e}: {m:#}"));
+    runas_guard::domain::chat::validate(m).unwrap_or_else(|e| panic!("{e}: {m:#}"));
     assert_eq!(
         (m["version"].as_str(), m["source"].as_str()),
         (Some("1.0"), Some("custom"))
@@ -84,7 +84,7 @@ async fn a_vend_and_a_revert_each_send_one_alert_also_to_chat() {
     let messages = chat_messages(&w, &chat).await;
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
-    runas_guard::chat::validate(m).unwrap();
+    runas_guard::domain::chat::validate(m).unwrap();
     assert_eq!(m["id"], revert["alert_id"]);
     assert_eq!(m["metadata"]["threadId"], format!("{account}-eu-west-1"));
     let description = m["content"]["description"].as_str().unwrap();
@@ -164,7 +164,7 @@ async fn alerts_say_which_account_by_name_and_ou_what_to_do_and_where_the_runboo
         "#{anchor} is a README heading"
     );
     let m = &chat_messages(&w, &chat).await[0];
-    runas_guard::chat::validate(m).unwrap();
+    runas_guard::domain::chat::validate(m).unwrap();
     let description = m["content"]["description"].as_str().unwrap();
     assert!(
         description.contains("(`payments-prod`, `Root/Workloads/Prod`)")

@@ -53,7 +53,7 @@ fn ours() -> Vec<(String, String)> {
 
 /// A session of the member role, as the hub gets one (no session policy).
 async fn member_ssm(w: &World, account: &str) -> aws_sdk_ssm::Client {
-    runas_guard::aws::sts::Sts::new(&w.cfg)
+    runas_guard::adapters::aws::sts::Sts::new(&w.cfg)
         .assume(account, &["RunAsGuardExecution"], "probe", None)
         .await
         .unwrap()

@@ -1013,7 +1013,7 @@ fn version_counts_the_commits_past_the_release_the_changelog_names() {
             .ok()
             .and_then(|n| n.parse().ok())
     } else {
-        runas_guard::release::release_commit(&changelog, version)
+        runas_guard::domain::release::release_commit(&changelog, version)
             .and_then(|named| {
                 git_says(&[
                     "rev-parse",

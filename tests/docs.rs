@@ -290,8 +290,8 @@ fn the_checks_see_what_they_look_for() {
         ["infra/README.md#x", "https://x.y", "#top"]
     );
     assert_eq!(
-        named_paths("run `tests/fault_proxy.py`, `src/aws/`, `src/*.rs`, `make test`"),
-        ["tests/fault_proxy.py", "src/aws/"]
+        named_paths("run `tests/fault_proxy.py`, `src/adapters/aws/`, `src/*.rs`, `make test`"),
+        ["tests/fault_proxy.py", "src/adapters/aws/"]
     );
 }
 

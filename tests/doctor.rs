@@ -413,7 +413,7 @@ async fn members_stackset(w: &World) -> aws_sdk_cloudformation::Client {
 /// alone instead of probing them. moto's ListStackInstances gives no
 /// `OrganizationalUnitId` and its DescribeStackSet no `OrganizationalUnitIds`,
 /// so what is judged here is each account's instance (OU targets as AWS
-/// reports them are covered by the unit tests of src/doctor/scope.rs).
+/// reports them are covered by the unit tests of src/flow/doctor/scope.rs).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scoped_ou_the_member_stackset_does_not_target() {
     let w = World::new().await;
@@ -561,7 +561,7 @@ fn fix(check: &Value) -> &str {
 /// with no subscription and counts every page of them. moto confirms every
 /// subscription at once, an e-mail one too (AWS lists it as
 /// `PendingConfirmation` until its link is followed), so "only pending" is
-/// the unit tests' (`src/doctor/delivery_tests.rs`).
+/// the unit tests' (`src/flow/doctor/delivery_tests.rs`).
 #[tokio::test(flavor = "multi_thread")]
 async fn who_the_alert_and_alarm_topics_reach() {
     let mut w = World::new().await;

@@ -41,28 +41,11 @@ fn imports_point_one_way() {
 /// `pub type`) to the module that defines the name. A parent's arrows to its
 /// own children count like any other.
 fn edges(sources: &[Source]) -> Edges {
-    let modules: BTreeSet<String> = sources.iter().map(|s| s.module.clone()).collect();
-    let reexports: BTreeMap<String, String> = sources
-        .iter()
-        .flat_map(|s| reexports(&s.code, &s.module))
-        .collect();
+    let resolver = Resolver::new(sources);
     let mut edges = Edges::new();
     for s in sources {
         for (path, via) in all_paths(&s.code, &s.module) {
-            let mut targets = Vec::new();
-            let mut at = path.clone();
-            // A chain of re-exports ends; a loop in one is not followed twice.
-            for _ in 0..8 {
-                let Some(owner) = owning_module(&at, &modules) else {
-                    break;
-                };
-                targets.push(owner);
-                match longest_prefix(&at, &reexports) {
-                    Some(next) if next != at => at = next,
-                    _ => break,
-                }
-            }
-            for target in targets {
+            for target in resolver.targets(&path) {
                 if target == s.module || target == "crate" {
                     continue;
                 }
@@ -78,22 +61,162 @@ fn edges(sources: &[Source]) -> Edges {
     edges
 }
 
-/// The cycles that cross a folder's wall, described. A folder and the files
-/// inside it may use each other (a `mod.rs` shares its vocabulary with its
-/// children): a strongly connected set of modules that all lie inside one of
-/// its own members is one room seen from outside. Any other set is shown as
-/// its shortest cycles.
+/// Where a path leads: the module that defines its first name, then each
+/// module a re-export (`pub use`, `pub type`) hands it on to.
+struct Resolver {
+    modules: BTreeSet<String>,
+    reexports: BTreeMap<String, String>,
+}
+
+impl Resolver {
+    fn new(sources: &[Source]) -> Resolver {
+        Resolver {
+            modules: sources.iter().map(|s| s.module.clone()).collect(),
+            reexports: sources
+                .iter()
+                .flat_map(|s| reexports(&s.code, &s.module))
+                .collect(),
+        }
+    }
+
+    fn targets(&self, path: &str) -> Vec<String> {
+        let mut targets = Vec::new();
+        let mut at = path.to_string();
+        // A chain of re-exports ends; a loop in one is not followed twice.
+        for _ in 0..8 {
+            let Some(owner) = owning_module(&at, &self.modules) else {
+                break;
+            };
+            targets.push(owner);
+            match longest_prefix(&at, &self.reexports) {
+                Some(next) if next != at => at = next,
+                _ => break,
+            }
+        }
+        targets
+    }
+}
+
+/// The layers, top to bottom, each with the folders (first path names)
+/// that form it. A module may import its own layer (without cycles) and the
+/// layers below it, never one above: the entries drive the flow, the flow
+/// decides in the domain and acts through the adapters, the adapters serve
+/// in the domain's words, and the domain imports nothing but itself.
+const LAYERS: &[(&str, &[&str])] = &[
+    ("entries", &["cli", "lambda"]),
+    ("flow", &["flow"]),
+    ("adapters", &["adapters"]),
+    ("domain", &["domain"]),
+];
+
+/// The index in `LAYERS` of a module's layer; `None` outside every layer.
+fn layer_of(module: &str) -> Option<usize> {
+    let first = module.split("::").next().unwrap_or(module);
+    LAYERS
+        .iter()
+        .position(|(_, folders)| folders.contains(&first))
+}
+
+/// Every import that points up a layer (or comes from a file in no layer),
+/// with the file, the path as written and resolved, and the rule it breaks.
+fn layer_breaches(sources: &[Source]) -> Vec<String> {
+    let resolver = Resolver::new(sources);
+    let mut found = BTreeSet::new();
+    for s in sources.iter().filter(|s| s.module != "crate") {
+        let Some(from) = layer_of(&s.module) else {
+            found.insert(format!(
+                "{}: in no layer (LAYERS names the folders of each)",
+                s.file
+            ));
+            continue;
+        };
+        for (path, _) in all_paths(&s.code, &s.module) {
+            for target in resolver.targets(&path) {
+                let Some(to) = layer_of(&target) else {
+                    continue;
+                };
+                if to < from {
+                    let below: Vec<&str> = LAYERS[from..].iter().map(|(n, _)| *n).collect();
+                    found.insert(format!(
+                        "{}: imports crate::{path} (in {target}, {}): {} may import only {}",
+                        s.file,
+                        LAYERS[to].0,
+                        LAYERS[from].0,
+                        below.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn imports_point_down_the_layers() {
+    let breaches = layer_breaches(&sources());
+    assert!(
+        breaches.is_empty(),
+        "imports that point up a layer:\n  {}",
+        breaches.join("\n  ")
+    );
+}
+
+#[test]
+fn every_layer_is_a_folder_of_src() {
+    for (name, folders) in LAYERS {
+        for folder in *folders {
+            let as_dir = src_dir().join(folder);
+            let as_file = src_dir().join(format!("{folder}.rs"));
+            assert!(
+                as_dir.is_dir() || as_file.is_file(),
+                "layer {name}: src/{folder} does not exist"
+            );
+        }
+    }
+}
+
+/// The cycles, described: those that cross a folder's wall, and those
+/// between the files of one folder. A folder and the files inside it may
+/// use each other (a `mod.rs` shares its vocabulary with its children), so
+/// a loop made only of a folder and its own files is one room; but files
+/// side by side in one folder that reach each other are a loop like any
+/// other.
 fn described_cycles(sources: &[Source]) -> Vec<String> {
     let edges = edges(sources);
+    let siblings: Edges = edges
+        .iter()
+        .map(|(from, tos)| {
+            let tos = tos
+                .iter()
+                .filter(|(to, _)| !is_within(to, from) && !is_within(from, to))
+                .map(|(to, via)| (to.clone(), via.clone()))
+                .collect();
+            (from.clone(), tos)
+        })
+        .collect();
     let mut described = Vec::new();
-    for set in strongly_connected(&edges) {
+    for graph in [&edges, &siblings] {
+        for hops in loops(graph, &edges) {
+            if !described.contains(&hops) {
+                described.push(hops);
+            }
+        }
+    }
+    described
+}
+
+/// The shortest cycles of each strongly connected set of `graph` that does
+/// not lie inside one of its own members, each hop with the names taken.
+fn loops(graph: &Edges, names: &Edges) -> Vec<String> {
+    let mut described = Vec::new();
+    for set in strongly_connected(graph) {
         let one_room = set
             .iter()
             .any(|folder| set.iter().all(|m| m == folder || is_within(m, folder)));
         if set.len() < 2 || one_room {
             continue;
         }
-        let inside: Edges = edges
+        let inside: Edges = graph
             .iter()
             .filter(|(from, _)| set.contains(*from))
             .map(|(from, tos)| {
@@ -115,9 +238,9 @@ fn described_cycles(sources: &[Source]) -> Vec<String> {
             }
             let mut hops = Vec::new();
             for pair in c.windows(2) {
-                let names = &edges[&pair[0]][&pair[1]];
-                let names: Vec<&str> = names.iter().map(String::as_str).take(3).collect();
-                hops.push(format!("{} -> {} ({})", pair[0], pair[1], names.join(", ")));
+                let taken = &names[&pair[0]][&pair[1]];
+                let taken: Vec<&str> = taken.iter().map(String::as_str).take(3).collect();
+                hops.push(format!("{} -> {} ({})", pair[0], pair[1], taken.join(", ")));
             }
             described.push(hops.join("; "));
         }
@@ -193,7 +316,10 @@ fn strongly_connected(edges: &Edges) -> Vec<BTreeSet<String>> {
 #[test]
 fn aws_clients_know_no_table_key() {
     let mut found = Vec::new();
-    for s in sources().iter().filter(|s| s.file.starts_with("src/aws/")) {
+    for s in sources()
+        .iter()
+        .filter(|s| s.file.starts_with("src/adapters/aws/"))
+    {
         let text =
             std::fs::read_to_string(src_dir().join(&s.file["src/".len()..])).unwrap_or_default();
         if crate_paths(&s.code, &s.module)
@@ -309,22 +435,22 @@ fn source(file: &str, module: &str, text: &str) -> Source {
 #[test]
 fn the_cycle_check_sees_through_folders_aliases_and_reexports() {
     // The router and the account worker as they stood before the house was
-    // mended (abridged from src/route.rs and src/workers/account.rs): the
+    // mended (abridged from src/flow/route.rs and src/flow/workers/account.rs): the
     // router reached the worker through `use crate::workers;` and the worker
     // took the router's alias back.
     let before = [
         source(
-            "src/route.rs",
+            "src/flow/route.rs",
             "route",
             "use crate::account::{self, Ctx, Prepared};\nuse crate::workers;\npub type Prepare = Result<Option<Prepared>, AwsError>;\npub async fn work() { workers::account::converged(svc).await }\n",
         ),
-        source("src/workers/mod.rs", "workers", "pub mod account;\npub mod run_as_override;\n"),
+        source("src/flow/workers/mod.rs", "workers", "pub mod account;\npub mod run_as_override;\n"),
         source(
-            "src/workers/account.rs",
+            "src/flow/workers/account.rs",
             "workers::account",
             "use crate::account::{self, Ctx};\nuse crate::route::Prepare;\npub async fn converged(p: Option<Prepare>) {}\n",
         ),
-        source("src/account/mod.rs", "account", "pub struct Prepared;\npub struct Ctx;\n"),
+        source("src/flow/account/mod.rs", "account", "pub struct Prepared;\npub struct Ctx;\n"),
     ];
     let found = described_cycles(&before);
     assert_eq!(
@@ -377,6 +503,133 @@ fn the_cycle_check_sees_through_folders_aliases_and_reexports() {
         source("src/p/q.rs", "p::q", "use super::T;\npub fn g() {}\n"),
     ];
     assert!(described_cycles(&one_room).is_empty());
+}
+
+#[test]
+fn siblings_in_one_folder_cannot_loop() {
+    // domain/policy before it was mended: raw named `super::user_name::UserRules`
+    // inline, user_name took `shorten` from validate, validate took raw's types.
+    let policy = [
+        source(
+            "src/domain/policy/mod.rs",
+            "domain::policy",
+            "mod raw;\nmod user_name;\nmod validate;\npub struct Policy;\n",
+        ),
+        source(
+            "src/domain/policy/raw.rs",
+            "domain::policy::raw",
+            "use super::Policy;\npub struct RawNodes;\nfn rules() -> super::user_name::UserRules { todo!() }\n",
+        ),
+        source(
+            "src/domain/policy/user_name.rs",
+            "domain::policy::user_name",
+            "use super::validate::shorten as shown;\npub struct UserRules;\n",
+        ),
+        source(
+            "src/domain/policy/validate.rs",
+            "domain::policy::validate",
+            "use super::raw::RawNodes;\npub fn shorten() {}\n",
+        ),
+    ];
+    assert_eq!(
+        described_cycles(&policy),
+        [
+            "domain::policy::raw -> domain::policy::user_name (UserRules); \
+          domain::policy::user_name -> domain::policy::validate (shorten); \
+          domain::policy::validate -> domain::policy::raw (RawNodes)"
+        ],
+    );
+}
+
+#[test]
+fn the_layer_check_sees_every_path_form() {
+    let house = [
+        // A `use` of an adapter from the domain.
+        source(
+            "src/domain/job.rs",
+            "domain::job",
+            "use crate::adapters::store::known::Snapshot;\npub struct Job;\n",
+        ),
+        // An inline `crate::` path in an expression.
+        source(
+            "src/domain/policy/validate.rs",
+            "domain::policy::validate",
+            "fn f() -> usize { crate::adapters::aws::sts::session_policy().len() }\n",
+        ),
+        // `super::super::` climbing out of the domain.
+        source(
+            "src/domain/nodes/check.rs",
+            "domain::nodes::check",
+            "fn g() { super::super::super::flow::sweep::run() }\n",
+        ),
+        // Through a re-export: the adapter's name is the flow's type.
+        source(
+            "src/adapters/aws/sts.rs",
+            "adapters::aws::sts",
+            "pub use crate::adapters::aws::Seat as S;\nfn h(s: &crate::adapters::aws::Seat) {}\n",
+        ),
+        source(
+            "src/adapters/aws/mod.rs",
+            "adapters::aws",
+            "pub mod sts;\npub use crate::flow::seat::Seat;\n",
+        ),
+        source("src/flow/seat.rs", "flow::seat", "pub struct Seat;\n"),
+        source("src/flow/sweep.rs", "flow::sweep", "pub fn run() {}\n"),
+        source(
+            "src/adapters/store/known.rs",
+            "adapters::store::known",
+            "pub struct Snapshot;\n",
+        ),
+        source(
+            "src/adapters/aws/sts_ok.rs",
+            "adapters::aws::sts_ok",
+            "use crate::domain::job::Job;\n",
+        ),
+        source("src/stray.rs", "stray", "pub fn f() {}\n"),
+    ];
+    let breaches = layer_breaches(&house);
+    let has = |file: &str, target: &str| {
+        breaches
+            .iter()
+            .any(|b| b.starts_with(file) && b.contains(&format!("(in {target},")))
+    };
+    assert!(
+        has("src/domain/job.rs", "adapters::store::known"),
+        "{breaches:#?}"
+    );
+    assert!(
+        has("src/domain/policy/validate.rs", "adapters::aws::sts"),
+        "{breaches:#?}"
+    );
+    assert!(
+        has("src/domain/nodes/check.rs", "flow::sweep"),
+        "{breaches:#?}"
+    );
+    assert!(
+        has("src/adapters/aws/sts.rs", "flow::seat"),
+        "{breaches:#?}"
+    );
+    assert!(
+        has("src/adapters/aws/mod.rs", "flow::seat"),
+        "{breaches:#?}"
+    );
+    assert!(breaches
+        .iter()
+        .any(|b| b.starts_with("src/stray.rs: in no layer")));
+    assert!(
+        !breaches
+            .iter()
+            .any(|b| b.starts_with("src/adapters/aws/sts_ok.rs")),
+        "an adapter may use the domain: {breaches:#?}"
+    );
+    let one = breaches
+        .iter()
+        .find(|b| b.starts_with("src/domain/job.rs"))
+        .unwrap();
+    assert!(
+        one.ends_with("domain may import only domain"),
+        "the rule is named: {one}"
+    );
 }
 
 fn src_dir() -> PathBuf {

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use common::stacks::*;
 use common::*;
-use runas_guard::aws::sts::Sts;
+use runas_guard::adapters::aws::sts::Sts;
 use serde_json::{json, Value};
 
 const OPERATOR_SET: &str = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789";

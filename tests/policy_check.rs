@@ -342,7 +342,7 @@ fn lza_gets_one_whole_policy_file_per_permission_set_and_its_yaml() {
     let written: Value = serde_json::from_slice(&std::fs::read(&admin).unwrap()).unwrap();
     assert_eq!(
         written,
-        runas_guard::permission_sets::inline_policy("aws", "SSMRunAs-Admin")
+        runas_guard::flow::permission_sets::inline_policy("aws", "SSMRunAs-Admin")
     );
     let shown = "iam-policies";
     assert!(

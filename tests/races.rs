@@ -306,7 +306,10 @@ async fn moves_delivered_out_of_order_enforce_the_current_ou() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_warm_function_sees_a_move_made_after_its_last_event() {
-    use runas_guard::{config::Settings, policy::Policy, reactor::Reactor, trigger::classify};
+    use runas_guard::{
+        domain::config::Settings, domain::policy::Policy, domain::trigger::classify,
+        flow::reactor::Reactor,
+    };
     let w = World::new().await;
     let beta = w.create_ou(&w.root, "Beta").await;
     w.write_policy(&format!(
@@ -321,12 +324,12 @@ async fn a_warm_function_sees_a_move_made_after_its_last_event() {
         sweep_queue_url: None,
         fanout_threshold: 200,
         concurrency: 4,
-        max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
-        claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
-        member_stack_set: runas_guard::trigger::MEMBER_STACK_SET.into(),
+        max_in_flight: runas_guard::domain::config::DEFAULT_MAX_IN_FLIGHT,
+        claim_lease: runas_guard::domain::config::DEFAULT_CLAIM_LEASE,
+        member_stack_set: runas_guard::domain::trigger::MEMBER_STACK_SET.into(),
         stackset_admin: None,
-        pending_window: runas_guard::config::DEFAULT_PENDING_WINDOW,
-        pending_delays: runas_guard::config::DEFAULT_PENDING_DELAYS.to_vec(),
+        pending_window: runas_guard::domain::config::DEFAULT_PENDING_WINDOW,
+        pending_delays: runas_guard::domain::config::DEFAULT_PENDING_DELAYS.to_vec(),
     };
     let reactor = Reactor::new(&w.cfg, Policy::load(&w.policy).unwrap(), settings);
     let out = reactor

@@ -11,7 +11,7 @@ mod common;
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 use common::fleet::*;
 use common::*;
-use runas_guard::aws::sts::Sts;
+use runas_guard::adapters::aws::sts::Sts;
 use serde_json::{json, Value};
 
 const REGION: &str = "eu-west-1";

@@ -277,7 +277,7 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
 /// `event` as CloudTrail records a call made `ago` seconds before now.
 fn made_ago(mut event: Value, ago: u64) -> Value {
     let at = std::time::SystemTime::now() - std::time::Duration::from_secs(ago);
-    let iso = runas_guard::clock::iso(at);
+    let iso = runas_guard::domain::clock::iso(at);
     let whole = format!("{}Z", &iso[..19]);
     event["detail"]["eventTime"] = json!(whole);
     event["time"] = json!(whole);

@@ -207,7 +207,7 @@ async fn at_the_version_limit_the_oldest_version_is_deleted_and_the_revert_lands
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_editor_who_pre_wrote_the_next_layout_cannot_block_the_revert() {
-    use runas_guard::preferences::Preferences;
+    use runas_guard::domain::preferences::Preferences;
     let w = World::new().await;
     let account = configured(&w).await;
     let ssm = w.admin_ssm(&account, R).await;

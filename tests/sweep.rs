@@ -402,7 +402,8 @@ async fn bad_arguments_exit_2_with_one_line() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
     use runas_guard::{
-        config::Settings, deadline, policy::Policy, reactor::Reactor, trigger::classify,
+        domain::config::Settings, domain::deadline, domain::policy::Policy,
+        domain::trigger::classify, flow::reactor::Reactor,
     };
     let w = World::new().await;
     let accounts = [
@@ -417,12 +418,12 @@ async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
         sweep_queue_url: Some(queue.clone()),
         fanout_threshold: 200,
         concurrency: 4,
-        max_in_flight: runas_guard::config::DEFAULT_MAX_IN_FLIGHT,
-        claim_lease: runas_guard::config::DEFAULT_CLAIM_LEASE,
-        member_stack_set: runas_guard::trigger::MEMBER_STACK_SET.into(),
+        max_in_flight: runas_guard::domain::config::DEFAULT_MAX_IN_FLIGHT,
+        claim_lease: runas_guard::domain::config::DEFAULT_CLAIM_LEASE,
+        member_stack_set: runas_guard::domain::trigger::MEMBER_STACK_SET.into(),
         stackset_admin: None,
-        pending_window: runas_guard::config::DEFAULT_PENDING_WINDOW,
-        pending_delays: runas_guard::config::DEFAULT_PENDING_DELAYS.to_vec(),
+        pending_window: runas_guard::domain::config::DEFAULT_PENDING_WINDOW,
+        pending_delays: runas_guard::domain::config::DEFAULT_PENDING_DELAYS.to_vec(),
     };
     let reactor = Reactor::new(&w.cfg, Policy::load(&w.policy).unwrap(), settings);
     let event = sweep_event();

@@ -14,7 +14,7 @@ use aws_sdk_ssoadmin::types::{
 };
 use common::fleet::*;
 use common::*;
-use runas_guard::aws::sts::Sts;
+use runas_guard::adapters::aws::sts::Sts;
 use serde_json::{json, Value};
 
 const REGION: &str = "eu-west-1";

@@ -16,7 +16,7 @@
 
 The commit is named in the CHANGELOG, not taken from a tag, because tags do
 not travel with every clone; build.rs reads the same line for `--version`
-(src/release.rs holds its rules: this is the same rule, in Python).
+(src/domain/release.rs holds its rules: this is the same rule, in Python).
 """
 
 import datetime
@@ -73,7 +73,7 @@ def changelog_section(version):
 
 
 def named_commit(version, body):
-    """The commit the section's `Commit: `hash`` line names, as src/release.rs
+    """The commit the section's `Commit: `hash`` line names, as src/domain/release.rs
     reads it (7 to 40 lowercase hex digits, the line alone, one commit)."""
     named = set(re.findall(r"^Commit: `([0-9a-f]{7,40})`[ \t]*$", body, re.M))
     head = git("rev-parse", "--short=12", "HEAD").strip()

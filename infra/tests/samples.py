@@ -356,7 +356,7 @@ def _controltower_baseline(event_name, target, status, *, event_id, operation_id
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
 CHECK_ASSOCIATION = "runas-guard-check-run-as-user"
-# runas-guard's tag on the association it keeps (src/nodes/managed_tag.rs).
+# runas-guard's tag on the association it keeps (src/domain/nodes/managed_tag.rs).
 MANAGED_TAG_KEY = "runas-guard:managed"
 MANAGED_TAG_VALUE = "true"
 CHECK_ASSOCIATION_ID = "8dfe3659-4309-493a-8755-0123456789ab"

@@ -25,7 +25,7 @@ import unittest
 from . import cfn
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
-# Names the policy admits (src/policy/user_name.rs check_user: Linux names
+# Names the policy admits (src/domain/policy/user_name.rs check_user: Linux names
 # always, directory names with directory_users = true), so the
 # association's User may be any of them.
 ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "_", "x" * 32, "x" * 31 + "$",
@@ -37,7 +37,7 @@ ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "
 # Refused by the policy, the pattern and the script alike: shell text,
 # control characters, quotes, $ (but a Linux name's last), backticks, ;, /,
 # spaces, a leading -, two domains, a part too long. The same names are in
-# src/policy/user_name_tests.rs HOSTILE.
+# src/domain/policy/user_name_tests.rs HOSTILE.
 REFUSED = ["root;rm -rf /", "$(id)", "`id`", "", "x" * 32 + "$", "ssm ops", "1abc", "1234", "-rf", "--help",
            "a$$", "$", "a$b", "../etc", "a/b", "a\nb", "a\n", "ssm-ops\n", "ssm-ops;", "ssm'ops", 'ssm"ops',
            "ssm:ops", "ops\u00e9", "a b", "\tuser", "user\t", "{{User}}", "${SSM_User}", "*", "a*", "?",
@@ -53,7 +53,7 @@ def _part(text, first):
 
 
 def policy_admits(user):
-    """src/policy/user_name.rs check_user with directory_users = true (the
+    """src/domain/policy/user_name.rs check_user with directory_users = true (the
     document cannot know the switch; the policy applies it, and the root
     rule, before any association is written)."""
     if not user:
@@ -93,7 +93,7 @@ class CheckDocumentTests(cfn.TemplateTestCase):
         self.assertEqual(set(self.properties), {"Name", "DocumentType", "DocumentFormat", "UpdateMethod", "Content"})
         self.assertEqual(self.content["schemaVersion"], "2.2")
         self.assertEqual(set(self.content), {"schemaVersion", "description", "parameters", "mainSteps"})
-        # The name the function keeps associations of (src/trigger.rs CHECK_DOCUMENT).
+        # The name the function keeps associations of (src/domain/trigger.rs CHECK_DOCUMENT).
         with open(os.path.join(cfn.REPO_ROOT, "src", "trigger.rs"), encoding="utf-8") as handle:
             self.assertIn(f'pub const CHECK_DOCUMENT: &str = "{CHECK_DOCUMENT}";', handle.read())
 

@@ -170,7 +170,7 @@ class ScpTests(cfn.TemplateTestCase):
         # carries runas-guard's tag, is updated, deleted, untagged or retagged
         # only by the roles statement 8 exempts; the tag is the one the member
         # role's grants read (member.yaml) and runas-guard writes
-        # (src/nodes/mod.rs).
+        # (src/domain/nodes/mod.rs).
         with open(CHECK_ASSOCIATION_TAG_SCP, encoding="utf-8") as handle:
             (statement,) = json.load(handle)["Statement"]
         self.assertEqual(statement["Sid"], "RunAsGuardProtectTaggedCheckAssociations")

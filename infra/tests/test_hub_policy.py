@@ -16,7 +16,7 @@ ASSUMABLE_ROLES = [
                 {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/OrganizationAccountAccessRole"},
                 {"Ref": "AWS::NoValue"}]},
 ]
-# What src/aws/organizations.rs calls. Per the Service Authorization Reference
+# What src/adapters/aws/organizations.rs calls. Per the Service Authorization Reference
 # (Organizations), each supports resource-level permissions on the
 # organization's account / OU / root ARNs, except ListRoots ("*" only).
 ORGANIZATIONS_TREE_READ = {
@@ -91,7 +91,7 @@ KEY_VIA_SERVICE = {
 # The function publishes to the chat topic only when the stack creates it.
 CHAT_TOPIC_ARN_OR_EMPTY = {"Fn::If": ["HasChatTopic", {"Ref": "ChatTopic"}, ""]}
 
-# The contract with src/metrics.rs: the function's Embedded Metric Format lines
+# The contract with src/domain/metrics.rs: the function's Embedded Metric Format lines
 # publish these metrics in namespace RunAsGuard, each with dimension Trigger
 # (only for the triggers listed) and with no dimension (the totals).
 # Name -> (unit, triggers that emit it).
@@ -119,8 +119,8 @@ RUNAS_GUARD_METRICS = {
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
     # ... and looks that could not run (an alarm watches them).
     "IdentityCenterLookFailures": ("Count", {"run_as_override", "sweep"}),
-    # A flood's later events, answered before any AssumeRole (src/coalesce.rs),
-    # and a member StackSet burst's (src/landing_gate.rs).
+    # A flood's later events, answered before any AssumeRole (src/domain/coalesce.rs),
+    # and a member StackSet burst's (src/domain/landing_gate.rs).
     "EventsCoalesced": ("Count", {"document_changed", "session_document_changed", "member_stack_landed"}),
     # [forwarding_canary]: each canary's write-to-arrival time.
     "ForwardingCanarySeconds": ("Seconds", {"forwarding_canary"}),

@@ -8,8 +8,8 @@ behalf, which service uses it and why. The test holds the table against both sid
 - every action a role's statements grant is in the table (a grant nobody can
   explain fails), and every action in the table is granted (a flow whose
   permission is missing fails, naming the action);
-- every call the function makes through the SDK (the ``src/aws/*.rs``
-  adapters and the ``src/store/*.rs`` table stores it uses) is in the table:
+- every call the function makes through the SDK (the ``src/adapters/aws/*.rs``
+  adapters and the ``src/adapters/store/*.rs`` table stores it uses) is in the table:
   a new call without its grant fails here, before a deployment meets
   ``AccessDenied``.
 
@@ -30,22 +30,22 @@ PAGE = os.path.join(cfn.INFRA_DIR, "docs", "permissions.md")
 BEGIN = "<!-- necessity:begin -->"
 END = "<!-- necessity:end -->"
 
-# role -> action -> (flows, "src/aws/<file>" that calls it | "aws:" why AWS uses it)
+# role -> action -> (flows, "src/adapters/aws/<file>" that calls it | "aws:" why AWS uses it)
 NEEDED = {
     "hub": {
-        "sts:AssumeRole": ("every flow that touches a member", "src/aws/sts.rs"),
-        "s3:GetObject": ("policy load and refresh", "src/aws/policy_object.rs"),
-        "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/aws/policy_object.rs"),
-        "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/aws/policy_object.rs"),
-        "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/aws/dynamodb.rs, src/store/known.rs"),
+        "sts:AssumeRole": ("every flow that touches a member", "src/adapters/aws/sts.rs"),
+        "s3:GetObject": ("policy load and refresh", "src/adapters/aws/policy_object.rs"),
+        "s3:GetObjectVersion": ("cold start on a broken policy: the newest valid earlier version", "src/adapters/aws/policy_object.rs"),
+        "s3:ListBucketVersions": ("cold start on a broken policy: which versions exist", "src/adapters/aws/policy_object.rs"),
+        "dynamodb:GetItem": ("event claims, lost conditional writes (claims, reported drift); a fanned-out sweep's snapshot of one account", "src/adapters/aws/dynamodb.rs, src/adapters/store/known.rs"),
         "dynamodb:PutItem": ("event claims, rejected events, sweep parts; an account's departure from governance, "
-                             "told once", "src/store/receipts.rs, src/store/governance.rs"),
-        "dynamodb:UpdateItem": ("state records (`pending` too), leases, claims, outbox", "src/aws/dynamodb.rs"),
+                             "told once", "src/adapters/store/receipts.rs, src/adapters/store/governance.rs"),
+        "dynamodb:UpdateItem": ("state records (`pending` too), leases, claims, outbox", "src/adapters/aws/dynamodb.rs"),
         "dynamodb:DeleteItem": ("outbox: an alert published is removed; a departure, once the account is governed "
-                                "again", "src/store/outbox.rs, src/store/governance.rs"),
-        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/store/known.rs"),
-        "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/aws/dynamodb.rs"),
-        "sns:Publish": ("every alert", "src/aws/alerts.rs"),
+                                "again", "src/adapters/store/outbox.rs, src/adapters/store/governance.rs"),
+        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/adapters/store/known.rs"),
+        "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/adapters/aws/dynamodb.rs"),
+        "sns:Publish": ("every alert", "src/adapters/aws/alerts.rs"),
         "kms:GenerateDataKey": ("every alert", "aws: SNS encrypts what the role publishes to the KMS-encrypted topic"),
         "kms:Decrypt": ("every alert; policy load from a KMS-encrypted bucket", "aws: SNS and S3 use the topic's and the bucket's key for the role"),
         "kms:Encrypt": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
@@ -57,7 +57,7 @@ NEEDED = {
         # A pending account-region's re-attempt is a message on the sweep
         # queue with its own DelaySeconds: the same action, the same queue.
         "sqs:SendMessage": ("fanned-out sweep (SendMessageBatch is authorised as SendMessage); a pending account's "
-                            "re-attempt (DelaySeconds per message); failed async events", "src/aws/queue.rs"),
+                            "re-attempt (DelaySeconds per message); failed async events", "src/adapters/aws/queue.rs"),
         "sqs:ReceiveMessage": ("fanned-out sweep; pending re-attempts",
                                "aws: Lambda's event source mapping polls the sweep queue as the role"),
         "sqs:DeleteMessage": ("fanned-out sweep; pending re-attempts",
@@ -68,77 +68,77 @@ NEEDED = {
                                         "aws: Lambda's event source mapping returns batch failures to the queue"),
         "organizations:DescribeAccount": ("vend; an account not reachable yet: when it joined (`pending` or "
                                           "`failed`); a sweep worker's older message, or one without the "
-                                          "account's state; `doctor --account`", "src/aws/org_accounts.rs"),
-        "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/aws/organizations.rs"),
-        "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/aws/organizations.rs"),
-        "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
-        "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
-        "organizations:ListRoots": ("sweep: the walk of the tree", "src/aws/organizations.rs"),
+                                          "account's state; `doctor --account`", "src/adapters/aws/org_accounts.rs"),
+        "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/adapters/aws/organizations.rs"),
+        "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/adapters/aws/organizations.rs"),
+        "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
+        "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
+        "organizations:ListRoots": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
         # The declared Identity Center mapping ([identity_center]; hub.yaml
         # IdentityCenterAccess), with the hub role's own credentials.
         "sso:ListInstances": ("Identity Center mapping without `instance_arn`: the one instance "
-                              "(IdentityCenterInstanceArn empty)", "src/aws/identity_center.rs"),
+                              "(IdentityCenterInstanceArn empty)", "src/adapters/aws/identity_center.rs"),
         "sso:DescribeInstanceAccessControlAttributeConfiguration": (
             "Identity Center mapping: every `aws.sso` access-control event and every sweep (Read, Enforce)",
-            "src/aws/identity_center.rs"),
+            "src/adapters/aws/identity_center.rs"),
         "sso:UpdateInstanceAccessControlAttributeConfiguration": (
             "Identity Center mapping, mode enforce: put the declared mapping back (Enforce)",
-            "src/aws/identity_center.rs"),
+            "src/adapters/aws/identity_center.rs"),
         "sso:CreateInstanceAccessControlAttributeConfiguration": (
             "Identity Center mapping, mode enforce: the configuration was deleted (Enforce)",
-            "src/aws/identity_center.rs"),
+            "src/adapters/aws/identity_center.rs"),
     },
     "member": {
         "ssm:DescribeDocument": ("every flow: default and latest version; another Session document written: "
                                  "its type and versions; user check, nodes failed: the check document's "
                                  "version the association runs",
-                                 "src/aws/ssm.rs, src/aws/session_documents.rs, src/aws/associations/document.rs"),
+                                 "src/adapters/aws/ssm.rs, src/adapters/aws/session_documents.rs, src/adapters/aws/associations/document.rs"),
         "ssm:GetDocument": ("every flow: the content; another Session document written: can it skip Run As?",
-                            "src/aws/ssm.rs, src/aws/session_documents.rs"),
+                            "src/adapters/aws/ssm.rs, src/adapters/aws/session_documents.rs"),
         # The policy's [session_documents] sweep (off by default): one page of
         # the account-region's Session documents.
         "ssm:ListDocuments": ("sweep with `[session_documents] sweep = true`: the Session documents",
-                              "src/aws/session_documents.rs"),
-        "ssm:CreateDocument": ("vend: the document does not exist yet", "src/aws/ssm.rs"),
-        "ssm:UpdateDocument": ("revert, vend over LZA's document", "src/aws/ssm.rs"),
-        "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/aws/ssm.rs"),
-        "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/aws/ssm.rs"),
-        "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/aws/ssm.rs"),
+                              "src/adapters/aws/session_documents.rs"),
+        "ssm:CreateDocument": ("vend: the document does not exist yet", "src/adapters/aws/ssm.rs"),
+        "ssm:UpdateDocument": ("revert, vend over LZA's document", "src/adapters/aws/ssm.rs"),
+        "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/adapters/aws/ssm.rs"),
+        "ssm:ListDocumentVersions": ("revert at SSM's version limit", "src/adapters/aws/ssm.rs"),
+        "ssm:DeleteDocument": ("revert at SSM's version limit: one old version", "src/adapters/aws/ssm.rs"),
         "iam:ListRoleTags": ("run_as_override: is the role's SSMSessionRunAs tag still there? "
                              "Sweep with `[run_as_tags] sweep = true`: each role's tags",
-                             "src/aws/principal_tags.rs"),
+                             "src/adapters/aws/principal_tags.rs"),
         "iam:ListUserTags": ("run_as_override: is the user's SSMSessionRunAs tag still there? "
                              "Sweep with `[run_as_tags] sweep = true`: each user's tags",
-                             "src/aws/principal_tags.rs"),
+                             "src/adapters/aws/principal_tags.rs"),
         # The Run As tag inventory (member.yaml RunAsTagInventory=Enabled,
         # policy [run_as_tags] sweep): which roles and users there are.
         "iam:ListRoles": ("sweep with `[run_as_tags] sweep = true` (RunAsTagInventory=Enabled): every role",
-                          "src/aws/principal_tags.rs"),
+                          "src/adapters/aws/principal_tags.rs"),
         "iam:ListUsers": ("sweep with `[run_as_tags] sweep = true` (RunAsTagInventory=Enabled): every user",
-                          "src/aws/principal_tags.rs"),
+                          "src/adapters/aws/principal_tags.rs"),
         # The run-as user check (member.yaml RunAsUserCheck=Enabled, policy [nodes] check_user).
-        "ssm:ListAssociations": ("user check: find the check's association by its name", "src/aws/associations.rs"),
+        "ssm:ListAssociations": ("user check: find the check's association by its name", "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociation": ("user check: the association's user, version and per-node outcome (every sweep)",
-                                    "src/aws/associations.rs"),
-        "ssm:CreateAssociation": ("user check: vend, or the check's association deleted", "src/aws/associations.rs"),
+                                    "src/adapters/aws/associations.rs"),
+        "ssm:CreateAssociation": ("user check: vend, or the check's association deleted", "src/adapters/aws/associations.rs"),
         "ssm:UpdateAssociation": ("user check: the account's user changed, or the association edited",
-                                  "src/aws/associations.rs"),
+                                  "src/adapters/aws/associations.rs"),
         "ssm:DeleteAssociation": ("user check: a second association under the check's name; the check's "
                                   "association at its version limit, or one no update can put back (its tag "
                                   "refused, or the update refused for want of it), before it is made anew",
-                                  "src/aws/associations.rs"),
+                                  "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociationExecutions": ("user check: nodes failed: the newest run",
-                                              "src/aws/associations.rs"),
+                                              "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociationExecutionTargets": ("user check: nodes failed: which nodes lack the user; a hold "
                                                     "told: the nodes whose run timed out or was not delivered",
-                                                    "src/aws/associations.rs, src/aws/associations/not_run.rs"),
+                                                    "src/adapters/aws/associations.rs, src/adapters/aws/associations/not_run.rs"),
         "ssm:DescribeInstanceAssociationsStatus": ("user check: nodes failed: each one's report (only the "
                                                    "check script's line is a missing user)",
-                                                   "src/aws/associations/node_status.rs"),
+                                                   "src/adapters/aws/associations/node_status.rs"),
         "ssm:DescribeInstanceInformation": ("user check readiness: no result yet, or no managed Linux or macOS "
                                             "nodes (one page of 5, PlatformTypes Linux, MacOS)",
-                                            "src/aws/associations.rs"),
-        # The forwarding canary (policy [forwarding_canary], src/sweep/canary.rs):
+                                            "src/adapters/aws/associations.rs"),
+        # The forwarding canary (policy [forwarding_canary], src/flow/sweep/canary.rs):
         # a sweep tags the account-region's SSM-SessionManagerRunShell; the
         # grant allows that one tag key on that one document only. The
         # run-as user check tags its association runas-guard:managed (the
@@ -147,31 +147,31 @@ NEEDED = {
                                   "`runas-guard:canary` on SSM-SessionManagerRunShell; user check: the tag "
                                   "`runas-guard:managed` on the check's association (at creation, once on one "
                                   "made untagged, before every put-back)",
-                                  "src/aws/canary_tag.rs, src/aws/associations.rs"),
+                                  "src/adapters/aws/canary_tag.rs, src/adapters/aws/associations.rs"),
     },
     # The operator's seat (member.yaml OperatorRole, OperatorPrincipals set):
     # what `why`, `doctor --account` and `reconcile --dry-run` read through it.
     "operator": {
         "ssm:DescribeDocument": ("doctor --account, reconcile --dry-run: default and latest version",
-                                 "src/aws/ssm.rs"),
+                                 "src/adapters/aws/ssm.rs"),
         "ssm:GetDocument": ("why: the document a session uses; doctor --account, reconcile --dry-run: the content",
-                            "src/aws/ssm.rs, src/why/read.rs"),
-        "iam:ListRoleTags": ("why: the caller role's SSMSessionRunAs tag", "src/aws/principal_tags.rs"),
-        "iam:ListUserTags": ("why: the caller user's SSMSessionRunAs tag", "src/aws/principal_tags.rs"),
+                            "src/adapters/aws/ssm.rs, src/flow/why/read.rs"),
+        "iam:ListRoleTags": ("why: the caller role's SSMSessionRunAs tag", "src/adapters/aws/principal_tags.rs"),
+        "iam:ListUserTags": ("why: the caller user's SSMSessionRunAs tag", "src/adapters/aws/principal_tags.rs"),
         # RunAsUserCheck=Enabled: the check's results, as the member role reads them.
         "ssm:ListAssociations": ("reconcile --dry-run, doctor --account (user check): the check's association",
-                                 "src/aws/associations.rs"),
+                                 "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociation": ("reconcile --dry-run (user check): the association's user and outcome",
-                                    "src/aws/associations.rs"),
+                                    "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociationExecutions": ("reconcile --dry-run (user check): nodes failed: the newest run",
-                                              "src/aws/associations.rs"),
+                                              "src/adapters/aws/associations.rs"),
         "ssm:DescribeAssociationExecutionTargets": ("reconcile --dry-run (user check): which nodes failed",
-                                                    "src/aws/associations.rs"),
+                                                    "src/adapters/aws/associations.rs"),
         "ssm:DescribeInstanceAssociationsStatus": ("reconcile --dry-run (user check): a failed node's report; "
                                                    "why --node: the node's latest run",
-                                                   "src/aws/associations/node_status.rs, src/why/read.rs"),
+                                                   "src/adapters/aws/associations/node_status.rs, src/flow/why/read.rs"),
         "ssm:DescribeInstanceInformation": ("reconcile --dry-run (user check): are there Linux or macOS nodes",
-                                            "src/aws/associations.rs"),
+                                            "src/adapters/aws/associations.rs"),
     },
 }
 

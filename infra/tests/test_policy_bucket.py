@@ -1,7 +1,7 @@
 """The policy bucket of infra/hub.yaml, and the one object of it the function reads.
 
 The function reads its policy from ``RUNAS_GUARD_POLICY=s3://bucket/key``
-(src/policy_source.rs): at cold start (it must validate, or the function does
+(src/flow/policy_source.rs): at cold start (it must validate, or the function does
 not start), then at most every ``RUNAS_GUARD_POLICY_REFRESH_SECONDS``. The
 bucket keeps every version (the record of which policy was in force when, and
 the way back), is encrypted, private, TLS-only and outlives the stack.
@@ -15,7 +15,7 @@ from . import cfn
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # A bucket name CloudFormation could generate (stack name, logical id, suffix; lower case).
 GENERATED_BUCKET = "runas-guard-hub-policybucket-1a2b3c4d5e6f"
-# What src/policy_source.rs Source::parse accepts as a bucket name.
+# What src/flow/policy_source.rs Source::parse accepts as a bucket name.
 FUNCTION_BUCKET_NAME = re.compile(r"^[a-z0-9.-]{3,63}$")
 
 
@@ -143,7 +143,7 @@ class PolicyBucketTests(cfn.TemplateTestCase):
                 values = {"AWS::Partition": "aws", "PolicyBucket": GENERATED_BUCKET, "PolicyKey": key}
                 url = cfn.render_sub(variables["RUNAS_GUARD_POLICY"]["Fn::Sub"], values)
                 arn = cfn.render_sub(resource["Fn::Sub"], values)
-                # As src/policy_source.rs parses it: bucket up to the first "/", the rest is the key.
+                # As src/flow/policy_source.rs parses it: bucket up to the first "/", the rest is the key.
                 scheme, _, rest = url.partition("://")
                 bucket, _, object_key = rest.partition("/")
                 self.assertEqual((scheme, bucket, object_key), ("s3", GENERATED_BUCKET, key))

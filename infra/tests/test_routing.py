@@ -290,9 +290,9 @@ PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 # Edits that name the document by ARN: every stack routes them, the function
 # keeps the governed names of the account and region the ARN names.
 DOCUMENT_ARN_WILDCARD = "arn:*:ssm:*:*:document/*"
-# The forwarding canary's tag (src/canary.rs TAG_KEY) and the document rules'
+# The forwarding canary's tag (src/domain/canary.rs TAG_KEY) and the document rules'
 # third requestParameters branch, which routes it: an AddTagsToResource of
-# that key on SSM-SessionManagerRunShell (src/aws/canary_tag.rs), whatever
+# that key on SSM-SessionManagerRunShell (src/adapters/aws/canary_tag.rs), whatever
 # NamedSessionDocuments says.
 CANARY_TAG_KEY = "runas-guard:canary"
 CANARY_BRANCH = {"resourceType": ["Document"], "resourceId": [PREFERENCES_DOCUMENT],
@@ -311,7 +311,7 @@ USER_CHECK_RULES = {(HUB, "RunAsUserCheckRule"), (HUB, "RunAsUserCheckLocalRule"
                     (MEMBER, "RunAsUserCheckForwardRule")}
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
 ASSOCIATION_WRITES = ("CreateAssociation", "UpdateAssociation", "DeleteAssociation")
-# runas-guard's tag on the check's association (src/nodes/managed_tag.rs):
+# runas-guard's tag on the check's association (src/domain/nodes/managed_tag.rs):
 # taken off, or written with another value, it is routed by the association
 # rules; runas-guard's own tag (the value "true") is not.
 MANAGED_TAG_KEY = samples.MANAGED_TAG_KEY
@@ -794,7 +794,7 @@ class RoutingTests(cfn.TemplateTestCase):
         self.assertNotIn(CANARY_TAG_KEY, [t["key"] for t in other["detail"]["requestParameters"]["tags"]], other_name)
         self.assertEqual(self.matching_rules(other), set(), other_name)
         # Routed: the canary's tag beside others, and whoever wrote it (the
-        # function keeps only its own role's: src/workers/canary.rs).
+        # function keeps only its own role's: src/flow/workers/canary.rs).
         by_someone_else = variant()
         by_someone_else["detail"]["userIdentity"] = copy.deepcopy(other["detail"]["userIdentity"])
         routed = {"beside other tags": variant(tags=tags("CostCenter", CANARY_TAG_KEY)),
@@ -1398,7 +1398,7 @@ class NamedSessionDocumentRoutingTests(cfn.TemplateTestCase):
         # The pattern cannot tell this account's governed ARNs from others
         # (a CloudFormation list cannot become one suffix per name): every SSM
         # document ARN is routed, and the function keeps the governed names
-        # of the account and region the ARN names (src/trigger/document.rs).
+        # of the account and region the ARN names (src/domain/trigger/document.rs).
         self.assertTrue(self.edits)
         for sample, event in self.edits:
             for arn in ("arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell",

@@ -366,7 +366,7 @@ CHECK_DOCUMENT = own_document("RunAsGuard-CheckRunAsUser")
 ASSOCIATION = f"arn:aws:ssm:eu-west-1:{MEMBER}:association/8dfe3659-4309-493a-8755-0123456789ab"
 ASSOCIATION_WRITES = ("ssm:CreateAssociation", "ssm:CreateAssociationBatch", "ssm:UpdateAssociation",
                       "ssm:DeleteAssociation")
-# The tag runas-guard puts on the association it keeps (src/nodes/mod.rs
+# The tag runas-guard puts on the association it keeps (src/domain/nodes/mod.rs
 # MANAGED_TAG_KEY / MANAGED_TAG_VALUE), as the association's own tag in a
 # request's context, and what the optional SCP 11 denies on one that has it.
 MANAGED_TAG_KEY = "runas-guard:managed"

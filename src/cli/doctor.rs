@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use runas_guard::report::Format;
-use runas_guard::trigger;
+use runas_guard::domain::report::Format;
+use runas_guard::domain::trigger;
 
 use super::output::{bad_input, failed};
 use super::start::{load_policy_from, policy_source, Resources};
@@ -78,7 +78,7 @@ async fn doctor(
         }
     }
     let operator_role = policy.as_ref().ok().and_then(|(_, p)| seat.role(p));
-    let inputs = runas_guard::doctor::Inputs {
+    let inputs = runas_guard::flow::doctor::Inputs {
         operator_role,
         policy,
         table: nonempty(resources.table.clone()),
@@ -89,7 +89,7 @@ async fn doctor(
         stackset,
         accounts: unique,
     };
-    let list = runas_guard::doctor::run(&config, &inputs).await;
+    let list = runas_guard::flow::doctor::run(&config, &inputs).await;
     out!("{}", list.render(format));
     if list.ok {
         ExitCode::SUCCESS

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use runas_guard::policy::Policy;
-use runas_guard::trigger;
+use runas_guard::domain::policy::Policy;
+use runas_guard::domain::trigger;
 
 use super::input::parse_event;
 use super::output::bad_input;
@@ -46,12 +46,15 @@ fn explain(event: &str, policy: Option<&Path>) -> ExitCode {
         &value,
         &documents,
         check,
-        &runas_guard::config::explained_stack_set(),
+        &runas_guard::domain::config::explained_stack_set(),
     ) {
         Ok(t) => {
             let mut explained = serde_json::to_value(t.explain()).expect("explanation serialises");
             if let (Some(p), serde_json::Value::Object(o)) = (&policy, &mut explained) {
-                o.insert("plan".into(), runas_guard::route::plan::plan(p, &t).into());
+                o.insert(
+                    "plan".into(),
+                    runas_guard::flow::route::plan::plan(p, &t).into(),
+                );
             }
             outln!("{explained}");
             ExitCode::SUCCESS

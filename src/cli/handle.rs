@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use runas_guard::dispatch::dispatch;
+use runas_guard::flow::dispatch::dispatch;
 
 use super::input::parse_event;
 use super::output::{bad_input, failed};
@@ -29,7 +29,7 @@ pub async fn exec(args: Args) -> ExitCode {
     match args.deadline {
         Some(secs) => {
             let at = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-            runas_guard::deadline::within(at, work).await
+            runas_guard::domain::deadline::within(at, work).await
         }
         None => work.await,
     }
@@ -47,7 +47,7 @@ async fn handle(event: &str, resources: &Resources, sweep_queue_url: Option<Stri
     let request_id = format!(
         "cli-{}-{}",
         std::process::id(),
-        runas_guard::clock::epoch_secs(runas_guard::clock::now())
+        runas_guard::domain::clock::epoch_secs(runas_guard::domain::clock::now())
     );
     let answer = dispatch(&built.reactor, &value, &request_id).await;
     outln!(

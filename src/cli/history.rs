@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use runas_guard::config::table_from_env;
-use runas_guard::report::Format;
-use runas_guard::trigger;
+use runas_guard::domain::config::table_from_env;
+use runas_guard::domain::report::Format;
+use runas_guard::domain::trigger;
 
 use super::input::check_regions;
 use super::output::{bad_input, failed};
@@ -50,7 +50,7 @@ async fn history(
     }
     let since = match since
         .as_deref()
-        .map(|s| runas_guard::history::parse_since(s, runas_guard::clock::now()))
+        .map(|s| runas_guard::flow::history::parse_since(s, runas_guard::domain::clock::now()))
         .transpose()
     {
         Ok(s) => s,
@@ -75,7 +75,7 @@ async fn history(
                 }
             }
             rows.retain(|r| regions.is_empty() || regions.contains(&r.region));
-            out!("{}", runas_guard::history::render(&rows, format));
+            out!("{}", runas_guard::flow::history::render(&rows, format));
             if format == Format::Json {
                 outln!();
             }

@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
-use runas_guard::policy::Policy;
-use runas_guard::trigger::{self, EventError, MAX_EVENT_BYTES};
+use runas_guard::domain::policy::Policy;
+use runas_guard::domain::trigger::{self, EventError, MAX_EVENT_BYTES};
 
 /// Reads at most `limit` bytes + 1, so a huge input is refused without being loaded.
 pub(crate) fn read_limited(source: &str, limit: usize, what: &str) -> Result<Vec<u8>, String> {
@@ -55,7 +55,7 @@ pub(crate) fn check_regions(regions: &[String]) -> Result<(), String> {
     // A region AWS opened after this build is still a region.
     match regions
         .iter()
-        .find(|r| !runas_guard::ids::is_region_name(r))
+        .find(|r| !runas_guard::domain::ids::is_region_name(r))
     {
         Some(bad) => Err(format!("--region {bad:?} is not a region name")),
         None => Ok(()),

@@ -34,7 +34,7 @@ fn long_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| {
         let since = option_env!("RUNAS_GUARD_SINCE_RELEASE").and_then(|n| n.parse().ok());
-        runas_guard::release::long_version(
+        runas_guard::domain::release::long_version(
             env!("CARGO_PKG_VERSION"),
             since,
             env!("RUNAS_GUARD_REV"),

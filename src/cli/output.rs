@@ -41,7 +41,7 @@ pub(crate) fn report_line(message: impl std::fmt::Display) {
     REPORTED.store(true, Ordering::Relaxed);
     eprintln!(
         "runas-guard: {}",
-        runas_guard::aws::one_line(&message.to_string())
+        runas_guard::adapters::aws::one_line(&message.to_string())
     );
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn interrupted(dry_run: Option<DryRun>) -> ExitCode {
             return ExitCode::from(130);
         }
         Some(DryRun::Redrive) => {
-            report_line(format!("interrupted: a dry run replays and deletes nothing; the messages it read become visible again {} s after they were read. Run the command again for the whole answer", runas_guard::redrive::HIDE_SECONDS));
+            report_line(format!("interrupted: a dry run replays and deletes nothing; the messages it read become visible again {} s after they were read. Run the command again for the whole answer", runas_guard::flow::redrive::HIDE_SECONDS));
             return ExitCode::from(130);
         }
         None => {}

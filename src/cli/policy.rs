@@ -7,7 +7,7 @@ use clap::Subcommand;
 use super::input::{read_policy_arg, shown_policy};
 use super::output::bad_input;
 use check::{policy_check, CheckFormat, CheckOptions, LONG_ABOUT};
-use runas_guard::permission_sets::Format;
+use runas_guard::flow::permission_sets::Format;
 
 mod check;
 mod lza;
@@ -96,7 +96,7 @@ pub async fn exec(args: Args) -> ExitCode {
 
 fn permission_sets(file: &str, format: Format, partition: &str) -> ExitCode {
     let rendered = read_policy_arg(file).and_then(|p| {
-        runas_guard::permission_sets::render(&p, partition, format)
+        runas_guard::flow::permission_sets::render(&p, partition, format)
             .map_err(|e| format!("{}: {e}", shown_policy(file)))
     });
     match rendered {

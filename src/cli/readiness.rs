@@ -5,12 +5,12 @@
 
 use std::process::ExitCode;
 
-use runas_guard::config::table_from_env;
-use runas_guard::nodes::CHECK_DOCUMENT;
-use runas_guard::readiness_report::{build, Filter};
-use runas_guard::report::Format;
-use runas_guard::store::status::StateRow;
-use runas_guard::trigger;
+use runas_guard::adapters::store::status::StateRow;
+use runas_guard::domain::config::table_from_env;
+use runas_guard::domain::nodes::CHECK_DOCUMENT;
+use runas_guard::domain::report::Format;
+use runas_guard::domain::trigger;
+use runas_guard::flow::readiness_report::{build, Filter};
 
 use super::input::check_regions;
 use super::output::{bad_input, failed};

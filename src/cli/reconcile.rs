@@ -4,10 +4,10 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use runas_guard::aws::organizations::Org;
-use runas_guard::report::{Format, Report};
-use runas_guard::sweep::{OrgReport, Selection};
-use runas_guard::trigger;
+use runas_guard::adapters::aws::organizations::Org;
+use runas_guard::domain::report::{Format, Report};
+use runas_guard::domain::trigger;
+use runas_guard::flow::sweep::{OrgReport, Selection};
 
 use super::output::{bad_input, failed};
 use super::start::{build, ids_outside_organization, outside_organization, Built, Resources};

@@ -3,15 +3,15 @@
 //! queue's dead letters) through the deployed function (or, with
 //! `--in-process` or only `--queue`, the handler `handle` uses), and
 //! deletes from them only what it handled. What a message is and what its replay got is
-//! decided in `runas_guard::redrive`.
+//! decided in `runas_guard::flow::redrive`.
 
 use std::process::ExitCode;
 
 use aws_sdk_sqs::types::Message;
-use runas_guard::reactor::Reactor;
-use runas_guard::redrive::replay::Replayer;
-use runas_guard::redrive::{self, Got, Left, QueueRead, Replay, Report, Row, Verdict};
-use runas_guard::report::Format;
+use runas_guard::domain::report::Format;
+use runas_guard::flow::reactor::Reactor;
+use runas_guard::flow::redrive::replay::Replayer;
+use runas_guard::flow::redrive::{self, Got, Left, QueueRead, Replay, Report, Row, Verdict};
 
 use super::output::{bad_input, failed};
 use super::start::{build, Resources};
@@ -99,7 +99,7 @@ pub async fn exec(a: Args) -> ExitCode {
     let mut seen = std::collections::BTreeSet::new();
     urls.retain(|u| seen.insert(u.clone()));
     let sqs = aws_sdk_sqs::Client::new(&built.config);
-    let region = runas_guard::aws::home_region(&built.config);
+    let region = runas_guard::adapters::aws::home_region(&built.config);
     let (mut queues, received) = collect(&sqs, &region, urls, a.max as usize).await;
     let mode = Mode {
         dry_run: a.dry_run,
@@ -174,7 +174,12 @@ fn read_all(
     let documents = policy.document_names();
     let check = policy.check_document.as_deref();
     let classify = |v: &serde_json::Value| {
-        runas_guard::trigger::classify_governed(v, &documents, check, reactor.member_stack_set())
+        runas_guard::domain::trigger::classify_governed(
+            v,
+            &documents,
+            check,
+            reactor.member_stack_set(),
+        )
     };
     let fate = Left::of(Got::Unreadable, mode.dry_run, mode.drop_unreadable);
     let (mut readable, mut rows) = (Vec::new(), Vec::new());

@@ -1,13 +1,13 @@
 //! Where `redrive` replays a message: by the deployed function (`Invoke`,
 //! so it runs with the function's own roles and the operator needs no
 //! member access), or in this process with these credentials. The port
-//! and both ways are `runas_guard::redrive::replay`'s and
-//! `runas_guard::aws::lambda`'s.
+//! and both ways are `runas_guard::flow::redrive::replay`'s and
+//! `runas_guard::adapters::aws::lambda`'s.
 
-use runas_guard::aws::lambda::Function;
-use runas_guard::aws::AwsError;
-use runas_guard::dispatch::Answer;
-use runas_guard::redrive::replay::{InProcess, Replayer};
+use runas_guard::adapters::aws::lambda::Function;
+use runas_guard::adapters::aws::AwsError;
+use runas_guard::flow::dispatch::Answer;
+use runas_guard::flow::redrive::replay::{InProcess, Replayer};
 use serde_json::Value;
 
 use super::start::Built;
@@ -94,7 +94,7 @@ impl Replayer for Via<'_> {
 
 /// The hub stack's function (its physical id is the function's name).
 async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<String, String> {
-    let region = runas_guard::aws::home_region(config);
+    let region = runas_guard::adapters::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
     let mut pages = client
         .list_stack_resources()

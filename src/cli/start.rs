@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use runas_guard::aws::dynamodb::Table;
-use runas_guard::aws::organizations::Org;
-use runas_guard::config::{dry_run_settings, settings_from_env, Settings};
-use runas_guard::policy::Policy;
-use runas_guard::policy_source::Source;
-use runas_guard::reactor::Reactor;
-use runas_guard::store::state::StateStore;
+use runas_guard::adapters::aws::dynamodb::Table;
+use runas_guard::adapters::aws::organizations::Org;
+use runas_guard::adapters::store::state::StateStore;
+use runas_guard::domain::config::{dry_run_settings, settings_from_env, Settings};
+use runas_guard::domain::policy::Policy;
+use runas_guard::flow::policy_source::Source;
+use runas_guard::flow::reactor::Reactor;
 
 use super::output::{bad_input, failed};
 
@@ -92,7 +92,7 @@ pub(crate) async fn load_policy_from(
         Source::S3 { bucket, key } => (bucket, key),
     };
     // The same read as the function's: expected bucket owner, size bound.
-    let s3 = runas_guard::aws::policy_object::S3Read::new(config);
+    let s3 = runas_guard::adapters::aws::policy_object::S3Read::new(config);
     let text = match s3.fetch(bucket, key, None, None).await {
         Ok(Some((_, text))) => text,
         Ok(None) => return Err(StartError::Failed(format!("policy {shown}: no object"))),
@@ -134,10 +134,10 @@ pub(crate) async fn build(
 pub(crate) async fn ids_outside_organization(
     org: &Org,
     policy: &Policy,
-) -> Result<Option<String>, runas_guard::aws::AwsError> {
+) -> Result<Option<String>, runas_guard::adapters::aws::AwsError> {
     let known = org.ids().await?;
-    let unknown = runas_guard::policy::ids::unknown_ids(policy, &known);
-    Ok((!unknown.is_empty()).then(|| runas_guard::policy::ids::describe(&unknown, 10)))
+    let unknown = runas_guard::domain::policy::ids::unknown_ids(policy, &known);
+    Ok((!unknown.is_empty()).then(|| runas_guard::domain::policy::ids::describe(&unknown, 10)))
 }
 
 /// In-scope accounts no rule gives a user (a policy without `[default]`),
@@ -145,7 +145,7 @@ pub(crate) async fn ids_outside_organization(
 pub(crate) async fn accounts_without_rule(
     org: &Org,
     policy: &Policy,
-) -> Result<Option<String>, runas_guard::aws::AwsError> {
+) -> Result<Option<String>, runas_guard::adapters::aws::AwsError> {
     let accounts = org.walk().await?;
     // The walk cached every parent: these paths cost no call.
     let mut paths = Vec::new();
@@ -153,7 +153,7 @@ pub(crate) async fn accounts_without_rule(
         let path = org.path(&a.id, &a.id, false).await?.unwrap_or_default();
         paths.push((a.id.as_str(), path));
     }
-    let none = runas_guard::policy::ids::uncovered(
+    let none = runas_guard::domain::policy::ids::uncovered(
         policy,
         paths.iter().map(|(id, p)| (*id, p.as_slice())),
     );
@@ -175,7 +175,7 @@ pub(crate) async fn accounts_without_rule(
 pub(crate) async fn outside_organization(
     config: &aws_config::SdkConfig,
     accounts: &[String],
-) -> Result<Vec<String>, runas_guard::aws::AwsError> {
+) -> Result<Vec<String>, runas_guard::adapters::aws::AwsError> {
     let org = Org::new(config);
     let mut missing: Vec<String> = Vec::new();
     for account in accounts {

@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use runas_guard::aws::organizations::Org;
-use runas_guard::config::table_from_env;
-use runas_guard::report::{render_status, shown_status, Format, Names, STATUSES};
-use runas_guard::store::state::StateStore;
-use runas_guard::store::status::StateRow;
-use runas_guard::trigger;
+use runas_guard::adapters::aws::organizations::Org;
+use runas_guard::adapters::store::state::StateStore;
+use runas_guard::adapters::store::status::StateRow;
+use runas_guard::domain::config::table_from_env;
+use runas_guard::domain::report::{render_status, shown_status, Format, Names, STATUSES};
+use runas_guard::domain::trigger;
 
 use super::input::check_regions;
 use super::output::{bad_input, failed};
@@ -130,7 +130,7 @@ async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, O
         return (Names::new(), None);
     }
     let org = Org::new(config);
-    let all = match runas_guard::account::named::directory(&org).await {
+    let all = match runas_guard::flow::account::named::directory(&org).await {
         Ok(all) => all,
         Err(e) => {
             return (
@@ -139,7 +139,7 @@ async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, O
                     "names: the organization cannot be read with these credentials ({} {}: {}), so NAME shows - and OU PATH is what each item recorded",
                     e.operation,
                     e.code,
-                    runas_guard::aws::one_line(&e.message)
+                    runas_guard::adapters::aws::one_line(&e.message)
                 )),
             )
         }
@@ -164,14 +164,14 @@ async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, O
 /// account is governed again, whether or not it still has items.
 async fn departures(store: &StateStore, accounts: &[String]) {
     match store.departures(accounts).await {
-        Ok(all) => out!("{}", runas_guard::report::render_departures(&all)),
+        Ok(all) => out!("{}", runas_guard::domain::report::render_departures(&all)),
         Err(e) => outln!("Left governance: cannot read the departures: {e}"),
     }
 }
 
 /// Accounts outside the policy's `[scope]` have no items: the last whole
 /// sweep counted them.
-async fn scope_line(store: &runas_guard::store::state::StateStore) {
+async fn scope_line(store: &runas_guard::adapters::store::state::StateStore) {
     match store.last_sweep().await {
         Ok(Some(last)) => {
             if let Some(n) = last.out_of_scope.filter(|n| *n > 0) {
@@ -188,8 +188,8 @@ async fn scope_line(store: &runas_guard::store::state::StateStore) {
 
 /// The declared Identity Center mapping's last look, under the table (it
 /// is the organization's, not an account-region's).
-async fn identity_center_lines(store: &runas_guard::store::state::StateStore) {
-    use runas_guard::store::identity_center::recorded_all;
+async fn identity_center_lines(store: &runas_guard::adapters::store::state::StateStore) {
+    use runas_guard::adapters::store::identity_center::recorded_all;
     match recorded_all(store.table()).await {
         Ok(all) => {
             for r in all {

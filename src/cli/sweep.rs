@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use runas_guard::outcome::{Action, Handled, Outcome};
-use runas_guard::report::{Format, Report};
-use runas_guard::trigger;
+use runas_guard::domain::outcome::{Action, Handled, Outcome};
+use runas_guard::domain::report::{Format, Report};
+use runas_guard::domain::trigger;
 
 use super::output::failed;
 use super::start::{build, Resources};
@@ -54,19 +54,19 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: F
         Ok(b) => b,
         Err(e) => return e.exit(),
     };
-    let now = runas_guard::clock::now();
+    let now = runas_guard::domain::clock::now();
     let id = format!(
         "manual-{}-{}",
-        runas_guard::clock::epoch_secs(now),
-        runas_guard::ids::token()
+        runas_guard::domain::clock::epoch_secs(now),
+        runas_guard::domain::ids::token()
     );
-    let region = runas_guard::aws::home_region(&built.config);
+    let region = runas_guard::adapters::aws::home_region(&built.config);
     let event = serde_json::json!({
         "version": "0",
         "id": id,
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "time": runas_guard::clock::iso(now),
+        "time": runas_guard::domain::clock::iso(now),
         "region": region,
         "resources": ["runas-guard:cli/sweep"],
         "detail": {}

@@ -59,7 +59,7 @@ impl Target {
     /// choice the one every AWS client of this process is built with.
     pub fn apply(&self) -> Result<(), String> {
         if let Some(region) = &self.hub_region {
-            if !runas_guard::ids::is_region_name(region) {
+            if !runas_guard::domain::ids::is_region_name(region) {
                 return Err(format!(
                     "--hub-region {region:?} is not a region name (like us-east-1)"
                 ));
@@ -84,7 +84,7 @@ impl Target {
                 ));
             }
         }
-        runas_guard::aws::choose(self.profile.clone(), self.hub_region.clone());
+        runas_guard::adapters::aws::choose(self.profile.clone(), self.hub_region.clone());
         Ok(())
     }
 }
@@ -93,7 +93,7 @@ impl Target {
 /// checked; refused when no region comes from the flag, the environment
 /// or the profile (every call would fail, far less clearly).
 pub async fn aws_config() -> Result<aws_config::SdkConfig, String> {
-    let config = runas_guard::aws::load_config().await;
+    let config = runas_guard::adapters::aws::load_config().await;
     match config.region() {
         Some(_) => Ok(config),
         None => Err("You must specify a region: pass --hub-region REGION (the hub's), set AWS_REGION, or set `region` in your profile (`aws configure`)".into()),

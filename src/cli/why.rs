@@ -2,14 +2,14 @@
 //! The chain Session Manager applies, link by link, read with a member
 //! session (the operator's read-only role where one is set, else the
 //! policy's roles), the hub's Identity Center read and the state table;
-//! deciding and rendering are in `runas_guard::why`.
+//! deciding and rendering are in `runas_guard::flow::why`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use runas_guard::ids::{is_account_id, is_region_name};
-use runas_guard::why::read::{gather, Ask};
-use runas_guard::why::{decide, principal, render, Caller};
+use runas_guard::domain::ids::{is_account_id, is_region_name};
+use runas_guard::flow::why::read::{gather, Ask};
+use runas_guard::flow::why::{decide, principal, render, Caller};
 
 use super::output::bad_input;
 use super::start::{load_policy_from, policy_source, state_store, Resources};

@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use aws_sdk_ssm::config::Credentials;
-use runas_guard::aws::sts::Sts;
+use runas_guard::adapters::aws::sts::Sts;
 use serde_json::{json, Value};
 
 pub const HUB: &str = "123456789012";
@@ -250,7 +250,7 @@ pub fn hub_config(url: &str) -> SdkConfig {
         .credentials_provider(aws_sdk_ssm::config::SharedCredentialsProvider::new(
             Credentials::new("testing", "testing", None, None, "test"),
         ))
-        .http_client(runas_guard::aws::http_client())
+        .http_client(runas_guard::adapters::aws::http_client())
         .build()
 }
 
@@ -757,7 +757,7 @@ pub fn ct_event(account: &str, ou: &str) -> Value {
 /// records it): the time the hub's coalescing gate compares with a run's
 /// start, so an event built for a change made now must say now.
 pub fn cloudtrail_now() -> String {
-    let iso = runas_guard::clock::iso(std::time::SystemTime::now());
+    let iso = runas_guard::domain::clock::iso(std::time::SystemTime::now());
     format!("{}Z", &iso[..19])
 }
 

@@ -6,9 +6,9 @@
 
 use std::process::ExitCode;
 
-use runas_guard::policy::check::{check_bytes, Checked};
-use runas_guard::policy::diagnostic::{Diagnostic, Located, Severity};
-use runas_guard::policy::Policy;
+use runas_guard::domain::policy::check::{check_bytes, Checked};
+use runas_guard::domain::policy::diagnostic::{Diagnostic, Located, Severity};
+use runas_guard::domain::policy::Policy;
 
 use crate::cli::input::{read_limited, shown_policy, MAX_POLICY_BYTES};
 use crate::cli::output::{bad_input, failed};
@@ -51,7 +51,7 @@ pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
             Ok(c) => c,
             Err(e) => return bad_input(e),
         };
-        let org = runas_guard::aws::organizations::Org::new(&config);
+        let org = runas_guard::adapters::aws::organizations::Org::new(&config);
         if let Err(e) = org.walk().await {
             return failed(format!(
                 "cannot read the organization to name {shown}'s OUs: {e}"
@@ -78,7 +78,7 @@ pub async fn policy_check(file: &str, options: CheckOptions) -> ExitCode {
                     "cannot check {shown}'s ids against the organization: {e}"
                 ));
             }
-        } else if !runas_guard::policy::ids::named_ids(&policy).is_empty() {
+        } else if !runas_guard::domain::policy::ids::named_ids(&policy).is_empty() {
             checked.diagnostics.push(Diagnostic::new(
                 Severity::Note,
                 "ids-not-checked",
@@ -96,8 +96,8 @@ async fn against_organization(
     config: &aws_config::SdkConfig,
     checked: &mut Checked,
     policy: &Policy,
-) -> Result<(), runas_guard::aws::AwsError> {
-    let org = runas_guard::aws::organizations::Org::new(config);
+) -> Result<(), runas_guard::adapters::aws::AwsError> {
+    let org = runas_guard::adapters::aws::organizations::Org::new(config);
     let known = org.ids().await?;
     let before = checked.diagnostics.len();
     checked.against(&known);
@@ -187,7 +187,7 @@ fn summary(shown: &str, located: &[Located], errors: usize, warnings: usize) -> 
 /// mode and user, not only the top level's.
 fn ok_lines(shown: &str, p: &Policy, org: bool) -> String {
     let org = if org {
-        let ids = runas_guard::policy::ids::named_ids(p).len();
+        let ids = runas_guard::domain::policy::ids::named_ids(p).len();
         format!(" (all {ids} OU and account ids are in the organization)")
     } else {
         String::new()

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use runas_guard::permission_sets::lza::{files, snippet, PolicyFile};
+use runas_guard::flow::permission_sets::lza::{files, snippet, PolicyFile};
 
 use crate::cli::input::{read_policy_arg, shown_policy};
 use crate::cli::output::{bad_input, failed};

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
-use runas_guard::aws::AwsError;
-use runas_guard::redrive::{self, Ledger, Left, Row};
+use runas_guard::adapters::aws::AwsError;
+use runas_guard::flow::redrive::{self, Ledger, Left, Row};
 
 /// One message received, with the queue it came from.
 pub(super) struct Received {
@@ -27,7 +27,7 @@ pub(super) async fn stack_queues(
     config: &aws_config::SdkConfig,
     stack: &str,
 ) -> Result<Vec<String>, String> {
-    let region = runas_guard::aws::home_region(config);
+    let region = runas_guard::adapters::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
     let mut pages = client
         .list_stack_resources()

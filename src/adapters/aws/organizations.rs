@@ -1,0 +1,395 @@
+//! Organizations: who is in the organization, and where (OU path).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_organizations::types::ParentType;
+
+use super::AwsError;
+use crate::domain::org_state::OrgState;
+
+#[path = "organizations_tree.rs"]
+mod tree;
+
+/// Parents whose children are listed at once during a walk.
+const WALK_CONCURRENCY: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub name: String,
+    /// Read from `State` (`Status` only where `State` is absent).
+    pub state: OrgState,
+}
+
+impl AccountInfo {
+    pub fn is_active(&self) -> bool {
+        self.state.is_active()
+    }
+}
+
+/// Parent and name lookups are cached for the life of the value; the reactor
+/// takes a [`Org::fresh`] one per invocation or sweep, so a warm Lambda never
+/// answers from before an account moved.
+#[derive(Clone)]
+pub struct Org {
+    pub(super) client: aws_sdk_organizations::Client,
+    pub(super) region: String,
+    parents: Arc<Mutex<HashMap<String, (String, bool)>>>,
+    names: Arc<Mutex<HashMap<String, String>>>,
+    /// This view's walk: the operator's id check and reconcile share it.
+    walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
+}
+
+impl Org {
+    pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Org {
+            client: aws_sdk_organizations::Client::new(config),
+            region: super::home_region(config),
+            parents: Arc::default(),
+            names: Arc::default(),
+            walked: Arc::default(),
+        }
+    }
+
+    /// The same client with empty caches.
+    pub fn fresh(&self) -> Org {
+        Org {
+            client: self.client.clone(),
+            region: self.region.clone(),
+            parents: Arc::default(),
+            names: Arc::default(),
+            walked: Arc::default(),
+        }
+    }
+
+    /// (parent id, parent is the root)
+    async fn parent(&self, account: &str, child: &str) -> Result<Option<(String, bool)>, AwsError> {
+        if let Some(hit) = self.parents.lock().expect("cache lock").get(child) {
+            return Ok(Some(hit.clone()));
+        }
+        let out = match self.client.list_parents().child_id(child).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let err = AwsError::new("ListParents", account, &self.region, &e);
+                if matches!(
+                    err.code.as_str(),
+                    "ChildNotFoundException" | "AccountNotFoundException"
+                ) {
+                    return Ok(None);
+                }
+                return Err(err);
+            }
+        };
+        let Some(p) = out.parents().first() else {
+            return Ok(None);
+        };
+        let entry = (
+            p.id().unwrap_or_default().to_string(),
+            p.r#type() == Some(&ParentType::Root),
+        );
+        self.parents
+            .lock()
+            .expect("cache lock")
+            .insert(child.to_string(), entry.clone());
+        Ok(Some(entry))
+    }
+
+    /// Root-first path of the OUs above `child` (an account or an OU),
+    /// including the root and, for an OU, the OU itself when `include_self`.
+    /// `None` when the child is not in this organization.
+    pub async fn path(
+        &self,
+        account: &str,
+        child: &str,
+        include_self: bool,
+    ) -> Result<Option<Vec<String>>, AwsError> {
+        let mut path = if include_self {
+            vec![child.to_string()]
+        } else {
+            vec![]
+        };
+        let mut current = child.to_string();
+        // Organizations nests at most five OU levels; the bound guards a cycle.
+        for _ in 0..8 {
+            match self.parent(account, &current).await? {
+                None => return Ok(None),
+                Some((id, is_root)) => {
+                    path.push(id.clone());
+                    if is_root {
+                        path.reverse();
+                        return Ok(Some(path));
+                    }
+                    current = id;
+                }
+            }
+        }
+        Err(AwsError {
+            operation: "ListParents",
+            account: account.into(),
+            region: self.region.clone(),
+            code: "PathTooDeep".into(),
+            message: format!("no root found above {child}"),
+        })
+    }
+
+    /// What this view knows of `account` after a walk: its root-first OU
+    /// path as `(id, name)` pairs (the root included), for a fanned-out
+    /// worker that must not ask Organizations again. `None` if not walked.
+    pub fn walked_path(&self, account: &str) -> Option<Vec<(String, String)>> {
+        let parents = self.parents.lock().expect("cache lock");
+        let names = self.names.lock().expect("cache lock");
+        let mut path = Vec::new();
+        let mut current = account.to_string();
+        for _ in 0..8 {
+            let (id, is_root) = parents.get(&current)?.clone();
+            let name = names.get(&id).cloned().unwrap_or_else(|| {
+                if is_root {
+                    "Root".into()
+                } else {
+                    id.clone()
+                }
+            });
+            path.push((id.clone(), name));
+            if is_root {
+                path.reverse();
+                return Some(path);
+            }
+            current = id;
+        }
+        None
+    }
+
+    /// Teaches this view an account's OU path (as [`Org::walked_path`] gave
+    /// it), so [`Org::path`] and [`Org::path_names`] answer without a call.
+    pub fn seed_path(&self, account: &str, path: &[(String, String)]) {
+        let mut parents = self.parents.lock().expect("cache lock");
+        let mut names = self.names.lock().expect("cache lock");
+        let mut child = account.to_string();
+        for (i, (id, name)) in path.iter().enumerate().rev() {
+            parents.insert(child.clone(), (id.clone(), i == 0));
+            names.insert(id.clone(), name.clone());
+            child = id.clone();
+        }
+    }
+
+    /// OU path for display: names joined by `/` (ids where a name is unknown).
+    pub async fn path_names(&self, account: &str, path: &[String]) -> String {
+        // Every OU at once: one round trip however deep the account sits (a
+        // vend's alert waits for these names beside its regions).
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, id) in path.iter().enumerate() {
+            let (org, account, id) = (self.clone(), account.to_string(), id.clone());
+            tasks.spawn(async move { (i, org.name(&account, &id).await) });
+        }
+        // A name is cosmetic: a lookup that did not finish leaves the id.
+        let mut names = path.to_vec();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((i, name)) = joined {
+                names[i] = name;
+            }
+        }
+        names.join("/")
+    }
+
+    async fn name(&self, account: &str, id: &str) -> String {
+        if id.starts_with("r-") {
+            return "Root".into();
+        }
+        if let Some(n) = self.names.lock().expect("cache lock").get(id) {
+            return n.clone();
+        }
+        let name = match self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .organizational_unit()
+                .and_then(|o| o.name())
+                .unwrap_or(id)
+                .to_string(),
+            Err(e) => {
+                // A name is cosmetic: report with the id rather than fail the row.
+                let err = AwsError::new("DescribeOrganizationalUnit", account, &self.region, &e);
+                tracing::warn!(ou = id, code = %err.code, "cannot name OU");
+                id.to_string()
+            }
+        };
+        self.names
+            .lock()
+            .expect("cache lock")
+            .insert(id.into(), name.clone());
+        name
+    }
+
+    fn unknown(&self, operation: &'static str, e: &dyn std::fmt::Display) -> AwsError {
+        AwsError {
+            operation,
+            account: "-".into(),
+            region: self.region.clone(),
+            code: "Unknown".into(),
+            message: e.to_string(),
+        }
+    }
+
+    async fn root(&self) -> Result<String, AwsError> {
+        let roots = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ListRoots", "-", &self.region, &e))?;
+        roots
+            .roots()
+            .first()
+            .and_then(|r| r.id())
+            .map(str::to_string)
+            .ok_or_else(|| self.unknown("ListRoots", &"the organization has no root"))
+    }
+
+    /// Walks the whole tree once (root, OUs level by level, each parent's
+    /// OUs and accounts), filling this view's caches so every account's OU
+    /// path and OU names cost nothing more. One walk per sweep instead of a
+    /// ListParents chain per account.
+    pub async fn walk(&self) -> Result<Vec<AccountInfo>, AwsError> {
+        if let Some(walked) = self.walked.lock().expect("cache lock").clone() {
+            return Ok(walked);
+        }
+        let err = |op, e: &dyn std::fmt::Display| self.unknown(op, e);
+        let root = self.root().await?;
+        let mut accounts = Vec::new();
+        let mut level = vec![root.clone()];
+        // Organizations nests at most five OU levels; the bound guards a cycle.
+        for _ in 0..8 {
+            if level.is_empty() {
+                break;
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            // Organizations' request quotas are low (a few per second per
+            // operation, with bursts): a few parents at a time.
+            let limit = Arc::new(tokio::sync::Semaphore::new(WALK_CONCURRENCY));
+            for parent in std::mem::take(&mut level) {
+                let (me, limit) = (self.clone(), limit.clone());
+                tasks.spawn(async move {
+                    let _permit = limit.acquire_owned().await.expect("semaphore never closes");
+                    me.children(&parent).await.map(|c| (parent, c))
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                let (parent, (ous, found)) = joined.map_err(|e| err("ListChildren", &e))??;
+                let is_root = parent == root;
+                let mut parents = self.parents.lock().expect("cache lock");
+                let mut names = self.names.lock().expect("cache lock");
+                for (id, name) in ous {
+                    parents.insert(id.clone(), (parent.clone(), is_root));
+                    names.insert(id.clone(), name);
+                    level.push(id);
+                }
+                for a in found {
+                    parents.insert(a.id.clone(), (parent.clone(), is_root));
+                    accounts.push(a);
+                }
+            }
+        }
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        *self.walked.lock().expect("cache lock") = Some(accounts.clone());
+        Ok(accounts)
+    }
+
+    /// The organization's OU and account ids, from one walk of its tree.
+    pub async fn ids(&self) -> Result<crate::domain::policy::ids::OrgIds, AwsError> {
+        let accounts = self.walk().await?;
+        Ok(self.ids_walked(&accounts))
+    }
+
+    /// The ids this view's [`Org::walk`] found; `None` when it has not walked
+    /// (or the walk failed: then nothing can be said to be missing).
+    pub fn walked_ids(&self) -> Option<crate::domain::policy::ids::OrgIds> {
+        let parents = self.parents.lock().expect("cache lock");
+        let names = self.names.lock().expect("cache lock");
+        // The root has no cached name ("Root" is fixed): it is a parent.
+        let roots = parents
+            .values()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with("r-"));
+        let ous: std::collections::HashSet<String> = names
+            .keys()
+            .filter(|id| id.starts_with("ou-"))
+            .chain(roots)
+            .cloned()
+            .collect();
+        let accounts: std::collections::HashSet<String> = parents
+            .keys()
+            .filter(|id| crate::domain::trigger::is_account_id(id))
+            .cloned()
+            .collect();
+        (!accounts.is_empty()).then_some(crate::domain::policy::ids::OrgIds { ous, accounts })
+    }
+
+    /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).
+    pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::domain::policy::ids::OrgIds {
+        crate::domain::policy::ids::OrgIds {
+            ous: self.walked_ids().map(|ids| ids.ous).unwrap_or_default(),
+            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+        }
+    }
+
+    /// One parent's child OUs `(id, name)` and accounts.
+    pub(super) async fn children(
+        &self,
+        parent: &str,
+    ) -> Result<(Vec<(String, String)>, Vec<AccountInfo>), AwsError> {
+        let ous = async {
+            let mut out = Vec::new();
+            let mut pages = self
+                .client
+                .list_organizational_units_for_parent()
+                .parent_id(parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    AwsError::new("ListOrganizationalUnitsForParent", "-", &self.region, &e)
+                })?;
+                out.extend(page.organizational_units().iter().map(|o| {
+                    let id = o.id().unwrap_or_default().to_string();
+                    (id.clone(), o.name().map_or(id, str::to_string))
+                }));
+            }
+            Ok::<_, AwsError>(out)
+        };
+        let accounts = async {
+            let mut out = Vec::new();
+            let mut pages = self
+                .client
+                .list_accounts_for_parent()
+                .parent_id(parent)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page
+                    .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
+                out.extend(page.accounts().iter().map(info));
+            }
+            Ok::<_, AwsError>(out)
+        };
+        let (ous, accounts) = tokio::join!(ous, accounts);
+        Ok((ous?, accounts?))
+    }
+}
+
+/// An account record (`DescribeAccount`, `ListAccountsForParent`): its
+/// standing from `State`, and from the retired `Status` only where `State`
+/// is absent.
+pub(super) fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
+    #[allow(deprecated)]
+    let status = a.status().map(|s| s.as_str());
+    AccountInfo {
+        id: a.id().unwrap_or_default().to_string(),
+        name: a.name().unwrap_or_default().to_string(),
+        state: OrgState::read(a.state().map(|s| s.as_str()), status),
+    }
+}

@@ -1,0 +1,171 @@
+//! The outbox's items: alert copies kept before they are published, leased
+//! to the run that keeps them, taken by whoever runs next when that run
+//! could not publish (see `crate::flow::outbox`).
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+
+use super::receipts::{Receipts, RECEIPT_TTL};
+use crate::adapters::aws::dynamodb::{get_s, n, s};
+use crate::adapters::aws::AwsError;
+use crate::domain::clock;
+
+const OUTBOX_PK: &str = "OUTBOX";
+/// How long the run that keeps an alert has to publish it before any other
+/// run's flush may: far longer than a publish takes.
+const OUTBOX_LEASE: Duration = Duration::from_secs(60);
+
+/// One alert copy waiting in the outbox for one destination.
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    /// `<alert_id>` (the alert topic) or `<alert_id>#<destination>`.
+    pub key: String,
+    pub alert: String,
+    /// `main` or `chat`.
+    pub dest: String,
+    /// Epoch milliseconds; 0 when free.
+    pub lease_until: i64,
+}
+
+impl Receipts {
+    /// Puts alert copies in the outbox, leased to `owner` for
+    /// [`OUTBOX_LEASE`]: kept before they are published, so a crash or an
+    /// SNS outage leaves them for whoever runs next; other runs' flushes
+    /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
+    pub async fn keep(
+        &self,
+        entries: &[(String, &str, String)],
+        owner: &str,
+    ) -> Result<(), AwsError> {
+        let now = clock::now();
+        let puts = entries
+            .iter()
+            .map(|(key, dest, alert)| outbox_put(key, dest, alert, owner, now))
+            .collect();
+        self.table.put_all(puts, "-", "outbox item(s)").await
+    }
+
+    /// Everything in the outbox.
+    pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, AwsError> {
+        let mut out = Vec::new();
+        let mut pages = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(OUTBOX_PK))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for item in page.map_err(|e| self.table.err("Query", "-", &e))?.items() {
+                if let (Some(key), Some(alert)) = (get_s(item, "sk"), get_s(item, "alert")) {
+                    out.push(OutboxEntry {
+                        key,
+                        alert,
+                        // Items kept before destinations existed were for the alert topic.
+                        dest: get_s(item, "dest").unwrap_or_else(|| "main".into()),
+                        lease_until: crate::adapters::aws::dynamodb::get_n(item, "lease_until")
+                            .unwrap_or(0),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Takes an outbox entry whose lease ran out (its keeper crashed or could
+    /// not publish); false when another run holds it.
+    pub async fn take_from_outbox(&self, key: &str, owner: &str) -> Result<bool, AwsError> {
+        let now = clock::now();
+        let result = self
+            .table
+            .update_at([("pk", s(OUTBOX_PK)), ("sk", s(key))])
+            .update_expression("SET #owner = :me, lease_until = :until")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(lease_until) OR lease_until < :now OR #owner = :me)")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(":until", n(clock::epoch_millis(now + OUTBOX_LEASE)))
+            .expression_attribute_values(":now", n(clock::epoch_millis(now)))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", "-", &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Gives an entry we could not publish back at once, so the next run
+    /// (a redelivery a second later) need not wait for the lease.
+    pub async fn free_in_outbox(&self, key: &str, owner: &str) -> Result<(), AwsError> {
+        let result = self
+            .table
+            .update_at([("pk", s(OUTBOX_PK)), ("sk", s(key))])
+            .update_expression("SET lease_until = :zero")
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .expression_attribute_values(":zero", n(0))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", "-", &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    pub async fn sent_from_outbox(&self, key: &str) -> Result<(), AwsError> {
+        self.table
+            .client
+            .delete_item()
+            .table_name(&self.table.name)
+            .key("pk", s(OUTBOX_PK))
+            .key("sk", s(key))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.table.err("DeleteItem", "-", &e))
+    }
+}
+
+/// One outbox copy, leased to `owner`.
+fn outbox_put(key: &str, dest: &str, alert: &str, owner: &str, now: SystemTime) -> WriteRequest {
+    let item: HashMap<String, AttributeValue> = [
+        ("pk", s(OUTBOX_PK)),
+        ("sk", s(key)),
+        ("alert", s(alert)),
+        ("dest", s(dest)),
+        ("owner", s(owner)),
+        ("lease_until", n(clock::epoch_millis(now + OUTBOX_LEASE))),
+        ("at", s(clock::iso(now))),
+        ("ttl", n(clock::epoch_secs(now + RECEIPT_TTL))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    WriteRequest::builder()
+        .put_request(
+            PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("item is set"),
+        )
+        .build()
+}

@@ -1,0 +1,318 @@
+//! DynamoDB state: one item per account-region (which also carries the
+//! write lease, see `lease.rs`), and history rows. Keys and attributes are
+//! docs/design.md's "State" contract. Every write is safe to repeat: the SDK
+//! retries calls whose answers were lost.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use super::lease::RegionGrant;
+use super::update::{changed_nothing, quiet_update_keeping_status, record_update, Update};
+use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::keys::{account_pk, state_shard};
+use crate::domain::clock;
+use crate::domain::intent::Intent;
+use crate::domain::records::{HistoryRow, Observation};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+
+const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
+
+fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
+    let mut item: Item = HashMap::new();
+    let mut put = |k: &str, v: AttributeValue| {
+        item.insert(k.to_string(), v);
+    };
+    // Two documents changed by one trigger in one region are two rows.
+    let hash = match &row.document {
+        None => crate::domain::ids::stable_id(&[&row.trigger_id]),
+        Some(d) => crate::domain::ids::stable_id(&[&row.trigger_id, d]),
+    };
+    let trigger = &hash[..8];
+    put("pk", s(account_pk(&row.account)));
+    put(
+        "sk",
+        s(format!(
+            "HISTORY#{}#{}#{trigger}",
+            clock::iso(at),
+            row.region
+        )),
+    );
+    put("account", s(&row.account));
+    put("region", s(&row.region));
+    if let Some(d) = &row.document {
+        put("document", s(d));
+    }
+    put("status", s(&row.status));
+    put("action", s(&row.action));
+    put("before", s(row.before.to_string()));
+    put("after", s(row.after.to_string()));
+    if let Some(a) = &row.actor {
+        put("actor", s(a));
+    }
+    put("trigger_id", s(&row.trigger_id));
+    put("trigger_kind", s(&row.trigger_kind));
+    if let Some(v) = &row.versions_before {
+        put("versions_before", s(v));
+    }
+    if let Some(v) = &row.version_after {
+        put("version_after", s(v));
+    }
+    put("at", s(clock::iso(at)));
+    put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
+    WriteRequest::builder()
+        .put_request(
+            PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .expect("item is set"),
+        )
+        .build()
+}
+
+/// The intent a dead run left on an account-region item, as found there.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub intent: Intent,
+    /// The intent exactly as stored: adopting it is conditional on it.
+    pub json: String,
+    /// Earlier reverts of the slot inside the tamper window (epoch seconds).
+    pub recent_reverts: Vec<i64>,
+}
+
+/// The intent on `old` (the item before our record), when its run is gone:
+/// not ours, and its lease ran out. A live holder's intent is its own
+/// business. Pure.
+pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orphan> {
+    let json = get_s(old, "intent")?;
+    let intent = match Intent::parse(&json) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(error = %e, "unreadable intent on a state item; left as it is");
+            return None;
+        }
+    };
+    let expired = get_n(old, "lease_until").is_none_or(|t| t < clock::epoch_millis(now));
+    if Some(intent.owner.as_str()) == ours || !expired {
+        return None;
+    }
+    let recent_reverts = super::lease::recent_reverts(old, now);
+    Some(Orphan {
+        intent,
+        json,
+        recent_reverts,
+    })
+}
+
+/// Per-account-region state items and history.
+#[derive(Clone)]
+pub struct StateStore {
+    table: Table,
+}
+
+impl StateStore {
+    pub fn new(table: Table) -> Self {
+        StateStore { table }
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Records one observation in one call, without reading first; releases
+    /// the lease when `grant` is ours. Repeating it (a lost answer) changes
+    /// nothing. Returns the intent of a run that died before recording its
+    /// write here (found on the item as it was), for [`Self::adopt`].
+    pub async fn record(
+        &self,
+        o: &Observation,
+        grant: Option<&RegionGrant>,
+        reverted: bool,
+    ) -> Result<Option<Orphan>, AwsError> {
+        let now = clock::now();
+        let mut result = self.send(o, record_update(o, grant, reverted, now)).await;
+        if changed_nothing(o)
+            && result
+                .as_ref()
+                .is_err_and(|e| e.is("ConditionalCheckFailedException"))
+        {
+            result = self
+                .send(o, quiet_update_keeping_status(o, grant, now))
+                .await;
+        }
+        match result {
+            Ok(old) => Ok(orphan_in(&old, grant.map(|g| g.owner.as_str()), now)),
+            Err(err) => {
+                if err.is("ConditionalCheckFailedException") {
+                    if grant.is_some_and(|g| g.keepalive.lost()) {
+                        // Its renewals failed for a whole lease: the run that
+                        // took over records the account-region; ours must not.
+                        tracing::error!(outcome = "lease_lost", account = %o.account, region = %o.region, "the write lease was taken over before this run recorded its result");
+                    } else {
+                        // Our own retried call recorded it already.
+                        tracing::debug!(account = %o.account, region = %o.region, "state already recorded");
+                    }
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// Records the revert a dead run made (its intent, the document now at
+    /// `version_after`): status, change count, tamper count. Once: the
+    /// intent is removed in the same conditional write, so of two runs that
+    /// find it, one adopts. False when another run adopted it first.
+    pub async fn adopt(&self, orphan: &Orphan, version_after: &str) -> Result<bool, AwsError> {
+        let i = &orphan.intent;
+        let now = clock::now();
+        let mut update = self
+            .table
+            .update_region(&i.account, &i.slot())
+            .condition_expression("intent = :intent")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_values(":intent", s(&orphan.json))
+            .expression_attribute_values(":st", s(i.status()))
+            .expression_attribute_values(":action", s(i.outcome(version_after).action.as_str()))
+            .expression_attribute_values(":version", s(version_after))
+            .expression_attribute_values(":at", s(clock::iso(now)))
+            .expression_attribute_values(":tid", s(&i.trigger_id))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1));
+        update = update.expression_attribute_values(":shard", s(state_shard(&i.account)));
+        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, last_changed = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
+        if i.edited {
+            let mut times = orphan.recent_reverts.clone();
+            times.push(clock::epoch_secs(now));
+            expression.push_str(", reverts_at = :reverts");
+            update = update.expression_attribute_values(
+                ":reverts",
+                AttributeValue::L(times.into_iter().map(n).collect()),
+            );
+        }
+        if let Some(actor) = &i.actor {
+            expression.push_str(", last_actor = :actor");
+            update = update.expression_attribute_values(":actor", s(actor));
+        }
+        expression.push_str(" REMOVE intent");
+        match update.update_expression(expression).send().await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", &i.account, &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    /// An intent whose write did not land (or was overwritten since): there
+    /// is nothing to adopt, only the note to remove.
+    pub async fn drop_intent(&self, orphan: &Orphan) -> Result<(), AwsError> {
+        let i = &orphan.intent;
+        let result = self
+            .table
+            .update_region(&i.account, &i.slot())
+            .update_expression("REMOVE intent")
+            .condition_expression("intent = :intent")
+            .expression_attribute_values(":intent", s(&orphan.json))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = self.table.err("UpdateItem", &i.account, &e);
+                if err.is("ConditionalCheckFailedException") {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    async fn send(&self, o: &Observation, u: Update) -> Result<Item, AwsError> {
+        let mut update = self
+            .table
+            .update_region(&o.account, &o.slot())
+            .update_expression(&u.expression)
+            .set_condition_expression(u.condition.map(str::to_string))
+            .expression_attribute_names("#region", "region");
+        if u.expression.contains("#st") || u.condition.is_some_and(|c| c.contains("#st")) {
+            update = update.expression_attribute_names("#st", "status");
+        }
+        // MODE is a DynamoDB reserved word.
+        if u.expression.contains("#mode") {
+            update = update.expression_attribute_names("#mode", "mode");
+        }
+        for (k, v) in u.values {
+            update = update.expression_attribute_values(k, v);
+        }
+        update
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map(|out| out.attributes.unwrap_or_default())
+            .map_err(|e| self.table.err("UpdateItem", &o.account, &e))
+    }
+
+    /// Audit mode: marks the account-region's (`slot`'s) finding `seen` (one
+    /// observed Run As) as seen by `trigger_id` unless an earlier run already
+    /// saw that same finding (the mark goes when it is compliant again). True
+    /// when this trigger saw it first, which a retry of the same trigger
+    /// still is: `drift_detected` once per finding, not once per sweep.
+    pub async fn claim_drift(
+        &self,
+        account: &str,
+        slot: &str,
+        trigger_id: &str,
+        seen: &crate::domain::records::Seen,
+    ) -> Result<bool, AwsError> {
+        // One finding, one teller: a new value, or this trigger's own
+        // earlier claim (a retry whose answer was lost). A mark from before
+        // values were kept remembered what the item observed.
+        let mut update = self
+            .table
+            .update_region(account, slot)
+            .update_expression(
+                "SET drift_seen_by = :tid, drift_seen_value = :seen, state_shard = :shard",
+            )
+            .expression_attribute_values(":tid", s(trigger_id))
+            .expression_attribute_values(":seen", s(&seen.value))
+            .expression_attribute_values(":shard", s(state_shard(account)));
+        let legacy = match (&seen.user, &seen.enabled) {
+            (Some(user), Some(enabled)) => {
+                update = update
+                    .expression_attribute_values(":user", s(user))
+                    .expression_attribute_values(":enabled", s(enabled));
+                "(attribute_not_exists(drift_seen_by) OR observed_user <> :user OR observed_run_as_enabled <> :enabled)"
+            }
+            _ => "attribute_not_exists(drift_seen_by)",
+        };
+        let sent = update
+            .condition_expression(format!(
+                "(attribute_not_exists(drift_seen_value) AND {legacy}) OR drift_seen_value <> :seen OR drift_seen_by = :tid"
+            ))
+            .send()
+            .await;
+        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
+    }
+
+    /// One row per change made or drift seen, all of one account's in one
+    /// `BatchWriteItem` (25 at most per call; what DynamoDB leaves
+    /// unprocessed is sent again). The key is time, region and the trigger:
+    /// two triggers never share a row, and the same trigger's row written
+    /// twice (a lost answer) is the same row.
+    pub async fn add_history(&self, rows: &[HistoryRow], at: SystemTime) -> Result<(), AwsError> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let puts = rows.iter().map(|r| history_put(r, at)).collect();
+        self.table
+            .put_all(puts, &first.account, "history row(s)")
+            .await
+    }
+}

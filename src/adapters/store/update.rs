@@ -1,0 +1,227 @@
+//! The state write for one observation, built without AWS (pure): which
+//! attributes it sets and removes, and the condition that keeps a quiet run
+//! from overwriting what last changed there, or a lost lease from recording.
+
+use std::time::SystemTime;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::lease::RegionGrant;
+use crate::adapters::aws::dynamodb::{n, s};
+use crate::adapters::store::keys::state_shard;
+use crate::domain::clock;
+use crate::domain::records::Observation;
+
+/// One `UpdateItem`'s expression, values and condition.
+#[derive(Debug)]
+pub struct Update {
+    pub expression: String,
+    pub values: Vec<(String, AttributeValue)>,
+    pub condition: Option<&'static str>,
+}
+
+/// The state write for one observation (pure). Fields the observation lacks
+/// are removed: the item says what is there now. With the lease: release it
+/// (stamping the release time), count a change once, remember reverts.
+///
+/// A run that changed nothing (compliant, nothing written), whether or not
+/// it had taken the lease, must not turn the `remediated`/`reverted` that
+/// says what last happened there into `compliant`: it carries a condition,
+/// and [`quiet_update_keeping_status`] is what to send when that condition
+/// fails. (A run that waited for the lease and then found the document
+/// already fixed by the holder is such a run.)
+pub fn record_update(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    reverted: bool,
+    now: SystemTime,
+) -> Update {
+    let mut u = build(o, grant, reverted, now, false);
+    if changed_nothing(o) {
+        u.condition = Some(match grant {
+            None => NOT_AFTER_A_CHANGE,
+            Some(_) => HELD_AND_NOT_AFTER_A_CHANGE,
+        });
+        u.values.push((":remediated".into(), s("remediated")));
+        u.values.push((":reverted".into(), s("reverted")));
+    }
+    u
+}
+
+const NOT_AFTER_A_CHANGE: &str =
+    "attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))";
+const HELD_AND_NOT_AFTER_A_CHANGE: &str =
+    "lease_owner = :me AND (attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted)))";
+
+pub(crate) fn changed_nothing(o: &Observation) -> bool {
+    !o.wrote && o.status == "compliant"
+}
+
+/// A run that changed nothing, recorded on an item whose status says what
+/// last changed: everything but the status (and, with the lease, its release).
+pub fn quiet_update_keeping_status(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    now: SystemTime,
+) -> Update {
+    build(o, grant, false, now, true)
+}
+
+fn build(
+    o: &Observation,
+    grant: Option<&RegionGrant>,
+    reverted: bool,
+    now: SystemTime,
+    keep_status: bool,
+) -> Update {
+    let mut u = Parts::default();
+    // Status and last action say together what last happened there.
+    if !keep_status {
+        u.set("#st", s(o.status));
+        u.set("last_action", s(o.action));
+    }
+    for (k, v) in [
+        ("account", s(&o.account)),
+        ("state_shard", s(state_shard(&o.account))),
+        ("#region", s(&o.region)),
+        ("last_trigger_id", s(&o.trigger_id)),
+        ("last_trigger_kind", s(o.trigger_kind)),
+        ("last_checked", s(clock::iso(now))),
+    ] {
+        u.set(k, v);
+    }
+    if let Some(d) = &o.document {
+        u.set("document", s(d));
+    }
+    u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
+    set_or_remove(&mut u, o);
+    held_marks(&mut u, o);
+    // Compliant again: the next drift is news again.
+    if matches!(o.status, "compliant" | "remediated" | "reverted") {
+        u.remove.push("drift_seen_by");
+        u.remove.push("drift_seen_value");
+    }
+    u.remove.extend(claims_done(o));
+    // Who last touched it survives quiet checks.
+    if let Some(actor) = &o.actor {
+        u.set("last_actor", s(actor));
+    }
+    // The run's intent goes with its record: what it announced is done.
+    if grant.is_some() {
+        u.remove.push("intent");
+    }
+    let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
+    u.finish(condition)
+}
+
+/// Fields the observation lacks are removed: the item says what is there now.
+fn set_or_remove(u: &mut Parts, o: &Observation) {
+    let mode = o.mode.map(str::to_string);
+    let optional = [
+        ("desired_user", &o.desired_user),
+        ("observed_user", &o.observed_user),
+        ("observed_run_as_enabled", &o.observed_enabled),
+        ("default_version", &o.default_version),
+        ("last_error", &o.error),
+        ("last_error_code", &o.error_code),
+        ("nodes", &o.nodes),
+        ("held", &o.held),
+        ("ou_path", &o.ou_path),
+        ("#mode", &mode),
+    ];
+    for (attr, value) in optional {
+        match value {
+            Some(v) => u.set(attr, s(v)),
+            None => u.remove.push(attr),
+        }
+    }
+}
+
+/// `nodes::held::after_record`: a held document keeps since when it is
+/// held (or starts now); a released one forgets that and what was told, so
+/// a new hold is told again.
+fn held_marks(u: &mut Parts, o: &Observation) {
+    match o.held {
+        Some(_) => u.set_expr("held_since = if_not_exists(held_since, :last_checked)"),
+        None => u
+            .remove
+            .extend(["held_since", "held_told", "held_told_at", "held_told_by"]),
+    }
+}
+
+/// A created check association is recorded: its creation claim is done.
+fn claims_done(o: &Observation) -> &'static [&'static str] {
+    if o.wrote && o.nodes.is_some() {
+        &["creating_by", "creating_until"]
+    } else {
+        &[]
+    }
+}
+
+/// Releases the lease (stamping the release time), counts a change once and
+/// remembers a revert; returns the condition that makes it ours.
+fn lease_parts(
+    u: &mut Parts,
+    g: &RegionGrant,
+    wrote: bool,
+    reverted: bool,
+    now: SystemTime,
+) -> &'static str {
+    u.set("lease_until", n(clock::epoch_millis(now)));
+    u.values.push((":me".into(), s(&g.owner)));
+    if reverted {
+        let mut times = g.recent_reverts.clone();
+        times.push(clock::epoch_secs(now));
+        u.set(
+            "reverts_at",
+            AttributeValue::L(times.into_iter().map(n).collect()),
+        );
+    }
+    if !wrote {
+        return "lease_owner = :me";
+    }
+    u.set_expr("last_changed = :last_checked");
+    u.set_expr("changes = if_not_exists(changes, :zero) + :one");
+    u.values.push((":zero".into(), n(0)));
+    u.values.push((":one".into(), n(1)));
+    // A lost answer's retry finds the lease already released at this
+    // instant and changes nothing: the change is counted once.
+    "lease_owner = :me AND lease_until <> :lease_until"
+}
+
+/// An update expression being built: `attr = :attr` pairs, raw expressions,
+/// removals.
+#[derive(Default)]
+struct Parts {
+    set: Vec<String>,
+    values: Vec<(String, AttributeValue)>,
+    remove: Vec<&'static str>,
+}
+
+impl Parts {
+    fn set(&mut self, attr: &str, v: AttributeValue) {
+        let placeholder = format!(":{}", attr.trim_start_matches('#'));
+        self.set.push(format!("{attr} = {placeholder}"));
+        self.values.push((placeholder, v));
+    }
+
+    fn set_expr(&mut self, expr: &str) {
+        self.set.push(expr.to_string());
+    }
+
+    fn finish(self, condition: Option<&'static str>) -> Update {
+        let mut expression = format!("SET {}", self.set.join(", "));
+        if !self.remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.remove.join(", ")));
+        }
+        Update {
+            expression,
+            values: self.values,
+            condition,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

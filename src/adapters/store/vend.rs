@@ -1,0 +1,62 @@
+//! A vend in progress, per account: `ACCOUNT#<id>` / `VEND`. Which chain of
+//! re-attempts is scheduled (one at a time, whoever schedules first), and
+//! who told on-call the account was configured (once per account, whichever
+//! path got there first).
+
+use crate::adapters::aws::dynamodb::{n, s, Table};
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::keys::account_pk;
+
+fn key(account: &str) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
+    [("pk", s(account_pk(account))), ("sk", s("VEND"))]
+}
+
+#[derive(Clone)]
+pub struct Vends {
+    table: Table,
+}
+
+impl Vends {
+    pub fn new(table: Table) -> Self {
+        Vends { table }
+    }
+
+    /// True when `chain` is the one to schedule the account's next
+    /// re-attempt, due at `due_ms`: no re-attempt is scheduled, the one
+    /// scheduled is overdue (its message was lost), or it is this chain's.
+    pub async fn schedule(
+        &self,
+        account: &str,
+        chain: &str,
+        due_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, AwsError> {
+        let sent = self
+            .table
+            .update_at(key(account))
+            .update_expression(
+                "SET chain = :c, due = :d, pending_since = if_not_exists(pending_since, :now)",
+            )
+            .condition_expression("attribute_not_exists(due) OR due < :now OR chain = :c")
+            .expression_attribute_values(":c", s(chain))
+            .expression_attribute_values(":d", n(due_ms))
+            .expression_attribute_values(":now", n(now_ms))
+            .send()
+            .await;
+        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
+    }
+
+    /// True when this trigger is the one to say the account is configured:
+    /// nobody said it yet, or this same trigger did (a retry).
+    pub async fn tell_configured(&self, account: &str, trigger_id: &str) -> Result<bool, AwsError> {
+        let sent = self
+            .table
+            .update_at(key(account))
+            .update_expression("SET configured_by = :t REMOVE due")
+            .condition_expression("attribute_not_exists(configured_by) OR configured_by = :t")
+            .expression_attribute_values(":t", s(trigger_id))
+            .send()
+            .await;
+        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
+    }
+}

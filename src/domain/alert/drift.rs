@@ -1,0 +1,163 @@
+//! The drift alert: someone changed a governed document and runas-guard put
+//! it back (or, in audit mode, saw it); repeated within an hour, tampering.
+
+use serde_json::{json, Value};
+
+use super::message::{base, short_actor, subject_value};
+use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
+use crate::domain::outcome::RegionOutcome;
+use crate::domain::trigger::{Trigger, TriggerKind};
+
+/// What a drift alert found without an edit event says to check.
+pub const NO_EVENT_NOTE: &str = "no edit event had brought this change when runas-guard found it: check that account-region's forwarding (doctor --account, the forwarding canary)";
+
+/// Someone changed RunAs in one account-region and we put it back (or, in
+/// audit mode, saw it). From the third revert in an hour it is `tamper_repeated`.
+pub fn drift(
+    account: &str,
+    user: &str,
+    outcome: &RegionOutcome,
+    trigger: &Trigger,
+    at: &str,
+    facts: DriftFacts,
+) -> Alert {
+    let (kind, severity, subject) = drift_headline(account, user, outcome, trigger, facts);
+    let DriftFacts {
+        expected_editor,
+        reverts_last_hour,
+        ..
+    } = facts;
+    let region = &outcome.region;
+    let mut m = base(kind, severity, account, trigger, at);
+    m.insert(
+        "alert_id".into(),
+        json!(alert_id(trigger, kind, account, Some(&outcome.slot()))),
+    );
+    m.insert("region".into(), json!(region));
+    m.insert("document".into(), json!(outcome.document_name()));
+    if outcome.followed {
+        m.insert("followed".into(), json!(true));
+    }
+    m.insert("before".into(), json!(outcome.before));
+    m.insert("after".into(), json!(outcome.after));
+    m.insert("desired_user".into(), json!(user));
+    m.insert("action".into(), json!(outcome.action));
+    m.insert("mode".into(), json!(outcome.mode));
+    if let Some(held) = &outcome.held {
+        m.insert("held".into(), json!(held));
+    }
+    // The check's association made anew rather than updated, and why.
+    if let Some(replaced) = &outcome.replaced {
+        m.insert("replaced".into(), json!(replaced));
+    }
+    m.insert("source_ip".into(), json!(trigger.context.source_ip));
+    m.insert("user_agent".into(), json!(trigger.context.user_agent));
+    m.insert("event_time".into(), json!(trigger.context.event_time));
+    m.insert("event_name".into(), json!(trigger.event_name));
+    m.insert("versions_before".into(), json!(outcome.versions_before));
+    m.insert("version_after".into(), json!(outcome.version_after));
+    m.insert("expected_editor".into(), json!(expected_editor));
+    m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
+    // How it was found: an edit event of this document, or a run that
+    // looked for another reason and found it (and so no event brought it).
+    m.insert("found_by".into(), json!(trigger.kind.as_str()));
+    let changed = outcome.change == Some(crate::domain::outcome::Change::Document);
+    if changed && trigger.kind != TriggerKind::DocumentChanged {
+        m.insert("note".into(), json!(NO_EVENT_NOTE));
+    }
+    Alert::new(kind, severity, account, &subject, Value::Object(m))
+}
+
+/// Kind, severity and subject of a drift alert. A sweep has nobody to blame,
+/// and an expected editor is never counted as tampering.
+fn drift_headline(
+    account: &str,
+    user: &str,
+    outcome: &RegionOutcome,
+    trigger: &Trigger,
+    facts: DriftFacts,
+) -> (Kind, Severity, String) {
+    let DriftFacts {
+        expected_editor,
+        audit,
+        reverts_last_hour,
+    } = facts;
+    let (by, before, what) = drift_words(user, outcome, trigger);
+    let region = outcome.place();
+    let found = found_by_words(trigger);
+    if let (true, Some(found)) = (audit, &found) {
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: {found} found {what} wrong in {account} {region} ({before}, want {user})"))
+    } else if let Some(found) = found {
+        (
+            Kind::DriftReverted,
+            Severity::Warning,
+            format!(
+                "runas-guard: {found} fixed {what} in {account} {region} (was {before}, now {user})"
+            ),
+        )
+    } else if audit {
+        (Kind::DriftDetected, Severity::Warning, format!("runas-guard audit: {what} wrong in {account} {region} ({before}, want {user}), by {by}"))
+    } else if expected_editor {
+        (
+            Kind::DriftReverted,
+            Severity::Info,
+            format!(
+                "runas-guard: {what} restored in {account} {region} after expected editor {by}"
+            ),
+        )
+    } else if reverts_last_hour >= TAMPER_THRESHOLD {
+        (Kind::TamperRepeated, Severity::Critical, format!("runas-guard CRITICAL: {what} changed {reverts_last_hour}x in 1h in {account} {region}, last by {by}"))
+    } else {
+        (
+            Kind::DriftReverted,
+            Severity::Warning,
+            format!(
+                "runas-guard: {what} reverted in {account} {region}, changed by {by} ({before})"
+            ),
+        )
+    }
+}
+
+/// Who found a change no edit event brought, for a subject: `None` for the
+/// edit event itself (it names the editor instead).
+fn found_by_words(trigger: &Trigger) -> Option<&'static str> {
+    Some(match trigger.kind {
+        TriggerKind::DocumentChanged => return None,
+        TriggerKind::Sweep => "sweep",
+        TriggerKind::MemberStackLanded => "member-stack update",
+        TriggerKind::BaselineApplied => "Control Tower baseline",
+        TriggerKind::AccountMoved => "account move",
+        _ if trigger.event_name.as_deref() == Some("Reattempt") => "re-attempt",
+        _ => "account event",
+    })
+}
+
+/// Who to name, what was there, and whether RunAs or an inherited setting
+/// moved: the words of a drift subject, bounded for it.
+fn drift_words(
+    user: &str,
+    outcome: &RegionOutcome,
+    trigger: &Trigger,
+) -> (String, String, &'static str) {
+    let by = trigger
+        .actor
+        .as_ref()
+        .map(|a| subject_value(&short_actor(&a.arn)))
+        .unwrap_or_else(|| "an unknown principal".into());
+    let before = outcome
+        .before
+        .as_ref()
+        .map(|b| subject_value(&b.short()))
+        .unwrap_or_else(|| "no document".into());
+    // An inheriting document whose RunAs was right: its other inputs moved.
+    let run_as_right = outcome
+        .before
+        .as_ref()
+        .is_some_and(|b| b.is_compliant(user));
+    let what = if outcome.followed && run_as_right {
+        "inherited settings"
+    } else {
+        "RunAs"
+    };
+    (by, before, what)
+}

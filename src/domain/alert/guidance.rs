@@ -1,0 +1,403 @@
+//! What on-call should do about each kind of alert, and where the runbook
+//! says more: one table, shared by the SNS body, the chat format and the
+//! plain-text rendering for e-mail subscribers (pure).
+
+use serde_json::Value;
+
+use super::{Alert, Kind};
+
+/// What to do next, in order.
+pub fn next_steps(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::DriftReverted => &[
+            "Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
+            "If the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
+        ],
+        Kind::TamperRepeated => &[
+            "Someone keeps changing Run As in this account-region: contact the actor now.",
+            "Check that the SCP guarding SSM-SessionManagerRunShell is attached to this account.",
+        ],
+        Kind::DriftDetected => &[
+            "Audit mode: nothing was changed. Fix the document, or switch the policy to `enforce`.",
+        ],
+        Kind::RemediationFailed => &[
+            "Read the error code per region; `runas-guard reconcile --account ID` retries now.",
+            "AccessDenied: check the member role and the SCP exemption for it.",
+        ],
+        Kind::AccountConfigured => &["No action needed."],
+        Kind::PolicyRejected => &[
+            "Run `runas-guard policy check` on the file, fix the key it names, upload it again.",
+            "Until then the last good policy stays in force.",
+        ],
+        Kind::PolicyIdsUnknown => &[
+            "Correct or remove the rules naming these ids: their accounts fall to another rule.",
+            "`runas-guard policy check FILE --org` checks a policy before you upload it.",
+        ],
+        Kind::RunAsOverride => &[
+            "Sessions of that principal run as the tag's user, whatever the document says: remove the tag unless it is intended.",
+            "The optional SCP infra/scp/runas-guard-runas-tag-guardrail.json prevents this.",
+        ],
+        Kind::RunAsUserMissing => &[
+            "Sessions on these nodes are refused: create the user there (AMI, user data, configuration management), or fix the policy's user.",
+            "`runas-guard status --account ID` shows the counts; the association's page lists every node.",
+        ],
+        Kind::RunAsBypass => &[
+            "Sessions that use this document run as the user the alert names (root, ssm-user or another), not the policy's: ask the actor why, and delete or fix the document (runas-guard never touches it).",
+            "Keep StartSession on such documents out of permission sets; an SCP can deny creating Session documents outside your pipeline.",
+        ],
+        Kind::IdentityCenterDrift => &[
+            "Federated sessions take SSMSessionRunAs from this mapping before any document: ask the actor why it changed.",
+            "In enforce mode runas-guard put the declared mapping back; change it in the policy's [identity_center], not the console.",
+        ],
+        Kind::IdentityCenterFailed => &[
+            "Until it can look, a changed mapping is neither told nor put back: check `[identity_center] region` is Identity Center's home region.",
+            "The hub's IdentityCenterAccess must be Read or Enforce (not None); `runas-guard doctor` checks the mapping's read.",
+        ],
+        Kind::ForwardingMissing
+        | Kind::CanaryUnwritable
+        | Kind::EnforcementHeld
+        | Kind::AccountLeftGovernance => coverage_steps(kind),
+        Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
+    }
+}
+
+/// What to do where runas-guard's protection is less than it should be:
+/// an event path unproven, a region held, an account no longer governed.
+fn coverage_steps(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::ForwardingMissing => &[
+            "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
+            "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
+        ],
+        Kind::CanaryUnwritable => &[
+            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
+            "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
+        ],
+        Kind::EnforcementHeld => &[
+            "Run As stays off here until every node passes the check: create the user on the nodes that lack it, and fix the agent or the node where the check could not run (timed out, not delivered).",
+            "`runas-guard readiness --account ID` and `runas-guard why --node` say the same per node; set that OU or account to `enforce` if no node there should hold it back.",
+        ],
+        Kind::AccountLeftGovernance => &[
+            "runas-guard no longer reads or writes this account: its Run As stays as it was last set, and later edits are neither put back nor told.",
+            "If the move or the policy change was not intended, move the account back or change the policy; its next run configures it again.",
+        ],
+        _ => &[],
+    }
+}
+
+/// What to do about what a sweep says of itself.
+fn sweep_steps(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::PolicyApplied => &[
+            "No action needed if the policy change was intended: the alert counts what it reached per OU and per change.",
+            "Not intended? Restore the previous policy object (S3 versioning keeps it); the next sweep applies it the same way.",
+        ],
+        Kind::SweepDegraded => &[
+            "runas-guard governs far fewer accounts than it should: read `said` and the sweep's rows (`runas-guard reconcile --dry-run`); failed rows name the error code (AccountStateUnreadable: Organizations answered no State).",
+            "If the drop is intended (accounts closed or moved out of scope), nothing to do: the next sweep compares with this one.",
+        ],
+        _ => &[
+            "`runas-guard status` and the sweep report list every account-region.",
+            "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
+        ],
+    }
+}
+
+/// The README section that explains the kind (a heading's anchor, as
+/// GitHub and most renderers make it; a test holds each to the README).
+pub fn runbook_anchor(kind: Kind) -> &'static str {
+    match kind {
+        Kind::AccountConfigured => "a-new-account-from-vend-to-configured",
+        Kind::RemediationFailed => "troubleshoot",
+        Kind::PolicyRejected | Kind::PolicyIdsUnknown => "policy-file",
+        Kind::RunAsUserMissing => "session-readiness-nodes-does-the-run-as-user-exist",
+        Kind::RunAsBypass => "session-documents-that-skip-run-as-run_as_bypass",
+        Kind::RunAsOverride => "roles-and-users-that-carry-the-run-as-tag-run_as_tags",
+        Kind::IdentityCenterDrift | Kind::IdentityCenterFailed => {
+            "iam-identity-centers-attribute-mapping-identity_center"
+        }
+        Kind::ForwardingMissing | Kind::CanaryUnwritable => "forwarding-canary-forwarding_canary",
+        Kind::DriftReverted
+        | Kind::TamperRepeated
+        | Kind::DriftDetected
+        | Kind::SweepSummary
+        | Kind::SweepDegraded
+        | Kind::AccountLeftGovernance => "operate",
+        Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
+        Kind::PolicyApplied => "policy-file",
+    }
+}
+
+/// `<base>#<anchor>`: `base` is where the operators' copy of the README is
+/// (`RUNAS_GUARD_RUNBOOK_URL`, e.g. the tagged release's README on the
+/// internal git host), `README.md` when unset.
+pub fn runbook(base: &str, kind: Kind) -> String {
+    let base = base.split('#').next().unwrap_or_default();
+    let base = if base.is_empty() { "README.md" } else { base };
+    format!("{base}#{}", runbook_anchor(kind))
+}
+
+/// The alert for people reading e-mail: subject, where, what, what to do,
+/// the runbook, then the JSON body for anything else. Values are the
+/// body's, as plain text (an e-mail client renders nothing), each kept on
+/// its line by [`one_line`]: an account, OU or user name, an actor or a
+/// document name comes from an event or the organization, and whoever may
+/// rename an OU must not be able to add an `Actor:` or `What to do:` line.
+pub fn plain_text(alert: &Alert) -> String {
+    let b = &alert.body;
+    let field = |k: &str| match &b[k] {
+        Value::String(s) if !s.is_empty() => Some(one_line(s)),
+        Value::Null | Value::String(_) => None,
+        other => Some(one_line(&other.to_string())),
+    };
+    let mut out = vec![alert.subject.clone(), String::new()];
+    for (label, key) in [
+        ("Severity", "severity"),
+        ("Account", "account"),
+        ("Account name", "account_name"),
+        ("OU path", "ou_path"),
+        ("Region", "region"),
+        ("Document", "document"),
+        ("Actor", "actor"),
+        ("Source IP", "source_ip"),
+        ("At", "at"),
+    ] {
+        if let Some(v) = field(key) {
+            out.push(format!("{label}: {v}"));
+        }
+    }
+    out.push(String::new());
+    out.push("What to do:".into());
+    out.extend(next_steps(alert.kind).iter().map(|s| format!("- {s}")));
+    if let Some(link) = field("runbook") {
+        out.push(format!("Runbook: {link}"));
+    }
+    out.push(String::new());
+    out.push("Details (JSON):".into());
+    out.push(json_one_line(&b.to_string()));
+    out.join("\n")
+}
+
+/// Characters that break or reorder a line without being a control
+/// character: Unicode's line and paragraph separators and the
+/// bidirectional marks, embeddings, overrides and isolates.
+fn breaks_or_reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}'
+    ) || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// A value for one line of plain text: line breaks, tabs, every other
+/// control character and the characters of [`breaks_or_reorders`] are
+/// written as escapes (`\n`, `\r`, `\t`, `\u{2028}`), so the value stays on
+/// its line and reads in its order; anything else is kept as it is.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || breaks_or_reorders(c) => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Serialised JSON on one line: JSON escapes what is below U+0020, and this
+/// escapes the rest that could break or reorder a line (still valid JSON).
+fn json_one_line(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c.is_control() || breaks_or_reorders(c) {
+            true => out.push_str(&format!("\\u{:04x}", c as u32)),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ALL: [Kind; 19] = [
+        Kind::AccountConfigured,
+        Kind::DriftReverted,
+        Kind::DriftDetected,
+        Kind::RemediationFailed,
+        Kind::TamperRepeated,
+        Kind::SweepSummary,
+        Kind::RunAsOverride,
+        Kind::PolicyRejected,
+        Kind::PolicyIdsUnknown,
+        Kind::RunAsUserMissing,
+        Kind::RunAsBypass,
+        Kind::IdentityCenterDrift,
+        Kind::ForwardingMissing,
+        Kind::IdentityCenterFailed,
+        Kind::PolicyApplied,
+        Kind::SweepDegraded,
+        Kind::CanaryUnwritable,
+        Kind::EnforcementHeld,
+        Kind::AccountLeftGovernance,
+    ];
+
+    /// GitHub's heading anchors: lower case, punctuation other than `-`
+    /// and `_` dropped, spaces to hyphens.
+    fn anchor(heading: &str) -> String {
+        heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_has_next_steps_and_a_runbook_section_that_exists() {
+        let readme = include_str!("../../../README.md");
+        let anchors: Vec<String> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
+            .map(anchor)
+            .collect();
+        for kind in ALL {
+            assert!(!next_steps(kind).is_empty(), "{kind:?}");
+            let a = runbook_anchor(kind);
+            assert!(
+                anchors.iter().any(|x| x == a),
+                "{kind:?}: no README heading for #{a}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_runbook_link_takes_the_configured_base() {
+        assert_eq!(
+            runbook("", Kind::RemediationFailed),
+            "README.md#troubleshoot"
+        );
+        assert_eq!(
+            runbook(
+                "https://git.example.com/runas-guard/blob/v0.3.0/README.md#old",
+                Kind::DriftReverted
+            ),
+            "https://git.example.com/runas-guard/blob/v0.3.0/README.md#operate"
+        );
+    }
+
+    #[test]
+    fn every_event_or_organization_value_stays_on_its_line() {
+        let link = "=HYPERLINK(\"https://evil.example/re-auth\",\"Re-auth\")";
+        // (hostile value, how its line shows it)
+        let cases = [
+            (link, link.to_string()),
+            (
+                "Prod\nActor: arn:aws:iam::111122223333:role/Trusted",
+                "Prod\\nActor: arn:aws:iam::111122223333:role/Trusted".into(),
+            ),
+            (
+                "Prod\r\nWhat to do:\r\n- Nothing, all good",
+                "Prod\\r\\nWhat to do:\\r\\n- Nothing, all good".into(),
+            ),
+            ("Prod\tx", "Prod\\tx".into()),
+            ("Prod\u{2028}Actor: root", "Prod\\u{2028}Actor: root".into()),
+            ("Prod\u{2029}What to do:", "Prod\\u{2029}What to do:".into()),
+            (
+                "Prod\u{85}Actor: x\u{b}y\u{c}z",
+                "Prod\\u{0085}Actor: x\\u{000b}y\\u{000c}z".into(),
+            ),
+            ("\u{1b}[2JProd\u{7}", "\\u{001b}[2JProd\\u{0007}".into()),
+            ("flip\u{202e}txt.exe", "flip\\u{202e}txt.exe".into()),
+            ("CORP\\ops-bob", "CORP\\ops-bob".into()),
+            ("Root/Prod/Payments", "Root/Prod/Payments".into()),
+        ];
+        for (hostile, shown) in cases {
+            let body = json!({"severity": "warning", "account": "111122223333",
+                "account_name": hostile, "ou_path": format!("Root/{hostile}"),
+                "region": "eu-west-1", "document": hostile, "actor": hostile,
+                "source_ip": hostile, "runbook": "README.md#operate"});
+            let alert = Alert {
+                alert_id: "a1".into(),
+                kind: Kind::DriftReverted,
+                severity: super::super::Severity::Warning,
+                account: "111122223333".into(),
+                subject: "runas-guard: Run As put back in 111122223333 eu-west-1".into(),
+                body: body.clone(),
+            };
+            let text = plain_text(&alert);
+            let lines: Vec<&str> = text.split(['\n', '\r']).collect();
+            for (label, value) in [
+                ("Account name: ", shown.clone()),
+                ("OU path: ", format!("Root/{shown}")),
+                ("Document: ", shown.clone()),
+                ("Actor: ", shown.clone()),
+                ("Source IP: ", shown.clone()),
+            ] {
+                let with: Vec<&&str> = lines.iter().filter(|l| l.starts_with(label)).collect();
+                assert_eq!(
+                    with,
+                    [&format!("{label}{value}").as_str()],
+                    "{hostile:?}: {text}"
+                );
+            }
+            assert_eq!(
+                lines.iter().filter(|l| **l == "What to do:").count(),
+                1,
+                "{text}"
+            );
+            assert!(
+                !text
+                    .contains(['\r', '\t', '\u{2028}', '\u{2029}', '\u{85}', '\u{1b}', '\u{202e}']),
+                "{hostile:?}: {text:?}"
+            );
+            // The details line is the body, whole, as JSON.
+            let details = lines.last().unwrap();
+            assert_eq!(
+                serde_json::from_str::<Value>(details).unwrap(),
+                body,
+                "{details}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_text_says_where_what_and_what_to_do_first() {
+        let alert = Alert {
+            alert_id: "a1".into(),
+            kind: Kind::DriftReverted,
+            severity: super::super::Severity::Warning,
+            account: "111122223333".into(),
+            subject: "runas-guard: Run As put back in 111122223333 eu-west-1".into(),
+            body: json!({"severity": "warning", "account": "111122223333",
+                "account_name": "payments-prod", "ou_path": "Root/Prod", "region": "eu-west-1",
+                "actor": "arn:aws:iam::111122223333:role/Admin", "source_ip": null,
+                "runbook": "README.md#operate"}),
+        };
+        let text = plain_text(&alert);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], alert.subject);
+        for want in [
+            "Account name: payments-prod",
+            "OU path: Root/Prod",
+            "Region: eu-west-1",
+            "- Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
+            "Runbook: README.md#operate",
+        ] {
+            assert!(lines.contains(&want), "{want}: {text}");
+        }
+        assert!(
+            !text.contains("Source IP"),
+            "null fields are left out: {text}"
+        );
+        assert!(text.contains("\"alert_id\"") || text.contains("Details (JSON):"));
+    }
+}

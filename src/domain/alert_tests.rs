@@ -1,0 +1,296 @@
+//! Alert decisions and messages, table-driven.
+
+use super::*;
+
+#[test]
+fn subjects_are_sns_safe() {
+    let s = clean_subject(&format!("a\nb\u{e9}{}", "x".repeat(200)));
+    assert!(s.len() < 100 && !s.contains('\n') && s.is_ascii());
+}
+
+#[test]
+fn actors_shorten() {
+    assert_eq!(
+        short_actor("arn:aws:iam::111122223333:role/Admin"),
+        "role/Admin"
+    );
+    assert_eq!(
+        short_actor(
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin"
+        ),
+        "role/AWSReservedSSO_Admin"
+    );
+    assert_eq!(
+        short_actor("arn:aws:iam::111122223333:user/bob"),
+        "user/bob"
+    );
+    assert_eq!(short_actor("arn:aws:iam::111122223333:root"), "root");
+    assert_eq!(short_actor("ssm.amazonaws.com"), "ssm.amazonaws.com");
+}
+
+#[test]
+fn only_a_new_accounts_configuration_is_told_once_per_account() {
+    use crate::domain::trigger::TriggerKind as T;
+    let of = |kind: Kind| Alert {
+        alert_id: "a1".into(),
+        kind,
+        severity: Severity::Info,
+        account: "111122223333".into(),
+        subject: "s".into(),
+        body: Value::Null,
+    };
+    // (alert, trigger, told only by the first run to say it)
+    let table = [
+        (Kind::AccountConfigured, T::AccountVended, true),
+        (Kind::AccountConfigured, T::MemberStackLanded, true),
+        (Kind::AccountConfigured, T::BaselineApplied, true),
+        // A move is news each time: a new OU, perhaps a new user.
+        (Kind::AccountConfigured, T::AccountMoved, false),
+        // Everything else is told by the run that decides it.
+        (Kind::DriftReverted, T::AccountVended, false),
+        (Kind::RemediationFailed, T::MemberStackLanded, false),
+        (Kind::AccountLeftGovernance, T::AccountMoved, false),
+        (Kind::SweepSummary, T::Sweep, false),
+    ];
+    for (kind, trigger, once) in table {
+        assert_eq!(
+            told_once(&of(kind), trigger),
+            once,
+            "{kind:?} by {trigger:?}"
+        );
+    }
+}
+
+mod documents {
+    use super::*;
+    use crate::domain::outcome::RegionOutcome;
+    use crate::domain::preferences::RunAs;
+    use crate::domain::trigger::{Actor, Context, TriggerKind};
+
+    fn edit_of(document: &str) -> Trigger {
+        Trigger {
+            kind: TriggerKind::DocumentChanged,
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            actor: Some(Actor {
+                arn: "arn:aws:iam::111122223333:role/Admin".into(),
+                ..Default::default()
+            }),
+            event_id: "e-1".into(),
+            source: "aws.ssm".into(),
+            event_name: Some("UpdateDocument".into()),
+            reason: "test".into(),
+            context: Context {
+                document: Some(document.into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// An `updated` outcome of `document` (None: the default one) whose
+    /// RunAs before was `before`, with `followed` as given.
+    fn updated(document: Option<&str>, before: &str, followed: bool) -> RegionOutcome {
+        let user = if document.is_some() { "admin" } else { "ops" };
+        RegionOutcome {
+            before: Some(RunAs {
+                enabled: Some(Value::Bool(true)),
+                user: Some(Value::String(before.into())),
+            }),
+            after: Some(RunAs::desired(user)),
+            followed,
+            ..RegionOutcome::skipped("eu-west-1", Action::Updated, None)
+        }
+        .for_document(
+            document.unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
+            user,
+        )
+    }
+
+    /// The row as judged when only the policy's user changed since it was
+    /// recorded.
+    fn policy_applied(o: RegionOutcome) -> RegionOutcome {
+        RegionOutcome {
+            change: Some(Change::Policy {
+                from_user: Some("ssm-ops".into()),
+                to_user: "ops".into(),
+                from_mode: None,
+                to_mode: None,
+            }),
+            ..o
+        }
+    }
+
+    #[test]
+    fn a_named_document_is_alerted_on_its_own_terms() {
+        const ADMIN: &str = "SSMRunAs-Admin";
+        const DEFAULT: &str = crate::domain::trigger::DOCUMENT_NAME;
+        let cases = [
+            // (event on, outcome, alerts wanted: (kind, document) pairs)
+            (
+                ADMIN,
+                updated(Some(ADMIN), "root", false),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // RunAs right, only its inherited settings moved, and the edit was its own
+            (
+                ADMIN,
+                updated(Some(ADMIN), "admin", true),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // it followed an edit of the default document: nobody to blame
+            (DEFAULT, updated(Some(ADMIN), "admin", true), vec![]),
+            // its RunAs was wrong, whatever the event: always said
+            (
+                DEFAULT,
+                updated(Some(ADMIN), "root", false),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // the default document judged by the account's user, not the named one's
+            (
+                DEFAULT,
+                updated(None, "admin", false),
+                vec!["drift_reverted SSM-SessionManagerRunShell"],
+            ),
+            (DEFAULT, updated(None, "ops", false), vec![]),
+            // the editor left Run As as recorded (`ssm-ops`) and the policy
+            // now wants `ops`: the put-back is the policy's, told by the
+            // sweep's summary, never blamed on the editor
+            (
+                DEFAULT,
+                policy_applied(updated(None, "ssm-ops", false)),
+                vec![],
+            ),
+            (
+                ADMIN,
+                policy_applied(updated(Some(ADMIN), "admin", true)),
+                vec![],
+            ),
+            // the editor moved Run As under a changed policy: theirs
+            (
+                DEFAULT,
+                RegionOutcome {
+                    change: Some(Change::Document),
+                    ..updated(None, "root", false)
+                },
+                vec!["drift_reverted SSM-SessionManagerRunShell"],
+            ),
+        ];
+        for (on, outcome, want) in cases {
+            let t = edit_of(on);
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                packed_policy_size: None,
+                mode: None,
+                left_governance: None,
+                regions: vec![outcome.clone()],
+                alerts_lost: 0,
+            };
+            let reverts = HashMap::from([(outcome.slot(), 1)]);
+            let facts = Facts {
+                trigger: &t,
+                expected_editor: false,
+                reverts_last_hour: &reverts,
+                new_drift: &HashSet::new(),
+                new_missing: &HashSet::new(),
+                at: "2026-11-22T00:00:00Z",
+            };
+            let got: Vec<String> = decide(&report, Per::Region, &facts)
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{} {}",
+                        a.kind.as_str(),
+                        a.body["document"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "event on {on}: {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn a_failure_adds_to_a_revert_and_never_replaces_it() {
+        const ADMIN: &str = "SSMRunAs-Admin";
+        let failed = RegionOutcome::failed("eu-west-1", "AccessDeniedException", "denied".into())
+            .for_document(ADMIN, "admin");
+        let cases: [(Per, Vec<RegionOutcome>, Vec<&str>); 4] = [
+            // The named document keeps failing; the default one was put back.
+            (
+                Per::Region,
+                vec![updated(None, "mallory", false), failed.clone()],
+                vec!["remediation_failed", "drift_reverted"],
+            ),
+            (
+                Per::Region,
+                vec![failed.clone()],
+                vec!["remediation_failed"],
+            ),
+            (
+                Per::Region,
+                vec![updated(None, "ops", false), failed.clone()],
+                vec!["remediation_failed"],
+            ),
+            // A vend that failed somewhere is configured by its retry.
+            (
+                Per::Account,
+                vec![updated(None, "mallory", false), failed],
+                vec!["remediation_failed"],
+            ),
+        ];
+        for (scope, regions, want) in cases {
+            let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                packed_policy_size: None,
+                mode: None,
+                left_governance: None,
+                regions: regions.clone(),
+                alerts_lost: 0,
+            };
+            let reverts = HashMap::new();
+            let facts = Facts {
+                trigger: &t,
+                expected_editor: false,
+                reverts_last_hour: &reverts,
+                new_drift: &HashSet::new(),
+                new_missing: &HashSet::new(),
+                at: "2026-11-22T00:00:00Z",
+            };
+            let got: Vec<&str> = decide(&report, scope, &facts)
+                .iter()
+                .map(|a| a.kind.as_str())
+                .collect();
+            assert_eq!(got, want, "{scope:?}: {regions:?}");
+        }
+    }
+
+    #[test]
+    fn alert_ids_of_two_documents_in_one_region_differ_and_the_default_keeps_its_own() {
+        let t = edit_of("SSM-SessionManagerRunShell");
+        let admin = updated(Some("SSMRunAs-Admin"), "root", false);
+        let plain = updated(None, "root", false);
+        let facts = DriftFacts::default();
+        let a = drift("111122223333", "admin", &admin, &t, "now", facts);
+        let b = drift("111122223333", "ops", &plain, &t, "now", facts);
+        assert_ne!(a.alert_id, b.alert_id);
+        assert_eq!(
+            b.alert_id,
+            alert_id(&t, Kind::DriftReverted, "111122223333", Some("eu-west-1"))
+        );
+        assert!(
+            a.subject.contains("eu-west-1 SSMRunAs-Admin"),
+            "{}",
+            a.subject
+        );
+    }
+}

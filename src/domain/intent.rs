@@ -1,0 +1,375 @@
+//! Durable before the write: what a run is about to write, recorded with the
+//! write lease on the account-region's state item, and removed when the run
+//! records its result. A run that dies between its document write and its
+//! record leaves the intent behind, its lease running out; the next run that
+//! records that account-region (the event's retry, any later event, a sweep)
+//! adopts it: when the document shows the announced write, it records the
+//! revert (status, tamper count, history row) and sends the alert the dead
+//! run would have sent, under the same `alert_id`. Pure: building, judging
+//! and turning an intent into records and alerts.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::domain::alert::{self, Alert, Facts, Per};
+use crate::domain::outcome::{slot, AccountReport, Action, RegionOutcome};
+use crate::domain::ports::Versions;
+use crate::domain::preferences::RunAs;
+use crate::domain::trigger::{Actor, Context, Trigger, TriggerKind};
+
+/// What a run announces before its first write to one account-region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The run's token: the lease owner that wrote it.
+    pub owner: String,
+    pub account: String,
+    pub region: String,
+    /// A `[[document]]` name; `None` for `SSM-SessionManagerRunShell`.
+    pub document: Option<String>,
+    /// The user the write sets.
+    pub user: String,
+    /// The account's user (what alerts about the account name).
+    pub account_user: String,
+    pub trigger_id: String,
+    pub trigger_kind: String,
+    pub source: String,
+    pub event_name: Option<String>,
+    pub actor: Option<String>,
+    pub actor_type: Option<String>,
+    pub event_time: Option<String>,
+    /// The trigger is an edit of this document: the write reverts someone.
+    pub edited: bool,
+    /// The actor matches `exempt.principals`.
+    pub expected_editor: bool,
+    /// What the document said when the run decided to write.
+    pub before: Option<RunAs>,
+    /// `None`: there was no document (the write creates it).
+    pub versions_before: Option<Versions>,
+}
+
+/// What the run knows about itself when it takes a lease (the lease adds
+/// the owner and what it observed).
+#[derive(Debug, Clone)]
+pub struct Announce {
+    pub account: String,
+    pub region: String,
+    pub document: Option<String>,
+    pub user: String,
+    pub account_user: String,
+    pub trigger: Trigger,
+    pub expected_editor: bool,
+}
+
+impl Announce {
+    pub fn intent(&self, owner: &str, before: Option<RunAs>, versions: Option<Versions>) -> Intent {
+        let t = &self.trigger;
+        Intent {
+            owner: owner.to_string(),
+            account: self.account.clone(),
+            region: self.region.clone(),
+            document: self.document.clone(),
+            user: self.user.clone(),
+            account_user: self.account_user.clone(),
+            trigger_id: t.event_id.clone(),
+            trigger_kind: t.kind.as_str().to_string(),
+            source: t.source.clone(),
+            event_name: t.event_name.clone(),
+            actor: t.actor.as_ref().map(|a| a.arn.clone()),
+            actor_type: t.actor.as_ref().map(|a| a.identity_type.clone()),
+            event_time: t.context.event_time.clone(),
+            edited: t.edits(
+                self.document
+                    .as_deref()
+                    .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
+            ),
+            expected_editor: self.expected_editor,
+            before,
+            versions_before: versions,
+        }
+    }
+}
+
+fn kind_of(s: &str) -> TriggerKind {
+    match s {
+        "account_vended" => TriggerKind::AccountVended,
+        "document_changed" => TriggerKind::DocumentChanged,
+        "account_moved" => TriggerKind::AccountMoved,
+        "sweep" => TriggerKind::Sweep,
+        "run_as_override" => TriggerKind::RunAsOverride,
+        "member_stack_landed" => TriggerKind::MemberStackLanded,
+        "baseline_applied" => TriggerKind::BaselineApplied,
+        _ => TriggerKind::Ignored,
+    }
+}
+
+impl Intent {
+    /// The slot (state item) it is about.
+    pub fn slot(&self) -> String {
+        slot(&self.region, self.document.as_deref())
+    }
+
+    /// The trigger of the run that announced it, as its alerts name it.
+    pub fn trigger(&self) -> Trigger {
+        Trigger {
+            kind: kind_of(&self.trigger_kind),
+            account: Some(self.account.clone()),
+            region: Some(self.region.clone()),
+            actor: self.actor.as_ref().map(|arn| Actor {
+                arn: arn.clone(),
+                identity_type: self.actor_type.clone().unwrap_or_default(),
+                session_name: None,
+            }),
+            event_id: self.trigger_id.clone(),
+            source: self.source.clone(),
+            event_name: self.event_name.clone(),
+            reason: "a run that died after its write".into(),
+            context: Context {
+                event_time: self.event_time.clone(),
+                document: self.document.clone(),
+                ..Context::default()
+            },
+        }
+    }
+
+    /// Whether the document shows the announced write: compliant, default
+    /// is the latest, and newer than what the run saw (or created since).
+    /// Anything else means the write did not land, or a later writer's
+    /// version is what is there now: nothing to adopt.
+    pub fn landed(&self, compliant: bool, default_version: Option<&str>) -> bool {
+        let Some(now) = default_version.and_then(|v| v.parse::<u64>().ok()) else {
+            return false;
+        };
+        compliant
+            && match &self.versions_before {
+                None => true,
+                Some(v) => v.latest.parse::<u64>().is_ok_and(|before| now > before),
+            }
+    }
+
+    /// What the dead run did, as its outcome would have said.
+    pub fn outcome(&self, version_after: &str) -> RegionOutcome {
+        let action = if self.versions_before.is_none() {
+            Action::Created
+        } else {
+            Action::Updated
+        };
+        RegionOutcome {
+            region: self.region.clone(),
+            document: None,
+            desired_user: None,
+            action,
+            before: self.before.clone(),
+            after: Some(RunAs::desired(&self.user)),
+            versions_before: self.versions_before.clone(),
+            version_after: Some(version_after.to_string()),
+            error_code: None,
+            error: None,
+            followed: false,
+            nodes: None,
+            mode: None,
+            held: None,
+            change: None,
+            replaced: None,
+        }
+        .for_document(
+            self.document
+                .as_deref()
+                .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
+            &self.user,
+        )
+    }
+
+    /// `reverted` when the write undid an edit, `remediated` otherwise.
+    pub fn status(&self) -> &'static str {
+        if self.edited {
+            "reverted"
+        } else {
+            "remediated"
+        }
+    }
+
+    /// The alerts the dead run would have sent for this account-region:
+    /// decided by the same rules ([`alert::decide`]), so the same `alert_id`.
+    /// `earlier_reverts`: reverts of this slot already counted in the hour.
+    pub fn alerts(&self, version_after: &str, earlier_reverts: usize, at: &str) -> Vec<Alert> {
+        let trigger = self.trigger();
+        let outcome = self.outcome(version_after);
+        let scope = match trigger.kind {
+            TriggerKind::DocumentChanged => Per::Region,
+            k if k.configures_account() => Per::Account,
+            // A sweep's fixes are in its summary; nothing else alerts.
+            _ => return vec![],
+        };
+        let report = AccountReport {
+            account: self.account.clone(),
+            name: None,
+            ou_path: None,
+            desired_user: Some(self.account_user.clone()),
+            rule: None,
+            role: None,
+            packed_policy_size: None,
+            mode: None,
+            left_governance: None,
+            regions: vec![outcome.clone()],
+            alerts_lost: 0,
+        };
+        let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
+        let facts = Facts {
+            trigger: &trigger,
+            expected_editor: self.expected_editor,
+            reverts_last_hour: &reverts,
+            new_drift: &HashSet::new(),
+            new_missing: &HashSet::new(),
+            at,
+        };
+        alert::decide(&report, scope, &facts)
+    }
+
+    /// The history row the dead run would have written.
+    pub fn history(&self, version_after: &str) -> crate::domain::records::HistoryRow {
+        let o = self.outcome(version_after);
+        crate::domain::records::HistoryRow {
+            account: self.account.clone(),
+            region: self.region.clone(),
+            document: self.document.clone(),
+            status: self.status().to_string(),
+            action: o.action.as_str().to_string(),
+            before: json!(o.before),
+            after: json!(o.after),
+            actor: self.actor.clone(),
+            trigger_id: self.trigger_id.clone(),
+            trigger_kind: self.trigger_kind.clone(),
+            versions_before: o
+                .versions_before
+                .as_ref()
+                .map(|v| format!("default {} latest {}", v.default, v.latest)),
+            version_after: Some(version_after.to_string()),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an intent serialises")
+    }
+
+    /// `None` for anything unreadable (logged by the caller).
+    pub fn parse(text: &str) -> Result<Intent, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+/// `Value` form for logs.
+pub fn describe(i: &Intent) -> Value {
+    json!({"trigger_id": i.trigger_id, "account": i.account, "slot": i.slot(), "owner": i.owner})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::Kind;
+
+    fn edit() -> Intent {
+        let trigger = Trigger {
+            kind: TriggerKind::DocumentChanged,
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            actor: Some(Actor {
+                arn: "arn:aws:iam::111122223333:role/Admin".into(),
+                identity_type: "AssumedRole".into(),
+                session_name: Some("x".into()),
+            }),
+            event_id: "e-1".into(),
+            source: "aws.ssm".into(),
+            event_name: Some("UpdateDocument".into()),
+            reason: "test".into(),
+            context: Context {
+                document: Some(crate::domain::trigger::DOCUMENT_NAME.into()),
+                ..Context::default()
+            },
+        };
+        Announce {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            document: None,
+            user: "ops".into(),
+            account_user: "ops".into(),
+            trigger,
+            expected_editor: false,
+        }
+        .intent(
+            "run-1",
+            Some(RunAs {
+                enabled: Some(Value::Bool(true)),
+                user: Some(Value::String("mallory".into())),
+            }),
+            Some(Versions {
+                default: "3".into(),
+                latest: "3".into(),
+            }),
+        )
+    }
+
+    #[test]
+    fn round_trips_and_judges_whether_the_write_landed() {
+        let i = edit();
+        assert_eq!(Intent::parse(&i.to_json()).unwrap(), i);
+        assert!(Intent::parse("{").is_err());
+        assert!(Intent::parse("{\"owner\": 1}").is_err());
+        let cases = [
+            (true, Some("4"), true),
+            (true, Some("3"), false),
+            (true, Some("2"), false),
+            (false, Some("4"), false),
+            (true, None, false),
+            (true, Some("x"), false),
+        ];
+        for (compliant, version, want) in cases {
+            assert_eq!(
+                i.landed(compliant, version),
+                want,
+                "{compliant} {version:?}"
+            );
+        }
+        let created = Intent {
+            versions_before: None,
+            ..edit()
+        };
+        assert!(created.landed(true, Some("1")));
+        assert_eq!(created.outcome("1").action, Action::Created);
+    }
+
+    #[test]
+    fn the_adopted_alert_is_the_one_the_dead_run_would_have_sent() {
+        let i = edit();
+        assert!(i.edited);
+        assert_eq!(i.status(), "reverted");
+        let alerts = i.alerts("4", 0, "2026-11-22T00:00:00.000Z");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].kind, Kind::DriftReverted);
+        assert_eq!(
+            alerts[0].alert_id,
+            alert::alert_id(
+                &i.trigger(),
+                Kind::DriftReverted,
+                &i.account,
+                Some("eu-west-1")
+            )
+        );
+        assert_eq!(alerts[0].body["before"]["runAsDefaultUser"], "mallory");
+        let tamper = i.alerts("4", 2, "2026-11-22T00:00:00.000Z");
+        assert_eq!(tamper[0].kind, Kind::TamperRepeated);
+        let row = i.history("4");
+        assert_eq!(
+            (row.status.as_str(), row.action.as_str()),
+            ("reverted", "updated")
+        );
+        let sweep = Intent {
+            trigger_kind: "sweep".into(),
+            edited: false,
+            ..edit()
+        };
+        assert!(sweep.alerts("4", 0, "t").is_empty());
+        assert_eq!(sweep.status(), "remediated");
+    }
+}

@@ -1,0 +1,36 @@
+//! The pure core: the shared vocabulary (outcomes, ids, jobs, work, the
+//! ports' shapes), the event shapes, the policy, document content and the
+//! decisions of what is told and how it is worded. Imports nothing above it:
+//! no adapter, no flow, no entry.
+
+pub mod agent_doc;
+pub mod alert;
+pub mod bypass;
+pub mod canary;
+pub mod chat;
+pub mod clock;
+pub mod coalesce;
+pub mod config;
+pub mod deadline;
+pub mod degraded;
+pub mod governance;
+pub mod heartbeat;
+pub mod identity_center;
+pub mod ids;
+pub mod intent;
+pub mod job;
+pub mod landing_gate;
+pub mod metrics;
+pub mod nodes;
+pub mod org_state;
+pub mod outcome;
+pub mod policy;
+pub mod ports;
+pub mod preferences;
+pub mod records;
+pub mod release;
+pub mod report;
+pub mod summary;
+pub mod trigger;
+pub mod words;
+pub mod work;

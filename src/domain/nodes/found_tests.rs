@@ -1,0 +1,444 @@
+use super::*;
+
+fn assoc(id: &str, version: &str, counts: Counts) -> Association {
+    Association {
+        id: id.into(),
+        version: version.into(),
+        counts,
+        ..Association::default()
+    }
+}
+
+fn counts(success: u64, failed: u64, running: u64) -> Counts {
+    Counts {
+        success,
+        failed,
+        running,
+        ..Counts::default()
+    }
+}
+
+fn told(id: &str, user: &str, missing: &[&str]) -> Readiness {
+    Readiness {
+        association_id: id.into(),
+        association_version: "1".into(),
+        user: user.into(),
+        checked: 3,
+        missing: missing.len() as u64,
+        missing_nodes: missing.iter().map(|m| m.to_string()).collect(),
+        linux_or_macos: None,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_run_under_way_keeps_the_last_finished_verdict() {
+    let before = told("a", "ops", &["i-1", "i-2"]);
+    // (what, association, recorded, kept?, checked, missing)
+    let cases = [
+        (
+            "finished",
+            assoc("a", "1", counts(1, 2, 0)),
+            Some(&before),
+            Kept::No,
+            3,
+            2,
+        ),
+        (
+            "under way: kept",
+            assoc("a", "1", counts(1, 0, 2)),
+            Some(&before),
+            Kept::Recorded,
+            3,
+            2,
+        ),
+        (
+            "under way after our update",
+            assoc("a", "2", counts(0, 0, 3)),
+            Some(&before),
+            Kept::Recorded,
+            3,
+            2,
+        ),
+        (
+            "another association",
+            assoc("b", "1", counts(1, 0, 2)),
+            Some(&before),
+            Kept::No,
+            0,
+            0,
+        ),
+        (
+            "nothing recorded, no failure yet",
+            assoc("a", "1", counts(2, 0, 1)),
+            None,
+            Kept::No,
+            0,
+            0,
+        ),
+        (
+            "nothing recorded, a failure",
+            assoc("a", "1", counts(1, 1, 1)),
+            None,
+            Kept::No,
+            2,
+            1,
+        ),
+    ];
+    for (what, a, recorded, kept, checked, missing) in cases {
+        let (r, k) = verdict_of(&a, "ops", recorded);
+        // Kept: the recorded missing; else SSM's failures, read next.
+        let found = match k {
+            Kept::Recorded => r.missing,
+            Kept::No => r.failed,
+        };
+        assert_eq!((k, r.checked, found), (kept, checked, missing), "{what}");
+        if k == Kept::Recorded {
+            assert_eq!(r.missing_nodes, before.missing_nodes, "{what}");
+            // Of the run it was read from: the run under way is read when done.
+            assert_eq!(r, before, "{what}");
+        } else {
+            assert_eq!(r.association_version, a.version, "{what}");
+        }
+    }
+    // Another user's verdict is not this one's.
+    let (_, k) = verdict_of(&assoc("a", "1", counts(0, 0, 3)), "admin", Some(&before));
+    assert_eq!(k, Kept::No);
+}
+
+fn node(id: &str, status: &str, stderr: &str) -> NodeResult {
+    NodeResult {
+        node: id.into(),
+        status: status.into(),
+        detailed: None,
+        summary: Some(format!(
+            "2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \nThe operation checkRunAsUserLinux failed because {stderr}."
+        )),
+    }
+}
+
+const GONE: &str = "runas-guard: Run As user ops does not exist on this node (id failed)\n";
+const NO_USER: &str = "runas-guard: check could not run: the agent passed no user name\n";
+
+#[test]
+fn failed_nodes_are_missing_only_on_the_scripts_line() {
+    let a = assoc(
+        "a",
+        "1",
+        Counts {
+            success: 5,
+            failed: 4,
+            timed_out: 1,
+            undeliverable: 2,
+            ..Counts::default()
+        },
+    );
+    let (now, _) = verdict_of(&a, "ops", None);
+    assert_eq!((now.checked, now.missing, now.not_run.nodes), (12, 0, 3));
+    let read = vec![
+        node("i-3", "Failed", GONE),
+        node("i-1", "Failed", NO_USER),
+        node("i-2", "Failed", "something else\n"),
+        node("i-3", "Failed", GONE), // listed twice: counted once
+    ];
+    let r = tally(now, read);
+    assert_eq!((r.checked, r.missing), (12, 1));
+    assert_eq!(r.missing_nodes, ["i-3"]);
+    // 2 undeliverable + 1 timed out (counts), 1 no user, 1 without a
+    // verdict, 1 failed but not read (4 failed, 3 distinct read).
+    assert_eq!(r.not_run.nodes, 6);
+    let reasons: Vec<(Reason, u64)> = r.not_run.reasons.iter().map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(
+        reasons,
+        [
+            (Reason::NoUserPassed, 1),
+            (Reason::TimedOut, 1),
+            (Reason::Undeliverable, 2),
+            (Reason::FailedWithoutVerdict, 1),
+            (Reason::NotRead, 1),
+        ]
+    );
+    let read: Vec<&str> = r.not_run.read.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(read, ["i-1", "i-2"]);
+    assert_eq!(
+        r.summary(),
+        "user ops missing on 1 of 12 nodes; check could not run on 6 nodes (the agent passed the check no user name: 1, timed out: 1, not delivered to the node: 2, failed without the check's verdict: 1, failed, verdict not read (20 nodes are read one by one): 1)"
+    );
+    // A later look at the same failures keeps these verdicts, reading nothing.
+    let (again, _) = verdict_of(&a, "ops", Some(&r));
+    assert_eq!(reuse(again, &r), r);
+    // Read back from the row, the same.
+    assert_eq!(Readiness::from_json(&r.to_json()), Some(r));
+}
+
+#[test]
+fn only_could_not_run_is_never_missing() {
+    let a = assoc(
+        "a",
+        "1",
+        Counts {
+            failed: 30,
+            timed_out: 2,
+            ..Counts::default()
+        },
+    );
+    let (now, _) = verdict_of(&a, "ops", None);
+    let read = (0..25)
+        .map(|i| node(&format!("i-{i:02}"), "Failed", NO_USER))
+        .collect();
+    let r = tally(now, read);
+    assert_eq!((r.checked, r.missing), (32, 0));
+    assert!(r.missing_nodes.is_empty());
+    // 20 read (the bound), 10 not read, 2 timed out.
+    assert_eq!(r.not_run.nodes, 32);
+    assert_eq!(r.not_run.read.len(), crate::domain::nodes::MAX_NODE_IDS);
+    assert_eq!(r.not_run.reasons.get(&Reason::NotRead), Some(&10));
+    assert_eq!(
+        r.summary(),
+        "user ops; check could not run on 32 nodes (the agent passed the check no user name: 20, timed out: 2, failed, verdict not read (20 nodes are read one by one): 10)"
+    );
+}
+
+#[test]
+fn a_record_of_an_older_build_reads_as_before_and_is_read_again() {
+    // Written before `not_run` and `failed` existed.
+    let old = r#"{"association_id":"a","association_version":"1","user":"ops","checked":3,"missing":1,"missing_nodes":["i-1"]}"#;
+    let r = Readiness::from_json(old).expect("reads");
+    assert_eq!((r.missing, r.failed, r.not_run.nodes), (1, 0, 0));
+    let a = assoc("a", "1", counts(2, 1, 0));
+    let (now, _) = verdict_of(&a, "ops", Some(&r));
+    // Its failures are not known to be the script's verdicts: read again.
+    assert_ne!(now.failed, r.failed);
+}
+
+#[test]
+fn only_the_failures_recorded_under_the_same_check_keep_their_verdicts() {
+    let now = Readiness {
+        association_id: "a".into(),
+        association_version: "2".into(),
+        user: "ops".into(),
+        checked: 3,
+        failed: 1,
+        document_version: Some("4".into()),
+        last_run: Some(3000),
+        ..Default::default()
+    };
+    let recorded = Readiness {
+        missing: 1,
+        missing_nodes: vec!["i-1".into()],
+        last_run: None,
+        ..now.clone()
+    };
+    let changed = |f: fn(&mut Readiness)| {
+        let mut r = recorded.clone();
+        f(&mut r);
+        r
+    };
+    let cases: Vec<(&str, Readiness, bool)> = vec![
+        (
+            "the same check, whatever runs since",
+            recorded.clone(),
+            true,
+        ),
+        (
+            "the association changed since",
+            changed(|r| r.association_version = "1".into()),
+            false,
+        ),
+        (
+            "the check document changed since",
+            changed(|r| r.document_version = Some("3".into())),
+            false,
+        ),
+        (
+            "a row from before the document version was recorded",
+            changed(|r| r.document_version = None),
+            false,
+        ),
+        (
+            "read when the document changed, no run since",
+            changed(|r| r.reread_after = Some(3000)),
+            true,
+        ),
+        (
+            "read when the document changed, a run since",
+            changed(|r| r.reread_after = Some(2000)),
+            false,
+        ),
+        (
+            "another association",
+            changed(|r| r.association_id = "b".into()),
+            false,
+        ),
+        ("another user", changed(|r| r.user = "admin".into()), false),
+        ("other failures", changed(|r| r.failed = 2), false),
+        ("other nodes", changed(|r| r.checked = 4), false),
+    ];
+    for (what, r, same) in cases {
+        assert_eq!(same_run(&r, &now), same, "{what}");
+    }
+    // A read because the document changed awaits the run after this one.
+    let before = changed(|r| r.document_version = Some("3".into()));
+    assert_eq!(reread_after(Some(&before), &now), Some(3000));
+    for (what, r) in [
+        ("the same document", Some(recorded.clone())),
+        ("nothing recorded", None),
+        (
+            "a row from before the version was recorded",
+            Some(changed(|r| r.document_version = None)),
+        ),
+        (
+            "another association",
+            Some(changed(|r| {
+                r.association_id = "b".into();
+                r.document_version = Some("3".into())
+            })),
+        ),
+    ] {
+        assert_eq!(reread_after(r.as_ref(), &now), None, "{what}");
+    }
+    // The run time moves every day: never recorded, so an unchanged row is
+    // not written again.
+    assert!(!now.to_json().contains("3000"), "{}", now.to_json());
+    assert_eq!(
+        crate::domain::nodes::DocumentVersions {
+            default: "4".into(),
+            latest: "5".into()
+        }
+        .run_by(None),
+        "4"
+    );
+    let v = crate::domain::nodes::DocumentVersions {
+        default: "4".into(),
+        latest: "5".into(),
+    };
+    assert_eq!(
+        [
+            v.run_by(Some("$DEFAULT")),
+            v.run_by(Some("$LATEST")),
+            v.run_by(Some("2"))
+        ],
+        ["4", "5", "2"]
+    );
+}
+
+/// A store whose node reads and document version are the test's, counted.
+struct Counted {
+    reads: std::sync::atomic::AtomicUsize,
+    read: std::sync::Mutex<Vec<NodeResult>>,
+    default: std::sync::Mutex<String>,
+}
+
+impl Counted {
+    fn new(read: Vec<NodeResult>) -> Counted {
+        Counted {
+            reads: Default::default(),
+            read: std::sync::Mutex::new(read),
+            default: std::sync::Mutex::new("1".into()),
+        }
+    }
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Associations for Counted {
+    fn account(&self) -> &str {
+        "111122223333"
+    }
+    fn region(&self) -> &str {
+        "eu-west-1"
+    }
+    async fn find(&self) -> Result<Vec<Association>, AwsError> {
+        unreachable!("a look never lists")
+    }
+    async fn describe(&self, _: &str) -> Result<Option<Association>, AwsError> {
+        unreachable!("a look never describes")
+    }
+    async fn create(&self, _: &str, _: bool) -> Result<Association, AwsError> {
+        unreachable!("a look never writes")
+    }
+    async fn tag(&self, _: &str) -> Result<(), AwsError> {
+        unreachable!("a look never writes")
+    }
+    async fn update(&self, _: &str, _: &str, _: &str) -> Result<Option<Association>, AwsError> {
+        unreachable!("a look never writes")
+    }
+    async fn delete(&self, _: &str) -> Result<bool, AwsError> {
+        unreachable!("a look never writes")
+    }
+    async fn document_versions(
+        &self,
+    ) -> Result<Option<crate::domain::nodes::DocumentVersions>, AwsError> {
+        let default = self.default.lock().unwrap().clone();
+        Ok(Some(crate::domain::nodes::DocumentVersions {
+            latest: default.clone(),
+            default,
+        }))
+    }
+    async fn any_linux_or_macos_node(&self) -> Result<bool, AwsError> {
+        Ok(true)
+    }
+    async fn failed_nodes(&self, _: &str, _: usize) -> Result<Vec<NodeResult>, AwsError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.read.lock().unwrap().clone())
+    }
+}
+
+#[tokio::test]
+async fn a_changed_check_document_is_read_again_until_a_run_of_it_is_read() {
+    // The old check could not run on i-1 (no user name reached it).
+    let store = Counted::new(vec![node("i-1", "Failed", NO_USER)]);
+    let ran = |at: i64| Association {
+        last_run: Some(at),
+        ..assoc("a", "1", counts(2, 1, 0))
+    };
+    let first = readiness(&store, &ran(1000), "ops", None).await.unwrap();
+    assert_eq!(
+        (first.missing, first.not_run.nodes, store.reads()),
+        (0, 1, 1)
+    );
+    assert_eq!(first.document_version.as_deref(), Some("1"));
+    // State Manager runs the same check again: the same failures, no read.
+    let steady = readiness(&store, &ran(2000), "ops", Some(&first))
+        .await
+        .unwrap();
+    assert_eq!((steady.not_run.nodes, store.reads()), (1, 1));
+    assert_eq!(steady.to_json(), first.to_json(), "nothing to write");
+
+    // The member stack updates the check document (version 2): read again
+    // at once, though its next run has not come yet (the old run's reports).
+    *store.default.lock().unwrap() = "2".into();
+    let changed = readiness(&store, &ran(2000), "ops", Some(&steady))
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.not_run.nodes, changed.reread_after, store.reads()),
+        (1, Some(2000), 2)
+    );
+    // No run since: the same.
+    let waiting = readiness(&store, &ran(2000), "ops", Some(&changed))
+        .await
+        .unwrap();
+    assert_eq!((waiting.reread_after, store.reads()), (Some(2000), 2));
+    // Its run: i-1 fails as before, now on the script's line. Read: missing.
+    *store.read.lock().unwrap() = vec![node("i-1", "Failed", GONE)];
+    let after = readiness(&store, &ran(3000), "ops", Some(&waiting))
+        .await
+        .unwrap();
+    assert_eq!(store.reads(), 3);
+    assert_eq!(
+        (
+            after.missing,
+            after.missing_nodes.clone(),
+            after.not_run.nodes,
+            after.reread_after
+        ),
+        (1, vec!["i-1".to_string()], 0, None)
+    );
+    // And steady again.
+    let again = readiness(&store, &ran(4000), "ops", Some(&after))
+        .await
+        .unwrap();
+    assert_eq!((again.missing, store.reads()), (1, 3));
+}

@@ -1,0 +1,743 @@
+//! What a sweep tells on-call (pure): a [`Tally`] of every account-region it
+//! looked at, mergeable so fanned-out accounts can each contribute theirs, and
+//! the one `sweep_summary` alert it deserves, if any. Nothing is said when
+//! the organization was already compliant (or its drift was already known).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::alert::{alert_id, Alert, Kind, Severity};
+use crate::domain::outcome::{AccountReport, Action};
+use crate::domain::trigger::Trigger;
+
+mod policy;
+pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
+
+/// Account-regions a summary names; the rest are in the report and `status`.
+pub const MAX_ENTRIES: usize = 50;
+
+/// One account-region worth naming.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub account: String,
+    pub name: String,
+    pub region: String,
+    /// A `[[document]]` name; absent for `SSM-SessionManagerRunShell`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    pub action: String,
+    /// RunAs before -> after, short form (`on/root`, `no document`).
+    pub before: String,
+    pub after: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// A pending row: since when and what it awaits; a held one: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The document's mode as the policy's rules give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub accounts: usize,
+    pub account_regions: usize,
+    /// Account-regions per action (`none`, `created`, `failed`, ...).
+    pub counts: BTreeMap<String, usize>,
+    /// Audit mode: drift first seen by this sweep.
+    pub newly_noncompliant: usize,
+    /// The run-as user check: account-regions with nodes lacking the user,
+    /// those this sweep found first, and the nodes in all.
+    #[serde(default)]
+    pub user_missing: usize,
+    #[serde(default)]
+    pub newly_user_missing: usize,
+    #[serde(default)]
+    pub nodes_missing: u64,
+    /// Changed, failed or newly noncompliant, in total.
+    pub notable: usize,
+    /// The first [`MAX_ENTRIES`] of them, failures first.
+    pub entries: Vec<Entry>,
+    /// New accounts' rows awaiting their member stack (the first
+    /// [`MAX_ENTRIES`]): named, but not news on their own.
+    #[serde(default)]
+    pub pending: Vec<Entry>,
+    /// Account-regions per mode (of `SSM-SessionManagerRunShell`'s rows).
+    #[serde(default)]
+    pub modes: BTreeMap<String, usize>,
+    /// Accounts outside the policy's `[scope]` (never entered).
+    #[serde(default)]
+    pub out_of_scope: usize,
+    /// `enforce-when-ready` rows the check's verdict kept in audit.
+    #[serde(default)]
+    pub held: usize,
+    /// What the policy changed: its own alert (`policy_applied`), not this
+    /// summary's news.
+    #[serde(default)]
+    pub policy: PolicyTally,
+    /// Accounts the sweep governed: it looked at their documents (a row
+    /// that is neither failed, waiting, skipped nor excluded).
+    #[serde(default)]
+    pub governed: usize,
+    /// Accounts it should have governed: those governed, and those whose
+    /// every row failed (unreachable, or their standing unreadable).
+    #[serde(default)]
+    pub expected: usize,
+    /// Accounts whose standing in Organizations could not be read.
+    #[serde(default)]
+    pub unreadable: usize,
+    /// Accounts a policy change dropped from governance in this sweep (told
+    /// in one `account_left_governance` beside the summary): all counted,
+    /// the first [`crate::domain::governance::MAX_LISTED`] listed.
+    #[serde(default)]
+    pub left_governance: usize,
+    #[serde(default)]
+    pub left_entries: Vec<crate::domain::governance::Dropped>,
+}
+
+/// One account-region worth naming. Nothing changed where it failed or
+/// waits; a pending row says since when and what it awaits, in `detail`.
+fn entry(report: &AccountReport, o: &crate::domain::outcome::RegionOutcome) -> Entry {
+    let unchanged = matches!(o.action, Action::Failed | Action::Pending);
+    Entry {
+        account: report.account.clone(),
+        name: report.name.clone().unwrap_or_default(),
+        region: o.region.clone(),
+        document: o.document.clone(),
+        action: o.action.as_str().to_string(),
+        before: short(&o.before),
+        after: if unchanged {
+            "unchanged".into()
+        } else {
+            short(&o.after)
+        },
+        error_code: o.error_code.clone(),
+        mode: o.mode.map(|m| m.as_str().to_string()),
+        detail: o.held.clone().or_else(|| {
+            (o.action == Action::Pending)
+                .then(|| o.error.clone())
+                .flatten()
+        }),
+    }
+}
+
+/// (governed, expected) for one account: governed when the run looked at a
+/// document there; expected too when every row failed instead. Accounts
+/// waiting (a vend in progress, pending activation), skipped for their
+/// state, exempt or out of scope are neither.
+fn governed(report: &AccountReport) -> (bool, bool) {
+    let looked = report.regions.iter().any(|o| {
+        o.action.wrote()
+            || matches!(
+                o.action,
+                Action::None | Action::WouldChange | Action::RegionDisabled | Action::Deferred
+            )
+    });
+    let failed = report.regions.iter().any(|o| o.action == Action::Failed);
+    (looked, looked || failed)
+}
+
+/// The check's association kept (created or put back) is counted apart:
+/// in audit mode it is written too, and it is not a document "fixed".
+fn counted_as(o: &crate::domain::outcome::RegionOutcome) -> String {
+    match (o.nodes.is_some(), o.action.wrote()) {
+        (true, true) => format!("check-{}", o.action.as_str()),
+        _ => o.action.as_str().to_string(),
+    }
+}
+
+fn short(r: &Option<crate::domain::preferences::RunAs>) -> String {
+    r.as_ref()
+        .map_or_else(|| "no document".into(), |r| r.short())
+}
+
+impl Tally {
+    /// Adds one account; `news` names its slots whose drift, or whose
+    /// nodes lacking the user, this sweep saw first.
+    pub fn add(&mut self, report: &AccountReport, news: &HashSet<String>) {
+        let new_drift = news;
+        self.accounts += 1;
+        self.count_governed(report);
+        if report
+            .regions
+            .iter()
+            .any(|o| o.action == Action::OutOfScope)
+        {
+            self.out_of_scope += 1;
+        }
+        self.add_departure(report);
+        for o in &report.regions {
+            // One per account-region: a `[[document]]`'s row and the
+            // check's are more rows of the same account-region.
+            self.account_regions += usize::from(o.document.is_none());
+            if let Some(m) = o.mode.filter(|_| o.document.is_none()) {
+                *self.modes.entry(m.as_str().to_string()).or_default() += 1;
+            }
+            self.held += usize::from(o.held.is_some());
+            if let Some(n) = o.nodes.as_ref().filter(|n| n.missing > 0) {
+                let newly = news.contains(&o.slot());
+                self.user_missing += 1;
+                self.nodes_missing += n.missing;
+                self.newly_user_missing += usize::from(newly);
+                if newly {
+                    self.notable += 1;
+                    self.entries.push(Entry {
+                        account: report.account.clone(),
+                        name: report.name.clone().unwrap_or_default(),
+                        region: o.region.clone(),
+                        document: o.document.clone(),
+                        action: "user-missing".into(),
+                        before: String::new(),
+                        after: n.summary(),
+                        error_code: None,
+                        detail: None,
+                        mode: report.mode.map(|m| m.as_str().to_string()),
+                    });
+                }
+            }
+            *self.counts.entry(counted_as(o)).or_default() += 1;
+            if self.policy.add(report, o) {
+                continue;
+            }
+            if o.action == Action::Pending {
+                self.pending.push(entry(report, o));
+                continue;
+            }
+            let newly = o.action == Action::WouldChange && new_drift.contains(&o.slot());
+            self.newly_noncompliant += usize::from(newly);
+            if !(o.action.wrote() || o.action == Action::Failed || newly) {
+                continue;
+            }
+            self.notable += 1;
+            self.entries.push(entry(report, o));
+        }
+        self.trim();
+    }
+
+    /// Whether the account was governed, should have been, or could not
+    /// be read (the sweep's check of itself, [`crate::domain::degraded`]).
+    fn count_governed(&mut self, report: &AccountReport) {
+        let (governed, expected) = governed(report);
+        self.governed += usize::from(governed);
+        self.expected += usize::from(expected);
+        self.unreadable +=
+            usize::from(report.regions.iter().any(|o| {
+                o.error_code.as_deref() == Some(crate::domain::org_state::UNREADABLE_CODE)
+            }));
+    }
+
+    /// An account a policy change dropped: its summary's, not its own alert.
+    fn add_departure(&mut self, report: &AccountReport) {
+        let dropped = report.left_governance.as_ref();
+        if let Some(d) = dropped.filter(|d| crate::domain::governance::in_summary(d.cause)) {
+            self.left_governance += 1;
+            self.left_entries.push(d.into());
+        }
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        self.accounts += other.accounts;
+        self.account_regions += other.account_regions;
+        for (k, v) in other.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+        self.newly_noncompliant += other.newly_noncompliant;
+        self.user_missing += other.user_missing;
+        self.newly_user_missing += other.newly_user_missing;
+        self.nodes_missing += other.nodes_missing;
+        for (k, v) in other.modes {
+            *self.modes.entry(k).or_default() += v;
+        }
+        self.out_of_scope += other.out_of_scope;
+        self.held += other.held;
+        self.policy.merge(other.policy);
+        self.governed += other.governed;
+        self.expected += other.expected;
+        self.unreadable += other.unreadable;
+        self.left_governance += other.left_governance;
+        self.left_entries.extend(other.left_entries);
+        self.notable += other.notable;
+        self.entries.extend(other.entries);
+        self.pending.extend(other.pending);
+        self.trim();
+    }
+
+    /// Failures first, then by account and region: the same entries whatever
+    /// order accounts finished in.
+    fn trim(&mut self) {
+        self.entries.sort_by(|a, b| {
+            (a.action != "failed", &a.account, &a.region).cmp(&(
+                b.action != "failed",
+                &b.account,
+                &b.region,
+            ))
+        });
+        self.entries.truncate(MAX_ENTRIES);
+        self.pending
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        self.pending.truncate(MAX_ENTRIES);
+        self.left_entries.sort_by(|a, b| a.account.cmp(&b.account));
+        self.left_entries
+            .truncate(crate::domain::governance::MAX_LISTED);
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.counts.get(action.as_str()).copied().unwrap_or(0)
+    }
+
+    pub fn fixed(&self) -> usize {
+        [Action::Created, Action::Updated, Action::DefaultSwitched]
+            .iter()
+            .map(|a| self.count(*a))
+            .sum()
+    }
+}
+
+/// What the subject says happened, in order of interest.
+fn headline(tally: &Tally, failed: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    if tally.fixed() > 0 {
+        parts.push(format!("{} fixed", tally.fixed()));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} FAILED"));
+    }
+    if tally.newly_noncompliant > 0 {
+        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
+    }
+    let waiting = tally.count(Action::Pending);
+    if waiting > 0 {
+        parts.push(format!("{waiting} awaiting their member stack"));
+    }
+    let checks: usize = ["check-created", "check-updated"]
+        .iter()
+        .map(|k| tally.counts.get(*k).copied().unwrap_or(0))
+        .sum();
+    if checks > 0 {
+        parts.push(format!("{checks} run-as user check associations kept"));
+    }
+    if tally.newly_user_missing > 0 {
+        parts.push(format!(
+            "{} newly missing the Run As user",
+            tally.newly_user_missing
+        ));
+    }
+    parts
+}
+
+/// The sweep's one alert, or nothing when nothing changed, failed or newly drifted.
+pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
+    if tally.notable == 0 {
+        return None;
+    }
+    let failed = tally.count(Action::Failed);
+    let severity = if failed > 0 {
+        Severity::Error
+    } else {
+        Severity::Info
+    };
+    let kind = Kind::SweepSummary;
+    let id = alert_id(trigger, kind, "-", None);
+    let parts = headline(tally, failed);
+    let subject = format!(
+        "runas-guard sweep: {} of {} in {}",
+        parts.join(", "),
+        crate::domain::words::count(tally.account_regions, "account-region"),
+        crate::domain::words::count(tally.accounts, "account")
+    );
+    let body = json!({
+        "alert_id": id,
+        "kind": kind,
+        "severity": severity,
+        "account": null,
+        "region": null,
+        "actor": null,
+        "before": null,
+        "after": null,
+        "trigger_id": trigger.event_id,
+        "trigger_kind": trigger.kind.as_str(),
+        "at": at,
+        "accounts": tally.accounts,
+        "account_regions": tally.account_regions,
+        "counts": tally.counts,
+        "fixed": tally.fixed(),
+        "failed": failed,
+        "newly_noncompliant": tally.newly_noncompliant,
+        "user_missing": tally.user_missing,
+        "newly_user_missing": tally.newly_user_missing,
+        "nodes_missing": tally.nodes_missing,
+        "entries": tally.entries,
+        "pending": tally.count(Action::Pending),
+        "pending_entries": tally.pending,
+        "modes": tally.modes,
+        "out_of_scope": tally.out_of_scope,
+        "held": tally.held,
+        "more": tally.notable - tally.entries.len(),
+    });
+    Some(Alert::new(kind, severity, "-", &subject, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::outcome::RegionOutcome;
+    use crate::domain::preferences::RunAs;
+    use crate::domain::trigger::TriggerKind;
+    use serde_json::Value;
+
+    fn region(r: &str, action: Action, before: Option<&str>) -> RegionOutcome {
+        let run_as = |u: &str| RunAs {
+            enabled: Some(Value::Bool(true)),
+            user: Some(Value::String(u.into())),
+        };
+        RegionOutcome {
+            before: before.map(run_as),
+            after: Some(run_as("ops")),
+            error_code: (action == Action::Failed).then(|| "AccessDenied".to_string()),
+            ..RegionOutcome::skipped(r, action, None)
+        }
+    }
+
+    fn account(id: &str, regions: Vec<RegionOutcome>) -> AccountReport {
+        AccountReport {
+            account: id.into(),
+            name: Some(format!("name-{id}")),
+            ou_path: None,
+            desired_user: Some("ops".into()),
+            rule: None,
+            role: None,
+            packed_policy_size: None,
+            mode: None,
+            left_governance: None,
+            regions,
+            alerts_lost: 0,
+        }
+    }
+
+    fn trigger() -> Trigger {
+        Trigger {
+            kind: TriggerKind::Sweep,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "sweep-1".into(),
+            source: "aws.events".into(),
+            event_name: None,
+            reason: "scheduled".into(),
+            context: Default::default(),
+        }
+    }
+
+    fn none() -> HashSet<String> {
+        HashSet::new()
+    }
+
+    #[test]
+    fn what_a_sweep_governed_and_should_have() {
+        let unreadable = || RegionOutcome {
+            error_code: Some(crate::domain::org_state::UNREADABLE_CODE.into()),
+            ..region("a", Action::Failed, None)
+        };
+        // (rows of one account, governed, expected, unreadable)
+        let cases: Vec<(&str, Vec<RegionOutcome>, usize, usize, usize)> = vec![
+            (
+                "compliant",
+                vec![region("a", Action::None, Some("ops"))],
+                1,
+                1,
+                0,
+            ),
+            ("fixed", vec![region("a", Action::Created, None)], 1, 1, 0),
+            (
+                "audit",
+                vec![region("a", Action::WouldChange, Some("x"))],
+                1,
+                1,
+                0,
+            ),
+            (
+                "one region failed",
+                vec![
+                    region("a", Action::Updated, Some("x")),
+                    region("b", Action::Failed, None),
+                ],
+                1,
+                1,
+                0,
+            ),
+            (
+                "every region off",
+                vec![region("a", Action::RegionDisabled, None)],
+                1,
+                1,
+                0,
+            ),
+            (
+                "every row failed",
+                vec![
+                    region("a", Action::Failed, None),
+                    region("b", Action::Failed, None),
+                ],
+                0,
+                1,
+                0,
+            ),
+            (
+                "standing unreadable",
+                vec![unreadable(), unreadable()],
+                0,
+                1,
+                1,
+            ),
+            (
+                "awaiting its member stack",
+                vec![region("a", Action::Pending, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "suspended",
+                vec![region("a", Action::AccountSuspended, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "closing",
+                vec![region("a", Action::AccountPendingClosure, None)],
+                0,
+                0,
+                0,
+            ),
+            (
+                "closed",
+                vec![region("a", Action::AccountClosed, None)],
+                0,
+                0,
+                0,
+            ),
+            ("exempt", vec![region("a", Action::Excluded, None)], 0, 0, 0),
+            (
+                "out of scope",
+                vec![region("a", Action::OutOfScope, None)],
+                0,
+                0,
+                0,
+            ),
+            ("no region at all", vec![], 0, 0, 0),
+        ];
+        let mut whole = Tally::default();
+        for (name, rows, governed, expected, unreadable) in cases {
+            let mut t = Tally::default();
+            t.add(&account("1", rows), &none());
+            assert_eq!(
+                (t.governed, t.expected, t.unreadable),
+                (governed, expected, unreadable),
+                "{name}"
+            );
+            whole.merge(t);
+        }
+        assert_eq!(
+            (whole.governed, whole.expected, whole.unreadable),
+            (5, 7, 1)
+        );
+    }
+
+    #[test]
+    fn a_compliant_organization_gets_no_summary() {
+        let mut t = Tally::default();
+        t.add(
+            &account("1", vec![region("a", Action::None, Some("ops"))]),
+            &none(),
+        );
+        t.add(
+            &account(
+                "2",
+                vec![
+                    region("a", Action::Excluded, None),
+                    region("b", Action::RegionDisabled, None),
+                ],
+            ),
+            &none(),
+        );
+        // Drift an earlier sweep already reported is not news.
+        t.add(
+            &account("3", vec![region("a", Action::WouldChange, Some("x"))]),
+            &none(),
+        );
+        assert_eq!((t.accounts, t.account_regions, t.notable), (3, 4, 0));
+        assert!(alert(&t, &trigger(), "now").is_none());
+    }
+
+    #[test]
+    fn pending_rows_are_named_with_what_they_await_but_are_not_news_alone() {
+        let waiting = |r: &str| RegionOutcome {
+            error_code: Some("AwaitingMemberStack".into()),
+            error: Some("awaiting the member stack since 2026-11-23T10:00:00Z".into()),
+            ..RegionOutcome::skipped(r, Action::Pending, None)
+        };
+        let mut quiet = Tally::default();
+        quiet.add(&account("9", vec![waiting("a"), waiting("b")]), &none());
+        assert_eq!(quiet.count(Action::Pending), 2);
+        assert_eq!(quiet.notable, 0);
+        assert!(
+            alert(&quiet, &trigger(), "now").is_none(),
+            "a vend in progress pages nobody"
+        );
+
+        let mut loud = Tally::default();
+        loud.add(
+            &account("1", vec![region("a", Action::Failed, None)]),
+            &none(),
+        );
+        let mut part = Tally::default();
+        part.add(&account("9", vec![waiting("b"), waiting("a")]), &none());
+        loud.merge(part);
+        let a = alert(&loud, &trigger(), "now").expect("the failure is news");
+        assert!(
+            a.subject.contains("1 FAILED") && a.subject.contains("2 awaiting their member stack"),
+            "{}",
+            a.subject
+        );
+        let body = &a.body;
+        assert_eq!(body["pending"], 2, "{body:#}");
+        assert_eq!(body["failed"], 1, "{body:#}");
+        let entries = body["pending_entries"].as_array().unwrap();
+        assert_eq!(
+            entries
+                .iter()
+                .map(|e| e["region"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            ["a", "b"],
+            "sorted whatever order they came in"
+        );
+        assert!(entries[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("since 2026-11-23"));
+        assert_eq!(
+            body["entries"].as_array().unwrap().len(),
+            1,
+            "only the failure"
+        );
+    }
+
+    #[test]
+    fn an_audit_sweep_that_only_kept_check_associations_fixed_nothing() {
+        let mut t = Tally::default();
+        let check = RegionOutcome {
+            document: Some("RunAsGuard-CheckRunAsUser".into()),
+            nodes: Some(crate::domain::nodes::Readiness::default()),
+            ..region("a", Action::Created, None)
+        };
+        let named = RegionOutcome {
+            document: Some("SSMRunAs-Admin".into()),
+            ..region("a", Action::WouldChange, Some("x"))
+        };
+        t.add(
+            &account(
+                "1",
+                vec![region("a", Action::WouldChange, Some("x")), named, check],
+            ),
+            &none(),
+        );
+        assert_eq!(t.account_regions, 1, "one account-region, three rows");
+        let a = alert(&t, &trigger(), "now").unwrap();
+        assert_eq!(a.body["fixed"], 0);
+        assert_eq!(a.body["counts"]["check-created"], 1);
+        assert!(
+            a.subject.contains("1 run-as user check associations kept"),
+            "{}",
+            a.subject
+        );
+        assert!(!a.subject.contains("fixed"), "{}", a.subject);
+    }
+
+    #[test]
+    fn changes_failures_and_new_drift_are_named_failures_first() {
+        let mut t = Tally::default();
+        t.add(
+            &account(
+                "1",
+                vec![
+                    region("a", Action::Created, None),
+                    region("b", Action::Updated, Some("root")),
+                ],
+            ),
+            &none(),
+        );
+        t.add(
+            &account("0", vec![region("a", Action::Failed, Some("x"))]),
+            &none(),
+        );
+        let newly: HashSet<String> = ["a".to_string()].into();
+        t.add(
+            &account("2", vec![region("a", Action::WouldChange, Some("x"))]),
+            &newly,
+        );
+        let a = alert(&t, &trigger(), "now").unwrap();
+        assert_eq!(a.kind, Kind::SweepSummary);
+        assert_eq!(a.severity, Severity::Error, "a failure makes it an error");
+        assert_eq!(a.body["fixed"], 2);
+        assert_eq!(a.body["failed"], 1);
+        assert_eq!(a.body["newly_noncompliant"], 1);
+        let entries = a.body["entries"].as_array().unwrap();
+        assert_eq!(entries[0]["action"], "failed");
+        assert_eq!(entries[0]["error_code"], "AccessDenied");
+        assert_eq!(entries[1]["before"], "no document");
+        assert_eq!(entries[2]["before"], "on/root");
+        assert_eq!(a.body["more"], 0);
+        assert!(
+            a.subject
+                .contains("2 fixed, 1 FAILED, 1 newly noncompliant"),
+            "{}",
+            a.subject
+        );
+        assert!(a.subject.len() < 100);
+        assert_eq!(
+            a.alert_id,
+            alert(&t, &trigger(), "later").unwrap().alert_id,
+            "stable id"
+        );
+    }
+
+    #[test]
+    fn entries_stop_at_fifty_and_merging_parts_equals_one_tally() {
+        let reports: Vec<AccountReport> = (0..40)
+            .map(|i| {
+                account(
+                    &format!("{i:012}"),
+                    vec![
+                        region("a", Action::Created, None),
+                        region("b", Action::None, Some("ops")),
+                    ],
+                )
+            })
+            .collect();
+        let mut whole = Tally::default();
+        let mut parts = Tally::default();
+        for (i, r) in reports.iter().enumerate().rev() {
+            whole.add(r, &none());
+            let mut part = Tally::default();
+            part.add(r, &none());
+            if i % 2 == 0 {
+                parts.merge(part);
+            } else {
+                let mut p = Tally::default();
+                p.merge(part);
+                parts.merge(p);
+            }
+        }
+        assert_eq!(whole.entries.len(), MAX_ENTRIES.min(40));
+        assert_eq!(whole, parts, "merge order does not matter");
+        let mut big = whole.clone();
+        big.merge(whole.clone());
+        assert_eq!(big.entries.len(), MAX_ENTRIES);
+        assert_eq!(big.notable, 80);
+        assert_eq!(alert(&big, &trigger(), "now").unwrap().body["more"], 30);
+    }
+}

@@ -1,0 +1,82 @@
+//! One rule for what is news, whatever the trigger (pure): a slot's
+//! document compared with what the table last recorded there. Under the
+//! same desired user and mode, a document that differs is someone's change
+//! and is told once, by whichever run finds it (an edit event, a sweep, a
+//! member-stack update, a baseline, a re-attempt). Where the document is as
+//! recorded but the policy now wants another user or mode, the run's write
+//! (or, in audit, its finding) is the policy's doing: summarised, never
+//! blamed on anyone's forwarding. A document that moved is someone's edit
+//! even when the policy changed too: a policy never edits a document.
+
+use serde_json::Value;
+
+use crate::adapters::store::known::Known;
+use crate::domain::outcome::{Action, Change, RegionOutcome};
+use crate::domain::preferences::RunAs;
+pub use crate::domain::records::Seen;
+
+/// Statuses that record what the document said when it was looked at; any
+/// other (`pending`, `failed`, `excluded`) observed nothing to compare with.
+const OBSERVED: [&str; 4] = ["compliant", "remediated", "reverted", "noncompliant"];
+
+/// What a run's finding in one slot is, against what the table last
+/// recorded there (`None`: never recorded, or nothing comparable).
+/// `user` is the slot's desired user now. Only a write or an audit finding
+/// can be news: a document found right is never a change to tell.
+pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<Change> {
+    let acted = o.action.wrote() || o.action == Action::WouldChange;
+    // The check's association row has its own rule (its user's parameter).
+    if !acted || o.nodes.is_some() {
+        return None;
+    }
+    let k = recorded.filter(|k| k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)))?;
+    // The document moved since it was recorded: someone edited it, whatever
+    // the policy did meanwhile (a policy change never edits a document).
+    let (seen_user, seen_enabled) = observed(o.before.as_ref());
+    let moved = k.observed_user != seen_user || k.observed_enabled != seen_enabled;
+    // In enforce, only a RunAs put back is someone's change (an inheriting
+    // document's other inputs brought in line are not).
+    let wrong = o.action == Action::WouldChange || o.was_noncompliant(user);
+    if moved && wrong {
+        return Some(Change::Document);
+    }
+    let mode_now = o.mode.map(|m| m.as_str().to_string());
+    let other_user = k.desired_user.as_deref().is_some_and(|u| u != user);
+    let other_mode = matches!((&k.mode, &mode_now), (Some(a), Some(b)) if a != b);
+    (other_user || other_mode).then(|| Change::Policy {
+        from_user: k.desired_user.clone(),
+        to_user: user.to_string(),
+        from_mode: k.mode.clone().filter(|_| other_mode),
+        to_mode: mode_now.filter(|_| other_mode),
+    })
+}
+
+/// A document's Run As as the state item records it (`observed_user`,
+/// `observed_run_as_enabled`): strings as they are, other JSON as text.
+pub fn observed(run_as: Option<&RunAs>) -> (Option<String>, Option<String>) {
+    let text = |v: &Option<Value>| {
+        v.as_ref().map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+    };
+    match run_as {
+        Some(r) => (text(&r.user), text(&r.enabled)),
+        None => (None, None),
+    }
+}
+
+/// One observed Run As, as a drift mark remembers it: the same finding is
+/// told once and a new one is news again.
+pub fn seen(run_as: Option<&RunAs>) -> Seen {
+    let (user, enabled) = observed(run_as);
+    Seen {
+        value: serde_json::json!([enabled, user]).to_string(),
+        user,
+        enabled,
+    }
+}
+
+#[cfg(test)]
+#[path = "change_tests.rs"]
+mod tests;

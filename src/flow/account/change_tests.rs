@@ -1,0 +1,211 @@
+use serde_json::{json, Value};
+
+use super::*;
+use crate::domain::policy::Mode;
+
+fn run_as(enabled: Value, user: &str) -> RunAs {
+    RunAs {
+        enabled: Some(enabled),
+        user: Some(Value::String(user.into())),
+    }
+}
+
+fn known(status: &str, desired: &str, mode: Option<&str>, seen: Option<(&str, &str)>) -> Known {
+    Known {
+        status: Some(status.into()),
+        desired_user: Some(desired.into()),
+        mode: mode.map(str::to_string),
+        observed_enabled: seen.map(|s| s.0.to_string()),
+        observed_user: seen.map(|s| s.1.to_string()),
+        ..Known::default()
+    }
+}
+
+fn row(action: Action, before: Option<RunAs>, mode: Option<Mode>) -> RegionOutcome {
+    RegionOutcome {
+        before,
+        mode,
+        ..RegionOutcome::skipped("eu-west-1", action, None)
+    }
+}
+
+fn policy(
+    from: Option<&str>,
+    to: &str,
+    from_mode: Option<&str>,
+    to_mode: Option<&str>,
+) -> Option<Change> {
+    Some(Change::Policy {
+        from_user: from.map(str::to_string),
+        to_user: to.into(),
+        from_mode: from_mode.map(str::to_string),
+        to_mode: to_mode.map(str::to_string),
+    })
+}
+
+#[test]
+fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
+    let e = Some(Mode::Enforce);
+    let a = Some(Mode::Audit);
+    let right = Some(("true", "app"));
+    let cases: Vec<(&str, Option<Known>, RegionOutcome, Option<Change>)> = vec![
+        (
+            "recorded right, found root and put back: someone's change",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            row(Action::Updated, Some(run_as(json!(true), "root")), e),
+            Some(Change::Document),
+        ),
+        (
+            "a revert's record says right too",
+            Some(known("reverted", "app", Some("enforce"), right)),
+            row(Action::DefaultSwitched, Some(run_as(json!(true), "x")), e),
+            Some(Change::Document),
+        ),
+        (
+            "the document deleted since: created again",
+            Some(known("remediated", "app", Some("enforce"), right)),
+            row(Action::Created, None, e),
+            Some(Change::Document),
+        ),
+        (
+            "never recorded: a first look, not a change",
+            None,
+            row(Action::Updated, Some(run_as(json!(false), "")), e),
+            None,
+        ),
+        (
+            "recorded pending: it observed nothing",
+            Some(known("pending", "app", Some("enforce"), None)),
+            row(Action::Created, None, e),
+            None,
+        ),
+        (
+            "recorded failed: it observed nothing to compare",
+            Some(known("failed", "app", Some("enforce"), None)),
+            row(Action::Updated, Some(run_as(json!(true), "root")), e),
+            None,
+        ),
+        (
+            "found right: nothing to tell",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "the policy's new user written: the policy's change",
+            Some(known(
+                "compliant",
+                "ops",
+                Some("enforce"),
+                Some(("true", "ops")),
+            )),
+            row(Action::Updated, Some(run_as(json!(true), "ops")), e),
+            policy(Some("ops"), "app", None, None),
+        ),
+        (
+            "audit to enforce: the policy's change, not drift",
+            Some(known(
+                "noncompliant",
+                "app",
+                Some("audit"),
+                Some(("false", "")),
+            )),
+            row(Action::Updated, Some(run_as(json!(false), "")), e),
+            policy(Some("app"), "app", Some("audit"), Some("enforce")),
+        ),
+        (
+            "the policy changed and someone edited meanwhile: the edit is news",
+            Some(known(
+                "compliant",
+                "ops",
+                Some("enforce"),
+                Some(("true", "ops")),
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            Some(Change::Document),
+        ),
+        (
+            "audit: a noncompliant slot edited again is news",
+            Some(known(
+                "noncompliant",
+                "app",
+                Some("audit"),
+                Some(("true", "x")),
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            Some(Change::Document),
+        ),
+        (
+            "audit: the same finding again is not",
+            Some(known(
+                "noncompliant",
+                "app",
+                Some("audit"),
+                Some(("true", "x")),
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "x")), a),
+            None,
+        ),
+        (
+            "audit: a string boolean reads as the recorded text",
+            Some(known(
+                "noncompliant",
+                "app",
+                Some("audit"),
+                Some(("true", "x")),
+            )),
+            row(Action::WouldChange, Some(run_as(json!("true"), "x")), a),
+            None,
+        ),
+        (
+            "an inheriting document's other inputs brought in line: not RunAs",
+            Some(known(
+                "compliant",
+                "app",
+                Some("enforce"),
+                Some(("true", "app")),
+            )),
+            row(Action::Updated, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "a record from before modes were kept: the user decides",
+            Some(known("compliant", "app", None, Some(("true", "app")))),
+            row(Action::Updated, Some(run_as(json!(true), "root")), e),
+            Some(Change::Document),
+        ),
+        (
+            "a look-alike user (a zero-width space) is another value",
+            Some(known(
+                "compliant",
+                "app",
+                Some("enforce"),
+                Some(("true", "app")),
+            )),
+            row(Action::Updated, Some(run_as(json!(true), "app\u{200b}")), e),
+            Some(Change::Document),
+        ),
+    ];
+    for (why, k, o, want) in cases {
+        assert_eq!(judge(k.as_ref(), &o, "app"), want, "{why}");
+    }
+}
+
+#[test]
+fn the_check_rows_are_not_judged_here() {
+    let mut o = row(Action::Updated, Some(run_as(json!(true), "root")), None);
+    o.nodes = Some(Default::default());
+    let k = known("compliant", "app", None, Some(("true", "app")));
+    assert_eq!(judge(Some(&k), &o, "app"), None);
+}
+
+#[test]
+fn a_seen_value_names_one_observation_unambiguously() {
+    let of = |e: Value, u: &str| seen(Some(&run_as(e, u))).value;
+    let seen_value = |r: Option<&RunAs>| seen(r).value;
+    assert_eq!(of(json!(true), "root"), of(json!("true"), "root"));
+    assert_ne!(of(json!(true), "root"), of(json!(true), "x"));
+    assert_ne!(of(json!(true), "-"), seen_value(None));
+    assert_ne!(of(json!(true), "a\",\"b"), of(json!(true), "a"));
+    assert_eq!(seen_value(None), "[null,null]");
+}

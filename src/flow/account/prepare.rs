@@ -1,0 +1,174 @@
+//! Before any region is looked at: where the account stands (its OU path),
+//! a session in it, its documents observed and its recorded rows, all read
+//! at once and needing no claim (the wrapper runs this while the event is
+//! claimed).
+
+use tokio::sync::OnceCell;
+
+use super::early::{read_early, Early};
+use super::{assume, landed, locate, Ctx};
+use crate::adapters::aws::sts::MemberSession;
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::known::{Known, Snapshot};
+use crate::domain::job::Job;
+use crate::domain::policy::Standing;
+use crate::domain::trigger::TriggerKind;
+
+/// What preparing an account came to (see [`prepare`]).
+pub type Prepare = Result<Option<Prepared>, AwsError>;
+
+/// Where an account stands before any region is looked at: its OU path and,
+/// unless it is exempt, a session in it. Read at once, and needing no claim.
+pub struct Prepared {
+    pub path: Vec<String>,
+    pub(super) session: Option<Result<MemberSession, AwsError>>,
+    /// Every governed document of `regions`, already observed, by slot.
+    pub(super) seen: Early,
+    /// What the table last recorded of the account, read beside the rest
+    /// when the job has no sweep's view of it ([`change::judge`]).
+    pub(super) recorded: Option<Snapshot>,
+    /// Member-stack events of a settled account: the regions they name
+    /// ([`landed::landed_only`]); `None`, every region asked for.
+    pub(super) narrowed: Option<Vec<String>>,
+}
+
+impl Prepared {
+    /// The account's session, when one was made: what else a run reads in
+    /// the account needs no AssumeRole of its own.
+    pub fn session(&self) -> Option<MemberSession> {
+        self.session.as_ref().and_then(|s| s.as_ref().ok()).cloned()
+    }
+
+    /// The regions this run looks at, of those asked for.
+    pub fn regions<'a>(&'a self, asked: &'a [String]) -> &'a [String] {
+        self.narrowed.as_deref().unwrap_or(asked)
+    }
+}
+
+/// `None` when the account is not in the organization. The documents of
+/// `regions` are observed as soon as the session exists: reading them needs
+/// no user, so a nested account's OU path costs no extra round trips.
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    regions: &[String],
+) -> Result<Option<Prepared>, AwsError> {
+    // The account's rows, read once, beside the rest: a member-stack event
+    // needs them before it reads documents (which regions to look at), the
+    // judgment of changes after.
+    let rows = OnceCell::new();
+    let entered = located(ctx, job, account, enter(ctx, job, account, regions, &rows));
+    let ((path, (session, seen, narrowed)), _) =
+        tokio::join!(entered, rows.get_or_init(|| recorded(ctx, job, account)));
+    let recorded = rows.into_inner().flatten();
+    Ok(path?.map(|path| Prepared {
+        path,
+        session,
+        seen,
+        recorded,
+        narrowed,
+    }))
+}
+
+/// A session, the documents it observed and the regions they are of (see
+/// [`Prepared::narrowed`]); no session for an account not entered.
+type Entered = (
+    Option<Result<MemberSession, AwsError>>,
+    Early,
+    Option<Vec<String>>,
+);
+
+/// The account's OU path, and `enter` run when the account is governed.
+async fn located(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    enter: impl std::future::Future<Output = Entered>,
+) -> (Result<Option<Vec<String>>, AwsError>, Entered) {
+    let governed = |path: &[String]| ctx.policy.standing(account, path) == Standing::Governed;
+    let not_entered = || (None, Early::default(), None);
+    match ctx.policy.standing_by_id(account) {
+        // The common case: the session is made while the path is read.
+        Some(Standing::Governed) => tokio::join!(locate(ctx.org, account), enter),
+        Some(_) => (locate(ctx.org, account).await, not_entered()),
+        // A re-attempt's account was governed when its chain began: the
+        // role is tried while the path is read (it is what the account
+        // waits for); a session in an account that left governance since
+        // is dropped unused.
+        None if job.is_reattempt() => match tokio::join!(locate(ctx.org, account), enter) {
+            (Ok(Some(path)), entered) if governed(&path) => (Ok(Some(path)), entered),
+            (other, _) => (other, not_entered()),
+        },
+        // Its OU path decides whether it is governed: never assume into an
+        // account before knowing it is.
+        None => match locate(ctx.org, account).await {
+            Ok(Some(path)) if governed(&path) => (Ok(Some(path)), enter.await),
+            other => (other, not_entered()),
+        },
+    }
+}
+
+/// A session in the account and, with it, its documents observed: of the
+/// region a settled account's member-stack event names, else of `regions`.
+async fn enter(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    regions: &[String],
+    rows: &OnceCell<Option<Snapshot>>,
+) -> Entered {
+    let session = assume(ctx, job, account).await;
+    let Ok(s) = &session else {
+        return (Some(session), Early::default(), None);
+    };
+    let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
+        true => {
+            let known = rows.get_or_init(|| recorded(ctx, job, account)).await;
+            landed::landed_only(account, &job.landed(), regions, known.as_ref())
+        }
+        false => None,
+    };
+    let seen = read_early(ctx, job, s, narrowed.as_deref().unwrap_or(regions)).await;
+    (Some(session), seen, narrowed)
+}
+
+/// The account's recorded rows: one query beside the rest, never on the
+/// critical path. A run that finds changes without an edit event of its own
+/// (a member-stack update, a baseline, a vend's re-attempt) tells someone's
+/// change by them; an edit event tells by them whether the put-back undid
+/// the editor's Run As or only applied a policy change the editor did not
+/// touch. A sweep already holds them.
+async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
+    let wanted = job.known.is_none() && !job.dry_run && job.trigger.kind != TriggerKind::Sweep;
+    if !wanted {
+        return None;
+    }
+    match ctx.state.snapshot_account(account).await {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read: changes found now cannot be told apart from first looks");
+            None
+        }
+    }
+}
+
+/// A re-attempt that still finds no role: the OU names its rows recorded,
+/// when every row waits under the same ones (a move is its own event and
+/// run; a sweep names the path afresh), so waiting reads no OU names.
+pub(super) fn still_waiting(
+    job: &Job,
+    account: &str,
+    recorded: Option<&Snapshot>,
+) -> Option<String> {
+    let recorded = recorded.filter(|_| job.is_reattempt())?;
+    let slots = recorded.slots(account);
+    let rows: Vec<&Known> = slots
+        .iter()
+        .filter_map(|s| recorded.get(account, s))
+        .collect();
+    let first = rows.first()?.ou_path.as_deref()?;
+    rows.iter()
+        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(first))
+        .then(|| first.to_string())
+}

@@ -1,0 +1,228 @@
+//! Recording what one account's convergence did: its state items, history
+//! rows and released leases, all regions at once, and the writes of runs
+//! that died before recording them (adopted, with their alerts).
+
+use serde_json::json;
+use tokio::task::JoinSet;
+
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::known::unchanged;
+use crate::adapters::store::state::{Orphan, StateStore};
+use crate::domain::alert::Alert;
+use crate::domain::clock;
+use crate::domain::job::Job;
+use crate::domain::outcome::{AccountReport, Action, RegionOutcome, Status};
+use crate::domain::records::{HistoryRow, Observation};
+use crate::flow::account::Uncommitted;
+
+/// What to write for one region: the state item and, for a change made or
+/// drift seen, a history row.
+fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<HistoryRow>)> {
+    let t = &job.trigger;
+    let user = report.desired_user.clone().unwrap_or_default();
+    report
+        .regions
+        .iter()
+        // A deferred row is the lease holder's to record: ours would be
+        // what we saw before its write.
+        // An account outside the scope leaves no trace in the table.
+        .filter(|o| !matches!(o.action, Action::Deferred | Action::OutOfScope))
+        .map(|o| {
+            let status = Status::of(o, o.user(&user), job.edited(o)).as_str();
+            let observation = observation(job, report, o, status);
+            let history =
+                (o.action.wrote() || o.action == Action::WouldChange).then(|| HistoryRow {
+                    account: report.account.clone(),
+                    region: o.region.clone(),
+                    document: o.document.clone(),
+                    status: status.to_string(),
+                    action: o.action.as_str().to_string(),
+                    before: json!(o.before),
+                    after: json!(o.after),
+                    actor: observation.actor.clone(),
+                    trigger_id: t.event_id.clone(),
+                    trigger_kind: t.kind.as_str().to_string(),
+                    versions_before: o
+                        .versions_before
+                        .as_ref()
+                        .map(|v| format!("default {} latest {}", v.default, v.latest)),
+                    version_after: o.version_after.clone(),
+                });
+            (observation, history)
+        })
+        .collect()
+}
+
+/// The state item of one row, as `status` will show it.
+fn observation(
+    job: &Job,
+    report: &AccountReport,
+    o: &RegionOutcome,
+    status: &'static str,
+) -> Observation {
+    let t = &job.trigger;
+    // What the document said: in audit mode `after` is only what it would become.
+    let seen = if o.action == Action::WouldChange {
+        o.before.as_ref()
+    } else {
+        o.after.as_ref().or(o.before.as_ref())
+    };
+    let (observed_user, observed_enabled) = crate::flow::account::change::observed(seen);
+    Observation {
+        account: report.account.clone(),
+        region: o.region.clone(),
+        document: o.document.clone(),
+        status,
+        desired_user: o.desired_user.clone().or(report.desired_user.clone()),
+        observed_user,
+        observed_enabled,
+        default_version: o.version_after.clone(),
+        action: o.action.as_str(),
+        wrote: o.action.wrote(),
+        trigger_id: t.event_id.clone(),
+        trigger_kind: t.kind.as_str(),
+        actor: t.actor.as_ref().map(|a| a.arn.clone()),
+        error: o.error.clone(),
+        error_code: o.error_code.clone(),
+        nodes: o
+            .nodes
+            .as_ref()
+            .map(crate::domain::nodes::Readiness::to_json),
+        mode: o
+            .mode
+            .or(report.mode)
+            .map(crate::domain::policy::Mode::as_str),
+        held: o.held.clone(),
+        ou_path: report.ou_path.clone(),
+    }
+}
+
+/// What recording an account came to.
+#[derive(Default)]
+pub struct Committed {
+    /// Alerts of dead runs whose writes this record found and adopted: the
+    /// caller delivers them like its own.
+    pub adopted: Vec<Alert>,
+    pub error: Option<AwsError>,
+}
+
+/// State items and history rows, all regions at once; releases the leases.
+/// Where a record finds the intent of a run that died after its write, the
+/// revert is recorded and alerted now ([`crate::domain::intent`]). Dry runs record
+/// nothing.
+pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Committed {
+    if job.dry_run {
+        return Committed::default();
+    }
+    let tasks = spawn_records(state, job, account);
+    let (mut committed, orphans) = joined(tasks, &account.report.account).await;
+    for (o, orphan) in orphans {
+        match adopt(state, &o, &orphan).await {
+            Ok(alerts) => committed.adopted.extend(alerts),
+            Err(e) => {
+                tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    committed
+}
+
+/// One record task per account-region that needs one (a sweep skips what
+/// its snapshot shows unchanged), and one for the history rows.
+fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSet<RecordTask> {
+    let mut tasks = JoinSet::new();
+    let at = clock::now();
+    let mut rows = Vec::new();
+    for (observation, history) in records(job, &account.report) {
+        let grant = account.grants.get(&observation.slot()).cloned();
+        // A sweep's snapshot, or the rows a re-attempt read: an unchanged
+        // row is not written again.
+        let known = job
+            .known
+            .as_deref()
+            .or(account.recorded.as_ref())
+            .and_then(|k| k.get(&observation.account, &observation.slot()));
+        if grant.is_none() && history.is_none() && known.is_some_and(|k| unchanged(k, &observation))
+        {
+            continue;
+        }
+        // Drift already recorded is history once, not once per sweep.
+        let seen = serde_json::json!([observation.observed_enabled, observation.observed_user]);
+        let already = observation.action == "would-change"
+            && known.is_some_and(|k| k.drift_seen.as_deref() == Some(seen.to_string().as_str()));
+        rows.extend(history.filter(|_| !already));
+        let reverted = observation.status == Status::Reverted.as_str();
+        let state = state.clone();
+        tasks.spawn(async move {
+            let found = state.record(&observation, grant.as_ref(), reverted).await;
+            (Some(observation), found)
+        });
+    }
+    // History beside the state items, not before them: one round trip.
+    if !rows.is_empty() {
+        let state = state.clone();
+        tasks.spawn(async move { (None, state.add_history(&rows, at).await.map(|()| None)) });
+    }
+    tasks
+}
+
+/// A record task's observation (none for history) and what the record found.
+type RecordTask = (Option<Observation>, Result<Option<Orphan>, AwsError>);
+
+/// Every record's result: the first error, and the dead runs' intents found.
+async fn joined(
+    mut tasks: JoinSet<RecordTask>,
+    account: &str,
+) -> (Committed, Vec<(Observation, Orphan)>) {
+    let mut committed = Committed::default();
+    let mut orphans = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let result = joined.unwrap_or_else(|e| {
+            (
+                None,
+                Err(AwsError {
+                    operation: "record",
+                    account: account.to_string(),
+                    region: "-".into(),
+                    code: "InternalError".into(),
+                    message: e.to_string(),
+                }),
+            )
+        });
+        match result {
+            (Some(o), Ok(Some(orphan))) => orphans.push((o, orphan)),
+            (_, Ok(_)) => {}
+            (_, Err(e)) => {
+                tracing::error!(outcome = "record_failed", account, error_code = %e.code, error = %e, "state not recorded");
+                committed.error.get_or_insert(e);
+            }
+        }
+    }
+    (committed, orphans)
+}
+
+/// A dead run's intent found by a quiet record of `o`: when the document
+/// shows its write, record it (status, counts, history) and return its
+/// alerts; otherwise only remove the intent.
+async fn adopt(
+    state: &StateStore,
+    o: &Observation,
+    orphan: &Orphan,
+) -> Result<Vec<Alert>, AwsError> {
+    let i = &orphan.intent;
+    let version = o.default_version.as_deref();
+    let compliant = o.status == Status::Compliant.as_str() && !o.wrote;
+    let Some(version) = version.filter(|_| i.landed(compliant, version)) else {
+        tracing::info!(intent = %crate::domain::intent::describe(i), "a dead run's write did not land; its intent is dropped");
+        state.drop_intent(orphan).await?;
+        return Ok(vec![]);
+    };
+    if !state.adopt(orphan, version).await? {
+        return Ok(vec![]);
+    }
+    let now = clock::now();
+    state.add_history(&[i.history(version)], now).await?;
+    tracing::warn!(outcome = "adopted", intent = %crate::domain::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
+    Ok(i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now)))
+}

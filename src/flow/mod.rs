@@ -1,0 +1,25 @@
+//! The flow: one input -> claim -> route -> the worker -> an account's run
+//! -> record -> tell, the sweep, and the operator commands' work. Decides in
+//! the core, acts through the adapters.
+
+pub mod account;
+pub mod commit;
+pub mod configured;
+pub mod dispatch;
+pub mod doctor;
+pub mod gates;
+pub mod history;
+pub mod outbox;
+pub mod permission_sets;
+pub mod policy_source;
+pub mod reactor;
+pub mod readiness_report;
+pub mod receipt;
+pub mod reconcile;
+pub mod redrive;
+pub mod route;
+pub mod seat;
+pub mod services;
+pub mod sweep;
+pub mod why;
+pub mod workers;

@@ -1,0 +1,419 @@
+//! At-least-once around one input: claim the event (owner token), let the
+//! worker work, keep the decided alerts before anything else can fail
+//! (`outbox`), record the results (`commit`), publish, then complete or
+//! release the claim.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::adapters::aws::alerts::{Alerts, Attempt, Dest};
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::outbox::OutboxEntry;
+use crate::adapters::store::receipts::{Claim, Receipts};
+use crate::adapters::store::state::StateStore;
+use crate::adapters::store::vend::Vends;
+use crate::domain::alert::{self, Alert};
+use crate::domain::heartbeat::Keepalive;
+use crate::domain::job::Job;
+use crate::domain::outcome::{Handled, Outcome};
+use crate::domain::work::{Home, Work};
+use crate::flow::account::Uncommitted;
+use crate::flow::commit::commit;
+use crate::flow::configured;
+use crate::flow::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
+
+/// A claimed event, with alerts an earlier attempt decided.
+pub struct Delivery {
+    event_id: String,
+    owner: String,
+    resumed: Vec<Alert>,
+    /// Keeps the claim for as long as the work runs (a sweep: minutes), so
+    /// a second delivery meanwhile answers `in_flight` (a success) instead
+    /// of running the same work beside this one.
+    keepalive: Keepalive,
+}
+
+pub enum Claimed {
+    Ours(Delivery),
+    /// Duplicate, in flight elsewhere, or the claim itself failed.
+    Answered(Outcome),
+}
+
+pub async fn claim(receipts: &Receipts, job: &Job, trigger: Value) -> Claimed {
+    let t = &job.trigger;
+    let answer = |result: Handled, reason: String| {
+        Claimed::Answered(Outcome::new(trigger.clone(), result, reason))
+    };
+    match receipts
+        .claim(&t.event_id, t.kind.as_str(), &job.owner)
+        .await
+    {
+        Ok(Claim::Claimed { pending_alerts }) => {
+            let resumed = pending_alerts
+                .map(|json| serde_json::from_str::<Vec<Alert>>(&json))
+                .transpose()
+                .unwrap_or_else(|e| {
+                    tracing::error!(outcome = "alert_lost", error = %e, "held alerts are unreadable");
+                    None
+                })
+                .unwrap_or_default();
+            Claimed::Ours(Delivery {
+                event_id: t.event_id.clone(),
+                owner: job.owner.clone(),
+                resumed,
+                keepalive: receipts.keep_claim(&t.event_id, &job.owner),
+            })
+        }
+        Ok(Claim::Done) => {
+            tracing::info!(outcome = "duplicate", "event already processed");
+            answer(
+                Handled::Duplicate,
+                format!("event {} was already processed", t.event_id),
+            )
+        }
+        Ok(Claim::InFlight) => {
+            // Succeed: nothing is lost by it. The holder renews its claim
+            // while it works; if it dies or fails, its own delivery comes
+            // back (Lambda's retry, the on-failure queue, the sweep queue)
+            // and takes the claim over once the lease runs out. Failing
+            // here would page (`function-errors`) for a duplicate.
+            tracing::info!(
+                outcome = "in_flight",
+                "event is being processed by another run"
+            );
+            answer(
+                Handled::InFlight,
+                format!(
+                    "event {} is being processed by another run: that run finishes it, or its own delivery is retried",
+                    t.event_id
+                ),
+            )
+        }
+        Err(e) => {
+            tracing::error!(outcome = "failed", error_code = %e.code, error = %e, "cannot claim event");
+            answer(Handled::Failed, e.to_string())
+        }
+    }
+}
+
+/// Earlier attempts' alerts first; one alert per id.
+pub fn merge(resumed: Vec<Alert>, decided: Vec<Alert>) -> Vec<Alert> {
+    let mut out: Vec<Alert> = Vec::with_capacity(resumed.len() + decided.len());
+    for a in resumed.into_iter().chain(decided) {
+        if !out.iter().any(|b| b.alert_id == a.alert_id) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+fn to_json(alerts: &[Alert]) -> String {
+    serde_json::to_string(alerts).expect("alerts serialise")
+}
+
+/// The services `finish` acts through.
+pub struct Effects<'a> {
+    pub receipts: &'a Receipts,
+    pub state: &'a StateStore,
+    pub alerts: &'a Alerts,
+    pub vends: &'a Vends,
+}
+
+impl Delivery {
+    /// Keeps the work's alerts, records its accounts, publishes, then
+    /// completes or releases the claim.
+    pub async fn finish(mut self, work: Work, job: &Job, fx: &Effects<'_>) -> Outcome {
+        let Work {
+            mut outcome,
+            alerts,
+            uncommitted,
+            mut failed,
+            home,
+        } = work;
+        let alerts = merge(std::mem::take(&mut self.resumed), alerts);
+        let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
+            .into_iter()
+            .partition(|a| alert::told_once(a, job.trigger.kind));
+        // Alerts are kept in the outbox before they are published and while
+        // the results are recorded, so neither a failed record nor a crash
+        // loses them, and a run that dies before publishing leaves them to
+        // its retry alone (published once). What is told once is not kept
+        // first: see [`configured`].
+        let (kept, (record_error, adopted), waiting, once) = tokio::join!(
+            keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
+            record(fx.state, job, &uncommitted),
+            fx.receipts.outbox(),
+            configured::told_first(fx.vends, &job.trigger.event_id, once)
+        );
+
+        if let Some(e) = record_error {
+            failed = true;
+            outcome.reason = format!("result not recorded: {e}");
+        }
+        let ours = alerts.iter().chain(&once).chain(&adopted);
+        let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
+        // What earlier runs left goes first (nothing, and no call, as a rule).
+        let flushed = flush_read(fx.receipts, fx.alerts, &job.owner, waiting).await;
+        if flushed > 0 {
+            tracing::info!(count = flushed, "alerts left by earlier runs published");
+        }
+        let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
+        let attempts = attempt(fx.alerts, &[alerts, once].concat()).await;
+        let known = all_sent(&attempts).filter(|_| adopted.is_empty());
+        let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
+        let tidy = tidy(fx, &job.owner, attempts, &kept, adopted);
+        let (outcome, failed) = match known {
+            // Every copy went out: the claim closes beside the outbox's
+            // tidying (nothing there can change the outcome; a copy whose
+            // removal does not land is sent again with its alert_id, as
+            // when a run dies between publishing and removing it).
+            Some(delivered) => {
+                let (outcome, failed, lost) = conclude(outcome, failed, home, delivered);
+                self.stop_renewing();
+                let ((), _) = tokio::join!(self.close(fx, home, failed, lost, &outcome), tidy);
+                (outcome, failed)
+            }
+            None => {
+                let (outcome, failed, lost) = conclude(outcome, failed, home, tidy.await);
+                self.stop_renewing();
+                self.close(fx, home, failed, lost, &outcome).await;
+                (outcome, failed)
+            }
+        };
+        finished(outcome, failed)
+    }
+
+    /// The claim stops renewing before it is closed.
+    fn stop_renewing(&mut self) {
+        let keepalive = std::mem::take(&mut self.keepalive);
+        if keepalive.lost() {
+            tracing::warn!(event_id = %self.event_id, "the event claim was taken over while this run worked");
+        }
+    }
+
+    /// Completes the claim, or releases it for the retry, with the alerts
+    /// that neither SNS nor the outbox took (the retry publishes them; they
+    /// are in the log whole as well, in case the claim cannot take them).
+    async fn close(
+        &self,
+        fx: &Effects<'_>,
+        home: Home,
+        failed: bool,
+        lost: Vec<Alert>,
+        outcome: &Outcome,
+    ) {
+        for a in &lost {
+            let json = serde_json::to_string(a).expect("alert serialises");
+            tracing::error!(outcome = "alert_lost", alert_id = %a.alert_id, alert = %json, "alert neither published nor kept");
+        }
+        let closing = if failed && (home == Home::Claim || !lost.is_empty()) {
+            let (status, alerts) = if lost.is_empty() {
+                ("failed", None)
+            } else {
+                ("alerts_pending", Some(to_json(&lost)))
+            };
+            fx.receipts
+                .release(&self.event_id, &self.owner, status, alerts.as_deref())
+                .await
+        } else if failed {
+            fx.receipts
+                .release(&self.event_id, &self.owner, "failed", None)
+                .await
+        } else if outcome.result == Handled::Ignored {
+            // Nothing was done: the id is not used up, so the event put
+            // right (or delivered again) under it is handled anew.
+            fx.receipts
+                .release(&self.event_id, &self.owner, "ignored", None)
+                .await
+        } else {
+            let summary = format!("{:?}: {}", outcome.result, outcome.reason);
+            fx.receipts
+                .complete(&self.event_id, &self.owner, &summary)
+                .await
+        };
+        if let Err(e) = closing {
+            // A failed release is repaired by the claim lease running out.
+            tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
+        }
+    }
+}
+
+/// Every account's results recorded; the first error, and the alerts of
+/// dead runs whose writes the records adopted.
+async fn record(
+    state: &StateStore,
+    job: &Job,
+    uncommitted: &[Uncommitted],
+) -> (Option<AwsError>, Vec<Alert>) {
+    let mut first_error = None;
+    let mut adopted = Vec::new();
+    for acct in uncommitted {
+        let committed = commit(state, job, acct).await;
+        adopted.extend(committed.adopted);
+        if let Some(e) = committed.error {
+            first_error.get_or_insert(e);
+        }
+    }
+    (first_error, adopted)
+}
+
+/// Ours settled (sent copies leave the outbox, refused ones stay there for
+/// the next run), then those of dead runs found while recording delivered
+/// (their failure to send is not this event's).
+async fn tidy(
+    fx: &Effects<'_>,
+    owner: &str,
+    attempts: Vec<Attempt>,
+    kept: &(dyn Fn(&Alert) -> bool + Sync),
+    adopted: Vec<Alert>,
+) -> Delivered {
+    let mut delivered = settle(fx.receipts, owner, attempts, kept).await;
+    delivered.absorb(deliver(fx.receipts, fx.alerts, owner, adopted).await);
+    if delivered.chat_unsent > 0 {
+        tracing::warn!(
+            count = delivered.chat_unsent,
+            "chat copies not published; kept in the outbox"
+        );
+    }
+    delivered
+}
+
+/// The outcome as the delivery leaves it: whether the run failed, and the
+/// alerts neither published nor kept.
+fn conclude(
+    mut outcome: Outcome,
+    mut failed: bool,
+    home: Home,
+    delivered: Delivered,
+) -> (Outcome, bool, Vec<Alert>) {
+    outcome.alerts = delivered.sent.clone();
+    if let Some(e) = &delivered.first_error {
+        outcome.reason = format!("{} alert(s) not published: {e}", delivered.unsent);
+    }
+    failed |= home == Home::Claim && delivered.unsent > 0;
+    // An alert neither published nor kept is never a quiet success: the
+    // run fails (the CLI exits 1, Lambda retries the event, whose claim
+    // carries the alert) and `AlertsLost` counts it.
+    let accounts: usize = outcome.accounts.iter().map(|a| a.alerts_lost).sum();
+    outcome.alerts_lost = delivered.lost.len() + accounts;
+    if outcome.alerts_lost > 0 {
+        failed = true;
+        outcome.reason = format!(
+            "{}; {} alert(s) neither published nor kept in the outbox",
+            outcome.reason, outcome.alerts_lost
+        );
+    }
+    if delivered.kept > 0 {
+        outcome.reason = format!(
+            "{}; {} alert(s) kept in the outbox for the next run",
+            outcome.reason, delivered.kept
+        );
+    }
+    (outcome, failed, delivered.lost)
+}
+
+fn finished(mut outcome: Outcome, failed: bool) -> Outcome {
+    if failed {
+        outcome.result = Handled::Failed;
+        tracing::error!(outcome = "failed", reason = %outcome.reason, "event not fully handled");
+    } else {
+        tracing::info!(outcome = "done", result = ?outcome.result, "event handled");
+    }
+    outcome
+}
+
+/// The outbox read, less the copies of the alerts this run sends itself:
+/// it was read while ours were being kept, so a copy may be there under an
+/// older lease (an earlier attempt's, a dead run's), and flushing it too
+/// would send it twice.
+fn left_by_others<'a>(
+    waiting: Vec<OutboxEntry>,
+    ours: impl Iterator<Item = &'a Alert>,
+    dests: &[Dest],
+) -> Vec<OutboxEntry> {
+    let keys: std::collections::HashSet<String> = ours
+        .flat_map(|a| dests.iter().map(|d| d.key(&a.alert_id)))
+        .collect();
+    waiting
+        .into_iter()
+        .filter(|e| !keys.contains(&e.key))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::{Kind, Severity};
+
+    fn alert(id: &str, subject: &str) -> Alert {
+        Alert {
+            alert_id: id.into(),
+            kind: Kind::DriftReverted,
+            severity: Severity::Warning,
+            account: "111122223333".into(),
+            subject: subject.into(),
+            body: Value::Null,
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_earlier_decision_once() {
+        let merged = merge(
+            vec![alert("a", "held"), alert("b", "held")],
+            vec![alert("a", "again"), alert("c", "new")],
+        );
+        let got: Vec<(&str, &str)> = merged
+            .iter()
+            .map(|a| (a.alert_id.as_str(), a.subject.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "held"), ("b", "held"), ("c", "new")]);
+        assert!(merge(vec![], vec![]).is_empty());
+    }
+
+    #[test]
+    fn held_alerts_round_trip() {
+        let alerts = vec![alert("a", "x\n\"y\"")];
+        let back: Vec<Alert> = serde_json::from_str(&to_json(&alerts)).unwrap();
+        assert_eq!(back, alerts);
+    }
+
+    #[test]
+    fn the_flush_leaves_every_copy_of_our_own_alerts_to_us() {
+        let entry = |key: &str| OutboxEntry {
+            key: key.into(),
+            alert: String::new(),
+            dest: "main".into(),
+            lease_until: 0,
+        };
+        let waiting = || {
+            vec![
+                entry("a"),
+                entry("a#chat"),
+                entry("b"),
+                entry("b#chat"),
+                entry("c"),
+            ]
+        };
+        let ours = [alert("a", "x"), alert("zz", "not waiting")];
+        let keys = |left: Vec<OutboxEntry>| left.into_iter().map(|e| e.key).collect::<Vec<_>>();
+        let cases: [(&[Dest], &[Alert], &[&str]); 4] = [
+            (&[Dest::Main], &ours, &["a#chat", "b", "b#chat", "c"]),
+            (&[Dest::Main, Dest::Chat], &ours, &["b", "b#chat", "c"]),
+            (
+                &[Dest::Main, Dest::Chat],
+                &[],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+            // An id that is a prefix of another's key leaves that key alone.
+            (
+                &[Dest::Main, Dest::Chat],
+                &[alert("b#", "prefix")],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+        ];
+        for (dests, ours, want) in cases {
+            assert_eq!(keys(left_by_others(waiting(), ours.iter(), dests)), want);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! Converge one account-region: observe, plan (pure), act, and decide again
+//! whenever AWS says the world moved.
+//!
+//! Invariant after a successful enforce-mode run: the default version is
+//! compliant and is also the latest version. Writes never rest on a stale read:
+//! `UpdateDocument` names the latest version we read, so a peer's write in
+//! between makes AWS refuse ours (`Stale`) and we plan again on top of theirs.
+//! Before the first write we take the account-region's [`Lease`], so
+//! concurrent runs for one change make one version, not two.
+
+use std::time::SystemTime;
+
+use crate::domain::outcome::{Action, RegionOutcome};
+use crate::domain::policy::Mode;
+use crate::domain::ports::{Documents, Lease, Observed, Version, DEFERRED};
+
+mod error;
+mod write;
+
+use crate::domain::preferences::{Preferences, RunAs};
+pub use error::ReconcileError;
+use write::act;
+pub use write::{layouts, oldest_deletable};
+
+/// Observe-plan-act rounds before we call a region "not converging".
+const MAX_ROUNDS: usize = 5;
+
+/// Unpredictable layouts a write tries after the keyed one turned out to be
+/// taken (see [`layouts`]).
+const UNPREDICTABLE_LAYOUTS: usize = 3;
+
+/// Versions a write may delete to get under SSM's version limit.
+const MAX_PRUNES: usize = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    Nothing,
+    Create(Preferences),
+    Promote(String),
+    /// Write on top of the latest version (named, for the version check).
+    Write {
+        prefs: Preferences,
+        on_top_of: String,
+    },
+}
+
+/// What one governed document must say.
+#[derive(Debug, Clone, Copy)]
+pub struct Want<'a> {
+    pub user: &'a str,
+    /// `inherit`: the parent's latest content, whose inputs (all but RunAs)
+    /// this document must carry.
+    pub parent: Option<&'a Preferences>,
+}
+
+impl<'a> Want<'a> {
+    /// RunAs only: every other input is the account's own business.
+    pub fn user(user: &'a str) -> Want<'a> {
+        Want { user, parent: None }
+    }
+
+    fn is_met_by(&self, prefs: &Preferences) -> bool {
+        prefs.run_as().is_compliant(self.user) && self.parent.is_none_or(|p| prefs.follows(p))
+    }
+
+    /// `prefs` made right, changing nothing else.
+    fn applied_to(&self, prefs: &Preferences) -> Preferences {
+        match self.parent {
+            Some(parent) => prefs.following(parent).merged(self.user),
+            None => prefs.merged(self.user),
+        }
+    }
+}
+
+/// The one place that decides what to do with a document.
+pub fn plan(observed: &Observed, want: &Want<'_>) -> Plan {
+    match observed {
+        Observed::Missing => Plan::Create(want.applied_to(&Preferences::aws_default(want.user))),
+        Observed::Present { default, latest } => {
+            let latest_ok = want.is_met_by(&latest.prefs);
+            if default.number == latest.number && latest_ok {
+                Plan::Nothing
+            } else if latest_ok {
+                // LZA updates without switching the default: adopt its version.
+                Plan::Promote(latest.number.clone())
+            } else {
+                // The latest version is the freshest intent for inputs we do not own.
+                Plan::Write {
+                    prefs: want.applied_to(&latest.prefs),
+                    on_top_of: latest.number.clone(),
+                }
+            }
+        }
+    }
+}
+
+async fn read<D: Documents>(
+    docs: &D,
+    number: String,
+    content: String,
+) -> Result<Version, ReconcileError> {
+    let prefs = Preferences::parse(&content).map_err(|source| ReconcileError::Content {
+        account: docs.account().to_string(),
+        region: docs.region().to_string(),
+        document: docs.document().to_string(),
+        version: number.clone(),
+        source,
+    })?;
+    Ok(Version { number, prefs })
+}
+
+/// DescribeDocument and GetDocument (default) at once; a third call only when
+/// the latest is not the default or the two answers disagree.
+pub async fn observe<D: Documents>(docs: &D) -> Result<Observed, ReconcileError> {
+    let (versions, default) = tokio::join!(docs.versions(), docs.content(None));
+    // A document deleted between two calls reads as missing, not as an error.
+    let Some(versions) = versions? else {
+        return Ok(Observed::Missing);
+    };
+    let default = match default? {
+        Some((number, content)) if number == versions.default => Some((number, content)),
+        _ => docs.content(Some(&versions.default)).await?,
+    };
+    let Some((number, content)) = default else {
+        return Ok(Observed::Missing);
+    };
+    let default = read(docs, number, content).await?;
+    let latest = if versions.latest == default.number {
+        default.clone()
+    } else {
+        match docs.content(Some(&versions.latest)).await? {
+            Some((number, content)) => read(docs, number, content).await?,
+            None => return Ok(Observed::Missing),
+        }
+    };
+    Ok(Observed::Present { default, latest })
+}
+
+/// An observation made ahead of the plan (a vend reads the documents while
+/// the account's OU path, and so its user, is still being looked up), with
+/// the time it began: the lease judges freshness from then.
+pub struct Seen {
+    pub since: SystemTime,
+    pub observed: Result<Observed, ReconcileError>,
+}
+
+pub async fn look<D: Documents>(docs: &D) -> Seen {
+    let since = SystemTime::now();
+    Seen {
+        since,
+        observed: observe(docs).await,
+    }
+}
+
+/// What one step of a round did.
+enum Step {
+    /// Done: the document is now as observed here.
+    Converged(Observed),
+    /// AWS says the world moved: observe again and plan again.
+    Moved,
+}
+
+/// The run's story: what was there, what it did, what is there now.
+struct Converged {
+    before: Observed,
+    action: Action,
+    after: Observed,
+}
+
+impl Converged {
+    fn with(before: Observed, action: Action, after: Observed) -> Converged {
+        Converged {
+            before,
+            action,
+            after,
+        }
+    }
+}
+
+impl Plan {
+    /// What carrying out this step is called.
+    fn action(&self) -> Action {
+        match self {
+            Plan::Nothing => Action::None,
+            Plan::Create(_) => Action::Created,
+            Plan::Promote(_) => Action::DefaultSwitched,
+            Plan::Write { .. } => Action::Updated,
+        }
+    }
+}
+
+async fn converge<D: Documents, L: Lease>(
+    docs: &D,
+    lease: &L,
+    want: &Want<'_>,
+    mode: Mode,
+    grant: &mut Option<L::Grant>,
+    seen: Option<Seen>,
+) -> Result<Converged, ReconcileError> {
+    let Seen { since, observed } = match seen {
+        Some(seen) => seen,
+        None => look(docs).await,
+    };
+    let mut current = observed?;
+    let mut before = current.clone();
+    let mut action = Action::None;
+    for _ in 0..MAX_ROUNDS {
+        let step = plan(&current, want);
+        if step == Plan::Nothing {
+            return Ok(Converged::with(before, action, current));
+        }
+        if mode == Mode::Audit {
+            return Ok(Converged::with(
+                current.clone(),
+                Action::WouldChange,
+                current,
+            ));
+        }
+        if grant.is_none() {
+            let Some((g, fresh)) = take(lease, since, &current).await? else {
+                return Ok(Converged::with(before, Action::Deferred, current));
+            };
+            *grant = Some(g);
+            if !fresh {
+                // Another run wrote (or is done writing) since we looked.
+                current = observe(docs).await?;
+                before = current.clone();
+                continue;
+            }
+        }
+        if grant.as_ref().is_some_and(|g| !lease.still_held(g)) {
+            return Err(ReconcileError::lease_lost(docs));
+        }
+        let this = step.action();
+        match act(docs, step, &current).await? {
+            Step::Converged(after) => {
+                // The first write names the run; later rounds only finish the job.
+                if action == Action::None {
+                    before = current;
+                    action = this;
+                }
+                return Ok(Converged::with(before, action, after));
+            }
+            Step::Moved => current = observe(docs).await?,
+        }
+    }
+    Err(ReconcileError::not_converged(docs))
+}
+
+/// The lease, or `None` when this run leaves the account-region to the
+/// run that holds it (see [`Action::Deferred`]).
+async fn take<L: Lease>(
+    lease: &L,
+    since: SystemTime,
+    current: &Observed,
+) -> Result<Option<(L::Grant, bool)>, ReconcileError> {
+    match lease.acquire(since, current).await {
+        Err(e) if e.code == DEFERRED => {
+            tracing::info!(account = %e.account, slot = %e.region, "another run holds this account-region while this run holds others; left to it");
+            Ok(None)
+        }
+        taken => Ok(Some(taken?)),
+    }
+}
+
+/// A region's outcome and, when the run wrote, the lease it holds (to be
+/// released by recording the result).
+pub struct Reconciled<G> {
+    pub outcome: RegionOutcome,
+    pub grant: Option<G>,
+    /// The latest content after the run (what it would be, in audit mode):
+    /// what a document that inherits from this one follows. `None` when the
+    /// document could not be read.
+    pub content: Option<Preferences>,
+}
+
+/// Converges one account-region and says what it did. Never panics, never
+/// returns without an outcome: errors become a `failed` outcome. `seen`: an
+/// observation already made (else it observes first).
+pub async fn reconcile<D: Documents, L: Lease>(
+    docs: &D,
+    lease: &L,
+    want: &Want<'_>,
+    mode: Mode,
+    seen: Option<Seen>,
+) -> Reconciled<L::Grant> {
+    let mut grant = None;
+    let region = docs.region();
+    let user = want.user;
+    let mut content = None;
+    let outcome = match converge(docs, lease, want, mode, &mut grant, seen).await {
+        Ok(Converged {
+            before,
+            action,
+            after,
+        }) => {
+            // The inherited inputs were put back (RunAs aside): said apart,
+            // since a run that only follows its parent reverts nobody.
+            let followed = action.wrote()
+                && want.parent.is_some_and(|p| match &before {
+                    Observed::Present { default, .. } => !default.prefs.follows(p),
+                    Observed::Missing => false,
+                });
+            content = Some(match &after {
+                Observed::Present { latest, .. } => latest.prefs.clone(),
+                Observed::Missing => want.applied_to(&Preferences::aws_default(user)),
+            });
+            RegionOutcome {
+                region: region.to_string(),
+                action,
+                before: before.run_as(user),
+                // In audit mode "after" is what it would become.
+                after: if action == Action::WouldChange {
+                    Some(RunAs::desired(user))
+                } else {
+                    after.run_as(user)
+                },
+                versions_before: before.versions(),
+                version_after: after.versions().map(|v| v.default),
+                error_code: None,
+                error: None,
+                followed,
+                ..RegionOutcome::default()
+            }
+        }
+        Err(ReconcileError::Aws(e)) if is_region_disabled(&e.code) => RegionOutcome {
+            error_code: Some(e.code.clone()),
+            ..RegionOutcome::skipped(region, Action::RegionDisabled, Some(e.to_string()))
+        },
+        Err(e) => RegionOutcome::failed(region, e.code(), e.to_string()),
+    };
+    Reconciled {
+        outcome: outcome.for_document(docs.document(), user),
+        grant,
+        content,
+    }
+}
+
+/// Credentials valid elsewhere are refused in a region the account has not
+/// opted into; AWS says so with these codes.
+pub fn is_region_disabled(code: &str) -> bool {
+    matches!(code, "UnrecognizedClientException" | "InvalidClientTokenId")
+}
+
+#[cfg(test)]
+mod tests;

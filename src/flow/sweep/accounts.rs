@@ -1,0 +1,311 @@
+//! Every account of a sweep, a bounded number at once, each reconciled and
+//! recorded as soon as it is done (its leases must not wait for the rest).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+
+use super::{run_as_tags, session_documents, Swept};
+use crate::adapters::aws::organizations::{AccountInfo, Org};
+use crate::adapters::aws::sts::MemberSession;
+use crate::adapters::aws::AwsError;
+use crate::domain::deadline;
+use crate::domain::job::Job;
+use crate::domain::org_state::Treatment;
+use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
+use crate::flow::account;
+use crate::flow::outbox::deliver;
+use crate::flow::services::Services;
+
+/// Every account, a bounded number at once.
+pub(super) async fn run_accounts(
+    svc: &Arc<Services>,
+    job: &Job,
+    org: &Org,
+    accounts: Vec<AccountInfo>,
+    regions: &[String],
+    progress: Option<indicatif::ProgressBar>,
+) -> (Vec<Swept>, Vec<AccountInfo>) {
+    let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    let mut names = HashMap::new();
+    let mut unreached = Vec::new();
+    for info in accounts {
+        // Started accounts finish; none starts too close to the deadline.
+        let permit = if deadline::running_out() {
+            None
+        } else {
+            let p = limit
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closes");
+            (!deadline::running_out()).then_some(p)
+        };
+        let Some(permit) = permit else {
+            unreached.push(info);
+            continue;
+        };
+        let (svc, job, org, regions) = (svc.clone(), job.clone(), org.clone(), regions.to_vec());
+        let account = (info.id.clone(), info.name.clone());
+        let handle = tasks.spawn(async move {
+            let (id, name) = (info.id.clone(), info.name.clone());
+            sweep_account(&svc, &job, &org, info, &regions, Some(permit))
+                .await
+                .unwrap_or_else(|e| {
+                    let report = AccountReport::uniform(&id, &name, &regions, |r| {
+                        RegionOutcome::failed(r, &e.code, e.to_string())
+                    });
+                    (report, HashSet::new())
+                })
+        });
+        names.insert(handle.id(), account);
+    }
+    let results = gathered(tasks, names, regions, progress).await;
+    (results, unreached)
+}
+
+/// Every account's result, sorted by account id; a task that died is one
+/// failed row per region, never a silent gap.
+async fn gathered(
+    mut tasks: JoinSet<Swept>,
+    mut names: HashMap<tokio::task::Id, (String, String)>,
+    regions: &[String],
+    progress: Option<indicatif::ProgressBar>,
+) -> Vec<Swept> {
+    let mut results = Vec::new();
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, r)) => results.push(r),
+            Err(e) => {
+                // A bug, not an AWS answer: still one failed row per region, never a silent gap.
+                let (id, name) = names.remove(&e.id()).unwrap_or_default();
+                tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
+                let report = AccountReport::uniform(&id, &name, regions, |r| {
+                    RegionOutcome::failed(r, "InternalError", e.to_string())
+                });
+                results.push((report, HashSet::new()));
+            }
+        }
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+    }
+    results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
+    results
+}
+
+/// One account of a sweep: reconciled and recorded at once (its leases
+/// must not wait for the whole sweep).
+pub(super) async fn sweep_account(
+    svc: &Arc<Services>,
+    job: &Job,
+    org: &Org,
+    info: AccountInfo,
+    regions: &[String],
+    permit: Option<OwnedSemaphorePermit>,
+) -> Result<Swept, AwsError> {
+    if let Some(report) = by_state(svc, org, &info, regions).await? {
+        return Ok((report, HashSet::new()));
+    }
+    let ctx = svc.ctx(org);
+    let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
+        return Ok((gone(&info.id, &info.name, regions), HashSet::new()));
+    };
+    let session = prepared.session();
+    let standing = ctx.policy.standing(&info.id, &prepared.path);
+    let governed = standing == crate::domain::policy::Standing::Governed;
+    // Whether the account left governance is judged beside its regions and
+    // their records, not before them: a first sweep clears every new
+    // account's departure mark (a write), which would otherwise lengthen
+    // each account's chain.
+    let path = prepared.path.clone();
+    let (left, (mut acct, committed)) = tokio::join!(
+        async {
+            let left = leaving(&ctx, job, &info, &path).await;
+            if standing == crate::domain::policy::Standing::OutOfScope {
+                forget(svc, job, &info.id).await;
+            }
+            left
+        },
+        async {
+            let name = Some(info.name.clone());
+            let acct = account::converge(&ctx, job, &info.id, name, prepared, regions).await;
+            // A record that fails is logged by commit; the sweep still reports it.
+            let committed = crate::flow::commit::commit(&svc.state, job, &acct).await;
+            (acct, committed)
+        }
+    );
+    // A dead run's revert, found here: its own alert, not the summary's; so
+    // are nodes newly lacking the user (one alert per account, at most).
+    let mut alerts = committed.adopted;
+    alerts.extend(news(job, &acct.report, &acct.new_drift, &acct.new_missing));
+    alerts.extend(departed(job, &left));
+    acct.report.left_governance = left;
+    alerts.extend(super::held::held_too_long(svc, job, &acct.report, session.as_ref()).await);
+    if governed {
+        alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
+        alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
+    }
+    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    // The account's member calls are over: the next account starts while
+    // its alerts are named, kept and published (hub calls only).
+    drop(permit);
+    let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
+    let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    acct.report.alerts_lost = delivered.lost.len();
+    let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
+    Ok((acct.report, news))
+}
+
+/// An account Organizations does not call ACTIVE, where its standing
+/// decides: it waits, is skipped with the state's word, or (unreadable, and
+/// governed by the policy) fails and is told. `None`: reconcile it as the
+/// policy says (it is active, or the policy does not govern it, whatever
+/// its state).
+async fn by_state(
+    svc: &Services,
+    org: &Org,
+    info: &AccountInfo,
+    regions: &[String],
+) -> Result<Option<AccountReport>, AwsError> {
+    if info.state.treatment() == Treatment::Error {
+        // The walk cached the path: no call.
+        let path = account::locate(org, &info.id).await?;
+        let governed = path.is_some_and(|p| {
+            svc.policy.standing(&info.id, &p) == crate::domain::policy::Standing::Governed
+        });
+        if !governed {
+            return Ok(None);
+        }
+        tracing::error!(outcome = "remediation_failed", account = %info.id, error_code = crate::domain::org_state::UNREADABLE_CODE, state = %info.state.describe(), "account standing unreadable");
+    }
+    Ok(crate::domain::org_state::report(
+        &info.state,
+        &info.id,
+        &info.name,
+        regions,
+    ))
+}
+
+/// An account that left the organization since the walk (or the message).
+pub(super) fn gone(account: &str, name: &str, regions: &[String]) -> AccountReport {
+    AccountReport::uniform(account, name, regions, |r| {
+        RegionOutcome::skipped(
+            r,
+            Action::AccountSuspended,
+            Some("account is no longer in the organization".into()),
+        )
+    })
+}
+
+/// What the run found that is news besides its writes: drift no event
+/// brought (where the table last said right), and nodes newly lacking the
+/// user (one alert per account, at most).
+fn news(
+    job: &Job,
+    report: &AccountReport,
+    new_drift: &HashSet<String>,
+    new_missing: &HashSet<String>,
+) -> Vec<crate::domain::alert::Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let mut alerts = match job.dry_run {
+        false => super::unreported::drift_found(report, new_drift, &job.trigger, &at),
+        true => vec![],
+    };
+    alerts.extend(crate::domain::alert::user_missing(
+        report,
+        new_missing,
+        &job.trigger,
+        &at,
+    ));
+    alerts
+}
+
+/// The departure this sweep tells, judged against its snapshot's rows.
+async fn leaving(
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    info: &AccountInfo,
+    path: &[String],
+) -> Option<crate::domain::governance::Departure> {
+    let rows = job.known.as_deref()?;
+    let name = Some(info.name.clone());
+    account::left::departure(ctx, job, &info.id, name, path, rows).await
+}
+
+/// An account that moved out of governance is told on its own; one a
+/// policy change dropped, in the sweep's one summary (see `summary`).
+fn departed(
+    job: &Job,
+    left: &Option<crate::domain::governance::Departure>,
+) -> Option<crate::domain::alert::Alert> {
+    let d = left
+        .as_ref()
+        .filter(|d| !crate::domain::governance::in_summary(d.cause))?;
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    Some(crate::domain::alert::account_left_governance(
+        d,
+        &job.trigger,
+        &at,
+    ))
+}
+
+/// An account out of scope with items from when it was governed: they go
+/// (one read of the sweep's snapshot, no query).
+async fn forget(svc: &Services, job: &Job, account: &str) {
+    let slots = job
+        .known
+        .as_ref()
+        .map(|k| k.slots(account))
+        .unwrap_or_default();
+    if slots.is_empty() || job.dry_run {
+        return;
+    }
+    match svc.state.forget_slots(account, &slots).await {
+        Ok(()) => tracing::info!(
+            account,
+            items = slots.len(),
+            "out of scope: its state items are gone"
+        ),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "out of scope, but its state items could not be removed; the next sweep tries again")
+        }
+    }
+}
+
+/// What a sweep reads in an account besides its governed documents, with
+/// the sweep's session: customer Session documents and the Run As tags of
+/// its roles and users (each when the policy asks). A read that fails is
+/// that account's log line, not the sweep's failure: the next sweep looks
+/// again. A region whose Session documents were not all read is a row of
+/// the account's report.
+async fn beyond_documents(
+    ctx: &crate::flow::account::Ctx<'_>,
+    job: &Job,
+    session: Option<MemberSession>,
+    report: &mut AccountReport,
+    regions: &[String],
+) -> Vec<crate::domain::alert::Alert> {
+    let account = report.account.clone();
+    let account = account.as_str();
+    let mut alerts = Vec::new();
+    match session_documents::look(ctx, job, session.clone(), account, regions).await {
+        Ok(found) => {
+            alerts.extend(found.alerts);
+            report.regions.extend(found.rows);
+        }
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "session documents not read")
+        }
+    }
+    match run_as_tags::look(ctx, job, session, account).await {
+        Ok(found) => alerts.extend(found),
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "Run As tags not read")
+        }
+    }
+    alerts
+}

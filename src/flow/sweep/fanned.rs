@@ -1,0 +1,126 @@
+//! One account of a fanned-out sweep (an SQS message), and the summary the
+//! last account to finish sends for all of them.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::accounts::sweep_account;
+use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
+use crate::adapters::aws::AwsError;
+use crate::domain::degraded::Degraded;
+use crate::domain::job::Job;
+use crate::domain::outcome::{AccountReport, RegionOutcome};
+use crate::domain::summary::Tally;
+use crate::flow::outbox::deliver;
+use crate::flow::services::Services;
+
+/// One account of a fanned-out sweep (an SQS message). Its part of the
+/// summary is stored whatever happened to the account (a failure is a part
+/// that says so), so the summary always completes. `Err` only when the part
+/// itself could not be stored: that, a redelivery can repair. The account
+/// that completes the sweep checks it ([`crate::domain::degraded`]): a degraded
+/// sweep is told and returned (the metric says it; the message is not
+/// failed, since a redelivery would only repeat the account).
+pub async fn sweep_one(
+    svc: &Arc<Services>,
+    message: &SweepMessage,
+) -> Result<(AccountReport, Option<Degraded>), AwsError> {
+    let trigger = sweep_trigger(
+        message.sweep_id.clone(),
+        Some(message.account.clone()),
+        "aws.sqs",
+        "fanned-out sweep",
+    );
+    let job = Job::new(trigger, false);
+    let mut swept = match worked(svc, &job, message).await {
+        Ok(swept) => swept,
+        Err(e) => {
+            tracing::error!(outcome = "remediation_failed", account = %message.account, error_code = %e.code, error = %e, "account not swept; its failure is its part of the summary");
+            let name = message.name.clone().unwrap_or_default();
+            let report =
+                AccountReport::uniform(&message.account, &name, &svc.policy.regions, |r| {
+                    RegionOutcome::failed(r, &e.code, e.to_string())
+                });
+            (report, HashSet::new())
+        }
+    };
+    let part =
+        serde_json::to_string(&tally(std::slice::from_ref(&swept))).expect("tally serialises");
+    let mut degraded = None;
+    if svc
+        .sweeps
+        .finish(&message.sweep_id, &message.account, &part)
+        .await?
+        && svc
+            .sweeps
+            .claim_summary(&message.sweep_id, &job.owner)
+            .await?
+    {
+        let (checked, lost) = summarise_fanned_out(svc, &message.sweep_id).await?;
+        degraded = checked;
+        // Lost with the account's own: this message's run counts it.
+        swept.0.alerts_lost += lost;
+    }
+    Ok((swept.0, degraded))
+}
+
+/// The account's work, from what the message carries (an older message:
+/// looked up in Organizations).
+async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Result<Swept, AwsError> {
+    let job = with_snapshot(svc, job, Some(&message.account)).await?;
+    let org = svc.org.fresh();
+    if let Some(path) = &message.path {
+        org.seed_path(&message.account, path);
+    }
+    let info = match message.info() {
+        Some(info) => info,
+        None => match org.describe_account(&message.account).await? {
+            Some(info) => info,
+            None => {
+                let name = message.name.clone().unwrap_or_default();
+                let report = super::accounts::gone(&message.account, &name, &svc.policy.regions);
+                return Ok((report, HashSet::new()));
+            }
+        },
+    };
+    sweep_account(svc, &job, &org, info, &svc.policy.regions, None).await
+}
+
+/// The account that completes a fanned-out sweep speaks for all of them,
+/// and (for a whole sweep, not a deadline's rest) checks and records it;
+/// how many of its alerts SNS refused and the outbox could not keep.
+async fn summarise_fanned_out(
+    svc: &Arc<Services>,
+    sweep_id: &str,
+) -> Result<(Option<Degraded>, usize), AwsError> {
+    let mut whole = Tally::default();
+    for part in svc.sweeps.parts(sweep_id).await? {
+        match serde_json::from_str::<Tally>(&part) {
+            Ok(t) => whole.merge(t),
+            Err(e) => {
+                tracing::error!(sweep_id, error = %e, "unreadable sweep part left out of the summary")
+            }
+        }
+    }
+    let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
+    let mut alerts = super::told(&whole, &trigger);
+    let mut degraded = None;
+    if !super::is_rest(sweep_id) {
+        let last = svc.state.last_sweep().await;
+        if let Some((d, alert)) = super::checked(svc, &trigger, &whole, last).await {
+            alerts.push(alert);
+            degraded = Some(d);
+        }
+    }
+    if alerts.is_empty() {
+        return Ok((degraded, 0));
+    }
+    let delivered = deliver(
+        &svc.receipts,
+        &svc.alerts,
+        &crate::domain::ids::token(),
+        alerts,
+    )
+    .await;
+    Ok((degraded, delivered.lost.len()))
+}

@@ -1,0 +1,170 @@
+//! Many accounts: the scheduled sweep (run here or fanned out over SQS), one
+//! fanned-out account, and the operator's `reconcile`. A sweep always
+//! finishes and reports: one account's failure is that account's row, and an
+//! alert SNS refuses waits in the outbox instead of aborting the sweep. A
+//! sweep says what it found in one `sweep_summary`, never per account-region.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::known::{LastSweep, SweepDone};
+use crate::domain::alert::Alert;
+use crate::domain::degraded::{Degraded, Seen};
+use crate::domain::job::Job;
+use crate::domain::outcome::AccountReport;
+use crate::domain::summary::Tally;
+use crate::domain::trigger::{Trigger, TriggerKind};
+use crate::flow::services::Services;
+
+mod accounts;
+mod canary;
+mod fanned;
+mod held;
+mod message;
+mod operator;
+mod run_as_tags;
+mod scheduled;
+mod session_documents;
+mod unreported;
+
+pub use fanned::sweep_one;
+pub use message::SweepMessage;
+pub use operator::reconcile_org;
+pub use scheduled::on_schedule;
+
+/// One account's report and the slots whose drift, or nodes lacking the
+/// user, it saw first.
+type Swept = (AccountReport, HashSet<String>);
+
+/// Filters for operator-started reconciles.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// What an operator's reconcile did, alerts included.
+pub struct OrgReport {
+    pub reports: Vec<AccountReport>,
+    pub alerts_sent: usize,
+    /// Not published now; kept in the outbox for the next sweep.
+    pub alerts_kept: usize,
+    /// Neither published nor kept (logged whole).
+    pub alerts_lost: usize,
+    /// A whole reconcile that governed none or far fewer accounts than it
+    /// should: told (`sweep_degraded`), and the run fails.
+    pub degraded: Option<Degraded>,
+}
+
+fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason: &str) -> Trigger {
+    Trigger {
+        kind: TriggerKind::Sweep,
+        account,
+        region: None,
+        actor: None,
+        event_id,
+        source: source.into(),
+        event_name: None,
+        reason: reason.into(),
+        context: Default::default(),
+    }
+}
+
+/// The run, knowing what the table says (all of it, or one account's), so
+/// it writes only what changed. A table that cannot be read is the hub's
+/// failure, reported once, before any member account is touched: every
+/// write needs it (leases live there).
+async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Result<Job, AwsError> {
+    let snapshot = match account {
+        Some(a) => svc.state.snapshot_account(a).await,
+        None => svc.state.snapshot().await,
+    }?;
+    let mut job = job.clone();
+    job.known = Some(Arc::new(snapshot));
+    Ok(job)
+}
+
+/// The last recorded sweep, as [`checked`] takes it. A sweep reads it
+/// beside its accounts, not after them: it records itself only at its end,
+/// so the early read sees the same item, and the end saves a round trip.
+type Last = Result<Option<LastSweep>, AwsError>;
+
+/// A whole sweep checks itself against the last recorded one
+/// ([`crate::domain::degraded`]), then records itself: "last checked" for every
+/// account-region it did not write, and what it governed. `Some` is the
+/// degraded sweep's one error alert and what it said.
+async fn checked(
+    svc: &Services,
+    trigger: &Trigger,
+    tally: &Tally,
+    last: Last,
+) -> Option<(Degraded, Alert)> {
+    let policy = svc.policy.governance_fingerprint();
+    let last = match last {
+        Ok(last) => last.and_then(|l| l.baseline()),
+        Err(e) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot read the last sweep; checked without it");
+            None
+        }
+    };
+    let seen = Seen {
+        accounts: tally.accounts,
+        governed: tally.governed,
+        expected: tally.expected,
+        unreadable: tally.unreadable,
+    };
+    let degraded = crate::domain::degraded::check(seen, &policy, last.as_ref());
+    let done = SweepDone {
+        account_regions: tally.account_regions,
+        out_of_scope: tally.out_of_scope,
+        governed: crate::domain::degraded::recorded(
+            seen,
+            degraded.is_some(),
+            &policy,
+            last.as_ref(),
+        ),
+        policy,
+    };
+    if let Err(e) = svc.state.sweep_done(&trigger.event_id, &done).await {
+        tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
+    }
+    let degraded = degraded?;
+    tracing::error!(outcome = "sweep_degraded", governed = degraded.governed, expected = degraded.expected, last_governed = ?degraded.last_governed, said = %degraded.said, "sweep degraded");
+    let alert = crate::domain::alert::sweep_degraded(
+        &degraded,
+        trigger,
+        &crate::domain::clock::iso(crate::domain::clock::now()),
+    );
+    Some((degraded, alert))
+}
+
+/// The sweep of the accounts a sweep's deadline left unreached.
+fn rest_of(sweep_id: &str) -> String {
+    format!("{sweep_id}-rest")
+}
+
+/// A part of a sweep (its unreached rest): it never checks itself.
+fn is_rest(sweep_id: &str) -> bool {
+    sweep_id.ends_with("-rest")
+}
+
+/// What a sweep says for all its accounts: its one summary, what the
+/// policy changed, and the accounts a policy change dropped from governance
+/// (each when there is something to say; never one per account-region).
+fn told(tally: &Tally, trigger: &Trigger) -> Vec<crate::domain::alert::Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let summary = crate::domain::summary::alert(tally, trigger, &at);
+    let policy = crate::domain::summary::policy_alert(&tally.policy, trigger, &at);
+    let (dropped, total) = (&tally.left_entries, tally.left_governance);
+    let left = crate::domain::alert::left_governance_summary(dropped, total, trigger, &at);
+    summary.into_iter().chain(policy).chain(left).collect()
+}
+
+fn tally(swept: &[Swept]) -> Tally {
+    let mut t = Tally::default();
+    for (report, new_drift) in swept {
+        t.add(report, new_drift);
+    }
+    t
+}

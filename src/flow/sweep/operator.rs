@@ -1,0 +1,128 @@
+//! The operator's `reconcile`: the whole organization or a selection, now,
+//! never fanned out, with or without writing.
+
+use std::sync::Arc;
+
+use super::accounts::run_accounts;
+use super::{checked, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
+use crate::adapters::aws::organizations::Org;
+use crate::adapters::aws::AwsError;
+use crate::domain::alert::Alert;
+use crate::domain::clock;
+use crate::domain::job::Job;
+use crate::domain::policy::Policy;
+use crate::flow::outbox::{deliver, flush_outbox};
+use crate::flow::services::Services;
+
+/// Operator-started reconcile (`runas-guard reconcile`): never fans out.
+pub async fn reconcile_org(
+    svc: &Arc<Services>,
+    org: &Org,
+    selection: &Selection,
+    dry_run: bool,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<OrgReport, AwsError> {
+    let (job, mut accounts, flushed) = started(svc, org, dry_run).await?;
+    if !selection.accounts.is_empty() {
+        accounts.retain(|a| selection.accounts.contains(&a.id));
+    }
+    if let Some(p) = &progress {
+        p.set_length(accounts.len() as u64);
+    }
+    let regions = selection.regions_of(&svc.policy);
+    let whole = selection.accounts.is_empty() && selection.regions.is_empty();
+    // The CLI runs without a deadline: every account is reached.
+    let checks = !dry_run && whole;
+    let ((swept, _), last) = tokio::join!(
+        run_accounts(svc, &job, org, accounts, &regions, progress),
+        async {
+            match checks {
+                true => Some(svc.state.last_sweep().await),
+                false => None,
+            }
+        }
+    );
+    let tally = tally(&swept);
+    let mut alerts: Vec<Alert> = if dry_run {
+        vec![]
+    } else {
+        super::told(&tally, &job.trigger)
+    };
+    let mut degraded = None;
+    if let Some(last) = last {
+        if let Some((d, alert)) = checked(svc, &job.trigger, &tally, last).await {
+            alerts.push(alert);
+            degraded = Some(d);
+        }
+    }
+    let reports: Vec<_> = swept.into_iter().map(|(r, _)| r).collect();
+    let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
+    let accounts: usize = reports.iter().map(|r| r.alerts_lost).sum();
+    Ok(OrgReport {
+        reports,
+        alerts_sent: delivered.sent.len() + flushed,
+        alerts_kept: delivered.kept,
+        alerts_lost: delivered.lost.len() + accounts,
+        degraded,
+    })
+}
+
+/// The table, the organization and the outbox are read at once; an error
+/// still names the hub first: its table, then the organization. A dry run
+/// reads neither the table nor the outbox.
+async fn started(
+    svc: &Arc<Services>,
+    org: &Org,
+    dry_run: bool,
+) -> Result<
+    (
+        Job,
+        Vec<crate::adapters::aws::organizations::AccountInfo>,
+        usize,
+    ),
+    AwsError,
+> {
+    let job = operator_job(dry_run);
+    let (with_known, accounts, flushed) = tokio::join!(
+        async {
+            match dry_run {
+                true => Ok(job.clone()),
+                false => with_snapshot(svc, &job, None).await,
+            }
+        },
+        org.walk(),
+        async {
+            match dry_run {
+                true => 0,
+                false => flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await,
+            }
+        }
+    );
+    Ok((with_known?, accounts?, flushed))
+}
+
+/// A fresh event id every time: the operator's reconcile is never a
+/// duplicate of anything.
+fn operator_job(dry_run: bool) -> Job {
+    let id = format!(
+        "cli-{}-{}",
+        clock::epoch_secs(clock::now()),
+        crate::domain::ids::token()
+    );
+    Job::new(
+        sweep_trigger(id, None, "runas-guard.cli", "operator reconcile"),
+        dry_run,
+    )
+}
+
+impl Selection {
+    /// The governed regions this selection keeps, in policy order.
+    fn regions_of(&self, policy: &Policy) -> Vec<String> {
+        policy
+            .regions
+            .iter()
+            .filter(|r| self.regions.is_empty() || self.regions.contains(r))
+            .cloned()
+            .collect()
+    }
+}

@@ -1,0 +1,214 @@
+//! The scheduled sweep: empty the outbox while walking the organization,
+//! then fan out or run every account, and say in one summary what it found.
+
+use std::sync::Arc;
+
+use super::accounts::run_accounts;
+use super::{checked, tally, told, with_snapshot, SweepMessage};
+use crate::adapters::aws::organizations::{AccountInfo, Org};
+use crate::adapters::aws::AwsError;
+use crate::domain::alert;
+use crate::domain::clock;
+use crate::domain::job::Job;
+use crate::domain::outcome::{Handled, Outcome};
+use crate::domain::work::{Home, Work};
+use crate::flow::outbox::flush_outbox;
+use crate::flow::services::Services;
+use crate::flow::workers::identity_center::{look_at, look_failed, look_ran};
+
+/// The scheduled sweep, and any OU or account id the policy names that the
+/// walked organization does not have (a typo, an OU deleted since): alerted,
+/// never silently re-resolved to another rule.
+pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Outcome) -> Work {
+    let (mut work, identity_center) =
+        tokio::join!(swept(svc, job, org, outcome), identity_center(svc, job));
+    work.alerts.extend(unknown_ids(svc, job, org));
+    if let Some((json, alert)) = identity_center {
+        // Said in the sweep's summary too, when there is one.
+        for summary in work
+            .alerts
+            .iter_mut()
+            .filter(|a| a.kind == alert::Kind::SweepSummary)
+        {
+            if let serde_json::Value::Object(b) = &mut summary.body {
+                b.insert("identity_center".into(), json.clone());
+            }
+        }
+        work.outcome.identity_center = Some(json);
+        work.alerts.extend(alert);
+    }
+    work
+}
+
+/// The declared Identity Center mapping, looked at once per sweep (beside
+/// the accounts): a failure is the sweep's outcome and log, not an account's.
+async fn identity_center(
+    svc: &Services,
+    job: &Job,
+) -> Option<(serde_json::Value, Option<alert::Alert>)> {
+    let declared = svc.policy.identity_center.as_ref()?;
+    match look_at(svc, job, declared, None).await {
+        Ok(Some(looked)) => {
+            tracing::info!(instance = %looked.instance, status = looked.kept.status(), "Identity Center mapping looked at");
+            look_ran(svc, job).await;
+            Some((looked.json(), looked.alert))
+        }
+        Ok(None) => None,
+        Err(e) => Some((
+            serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
+            look_failed(svc, job, declared, &e).await,
+        )),
+    }
+}
+
+fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
+    let known = org.walked_ids()?;
+    let unknown = crate::domain::policy::ids::unknown_ids(&svc.policy, &known);
+    if unknown.is_empty() {
+        return None;
+    }
+    tracing::error!(outcome = "policy_ids_unknown", ids = %crate::domain::policy::ids::describe(&unknown, 10), "the policy names ids the organization does not have");
+    Some(alert::policy_ids_unknown(
+        &unknown,
+        &job.trigger.event_id,
+        &clock::iso(clock::now()),
+    ))
+}
+
+/// Empty the outbox, then fan out or run every account.
+async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) -> Work {
+    // What earlier runs left in the outbox goes out while the tree is walked.
+    let (accounts, _) = tokio::join!(
+        org.walk(),
+        flush_outbox(&svc.receipts, &svc.alerts, &job.owner)
+    );
+    let accounts = match accounts {
+        Ok(a) => a,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
+        return match fan_out(svc, org, &job.trigger.event_id, &accounts).await {
+            Ok(sent) => {
+                outcome.result = Handled::FannedOut;
+                outcome.fanned_out = Some(sent);
+                outcome.reason = format!(
+                    "{sent} accounts queued for reconcile (more than {})",
+                    svc.settings.fanout_threshold
+                );
+                Work::answered(outcome)
+            }
+            Err(e) => Work::error(outcome, &e),
+        };
+    }
+    let regions = svc.policy.regions.clone();
+    let job = &match with_snapshot(svc, job, None).await {
+        Ok(job) => job,
+        Err(e) => return Work::error(outcome, &e),
+    };
+    let ((swept, unreached), last) = tokio::join!(
+        run_accounts(svc, job, org, accounts, &regions, None),
+        svc.state.last_sweep()
+    );
+    let tally = tally(&swept);
+    outcome.reason = format!(
+        "swept {}, {}",
+        crate::domain::words::count(tally.accounts, "account"),
+        crate::domain::words::count(tally.account_regions, "account-region")
+    );
+    let mut alerts = told(&tally, &job.trigger);
+    if unreached.is_empty() {
+        alerts.extend(whole_checked(svc, job, &tally, last, &mut outcome).await);
+    } else {
+        outcome
+            .reason
+            .push_str(&hand_over(svc, org, &job.trigger.event_id, &unreached).await);
+        outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
+    }
+    outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
+    // A sweep's failed account-regions are in its summary, recorded, and
+    // retried by the next sweep; re-running a whole-organization sweep for
+    // one broken account would multiply the load by Lambda's retries.
+    Work {
+        outcome,
+        alerts,
+        uncommitted: vec![],
+        failed: false,
+        home: Home::Outbox,
+    }
+}
+
+/// A sweep that reached every account checks itself (cut short, it would
+/// compare a part with a whole): a degraded one says so in its outcome.
+async fn whole_checked(
+    svc: &Services,
+    job: &Job,
+    tally: &crate::domain::summary::Tally,
+    last: super::Last,
+    outcome: &mut Outcome,
+) -> Option<alert::Alert> {
+    let (degraded, alert) = checked(svc, &job.trigger, tally, last).await?;
+    outcome
+        .reason
+        .push_str(&format!("; DEGRADED: {}", degraded.said));
+    outcome.degraded = Some(Box::new(degraded));
+    Some(alert)
+}
+
+/// One SQS message per account under `sweep_id`; the sweep item first, so
+/// the account that finishes last can tell it is last.
+async fn fan_out(
+    svc: &Services,
+    org: &Org,
+    sweep_id: &str,
+    accounts: &[AccountInfo],
+) -> Result<usize, AwsError> {
+    let Some(queue) = &svc.queue else {
+        return Ok(0);
+    };
+    // What the walk learned travels with each account (well under SQS's
+    // 256 KiB: an id, a name, a state and at most six path entries).
+    let bodies: Vec<String> = accounts
+        .iter()
+        .map(|a| {
+            serde_json::to_string(&SweepMessage {
+                sweep_id: sweep_id.to_string(),
+                account: a.id.clone(),
+                name: Some(a.name.clone()),
+                status: SweepMessage::status_of(&a.state),
+                path: org.walked_path(&a.id),
+            })
+            .expect("plain struct serialises")
+        })
+        .collect();
+    svc.sweeps.start(sweep_id, bodies.len()).await?;
+    queue.send_all(&bodies).await
+}
+
+/// Accounts the deadline left unreached: queued as a sweep of their own
+/// (with its own summary), or left for the next sweep. Says which.
+async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[AccountInfo]) -> String {
+    let rest = super::rest_of(sweep_id);
+    let n = unreached.len();
+    tracing::warn!(
+        outcome = "deadline",
+        accounts = n,
+        "the invocation's deadline is near; accounts left unreached"
+    );
+    if svc.queue.is_none() {
+        return format!(
+            "; {n} account(s) not reached before the deadline: left for the next sweep"
+        );
+    }
+    match fan_out(svc, org, &rest, unreached).await {
+        Ok(sent) => {
+            format!("; {sent} account(s) not reached before the deadline: queued as sweep {rest}")
+        }
+        Err(e) => {
+            tracing::error!(error_code = %e.code, error = %e, "cannot queue the unreached accounts");
+            format!(
+                "; {n} account(s) not reached before the deadline: left for the next sweep ({})",
+                e.code
+            )
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! What a sweep found changed that no event brought (pure): a document
+//! that differs from what the table last recorded, under the same desired
+//! user and mode ([`crate::flow::account::change::judge`]). Each such
+//! account-region is told as drift (`found_by: "sweep"`, warning) beside the
+//! sweep's summary, because it means that account-region's forwarding may be
+//! broken, not only that something was fixed. In audit, a new finding where
+//! the slot was already noncompliant is news too (once: `new_drift` holds
+//! the findings this run marked first). What the policy changed is its
+//! summary's, never a per-slot warning.
+
+use crate::domain::alert::{self, Alert, DriftFacts};
+use crate::domain::outcome::{AccountReport, Action, Change};
+use crate::domain::trigger::Trigger;
+
+pub(super) fn drift_found(
+    report: &AccountReport,
+    new_drift: &std::collections::HashSet<String>,
+    trigger: &Trigger,
+    at: &str,
+) -> Vec<Alert> {
+    let Some(user) = report.desired_user.as_deref() else {
+        return vec![];
+    };
+    let mut alerts = Vec::new();
+    for o in &report.regions {
+        let user = o.user(user);
+        if o.change != Some(Change::Document) {
+            continue;
+        }
+        let audit = o.action == Action::WouldChange;
+        let told = if audit {
+            new_drift.contains(&o.slot())
+        } else {
+            o.action.wrote() && o.was_noncompliant(user)
+        };
+        if !told {
+            continue;
+        }
+        let facts = DriftFacts {
+            expected_editor: false,
+            audit,
+            reverts_last_hour: 0,
+        };
+        alerts.push(alert::drift(&report.account, user, o, trigger, at, facts));
+    }
+    alerts
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::domain::outcome::RegionOutcome;
+    use crate::domain::preferences::RunAs;
+
+    fn row(
+        region: &str,
+        action: Action,
+        before_user: &str,
+        change: Option<Change>,
+    ) -> RegionOutcome {
+        let mut r = RegionOutcome::skipped(region, action, None);
+        r.before = Some(RunAs {
+            enabled: Some(serde_json::Value::Bool(true)),
+            user: Some(serde_json::Value::String(before_user.into())),
+        });
+        r.change = change;
+        r
+    }
+
+    #[test]
+    fn only_a_change_under_the_same_policy_is_told_and_audit_once_per_finding() {
+        let doc = Some(Change::Document);
+        let policy = Some(Change::Policy {
+            from_user: Some("ops".into()),
+            to_user: "app".into(),
+            from_mode: None,
+            to_mode: None,
+        });
+        let mut report = AccountReport::uniform("111122223333", "payments", &[], |r| {
+            RegionOutcome::skipped(r, Action::None, None)
+        });
+        report.desired_user = Some("ops".into());
+        report.regions = vec![
+            row("us-east-1", Action::Updated, "root", doc.clone()), // put back: news
+            row("eu-west-1", Action::DefaultSwitched, "x", doc.clone()), // news
+            row("eu-west-2", Action::Updated, "x", None),           // first look: the summary's
+            row("eu-north-1", Action::None, "ops", None),           // still right
+            row("ap-south-1", Action::WouldChange, "x", doc.clone()), // audit, marked first: news
+            row("ap-east-1", Action::WouldChange, "y", doc.clone()), // audit, marked by another run
+            row("sa-east-1", Action::Updated, "ops", policy.clone()), // the policy's: its summary
+            row("me-south-1", Action::WouldChange, "ops", policy),  // the policy's, in audit
+        ];
+        let new_drift: HashSet<String> = ["ap-south-1".to_string()].into();
+        let t =
+            crate::flow::sweep::sweep_trigger("sweep-1".into(), None, "aws.events", "scheduled");
+        let alerts = drift_found(&report, &new_drift, &t, "2026-11-23T06:00:00.000Z");
+        let got: Vec<(&str, &str)> = alerts
+            .iter()
+            .map(|a| (a.body["region"].as_str().unwrap(), a.kind.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("us-east-1", "drift_reverted"),
+                ("eu-west-1", "drift_reverted"),
+                ("ap-south-1", "drift_detected")
+            ]
+        );
+        for a in &alerts {
+            assert_eq!(
+                (a.body["found_by"].as_str(), a.severity.as_str()),
+                (Some("sweep"), "warning")
+            );
+            assert!(a.body["note"].as_str().unwrap().contains("forwarding"));
+        }
+    }
+}

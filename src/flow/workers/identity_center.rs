@@ -1,0 +1,275 @@
+//! The declared Identity Center mapping (`[identity_center]`), looked at on
+//! an `aws.sso` access-control event about its instance and on every sweep:
+//! recorded, told once per change (`identity_center_drift`, before/after),
+//! and in enforce put back once. With the hub's own credentials: the hub
+//! runs where Identity Center is administered.
+
+use serde_json::{json, Value};
+
+use crate::adapters::aws::identity_center::{discover, AttributeMapping, Instance};
+use crate::adapters::aws::AwsError;
+use crate::adapters::store::identity_center::{before_json, Look, MappingState};
+use crate::domain::alert::{self, Alert, IdentityCenterDrift};
+use crate::domain::clock;
+use crate::domain::identity_center::{look, put_back, Declared, Kept};
+use crate::domain::job::Job;
+use crate::domain::records::HistoryRow;
+use crate::flow::outbox::keep_first;
+use crate::flow::services::Services;
+
+/// What one look came to, for the outcome, the sweep's summary and the log.
+pub struct Looked {
+    pub instance: String,
+    pub kept: Kept,
+    pub alert: Option<Alert>,
+}
+
+impl Looked {
+    pub fn reason(&self) -> String {
+        let keys: Vec<&str> = self.kept.changes.iter().map(|c| c.key.as_str()).collect();
+        match self.kept.status() {
+            "compliant" => format!(
+                "Identity Center {} holds the declared mapping",
+                self.instance
+            ),
+            status => format!(
+                "Identity Center {} differs from the declared mapping ({}): {status}{}",
+                self.instance,
+                keys.join(", "),
+                if self.alert.is_some() {
+                    ", alerted"
+                } else {
+                    ", already told"
+                }
+            ),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        json!({
+            "instance": self.instance,
+            "status": self.kept.status(),
+            "found": self.kept.found.json(),
+            "changes": self.kept.changes,
+            "restored": self.kept.restored.is_some(),
+            "alerted": self.alert.is_some(),
+        })
+    }
+}
+
+/// Looks at the mapping; `event_instance` is an event's instance: `None`
+/// back when it is another instance than the declared one.
+pub async fn look_at(
+    svc: &Services,
+    job: &Job,
+    declared: &Declared,
+    event_instance: Option<&str>,
+) -> Result<Option<Looked>, AwsError> {
+    let client = svc.sts.identity_center(&declared.region);
+    let instance = match &declared.instance_arn {
+        Some(arn) => Instance {
+            arn: arn.clone(),
+            owner: None,
+        },
+        None => discover(&client, &declared.region).await?,
+    };
+    if event_instance.is_some_and(|e| e != instance.arn) {
+        return Ok(None);
+    }
+    let t = &job.trigger;
+    let store = AttributeMapping {
+        client,
+        region: declared.region.clone(),
+        instance: instance.arn.clone(),
+        account: instance
+            .owner
+            .clone()
+            .or(t.account.clone())
+            .unwrap_or("-".into()),
+    };
+    let news = MappingState {
+        table: svc.table.clone(),
+        instance: instance.arn.clone(),
+        trigger_id: t.event_id.clone(),
+    };
+    let mode = svc.policy.identity_center_mode();
+    let kept = look(&store, &news, &declared.attributes, mode, job.dry_run).await?;
+    if job.dry_run {
+        return Ok(Some(Looked {
+            instance: instance.arn,
+            kept,
+            alert: None,
+        }));
+    }
+    let alert = match kept.told() {
+        Some(before) => Some(told(svc, job, declared, &instance, &kept, before).await?),
+        None => None,
+    };
+    let kept = put_back(&store, &news, &declared.attributes, kept).await?;
+    let looked = Looked {
+        instance: instance.arn,
+        kept,
+        alert,
+    };
+    record(job, declared, &news, &looked).await?;
+    Ok(Some(looked))
+}
+
+/// The drift's alert, kept in the outbox before anything is written (a
+/// crash after the write must not lose it), with its history row.
+async fn told(
+    svc: &Services,
+    job: &Job,
+    declared: &Declared,
+    instance: &Instance,
+    kept: &Kept,
+    before: Option<&str>,
+) -> Result<Alert, AwsError> {
+    let t = &job.trigger;
+    let account = match instance.owner.clone().or(t.account.clone()) {
+        Some(a) => a,
+        None => svc.sts.caller_account().await?,
+    };
+    let at = clock::now();
+    let alert = alert::identity_center_drift(
+        &IdentityCenterDrift {
+            account: &account,
+            region: &declared.region,
+            instance: &instance.arn,
+            before: before_json(before),
+            after: kept.found.json(),
+            declared: json!(declared.attributes),
+            changes: &kept.changes,
+            put_back: kept.pending.is_some(),
+        },
+        t,
+        &clock::iso(at),
+    );
+    tracing::warn!(outcome = "identity_center_drift", instance = %instance.arn, changes = kept.changes.len(), put_back = kept.pending.is_some(), "Identity Center mapping differs from the declaration");
+    if !keep_first(
+        &svc.receipts,
+        &svc.alerts,
+        &job.owner,
+        std::slice::from_ref(&alert),
+    )
+    .await
+        && kept.pending.is_some()
+    {
+        return Err(AwsError {
+            operation: "PutItem",
+            account,
+            region: svc.table.region.clone(),
+            code: "OutboxUnavailable".into(),
+            message:
+                "the drift's alert could not be kept; the mapping is not put back before it is"
+                    .into(),
+        });
+    }
+    let row = history_row(&account, declared, instance, kept, before, t);
+    svc.state.add_history(&[row], at).await?;
+    Ok(alert)
+}
+
+fn history_row(
+    account: &str,
+    declared: &Declared,
+    instance: &Instance,
+    kept: &Kept,
+    before: Option<&str>,
+    t: &crate::domain::trigger::Trigger,
+) -> HistoryRow {
+    let id = instance.arn.rsplit('/').next().unwrap_or_default();
+    HistoryRow {
+        account: account.to_string(),
+        region: declared.region.clone(),
+        document: Some(format!("IdentityCenter:{id}")),
+        status: if kept.pending.is_some() {
+            "reverted"
+        } else {
+            "noncompliant"
+        }
+        .into(),
+        action: t.event_name.clone().unwrap_or_else(|| "sweep".into()),
+        before: before_json(before),
+        after: kept.found.json(),
+        actor: t.actor.as_ref().map(|a| a.arn.clone()),
+        trigger_id: t.event_id.clone(),
+        trigger_kind: t.kind.as_str().into(),
+        versions_before: None,
+        version_after: None,
+    }
+}
+
+async fn record(
+    job: &Job,
+    declared: &Declared,
+    news: &MappingState,
+    looked: &Looked,
+) -> Result<(), AwsError> {
+    let t = &job.trigger;
+    let look = Look {
+        status: looked.kept.status(),
+        observed: looked.kept.found.canonical(),
+        declared: declared.attributes.canonical(),
+        trigger_id: &t.event_id,
+        trigger_kind: t.kind.as_str(),
+        actor: t.actor.as_ref().map(|a| a.arn.as_str()),
+        error: None,
+    };
+    news.record(&look, clock::now()).await
+}
+
+/// A look that could not run: told once per transition (another code is a
+/// new one); the run's own outcome still says it failed.
+pub async fn look_failed(
+    svc: &Services,
+    job: &Job,
+    declared: &Declared,
+    e: &AwsError,
+) -> Option<Alert> {
+    tracing::error!(outcome = "identity_center_failed", error_code = %e.code, error = %e, "cannot look at the Identity Center mapping");
+    if job.dry_run {
+        return None;
+    }
+    match crate::adapters::store::identity_center_look::failed(&svc.table, &e.code).await {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(store) => {
+            tracing::warn!(error_code = %store.code, error = %store, "cannot record the failed look; telling it anyway");
+        }
+    }
+    let account = match job.trigger.account.clone() {
+        Some(a) => a,
+        None => svc
+            .sts
+            .caller_account()
+            .await
+            .unwrap_or_else(|_| "-".into()),
+    };
+    let at = clock::iso(clock::now());
+    Some(alert::identity_center_failed(
+        &account,
+        &declared.region,
+        &e.code,
+        &e.to_string(),
+        &job.trigger,
+        &at,
+    ))
+}
+
+/// A look that ran: the end of a failing spell is logged once.
+pub async fn look_ran(svc: &Services, job: &Job) {
+    if job.dry_run {
+        return;
+    }
+    match crate::adapters::store::identity_center_look::ran(&svc.table).await {
+        Ok(true) => tracing::info!(
+            outcome = "identity_center_recovered",
+            "the Identity Center mapping can be looked at again"
+        ),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot record that the look ran")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The workers the router hands a claimed trigger to. Each works and returns
+//! a [`crate::domain::work::Work`]; recording and publishing are the wrapper's.
+//! (The scheduled sweep's worker is [`crate::flow::sweep::on_schedule`].)
+
+pub mod account;
+pub mod baseline;
+pub mod canary;
+pub mod identity_center;
+pub mod pending;
+pub mod run_as_override;
+pub mod session_document;
