@@ -32,9 +32,10 @@ lint:
 unit:
 	cargo test --lib
 
-# Integration tests start their own moto servers (one per test) on loopback.
+# Integration tests (one binary, tests/main.rs) start their own moto servers
+# (one per test) on loopback.
 integration: $(STAMP)
-	cargo test --test '*' --no-fail-fast -- --test-threads=2
+	cargo test --test integration --no-fail-fast -- --test-threads=2
 
 # The tests' local AWS checks itself: the fault proxy, the emulated State Manager,
 # Identity Center's attributes, trust conditions and Lambda Invoke.

@@ -4,7 +4,7 @@
 //! attributes: Amazon SNS API Reference, `Publish`): `InvalidParameter`,
 //! "Invalid parameter: Message too long".
 
-mod common;
+use crate::common;
 
 use common::proxy::Proxy;
 use common::*;

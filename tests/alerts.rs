@@ -2,7 +2,7 @@
 //! (body and message attribute), and the same alerts on the chat topic as
 //! custom notifications of Amazon Q Developer in chat applications.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

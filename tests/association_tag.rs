@@ -6,7 +6,7 @@
 //! by the first check and then never again, and a put-back after an editor
 //! took the tag off tags before it updates.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ssm::types::ResourceTypeForTagging;
 use common::fleet::*;

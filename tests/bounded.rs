@@ -3,7 +3,7 @@
 //! and a wrong table or topic is reported once, by name, never against a
 //! member account.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! (CloudTrail never shows content), alerted once per change, never
 //! changed or deleted.
 
-mod common;
+use crate::common;
 
 use common::proxy::Proxy;
 use common::*;

@@ -9,7 +9,7 @@
 //! CloudTrail records in `requestParameters.tags`) and hands the hub the
 //! event the member rule would deliver, from the role the sweep used.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

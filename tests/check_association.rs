@@ -3,7 +3,7 @@
 //! created kept over a copy, in-progress runs, unordered execution lists,
 //! a failed creation's claim. State Manager is tests/moto_ssm_associations.py.
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! `status` filters and JSON types, one stderr line without colour, and
 //! `sweep` on demand.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

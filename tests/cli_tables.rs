@@ -3,7 +3,7 @@
 //! its rows per status, takes `--account` more than once, and lists rows
 //! in the order `reconcile` does.
 
-mod common;
+use crate::common;
 
 use common::*;
 

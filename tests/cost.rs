@@ -1,7 +1,7 @@
 //! What a sweep and a vend cost, counted at the proxy: the calls docs/design.md's
 //! "Cost at organization scale" allows, and no more.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

@@ -3,7 +3,7 @@
 //! under the same policy, sends one `sweep_degraded` and exits 1; a normal
 //! sweep and one after a policy change that drops accounts send none.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

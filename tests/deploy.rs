@@ -12,7 +12,7 @@
 //! upload, and the alerts on the deployed topic; a call the hub role may not
 //! make is refused with the action named.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

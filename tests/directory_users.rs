@@ -5,7 +5,7 @@
 //! Manager holds it to the shipped document's `allowedPattern`), the check
 //! script run by each node's emulated agent, readiness and `status`.
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

@@ -3,7 +3,7 @@
 //! stack naming another member role fail, each with its fix; nothing is
 //! written.
 
-mod common;
+use crate::common;
 
 use common::proxy::world_behind_proxy;
 use common::*;

@@ -7,7 +7,7 @@
 //! moto, like SSM's API model, takes bare names for `UpdateDocument`, so the
 //! administrator writes by name and the event carries the ARN form.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! in every governed region, defended from edits like the default document,
 //! and, with `inherit`, following the default document's other inputs.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

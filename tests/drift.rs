@@ -2,7 +2,7 @@
 //! alert says who did it. Edits are made in the member account by an `Admin`
 //! role, never by runas-guard's.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -8,7 +8,7 @@
 //! configures its account; a late third delivery is a `duplicate`, exit 0.
 //! Every account is configured once: one `account_configured` each.
 
-mod common;
+use crate::common;
 
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};

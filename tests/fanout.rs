@@ -4,7 +4,7 @@
 //! completes, and an account with an ordinary failed region is reported, not
 //! redelivered into the dead-letter queue.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

@@ -2,7 +2,7 @@
 //! (tests/fault_proxy.py) sits between runas-guard and moto and answers
 //! chosen calls with real AWS error shapes.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

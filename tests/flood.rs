@@ -4,7 +4,7 @@
 //! per window, and no change is lost (a change made after a run began still
 //! runs, once the window has passed).
 
-mod common;
+use crate::common;
 
 use common::proxy::{world_behind_proxy, Proxy};
 use common::*;

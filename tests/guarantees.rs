@@ -5,7 +5,7 @@
 //! it. Each fault or hold is made to happen at the fault proxy, and each test
 //! asserts that it fired.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

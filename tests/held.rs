@@ -6,7 +6,7 @@
 //! told. State Manager and the nodes are emulated by
 //! tests/moto_ssm_associations.py.
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

@@ -1,7 +1,7 @@
 //! `runas-guard history`: the account's history rows after a vend and a
 //! reverted console edit, filtered by region and time, in every format.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

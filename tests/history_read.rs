@@ -3,7 +3,7 @@
 //! Measured at the proxy: DynamoDB's own `ScannedCount` of every Query and
 //! Scan a sweep makes, before and after 90 days of history.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

@@ -5,7 +5,7 @@
 //! Identity Center's access-control attribute operations are emulated
 //! (tests/moto_sso_attributes.py); moto lacks them.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ssoadmin::types::{
     AccessControlAttribute, AccessControlAttributeValue,

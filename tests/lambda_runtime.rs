@@ -2,7 +2,7 @@
 //! watch` runs the function, `cargo lambda invoke` sends the event. Outcomes
 //! must match what `runas-guard handle` does with the same kind of event.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

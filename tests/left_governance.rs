@@ -7,7 +7,7 @@
 //! `status` keeps the departure (when, how, who, what stays) after the
 //! account's items are gone.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! State Manager, its runs and the managed nodes are emulated by
 //! tests/moto_ssm_associations.py (moto has none of them).
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

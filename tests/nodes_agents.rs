@@ -6,7 +6,7 @@
 //! run never reaches. Only the script's own line makes a missing user;
 //! everything else is "check could not run", counted apart.
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

@@ -13,7 +13,7 @@
 //! build as the function, with its own role), which puts the document back:
 //! on-call could not have, since the member role refuses it.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

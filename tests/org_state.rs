@@ -4,7 +4,7 @@
 //! `rewrite`, which drops `Status` as AWS does now (and, where a test says,
 //! sets or drops `State`), beside controls that keep both fields.
 
-mod common;
+use crate::common;
 
 use common::proxy::Proxy;
 use common::*;

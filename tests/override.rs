@@ -2,7 +2,7 @@
 //! role is reported (who, on what, which value) and recorded, and an invited
 //! account is configured like a vended one.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! configuration error naming the fix, and no fallback role is tried (each
 //! would get the same policy).
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

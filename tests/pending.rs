@@ -5,7 +5,7 @@
 //! the StackSet administrator's, never a member account's own StackSet of
 //! the same name.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

@@ -4,7 +4,7 @@
 //! organization on the local AWS (moto); and `policy permission-sets
 //! --format lza`, which writes whole files or none.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

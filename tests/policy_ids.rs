@@ -2,7 +2,7 @@
 //! or account id, or an OU deleted since, is refused or alerted, never
 //! silently re-resolved to another rule's user.
 
-mod common;
+use crate::common;
 
 use common::*;
 

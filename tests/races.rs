@@ -3,7 +3,7 @@
 //! calls, an answer lost after AWS did the work), and judged by what an
 //! operator sees: versions, document content, alerts, DynamoDB items.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

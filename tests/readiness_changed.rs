@@ -6,7 +6,7 @@
 //! read again. State Manager and the nodes are emulated
 //! (tests/moto_ssm_associations.py, tests/moto_ssm_agent.py).
 
-mod common;
+use crate::common;
 
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 use common::fleet::*;

@@ -7,7 +7,7 @@
 //! purged in the same run; a poison message is shown, kept (exit 3) and
 //! dropped only with `--drop-unreadable`.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

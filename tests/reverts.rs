@@ -8,7 +8,7 @@
 //! docstring says how) and logs every refusal, so the test can assert that
 //! the emulated limit fired.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

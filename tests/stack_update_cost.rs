@@ -6,7 +6,7 @@
 //! at the regions the events name; one that still waits gets every region,
 //! as its vend would. Counts, never timings.
 
-mod common;
+use crate::common;
 
 use common::proxy::*;
 use common::*;

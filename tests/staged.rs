@@ -5,7 +5,7 @@
 //! once the check says no session would be refused. State Manager and the
 //! managed nodes are emulated by tests/moto_ssm_associations.py.
 
-mod common;
+use crate::common;
 
 use common::fleet::*;
 use common::*;

@@ -1,7 +1,7 @@
 //! Organization-wide sweep and audit: every account-region reconciled, a
 //! report an operator can act on, and fan-out over SQS past one invocation.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@
 //! per account-region. Edits are made by the member's `Admin` role with no
 //! event sent, as when forwarding is broken.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

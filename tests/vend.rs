@@ -1,7 +1,7 @@
 //! Account vending: a new account is configured in every governed region in
 //! one invocation (issue: the reactor spine).
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -6,7 +6,7 @@
 //! The function runs with the deployed function's own environment; the
 //! waiting schedule is compressed through its settings, never slept through.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! role, reads the account's rows once and writes only what changed, at 17
 //! governed regions. Counts, never timings.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@
 //! emulated by tests/moto_sso_attributes.py, State Manager and the nodes by
 //! tests/moto_ssm_associations.py.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ssoadmin::types::{
     AccessControlAttribute, AccessControlAttributeValue,

@@ -1,0 +1,60 @@
+//! The integration tests, one binary with a module per subject (as cargo's
+//! own test suite and rust-analyzer lay theirs out): each test file used to
+//! be a binary of its own that linked the whole crate and the AWS SDK, and
+//! linking them took most of `make test`. `common` holds the helpers: the
+//! local AWS (moto on loopback, the fault proxy, the emulated services), the
+//! stacks and the fleets the tests deploy.
+
+mod common;
+
+mod alert_size;
+mod alerts;
+mod association_tag;
+mod bounded;
+mod bypass;
+mod canary;
+mod check_association;
+mod cli;
+mod cli_tables;
+mod cost;
+mod degraded;
+mod deploy;
+mod directory_users;
+mod docs;
+mod doctor;
+mod document_arn;
+mod documents;
+mod drift;
+mod duplicates;
+mod fanout;
+mod faults;
+mod flood;
+mod guarantees;
+mod held;
+mod history;
+mod history_read;
+mod house;
+mod identity_center;
+mod lambda_runtime;
+mod left_governance;
+mod nodes;
+mod nodes_agents;
+mod operator_seat;
+mod org_state;
+mod r#override;
+mod packed_policy;
+mod pending;
+mod policy_check;
+mod policy_ids;
+mod races;
+mod readiness_changed;
+mod redrive;
+mod reverts;
+mod stack_update_cost;
+mod staged;
+mod sweep;
+mod told;
+mod vend;
+mod vend_timeline;
+mod wait_cost;
+mod why;
