@@ -571,9 +571,13 @@ fn the_layer_check_sees_every_path_form() {
         source(
             "src/adapters/aws/mod.rs",
             "adapters::aws",
-            "pub mod sts;\npub use crate::flow::seat::Seat;\n",
+            "pub mod sts;\npub use crate::flow::operator::Seat;\n",
         ),
-        source("src/flow/seat.rs", "flow::seat", "pub struct Seat;\n"),
+        source(
+            "src/flow/operator.rs",
+            "flow::operator",
+            "pub struct Seat;\n",
+        ),
         source("src/flow/sweep.rs", "flow::sweep", "pub fn run() {}\n"),
         source(
             "src/adapters/store/known.rs",
@@ -606,11 +610,11 @@ fn the_layer_check_sees_every_path_form() {
         "{breaches:#?}"
     );
     assert!(
-        has("src/adapters/aws/sts.rs", "flow::seat"),
+        has("src/adapters/aws/sts.rs", "flow::operator"),
         "{breaches:#?}"
     );
     assert!(
-        has("src/adapters/aws/mod.rs", "flow::seat"),
+        has("src/adapters/aws/mod.rs", "flow::operator"),
         "{breaches:#?}"
     );
     assert!(breaches

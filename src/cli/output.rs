@@ -41,7 +41,7 @@ pub(crate) fn report_line(message: impl std::fmt::Display) {
     REPORTED.store(true, Ordering::Relaxed);
     eprintln!(
         "runas-guard: {}",
-        runas_guard::adapters::aws::one_line(&message.to_string())
+        runas_guard::domain::aws_error::one_line(&message.to_string())
     );
 }
 

@@ -5,7 +5,7 @@
 //! `runas_guard::adapters::aws::lambda`'s.
 
 use runas_guard::adapters::aws::lambda::Function;
-use runas_guard::adapters::aws::AwsError;
+use runas_guard::domain::aws_error::AwsError;
 use runas_guard::flow::dispatch::Answer;
 use runas_guard::flow::redrive::replay::{InProcess, Replayer};
 use serde_json::Value;

@@ -1,10 +1,10 @@
 //! `--operator-role` and `--member-roles`, on the commands that only read
 //! member accounts (`why`, `doctor --account`, `reconcile --dry-run`):
-//! which role they assume there. The choice is `runas_guard::flow::seat`'s.
+//! which role they assume there. The choice is `runas_guard::domain::seat`'s.
 
 use runas_guard::adapters::aws::sts::Sts;
 use runas_guard::domain::policy::{is_role_name, Policy};
-use runas_guard::flow::seat::{chosen, Seat};
+use runas_guard::domain::seat::{chosen, Seat};
 
 #[derive(clap::Args, Clone, Default)]
 pub struct SeatArgs {

@@ -134,7 +134,7 @@ pub(crate) async fn build(
 pub(crate) async fn ids_outside_organization(
     org: &Org,
     policy: &Policy,
-) -> Result<Option<String>, runas_guard::adapters::aws::AwsError> {
+) -> Result<Option<String>, runas_guard::domain::aws_error::AwsError> {
     let known = org.ids().await?;
     let unknown = runas_guard::domain::policy::ids::unknown_ids(policy, &known);
     Ok((!unknown.is_empty()).then(|| runas_guard::domain::policy::ids::describe(&unknown, 10)))
@@ -145,7 +145,7 @@ pub(crate) async fn ids_outside_organization(
 pub(crate) async fn accounts_without_rule(
     org: &Org,
     policy: &Policy,
-) -> Result<Option<String>, runas_guard::adapters::aws::AwsError> {
+) -> Result<Option<String>, runas_guard::domain::aws_error::AwsError> {
     let accounts = org.walk().await?;
     // The walk cached every parent: these paths cost no call.
     let mut paths = Vec::new();
@@ -175,7 +175,7 @@ pub(crate) async fn accounts_without_rule(
 pub(crate) async fn outside_organization(
     config: &aws_config::SdkConfig,
     accounts: &[String],
-) -> Result<Vec<String>, runas_guard::adapters::aws::AwsError> {
+) -> Result<Vec<String>, runas_guard::domain::aws_error::AwsError> {
     let org = Org::new(config);
     let mut missing: Vec<String> = Vec::new();
     for account in accounts {

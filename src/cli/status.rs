@@ -139,7 +139,7 @@ async fn who(config: &aws_config::SdkConfig, rows: &mut [StateRow]) -> (Names, O
                     "names: the organization cannot be read with these credentials ({} {}: {}), so NAME shows - and OU PATH is what each item recorded",
                     e.operation,
                     e.code,
-                    runas_guard::adapters::aws::one_line(&e.message)
+                    runas_guard::domain::aws_error::one_line(&e.message)
                 )),
             )
         }

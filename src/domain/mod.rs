@@ -5,6 +5,7 @@
 
 pub mod agent_doc;
 pub mod alert;
+pub mod aws_error;
 pub mod bypass;
 pub mod canary;
 pub mod chat;
@@ -30,6 +31,7 @@ pub mod preferences;
 pub mod records;
 pub mod release;
 pub mod report;
+pub mod seat;
 pub mod summary;
 pub mod trigger;
 pub mod words;

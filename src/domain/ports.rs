@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::SystemTime;
 
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::preferences::{Preferences, RunAs};
 use crate::domain::trigger::DOCUMENT_NAME;
 

@@ -105,7 +105,9 @@ impl Report {
                         .map_or("-", crate::domain::policy::Mode::as_str),
                     held: r.held.clone(),
                     role: a.role.clone().unwrap_or_else(|| "-".into()),
-                    error: crate::adapters::aws::one_line(r.error.as_deref().unwrap_or_default()),
+                    error: crate::domain::aws_error::one_line(
+                        r.error.as_deref().unwrap_or_default(),
+                    ),
                 });
             }
         }

@@ -2,8 +2,8 @@
 //! decided and the accounts still to record. Decided, not yet recorded or
 //! published.
 
-use crate::adapters::aws::AwsError;
 use crate::domain::alert::Alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::outcome::Outcome;
 use crate::flow::account::Uncommitted;
 

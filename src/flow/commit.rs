@@ -5,10 +5,10 @@
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::known::unchanged;
 use crate::adapters::store::state::{Orphan, StateStore};
 use crate::domain::alert::Alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome, Status};

@@ -57,7 +57,7 @@ pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
 
 /// A first claim made beside the event's receipt claim (a landing gate's:
 /// a vend's instance event pays no round trip for its gate).
-pub type First = Result<Option<Taken>, crate::adapters::aws::AwsError>;
+pub type First = Result<Option<Taken>, crate::domain::aws_error::AwsError>;
 
 /// The first claim of a landing gate; `None` for an edit gate, whose first
 /// claim needs nothing the receipt could save.
@@ -118,7 +118,7 @@ pub async fn mark_landing(
     }
 }
 
-fn warn_unmarked(gate: &Gate, marked: Result<(), crate::adapters::aws::AwsError>) {
+fn warn_unmarked(gate: &Gate, marked: Result<(), crate::domain::aws_error::AwsError>) {
     if let Err(e) = marked {
         tracing::warn!(error = %e, gate = ?gate, "coalescing gate not marked finished; later events run");
     }
@@ -204,7 +204,7 @@ fn covered(reason: String) -> Pass {
     Pass::Covered(reason)
 }
 
-fn unreadable(e: crate::adapters::aws::AwsError, slot: &str) -> Pass {
+fn unreadable(e: crate::domain::aws_error::AwsError, slot: &str) -> Pass {
     tracing::warn!(error = %e, slot = %slot, "coalescing gate unavailable; handling the event");
     Pass::Run(Ran::Unmarked)
 }

@@ -18,7 +18,6 @@ pub mod receipt;
 pub mod reconcile;
 pub mod redrive;
 pub mod route;
-pub mod seat;
 pub mod services;
 pub mod sweep;
 pub mod why;

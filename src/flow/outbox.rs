@@ -5,10 +5,10 @@
 //! long it was away; its `alert_id` never changes.
 
 use crate::adapters::aws::alerts::{Alerts, Attempt, Dest};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::outbox::OutboxEntry;
 use crate::adapters::store::receipts::Receipts;
 use crate::domain::alert::Alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
 

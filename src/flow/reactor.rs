@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::adapters::aws::AwsError;
 use crate::domain::alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::config::Settings;
 use crate::domain::job::Job;
@@ -94,7 +94,7 @@ impl Reactor {
 
     /// The same services, reading member accounts through the operator's
     /// read-only role in dry runs (`reconcile --dry-run` from the CLI).
-    pub fn seated(&self, seat: Option<crate::flow::seat::Seat>) -> Reactor {
+    pub fn seated(&self, seat: Option<crate::domain::seat::Seat>) -> Reactor {
         let mut svc = (*self.svc).clone();
         svc.seat = seat;
         Reactor { svc: Arc::new(svc) }

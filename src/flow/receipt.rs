@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::adapters::aws::alerts::{Alerts, Attempt, Dest};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::outbox::OutboxEntry;
 use crate::adapters::store::receipts::{Claim, Receipts};
 use crate::adapters::store::state::StateStore;
 use crate::adapters::store::vend::Vends;
 use crate::domain::alert::{self, Alert};
+use crate::domain::aws_error::AwsError;
 use crate::domain::heartbeat::Keepalive;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};

@@ -16,9 +16,9 @@ use crate::adapters::store::sweeps::Sweeps;
 use crate::adapters::store::vend::Vends;
 use crate::domain::config::Settings;
 use crate::domain::policy::Policy;
+use crate::domain::seat::Seat;
 use crate::domain::trigger::MemberStackSet;
 use crate::flow::account::Ctx;
-use crate::flow::seat::Seat;
 
 /// Every client and setting a run needs; built once per process (and
 /// copied, sharing its clients, when a new policy comes into force).

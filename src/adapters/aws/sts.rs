@@ -7,7 +7,7 @@ use aws_sdk_ssm::config::{Credentials, Region};
 
 use super::AwsError;
 use crate::domain::ids::partition_for;
-use crate::flow::seat::Seat;
+use crate::domain::seat::Seat;
 
 /// Credentials for one member account, reused across its regions.
 #[derive(Clone, Debug)]

@@ -2,9 +2,9 @@
 //! `ACCOUNT#<id>` / `BYPASS#<slot>`, so one change is told once.
 
 use crate::adapters::aws::dynamodb::{get_s, s};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::account_pk;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 
 impl StateStore {
     /// Marks `fingerprint` (a document's elevated versions) as told for this

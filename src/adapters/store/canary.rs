@@ -7,8 +7,8 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 use crate::domain::canary::Last;
 
 /// What an arrival found.

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::adapters::aws::dynamodb::{get_s, n, s, Table};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::region_key;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::nodes::check::CreateClaim;
 use crate::domain::nodes::Readiness;

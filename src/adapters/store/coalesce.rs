@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::adapters::aws::dynamodb::{get_n, n, s, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::coalesce::{Held, Key, MARGIN_MS, WINDOW};
 

@@ -6,9 +6,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::adapters::aws::dynamodb::{get_s, s};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::account_pk;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 use crate::domain::governance::Departure;
 
 pub(super) const SK: &str = "GOVERNANCE";

@@ -2,9 +2,9 @@
 //! document's state item (`held_told`, `held_told_at`, `held_told_by`).
 
 use crate::adapters::aws::dynamodb::{get_s, s};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::region_key;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 
 impl StateStore {

@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::identity_center::keep::{News, Turn};
 use crate::domain::identity_center::ABSENT;

@@ -4,7 +4,7 @@
 //! not once per sweep, and its end is noticed.
 
 use crate::adapters::aws::dynamodb::{s, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 
 fn key() -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::state::StateStore;
 use crate::adapters::aws::dynamodb::{get_s, s, Item};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::records::Observation;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::adapters::aws::dynamodb::{get_n, n, s, Item, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::coalesce::WINDOW;
 use crate::domain::landing_gate::{Held, Key, Taken};

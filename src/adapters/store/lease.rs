@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::heartbeat::{Heartbeat, Keepalive, Renewal};
 use crate::domain::intent::Announce;

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
 use super::receipts::{Receipts, RECEIPT_TTL};
 use crate::adapters::aws::dynamodb::{get_s, n, s};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 
 const OUTBOX_PK: &str = "OUTBOX";

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::adapters::aws::dynamodb::{get_s, n, s, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::heartbeat::{Heartbeat, Keepalive, Renewal};
 

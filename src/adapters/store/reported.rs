@@ -2,8 +2,8 @@
 //! in one conditional write, on the item the finding belongs to.
 
 use crate::adapters::aws::dynamodb::{get_s, s, Table};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::account_pk;
+use crate::domain::aws_error::AwsError;
 
 /// Whether this run is the one to tell on-call about a finding (what the
 /// check found in one account-region, which principals of an account carry

@@ -3,8 +3,8 @@
 
 use super::state::StateStore;
 use crate::adapters::aws::dynamodb::{get_n, get_s, s, Item};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::account_pk;
+use crate::domain::aws_error::AwsError;
 use crate::domain::governance::Departure;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Table};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 
 const SWEEP_TTL: Duration = Duration::from_secs(14 * 86_400);

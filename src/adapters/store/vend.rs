@@ -4,8 +4,8 @@
 //! path got there first).
 
 use crate::adapters::aws::dynamodb::{n, s, Table};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::keys::account_pk;
+use crate::domain::aws_error::AwsError;
 
 fn key(account: &str) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
     [("pk", s(account_pk(account))), ("sk", s("VEND"))]

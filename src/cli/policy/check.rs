@@ -96,7 +96,7 @@ async fn against_organization(
     config: &aws_config::SdkConfig,
     checked: &mut Checked,
     policy: &Policy,
-) -> Result<(), runas_guard::adapters::aws::AwsError> {
+) -> Result<(), runas_guard::domain::aws_error::AwsError> {
     let org = runas_guard::adapters::aws::organizations::Org::new(config);
     let known = org.ids().await?;
     let before = checked.diagnostics.len();

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
-use runas_guard::adapters::aws::AwsError;
+use runas_guard::domain::aws_error::AwsError;
 use runas_guard::flow::redrive::{self, Ledger, Left, Row};
 
 /// One message received, with the queue it came from.

@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use super::{changes, plan, Change, KeepMode, Mapping, Observed, Plan, Restore};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// Identity Center's configuration of one instance.
 pub trait MappingStore: Sync {

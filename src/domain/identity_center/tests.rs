@@ -1,7 +1,7 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 fn m(pairs: &[(&str, &str)]) -> Mapping {
     Mapping::from_pairs(pairs.iter().copied())

@@ -6,7 +6,7 @@ use super::plan::{change, choose, plan, Plan};
 use super::replace::{create, put_back, read_back, Busy, PutBack};
 use super::tagging::{keep, Made};
 use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::outcome::{Action, Change, RegionOutcome};
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

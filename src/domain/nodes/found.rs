@@ -7,7 +7,7 @@
 use super::node_result::{classify, NodeVerdict, Reason};
 use super::readiness::NodeReason;
 use super::{Association, Associations, Counts, NodeResult, NotRun, Readiness, MAX_NODE_IDS};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// The verdict the counts give, before any node is read. While a run is
 /// under way (nodes `Pending` / `InProgress`) the counts mix this run's

@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 pub mod check;
 pub mod found;

@@ -8,7 +8,7 @@ use std::future::Future;
 use super::plan::{conforms, not_kept};
 use super::tagging::{denied, try_tag, Made, Tagging};
 use super::{Association, Associations, Readiness};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// SSM's answer to an update of an association with 1,000 versions.
 const VERSION_LIMIT: &str = "AssociationVersionLimitExceeded";

@@ -5,7 +5,7 @@
 
 use super::pending::{self, Awaiting};
 use super::Ctx;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::RegionOutcome;

@@ -10,16 +10,16 @@ use tokio::sync::Semaphore;
 use crate::adapters::aws::organizations::Org;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::aws::sts::Sts;
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::known::Snapshot;
 use crate::adapters::store::lease::RegionGrant;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 use crate::domain::ids::session_name;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::domain::policy::{Desired, Policy, Standing};
+use crate::domain::seat::Seat;
 use crate::domain::trigger::TriggerKind;
-use crate::flow::seat::Seat;
 
 pub mod change;
 mod early;

@@ -53,7 +53,7 @@ pub async fn about(
 /// items, which carry no name.
 pub async fn directory(
     org: &crate::adapters::aws::organizations::Org,
-) -> Result<Vec<Who>, crate::adapters::aws::AwsError> {
+) -> Result<Vec<Who>, crate::domain::aws_error::AwsError> {
     let mut out = Vec::new();
     for a in org.walk().await? {
         let path = locate(org, &a.id).await?.unwrap_or_default();

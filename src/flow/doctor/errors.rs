@@ -1,6 +1,6 @@
 //! How a failed call reads in a check: what was said, and the fix.
 
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// `code: message` of a failed call, for a check's detail.
 pub(super) fn said(e: &AwsError) -> String {

@@ -9,7 +9,7 @@ use super::delivery::Carries;
 use super::errors::{denied, otherwise, permission_fix, said};
 use super::topics::{self, Checked};
 use super::{Given, List};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 pub(super) async fn table(g: &Given<'_>, hub: &mut List) {
     let config = g.config;

@@ -14,8 +14,8 @@ use crate::adapters::store::state::StateStore;
 use crate::domain::policy::{Policy, Standing};
 use crate::domain::ports::Documents;
 use crate::domain::preferences::Preferences;
+use crate::domain::seat::Seat;
 use crate::flow::reconcile::is_region_disabled;
-use crate::flow::seat::Seat;
 
 /// Where the account stands, once read (`None`: not in the organization or
 /// not active); an exempt or out-of-scope account is said so, not probed.

@@ -9,8 +9,8 @@ use crate::adapters::aws::organizations::Org;
 use crate::adapters::aws::sts::{MemberSession, Sts};
 use crate::domain::clock;
 use crate::domain::policy::Policy;
+use crate::domain::seat::Seat;
 use crate::flow::account::pending::{self, Awaiting};
-use crate::flow::seat::Seat;
 
 /// A role runas-guard may assume there, with its session policy.
 pub(super) async fn role(

@@ -128,8 +128,8 @@ impl List {
             scope: self.scope.clone(),
             item: item.into(),
             verdict,
-            detail: crate::adapters::aws::one_line(&detail.into()),
-            fix: fix.map(|f| crate::adapters::aws::one_line(&f)),
+            detail: crate::domain::aws_error::one_line(&detail.into()),
+            fix: fix.map(|f| crate::domain::aws_error::one_line(&f)),
         });
     }
     fn pass(&mut self, item: &str, detail: impl Into<String>) {
@@ -257,7 +257,7 @@ pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
     }
     let mut checks = hub.checks;
     let seat = (inputs.operator_role.as_deref())
-        .map(|r| crate::flow::seat::Seat::new(r, "doctor", identity.as_deref()));
+        .map(|r| crate::domain::seat::Seat::new(r, "doctor", identity.as_deref()));
     for account in &inputs.accounts {
         let mut member = List::new(&format!("account {account}"));
         match given.policy {

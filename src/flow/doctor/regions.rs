@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use super::errors::{denied, otherwise, said};
 use super::{Given, List, Verdict};
 use crate::adapters::aws::regions::{AccountRegions, RegionOptIn};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::policy::{Policy, Standing};
 
 const ITEM: &str = "regions enabled";

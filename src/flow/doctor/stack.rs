@@ -10,7 +10,7 @@ use super::scope::{self, Case, Finding, Instance, Targets, Tree};
 use super::stackset_calls;
 use super::{Given, Inputs, List, Verdict, HUB_STACK_FALLBACKS};
 use crate::adapters::aws::organizations::Org;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::policy::Policy;
 
 pub(super) async fn stack(g: &Given<'_>, hub: &mut List) {

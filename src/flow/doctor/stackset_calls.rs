@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{CallAs, PermissionModels};
 
 use super::scope::{Instance, Targets};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// Every stack instance of StackSet `name`, and as whom it was found.
 pub(super) async fn instances(

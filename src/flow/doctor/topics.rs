@@ -10,7 +10,7 @@ use aws_sdk_sns::Client;
 use super::delivery::{self, Carries, Filter, Sub, Topic};
 use super::errors::{denied, otherwise, permission_fix, said};
 use super::List;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 
 /// Pages of `ListSubscriptionsByTopic` (100 each) read at most.
 const MAX_PAGES: usize = 50;

@@ -192,7 +192,7 @@ fn judge<'a>(
             .last_error
             .as_deref()
             .or(c.last_error_code.as_deref())
-            .map(crate::adapters::aws::one_line)
+            .map(crate::domain::aws_error::one_line)
             .filter(|e| !e.is_empty())
             .unwrap_or_else(|| format!("the check is {} (no error recorded)", c.status));
         return (Verdict::NoResultYet, Some(why), None);
@@ -218,11 +218,11 @@ fn row(p: &Place) -> Option<Row> {
     let held: Vec<String> = shell
         .held
         .iter()
-        .map(|h| crate::adapters::aws::one_line(h))
+        .map(|h| crate::domain::aws_error::one_line(h))
         .chain(
             p.held
                 .iter()
-                .map(|(d, h)| format!("{d}: {}", crate::adapters::aws::one_line(h))),
+                .map(|(d, h)| format!("{d}: {}", crate::domain::aws_error::one_line(h))),
         )
         .collect();
     let looked_up = p

@@ -1,7 +1,7 @@
 //! Why one account-region could not be converged, with its short code.
 
 use super::{MAX_ROUNDS, UNPREDICTABLE_LAYOUTS};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::ports::Documents;
 use crate::domain::preferences::PreferencesError;
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::ports::{Listed, Versions, Written};
 use crate::domain::preferences::Layout;
 

@@ -221,7 +221,7 @@ pub fn delivery_error(code: Option<&str>, message: Option<&str>) -> Option<Strin
 
 /// One line, at most `SHOWN` characters: the text came from a message.
 fn shown(s: &str) -> String {
-    let line = crate::adapters::aws::one_line(s);
+    let line = crate::domain::aws_error::one_line(s);
     match line.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{}...", &line[..cut]),
         None => line,

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::deadline;
 use crate::domain::job::Job;
 use crate::domain::org_state::Treatment;

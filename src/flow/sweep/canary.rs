@@ -7,8 +7,8 @@
 
 use crate::adapters::aws::canary_tag;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::aws::AwsError;
 use crate::domain::alert::{self, Alert};
+use crate::domain::aws_error::AwsError;
 use crate::domain::canary::{self, Last, Unwritable, Verdict};
 use crate::domain::clock;
 use crate::domain::job::Job;

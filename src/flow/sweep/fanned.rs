@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::accounts::sweep_account;
 use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
-use crate::adapters::aws::AwsError;
+use crate::domain::aws_error::AwsError;
 use crate::domain::degraded::Degraded;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, RegionOutcome};

@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::known::{LastSweep, SweepDone};
 use crate::domain::alert::Alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::degraded::{Degraded, Seen};
 use crate::domain::job::Job;
 use crate::domain::outcome::AccountReport;

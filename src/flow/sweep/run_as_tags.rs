@@ -5,9 +5,9 @@
 
 use crate::adapters::aws::principal_tags::tagged_principals;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::tag_inventory;
 use crate::domain::alert::{run_as_tags_found, Alert};
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::flow::account::{self, Ctx};

@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 
 use crate::adapters::aws::session_documents::SessionDocuments;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::aws::AwsError;
 use crate::domain::alert::{self, Alert, Elevated};
+use crate::domain::aws_error::AwsError;
 use crate::domain::bypass::aws_owned;
 use crate::domain::clock;
 use crate::domain::deadline;

@@ -18,14 +18,14 @@ use super::{
 use crate::adapters::aws::identity_center::{discover, AttributeMapping};
 use crate::adapters::aws::principal_tags::run_as_tag;
 use crate::adapters::aws::sts::{MemberSession, Sts};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::state::StateStore;
 use crate::domain::alert::TagNow;
+use crate::domain::aws_error::AwsError;
 use crate::domain::identity_center::{MappingStore, Observed};
 use crate::domain::nodes::CHECK_DOCUMENT;
 use crate::domain::policy::Policy;
+use crate::domain::seat::Seat;
 use crate::domain::trigger::DOCUMENT_NAME;
-use crate::flow::seat::Seat;
 
 /// What the operator asks about.
 #[derive(Debug, Clone)]

@@ -142,7 +142,7 @@ pub async fn work(
 enum NotEntered {
     /// Not this run's to converge (with the departure told, if any).
     Ignored(String, Vec<alert::Alert>),
-    Failed(crate::adapters::aws::AwsError),
+    Failed(crate::domain::aws_error::AwsError),
 }
 
 /// The account as read ahead, and its departure when this event finds it
@@ -177,7 +177,7 @@ async fn entered(
 fn ready(
     account: &str,
     ahead: Option<Prepare>,
-) -> Result<account::Prepared, Result<String, crate::adapters::aws::AwsError>> {
+) -> Result<account::Prepared, Result<String, crate::domain::aws_error::AwsError>> {
     match ahead {
         Some(Ok(Some(p))) => Ok(p),
         Some(Ok(None)) | None => Err(Ok(format!("account {account} is not in this organization"))),
@@ -195,7 +195,7 @@ async fn leaving(
     job: &Job,
     account: &str,
     path: &[String],
-) -> Result<Option<Departure>, crate::adapters::aws::AwsError> {
+) -> Result<Option<Departure>, crate::domain::aws_error::AwsError> {
     let governed = svc.policy.standing(account, path) == Standing::Governed;
     if job.dry_run || (governed && job.trigger.kind != TriggerKind::AccountMoved) {
         return Ok(None);

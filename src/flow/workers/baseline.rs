@@ -5,8 +5,8 @@
 
 use crate::adapters::aws::organizations::AccountInfo;
 use crate::adapters::aws::queue::SweepQueue;
-use crate::adapters::aws::AwsError;
 use crate::domain::alert;
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::org_state::{self, Treatment};

@@ -7,9 +7,9 @@
 use serde_json::{json, Value};
 
 use crate::adapters::aws::identity_center::{discover, AttributeMapping, Instance};
-use crate::adapters::aws::AwsError;
 use crate::adapters::store::identity_center::{before_json, Look, MappingState};
 use crate::domain::alert::{self, Alert, IdentityCenterDrift};
+use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::identity_center::{look, put_back, Declared, Kept};
 use crate::domain::job::Job;

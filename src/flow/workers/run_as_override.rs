@@ -132,7 +132,7 @@ async fn out_of_scope(
     ctx: &Ctx<'_>,
     t: &crate::domain::trigger::Trigger,
     account: &str,
-) -> Result<Option<String>, crate::adapters::aws::AwsError> {
+) -> Result<Option<String>, crate::domain::aws_error::AwsError> {
     if t.source != "aws.iam" {
         return Ok(None);
     }

@@ -5,8 +5,8 @@
 //! the document is the account's, never deleted or changed.
 
 use crate::adapters::aws::session_documents::{Described, SessionDocuments};
-use crate::adapters::aws::AwsError;
 use crate::domain::alert::{self, Elevated};
+use crate::domain::aws_error::AwsError;
 use crate::domain::bypass::{aws_owned, skips};
 use crate::domain::clock;
 use crate::domain::job::Job;
