@@ -5,10 +5,10 @@
 
 use std::process::ExitCode;
 
-use runas_guard::adapters::store::status::StateRow;
 use runas_guard::domain::config::table_from_env;
 use runas_guard::domain::nodes::CHECK_DOCUMENT;
 use runas_guard::domain::report::Format;
+use runas_guard::domain::rows::StateRow;
 use runas_guard::domain::trigger;
 use runas_guard::flow::readiness_report::{build, Filter};
 

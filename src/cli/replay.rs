@@ -7,7 +7,7 @@
 use runas_guard::adapters::aws::lambda::Function;
 use runas_guard::domain::aws_error::AwsError;
 use runas_guard::flow::dispatch::Answer;
-use runas_guard::flow::redrive::replay::{InProcess, Replayer};
+use runas_guard::flow::redrive::replay::{Deployed, InProcess, Replayer};
 use serde_json::Value;
 
 use super::start::Built;
@@ -86,7 +86,7 @@ pub enum Via<'a> {
 impl Replayer for Via<'_> {
     async fn replay(&self, input: &Value, request_id: &str) -> Answer {
         match self {
-            Via::Function(f) => f.replay(input, request_id).await,
+            Via::Function(f) => Deployed(f).replay(input, request_id).await,
             Via::InProcess(p) => p.replay(input, request_id).await,
         }
     }

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use runas_guard::adapters::aws::organizations::Org;
 use runas_guard::adapters::store::state::StateStore;
-use runas_guard::adapters::store::status::StateRow;
 use runas_guard::domain::config::table_from_env;
 use runas_guard::domain::report::{render_status, shown_status, Format, Names, STATUSES};
+use runas_guard::domain::rows::StateRow;
 use runas_guard::domain::trigger;
 
 use super::input::check_regions;

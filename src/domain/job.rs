@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::adapters::store::known::Snapshot;
+use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::trigger::Trigger;
 

@@ -493,7 +493,7 @@ mod tests {
         };
         let m = packed(&[Some(41), None, Some(93), Some(7)]).expect("told");
         assert_eq!((m.value, m.unit), (93.0, "Percent"));
-        assert!(m.value > f64::from(crate::adapters::aws::sts::PACKED_WARN_PERCENT));
+        assert!(m.value > f64::from(crate::domain::session_policy::PACKED_WARN_PERCENT));
         // moto never says it, nor a session without a policy: no metric,
         // not a zero that would hide the real one.
         assert_eq!(packed(&[None, None]), None);

@@ -5,12 +5,12 @@
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::adapters::store::known::unchanged;
 use crate::adapters::store::state::{Orphan, StateStore};
 use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
+use crate::domain::known::unchanged;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::domain::records::{HistoryRow, Observation};
 use crate::flow::account::Uncommitted;

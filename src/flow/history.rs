@@ -4,9 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::adapters::store::status::{run_as_short, HistoryEntry};
 use crate::domain::clock;
 use crate::domain::report::{csv, short_time, table, Format};
+use crate::domain::rows::{run_as_short, HistoryEntry};
 
 /// `--since`: an ISO date (`2026-03-14`), an ISO time
 /// (`2026-03-14T09:30:00Z`, milliseconds optional) or an age (`90m`, `24h`,

@@ -21,4 +21,5 @@ pub mod route;
 pub mod services;
 pub mod sweep;
 pub mod why;
+pub mod work;
 pub mod workers;

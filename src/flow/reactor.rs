@@ -19,13 +19,13 @@ use crate::domain::metrics;
 use crate::domain::outcome::{AccountReport, Handled, Outcome};
 use crate::domain::policy::Policy;
 use crate::domain::trigger::{MemberStackSet, StackSetAdmin, Trigger, TriggerKind};
-use crate::domain::work::Work;
 use crate::flow::gates;
 use crate::flow::outbox;
 use crate::flow::receipt::{self, Claimed, Effects};
 use crate::flow::route;
 use crate::flow::services::Services;
 use crate::flow::sweep::{self, OrgReport, Selection, SweepMessage};
+use crate::flow::work::Work;
 use crate::flow::workers;
 
 /// A claimed event: its delivery, what was read ahead, its first gate claim.

@@ -17,11 +17,11 @@ use crate::domain::aws_error::AwsError;
 use crate::domain::heartbeat::Keepalive;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
-use crate::domain::work::{Home, Work};
 use crate::flow::account::Uncommitted;
 use crate::flow::commit::commit;
 use crate::flow::configured;
 use crate::flow::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
+use crate::flow::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.
 pub struct Delivery {

@@ -8,10 +8,10 @@ use crate::adapters::aws::organizations::Org;
 use crate::domain::job::Job;
 use crate::domain::outcome::Outcome;
 use crate::domain::trigger::{Trigger, TriggerKind};
-use crate::domain::work::Work;
 use crate::flow::account::Prepare;
 use crate::flow::services::Services;
 use crate::flow::sweep;
+use crate::flow::work::Work;
 use crate::flow::workers;
 
 /// Which worker takes a trigger.

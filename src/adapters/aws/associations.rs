@@ -11,8 +11,8 @@ use aws_sdk_ssm::types::{
 
 use super::AwsError;
 use crate::domain::nodes::{
-    Association, Associations, NodeResult, Rest, ASSOCIATION_NAME, MANAGED_TAG_KEY,
-    MANAGED_TAG_VALUE, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
+    Association, Associations, DocumentVersions, NodeResult, Rest, ASSOCIATION_NAME,
+    MANAGED_TAG_KEY, MANAGED_TAG_VALUE, MAX_CONCURRENCY, MAX_ERRORS, SCHEDULE,
 };
 
 mod document;
@@ -347,9 +347,7 @@ impl Associations for AssociationStore {
         }
     }
 
-    async fn document_versions(
-        &self,
-    ) -> Result<Option<crate::domain::nodes::DocumentVersions>, AwsError> {
+    async fn document_versions(&self) -> Result<Option<DocumentVersions>, AwsError> {
         self.versions().await
     }
 

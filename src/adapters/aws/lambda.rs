@@ -2,7 +2,6 @@
 //! it with `Invoke` (RequestResponse), so that it runs with its own roles,
 //! and its answer read. Needs only `lambda:InvokeFunction` on it.
 
-use std::future::Future;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -11,8 +10,6 @@ use aws_sdk_lambda::types::InvocationType;
 use serde_json::Value;
 
 use super::AwsError;
-use crate::flow::dispatch::Answer;
-use crate::flow::redrive::replay::{invoked, unreached, Replayer};
 
 /// Lambda's longest function timeout (900 s) and a margin: a replay is
 /// waited for as long as the function may run.
@@ -51,29 +48,32 @@ impl Function {
     }
 }
 
-impl Replayer for Function {
-    fn replay(&self, input: &Value, _request_id: &str) -> impl Future<Output = Answer> + Send {
+/// The function's answer to one invocation: Lambda's `FunctionError`
+/// (set when the handler failed) and the payload as it came back.
+pub struct Invoked {
+    pub function_error: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+impl Function {
+    /// Hands `input` to the function (RequestResponse) and waits for it.
+    pub async fn invoke(&self, input: &Value) -> Result<Invoked, AwsError> {
         let payload = serde_json::to_vec(input).unwrap_or_default();
-        async move {
-            let sent = self
-                .client
-                .invoke()
-                .function_name(&self.name)
-                .invocation_type(InvocationType::RequestResponse)
-                .payload(Blob::new(payload))
-                .send()
-                .await;
-            match sent {
-                Ok(out) => {
-                    let payload = out.payload().map(|b| b.as_ref()).unwrap_or_default();
-                    invoked(&self.name, out.function_error(), payload)
-                }
-                Err(e) => {
-                    let e = AwsError::new("Invoke", "-", &self.region, &e);
-                    tracing::error!(function = %self.name, error_code = %e.code, error = %e, "cannot invoke the function");
-                    unreached(&self.name, &e.to_string())
-                }
-            }
-        }
+        let out = self
+            .client
+            .invoke()
+            .function_name(&self.name)
+            .invocation_type(InvocationType::RequestResponse)
+            .payload(Blob::new(payload))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("Invoke", "-", &self.region, &e))?;
+        Ok(Invoked {
+            function_error: out.function_error().map(str::to_string),
+            payload: out
+                .payload()
+                .map(|b| b.as_ref().to_vec())
+                .unwrap_or_default(),
+        })
     }
 }

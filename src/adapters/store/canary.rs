@@ -10,6 +10,7 @@ use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item};
 use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
 use crate::domain::canary::Last;
+use crate::domain::rows::CanaryState;
 
 /// What an arrival found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,20 +178,6 @@ impl StateStore {
             .await;
         Ok(t.applied("UpdateItem", account, sent)?.is_some())
     }
-}
-
-/// The canary as `status` shows it (what the last sweep and arrival
-/// recorded; only a sweep decides "missing").
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct CanaryState {
-    /// When the last canary was written.
-    pub written_at: Option<String>,
-    /// How long it took to arrive; `None` while it has not.
-    pub arrived_after_ms: Option<i64>,
-    /// Since when no canary has arrived (told once, as `forwarding_missing`).
-    pub missing_since: Option<String>,
-    /// The last canary could not be written (the AWS error code).
-    pub error_code: Option<String>,
 }
 
 impl CanaryState {

@@ -23,6 +23,7 @@ mod regions;
 mod resolve;
 mod schema;
 mod scope;
+mod shown;
 mod spans;
 mod suggest;
 pub mod summary;
@@ -312,7 +313,7 @@ impl Policy {
     /// The session policy every member session carries (what runas-guard
     /// may touch in `account`): one place for the run, `doctor` and `why`.
     pub fn session_policy(&self, partition: &str, account: &str) -> String {
-        crate::adapters::aws::sts::session_policy(
+        crate::domain::session_policy::session_policy(
             partition,
             account,
             &self.regions,

@@ -18,7 +18,7 @@
 //! parameter's `allowedPattern` and again in its script (infra/tests
 //! test_check_document.py holds them to this file's rule).
 
-use super::validate::shorten as shown;
+use super::shown::shorten as shown;
 
 /// Each side of `@` or `\` (and a name without a domain): at most 127
 /// characters, so a whole directory name is at most 255, what glibc's

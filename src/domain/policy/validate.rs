@@ -7,6 +7,7 @@ use crate::domain::trigger::{is_account_id, DOCUMENT_NAME};
 
 use super::raw::RawIdentityCenter;
 use super::raw::{RawExempt, RawNodes, RawScoped};
+pub(super) use super::shown::shorten;
 use super::user_name::{check_user, UserRules};
 use super::{NamedDocument, Rule};
 
@@ -47,19 +48,6 @@ pub(super) fn is_reserved_document_name(s: &str) -> bool {
     ["aws", "amazon", "amzn"]
         .iter()
         .any(|p| lower.starts_with(p))
-}
-
-/// A value quoted for an error message, cut to 40 characters (with its
-/// length) so that a huge value still gives one short line.
-pub(super) fn shorten(value: &str) -> String {
-    const SHOWN: usize = 40;
-    let count = value.chars().count();
-    if count <= SHOWN {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(SHOWN).collect();
-        format!("{head:?}... ({count} characters)")
-    }
 }
 
 pub(super) fn check_roles(member_role: &str, fallback_roles: &[String]) -> Result<(), Problem> {
@@ -263,7 +251,7 @@ pub(super) fn check_session_policy(
     let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
         .chain(documents.iter().map(|d| d.name.as_str()))
         .collect();
-    let length = crate::adapters::aws::sts::session_policy(
+    let length = crate::domain::session_policy::session_policy(
         "aws-iso-b",
         "000000000000",
         regions,
@@ -274,14 +262,14 @@ pub(super) fn check_session_policy(
     )
     .chars()
     .count();
-    if length > crate::adapters::aws::sts::SESSION_POLICY_LIMIT {
+    if length > crate::domain::session_policy::SESSION_POLICY_LIMIT {
         return Err((
             "document".into(),
             format!(
                 "{} documents in {} regions make a {length}-character session policy; AWS allows {}: govern fewer documents or regions, or use shorter names",
                 names.len(),
                 regions.len(),
-                crate::adapters::aws::sts::SESSION_POLICY_LIMIT
+                crate::domain::session_policy::SESSION_POLICY_LIMIT
             ),
         ));
     }

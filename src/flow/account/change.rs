@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::adapters::store::known::Known;
+use crate::domain::known::Known;
 use crate::domain::outcome::{Action, Change, RegionOutcome};
 use crate::domain::preferences::RunAs;
 pub use crate::domain::records::Seen;

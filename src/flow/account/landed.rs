@@ -9,7 +9,7 @@
 //! that waits (a pending or failed row, or a governed region never
 //! recorded: its vend was lost) still gets every region, as its vend would.
 
-use crate::adapters::store::known::Snapshot;
+use crate::domain::known::Snapshot;
 
 /// The regions a run of stack-instance events looks at: of the regions the
 /// events name (`landed`: one event's, or a burst's,
@@ -48,7 +48,7 @@ pub fn landed_only(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::store::known::Known;
+    use crate::domain::known::Known;
 
     const A: &str = "111122223333";
 

@@ -7,9 +7,9 @@
 use serde_json::Value;
 
 use super::Ctx;
-use crate::adapters::store::known::{Known, Snapshot};
 use crate::domain::governance::{self, Departure, Now, RecordedRow};
 use crate::domain::job::Job;
+use crate::domain::known::{Known, Snapshot};
 use crate::domain::nodes::Readiness;
 use crate::domain::policy::Standing;
 use crate::domain::preferences::RunAs;

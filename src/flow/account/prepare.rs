@@ -8,9 +8,9 @@ use tokio::sync::OnceCell;
 use super::early::{read_early, Early};
 use super::{assume, landed, locate, Ctx};
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::store::known::{Known, Snapshot};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
+use crate::domain::known::{Known, Snapshot};
 use crate::domain::policy::Standing;
 use crate::domain::trigger::TriggerKind;
 

@@ -3,7 +3,7 @@
 //! nothing and sends no canary itself).
 
 use super::List;
-use crate::adapters::store::status::StateRow;
+use crate::domain::rows::StateRow;
 
 pub(super) fn canary(rows: &[StateRow], member: &mut List) {
     for r in rows

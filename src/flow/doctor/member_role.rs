@@ -119,7 +119,7 @@ async fn refused(
         "deploy infra/member.yaml (the member StackSet) to account {account}, trusting the hub role; the function assumes roles as the hub role, so from other credentials a refusal of {} is expected",
         policy.member_role
     );
-    if code == crate::adapters::aws::sts::PACKED_TOO_LARGE {
+    if code == crate::domain::session_policy::PACKED_TOO_LARGE {
         // The policy file's to fix, not the account's: the message says how.
         return member.fail(
             "role",
@@ -153,7 +153,7 @@ async fn refused(
 /// What AWS said of the session policy's packed size: how close to the
 /// limit it is, so a policy that grows is seen before AWS refuses it.
 pub(super) fn packed(size: Option<i32>) -> String {
-    let warn = crate::adapters::aws::sts::PACKED_WARN_PERCENT;
+    let warn = crate::domain::session_policy::PACKED_WARN_PERCENT;
     match size {
         Some(p) if p > warn => format!("packed size {p}% of AWS's limit: near it, fewer documents or regions per policy file keep it assumable"),
         Some(p) => format!("packed size {p}% of AWS's limit"),

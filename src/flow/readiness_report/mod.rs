@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::adapters::store::status::StateRow;
 use crate::domain::nodes::{Readiness, Verdict, MAX_NODE_IDS};
+use crate::domain::rows::StateRow;
 use crate::domain::trigger::DOCUMENT_NAME;
 
 mod render;

@@ -7,6 +7,7 @@ use std::future::Future;
 
 use serde_json::{json, Value};
 
+use crate::adapters::aws::lambda::Function;
 use crate::flow::dispatch::{dispatch, Answer};
 use crate::flow::reactor::Reactor;
 
@@ -22,6 +23,25 @@ pub struct InProcess<'a>(pub &'a Reactor);
 impl Replayer for InProcess<'_> {
     fn replay(&self, input: &Value, request_id: &str) -> impl Future<Output = Answer> + Send {
         dispatch(self.0, input, request_id)
+    }
+}
+
+/// The deployed function, through Lambda `Invoke`: it runs with its own
+/// roles, and its answer is read as the handler's.
+pub struct Deployed<'a>(pub &'a Function);
+
+impl Replayer for Deployed<'_> {
+    fn replay(&self, input: &Value, _request_id: &str) -> impl Future<Output = Answer> + Send {
+        async move {
+            let name = self.0.name();
+            match self.0.invoke(input).await {
+                Ok(out) => invoked(name, out.function_error.as_deref(), &out.payload),
+                Err(e) => {
+                    tracing::error!(function = %name, error_code = %e.code, error = %e, "cannot invoke the function");
+                    unreached(name, &e.to_string())
+                }
+            }
+        }
     }
 }
 

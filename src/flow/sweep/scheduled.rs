@@ -11,9 +11,9 @@ use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
-use crate::domain::work::{Home, Work};
 use crate::flow::outbox::flush_outbox;
 use crate::flow::services::Services;
+use crate::flow::work::{Home, Work};
 use crate::flow::workers::identity_center::{look_at, look_failed, look_ran};
 
 /// The scheduled sweep, and any OU or account id the policy names that the

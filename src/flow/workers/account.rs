@@ -10,9 +10,9 @@ use crate::domain::job::Job;
 use crate::domain::outcome::{failure_summary, Outcome};
 use crate::domain::policy::{Policy, Standing};
 use crate::domain::trigger::{Trigger, TriggerKind};
-use crate::domain::work::{Home, Work};
 use crate::flow::account::{self, Ctx, Prepare};
 use crate::flow::services::Services;
+use crate::flow::work::{Home, Work};
 use crate::flow::workers::pending;
 
 /// Where this worker looks for one trigger, and whether its alerts speak

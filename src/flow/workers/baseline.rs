@@ -12,9 +12,9 @@ use crate::domain::job::Job;
 use crate::domain::org_state::{self, Treatment};
 use crate::domain::outcome::{Handled, Outcome};
 use crate::domain::policy::Standing;
-use crate::domain::work::{Home, Work};
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
+use crate::flow::work::{Home, Work};
 use crate::flow::workers::pending::Reattempt;
 
 pub async fn on_ou(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {

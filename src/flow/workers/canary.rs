@@ -8,8 +8,8 @@ use crate::domain::metrics::{self, Metric};
 use crate::domain::outcome::Outcome;
 use crate::domain::policy::Policy;
 use crate::domain::trigger::Actor;
-use crate::domain::work::Work;
 use crate::flow::services::Services;
+use crate::flow::work::Work;
 
 pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
     let t = &job.trigger;

@@ -1,5 +1,5 @@
 //! The workers the router hands a claimed trigger to. Each works and returns
-//! a [`crate::domain::work::Work`]; recording and publishing are the wrapper's.
+//! a [`crate::flow::work::Work`]; recording and publishing are the wrapper's.
 //! (The scheduled sweep's worker is [`crate::flow::sweep::on_schedule`].)
 
 pub mod account;

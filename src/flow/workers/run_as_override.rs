@@ -15,9 +15,9 @@ use crate::domain::outcome::Outcome;
 use crate::domain::policy::Standing;
 use crate::domain::records::HistoryRow;
 use crate::domain::trigger::RUN_AS_TAG;
-use crate::domain::work::Work;
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
+use crate::flow::work::Work;
 use crate::flow::workers::identity_center::look_at;
 
 pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {

@@ -12,9 +12,9 @@ use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::Outcome;
 use crate::domain::policy::{Desired, Policy};
-use crate::domain::work::Work;
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
+use crate::flow::work::Work;
 
 pub async fn on_session_document(
     svc: &Services,

@@ -17,7 +17,7 @@ use serde::Serialize;
 pub use left::render_departures;
 
 use super::{csv, order, Format};
-use crate::adapters::store::status::StateRow;
+use crate::domain::rows::StateRow;
 
 /// The statuses `status` shows, in the order totals name them: a state
 /// item's, and [`WOULD_REFUSE`] for a check row whose nodes lack the user.

@@ -2,7 +2,7 @@
 //! (why a row waits or is held, the forwarding canary's paths).
 
 use super::super::place;
-use crate::adapters::store::status::StateRow;
+use crate::domain::rows::StateRow;
 
 /// Under the table: a new account's rows waiting for its member stack
 /// (since when, for what), and `enforce-when-ready` rows the check's
@@ -46,7 +46,7 @@ pub(super) fn notes(rows: &[&StateRow]) -> String {
 /// account-region whose event path is broken or whose canary could not be
 /// written.
 fn canary_notes(rows: &[&StateRow]) -> String {
-    use crate::adapters::store::canary::CanaryState;
+    use crate::domain::rows::CanaryState;
     let canaries: Vec<(&StateRow, &CanaryState)> = rows
         .iter()
         .filter_map(|r| r.canary.as_ref().map(|c| (*r, c)))

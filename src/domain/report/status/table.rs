@@ -3,7 +3,7 @@
 use super::super::cell::{fit, fit_path, NAME_WIDTH, PATH_WIDTH};
 use super::super::{place, short_time, table};
 use super::{notes::notes, totals::totals_line, Names};
-use crate::adapters::store::status::StateRow;
+use crate::domain::rows::StateRow;
 
 const HEADER: [&str; 11] = [
     "ACCOUNT",

@@ -150,7 +150,7 @@ fn with_canary(region: &str, canary: Option<CanaryState>) -> StateRow {
     }
 }
 
-use crate::adapters::store::canary::CanaryState;
+use crate::domain::rows::CanaryState;
 
 #[test]
 fn the_canary_line_counts_each_state_and_names_the_broken_paths() {

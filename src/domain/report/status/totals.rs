@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::STATUSES;
-use crate::adapters::store::status::StateRow;
+use crate::domain::rows::StateRow;
 
 /// Rows per status, the known statuses in their usual order and any other
 /// (from a newer writer) after them by name; only statuses some row has.

@@ -1,0 +1,272 @@
+//! What the table last recorded of each account-region, as the core reads
+//! it: one row ([`Known`]), a sweep's view of them all ([`Snapshot`]), and
+//! whether a new observation is worth a write ([`unchanged`]). The store
+//! reads them (`adapters::store::known`).
+
+use std::collections::HashMap;
+
+use crate::domain::records::Observation;
+
+/// One account-region as the table last recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    pub status: Option<String>,
+    pub desired_user: Option<String>,
+    pub observed_user: Option<String>,
+    pub observed_enabled: Option<String>,
+    pub default_version: Option<String>,
+    pub error_code: Option<String>,
+    /// Audit mode: the finding already reported here (one observed Run As,
+    /// as [`crate::flow::account::change::seen_value`] writes it).
+    pub drift_seen: Option<String>,
+    /// A run announced a write here and has not recorded it (yet, or ever:
+    /// it died); the record must be sent so the intent is looked at.
+    pub intent: bool,
+    /// The run-as user check's row: what its association last found.
+    pub nodes: Option<String>,
+    pub mode: Option<String>,
+    pub held: Option<String>,
+    /// Since when an `enforce-when-ready` document is held, and the
+    /// verdict told of it (see `nodes::held`).
+    pub held_since: Option<String>,
+    pub held_told: Option<String>,
+    pub ou_path: Option<String>,
+    /// A pending row's error (what it awaits, since when), where the read
+    /// holds it (an account's own rows; a sweep's projection leaves it out).
+    pub pending_error: Option<String>,
+    /// The forwarding canary's last write and arrival.
+    pub canary: Option<crate::domain::canary::Last>,
+    /// The code of a canary refusal already told (`canary_unwritable`).
+    pub canary_unwritable: Option<String>,
+}
+
+/// Known account-regions by `account/slot` (the region, or
+/// `<region>#DOCUMENT#<name>` for a `[[document]]`).
+#[derive(Debug, Default)]
+pub struct Snapshot(HashMap<String, Known>);
+
+impl Snapshot {
+    pub fn get(&self, account: &str, slot: &str) -> Option<&Known> {
+        self.0.get(&format!("{account}/{slot}"))
+    }
+
+    /// The slots recorded for `account`.
+    pub fn slots(&self, account: &str) -> Vec<String> {
+        let prefix = format!("{account}/");
+        self.0
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, String, Known)> for Snapshot {
+    fn from_iter<I: IntoIterator<Item = (String, String, Known)>>(iter: I) -> Self {
+        Snapshot(
+            iter.into_iter()
+                .map(|(a, r, k)| (format!("{a}/{r}"), k))
+                .collect(),
+        )
+    }
+}
+
+/// Nothing worth a write: same status, same desired and observed RunAs,
+/// same default version, same error. A compliant check does not overwrite
+/// the `remediated`/`reverted` that says what last happened there. (A quiet
+/// check's time is the sweep's.)
+pub fn unchanged(known: &Known, o: &Observation) -> bool {
+    let same_status = match (known.status.as_deref(), o.status) {
+        (Some("remediated" | "reverted"), "compliant") => true,
+        (k, now) => k == Some(now),
+    };
+    same_status
+        && known.desired_user == o.desired_user
+        && known.observed_user == o.observed_user
+        && known.observed_enabled == o.observed_enabled
+        && known.default_version == o.default_version
+        && known.error_code == o.error_code
+        && !known.intent
+        && known.nodes == o.nodes
+        && known.mode.as_deref() == o.mode
+        && known.held == o.held
+        // A hold recorded before `held_since` existed gets one.
+        && (o.held.is_none() || known.held_since.is_some())
+        && known.ou_path == o.ou_path
+        // What a pending row awaits may change under the same code (the
+        // role, then a region's check document).
+        && (known.pending_error.is_none() || known.pending_error == o.error)
+        && !o.wrote
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn observation(status: &'static str, user: &str, wrote: bool) -> Observation {
+        Observation {
+            document: None,
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            status,
+            desired_user: Some("ops".into()),
+            observed_user: Some(user.into()),
+            observed_enabled: Some("true".into()),
+            default_version: Some("2".into()),
+            action: if wrote { "updated" } else { "none" },
+            wrote,
+            trigger_id: "sweep-2".into(),
+            trigger_kind: "sweep",
+            actor: None,
+            error: None,
+            error_code: None,
+            nodes: None,
+            mode: None,
+            held: None,
+            ou_path: None,
+        }
+    }
+
+    #[test]
+    fn only_news_is_written() {
+        let stored = Known {
+            status: Some("compliant".into()),
+            desired_user: Some("ops".into()),
+            observed_user: Some("ops".into()),
+            observed_enabled: Some("true".into()),
+            default_version: Some("2".into()),
+            error_code: None,
+            drift_seen: None,
+            intent: false,
+            nodes: None,
+            mode: None,
+            held: None,
+            held_since: None,
+            held_told: None,
+            ou_path: None,
+            pending_error: None,
+            canary: None,
+            canary_unwritable: None,
+        };
+        assert!(unchanged(&stored, &observation("compliant", "ops", false)));
+        let reverted = Known {
+            status: Some("reverted".into()),
+            ..stored.clone()
+        };
+        assert!(
+            unchanged(&reverted, &observation("compliant", "ops", false)),
+            "what last happened stays"
+        );
+        let cases = [
+            (
+                "it was failing",
+                Known {
+                    status: Some("failed".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "another desired user (the account moved)",
+                Known {
+                    desired_user: Some("x".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "another default version",
+                Known {
+                    default_version: Some("1".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "an old error to clear",
+                Known {
+                    error_code: Some("AccessDenied".into()),
+                    ..stored.clone()
+                },
+            ),
+            (
+                "the user check found other nodes",
+                Known {
+                    nodes: Some("{}".into()),
+                    ..stored.clone()
+                },
+            ),
+            ("never recorded", Known::default()),
+        ];
+        for (why, k) in cases {
+            assert!(
+                !unchanged(&k, &observation("compliant", "ops", false)),
+                "{why}"
+            );
+        }
+        assert!(
+            !unchanged(&stored, &observation("remediated", "ops", true)),
+            "a write is always recorded"
+        );
+        let snapshot: Snapshot = [("1".to_string(), "r".to_string(), stored.clone())]
+            .into_iter()
+            .collect();
+        assert_eq!(snapshot.get("1", "r"), Some(&stored));
+        assert_eq!((snapshot.get("1", "x"), snapshot.len()), (None, 1));
+    }
+
+    /// A waiting row is written again only when what it awaits changed;
+    /// a read without the error (a sweep's projection) compares the rest.
+    #[test]
+    fn a_pending_row_is_news_when_what_it_awaits_changes() {
+        let awaits = |what: &str| {
+            Some(format!("awaiting the member stack since 2026-11-24T10:00:00Z (the account joined then): {what} is not there yet"))
+        };
+        let pending = |error: Option<String>| Observation {
+            status: "pending",
+            observed_user: None,
+            observed_enabled: None,
+            default_version: None,
+            action: "pending",
+            error,
+            error_code: Some("AwaitingMemberStack".into()),
+            ..observation("pending", "-", false)
+        };
+        let stored = Known {
+            status: Some("pending".into()),
+            desired_user: Some("ops".into()),
+            error_code: Some("AwaitingMemberStack".into()),
+            pending_error: awaits("the member role RunAsGuardExecution"),
+            ..Known::default()
+        };
+        for (why, known, now, same) in [
+            (
+                "still the role",
+                &stored,
+                awaits("the member role RunAsGuardExecution"),
+                true,
+            ),
+            (
+                "now the check document",
+                &stored,
+                awaits("the check document"),
+                false,
+            ),
+            (
+                "a sweep's projection has no error",
+                &Known {
+                    pending_error: None,
+                    ..stored.clone()
+                },
+                awaits("the check document"),
+                true,
+            ),
+        ] {
+            assert_eq!(unchanged(known, &pending(now)), same, "{why}");
+        }
+    }
+}
