@@ -31,15 +31,13 @@ impl Replayer for InProcess<'_> {
 pub struct Deployed<'a>(pub &'a Function);
 
 impl Replayer for Deployed<'_> {
-    fn replay(&self, input: &Value, _request_id: &str) -> impl Future<Output = Answer> + Send {
-        async move {
-            let name = self.0.name();
-            match self.0.invoke(input).await {
-                Ok(out) => invoked(name, out.function_error.as_deref(), &out.payload),
-                Err(e) => {
-                    tracing::error!(function = %name, error_code = %e.code, error = %e, "cannot invoke the function");
-                    unreached(name, &e.to_string())
-                }
+    async fn replay(&self, input: &Value, _request_id: &str) -> Answer {
+        let name = self.0.name();
+        match self.0.invoke(input).await {
+            Ok(out) => invoked(name, out.function_error.as_deref(), &out.payload),
+            Err(e) => {
+                tracing::error!(function = %name, error_code = %e.code, error = %e, "cannot invoke the function");
+                unreached(name, &e.to_string())
             }
         }
     }
