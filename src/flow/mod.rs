@@ -20,6 +20,7 @@ pub mod redrive;
 pub mod route;
 pub mod services;
 pub mod sweep;
+pub mod user_check;
 pub mod why;
 pub mod work;
 pub mod workers;

@@ -10,7 +10,7 @@ use crate::adapters::aws::dynamodb::{get_s, n, s, Table};
 use crate::adapters::store::keys::region_key;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
-use crate::domain::nodes::check::CreateClaim;
+use crate::domain::nodes::CreateClaim;
 use crate::domain::nodes::Readiness;
 
 /// Longer than a create and its record take; short enough that a run that

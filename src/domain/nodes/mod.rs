@@ -4,25 +4,24 @@
 //! the member stack's check document per account-region (the only thing it
 //! runs on nodes is that lookup) and reads its per-node outcome.
 //!
-//! `plan` decides what to do with what SSM holds (pure); `check` does it
-//! over the narrow [`Associations`] port; the adapter is `aws::associations`.
+//! `plan` decides what to do with what SSM holds, `found` what the nodes
+//! said, `put_back` how a put-back goes (pure); `flow::user_check` does it
+//! over the narrow [`Associations`] and [`CreateClaim`] ports; the adapters
+//! are `adapters::aws::associations` and `adapters::store::check_claim`.
 
 use std::future::Future;
 
 use crate::domain::aws_error::AwsError;
 
-pub mod check;
 pub mod found;
 pub mod held;
 pub mod managed_tag;
 pub mod node_result;
 pub mod plan;
+pub mod put_back;
 pub mod readiness;
-pub mod replace;
-pub mod tagging;
 pub mod verdict;
 
-pub use check::{check, Checked, Want};
 pub use node_result::{NodeResult, Reason};
 pub use readiness::{NotRun, Readiness};
 pub use verdict::{gate, Verdict};
@@ -192,4 +191,16 @@ pub trait Associations: Sync {
         id: &str,
         bound: usize,
     ) -> impl Future<Output = Result<Vec<NodeResult>, AwsError>> + Send;
+}
+
+/// The check row's hold on the association: the right to create it (two
+/// runs that both find none, a delete delivered twice, a sweep beside it,
+/// must not both create one) and what the row last recorded.
+pub trait CreateClaim: Sync {
+    /// False while another run holds it.
+    fn claim(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
+    /// Gives it back after a creation failed, so the next attempt creates.
+    fn release(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
+    /// What the row records of the check (an event run does not know it).
+    fn recorded(&self) -> impl Future<Output = Result<Option<Readiness>, AwsError>> + Send;
 }

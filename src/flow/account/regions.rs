@@ -25,6 +25,7 @@ use crate::domain::policy::{Mode, Target};
 use crate::domain::preferences::Preferences;
 use crate::domain::trigger::{Trigger, DOCUMENT_NAME};
 use crate::flow::reconcile::{reconcile, Reconciled, Seen, Want};
+use crate::flow::user_check;
 
 /// What every document reconcile of one account shares.
 #[derive(Clone)]
@@ -98,7 +99,7 @@ impl DocEnv {
             slot: slot(region, Some(document)),
             owner: self.owner.clone(),
         };
-        let want = nodes::Want {
+        let want = user_check::Want {
             document,
             user: &self.account_user,
             write: !self.dry_run,
@@ -108,7 +109,7 @@ impl DocEnv {
             described: self.described.clone(),
         };
         let _slot = self.bound.acquire().await.expect("semaphore never closes");
-        nodes::check(&store, &claim, &want).await
+        user_check::check(&store, &claim, &want).await
     }
 
     /// What this run does to `target` here: its rules' mode, with an

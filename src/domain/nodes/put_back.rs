@@ -1,14 +1,8 @@
-//! The check's association written: created tagged under the creation
-//! claim, put back by a version-checked update, or, where no update can
-//! land, deleted by id and created anew under the claim. Which way a
-//! put-back goes is decided by [`after_tag`] and [`after_refusal`] (pure).
+//! How the check's association is put back (pure): which way a put-back
+//! goes ([`after_tag`], [`after_refusal`]), how it ended, and how tagging
+//! it as runas-guard's went. The flow does it (`flow::user_check`).
 
-use std::future::Future;
-
-use super::plan::{conforms, not_kept};
-use super::tagging::{denied, try_tag, Made, Tagging};
-use super::{Association, Associations, Readiness};
-use crate::domain::aws_error::AwsError;
+use super::Association;
 
 /// SSM's answer to an update of an association with 1,000 versions.
 const VERSION_LIMIT: &str = "AssociationVersionLimitExceeded";
@@ -16,16 +10,26 @@ const VERSION_LIMIT: &str = "AssociationVersionLimitExceeded";
 /// SSM's answer to a tag past the 50 an association may carry.
 const TOO_MANY_TAGS: &str = "TooManyTagsError";
 
-/// The check row's hold on the association: the right to create it (two
-/// runs that both find none, a delete delivered twice, a sweep beside it,
-/// must not both create one) and what the row last recorded.
-pub trait CreateClaim: Sync {
-    /// False while another run holds it.
-    fn claim(&self) -> impl Future<Output = Result<bool, AwsError>> + Send;
-    /// Gives it back after a creation failed, so the next attempt creates.
-    fn release(&self) -> impl Future<Output = Result<(), AwsError>> + Send;
-    /// What the row records of the check (an event run does not know it).
-    fn recorded(&self) -> impl Future<Output = Result<Option<Readiness>, AwsError>> + Send;
+/// The association this run keeps, and whether it carries runas-guard's tag.
+pub struct Made {
+    pub association: Association,
+    pub tagged: bool,
+}
+
+/// SSM's answer to a call the member role (or the session policy) does not allow.
+pub fn denied(code: &str) -> bool {
+    matches!(code, "AccessDeniedException" | "AccessDenied")
+}
+
+/// How tagging an association as runas-guard's went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tagging {
+    Tagged,
+    /// SSM says there is no such association (deleted since it was read).
+    Gone,
+    /// Refused, with the AWS code (`TooManyTagsError` when an editor's tags
+    /// fill its 50; `AccessDenied` from a member role older than the grant).
+    Refused(String),
 }
 
 /// Another run holds the creation claim: that run says what it made.
@@ -109,123 +113,6 @@ pub enum PutBack {
     Changed,
     /// Another run holds the creation claim.
     Busy,
-}
-
-/// Puts `old` back on top of the version read, tagged first: the member
-/// role updates only an association with runas-guard's tag, which an
-/// editor may have taken off (or 0.3.0 never put on). An association no
-/// update can put back (see [`after_tag`], [`after_refusal`]), or that an
-/// update leaves other than runas-guard wrote it (a field SSM kept that the
-/// request left out), is deleted and created anew under the creation claim.
-pub async fn put_back<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    document: &str,
-    user: &str,
-    old: &Association,
-) -> Result<PutBack, AwsError> {
-    let tagging = try_tag(store, &old.id).await;
-    if tagging == Tagging::Gone {
-        return Ok(PutBack::Changed);
-    }
-    if let Some(why) = after_tag(&tagging) {
-        return replaced(store, claim, user, &old.id, why).await;
-    }
-    let made = match store.update(&old.id, &old.version, user).await {
-        Ok(None) => return Ok(PutBack::Changed),
-        Ok(Some(made)) => store.describe(&made.id).await?.unwrap_or(made),
-        Err(e) => match after_refusal(&e.code, &tagging) {
-            Some(why) => return replaced(store, claim, user, &old.id, why).await,
-            None => return Err(e),
-        },
-    };
-    if conforms(&made, document, user) {
-        let tagged = tagging == Tagging::Tagged;
-        return Ok(PutBack::Updated(Made {
-            association: made,
-            tagged,
-        }));
-    }
-    let why = Replaced::FieldsKept(not_kept(&made.rest));
-    replaced(store, claim, user, &made.id, why).await
-}
-
-async fn replaced<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    user: &str,
-    id: &str,
-    why: Replaced,
-) -> Result<PutBack, AwsError> {
-    tracing::warn!(account = store.account(), region = store.region(), association = %id, why = %why.why(), "the check's association cannot be put back by an update: replacing it");
-    Ok(match replace(store, claim, user, id).await? {
-        Ok(made) => PutBack::Replaced(made, why),
-        Err(Busy) => PutBack::Busy,
-    })
-}
-
-/// Deletes `id` and creates the association again, both under the creation
-/// claim (a peer that finds none meanwhile stands aside).
-async fn replace<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    user: &str,
-    id: &str,
-) -> Result<Result<Made, Busy>, AwsError> {
-    if !claim.claim().await? {
-        return Ok(Err(Busy));
-    }
-    if let Err(e) = store.delete(id).await {
-        release(claim).await;
-        return Err(e);
-    }
-    let made = create(store, claim, user).await?;
-    read_back(store, made).await.map(Ok)
-}
-
-/// What SSM made, as it now describes it.
-pub async fn read_back<A: Associations>(store: &A, made: Made) -> Result<Made, AwsError> {
-    let association = store.describe(&made.association.id).await?;
-    Ok(Made {
-        association: association.unwrap_or(made.association),
-        ..made
-    })
-}
-
-/// Creates the association tagged as runas-guard's. A member stack from
-/// before the tag's grant refuses the tag (tagging at creation needs
-/// `ssm:AddTagsToResource`): then it is created untagged, and tagged by the
-/// first check after the stack is updated. A creation that failed gives its
-/// claim back, so the next attempt (the check document landing, a
-/// re-attempt) creates it.
-pub async fn create<A: Associations, C: CreateClaim>(
-    store: &A,
-    claim: &C,
-    user: &str,
-) -> Result<Made, AwsError> {
-    let made = match store.create(user, true).await {
-        Err(e) if denied(&e.code) => {
-            tracing::warn!(account = store.account(), region = store.region(), error_code = %e.code, error = %e, "the member role refuses the tag at creation: creating the check's association untagged");
-            store.create(user, false).await.map(|association| Made {
-                association,
-                tagged: false,
-            })
-        }
-        made => made.map(|association| Made {
-            association,
-            tagged: true,
-        }),
-    };
-    if made.is_err() {
-        release(claim).await;
-    }
-    made
-}
-
-async fn release<C: CreateClaim>(claim: &C) {
-    if let Err(r) = claim.release().await {
-        tracing::warn!(error_code = %r.code, error = %r, "cannot release the check's creation claim; it lapses on its own");
-    }
 }
 
 #[cfg(test)]

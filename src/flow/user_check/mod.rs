@@ -1,17 +1,20 @@
-//! One account-region's check: keep exactly one association running the
-//! lookup of the account's user on every node, and read what it found.
+//! The run-as user check, done in one account-region: keep exactly one
+//! association running the lookup of the account's user on every node, and
+//! read what it found. What to do is decided in `domain::nodes` (pure).
 
-use super::found;
-use super::plan::{change, choose, plan, Plan};
-use super::replace::{create, put_back, read_back, Busy, PutBack};
-use super::tagging::{keep, Made};
-use super::{Association, Associations, Readiness, ASSOCIATION_NAME};
+mod found;
+mod replace;
+mod tagging;
+
 use crate::domain::aws_error::AwsError;
+use crate::domain::nodes::plan::{change, choose, plan, Plan};
+use crate::domain::nodes::put_back::{Busy, Made, PutBack};
+use crate::domain::nodes::{Association, Associations, CreateClaim, Readiness, ASSOCIATION_NAME};
 use crate::domain::outcome::{Action, Change, RegionOutcome};
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
-
-pub use super::replace::CreateClaim;
+use replace::{create, put_back, read_back};
+use tagging::keep;
 
 /// Reads and writes before a check that keeps meeting someone else's
 /// change gives up (each lost race is one version-checked update).

@@ -1,22 +1,13 @@
-//! runas-guard's tag on the check's association ([`super::MANAGED_TAG_KEY`]):
-//! the member role creates and updates only associations that carry it, and
-//! the optional SCP keeps everyone else from changing one that does.
+//! runas-guard's tag put on the check's association
+//! ([`crate::domain::nodes::MANAGED_TAG_KEY`]): the member role creates and
+//! updates only associations that carry it, and the optional SCP keeps
+//! everyone else from changing one that does.
 
-use super::{Association, Associations, Readiness};
-
-/// The association this run keeps, and whether it carries runas-guard's tag.
-pub struct Made {
-    pub association: Association,
-    pub tagged: bool,
-}
+use crate::domain::nodes::put_back::{Made, Tagging};
+use crate::domain::nodes::{Association, Associations, Readiness};
 
 /// `AddTagsToResource`'s answer for an association that does not exist.
 const GONE: &str = "InvalidResourceId";
-
-/// SSM's answer to a call the member role (or the session policy) does not allow.
-pub fn denied(code: &str) -> bool {
-    matches!(code, "AccessDeniedException" | "AccessDenied")
-}
 
 /// The association kept as it is, with whether it carries runas-guard's
 /// tag: as the row recorded for this very association, else tagged now
@@ -34,17 +25,6 @@ pub async fn keep<A: Associations>(
         association: a,
         tagged,
     }
-}
-
-/// How tagging an association as runas-guard's went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tagging {
-    Tagged,
-    /// SSM says there is no such association (deleted since it was read).
-    Gone,
-    /// Refused, with the AWS code (`TooManyTagsError` when an editor's tags
-    /// fill its 50; `AccessDenied` from a member role older than the grant).
-    Refused(String),
 }
 
 /// Tags `id` as runas-guard's, saying how it went (a refusal is logged).
