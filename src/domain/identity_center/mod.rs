@@ -5,7 +5,7 @@
 //! engineer's session runs as, with no version history.
 //!
 //! The model and the decision are here (pure); `sources` says which sources
-//! can work for `SSMSessionRunAs`; `keep` reads, decides and acts over two
+//! can work for `SSMSessionRunAs`; `keep` holds the ports and what a look decides over two
 //! narrow ports; the adapters are `aws::identity_center` (sso-admin) and
 //! `store::identity_center` (the table).
 
@@ -16,7 +16,7 @@ use serde::Serialize;
 pub mod keep;
 pub mod sources;
 
-pub use keep::{look, put_back, Kept, MappingStore, News, Turn};
+pub use keep::{Kept, MappingStore, News, Turn};
 
 /// What the policy says the mapping is, and what to do when it is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,4 +182,4 @@ pub fn changes(declared: &Mapping, observed: &Observed) -> Vec<Change> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -11,9 +11,10 @@ use crate::adapters::store::identity_center::{before_json, Look, MappingState};
 use crate::domain::alert::{self, Alert, IdentityCenterDrift};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
-use crate::domain::identity_center::{look, put_back, Declared, Kept};
+use crate::domain::identity_center::{Declared, Kept};
 use crate::domain::job::Job;
 use crate::domain::records::HistoryRow;
+use crate::flow::identity_center::{look, put_back};
 use crate::flow::outbox::keep_first;
 use crate::flow::services::Services;
 
