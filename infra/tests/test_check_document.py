@@ -94,7 +94,7 @@ class CheckDocumentTests(cfn.TemplateTestCase):
         self.assertEqual(self.content["schemaVersion"], "2.2")
         self.assertEqual(set(self.content), {"schemaVersion", "description", "parameters", "mainSteps"})
         # The name the function keeps associations of (src/domain/trigger.rs CHECK_DOCUMENT).
-        with open(os.path.join(cfn.REPO_ROOT, "src", "trigger.rs"), encoding="utf-8") as handle:
+        with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "trigger.rs"), encoding="utf-8") as handle:
             self.assertIn(f'pub const CHECK_DOCUMENT: &str = "{CHECK_DOCUMENT}";', handle.read())
 
     def test_one_string_parameter_passed_as_an_environment_variable(self):

@@ -181,8 +181,8 @@ class ScpTests(cfn.TemplateTestCase):
         self.assertEqual(set(statement["Condition"]), {"StringEquals", "ArnNotLike"})
         self.assertEqual(statement["Condition"]["ArnNotLike"],
                          self.statements["RunAsGuardProtectRunAsUserCheckAssociations"]["Condition"]["ArnNotLike"])
-        key = rust_str_constant("crate::nodes::MANAGED_TAG_KEY")
-        value = rust_str_constant("crate::nodes::MANAGED_TAG_VALUE")
+        key = rust_str_constant("crate::domain::nodes::MANAGED_TAG_KEY")
+        value = rust_str_constant("crate::domain::nodes::MANAGED_TAG_VALUE")
         self.assertEqual(statement["Condition"]["StringEquals"], {f"aws:ResourceTag/{key}": value})
         # The member role updates only an association with that tag.
         grants = {s["Fn::If"][1]["Sid"]: s["Fn::If"][1] for s in cfn.statements(

@@ -15,7 +15,7 @@ its own account only, and of an association's own ARN (which does not say its
 document) only with runas-guard's tag: created and tagged with
 runas-guard:managed = true and no other key, updated only when tagged so,
 deleted by id (copies made by hand are untagged). The hub's session policy
-(src/adapters/aws/sts.rs) is wider, without the tag conditions (AWS's cap), and must
+(src/domain/session_policy.rs) is wider, without the tag conditions (AWS's cap), and must
 cover it: a session is the intersection. The Conditions decide which stack instance creates what: the (global) IAM
 role in RoleRegion only, the document and Run As override forwarders
 everywhere except the hub account's hub region, the Organizations forwarders
@@ -253,7 +253,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_session_document_reads_equal_the_session_policys(self):
         # The member role's two statements are the hub's session policy
-        # (src/adapters/aws/sts.rs session_document_reads) with the partition and
+        # (src/domain/session_policy.rs session_document_reads) with the partition and
         # account filled in, and a Sid (the session policy names none, for
         # AWS's cap); a fallback role's session carries the same.
         for partition, account in (("aws", MEMBER_ACCOUNT), ("aws-us-gov", OTHER_ACCOUNT)):
@@ -288,10 +288,10 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                          ["SessionManagerPreferencesDocumentOnly", "NamedSessionDocumentsOnly",
                           *SESSION_DOCUMENT_SIDS, "RunAsTagRead", *CHECK_SIDS, "ForwardingCanary"])
         # The tag is the one runas-guard puts (src/domain/nodes/mod.rs) and the one
-        # the session policy lets it put (src/adapters/aws/sts.rs check_statements).
-        self.assertEqual(rust_str_constant("crate::nodes::MANAGED_TAG_KEY"), MANAGED_TAG_KEY)
-        self.assertEqual(rust_str_constant("crate::nodes::MANAGED_TAG_VALUE"), MANAGED_TAG_VALUE)
-        self.assertEqual(rust_str_constant("crate::nodes::CHECK_DOCUMENT"), CHECK_DOCUMENT)
+        # the session policy lets it put (src/domain/session_policy.rs check_statements).
+        self.assertEqual(rust_str_constant("crate::domain::nodes::MANAGED_TAG_KEY"), MANAGED_TAG_KEY)
+        self.assertEqual(rust_str_constant("crate::domain::nodes::MANAGED_TAG_VALUE"), MANAGED_TAG_VALUE)
+        self.assertEqual(rust_str_constant("crate::domain::nodes::CHECK_DOCUMENT"), CHECK_DOCUMENT)
         # Every write of an association (association/*) but the delete is
         # held to runas-guard's tag: on the request (creation, tagging) or on
         # the association (update).
@@ -351,7 +351,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
 
     def test_run_as_user_check_on_concrete_requests(self):
         # Evaluated on concrete requests, with the member role (its check
-        # statements as deployed) and the session policy (src/adapters/aws/sts.rs
+        # statements as deployed) and the session policy (src/domain/session_policy.rs
         # check_statements, as written): whatever the role allows, the
         # session policy allows too; the role is the narrower of the two,
         # which makes it what holds for runas-guard's own role. (A fallback
@@ -567,14 +567,14 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                         f"arn:aws:iam::{OTHER_ACCOUNT}:{resource}"))
 
     def test_run_as_tag_inventory_covers_what_the_session_policy_asks(self):
-        # The hub's session policy (src/adapters/aws/sts.rs) asks for ListRoles and
+        # The hub's session policy (src/domain/session_policy.rs) asks for ListRoles and
         # ListUsers only when the policy sweeps tags (its own test,
         # the_tag_inventory_is_asked_for_only_when_the_policy_sweeps_tags,
         # holds that). Whatever statement carries them there must ask for
         # both on "*" (no resource type: a narrower resource would never
         # match), and the member role grants exactly that only when enabled.
         asked = session_policy_inventory_statements()
-        self.assertTrue(asked, "src/adapters/aws/sts.rs asks for no iam:ListRoles / iam:ListUsers")
+        self.assertTrue(asked, "src/domain/session_policy.rs asks for no iam:ListRoles / iam:ListUsers")
         enabled = self.execution_statements(RunAsTagInventory="Enabled")
         disabled = self.execution_statements()
         for statement in asked:
@@ -665,7 +665,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                    "ssm:ModifyDocumentPermission", "ssm:StartSession", "ssm:SendCommand"):
                         with self.subTest(partition=partition, region=region, action=action, **overrides):
                             self.assertFalse(tagging(document, CANARY_TAG_KEY, action=action))
-        # The hub's session policy (src/adapters/aws/sts.rs session_policy) adds only
+        # The hub's session policy (src/domain/session_policy.rs session_policy) adds only
         # the action to its governed-document statement while the canary is
         # on; this grant is what narrows it to the one tag key.
         self.assertIn('actions.push("ssm:AddTagsToResource")', rust_session_policy_source())
@@ -836,13 +836,13 @@ def condition_values_as_lists(statement):
 
 
 def without_sid(statement):
-    """``statement`` as the session policy writes it: no ``Sid`` (src/adapters/aws/sts.rs: AWS's 2,048-character cap)."""
+    """``statement`` as the session policy writes it: no ``Sid`` (src/domain/session_policy.rs: AWS's 2,048-character cap)."""
     return {key: value for key, value in statement.items() if key != "Sid"}
 
 
 def session_document_reads(partition, account):
     """The member role's SessionDocumentsRead and SessionDocumentsList as deployed: any document of the
-    account read, never written, and listed (src/adapters/aws/sts.rs session_document_reads, with Sids)."""
+    account read, never written, and listed (src/domain/session_policy.rs session_document_reads, with Sids)."""
     return [
         {"Sid": "SessionDocumentsRead", "Effect": "Allow", "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
          "Resource": f"arn:{partition}:ssm:*:{account}:document/*"},
@@ -851,17 +851,17 @@ def session_document_reads(partition, account):
 
 
 def rust_json_statements(function, partition="aws", account=MEMBER_ACCOUNT, check=CHECK_DOCUMENT):
-    """The statements a function of src/adapters/aws/sts.rs (tests excluded) writes, read from its source: each
+    """The statements a function of src/domain/session_policy.rs (tests excluded) writes, read from its source: each
     ``json!({...})`` block as JSON, with full-line ``//`` comments dropped, ``format!("...")`` as its
     string, a ``let name = format!("...");`` of the function as that string where ``name`` is used,
     ``crate::...::NAME`` as the string constant it names (``rust_str_constant``), and ``{partition}``,
     ``{account}`` and ``{check}`` filled in. Anything else outside a string (another variable, a call)
     fails: the session policy moved on, and this reading with it must."""
-    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+    with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "session_policy.rs"), encoding="utf-8") as handle:
         source = handle.read().split("#[cfg(test)]", 1)[0]
     marker = f"fn {function}("
     if marker not in source:
-        raise AssertionError(f"src/adapters/aws/sts.rs has no {marker}...)")
+        raise AssertionError(f"src/domain/session_policy.rs has no {marker}...)")
     body = source.split(marker, 1)[1].split("\n}\n", 1)[0]
     body = re.sub(r"(?m)^\s*//.*$", "", body)
     body = re.sub(r'format!\(\s*("[^"\\]*")\s*\)', r"\1", body)
@@ -894,7 +894,7 @@ def rust_json_statements(function, partition="aws", account=MEMBER_ACCOUNT, chec
 
             code = re.sub(r"\bcrate(?:::\w+)+|\b[A-Za-z_]\w*\b", value, code)
             if leftover:
-                raise AssertionError(f"src/adapters/aws/sts.rs {function}: cannot read {sorted(leftover)} in {block}")
+                raise AssertionError(f"src/domain/session_policy.rs {function}: cannot read {sorted(leftover)} in {block}")
             pieces.append(code)
             if literal:
                 pieces.append(literal.group(0))
@@ -903,26 +903,26 @@ def rust_json_statements(function, partition="aws", account=MEMBER_ACCOUNT, chec
         text = text.replace("{partition}", partition).replace("{account}", account).replace("{check}", check)
         found.append(json.loads(text))
     if not found:
-        raise AssertionError(f"src/adapters/aws/sts.rs {function} writes no json!({{...}}) statement")
+        raise AssertionError(f"src/domain/session_policy.rs {function} writes no json!({{...}}) statement")
     return found
 
 
 def session_policy_document_reads(partition="aws", account=MEMBER_ACCOUNT):
-    """The statements src/adapters/aws/sts.rs writes in session_document_reads, read from the source."""
+    """The statements src/domain/session_policy.rs writes in session_document_reads, read from the source."""
     return rust_json_statements("session_document_reads", partition, account)
 
 
 def session_policy_check_statements(partition="aws", account=MEMBER_ACCOUNT):
-    """The statements src/adapters/aws/sts.rs writes in check_statements, read from the source."""
+    """The statements src/domain/session_policy.rs writes in check_statements, read from the source."""
     return rust_json_statements("check_statements", partition, account)
 
 
 def session_policy_inventory_statements(partition="aws", account=MEMBER_ACCOUNT):
-    """Every statement src/adapters/aws/sts.rs writes (outside its tests) that names iam:ListRoles or
+    """Every statement src/domain/session_policy.rs writes (outside its tests) that names iam:ListRoles or
     iam:ListUsers, read from the source: each ``json!({...})`` block that names one, as JSON, with
     ``format!("...")`` as its string and the partition and account filled in. Whether it is a statement
     of its own or the tag reads' statement widened, the member role's grant must cover it."""
-    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+    with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "session_policy.rs"), encoding="utf-8") as handle:
         source = handle.read().split("#[cfg(test)]", 1)[0]
     found = []
     for start in (m.end() for m in re.finditer(r"json!\(\s*(?=\{)", source)):
@@ -968,8 +968,8 @@ def rust_str_constant(path):
 
 
 def rust_session_policy_source():
-    """src/adapters/aws/sts.rs session_policy's body (tests excluded)."""
-    with open(os.path.join(cfn.REPO_ROOT, "src", "aws", "sts.rs"), encoding="utf-8") as handle:
+    """src/domain/session_policy.rs session_policy's body (tests excluded)."""
+    with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "session_policy.rs"), encoding="utf-8") as handle:
         source = handle.read().split("#[cfg(test)]", 1)[0]
     return source.split("fn session_policy(", 1)[1].split("\n}\n", 1)[0]
 

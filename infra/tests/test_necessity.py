@@ -25,7 +25,7 @@ import unittest
 
 from . import cfn
 
-SRC = os.path.join(cfn.REPO_ROOT, "src")
+SRC = os.path.join(cfn.REPO_ROOT, "src", "adapters")
 PAGE = os.path.join(cfn.INFRA_DIR, "docs", "permissions.md")
 BEGIN = "<!-- necessity:begin -->"
 END = "<!-- necessity:end -->"
@@ -45,7 +45,7 @@ NEEDED = {
                                 "again", "src/adapters/store/outbox.rs, src/adapters/store/governance.rs"),
         "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/adapters/store/known.rs"),
         "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/adapters/aws/dynamodb.rs"),
-        "sns:Publish": ("every alert", "src/adapters/aws/alerts.rs"),
+        "sns:Publish": ("every alert", "src/adapters/aws/topics.rs"),
         "kms:GenerateDataKey": ("every alert", "aws: SNS encrypts what the role publishes to the KMS-encrypted topic"),
         "kms:Decrypt": ("every alert; policy load from a KMS-encrypted bucket", "aws: SNS and S3 use the topic's and the bucket's key for the role"),
         "kms:Encrypt": ("every flow, with KmsKeyArn set", "aws: DynamoDB uses the table's customer managed key for the role"),
@@ -189,7 +189,7 @@ ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "
 # neither does.
 FUNCTION_ADAPTERS = {
     "dynamodb": ["aws/dynamodb.rs", "store/*.rs"],
-    "sns": ["aws/alerts.rs"],
+    "sns": ["aws/topics.rs"],
     "sqs": ["aws/queue.rs"],
     "sts": ["aws/sts.rs"],
     "s3": ["aws/policy_object.rs"],

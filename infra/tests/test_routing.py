@@ -696,8 +696,8 @@ class RoutingTests(cfn.TemplateTestCase):
         # forwarder there), seen on the hub's default bus
         # (DocumentChangedLocalRule). No other rule, whatever
         # NamedSessionDocuments says.
-        self.assertEqual(CANARY_TAG_KEY, member_policy.rust_str_constant("crate::canary::TAG_KEY"))
-        self.assertEqual(PREFERENCES_DOCUMENT, member_policy.rust_str_constant("crate::trigger::DOCUMENT_NAME"))
+        self.assertEqual(CANARY_TAG_KEY, member_policy.rust_str_constant("crate::domain::canary::TAG_KEY"))
+        self.assertEqual(PREFERENCES_DOCUMENT, member_policy.rust_str_constant("crate::domain::trigger::DOCUMENT_NAME"))
         for name, event in self.samples_of("forwarding_canary"):
             with self.subTest(sample=name):
                 detail = event["detail"]
@@ -983,8 +983,8 @@ class RoutingTests(cfn.TemplateTestCase):
                 self.assertEqual(detail["errorCode"], [{"exists": False}])
                 self.assertIn(UNTAG_BRANCH, detail["$or"])
                 self.assertIn(RETAG_BRANCH, detail["$or"])
-        self.assertEqual(MANAGED_TAG_KEY, member_policy.rust_str_constant("crate::nodes::managed_tag::KEY"))
-        self.assertEqual(MANAGED_TAG_VALUE, member_policy.rust_str_constant("crate::nodes::managed_tag::VALUE"))
+        self.assertEqual(MANAGED_TAG_KEY, member_policy.rust_str_constant("crate::domain::nodes::managed_tag::KEY"))
+        self.assertEqual(MANAGED_TAG_VALUE, member_policy.rust_str_constant("crate::domain::nodes::managed_tag::VALUE"))
 
     def test_the_association_tag_removed_or_overwritten_reaches_the_hub(self):
         # Without SCP 11 a member administrator can take runas-guard's tag off

@@ -23,6 +23,7 @@ mod look_failed;
 mod message;
 mod policy_change;
 mod readiness;
+pub mod render;
 mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};

@@ -13,6 +13,7 @@ pub mod identity_center;
 pub mod outbox;
 pub mod permission_sets;
 pub mod policy_source;
+pub mod publish;
 pub mod reactor;
 pub mod readiness_report;
 pub mod receipt;

@@ -4,13 +4,14 @@
 //! there, so an alert waits for the first run after SNS is back, however
 //! long it was away; its `alert_id` never changes.
 
-use crate::adapters::aws::alerts::{Alerts, Attempt, Dest};
 use crate::adapters::store::outbox::OutboxEntry;
 use crate::adapters::store::receipts::Receipts;
+use crate::domain::alert::render::Dest;
 use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
+use crate::flow::publish::{Alerts, Attempt};
 
 /// What delivering a run's alerts came to.
 #[derive(Default)]

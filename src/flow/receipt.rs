@@ -7,11 +7,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::adapters::aws::alerts::{Alerts, Attempt, Dest};
 use crate::adapters::store::outbox::OutboxEntry;
 use crate::adapters::store::receipts::{Claim, Receipts};
 use crate::adapters::store::state::StateStore;
 use crate::adapters::store::vend::Vends;
+use crate::domain::alert::render::Dest;
 use crate::domain::alert::{self, Alert};
 use crate::domain::aws_error::AwsError;
 use crate::domain::heartbeat::Keepalive;
@@ -21,6 +21,7 @@ use crate::flow::account::Uncommitted;
 use crate::flow::commit::commit;
 use crate::flow::configured;
 use crate::flow::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
+use crate::flow::publish::{Alerts, Attempt};
 use crate::flow::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.

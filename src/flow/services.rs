@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::adapters::aws::alerts::Alerts;
 use crate::adapters::aws::dynamodb::Table;
 use crate::adapters::aws::organizations::Org;
 use crate::adapters::aws::queue::SweepQueue;
 use crate::adapters::aws::sts::Sts;
+use crate::adapters::aws::topics::Topics;
 use crate::adapters::store::receipts::Receipts;
 use crate::adapters::store::state::StateStore;
 use crate::adapters::store::sweeps::Sweeps;
@@ -19,6 +19,7 @@ use crate::domain::policy::Policy;
 use crate::domain::seat::Seat;
 use crate::domain::trigger::MemberStackSet;
 use crate::flow::account::Ctx;
+use crate::flow::publish::Alerts;
 
 /// Every client and setting a run needs; built once per process (and
 /// copied, sharing its clients, when a new policy comes into force).
@@ -64,12 +65,14 @@ impl Services {
             sweeps: Sweeps::new(table.clone()),
             vends: Vends::new(table.clone()),
             alerts: Alerts::new(
-                config,
-                &settings.topic_arn,
-                settings.chat_topic_arn.as_deref(),
-            )
-            // Checked with the settings: a bad value never gets this far.
-            .formatted(crate::domain::config::alert_format_checked().unwrap_or_default()),
+                Topics::new(
+                    config,
+                    &settings.topic_arn,
+                    settings.chat_topic_arn.as_deref(),
+                ),
+                // Checked with the settings: a bad value never gets this far.
+                crate::domain::config::alert_format_checked().unwrap_or_default(),
+            ),
             table,
             queue,
             region_slots: Arc::new(Semaphore::new((settings.max_in_flight / 2).max(1))),

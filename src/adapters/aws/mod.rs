@@ -2,7 +2,6 @@
 //! anything or knows what the hub table stores (that is `crate::adapters::store`): it
 //! turns SDK calls and errors into the small vocabulary the core speaks.
 
-pub mod alerts;
 pub mod associations;
 pub mod canary_tag;
 pub mod dynamodb;
@@ -17,6 +16,7 @@ pub mod regions;
 pub mod session_documents;
 pub mod ssm;
 pub mod sts;
+pub mod topics;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
