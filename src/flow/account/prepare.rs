@@ -5,12 +5,13 @@
 
 use tokio::sync::OnceCell;
 
+use super::access::{assume, locate};
 use super::early::{read_early, Early};
-use super::{assume, landed, locate, Ctx};
+use super::{landed, Ctx};
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
-use crate::domain::known::{Known, Snapshot};
+use crate::domain::known::Snapshot;
 use crate::domain::policy::Standing;
 use crate::domain::trigger::TriggerKind;
 
@@ -151,24 +152,4 @@ async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
             None
         }
     }
-}
-
-/// A re-attempt that still finds no role: the OU names its rows recorded,
-/// when every row waits under the same ones (a move is its own event and
-/// run; a sweep names the path afresh), so waiting reads no OU names.
-pub(super) fn still_waiting(
-    job: &Job,
-    account: &str,
-    recorded: Option<&Snapshot>,
-) -> Option<String> {
-    let recorded = recorded.filter(|_| job.is_reattempt())?;
-    let slots = recorded.slots(account);
-    let rows: Vec<&Known> = slots
-        .iter()
-        .filter_map(|s| recorded.get(account, s))
-        .collect();
-    let first = rows.first()?.ou_path.as_deref()?;
-    rows.iter()
-        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(first))
-        .then(|| first.to_string())
 }

@@ -282,7 +282,7 @@ pub(super) async fn reconcile_regions(
     session: &MemberSession,
     targets: Vec<Target>,
     regions: &[String],
-    seen: &mut super::Early,
+    seen: &mut super::early::Early,
 ) -> (Vec<RegionOutcome>, HashMap<String, RegionGrant>) {
     let account = session.account.as_str();
     let account_user = targets.first().map(|t| t.user.clone()).unwrap_or_default();

@@ -73,7 +73,7 @@ fn account(policy: &Policy, t: &Trigger) -> String {
             "would report {account} {regions} excluded (exempt by policy): nothing read or written"
         ),
         Some(Standing::OutOfScope) => {
-            format!("would ignore: {}", workers::account::out_of_scope(account))
+            format!("would ignore: {}", crate::flow::account::out_of_scope(account))
         }
         Some(Standing::Governed) => match policy.desired(account, &[]) {
             Desired::User { user, source, mode } => format!(

@@ -8,9 +8,9 @@ use crate::domain::clock;
 use crate::domain::governance::Departure;
 use crate::domain::job::Job;
 use crate::domain::outcome::{failure_summary, Outcome};
-use crate::domain::policy::{Policy, Standing};
+use crate::domain::policy::Policy;
 use crate::domain::trigger::{Trigger, TriggerKind};
-use crate::flow::account::{self, Ctx, Prepare};
+use crate::flow::account::{self, Ctx, Prepare, Refused};
 use crate::flow::services::Services;
 use crate::flow::work::{Home, Work};
 use crate::flow::workers::pending;
@@ -73,34 +73,49 @@ pub async fn read_ahead(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Option<Prep
     Some(account::prepare(ctx, job, account, &scope.regions).await)
 }
 
-/// Converge the account (whoever wrote: our own writes find the document
-/// right and stay silent) and decide its alerts; recording and publishing
-/// are the wrapper's, after the alerts are kept. `ahead` is what
-/// [`read_ahead`] found.
+/// One event's account, as a pipeline: admitted (read ahead, in scope, its
+/// departure judged) -> converged (every region, each row judged against
+/// the table) -> told (its alerts decided and named). Whoever wrote, our
+/// own writes find the document right and stay silent; recording and
+/// publishing are the wrapper's, after the alerts are kept. `ahead` is
+/// what [`read_ahead`] found.
 pub async fn work(
     svc: &Services,
     ctx: &Ctx<'_>,
     job: &Job,
-    mut outcome: Outcome,
+    outcome: Outcome,
     ahead: Option<Prepare>,
 ) -> Work {
     let Scope { regions, per } = match scope(&svc.policy, &job.trigger) {
         Ok(s) => s,
-        Err(why) => return ignored(outcome, why),
+        Err(why) => return Work::ignored(outcome, why),
     };
     let account = job.trigger.account.clone().unwrap_or_default();
-    let (prepared, left) = match entered(svc, ctx, job, &account, ahead).await {
-        Ok(entered) => entered,
-        Err(NotEntered::Ignored(why, alerts)) => {
+    let admitted = match account::admit(ctx, job, &account, ahead).await {
+        Ok(admitted) => admitted,
+        Err(Refused::Ignored(why, alerts)) => {
             return Work {
                 alerts,
-                ..ignored(outcome, why)
+                ..Work::ignored(outcome, why)
             }
         }
-        Err(NotEntered::Failed(e)) => return Work::error(outcome, &e),
+        Err(Refused::Failed(e)) => return Work::error(outcome, &e),
     };
-    let regions = prepared.regions(&regions).to_vec();
-    let mut acct = account::converge(ctx, job, &account, None, prepared, &regions).await;
+    let regions = admitted.prepared.regions(&regions).to_vec();
+    let acct = account::converge(ctx, job, &account, None, admitted.prepared, &regions).await;
+    told(svc, ctx, job, (per, admitted.left), outcome, acct).await
+}
+
+/// The account's alerts decided (a departure beside them), its re-attempt
+/// scheduled, the alerts named, and the work handed back.
+async fn told(
+    svc: &Services,
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (per, left): (Per, Option<Departure>),
+    mut outcome: Outcome,
+    mut acct: account::Uncommitted,
+) -> Work {
     let at = clock::iso(clock::now());
     let reverts = acct.reverts_last_hour(job);
     let facts = Facts {
@@ -117,11 +132,14 @@ pub async fn work(
     };
     // What the policy changed is the sweep summary's, not drift.
     let mut alerts = alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts));
-    alerts.extend(left.as_ref().map(|d| departed(job, d)));
+    alerts.extend(
+        left.as_ref()
+            .map(|d| alert::account_left_governance(d, &job.trigger, &at)),
+    );
     acct.report.left_governance = left;
     pending::follow_up(svc, job, &acct.report).await;
     let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
-    let alerts = told(ctx, &account, (name, path), alerts).await;
+    let alerts = account::named::about(ctx, &acct.report.account, name, path, alerts).await;
     let failed = acct.report.failed();
     if failed {
         outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
@@ -136,94 +154,4 @@ pub async fn work(
         failed,
         home: Home::Claim,
     }
-}
-
-/// Why an event's account is not converged.
-enum NotEntered {
-    /// Not this run's to converge (with the departure told, if any).
-    Ignored(String, Vec<alert::Alert>),
-    Failed(crate::domain::aws_error::AwsError),
-}
-
-/// The account as read ahead, and its departure when this event finds it
-/// leaving governance; an account out of scope is not converged (its
-/// departure is told all the same).
-async fn entered(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    account: &str,
-    ahead: Option<Prepare>,
-) -> Result<(account::Prepared, Option<Departure>), NotEntered> {
-    let prepared = match ready(account, ahead) {
-        Ok(p) => p,
-        Err(Ok(why)) => return Err(NotEntered::Ignored(why, vec![])),
-        Err(Err(e)) => return Err(NotEntered::Failed(e)),
-    };
-    let left = leaving(svc, ctx, job, account, &prepared.path)
-        .await
-        .map_err(NotEntered::Failed)?;
-    if svc.policy.standing(account, &prepared.path) != Standing::OutOfScope {
-        return Ok((prepared, left));
-    }
-    let alerts = match left {
-        Some(d) => told(ctx, account, (None, None), vec![departed(job, &d)]).await,
-        None => vec![],
-    };
-    Err(NotEntered::Ignored(out_of_scope(account), alerts))
-}
-
-/// The account as read ahead: else why not (`Ok`: ignored) or what failed.
-fn ready(
-    account: &str,
-    ahead: Option<Prepare>,
-) -> Result<account::Prepared, Result<String, crate::domain::aws_error::AwsError>> {
-    match ahead {
-        Some(Ok(Some(p))) => Ok(p),
-        Some(Ok(None)) | None => Err(Ok(format!("account {account} is not in this organization"))),
-        Some(Err(e)) => Err(Err(e)),
-    }
-}
-
-/// An account this event finds exempt or out of scope, judged against the
-/// rows the table holds for it (one query, only for such an account or a
-/// move): the departure this run tells, if it is the one. A move into a
-/// governed OU clears a recorded departure.
-async fn leaving(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    account: &str,
-    path: &[String],
-) -> Result<Option<Departure>, crate::domain::aws_error::AwsError> {
-    let governed = svc.policy.standing(account, path) == Standing::Governed;
-    if job.dry_run || (governed && job.trigger.kind != TriggerKind::AccountMoved) {
-        return Ok(None);
-    }
-    let rows = svc.state.snapshot_account(account).await?;
-    Ok(account::left::departure(ctx, job, account, None, path, &rows).await)
-}
-
-fn departed(job: &Job, d: &Departure) -> alert::Alert {
-    let at = clock::iso(clock::now());
-    alert::account_left_governance(d, &job.trigger, &at)
-}
-
-/// Why an account outside the policy's `[scope]` is not looked at.
-pub fn out_of_scope(account: &str) -> String {
-    format!("account {account} is out of scope: outside the policy's [scope]")
-}
-
-/// The account's alerts with who the account is (its name and OU path).
-async fn told(
-    ctx: &Ctx<'_>,
-    account: &str,
-    (name, path): (Option<String>, Option<String>),
-    alerts: Vec<alert::Alert>,
-) -> Vec<alert::Alert> {
-    account::named::about(ctx, account, name, path, alerts).await
-}
-
-fn ignored(outcome: Outcome, why: String) -> Work {
-    Work::ignored(outcome, why)
 }

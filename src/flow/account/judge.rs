@@ -1,0 +1,102 @@
+//! The rows judged against what the table recorded: each one's change, the
+//! drift and the missing users this run saw first. What the run records and
+//! tells is decided from them.
+
+use std::collections::HashSet;
+
+use crate::adapters::store::state::StateStore;
+use crate::domain::job::Job;
+use crate::domain::known::Snapshot;
+use crate::domain::outcome::{Action, RegionOutcome};
+
+use super::{change, held, missing, Ctx};
+
+/// The rows as the table last knew them: each one's change judged, logged,
+/// and the drift and missing users first seen now.
+pub(super) async fn judged_rows(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, user): (&str, &str),
+    regions: Vec<RegionOutcome>,
+    recorded: Option<&Snapshot>,
+) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+    let mut regions = held::missing_check_document(ctx, account, regions).await;
+    let known = recorded.or(job.known.as_deref());
+    judged(known, account, user, &mut regions);
+    log_outcomes(account, &regions);
+    let (new_drift, new_missing) = tokio::join!(
+        first_seen_drift(ctx.state, job, account, known, &regions),
+        missing::newly_missing(ctx.state, job, account, &regions)
+    );
+    (regions, new_drift, new_missing)
+}
+
+/// Each row's change since the table last recorded it ([`change::judge`]);
+/// the check's row says its own (`nodes::plan::change`).
+fn judged(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut [RegionOutcome]) {
+    for o in regions.iter_mut().filter(|o| o.nodes.is_none()) {
+        let known = recorded.and_then(|k| k.get(account, &o.slot()));
+        o.change = change::judge(known, o, o.user(user));
+    }
+}
+
+/// Audit mode: which findings this run saw first (one conditional write per
+/// finding not already marked; none for compliant slots). A finding is one
+/// observed Run As: the same one is told once, a new one (a noncompliant
+/// slot edited again) is news again. The policy's change is not drift.
+async fn first_seen_drift(
+    state: &StateStore,
+    job: &Job,
+    account: &str,
+    recorded: Option<&Snapshot>,
+    regions: &[RegionOutcome],
+) -> HashSet<String> {
+    let mut first = HashSet::new();
+    if job.dry_run {
+        return first;
+    }
+    let marked = |slot: &str| {
+        recorded
+            .and_then(|k| k.get(account, slot))
+            .and_then(|k| k.drift_seen.clone())
+    };
+    for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
+        // The policy's change is marked seen (later runs find it known) but
+        // told in the sweep's `policy_applied`, not as drift.
+        let policy = matches!(
+            o.change,
+            Some(crate::domain::outcome::Change::Policy { .. })
+        );
+        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref()));
+        if marked(&slot).as_deref() == Some(seen.value.as_str()) {
+            continue;
+        }
+        match state
+            .claim_drift(account, &slot, &job.trigger.event_id, &seen)
+            .await
+        {
+            Ok(true) if !policy => {
+                first.insert(slot);
+            }
+            Ok(_) => {}
+            Err(_) if policy => {}
+            Err(e) => {
+                // Better a repeated alert than a silent one.
+                tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");
+                first.insert(slot);
+            }
+        }
+    }
+    first
+}
+
+fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
+    for o in regions {
+        if o.action == Action::Failed {
+            tracing::error!(outcome = "remediation_failed", account, region = %o.region,
+                error_code = o.error_code.as_deref().unwrap_or("-"), error = o.error.as_deref().unwrap_or("-"), "account-region not fixed");
+        } else {
+            tracing::info!(account, region = %o.region, action = o.action.as_str(), "account-region reconciled");
+        }
+    }
+}
