@@ -7,7 +7,9 @@ OperatorRoleName (default RunAsGuardOperatorRead), which:
 
 - trusts exactly the principals OperatorPrincipals names (``aws:PrincipalArn``
   with ArnLike: role ARNs, or an IAM Identity Center permission set's role
-  pattern) that are in the organization OrganizationId names
+  pattern, which must admit the role's path with the home region's segment
+  and without one, as Identity Center makes it for an instance whose home
+  region is us-east-1) that are in the organization OrganizationId names
   (``aws:PrincipalOrgID``): both must hold, evaluated here on concrete callers
   with IAM's semantics for those two keys (IAM User Guide, "AWS global
   condition context keys": for a role session ``aws:PrincipalArn`` is the
@@ -22,6 +24,7 @@ OperatorRoleName (default RunAsGuardOperatorRead), which:
 """
 
 import fnmatch
+import os
 import re
 import unittest
 
@@ -29,7 +32,21 @@ from . import cfn
 from .test_member_policy import MEMBER_ACCOUNT, PARAMETERS, allows
 
 ORG = "o-a1b2c3d4e5"
-SSO_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"
+SSO_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_RunAsGuardOperator_*"
+# Identity Center's two role paths (IAM Identity Center User Guide,
+# "Referencing permission sets in resource policies"): with the home
+# region's segment, and, for an instance whose home region is us-east-1,
+# without one.
+REGIONAL = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+US_EAST_1 = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/"
+OPERATOR_SET = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789"
+# The files that show an OperatorPrincipals value to copy.
+DOCUMENTED = ["docs/deploy.md", "docs/operate.md", "docs/deploy-lza.md", "infra/docs/deploy.md",
+              "infra/docs/parameters.md", "infra/member.yaml", "infra/lza/customizations-config.yaml",
+              "infra/lza/README.md"]
+# A permission set's role pattern as the docs write it: an ARN naming
+# AWSReservedSSO_ with a wildcard (a concrete role ARN is no pattern).
+DOCUMENTED_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::[0-9*]+:role/[A-Za-z0-9+=.@_/*?-]*AWSReservedSSO_[A-Za-z0-9+=.@_/*?-]*")
 ONCALL = "arn:aws:iam::222233334444:role/oncall"
 SEATED = dict(PARAMETERS, OperatorPrincipals=f"{SSO_PATTERN},{ONCALL}", OrganizationId=ORG)
 READ_PREFIXES = ("Describe", "Get", "List")
@@ -38,7 +55,8 @@ READ_PREFIXES = ("Describe", "Get", "List")
 # list of IAM role or user ARNs: spaces, quotes, empty items, STS session
 # ARNs, which are never a role's aws:PrincipalArn, a bare "*").
 ADMITTED = ["", SSO_PATTERN, ONCALL, f"{SSO_PATTERN},{ONCALL}", "arn:aws:iam::123456789012:user/ops/alice",
-            "arn:aws-us-gov:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*",
+            "arn:aws-us-gov:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Ops_*",
+            "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Ops_*",
             "arn:aws:iam::123456789012:role/on-call?"]
 REFUSED = ["*", "arn:aws:iam::*:*", f"{SSO_PATTERN},", f",{ONCALL}", f"{SSO_PATTERN}, {ONCALL}", f" {ONCALL}",
            f'"{ONCALL}"', "arn:aws:sts::123456789012:assumed-role/oncall/alice", "arn:aws:iam::12345:role/x",
@@ -138,17 +156,25 @@ class OperatorRoleTests(cfn.TemplateTestCase):
         (statement,) = cfn.statements(trust)
         self.assertEqual(statement["Principal"], {"AWS": "*"})
         self.assertEqual(set(statement["Condition"]), {"ArnLike", "StringEquals"})
-        sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+        sso = REGIONAL
         rows = [
-            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", ORG, True),
+            # The permission set's role in both of Identity Center's forms.
+            (REGIONAL + OPERATOR_SET, ORG, True),
+            (US_EAST_1 + OPERATOR_SET, ORG, True),
             # The same permission set's role in another account of the organization.
             (sso.replace("123456789012", "555566667777") + "AWSReservedSSO_RunAsGuardOperator_99", ORG, True),
             (ONCALL, ORG, True),
-            # Named, but not of this organization, or of none.
-            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", "o-zzzzzzzzzz", False),
+            # Named, but not of this organization, or of none, in either form.
+            (REGIONAL + OPERATOR_SET, "o-zzzzzzzzzz", False),
+            (US_EAST_1 + OPERATOR_SET, "o-zzzzzzzzzz", False),
+            (US_EAST_1 + OPERATOR_SET, None, False),
             (ONCALL, None, False),
-            # Of the organization, not named.
-            (sso + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False),
+            # Of the organization, not named, in either form.
+            (REGIONAL + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False),
+            (US_EAST_1 + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False),
+            (US_EAST_1 + "AWSReservedSSO_RunAsGuardOperatorX_0a1b2c3d4e5f6789", ORG, False),
+            # Outside Identity Center's reserved path.
+            ("arn:aws:iam::123456789012:role/aws-reserved/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False),
             ("arn:aws:iam::222233334444:role/oncall-2", ORG, False),
             ("arn:aws:iam::999988887777:role/oncall", ORG, False),
             # The permission set's name without the reserved path is another role.
@@ -212,6 +238,44 @@ class OperatorRoleTests(cfn.TemplateTestCase):
         for action, resource in writes:
             with self.subTest(action=action, resource=resource):
                 self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, resource))
+
+    def test_the_documented_pattern_admits_both_role_forms(self):
+        for prefix in (REGIONAL, US_EAST_1):
+            with self.subTest(role=prefix + OPERATOR_SET):
+                self.assertTrue(_arn_like(SSO_PATTERN, prefix + OPERATOR_SET))
+        # A pattern that needs the region segment refuses every role of a
+        # us-east-1 instance: what the documented pattern used to be.
+        needs_region = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"
+        self.assertTrue(_arn_like(needs_region, REGIONAL + OPERATOR_SET))
+        self.assertFalse(_arn_like(needs_region, US_EAST_1 + OPERATOR_SET))
+        # Listing both forms explicitly admits the same two roles.
+        both = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_RunAsGuardOperator_*",
+                "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"]
+        for prefix in (REGIONAL, US_EAST_1):
+            self.assertTrue(any(_arn_like(p, prefix + OPERATOR_SET) for p in both))
+
+    def test_every_documented_permission_set_pattern_admits_both_role_forms(self):
+        found = []
+        for path in DOCUMENTED:
+            full = os.path.join(cfn.REPO_ROOT, path)
+            if not os.path.exists(full):
+                continue
+            with open(full, encoding="utf-8") as handle:
+                text = handle.read()
+            for pattern in DOCUMENTED_PATTERN.findall(text):
+                if "*" not in pattern.split(":", 5)[5]:
+                    continue
+                found.append((path, pattern))
+                partition = pattern.split(":")[1]
+                for prefix in (REGIONAL, US_EAST_1):
+                    role = prefix.replace("arn:aws:", f"arn:{partition}:") + "AWSReservedSSO_" + \
+                        pattern.rsplit("AWSReservedSSO_", 1)[1].replace("*", "0a1b2c3d")
+                    with self.subTest(path=path, pattern=pattern, role=role):
+                        self.assertTrue(_arn_like(pattern, role), f"{path}: {pattern} refuses {role}")
+        documented = {path for path, _ in found}
+        for path in ("docs/deploy.md", "docs/operate.md", "infra/docs/deploy.md", "infra/docs/parameters.md",
+                     "infra/member.yaml"):
+            self.assertIn(path, documented, f"{path} shows no permission set pattern")
 
     def test_trust_evaluator_follows_arn_like(self):
         self.assertTrue(_arn_like("arn:aws:iam::*:role/a/*/B_*", "arn:aws:iam::1:role/a/x/y/B_c"))
