@@ -12,7 +12,7 @@ import re
 import subprocess
 import unittest
 
-from . import cfn
+from . import cfn, policy_schema
 from .releases import RELEASES
 
 CHANGELOG = os.path.join(cfn.REPO_ROOT, "CHANGELOG.md")
@@ -56,6 +56,20 @@ class ReleaseTests(unittest.TestCase):
                 with self.subTest(release=release, template=which):
                     self.assertEqual(found, shipped[f"{which}_parameters"])
                 compared += 1
+        if not compared:
+            self.skipTest("no release commit in this checkout's history")
+
+    def test_release_policy_keys_agree(self):
+        compared = 0
+        for release, shipped in RELEASES.items():
+            if "policy_keys" not in shipped:
+                continue
+            raw = git_show(shipped["commit"], "src/policy/raw.rs")
+            if raw is None:
+                continue
+            with self.subTest(release=release):
+                self.assertEqual(policy_schema.raw_struct_keys(raw), shipped["policy_keys"])
+            compared += 1
         if not compared:
             self.skipTest("no release commit in this checkout's history")
 
