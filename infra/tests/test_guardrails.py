@@ -7,12 +7,14 @@ templates and the LZA snippets.
 
 import json
 import os
+import re
 import unittest
 
 import yaml
 
 from . import cfn
 from .test_member_policy import rust_str_constant
+from .test_operator_role import _arn_like as arn_like
 
 SCP_DIR = os.path.join(cfn.INFRA_DIR, "scp")
 SCP_PATH = os.path.join(SCP_DIR, "runas-guard-document-guardrail.json")
@@ -22,6 +24,10 @@ OPTIONAL_SCPS = ("runas-guard-runas-tag-guardrail.json", "runas-guard-session-do
 CHECK_ASSOCIATION_TAG_SCP = os.path.join(SCP_DIR, "runas-guard-check-association-tag-guardrail.json")
 LZA_CUSTOMIZATIONS = os.path.join(cfn.INFRA_DIR, "lza", "customizations-config.yaml")
 LZA_ORGANIZATION = os.path.join(cfn.INFRA_DIR, "lza", "organization-config.yaml")
+LZA_IAM = os.path.join(cfn.INFRA_DIR, "lza", "iam-config.yaml")
+LZA_OPERATOR_POLICY = os.path.join(cfn.INFRA_DIR, "lza", "runas-guard-operator-policy.json")
+OPERATE_PAGE = os.path.join(cfn.REPO_ROOT, "docs", "operate.md")
+LZA_PAGE = os.path.join(cfn.REPO_ROOT, "docs", "deploy-lza.md")
 
 # The preferences document and the per-permission-set documents (scp/README.md:
 # named SSMRunAs-<something> by convention).
@@ -47,6 +53,14 @@ STACKSET_FIELDS = {"administrationRoleArn", "capabilities", "dependsOn", "deploy
 OPERATION_PREFERENCE_FIELDS = {"failureToleranceCount", "failureTolerancePercentage", "maxConcurrentCount",
                                "maxConcurrentPercentage", "regionConcurrencyType", "regionOrder"}
 SCP_FIELDS = {"name", "description", "policy", "type", "strategy", "deploymentTargets"}
+# Fields of LZA's IIdentityCenterConfig, IIdentityCenterPermissionSetConfig,
+# IIdentityCenterPoliciesConfig, IIdentityCenterAssignmentConfig and
+# IIdentityCenterAssignmentPrincipalConfig.
+IDENTITY_CENTER_FIELDS = {"name", "delegatedAdminAccount", "identityCenterPermissionSets", "identityCenterAssignments"}
+PERMISSION_SET_FIELDS = {"name", "policies", "sessionDuration", "description"}
+PERMISSION_SET_POLICY_FIELDS = {"awsManaged", "customerManaged", "acceleratorManaged", "inlinePolicy",
+                                "permissionsBoundary"}
+ASSIGNMENT_FIELDS = {"name", "permissionSetName", "principals", "principalId", "principalType", "deploymentTargets"}
 
 
 class ScpTests(cfn.TemplateTestCase):
@@ -250,6 +264,71 @@ class LzaSnippetTests(cfn.TemplateTestCase):
         # the placeholder is a value the template accepts.
         named = parameters["NamedSessionDocuments"]
         self.assertRegex(named, template_parameters["NamedSessionDocuments"]["AllowedPattern"])
+        # LZA passes exactly the listed parameters at each run: one left out
+        # would take its default (OperatorPrincipals: the seat would go).
+        self.assertEqual(set(parameters), set(template_parameters))
+
+    def test_customizations_give_the_seat_to_the_permission_set(self):
+        (stackset,) = self.load(LZA_CUSTOMIZATIONS)["customizations"]["cloudFormationStackSets"]
+        parameters = {item["name"]: item["value"] for item in stackset["parameters"]}
+        template_parameters = self.member["Parameters"]
+        principals = parameters["OperatorPrincipals"]
+        self.assertRegex(principals, template_parameters["OperatorPrincipals"]["AllowedPattern"])
+        self.assertEqual(parameters["OrganizationId"], "<ORGANIZATION_ID>")
+        self.assertEqual(parameters["OperatorRoleName"], template_parameters["OperatorRoleName"]["Default"])
+        self.assertEqual(parameters["OperatorAccountIds"], "", "the hub account, where the permission set is assigned")
+        (permission_set,) = self.load(LZA_IAM)["identityCenter"]["identityCenterPermissionSets"]
+        for path in ("sso.amazonaws.com/eu-west-1/", "sso.amazonaws.com/"):
+            role = f"arn:aws:iam::111122223333:role/aws-reserved/{path}AWSReservedSSO_{permission_set['name']}_0a1b2c3d"
+            with self.subTest(role=role):
+                self.assertTrue(any(arn_like(p, role) for p in principals.split(",")))
+        other = "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Developer_0a1b2c3d"
+        self.assertFalse(any(arn_like(p, other) for p in principals.split(",")))
+
+    def test_iam_config_permission_set_and_assignment(self):
+        identity_center = self.load(LZA_IAM)["identityCenter"]
+        self.assertLessEqual(set(identity_center), IDENTITY_CENTER_FIELDS)
+        self.assertNotIn("delegatedAdminAccount", identity_center, "merged into the repository's own")
+        (permission_set,) = identity_center["identityCenterPermissionSets"]
+        self.assertLessEqual(set(permission_set), PERMISSION_SET_FIELDS)
+        self.assertLessEqual(set(permission_set["policies"]), PERMISSION_SET_POLICY_FIELDS)
+        self.assertEqual(permission_set["name"], "RunAsGuardOperator")
+        self.assertLessEqual(len(permission_set["name"]), 32, "LZA's limit on permission set names")
+        self.assertEqual(os.path.basename(permission_set["policies"]["inlinePolicy"]),
+                         os.path.basename(LZA_OPERATOR_POLICY))
+        self.assertIsInstance(permission_set["sessionDuration"], int)
+        (assignment,) = identity_center["identityCenterAssignments"]
+        self.assertLessEqual(set(assignment), ASSIGNMENT_FIELDS)
+        self.assertEqual(assignment["permissionSetName"], permission_set["name"])
+        self.assertEqual([p["type"] for p in assignment["principals"]], ["GROUP"])
+        self.assertEqual(assignment["deploymentTargets"], {"accounts": ["<HUB_ACCOUNT_NAME>"]})
+
+    def test_the_operator_policy_file_is_the_documented_one(self):
+        with open(OPERATE_PAGE, encoding="utf-8") as handle:
+            page = handle.read()
+        block = page.split("<!-- operator-policy:begin -->")[1].split("<!-- operator-policy:end -->")[0].strip()
+        self.assertTrue(block.startswith("```json") and block.endswith("```"))
+        with open(LZA_OPERATOR_POLICY, encoding="utf-8") as handle:
+            shipped = json.load(handle)
+        self.assertEqual(shipped, json.loads(block[len("```json"):-3]),
+                         "infra/lza/runas-guard-operator-policy.json differs from docs/operate.md's operator "
+                         "policy: copy the block between the operator-policy markers into it")
+        seat = next(s for s in shipped["Statement"] if s["Action"] == "sts:AssumeRole")
+        self.assertEqual(seat["Resource"],
+                         f"arn:aws:iam::*:role/{self.member['Parameters']['OperatorRoleName']['Default']}")
+
+    def test_the_lza_page_shows_the_snippets_as_shipped(self):
+        with open(LZA_PAGE, encoding="utf-8") as handle:
+            page = handle.read()
+        blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", page, re.S)]
+        shown = next(b for b in blocks if isinstance(b, dict) and "customizations" in b)
+        (shown_stackset,) = shown["customizations"]["cloudFormationStackSets"]
+        (stackset,) = self.load(LZA_CUSTOMIZATIONS)["customizations"]["cloudFormationStackSets"]
+        self.assertEqual(shown_stackset["parameters"], stackset["parameters"])
+        indented = re.findall(r"\n( +)```yaml\n(.*?)\n\1```", page, re.S)
+        iam = [yaml.safe_load("\n".join(line[len(indent):] for line in body.splitlines()))
+               for indent, body in indented]
+        self.assertIn(self.load(LZA_IAM), iam)
 
     def test_organization_scp_entry(self):
         config = self.load(LZA_ORGANIZATION)

@@ -7,7 +7,9 @@ OperatorRoleName (default RunAsGuardOperatorRead), which:
 
 - trusts exactly the principals OperatorPrincipals names (``aws:PrincipalArn``
   with ArnLike: role ARNs, or an IAM Identity Center permission set's role
-  pattern) that are in the organization OrganizationId names
+  pattern, which must admit the role's path with the home region's segment
+  and without one, as Identity Center makes it for an instance whose home
+  region is us-east-1) that are in the organization OrganizationId names
   (``aws:PrincipalOrgID``): both must hold, evaluated here on concrete callers
   with IAM's semantics for those two keys (IAM User Guide, "AWS global
   condition context keys": for a role session ``aws:PrincipalArn`` is the
@@ -22,14 +24,30 @@ OperatorRoleName (default RunAsGuardOperatorRead), which:
 """
 
 import fnmatch
+import os
 import re
 import unittest
 
 from . import cfn
-from .test_member_policy import MEMBER_ACCOUNT, PARAMETERS, allows
+from .test_member_policy import HUB_ACCOUNT, MEMBER_ACCOUNT, PARAMETERS, allows
 
 ORG = "o-a1b2c3d4e5"
-SSO_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"
+SSO_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_RunAsGuardOperator_*"
+# Identity Center's two role paths (IAM Identity Center User Guide,
+# "Referencing permission sets in resource policies"): with the home
+# region's segment, and, for an instance whose home region is us-east-1,
+# without one. On-call signs in to the hub account (where the operator
+# policy gives it the hub's reads) and assumes the seat from there.
+REGIONAL = f"arn:aws:iam::{HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+US_EAST_1 = f"arn:aws:iam::{HUB_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/"
+OPERATOR_SET = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789"
+# The files that show an OperatorPrincipals value to copy.
+DOCUMENTED = ["docs/deploy.md", "docs/operate.md", "docs/deploy-lza.md", "infra/docs/deploy.md",
+              "infra/docs/parameters.md", "infra/member.yaml", "infra/lza/customizations-config.yaml",
+              "infra/lza/README.md"]
+# A permission set's role pattern as the docs write it: an ARN naming
+# AWSReservedSSO_ with a wildcard (a concrete role ARN is no pattern).
+DOCUMENTED_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::[0-9*]+:role/[A-Za-z0-9+=.@_/*?-]*AWSReservedSSO_[A-Za-z0-9+=.@_/*?-]*")
 ONCALL = "arn:aws:iam::222233334444:role/oncall"
 SEATED = dict(PARAMETERS, OperatorPrincipals=f"{SSO_PATTERN},{ONCALL}", OrganizationId=ORG)
 READ_PREFIXES = ("Describe", "Get", "List")
@@ -38,7 +56,8 @@ READ_PREFIXES = ("Describe", "Get", "List")
 # list of IAM role or user ARNs: spaces, quotes, empty items, STS session
 # ARNs, which are never a role's aws:PrincipalArn, a bare "*").
 ADMITTED = ["", SSO_PATTERN, ONCALL, f"{SSO_PATTERN},{ONCALL}", "arn:aws:iam::123456789012:user/ops/alice",
-            "arn:aws-us-gov:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Ops_*",
+            "arn:aws-us-gov:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_Ops_*",
+            "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Ops_*",
             "arn:aws:iam::123456789012:role/on-call?"]
 REFUSED = ["*", "arn:aws:iam::*:*", f"{SSO_PATTERN},", f",{ONCALL}", f"{SSO_PATTERN}, {ONCALL}", f" {ONCALL}",
            f'"{ONCALL}"', "arn:aws:sts::123456789012:assumed-role/oncall/alice", "arn:aws:iam::12345:role/x",
@@ -56,16 +75,37 @@ def _arn_like(pattern, arn):
             and all(fnmatch.fnmatchcase(a, p.replace("[", "[[]")) for p, a in zip(pattern_parts, arn_parts)))
 
 
+def _principal_accounts(principal):
+    """The accounts a trust statement's ``Principal`` names: ``{"AWS": ...}``
+    with 12-digit account ids or ``arn:<partition>:iam::<id>:root`` (IAM
+    User Guide, "AWS JSON policy elements: Principal": both stand for the
+    account's principals). Anything else raises."""
+    if not isinstance(principal, dict) or set(principal) != {"AWS"}:
+        raise ValueError(f"not implemented: Principal {principal!r}")
+    accounts = set()
+    for name in cfn.as_list(principal["AWS"]):
+        match = re.fullmatch(r"([0-9]{12})|arn:aws[a-z-]*:iam::([0-9]{12}):root", name)
+        if not match:
+            raise ValueError(f"not implemented: principal {name!r}")
+        accounts.add(match.group(1) or match.group(2))
+    return accounts
+
+
 def trusts(trust, principal_arn, org_id, action="sts:AssumeRole"):
     """Whether ``trust`` lets a caller whose aws:PrincipalArn is
-    ``principal_arn`` in organization ``org_id`` (``None``: none) do
-    ``action``. Only what the operator role's trust uses is implemented
-    (Principal AWS "*", ArnLike on aws:PrincipalArn, StringEquals on
-    aws:PrincipalOrgID); anything else raises."""
+    ``principal_arn`` (a role or user ARN: its account is the caller's) in
+    organization ``org_id`` (``None``: none) do ``action``. Only what the
+    operator role's trust uses is implemented (Principal AWS naming
+    accounts, ArnLike on aws:PrincipalArn, StringEquals on
+    aws:PrincipalOrgID); anything else raises. The caller's own policies
+    are taken to allow the action."""
     context = {"aws:principalarn": principal_arn, "aws:principalorgid": org_id}
+    account = principal_arn.split(":")[4]
     for statement in cfn.statements(trust):
-        if statement["Effect"] != "Allow" or statement["Principal"] != {"AWS": "*"}:
+        if statement["Effect"] != "Allow":
             raise ValueError(f"not implemented: {statement}")
+        if account not in _principal_accounts(statement["Principal"]):
+            continue
         if action not in cfn.as_list(statement["Action"]):
             continue
         holds = True
@@ -133,35 +173,84 @@ class OperatorRoleTests(cfn.TemplateTestCase):
             with self.subTest(value=value):
                 self.assertIsNone(re.fullmatch(pattern, value))
 
-    def test_trust_admits_the_named_principals_of_the_organization_and_nobody_else(self):
-        trust = self.operator()["AssumeRolePolicyDocument"]
-        (statement,) = cfn.statements(trust)
-        self.assertEqual(statement["Principal"], {"AWS": "*"})
+    def test_trust_names_accounts_never_everyone(self):
+        # The hub account by default: where on-call signs in.
+        (statement,) = cfn.statements(self.operator()["AssumeRolePolicyDocument"])
+        self.assertEqual(statement["Principal"], {"AWS": f"arn:aws:iam::{HUB_ACCOUNT}:root"})
         self.assertEqual(set(statement["Condition"]), {"ArnLike", "StringEquals"})
-        sso = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+        # OperatorAccountIds: exactly those accounts, the hub's only if named.
+        (statement,) = cfn.statements(self.operator(OperatorAccountIds="222233334444,555566667777")[
+            "AssumeRolePolicyDocument"])
+        self.assertEqual(statement["Principal"], {"AWS": ["222233334444", "555566667777"]})
+        # In another partition the default names that partition's account.
+        stack = cfn.Stack(self.member, SEATED, MEMBER_ACCOUNT, "us-gov-west-1", partition="aws-us-gov")
+        trust = stack.resolve(self.member["Resources"]["OperatorRole"]["Properties"])["AssumeRolePolicyDocument"]
+        self.assertEqual(cfn.statements(trust)[0]["Principal"], {"AWS": f"arn:aws-us-gov:iam::{HUB_ACCOUNT}:root"})
+
+    def test_operator_account_ids_are_account_ids_only(self):
+        pattern = self.member["Parameters"]["OperatorAccountIds"]["AllowedPattern"]
+        max_length = self.member["Parameters"]["OperatorAccountIds"]["MaxLength"]
+        twenty = ",".join(f"{n:012d}" for n in range(1, 21))
+        for value in ["", HUB_ACCOUNT, f"{HUB_ACCOUNT},222233334444", twenty]:
+            with self.subTest(value=value):
+                self.assertIsNotNone(re.fullmatch(pattern, value))
+                self.assertLessEqual(len(value), max_length)
+        self.assertGreater(len(twenty + ",000000000021"), max_length, "at most 20 accounts")
+        for value in ["*", f"{HUB_ACCOUNT},", f",{HUB_ACCOUNT}", f"{HUB_ACCOUNT}, 222233334444",
+                      f"arn:aws:iam::{HUB_ACCOUNT}:root", "12345678901", "1234567890123", f"{HUB_ACCOUNT}\n",
+                      f'"{HUB_ACCOUNT}"']:
+            with self.subTest(value=value):
+                self.assertIsNone(re.fullmatch(pattern, value))
+
+    def test_trust_admits_the_named_principals_of_the_organization_and_nobody_else(self):
+        member_set = f"arn:aws:iam::{MEMBER_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/" + OPERATOR_SET
+        # (caller, organization, admitted with the default (the hub
+        # account), admitted with OperatorAccountIds naming the hub and
+        # on-call's own account 222233334444)
         rows = [
-            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", ORG, True),
-            # The same permission set's role in another account of the organization.
-            (sso.replace("123456789012", "555566667777") + "AWSReservedSSO_RunAsGuardOperator_99", ORG, True),
-            (ONCALL, ORG, True),
-            # Named, but not of this organization, or of none.
-            (sso + "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789", "o-zzzzzzzzzz", False),
-            (ONCALL, None, False),
-            # Of the organization, not named.
-            (sso + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False),
-            ("arn:aws:iam::222233334444:role/oncall-2", ORG, False),
-            ("arn:aws:iam::999988887777:role/oncall", ORG, False),
+            # The permission set's role in the hub, in both of Identity Center's forms.
+            (REGIONAL + OPERATOR_SET, ORG, True, True),
+            (US_EAST_1 + OPERATOR_SET, ORG, True, True),
+            # The same permission set's role in an account the Principal
+            # does not name: a member account of the organization.
+            (member_set, ORG, False, False),
+            # A named role of an account OperatorAccountIds names.
+            (ONCALL, ORG, False, True),
+            # Named, but not of this organization, or of none, in either form.
+            (REGIONAL + OPERATOR_SET, "o-zzzzzzzzzz", False, False),
+            (US_EAST_1 + OPERATOR_SET, "o-zzzzzzzzzz", False, False),
+            (US_EAST_1 + OPERATOR_SET, None, False, False),
+            (ONCALL, None, False, False),
+            # Of the organization, not named, in either form.
+            (REGIONAL + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False, False),
+            (US_EAST_1 + "AWSReservedSSO_Developer_0a1b2c3d4e5f6789", ORG, False, False),
+            (US_EAST_1 + "AWSReservedSSO_RunAsGuardOperatorX_0a1b2c3d4e5f6789", ORG, False, False),
+            ("arn:aws:iam::222233334444:role/oncall-2", ORG, False, False),
+            ("arn:aws:iam::999988887777:role/oncall", ORG, False, False),
+            # Outside Identity Center's reserved path.
+            (f"arn:aws:iam::{HUB_ACCOUNT}:role/aws-reserved/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False, False),
             # The permission set's name without the reserved path is another role.
-            ("arn:aws:iam::123456789012:role/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False),
-            ("arn:aws:iam::123456789012:user/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False),
-            ("arn:aws:iam::123456789012:role/RunAsGuardHub", ORG, False),
+            (f"arn:aws:iam::{HUB_ACCOUNT}:role/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False, False),
+            (f"arn:aws:iam::{HUB_ACCOUNT}:user/AWSReservedSSO_RunAsGuardOperator_0a1b", ORG, False, False),
+            (f"arn:aws:iam::{HUB_ACCOUNT}:role/RunAsGuardHub", ORG, False, False),
         ]
-        for arn, org, want in rows:
+        hub_only = self.operator()["AssumeRolePolicyDocument"]
+        named = self.operator(OperatorAccountIds=f"{HUB_ACCOUNT},222233334444")["AssumeRolePolicyDocument"]
+        for arn, org, by_default, with_accounts in rows:
             with self.subTest(arn=arn, org=org):
-                self.assertEqual(trusts(trust, arn, org), want)
+                self.assertEqual(trusts(hub_only, arn, org), by_default)
+                self.assertEqual(trusts(named, arn, org), with_accounts)
         # A source identity set at sign-in is kept through this role.
-        self.assertTrue(trusts(trust, ONCALL, ORG, "sts:SetSourceIdentity"))
-        self.assertFalse(trusts(trust, ONCALL, ORG, "sts:TagSession"))
+        self.assertTrue(trusts(hub_only, US_EAST_1 + OPERATOR_SET, ORG, "sts:SetSourceIdentity"))
+        self.assertFalse(trusts(hub_only, US_EAST_1 + OPERATOR_SET, ORG, "sts:TagSession"))
+
+    def test_trust_evaluator_reads_principals_as_iam_does(self):
+        self.assertEqual(_principal_accounts({"AWS": ["111122223333", "arn:aws-cn:iam::444455556666:root"]}),
+                         {"111122223333", "444455556666"})
+        for principal in ("*", {"AWS": "*"}, {"AWS": ["111122223333", "*"]}, {"Service": "lambda.amazonaws.com"},
+                          {"AWS": "arn:aws:iam::111122223333:role/x"}):
+            with self.subTest(principal=principal), self.assertRaises(ValueError):
+                _principal_accounts(principal)
 
     def test_it_only_reads(self):
         for check in ("Disabled", "Enabled"):
@@ -212,6 +301,44 @@ class OperatorRoleTests(cfn.TemplateTestCase):
         for action, resource in writes:
             with self.subTest(action=action, resource=resource):
                 self.assertFalse(allows(statements, MEMBER_ACCOUNT, action, resource))
+
+    def test_the_documented_pattern_admits_both_role_forms(self):
+        for prefix in (REGIONAL, US_EAST_1):
+            with self.subTest(role=prefix + OPERATOR_SET):
+                self.assertTrue(_arn_like(SSO_PATTERN, prefix + OPERATOR_SET))
+        # A pattern that needs the region segment refuses every role of a
+        # us-east-1 instance: what the documented pattern used to be.
+        needs_region = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"
+        self.assertTrue(_arn_like(needs_region, REGIONAL + OPERATOR_SET))
+        self.assertFalse(_arn_like(needs_region, US_EAST_1 + OPERATOR_SET))
+        # Listing both forms explicitly admits the same two roles.
+        both = ["arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_RunAsGuardOperator_*",
+                "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*"]
+        for prefix in (REGIONAL, US_EAST_1):
+            self.assertTrue(any(_arn_like(p, prefix + OPERATOR_SET) for p in both))
+
+    def test_every_documented_permission_set_pattern_admits_both_role_forms(self):
+        found = []
+        for path in DOCUMENTED:
+            full = os.path.join(cfn.REPO_ROOT, path)
+            if not os.path.exists(full):
+                continue
+            with open(full, encoding="utf-8") as handle:
+                text = handle.read()
+            for pattern in DOCUMENTED_PATTERN.findall(text):
+                if "*" not in pattern.split(":", 5)[5]:
+                    continue
+                found.append((path, pattern))
+                partition = pattern.split(":")[1]
+                for prefix in (REGIONAL, US_EAST_1):
+                    role = prefix.replace("arn:aws:", f"arn:{partition}:") + "AWSReservedSSO_" + \
+                        pattern.rsplit("AWSReservedSSO_", 1)[1].replace("*", "0a1b2c3d")
+                    with self.subTest(path=path, pattern=pattern, role=role):
+                        self.assertTrue(_arn_like(pattern, role), f"{path}: {pattern} refuses {role}")
+        documented = {path for path, _ in found}
+        for path in ("docs/deploy.md", "docs/operate.md", "infra/docs/deploy.md", "infra/docs/parameters.md",
+                     "infra/member.yaml"):
+            self.assertIn(path, documented, f"{path} shows no permission set pattern")
 
     def test_trust_evaluator_follows_arn_like(self):
         self.assertTrue(_arn_like("arn:aws:iam::*:role/a/*/B_*", "arn:aws:iam::1:role/a/x/y/B_c"))
