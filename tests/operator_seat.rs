@@ -24,7 +24,11 @@ use serde_json::{json, Value};
 
 const OPERATOR_SET: &str = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789";
 const OTHER_SET: &str = "AWSReservedSSO_Developer_0a1b2c3d4e5f6789";
+/// Identity Center's permission-set role path: with the instance's region,
+/// except where its home is us-east-1 (no region segment).
 const SSO_PATH: &str = "/aws-reserved/sso.amazonaws.com/eu-west-1/";
+const SSO_PATH_US_EAST_1: &str = "/aws-reserved/sso.amazonaws.com/";
+const OPERATOR_SET_US_EAST_1: &str = "AWSReservedSSO_RunAsGuardOperator_fedcba9876543210";
 const OPERATOR_ROLE: &str = "RunAsGuardOperatorRead";
 const REGION: &str = "eu-west-1";
 
@@ -41,6 +45,8 @@ struct Org {
     d: Deployed,
     member: String,
     named: Seat,
+    /// The same permission set, from an instance whose home is us-east-1.
+    named_us_east_1: Seat,
     unnamed: Seat,
 }
 
@@ -74,13 +80,13 @@ fn operator_policy(hub: &HashMap<String, String>) -> String {
 
 /// A permission set's role in the hub account (its path as Identity Center
 /// makes it), with the operator policy, and a session of it.
-async fn permission_set(w: &World, name: &str, policy: &str, user: &str) -> Seat {
+async fn permission_set(w: &World, (path, name): (&str, &str), policy: &str, user: &str) -> Seat {
     let iam = aws_sdk_iam::Client::new(&w.cfg);
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": format!("arn:aws:iam::{HUB}:root")}, "Action": "sts:AssumeRole"}]});
     iam.create_role()
         .role_name(name)
-        .path(SSO_PATH)
+        .path(path)
         .assume_role_policy_document(trust.to_string())
         .send()
         .await
@@ -94,7 +100,7 @@ async fn permission_set(w: &World, name: &str, policy: &str, user: &str) -> Seat
         .unwrap();
     let out = aws_sdk_sts::Client::new(&w.cfg)
         .assume_role()
-        .role_arn(format!("arn:aws:iam::{HUB}:role{SSO_PATH}{name}"))
+        .role_arn(format!("arn:aws:iam::{HUB}:role{path}{name}"))
         .role_session_name(user)
         .send()
         .await
@@ -123,8 +129,9 @@ async fn organization() -> Org {
     let member = d.members[0].clone();
     let org = d.w.org().describe_organization().send().await.unwrap();
     let org_id = org.organization().unwrap().id().unwrap().to_string();
+    // The documented pattern: both role forms (with and without the region).
     let principals =
-        "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_RunAsGuardOperator_*";
+        "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_RunAsGuardOperator_*";
     let out = deploy_member(
         &d.w,
         &member,
@@ -147,12 +154,20 @@ async fn organization() -> Org {
         "{vended:?}"
     );
     let policy = operator_policy(&d.hub);
-    let named = permission_set(&d.w, OPERATOR_SET, &policy, "alice@example.com").await;
-    let unnamed = permission_set(&d.w, OTHER_SET, &policy, "carol@example.com").await;
+    let named = permission_set(&d.w, (SSO_PATH, OPERATOR_SET), &policy, "alice@example.com").await;
+    let named_us_east_1 = permission_set(
+        &d.w,
+        (SSO_PATH_US_EAST_1, OPERATOR_SET_US_EAST_1),
+        &policy,
+        "bob@example.com",
+    )
+    .await;
+    let unnamed = permission_set(&d.w, (SSO_PATH, OTHER_SET), &policy, "carol@example.com").await;
     Org {
         d,
         member,
         named,
+        named_us_east_1,
         unnamed,
     }
 }
@@ -190,7 +205,11 @@ fn check<'a>(list: &'a Value, item: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn from_the_named_seat_the_read_commands_read_a_member_and_write_nothing() {
     let Org {
-        d, member, named, ..
+        d,
+        member,
+        named,
+        named_us_east_1,
+        ..
     } = organization().await;
     let w = &d.w;
     // An administrator's edit the function has not seen (no event).
@@ -219,6 +238,25 @@ async fn from_the_named_seat_the_read_commands_read_a_member_and_write_nothing()
     let v = why.json();
     assert_eq!(link(&v, "document_user")["holds"], "intruder", "{v:#}");
     assert_eq!(v["user"], "intruder", "{v:#}");
+    // The same permission set where Identity Center's home is us-east-1
+    // (its roles' path has no region segment) takes the seat too.
+    let home = from_seat(
+        w,
+        &named_us_east_1,
+        &[
+            "why",
+            "--principal",
+            &admin,
+            "--account",
+            &member,
+            "--region",
+            REGION,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(home.code, 0, "{}\n{}", home.stdout, home.stderr);
+    assert_eq!(home.json()["user"], "intruder");
 
     // doctor --account: the role and every governed document, through the seat.
     let doctor = from_seat(

@@ -32,6 +32,14 @@ impl Seat {
         }
     }
 
+    /// The account the caller's ARN names (its fifth field).
+    fn caller_account(&self) -> Option<&str> {
+        self.caller
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(4))
+            .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    }
+
     pub fn role_arn(&self, partition: &str, account: &str) -> String {
         format!("arn:{partition}:iam::{account}:role/{}", self.role)
     }
@@ -52,10 +60,12 @@ impl Seat {
             "the operator role {arn} refused {who} ({code}{said}); check that the member stack \
              (infra/member.yaml) in account {account} names your principal in OperatorPrincipals \
              (your role's ARN, or your permission set's pattern \
-             arn:{partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_<PermissionSet>_*), \
-             that OrganizationId is this organization's, that its OperatorRoleName is {role}, and that \
-             the instance in its RoleRegion has landed",
-            role = self.role
+             arn:{partition}:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_<PermissionSet>_*, \
+             which matches its roles with and without a region segment), that its OperatorAccountIds \
+             includes {from} (empty: the hub account), that OrganizationId is this organization's, \
+             that its OperatorRoleName is {role}, and that the instance in its RoleRegion has landed",
+            role = self.role,
+            from = self.caller_account().unwrap_or("your account"),
         )
     }
 }
@@ -170,7 +180,9 @@ mod tests {
             "OperatorPrincipals",
             "OrganizationId",
             "account 210987654321",
-            "AWSReservedSSO_<PermissionSet>_*",
+            "sso.amazonaws.com/*AWSReservedSSO_<PermissionSet>_*",
+            "with and without a region segment",
+            "OperatorAccountIds includes 123456789012",
         ] {
             assert!(said.contains(part), "{part:?} in {said}");
         }
