@@ -11,7 +11,8 @@
 //! and each command names the role it tried. `redrive` hands a dead-lettered
 //! edit to the deployed function (tests/moto_lambda_invoke.py runs this
 //! build as the function, with its own role), which puts the document back:
-//! on-call could not have, since the member role refuses it.
+//! on-call could not have, since the member role refuses it; `sweep --stack`
+//! hands the schedule's sweep to the same function.
 
 use crate::common;
 
@@ -73,7 +74,8 @@ fn operator_policy(hub: &HashMap<String, String>) -> String {
         .replace("POLICY_BUCKET", bucket)
         .replace("POLICY_KEY", key)
         .replace("HUB_STACK", STACK)
-        .replace("FUNCTION_NAME", function);
+        .replace("FUNCTION_NAME", function)
+        .replace("MEMBER_STACKSET", "runas-guard-member");
     serde_json::from_str::<Value>(&policy).expect("the operator policy is JSON");
     policy
 }
@@ -509,4 +511,32 @@ async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_bac
         .assume(&member, &["RunAsGuardExecution"], "probe", None)
         .await;
     assert!(refused.is_err(), "on-call cannot write there itself");
+
+    // The runbook's next step, from the same seat: an edit whose event was
+    // lost altogether is found by a sweep the function runs.
+    w.console_edit(&member, REGION, "intruder2").await;
+    let sweep = from_seat(w, &named, &["sweep", "--stack", STACK, "--format", "json"]);
+    assert_eq!(sweep.code, 0, "{}\n{}", sweep.stdout, sweep.stderr);
+    let outcome = sweep.json();
+    assert_eq!(outcome["result"], "done", "{outcome:#}");
+    assert!(
+        outcome["trigger_kind"] == "sweep"
+            || outcome["trigger"].is_object()
+            || outcome["accounts"].is_array(),
+        "{outcome:#}"
+    );
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(
+        run_as(&doc),
+        (json!(true), json!("ssm-ops")),
+        "the function's sweep put it back"
+    );
+    let (_, invocations) = http(w.moto.port(), "GET", "/_emulated/lambda/invocations", "");
+    let invocations = invocations.as_array().unwrap();
+    assert_eq!(invocations.len(), 2, "{invocations:#?}");
+    assert_eq!(invocations[1]["caller_access_key"], named.key.as_str());
+    // The table form names the sweep and the function.
+    let table = from_seat(w, &named, &["sweep", "--stack", STACK]);
+    assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
+    assert!(table.stdout.contains("by the function"), "{}", table.stdout);
 }

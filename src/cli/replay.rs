@@ -62,18 +62,30 @@ impl ViaArgs {
         stack: Option<&str>,
         dry_run: bool,
     ) -> Result<Via<'a>, String> {
-        let (config, reactor) = (&built.config, &built.reactor);
         let stack = stack.filter(|_| !dry_run);
+        match self.function(&built.config, stack).await? {
+            Some(f) => Ok(Via::Function(f)),
+            None => Ok(Via::InProcess(InProcess(&built.reactor))),
+        }
+    }
+
+    /// The deployed function to hand work to: the named one, else the
+    /// stack's; `None` when the work runs in this process.
+    pub async fn function(
+        &self,
+        config: &aws_config::SdkConfig,
+        stack: Option<&str>,
+    ) -> Result<Option<Function>, String> {
         if !self.by_function(stack) {
-            return Ok(Via::InProcess(InProcess(reactor)));
+            return Ok(None);
         }
         let name = match (self.named(), stack) {
             (Some(f), _) => f.to_string(),
             (None, Some(stack)) => stack_function(config, stack).await?,
             (None, None) => unreachable!("by_function needs one of them"),
         };
-        tracing::info!(function = %name, "replaying through the deployed function");
-        Ok(Via::Function(Function::new(config, &name)))
+        tracing::info!(function = %name, "handing the work to the deployed function");
+        Ok(Some(Function::new(config, &name)))
     }
 }
 

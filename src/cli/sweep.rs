@@ -6,7 +6,11 @@ use runas_guard::domain::outcome::{Action, Handled, Outcome};
 use runas_guard::domain::report::{Format, Report};
 use runas_guard::domain::trigger;
 
-use super::output::failed;
+use runas_guard::flow::redrive::replay::{Deployed, Replayer};
+use serde_json::Value;
+
+use super::output::{bad_input, failed};
+use super::replay::ViaArgs;
 use super::start::{build, Resources};
 
 /// `sweep --help`: what it is, and when `reconcile` is the one to use.
@@ -26,6 +30,13 @@ and regions (--account, --region), or to see what would change without \
 writing anything (--dry-run): it goes straight to the accounts, never fans \
 out and claims no event.
 
+From on-call's seat (no member access, no table writes), --stack NAME \
+(the hub stack) or --function NAME|ARN hands the same event to the deployed \
+function (Lambda Invoke, RequestResponse), which runs it with its own roles; \
+the command waits for the function's answer and prints it. Without them, \
+the sweep runs in this process with your credentials (the function's \
+access, member accounts included).
+
 Prints the table `reconcile` prints (one row per account-region, then the \
 totals) and a line naming the sweep; --format json prints the whole outcome \
 (what `handle` prints for the schedule's event), --format csv the rows. \
@@ -41,26 +52,37 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps.
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
+    /// The hub CloudFormation stack: its function runs the sweep.
+    #[arg(long, value_name = "STACK")]
+    stack: Option<String>,
+    #[command(flatten)]
+    via: ViaArgs,
 }
 
 pub async fn exec(args: Args) -> ExitCode {
-    sweep(&args.resources, args.sweep_queue_url, args.format).await
+    if args.stack.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return bad_input("--stack needs the hub stack's name");
+    }
+    let config = match super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
+    match args.via.function(&config, args.stack.as_deref()).await {
+        Ok(Some(f)) => by_function(&config, &f, args.format).await,
+        Ok(None) => sweep(&args.resources, args.sweep_queue_url, args.format).await,
+        Err(e) => failed(e),
+    }
 }
 
-/// `runas-guard sweep`: a scheduled event made up now, with an id of its
-/// own, handled as the Lambda handles the schedule's.
-async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: Format) -> ExitCode {
-    let built = match build(resources, sweep_queue_url, None, false).await {
-        Ok(b) => b,
-        Err(e) => return e.exit(),
-    };
+/// The schedule's event, made up now with an id of its own
+/// (`manual-<epoch>-<token>`).
+fn scheduled_event(region: &str) -> (String, Value) {
     let now = runas_guard::domain::clock::now();
     let id = format!(
         "manual-{}-{}",
         runas_guard::domain::clock::epoch_secs(now),
         runas_guard::domain::ids::token()
     );
-    let region = runas_guard::adapters::aws::home_region(&built.config);
     let event = serde_json::json!({
         "version": "0",
         "id": id,
@@ -71,6 +93,77 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: F
         "resources": ["runas-guard:cli/sweep"],
         "detail": {}
     });
+    (id, event)
+}
+
+/// The sweep handed to the deployed function: its answer is the outcome
+/// the function's handler returned (or why the invocation failed).
+async fn by_function(
+    config: &aws_config::SdkConfig,
+    function: &runas_guard::adapters::aws::lambda::Function,
+    format: Format,
+) -> ExitCode {
+    let region = runas_guard::adapters::aws::home_region(config);
+    let (id, event) = scheduled_event(&region);
+    let answer = Deployed(function).replay(&event, &id).await;
+    if answer.failed {
+        let why = answer.body["reason"]
+            .as_str()
+            .unwrap_or("the function failed");
+        return failed(format!("sweep {id}: {why}"));
+    }
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&answer.body).expect("JSON serialises")
+        ),
+        Format::Table | Format::Csv => outln!(
+            "sweep {id} by the function {}: {}",
+            function.name(),
+            answer.body["reason"].as_str().unwrap_or("-")
+        ),
+    }
+    answered_exit(&id, &answer.body)
+}
+
+/// The exit of a sweep the function answered, from its outcome's JSON:
+/// the same rules as [`sweep_exit`].
+fn answered_exit(id: &str, body: &Value) -> ExitCode {
+    let result = body["result"].as_str().unwrap_or("failed");
+    let failed_regions = body["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a["regions"].as_array().into_iter().flatten())
+        .filter(|r| r["action"] == "failed")
+        .count();
+    let said = body["reason"].as_str().unwrap_or_default();
+    match result {
+        "failed" | "in_flight" | "duplicate" => failed(format!("sweep {id}: {result}: {said}")),
+        _ if !body["degraded"].is_null() => failed(format!(
+            "sweep {id}: DEGRADED: {}",
+            body["degraded"]["said"].as_str().unwrap_or_default()
+        )),
+        _ if failed_regions > 0 => failed(format!(
+            "sweep {id}: {failed_regions} account-region(s) failed (see accounts[].regions with --format json)"
+        )),
+        _ if body["identity_center"]["status"] == "failed" => failed(format!(
+            "sweep {id}: the Identity Center mapping could not be looked at: {}",
+            body["identity_center"]["error"].as_str().unwrap_or_default()
+        )),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// `runas-guard sweep`: a scheduled event made up now, with an id of its
+/// own, handled as the Lambda handles the schedule's.
+async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: Format) -> ExitCode {
+    let built = match build(resources, sweep_queue_url, None, false).await {
+        Ok(b) => b,
+        Err(e) => return e.exit(),
+    };
+    let region = runas_guard::adapters::aws::home_region(&built.config);
+    let (id, event) = scheduled_event(&region);
     let trigger = match trigger::classify(&event) {
         Ok(t) => t,
         Err(e) => return failed(format!("cannot make the sweep event: {e}")),
