@@ -122,6 +122,14 @@ async fn a_tag_decides_before_the_document_and_an_untagged_role_gets_the_documen
     assert_eq!(v["user"], "alice");
     assert_eq!(v["decided_by"], "principal_tag");
     assert_eq!(v["caller"], tagged);
+    // Beside it, what the policy wants there (read now) and its mode.
+    assert_eq!(v["policy"]["user"], "ssm-ops", "{v:#}");
+    assert_eq!(v["policy"]["rule"], "default", "{v:#}");
+    assert_eq!(v["policy"]["mode"], "enforce", "{v:#}");
+    assert!(
+        table.contains("policy:   wants ssm-ops (default, enforce)"),
+        "{table}"
+    );
     assert_eq!(link(&v, "principal_tag")["state"], "decides");
     assert_eq!(link(&v, "document_user")["state"], "not_reached");
     assert_eq!(link(&v, "document_user")["holds"], "ops");

@@ -44,6 +44,12 @@ pub fn decide(f: &Facts) -> Chain {
         user,
         decided_by,
         session,
+        policy: f.wanted.as_ref().ok().cloned(),
+        policy_error: f
+            .wanted
+            .as_ref()
+            .err()
+            .map(|u| format!("{}: {}", u.code, u.message)),
     }
 }
 

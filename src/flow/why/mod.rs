@@ -220,6 +220,47 @@ pub struct Facts {
     pub node: Option<NodeFacts>,
     /// The policy's `[[document]]` names (a hint when none is named).
     pub policy_documents: Vec<String>,
+    /// What the policy wants here, and whether enforce-when-ready holds it.
+    pub wanted: Result<Wanted, Unread>,
+}
+
+/// What the policy wants for the account-region, shown beside what decides
+/// the session: "why not `app`?" is answered in the same place.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Wanted {
+    /// The user the policy's rules give the account (`None`: exempt, out of
+    /// scope, or no rule names one).
+    pub user: Option<String>,
+    /// What decides it: the rule (`account:…`, `ou:…`, `default`), or
+    /// `exempt`, `out of scope`, `no rule`.
+    pub rule: String,
+    /// `enforce`, `audit`, `enforce-when-ready`.
+    pub mode: Option<&'static str>,
+    /// Why `enforce-when-ready` holds Run As off here, and since when, as
+    /// the last run recorded it.
+    pub held: Option<String>,
+    pub held_since: Option<String>,
+}
+
+impl Wanted {
+    /// One line: `ops (ou:ou-ab12, enforce-when-ready; held since …: why)`.
+    pub fn line(&self) -> String {
+        let user = self
+            .user
+            .as_deref()
+            .map_or("no user".to_string(), links::shown);
+        let mut said = format!("{user} ({}", self.rule);
+        if let Some(mode) = self.mode {
+            said.push_str(&format!(", {mode}"));
+        }
+        match (&self.held, &self.held_since) {
+            (Some(why), Some(since)) => said.push_str(&format!("; held since {since}: {why}")),
+            (Some(why), None) => said.push_str(&format!("; held: {why}")),
+            _ => {}
+        }
+        said.push(')');
+        said
+    }
 }
 
 /// How a link fared.
@@ -301,6 +342,11 @@ pub struct Chain {
     /// The link that decides: `run_as_enabled`, `principal_tag`, ...
     pub decided_by: Option<&'static str>,
     pub session: Session,
+    /// What the policy wants here (`None` when it could not be read: see
+    /// `policy_error`).
+    pub policy: Option<Wanted>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_error: Option<String>,
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use aws_sdk_ssm::types::DocumentFormat;
 
 use super::{
     Caller, CheckRecord, Document, DocumentFacts, Facts, IamTag, NodeFacts, NodeRun, TagFacts,
-    Unread,
+    Unread, Wanted,
 };
 use crate::adapters::aws::identity_center::{discover, AttributeMapping};
 use crate::adapters::aws::principal_tags::run_as_tag;
@@ -23,7 +23,8 @@ use crate::domain::alert::TagNow;
 use crate::domain::aws_error::AwsError;
 use crate::domain::identity_center::{MappingStore, Observed};
 use crate::domain::nodes::CHECK_DOCUMENT;
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Desired, Policy};
+use crate::domain::rows::StateRow;
 use crate::domain::seat::Seat;
 use crate::domain::trigger::DOCUMENT_NAME;
 
@@ -54,11 +55,17 @@ pub async fn gather(
     let session = assume(config, policy, seat, &ask.account).await;
     let name = ask.document.clone().unwrap_or_else(|| DOCUMENT_NAME.into());
     let check_document = policy.check_document.as_deref().unwrap_or(CHECK_DOCUMENT);
-    let (document, tag, check) = tokio::join!(
+    let (document, tag, rows, path) = tokio::join!(
         document(&session, ask, &name),
         tag(config, policy, &session, ask),
-        check(state, ask, check_document),
+        rows(state, ask),
+        ou_path(config, &ask.account),
     );
+    let check = rows
+        .as_ref()
+        .map_err(Clone::clone)
+        .map(|r| check(r, ask, check_document));
+    let wanted = path.map(|path| wanted(policy, ask, &name, &path, rows.as_deref().ok()));
     let node = match &ask.node {
         Some(id) => Some(NodeFacts {
             id: id.clone(),
@@ -79,6 +86,45 @@ pub async fn gather(
         check,
         node,
         policy_documents: policy.documents.iter().map(|d| d.name.clone()).collect(),
+        wanted,
+    }
+}
+
+/// The account's OU path, read from Organizations now (`[]` when the
+/// organization does not have the account: only id rules can apply).
+async fn ou_path(config: &SdkConfig, account: &str) -> Result<Vec<String>, Unread> {
+    let org = crate::adapters::aws::organizations::Org::new(config);
+    crate::flow::account::locate(&org, account)
+        .await
+        .map(Option::unwrap_or_default)
+        .map_err(unread)
+}
+
+/// What the policy wants for the account (its rule, user and mode), and
+/// the hold the account-region's row records.
+fn wanted(
+    policy: &Policy,
+    ask: &Ask,
+    document: &str,
+    path: &[String],
+    rows: Option<&[StateRow]>,
+) -> Wanted {
+    let desired = policy.desired(&ask.account, path);
+    let row = rows
+        .into_iter()
+        .flatten()
+        .find(|r| r.region == ask.region && r.document == document);
+    Wanted {
+        user: desired.user().map(str::to_string),
+        rule: match &desired {
+            Desired::Exempt => "exempt".into(),
+            Desired::OutOfScope => "out of scope".into(),
+            Desired::Uncovered => "no rule".into(),
+            Desired::User { source, .. } => source.clone(),
+        },
+        mode: desired.mode().map(|m| m.as_str()),
+        held: row.and_then(|r| r.held.clone()),
+        held_since: row.and_then(|r| r.held_since.clone()),
     }
 }
 
@@ -198,27 +244,27 @@ async fn mapping(config: &SdkConfig, policy: &Policy) -> Result<Observed, Unread
 }
 
 /// The check's row for the account-region in the state table.
-async fn check(
-    state: Option<&StateStore>,
-    ask: &Ask,
-    check_document: &str,
-) -> Result<Option<CheckRecord>, Unread> {
+/// The account's rows in the state table.
+async fn rows(state: Option<&StateStore>, ask: &Ask) -> Result<Vec<StateRow>, Unread> {
     let Some(store) = state else {
         return Err(Unread::new(
             "NoTable",
             "no state table: set RUNAS_GUARD_TABLE or --table",
         ));
     };
-    let rows = store.list(Some(&ask.account)).await.map_err(unread)?;
-    Ok(rows
-        .into_iter()
+    store.list(Some(&ask.account)).await.map_err(unread)
+}
+
+/// The check's row for the account-region, when it has one.
+fn check(rows: &[StateRow], ask: &Ask, check_document: &str) -> Option<CheckRecord> {
+    rows.iter()
         .filter(|r| r.region == ask.region && r.document == check_document)
         .find_map(|r| {
-            r.nodes.map(|readiness| CheckRecord {
+            r.nodes.clone().map(|readiness| CheckRecord {
                 readiness,
-                last_checked: r.last_checked,
+                last_checked: r.last_checked.clone(),
             })
-        }))
+        })
 }
 
 /// The node's latest run of the check, from its own report (`None`:

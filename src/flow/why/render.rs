@@ -56,6 +56,12 @@ pub fn table(c: &Chain) -> String {
         "\nuser:     {user}\nsession:  {}\n",
         c.session.text
     ));
+    let wanted = match (&c.policy, &c.policy_error) {
+        (Some(w), _) => format!("wants {}", w.line()),
+        (None, Some(e)) => format!("cannot read: {e}"),
+        (None, None) => "-".into(),
+    };
+    out.push_str(&format!("policy:   {wanted}\n"));
     out
 }
 

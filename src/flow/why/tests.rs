@@ -39,6 +39,13 @@ fn facts() -> Facts {
         check: Ok(None),
         node: None,
         policy_documents: vec![],
+        wanted: Ok(Wanted {
+            user: Some("ops".into()),
+            rule: "default".into(),
+            mode: Some("enforce"),
+            held: None,
+            held_since: None,
+        }),
     }
 }
 
@@ -930,4 +937,40 @@ fn json_carries_every_link_and_the_answer() {
             "node"
         ]
     );
+}
+
+#[test]
+fn the_policy_s_wish_and_hold_stand_beside_what_decides() {
+    // A tag decides `app`; the policy wants `ops` and enforce-when-ready
+    // holds the region: both answers are in one place.
+    let mut f = facts();
+    tagged(&mut f, "app");
+    f.wanted = Ok(Wanted {
+        user: Some("ops".into()),
+        rule: "ou:ou-ab12-34cd56ef".into(),
+        mode: Some("enforce-when-ready"),
+        held: Some("2 nodes lack the user".into()),
+        held_since: Some("2026-11-20T10:00:00Z".into()),
+    });
+    let c = decide(&f);
+    let table = render::table(&c);
+    assert!(
+        table.contains("policy:   wants ops (ou:ou-ab12-34cd56ef, enforce-when-ready; held since 2026-11-20T10:00:00Z: 2 nodes lack the user)"),
+        "{table}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&render::json(&c)).unwrap();
+    assert_eq!(v["policy"]["user"], "ops");
+    assert_eq!(v["policy"]["mode"], "enforce-when-ready");
+    assert_eq!(v["policy"]["held"], "2 nodes lack the user");
+    assert!(v.get("policy_error").is_none());
+    // Exempt: no user, said so; a read that failed is named, never hidden.
+    f.wanted = Ok(Wanted {
+        rule: "exempt".into(),
+        ..Wanted::default()
+    });
+    assert!(render::table(&decide(&f)).contains("policy:   wants no user (exempt)"));
+    f.wanted = Err(denied());
+    let c = decide(&f);
+    assert!(render::table(&c).contains("policy:   cannot read: AccessDenied"));
+    assert_eq!(c.policy, None);
 }
