@@ -559,3 +559,51 @@ async fn naming_no_queue_is_bad_input_and_max_bounds_what_is_read() {
         "all three still there, visible"
     );
 }
+
+/// In this process, a stack-instance event is judged only if the member
+/// StackSet's administrator is known here: where it cannot be read (no
+/// RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT, Organizations refusing), the event
+/// would be answered `ignored` and deleted, and the vend it stands for
+/// would never run. It stays in its queue, saying why and what to do.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_this_process_cannot_judge_stays_in_its_queue() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    let dlq = w.create_queue("runas-guard-events-dlq").await;
+    put(
+        &w,
+        &dlq,
+        &stack_landed(&account, R, "landed-1").to_string(),
+        None,
+    )
+    .await;
+    proxy.faults(json!([{"name": "no-org", "service": "organizations", "action": "DescribeOrganization",
+        "status": 400, "code": "AccessDeniedException", "protocol": "json", "message": "not allowed"}]));
+
+    let run = w.run(&["redrive", "--queue", &dlq, "--format", "json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        proxy.hits()["no-org"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the refusal fired: {}",
+        proxy.hits()
+    );
+    let kept = row(&rows(&run), "result", "failed").clone();
+    let reason = kept["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("kept: this process does not know the member StackSet's administrator")
+            && reason.contains("--stack"),
+        "{kept:#}"
+    );
+    assert_ne!(kept["message"], "deleted", "{kept:#}");
+    assert_eq!(
+        depth(&w, &dlq).await.0 + depth(&w, &dlq).await.1,
+        1,
+        "still there"
+    );
+
+    // Once this process can judge it (the administrator readable), the
+    // same message is replayed and leaves the queue.
+    proxy.faults(json!([]));
+    let run = w.run(&["redrive", "--queue", &dlq, "--format", "json"]);
+    let replayed = &rows(&run)[0];
+    assert_ne!(replayed["result"], "failed", "{replayed:#}");
+}

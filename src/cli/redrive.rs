@@ -14,6 +14,7 @@ use runas_guard::flow::redrive::replay::Replayer;
 use runas_guard::flow::redrive::{self, Got, Left, QueueRead, Replay, Report, Row, Verdict};
 
 use super::output::{bad_input, failed};
+use super::replay::Via;
 use super::start::{build, Resources};
 
 mod queue;
@@ -132,7 +133,7 @@ pub async fn exec(a: Args) -> ExitCode {
 /// what was handled (and, when asked, what no replay can handle) and makes
 /// the rest visible again.
 async fn replay_all(
-    (reactor, via): (&Reactor, &impl Replayer),
+    (reactor, via): (&Reactor, &Via<'_>),
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     queues: &mut [Queue],
@@ -201,7 +202,7 @@ fn read_all(
 /// One message through the handler (`dispatch`, as `handle` and the
 /// Lambda), in this process or by the deployed function.
 async fn replay_one(
-    via: &impl Replayer,
+    via: &Via<'_>,
     queue: &str,
     id: &str,
     replay: &Replay,
@@ -214,15 +215,19 @@ async fn replay_one(
             Got::WouldReplay,
             "would be replayed as `handle` does".to_string(),
         ),
-        (false, _) => {
-            let answer = via.replay(&replay.input, &format!("redrive-{id}")).await;
-            redrive::got(
-                replay.shape,
-                &answer.body,
-                answer.failed,
-                answer.rejected.as_deref(),
-            )
-        }
+        (false, _) => match via.cannot_judge(&replay.input).await {
+            // Not handled: it stays in its queue for a replay that can.
+            Some(why) => (Got::Failed, why),
+            None => {
+                let answer = via.replay(&replay.input, &format!("redrive-{id}")).await;
+                redrive::got(
+                    replay.shape,
+                    &answer.body,
+                    answer.failed,
+                    answer.rejected.as_deref(),
+                )
+            }
+        },
     };
     let attribute = |k: &str| {
         let a = message.message_attributes()?.get(k)?;

@@ -95,6 +95,17 @@ pub enum Via<'a> {
     InProcess(InProcess<'a>),
 }
 
+impl Via<'_> {
+    /// Why this replay cannot judge `input` as the deployed function would
+    /// (`None`: it can; the function always can).
+    pub async fn cannot_judge(&self, input: &Value) -> Option<String> {
+        match self {
+            Via::Function(_) => None,
+            Via::InProcess(p) => p.cannot_judge(input).await,
+        }
+    }
+}
+
 impl Replayer for Via<'_> {
     async fn replay(&self, input: &Value, request_id: &str) -> Answer {
         match self {

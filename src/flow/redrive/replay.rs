@@ -8,6 +8,7 @@ use std::future::Future;
 use serde_json::{json, Value};
 
 use crate::adapters::aws::lambda::Function;
+use crate::domain::trigger::StackSetAdmin;
 use crate::flow::dispatch::{dispatch, Answer};
 use crate::flow::reactor::Reactor;
 
@@ -19,6 +20,28 @@ pub trait Replayer {
 /// In this process, with these credentials: the handler `handle` runs
 /// (it needs what the function needs, a way into each member account too).
 pub struct InProcess<'a>(pub &'a Reactor);
+
+impl InProcess<'_> {
+    /// Why this process cannot judge `input` as the function would (`None`:
+    /// it can): a stack-instance event needs the member StackSet's
+    /// administrator, which the function is given
+    /// (`RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT`) and this machine may not
+    /// know. Such an event would be answered `ignored` here and deleted,
+    /// and the vend it stands for would never run: it stays in its queue.
+    pub async fn cannot_judge(&self, input: &Value) -> Option<String> {
+        if !crate::domain::trigger::is_stack_instance(input) {
+            return None;
+        }
+        let why = match self.0.stack_set_for(input).await.admin {
+            StackSetAdmin::Account(_) => return None,
+            StackSetAdmin::Unknown(why) => why,
+            StackSetAdmin::Unchecked => "not looked up".into(),
+        };
+        Some(format!(
+            "kept: this process does not know the member StackSet's administrator ({why}), so it would ignore the event; replay it through the function (--stack or --function), or set RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"
+        ))
+    }
+}
 
 impl Replayer for InProcess<'_> {
     fn replay(&self, input: &Value, request_id: &str) -> impl Future<Output = Answer> + Send {
