@@ -122,9 +122,9 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         | Kind::DriftDetected
         | Kind::SweepSummary
         | Kind::SweepDegraded
-        | Kind::AccountLeftGovernance => "operate",
+        | Kind::AccountLeftGovernance
+        | Kind::PolicyApplied => "operate",
         Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
-        Kind::PolicyApplied => "policy-file",
     }
 }
 
@@ -262,19 +262,35 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_has_next_steps_and_a_runbook_section_that_exists() {
+    fn every_kind_has_next_steps_and_a_runbook_section_that_names_it() {
         let readme = include_str!("../../../README.md");
-        let anchors: Vec<String> = readme
-            .lines()
-            .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
-            .map(anchor)
-            .collect();
+        // Each heading's anchor with the text under it, up to the next heading.
+        let mut sections: Vec<(String, String)> = Vec::new();
+        for line in readme.lines() {
+            match line
+                .strip_prefix("## ")
+                .or_else(|| line.strip_prefix("### "))
+            {
+                Some(h) => sections.push((anchor(h), String::new())),
+                None => {
+                    if let Some((_, text)) = sections.last_mut() {
+                        text.push_str(line);
+                        text.push('\n');
+                    }
+                }
+            }
+        }
         for kind in ALL {
             assert!(!next_steps(kind).is_empty(), "{kind:?}");
             let a = runbook_anchor(kind);
+            let section = sections.iter().find(|(x, _)| x == a);
+            let Some((_, text)) = section else {
+                panic!("{kind:?}: no README heading for #{a}");
+            };
             assert!(
-                anchors.iter().any(|x| x == a),
-                "{kind:?}: no README heading for #{a}"
+                text.contains(&format!("`{}`", kind.as_str())),
+                "{kind:?}: the README section #{a} does not name `{}`",
+                kind.as_str()
             );
         }
     }
