@@ -55,7 +55,9 @@ tools-test: $(STAMP)
 	$(PY) tools/test_tools.py
 	$(PY) bench/latency_proxy_selftest.py
 
-test: lint unit infra-test emulator-test tools-test integration
+# The rehearsal (deploy-local: the shipped stacks, the function run on
+# Invoke, on-call's seat with IAM enforced) ends it.
+test: lint unit infra-test emulator-test tools-test integration deploy-local
 
 # KEEP=1: leave the local AWS running afterwards and print the environment to
 # explore it (the next KEEP=1 run stops it first). The binary is found through

@@ -6,9 +6,16 @@ plain stack standing in for a StackSet instance), then `runas-guard doctor`
 against what was made. Prints the stacks' outputs and the next commands.
 
 The local AWS is moto server on loopback with CloudFormation extended for the
-resource types the hub uses that moto lacks (tests/moto_cfn.py). It does not
-run the function (no Lambda runtime) or enforce IAM: the function's work is
-done by the `runas-guard` CLI with the hub role's credentials.
+resource types the hub uses that moto lacks (tests/moto_cfn.py). Lambda
+`Invoke` of the deployed function runs this build as the function, with the
+hub role's credentials (tests/moto_lambda_invoke.py, no Docker), so
+`redrive --stack` and `sweep --stack` hand their work to it as in AWS. The
+member stack creates the operator's seat (`RunAsGuardOperatorRead`), and
+after the deployment IAM is enforced (trust policies and their conditions
+included, tests/moto_iam.py): on-call's permission-set role in the hub
+account, with the operator policy of docs/operate.md, takes the seat and
+runs the outage runbook from it (a rehearsal: `sweep --stack`, `redrive
+--stack`, `why`), and nothing else is let in.
 
 Run with `make deploy-local`; `make deploy-local KEEP=1` leaves the local
 AWS running and prints the `export` lines to use it; `make demo-stop` stops
@@ -24,6 +31,7 @@ import shlex
 import subprocess
 import sys
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -41,11 +49,22 @@ MEMBER_STACK = "runas-guard-member"
 KEEP = os.environ.get("KEEP", "") not in ("", "0")
 POLICY = """# The policy deploy-local uploads (infra/docs/deploy.md step 2b).
 member_role = "RunAsGuardExecution"
+operator_role = "RunAsGuardOperatorRead"
 regions = ["us-east-1", "eu-west-1"]
 
 [default]
 run_as_user = "ssm-ops"
 """
+
+
+# On-call's IAM Identity Center permission set, as its role in the hub
+# account: the us-east-1-home form (no region segment in the path), which
+# the documented OperatorPrincipals pattern admits as well as the regional one.
+SEAT_PATTERN = "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_RunAsGuardOperator_*"
+ONCALL_PATH = "/aws-reserved/sso.amazonaws.com/"
+ONCALL_ROLE = "AWSReservedSSO_RunAsGuardOperator_0a1b2c3d4e5f6789"
+# Everything but on-call uses this user's keys once IAM is enforced.
+ADMIN_USER = "deploy-local-admin"
 
 
 def say(text):
@@ -104,7 +123,7 @@ class Local:
               f"member account {self.member} (workloads)")
 
     def package(self):
-        # Step 1's zip; the local AWS never runs it, so the host build stands in.
+        # Step 1's zip; the local AWS runs the host build as the function.
         s3 = self.client("s3")
         s3.create_bucket(Bucket="runas-guard-artifacts")
         buf = io.BytesIO()
@@ -133,7 +152,99 @@ class Local:
     def members(self):
         creds = self.assume(self.member, "OrganizationAccountAccessRole")
         deploy(self.client("cloudformation", creds), MEMBER_STACK, "member.yaml",
-               {"HubAccountId": self.org["MasterAccountId"], "HubRegion": REGION})
+               {"HubAccountId": self.org["MasterAccountId"], "HubRegion": REGION,
+                "OperatorPrincipals": SEAT_PATTERN, "OrganizationId": self.org["Id"]})
+
+    def function(self):
+        # Lambda's poller of the sweep queue: the local AWS's own would take
+        # messages and drop them (it runs functions only in Docker), so it is
+        # switched off; Invoke (redrive, sweep --stack) runs this build.
+        name = self.outputs["FunctionArn"].rsplit(":", 1)[-1]
+        lam = self.client("lambda")
+        for m in lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
+            lam.update_event_source_mapping(UUID=m["UUID"], Enabled=False)
+
+    def oncall(self):
+        """On-call's permission-set role in the hub account, with the
+        operator policy docs/operate.md gives (its placeholders filled)."""
+        page = (REPO / "docs" / "operate.md").read_text()
+        block = page.split("<!-- operator-policy:begin -->")[1].split("<!-- operator-policy:end -->")[0]
+        policy = block.strip().removeprefix("```json").removesuffix("```")
+        bucket = self.outputs["PolicyBucketName"]
+        for placeholder, value in {
+            "HUB_ACCOUNT": self.org["MasterAccountId"], "HUB_REGION": REGION,
+            "STATE_TABLE": self.outputs["TableName"], "POLICY_BUCKET": bucket,
+            "POLICY_KEY": self.outputs["PolicyUrl"].removeprefix(f"s3://{bucket}/"),
+            "HUB_STACK": HUB_STACK, "FUNCTION_NAME": self.outputs["FunctionArn"].rsplit(":", 1)[-1],
+            "MEMBER_STACKSET": MEMBER_STACK,
+        }.items():
+            policy = policy.replace(placeholder, value)
+        json.loads(policy)
+        iam = self.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"AWS": f"arn:aws:iam::{self.org['MasterAccountId']}:root"}}]}
+        iam.create_role(RoleName=ONCALL_ROLE, Path=ONCALL_PATH, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName=ONCALL_ROLE, PolicyName="runas-guard-operator", PolicyDocument=policy)
+        iam.create_user(UserName=ADMIN_USER)
+        iam.put_user_policy(UserName=ADMIN_USER, PolicyName="everything", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+        self.admin = {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
+
+    def enforce(self):
+        """From here on IAM decides: unknown keys are refused, trust
+        policies and their conditions hold."""
+        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"0", method="POST",
+                                     headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(req, timeout=10).read()
+        self.session = boto3.Session(aws_access_key_id=self.admin["AccessKeyId"],
+                                     aws_secret_access_key=self.admin["SecretAccessKey"], region_name=REGION)
+        self.env.update(AWS_ACCESS_KEY_ID=self.admin["AccessKeyId"],
+                        AWS_SECRET_ACCESS_KEY=self.admin["SecretAccessKey"])
+        role = f"arn:aws:iam::{self.org['MasterAccountId']}:role{ONCALL_PATH}{ONCALL_ROLE}"
+        creds = self.client("sts").assume_role(RoleArn=role, RoleSessionName="oncall@example.com",
+                                               DurationSeconds=3600)["Credentials"]
+        self.oncall_env = {k: v for k, v in self.env.items() if not k.startswith("RUNAS_GUARD_")}
+        self.oncall_env.update(AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                               AWS_SESSION_TOKEN=creds["SessionToken"],
+                               RUNAS_GUARD_POLICY=self.outputs["PolicyUrl"],
+                               RUNAS_GUARD_POLICY_BUCKET_OWNER=self.org["MasterAccountId"],
+                               RUNAS_GUARD_TABLE=self.outputs["TableName"],
+                               RUNAS_GUARD_TOPIC_ARN=self.outputs["TopicArn"])
+
+    def rehearse(self):
+        """The outage runbook from on-call's seat: what each step says, and
+        whether it worked. Returns the failed steps."""
+        failed = []
+        unknown = dict(self.oncall_env, AWS_ACCESS_KEY_ID="AKIAUNKNOWN0000000000", AWS_SESSION_TOKEN="x")
+        steps = [
+            ("sweep --stack (by the function)", ["sweep", "--stack", HUB_STACK], self.oncall_env, 0),
+            ("redrive --stack (by the function)", ["redrive", "--stack", HUB_STACK], self.oncall_env, 0),
+            ("why, through the seat", ["why", "--principal",
+                                       f"arn:aws:iam::{self.member}:role/OrganizationAccountAccessRole",
+                                       "--account", self.member, "--region", REGION], self.oncall_env, 0),
+            ("doctor --account, through the seat", ["doctor", "--account", self.member], self.oncall_env, 0),
+            ("keys IAM does not know are refused", ["sweep", "--stack", HUB_STACK], unknown, None),
+        ]
+        for title, args, env, want in steps:
+            print(f"\n$ runas-guard {' '.join(args)}   # {title}", flush=True)
+            run = subprocess.run([str(BIN), *args], env=env)
+            ok = run.returncode == want if want is not None else run.returncode != 0
+            if not ok:
+                failed.append(f"{title}: exit {run.returncode}")
+        # The seat reads; the member role that writes trusts only the hub role.
+        seat = self.session.client("sts", endpoint_url=self.url, region_name=REGION,
+                                   aws_access_key_id=self.oncall_env["AWS_ACCESS_KEY_ID"],
+                                   aws_secret_access_key=self.oncall_env["AWS_SECRET_ACCESS_KEY"],
+                                   aws_session_token=self.oncall_env["AWS_SESSION_TOKEN"])
+        print(f"\n$ aws sts assume-role --role-arn arn:aws:iam::{self.member}:role/RunAsGuardExecution   # from the seat")
+        try:
+            seat.assume_role(RoleArn=f"arn:aws:iam::{self.member}:role/RunAsGuardExecution",
+                             RoleSessionName="oncall-write")
+            failed.append("the seat took the member role that writes")
+        except seat.exceptions.ClientError as e:
+            print(f"refused: {e.response['Error']['Code']}")
+        return failed
 
     def configure(self):
         self.env.update(RUNAS_GUARD_POLICY=self.outputs["PolicyUrl"],
@@ -180,6 +291,14 @@ then, as the function would (infra/docs/deploy.md "Verify"):
   runas-guard sweep
   runas-guard status
   runas-guard doctor --stack {HUB_STACK} --account {local.member}
+
+on-call's seat (the permission-set role {ONCALL_ROLE}, a session valid for an hour):""")
+    for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "RUNAS_GUARD_POLICY",
+                 "RUNAS_GUARD_POLICY_BUCKET_OWNER", "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN"]:
+        print(f"  export {name}={shlex.quote(local.oncall_env[name])}")
+    print(f"""  runas-guard sweep --stack {HUB_STACK}      # the runbook's sweep, by the deployed function
+  runas-guard redrive --stack {HUB_STACK}    # the failure queues, by the deployed function
+  runas-guard why --principal arn:aws:iam::{local.member}:role/OrganizationAccountAccessRole --account {local.member} --region {REGION}
 stop it with: make demo-stop""")
 
 
@@ -188,6 +307,8 @@ def main():
     BIN = local_aws.binary("deploy-local")
     if KEEP:
         local_aws.stop("deploy-local", ": this run keeps its own")
+    # Lambda Invoke runs this build as the deployed function (no Docker).
+    os.environ["RUNAS_GUARD_LOCAL_FUNCTION_BINARY"] = str(BIN)
     proc, url = local_aws.start(COMMAND, KEEP)
     kept = False
     try:
@@ -203,8 +324,16 @@ def main():
         say("step 3: member stack (infra/member.yaml) in the member account")
         local.members()
         local.configure()
+        local.function()
         say("verify: runas-guard doctor against what the stacks made")
         code = local.doctor()
+        say("on-call's seat: a permission-set role in the hub account; IAM enforced from here")
+        local.oncall()
+        local.enforce()
+        say("rehearsal: the outage runbook from on-call's seat")
+        failed = local.rehearse()
+        if failed:
+            sys.exit("rehearsal failed: " + "; ".join(failed))
         if KEEP:
             local_aws.keep("deploy-local", proc, url, COMMAND)
             next_steps(local, proc)
