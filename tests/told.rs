@@ -9,6 +9,7 @@
 
 use crate::common;
 
+use common::proxy::world_behind_proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -364,4 +365,59 @@ async fn an_edit_under_a_pending_policy_change_blames_the_editor_only_for_their_
         w.state(&account, other).await.unwrap()["status"],
         "reverted"
     );
+}
+
+/// A run with no edit event of its own whose one Query of the account's
+/// rows fails (refused past the SDK's retries) cannot tell someone's
+/// change from a first look: it fails before it writes, and the retry
+/// judges with the rows and tells the put-back once. Never a silent one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_cannot_read_the_accounts_rows_fails_and_its_retry_tells() {
+    let (w, proxy, account) = world_behind_proxy().await;
+    for region in REGIONS {
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
+    }
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    edited_without_event(&w, &account, "root").await;
+    proxy.faults(
+        json!([{"name": "rows", "service": "dynamodb", "action": "Query",
+        "contains": format!("ACCOUNT#{account}"), "status": 500, "code": "InternalServerError",
+        "protocol": "json", "message": "We encountered an internal error"}]),
+    );
+
+    let event = stack_landed(&account, R, "stack-update-rows");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 1, "the run fails, to be retried: {out:#}");
+    assert!(
+        proxy.hits()["rows"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the refusal fired: {}",
+        proxy.hits()
+    );
+    assert!(
+        out["reason"].as_str().unwrap_or_default().contains("Query"),
+        "{out:#}"
+    );
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        doc["inputs"]["runAsDefaultUser"], "root",
+        "nothing written without the rows"
+    );
+
+    // Lambda's retry, the table answering again: put back and told once.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    let alerts = w.alerts().await;
+    let drift: Vec<_> = messages(&alerts)
+        .into_iter()
+        .filter(|m| m["kind"] == "drift_reverted")
+        .collect();
+    assert_eq!(drift.len(), 1, "{alerts:#?}");
+    assert_eq!(drift[0]["found_by"], "member_stack_landed");
+    assert_eq!(drift[0]["before"]["runAsDefaultUser"], "root");
 }

@@ -24,6 +24,7 @@ mod message;
 mod policy_change;
 mod readiness;
 pub mod render;
+mod rows_unread;
 mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
@@ -40,6 +41,7 @@ pub use message::{
 };
 pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
+pub use rows_unread::{on_rows_unread, OnRowsUnread};
 pub use tags::run_as_tags_found;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub async fn converge(
         mut seen,
         recorded,
         narrowed,
+        ..
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);

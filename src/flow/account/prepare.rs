@@ -28,6 +28,10 @@ pub struct Prepared {
     /// What the table last recorded of the account, read beside the rest
     /// when the job has no sweep's view of it ([`change::judge`]).
     pub(super) recorded: Option<Snapshot>,
+    /// Why those rows could not be read, when they were wanted and the
+    /// Query failed: the run cannot tell someone's change from a first
+    /// look (`domain::alert::on_rows_unread` says what it does then).
+    pub rows_unread: Option<AwsError>,
     /// Member-stack events of a settled account: the regions they name
     /// ([`landed::landed_only`]); `None`, every region asked for.
     pub(super) narrowed: Option<Vec<String>>,
@@ -62,13 +66,18 @@ pub async fn prepare(
     let entered = located(ctx, job, account, enter(ctx, job, account, regions, &rows));
     let ((path, (session, seen, narrowed)), _) =
         tokio::join!(entered, rows.get_or_init(|| recorded(ctx, job, account)));
-    let recorded = rows.into_inner().flatten();
+    let (recorded, rows_unread) = match rows.into_inner() {
+        Some(Ok(rows)) => (rows, None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
     Ok(path?.map(|path| Prepared {
         path,
         session,
         seen,
         recorded,
         narrowed,
+        rows_unread,
     }))
 }
 
@@ -117,7 +126,7 @@ async fn enter(
     job: &Job,
     account: &str,
     regions: &[String],
-    rows: &OnceCell<Option<Snapshot>>,
+    rows: &OnceCell<Result<Option<Snapshot>, AwsError>>,
 ) -> Entered {
     let session = assume(ctx, job, account).await;
     let Ok(s) = &session else {
@@ -126,7 +135,8 @@ async fn enter(
     let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
         true => {
             let known = rows.get_or_init(|| recorded(ctx, job, account)).await;
-            landed::landed_only(account, &job.landed(), regions, known.as_ref())
+            let known = known.as_ref().ok().and_then(Option::as_ref);
+            landed::landed_only(account, &job.landed(), regions, known)
         }
         false => None,
     };
@@ -140,16 +150,13 @@ async fn enter(
 /// change by them; an edit event tells by them whether the put-back undid
 /// the editor's Run As or only applied a policy change the editor did not
 /// touch. A sweep already holds them.
-async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Option<Snapshot> {
+async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<Option<Snapshot>, AwsError> {
     let wanted = job.known.is_none() && !job.dry_run && job.trigger.kind != TriggerKind::Sweep;
     if !wanted {
-        return None;
+        return Ok(None);
     }
-    match ctx.state.snapshot_account(account).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read: changes found now cannot be told apart from first looks");
-            None
-        }
-    }
+    ctx.state.snapshot_account(account).await.map(Some).map_err(|e| {
+        tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read");
+        e
+    })
 }

@@ -101,6 +101,12 @@ pub async fn work(
         }
         Err(Refused::Failed(e)) => return Work::error(outcome, &e),
     };
+    if let Some(e) = &admitted.prepared.rows_unread {
+        // Never a silent put-back: fail before writing, the retry judges.
+        if alert::on_rows_unread(&job.trigger, job.is_reattempt()) == alert::OnRowsUnread::Fail {
+            return Work::error(outcome, e);
+        }
+    }
     let regions = admitted.prepared.regions(&regions).to_vec();
     let acct = account::converge(ctx, job, &account, None, admitted.prepared, &regions).await;
     told(svc, ctx, job, (per, admitted.left), outcome, acct).await
