@@ -54,8 +54,9 @@ def _part(text, first):
 
 def policy_admits(user):
     """src/domain/policy/user_name.rs check_user with directory_users = true (the
-    document cannot know the switch; the policy applies it, and the root
-    rule, before any association is written)."""
+    document cannot know the switch; the policy applies it, the root rule and
+    the rules on the name the agent asks for (`r\\oot` asked as root, `1\\000`
+    as a uid) before any association is written)."""
     if not user:
         return False
     body = user[:-1] if user.endswith("$") else user

@@ -60,6 +60,32 @@ pub fn check_user(user: &str, rules: UserRules) -> Result<(), String> {
     if is_root(user) && !rules.allow_root {
         return Err(format!("user name {} needs allow_root = true", shown(user)));
     }
+    check_asked(user, rules)
+}
+
+/// The name the agent will actually ask for ([`agent_lookup`]) judged too:
+/// `r\oot` is asked as `root`, and `1\000` as `1000`, which `id` looks up
+/// as a uid (`0\0`: uid 0).
+fn check_asked(user: &str, rules: UserRules) -> Result<(), String> {
+    let AgentLookup::Collapsed(asked) = agent_lookup(user) else {
+        return Ok(());
+    };
+    let name = asked.strip_suffix('$').unwrap_or(&asked);
+    let how = "the agent's unquoted lookup drops the backslash";
+    if name.eq_ignore_ascii_case("root") && !rules.allow_root {
+        return Err(format!(
+            "user name {} is asked of the node as {} ({how}): it needs allow_root = true",
+            shown(user),
+            shown(&asked)
+        ));
+    }
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "user name {} is asked of the node as {} ({how}), which id looks up as a uid",
+            shown(user),
+            shown(&asked)
+        ));
+    }
     Ok(())
 }
 

@@ -176,6 +176,36 @@ fn root_in_any_spelling_needs_allow_root() {
 }
 
 #[test]
+fn the_name_the_agent_will_ask_for_is_judged_too() {
+    // DOMAIN\NAME is asked without its backslash: these read as names here
+    // and as root, uid 0 and uid 1000 on the node.
+    let allowed_root = UserRules {
+        allow_root: true,
+        directory_users: true,
+    };
+    for (name, asked, needs) in [
+        ("r\\oot", "root", "needs allow_root = true"),
+        ("R\\OOT", "ROOT", "needs allow_root = true"),
+        ("0\\0", "00", "looks up as a uid"),
+        ("1\\000", "1000", "looks up as a uid"),
+    ] {
+        let refused = check_user(name, DIRECTORY).expect_err(name);
+        assert!(
+            refused.contains(&format!("asked of the node as {asked:?}"))
+                && refused.ends_with(needs),
+            "{name:?}: {refused}"
+        );
+    }
+    // allow_root admits the root spelling, never a uid.
+    assert_eq!(check_user("r\\oot", allowed_root), Ok(()));
+    assert!(check_user("1\\000", allowed_root).is_err());
+    // Ordinary directory names are asked as something else and stay.
+    for name in ["CORP\\alice", "1corp\\svc", "corp\\0day", "x\\1a"] {
+        assert_eq!(check_user(name, DIRECTORY), Ok(()), "{name:?}");
+    }
+}
+
+#[test]
 fn the_agents_unquoted_lookup() {
     for (name, asked) in [
         ("alice", AgentLookup::AsWritten),
