@@ -421,3 +421,30 @@ async fn a_run_that_cannot_read_the_accounts_rows_fails_and_its_retry_tells() {
     assert_eq!(drift[0]["found_by"], "member_stack_landed");
     assert_eq!(drift[0]["before"]["runAsDefaultUser"], "root");
 }
+
+/// The member stack reaching a region the policy does not govern changes
+/// nothing runas-guard looks at: the event is ignored with the reason, and
+/// the account's governed regions are not run outside their own events
+/// (the edit in a governed region waits for its event or the sweep).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_stack_landing_in_an_ungoverned_region_is_ignored_with_the_reason() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    edited_without_event(&w, &account, "root").await;
+    let (code, out) = w.handle(&stack_landed(&account, "ap-south-1", "ungoverned-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "ignored", "{out:#}");
+    let reason = out["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("ap-south-1") && reason.contains("does not govern"),
+        "{reason}"
+    );
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(doc["inputs"]["runAsDefaultUser"], "root", "nothing was run");
+    assert!(w.alerts().await.is_empty());
+    // A governed region's own event still runs (and tells the edit).
+    let (code, out) = w.handle(&stack_landed(&account, R, "governed-1"));
+    assert_eq!((code, out["result"].as_str()), (0, Some("done")), "{out:#}");
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+}

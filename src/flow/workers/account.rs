@@ -37,6 +37,12 @@ pub fn scope(policy: &Policy, t: &Trigger) -> Result<Scope, String> {
                 per: Per::Region,
             })
         }
+        // The member stack reaching a region the policy does not govern
+        // changes nothing runas-guard looks at: its governed regions' own
+        // instance events follow.
+        (TriggerKind::MemberStackLanded, Some(region)) if !policy.governs_region(region) => Err(
+            format!("the member stack landed in region {region}, which the policy does not govern"),
+        ),
         _ => Ok(Scope {
             regions: policy.regions.clone(),
             per: Per::Account,
