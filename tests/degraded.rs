@@ -1,7 +1,8 @@
 //! A sweep that checks itself: one that governs no account while accounts
 //! in scope should be governed, or fewer than half of the last sweep's
 //! under the same policy, sends one `sweep_degraded` and exits 1; a normal
-//! sweep and one after a policy change that drops accounts send none.
+//! sweep, one after a policy change that drops accounts and one whose drop
+//! the accounts that left governance explain send none.
 
 use crate::common;
 
@@ -182,6 +183,75 @@ async fn far_fewer_than_the_last_sweep_is_told_once_and_a_normal_sweep_never() {
     let (code, out, stderr) = sweep(&w);
     assert_eq!(code, 0, "{stderr}\n{out:#}");
     assert!(degraded(&w.alerts().await).is_empty());
+}
+
+/// Issue 51: a reorganisation moves most accounts into an exempt OU under
+/// an unchanged policy. Each departure is told on its own
+/// (`account_left_governance`), and the drop they explain is no degraded
+/// sweep; a later drop beyond what left (accounts Organizations now calls
+/// SUSPENDED) still is, naming what left and what was expected.
+#[tokio::test(flavor = "multi_thread")]
+async fn departures_explain_a_drop_and_a_drop_beyond_them_is_still_told() {
+    let (w, proxy, accounts) = organization(9).await;
+    let exempt = w.create_ou(&w.root, "Exempt").await;
+    w.write_policy(&format!("[exempt]\nous = [\"{exempt}\"]\n"));
+    let (code, out, stderr) = sweep(&w);
+    assert_eq!(code, 0, "{stderr}\n{out:#}");
+    assert_eq!(last_sweep(&w).await["governed"], "10");
+    w.alerts().await;
+
+    // Five of the ten move into the exempt OU; no event reaches runas-guard.
+    for a in &accounts[..5] {
+        w.move_account(a, &w.root, &exempt).await;
+    }
+    let (code, out, stderr) = sweep(&w);
+    assert_eq!(code, 0, "explained by departures: {stderr}\n{out:#}");
+    assert!(out.get("degraded").is_none(), "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(degraded(&alerts).is_empty(), "{alerts:#?}");
+    let left = of_kind(&alerts, "account_left_governance");
+    assert_eq!(left.len(), 5, "each departure told: {alerts:#?}");
+    let last = last_sweep(&w).await;
+    assert_eq!(
+        (last["governed"].as_str(), last["exempt"].as_str()),
+        ("5", "5")
+    );
+
+    // One more leaves, and three of those governed are now SUSPENDED:
+    // one departure explains one account, not four.
+    w.move_account(&accounts[5], &w.root, &exempt).await;
+    let edits: Vec<Value> = accounts[6..9]
+        .iter()
+        .map(|a| json!({"where": {"Id": a}, "set": {"State": "SUSPENDED"}}))
+        .collect();
+    proxy.faults(
+        json!([{"name": "suspended", "service": "organizations", "effect": "rewrite",
+        "drop": ["Status"], "edit": edits}]),
+    );
+    let (code, out, stderr) = sweep(&w);
+    assert_eq!(code, 1, "a drop beyond the departures: {stderr}\n{out:#}");
+    let alerts = w.alerts().await;
+    let told = degraded(&alerts);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(m["degraded"], "far_fewer");
+    assert_eq!(
+        (
+            m["governed"].as_u64(),
+            m["last_governed"].as_u64(),
+            m["departed"].as_u64()
+        ),
+        (Some(1), Some(5), Some(1)),
+        "{m:#}"
+    );
+    assert!(
+        m["said"]
+            .as_str()
+            .unwrap()
+            .contains("fewer than half of the 4 expected"),
+        "{m:#}"
+    );
+    assert_eq!(of_kind(&alerts, "account_left_governance").len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,7 +2,8 @@
 //! run times out every time is held every sweep; past `[nodes]
 //! held_alert_after` one `enforcement_held` names the account, region,
 //! verdict and the blocking node with its reason; the next sweep is silent,
-//! a changed verdict is told again, and a hold within the bound is never
+//! and so is one where only the blocking node's id changed (fleet churn); a
+//! changed verdict is told again, and a hold within the bound is never
 //! told. State Manager and the nodes are emulated by
 //! tests/moto_ssm_associations.py.
 
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 
 const TIMES_OUT: &str = "i-0ccc0000000000001";
 const LACKS: &str = "i-0ccc0000000000002";
+const REPLACED: &str = "i-0ccc0000000000003";
 
 fn node(id: &str, users: &[&str], outcome: Option<&str>) -> Value {
     let mut n = json!({"id": id, "platform": "Linux", "users": users});
@@ -142,6 +144,29 @@ async fn a_region_held_past_the_bound_is_told_once_and_again_only_for_another_ve
     sweep(&w);
     assert!(held(&w.alerts().await).is_empty());
 
+    // Fleet churn: the node whose check times out is replaced by another
+    // whose check times out too. The same verdict for the same reason,
+    // only a node's id changed: silent, the hold's record unchanged.
+    fleet_nodes(
+        &w,
+        &a,
+        "us-east-1",
+        vec![
+            node("i-0ccc0000000000000", &has, None),
+            node(REPLACED, &has, Some("timeout")),
+        ],
+    );
+    run_associations(&w, &a);
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(held(&alerts).is_empty(), "{alerts:#?}");
+    let item = w.state(&a, "us-east-1").await.unwrap();
+    assert_eq!(item["held_since"], since, "{item:?}");
+    assert!(
+        item["held"].contains("check could not run on 1 node"),
+        "{item:?}"
+    );
+
     // Another node now lacks the user: a new verdict, told again, with both.
     fleet_nodes(
         &w,
@@ -149,7 +174,7 @@ async fn a_region_held_past_the_bound_is_told_once_and_again_only_for_another_ve
         "us-east-1",
         vec![
             node("i-0ccc0000000000000", &has, None),
-            node(TIMES_OUT, &has, Some("timeout")),
+            node(REPLACED, &has, Some("timeout")),
             node(LACKS, &["ec2-user"], None),
         ],
     );
@@ -166,7 +191,7 @@ async fn a_region_held_past_the_bound_is_told_once_and_again_only_for_another_ve
         .iter()
         .map(|n| (n["node"].as_str().unwrap(), n["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(nodes, [(TIMES_OUT, "timed_out"), (LACKS, "user_missing")]);
+    assert_eq!(nodes, [(LACKS, "user_missing"), (REPLACED, "timed_out")]);
     assert_eq!(h["held_since"], since.as_str(), "the same hold");
     sweep(&w);
     assert!(held(&w.alerts().await).is_empty());

@@ -170,15 +170,58 @@ async fn audit_mode_writes_nothing() {
             2
         );
     }
+    // One finding for the account, listing its regions, as a sweep counts
+    // the same findings in its one summary: never one alert per region.
     let alerts = w.alerts().await;
     assert_eq!(
         alerts.len(),
-        2,
-        "one drift_detected per region: {alerts:#?}"
+        1,
+        "one drift_detected for the account: {alerts:#?}"
     );
-    assert!(alerts
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_detected");
+    assert_eq!(
+        (m["account"].as_str(), m["findings"].as_u64()),
+        (Some(account.as_str()), Some(2)),
+        "{m:#}"
+    );
+    assert!(m["region"].is_null(), "{m:#}");
+    let mut listed: Vec<&str> = m["regions"]
+        .as_array()
+        .unwrap()
         .iter()
-        .all(|a| a["message"]["kind"] == "drift_detected"));
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ["eu-west-1", "us-east-1"]);
+    assert!(
+        m["regions"][0]["before"].is_null(),
+        "no document yet: {m:#}"
+    );
+    assert_eq!(m["found_by"], "account_vended");
+    assert_eq!(m["account_name"], "audited");
+    // The same findings again (the vend's member-stack event): quiet; and
+    // the sweep after it has nothing new to say either.
+    let (code, out) = w.handle(&stack_landed(&account, "us-east-1", "landed-1"));
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        of_kind(&w.alerts().await, "drift_detected").is_empty(),
+        "told once"
+    );
+    // An edit event in one region tells that region.
+    let mut doc = lza_document(&account);
+    doc["inputs"]["runAsEnabled"] = json!(true);
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    w.admin_write(&account, "eu-west-1", &doc, true).await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, "eu-west-1", "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_detected");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["region"], "eu-west-1");
+    assert!(told[0]["message"].get("regions").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -29,7 +29,7 @@ mod tags;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
-pub use drift::{drift, NO_EVENT_NOTE};
+pub use drift::{audit_findings, drift, NO_EVENT_NOTE};
 pub use forwarding::{canary_unwritable, forwarding_missing};
 pub use governance::{account_left_governance, left_governance_summary};
 pub use held::{enforcement_held, Held, MAX_HELD};
@@ -192,7 +192,8 @@ pub struct DriftFacts {
 /// How an outcome is alerted: per account or per region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Per {
-    /// Vend, join or move: one summary per account, when this run wrote.
+    /// Vend, join or move: one summary per account, when this run wrote;
+    /// its audit findings in one `drift_detected` listing them.
     Account,
     /// A document edit: one alert per reverted region, tampering counted.
     /// (A sweep sends one `sweep_summary` instead: see `summary.rs`.)
@@ -236,12 +237,18 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     let Some(user) = report.desired_user.as_deref() else {
         return alerts;
     };
+    // A run about the account tells its audit findings in one alert, as a
+    // sweep counts them in one summary; an edit event, its region's.
+    let mut findings = Vec::new();
     for o in &report.regions {
-        let user = o.user(user);
-        if let Some(facts) = drift_told(o, user, per, f) {
-            alerts.push(drift(&report.account, user, o, t, f.at, facts));
+        let doc_user = o.user(user);
+        match drift_told(o, doc_user, per, f) {
+            Some(facts) if facts.audit && per == Per::Account => findings.push(o),
+            Some(facts) => alerts.push(drift(&report.account, doc_user, o, t, f.at, facts)),
+            None => {}
         }
     }
+    alerts.extend(audit_findings(&report.account, user, &findings, t, f.at));
     if alerts.is_empty() && per == Per::Account && configured(report) {
         alerts.push(account_configured(
             &report.account,

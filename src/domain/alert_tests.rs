@@ -294,3 +294,235 @@ mod documents {
         );
     }
 }
+
+/// Issue 51: a run about the account (a vend, a move, a member-stack
+/// update) tells its audit findings in one `drift_detected` listing them,
+/// as a sweep counts them in one summary; an edit event tells its region.
+mod audit {
+    use super::*;
+    use crate::domain::outcome::RegionOutcome;
+    use crate::domain::policy::Mode;
+    use crate::domain::preferences::RunAs;
+    use crate::domain::trigger::{Actor, TriggerKind};
+
+    const ACCOUNT: &str = "111122223333";
+
+    fn trigger(kind: TriggerKind, region: Option<&str>) -> Trigger {
+        Trigger {
+            kind,
+            account: Some(ACCOUNT.into()),
+            region: region.map(str::to_string),
+            actor: Some(Actor {
+                arn: "arn:aws:iam::111122223333:role/Admin".into(),
+                ..Default::default()
+            }),
+            event_id: "e-1".into(),
+            source: "aws.organizations".into(),
+            event_name: Some("CreateAccountResult".into()),
+            reason: "test".into(),
+            context: Default::default(),
+        }
+    }
+
+    /// An audit row: a fresh account's missing document, or one holding `user`.
+    fn seen(region: &str, document: Option<&str>, user: Option<&str>) -> RegionOutcome {
+        let row = RegionOutcome {
+            before: user.map(|u| RunAs {
+                enabled: Some(Value::Bool(true)),
+                user: Some(Value::String(u.into())),
+            }),
+            mode: Some(Mode::Audit),
+            ..RegionOutcome::skipped(region, Action::WouldChange, None)
+        };
+        match document {
+            Some(d) => row.for_document(d, "admin"),
+            None => row,
+        }
+    }
+
+    fn report(user: &str, regions: Vec<RegionOutcome>) -> AccountReport {
+        AccountReport {
+            account: ACCOUNT.into(),
+            name: None,
+            ou_path: None,
+            desired_user: Some(user.into()),
+            rule: None,
+            role: None,
+            packed_policy_size: None,
+            mode: Some(Mode::Audit),
+            left_governance: None,
+            regions,
+            alerts_lost: 0,
+        }
+    }
+
+    fn decided(r: &AccountReport, per: Per, t: &Trigger, new: &HashSet<String>) -> Vec<Alert> {
+        let reverts = HashMap::new();
+        let facts = Facts {
+            trigger: t,
+            expected_editor: false,
+            reverts_last_hour: &reverts,
+            new_drift: new,
+            new_missing: &HashSet::new(),
+            at: "2026-11-22T00:00:00Z",
+        };
+        decide(r, per, &facts)
+    }
+
+    fn regions(n: usize) -> Vec<RegionOutcome> {
+        (0..n)
+            .map(|i| seen(&format!("r-{i:02}"), None, None))
+            .collect()
+    }
+
+    fn slots(rows: &[RegionOutcome]) -> HashSet<String> {
+        rows.iter().map(RegionOutcome::slot).collect()
+    }
+
+    /// (why, rows, slots first seen now, per, alerts: kind and region, findings)
+    #[test]
+    fn one_finding_per_account_for_a_run_about_the_account() {
+        let vend = trigger(TriggerKind::AccountVended, None);
+        let edit = trigger(TriggerKind::DocumentChanged, Some("r-00"));
+        let seventeen = regions(17);
+        let two_docs = vec![
+            seen("r-00", None, None),
+            seen("r-00", Some("SSMRunAs-Admin"), Some("root")),
+        ];
+        type Case<'a> = (
+            &'a str,
+            &'a Trigger,
+            Vec<RegionOutcome>,
+            HashSet<String>,
+            Per,
+            Vec<(&'a str, Option<&'a str>, u64)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "a fresh account's 17 untouched regions: one finding",
+                &vend,
+                seventeen.clone(),
+                slots(&seventeen),
+                Per::Account,
+                vec![("drift_detected", None, 17)],
+            ),
+            (
+                "already told (a second path of the vend): quiet",
+                &vend,
+                seventeen.clone(),
+                HashSet::new(),
+                Per::Account,
+                vec![],
+            ),
+            (
+                "only one region is news: that region, as ever",
+                &vend,
+                seventeen.clone(),
+                HashSet::from(["r-03".to_string()]),
+                Per::Account,
+                vec![("drift_detected", Some("r-03"), 0)],
+            ),
+            (
+                "two documents of one region: one finding there",
+                &vend,
+                two_docs.clone(),
+                slots(&two_docs),
+                Per::Account,
+                vec![("drift_detected", Some("r-00"), 2)],
+            ),
+            (
+                "an edit event tells its region",
+                &edit,
+                regions(1),
+                slots(&regions(1)),
+                Per::Region,
+                vec![("drift_detected", Some("r-00"), 0)],
+            ),
+        ];
+        for (why, t, rows, new, per, want) in cases {
+            let got: Vec<(String, Option<String>, u64)> =
+                decided(&report("ops", rows), per, t, &new)
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.kind.as_str().to_string(),
+                            a.body["region"].as_str().map(str::to_string),
+                            a.body["findings"].as_u64().unwrap_or(0),
+                        )
+                    })
+                    .collect();
+            let want: Vec<(String, Option<String>, u64)> = want
+                .into_iter()
+                .map(|(k, r, n)| (k.to_string(), r.map(str::to_string), n))
+                .collect();
+            assert_eq!(got, want, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_account_finding_lists_each_region_and_is_its_own_alert() {
+        let t = trigger(TriggerKind::AccountVended, None);
+        let rows = regions(17);
+        let a = decided(
+            &report("ops", rows.clone()),
+            Per::Account,
+            &t,
+            &slots(&rows),
+        );
+        let [a] = a.as_slice() else { panic!("{a:#?}") };
+        assert_eq!(
+            (a.kind, a.severity),
+            (Kind::DriftDetected, Severity::Warning)
+        );
+        assert_eq!(a.account, ACCOUNT);
+        let listed = a.body["regions"].as_array().unwrap();
+        assert_eq!(listed.len(), 17);
+        assert_eq!(listed[0]["region"], "r-00");
+        assert_eq!(listed[0]["before"], Value::Null, "no document yet");
+        assert_eq!(listed[0]["desired_user"], "ops");
+        assert_eq!(a.body["found_by"], "account_vended");
+        assert!(
+            a.subject
+                .contains("in 111122223333 in 17 regions (want ops)"),
+            "{}",
+            a.subject
+        );
+        // One id per run and account, never a region's.
+        assert_eq!(a.alert_id, alert_id(&t, Kind::DriftDetected, ACCOUNT, None));
+        assert_ne!(
+            a.alert_id,
+            alert_id(&t, Kind::DriftDetected, ACCOUNT, Some("r-00"))
+        );
+        // A failure elsewhere adds to it, never replaces it.
+        let mut with_failure = rows.clone();
+        with_failure.push(RegionOutcome::failed("r-99", "AccessDenied", "no".into()));
+        let kinds: Vec<&str> = decided(
+            &report("ops", with_failure),
+            Per::Account,
+            &t,
+            &slots(&rows),
+        )
+        .iter()
+        .map(|a| a.kind.as_str())
+        .collect();
+        assert_eq!(kinds, ["remediation_failed", "drift_detected"]);
+    }
+
+    #[test]
+    fn hostile_findings_stay_bounded_and_inert() {
+        let t = trigger(TriggerKind::MemberStackLanded, None);
+        let rows = regions(300);
+        let user = "ops\nSubject: fake\u{202e}";
+        let a = decided(&report(user, rows.clone()), Per::Account, &t, &slots(&rows));
+        let [a] = a.as_slice() else { panic!("{a:#?}") };
+        assert_eq!(a.body["findings"], 300);
+        assert_eq!(a.body["regions"].as_array().unwrap().len(), 50);
+        assert_eq!(a.body["regions_more"], 250);
+        assert!(
+            !a.subject.contains('\n') && a.subject.is_ascii() && a.subject.len() < 100,
+            "{}",
+            a.subject
+        );
+        assert!(a.subject.contains("member-stack update"), "{}", a.subject);
+    }
+}

@@ -269,6 +269,7 @@ fn degraded_alert(t: &Trigger) -> Alert {
         governed: 40,
         policy: "p".into(),
         at: "2026-11-20T00:00:00Z".into(),
+        not_governed: None,
     };
     let seen = crate::domain::degraded::Seen {
         accounts: 42,

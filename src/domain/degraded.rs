@@ -4,9 +4,18 @@
 //!   governed (active ones it failed to reach, or ones whose standing in
 //!   Organizations could not be read), or
 //! - it governed fewer than half of the accounts the last recorded whole
-//!   sweep governed, when that sweep governed at least [`MIN_BASELINE`] and
-//!   the policy's governance (its fingerprint: scope, exemptions, rules)
-//!   has not changed since.
+//!   sweep governed, less those that left governance since, when that
+//!   comes to at least [`MIN_BASELINE`] and the policy's governance (its
+//!   fingerprint: scope, exemptions, rules) has not changed since.
+//!
+//! Accounts that left governance under an unchanged policy were moved into
+//! an exempt OU or out of the scope; each was told on its own
+//! (`account_left_governance`). A sweep counts the accounts the policy does
+//! not govern (exempt or out of scope) and records the count: as many more
+//! than the last sweep's explain as large a drop, so a reorganisation that
+//! moves most accounts into an exempt OU is not degraded, while a drop
+//! beyond what left (accounts suspended, closed, vanished from the walk)
+//! still is.
 //!
 //! Either is one `sweep_degraded` alert, the `SweepDegraded` metric and a
 //! failed run: never a quiet success. The bound's second half is told once
@@ -27,6 +36,9 @@ pub struct Baseline {
     /// [`crate::domain::policy::Policy::governance_fingerprint`] then.
     pub policy: String,
     pub at: String,
+    /// Accounts it found the policy does not govern (exempt or out of
+    /// scope); `None` from a sweep older than this count.
+    pub not_governed: Option<usize>,
 }
 
 /// What this whole sweep governed.
@@ -59,13 +71,48 @@ pub struct Degraded {
     pub last_governed: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_at: Option<String>,
+    /// Accounts that left governance since the last sweep (more exempt or
+    /// out of scope than it found): the drop they explain is not degraded.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub departed: usize,
     /// One sentence: saw, expected.
     pub said: String,
 }
 
-/// Whether this sweep is degraded, given the last recorded one.
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Whether this sweep is degraded, given the last recorded one, knowing
+/// nothing of the accounts it found ungoverned (see [`explained`]).
 pub fn check(seen: Seen, policy: &str, last: Option<&Baseline>) -> Option<Degraded> {
-    let comparable = last.filter(|l| l.policy == policy && l.governed >= MIN_BASELINE);
+    explained(seen, None, policy, last)
+}
+
+/// Accounts that left governance between the last sweep and this one:
+/// how many more this sweep found exempt or out of scope (`not_governed`)
+/// than the last did. Zero when either count is unknown, or fewer now.
+pub fn departed(not_governed: Option<usize>, last: Option<&Baseline>) -> usize {
+    match (not_governed, last.and_then(|l| l.not_governed)) {
+        (Some(now), Some(then)) => now.saturating_sub(then),
+        _ => 0,
+    }
+}
+
+/// Whether this sweep is degraded, given the last recorded one and the
+/// accounts this sweep found the policy does not govern (exempt or out of
+/// scope): those that left since the last sweep explain as large a drop.
+pub fn explained(
+    seen: Seen,
+    not_governed: Option<usize>,
+    policy: &str,
+    last: Option<&Baseline>,
+) -> Option<Degraded> {
+    let departed = departed(not_governed, last);
+    // What the last sweep governed, less what left since.
+    let expected_now = last.map(|l| l.governed.saturating_sub(departed));
+    let comparable =
+        last.filter(|l| l.policy == policy && l.governed.saturating_sub(departed) >= MIN_BASELINE);
     let degraded = |why, said: String| Degraded {
         why,
         accounts: seen.accounts,
@@ -74,6 +121,7 @@ pub fn check(seen: Seen, policy: &str, last: Option<&Baseline>) -> Option<Degrad
         unreadable: seen.unreadable,
         last_governed: last.map(|l| l.governed),
         last_at: last.map(|l| l.at.clone()),
+        departed,
         said,
     };
     if seen.governed == 0 && seen.expected > 0 {
@@ -90,12 +138,20 @@ pub fn check(seen: Seen, policy: &str, last: Option<&Baseline>) -> Option<Degrad
         ));
     }
     let last = comparable?;
-    (seen.governed.saturating_mul(2) < last.governed).then(|| {
+    let expected_now = expected_now.unwrap_or(last.governed);
+    (seen.governed.saturating_mul(2) < expected_now).then(|| {
+        let of = match departed {
+            0 => format!("the {} the last sweep governed ({})", last.governed, last.at),
+            n => format!(
+                "the {expected_now} expected: the {} the last sweep governed ({}) less {n} that left governance since (exempt or out of scope now)",
+                last.governed, last.at
+            ),
+        };
         degraded(
             Why::FarFewer,
             format!(
-                "the sweep governed {} account(s), fewer than half of the {} the last sweep governed ({}), and the policy's scope, exemptions and rules did not change",
-                seen.governed, last.governed, last.at
+                "the sweep governed {} account(s), fewer than half of {of}, and the policy's scope, exemptions and rules did not change",
+                seen.governed
             ),
         )
     })
@@ -129,7 +185,149 @@ mod tests {
             governed,
             policy: policy.into(),
             at: "2026-11-20T00:00:00Z".into(),
+            not_governed: None,
         })
+    }
+
+    /// The last sweep governed `governed` and found `not_governed` exempt
+    /// or out of scope.
+    fn last_with(governed: usize, not_governed: Option<usize>) -> Option<Baseline> {
+        last(governed, "p").map(|l| Baseline { not_governed, ..l })
+    }
+
+    /// Departures explain a drop; what they do not explain is still told.
+    #[test]
+    fn departures_explain_a_drop_and_only_as_large_a_one() {
+        use Why::*;
+        // (name, seen, not governed now, last, want)
+        type Case = (
+            &'static str,
+            Seen,
+            Option<usize>,
+            Option<Baseline>,
+            Option<Why>,
+        );
+        let cases: &[Case] = &[
+            (
+                "a reorganisation moves 450 of 500 into an exempt OU",
+                seen(50, 50, 0),
+                Some(452),
+                last_with(500, Some(2)),
+                None,
+            ),
+            (
+                "every account moved into an exempt OU",
+                seen(0, 0, 0),
+                Some(500),
+                last_with(500, Some(0)),
+                None,
+            ),
+            (
+                "moved out of the scope (OU moves, the policy unchanged)",
+                seen(3, 3, 0),
+                Some(7),
+                last_with(13, Some(0)),
+                None,
+            ),
+            (
+                "8 of 20 left, 9 more vanished: the rest is told",
+                seen(3, 3, 0),
+                Some(8),
+                last_with(20, Some(0)),
+                Some(FarFewer),
+            ),
+            (
+                "no departure: as before",
+                seen(4, 4, 0),
+                Some(5),
+                last_with(10, Some(5)),
+                Some(FarFewer),
+            ),
+            (
+                "fewer ungoverned than before (accounts came back)",
+                seen(4, 4, 0),
+                Some(0),
+                last_with(10, Some(6)),
+                Some(FarFewer),
+            ),
+            (
+                "a last sweep older than the count: nothing explained",
+                seen(50, 50, 0),
+                Some(452),
+                last_with(500, None),
+                Some(FarFewer),
+            ),
+            (
+                "this sweep's count unknown: nothing explained",
+                seen(50, 50, 0),
+                None,
+                last_with(500, Some(2)),
+                Some(FarFewer),
+            ),
+            (
+                "what stays is below the smallest comparable",
+                seen(0, 0, 0),
+                Some(8),
+                last_with(10, Some(0)),
+                None,
+            ),
+            (
+                "departures never explain none governed that should be",
+                seen(0, 5, 0),
+                Some(400),
+                last_with(500, Some(0)),
+                Some(NoneGoverned),
+            ),
+            (
+                "hostile counts: more departures than were governed",
+                seen(0, 0, 0),
+                Some(usize::MAX),
+                last_with(10, Some(0)),
+                None,
+            ),
+            (
+                "hostile counts: a last count beyond this one",
+                seen(2, 2, 0),
+                Some(0),
+                last_with(10, Some(usize::MAX)),
+                Some(FarFewer),
+            ),
+        ];
+        for (name, s, now, l, want) in cases {
+            let got = explained(*s, *now, "p", l.as_ref());
+            assert_eq!(got.as_ref().map(|d| d.why), *want, "{name}");
+        }
+        // Under another policy a drop is never degraded, departures or not.
+        let other = last(500, "q").map(|l| Baseline {
+            not_governed: Some(0),
+            ..l
+        });
+        assert_eq!(explained(seen(1, 1, 0), Some(3), "p", other.as_ref()), None);
+        // `check` knows no departures.
+        assert_eq!(
+            check(seen(50, 50, 0), "p", last_with(500, Some(2)).as_ref()).map(|d| d.why),
+            Some(FarFewer)
+        );
+    }
+
+    #[test]
+    fn a_partly_explained_drop_says_what_left_and_what_was_expected() {
+        let d = explained(seen(3, 3, 0), Some(8), "p", last_with(20, Some(0)).as_ref()).unwrap();
+        assert_eq!(d.departed, 8);
+        assert!(
+            d.said.contains("fewer than half of the 12 expected")
+                && d.said.contains("the 20 the last sweep governed")
+                && d.said.contains("less 8 that left governance since"),
+            "{}",
+            d.said
+        );
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["departed"], 8);
+        let plain = check(seen(3, 3, 0), "p", last(10, "p").as_ref()).unwrap();
+        assert!(serde_json::to_value(&plain)
+            .unwrap()
+            .get("departed")
+            .is_none());
     }
 
     #[test]

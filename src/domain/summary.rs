@@ -71,6 +71,9 @@ pub struct Tally {
     /// Accounts outside the policy's `[scope]` (never entered).
     #[serde(default)]
     pub out_of_scope: usize,
+    /// Accounts the policy exempts (`[exempt]`: never entered).
+    #[serde(default)]
+    pub exempt: usize,
     /// `enforce-when-ready` rows the check's verdict kept in audit.
     #[serde(default)]
     pub held: usize,
@@ -161,13 +164,9 @@ impl Tally {
         let new_drift = news;
         self.accounts += 1;
         self.count_governed(report);
-        if report
-            .regions
-            .iter()
-            .any(|o| o.action == Action::OutOfScope)
-        {
-            self.out_of_scope += 1;
-        }
+        let any = |a: Action| report.regions.iter().any(|o| o.action == a);
+        self.out_of_scope += usize::from(any(Action::OutOfScope));
+        self.exempt += usize::from(any(Action::Excluded));
         self.add_departure(report);
         for o in &report.regions {
             // One per account-region: a `[[document]]`'s row and the
@@ -252,6 +251,7 @@ impl Tally {
             *self.modes.entry(k).or_default() += v;
         }
         self.out_of_scope += other.out_of_scope;
+        self.exempt += other.exempt;
         self.held += other.held;
         self.policy.merge(other.policy);
         self.governed += other.governed;

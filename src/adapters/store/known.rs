@@ -153,6 +153,7 @@ impl StateStore {
             .item("trigger_id", s(trigger_id))
             .item("account_regions", count(done.account_regions))
             .item("out_of_scope", count(done.out_of_scope))
+            .item("exempt", count(done.exempt))
             .item("governed", count(done.governed))
             .item("policy", s(&done.policy))
             .send()
@@ -181,6 +182,7 @@ impl StateStore {
             Some(LastSweep {
                 at: get_s(i, "at")?,
                 out_of_scope: count(i, "out_of_scope"),
+                exempt: count(i, "exempt"),
                 governed: count(i, "governed"),
                 policy: get_s(i, "policy"),
             })
@@ -215,6 +217,8 @@ pub struct LastSweep {
     pub at: String,
     /// `None` from a sweep older than scopes.
     pub out_of_scope: Option<usize>,
+    /// Accounts the policy exempts; `None` from a sweep older than this count.
+    pub exempt: Option<usize>,
     /// Accounts it governed and the policy's governance fingerprint; `None`
     /// from a sweep older than the sweep's check of itself.
     pub governed: Option<usize>,
@@ -228,6 +232,10 @@ impl LastSweep {
             governed: self.governed?,
             policy: self.policy.clone()?,
             at: self.at.clone(),
+            not_governed: self
+                .out_of_scope
+                .zip(self.exempt)
+                .map(|(o, e)| o.saturating_add(e)),
         })
     }
 }
@@ -237,6 +245,10 @@ impl LastSweep {
 pub struct SweepDone {
     pub account_regions: usize,
     pub out_of_scope: usize,
+    /// Accounts the policy exempts (`[exempt]`): with `out_of_scope`, the
+    /// accounts it does not govern, whose growth explains a drop in those
+    /// governed (see [`crate::domain::degraded::departed`]).
+    pub exempt: usize,
     /// Accounts governed, as the next sweep compares (see
     /// [`crate::domain::degraded::recorded`]).
     pub governed: usize,

@@ -20,10 +20,12 @@ pub fn sweep_degraded(d: &Degraded, trigger: &Trigger, at: &str) -> Alert {
     m.insert("unreadable".into(), json!(d.unreadable));
     m.insert("last_governed".into(), json!(d.last_governed));
     m.insert("last_at".into(), json!(d.last_at));
+    // Accounts that left governance since (exempt or out of scope now).
+    m.insert("departed".into(), json!(d.departed));
     m.insert(
         "bound".into(),
         json!(format!(
-            "no account governed while accounts in scope should be; or fewer than half of the last sweep's governed accounts (when it governed at least {}) with the policy's scope, exemptions and rules unchanged",
+            "no account governed while accounts in scope should be; or fewer than half of the last sweep's governed accounts less those that left governance since (when that is at least {}) with the policy's scope, exemptions and rules unchanged",
             crate::domain::degraded::MIN_BASELINE
         )),
     );

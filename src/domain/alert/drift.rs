@@ -68,6 +68,81 @@ pub fn drift(
     Alert::new(kind, severity, account, &subject, Value::Object(m))
 }
 
+/// Audit findings of one account's run that is about the account (a vend,
+/// a move, a member-stack update, a baseline: not one region's edit event):
+/// one `drift_detected` listing each finding (region, document, before,
+/// want), as a sweep counts them in one summary, never one alert per
+/// region. One finding alone is told as [`drift`] tells it. `rows` are the
+/// account's rows told as audit findings; `user` the account's user.
+pub fn audit_findings(
+    account: &str,
+    user: &str,
+    rows: &[&RegionOutcome],
+    trigger: &Trigger,
+    at: &str,
+) -> Option<Alert> {
+    let facts = DriftFacts {
+        audit: true,
+        ..DriftFacts::default()
+    };
+    match rows {
+        [] => return None,
+        [only] => return Some(drift(account, only.user(user), only, trigger, at, facts)),
+        _ => {}
+    }
+    let (kind, severity) = (Kind::DriftDetected, Severity::Warning);
+    let mut m = base(kind, severity, account, trigger, at);
+    let regions: std::collections::BTreeSet<&str> =
+        rows.iter().map(|o| o.region.as_str()).collect();
+    if let [only] = regions.iter().collect::<Vec<_>>().as_slice() {
+        m.insert("region".into(), json!(only));
+    }
+    m.insert("desired_user".into(), json!(user));
+    m.insert("findings".into(), json!(rows.len()));
+    m.insert(
+        "regions".into(),
+        rows.iter().map(|o| finding(o, user)).collect(),
+    );
+    m.insert("found_by".into(), json!(trigger.kind.as_str()));
+    m.insert("event_name".into(), json!(trigger.event_name));
+    m.insert("event_time".into(), json!(trigger.context.event_time));
+    let changed = rows
+        .iter()
+        .any(|o| o.change == Some(crate::domain::outcome::Change::Document));
+    if changed && trigger.kind != TriggerKind::DocumentChanged {
+        m.insert("note".into(), json!(NO_EVENT_NOTE));
+    }
+    let place = match regions.len() {
+        1 => format!("{} ({} documents)", rows[0].region, rows.len()),
+        n => format!("{n} regions"),
+    };
+    let found = found_by_words(trigger).unwrap_or("an edit event");
+    let subject = format!(
+        "runas-guard audit: {found} found RunAs wrong in {account} in {place} (want {})",
+        subject_value(user)
+    );
+    Some(Alert::new(
+        kind,
+        severity,
+        account,
+        &subject,
+        Value::Object(m),
+    ))
+}
+
+/// One finding of [`audit_findings`]: where, what was there, what is wanted.
+fn finding(o: &RegionOutcome, account_user: &str) -> Value {
+    let mut e = json!({
+        "region": o.region, "document": o.document_name(), "before": o.before,
+        "desired_user": o.user(account_user), "action": o.action, "mode": o.mode,
+        "versions_before": o.versions_before, "version_after": o.version_after,
+    });
+    if let Some(held) = &o.held {
+        e["held"] = json!(held);
+    }
+    e
+}
+
 /// Kind, severity and subject of a drift alert. A sweep has nobody to blame,
 /// and an expected editor is never counted as tampering.
 fn drift_headline(

@@ -97,6 +97,12 @@ pub(super) fn degraded_description(b: &serde_json::Value) -> String {
             code(&text(&b["last_at"]))
         ));
     }
+    if b["departed"].as_u64().unwrap_or(0) > 0 {
+        lines.push(format!(
+            "*Left governance since:* {} accounts (exempt or out of scope now)",
+            code(&text(&b["departed"]))
+        ));
+    }
     lines.join("\n")
 }
 

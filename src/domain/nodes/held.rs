@@ -1,8 +1,10 @@
 //! `enforce-when-ready` held too long (pure): what keeps one document held
 //! (the check's verdict and each blocking node with its reason), and
 //! whether a sweep tells it now. A document held at least the policy's
-//! `[nodes] held_alert_after` is told once, and again only when what keeps
-//! it held changes; released, it starts over.
+//! `[nodes] held_alert_after` is told once, and again only when the
+//! verdict or its reasons change, never when only which nodes block (their
+//! ids, their count) changes: that is ordinary fleet churn. Released, it
+//! starts over.
 //!
 //! The state item keeps since when the document is held (`held_since`, set
 //! by the first record that holds it, kept while it stays held, removed when
@@ -149,19 +151,17 @@ impl Blocking {
         self
     }
 
-    /// What "the same verdict" means: the verdict, the reasons, and the
-    /// nodes listed with theirs. Counts are left out, so a fleet that only
-    /// grows or shrinks is not news again; a node that joins the blockers
-    /// (or a new reason) is.
+    /// What "the same verdict" means: the verdict and the set of reasons
+    /// that keep the document held (`user_missing`, `timed_out`, ...).
+    /// Which nodes block, and how many, are left out: a fleet whose nodes
+    /// are replaced, or that grows or shrinks, is not news again (the node
+    /// whose check times out today is another instance than yesterday's);
+    /// a new verdict or a new reason is. A verdict without nodes
+    /// (`no_result_yet`, `other_user`) is told by its words.
     pub fn fingerprint(&self) -> String {
         let mut parts = vec![self.verdict.to_string()];
         parts.extend(self.reasons.keys().map(|r| format!("reason:{r}")));
-        parts.extend(
-            self.nodes
-                .iter()
-                .map(|n| format!("node:{}:{}", n.node, n.reason)),
-        );
-        if self.nodes.is_empty() && self.reasons.is_empty() {
+        if self.reasons.is_empty() {
             parts.push(self.describe.clone());
         }
         let refs: Vec<&str> = parts.iter().map(String::as_str).collect();

@@ -43,9 +43,11 @@ fn recorded(since: Option<i64>, told: Option<&Blocking>) -> Recorded {
 fn told_once_past_the_bound_and_again_only_for_another_verdict() {
     let one = timed_out(&["i-1"]);
     let two = timed_out(&["i-1", "i-2"]);
+    let churned = timed_out(&["i-7"]);
     let refused = Blocking::of(Some(&found(&["i-1"], &[])), "ops");
+    let both = Blocking::of(Some(&found(&["i-2"], &["i-1"])), "ops");
     type Case<'a> = (&'a str, Recorded, Option<&'a Blocking>, i64, bool);
-    let cases: [Case<'_>; 12] = [
+    let cases: [Case<'_>; 14] = [
         ("not held", recorded(Some(T), None), None, T + 48 * H, false),
         (
             "first seen held: no since yet",
@@ -90,23 +92,37 @@ fn told_once_past_the_bound_and_again_only_for_another_verdict() {
             false,
         ),
         (
-            "another node blocks too",
+            "another node blocks too, for the same reason: fleet churn",
             recorded(Some(T), Some(&one)),
             Some(&two),
             T + 90 * H,
-            true,
+            false,
         ),
         (
-            "another reason",
+            "only the blocking node's id changed: fleet churn",
+            recorded(Some(T), Some(&one)),
+            Some(&churned),
+            T + 90 * H,
+            false,
+        ),
+        (
+            "another verdict (would refuse)",
             recorded(Some(T), Some(&one)),
             Some(&refused),
             T + 90 * H,
             true,
         ),
         (
+            "a reason joins the one told",
+            recorded(Some(T), Some(&one)),
+            Some(&both),
+            T + 90 * H,
+            true,
+        ),
+        (
             "changed but within the bound",
             recorded(Some(T), Some(&one)),
-            Some(&two),
+            Some(&refused),
             T + H,
             false,
         ),
@@ -140,22 +156,25 @@ fn told_once_past_the_bound_and_again_only_for_another_verdict() {
 }
 
 /// Sweeps one after another, each recording as `store::update` does: told
-/// once, quiet while the verdict stays, told on a new one, and after a
-/// release and a new hold, quiet within the bound and told again past it.
+/// once, quiet while the verdict stays (whichever nodes block), told on a
+/// new reason, and after a release and a new hold, quiet within the bound
+/// and told again past it.
 #[test]
 fn a_hold_released_then_held_again_is_told_again() {
     let one = timed_out(&["i-1"]);
-    let two = timed_out(&["i-1", "i-2"]);
-    let sweeps: [(i64, Option<&Blocking>, bool); 9] = [
+    let churned = timed_out(&["i-2", "i-3"]);
+    let two = Blocking::of(Some(&found(&["i-2"], &["i-1"])), "ops");
+    let sweeps: [(i64, Option<&Blocking>, bool); 10] = [
         (0, Some(&one), false),
         (12 * H, Some(&one), false),
         (24 * H, Some(&one), true),
-        (30 * H, Some(&one), false),
+        (30 * H, Some(&churned), false),
         (36 * H, Some(&two), true),
         (42 * H, None, false),
         (48 * H, Some(&two), false),
         (60 * H, Some(&two), false),
         (72 * H, Some(&two), true),
+        (78 * H, Some(&two), false),
     ];
     let mut row = Recorded::default();
     for (i, (at, held, want)) in sweeps.into_iter().enumerate() {
@@ -218,7 +237,9 @@ fn verdicts_without_nodes_still_differ() {
     assert!(other.describe.contains("not this document's user admin"));
     let twice = Blocking::of(None, "ops");
     assert_eq!(none.fingerprint(), twice.fingerprint());
-    let all: Vec<String> = [none, other, timed_out(&["i-1"]), timed_out(&["i-2"])]
+    let refused = Blocking::of(Some(&found(&["i-1"], &[])), "ops");
+    let other_admin = Blocking::of(Some(&found(&[], &[])), "root");
+    let all: Vec<String> = [none, other, other_admin, timed_out(&["i-1"]), refused]
         .iter()
         .map(Blocking::fingerprint)
         .collect();
@@ -227,13 +248,47 @@ fn verdicts_without_nodes_still_differ() {
             assert_ne!(a, b);
         }
     }
-    // Counts alone are not another verdict.
+}
+
+/// Ordinary fleet churn is not another verdict: other node ids (hostile
+/// ones too), more or fewer nodes, names read or not; another reason is.
+#[test]
+fn node_ids_and_counts_alone_are_not_another_verdict() {
+    let told = timed_out(&["i-1"]).fingerprint();
     let mut more = found(&[], &["i-1"]);
     more.not_run.add(Reason::TimedOut, 7);
-    assert_eq!(
-        Blocking::of(Some(&more), "ops").fingerprint(),
-        timed_out(&["i-1"]).fingerprint()
-    );
+    let long = "i-".to_string() + &"f".repeat(10_000);
+    let same: [(&str, Blocking); 6] = [
+        ("another node", timed_out(&["i-2"])),
+        ("more nodes", timed_out(&["i-2", "i-3", "i-4"])),
+        ("counts only", Blocking::of(Some(&more), "ops")),
+        ("a hostile id", timed_out(&["i-x\nSubject: fake\u{202e}"])),
+        ("a very long id", timed_out(&[long.as_str()])),
+        ("none named", {
+            let mut r = found(&[], &[]);
+            r.not_run.add(Reason::TimedOut, 3);
+            Blocking::of(Some(&r), "ops")
+        }),
+    ];
+    for (why, b) in same {
+        assert_eq!(b.fingerprint(), told, "{why}");
+    }
+    let mut undelivered = found(&[], &["i-1"]);
+    undelivered.not_run.add(Reason::Undeliverable, 1);
+    let news: [(&str, Blocking); 3] = [
+        (
+            "a node lacks the user",
+            Blocking::of(Some(&found(&["i-1"], &["i-2"])), "ops"),
+        ),
+        (
+            "another reason joins",
+            Blocking::of(Some(&undelivered), "ops"),
+        ),
+        ("no result at all", Blocking::of(None, "ops")),
+    ];
+    for (why, b) in news {
+        assert_ne!(b.fingerprint(), told, "{why}");
+    }
 }
 
 #[test]
@@ -284,7 +339,8 @@ fn nodes_counted_but_not_named_are_named_when_read() {
         ]
     );
     assert_eq!(named.more, 0);
-    // Which nodes are named is part of the verdict.
-    assert_ne!(named.fingerprint(), b.fingerprint());
-    assert_ne!(named.fingerprint(), b.named(&read[..1]).fingerprint());
+    // Which nodes are named is not part of the verdict: whether a hold is
+    // news never waits for (or depends on) reading them.
+    assert_eq!(named.fingerprint(), b.fingerprint());
+    assert_eq!(named.fingerprint(), b.named(&read[..1]).fingerprint());
 }

@@ -42,14 +42,14 @@ pub(super) async fn held_too_long(
         }
         let check = check_row(report, &o.region);
         let user = o.user(account_user);
-        let Some(blocking) = judged(svc, session, report, check, user, &recorded).await else {
-            continue;
-        };
-        if !tell(&recorded, Some(&blocking), now_ms, bound)
-            || !claimed(svc, job, report, &slot, &since, &blocking).await
+        let verdict = Blocking::of(check.and_then(|c| c.nodes.as_ref()), user);
+        // Whether it is news needs no node named; the alert names them.
+        if !tell(&recorded, Some(&verdict), now_ms, bound)
+            || !claimed(svc, job, report, &slot, &since, &verdict).await
         {
             continue;
         }
+        let blocking = named(svc, session, report, check, verdict).await;
         tracing::warn!(outcome = "enforcement_held", account = %report.account, slot, since, verdict = blocking.verdict, "held past the bound");
         told.push(Held {
             row: o,
@@ -67,38 +67,37 @@ pub(super) async fn held_too_long(
     enforcement_held(&report.account, &told, bound_ms, &job.trigger, &at)
 }
 
-/// What keeps the document held, each node named: those the check only
-/// counted (timed out, not delivered) are read by id. `None` when they
-/// cannot be read and the hold was told before: whether the verdict
-/// changed cannot be said, and a half-read one is no reason to repeat it.
-async fn judged(
+/// A hold this run tells, each node named: those the check only counted
+/// (timed out, not delivered) are read by id. Nodes that cannot be read by
+/// id stay counted: which nodes block is not part of the verdict
+/// ([`Blocking::fingerprint`]), so a hold already told is never read again.
+async fn named(
     svc: &Services,
     session: Option<&MemberSession>,
     report: &AccountReport,
     check: Option<&RegionOutcome>,
-    user: &str,
-    recorded: &Recorded,
-) -> Option<Blocking> {
-    let found = check.and_then(|c| c.nodes.as_ref());
-    let blocking = Blocking::of(found, user);
-    let (Some(session), Some(found), Some(document), true) = (
+    blocking: Blocking,
+) -> Blocking {
+    let (Some(session), Some(check), Some(document), true) = (
         session,
-        found,
+        check,
         svc.policy.check_document.as_deref(),
         blocking.unnamed(),
     ) else {
-        return Some(blocking);
+        return blocking;
     };
-    let region = &check?.region;
+    let (Some(found), region) = (check.nodes.as_ref(), &check.region) else {
+        return blocking;
+    };
     let store = AssociationStore::new(session.ssm(region), &report.account, region, document);
     match store
         .not_run_nodes(&found.association_id, MAX_BLOCKING)
         .await
     {
-        Ok(read) => Some(blocking.named(&read)),
+        Ok(read) => blocking.named(&read),
         Err(e) => {
             tracing::warn!(account = %report.account, region, error_code = %e.code, error = %e, "the nodes the check could not run on are not named");
-            recorded.told.is_none().then_some(blocking)
+            blocking
         }
     }
 }

@@ -114,10 +114,13 @@ async fn checked(
         expected: tally.expected,
         unreadable: tally.unreadable,
     };
-    let degraded = crate::domain::degraded::check(seen, &policy, last.as_ref());
+    // Accounts that left governance since the last sweep explain a drop.
+    let not_governed = Some(tally.out_of_scope + tally.exempt);
+    let degraded = crate::domain::degraded::explained(seen, not_governed, &policy, last.as_ref());
     let done = SweepDone {
         account_regions: tally.account_regions,
         out_of_scope: tally.out_of_scope,
+        exempt: tally.exempt,
         governed: crate::domain::degraded::recorded(
             seen,
             degraded.is_some(),
@@ -130,7 +133,7 @@ async fn checked(
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
     }
     let degraded = degraded?;
-    tracing::error!(outcome = "sweep_degraded", governed = degraded.governed, expected = degraded.expected, last_governed = ?degraded.last_governed, said = %degraded.said, "sweep degraded");
+    tracing::error!(outcome = "sweep_degraded", governed = degraded.governed, expected = degraded.expected, last_governed = ?degraded.last_governed, departed = degraded.departed, said = %degraded.said, "sweep degraded");
     let alert = crate::domain::alert::sweep_degraded(
         &degraded,
         trigger,
