@@ -90,7 +90,15 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
     expected.sort();
     assert_eq!(reported, expected, "{missing:#?}");
     let m = &missing[0]["message"];
+    // Enforce mode: Run As is on there, every session on those nodes is
+    // refused now: an error, worded as such.
     assert_eq!(m["severity"], "error");
+    assert_eq!(
+        (m["sessions_refused"].as_bool(), m["mode"].as_str()),
+        (Some(true), Some("enforce")),
+        "{m:#}"
+    );
+    assert_eq!(missing[0]["attributes"]["severity"]["Value"], "error");
     assert_eq!(m["user"], "ssm-ops");
     assert_eq!(
         (m["nodes_checked"].as_u64(), m["nodes_missing"].as_u64()),
