@@ -38,6 +38,18 @@ pub fn refused(now: RunAsNow, mode: Option<Mode>, held: bool) -> bool {
     now == RunAsNow::On || enforcing
 }
 
+/// `doctor --account`, between runs: whether sessions are refused on the
+/// nodes of a region where the check failed, from what its documents say
+/// now and the modes the policy gives the documents whose user the check
+/// looks up. A node that fails the check keeps an `enforce-when-ready`
+/// document held, so of the modes only `enforce` turns Run As on.
+pub fn refused_between_runs(now: RunAsNow, modes: &[Mode]) -> bool {
+    now == RunAsNow::On
+        || modes
+            .iter()
+            .any(|m| refused(now, Some(*m), *m == Mode::EnforceWhenReady))
+}
+
 /// One region's answer, with what the alert carries beside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {
@@ -66,27 +78,29 @@ fn run_as_now(o: &RegionOutcome, user: &str) -> Option<RunAsNow> {
     }
 }
 
+/// Whether one document row refuses sessions on nodes lacking `user`. A
+/// `[[document]]` of another user looks that user up, not this one.
+fn row_refuses(o: &RegionOutcome, user: &str) -> bool {
+    if o.desired_user.as_deref().is_some_and(|u| u != user) {
+        return false;
+    }
+    run_as_now(o, user).is_some_and(|now| refused(now, o.mode, o.held.is_some()))
+}
+
 /// Whether sessions are refused in `region` on nodes lacking `user`, from
 /// the run's document rows there (the check's own row is not one). A
-/// region with no document row to judge refuses: better an `error` that
-/// turns out early than a `warning` about sessions already refused.
+/// region with no document row refuses: better an `error` that turns out
+/// early than a `warning` about sessions already refused.
 pub fn of_region(rows: &[RegionOutcome], region: &str, user: &str) -> Refusal {
     let documents: Vec<&RegionOutcome> = rows
         .iter()
         .filter(|o| o.region == region && o.nodes.is_none())
         .collect();
-    let judged: Vec<(&RegionOutcome, RunAsNow)> = documents
-        .iter()
-        .filter_map(|o| Some((*o, run_as_now(o, user)?)))
-        .collect();
     let shown = documents
         .iter()
         .find(|o| o.document.is_none())
         .or(documents.first());
-    let refused = judged.is_empty()
-        || judged
-            .iter()
-            .any(|(o, now)| refused(*now, o.mode, o.held.is_some()));
+    let refused = documents.is_empty() || documents.iter().any(|o| row_refuses(o, user));
     Refusal {
         refused,
         mode: shown.and_then(|o| o.mode),
@@ -239,13 +253,20 @@ mod tests {
                 Some(Enforce),
                 false,
             ),
-            // a region disabled or waiting: nothing to judge, refused.
+            // a region disabled or waiting: no document of this run.
             (
-                vec![row(Action::RegionDisabled, None, Some(Audit), false)],
-                true,
-                Some(Audit),
+                vec![row(Action::RegionDisabled, None, Some(Enforce), false)],
+                false,
+                Some(Enforce),
                 false,
             ),
+            (
+                vec![row(Action::Pending, None, Some(Enforce), false)],
+                false,
+                Some(Enforce),
+                false,
+            ),
+            // no document row at all: nothing says Run As is off, refused.
             (vec![], true, None, false),
         ];
         for (rows, want, mode, held) in cases {
@@ -279,6 +300,49 @@ mod tests {
         let audit = row(Action::WouldChange, None, Some(Mode::Audit), false);
         let got = of_region(&[other, check, audit], "eu-west-1", "ops");
         assert_eq!((got.refused, got.mode), (false, Some(Mode::Audit)));
+    }
+
+    #[test]
+    fn a_named_document_of_another_user_refuses_nobody_for_lack_of_this_one() {
+        let other = RegionOutcome {
+            document: Some("SSMRunAs-Admin".into()),
+            desired_user: Some("admin".into()),
+            ..row(
+                Action::Updated,
+                run_as(Value::Bool(true), "admin"),
+                Some(Mode::Enforce),
+                false,
+            )
+        };
+        let shell = row(Action::WouldChange, None, Some(Mode::Audit), false);
+        let got = of_region(&[shell.clone(), other.clone()], "eu-west-1", "ops");
+        assert!(!got.refused, "{got:?}");
+        // Its own user's nodes would be: the same rows, looked up for admin.
+        let got = of_region(&[shell, other], "eu-west-1", "admin");
+        assert!(got.refused, "{got:?}");
+    }
+
+    #[test]
+    fn between_runs_only_run_as_on_or_enforce_refuses() {
+        use Mode::*;
+        use RunAsNow::*;
+        // (what the documents say now, the modes of the check user's documents, refused)
+        let cases: [(RunAsNow, &[Mode], bool); 10] = [
+            (On, &[Audit], true),
+            (On, &[], true),
+            (Off, &[Enforce], true),
+            (Unknown, &[Enforce], true),
+            (Off, &[Audit, Enforce], true),
+            (Off, &[Audit], false),
+            (Unknown, &[Audit], false),
+            // failing nodes hold enforce-when-ready.
+            (Off, &[EnforceWhenReady], false),
+            (Unknown, &[EnforceWhenReady, Audit], false),
+            (Off, &[], false),
+        ];
+        for (now, modes, want) in cases {
+            assert_eq!(refused_between_runs(now, modes), want, "{now:?} {modes:?}");
+        }
     }
 
     #[test]
