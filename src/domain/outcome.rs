@@ -130,6 +130,11 @@ pub struct RegionOutcome {
     /// `enforce-when-ready` and the check not ready: why it was not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// Held at least the policy's `[nodes] held_alert_after` (a sweep
+    /// judges it from the hold the table recorded): no longer a rollout's
+    /// expected state (`AccountRegionsHeldTooLong`, the `<fn>-held` alarm).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held_too_long: bool,
     /// What changed since the table last recorded this slot, when it is
     /// news ([`Change`]); absent on a first look and where nothing changed.
     #[serde(skip_serializing_if = "Option::is_none")]

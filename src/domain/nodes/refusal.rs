@@ -30,12 +30,19 @@ pub enum RunAsNow {
 /// next run, so it refuses too unless held; a row without a mode (a dead
 /// run's adopted write) counts as enforced, as everywhere else.
 pub fn refused(now: RunAsNow, mode: Option<Mode>, held: bool) -> bool {
-    let enforcing = match mode {
+    now == RunAsNow::On || enforcing(mode, held)
+}
+
+/// Whether the policy turns Run As on in a slot of `mode` now: `enforce`,
+/// or `enforce-when-ready` that the check's verdict does not hold; a slot
+/// without a mode counts as enforced. Audit and held slots are a rollout's,
+/// where findings are expected.
+pub fn enforcing(mode: Option<Mode>, held: bool) -> bool {
+    match mode {
         None | Some(Mode::Enforce) => true,
         Some(Mode::EnforceWhenReady) => !held,
         Some(Mode::Audit) => false,
-    };
-    now == RunAsNow::On || enforcing
+    }
 }
 
 /// `doctor --account`, between runs: whether sessions are refused on the
