@@ -94,6 +94,14 @@ impl Action {
             Action::Created | Action::Updated | Action::DefaultSwitched
         )
     }
+
+    /// Whether a row that ended so is logged at ERROR: only a failure, so
+    /// that an alarm on ERROR lines means act now. A row awaiting its
+    /// member stack (`pending`) is a vend in progress, expected until the
+    /// window closes, and is logged like any other outcome (INFO).
+    pub fn logs_as_error(self) -> bool {
+        self == Action::Failed
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -388,6 +396,17 @@ mod tests {
             }),
             ..RegionOutcome::skipped("eu-west-1", action, None)
         }
+    }
+
+    #[test]
+    fn only_a_failure_logs_at_error() {
+        for action in Action::ALL {
+            let error = action.logs_as_error();
+            assert_eq!(error, action == Action::Failed, "{action:?}");
+        }
+        // A vend in progress is expected, whatever it waits for.
+        assert!(!Action::Pending.logs_as_error());
+        assert!(!Action::Deferred.logs_as_error());
     }
 
     #[test]
