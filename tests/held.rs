@@ -37,9 +37,24 @@ fn held(alerts: &[Value]) -> Vec<&Value> {
     of_kind(alerts, "enforcement_held")
 }
 
-fn sweep(w: &World) {
+fn sweep(w: &World) -> Value {
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
+    out
+}
+
+/// The sweep's rows of `account` held at least the bound (what the
+/// `<fn>-held` alarm counts, as `AccountRegionsHeldTooLong`).
+fn held_too_long(out: &Value, account: &str) -> Vec<String> {
+    let rows = out["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["account"] == account)
+        .flat_map(|a| a["regions"].as_array().unwrap().iter());
+    rows.filter(|r| r["held_too_long"] == true)
+        .map(|r| r["region"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -77,7 +92,11 @@ async fn a_region_held_past_the_bound_is_told_once_and_again_only_for_another_ve
     // The control: held for two sweeps within the bound, nothing told.
     policy(&w, &sandbox, "1h");
     sweep(&w);
-    sweep(&w);
+    let out = sweep(&w);
+    assert!(
+        held_too_long(&out, &a).is_empty(),
+        "a rollout's wait: {out:#}"
+    );
     let item = w.state(&a, "us-east-1").await.unwrap();
     assert!(
         item["held"].contains("check could not run on 1 node"),
@@ -96,7 +115,8 @@ async fn a_region_held_past_the_bound_is_told_once_and_again_only_for_another_ve
     // node with its reason.
     policy(&w, &sandbox, "1s");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    sweep(&w);
+    let out = sweep(&w);
+    assert_eq!(held_too_long(&out, &a), ["us-east-1"], "{out:#}");
     let alerts = w.alerts().await;
     let told = held(&alerts);
     assert_eq!(told.len(), 1, "{alerts:#?}");

@@ -90,7 +90,15 @@ async fn nodes_lacking_the_user_are_reported_by_account_region_and_node_once() {
     expected.sort();
     assert_eq!(reported, expected, "{missing:#?}");
     let m = &missing[0]["message"];
+    // Enforce mode: Run As is on there, every session on those nodes is
+    // refused now: an error, worded as such.
     assert_eq!(m["severity"], "error");
+    assert_eq!(
+        (m["sessions_refused"].as_bool(), m["mode"].as_str()),
+        (Some(true), Some("enforce")),
+        "{m:#}"
+    );
+    assert_eq!(missing[0]["attributes"]["severity"]["Value"], "error");
     assert_eq!(m["user"], "ssm-ops");
     assert_eq!(
         (m["nodes_checked"].as_u64(), m["nodes_missing"].as_u64()),
@@ -221,6 +229,82 @@ async fn a_new_ou_user_updates_every_association_and_is_reported_again() {
         assert_eq!(m["message"]["user"], "workload");
         assert_eq!(m["message"]["regions"].as_array().unwrap().len(), 2);
     }
+}
+
+/// `doctor --account`'s user check of `region`: its verdict and detail.
+fn doctor_user_check(w: &World, account: &str, region: &str) -> (i32, String, String) {
+    let run = w.run(&["doctor", "--account", account, "--format", "json"]);
+    let list = run.json();
+    let check = list["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["scope"] == format!("account {account}")
+                && c["item"] == format!("user check {region}")
+        })
+        .unwrap_or_else(|| panic!("no user check of {region}: {list:#}"))
+        .clone();
+    (
+        run.code,
+        check["verdict"].as_str().unwrap().to_string(),
+        check["detail"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Nodes lacking the user while nothing is refused (audit, or
+/// enforce-when-ready holding the region) are the rollout's intended
+/// state: `doctor --account` warns and exits 0, so "until every check
+/// passes" can pass. Where sessions are refused (enforce), it fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_warns_of_nodes_lacking_the_user_in_a_rollout_and_fails_where_sessions_are_refused()
+{
+    let w = fleet_world().await;
+    member_stack(&w, HUB).await;
+    let a = w.create_account("doctor-1", None).await;
+    member_stack(&w, &a).await;
+    for region in REGIONS {
+        fleet(
+            &w,
+            &a,
+            region,
+            &[
+                with_user("i-0ddd0000000000001"),
+                without_user("i-0ddd0000000000002"),
+            ],
+        );
+    }
+    for mode in ["audit", "enforce-when-ready"] {
+        w.write_policy(&format!("mode = \"{mode}\"\n{NODES_ON}"));
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        assert!(
+            w.document(&a, "eu-west-1").await.is_none(),
+            "{mode}: nothing enforced"
+        );
+        let (code, verdict, detail) = doctor_user_check(&w, &a, "eu-west-1");
+        assert_eq!((code, verdict.as_str()), (0, "warn"), "{mode}: {detail}");
+        assert!(
+            detail.contains("nothing is refused yet") && detail.contains(&format!("mode {mode}")),
+            "{detail}"
+        );
+    }
+    // Enforce: the next run turns Run As on, and then it is on.
+    w.write_policy(NODES_ON);
+    let (code, verdict, detail) = doctor_user_check(&w, &a, "eu-west-1");
+    assert_eq!((code, verdict.as_str()), (1, "fail"), "{detail}");
+    assert!(
+        detail.contains("refused (the policy enforces Run As here)"),
+        "{detail}"
+    );
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let (code, verdict, detail) = doctor_user_check(&w, &a, "eu-west-1");
+    assert_eq!((code, verdict.as_str()), (1, "fail"), "{detail}");
+    assert!(
+        detail.contains("refused (Run As is on for ssm-ops here)"),
+        "{detail}"
+    );
 }
 
 fn association_event(name: &str, account: &str, region: &str, id: &str) -> Value {

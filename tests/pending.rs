@@ -209,3 +209,70 @@ fn an_unknown_control_tower_event_is_ignored_with_a_reason() {
     assert_eq!(out["result"], "ignored", "{out:#}");
     assert!(!out["reason"].as_str().unwrap_or("").is_empty());
 }
+
+/// `runas-guard handle EVENT`: its exit code and its log (stderr, the
+/// lines `RUST_LOG` asks for).
+fn handle_logged(w: &World, event: &serde_json::Value) -> (i32, String) {
+    let path = w.write_event(event);
+    let run = w.run(&["handle", path.to_str().unwrap()]);
+    (run.code, run.stderr)
+}
+
+fn error_lines(log: &str) -> Vec<&str> {
+    log.lines().filter(|l| l.contains("ERROR")).collect()
+}
+
+/// ERROR logs mean failures (a log-based alarm on them must not fire for a
+/// vend in progress): a vend waiting for its member role, and the sweeps
+/// that find it still waiting, log it below ERROR; past the window, its
+/// failure is an ERROR.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_waiting_for_its_member_stack_logs_no_error_and_its_failure_does() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    refuse_member_role(&proxy);
+    w.set_env("RUST_LOG", "info");
+    for event in [vend_event(&account), sweep_event()] {
+        let (code, log) = handle_logged(&w, &event);
+        assert_eq!(code, 0, "{log}");
+        assert!(log.contains("awaiting the member stack"), "{log}");
+        assert_eq!(error_lines(&log), Vec::<&str>::new(), "{log}");
+    }
+    w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", "1");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, log) = handle_logged(&w, &sweep_event());
+    assert_eq!(code, 1, "{log}");
+    let errors = error_lines(&log);
+    assert!(
+        errors.iter().any(|l| l.contains("remediation_failed")),
+        "{log}"
+    );
+}
+
+/// The same where the member role is there but a region's check document
+/// is not yet (the member stack's instance there has not landed).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_waiting_for_its_check_document_logs_no_error_and_its_failure_does() {
+    let mut w = common::fleet::fleet_world().await;
+    common::fleet::member_stack(&w, HUB).await;
+    let account = w.create_account("no-check-yet", None).await;
+    // Only this account: the world's others have no member stack either.
+    w.write_policy(&format!(
+        "{}[scope]\naccounts = [\"{account}\"]\n",
+        common::fleet::NODES_ON
+    ));
+    w.set_env("RUST_LOG", "info");
+    for event in [vend_event(&account), sweep_event()] {
+        let (code, log) = handle_logged(&w, &event);
+        assert_eq!(code, 0, "{log}");
+        assert!(log.contains("the check document is not there yet"), "{log}");
+        assert_eq!(error_lines(&log), Vec::<&str>::new(), "{log}");
+    }
+    w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", "1");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (_, log) = handle_logged(&w, &sweep_event());
+    let errors = error_lines(&log);
+    assert!(
+        errors.iter().any(|l| l.contains("remediation_failed")),
+        "{log}"
+    );
+}

@@ -366,12 +366,40 @@ async fn audit_mode_keeps_the_check_and_the_readiness_report_names_nodes_lacking
         readiness(&item)["missing_nodes"],
         json!(["i-0aaa0000000000002"])
     );
-    // Once on-call hears of nodes lacking the user, in audit mode too.
+    // Once on-call hears of nodes lacking the user, in audit mode too: as
+    // a warning that refuses nothing yet (a pager on critical/error stays
+    // quiet through an audit rollout), with the mode.
     let alerts = w.alerts().await;
-    assert_eq!(
-        of_kind(&alerts, "run_as_user_missing").len(),
-        2,
-        "{alerts:#?}"
+    let missing = of_kind(&alerts, "run_as_user_missing");
+    assert_eq!(missing.len(), 2, "{alerts:#?}");
+    for a in &missing {
+        let m = &a["message"];
+        assert_eq!(a["attributes"]["severity"]["Value"], "warning", "{a:#}");
+        assert_eq!(m["severity"], "warning", "{m:#}");
+        assert_eq!(m["sessions_refused"], false, "{m:#}");
+        assert_eq!(m["regions"][0]["mode"], "audit", "{m:#}");
+        assert!(m["regions"][0]["held"].is_null(), "{m:#}");
+        assert!(
+            m["sessions"]
+                .as_str()
+                .unwrap()
+                .starts_with("would be refused"),
+            "{m:#}"
+        );
+        assert!(
+            a["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("runas-guard audit: sessions would be refused"),
+            "{a:#}"
+        );
+    }
+    assert!(
+        alerts.iter().all(|a| !matches!(
+            a["message"]["severity"].as_str(),
+            Some("error" | "critical")
+        )),
+        "an audit rollout pages nobody: {alerts:#?}"
     );
 
     let run = w.run(&["readiness", "--format", "json"]);
@@ -447,10 +475,26 @@ async fn enforce_when_ready_holds_until_the_check_passes_then_enforces_within_on
     let alerts = w.alerts().await;
     let missing = of_kind(&alerts, "run_as_user_missing");
     assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
     assert_eq!(
-        missing[0]["message"]["regions"][0]["missing_nodes"],
+        m["regions"][0]["missing_nodes"],
         json!(["i-0bbb0000000000002"])
     );
+    // Held: nothing is refused yet, a warning that says the mode and the hold.
+    assert_eq!(m["severity"], "warning", "{m:#}");
+    assert_eq!(
+        (m["region"].as_str(), m["mode"].as_str()),
+        (Some("us-east-1"), Some("enforce-when-ready")),
+        "{m:#}"
+    );
+    assert!(
+        m["held"]
+            .as_str()
+            .unwrap()
+            .contains("missing on 1 of 2 nodes"),
+        "{m:#}"
+    );
+    assert_eq!(m["sessions_refused"], false, "{m:#}");
     let run = w.run(&["status", "--account", &a]);
     assert!(
         run.stdout.contains("held ") && run.stdout.contains("missing on 1 of 2 nodes"),

@@ -105,14 +105,18 @@ RUNAS_GUARD_METRICS = {
     "AccountRegionsChecked": ("Count", {"sweep"}),
     "AccountRegionsFixed": ("Count", {"sweep"}),
     "NoncompliantAccountRegions": ("Count", {"sweep"}),
+    # ... of those, where the policy enforces Run As now (not audit, not held): an alarm watches them.
+    "NoncompliantEnforcedAccountRegions": ("Count", {"sweep"}),
     "SweepDurationSeconds": ("Seconds", {"sweep"}),
     # A whole sweep that governed none or far fewer accounts than it should.
     "SweepDegraded": ("Count", {"sweep"}),
     # With the run-as user check on ([nodes] check_user).
     "NodesMissingRunAsUser": ("Count", {"sweep"}),
     "AccountRegionsMissingRunAsUser": ("Count", {"sweep"}),
-    # enforce-when-ready regions the check's verdict kept in audit (an alarm watches them).
+    # enforce-when-ready regions the check's verdict kept in audit (the rollout's progress) ...
     "AccountRegionsHeld": ("Count", {"sweep"}),
+    # ... and those held at least [nodes] held_alert_after (an alarm watches them).
+    "AccountRegionsHeldTooLong": ("Count", {"sweep"}),
     "RunAsBypasses": ("Count", {"session_document_changed"}),
     # The declared Identity Center mapping ([identity_center]): drifts told,
     # on an aws.sso event (trigger run_as_override) and on a sweep.
@@ -140,9 +144,9 @@ RUNAS_GUARD_METRICS = {
 ALARM_TOPIC = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
 # Alarm on a RunAsGuard metric -> (metric, dimensions, statistic, period, comparison, threshold, missing data).
 # The sweep-missing alarm's period follows SweepSchedule (test_alarm_topic.py).
-# Periods in a row that must breach, where it is not 1: the held alarm wants a
-# day of sweeps (four 6-hour periods) that all found regions held.
-EVALUATION_PERIODS = {"HeldAlarm": 4}
+# Periods in a row that must breach, where it is not 1 (none now: the held
+# alarm's metric counts only holds already past [nodes] held_alert_after).
+EVALUATION_PERIODS = {}
 RUNAS_GUARD_ALARMS = {
     "RemediationFailuresAlarm": ("RemediationFailures", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "RevertsAlarm": ("Reverts", None, "Sum", 3600, "GreaterThanOrEqualToThreshold", {"Ref": "RevertsAlarmThreshold"},
@@ -152,10 +156,11 @@ RUNAS_GUARD_ALARMS = {
                                       "notBreaching"),
     "AlertsLostAlarm": ("AlertsLost", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "PackedPolicySizeAlarm": ("PackedPolicySize", None, "Maximum", 21600, "GreaterThanThreshold", 90, "notBreaching"),
-    "NoncompliantAlarm": ("NoncompliantAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
+    # The unexpected only: a rollout (audit findings, regions held) keeps both OK.
+    "NoncompliantAlarm": ("NoncompliantEnforcedAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
                           "notBreaching"),
     "SweepDegradedAlarm": ("SweepDegraded", None, "Maximum", 21600, "GreaterThanThreshold", 0, "notBreaching"),
-    "HeldAlarm": ("AccountRegionsHeld", None, "Sum", 21600, "GreaterThanThreshold", 0, "missing"),
+    "HeldAlarm": ("AccountRegionsHeldTooLong", None, "Maximum", 21600, "GreaterThanThreshold", 0, "ignore"),
     "SweepMissingAlarm": ("AccountRegionsChecked", [{"Name": "Trigger", "Value": "sweep"}], "Sum",
                           {"Fn::If": ["SweepInMinutes", 120, 7200]}, "LessThanThreshold", 1, "breaching"),
 }

@@ -320,7 +320,7 @@ pub fn message(alert: &Alert) -> Value {
             "textType": "client-markdown",
             "title": format!("{} {}", emoji(severity), inert(&alert.subject, TITLE_MAX - 30)),
             "description": cut_lines(&with_runbook(description(alert), &alert.body), DESCRIPTION_MAX),
-            "nextSteps": crate::domain::alert::guidance::next_steps(alert.kind).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
+            "nextSteps": crate::domain::alert::guidance::steps(alert).iter().map(|s| cut(s, NEXT_STEP_MAX)).collect::<Vec<_>>(),
             "keywords": [cut(kind, KEYWORD_MAX), cut(severity, KEYWORD_MAX)],
         },
         "metadata": {

@@ -52,6 +52,23 @@ fn tagged() -> Trigger {
 
 /// `run_as_user_missing` with `value` as the user, a node id and the association id.
 fn missing_alert(value: &str) -> Alert {
+    missing_alert_beside(value, vec![])
+}
+
+/// The same where the region's document is in audit: nothing refused yet
+/// (a `warning`, "would be refused", the mode and the hold said).
+fn missing_in_audit_alert(value: &str) -> Alert {
+    let audit = RegionOutcome {
+        mode: Some(crate::domain::policy::Mode::EnforceWhenReady),
+        held: Some(format!("held until ready: {value}")),
+        ..outcome("eu-west-1", Action::WouldChange, value)
+    };
+    let a = missing_alert_beside(value, vec![audit]);
+    assert_eq!(a.severity, crate::domain::alert::Severity::Warning);
+    a
+}
+
+fn missing_alert_beside(value: &str, documents: Vec<RegionOutcome>) -> Alert {
     let row = RegionOutcome {
         nodes: Some(crate::domain::nodes::Readiness {
             association_id: value.into(),
@@ -77,7 +94,7 @@ fn missing_alert(value: &str) -> Alert {
         packed_policy_size: None,
         mode: None,
         left_governance: None,
-        regions: vec![row],
+        regions: documents.into_iter().chain([row]).collect(),
         alerts_lost: 0,
     };
     crate::domain::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
@@ -236,6 +253,7 @@ fn every_kind() -> Vec<Alert> {
         ),
         crate::domain::alert::policy_rejected("s3://b/policy.toml", "\"etag\"", &hostile, "now"),
         missing_alert(&hostile),
+        missing_in_audit_alert(&hostile),
         bypass_alert(&hostile, &t),
         identity_center_alert(&hostile, &t),
         crate::domain::alert::run_as_tags_found(
@@ -577,6 +595,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         ),
         crate::domain::alert::policy_rejected(value, value, &long, "now"),
         missing_alert(value),
+        missing_in_audit_alert(value),
         bypass_alert(value, &t),
         crate::domain::alert::canary_unwritable(
             "111122223333",

@@ -170,6 +170,7 @@ impl Intent {
             nodes: None,
             mode: None,
             held: None,
+            held_too_long: false,
             change: None,
             replaced: None,
         }

@@ -3,11 +3,13 @@
 //! PutMetricData call on the hot path. Only the Lambda emits them; the CLI's
 //! stdout is for its report.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{json, Map, Value};
 
-use crate::domain::outcome::{Action, Handled, Outcome};
+use crate::domain::nodes::refusal::enforcing;
+use crate::domain::outcome::{AccountReport, Action, Handled, Outcome, RegionOutcome};
 use crate::domain::trigger::TriggerKind;
 
 pub const NAMESPACE: &str = "RunAsGuard";
@@ -219,6 +221,13 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
         count("AccountRegionsChecked", regions().count()),
         count("AccountRegionsFixed", wrote),
         count("NoncompliantAccountRegions", still_wrong),
+        // The alarm's: wrong where the policy enforces Run As now. Audit
+        // findings and held regions are a rollout's, expected until it
+        // ends; a failure there is `RemediationFailures`'.
+        count(
+            "NoncompliantEnforcedAccountRegions",
+            account_regions(outcome, noncompliant_enforced),
+        ),
         // A whole sweep that governed none or far fewer accounts than it
         // should (an alarm watches it).
         count("SweepDegraded", usize::from(outcome.degraded.is_some())),
@@ -249,6 +258,28 @@ fn sweep_metrics(outcome: &Outcome, wrote: usize, sweep_seconds: Option<f64>) ->
     out
 }
 
+/// Distinct account-regions with a row that `pick` takes.
+fn account_regions(outcome: &Outcome, pick: fn(&AccountReport, &RegionOutcome) -> bool) -> usize {
+    let mut seen = HashSet::new();
+    for a in &outcome.accounts {
+        for r in a.regions.iter().filter(|r| pick(a, r)) {
+            seen.insert((a.account.as_str(), r.region.as_str()));
+        }
+    }
+    seen.len()
+}
+
+/// A governed document's row (not the check's: the region runs carry each
+/// document's mode; an account that could not be reached has one row per
+/// region without a document name) left wrong where the policy enforces
+/// Run As now (a row's own mode, else the account's; none: enforced).
+fn noncompliant_enforced(a: &AccountReport, r: &RegionOutcome) -> bool {
+    let document = r.mode.is_some() || r.document.is_none();
+    document
+        && matches!(r.action, Action::WouldChange | Action::Failed)
+        && enforcing(r.mode.or(a.mode), r.held.is_some())
+}
+
 /// A staged rollout's progress: account-regions per mode (of
 /// `SSM-SessionManagerRunShell`), those an `enforce-when-ready` rule still
 /// holds, and accounts outside the scope.
@@ -270,6 +301,12 @@ fn mode_metrics(outcome: &Outcome) -> Vec<Metric> {
             "AccountRegionsHeld",
             rows().filter(|r| r.held.is_some()).count(),
         ),
+        // The alarm's: held at least `[nodes] held_alert_after`, no longer
+        // a rollout's expected wait (any governed document of the region).
+        count(
+            "AccountRegionsHeldTooLong",
+            account_regions(outcome, |_, r| r.held_too_long),
+        ),
         count(
             "AccountsOutOfScope",
             outcome
@@ -284,7 +321,7 @@ fn mode_metrics(outcome: &Outcome) -> Vec<Metric> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::outcome::{AccountReport, AlertSent, RegionOutcome};
+    use crate::domain::outcome::AlertSent;
 
     /// The EMF specification's checks, on one emitted line.
     fn assert_emf(line: &str) -> Value {
@@ -388,11 +425,13 @@ mod tests {
                 ("AccountRegionsChecked", 5.0),
                 ("AccountRegionsFixed", 1.0),
                 ("NoncompliantAccountRegions", 2.0),
+                ("NoncompliantEnforcedAccountRegions", 0.0),
                 ("SweepDegraded", 0.0),
                 ("AccountRegionsEnforce", 1.0),
                 ("AccountRegionsAudit", 1.0),
                 ("AccountRegionsEnforceWhenReady", 2.0),
                 ("AccountRegionsHeld", 1.0),
+                ("AccountRegionsHeldTooLong", 0.0),
                 ("AccountsOutOfScope", 0.0),
                 ("SweepDurationSeconds", 12.0)
             ]
@@ -421,6 +460,185 @@ mod tests {
             .map(|m| (m.name, m.value))
             .collect();
         assert_eq!(got, [("EventsCoalesced", 1.0)]);
+    }
+
+    /// The metrics infra/hub.yaml's alarms watch with "> 0" (the sweep's),
+    /// and those that are above it in `m`.
+    fn alarmed(m: &[Metric]) -> Vec<&'static str> {
+        const WATCHED: [&str; 4] = [
+            "RemediationFailures",
+            "NoncompliantEnforcedAccountRegions",
+            "AccountRegionsHeldTooLong",
+            "SweepDegraded",
+        ];
+        for name in WATCHED {
+            assert!(m.iter().any(|x| x.name == name), "{name} is emitted: {m:?}");
+        }
+        m.iter()
+            .filter(|x| WATCHED.contains(&x.name) && x.value > 0.0)
+            .map(|x| x.name)
+            .collect()
+    }
+
+    /// One account's rows in two regions: the default document's (in
+    /// `mode`, held or not) and the check's, whose nodes lack the user.
+    fn rolled_out(account: &str, action: Action, mode: Mode, held: bool) -> AccountReport {
+        let rows = ["eu-west-1", "us-east-1"].into_iter().flat_map(|region| {
+            let document = RegionOutcome {
+                mode: Some(mode),
+                held: held.then(|| "held until ready: user ops missing on 1 of 2 nodes".into()),
+                ..RegionOutcome::skipped(region, action, None)
+            };
+            let check = RegionOutcome {
+                nodes: Some(crate::domain::nodes::Readiness {
+                    user: "ops".into(),
+                    checked: 2,
+                    missing: 1,
+                    ..Default::default()
+                }),
+                ..RegionOutcome::skipped(region, Action::Created, None)
+            }
+            .for_document(crate::domain::nodes::CHECK_DOCUMENT, "ops");
+            [document, check]
+        });
+        AccountReport {
+            desired_user: Some("ops".into()),
+            mode: Some(mode),
+            regions: rows.collect(),
+            ..AccountReport::uniform(account, "n", &[], |_| unreachable!())
+        }
+    }
+
+    fn swept(accounts: Vec<AccountReport>) -> Vec<Metric> {
+        let mut o = Outcome::new(Value::Null, Handled::Done, "");
+        o.accounts = accounts;
+        for_outcome(TriggerKind::Sweep, &o, None, Some(1.0))
+    }
+
+    fn value(m: &[Metric], name: &str) -> f64 {
+        m.iter().find(|x| x.name == name).map_or(-1.0, |x| x.value)
+    }
+
+    use crate::domain::policy::Mode;
+
+    #[test]
+    fn a_rollout_leaves_every_alarm_ok_and_a_failure_in_it_still_moves_one() {
+        // Audit everywhere, enforce-when-ready holding a day or less: nodes
+        // lack the user, documents are wrong, nothing is unexpected.
+        let audit = rolled_out("111111111111", Action::WouldChange, Mode::Audit, false);
+        let held = rolled_out(
+            "222222222222",
+            Action::WouldChange,
+            Mode::EnforceWhenReady,
+            true,
+        );
+        let m = swept(vec![audit.clone(), held.clone()]);
+        assert_eq!(alarmed(&m), Vec::<&str>::new(), "{m:?}");
+        // The rollout's progress is still counted, for the dashboard.
+        assert_eq!(value(&m, "NoncompliantAccountRegions"), 4.0);
+        assert_eq!(value(&m, "AccountRegionsHeld"), 2.0);
+        assert_eq!(value(&m, "AccountRegionsMissingRunAsUser"), 4.0);
+        // ... and the alerts it decides page nobody at error.
+        for report in [&audit, &held] {
+            let news = report
+                .regions
+                .iter()
+                .filter(|o| o.nodes.is_some())
+                .map(|o| o.slot())
+                .collect();
+            let t = crate::domain::trigger::Trigger {
+                kind: TriggerKind::Sweep,
+                account: None,
+                region: None,
+                actor: None,
+                event_id: "s".into(),
+                source: "aws.events".into(),
+                event_name: None,
+                reason: "r".into(),
+                context: Default::default(),
+            };
+            let a = crate::domain::alert::user_missing(report, &news, &t, "now").unwrap();
+            assert_eq!(a.severity, crate::domain::alert::Severity::Warning);
+        }
+
+        // A remediation failure in the same sweep, in an audit region:
+        // the failures alarm moves, the noncompliant one does not.
+        let mut failing = audit.clone();
+        failing.regions[0].action = Action::Failed;
+        failing.regions[0].error_code = Some("AccessDeniedException".into());
+        let m = swept(vec![failing, held.clone()]);
+        assert_eq!(alarmed(&m), ["RemediationFailures"], "{m:?}");
+
+        // A hold past [nodes] held_alert_after: the held alarm.
+        let mut long = held.clone();
+        long.regions[0].held_too_long = true;
+        let m = swept(vec![audit.clone(), long]);
+        assert_eq!(alarmed(&m), ["AccountRegionsHeldTooLong"], "{m:?}");
+        assert_eq!(value(&m, "AccountRegionsHeldTooLong"), 1.0);
+    }
+
+    #[test]
+    fn noncompliant_enforced_counts_what_the_policy_enforces_and_a_sweep_left_wrong() {
+        let wrong = |action: Action, mode: Option<Mode>, held: bool, account_mode: Option<Mode>| {
+            let mut a = rolled_out("111111111111", action, Mode::Enforce, held);
+            a.mode = account_mode;
+            for r in a.regions.iter_mut().filter(|r| r.nodes.is_none()) {
+                r.mode = mode;
+            }
+            value(&swept(vec![a]), "NoncompliantEnforcedAccountRegions")
+        };
+        use Mode::*;
+        // (action, the row's mode, held, the account's mode, account-regions counted)
+        let cases = [
+            (Action::Failed, Some(Enforce), false, Some(Enforce), 2.0),
+            (
+                Action::WouldChange,
+                Some(Enforce),
+                false,
+                Some(Enforce),
+                2.0,
+            ),
+            (
+                Action::Failed,
+                Some(EnforceWhenReady),
+                false,
+                Some(Enforce),
+                2.0,
+            ),
+            (
+                Action::Failed,
+                Some(EnforceWhenReady),
+                true,
+                Some(Enforce),
+                0.0,
+            ),
+            (Action::WouldChange, Some(Audit), false, Some(Enforce), 0.0),
+            (Action::Failed, Some(Audit), false, Some(Audit), 0.0),
+            (Action::Pending, Some(Enforce), false, Some(Enforce), 0.0),
+            (Action::Updated, Some(Enforce), false, Some(Enforce), 0.0),
+            (Action::None, Some(Audit), false, Some(Audit), 0.0),
+            // An account that could not be reached: rows without a mode,
+            // judged by the account's (none: enforced).
+            (Action::Failed, None, false, Some(Audit), 0.0),
+            (Action::Failed, None, false, Some(Enforce), 2.0),
+            (Action::Failed, None, false, None, 2.0),
+        ];
+        for (action, mode, held, account, want) in cases {
+            assert_eq!(
+                wrong(action, mode, held, account),
+                want,
+                "{action:?} {mode:?} {held} {account:?}"
+            );
+        }
+        // The check's own failed row is no document: a failure, not noncompliance.
+        let mut a = rolled_out("111111111111", Action::None, Enforce, false);
+        for r in a.regions.iter_mut().filter(|r| r.nodes.is_some()) {
+            r.nodes = None;
+            r.action = Action::Failed;
+        }
+        let m = swept(vec![a]);
+        assert_eq!(value(&m, "NoncompliantEnforcedAccountRegions"), 0.0);
+        assert_eq!(value(&m, "RemediationFailures"), 2.0);
     }
 
     #[test]

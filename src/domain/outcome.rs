@@ -94,6 +94,14 @@ impl Action {
             Action::Created | Action::Updated | Action::DefaultSwitched
         )
     }
+
+    /// Whether a row that ended so is logged at ERROR: only a failure, so
+    /// that an alarm on ERROR lines means act now. A row awaiting its
+    /// member stack (`pending`) is a vend in progress, expected until the
+    /// window closes, and is logged like any other outcome (INFO).
+    pub fn logs_as_error(self) -> bool {
+        self == Action::Failed
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -130,6 +138,11 @@ pub struct RegionOutcome {
     /// `enforce-when-ready` and the check not ready: why it was not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
+    /// Held at least the policy's `[nodes] held_alert_after` (a sweep
+    /// judges it from the hold the table recorded): no longer a rollout's
+    /// expected state (`AccountRegionsHeldTooLong`, the `<fn>-held` alarm).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held_too_long: bool,
     /// What changed since the table last recorded this slot, when it is
     /// news ([`Change`]); absent on a first look and where nothing changed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -383,6 +396,17 @@ mod tests {
             }),
             ..RegionOutcome::skipped("eu-west-1", action, None)
         }
+    }
+
+    #[test]
+    fn only_a_failure_logs_at_error() {
+        for action in Action::ALL {
+            let error = action.logs_as_error();
+            assert_eq!(error, action == Action::Failed, "{action:?}");
+        }
+        // A vend in progress is expected, whatever it waits for.
+        assert!(!Action::Pending.logs_as_error());
+        assert!(!Action::Deferred.logs_as_error());
     }
 
     #[test]

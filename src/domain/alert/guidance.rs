@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Alert, Kind};
+use super::{Alert, Kind, Severity};
 
 /// What to do next, in order.
 pub fn next_steps(kind: Kind) -> &'static [&'static str] {
@@ -60,6 +60,23 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
         Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
     }
 }
+
+/// What to do about this alert: its kind's steps, except a
+/// `run_as_user_missing` that refuses nothing yet (a `warning`: audit, or
+/// `enforce-when-ready` holding the region), whose nodes are to be fixed
+/// before Run As is turned on, not now.
+pub fn steps(alert: &Alert) -> &'static [&'static str] {
+    match (alert.kind, alert.severity) {
+        (Kind::RunAsUserMissing, Severity::Info | Severity::Warning) => WOULD_REFUSE_STEPS,
+        (kind, _) => next_steps(kind),
+    }
+}
+
+/// `run_as_user_missing` where nothing is refused yet.
+pub const WOULD_REFUSE_STEPS: &[&str] = &[
+    "Nothing is refused yet (audit, or enforce-when-ready holding the region): sessions on these nodes would be refused once Run As is on there. Create the user there (AMI, user data, configuration management) before enforcing, or fix the policy's user.",
+    "`runas-guard readiness --account ID` shows each region's verdict; the association's page lists every node.",
+];
 
 /// What to do where runas-guard's protection is less than it should be:
 /// an event path unproven, a region held, an account no longer governed.
@@ -166,9 +183,16 @@ pub fn plain_text(alert: &Alert) -> String {
             out.push(format!("{label}: {v}"));
         }
     }
+    // Said only where the body has them as words (an `enforcement_held`'s
+    // `held` is its list of documents, read from the JSON below).
+    for (label, key) in [("Mode", "mode"), ("Held", "held"), ("Sessions", "sessions")] {
+        if let Some(v) = b[key].as_str().filter(|v| !v.is_empty()) {
+            out.push(format!("{label}: {}", one_line(v)));
+        }
+    }
     out.push(String::new());
     out.push("What to do:".into());
-    out.extend(next_steps(alert.kind).iter().map(|s| format!("- {s}")));
+    out.extend(steps(alert).iter().map(|s| format!("- {s}")));
     if let Some(link) = field("runbook") {
         out.push(format!("Runbook: {link}"));
     }

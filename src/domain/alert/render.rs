@@ -127,9 +127,9 @@ pub fn sent(alert: &Alert) -> AlertSent {
 /// The main topic's message: the body with what to do and where the
 /// runbook is; for e-mail subscribers, plain text.
 fn main_message(format: &AlertFormat, alert: &Alert) -> (String, bool) {
-    use crate::domain::alert::guidance::{next_steps, plain_text, runbook};
+    use crate::domain::alert::guidance::{plain_text, runbook, steps};
     let mut body = alert.body.clone();
-    body["next_steps"] = serde_json::json!(next_steps(alert.kind));
+    body["next_steps"] = serde_json::json!(steps(alert));
     body["runbook"] = serde_json::json!(runbook(&format.runbook_base, alert.kind));
     if !format.email_text {
         return (body.to_string(), false);

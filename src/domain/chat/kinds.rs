@@ -146,6 +146,12 @@ pub(super) fn missing_description(b: &serde_json::Value) -> String {
         super::account_line(b),
         format!("*User:* {}", code(&text(&b["user"]))),
     ];
+    if let Some(said) = b["sessions"].as_str() {
+        lines.push(format!(
+            "*Sessions:* {}",
+            super::inert(said, super::VALUE_MAX)
+        ));
+    }
     for r in b["regions"].as_array().into_iter().flatten() {
         let region = text(&r["region"]);
         let nodes: Vec<String> = r["missing_nodes"]
@@ -155,16 +161,32 @@ pub(super) fn missing_description(b: &serde_json::Value) -> String {
             .map(|n| code(&text(n)))
             .collect();
         lines.push(format!(
-            "{}: missing on {} of {} nodes {}",
+            "{}: missing on {} of {} nodes {}{}",
             association_link(&region, &text(&r["association_id"])),
             code(&text(&r["nodes_missing"])),
             code(&text(&r["nodes_checked"])),
-            nodes.join(" ")
+            nodes.join(" "),
+            refusal_words(r)
         ));
     }
     lines.extend(more_line(b, "regions"));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
+}
+
+/// ` — refused`, or ` — would be refused (mode `audit`, held)`: whether the
+/// region's sessions are refused now (absent from alerts made before it
+/// was said).
+fn refusal_words(r: &serde_json::Value) -> String {
+    match r["sessions_refused"].as_bool() {
+        Some(true) => " — *refused*".into(),
+        Some(false) => format!(
+            " — would be refused (mode {}{})",
+            code(&text(&r["mode"])),
+            if r["held"].is_string() { ", held" } else { "" }
+        ),
+        None => String::new(),
+    }
 }
 
 /// The association's console page, built only from what AWS allows in a

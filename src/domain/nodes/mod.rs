@@ -20,6 +20,7 @@ pub mod node_result;
 pub mod plan;
 pub mod put_back;
 pub mod readiness;
+pub mod refusal;
 pub mod verdict;
 
 pub use node_result::{NodeResult, Reason};

@@ -90,9 +90,11 @@ async fn first_seen_drift(
     first
 }
 
+/// Each row as it ended, once its pending rows are known: ERROR for a
+/// failure only ([`Action::logs_as_error`]).
 fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
     for o in regions {
-        if o.action == Action::Failed {
+        if o.action.logs_as_error() {
             tracing::error!(outcome = "remediation_failed", account, region = %o.region,
                 error_code = o.error_code.as_deref().unwrap_or("-"), error = o.error.as_deref().unwrap_or("-"), "account-region not fixed");
         } else {

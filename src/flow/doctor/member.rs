@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 
 use super::errors::{read_fix, said};
 use super::member_role::{role, seated};
+use super::nodes::Seen;
 use super::List;
 use crate::adapters::aws::dynamodb::Table;
 use crate::adapters::aws::organizations::Org;
@@ -13,7 +14,7 @@ use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::state::StateStore;
 use crate::domain::policy::{Policy, Standing};
 use crate::domain::ports::Documents;
-use crate::domain::preferences::Preferences;
+use crate::domain::preferences::{Preferences, RunAs};
 use crate::domain::seat::Seat;
 use crate::flow::reconcile::is_region_disabled;
 
@@ -47,8 +48,11 @@ pub(super) async fn check(
     let Some(session) = session else {
         return Some(standing);
     };
-    documents(policy, account, &session, member).await;
-    super::nodes::check(policy, account, &session, member).await;
+    let seen = documents(policy, account, &session, member).await;
+    if policy.check_document.is_some() {
+        let targets = policy.targets(account, &ou_path(config, account, path).await);
+        super::nodes::check(policy, (account, &targets), &session, &seen, member).await;
+    }
     // From the operator's seat the role that writes is the function's.
     let writer = match seat {
         Some(_) => &policy.member_role,
@@ -87,6 +91,22 @@ async fn standing(
             (Standing::Governed, None)
         }
     }
+}
+
+/// The account's OU path, for the modes its rules give it: as `standing`
+/// read it, else read now (its id alone decided the standing). Unreadable,
+/// the rules by account id and the policy's mode decide (`standing` has
+/// said why).
+async fn ou_path(config: &SdkConfig, account: &str, read: Option<Vec<String>>) -> Vec<String> {
+    if let Some(path) = read {
+        return path;
+    }
+    let org = Org::new(config);
+    org.path(account, account, false)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Why an account is not probed (pure): exempt by id or by an OU above it,
@@ -226,51 +246,80 @@ pub(super) async fn recorded(
     }
 }
 
-/// Every governed document readable in every governed region.
-async fn documents(policy: &Policy, account: &str, session: &MemberSession, member: &mut List) {
+/// Every governed document readable in every governed region; what each
+/// says of Run As, for the user check.
+async fn documents(
+    policy: &Policy,
+    account: &str,
+    session: &MemberSession,
+    member: &mut List,
+) -> Seen {
+    let mut seen = Seen::default();
     for (region, name) in policy
         .regions
         .iter()
         .flat_map(|r| policy.document_names().into_iter().map(move |n| (r, n)))
     {
         let docs = DocumentStore::named(session.ssm(region), account, region, name);
-        let item = format!(
-            "document {}",
-            crate::domain::report::place(region, Some(name))
-        );
-        let versions = match docs.versions().await {
-            Ok(v) => v,
-            Err(e) if is_region_disabled(&e.code) => {
-                member.skip(
-                    &item,
-                    format!("region not enabled in this account ({})", e.code),
-                );
-                continue;
-            }
-            Err(e) => {
-                member.fail(&item, said(&e), read_fix(account, region, name, &e));
-                continue;
-            }
-        };
-        let Some(v) = versions else {
-            member.pass(&item, "no document yet (runas-guard creates it)");
-            continue;
-        };
-        match docs.content(None).await {
-            Ok(Some((_, content))) => {
-                let run_as = Preferences::parse(&content)
-                    .map(|p| p.run_as().short())
-                    .unwrap_or_else(|e| format!("unreadable content ({e})"));
-                member.pass(
-                    &item,
-                    format!(
-                        "readable: default version {}, latest {}, RunAs {run_as}",
-                        v.default, v.latest
-                    ),
-                );
-            }
-            Ok(None) => member.pass(&item, "no document (deleted while looking)"),
-            Err(e) => member.fail(&item, said(&e), read_fix(account, region, name, &e)),
+        if let Some(read) = document(&docs, (account, region, name), member).await {
+            seen.add(region, read);
+        }
+    }
+    seen
+}
+
+/// One document checked: its Run As (off where there is none; `None`
+/// where it could not be read), or nothing in a region not enabled.
+async fn document(
+    docs: &DocumentStore,
+    (account, region, name): (&str, &str, &str),
+    member: &mut List,
+) -> Option<Option<RunAs>> {
+    let item = format!(
+        "document {}",
+        crate::domain::report::place(region, Some(name))
+    );
+    let versions = match docs.versions().await {
+        Ok(v) => v,
+        Err(e) if is_region_disabled(&e.code) => {
+            member.skip(
+                &item,
+                format!("region not enabled in this account ({})", e.code),
+            );
+            return None;
+        }
+        Err(e) => {
+            member.fail(&item, said(&e), read_fix(account, region, name, &e));
+            return Some(None);
+        }
+    };
+    let Some(v) = versions else {
+        member.pass(&item, "no document yet (runas-guard creates it)");
+        return Some(Some(RunAs::default()));
+    };
+    match docs.content(None).await {
+        Ok(Some((_, content))) => {
+            let parsed = Preferences::parse(&content).map(|p| p.run_as());
+            let run_as = match &parsed {
+                Ok(r) => r.short(),
+                Err(e) => format!("unreadable content ({e})"),
+            };
+            member.pass(
+                &item,
+                format!(
+                    "readable: default version {}, latest {}, RunAs {run_as}",
+                    v.default, v.latest
+                ),
+            );
+            Some(parsed.ok())
+        }
+        Ok(None) => {
+            member.pass(&item, "no document (deleted while looking)");
+            Some(Some(RunAs::default()))
+        }
+        Err(e) => {
+            member.fail(&item, said(&e), read_fix(account, region, name, &e));
+            Some(None)
         }
     }
 }

@@ -144,7 +144,7 @@ pub(super) async fn sweep_account(
     alerts.extend(news(job, &acct.report, &acct.new_drift, &acct.new_missing));
     alerts.extend(departed(job, &left));
     acct.report.left_governance = left;
-    alerts.extend(super::held::held_too_long(svc, job, &acct.report, session.as_ref()).await);
+    alerts.extend(super::held::held_too_long(svc, job, &mut acct.report, session.as_ref()).await);
     if governed {
         alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);

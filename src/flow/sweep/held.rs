@@ -13,13 +13,37 @@ use crate::domain::nodes::held::{past_bound, tell, Blocking, Recorded, MAX_BLOCK
 use crate::domain::outcome::{AccountReport, RegionOutcome};
 use crate::flow::services::Services;
 
-/// The alert for the account's documents held past the policy's bound, if any.
+/// Marks each held row whose hold, as the snapshot recorded it, has lasted
+/// at least the policy's bound, told or not: what the `<fn>-held` alarm
+/// counts (a hold shorter than that is a rollout's expected state).
+fn mark_held_too_long(svc: &Services, job: &Job, report: &mut AccountReport) {
+    let Some(known) = job.known.as_deref().filter(|_| !job.dry_run) else {
+        return;
+    };
+    let now_ms = clock::epoch_millis(clock::now());
+    for o in report.regions.iter_mut().filter(|o| o.held.is_some()) {
+        let since = known
+            .get(&report.account, &o.slot())
+            .and_then(|k| k.held_since.as_deref())
+            .and_then(clock::parse_iso);
+        let recorded = Recorded {
+            since_ms: since,
+            told: None,
+        };
+        o.held_too_long = past_bound(&recorded, now_ms, svc.policy.held_alert_after);
+    }
+}
+
+/// The alert for the account's documents held past the policy's bound, if
+/// any; each row held that long is marked so ([`mark_held_too_long`]).
 pub(super) async fn held_too_long(
     svc: &Services,
     job: &Job,
-    report: &AccountReport,
+    report: &mut AccountReport,
     session: Option<&MemberSession>,
 ) -> Option<Alert> {
+    mark_held_too_long(svc, job, report);
+    let report = &*report;
     let known = job.known.as_deref().filter(|_| !job.dry_run)?;
     let account_user = report.desired_user.as_deref()?;
     let bound = svc.policy.held_alert_after;
