@@ -12,9 +12,16 @@
 //! A canary that has not arrived within `grace` is missing: told once
 //! (`forwarding_missing`), then not again until one arrives. A new canary is
 //! never written over one still in flight, so a slow arrival is not taken
-//! for a lost one.
+//! for a lost one. A sweep tells what its canaries newly say once per cause
+//! ([`findings`]), not once per account-region.
 
 use std::time::Duration;
+
+mod findings;
+
+pub use findings::{
+    Account, Cause, Entry, Finding, Findings, Group, Told, MAX_CAUSES, MAX_ENTRIES,
+};
 
 /// The tag key; its value is the canary's token.
 pub const TAG_KEY: &str = "runas-guard:canary";

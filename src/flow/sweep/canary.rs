@@ -1,15 +1,18 @@
 //! `[forwarding_canary]` in a sweep: in each account-region the sweep
-//! reached, what the last canary says (told once when it never arrived) and,
-//! when one is due, a new one. Decided by [`crate::domain::canary::plan`] from the
-//! sweep's snapshot; a canary that cannot be written is told once
-//! (`canary_unwritable`, decided by [`crate::domain::canary::unwritable`]), never
-//! the sweep's failure.
+//! reached, what the last canary says (marked once when it never arrived)
+//! and, when one is due, a new one. Decided by [`crate::domain::canary::plan`]
+//! from the sweep's snapshot; a canary that cannot be written is marked once
+//! per code (decided by [`crate::domain::canary::unwritable`]), never the
+//! sweep's failure. Each transition is marked on its account-region's item
+//! here; what the marks newly say is a [`Finding`] for the sweep's tally,
+//! told once per cause for the whole sweep
+//! ([`crate::domain::alert::canary_findings`]), never one alert per
+//! account-region.
 
 use crate::adapters::aws::canary_tag;
 use crate::adapters::aws::sts::MemberSession;
-use crate::domain::alert::{self, Alert};
 use crate::domain::aws_error::AwsError;
-use crate::domain::canary::{self, Last, Unwritable, Verdict};
+use crate::domain::canary::{self, Cause, Finding, Last, Unwritable, Verdict};
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
@@ -20,7 +23,7 @@ pub(super) async fn probe(
     job: &Job,
     session: Option<&MemberSession>,
     report: &AccountReport,
-) -> Vec<Alert> {
+) -> Vec<Finding> {
     let (Some(settings), Some(known), Some(session)) =
         (ctx.policy.canary, job.known.as_ref(), session)
     else {
@@ -31,7 +34,7 @@ pub(super) async fn probe(
     }
     let account = report.account.as_str();
     let now = clock::epoch_millis(clock::now());
-    let mut alerts = Vec::new();
+    let mut found = Vec::new();
     for row in report.regions.iter().filter(|r| reached(r)) {
         let region = row.region.as_str();
         let last = known.get(account, region).and_then(|k| k.canary.clone());
@@ -39,18 +42,7 @@ pub(super) async fn probe(
         if let (true, Some(l), Verdict::Missing { since_ms }) =
             (plan.tell_missing, &last, plan.verdict)
         {
-            alerts.extend(
-                missing(
-                    ctx,
-                    job,
-                    account,
-                    region,
-                    l,
-                    since_ms,
-                    settings.grace.as_secs(),
-                )
-                .await,
-            );
+            found.extend(missing(ctx, account, region, l, since_ms).await);
         }
         if plan.write_new {
             let told = known
@@ -61,10 +53,10 @@ pub(super) async fn probe(
                 region,
                 told: told.as_deref(),
             };
-            alerts.extend(write(ctx, job, session, &slot, now).await);
+            found.extend(write(ctx, session, &slot, now).await);
         }
     }
-    alerts
+    found
 }
 
 /// The sweep reached the default document there, and it exists.
@@ -82,15 +74,14 @@ fn reached(r: &RegionOutcome) -> bool {
         )
 }
 
+/// The one run that marks the item missing finds it.
 async fn missing(
     ctx: &Ctx<'_>,
-    job: &Job,
     account: &str,
     region: &str,
     last: &Last,
     since_ms: i64,
-    grace_secs: u64,
-) -> Option<Alert> {
+) -> Option<Finding> {
     match ctx
         .state
         .canary_missing(account, region, &last.token, since_ms)
@@ -98,16 +89,11 @@ async fn missing(
     {
         Ok(true) => {
             tracing::warn!(outcome = "forwarding_missing", account, region, token = %last.token, "forwarding canary did not arrive");
-            let written = clock::iso(clock::from_millis(last.written_ms));
-            let at = clock::iso(clock::now());
-            Some(alert::forwarding_missing(
-                account,
-                region,
-                &written,
-                grace_secs,
-                &job.trigger,
-                &at,
-            ))
+            Some(Finding {
+                region: region.to_string(),
+                cause: Cause::Missing,
+                detail: clock::iso(clock::from_millis(last.written_ms)),
+            })
         }
         Ok(false) => None,
         Err(e) => {
@@ -129,11 +115,10 @@ struct Slot<'a> {
 /// refusal a retry does not meet is told once, until one is written again.
 async fn write(
     ctx: &Ctx<'_>,
-    job: &Job,
     session: &MemberSession,
     slot: &Slot<'_>,
     now: i64,
-) -> Option<Alert> {
+) -> Option<Finding> {
     let (account, region) = (slot.account, slot.region);
     let token = crate::domain::ids::token();
     match ctx.state.canary_written(account, region, &token, now).await {
@@ -160,7 +145,7 @@ async fn write(
         }
         Unwritable::Tell(code) => {
             let message = put.err().map(|e| e.message).unwrap_or_default();
-            unwritable(ctx, job, slot, &code, &message).await
+            unwritable(ctx, slot, &code, &message).await
         }
     }
 }
@@ -179,14 +164,8 @@ async fn unsent(ctx: &Ctx<'_>, account: &str, region: &str, token: &str, e: &Aws
 }
 
 /// The canary is newly refused (`code`): the one run that marks the item
-/// tells it.
-async fn unwritable(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    slot: &Slot<'_>,
-    code: &str,
-    message: &str,
-) -> Option<Alert> {
+/// finds it.
+async fn unwritable(ctx: &Ctx<'_>, slot: &Slot<'_>, code: &str, message: &str) -> Option<Finding> {
     let (account, region) = (slot.account, slot.region);
     match ctx
         .state
@@ -195,15 +174,11 @@ async fn unwritable(
     {
         Ok(true) => {
             tracing::warn!(outcome = "canary_unwritable", account, region, error_code = %code, "forwarding canary cannot be written");
-            let at = clock::iso(clock::now());
-            Some(alert::canary_unwritable(
-                account,
-                region,
-                code,
-                message,
-                &job.trigger,
-                &at,
-            ))
+            Some(Finding {
+                region: region.to_string(),
+                cause: Cause::Unwritable(code.to_string()),
+                detail: message.to_string(),
+            })
         }
         Ok(false) => None,
         Err(e) => {

@@ -115,7 +115,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         crate::domain::words::count(tally.accounts, "account"),
         crate::domain::words::count(tally.account_regions, "account-region")
     );
-    let mut alerts = told(&tally, &job.trigger);
+    let mut alerts = told(svc, &tally, &job.trigger);
     if unreached.is_empty() {
         alerts.extend(whole_checked(svc, job, &tally, last, &mut outcome).await);
     } else {
@@ -124,7 +124,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
             .push_str(&hand_over(svc, org, &job.trigger.event_id, &unreached).await);
         outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
     }
-    outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
+    outcome.accounts = swept.into_iter().map(|s| s.report).collect();
     // A sweep's failed account-regions are in its summary, recorded, and
     // retried by the next sweep; re-running a whole-organization sweep for
     // one broken account would multiply the load by Lambda's retries.
