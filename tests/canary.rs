@@ -259,6 +259,90 @@ async fn every_canary_lost_to_one_cause_is_one_alert_and_a_lone_new_one_is_still
     assert!(m["canary_written_at"].is_string(), "{m:#}");
 }
 
+/// A decided alert is not lost by a later failure: the sweep that finds a
+/// canary missing can neither keep its alert in the outbox (the
+/// `BatchWriteItem` is refused) nor publish it (SNS refuses it too). Its
+/// finding is marked only once its alert is kept, so nothing is marked and
+/// the canary that never came is not probed over: the next sweep, with both
+/// back, tells it exactly once, and the one after is quiet.
+#[tokio::test]
+async fn a_canary_alert_neither_kept_nor_published_is_told_by_the_next_sweep() {
+    let mut w = World::new().await;
+    let a = w.create_account("unkept", None).await;
+    w.write_policy(POLICY);
+    let proxy = w.behind_proxy();
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    let broken = (a.as_str(), "eu-west-1");
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    let lost_token = w.state(&a, "eu-west-1").await.unwrap()["canary_token"].clone();
+    let _ = w.alerts().await;
+
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    proxy.faults(json!([
+        {"name": "unkept", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "forwarding_missing", "code": "InternalServerError"},
+        {"name": "refused", "service": "sns", "action": "Publish", "contains": "forwarding_missing",
+         "status": 500, "code": "InternalError", "protocol": "query"}
+    ]));
+    let (code, out) = w.handle(&sweep_event());
+    let hits = proxy.hits();
+    assert!(hits["unkept"]["hits"].as_u64() >= Some(1), "{hits}");
+    assert!(hits["refused"]["hits"].as_u64() >= Some(1), "{hits}");
+    assert_ne!(
+        code, 0,
+        "an alert neither published nor kept fails the sweep: {out:#}"
+    );
+    assert_eq!(out["alerts_lost"], 1, "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "forwarding_missing").is_empty(),
+        "{alerts:#?}"
+    );
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert!(
+        !item.contains_key("canary_missing_since_ms"),
+        "unmarked: {item:?}"
+    );
+    assert_eq!(
+        item["canary_token"], lost_token,
+        "not probed over: {item:?}"
+    );
+
+    // Both back: the next sweep finds it again and tells it, once (the
+    // others' new canaries arrived first, so it is alone).
+    proxy.faults(json!([]));
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "forwarding_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(a.as_str()), Some("eu-west-1")),
+        "{m:#}"
+    );
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert!(item.contains_key("canary_missing_since_ms"), "{item:?}");
+
+    // Marked now: the re-probes that follow do not tell it again.
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "forwarding_missing").is_empty());
+    assert_ne!(
+        w.state(&a, "eu-west-1").await.unwrap()["canary_token"],
+        lost_token,
+        "re-probed once told"
+    );
+}
+
 #[tokio::test]
 async fn an_arrival_counts_once_and_only_from_our_role_with_the_current_token() {
     let w = World::new().await;

@@ -141,6 +141,10 @@ fn canary_alert(code: &str, error: &str, t: &Trigger) -> Alert {
         region: "eu-west-1".into(),
         cause: Cause::Unwritable(code.into()),
         detail: error.into(),
+        mark: crate::domain::canary::Mark::Unwritable {
+            told: None,
+            code: code.into(),
+        },
     };
     f.add(&account, &[refused]);
     let [a] = crate::domain::alert::canary_findings(&f.told(), Some(1800), t, "now")
@@ -166,6 +170,10 @@ fn forwarding_alert(t: &Trigger) -> Alert {
                 region: r.to_string(),
                 cause: Cause::Missing,
                 detail: "2026-11-23T05:00:00.000Z".into(),
+                mark: crate::domain::canary::Mark::Missing {
+                    token: "t".into(),
+                    since_ms: 0,
+                },
             })
             .collect();
         f.add(&account, &found);

@@ -181,6 +181,10 @@ mod tests {
                     region: r.to_string(),
                     cause: cause.clone(),
                     detail: detail.into(),
+                    mark: crate::domain::canary::Mark::Missing {
+                        token: "t".into(),
+                        since_ms: 0,
+                    },
                 })
                 .collect();
             let a = Account {

@@ -113,6 +113,10 @@ mod tests {
             region: "eu-west-1".into(),
             cause: crate::domain::canary::Cause::Unwritable("X".into()),
             detail: String::new(),
+            mark: crate::domain::canary::Mark::Unwritable {
+                told: None,
+                code: "X".into(),
+            },
         };
         found.add(&account, &[refused]);
         alerts.extend(crate::domain::alert::canary_findings(

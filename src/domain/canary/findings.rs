@@ -9,6 +9,12 @@
 //! code, or a few account-regions newly missing while the rest are fine)
 //! is its own alert in the sweep that finds it.
 //!
+//! No mark is written while an account is run: each finding carries the
+//! [`Mark`] that records it told, and the sweep writes the marks only once
+//! the alert that tells them is kept in the outbox. A sweep that dies before
+//! that leaves them unset, and the next sweep finds and tells them again
+//! (at least once, never lost).
+//!
 //! [`Findings`] merges like the sweep's tally (a fanned-out sweep's accounts
 //! each store theirs): counts per OU and per region, and the first
 //! [`MAX_ENTRIES`] account-regions by account and region, whatever order
@@ -39,8 +45,8 @@ pub enum Cause {
     Unwritable(String),
 }
 
-/// One account-region's newly told finding, as the sweep's run of its
-/// account made it (after marking the state item).
+/// One account-region's new finding, as the sweep's run of its account
+/// made it (its state item not marked yet).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub region: String,
@@ -48,6 +54,30 @@ pub struct Finding {
     /// Missing: when the canary that never came was written (ISO 8601);
     /// unwritable: SSM's message.
     pub detail: String,
+    /// What records it told, once its alert is kept.
+    pub mark: Mark,
+}
+
+/// The conditional write on an account-region's state item that records a
+/// finding told: it lands only while the item still says what the finding
+/// was made from, so one of two sweeps that found the same marks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
+    /// `canary_missing_since_ms` = `since_ms`, while `token` is the canary
+    /// awaited and it has not arrived.
+    Missing { token: String, since_ms: i64 },
+    /// `canary_unwritable` = `code` (SSM's, uncut), while the item still
+    /// says `told` (the refusal told before, or none).
+    Unwritable { told: Option<String>, code: String },
+}
+
+/// A mark still to write, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToMark {
+    pub account: String,
+    pub region: String,
+    pub mark: Mark,
 }
 
 /// One account-region an alert names.
@@ -113,6 +143,11 @@ pub struct Findings {
     /// Per SSM error code.
     #[serde(default)]
     pub unwritable: BTreeMap<String, Group>,
+    /// Every finding's mark, not only the first [`MAX_ENTRIES`]' (a
+    /// fanned-out sweep's parts store theirs): written once the sweep's
+    /// alerts are kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<ToMark>,
 }
 
 /// One alert's worth: no canary arrived (`codes` empty), or SSM refused it
@@ -161,6 +196,11 @@ impl Findings {
                 region: f.region.clone(),
                 detail: cut(&f.detail, DETAIL_MAX),
             });
+            mine.marks.push(ToMark {
+                account: account.id.to_string(),
+                region: f.region.clone(),
+                mark: f.mark.clone(),
+            });
         }
         self.merge(mine);
     }
@@ -170,6 +210,9 @@ impl Findings {
         for (code, group) in other.unwritable {
             self.unwritable.entry(code).or_default().merge(group);
         }
+        self.marks.extend(other.marks);
+        self.marks
+            .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     }
 
     /// What the sweep tells: one [`Told`] for the missing canaries, one per

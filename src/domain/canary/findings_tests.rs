@@ -5,6 +5,10 @@ fn missing(region: &str) -> Finding {
         region: region.into(),
         cause: Cause::Missing,
         detail: "2026-11-23T06:00:00.000Z".into(),
+        mark: Mark::Missing {
+            token: "t".into(),
+            since_ms: 1,
+        },
     }
 }
 
@@ -13,6 +17,10 @@ fn refused(region: &str, code: &str) -> Finding {
         region: region.into(),
         cause: Cause::Unwritable(code.into()),
         detail: "denied".into(),
+        mark: Mark::Unwritable {
+            told: None,
+            code: code.into(),
+        },
     }
 }
 
@@ -226,6 +234,70 @@ fn merging_parts_in_any_order_equals_one_tally() {
 /// Hostile codes: many of them (an endpoint that answers nonsense), long
 /// ones, ones with line breaks. At most [`MAX_CAUSES`] alerts, every
 /// finding counted in one of them, every code bounded.
+/// The alert names the first fifty; the marks cover every finding (a
+/// storm's 8,500 are all marked once it is kept), whatever order the parts
+/// came in, and a part's stored JSON carries them (none: no key at all).
+#[test]
+fn every_finding_keeps_its_mark_for_after_the_alert_is_kept() {
+    let storm = swept(
+        500,
+        |_| "Root/Prod",
+        |_| REGIONS.iter().map(|r| missing(r)).collect(),
+    );
+    assert_eq!(storm.missing.entries.len(), MAX_ENTRIES);
+    assert_eq!(storm.marks.len(), 500 * REGIONS.len());
+    let mut parts: Vec<Findings> = (0..500)
+        .rev()
+        .map(|i| {
+            let json = serde_json::to_string(&swept_one(i)).unwrap();
+            serde_json::from_str(&json).unwrap()
+        })
+        .collect();
+    let mut merged = Findings::default();
+    for p in parts.drain(..) {
+        merged.merge(p);
+    }
+    assert_eq!(merged.marks, storm.marks);
+    assert_eq!(
+        storm.marks[0],
+        ToMark {
+            account: account(0),
+            region: "ap-northeast-1".into(),
+            mark: Mark::Missing {
+                token: "t".into(),
+                since_ms: 1
+            }
+        }
+    );
+    let refusal = swept(
+        1,
+        |_| "Root",
+        |_| vec![refused("eu-west-1", "AccessDenied")],
+    );
+    assert_eq!(
+        refusal.marks[0].mark,
+        Mark::Unwritable {
+            told: None,
+            code: "AccessDenied".into()
+        }
+    );
+    let quiet = serde_json::to_string(&Findings::default()).unwrap();
+    assert!(!quiet.contains("marks"), "{quiet}");
+}
+
+/// Account `i` of [`every_finding_keeps_its_mark_for_after_the_alert_is_kept`]'s storm alone.
+fn swept_one(i: usize) -> Findings {
+    let id = account(i);
+    let mut f = Findings::default();
+    let a = Account {
+        id: &id,
+        name: Some("n"),
+        ou_path: Some("Root/Prod"),
+    };
+    f.add(&a, &REGIONS.iter().map(|r| missing(r)).collect::<Vec<_>>());
+    f
+}
+
 #[test]
 fn many_strange_codes_are_bounded() {
     let f = swept(

@@ -114,12 +114,10 @@ async fn summarise_fanned_out(
     if alerts.is_empty() {
         return Ok((degraded, 0));
     }
-    let delivered = deliver(
-        &svc.receipts,
-        &svc.alerts,
-        &crate::domain::ids::token(),
-        alerts,
-    )
-    .await;
+    // Every part's findings are marked once the alerts that tell them are
+    // kept: a completer that dies before leaves them to the next sweep.
+    let owner = crate::domain::ids::token();
+    super::canary::kept_then_marked(svc, &owner, &alerts, &whole.canary.marks).await;
+    let delivered = deliver(&svc.receipts, &svc.alerts, &owner, alerts).await;
     Ok((degraded, delivered.lost.len()))
 }

@@ -55,6 +55,7 @@ pub async fn reconcile_org(
             degraded = Some(d);
         }
     }
+    super::canary::kept_then_marked(svc, &job.owner, &alerts, &tally.canary.marks).await;
     let reports: Vec<_> = swept.into_iter().map(|s| s.report).collect();
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let accounts: usize = reports.iter().map(|r| r.alerts_lost).sum();

@@ -116,6 +116,8 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         crate::domain::words::count(tally.account_regions, "account-region")
     );
     let mut alerts = told(svc, &tally, &job.trigger);
+    // Kept before the marks; the delivery that keeps the rest is the claim's.
+    super::canary::kept_then_marked(svc, &job.owner, &alerts, &tally.canary.marks).await;
     if unreached.is_empty() {
         alerts.extend(whole_checked(svc, job, &tally, last, &mut outcome).await);
     } else {
