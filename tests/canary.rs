@@ -173,6 +173,176 @@ async fn the_canary_proves_each_path_and_a_deleted_forwarder_is_told_once() {
     assert!(status.stdout.contains("0 MISSING"), "{}", status.stdout);
 }
 
+/// Issue 51: one hub-side cause (the hub bus's policy narrowed, the
+/// forwarder role changed) loses every canary at once. The sweep that finds
+/// them missing tells it once for all of them, counted per OU and region,
+/// while each account-region's mark is still recorded; the next sweep with
+/// the same findings is quiet. Once the path is repaired, one account-region
+/// whose forwarder is deleted while the rest are fine is told on its own.
+#[tokio::test]
+async fn every_canary_lost_to_one_cause_is_one_alert_and_a_lone_new_one_is_still_told() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    let a = w.create_account("storm-a", Some(&prod)).await;
+    let b = w.create_account("storm-b", Some(&prod)).await;
+    let c = w.create_account("storm-c", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone(), b.clone(), c.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    let _ = w.alerts().await;
+
+    // Nothing arrives from anywhere: past the grace, one alert for all eight.
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "forwarding_missing");
+    assert_eq!(missing.len(), 1, "one cause, one alert: {alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(m["cause"], "no canary arrived");
+    assert_eq!(
+        (m["account_regions"].as_u64(), m["accounts"].as_u64()),
+        (Some(8), Some(4)),
+        "{m:#}"
+    );
+    assert_eq!(m["by_region"], json!({"eu-west-1": 4, "us-east-1": 4}));
+    assert_eq!(m["by_ou"]["Root/Prod"], 4, "{m:#}");
+    assert_eq!(m["entries"].as_array().unwrap().len(), 8);
+    assert_eq!(m["more"], 0);
+    assert!(m["account"].is_null() && m["region"].is_null(), "{m:#}");
+    assert_eq!(m["grace_seconds"], 2);
+    assert_eq!(missing[0]["attributes"]["account"]["Value"], "-");
+    assert!(m["runbook"]
+        .as_str()
+        .unwrap()
+        .ends_with("#forwarding-canary-forwarding_canary"));
+    // Each account-region's transition is recorded all the same.
+    for (account, region) in &slots {
+        let item = w.state(account, region).await.unwrap();
+        assert!(
+            item.contains_key("canary_missing_since_ms"),
+            "{account} {region}: {item:?}"
+        );
+    }
+    let status = w.run(&["status"]);
+    assert!(status.stdout.contains("8 MISSING"), "{}", status.stdout);
+
+    // The same findings at the next probes: quiet.
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "forwarding_missing").is_empty());
+
+    // Repaired: every canary arrives, and the marks go.
+    assert_eq!(forward(&w, &slots, None).await, 8);
+    sweep(&w);
+    // Then one forwarder is deleted while the rest are fine: told on its own.
+    let broken = (b.as_str(), "us-east-1");
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 7);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "forwarding_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(b.as_str()), Some("us-east-1"))
+    );
+    assert_eq!(
+        (m["account_regions"].as_u64(), m["account_name"].as_str()),
+        (Some(1), Some("storm-b"))
+    );
+    assert!(m["canary_written_at"].is_string(), "{m:#}");
+}
+
+/// A decided alert is not lost by a later failure: the sweep that finds a
+/// canary missing can neither keep its alert in the outbox (the
+/// `BatchWriteItem` is refused) nor publish it (SNS refuses it too). Its
+/// finding is marked only once its alert is kept, so nothing is marked and
+/// the canary that never came is not probed over: the next sweep, with both
+/// back, tells it exactly once, and the one after is quiet.
+#[tokio::test]
+async fn a_canary_alert_neither_kept_nor_published_is_told_by_the_next_sweep() {
+    let mut w = World::new().await;
+    let a = w.create_account("unkept", None).await;
+    w.write_policy(POLICY);
+    let proxy = w.behind_proxy();
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    let broken = (a.as_str(), "eu-west-1");
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    let lost_token = w.state(&a, "eu-west-1").await.unwrap()["canary_token"].clone();
+    let _ = w.alerts().await;
+
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    proxy.faults(json!([
+        {"name": "unkept", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "forwarding_missing", "code": "InternalServerError"},
+        {"name": "refused", "service": "sns", "action": "Publish", "contains": "forwarding_missing",
+         "status": 500, "code": "InternalError", "protocol": "query"}
+    ]));
+    let (code, out) = w.handle(&sweep_event());
+    let hits = proxy.hits();
+    assert!(hits["unkept"]["hits"].as_u64() >= Some(1), "{hits}");
+    assert!(hits["refused"]["hits"].as_u64() >= Some(1), "{hits}");
+    assert_ne!(
+        code, 0,
+        "an alert neither published nor kept fails the sweep: {out:#}"
+    );
+    assert_eq!(out["alerts_lost"], 1, "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "forwarding_missing").is_empty(),
+        "{alerts:#?}"
+    );
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert!(
+        !item.contains_key("canary_missing_since_ms"),
+        "unmarked: {item:?}"
+    );
+    assert_eq!(
+        item["canary_token"], lost_token,
+        "not probed over: {item:?}"
+    );
+
+    // Both back: the next sweep finds it again and tells it, once (the
+    // others' new canaries arrived first, so it is alone).
+    proxy.faults(json!([]));
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "forwarding_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    let m = &missing[0]["message"];
+    assert_eq!(
+        (m["account"].as_str(), m["region"].as_str()),
+        (Some(a.as_str()), Some("eu-west-1")),
+        "{m:#}"
+    );
+    let item = w.state(&a, "eu-west-1").await.unwrap();
+    assert!(item.contains_key("canary_missing_since_ms"), "{item:?}");
+
+    // Marked now: the re-probes that follow do not tell it again.
+    assert_eq!(forward(&w, &slots, Some(broken)).await, 3);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "forwarding_missing").is_empty());
+    assert_ne!(
+        w.state(&a, "eu-west-1").await.unwrap()["canary_token"],
+        lost_token,
+        "re-probed once told"
+    );
+}
+
 #[tokio::test]
 async fn an_arrival_counts_once_and_only_from_our_role_with_the_current_token() {
     let w = World::new().await;
@@ -427,4 +597,57 @@ async fn a_canary_refused_for_an_editors_fifty_tags_is_told_once_per_transition(
     let again = of_kind(&alerts, "canary_unwritable");
     assert_eq!(again.len(), 1, "{again:#?}");
     assert_eq!(again[0]["message"]["region"], "eu-west-1");
+}
+
+/// Issue 51: a refusal with one cause everywhere (here 50 tags of an
+/// editor's own on every document; an SCP that denies the tag org-wide reads
+/// the same) is one `canary_unwritable` for the sweep, naming the code and
+/// counting the account-regions; each one's refusal is still marked, and the
+/// next sweep, refused the same, is quiet.
+#[tokio::test]
+async fn a_refusal_everywhere_is_one_alert_for_its_code() {
+    let w = World::on(Moto::start_emulating("moto_ssm_versions.py", &[])).await;
+    let a = w.create_account("crowded-all", None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    assert_eq!(forward(&w, &slots, None).await, 4);
+    for (account, region) in &slots {
+        crowd(&w, account, region, 50).await;
+    }
+    let _ = w.alerts().await;
+
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "canary_unwritable");
+    assert_eq!(told.len(), 1, "one cause, one alert: {alerts:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(
+        (m["error_code"].as_str(), m["account_regions"].as_u64()),
+        (Some("TooManyTagsError"), Some(4)),
+        "{m:#}"
+    );
+    assert_eq!(m["accounts"], 2);
+    assert_eq!(m["codes"], json!({"TooManyTagsError": 4}));
+    assert_eq!(m["by_region"], json!({"eu-west-1": 2, "us-east-1": 2}));
+    assert!(
+        m["what_to_do"].as_str().unwrap().contains("50 tags"),
+        "{m:#}"
+    );
+    assert!(m["account"].is_null(), "{m:#}");
+    for (account, region) in &slots {
+        let item = w.state(account, region).await.unwrap();
+        assert_eq!(
+            item.get("canary_unwritable").map(String::as_str),
+            Some("TooManyTagsError"),
+            "{account} {region}"
+        );
+    }
+    sweep(&w);
+    assert!(of_kind(&w.alerts().await, "canary_unwritable").is_empty());
 }

@@ -158,3 +158,74 @@ async fn an_ordinary_failed_region_is_reported_not_redelivered() {
     assert_eq!(s.len(), 1);
     assert!(s[0]["failed"].as_u64().unwrap() >= 4, "{:#}", s[0]);
 }
+
+/// A fanned-out sweep's canary findings are marked only once the completer
+/// keeps the alert that tells them: here it can neither keep nor publish
+/// the `forwarding_missing` (both faults fire), so no part's finding is
+/// marked, and the next fanned-out sweep tells every one of them, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fanned_out_sweeps_canary_alert_lost_by_its_completer_is_told_by_the_next() {
+    let (w, proxy, accounts, queue) = fanned_org().await;
+    w.write_policy("[forwarding_canary]\nenabled = true\ninterval = \"0s\"\ngrace = \"2s\"\n");
+    work(&w, &fan_out(&w, &queue).await);
+    let _ = w.alerts().await;
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+
+    proxy.faults(json!([
+        {"name": "unkept", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "forwarding_missing", "code": "InternalServerError"},
+        {"name": "refused", "service": "sns", "action": "Publish", "contains": "forwarding_missing",
+         "status": 500, "code": "InternalError", "protocol": "query"}
+    ]));
+    let records = fan_out(&w, &queue).await;
+    let _ = work(&w, &records);
+    assert!(hits(&proxy, "unkept") >= 1 && hits(&proxy, "refused") >= 1);
+    let alerts = w.alerts().await;
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["message"]["kind"] != "forwarding_missing"),
+        "{alerts:#?}"
+    );
+    for a in &accounts {
+        for region in REGIONS {
+            let item = w.state(a, region).await.unwrap();
+            assert!(
+                !item.contains_key("canary_missing_since_ms"),
+                "{a} {region}: {item:?}"
+            );
+        }
+    }
+
+    proxy.faults(json!([]));
+    let _ = w.sqs_records(&queue).await;
+    work(&w, &fan_out(&w, &queue).await);
+    let alerts = w.alerts().await;
+    let told: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "forwarding_missing")
+        .collect();
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let m = &told[0]["message"];
+    assert!(
+        m["accounts"].as_u64() >= Some(accounts.len() as u64),
+        "{m:#}"
+    );
+    for a in &accounts {
+        for region in REGIONS {
+            let item = w.state(a, region).await.unwrap();
+            assert!(
+                item.contains_key("canary_missing_since_ms"),
+                "{a} {region}: {item:?}"
+            );
+        }
+    }
+    work(&w, &fan_out(&w, &queue).await);
+    let alerts = w.alerts().await;
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["message"]["kind"] != "forwarding_missing"),
+        "told once: {alerts:#?}"
+    );
+}

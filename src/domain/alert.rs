@@ -30,7 +30,7 @@ mod tags;
 pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
 pub use drift::{audit_findings, drift, NO_EVENT_NOTE};
-pub use forwarding::{canary_unwritable, forwarding_missing};
+pub use forwarding::{canary_findings, NO_CANARY};
 pub use governance::{account_left_governance, left_governance_summary};
 pub use held::{enforcement_held, Held, MAX_HELD};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};

@@ -12,9 +12,16 @@
 //! A canary that has not arrived within `grace` is missing: told once
 //! (`forwarding_missing`), then not again until one arrives. A new canary is
 //! never written over one still in flight, so a slow arrival is not taken
-//! for a lost one.
+//! for a lost one. A sweep tells what its canaries newly say once per cause
+//! ([`findings`]), not once per account-region.
 
 use std::time::Duration;
+
+mod findings;
+
+pub use findings::{
+    Account, Cause, Entry, Finding, Findings, Group, Mark, ToMark, Told, MAX_CAUSES, MAX_ENTRIES,
+};
 
 /// The tag key; its value is the canary's token.
 pub const TAG_KEY: &str = "runas-guard:canary";
@@ -114,11 +121,13 @@ pub fn plan(last: Option<&Last>, now_ms: i64, s: &Settings) -> Plan {
             tell_missing: false,
             write_new: due(l.written_ms),
         },
-        // A broken path is probed at every interval, so its repair shows.
+        // A broken path is probed at every interval, so its repair shows;
+        // not before it is marked told: until its alert is kept, the canary
+        // that never came is the evidence the next sweep finds it by.
         (Verdict::Missing { .. }, Some(l)) => Plan {
             verdict,
             tell_missing: l.missing_since_ms.is_none(),
-            write_new: due(l.written_ms),
+            write_new: l.missing_since_ms.is_some() && due(l.written_ms),
         },
     }
 }
@@ -311,6 +320,15 @@ mod tests {
                 Some(last(now - 31 * M, None, None)),
                 Verdict::Missing {
                     since_ms: now - 31 * M,
+                },
+                true,
+                false,
+            ),
+            (
+                "missing for the first time and due: told, its evidence kept until the mark",
+                Some(last(now - 61 * M, None, None)),
+                Verdict::Missing {
+                    since_ms: now - 61 * M,
                 },
                 true,
                 false,

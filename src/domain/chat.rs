@@ -157,11 +157,7 @@ fn emoji(severity: &str) -> &'static str {
 
 /// The kinds whose body is not one account-region's before and after.
 fn own_description(b: &Value) -> Option<String> {
-    use kinds::{
-        bypass_description, canary_description, degraded_description, held_description,
-        identity_center_description, left_description, missing_description, policy_description,
-        summary_description,
-    };
+    use kinds::*;
     let describe: fn(&Value) -> String = match b["kind"].as_str()? {
         "sweep_summary" => summary_description,
         "sweep_degraded" => degraded_description,
@@ -169,11 +165,13 @@ fn own_description(b: &Value) -> Option<String> {
         "policy_applied" => policy_description,
         "run_as_bypass" => bypass_description,
         "identity_center_drift" => identity_center_description,
+        "forwarding_missing" => missing_canary_description,
         "canary_unwritable" => canary_description,
+        "drift_detected" if b["regions"].is_array() => findings_description,
         "enforcement_held" => held_description,
         "account_left_governance" => left_description,
-        "policy_rejected" => kinds::rejected_description,
-        "policy_ids_unknown" => kinds::ids_unknown_description,
+        "policy_rejected" => rejected_description,
+        "policy_ids_unknown" => ids_unknown_description,
         _ => return None,
     };
     Some(describe(b))

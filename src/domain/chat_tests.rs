@@ -145,6 +145,73 @@ fn held_alert(value: &str) -> Alert {
 
 /// `account_left_governance`: one account moved by the trigger's actor into
 /// an OU named `value`, and a policy change's summary naming it.
+/// `canary_unwritable` of one account-region, refused with `code`.
+fn canary_alert(code: &str, error: &str, t: &Trigger) -> Alert {
+    use crate::domain::canary::{Account, Cause, Finding, Findings};
+    let mut f = Findings::default();
+    let account = Account {
+        id: "111122223333",
+        name: Some("payments"),
+        ou_path: Some("Root/Prod"),
+    };
+    let refused = Finding {
+        region: "eu-west-1".into(),
+        cause: Cause::Unwritable(code.into()),
+        detail: error.into(),
+        mark: crate::domain::canary::Mark::Unwritable {
+            told: None,
+            code: code.into(),
+        },
+    };
+    f.add(&account, &[refused]);
+    let [a] = crate::domain::alert::canary_findings(&f.told(), Some(1800), t, "now")
+        .try_into()
+        .unwrap();
+    a
+}
+
+/// `forwarding_missing` of a sweep: 60 accounts in two OUs, two regions each.
+fn forwarding_alert(t: &Trigger) -> Alert {
+    use crate::domain::canary::{Account, Cause, Finding, Findings};
+    let mut f = Findings::default();
+    for i in 0..60 {
+        let id = format!("{i:012}");
+        let account = Account {
+            id: &id,
+            name: Some("n"),
+            ou_path: Some(["Root/Prod", "Root/Dev"][i % 2]),
+        };
+        let found: Vec<Finding> = ["us-east-1", "eu-west-1"]
+            .iter()
+            .map(|r| Finding {
+                region: r.to_string(),
+                cause: Cause::Missing,
+                detail: "2026-11-23T05:00:00.000Z".into(),
+                mark: crate::domain::canary::Mark::Missing {
+                    token: "t".into(),
+                    since_ms: 0,
+                },
+            })
+            .collect();
+        f.add(&account, &found);
+    }
+    let [a] = crate::domain::alert::canary_findings(&f.told(), Some(1800), t, "now")
+        .try_into()
+        .unwrap();
+    a
+}
+
+/// An audit vend's one `drift_detected` for three regions, `value` as the user.
+fn findings_alert(value: &str) -> Alert {
+    let t = trigger(TriggerKind::AccountVended);
+    let rows: Vec<RegionOutcome> = ["us-east-1", "eu-west-1", "ap-south-1"]
+        .iter()
+        .map(|r| outcome(r, Action::WouldChange, value))
+        .collect();
+    let refs: Vec<&RegionOutcome> = rows.iter().collect();
+    crate::domain::alert::audit_findings("111122223333", value, &refs, &t, "now").unwrap()
+}
+
 fn left_alerts(value: &str, t: &Trigger) -> Vec<Alert> {
     use crate::domain::governance::{Cause, Departure, Dropped, LeftInPlace, Reason};
     let d = Departure {
@@ -267,14 +334,9 @@ fn every_kind() -> Vec<Alert> {
             "now",
         ),
         degraded_alert(&sweep),
-        crate::domain::alert::canary_unwritable(
-            "111122223333",
-            "eu-west-1",
-            "TooManyTagsError",
-            &hostile,
-            &sweep,
-            "now",
-        ),
+        canary_alert("TooManyTagsError", &hostile, &sweep),
+        forwarding_alert(&sweep),
+        findings_alert(&hostile),
     ]
     .into_iter()
     .chain([held_alert(&hostile)])
@@ -370,7 +432,7 @@ fn identity_center_alert(value: &str, t: &Trigger) -> Alert {
 fn every_kind_validates_within_the_limits() {
     let alerts = every_kind();
     let kinds: HashSet<Kind> = alerts.iter().map(|a| a.kind).collect();
-    assert_eq!(kinds.len(), 15, "every kind");
+    assert_eq!(kinds.len(), 16, "every kind");
     for a in &alerts {
         let m = message(a);
         validate(&m).unwrap_or_else(|e| panic!("{}: {e}\n{m:#}", a.kind.as_str()));
@@ -597,14 +659,8 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
         missing_alert(value),
         missing_in_audit_alert(value),
         bypass_alert(value, &t),
-        crate::domain::alert::canary_unwritable(
-            "111122223333",
-            "eu-west-1",
-            value,
-            &long,
-            &sweep,
-            "now",
-        ),
+        canary_alert(value, &long, &sweep),
+        findings_alert(value),
         held_alert(value),
     ]
     .into_iter()
@@ -758,6 +814,43 @@ fn an_unwritable_canary_says_where_why_and_what_to_do() {
         "`TooManyTagsError`",
         "documents/SSM-SessionManagerRunShell",
         "50 tags",
+    ] {
+        assert!(d.contains(needle), "{needle} missing from {d}");
+    }
+}
+
+#[test]
+fn a_sweeps_missing_canaries_are_one_message_counted_per_ou_and_region() {
+    let a = forwarding_alert(&trigger(TriggerKind::Sweep));
+    assert_eq!(a.kind, Kind::ForwardingMissing);
+    let m = message(&a);
+    validate(&m).unwrap();
+    assert_eq!(m["metadata"]["threadId"], "runas-guard-sweeps");
+    let d = m["content"]["description"].as_str().unwrap();
+    for needle in [
+        "`no canary arrived` within `1800` seconds",
+        "*Account-regions:* `120` in `60` accounts",
+        "`Root/Dev` `60`, `Root/Prod` `60`",
+        "`eu-west-1` `60`, `us-east-1` `60`",
+        "• `000000000000` `eu-west-1`",
+        "…and `70` more",
+    ] {
+        assert!(d.contains(needle), "{needle} missing from {d}");
+    }
+}
+
+#[test]
+fn an_audit_vends_findings_are_one_message_listing_each_region() {
+    let a = findings_alert("root");
+    assert_eq!(a.kind, Kind::DriftDetected);
+    let m = message(&a);
+    validate(&m).unwrap();
+    assert_eq!(m["metadata"]["threadId"], "111122223333");
+    let d = m["content"]["description"].as_str().unwrap();
+    for needle in [
+        "*Found:* `3` documents wrong",
+        "• `us-east-1` `SSM-SessionManagerRunShell`: `on/root` → want `root`",
+        "ap-south-1",
     ] {
         assert!(d.contains(needle), "{needle} missing from {d}");
     }

@@ -99,6 +99,10 @@ pub struct Tally {
     pub left_governance: usize,
     #[serde(default)]
     pub left_entries: Vec<crate::domain::governance::Dropped>,
+    /// What the forwarding canaries newly found, per cause: told in one
+    /// alert per cause beside the summary, not in it.
+    #[serde(default)]
+    pub canary: crate::domain::canary::Findings,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -259,6 +263,7 @@ impl Tally {
         self.unreadable += other.unreadable;
         self.left_governance += other.left_governance;
         self.left_entries.extend(other.left_entries);
+        self.canary.merge(other.canary);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);

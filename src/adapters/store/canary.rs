@@ -85,8 +85,8 @@ impl StateStore {
     }
 
     /// The canary cannot be written (`code`), and the item said `told`:
-    /// true for the one run that marks it (and so tells it). The mark stays
-    /// while the canary stays refused for that reason.
+    /// true for the one sweep that marks it, once its alert is kept. The
+    /// mark stays while the canary stays refused for that reason.
     pub async fn canary_unwritable(
         &self,
         account: &str,
@@ -158,8 +158,9 @@ impl StateStore {
         }))
     }
 
-    /// The path is broken since `since_ms`: true for the one run that marks
-    /// it (and so tells it); the mark stays until a canary arrives.
+    /// The path is broken since `since_ms`: true for the one sweep that
+    /// marks it, once its alert is kept; the mark stays until a canary
+    /// arrives.
     pub async fn canary_missing(
         &self,
         account: &str,

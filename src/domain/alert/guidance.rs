@@ -83,11 +83,11 @@ pub const WOULD_REFUSE_STEPS: &[&str] = &[
 fn coverage_steps(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::ForwardingMissing => &[
-            "Edits in this account-region are not reverted in real time and their actor is lost: sweeps still repair them.",
-            "`runas-guard doctor --account ID` checks the member stack there; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
+            "Edits in these account-regions are not reverted in real time and their actor is lost: sweeps still repair them.",
+            "Many at once (see by_ou, by_region): check the hub bus's policy and the forwarder role first. One account: `runas-guard doctor --account ID` checks its member stack; the rule runas-guard-document-changed must exist, be enabled and target the hub bus.",
         ],
         Kind::CanaryUnwritable => &[
-            "No canary proves this account-region's event path until one can be written: its edits are still put back, by events if they arrive and by every sweep.",
+            "No canary proves these account-regions' event paths until one can be written: their edits are still put back, by events if they arrive and by every sweep.",
             "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
         ],
         Kind::EnforcementHeld => &[

@@ -103,11 +103,25 @@ mod tests {
             .iter()
             .map(|o| drift("111122223333", "ops", o, &t, "now", facts))
             .collect();
-        alerts.push(crate::domain::alert::canary_unwritable(
-            "111122223333",
-            "eu-west-1",
-            "X",
-            "",
+        let mut found = crate::domain::canary::Findings::default();
+        let account = crate::domain::canary::Account {
+            id: "111122223333",
+            name: None,
+            ou_path: None,
+        };
+        let refused = crate::domain::canary::Finding {
+            region: "eu-west-1".into(),
+            cause: crate::domain::canary::Cause::Unwritable("X".into()),
+            detail: String::new(),
+            mark: crate::domain::canary::Mark::Unwritable {
+                told: None,
+                code: "X".into(),
+            },
+        };
+        found.add(&account, &[refused]);
+        alerts.extend(crate::domain::alert::canary_findings(
+            &found.told(),
+            None,
             &t,
             "now",
         ));

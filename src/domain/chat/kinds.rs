@@ -6,6 +6,10 @@
 
 use super::{code, console_link, more_line, text};
 
+mod findings;
+
+pub(super) use findings::{canary_description, findings_description, missing_canary_description};
+
 /// A sweep's summary: what was checked and each account-region it lists.
 pub(super) fn summary_description(b: &serde_json::Value) -> String {
     let mut lines = vec![];
@@ -231,30 +235,6 @@ pub(super) fn identity_center_description(b: &serde_json::Value) -> String {
     lines.push(format!("*Action:* {}", code(&text(&b["action"]))));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     lines.join("\n")
-}
-
-/// A forwarding canary SSM refused: where, its code and what to do (the
-/// advice is runas-guard's own text for the code, never the body's).
-pub(super) fn canary_description(b: &serde_json::Value) -> String {
-    let region = text(&b["region"]);
-    let error_code = text(&b["error_code"]);
-    [
-        super::account_line(b),
-        format!(
-            "*Document:* {}",
-            console_link(&region, crate::domain::trigger::DOCUMENT_NAME)
-        ),
-        format!(
-            "*Refused:* {} {}",
-            code(&error_code),
-            code(&text(&b["error"]))
-        ),
-        format!(
-            "*What to do:* {}",
-            crate::domain::canary::what_to_do(&error_code)
-        ),
-    ]
-    .join("\n")
 }
 
 /// An `enforce-when-ready` hold told: per document, since when, the

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
+use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::deadline;
 use crate::domain::job::Job;
@@ -58,7 +59,7 @@ pub(super) async fn run_accounts(
                     let report = AccountReport::uniform(&id, &name, &regions, |r| {
                         RegionOutcome::failed(r, &e.code, e.to_string())
                     });
-                    (report, HashSet::new())
+                    Swept::bare(report)
                 })
         });
         names.insert(handle.id(), account);
@@ -86,14 +87,14 @@ async fn gathered(
                 let report = AccountReport::uniform(&id, &name, regions, |r| {
                     RegionOutcome::failed(r, "InternalError", e.to_string())
                 });
-                results.push((report, HashSet::new()));
+                results.push(Swept::bare(report));
             }
         }
         if let Some(p) = &progress {
             p.inc(1);
         }
     }
-    results.sort_by(|a, b| a.0.account.cmp(&b.0.account));
+    results.sort_by(|a, b| a.report.account.cmp(&b.report.account));
     results
 }
 
@@ -108,19 +109,17 @@ pub(super) async fn sweep_account(
     permit: Option<OwnedSemaphorePermit>,
 ) -> Result<Swept, AwsError> {
     if let Some(report) = by_state(svc, org, &info, regions).await? {
-        return Ok((report, HashSet::new()));
+        return Ok(Swept::bare(report));
     }
     let ctx = svc.ctx(org);
     let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
-        return Ok((gone(&info.id, &info.name, regions), HashSet::new()));
+        return Ok(Swept::bare(gone(&info.id, &info.name, regions)));
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
     let governed = standing == crate::domain::policy::Standing::Governed;
-    // Whether the account left governance is judged beside its regions and
-    // their records, not before them: a first sweep clears every new
-    // account's departure mark (a write), which would otherwise lengthen
-    // each account's chain.
+    // Its departure is judged beside its regions, not before them: a first
+    // sweep's departure-mark clearing would lengthen each account's chain.
     let path = prepared.path.clone();
     let (left, (mut acct, committed)) = tokio::join!(
         async {
@@ -145,19 +144,39 @@ pub(super) async fn sweep_account(
     alerts.extend(departed(job, &left));
     acct.report.left_governance = left;
     alerts.extend(super::held::held_too_long(svc, job, &mut acct.report, session.as_ref()).await);
+    // The canaries' findings are the sweep's to tell, once per cause.
+    let mut canary = vec![];
     if governed {
-        alerts.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await);
+        canary = super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await;
         alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
     }
-    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
     // The account's member calls are over: the next account starts while
     // its alerts are named, kept and published (hub calls only).
     drop(permit);
-    let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
+    Ok(delivered(svc, &ctx, job, &info, acct, alerts, canary).await)
+}
+
+/// The account's alerts named, kept and published, and what it hands the
+/// sweep: its report, what it saw first, what its canaries newly said.
+async fn delivered(
+    svc: &Services,
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    info: &AccountInfo,
+    mut acct: account::Uncommitted,
+    alerts: Vec<Alert>,
+    canary: Vec<crate::domain::canary::Finding>,
+) -> Swept {
+    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    let alerts = account::named::about(ctx, &info.id, name, path, alerts).await;
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     acct.report.alerts_lost = delivered.lost.len();
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
-    Ok((acct.report, news))
+    Swept {
+        report: acct.report,
+        news,
+        canary,
+    }
 }
 
 /// An account Organizations does not call ACTIVE, where its standing

@@ -1,26 +1,38 @@
 //! `[forwarding_canary]` in a sweep: in each account-region the sweep
-//! reached, what the last canary says (told once when it never arrived) and,
-//! when one is due, a new one. Decided by [`crate::domain::canary::plan`] from the
-//! sweep's snapshot; a canary that cannot be written is told once
-//! (`canary_unwritable`, decided by [`crate::domain::canary::unwritable`]), never
-//! the sweep's failure.
+//! reached, what the last canary says (marked once when it never arrived)
+//! and, when one is due, a new one. Decided by [`crate::domain::canary::plan`]
+//! from the sweep's snapshot; a canary that cannot be written is marked once
+//! per code (decided by [`crate::domain::canary::unwritable`]), never the
+//! sweep's failure. What an account-region newly says is a [`Finding`] for
+//! the sweep's tally, told once per cause for the whole sweep
+//! ([`crate::domain::alert::canary_findings`]), never one alert per
+//! account-region. Its item is not marked here: the finding carries its
+//! [`Mark`], and the sweep writes the marks only once the alerts that tell
+//! them are kept in the outbox ([`kept_then_marked`]). A sweep that dies
+//! before leaves them unset, so the next one finds and tells them again.
+
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
 
 use crate::adapters::aws::canary_tag;
 use crate::adapters::aws::sts::MemberSession;
-use crate::domain::alert::{self, Alert};
+use crate::domain::alert::{Alert, Kind};
 use crate::domain::aws_error::AwsError;
-use crate::domain::canary::{self, Last, Unwritable, Verdict};
+use crate::domain::canary::{self, Cause, Finding, Last, Mark, ToMark, Unwritable, Verdict};
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
 use crate::flow::account::Ctx;
+use crate::flow::outbox::keep_first;
+use crate::flow::services::Services;
 
 pub(super) async fn probe(
     ctx: &Ctx<'_>,
     job: &Job,
     session: Option<&MemberSession>,
     report: &AccountReport,
-) -> Vec<Alert> {
+) -> Vec<Finding> {
     let (Some(settings), Some(known), Some(session)) =
         (ctx.policy.canary, job.known.as_ref(), session)
     else {
@@ -31,7 +43,7 @@ pub(super) async fn probe(
     }
     let account = report.account.as_str();
     let now = clock::epoch_millis(clock::now());
-    let mut alerts = Vec::new();
+    let mut found = Vec::new();
     for row in report.regions.iter().filter(|r| reached(r)) {
         let region = row.region.as_str();
         let last = known.get(account, region).and_then(|k| k.canary.clone());
@@ -39,18 +51,7 @@ pub(super) async fn probe(
         if let (true, Some(l), Verdict::Missing { since_ms }) =
             (plan.tell_missing, &last, plan.verdict)
         {
-            alerts.extend(
-                missing(
-                    ctx,
-                    job,
-                    account,
-                    region,
-                    l,
-                    since_ms,
-                    settings.grace.as_secs(),
-                )
-                .await,
-            );
+            found.push(missing(account, region, l, since_ms));
         }
         if plan.write_new {
             let told = known
@@ -61,10 +62,10 @@ pub(super) async fn probe(
                 region,
                 told: told.as_deref(),
             };
-            alerts.extend(write(ctx, job, session, &slot, now).await);
+            found.extend(write(ctx, session, &slot, now).await);
         }
     }
-    alerts
+    found
 }
 
 /// The sweep reached the default document there, and it exists.
@@ -82,38 +83,17 @@ fn reached(r: &RegionOutcome) -> bool {
         )
 }
 
-async fn missing(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    account: &str,
-    region: &str,
-    last: &Last,
-    since_ms: i64,
-    grace_secs: u64,
-) -> Option<Alert> {
-    match ctx
-        .state
-        .canary_missing(account, region, &last.token, since_ms)
-        .await
-    {
-        Ok(true) => {
-            tracing::warn!(outcome = "forwarding_missing", account, region, token = %last.token, "forwarding canary did not arrive");
-            let written = clock::iso(clock::from_millis(last.written_ms));
-            let at = clock::iso(clock::now());
-            Some(alert::forwarding_missing(
-                account,
-                region,
-                &written,
-                grace_secs,
-                &job.trigger,
-                &at,
-            ))
-        }
-        Ok(false) => None,
-        Err(e) => {
-            tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary: cannot mark it missing; the next sweep tells it");
-            None
-        }
+/// Not marked yet: the sweep marks it once its alert is kept.
+fn missing(account: &str, region: &str, last: &Last, since_ms: i64) -> Finding {
+    tracing::warn!(outcome = "forwarding_missing", account, region, token = %last.token, "forwarding canary did not arrive");
+    Finding {
+        region: region.to_string(),
+        cause: Cause::Missing,
+        detail: clock::iso(clock::from_millis(last.written_ms)),
+        mark: Mark::Missing {
+            token: last.token.clone(),
+            since_ms,
+        },
     }
 }
 
@@ -129,11 +109,10 @@ struct Slot<'a> {
 /// refusal a retry does not meet is told once, until one is written again.
 async fn write(
     ctx: &Ctx<'_>,
-    job: &Job,
     session: &MemberSession,
     slot: &Slot<'_>,
     now: i64,
-) -> Option<Alert> {
+) -> Option<Finding> {
     let (account, region) = (slot.account, slot.region);
     let token = crate::domain::ids::token();
     match ctx.state.canary_written(account, region, &token, now).await {
@@ -160,7 +139,7 @@ async fn write(
         }
         Unwritable::Tell(code) => {
             let message = put.err().map(|e| e.message).unwrap_or_default();
-            unwritable(ctx, job, slot, &code, &message).await
+            Some(unwritable(slot, &code, &message))
         }
     }
 }
@@ -178,37 +157,88 @@ async fn unsent(ctx: &Ctx<'_>, account: &str, region: &str, token: &str, e: &Aws
     }
 }
 
-/// The canary is newly refused (`code`): the one run that marks the item
-/// tells it.
-async fn unwritable(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    slot: &Slot<'_>,
-    code: &str,
-    message: &str,
-) -> Option<Alert> {
+/// The canary is newly refused (`code`): not marked yet, the sweep marks
+/// it once its alert is kept.
+fn unwritable(slot: &Slot<'_>, code: &str, message: &str) -> Finding {
     let (account, region) = (slot.account, slot.region);
-    match ctx
-        .state
-        .canary_unwritable(account, region, slot.told, code)
-        .await
-    {
-        Ok(true) => {
-            tracing::warn!(outcome = "canary_unwritable", account, region, error_code = %code, "forwarding canary cannot be written");
-            let at = clock::iso(clock::now());
-            Some(alert::canary_unwritable(
-                account,
-                region,
-                code,
-                message,
-                &job.trigger,
-                &at,
-            ))
+    tracing::warn!(outcome = "canary_unwritable", account, region, error_code = %code, "forwarding canary cannot be written");
+    Finding {
+        region: region.to_string(),
+        cause: Cause::Unwritable(code.to_string()),
+        detail: message.to_string(),
+        mark: Mark::Unwritable {
+            told: slot.told.map(str::to_string),
+            code: code.to_string(),
+        },
+    }
+}
+
+/// Marks written at once.
+const MARKING: usize = 16;
+
+/// The sweep's canary alerts (`forwarding_missing`, `canary_unwritable`)
+/// kept in the outbox, then the marks that record their findings told. Not
+/// kept: no mark is written, and the next sweep finds and tells them again
+/// (the sweep's delivery still tries to publish them: told twice at worst,
+/// never lost). Kept here before the sweep's own delivery keeps every alert
+/// again (the same items, the same owner): a sweep that dies between the two
+/// leaves them to the next run's flush. Only a sweep with new findings pays
+/// the extra write.
+pub(super) async fn kept_then_marked(
+    svc: &Arc<Services>,
+    owner: &str,
+    alerts: &[Alert],
+    marks: &[ToMark],
+) {
+    if marks.is_empty() {
+        return;
+    }
+    let ours: Vec<Alert> = alerts
+        .iter()
+        .filter(|a| matches!(a.kind, Kind::ForwardingMissing | Kind::CanaryUnwritable))
+        .cloned()
+        .collect();
+    if ours.is_empty() || !keep_first(&svc.receipts, &svc.alerts, owner, &ours).await {
+        tracing::warn!(
+            marks = marks.len(),
+            "canary findings not kept in the outbox; left unmarked, the next sweep tells them again"
+        );
+        return;
+    }
+    let mut tasks = JoinSet::new();
+    for (i, m) in marks.iter().cloned().enumerate() {
+        if i >= MARKING {
+            tasks.join_next().await;
         }
-        Ok(false) => None,
+        let svc = Arc::clone(svc);
+        tasks.spawn(async move { marked(&svc, &m).await });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// One finding recorded told: the one sweep whose condition holds marks it;
+/// one that cannot leaves it for the next sweep to tell again.
+async fn marked(svc: &Services, m: &ToMark) {
+    let (account, region) = (m.account.as_str(), m.region.as_str());
+    let written = match &m.mark {
+        Mark::Missing { token, since_ms } => {
+            svc.state
+                .canary_missing(account, region, token, *since_ms)
+                .await
+        }
+        Mark::Unwritable { told, code } => {
+            svc.state
+                .canary_unwritable(account, region, told.as_deref(), code)
+                .await
+        }
+    };
+    match written {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(account, region, mark = ?m.mark, "canary finding not marked: the item changed since (it arrived, another sweep marked it)")
+        }
         Err(e) => {
-            tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary: cannot mark it unwritable; the next sweep tells it");
-            None
+            tracing::warn!(account, region, error_code = %e.code, error = %e, "canary finding told but not marked; the next sweep tells it again")
         }
     }
 }

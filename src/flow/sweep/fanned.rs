@@ -1,7 +1,6 @@
 //! One account of a fanned-out sweep (an SQS message), and the summary the
 //! last account to finish sends for all of them.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::accounts::sweep_account;
@@ -41,7 +40,7 @@ pub async fn sweep_one(
                 AccountReport::uniform(&message.account, &name, &svc.policy.regions, |r| {
                     RegionOutcome::failed(r, &e.code, e.to_string())
                 });
-            (report, HashSet::new())
+            Swept::bare(report)
         }
     };
     let part =
@@ -59,9 +58,9 @@ pub async fn sweep_one(
         let (checked, lost) = summarise_fanned_out(svc, &message.sweep_id).await?;
         degraded = checked;
         // Lost with the account's own: this message's run counts it.
-        swept.0.alerts_lost += lost;
+        swept.report.alerts_lost += lost;
     }
-    Ok((swept.0, degraded))
+    Ok((swept.report, degraded))
 }
 
 /// The account's work, from what the message carries (an older message:
@@ -79,7 +78,7 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
             None => {
                 let name = message.name.clone().unwrap_or_default();
                 let report = super::accounts::gone(&message.account, &name, &svc.policy.regions);
-                return Ok((report, HashSet::new()));
+                return Ok(Swept::bare(report));
             }
         },
     };
@@ -103,7 +102,7 @@ async fn summarise_fanned_out(
         }
     }
     let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
-    let mut alerts = super::told(&whole, &trigger);
+    let mut alerts = super::told(svc, &whole, &trigger);
     let mut degraded = None;
     if !super::is_rest(sweep_id) {
         let last = svc.state.last_sweep().await;
@@ -115,12 +114,10 @@ async fn summarise_fanned_out(
     if alerts.is_empty() {
         return Ok((degraded, 0));
     }
-    let delivered = deliver(
-        &svc.receipts,
-        &svc.alerts,
-        &crate::domain::ids::token(),
-        alerts,
-    )
-    .await;
+    // Every part's findings are marked once the alerts that tell them are
+    // kept: a completer that dies before leaves them to the next sweep.
+    let owner = crate::domain::ids::token();
+    super::canary::kept_then_marked(svc, &owner, &alerts, &whole.canary.marks).await;
+    let delivered = deliver(&svc.receipts, &svc.alerts, &owner, alerts).await;
     Ok((degraded, delivered.lost.len()))
 }

@@ -2,7 +2,8 @@
 //! fanned-out account, and the operator's `reconcile`. A sweep always
 //! finishes and reports: one account's failure is that account's row, and an
 //! alert SNS refuses waits in the outbox instead of aborting the sweep. A
-//! sweep says what it found in one `sweep_summary`, never per account-region.
+//! sweep says what it found in one `sweep_summary`, and what its forwarding
+//! canaries newly found in one alert per cause, never per account-region.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -33,9 +34,24 @@ pub use message::SweepMessage;
 pub use operator::reconcile_org;
 pub use scheduled::on_schedule;
 
-/// One account's report and the slots whose drift, or nodes lacking the
-/// user, it saw first.
-type Swept = (AccountReport, HashSet<String>);
+/// One account's report, the slots whose drift, or nodes lacking the
+/// user, it saw first, and what its forwarding canaries newly said.
+struct Swept {
+    report: AccountReport,
+    news: HashSet<String>,
+    canary: Vec<crate::domain::canary::Finding>,
+}
+
+impl Swept {
+    /// An account with nothing new beside its report.
+    fn bare(report: AccountReport) -> Swept {
+        Swept {
+            report,
+            news: HashSet::new(),
+            canary: vec![],
+        }
+    }
+}
 
 /// Filters for operator-started reconciles.
 #[derive(Debug, Clone, Default)]
@@ -153,21 +169,36 @@ fn is_rest(sweep_id: &str) -> bool {
 }
 
 /// What a sweep says for all its accounts: its one summary, what the
-/// policy changed, and the accounts a policy change dropped from governance
-/// (each when there is something to say; never one per account-region).
-fn told(tally: &Tally, trigger: &Trigger) -> Vec<crate::domain::alert::Alert> {
+/// policy changed, the accounts a policy change dropped from governance,
+/// and what its canaries newly found, one alert per cause (each when there
+/// is something to say; never one per account-region).
+fn told(svc: &Services, tally: &Tally, trigger: &Trigger) -> Vec<Alert> {
     let at = crate::domain::clock::iso(crate::domain::clock::now());
     let summary = crate::domain::summary::alert(tally, trigger, &at);
     let policy = crate::domain::summary::policy_alert(&tally.policy, trigger, &at);
     let (dropped, total) = (&tally.left_entries, tally.left_governance);
     let left = crate::domain::alert::left_governance_summary(dropped, total, trigger, &at);
-    summary.into_iter().chain(policy).chain(left).collect()
+    let grace = svc.policy.canary.map(|c| c.grace.as_secs());
+    let canary = crate::domain::alert::canary_findings(&tally.canary.told(), grace, trigger, &at);
+    summary
+        .into_iter()
+        .chain(policy)
+        .chain(left)
+        .chain(canary)
+        .collect()
 }
 
 fn tally(swept: &[Swept]) -> Tally {
     let mut t = Tally::default();
-    for (report, new_drift) in swept {
-        t.add(report, new_drift);
+    for s in swept {
+        t.add(&s.report, &s.news);
+        let r = &s.report;
+        let account = crate::domain::canary::Account {
+            id: &r.account,
+            name: r.name.as_deref(),
+            ou_path: r.ou_path.as_deref(),
+        };
+        t.canary.add(&account, &s.canary);
     }
     t
 }

@@ -46,7 +46,7 @@ pub async fn reconcile_org(
     let mut alerts: Vec<Alert> = if dry_run {
         vec![]
     } else {
-        super::told(&tally, &job.trigger)
+        super::told(svc, &tally, &job.trigger)
     };
     let mut degraded = None;
     if let Some(last) = last {
@@ -55,7 +55,8 @@ pub async fn reconcile_org(
             degraded = Some(d);
         }
     }
-    let reports: Vec<_> = swept.into_iter().map(|(r, _)| r).collect();
+    super::canary::kept_then_marked(svc, &job.owner, &alerts, &tally.canary.marks).await;
+    let reports: Vec<_> = swept.into_iter().map(|s| s.report).collect();
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
     let accounts: usize = reports.iter().map(|r| r.alerts_lost).sum();
     Ok(OrgReport {

@@ -87,18 +87,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         Err(e) => return Work::error(outcome, &e),
     };
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
-        return match fan_out(svc, org, &job.trigger.event_id, &accounts).await {
-            Ok(sent) => {
-                outcome.result = Handled::FannedOut;
-                outcome.fanned_out = Some(sent);
-                outcome.reason = format!(
-                    "{sent} accounts queued for reconcile (more than {})",
-                    svc.settings.fanout_threshold
-                );
-                Work::answered(outcome)
-            }
-            Err(e) => Work::error(outcome, &e),
-        };
+        return fanned(svc, org, job, &accounts, outcome).await;
     }
     let regions = svc.policy.regions.clone();
     let job = &match with_snapshot(svc, job, None).await {
@@ -115,7 +104,9 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         crate::domain::words::count(tally.accounts, "account"),
         crate::domain::words::count(tally.account_regions, "account-region")
     );
-    let mut alerts = told(&tally, &job.trigger);
+    let mut alerts = told(svc, &tally, &job.trigger);
+    // Kept before the marks; the delivery that keeps the rest is the claim's.
+    super::canary::kept_then_marked(svc, &job.owner, &alerts, &tally.canary.marks).await;
     if unreached.is_empty() {
         alerts.extend(whole_checked(svc, job, &tally, last, &mut outcome).await);
     } else {
@@ -124,7 +115,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
             .push_str(&hand_over(svc, org, &job.trigger.event_id, &unreached).await);
         outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
     }
-    outcome.accounts = swept.into_iter().map(|(r, _)| r).collect();
+    outcome.accounts = swept.into_iter().map(|s| s.report).collect();
     // A sweep's failed account-regions are in its summary, recorded, and
     // retried by the next sweep; re-running a whole-organization sweep for
     // one broken account would multiply the load by Lambda's retries.
@@ -134,6 +125,28 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
+    }
+}
+
+/// More accounts than one invocation takes: each queued for its own run.
+async fn fanned(
+    svc: &Arc<Services>,
+    org: &Org,
+    job: &Job,
+    accounts: &[AccountInfo],
+    mut outcome: Outcome,
+) -> Work {
+    match fan_out(svc, org, &job.trigger.event_id, accounts).await {
+        Ok(sent) => {
+            outcome.result = Handled::FannedOut;
+            outcome.fanned_out = Some(sent);
+            outcome.reason = format!(
+                "{sent} accounts queued for reconcile (more than {})",
+                svc.settings.fanout_threshold
+            );
+            Work::answered(outcome)
+        }
+        Err(e) => Work::error(outcome, &e),
     }
 }
 
