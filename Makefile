@@ -22,6 +22,14 @@ $(STAMP): tools/requirements.txt
 
 venv: $(STAMP)
 
+# checkov, the scanner platform teams gate templates on, in a venv of its own
+# inside .venv: it pins a boto3 older than moto's.
+SCAN := $(VENV)/scan/.installed
+$(SCAN): $(STAMP)
+	python3 -m venv $(VENV)/scan
+	$(VENV)/scan/bin/pip install --quiet checkov==3.3.30
+	touch $@
+
 build:
 	cargo build
 
@@ -45,8 +53,9 @@ emulator-test: $(STAMP)
 	$(PY) tests/moto_sso_attributes_selftest.py
 	$(PY) tests/moto_cfn_selftest.py
 
-infra-test: $(STAMP)
+infra-test: $(STAMP) $(SCAN)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml
+	$(VENV)/scan/bin/checkov -f infra/hub.yaml -f infra/member.yaml --framework cloudformation --compact --quiet --skip-download
 	$(PY) -m unittest discover -s infra/tests -t . -v
 
 # The tools make runs: the binary found through cargo (CARGO_TARGET_DIR), a
