@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: all venv build test lint unit integration emulator-test infra-test tools-test demo demo-stop deploy-local package dist release bench clean
+.PHONY: all venv build test lint unit integration rehearsal emulator-test infra-test tools-test demo demo-stop deploy-local package dist release bench clean
 
 # Where cargo puts what it builds (CARGO_TARGET_DIR, build.target-dir, else
 # target/), as `cargo metadata` says; asked only by the recipes that use it.
@@ -65,8 +65,13 @@ tools-test: $(STAMP)
 	$(PY) bench/latency_proxy_selftest.py
 
 # The rehearsal (deploy-local: the shipped stacks, the function run on
-# Invoke, on-call's seat with IAM enforced) ends it.
-test: lint unit infra-test emulator-test tools-test integration deploy-local
+# Invoke, on-call's seat with IAM enforced) ends it, with the binary the
+# integration tests built: a plain `cargo build` would build tokio and the
+# SDK again without the tests' features.
+test: lint unit infra-test emulator-test tools-test integration rehearsal
+
+rehearsal: $(STAMP)
+	$(PY) tools/deploy_local.py
 
 # KEEP=1: leave the local AWS running afterwards and print the environment to
 # explore it (the next KEEP=1 run stops it first). The binary is found through
