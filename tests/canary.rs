@@ -496,6 +496,24 @@ async fn uncrowd(w: &World, account: &str, region: &str) {
         .unwrap();
 }
 
+/// A world whose SSM keeps AWS's tag limit (tests/moto_ssm_versions.py),
+/// a member account named `name`, and a first canary forwarded from each of
+/// the four account-regions.
+async fn forwarded_with_ssm_limits(name: &str) -> (World, String, Vec<(String, &'static str)>) {
+    let w = World::on(Moto::start_emulating("moto_ssm_versions.py", &[])).await;
+    let a = w.create_account(name, None).await;
+    w.write_policy(POLICY);
+    sweep(&w);
+    let mut slots = Vec::new();
+    for account in ["123456789012".to_string(), a.clone()] {
+        for region in REGIONS {
+            slots.push((account.clone(), region));
+        }
+    }
+    assert_eq!(forward(&w, &slots, None).await, 4);
+    (w, a, slots)
+}
+
 /// Issue 42 item 6: with 50 tags of an editor's own on the document, every
 /// canary write there is refused `TooManyTagsError` (AWS: "Most resources
 /// can have a maximum of 50 tags", the SSM API reference of
@@ -507,17 +525,7 @@ async fn uncrowd(w: &World, account: &str, region: &str) {
 /// refusal is told again.
 #[tokio::test]
 async fn a_canary_refused_for_an_editors_fifty_tags_is_told_once_per_transition() {
-    let w = World::on(Moto::start_emulating("moto_ssm_versions.py", &[])).await;
-    let a = w.create_account("crowded", None).await;
-    w.write_policy(POLICY);
-    sweep(&w);
-    let mut slots = Vec::new();
-    for account in ["123456789012".to_string(), a.clone()] {
-        for region in REGIONS {
-            slots.push((account.clone(), region));
-        }
-    }
-    assert_eq!(forward(&w, &slots, None).await, 4);
+    let (w, a, slots) = forwarded_with_ssm_limits("crowded").await;
     let _ = w.alerts().await;
     let crowded = (a.as_str(), "eu-west-1");
     crowd(&w, &a, "eu-west-1", 50).await;
@@ -606,17 +614,7 @@ async fn a_canary_refused_for_an_editors_fifty_tags_is_told_once_per_transition(
 /// next sweep, refused the same, is quiet.
 #[tokio::test]
 async fn a_refusal_everywhere_is_one_alert_for_its_code() {
-    let w = World::on(Moto::start_emulating("moto_ssm_versions.py", &[])).await;
-    let a = w.create_account("crowded-all", None).await;
-    w.write_policy(POLICY);
-    sweep(&w);
-    let mut slots = Vec::new();
-    for account in ["123456789012".to_string(), a.clone()] {
-        for region in REGIONS {
-            slots.push((account.clone(), region));
-        }
-    }
-    assert_eq!(forward(&w, &slots, None).await, 4);
+    let (w, _, slots) = forwarded_with_ssm_limits("crowded-all").await;
     for (account, region) in &slots {
         crowd(&w, account, region, 50).await;
     }

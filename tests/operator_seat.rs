@@ -221,44 +221,28 @@ async fn from_the_named_seat_the_read_commands_read_a_member_and_write_nothing()
 
     // why: the document a session uses, read through the operator role.
     let admin = format!("arn:aws:iam::{member}:role/Admin");
-    let why = from_seat(
-        w,
-        &named,
-        &[
-            "why",
-            "--principal",
-            &admin,
-            "--account",
-            &member,
-            "--region",
-            REGION,
-            "--format",
-            "json",
-        ],
-    );
+    // Both of Identity Center's role forms take the seat: the permission
+    // set's role where its home is us-east-1 (no region segment in the
+    // path), and the regional one.
+    let why_args = [
+        "why",
+        "--principal",
+        &admin,
+        "--account",
+        &member,
+        "--region",
+        REGION,
+        "--format",
+        "json",
+    ];
+    let home = from_seat(w, &named_us_east_1, &why_args);
+    assert_eq!(home.code, 0, "{}\n{}", home.stdout, home.stderr);
+    assert_eq!(home.json()["user"], "intruder");
+    let why = from_seat(w, &named, &why_args);
     assert_eq!(why.code, 0, "{}\n{}", why.stdout, why.stderr);
     let v = why.json();
     assert_eq!(link(&v, "document_user")["holds"], "intruder", "{v:#}");
     assert_eq!(v["user"], "intruder", "{v:#}");
-    // The same permission set where Identity Center's home is us-east-1
-    // (its roles' path has no region segment) takes the seat too.
-    let home = from_seat(
-        w,
-        &named_us_east_1,
-        &[
-            "why",
-            "--principal",
-            &admin,
-            "--account",
-            &member,
-            "--region",
-            REGION,
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(home.code, 0, "{}\n{}", home.stdout, home.stderr);
-    assert_eq!(home.json()["user"], "intruder");
 
     // doctor --account: the role and every governed document, through the seat.
     let doctor = from_seat(
