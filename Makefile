@@ -46,12 +46,14 @@ integration: $(STAMP)
 	cargo test --test integration --no-fail-fast -- --test-threads=2
 
 # The tests' local AWS checks itself: the fault proxy, the emulated State Manager,
-# Identity Center's attributes, trust conditions and Lambda Invoke.
+# Identity Center's attributes, trust conditions, Lambda Invoke and atomic
+# DynamoDB requests.
 emulator-test: $(STAMP)
 	$(PY) tests/fault_proxy_selftest.py
 	$(PY) tests/moto_ssm_associations_selftest.py
 	$(PY) tests/moto_sso_attributes_selftest.py
 	$(PY) tests/moto_cfn_selftest.py
+	$(PY) tests/moto_dynamodb_atomic_selftest.py
 
 infra-test: $(STAMP) $(SCAN)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml

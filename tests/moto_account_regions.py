@@ -33,6 +33,7 @@ from moto.account.models import account_backends
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.organizations.models import organizations_backends
+import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
 from moto.server import main
 
 ENABLED_BY_DEFAULT = [

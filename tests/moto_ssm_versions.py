@@ -36,6 +36,7 @@ import os
 import sys
 
 from moto.core.responses import ActionResult
+import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
 from moto.server import main
 from moto.ssm import models as ssm_models
 from moto.ssm import responses as ssm_responses

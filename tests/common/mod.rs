@@ -101,8 +101,10 @@ impl Moto {
         self.url.rsplit(':').next().unwrap().parse().unwrap()
     }
 
+    /// moto as it comes, except that its DynamoDB requests are atomic as
+    /// AWS's are (tests/moto_dynamodb_atomic.py).
     pub fn start() -> Moto {
-        Moto::launch(".venv/bin/moto_server", None, &[])
+        Moto::start_emulating("moto_dynamodb_atomic.py", &[])
     }
 
     /// moto started through a launcher in tests/ that adds what moto lacks

@@ -1,0 +1,42 @@
+"""moto server whose DynamoDB requests are atomic, as DynamoDB's are. Used by
+every local AWS the tests, the demo and the rehearsal start (each launcher
+imports it); never by product code.
+
+DynamoDB applies a write and its ``ConditionExpression`` as one step: "the
+write succeeds only if the condition evaluates to true", and concurrent
+conditional writes on one item are serialised (Developer Guide, "Condition
+expressions" and "Conditional writes",
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+moto 5.2.5 serves each request on its own thread and reads the item,
+evaluates the condition and writes with no lock between them: two
+``UpdateItem`` calls with ``attribute_not_exists(pk)`` arriving together can
+both succeed, and a read can see an update half applied. On a loaded 2-core
+machine that let two deliveries of one event both claim it. Importing this
+module runs each DynamoDB request under one lock, so a request is atomic
+against every other, which is what the product relies on (one claim per
+event, one lease holder per account-region).
+
+Usage as a launcher: the same arguments as ``moto_server``.
+"""
+
+import sys
+import threading
+
+from moto.dynamodb.responses import DynamoHandler
+from moto.server import main
+
+_LOCK = threading.RLock()
+_call_action = DynamoHandler.call_action
+
+
+def _atomic_call_action(self):
+    with _LOCK:
+        return _call_action(self)
+
+
+if not getattr(DynamoHandler, "_runas_guard_atomic", False):
+    DynamoHandler.call_action = _atomic_call_action
+    DynamoHandler._runas_guard_atomic = True
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
