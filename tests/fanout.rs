@@ -86,9 +86,15 @@ async fn workers_ask_organizations_nothing_the_sweep_walk_already_told_them() {
         body["path"].as_array().is_some_and(|p| !p.is_empty()),
         "{body:#}"
     );
+    assert_eq!(body["departed"], false, "no departure on record: {body:#}");
 
-    proxy.faults(json!([{"name": "org", "service": "organizations", "effect": "count"}]));
+    proxy.faults(
+        json!([{"name": "org", "service": "organizations", "effect": "count"},
+        {"name": "cleared", "service": "dynamodb", "action": "DeleteItem", "contains": "GOVERNANCE",
+         "effect": "count"}]),
+    );
     assert!(work(&w, &records).is_empty());
+    assert_eq!(hits(&proxy, "cleared"), 0, "no departure mark to clear");
     assert_eq!(
         hits(&proxy, "org"),
         0,

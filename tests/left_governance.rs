@@ -9,8 +9,9 @@
 
 use crate::common;
 
+use aws_sdk_dynamodb::types::AttributeValue::S;
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Root > Workloads > {Prod, Other, Lock (exempt)}; Root > Sandbox (out of scope).
 struct Tree {
@@ -308,4 +309,63 @@ async fn a_sweep_tells_a_move_no_event_brought_and_one_summary_for_a_policy_chan
         "{}",
         run.stdout
     );
+}
+
+/// A sweep lists the departures on record and clears only those: a first
+/// sweep clears none, an account a sweep finds back in scope has its mark
+/// cleared (so its next departure is told), and a mark written before marks
+/// were listed (an older release's) never silences a departure.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_clears_only_the_departure_marks_on_record() {
+    let mut w = World::new().await;
+    let t = tree(&w).await;
+    let back = w.create_account("prod-1", Some(&t.prod)).await;
+    let legacy = w.create_account("prod-2", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    let proxy = w.behind_proxy();
+    let cleared = || {
+        json!([{"name": "cleared", "service": "dynamodb", "action": "DeleteItem",
+                "contains": "GOVERNANCE", "effect": "count"}])
+    };
+    let count = |p: &common::proxy::Proxy| p.hits()["cleared"]["hits"].as_u64().unwrap_or(0);
+    proxy.faults(cleared());
+    sweep(&w);
+    assert_eq!(count(&proxy), 0, "a first sweep has no departure to clear");
+    w.alerts().await;
+
+    // Leaves and comes back with no event: each sweep finds it.
+    w.move_account(&back, &t.prod, &t.lock).await;
+    sweep(&w);
+    assert_eq!(left(&w.alerts().await, &back).len(), 1);
+    w.move_account(&back, &t.lock, &t.prod).await;
+    proxy.faults(cleared());
+    sweep(&w);
+    assert_eq!(
+        count(&proxy),
+        1,
+        "its own mark, no other: {:#}",
+        proxy.hits()
+    );
+    let run = w.run(&["status", "--account", &back]);
+    assert!(!run.stdout.contains("left governance"), "{}", run.stdout);
+    w.move_account(&back, &t.prod, &t.lock).await;
+    sweep(&w);
+    assert_eq!(left(&w.alerts().await, &back).len(), 1, "told again");
+
+    // An older release's mark, left behind when the account came back: no
+    // sweep lists it, and the account's next departure is told all the same.
+    aws_sdk_dynamodb::Client::new(&w.cfg)
+        .put_item()
+        .table_name(&w.table)
+        .item("pk", S(format!("ACCOUNT#{legacy}")))
+        .item("sk", S("GOVERNANCE".into()))
+        .item("account", S(legacy.clone()))
+        .item("trigger_id", S("an-older-sweep".into()))
+        .item("left_at", S("2026-01-01T00:00:00Z".into()))
+        .send()
+        .await
+        .unwrap();
+    w.move_account(&legacy, &t.prod, &t.lock).await;
+    sweep(&w);
+    assert_eq!(left(&w.alerts().await, &legacy).len(), 1);
 }

@@ -3,7 +3,7 @@
 //! whether a new observation is worth a write ([`unchanged`]). The store
 //! reads them (`adapters::store::known`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::domain::records::Observation;
 
@@ -41,13 +41,27 @@ pub struct Known {
 }
 
 /// Known account-regions by `account/slot` (the region, or
-/// `<region>#DOCUMENT#<name>` for a `[[document]]`).
+/// `<region>#DOCUMENT#<name>` for a `[[document]]`), and, where the read
+/// included them, the accounts whose departure from governance is on record.
 #[derive(Debug, Default)]
-pub struct Snapshot(HashMap<String, Known>);
+pub struct Snapshot(HashMap<String, Known>, Option<BTreeSet<String>>);
 
 impl Snapshot {
     pub fn get(&self, account: &str, slot: &str) -> Option<&Known> {
         self.0.get(&format!("{account}/{slot}"))
+    }
+
+    /// The same rows, knowing which accounts have a departure on record
+    /// (`None`: not read, so any account may have one).
+    pub fn with_departed(self, departed: Option<BTreeSet<String>>) -> Snapshot {
+        Snapshot(self.0, departed)
+    }
+
+    /// Whether `account` may have a departure on record: always, unless the
+    /// read that made this snapshot listed the departures and it was not
+    /// among them. A first sweep of a new organization clears nothing.
+    pub fn may_have_departed(&self, account: &str) -> bool {
+        self.1.as_ref().is_none_or(|d| d.contains(account))
     }
 
     /// The slots recorded for `account`.
@@ -74,6 +88,7 @@ impl FromIterator<(String, String, Known)> for Snapshot {
             iter.into_iter()
                 .map(|(a, r, k)| (format!("{a}/{r}"), k))
                 .collect(),
+            None,
         )
     }
 }
@@ -109,6 +124,34 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_departure_is_possible_unless_the_read_listed_them_without_it() {
+        let rows = || -> Snapshot { std::iter::empty().collect() };
+        let listed = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect());
+        let cases: [(Snapshot, &str, bool); 5] = [
+            (rows(), "111122223333", true),
+            (rows().with_departed(None), "111122223333", true),
+            (rows().with_departed(listed(&[])), "111122223333", false),
+            (
+                rows().with_departed(listed(&["111122223333"])),
+                "111122223333",
+                true,
+            ),
+            (
+                rows().with_departed(listed(&["111122223333"])),
+                "444455556666",
+                false,
+            ),
+        ];
+        for (snapshot, account, want) in cases {
+            assert_eq!(
+                snapshot.may_have_departed(account),
+                want,
+                "{snapshot:?} {account}"
+            );
+        }
+    }
 
     fn observation(status: &'static str, user: &str, wrote: bool) -> Observation {
         Observation {

@@ -21,6 +21,10 @@ pub fn state_shard(account: &str) -> String {
     format!("STATE#{n}")
 }
 
+/// The index partition of departure marks (`GOVERNANCE` items): a sweep
+/// lists them with one Query beside its state shards.
+pub const DEPARTED_SHARD: &str = "DEPARTED";
+
 pub fn account_pk(account: &str) -> String {
     format!("ACCOUNT#{account}")
 }

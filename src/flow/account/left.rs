@@ -72,7 +72,7 @@ pub async fn departure(
     }
     let recorded = recorded_rows(rows, account);
     if ctx.policy.standing(account, path) == Standing::Governed {
-        if !governance::was_governed(&recorded) {
+        if !governance::was_governed(&recorded) && rows.may_have_departed(account) {
             if let Err(e) = ctx.state.governed_again(account).await {
                 tracing::warn!(account, error_code = %e.code, error = %e, "a departure not cleared; the account's next departure may go untold");
             }

@@ -24,6 +24,10 @@ pub struct SweepMessage {
     /// Root-first `(id, name)` of the root and every OU above the account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<Vec<(String, String)>>,
+    /// Whether the account's departure was on record when the sweep began
+    /// (absent: not known, so the worker clears any it finds governed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departed: Option<bool>,
 }
 
 /// Organizations nests five OU levels below the root: a longer path is not real.

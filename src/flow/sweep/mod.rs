@@ -91,14 +91,40 @@ fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason
 /// it writes only what changed. A table that cannot be read is the hub's
 /// failure, reported once, before any member account is touched: every
 /// write needs it (leases live there).
-async fn with_snapshot(svc: &Services, job: &Job, account: Option<&str>) -> Result<Job, AwsError> {
+async fn with_snapshot(
+    svc: &Services,
+    job: &Job,
+    account: Option<Single<'_>>,
+) -> Result<Job, AwsError> {
     let snapshot = match account {
-        Some(a) => svc.state.snapshot_account(a).await,
-        None => svc.state.snapshot().await,
-    }?;
+        Some((a, departed)) => svc
+            .state
+            .snapshot_account(a)
+            .await?
+            .with_departed(departed.map(|d| d.then(|| a.to_string()).into_iter().collect())),
+        None => {
+            let (rows, departed) = tokio::join!(svc.state.snapshot(), departed(svc));
+            rows?.with_departed(departed)
+        }
+    };
     let mut job = job.clone();
     job.known = Some(Arc::new(snapshot));
     Ok(job)
+}
+
+/// One account of a fanned-out sweep, and whether its departure was on
+/// record when the sweep began (`None`: not known).
+type Single<'a> = (&'a str, Option<bool>);
+
+/// The accounts with a departure on record, read beside the rows; a read
+/// that fails leaves it unknown (every governed account without rows is
+/// cleared, as before the marks were listed).
+async fn departed(svc: &Services) -> Option<std::collections::BTreeSet<String>> {
+    svc.state
+        .departed_accounts()
+        .await
+        .inspect_err(|e| tracing::warn!(error_code = %e.code, error = %e, "departures not listed; governed accounts without rows have theirs cleared"))
+        .ok()
 }
 
 /// The last recorded sweep, as [`checked`] takes it. A sweep reads it

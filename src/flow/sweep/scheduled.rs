@@ -178,6 +178,7 @@ async fn fan_out(
     let Some(queue) = &svc.queue else {
         return Ok(0);
     };
+    let departed = super::departed(svc).await;
     // What the walk learned travels with each account (well under SQS's
     // 256 KiB: an id, a name, a state and at most six path entries).
     let bodies: Vec<String> = accounts
@@ -189,6 +190,7 @@ async fn fan_out(
                 name: Some(a.name.clone()),
                 status: SweepMessage::status_of(&a.state),
                 path: org.walked_path(&a.id),
+                departed: departed.as_ref().map(|d| d.contains(&a.id)),
             })
             .expect("plain struct serialises")
         })
