@@ -54,6 +54,7 @@ emulator-test: $(STAMP)
 	$(PY) tests/moto_sso_attributes_selftest.py
 	$(PY) tests/moto_cfn_selftest.py
 	$(PY) tests/moto_dynamodb_atomic_selftest.py
+	$(PY) tests/moto_ssm_created_date_selftest.py
 
 infra-test: $(STAMP) $(SCAN)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml

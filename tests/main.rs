@@ -50,6 +50,7 @@ mod races;
 mod readiness_changed;
 mod redrive;
 mod reverts;
+mod root_window;
 mod stack_update_cost;
 mod staged;
 mod sweep;

@@ -16,7 +16,8 @@ module runs each DynamoDB request under one lock, so a request is atomic
 against every other, which is what the product relies on (one claim per
 event, one lease holder per account-region).
 
-Usage as a launcher: the same arguments as ``moto_server``.
+Usage as a launcher: the same arguments as ``moto_server``; the launcher
+also loads moto_ssm_created_date, which every launcher imports beside this.
 """
 
 import sys
@@ -39,4 +40,7 @@ if not getattr(DynamoHandler, "_runas_guard_atomic", False):
     DynamoHandler._runas_guard_atomic = True
 
 if __name__ == "__main__":
+    # The tests' plain local AWS: the other always-on emulations too.
+    import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
+
     sys.exit(main(sys.argv[1:]))

@@ -26,6 +26,7 @@ mod readiness;
 pub mod render;
 mod rows_unread;
 mod tags;
+mod window;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
@@ -43,6 +44,7 @@ pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
 pub use rows_unread::{on_rows_unread, OnRowsUnread};
 pub use tags::run_as_tags_found;
+pub use window::{run_as_windows, WINDOW_NOTE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +68,7 @@ pub enum Kind {
     CanaryUnwritable,
     EnforcementHeld,
     AccountLeftGovernance,
+    RunAsWindow,
 }
 
 impl Kind {
@@ -90,6 +93,7 @@ impl Kind {
             Kind::CanaryUnwritable => "canary_unwritable",
             Kind::EnforcementHeld => "enforcement_held",
             Kind::AccountLeftGovernance => "account_left_governance",
+            Kind::RunAsWindow => "run_as_window",
         }
     }
 }
@@ -260,6 +264,8 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     }
     // Nodes newly without the user: news beside anything else.
     alerts.extend(user_missing(report, f.new_missing, t, f.at));
+    // Versions set out of policy and back before any run looked.
+    alerts.extend(run_as_windows(report, t, f.at));
     alerts
 }
 

@@ -170,6 +170,7 @@ fn own_description(b: &Value) -> Option<String> {
         "drift_detected" if b["regions"].is_array() => findings_description,
         "enforcement_held" => held_description,
         "account_left_governance" => left_description,
+        "run_as_window" => window_description,
         "policy_rejected" => rejected_description,
         "policy_ids_unknown" => ids_unknown_description,
         _ => return None,

@@ -173,6 +173,7 @@ impl Intent {
             held_too_long: false,
             change: None,
             replaced: None,
+            history: None,
         }
         .for_document(
             self.document

@@ -37,4 +37,5 @@ pub mod seat;
 pub mod session_policy;
 pub mod summary;
 pub mod trigger;
+pub mod version_gap;
 pub mod words;

@@ -151,6 +151,10 @@ pub struct RegionOutcome {
     /// updated, and why (one sentence).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
+    /// Versions made since the table last recorded this slot that held Run
+    /// As out of policy (and those not judged), when this run tells them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<crate::domain::version_gap::History>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the

@@ -52,6 +52,38 @@ impl DocumentStore {
     }
 }
 
+impl DocumentStore {
+    /// One past version's content (JSON) and creation time (RFC 3339);
+    /// `None` when that version, or the document, is gone.
+    pub async fn past(&self, version: &str) -> Result<Option<(String, Option<String>)>, AwsError> {
+        let result = self
+            .client
+            .get_document()
+            .name(&self.name)
+            .document_version(version)
+            .document_format(DocumentFormat::Json)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Some((
+                out.content().unwrap_or_default().to_string(),
+                out.created_date().and_then(|d| {
+                    d.fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
+                        .ok()
+                }),
+            ))),
+            Err(e) => {
+                let err = self.err("GetDocument", &e);
+                if err.is("InvalidDocument") || err.is("InvalidDocumentVersion") {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
 impl Documents for DocumentStore {
     fn account(&self) -> &str {
         &self.account

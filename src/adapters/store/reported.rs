@@ -16,7 +16,7 @@ pub struct Reported {
     pub account: String,
     /// The item's sort key (`REGION#<slot>`, `RUNAS_TAGS`).
     pub(super) sk: String,
-    /// The attributes' prefix (`nodes`, `tags`): `<field>_reported`,
+    /// The attributes' prefix (`nodes`, `tags`, `window`): `<field>_reported`,
     /// `<field>_prev`, `<field>_by`.
     pub(super) field: &'static str,
     pub(super) trigger_id: String,
@@ -30,6 +30,18 @@ impl Reported {
             account: account.to_string(),
             sk: format!("REGION#{slot}"),
             field: "nodes",
+            trigger_id: trigger_id.to_string(),
+        }
+    }
+
+    /// The Run As windows found in one account-region's version history
+    /// (`slot`), told once by whichever run reads them first.
+    pub fn window(table: Table, account: &str, slot: &str, trigger_id: &str) -> Reported {
+        Reported {
+            table,
+            account: account.to_string(),
+            sk: format!("REGION#{slot}"),
+            field: "window",
             trigger_id: trigger_id.to_string(),
         }
     }
@@ -65,6 +77,34 @@ impl Reported {
             .as_ref()
             .and_then(|a| get_s(a, &format!("{f}_prev")));
         Ok(Some(prev.filter(|p| !p.is_empty())))
+    }
+
+    /// [`Reported::swap`] for a Run As window, made only while the slot's
+    /// row still records `seen` as its default version: a run that recorded
+    /// a newer one since this run read the rows looked at these versions
+    /// itself (a put-back tells the version it replaced), so the window is
+    /// theirs. True when this run is the one to tell it.
+    pub async fn claim_window(&self, now: &str, seen: &str) -> Result<bool, AwsError> {
+        let f = self.field;
+        let sent = self
+            .table
+            .update_at(self.key())
+            .update_expression(format!(
+                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
+            ))
+            .condition_expression(format!(
+                "(attribute_not_exists({f}_reported) OR {f}_reported <> :now) AND default_version = :seen"
+            ))
+            .expression_attribute_values(":none", s(""))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":seen", s(seen))
+            .expression_attribute_values(":tid", s(&self.trigger_id))
+            .send()
+            .await;
+        match self.table.applied("UpdateItem", &self.account, sent)? {
+            Some(_) => Ok(true),
+            None => Ok(self.ours_already().await?.is_some()),
+        }
     }
 
     /// `now` is what the item says: reported by this trigger (a retry after

@@ -20,6 +20,10 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
         Kind::DriftDetected => &[
             "Audit mode: nothing was changed. Fix the document, or switch the policy to `enforce`.",
         ],
+        Kind::RunAsWindow => &[
+            "The document reads right now, but the versions named held Run As out of policy: sessions started while one was the default kept it. Ask the editor why, and check the account-region's sessions of that window (Session Manager's session history, CloudTrail StartSession).",
+            "An editor the SCPs did not stop made these versions: check the SCP guarding SSM-SessionManagerRunShell is attached, and who is exempt from it.",
+        ],
         Kind::RemediationFailed => &[
             "Read the error code per region; `runas-guard reconcile --account ID` retries now.",
             "AccessDenied: check the member role and the SCP exemption for it.",
@@ -140,6 +144,7 @@ pub fn runbook_anchor(kind: Kind) -> &'static str {
         | Kind::SweepSummary
         | Kind::SweepDegraded
         | Kind::AccountLeftGovernance
+        | Kind::RunAsWindow
         | Kind::PolicyApplied => "operate",
         Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
     }
@@ -251,7 +256,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 19] = [
+    const ALL: [Kind; 20] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -271,6 +276,7 @@ mod tests {
         Kind::CanaryUnwritable,
         Kind::EnforcementHeld,
         Kind::AccountLeftGovernance,
+        Kind::RunAsWindow,
     ];
 
     /// GitHub's heading anchors: lower case, punctuation other than `-`

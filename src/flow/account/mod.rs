@@ -24,6 +24,7 @@ mod converge;
 mod early;
 mod gate;
 mod held;
+mod history;
 mod judge;
 mod landed;
 pub mod left;

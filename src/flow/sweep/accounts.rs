@@ -221,8 +221,9 @@ pub(super) fn gone(account: &str, name: &str, regions: &[String]) -> AccountRepo
 }
 
 /// What the run found that is news besides its writes: drift no event
-/// brought (where the table last said right), and nodes newly lacking the
-/// user (one alert per account, at most).
+/// brought (where the table last said right), nodes newly lacking the
+/// user (one alert per account, at most), and Run As windows in the
+/// versions made since the last run.
 fn news(
     job: &Job,
     report: &AccountReport,
@@ -237,6 +238,11 @@ fn news(
     alerts.extend(crate::domain::alert::user_missing(
         report,
         new_missing,
+        &job.trigger,
+        &at,
+    ));
+    alerts.extend(crate::domain::alert::run_as_windows(
+        report,
         &job.trigger,
         &at,
     ));

@@ -1,0 +1,169 @@
+//! A Run As window closed before runas-guard looks: an editor the SCPs do
+//! not stop sets root as a new default version and sets it back as a third,
+//! and every event of theirs arrives after both. The document reads right;
+//! the version between is told once (`run_as_window`), naming the editor,
+//! the version and when it was made and replaced. The other side: an edit
+//! put back by its own event is one `drift_reverted` and no window, and a
+//! sweep after either is silent.
+
+use crate::common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+/// An account configured by its vend and a sweep, alerts drained.
+async fn configured(w: &World) -> String {
+    let account = w.create_account("member", None).await;
+    for region in REGIONS {
+        w.admin_write(&account, region, &lza_document(&account), true)
+            .await;
+    }
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    account
+}
+
+fn messages(alerts: &[Value]) -> Vec<&Value> {
+    alerts.iter().map(|a| &a["message"]).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_window_closed_before_any_run_looked_is_told_once_naming_the_editor() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    let (_, recorded, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let back = w.console_edit(&account, R, "ssm-ops").await;
+    assert_eq!(
+        (root.parse::<u64>().unwrap(), back.parse::<u64>().unwrap()),
+        (
+            recorded.parse::<u64>().unwrap() + 1,
+            recorded.parse::<u64>().unwrap() + 2
+        )
+    );
+    // Both edits' events (UpdateDocument and the default switch of each)
+    // arrive after the second edit, and one of them twice.
+    let events: Vec<Value> = ["UpdateDocument", "UpdateDocumentDefaultVersion"]
+        .iter()
+        .flat_map(|name| {
+            [
+                doc_event_as(name, &account, R, "Breakglass", "mallory"),
+                doc_event_as(name, &account, R, "Breakglass", "mallory"),
+            ]
+        })
+        .collect();
+    for e in events.iter().chain([&events[0]]) {
+        let (code, out) = w.handle(e);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(
+        (default.as_str(), latest.as_str()),
+        (back.as_str(), back.as_str()),
+        "nothing to put back: the document reads right"
+    );
+    let alerts = w.alerts().await;
+    let told = messages(&alerts);
+    let windows: Vec<_> = told
+        .iter()
+        .filter(|m| m["kind"] == "run_as_window")
+        .collect();
+    assert_eq!(windows.len(), 1, "told once: {told:#?}");
+    let m = windows[0];
+    assert_eq!(m["severity"], "warning");
+    assert_eq!(m["region"], R);
+    assert_eq!(m["desired_user"], "ssm-ops");
+    assert_eq!(m["windows"].as_array().unwrap().len(), 1, "{m:#}");
+    let window = &m["windows"][0];
+    assert_eq!(window["version"], root);
+    assert_eq!(window["run_as"]["runAsDefaultUser"], "root");
+    let (from, until) = (window["from"].as_str(), window["until"].as_str());
+    assert!(
+        from.is_some() && until.is_some() && from <= until,
+        "made and replaced: {window:#}"
+    );
+    assert!(
+        m["actor"].as_str().unwrap().ends_with(":role/Breakglass"),
+        "{m:#}"
+    );
+    let subject = of_kind(&alerts, "run_as_window")[0]["subject"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        subject.contains("root") && subject.contains(&format!("version {root}")),
+        "{subject}"
+    );
+    assert!(
+        !told
+            .iter()
+            .any(|m| m["kind"] == "drift_reverted" || m["kind"] == "drift_detected"),
+        "nothing was put back: {told:#?}"
+    );
+    // The next sweep has the versions recorded: silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
+/// A sweep (no edit event reached the hub) finds the window too, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_finds_a_window_no_event_brought() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    let root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told = messages(&alerts);
+    let windows: Vec<_> = told
+        .iter()
+        .filter(|m| m["kind"] == "run_as_window")
+        .collect();
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    assert_eq!(windows[0]["windows"][0]["version"], root);
+    assert_eq!(windows[0]["found_by"], "sweep");
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let after = w.alerts().await;
+    assert!(of_kind(&after, "run_as_window").is_empty(), "{after:#?}");
+}
+
+/// The other side: an edit put back by its own event is one drift_reverted
+/// and no window; settings edited without touching Run As are no window.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_reverted_by_its_own_event_is_told_once_and_no_window() {
+    let w = World::new().await;
+    let account = configured(&w).await;
+    w.console_edit(&account, R, "root").await;
+    let (code, out) = w.handle(&doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    // LZA's custom resource rewrites the settings with Run As copied (on
+    // $LATEST, no default switch), twice: versions made, none out of policy.
+    w.lza_write(&account, R, "one").await;
+    w.lza_write(&account, R, "two").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told = messages(&alerts);
+    assert_eq!(of_kind(&alerts, "drift_reverted").len(), 1, "{told:#?}");
+    assert!(of_kind(&alerts, "run_as_window").is_empty(), "{told:#?}");
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let after = w.alerts().await;
+    assert!(of_kind(&after, "run_as_window").is_empty(), "{after:#?}");
+}
