@@ -200,3 +200,70 @@ async fn a_fleet_where_the_check_could_not_run_sends_no_missing_alert_and_is_not
     }
     assert_eq!(report["organization"]["check_could_not_run"], REGIONS.len());
 }
+
+/// An agent too old to pass the user fails closed. Updated, on a node that
+/// lacks the user, it fails the same way in SSM's counts (the same check,
+/// the same number of failures), now with the script's missing line: the
+/// run after a read that found an agent too old is read again, so the
+/// missing user is told, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_updated_agent_on_a_node_without_the_user_is_told_missing() {
+    let w = fleet_world().await;
+    let account = w.create_account("updated", None).await;
+    member_stack(&w, &account).await;
+    let has = ["ec2-user", "ssm-ops"];
+    let lacks = ["ec2-user"];
+    const LACKS: &str = "i-0e000000000000002";
+    let nodes = |agent| {
+        vec![
+            node("i-0e000000000000001", &has, NEW_AGENT, None),
+            node(LACKS, &lacks, agent, None),
+        ]
+    };
+    fleet_nodes(&w, &account, "eu-west-1", nodes(OLD_AGENT));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let found = readiness(&check_state(&w, &account, "eu-west-1").await.unwrap());
+    assert_eq!(
+        (
+            found["checked"].as_u64(),
+            found["failed"].as_u64(),
+            found["missing"].as_u64()
+        ),
+        (Some(2), Some(1), Some(0)),
+        "{found:#}"
+    );
+    assert_eq!(found["not_run"]["reasons"], json!({"agent_too_old": 1}));
+    assert!(of_kind(&w.alerts().await, "run_as_user_missing").is_empty());
+
+    // The agent is updated; State Manager runs the check again: one failure
+    // still, now the script's verdict.
+    fleet_nodes(&w, &account, "eu-west-1", nodes(NEW_AGENT));
+    run_associations(&w, &account);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let found = readiness(&check_state(&w, &account, "eu-west-1").await.unwrap());
+    assert_eq!(
+        (
+            found["checked"].as_u64(),
+            found["failed"].as_u64(),
+            found["missing"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{found:#}"
+    );
+    assert_eq!(found["missing_nodes"], json!([LACKS]), "{found:#}");
+    assert!(found.get("not_run").is_none(), "{found:#}");
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "run_as_user_missing");
+    assert_eq!(missing.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        missing[0]["message"]["regions"][0]["missing_nodes"],
+        json!([LACKS])
+    );
+
+    // Steady: the next sweep of the same run tells nothing again.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(of_kind(&w.alerts().await, "run_as_user_missing").is_empty());
+}

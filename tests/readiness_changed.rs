@@ -4,8 +4,9 @@
 //! run of the member stack's new one (the user only from `SSM_User`) fails
 //! closed as "agent too old", fails either way (the same counts);
 //! `readiness`, the check's row and `why --node` all say the check could
-//! not run, for the agent's age, once the new document has run, and an
-//! unchanged check is not read again. State Manager and the nodes are
+//! not run, for the agent's age, once the new document has run; an
+//! unchanged check is not read again (but a node whose agent was too old
+//! is, after each run of the check). State Manager and the nodes are
 //! emulated (tests/moto_ssm_associations.py, tests/moto_ssm_agent.py).
 
 use crate::common;
@@ -249,8 +250,22 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
         "no missing user told anew: {alerts:#?}"
     );
 
-    // Steady again: the next run of the same check is not read.
+    // A node whose agent was too old is read again after each run of the
+    // check (its agent may have been updated since: nodes_agents.rs); the
+    // same answer changes nothing and tells nothing...
     run_associations(&w, &account);
+    calls(&w);
+    sweep(&w).await;
+    let ops = calls(&w);
+    assert!(read_nodes(&ops), "{ops:#}");
+    let row = readiness(&check_state(&w, &account, REGION).await.unwrap());
+    assert_eq!(
+        row["not_run"]["reasons"],
+        json!({"agent_too_old": 1}),
+        "{row:#}"
+    );
+    assert!(of_kind(&w.alerts().await, "run_as_user_missing").is_empty());
+    // ... and it is not read again while the check has not run since.
     calls(&w);
     sweep(&w).await;
     let ops = calls(&w);
