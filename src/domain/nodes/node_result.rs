@@ -21,9 +21,9 @@ const MISSING_TAIL: &str = " does not exist on this node";
 const AGENT_TOO_OLD: &str =
     "runas-guard: check could not run: agent too old to pass the user safely";
 /// The other lines it writes when it could not ask (exit 2): a name it
-/// refuses, and the line of the first document, which read only `SSM_User`
-/// (a member stack not yet updated still runs it; the document in between
-/// pasted the name into its text for older agents instead).
+/// refuses, and 0.3.0's document's line, which read only `SSM_User` too (a
+/// member stack not yet updated may still run it; 0.4.0's pasted the name
+/// into its text for older agents instead).
 const COULD_NOT_RUN: [&str; 2] = [
     "runas-guard: check could not run:",
     "runas-guard: SSM_User is not set:",
