@@ -14,10 +14,13 @@ it). EMULATED, for the tests only; modelled on the agent's source
   agent/contracts/model.go at 3.3.987.0, and Go's JSON decoding drops
   unknown keys): no ``SSM_<Name>``, so a script that reads only the
   variable runs without the value. AWS's parameter troubleshooting names
-  3.3.2746.0 and the fallback ``{{ }}`` form for older agents. Whether a
+  3.3.2746.0 and a fallback ``{{ }}`` form for older agents. Whether a
   newer agent also substitutes ``{{ }}`` for an ``ENV_VAR`` parameter is
-  not modelled apart: here it does (the shipped check script only takes
-  that text when ``SSM_User`` is empty, which a newer agent never leaves).
+  not modelled apart: here it does. The shipped check script holds no
+  ``{{ }}`` at all (it never takes the name from its text), so on an older
+  agent it gets no name and fails closed: exit 2, ``runas-guard: check
+  could not run: agent too old to pass the user safely ...``
+  (tests/moto_ssm_associations_selftest.py shows it).
 - ``aws:runShellScript``: the step's ``runCommand`` lines, joined by
   newlines, run as one script with ``sh``; exit 0 is ``Success``, anything
   else ``Failed``. The emulation runs the real script, with a ``PATH``

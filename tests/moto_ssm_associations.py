@@ -172,8 +172,9 @@ carrying one of the keys; several targets are ANDed. On each node:
   substituted into the text by every agent, ``SSM_User`` set only by agents
   3.3.2746.0 and later for ``interpolationType: ENV_VAR``, the script run by
   ``sh`` with a stand-in ``id`` that knows the node's ``users``. So a script
-  that reads only ``$SSM_User`` fails on an older agent whatever users the
-  node has, and exit codes and stderr are the script's own. The outcome is
+  that reads only ``$SSM_User`` (the shipped check does) fails on an older
+  agent whatever users the node has, and exit codes and stderr are the
+  script's own. The outcome is
   ``Success`` / ``Failed`` (a step exited non-zero), or ``TimedOut`` /
   ``Undeliverable`` for nodes the fleet marks so; each node's report (with
   the agent's execution summary) is read with

@@ -468,6 +468,7 @@ def shipped_check_document():
 
 OLD_AGENT, NEW_AGENT = "3.3.987.0", "3.3.2746.0"
 SHIPPED_MISSING = "runas-guard: Run As user ssm-ops does not exist on this node"
+SHIPPED_TOO_OLD = "runas-guard: check could not run: agent too old to pass the user safely"
 
 
 class Agents(Case):
@@ -505,26 +506,35 @@ class Agents(Case):
         self.assertEqual(infos["i-0ddddddddddddddd6"][0]["Status"], "Undeliverable")
         self.assertNotIn("ExecutionSummary", infos["i-0ddddddddddddddd6"][0])
 
-    def test_the_shipped_document_gives_the_same_verdict_on_every_agent(self):
+    def test_the_shipped_document_asks_newer_agents_and_fails_closed_on_older_ones(self):
+        # The shipped check takes the user only from SSM_User: a newer agent
+        # gives the script's verdict; an older one (no SSM_User; it
+        # substitutes {{ }}, of which the text has none) makes it fail closed,
+        # with or without the user on the node, and id never runs.
         account, client = self.member(with_fleet=False)
         create_document(client, "Shipped", shipped_check_document())
         self.agents_fleet(account)
         aid = self.associate(client, Name="Shipped")["AssociationId"]
         overview = client.describe_association(AssociationId=aid)["AssociationDescription"]["Overview"]
         self.assertEqual(overview["AssociationStatusAggregatedCount"],
-                         {"Success": 2, "Failed": 2, "TimedOut": 1, "Undeliverable": 1})
+                         {"Success": 1, "Failed": 3, "TimedOut": 1, "Undeliverable": 1})
         infos = self.statuses(client, aid)
-        for node in ("i-0ddddddddddddddd1", "i-0ddddddddddddddd2"):
-            self.assertEqual(infos[node][0]["Status"], "Success", node)
-        for node in ("i-0ddddddddddddddd3", "i-0ddddddddddddddd4"):
+        self.assertEqual(infos["i-0ddddddddddddddd1"][0]["Status"], "Success")
+        lead = ("2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \n"
+                "The operation checkRunAsUserLinux failed because ")
+        for node, line in (("i-0ddddddddddddddd3", SHIPPED_MISSING), ("i-0ddddddddddddddd2", SHIPPED_TOO_OLD),
+                           ("i-0ddddddddddddddd4", SHIPPED_TOO_OLD)):
             info = infos[node][0]
             self.assertEqual((info["Status"], info["ErrorCode"]), ("Failed", "ExecutionError"), node)
             # As the agent builds it: counts, then the failed step's stderr.
-            self.assertTrue(info["ExecutionSummary"].startswith(
-                "2 out of 2 plugins processed, 0 success, 1 failed, 0 timedout, 1 skipped. \n"
-                "The operation checkRunAsUserLinux failed because " + SHIPPED_MISSING), info)
+            self.assertTrue(info["ExecutionSummary"].startswith(lead + line), info)
             self.assertEqual((info["AssociationId"], info["AssociationName"], info["Name"]),
                              (aid, "runas-check", "Shipped"))
+        for node in ("i-0ddddddddddddddd2", "i-0ddddddddddddddd4"):
+            summary = infos[node][0]["ExecutionSummary"]
+            self.assertIn("3.3.2746.0 or later", summary)
+            self.assertNotIn("does not exist", summary)
+            self.assertNotIn("no such user", summary)
 
     def test_reports_are_per_association_and_paged_and_errors_are_named(self):
         account, client = self.member(with_fleet=False)

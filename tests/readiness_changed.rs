@@ -1,10 +1,13 @@
-//! A changed check is read again: a node whose run of the old check
-//! document could not say anything about the user, and whose run of the
-//! member stack's new one says the user is missing, fails either way (the
-//! same counts); `readiness`, the check's row and `why --node` all say
-//! missing once the new document has run, and an unchanged check is not
-//! read again. State Manager and the nodes are emulated
-//! (tests/moto_ssm_associations.py, tests/moto_ssm_agent.py).
+//! A changed check is read again: a node on an SSM agent older than
+//! 3.3.2746.0, whose run of the earlier check document (which pasted the
+//! user into its text for such agents) said the user is missing, and whose
+//! run of the member stack's new one (the user only from `SSM_User`) fails
+//! closed as "agent too old", fails either way (the same counts);
+//! `readiness`, the check's row and `why --node` all say the check could
+//! not run, for the agent's age, once the new document has run; an
+//! unchanged check is not read again (but a node whose agent was too old
+//! is, after each run of the check). State Manager and the nodes are
+//! emulated (tests/moto_ssm_associations.py, tests/moto_ssm_agent.py).
 
 use crate::common;
 
@@ -19,16 +22,20 @@ const OLD_AGENT: &str = "3.3.987.0";
 const LACKS: &str = "i-0aaaaaaaaaaaaaaa2";
 const HAS: &str = "i-0aaaaaaaaaaaaaaa1";
 
-/// The check document as an earlier member stack shipped it: the user only
-/// from `$SSM_User`, which agents older than 3.3.2746.0 do not set, so
-/// there the check says it could not run, whatever users the node has.
+/// How reports print the reason of an agent that passes no SSM_User.
+const TOO_OLD: &str =
+    "the SSM agent is too old to pass the user safely (3.3.2746.0 or later needed)";
+
+/// The check document as the previous member stack shipped it: today's
+/// checks behind AWS's documented fallback for agents older than
+/// 3.3.2746.0, the user pasted into the text when `SSM_User` is empty. So
+/// there the check gave the script's verdict on the user.
 fn old_check_document() -> String {
     let mut doc: Value = serde_json::from_str(&check_document()).unwrap();
     for step in doc["mainSteps"].as_array_mut().unwrap() {
-        step["inputs"]["runCommand"] = json!([
-            "if [ -z \"${SSM_User:-}\" ]; then echo \"runas-guard: SSM_User is not set: the agent is older than 3.3.2746.0\" >&2; exit 2; fi",
-            "id -- \"$SSM_User\" >/dev/null 2>&1 || { echo \"runas-guard: Run As user $SSM_User does not exist on this node (id failed)\" >&2; exit 1; }"
-        ]);
+        let lines = step["inputs"]["runCommand"].as_array_mut().unwrap();
+        assert!(lines[0].as_str().unwrap().contains("agent too old"));
+        lines[0] = json!("if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi");
     }
     doc.to_string()
 }
@@ -137,7 +144,8 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
         .arn()
         .to_string();
 
-    // The old document: the check could not run on the old agent's node.
+    // The old document: its fallback handed the old agent the user, and the
+    // node lacks it: missing, told once.
     sweep(&w).await;
     let row = readiness(&check_state(&w, &account, REGION).await.unwrap());
     assert_eq!(
@@ -146,14 +154,23 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
             row["failed"].as_u64(),
             row["missing"].as_u64()
         ),
-        (Some(2), Some(1), Some(0)),
+        (Some(2), Some(1), Some(1)),
         "{row:#}"
     );
-    assert_eq!(row["not_run"]["nodes"], 1, "{row:#}");
+    assert_eq!(row["missing_nodes"], json!([LACKS]), "{row:#}");
+    assert!(row.get("not_run").is_none(), "{row:#}");
     assert_eq!(row["document_version"], "1", "{row:#}");
+    assert_eq!(readiness_row(&w, &account)["verdict"], "would_refuse");
     assert_eq!(
-        readiness_row(&w, &account)["verdict"],
-        "check_could_not_run"
+        why_node(&w, &account, &plain, LACKS)["verdict"],
+        "would_be_refused"
+    );
+    let alerts = w.alerts().await;
+    let missing = of_kind(&alerts, "run_as_user_missing");
+    assert_eq!(missing.len(), 1, "told once: {alerts:#?}");
+    assert_eq!(
+        missing[0]["message"]["regions"][0]["missing_nodes"],
+        json!([LACKS])
     );
 
     // Control: State Manager runs the same check again, nothing changed:
@@ -165,8 +182,8 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
     assert!(!read_nodes(&ops), "{ops:#}");
     assert_eq!(ops.get("DescribeAssociationExecutions"), None, "{ops:#}");
 
-    // The member stack ships the new check document (the fallback for
-    // older agents) as a new default version.
+    // The member stack ships the new check document (the user only from
+    // SSM_User: older agents fail closed) as a new default version.
     ssm.update_document()
         .name(CHECK)
         .content(check_document())
@@ -187,9 +204,10 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
     assert!(read_nodes(&ops), "a changed check is read again: {ops:#}");
     let row = readiness(&check_state(&w, &account, REGION).await.unwrap());
     assert_eq!(row["document_version"], "2", "{row:#}");
-    assert_eq!(row["not_run"]["nodes"], 1, "{row:#}");
-    // ... and once more after its run: the same counts, now the script's
-    // line. Missing, in the row, in readiness and in why.
+    assert_eq!(row["missing"], 1, "{row:#}");
+    // ... and once more after its run: the same counts, now the fail-closed
+    // line. Could not run, for the agent's age, in the row, in readiness
+    // and in why; never ready, and no verdict on the user.
     run_associations(&w, &account);
     sweep(&w).await;
     let ops = calls(&w);
@@ -202,27 +220,52 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
             row["failed"].as_u64(),
             row["missing"].as_u64()
         ),
-        (Some(2), Some(1), Some(1)),
+        (Some(2), Some(1), Some(0)),
         "{row:#}"
     );
-    assert_eq!(row["missing_nodes"], json!([LACKS]), "{row:#}");
-    assert!(row.get("not_run").is_none(), "{row:#}");
+    assert_eq!(row["not_run"]["nodes"], 1, "{row:#}");
+    assert_eq!(
+        row["not_run"]["reasons"],
+        json!({"agent_too_old": 1}),
+        "{row:#}"
+    );
     let report = readiness_row(&w, &account);
-    assert_eq!(report["verdict"], "would_refuse", "{report:#}");
+    assert_eq!(report["verdict"], "check_could_not_run", "{report:#}");
+    assert_eq!(
+        report["could_not_run_reasons"],
+        format!("check could not run on 1 node ({TOO_OLD}: 1)"),
+        "{report:#}"
+    );
     let session = why_node(&w, &account, &plain, LACKS);
-    assert_eq!(session["verdict"], "would_be_refused", "{session:#}");
+    assert_eq!(session["verdict"], "unknown", "{session:#}");
+    assert!(
+        session.to_string().contains(TOO_OLD),
+        "why says the agent's age: {session:#}"
+    );
     let session = why_node(&w, &account, &plain, HAS);
     assert_eq!(session["verdict"], "would_start", "{session:#}");
     let alerts = w.alerts().await;
-    let missing = of_kind(&alerts, "run_as_user_missing");
-    assert_eq!(missing.len(), 1, "told once: {alerts:#?}");
-    assert_eq!(
-        missing[0]["message"]["regions"][0]["missing_nodes"],
-        json!([LACKS])
+    assert!(
+        of_kind(&alerts, "run_as_user_missing").is_empty(),
+        "no missing user told anew: {alerts:#?}"
     );
 
-    // Steady again: the next run of the same check is not read.
+    // A node whose agent was too old is read again after each run of the
+    // check (its agent may have been updated since: nodes_agents.rs); the
+    // same answer changes nothing and tells nothing...
     run_associations(&w, &account);
+    calls(&w);
+    sweep(&w).await;
+    let ops = calls(&w);
+    assert!(read_nodes(&ops), "{ops:#}");
+    let row = readiness(&check_state(&w, &account, REGION).await.unwrap());
+    assert_eq!(
+        row["not_run"]["reasons"],
+        json!({"agent_too_old": 1}),
+        "{row:#}"
+    );
+    assert!(of_kind(&w.alerts().await, "run_as_user_missing").is_empty());
+    // ... and it is not read again while the check has not run since.
     calls(&w);
     sweep(&w).await;
     let ops = calls(&w);

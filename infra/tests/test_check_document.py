@@ -3,14 +3,18 @@ RunAsUserCheckDocument, RunAsUserCheck=Enabled).
 
 What it may run on every managed node is the point of these tests: its one
 parameter admits only the user names the policy admits (and never shell
-text), the value reaches the script as the environment variable SSM_User
-(interpolationType ENV_VAR, agents 3.3.2746.0 and later) or, on older
-agents that ignore interpolationType, through AWS's documented fallback:
-``{{User}}`` substituted inside single quotes, taken only when SSM_User is
-empty. The script, run here with sh and bash as either agent runs it,
-executes nothing but ``id`` for a user name, says in one line on stderr
-when the user is missing (exit 1), and refuses anything that is not a user
-name without running anything (exit 2, "check could not run").
+text), and the value reaches the script ONLY as the environment variable
+SSM_User (interpolationType ENV_VAR, agents 3.3.2746.0 and later): the
+script's text never holds ``{{User}}``, so no agent pastes the name into it.
+Older agents, which ignore interpolationType and substitute ``{{ }}`` in the
+text instead, find nothing to substitute and the check fails closed (exit 2,
+"check could not run: agent too old to pass the user safely"). The script,
+run here with dash (sh where there is no dash) and bash as either agent
+runs it, executes nothing but ``id`` for a user name, says in one line on
+stderr when the user is missing (exit 1), and refuses anything that is not
+a user name without running anything (exit 2, "check could not run");
+hostile names, in the environment or substituted into the text, run
+nothing (a marker file they would create never appears).
 """
 
 import json
@@ -25,6 +29,14 @@ import unittest
 from . import cfn
 
 CHECK_DOCUMENT = "RunAsGuard-CheckRunAsUser"
+# The first agent that sets SSM_<Name> for interpolationType ENV_VAR.
+ENV_VAR_AGENT = "3.3.2746.0"
+# The one stderr line of a run without SSM_User (an older agent).
+TOO_OLD = "runas-guard: check could not run: agent too old to pass the user safely"
+# The first line earlier releases shipped (AWS's documented fallback for
+# older agents): the name pasted into the text inside single quotes. Kept
+# here only to show that the hostile-name tests catch what it let through.
+OLD_FALLBACK = "if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi"
 # Names the policy admits (src/domain/policy/user_name.rs check_user: Linux names
 # always, directory names with directory_users = true), so the
 # association's User may be any of them.
@@ -106,20 +118,25 @@ class CheckDocumentTests(cfn.TemplateTestCase):
         self.assertTrue(self.parameter["description"].strip())
         self.assertNotIn("default", self.parameter)  # the association always passes the user
 
-    def test_the_value_becomes_shell_text_only_in_the_fallback_inside_single_quotes(self):
-        # Older agents substitute {{User}} into the text (they ignore
-        # interpolationType). The one {{...}} is AWS's fallback, inside single
-        # quotes, which the pattern's characters cannot leave: no quote, no
-        # newline (a backslash of DOMAIN\\NAME is literal inside single quotes).
-        text = json.dumps(self.content)
-        self.assertEqual(text.count("{{"), 2)  # once per step
+    def test_the_value_never_becomes_script_text(self):
+        # Older agents substitute {{ }} into the text (they ignore
+        # interpolationType): there is nothing to substitute, anywhere in the
+        # steps, so the name reaches the script only through SSM_User, and
+        # only double-quoted.
+        steps = json.dumps(self.content["mainSteps"])
+        self.assertNotIn("{{", steps)
+        self.assertNotIn("{{", json.dumps(self.content))
         for step in self.content["mainSteps"]:
             lines = step["inputs"]["runCommand"]
-            self.assertEqual(lines[0], "if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi")
-            for line in lines[1:]:
-                self.assertNotIn("{{", line)
+            # Without SSM_User the first line fails closed, naming the agent
+            # that passes the user safely.
+            self.assertEqual(lines[0], 'if [ -z "${SSM_User:-}" ]; then echo "' + TOO_OLD
+                             + f' (SSM_User is not set; SSM Agent {ENV_VAR_AGENT} or later sets it)" >&2; exit 2; fi')
+            for line in lines:
                 unquoted = re.sub(r'"[^"]*"', '""', line)
                 self.assertNotIn("SSM_User", unquoted, line)
+        # The pattern, a further layer, admits no character that could leave
+        # a quoted string either.
         for bad in ("'", "\n", '"', "`", "$("):
             self.assertNotIn(bad, self.parameter["allowedPattern"].replace("^", "").replace("$", ""))
 
@@ -177,20 +194,30 @@ class ScriptRunner(cfn.TemplateTestCase):
         super().setUpClass()
         content = cls.member["Resources"]["RunAsUserCheckDocument"]["Properties"]["Content"]
         cls.script = "\n".join(content["mainSteps"][0]["inputs"]["runCommand"]) + "\n"
-        cls.shells = [shutil.which(s) for s in ("sh", "bash") if shutil.which(s)]
+        # dash is what sh is on Debian and Ubuntu (the strictest POSIX shell
+        # at hand); bash is what sh is on Amazon Linux and macOS.
+        first = shutil.which("dash") or shutil.which("sh")
+        cls.shells = [s for s in (first, shutil.which("bash")) if s]
         cls.real_id = shutil.which("id")
         cls.existing = subprocess.run([cls.real_id, "-un"], capture_output=True, text=True, check=True).stdout.strip()
 
-    def run_script(self, shell, user, substituted=None, known=None):
+    def run_script(self, shell, user, substituted=None, known=None, script=None, tools=()):
         """``user``: SSM_User as an agent of 3.3.2746.0 or later sets it
         (None: unset, as older agents leave it); ``substituted``: the value
         an agent puts for {{User}} in the text (older agents: the value;
         None leaves the text as written); ``known``: the names the node's
-        name service answers (None: the machine's own, through the real id)."""
-        script = self.script if substituted is None else self.script.replace("{{User}}", substituted)
+        name service answers (None: the machine's own, through the real id);
+        ``script``: another text than the shipped one; ``tools``: real
+        commands put on the PATH beside the logging id (``touch``, so that
+        an injected command would work)."""
+        script = self.script if script is None else script
+        if substituted is not None:
+            script = script.replace("{{User}}", substituted)
         with tempfile.TemporaryDirectory() as tmp:
             bin_dir = os.path.join(tmp, "bin")
             os.mkdir(bin_dir)
+            for tool in tools:
+                os.symlink(shutil.which(tool), os.path.join(bin_dir, tool))
             log = os.path.join(tmp, "id.log")
             shim = os.path.join(bin_dir, "id")
             with open(shim, "w", encoding="utf-8") as handle:
@@ -247,36 +274,47 @@ class CheckScriptTests(ScriptRunner):
                     self.assertEqual(calls, [["--", user]])
                     self.assertEqual(created, [])
 
-    def test_an_older_agent_substitutes_the_user_and_the_check_runs_the_same(self):
-        # Agents before 3.3.2746.0 set no SSM_User and put the value into the
-        # text: the fallback takes it, the verdict is the same.
+    def assert_too_old(self, done, calls, created):
+        """The fail-closed answer of a run without SSM_User: exit 2, one
+        stderr line naming the agent that passes the user safely, nothing
+        run."""
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertEqual(done.stdout, "")
+        self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+        self.assertTrue(done.stderr.startswith(TOO_OLD), done.stderr)
+        self.assertIn(f"{ENV_VAR_AGENT} or later", done.stderr)
+        self.assertNotIn("does not exist", done.stderr)
+        self.assertEqual(calls, [])
+        self.assertEqual(created, [])
+
+    def test_an_older_agent_fails_closed_whatever_it_substitutes(self):
+        # Agents before 3.3.2746.0 set no SSM_User and put the value into
+        # the text for {{User}}: there is none, so nothing of the name reaches
+        # the script, and the check says it could not run, never a verdict.
         for shell in self.shells:
-            for user, code in ((self.existing, 0), ("runas-guard-no-such-user", 1), ("svc_none$", 1)):
+            for user in (self.existing, "runas-guard-no-such-user", "svc_none$", "CORP\\alice"):
                 with self.subTest(shell=shell, user=user):
-                    done, calls, created = self.run_script(shell, None, substituted=user)
-                    self.assertEqual(done.returncode, code, done.stderr)
-                    self.assertEqual(calls, [["--", user]])
-                    self.assertEqual(created, [])
-                    if code:
-                        self.assertIn(f"Run As user {user} does not exist on this node", done.stderr)
+                    self.assert_too_old(*self.run_script(shell, None, substituted=user))
 
-    def test_a_newer_agent_sets_ssm_user_and_the_fallback_stays_unused(self):
+    def test_a_newer_agent_sets_ssm_user_and_the_text_holds_nothing_to_substitute(self):
+        # Whether or not a newer agent also substitutes {{ }} in the text,
+        # the name comes from SSM_User alone.
         for shell in self.shells:
-            with self.subTest(shell=shell):
-                done, calls, _ = self.run_script(shell, self.existing, substituted="nobody-else")
-                self.assertEqual(done.returncode, 0, done.stderr)
-                self.assertEqual(calls, [["--", self.existing]])
+            for substituted in (None, "nobody-else", "' ; exit 0 ; '"):
+                with self.subTest(shell=shell, substituted=substituted):
+                    done, calls, _ = self.run_script(shell, self.existing, substituted=substituted)
+                    self.assertEqual(done.returncode, 0, done.stderr)
+                    self.assertEqual(calls, [["--", self.existing]])
+                    done, calls, _ = self.run_script(shell, "runas-guard-no-such-user", substituted=substituted)
+                    self.assertEqual(done.returncode, 1, done.stderr)
+                    self.assertEqual(calls, [["--", "runas-guard-no-such-user"]])
 
-    def test_no_user_at_all_is_a_check_that_could_not_run(self):
-        # Neither SSM_User nor a substitution (the text left as written).
+    def test_no_user_at_all_fails_closed(self):
+        # SSM_User unset or empty, the text left as written.
         for shell in self.shells:
-            with self.subTest(shell=shell):
-                done, calls, _ = self.run_script(shell, None)
-                self.assertEqual(done.returncode, 2)
-                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
-                self.assertIn("runas-guard: check could not run:", done.stderr)
-                self.assertNotIn("does not exist", done.stderr)
-                self.assertEqual(calls, [])
+            for user in (None, ""):
+                with self.subTest(shell=shell, user=user):
+                    self.assert_too_old(*self.run_script(shell, user))
 
     def test_hostile_values_are_refused_not_run(self):
         # The pattern refuses these before SSM runs anything; the script
@@ -288,18 +326,98 @@ class CheckScriptTests(ScriptRunner):
                          "alice@$(touch pwned)", "CORP\\$(touch pwned)", "CORP\\`touch pwned`", "alice@corp;touch pwned",
                          "CORP\\\\alice", "alice\\", "-alice@corp", "alice@corp/..", "Alice$", "a" * 128):
                 for how in ("env", "text"):
-                    if how == "text" and ("'" in user or "\n" in user):
-                        continue  # the pattern admits no quote or newline: no agent puts one there
                     with self.subTest(shell=shell, user=user, how=how):
                         if how == "env":
-                            done, calls, created = self.run_script(shell, user)
+                            done, calls, created = self.run_script(shell, user, tools=("touch",))
+                            self.assertEqual(done.returncode, 2, done.stderr)
+                            self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                            self.assertIn("check could not run", done.stderr)
+                            self.assertEqual(calls, [])
+                            self.assertEqual(created, [])
                         else:
-                            done, calls, created = self.run_script(shell, None, substituted=user)
-                        self.assertEqual(done.returncode, 2, done.stderr)
-                        self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
-                        self.assertIn("check could not run", done.stderr)
-                        self.assertEqual(calls, [])
-                        self.assertEqual(created, [])
+                            self.assert_too_old(*self.run_script(shell, None, substituted=user, tools=("touch",)))
+
+
+def hostile_names(marker):
+    """Names that run a command creating ``marker`` (an absolute path) if a
+    shell ever reads them as code: out of single quotes (what a name pasted
+    inside the old fallback's quotes could do), out of double quotes, by
+    command substitution, backticks, a newline, ``;``; with ``touch`` and
+    with the shell's own redirection (no command needed)."""
+    m = marker
+    return [
+        f"x'; touch {m}; '", f"x'$(touch {m})'", f"x'`touch {m}`'", f"x'\ntouch {m}\n'",
+        f"x'; : > {m}; '", f"'$(touch {m})'", f"x' || touch {m} || '",
+        f'x"; touch {m}; "', f"$(touch {m})", f"`touch {m}`", f"x;touch {m}", f"x\ntouch {m}",
+        f"x && touch {m}", f"x | touch {m}", f"$(: > {m})", f"${{x:-$(touch {m})}}",
+        f"CORP\\$(touch {m})", f"alice@`touch {m}`", f"x'\\''; touch {m}; '",
+    ]
+
+
+@unittest.skipUnless(shutil.which("id") and shutil.which("sh") and shutil.which("touch"), "needs sh, id and touch")
+class HostileNameTests(ScriptRunner):
+    """The name never becomes code, in dash (or sh) and bash, whichever way
+    an agent delivers it: in SSM_User (3.3.2746.0 and later) or substituted
+    for {{User}} in the text (older agents; the text holds none, so the run
+    fails closed). ``touch`` is on the PATH, so an injected command would
+    work; the marker it would create must never exist."""
+
+    def run_hostile(self, shell, how, script=None):
+        """Each hostile name delivered ``how`` ("env" or "text"); yields
+        (name, done, calls, created, marker existed)."""
+        with tempfile.TemporaryDirectory() as where:
+            marker = os.path.join(where, "pwned")
+            for user in hostile_names(marker):
+                if how == "env":
+                    done, calls, created = self.run_script(shell, user, script=script, tools=("touch",))
+                else:
+                    done, calls, created = self.run_script(shell, None, substituted=user, script=script,
+                                                           tools=("touch",))
+                existed = os.path.exists(marker)
+                if existed:
+                    os.remove(marker)
+                yield user, done, calls, created, existed
+
+    def test_the_text_holds_nothing_an_older_agent_could_substitute(self):
+        for user in hostile_names("/tmp/m"):
+            self.assertEqual(self.script.replace("{{User}}", user), self.script)
+
+    def test_a_hostile_name_in_the_environment_runs_nothing(self):
+        for shell in self.shells:
+            for user, done, calls, created, existed in self.run_hostile(shell, "env"):
+                with self.subTest(shell=shell, user=user):
+                    self.assertFalse(existed, f"{user!r} ran a command: {done.stderr}")
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertTrue(done.stderr.startswith("runas-guard: check could not run:"), done.stderr)
+                    self.assertNotIn("not found", done.stderr)
+                    self.assertEqual(calls, [])
+                    self.assertEqual(created, [])
+
+    def test_a_hostile_name_substituted_into_the_text_runs_nothing_and_fails_closed(self):
+        for shell in self.shells:
+            for user, done, calls, created, existed in self.run_hostile(shell, "text"):
+                with self.subTest(shell=shell, user=user):
+                    self.assertFalse(existed, f"{user!r} ran a command: {done.stderr}")
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertTrue(done.stderr.startswith(TOO_OLD), done.stderr)
+                    self.assertEqual(calls, [])
+                    self.assertEqual(created, [])
+
+    def test_these_tests_catch_the_old_fallback(self):
+        """Not blind: the first line earlier releases shipped (the name pasted
+        inside single quotes, for older agents) in front of today's checks
+        runs a hostile name's command before the script's own check, in
+        every shell; the tests above would fail on it."""
+        old = "\n".join([OLD_FALLBACK] + self.script.split("\n")[1:])
+        for shell in self.shells:
+            with self.subTest(shell=shell):
+                ran = [user for user, _, _, _, existed in self.run_hostile(shell, "text", script=old) if existed]
+                self.assertIn(True, [u.startswith("x'; touch ") for u in ran], ran)
+                self.assertGreaterEqual(len(ran), 5, ran)
+                # Through the environment the old text ran nothing either.
+                self.assertEqual([u for u, *_, existed in self.run_hostile(shell, "env", script=old) if existed], [])
 
 
 @unittest.skipUnless(shutil.which("sh"), "needs sh")
@@ -314,13 +432,16 @@ class DirectoryUserScriptTests(ScriptRunner):
             for user, asked in (("alice@corp.example.com", "alice@corp.example.com"),
                                 ("Alice.Smith", "Alice.Smith"),
                                 ("CORP\\alice", "CORPalice")):
-                for how in ("env", "text"):
-                    with self.subTest(shell=shell, user=user, how=how):
-                        env, text = (user, None) if how == "env" else (None, user)
-                        done, calls, created = self.run_script(shell, env, substituted=text, known=[asked])
-                        self.assertEqual((done.returncode, done.stderr), (0, ""))
-                        self.assertEqual(calls, [["--", asked]])
-                        self.assertEqual(created, [])
+                with self.subTest(shell=shell, user=user):
+                    done, calls, created = self.run_script(shell, user, known=[asked])
+                    self.assertEqual((done.returncode, done.stderr), (0, ""))
+                    self.assertEqual(calls, [["--", asked]])
+                    self.assertEqual(created, [])
+                with self.subTest(shell=shell, user=user, how="an older agent"):
+                    done, calls, created = self.run_script(shell, None, substituted=user, known=[asked])
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertTrue(done.stderr.startswith(TOO_OLD), done.stderr)
+                    self.assertEqual((calls, created), ([], []))
 
     def test_a_missing_directory_user_names_the_policys_user(self):
         for shell in self.shells:

@@ -67,6 +67,10 @@ pub enum Kept {
 /// The failed nodes' verdicts, read one by one (up to the bound), added to
 /// `now`: the script's line makes a missing user, anything else a check
 /// that could not run, and failed nodes beyond the bound are not read.
+/// A node whose agent was too old to pass the user fails the same way once
+/// its agent is updated and it lacks the user (the same counts, the same
+/// check): such a read awaits the run after this one ([`same_run`]), so an
+/// updated agent's verdict is read within a run of the check.
 pub fn tally(mut now: Readiness, mut read: Vec<NodeResult>) -> Readiness {
     read.sort_by(|a, b| a.node.cmp(&b.node));
     read.dedup_by(|a, b| a.node == b.node);
@@ -90,6 +94,9 @@ pub fn tally(mut now: Readiness, mut read: Vec<NodeResult>) -> Readiness {
     let read = read.len().min(MAX_NODE_IDS) as u64;
     now.not_run
         .add(Reason::NotRead, now.failed.saturating_sub(read));
+    if now.not_run.reasons.contains_key(&Reason::AgentTooOld) {
+        now.reread_after = now.last_run.or(now.reread_after);
+    }
     now
 }
 

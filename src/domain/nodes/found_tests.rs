@@ -323,3 +323,49 @@ fn only_the_failures_recorded_under_the_same_check_keep_their_verdicts() {
         ["4", "5", "2"]
     );
 }
+
+/// An agent too old to pass the user fails closed; updated, it fails the
+/// same way when the node lacks the user (the same counts, the same
+/// check). So a read that found an agent too old awaits the next run, and
+/// the run after it is read again; any other verdict stands as before.
+#[test]
+fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
+    const TOO_OLD: &str = "runas-guard: check could not run: agent too old to pass the user safely (SSM_User is not set; SSM Agent 3.3.2746.0 or later sets it)\n";
+    let base = Readiness {
+        association_id: "a".into(),
+        association_version: "1".into(),
+        user: "ops".into(),
+        checked: 2,
+        failed: 1,
+        document_version: Some("2".into()),
+        last_run: Some(1000),
+        ..Default::default()
+    };
+    // (what, the failed node's line, awaits the next run?)
+    for (what, line, awaits) in [
+        ("agent too old", TOO_OLD, true),
+        ("missing", GONE, false),
+        ("a name refused", NO_USER, false),
+    ] {
+        let read = tally(base.clone(), vec![node("i-1", "Failed", line)]);
+        assert_eq!(read.reread_after.is_some(), awaits, "{what}");
+        let later = |last_run| Readiness {
+            last_run: Some(last_run),
+            ..base.clone()
+        };
+        // The same run seen again: its verdicts stand.
+        assert!(same_run(&read, &later(1000)), "{what}");
+        // The next run: read again only where an agent was too old.
+        assert_eq!(same_run(&read, &later(2000)), !awaits, "{what}");
+    }
+    // The node's agent updated: the next run says the user is missing.
+    let read = tally(base.clone(), vec![node("i-1", "Failed", TOO_OLD)]);
+    let next = Readiness {
+        last_run: Some(2000),
+        ..base.clone()
+    };
+    assert!(!same_run(&read, &next));
+    let after = tally(next, vec![node("i-1", "Failed", GONE)]);
+    assert_eq!(after.missing_nodes, vec!["i-1".to_string()]);
+    assert_eq!(after.reread_after, None);
+}

@@ -15,9 +15,15 @@ use serde::{Deserialize, Serialize};
 /// follows, then this.
 const MISSING_LEAD: &str = "runas-guard: Run As user ";
 const MISSING_TAIL: &str = " does not exist on this node";
-/// The lines it writes when it could not ask (exit 2): this version's, and
-/// the one of the document before the fallback for older agents (a member
-/// stack not yet updated still runs that).
+/// The line it writes when no `SSM_User` reached it (exit 2): an SSM agent
+/// older than 3.3.2746.0, which sets no environment variables; the script
+/// never takes the name from its own text, so it fails closed.
+const AGENT_TOO_OLD: &str =
+    "runas-guard: check could not run: agent too old to pass the user safely";
+/// The other lines it writes when it could not ask (exit 2): a name it
+/// refuses, and 0.3.0's document's line, which read only `SSM_User` too (a
+/// member stack not yet updated may still run it; 0.4.0's pasted the name
+/// into its text for older agents instead).
 const COULD_NOT_RUN: [&str; 2] = [
     "runas-guard: check could not run:",
     "runas-guard: SSM_User is not set:",
@@ -42,6 +48,10 @@ pub struct NodeResult {
 pub enum Reason {
     /// The script said it could not run: no user name reached it.
     NoUserPassed,
+    /// The script said it could not run: the node's SSM agent sets no
+    /// `SSM_User` (older than 3.3.2746.0), and the script takes the name
+    /// from nowhere else.
+    AgentTooOld,
     /// The run went past its timeout.
     TimedOut,
     /// The run never reached the node (undeliverable, delivery timed out).
@@ -61,6 +71,9 @@ impl Reason {
     pub fn describe(self) -> &'static str {
         match self {
             Reason::NoUserPassed => "the agent passed the check no user name",
+            Reason::AgentTooOld => {
+                "the SSM agent is too old to pass the user safely (3.3.2746.0 or later needed)"
+            }
             Reason::TimedOut => "timed out",
             Reason::Undeliverable => "not delivered to the node",
             Reason::FailedWithoutVerdict => "failed without the check's verdict",
@@ -103,6 +116,9 @@ pub fn classify(r: &NodeResult, user: &str) -> NodeVerdict {
 /// A failed run: missing only on the script's line for exactly this user,
 /// and never when it also said it could not run.
 fn failed(summary: &str, user: &str) -> NodeVerdict {
+    if summary.contains(AGENT_TOO_OLD) {
+        return NodeVerdict::CouldNotRun(Reason::AgentTooOld);
+    }
     if COULD_NOT_RUN.iter().any(|line| summary.contains(line)) {
         return NodeVerdict::CouldNotRun(Reason::NoUserPassed);
     }

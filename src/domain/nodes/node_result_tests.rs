@@ -11,6 +11,10 @@ fn summary(stderr: &str) -> String {
 
 const MISSING_OPS: &str = "runas-guard: Run As user ops does not exist on this node (id failed); Session Manager refuses Run As sessions for it here\n";
 
+/// The shipped script's line on an agent that sets no `SSM_User` (older
+/// than 3.3.2746.0): it fails closed (infra/member.yaml, exit 2).
+const TOO_OLD: &str = "runas-guard: check could not run: agent too old to pass the user safely (SSM_User is not set; SSM Agent 3.3.2746.0 or later sets it)\n";
+
 fn result(status: &str, detailed: Option<&str>, summary: Option<String>) -> NodeResult {
     NodeResult {
         node: "i-1".into(),
@@ -24,7 +28,8 @@ fn result(status: &str, detailed: Option<&str>, summary: Option<String>) -> Node
 fn only_the_scripts_line_for_this_user_is_a_missing_user() {
     use NodeVerdict::*;
     let could_not = |r| CouldNotRun(r);
-    let old_agent = summary("runas-guard: check could not run: the agent passed no user name\n");
+    let refused = summary("runas-guard: check could not run: the agent passed no user name\n");
+    let too_old = summary(TOO_OLD);
     let cases: Vec<(&str, NodeResult, NodeVerdict)> = vec![
         ("success", result("Success", Some("Success"), None), Present),
         // A success says the user is there, whatever text came with it.
@@ -40,8 +45,65 @@ fn only_the_scripts_line_for_this_user_is_a_missing_user() {
         ),
         (
             "exit 2: no user reached the script",
-            result("Failed", Some("Failed"), Some(old_agent.clone())),
+            result("Failed", Some("Failed"), Some(refused.clone())),
             could_not(Reason::NoUserPassed),
+        ),
+        (
+            "exit 2: an agent too old to pass the user safely",
+            result("Failed", Some("Failed"), Some(too_old.clone())),
+            could_not(Reason::AgentTooOld),
+        ),
+        (
+            "the too-old line beside the user's line: never missing",
+            result(
+                "Failed",
+                None,
+                Some(format!("{}{}", summary(MISSING_OPS), too_old)),
+            ),
+            could_not(Reason::AgentTooOld),
+        ),
+        (
+            "the too-old line and the refusal: the agent's age is the cause",
+            result(
+                "Failed",
+                None,
+                Some(format!("{refused}{too_old}")),
+            ),
+            could_not(Reason::AgentTooOld),
+        ),
+        (
+            "the too-old line cut short: still could not run",
+            result(
+                "Failed",
+                None,
+                Some(summary("runas-guard: check could not run: agent too o")),
+            ),
+            could_not(Reason::NoUserPassed),
+        ),
+        (
+            "the words without the script's lead are not its line",
+            result(
+                "Failed",
+                None,
+                Some(summary("agent too old to pass the user safely\n")),
+            ),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        (
+            "the too-old line in another case is not the script's",
+            result("Failed", None, Some(summary(&TOO_OLD.to_uppercase()))),
+            could_not(Reason::FailedWithoutVerdict),
+        ),
+        // A success or a timeout is judged by its status, whatever it says.
+        (
+            "success with the too-old line",
+            result("Success", None, Some(too_old.clone())),
+            Present,
+        ),
+        (
+            "timed out with the too-old line",
+            result("TimedOut", None, Some(too_old.clone())),
+            could_not(Reason::TimedOut),
         ),
         (
             "exit 2 of the document before the fallback",
@@ -57,7 +119,7 @@ fn only_the_scripts_line_for_this_user_is_a_missing_user() {
             result(
                 "Failed",
                 None,
-                Some(format!("{}{}", summary(MISSING_OPS), old_agent)),
+                Some(format!("{}{}", summary(MISSING_OPS), refused)),
             ),
             could_not(Reason::NoUserPassed),
         ),
@@ -202,6 +264,8 @@ fn every_status_x_output_pair_is_missing_only_for_failed_with_the_line() {
         None,
         Some(summary(MISSING_OPS)),
         Some(summary("runas-guard: check could not run: x\n")),
+        Some(summary(TOO_OLD)),
+        Some(format!("{}{}", summary(TOO_OLD), summary(MISSING_OPS))),
         Some(summary("\u{0}\u{7f}\n\n")),
         Some("x".repeat(100_000)),
     ];
@@ -223,6 +287,7 @@ fn aggregated_statuses_name_their_reason() {
     assert_eq!(reason_of_status("Success"), Reason::OtherStatus);
     for r in [
         Reason::NoUserPassed,
+        Reason::AgentTooOld,
         Reason::TimedOut,
         Reason::Undeliverable,
         Reason::FailedWithoutVerdict,
@@ -276,4 +341,50 @@ fn a_directory_users_line_is_a_verdict_on_exactly_that_name() {
     ] {
         assert_eq!(classify(&r, user), verdict, "{what}");
     }
+}
+
+/// Each could-not-run line the shipped documents have written names its
+/// own reason, which reports print and the table stores by its key: the
+/// agent too old (this document, on agents older than 3.3.2746.0) apart
+/// from a name refused or the first document's missing variable.
+#[test]
+fn each_could_not_run_line_keeps_its_reason_words_and_key() {
+    for (what, line, reason, key, words) in [
+        (
+            "this document, an agent without SSM_User",
+            TOO_OLD,
+            Reason::AgentTooOld,
+            "agent_too_old",
+            "the SSM agent is too old to pass the user safely (3.3.2746.0 or later needed)",
+        ),
+        (
+            "a name the script refuses",
+            "runas-guard: check could not run: the agent passed no user name\n",
+            Reason::NoUserPassed,
+            "no_user_passed",
+            "the agent passed the check no user name",
+        ),
+        (
+            "the first document, which read only SSM_User",
+            "runas-guard: SSM_User is not set: the SSM agent must be 3.3.2746.0 or later (interpolationType ENV_VAR)\n",
+            Reason::NoUserPassed,
+            "no_user_passed",
+            "the agent passed the check no user name",
+        ),
+    ] {
+        let r = result("Failed", Some("Failed"), Some(summary(line)));
+        assert_eq!(classify(&r, "ops"), NodeVerdict::CouldNotRun(reason), "{what}");
+        assert_eq!(reason.describe(), words, "{what}");
+        assert_eq!(serde_json::to_value(reason).unwrap(), key, "{what}");
+        let back: Reason = serde_json::from_value(serde_json::json!(key)).unwrap();
+        assert_eq!(back, reason, "{what}");
+    }
+    // Readiness says it in its could-not-run note.
+    let mut not_run = crate::domain::nodes::NotRun::default();
+    not_run.add(Reason::AgentTooOld, 3);
+    not_run.add(Reason::TimedOut, 1);
+    assert_eq!(
+        not_run.describe(),
+        "check could not run on 4 nodes (the SSM agent is too old to pass the user safely (3.3.2746.0 or later needed): 3, timed out: 1)"
+    );
 }
