@@ -26,6 +26,7 @@ mod document_arn;
 mod documents;
 mod drift;
 mod duplicates;
+mod editor_named;
 mod fanout;
 mod faults;
 mod flood;

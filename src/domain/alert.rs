@@ -21,6 +21,7 @@ mod held;
 mod identity_center;
 mod look_failed;
 mod message;
+mod named;
 mod policy_change;
 mod readiness;
 pub mod render;
@@ -40,6 +41,7 @@ pub use message::{
     account_configured, clean_subject, policy_ids_unknown, policy_rejected, remediation_failed,
     run_as_override, short_actor,
 };
+pub use named::editors_named;
 pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
 pub use rows_unread::{on_rows_unread, OnRowsUnread};
@@ -266,6 +268,8 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     alerts.extend(user_missing(report, f.new_missing, t, f.at));
     // Versions set out of policy and back before any run looked.
     alerts.extend(run_as_windows(report, t, f.at));
+    // Edits another run put back before their event came: their editor.
+    alerts.extend(editors_named(report, t, f.expected_editor, f.at));
     alerts
 }
 

@@ -174,6 +174,7 @@ impl Intent {
             change: None,
             replaced: None,
             history: None,
+            named: None,
         }
         .for_document(
             self.document

@@ -38,6 +38,9 @@ pub struct Known {
     pub canary: Option<crate::domain::canary::Last>,
     /// The code of a canary refusal already told (`canary_unwritable`).
     pub canary_unwritable: Option<String>,
+    /// A put-back whose editor is not yet named (`domain::unnamed::Mark`),
+    /// where the read holds it (an account's own rows).
+    pub unnamed: Option<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -197,6 +200,7 @@ mod tests {
             pending_error: None,
             canary: None,
             canary_unwritable: None,
+            unnamed: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

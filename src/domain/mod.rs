@@ -37,5 +37,6 @@ pub mod seat;
 pub mod session_policy;
 pub mod summary;
 pub mod trigger;
+pub mod unnamed;
 pub mod version_gap;
 pub mod words;

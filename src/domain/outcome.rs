@@ -155,6 +155,10 @@ pub struct RegionOutcome {
     /// As out of policy (and those not judged), when this run tells them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::domain::version_gap::History>,
+    /// An edit put back earlier by a run with no edit event, whose editor
+    /// this edit event's run names (`domain::unnamed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named: Option<crate::domain::unnamed::Named>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the

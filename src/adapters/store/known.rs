@@ -49,6 +49,7 @@ fn known(i: &Item) -> Known {
             .filter(|_| get_s(i, "status").as_deref() == Some("pending")),
         canary: super::canary::last_of(i),
         canary_unwritable: super::canary::unwritable_of(i),
+        unnamed: get_s(i, "unnamed_put_back"),
     }
 }
 

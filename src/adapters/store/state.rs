@@ -301,6 +301,63 @@ impl StateStore {
         Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
     }
 
+    /// Keeps on the slot's item a put-back whose editor is not yet named
+    /// (`domain::unnamed::Mark`, as JSON); a later one replaces it.
+    pub async fn mark_unnamed(
+        &self,
+        account: &str,
+        slot: &str,
+        mark: &str,
+    ) -> Result<(), AwsError> {
+        let sent = self
+            .table
+            .update_region(account, slot)
+            .update_expression("SET unnamed_put_back = :mark")
+            .expression_attribute_values(":mark", s(mark))
+            .send()
+            .await;
+        sent.map(|_| ())
+            .map_err(|e| self.table.err("UpdateItem", account, &e))
+    }
+
+    /// Takes the mark `mark` off the slot's item, counting the edit as a
+    /// revert (`reverts_at`, as an edit event's own put-back counts it):
+    /// the reverts' times within the tamper window after it, or `None` when
+    /// another run took it.
+    pub async fn claim_unnamed(
+        &self,
+        account: &str,
+        slot: &str,
+        mark: &str,
+        now: SystemTime,
+    ) -> Result<Option<Vec<i64>>, AwsError> {
+        let sent = self
+            .table
+            .update_region(account, slot)
+            .update_expression(
+                "SET reverts_at = list_append(if_not_exists(reverts_at, :none), :now) REMOVE unnamed_put_back",
+            )
+            .condition_expression("unnamed_put_back = :mark")
+            .expression_attribute_values(":mark", s(mark))
+            .expression_attribute_values(":none", AttributeValue::L(vec![]))
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::L(vec![n(clock::epoch_secs(now))]),
+            )
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await;
+        let Some(out) = self.table.applied("UpdateItem", account, sent)? else {
+            return Ok(None);
+        };
+        let times = out
+            .attributes
+            .as_ref()
+            .map(|item| super::lease::recent_reverts(item, now))
+            .unwrap_or_default();
+        Ok(Some(times))
+    }
+
     /// One row per change made or drift seen, all of one account's in one
     /// `BatchWriteItem` (25 at most per call; what DynamoDB leaves
     /// unprocessed is sent again). The key is time, region and the trigger:

@@ -9,7 +9,7 @@ use crate::domain::outcome::RegionOutcome;
 use crate::domain::trigger::{Trigger, TriggerKind};
 
 /// What a drift alert found without an edit event says to check.
-pub const NO_EVENT_NOTE: &str = "no edit event had brought this change when runas-guard found it: check that account-region's forwarding (doctor --account, the forwarding canary)";
+pub const NO_EVENT_NOTE: &str = "no edit event had brought this change when runas-guard found it: when the edit's event arrives, a follow-up (follow_up_of) names its editor; if none has within 15 minutes of the change, check that account-region's forwarding (doctor --account, the forwarding canary)";
 
 /// Someone changed RunAs in one account-region and we put it back (or, in
 /// audit mode, saw it). From the third revert in an hour it is `tamper_repeated`.

@@ -10,7 +10,7 @@ use crate::domain::policy::Desired;
 use crate::domain::trigger::TriggerKind;
 
 use super::regions::reconcile_regions;
-use super::{held, history, judge, Ctx, Prepared, Uncommitted};
+use super::{held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
 
 /// Reconcile every region at once. The one path every trigger takes.
 pub async fn converge(
@@ -63,6 +63,8 @@ pub async fn converge(
     let regions = history::with_history(ctx, job, &session, (account, &user), regions, known).await;
     let (regions, new_drift, new_missing) =
         judge::judged_rows(ctx, job, (account, &user), regions, recorded.as_ref()).await;
+    let regions =
+        unnamed::marked_and_named(ctx, job, (account, &user), regions, recorded.as_ref()).await;
     report.regions = regions;
     Uncommitted {
         report,

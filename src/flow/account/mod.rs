@@ -33,6 +33,7 @@ pub mod named;
 pub mod pending;
 mod prepare;
 mod regions;
+mod unnamed;
 
 pub(crate) use access::seated;
 pub use access::{assume, locate, standing};

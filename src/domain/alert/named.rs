@@ -1,0 +1,67 @@
+//! The follow-up that names an editor: a sweep or a member-stack run put
+//! an edit back before the edit's own event arrived (its alert could name
+//! no one); the event's run, finding the document already right, tells
+//! who made it, as the put-back it would have made itself would have
+//! (`drift_reverted`, `tamper_repeated` from the third in an hour), with
+//! `follow_up_of` naming the run that put it back.
+
+use serde_json::json;
+
+use super::{drift, Alert, DriftFacts};
+use crate::domain::outcome::{AccountReport, Change, RegionOutcome};
+use crate::domain::trigger::Trigger;
+
+pub fn editors_named(
+    report: &AccountReport,
+    trigger: &Trigger,
+    expected_editor: bool,
+    at: &str,
+) -> Vec<Alert> {
+    let user = report.desired_user.as_deref().unwrap_or_default();
+    report
+        .regions
+        .iter()
+        .filter_map(|o| Some((o, o.named.as_ref()?)))
+        .map(|(o, named)| {
+            // The edit as its put-back saw it: from the editor's Run As to
+            // what stands now.
+            let edit = RegionOutcome {
+                before: named.mark.before.clone(),
+                after: o.before.clone(),
+                change: Some(Change::Document),
+                ..o.clone()
+            };
+            let facts = DriftFacts {
+                expected_editor,
+                audit: false,
+                reverts_last_hour: if expected_editor { 0 } else { named.reverts_last_hour },
+            };
+            let mut alert = drift(&report.account, o.user(user), &edit, trigger, at, facts);
+            if let Some(body) = alert.body.as_object_mut() {
+                body.insert(
+                    "follow_up_of".into(),
+                    json!({
+                        "found_by": named.mark.found_by,
+                        "trigger_id": named.mark.trigger_id,
+                        "put_back_at": crate::domain::clock::iso(crate::domain::clock::from_millis(named.mark.at_ms)),
+                        "version_replaced": named.mark.version,
+                    }),
+                );
+                body.insert(
+                    "note".into(),
+                    json!(format!(
+                        "{} put this edit back before its event arrived; this is its editor (the forwarding delivered it)",
+                        named.mark.found_by
+                    )),
+                );
+            }
+            // The subject says it follows an alert already sent.
+            alert.subject = super::message::clean_subject(&alert.subject.replacen(
+                "runas-guard",
+                "runas-guard follow-up",
+                1,
+            ));
+            alert
+        })
+        .collect()
+}

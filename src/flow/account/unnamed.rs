@@ -1,0 +1,65 @@
+//! Put-backs no edit event brought, and the editors their events name
+//! (`domain::unnamed`): a run with no edit event of a document that puts
+//! it back keeps a mark on the region's item; an edit event of it that
+//! finds it already right takes the mark (once, whoever comes first) and
+//! its row carries the follow-up the worker tells. A mark that cannot be
+//! kept or taken is logged: the put-back's own alert was told either way.
+
+use super::Ctx;
+use crate::domain::job::Job;
+use crate::domain::known::Snapshot;
+use crate::domain::outcome::RegionOutcome;
+use crate::domain::unnamed::{self, Mark, Named};
+
+pub(super) async fn marked_and_named(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, user): (&str, &str),
+    mut regions: Vec<RegionOutcome>,
+    recorded: Option<&Snapshot>,
+) -> Vec<RegionOutcome> {
+    if job.dry_run {
+        return regions;
+    }
+    let now = crate::domain::clock::now();
+    let now_ms = crate::domain::clock::epoch_millis(now);
+    for o in regions.iter_mut().filter(|o| o.nodes.is_none()) {
+        let slot = o.slot();
+        if let Some(mark) = unnamed::leaves_mark(o, o.user(user), &job.trigger, now_ms) {
+            if let Err(e) = ctx
+                .state
+                .mark_unnamed(account, &slot, &mark.to_json())
+                .await
+            {
+                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot keep the put-back's mark: its edit event will not name the editor");
+            }
+            continue;
+        }
+        let stored = recorded
+            .and_then(|k| k.get(account, &slot))
+            .and_then(|k| k.unnamed.clone());
+        let Some((stored, mark)) = stored.and_then(|s| Mark::parse(&s).map(|m| (s, m))) else {
+            continue;
+        };
+        if !unnamed::names(o, &job.trigger, &mark) {
+            continue;
+        }
+        match ctx.state.claim_unnamed(account, &slot, &stored, now).await {
+            Ok(Some(reverts)) => {
+                o.named = Some(Named {
+                    mark,
+                    reverts_last_hour: reverts.len().max(1),
+                })
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot take the put-back's mark; naming its editor anyway");
+                o.named = Some(Named {
+                    mark,
+                    reverts_last_hour: 1,
+                });
+            }
+        }
+    }
+    regions
+}
