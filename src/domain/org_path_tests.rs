@@ -142,7 +142,14 @@ fn several_entries_are_taken_only_when_the_usable_ones_agree() {
     let other_org = format!("o-zzz9876543/{ROOT}/{OU1}/{OU2}/{ACCOUNT}/");
     let broken = format!("{ORG}/{ROOT}/{OU1}");
     let want = path(&[ROOT, OU1, OU2]);
-    let cases: Vec<(Vec<&str>, Option<&str>, Option<&PathsRead>, &str)> = vec![
+    // (entries, known root, the path taken or None for the walk, what)
+    type Case<'a> = (
+        Vec<&'a str>,
+        Option<&'a str>,
+        Option<&'a PathsRead>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
             vec![&here, &here],
             None,
