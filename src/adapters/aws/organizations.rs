@@ -44,6 +44,7 @@ pub struct Org {
     /// This view's walk: the operator's id check and reconcile share it.
     walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
     described: paths::DescribedCache,
+    root_seen: Arc<Mutex<Option<String>>>,
 }
 
 impl Org {
@@ -55,6 +56,7 @@ impl Org {
             names: Arc::default(),
             walked: Arc::default(),
             described: Arc::default(),
+            root_seen: Arc::default(),
         }
     }
 
@@ -67,6 +69,7 @@ impl Org {
             names: Arc::default(),
             walked: Arc::default(),
             described: Arc::default(),
+            root_seen: Arc::default(),
         }
     }
 

@@ -97,13 +97,18 @@ impl Org {
         }
     }
 
-    /// The organization's root, where this view has met it.
+    /// The organization's root, where this view has met it (remembered
+    /// once found: a page of accounts asks for each of them).
     fn known_root(&self) -> Option<String> {
-        let parents = self.parents.lock().expect("cache lock");
-        parents
-            .values()
-            .find(|(_, is_root)| *is_root)
-            .map(|(root, _)| root.clone())
+        let mut memo = self.root_seen.lock().expect("cache lock");
+        if memo.is_none() {
+            let parents = self.parents.lock().expect("cache lock");
+            *memo = parents
+                .values()
+                .find(|(_, is_root)| *is_root)
+                .map(|(root, _)| root.clone());
+        }
+        memo.clone()
     }
 
     /// Whether this view already knows `child`'s parent (from a walk, a
