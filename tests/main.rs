@@ -44,6 +44,7 @@ mod operator_seat;
 mod org_state;
 mod r#override;
 mod packed_policy;
+mod paths;
 mod pending;
 mod policy_check;
 mod policy_ids;

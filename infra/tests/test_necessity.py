@@ -66,11 +66,13 @@ NEEDED = {
                                    "aws: Lambda's event source mapping reads the queue's settings"),
         "sqs:ChangeMessageVisibility": ("fanned-out sweep; pending re-attempts",
                                         "aws: Lambda's event source mapping returns batch failures to the queue"),
-        "organizations:DescribeAccount": ("vend; an account not reachable yet: when it joined (`pending` or "
+        "organizations:DescribeAccount": ("vend, move, re-attempt, document edit: the account's OU path "
+                                          "(`Account.Paths`), its name and when it joined (`pending` or "
                                           "`failed`); a sweep worker's older message, or one without the "
-                                          "account's state; `doctor --account`", "src/adapters/aws/org_accounts.rs"),
+                                          "account's state; `doctor --account`", "src/adapters/aws/organizations_paths.rs"),
         "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/adapters/aws/organizations.rs"),
-        "organizations:ListParents": ("vend, move, document edit: the account's OU path", "src/adapters/aws/organizations.rs"),
+        "organizations:ListParents": ("vend, move, document edit: the account's OU path where Organizations "
+                                      "answers no readable `Account.Paths`", "src/adapters/aws/organizations.rs"),
         "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
         "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
         "organizations:ListRoots": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
@@ -193,7 +195,7 @@ FUNCTION_ADAPTERS = {
     "sqs": ["aws/queue.rs"],
     "sts": ["aws/sts.rs"],
     "s3": ["aws/policy_object.rs"],
-    "organizations": ["aws/organizations.rs"],
+    "organizations": ["aws/organizations.rs", "aws/organizations_paths.rs"],
     "ssm": ["aws/ssm.rs", "aws/associations.rs", "aws/session_documents.rs", "aws/canary_tag.rs"],
     "iam": ["aws/principal_tags.rs"],
     # IAM Identity Center's admin API: the aws-sdk-ssoadmin crate (client

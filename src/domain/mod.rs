@@ -24,6 +24,7 @@ pub mod known;
 pub mod landing_gate;
 pub mod metrics;
 pub mod nodes;
+pub mod org_path;
 pub mod org_state;
 pub mod outcome;
 pub mod policy;

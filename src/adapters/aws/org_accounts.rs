@@ -2,24 +2,15 @@
 //! progress and a baseline on an OU ask, how an account record reads; and which account is the
 //! management account (the member StackSet's administrator by default).
 
-use super::organizations::{info, AccountInfo, Org};
+use super::organizations::{AccountInfo, Org};
 use super::AwsError;
 
 impl Org {
     /// When the account joined the organization (epoch milliseconds);
     /// `None` when Organizations does not say or does not know the account.
+    /// From the view's one `DescribeAccount` of it.
     pub async fn joined_ms(&self, account: &str) -> Result<Option<i64>, AwsError> {
-        let out = self
-            .client
-            .describe_account()
-            .account_id(account)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeAccount", account, &self.region, &e))?;
-        Ok(out
-            .account()
-            .and_then(|a| a.joined_timestamp())
-            .and_then(|t| t.to_millis().ok()))
+        Ok(self.described(account).await?.and_then(|d| d.joined_ms))
     }
 
     /// The organization's management account (DescribeOrganization's
@@ -44,24 +35,9 @@ impl Org {
     }
 
     /// One account as Organizations describes it; `None` when it is not in
-    /// the organization.
+    /// the organization. Asked once per view: the account's OU path (its
+    /// `Paths`), its name and when it joined come from the same answer.
     pub async fn describe_account(&self, account: &str) -> Result<Option<AccountInfo>, AwsError> {
-        match self
-            .client
-            .describe_account()
-            .account_id(account)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(out.account().map(info)),
-            Err(e) => {
-                let err = AwsError::new("DescribeAccount", account, &self.region, &e);
-                if err.is("AccountNotFoundException") {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
-        }
+        Ok(self.described(account).await?.map(|d| d.info))
     }
 }

@@ -11,6 +11,10 @@ use crate::domain::org_state::OrgState;
 #[path = "organizations_tree.rs"]
 mod tree;
 
+#[path = "organizations_paths.rs"]
+mod paths;
+pub use paths::Described;
+
 /// Parents whose children are listed at once during a walk.
 const WALK_CONCURRENCY: usize = 4;
 
@@ -39,6 +43,8 @@ pub struct Org {
     names: Arc<Mutex<HashMap<String, String>>>,
     /// This view's walk: the operator's id check and reconcile share it.
     walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
+    described: paths::DescribedCache,
+    root_seen: Arc<Mutex<Option<String>>>,
 }
 
 impl Org {
@@ -49,6 +55,8 @@ impl Org {
             parents: Arc::default(),
             names: Arc::default(),
             walked: Arc::default(),
+            described: Arc::default(),
+            root_seen: Arc::default(),
         }
     }
 
@@ -60,6 +68,8 @@ impl Org {
             parents: Arc::default(),
             names: Arc::default(),
             walked: Arc::default(),
+            described: Arc::default(),
+            root_seen: Arc::default(),
         }
     }
 
@@ -97,13 +107,19 @@ impl Org {
 
     /// Root-first path of the OUs above `child` (an account or an OU),
     /// including the root and, for an OU, the OU itself when `include_self`.
-    /// `None` when the child is not in this organization.
+    /// `None` when the child is not in this organization. An account this
+    /// view has not met is described first: its `Paths` answer without
+    /// `ListParents`; the walk is the fallback where they are absent.
     pub async fn path(
         &self,
         account: &str,
         child: &str,
         include_self: bool,
     ) -> Result<Option<Vec<String>>, AwsError> {
+        let an_account = crate::domain::ids::is_account_id(child);
+        if an_account && !self.knows_parent(child) && !self.met(child).await {
+            return Ok(None);
+        }
         let mut path = if include_self {
             vec![child.to_string()]
         } else {
@@ -299,44 +315,6 @@ impl Org {
         Ok(accounts)
     }
 
-    /// The organization's OU and account ids, from one walk of its tree.
-    pub async fn ids(&self) -> Result<crate::domain::policy::ids::OrgIds, AwsError> {
-        let accounts = self.walk().await?;
-        Ok(self.ids_walked(&accounts))
-    }
-
-    /// The ids this view's [`Org::walk`] found; `None` when it has not walked
-    /// (or the walk failed: then nothing can be said to be missing).
-    pub fn walked_ids(&self) -> Option<crate::domain::policy::ids::OrgIds> {
-        let parents = self.parents.lock().expect("cache lock");
-        let names = self.names.lock().expect("cache lock");
-        // The root has no cached name ("Root" is fixed): it is a parent.
-        let roots = parents
-            .values()
-            .map(|(p, _)| p)
-            .filter(|p| p.starts_with("r-"));
-        let ous: std::collections::HashSet<String> = names
-            .keys()
-            .filter(|id| id.starts_with("ou-"))
-            .chain(roots)
-            .cloned()
-            .collect();
-        let accounts: std::collections::HashSet<String> = parents
-            .keys()
-            .filter(|id| crate::domain::trigger::is_account_id(id))
-            .cloned()
-            .collect();
-        (!accounts.is_empty()).then_some(crate::domain::policy::ids::OrgIds { ous, accounts })
-    }
-
-    /// The ids a [`Org::walk`] of this view found (`accounts` is what it returned).
-    pub fn ids_walked(&self, accounts: &[AccountInfo]) -> crate::domain::policy::ids::OrgIds {
-        crate::domain::policy::ids::OrgIds {
-            ous: self.walked_ids().map(|ids| ids.ous).unwrap_or_default(),
-            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
-        }
-    }
-
     /// One parent's child OUs `(id, name)` and accounts.
     pub(super) async fn children(
         &self,
@@ -372,6 +350,7 @@ impl Org {
             while let Some(page) = pages.next().await {
                 let page = page
                     .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
+                page.accounts().iter().for_each(|a| self.learn(a));
                 out.extend(page.accounts().iter().map(info));
             }
             Ok::<_, AwsError>(out)

@@ -29,13 +29,15 @@ pub(super) async fn check(
     member: &mut List,
 ) -> Option<Standing> {
     let (identity, seat) = who;
-    if !in_organization(config, account, member).await {
+    // One view: the account's DescribeAccount answers its OU path (`Paths`) too.
+    let org = Org::new(config);
+    if !in_organization(&org, account, member).await {
         return None;
     }
-    let (standing, path) = standing(config, policy, account, member).await;
+    let (standing, path) = standing(&org, policy, account, member).await;
     if standing != Standing::Governed {
         let at = match &path {
-            Some(p) => Org::new(config).path_names(account, p).await,
+            Some(p) => org.path_names(account, p).await,
             None => String::new(),
         };
         member.skip("role", unprobed(policy, account, path.as_deref(), &at));
@@ -50,7 +52,7 @@ pub(super) async fn check(
     };
     let seen = documents(policy, account, &session, member).await;
     if policy.check_document.is_some() {
-        let targets = policy.targets(account, &ou_path(config, account, path).await);
+        let targets = policy.targets(account, &ou_path(&org, account, path).await);
         super::nodes::check(policy, (account, &targets), &session, &seen, member).await;
     }
     // From the operator's seat the role that writes is the function's.
@@ -71,7 +73,7 @@ pub(super) async fn check(
 /// path (returned too). A path that cannot be read is said, and the
 /// account checked as governed.
 async fn standing(
-    config: &SdkConfig,
+    org: &Org,
     policy: &Policy,
     account: &str,
     member: &mut List,
@@ -79,14 +81,14 @@ async fn standing(
     if let Some(s) = policy.standing_by_id(account) {
         return (s, None);
     }
-    match Org::new(config).path(account, account, false).await {
+    match org.path(account, account, false).await {
         Ok(Some(path)) => (policy.standing(account, &path), Some(path)),
         Ok(None) => (Standing::Governed, None),
         Err(e) => {
             member.warn(
                 "scope",
                 format!("cannot read its OU path ({}), so [scope] and [exempt] ous are not applied: checked as governed", said(&e)),
-                "give these credentials organizations:ListParents",
+                "give these credentials organizations:DescribeAccount (its Paths) and organizations:ListParents",
             );
             (Standing::Governed, None)
         }
@@ -97,11 +99,10 @@ async fn standing(
 /// read it, else read now (its id alone decided the standing). Unreadable,
 /// the rules by account id and the policy's mode decide (`standing` has
 /// said why).
-async fn ou_path(config: &SdkConfig, account: &str, read: Option<Vec<String>>) -> Vec<String> {
+async fn ou_path(org: &Org, account: &str, read: Option<Vec<String>>) -> Vec<String> {
     if let Some(path) = read {
         return path;
     }
-    let org = Org::new(config);
     org.path(account, account, false)
         .await
         .ok()
@@ -145,8 +146,7 @@ pub(super) fn unprobed(
 }
 
 /// In the organization and active; false when there is nothing more to check.
-async fn in_organization(config: &SdkConfig, account: &str, member: &mut List) -> bool {
-    let org = Org::new(config);
+async fn in_organization(org: &Org, account: &str, member: &mut List) -> bool {
     match org.describe_account(account).await {
         Ok(None) => {
             member.fail(

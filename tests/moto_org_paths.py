@@ -1,0 +1,126 @@
+"""moto server whose Organizations answers carry ``Account.Paths`` and
+``OrganizationalUnit.Path``, as AWS's do since its API model of 2026-03-31
+(botocore ``organizations/2016-11-28``). EMULATED for the integration tests
+(tests/paths.rs); never used by product code, which talks to it as to AWS.
+
+moto 5.2.5 never answers either field. This launcher adds them to the
+answers of ``DescribeAccount``, ``ListAccounts``, ``ListAccountsForParent``
+(every ``Account`` object: ``Paths``, a list of one string) and of
+``DescribeOrganizationalUnit``, ``ListOrganizationalUnitsForParent``,
+``CreateOrganizationalUnit``, ``UpdateOrganizationalUnit`` (every
+``OrganizationalUnit`` object: ``Path``), built from moto's own tree at the
+time of the answer (so a ``MoveAccount`` shows at once):
+
+    o-<org>/r-<root>/ou-<root>-<x>/.../<account id>/     (an account)
+    o-<org>/r-<root>/ou-<root>-<x>/.../ou-<root>-<y>/    (an OU: itself last)
+
+``RUNAS_GUARD_ORG_PATHS=off`` leaves both out (answers as before the model
+of 2026-03-31, as plain moto gives them). How it differs from AWS: an
+account is always given exactly one path (AWS documents a list and does not
+say when it holds more); an answer for an object moto cannot place (no
+organization in the caller's backend) is left as moto gave it.
+
+Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
+"""
+
+import json
+import os
+import sys
+
+from moto.organizations.models import organizations_backends
+from moto.organizations.responses import OrganizationsResponse
+import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
+from moto.server import main
+
+ON = os.environ.get("RUNAS_GUARD_ORG_PATHS", "on") != "off"
+
+# The answers that carry Account or OrganizationalUnit objects.
+ACTIONS = [
+    "describe_account",
+    "list_accounts",
+    "list_accounts_for_parent",
+    "describe_organizational_unit",
+    "list_organizational_units_for_parent",
+    "create_organizational_unit",
+    "update_organizational_unit",
+]
+
+
+def _backend(response):
+    """The backend that holds the caller's organization (a delegated
+    administrator's calls are answered from the management account's)."""
+    backend = response.organizations_backend
+    if backend.org is None:
+        entry = organizations_backends.master_accounts.get(response.current_account)
+        if entry:
+            backend = organizations_backends[entry[0]][entry[1]]
+    return backend if backend.org is not None else None
+
+
+def _path(backend, leaf_id, parent_id):
+    """``o-…/r-…/…/<leaf_id>/`` from ``parent_id`` up to the root; None when
+    the chain does not reach the root in moto's tree."""
+    parts = [leaf_id]
+    ous = {ou.id: ou for ou in backend.ou}
+    current = parent_id
+    for _ in range(10):
+        node = ous.get(current)
+        if node is None:
+            return None
+        parts.append(node.id)
+        if node.id == backend.org.root_id:
+            parts.append(backend.org.id)
+            return "/".join(reversed(parts)) + "/"
+        current = node.parent_id
+    return None
+
+
+def _add(backend, value):
+    """Adds ``Paths`` to every account object and ``Path`` to every OU
+    object found at any depth of ``value``."""
+    if isinstance(value, list):
+        for v in value:
+            _add(backend, v)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, v in value.items():
+        if key in ("Account", "Accounts"):
+            for a in v if isinstance(v, list) else [v]:
+                account = next((x for x in backend.accounts if x.id == a.get("Id")), None)
+                path = account and _path(backend, account.id, account.parent_id)
+                if path:
+                    a["Paths"] = [path]
+        elif key in ("OrganizationalUnit", "OrganizationalUnits"):
+            for o in v if isinstance(v, list) else [v]:
+                ou = next((x for x in backend.ou if x.id == o.get("Id")), None)
+                path = ou and _path(backend, ou.id, ou.parent_id)
+                if path:
+                    o["Path"] = path
+        else:
+            _add(backend, v)
+
+
+def _with_paths(original):
+    def answer(self):
+        body = original(self)
+        backend = _backend(self)
+        if not isinstance(body, str) or backend is None:
+            return body
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return body
+        _add(backend, parsed)
+        return json.dumps(parsed)
+
+    return answer
+
+
+if ON and not getattr(OrganizationsResponse, "_runas_guard_paths", False):
+    for action in ACTIONS:
+        setattr(OrganizationsResponse, action, _with_paths(getattr(OrganizationsResponse, action)))
+    OrganizationsResponse._runas_guard_paths = True
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
