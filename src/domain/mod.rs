@@ -30,6 +30,7 @@ pub mod outcome;
 pub mod policy;
 pub mod ports;
 pub mod preferences;
+pub mod put_back;
 pub mod records;
 pub mod release;
 pub mod report;

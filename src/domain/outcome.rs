@@ -158,7 +158,7 @@ pub struct RegionOutcome {
     /// An edit put back earlier by a run with no edit event, whose editor
     /// this edit event's run names (`domain::unnamed`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub named: Option<crate::domain::unnamed::Named>,
+    pub named: Option<crate::domain::put_back::Named>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the

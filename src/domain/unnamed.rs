@@ -6,10 +6,8 @@
 //! toward `tamper_repeated`. Until CloudTrail's delivery had its time
 //! ([`DELIVERY_BOUND_SECS`]), no alert blames forwarding.
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::outcome::{Change, RegionOutcome};
-use crate::domain::preferences::RunAs;
+pub use crate::domain::put_back::{Mark, Named};
 use crate::domain::trigger::{Trigger, TriggerKind};
 
 /// How long after an API call its CloudTrail event may still reach
@@ -20,38 +18,12 @@ use crate::domain::trigger::{Trigger, TriggerKind};
 /// the put-back is not taken as that edit's.
 pub const DELIVERY_BOUND_SECS: i64 = 15 * 60;
 
-/// A put-back whose editor is not yet named, as its region's item keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Mark {
-    /// When it was put back (epoch ms).
-    pub at_ms: i64,
-    /// The run that put it back: its trigger's kind and id.
-    pub found_by: String,
-    pub trigger_id: String,
-    /// The Run As it replaced (the editor's).
-    pub before: Option<RunAs>,
-    /// The version it replaced.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-}
-
-impl Mark {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// A mark as stored; anything else is no mark (never an error: at
-    /// worst a follow-up is not told).
-    pub fn parse(s: &str) -> Option<Mark> {
-        serde_json::from_str(s).ok()
-    }
-}
-
 /// The mark a row leaves: a put-back of a noncompliant Run As by a run
-/// with no edit event of this document (it names no editor).
+/// with no edit event (it names no editor).
 pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64) -> Option<Mark> {
-    let edit_event =
-        trigger.kind == TriggerKind::DocumentChanged && trigger.edits(o.document_name());
+    // Any edit event's put-back names an actor already (an event of one
+    // document puts back its region's others too, told by that run).
+    let edit_event = trigger.kind == TriggerKind::DocumentChanged;
     let found = o.change == Some(Change::Document) && o.action.wrote() && o.was_noncompliant(user);
     (found && !edit_event).then(|| Mark {
         at_ms: now_ms,
@@ -80,23 +52,17 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
         && trigger.actor.is_some()
         && !o.action.wrote()
         && o.error.is_none()
-        // CloudTrail's eventTime is to the second; the put-back's to the ms.
-        && edited_ms <= mark.at_ms + 999
+        // CloudTrail's eventTime is cut to the second, never later than
+        // the call: an edit before the put-back reads before it.
+        && edited_ms <= mark.at_ms
         && mark.at_ms - edited_ms <= DELIVERY_BOUND_SECS * 1000
-}
-
-/// A follow-up this run tells: the mark it claimed and the reverts counted
-/// in the last hour with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Named {
-    pub mark: Mark,
-    pub reverts_last_hour: usize,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::outcome::Action;
+    use crate::domain::preferences::RunAs;
     use crate::domain::trigger::{Actor, Context};
     use serde_json::json;
 
@@ -152,12 +118,12 @@ mod tests {
     }
 
     #[test]
-    fn only_a_put_back_no_edit_event_of_its_document_brought_leaves_a_mark() {
+    fn only_a_put_back_no_edit_event_brought_leaves_a_mark() {
         let put_back = row(Action::Updated, "root", Some(Change::Document));
         let cases = [
             (TriggerKind::Sweep, "sweep", &put_back, true),
             (TriggerKind::MemberStackLanded, "x", &put_back, true),
-            // The edit's own event names its editor already.
+            // An edit event's run names its actor already.
             (
                 TriggerKind::DocumentChanged,
                 "UpdateDocument",
@@ -205,7 +171,7 @@ mod tests {
             )
         };
         assert!(names(&right, &edit(AT - 30_000), &mark()));
-        assert!(names(&right, &edit(AT), &mark()), "the same second");
+        assert!(names(&right, &edit(AT), &mark()), "cut to the same instant");
         assert!(names(
             &right,
             &edit(AT - DELIVERY_BOUND_SECS * 1000),
@@ -213,7 +179,7 @@ mod tests {
         ));
         // An edit after the put-back is another edit; one long before it
         // is not this put-back's.
-        assert!(!names(&right, &edit(AT + 5_000), &mark()));
+        assert!(!names(&right, &edit(AT + 1_000), &mark()));
         assert!(!names(
             &right,
             &edit(AT - DELIVERY_BOUND_SECS * 1000 - 1_000),

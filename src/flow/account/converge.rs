@@ -2,6 +2,9 @@
 //! before (`prepare`): the report's rows as this run left them, with the
 //! leases its writes hold; an account it could not enter waits or fails.
 
+use std::collections::HashSet;
+
+use crate::adapters::aws::sts::MemberSession;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
@@ -11,6 +14,24 @@ use crate::domain::trigger::TriggerKind;
 
 use super::regions::reconcile_regions;
 use super::{held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
+
+/// The rows read against what the table recorded: the versions made since
+/// (their Run As windows), each row's change, the drift and missing users
+/// first seen now, and the put-backs whose editors are named or still to be.
+async fn judged(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, user): (&str, &str),
+    (session, recorded): (&MemberSession, Option<&Snapshot>),
+    regions: Vec<RegionOutcome>,
+) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+    let known = recorded.or(job.known.as_deref());
+    let regions = history::with_history(ctx, job, session, (account, user), regions, known).await;
+    let (regions, new_drift, new_missing) =
+        judge::judged_rows(ctx, job, (account, user), regions, recorded).await;
+    let regions = unnamed::marked_and_named(ctx, job, (account, user), regions, recorded).await;
+    (regions, new_drift, new_missing)
+}
 
 /// Reconcile every region at once. The one path every trigger takes.
 pub async fn converge(
@@ -59,12 +80,8 @@ pub async fn converge(
     );
     report.ou_path = Some(ou_path);
     report.name = report.name.or(named);
-    let known = recorded.as_ref().or(job.known.as_deref());
-    let regions = history::with_history(ctx, job, &session, (account, &user), regions, known).await;
-    let (regions, new_drift, new_missing) =
-        judge::judged_rows(ctx, job, (account, &user), regions, recorded.as_ref()).await;
-    let regions =
-        unnamed::marked_and_named(ctx, job, (account, &user), regions, recorded.as_ref()).await;
+    let read = (&session, recorded.as_ref());
+    let (regions, new_drift, new_missing) = judged(ctx, job, (account, &user), read, regions).await;
     report.regions = regions;
     Uncommitted {
         report,

@@ -1,0 +1,42 @@
+//! A put-back whose editor is not yet named, as its region's item keeps
+//! it ([`Mark`]), and the follow-up an edit event's run tells of it
+//! ([`Named`]); `domain::unnamed` decides when each is made.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::preferences::RunAs;
+
+/// A put-back whose editor is not yet named, as its region's item keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// When it was put back (epoch ms).
+    pub at_ms: i64,
+    /// The run that put it back: its trigger's kind and id.
+    pub found_by: String,
+    pub trigger_id: String,
+    /// The Run As it replaced (the editor's).
+    pub before: Option<RunAs>,
+    /// The version it replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+impl Mark {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A mark as stored; anything else is no mark (never an error: at
+    /// worst a follow-up is not told).
+    pub fn parse(s: &str) -> Option<Mark> {
+        serde_json::from_str(s).ok()
+    }
+}
+
+/// A follow-up this run tells: the mark it claimed and the reverts counted
+/// in the last hour with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub mark: Mark,
+    pub reverts_last_hour: usize,
+}
