@@ -13,20 +13,6 @@ use serde_json::{json, Value};
 
 const R: &str = "eu-west-1";
 
-async fn configured(w: &World) -> String {
-    let account = w.create_account("member", None).await;
-    for region in REGIONS {
-        w.admin_write(&account, region, &lza_document(&account), true)
-            .await;
-    }
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "{out:#}");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    w.alerts().await;
-    account
-}
-
 /// An edit event of `account`'s document by role Breakglass, made at `at`.
 fn edit_event(name: &str, account: &str, at: &str) -> Value {
     let mut e = doc_event_as(name, account, R, "Breakglass", "mallory");
@@ -37,7 +23,7 @@ fn edit_event(name: &str, account: &str, at: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_a_sweep_put_back_first_is_named_by_its_event_once() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     w.console_edit(&account, R, "root").await;
     let edited_at = cloudtrail_now();
     // The sweep reads the document before the edit's event arrives.
@@ -98,7 +84,7 @@ async fn an_edit_a_sweep_put_back_first_is_named_by_its_event_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_reverted_by_its_own_event_has_no_follow_up() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     w.console_edit(&account, R, "root").await;
     let (code, _) = w.handle(&sweep_event());
     assert_eq!(code, 0);

@@ -13,21 +13,6 @@ use serde_json::{json, Value};
 
 const R: &str = "eu-west-1";
 
-/// An account configured by its vend and a sweep, alerts drained.
-async fn configured(w: &World) -> String {
-    let account = w.create_account("member", None).await;
-    for region in REGIONS {
-        w.admin_write(&account, region, &lza_document(&account), true)
-            .await;
-    }
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "{out:#}");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    w.alerts().await;
-    account
-}
-
 fn messages(alerts: &[Value]) -> Vec<&Value> {
     alerts.iter().map(|a| &a["message"]).collect()
 }
@@ -35,7 +20,7 @@ fn messages(alerts: &[Value]) -> Vec<&Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_root_window_closed_before_any_run_looked_is_told_once_naming_the_editor() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     let (_, recorded, _) = w.document(&account, R).await.unwrap();
     let root = w.console_edit(&account, R, "root").await;
     let back = w.console_edit(&account, R, "ssm-ops").await;
@@ -117,7 +102,7 @@ async fn a_root_window_closed_before_any_run_looked_is_told_once_naming_the_edit
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sweep_finds_a_window_no_event_brought() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     let root = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
     let (code, out) = w.handle(&sweep_event());
@@ -142,7 +127,7 @@ async fn a_sweep_finds_a_window_no_event_brought() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_reverted_by_its_own_event_is_told_once_and_no_window() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     w.console_edit(&account, R, "root").await;
     let (code, out) = w.handle(&doc_event_as(
         "UpdateDocumentDefaultVersion",

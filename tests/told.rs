@@ -15,22 +15,6 @@ use serde_json::{json, Value};
 
 const R: &str = "eu-west-1";
 
-/// An account configured by its vend, alerts drained.
-async fn configured(w: &World) -> String {
-    let account = w.create_account("member", None).await;
-    for region in REGIONS {
-        w.admin_write(&account, region, &lza_document(&account), true)
-            .await;
-    }
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "{out:#}");
-    // The management account is swept too: configured once, here.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    w.alerts().await;
-    account
-}
-
 /// The admin sets `user` in `R` and no event reaches the hub.
 async fn edited_without_event(w: &World, account: &str, user: &str) {
     let mut doc = w.document(account, R).await.unwrap().0;
@@ -56,7 +40,7 @@ fn update_managed_account(account: &str) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_put_back_by_any_trigger_is_told_once_and_the_next_sweep_is_silent() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     let triggers: Vec<(&str, Value)> = vec![
         (
             "member_stack_landed",
@@ -109,7 +93,7 @@ async fn a_put_back_by_any_trigger_is_told_once_and_the_next_sweep_is_silent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_stack_update_of_an_untouched_account_is_silent() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     for region in REGIONS {
         let (code, out) = w.handle(&stack_landed(&account, region, &format!("su-{region}")));
         assert_eq!(code, 0, "{out:#}");
@@ -430,7 +414,7 @@ async fn a_run_that_cannot_read_the_accounts_rows_fails_and_its_retry_tells() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_stack_landing_in_an_ungoverned_region_is_ignored_with_the_reason() {
     let w = World::new().await;
-    let account = configured(&w).await;
+    let account = w.configured_and_swept().await;
     edited_without_event(&w, &account, "root").await;
     let (code, out) = w.handle(&stack_landed(&account, "ap-south-1", "ungoverned-1"));
     assert_eq!(code, 0, "{out:#}");

@@ -930,6 +930,25 @@ pub fn doc_event_as(
 }
 
 impl World {
+    /// A member account with LZA's documents, configured by its vend and
+    /// then a sweep (the management account is swept too: configured once,
+    /// there), alerts drained.
+    pub async fn configured_and_swept(&self) -> String {
+        let account = self.create_account("member", None).await;
+        for region in REGIONS {
+            self.admin_write(&account, region, &lza_document(&account), true)
+                .await;
+        }
+        let (code, out) = self.handle(&vend_event(&account));
+        assert_eq!(code, 0, "{out:#}");
+        let (code, out) = self.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        self.alerts().await;
+        account
+    }
+}
+
+impl World {
     /// Landing Zone Accelerator's Session Manager custom resource (v1.14+,
     /// `session-manager-settings/index.ts`): GetDocument (the default version),
     /// RunAs copied from it, its eight inputs as compact JSON, UpdateDocument

@@ -50,22 +50,32 @@ impl Reported {
         [("pk", s(account_pk(&self.account))), ("sk", s(&self.sk))]
     }
 
+    /// The write that reports `now` (keeping what was reported before, and
+    /// by whom), its condition left to the caller.
+    fn report(
+        &self,
+        now: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let f = self.field;
+        self.table
+            .update_at(self.key())
+            .update_expression(format!(
+                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
+            ))
+            .expression_attribute_values(":none", s(""))
+            .expression_attribute_values(":now", s(now))
+            .expression_attribute_values(":tid", s(&self.trigger_id))
+    }
+
     /// What was reported before `now` when this run reported it; `None` when
     /// another run already reported exactly `now`.
     pub async fn swap(&self, now: &str) -> Result<Option<Option<String>>, AwsError> {
         let f = self.field;
         let sent = self
-            .table
-            .update_at(self.key())
-            .update_expression(format!(
-                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
-            ))
+            .report(now)
             .condition_expression(format!(
                 "attribute_not_exists({f}_reported) OR {f}_reported <> :now"
             ))
-            .expression_attribute_values(":none", s(""))
-            .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":tid", s(&self.trigger_id))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;
@@ -87,18 +97,11 @@ impl Reported {
     pub async fn claim_window(&self, now: &str, seen: &str) -> Result<bool, AwsError> {
         let f = self.field;
         let sent = self
-            .table
-            .update_at(self.key())
-            .update_expression(format!(
-                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
-            ))
+            .report(now)
             .condition_expression(format!(
                 "(attribute_not_exists({f}_reported) OR {f}_reported <> :now) AND default_version = :seen"
             ))
-            .expression_attribute_values(":none", s(""))
-            .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":seen", s(seen))
-            .expression_attribute_values(":tid", s(&self.trigger_id))
             .send()
             .await;
         match self.table.applied("UpdateItem", &self.account, sent)? {
