@@ -38,6 +38,7 @@ mod house;
 mod identity_center;
 mod lambda_runtime;
 mod left_governance;
+mod lives;
 mod nodes;
 mod nodes_agents;
 mod operator_seat;

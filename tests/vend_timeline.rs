@@ -25,71 +25,11 @@ async fn vended(accounts: usize, policy: &str) -> Deployed {
     .await
 }
 
-/// The re-attempts (and fanned-out accounts) waiting on the deployed queue,
-/// as Lambda's SQS records: waits up to `within` for the first, then takes
-/// every message, waiting out their delays. A receive may answer fewer
-/// messages than are there, even none (SQS's short polling does; so does
-/// the local one), so the queue's own counts say when all are taken.
-async fn queued(d: &Deployed, within: Duration) -> Vec<Value> {
-    let url = &d.hub["SweepQueueUrl"];
-    let started = Instant::now();
-    let mut records = Vec::new();
-    loop {
-        records.extend(d.w.sqs_records(url).await);
-        let waiting = waiting(&d.w, url).await;
-        if waiting == 0 && (!records.is_empty() || started.elapsed() > within) {
-            return records;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Messages on the queue, visible or delayed.
-async fn waiting(w: &World, url: &str) -> u64 {
-    use aws_sdk_sqs::types::QueueAttributeName as A;
-    let attrs = aws_sdk_sqs::Client::new(&w.cfg)
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(A::ApproximateNumberOfMessages)
-        .attribute_names(A::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .unwrap();
-    let count = |name: A| -> u64 {
-        attrs
-            .attributes()
-            .and_then(|a| a.get(&name))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    count(A::ApproximateNumberOfMessages) + count(A::ApproximateNumberOfMessagesDelayed)
-}
-
-/// Lambda's SQS batch of `records`, handled: no message comes back.
-fn handled(w: &World, records: Vec<Value>) {
-    let (code, out) = w.handle(&json!({ "Records": records }));
-    assert_eq!(
-        (code, &out["batchItemFailures"]),
-        (0, &json!([])),
-        "{out:#}"
-    );
-}
-
 /// The vend of `account` before its member stack: every row pending, exit 0.
 fn vend_waits(w: &World, account: &str) {
     let (code, out) = w.handle(&vend_event(account));
     assert_eq!(code, 0, "waiting is not failing: {out:#}");
     assert!(actions(&out).iter().all(|a| a == "pending"), "{out:#}");
-}
-
-fn actions(out: &Value) -> Vec<String> {
-    out["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|a| a["regions"].as_array().cloned().unwrap_or_default())
-        .map(|r| r["action"].as_str().unwrap_or("?").to_string())
-        .collect()
 }
 
 /// The local AWS refuses the member role while it does not exist, even to
@@ -316,16 +256,6 @@ async fn a_member_stack_that_never_lands_is_pending_until_the_window_closes_then
         role["fix"].as_str().unwrap().contains("runas-guard-member"),
         "{role:#}"
     );
-}
-
-/// The account's recorded status per governed region, in REGIONS order.
-async fn statuses(w: &World, account: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for region in REGIONS {
-        let item = w.state(account, region).await;
-        out.push(item.map_or("none".into(), |i| i["status"].clone()));
-    }
-    out
 }
 
 fn doctor_item(stdout: &str, item: &str) -> Value {

@@ -161,6 +161,27 @@ impl Alert {
     }
 }
 
+impl Alert {
+    /// `account_configured` says when the account joined the organization:
+    /// it is told once per life of the account, and a rejoined account's
+    /// life is a new one ([`crate::domain::life`]).
+    pub fn joined(mut self, joined_ms: Option<i64>) -> Alert {
+        if let (Kind::AccountConfigured, Some(ms), Value::Object(b)) =
+            (self.kind, joined_ms, &mut self.body)
+        {
+            let at = crate::domain::clock::iso(crate::domain::clock::from_millis(ms));
+            b.insert("joined".into(), Value::String(at));
+        }
+        self
+    }
+
+    /// The life an `account_configured` is told in: when the account joined.
+    pub fn life_ms(&self) -> Option<i64> {
+        let at = self.body.get("joined")?.as_str()?;
+        crate::domain::clock::parse_iso(at)
+    }
+}
+
 /// Whether `alert`, decided by a run of `trigger`, is told only by the
 /// first run to say it: a new account is configured once, whichever of its
 /// vend's paths (the vend, the member stack's event, a re-attempt, a

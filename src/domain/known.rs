@@ -41,6 +41,10 @@ pub struct Known {
     /// A put-back whose editor is not yet named (`domain::unnamed::Mark`),
     /// where the read holds it (an account's own rows).
     pub unnamed: Option<String>,
+    /// When a run last wrote the row (epoch milliseconds), where the read
+    /// holds it (an account's own rows): rows from before the account's
+    /// latest join are another life's ([`crate::domain::life`]).
+    pub last_checked_ms: Option<i64>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -65,6 +69,20 @@ impl Snapshot {
     /// among them. A first sweep of a new organization clears nothing.
     pub fn may_have_departed(&self, account: &str) -> bool {
         self.1.as_ref().is_none_or(|d| d.contains(account))
+    }
+
+    /// The same rows without those written before the life that began
+    /// when the account joined at `joined_ms` (a rejoined account's first
+    /// life), and how many went.
+    pub fn of_life(self, joined_ms: Option<i64>) -> (Snapshot, usize) {
+        let Snapshot(rows, departed) = self;
+        let before = rows.len();
+        let rows: HashMap<String, Known> = rows
+            .into_iter()
+            .filter(|(_, k)| crate::domain::life::of_this_life(k.last_checked_ms, joined_ms))
+            .collect();
+        let gone = before - rows.len();
+        (Snapshot(rows, departed), gone)
     }
 
     /// The slots recorded for `account`.
@@ -181,6 +199,50 @@ mod tests {
     }
 
     #[test]
+    fn a_life_keeps_its_own_rows_and_those_without_a_time() {
+        let row = |ms: Option<i64>| Known {
+            last_checked_ms: ms,
+            ..Default::default()
+        };
+        let rows = || -> Snapshot {
+            [
+                ("1", "eu-west-1", row(Some(100))),
+                ("1", "us-east-1", row(Some(300))),
+                ("1", "eu-west-1#DOCUMENT#SSMRunAs-Admin", row(None)),
+            ]
+            .into_iter()
+            .map(|(a, s, k)| (a.to_string(), s.to_string(), k))
+            .collect()
+        };
+        let kept = |joined| {
+            let (rows, gone) = rows().of_life(joined);
+            let mut slots = rows.slots("1");
+            slots.sort();
+            (slots, gone)
+        };
+        let all = vec![
+            "eu-west-1".to_string(),
+            "eu-west-1#DOCUMENT#SSMRunAs-Admin".into(),
+            "us-east-1".into(),
+        ];
+        assert_eq!(kept(None), (all.clone(), 0));
+        assert_eq!(kept(Some(100)), (all, 0));
+        assert_eq!(
+            kept(Some(200)),
+            (
+                vec![
+                    "eu-west-1#DOCUMENT#SSMRunAs-Admin".into(),
+                    "us-east-1".into()
+                ],
+                1
+            )
+        );
+        assert_eq!(kept(Some(i64::MAX)).1, 2);
+        let departed = rows().with_departed(Some(Default::default()));
+        assert!(!departed.of_life(Some(200)).0.may_have_departed("1"));
+    }
+
+    #[test]
     fn only_news_is_written() {
         let stored = Known {
             status: Some("compliant".into()),
@@ -201,6 +263,7 @@ mod tests {
             canary: None,
             canary_unwritable: None,
             unnamed: None,
+            last_checked_ms: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -22,6 +22,7 @@ pub mod intent;
 pub mod job;
 pub mod known;
 pub mod landing_gate;
+pub mod life;
 pub mod metrics;
 pub mod nodes;
 pub mod org_path;

@@ -6,9 +6,11 @@
 //! them, so the question costs a vend no round trip. Those alerts are
 //! therefore not kept in the outbox before they are published, only if SNS
 //! refuses them: a run that dies before publishing one leaves it to the
-//! event's retry, which is the first again under the same trigger.
+//! event's retry, which is the first again under the same trigger. Once
+//! per life: an account that left the organization and joined again is
+//! told configured again (its alert says when it joined).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use crate::adapters::store::vend::Vends;
 use crate::domain::alert::Alert;
@@ -19,12 +21,15 @@ use crate::domain::alert::Alert;
 /// own retries did not outlast) before the alert goes out anyway: better a
 /// repeated alert than a silent one.
 pub async fn told_first(vends: &Vends, trigger_id: &str, once: Vec<Alert>) -> Vec<Alert> {
-    let accounts: BTreeSet<String> = once.iter().map(|a| a.account.clone()).collect();
+    let accounts: BTreeMap<String, Option<i64>> = once
+        .iter()
+        .map(|a| (a.account.clone(), a.life_ms()))
+        .collect();
     let mut asked = tokio::task::JoinSet::new();
-    for account in accounts {
+    for (account, life) in accounts {
         let (vends, trigger_id) = (vends.clone(), trigger_id.to_string());
         asked.spawn(async move {
-            let first = first_to_tell(&vends, &account, &trigger_id).await;
+            let first = first_to_tell(&vends, &account, &trigger_id, life).await;
             if !first {
                 tracing::info!(
                     account,
@@ -53,10 +58,10 @@ pub async fn told_first(vends: &Vends, trigger_id: &str, once: Vec<Alert>) -> Ve
         .collect()
 }
 
-async fn first_to_tell(vends: &Vends, account: &str, trigger_id: &str) -> bool {
+async fn first_to_tell(vends: &Vends, account: &str, trigger_id: &str, life: Option<i64>) -> bool {
     let mut pause = std::time::Duration::from_millis(200);
     for attempt in 1..=3 {
-        match vends.tell_configured(account, trigger_id).await {
+        match vends.tell_configured(account, trigger_id, life).await {
             Ok(first) => return first,
             Err(e) if attempt < 3 => {
                 tracing::info!(account, error_code = %e.code, attempt, "asking again whether the account was already said configured");

@@ -92,6 +92,7 @@ impl Services {
             sts: &self.sts,
             org,
             state: &self.state,
+            vends: &self.vends,
             region_slots: &self.region_slots,
             pending_window: self.settings.pending_window,
             member_stack_set: &self.settings.member_stack_set,

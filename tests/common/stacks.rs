@@ -10,10 +10,11 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudformation::types::{Capability, Parameter};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::*;
 
@@ -451,4 +452,75 @@ fn lambda_api(w: &World, method: &str, path: &str, body: &str) -> Value {
         .split_once("\r\n\r\n")
         .and_then(|(_, b)| serde_json::from_str(b).ok())
         .unwrap_or_else(|| panic!("Lambda {method} {path}: {answer}"))
+}
+
+/// The re-attempts (and fanned-out accounts) waiting on the deployed queue,
+/// as Lambda's SQS records: waits up to `within` for the first, then takes
+/// every message, waiting out their delays. A receive may answer fewer
+/// messages than are there, even none (SQS's short polling does; so does
+/// the local one), so the queue's own counts say when all are taken.
+pub async fn queued(d: &Deployed, within: Duration) -> Vec<Value> {
+    let url = &d.hub["SweepQueueUrl"];
+    let started = Instant::now();
+    let mut records = Vec::new();
+    loop {
+        records.extend(d.w.sqs_records(url).await);
+        let waiting = waiting(&d.w, url).await;
+        if waiting == 0 && (!records.is_empty() || started.elapsed() > within) {
+            return records;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Messages on the queue, visible or delayed.
+async fn waiting(w: &World, url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let attrs = aws_sdk_sqs::Client::new(&w.cfg)
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: A| -> u64 {
+        attrs
+            .attributes()
+            .and_then(|a| a.get(&name))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    count(A::ApproximateNumberOfMessages) + count(A::ApproximateNumberOfMessagesDelayed)
+}
+
+/// Lambda's SQS batch of `records`, handled: no message comes back.
+pub fn handled(w: &World, records: Vec<Value>) {
+    let (code, out) = w.handle(&json!({ "Records": records }));
+    assert_eq!(
+        (code, &out["batchItemFailures"]),
+        (0, &json!([])),
+        "{out:#}"
+    );
+}
+
+/// Every row's action in a run's answer.
+pub fn actions(out: &Value) -> Vec<String> {
+    out["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|a| a["regions"].as_array().cloned().unwrap_or_default())
+        .map(|r| r["action"].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+/// The account's recorded status per governed region, in REGIONS order.
+pub async fn statuses(w: &World, account: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for region in REGIONS {
+        let item = w.state(account, region).await;
+        out.push(item.map_or("none".into(), |i| i["status"].clone()));
+    }
+    out
 }

@@ -50,6 +50,7 @@ fn known(i: &Item) -> Known {
         canary: super::canary::last_of(i),
         canary_unwritable: super::canary::unwritable_of(i),
         unnamed: get_s(i, "unnamed_put_back"),
+        last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
     }
 }
 

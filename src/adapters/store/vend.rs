@@ -3,7 +3,7 @@
 //! who told on-call the account was configured (once per account, whichever
 //! path got there first).
 
-use crate::adapters::aws::dynamodb::{n, s, Table};
+use crate::adapters::aws::dynamodb::{get_n, n, s, Table};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
 
@@ -47,16 +47,52 @@ impl Vends {
     }
 
     /// True when this trigger is the one to say the account is configured:
-    /// nobody said it yet, or this same trigger did (a retry).
-    pub async fn tell_configured(&self, account: &str, trigger_id: &str) -> Result<bool, AwsError> {
+    /// nobody said it yet in this life of the account (`life_ms`: when it
+    /// joined, if known), or this same trigger did (a retry). A mark from
+    /// before lives were kept is this life's: no account is told twice.
+    pub async fn tell_configured(
+        &self,
+        account: &str,
+        trigger_id: &str,
+        life_ms: Option<i64>,
+    ) -> Result<bool, AwsError> {
+        let mut update = self
+            .table
+            .update_at(key(account))
+            .expression_attribute_values(":t", s(trigger_id));
+        update = match life_ms {
+            Some(life) => update
+                .update_expression("SET configured_by = :t, configured_life = :life REMOVE due")
+                .condition_expression(
+                    "attribute_not_exists(configured_by) OR configured_by = :t OR configured_life < :life",
+                )
+                .expression_attribute_values(":life", n(life)),
+            None => update
+                .update_expression("SET configured_by = :t REMOVE due")
+                .condition_expression("attribute_not_exists(configured_by) OR configured_by = :t"),
+        };
+        let sent = update.send().await;
+        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
+    }
+
+    /// Keeps `at_ms` as the account's enrolment (a baseline applied, a
+    /// move), unless a later one is kept already.
+    pub async fn enrolled_at(&self, account: &str, at_ms: i64) -> Result<(), AwsError> {
         let sent = self
             .table
             .update_at(key(account))
-            .update_expression("SET configured_by = :t REMOVE due")
-            .condition_expression("attribute_not_exists(configured_by) OR configured_by = :t")
-            .expression_attribute_values(":t", s(trigger_id))
+            .update_expression("SET enrolled_ms = :at")
+            .condition_expression("attribute_not_exists(enrolled_ms) OR enrolled_ms < :at")
+            .expression_attribute_values(":at", n(at_ms))
             .send()
             .await;
-        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
+        self.table.applied("UpdateItem", account, sent)?;
+        Ok(())
+    }
+
+    /// The account's latest enrolment kept by [`Vends::enrolled_at`].
+    pub async fn enrolment(&self, account: &str) -> Result<Option<i64>, AwsError> {
+        let item = self.table.item(key(account), account).await?;
+        Ok(get_n(&item, "enrolled_ms"))
     }
 }

@@ -1,42 +1,46 @@
-//! Rows held as `pending` instead of `failed` while a new account's member
-//! stack has not landed (the decisions are [`super::pending`]'s): one
-//! `DescribeAccount` when something is missing, none otherwise. A row that
-//! no longer waits fails saying what is missing and what to check.
+//! Rows held as `pending` instead of `failed` while a new (or newly
+//! enrolled) account's member stack has not landed (the decisions are
+//! [`super::pending`]'s and [`crate::domain::life`]'s): one
+//! `DescribeAccount` when something is missing, none otherwise, and past
+//! the join's window one read of the enrolment. A row that no longer waits
+//! fails saying what is missing and what to check.
 
 use super::pending::{self, Awaiting};
 use super::Ctx;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
+use crate::domain::life::{self, Since};
 use crate::domain::outcome::RegionOutcome;
 
 /// No role could be assumed: pending everywhere when the member role is
 /// missing in an account that joined within the window; failed otherwise.
 pub(super) async fn unreachable(
     ctx: &Ctx<'_>,
+    job: &Job,
     account: &str,
     e: &AwsError,
     regions: &[String],
 ) -> Vec<RegionOutcome> {
     let missing = pending::role_missing(&e.code);
-    let joined = match missing {
-        true => joined(ctx, account).await,
-        false => None,
+    let waiting = match missing {
+        true => waiting(ctx, job, account).await,
+        false => Err(None),
     };
     let role = Awaiting::Role(ctx.policy.member_role.clone());
     let failed = regions
         .iter()
         .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()));
-    match joined.filter(|_| waits(ctx, joined)) {
-        Some(joined) => {
+    match waiting {
+        Ok(since) => {
             tracing::info!(outcome = "pending", account, error_code = %e.code, "awaiting the member stack: the member role is not there yet");
-            failed.map(|o| pending::pending(o, &role, joined)).collect()
+            failed.map(|o| pending::pending(o, &role, since)).collect()
         }
-        None => {
+        Err(since) => {
             tracing::error!(outcome = "remediation_failed", account, error_code = %e.code, error = %e, "cannot assume any role");
             failed
                 .map(|o| match missing {
-                    true => no_longer_waiting(ctx, o, &role, joined),
+                    true => no_longer_waiting(ctx, o, &role, since),
                     false => o,
                 })
                 .collect()
@@ -55,7 +59,7 @@ pub(super) async fn no_session(
     regions: &[String],
 ) -> Vec<RegionOutcome> {
     if super::seated(ctx, job).is_none() {
-        return unreachable(ctx, account, e, regions).await;
+        return unreachable(ctx, job, account, e, regions).await;
     }
     regions
         .iter()
@@ -66,6 +70,7 @@ pub(super) async fn no_session(
 /// The check document is not in some regions yet: those rows wait.
 pub(super) async fn missing_check_document(
     ctx: &Ctx<'_>,
+    job: &Job,
     account: &str,
     rows: Vec<RegionOutcome>,
 ) -> Vec<RegionOutcome> {
@@ -76,23 +81,64 @@ pub(super) async fn missing_check_document(
     {
         return rows;
     }
-    let joined = joined(ctx, account).await;
-    let waiting = joined.filter(|_| waits(ctx, joined));
+    let waiting = waiting(ctx, job, account).await;
     rows.into_iter()
         .map(|o| match (pending::check_document_missing(&o, check), waiting) {
-            (Some(what), Some(joined)) => {
+            (Some(what), Ok(since)) => {
                 tracing::info!(outcome = "pending", account, region = %o.region, "awaiting the member stack: the check document is not there yet");
-                pending::pending(o, &what, joined)
+                pending::pending(o, &what, since)
             }
-            (Some(what), None) => no_longer_waiting(ctx, o, &what, joined),
+            (Some(what), Err(since)) => no_longer_waiting(ctx, o, &what, since),
             (None, _) => o,
         })
         .collect()
 }
 
-fn waits(ctx: &Ctx<'_>, joined: Option<i64>) -> bool {
+/// Since when the account waits for its member stack, while it still does
+/// (`Err`: the window has closed, since when it was open, if known). Its
+/// join decides first; only past that window is an enrolment looked for:
+/// this trigger's (recorded, so its re-attempts and sweeps wait as long)
+/// or one recorded by an earlier run. A vend costs nothing more.
+async fn waiting(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<Since, Option<Since>> {
     let now = clock::epoch_millis(clock::now());
-    pending::within_window(joined, now, ctx.pending_window)
+    let joined = joined(ctx, account).await;
+    let by_join = life::window_start(joined, None);
+    if let Some(since) = by_join.filter(|_| life::waits(by_join, now, ctx.pending_window)) {
+        return Ok(since);
+    }
+    let own = life::enrolment(&job.trigger, now);
+    let enrolled = match own {
+        Some(at) => {
+            record_enrolment(ctx, job, account, at).await;
+            Some(at)
+        }
+        None => enrolled(ctx, account).await,
+    };
+    let since = life::window_start(joined, enrolled);
+    match since.filter(|_| life::waits(since, now, ctx.pending_window)) {
+        Some(since) => Ok(since),
+        None => Err(since),
+    }
+}
+
+/// This run's enrolment, kept for the runs after it (best effort: without
+/// it they fail once the join's window is past, as before).
+async fn record_enrolment(ctx: &Ctx<'_>, job: &Job, account: &str, at_ms: i64) {
+    if job.dry_run {
+        return;
+    }
+    if let Err(e) = ctx.vends.enrolled_at(account, at_ms).await {
+        tracing::warn!(account, error_code = %e.code, error = %e, "the enrolment could not be recorded; its re-attempts may fail before the member stack lands");
+    }
+}
+
+/// The enrolment an earlier run recorded; `None` when there is none or it
+/// cannot be read (then the join alone decides).
+async fn enrolled(ctx: &Ctx<'_>, account: &str) -> Option<i64> {
+    ctx.vends.enrolment(account).await.unwrap_or_else(|e| {
+        tracing::warn!(account, error_code = %e.code, error = %e, "cannot read the account's enrolment; the join alone decides how long it waits");
+        None
+    })
 }
 
 /// A failed row whose member-stack resource is missing: its error says so,
@@ -101,13 +147,13 @@ fn no_longer_waiting(
     ctx: &Ctx<'_>,
     mut o: RegionOutcome,
     what: &Awaiting,
-    joined: Option<i64>,
+    since: Option<Since>,
 ) -> RegionOutcome {
     let check = pending::what_to_check(
         what,
         &o.region,
         ctx.member_stack_set,
-        joined,
+        since,
         ctx.pending_window,
     );
     o.error = Some(match o.error.take() {

@@ -20,7 +20,7 @@ pub(super) async fn judged_rows(
     regions: Vec<RegionOutcome>,
     recorded: Option<&Snapshot>,
 ) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
-    let mut regions = held::missing_check_document(ctx, account, regions).await;
+    let mut regions = held::missing_check_document(ctx, job, account, regions).await;
     let known = recorded.or(job.known.as_deref());
     judged(known, account, user, &mut regions);
     log_outcomes(account, &regions);

@@ -48,6 +48,9 @@ pub struct Ctx<'a> {
     /// A view with caches for this run only.
     pub org: &'a Org,
     pub state: &'a StateStore,
+    /// Per account: its vend's schedule, who said it configured, and its
+    /// enrolment.
+    pub vends: &'a crate::adapters::store::vend::Vends,
     /// Region reconciles in flight across the process (each makes at most
     /// two AWS calls at once): the hard bound on requests in flight.
     pub region_slots: &'a Arc<Semaphore>,

@@ -1,10 +1,11 @@
 //! Who an alert is about, as on-call asks first: the account's name and
 //! its OU path by names. Read only when a run has something to say, and
 //! from what the run already knows when it can (a sweep's walk, the path
-//! the run located).
+//! the run located). A new account's `account_configured` also says when
+//! it joined (the life it is told in).
 
 use super::{locate, Ctx};
-use crate::domain::alert::Alert;
+use crate::domain::alert::{Alert, Kind};
 
 /// `alerts` with the account's name and OU path. `known_name` and
 /// `known_path` are what the run has; the rest is read (one
@@ -41,9 +42,13 @@ pub async fn about(
             }
         },
     };
+    let joined = match alerts.iter().any(|a| a.kind == Kind::AccountConfigured) {
+        true => ctx.org.joined_ms(account).await.ok().flatten(),
+        false => None,
+    };
     alerts
         .into_iter()
-        .map(|a| a.about(name.as_deref(), path.as_deref()))
+        .map(|a| a.about(name.as_deref(), path.as_deref()).joined(joined))
         .collect()
 }
 

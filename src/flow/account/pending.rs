@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::domain::clock;
+use crate::domain::life::{self, Cause, Since};
 use crate::domain::outcome::{Action, RegionOutcome};
 
 /// AssumeRole's answers when the role is not (yet) in the account.
@@ -51,17 +52,17 @@ pub fn check_document_missing(o: &RegionOutcome, check: Option<&str>) -> Option<
 /// at `now_ms`. An unknown join time is not recent: better a page than a
 /// silence that never ends.
 pub fn within_window(joined_ms: Option<i64>, now_ms: i64, window: Duration) -> bool {
-    let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
-    joined_ms.is_some_and(|j| now_ms.saturating_sub(j) <= window)
+    life::waits(life::window_start(joined_ms, None), now_ms, window)
 }
 
-/// The row of an account-region that waits.
-pub fn pending(mut o: RegionOutcome, what: &Awaiting, joined_ms: i64) -> RegionOutcome {
+/// The row of an account-region that waits, since the start of its life
+/// (its join, or a later enrolment).
+pub fn pending(mut o: RegionOutcome, what: &Awaiting, since: Since) -> RegionOutcome {
     o.action = Action::Pending;
     o.error_code = Some("AwaitingMemberStack".into());
     o.error = Some(format!(
-        "awaiting the member stack since {} (the account joined then): {} is not there yet",
-        clock::iso(std::time::UNIX_EPOCH + Duration::from_millis(joined_ms.max(0) as u64)),
+        "awaiting the member stack since {}: {} is not there yet",
+        since.describe(),
         what.describe()
     ));
     o
@@ -69,20 +70,25 @@ pub fn pending(mut o: RegionOutcome, what: &Awaiting, joined_ms: i64) -> RegionO
 
 /// What to check when the member stack's resources are not there and the
 /// account is not (or no longer) waiting: appended to the failed row's
-/// error, so the alert and `doctor --account` say the same. `joined_ms` is
-/// when the account joined, when known: inside the window the row would
-/// have been pending, so a known join time means the window has closed.
+/// error, so the alert and `doctor --account` say the same. `since` is when
+/// the account joined or was enrolled, when known: inside the window the
+/// row would have been pending, so a known start means the window has
+/// closed.
 pub fn what_to_check(
     what: &Awaiting,
     region: &str,
     stack_set: &str,
-    joined_ms: Option<i64>,
+    since: Option<Since>,
     window: Duration,
 ) -> String {
-    let since = match joined_ms {
-        Some(j) => format!(
-            "the account joined {}, more than the {} a new account's member stack is awaited: ",
-            clock::iso(std::time::UNIX_EPOCH + Duration::from_millis(j.max(0) as u64)),
+    let since = match since {
+        Some(s) => format!(
+            "the account {} {}, more than the {} a new account's member stack is awaited: ",
+            match s.cause {
+                Cause::Joined => "joined",
+                Cause::Enrolled => "was enrolled (a baseline or a move)",
+            },
+            clock::iso(clock::from_millis(s.at_ms)),
             human(window)
         ),
         None => String::new(),
@@ -214,7 +220,11 @@ mod tests {
                 &["the 2 min a new", "1970-01-01"][..],
             ),
         ] {
-            let text = what_to_check(what, "eu-west-1", "runas-guard-member", joined, window);
+            let since = joined.map(|at_ms| Since {
+                at_ms,
+                cause: Cause::Joined,
+            });
+            let text = what_to_check(what, "eu-west-1", "runas-guard-member", since, window);
             for part in has {
                 assert!(text.contains(part), "{part:?} in {text}");
             }
@@ -231,7 +241,10 @@ mod tests {
         let o = pending(
             RegionOutcome::failed("eu-west-1", "AccessDenied", "no".into()),
             &Awaiting::Role("RunAsGuardExecution".into()),
-            0,
+            Since {
+                at_ms: 0,
+                cause: Cause::Joined,
+            },
         );
         assert_eq!(o.action, Action::Pending);
         let e = o.error.unwrap();

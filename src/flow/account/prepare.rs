@@ -67,7 +67,8 @@ pub async fn prepare(
     let ((path, (session, seen, narrowed)), _) =
         tokio::join!(entered, rows.get_or_init(|| recorded(ctx, job, account)));
     let (recorded, rows_unread) = match rows.into_inner() {
-        Some(Ok(rows)) => (rows, None),
+        Some(Ok(Some(rows))) => (Some(this_life(ctx, account, rows).await), None),
+        Some(Ok(None)) => (None, None),
         Some(Err(e)) => (None, Some(e)),
         None => (None, None),
     };
@@ -142,6 +143,31 @@ async fn enter(
     };
     let seen = read_early(ctx, job, s, narrowed.as_deref().unwrap_or(regions)).await;
     (Some(session), seen, narrowed)
+}
+
+/// The rows of the account's present life: a rejoined account's rows from
+/// before it last joined are not judged as if it had been governed
+/// meanwhile. The join time is the `DescribeAccount` its OU path asked.
+async fn this_life(ctx: &Ctx<'_>, account: &str, rows: Snapshot) -> Snapshot {
+    if rows.is_empty() {
+        return rows;
+    }
+    let joined = match ctx.org.joined_ms(account).await {
+        Ok(joined) => joined,
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell when the account joined; judging by all its rows");
+            None
+        }
+    };
+    let (rows, gone) = rows.of_life(joined);
+    if gone > 0 {
+        tracing::info!(
+            account,
+            rows = gone,
+            "rows from before the account last joined the organization: another life's, not judged"
+        );
+    }
+    rows
 }
 
 /// The account's recorded rows: one query beside the rest, never on the

@@ -134,7 +134,10 @@ async fn refused(
     let window = crate::domain::config::pending_window();
     let what = Awaiting::Role(policy.member_role.clone());
     let stack_set = crate::domain::config::member_stack_set();
-    let check = |joined| pending::what_to_check(&what, "", &stack_set, joined, window);
+    let check = |joined: Option<i64>| {
+        let since = crate::domain::life::window_start(joined, None);
+        pending::what_to_check(&what, "", &stack_set, since, window)
+    };
     let now = clock::epoch_millis(clock::now());
     match joined.filter(|_| pending::within_window(joined, now, window)) {
         Some(j) => member.warn(

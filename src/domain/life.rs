@@ -1,0 +1,247 @@
+//! An account's lives: a join (its first, or again after it left the
+//! organization) and an enrolment (a Control Tower baseline applied to it,
+//! or a move that may bring it into the member StackSet's targets) each
+//! start one. Rows recorded before the account's latest join belong to
+//! another life and are not judged as if it had been governed meanwhile;
+//! the member stack is awaited from the later of join and enrolment.
+
+use std::time::Duration;
+
+use crate::domain::clock;
+use crate::domain::trigger::{Trigger, TriggerKind};
+
+/// What started the life a pending row waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Joined,
+    /// Enrolled by this kind of trigger (a baseline, a move).
+    Enrolled,
+}
+
+/// Since when an account awaits its member stack, and why then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    pub at_ms: i64,
+    pub cause: Cause,
+}
+
+impl Since {
+    /// "2026-11-24T10:00:00.000Z (the account joined then)".
+    pub fn describe(&self) -> String {
+        let why = match self.cause {
+            Cause::Joined => "the account joined then",
+            Cause::Enrolled => "the account was enrolled then: a baseline or a move",
+        };
+        format!("{} ({why})", iso(self.at_ms))
+    }
+}
+
+/// When `trigger` enrols its account: a baseline applied or a move, at its
+/// event's time, never later than `now_ms` (a clock ahead of ours must not
+/// stretch the wait). `None` for every other trigger, or without a time.
+pub fn enrolment(trigger: &Trigger, now_ms: i64) -> Option<i64> {
+    if !matches!(
+        trigger.kind,
+        TriggerKind::BaselineApplied | TriggerKind::AccountMoved
+    ) {
+        return None;
+    }
+    let at = clock::parse_iso(trigger.context.event_time.as_deref()?)?;
+    Some(at.min(now_ms))
+}
+
+/// The later of join and enrolment: where the pending window starts. An
+/// enrolment before the join belongs to another life.
+pub fn window_start(joined_ms: Option<i64>, enrolled_ms: Option<i64>) -> Option<Since> {
+    let joined = joined_ms.map(|at_ms| Since {
+        at_ms,
+        cause: Cause::Joined,
+    });
+    let enrolled = enrolled_ms.map(|at_ms| Since {
+        at_ms,
+        cause: Cause::Enrolled,
+    });
+    match (joined, enrolled) {
+        (Some(j), Some(e)) if e.at_ms > j.at_ms => Some(e),
+        (Some(j), _) => Some(j),
+        (None, e) => e,
+    }
+}
+
+/// Whether a wait that began at `since` is still within `window` at `now_ms`.
+/// An unknown start is not recent: better a page than a silence that never
+/// ends.
+pub fn waits(since: Option<Since>, now_ms: i64, window: Duration) -> bool {
+    let window = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+    since.is_some_and(|s| now_ms.saturating_sub(s.at_ms) <= window)
+}
+
+/// Whether a row last written at `last_checked_ms` is of this life, the
+/// one that began when the account joined at `joined_ms`. A row without a
+/// time, or a join not known, is kept: the rows decide as before.
+pub fn of_this_life(last_checked_ms: Option<i64>, joined_ms: Option<i64>) -> bool {
+    match (last_checked_ms, joined_ms) {
+        (Some(checked), Some(joined)) => checked >= joined,
+        _ => true,
+    }
+}
+
+fn iso(ms: i64) -> String {
+    clock::iso(clock::from_millis(ms.max(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::trigger::Context;
+
+    const H: i64 = 3_600_000;
+
+    fn trigger(kind: TriggerKind, time: Option<&str>) -> Trigger {
+        Trigger {
+            kind,
+            account: Some("111122223333".into()),
+            region: None,
+            actor: None,
+            event_id: "e".into(),
+            source: "aws.controltower".into(),
+            event_name: None,
+            reason: String::new(),
+            context: Context {
+                event_time: time.map(str::to_string),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn only_a_baseline_or_a_move_enrols_and_never_later_than_now() {
+        let now = clock::parse_iso("2026-11-25T12:00:00Z").unwrap();
+        let cases: [(TriggerKind, Option<&str>, Option<i64>); 9] = [
+            (
+                TriggerKind::BaselineApplied,
+                Some("2026-11-25T11:00:00Z"),
+                Some(now - H),
+            ),
+            (
+                TriggerKind::AccountMoved,
+                Some("2026-11-25T11:00:00.500Z"),
+                Some(now - H + 500),
+            ),
+            // A clock ahead of ours, or a forged time: the wait starts now.
+            (
+                TriggerKind::BaselineApplied,
+                Some("2099-01-01T00:00:00Z"),
+                Some(now),
+            ),
+            (TriggerKind::BaselineApplied, None, None),
+            (TriggerKind::BaselineApplied, Some("yesterday"), None),
+            (TriggerKind::BaselineApplied, Some(""), None),
+            (
+                TriggerKind::AccountVended,
+                Some("2026-11-25T11:00:00Z"),
+                None,
+            ),
+            (TriggerKind::Sweep, Some("2026-11-25T11:00:00Z"), None),
+            (
+                TriggerKind::MemberStackLanded,
+                Some("2026-11-25T11:00:00Z"),
+                None,
+            ),
+        ];
+        for (kind, time, want) in cases {
+            assert_eq!(
+                enrolment(&trigger(kind, time), now),
+                want,
+                "{kind:?} {time:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_window_starts_at_the_later_of_join_and_enrolment() {
+        let joined = |at_ms| Since {
+            at_ms,
+            cause: Cause::Joined,
+        };
+        let enrolled = |at_ms| Since {
+            at_ms,
+            cause: Cause::Enrolled,
+        };
+        let cases = [
+            (Some(10 * H), None, Some(joined(10 * H))),
+            (None, Some(10 * H), Some(enrolled(10 * H))),
+            (Some(H), Some(10 * H), Some(enrolled(10 * H))),
+            // An enrolment before the join was another life's.
+            (Some(10 * H), Some(H), Some(joined(10 * H))),
+            (Some(H), Some(H), Some(joined(H))),
+            (None, None, None),
+            (Some(i64::MIN), Some(i64::MAX), Some(enrolled(i64::MAX))),
+        ];
+        for (j, e, want) in cases {
+            assert_eq!(window_start(j, e), want, "{j:?} {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_wait_lasts_the_window_from_its_start_and_an_unknown_start_never_waits() {
+        let w = Duration::from_secs(2 * 3600);
+        let at = |at_ms| {
+            Some(Since {
+                at_ms,
+                cause: Cause::Enrolled,
+            })
+        };
+        let now = 100 * H;
+        let cases = [
+            (at(now), true),
+            (at(now - 2 * H), true),
+            (at(now - 2 * H - 1), false),
+            // Started in the future (clock skew): still waiting.
+            (at(now + H), true),
+            (at(i64::MIN), false),
+            (None, false),
+        ];
+        for (since, want) in cases {
+            assert_eq!(waits(since, now, w), want, "{since:?}");
+        }
+        assert!(waits(at(0), 0, Duration::MAX));
+    }
+
+    #[test]
+    fn rows_from_before_the_latest_join_are_another_lifes() {
+        let cases = [
+            (Some(5 * H), Some(4 * H), true),
+            (Some(4 * H), Some(4 * H), true),
+            (Some(3 * H), Some(4 * H), false),
+            (None, Some(4 * H), true),
+            (Some(3 * H), None, true),
+            (None, None, true),
+            (Some(i64::MIN), Some(i64::MAX), false),
+        ];
+        for (checked, joined, want) in cases {
+            assert_eq!(
+                of_this_life(checked, joined),
+                want,
+                "{checked:?} {joined:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_start_says_when_and_why() {
+        let s = Since {
+            at_ms: clock::parse_iso("2026-11-24T10:00:00Z").unwrap(),
+            cause: Cause::Joined,
+        };
+        assert_eq!(
+            s.describe(),
+            "2026-11-24T10:00:00.000Z (the account joined then)"
+        );
+        let e = Since {
+            cause: Cause::Enrolled,
+            ..s
+        };
+        assert!(e.describe().contains("enrolled then"), "{}", e.describe());
+    }
+}

@@ -1,0 +1,157 @@
+//! An account's lives: a join and an enrolment each start one. An account
+//! that joined long ago and is enrolled now (a Control Tower baseline, a
+//! move into the member StackSet's targets) awaits its member stack from
+//! the enrolment, as a new account does from its join; an account that
+//! left the organization and joined again is configured as a new one, not
+//! compared with its first life. Organizations' `JoinedTimestamp` is what
+//! AWS answers for such accounts (a long-standing member; a rejoined one:
+//! its latest join), set by the proxy since the local AWS cannot invite.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::proxy::*;
+use common::stacks::*;
+use common::*;
+use serde_json::{json, Value};
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `DescribeAccount` answers `joined` (epoch seconds) as each account's
+/// `JoinedTimestamp`.
+fn joined_at(proxy: &Proxy, accounts: &[&str], joined: i64) {
+    let edits: Vec<Value> = accounts
+        .iter()
+        .map(|a| json!({"where": {"Id": a}, "set": {"JoinedTimestamp": joined}}))
+        .collect();
+    proxy.faults(json!([{"name": "joined", "service": "organizations",
+        "action": "DescribeAccount", "effect": "rewrite", "edit": edits}]));
+}
+
+/// A Control Tower `EnableBaseline` on `account`, made now.
+fn enrolled_now(w: &World, account: &str, id: &str) -> Value {
+    let org = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current().block_on(w.org().describe_organization().send())
+    })
+    .unwrap();
+    let org = org.organization().unwrap().id().unwrap().to_string();
+    let mut e = baseline_applied(account, &org, id);
+    e["detail"]["eventTime"] = json!(cloudtrail_now());
+    e["time"] = json!(cloudtrail_now());
+    e
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_enrolled_long_after_it_joined_awaits_its_member_stack_from_the_enrolment() {
+    let mut d = Deployed::new(Stage {
+        hub_template: shipped("hub.yaml"),
+        policy: POLICY,
+        accounts: 2,
+        member_now: None,
+    })
+    .await;
+    d.w.set_env("RUNAS_GUARD_PENDING_DELAYS_SECONDS", "1");
+    let (old, enrolled) = (d.members[0].clone(), d.members[1].clone());
+    let proxy = d.w.behind_proxy();
+    joined_at(&proxy, &[&old, &enrolled], now_secs() - 3 * 86_400);
+
+    // The control: a run with no enrolment of an account that joined three
+    // days ago and has no member stack fails, as before.
+    let (code, out) = d.w.handle(&vend_event(&old));
+    assert_ne!(code, 0, "{out:#}");
+    assert!(actions(&out).iter().all(|a| a == "failed"), "{out:#}");
+    assert!(
+        out.to_string().contains("the account joined"),
+        "what to check says since when: {out:#}"
+    );
+    assert_eq!(d.w.alert_kinds().await, ["remediation_failed"]);
+
+    // Enrolled now: it waits, nobody is paged.
+    let (code, out) = d.w.handle(&enrolled_now(&d.w, &enrolled, "enrol-1"));
+    assert_eq!(code, 0, "waiting is not failing: {out:#}");
+    assert!(actions(&out).iter().all(|a| a == "pending"), "{out:#}");
+    assert!(
+        out.to_string().contains("the account was enrolled then"),
+        "{out:#}"
+    );
+    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 2);
+    assert_eq!(d.w.alert_kinds().await, Vec::<String>::new(), "no page");
+
+    // Its re-attempt, whose own message carries no enrolment, waits too:
+    // the enrolment was kept.
+    let first = queued(&d, Duration::from_secs(30)).await;
+    assert_eq!(first.len(), 1, "{first:#?}");
+    handled(&d.w, first);
+    assert_eq!(statuses(&d.w, &enrolled).await, ["pending", "pending"]);
+    assert_eq!(d.w.alert_kinds().await, Vec::<String>::new(), "no page");
+
+    // The member stack lands: configured, told once.
+    deploy_member(&d.w, &enrolled, "us-east-1", &[]).await;
+    let (code, out) =
+        d.w.handle(&stack_landed(&enrolled, "us-east-1", "instance-1"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_configured(&d.w, &enrolled).await;
+    assert_eq!(d.w.alert_kinds().await, ["account_configured"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoined_account_is_configured_as_a_new_one_and_told_once() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+
+    // The control, in its first life: an edit no event brought, found by a
+    // vend-like run, is drift put back (and no second account_configured).
+    w.console_edit(&account, "eu-west-1", "ec2-user").await;
+    let (code, out) = w.handle(&ct_event(&account, &w.root));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
+
+    // It leaves the organization; meanwhile its documents change (nobody
+    // governs them); it joins again: Organizations says it joined now.
+    for region in REGIONS {
+        w.console_edit(&account, region, "admin").await;
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    joined_at(&proxy, &[&account], joined);
+    let mut event = sample("account_vended.organizations-account-joined.json");
+    event["id"] = json!("rejoined-1");
+    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
+    assert_configured(&w, &account).await;
+    let alerts = w.alerts().await;
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["message"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["account_configured"],
+        "a new life, not its first one's drift: {alerts:#?}"
+    );
+    let m = &alerts[0]["message"];
+    let at = runas_guard::domain::clock::from_millis(joined * 1000);
+    assert_eq!(
+        m["joined"],
+        runas_guard::domain::clock::iso(at),
+        "when it joined: {m:#}"
+    );
+
+    // The same life's next vend-like events (the event again, Control
+    // Tower's own): configured already, nothing said.
+    event["id"] = json!("rejoined-2");
+    for e in [event, ct_event(&account, &w.root)] {
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+}
