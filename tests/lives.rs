@@ -6,6 +6,7 @@
 //! compared with its first life. Organizations' `JoinedTimestamp` is what
 //! AWS answers for such accounts (a long-standing member; a rejoined one:
 //! its latest join), set by the proxy since the local AWS cannot invite.
+//! A region the policy drops and adds back is looked at afresh, too.
 
 use crate::common;
 
@@ -154,4 +155,44 @@ async fn a_rejoined_account_is_configured_as_a_new_one_and_told_once() {
         assert_eq!(code, 0, "{out:#}");
     }
     assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_added_back_to_the_policy_is_looked_at_afresh() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+
+    // eu-west-1 is dropped; the next sweep lets its items go.
+    w.write_policy_regions(&["us-east-1"]);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.state(&account, "eu-west-1").await.is_none(), "forgotten");
+    assert!(w.state(&account, "us-east-1").await.is_some(), "kept");
+    w.alerts().await;
+
+    // While nobody governs it, its document changes; a governed region's
+    // is edited too, with no event either (the control: that one is told).
+    w.console_edit(&account, "eu-west-1", "admin").await;
+    w.console_edit(&account, "us-east-1", "admin").await;
+
+    // eu-west-1 is governed again: put right as a first look, not blamed.
+    w.write_policy_regions(&["us-east-1", "eu-west-1"]);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_configured(&w, &account).await;
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{alerts:#?}");
+    assert_eq!(reverted[0]["message"]["region"], "us-east-1", "{alerts:#?}");
+    let item = w
+        .state(&account, "eu-west-1")
+        .await
+        .expect("recorded again");
+    assert_eq!(item["desired_user"], "ssm-ops", "{item:?}");
+
+    // Steady again: nothing forgotten, nothing told.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty());
+    assert!(w.state(&account, "eu-west-1").await.is_some());
 }

@@ -85,6 +85,21 @@ impl Snapshot {
         (Snapshot(rows, departed), gone)
     }
 
+    /// The slots of `account` in regions outside `governed`: rows from when
+    /// the policy governed a region it no longer does. They go, so a region
+    /// added back is looked at afresh, not judged against them.
+    pub fn slots_outside(&self, account: &str, governed: &[String]) -> Vec<String> {
+        self.slots(account)
+            .into_iter()
+            .filter(|slot| {
+                let region = slot
+                    .split_once("#DOCUMENT#")
+                    .map_or(slot.as_str(), |(r, _)| r);
+                !governed.iter().any(|g| g == region)
+            })
+            .collect()
+    }
+
     /// The slots recorded for `account`.
     pub fn slots(&self, account: &str) -> Vec<String> {
         let prefix = format!("{account}/");
@@ -240,6 +255,32 @@ mod tests {
         assert_eq!(kept(Some(i64::MAX)).1, 2);
         let departed = rows().with_departed(Some(Default::default()));
         assert!(!departed.of_life(Some(200)).0.may_have_departed("1"));
+    }
+
+    #[test]
+    fn rows_of_regions_no_longer_governed_are_found_by_their_region() {
+        let rows: Snapshot = [
+            "eu-west-1",
+            "eu-west-1#DOCUMENT#SSMRunAs-Admin",
+            "ap-south-1",
+            "ap-south-1#DOCUMENT#RunAsGuard-CheckRunAsUser",
+            "eu-west-1x",
+        ]
+        .into_iter()
+        .map(|slot| ("1".to_string(), slot.to_string(), Known::default()))
+        .collect();
+        let mut gone = rows.slots_outside("1", &["eu-west-1".into(), "us-east-1".into()]);
+        gone.sort();
+        assert_eq!(
+            gone,
+            [
+                "ap-south-1",
+                "ap-south-1#DOCUMENT#RunAsGuard-CheckRunAsUser",
+                "eu-west-1x"
+            ]
+        );
+        assert!(rows.slots_outside("2", &[]).is_empty());
+        assert_eq!(rows.slots_outside("1", &[]).len(), 5);
     }
 
     #[test]

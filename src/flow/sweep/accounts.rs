@@ -16,6 +16,7 @@ use crate::domain::deadline;
 use crate::domain::job::Job;
 use crate::domain::org_state::Treatment;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
+use crate::domain::policy::Standing;
 use crate::flow::account;
 use crate::flow::outbox::deliver;
 use crate::flow::services::Services;
@@ -117,16 +118,14 @@ pub(super) async fn sweep_account(
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
-    let governed = standing == crate::domain::policy::Standing::Governed;
+    let governed = standing == Standing::Governed;
     // Its departure is judged beside its regions, not before them: a first
     // sweep's departure-mark clearing would lengthen each account's chain.
     let path = prepared.path.clone();
     let (left, (mut acct, committed)) = tokio::join!(
         async {
             let left = leaving(&ctx, job, &info, &path).await;
-            if standing == crate::domain::policy::Standing::OutOfScope {
-                forget(svc, job, &info.id).await;
-            }
+            forget(svc, job, &info.id, standing).await;
             left
         },
         async {
@@ -278,25 +277,33 @@ fn departed(
     ))
 }
 
-/// An account out of scope with items from when it was governed: they go
-/// (one read of the sweep's snapshot, no query).
-async fn forget(svc: &Services, job: &Job, account: &str) {
-    let slots = job
-        .known
-        .as_ref()
-        .map(|k| k.slots(account))
-        .unwrap_or_default();
-    if slots.is_empty() || job.dry_run {
+/// Items from when the account or a region was governed, gone: all of an
+/// account out of scope; a governed account's in regions the policy no
+/// longer governs, so a region added back is looked at afresh (not judged
+/// against what was recorded before it was dropped). One read of the
+/// sweep's snapshot, no query; nothing to do in a steady organization.
+async fn forget(svc: &Services, job: &Job, account: &str, standing: Standing) {
+    let Some(known) = job.known.as_ref().filter(|_| !job.dry_run) else {
+        return;
+    };
+    let (slots, why) = match standing {
+        Standing::OutOfScope => (
+            known.slots(account),
+            "out of scope: its state items are gone",
+        ),
+        Standing::Governed => (
+            known.slots_outside(account, &svc.policy.regions),
+            "regions no longer governed: their state items are gone",
+        ),
+        _ => return,
+    };
+    if slots.is_empty() {
         return;
     }
     match svc.state.forget_slots(account, &slots).await {
-        Ok(()) => tracing::info!(
-            account,
-            items = slots.len(),
-            "out of scope: its state items are gone"
-        ),
+        Ok(()) => tracing::info!(account, items = slots.len(), why),
         Err(e) => {
-            tracing::warn!(account, error_code = %e.code, error = %e, "out of scope, but its state items could not be removed; the next sweep tries again")
+            tracing::warn!(account, error_code = %e.code, error = %e, why, "state items could not be removed; the next sweep tries again")
         }
     }
 }
