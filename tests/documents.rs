@@ -447,3 +447,51 @@ async fn a_case_variant_of_our_keys_is_reverted_and_alerted() {
         "{befores:#?}"
     );
 }
+
+/// The inheriting document's settings edited while a policy change waits
+/// for its sweep: the editor's edit is put back and told as it is without
+/// a pending change (the policy changes only Run As; the settings are the
+/// editor's), and the put-back applies the policy's new user too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_policy_change_does_not_hide_an_inheriting_documents_settings_edit() {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    let region = "us-east-1";
+    let (before, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
+
+    // The policy now wants another user for the Admin document in Prod;
+    // no sweep has applied it yet.
+    w.write_policy(&documents_policy(&prod).replace("prodadmin", "prodops"));
+    let (mut admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
+    admin["inputs"]["s3KeyPrefix"] = json!("nowhere");
+    w.admin_write_named(&account, region, ADMIN, &admin, true)
+        .await;
+    let (code, out) = w.handle(&named_doc_event("UpdateDocument", &account, region, ADMIN));
+    assert_eq!(code, 0, "{out:#}");
+    let (admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
+    assert_eq!(
+        admin["inputs"]["s3KeyPrefix"],
+        before["inputs"]["s3KeyPrefix"]
+    );
+    assert_eq!(run_as(&admin), (json!(true), json!("prodops")));
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["document"], ADMIN);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+
+    // The other side: the same pending change reaching a document nobody
+    // edited (the Admin document in eu-west-1, by the sweep) blames nobody.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(of_kind(&alerts, "drift_reverted").is_empty(), "{alerts:#?}");
+    let (admin, ..) = w
+        .named_document(&account, "eu-west-1", ADMIN)
+        .await
+        .unwrap();
+    assert_eq!(run_as(&admin), (json!(true), json!("prodops")));
+}

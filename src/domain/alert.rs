@@ -306,13 +306,15 @@ fn drift_told(
     let slot = o.slot();
     let audit = o.action == Action::WouldChange && f.new_drift.contains(&slot);
     // RunAs put back is always news; an inheriting document brought back
-    // in line is news only when the event was an edit of that document.
-    // A put-back that only applied a policy change the editor did not
-    // touch is the sweep summary's, never blamed on the editor.
+    // in line is news only when the event was an edit of that document,
+    // and then whatever the policy did meanwhile (its other settings are
+    // the editor's, never a policy's). A put-back of Run As that only
+    // applied a policy change the editor did not touch is the sweep
+    // summary's, never blamed on the editor.
     let policy = matches!(o.change, Some(Change::Policy { .. }));
     let reverted = o.action.wrote()
-        && !policy
-        && (o.was_noncompliant(user) || (o.followed && f.trigger.edits(o.document_name())));
+        && ((!policy && o.was_noncompliant(user))
+            || (o.followed && f.trigger.edits(o.document_name())));
     // A run with no edit event of its own (a member-stack update, a
     // baseline, a re-attempt) that put back what the table last saw
     // right: told like the sweep's find, once, whoever finds it.

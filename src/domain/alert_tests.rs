@@ -162,6 +162,26 @@ mod documents {
             ),
             (
                 ADMIN,
+                policy_applied(updated(Some(ADMIN), "admin", false)),
+                vec![],
+            ),
+            // ... but the inheriting document's other settings the editor
+            // changed (brought back in line) are theirs, as without a
+            // pending policy change
+            (
+                ADMIN,
+                policy_applied(updated(Some(ADMIN), "admin", true)),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            (
+                ADMIN,
+                updated(Some(ADMIN), "admin", true),
+                vec!["drift_reverted SSMRunAs-Admin"],
+            ),
+            // an edit of the default document brings no inheriting one in
+            // line of its own: a policy's put-back there stays quiet
+            (
+                DEFAULT,
                 policy_applied(updated(Some(ADMIN), "admin", true)),
                 vec![],
             ),
