@@ -36,11 +36,8 @@ fn joined_at(proxy: &Proxy, accounts: &[&str], joined: i64) {
 }
 
 /// A Control Tower `EnableBaseline` on `account`, made now.
-fn enrolled_now(w: &World, account: &str, id: &str) -> Value {
-    let org = tokio::task::block_in_place(|| {
-        tokio::runtime::Handle::current().block_on(w.org().describe_organization().send())
-    })
-    .unwrap();
+async fn enrolled_now(w: &World, account: &str, id: &str) -> Value {
+    let org = w.org().describe_organization().send().await.unwrap();
     let org = org.organization().unwrap().id().unwrap().to_string();
     let mut e = baseline_applied(account, &org, id);
     e["detail"]["eventTime"] = json!(cloudtrail_now());
@@ -74,7 +71,7 @@ async fn an_account_enrolled_long_after_it_joined_awaits_its_member_stack_from_t
     assert_eq!(d.w.alert_kinds().await, ["remediation_failed"]);
 
     // Enrolled now: it waits, nobody is paged.
-    let (code, out) = d.w.handle(&enrolled_now(&d.w, &enrolled, "enrol-1"));
+    let (code, out) = d.w.handle(&enrolled_now(&d.w, &enrolled, "enrol-1").await);
     assert_eq!(code, 0, "waiting is not failing: {out:#}");
     assert!(actions(&out).iter().all(|a| a == "pending"), "{out:#}");
     assert!(
