@@ -238,7 +238,10 @@ fn assert_least_privilege(body: &str, account: &str) {
         statements[1]["Resource"],
         format!("arn:aws:ssm:*:{account}:document/*")
     );
-    assert_eq!(statements[2]["Action"], "ssm:ListDocuments");
+    assert_eq!(
+        statements[2]["Action"],
+        json!(["ssm:ListDocuments", "ssm:DescribeSessions"])
+    );
     assert_eq!(statements[3]["Action"][0], "iam:ListRoleTags");
     for read in &statements[1..] {
         let actions: Vec<&str> = match &read["Action"] {

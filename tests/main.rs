@@ -54,6 +54,7 @@ mod readiness_changed;
 mod redrive;
 mod reverts;
 mod root_window;
+mod sessions;
 mod stack_update_cost;
 mod staged;
 mod sweep;

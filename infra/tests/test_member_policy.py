@@ -846,7 +846,8 @@ def session_document_reads(partition, account):
     return [
         {"Sid": "SessionDocumentsRead", "Effect": "Allow", "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
          "Resource": f"arn:{partition}:ssm:*:{account}:document/*"},
-        {"Sid": "SessionDocumentsList", "Effect": "Allow", "Action": "ssm:ListDocuments", "Resource": "*"},
+        {"Sid": "SessionDocumentsList", "Effect": "Allow", "Action": ["ssm:ListDocuments", "ssm:DescribeSessions"],
+         "Resource": "*"},
     ]
 
 

@@ -101,6 +101,11 @@ NEEDED = {
         # the account-region's Session documents.
         "ssm:ListDocuments": ("sweep with `[session_documents] sweep = true`: the Session documents",
                               "src/adapters/aws/session_documents.rs"),
+        # An alert that tells a Run As window (run_as_window, or a reverted or
+        # detected edit): who started sessions then, one page of each state.
+        "ssm:DescribeSessions": ("an alert that tells a Run As window (`run_as_window`, `drift_reverted`, "
+                                 "`drift_detected`, `tamper_repeated`): the sessions started in it",
+                                 "src/adapters/aws/sessions.rs"),
         "ssm:CreateDocument": ("vend: the document does not exist yet", "src/adapters/aws/ssm.rs"),
         "ssm:UpdateDocument": ("revert, vend over LZA's document", "src/adapters/aws/ssm.rs"),
         "ssm:UpdateDocumentDefaultVersion": ("revert, adopting LZA's latest version", "src/adapters/aws/ssm.rs"),

@@ -26,6 +26,7 @@ mod policy_change;
 mod readiness;
 pub mod render;
 mod rows_unread;
+pub mod sessions;
 mod tags;
 mod window;
 

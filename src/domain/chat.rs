@@ -208,6 +208,7 @@ fn description(alert: &Alert) -> String {
         lines.push(format!("*Association:* {}", code(replaced)));
     }
     lines.extend(principal_lines(b));
+    lines.extend(kinds::session_lines(b));
     lines.push(format!("*Actor:* {}", code(&text(&b["actor"]))));
     if !b["source_ip"].is_null() {
         lines.push(format!("*Source IP:* {}", code(&text(&b["source_ip"]))));

@@ -38,6 +38,7 @@ pub mod report;
 pub mod rows;
 pub mod seat;
 pub mod session_policy;
+pub mod sessions;
 pub mod summary;
 pub mod trigger;
 pub mod unnamed;

@@ -70,9 +70,11 @@ fn session_document_reads(partition: &str, account: &str) -> [serde_json::Value;
             "Action": ["ssm:DescribeDocument", "ssm:GetDocument"],
             "Resource": format!("arn:{partition}:ssm:*:{account}:document/*")
         }),
+        // Neither has a resource type. DescribeSessions: the sessions
+        // started in a window an alert tells (who, on which node).
         serde_json::json!({
             "Effect": "Allow",
-            "Action": "ssm:ListDocuments",
+            "Action": ["ssm:ListDocuments", "ssm:DescribeSessions"],
             "Resource": "*"
         }),
     ]
@@ -223,7 +225,10 @@ mod tests {
             statements[1]["Resource"],
             "arn:aws:ssm:*:111122223333:document/*"
         );
-        assert_eq!(statements[2]["Action"], "ssm:ListDocuments");
+        assert_eq!(
+            statements[2]["Action"],
+            serde_json::json!(["ssm:ListDocuments", "ssm:DescribeSessions"])
+        );
         let s = &statements[0];
         assert_eq!(s["Effect"], "Allow");
         assert_eq!(
@@ -424,7 +429,8 @@ mod budget {
             (30, 4),
             (25, 5),
             (20, 6),
-            (15, 8),
+            // DescribeSessions (the sessions of a told window) took one.
+            (15, 7),
             (10, 9),
             (4, 10),
         ] {

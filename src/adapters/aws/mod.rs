@@ -14,6 +14,7 @@ pub mod principal_tags;
 pub mod queue;
 pub mod regions;
 pub mod session_documents;
+pub mod sessions;
 pub mod ssm;
 pub mod sts;
 pub mod topics;

@@ -12,6 +12,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
         Kind::DriftReverted => &[
             "Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
             "If the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
+            "The sessions listed (`sessions`) started while it was wrong and kept that Run As: ask their owners what they ran.",
         ],
         Kind::TamperRepeated => &[
             "Someone keeps changing Run As in this account-region: contact the actor now.",
@@ -21,7 +22,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Audit mode: nothing was changed. Fix the document, or switch the policy to `enforce`.",
         ],
         Kind::RunAsWindow => &[
-            "The document reads right now, but the versions named held Run As out of policy: sessions started while one was the default kept it. Ask the editor why, and check the account-region's sessions of that window (Session Manager's session history, CloudTrail StartSession).",
+            "The document reads right now, but the versions named held Run As out of policy: sessions started while one was the default kept it. Ask the editor why, and the owners of the sessions listed (started in the window, on the targets named) what they ran; if the sessions could not be read, look in Session Manager's session history and CloudTrail StartSession.",
             "An editor the SCPs did not stop made these versions: check the SCP guarding SSM-SessionManagerRunShell is attached, and who is exempt from it.",
         ],
         Kind::RemediationFailed => &[
@@ -195,6 +196,7 @@ pub fn plain_text(alert: &Alert) -> String {
             out.push(format!("{label}: {}", one_line(v)));
         }
     }
+    out.extend(super::sessions::text_lines(b));
     out.push(String::new());
     out.push("What to do:".into());
     out.extend(steps(alert).iter().map(|s| format!("- {s}")));

@@ -12,7 +12,7 @@ use crate::domain::outcome::{AccountReport, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
 /// What the alert says of how long a window lasted.
-pub const WINDOW_NOTE: &str = "these versions held Run As out of policy and were replaced before runas-guard looked; a version takes effect only while it is the default, and sessions started meanwhile kept it: check who edited and who opened sessions then";
+pub const WINDOW_NOTE: &str = "these versions held Run As out of policy and were replaced before runas-guard looked; a version takes effect only while it is the default, and sessions started meanwhile kept it: `sessions` lists those started in the windows (owner, target), check who edited and who opened them";
 
 /// One alert per row whose history this run tells.
 pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Vec<Alert> {

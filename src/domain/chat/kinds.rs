@@ -10,7 +10,7 @@ mod findings;
 mod window;
 
 pub(super) use findings::{canary_description, findings_description, missing_canary_description};
-pub(super) use window::window_description;
+pub(super) use window::{session_lines, window_description};
 
 /// A sweep's summary: what was checked and each account-region it lists.
 pub(super) fn summary_description(b: &serde_json::Value) -> String {

@@ -33,6 +33,7 @@ pub mod named;
 pub mod pending;
 mod prepare;
 mod regions;
+pub mod sessions;
 mod unnamed;
 
 pub(crate) use access::seated;

@@ -147,8 +147,11 @@ pub(super) async fn sweep_account(
     let mut canary = vec![];
     if governed {
         canary = super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await;
-        alerts.extend(beyond_documents(&ctx, job, session, &mut acct.report, regions).await);
+        alerts
+            .extend(beyond_documents(&ctx, job, session.clone(), &mut acct.report, regions).await);
     }
+    // The sessions started in the windows its alerts tell: member calls.
+    let alerts = account::sessions::listed(&ctx, job, session.as_ref(), alerts).await;
     // The account's member calls are over: the next account starts while
     // its alerts are named, kept and published (hub calls only).
     drop(permit);

@@ -3,6 +3,7 @@
 //! reads ahead (the account's OU path, a session, its documents) needs no
 //! claim, so the wrapper runs [`read_ahead`] while the event is claimed.
 
+use crate::adapters::aws::sts::MemberSession;
 use crate::domain::alert::{self, Facts, Per};
 use crate::domain::clock;
 use crate::domain::governance::Departure;
@@ -114,17 +115,20 @@ pub async fn work(
         }
     }
     let regions = admitted.prepared.regions(&regions).to_vec();
+    let session = admitted.prepared.session();
     let acct = account::converge(ctx, job, &account, None, admitted.prepared, &regions).await;
-    told(svc, ctx, job, (per, admitted.left), outcome, acct).await
+    let said = (per, admitted.left, session.as_ref());
+    told(svc, ctx, job, said, outcome, acct).await
 }
 
 /// The account's alerts decided (a departure beside them), its re-attempt
-/// scheduled, the alerts named, and the work handed back.
+/// scheduled, the alerts named (the sessions of the windows they tell
+/// read in the account's `session`), and the work handed back.
 async fn told(
     svc: &Services,
     ctx: &Ctx<'_>,
     job: &Job,
-    (per, left): (Per, Option<Departure>),
+    (per, left, session): (Per, Option<Departure>, Option<&MemberSession>),
     mut outcome: Outcome,
     mut acct: account::Uncommitted,
 ) -> Work {
@@ -151,6 +155,7 @@ async fn told(
     acct.report.left_governance = left;
     pending::follow_up(svc, job, &acct.report).await;
     let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
+    let alerts = account::sessions::listed(ctx, job, session, alerts).await;
     let alerts = account::named::about(ctx, &acct.report.account, name, path, alerts).await;
     let failed = acct.report.failed();
     if failed {

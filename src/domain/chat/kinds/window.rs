@@ -22,8 +22,44 @@ pub(in crate::domain::chat) fn window_description(b: &serde_json::Value) -> Stri
         ));
     }
     lines.push(format!("*Last edit by:* {}", code(&text(&b["actor"]))));
+    lines.extend(session_lines(b));
     if let Some(region) = b["region"].as_str() {
         lines.push(format!("*Document:* {}", console_link(region, document(b))));
     }
     lines.join("\n")
+}
+
+/// Sessions listed in chat at most; the message body lists them all.
+const CHAT_SESSIONS: usize = 5;
+
+/// The sessions started in a told window (`sessions`): who, on which node,
+/// when; or that they could not be read. Nothing when the alert lists none.
+pub(in crate::domain::chat) fn session_lines(b: &serde_json::Value) -> Vec<String> {
+    if !b["sessions_unread"].is_null() {
+        let code_ = code(&text(&b["sessions_unread"]));
+        return vec![format!("*Sessions then:* could not be read ({code_})")];
+    }
+    let Some(listed) = b["sessions"].as_array() else {
+        return vec![];
+    };
+    let total = listed.len() + b["sessions_more"].as_u64().unwrap_or(0) as usize;
+    let or_more = if b["sessions_truncated"] == true {
+        " or more"
+    } else {
+        ""
+    };
+    let mut lines = vec![format!("*Sessions started then:* {total}{or_more}")];
+    for s in listed.iter().take(CHAT_SESSIONS) {
+        lines.push(format!(
+            "• {} by {} on {}",
+            code(&text(&s["started"])),
+            code(&text(&s["owner"])),
+            code(&text(&s["target"]))
+        ));
+    }
+    let rest = total.saturating_sub(CHAT_SESSIONS.min(listed.len()));
+    if rest > 0 {
+        lines.push(format!("…and {rest} more (in the message)"));
+    }
+    lines
 }

@@ -1,0 +1,166 @@
+//! The sessions started in a told window (pure): which alerts list them
+//! ([`asked`]: `run_as_window`, and a reverted or detected edit of one
+//! account-region), over which windows (a past version's, from its making
+//! to its replacement; an edit's, from its event, or from the making of the
+//! version found, to the put-back or to now), and the listing written into
+//! the alert ([`tell`]); a read that failed is said with its error code,
+//! never the alert lost.
+
+use serde_json::{json, Value};
+
+use super::{Alert, Kind};
+use crate::domain::sessions::{Listing, Spans};
+
+/// What an alert asks of the account-region's session history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    pub region: String,
+    pub document: String,
+    /// Each window's `(from, until)`; `from` absent: the making of `made`.
+    pub windows: Vec<(Option<String>, String)>,
+    /// The version whose making opened the edit's window, when no edit
+    /// event says when (a sweep's find, a member-stack update's).
+    pub made: Option<String>,
+}
+
+/// The code an alert carries when its window's opening is not known (the
+/// version found was not readable, the document was gone).
+pub const OPENING_UNKNOWN: &str = "WindowOpeningUnknown";
+
+/// What the read of the session history came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Told {
+    Listed(Spans, Listing),
+    /// The AWS error code (or [`OPENING_UNKNOWN`]).
+    Unread(String),
+}
+
+fn text(b: &Value, k: &str) -> Option<String> {
+    b[k].as_str().filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The windows an alert tells, when it is about one account-region.
+pub fn asked(alert: &Alert) -> Option<Asked> {
+    let b = &alert.body;
+    let region = text(b, "region")?;
+    let document = text(b, "document")?;
+    let at = text(b, "at")?;
+    let (windows, made) = match alert.kind {
+        Kind::RunAsWindow => {
+            let w = b["windows"].as_array()?;
+            let windows = w
+                .iter()
+                .map(|w| (text(w, "from"), text(w, "until").unwrap_or(at.clone())))
+                .collect();
+            (windows, None)
+        }
+        Kind::DriftReverted | Kind::DriftDetected | Kind::TamperRepeated => edit_window(b, at)?,
+        _ => return None,
+    };
+    Some(Asked {
+        region,
+        document,
+        windows,
+        made,
+    })
+}
+
+type Windows = (Vec<(Option<String>, String)>, Option<String>);
+
+/// An edit's window: from its event (to the put-back a follow-up names, or
+/// to now), else from the making of the version found to now.
+fn edit_window(b: &Value, at: String) -> Option<Windows> {
+    if b["regions"].is_array() {
+        return None; // several findings: each region's own alert would say
+    }
+    let event = text(b, "event_time").filter(|_| b["found_by"] == "document_changed");
+    if let Some(from) = event {
+        let until = text(&b["follow_up_of"], "put_back_at").unwrap_or(at);
+        return Some((vec![(Some(from), until)], None));
+    }
+    let made = text(&b["versions_before"], "default");
+    Some((vec![(None, at)], made))
+}
+
+impl Asked {
+    /// The windows in time, once the making of [`Asked::made`] is read
+    /// (`made_at`); `Err` when no window's opening is known.
+    pub fn spans(&self, made_at: Option<&str>) -> Result<Spans, String> {
+        let windows: Vec<(&str, &str)> = self
+            .windows
+            .iter()
+            .filter_map(|(from, until)| Some((from.as_deref().or(made_at)?, until.as_str())))
+            .collect();
+        Spans::of(&windows).ok_or_else(|| OPENING_UNKNOWN.to_string())
+    }
+}
+
+/// `alert` with what was read: `sessions` (oldest first), `sessions_more`
+/// and `sessions_truncated` where there are more, `sessions_from` /
+/// `sessions_until` (where it looked); or `sessions_unread` (the code).
+pub fn tell(mut alert: Alert, told: Told) -> Alert {
+    let Some(b) = alert.body.as_object_mut() else {
+        return alert;
+    };
+    match told {
+        Told::Listed(spans, l) => {
+            let (from, until) = spans.bounds();
+            b.insert("sessions".into(), json!(l.listed));
+            b.insert("sessions_from".into(), json!(from));
+            b.insert("sessions_until".into(), json!(until));
+            if l.more > 0 {
+                b.insert("sessions_more".into(), json!(l.more));
+            }
+            if l.truncated {
+                b.insert("sessions_truncated".into(), json!(true));
+            }
+        }
+        Told::Unread(code) => {
+            b.insert("sessions_unread".into(), json!(code));
+        }
+    }
+    alert
+}
+
+/// The listing as e-mail text: one line per session, or why none could be
+/// read; nothing for an alert that lists none.
+pub fn text_lines(b: &Value) -> Vec<String> {
+    if let Some(code) = b["sessions_unread"].as_str() {
+        return vec![format!(
+            "Sessions started in the window: could not be read ({code}); look in Session Manager's session history"
+        )];
+    }
+    let Some(listed) = b["sessions"].as_array() else {
+        return vec![];
+    };
+    let (from, until) = (b["sessions_from"].as_str(), b["sessions_until"].as_str());
+    let mut out = vec![format!(
+        "Sessions started in the window ({} to {}): {}{}",
+        from.unwrap_or("?"),
+        until.unwrap_or("?"),
+        listed.len() + b["sessions_more"].as_u64().unwrap_or(0) as usize,
+        if b["sessions_truncated"] == true {
+            " or more"
+        } else {
+            ""
+        }
+    )];
+    for s in listed {
+        out.push(format!(
+            "- {} by {} on {} ({}, {})",
+            s["started"].as_str().unwrap_or("?"),
+            s["owner"].as_str().unwrap_or("?"),
+            s["target"].as_str().unwrap_or("?"),
+            s["status"].as_str().unwrap_or("?"),
+            s["session_id"].as_str().unwrap_or("?"),
+        ));
+    }
+    if let Some(more) = b["sessions_more"].as_u64().filter(|n| *n > 0) {
+        out.push(format!("- ...and {more} more"));
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "sessions_tests.rs"]
+mod tests;

@@ -1,0 +1,127 @@
+use super::*;
+use crate::domain::alert::Severity;
+use crate::domain::sessions::{Read, Session};
+
+const AT: &str = "2026-11-25T10:30:00.000Z";
+
+fn alert(kind: Kind, body: Value) -> Alert {
+    let mut b = json!({"region": "eu-west-1", "document": "SSM-SessionManagerRunShell", "at": AT});
+    for (k, v) in body.as_object().unwrap() {
+        b[k] = v.clone();
+    }
+    Alert {
+        alert_id: "a1".into(),
+        kind,
+        severity: Severity::Warning,
+        account: "111122223333".into(),
+        subject: "s".into(),
+        body: b,
+    }
+}
+
+#[test]
+fn a_windows_alert_asks_for_each_window_open_ones_to_now() {
+    let a = alert(
+        Kind::RunAsWindow,
+        json!({"windows": [
+            {"version": "2", "from": "2026-11-25T10:00:00.000Z", "until": "2026-11-25T10:05:00.000Z"},
+            {"version": "4", "from": "2026-11-25T10:10:00.000Z"},
+            {"version": "6"}
+        ]}),
+    );
+    let asked = asked(&a).unwrap();
+    assert_eq!(asked.made, None);
+    assert_eq!(asked.windows[1].1, AT, "no next version read: to now");
+    let spans = asked.spans(None).unwrap();
+    assert_eq!(
+        spans.bounds(),
+        ("2026-11-25T10:00:00.000Z".into(), AT.into()),
+        "a window with no known opening is left out"
+    );
+}
+
+#[test]
+fn an_edit_is_asked_from_its_event_or_from_the_version_found() {
+    let event = alert(
+        Kind::DriftReverted,
+        json!({"found_by": "document_changed", "event_time": "2026-11-25T10:20:00Z",
+               "versions_before": {"default": "5", "latest": "5"}}),
+    );
+    let a = asked(&event).unwrap();
+    assert_eq!(
+        (a.windows.clone(), a.made),
+        (vec![(Some("2026-11-25T10:20:00Z".into()), AT.into())], None)
+    );
+    // A follow-up: to the put-back that came first.
+    let follow_up = alert(
+        Kind::TamperRepeated,
+        json!({"found_by": "document_changed", "event_time": "2026-11-25T10:20:00Z",
+               "follow_up_of": {"put_back_at": "2026-11-25T10:21:00.000Z"}}),
+    );
+    assert_eq!(
+        asked(&follow_up).unwrap().windows[0].1,
+        "2026-11-25T10:21:00.000Z"
+    );
+    // A sweep's find: from the making of the version it found.
+    let sweep = alert(
+        Kind::DriftDetected,
+        json!({"found_by": "sweep", "event_time": null,
+               "versions_before": {"default": "5", "latest": "6"}}),
+    );
+    let a = asked(&sweep).unwrap();
+    assert_eq!(a.made.as_deref(), Some("5"));
+    assert_eq!(a.spans(None), Err(OPENING_UNKNOWN.to_string()));
+    let spans = a.spans(Some("2026-11-25T10:10:00.000Z")).unwrap();
+    assert_eq!(spans.bounds().0, "2026-11-25T10:10:00.000Z");
+}
+
+#[test]
+fn other_alerts_and_several_regions_ask_nothing() {
+    let summary = alert(Kind::SweepSummary, json!({}));
+    assert_eq!(asked(&summary), None);
+    let findings = alert(Kind::DriftDetected, json!({"regions": []}));
+    assert_eq!(asked(&findings), None);
+    let no_region = alert(Kind::DriftReverted, json!({"region": null}));
+    assert_eq!(asked(&no_region), None);
+}
+
+#[test]
+fn the_listing_is_data_and_text_and_a_failed_read_is_said() {
+    let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
+    let s = Session {
+        session_id: "mallory-0123".into(),
+        owner: "arn:aws:sts::111122223333:assumed-role/Admin/mallory".into(),
+        target: "i-0123456789abcdef0".into(),
+        started: "2026-11-25T10:01:00.000Z".into(),
+        ended: None,
+        status: "Connected".into(),
+        document: None,
+    };
+    let read = Read {
+        sessions: vec![s],
+        truncated: true,
+    };
+    let listing = crate::domain::sessions::select(&spans, read);
+    let a = tell(
+        alert(Kind::RunAsWindow, json!({})),
+        Told::Listed(spans, listing),
+    );
+    assert_eq!(
+        a.body["sessions"][0]["owner"],
+        "arn:aws:sts::111122223333:assumed-role/Admin/mallory"
+    );
+    assert_eq!(a.body["sessions_from"], "2026-11-25T10:00:00.000Z");
+    assert_eq!(a.body["sessions_truncated"], true);
+    assert!(a.body.get("sessions_more").is_none());
+    let lines = text_lines(&a.body);
+    assert!(lines[0].ends_with(": 1 or more"), "{lines:?}");
+    assert!(lines[1].contains("assumed-role/Admin/mallory on i-0123456789abcdef0"));
+    let unread = tell(
+        alert(Kind::DriftReverted, json!({})),
+        Told::Unread("AccessDeniedException".into()),
+    );
+    assert_eq!(unread.body["sessions_unread"], "AccessDeniedException");
+    assert!(unread.body.get("sessions").is_none());
+    assert!(text_lines(&unread.body)[0].contains("could not be read (AccessDeniedException)"));
+    assert!(text_lines(&json!({})).is_empty());
+}

@@ -1,0 +1,168 @@
+//! Every window the guard tells lists the Session Manager sessions started
+//! in it (DescribeSessions, Active and History), with owner and target, and
+//! not one started before it: a root window closed before any run looked,
+//! an edit a sweep found and put back. A history AWS refuses to read still
+//! gives the alert, saying why its sessions are missing; a quiet sweep reads
+//! none. Sessions are started through the tests' local AWS
+//! (tests/moto_ssm_sessions.py), as an operator would start them.
+
+use crate::common;
+
+use common::proxy::Proxy;
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+const NODE: &str = "i-0123456789abcdef0";
+
+impl World {
+    /// A session started now in `account`/`region` by the `Admin` role as
+    /// `who` (its session name); the session's id.
+    async fn start_session(&self, account: &str, region: &str, who: &str) -> String {
+        let session = runas_guard::adapters::aws::sts::Sts::new(&self.cfg)
+            .assume(account, &["Admin"], who, None)
+            .await
+            .unwrap();
+        let started = session
+            .ssm(region)
+            .start_session()
+            .target(NODE)
+            .send()
+            .await
+            .unwrap();
+        started.session_id().unwrap().to_string()
+    }
+
+    /// The sessions' emulated calls so far (the local AWS counts them).
+    fn session_calls(&self) -> Value {
+        http(self.moto.port(), "GET", "/_emulated/sessions/calls", "").1
+    }
+}
+
+/// Clock ticks between steps: session start times and version creation
+/// times are to the millisecond; a pause keeps "before" before.
+async fn tick() {
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+}
+
+fn ids(m: &Value) -> Vec<&str> {
+    m["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sessions listed: {m:#}"))
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_window_lists_the_sessions_started_in_it_and_not_before() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let before = w.start_session(&account, R, "early-bird").await;
+    tick().await;
+    let root = w.console_edit(&account, R, "root").await;
+    tick().await;
+    let during = w.start_session(&account, R, "mallory").await;
+    tick().await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    // Every event of both edits arrives after the second.
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let e = doc_event_as(name, &account, R, "Breakglass", "mallory");
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], root);
+    assert!(m["actor"].as_str().unwrap().ends_with(":role/Breakglass"));
+    assert_eq!(ids(m), [during.as_str()], "not {before}: {m:#}");
+    let s = &m["sessions"][0];
+    assert_eq!(
+        s["owner"],
+        format!("arn:aws:sts::{account}:assumed-role/Admin/mallory")
+    );
+    assert_eq!(
+        (s["target"].as_str(), s["status"].as_str()),
+        (Some(NODE), Some("Connected"))
+    );
+    assert!(m.get("sessions_unread").is_none(), "{m:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_found_edit_lists_the_sessions_started_since_it_and_a_quiet_sweep_reads_none() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let before = w.start_session(&account, R, "early-bird").await;
+    tick().await;
+    w.console_edit(&account, R, "root").await;
+    tick().await;
+    let during = w.start_session(&account, R, "mallory").await;
+    // No edit event reaches the hub: the sweep finds and puts it back.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{alerts:#?}");
+    let m = &reverted[0]["message"];
+    assert_eq!(
+        (m["found_by"].as_str(), m["region"].as_str()),
+        (Some("sweep"), Some(R))
+    );
+    assert_eq!(ids(m), [during.as_str()], "not {before}: {m:#}");
+    assert!(m["sessions"][0]["owner"]
+        .as_str()
+        .unwrap()
+        .ends_with("/Admin/mallory"));
+    assert!(m["sessions_from"].as_str() <= m["sessions"][0]["started"].as_str());
+    // A steady sweep tells nothing and reads no session history.
+    let read = w.session_calls()["DescribeSessions"].as_u64().unwrap();
+    assert_eq!(read, 2, "one page of each state for the one alert");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(
+        w.session_calls()["DescribeSessions"],
+        read,
+        "a quiet sweep reads none"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_aws_refuses_still_gives_the_alert_saying_why_its_sessions_are_missing() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy: Proxy = w.behind_proxy();
+    proxy.faults(
+        json!([{"name": "refused", "service": "ssm", "action": "DescribeSessions",
+        "status": 400, "code": "AccessDeniedException",
+        "message": "User is not authorized to perform: ssm:DescribeSessions"}]),
+    );
+    w.console_edit(&account, R, "root").await;
+    let (code, out) = w.handle(&doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["refused"]["hits"].as_u64().unwrap() >= 1,
+        "the fault fired: {}",
+        proxy.hits()
+    );
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "the alert is not lost: {alerts:#?}");
+    let m = &reverted[0]["message"];
+    assert_eq!(m["sessions_unread"], "AccessDeniedException", "{m:#}");
+    assert!(m.get("sessions").is_none(), "{m:#}");
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        run_as(&doc),
+        (json!(true), json!("ssm-ops")),
+        "put back all the same"
+    );
+}
