@@ -565,3 +565,61 @@ async fn a_steady_sweep_reads_the_association_beside_the_documents() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(proxy.hits()["associations"]["hits"], all, "one read each");
 }
+
+/// What the check costs a steady sweep of nodes that pass it: at most one
+/// SSM read per account-region more than the same sweep with it off (the
+/// recorded association, described beside the documents). Where nodes
+/// fail, the check document's version is read too (one more). Counted at
+/// the proxy, every SSM read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_sweep_with_the_check_on_reads_at_most_one_more_per_account_region() {
+    const READS: [(&str, &str); 9] = [
+        ("ssm", "DescribeDocument"),
+        ("ssm", "GetDocument"),
+        ("ssm", "DescribeAssociation"),
+        ("ssm", "ListAssociations"),
+        ("ssm", "DescribeInstanceInformation"),
+        ("ssm", "DescribeAssociationExecutions"),
+        ("ssm", "DescribeAssociationExecutionTargets"),
+        ("ssm", "ListDocumentVersions"),
+        ("ssm", "ListTagsForResource"),
+    ];
+    let mut w = fleet_world().await;
+    let account = w.create_account("steady", None).await;
+    member_stack(&w, &account).await;
+    for region in REGIONS {
+        fleet(&w, &account, region, &[with_user("i-0aaa0000000000001")]);
+    }
+    let swept = |w: &World| {
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+    };
+    swept(&w);
+    run_associations(&w, &account);
+    swept(&w);
+    let proxy = w.behind_proxy();
+    let reads = |proxy: &common::proxy::Proxy| -> u64 {
+        let hits = proxy.hits();
+        READS
+            .iter()
+            .map(|(s, a)| hits[format!("{s}:{a}")]["hits"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    proxy.faults(common::proxy::counters(&READS));
+    swept(&w);
+    let on = reads(&proxy);
+
+    // The same organization with the check off, steady too.
+    w.write_policy("");
+    swept(&w);
+    proxy.faults(common::proxy::counters(&READS));
+    swept(&w);
+    let off = reads(&proxy);
+    // The member account and the management account, in every region.
+    let account_regions = 2 * REGIONS.len() as u64;
+    assert!(off > 0 && on > off, "on {on}, off {off}: {}", proxy.hits());
+    assert!(
+        on <= off + account_regions,
+        "on {on} > off {off} + one per account-region ({account_regions})"
+    );
+}
