@@ -7,6 +7,7 @@
 
 mod common;
 
+mod activation;
 mod alert_size;
 mod alerts;
 mod association_tag;

@@ -13,7 +13,7 @@ use crate::domain::policy::Desired;
 use crate::domain::trigger::TriggerKind;
 
 use super::regions::reconcile_regions;
-use super::{held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
+use super::{activation, held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
 
 /// The rows read against what the table recorded: the versions made since
 /// (their Run As windows), each row's change, the drift and missing users
@@ -52,6 +52,9 @@ pub async fn converge(
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);
+    if let Some(rows) = activation::waits(ctx, job, account, &desired, regions).await {
+        return activating(ctx, job, (account, &path), report, recorded, rows).await;
+    }
     let (Desired::User { user, .. }, Some(session)) = (&desired, session) else {
         report.ou_path = Some(ctx.org.path_names(account, &path).await);
         report.regions = not_governed(&desired, regions);
@@ -69,14 +72,11 @@ pub async fn converge(
     let targets = ctx.policy.targets(account, &path);
     debug_assert_eq!(targets.first().map(|t| &t.user), Some(&user));
     // Names for the report and a vend's alert: beside the regions, never after.
+    let named = report.name.is_none() && vend_like(job, narrowed.is_some());
     let (ou_path, (regions, grants), named) = tokio::join!(
         ctx.org.path_names(account, &path),
         reconcile_regions(ctx, job, &session, targets, regions, &mut seen),
-        name_if(
-            ctx,
-            account,
-            report.name.is_none() && vend_like(job, narrowed.is_some())
-        )
+        name_if(ctx, account, named)
     );
     report.ou_path = Some(ou_path);
     report.name = report.name.or(named);
@@ -130,10 +130,7 @@ async fn unreached(
     e: &AwsError,
     regions: &[String],
 ) -> Uncommitted {
-    report.ou_path = Some(match still_waiting(job, account, recorded.as_ref()) {
-        Some(names) => names,
-        None => ctx.org.path_names(account, path).await,
-    });
+    report.ou_path = Some(names(ctx, job, (account, path), recorded.as_ref()).await);
     report.regions = held::no_session(ctx, job, account, e, regions).await;
     Uncommitted::new(report).waited(job, recorded)
 }
@@ -173,6 +170,35 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         left_governance: None,
         regions: vec![],
         alerts_lost: 0,
+    }
+}
+
+/// An account Organizations has not activated yet: its rows wait
+/// ([`activation`]).
+async fn activating(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, path): (&str, &[String]),
+    mut report: AccountReport,
+    recorded: Option<Snapshot>,
+    rows: Vec<RegionOutcome>,
+) -> Uncommitted {
+    report.ou_path = Some(names(ctx, job, (account, path), recorded.as_ref()).await);
+    report.regions = rows;
+    Uncommitted::new(report).waited(job, recorded)
+}
+
+/// The OU path by names of an account that waits: as its rows recorded it
+/// ([`still_waiting`]), else read.
+async fn names(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, path): (&str, &[String]),
+    recorded: Option<&Snapshot>,
+) -> String {
+    match still_waiting(job, account, recorded) {
+        Some(names) => names,
+        None => ctx.org.path_names(account, path).await,
     }
 }
 

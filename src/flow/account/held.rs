@@ -99,7 +99,11 @@ pub(super) async fn missing_check_document(
 /// join decides first; only past that window is an enrolment looked for:
 /// this trigger's (recorded, so its re-attempts and sweeps wait as long)
 /// or one recorded by an earlier run. A vend costs nothing more.
-async fn waiting(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<Since, Option<Since>> {
+pub(super) async fn waiting(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+) -> Result<Since, Option<Since>> {
     let now = clock::epoch_millis(clock::now());
     let joined = joined(ctx, account).await;
     let by_join = life::window_start(joined, None);

@@ -18,6 +18,7 @@ use crate::domain::policy::Policy;
 use crate::domain::seat::Seat;
 
 mod access;
+pub mod activation;
 mod admit;
 pub mod change;
 mod converge;

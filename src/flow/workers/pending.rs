@@ -10,6 +10,7 @@ use crate::domain::ids::is_account_id;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, Action};
 use crate::domain::trigger::{Trigger, TriggerKind};
+use crate::flow::account::activation::RECHECK_SECS;
 use crate::flow::account::pending::delay;
 use crate::flow::services::Services;
 
@@ -112,11 +113,23 @@ pub fn summary(report: &AccountReport) -> Option<String> {
 /// are kept ([`crate::flow::receipt`]), beside them, not before.
 pub async fn follow_up(svc: &Services, job: &Job, report: &AccountReport) {
     if !job.dry_run && report.regions.iter().any(|r| r.action == Action::Pending) {
-        schedule(svc, job, &report.account).await;
+        let activating = crate::flow::account::activation::awaited(&report.regions);
+        schedule(svc, job, &report.account, activating).await;
     }
 }
 
-async fn schedule(svc: &Services, job: &Job, account: &str) {
+/// Seconds before re-attempt `attempt`: the schedule's, and no more than
+/// [`RECHECK_SECS`] while Organizations has not activated the account (it
+/// is configured within a minute of becoming `ACTIVE`).
+fn seconds(attempt: u32, delays: &[u64], activating: bool) -> u64 {
+    let d = delay(attempt, delays);
+    match activating {
+        true => d.min(RECHECK_SECS),
+        false => d,
+    }
+}
+
+async fn schedule(svc: &Services, job: &Job, account: &str, activating: bool) {
     let Some(queue) = &svc.queue else {
         tracing::info!(
             account,
@@ -134,7 +147,7 @@ async fn schedule(svc: &Services, job: &Job, account: &str) {
             .unwrap_or_else(|| t.event_id.clone()),
         attempt: t.context.attempt + 1,
     };
-    let seconds = delay(next.attempt, &svc.settings.pending_delays);
+    let seconds = seconds(next.attempt, &svc.settings.pending_delays, activating);
     let now = clock::epoch_millis(clock::now());
     let due = now + i64::try_from(seconds * 1000).unwrap_or(0) + GRACE_MS;
     match svc.vends.schedule(account, &next.chain, due, now).await {
@@ -161,6 +174,26 @@ async fn schedule(svc: &Services, job: &Job, account: &str) {
 #[cfg(test)]
 mod tests {
     use super::Reattempt;
+
+    #[test]
+    fn an_account_awaiting_activation_is_looked_at_again_within_half_a_minute() {
+        let d = [30, 60, 120, 240, 480, 900];
+        for (attempt, activating, want) in [
+            (1, false, 30),
+            (3, false, 120),
+            (9, false, 900),
+            (1, true, 30),
+            (3, true, 30),
+            (9, true, 30),
+        ] {
+            assert_eq!(
+                super::seconds(attempt, &d, activating),
+                want,
+                "{attempt} {activating}"
+            );
+        }
+        assert_eq!(super::seconds(4, &[5], true), 5, "a shorter schedule stays");
+    }
 
     #[test]
     fn a_reattempt_message_round_trips_and_hostile_ones_are_refused() {
