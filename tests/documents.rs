@@ -52,6 +52,17 @@ async fn vended(w: &World, prod: &str) -> String {
     account
 }
 
+/// A world with the documents policy and an account of its Prod OU
+/// vended, its alerts drained: `(world, prod, account)`.
+async fn vended_in_prod() -> (World, String, String) {
+    let w = World::new().await;
+    let prod = w.create_ou(&w.root, "Prod").await;
+    w.write_policy(&documents_policy(&prod));
+    let account = vended(&w, &prod).await;
+    w.alerts().await;
+    (w, prod, account)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_vend_creates_every_governed_document_in_every_region() {
     let w = World::new().await;
@@ -207,11 +218,7 @@ async fn an_edit_of_a_named_document_is_reverted_with_one_alert() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inherit_follows_a_logging_change_to_the_default_document() {
-    let w = World::new().await;
-    let prod = w.create_ou(&w.root, "Prod").await;
-    w.write_policy(&documents_policy(&prod));
-    let account = vended(&w, &prod).await;
-    w.alerts().await;
+    let (w, _, account) = vended_in_prod().await;
     let region = "us-east-1";
     let (read_only_before, ..) = w.named_document(&account, region, READ_ONLY).await.unwrap();
 
@@ -454,11 +461,7 @@ async fn a_case_variant_of_our_keys_is_reverted_and_alerted() {
 /// editor's), and the put-back applies the policy's new user too.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pending_policy_change_does_not_hide_an_inheriting_documents_settings_edit() {
-    let w = World::new().await;
-    let prod = w.create_ou(&w.root, "Prod").await;
-    w.write_policy(&documents_policy(&prod));
-    let account = vended(&w, &prod).await;
-    w.alerts().await;
+    let (w, prod, account) = vended_in_prod().await;
     let region = "us-east-1";
     let (before, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
 

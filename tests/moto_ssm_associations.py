@@ -334,6 +334,7 @@ import unicodedata
 import uuid
 from datetime import datetime, timezone
 
+from emulator_control import ControlError, control
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_server import werkzeug_app
 import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
@@ -345,7 +346,6 @@ from moto.ssm.exceptions import SSMException
 from moto.ssm.models import ssm_backends
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
-from werkzeug.wrappers import Request, Response
 
 # Run as a script, tests/ is already first on sys.path (as for moto_cfn.py);
 # imported from elsewhere, the sibling emulator must still be found.
@@ -1637,10 +1637,6 @@ for _handler in (create_association, describe_association, update_association, d
 
 # --- control endpoints (emulation only) --------------------------------------
 
-class ControlError(Exception):
-    pass
-
-
 def _fleet(body):
     account, region = body.get("account"), body.get("region")
     if not isinstance(account, str) or not re.fullmatch(r"\d{12}", account):
@@ -1791,21 +1787,7 @@ ROUTES = {
 
 
 def _control(environ, start_response):
-    request = Request(environ)
-    route = ROUTES.get((request.method, request.path.rstrip("/")))
-    status, answer = 200, None
-    if route is None:
-        status, answer = 404, {"error": f"no control endpoint {request.method} {request.path}"}
-    else:
-        try:
-            raw = request.get_data(as_text=True)
-            body = json.loads(raw) if raw.strip() else {}
-            if not isinstance(body, dict):
-                raise ControlError("the body must be a JSON object")
-            answer = route(body)
-        except (ControlError, json.JSONDecodeError) as e:
-            status, answer = 400, {"error": str(e)}
-    return Response(json.dumps(answer), status=status, mimetype="application/json")(environ, start_response)
+    return control(ROUTES, environ, start_response)
 
 
 _dispatch = werkzeug_app.DomainDispatcherApplication.__call__

@@ -96,6 +96,7 @@ import sys
 import threading
 from datetime import datetime, timezone
 
+from emulator_control import ControlError, control
 from moto.core.responses import ActionResult
 from moto.moto_server import werkzeug_app
 from moto.ssm import responses as ssm_responses
@@ -103,7 +104,6 @@ from moto.ssm.exceptions import SSMException
 from moto.ssm.models import ssm_backends
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
-from werkzeug.wrappers import Request, Response
 
 LOCK = threading.RLock()
 ACTIVE = ("Connected", "Connecting", "Disconnected")
@@ -318,10 +318,6 @@ def describe_sessions(self):
     return ActionResult(result)
 
 
-class ControlError(Exception):
-    pass
-
-
 def _seed(body):
     account, region = body.get("account"), body.get("region")
     if not isinstance(account, str) or not isinstance(region, str):
@@ -367,22 +363,7 @@ ROUTES = {
 
 
 def _control(environ, start_response):
-    request = Request(environ)
-    route = ROUTES.get((request.method, request.path.rstrip("/")))
-    status, answer = 200, None
-    if route is None:
-        status, answer = 404, {"error": f"no control endpoint {request.method} {request.path}"}
-    else:
-        try:
-            raw = request.get_data(as_text=True)
-            body = json.loads(raw) if raw.strip() else {}
-            if not isinstance(body, dict):
-                raise ControlError("the body must be a JSON object")
-            answer = route(body)
-        except (ControlError, json.JSONDecodeError) as e:
-            status, answer = 400, {"error": str(e)}
-    return Response(json.dumps(answer, default=str), status=status,
-                    mimetype="application/json")(environ, start_response)
+    return control(ROUTES, environ, start_response)
 
 
 if not getattr(ssm_responses.SimpleSystemManagerResponse, "_runas_guard_sessions", False):

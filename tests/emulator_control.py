@@ -1,0 +1,33 @@
+"""The tests' local AWS: the one handler of the emulators' control
+endpoints (``/_emulated/...``: test-only requests that set up or read an
+emulation, never AWS's API). ``routes`` maps (method, path) to a function
+of the request's JSON object; a ``ControlError`` it raises is a 400 with
+its reason, an unknown path a 404.
+"""
+
+import json
+
+from werkzeug.wrappers import Request, Response
+
+
+class ControlError(Exception):
+    """A control request the emulator refuses, and why."""
+
+
+def control(routes, environ, start_response):
+    request = Request(environ)
+    route = routes.get((request.method, request.path.rstrip("/")))
+    status, answer = 200, None
+    if route is None:
+        status, answer = 404, {"error": f"no control endpoint {request.method} {request.path}"}
+    else:
+        try:
+            raw = request.get_data(as_text=True)
+            body = json.loads(raw) if raw.strip() else {}
+            if not isinstance(body, dict):
+                raise ControlError("the body must be a JSON object")
+            answer = route(body)
+        except (ControlError, json.JSONDecodeError) as e:
+            status, answer = 400, {"error": str(e)}
+    return Response(json.dumps(answer, default=str), status=status,
+                    mimetype="application/json")(environ, start_response)
