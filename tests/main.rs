@@ -50,6 +50,7 @@ mod paths;
 mod pending;
 mod policy_check;
 mod policy_ids;
+mod policy_types;
 mod races;
 mod readiness_changed;
 mod redrive;

@@ -75,7 +75,7 @@ NEEDED = {
                                       "answers no readable `Account.Paths`", "src/adapters/aws/organizations.rs"),
         "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
         "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
-        "organizations:ListRoots": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
+        "organizations:ListRoots": ("sweep: the walk of the tree, and the root's policy types it answers (the watch for a native policy; doctor's `policy types`)", "src/adapters/aws/organizations.rs"),
         # The declared Identity Center mapping ([identity_center]; hub.yaml
         # IdentityCenterAccess), with the hub role's own credentials.
         "sso:ListInstances": ("Identity Center mapping without `instance_arn`: the one instance "

@@ -29,6 +29,7 @@ pub mod org_path;
 pub mod org_state;
 pub mod outcome;
 pub mod policy;
+pub mod policy_types;
 pub mod ports;
 pub mod preferences;
 pub mod put_back;

@@ -13,7 +13,9 @@ use crate::domain::outcome::{AccountReport, Action};
 use crate::domain::trigger::Trigger;
 
 mod policy;
+mod subject;
 pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
+use subject::subject;
 
 /// Account-regions a summary names; the rest are in the report and `status`.
 pub const MAX_ENTRIES: usize = 50;
@@ -103,6 +105,10 @@ pub struct Tally {
     /// alert per cause beside the summary, not in it.
     #[serde(default)]
     pub canary: crate::domain::canary::Findings,
+    /// Organization policy types this build does not know (the walk's
+    /// `ListRoots`), told in this summary when they are news.
+    #[serde(default)]
+    pub policy_types: crate::domain::policy_types::Watch,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -264,6 +270,7 @@ impl Tally {
         self.left_governance += other.left_governance;
         self.left_entries.extend(other.left_entries);
         self.canary.merge(other.canary);
+        self.policy_types.merge(other.policy_types);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -301,59 +308,24 @@ impl Tally {
     }
 }
 
-/// What the subject says happened, in order of interest.
-fn headline(tally: &Tally, failed: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    if tally.fixed() > 0 {
-        parts.push(format!("{} fixed", tally.fixed()));
-    }
-    if failed > 0 {
-        parts.push(format!("{failed} FAILED"));
-    }
-    if tally.newly_noncompliant > 0 {
-        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
-    }
-    let waiting = tally.count(Action::Pending);
-    if waiting > 0 {
-        parts.push(format!("{waiting} awaiting their member stack"));
-    }
-    let checks: usize = ["check-created", "check-updated"]
-        .iter()
-        .map(|k| tally.counts.get(*k).copied().unwrap_or(0))
-        .sum();
-    if checks > 0 {
-        parts.push(format!("{checks} run-as user check associations kept"));
-    }
-    if tally.newly_user_missing > 0 {
-        parts.push(format!(
-            "{} newly missing the Run As user",
-            tally.newly_user_missing
-        ));
-    }
-    parts
-}
-
 /// The sweep's one alert, or nothing when nothing changed, failed or newly drifted.
+/// An unknown policy type that is news is said once, beside the rest.
 pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
-    if tally.notable == 0 {
+    let watch = &tally.policy_types;
+    let native = watch.news && !watch.unknown.is_empty();
+    if tally.notable == 0 && !native {
         return None;
     }
     let failed = tally.count(Action::Failed);
-    let severity = if failed > 0 {
-        Severity::Error
-    } else {
-        Severity::Info
+    let severity = match (failed > 0, native) {
+        (true, _) => Severity::Error,
+        (false, true) => Severity::Warning,
+        (false, false) => Severity::Info,
     };
     let kind = Kind::SweepSummary;
     let id = alert_id(trigger, kind, "-", None);
-    let parts = headline(tally, failed);
-    let subject = format!(
-        "runas-guard sweep: {} of {} in {}",
-        parts.join(", "),
-        crate::domain::words::count(tally.account_regions, "account-region"),
-        crate::domain::words::count(tally.accounts, "account")
-    );
-    let body = json!({
+    let subject = subject(tally, failed, native);
+    let mut body = json!({
         "alert_id": id,
         "kind": kind,
         "severity": severity,
@@ -382,6 +354,10 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "held": tally.held,
         "more": tally.notable - tally.entries.len(),
     });
+    if let (true, serde_json::Value::Object(b)) = (native, &mut body) {
+        let said = crate::domain::policy_types::summary_json(&watch.unknown);
+        b.insert("policy_types".into(), said);
+    }
     Some(Alert::new(kind, severity, "-", &subject, body))
 }
 
@@ -744,5 +720,57 @@ mod tests {
         assert_eq!(big.entries.len(), MAX_ENTRIES);
         assert_eq!(big.notable, 80);
         assert_eq!(alert(&big, &trigger(), "now").unwrap().body["more"], 30);
+    }
+
+    #[test]
+    fn an_unknown_policy_type_is_told_once_as_a_warning_naming_it() {
+        use crate::domain::policy_types::{Enabled, Watch};
+        let mut t = Tally::default();
+        t.add(
+            &account("1", vec![region("a", Action::None, Some("ops"))]),
+            &none(),
+        );
+        let unknown = vec![Enabled {
+            kind: "SSM_POLICY".into(),
+            status: "ENABLED".into(),
+        }];
+        t.policy_types = Watch {
+            unknown: unknown.clone(),
+            news: false,
+        };
+        assert!(alert(&t, &trigger(), "now").is_none(), "not news: quiet");
+        let org = Tally {
+            policy_types: Watch {
+                unknown,
+                news: true,
+            },
+            ..Tally::default()
+        };
+        t.merge(org);
+        let a = alert(&t, &trigger(), "now").expect("told");
+        assert_eq!(a.severity, Severity::Warning);
+        assert!(
+            a.subject.ends_with("runas-guard: SSM_POLICY"),
+            "{}",
+            a.subject
+        );
+        let said = &a.body["policy_types"];
+        assert_eq!(said["unknown"][0]["type"], "SSM_POLICY", "{said:#}");
+        assert!(said["said"]
+            .as_str()
+            .unwrap()
+            .contains("SSM_POLICY (ENABLED)"));
+        assert!(said["check"].as_str().unwrap().contains("docs/design.md"));
+        t.add(
+            &account("2", vec![region("a", Action::Failed, Some("x"))]),
+            &none(),
+        );
+        let a = alert(&t, &trigger(), "now").expect("told");
+        assert_eq!(a.severity, Severity::Error, "a failure still rules");
+        assert!(
+            a.subject.contains("1 FAILED") && a.subject.contains("; organization policy type"),
+            "{}",
+            a.subject
+        );
     }
 }

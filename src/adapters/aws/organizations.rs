@@ -15,6 +15,10 @@ mod tree;
 mod paths;
 pub use paths::Described;
 
+#[path = "organizations_policy_types.rs"]
+mod policy_types;
+use crate::domain::policy_types::Enabled as PolicyTypeEnabled;
+
 /// Parents whose children are listed at once during a walk.
 const WALK_CONCURRENCY: usize = 4;
 
@@ -45,6 +49,8 @@ pub struct Org {
     walked: Arc<Mutex<Option<Vec<AccountInfo>>>>,
     described: paths::DescribedCache,
     root_seen: Arc<Mutex<Option<String>>>,
+    /// The root's policy types, as this view's `ListRoots` answered.
+    policy_types: Arc<Mutex<Option<Vec<PolicyTypeEnabled>>>>,
 }
 
 impl Org {
@@ -57,6 +63,7 @@ impl Org {
             walked: Arc::default(),
             described: Arc::default(),
             root_seen: Arc::default(),
+            policy_types: Arc::default(),
         }
     }
 
@@ -70,6 +77,7 @@ impl Org {
             walked: Arc::default(),
             described: Arc::default(),
             root_seen: Arc::default(),
+            policy_types: Arc::default(),
         }
     }
 
@@ -258,10 +266,9 @@ impl Org {
             .send()
             .await
             .map_err(|e| AwsError::new("ListRoots", "-", &self.region, &e))?;
-        roots
-            .roots()
-            .first()
-            .and_then(|r| r.id())
+        let root = roots.roots().first();
+        *self.policy_types.lock().expect("cache lock") = root.map(policy_types::of);
+        root.and_then(|r| r.id())
             .map(str::to_string)
             .ok_or_else(|| self.unknown("ListRoots", &"the organization has no root"))
     }

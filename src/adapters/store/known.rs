@@ -146,9 +146,16 @@ impl StateStore {
     pub async fn sweep_done(&self, trigger_id: &str, done: &SweepDone) -> Result<(), AwsError> {
         let t = self.table();
         let count = |n: usize| AttributeValue::N(n.to_string());
+        // The unknown policy types it saw, only when there are some.
+        let seen = (!done.policy_types.is_empty()).then(|| s(&done.policy_types));
         t.client
             .put_item()
             .table_name(&t.name)
+            .set_item(Some(
+                seen.map(|v| ("policy_types".to_string(), v))
+                    .into_iter()
+                    .collect(),
+            ))
             .item("pk", s(LAST_SWEEP.0))
             .item("sk", s(LAST_SWEEP.1))
             .item("at", s(clock::iso(clock::now())))
@@ -187,6 +194,7 @@ impl StateStore {
                 exempt: count(i, "exempt"),
                 governed: count(i, "governed"),
                 policy: get_s(i, "policy"),
+                policy_types: get_s(i, "policy_types"),
             })
         }))
     }
@@ -225,6 +233,10 @@ pub struct LastSweep {
     /// from a sweep older than the sweep's check of itself.
     pub governed: Option<usize>,
     pub policy: Option<String>,
+    /// The unknown organization policy types it saw
+    /// ([`crate::domain::policy_types::fingerprint`]); `None` for none, or
+    /// from a sweep older than the watch.
+    pub policy_types: Option<String>,
 }
 
 impl LastSweep {
@@ -255,4 +267,7 @@ pub struct SweepDone {
     /// [`crate::domain::degraded::recorded`]).
     pub governed: usize,
     pub policy: String,
+    /// The unknown organization policy types it saw, as the next sweep
+    /// compares ([`crate::domain::policy_types::news`]); empty for none.
+    pub policy_types: String,
 }

@@ -59,18 +59,7 @@ impl Sweeps {
         account: &str,
         part: &str,
     ) -> Result<bool, AwsError> {
-        let now = clock::now();
-        self.table
-            .client
-            .put_item()
-            .table_name(&self.table.name)
-            .item("pk", pk(sweep_id))
-            .item("sk", s(format!("PART#{account}")))
-            .item("part", s(part))
-            .item("ttl", n(clock::epoch_secs(now + SWEEP_TTL)))
-            .send()
-            .await
-            .map_err(|e| self.table.err("PutItem", account, &e))?;
+        self.put_part(sweep_id, account, part).await?;
         let out = self
             .update(sweep_id)
             .update_expression("ADD finished :me")
@@ -87,6 +76,24 @@ impl Sweeps {
         // No `expected`: the sweep was started by another version or its
         // item expired; never summarise on a guess.
         Ok(get_n(&item, "expected").is_some_and(|e| finished as i64 >= e))
+    }
+
+    /// Stores a part of the summary under `key` (an account id, or a
+    /// part the walking invocation adds), without counting it finished.
+    pub async fn put_part(&self, sweep_id: &str, key: &str, part: &str) -> Result<(), AwsError> {
+        let now = clock::now();
+        self.table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .item("pk", pk(sweep_id))
+            .item("sk", s(format!("PART#{key}")))
+            .item("part", s(part))
+            .item("ttl", n(clock::epoch_secs(now + SWEEP_TTL)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.table.err("PutItem", key, &e))
     }
 
     /// The right to publish the summary, once per sweep (a retried call of

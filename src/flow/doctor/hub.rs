@@ -265,3 +265,34 @@ pub(super) async fn organization(g: &Given<'_>, hub: &mut List) {
         }
     }
 }
+
+/// The organization's policy types (`ListRoots`): each one this build
+/// knows leaves Session Manager preferences alone; any other is a warning
+/// naming it (a native policy over them would fight runas-guard).
+pub(super) async fn policy_types(g: &Given<'_>, hub: &mut List) {
+    use crate::domain::policy_types as types;
+    let org = crate::adapters::aws::organizations::Org::new(g.config);
+    match org.policy_types().await {
+        Ok(enabled) => {
+            let unknown = types::unknown(&enabled);
+            if unknown.is_empty() {
+                hub.pass("policy types", types::all_known(&enabled));
+            } else {
+                hub.warn(
+                    "policy types",
+                    types::warning(&unknown),
+                    types::what_to_check(),
+                );
+            }
+        }
+        Err(e) => hub.fail(
+            "policy types",
+            format!("cannot read the root's policy types: {}", said(&e)),
+            if denied(&e) {
+                "give these credentials organizations:ListRoots".to_string()
+            } else {
+                otherwise(&e, "check the endpoint, then retry")
+            },
+        ),
+    }
+}

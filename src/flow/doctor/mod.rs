@@ -213,6 +213,11 @@ pub const HUB_CHECKS: &[HubCheck] = &[
         run: |g, l| Box::pin(policy::ids(g, l)),
     },
     HubCheck {
+        item: "policy types",
+        reads: "organizations:ListRoots",
+        run: |g, l| Box::pin(hub::policy_types(g, l)),
+    },
+    HubCheck {
         item: "regions enabled",
         reads: "account:ListRegions",
         run: |g, l| Box::pin(regions::hub(g, l)),

@@ -102,10 +102,14 @@ async fn summarise_fanned_out(
         }
     }
     let trigger = sweep_trigger(sweep_id.to_string(), None, "aws.sqs", "fanned-out sweep");
+    let last = match super::is_rest(sweep_id) {
+        true => None,
+        false => Some(svc.state.last_sweep().await),
+    };
+    super::watch(&mut whole, None, last.as_ref());
     let mut alerts = super::told(svc, &whole, &trigger);
     let mut degraded = None;
-    if !super::is_rest(sweep_id) {
-        let last = svc.state.last_sweep().await;
+    if let Some(last) = last {
         if let Some((d, alert)) = super::checked(svc, &trigger, &whole, last).await {
             alerts.push(alert);
             degraded = Some(d);

@@ -170,6 +170,7 @@ async fn checked(
             last.as_ref(),
         ),
         policy,
+        policy_types: crate::domain::policy_types::fingerprint(&tally.policy_types.unknown),
     };
     if let Err(e) = svc.state.sweep_done(&trigger.event_id, &done).await {
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
@@ -182,6 +183,33 @@ async fn checked(
         &crate::domain::clock::iso(crate::domain::clock::now()),
     );
     Some((degraded, alert))
+}
+
+/// The watch for a native policy: the unknown organization policy types
+/// the sweep's walk read (`ListRoots`, no call of its own) join the tally,
+/// and its summary tells them when the last whole sweep did not record this
+/// same set (`last` unreadable: told; `None`, a run that does not check
+/// itself: not told, the next sweep will).
+fn watch(
+    tally: &mut Tally,
+    walked: Option<Vec<crate::domain::policy_types::Enabled>>,
+    last: Option<&Last>,
+) {
+    use crate::domain::policy_types as types;
+    tally.policy_types.merge(types::Watch {
+        unknown: types::unknown(&walked.unwrap_or_default()),
+        news: false,
+    });
+    let recorded = match last {
+        None => return,
+        Some(Ok(Some(l))) => l.policy_types.as_deref(),
+        Some(_) => None,
+    };
+    let unknown = &tally.policy_types.unknown;
+    tally.policy_types.news = types::news(unknown, recorded);
+    if tally.policy_types.news {
+        tracing::warn!(outcome = "policy_type_unknown", types = %types::fingerprint(unknown), "{}", types::warning(unknown));
+    }
 }
 
 /// The sweep of the accounts a sweep's deadline left unreached.

@@ -42,7 +42,8 @@ pub async fn reconcile_org(
             }
         }
     );
-    let tally = tally(&swept);
+    let mut tally = tally(&swept);
+    super::watch(&mut tally, org.walked_policy_types(), last.as_ref());
     let mut alerts: Vec<Alert> = if dry_run {
         vec![]
     } else {

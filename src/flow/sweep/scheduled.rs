@@ -98,7 +98,8 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
         run_accounts(svc, job, org, accounts, &regions, None),
         svc.state.last_sweep()
     );
-    let tally = tally(&swept);
+    let mut tally = tally(&swept);
+    super::watch(&mut tally, org.walked_policy_types(), Some(&last));
     outcome.reason = format!(
         "swept {}, {}",
         crate::domain::words::count(tally.accounts, "account"),
@@ -196,7 +197,21 @@ async fn fan_out(
         })
         .collect();
     svc.sweeps.start(sweep_id, bodies.len()).await?;
+    org_part(svc, org, sweep_id).await?;
     queue.send_all(&bodies).await
+}
+
+/// What the walk alone read, for the summary of a whole fanned-out sweep:
+/// the unknown organization policy types, as a part of its own (stored
+/// before any account's message goes out, so the last account finds it).
+async fn org_part(svc: &Services, org: &Org, sweep_id: &str) -> Result<(), AwsError> {
+    let mut tally = crate::domain::summary::Tally::default();
+    super::watch(&mut tally, org.walked_policy_types(), None);
+    if super::is_rest(sweep_id) || tally.policy_types.unknown.is_empty() {
+        return Ok(());
+    }
+    let part = serde_json::to_string(&tally).expect("tally serialises");
+    svc.sweeps.put_part(sweep_id, "-organization", &part).await
 }
 
 /// Accounts the deadline left unreached: queued as a sweep of their own

@@ -1,0 +1,59 @@
+//! A sweep summary's subject: what happened, in order of interest, and an
+//! unknown organization policy type when the summary tells one.
+
+use super::Tally;
+use crate::domain::outcome::Action;
+
+/// What the subject says happened, in order of interest.
+fn headline(tally: &Tally, failed: usize) -> Vec<String> {
+    let mut parts = Vec::new();
+    if tally.fixed() > 0 {
+        parts.push(format!("{} fixed", tally.fixed()));
+    }
+    if failed > 0 {
+        parts.push(format!("{failed} FAILED"));
+    }
+    if tally.newly_noncompliant > 0 {
+        parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
+    }
+    let waiting = tally.count(Action::Pending);
+    if waiting > 0 {
+        parts.push(format!("{waiting} awaiting their member stack"));
+    }
+    let checks: usize = ["check-created", "check-updated"]
+        .iter()
+        .map(|k| tally.counts.get(*k).copied().unwrap_or(0))
+        .sum();
+    if checks > 0 {
+        parts.push(format!("{checks} run-as user check associations kept"));
+    }
+    if tally.newly_user_missing > 0 {
+        parts.push(format!(
+            "{} newly missing the Run As user",
+            tally.newly_user_missing
+        ));
+    }
+    parts
+}
+
+/// The headline, then an unknown policy type when the summary tells one.
+pub(super) fn subject(tally: &Tally, failed: usize, native: bool) -> String {
+    let parts = headline(tally, failed);
+    let mut subject = match parts.is_empty() {
+        true => "runas-guard sweep".to_string(),
+        false => format!(
+            "runas-guard sweep: {} of {} in {}",
+            parts.join(", "),
+            crate::domain::words::count(tally.account_regions, "account-region"),
+            crate::domain::words::count(tally.accounts, "account")
+        ),
+    };
+    if native {
+        let sep = if parts.is_empty() { ": " } else { "; " };
+        subject.push_str(&format!(
+            "{sep}organization policy type unknown to runas-guard: {}",
+            tally.policy_types.names()
+        ));
+    }
+    subject
+}
