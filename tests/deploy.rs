@@ -88,14 +88,7 @@ async fn the_shipped_stacks_deploy_and_every_flow_runs_on_what_they_made() {
 
     // The same sweep fanned out through the deployed queue: one message per
     // account (the threshold set low), worked as Lambda's SQS batches.
-    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &hub["SweepQueueUrl"]);
-    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(
-        (code, out["result"].as_str()),
-        (0, Some("fanned_out")),
-        "{out:#}"
-    );
+    w.sweep_fanned_out(&hub["SweepQueueUrl"]);
     let records: Vec<Value> = w.sqs_records(&hub["SweepQueueUrl"]).await;
     assert!(records.len() >= 2, "one message per account: {records:?}");
     let (code, out) = w.handle(&json!({ "Records": records }));

@@ -52,6 +52,17 @@ async fn vended(w: &World, prod: &str) -> String {
     account
 }
 
+/// Someone points the Admin document's session logs elsewhere (nothing
+/// else changed), and the edit's event is handled.
+async fn edit_admin_logging(w: &World, account: &str, region: &str) {
+    let (mut admin, ..) = w.named_document(account, region, ADMIN).await.unwrap();
+    admin["inputs"]["s3KeyPrefix"] = json!("nowhere");
+    w.admin_write_named(account, region, ADMIN, &admin, true)
+        .await;
+    let (code, out) = w.handle(&named_doc_event("UpdateDocument", account, region, ADMIN));
+    assert_eq!(code, 0, "{out:#}");
+}
+
 /// A world with the documents policy and an account of its Prod OU
 /// vended, its alerts drained: `(world, prod, account)`.
 async fn vended_in_prod() -> (World, String, String) {
@@ -265,12 +276,7 @@ async fn inherit_follows_a_logging_change_to_the_default_document() {
     assert_eq!(state["status"], "remediated");
 
     // An edit of the Admin document's logging alone is put back, and said.
-    let (mut admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
-    admin["inputs"]["s3KeyPrefix"] = json!("nowhere");
-    w.admin_write_named(&account, region, ADMIN, &admin, true)
-        .await;
-    let (code, out) = w.handle(&named_doc_event("UpdateDocument", &account, region, ADMIN));
-    assert_eq!(code, 0, "{out:#}");
+    edit_admin_logging(&w, &account, region).await;
     let (admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
     assert_eq!(admin["inputs"]["s3KeyPrefix"], "session-logs-2026");
     let alerts = w.alerts().await;
@@ -468,12 +474,7 @@ async fn a_pending_policy_change_does_not_hide_an_inheriting_documents_settings_
     // The policy now wants another user for the Admin document in Prod;
     // no sweep has applied it yet.
     w.write_policy(&documents_policy(&prod).replace("prodadmin", "prodops"));
-    let (mut admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
-    admin["inputs"]["s3KeyPrefix"] = json!("nowhere");
-    w.admin_write_named(&account, region, ADMIN, &admin, true)
-        .await;
-    let (code, out) = w.handle(&named_doc_event("UpdateDocument", &account, region, ADMIN));
-    assert_eq!(code, 0, "{out:#}");
+    edit_admin_logging(&w, &account, region).await;
     let (admin, ..) = w.named_document(&account, region, ADMIN).await.unwrap();
     assert_eq!(
         admin["inputs"]["s3KeyPrefix"],

@@ -7,6 +7,7 @@ its reason, an unknown path a 404.
 
 import json
 
+from moto.moto_server import werkzeug_app
 from werkzeug.wrappers import Request, Response
 
 
@@ -31,3 +32,17 @@ def control(routes, environ, start_response):
             status, answer = 400, {"error": str(e)}
     return Response(json.dumps(answer, default=str), status=status,
                     mimetype="application/json")(environ, start_response)
+
+
+def serve(prefix, routes):
+    """Answers requests whose path starts with ``prefix`` from ``routes``,
+    ahead of moto's routing (which would take an unsigned request for S3)
+    and of any other emulator's control paths."""
+    dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+
+    def with_control(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(prefix):
+            return control(routes, environ, start_response)
+        return dispatch(self, environ, start_response)
+
+    werkzeug_app.DomainDispatcherApplication.__call__ = with_control

@@ -334,9 +334,8 @@ import unicodedata
 import uuid
 from datetime import datetime, timezone
 
-from emulator_control import ControlError, control
+from emulator_control import ControlError, serve
 from moto.core.responses import ActionResult, EmptyResult
-from moto.moto_server import werkzeug_app
 import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
 import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
 import moto_ssm_sessions  # noqa: F401 - Session Manager's sessions (DescribeSessions), as AWS's
@@ -1786,21 +1785,7 @@ ROUTES = {
 }
 
 
-def _control(environ, start_response):
-    return control(ROUTES, environ, start_response)
-
-
-_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
-
-
-def _dispatch_with_control(self, environ, start_response):
-    # Ahead of moto's routing, which would take an unsigned request for S3.
-    if environ.get("PATH_INFO", "").startswith("/_emulated/ssm/"):
-        return _control(environ, start_response)
-    return _dispatch(self, environ, start_response)
-
-
-werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_with_control
+serve("/_emulated/ssm/", ROUTES)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

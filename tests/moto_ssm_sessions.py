@@ -96,9 +96,8 @@ import sys
 import threading
 from datetime import datetime, timezone
 
-from emulator_control import ControlError, control
+from emulator_control import ControlError, serve
 from moto.core.responses import ActionResult
-from moto.moto_server import werkzeug_app
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
 from moto.ssm.models import ssm_backends
@@ -362,24 +361,12 @@ ROUTES = {
 }
 
 
-def _control(environ, start_response):
-    return control(ROUTES, environ, start_response)
-
-
 if not getattr(ssm_responses.SimpleSystemManagerResponse, "_runas_guard_sessions", False):
     ssm_responses.SimpleSystemManagerResponse.start_session = start_session
     ssm_responses.SimpleSystemManagerResponse.terminate_session = terminate_session
     ssm_responses.SimpleSystemManagerResponse.describe_sessions = describe_sessions
     ssm_responses.SimpleSystemManagerResponse._runas_guard_sessions = True
-    _dispatch = werkzeug_app.DomainDispatcherApplication.__call__
-
-    def _dispatch_with_sessions(self, environ, start_response):
-        # Ahead of moto's routing (and of any other emulator's control paths).
-        if environ.get("PATH_INFO", "").startswith("/_emulated/sessions"):
-            return _control(environ, start_response)
-        return _dispatch(self, environ, start_response)
-
-    werkzeug_app.DomainDispatcherApplication.__call__ = _dispatch_with_sessions
+    serve("/_emulated/sessions", ROUTES)
 
 if __name__ == "__main__":
     from moto.server import main

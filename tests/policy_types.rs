@@ -120,14 +120,7 @@ async fn a_fanned_out_sweep_s_summary_carries_the_walk_s_unknown_type() {
     let (mut w, proxy) = organization(true).await;
     w.create_account("second", None).await;
     let queue = w.create_queue("sweep").await;
-    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
-    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(
-        (code, out["result"].as_str()),
-        (0, Some("fanned_out")),
-        "{out:#}"
-    );
+    w.sweep_fanned_out(&queue);
     assert!(proxy.hits()["types"]["changed"].as_u64().unwrap() > 0);
     let records = w.sqs_records(&queue).await;
     let (code, out) = w.handle(&json!({"Records": records}));

@@ -406,14 +406,7 @@ async fn a_sweep_sns_refuses_still_finishes_reports_and_delivers_later() {
 async fn a_fanned_out_sweep_keeps_its_summary_when_sns_refuses() {
     let (mut w, proxy, accounts) = org_with_drift().await;
     let queue = w.create_queue("sweep").await;
-    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
-    w.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(
-        (code, out["result"].as_str()),
-        (0, Some("fanned_out")),
-        "{out:#}"
-    );
+    w.sweep_fanned_out(&queue);
 
     proxy.faults(
         json!([{"service": "sns", "action": "Publish", "status": 403,

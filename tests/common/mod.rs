@@ -402,6 +402,20 @@ impl World {
         self.extra_env.push((k.into(), v.into()));
     }
 
+    /// A sweep fanned out through `queue` (the threshold set low: one
+    /// message per account), its answer checked to say so.
+    pub fn sweep_fanned_out(&mut self, queue: &str) -> Value {
+        self.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", queue);
+        self.set_env("RUNAS_GUARD_FANOUT_THRESHOLD", "1");
+        let (code, out) = self.handle(&sweep_event());
+        assert_eq!(
+            (code, out["result"].as_str()),
+            (0, Some("fanned_out")),
+            "{out:#}"
+        );
+        out
+    }
+
     pub fn env(&self) -> Vec<(String, String)> {
         let mut env = vec![
             ("AWS_ENDPOINT_URL".to_string(), self.moto.url.clone()),
