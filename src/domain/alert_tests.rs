@@ -209,6 +209,7 @@ mod documents {
                 left_governance: None,
                 regions: vec![outcome.clone()],
                 alerts_lost: 0,
+                security_hub: None,
             };
             let reverts = HashMap::from([(outcome.slot(), 1)]);
             let facts = Facts {
@@ -276,6 +277,7 @@ mod documents {
                 left_governance: None,
                 regions: regions.clone(),
                 alerts_lost: 0,
+                security_hub: None,
             };
             let reverts = HashMap::new();
             let facts = Facts {
@@ -373,6 +375,7 @@ mod audit {
             left_governance: None,
             regions,
             alerts_lost: 0,
+            security_hub: None,
         }
     }
 

@@ -96,6 +96,7 @@ fn missing_alert_beside(value: &str, documents: Vec<RegionOutcome>) -> Alert {
         left_governance: None,
         regions: documents.into_iter().chain([row]).collect(),
         alerts_lost: 0,
+        security_hub: None,
     };
     crate::domain::alert::user_missing(&report, &news, &trigger(TriggerKind::Sweep), "now").unwrap()
 }
@@ -271,6 +272,7 @@ fn every_kind() -> Vec<Alert> {
                 outcome("eu-west-1", Action::Failed, &hostile),
             ],
             alerts_lost: 0,
+            security_hub: None,
         };
         tally.add(&report, &HashSet::new());
     }
@@ -609,6 +611,7 @@ fn hostile_alerts(value: &str) -> Vec<Alert> {
             outcome("eu-west-1", Action::Failed, &long),
         ],
         alerts_lost: 0,
+        security_hub: None,
     };
     tally.add(&report, &HashSet::new());
     let sweep = trigger(TriggerKind::Sweep);

@@ -268,6 +268,7 @@ mod tests {
                     },
                 ],
                 alerts_lost: 0,
+                security_hub: None,
             });
             let want = !matches!(action, Action::Failed | Action::Pending | Action::Deferred);
             assert_eq!(covers(&o), want, "{action:?}");

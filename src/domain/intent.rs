@@ -217,6 +217,7 @@ impl Intent {
             left_governance: None,
             regions: vec![outcome.clone()],
             alerts_lost: 0,
+            security_hub: None,
         };
         let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
         let facts = Facts {

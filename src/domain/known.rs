@@ -45,6 +45,9 @@ pub struct Known {
     /// holds it (an account's own rows): rows from before the account's
     /// latest join are another life's ([`crate::domain::life`]).
     pub last_checked_ms: Option<i64>,
+    /// `[security_hub]`: the last finding sent per check
+    /// (`domain::security_hub::Marks`, as JSON).
+    pub hub_findings: Option<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -305,6 +308,7 @@ mod tests {
             canary_unwritable: None,
             unnamed: None,
             last_checked_ms: None,
+            hub_findings: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -38,6 +38,7 @@ pub mod release;
 pub mod report;
 pub mod rows;
 pub mod seat;
+pub mod security_hub;
 pub mod session_policy;
 pub mod sessions;
 pub mod summary;

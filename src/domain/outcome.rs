@@ -264,6 +264,9 @@ pub struct AccountReport {
     /// counts them).
     #[serde(skip_serializing_if = "is_zero")]
     pub alerts_lost: usize,
+    /// `[security_hub] findings`: what this run's imports came to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_hub: Option<crate::domain::security_hub::Imports>,
 }
 
 impl AccountReport {
@@ -287,6 +290,7 @@ impl AccountReport {
             regions: regions.iter().map(|r| outcome(r)).collect(),
             left_governance: None,
             alerts_lost: 0,
+            security_hub: None,
         }
     }
 

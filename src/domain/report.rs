@@ -402,6 +402,7 @@ mod tests {
                 RegionOutcome::failed("eu-west-1", "AccessDenied", "denied\nby SCP".into()),
             ],
             alerts_lost: 0,
+            security_hub: None,
         }]
     }
 

@@ -3,6 +3,28 @@
 //! to say when AWS refuses its packed size. The policy loader measures it
 //! before a deployment can be refused by it; the STS adapter sends it.
 
+/// What the policy turns on beyond the documents and the check, each a
+/// grant of its own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    /// `[run_as_tags] sweep`: list every role and user.
+    pub list_principals: bool,
+    /// `[forwarding_canary]`: its tag.
+    pub canary: bool,
+    /// `[security_hub] findings`: import the account's own findings.
+    pub findings: bool,
+}
+
+impl Extras {
+    pub fn all() -> Extras {
+        Extras {
+            list_principals: true,
+            canary: true,
+            findings: true,
+        }
+    }
+}
+
 /// The inline session policy for every member session: exactly the SSM
 /// calls runas-guard makes, on the governed document, in the governed
 /// regions (`ListDocumentVersions` and `DeleteDocument` of one version only
@@ -18,9 +40,13 @@ pub fn session_policy(
     regions: &[String],
     documents: &[&str],
     check_document: Option<&str>,
-    list_principals: bool,
-    canary: bool,
+    extras: Extras,
 ) -> String {
+    let Extras {
+        list_principals,
+        canary,
+        findings,
+    } = extras;
     let arns: Vec<String> = documents
         .iter()
         .map(|d| format!("arn:{partition}:ssm:*:{account}:document/{d}"))
@@ -52,13 +78,24 @@ pub fn session_policy(
         "Resource": resource,
         "Condition": {"StringEquals": {"aws:RequestedRegion": regions}}
     })];
-    statements.extend(session_document_reads(partition, account));
+    let mut reads = session_document_reads(partition, account);
+    // `[security_hub] findings`: no statement of its own (it would not fit
+    // AWS's cap with every region on); it rides on the calls with no
+    // resource type, and the member role narrows it to the account's own
+    // default product.
+    if let (true, Some(unscoped)) = (findings, reads[1]["Action"].as_array_mut()) {
+        unscoped.push(FINDINGS_IMPORT.into());
+    }
+    statements.extend(reads);
     statements.push(run_as_tag_reads(partition, account, list_principals));
     if let Some(check) = check_document {
         statements.extend(check_statements(partition, account, check));
     }
     serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
 }
+
+/// Security Hub's import, the one call `[security_hub] findings` makes.
+pub const FINDINGS_IMPORT: &str = "securityhub:BatchImportFindings";
 
 /// Any of the account's documents may be read (never written): a `Session`
 /// document can open sessions that skip Run As (`run_as_bypass`), and
@@ -200,8 +237,7 @@ mod tests {
             &regions,
             &[DOCUMENT],
             None,
-            false,
-            false,
+            Extras::default(),
         );
         assert!(
             p.len() <= SESSION_POLICY_LIMIT,
@@ -260,7 +296,18 @@ mod tests {
             .collect();
         let check = Some("RunAsGuard-CheckRunAsUser");
         for on in [false, true] {
-            let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], check, on, on);
+            let p = session_policy(
+                "aws",
+                "111122223333",
+                &regions,
+                &[DOCUMENT],
+                check,
+                Extras {
+                    list_principals: on,
+                    canary: on,
+                    findings: false,
+                },
+            );
             assert!(
                 p.len() <= SESSION_POLICY_LIMIT,
                 "{on}: {} characters with every region this build knows",
@@ -299,8 +346,7 @@ mod tests {
             &regions,
             &[DOCUMENT, "SSMRunAs-Admin"],
             None,
-            false,
-            false,
+            Extras::default(),
         );
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         assert_eq!(
@@ -326,8 +372,11 @@ mod tests {
                 &regions,
                 &[DOCUMENT],
                 Some("RunAsGuard-CheckRunAsUser"),
-                on,
-                on,
+                Extras {
+                    list_principals: on,
+                    canary: on,
+                    findings: false,
+                },
             );
             assert!(
                 p.len() <= SESSION_POLICY_LIMIT,
@@ -371,6 +420,32 @@ mod tests {
     }
 
     #[test]
+    fn security_hub_findings_add_the_import_and_nothing_else() {
+        let regions = vec!["eu-west-1".to_string()];
+        let policy = |findings| {
+            let extras = Extras {
+                findings,
+                ..Extras::default()
+            };
+            let p = session_policy("aws", "111122223333", &regions, &[DOCUMENT], None, extras);
+            serde_json::from_str::<serde_json::Value>(&p).unwrap()
+        };
+        let (off, on) = (policy(false), policy(true));
+        let unscoped = &on["Statement"][2];
+        assert_eq!(unscoped["Resource"], "*");
+        assert_eq!(
+            unscoped["Action"],
+            serde_json::json!(["ssm:ListDocuments", "ssm:DescribeSessions", FINDINGS_IMPORT])
+        );
+        let mut without = on.clone();
+        without["Statement"][2]["Action"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+        assert_eq!(without, off, "nothing else changes");
+    }
+
+    #[test]
     fn fallback_only_on_denial() {
         assert!(falls_back("AccessDenied"));
         for code in [
@@ -393,7 +468,7 @@ mod budget {
     /// SSM-SessionManagerRunShell) fit in `regions` of the 34 commercial
     /// regions with the check, tag inventory and canary on, as the loader
     /// measures it (the longest partition name).
-    fn documents_that_fit(regions: usize) -> usize {
+    fn documents_that_fit(regions: usize, extras: Extras) -> usize {
         let all: Vec<String> = "us-east-1 us-east-2 us-west-1 us-west-2 af-south-1 ap-east-1 ap-east-2 ap-south-1 ap-south-2 ap-southeast-1 ap-southeast-2 ap-southeast-3 ap-southeast-4 ap-southeast-5 ap-southeast-6 ap-southeast-7 ap-northeast-1 ap-northeast-2 ap-northeast-3 ca-central-1 ca-west-1 eu-central-1 eu-central-2 eu-west-1 eu-west-2 eu-west-3 eu-south-1 eu-south-2 eu-north-1 il-central-1 me-south-1 me-central-1 mx-central-1 sa-east-1"
             .split(' ')
             .map(str::to_string)
@@ -411,14 +486,26 @@ mod budget {
                 &all[..regions],
                 &docs,
                 check,
-                true,
-                true,
+                extras,
             )
             .chars()
             .count()
                 <= SESSION_POLICY_LIMIT
         };
         (0..64).take_while(|n| fits(*n)).last().unwrap_or(0)
+    }
+
+    /// The budget with `[security_hub] findings` on too: its one action
+    /// costs a document at most sizes.
+    #[test]
+    fn the_documented_budget_with_security_hub_findings_holds() {
+        for (regions, documents) in [(34, 2), (30, 3), (25, 4), (20, 5), (15, 7), (10, 8), (4, 9)] {
+            assert_eq!(
+                documents_that_fit(regions, Extras::all()),
+                documents,
+                "{regions} regions"
+            );
+        }
     }
 
     /// The budget docs/configuration.md states ("The session policy's budget").
@@ -434,7 +521,15 @@ mod budget {
             (10, 9),
             (4, 10),
         ] {
-            assert_eq!(documents_that_fit(regions), documents, "{regions} regions");
+            let without = Extras {
+                findings: false,
+                ..Extras::all()
+            };
+            assert_eq!(
+                documents_that_fit(regions, without),
+                documents,
+                "{regions} regions"
+            );
         }
     }
 }

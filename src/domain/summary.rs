@@ -395,6 +395,7 @@ mod tests {
             left_governance: None,
             regions,
             alerts_lost: 0,
+            security_hub: None,
         }
     }
 

@@ -201,6 +201,7 @@ mod tests {
             left_governance: None,
             regions: vec![],
             alerts_lost: 0,
+            security_hub: None,
         };
         for (result, accounts, back) in [
             (Handled::Done, false, false),

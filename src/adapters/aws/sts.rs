@@ -33,6 +33,15 @@ impl MemberSession {
         aws_sdk_ssm::Client::from_conf(config)
     }
 
+    /// Security Hub in one region: where this account's own findings go.
+    pub fn security_hub(&self, region: &str) -> aws_sdk_securityhub::Client {
+        let config = aws_sdk_securityhub::config::Builder::from(&self.base)
+            .credentials_provider(self.credentials.clone())
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_securityhub::Client::from_conf(config)
+    }
+
     /// IAM is global: its calls go to the SDK's default endpoint for the
     /// hub's region (the partition's IAM endpoint).
     pub fn iam(&self) -> aws_sdk_iam::Client {

@@ -51,6 +51,7 @@ fn known(i: &Item) -> Known {
         canary_unwritable: super::canary::unwritable_of(i),
         unnamed: get_s(i, "unnamed_put_back"),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
+        hub_findings: get_s(i, "hub_findings"),
     }
 }
 
@@ -122,7 +123,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::adapters::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")

@@ -301,6 +301,26 @@ impl StateStore {
         Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
     }
 
+    /// Keeps on the slot's item what was last sent to Security Hub for it
+    /// (`domain::security_hub::Marks`, as JSON); the record leaves it be.
+    pub async fn mark_findings(
+        &self,
+        account: &str,
+        slot: &str,
+        marks: &str,
+    ) -> Result<(), AwsError> {
+        let sent = self
+            .table
+            .update_region(account, slot)
+            .update_expression("SET hub_findings = :marks, state_shard = :shard")
+            .expression_attribute_values(":marks", s(marks))
+            .expression_attribute_values(":shard", s(state_shard(account)))
+            .send()
+            .await;
+        sent.map(|_| ())
+            .map_err(|e| self.table.err("UpdateItem", account, &e))
+    }
+
     /// Keeps on the slot's item a put-back whose editor is not yet named
     /// (`domain::unnamed::Mark`, as JSON); a later one replaces it.
     pub async fn mark_unnamed(

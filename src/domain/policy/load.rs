@@ -92,8 +92,11 @@ pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
             &raw.regions,
             &documents,
             check_document.as_ref().and_then(|d| d.as_deref()),
-            raw.run_as_tags.sweep,
-            raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
+            crate::domain::session_policy::Extras {
+                list_principals: raw.run_as_tags.sweep,
+                canary: raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
+                findings: raw.security_hub.findings,
+            },
         ),
     );
     let identity_center = keep(&mut out, check_identity_center(raw.identity_center.take()));
@@ -156,6 +159,7 @@ fn assemble(raw: RawPolicy, c: Checked) -> Policy {
         sweep_session_documents: raw.session_documents.sweep,
         identity_center: c.identity_center,
         sweep_run_as_tags: raw.run_as_tags.sweep,
+        security_hub_findings: raw.security_hub.findings,
         canary: c.canary,
     }
 }

@@ -120,6 +120,9 @@ pub struct Policy {
     /// `[run_as_tags] sweep`: sweeps list every role and user of each
     /// account for an `SSMSessionRunAs` tag (events always look).
     pub sweep_run_as_tags: bool,
+    /// `[security_hub] findings`: each governed account-region's findings
+    /// imported into its own Security Hub (`domain::security_hub`).
+    pub security_hub_findings: bool,
     /// `[identity_center]`: the declared access-control attribute mapping.
     pub identity_center: Option<crate::domain::identity_center::Declared>,
     /// `[forwarding_canary]` when enabled.
@@ -319,8 +322,11 @@ impl Policy {
             &self.regions,
             &self.document_names(),
             self.check_document.as_deref(),
-            self.sweep_run_as_tags,
-            self.canary.is_some(),
+            crate::domain::session_policy::Extras {
+                list_principals: self.sweep_run_as_tags,
+                canary: self.canary.is_some(),
+                findings: self.security_hub_findings,
+            },
         )
     }
 

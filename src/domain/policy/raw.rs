@@ -49,6 +49,17 @@ pub(super) struct RawPolicy {
     pub run_as_tags: RawRunAsTags,
     #[serde(default)]
     pub forwarding_canary: Option<RawCanary>,
+    #[serde(default)]
+    pub security_hub: RawSecurityHub,
+}
+
+/// `[security_hub]`: findings imported into each member account's own
+/// Security Hub, off unless asked for.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecurityHub {
+    #[serde(default)]
+    pub findings: bool,
 }
 
 impl RawPolicy {

@@ -31,6 +31,7 @@ fn allowed(path: &str) -> Option<&'static [&'static str]> {
             "identity_center",
             "run_as_tags",
             "forwarding_canary",
+            "security_hub",
         ],
         "default" => &["run_as_user"],
         "scope" => &["ous", "accounts"],
@@ -41,6 +42,7 @@ fn allowed(path: &str) -> Option<&'static [&'static str]> {
         "session_documents" | "run_as_tags" => &["sweep"],
         "identity_center" => &["region", "instance_arn", "mode", "attributes"],
         "forwarding_canary" => &["enabled", "interval", "grace"],
+        "security_hub" => &["findings"],
         _ => return None,
     })
 }
@@ -61,6 +63,7 @@ const TABLES: &[&str] = &[
     "run_as_tags",
     "identity_center",
     "forwarding_canary",
+    "security_hub",
 ];
 
 /// Every key of every table.
@@ -192,6 +195,7 @@ directory_users = false
 forwarding_canary = { enabled = false, interval = "1h", grace = "1h" }
 run_as_tags = { sweep = false }
 session_documents = { sweep = false }
+security_hub = { findings = false }
 nodes = { check_user = false, document = "Check" }
 default = { run_as_user = "a" }
 scope = { ous = [], accounts = [] }

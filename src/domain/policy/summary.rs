@@ -110,6 +110,9 @@ impl Policy {
         if self.sweep_session_documents {
             on.push("[session_documents] sweep".into());
         }
+        if self.security_hub_findings {
+            on.push("[security_hub] findings".into());
+        }
         if self.identity_center.is_some() {
             let keep = match self.identity_center_mode() {
                 KeepMode::Alert => "alert",

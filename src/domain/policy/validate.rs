@@ -245,8 +245,7 @@ pub(super) fn check_session_policy(
     regions: &[String],
     documents: &[NamedDocument],
     check_document: Option<&str>,
-    list_principals: bool,
-    canary: bool,
+    extras: crate::domain::session_policy::Extras,
 ) -> Result<(), Problem> {
     let names: Vec<&str> = std::iter::once(DOCUMENT_NAME)
         .chain(documents.iter().map(|d| d.name.as_str()))
@@ -257,8 +256,7 @@ pub(super) fn check_session_policy(
         regions,
         &names,
         check_document,
-        list_principals,
-        canary,
+        extras,
     )
     .chars()
     .count();

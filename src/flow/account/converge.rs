@@ -13,7 +13,7 @@ use crate::domain::policy::Desired;
 use crate::domain::trigger::TriggerKind;
 
 use super::regions::reconcile_regions;
-use super::{activation, held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
+use super::{activation, findings, held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
 
 /// The rows read against what the table recorded: the versions made since
 /// (their Run As windows), each row's change, the drift and missing users
@@ -83,6 +83,8 @@ pub async fn converge(
     let read = (&session, recorded.as_ref());
     let (regions, new_drift, new_missing) = judged(ctx, job, (account, &user), read, regions).await;
     report.regions = regions;
+    let known = recorded.as_ref().or(job.known.as_deref());
+    report.security_hub = findings::sent(ctx, job, &session, &report, known).await;
     Uncommitted {
         report,
         grants,
@@ -170,6 +172,7 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         left_governance: None,
         regions: vec![],
         alerts_lost: 0,
+        security_hub: None,
     }
 }
 

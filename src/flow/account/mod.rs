@@ -23,6 +23,7 @@ mod admit;
 pub mod change;
 mod converge;
 mod early;
+mod findings;
 mod gate;
 mod held;
 mod history;

@@ -1,0 +1,137 @@
+//! Security Hub in one member account-region: `BatchImportFindings` of the
+//! findings the core decided (`domain::security_hub`), at most 100 a call,
+//! in the member's own session (Security Hub takes a custom finding only
+//! from the account it is about). It sends what it is given: the finding's
+//! provider fields, never the customer's `Workflow`, `Note` or
+//! `UserDefinedFields`.
+
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
+    FindingProviderSeverity, RecordState, Resource, ResourceDetails, Severity, SeverityLabel,
+};
+
+use super::AwsError;
+use crate::domain::security_hub::{self, Finding, Label, MAX_PER_CALL};
+
+/// What one account-region's import came to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Ids Security Hub took.
+    pub taken: Vec<String>,
+    /// Ids it refused, with its code and message (`FailedFindings`).
+    pub refused: Vec<(String, String, String)>,
+}
+
+/// Security Hub is not enabled in the account-region (AWS answers the
+/// whole call `InvalidAccessException`).
+pub const HUB_OFF: &str = "InvalidAccessException";
+
+pub struct FindingsHub {
+    client: aws_sdk_securityhub::Client,
+    pub account: String,
+    pub region: String,
+}
+
+impl FindingsHub {
+    pub fn new(client: aws_sdk_securityhub::Client, account: &str, region: &str) -> Self {
+        FindingsHub {
+            client,
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    /// Imports `findings`, 100 a call; the first call that fails as a
+    /// whole is the answer (nothing after it is sent).
+    pub async fn import(&self, findings: &[Finding]) -> Result<Imported, AwsError> {
+        let mut imported = Imported::default();
+        for batch in findings.chunks(MAX_PER_CALL) {
+            let out = self
+                .client
+                .batch_import_findings()
+                .set_findings(Some(batch.iter().map(wire).collect()))
+                .send()
+                .await
+                .map_err(|e| {
+                    AwsError::new("BatchImportFindings", &self.account, &self.region, &e)
+                })?;
+            let refused: Vec<(String, String, String)> = out
+                .failed_findings()
+                .iter()
+                .map(|f| {
+                    (
+                        f.id().unwrap_or_default().to_string(),
+                        f.error_code().unwrap_or("Unknown").to_string(),
+                        f.error_message().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            imported.taken.extend(
+                batch
+                    .iter()
+                    .filter(|f| !refused.iter().any(|(id, ..)| *id == f.id))
+                    .map(|f| f.id.clone()),
+            );
+            imported.refused.extend(refused);
+        }
+        Ok(imported)
+    }
+}
+
+fn label(l: Label) -> SeverityLabel {
+    SeverityLabel::from(l.as_str())
+}
+
+/// The ASFF form: severity and types both top-level (required on a new
+/// finding) and in `FindingProviderFields` (the provider's own, which a
+/// customer's `BatchUpdateFindings` does not overwrite).
+fn wire(f: &Finding) -> AwsSecurityFinding {
+    let details = f
+        .details
+        .iter()
+        .fold(ResourceDetails::builder(), |d, (k, v)| d.other(k, v))
+        .build();
+    let resource = Resource::builder()
+        .r#type(security_hub::RESOURCE_TYPE)
+        .id(&f.resource)
+        .partition(f.partition.as_str().into())
+        .region(&f.region)
+        .details(details)
+        .build();
+    let status = match f.compliance {
+        security_hub::Compliance::Passed => ComplianceStatus::Passed,
+        security_hub::Compliance::Failed => ComplianceStatus::Failed,
+    };
+    let record = if f.archived {
+        RecordState::Archived
+    } else {
+        RecordState::Active
+    };
+    AwsSecurityFinding::builder()
+        .schema_version(security_hub::SCHEMA_VERSION)
+        .id(&f.id)
+        .product_arn(f.product_arn())
+        .generator_id(f.generator_id())
+        .aws_account_id(&f.account)
+        .region(&f.region)
+        .types(f.types())
+        .created_at(&f.created_at)
+        .updated_at(&f.updated_at)
+        .severity(Severity::builder().label(label(f.severity)).build())
+        .finding_provider_fields(
+            FindingProviderFields::builder()
+                .severity(
+                    FindingProviderSeverity::builder()
+                        .label(label(f.severity))
+                        .build(),
+                )
+                .types(f.types())
+                .build(),
+        )
+        .title(&f.title)
+        .description(&f.description)
+        .resources(resource)
+        .compliance(Compliance::builder().status(status).build())
+        .record_state(record)
+        .build()
+}

@@ -1,0 +1,331 @@
+use serde_json::Value;
+
+use super::*;
+use crate::domain::nodes::Readiness;
+use crate::domain::outcome::Action;
+use crate::domain::policy::Mode;
+use crate::domain::ports::Versions;
+
+const NOW: i64 = 1_790_000_000_000;
+
+fn place() -> Place<'static> {
+    Place {
+        partition: "aws",
+        account: "111122223333",
+        name: Some("Sandbox"),
+        ou_path: Some("Root/Workloads"),
+    }
+}
+
+fn run_as(user: &str) -> RunAs {
+    RunAs {
+        enabled: Some(Value::Bool(true)),
+        user: Some(Value::String(user.into())),
+    }
+}
+
+fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
+    RegionOutcome {
+        before,
+        versions_before: Some(Versions {
+            default: "3".into(),
+            latest: "3".into(),
+        }),
+        version_after: Some("4".into()),
+        mode: Some(Mode::Audit),
+        ..RegionOutcome::skipped("eu-west-1", action, None)
+    }
+}
+
+fn sent(compliance: Compliance, key: &str) -> Marks {
+    let mut m = Marks::new();
+    m.insert(
+        "run-as".into(),
+        Sent {
+            compliance,
+            key: key.into(),
+            created_ms: NOW - 5_000,
+            updated_ms: NOW + 60_000,
+            hub_off: false,
+        },
+    );
+    m
+}
+
+fn decide_for(o: &RegionOutcome, status: Status, marks: &Marks, editor: Option<&str>) -> Vec<Send> {
+    decide(
+        place(),
+        &Slot {
+            outcome: o,
+            status,
+            user: "ops",
+            marks,
+            editor,
+        },
+        NOW,
+    )
+}
+
+type Kind = (Check, Compliance, bool);
+
+fn kinds(sends: &[Send]) -> Vec<Kind> {
+    sends
+        .iter()
+        .map(|s| (s.finding.check, s.finding.compliance, s.finding.archived))
+        .collect()
+}
+
+#[test]
+fn a_check_that_never_failed_says_nothing_and_one_out_of_policy_is_failed_and_active() {
+    let none = Marks::new();
+    let cases: Vec<(&str, RegionOutcome, Status, Vec<Kind>)> = vec![
+        (
+            "compliant from the start",
+            row(Action::None, Some(run_as("ops"))),
+            Status::Compliant,
+            vec![],
+        ),
+        (
+            "remediated on first look",
+            row(Action::Updated, Some(run_as("root"))),
+            Status::Remediated,
+            vec![],
+        ),
+        (
+            "audit finds it wrong",
+            row(Action::WouldChange, Some(run_as("root"))),
+            Status::Noncompliant,
+            vec![(Check::RunAs, Compliance::Failed, false)],
+        ),
+        (
+            "audit finds no document",
+            row(Action::WouldChange, None),
+            Status::Noncompliant,
+            vec![(Check::RunAs, Compliance::Failed, false)],
+        ),
+        (
+            "a write that failed on a wrong document",
+            RegionOutcome {
+                error_code: Some("AccessDeniedException".into()),
+                ..row(Action::Failed, Some(run_as("root")))
+            },
+            Status::Failed,
+            vec![(Check::RunAs, Compliance::Failed, false)],
+        ),
+        (
+            "a failure on a right document judges nothing",
+            row(Action::Failed, Some(run_as("ops"))),
+            Status::Failed,
+            vec![],
+        ),
+        (
+            "pending",
+            row(Action::Pending, None),
+            Status::Pending,
+            vec![],
+        ),
+        (
+            "excluded",
+            row(Action::Excluded, None),
+            Status::Excluded,
+            vec![],
+        ),
+        (
+            "held",
+            RegionOutcome {
+                held: Some("3 nodes lack ops".into()),
+                ..row(Action::WouldChange, Some(run_as("root")))
+            },
+            Status::Noncompliant,
+            vec![(Check::RunAs, Compliance::Failed, false)],
+        ),
+    ];
+    for (what, o, status, want) in cases {
+        assert_eq!(kinds(&decide_for(&o, status, &none, None)), want, "{what}");
+    }
+}
+
+#[test]
+fn a_failed_finding_resolves_once_and_an_unchanged_one_is_not_sent_again() {
+    let wrong = row(Action::WouldChange, Some(run_as("root")));
+    let first = decide_for(&wrong, Status::Noncompliant, &Marks::new(), None);
+    let mark = first[0].sent.clone().unwrap();
+    let marks: Marks = [("run-as".to_string(), mark.clone())].into();
+    // The next sweep finds the same: nothing to send.
+    assert!(decide_for(&wrong, Status::Noncompliant, &marks, None).is_empty());
+    // Another wrong value is news.
+    let other = row(Action::WouldChange, Some(run_as("admin")));
+    assert_eq!(
+        kinds(&decide_for(&other, Status::Noncompliant, &marks, None)),
+        [(Check::RunAs, Compliance::Failed, false)]
+    );
+    // Put right: PASSED and ARCHIVED, created when it was first sent.
+    let fixed = decide_for(
+        &row(Action::Updated, Some(run_as("root"))),
+        Status::Remediated,
+        &marks,
+        None,
+    );
+    assert_eq!(kinds(&fixed), [(Check::RunAs, Compliance::Passed, true)]);
+    assert_eq!(fixed[0].finding.created_at, first[0].finding.created_at);
+    assert_eq!(fixed[0].finding.id, first[0].finding.id, "updated in place");
+    let resolved: Marks = [("run-as".to_string(), fixed[0].sent.clone().unwrap())].into();
+    assert!(decide_for(
+        &row(Action::None, Some(run_as("ops"))),
+        Status::Compliant,
+        &resolved,
+        None
+    )
+    .is_empty());
+}
+
+#[test]
+fn updated_at_only_grows_even_when_the_clock_is_behind_the_last_send() {
+    let marks = sent(Compliance::Failed, "old");
+    let out = decide_for(
+        &row(Action::Updated, Some(run_as("root"))),
+        Status::Remediated,
+        &marks,
+        None,
+    );
+    let s = out[0].sent.as_ref().unwrap();
+    assert_eq!(s.updated_ms, NOW + 60_001);
+    assert_eq!(
+        out[0].finding.updated_at,
+        clock::iso(clock::from_millis(NOW + 60_001))
+    );
+    assert_eq!(s.created_ms, NOW - 5_000);
+}
+
+#[test]
+fn a_reverted_edit_is_its_own_finding_naming_the_editor_and_resolved() {
+    let o = row(Action::Updated, Some(run_as("root")));
+    let editor = "arn:aws:sts::111122223333:assumed-role/Admin/mallory";
+    let out = decide_for(&o, Status::Reverted, &Marks::new(), Some(editor));
+    assert_eq!(kinds(&out), [(Check::Edit, Compliance::Passed, true)]);
+    let f = &out[0].finding;
+    assert!(
+        f.title.contains(editor) && f.title.ends_with("put back"),
+        "{}",
+        f.title
+    );
+    assert_eq!(f.details["editor"], editor);
+    assert_eq!(f.details["default_version"], "3");
+    assert_eq!(f.details["put_back_version"], "4");
+    assert_eq!(
+        f.id,
+        "runas-guard/111122223333/eu-west-1/SSM-SessionManagerRunShell/edit/3"
+    );
+    assert!(out[0].sent.is_none(), "told once: nothing kept");
+    // Unnamed, it says so rather than nothing.
+    let out = decide_for(&o, Status::Reverted, &Marks::new(), None);
+    assert_eq!(out[0].finding.details["editor"], "an editor not yet named");
+}
+
+#[test]
+fn readiness_fails_while_nodes_lack_the_user() {
+    let nodes = |missing: u64| RegionOutcome {
+        nodes: Some(Readiness {
+            user: "ops".into(),
+            checked: 4,
+            missing,
+            missing_nodes: (0..missing).map(|i| format!("i-{i:017}")).collect(),
+            ..Readiness::default()
+        }),
+        ..RegionOutcome::skipped("eu-west-1", Action::None, None)
+    };
+    let first = decide_for(&nodes(2), Status::Compliant, &Marks::new(), None);
+    assert_eq!(
+        kinds(&first),
+        [(Check::Readiness, Compliance::Failed, false)]
+    );
+    assert!(first[0].finding.details["missing_nodes"].contains("i-00000000000000001"));
+    assert!(decide_for(&nodes(0), Status::Compliant, &Marks::new(), None).is_empty());
+    let marks: Marks = [("readiness".to_string(), first[0].sent.clone().unwrap())].into();
+    assert_eq!(
+        kinds(&decide_for(&nodes(0), Status::Compliant, &marks, None)),
+        [(Check::Readiness, Compliance::Passed, true)]
+    );
+}
+
+#[test]
+fn a_finding_the_hub_refused_for_being_off_waits_a_day_unless_it_changes() {
+    let wrong = row(Action::WouldChange, Some(run_as("root")));
+    let mut mark = decide_for(&wrong, Status::Noncompliant, &Marks::new(), None)[0]
+        .sent
+        .clone()
+        .unwrap();
+    mark.hub_off = true;
+    mark.updated_ms = NOW - 1000;
+    let marks: Marks = [("run-as".to_string(), mark.clone())].into();
+    assert!(decide_for(&wrong, Status::Noncompliant, &marks, None).is_empty());
+    mark.updated_ms = NOW - RETRY_HUB_OFF_MS;
+    let marks: Marks = [("run-as".to_string(), mark)].into();
+    assert_eq!(
+        decide_for(&wrong, Status::Noncompliant, &marks, None).len(),
+        1
+    );
+}
+
+#[test]
+fn hostile_values_stay_within_asff_limits() {
+    let long = "x".repeat(5000);
+    let o = RegionOutcome {
+        document: Some(long.clone()),
+        ..row(
+            Action::WouldChange,
+            Some(RunAs {
+                enabled: Some(Value::String(long.clone())),
+                user: Some(Value::String("é".repeat(3000))),
+            }),
+        )
+    };
+    let user = "u".repeat(3000);
+    let out = decide(
+        place(),
+        &Slot {
+            outcome: &o,
+            status: Status::Noncompliant,
+            user: &user,
+            marks: &Marks::new(),
+            editor: None,
+        },
+        NOW,
+    );
+    let f = &out[0].finding;
+    assert!(f.title.chars().count() <= MAX_TITLE);
+    assert!(f.description.chars().count() <= MAX_DESCRIPTION);
+    assert!(f.details.values().all(|v| v.chars().count() <= MAX_DETAIL));
+    assert_eq!(bounded("abc", 3), "abc");
+    assert_eq!(bounded("abcd", 3), "ab…");
+    assert_eq!(bounded("ééé", 0), "…");
+}
+
+#[test]
+fn marks_read_back_what_was_written_and_garbage_is_no_mark() {
+    let marks = sent(Compliance::Failed, "k1");
+    assert_eq!(marks_from_json(&marks_to_json(&marks)), marks);
+    for junk in ["", "[]", "{\"run-as\": 3}", "not json"] {
+        assert!(marks_from_json(junk).is_empty(), "{junk}");
+    }
+}
+
+#[test]
+fn the_product_is_the_member_accounts_default_one() {
+    let out = decide_for(
+        &row(Action::WouldChange, None),
+        Status::Noncompliant,
+        &Marks::new(),
+        None,
+    );
+    let f = &out[0].finding;
+    assert_eq!(
+        f.product_arn(),
+        "arn:aws:securityhub:eu-west-1:111122223333:product/111122223333/default"
+    );
+    assert_eq!(
+        f.resource,
+        "arn:aws:ssm:eu-west-1:111122223333:document/SSM-SessionManagerRunShell"
+    );
+    assert_eq!(f.generator_id(), "runas-guard/run-as");
+}

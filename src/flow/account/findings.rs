@@ -1,0 +1,181 @@
+//! `[security_hub] findings`: each row's findings that are news
+//! (`domain::security_hub`), imported in the account's own session (one
+//! call per region, the regions at once), and what was sent kept on the
+//! row, so the next run sends only what changed. A finding Security Hub
+//! refuses is a failure the report, the metric and the log say, and it is
+//! sent again next time; a region without Security Hub keeps its findings
+//! waiting and is said once.
+
+use std::collections::BTreeMap;
+
+use tokio::task::JoinSet;
+
+use super::Ctx;
+use crate::adapters::aws::security_hub::{FindingsHub, Imported, HUB_OFF};
+use crate::adapters::aws::sts::MemberSession;
+use crate::domain::aws_error::AwsError;
+use crate::domain::clock;
+use crate::domain::job::Job;
+use crate::domain::known::Snapshot;
+use crate::domain::outcome::{AccountReport, Status};
+use crate::domain::security_hub::{self, Failure, Imports, Marks, Place, Send, Slot};
+
+/// The account's findings sent, and what that came to; `None` when the
+/// policy does not ask for them, for a dry run, and when nothing was news.
+pub(super) async fn sent(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    report: &AccountReport,
+    recorded: Option<&Snapshot>,
+) -> Option<Imports> {
+    if !ctx.policy.security_hub_findings || job.dry_run {
+        return None;
+    }
+    let account = report.account.as_str();
+    let marks = |slot: &str| -> Marks {
+        recorded
+            .and_then(|k| k.get(account, slot))
+            .and_then(|k| k.hub_findings.as_deref())
+            .map(security_hub::marks_from_json)
+            .unwrap_or_default()
+    };
+    let sends = decided(ctx, job, report, &marks);
+    if sends.is_empty() {
+        return None;
+    }
+    let mut imports = Imports::default();
+    let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
+    for (region, sends, answer) in imported(ctx, session, sends).await {
+        let off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
+        let taken = said(&mut imports, &region, &sends, answer);
+        for s in sends {
+            let Some(mut sent) = s.sent else { continue };
+            if !(off || taken.contains(&s.finding.id)) {
+                continue; // sent again next time
+            }
+            sent.hub_off = off;
+            let slot = kept.entry(s.slot.clone()).or_insert_with(|| marks(&s.slot));
+            slot.insert(s.finding.check.as_str().to_string(), sent);
+        }
+    }
+    for (slot, marks) in kept {
+        if let Err(e) = ctx
+            .state
+            .mark_findings(account, &slot, &security_hub::marks_to_json(&marks))
+            .await
+        {
+            // The finding is in; unmarked, the next run sends it again
+            // (updated in place, no harm).
+            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub could not be kept");
+        }
+    }
+    Some(imports)
+}
+
+/// Every row's findings that are news now.
+fn decided(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    report: &AccountReport,
+    marks: &dyn Fn(&str) -> Marks,
+) -> Vec<Send> {
+    let user = report.desired_user.as_deref().unwrap_or_default();
+    let place = Place {
+        partition: ctx.sts.partition(),
+        account: &report.account,
+        name: report.name.as_deref(),
+        ou_path: report.ou_path.as_deref(),
+    };
+    let now = clock::epoch_millis(clock::now());
+    let editor = job.trigger.actor.as_ref().map(|a| a.arn.as_str());
+    report
+        .regions
+        .iter()
+        .flat_map(|o| {
+            let edited = job.edited(o);
+            let status = Status::of(o, o.user(user), edited);
+            let marks = marks(&o.slot());
+            let slot = Slot {
+                outcome: o,
+                status,
+                user: o.user(user),
+                marks: &marks,
+                editor: editor.filter(|_| edited),
+            };
+            security_hub::decide(place, &slot, now)
+        })
+        .collect()
+}
+
+type Answer = (String, Vec<Send>, Result<Imported, AwsError>);
+
+/// One import per region, the regions at once (each holds a region slot).
+async fn imported(ctx: &Ctx<'_>, session: &MemberSession, sends: Vec<Send>) -> Vec<Answer> {
+    let mut by_region: BTreeMap<String, Vec<Send>> = BTreeMap::new();
+    for s in sends {
+        by_region
+            .entry(s.finding.region.clone())
+            .or_default()
+            .push(s);
+    }
+    let mut calls = JoinSet::new();
+    for (region, sends) in by_region {
+        let hub = FindingsHub::new(session.security_hub(&region), &session.account, &region);
+        let slots = ctx.region_slots.clone();
+        calls.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore never closes");
+            let findings: Vec<_> = sends.iter().map(|s| s.finding.clone()).collect();
+            let answer = hub.import(&findings).await;
+            (region, sends, answer)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = calls.join_next().await {
+        match joined {
+            Ok(answer) => out.push(answer),
+            // A bug, not an AWS answer: unmarked, they go again next run.
+            Err(e) => tracing::error!(error = %e, "Security Hub import task died"),
+        }
+    }
+    out
+}
+
+/// The region's answer in the account's `imports`, logged; the ids taken.
+fn said(
+    imports: &mut Imports,
+    region: &str,
+    sends: &[Send],
+    answer: Result<Imported, AwsError>,
+) -> Vec<String> {
+    match answer {
+        Ok(imported) => {
+            for (id, code, message) in imported.refused {
+                tracing::error!(outcome = "findings_failed", account = %sends[0].finding.account, region, finding = %id, error_code = %code, error = %message, "Security Hub refused a finding");
+                imports.failed.push(Failure {
+                    region: region.into(),
+                    id: Some(id),
+                    code,
+                    message,
+                });
+            }
+            imports.imported += imported.taken.len();
+            imported.taken
+        }
+        Err(e) if e.is(HUB_OFF) => {
+            tracing::warn!(account = %e.account, region, error = %e, "Security Hub is not enabled here: its findings wait");
+            imports.hub_off.push(region.into());
+            vec![]
+        }
+        Err(e) => {
+            tracing::error!(outcome = "findings_failed", account = %e.account, region, error_code = %e.code, error = %e, "findings not imported");
+            imports.failed.extend(sends.iter().map(|s| Failure {
+                region: region.into(),
+                id: Some(s.finding.id.clone()),
+                code: e.code.clone(),
+                message: e.message.clone(),
+            }));
+            vec![]
+        }
+    }
+}
