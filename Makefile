@@ -56,6 +56,7 @@ emulator-test: $(STAMP)
 	$(PY) tests/moto_dynamodb_atomic_selftest.py
 	$(PY) tests/moto_ssm_created_date_selftest.py
 	$(PY) tests/moto_ssm_sessions_selftest.py
+	$(PY) tests/moto_securityhub_selftest.py
 
 infra-test: $(STAMP) $(SCAN)
 	$(VENV)/bin/cfn-lint infra/hub.yaml infra/member.yaml

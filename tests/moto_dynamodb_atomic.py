@@ -43,5 +43,6 @@ if __name__ == "__main__":
     # The tests' plain local AWS: the other always-on emulations too.
     import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
     import moto_ssm_sessions  # noqa: F401 - Session Manager's sessions (DescribeSessions), as AWS's
+    import moto_securityhub  # noqa: F401 - Security Hub's findings (BatchImportFindings, GetFindings), as AWS's
 
     sys.exit(main(sys.argv[1:]))

@@ -21,6 +21,7 @@ import moto_account_regions  # noqa: E402,F401 - its patches apply on import
 import moto_dynamodb_atomic  # noqa: E402,F401 - DynamoDB requests atomic, as AWS's are
 import moto_ssm_created_date  # noqa: E402,F401 - GetDocument answers CreatedDate, as AWS's does
 import moto_ssm_sessions  # noqa: E402,F401 - Session Manager's sessions (DescribeSessions), as AWS's
+import moto_securityhub  # noqa: E402,F401 - Security Hub's findings (BatchImportFindings, GetFindings), as AWS's
 import moto_ssm_associations  # noqa: E402,F401
 import moto_sso_attributes  # noqa: E402,F401
 from moto.server import main  # noqa: E402
