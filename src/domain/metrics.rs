@@ -118,6 +118,7 @@ pub fn for_outcome(
         count("AccountRegionsPending", of(Action::Pending)),
     ];
     out.extend(packed_policy_size(outcome));
+    out.extend(findings(outcome));
     match kind {
         TriggerKind::DocumentChanged => {
             out.extend(document_metrics(outcome, wrote, seconds_since_event))
@@ -153,6 +154,27 @@ pub fn for_outcome(
     }
     out.extend(lost(outcome.alerts_lost));
     out
+}
+
+/// `[security_hub] findings`: what was imported and what Security Hub did
+/// not take (`FindingsFailed`, the `<fn>-findings-failed` alarm); nothing
+/// where the run sent none.
+fn findings(outcome: &Outcome) -> Vec<Metric> {
+    let imports: Vec<_> = outcome
+        .accounts
+        .iter()
+        .filter_map(|a| a.security_hub.as_ref())
+        .collect();
+    if imports.is_empty() {
+        return vec![];
+    }
+    vec![
+        count("FindingsImported", imports.iter().map(|i| i.imported).sum()),
+        count(
+            "FindingsFailed",
+            imports.iter().map(|i| i.failed.len()).sum(),
+        ),
+    ]
 }
 
 /// The fullest packed session policy of the run's sessions, in percent of
@@ -670,6 +692,52 @@ mod tests {
         assert_eq!(lost(0), []);
         assert_eq!(lost(1), [count("AlertsLost", 1)]);
         assert_emf(&emf(&lost(1), "policy_rejected", 1_800_000_000_000));
+    }
+
+    #[test]
+    fn findings_security_hub_did_not_take_are_counted_and_a_run_that_sent_none_says_nothing() {
+        use crate::domain::security_hub::{Failure, Imports};
+        let refused = Failure {
+            region: "r".into(),
+            id: Some("f".into()),
+            code: "InvalidInput".into(),
+            message: "m".into(),
+        };
+        for (imports, want) in [
+            (None, None),
+            (
+                Some(Imports {
+                    imported: 2,
+                    ..Imports::default()
+                }),
+                Some((2.0, 0.0)),
+            ),
+            (
+                Some(Imports {
+                    imported: 1,
+                    failed: vec![refused.clone(), refused],
+                    hub_off: vec![],
+                }),
+                Some((1.0, 2.0)),
+            ),
+            // A hub found off is the summary's news, not a failure.
+            (
+                Some(Imports {
+                    hub_off: vec!["r".into()],
+                    ..Imports::default()
+                }),
+                Some((0.0, 0.0)),
+            ),
+        ] {
+            let mut o = outcome(&[Action::None], &[]);
+            o.accounts[0].security_hub = imports.clone();
+            let m = for_outcome(TriggerKind::Sweep, &o, None, Some(1.0));
+            let got = m
+                .iter()
+                .any(|x| x.name == "FindingsFailed")
+                .then(|| (value(&m, "FindingsImported"), value(&m, "FindingsFailed")));
+            assert_eq!(got, want, "{imports:?}");
+        }
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub struct Tally {
     /// `ListRoots`), told in this summary when they are news.
     #[serde(default)]
     pub policy_types: crate::domain::policy_types::Watch,
+    /// `[security_hub] findings`: what the sweep imported, what Security
+    /// Hub did not take, and where it was found not enabled (told once:
+    /// those findings then wait until they change).
+    #[serde(default)]
+    pub security_hub: crate::domain::security_hub::Tally,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -178,6 +183,8 @@ impl Tally {
         self.out_of_scope += usize::from(any(Action::OutOfScope));
         self.exempt += usize::from(any(Action::Excluded));
         self.add_departure(report);
+        self.security_hub
+            .add(&report.account, report.security_hub.as_ref());
         for o in &report.regions {
             // One per account-region: a `[[document]]`'s row and the
             // check's are more rows of the same account-region.
@@ -271,6 +278,7 @@ impl Tally {
         self.left_entries.extend(other.left_entries);
         self.canary.merge(other.canary);
         self.policy_types.merge(other.policy_types);
+        self.security_hub.merge(other.security_hub);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -313,11 +321,14 @@ impl Tally {
 pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     let watch = &tally.policy_types;
     let native = watch.news && !watch.unknown.is_empty();
-    if tally.notable == 0 && !native {
+    let hub = &tally.security_hub;
+    if tally.notable == 0 && !native && !hub.news() {
         return None;
     }
     let failed = tally.count(Action::Failed);
-    let severity = match (failed > 0, native) {
+    // Findings not imported are runas-guard's reporting failing, not a
+    // document left wrong: a warning, beside the rest.
+    let severity = match (failed > 0, native || hub.failed > 0) {
         (true, _) => Severity::Error,
         (false, true) => Severity::Warning,
         (false, false) => Severity::Info,
@@ -357,6 +368,9 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     if let (true, serde_json::Value::Object(b)) = (native, &mut body) {
         let said = crate::domain::policy_types::summary_json(&watch.unknown);
         b.insert("policy_types".into(), said);
+    }
+    if let (true, serde_json::Value::Object(b)) = (hub.news(), &mut body) {
+        b.insert("security_hub".into(), json!(hub));
     }
     Some(Alert::new(kind, severity, "-", &subject, body))
 }
@@ -553,6 +567,62 @@ mod tests {
         );
         assert_eq!((t.accounts, t.account_regions, t.notable), (3, 4, 0));
         assert!(alert(&t, &trigger(), "now").is_none());
+    }
+
+    #[test]
+    fn security_hub_speaks_for_a_hub_found_off_or_a_finding_refused_and_not_for_imports() {
+        use crate::domain::security_hub::{Failure, Imports};
+        let with = |imports: Imports| {
+            let mut a = account("1", vec![region("a", Action::None, Some("ops"))]);
+            a.security_hub = Some(imports);
+            let mut t = Tally::default();
+            t.add(&a, &none());
+            // A fanned-out sweep's parts merge to the same.
+            let mut whole = Tally::default();
+            whole.merge(serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap());
+            assert_eq!(whole, t);
+            alert(&t, &trigger(), "now")
+        };
+        assert!(
+            with(Imports {
+                imported: 3,
+                ..Imports::default()
+            })
+            .is_none(),
+            "imports alone are not news"
+        );
+        let off = with(Imports {
+            hub_off: vec!["a".into()],
+            ..Imports::default()
+        })
+        .expect("told");
+        assert_eq!(off.severity, Severity::Info);
+        assert_eq!(off.body["security_hub"]["hub_off_listed"], json!(["1 a"]));
+        assert!(
+            off.subject
+                .contains("Security Hub not enabled in 1 account-region"),
+            "{}",
+            off.subject
+        );
+        let refused = Failure {
+            region: "a".into(),
+            id: Some("f".into()),
+            code: "InvalidInput".into(),
+            message: "m".into(),
+        };
+        let failed = with(Imports {
+            failed: vec![refused],
+            ..Imports::default()
+        })
+        .expect("told");
+        assert_eq!(failed.severity, Severity::Warning);
+        assert!(
+            failed
+                .subject
+                .contains("1 Security Hub findings not imported"),
+            "{}",
+            failed.subject
+        );
     }
 
     #[test]

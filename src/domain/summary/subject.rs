@@ -27,6 +27,16 @@ fn headline(tally: &Tally, failed: usize) -> Vec<String> {
     if checks > 0 {
         parts.push(format!("{checks} run-as user check associations kept"));
     }
+    let hub = &tally.security_hub;
+    if hub.failed > 0 {
+        parts.push(format!("{} Security Hub findings not imported", hub.failed));
+    }
+    if hub.hub_off > 0 {
+        parts.push(format!(
+            "Security Hub not enabled in {}",
+            crate::domain::words::count(hub.hub_off, "account-region")
+        ));
+    }
     if tally.newly_user_missing > 0 {
         parts.push(format!(
             "{} newly missing the Run As user",
