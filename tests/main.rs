@@ -56,6 +56,7 @@ mod readiness_changed;
 mod redrive;
 mod reverts;
 mod root_window;
+mod security_hub;
 mod sessions;
 mod stack_update_cost;
 mod staged;
