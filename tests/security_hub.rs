@@ -307,6 +307,21 @@ async fn a_region_without_security_hub_is_told_once_and_its_finding_waits() {
         .as_str()
         .unwrap()
         .contains("Security Hub not enabled in"));
+    // doctor names it, from the table, without entering the account.
+    let run = w.run(&["doctor", "--format", "json"]);
+    let list = run.json();
+    let checks = list["checks"].as_array().unwrap();
+    let line = checks
+        .iter()
+        .find(|c| c["item"] == "security hub")
+        .unwrap_or_else(|| panic!("{list:#}"));
+    assert_eq!(line["verdict"], "warn", "{line:#}");
+    let detail = line["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("{account} {EAST}"))
+            && !detail.contains(&format!("{account} {WEST}")),
+        "{detail}"
+    );
     // The next sweep neither tries again nor tells it again.
     let calls = w.imports(&account);
     let out = w.swept();
@@ -382,4 +397,8 @@ async fn off_by_default_nothing_is_imported() {
     }
     w.swept();
     assert_eq!(w.imports(&account), 0);
+    let list = w.run(&["doctor", "--format", "json"]).json();
+    let checks = list["checks"].as_array().unwrap();
+    let line = checks.iter().find(|c| c["item"] == "security hub").unwrap();
+    assert_eq!(line["verdict"], "skip", "{line:#}");
 }

@@ -112,6 +112,14 @@ impl Snapshot {
             .collect()
     }
 
+    /// Every row as (account, slot, row).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str, &Known)> {
+        self.0.iter().filter_map(|(key, k)| {
+            let (account, slot) = key.split_once('/')?;
+            Some((account, slot, k))
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -531,6 +531,21 @@ impl Tally {
     }
 }
 
+/// `doctor`'s `security hub` line: the account-regions whose last findings
+/// found Security Hub not enabled (`<account> <region>`, sorted), from the
+/// rows' marks (`account`, `slot`, the row's `hub_findings`).
+pub fn hub_off<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> Vec<String> {
+    let mut off: Vec<String> = rows
+        .filter(|(_, _, marks)| {
+            marks.is_some_and(|m| marks_from_json(m).values().any(|s| s.hub_off))
+        })
+        .map(|(account, slot, _)| format!("{account} {}", slot.split('#').next().unwrap_or(slot)))
+        .collect();
+    off.sort();
+    off.dedup();
+    off
+}
+
 /// At most `max` characters, cut with an ellipsis.
 pub fn bounded(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

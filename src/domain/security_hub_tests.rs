@@ -329,3 +329,25 @@ fn the_product_is_the_member_accounts_default_one() {
     );
     assert_eq!(f.generator_id(), "runas-guard/run-as");
 }
+
+#[test]
+fn doctor_names_each_account_region_found_without_the_hub_once() {
+    let mut off = sent(Compliance::Failed, "k");
+    off.get_mut("run-as").unwrap().hub_off = true;
+    let (off, on) = (
+        marks_to_json(&off),
+        marks_to_json(&sent(Compliance::Failed, "k")),
+    );
+    let rows = [
+        ("222233334444", "eu-west-1", Some(on.as_str())),
+        ("111122223333", "us-east-1", Some(off.as_str())),
+        (
+            "111122223333",
+            "us-east-1#DOCUMENT#SSMRunAs-Admin",
+            Some(off.as_str()),
+        ),
+        ("111122223333", "eu-west-1", None),
+        ("333344445555", "eu-west-1", Some("garbage")),
+    ];
+    assert_eq!(hub_off(rows.into_iter()), ["111122223333 us-east-1"]);
+}

@@ -28,6 +28,7 @@ mod policy;
 mod regions;
 mod render;
 mod scope;
+mod security_hub;
 mod settings;
 mod stack;
 mod stackset_calls;
@@ -236,6 +237,11 @@ pub const HUB_CHECKS: &[HubCheck] = &[
         item: "identity center",
         reads: "sso:ListInstances (no instance_arn), sso:DescribeInstanceAccessControlAttributeConfiguration",
         run: |g, l| Box::pin(identity_center::mapping(g, l)),
+    },
+    HubCheck {
+        item: "security hub",
+        reads: "dynamodb:Query (the state index: where the findings wait)",
+        run: |g, l| Box::pin(security_hub::hub_off(g, l)),
     },
     HubCheck {
         item: "scp prefix",

@@ -1,0 +1,66 @@
+//! `[security_hub] findings`: the account-regions the sweeps found without
+//! Security Hub enabled, read from the table (what the rows keep of the
+//! findings sent), so doctor names them without any permission in the
+//! member accounts.
+
+use super::errors::said;
+use super::{Given, List};
+use crate::adapters::aws::dynamodb::Table;
+use crate::adapters::store::state::StateStore;
+use crate::domain::security_hub;
+
+const ITEM: &str = "security hub";
+/// Named in the line; the rest counted.
+const NAMED: usize = 10;
+
+pub(super) async fn hub_off(g: &Given<'_>, hub: &mut List) {
+    let Some(policy) = g.policy else {
+        return hub.skip(ITEM, "no policy loaded");
+    };
+    if !policy.security_hub_findings {
+        return hub.skip(ITEM, "[security_hub] findings is off");
+    }
+    let Some(table) = g.inputs.table.as_deref() else {
+        return hub.skip(
+            ITEM,
+            "RUNAS_GUARD_TABLE is not set: the table says where findings wait",
+        );
+    };
+    let rows = match StateStore::new(Table::new(g.config, table))
+        .snapshot()
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => {
+            let fix = "give these credentials dynamodb:Query on the table's state index";
+            return hub.fail(ITEM, format!("cannot read the table: {}", said(&e)), fix);
+        }
+    };
+    let off = security_hub::hub_off(
+        rows.iter()
+            .map(|(a, slot, k)| (a, slot, k.hub_findings.as_deref())),
+    );
+    if off.is_empty() {
+        return hub.pass(
+            ITEM,
+            "no governed account-region was found without Security Hub (as of the last runs)",
+        );
+    }
+    let more = off.len().saturating_sub(NAMED);
+    let named = off
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rest = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    hub.warn(
+        ITEM,
+        format!("Security Hub is not enabled in {} account-region(s): {named}{rest}; their findings wait", off.len()),
+        "enable Security Hub there (or through its organization configuration): each waiting finding is sent when it next changes, or a day after it was refused",
+    );
+}
