@@ -33,7 +33,7 @@ class AlarmTopicTests(cfn.TemplateTestCase):
         return cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm")
 
     def test_every_alarm_notifies_the_alarm_topic_and_never_the_alert_topic(self):
-        self.assertEqual(len(self.alarms()), 14)
+        self.assertEqual(len(self.alarms()), 15)
         for parameters, topic in (({}, {"Ref": "AlarmTopic"}), ({"AlarmTopicArn": OWN_TOPIC}, OWN_TOPIC)):
             stack = self.stack(**parameters)
             for logical_id, alarm in self.alarms().items():

@@ -123,6 +123,10 @@ RUNAS_GUARD_METRICS = {
     "IdentityCenterDrifts": ("Count", {"run_as_override", "sweep"}),
     # ... and looks that could not run (an alarm watches them).
     "IdentityCenterLookFailures": ("Count", {"run_as_override", "sweep"}),
+    # [security_hub] findings: imported, and not taken (an alarm watches
+    # them), by every run that reconciles an account.
+    "FindingsImported": ("Count", TRIGGERS | {"member_stack_landed", "baseline_applied"}),
+    "FindingsFailed": ("Count", TRIGGERS | {"member_stack_landed", "baseline_applied"}),
     # A flood's later events, answered before any AssumeRole (src/domain/coalesce.rs),
     # and a member StackSet burst's (src/domain/landing_gate.rs).
     "EventsCoalesced": ("Count", {"document_changed", "session_document_changed", "member_stack_landed"}),
@@ -155,6 +159,7 @@ RUNAS_GUARD_ALARMS = {
     "IdentityCenterLookFailedAlarm": ("IdentityCenterLookFailures", None, "Sum", 300, "GreaterThanThreshold", 0,
                                       "notBreaching"),
     "AlertsLostAlarm": ("AlertsLost", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
+    "FindingsFailedAlarm": ("FindingsFailed", None, "Sum", 300, "GreaterThanThreshold", 0, "notBreaching"),
     "PackedPolicySizeAlarm": ("PackedPolicySize", None, "Maximum", 21600, "GreaterThanThreshold", 90, "notBreaching"),
     # The unexpected only: a rollout (audit findings, regions held) keeps both OK.
     "NoncompliantAlarm": ("NoncompliantEnforcedAccountRegions", None, "Maximum", 21600, "GreaterThanThreshold", 0,
