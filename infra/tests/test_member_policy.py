@@ -10,6 +10,12 @@ the hub bus. Its document tag write is the forwarding canary's (the policy's
 SSM-SessionManagerRunShell of its own account, and no other key or resource,
 in a second inline policy (the hub's session policy adds only the action to
 its governed-document statement: this grant narrows it to the one key).
+Its Security Hub import is the policy's [security_hub] findings: the action
+securityhub:BatchImportFindings on its own account's default product
+(product/<account>/default) in any region, and no other product or action,
+in a third inline policy, granted whatever the parameters (the hub's session
+policy adds only the action, on "*", to its statement of calls without a
+resource type: this grant narrows it to the account's own product).
 With RunAsUserCheck=Enabled it writes associations of the check document of
 its own account only, and of an association's own ARN (which does not say its
 document) only with runas-guard's tag: created and tagged with
@@ -88,6 +94,18 @@ CANARY_STATEMENT = {
     "Sid": "ForwardingCanary", "Effect": "Allow", "Action": "ssm:AddTagsToResource", "Resource": DOCUMENT_ARN,
     "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [CANARY_TAG_KEY]}},
 }
+# Security Hub findings ([security_hub] findings): its inline policy, as
+# written. execution_statements leaves it out unless asked (security_hub=True):
+# test_security_hub_findings_... hold that it is all that is left out.
+SECURITY_HUB_POLICY_NAME = "runas-guard-security-hub-findings"
+FINDINGS_ACTION = "securityhub:BatchImportFindings"
+SECURITY_HUB_STATEMENT = {
+    "Sid": "SecurityHubFindings", "Effect": "Allow", "Action": FINDINGS_ACTION,
+    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"},
+}
+# A partner's product (product/<company>/<product>, in the partner's account),
+# as Security Hub lists them (DescribeProducts); illustrative names.
+PARTNER_ACCOUNT = "777788889999"
 
 
 class MemberPolicyTests(cfn.TemplateTestCase):
@@ -95,10 +113,11 @@ class MemberPolicyTests(cfn.TemplateTestCase):
     def role(self, logical_id):
         return cfn.resources_of_type(self.member, "AWS::IAM::Role")[logical_id]["Properties"]
 
-    def inline_statements(self, role):
+    def inline_statements(self, role, leave_out=()):
         found = []
         for policy in role.get("Policies", []):
-            found.extend(cfn.statements(policy["PolicyDocument"]))
+            if policy["PolicyName"] not in leave_out:
+                found.extend(cfn.statements(policy["PolicyDocument"]))
         return found
 
     def test_only_two_iam_resources(self):
@@ -107,12 +126,16 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # OperatorRole: the read-only operator's seat (test_operator_role.py).
         self.assertEqual(iam, {"ExecutionRole", "ForwarderRole", "OperatorRole"})
 
-    def execution_statements(self, account=MEMBER_ACCOUNT, region="us-east-1", partition="aws", **overrides):
-        """The ExecutionRole's inline statements as the stack instance in RoleRegion deploys them."""
+    def execution_statements(self, account=MEMBER_ACCOUNT, region="us-east-1", partition="aws", security_hub=False,
+                             **overrides):
+        """The ExecutionRole's inline statements as the stack instance in RoleRegion deploys them; the Security
+        Hub policy's (SecurityHubFindings, last) only with ``security_hub``: it grants nothing but its own action,
+        and the tests of the other grants count statements without it."""
         parameters = dict(PARAMETERS, RoleRegion=region, **overrides)
         stack = cfn.Stack(self.member, parameters, account, region, partition)
         self.assertTrue(stack.condition("CreateExecutionRole"))
-        return self.inline_statements(stack.resolve(self.role("ExecutionRole")))
+        leave_out = () if security_hub else (SECURITY_HUB_POLICY_NAME,)
+        return self.inline_statements(stack.resolve(self.role("ExecutionRole")), leave_out)
 
     def test_execution_role_grants_the_seven_actions_on_the_document_and_reads_the_others(self):
         role = self.role("ExecutionRole")
@@ -124,10 +147,13 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # documents' statement only when the list is not empty, the reads of
         # any document always, the run-as user check's only when it is on.
         # The canary's grant is a policy of its own, granted whatever the
-        # parameters (test_forwarding_canary_...).
-        policy, canary = role["Policies"]
+        # parameters (test_forwarding_canary_...), and so is Security Hub's
+        # (test_security_hub_findings_...).
+        policy, canary, security_hub = role["Policies"]
         self.assertEqual(canary["PolicyName"], CANARY_POLICY_NAME)
         self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
+        self.assertEqual(security_hub["PolicyName"], SECURITY_HUB_POLICY_NAME)
+        self.assertEqual(cfn.statements(security_hub["PolicyDocument"]), [SECURITY_HUB_STATEMENT])
         (preferences, named, read, listing, tags, inventory,
          check, create, update, delete, results) = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
@@ -670,6 +696,133 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # on; this grant is what narrows it to the one tag key.
         self.assertIn('actions.push("ssm:AddTagsToResource")', rust_session_policy_source())
 
+    def test_security_hub_findings_import_into_the_default_product_of_its_account_only(self):
+        # A policy of its own, granted whatever the parameters (used only
+        # while the policy's [security_hub] findings is on: the hub's session
+        # policy carries the action then only, on "*"): securityhub:
+        # BatchImportFindings on this account's own default product
+        # (product/<account>/default: Security Hub takes a custom finding only
+        # from the account it is about, as that account's default product) in
+        # every region, and no other product, account or action.
+        role = self.role("ExecutionRole")
+        (policy,) = [p for p in role["Policies"] if p["PolicyName"] == SECURITY_HUB_POLICY_NAME]
+        self.assertEqual(policy["PolicyDocument"]["Version"], "2012-10-17")
+        self.assertEqual(cfn.statements(policy["PolicyDocument"]), [SECURITY_HUB_STATEMENT])
+        # Nothing else of the role, nor anything of the operator's read-only
+        # role, names Security Hub.
+        for owner, policies in (("ExecutionRole", [p for p in role["Policies"] if p is not policy]),
+                                ("OperatorRole", self.role("OperatorRole")["Policies"])):
+            for other in policies:
+                for statement in cfn.statements(other["PolicyDocument"]):
+                    for branch in (statement["Fn::If"][1:] if "Fn::If" in statement else [statement]):
+                        if branch == cfn.NO_VALUE:
+                            continue
+                        with self.subTest(role=owner, policy=other["PolicyName"], sid=branch.get("Sid")):
+                            self.assertFalse([a for a in cfn.as_list(branch["Action"])
+                                              if a.lower().startswith("securityhub:")])
+        for partition, regions in (("aws", ("us-east-1", "eu-west-1", "ap-southeast-2")),
+                                   ("aws-us-gov", ("us-gov-west-1",)), ("aws-cn", ("cn-north-1",))):
+            for overrides in ({}, {"NamedSessionDocuments": "SSMRunAs-Admin,SSMRunAs-ReadOnly",
+                                   "RunAsUserCheck": "Enabled", "RunAsTagInventory": "Enabled"}):
+                statements = self.execution_statements(region=regions[0], partition=partition, security_hub=True,
+                                                       **overrides)
+                # All that execution_statements leaves out by default is this
+                # one statement, last.
+                with self.subTest(partition=partition, **overrides):
+                    self.assertEqual(statements, self.execution_statements(region=regions[0], partition=partition,
+                                                                           **overrides)
+                                     + [security_hub_statement(partition, MEMBER_ACCOUNT)])
+                for region in regions:
+                    def product(company, name, account=MEMBER_ACCOUNT, where=region):
+                        return f"arn:{partition}:securityhub:{where}:{account}:product/{company}/{name}"
+
+                    def importing(resource, action=FINDINGS_ACTION):
+                        return allows(statements, MEMBER_ACCOUNT, action, resource)
+
+                    own = product(MEMBER_ACCOUNT, "default")
+                    with self.subTest(partition=partition, region=region, **overrides):
+                        self.assertTrue(importing(own))
+                    # Another account's default product (in its account, or
+                    # named in this one's), a partner's product (in the
+                    # partner's account, or subscribed to in this one), a
+                    # look-alike of the default, another resource type.
+                    for other in (product(OTHER_ACCOUNT, "default", account=OTHER_ACCOUNT),
+                                  product(OTHER_ACCOUNT, "default"),
+                                  product(MEMBER_ACCOUNT, "default", account=OTHER_ACCOUNT),
+                                  product(MEMBER_ACCOUNT, "default", account=""),
+                                  product("example-partner", "example-product", account=PARTNER_ACCOUNT),
+                                  product("example-partner", "example-product"),
+                                  product(MEMBER_ACCOUNT, "default2"), product(MEMBER_ACCOUNT, "Default"),
+                                  product(MEMBER_ACCOUNT, "default/x"), product(f"{MEMBER_ACCOUNT}x", "default"),
+                                  f"arn:{partition}:securityhub:{region}:{MEMBER_ACCOUNT}:hub/default",
+                                  f"arn:{partition}:securityhub:{region}:{MEMBER_ACCOUNT}:"
+                                  f"product-subscription/{MEMBER_ACCOUNT}/default",
+                                  f"arn:{partition}:ssm:{region}:{MEMBER_ACCOUNT}:document/{PREFERENCES_DOCUMENT}",
+                                  "*"):
+                        with self.subTest(partition=partition, region=region, resource=other, **overrides):
+                            self.assertFalse(importing(other))
+                    # Only the import: no update of a finding (the customer's
+                    # workflow fields), no read, no change to Security Hub.
+                    for action in ("securityhub:BatchUpdateFindings", "securityhub:BatchUpdateFindingsV2",
+                                   "securityhub:GetFindings", "securityhub:UpdateFindings",
+                                   "securityhub:EnableImportFindingsForProduct",
+                                   "securityhub:DisableImportFindingsForProduct", "securityhub:DisableSecurityHub",
+                                   "securityhub:DescribeProducts", "securityhub:*"):
+                        for resource in (own, "*"):
+                            with self.subTest(partition=partition, region=region, action=action, resource=resource,
+                                              **overrides):
+                                self.assertFalse(importing(resource, action=action))
+
+    def test_security_hub_findings_cover_what_the_session_policy_asks(self):
+        # The hub's session policy (src/domain/session_policy.rs) adds
+        # FINDINGS_IMPORT, and nothing else, while [security_hub] findings is
+        # on, to its statement on "*" (the calls without a resource type: no
+        # room under AWS's cap for a statement of its own). A session's
+        # permissions are the intersection, so the member role must allow
+        # the action on the product runas-guard imports as
+        # (src/domain/security_hub.rs product_arn: this account's default
+        # product, in the region imported into), and is what narrows "*" to
+        # it. (A fallback role's session has only the session policy.)
+        action = rust_str_constant("crate::domain::session_policy::FINDINGS_IMPORT")
+        self.assertEqual(action, FINDINGS_ACTION)
+        source = rust_session_policy_source()
+        self.assertIn('reads[1]["Action"].as_array_mut()', source)
+        self.assertIn("unscoped.push(FINDINGS_IMPORT.into())", source)
+        with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "security_hub.rs"), encoding="utf-8") as handle:
+            findings = handle.read().split("#[cfg(test)]", 1)[0]
+        self.assertRegex(findings, r'format!\(\s*"arn:\{\}:securityhub:\{\}:\{\}:product/\{\}/default",\s*'
+                                   r'self\.partition,\s*self\.region,\s*self\.account,\s*self\.account,?\s*\)')
+        for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
+            reads = session_policy_document_reads(partition, MEMBER_ACCOUNT)
+            self.assertEqual(reads[1]["Resource"], "*")
+            session = [reads[0], dict(reads[1], Action=cfn.as_list(reads[1]["Action"]) + [action])]
+            role = self.execution_statements(region=region, partition=partition, security_hub=True)
+
+            def product(company, name, account=MEMBER_ACCOUNT, where=region):
+                return f"arn:{partition}:securityhub:{where}:{account}:product/{company}/{name}"
+
+            # (description, action, resource, role allows, session policy allows)
+            requests = [
+                ("import as its own default product", action, product(MEMBER_ACCOUNT, "default"), True, True),
+                ("... in another region", action, product(MEMBER_ACCOUNT, "default",
+                                                          where="us-east-1" if partition == "aws" else region),
+                 True, True),
+                ("import as another account's default product", action,
+                 product(OTHER_ACCOUNT, "default", account=OTHER_ACCOUNT), False, True),
+                ("import as a partner's product", action,
+                 product("example-partner", "example-product", account=PARTNER_ACCOUNT), False, True),
+                ("import as a partner's product subscribed to here", action,
+                 product("example-partner", "example-product"), False, True),
+                ("update findings", "securityhub:BatchUpdateFindings", product(MEMBER_ACCOUNT, "default"),
+                 False, False),
+                ("read findings", "securityhub:GetFindings", "*", False, False),
+            ]
+            for description, requested, resource, by_role, by_session in requests:
+                with self.subTest(description, partition=partition, resource=resource):
+                    self.assertEqual(allows(role, MEMBER_ACCOUNT, requested, resource), by_role)
+                    self.assertEqual(allows(session, MEMBER_ACCOUNT, requested, resource), by_session)
+                    self.assertTrue(by_session or not by_role, "the session policy must cover the role")
+
     def test_member_parameters_are_grouped(self):
         groups = self.member["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
         grouped = [name for group in groups for name in group["Parameters"]]
@@ -824,6 +977,12 @@ def canary_statement(partition, account):
     return {"Sid": "ForwardingCanary", "Effect": "Allow", "Action": "ssm:AddTagsToResource",
             "Resource": f"arn:{partition}:ssm:*:{account}:document/{PREFERENCES_DOCUMENT}",
             "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": [CANARY_TAG_KEY]}}}
+
+
+def security_hub_statement(partition, account):
+    """The member role's SecurityHubFindings statement as deployed."""
+    return {"Sid": "SecurityHubFindings", "Effect": "Allow", "Action": FINDINGS_ACTION,
+            "Resource": f"arn:{partition}:securityhub:*:{account}:product/{account}/default"}
 
 
 def condition_values_as_lists(statement):

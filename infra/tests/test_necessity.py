@@ -155,6 +155,13 @@ NEEDED = {
                                   "`runas-guard:managed` on the check's association (at creation, once on one "
                                   "made untagged, before every put-back)",
                                   "src/adapters/aws/canary_tag.rs, src/adapters/aws/associations.rs"),
+        # Security Hub findings (policy [security_hub] findings, off by
+        # default): imported from the member account-region itself, as its
+        # own default product (member.yaml SecurityHubFindings: that product
+        # only).
+        "securityhub:BatchImportFindings": ("`[security_hub] findings = true`: each governed account-region's "
+                                            "findings, imported into its own Security Hub",
+                                            "src/adapters/aws/security_hub.rs"),
     },
     # The operator's seat (member.yaml OperatorRole, OperatorPrincipals set):
     # what `why`, `doctor --account` and `reconcile --dry-run` read through it.
@@ -207,6 +214,9 @@ FUNCTION_ADAPTERS = {
     # module aws_sdk_ssoadmin) signs as service "sso", the IAM prefix of its
     # actions (Service Authorization Reference, AWS IAM Identity Center).
     "sso": ["aws/identity_center.rs"],
+    # Security Hub CSPM (aws-sdk-securityhub, IAM prefix securityhub): the
+    # findings import, in the member session.
+    "securityhub": ["aws/security_hub.rs"],
 }
 OPERATOR_ONLY = {"store/status.rs", "aws/regions.rs"}
 # Calls AWS answers without any permission: nothing to grant. "No permissions
