@@ -5,7 +5,12 @@ of the request's JSON object; a ``ControlError`` it raises is a 400 with
 its reason, an unknown path a 404.
 """
 
+import base64
+import binascii
+import hashlib
+import hmac
 import json
+import os
 
 from moto.moto_server import werkzeug_app
 from werkzeug.wrappers import Request, Response
@@ -46,3 +51,34 @@ def serve(prefix, routes):
         return dispatch(self, environ, start_response)
 
     werkzeug_app.DomainDispatcherApplication.__call__ = with_control
+
+
+# Paging tokens the emulators give: a position in one listing, signed so
+# that a token is good only for the listing (its ``scope``: the caller's
+# account, region and the request's filters) it was given for, as AWS's are.
+_TOKEN_KEY = os.urandom(16)
+
+
+def _mac(scope, position):
+    return hmac.new(_TOKEN_KEY, f"{scope}\n{position}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def page_token(scope, position):
+    """The token of the page that starts at ``position`` of ``scope``."""
+    position = str(position)
+    return base64.urlsafe_b64encode(f"{position}.{_mac(scope, position)}".encode()).decode()
+
+
+def page_start(token, scope):
+    """Where the page ``token`` asks for starts (0 without one); ``None``
+    for a token this server did not give for ``scope``: the emulator
+    answers that with its service's own error."""
+    if token is None:
+        return 0
+    try:
+        position, mac = base64.urlsafe_b64decode(token.encode()).decode().split(".")
+        if hmac.compare_digest(mac, _mac(scope, position)):
+            return int(position)
+    except (ValueError, binascii.Error, UnicodeError, AttributeError):
+        pass
+    return None

@@ -208,19 +208,15 @@ Usage: imported (its patches apply on import); as a launcher, the same
 arguments as ``moto_server``.
 """
 
-import base64
-import binascii
 import copy
 import hashlib
-import hmac
 import json
-import os
 import re
 import sys
 import threading
 from datetime import datetime, timedelta, timezone
 
-from emulator_control import ControlError, serve
+from emulator_control import ControlError, page_start, page_token, serve
 from moto.moto_api._internal.models import MotoAPIBackend
 from moto.securityhub import responses as securityhub_responses
 from moto.securityhub import urls as securityhub_urls
@@ -800,23 +796,11 @@ def _sorted(stored, criteria):
     return order
 
 
-_TOKEN_KEY = os.urandom(16)
-
-
-def _mac(scope, position):
-    return hmac.new(_TOKEN_KEY, f"{scope}\n{position}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _position(token, scope):
-    if token is None:
-        return 0
-    try:
-        position, mac = base64.urlsafe_b64decode(token.encode()).decode().split(".")
-        if hmac.compare_digest(mac, _mac(scope, position)):
-            return int(position)
-    except (ValueError, binascii.Error, UnicodeError, AttributeError):
-        pass
-    raise _invalid("The NextToken provided is not valid.")
+    start = page_start(token, scope)
+    if start is None:
+        raise _invalid("The NextToken provided is not valid.")
+    return start
 
 
 def get_findings(self):
@@ -838,8 +822,7 @@ def get_findings(self):
         page = [copy.deepcopy(s.data) for s in matches[start:start + size]]
     result = {"Findings": page}
     if start + size < len(matches):
-        position = str(start + size)
-        result["NextToken"] = base64.urlsafe_b64encode(f"{position}.{_mac(scope, position)}".encode()).decode()
+        result["NextToken"] = page_token(scope, start + size)
     return _answer(result)
 
 

@@ -84,19 +84,15 @@ Usage: imported (its patches apply on import); as a launcher, the same
 arguments as ``moto_server``.
 """
 
-import base64
-import binascii
 import hashlib
-import hmac
 import json
-import os
 import re
 import secrets
 import sys
 import threading
 from datetime import datetime, timezone
 
-from emulator_control import ControlError, serve
+from emulator_control import ControlError, page_start, page_token, serve
 from moto.core.responses import ActionResult
 from moto.ssm import responses as ssm_responses
 from moto.ssm.exceptions import SSMException
@@ -266,23 +262,11 @@ def _filters(raw):
     return tests
 
 
-_TOKEN_KEY = os.urandom(16)
-
-
-def _mac(scope, position):
-    return hmac.new(_TOKEN_KEY, f"{scope}\n{position}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _position(token, scope):
-    if token is None:
-        return 0
-    try:
-        position, mac = base64.urlsafe_b64decode(token.encode()).decode().split(".")
-        if hmac.compare_digest(mac, _mac(scope, position)):
-            return int(position)
-    except (ValueError, binascii.Error, UnicodeError, AttributeError):
-        pass
-    raise _error("InvalidNextToken", "The specified token isn't valid.")
+    start = page_start(token, scope)
+    if start is None:
+        raise _error("InvalidNextToken", "The specified token isn't valid.")
+    return start
 
 
 def _scrambled(sessions):
@@ -311,9 +295,7 @@ def describe_sessions(self):
         page = [s.listed() for s in matches[start:start + size]]
     result = {"Sessions": page}
     if start + size < len(matches):
-        position = str(start + size)
-        token = f"{position}.{_mac(scope, position)}"
-        result["NextToken"] = base64.urlsafe_b64encode(token.encode()).decode()
+        result["NextToken"] = page_token(scope, start + size)
     return ActionResult(result)
 
 
