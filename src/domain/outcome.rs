@@ -266,7 +266,7 @@ pub struct AccountReport {
     pub alerts_lost: usize,
     /// `[security_hub] findings`: what this run's imports came to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub security_hub: Option<crate::domain::security_hub::Imports>,
+    pub security_hub: Option<crate::domain::security_hub::told::Imports>,
 }
 
 impl AccountReport {

@@ -113,7 +113,7 @@ pub struct Tally {
     /// Hub did not take, and where it was found not enabled (told once:
     /// those findings then wait until they change).
     #[serde(default)]
-    pub security_hub: crate::domain::security_hub::Tally,
+    pub security_hub: crate::domain::security_hub::told::Tally,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or

@@ -92,11 +92,7 @@ pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
             &raw.regions,
             &documents,
             check_document.as_ref().and_then(|d| d.as_deref()),
-            crate::domain::session_policy::Extras {
-                list_principals: raw.run_as_tags.sweep,
-                canary: raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
-                findings: raw.security_hub.findings,
-            },
+            extras(&raw),
         ),
     );
     let identity_center = keep(&mut out, check_identity_center(raw.identity_center.take()));
@@ -118,6 +114,16 @@ pub(super) fn from_raw(mut raw: RawPolicy) -> Result<Policy, Vec<Problem>> {
             Ok(assemble(raw, parts))
         }
         _ => Err(out),
+    }
+}
+
+/// What the file turns on beyond the documents and the check, as the
+/// session policy grants it.
+fn extras(raw: &RawPolicy) -> crate::domain::session_policy::Extras {
+    crate::domain::session_policy::Extras {
+        list_principals: raw.run_as_tags.sweep,
+        canary: raw.forwarding_canary.as_ref().is_some_and(|c| c.enabled),
+        findings: raw.security_hub.findings,
     }
 }
 

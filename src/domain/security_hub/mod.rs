@@ -14,153 +14,20 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::clock;
 use crate::domain::outcome::{RegionOutcome, Status};
 use crate::domain::preferences::RunAs;
 
-pub const SCHEMA_VERSION: &str = "2018-10-08";
-/// `BatchImportFindings` takes at most 100 findings a call.
-pub const MAX_PER_CALL: usize = 100;
-/// ASFF's limits: `Title` 256 characters, `Description` 1,024, each value
-/// of a resource's `Details.Other` 1,024 (a finding's whole JSON 240 KB,
-/// which these bounds keep far from).
-pub const MAX_TITLE: usize = 256;
-pub const MAX_DESCRIPTION: usize = 1024;
-pub const MAX_DETAIL: usize = 1024;
-/// How long a finding Security Hub could not take (not enabled there) waits
-/// before it is tried again unchanged.
-pub const RETRY_HUB_OFF_MS: i64 = 24 * 3600 * 1000;
-/// The resource type every finding names (`Resources[0]`): the document.
-pub const RESOURCE_TYPE: &str = "AwsSsmDocument";
+mod asff;
+mod marks;
+pub mod told;
 
-/// Which check a finding reports (its `GeneratorId` and `Id` suffix).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Check {
-    RunAs,
-    Readiness,
-    Edit,
-}
-
-impl Check {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Check::RunAs => "run-as",
-            Check::Readiness => "readiness",
-            Check::Edit => "edit",
-        }
-    }
-
-    fn types(self) -> &'static str {
-        match self {
-            Check::RunAs => "Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As",
-            Check::Readiness => "Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As user on nodes",
-            Check::Edit => "Unusual Behaviors/User/Session Manager Run As edited",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Compliance {
-    Passed,
-    Failed,
-}
-
-/// `Severity.Label`: what a security team should do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Label {
-    Informational,
-    Low,
-    Medium,
-    High,
-}
-
-impl Label {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Informational => "INFORMATIONAL",
-            Label::Low => "LOW",
-            Label::Medium => "MEDIUM",
-            Label::High => "HIGH",
-        }
-    }
-}
-
-/// One ASFF finding as runas-guard sends it (the adapter writes the wire
-/// form). Never carries `Workflow`, `Note` or `UserDefinedFields`: those are
-/// the customer's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub id: String,
-    pub check: Check,
-    pub partition: String,
-    pub account: String,
-    pub region: String,
-    pub title: String,
-    pub description: String,
-    pub severity: Label,
-    pub compliance: Compliance,
-    /// `RecordState` `ARCHIVED`: resolved.
-    pub archived: bool,
-    /// RFC 3339, as ASFF's timestamps.
-    pub created_at: String,
-    pub updated_at: String,
-    /// The document's ARN (`Resources[0].Id`).
-    pub resource: String,
-    /// `Resources[0].Details.Other`.
-    pub details: BTreeMap<String, String>,
-}
-
-impl Finding {
-    /// `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`:
-    /// the only product a member account may import its own findings as.
-    pub fn product_arn(&self) -> String {
-        format!(
-            "arn:{}:securityhub:{}:{}:product/{}/default",
-            self.partition, self.region, self.account, self.account
-        )
-    }
-
-    pub fn generator_id(&self) -> String {
-        format!("runas-guard/{}", self.check.as_str())
-    }
-
-    pub fn types(&self) -> &'static str {
-        self.check.types()
-    }
-}
-
-/// What a slot's row keeps of the last finding sent for one check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sent {
-    #[serde(rename = "s")]
-    pub compliance: Compliance,
-    /// The content's fingerprint ([`fingerprint`]): the same content is
-    /// not sent again.
-    #[serde(rename = "k")]
-    pub key: String,
-    #[serde(rename = "c")]
-    pub created_ms: i64,
-    #[serde(rename = "u")]
-    pub updated_ms: i64,
-    /// Security Hub was not enabled there when it was sent: nothing was
-    /// stored, and it is tried again when the content changes.
-    #[serde(rename = "off", default, skip_serializing_if = "std::ops::Not::not")]
-    pub hub_off: bool,
-}
-
-/// The row's record (`hub_findings`): the last finding sent per check.
-pub type Marks = BTreeMap<String, Sent>;
-
-pub fn marks_from_json(text: &str) -> Marks {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-pub fn marks_to_json(marks: &Marks) -> String {
-    serde_json::to_string(marks).unwrap_or_else(|_| "{}".into())
-}
+pub use asff::{bounded, fingerprint, Check, Compliance, Finding, Label};
+pub use asff::{
+    MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
+};
+pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, RETRY_HUB_OFF_MS};
+pub use told::{Failure, Imports, Tally};
 
 /// A finding to import and what the row keeps once it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,24 +191,7 @@ fn news(
     {
         return None;
     }
-    let title = match (check, compliance) {
-        (Check::Readiness, Compliance::Failed) => format!(
-            "Session Manager would refuse sessions on nodes without Run As user in {}",
-            where_(place, o)
-        ),
-        (Check::Readiness, Compliance::Passed) => format!(
-            "Session Manager Run As user present on nodes in {}",
-            where_(place, o)
-        ),
-        (_, Compliance::Failed) => format!(
-            "Session Manager Run As out of policy in {}",
-            where_(place, o)
-        ),
-        (_, Compliance::Passed) => format!(
-            "Session Manager Run As back in policy in {}",
-            where_(place, o)
-        ),
-    };
+    let title = title(check, compliance, &where_(place, o));
     let mut finding = finding(place, o, check, (title, description), details, now_ms);
     finding.compliance = compliance;
     finding.severity = severity;
@@ -371,6 +221,19 @@ fn news(
         finding,
         sent: Some(sent),
     })
+}
+
+/// What a check's finding is called, as a security team's list shows it.
+fn title(check: Check, compliance: Compliance, place: &str) -> String {
+    let what = match (check, compliance) {
+        (Check::Readiness, Compliance::Failed) => {
+            "Session Manager would refuse sessions on nodes without Run As user"
+        }
+        (Check::Readiness, Compliance::Passed) => "Session Manager Run As user present on nodes",
+        (_, Compliance::Failed) => "Session Manager Run As out of policy",
+        (_, Compliance::Passed) => "Session Manager Run As back in policy",
+    };
+    format!("{what} in {place}")
 }
 
 /// A reverted edit, its own finding: who, which versions, put back.
@@ -458,135 +321,5 @@ fn finding(
     }
 }
 
-/// A finding Security Hub did not take: refused (`FailedFindings`), or its
-/// call failed as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    pub region: String,
-    /// The finding; `None` when the whole call failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub code: String,
-    pub message: String,
-}
-
-/// What one account's imports came to (its report's `security_hub`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Imports {
-    pub imported: usize,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub failed: Vec<Failure>,
-    /// Regions found without Security Hub enabled (their findings wait).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hub_off: Vec<String>,
-}
-
-impl Imports {
-    pub fn is_empty(&self) -> bool {
-        self.imported == 0 && self.failed.is_empty() && self.hub_off.is_empty()
-    }
-}
-
-/// A sweep's findings in all: what its summary says of Security Hub.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Tally {
-    pub imported: usize,
-    pub failed: usize,
-    /// Account-regions newly found without Security Hub: all counted, the
-    /// first [`MAX_LISTED`] named (`<account> <region>`).
-    pub hub_off: usize,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hub_off_listed: Vec<String>,
-}
-
-pub const MAX_LISTED: usize = 50;
-
-impl Tally {
-    pub fn add(&mut self, account: &str, imports: Option<&Imports>) {
-        let Some(i) = imports else { return };
-        self.imported += i.imported;
-        self.failed += i.failed.len();
-        self.hub_off += i.hub_off.len();
-        self.hub_off_listed
-            .extend(i.hub_off.iter().map(|r| format!("{account} {r}")));
-        self.trim();
-    }
-
-    pub fn merge(&mut self, other: Tally) {
-        self.imported += other.imported;
-        self.failed += other.failed;
-        self.hub_off += other.hub_off;
-        self.hub_off_listed.extend(other.hub_off_listed);
-        self.trim();
-    }
-
-    fn trim(&mut self) {
-        self.hub_off_listed.sort();
-        self.hub_off_listed.truncate(MAX_LISTED);
-    }
-
-    /// Worth the summary's words: a failure, or a hub newly found off.
-    pub fn news(&self) -> bool {
-        self.failed > 0 || self.hub_off > 0
-    }
-}
-
-/// `doctor`'s `security hub` line: the account-regions whose last findings
-/// found Security Hub not enabled (`<account> <region>`, sorted), from the
-/// rows' marks (`account`, `slot`, the row's `hub_findings`).
-pub fn hub_off<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> Vec<String> {
-    let mut off: Vec<String> = rows
-        .filter(|(_, _, marks)| {
-            marks.is_some_and(|m| marks_from_json(m).values().any(|s| s.hub_off))
-        })
-        .map(|(account, slot, _)| format!("{account} {}", slot.split('#').next().unwrap_or(slot)))
-        .collect();
-    off.sort();
-    off.dedup();
-    off
-}
-
-/// At most `max` characters, cut with an ellipsis.
-pub fn bounded(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// FNV-1a over what a reader sees (not the times): stable across builds
-/// and processes, unlike std's hasher.
-pub fn fingerprint(f: &Finding) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |s: &str| {
-        for b in s.bytes().chain(std::iter::once(0)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    let compliance = match f.compliance {
-        Compliance::Passed => "PASSED",
-        Compliance::Failed => "FAILED",
-    };
-    for part in [
-        f.id.as_str(),
-        compliance,
-        f.title.as_str(),
-        f.description.as_str(),
-        f.severity.as_str(),
-        if f.archived { "A" } else { "a" },
-    ] {
-        eat(part);
-    }
-    for (k, v) in &f.details {
-        eat(k);
-        eat(v);
-    }
-    format!("{h:016x}")
-}
-
 #[cfg(test)]
-#[path = "security_hub_tests.rs"]
 mod tests;

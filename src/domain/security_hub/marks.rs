@@ -1,0 +1,57 @@
+//! What a row keeps of the findings sent for it (`hub_findings`): the
+//! same content is not sent again, and a hub found off waits.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::asff::Compliance;
+
+/// How long a finding Security Hub could not take (not enabled there) waits
+/// before it is tried again unchanged.
+pub const RETRY_HUB_OFF_MS: i64 = 24 * 3600 * 1000;
+
+/// What a slot's row keeps of the last finding sent for one check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    #[serde(rename = "s")]
+    pub compliance: Compliance,
+    /// The content's fingerprint ([`fingerprint`]): the same content is
+    /// not sent again.
+    #[serde(rename = "k")]
+    pub key: String,
+    #[serde(rename = "c")]
+    pub created_ms: i64,
+    #[serde(rename = "u")]
+    pub updated_ms: i64,
+    /// Security Hub was not enabled there when it was sent: nothing was
+    /// stored, and it is tried again when the content changes.
+    #[serde(rename = "off", default, skip_serializing_if = "std::ops::Not::not")]
+    pub hub_off: bool,
+}
+
+/// The row's record (`hub_findings`): the last finding sent per check.
+pub type Marks = BTreeMap<String, Sent>;
+
+pub fn marks_from_json(text: &str) -> Marks {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub fn marks_to_json(marks: &Marks) -> String {
+    serde_json::to_string(marks).unwrap_or_else(|_| "{}".into())
+}
+
+/// `doctor`'s `security hub` line: the account-regions whose last findings
+/// found Security Hub not enabled (`<account> <region>`, sorted), from the
+/// rows' marks (`account`, `slot`, the row's `hub_findings`).
+pub fn hub_off<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>) -> Vec<String> {
+    let mut off: Vec<String> = rows
+        .filter(|(_, _, marks)| {
+            marks.is_some_and(|m| marks_from_json(m).values().any(|s| s.hub_off))
+        })
+        .map(|(account, slot, _)| format!("{account} {}", slot.split('#').next().unwrap_or(slot)))
+        .collect();
+    off.sort();
+    off.dedup();
+    off
+}

@@ -1,0 +1,78 @@
+//! What imports came to: an account's (its report's `security_hub`) and a
+//! sweep's in all (its summary's). Depends on nothing else of the module,
+//! so the outcome vocabulary can carry it.
+
+use serde::{Deserialize, Serialize};
+
+/// A finding Security Hub did not take: refused (`FailedFindings`), or its
+/// call failed as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    pub region: String,
+    /// The finding; `None` when the whole call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub code: String,
+    pub message: String,
+}
+
+/// What one account's imports came to (its report's `security_hub`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Imports {
+    pub imported: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<Failure>,
+    /// Regions found without Security Hub enabled (their findings wait).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_off: Vec<String>,
+}
+
+impl Imports {
+    pub fn is_empty(&self) -> bool {
+        self.imported == 0 && self.failed.is_empty() && self.hub_off.is_empty()
+    }
+}
+
+/// A sweep's findings in all: what its summary says of Security Hub.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    pub imported: usize,
+    pub failed: usize,
+    /// Account-regions newly found without Security Hub: all counted, the
+    /// first [`MAX_LISTED`] named (`<account> <region>`).
+    pub hub_off: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_off_listed: Vec<String>,
+}
+
+pub const MAX_LISTED: usize = 50;
+
+impl Tally {
+    pub fn add(&mut self, account: &str, imports: Option<&Imports>) {
+        let Some(i) = imports else { return };
+        self.imported += i.imported;
+        self.failed += i.failed.len();
+        self.hub_off += i.hub_off.len();
+        self.hub_off_listed
+            .extend(i.hub_off.iter().map(|r| format!("{account} {r}")));
+        self.trim();
+    }
+
+    pub fn merge(&mut self, other: Tally) {
+        self.imported += other.imported;
+        self.failed += other.failed;
+        self.hub_off += other.hub_off;
+        self.hub_off_listed.extend(other.hub_off_listed);
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        self.hub_off_listed.sort();
+        self.hub_off_listed.truncate(MAX_LISTED);
+    }
+
+    /// Worth the summary's words: a failure, or a hub newly found off.
+    pub fn news(&self) -> bool {
+        self.failed > 0 || self.hub_off > 0
+    }
+}
