@@ -275,6 +275,27 @@ async fn an_enforced_edit_is_a_finding_naming_the_editor_resolved_by_the_revert(
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_edit_a_sweep_puts_back_is_a_finding_too_with_its_editor_not_yet_named() {
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    let edited = w.console_edit(&account, WEST, "root").await;
+    // No edit event reaches the hub: the sweep finds and puts it back.
+    w.swept();
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0]["finding"];
+    assert_eq!(f["GeneratorId"], "runas-guard/edit");
+    let other = &f["Resources"][0]["Details"]["Other"];
+    assert_eq!(
+        (other["editor"].as_str(), other["default_version"].as_str()),
+        (Some("an editor not yet named"), Some(edited.as_str()))
+    );
+    assert_eq!(f["RecordState"], "ARCHIVED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_region_without_security_hub_is_told_once_and_its_finding_waits() {
     let w = World::new().await;
     w.write_policy(AUDIT);

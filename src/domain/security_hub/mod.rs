@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::clock;
-use crate::domain::outcome::{RegionOutcome, Status};
+use crate::domain::outcome::{Change, RegionOutcome, Status};
 use crate::domain::preferences::RunAs;
 
 mod asff;
@@ -106,7 +106,12 @@ pub fn decide(place: Place<'_>, slot: &Slot<'_>, now_ms: i64) -> Vec<Send> {
             now_ms,
         ));
     }
-    if slot.status == Status::Reverted {
+    // A put-back of what the table last recorded right is an edit undone,
+    // whoever found it: the edit's event (its editor named), or a run with
+    // no event of its own (a sweep: the editor not known here).
+    let found =
+        o.change == Some(Change::Document) && o.action.wrote() && o.was_noncompliant(slot.user);
+    if slot.status == Status::Reverted || found {
         let editor = slot.editor.unwrap_or("an editor not yet named");
         details.insert("editor".into(), editor.into());
         if let Some(v) = &o.version_after {

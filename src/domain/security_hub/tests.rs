@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::domain::nodes::Readiness;
-use crate::domain::outcome::Action;
+use crate::domain::outcome::{Action, Change};
 use crate::domain::policy::Mode;
 use crate::domain::ports::Versions;
 
@@ -220,6 +220,27 @@ fn a_reverted_edit_is_its_own_finding_naming_the_editor_and_resolved() {
     // Unnamed, it says so rather than nothing.
     let out = decide_for(&o, Status::Reverted, &Marks::new(), None);
     assert_eq!(out[0].finding.details["editor"], "an editor not yet named");
+    // A sweep that puts back what the table last recorded right undid an
+    // edit too; a first look's write, or the policy's change, did not.
+    let found = |change| RegionOutcome {
+        change,
+        ..row(Action::Updated, Some(run_as("root")))
+    };
+    let policy = Change::Policy {
+        from_user: Some("x".into()),
+        to_user: "ops".into(),
+        from_mode: None,
+        to_mode: None,
+    };
+    for (change, want) in [(Some(Change::Document), 1), (None, 0), (Some(policy), 0)] {
+        let out = decide_for(
+            &found(change.clone()),
+            Status::Remediated,
+            &Marks::new(),
+            None,
+        );
+        assert_eq!(kinds(&out).len(), want, "{change:?}");
+    }
 }
 
 #[test]
