@@ -64,35 +64,9 @@ pub fn decide(place: Place<'_>, slot: &Slot<'_>, now_ms: i64) -> Vec<Send> {
     let o = slot.outcome;
     let mut out = Vec::new();
     if let Some(readiness) = &o.nodes {
-        let verdict = match readiness.missing {
-            0 => (
-                Compliance::Passed,
-                Label::Informational,
-                "every node that ran the check has the Run As user".to_string(),
-            ),
-            _ => (
-                Compliance::Failed,
-                Label::Low,
-                format!("sessions would be refused: {}", readiness.summary()),
-            ),
-        };
-        let mut details = BTreeMap::new();
-        details.insert("run_as_user".into(), readiness.user.clone());
-        details.insert("nodes_checked".into(), readiness.checked.to_string());
-        details.insert("nodes_missing_user".into(), readiness.missing.to_string());
-        if !readiness.missing_nodes.is_empty() {
-            details.insert("missing_nodes".into(), readiness.missing_nodes.join(","));
-        }
-        out.extend(news(
-            place,
-            o,
-            Check::Readiness,
-            slot.marks,
-            verdict,
-            details,
-            now_ms,
-        ));
-        return out;
+        return readiness_news(place, slot, readiness, now_ms)
+            .into_iter()
+            .collect();
     }
     let mut details = run_as_details(o, slot.user);
     if let Some(verdict) = run_as_verdict(o, slot.status, slot.user) {
@@ -120,6 +94,44 @@ pub fn decide(place: Place<'_>, slot: &Slot<'_>, now_ms: i64) -> Vec<Send> {
         out.push(edit(place, o, editor, details, now_ms));
     }
     out
+}
+
+/// The run-as user check's row: nodes that would refuse sessions.
+fn readiness_news(
+    place: Place<'_>,
+    slot: &Slot<'_>,
+    readiness: &crate::domain::nodes::Readiness,
+    now_ms: i64,
+) -> Option<Send> {
+    let verdict = match readiness.missing {
+        0 => (
+            Compliance::Passed,
+            Label::Informational,
+            "every node that ran the check has the Run As user".to_string(),
+        ),
+        _ => (
+            Compliance::Failed,
+            Label::Low,
+            format!("sessions would be refused: {}", readiness.summary()),
+        ),
+    };
+    let mut details = BTreeMap::new();
+    details.insert("run_as_user".into(), readiness.user.clone());
+    details.insert("nodes_checked".into(), readiness.checked.to_string());
+    details.insert("nodes_missing_user".into(), readiness.missing.to_string());
+    if !readiness.missing_nodes.is_empty() {
+        details.insert("missing_nodes".into(), readiness.missing_nodes.join(","));
+    }
+    let o = slot.outcome;
+    news(
+        place,
+        o,
+        Check::Readiness,
+        slot.marks,
+        verdict,
+        details,
+        now_ms,
+    )
 }
 
 /// The Run As check's verdict: out of policy while audit leaves it so, a
