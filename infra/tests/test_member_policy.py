@@ -780,7 +780,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         # room under AWS's cap for a statement of its own). A session's
         # permissions are the intersection, so the member role must allow
         # the action on the product runas-guard imports as
-        # (src/domain/security_hub.rs product_arn: this account's default
+        # (src/domain/security_hub/asff.rs product_arn: this account's default
         # product, in the region imported into), and is what narrows "*" to
         # it. (A fallback role's session has only the session policy.)
         action = rust_str_constant("crate::domain::session_policy::FINDINGS_IMPORT")
@@ -788,7 +788,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         source = rust_session_policy_source()
         self.assertIn('reads[1]["Action"].as_array_mut()', source)
         self.assertIn("unscoped.push(FINDINGS_IMPORT.into())", source)
-        with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "security_hub.rs"), encoding="utf-8") as handle:
+        with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "security_hub", "asff.rs"), encoding="utf-8") as handle:
             findings = handle.read().split("#[cfg(test)]", 1)[0]
         self.assertRegex(findings, r'format!\(\s*"arn:\{\}:securityhub:\{\}:\{\}:product/\{\}/default",\s*'
                                    r'self\.partition,\s*self\.region,\s*self\.account,\s*self\.account,?\s*\)')
