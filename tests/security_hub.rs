@@ -301,10 +301,18 @@ async fn a_region_without_security_hub_is_told_once_and_its_finding_waits() {
     w.write_policy(AUDIT);
     let account = w.member(&REGIONS).await;
     w.hub("enable", &account, WEST);
-    let out = w.swept();
+    // The vend finds the hub off in one region and sends the other's.
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
     let said = &report(&out, &account)["security_hub"];
     assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
     assert_eq!(said["imported"], 1);
+    w.alerts().await;
+    // The sweep after it is the one that says so, in its summary.
+    let out = w.swept();
+    let said = &report(&out, &account)["security_hub"];
+    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
+    assert_eq!(said["imported"], 0, "WEST's is in already");
     let found = w.findings(&account);
     assert_eq!(
         (found.len(), found[0]["region"].as_str()),

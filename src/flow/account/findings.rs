@@ -19,6 +19,7 @@ use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::outcome::{AccountReport, Status};
 use crate::domain::security_hub::{self, Failure, Imports, Marks, Place, Send, Slot};
+use crate::domain::trigger::TriggerKind;
 
 /// The account's findings sent, and what that came to; `None` when the
 /// policy does not ask for them, for a dry run, and when nothing was news.
@@ -46,12 +47,15 @@ pub(super) async fn sent(
     }
     let mut imports = Imports::default();
     let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
+    // A hub found off waits marked only by a sweep, whose summary names it
+    // once: an event's run leaves it for the next sweep to find and say.
+    let sweep = job.trigger.kind == TriggerKind::Sweep;
     for (region, sends, answer) in imported(ctx, session, sends).await {
         let off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
         let taken = said(&mut imports, &region, &sends, answer);
         for s in sends {
             let Some(mut sent) = s.sent else { continue };
-            if !(off || taken.contains(&s.finding.id)) {
+            if !((off && sweep) || taken.contains(&s.finding.id)) {
                 continue; // sent again next time
             }
             sent.hub_off = off;
