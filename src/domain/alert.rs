@@ -355,6 +355,20 @@ fn configured(report: &AccountReport) -> bool {
     wrote && enforced && !rows.iter().any(|r| r.action == Action::Pending)
 }
 
+/// A plain alert for the tests of what carries alerts (the outbox, the
+/// claim): its id and subject, the rest fixed.
+#[cfg(test)]
+pub fn sample(id: &str, subject: &str) -> Alert {
+    Alert {
+        alert_id: id.into(),
+        kind: Kind::DriftReverted,
+        severity: Severity::Warning,
+        account: "111122223333".into(),
+        subject: subject.into(),
+        body: Value::Null,
+    }
+}
+
 #[cfg(test)]
 #[path = "alert_tests.rs"]
 mod tests;

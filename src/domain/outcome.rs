@@ -300,9 +300,10 @@ impl AccountReport {
 }
 
 /// What became of one input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Handled {
+    #[default]
     Done,
     Ignored,
     Duplicate,
@@ -323,7 +324,7 @@ pub struct AlertSent {
 }
 
 /// What `handle` prints and the Lambda returns.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct Outcome {
     pub trigger: Value,
     pub result: Handled,

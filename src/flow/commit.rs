@@ -106,6 +106,25 @@ pub struct Committed {
     pub error: Option<AwsError>,
 }
 
+/// Every account's results recorded; the first error, and the alerts of
+/// dead runs whose writes the records adopted.
+pub async fn commit_all(
+    state: &StateStore,
+    job: &Job,
+    uncommitted: &[Uncommitted],
+) -> (Option<AwsError>, Vec<Alert>) {
+    let mut first_error = None;
+    let mut adopted = Vec::new();
+    for acct in uncommitted {
+        let committed = commit(state, job, acct).await;
+        adopted.extend(committed.adopted);
+        if let Some(e) = committed.error {
+            first_error.get_or_insert(e);
+        }
+    }
+    (first_error, adopted)
+}
+
 /// State items and history rows, all regions at once; releases the leases.
 /// Where a record finds the intent of a run that died after its write, the
 /// revert is recorded and alerted now ([`crate::domain::intent`]). Dry runs record

@@ -9,7 +9,6 @@ pub mod dispatch;
 pub mod doctor;
 pub mod gates;
 pub mod history;
-pub mod identity_center;
 pub mod outbox;
 pub mod permission_sets;
 pub mod policy_source;

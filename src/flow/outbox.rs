@@ -217,6 +217,65 @@ pub async fn deliver(
     delivered
 }
 
+/// An event's alerts published: what earlier runs left in the outbox first
+/// (`waiting`, read while ours were being kept; nothing, and no call, as a
+/// rule), then each copy of `ours` once. A copy of ours, or of a dead run's
+/// alert this run adopted, may be there under an older lease (an earlier
+/// attempt's, a dead run's): it is left out of the flush, which would send
+/// it twice.
+pub(crate) async fn publish_after(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    waiting: Result<Vec<OutboxEntry>, AwsError>,
+    ours: &[Alert],
+    adopted: &[Alert],
+) -> Vec<Attempt> {
+    let waiting = waiting.map(|w| left_by_others(w, ours.iter().chain(adopted), alerts.dests()));
+    let flushed = flush_read(receipts, alerts, owner, waiting).await;
+    if flushed > 0 {
+        tracing::info!(count = flushed, "alerts left by earlier runs published");
+    }
+    attempt(alerts, ours).await
+}
+
+/// The outbox read, less every copy of `ours`.
+fn left_by_others<'a>(
+    waiting: Vec<OutboxEntry>,
+    ours: impl Iterator<Item = &'a Alert>,
+    dests: &[Dest],
+) -> Vec<OutboxEntry> {
+    let keys: std::collections::HashSet<String> = ours
+        .flat_map(|a| dests.iter().map(|d| d.key(&a.alert_id)))
+        .collect();
+    waiting
+        .into_iter()
+        .filter(|e| !keys.contains(&e.key))
+        .collect()
+}
+
+/// Ours settled (sent copies leave the outbox, refused ones stay there for
+/// the next run), then those of dead runs found while recording delivered
+/// (their failure to send is not this event's).
+pub(crate) async fn tidy(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    attempts: Vec<Attempt>,
+    kept: &(dyn Fn(&Alert) -> bool + Sync),
+    adopted: Vec<Alert>,
+) -> Delivered {
+    let mut delivered = settle(receipts, owner, attempts, kept).await;
+    delivered.absorb(deliver(receipts, alerts, owner, adopted).await);
+    if delivered.chat_unsent > 0 {
+        tracing::warn!(
+            count = delivered.chat_unsent,
+            "chat copies not published; kept in the outbox"
+        );
+    }
+    delivered
+}
+
 /// Publishes what earlier runs could not (their lease on each copy over);
 /// returns how many copies went out. Every run that claimed work calls it,
 /// so an alert waits for the first run after SNS is back, however long it
@@ -281,4 +340,49 @@ pub async fn flush_read(
         }
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::sample as alert;
+
+    #[test]
+    fn the_flush_leaves_every_copy_of_our_own_alerts_to_us() {
+        let entry = |key: &str| OutboxEntry {
+            key: key.into(),
+            alert: String::new(),
+            dest: "main".into(),
+            lease_until: 0,
+        };
+        let waiting = || {
+            vec![
+                entry("a"),
+                entry("a#chat"),
+                entry("b"),
+                entry("b#chat"),
+                entry("c"),
+            ]
+        };
+        let ours = [alert("a", "x"), alert("zz", "not waiting")];
+        let keys = |left: Vec<OutboxEntry>| left.into_iter().map(|e| e.key).collect::<Vec<_>>();
+        let cases: [(&[Dest], &[Alert], &[&str]); 4] = [
+            (&[Dest::Main], &ours, &["a#chat", "b", "b#chat", "c"]),
+            (&[Dest::Main, Dest::Chat], &ours, &["b", "b#chat", "c"]),
+            (
+                &[Dest::Main, Dest::Chat],
+                &[],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+            // An id that is a prefix of another's key leaves that key alone.
+            (
+                &[Dest::Main, Dest::Chat],
+                &[alert("b#", "prefix")],
+                &["a", "a#chat", "b", "b#chat", "c"],
+            ),
+        ];
+        for (dests, ours, want) in cases {
+            assert_eq!(keys(left_by_others(waiting(), ours.iter(), dests)), want);
+        }
+    }
 }

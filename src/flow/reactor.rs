@@ -191,17 +191,18 @@ impl Reactor {
                         reason,
                         ..outcome
                     };
-                    return delivery.finish(Work::answered(covered), &job, &fx).await;
+                    let covered = Work {
+                        outcome: covered,
+                        ..Work::default()
+                    };
+                    return delivery.finish(covered, &job, &fx).await;
                 }
             },
         };
         if let gates::Ran::Landing(taken) = &ran {
             job.burst = Some(taken.regions.clone());
         }
-        let prefetched = match gate {
-            Some(_) => workers::account::read_ahead(&self.svc, &ctx, &job).await,
-            None => prefetched,
-        };
+        // A gated event read nothing ahead: its worker reads now, through the gate.
         let work = route::work(&self.svc, &job, &org, outcome, prefetched).await;
         match &gate {
             None => delivery.finish(work, &job, &fx).await,
@@ -246,22 +247,17 @@ impl Reactor {
         gate: Option<&gates::Gate>,
     ) -> Result<Claim, Outcome> {
         let table = &self.svc.table;
-        let (claimed, prefetched, first) = match gate {
-            Some(g) => {
-                let (claimed, first) = tokio::join!(
-                    receipt::claim(&self.svc.receipts, job, explained),
-                    gates::first(table, g)
-                );
-                (claimed, None, first)
-            }
-            None => {
-                let (claimed, prefetched) = tokio::join!(
-                    receipt::claim(&self.svc.receipts, job, explained),
-                    workers::account::read_ahead(&self.svc, ctx, job)
-                );
-                (claimed, prefetched, None)
+        let beside = async {
+            match gate {
+                Some(g) => (None, gates::first(table, g).await),
+                None => (
+                    workers::account::read_ahead(&self.svc, ctx, job).await,
+                    None,
+                ),
             }
         };
+        let (claimed, (prefetched, first)) =
+            tokio::join!(receipt::claim(&self.svc.receipts, job, explained), beside);
         match claimed {
             Claimed::Ours(d) => Ok((d, prefetched, first)),
             Claimed::Answered(o) => {

@@ -7,21 +7,17 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::adapters::store::outbox::OutboxEntry;
 use crate::adapters::store::receipts::{Claim, Receipts};
 use crate::adapters::store::state::StateStore;
 use crate::adapters::store::vend::Vends;
-use crate::domain::alert::render::Dest;
 use crate::domain::alert::{self, Alert};
-use crate::domain::aws_error::AwsError;
 use crate::domain::heartbeat::Keepalive;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
-use crate::flow::account::Uncommitted;
-use crate::flow::commit::commit;
+use crate::flow::commit::commit_all;
 use crate::flow::configured;
-use crate::flow::outbox::{all_sent, attempt, deliver, flush_read, keep_first, settle, Delivered};
-use crate::flow::publish::{Alerts, Attempt};
+use crate::flow::outbox::{all_sent, keep_first, publish_after, tidy, Delivered};
+use crate::flow::publish::Alerts;
 use crate::flow::work::{Home, Work};
 
 /// A claimed event, with alerts an earlier attempt decided.
@@ -143,7 +139,7 @@ impl Delivery {
         // first: see [`configured`].
         let (kept, (record_error, adopted), waiting, once) = tokio::join!(
             keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
-            record(fx.state, job, &uncommitted),
+            commit_all(fx.state, job, &uncommitted),
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );
@@ -152,18 +148,13 @@ impl Delivery {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let ours = alerts.iter().chain(&once).chain(&adopted);
-        let waiting = waiting.map(|w| left_by_others(w, ours, fx.alerts.dests()));
-        // What earlier runs left goes first (nothing, and no call, as a rule).
-        let flushed = flush_read(fx.receipts, fx.alerts, &job.owner, waiting).await;
-        if flushed > 0 {
-            tracing::info!(count = flushed, "alerts left by earlier runs published");
-        }
         let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
-        let attempts = attempt(fx.alerts, &[alerts, once].concat()).await;
+        let ours = [alerts, once].concat();
+        let attempts =
+            publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, &adopted).await;
         let known = all_sent(&attempts).filter(|_| adopted.is_empty());
         let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
-        let tidy = tidy(fx, &job.owner, attempts, &kept, adopted);
+        let tidy = tidy(fx.receipts, fx.alerts, &job.owner, attempts, &kept, adopted);
         let (outcome, failed) = match known {
             // Every copy went out: the claim closes beside the outbox's
             // tidying (nothing there can change the outcome; a copy whose
@@ -240,46 +231,6 @@ impl Delivery {
     }
 }
 
-/// Every account's results recorded; the first error, and the alerts of
-/// dead runs whose writes the records adopted.
-async fn record(
-    state: &StateStore,
-    job: &Job,
-    uncommitted: &[Uncommitted],
-) -> (Option<AwsError>, Vec<Alert>) {
-    let mut first_error = None;
-    let mut adopted = Vec::new();
-    for acct in uncommitted {
-        let committed = commit(state, job, acct).await;
-        adopted.extend(committed.adopted);
-        if let Some(e) = committed.error {
-            first_error.get_or_insert(e);
-        }
-    }
-    (first_error, adopted)
-}
-
-/// Ours settled (sent copies leave the outbox, refused ones stay there for
-/// the next run), then those of dead runs found while recording delivered
-/// (their failure to send is not this event's).
-async fn tidy(
-    fx: &Effects<'_>,
-    owner: &str,
-    attempts: Vec<Attempt>,
-    kept: &(dyn Fn(&Alert) -> bool + Sync),
-    adopted: Vec<Alert>,
-) -> Delivered {
-    let mut delivered = settle(fx.receipts, owner, attempts, kept).await;
-    delivered.absorb(deliver(fx.receipts, fx.alerts, owner, adopted).await);
-    if delivered.chat_unsent > 0 {
-        tracing::warn!(
-            count = delivered.chat_unsent,
-            "chat copies not published; kept in the outbox"
-        );
-    }
-    delivered
-}
-
 /// The outcome as the delivery leaves it: whether the run failed, and the
 /// alerts neither published nor kept.
 fn conclude(
@@ -324,39 +275,10 @@ fn finished(mut outcome: Outcome, failed: bool) -> Outcome {
     outcome
 }
 
-/// The outbox read, less the copies of the alerts this run sends itself:
-/// it was read while ours were being kept, so a copy may be there under an
-/// older lease (an earlier attempt's, a dead run's), and flushing it too
-/// would send it twice.
-fn left_by_others<'a>(
-    waiting: Vec<OutboxEntry>,
-    ours: impl Iterator<Item = &'a Alert>,
-    dests: &[Dest],
-) -> Vec<OutboxEntry> {
-    let keys: std::collections::HashSet<String> = ours
-        .flat_map(|a| dests.iter().map(|d| d.key(&a.alert_id)))
-        .collect();
-    waiting
-        .into_iter()
-        .filter(|e| !keys.contains(&e.key))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::alert::{Kind, Severity};
-
-    fn alert(id: &str, subject: &str) -> Alert {
-        Alert {
-            alert_id: id.into(),
-            kind: Kind::DriftReverted,
-            severity: Severity::Warning,
-            account: "111122223333".into(),
-            subject: subject.into(),
-            body: Value::Null,
-        }
-    }
+    use crate::domain::alert::sample as alert;
 
     #[test]
     fn merge_keeps_the_earlier_decision_once() {
@@ -377,44 +299,5 @@ mod tests {
         let alerts = vec![alert("a", "x\n\"y\"")];
         let back: Vec<Alert> = serde_json::from_str(&to_json(&alerts)).unwrap();
         assert_eq!(back, alerts);
-    }
-
-    #[test]
-    fn the_flush_leaves_every_copy_of_our_own_alerts_to_us() {
-        let entry = |key: &str| OutboxEntry {
-            key: key.into(),
-            alert: String::new(),
-            dest: "main".into(),
-            lease_until: 0,
-        };
-        let waiting = || {
-            vec![
-                entry("a"),
-                entry("a#chat"),
-                entry("b"),
-                entry("b#chat"),
-                entry("c"),
-            ]
-        };
-        let ours = [alert("a", "x"), alert("zz", "not waiting")];
-        let keys = |left: Vec<OutboxEntry>| left.into_iter().map(|e| e.key).collect::<Vec<_>>();
-        let cases: [(&[Dest], &[Alert], &[&str]); 4] = [
-            (&[Dest::Main], &ours, &["a#chat", "b", "b#chat", "c"]),
-            (&[Dest::Main, Dest::Chat], &ours, &["b", "b#chat", "c"]),
-            (
-                &[Dest::Main, Dest::Chat],
-                &[],
-                &["a", "a#chat", "b", "b#chat", "c"],
-            ),
-            // An id that is a prefix of another's key leaves that key alone.
-            (
-                &[Dest::Main, Dest::Chat],
-                &[alert("b#", "prefix")],
-                &["a", "a#chat", "b", "b#chat", "c"],
-            ),
-        ];
-        for (dests, ours, want) in cases {
-            assert_eq!(keys(left_by_others(waiting(), ours.iter(), dests)), want);
-        }
     }
 }

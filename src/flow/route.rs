@@ -47,26 +47,25 @@ pub fn worker(t: &Trigger) -> Worker {
     }
 }
 
-/// The claimed trigger's work, by its worker.
+/// The claimed trigger's work, by its worker, said in its outcome.
 pub async fn work(
     svc: &std::sync::Arc<Services>,
     job: &Job,
     org: &Org,
-    outcome: Outcome,
+    classified: Outcome,
     prefetched: Option<Prepare>,
 ) -> Work {
     let ctx = svc.ctx(org);
-    match worker(&job.trigger) {
-        Worker::OuBaseline => workers::baseline::on_ou(svc, &ctx, job, outcome).await,
-        Worker::Account => workers::account::work(svc, &ctx, job, outcome, prefetched).await,
-        Worker::Sweep => sweep::on_schedule(svc, job, org, outcome).await,
-        Worker::RunAsOverride => {
-            workers::run_as_override::on_override(svc, &ctx, job, outcome).await
-        }
+    let worked = match worker(&job.trigger) {
+        Worker::OuBaseline => workers::baseline::on_ou(svc, &ctx, job).await,
+        Worker::Account => workers::account::work(svc, &ctx, job, prefetched).await,
+        Worker::Sweep => sweep::on_schedule(svc, job, org).await,
+        Worker::RunAsOverride => workers::run_as_override::on_override(svc, &ctx, job).await,
         Worker::SessionDocument => {
-            workers::session_document::on_session_document(svc, &ctx, job, outcome).await
+            workers::session_document::on_session_document(svc, &ctx, job).await
         }
-        Worker::ForwardingCanary => workers::canary::arrived(svc, job, outcome).await,
-        Worker::None => Work::answered(outcome),
-    }
+        Worker::ForwardingCanary => workers::canary::arrived(svc, job).await,
+        Worker::None => Ok(Work::default()),
+    };
+    Work::of(classified, worked)
 }

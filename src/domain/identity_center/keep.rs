@@ -3,7 +3,7 @@
 //! sso-admin API has no version or condition on its writes, so "one change,
 //! one effect" is decided in the table: the drift a run found is swapped in
 //! as *reported* in one conditional write, and only the run that swapped it
-//! tells and writes. The flow looks (`flow::identity_center`).
+//! tells and writes. The flow looks (`flow::workers::identity_center`).
 
 use std::future::Future;
 

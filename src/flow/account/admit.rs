@@ -20,6 +20,7 @@ pub struct Admitted {
 }
 
 /// Why an event's account is not converged.
+#[derive(Debug)]
 pub enum Refused {
     /// Not this run's to converge (with the departure told, if any).
     Ignored(String, Vec<Alert>),

@@ -1,37 +1,17 @@
 //! Every governed region of one account at once, in a session prepared
-//! before (`prepare`): the report's rows as this run left them, with the
-//! leases its writes hold; an account it could not enter waits or fails.
-
-use std::collections::HashSet;
+//! before (`prepare`): the report's rows as this run left them, judged
+//! against the table, with the leases its writes hold; an account it could
+//! not enter waits or fails ([`held`]).
 
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
-use crate::domain::known::{Known, Snapshot};
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
 use crate::domain::policy::Desired;
 use crate::domain::trigger::TriggerKind;
 
 use super::regions::reconcile_regions;
-use super::{activation, findings, held, history, judge, unnamed, Ctx, Prepared, Uncommitted};
-
-/// The rows read against what the table recorded: the versions made since
-/// (their Run As windows), each row's change, the drift and missing users
-/// first seen now, and the put-backs whose editors are named or still to be.
-async fn judged(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    (account, user): (&str, &str),
-    (session, recorded): (&MemberSession, Option<&Snapshot>),
-    regions: Vec<RegionOutcome>,
-) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
-    let known = recorded.or(job.known.as_deref());
-    let regions = history::with_history(ctx, job, session, (account, user), regions, known).await;
-    let (regions, new_drift, new_missing) =
-        judge::judged_rows(ctx, job, (account, user), regions, recorded).await;
-    let regions = unnamed::marked_and_named(ctx, job, (account, user), regions, recorded).await;
-    (regions, new_drift, new_missing)
-}
+use super::{activation, findings, held, judge, Ctx, Prepared, Uncommitted};
 
 /// Reconcile every region at once. The one path every trigger takes.
 pub async fn converge(
@@ -52,21 +32,15 @@ pub async fn converge(
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
     let mut report = report_for(account, name, &desired);
-    if let Some(rows) = activation::waits(ctx, job, account, &desired, regions).await {
-        return activating(ctx, job, (account, &path), report, recorded, rows).await;
+    if let Some(rows) = not_entered(ctx, job, account, (&desired, &session), regions).await {
+        return held::account(ctx, job, (account, &path), report, recorded, rows).await;
     }
-    let (Desired::User { user, .. }, Some(session)) = (&desired, session) else {
+    let (Desired::User { user, .. }, Some(Ok(session))) = (&desired, session) else {
         report.ou_path = Some(ctx.org.path_names(account, &path).await);
         report.regions = not_governed(&desired, regions);
         return Uncommitted::new(report);
     };
     let user = user.clone();
-    let session = match session {
-        Ok(s) => s,
-        Err(e) => {
-            return unreached(ctx, job, (account, &path), report, recorded, &e, regions).await
-        }
-    };
     report.role = Some(session.role.clone());
     report.packed_policy_size = session.packed_policy_size;
     let targets = ctx.policy.targets(account, &path);
@@ -81,7 +55,8 @@ pub async fn converge(
     report.ou_path = Some(ou_path);
     report.name = report.name.or(named);
     let read = (&session, recorded.as_ref());
-    let (regions, new_drift, new_missing) = judged(ctx, job, (account, &user), read, regions).await;
+    let (regions, new_drift, new_missing) =
+        judge::judge(ctx, job, (account, &user), read, regions).await;
     report.regions = regions;
     let known = recorded.as_ref().or(job.known.as_deref());
     report.security_hub = findings::sent(ctx, job, &session, &report, known).await;
@@ -93,6 +68,26 @@ pub async fn converge(
         recorded: None,
     }
     .waited(job, recorded)
+}
+
+/// The rows of a governed account not yet active, or that no session could
+/// enter: it waits (or fails saying why), and no region is looked at.
+async fn not_entered(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    (desired, session): (&Desired, &Option<Result<MemberSession, AwsError>>),
+    regions: &[String],
+) -> Option<Vec<RegionOutcome>> {
+    if let Some(rows) = activation::waits(ctx, job, account, desired, regions).await {
+        return Some(rows);
+    }
+    match (desired, session) {
+        (Desired::User { .. }, Some(Err(e))) => {
+            Some(held::no_session(ctx, job, account, e, regions).await)
+        }
+        _ => None,
+    }
 }
 
 /// The account's name, when `wanted` (a failed read leaves it to the
@@ -119,22 +114,6 @@ fn vend_like(job: &Job, narrowed: bool) -> bool {
             TriggerKind::MemberStackLanded => !narrowed,
             _ => false,
         }
-}
-
-/// No session could be made: every row waits for the member stack, or
-/// fails saying why ([`held::no_session`]).
-async fn unreached(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    (account, path): (&str, &[String]),
-    mut report: AccountReport,
-    recorded: Option<Snapshot>,
-    e: &AwsError,
-    regions: &[String],
-) -> Uncommitted {
-    report.ou_path = Some(names(ctx, job, (account, path), recorded.as_ref()).await);
-    report.regions = held::no_session(ctx, job, account, e, regions).await;
-    Uncommitted::new(report).waited(job, recorded)
 }
 
 /// The rows of an account no rule governs: exempt or out of scope (never
@@ -174,53 +153,4 @@ fn report_for(account: &str, name: Option<String>, desired: &Desired) -> Account
         alerts_lost: 0,
         security_hub: None,
     }
-}
-
-/// An account Organizations has not activated yet: its rows wait
-/// ([`activation`]).
-async fn activating(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    (account, path): (&str, &[String]),
-    mut report: AccountReport,
-    recorded: Option<Snapshot>,
-    rows: Vec<RegionOutcome>,
-) -> Uncommitted {
-    report.ou_path = Some(names(ctx, job, (account, path), recorded.as_ref()).await);
-    report.regions = rows;
-    Uncommitted::new(report).waited(job, recorded)
-}
-
-/// The OU path by names of an account that waits: as its rows recorded it
-/// ([`still_waiting`]), else read.
-async fn names(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    (account, path): (&str, &[String]),
-    recorded: Option<&Snapshot>,
-) -> String {
-    match still_waiting(job, account, recorded) {
-        Some(names) => names,
-        None => ctx.org.path_names(account, path).await,
-    }
-}
-
-/// A re-attempt that still finds no role: the OU names its rows recorded,
-/// when every row waits under the same ones (a move is its own event and
-/// run; a sweep names the path afresh), so waiting reads no OU names.
-pub(super) fn still_waiting(
-    job: &Job,
-    account: &str,
-    recorded: Option<&Snapshot>,
-) -> Option<String> {
-    let recorded = recorded.filter(|_| job.is_reattempt())?;
-    let slots = recorded.slots(account);
-    let rows: Vec<&Known> = slots
-        .iter()
-        .filter_map(|s| recorded.get(account, s))
-        .collect();
-    let first = rows.first()?.ou_path.as_deref()?;
-    rows.iter()
-        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(first))
-        .then(|| first.to_string())
 }

@@ -1,16 +1,19 @@
-//! Rows held as `pending` instead of `failed` while a new (or newly
-//! enrolled) account's member stack has not landed (the decisions are
-//! [`super::pending`]'s and [`crate::domain::life`]'s): one
+//! An account a run cannot converge now, and rows that wait: held as
+//! `pending` instead of `failed` while a new (or newly enrolled) account's
+//! member stack has not landed or Organizations has not activated it (the
+//! decisions are [`super::pending`]'s and [`crate::domain::life`]'s): one
 //! `DescribeAccount` when something is missing, none otherwise, and past
 //! the join's window one read of the enrolment. A row that no longer waits
 //! fails saying what is missing and what to check.
 
 use super::pending::{self, Awaiting};
-use super::Ctx;
+use super::{Ctx, Uncommitted};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
+use crate::domain::known::{Known, Snapshot};
 use crate::domain::life::{self, Since};
+use crate::domain::outcome::AccountReport;
 use crate::domain::outcome::RegionOutcome;
 
 /// No role could be assumed: pending everywhere when the member role is
@@ -176,4 +179,50 @@ async fn joined(ctx: &Ctx<'_>, account: &str) -> Option<i64> {
             None
         }
     }
+}
+
+/// An account a run does not converge now: its rows as decided (awaiting
+/// activation, [`super::activation`]; no session, [`no_session`]), under
+/// its OU path by names.
+pub(super) async fn account(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, path): (&str, &[String]),
+    mut report: AccountReport,
+    recorded: Option<Snapshot>,
+    rows: Vec<RegionOutcome>,
+) -> Uncommitted {
+    report.ou_path = Some(names(ctx, job, (account, path), recorded.as_ref()).await);
+    report.regions = rows;
+    Uncommitted::new(report).waited(job, recorded)
+}
+
+/// The OU path by names of an account that waits: as its rows recorded it
+/// ([`still_waiting`]), else read.
+async fn names(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, path): (&str, &[String]),
+    recorded: Option<&Snapshot>,
+) -> String {
+    match still_waiting(job, account, recorded) {
+        Some(names) => names,
+        None => ctx.org.path_names(account, path).await,
+    }
+}
+
+/// A re-attempt that still finds no role: the OU names its rows recorded,
+/// when every row waits under the same ones (a move is its own event and
+/// run; a sweep names the path afresh), so waiting reads no OU names.
+fn still_waiting(job: &Job, account: &str, recorded: Option<&Snapshot>) -> Option<String> {
+    let recorded = recorded.filter(|_| job.is_reattempt())?;
+    let slots = recorded.slots(account);
+    let rows: Vec<&Known> = slots
+        .iter()
+        .filter_map(|s| recorded.get(account, s))
+        .collect();
+    let first = rows.first()?.ou_path.as_deref()?;
+    rows.iter()
+        .all(|k| k.status.as_deref() == Some("pending") && k.ou_path.as_deref() == Some(first))
+        .then(|| first.to_string())
 }

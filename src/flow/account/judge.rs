@@ -4,12 +4,33 @@
 
 use std::collections::HashSet;
 
+use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::state::StateStore;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::outcome::{Action, RegionOutcome};
 
 use super::{change, held, missing, Ctx};
+
+/// The rows read against what the table recorded: the versions made since
+/// (their Run As windows), each row's change, the drift and missing users
+/// first seen now, and the put-backs whose editors are named or still to be.
+pub(super) async fn judge(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, user): (&str, &str),
+    (session, recorded): (&MemberSession, Option<&Snapshot>),
+    regions: Vec<RegionOutcome>,
+) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+    let known = recorded.or(job.known.as_deref());
+    let regions =
+        super::history::with_history(ctx, job, session, (account, user), regions, known).await;
+    let (regions, new_drift, new_missing) =
+        judged_rows(ctx, job, (account, user), regions, recorded).await;
+    let regions =
+        super::unnamed::marked_and_named(ctx, job, (account, user), regions, recorded).await;
+    (regions, new_drift, new_missing)
+}
 
 /// The rows as the table last knew them: each one's change judged, logged,
 /// and the drift and missing users first seen now.

@@ -35,6 +35,7 @@ pub mod named;
 pub mod pending;
 mod prepare;
 mod regions;
+mod rows;
 pub mod sessions;
 mod unnamed;
 

@@ -5,15 +5,15 @@
 
 use tokio::sync::OnceCell;
 
-use super::access::{assume, locate};
-use super::early::{read_early, Early};
-use super::{landed, Ctx};
+use super::access::{enter, locate, Entered};
+use super::early::Early;
+use super::rows::{recorded, this_life};
+use super::Ctx;
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::policy::Standing;
-use crate::domain::trigger::TriggerKind;
 
 /// What preparing an account came to (see [`prepare`]).
 pub type Prepare = Result<Option<Prepared>, AwsError>;
@@ -82,14 +82,6 @@ pub async fn prepare(
     }))
 }
 
-/// A session, the documents it observed and the regions they are of (see
-/// [`Prepared::narrowed`]); no session for an account not entered.
-type Entered = (
-    Option<Result<MemberSession, AwsError>>,
-    Early,
-    Option<Vec<String>>,
-);
-
 /// The account's OU path, and `enter` run when the account is governed.
 async fn located(
     ctx: &Ctx<'_>,
@@ -118,76 +110,4 @@ async fn located(
             other => (other, not_entered()),
         },
     }
-}
-
-/// A session in the account and, with it, its documents observed: of the
-/// region a settled account's member-stack event names, else of `regions`.
-async fn enter(
-    ctx: &Ctx<'_>,
-    job: &Job,
-    account: &str,
-    regions: &[String],
-    rows: &OnceCell<Result<Option<Snapshot>, AwsError>>,
-) -> Entered {
-    // A re-attempt of an account Organizations has not activated yet
-    // neither assumes nor reads: the answer its OU path asked says so.
-    if job.is_reattempt() && super::activation::inactive(ctx, account).await {
-        return (None, Early::default(), None);
-    }
-    let session = assume(ctx, job, account).await;
-    let Ok(s) = &session else {
-        return (Some(session), Early::default(), None);
-    };
-    let narrowed = match job.trigger.kind == TriggerKind::MemberStackLanded {
-        true => {
-            let known = rows.get_or_init(|| recorded(ctx, job, account)).await;
-            let known = known.as_ref().ok().and_then(Option::as_ref);
-            landed::landed_only(account, &job.landed(), regions, known)
-        }
-        false => None,
-    };
-    let seen = read_early(ctx, job, s, narrowed.as_deref().unwrap_or(regions)).await;
-    (Some(session), seen, narrowed)
-}
-
-/// The rows of the account's present life: a rejoined account's rows from
-/// before it last joined are not judged as if it had been governed
-/// meanwhile. The join time is the `DescribeAccount` its OU path asked.
-async fn this_life(ctx: &Ctx<'_>, account: &str, rows: Snapshot) -> Snapshot {
-    if rows.is_empty() {
-        return rows;
-    }
-    let joined = match ctx.org.joined_ms(account).await {
-        Ok(joined) => joined,
-        Err(e) => {
-            tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell when the account joined; judging by all its rows");
-            None
-        }
-    };
-    let (rows, gone) = rows.of_life(joined);
-    if gone > 0 {
-        tracing::info!(
-            account,
-            rows = gone,
-            "rows from before the account last joined the organization: another life's, not judged"
-        );
-    }
-    rows
-}
-
-/// The account's recorded rows: one query beside the rest, never on the
-/// critical path. A run that finds changes without an edit event of its own
-/// (a member-stack update, a baseline, a vend's re-attempt) tells someone's
-/// change by them; an edit event tells by them whether the put-back undid
-/// the editor's Run As or only applied a policy change the editor did not
-/// touch. A sweep already holds them.
-async fn recorded(ctx: &Ctx<'_>, job: &Job, account: &str) -> Result<Option<Snapshot>, AwsError> {
-    let wanted = job.known.is_none() && !job.dry_run && job.trigger.kind != TriggerKind::Sweep;
-    if !wanted {
-        return Ok(None);
-    }
-    ctx.state.snapshot_account(account).await.map(Some).map_err(|e| {
-        tracing::warn!(account, error_code = %e.code, error = %e, "the account's recorded rows could not be read");
-        e
-    })
 }

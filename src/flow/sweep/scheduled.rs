@@ -13,15 +13,23 @@ use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
 use crate::flow::outbox::flush_outbox;
 use crate::flow::services::Services;
-use crate::flow::work::{Home, Work};
-use crate::flow::workers::identity_center::{look_at, look_failed, look_ran};
+use crate::flow::work::{Home, Work, Worked};
+use crate::flow::workers::identity_center::{failed_json, look_told};
 
 /// The scheduled sweep, and any OU or account id the policy names that the
 /// walked organization does not have (a typo, an OU deleted since): alerted,
 /// never silently re-resolved to another rule.
-pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Outcome) -> Work {
-    let (mut work, identity_center) =
-        tokio::join!(swept(svc, job, org, outcome), identity_center(svc, job));
+pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org) -> Worked {
+    let (work, identity_center) = tokio::join!(swept(svc, job, org), identity_center(svc, job));
+    // A sweep that failed still says what the look and the policy's ids found.
+    let mut work = work.unwrap_or_else(|e| Work {
+        outcome: Outcome {
+            reason: crate::flow::work::failed(&e),
+            ..Outcome::default()
+        },
+        failed: true,
+        ..Work::default()
+    });
     work.alerts.extend(unknown_ids(svc, job, org));
     if let Some((json, alert)) = identity_center {
         // Said in the sweep's summary too, when there is one.
@@ -37,7 +45,7 @@ pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org, outcome: Out
         work.outcome.identity_center = Some(json);
         work.alerts.extend(alert);
     }
-    work
+    Ok(work)
 }
 
 /// The declared Identity Center mapping, looked at once per sweep (beside
@@ -47,17 +55,13 @@ async fn identity_center(
     job: &Job,
 ) -> Option<(serde_json::Value, Option<alert::Alert>)> {
     let declared = svc.policy.identity_center.as_ref()?;
-    match look_at(svc, job, declared, None).await {
+    match look_told(svc, job, declared, None).await {
         Ok(Some(looked)) => {
             tracing::info!(instance = %looked.instance, status = looked.kept.status(), "Identity Center mapping looked at");
-            look_ran(svc, job).await;
             Some((looked.json(), looked.alert))
         }
         Ok(None) => None,
-        Err(e) => Some((
-            serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
-            look_failed(svc, job, declared, &e).await,
-        )),
+        Err((e, told)) => Some((failed_json(&e), told)),
     }
 }
 
@@ -76,35 +80,32 @@ fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
 }
 
 /// Empty the outbox, then fan out or run every account.
-async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) -> Work {
+async fn swept(svc: &Arc<Services>, job: &Job, org: &Org) -> Result<Work, AwsError> {
     // What earlier runs left in the outbox goes out while the tree is walked.
     let (accounts, _) = tokio::join!(
         org.walk(),
         flush_outbox(&svc.receipts, &svc.alerts, &job.owner)
     );
-    let accounts = match accounts {
-        Ok(a) => a,
-        Err(e) => return Work::error(outcome, &e),
-    };
+    let accounts = accounts?;
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
-        return fanned(svc, org, job, &accounts, outcome).await;
+        return fanned(svc, org, job, &accounts).await;
     }
     let regions = svc.policy.regions.clone();
-    let job = &match with_snapshot(svc, job, None).await {
-        Ok(job) => job,
-        Err(e) => return Work::error(outcome, &e),
-    };
+    let job = &with_snapshot(svc, job, None).await?;
     let ((swept, unreached), last) = tokio::join!(
         run_accounts(svc, job, org, accounts, &regions, None),
         svc.state.last_sweep()
     );
     let mut tally = tally(&swept);
     super::watch(&mut tally, org.walked_policy_types(), Some(&last));
-    outcome.reason = format!(
-        "swept {}, {}",
-        crate::domain::words::count(tally.accounts, "account"),
-        crate::domain::words::count(tally.account_regions, "account-region")
-    );
+    let mut outcome = Outcome {
+        reason: format!(
+            "swept {}, {}",
+            crate::domain::words::count(tally.accounts, "account"),
+            crate::domain::words::count(tally.account_regions, "account-region")
+        ),
+        ..Outcome::default()
+    };
     let mut alerts = told(svc, &tally, &job.trigger);
     // Kept before the marks; the delivery that keeps the rest is the claim's.
     super::canary::kept_then_marked(svc, &job.owner, &alerts, &tally.canary.marks).await;
@@ -120,13 +121,13 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org, mut outcome: Outcome) 
     // A sweep's failed account-regions are in its summary, recorded, and
     // retried by the next sweep; re-running a whole-organization sweep for
     // one broken account would multiply the load by Lambda's retries.
-    Work {
+    Ok(Work {
         outcome,
         alerts,
         uncommitted: vec![],
         failed: false,
         home: Home::Outbox,
-    }
+    })
 }
 
 /// More accounts than one invocation takes: each queued for its own run.
@@ -135,20 +136,20 @@ async fn fanned(
     org: &Org,
     job: &Job,
     accounts: &[AccountInfo],
-    mut outcome: Outcome,
-) -> Work {
-    match fan_out(svc, org, &job.trigger.event_id, accounts).await {
-        Ok(sent) => {
-            outcome.result = Handled::FannedOut;
-            outcome.fanned_out = Some(sent);
-            outcome.reason = format!(
+) -> Result<Work, AwsError> {
+    let sent = fan_out(svc, org, &job.trigger.event_id, accounts).await?;
+    Ok(Work {
+        outcome: Outcome {
+            result: Handled::FannedOut,
+            fanned_out: Some(sent),
+            reason: format!(
                 "{sent} accounts queued for reconcile (more than {})",
                 svc.settings.fanout_threshold
-            );
-            Work::answered(outcome)
-        }
-        Err(e) => Work::error(outcome, &e),
-    }
+            ),
+            ..Outcome::default()
+        },
+        ..Work::default()
+    })
 }
 
 /// A sweep that reached every account checks itself (cut short, it would

@@ -3,18 +3,14 @@
 //! reads ahead (the account's OU path, a session, its documents) needs no
 //! claim, so the wrapper runs [`read_ahead`] while the event is claimed.
 
-use crate::adapters::aws::sts::MemberSession;
-use crate::domain::alert::{self, Facts, Per};
-use crate::domain::clock;
-use crate::domain::governance::Departure;
+use crate::domain::alert::{self, Per};
 use crate::domain::job::Job;
-use crate::domain::outcome::{failure_summary, Outcome};
 use crate::domain::policy::Policy;
 use crate::domain::trigger::{Trigger, TriggerKind};
-use crate::flow::account::{self, Ctx, Prepare, Refused};
+use crate::flow::account::{self, Ctx, Prepare};
 use crate::flow::services::Services;
-use crate::flow::work::{Home, Work};
-use crate::flow::workers::pending;
+use crate::flow::work::{Stop, Worked};
+use crate::flow::workers::tell;
 
 /// Where this worker looks for one trigger, and whether its alerts speak
 /// of the account or of one region.
@@ -85,90 +81,26 @@ pub async fn read_ahead(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Option<Prep
 /// the table) -> told (its alerts decided and named). Whoever wrote, our
 /// own writes find the document right and stay silent; recording and
 /// publishing are the wrapper's, after the alerts are kept. `ahead` is
-/// what [`read_ahead`] found.
-pub async fn work(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    outcome: Outcome,
-    ahead: Option<Prepare>,
-) -> Work {
-    let Scope { regions, per } = match scope(&svc.policy, &job.trigger) {
-        Ok(s) => s,
-        Err(why) => return Work::ignored(outcome, why),
-    };
+/// what [`read_ahead`] found while the event was claimed; `None`, it reads
+/// now (a gated event reads only once through its gate).
+pub async fn work(svc: &Services, ctx: &Ctx<'_>, job: &Job, ahead: Option<Prepare>) -> Worked {
+    let Scope { regions, per } =
+        scope(&svc.policy, &job.trigger).map_err(|why| Stop::Ignored(why, vec![]))?;
     let account = job.trigger.account.clone().unwrap_or_default();
-    let admitted = match account::admit(ctx, job, &account, ahead).await {
-        Ok(admitted) => admitted,
-        Err(Refused::Ignored(why, alerts)) => {
-            return Work {
-                alerts,
-                ..Work::ignored(outcome, why)
-            }
-        }
-        Err(Refused::Failed(e)) => return Work::error(outcome, &e),
+    let ahead = match ahead {
+        Some(ahead) => Some(ahead),
+        None => read_ahead(svc, ctx, job).await,
     };
+    let admitted = account::admit(ctx, job, &account, ahead).await?;
     if let Some(e) = &admitted.prepared.rows_unread {
         // Never a silent put-back: fail before writing, the retry judges.
         if alert::on_rows_unread(&job.trigger, job.is_reattempt()) == alert::OnRowsUnread::Fail {
-            return Work::error(outcome, e);
+            return Err(Stop::Failed(e.clone()));
         }
     }
     let regions = admitted.prepared.regions(&regions).to_vec();
     let session = admitted.prepared.session();
     let acct = account::converge(ctx, job, &account, None, admitted.prepared, &regions).await;
     let said = (per, admitted.left, session.as_ref());
-    told(svc, ctx, job, said, outcome, acct).await
-}
-
-/// The account's alerts decided (a departure beside them), its re-attempt
-/// scheduled, the alerts named (the sessions of the windows they tell
-/// read in the account's `session`), and the work handed back.
-async fn told(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    (per, left, session): (Per, Option<Departure>, Option<&MemberSession>),
-    mut outcome: Outcome,
-    mut acct: account::Uncommitted,
-) -> Work {
-    let at = clock::iso(clock::now());
-    let reverts = acct.reverts_last_hour(job);
-    let facts = Facts {
-        trigger: &job.trigger,
-        expected_editor: job
-            .trigger
-            .actor
-            .as_ref()
-            .is_some_and(|a| svc.policy.is_expected_editor(&a.arn)),
-        reverts_last_hour: &reverts,
-        new_drift: &acct.new_drift,
-        new_missing: &acct.new_missing,
-        at: &at,
-    };
-    // What the policy changed is the sweep summary's, not drift.
-    let mut alerts = alert::not_drift(&acct.report, alert::decide(&acct.report, per, &facts));
-    alerts.extend(
-        left.as_ref()
-            .map(|d| alert::account_left_governance(d, &job.trigger, &at)),
-    );
-    acct.report.left_governance = left;
-    pending::follow_up(svc, job, &acct.report).await;
-    let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
-    let alerts = account::sessions::listed(ctx, job, session, alerts).await;
-    let alerts = account::named::about(ctx, &acct.report.account, name, path, alerts).await;
-    let failed = acct.report.failed();
-    if failed {
-        outcome.reason = failure_summary(std::slice::from_ref(&acct.report));
-    } else if let Some(why) = pending::summary(&acct.report) {
-        outcome.reason = why;
-    }
-    outcome.accounts.push(acct.report.clone());
-    Work {
-        outcome,
-        alerts,
-        uncommitted: vec![acct],
-        failed,
-        home: Home::Claim,
-    }
+    Ok(tell::told(svc, ctx, job, said, acct).await)
 }

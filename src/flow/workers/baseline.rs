@@ -14,29 +14,24 @@ use crate::domain::outcome::{Handled, Outcome};
 use crate::domain::policy::Standing;
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
-use crate::flow::work::{Home, Work};
+use crate::flow::work::{Stop, Work, Worked};
 use crate::flow::workers::pending::Reattempt;
 
-pub async fn on_ou(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {
+pub async fn on_ou(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
     let ou = job.trigger.context.ou_id.clone().unwrap_or_default();
-    let accounts = match ctx.org.accounts_of(&ou).await {
-        Ok(a) => a,
-        Err(e) => return Work::error(outcome, &e),
-    };
-    let (ids, unreadable) = match sorted_out(ctx, accounts).await {
-        Ok(sorted) => sorted,
-        Err(e) => return Work::error(outcome, &e),
-    };
+    let accounts = ctx.org.accounts_of(&ou).await?;
+    let (ids, unreadable) = sorted_out(ctx, accounts).await?;
     if ids.is_empty() && unreadable.is_empty() {
-        outcome.result = Handled::Ignored;
-        outcome.reason = format!("OU {ou} holds no active account");
-        return Work::answered(outcome);
+        return Err(Stop::Ignored(
+            format!("OU {ou} holds no active account"),
+            vec![],
+        ));
     }
     let work = match (&svc.queue, job.dry_run) {
-        (Some(queue), false) if !ids.is_empty() => fan_out(queue, job, &ids, &ou, outcome).await,
-        _ => one_by_one(svc, ctx, job, &ids, &ou, outcome).await,
+        (Some(queue), false) if !ids.is_empty() => fan_out(queue, job, &ids, &ou).await?,
+        _ => one_by_one(svc, ctx, job, &ids, &ou).await,
     };
-    unreadable_told(work, job, &unreadable, &svc.policy.regions)
+    Ok(unreadable_told(work, job, &unreadable, &svc.policy.regions))
 }
 
 /// The OU's accounts a baseline configures (active ones, and those pending
@@ -64,31 +59,24 @@ async fn sorted_out(
 }
 
 /// Each account handled here, as its vend would be.
-async fn one_by_one(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    ids: &[String],
-    ou: &str,
-    outcome: Outcome,
-) -> Work {
-    let mut all = Work {
-        outcome,
-        alerts: vec![],
-        uncommitted: vec![],
-        failed: false,
-        home: Home::Claim,
-    };
+async fn one_by_one(svc: &Services, ctx: &Ctx<'_>, job: &Job, ids: &[String], ou: &str) -> Work {
+    let mut all = Work::default();
     for id in ids {
         let mut one = job.clone();
         one.trigger.account = Some(id.clone());
-        let ahead = account::prepare(ctx, &one, id, &svc.policy.regions).await;
-        let fresh = Outcome::new(serde_json::Value::Null, Handled::Done, "");
-        let w = super::account::work(svc, ctx, &one, fresh, Some(ahead)).await;
-        all.outcome.accounts.extend(w.outcome.accounts);
-        all.alerts.extend(w.alerts);
-        all.uncommitted.extend(w.uncommitted);
-        all.failed |= w.failed;
+        match super::account::work(svc, ctx, &one, None).await {
+            Ok(w) => {
+                all.outcome.accounts.extend(w.outcome.accounts);
+                all.alerts.extend(w.alerts);
+                all.uncommitted.extend(w.uncommitted);
+                all.failed |= w.failed;
+            }
+            Err(Stop::Ignored(_, alerts)) => all.alerts.extend(alerts),
+            Err(Stop::Failed(e)) => {
+                crate::flow::work::failed(&e);
+                all.failed = true;
+            }
+        }
     }
     all.outcome.reason = format!(
         "baseline on OU {ou}: {} reconciled",
@@ -137,8 +125,7 @@ async fn fan_out(
     job: &Job,
     ids: &[String],
     ou: &str,
-    mut outcome: Outcome,
-) -> Work {
+) -> Result<Work, AwsError> {
     let bodies: Vec<String> = ids
         .iter()
         .map(|a| {
@@ -150,15 +137,16 @@ async fn fan_out(
             .body()
         })
         .collect();
-    match queue.send_all(&bodies).await {
-        Ok(n) => {
-            outcome.result = Handled::FannedOut;
-            outcome.reason = format!(
+    let n = queue.send_all(&bodies).await?;
+    Ok(Work {
+        outcome: Outcome {
+            result: Handled::FannedOut,
+            reason: format!(
                 "baseline on OU {ou}: {} queued",
                 crate::domain::words::count(n, "account")
-            );
-            Work::answered(outcome)
-        }
-        Err(e) => Work::error(outcome, &e),
-    }
+            ),
+            ..Outcome::default()
+        },
+        ..Work::default()
+    })
 }

@@ -9,9 +9,9 @@ use crate::domain::outcome::Outcome;
 use crate::domain::policy::Policy;
 use crate::domain::trigger::Actor;
 use crate::flow::services::Services;
-use crate::flow::work::Work;
+use crate::flow::work::{Stop, Work, Worked};
 
-pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
+pub async fn arrived(svc: &Services, job: &Job) -> Worked {
     let t = &job.trigger;
     let (account, region, token) = (
         t.account.clone().unwrap_or_default(),
@@ -19,22 +19,18 @@ pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
         t.context.run_as_value.clone().unwrap_or_default(),
     );
     if let Some(why) = not_ours(&svc.policy, t.actor.as_ref()) {
-        return Work::ignored(outcome, why);
+        return Err(Stop::Ignored(why, vec![]));
     }
     let now_ms = clock::epoch_millis(clock::now());
-    let arrival = match svc
+    let arrival = svc
         .state
         .canary_arrived(&account, &region, &token, now_ms)
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return Work::error(outcome, &e),
-    };
+        .await?;
     let Some(arrival) = arrival else {
-        return Work::ignored(
-            outcome,
+        return Err(Stop::Ignored(
             format!("forwarding canary {token:?} of {account} {region} is not the one awaited (a newer one was written, or this one already arrived)"),
-        );
+            vec![],
+        ));
     };
     let seconds = (now_ms - arrival.written_ms).max(0) as f64 / 1000.0;
     metrics::emit(
@@ -53,7 +49,7 @@ pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
         restored = arrival.was_missing,
         "forwarding canary arrived"
     );
-    outcome.reason = format!(
+    let reason = format!(
         "forwarding canary of {account} {region} arrived {seconds:.1}s after it was written{}",
         if arrival.was_missing {
             ": the event path works again"
@@ -61,7 +57,13 @@ pub async fn arrived(svc: &Services, job: &Job, mut outcome: Outcome) -> Work {
             ""
         }
     );
-    Work::answered(outcome)
+    Ok(Work {
+        outcome: Outcome {
+            reason,
+            ..Outcome::default()
+        },
+        ..Work::default()
+    })
 }
 
 /// Only runas-guard's own roles write the canary's tag: anyone else's is

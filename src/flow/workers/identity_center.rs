@@ -2,7 +2,9 @@
 //! an `aws.sso` access-control event about its instance and on every sweep:
 //! recorded, told once per change (`identity_center_drift`, before/after),
 //! and in enforce put back once. With the hub's own credentials: the hub
-//! runs where Identity Center is administered.
+//! runs where Identity Center is administered. One look reads and decides
+//! (`domain::identity_center`, pure), tells, then puts back: the alert is
+//! kept before the write, so a crash after it cannot lose the alert.
 
 use serde_json::{json, Value};
 
@@ -11,10 +13,11 @@ use crate::adapters::store::identity_center::{before_json, Look, MappingState};
 use crate::domain::alert::{self, Alert, IdentityCenterDrift};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
-use crate::domain::identity_center::{Declared, Kept};
+use crate::domain::identity_center::{
+    changes, plan, Declared, KeepMode, Kept, Mapping, MappingStore, News, Plan, Turn,
+};
 use crate::domain::job::Job;
 use crate::domain::records::HistoryRow;
-use crate::flow::identity_center::{look, put_back};
 use crate::flow::outbox::keep_first;
 use crate::flow::services::Services;
 
@@ -58,9 +61,14 @@ impl Looked {
     }
 }
 
+/// What the outcome and the sweep's summary say of a look that failed.
+pub fn failed_json(e: &AwsError) -> Value {
+    json!({"status": "failed", "error_code": e.code, "error": e.to_string()})
+}
+
 /// Looks at the mapping; `event_instance` is an event's instance: `None`
 /// back when it is another instance than the declared one.
-pub async fn look_at(
+async fn look_at(
     svc: &Services,
     job: &Job,
     declared: &Declared,
@@ -116,6 +124,65 @@ pub async fn look_at(
     Ok(Some(looked))
 }
 
+/// Reads and decides: whether this run tells the drift, and whether it is
+/// this run's to put back. Writes nothing to Identity Center; the caller
+/// keeps its alert durably, then calls [`put_back`], so a crash after the
+/// write cannot lose the alert.
+pub async fn look<S: MappingStore, N: News>(
+    store: &S,
+    news: &N,
+    declared: &Mapping,
+    mode: KeepMode,
+    dry_run: bool,
+) -> Result<Kept, AwsError> {
+    let read_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    let found = store.read().await?;
+    let plan = plan(declared, &found, mode);
+    let mut kept = Kept {
+        changes: changes(declared, &found),
+        found,
+        plan,
+        turn: None,
+        pending: None,
+        restored: None,
+    };
+    if dry_run {
+        return Ok(kept);
+    }
+    let restore = match plan {
+        Plan::Keep => {
+            news.settle().await?;
+            return Ok(kept);
+        }
+        Plan::Drift(restore) => restore,
+    };
+    let turn = news
+        .swap(&kept.found.canonical(), restore.is_some(), read_ms)
+        .await?;
+    kept.pending = restore.filter(|_| turn != Turn::Quiet);
+    kept.turn = Some(turn);
+    Ok(kept)
+}
+
+/// Writes the declared mapping back when [`look`] made it this run's.
+pub async fn put_back<S: MappingStore, N: News>(
+    store: &S,
+    news: &N,
+    declared: &Mapping,
+    mut kept: Kept,
+) -> Result<Kept, AwsError> {
+    let Some(how) = kept.pending.take() else {
+        return Ok(kept);
+    };
+    store.restore(how, declared).await?;
+    kept.restored = Some(how);
+    if let Err(e) = news.restored(&kept.found.canonical()).await {
+        // The mapping is back; the next look settles the record.
+        tracing::warn!(error_code = %e.code, error = %e, "cannot record that the mapping was put back");
+    }
+    Ok(kept)
+}
+
 /// The drift's alert, kept in the outbox before anything is written (a
 /// crash after the write must not lose it), with its history row.
 async fn told(
@@ -146,6 +213,7 @@ async fn told(
         t,
         &clock::iso(at),
     );
+    let row = history_row(&account, declared, instance, kept, before, t);
     tracing::warn!(outcome = "identity_center_drift", instance = %instance.arn, changes = kept.changes.len(), put_back = kept.pending.is_some(), "Identity Center mapping differs from the declaration");
     if !keep_first(
         &svc.receipts,
@@ -166,7 +234,6 @@ async fn told(
                     .into(),
         });
     }
-    let row = history_row(&account, declared, instance, kept, before, t);
     svc.state.add_history(&[row], at).await?;
     Ok(alert)
 }
@@ -220,9 +287,30 @@ async fn record(
     news.record(&look, clock::now()).await
 }
 
+/// [`look_at`], and what its result says of a failing spell: its end
+/// logged once, or the failure told once per transition (`Err`: the error,
+/// and the alert when it is news).
+pub async fn look_told(
+    svc: &Services,
+    job: &Job,
+    declared: &Declared,
+    event_instance: Option<&str>,
+) -> Result<Option<Looked>, (AwsError, Option<Alert>)> {
+    match look_at(svc, job, declared, event_instance).await {
+        Ok(looked) => {
+            look_ran(svc, job).await;
+            Ok(looked)
+        }
+        Err(e) => {
+            let told = look_failed(svc, job, declared, &e).await;
+            Err((e, told))
+        }
+    }
+}
+
 /// A look that could not run: told once per transition (another code is a
 /// new one); the run's own outcome still says it failed.
-pub async fn look_failed(
+async fn look_failed(
     svc: &Services,
     job: &Job,
     declared: &Declared,
@@ -259,7 +347,7 @@ pub async fn look_failed(
 }
 
 /// A look that ran: the end of a failing spell is logged once.
-pub async fn look_ran(svc: &Services, job: &Job) {
+async fn look_ran(svc: &Services, job: &Job) {
     if job.dry_run {
         return;
     }
@@ -274,3 +362,7 @@ pub async fn look_ran(svc: &Services, job: &Job) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "identity_center_tests.rs"]
+mod tests;

@@ -1,5 +1,7 @@
 //! The workers the router hands a claimed trigger to. Each works and returns
-//! a [`crate::flow::work::Work`]; recording and publishing are the wrapper's.
+//! a [`crate::flow::work::Worked`]: its work, or why it stopped; the route
+//! says it in the trigger's outcome, and recording and publishing are the
+//! wrapper's.
 //! (The scheduled sweep's worker is [`crate::flow::sweep::on_schedule`].)
 
 pub mod account;
@@ -9,3 +11,4 @@ pub mod identity_center;
 pub mod pending;
 pub mod run_as_override;
 pub mod session_document;
+mod tell;

@@ -17,16 +17,14 @@ use crate::domain::records::HistoryRow;
 use crate::domain::trigger::RUN_AS_TAG;
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
-use crate::flow::work::Work;
-use crate::flow::workers::identity_center::look_at;
+use crate::flow::work::{Stop, Work, Worked};
+use crate::flow::workers::identity_center::{failed_json, look_told};
 
-pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: Outcome) -> Work {
+pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
     let t = &job.trigger;
     let account = t.account.clone().unwrap_or_default();
-    match out_of_scope(ctx, t, &account).await {
-        Ok(Some(why)) => return Work::ignored(outcome, why),
-        Ok(None) => {}
-        Err(e) => return Work::error(outcome, &e),
+    if let Some(why) = out_of_scope(ctx, t, &account).await? {
+        return Err(Stop::Ignored(why, vec![]));
     }
     let declared = svc
         .policy
@@ -34,9 +32,9 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
         .as_ref()
         .filter(|_| t.source == "aws.sso");
     let looked = match declared {
-        Some(d) => match looked_at(svc, job, d, &mut outcome).await {
+        Some(d) => match looked_at(svc, job, d).await {
             Ok(looked) => looked,
-            Err(work) => return *work,
+            Err(work) => return Ok(*work),
         },
         None => None,
     };
@@ -55,56 +53,55 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job, mut outcome: 
         }
     };
     let row = history_row(t, account);
-    if let Err(e) = svc.state.add_history(&[row], at).await {
-        return Work::error(outcome, &e);
-    }
-    if let Some(l) = &looked {
-        outcome.reason = format!("{}: {}", t.reason, l.reason());
-        outcome.identity_center = Some(l.json());
-        return Work {
-            alerts,
-            ..Work::answered(outcome)
-        };
-    }
-    outcome.reason = match &now {
-        Some(TagNow::Removed) => format!("{} (the tag was already removed)", t.reason),
-        Some(TagNow::PrincipalGone) => format!("{} (the principal no longer exists)", t.reason),
-        Some(TagNow::Present(v)) => format!("{} (confirmed: {RUN_AS_TAG}={v:?})", t.reason),
-        _ => t.reason.clone(),
+    svc.state.add_history(&[row], at).await?;
+    let outcome = match &looked {
+        Some(l) => Outcome {
+            reason: format!("{}: {}", t.reason, l.reason()),
+            identity_center: Some(l.json()),
+            ..Outcome::default()
+        },
+        None => Outcome {
+            reason: match &now {
+                Some(TagNow::Removed) => format!("{} (the tag was already removed)", t.reason),
+                Some(TagNow::PrincipalGone) => {
+                    format!("{} (the principal no longer exists)", t.reason)
+                }
+                Some(TagNow::Present(v)) => format!("{} (confirmed: {RUN_AS_TAG}={v:?})", t.reason),
+                _ => t.reason.clone(),
+            },
+            ..Outcome::default()
+        },
     };
-    Work {
+    Ok(Work {
+        outcome,
         alerts,
-        ..Work::answered(outcome)
-    }
+        ..Work::default()
+    })
 }
 
 /// The declared mapping's look for an `aws.sso` event about its instance. A
 /// look that cannot run fails the event (retried) and is told once per
-/// transition.
+/// transition: that work (`Err`) is the event's.
 async fn looked_at(
     svc: &Services,
     job: &Job,
     declared: &crate::domain::identity_center::Declared,
-    outcome: &mut Outcome,
 ) -> Result<Option<crate::flow::workers::identity_center::Looked>, Box<Work>> {
     let t = &job.trigger;
-    match look_at(svc, job, declared, t.context.principal.as_deref()).await {
-        Ok(looked) => {
-            crate::flow::workers::identity_center::look_ran(svc, job).await;
-            Ok(looked)
-        }
-        Err(e) => {
-            let told =
-                crate::flow::workers::identity_center::look_failed(svc, job, declared, &e).await;
-            outcome.identity_center = Some(
-                serde_json::json!({"status": "failed", "error_code": e.code, "error": e.to_string()}),
-            );
-            Err(Box::new(Work {
+    look_told(svc, job, declared, t.context.principal.as_deref())
+        .await
+        .map_err(|(e, told)| {
+            Box::new(Work {
+                outcome: Outcome {
+                    reason: crate::flow::work::failed(&e),
+                    identity_center: Some(failed_json(&e)),
+                    ..Outcome::default()
+                },
                 alerts: told.into_iter().collect(),
-                ..Work::error(outcome.clone(), &e)
-            }))
-        }
-    }
+                failed: true,
+                ..Work::default()
+            })
+        })
 }
 
 /// Every override event is history, an Identity Center one too (an edit

@@ -14,14 +14,9 @@ use crate::domain::outcome::Outcome;
 use crate::domain::policy::{Desired, Policy};
 use crate::flow::account::{self, Ctx};
 use crate::flow::services::Services;
-use crate::flow::work::Work;
+use crate::flow::work::{Stop, Work, Worked};
 
-pub async fn on_session_document(
-    svc: &Services,
-    ctx: &Ctx<'_>,
-    job: &Job,
-    mut outcome: Outcome,
-) -> Work {
+pub async fn on_session_document(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
     let t = &job.trigger;
     let (account, region, document) = (
         t.account.clone().unwrap_or_default(),
@@ -29,45 +24,49 @@ pub async fn on_session_document(
         t.context.document.clone().unwrap_or_default(),
     );
     if let Some(why) = not_looked_at(&svc.policy, &region, &document) {
-        return Work::ignored(outcome, why);
+        return Err(Stop::Ignored(why, vec![]));
     }
-    let user = match account_user(ctx, &account).await {
-        Ok(Ok(user)) => user,
-        Ok(Err(why)) => return Work::ignored(outcome, why),
-        Err(e) => return Work::error(outcome, &e),
-    };
-    let found = match bypassing_versions(ctx, job, &account, &region, &document, &user).await {
-        Ok(found) => found,
-        Err(e) => return Work::error(outcome, &e),
-    };
+    let user = account_user(ctx, &account)
+        .await?
+        .map_err(|why| Stop::Ignored(why, vec![]))?;
+    let found = bypassing_versions(ctx, job, &account, &region, &document, &user).await?;
     let slot = format!("{region}#{document}");
     let Some(versions) = found.filter(|v| !v.is_empty()) else {
         // What was told no longer holds: the next bypass is news again.
-        if let Err(e) = svc.state.clear_bypass(&account, &slot).await {
-            return Work::error(outcome, &e);
-        }
-        outcome.reason = format!("{document} in {account} {region} cannot skip Run As");
-        return Work::answered(outcome);
+        svc.state.clear_bypass(&account, &slot).await?;
+        return Ok(said(format!(
+            "{document} in {account} {region} cannot skip Run As"
+        )));
     };
     // One change can come as several events (update, then default): the
     // same versions saying the same are told once.
-    match svc
+    let fingerprint = fingerprint(&versions);
+    if !svc
         .state
-        .claim_bypass(&account, &slot, &fingerprint(&versions), &t.event_id)
-        .await
+        .claim_bypass(&account, &slot, &fingerprint, &t.event_id)
+        .await?
     {
-        Ok(true) => {}
-        Ok(false) => {
-            outcome.reason = format!("{document} skips Run As; already alerted for these versions");
-            return Work::answered(outcome);
-        }
-        Err(e) => return Work::error(outcome, &e),
+        return Ok(said(format!(
+            "{document} skips Run As; already alerted for these versions"
+        )));
     }
-    outcome.reason = format!("{document} in {account} {region} opens sessions that skip Run As");
     let alerts = tell(ctx, job, (&account, &region, &document), &versions).await;
-    Work {
+    Ok(Work {
         alerts,
-        ..Work::answered(outcome)
+        ..said(format!(
+            "{document} in {account} {region} opens sessions that skip Run As"
+        ))
+    })
+}
+
+/// A work that says `reason` and tells nothing.
+fn said(reason: String) -> Work {
+    Work {
+        outcome: Outcome {
+            reason,
+            ..Outcome::default()
+        },
+        ..Work::default()
     }
 }
 
