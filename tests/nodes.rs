@@ -566,13 +566,23 @@ async fn a_steady_sweep_reads_the_association_beside_the_documents() {
     assert_eq!(proxy.hits()["associations"]["hits"], all, "one read each");
 }
 
-/// What the check costs a steady sweep of nodes that pass it: at most one
-/// SSM read per account-region more than the same sweep with it off (the
-/// recorded association, described beside the documents). Where nodes
-/// fail, the check document's version is read too (one more). Counted at
-/// the proxy, every SSM read.
+/// What the check costs a steady sweep: at most one SSM read per
+/// account-region more than the same sweep with it off (the recorded
+/// association, described beside the documents), whether its nodes pass or
+/// fail (the failures of a run already read stand, and so does the check
+/// document's version that run ran: no read of it until the association
+/// runs again). Counted at the proxy, every SSM read.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_steady_sweep_with_the_check_on_reads_at_most_one_more_per_account_region() {
+    steady_sweep_reads_at_most_one_more(with_user("i-0aaa0000000000001"), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_sweep_of_failing_nodes_reads_at_most_one_more_per_account_region() {
+    steady_sweep_reads_at_most_one_more(without_user("i-0aaa0000000000002"), true).await;
+}
+
+async fn steady_sweep_reads_at_most_one_more(node: (&str, &'static [&'static str]), fails: bool) {
     const READS: [(&str, &str); 9] = [
         ("ssm", "DescribeDocument"),
         ("ssm", "GetDocument"),
@@ -588,7 +598,7 @@ async fn a_steady_sweep_with_the_check_on_reads_at_most_one_more_per_account_reg
     let account = w.create_account("steady", None).await;
     member_stack(&w, &account).await;
     for region in REGIONS {
-        fleet(&w, &account, region, &[with_user("i-0aaa0000000000001")]);
+        fleet(&w, &account, region, &[node]);
     }
     let swept = |w: &World| {
         let (code, out) = w.handle(&sweep_event());
@@ -608,6 +618,9 @@ async fn a_steady_sweep_with_the_check_on_reads_at_most_one_more_per_account_reg
     proxy.faults(common::proxy::counters(&READS));
     swept(&w);
     let on = reads(&proxy);
+    // The nodes were read, and found as they are, before the steady sweep.
+    let alerts = w.alerts().await;
+    assert_eq!(!missing_alerts(&alerts).is_empty(), fails, "{alerts:#?}");
 
     // The same organization with the check off, steady too.
     w.write_policy("");

@@ -4,9 +4,10 @@
 //! run of the member stack's new one (the user only from `SSM_User`) fails
 //! closed as "agent too old", fails either way (the same counts);
 //! `readiness`, the check's row and `why --node` all say the check could
-//! not run, for the agent's age, once the new document has run; an
-//! unchanged check is not read again (but a node whose agent was too old
-//! is, after each run of the check). State Manager and the nodes are
+//! not run, for the agent's age, once the new document has run (not
+//! before: the run already read is of the old one); an unchanged check is
+//! not read again (but a node whose agent was too old is, after each run of
+//! the check). State Manager and the nodes are
 //! emulated (tests/moto_ssm_associations.py, tests/moto_ssm_agent.py).
 
 use crate::common;
@@ -197,23 +198,25 @@ async fn a_changed_check_document_is_read_again_and_readiness_and_why_agree() {
         .send()
         .await
         .unwrap();
-    // The next check reads the nodes again at once (the old run's reports
-    // still: the association has not run the new version yet)...
+    // The association has not run the new version yet: the run already read
+    // is of the old one, and neither the document nor the nodes are read
+    // again (the same reports would say the same)...
     sweep(&w).await;
     let ops = calls(&w);
-    assert!(read_nodes(&ops), "a changed check is read again: {ops:#}");
+    assert!(!read_nodes(&ops), "the same run is not read again: {ops:#}");
     let row = readiness(&check_state(&w, &account, REGION).await.unwrap());
-    assert_eq!(row["document_version"], "2", "{row:#}");
+    assert_eq!(row["document_version"], "1", "the run's own: {row:#}");
     assert_eq!(row["missing"], 1, "{row:#}");
-    // ... and once more after its run: the same counts, now the fail-closed
-    // line. Could not run, for the agent's age, in the row, in readiness
-    // and in why; never ready, and no verdict on the user.
+    // ... its run is: the same counts, now the fail-closed line. Could not
+    // run, for the agent's age, in the row, in readiness and in why; never
+    // ready, and no verdict on the user.
     run_associations(&w, &account);
     sweep(&w).await;
     let ops = calls(&w);
     assert!(read_nodes(&ops), "the new document's run is read: {ops:#}");
     let item = check_state(&w, &account, REGION).await.unwrap();
     let row = readiness(&item);
+    assert_eq!(row["document_version"], "2", "{row:#}");
     assert_eq!(
         (
             row["checked"].as_u64(),

@@ -34,6 +34,7 @@ pub fn verdict_of(a: &Association, user: &str, recorded: Option<&Readiness>) -> 
         // Read where nodes fail (see `readiness`).
         document_version: None,
         last_run: a.last_run,
+        read_run: None,
         reread_after: None,
         // Whether the association carries runas-guard's tag is the check's to say.
         tagged: false,
@@ -121,6 +122,21 @@ pub fn same_run(recorded: &Readiness, now: &Readiness) -> bool {
         && recorded.checked == now.checked
         && recorded.failed == now.failed
         && !awaited
+}
+
+/// The check document's version a run ran, when `now` is the run it was
+/// read at: the same association and version, and the association has not
+/// run since (`LastExecutionDate` is still the recorded `read_run`). A run
+/// keeps the document it ran, so no read of the document is needed; a new
+/// run (the schedule, a change, a new check document taking effect) moves
+/// `last_run`, and then it is read.
+pub fn version_of_read_run(recorded: Option<&Readiness>, now: &Readiness) -> Option<String> {
+    let r = recorded?;
+    let same = r.association_id == now.association_id
+        && r.association_version == now.association_version
+        && r.read_run.is_some()
+        && r.read_run == now.last_run;
+    r.document_version.clone().filter(|_| same)
 }
 
 /// After a read, whether the run after this one must be read again: the

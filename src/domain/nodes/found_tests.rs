@@ -369,3 +369,86 @@ fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
     assert_eq!(after.missing_nodes, vec!["i-1".to_string()]);
     assert_eq!(after.reread_after, None);
 }
+
+/// A run already read keeps the document version it ran: no read of the
+/// check document until the association runs again or changes.
+#[test]
+fn the_read_run_keeps_its_document_version() {
+    let read = Readiness {
+        association_id: "a".into(),
+        association_version: "1".into(),
+        user: "ops".into(),
+        checked: 2,
+        failed: 1,
+        document_version: Some("2".into()),
+        last_run: Some(1000),
+        read_run: Some(1000),
+        ..Default::default()
+    };
+    let now = |f: &dyn Fn(&mut Readiness)| {
+        let mut n = Readiness {
+            document_version: None,
+            ..read.clone()
+        };
+        f(&mut n);
+        n
+    };
+    let unrecorded = Readiness {
+        document_version: None,
+        ..read.clone()
+    };
+    let never_ran = Readiness {
+        last_run: None,
+        read_run: None,
+        ..read.clone()
+    };
+    // (what, recorded, now, the version kept without a read)
+    let cases: [(&str, Option<&Readiness>, Readiness, Option<&str>); 8] = [
+        ("the same run", Some(&read), now(&|_| {}), Some("2")),
+        (
+            "other counts of the same run",
+            Some(&read),
+            now(&|n| n.failed = 2),
+            Some("2"),
+        ),
+        (
+            "a new run",
+            Some(&read),
+            now(&|n| n.last_run = Some(2000)),
+            None,
+        ),
+        (
+            "an older answer",
+            Some(&read),
+            now(&|n| n.last_run = Some(500)),
+            None,
+        ),
+        (
+            "the association changed",
+            Some(&read),
+            now(&|n| n.association_version = "2".into()),
+            None,
+        ),
+        (
+            "another association",
+            Some(&read),
+            now(&|n| n.association_id = "b".into()),
+            None,
+        ),
+        ("no version recorded", Some(&unrecorded), now(&|_| {}), None),
+        (
+            "never ran",
+            Some(&never_ran),
+            now(&|n| n.last_run = None),
+            None,
+        ),
+    ];
+    for (what, recorded, now, kept) in cases {
+        assert_eq!(
+            version_of_read_run(recorded, &now).as_deref(),
+            kept,
+            "{what}"
+        );
+    }
+    assert_eq!(version_of_read_run(None, &read), None);
+}

@@ -45,6 +45,11 @@ pub struct Readiness {
     /// changes.
     #[serde(skip)]
     pub last_run: Option<i64>,
+    /// The run `document_version` was read at (its `last_run`): a run keeps
+    /// the version it ran, so the document is read again only once the
+    /// association has run since ([`super::found::version_of_read_run`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_run: Option<i64>,
     /// Set when the nodes were read because the check document changed:
     /// the run read may predate the change, so the first run after this
     /// one (`last_run` past it) is read again.

@@ -2,13 +2,16 @@
 //! verdict by `domain::nodes::found` (pure).
 
 use crate::domain::aws_error::AwsError;
-use crate::domain::nodes::found::{reread_after, reuse, same_run, tally, verdict_of, Kept};
+use crate::domain::nodes::found::{
+    reread_after, reuse, same_run, tally, verdict_of, version_of_read_run, Kept,
+};
 use crate::domain::nodes::{Association, Associations, Readiness, MAX_NODE_IDS};
 
 /// The association's per-node outcome. Nodes are read only when nodes
 /// fail and the failures are not the ones recorded ([`same_run`]): a steady
-/// check costs the one `DescribeAssociation` (and, where nodes fail, one
-/// `DescribeDocument` of the check document).
+/// check costs the one `DescribeAssociation`, failing nodes or not (the
+/// check document's `DescribeDocument` only once a new run is to be read:
+/// [`version_of_read_run`]).
 pub async fn readiness<A: Associations>(
     store: &A,
     a: &Association,
@@ -25,7 +28,11 @@ pub async fn readiness<A: Associations>(
     if now.failed == 0 {
         return Ok(now);
     }
-    now.document_version = Some(document_version(store, a, recorded).await);
+    now.document_version = Some(match version_of_read_run(recorded, &now) {
+        Some(v) => v,
+        None => document_version(store, a, recorded).await,
+    });
+    now.read_run = now.last_run;
     if let Some(r) = recorded.filter(|r| same_run(r, &now)) {
         return Ok(reuse(now, r));
     }

@@ -5,6 +5,7 @@ use crate::domain::nodes::{Association, NodeResult};
 /// A store whose node reads and document version are the test's, counted.
 struct Counted {
     reads: std::sync::atomic::AtomicUsize,
+    documents: std::sync::atomic::AtomicUsize,
     read: std::sync::Mutex<Vec<NodeResult>>,
     default: std::sync::Mutex<String>,
 }
@@ -13,12 +14,17 @@ impl Counted {
     fn new(read: Vec<NodeResult>) -> Counted {
         Counted {
             reads: Default::default(),
+            documents: Default::default(),
             read: std::sync::Mutex::new(read),
             default: std::sync::Mutex::new("1".into()),
         }
     }
     fn reads(&self) -> usize {
         self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// The check document's version reads.
+    fn documents(&self) -> usize {
+        self.documents.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -50,6 +56,8 @@ impl Associations for Counted {
     async fn document_versions(
         &self,
     ) -> Result<Option<crate::domain::nodes::DocumentVersions>, AwsError> {
+        self.documents
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let default = self.default.lock().unwrap().clone();
         Ok(Some(crate::domain::nodes::DocumentVersions {
             latest: default.clone(),
@@ -66,7 +74,7 @@ impl Associations for Counted {
 }
 
 #[tokio::test]
-async fn a_changed_check_document_is_read_again_until_a_run_of_it_is_read() {
+async fn a_changed_check_document_is_read_with_the_run_after_it_until_a_run_of_it_is_read() {
     // The old check could not run on i-1 (no user name reached it).
     let store = Counted::new(vec![node("i-1", "Failed", NO_USER)]);
     let ran = |at: i64| Association {
@@ -79,46 +87,73 @@ async fn a_changed_check_document_is_read_again_until_a_run_of_it_is_read() {
         (0, 1, 1)
     );
     assert_eq!(first.document_version.as_deref(), Some("1"));
-    // State Manager runs the same check again: the same failures, no read.
+    // State Manager runs the same check again: the same failures, no read
+    // of a node; the run the document's version was read at moves (written
+    // once a run), so the looks until the next run read no document.
     let steady = readiness(&store, &ran(2000), "ops", Some(&first))
         .await
         .unwrap();
     assert_eq!((steady.not_run.nodes, store.reads()), (1, 1));
-    assert_eq!(steady.to_json(), first.to_json(), "nothing to write");
+    assert_eq!((first.read_run, steady.read_run), (Some(1000), Some(2000)));
+    let same_run = readiness(&store, &ran(2000), "ops", Some(&steady))
+        .await
+        .unwrap();
+    assert_eq!(same_run.to_json(), steady.to_json(), "nothing to write");
+    assert_eq!(store.documents(), 2, "once a run");
 
-    // The member stack updates the check document (version 2): read again
-    // at once, though its next run has not come yet (the old run's reports).
+    // The member stack updates the check document (version 2). The run
+    // already read is of the old one, and its failures stand: no read of
+    // the document or the nodes until the association runs again.
     *store.default.lock().unwrap() = "2".into();
-    let changed = readiness(&store, &ran(2000), "ops", Some(&steady))
+    let waiting = readiness(&store, &ran(2000), "ops", Some(&steady))
         .await
         .unwrap();
     assert_eq!(
-        (changed.not_run.nodes, changed.reread_after, store.reads()),
-        (1, Some(2000), 2)
+        (waiting.not_run.nodes, waiting.reread_after, store.reads()),
+        (1, None, 1)
     );
-    // No run since: the same.
-    let waiting = readiness(&store, &ran(2000), "ops", Some(&changed))
-        .await
-        .unwrap();
-    assert_eq!((waiting.reread_after, store.reads()), (Some(2000), 2));
+    assert_eq!(
+        waiting.document_version.as_deref(),
+        Some("1"),
+        "the run's own"
+    );
     // Its run: i-1 fails as before, now on the script's line. Read: missing.
+    // Whether that run began before the change cannot be told: the next run
+    // is read again too.
     *store.read.lock().unwrap() = vec![node("i-1", "Failed", GONE)];
     let after = readiness(&store, &ran(3000), "ops", Some(&waiting))
         .await
         .unwrap();
-    assert_eq!(store.reads(), 3);
+    assert_eq!(store.reads(), 2);
     assert_eq!(
         (
             after.missing,
             after.missing_nodes.clone(),
             after.not_run.nodes,
-            after.reread_after
+            after.reread_after,
+            after.document_version.as_deref()
         ),
-        (1, vec!["i-1".to_string()], 0, None)
+        (1, vec!["i-1".to_string()], 0, Some(3000), Some("2"))
     );
+    let next = readiness(&store, &ran(3500), "ops", Some(&after))
+        .await
+        .unwrap();
+    assert_eq!(
+        (next.missing, next.reread_after, store.reads()),
+        (1, None, 3)
+    );
+    let after = next;
     // And steady again.
     let again = readiness(&store, &ran(4000), "ops", Some(&after))
         .await
         .unwrap();
     assert_eq!((again.missing, store.reads()), (1, 3));
+    let steady_again = readiness(&store, &ran(4000), "ops", Some(&again))
+        .await
+        .unwrap();
+    assert_eq!(
+        (steady_again.missing, store.reads()),
+        (1, 3),
+        "the same run"
+    );
 }
