@@ -74,8 +74,10 @@ Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1
                         value: 200 + /__hits JSON; 408 + /__hits JSON after S
                         seconds (default 30); 404 if no rule is named N
   PUT  /__chain         body {"rtt_ms": n} (default 0): forget the requests seen so
-                        far and from now on delay every request by n ms before it
-                        is handled; 204 (400 if n is not a non-negative number)
+                        far and from now on answer no request sooner than n ms
+                        after it arrived (it is forwarded at once; the upstream's
+                        own time counts within the n ms); 204 (400 if n is not a
+                        non-negative number)
   GET  /__chain         {"round_trips": n, "chain": ["service:Action", ...], "requests": k}:
                         the sequential round trips among the requests seen since the
                         last PUT /__chain or PUT /__faults (answered ones; at most the
@@ -86,9 +88,12 @@ Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1
 Sequential round trips are a count, not a timing: the order of arrivals and
 answers only. Two requests a client sends together can still reach the
 proxy one after the other's answer when the upstream answers in a few
-milliseconds and the machine is busy; the delay (`rtt_ms`, a round trip
-as AWS at a distance has one) keeps requests sent within it overlapping,
-so the count is the client's own ordering, not the machine's load.
+milliseconds and the machine is busy, and moto answers one request at a
+time, so the last of a burst is answered long after the first; `rtt_ms`
+(a round trip as AWS at a distance has one) answers every request of a
+burst at the same moment after it arrived, as the bench's replay does, as
+long as the upstream's work for the burst fits in it: the count is then
+the client's own ordering, not moto's speed or the machine's load.
 """
 
 import heapq
@@ -105,7 +110,7 @@ from xml.sax.saxutils import escape
 
 LOCK = threading.Lock()
 LOG = deque(maxlen=100_000)  # (arrived, answered, "service:Action") of answered requests, under LOCK
-DELAY = [0.0]  # seconds each request waits before it is handled (PUT /__chain), under LOCK
+DELAY = [0.0]  # no answer sooner than this many seconds after its request arrived (PUT /__chain), under LOCK
 CHANGED = threading.Condition(LOCK)  # notified on every counter/rule change
 RULES = []  # list of Rule, guarded by LOCK
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -511,6 +516,11 @@ class Proxy(BaseHTTPRequestHandler):
         return self._json(404, {"error": f"unknown control endpoint {path}"})
 
     def send_response(self, *args, **kwargs):
+        if self._op is not None and not self._responded:
+            with LOCK:
+                wait = self._op[0] + DELAY[0] - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # no answer before rtt_ms after the request arrived
         self._responded = True
         super().send_response(*args, **kwargs)
 
@@ -523,10 +533,6 @@ class Proxy(BaseHTTPRequestHandler):
             if path.startswith("/__"):
                 return self._control(path, raw)
             arrived = time.monotonic()
-            with LOCK:
-                delay = DELAY[0]
-            if delay:
-                time.sleep(delay)
             body = urllib.parse.unquote_plus(raw.decode("utf-8", "replace"))
             scope = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
