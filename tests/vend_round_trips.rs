@@ -18,10 +18,13 @@ use serde_json::{json, Value};
 /// requests sent together overlap there however slowly moto (one request
 /// at a time) works through a burst of 17 regions' writes.
 const RTT_MS: u64 = 1000;
-/// The vend's floor with `Paths`: claim; `DescribeAccount` beside
-/// `AssumeRole`; the document read; the write; record; publish; receipt.
+/// The vend's floor with `Paths`: the event's claim beside
+/// `DescribeAccount` (the path and the name) and `AssumeRole`; the document
+/// read; the lease; the write; record; publish; receipt.
 const WITH_PATHS: usize = 7;
-/// Without `Paths`: two more, for the walk's levels above the first.
+/// Without `Paths`: `DescribeAccount` answers no path, then one
+/// `ListParents` per level (three, the document read beside the first)
+/// before the user is known: two more.
 const WITHOUT_PATHS: usize = 9;
 /// What a stack-instance event pays today on top: its coalescing gate's
 /// claim is answered before the account is entered (src/flow/reactor.rs
