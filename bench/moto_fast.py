@@ -13,6 +13,13 @@ bench/moto_fast_check.py compares whole HTTP answers with plain moto's.
     MOTO_FAST=none python bench/moto_fast.py PORT        # plain moto, for comparison
     MOTO_FAST=lookup,ddb python bench/moto_fast.py PORT  # only some patches
     MOTO_FAST_ASSOCIATIONS=1 python bench/moto_fast.py PORT  # + State Manager associations
+    RUNAS_GUARD_ORG_PATHS=off python bench/moto_fast.py PORT # Organizations without Paths
+
+Organizations answers carry `Account.Paths` and `OrganizationalUnit.Path`, as
+AWS's do today (tests/moto_org_paths.py, the tests' emulation, imported in
+every mode, MOTO_FAST=none included, so bench/moto_fast_check.py compares like
+with like); `RUNAS_GUARD_ORG_PATHS=off` leaves them out, as older answers did.
+None of the patches below touches Organizations' response class it wraps.
 
 MOTO_FAST_ASSOCIATIONS=1 also loads the tests' emulation of SSM State Manager
 associations and a managed-node fleet (tests/moto_ssm_associations.py, which
@@ -801,14 +808,26 @@ def install(patches) -> None:
     _stats["patches"] = ",".join(patches)
 
 
-def load_associations() -> None:
-    """tests/moto_ssm_associations.py: its patches apply on import."""
+def tests_on_path() -> None:
     tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
     if tests not in sys.path:
         sys.path.append(tests)  # after site-packages: the tests' module names shadow nothing
+
+
+def load_associations() -> None:
+    """tests/moto_ssm_associations.py: its patches apply on import."""
+    tests_on_path()
     import moto_ssm_associations  # noqa: F401
 
     _stats["associations"] = True
+
+
+def load_org_paths() -> None:
+    """tests/moto_org_paths.py: Account.Paths as AWS answers them (unless RUNAS_GUARD_ORG_PATHS=off)."""
+    tests_on_path()
+    import moto_org_paths
+
+    _stats["org_paths"] = moto_org_paths.ON
 
 
 def main() -> None:
@@ -819,6 +838,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"moto_fast: unknown patches {sorted(unknown)}; known: {', '.join(ALL)}")
     install(patches)
+    load_org_paths()
     if os.environ.get("MOTO_FAST_ASSOCIATIONS") == "1":
         load_associations()
     if "quiet" in patches:

@@ -73,8 +73,30 @@ Control endpoints (answers are JSON; every answer has a Content-Length, HTTP/1.1
                         long-poll until every given counter of rule N is >= its
                         value: 200 + /__hits JSON; 408 + /__hits JSON after S
                         seconds (default 30); 404 if no rule is named N
+  PUT  /__chain         body {"rtt_ms": n} (default 0): forget the requests seen so
+                        far and from now on answer no request sooner than n ms
+                        after it arrived (it is forwarded at once; the upstream's
+                        own time counts within the n ms); 204 (400 if n is not a
+                        non-negative number)
+  GET  /__chain         {"round_trips": n, "chain": ["service:Action", ...], "requests": k}:
+                        the sequential round trips among the requests seen since the
+                        last PUT /__chain or PUT /__faults (answered ones; at most the
+                        last 100,000), as bench/latency_proxy.py's log gives them to
+                        bench/scale.py: the longest chain of requests each of which
+                        arrived after the previous one was answered, and one such chain
+
+Sequential round trips are a count, not a timing: the order of arrivals and
+answers only. Two requests a client sends together can still reach the
+proxy one after the other's answer when the upstream answers in a few
+milliseconds and the machine is busy, and moto answers one request at a
+time, so the last of a burst is answered long after the first; `rtt_ms`
+(a round trip as AWS at a distance has one) answers every request of a
+burst at the same moment after it arrived, as the bench's replay does, as
+long as the upstream's work for the burst fits in it: the count is then
+the client's own ordering, not moto's speed or the machine's load.
 """
 
+import heapq
 import http.client
 import json
 import re
@@ -82,10 +104,13 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
 
 LOCK = threading.Lock()
+LOG = deque(maxlen=100_000)  # (arrived, answered, "service:Action") of answered requests, under LOCK
+DELAY = [0.0]  # no answer sooner than this many seconds after its request arrived (PUT /__chain), under LOCK
 CHANGED = threading.Condition(LOCK)  # notified on every counter/rule change
 RULES = []  # list of Rule, guarded by LOCK
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -297,6 +322,34 @@ def hold(rule):
             CHANGED.notify_all()
 
 
+def critical_chain(log):
+    """The operations of one longest chain of requests in `log` ((arrived,
+    answered, op) each), each arrived after the previous one was answered
+    (bench/scale.py's Measured.critical_chain)."""
+    done, best, longest = [], (0, None), (0, None)  # heap of (answered, n, depth, node); node = (op, prev)
+    for n, (arrived, answered, op) in enumerate(sorted(log)):
+        while done and done[0][0] <= arrived:
+            _, _, depth, node = heapq.heappop(done)
+            if depth > best[0]:
+                best = (depth, node)
+        mine = (best[0] + 1, (op, best[1]))
+        heapq.heappush(done, (answered, n, *mine))
+        if mine[0] > longest[0]:
+            longest = mine
+    chain, node = [], longest[1]
+    while node:
+        chain.append(node[0])
+        node = node[1]
+    return chain[::-1]
+
+
+def chain_json():
+    with LOCK:
+        log = list(LOG)
+    chain = critical_chain(log)
+    return {"round_trips": len(chain), "chain": chain, "requests": len(log)}
+
+
 def hits_json():
     return {r.name: r.counters() for r in RULES if r.name is not None}
 
@@ -405,6 +458,7 @@ class Proxy(BaseHTTPRequestHandler):
                 for old in RULES:
                     old.dropped = True
                 RULES[:] = rules
+                LOG.clear()
                 CHANGED.notify_all()
             return self._reply(204)
         if path == "/__release":
@@ -422,6 +476,19 @@ class Proxy(BaseHTTPRequestHandler):
                     rule.released = True
                 CHANGED.notify_all()
             return self._json(200, {"released": released})
+        if path == "/__chain" and self.command == "GET":
+            return self._json(200, chain_json())
+        if path == "/__chain":
+            try:
+                rtt = (json.loads(raw) if raw else {}).get("rtt_ms", 0)
+                if type(rtt) not in (int, float) or rtt < 0:
+                    raise ValueError
+            except (ValueError, AttributeError):
+                return self._json(400, {"error": "PUT /__chain wants {\"rtt_ms\": a non-negative number}"})
+            with LOCK:
+                LOG.clear()
+                DELAY[0] = rtt / 1000
+            return self._reply(204)
         if path == "/__hits":
             with LOCK:
                 return self._json(200, hits_json())
@@ -449,16 +516,23 @@ class Proxy(BaseHTTPRequestHandler):
         return self._json(404, {"error": f"unknown control endpoint {path}"})
 
     def send_response(self, *args, **kwargs):
+        if self._op is not None and not self._responded:
+            with LOCK:
+                wait = self._op[0] + DELAY[0] - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # no answer before rtt_ms after the request arrived
         self._responded = True
         super().send_response(*args, **kwargs)
 
     def _handle(self):
         self._responded = False
+        self._op = None
         try:
             raw = self._read_body()
             path = urllib.parse.urlsplit(self.path).path
             if path.startswith("/__"):
                 return self._control(path, raw)
+            arrived = time.monotonic()
             body = urllib.parse.unquote_plus(raw.decode("utf-8", "replace"))
             scope = SCOPE.search(self.headers.get("Authorization", ""))
             region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
@@ -466,6 +540,7 @@ class Proxy(BaseHTTPRequestHandler):
             action = (target.split(".")[-1] if target
                       else (re.search(r"(?:^|&)Action=([^&]+)", body) or [None, None])[1])
             size = sns_publish_bytes(raw) if (service, action) == ("sns", "Publish") else None
+            self._op = (arrived, f"{service}:{action}")
             rule, effect = claim(service, region, action, body, size)
             if effect == "error":
                 status, ctype, data = rule.error()
@@ -487,6 +562,10 @@ class Proxy(BaseHTTPRequestHandler):
                     self._json(502, {"__type": "FaultProxyError", "message": repr(e)})
                 except Exception:
                     pass
+        finally:
+            if self._op is not None and self._responded:
+                with LOCK:
+                    LOG.append((self._op[0], time.monotonic(), self._op[1]))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _handle
 

@@ -18,6 +18,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import emulator_server
+import fault_proxy
 from emulator_server import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -487,6 +488,53 @@ def wait_port(port):
             time.sleep(0.05)
 
 
+def check_chain_synthetic():
+    # (arrived, answered, op): a > b > d; c (sent before a was answered) and
+    # e beside them.
+    log = [(0, 1, "a"), (1, 2, "b"), (0.9, 1.5, "c"), (2, 3, "d"), (0.5, 2.5, "e")]
+    assert fault_proxy.critical_chain(log) == ["a", "b", "d"], fault_proxy.critical_chain(log)
+    # The longer branch wins whichever is listed first; an answer at the very
+    # moment of the next arrival counts as before it.
+    log = [(0, 1, "x"), (0, 0.2, "y"), (0.2, 0.4, "z"), (0.4, 0.6, "w"), (1, 2, "v")]
+    assert fault_proxy.critical_chain(log) == ["y", "z", "w", "v"], fault_proxy.critical_chain(log)
+    assert fault_proxy.critical_chain([]) == []
+    print("ok chain (synthetic logs)")
+
+
+def check_chain(c):
+    # A request, then two sent together, then one after both (refused by a
+    # rule: an error answer is a round trip too): 3 sequential round trips.
+    c.faults([{"name": "no", "service": "sqs", "action": "SendMessage", "code": "Nope", "protocol": "query"}])
+    for bad in ({"rtt_ms": -1}, {"rtt_ms": "50"}, ["rtt_ms"]):
+        status, data = c.json("PUT", "/__chain", bad)
+        assert status == 400, (bad, status, data)
+    resp, data = c.req("PUT", "/__chain", {"rtt_ms": 150})
+    assert resp.status == 204 and data == b"", (resp.status, data)
+    t0 = time.monotonic()
+    assert c.ddb("GetItem", {"TableName": "first"})[0].status == 200
+    assert time.monotonic() - t0 >= 0.15, "no answer before rtt_ms"
+    together = [in_thread(lambda: c.ddb("PutItem", {"TableName": "beside"})),
+                in_thread(lambda: c.sqs("ReceiveMessage"))]
+    for t, out in together:
+        t.join(10)
+        assert out["value"][0].status == 200, out
+    assert c.sqs("SendMessage", "&MessageBody=last")[0].status == 400
+    c.req("GET", "/__hits")  # control requests are not in the chain
+    status, got = c.json("GET", "/__chain")
+    assert status == 200 and got["round_trips"] == 3 and got["requests"] == 4, got
+    assert got["chain"][0] == "dynamodb:GetItem" and got["chain"][2] == "sqs:SendMessage", got
+    assert got["chain"][1] in ("dynamodb:PutItem", "sqs:ReceiveMessage"), got
+    # PUT /__faults forgets them (and keeps the delay); PUT /__chain {} lifts the delay.
+    c.faults([])
+    assert c.json("GET", "/__chain")[1] == {"round_trips": 0, "chain": [], "requests": 0}
+    assert c.req("PUT", "/__chain", b"")[0].status == 204
+    t0 = time.monotonic()
+    assert c.ddb("GetItem", {"TableName": "undelayed"})[0].status == 200
+    assert time.monotonic() - t0 < 0.15
+    assert c.json("GET", "/__chain")[1] == {"round_trips": 1, "chain": ["dynamodb:GetItem"], "requests": 1}
+    print("ok chain: sequential round trips, rtt_ms, reset")
+
+
 def start_proxy(port, upstream):
     p = subprocess.Popen([sys.executable, os.path.join(HERE, "fault_proxy.py"), str(port), upstream])
     wait_port(port)
@@ -508,6 +556,8 @@ def main():
         check_wait(c)
         check_rewrite(c)
         check_sns_size(c)
+        check_chain_synthetic()
+        check_chain(c)
         check_moto(proxy_port)
         print("all ok")
     finally:

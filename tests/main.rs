@@ -63,6 +63,7 @@ mod staged;
 mod sweep;
 mod told;
 mod vend;
+mod vend_round_trips;
 mod vend_timeline;
 mod wait_cost;
 mod why;

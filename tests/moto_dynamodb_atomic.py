@@ -17,7 +17,9 @@ against every other, which is what the product relies on (one claim per
 event, one lease holder per account-region).
 
 Usage as a launcher: the same arguments as ``moto_server``; the launcher
-also loads moto_ssm_created_date, which every launcher imports beside this.
+also loads the other always-on emulations (moto_ssm_created_date,
+moto_ssm_sessions, moto_securityhub, moto_org_paths), which every launcher
+imports beside this.
 """
 
 import sys
@@ -44,5 +46,6 @@ if __name__ == "__main__":
     import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
     import moto_ssm_sessions  # noqa: F401 - Session Manager's sessions (DescribeSessions), as AWS's
     import moto_securityhub  # noqa: F401 - Security Hub's findings (BatchImportFindings, GetFindings), as AWS's
+    import moto_org_paths  # noqa: F401 - Organizations answers carry Account.Paths, as AWS's do
 
     sys.exit(main(sys.argv[1:]))

@@ -1,7 +1,9 @@
 """moto server whose Organizations answers carry ``Account.Paths`` and
 ``OrganizationalUnit.Path``, as AWS's do since its API model of 2026-03-31
-(botocore ``organizations/2016-11-28``). EMULATED for the integration tests
-(tests/paths.rs); never used by product code, which talks to it as to AWS.
+(botocore ``organizations/2016-11-28``). EMULATED, and on in every local AWS
+the tests, the demo, the rehearsal and the bench start (each launcher
+imports it beside moto_dynamodb_atomic, so the local AWS answers as AWS does
+today); never used by product code, which talks to it as to AWS.
 
 moto 5.2.5 never answers either field. This launcher adds them to the
 answers of ``DescribeAccount``, ``ListAccounts``, ``ListAccountsForParent``
@@ -20,7 +22,10 @@ account is always given exactly one path (AWS documents a list and does not
 say when it holds more); an answer for an object moto cannot place (no
 organization in the caller's backend) is left as moto gave it.
 
-Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
+Importing this module applies the patch (unless switched off). Usage as a
+launcher: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``);
+it then loads the other always-on emulations too, as moto_dynamodb_atomic's
+launcher does.
 """
 
 import json
@@ -29,7 +34,6 @@ import sys
 
 from moto.organizations.models import organizations_backends
 from moto.organizations.responses import OrganizationsResponse
-import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
 from moto.server import main
 
 ON = os.environ.get("RUNAS_GUARD_ORG_PATHS", "on") != "off"
@@ -123,4 +127,10 @@ if ON and not getattr(OrganizationsResponse, "_runas_guard_paths", False):
     OrganizationsResponse._runas_guard_paths = True
 
 if __name__ == "__main__":
+    # The tests' plain local AWS with this switch: the other always-on emulations too.
+    import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's are
+    import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
+    import moto_ssm_sessions  # noqa: F401 - Session Manager's sessions (DescribeSessions), as AWS's
+    import moto_securityhub  # noqa: F401 - Security Hub's findings (BatchImportFindings, GetFindings), as AWS's
+
     sys.exit(main(sys.argv[1:]))

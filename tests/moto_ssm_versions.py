@@ -40,6 +40,7 @@ import moto_dynamodb_atomic  # noqa: F401 - DynamoDB requests atomic, as AWS's a
 import moto_ssm_created_date  # noqa: F401 - GetDocument answers CreatedDate, as AWS's does
 import moto_ssm_sessions  # noqa: F401 - Session Manager's sessions (DescribeSessions), as AWS's
 import moto_securityhub  # noqa: F401 - Security Hub's findings (BatchImportFindings, GetFindings), as AWS's
+import moto_org_paths  # noqa: F401 - Organizations answers carry Account.Paths, as AWS's do
 from moto.server import main
 from moto.ssm import models as ssm_models
 from moto.ssm import responses as ssm_responses

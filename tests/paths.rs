@@ -1,8 +1,9 @@
 //! An account's OU path from Organizations' `Account.Paths` (docs/design.md,
 //! "Where an account's OU path comes from"): the local AWS answers `Paths`
-//! as AWS does today (tests/moto_org_paths.py, emulated), or leaves them out
-//! as older answers did; runas-guard walks with `ListParents` only then, or
-//! where `Paths` cannot be read. Calls are counted at the proxy.
+//! as AWS does today (tests/moto_org_paths.py, emulated, in every local AWS
+//! by default), or leaves them out as older answers did
+//! (`Moto::start_without_paths`); runas-guard walks with `ListParents` only
+//! then, or where `Paths` cannot be read. Calls are counted at the proxy.
 
 use crate::common;
 
@@ -22,11 +23,11 @@ const COUNTED: [(&str, &str); 4] = [
 /// deep (`Root/Workloads/Prod`) whose OU rule gives it `produser`:
 /// `(world, proxy, account, [workloads, prod])`.
 async fn deep_world(paths: bool) -> (World, Proxy, String, [String; 2]) {
-    let env: &[(&str, &str)] = match paths {
-        true => &[],
-        false => &[("RUNAS_GUARD_ORG_PATHS", "off")],
+    let moto = match paths {
+        true => Moto::start(),
+        false => Moto::start_without_paths(),
     };
-    let mut w = World::on(Moto::start_emulating("moto_org_paths.py", env)).await;
+    let mut w = World::on(moto).await;
     let proxy = w.behind_proxy();
     let workloads = w.create_ou(&w.root, "Workloads").await;
     let prod = w.create_ou(&workloads, "Prod").await;

@@ -56,8 +56,9 @@ from infra.tests import cfn  # noqa: E402 - the repository's template loader (in
 BIN = None
 PYTHON = REPO / ".venv" / "bin" / "python"
 # The local AWS, run with moto_server's arguments: moto, plus State Manager
-# associations and managed nodes, Account Management's regions and Identity
-# Center's attributes as the integration tests emulate them (tools/demo_aws.py).
+# associations and managed nodes, Account Management's regions, Identity
+# Center's attributes and Organizations' Account.Paths as the integration tests
+# emulate them (tools/demo_aws.py; RUNAS_GUARD_ORG_PATHS=off: no Paths).
 EMULATOR = REPO / "tools" / "demo_aws.py"
 REGIONS = ["us-east-1", "eu-west-1"]
 DOC = "SSM-SessionManagerRunShell"

@@ -1,5 +1,8 @@
 """What `make demo` and `make deploy-local` share: where cargo put the
-binary, and the local AWS each starts (a moto server on loopback).
+binary, and the local AWS each starts (a moto server on loopback, through a
+launcher that adds what moto lacks: tools/demo_aws.py, tests/moto_cfn.py; both
+answer Organizations with `Account.Paths` as AWS does today, unless
+`RUNAS_GUARD_ORG_PATHS=off` is set).
 
 The binary is found through cargo (`cargo metadata`'s target directory, so
 `CARGO_TARGET_DIR` and `build.target-dir` are honoured), never assumed at

@@ -102,9 +102,21 @@ impl Moto {
     }
 
     /// moto as it comes, except that its DynamoDB requests are atomic as
-    /// AWS's are (tests/moto_dynamodb_atomic.py).
+    /// AWS's are (tests/moto_dynamodb_atomic.py) and it has the other
+    /// always-on emulations that launcher loads (Organizations answers
+    /// carry `Account.Paths` as AWS's do today: tests/moto_org_paths.py).
     pub fn start() -> Moto {
         Moto::start_emulating("moto_dynamodb_atomic.py", &[])
+    }
+
+    /// [`Moto::start`] answering Organizations as before its API model of
+    /// 2026-03-31: no `Account.Paths`, so an account's OU path is walked
+    /// with `ListParents` (tests/moto_org_paths.py's switch).
+    pub fn start_without_paths() -> Moto {
+        Moto::start_emulating(
+            "moto_dynamodb_atomic.py",
+            &[("RUNAS_GUARD_ORG_PATHS", "off")],
+        )
     }
 
     /// moto started through a launcher in tests/ that adds what moto lacks

@@ -80,6 +80,32 @@ impl Proxy {
     pub fn hits(&self) -> Value {
         self.control("GET", "/__hits", "").1
     }
+
+    /// Forgets the requests seen so far and from now on answers none
+    /// sooner than `rtt_ms` after it arrived (so that requests sent
+    /// together overlap at the proxy however slowly moto works through
+    /// them): what [`Proxy::chain`] counts from.
+    pub fn count_round_trips(&self, rtt_ms: u64) {
+        let (status, body) =
+            self.control("PUT", "/__chain", &json!({"rtt_ms": rtt_ms}).to_string());
+        assert_eq!(status, 204, "PUT /__chain: {body}");
+    }
+
+    /// The sequential round trips since [`Proxy::count_round_trips`] (or
+    /// the last rules): the longest chain of requests each sent after the
+    /// previous one was answered, as `service:Action` names in order.
+    pub fn chain(&self) -> Vec<String> {
+        let (status, body) = self.control("GET", "/__chain", "");
+        assert_eq!(status, 200, "GET /__chain: {body}");
+        let chain: Vec<String> = body["chain"]
+            .as_array()
+            .expect("a chain")
+            .iter()
+            .map(|op| op.as_str().unwrap_or("?").to_string())
+            .collect();
+        assert_eq!(body["round_trips"], chain.len(), "{body}");
+        chain
+    }
 }
 
 impl World {
