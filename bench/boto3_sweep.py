@@ -12,6 +12,9 @@ and PutItem one state item. One SNS summary at the end if anything changed.
 Prints {"totals": {...}} as JSON.
 
     python bench/boto3_sweep.py --endpoint URL --policy FILE --table T --topic-arn ARN --concurrency C
+
+With --account ID it does one account's work only (the peer of a single
+event: runas-guard handling one vend), after the same listing.
 """
 
 import argparse
@@ -130,6 +133,7 @@ def main() -> int:
     p.add_argument("--table", required=True)
     p.add_argument("--topic-arn", required=True)
     p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--account", help="one account's work only (a single event's peer)")
     args = p.parse_args()
     with open(args.policy, "rb") as f:
         policy = tomllib.load(f)
@@ -143,6 +147,7 @@ def main() -> int:
         a["Id"]
         for page in org.get_paginator("list_accounts").paginate()
         for a in page["Accounts"]
+        if args.account in (None, a["Id"])
     ]
     totals: Counter[str] = Counter()
     failed = 0

@@ -488,6 +488,9 @@ class Phase:
     rtt_ms: int
     peer: Measured | None = None
     problems: list[str] = field(default_factory=list)
+    # A single event's peer: bench/boto3_sweep.py doing the same account's work (--account),
+    # live on a world of its own, for its peak RSS alone.
+    single_peer: Measured | None = None
 
 
 def seeded(stack: ExitStack, workdir: Path, log) -> tuple[Server, seed.World]:
@@ -575,7 +578,27 @@ def vend(workdir: Path, log, paths: bool) -> Phase:
             ph.problems.append(f"exit {run.code}, output not understood ({e}): {run.stdout[:300]!r}")
         log(f"{ph.name}: {run.wall:.2f} s (limit {limit:.2f} s), {run.sequential_round_trips()} sequential "
             f"round trips ({' > '.join(run.critical_chain())}), replay {run.replay}, problems: {ph.problems or 'none'}")
-        return ph
+    if paths:
+        ph.single_peer = single_event_peer(workdir, log)
+    return ph
+
+
+def single_event_peer(workdir: Path, log) -> Measured:
+    """The boto3 peer doing one vended account's work (the vend's world, fresh), measured live:
+    what a single event costs in memory against a plain Python handler of it."""
+    with ExitStack() as stack:
+        m = moto(stack, workdir)
+        world = seed.seed_vend(m.url, P["vend_regions"], workdir)
+        cmd = [PY, str(BENCH / "boto3_sweep.py"), "--endpoint", m.url, "--policy", world.policy,
+               "--table", world.table, "--topic-arn", world.topic_arn, "--concurrency", "1",
+               "--account", world.vend_account]
+        run = measure(cmd, guard_env(m.url, world), workdir, m, None)
+        got = json.loads(run.stdout or "{}").get("totals", {})
+        log(f"boto3 single event (one account, {len(world.regions)} regions): exit {run.code}, "
+            f"peak RSS {run.rss_mib:.1f} MiB, totals {got}")
+        if run.code != 0 or got.get("created") != len(world.regions):
+            log(run.stderr[-1000:])
+        return run
 
 
 # -- vend before the member stack ---------------------------------------------------------
@@ -1351,6 +1374,10 @@ def fmt(x, digits=2):
 SWEEP_TARGETS = {"first sweep": 1.35, "steady state": 1.25}  # replayed wall / limit (issue: fast at scale)
 
 
+# A single event's peak RSS against the boto3 peer's doing the same account's work.
+SINGLE_RSS_TARGET = 0.45
+
+
 def targets(phases: list[Phase], landed: "StackLanded | None", reattempts: "Reattempts | None",
             update: "Update | None") -> list[str]:
     """Each headline figure beside its target, an excess marked **over**."""
@@ -1365,6 +1392,11 @@ def targets(phases: list[Phase], landed: "StackLanded | None", reattempts: "Reat
                          f"| <= {limit} |")
             lines.append(f"| {ph.name}: replayed wall / limit | {fmt(r.wall / ph.limit)} | "
                          f"near 1 ({fmt(ph.limit)} s = {limit} x RTT) |")
+            if ph.single_peer:
+                ratio = r.rss_mib / ph.single_peer.rss_mib
+                lines.append(f"| single event ({ph.name}): peak RSS runas-guard / boto3 peer of the same "
+                             f"account | {fmt(r.rss_mib, 1)} / {fmt(ph.single_peer.rss_mib, 1)} MiB = "
+                             f"{fmt(ratio)}{over(ratio > SINGLE_RSS_TARGET)} | <= {SINGLE_RSS_TARGET} |")
         elif kind in SWEEP_TARGETS and ph.name.endswith(f"(C={P['concurrency']})"):
             # The targets are the organization's (1000 x 4): in a smoke run the walk and the last
             # accounts' chains weigh far more of the limit, so its ratio is shown, not judged.
