@@ -324,14 +324,10 @@ fn only_the_failures_recorded_under_the_same_check_keep_their_verdicts() {
     );
 }
 
-/// An agent too old to pass the user fails closed; updated, it fails the
-/// same way when the node lacks the user (the same counts, the same
-/// check). So a read that found an agent too old awaits the next run, and
-/// the run after it is read again; any other verdict stands as before.
-#[test]
-fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
-    const TOO_OLD: &str = "runas-guard: check could not run: agent too old to pass the user safely (SSM_User is not set; SSM Agent 3.3.2746.0 or later sets it)\n";
-    let base = Readiness {
+/// Two nodes checked by association `a` version 1 for `ops`, one failed,
+/// read at the check document's version 2 on the run of t = 1000.
+fn one_failed_at_1000() -> Readiness {
+    Readiness {
         association_id: "a".into(),
         association_version: "1".into(),
         user: "ops".into(),
@@ -340,7 +336,17 @@ fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
         document_version: Some("2".into()),
         last_run: Some(1000),
         ..Default::default()
-    };
+    }
+}
+
+/// An agent too old to pass the user fails closed; updated, it fails the
+/// same way when the node lacks the user (the same counts, the same
+/// check). So a read that found an agent too old awaits the next run, and
+/// the run after it is read again; any other verdict stands as before.
+#[test]
+fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
+    const TOO_OLD: &str = "runas-guard: check could not run: agent too old to pass the user safely (SSM_User is not set; SSM Agent 3.3.2746.0 or later sets it)\n";
+    let base = one_failed_at_1000();
     // (what, the failed node's line, awaits the next run?)
     for (what, line, awaits) in [
         ("agent too old", TOO_OLD, true),
@@ -375,15 +381,8 @@ fn a_node_whose_agent_was_too_old_is_read_again_after_the_next_run() {
 #[test]
 fn the_read_run_keeps_its_document_version() {
     let read = Readiness {
-        association_id: "a".into(),
-        association_version: "1".into(),
-        user: "ops".into(),
-        checked: 2,
-        failed: 1,
-        document_version: Some("2".into()),
-        last_run: Some(1000),
         read_run: Some(1000),
-        ..Default::default()
+        ..one_failed_at_1000()
     };
     let now = |f: &dyn Fn(&mut Readiness)| {
         let mut n = Readiness {
