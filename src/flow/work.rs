@@ -91,14 +91,28 @@ impl Work {
                 alerts,
                 ..Work::default()
             },
-            Err(Stop::Failed(e)) => Work {
-                outcome: Outcome {
-                    reason: failed(&e),
-                    ..classified
-                },
-                failed: true,
-                ..Work::default()
+            Err(Stop::Failed(e)) => {
+                let work = Work::failed(&e);
+                Work {
+                    outcome: Outcome {
+                        reason: work.outcome.reason,
+                        ..classified
+                    },
+                    ..work
+                }
+            }
+        }
+    }
+
+    /// A work that could not go on: logged, its reason the error, retried.
+    pub fn failed(e: &AwsError) -> Work {
+        Work {
+            outcome: Outcome {
+                reason: failed(e),
+                ..Outcome::default()
             },
+            failed: true,
+            ..Work::default()
         }
     }
 }

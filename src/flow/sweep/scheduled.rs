@@ -22,14 +22,7 @@ use crate::flow::workers::identity_center::{failed_json, look_told};
 pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org) -> Worked {
     let (work, identity_center) = tokio::join!(swept(svc, job, org), identity_center(svc, job));
     // A sweep that failed still says what the look and the policy's ids found.
-    let mut work = work.unwrap_or_else(|e| Work {
-        outcome: Outcome {
-            reason: crate::flow::work::failed(&e),
-            ..Outcome::default()
-        },
-        failed: true,
-        ..Work::default()
-    });
+    let mut work = work.unwrap_or_else(|e| Work::failed(&e));
     work.alerts.extend(unknown_ids(svc, job, org));
     if let Some((json, alert)) = identity_center {
         // Said in the sweep's summary too, when there is one.

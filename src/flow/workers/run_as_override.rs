@@ -91,16 +91,10 @@ async fn looked_at(
     look_told(svc, job, declared, t.context.principal.as_deref())
         .await
         .map_err(|(e, told)| {
-            Box::new(Work {
-                outcome: Outcome {
-                    reason: crate::flow::work::failed(&e),
-                    identity_center: Some(failed_json(&e)),
-                    ..Outcome::default()
-                },
-                alerts: told.into_iter().collect(),
-                failed: true,
-                ..Work::default()
-            })
+            let mut work = Work::failed(&e);
+            work.outcome.identity_center = Some(failed_json(&e));
+            work.alerts = told.into_iter().collect();
+            Box::new(work)
         })
 }
 
