@@ -110,15 +110,21 @@ async fn reconcile(
             policy.regions.join(", ")
         ));
     }
-    // One walk of the tree serves the id check and the reconcile.
+    // One walk of the tree serves the id check and the reconcile; the
+    // table and the outbox are read meanwhile (reads: nothing is touched
+    // before the check).
     let org = built.reactor.org();
-    if let Err(stop) = held_against_organization(&built, &org, &scope).await {
+    let (held, ahead) = tokio::join!(
+        held_against_organization(&built, &org, &scope),
+        built.reactor.read_ahead(dry_run)
+    );
+    if let Err(stop) = held {
         return stop;
     }
     let progress = progress_bar();
     match built
         .reactor
-        .reconcile_org(&org, &scope, dry_run, progress.clone())
+        .reconcile_org(&org, &scope, dry_run, progress.clone(), ahead)
         .await
     {
         Ok(run) => {

@@ -306,7 +306,18 @@ impl Reactor {
         selection: &Selection,
         dry_run: bool,
         progress: Option<indicatif::ProgressBar>,
+        ahead: sweep::Ahead,
     ) -> Result<OrgReport, AwsError> {
-        sweep::reconcile_org(&self.svc, org, selection, dry_run, progress).await
+        sweep::reconcile_org(&self.svc, org, selection, dry_run, progress, ahead).await
+    }
+
+    /// What a whole reconcile reads before it touches anything (the table,
+    /// the outbox), read beside the operator's checks of the organization:
+    /// their round trips overlap the walk. `None` for a dry run.
+    pub async fn read_ahead(&self, dry_run: bool) -> sweep::Ahead {
+        match dry_run {
+            true => None,
+            false => Some(sweep::read_ahead(&self.svc).await),
+        }
     }
 }

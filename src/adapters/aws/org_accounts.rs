@@ -31,7 +31,7 @@ impl Org {
     /// The accounts directly under `parent` (an OU's own accounts, as a
     /// Control Tower baseline on it covers them).
     pub async fn accounts_of(&self, parent: &str) -> Result<Vec<AccountInfo>, AwsError> {
-        Ok(self.children(parent).await?.1)
+        self.accounts_under(parent).await
     }
 
     /// One account as Organizations describes it; `None` when it is not in

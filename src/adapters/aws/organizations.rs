@@ -15,12 +15,12 @@ mod tree;
 mod paths;
 pub use paths::Described;
 
+#[path = "organizations_walk.rs"]
+mod walk;
+
 #[path = "organizations_policy_types.rs"]
 mod policy_types;
 use crate::domain::policy_types::Enabled as PolicyTypeEnabled;
-
-/// Parents whose children are listed at once during a walk.
-const WALK_CONCURRENCY: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountInfo {
@@ -271,99 +271,6 @@ impl Org {
         root.and_then(|r| r.id())
             .map(str::to_string)
             .ok_or_else(|| self.unknown("ListRoots", &"the organization has no root"))
-    }
-
-    /// Walks the whole tree once (root, OUs level by level, each parent's
-    /// OUs and accounts), filling this view's caches so every account's OU
-    /// path and OU names cost nothing more. One walk per sweep instead of a
-    /// ListParents chain per account.
-    pub async fn walk(&self) -> Result<Vec<AccountInfo>, AwsError> {
-        if let Some(walked) = self.walked.lock().expect("cache lock").clone() {
-            return Ok(walked);
-        }
-        let err = |op, e: &dyn std::fmt::Display| self.unknown(op, e);
-        let root = self.root().await?;
-        let mut accounts = Vec::new();
-        let mut level = vec![root.clone()];
-        // Organizations nests at most five OU levels; the bound guards a cycle.
-        for _ in 0..8 {
-            if level.is_empty() {
-                break;
-            }
-            let mut tasks = tokio::task::JoinSet::new();
-            // Organizations' request quotas are low (a few per second per
-            // operation, with bursts): a few parents at a time.
-            let limit = Arc::new(tokio::sync::Semaphore::new(WALK_CONCURRENCY));
-            for parent in std::mem::take(&mut level) {
-                let (me, limit) = (self.clone(), limit.clone());
-                tasks.spawn(async move {
-                    let _permit = limit.acquire_owned().await.expect("semaphore never closes");
-                    me.children(&parent).await.map(|c| (parent, c))
-                });
-            }
-            while let Some(joined) = tasks.join_next().await {
-                let (parent, (ous, found)) = joined.map_err(|e| err("ListChildren", &e))??;
-                let is_root = parent == root;
-                let mut parents = self.parents.lock().expect("cache lock");
-                let mut names = self.names.lock().expect("cache lock");
-                for (id, name) in ous {
-                    parents.insert(id.clone(), (parent.clone(), is_root));
-                    names.insert(id.clone(), name);
-                    level.push(id);
-                }
-                for a in found {
-                    parents.insert(a.id.clone(), (parent.clone(), is_root));
-                    accounts.push(a);
-                }
-            }
-        }
-        accounts.sort_by(|a, b| a.id.cmp(&b.id));
-        *self.walked.lock().expect("cache lock") = Some(accounts.clone());
-        Ok(accounts)
-    }
-
-    /// One parent's child OUs `(id, name)` and accounts.
-    pub(super) async fn children(
-        &self,
-        parent: &str,
-    ) -> Result<(Vec<(String, String)>, Vec<AccountInfo>), AwsError> {
-        let ous = async {
-            let mut out = Vec::new();
-            let mut pages = self
-                .client
-                .list_organizational_units_for_parent()
-                .parent_id(parent)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| {
-                    AwsError::new("ListOrganizationalUnitsForParent", "-", &self.region, &e)
-                })?;
-                out.extend(page.organizational_units().iter().map(|o| {
-                    let id = o.id().unwrap_or_default().to_string();
-                    (id.clone(), o.name().map_or(id, str::to_string))
-                }));
-            }
-            Ok::<_, AwsError>(out)
-        };
-        let accounts = async {
-            let mut out = Vec::new();
-            let mut pages = self
-                .client
-                .list_accounts_for_parent()
-                .parent_id(parent)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page
-                    .map_err(|e| AwsError::new("ListAccountsForParent", "-", &self.region, &e))?;
-                page.accounts().iter().for_each(|a| self.learn(a));
-                out.extend(page.accounts().iter().map(info));
-            }
-            Ok::<_, AwsError>(out)
-        };
-        let (ous, accounts) = tokio::join!(ous, accounts);
-        Ok((ous?, accounts?))
     }
 }
 

@@ -13,6 +13,7 @@ use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::degraded::{Degraded, Seen};
 use crate::domain::job::Job;
+use crate::domain::known::Snapshot;
 use crate::domain::outcome::AccountReport;
 use crate::domain::summary::Tally;
 use crate::domain::trigger::{Trigger, TriggerKind};
@@ -31,7 +32,7 @@ mod unreported;
 
 pub use fanned::sweep_one;
 pub use message::SweepMessage;
-pub use operator::reconcile_org;
+pub use operator::{read_ahead, reconcile_org, Ahead};
 pub use scheduled::on_schedule;
 
 /// One account's report, the slots whose drift, or nodes lacking the
@@ -102,14 +103,22 @@ async fn with_snapshot(
             .snapshot_account(a)
             .await?
             .with_departed(departed.map(|d| d.then(|| a.to_string()).into_iter().collect())),
-        None => {
-            let (rows, departed) = tokio::join!(svc.state.snapshot(), departed(svc));
-            rows?.with_departed(departed)
-        }
+        None => whole_table(svc).await?,
     };
+    Ok(knowing(job, snapshot))
+}
+
+/// Every account-region the table holds and the departures on record, read
+/// at once: a whole sweep reads them beside the organization's walk.
+pub async fn whole_table(svc: &Services) -> Result<Snapshot, AwsError> {
+    let (rows, departed) = tokio::join!(svc.state.snapshot(), departed(svc));
+    Ok(rows?.with_departed(departed))
+}
+
+fn knowing(job: &Job, snapshot: Snapshot) -> Job {
     let mut job = job.clone();
     job.known = Some(Arc::new(snapshot));
-    Ok(job)
+    job
 }
 
 /// One account of a fanned-out sweep, and whether its departure was on

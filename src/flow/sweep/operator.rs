@@ -4,25 +4,45 @@
 use std::sync::Arc;
 
 use super::accounts::run_accounts;
-use super::{checked, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
+use super::{checked, knowing, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
 use crate::adapters::aws::organizations::Org;
+use crate::adapters::store::outbox::OutboxEntry;
 use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::job::Job;
+use crate::domain::known::Snapshot;
 use crate::domain::policy::Policy;
-use crate::flow::outbox::{deliver, flush_outbox};
+use crate::flow::outbox::{deliver, flush_outbox, flush_read};
 use crate::flow::services::Services;
 
+/// What a whole reconcile reads before it touches anything, read beside
+/// the operator's command's own checks: the table ([`super::whole_table`])
+/// and the outbox. `None` for a dry run, which reads neither.
+pub type Ahead = Option<ReadAhead>;
+
+pub struct ReadAhead {
+    table: Result<Snapshot, AwsError>,
+    outbox: Result<Vec<OutboxEntry>, AwsError>,
+}
+
+/// The table and the outbox, read at once.
+pub async fn read_ahead(svc: &Services) -> ReadAhead {
+    let (table, outbox) = tokio::join!(super::whole_table(svc), svc.receipts.outbox());
+    ReadAhead { table, outbox }
+}
+
 /// Operator-started reconcile (`runas-guard reconcile`): never fans out.
+/// `ahead`: the table, when it was read beside the command's own checks.
 pub async fn reconcile_org(
     svc: &Arc<Services>,
     org: &Org,
     selection: &Selection,
     dry_run: bool,
     progress: Option<indicatif::ProgressBar>,
+    ahead: Ahead,
 ) -> Result<OrgReport, AwsError> {
-    let (job, mut accounts, flushed) = started(svc, org, dry_run).await?;
+    let (job, mut accounts, flushed) = started(svc, org, dry_run, ahead).await?;
     if !selection.accounts.is_empty() {
         accounts.retain(|a| selection.accounts.contains(&a.id));
     }
@@ -76,6 +96,7 @@ async fn started(
     svc: &Arc<Services>,
     org: &Org,
     dry_run: bool,
+    ahead: Ahead,
 ) -> Result<
     (
         Job,
@@ -85,6 +106,15 @@ async fn started(
     AwsError,
 > {
     let job = operator_job(dry_run);
+    if let (false, Some(ahead)) = (dry_run, ahead) {
+        // Read already: what earlier runs left goes out, and the walk is cached.
+        let (accounts, flushed) = tokio::join!(
+            org.walk(),
+            flush_read(&svc.receipts, &svc.alerts, &job.owner, ahead.outbox)
+        );
+        let job = knowing(&job, ahead.table?);
+        return Ok((job, accounts?, flushed));
+    }
     let (with_known, accounts, flushed) = tokio::join!(
         async {
             match dry_run {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::accounts::run_accounts;
-use super::{checked, tally, told, with_snapshot, SweepMessage};
+use super::{checked, knowing, tally, told, whole_table, SweepMessage};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::domain::alert;
 use crate::domain::aws_error::AwsError;
@@ -74,17 +74,21 @@ fn unknown_ids(svc: &Services, job: &Job, org: &Org) -> Option<alert::Alert> {
 
 /// Empty the outbox, then fan out or run every account.
 async fn swept(svc: &Arc<Services>, job: &Job, org: &Org) -> Result<Work, AwsError> {
-    // What earlier runs left in the outbox goes out while the tree is walked.
-    let (accounts, _) = tokio::join!(
+    // What earlier runs left in the outbox goes out, and the table is read,
+    // while the tree is walked: the accounts start once the walk ends. A
+    // fanned-out sweep leaves the table's read unused (each account reads
+    // its own rows); a few Query pages, against a round trip every sweep.
+    let (accounts, _, known) = tokio::join!(
         org.walk(),
-        flush_outbox(&svc.receipts, &svc.alerts, &job.owner)
+        flush_outbox(&svc.receipts, &svc.alerts, &job.owner),
+        whole_table(svc)
     );
     let accounts = accounts?;
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
         return fanned(svc, org, job, &accounts).await;
     }
     let regions = svc.policy.regions.clone();
-    let job = &with_snapshot(svc, job, None).await?;
+    let job = &knowing(job, known?);
     let ((swept, unreached), last) = tokio::join!(
         run_accounts(svc, job, org, accounts, &regions, None),
         svc.state.last_sweep()
