@@ -163,6 +163,7 @@ endif
 bench: $(STAMP)
 	cargo build --release
 	cargo run --release --example bench
+	$(PY) bench/single_event.py
 
 clean: demo-stop
 	cargo clean
