@@ -66,4 +66,5 @@ mod vend;
 mod vend_round_trips;
 mod vend_timeline;
 mod wait_cost;
+mod walk_round_trips;
 mod why;
