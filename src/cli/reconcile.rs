@@ -110,12 +110,21 @@ async fn reconcile(
             policy.regions.join(", ")
         ));
     }
-    // One walk of the tree serves the id check and the reconcile; the
-    // table and the outbox are read meanwhile (reads: nothing is touched
-    // before the check).
+    held_then_run(&built, &scope, dry_run, format).await
+}
+
+/// One walk of the tree serves the id check and the reconcile; the table
+/// and the outbox are read meanwhile (reads: nothing is touched before the
+/// check passes).
+async fn held_then_run(
+    built: &Built,
+    scope: &Selection,
+    dry_run: bool,
+    format: Format,
+) -> ExitCode {
     let org = built.reactor.org();
     let (held, ahead) = tokio::join!(
-        held_against_organization(&built, &org, &scope),
+        held_against_organization(built, &org, scope),
         built.reactor.read_ahead(dry_run)
     );
     if let Err(stop) = held {
@@ -124,7 +133,7 @@ async fn reconcile(
     let progress = progress_bar();
     match built
         .reactor
-        .reconcile_org(&org, &scope, dry_run, progress.clone(), ahead)
+        .reconcile_org(&org, scope, dry_run, progress.clone(), ahead)
         .await
     {
         Ok(run) => {
