@@ -118,44 +118,78 @@ pub(super) async fn sweep_account(
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
-    let governed = standing == Standing::Governed;
     // Its departure is judged beside its regions, not before them: a first
     // sweep's departure-mark clearing would lengthen each account's chain.
     let path = prepared.path.clone();
-    let (left, (mut acct, committed)) = tokio::join!(
+    let (left, mut acct) = tokio::join!(
         async {
             let left = leaving(&ctx, job, &info, &path).await;
             forget(svc, job, &info.id, standing).await;
             left
         },
-        async {
-            let name = Some(info.name.clone());
-            let acct = account::converge(&ctx, job, &info.id, name, prepared, regions).await;
-            // A record that fails is logged by commit; the sweep still reports it.
-            let committed = crate::flow::commit::commit(&svc.state, job, &acct).await;
-            (acct, committed)
-        }
+        account::converge(
+            &ctx,
+            job,
+            &info.id,
+            Some(info.name.clone()),
+            prepared,
+            regions
+        )
     );
-    // A dead run's revert, found here: its own alert, not the summary's; so
-    // are nodes newly lacking the user (one alert per account, at most).
-    let mut alerts = committed.adopted;
-    alerts.extend(news(job, &acct.report, &acct.new_drift, &acct.new_missing));
+    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, &left));
-    acct.report.left_governance = left;
-    alerts.extend(super::held::held_too_long(svc, job, &mut acct.report, session.as_ref()).await);
+    let mut report = acct.report.clone();
+    report.left_governance = left;
+    // The records are hub writes, beside the account's last member calls:
+    // its slot passes on once those are over, not once its records are (a
+    // first sweep records every account-region). A commit logs its failure.
+    let last = Last {
+        session: session.as_ref(),
+        governed: standing == Standing::Governed,
+        regions,
+    };
+    let (committed, (alerts, canary)) = tokio::join!(
+        crate::flow::commit::commit(&svc.state, job, &acct),
+        last_member_calls(svc, &ctx, job, last, (&mut report, alerts), permit)
+    );
+    acct.report = report;
+    // A dead run's revert, found at the commit (rare: a run that died between
+    // its write and its record), is its own alert; its window's sessions now.
+    let mut adopted =
+        account::sessions::listed(&ctx, job, session.as_ref(), committed.adopted).await;
+    adopted.extend(alerts);
+    Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
+}
+
+/// What the account's last member calls need to know.
+struct Last<'a> {
+    session: Option<&'a MemberSession>,
+    governed: bool,
+    regions: &'a [String],
+}
+
+/// The account's member calls after its regions: documents held past the
+/// bound, the canaries, what lies beyond its governed documents, and the
+/// sessions of the windows its alerts tell. Then its slot is given back.
+async fn last_member_calls(
+    svc: &Services,
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    last: Last<'_>,
+    (report, mut alerts): (&mut AccountReport, Vec<Alert>),
+    permit: Option<OwnedSemaphorePermit>,
+) -> (Vec<Alert>, Vec<crate::domain::canary::Finding>) {
+    alerts.extend(super::held::held_too_long(svc, job, report, last.session).await);
     // The canaries' findings are the sweep's to tell, once per cause.
     let mut canary = vec![];
-    if governed {
-        canary = super::canary::probe(&ctx, job, session.as_ref(), &acct.report).await;
-        alerts
-            .extend(beyond_documents(&ctx, job, session.clone(), &mut acct.report, regions).await);
+    if last.governed {
+        canary = super::canary::probe(ctx, job, last.session, report).await;
+        let session = last.session.cloned();
+        alerts.extend(beyond_documents(ctx, job, session, report, last.regions).await);
     }
-    // The sessions started in the windows its alerts tell: member calls.
-    let alerts = account::sessions::listed(&ctx, job, session.as_ref(), alerts).await;
-    // The account's member calls are over: the next account starts while
-    // its alerts are named, kept and published (hub calls only).
+    let alerts = account::sessions::listed(ctx, job, last.session, alerts).await;
     drop(permit);
-    Ok(delivered(svc, &ctx, job, &info, acct, alerts, canary).await)
+    (alerts, canary)
 }
 
 /// The account's alerts named, kept and published, and what it hands the
