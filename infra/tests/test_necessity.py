@@ -73,8 +73,8 @@ NEEDED = {
         "organizations:DescribeOrganizationalUnit": ("every flow: OU names in reports and alerts", "src/adapters/aws/organizations.rs"),
         "organizations:ListParents": ("vend, move, document edit: the account's OU path where Organizations "
                                       "answers no readable `Account.Paths`", "src/adapters/aws/organizations.rs"),
-        "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
-        "organizations:ListAccountsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations.rs"),
+        "organizations:ListOrganizationalUnitsForParent": ("sweep: the walk of the tree", "src/adapters/aws/organizations_walk.rs"),
+        "organizations:ListAccountsForParent": ("sweep: the walk of the tree; a Control Tower baseline's OU", "src/adapters/aws/organizations_walk.rs"),
         "organizations:ListRoots": ("sweep: the walk of the tree, and the root's policy types it answers (the watch for a native policy; doctor's `policy types`)", "src/adapters/aws/organizations.rs"),
         # The declared Identity Center mapping ([identity_center]; hub.yaml
         # IdentityCenterAccess), with the hub role's own credentials.
