@@ -61,6 +61,7 @@ mod sessions;
 mod stack_update_cost;
 mod staged;
 mod sweep;
+mod sweep_round_trips;
 mod told;
 mod vend;
 mod vend_round_trips;

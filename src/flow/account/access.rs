@@ -71,13 +71,17 @@ pub(super) async fn enter(
     account: &str,
     regions: &[String],
     rows: &OnceCell<Result<Option<Snapshot>, AwsError>>,
+    ahead: Option<Result<MemberSession, AwsError>>,
 ) -> Entered {
     // A re-attempt of an account Organizations has not activated yet
     // neither assumes nor reads: the answer its OU path asked says so.
     if job.is_reattempt() && super::activation::inactive(ctx, account).await {
         return (None, Early::default(), None);
     }
-    let session = assume(ctx, job, account).await;
+    let session = match ahead {
+        Some(made) => made,
+        None => assume(ctx, job, account).await,
+    };
     let Ok(s) = &session else {
         return (Some(session), Early::default(), None);
     };

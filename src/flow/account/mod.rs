@@ -43,7 +43,7 @@ pub(crate) use access::seated;
 pub use access::{assume, locate, standing};
 pub use admit::{admit, out_of_scope, Admitted, Refused};
 pub use converge::{converge, NO_RULE};
-pub use prepare::{prepare, Prepare, Prepared};
+pub use prepare::{prepare, prepare_with, Prepare, Prepared};
 
 /// What every account of one run shares.
 pub struct Ctx<'a> {

@@ -59,11 +59,24 @@ pub async fn prepare(
     account: &str,
     regions: &[String],
 ) -> Result<Option<Prepared>, AwsError> {
+    prepare_with(ctx, job, account, regions, None).await
+}
+
+/// [`prepare`] with a session made ahead (a sweep makes the next accounts'
+/// while earlier ones read): `None`, the account is assumed into here.
+pub async fn prepare_with(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    regions: &[String],
+    ahead: Option<Result<MemberSession, AwsError>>,
+) -> Result<Option<Prepared>, AwsError> {
     // The account's rows, read once, beside the rest: a member-stack event
     // needs them before it reads documents (which regions to look at), the
     // judgment of changes after.
     let rows = OnceCell::new();
-    let entered = located(ctx, job, account, enter(ctx, job, account, regions, &rows));
+    let entering = enter(ctx, job, account, regions, &rows, ahead);
+    let entered = located(ctx, job, account, entering);
     let ((path, (session, seen, narrowed)), _) =
         tokio::join!(entered, rows.get_or_init(|| recorded(ctx, job, account)));
     let (recorded, rows_unread) = match rows.into_inner() {

@@ -1,18 +1,16 @@
-//! Every account of a sweep, a bounded number at once, each reconciled and
-//! recorded as soon as it is done (its leases must not wait for the rest).
+//! One account of a sweep: reconciled and recorded as soon as it is done
+//! (its leases must not wait for the rest), then its alerts delivered.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
-use crate::domain::deadline;
 use crate::domain::job::Job;
 use crate::domain::org_state::Treatment;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
@@ -21,83 +19,12 @@ use crate::flow::account;
 use crate::flow::outbox::deliver;
 use crate::flow::services::Services;
 
-/// Every account, a bounded number at once.
-pub(super) async fn run_accounts(
-    svc: &Arc<Services>,
-    job: &Job,
-    org: &Org,
-    accounts: Vec<AccountInfo>,
-    regions: &[String],
-    progress: Option<indicatif::ProgressBar>,
-) -> (Vec<Swept>, Vec<AccountInfo>) {
-    let limit = Arc::new(Semaphore::new(svc.settings.concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    let mut names = HashMap::new();
-    let mut unreached = Vec::new();
-    for info in accounts {
-        // Started accounts finish; none starts too close to the deadline.
-        let permit = if deadline::running_out() {
-            None
-        } else {
-            let p = limit
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore never closes");
-            (!deadline::running_out()).then_some(p)
-        };
-        let Some(permit) = permit else {
-            unreached.push(info);
-            continue;
-        };
-        let (svc, job, org, regions) = (svc.clone(), job.clone(), org.clone(), regions.to_vec());
-        let account = (info.id.clone(), info.name.clone());
-        let handle = tasks.spawn(async move {
-            let (id, name) = (info.id.clone(), info.name.clone());
-            sweep_account(&svc, &job, &org, info, &regions, Some(permit))
-                .await
-                .unwrap_or_else(|e| {
-                    let report = AccountReport::uniform(&id, &name, &regions, |r| {
-                        RegionOutcome::failed(r, &e.code, e.to_string())
-                    });
-                    Swept::bare(report)
-                })
-        });
-        names.insert(handle.id(), account);
-    }
-    let results = gathered(tasks, names, regions, progress).await;
-    (results, unreached)
-}
-
-/// Every account's result, sorted by account id; a task that died is one
-/// failed row per region, never a silent gap.
-async fn gathered(
-    mut tasks: JoinSet<Swept>,
-    mut names: HashMap<tokio::task::Id, (String, String)>,
-    regions: &[String],
-    progress: Option<indicatif::ProgressBar>,
-) -> Vec<Swept> {
-    let mut results = Vec::new();
-    while let Some(joined) = tasks.join_next_with_id().await {
-        match joined {
-            Ok((_, r)) => results.push(r),
-            Err(e) => {
-                // A bug, not an AWS answer: still one failed row per region, never a silent gap.
-                let (id, name) = names.remove(&e.id()).unwrap_or_default();
-                tracing::error!(outcome = "remediation_failed", account = %id, error = %e, "account task died");
-                let report = AccountReport::uniform(&id, &name, regions, |r| {
-                    RegionOutcome::failed(r, "InternalError", e.to_string())
-                });
-                results.push(Swept::bare(report));
-            }
-        }
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-    }
-    results.sort_by(|a, b| a.report.account.cmp(&b.report.account));
-    results
-}
+/// An account's slot among the sweep's (`None` for a fanned-out sweep's one
+/// account) and its session, when one was made while it waited for it.
+pub(super) type Slot = (
+    Option<OwnedSemaphorePermit>,
+    Option<Result<MemberSession, AwsError>>,
+);
 
 /// One account of a sweep: reconciled and recorded at once (its leases
 /// must not wait for the whole sweep).
@@ -107,34 +34,28 @@ pub(super) async fn sweep_account(
     org: &Org,
     info: AccountInfo,
     regions: &[String],
-    permit: Option<OwnedSemaphorePermit>,
+    (permit, ahead): Slot,
 ) -> Result<Swept, AwsError> {
     if let Some(report) = by_state(svc, org, &info, regions).await? {
         return Ok(Swept::bare(report));
     }
     let ctx = svc.ctx(org);
-    let Some(prepared) = account::prepare(&ctx, job, &info.id, regions).await? else {
+    let prepared = account::prepare_with(&ctx, job, &info.id, regions, ahead).await?;
+    let Some(prepared) = prepared else {
         return Ok(Swept::bare(gone(&info.id, &info.name, regions)));
     };
     let session = prepared.session();
     let standing = ctx.policy.standing(&info.id, &prepared.path);
     // Its departure is judged beside its regions, not before them: a first
     // sweep's departure-mark clearing would lengthen each account's chain.
-    let path = prepared.path.clone();
+    let (path, name) = (prepared.path.clone(), Some(info.name.clone()));
     let (left, mut acct) = tokio::join!(
         async {
             let left = leaving(&ctx, job, &info, &path).await;
             forget(svc, job, &info.id, standing).await;
             left
         },
-        account::converge(
-            &ctx,
-            job,
-            &info.id,
-            Some(info.name.clone()),
-            prepared,
-            regions
-        )
+        account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, &left));

@@ -82,7 +82,7 @@ async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Resul
             }
         },
     };
-    sweep_account(svc, &job, &org, info, &svc.policy.regions, None).await
+    sweep_account(svc, &job, &org, info, &svc.policy.regions, (None, None)).await
 }
 
 /// The account that completes a fanned-out sweep speaks for all of them,

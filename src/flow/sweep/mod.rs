@@ -28,6 +28,7 @@ mod operator;
 mod run_as_tags;
 mod scheduled;
 mod session_documents;
+mod slots;
 mod unreported;
 
 pub use fanned::sweep_one;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::accounts::run_accounts;
+use super::slots::run_accounts;
 use super::{checked, knowing, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
 use crate::adapters::aws::organizations::Org;
 use crate::adapters::store::outbox::OutboxEntry;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::accounts::run_accounts;
+use super::slots::run_accounts;
 use super::{checked, knowing, tally, told, whole_table, SweepMessage};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::domain::alert;
