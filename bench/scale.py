@@ -1533,6 +1533,11 @@ def report(phases: list[Phase], overhead: dict, sweep_rows: list[tuple[int, Phas
         "Where a sweep's wall goes (from the chain seen, not timed):",
         *wall_breakdown(phases),
         "",
+        "The accounts' part can be shorter than the limit's: the limit counts AssumeRole and the record in each "
+        "account's chain, where runas-guard makes an account's session while the account waits for its slot (at "
+        "most as many wait as work) and writes its records beside its last member calls, so a slot holds the "
+        "account's reads and fixes alone (tests/sweep_round_trips.rs).",
+        "",
         "An independent replay of the steady sweep (its own proxy; limit: the organization walk + each account's "
         "chain / concurrency) measured 1.28x on an earlier build where this bench said 1.15x. Two things in series "
         "showed there and were loose here, both fixed since: `reconcile` walked the organization for its policy id "
