@@ -48,6 +48,9 @@ async fn an_accounts_slot_holds_its_member_calls_alone() {
     // took 5 before (AssumeRole, read, lease, create, record): 41.
     let (chain, after_walk) = sweep(&w, &proxy);
     let shown = chain.join(" > ");
+    // Each account's read, lease and create answer one after another in
+    // its slot: fewer means the proxy counted nothing.
+    assert!(after_walk >= 3 * accounts, "the proxy counted: {shown}");
     assert!(
         after_walk <= 3 * accounts + 6,
         "first sweep: {after_walk} round trips after the walk, over {}: {shown}",
@@ -58,6 +61,7 @@ async fn an_accounts_slot_holds_its_member_calls_alone() {
     // each account took 2 before (AssumeRole, read): 16.
     let (chain, after_walk) = sweep(&w, &proxy);
     let shown = chain.join(" > ");
+    assert!(after_walk >= accounts, "a read a slot: {shown}");
     assert!(
         after_walk <= accounts + 2,
         "steady sweep: {after_walk} round trips after the walk, over {}: {shown}",

@@ -71,5 +71,8 @@ async fn a_parent_with_pages_of_accounts_holds_up_no_deeper_ou() {
         chain.iter().all(|op| op.starts_with("organizations:")),
         "{shown}"
     );
+    // The walk's floor on this tree is 5 (ListRoots, then the OUs of the
+    // root, Big and Mid, then Leaf's): fewer means the counting did not run.
+    assert!(chain.len() >= 5, "the proxy counted the chain: {shown}");
     assert!(chain.len() <= 6, "over 6 (8 level by level): {shown}");
 }

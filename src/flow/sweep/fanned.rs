@@ -66,7 +66,7 @@ pub async fn sweep_one(
 /// The account's work, from what the message carries (an older message:
 /// looked up in Organizations).
 async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Result<Swept, AwsError> {
-    let job = with_snapshot(svc, job, Some((&message.account, message.departed))).await?;
+    let job = with_snapshot(svc, job, (&message.account, message.departed)).await?;
     let org = svc.org.fresh();
     if let Some(path) = &message.path {
         org.seed_path(&message.account, path);

@@ -89,23 +89,21 @@ fn sweep_trigger(event_id: String, account: Option<String>, source: &str, reason
     }
 }
 
-/// The run, knowing what the table says (all of it, or one account's), so
-/// it writes only what changed. A table that cannot be read is the hub's
-/// failure, reported once, before any member account is touched: every
-/// write needs it (leases live there).
+/// A fanned-out sweep's run of one account, knowing what the table says of
+/// it, so it writes only what changed. A table that cannot be read is the
+/// hub's failure, reported before the member account is touched: every
+/// write needs it (leases live there). A whole sweep reads the whole table
+/// ([`whole_table`]) beside its walk.
 async fn with_snapshot(
     svc: &Services,
     job: &Job,
-    account: Option<Single<'_>>,
+    (a, departed): Single<'_>,
 ) -> Result<Job, AwsError> {
-    let snapshot = match account {
-        Some((a, departed)) => svc
-            .state
-            .snapshot_account(a)
-            .await?
-            .with_departed(departed.map(|d| d.then(|| a.to_string()).into_iter().collect())),
-        None => whole_table(svc).await?,
-    };
+    let snapshot = svc
+        .state
+        .snapshot_account(a)
+        .await?
+        .with_departed(departed.map(|d| d.then(|| a.to_string()).into_iter().collect()));
     Ok(knowing(job, snapshot))
 }
 

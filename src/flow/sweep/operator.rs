@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::slots::run_accounts;
-use super::{checked, knowing, sweep_trigger, tally, with_snapshot, OrgReport, Selection};
+use super::{checked, knowing, sweep_trigger, tally, OrgReport, Selection};
 use crate::adapters::aws::organizations::Org;
 use crate::adapters::store::outbox::OutboxEntry;
 use crate::domain::alert::Alert;
@@ -13,7 +13,7 @@ use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::policy::Policy;
-use crate::flow::outbox::{deliver, flush_outbox, flush_read};
+use crate::flow::outbox::{deliver, flush_read};
 use crate::flow::services::Services;
 
 /// What a whole reconcile reads before it touches anything, read beside
@@ -89,9 +89,10 @@ pub async fn reconcile_org(
     })
 }
 
-/// The table, the organization and the outbox are read at once; an error
-/// still names the hub first: its table, then the organization. A dry run
-/// reads neither the table nor the outbox.
+/// The table, the organization and the outbox, read at once unless the
+/// table and the outbox were read ahead; an error still names the hub
+/// first: its table, then the organization. A dry run reads neither the
+/// table nor the outbox.
 async fn started(
     svc: &Arc<Services>,
     org: &Org,
@@ -106,31 +107,17 @@ async fn started(
     AwsError,
 > {
     let job = operator_job(dry_run);
-    if let (false, Some(ahead)) = (dry_run, ahead) {
-        // Read already: what earlier runs left goes out, and the walk is cached.
-        let (accounts, flushed) = tokio::join!(
-            org.walk(),
-            flush_read(&svc.receipts, &svc.alerts, &job.owner, ahead.outbox)
-        );
-        let job = knowing(&job, ahead.table?);
-        return Ok((job, accounts?, flushed));
+    if dry_run {
+        return Ok((job, org.walk().await?, 0));
     }
-    let (with_known, accounts, flushed) = tokio::join!(
-        async {
-            match dry_run {
-                true => Ok(job.clone()),
-                false => with_snapshot(svc, &job, None).await,
-            }
-        },
-        org.walk(),
-        async {
-            match dry_run {
-                true => 0,
-                false => flush_outbox(&svc.receipts, &svc.alerts, &job.owner).await,
-            }
-        }
-    );
-    Ok((with_known?, accounts?, flushed))
+    let (read, accounts) = match ahead {
+        Some(read) => (read, org.walk().await),
+        None => tokio::join!(read_ahead(svc), org.walk()),
+    };
+    // What earlier runs left goes out before this run's alerts.
+    let flushed = flush_read(&svc.receipts, &svc.alerts, &job.owner, read.outbox).await;
+    let job = knowing(&job, read.table?);
+    Ok((job, accounts?, flushed))
 }
 
 /// A fresh event id every time: the operator's reconcile is never a
