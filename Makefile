@@ -64,8 +64,10 @@ infra-test: $(STAMP) $(SCAN)
 	$(PY) -m unittest discover -s infra/tests -t . -v
 
 # The tools make runs: the binary found through cargo (CARGO_TARGET_DIR), a
-# kept local AWS stopped by the next KEEP=1 run and by demo-stop, release's checks.
+# kept local AWS stopped by the next KEEP=1 run and by demo-stop, release's checks,
+# rust-version against Cargo.lock's crates (whose sources cargo fetch extracts).
 tools-test: $(STAMP)
+	cargo fetch --locked --quiet  # every locked crate's sources, which the rust-version test reads
 	$(PY) tools/test_tools.py
 	$(PY) bench/latency_proxy_selftest.py
 

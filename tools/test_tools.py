@@ -1,7 +1,8 @@
 """Tests of the tools `make` runs (`make tools-test`, part of `make test`):
 the binary found through cargo's target directory (CARGO_TARGET_DIR
 honoured), a kept local AWS recorded, stopped by the next KEEP=1 run and by
-`make demo-stop`, and `make release`'s checks. Needs cargo and git; the
+`make demo-stop`, `make release`'s checks, and `rust-version` (with
+README's "Needs Rust") against Cargo.lock's crates. Needs cargo and git; the
 local AWS tests need .venv (moto).
 """
 
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import local_aws  # noqa: E402
 import release  # noqa: E402
+import rust_version  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -296,6 +298,92 @@ class DemoReadinessStory(unittest.TestCase):
                     demo.readiness_story(HEADER + "".join(rows), lacking, NAMES)
                 self.assertIn("readiness does not tell the demo's story", str(e.exception))
                 self.assertIn(said, str(e.exception))
+
+
+class RustVersion(unittest.TestCase):
+    """Cargo.toml's rust-version is the highest of Cargo.lock's crates.io
+    packages, read from cargo's extracted sources; README says the same (this
+    test keeps README's figure equal to Cargo.toml's)."""
+
+    CRATES_IO = rust_version.CRATES_IO
+
+    def test_the_repository_declares_its_true_minimum(self):
+        # A failure names the crate that needs more, or the locked crates whose
+        # sources are not extracted (`cargo fetch --locked`).
+        said = rust_version.check()
+        self.assertIn("README.md says the same", said)
+
+    def tree(self, ours="1.80", readme="1.80", crates=(("a", "1.0.0", "1.70"), ("b", "2.1.0", None)),
+             extracted=None, edition="2021"):
+        """A repository and a registry src beside it; `extracted` the crates
+        whose sources are there (all by default)."""
+        d = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, d)
+        repo, src = d / "repo", d / "registry" / "src" / "index.crates.io-0"
+        repo.mkdir()
+        src.mkdir(parents=True)
+        (repo / "Cargo.toml").write_text(
+            f'[package]\nname = "x"\nversion = "0.1.0"\nedition = "{edition}"\nrust-version = "{ours}"\n')
+        (repo / "README.md").write_text(f"Needs Rust ({readme} or later) and Python 3.11.\n")
+        lock = '[[package]]\nname = "x"\nversion = "0.1.0"\n'
+        for name, version, needs in crates:
+            lock += f'\n[[package]]\nname = "{name}"\nversion = "{version}"\nsource = "{self.CRATES_IO}"\n'
+            if extracted is None or name in extracted:
+                (src / f"{name}-{version}").mkdir()
+                field = f'rust-version = "{needs}"\n' if needs else ""
+                (src / f"{name}-{version}" / "Cargo.toml").write_text(
+                    f'[package]\nname = "{name}"\nversion = "{version}"\n{field}')
+        # A git package has no registry sources: it is not looked for.
+        (repo / "Cargo.lock").write_text(lock + '\n[[package]]\nname = "g"\nversion = "0.1.0"\n'
+                                         'source = "git+https://example.com/g#abc"\n')
+        return repo, d / "registry" / "src"
+
+    def refusal(self, repo, src):
+        with self.assertRaises(SystemExit) as e:
+            rust_version.check(repo, src)
+        return str(e.exception)
+
+    def test_agreeing_passes_naming_the_crate_that_sets_it(self):
+        repo, src = self.tree(ours="1.70", readme="1.70")
+        self.assertIn("a 1.0.0", rust_version.check(repo, src))
+        repo, src = self.tree(ours="1.70.0", readme="1.70")  # 1.70 is 1.70.0
+        self.assertIn("a 1.0.0", rust_version.check(repo, src))
+
+    def test_a_crate_that_needs_more_is_named(self):
+        repo, src = self.tree(ours="1.85", readme="1.85",
+                              crates=(("a", "1.0.0", "1.70"), ("sdk", "1.2.0", "1.94.1"), ("c", "0.3.0", "1.86")))
+        said = self.refusal(repo, src)
+        self.assertIn("sdk 1.2.0 needs 1.94.1", said)
+        self.assertIn("c 0.3.0 needs 1.86", said)
+        self.assertNotIn("a 1.0.0", said)
+        self.assertIn('rust-version = "1.94.1"', said)
+        # 1.9 is less than 1.10: versions compare as numbers, not text.
+        repo, src = self.tree(ours="1.9", readme="1.9", crates=(("a", "1.0.0", "1.10"),))
+        self.assertIn("a 1.0.0 needs 1.10", self.refusal(repo, src))
+
+    def test_a_locked_crate_not_extracted_is_named_never_passed(self):
+        repo, src = self.tree(ours="1.70", readme="1.70", extracted={"a"})
+        said = self.refusal(repo, src)
+        self.assertIn("b 2.1.0", said)
+        self.assertIn("cargo fetch --locked", said)
+        # No registry at all (cargo never fetched): every crate named.
+        said = self.refusal(repo, src.parent / "nowhere")
+        self.assertIn("a 1.0.0", said)
+        self.assertIn("b 2.1.0", said)
+
+    def test_a_figure_above_the_true_minimum_is_refused(self):
+        repo, src = self.tree(ours="1.85", readme="1.85")
+        self.assertIn("no locked crate needs more than 1.70", self.refusal(repo, src))
+        # ... unless the crate's own edition needs it.
+        repo, src = self.tree(ours="1.85", readme="1.85", edition="2024")
+        self.assertIn("edition 2024", rust_version.check(repo, src))
+
+    def test_readme_must_say_the_same(self):
+        repo, src = self.tree(ours="1.70", readme="1.85")
+        self.assertIn('README.md says "Needs Rust (1.85 or later)"', self.refusal(repo, src))
+        repo, src = self.tree(ours="1.70", readme="1.70")
+        (repo / "README.md").write_text("Needs a recent Rust.\n")
+        self.assertIn("does not say", self.refusal(repo, src))
 
 
 if __name__ == "__main__":
