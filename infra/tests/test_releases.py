@@ -64,7 +64,7 @@ class ReleaseTests(unittest.TestCase):
         for release, shipped in RELEASES.items():
             if "policy_keys" not in shipped:
                 continue
-            raw = git_show(shipped["commit"], "src/policy/raw.rs")
+            raw = git_show(shipped["commit"], shipped.get("raw_rs", "src/policy/raw.rs"))
             if raw is None:
                 continue
             with self.subTest(release=release):
