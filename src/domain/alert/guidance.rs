@@ -96,7 +96,7 @@ fn coverage_steps(kind: Kind) -> &'static [&'static str] {
             "The alert's `what_to_do` is for its `error_code`: TooManyTagsError, remove tags from SSM-SessionManagerRunShell there; AccessDenied, update the member stack and check the SCPs.",
         ],
         Kind::EnforcementHeld => &[
-            "Run As stays off here until every node passes the check: create the user on the nodes that lack it, and fix the agent or the node where the check could not run (timed out, not delivered).",
+            "The policy's Run As waits here until every node passes the check (the documents stay as they are: Run As off, or on with the previous user where the policy changed the user): create the user on the nodes that lack it, and fix the agent or the node where the check could not run (timed out, not delivered).",
             "`runas-guard readiness --account ID` and `runas-guard why --node` say the same per node; set that OU or account to `enforce` if no node there should hold it back.",
         ],
         Kind::AccountLeftGovernance => &[

@@ -40,7 +40,7 @@ pub struct Blocking {
     total: u64,
 }
 
-/// One node that keeps Run As off, and why.
+/// One node that holds the document's change back, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BlockingNode {
     pub node: String,

@@ -24,7 +24,7 @@ pub enum RunAsNow {
 
 /// Whether sessions on nodes lacking the user are refused in a region whose
 /// document says `now` and whose rules give `mode` (`held`: an
-/// `enforce-when-ready` the check's verdict keeps off). Run As on is a
+/// `enforce-when-ready` whose change the check's verdict holds back). Run As on is a
 /// refusal whatever the mode (an audit region whose document someone turned
 /// on refuses too). A document the policy enforces is on, or will be at the
 /// next run, so it refuses too unless held; a row without a mode (a dead
@@ -65,7 +65,7 @@ pub struct Refusal {
     /// `SSM-SessionManagerRunShell`'s mode as the rules give it (the first
     /// governed document's where that one has no row).
     pub mode: Option<Mode>,
-    /// Why `enforce-when-ready` keeps Run As off there, when it does.
+    /// Why `enforce-when-ready` holds its change back there, when it does.
     pub held: Option<String>,
 }
 
