@@ -67,9 +67,14 @@ kept on moto's Security Hub backend of that account-region (so moto's
     so too ``FirstObservedAt``, ``LastObservedAt``, ``Note.UpdatedAt``
     when given), ``Description`` (1..1024), ``GeneratorId`` (1..512),
     ``Id`` (1..512), ``ProductArn`` (12..2048), ``Resources`` (1..32, each
-    with ``Type`` 1..256 and ``Id``), ``SchemaVersion`` ``2018-10-08``,
-    ``Title`` (1..256), and Severity and Types: the top-level ``Severity``
-    (``Label`` or ``Normalized``) with ``Types``, or else
+    with ``Type`` 1..256 and ``Id``; a resource's ``Details.Other`` is a
+    ``FieldMap`` of ``NonEmptyString`` values, 1,024 characters at most),
+    ``SchemaVersion`` ``2018-10-08``, ``Title`` (1..256); every string is
+    a ``NonEmptyString`` (the API reference's pattern ``.*\\S.*``), so an
+    empty or blank title, description or ``Details.Other`` value fails
+    ``data.<path> should match pattern ".*\\S.*"``; and Severity and
+    Types: the top-level ``Severity`` (``Label`` or ``Normalized``) with
+    ``Types``, or else
     ``FindingProviderFields`` with its ``Severity`` (``Label`` or
     ``Normalized``) and ``Types`` (the guide's FindingProviderFields page,
     https://docs.aws.amazon.com/securityhub/latest/userguide/asff-findingproviderfields.html,
@@ -401,6 +406,17 @@ def _field_map(value, path, value_max):
         _string(item, f"{path}['{key}']", high=value_max)
 
 
+def _other(value, path):
+    """``Resources[].Details.Other``: a ``FieldMap`` whose keys and values
+    are ``NonEmptyString`` (``.*\\S.*``) as every ASFF string; an empty or
+    blank value fails the pattern (values at most 1,024 characters)."""
+    _object(value, path)
+    for key, item in value.items():
+        if not key.strip():
+            raise _Bad(f"{path} property name '{key}' is invalid")
+        _string(item, f"{path}['{key}']", low=0, high=1024)
+
+
 def _severity(value, path):
     _object(value, path)
     if "Label" not in value and "Normalized" not in value:
@@ -469,6 +485,10 @@ def _check_finding(f):
                 raise _Bad(f"{path} should have required property '{key}'")
         _string(r["Type"], f"{path}.Type", high=256)
         _string(r["Id"], f"{path}.Id")
+        if "Details" in r:
+            _object(r["Details"], f"{path}.Details")
+            if "Other" in r["Details"]:
+                _other(r["Details"]["Other"], f"{path}.Details.Other")
     for where, obj in (("data", f), ("data.FindingProviderFields", fpf if isinstance(fpf, dict) else None)):
         if obj is None:
             if fpf is not None:

@@ -179,6 +179,22 @@ def validation(url, a):
         {"Id": "v-big", "ErrorCode": "FindingSizeExceeded", "ErrorMessage": "Finding size exceeded 240 KB"}],
         f"a finding over 240 KB fails alone: {got['FailedFindings']}")
     check(stored(url, MEMBER_A, "v-big") is None, "and is not stored")
+    # NonEmptyString (``.*\S.*``): a title, a description or a
+    # Details.Other value that is empty or blank fails alone, InvalidInput.
+    other = lambda value: [{"Type": "AwsSsmDocument", "Id": "x", "Details": {"Other": {"a": "1", "b": value}}}]
+    blanks = [finding(MEMBER_A, "b-title", Title="   "), finding(MEMBER_A, "b-desc", Description="\t"),
+              finding(MEMBER_A, "b-empty", Resources=other("")), finding(MEMBER_A, "b-blank", Resources=other("  ")),
+              finding(MEMBER_A, "b-said", Resources=other("(empty)"))]
+    got = a.batch_import_findings(Findings=blanks)
+    failed = {f["Id"]: f for f in got["FailedFindings"]}
+    check(got["SuccessCount"] == 1 and set(failed) == {"b-title", "b-desc", "b-empty", "b-blank"}
+          and all(f["ErrorCode"] == "InvalidInput" for f in failed.values()),
+          f"blank NonEmptyString values fail alone, a value said as such is taken: {got}")
+    check("data.Resources[0].Details.Other['b'] should match pattern" in failed["b-empty"]["ErrorMessage"]
+          and "data.Title should match pattern" in failed["b-title"]["ErrorMessage"],
+          f"worded as AWS's schema check: {failed}")
+    check(stored(url, MEMBER_A, "b-empty") is None and stored(url, MEMBER_A, "b-said") is not None,
+          "the refused one is not stored, the other is")
 
 
 def updates(url, a, b):
