@@ -159,6 +159,19 @@ pub struct RegionOutcome {
     /// this edit event's run names (`domain::unnamed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named: Option<crate::domain::put_back::Named>,
+    /// What a run that failed after reading the document had read (`before`
+    /// stays `None` on a failed outcome, which the rest reads as "not
+    /// known"): a finding says what the run read whatever its write did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<Read>,
+}
+
+/// A document as a run read it before failing: its default version's Run As
+/// (`None`: no document) and its versions.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Read {
+    pub run_as: Option<RunAs>,
+    pub versions: Option<Versions>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the
