@@ -12,7 +12,6 @@ fn place() -> Place<'static> {
     Place {
         partition: "aws",
         account: "111122223333",
-        name: Some("Sandbox"),
         ou_path: Some("Root/Workloads"),
     }
 }
