@@ -405,6 +405,12 @@ async fn a_finding_security_hub_refuses_is_a_failure_told_and_sent_again() {
         summary[0]["message"]["security_hub"]["failed"], 1,
         "{alerts:#?}"
     );
+    // Each refused finding named as the alarm row says: account, region, code.
+    assert_eq!(
+        summary[0]["message"]["security_hub"]["failed_listed"],
+        json!([format!("{account} {WEST} InvalidInput")]),
+        "{alerts:#?}"
+    );
     assert_eq!(summary[0]["message"]["severity"], "warning");
     // Not marked as sent: the next sweep sends it, and it is in.
     w.swept();
