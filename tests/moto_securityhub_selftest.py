@@ -102,6 +102,15 @@ def hub_state(url, a, b):
     refused = calls_of(url, MEMBER_A)["refused"]
     check(len(refused) == 1 and refused[0]["code"] == "InvalidAccessException" and refused[0]["findings"] == 1,
           f"the refusal is on the calls endpoint: {refused}")
+    # The user guide's form: each finding in FailedFindings, InvalidAccess.
+    control(url, "/_emulated/securityhub/hub_off_form", {"form": "findings"})
+    got = a.batch_import_findings(Findings=[finding(MEMBER_A, "f-0"), finding(MEMBER_A, "f-1")])
+    check(got["SuccessCount"] == 0 and [(f["Id"], f["ErrorCode"]) for f in got["FailedFindings"]]
+          == [("f-0", "InvalidAccess"), ("f-1", "InvalidAccess")] and stored(url, MEMBER_A, "f-0") is None,
+          f"hub_off_form findings: each finding InvalidAccess, none stored: {got['FailedFindings']}")
+    control(url, "/_emulated/securityhub/hub_off_form", {"form": "call"})
+    err = error_of(lambda: a.batch_import_findings(Findings=[finding(MEMBER_A, "f-0")]))
+    check(err is not None and err[0] == "InvalidAccessException", f"and back to the whole call: {err}")
     answer = control(url, "/_emulated/securityhub/enable", {"account": MEMBER_A, "region": REGION})
     check(answer == {"account": MEMBER_A, "region": REGION, "enabled": True}, "the control endpoint enables a hub")
     check(a.describe_hub()["HubArn"] == f"arn:aws:securityhub:{REGION}:{MEMBER_A}:hub/default", "DescribeHub")

@@ -767,3 +767,28 @@ async fn a_region_the_policy_drops_has_its_finding_archived_once_before_its_row_
     w.swept();
     assert_eq!(w.imports(&account), 2, "once");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_not_enabled_said_finding_by_finding_waits_as_when_the_whole_call_is_refused() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    // The user guide's form: each finding in FailedFindings, InvalidAccess.
+    let body = json!({"form": "findings"}).to_string();
+    let path = "/_emulated/securityhub/hub_off_form";
+    let (code, out) = http(w.moto.port(), "POST", path, &body);
+    assert_eq!(code, 200, "{out}");
+    let out = w.swept();
+    assert_eq!(w.imports(&account), 1, "the import was tried");
+    let said = &report(&out, &account)["security_hub"];
+    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
+    assert!(said.get("failed").is_none(), "not a failure: {out:#}");
+    assert!(w.findings(&account).is_empty());
+    // It waits: the next sweep neither sends it nor tells it again.
+    let out = w.swept();
+    assert!(
+        report(&out, &account).get("security_hub").is_none(),
+        "{out:#}"
+    );
+    assert_eq!(w.imports(&account), 1);
+}

@@ -9,7 +9,9 @@ use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 use crate::domain::trigger::DOCUMENT_NAME;
 
+mod failures;
 mod status;
+pub use failures::failure_summary;
 pub use status::Status;
 
 /// `<region>` for `SSM-SessionManagerRunShell`, `<region>#DOCUMENT#<name>`
@@ -383,31 +385,6 @@ impl Outcome {
             alerts_lost: 0,
         }
     }
-}
-
-/// "2 account-region(s) failed: 1111 eu-west-1 (AccessDenied), ..."
-pub fn failure_summary(accounts: &[AccountReport]) -> String {
-    let failed: Vec<String> = accounts
-        .iter()
-        .flat_map(|a| {
-            a.regions
-                .iter()
-                .filter(|r| r.action == Action::Failed)
-                .map(move |r| {
-                    format!(
-                        "{} {} ({})",
-                        a.account,
-                        r.region,
-                        r.error_code.as_deref().unwrap_or("?")
-                    )
-                })
-        })
-        .collect();
-    format!(
-        "{} account-region(s) failed: {}",
-        failed.len(),
-        failed.join(", ")
-    )
 }
 
 #[cfg(test)]

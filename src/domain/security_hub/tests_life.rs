@@ -9,6 +9,7 @@ use super::*;
 use crate::domain::outcome::{Action, Read};
 use crate::domain::policy::Mode;
 use crate::domain::ports::Versions;
+use crate::domain::preferences::RunAs;
 
 const NOW: i64 = 1_790_000_000_000;
 const DAY: i64 = 24 * 3600 * 1000;

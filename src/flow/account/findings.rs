@@ -34,13 +34,7 @@ pub(super) async fn sent(
         return None;
     }
     let account = report.account.as_str();
-    let marks = |slot: &str| -> Marks {
-        recorded
-            .and_then(|k| k.get(account, slot))
-            .and_then(|k| k.hub_findings.as_deref())
-            .map(security_hub::marks_from_json)
-            .unwrap_or_default()
-    };
+    let marks = |slot: &str| marks_of(recorded, account, slot);
     let sends = decided(ctx, job, report, &marks);
     if sends.is_empty() {
         return None;
@@ -64,6 +58,20 @@ pub(super) async fn sent(
             slot.insert(s.finding.check.as_str().to_string(), sent);
         }
     }
+    keep(ctx, account, kept).await;
+    Some(imports)
+}
+
+/// What the row recorded as sent for `slot`.
+fn marks_of(rows: Option<&Snapshot>, account: &str, slot: &str) -> Marks {
+    rows.and_then(|k| k.get(account, slot))
+        .and_then(|k| k.hub_findings.as_deref())
+        .map(security_hub::marks_from_json)
+        .unwrap_or_default()
+}
+
+/// What was sent kept on each slot's row.
+async fn keep(ctx: &Ctx<'_>, account: &str, kept: BTreeMap<String, Marks>) {
     for (slot, marks) in kept {
         if let Err(e) = ctx
             .state
@@ -72,10 +80,9 @@ pub(super) async fn sent(
         {
             // The finding is in; unmarked, the next run sends it again
             // (updated in place, no harm).
-            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub could not be kept");
+            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub CSPM could not be kept");
         }
     }
-    Some(imports)
 }
 
 /// The open findings of `slots` (rows from when the account-region was
@@ -92,12 +99,7 @@ pub async fn retired(
     (rows, slots): (&Snapshot, &[String]),
     why: &str,
 ) -> (Option<Imports>, Vec<String>) {
-    let marks = |slot: &str| -> Marks {
-        rows.get(account, slot)
-            .and_then(|k| k.hub_findings.as_deref())
-            .map(security_hub::marks_from_json)
-            .unwrap_or_default()
-    };
+    let marks = |slot: &str| marks_of(Some(rows), account, slot);
     let (open, mut closed): (Vec<String>, Vec<String>) = slots
         .iter()
         .cloned()
@@ -115,7 +117,6 @@ pub async fn retired(
         .iter()
         .flat_map(|slot| security_hub::retire(place, slot, &marks(slot), why, now))
         .collect();
-    let mut imports = Imports::default();
     let made;
     let session = match session {
         Some(s) => s,
@@ -124,19 +125,43 @@ pub async fn retired(
                 made = s;
                 &made
             }
-            Err(e) => {
-                // Told, and tried again by the next run (the rows stay).
-                tracing::error!(outcome = "findings_failed", account, error_code = %e.code, error = %e, "findings of an account that left governance not archived");
-                imports.failed.extend(sends.iter().map(|s| Failure {
-                    region: s.finding.region.clone(),
-                    id: Some(s.finding.id.clone()),
-                    code: e.code.clone(),
-                    message: e.message.clone(),
-                }));
-                return (Some(imports), closed);
-            }
+            Err(e) => return (Some(not_entered(account, &sends, &e)), closed),
         },
     };
+    let (imports, kept, still_open) = archived(ctx, session, sends, why, &marks).await;
+    keep(ctx, account, kept).await;
+    closed.extend(open.into_iter().filter(|s| !still_open.contains(s)));
+    (Some(imports), closed)
+}
+
+/// An account that could not be entered to archive its findings: told, and
+/// tried again by the next run (the rows stay).
+fn not_entered(account: &str, sends: &[Send], e: &AwsError) -> Imports {
+    tracing::error!(outcome = "findings_failed", account, error_code = %e.code, error = %e, "findings of an account-region no longer governed not archived");
+    Imports {
+        failed: sends
+            .iter()
+            .map(|s| Failure {
+                region: s.finding.region.clone(),
+                id: Some(s.finding.id.clone()),
+                code: e.code.clone(),
+                message: e.message.clone(),
+            })
+            .collect(),
+        ..Imports::default()
+    }
+}
+
+/// The archives imported: what that came to, the marks to keep, and the
+/// slots whose finding was not taken (still open).
+async fn archived(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    sends: Vec<Send>,
+    why: &str,
+    marks: &(dyn Fn(&str) -> Marks + Sync),
+) -> (Imports, BTreeMap<String, Marks>, Vec<String>) {
+    let mut imports = Imports::default();
     let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
     let mut still_open: Vec<String> = vec![];
     for (region, sends, answer) in imported(ctx, session, sends).await {
@@ -147,23 +172,12 @@ pub async fn retired(
                 still_open.push(s.slot.clone());
                 continue;
             }
-            tracing::info!(outcome = "finding_archived", account, slot = %s.slot, finding = %s.finding.id, why, "a finding of an account-region no longer governed archived");
+            tracing::info!(outcome = "finding_archived", account = %session.account, slot = %s.slot, finding = %s.finding.id, why, "a finding of an account-region no longer governed archived");
             let slot = kept.entry(s.slot.clone()).or_insert_with(|| marks(&s.slot));
             slot.insert(s.finding.check.as_str().to_string(), sent);
         }
     }
-    for (slot, marks) in &kept {
-        if let Err(e) = ctx
-            .state
-            .mark_findings(account, slot, &security_hub::marks_to_json(marks))
-            .await
-        {
-            // Archived; unmarked, the next run archives it again (no harm).
-            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub could not be kept");
-        }
-    }
-    closed.extend(open.into_iter().filter(|s| !still_open.contains(s)));
-    (Some(imports), closed)
+    (imports, kept, still_open)
 }
 
 /// Every row's findings that are news now.

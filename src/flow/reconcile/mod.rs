@@ -225,8 +225,7 @@ async fn converge<D: Documents, L: Lease>(
             *grant = Some(g);
             if !fresh {
                 // Another run wrote (or is done writing) since we looked.
-                current = observe(docs).await?;
-                *read = Some(current.clone());
+                current = reread(docs, read).await?;
                 before = current.clone();
                 continue;
             }
@@ -244,13 +243,21 @@ async fn converge<D: Documents, L: Lease>(
                 }
                 return Ok(Converged::with(before, action, after));
             }
-            Step::Moved => {
-                current = observe(docs).await?;
-                *read = Some(current.clone());
-            }
+            Step::Moved => current = reread(docs, read).await?,
         }
     }
     Err(ReconcileError::not_converged(docs))
+}
+
+/// The document observed again, kept as what the run read last (a failure
+/// after it still says what was read).
+async fn reread<D: Documents>(
+    docs: &D,
+    read: &mut Option<Observed>,
+) -> Result<Observed, ReconcileError> {
+    let current = observe(docs).await?;
+    *read = Some(current.clone());
+    Ok(current)
 }
 
 /// The lease, or `None` when this run leaves the account-region to the
@@ -334,19 +341,23 @@ pub async fn reconcile<D: Documents, L: Lease>(
             error_code: Some(e.code.clone()),
             ..RegionOutcome::skipped(region, Action::RegionDisabled, Some(e.to_string()))
         },
-        // What it read stays with the failure (a finding says it).
-        Err(e) => RegionOutcome {
-            read: read.map(|r| Read {
-                run_as: r.run_as(user),
-                versions: r.versions(),
-            }),
-            ..RegionOutcome::failed(region, e.code(), e.to_string())
-        },
+        Err(e) => failed(region, &e, read, user),
     };
     Reconciled {
         outcome: outcome.for_document(docs.document(), user),
         grant,
         content,
+    }
+}
+
+/// A failed run's outcome, with what it read (a finding says it).
+fn failed(region: &str, e: &ReconcileError, read: Option<Observed>, user: &str) -> RegionOutcome {
+    RegionOutcome {
+        read: read.map(|r| Read {
+            run_as: r.run_as(user),
+            versions: r.versions(),
+        }),
+        ..RegionOutcome::failed(region, e.code(), e.to_string())
     }
 }
 

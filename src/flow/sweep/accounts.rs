@@ -253,9 +253,7 @@ async fn forget(
     (account, session): (&str, Option<&MemberSession>),
     standing: Standing,
 ) -> Option<Imports> {
-    let Some(known) = job.known.as_ref().filter(|_| !job.dry_run) else {
-        return None;
-    };
+    let known = job.known.as_ref().filter(|_| !job.dry_run)?;
     let (slots, why, no_longer) = match standing {
         Standing::OutOfScope => (
             known.slots(account),
