@@ -28,6 +28,11 @@ Reference names for it:
   ``lambda:InvokeFunction`` (the IAM action of the ``Invoke`` operation).
 - CloudFormation operations naming ``StackName``: the stack's ARN
   (``arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>``).
+- Security Hub CSPM ``BatchImportFindings``: the ``product`` its findings
+  name (``ProductArn``, ``arn:aws:securityhub:<region>:<account>:product/
+  <company>/<product>``), the resource type the Service Authorization
+  Reference gives the action (``list_awssecurityhub.html``), which the
+  member role's ``runas-guard-security-hub-findings`` policy is scoped to.
 
 ``sts:AssumeRole`` as AWS decides it: the role is looked up in its own
 account, and a role that does not exist there is refused with
@@ -64,7 +69,9 @@ a function's execution role, which a test asks for with the request header
 (the caller must still be allowed ``sts:AssumeRole``).
 
 A refusal is answered in the protocol of the service asked, as AWS does:
-JSON for DynamoDB, SSM and Organizations (moto answered XML), and
+JSON for DynamoDB, SSM and Organizations and for Security Hub CSPM's
+REST-JSON (``{"__type": "AccessDeniedException", ...}``; moto answered
+XML, which the SDK read as a bare HTTP 403 with no code), and
 ``<ErrorResponse><Error>`` for the query services, STS, SNS and IAM (moto
 answered EC2's ``<Response><Errors>`` shape, which their SDKs read as a bare
 HTTP 403).
@@ -96,6 +103,7 @@ from moto.iam.models import iam_backends
 from moto.organizations.models import organizations_backends
 from moto.iam.policy_conditions import CONDITION_OPERATIONS  # noqa: F401 - moto's own, for reference
 from moto.organizations.responses import OrganizationsResponse
+from moto.securityhub.responses import SecurityHubResponse
 from moto.sns.responses import SNSResponse
 from moto.ssm.responses import SimpleSystemManagerResponse
 
@@ -177,7 +185,17 @@ def _cloudformation_resource(self):
     return stack.stack_id if stack else f"arn:aws:cloudformation:{self.region}:{self.current_account}:stack/{name}/*"
 
 
+def _securityhub_resource(self):
+    try:
+        findings = json.loads(self.body or "{}").get("Findings") or []
+    except (ValueError, AttributeError):
+        return "*"
+    arns = [f.get("ProductArn") for f in findings if isinstance(f, dict)]
+    return next((a for a in arns if isinstance(a, str) and a), "*")
+
+
 LambdaResponse._determine_resource = _lambda_resource
+SecurityHubResponse._determine_resource = _securityhub_resource
 CloudFormationResponse._determine_resource = _cloudformation_resource
 DynamoHandler._determine_resource = _dynamodb_resource
 SNSResponse._determine_resource = _sns_resource
@@ -348,7 +366,7 @@ def _denied_in_the_callers_protocol(self):
     # A JSON-protocol service (DynamoDB, SSM, Organizations) answers a refusal
     # in JSON, as AWS does; moto answered every refusal in XML, which an SDK
     # of a JSON service cannot read (it saw only HTTP 403).
-    if self._headers.get("X-Amz-Target"):
+    if self._headers.get("X-Amz-Target") or self._service == "securityhub":
         raise JsonRESTError(
             "AccessDeniedException",
             f"User: {self._access_key.arn} is not authorized to perform: {self._action}",

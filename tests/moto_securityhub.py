@@ -67,9 +67,14 @@ kept on moto's Security Hub backend of that account-region (so moto's
     so too ``FirstObservedAt``, ``LastObservedAt``, ``Note.UpdatedAt``
     when given), ``Description`` (1..1024), ``GeneratorId`` (1..512),
     ``Id`` (1..512), ``ProductArn`` (12..2048), ``Resources`` (1..32, each
-    with ``Type`` 1..256 and ``Id``), ``SchemaVersion`` ``2018-10-08``,
-    ``Title`` (1..256), and Severity and Types: the top-level ``Severity``
-    (``Label`` or ``Normalized``) with ``Types``, or else
+    with ``Type`` 1..256 and ``Id``; a resource's ``Details.Other`` is a
+    ``FieldMap`` of ``NonEmptyString`` values, 1,024 characters at most),
+    ``SchemaVersion`` ``2018-10-08``, ``Title`` (1..256); every string is
+    a ``NonEmptyString`` (the API reference's pattern ``.*\\S.*``), so an
+    empty or blank title, description or ``Details.Other`` value fails
+    ``data.<path> should match pattern ".*\\S.*"``; and Severity and
+    Types: the top-level ``Severity`` (``Label`` or ``Normalized``) with
+    ``Types``, or else
     ``FindingProviderFields`` with its ``Severity`` (``Label`` or
     ``Normalized``) and ``Types`` (the guide's FindingProviderFields page,
     https://docs.aws.amazon.com/securityhub/latest/userguide/asff-findingproviderfields.html,
@@ -186,6 +191,13 @@ over HTTP on the server's port, unsigned; errors are HTTP 400
   ignored for their ``UpdatedAt``, ``injected_failures`` the
   ``fail_next`` failures that fired there, ``refused`` ``[{"code",
   "message", "findings"}]`` each import refused as a whole.
+- ``POST /_emulated/securityhub/hub_off_form`` ``{"form"}``: how an
+  import where the hub is not enabled is answered: ``"call"`` (the
+  default: the whole call ``InvalidAccessException``, as the API reference
+  lists it and as AWS answers in the field) or ``"findings"`` (HTTP 200,
+  each finding in ``FailedFindings`` with ``ErrorCode`` ``InvalidAccess``,
+  as the user guide's "BatchImportFindings for finding providers" words
+  it). moto's reset sets it back to ``"call"``.
 - ``POST /_emulated/securityhub/fail_next`` ``{"code", "message",
   "count"}`` (defaults ``InternalFailure``, "Internal service failure",
   1): the next ``count`` findings that reach the per-finding step of an
@@ -242,6 +254,10 @@ TIMESTAMP = re.compile(
     r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):([0-5]\d):([0-5]\d)"
     r"(?:\.(\d{1,9}))?(Z|[+-]\d\d(?::?\d\d)?)")
 FAIL_NEXT = {"code": "InternalFailure", "message": "Internal service failure", "pending": 0, "fired": 0}
+# How a hub not enabled answers an import: the whole call (the API
+# reference's InvalidAccessException), or each finding in FailedFindings
+# with InvalidAccess (the user guide's words); ``hub_off_form`` sets it.
+HUB_OFF_FORM = {"form": "call"}
 
 
 def _error(code, message):
@@ -401,6 +417,17 @@ def _field_map(value, path, value_max):
         _string(item, f"{path}['{key}']", high=value_max)
 
 
+def _other(value, path):
+    """``Resources[].Details.Other``: a ``FieldMap`` whose keys and values
+    are ``NonEmptyString`` (``.*\\S.*``) as every ASFF string; an empty or
+    blank value fails the pattern (values at most 1,024 characters)."""
+    _object(value, path)
+    for key, item in value.items():
+        if not key.strip():
+            raise _Bad(f"{path} property name '{key}' is invalid")
+        _string(item, f"{path}['{key}']", low=0, high=1024)
+
+
 def _severity(value, path):
     _object(value, path)
     if "Label" not in value and "Normalized" not in value:
@@ -469,6 +496,10 @@ def _check_finding(f):
                 raise _Bad(f"{path} should have required property '{key}'")
         _string(r["Type"], f"{path}.Type", high=256)
         _string(r["Id"], f"{path}.Id")
+        if "Details" in r:
+            _object(r["Details"], f"{path}.Details")
+            if "Other" in r["Details"]:
+                _other(r["Details"]["Other"], f"{path}.Details.Other")
     for where, obj in (("data", f), ("data.FindingProviderFields", fpf if isinstance(fpf, dict) else None)):
         if obj is None:
             if fpf is not None:
@@ -668,6 +699,11 @@ def batch_import_findings(self):
                     f"User: {_caller_arn(self)} is not authorized to perform: "
                     f"securityhub:BatchImportFindings on resource: {resource}"), count)
         if not self.securityhub_backend.enabled:
+            if HUB_OFF_FORM["form"] == "findings":
+                said = f"Account {account} is not subscribed to AWS Security Hub"
+                failed = [{"Id": f.get("Id") if isinstance(f, dict) else "", "ErrorCode": "InvalidAccess",
+                           "ErrorMessage": said} for f in findings]
+                return _answer({"FailedCount": len(failed), "SuccessCount": 0, "FailedFindings": failed})
             raise _refuse(hub, _not_subscribed(account), count)
         failed, succeeded, now = [], 0, _iso(datetime.now(timezone.utc))
         for f in findings:
@@ -969,12 +1005,22 @@ def _fail_next(body):
         return {"injected_failures_pending": count}
 
 
+def _hub_off_form(body):
+    form = body.get("form")
+    if form not in ("call", "findings"):
+        raise ControlError('form must be "call" or "findings"')
+    with LOCK:
+        HUB_OFF_FORM["form"] = form
+        return {"form": form}
+
+
 ROUTES = {
     ("POST", "/_emulated/securityhub/enable"): _enable,
     ("POST", "/_emulated/securityhub/disable"): _disable,
     ("GET", "/_emulated/securityhub/findings"): _findings,
     ("GET", "/_emulated/securityhub/calls"): _calls,
     ("POST", "/_emulated/securityhub/fail_next"): _fail_next,
+    ("POST", "/_emulated/securityhub/hub_off_form"): _hub_off_form,
 }
 
 _moto_api_reset = MotoAPIBackend.reset
@@ -986,6 +1032,7 @@ def _reset(self):
     _moto_api_reset(self)
     with LOCK:
         FAIL_NEXT.update(code="InternalFailure", message="Internal service failure", pending=0, fired=0)
+        HUB_OFF_FORM["form"] = "call"
 
 
 if not getattr(securityhub_responses.SecurityHubResponse, "_runas_guard_securityhub", False):

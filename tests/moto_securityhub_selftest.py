@@ -102,6 +102,15 @@ def hub_state(url, a, b):
     refused = calls_of(url, MEMBER_A)["refused"]
     check(len(refused) == 1 and refused[0]["code"] == "InvalidAccessException" and refused[0]["findings"] == 1,
           f"the refusal is on the calls endpoint: {refused}")
+    # The user guide's form: each finding in FailedFindings, InvalidAccess.
+    control(url, "/_emulated/securityhub/hub_off_form", {"form": "findings"})
+    got = a.batch_import_findings(Findings=[finding(MEMBER_A, "f-0"), finding(MEMBER_A, "f-1")])
+    check(got["SuccessCount"] == 0 and [(f["Id"], f["ErrorCode"]) for f in got["FailedFindings"]]
+          == [("f-0", "InvalidAccess"), ("f-1", "InvalidAccess")] and stored(url, MEMBER_A, "f-0") is None,
+          f"hub_off_form findings: each finding InvalidAccess, none stored: {got['FailedFindings']}")
+    control(url, "/_emulated/securityhub/hub_off_form", {"form": "call"})
+    err = error_of(lambda: a.batch_import_findings(Findings=[finding(MEMBER_A, "f-0")]))
+    check(err is not None and err[0] == "InvalidAccessException", f"and back to the whole call: {err}")
     answer = control(url, "/_emulated/securityhub/enable", {"account": MEMBER_A, "region": REGION})
     check(answer == {"account": MEMBER_A, "region": REGION, "enabled": True}, "the control endpoint enables a hub")
     check(a.describe_hub()["HubArn"] == f"arn:aws:securityhub:{REGION}:{MEMBER_A}:hub/default", "DescribeHub")
@@ -179,6 +188,22 @@ def validation(url, a):
         {"Id": "v-big", "ErrorCode": "FindingSizeExceeded", "ErrorMessage": "Finding size exceeded 240 KB"}],
         f"a finding over 240 KB fails alone: {got['FailedFindings']}")
     check(stored(url, MEMBER_A, "v-big") is None, "and is not stored")
+    # NonEmptyString (``.*\S.*``): a title, a description or a
+    # Details.Other value that is empty or blank fails alone, InvalidInput.
+    other = lambda value: [{"Type": "AwsSsmDocument", "Id": "x", "Details": {"Other": {"a": "1", "b": value}}}]
+    blanks = [finding(MEMBER_A, "b-title", Title="   "), finding(MEMBER_A, "b-desc", Description="\t"),
+              finding(MEMBER_A, "b-empty", Resources=other("")), finding(MEMBER_A, "b-blank", Resources=other("  ")),
+              finding(MEMBER_A, "b-said", Resources=other("(empty)"))]
+    got = a.batch_import_findings(Findings=blanks)
+    failed = {f["Id"]: f for f in got["FailedFindings"]}
+    check(got["SuccessCount"] == 1 and set(failed) == {"b-title", "b-desc", "b-empty", "b-blank"}
+          and all(f["ErrorCode"] == "InvalidInput" for f in failed.values()),
+          f"blank NonEmptyString values fail alone, a value said as such is taken: {got}")
+    check("data.Resources[0].Details.Other['b'] should match pattern" in failed["b-empty"]["ErrorMessage"]
+          and "data.Title should match pattern" in failed["b-title"]["ErrorMessage"],
+          f"worded as AWS's schema check: {failed}")
+    check(stored(url, MEMBER_A, "b-empty") is None and stored(url, MEMBER_A, "b-said") is not None,
+          "the refused one is not stored, the other is")
 
 
 def updates(url, a, b):

@@ -335,14 +335,14 @@ async fn a_region_without_security_hub_is_told_once_and_its_finding_waits() {
     assert!(summaries[0]["subject"]
         .as_str()
         .unwrap()
-        .contains("Security Hub not enabled in"));
+        .contains("Security Hub CSPM not enabled in"));
     // doctor names it, from the table, without entering the account.
     let run = w.run(&["doctor", "--format", "json"]);
     let list = run.json();
     let checks = list["checks"].as_array().unwrap();
     let line = checks
         .iter()
-        .find(|c| c["item"] == "security hub")
+        .find(|c| c["item"] == "security hub cspm")
         .unwrap_or_else(|| panic!("{list:#}"));
     assert_eq!(line["verdict"], "warn", "{line:#}");
     let detail = line["detail"].as_str().unwrap();
@@ -405,6 +405,12 @@ async fn a_finding_security_hub_refuses_is_a_failure_told_and_sent_again() {
         summary[0]["message"]["security_hub"]["failed"], 1,
         "{alerts:#?}"
     );
+    // Each refused finding named as the alarm row says: account, region, code.
+    assert_eq!(
+        summary[0]["message"]["security_hub"]["failed_listed"],
+        json!([format!("{account} {WEST} InvalidInput")]),
+        "{alerts:#?}"
+    );
     assert_eq!(summary[0]["message"]["severity"], "warning");
     // Not marked as sent: the next sweep sends it, and it is in.
     w.swept();
@@ -428,6 +434,361 @@ async fn off_by_default_nothing_is_imported() {
     assert_eq!(w.imports(&account), 0);
     let list = w.run(&["doctor", "--format", "json"]).json();
     let checks = list["checks"].as_array().unwrap();
-    let line = checks.iter().find(|c| c["item"] == "security hub").unwrap();
+    let line = checks
+        .iter()
+        .find(|c| c["item"] == "security hub cspm")
+        .unwrap();
     assert_eq!(line["verdict"], "skip", "{line:#}");
+}
+
+/// AWS's own default preferences document (what the console saves first):
+/// Run As off and `"runAsDefaultUser": ""`.
+fn aws_default_document() -> Value {
+    json!({
+        "schemaVersion": "1.0",
+        "description": "Document to hold regional settings for Session Manager",
+        "sessionType": "Standard_Stream",
+        "inputs": {
+            "s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": true,
+            "cloudWatchLogGroupName": "", "cloudWatchEncryptionEnabled": true,
+            "cloudWatchStreamingEnabled": false, "idleSessionTimeout": "20",
+            "maxSessionDuration": "", "kmsKeyId": "",
+            "runAsEnabled": false, "runAsDefaultUser": "",
+            "shellProfile": {"windows": "", "linux": ""}
+        }
+    })
+}
+
+impl World {
+    /// Sets what `account`'s `region` row recorded as the run-as finding's
+    /// last send back to `days_ago` days ago (how the tests make time pass
+    /// for the refresh: the product reads only what the row recorded).
+    async fn sent_days_ago(&self, account: &str, region: &str, days_ago: i64) {
+        let row = self.state(account, region).await.expect("a row");
+        let mut marks: Value = serde_json::from_str(&row["hub_findings"]).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        marks["run-as"]["u"] = json!(now - days_ago * 24 * 3600 * 1000);
+        let ddb = aws_sdk_dynamodb::Client::new(&self.cfg);
+        let s = aws_sdk_dynamodb::types::AttributeValue::S;
+        ddb.update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("ACCOUNT#{account}")))
+            .key("sk", s(format!("REGION#{region}")))
+            .update_expression("SET hub_findings = :m")
+            .expression_attribute_values(":m", s(marks.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Findings Security Hub refused in `account` so far (`FailedFindings`).
+    fn refused_in(&self, account: &str) -> u64 {
+        self.hub_calls()["account_regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["account"] == account)
+            .map(|c| c["refused"].as_array().map_or(0, |r| r.len() as u64))
+            .sum()
+    }
+}
+
+fn other(found: &Value) -> &Value {
+    &found["finding"]["Resources"][0]["Details"]["Other"]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn awss_default_preferences_document_in_audit_is_one_failed_finding_that_is_taken() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[]).await;
+    w.admin_write(&account, EAST, &aws_default_document(), true)
+        .await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    let out = w.swept();
+    let said = &report(&out, &account)["security_hub"];
+    assert_eq!(
+        (said["imported"].as_u64(), said.get("failed")),
+        (Some(1), None),
+        "taken, not refused: {out:#}"
+    );
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0]["finding"];
+    assert_eq!(
+        (
+            f["Compliance"]["Status"].as_str(),
+            f["RecordState"].as_str()
+        ),
+        (Some("FAILED"), Some("ACTIVE"))
+    );
+    // The empty user said as what it is, never sent blank.
+    assert_eq!(
+        (
+            other(&found[0])["run_as_default_user"].as_str(),
+            other(&found[0])["run_as_enabled"].as_str()
+        ),
+        (Some("(empty)"), Some("false")),
+        "{f:#}"
+    );
+    assert_eq!(w.refused_in(&account), 0);
+    // Taken: the next sweep of the unchanged account sends nothing.
+    let calls = w.imports(&account);
+    let out = w.swept();
+    assert_eq!(w.imports(&account), calls);
+    assert!(
+        report(&out, &account).get("security_hub").is_none(),
+        "{out:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_run_then_a_sweep_of_an_unchanged_account_send_the_finding_once() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    // An edit event's run (which does not read the account's name) finds it.
+    let (code, out) = w.handle(&doc_event_as(
+        "UpdateDocument",
+        &account,
+        EAST,
+        "Admin",
+        "alice",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(w.imports(&account), 1, "the event's run sent it");
+    let sent = w.findings(&account)[0]["finding"].clone();
+    // The sweep knows the name, and the finding reads the same: not sent again.
+    let out = w.swept();
+    assert!(report(&out, &account)["name"].is_string(), "{out:#}");
+    assert_eq!(w.imports(&account), 1, "the sweep sent nothing new");
+    let now = w.findings(&account);
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0]["finding"]["UpdatedAt"], sent["UpdatedAt"]);
+    assert_eq!(now[0]["finding"]["Title"], sent["Title"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unchanged_failed_finding_is_sent_again_after_thirty_days_once_and_not_before() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    w.hub("enable", &account, EAST);
+    w.swept();
+    assert_eq!(w.imports(&account), 1);
+    let first = w.findings(&account)[0]["finding"]["UpdatedAt"].clone();
+    // 29 days after its last send: still quiet.
+    w.sent_days_ago(&account, EAST, 29).await;
+    w.swept();
+    assert_eq!(w.imports(&account), 1, "not before its period");
+    // 31 days: sent again, the same finding with a new UpdatedAt, once.
+    w.sent_days_ago(&account, EAST, 31).await;
+    let out = w.swept();
+    assert_eq!(report(&out, &account)["security_hub"]["imported"], 1);
+    assert_eq!(w.imports(&account), 2, "refreshed");
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "updated in place: {found:#?}");
+    let f = &found[0]["finding"];
+    assert!(f["UpdatedAt"].as_str() > first.as_str(), "{f:#}");
+    assert_eq!(w.hub_calls()["account_regions"][0]["stale_updates"], 0);
+    assert_eq!(f["Compliance"]["Status"], "FAILED");
+    w.swept();
+    assert_eq!(
+        w.imports(&account),
+        2,
+        "and not again until the next period"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_writes_finding_carries_what_was_read_and_the_fix_carries_what_made_it_right() {
+    let (w, proxy, _) = common::proxy::world_behind_proxy().await;
+    w.write_policy(ENFORCE);
+    let account = w.member(&[EAST]).await;
+    let (_, read_version, _) = w.document(&account, EAST).await.unwrap();
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    proxy.faults(
+        json!([{"name": "denied", "service": "ssm", "region": EAST, "action": "UpdateDocument",
+        "status": 400, "code": "AccessDeniedException", "protocol": "json",
+        "message": "explicit deny in a service control policy"}]),
+    );
+    let (_, out) = w.handle(&sweep_event());
+    assert_eq!(
+        report(&out, &account)["security_hub"]["imported"],
+        1,
+        "{out:#}"
+    );
+    assert!(
+        proxy.hits()["denied"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the fault fired"
+    );
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0]["finding"];
+    assert_eq!(f["FindingProviderFields"]["Severity"]["Label"], "HIGH");
+    let o = other(&found[0]);
+    assert_eq!(
+        (
+            o["run_as_enabled"].as_str(),
+            o["run_as_default_user"].as_str(),
+            o["default_version"].as_str(),
+            o["error_code"].as_str()
+        ),
+        (
+            Some("false"),
+            Some("(empty)"),
+            Some(read_version.as_str()),
+            Some("AccessDeniedException")
+        ),
+        "what the run read, not \"no document\": {f:#}"
+    );
+    assert!(
+        f["Description"]
+            .as_str()
+            .unwrap()
+            .contains("Run As is off/-"),
+        "{f:#}"
+    );
+    // The write lands next time: PASSED, with the values that made it right.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let (doc, fixed_version, _) = w.document(&account, EAST).await.unwrap();
+    assert_eq!(run_as(&doc).1, "ssm-ops");
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let o = other(&found[0]);
+    assert_eq!(found[0]["finding"]["Compliance"]["Status"], "PASSED");
+    assert_eq!(
+        (
+            o["run_as_enabled"].as_str(),
+            o["run_as_default_user"].as_str(),
+            o["default_version"].as_str(),
+            o.get("error_code")
+        ),
+        (
+            Some("true"),
+            Some("ssm-ops"),
+            Some(fixed_version.as_str()),
+            None
+        ),
+        "{found:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_moved_into_an_exempt_ou_has_its_finding_archived_once_saying_why() {
+    let w = World::new().await;
+    let lock = w.create_ou(&w.root, "Lock").await;
+    w.write_policy(&format!(
+        "mode = \"audit\"\n[exempt]\nous = [\"{lock}\"]\n[security_hub]\nfindings = true\n"
+    ));
+    let account = w.member(&[EAST]).await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    w.swept();
+    assert_eq!(w.imports(&account), 1);
+    // Governed and unchanged: quiet.
+    w.swept();
+    assert_eq!(w.imports(&account), 1);
+    w.move_account(&account, &w.root, &lock).await;
+    let (code, out) = w.handle(&move_event(&account, &w.root, &lock));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(w.imports(&account), 2, "archived by the move's run");
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "the same finding, updated: {found:#?}");
+    let f = &found[0]["finding"];
+    assert_eq!(
+        (
+            f["Compliance"]["Status"].as_str(),
+            f["RecordState"].as_str()
+        ),
+        (Some("NOT_AVAILABLE"), Some("ARCHIVED")),
+        "{f:#}"
+    );
+    assert!(
+        other(&found[0])["no_longer_checked"]
+            .as_str()
+            .unwrap()
+            .contains("exempt OU"),
+        "{f:#}"
+    );
+    assert!(
+        f["Description"]
+            .as_str()
+            .unwrap()
+            .contains("no longer governs"),
+        "{f:#}"
+    );
+    // Once: the sweeps after it send nothing.
+    w.swept();
+    w.swept();
+    assert_eq!(w.imports(&account), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_the_policy_drops_has_its_finding_archived_once_before_its_row_goes() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[WEST]).await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    w.swept();
+    assert_eq!(w.imports(&account), 1);
+    w.write_policy_raw(&format!(
+        "member_role = \"RunAsGuardExecution\"\nregions = [\"{EAST}\"]\n{AUDIT}\n[default]\nrun_as_user = \"ssm-ops\"\n"
+    ));
+    w.swept();
+    assert_eq!(w.imports(&account), 2, "archived by the sweep");
+    let found = w.findings(&account);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0]["finding"];
+    assert_eq!(found[0]["region"], WEST);
+    assert_eq!(
+        (
+            f["Compliance"]["Status"].as_str(),
+            f["RecordState"].as_str()
+        ),
+        (Some("NOT_AVAILABLE"), Some("ARCHIVED"))
+    );
+    assert!(w.state(&account, WEST).await.is_none(), "its row is gone");
+    w.swept();
+    assert_eq!(w.imports(&account), 2, "once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_not_enabled_said_finding_by_finding_waits_as_when_the_whole_call_is_refused() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    // The user guide's form: each finding in FailedFindings, InvalidAccess.
+    let body = json!({"form": "findings"}).to_string();
+    let path = "/_emulated/securityhub/hub_off_form";
+    let (code, out) = http(w.moto.port(), "POST", path, &body);
+    assert_eq!(code, 200, "{out}");
+    let out = w.swept();
+    assert_eq!(w.imports(&account), 1, "the import was tried");
+    let said = &report(&out, &account)["security_hub"];
+    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
+    assert!(said.get("failed").is_none(), "not a failure: {out:#}");
+    assert!(w.findings(&account).is_empty());
+    // It waits: the next sweep neither sends it nor tells it again.
+    let out = w.swept();
+    assert!(
+        report(&out, &account).get("security_hub").is_none(),
+        "{out:#}"
+    );
+    assert_eq!(w.imports(&account), 1);
 }

@@ -15,7 +15,12 @@ after the deployment IAM is enforced (trust policies and their conditions
 included, tests/moto_iam.py): on-call's permission-set role in the hub
 account, with the operator policy of docs/operate.md, takes the seat and
 runs the outage runbook from it (a rehearsal: `sweep --stack`, `redrive
---stack`, `why`), and nothing else is let in.
+--stack`, `why`), and nothing else is let in. Then Security Hub CSPM's
+findings (the policy's `[security_hub] findings`): the member's document is
+edited to AWS's default preferences (`"runAsDefaultUser": ""`), and the
+function's next sweep puts it back and imports the edit's finding through
+the member role, as the shipped templates grant it, under the same
+enforced IAM: the rehearsal fails unless it arrives.
 
 Run with `make deploy-local`; `make deploy-local KEEP=1` leaves the local
 AWS running and prints the `export` lines to use it; `make demo-stop` stops
@@ -54,6 +59,11 @@ regions = ["us-east-1", "eu-west-1"]
 
 [default]
 run_as_user = "ssm-ops"
+
+# Findings in the member account's own Security Hub CSPM (the rehearsal
+# checks one arrives there under the enforced IAM).
+[security_hub]
+findings = true
 """
 
 
@@ -246,6 +256,54 @@ class Local:
             print(f"refused: {e.response['Error']['Code']}")
         return failed
 
+    def auth(self, no_auth_actions):
+        """IAM enforcement off (`inf`) or on (`0`), as moto's reset-auth sets it."""
+        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=no_auth_actions.encode(),
+                                     method="POST", headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(req, timeout=10).read()
+
+    def emulated(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"{self.url}/_emulated/securityhub/{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        return json.loads(urllib.request.urlopen(req, timeout=10).read())
+
+    def findings(self):
+        """A finding arriving in the member's Security Hub CSPM under the
+        enforced IAM. Returns what failed."""
+        # Set up as the member's administrator would (enforcement paused
+        # for it: no role of the member trusts this seat): the hub enabled,
+        # and the document edited to AWS's default preferences.
+        self.auth("inf")
+        try:
+            self.emulated("POST", "enable", {"account": self.member, "region": REGION})
+            creds = self.assume(self.member, "OrganizationAccountAccessRole")
+            ssm = self.client("ssm", creds)
+            name = "SSM-SessionManagerRunShell"
+            content = json.loads(ssm.get_document(Name=name)["Content"])
+            content["inputs"].update(runAsEnabled=False, runAsDefaultUser="")
+            version = ssm.update_document(Name=name, Content=json.dumps(content), DocumentVersion="$LATEST")
+            ssm.update_document_default_version(
+                Name=name, DocumentVersion=version["DocumentDescription"]["DocumentVersion"])
+        finally:
+            self.auth("0")
+        print(f"\n$ runas-guard sweep --stack {HUB_STACK}   # puts the edit back, imports its finding")
+        run = subprocess.run([str(BIN), "sweep", "--stack", HUB_STACK], env=self.oncall_env)
+        failed = [] if run.returncode == 0 else [f"sweep --stack for findings: exit {run.returncode}"]
+        calls = self.emulated("GET", "calls")
+        refused = [c for c in calls["account_regions"] if c["account"] == self.member and c["refused"]]
+        found = [f for f in self.emulated("GET", "findings")["findings"] if f["account"] == self.member]
+        if refused:
+            failed.append(f"imports refused under the enforced IAM: {refused}")
+        if not found:
+            failed.append("no finding arrived in the member's Security Hub CSPM")
+        for f in found:
+            finding = f["finding"]
+            print(f"finding in {f['account']} {f['region']}: {finding['Title']} "
+                  f"({finding['Compliance']['Status']}, {finding['RecordState']})")
+            print(json.dumps(finding["Resources"][0]["Details"]["Other"], indent=2))
+        return failed
+
     def configure(self):
         self.env.update(RUNAS_GUARD_POLICY=self.outputs["PolicyUrl"],
                         RUNAS_GUARD_POLICY_BUCKET_OWNER=self.org["MasterAccountId"],
@@ -332,6 +390,8 @@ def main():
         local.enforce()
         say("rehearsal: the outage runbook from on-call's seat")
         failed = local.rehearse()
+        say("Security Hub CSPM: a finding arrives in the member account, IAM enforced")
+        failed += local.findings()
         if failed:
             sys.exit("rehearsal failed: " + "; ".join(failed))
         if KEEP:

@@ -175,6 +175,7 @@ impl Intent {
             replaced: None,
             history: None,
             named: None,
+            read: None,
         }
         .for_document(
             self.document

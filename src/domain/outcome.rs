@@ -9,7 +9,9 @@ use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 use crate::domain::trigger::DOCUMENT_NAME;
 
+mod failures;
 mod status;
+pub use failures::failure_summary;
 pub use status::Status;
 
 /// `<region>` for `SSM-SessionManagerRunShell`, `<region>#DOCUMENT#<name>`
@@ -159,6 +161,19 @@ pub struct RegionOutcome {
     /// this edit event's run names (`domain::unnamed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named: Option<crate::domain::put_back::Named>,
+    /// What a run that failed after reading the document had read (`before`
+    /// stays `None` on a failed outcome, which the rest reads as "not
+    /// known"): a finding says what the run read whatever its write did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<Read>,
+}
+
+/// A document as a run read it before failing: its default version's Run As
+/// (`None`: no document) and its versions.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Read {
+    pub run_as: Option<RunAs>,
+    pub versions: Option<Versions>,
 }
 
 /// Why a run found a slot other than the table last recorded it: the
@@ -370,31 +385,6 @@ impl Outcome {
             alerts_lost: 0,
         }
     }
-}
-
-/// "2 account-region(s) failed: 1111 eu-west-1 (AccessDenied), ..."
-pub fn failure_summary(accounts: &[AccountReport]) -> String {
-    let failed: Vec<String> = accounts
-        .iter()
-        .flat_map(|a| {
-            a.regions
-                .iter()
-                .filter(|r| r.action == Action::Failed)
-                .map(move |r| {
-                    format!(
-                        "{} {} ({})",
-                        a.account,
-                        r.region,
-                        r.error_code.as_deref().unwrap_or("?")
-                    )
-                })
-        })
-        .collect();
-    format!(
-        "{} account-region(s) failed: {}",
-        failed.len(),
-        failed.join(", ")
-    )
 }
 
 #[cfg(test)]

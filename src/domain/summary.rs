@@ -600,7 +600,7 @@ mod tests {
         assert_eq!(off.body["security_hub"]["hub_off_listed"], json!(["1 a"]));
         assert!(
             off.subject
-                .contains("Security Hub not enabled in 1 account-region"),
+                .contains("Security Hub CSPM not enabled in 1 account-region"),
             "{}",
             off.subject
         );
@@ -619,10 +619,16 @@ mod tests {
         assert!(
             failed
                 .subject
-                .contains("1 Security Hub findings not imported"),
+                .contains("1 Security Hub CSPM findings not imported"),
             "{}",
             failed.subject
         );
+        // Each refused finding named: account, region, AWS code.
+        assert_eq!(
+            failed.body["security_hub"]["failed_listed"],
+            json!(["1 a InvalidInput"])
+        );
+        assert!(off.body["security_hub"].get("failed_listed").is_none());
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub struct Imported {
 /// whole call `InvalidAccessException`).
 pub const HUB_OFF: &str = "InvalidAccessException";
 
+/// The same, as the user guide words it for one finding: in
+/// `FailedFindings` with this code ("BatchImportFindings for finding
+/// providers": "If Security Hub CSPM is disabled ... the findings are
+/// returned in the FailedFindings list, with an InvalidAccess error").
+pub const FINDING_HUB_OFF: &str = "InvalidAccess";
+
 pub struct FindingsHub {
     client: aws_sdk_securityhub::Client,
     pub account: String,
@@ -101,6 +107,7 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
     let status = match f.compliance {
         security_hub::Compliance::Passed => ComplianceStatus::Passed,
         security_hub::Compliance::Failed => ComplianceStatus::Failed,
+        security_hub::Compliance::NotAvailable => ComplianceStatus::NotAvailable,
     };
     let record = if f.archived {
         RecordState::Archived

@@ -27,6 +27,16 @@ pub enum Check {
 }
 
 impl Check {
+    /// The check a row's mark names (`run-as`, `readiness`); an edit's
+    /// finding is never marked.
+    pub fn marked(name: &str) -> Option<Check> {
+        match name {
+            "run-as" => Some(Check::RunAs),
+            "readiness" => Some(Check::Readiness),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Check::RunAs => "run-as",
@@ -49,6 +59,19 @@ impl Check {
 pub enum Compliance {
     Passed,
     Failed,
+    /// No longer checked: the account-region left governance (exempt,
+    /// out of scope, a region dropped). Archived with it.
+    NotAvailable,
+}
+
+impl Compliance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compliance::Passed => "PASSED",
+            Compliance::Failed => "FAILED",
+            Compliance::NotAvailable => "NOT_AVAILABLE",
+        }
+    }
 }
 
 /// `Severity.Label`: what a security team should do about it.
@@ -115,6 +138,27 @@ impl Finding {
     }
 }
 
+/// What a blank value is sent as: ASFF's strings are `NonEmptyString`
+/// (pattern `.*\S.*`; titles, descriptions, every `Details.Other` value), and
+/// Security Hub CSPM refuses a finding with an empty or blank one
+/// (`FailedFindings` `InvalidInput`). AWS's own default preferences
+/// document has `"runAsDefaultUser": ""`.
+pub const EMPTY: &str = "(empty)";
+/// A value of spaces only, said as what it is.
+pub const BLANK: &str = "(blank)";
+
+/// A string ASFF takes: at most `max` characters ([`bounded`]), and an
+/// empty or blank one said as [`EMPTY`] / [`BLANK`].
+pub fn asff_string(s: &str, max: usize) -> String {
+    if s.is_empty() {
+        return EMPTY.into();
+    }
+    if s.trim().is_empty() {
+        return BLANK.into();
+    }
+    bounded(s, max)
+}
+
 /// At most `max` characters, cut with an ellipsis.
 pub fn bounded(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -135,13 +179,9 @@ pub fn fingerprint(f: &Finding) -> String {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     };
-    let compliance = match f.compliance {
-        Compliance::Passed => "PASSED",
-        Compliance::Failed => "FAILED",
-    };
     for part in [
         f.id.as_str(),
-        compliance,
+        f.compliance.as_str(),
         f.title.as_str(),
         f.description.as_str(),
         f.severity.as_str(),

@@ -11,6 +11,12 @@ use super::asff::Compliance;
 /// before it is tried again unchanged.
 pub const RETRY_HUB_OFF_MS: i64 = 24 * 3600 * 1000;
 
+/// How long an unchanged `FAILED`/`ACTIVE` finding goes without being sent
+/// again: Security Hub CSPM deletes an active finding not updated for 90
+/// days, so one whose problem lasts is refreshed (a new `UpdatedAt`) every
+/// 30 days from its last send, well inside that.
+pub const REFRESH_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// What a slot's row keeps of the last finding sent for one check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {

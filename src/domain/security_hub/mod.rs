@@ -16,17 +16,24 @@ use std::collections::BTreeMap;
 
 use crate::domain::clock;
 use crate::domain::outcome::{Change, RegionOutcome, Status};
-use crate::domain::preferences::RunAs;
 
 mod asff;
 mod marks;
+mod retire;
+mod seen;
 pub mod told;
 
-pub use asff::{bounded, fingerprint, Check, Compliance, Finding, Label};
+pub use retire::{open, retire};
+use seen::{observed, read, right, run_as_details, wrong};
+
+pub use asff::{asff_string, bounded, fingerprint, Check, Compliance, Finding, Label};
 pub use asff::{
-    MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
+    BLANK, EMPTY, MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE,
+    SCHEMA_VERSION,
 };
-pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, RETRY_HUB_OFF_MS};
+pub use marks::{
+    hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS, RETRY_HUB_OFF_MS,
+};
 pub use told::{Failure, Imports, Tally};
 
 /// A finding to import and what the row keeps once it is in.
@@ -39,12 +46,14 @@ pub struct Send {
     pub sent: Option<Sent>,
 }
 
-/// Who and where, shared by one account's findings.
+/// Who and where, shared by one account's findings. Not the account's
+/// name: an event's run does not know it and a sweep does, and a finding
+/// must read the same whichever found it (Security Hub CSPM shows the
+/// account's name itself, `AwsAccountName`).
 #[derive(Debug, Clone, Copy)]
 pub struct Place<'a> {
     pub partition: &'a str,
     pub account: &'a str,
-    pub name: Option<&'a str>,
     pub ou_path: Option<&'a str>,
 }
 
@@ -68,25 +77,34 @@ pub fn decide(place: Place<'_>, slot: &Slot<'_>, now_ms: i64) -> Vec<Send> {
             .into_iter()
             .collect();
     }
-    let mut details = run_as_details(o, slot.user);
     if let Some(verdict) = run_as_verdict(o, slot.status, slot.user) {
+        // Failed: what the run read; passed: what made it right.
+        let details = match verdict.0 {
+            Compliance::Failed => run_as_details(o, read(o), slot.user),
+            Compliance::Passed | Compliance::NotAvailable => run_as_details(o, right(o), slot.user),
+        };
         out.extend(news(
             place,
             o,
             Check::RunAs,
             slot.marks,
             verdict,
-            details.clone(),
+            details,
             now_ms,
         ));
     }
+    // The edit's own finding: what the editor left, as the run read it.
+    let mut details = run_as_details(o, read(o), slot.user);
     // A put-back of what the table last recorded right is an edit undone,
     // whoever found it: the edit's event (its editor named), or a run with
     // no event of its own (a sweep: the editor not known here).
     let found =
         o.change == Some(Change::Document) && o.action.wrote() && o.was_noncompliant(slot.user);
     if slot.status == Status::Reverted || found {
-        let editor = slot.editor.unwrap_or("an editor not yet named");
+        let editor = slot
+            .editor
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or("an editor not yet named");
         details.insert("editor".into(), editor.into());
         if let Some(v) = &o.version_after {
             details.insert("put_back_version".into(), v.clone());
@@ -142,7 +160,7 @@ fn run_as_verdict(
     status: Status,
     user: &str,
 ) -> Option<(Compliance, Label, String)> {
-    let observed = observed(o);
+    let observed = observed(read(o));
     if let Some(why) = &o.held {
         return Some((
             Compliance::Failed,
@@ -152,43 +170,13 @@ fn run_as_verdict(
     }
     match status {
         Status::Noncompliant => Some((Compliance::Failed, Label::Medium, format!("Run As is {observed}, the policy wants on/{user} (audit mode: runas-guard reports and does not write)"))),
-        Status::Failed if o.was_noncompliant(user) => Some((Compliance::Failed, Label::High, format!(
+        Status::Failed if wrong(read(o), user) => Some((Compliance::Failed, Label::High, format!(
             "Run As is {observed}, the policy wants on/{user}, and runas-guard could not put it right: {}",
             o.error_code.as_deref().unwrap_or("an error")
         ))),
         Status::Compliant | Status::Remediated | Status::Reverted => Some((Compliance::Passed, Label::Informational, format!("Run As is on/{user}, as the policy wants"))),
         Status::Failed | Status::Excluded | Status::Pending => None,
     }
-}
-
-fn observed(o: &RegionOutcome) -> String {
-    o.before
-        .as_ref()
-        .map(RunAs::short)
-        .unwrap_or_else(|| "absent (no document)".into())
-}
-
-fn run_as_details(o: &RegionOutcome, user: &str) -> BTreeMap<String, String> {
-    let mut d = BTreeMap::new();
-    let value = |v: &Option<serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => "-".into(),
-    };
-    if let Some(before) = &o.before {
-        d.insert("run_as_enabled".into(), value(&before.enabled));
-        d.insert("run_as_default_user".into(), value(&before.user));
-    }
-    d.insert("expected_run_as_enabled".into(), "true".into());
-    d.insert("expected_run_as_default_user".into(), user.into());
-    if let Some(mode) = o.mode {
-        d.insert("mode".into(), mode.as_str().into());
-    }
-    if let Some(v) = &o.versions_before {
-        d.insert("default_version".into(), v.default.clone());
-        d.insert("latest_version".into(), v.latest.clone());
-    }
-    d
 }
 
 /// A check's finding when it differs from what was sent last: a check that
@@ -204,7 +192,7 @@ fn news(
 ) -> Option<Send> {
     let last = marks.get(check.as_str());
     if compliance == Compliance::Passed
-        && last.is_none_or(|l| l.compliance == Compliance::Passed && !l.hub_off)
+        && last.is_none_or(|l| l.compliance != Compliance::Failed && !l.hub_off)
     {
         return None;
     }
@@ -217,7 +205,13 @@ fn news(
     // Where the hub was off, the same content is tried again a day later
     // (the hub may have been enabled since), not on every sweep.
     let stale_off = |l: &Sent| l.hub_off && now_ms - l.updated_ms >= RETRY_HUB_OFF_MS;
-    if last.is_some_and(|l| l.key == key && !stale_off(l)) {
+    // Security Hub CSPM deletes an active finding not updated for 90 days:
+    // an unchanged FAILED one is sent again, a new `UpdatedAt`, every
+    // [`REFRESH_MS`] while the problem lasts (one import per period).
+    let due = |l: &Sent| {
+        l.compliance == Compliance::Failed && !l.hub_off && now_ms - l.updated_ms >= REFRESH_MS
+    };
+    if last.is_some_and(|l| l.key == key && !stale_off(l) && !due(l)) {
         return None;
     }
     if let Some(l) = last {
@@ -241,7 +235,7 @@ fn news(
 }
 
 /// What a check's finding is called, as a security team's list shows it.
-fn title(check: Check, compliance: Compliance, place: &str) -> String {
+pub(crate) fn title(check: Check, compliance: Compliance, place: &str) -> String {
     let what = match (check, compliance) {
         (Check::Readiness, Compliance::Failed) => {
             "Session Manager would refuse sessions on nodes without Run As user"
@@ -249,6 +243,10 @@ fn title(check: Check, compliance: Compliance, place: &str) -> String {
         (Check::Readiness, Compliance::Passed) => "Session Manager Run As user present on nodes",
         (_, Compliance::Failed) => "Session Manager Run As out of policy",
         (_, Compliance::Passed) => "Session Manager Run As back in policy",
+        (Check::Readiness, Compliance::NotAvailable) => {
+            "Session Manager Run As user on nodes no longer checked by runas-guard"
+        }
+        (_, Compliance::NotAvailable) => "Session Manager Run As no longer checked by runas-guard",
     };
     format!("{what} in {place}")
 }
@@ -272,7 +270,7 @@ fn edit(
     let description =
         format!(
         "{editor} set Run As to {} (version {edited}); runas-guard put back on/{} as version {}",
-        observed(o),
+        observed(read(o)),
         details.get("expected_run_as_default_user").map_or("?", String::as_str),
         o.version_after.as_deref().unwrap_or("?")
     );
@@ -288,12 +286,11 @@ fn edit(
     }
 }
 
-fn where_(place: Place<'_>, o: &RegionOutcome) -> String {
-    let name = place.name.map(|n| format!(" ({n})")).unwrap_or_default();
-    format!("account {}{name} {}", place.account, o.place())
+pub(crate) fn where_(place: Place<'_>, o: &RegionOutcome) -> String {
+    format!("account {} {}", place.account, o.place())
 }
 
-fn finding(
+pub(crate) fn finding(
     place: Place<'_>,
     o: &RegionOutcome,
     check: Check,
@@ -301,7 +298,7 @@ fn finding(
     mut details: BTreeMap<String, String>,
     now_ms: i64,
 ) -> Finding {
-    if let Some(path) = place.ou_path {
+    if let Some(path) = place.ou_path.filter(|p| !p.trim().is_empty()) {
         details.insert("ou_path".into(), path.into());
     }
     let now = clock::iso(clock::from_millis(now_ms));
@@ -317,8 +314,10 @@ fn finding(
         partition: place.partition.into(),
         account: place.account.into(),
         region: o.region.clone(),
-        title: bounded(&title, MAX_TITLE),
-        description: bounded(&description, MAX_DESCRIPTION),
+        // Every string a finding carries passes here: within ASFF's limits
+        // and never blank (`NonEmptyString`), or Security Hub refuses it.
+        title: asff_string(&title, MAX_TITLE),
+        description: asff_string(&description, MAX_DESCRIPTION),
         severity: Label::Informational,
         compliance: Compliance::Passed,
         archived: false,
@@ -333,10 +332,12 @@ fn finding(
         ),
         details: details
             .into_iter()
-            .map(|(k, v)| (k, bounded(&v, MAX_DETAIL)))
+            .map(|(k, v)| (k, asff_string(&v, MAX_DETAIL)))
             .collect(),
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_life;

@@ -5,6 +5,7 @@ use crate::domain::nodes::Readiness;
 use crate::domain::outcome::{Action, Change};
 use crate::domain::policy::Mode;
 use crate::domain::ports::Versions;
+use crate::domain::preferences::RunAs;
 
 const NOW: i64 = 1_790_000_000_000;
 
@@ -12,7 +13,6 @@ fn place() -> Place<'static> {
     Place {
         partition: "aws",
         account: "111122223333",
-        name: Some("Sandbox"),
         ou_path: Some("Root/Workloads"),
     }
 }

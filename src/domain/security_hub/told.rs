@@ -31,13 +31,26 @@ impl Imports {
     pub fn is_empty(&self) -> bool {
         self.imported == 0 && self.failed.is_empty() && self.hub_off.is_empty()
     }
+
+    /// Another part of the same account's run (its rows no longer governed).
+    pub fn merge(&mut self, other: Imports) {
+        self.imported += other.imported;
+        self.failed.extend(other.failed);
+        self.hub_off.extend(other.hub_off);
+        self.hub_off.sort();
+        self.hub_off.dedup();
+    }
 }
 
 /// A sweep's findings in all: what its summary says of Security Hub.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub imported: usize,
+    /// Findings Security Hub CSPM did not take: all counted, the first
+    /// [`MAX_LISTED`] named (`<account> <region> <AWS code>`, sorted).
     pub failed: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_listed: Vec<String>,
     /// Account-regions newly found without Security Hub: all counted, the
     /// first [`MAX_LISTED`] named (`<account> <region>`).
     pub hub_off: usize,
@@ -52,6 +65,11 @@ impl Tally {
         let Some(i) = imports else { return };
         self.imported += i.imported;
         self.failed += i.failed.len();
+        self.failed_listed.extend(
+            i.failed
+                .iter()
+                .map(|f| format!("{account} {} {}", f.region, f.code)),
+        );
         self.hub_off += i.hub_off.len();
         self.hub_off_listed
             .extend(i.hub_off.iter().map(|r| format!("{account} {r}")));
@@ -61,14 +79,17 @@ impl Tally {
     pub fn merge(&mut self, other: Tally) {
         self.imported += other.imported;
         self.failed += other.failed;
+        self.failed_listed.extend(other.failed_listed);
         self.hub_off += other.hub_off;
         self.hub_off_listed.extend(other.hub_off_listed);
         self.trim();
     }
 
     fn trim(&mut self) {
-        self.hub_off_listed.sort();
-        self.hub_off_listed.truncate(MAX_LISTED);
+        for listed in [&mut self.hub_off_listed, &mut self.failed_listed] {
+            listed.sort();
+            listed.truncate(MAX_LISTED);
+        }
     }
 
     /// Worth the summary's words: a failure, or a hub newly found off.

@@ -29,11 +29,14 @@ fn headline(tally: &Tally, failed: usize) -> Vec<String> {
     }
     let hub = &tally.security_hub;
     if hub.failed > 0 {
-        parts.push(format!("{} Security Hub findings not imported", hub.failed));
+        parts.push(format!(
+            "{} Security Hub CSPM findings not imported",
+            hub.failed
+        ));
     }
     if hub.hub_off > 0 {
         parts.push(format!(
-            "Security Hub not enabled in {}",
+            "Security Hub CSPM not enabled in {}",
             crate::domain::words::count(hub.hub_off, "account-region")
         ));
     }

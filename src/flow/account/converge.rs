@@ -38,6 +38,10 @@ pub async fn converge(
     let (Desired::User { user, .. }, Some(Ok(session))) = (&desired, session) else {
         report.ou_path = Some(ctx.org.path_names(account, &path).await);
         report.regions = not_governed(&desired, regions);
+        if desired == Desired::Exempt {
+            let known = recorded.as_ref().or(job.known.as_deref());
+            report.security_hub = exempt_findings(ctx, job, &report, known, &path).await;
+        }
         return Uncommitted::new(report);
     };
     let user = user.clone();
@@ -88,6 +92,27 @@ async fn not_entered(
         }
         _ => None,
     }
+}
+
+/// An exempt account's findings still open, archived saying why (its rows
+/// stay, so the next run finds nothing open). An account out of scope has
+/// its rows and findings seen to by the sweep that removes the rows.
+async fn exempt_findings(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    report: &AccountReport,
+    known: Option<&crate::domain::known::Snapshot>,
+    path: &[String],
+) -> Option<crate::domain::security_hub::Imports> {
+    let rows = known?;
+    let account = report.account.as_str();
+    let why = crate::domain::governance::reason(ctx.policy, account, path)
+        .map_or("exempt by policy", |(r, _)| r.describe());
+    let slots = rows.slots(account);
+    let place = (account, report.ou_path.as_deref());
+    findings::retired(ctx, job, place, None, (rows, &slots), why)
+        .await
+        .0
 }
 
 /// The account's name, when `wanted` (a failed read leaves it to the

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use tokio::task::JoinSet;
 
 use super::Ctx;
-use crate::adapters::aws::security_hub::{FindingsHub, Imported, HUB_OFF};
+use crate::adapters::aws::security_hub::{FindingsHub, Imported, FINDING_HUB_OFF, HUB_OFF};
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
@@ -34,13 +34,7 @@ pub(super) async fn sent(
         return None;
     }
     let account = report.account.as_str();
-    let marks = |slot: &str| -> Marks {
-        recorded
-            .and_then(|k| k.get(account, slot))
-            .and_then(|k| k.hub_findings.as_deref())
-            .map(security_hub::marks_from_json)
-            .unwrap_or_default()
-    };
+    let marks = |slot: &str| marks_of(recorded, account, slot);
     let sends = decided(ctx, job, report, &marks);
     if sends.is_empty() {
         return None;
@@ -51,10 +45,11 @@ pub(super) async fn sent(
     // once: an event's run leaves it for the next sweep to find and say.
     let sweep = job.trigger.kind == TriggerKind::Sweep;
     for (region, sends, answer) in imported(ctx, session, sends).await {
-        let off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
-        let taken = said(&mut imports, &region, &sends, answer);
+        let all_off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
+        let (taken, off_ids) = said(&mut imports, &region, &sends, answer);
         for s in sends {
             let Some(mut sent) = s.sent else { continue };
+            let off = all_off || off_ids.contains(&s.finding.id);
             if !((off && sweep) || taken.contains(&s.finding.id)) {
                 continue; // sent again next time
             }
@@ -63,6 +58,20 @@ pub(super) async fn sent(
             slot.insert(s.finding.check.as_str().to_string(), sent);
         }
     }
+    keep(ctx, account, kept).await;
+    Some(imports)
+}
+
+/// What the row recorded as sent for `slot`.
+fn marks_of(rows: Option<&Snapshot>, account: &str, slot: &str) -> Marks {
+    rows.and_then(|k| k.get(account, slot))
+        .and_then(|k| k.hub_findings.as_deref())
+        .map(security_hub::marks_from_json)
+        .unwrap_or_default()
+}
+
+/// What was sent kept on each slot's row.
+async fn keep(ctx: &Ctx<'_>, account: &str, kept: BTreeMap<String, Marks>) {
     for (slot, marks) in kept {
         if let Err(e) = ctx
             .state
@@ -71,10 +80,104 @@ pub(super) async fn sent(
         {
             // The finding is in; unmarked, the next run sends it again
             // (updated in place, no harm).
-            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub could not be kept");
+            tracing::warn!(account, slot, error_code = %e.code, error = %e, "what was sent to Security Hub CSPM could not be kept");
         }
     }
-    Some(imports)
+}
+
+/// The open findings of `slots` (rows from when the account-region was
+/// governed), archived saying `why` ([`security_hub::retire`]), in the
+/// account's `session` (else one made now, only when there is something to
+/// archive); `None` when the policy does not ask for findings, for a dry run
+/// and when nothing was open. Also the slots left with nothing open: a
+/// finding not taken stays open, sent again next time.
+pub async fn retired(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    (account, ou_path): (&str, Option<&str>),
+    session: Option<&MemberSession>,
+    (rows, slots): (&Snapshot, &[String]),
+    why: &str,
+) -> (Option<Imports>, Vec<String>) {
+    let marks = |slot: &str| marks_of(Some(rows), account, slot);
+    let (open, mut closed): (Vec<String>, Vec<String>) = slots
+        .iter()
+        .cloned()
+        .partition(|slot| security_hub::open(&marks(slot)));
+    if !ctx.policy.security_hub_findings || job.dry_run || open.is_empty() {
+        return (None, slots.to_vec());
+    }
+    let place = Place {
+        partition: ctx.sts.partition(),
+        account,
+        ou_path,
+    };
+    let now = clock::epoch_millis(clock::now());
+    let sends: Vec<Send> = open
+        .iter()
+        .flat_map(|slot| security_hub::retire(place, slot, &marks(slot), why, now))
+        .collect();
+    let made;
+    let session = match session {
+        Some(s) => s,
+        None => match super::assume(ctx, job, account).await {
+            Ok(s) => {
+                made = s;
+                &made
+            }
+            Err(e) => return (Some(not_entered(account, &sends, &e)), closed),
+        },
+    };
+    let (imports, kept, still_open) = archived(ctx, session, sends, why, &marks).await;
+    keep(ctx, account, kept).await;
+    closed.extend(open.into_iter().filter(|s| !still_open.contains(s)));
+    (Some(imports), closed)
+}
+
+/// An account that could not be entered to archive its findings: told, and
+/// tried again by the next run (the rows stay).
+fn not_entered(account: &str, sends: &[Send], e: &AwsError) -> Imports {
+    tracing::error!(outcome = "findings_failed", account, error_code = %e.code, error = %e, "findings of an account-region no longer governed not archived");
+    Imports {
+        failed: sends
+            .iter()
+            .map(|s| Failure {
+                region: s.finding.region.clone(),
+                id: Some(s.finding.id.clone()),
+                code: e.code.clone(),
+                message: e.message.clone(),
+            })
+            .collect(),
+        ..Imports::default()
+    }
+}
+
+/// The archives imported: what that came to, the marks to keep, and the
+/// slots whose finding was not taken (still open).
+async fn archived(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    sends: Vec<Send>,
+    why: &str,
+    marks: &(dyn Fn(&str) -> Marks + Sync),
+) -> (Imports, BTreeMap<String, Marks>, Vec<String>) {
+    let mut imports = Imports::default();
+    let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
+    let mut still_open: Vec<String> = vec![];
+    for (region, sends, answer) in imported(ctx, session, sends).await {
+        let (taken, _) = said(&mut imports, &region, &sends, answer);
+        for s in sends {
+            let Some(sent) = s.sent else { continue };
+            if !taken.contains(&s.finding.id) {
+                still_open.push(s.slot.clone());
+                continue;
+            }
+            tracing::info!(outcome = "finding_archived", account = %session.account, slot = %s.slot, finding = %s.finding.id, why, "a finding of an account-region no longer governed archived");
+            let slot = kept.entry(s.slot.clone()).or_insert_with(|| marks(&s.slot));
+            slot.insert(s.finding.check.as_str().to_string(), sent);
+        }
+    }
+    (imports, kept, still_open)
 }
 
 /// Every row's findings that are news now.
@@ -88,7 +191,6 @@ fn decided(
     let place = Place {
         partition: ctx.sts.partition(),
         account: &report.account,
-        name: report.name.as_deref(),
         ou_path: report.ou_path.as_deref(),
     };
     let now = clock::epoch_millis(clock::now());
@@ -145,16 +247,28 @@ async fn imported(ctx: &Ctx<'_>, session: &MemberSession, sends: Vec<Send>) -> V
     out
 }
 
-/// The region's answer in the account's `imports`, logged; the ids taken.
+/// The region's answer in the account's `imports`, logged; the ids taken,
+/// and those refused because Security Hub CSPM is not enabled there.
 fn said(
     imports: &mut Imports,
     region: &str,
     sends: &[Send],
     answer: Result<Imported, AwsError>,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     match answer {
         Ok(imported) => {
-            for (id, code, message) in imported.refused {
+            // The user guide's form of a hub not enabled: the findings in
+            // `FailedFindings` with `InvalidAccess` (the API's is the whole
+            // call's `InvalidAccessException`); either way they wait.
+            let (off, refused): (Vec<_>, Vec<_>) = imported
+                .refused
+                .into_iter()
+                .partition(|(_, code, _)| code == FINDING_HUB_OFF);
+            if !off.is_empty() {
+                tracing::warn!(account = %sends[0].finding.account, region, findings = off.len(), "Security Hub CSPM is not enabled here: its findings wait");
+                imports.hub_off.push(region.into());
+            }
+            for (id, code, message) in refused {
                 tracing::error!(outcome = "findings_failed", account = %sends[0].finding.account, region, finding = %id, error_code = %code, error = %message, "Security Hub refused a finding");
                 imports.failed.push(Failure {
                     region: region.into(),
@@ -164,12 +278,12 @@ fn said(
                 });
             }
             imports.imported += imported.taken.len();
-            imported.taken
+            (imported.taken, off.into_iter().map(|(id, ..)| id).collect())
         }
         Err(e) if e.is(HUB_OFF) => {
             tracing::warn!(account = %e.account, region, error = %e, "Security Hub is not enabled here: its findings wait");
             imports.hub_off.push(region.into());
-            vec![]
+            (vec![], vec![])
         }
         Err(e) => {
             tracing::error!(outcome = "findings_failed", account = %e.account, region, error_code = %e.code, error = %e, "findings not imported");
@@ -179,7 +293,7 @@ fn said(
                 code: e.code.clone(),
                 message: e.message.clone(),
             }));
-            vec![]
+            (vec![], vec![])
         }
     }
 }

@@ -23,7 +23,7 @@ mod admit;
 pub mod change;
 mod converge;
 mod early;
-mod findings;
+pub mod findings;
 mod gate;
 mod held;
 mod history;

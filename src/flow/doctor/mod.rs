@@ -239,7 +239,7 @@ pub const HUB_CHECKS: &[HubCheck] = &[
         run: |g, l| Box::pin(identity_center::mapping(g, l)),
     },
     HubCheck {
-        item: "security hub",
+        item: "security hub cspm",
         reads: "dynamodb:Query (the state index: where the findings wait)",
         run: |g, l| Box::pin(security_hub::hub_off(g, l)),
     },

@@ -1,5 +1,6 @@
 //! `[security_hub] findings`: the account-regions the sweeps found without
-//! Security Hub enabled, read from the table (what the rows keep of the
+//! Security Hub CSPM enabled (the ASFF service findings are imported into;
+//! AWS's name for it since December 2025), read from the table (what the rows keep of the
 //! findings sent), so doctor names them without any permission in the
 //! member accounts.
 
@@ -9,7 +10,7 @@ use crate::adapters::aws::dynamodb::Table;
 use crate::adapters::store::state::StateStore;
 use crate::domain::security_hub;
 
-const ITEM: &str = "security hub";
+const ITEM: &str = "security hub cspm";
 /// Named in the line; the rest counted.
 const NAMED: usize = 10;
 
@@ -43,7 +44,7 @@ pub(super) async fn hub_off(g: &Given<'_>, hub: &mut List) {
     if off.is_empty() {
         return hub.pass(
             ITEM,
-            "no governed account-region was found without Security Hub (as of the last runs)",
+            "no governed account-region was found without Security Hub CSPM (as of the last runs)",
         );
     }
     let more = off.len().saturating_sub(NAMED);
@@ -60,7 +61,7 @@ pub(super) async fn hub_off(g: &Given<'_>, hub: &mut List) {
     };
     hub.warn(
         ITEM,
-        format!("Security Hub is not enabled in {} account-region(s): {named}{rest}; their findings wait", off.len()),
-        "enable Security Hub there (or through its organization configuration): each waiting finding is sent when it next changes, or a day after it was refused",
+        format!("Security Hub CSPM is not enabled in {} account-region(s): {named}{rest}; their findings wait", off.len()),
+        "enable Security Hub CSPM there (or through its organization configuration): each waiting finding is sent when it next changes, or a day after it was refused",
     );
 }

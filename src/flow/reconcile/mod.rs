@@ -10,7 +10,7 @@
 
 use std::time::SystemTime;
 
-use crate::domain::outcome::{Action, RegionOutcome};
+use crate::domain::outcome::{Action, Read, RegionOutcome};
 use crate::domain::policy::Mode;
 use crate::domain::ports::{Documents, Lease, Observed, Version, DEFERRED};
 
@@ -196,12 +196,14 @@ async fn converge<D: Documents, L: Lease>(
     mode: Mode,
     grant: &mut Option<L::Grant>,
     seen: Option<Seen>,
+    read: &mut Option<Observed>,
 ) -> Result<Converged, ReconcileError> {
     let Seen { since, observed } = match seen {
         Some(seen) => seen,
         None => look(docs).await,
     };
     let mut current = observed?;
+    *read = Some(current.clone());
     let mut before = current.clone();
     let mut action = Action::None;
     for _ in 0..MAX_ROUNDS {
@@ -223,7 +225,7 @@ async fn converge<D: Documents, L: Lease>(
             *grant = Some(g);
             if !fresh {
                 // Another run wrote (or is done writing) since we looked.
-                current = observe(docs).await?;
+                current = reread(docs, read).await?;
                 before = current.clone();
                 continue;
             }
@@ -241,10 +243,21 @@ async fn converge<D: Documents, L: Lease>(
                 }
                 return Ok(Converged::with(before, action, after));
             }
-            Step::Moved => current = observe(docs).await?,
+            Step::Moved => current = reread(docs, read).await?,
         }
     }
     Err(ReconcileError::not_converged(docs))
+}
+
+/// The document observed again, kept as what the run read last (a failure
+/// after it still says what was read).
+async fn reread<D: Documents>(
+    docs: &D,
+    read: &mut Option<Observed>,
+) -> Result<Observed, ReconcileError> {
+    let current = observe(docs).await?;
+    *read = Some(current.clone());
+    Ok(current)
 }
 
 /// The lease, or `None` when this run leaves the account-region to the
@@ -288,7 +301,8 @@ pub async fn reconcile<D: Documents, L: Lease>(
     let region = docs.region();
     let user = want.user;
     let mut content = None;
-    let outcome = match converge(docs, lease, want, mode, &mut grant, seen).await {
+    let mut read = None;
+    let outcome = match converge(docs, lease, want, mode, &mut grant, seen, &mut read).await {
         Ok(Converged {
             before,
             action,
@@ -327,12 +341,23 @@ pub async fn reconcile<D: Documents, L: Lease>(
             error_code: Some(e.code.clone()),
             ..RegionOutcome::skipped(region, Action::RegionDisabled, Some(e.to_string()))
         },
-        Err(e) => RegionOutcome::failed(region, e.code(), e.to_string()),
+        Err(e) => failed(region, &e, read, user),
     };
     Reconciled {
         outcome: outcome.for_document(docs.document(), user),
         grant,
         content,
+    }
+}
+
+/// A failed run's outcome, with what it read (a finding says it).
+fn failed(region: &str, e: &ReconcileError, read: Option<Observed>, user: &str) -> RegionOutcome {
+    RegionOutcome {
+        read: read.map(|r| Read {
+            run_as: r.run_as(user),
+            versions: r.versions(),
+        }),
+        ..RegionOutcome::failed(region, e.code(), e.to_string())
     }
 }
 

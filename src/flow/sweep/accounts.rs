@@ -15,6 +15,7 @@ use crate::domain::job::Job;
 use crate::domain::org_state::Treatment;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
 use crate::domain::policy::Standing;
+use crate::domain::security_hub::Imports;
 use crate::flow::account;
 use crate::flow::outbox::deliver;
 use crate::flow::services::Services;
@@ -49,11 +50,11 @@ pub(super) async fn sweep_account(
     // Its departure is judged beside its regions, not before them: a first
     // sweep's departure-mark clearing would lengthen each account's chain.
     let (path, name) = (prepared.path.clone(), Some(info.name.clone()));
-    let (left, mut acct) = tokio::join!(
+    let ((left, archived), mut acct) = tokio::join!(
         async {
             let left = leaving(&ctx, job, &info, &path).await;
-            forget(svc, job, &info.id, standing).await;
-            left
+            let archived = forget(&ctx, job, (&info.id, session.as_ref()), standing).await;
+            (left, archived)
         },
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
@@ -61,6 +62,10 @@ pub(super) async fn sweep_account(
     alerts.extend(departed(job, &left));
     let mut report = acct.report.clone();
     report.left_governance = left;
+    if let Some(archived) = archived {
+        let said = report.security_hub.get_or_insert_with(Default::default);
+        said.merge(archived);
+    }
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.
@@ -240,30 +245,44 @@ fn departed(
 /// longer governs, so a region added back is looked at afresh (not judged
 /// against what was recorded before it was dropped). One read of the
 /// sweep's snapshot, no query; nothing to do in a steady organization.
-async fn forget(svc: &Services, job: &Job, account: &str, standing: Standing) {
-    let Some(known) = job.known.as_ref().filter(|_| !job.dry_run) else {
-        return;
-    };
-    let (slots, why) = match standing {
+/// Their open Security Hub CSPM findings are archived first, saying why; a
+/// slot whose finding was not taken stays for the next sweep to try again.
+async fn forget(
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    (account, session): (&str, Option<&MemberSession>),
+    standing: Standing,
+) -> Option<Imports> {
+    let known = job.known.as_ref().filter(|_| !job.dry_run)?;
+    let (slots, why, no_longer) = match standing {
         Standing::OutOfScope => (
             known.slots(account),
             "out of scope: its state items are gone",
+            "the account is outside the policy's [scope]",
         ),
         Standing::Governed => (
-            known.slots_outside(account, &svc.policy.regions),
+            known.slots_outside(account, &ctx.policy.regions),
             "regions no longer governed: their state items are gone",
+            "the policy no longer governs this region",
         ),
-        _ => return,
+        _ => return None,
     };
     if slots.is_empty() {
-        return;
+        return None;
     }
-    match svc.state.forget_slots(account, &slots).await {
+    let rows = (known.as_ref(), slots.as_slice());
+    let (archived, slots) =
+        account::findings::retired(ctx, job, (account, None), session, rows, no_longer).await;
+    if slots.is_empty() {
+        return archived;
+    }
+    match ctx.state.forget_slots(account, &slots).await {
         Ok(()) => tracing::info!(account, items = slots.len(), why),
         Err(e) => {
             tracing::warn!(account, error_code = %e.code, error = %e, why, "state items could not be removed; the next sweep tries again")
         }
     }
+    archived
 }
 
 /// What a sweep reads in an account besides its governed documents, with
