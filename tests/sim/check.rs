@@ -42,33 +42,40 @@ pub struct Checker {
     /// alert ids ever kept in the outbox (alert id -> kind).
     kept: BTreeMap<String, String>,
     seen5: BTreeSet<String>,
+    /// Each slot's recorded default version, and the document's
+    /// incarnation when the checker first saw that record.
+    records: BTreeMap<(String, String), (u32, u32)>,
 }
 
-/// What one alert tells: (account, region, version, follow-up, actor).
-pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>)> {
+/// What one alert tells: (account, region, version, follow-up, actor,
+/// when it was decided). A drift alert tells the version it found as the
+/// default (a bad latest that was never the default is no window).
+pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i64)> {
     let kind = alert["kind"].as_str().unwrap_or_default();
     let account = alert["account"].as_str().unwrap_or_default().to_string();
     let actor = alert["actor"].as_str().map(str::to_string);
+    let at = alert["at"].as_str().and_then(runas_guard::domain::clock::parse_iso).unwrap_or(i64::MAX);
     let num = |v: &Value| v.as_str().and_then(|s| s.parse::<u32>().ok()).or(v.as_u64().map(|n| n as u32));
+    // The version the run found as the default: the one whose window it tells.
+    let both = |vb: &Value| -> Vec<u32> { num(&vb["default"]).into_iter().collect() };
     let mut out = vec![];
     match kind {
         "drift_reverted" | "tamper_repeated" | "drift_detected" => {
             if let Some(regions) = alert["regions"].as_array() {
                 for r in regions {
-                    if let Some(v) = num(&r["versions_before"]["default"]) {
-                        out.push((account.clone(), r["region"].as_str().unwrap_or_default().to_string(), v, false, actor.clone()));
+                    for v in both(&r["versions_before"]) {
+                        out.push((account.clone(), r["region"].as_str().unwrap_or_default().to_string(), v, false, actor.clone(), at));
                     }
                 }
             } else {
                 let region = alert["region"].as_str().unwrap_or_default().to_string();
                 let follow = alert.get("follow_up_of").is_some_and(|f| !f.is_null());
-                let v = if follow {
-                    num(&alert["follow_up_of"]["version_replaced"]).or_else(|| num(&alert["versions_before"]["default"]))
-                } else {
-                    num(&alert["versions_before"]["default"])
+                let versions = match num(&alert["follow_up_of"]["version_replaced"]) {
+                    Some(v) if follow => vec![v],
+                    _ => both(&alert["versions_before"]),
                 };
-                if let Some(v) = v {
-                    out.push((account, region, v, follow, actor));
+                for v in versions {
+                    out.push((account.clone(), region.clone(), v, follow, actor.clone(), at));
                 }
             }
         }
@@ -76,13 +83,23 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>)> {
             let region = alert["region"].as_str().unwrap_or_default().to_string();
             for w in alert["windows"].as_array().cloned().unwrap_or_default() {
                 if let Some(v) = num(&w["version"]) {
-                    out.push((account.clone(), region.clone(), v, false, actor.clone()));
+                    out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
                 }
             }
         }
         _ => {}
     }
     out
+}
+
+/// The incarnation of the document whose version `n` an alert decided at
+/// `at` meant: the latest one whose version `n` existed by then.
+fn incarnation(s: &State, account: &str, region: &str, n: u32, at: i64) -> u32 {
+    s.ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| t.iter().filter(|v| v.number == n && v.created_ms <= at).max_by_key(|v| v.created_ms))
+        .map_or(0, |v| v.incarnation)
 }
 
 fn product(maker: &str) -> bool {
@@ -101,7 +118,7 @@ fn published(s: &State) -> BTreeMap<String, Value> {
 
 impl Checker {
     pub fn new(w: &World) -> Checker {
-        Checker { w: w.clone(), t0: i64::MAX, violations: vec![], kept: BTreeMap::new(), seen5: BTreeSet::new() }
+        Checker { w: w.clone(), t0: i64::MAX, violations: vec![], kept: BTreeMap::new(), seen5: BTreeSet::new(), records: BTreeMap::new() }
     }
 
     pub fn watch_from(&mut self, t0: i64) {
@@ -170,19 +187,19 @@ impl Checker {
             return;
         }
         // Told so far: published or kept in the outbox now.
-        let mut told_now: BTreeSet<(String, String, u32)> = BTreeSet::new();
-        for body in published(s).values() {
-            for (a, r, v, _, _) in told(body) {
-                told_now.insert((a, r, v));
-            }
-        }
+        let mut told_now: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
+        let mut bodies: Vec<Value> = published(s).into_values().collect();
         for i in &items {
             if i["pk"]["S"].as_str() == Some("OUTBOX") {
                 if let Some(alert) = i["alert"]["S"].as_str().and_then(|a| serde_json::from_str::<Value>(a).ok()) {
-                    for (a, r, v, _, _) in told(&alert["body"]) {
-                        told_now.insert((a, r, v));
-                    }
+                    bodies.push(alert["body"].clone());
                 }
+            }
+        }
+        for body in &bodies {
+            for (a, r, v, _, _, at) in told(body) {
+                let inc = incarnation(s, &a, &r, v, at);
+                told_now.insert((a, r, inc, v));
             }
         }
         let windows = self.windows(s);
@@ -191,11 +208,18 @@ impl Checker {
             let (Some(account), Some(region)) = (pk.strip_prefix("ACCOUNT#"), sk.strip_prefix("REGION#")) else { continue };
             let Some(recorded) = i["default_version"]["S"].as_str().and_then(|v| v.parse::<u32>().ok()) else { continue };
             let Some(doc) = s.ssm.docs.get(&(account.to_string(), region.to_string(), DOC.to_string())) else { continue };
+            // A record names a version of the document as it was when written.
+            let slot = (account.to_string(), region.to_string());
+            let of = match self.records.get(&slot) {
+                Some((v, inc)) if *v == recorded => *inc,
+                _ => doc.incarnation,
+            };
+            self.records.insert(slot, (recorded, of));
             for (inc, number, run_as, _, _) in windows.get(&(account.to_string(), region.to_string())).into_iter().flatten() {
-                if *inc != doc.incarnation || *number >= recorded {
+                if *inc != of || *number >= recorded {
                     continue;
                 }
-                if told_now.contains(&(account.to_string(), region.to_string(), *number)) {
+                if told_now.contains(&(account.to_string(), region.to_string(), *inc, *number)) {
                     continue;
                 }
                 let key = format!("{account} {region} v{number}");
@@ -211,8 +235,7 @@ impl Checker {
         }
     }
 
-    pub fn at_end(&mut self, s: &State, trails: &BTreeMap<String, (i64, Option<i64>, String)>, lost: &BTreeSet<String>) {
-        let at = crate::aws::stamp(0);
+    pub fn at_end(&mut self, s: &State, trails: &BTreeMap<String, (i64, Option<i64>, String)>, lost: &BTreeSet<String>, at: String) {
         let alerts = published(s);
         // 1. Convergence.
         for (a, r) in self.governed() {
@@ -250,10 +273,13 @@ impl Checker {
         }
         // 2. No window untold (and editors named).
         let windows = self.windows(s);
-        let mut counts: BTreeMap<(String, String, u32), (usize, Vec<String>)> = BTreeMap::new();
+        let mut counts: BTreeMap<(String, String, u32, u32), (usize, Vec<String>)> = BTreeMap::new();
+        let mut texts: BTreeMap<(String, String, u32, u32), String> = BTreeMap::new();
         for (id, body) in &alerts {
-            for (a, r, v, follow, actor) in told(body) {
-                let e = counts.entry((a, r, v)).or_default();
+            for (a, r, v, follow, actor, at) in told(body) {
+                let inc = incarnation(s, &a, &r, v, at);
+                texts.entry((a.clone(), r.clone(), inc, v)).or_default().push_str(&body.to_string());
+                let e = counts.entry((a, r, inc, v)).or_default();
                 if !follow {
                     e.0 += 1;
                 }
@@ -277,20 +303,35 @@ impl Checker {
                 }
             }
             for g in groups {
-                let n: usize = g.iter().map(|w| counts.get(&(a.clone(), r.clone(), w.1)).map_or(0, |c| c.0)).sum();
+                let n: usize = g.iter().map(|w| counts.get(&(a.clone(), r.clone(), w.0, w.1)).map_or(0, |c| c.0)).sum();
                 let versions: Vec<String> = g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
                 if n == 0 {
                     self.note("2 no window untold", format!("{a} {r}: {} held Run As out of policy as the default and was never told", versions.join(", ")), at.clone());
                     continue;
                 }
                 for w in &g {
-                    if counts.get(&(a.clone(), r.clone(), w.1)).map_or(0, |c| c.0) > list.iter().filter(|x| x.1 == w.1).count() {
+                    if counts.get(&(a.clone(), r.clone(), w.0, w.1)).map_or(0, |c| c.0) > 1 {
                         self.note("2 no window untold", format!("{a} {r}: v{} ({:?}) told more than once", w.1, w.2), at.clone());
+                    }
+                    // The sessions started while it was the default, listed.
+                    let spans: Vec<(i64, Option<i64>)> = s
+                        .ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
+                        .map(|t| t.default_spans.clone())
+                        .unwrap_or_default();
+                    let text = texts.get(&(a.clone(), r.clone(), w.0, w.1)).cloned().unwrap_or_default();
+                    for session in s.ssm.sessions.get(&(a.clone(), r.clone())).into_iter().flatten() {
+                        let inside = spans.iter().any(|(from, to)| session.start_ms >= *from && to.is_none_or(|t| session.start_ms < t));
+                        if inside && n > 0 && !text.contains(&session.id) {
+                            self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): session {} started while it was the default and is not listed", w.1, w.2, session.id), at.clone());
+                        }
                     }
                     // Its editor named, when the event that made it the default was delivered.
                     let delivered: Vec<String> = w.4.iter().filter(|(ev, _)| trails.get(ev).is_some_and(|t| t.1.is_some())).map(|(_, who)| actor_of(who, a)).collect();
                     if !delivered.is_empty() {
-                        let named = counts.get(&(a.clone(), r.clone(), w.1)).is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
+                        let named = counts.get(&(a.clone(), r.clone(), w.0, w.1)).is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
                         if !named {
                             self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): its editor {:?} was delivered but never named", w.1, w.2, delivered), at.clone());
                         }

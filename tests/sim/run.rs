@@ -265,9 +265,13 @@ impl Driver {
         self.at(now_ms(), Action::Sweep);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
         self.log("== quiescent: checking".into());
+        let published: Vec<String> = self.sim.lock().unwrap().sns.published.iter().map(|p| format!("published at {}: {}", aws::wire::iso(p.at_ms), p.message)).collect();
+        for p in published {
+            self.log(p);
+        }
         let s = self.sim.lock().unwrap();
         let ok_trails: BTreeMap<String, (i64, Option<i64>, String)> = self.trails.clone();
-        self.checker.at_end(&s, &ok_trails, &self.lost_trails);
+        self.checker.at_end(&s, &ok_trails, &self.lost_trails, stamp(self.start_ms));
     }
 
     /// Run until virtual time `end`.

@@ -171,7 +171,13 @@ impl World {
                     _ => Edit::Session(r.range(1, 120)),
                 }
             };
-            steps.push(Step { at_s: r.range(60, horizon_s), account, region, editor, edit });
+            let at_s = r.range(60, horizon_s);
+            // Someone opens a session soon after a Run As edit: the window's sessions.
+            if matches!(edit, Edit::RunAs(..)) && r.chance(0.5) {
+                let later = at_s + r.range(1, 600);
+                steps.push(Step { at_s: later, account: account.clone(), region: region.clone(), editor: Editor::Admin, edit: Edit::Session(r.range(1, 60)) });
+            }
+            steps.push(Step { at_s, account, region, editor, edit });
         }
         steps.sort_by_key(|s| s.at_s);
         let operator_at = if r.chance(0.3) { vec![r.range(60, horizon_s)] } else { vec![] };

@@ -51,7 +51,7 @@ impl Sns {
                     at_ms: now,
                     topic,
                     subject: f("Subject"),
-                    message: serde_json::from_str(&message).unwrap_or(Value::String(message)),
+                    message: body(&message, &f("MessageStructure")),
                     alert_id,
                 });
                 Answer::Xml(format!(
@@ -61,6 +61,16 @@ impl Sns {
             }
             _ => return None,
         })
+    }
+}
+
+/// The alert's JSON: the message itself, or with `MessageStructure`
+/// `json`, its `default` (the copy every protocol without its own gets).
+fn body(message: &str, structure: &str) -> Value {
+    let v: Value = serde_json::from_str(message).unwrap_or(Value::String(message.into()));
+    match (structure, v.get("default").and_then(Value::as_str)) {
+        ("json", Some(d)) => serde_json::from_str(d).unwrap_or(Value::String(d.into())),
+        _ => v,
     }
 }
 

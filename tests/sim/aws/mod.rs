@@ -320,7 +320,15 @@ fn describe(call: &Call) -> String {
             let k = |n: &str| key.and_then(|k| k.get(n)).and_then(|v| v.get("S")).and_then(Value::as_str).unwrap_or("").to_string();
             format!(" {}|{}", k("pk"), k("sk"))
         }
-        "Query" => format!(" {}", i.get("ExpressionAttributeValues").map(|v| v.to_string()).unwrap_or_default()),
+        // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
+        "Query" => {
+            let values: BTreeMap<String, String> = i
+                .get("ExpressionAttributeValues")
+                .and_then(Value::as_object)
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+                .unwrap_or_default();
+            format!(" {values:?}")
+        }
         _ => String::new(),
     };
     format!("{}{extra}", call.op)
