@@ -44,7 +44,7 @@ pub struct Checker {
     seen5: BTreeSet<String>,
     /// Each slot's recorded default version, and the document's
     /// incarnation when the checker first saw that record.
-    records: BTreeMap<(String, String), (u32, u32)>,
+    records: BTreeMap<(String, String), (u32, u32, i64)>,
 }
 
 /// What one alert tells: (account, region, version, follow-up, actor,
@@ -210,13 +210,14 @@ impl Checker {
             let Some(doc) = s.ssm.docs.get(&(account.to_string(), region.to_string(), DOC.to_string())) else { continue };
             // A record names a version of the document as it was when written.
             let slot = (account.to_string(), region.to_string());
-            let of = match self.records.get(&slot) {
-                Some((v, inc)) if *v == recorded => *inc,
-                _ => doc.incarnation,
+            let (of, since) = match self.records.get(&slot) {
+                Some((v, inc, since)) if *v == recorded => (*inc, *since),
+                _ => (doc.incarnation, crate::aws::now_ms()),
             };
-            self.records.insert(slot, (recorded, of));
-            for (inc, number, run_as, _, _) in windows.get(&(account.to_string(), region.to_string())).into_iter().flatten() {
-                if *inc != of || *number >= recorded {
+            self.records.insert(slot, (recorded, of, since));
+            // Past a version that was the default before the record was made.
+            for (inc, number, run_as, first_default, _) in windows.get(&(account.to_string(), region.to_string())).into_iter().flatten() {
+                if *inc != of || *number >= recorded || *first_default >= since {
                     continue;
                 }
                 if told_now.contains(&(account.to_string(), region.to_string(), *inc, *number)) {
