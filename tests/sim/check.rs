@@ -31,9 +31,15 @@ pub struct Violation {
     pub detail: String,
     /// The virtual time it could first be seen.
     pub first_seen: String,
-    /// The issue-61 item it is, when it is a known one.
-    pub known: Option<&'static str>,
 }
+
+/// A version that was a window: (incarnation, number, Run As, when it first
+/// became the default, the (event id, actor) pairs that made it or made it
+/// the default).
+type Window = (u32, u32, Option<String>, i64, Vec<(String, String)>);
+/// Per told version (account, region, incarnation, number): how many alerts
+/// told it (follow-ups aside), and the actors they named.
+type Counts = BTreeMap<(String, String, u32, u32), (usize, Vec<String>)>;
 
 pub struct Checker {
     w: World,
@@ -54,8 +60,15 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
     let kind = alert["kind"].as_str().unwrap_or_default();
     let account = alert["account"].as_str().unwrap_or_default().to_string();
     let actor = alert["actor"].as_str().map(str::to_string);
-    let at = alert["at"].as_str().and_then(runas_guard::domain::clock::parse_iso).unwrap_or(i64::MAX);
-    let num = |v: &Value| v.as_str().and_then(|s| s.parse::<u32>().ok()).or(v.as_u64().map(|n| n as u32));
+    let at = alert["at"]
+        .as_str()
+        .and_then(runas_guard::domain::clock::parse_iso)
+        .unwrap_or(i64::MAX);
+    let num = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<u32>().ok())
+            .or(v.as_u64().map(|n| n as u32))
+    };
     // The version the run found as the default: the one whose window it tells.
     let both = |vb: &Value| -> Vec<u32> { num(&vb["default"]).into_iter().collect() };
     let mut out = vec![];
@@ -64,7 +77,14 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
             if let Some(regions) = alert["regions"].as_array() {
                 for r in regions {
                     for v in both(&r["versions_before"]) {
-                        out.push((account.clone(), r["region"].as_str().unwrap_or_default().to_string(), v, false, actor.clone(), at));
+                        out.push((
+                            account.clone(),
+                            r["region"].as_str().unwrap_or_default().to_string(),
+                            v,
+                            false,
+                            actor.clone(),
+                            at,
+                        ));
                     }
                 }
             } else {
@@ -75,7 +95,14 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
                     _ => both(&alert["versions_before"]),
                 };
                 for v in versions {
-                    out.push((account.clone(), region.clone(), v, follow, actor.clone(), at));
+                    out.push((
+                        account.clone(),
+                        region.clone(),
+                        v,
+                        follow,
+                        actor.clone(),
+                        at,
+                    ));
                 }
             }
         }
@@ -98,7 +125,11 @@ fn incarnation(s: &State, account: &str, region: &str, n: u32, at: i64) -> u32 {
     s.ssm
         .truth
         .get(&(account.to_string(), region.to_string(), DOC.to_string()))
-        .and_then(|t| t.iter().filter(|v| v.number == n && v.created_ms <= at).max_by_key(|v| v.created_ms))
+        .and_then(|t| {
+            t.iter()
+                .filter(|v| v.number == n && v.created_ms <= at)
+                .max_by_key(|v| v.created_ms)
+        })
         .map_or(0, |v| v.incarnation)
 }
 
@@ -110,7 +141,11 @@ fn product(maker: &str) -> bool {
 fn published(s: &State) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for p in &s.sns.published {
-        let id = p.alert_id.clone().or_else(|| p.message["alert_id"].as_str().map(str::to_string)).unwrap_or_default();
+        let id = p
+            .alert_id
+            .clone()
+            .or_else(|| p.message["alert_id"].as_str().map(str::to_string))
+            .unwrap_or_default();
         out.entry(id).or_insert_with(|| p.message.clone());
     }
     out
@@ -118,7 +153,14 @@ fn published(s: &State) -> BTreeMap<String, Value> {
 
 impl Checker {
     pub fn new(w: &World) -> Checker {
-        Checker { w: w.clone(), t0: i64::MAX, violations: vec![], kept: BTreeMap::new(), seen5: BTreeSet::new(), records: BTreeMap::new() }
+        Checker {
+            w: w.clone(),
+            t0: i64::MAX,
+            violations: vec![],
+            kept: BTreeMap::new(),
+            seen5: BTreeSet::new(),
+            records: BTreeMap::new(),
+        }
     }
 
     pub fn watch_from(&mut self, t0: i64) {
@@ -126,7 +168,11 @@ impl Checker {
     }
 
     pub fn note(&mut self, invariant: &'static str, detail: String, at: String) {
-        self.violations.push(Violation { invariant, detail, first_seen: at, known: None });
+        self.violations.push(Violation {
+            invariant,
+            detail,
+            first_seen: at,
+        });
     }
 
     fn governed(&self) -> Vec<(String, String)> {
@@ -147,20 +193,30 @@ impl Checker {
     /// Versions made while watching that held Run As out of policy and
     /// were the default for some time: (account, region) -> [(incarnation,
     /// number, run as, first default, editors that made it default)].
-    fn windows(&self, s: &State) -> BTreeMap<(String, String), Vec<(u32, u32, Option<String>, i64, Vec<(String, String)>)>> {
+    fn windows(&self, s: &State) -> BTreeMap<(String, String), Vec<Window>> {
         let mut out: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for (a, r) in self.governed() {
-            let Some(truth) = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string())) else { continue };
+            let Some(truth) = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string())) else {
+                continue;
+            };
             for t in truth {
                 if t.created_ms < self.t0 || !self.bad(&a, &t.content) {
                     continue;
                 }
-                let Some(first) = t.default_spans.first().map(|s| s.0) else { continue };
+                let Some(first) = t.default_spans.first().map(|s| s.0) else {
+                    continue;
+                };
                 let mut editors: Vec<(String, String)> = t.defaulted_by.clone();
                 if !product(&t.maker) {
                     editors.push((t.made_event.clone(), t.maker.clone()));
                 }
-                out.entry((a.clone(), r.clone())).or_default().push((t.incarnation, t.number, world::run_as(&t.content), first, editors));
+                out.entry((a.clone(), r.clone())).or_default().push((
+                    t.incarnation,
+                    t.number,
+                    world::run_as(&t.content),
+                    first,
+                    editors,
+                ));
             }
         }
         for v in out.values_mut() {
@@ -174,7 +230,10 @@ impl Checker {
         let items = s.ddb.items(HUB, crate::world::HUB_REGION, TABLE);
         for i in &items {
             if i["pk"]["S"].as_str() == Some("OUTBOX") {
-                if let Some(alert) = i["alert"]["S"].as_str().and_then(|a| serde_json::from_str::<Value>(a).ok()) {
+                if let Some(alert) = i["alert"]["S"]
+                    .as_str()
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok())
+                {
                     let id = alert["alert_id"].as_str().unwrap_or_default().to_string();
                     let kind = alert["kind"].as_str().unwrap_or_default().to_string();
                     let body = alert["body"].clone();
@@ -191,7 +250,10 @@ impl Checker {
         let mut bodies: Vec<Value> = published(s).into_values().collect();
         for i in &items {
             if i["pk"]["S"].as_str() == Some("OUTBOX") {
-                if let Some(alert) = i["alert"]["S"].as_str().and_then(|a| serde_json::from_str::<Value>(a).ok()) {
+                if let Some(alert) = i["alert"]["S"]
+                    .as_str()
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok())
+                {
                     bodies.push(alert["body"].clone());
                 }
             }
@@ -204,10 +266,27 @@ impl Checker {
         }
         let windows = self.windows(s);
         for i in &items {
-            let (Some(pk), Some(sk)) = (i["pk"]["S"].as_str(), i["sk"]["S"].as_str()) else { continue };
-            let (Some(account), Some(region)) = (pk.strip_prefix("ACCOUNT#"), sk.strip_prefix("REGION#")) else { continue };
-            let Some(recorded) = i["default_version"]["S"].as_str().and_then(|v| v.parse::<u32>().ok()) else { continue };
-            let Some(doc) = s.ssm.docs.get(&(account.to_string(), region.to_string(), DOC.to_string())) else { continue };
+            let (Some(pk), Some(sk)) = (i["pk"]["S"].as_str(), i["sk"]["S"].as_str()) else {
+                continue;
+            };
+            let (Some(account), Some(region)) =
+                (pk.strip_prefix("ACCOUNT#"), sk.strip_prefix("REGION#"))
+            else {
+                continue;
+            };
+            let Some(recorded) = i["default_version"]["S"]
+                .as_str()
+                .and_then(|v| v.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Some(doc) =
+                s.ssm
+                    .docs
+                    .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+            else {
+                continue;
+            };
             // A record names a version of the document as it was when written.
             let slot = (account.to_string(), region.to_string());
             let (of, since) = match self.records.get(&slot) {
@@ -216,7 +295,11 @@ impl Checker {
             };
             self.records.insert(slot, (recorded, of, since));
             // Past a version that was the default before the record was made.
-            for (inc, number, run_as, first_default, _) in windows.get(&(account.to_string(), region.to_string())).into_iter().flatten() {
+            for (inc, number, run_as, first_default, _) in windows
+                .get(&(account.to_string(), region.to_string()))
+                .into_iter()
+                .flatten()
+            {
                 if *inc != of || *number >= recorded || *first_default >= since {
                     continue;
                 }
@@ -228,58 +311,108 @@ impl Checker {
                     self.violations.push(Violation {
                         invariant: "5 nothing recorded that was not judged",
                         detail: format!("the table records {account} {region} at v{recorded}, past v{number} (Run As {run_as:?}, the default for a time), which is neither told nor kept in the outbox"),
-                        first_seen: at.to_string(),
-                        known: None,
-                    });
+                        first_seen: at.to_string() });
                 }
             }
         }
     }
 
-    pub fn at_end(&mut self, s: &State, trails: &BTreeMap<String, (i64, Option<i64>, String)>, lost: &BTreeSet<String>, at: String) {
+    pub fn at_end(
+        &mut self,
+        s: &State,
+        trails: &BTreeMap<String, (i64, Option<i64>, String)>,
+        lost: &BTreeSet<String>,
+        at: String,
+    ) {
         let alerts = published(s);
         // 1. Convergence.
         for (a, r) in self.governed() {
             let doc = s.ssm.docs.get(&(a.clone(), r.clone(), DOC.to_string()));
             if self.w.mode == Mode::Enforce {
                 match doc {
-                    None => self.note("1 convergence", format!("{a} {r}: no document at the end"), at.clone()),
+                    None => self.note(
+                        "1 convergence",
+                        format!("{a} {r}: no document at the end"),
+                        at.clone(),
+                    ),
                     Some(d) => {
                         let c = &d.versions[&d.default].content;
                         if d.default != d.latest || self.bad(&a, c) {
-                            self.note("1 convergence", format!("{a} {r}: default v{} latest v{}, Run As {:?} (want {})", d.default, d.latest, world::run_as(c), self.w.desired(&a)), at.clone());
+                            self.note(
+                                "1 convergence",
+                                format!(
+                                    "{a} {r}: default v{} latest v{}, Run As {:?} (want {})",
+                                    d.default,
+                                    d.latest,
+                                    world::run_as(c),
+                                    self.w.desired(&a)
+                                ),
+                                at.clone(),
+                            );
                         }
                     }
                 }
             }
         }
         for ((a, r, _), truth) in &s.ssm.truth {
-            let audit = self.w.mode == Mode::Audit && self.w.accounts.contains(a) && self.w.regions.contains(r);
+            let audit = self.w.mode == Mode::Audit
+                && self.w.accounts.contains(a)
+                && self.w.regions.contains(r);
             let outside = a == HUB || !self.w.regions.contains(r);
             if audit || outside {
                 for t in truth.iter().filter(|t| product(&t.maker)) {
-                    self.note("1 convergence", format!("{a} {r}: runas-guard wrote v{} in {}", t.number, if audit { "audit mode" } else { "an account-region out of scope" }), at.clone());
+                    self.note(
+                        "1 convergence",
+                        format!(
+                            "{a} {r}: runas-guard wrote v{} in {}",
+                            t.number,
+                            if audit {
+                                "audit mode"
+                            } else {
+                                "an account-region out of scope"
+                            }
+                        ),
+                        at.clone(),
+                    );
                 }
             }
         }
         // 3. No lost alert.
         for (id, kind) in &self.kept {
             if !alerts.contains_key(id) {
-                self.violations.push(Violation { invariant: "3 no lost alert", detail: format!("alert {id} ({kind}) was kept in the outbox and never published"), first_seen: at.clone(), known: None });
+                self.violations.push(Violation {
+                    invariant: "3 no lost alert",
+                    detail: format!(
+                        "alert {id} ({kind}) was kept in the outbox and never published"
+                    ),
+                    first_seen: at.clone(),
+                });
             }
         }
-        let left = s.ddb.items(HUB, crate::world::HUB_REGION, TABLE).iter().filter(|i| i["pk"]["S"].as_str() == Some("OUTBOX")).count();
+        let left = s
+            .ddb
+            .items(HUB, crate::world::HUB_REGION, TABLE)
+            .iter()
+            .filter(|i| i["pk"]["S"].as_str() == Some("OUTBOX"))
+            .count();
         if left > 0 {
-            self.note("3 no lost alert", format!("{left} alert copies still in the outbox at quiescence"), at.clone());
+            self.note(
+                "3 no lost alert",
+                format!("{left} alert copies still in the outbox at quiescence"),
+                at.clone(),
+            );
         }
         // 2. No window untold (and editors named).
         let windows = self.windows(s);
-        let mut counts: BTreeMap<(String, String, u32, u32), (usize, Vec<String>)> = BTreeMap::new();
+        let mut counts: Counts = BTreeMap::new();
         let mut texts: BTreeMap<(String, String, u32, u32), String> = BTreeMap::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);
-                texts.entry((a.clone(), r.clone(), inc, v)).or_default().push_str(&body.to_string());
+                texts
+                    .entry((a.clone(), r.clone(), inc, v))
+                    .or_default()
+                    .push_str(&body.to_string());
                 let e = counts.entry((a, r, inc, v)).or_default();
                 if !follow {
                     e.0 += 1;
@@ -294,9 +427,12 @@ impl Checker {
         for ((a, r), list) in &windows {
             // In audit a run of versions with the same out-of-policy value is
             // one finding (a new observed value is news, the same is not).
-            let mut groups: Vec<Vec<&(u32, u32, Option<String>, i64, Vec<(String, String)>)>> = vec![];
+            let mut groups: Vec<Vec<&Window>> = vec![];
             for w in list {
-                let same = self.w.mode == Mode::Audit && groups.last().is_some_and(|g: &Vec<_>| g.last().is_some_and(|p: &&(u32, u32, Option<String>, i64, Vec<(String, String)>)| p.2 == w.2 && p.0 == w.0));
+                let same = self.w.mode == Mode::Audit
+                    && groups.last().is_some_and(|g: &Vec<_>| {
+                        g.last().is_some_and(|p: &&Window| p.2 == w.2 && p.0 == w.0)
+                    });
                 if same {
                     groups.last_mut().unwrap().push(w);
                 } else {
@@ -304,15 +440,31 @@ impl Checker {
                 }
             }
             for g in groups {
-                let n: usize = g.iter().map(|w| counts.get(&(a.clone(), r.clone(), w.0, w.1)).map_or(0, |c| c.0)).sum();
-                let versions: Vec<String> = g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
+                let n: usize = g
+                    .iter()
+                    .map(|w| {
+                        counts
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .map_or(0, |c| c.0)
+                    })
+                    .sum();
+                let versions: Vec<String> =
+                    g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
                 if n == 0 {
                     self.note("2 no window untold", format!("{a} {r}: {} held Run As out of policy as the default and was never told", versions.join(", ")), at.clone());
                     continue;
                 }
                 for w in &g {
-                    if counts.get(&(a.clone(), r.clone(), w.0, w.1)).map_or(0, |c| c.0) > 1 {
-                        self.note("2 no window untold", format!("{a} {r}: v{} ({:?}) told more than once", w.1, w.2), at.clone());
+                    if counts
+                        .get(&(a.clone(), r.clone(), w.0, w.1))
+                        .map_or(0, |c| c.0)
+                        > 1
+                    {
+                        self.note(
+                            "2 no window untold",
+                            format!("{a} {r}: v{} ({:?}) told more than once", w.1, w.2),
+                            at.clone(),
+                        );
                     }
                     // The sessions started while it was the default, listed.
                     let spans: Vec<(i64, Option<i64>)> = s
@@ -322,17 +474,34 @@ impl Checker {
                         .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
                         .map(|t| t.default_spans.clone())
                         .unwrap_or_default();
-                    let text = texts.get(&(a.clone(), r.clone(), w.0, w.1)).cloned().unwrap_or_default();
-                    for session in s.ssm.sessions.get(&(a.clone(), r.clone())).into_iter().flatten() {
-                        let inside = spans.iter().any(|(from, to)| session.start_ms >= *from && to.is_none_or(|t| session.start_ms < t));
+                    let text = texts
+                        .get(&(a.clone(), r.clone(), w.0, w.1))
+                        .cloned()
+                        .unwrap_or_default();
+                    for session in s
+                        .ssm
+                        .sessions
+                        .get(&(a.clone(), r.clone()))
+                        .into_iter()
+                        .flatten()
+                    {
+                        let inside = spans.iter().any(|(from, to)| {
+                            session.start_ms >= *from && to.is_none_or(|t| session.start_ms < t)
+                        });
                         if inside && n > 0 && !text.contains(&session.id) {
                             self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): session {} started while it was the default and is not listed", w.1, w.2, session.id), at.clone());
                         }
                     }
                     // Its editor named, when the event that made it the default was delivered.
-                    let delivered: Vec<String> = w.4.iter().filter(|(ev, _)| trails.get(ev).is_some_and(|t| t.1.is_some())).map(|(_, who)| actor_of(who, a)).collect();
+                    let delivered: Vec<String> =
+                        w.4.iter()
+                            .filter(|(ev, _)| trails.get(ev).is_some_and(|t| t.1.is_some()))
+                            .map(|(_, who)| actor_of(who, a))
+                            .collect();
                     if !delivered.is_empty() {
-                        let named = counts.get(&(a.clone(), r.clone(), w.0, w.1)).is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
+                        let named = counts
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
                         if !named {
                             self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): its editor {:?} was delivered but never named", w.1, w.2, delivered), at.clone());
                         }
@@ -343,18 +512,38 @@ impl Checker {
         // 4. Never cries wolf.
         if !any_bad {
             let made_bad = self.governed().iter().any(|(a, r)| {
-                s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string())).is_some_and(|t| t.iter().any(|v| v.created_ms >= self.t0 && self.bad(a, &v.content)))
+                s.ssm
+                    .truth
+                    .get(&(a.clone(), r.clone(), DOC.to_string()))
+                    .is_some_and(|t| {
+                        t.iter()
+                            .any(|v| v.created_ms >= self.t0 && self.bad(a, &v.content))
+                    })
             });
-            let canaries_in_time = trails.iter().filter(|(_, t)| t.2 == "AddTagsToResource").all(|(id, t)| !lost.contains(id) && t.1.is_some_and(|d| d - t.0 < 15 * 60_000));
+            let canaries_in_time = trails
+                .iter()
+                .filter(|(_, t)| t.2 == "AddTagsToResource")
+                .all(|(id, t)| !lost.contains(id) && t.1.is_some_and(|d| d - t.0 < 15 * 60_000));
             for body in alerts.values() {
                 let kind = body["kind"].as_str().unwrap_or_default();
                 let wolf = match kind {
-                    "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => !made_bad,
+                    "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => {
+                        !made_bad
+                    }
                     "forwarding_missing" => !made_bad && canaries_in_time,
                     _ => false,
                 };
                 if wolf {
-                    self.note("4 never cries wolf", format!("{kind} with no Run As edit: {}", body["subject"].as_str().unwrap_or_else(|| body["alert_id"].as_str().unwrap_or_default())), at.clone());
+                    self.note(
+                        "4 never cries wolf",
+                        format!(
+                            "{kind} with no Run As edit: {}",
+                            body["subject"]
+                                .as_str()
+                                .unwrap_or_else(|| body["alert_id"].as_str().unwrap_or_default())
+                        ),
+                        at.clone(),
+                    );
                 }
             }
         }
@@ -364,7 +553,10 @@ impl Checker {
 fn actor_of(arn: &str, account: &str) -> String {
     // arn:aws:sts::A:assumed-role/ROLE/SESSION -> arn:aws:iam::A:role/ROLE
     match arn.split_once(":assumed-role/") {
-        Some((_, rest)) => format!("arn:aws:iam::{account}:role/{}", rest.split('/').next().unwrap_or_default()),
+        Some((_, rest)) => format!(
+            "arn:aws:iam::{account}:role/{}",
+            rest.split('/').next().unwrap_or_default()
+        ),
         None => arn.to_string(),
     }
 }

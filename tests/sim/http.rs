@@ -59,7 +59,10 @@ impl HttpConnector for SimHttp {
             let call = match wire::parse(&headers, &path, &body) {
                 Ok(c) => c,
                 Err(e) => {
-                    sim.lock().unwrap().unsupported.push(format!("unreadable request: {e}"));
+                    sim.lock()
+                        .unwrap()
+                        .unsupported
+                        .push(format!("unreadable request: {e}"));
                     return Err(ConnectorError::other(e.into(), None));
                 }
             };
@@ -76,7 +79,11 @@ impl HttpConnector for SimHttp {
                 Decision::Hang => return std::future::pending().await,
                 Decision::Reset => {
                     return Err(ConnectorError::io(
-                        std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset (simulated)").into(),
+                        std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "connection reset (simulated)",
+                        )
+                        .into(),
                     ))
                 }
                 Decision::Answer(a) => a,

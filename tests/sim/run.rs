@@ -34,7 +34,6 @@ const QUEUE: &str = "https://sqs.us-east-1.amazonaws.com/100000000000/runas-guar
 
 pub struct Report {
     pub seed: u64,
-    pub schedule: String,
     pub trace: Vec<String>,
     pub violations: Vec<Violation>,
     pub calls: u64,
@@ -44,8 +43,13 @@ pub struct Report {
 #[derive(Debug, Clone)]
 enum Kind {
     /// An asynchronous invocation (EventBridge): attempt 0, then retries.
-    Async { attempt: u32, trail: Option<String> },
-    Sqs { ids: Vec<String> },
+    Async {
+        attempt: u32,
+        trail: Option<String>,
+    },
+    Sqs {
+        ids: Vec<String>,
+    },
     Operator,
 }
 
@@ -64,10 +68,28 @@ struct Done {
 
 enum Action {
     Step(usize),
-    SwitchDefault { account: String, region: String, incarnation: u32, version: u32, who: Who },
-    Create { account: String, region: String, content: String, who: Who },
-    Deliver { event: Value, trail: String },
-    Retry { payload: Value, attempt: u32, trail: Option<String> },
+    SwitchDefault {
+        account: String,
+        region: String,
+        incarnation: u32,
+        version: u32,
+        who: Who,
+    },
+    Create {
+        account: String,
+        region: String,
+        content: String,
+        who: Who,
+    },
+    Deliver {
+        event: Value,
+        trail: String,
+    },
+    Retry {
+        payload: Value,
+        attempt: u32,
+        trail: Option<String>,
+    },
     Sweep,
     Operator,
 }
@@ -147,7 +169,8 @@ impl Driver {
         let mut rng = Rng::new(seed);
         let aws_rng = rng.fork();
         let _ = rng.fork();
-        let policy = Policy::parse(&w.policy_toml(), "sim-policy.toml").expect("the world's policy parses");
+        let policy =
+            Policy::parse(&w.policy_toml(), "sim-policy.toml").expect("the world's policy parses");
         let settings = Settings {
             table: TABLE.into(),
             topic_arn: TOPIC.into(),
@@ -176,7 +199,6 @@ impl Driver {
             trace: vec![],
             unsupported: vec![],
             hub: HUB.into(),
-            hub_region: HUB_REGION.into(),
             calls: 0,
             faults_fired: 0,
             verbose,
@@ -265,13 +287,29 @@ impl Driver {
         self.at(now_ms(), Action::Sweep);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
         self.log("== quiescent: checking".into());
-        let published: Vec<String> = self.sim.lock().unwrap().sns.published.iter().map(|p| format!("published at {}: {}", aws::wire::iso(p.at_ms), p.message)).collect();
+        let published: Vec<String> = self
+            .sim
+            .lock()
+            .unwrap()
+            .sns
+            .published
+            .iter()
+            .map(|p| {
+                format!(
+                    "published at {} ({}): {}",
+                    aws::wire::iso(p.at_ms),
+                    p.subject,
+                    p.message
+                )
+            })
+            .collect();
         for p in published {
             self.log(p);
         }
         let s = self.sim.lock().unwrap();
         let ok_trails: BTreeMap<String, (i64, Option<i64>, String)> = self.trails.clone();
-        self.checker.at_end(&s, &ok_trails, &self.lost_trails, stamp(self.start_ms));
+        self.checker
+            .at_end(&s, &ok_trails, &self.lost_trails, stamp(self.start_ms));
     }
 
     /// Run until virtual time `end`.
@@ -287,14 +325,25 @@ impl Driver {
             self.tick().await;
             let queued = {
                 let s = self.sim.lock().unwrap();
-                s.sqs.queues.get(QUEUE).is_some_and(|q| !q.messages.is_empty())
+                s.sqs
+                    .queues
+                    .get(QUEUE)
+                    .is_some_and(|q| !q.messages.is_empty())
             };
-            if self.in_flight == 0 && self.actions.is_empty() && !queued && self.pending_trail() == 0 {
+            if self.in_flight == 0
+                && self.actions.is_empty()
+                && !queued
+                && self.pending_trail() == 0
+            {
                 return;
             }
             if now_ms() > limit {
                 self.log("!! not quiet by the limit".into());
-                self.checker.note("quiescence", "the schedule did not become quiet within 8 hours of virtual time".into(), stamp(self.start_ms));
+                self.checker.note(
+                    "quiescence",
+                    "the schedule did not become quiet within 8 hours of virtual time".into(),
+                    stamp(self.start_ms),
+                );
                 return;
             }
         }
@@ -324,7 +373,11 @@ impl Driver {
             let s = self.sim.lock().unwrap();
             self.checker.each_step(&s, &stamp(self.start_ms));
         }
-        let next = self.actions.first_key_value().map(|(k, _)| k.0).unwrap_or(i64::MAX);
+        let next = self
+            .actions
+            .first_key_value()
+            .map(|(k, _)| k.0)
+            .unwrap_or(i64::MAX);
         let wait = (next - now_ms()).clamp(1, 1000);
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
@@ -333,22 +386,42 @@ impl Driver {
     fn route_trail(&mut self) {
         let trail: Vec<aws::ssm::Trail> = std::mem::take(&mut self.sim.lock().unwrap().ssm.trail);
         for t in trail {
-            let name = t.event["detail"]["eventName"].as_str().unwrap_or_default().to_string();
-            self.trails.insert(t.id.clone(), (t.at_ms, None, name.clone()));
+            let name = t.event["detail"]["eventName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            self.trails
+                .insert(t.id.clone(), (t.at_ms, None, name.clone()));
             if self.crashes_on && self.rng.chance(self.w.event_loss) {
                 self.lost_trails.insert(t.id.clone());
-                self.log(format!("event {} {name} {} {} LOST by EventBridge", t.id, t.account, t.region));
+                self.log(format!(
+                    "event {} {name} {} {} LOST by EventBridge",
+                    t.id, t.account, t.region
+                ));
                 continue;
             }
-            let copies = if self.crashes_on && self.rng.chance(self.w.event_dup) { 2 } else { 1 };
+            let copies = if self.crashes_on && self.rng.chance(self.w.event_dup) {
+                2
+            } else {
+                1
+            };
             for _ in 0..copies {
                 let delay = if self.rng.chance(0.05) {
                     self.rng.range(1000, 14 * 60 * 1000)
                 } else {
                     self.rng.range(500, self.w.max_delay_s * 1000)
                 } as i64;
-                self.log(format!("event {} {name} {} {} delivered in {}ms", t.id, t.account, t.region, delay));
-                self.at(t.at_ms.max(now_ms()) + delay, Action::Deliver { event: t.event.clone(), trail: t.id.clone() });
+                self.log(format!(
+                    "event {} {name} {} {} delivered in {}ms",
+                    t.id, t.account, t.region, delay
+                ));
+                self.at(
+                    t.at_ms.max(now_ms()) + delay,
+                    Action::Deliver {
+                        event: t.event.clone(),
+                        trail: t.id.clone(),
+                    },
+                );
             }
         }
     }
@@ -356,29 +429,78 @@ impl Driver {
     fn act(&mut self, action: Action) {
         match action {
             Action::Step(i) => self.step(i),
-            Action::SwitchDefault { account, region, incarnation, version, who } => {
+            Action::SwitchDefault {
+                account,
+                region,
+                incarnation,
+                version,
+                who,
+            } => {
                 let mut s = self.sim.lock().unwrap();
                 let key = (account.clone(), region.clone(), DOC.to_string());
                 let current = s.ssm.docs.get(&key).map(|d| d.incarnation);
                 if current == Some(incarnation) {
-                    let a = s.ssm.handle(&who, &account, &region, "UpdateDocumentDefaultVersion", &json!({"Name": DOC, "DocumentVersion": version.to_string()}), now_ms());
+                    let a = s.ssm.handle(
+                        &who,
+                        &account,
+                        &region,
+                        "UpdateDocumentDefaultVersion",
+                        &json!({"Name": DOC, "DocumentVersion": version.to_string()}),
+                        now_ms(),
+                    );
                     drop(s);
-                    self.log(format!("editor {} makes v{version} the default in {account} {region}: {:?}", who.arn, a.and_then(|a| a.code().map(str::to_string))));
+                    self.log(format!(
+                        "editor {} makes v{version} the default in {account} {region}: {:?}",
+                        who.arn,
+                        a.and_then(|a| a.code().map(str::to_string))
+                    ));
                 }
             }
-            Action::Create { account, region, content, who } => {
+            Action::Create {
+                account,
+                region,
+                content,
+                who,
+            } => {
                 let a = self.sim.lock().unwrap().ssm.handle(&who, &account, &region, "CreateDocument", &json!({"Name": DOC, "Content": content, "DocumentType": "Session", "DocumentFormat": "JSON"}), now_ms());
-                self.log(format!("editor {} creates the document in {account} {region}: {:?}", who.arn, a.and_then(|a| a.code().map(str::to_string))));
+                self.log(format!(
+                    "editor {} creates the document in {account} {region}: {:?}",
+                    who.arn,
+                    a.and_then(|a| a.code().map(str::to_string))
+                ));
             }
             Action::Deliver { event, trail } => {
-                if !self.invoke(event.clone(), Kind::Async { attempt: 0, trail: Some(trail.clone()) }) {
+                if !self.invoke(
+                    event.clone(),
+                    Kind::Async {
+                        attempt: 0,
+                        trail: Some(trail.clone()),
+                    },
+                ) {
                     // Lambda throttles; EventBridge retries the delivery.
                     self.at(now_ms() + 1000, Action::Deliver { event, trail });
                 }
             }
-            Action::Retry { payload, attempt, trail } => {
-                if !self.invoke(payload.clone(), Kind::Async { attempt, trail: trail.clone() }) {
-                    self.at(now_ms() + 1000, Action::Retry { payload, attempt, trail });
+            Action::Retry {
+                payload,
+                attempt,
+                trail,
+            } => {
+                if !self.invoke(
+                    payload.clone(),
+                    Kind::Async {
+                        attempt,
+                        trail: trail.clone(),
+                    },
+                ) {
+                    self.at(
+                        now_ms() + 1000,
+                        Action::Retry {
+                            payload,
+                            attempt,
+                            trail,
+                        },
+                    );
                 }
             }
             Action::Sweep => {
@@ -388,7 +510,13 @@ impl Driver {
                     "source": "aws.events", "account": HUB, "time": aws::wire::iso(now_ms()).replace(".000Z", "Z"),
                     "region": HUB_REGION, "resources": [format!("arn:aws:events:{HUB_REGION}:{HUB}:rule/runas-guard-sweep")], "detail": {}
                 });
-                if !self.invoke(event, Kind::Async { attempt: 0, trail: None }) {
+                if !self.invoke(
+                    event,
+                    Kind::Async {
+                        attempt: 0,
+                        trail: None,
+                    },
+                ) {
                     self.at(now_ms() + 1000, Action::Sweep);
                 }
             }
@@ -401,7 +529,13 @@ impl Driver {
         let id = self.next_instance;
         self.sim.lock().unwrap().instances.insert(
             id,
-            Instance { label, dead: false, calls: 0, crash_at: None, kill: Arc::new(tokio::sync::Notify::new()) },
+            Instance {
+                label,
+                dead: false,
+                calls: 0,
+                crash_at: None,
+                kill: Arc::new(tokio::sync::Notify::new()),
+            },
         );
         id
     }
@@ -415,15 +549,25 @@ impl Driver {
             return None;
         }
         let id = self.new_instance(format!("λ{}", self.next_instance + 1));
-        let http = SimHttp { sim: self.sim.clone(), instance: id, start_ms: self.start_ms };
+        let http = SimHttp {
+            sim: self.sim.clone(),
+            instance: id,
+            start_ms: self.start_ms,
+        };
         let config = sdk_config(http, HUB_REGION);
         let reactor = Reactor::new(&config, self.policy.clone(), self.settings.clone());
-        self.pool.push(Slot { id, reactor, busy: false });
+        self.pool.push(Slot {
+            id,
+            reactor,
+            busy: false,
+        });
         Some(self.pool.len() - 1)
     }
 
     fn invoke(&mut self, payload: Value, kind: Kind) -> bool {
-        let Some(i) = self.instance() else { return false };
+        let Some(i) = self.instance() else {
+            return false;
+        };
         self.pool[i].busy = true;
         let (id, reactor) = (self.pool[i].id, self.pool[i].reactor.clone());
         let crash = (self.crashes_on && self.rng.chance(self.w.crash_rate))
@@ -439,7 +583,17 @@ impl Driver {
         };
         self.invocations += 1;
         let request_id = format!("req-{:05}", self.invocations);
-        self.log(format!("invoke λ{id} {request_id} {} {}{}", kind_name(&kind), summary(&payload), crash.map(|(n, a)| format!(" (will crash at call {n}{})", if a { ", after it lands" } else { "" })).unwrap_or_default()));
+        self.log(format!(
+            "invoke λ{id} {request_id} {} {}{}",
+            kind_name(&kind),
+            summary(&payload),
+            crash
+                .map(|(n, a)| format!(
+                    " (will crash at call {n}{})",
+                    if a { ", after it lands" } else { "" }
+                ))
+                .unwrap_or_default()
+        ));
         self.in_flight += 1;
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -450,27 +604,55 @@ impl Driver {
                 _ = tokio::time::sleep_until(deadline) => Ended::TimedOut,
                 a = runas_guard::domain::deadline::within(deadline, dispatch(&reactor, &payload, &request_id)) => Ended::Answered { failed: a.failed, body: a.body },
             };
-            let _ = tx.send(Done { inst: id, kind, payload, ended });
+            let _ = tx.send(Done {
+                inst: id,
+                kind,
+                payload,
+                ended,
+            });
         });
         true
     }
 
     fn operator(&mut self) {
         let id = self.new_instance("op".into());
-        let http = SimHttp { sim: self.sim.clone(), instance: id, start_ms: self.start_ms };
-        let reactor = Reactor::new(&sdk_config(http, HUB_REGION), self.policy.clone(), self.settings.clone());
+        let http = SimHttp {
+            sim: self.sim.clone(),
+            instance: id,
+            start_ms: self.start_ms,
+        };
+        let reactor = Reactor::new(
+            &sdk_config(http, HUB_REGION),
+            self.policy.clone(),
+            self.settings.clone(),
+        );
         self.log(format!("operator runs `runas-guard reconcile` (op{id})"));
         self.in_flight += 1;
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let ahead = reactor.read_ahead(false).await;
-            let selection = runas_guard::flow::sweep::Selection { accounts: vec![], regions: vec![] };
-            let out = reactor.reconcile_org(&reactor.org(), &selection, false, None, ahead).await;
+            let selection = runas_guard::flow::sweep::Selection {
+                accounts: vec![],
+                regions: vec![],
+            };
+            let out = reactor
+                .reconcile_org(&reactor.org(), &selection, false, None, ahead)
+                .await;
             let body = match &out {
-                Ok(r) => json!({"reports": r.reports.len(), "alerts_sent": r.alerts_sent, "alerts_kept": r.alerts_kept}),
+                Ok(r) => {
+                    json!({"reports": r.reports.len(), "alerts_sent": r.alerts_sent, "alerts_kept": r.alerts_kept})
+                }
                 Err(e) => json!({"error": e.to_string()}),
             };
-            let _ = tx.send(Done { inst: id, kind: Kind::Operator, payload: Value::Null, ended: Ended::Answered { failed: out.is_err(), body } });
+            let _ = tx.send(Done {
+                inst: id,
+                kind: Kind::Operator,
+                payload: Value::Null,
+                ended: Ended::Answered {
+                    failed: out.is_err(),
+                    body,
+                },
+            });
         });
     }
 
@@ -492,8 +674,18 @@ impl Driver {
             Ended::Killed => (true, json!("killed")),
             Ended::TimedOut => (true, json!("timed out")),
         };
-        let result = body.get("result").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| short(&body));
-        self.log(format!("λ{} {} ended: {}{}", done.inst, kind_name(&done.kind), if failed { "FAILED " } else { "" }, result));
+        let result = body
+            .get("result")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| short(&body));
+        self.log(format!(
+            "λ{} {} ended: {}{}",
+            done.inst,
+            kind_name(&done.kind),
+            if failed { "FAILED " } else { "" },
+            result
+        ));
         match done.kind {
             Kind::Async { attempt, trail } => {
                 if !failed {
@@ -503,8 +695,16 @@ impl Driver {
                         }
                     }
                 } else if attempt < 2 {
-                    let wait = if attempt == 0 { 60_000 } else { 120_000 } + self.rng.range(0, 10_000) as i64;
-                    self.at(now_ms() + wait, Action::Retry { payload: done.payload, attempt: attempt + 1, trail });
+                    let wait = if attempt == 0 { 60_000 } else { 120_000 }
+                        + self.rng.range(0, 10_000) as i64;
+                    self.at(
+                        now_ms() + wait,
+                        Action::Retry {
+                            payload: done.payload,
+                            attempt: attempt + 1,
+                            trail,
+                        },
+                    );
                 } else {
                     self.log("  retries exhausted: to the on-failure destination".into());
                 }
@@ -515,7 +715,11 @@ impl Driver {
                 }
                 let failures: BTreeSet<String> = body["batchItemFailures"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|f| f["itemIdentifier"].as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let mut s = self.sim.lock().unwrap();
                 for id in ids.iter().filter(|id| !failures.contains(*id)) {
@@ -571,11 +775,19 @@ impl Driver {
         let now = now_ms();
         let mut s = self.sim.lock().unwrap();
         let doc = s.ssm.docs.get(&key).cloned();
-        let mut lines = vec![format!("step {i}: {:?} by {} in {} {}", st.edit, who.arn, st.account, st.region)];
+        let mut lines = vec![format!(
+            "step {i}: {:?} by {} in {} {}",
+            st.edit, who.arn, st.account, st.region
+        )];
         let mut later = vec![];
         match (&st.edit, doc) {
             (Edit::Session(minutes), _) => {
-                let n = s.ssm.sessions.entry((st.account.clone(), st.region.clone())).or_default().len();
+                let n = s
+                    .ssm
+                    .sessions
+                    .entry((st.account.clone(), st.region.clone()))
+                    .or_default()
+                    .len();
                 let session = aws::ssm::Session {
                     id: format!("jane.doe-{:017x}", self.nonce * 7919 + n as u64),
                     owner: who.arn.clone(),
@@ -583,7 +795,11 @@ impl Driver {
                     start_ms: now,
                     end_ms: Some(now + *minutes as i64 * 60_000),
                 };
-                s.ssm.sessions.entry((st.account.clone(), st.region.clone())).or_default().push(session);
+                s.ssm
+                    .sessions
+                    .entry((st.account.clone(), st.region.clone()))
+                    .or_default()
+                    .push(session);
             }
             (Edit::RunAs(..) | Edit::Logging(_), None) => {
                 let run_as = match &st.edit {
@@ -591,21 +807,38 @@ impl Driver {
                     _ => Some(self.w.desired(&st.account)),
                 };
                 let a = s.ssm.handle(&who, &st.account, &st.region, "CreateDocument", &json!({"Name": DOC, "Content": world::content(run_as, &prefix), "DocumentType": "Session", "DocumentFormat": "JSON"}), now);
-                lines.push(format!("  no document: creates it: {:?}", a.and_then(|a| a.code().map(str::to_string))));
+                lines.push(format!(
+                    "  no document: creates it: {:?}",
+                    a.and_then(|a| a.code().map(str::to_string))
+                ));
             }
             (Edit::RunAs(_, switch) | Edit::Logging(switch), Some(doc)) => {
                 let latest = doc.versions[&doc.latest].content.clone();
                 let run_as: Option<Option<String>> = match &st.edit {
                     Edit::RunAs(b, _) => Some(world::bad_user(*b).map(str::to_string)),
                     // LZA copies Run As from the default version; a person keeps the latest's.
-                    _ if st.editor == world::Editor::Exempt => Some(world::run_as(&doc.versions[&doc.default].content)),
+                    _ if st.editor == world::Editor::Exempt => {
+                        Some(world::run_as(&doc.versions[&doc.default].content))
+                    }
                     _ => None,
                 };
-                let content = world::edited(&latest, run_as.as_ref().map(|r| r.as_deref()), &prefix);
-                let a = s.ssm.handle(&who, &st.account, &st.region, "UpdateDocument", &json!({"Name": DOC, "Content": content, "DocumentVersion": "$LATEST"}), now);
+                let content =
+                    world::edited(&latest, run_as.as_ref().map(|r| r.as_deref()), &prefix);
+                let a = s.ssm.handle(
+                    &who,
+                    &st.account,
+                    &st.region,
+                    "UpdateDocument",
+                    &json!({"Name": DOC, "Content": content, "DocumentVersion": "$LATEST"}),
+                    now,
+                );
                 match a {
                     Some(aws::wire::Answer::Json(v)) => {
-                        let version: u32 = v["DocumentDescription"]["DocumentVersion"].as_str().unwrap_or("0").parse().unwrap_or(0);
+                        let version: u32 = v["DocumentDescription"]["DocumentVersion"]
+                            .as_str()
+                            .unwrap_or("0")
+                            .parse()
+                            .unwrap_or(0);
                         lines.push(format!("  made v{version}"));
                         let wait = match switch {
                             Switch::Now => Some(400),
@@ -613,29 +846,69 @@ impl Driver {
                             Switch::Never => None,
                         };
                         if let Some(wait) = wait {
-                            later.push((now + wait, Action::SwitchDefault { account: st.account.clone(), region: st.region.clone(), incarnation: doc.incarnation, version, who: who.clone() }));
+                            later.push((
+                                now + wait,
+                                Action::SwitchDefault {
+                                    account: st.account.clone(),
+                                    region: st.region.clone(),
+                                    incarnation: doc.incarnation,
+                                    version,
+                                    who: who.clone(),
+                                },
+                            ));
                         }
                     }
-                    other => lines.push(format!("  refused: {:?}", other.and_then(|a| a.code().map(str::to_string)))),
+                    other => lines.push(format!(
+                        "  refused: {:?}",
+                        other.and_then(|a| a.code().map(str::to_string))
+                    )),
                 }
             }
             (Edit::Back(k), Some(doc)) => {
                 let target = doc.latest.saturating_sub(*k);
                 if doc.versions.contains_key(&target) && target != doc.default {
-                    let a = s.ssm.handle(&who, &st.account, &st.region, "UpdateDocumentDefaultVersion", &json!({"Name": DOC, "DocumentVersion": target.to_string()}), now);
-                    lines.push(format!("  v{target} made the default: {:?}", a.and_then(|a| a.code().map(str::to_string))));
+                    let a = s.ssm.handle(
+                        &who,
+                        &st.account,
+                        &st.region,
+                        "UpdateDocumentDefaultVersion",
+                        &json!({"Name": DOC, "DocumentVersion": target.to_string()}),
+                        now,
+                    );
+                    lines.push(format!(
+                        "  v{target} made the default: {:?}",
+                        a.and_then(|a| a.code().map(str::to_string))
+                    ));
                 } else {
                     lines.push("  nothing to switch back to".into());
                 }
             }
             (Edit::Recreate(bad), Some(_)) => {
-                let a = s.ssm.handle(&who, &st.account, &st.region, "DeleteDocument", &json!({"Name": DOC}), now);
-                lines.push(format!("  deleted: {:?}", a.and_then(|a| a.code().map(str::to_string))));
+                let a = s.ssm.handle(
+                    &who,
+                    &st.account,
+                    &st.region,
+                    "DeleteDocument",
+                    &json!({"Name": DOC}),
+                    now,
+                );
+                lines.push(format!(
+                    "  deleted: {:?}",
+                    a.and_then(|a| a.code().map(str::to_string))
+                ));
                 let run_as = match bad {
                     Some(b) => world::bad_user(*b),
                     None => Some(self.w.desired(&st.account)),
                 };
-                later.push((now + 2000, Action::Create { account: st.account.clone(), region: st.region.clone(), content: world::content(run_as, &prefix), who: who.clone() }));
+                later.push((
+                    now + 2000,
+                    Action::Create {
+                        account: st.account.clone(),
+                        region: st.region.clone(),
+                        content: world::content(run_as, &prefix),
+                        who: who.clone(),
+                    },
+                ));
             }
             (Edit::Back(_) | Edit::Recreate(_), None) => lines.push("  no document".into()),
         }
@@ -652,11 +925,14 @@ impl Driver {
         let s = self.sim.lock().unwrap();
         let mut violations = self.checker.violations.clone();
         for u in &s.unsupported {
-            violations.push(Violation { invariant: "modelled", detail: format!("the simulator does not model {u}"), first_seen: String::new(), known: None });
+            violations.push(Violation {
+                invariant: "modelled",
+                detail: format!("the simulator does not model {u}"),
+                first_seen: String::new(),
+            });
         }
         Report {
             seed: self.w.seed,
-            schedule: self.w.describe(),
             trace: s.trace.clone(),
             violations,
             calls: s.calls,
@@ -682,7 +958,10 @@ fn summary(payload: &Value) -> String {
         "{} {} {}",
         payload["detail-type"].as_str().unwrap_or_default(),
         payload["detail"]["eventName"].as_str().unwrap_or_default(),
-        payload["detail"]["eventID"].as_str().or(payload["id"].as_str()).unwrap_or_default()
+        payload["detail"]["eventID"]
+            .as_str()
+            .or(payload["id"].as_str())
+            .unwrap_or_default()
     )
 }
 
@@ -694,12 +973,45 @@ fn short(v: &Value) -> String {
 /// The organization, IAM, documents, table, topic and queue at the start.
 fn build_world(w: &World, s: &mut State, now: i64) {
     s.org.management = HUB.into();
-    s.org.ous.insert(world::OU_PROD.into(), aws::org::Ou { name: "prod".into(), parent: aws::org::ROOT.into() });
-    s.org.ous.insert(world::OU_DEV.into(), aws::org::Ou { name: "dev".into(), parent: aws::org::ROOT.into() });
-    s.org.accounts.insert(HUB.into(), aws::org::Account { name: "management".into(), parent: aws::org::ROOT.into(), state: "ACTIVE".into(), joined_ms: now - 400 * 86_400_000, member: true });
+    s.org.ous.insert(
+        world::OU_PROD.into(),
+        aws::org::Ou {
+            name: "prod".into(),
+            parent: aws::org::ROOT.into(),
+        },
+    );
+    s.org.ous.insert(
+        world::OU_DEV.into(),
+        aws::org::Ou {
+            name: "dev".into(),
+            parent: aws::org::ROOT.into(),
+        },
+    );
+    s.org.accounts.insert(
+        HUB.into(),
+        aws::org::Account {
+            name: "management".into(),
+            parent: aws::org::ROOT.into(),
+            state: "ACTIVE".into(),
+            joined_ms: now - 400 * 86_400_000,
+            member: true,
+        },
+    );
     for a in &w.accounts {
-        s.org.accounts.insert(a.clone(), aws::org::Account { name: format!("acct-{a}"), parent: w.parents[a].clone(), state: "ACTIVE".into(), joined_ms: now - 30 * 86_400_000, member: true });
-        s.sts.roles.entry(a.clone()).or_default().extend([MEMBER_ROLE.to_string(), "OrganizationAccountAccessRole".to_string()]);
+        s.org.accounts.insert(
+            a.clone(),
+            aws::org::Account {
+                name: format!("acct-{a}"),
+                parent: w.parents[a].clone(),
+                state: "ACTIVE".into(),
+                joined_ms: now - 30 * 86_400_000,
+                member: true,
+            },
+        );
+        s.sts.roles.entry(a.clone()).or_default().extend([
+            MEMBER_ROLE.to_string(),
+            "OrganizationAccountAccessRole".to_string(),
+        ]);
         if w.docs_at_start {
             for r in &w.regions {
                 let who = Who::assumed(a, "StackSetSetup", "setup");

@@ -68,8 +68,14 @@ impl Editor {
     pub fn who(self, account: &str) -> Who {
         match self {
             Editor::Admin => Who::assumed(account, "Admin", "jane.doe"),
-            Editor::Exempt => Who::assumed(account, EXEMPT_ROLE, "AWSAccelerator-SessionManagerSettings"),
-            Editor::Management => Who::assumed(account, "OrganizationAccountAccessRole", "mgmt-admin"),
+            Editor::Exempt => Who::assumed(
+                account,
+                EXEMPT_ROLE,
+                "AWSAccelerator-SessionManagerSettings",
+            ),
+            Editor::Management => {
+                Who::assumed(account, "OrganizationAccountAccessRole", "mgmt-admin")
+            }
             Editor::Root => Who::root(account),
         }
     }
@@ -133,7 +139,11 @@ impl World {
                 (a.clone(), p.to_string())
             })
             .collect();
-        let mode = if r.chance(0.7) { Mode::Enforce } else { Mode::Audit };
+        let mode = if r.chance(0.7) {
+            Mode::Enforce
+        } else {
+            Mode::Audit
+        };
         let docs_at_start = r.chance(0.7);
         let fault_rate = *r.pick(&[0.0, 0.01, 0.03, 0.08, 0.15]);
         let crash_rate = *r.pick(&[0.0, 0.0, 0.1, 0.25]);
@@ -149,7 +159,13 @@ impl World {
         for _ in 0..nsteps {
             let account = r.pick(&accounts).clone();
             let region = r.pick(&regions).clone();
-            let editor = *r.pick(&[Editor::Admin, Editor::Admin, Editor::Exempt, Editor::Management, Editor::Root]);
+            let editor = *r.pick(&[
+                Editor::Admin,
+                Editor::Admin,
+                Editor::Exempt,
+                Editor::Management,
+                Editor::Root,
+            ]);
             let switch = |r: &mut Rng| match r.below(5) {
                 0 | 1 => Switch::Now,
                 2 => Switch::Later(r.range(1, 1800)),
@@ -167,7 +183,11 @@ impl World {
                     0..=4 => Edit::RunAs(bad(&mut r), switch(&mut r)),
                     5 | 6 => Edit::Logging(switch(&mut r)),
                     7 => Edit::Back(r.range(1, 3) as u32),
-                    8 => Edit::Recreate(if r.chance(0.6) { Some(bad(&mut r)) } else { None }),
+                    8 => Edit::Recreate(if r.chance(0.6) {
+                        Some(bad(&mut r))
+                    } else {
+                        None
+                    }),
                     _ => Edit::Session(r.range(1, 120)),
                 }
             };
@@ -175,12 +195,28 @@ impl World {
             // Someone opens a session soon after a Run As edit: the window's sessions.
             if matches!(edit, Edit::RunAs(..)) && r.chance(0.5) {
                 let later = at_s + r.range(1, 600);
-                steps.push(Step { at_s: later, account: account.clone(), region: region.clone(), editor: Editor::Admin, edit: Edit::Session(r.range(1, 60)) });
+                steps.push(Step {
+                    at_s: later,
+                    account: account.clone(),
+                    region: region.clone(),
+                    editor: Editor::Admin,
+                    edit: Edit::Session(r.range(1, 60)),
+                });
             }
-            steps.push(Step { at_s, account, region, editor, edit });
+            steps.push(Step {
+                at_s,
+                account,
+                region,
+                editor,
+                edit,
+            });
         }
         steps.sort_by_key(|s| s.at_s);
-        let operator_at = if r.chance(0.3) { vec![r.range(60, horizon_s)] } else { vec![] };
+        let operator_at = if r.chance(0.3) {
+            vec![r.range(60, horizon_s)]
+        } else {
+            vec![]
+        };
         let concurrency = r.range(1, 4) as usize;
         World {
             seed,
@@ -226,7 +262,11 @@ accounts = ["{HUB}"]
 principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
 "#,
             regions.join(", "),
-            if self.mode == Mode::Enforce { "enforce" } else { "audit" }
+            if self.mode == Mode::Enforce {
+                "enforce"
+            } else {
+                "audit"
+            }
         )
     }
 
@@ -239,7 +279,10 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
             self.max_delay_s, self.fanout_threshold, self.sweep_every_s, self.concurrency, self.horizon_s
         );
         for s in &self.steps {
-            out.push_str(&format!("  step at +{}s: {:?} in {} {}: {:?}\n", s.at_s, s.editor, s.account, s.region, s.edit));
+            out.push_str(&format!(
+                "  step at +{}s: {:?} in {} {}: {:?}\n",
+                s.at_s, s.editor, s.account, s.region, s.edit
+            ));
         }
         for t in &self.operator_at {
             out.push_str(&format!("  operator reconcile at +{t}s\n"));
@@ -297,7 +340,8 @@ pub fn run_as(content: &str) -> Option<String> {
 /// A content with the same inputs but Run As set as `bad` says, and the
 /// logging prefix `prefix` (each editor write is new content).
 pub fn edited(base: &str, run_as: Option<Option<&str>>, prefix: &str) -> String {
-    let mut v: Value = serde_json::from_str(base).unwrap_or_else(|_| serde_json::from_str(&content(None, "")).unwrap());
+    let mut v: Value = serde_json::from_str(base)
+        .unwrap_or_else(|_| serde_json::from_str(&content(None, "")).unwrap());
     let inputs = v["inputs"].as_object_mut().expect("inputs");
     if let Some(r) = run_as {
         inputs.insert("runAsEnabled".into(), json!(r.is_some()));

@@ -7,18 +7,34 @@
 //! back into responses.
 //!
 //! Deterministic: items live in `BTreeMap`s, nothing reads a clock (time
-//! comes in as `now_ms`) and nothing is random (which batch requests come
-//! back unprocessed is the harness's hook). Whatever the model does not
-//! know (a parameter, an operation, a function, a nested update path)
-//! answers `SimUnsupportedExpression`, never a guess.
+//! comes in as `now_ms`) and nothing is random. What AWS leaves to chance
+//! is the harness's to decide from its seed:
+//! - [`Dynamo::set_unprocessed_hook`]: which requests of a `BatchWriteItem`
+//!   (keys of a `BatchGetItem`) come back unprocessed;
+//! - [`Dynamo::set_index_lag_ms`]: how late the `state` index sees writes
+//!   (in order); [`Dynamo::settle_indexes`] catches it up;
+//! - [`Dynamo::set_stale_read_ms`]: how far back an eventually consistent
+//!   read (no `ConsistentRead`) sees the table;
+//! - [`Dynamo::expire_before`]: when TTL's background deletion runs.
+//!
+//! Whatever the model does not know (a parameter, an operation, a
+//! function, a nested update path) answers `SimUnsupportedExpression`
+//! ([`DdbError::is_unsupported`]), never a guess.
+//!
+//! Files: `dynamodb/value.rs` (attribute values, exact numbers, sizes),
+//! `expr.rs` (the expression language), `reserved.rs`, `ops.rs` (single
+//! items and what all operations share), `read.rs` (Query, Scan, paging),
+//! `batch.rs` (batches, transactions), `consistency.rs` (index lag, stale
+//! reads), `tests.rs`.
 //!
 //! Sources: the DynamoDB API reference (GetItem, PutItem, UpdateItem,
 //! DeleteItem, Query, Scan, BatchWriteItem, BatchGetItem,
 //! TransactWriteItems, and the common errors), the botocore service model
 //! `dynamodb/2012-08-10/service-2.json` for shapes and enum values, the
 //! developer guide (expressions, reserved words, item sizes, TTL, paging,
-//! service quotas), and moto's `dynamodb` messages where AWS's wording is
-//! not documented.
+//! read consistency, service quotas), and where AWS's exact behaviour or
+//! wording is not documented, what dynalite and ScyllaDB's alternator
+//! tests measured against AWS, and moto's messages.
 
 // The error's shape (code, message, reasons, item) is the harness's
 // interface; every call answers it, boxing it would only add noise.
@@ -251,12 +267,18 @@ impl Dynamo {
             .unwrap_or_default()
     }
 
-    /// TTL's deletion, which AWS does in the background within days of
-    /// expiry: deletes every item whose TTL attribute (epoch seconds, a
-    /// number) is before `cutoff_ms`. Until then reads return expired items.
-    /// Returns how many went.
+    /// TTL's deletion, which AWS does in the background "within a few
+    /// days" of expiry: deletes every item whose TTL attribute (epoch
+    /// seconds, a number) is before `cutoff_ms`, except one more than five
+    /// years before it (AWS never expires those). Until the harness calls
+    /// this, reads return expired items, as AWS's do. How many went.
     pub fn expire_before(&mut self, cutoff_ms: i64) -> usize {
-        let cutoff = Num::from_i64(cutoff_ms.div_euclid(1000));
+        const FIVE_YEARS_S: i64 = 5 * 365 * 86_400;
+        let cutoff_s = cutoff_ms.div_euclid(1000);
+        let (cutoff, oldest) = (
+            Num::from_i64(cutoff_s),
+            Num::from_i64(cutoff_s.saturating_sub(FIVE_YEARS_S)),
+        );
         let mut gone = 0;
         for table in self.tables.values_mut() {
             let Some(attr) = table.ttl.clone() else {
@@ -265,7 +287,9 @@ impl Dynamo {
             let expired: Vec<Key> = table
                 .items
                 .iter()
-                .filter(|(_, i)| matches!(i.get(&attr), Some(AV::N(t)) if *t < cutoff))
+                .filter(
+                    |(_, i)| matches!(i.get(&attr), Some(AV::N(t)) if *t < cutoff && *t >= oldest),
+                )
                 .map(|(k, _)| k.clone())
                 .collect();
             for k in expired {
@@ -299,6 +323,8 @@ impl Dynamo {
             ));
         }
         let at = (account, region);
+        // The operation alone, or the whole `X-Amz-Target`.
+        let op = op.strip_prefix("DynamoDB_20120810.").unwrap_or(op);
         match op {
             "GetItem" => self.get_item(at, req),
             "PutItem" => self.put_item(at, req),

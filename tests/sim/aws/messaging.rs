@@ -14,7 +14,6 @@ use super::wire::Answer;
 #[derive(Debug, Clone)]
 pub struct Published {
     pub at_ms: i64,
-    pub topic: String,
     pub subject: String,
     pub message: Value,
     pub alert_id: Option<String>,
@@ -29,7 +28,13 @@ pub struct Sns {
 
 impl Sns {
     pub fn handle(&mut self, op: &str, input: &Value, now: i64) -> Option<Answer> {
-        let f = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let f = |k: &str| {
+            input
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         Some(match op {
             "Publish" => {
                 let topic = f("TopicArn");
@@ -38,18 +43,21 @@ impl Sns {
                 }
                 let message = f("Message");
                 if message.len() > 256 * 1024 {
-                    return Some(Answer::err("InvalidParameter", "Invalid parameter: Message too long"));
+                    return Some(Answer::err(
+                        "InvalidParameter",
+                        "Invalid parameter: Message too long",
+                    ));
                 }
                 let mut alert_id = None;
                 for i in 1..=10 {
                     if f(&format!("MessageAttributes.entry.{i}.Name")) == "alert_id" {
-                        alert_id = Some(f(&format!("MessageAttributes.entry.{i}.Value.StringValue")));
+                        alert_id =
+                            Some(f(&format!("MessageAttributes.entry.{i}.Value.StringValue")));
                     }
                 }
                 self.serial += 1;
                 self.published.push(Published {
                     at_ms: now,
-                    topic,
                     subject: f("Subject"),
                     message: body(&message, &f("MessageStructure")),
                     alert_id,
@@ -112,7 +120,10 @@ impl Default for Sqs {
 impl Sqs {
     fn send(&mut self, url: &str, body: &str, delay: i64, now: i64) -> Result<String, Answer> {
         if !(0..=900).contains(&delay) {
-            return Err(Answer::err("InvalidParameterValue", "DelaySeconds must be 0 to 900"));
+            return Err(Answer::err(
+                "InvalidParameterValue",
+                "DelaySeconds must be 0 to 900",
+            ));
         }
         if body.is_empty() || body.len() > 256 * 1024 {
             return Err(Answer::err("InvalidParameterValue", "message body size"));
@@ -120,7 +131,10 @@ impl Sqs {
         self.serial += 1;
         let id = format!("m-{:08}", self.serial);
         let Some(q) = self.queues.get_mut(url) else {
-            return Err(Answer::err("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."));
+            return Err(Answer::err(
+                "AWS.SimpleQueueService.NonExistentQueue",
+                "The specified queue does not exist.",
+            ));
         };
         q.messages.push(Message {
             id: id.clone(),
@@ -133,24 +147,47 @@ impl Sqs {
     }
 
     pub fn handle(&mut self, op: &str, input: &Value, now: i64) -> Option<Answer> {
-        let url = input.get("QueueUrl").and_then(Value::as_str).unwrap_or_default().to_string();
+        let url = input
+            .get("QueueUrl")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         Some(match op {
             "SendMessage" => {
-                let body = input.get("MessageBody").and_then(Value::as_str).unwrap_or_default();
-                let delay = input.get("DelaySeconds").and_then(Value::as_i64).unwrap_or(0);
+                let body = input
+                    .get("MessageBody")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let delay = input
+                    .get("DelaySeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 match self.send(&url, body, delay, now) {
                     Ok(id) => Answer::Json(json!({"MessageId": id})),
                     Err(e) => e,
                 }
             }
             "SendMessageBatch" => {
-                let entries = input.get("Entries").and_then(Value::as_array).cloned().unwrap_or_default();
+                let entries = input
+                    .get("Entries")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 if entries.is_empty() || entries.len() > 10 {
-                    return Some(Answer::err("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "1 to 10 entries"));
+                    return Some(Answer::err(
+                        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+                        "1 to 10 entries",
+                    ));
                 }
-                let total: usize = entries.iter().map(|e| e["MessageBody"].as_str().map_or(0, str::len)).sum();
+                let total: usize = entries
+                    .iter()
+                    .map(|e| e["MessageBody"].as_str().map_or(0, str::len))
+                    .sum();
                 if total > 256 * 1024 {
-                    return Some(Answer::err("AWS.SimpleQueueService.BatchRequestTooLong", "batch too long"));
+                    return Some(Answer::err(
+                        "AWS.SimpleQueueService.BatchRequestTooLong",
+                        "batch too long",
+                    ));
                 }
                 let mut ok = vec![];
                 for e in &entries {
@@ -164,7 +201,10 @@ impl Sqs {
                 Answer::Json(json!({"Successful": ok, "Failed": []}))
             }
             "GetQueueAttributes" => match self.queues.get(&url) {
-                None => Answer::err("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."),
+                None => Answer::err(
+                    "AWS.SimpleQueueService.NonExistentQueue",
+                    "The specified queue does not exist.",
+                ),
                 Some(q) => Answer::Json(json!({"Attributes": {
                     "ApproximateNumberOfMessages": q.messages.iter().filter(|m| m.visible_ms <= now).count().to_string(),
                     "ApproximateNumberOfMessagesNotVisible": q.messages.iter().filter(|m| m.visible_ms > now).count().to_string(),
@@ -179,7 +219,9 @@ impl Sqs {
     /// dead-letter queue instead.
     pub fn receive(&mut self, url: &str, batch: usize, now: i64, invocation: u64) -> Vec<Message> {
         let (visibility, max) = (self.visibility_ms, self.max_receives);
-        let Some(q) = self.queues.get_mut(url) else { return vec![] };
+        let Some(q) = self.queues.get_mut(url) else {
+            return vec![];
+        };
         let mut out = vec![];
         let mut dead = vec![];
         for m in q.messages.iter_mut().filter(|m| m.visible_ms <= now) {
@@ -213,6 +255,11 @@ impl Sqs {
 
     /// The next time a message becomes visible, if any.
     pub fn next_visible(&self, url: &str) -> Option<i64> {
-        self.queues.get(url)?.messages.iter().map(|m| m.visible_ms).min()
+        self.queues
+            .get(url)?
+            .messages
+            .iter()
+            .map(|m| m.visible_ms)
+            .min()
     }
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{json, Value};
 
 use crate::rng::Rng;
-use wire::{Answer, Call, Protocol};
+use wire::{Answer, Call};
 
 pub const HUB_KEY: &str = "AKIASIMHUB0000000000";
 
@@ -49,15 +49,6 @@ impl Who {
         }
     }
 
-    /// The ARN runas-guard names as the actor: the session issuer's role
-    /// for assumed roles, else the principal's own.
-    pub fn actor(&self, account: &str) -> String {
-        match &self.role {
-            Some(r) => format!("arn:aws:iam::{account}:role/{r}"),
-            None => self.arn.clone(),
-        }
-    }
-
     pub fn identity(&self, account: &str) -> Value {
         match self.kind {
             "AssumedRole" => {
@@ -77,7 +68,9 @@ impl Who {
                     }
                 })
             }
-            _ => json!({"type": "Root", "principalId": account, "arn": self.arn, "accountId": account}),
+            _ => {
+                json!({"type": "Root", "principalId": account, "arn": self.arn, "accountId": account})
+            }
         }
     }
 }
@@ -121,7 +114,6 @@ pub struct State {
     pub trace: Vec<String>,
     pub unsupported: Vec<String>,
     pub hub: String,
-    pub hub_region: String,
     pub calls: u64,
     pub faults_fired: u64,
     pub verbose: bool,
@@ -180,23 +172,37 @@ impl State {
             "sts" | "sns" => "AccessDenied",
             _ => "AccessDeniedException",
         };
-        Answer::err(code, "User is not authorized to perform this action (simulated)")
+        Answer::err(
+            code,
+            "User is not authorized to perform this action (simulated)",
+        )
     }
 
     fn apply(&mut self, call: &Call, now: i64) -> Answer {
         let Some((account, who)) = self.caller(&call.access_key) else {
-            return Answer::err("UnrecognizedClientException", "The security token included in the request is invalid.");
+            return Answer::err(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            );
         };
         let answer = match call.service.as_str() {
-            "sts" => self.sts.handle(&(account.clone(), who.clone()), &call.op, &call.input, now),
-            "ssm" => self.ssm.handle(&who, &account, &call.region, &call.op, &call.input, now),
+            "sts" => self
+                .sts
+                .handle(&(account.clone(), who.clone()), &call.op, &call.input, now),
+            "ssm" => self
+                .ssm
+                .handle(&who, &account, &call.region, &call.op, &call.input, now),
             "organizations" => self.org.handle(&account, &call.op, &call.input),
             "sns" => self.sns.handle(&call.op, &call.input, now),
             "sqs" => self.sqs.handle(&call.op, &call.input, now),
-            "dynamodb" => match self.ddb.handle(&account, &call.region, &call.op, &call.input, now) {
+            "dynamodb" => match self
+                .ddb
+                .handle(&account, &call.region, &call.op, &call.input, now)
+            {
                 Ok(v) => Some(Answer::Json(v)),
                 Err(e) if e.is_unsupported() => {
-                    self.unsupported.push(format!("dynamodb {}: {}", call.op, e.message));
+                    self.unsupported
+                        .push(format!("dynamodb {}: {}", call.op, e.message));
                     Some(Answer::server("InternalServerError"))
                 }
                 Err(e) => Some(Answer::Error {
@@ -209,7 +215,8 @@ impl State {
             _ => None,
         };
         answer.unwrap_or_else(|| {
-            self.unsupported.push(format!("{} {} (not modelled)", call.service, call.op));
+            self.unsupported
+                .push(format!("{} {} (not modelled)", call.service, call.op));
             Answer::err("UnknownOperationException", "not modelled by the simulator")
         })
     }
@@ -220,7 +227,11 @@ impl State {
         }
         let write = matches!(
             call.op.as_str(),
-            "UpdateDocument" | "UpdateDocumentDefaultVersion" | "CreateDocument" | "DeleteDocument" | "AddTagsToResource"
+            "UpdateDocument"
+                | "UpdateDocumentDefaultVersion"
+                | "CreateDocument"
+                | "DeleteDocument"
+                | "AddTagsToResource"
         );
         Some(match self.rng.below(100) {
             0..=34 => Fault::Throttle,
@@ -242,7 +253,10 @@ impl State {
             return Decision::Hang;
         }
         i.calls += 1;
-        let crash = i.crash_at.filter(|(n, _)| *n == i.calls).map(|(_, after)| after);
+        let crash = i
+            .crash_at
+            .filter(|(n, _)| *n == i.calls)
+            .map(|(_, after)| after);
         let label = i.label.clone();
         self.calls += 1;
         let place = format!(
@@ -263,9 +277,18 @@ impl State {
         }
         let decision = match fault {
             Some(Fault::Throttle) => Decision::Answer(Self::throttle(&call.service, &call.op)),
-            Some(Fault::Server) => Decision::Answer(Answer::server(if call.service == "dynamodb" { "InternalServerError" } else { "InternalFailure" })),
+            Some(Fault::Server) => {
+                Decision::Answer(Answer::server(if call.service == "dynamodb" {
+                    "InternalServerError"
+                } else {
+                    "InternalFailure"
+                }))
+            }
             Some(Fault::Denied) => Decision::Answer(Self::denied(&call.service)),
-            Some(Fault::TooManyUpdates) => Decision::Answer(Answer::err("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")),
+            Some(Fault::TooManyUpdates) => Decision::Answer(Answer::err(
+                "TooManyUpdates",
+                "There are concurrent updates for a resource that supports one update at a time.",
+            )),
             Some(Fault::Timeout) => Decision::Hang,
             Some(Fault::Lost) => {
                 let answer = self.apply(call, now);
@@ -275,7 +298,11 @@ impl State {
                     self.log(format!("{place} -> CRASH after it landed"));
                     return Decision::Hang;
                 }
-                return if self.rng.chance(0.5) { Decision::Hang } else { Decision::Reset };
+                return if self.rng.chance(0.5) {
+                    Decision::Hang
+                } else {
+                    Decision::Reset
+                };
             }
             None => Decision::Answer(self.apply(call, now)),
         };
@@ -309,15 +336,30 @@ impl State {
 /// The operation and what it names, for the trace.
 fn describe(call: &Call) -> String {
     let i = &call.input;
-    let f = |k: &str| i.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let f = |k: &str| {
+        i.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let extra = match call.op.as_str() {
-        "UpdateDocument" | "GetDocument" | "UpdateDocumentDefaultVersion" | "DeleteDocument" | "DescribeDocument" => {
+        "UpdateDocument"
+        | "GetDocument"
+        | "UpdateDocumentDefaultVersion"
+        | "DeleteDocument"
+        | "DescribeDocument" => {
             format!(" {}@{}", f("Name"), f("DocumentVersion"))
         }
         "AssumeRole" => format!(" {}", f("RoleArn")),
         "PutItem" | "UpdateItem" | "DeleteItem" | "GetItem" => {
             let key = i.get("Key").or_else(|| i.get("Item"));
-            let k = |n: &str| key.and_then(|k| k.get(n)).and_then(|v| v.get("S")).and_then(Value::as_str).unwrap_or("").to_string();
+            let k = |n: &str| {
+                key.and_then(|k| k.get(n))
+                    .and_then(|v| v.get("S"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
             format!(" {}|{}", k("pk"), k("sk"))
         }
         // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
@@ -346,8 +388,4 @@ fn outcome(a: &Answer) -> String {
         Answer::Xml(_) => "ok".into(),
         Answer::Error { code, .. } => code.clone(),
     }
-}
-
-pub fn protocol_of(call: &Call) -> Protocol {
-    call.protocol
 }

@@ -41,11 +41,19 @@ impl Org {
         let mut chain = vec![id.to_string()];
         let mut parent = match self.accounts.get(id) {
             Some(a) => a.parent.clone(),
-            None => self.ous.get(id).map(|o| o.parent.clone()).unwrap_or_default(),
+            None => self
+                .ous
+                .get(id)
+                .map(|o| o.parent.clone())
+                .unwrap_or_default(),
         };
         while parent != ROOT && !parent.is_empty() {
             chain.push(parent.clone());
-            parent = self.ous.get(&parent).map(|o| o.parent.clone()).unwrap_or_default();
+            parent = self
+                .ous
+                .get(&parent)
+                .map(|o| o.parent.clone())
+                .unwrap_or_default();
         }
         chain.push(ROOT.into());
         chain.push(ORG.into());
@@ -77,7 +85,13 @@ impl Org {
                 "You don't have permissions to access this resource.",
             ));
         }
-        let f = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let f = |k: &str| {
+            input
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         let members = || self.accounts.iter().filter(|(_, a)| a.member);
         Some(match op {
             "DescribeOrganization" => Answer::Json(json!({"Organization": {
@@ -85,31 +99,57 @@ impl Org {
                 "FeatureSet": "ALL", "MasterAccountId": self.management,
                 "MasterAccountArn": format!("arn:aws:organizations::{}:account/{ORG}/{}", self.management, self.management),
                 "MasterAccountEmail": "management@example.com"}})),
-            "ListRoots" => Answer::Json(json!({"Roots": [{"Id": ROOT, "Arn": format!("arn:aws:organizations::{}:root/{ORG}/{ROOT}", self.management), "Name": "Root", "PolicyTypes": []}]})),
+            "ListRoots" => Answer::Json(
+                json!({"Roots": [{"Id": ROOT, "Arn": format!("arn:aws:organizations::{}:root/{ORG}/{ROOT}", self.management), "Name": "Root", "PolicyTypes": []}]}),
+            ),
             "ListOrganizationalUnitsForParent" => {
                 let parent = f("ParentId");
                 if parent != ROOT && !self.ous.contains_key(&parent) {
-                    return Some(Answer::err("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified."));
+                    return Some(Answer::err(
+                        "ParentNotFoundException",
+                        "We can't find a root or OU with the ParentId that you specified.",
+                    ));
                 }
-                let ous: Vec<Value> = self.ous.iter().filter(|(_, o)| o.parent == parent).map(|(id, o)| self.ou_json(id, o)).collect();
+                let ous: Vec<Value> = self
+                    .ous
+                    .iter()
+                    .filter(|(_, o)| o.parent == parent)
+                    .map(|(id, o)| self.ou_json(id, o))
+                    .collect();
                 Answer::Json(json!({"OrganizationalUnits": ous}))
             }
             "ListAccountsForParent" => {
                 let parent = f("ParentId");
                 if parent != ROOT && !self.ous.contains_key(&parent) {
-                    return Some(Answer::err("ParentNotFoundException", "We can't find a root or OU with the ParentId that you specified."));
+                    return Some(Answer::err(
+                        "ParentNotFoundException",
+                        "We can't find a root or OU with the ParentId that you specified.",
+                    ));
                 }
-                let accounts: Vec<Value> = members().filter(|(_, a)| a.parent == parent).map(|(id, a)| self.account_json(id, a)).collect();
+                let accounts: Vec<Value> = members()
+                    .filter(|(_, a)| a.parent == parent)
+                    .map(|(id, a)| self.account_json(id, a))
+                    .collect();
                 Answer::Json(json!({"Accounts": accounts}))
             }
-            "ListAccounts" => Answer::Json(json!({"Accounts": members().map(|(id, a)| self.account_json(id, a)).collect::<Vec<_>>()})),
+            "ListAccounts" => Answer::Json(
+                json!({"Accounts": members().map(|(id, a)| self.account_json(id, a)).collect::<Vec<_>>()}),
+            ),
             "DescribeAccount" => match self.accounts.get(&f("AccountId")).filter(|a| a.member) {
                 Some(a) => Answer::Json(json!({"Account": self.account_json(&f("AccountId"), a)})),
-                None => Answer::err("AccountNotFoundException", "You specified an account that doesn't exist."),
+                None => Answer::err(
+                    "AccountNotFoundException",
+                    "You specified an account that doesn't exist.",
+                ),
             },
             "DescribeOrganizationalUnit" => match self.ous.get(&f("OrganizationalUnitId")) {
-                Some(o) => Answer::Json(json!({"OrganizationalUnit": self.ou_json(&f("OrganizationalUnitId"), o)})),
-                None => Answer::err("OrganizationalUnitNotFoundException", "We can't find an OU with the OrganizationalUnitId that you specified."),
+                Some(o) => Answer::Json(
+                    json!({"OrganizationalUnit": self.ou_json(&f("OrganizationalUnitId"), o)}),
+                ),
+                None => Answer::err(
+                    "OrganizationalUnitNotFoundException",
+                    "We can't find an OU with the OrganizationalUnitId that you specified.",
+                ),
             },
             "ListParents" => {
                 let child = f("ChildId");
@@ -120,7 +160,11 @@ impl Org {
                         None => return Some(Answer::err("ChildNotFoundException", "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.")),
                     },
                 };
-                let kind = if parent == ROOT { "ROOT" } else { "ORGANIZATIONAL_UNIT" };
+                let kind = if parent == ROOT {
+                    "ROOT"
+                } else {
+                    "ORGANIZATIONAL_UNIT"
+                };
                 Answer::Json(json!({"Parents": [{"Id": parent, "Type": kind}]}))
             }
             _ => return None,

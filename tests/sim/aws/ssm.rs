@@ -116,7 +116,9 @@ impl Ssm {
     }
 
     fn switch_default(&mut self, key: &Key, to: u32, now: i64, event: &str, actor: &str) {
-        let Some(doc) = self.docs.get_mut(key) else { return };
+        let Some(doc) = self.docs.get_mut(key) else {
+            return;
+        };
         let (inc, from) = (doc.incarnation, doc.default);
         doc.default = to;
         if from == to {
@@ -230,7 +232,9 @@ impl Ssm {
                 let name = s(input, "ResourceId").unwrap_or_default();
                 match self.docs.get(&Self::doc_key(account, region, &name)) {
                     None => Answer::err("InvalidResourceId", "The resource ID isn't valid."),
-                    Some(d) => Answer::Json(json!({"TagList": d.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()})),
+                    Some(d) => Answer::Json(
+                        json!({"TagList": d.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}),
+                    ),
                 }
             }
             "ListDocuments" => self.list_documents(account, region, input),
@@ -239,7 +243,14 @@ impl Ssm {
         })
     }
 
-    fn create(&mut self, who: &Who, account: &str, region: &str, input: &Value, now: i64) -> Answer {
+    fn create(
+        &mut self,
+        who: &Who,
+        account: &str,
+        region: &str,
+        input: &Value,
+        now: i64,
+    ) -> Answer {
         let name = s(input, "Name").unwrap_or_default();
         let content = s(input, "Content").unwrap_or_default();
         let key = Self::doc_key(account, region, &name);
@@ -250,11 +261,20 @@ impl Ssm {
             );
         }
         if serde_json::from_str::<Value>(&content).is_err() {
-            return Answer::err("InvalidDocumentContent", "The content for the document is not valid.");
+            return Answer::err(
+                "InvalidDocumentContent",
+                "The content for the document is not valid.",
+            );
         }
         self.incarnations += 1;
         let doc = Doc {
-            versions: BTreeMap::from([(1, Ver { content: content.clone(), created_ms: now })]),
+            versions: BTreeMap::from([(
+                1,
+                Ver {
+                    content: content.clone(),
+                    created_ms: now,
+                },
+            )]),
             default: 1,
             latest: 1,
             created_ms: now,
@@ -288,7 +308,14 @@ impl Ssm {
         Answer::Json(json!({ "DocumentDescription": description }))
     }
 
-    fn update(&mut self, who: &Who, account: &str, region: &str, input: &Value, now: i64) -> Answer {
+    fn update(
+        &mut self,
+        who: &Who,
+        account: &str,
+        region: &str,
+        input: &Value,
+        now: i64,
+    ) -> Answer {
         let name = s(input, "Name").unwrap_or_default();
         let content = s(input, "Content").unwrap_or_default();
         let key = Self::doc_key(account, region, &name);
@@ -309,7 +336,10 @@ impl Ssm {
             );
         }
         if serde_json::from_str::<Value>(&content).is_err() {
-            return Answer::err("InvalidDocumentContent", "The content for the document is not valid.");
+            return Answer::err(
+                "InvalidDocumentContent",
+                "The content for the document is not valid.",
+            );
         }
         if doc.versions.values().any(|v| v.content == content) {
             return Answer::err(
@@ -317,8 +347,21 @@ impl Ssm {
                 "The content of the association document matches another document. Change the content of the document and try again.",
             );
         }
-        let number = doc.versions.keys().max().copied().unwrap_or(0).max(doc.latest) + 1;
-        doc.versions.insert(number, Ver { content: content.clone(), created_ms: now });
+        let number = doc
+            .versions
+            .keys()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .max(doc.latest)
+            + 1;
+        doc.versions.insert(
+            number,
+            Ver {
+                content: content.clone(),
+                created_ms: now,
+            },
+        );
         doc.latest = number;
         let inc = doc.incarnation;
         let description = Self::description(doc, &name, account, number);
@@ -347,7 +390,14 @@ impl Ssm {
         Answer::Json(json!({ "DocumentDescription": description }))
     }
 
-    fn set_default(&mut self, who: &Who, account: &str, region: &str, input: &Value, now: i64) -> Answer {
+    fn set_default(
+        &mut self,
+        who: &Who,
+        account: &str,
+        region: &str,
+        input: &Value,
+        now: i64,
+    ) -> Answer {
         let name = s(input, "Name").unwrap_or_default();
         let key = Self::doc_key(account, region, &name);
         let Some(doc) = self.docs.get(&key) else {
@@ -424,7 +474,10 @@ impl Ssm {
         let Some(doc) = self.docs.get(&Self::doc_key(account, region, &name)) else {
             return invalid_document();
         };
-        let max = input.get("MaxResults").and_then(Value::as_u64).unwrap_or(50);
+        let max = input
+            .get("MaxResults")
+            .and_then(Value::as_u64)
+            .unwrap_or(50);
         if !(1..=50).contains(&max) {
             return Answer::err("ValidationException", "MaxResults must be between 1 and 50");
         }
@@ -436,7 +489,13 @@ impl Ssm {
                 None => return Answer::err("InvalidNextToken", "The specified token isn't valid."),
             },
         };
-        let listed: Vec<u32> = doc.versions.keys().rev().copied().filter(|n| *n < start).collect();
+        let listed: Vec<u32> = doc
+            .versions
+            .keys()
+            .rev()
+            .copied()
+            .filter(|n| *n < start)
+            .collect();
         let page: Vec<Value> = listed
             .iter()
             .take(max as usize)
@@ -458,7 +517,14 @@ impl Ssm {
         Answer::Json(out)
     }
 
-    fn delete(&mut self, who: &Who, account: &str, region: &str, input: &Value, now: i64) -> Answer {
+    fn delete(
+        &mut self,
+        who: &Who,
+        account: &str,
+        region: &str,
+        input: &Value,
+        now: i64,
+    ) -> Answer {
         let name = s(input, "Name").unwrap_or_default();
         let key = Self::doc_key(account, region, &name);
         let Some(doc) = self.docs.get_mut(&key) else {
@@ -467,7 +533,11 @@ impl Ssm {
         let version = s(input, "DocumentVersion");
         match &version {
             Some(v) => {
-                let Some(n) = v.parse::<u32>().ok().filter(|n| doc.versions.contains_key(n)) else {
+                let Some(n) = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| doc.versions.contains_key(n))
+                else {
                     return invalid_version();
                 };
                 if n == doc.default || n == doc.latest {
@@ -493,11 +563,27 @@ impl Ssm {
         if let Some(v) = version {
             request["documentVersion"] = json!(v);
         }
-        self.emit(id, who, account, region, "DeleteDocument", now, request, Value::Null);
+        self.emit(
+            id,
+            who,
+            account,
+            region,
+            "DeleteDocument",
+            now,
+            request,
+            Value::Null,
+        );
         Answer::Json(json!({}))
     }
 
-    fn add_tags(&mut self, who: &Who, account: &str, region: &str, input: &Value, now: i64) -> Answer {
+    fn add_tags(
+        &mut self,
+        who: &Who,
+        account: &str,
+        region: &str,
+        input: &Value,
+        now: i64,
+    ) -> Answer {
         let name = s(input, "ResourceId").unwrap_or_default();
         if s(input, "ResourceType").as_deref() != Some("Document") {
             return Answer::err("InvalidResourceType", "only documents are modelled");
@@ -511,7 +597,12 @@ impl Ssm {
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
-                    .map(|t| (s(t, "Key").unwrap_or_default(), s(t, "Value").unwrap_or_default()))
+                    .map(|t| {
+                        (
+                            s(t, "Key").unwrap_or_default(),
+                            s(t, "Value").unwrap_or_default(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -536,7 +627,11 @@ impl Ssm {
     }
 
     fn list_documents(&self, account: &str, region: &str, input: &Value) -> Answer {
-        let filters = input.get("Filters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let filters = input
+            .get("Filters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let wants_type = filters
             .iter()
             .find(|f| f.get("Key").and_then(Value::as_str) == Some("DocumentType"))
@@ -562,22 +657,40 @@ impl Ssm {
             Some("History") => false,
             _ => return Answer::err("ValidationException", "State must be Active or History"),
         };
-        let max = input.get("MaxResults").and_then(Value::as_u64).unwrap_or(20);
+        let max = input
+            .get("MaxResults")
+            .and_then(Value::as_u64)
+            .unwrap_or(20);
         if !(1..=200).contains(&max) {
-            return Answer::err("ValidationException", "MaxResults must be between 1 and 200");
+            return Answer::err(
+                "ValidationException",
+                "MaxResults must be between 1 and 200",
+            );
         }
         let mut after = i64::MIN;
         let mut before = i64::MAX;
-        for f in input.get("Filters").and_then(Value::as_array).cloned().unwrap_or_default() {
-            let value = s(&f, "value").or_else(|| s(&f, "Value")).unwrap_or_default();
+        for f in input
+            .get("Filters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            let value = s(&f, "value")
+                .or_else(|| s(&f, "Value"))
+                .unwrap_or_default();
             let key = s(&f, "key").or_else(|| s(&f, "Key")).unwrap_or_default();
             let Some(ms) = runas_guard::domain::clock::parse_iso(&value) else {
-                return Answer::err("ValidationException", &format!("filter {key} value {value:?} is not a time"));
+                return Answer::err(
+                    "ValidationException",
+                    &format!("filter {key} value {value:?} is not a time"),
+                );
             };
             match key.as_str() {
                 "InvokedAfter" => after = ms,
                 "InvokedBefore" => before = ms,
-                other => return Answer::err("InvalidFilterKey", &format!("{other} is not modelled")),
+                other => {
+                    return Answer::err("InvalidFilterKey", &format!("{other} is not modelled"))
+                }
             }
         }
         let start = match s(input, "NextToken") {
@@ -593,7 +706,12 @@ impl Ssm {
             .get(&(account.to_string(), region.to_string()))
             .unwrap_or(&empty)
             .iter()
-            .filter(|x| x.end_ms.is_none_or(|e| e > now) == active && x.start_ms <= now && x.start_ms >= after && x.start_ms < before)
+            .filter(|x| {
+                x.end_ms.is_none_or(|e| e > now) == active
+                    && x.start_ms <= now
+                    && x.start_ms >= after
+                    && x.start_ms < before
+            })
             .collect();
         let page: Vec<Value> = all
             .iter()

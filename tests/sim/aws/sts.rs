@@ -21,8 +21,20 @@ pub struct Sts {
 }
 
 impl Sts {
-    pub fn handle(&mut self, caller: &(String, Who), op: &str, input: &Value, now: i64) -> Option<Answer> {
-        let f = |k: &str| input.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    pub fn handle(
+        &mut self,
+        caller: &(String, Who),
+        op: &str,
+        input: &Value,
+        now: i64,
+    ) -> Option<Answer> {
+        let f = |k: &str| {
+            input
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         Some(match op {
             "GetCallerIdentity" => Answer::Xml(format!(
                 "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>AIDASIM:{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>sim</RequestId></ResponseMetadata></GetCallerIdentityResponse>",

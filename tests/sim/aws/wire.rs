@@ -25,7 +25,6 @@ pub struct Call {
     pub op: String,
     /// The JSON body; for awsQuery, the form's fields as an object of strings.
     pub input: Value,
-    pub path: String,
 }
 
 /// What a simulated service answers.
@@ -70,11 +69,7 @@ impl Answer {
     }
 }
 
-pub fn parse(
-    headers: &[(String, String)],
-    path: &str,
-    body: &[u8],
-) -> Result<Call, String> {
+pub fn parse(headers: &[(String, String)], path: &str, body: &[u8]) -> Result<Call, String> {
     let header = |name: &str| {
         headers
             .iter()
@@ -89,7 +84,9 @@ pub fn parse(
         .ok_or_else(|| format!("no credential scope in {auth:?}"))?;
     let parts: Vec<&str> = scope.split('/').collect();
     if parts.len() != 5 {
-        return Err(format!("credential scope {scope:?} is not KEY/DATE/REGION/SERVICE/aws4_request"));
+        return Err(format!(
+            "credential scope {scope:?} is not KEY/DATE/REGION/SERVICE/aws4_request"
+        ));
     }
     let (access_key, region, service) = (parts[0], parts[2], parts[3]);
     let text = std::str::from_utf8(body).map_err(|e| e.to_string())?;
@@ -101,7 +98,9 @@ pub fn parse(
             serde_json::from_str(text).map_err(|e| format!("{op}: body is not JSON: {e}"))?
         };
         (Protocol::Json, op, input)
-    } else if header("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+    } else if header("content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
         let form = form_decode(text);
         let op = form
             .get("Action")
@@ -124,7 +123,6 @@ pub fn parse(
         protocol,
         op,
         input,
-        path: path.into(),
     })
 }
 

@@ -172,7 +172,7 @@ impl Dynamo {
                 )
             })?;
             total += keys.len();
-            let mut s = subst(spec, spec.get("ProjectionExpression").is_some())?;
+            let mut s = subst(spec, &["ProjectionExpression"])?;
             let proj = projection(spec, &mut s)?;
             s.check_unused()?;
             let mut seen = BTreeSet::new();
@@ -255,9 +255,7 @@ impl Dynamo {
         let name = super::ops::table_name(body)?.to_string();
         let table = self.table(at, &name)?;
         let with_item = wants_old_on_failure(body)?;
-        let any =
-            body.get("ConditionExpression").is_some() || body.get("UpdateExpression").is_some();
-        let mut s = subst(body, any)?;
+        let mut s = subst(body, &["UpdateExpression", "ConditionExpression"])?;
         let (key, kind, cond) = match verb.as_str() {
             "Put" => {
                 let item = item_from_json(body.get("Item").unwrap_or(&Value::Null))?;

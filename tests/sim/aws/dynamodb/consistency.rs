@@ -8,9 +8,15 @@
 //! indexes: data synchronization".
 
 use std::borrow::Cow;
+use std::ops::Bound;
 
 use super::value::Item;
 use super::{Dynamo, Entry, Gsi, Key, KeyVal, Table};
+
+/// The least table key (keys are S, N or B; S sorts first).
+fn min_key() -> Key {
+    (KeyVal::S(String::new()), None)
+}
 
 /// How far back an eventually consistent read may look (AWS's replicas
 /// converge within about a second; the harness's lag is capped here).
@@ -30,9 +36,29 @@ impl Gsi {
         }
     }
 
-    /// The index's entries from `start` on, in index order.
-    pub(super) fn from<'a>(&'a self, start: &Entry) -> impl Iterator<Item = (&'a Entry, &'a Item)> {
-        self.entries.range(start.clone()..)
+    /// The entries under one index hash value, after `after` (exclusive)
+    /// or from the first, in index order.
+    pub(super) fn after<'a>(
+        &'a self,
+        hash: &'a KeyVal,
+        after: Option<Entry>,
+    ) -> impl Iterator<Item = (&'a Entry, &'a Item)> + 'a {
+        let lower = match after {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Included((hash.clone(), None, min_key())),
+        };
+        self.entries
+            .range((lower, Bound::Unbounded))
+            .take_while(move |(e, _)| e.0 == *hash)
+    }
+
+    /// Every entry after `after` (exclusive), in index order.
+    pub(super) fn scan_after(&self, after: Option<Entry>) -> impl Iterator<Item = (&Entry, &Item)> {
+        let lower = match after {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        self.entries.range((lower, Bound::Unbounded))
     }
 }
 
@@ -42,7 +68,7 @@ impl Table {
     pub(super) fn write(&mut self, key: &Key, item: Option<Item>) {
         let old = self.items.get(key).cloned();
         if self.stale_ms > 0 {
-            let horizon = self.now_ms - STALE_MAX_MS;
+            let horizon = self.now_ms.saturating_sub(STALE_MAX_MS);
             let versions = self.recent.entry(key.clone()).or_default();
             versions.retain(|(at, _)| *at >= horizon);
             versions.push((self.now_ms, old));
@@ -51,7 +77,7 @@ impl Table {
             if self.index_lag_ms <= 0 && g.pending.is_empty() {
                 g.apply(key, item.clone());
             } else {
-                let due = self.now_ms + self.index_lag_ms.max(0);
+                let due = self.now_ms.saturating_add(self.index_lag_ms.max(0));
                 // In write order: a later write is never visible before an earlier one.
                 let due = g.pending.back().map_or(due, |(d, _, _)| due.max(*d));
                 g.pending.push_back((due, key.clone(), item.clone()));
@@ -87,7 +113,8 @@ impl Table {
     /// The time an eventually consistent read sees the table at; `None`
     /// for a consistent read (or no stale reads asked for).
     pub(super) fn read_at(&self, consistent: bool) -> Option<i64> {
-        (!consistent && self.stale_ms > 0).then(|| self.now_ms - self.stale_ms.min(STALE_MAX_MS))
+        (!consistent && self.stale_ms > 0)
+            .then(|| self.now_ms.saturating_sub(self.stale_ms.min(STALE_MAX_MS)))
     }
 
     /// The item at `key` as a read at `at` sees it.
@@ -102,6 +129,36 @@ impl Table {
             }
         }
         self.items.get(key).map(Cow::Borrowed)
+    }
+
+    /// The items of one partition (or all with `None`) after the key
+    /// `after` (exclusive), in key order, as a read at `at` sees them;
+    /// lazily for a current read.
+    pub(super) fn rows<'a>(
+        &'a self,
+        hash: Option<&'a KeyVal>,
+        after: Option<&Key>,
+        at: Option<i64>,
+    ) -> Box<dyn Iterator<Item = (Key, Cow<'a, Item>)> + 'a> {
+        if at.is_some() {
+            let after = after.cloned();
+            return Box::new(
+                self.read(hash, at)
+                    .into_iter()
+                    .filter(move |(k, _)| after.as_ref().is_none_or(|a| k > a)),
+            );
+        }
+        let lower = match (after, hash) {
+            (Some(k), _) => Bound::Excluded(k.clone()),
+            (None, Some(h)) => Bound::Included((h.clone(), None)),
+            (None, None) => Bound::Unbounded,
+        };
+        Box::new(
+            self.items
+                .range((lower, Bound::Unbounded))
+                .take_while(move |(k, _)| hash.is_none_or(|h| k.0 == *h))
+                .map(|(k, i)| (k.clone(), Cow::Borrowed(i))),
+        )
     }
 
     /// The items of one partition (or all with `None`), in key order, as a

@@ -94,6 +94,39 @@ fn show(t: &Tok) -> String {
     }
 }
 
+/// An expression's size limit, counted on the raw text (the developer
+/// guide's "Expression parameters"; 4096 accepted, 4097 refused).
+const MAX_EXPRESSION_BYTES: usize = 4096;
+/// Operators and functions one expression may hold.
+const MAX_OPERATORS: usize = 300;
+
+/// A literal as AWS shows it in its messages: `N:5`.
+fn brief(v: &AV) -> String {
+    match v {
+        AV::S(s) => format!("S:{s}"),
+        AV::N(n) => format!("N:{}", n.text()),
+        other => format!(
+            "{}:{}",
+            other.type_name(),
+            other.to_json()[other.type_name()]
+        ),
+    }
+}
+
+fn operators(c: &Cond) -> usize {
+    let size = |o: &Operand| usize::from(matches!(o, Operand::Size(_)));
+    match c {
+        Cond::Or(a, b) | Cond::And(a, b) => 1 + operators(a) + operators(b),
+        Cond::Not(a) => 1 + operators(a),
+        Cond::Paren(a) => operators(a),
+        Cond::Cmp(a, _, b) | Cond::BeginsWith(a, b) | Cond::Contains(a, b) => 1 + size(a) + size(b),
+        Cond::Between(a, b, d) => 1 + size(a) + size(b) + size(d),
+        Cond::In(a, l) => 1 + size(a) + l.iter().map(size).sum::<usize>(),
+        Cond::Exists(_) | Cond::NotExists(_) => 1,
+        Cond::Type(_, t) => 1 + size(t),
+    }
+}
+
 /// Which expression is being read: AWS names it in its messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -319,6 +352,13 @@ impl<'a> Parser<'a> {
             return Err(DdbError::validation(format!(
                 "Invalid {}: The expression can not be empty;",
                 kind.label()
+            )));
+        }
+        if text.len() > MAX_EXPRESSION_BYTES {
+            return Err(DdbError::validation(format!(
+                "Invalid {}: Expression size has exceeded the maximum allowed size; expression size: {}",
+                kind.label(),
+                text.len()
             )));
         }
         Ok(Parser {
@@ -559,11 +599,23 @@ impl<'a> Parser<'a> {
                     self.ordered_operand(o, "BETWEEN")?;
                 }
                 if let (Operand::Val(a), Operand::Val(b)) = (&lo, &hi) {
-                    if a.compare(b) == Some(Ordering::Greater) {
-                        return Err(self.err(format!(
-                            "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {{{}}}, upper bound operand: AttributeValue: {{{}}}",
-                            a.to_json(), b.to_json()
-                        )));
+                    let bounds = format!(
+                        "lower bound operand: AttributeValue: {{{}}}, upper bound operand: AttributeValue: {{{}}}",
+                        brief(a),
+                        brief(b)
+                    );
+                    match a.compare(b) {
+                        None => {
+                            return Err(self.err(format!(
+                                "The BETWEEN operator requires same data type for lower and upper bounds; {bounds}"
+                            )))
+                        }
+                        Some(Ordering::Greater) => {
+                            return Err(self.err(format!(
+                                "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; {bounds}"
+                            )))
+                        }
+                        _ => {}
                     }
                 }
                 return Ok(Cond::Between(left, lo, hi));
@@ -584,8 +636,10 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.syntax()),
         };
+        let symbol = show(&self.toks[self.pos]);
         self.pos += 1;
         let right = self.operand()?;
+        self.distinct(&symbol, &left, &right)?;
         if !matches!(op, Cmp::Eq | Cmp::Ne) {
             let name = match op {
                 Cmp::Lt => "<",
@@ -597,6 +651,23 @@ impl<'a> Parser<'a> {
             self.ordered_operand(&right, name)?;
         }
         Ok(Cond::Cmp(left, op, right))
+    }
+
+    /// AWS refuses an operator whose two operands are the same path.
+    fn distinct(&self, op: &str, a: &Operand, b: &Operand) -> Result<(), DdbError> {
+        match (a, b) {
+            (Operand::Path(x), Operand::Path(y)) if x == y => Err(self.err(format!(
+                "The first operand must be distinct from the remaining operands for this operator or function; operator: {op}, first operand: [{}]",
+                x.iter()
+                    .map(|s| match s {
+                        Step::Name(n) => n.clone(),
+                        Step::Index(i) => format!("[{i}]"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// `<`, `BETWEEN`… take strings, numbers and binaries only; AWS
@@ -655,6 +726,7 @@ impl<'a> Parser<'a> {
                 let a = self.operand()?;
                 self.expect(Tok::Comma)?;
                 let b = self.operand()?;
+                self.distinct(&f, &a, &b)?;
                 if f == "begins_with" {
                     for o in [&a, &b] {
                         if let Operand::Val(v) = o {
@@ -807,6 +879,12 @@ pub fn parse_condition(kind: Kind, text: &str, subst: &mut Subst) -> Result<Cond
     let mut p = Parser::new(kind, text, subst)?;
     let c = p.cond()?;
     p.done()?;
+    let count = operators(&c);
+    if count > MAX_OPERATORS {
+        return Err(p.err(format!(
+            "The expression contains too many operators; operator count: {count}"
+        )));
+    }
     Ok(c)
 }
 
@@ -890,11 +968,36 @@ fn operand_value(o: &Operand, item: &Item) -> Result<Option<AV>, DdbError> {
 /// A condition on an item (an absent item is an empty one). A comparison
 /// with a missing attribute is false, except `<>`, which is true (AWS).
 pub fn eval(c: &Cond, item: &Item) -> Result<bool, DdbError> {
+    match c {
+        // Long `OR`/`AND` chains are left-deep trees: walked along their
+        // spine, not by recursion (300 operators must not blow the stack).
+        Cond::Or(..) | Cond::And(..) => {
+            let is_or = matches!(c, Cond::Or(..));
+            let mut rights = Vec::new();
+            let mut cur = c;
+            while let (Cond::Or(a, b), true) | (Cond::And(a, b), false) = (cur, is_or) {
+                rights.push(b.as_ref());
+                cur = a;
+            }
+            rights.push(cur);
+            for part in rights.into_iter().rev() {
+                if eval(part, item)? == is_or {
+                    return Ok(is_or);
+                }
+            }
+            Ok(!is_or)
+        }
+        Cond::Not(a) => Ok(!eval(a, item)?),
+        Cond::Paren(a) => eval(a, item),
+        leaf => leaf_holds(leaf, item),
+    }
+}
+
+/// One comparison or function on an item.
+#[inline(never)]
+fn leaf_holds(c: &Cond, item: &Item) -> Result<bool, DdbError> {
     Ok(match c {
-        Cond::Or(a, b) => eval(a, item)? || eval(b, item)?,
-        Cond::And(a, b) => eval(a, item)? && eval(b, item)?,
-        Cond::Not(a) => !eval(a, item)?,
-        Cond::Paren(a) => eval(a, item)?,
+        Cond::Or(..) | Cond::And(..) | Cond::Not(_) | Cond::Paren(_) => eval(c, item)?,
         Cond::Cmp(a, op, b) => {
             let (a, b) = (operand_value(a, item)?, operand_value(b, item)?);
             match (a, b, op) {

@@ -90,12 +90,22 @@ pub(super) fn table_name(req: &Value) -> Result<&str> {
             "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
         )
     })?;
-    if name.len() < 3 || name.len() > 255 {
-        return Err(DdbError::validation(format!(
-            "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"
-        )));
-    }
-    Ok(name)
+    // botocore's model: 3 to 255 characters of [a-zA-Z0-9_.-].
+    let constraint = if name.len() < 3 {
+        "Member must have length greater than or equal to 3"
+    } else if name.len() > 255 {
+        "Member must have length less than or equal to 255"
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+    } else {
+        return Ok(name);
+    };
+    Err(DdbError::validation(format!(
+        "1 validation error detected: Value '{name}' at 'tableName' failed to satisfy constraint: {constraint}"
+    )))
 }
 
 fn not_found() -> DdbError {
@@ -117,8 +127,18 @@ impl Dynamo {
 }
 
 /// `ExpressionAttributeNames` and `ExpressionAttributeValues`, checked as
-/// AWS checks them before any expression is read.
-pub(super) fn subst(req: &Value, any_expression: bool) -> Result<Subst> {
+/// AWS checks them before any expression is read; `exprs` are the
+/// operation's expression parameters (names may serve any of them, values
+/// any but `ProjectionExpression`).
+pub(super) fn subst(req: &Value, exprs: &[&str]) -> Result<Subst> {
+    let present = |e: &&str| req.get(*e).is_some_and(|v| !v.is_null());
+    let any_expression = exprs.iter().any(present);
+    let value_exprs: Vec<&str> = exprs
+        .iter()
+        .copied()
+        .filter(|e| *e != "ProjectionExpression")
+        .collect();
+    let any_value_expression = value_exprs.iter().any(present);
     let mut names = BTreeMap::new();
     let mut values = BTreeMap::new();
     if let Some(n) = req.get("ExpressionAttributeNames") {
@@ -166,10 +186,12 @@ pub(super) fn subst(req: &Value, any_expression: bool) -> Result<Subst> {
                 "ExpressionAttributeValues must not be empty",
             ));
         }
-        if !any_expression {
-            return Err(DdbError::validation(
-                "ExpressionAttributeValues can only be specified when using expressions",
-            ));
+        if !any_value_expression {
+            return Err(DdbError::validation(format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+                value_exprs.join(" and "),
+                if value_exprs.len() > 1 { "are" } else { "is" }
+            )));
         }
         for (k, v) in obj {
             let ok = k.len() > 1
@@ -599,7 +621,7 @@ impl Dynamo {
         bool_param(req, "ConsistentRead")?;
         let table = self.table(at, table_name(req)?)?;
         let key = table.key(req.get("Key"))?;
-        let mut s = subst(req, req.get("ProjectionExpression").is_some())?;
+        let mut s = subst(req, &["ProjectionExpression"])?;
         let proj = projection(req, &mut s)?;
         s.check_unused()?;
         let mut out = Map::new();
@@ -627,7 +649,7 @@ impl Dynamo {
             )
         })?)?;
         let key = table.item_key(&item)?;
-        let mut s = subst(req, req.get("ConditionExpression").is_some())?;
+        let mut s = subst(req, &["ConditionExpression"])?;
         let cond = condition(req, &mut s)?;
         s.check_unused()?;
         table.check_item(&item, false)?;
@@ -650,7 +672,7 @@ impl Dynamo {
         let with_item = wants_old_on_failure(req)?;
         let table = self.table_mut(at, table_name(req)?)?;
         let key = table.key(req.get("Key"))?;
-        let mut s = subst(req, req.get("ConditionExpression").is_some())?;
+        let mut s = subst(req, &["ConditionExpression"])?;
         let cond = condition(req, &mut s)?;
         s.check_unused()?;
         let old = table.items.get(&key).cloned();
@@ -677,8 +699,7 @@ impl Dynamo {
         let with_item = wants_old_on_failure(req)?;
         let table = self.table_mut(at, table_name(req)?)?;
         let key = table.key(req.get("Key"))?;
-        let any = req.get("ConditionExpression").is_some() || req.get("UpdateExpression").is_some();
-        let mut s = subst(req, any)?;
+        let mut s = subst(req, &["UpdateExpression", "ConditionExpression"])?;
         let update = str_param(req, "UpdateExpression")?
             .map(|u| expr::parse_update(u, &mut s))
             .transpose()?

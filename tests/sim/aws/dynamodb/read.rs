@@ -392,13 +392,13 @@ fn last_key(table: &Table, g: Option<&Gsi>, item: &Item) -> Value {
 fn page<'a>(
     table: &Table,
     g: Option<&Gsi>,
-    candidates: impl Iterator<Item = &'a Item>,
+    candidates: impl Iterator<Item = Cow<'a, Item>>,
     filter: Option<&Cond>,
     shape: &Shape,
     limit: Option<usize>,
 ) -> Result<Value> {
     let (mut scanned, mut bytes, mut items) = (0usize, 0usize, Vec::new());
-    let mut last: Option<&Item> = None;
+    let mut last: Option<Cow<'a, Item>> = None;
     let mut stopped = false;
     for item in candidates {
         // As dynalite measured AWS: items are read until the page has read
@@ -407,16 +407,16 @@ fn page<'a>(
             stopped = true;
             break;
         }
-        bytes += item_size(item);
+        bytes += item_size(&item);
         scanned += 1;
-        last = Some(item);
         let keep = match filter {
-            Some(f) => expr::eval(f, item)?,
+            Some(f) => expr::eval(f, &item)?,
             None => true,
         };
         if keep {
-            items.push(project(item, shape.proj.as_deref()));
+            items.push(project(&item, shape.proj.as_deref()));
         }
+        last = Some(item);
     }
     // A page that stopped at its limit or its size names where it stopped,
     // even when nothing follows (the next page is then empty).
@@ -431,7 +431,7 @@ fn page<'a>(
     out.insert("Count".into(), json!(items.len()));
     out.insert("ScannedCount".into(), json!(scanned));
     if let (true, Some(last)) = (stopped, last) {
-        out.insert("LastEvaluatedKey".into(), last_key(table, g, last));
+        out.insert("LastEvaluatedKey".into(), last_key(table, g, &last));
     }
     Ok(Value::Object(out))
 }
@@ -449,10 +449,6 @@ const READ_COMMON: [&str; 11] = [
     "Select",
     "ReturnConsumedCapacity",
 ];
-
-fn min_key() -> Key {
-    (KeyVal::S(String::new()), None)
-}
 
 /// A stable segment for a parallel scan (FNV-1a of the hash key).
 fn segment_of(k: &KeyVal, total: u64) -> u64 {
@@ -479,7 +475,14 @@ impl Dynamo {
                 "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
             )
         })?;
-        let mut s = subst(req, true)?;
+        let mut s = subst(
+            req,
+            &[
+                "KeyConditionExpression",
+                "FilterExpression",
+                "ProjectionExpression",
+            ],
+        )?;
         let kc = expr::parse_condition(Kind::KeyCondition, kce, &mut s)?;
         let filter = str_param(req, "FilterExpression")?
             .map(|f| expr::parse_condition(Kind::Filter, f, &mut s))
@@ -534,29 +537,38 @@ impl Dynamo {
             }
         }
         let read_at = table.read_at(bool_param(req, "ConsistentRead")?);
-        let mut found: Vec<(Pos, Cow<Item>)> = match g {
-            None => table
-                .read(Some(&hash_val), read_at)
-                .into_iter()
-                .map(|(k, i)| ((k.1.clone(), k), i))
-                .collect(),
-            Some(g) => g
-                .from(&(hash_val.clone(), None, min_key()))
-                .take_while(|(e, _)| e.0 == hash_val)
-                .map(|((_, r, k), i)| ((r.clone(), k.clone()), Cow::Borrowed(i)))
-                .collect(),
+        let after = esk.as_ref().map(|(_, pos)| pos).filter(|_| forward);
+        // Read lazily from the start key on: a page stops at its limit or 1 MB.
+        let rows: Box<dyn Iterator<Item = (Pos, Cow<Item>)>> = match g {
+            None => Box::new(
+                table
+                    .rows(Some(&hash_val), after.map(|p| &p.1), read_at)
+                    .map(|(k, i)| ((k.1.clone(), k), i)),
+            ),
+            Some(g) => {
+                let from = after.map(|(r, k)| (hash_val.clone(), r.clone(), k.clone()));
+                Box::new(
+                    g.after(&hash_val, from)
+                        .map(|((_, r, k), i)| ((r.clone(), k.clone()), Cow::Borrowed(i))),
+                )
+            }
         };
-        found.retain(|(pos, _)| range_cond.as_ref().is_none_or(|c| c.holds(pos.0.as_ref())));
-        if !forward {
-            found.reverse();
-        }
-        if let Some((_, esk)) = &esk {
-            found.retain(|(pos, _)| if forward { pos > esk } else { pos < esk });
-        }
+        let rows =
+            rows.filter(|(pos, _)| range_cond.as_ref().is_none_or(|c| c.holds(pos.0.as_ref())));
+        let rows: Box<dyn Iterator<Item = (Pos, Cow<Item>)>> = if forward {
+            Box::new(rows)
+        } else {
+            let mut all: Vec<_> = rows.collect();
+            all.reverse();
+            if let Some((_, esk)) = &esk {
+                all.retain(|(pos, _)| pos < esk);
+            }
+            Box::new(all.into_iter())
+        };
         page(
             table,
             g,
-            found.iter().map(|(_, i)| i.as_ref()),
+            rows.map(|(_, i)| i),
             filter.as_ref(),
             &shape,
             limit,
@@ -571,9 +583,7 @@ impl Dynamo {
         bool_param(req, "ConsistentRead")?;
         let table = self.table(at, table_name(req)?)?;
         let g = index(table, req)?;
-        let any =
-            req.get("FilterExpression").is_some() || req.get("ProjectionExpression").is_some();
-        let mut s = subst(req, any)?;
+        let mut s = subst(req, &["FilterExpression", "ProjectionExpression"])?;
         let filter = str_param(req, "FilterExpression")?
             .map(|f| expr::parse_condition(Kind::Filter, f, &mut s))
             .transpose()?;
@@ -612,31 +622,23 @@ impl Dynamo {
         // A scan reads in (hash, position) order here: AWS's order is its
         // partitions', unspecified; this one is deterministic.
         let read_at = table.read_at(bool_param(req, "ConsistentRead")?);
-        let mut found: Vec<((KeyVal, Pos), Cow<Item>)> = match g {
-            None => table
-                .read(None, read_at)
-                .into_iter()
-                .map(|(k, i)| ((k.0.clone(), (k.1.clone(), k)), i))
-                .collect(),
-            Some(g) => g
-                .entries
-                .iter()
-                .map(|((h, r, k), i)| ((h.clone(), (r.clone(), k.clone())), Cow::Borrowed(i)))
-                .collect(),
+        // A scan reads in key order here (an index's: hash, range, table
+        // key): AWS's order is its partitions', unspecified; this one is
+        // deterministic.
+        let rows: Box<dyn Iterator<Item = (KeyVal, Cow<Item>)>> = match g {
+            None => Box::new(
+                table
+                    .rows(None, esk.as_ref().map(|(_, (_, k))| k), read_at)
+                    .map(|(k, i)| (k.0, i)),
+            ),
+            Some(g) => Box::new(
+                g.scan_after(esk.map(|(h, (r, k))| (h, r, k)))
+                    .map(|((_, _, k), i)| (k.0.clone(), Cow::Borrowed(i))),
+            ),
         };
-        if let Some((s, t)) = segment {
-            found.retain(|(pos, _)| segment_of(&pos.0, t) == s);
-        }
-        if let Some(esk) = &esk {
-            found.retain(|(pos, _)| pos > esk);
-        }
-        page(
-            table,
-            g,
-            found.iter().map(|(_, i)| i.as_ref()),
-            filter.as_ref(),
-            &shape,
-            limit,
-        )
+        let rows = rows
+            .filter(|(hash, _)| segment.is_none_or(|(s, t)| segment_of(hash, t) == s))
+            .map(|(_, i)| i);
+        page(table, g, rows, filter.as_ref(), &shape, limit)
     }
 }

@@ -53,6 +53,8 @@ const WORDS: &str = "
 ";
 
 pub fn is_reserved(word: &str) -> bool {
-    let upper = word.to_ascii_uppercase();
-    WORDS.split_whitespace().any(|w| w == upper)
+    static SET: std::sync::OnceLock<std::collections::BTreeSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| WORDS.split_whitespace().collect());
+    set.contains(word.to_ascii_uppercase().as_str())
 }

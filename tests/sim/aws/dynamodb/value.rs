@@ -292,6 +292,16 @@ fn dupes<T: Ord + Clone>(mut v: Vec<T>, show: impl Fn(&[T]) -> String) -> Result
 impl AV {
     /// One `AttributeValue` from its JSON, refused as AWS refuses it.
     pub fn from_json(v: &Value) -> Result<AV, DdbError> {
+        AV::nested(v, 0)
+    }
+
+    /// A value `depth` lists or maps deep: AWS nests 32 levels at most.
+    fn nested(v: &Value, depth: usize) -> Result<AV, DdbError> {
+        if depth > 32 {
+            return Err(DdbError::validation(
+                "Nesting Levels have exceeded supported limits",
+            ));
+        }
         let obj = v
             .as_object()
             .ok_or_else(|| serialization("Start of structure or map found where not expected"))?;
@@ -354,14 +364,14 @@ impl AV {
                     .ok_or_else(|| serialization("Unexpected value type in payload"))?;
                 let mut out = BTreeMap::new();
                 for (k, v) in m {
-                    out.insert(k.clone(), AV::from_json(v)?);
+                    out.insert(k.clone(), AV::nested(v, depth + 1)?);
                 }
                 AV::M(out)
             }
             "L" => AV::L(
                 list(v)?
                     .iter()
-                    .map(AV::from_json)
+                    .map(|x| AV::nested(x, depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
             "SS" => {
