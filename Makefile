@@ -47,7 +47,7 @@ unit:
 # `make simulate` explores fresh seeds for SECONDS (default 180) and prints
 # schedules per minute; `make simulate SEED=n` replays one schedule with its
 # trace (twice the same). FROM=n starts the exploration at seed n.
-SIM_BUDGET ?= 40
+SIM_BUDGET ?= 20
 SECONDS ?= 180
 .PHONY: simulation simulate
 simulation:

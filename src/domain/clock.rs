@@ -135,7 +135,10 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(90)).await;
         assert_eq!(now(), wall + Duration::from_secs(90));
         anchor(None);
-        assert!(now() > wall + Duration::from_secs(3600 * 24 * 365), "the system's clock again");
+        assert!(
+            now() > wall + Duration::from_secs(3600 * 24 * 365),
+            "the system's clock again"
+        );
     }
 
     #[test]

@@ -406,6 +406,7 @@ impl Checker {
         let windows = self.windows(s);
         let mut counts: Counts = BTreeMap::new();
         let mut texts: BTreeMap<(String, String, u32, u32), String> = BTreeMap::new();
+        let mut last_told: BTreeMap<(String, String, u32, u32), i64> = BTreeMap::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);
@@ -413,6 +414,10 @@ impl Checker {
                     .entry((a.clone(), r.clone(), inc, v))
                     .or_default()
                     .push_str(&body.to_string());
+                let last = last_told
+                    .entry((a.clone(), r.clone(), inc, v))
+                    .or_insert(at);
+                *last = (*last).max(at);
                 let e = counts.entry((a, r, inc, v)).or_default();
                 if !follow {
                     e.0 += 1;
@@ -455,10 +460,17 @@ impl Checker {
                     continue;
                 }
                 for w in &g {
+                    // Each time it became the default again is a window of its own.
+                    let spans_n = s
+                        .ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
+                        .map_or(1, |t| t.default_spans.len());
                     if counts
                         .get(&(a.clone(), r.clone(), w.0, w.1))
                         .map_or(0, |c| c.0)
-                        > 1
+                        > spans_n
                     {
                         self.note(
                             "2 no window untold",
@@ -488,7 +500,16 @@ impl Checker {
                         let inside = spans.iter().any(|(from, to)| {
                             session.start_ms >= *from && to.is_none_or(|t| session.start_ms < t)
                         });
-                        if inside && n > 0 && !text.contains(&session.id) {
+                        // An alert lists what had started when it was decided.
+                        let told_by = last_told
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .copied()
+                            .unwrap_or(i64::MIN);
+                        if inside
+                            && n > 0
+                            && session.start_ms < told_by
+                            && !text.contains(&session.id)
+                        {
                             self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): session {} started while it was the default and is not listed", w.1, w.2, session.id), at.clone());
                         }
                     }
