@@ -459,7 +459,7 @@ impl Checker {
                     self.note("2 no window untold", format!("{a} {r}: {} held Run As out of policy as the default and was never told", versions.join(", ")), at.clone());
                     continue;
                 }
-                for w in &g {
+                for (k, w) in g.iter().enumerate() {
                     // Each time it became the default again is a window of its own.
                     let spans_n = s
                         .ssm
@@ -519,7 +519,8 @@ impl Checker {
                             .filter(|(ev, _)| trails.get(ev).is_some_and(|t| t.1.is_some()))
                             .map(|(_, who)| actor_of(who, a))
                             .collect();
-                    if !delivered.is_empty() {
+                    // In audit, a run of the same value was news once: its first editor.
+                    if !delivered.is_empty() && (k == 0 || self.w.mode == Mode::Enforce) {
                         let named = counts
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
