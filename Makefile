@@ -40,6 +40,26 @@ lint:
 unit:
 	cargo test --lib
 
+# The deterministic simulation (tests/sim; docs/internals.md "Simulation"):
+# the reactor against a simulated AWS in virtual time, one seed per schedule.
+# `make simulation` (in `make test`) plays a fixed budget of seeds and the
+# regression seeds; a finding fails unless tests/sim/known.txt names it.
+# `make simulate` explores fresh seeds for SECONDS (default 180) and prints
+# schedules per minute; `make simulate SEED=n` replays one schedule with its
+# trace (twice the same). FROM=n starts the exploration at seed n.
+SIM_BUDGET ?= 20
+SECONDS ?= 180
+.PHONY: simulation simulate
+simulation:
+	SIM_BUDGET=$(SIM_BUDGET) cargo test --test simulation -- --nocapture --test-threads=1
+
+simulate:
+ifdef SEED
+	SIM_SEED=$(SEED) cargo test --profile sim --test simulation simulate -- --nocapture
+else
+	SIM_SECONDS=$(SECONDS) SIM_FROM=$(FROM) cargo test --profile sim --test simulation simulate -- --nocapture
+endif
+
 # Integration tests (one binary, tests/main.rs) start their own moto servers
 # (one per test) on loopback.
 integration: $(STAMP)
@@ -75,7 +95,7 @@ tools-test: $(STAMP)
 # Invoke, on-call's seat with IAM enforced) ends it, with the binary the
 # integration tests built: a plain `cargo build` would build tokio and the
 # SDK again without the tests' features.
-test: lint unit infra-test emulator-test tools-test integration rehearsal
+test: lint unit simulation infra-test emulator-test tools-test integration rehearsal
 
 rehearsal: $(STAMP)
 	$(PY) tools/deploy_local.py

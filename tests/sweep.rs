@@ -428,7 +428,7 @@ async fn a_sweep_at_its_deadline_starts_nothing_and_queues_the_rest() {
     let reactor = Reactor::new(&w.cfg, Policy::load(&w.policy).unwrap(), settings);
     let event = sweep_event();
     // The invocation has less time left than one account needs.
-    let soon = std::time::Instant::now() + deadline::MARGIN / 2;
+    let soon = tokio::time::Instant::now() + deadline::MARGIN / 2;
     let out = deadline::within(soon, reactor.handle(classify(&event).unwrap())).await;
     let out = serde_json::to_value(&out).unwrap();
     assert_eq!(out["result"], "done", "{out:#}");

@@ -28,7 +28,7 @@ pub async fn exec(args: Args) -> ExitCode {
     let work = handle(&args.event, &args.resources, args.sweep_queue_url);
     match args.deadline {
         Some(secs) => {
-            let at = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+            let at = tokio::time::Instant::now() + std::time::Duration::from_secs(secs);
             runas_guard::domain::deadline::within(at, work).await
         }
         None => work.await,

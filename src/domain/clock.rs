@@ -1,10 +1,30 @@
 //! Fixed-width UTC timestamps. DynamoDB history keys sort as strings, so every
 //! timestamp has the same width (milliseconds, `Z`).
+//!
+//! The wall clock is the system's, unless the thread's runtime anchored it
+//! ([`anchor`]): then it is that instant plus the time tokio's clock has run
+//! since, so a runtime whose time is paused (the deterministic simulation,
+//! tests) drives every timestamp, lease and TTL the product computes.
 
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+thread_local! {
+    static ANCHOR: Cell<Option<(SystemTime, tokio::time::Instant)>> = const { Cell::new(None) };
+}
+
 pub fn now() -> SystemTime {
-    SystemTime::now()
+    match ANCHOR.with(Cell::get) {
+        Some((wall, at)) => wall + tokio::time::Instant::now().saturating_duration_since(at),
+        None => SystemTime::now(),
+    }
+}
+
+/// From now on, on this thread, the wall clock reads `wall` now and runs
+/// with tokio's clock (paused time included); `None` gives it back to the
+/// system. The Lambda and the CLI never anchor.
+pub fn anchor(wall: Option<SystemTime>) {
+    ANCHOR.with(|a| a.set(wall.map(|w| (w, tokio::time::Instant::now()))));
 }
 
 pub fn epoch_secs(t: SystemTime) -> i64 {
@@ -106,6 +126,21 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_anchored_clock_runs_with_tokio_time() {
+        // 1970-01-12: far from any system clock this runs under.
+        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        anchor(Some(wall));
+        assert_eq!(now(), wall);
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        assert_eq!(now(), wall + Duration::from_secs(90));
+        anchor(None);
+        assert!(
+            now() > wall + Duration::from_secs(3600 * 24 * 365),
+            "the system's clock again"
+        );
+    }
 
     #[test]
     fn formats() {

@@ -9,7 +9,11 @@
 
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock, not std's: a runtime whose time is paused (the simulation)
+// runs deadlines with every other timer; otherwise they are the same clock.
+use tokio::time::Instant;
 
 tokio::task_local! {
     static DEADLINE: Instant;

@@ -145,7 +145,7 @@ pub struct Seen {
 }
 
 pub async fn look<D: Documents>(docs: &D) -> Seen {
-    let since = SystemTime::now();
+    let since = crate::domain::clock::now();
     Seen {
         since,
         observed: observe(docs).await,

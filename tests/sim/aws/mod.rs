@@ -1,0 +1,391 @@
+//! The simulated AWS: one in-memory state behind every SDK client of every
+//! simulated Lambda instance, reached only through [`crate::http::SimHttp`].
+//! Each call is attributed to an account and principal by its access key
+//! (the hub's static key, or a session key STS issued), to a service and
+//! region by its SigV4 scope, and to an operation by its protocol. Faults
+//! (throttling, 5xx, timeouts, AccessDenied, the lost answer) and crashes
+//! are drawn here, per call, from the schedule's generator.
+
+pub mod dynamodb;
+pub mod messaging;
+pub mod org;
+pub mod ssm;
+pub mod sts;
+pub mod wire;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::rng::Rng;
+use wire::{Answer, Call};
+
+pub const HUB_KEY: &str = "AKIASIMHUB0000000000";
+
+/// Who made a call or an edit, as CloudTrail records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    /// The session's ARN (assumed role), the user's, or the root's.
+    pub arn: String,
+    pub kind: &'static str,
+    pub role: Option<String>,
+}
+
+impl Who {
+    pub fn assumed(account: &str, role: &str, session: &str) -> Who {
+        Who {
+            arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+            kind: "AssumedRole",
+            role: Some(role.into()),
+        }
+    }
+
+    pub fn root(account: &str) -> Who {
+        Who {
+            arn: format!("arn:aws:iam::{account}:root"),
+            kind: "Root",
+            role: None,
+        }
+    }
+
+    pub fn identity(&self, account: &str) -> Value {
+        match self.kind {
+            "AssumedRole" => {
+                let role = self.role.clone().unwrap_or_default();
+                let session = self.arn.rsplit('/').next().unwrap_or_default();
+                json!({
+                    "type": "AssumedRole",
+                    "principalId": format!("AROASIM{account}:{session}"),
+                    "arn": self.arn,
+                    "accountId": account,
+                    "accessKeyId": "ASIASIMEXAMPLE",
+                    "sessionContext": {
+                        "sessionIssuer": {"type": "Role", "principalId": format!("AROASIM{account}"),
+                            "arn": format!("arn:aws:iam::{account}:role/{role}"), "accountId": account, "userName": role},
+                        "webIdFederationData": {},
+                        "attributes": {"creationDate": "2026-11-26T00:00:00Z", "mfaAuthenticated": "false"}
+                    }
+                })
+            }
+            _ => {
+                json!({"type": "Root", "principalId": account, "arn": self.arn, "accountId": account})
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Throttle,
+    Server,
+    /// No answer before the SDK's attempt timeout; the call had no effect.
+    Timeout,
+    /// The call took effect; its answer never arrives.
+    Lost,
+    Denied,
+    /// SSM's `TooManyUpdates` on a write (not retried by the SDK).
+    TooManyUpdates,
+}
+
+/// One simulated Lambda execution environment (or the operator's CLI).
+#[derive(Debug)]
+pub struct Instance {
+    pub label: String,
+    pub dead: bool,
+    pub calls: u64,
+    /// Killed at its n-th call of the invocation in progress, before the
+    /// call lands (`false`) or after (`true`).
+    pub crash_at: Option<(u64, bool)>,
+    pub kill: Arc<tokio::sync::Notify>,
+}
+
+pub struct State {
+    pub rng: Rng,
+    /// Chance that one call faults (0 in the final, fault-free phase).
+    pub fault_rate: f64,
+    pub ssm: ssm::Ssm,
+    pub sts: sts::Sts,
+    pub org: org::Org,
+    pub sns: messaging::Sns,
+    pub sqs: messaging::Sqs,
+    pub ddb: dynamodb::Dynamo,
+    pub instances: BTreeMap<u32, Instance>,
+    pub trace: Vec<String>,
+    pub unsupported: Vec<String>,
+    pub hub: String,
+    pub calls: u64,
+    pub faults_fired: u64,
+    pub verbose: bool,
+}
+
+pub type Sim = Arc<Mutex<State>>;
+
+pub fn now_ms() -> i64 {
+    runas_guard::domain::clock::epoch_millis(runas_guard::domain::clock::now())
+}
+
+/// `+12345.678s`: virtual seconds since the schedule began.
+pub fn stamp(start_ms: i64) -> String {
+    let d = now_ms() - start_ms;
+    format!("+{:>6}.{:03}s", d / 1000, d % 1000)
+}
+
+pub enum Decision {
+    Answer(Answer),
+    /// Never answers (a dead instance, a timeout, a lost answer).
+    Hang,
+    /// Dropped on the wire after it landed (connection reset).
+    Reset,
+}
+
+impl State {
+    pub fn log(&mut self, line: String) {
+        if self.verbose {
+            println!("{line}");
+        }
+        self.trace.push(line);
+    }
+
+    fn caller(&self, key: &str) -> Option<(String, Who)> {
+        if key == HUB_KEY {
+            return Some((
+                self.hub.clone(),
+                Who::assumed(&self.hub, "runas-guard-function", "runas-guard"),
+            ));
+        }
+        self.sts.keys.get(key).cloned()
+    }
+
+    fn throttle(service: &str, op: &str) -> Answer {
+        let code = match service {
+            "dynamodb" => "ProvisionedThroughputExceededException",
+            "organizations" => "TooManyRequestsException",
+            "sts" | "sns" => "Throttling",
+            _ => "ThrottlingException",
+        };
+        Answer::err(code, &format!("Rate exceeded ({op})"))
+    }
+
+    fn denied(service: &str) -> Answer {
+        let code = match service {
+            "sts" | "sns" => "AccessDenied",
+            _ => "AccessDeniedException",
+        };
+        Answer::err(
+            code,
+            "User is not authorized to perform this action (simulated)",
+        )
+    }
+
+    fn apply(&mut self, call: &Call, now: i64) -> Answer {
+        let Some((account, who)) = self.caller(&call.access_key) else {
+            return Answer::err(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            );
+        };
+        let answer = match call.service.as_str() {
+            "sts" => self
+                .sts
+                .handle(&(account.clone(), who.clone()), &call.op, &call.input, now),
+            "ssm" => self
+                .ssm
+                .handle(&who, &account, &call.region, &call.op, &call.input, now),
+            "organizations" => self.org.handle(&account, &call.op, &call.input),
+            "sns" => self.sns.handle(&call.op, &call.input, now),
+            "sqs" => self.sqs.handle(&call.op, &call.input, now),
+            "dynamodb" => match self
+                .ddb
+                .handle(&account, &call.region, &call.op, &call.input, now)
+            {
+                Ok(v) => Some(Answer::Json(v)),
+                Err(e) if e.is_unsupported() => {
+                    self.unsupported
+                        .push(format!("dynamodb {}: {}", call.op, e.message));
+                    Some(Answer::server("InternalServerError"))
+                }
+                Err(e) => Some(Answer::Error {
+                    status: 400,
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                    body: Some(e.to_body()),
+                }),
+            },
+            _ => None,
+        };
+        answer.unwrap_or_else(|| {
+            self.unsupported
+                .push(format!("{} {} (not modelled)", call.service, call.op));
+            Answer::err("UnknownOperationException", "not modelled by the simulator")
+        })
+    }
+
+    fn draw_fault(&mut self, call: &Call) -> Option<Fault> {
+        if self.fault_rate <= 0.0 || !self.rng.chance(self.fault_rate) {
+            return None;
+        }
+        let write = matches!(
+            call.op.as_str(),
+            "UpdateDocument"
+                | "UpdateDocumentDefaultVersion"
+                | "CreateDocument"
+                | "DeleteDocument"
+                | "AddTagsToResource"
+        );
+        Some(match self.rng.below(100) {
+            0..=34 => Fault::Throttle,
+            35..=54 => Fault::Server,
+            55..=69 => Fault::Timeout,
+            70..=89 => Fault::Lost,
+            90..=94 if write => Fault::TooManyUpdates,
+            _ => Fault::Denied,
+        })
+    }
+
+    /// One call of instance `inst`, after its request latency.
+    pub fn decide(&mut self, inst: u32, call: &Call, start_ms: i64) -> Decision {
+        let now = now_ms();
+        let Some(i) = self.instances.get_mut(&inst) else {
+            return Decision::Hang;
+        };
+        if i.dead {
+            return Decision::Hang;
+        }
+        i.calls += 1;
+        let crash = i
+            .crash_at
+            .filter(|(n, _)| *n == i.calls)
+            .map(|(_, after)| after);
+        let label = i.label.clone();
+        self.calls += 1;
+        let place = format!(
+            "{} {label} {} {} {}",
+            stamp(start_ms),
+            call.service,
+            call.region,
+            describe(call)
+        );
+        if crash == Some(false) {
+            self.kill(inst);
+            self.log(format!("{place} -> CRASH before it landed"));
+            return Decision::Hang;
+        }
+        let fault = self.draw_fault(call);
+        if fault.is_some() {
+            self.faults_fired += 1;
+        }
+        let decision = match fault {
+            Some(Fault::Throttle) => Decision::Answer(Self::throttle(&call.service, &call.op)),
+            Some(Fault::Server) => {
+                Decision::Answer(Answer::server(if call.service == "dynamodb" {
+                    "InternalServerError"
+                } else {
+                    "InternalFailure"
+                }))
+            }
+            Some(Fault::Denied) => Decision::Answer(Self::denied(&call.service)),
+            Some(Fault::TooManyUpdates) => Decision::Answer(Answer::err(
+                "TooManyUpdates",
+                "There are concurrent updates for a resource that supports one update at a time.",
+            )),
+            Some(Fault::Timeout) => Decision::Hang,
+            Some(Fault::Lost) => {
+                let answer = self.apply(call, now);
+                self.log(format!("{place} -> {} (answer LOST)", outcome(&answer)));
+                if crash == Some(true) {
+                    self.kill(inst);
+                    self.log(format!("{place} -> CRASH after it landed"));
+                    return Decision::Hang;
+                }
+                return if self.rng.chance(0.5) {
+                    Decision::Hang
+                } else {
+                    Decision::Reset
+                };
+            }
+            None => Decision::Answer(self.apply(call, now)),
+        };
+        match &decision {
+            Decision::Answer(a) => {
+                let tag = if fault.is_some() { " (FAULT)" } else { "" };
+                self.log(format!("{place} -> {}{tag}", outcome(a)));
+            }
+            _ => self.log(format!("{place} -> TIMEOUT (FAULT)")),
+        }
+        if crash == Some(true) {
+            self.kill(inst);
+            self.log(format!("{place} -> CRASH after it landed"));
+            return Decision::Hang;
+        }
+        decision
+    }
+
+    pub fn kill(&mut self, inst: u32) {
+        if let Some(i) = self.instances.get_mut(&inst) {
+            i.dead = true;
+            i.kill.notify_one();
+        }
+    }
+
+    pub fn dead(&self, inst: u32) -> bool {
+        self.instances.get(&inst).is_none_or(|i| i.dead)
+    }
+}
+
+/// The operation and what it names, for the trace.
+fn describe(call: &Call) -> String {
+    let i = &call.input;
+    let f = |k: &str| {
+        i.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let extra = match call.op.as_str() {
+        "UpdateDocument"
+        | "GetDocument"
+        | "UpdateDocumentDefaultVersion"
+        | "DeleteDocument"
+        | "DescribeDocument" => {
+            format!(" {}@{}", f("Name"), f("DocumentVersion"))
+        }
+        "AssumeRole" => format!(" {}", f("RoleArn")),
+        "PutItem" | "UpdateItem" | "DeleteItem" | "GetItem" => {
+            let key = i.get("Key").or_else(|| i.get("Item"));
+            let k = |n: &str| {
+                key.and_then(|k| k.get(n))
+                    .and_then(|v| v.get("S"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            format!(" {}|{}", k("pk"), k("sk"))
+        }
+        // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
+        "Query" => {
+            let values: BTreeMap<String, String> = i
+                .get("ExpressionAttributeValues")
+                .and_then(Value::as_object)
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
+                .unwrap_or_default();
+            format!(" {values:?}")
+        }
+        _ => String::new(),
+    };
+    format!("{}{extra}", call.op)
+}
+
+fn outcome(a: &Answer) -> String {
+    match a {
+        Answer::Json(v) => match v.get("DocumentDescription").or_else(|| v.get("Document")) {
+            Some(d) => format!("ok v{}", d["DocumentVersion"].as_str().unwrap_or("?")),
+            None => match v.get("DocumentVersion") {
+                Some(n) => format!("ok v{}", n.as_str().unwrap_or("?")),
+                None => "ok".into(),
+            },
+        },
+        Answer::Xml(_) => "ok".into(),
+        Answer::Error { code, .. } => code.clone(),
+    }
+}

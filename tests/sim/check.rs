@@ -1,0 +1,584 @@
+//! The invariants of docs/design.md "Guarantees", checked against the
+//! simulated AWS's ground truth: at every step (safety) and at quiescence.
+//!
+//! 1. Convergence: in enforce, every governed account-region ends with the
+//!    desired Run As as its default and latest version; nothing written in
+//!    audit or outside scope.
+//! 2. No window untold: every version that held Run As out of policy and was
+//!    the default for any time is told exactly once (`run_as_window`,
+//!    `drift_reverted`/`tamper_repeated` or `drift_detected`); when the event
+//!    of the edit that made it the default was delivered, a drift alert for
+//!    it (or its follow-up) names that editor.
+//! 3. No lost alert: every alert a run decided (kept in the outbox) reaches
+//!    the topic at least once; nothing is left in the outbox.
+//! 4. Never cries wolf: with no out-of-policy version ever made, no drift,
+//!    window or forwarding alert (forwarding only where every canary's event
+//!    was delivered in time).
+//! 5. Nothing recorded that was not judged (every step): the table never
+//!    records a default version past an out-of-policy default version that
+//!    is neither told nor kept in the outbox.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::aws::State;
+use crate::world::{self, Mode, World, DOC, HUB, MEMBER_ROLE, TABLE};
+
+#[derive(Debug, Clone)]
+pub struct Violation {
+    pub invariant: &'static str,
+    pub detail: String,
+    /// The virtual time it could first be seen.
+    pub first_seen: String,
+}
+
+/// A version that was a window: (incarnation, number, Run As, when it first
+/// became the default, the (event id, actor) pairs that made it or made it
+/// the default).
+type Window = (u32, u32, Option<String>, i64, Vec<(String, String)>);
+/// Per told version (account, region, incarnation, number): how many alerts
+/// told it (follow-ups aside), and the actors they named.
+type Counts = BTreeMap<(String, String, u32, u32), (usize, Vec<String>)>;
+
+pub struct Checker {
+    w: World,
+    t0: i64,
+    pub violations: Vec<Violation>,
+    /// alert ids ever kept in the outbox (alert id -> kind).
+    kept: BTreeMap<String, String>,
+    seen5: BTreeSet<String>,
+    /// Each slot's recorded default version, and the document's
+    /// incarnation when the checker first saw that record.
+    records: BTreeMap<(String, String), (u32, u32, i64)>,
+}
+
+/// What one alert tells: (account, region, version, follow-up, actor,
+/// when it was decided). A drift alert tells the version it found as the
+/// default (a bad latest that was never the default is no window).
+pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i64)> {
+    let kind = alert["kind"].as_str().unwrap_or_default();
+    let account = alert["account"].as_str().unwrap_or_default().to_string();
+    let actor = alert["actor"].as_str().map(str::to_string);
+    let at = alert["at"]
+        .as_str()
+        .and_then(runas_guard::domain::clock::parse_iso)
+        .unwrap_or(i64::MAX);
+    let num = |v: &Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<u32>().ok())
+            .or(v.as_u64().map(|n| n as u32))
+    };
+    // The version the run found as the default: the one whose window it tells.
+    let both = |vb: &Value| -> Vec<u32> { num(&vb["default"]).into_iter().collect() };
+    let mut out = vec![];
+    match kind {
+        "drift_reverted" | "tamper_repeated" | "drift_detected" => {
+            if let Some(regions) = alert["regions"].as_array() {
+                for r in regions {
+                    for v in both(&r["versions_before"]) {
+                        out.push((
+                            account.clone(),
+                            r["region"].as_str().unwrap_or_default().to_string(),
+                            v,
+                            false,
+                            actor.clone(),
+                            at,
+                        ));
+                    }
+                }
+            } else {
+                let region = alert["region"].as_str().unwrap_or_default().to_string();
+                let follow = alert.get("follow_up_of").is_some_and(|f| !f.is_null());
+                let versions = match num(&alert["follow_up_of"]["version_replaced"]) {
+                    Some(v) if follow => vec![v],
+                    _ => both(&alert["versions_before"]),
+                };
+                for v in versions {
+                    out.push((
+                        account.clone(),
+                        region.clone(),
+                        v,
+                        follow,
+                        actor.clone(),
+                        at,
+                    ));
+                }
+            }
+        }
+        "run_as_window" => {
+            let region = alert["region"].as_str().unwrap_or_default().to_string();
+            for w in alert["windows"].as_array().cloned().unwrap_or_default() {
+                if let Some(v) = num(&w["version"]) {
+                    out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The incarnation of the document whose version `n` an alert decided at
+/// `at` meant: the latest one whose version `n` existed by then.
+fn incarnation(s: &State, account: &str, region: &str, n: u32, at: i64) -> u32 {
+    s.ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| {
+            t.iter()
+                .filter(|v| v.number == n && v.created_ms <= at)
+                .max_by_key(|v| v.created_ms)
+        })
+        .map_or(0, |v| v.incarnation)
+}
+
+fn product(maker: &str) -> bool {
+    maker.contains(&format!(":assumed-role/{MEMBER_ROLE}/"))
+}
+
+/// Published alert bodies, one per alert id (the first copy).
+fn published(s: &State) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for p in &s.sns.published {
+        let id = p
+            .alert_id
+            .clone()
+            .or_else(|| p.message["alert_id"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.entry(id).or_insert_with(|| p.message.clone());
+    }
+    out
+}
+
+impl Checker {
+    pub fn new(w: &World) -> Checker {
+        Checker {
+            w: w.clone(),
+            t0: i64::MAX,
+            violations: vec![],
+            kept: BTreeMap::new(),
+            seen5: BTreeSet::new(),
+            records: BTreeMap::new(),
+        }
+    }
+
+    pub fn watch_from(&mut self, t0: i64) {
+        self.t0 = t0;
+    }
+
+    pub fn note(&mut self, invariant: &'static str, detail: String, at: String) {
+        self.violations.push(Violation {
+            invariant,
+            detail,
+            first_seen: at,
+        });
+    }
+
+    fn governed(&self) -> Vec<(String, String)> {
+        let mut out = vec![];
+        for a in &self.w.accounts {
+            for r in &self.w.regions {
+                out.push((a.clone(), r.clone()));
+            }
+        }
+        out
+    }
+
+    /// Out of policy for `account` (Run As other than on for its user).
+    fn bad(&self, account: &str, content: &str) -> bool {
+        world::run_as(content).as_deref() != Some(self.w.desired(account))
+    }
+
+    /// Versions made while watching that held Run As out of policy and
+    /// were the default for some time: (account, region) -> [(incarnation,
+    /// number, run as, first default, editors that made it default)].
+    fn windows(&self, s: &State) -> BTreeMap<(String, String), Vec<Window>> {
+        let mut out: BTreeMap<_, Vec<_>> = BTreeMap::new();
+        for (a, r) in self.governed() {
+            let Some(truth) = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string())) else {
+                continue;
+            };
+            for t in truth {
+                if t.created_ms < self.t0 || !self.bad(&a, &t.content) {
+                    continue;
+                }
+                let Some(first) = t.default_spans.first().map(|s| s.0) else {
+                    continue;
+                };
+                let mut editors: Vec<(String, String)> = t.defaulted_by.clone();
+                if !product(&t.maker) {
+                    editors.push((t.made_event.clone(), t.maker.clone()));
+                }
+                out.entry((a.clone(), r.clone())).or_default().push((
+                    t.incarnation,
+                    t.number,
+                    world::run_as(&t.content),
+                    first,
+                    editors,
+                ));
+            }
+        }
+        for v in out.values_mut() {
+            v.sort_by_key(|w| w.3);
+        }
+        out
+    }
+
+    /// Safety, at every step: invariant 5, and what the outbox holds.
+    pub fn each_step(&mut self, s: &State, at: &str) {
+        let items = s.ddb.items(HUB, crate::world::HUB_REGION, TABLE);
+        for i in &items {
+            if i["pk"]["S"].as_str() == Some("OUTBOX") {
+                if let Some(alert) = i["alert"]["S"]
+                    .as_str()
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok())
+                {
+                    let id = alert["alert_id"].as_str().unwrap_or_default().to_string();
+                    let kind = alert["kind"].as_str().unwrap_or_default().to_string();
+                    let body = alert["body"].clone();
+                    self.kept.entry(id).or_insert(kind);
+                    let _ = body;
+                }
+            }
+        }
+        if self.t0 == i64::MAX {
+            return;
+        }
+        // Told so far: published or kept in the outbox now.
+        let mut told_now: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
+        let mut bodies: Vec<Value> = published(s).into_values().collect();
+        for i in &items {
+            if i["pk"]["S"].as_str() == Some("OUTBOX") {
+                if let Some(alert) = i["alert"]["S"]
+                    .as_str()
+                    .and_then(|a| serde_json::from_str::<Value>(a).ok())
+                {
+                    bodies.push(alert["body"].clone());
+                }
+            }
+        }
+        for body in &bodies {
+            for (a, r, v, _, _, at) in told(body) {
+                let inc = incarnation(s, &a, &r, v, at);
+                told_now.insert((a, r, inc, v));
+            }
+        }
+        let windows = self.windows(s);
+        for i in &items {
+            let (Some(pk), Some(sk)) = (i["pk"]["S"].as_str(), i["sk"]["S"].as_str()) else {
+                continue;
+            };
+            let (Some(account), Some(region)) =
+                (pk.strip_prefix("ACCOUNT#"), sk.strip_prefix("REGION#"))
+            else {
+                continue;
+            };
+            let Some(recorded) = i["default_version"]["S"]
+                .as_str()
+                .and_then(|v| v.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Some(doc) =
+                s.ssm
+                    .docs
+                    .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+            else {
+                continue;
+            };
+            // A record names a version of the document as it was when written.
+            let slot = (account.to_string(), region.to_string());
+            let (of, since) = match self.records.get(&slot) {
+                Some((v, inc, since)) if *v == recorded => (*inc, *since),
+                _ => (doc.incarnation, crate::aws::now_ms()),
+            };
+            self.records.insert(slot, (recorded, of, since));
+            // Past a version that was the default before the record was made.
+            for (inc, number, run_as, first_default, _) in windows
+                .get(&(account.to_string(), region.to_string()))
+                .into_iter()
+                .flatten()
+            {
+                if *inc != of || *number >= recorded || *first_default >= since {
+                    continue;
+                }
+                if told_now.contains(&(account.to_string(), region.to_string(), *inc, *number)) {
+                    continue;
+                }
+                let key = format!("{account} {region} v{number}");
+                if self.seen5.insert(key.clone()) {
+                    self.violations.push(Violation {
+                        invariant: "5 nothing recorded that was not judged",
+                        detail: format!("the table records {account} {region} at v{recorded}, past v{number} (Run As {run_as:?}, the default for a time), which is neither told nor kept in the outbox"),
+                        first_seen: at.to_string() });
+                }
+            }
+        }
+    }
+
+    pub fn at_end(
+        &mut self,
+        s: &State,
+        trails: &BTreeMap<String, (i64, Option<i64>, String)>,
+        lost: &BTreeSet<String>,
+        at: String,
+    ) {
+        let alerts = published(s);
+        // 1. Convergence.
+        for (a, r) in self.governed() {
+            let doc = s.ssm.docs.get(&(a.clone(), r.clone(), DOC.to_string()));
+            if self.w.mode == Mode::Enforce {
+                match doc {
+                    None => self.note(
+                        "1 convergence",
+                        format!("{a} {r}: no document at the end"),
+                        at.clone(),
+                    ),
+                    Some(d) => {
+                        let c = &d.versions[&d.default].content;
+                        if d.default != d.latest || self.bad(&a, c) {
+                            self.note(
+                                "1 convergence",
+                                format!(
+                                    "{a} {r}: default v{} latest v{}, Run As {:?} (want {})",
+                                    d.default,
+                                    d.latest,
+                                    world::run_as(c),
+                                    self.w.desired(&a)
+                                ),
+                                at.clone(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for ((a, r, _), truth) in &s.ssm.truth {
+            let audit = self.w.mode == Mode::Audit
+                && self.w.accounts.contains(a)
+                && self.w.regions.contains(r);
+            let outside = a == HUB || !self.w.regions.contains(r);
+            if audit || outside {
+                for t in truth.iter().filter(|t| product(&t.maker)) {
+                    self.note(
+                        "1 convergence",
+                        format!(
+                            "{a} {r}: runas-guard wrote v{} in {}",
+                            t.number,
+                            if audit {
+                                "audit mode"
+                            } else {
+                                "an account-region out of scope"
+                            }
+                        ),
+                        at.clone(),
+                    );
+                }
+            }
+        }
+        // 3. No lost alert.
+        for (id, kind) in &self.kept {
+            if !alerts.contains_key(id) {
+                self.violations.push(Violation {
+                    invariant: "3 no lost alert",
+                    detail: format!(
+                        "alert {id} ({kind}) was kept in the outbox and never published"
+                    ),
+                    first_seen: at.clone(),
+                });
+            }
+        }
+        let left = s
+            .ddb
+            .items(HUB, crate::world::HUB_REGION, TABLE)
+            .iter()
+            .filter(|i| i["pk"]["S"].as_str() == Some("OUTBOX"))
+            .count();
+        if left > 0 {
+            self.note(
+                "3 no lost alert",
+                format!("{left} alert copies still in the outbox at quiescence"),
+                at.clone(),
+            );
+        }
+        // 2. No window untold (and editors named).
+        let windows = self.windows(s);
+        let mut counts: Counts = BTreeMap::new();
+        let mut texts: BTreeMap<(String, String, u32, u32), String> = BTreeMap::new();
+        let mut last_told: BTreeMap<(String, String, u32, u32), i64> = BTreeMap::new();
+        for (id, body) in &alerts {
+            for (a, r, v, follow, actor, at) in told(body) {
+                let inc = incarnation(s, &a, &r, v, at);
+                texts
+                    .entry((a.clone(), r.clone(), inc, v))
+                    .or_default()
+                    .push_str(&body.to_string());
+                let last = last_told
+                    .entry((a.clone(), r.clone(), inc, v))
+                    .or_insert(at);
+                *last = (*last).max(at);
+                let e = counts.entry((a, r, inc, v)).or_default();
+                if !follow {
+                    e.0 += 1;
+                }
+                if let Some(actor) = actor {
+                    e.1.push(actor);
+                }
+                let _ = id;
+            }
+        }
+        let any_bad = !windows.is_empty();
+        for ((a, r), list) in &windows {
+            // In audit a run of versions with the same out-of-policy value is
+            // one finding (a new observed value is news, the same is not).
+            let mut groups: Vec<Vec<&Window>> = vec![];
+            for w in list {
+                let same = self.w.mode == Mode::Audit
+                    && groups.last().is_some_and(|g: &Vec<_>| {
+                        g.last().is_some_and(|p: &&Window| p.2 == w.2 && p.0 == w.0)
+                    });
+                if same {
+                    groups.last_mut().unwrap().push(w);
+                } else {
+                    groups.push(vec![w]);
+                }
+            }
+            for g in groups {
+                let n: usize = g
+                    .iter()
+                    .map(|w| {
+                        counts
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .map_or(0, |c| c.0)
+                    })
+                    .sum();
+                let versions: Vec<String> =
+                    g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
+                if n == 0 {
+                    self.note("2 no window untold", format!("{a} {r}: {} held Run As out of policy as the default and was never told", versions.join(", ")), at.clone());
+                    continue;
+                }
+                for (k, w) in g.iter().enumerate() {
+                    // Each time it became the default again is a window of its own.
+                    let spans_n = s
+                        .ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
+                        .map_or(1, |t| t.default_spans.len());
+                    if counts
+                        .get(&(a.clone(), r.clone(), w.0, w.1))
+                        .map_or(0, |c| c.0)
+                        > spans_n
+                    {
+                        self.note(
+                            "2 no window untold",
+                            format!("{a} {r}: v{} ({:?}) told more than once", w.1, w.2),
+                            at.clone(),
+                        );
+                    }
+                    // The sessions started while it was the default, listed.
+                    let spans: Vec<(i64, Option<i64>)> = s
+                        .ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
+                        .map(|t| t.default_spans.clone())
+                        .unwrap_or_default();
+                    let text = texts
+                        .get(&(a.clone(), r.clone(), w.0, w.1))
+                        .cloned()
+                        .unwrap_or_default();
+                    for session in s
+                        .ssm
+                        .sessions
+                        .get(&(a.clone(), r.clone()))
+                        .into_iter()
+                        .flatten()
+                    {
+                        let inside = spans.iter().any(|(from, to)| {
+                            session.start_ms >= *from && to.is_none_or(|t| session.start_ms < t)
+                        });
+                        // An alert lists what had started when it was decided.
+                        let told_by = last_told
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .copied()
+                            .unwrap_or(i64::MIN);
+                        if inside
+                            && n > 0
+                            && session.start_ms < told_by
+                            && !text.contains(&session.id)
+                        {
+                            self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): session {} started while it was the default and is not listed", w.1, w.2, session.id), at.clone());
+                        }
+                    }
+                    // Its editor named, when the event that made it the default was delivered.
+                    let delivered: Vec<String> =
+                        w.4.iter()
+                            .filter(|(ev, _)| trails.get(ev).is_some_and(|t| t.1.is_some()))
+                            .map(|(_, who)| actor_of(who, a))
+                            .collect();
+                    // In audit, a run of the same value was news once: its first editor.
+                    if !delivered.is_empty() && (k == 0 || self.w.mode == Mode::Enforce) {
+                        let named = counts
+                            .get(&(a.clone(), r.clone(), w.0, w.1))
+                            .is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
+                        if !named {
+                            self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): its editor {:?} was delivered but never named", w.1, w.2, delivered), at.clone());
+                        }
+                    }
+                }
+            }
+        }
+        // 4. Never cries wolf.
+        if !any_bad {
+            let made_bad = self.governed().iter().any(|(a, r)| {
+                s.ssm
+                    .truth
+                    .get(&(a.clone(), r.clone(), DOC.to_string()))
+                    .is_some_and(|t| {
+                        t.iter()
+                            .any(|v| v.created_ms >= self.t0 && self.bad(a, &v.content))
+                    })
+            });
+            let canaries_in_time = trails
+                .iter()
+                .filter(|(_, t)| t.2 == "AddTagsToResource")
+                .all(|(id, t)| !lost.contains(id) && t.1.is_some_and(|d| d - t.0 < 15 * 60_000));
+            for body in alerts.values() {
+                let kind = body["kind"].as_str().unwrap_or_default();
+                let wolf = match kind {
+                    "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => {
+                        !made_bad
+                    }
+                    "forwarding_missing" => !made_bad && canaries_in_time,
+                    _ => false,
+                };
+                if wolf {
+                    self.note(
+                        "4 never cries wolf",
+                        format!(
+                            "{kind} with no Run As edit: {}",
+                            body["subject"]
+                                .as_str()
+                                .unwrap_or_else(|| body["alert_id"].as_str().unwrap_or_default())
+                        ),
+                        at.clone(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn actor_of(arn: &str, account: &str) -> String {
+    // arn:aws:sts::A:assumed-role/ROLE/SESSION -> arn:aws:iam::A:role/ROLE
+    match arn.split_once(":assumed-role/") {
+        Some((_, rest)) => format!(
+            "arn:aws:iam::{account}:role/{}",
+            rest.split('/').next().unwrap_or_default()
+        ),
+        None => arn.to_string(),
+    }
+}
