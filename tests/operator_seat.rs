@@ -696,3 +696,57 @@ async fn the_seat_asks_the_function_and_cannot_hand_it_an_event() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_the_seat_reconcile_and_sweep_run_in_the_function_or_stop_saying_how() {
+    let Org {
+        d, member, named, ..
+    } = organization().await;
+    let w = &d.w;
+    w.console_edit(&member, REGION, "intruder").await;
+    let before = w.document(&member, REGION).await.unwrap();
+    let items = w.items().await;
+
+    // In this process, from the seat: stopped before anything is written,
+    // naming the role it cannot take and the command to use.
+    let here = from_seat(w, &named, &["reconcile", "--account", &member]);
+    assert_eq!(here.code, 1, "{}\n{}", here.stdout, here.stderr);
+    for part in [
+        "RunAsGuardExecution",
+        "--stack",
+        "doctor --account",
+        "Nothing was written",
+    ] {
+        assert!(here.stderr.contains(part), "{part:?} in {}", here.stderr);
+    }
+    let sweep = from_seat(w, &named, &["sweep"]);
+    assert_eq!(sweep.code, 1, "{}\n{}", sweep.stdout, sweep.stderr);
+    assert!(sweep.stderr.contains("sweep --stack"), "{}", sweep.stderr);
+    assert_eq!(w.document(&member, REGION).await.unwrap(), before);
+    assert_eq!(w.items().await, items, "the table is untouched");
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+
+    // Through the function: it retries the account with its own roles.
+    let run = from_seat(
+        w,
+        &named,
+        &[
+            "reconcile",
+            "--account",
+            &member,
+            "--stack",
+            STACK,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let west = (report["rows"].as_array().unwrap().iter())
+        .find(|r| r["region"] == REGION)
+        .unwrap()
+        .clone();
+    assert_eq!(west["action"], "updated", "{report:#}");
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+}
