@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use runas_guard::flow::dispatch::dispatch;
+use runas_guard::domain::request::entry_of;
+use runas_guard::flow::request::{dispatch_at, failure_queues, Desk};
 use serde_json::Value;
 use tracing::Instrument;
 
@@ -55,12 +56,26 @@ fn init_logging() {
 /// Every invocation, until the runtime stops: the current policy's reactor
 /// handles it within the invocation's deadline; a failed one is an error
 /// (Lambda retries it).
-async fn serve(store: &PolicyStore, reactor: &std::sync::RwLock<Reactor>) -> Result<(), Error> {
+async fn serve(
+    store: &PolicyStore,
+    reactor: &std::sync::RwLock<Reactor>,
+    desk: &Desk,
+) -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         let current = current_reactor(store, reactor).await;
         let deadline = runas_guard::domain::deadline::from_epoch_millis(event.context.deadline);
-        let work = dispatch(&current, &event.payload, &event.context.request_id).instrument(span);
+        // Which door: the function's own ARN takes events, its `operator`
+        // alias operator requests only (Lambda names the ARN invoked).
+        let entry = entry_of(&event.context.invoked_function_arn);
+        let work = dispatch_at(
+            &current,
+            desk,
+            entry,
+            &event.payload,
+            &event.context.request_id,
+        )
+        .instrument(span);
         let answer = runas_guard::domain::deadline::within(deadline, work).await;
         if answer.failed {
             let reason = answer
@@ -104,8 +119,12 @@ pub async fn run() -> ExitCode {
         let first = reactor.read().expect("reactor lock").clone();
         first.policy_rejected(&r.source, &r.version, &r.error).await;
     }
-    let (store, reactor) = (&store, &reactor);
-    let result = serve(store, reactor).await;
+    let desk = Desk::new(
+        &config,
+        failure_queues(std::env::var("RUNAS_GUARD_FAILURE_QUEUES").ok().as_deref()),
+    );
+    let (store, reactor, desk) = (&store, &reactor, &desk);
+    let result = serve(store, reactor, desk).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

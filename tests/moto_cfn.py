@@ -12,6 +12,7 @@ the real object in moto's own backend:
 - ``AWS::CloudWatch::Alarm``: ``Ref`` is the alarm name, ``Fn::GetAtt Arn``
   its ARN; created with ``PutMetricAlarm``.
 - ``AWS::Lambda::EventInvokeConfig``: ``PutFunctionEventInvokeConfig``.
+- ``AWS::Lambda::Alias``: ``CreateAlias``; ``Ref`` is the alias ARN.
 - ``AWS::S3::BucketPolicy``: ``PutBucketPolicy``.
 - ``AWS::SQS::QueuePolicy``: the ``Policy`` attribute of each queue.
 - ``AWS::SNS::Subscription``: ``Subscribe``.
@@ -180,6 +181,35 @@ class CfnEventInvokeConfig(CloudFormationModel):
             config["MaximumEventAgeInSeconds"] = int(config["MaximumEventAgeInSeconds"])
         lambda_backends[account_id][region_name].put_function_event_invoke_config(p["FunctionName"], config)
         return cls(p["FunctionName"])
+
+
+class CfnAlias(CloudFormationModel):
+    # moto's model registry files each model under its service module.
+    __module__ = "moto.awslambda.models"
+
+    def __init__(self, arn):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Lambda::Alias"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return ""
+
+    @property
+    def physical_resource_id(self):
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = _props(cloudformation_json)
+        backend = lambda_backends[account_id][region_name]
+        function = p["FunctionName"].split(":function:", 1)[-1]
+        alias = backend.create_alias(p["Name"], function, p.get("FunctionVersion", "$LATEST"),
+                                     p.get("Description", ""), None)
+        return cls(alias.arn)
 
 
 class CfnBucketPolicy(CloudFormationModel):

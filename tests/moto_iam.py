@@ -24,7 +24,8 @@ Reference names for it:
   ``DescribeOrganization`` ``*``.
 
 - Lambda ``Invoke``: the function's ARN
-  (``arn:aws:lambda:<region>:<account>:function:<name>``), authorised as
+  (``arn:aws:lambda:<region>:<account>:function:<name>``, with
+  ``:<qualifier>`` when an alias or version is invoked), authorised as
   ``lambda:InvokeFunction`` (the IAM action of the ``Invoke`` operation).
 - CloudFormation operations naming ``StackName``: the stack's ARN
   (``arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>``).
@@ -169,9 +170,14 @@ def _lambda_resource(self):
     if "functions" not in parts or parts.index("functions") + 1 >= len(parts):
         return "*"
     name = unquote(parts[parts.index("functions") + 1])
-    if name.startswith("arn:"):
-        return name
-    return f"arn:aws:lambda:{self.region}:{self.current_account}:function:{name}"
+    # A qualifier (``?Qualifier=ALIAS`` or ``NAME:ALIAS``) is part of the
+    # resource, as in AWS: a grant on the unqualified ARN does not reach an
+    # alias, nor a grant on an alias the function itself.
+    qualifier = (self.querystring.get("Qualifier") or [None])[0]
+    arn = name if name.startswith("arn:") else f"arn:aws:lambda:{self.region}:{self.current_account}:function:{name}"
+    if qualifier and arn.count(":") == 6:
+        arn = f"{arn}:{qualifier}"
+    return arn
 
 
 def _cloudformation_resource(self):

@@ -13,7 +13,8 @@ runas-guard built by the tests) as that function, the way Lambda runs a
   pointing at a Runtime API served here for this one invocation (``GET
   /2018-06-01/runtime/invocation/next`` hands it the payload with the
   ``Lambda-Runtime-Aws-Request-Id``, ``Lambda-Runtime-Deadline-Ms`` and
-  ``Lambda-Runtime-Invoked-Function-Arn`` headers; it posts its ``response``
+  ``Lambda-Runtime-Invoked-Function-Arn`` headers, the ARN as invoked, with
+  the alias or version the caller named; it posts its ``response``
   or its ``error``; Lambda Developer Guide, "Using the Lambda runtime API for
   custom runtimes"), so the function's own code decides success or failure;
 - with the function's environment variables, ``AWS_REGION``, the
@@ -24,7 +25,9 @@ runas-guard built by the tests) as that function, the way Lambda runs a
 - answered as Lambda answers: 200 and the handler's response; a handler
   error with ``X-Amz-Function-Error: Unhandled`` and its
   ``{"errorType", "errorMessage"}``; no answer within the function's
-  ``Timeout`` as ``Unhandled`` "Task timed out after N seconds".
+  ``Timeout`` as ``Unhandled`` "Task timed out after N seconds"; a runtime
+  process that exits without answering (a failed init) at once, as
+  ``Runtime.ExitError``, as Lambda does.
 
 Only ``RequestResponse`` is emulated (``Event`` and ``DryRun`` keep moto's
 behaviour). Whether the caller may invoke is decided before this runs, by
@@ -45,7 +48,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sts.models import sts_backends
 
@@ -53,6 +57,12 @@ BINARY = "RUNAS_GUARD_LOCAL_FUNCTION_BINARY"
 INVOCATIONS = []
 LOCK = threading.Lock()
 _original_invoke = LambdaFunction.invoke
+_original_backend_invoke = LambdaBackend.invoke
+_original_response_invoke = LambdaResponse.invoke
+# The ARN the caller invoked (with its qualifier), per request thread: Lambda
+# hands it to the runtime as ``Lambda-Runtime-Invoked-Function-Arn``; moto
+# resolves an alias to its function and forgets it.
+_INVOKED = threading.local()
 
 
 def _own_url():
@@ -134,7 +144,9 @@ def _run(fn, payload):
     """(function error or None, answer bytes, the runtime's log)."""
     request_id = str(uuid.uuid4())
     timeout = int(fn.timeout or 3)
-    invocation = _Invocation(payload, request_id, fn.function_arn, int((time.time() + timeout) * 1000))
+    qualifier = getattr(_INVOKED, "qualifier", None)
+    invoked = f"{fn.function_arn}:{qualifier}" if qualifier else fn.function_arn
+    invocation = _Invocation(payload, request_id, invoked, int((time.time() + timeout) * 1000))
     server = ThreadingHTTPServer(("127.0.0.1", 0), _runtime_api(invocation))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -157,9 +169,15 @@ def _run(fn, payload):
     log = []
     reader = threading.Thread(target=lambda: log.extend(process.stdout), daemon=True)
     reader.start()
-    answered = invocation.done.wait(timeout)
-    if not answered and process.poll() is not None:
-        answered = invocation.done.wait(1)
+    # Lambda answers as soon as the runtime process exits (an init failure
+    # included): waiting out the timeout is only for a process still running.
+    give_up = time.monotonic() + timeout
+    answered = False
+    while not answered and time.monotonic() < give_up:
+        answered = invocation.done.wait(min(0.2, max(0.0, give_up - time.monotonic())))
+        if not answered and process.poll() is not None:
+            answered = invocation.done.wait(1)
+            break
     process.kill()
     process.wait()
     reader.join(5)
@@ -192,13 +210,36 @@ def _invoke(self, body, request_headers, response_headers):
     with LOCK:
         INVOCATIONS.append({
             "function": self.function_name, "function_arn": self.function_arn, "caller_access_key": caller,
+            "qualifier": getattr(_INVOKED, "qualifier", None),
             "request_id": request_id, "payload": payload.decode("utf-8", "replace"), "function_error": error,
             "answer": answer.decode("utf-8", "replace"), "log": log[-20000:],
         })
     return answer
 
 
+def _backend_invoke(self, function_name, qualifier, body, headers, response_headers):
+    name = function_name.split(":function:", 1)[-1] if function_name.startswith("arn:") else function_name
+    named = name.split(":", 1)[1] if ":" in name else None
+    # moto reads the query's ``qualifier`` in lower case; Lambda's is
+    # ``Qualifier`` (what the SDKs send), kept by _response_invoke.
+    _INVOKED.qualifier = named or qualifier or getattr(_INVOKED, "query_qualifier", None)
+    try:
+        return _original_backend_invoke(self, function_name, _INVOKED.qualifier, body, headers, response_headers)
+    finally:
+        _INVOKED.qualifier = None
+
+
+def _response_invoke(self):
+    _INVOKED.query_qualifier = (self.querystring.get("Qualifier") or [None])[0]
+    try:
+        return _original_response_invoke(self)
+    finally:
+        _INVOKED.query_qualifier = None
+
+
 LambdaFunction.invoke = _invoke
+LambdaBackend.invoke = _backend_invoke
+LambdaResponse.invoke = _response_invoke
 
 _dispatch = DomainDispatcherApplication.__call__
 

@@ -12,7 +12,10 @@
 //! edit to the deployed function (tests/moto_lambda_invoke.py runs this
 //! build as the function, with its own role), which puts the document back:
 //! on-call could not have, since the member role refuses it; `sweep --stack`
-//! hands the schedule's sweep to the same function.
+//! hands the schedule's sweep to the same function. Both ask through the
+//! function's `operator` alias, the seat's only Lambda grant, and carry no
+//! event: a forged event sent there is refused and changes nothing, and the
+//! function itself refuses the seat.
 
 use crate::common;
 
@@ -489,8 +492,26 @@ async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_bac
         "{:#}",
         invocations[0]
     );
+    // Through the operator alias, naming the message by id: the function
+    // read the event from its own queue, never from the caller.
+    assert_eq!(
+        invocations[0]["qualifier"], "operator",
+        "{:#}",
+        invocations[0]
+    );
+    let asked: Value = serde_json::from_str(invocations[0]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(asked["runas_guard_request"], "redrive", "{asked:#}");
+    assert_eq!(asked["messages"][0]["queue"], dlq.as_str(), "{asked:#}");
+    assert!(
+        !invocations[0]["payload"]
+            .as_str()
+            .unwrap()
+            .contains("UpdateDocument"),
+        "the request carries no event: {asked:#}"
+    );
     let answer: Value = serde_json::from_str(invocations[0]["answer"].as_str().unwrap()).unwrap();
-    assert_eq!(answer["result"], "done", "{answer:#}");
+    assert_eq!(answer["result"], "redrive", "{answer:#}");
+    assert_eq!(answer["rows"][0]["result"], "done", "{answer:#}");
     let refused = sts_as(w, &named)
         .assume(&member, &["RunAsGuardExecution"], "probe", None)
         .await;
@@ -519,8 +540,213 @@ async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_bac
     let invocations = invocations.as_array().unwrap();
     assert_eq!(invocations.len(), 2, "{invocations:#?}");
     assert_eq!(invocations[1]["caller_access_key"], named.key.as_str());
+    assert_eq!(invocations[1]["qualifier"], "operator");
+    let asked: Value = serde_json::from_str(invocations[1]["payload"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        asked
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<std::collections::BTreeSet<_>>(),
+        [&"id".to_string(), &"runas_guard_request".to_string()].into(),
+        "a sweep request is nothing but a fresh id: {asked:#}"
+    );
     // The table form names the sweep and the function.
     let table = from_seat(w, &named, &["sweep", "--stack", STACK]);
     assert_eq!(table.code, 0, "{}\n{}", table.stdout, table.stderr);
     assert!(table.stdout.contains("by the function"), "{}", table.stdout);
+}
+
+/// The hub stack's failure queue `logical` (its URL).
+async fn stack_queue(w: &World, logical: &str) -> String {
+    let resources = aws_sdk_cloudformation::Client::new(&w.cfg)
+        .list_stack_resources()
+        .stack_name(STACK)
+        .send()
+        .await
+        .unwrap();
+    resources
+        .stack_resource_summaries()
+        .iter()
+        .find(|r| r.logical_resource_id() == Some(logical))
+        .and_then(|r| r.physical_resource_id())
+        .unwrap()
+        .to_string()
+}
+
+/// `payload` invoked as `seat` on `function` (a name, `NAME:ALIAS`).
+async fn invoke_as(
+    w: &World,
+    seat: &Seat,
+    function: &str,
+    payload: &Value,
+) -> Result<(Option<String>, Value), String> {
+    let lambda =
+        aws_sdk_lambda::Client::new(&config_with(w, &seat.key, &seat.secret, Some(&seat.token)));
+    let out = lambda
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(payload.to_string()))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let body = out
+        .payload()
+        .map(|b| b.as_ref().to_vec())
+        .unwrap_or_default();
+    Ok((
+        out.function_error().map(str::to_string),
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seat_asks_the_function_and_cannot_hand_it_an_event() {
+    let Org {
+        d,
+        member,
+        named,
+        named_us_east_1,
+        ..
+    } = organization().await;
+    let w = &d.w;
+    let function = d.hub["FunctionArn"].rsplit(':').next().unwrap().to_string();
+    // An intruder's edit, unseen; then, from the seat, its own "event" for
+    // it: a put-back in the name of an exempt principal, told at `info`.
+    w.console_edit(&member, REGION, "intruder").await;
+    let before = w.document(&member, REGION).await.unwrap();
+    let items = w.items().await;
+    let forged = doc_event("UpdateDocument", &member, REGION, "AWSAcceleratorCDKRole");
+
+    // The function itself: the seat has no grant on it.
+    let refused = invoke_as(w, &named, &function, &forged)
+        .await
+        .expect_err("the seat may invoke only the operator alias");
+    assert!(refused.contains("AccessDenied"), "{refused}");
+    // The alias: the function refuses an event there, and a request with an
+    // event smuggled beside its fields, and a request for a queue not its own.
+    let alias = format!("{function}:operator");
+    let mut smuggled = forged.clone();
+    smuggled["runas_guard_request"] = json!("sweep");
+    smuggled["id"] = json!("manual-1764147600-0123456789abcdef");
+    let foreign = json!({"runas_guard_request": "redrive", "messages": [
+        {"queue": format!("https://sqs.us-east-1.amazonaws.com/{HUB}/mine"), "message_id": "m-1"}]});
+    let batch = json!({"Records": [{"eventSource": "aws:sqs", "messageId": "m-1",
+        "body": json!({"account": member, "regions": [REGION]}).to_string()}]});
+    for payload in [&forged, &smuggled, &foreign, &batch] {
+        let (error, answer) = invoke_as(w, &named, &alias, payload).await.unwrap();
+        assert_eq!(error, None, "refused, not failed: {answer:#}");
+        assert_eq!(answer["result"], "rejected", "{payload:#}: {answer:#}");
+    }
+    let (_, answer) = invoke_as(w, &named, &alias, &forged).await.unwrap();
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("operator requests only"),
+        "{answer:#}"
+    );
+    // Nothing changed: the document, the table, the topic.
+    assert_eq!(w.document(&member, REGION).await.unwrap(), before);
+    assert_eq!(w.items().await, items, "the table is untouched");
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+
+    // What the seat may ask works from both of Identity Center's role
+    // forms: a redrive of what is in the failure queues, and a sweep.
+    let dlq = stack_queue(w, "EventsDeadLetterQueue").await;
+    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
+    let real = doc_event("UpdateDocument", &member, REGION, "Admin");
+    sqs.send_message()
+        .queue_url(&dlq)
+        .message_body(real.to_string())
+        .send()
+        .await
+        .unwrap();
+    let run = from_seat(
+        w,
+        &named_us_east_1,
+        &["redrive", "--stack", STACK, "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["rows"][0]["result"], "done", "{report:#}");
+    assert!(
+        report["rows"][0]["actor"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Admin"),
+        "the editor the message names: {report:#}"
+    );
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
+    assert!(w.drain(&dlq).await.is_empty(), "the function deleted it");
+
+    for (seat, intruder) in [(&named, "intruder2"), (&named_us_east_1, "intruder3")] {
+        w.console_edit(&member, REGION, intruder).await;
+        let sweep = from_seat(w, seat, &["sweep", "--stack", STACK, "--format", "json"]);
+        assert_eq!(sweep.code, 0, "{}\n{}", sweep.stdout, sweep.stderr);
+        assert_eq!(sweep.json()["result"], "done");
+        let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+        assert_eq!(
+            run_as(&doc),
+            (json!(true), json!("ssm-ops")),
+            "{}",
+            seat.arn
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_the_seat_reconcile_and_sweep_run_in_the_function_or_stop_saying_how() {
+    let Org {
+        d, member, named, ..
+    } = organization().await;
+    let w = &d.w;
+    w.console_edit(&member, REGION, "intruder").await;
+    let before = w.document(&member, REGION).await.unwrap();
+    let items = w.items().await;
+
+    // In this process, from the seat: stopped before anything is written,
+    // naming the role it cannot take and the command to use.
+    let here = from_seat(w, &named, &["reconcile", "--account", &member]);
+    assert_eq!(here.code, 1, "{}\n{}", here.stdout, here.stderr);
+    for part in [
+        "RunAsGuardExecution",
+        "--stack",
+        "doctor --account",
+        "Nothing was written",
+    ] {
+        assert!(here.stderr.contains(part), "{part:?} in {}", here.stderr);
+    }
+    let sweep = from_seat(w, &named, &["sweep"]);
+    assert_eq!(sweep.code, 1, "{}\n{}", sweep.stdout, sweep.stderr);
+    assert!(sweep.stderr.contains("sweep --stack"), "{}", sweep.stderr);
+    assert_eq!(w.document(&member, REGION).await.unwrap(), before);
+    assert_eq!(w.items().await, items, "the table is untouched");
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new());
+
+    // Through the function: it retries the account with its own roles.
+    let run = from_seat(
+        w,
+        &named,
+        &[
+            "reconcile",
+            "--account",
+            &member,
+            "--stack",
+            STACK,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let west = (report["rows"].as_array().unwrap().iter())
+        .find(|r| r["region"] == REGION)
+        .unwrap()
+        .clone();
+    assert_eq!(west["action"], "updated", "{report:#}");
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
 }

@@ -15,12 +15,14 @@ after the deployment IAM is enforced (trust policies and their conditions
 included, tests/moto_iam.py): on-call's permission-set role in the hub
 account, with the operator policy of docs/operate.md, takes the seat and
 runs the outage runbook from it (a rehearsal: `sweep --stack`, `redrive
---stack`, `why`), and nothing else is let in. Then Security Hub CSPM's
-findings (the policy's `[security_hub] findings`): the member's document is
-edited to AWS's default preferences (`"runAsDefaultUser": ""`), and the
-function's next sweep puts it back and imports the edit's finding through
-the member role, as the shipped templates grant it, under the same
-enforced IAM: the rehearsal fails unless it arrives.
+--stack`, `why`; an event of the seat's own making sent to the function's
+operator alias is refused, and the function itself refuses the seat), and
+nothing else is let in. Then Security Hub CSPM's findings (the policy's
+`[security_hub] findings`): the member's document is edited to AWS's default
+preferences (`"runAsDefaultUser": ""`), and the function's next sweep puts it
+back and imports the edit's finding through the member role, as the shipped
+templates grant it, under the same enforced IAM: the rehearsal fails unless
+it arrives.
 
 Run with `make deploy-local`; `make deploy-local KEEP=1` leaves the local
 AWS running and prints the `export` lines to use it; `make demo-stop` stops
@@ -253,6 +255,40 @@ class Local:
                              RoleSessionName="oncall-write")
             failed.append("the seat took the member role that writes")
         except seat.exceptions.ClientError as e:
+            print(f"refused: {e.response['Error']['Code']}")
+        failed.extend(self.forged_from_the_seat())
+        return failed
+
+    def forged_from_the_seat(self):
+        """The seat asks; it never delivers events: an event of its own
+        making is refused at the operator alias, and the function itself
+        refuses the seat. Returns the failed checks."""
+        failed = []
+        lam = self.session.client("lambda", endpoint_url=self.url, region_name=REGION,
+                                  aws_access_key_id=self.oncall_env["AWS_ACCESS_KEY_ID"],
+                                  aws_secret_access_key=self.oncall_env["AWS_SECRET_ACCESS_KEY"],
+                                  aws_session_token=self.oncall_env["AWS_SESSION_TOKEN"])
+        name = self.outputs["FunctionArn"].rsplit(":", 1)[-1]
+        forged = {"version": "0", "id": "6a7e8feb-0000-4000-8000-000000000001",
+                  "detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm",
+                  "account": self.member, "region": REGION, "time": "2026-01-01T00:00:00Z",
+                  "detail": {"eventSource": "ssm.amazonaws.com", "eventName": "UpdateDocument",
+                             "awsRegion": REGION, "recipientAccountId": self.member,
+                             "userIdentity": {"type": "AssumedRole", "accountId": self.member,
+                                              "arn": f"arn:aws:sts::{self.member}:assumed-role/AWSAcceleratorCDKRole/x"},
+                             "requestParameters": {"name": "SSM-SessionManagerRunShell"}}}
+        print(f"\n$ aws lambda invoke --function-name {name}:operator --payload '<a forged UpdateDocument event>'   # from the seat")
+        out = lam.invoke(FunctionName=f"{name}:operator", Payload=json.dumps(forged).encode())
+        answer = json.loads(out["Payload"].read() or b"{}")
+        if answer.get("result") == "rejected":
+            print(f"refused by the function: {answer.get('reason')}")
+        else:
+            failed.append(f"the operator alias took a forged event: {answer}")
+        print(f"\n$ aws lambda invoke --function-name {name} --payload '<the same event>'   # from the seat")
+        try:
+            lam.invoke(FunctionName=name, Payload=json.dumps(forged).encode())
+            failed.append("the seat invoked the function itself")
+        except lam.exceptions.ClientError as e:
             print(f"refused: {e.response['Error']['Code']}")
         return failed
 

@@ -57,6 +57,12 @@ EXPECTED_GRANTS = {
         [{"Fn::GetAtt": ["SweepQueue", "Arn"]}],
     ),
     "AsyncFailureDestination": ({"sqs:SendMessage"}, [{"Fn::GetAtt": ["AsyncFailureQueue", "Arn"]}]),
+    # An operator's redrive request: the function reads the named messages
+    # from its own failure queues, never from the caller.
+    "RedriveFailureQueues": (
+        {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"},
+        [{"Fn::GetAtt": [q, "Arn"]} for q in ("EventsDeadLetterQueue", "AsyncFailureQueue", "SweepDeadLetterQueue")],
+    ),
     "ReadOrganizationTree": (ORGANIZATIONS_TREE_READ, ORGANIZATION_ARNS),
     "ListOrganizationRoots": ({"organizations:ListRoots"}, ["*"]),
     "OwnLogs": (
@@ -333,13 +339,17 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_PENDING_WINDOW_SECONDS"], {"Fn::Sub": "${PendingWindowSeconds}"})
         self.assertEqual(variables["RUNAS_GUARD_PENDING_DELAYS_SECONDS"], "30,60,120,240,480,900")
         self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
+        # The only queues an operator's redrive request may name: its three.
+        self.assertEqual(variables["RUNAS_GUARD_FAILURE_QUEUES"],
+                         {"Fn::Sub": "${EventsDeadLetterQueue},${AsyncFailureQueue},${SweepDeadLetterQueue}"})
         self.assertEqual(variables["RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"],
                          {"Fn::If": ["HasStackSetAdminAccountId", {"Ref": "StackSetAdminAccountId"},
                                      {"Ref": "ManagementAccountId"}]})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
                                           "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
-                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
+                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_FAILURE_QUEUES",
+                                          "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
                                           "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
                                           "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "RUNAS_GUARD_RUNBOOK_URL",
                                           "RUST_LOG"})

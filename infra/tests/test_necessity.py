@@ -58,14 +58,20 @@ NEEDED = {
         # queue with its own DelaySeconds: the same action, the same queue.
         "sqs:SendMessage": ("fanned-out sweep (SendMessageBatch is authorised as SendMessage); a pending account's "
                             "re-attempt (DelaySeconds per message); failed async events", "src/adapters/aws/queue.rs"),
-        "sqs:ReceiveMessage": ("fanned-out sweep; pending re-attempts",
-                               "aws: Lambda's event source mapping polls the sweep queue as the role"),
-        "sqs:DeleteMessage": ("fanned-out sweep; pending re-attempts",
-                              "aws: Lambda's event source mapping deletes what the function handled"),
+        "sqs:ReceiveMessage": ("fanned-out sweep; pending re-attempts; an operator's redrive request (the "
+                               "failure queues' named messages)",
+                               "aws: Lambda's event source mapping polls the sweep queue as the role; "
+                               "src/flow/redrive/queue.rs"),
+        "sqs:DeleteMessage": ("fanned-out sweep; pending re-attempts; an operator's redrive request (what it "
+                              "handled)",
+                              "aws: Lambda's event source mapping deletes what the function handled; "
+                              "src/flow/redrive/queue.rs"),
         "sqs:GetQueueAttributes": ("fanned-out sweep; pending re-attempts",
                                    "aws: Lambda's event source mapping reads the queue's settings"),
-        "sqs:ChangeMessageVisibility": ("fanned-out sweep; pending re-attempts",
-                                        "aws: Lambda's event source mapping returns batch failures to the queue"),
+        "sqs:ChangeMessageVisibility": ("fanned-out sweep; pending re-attempts; an operator's redrive request "
+                                        "(what it keeps, visible again)",
+                                        "aws: Lambda's event source mapping returns batch failures to the queue; "
+                                        "src/flow/redrive/queue.rs"),
         "organizations:DescribeAccount": ("vend, move, re-attempt, document edit: the account's OU path "
                                           "(`Account.Paths`), its name and when it joined (`pending` or "
                                           "`failed`); a sweep worker's older message, or one without the "

@@ -12,6 +12,8 @@ use runas_guard::flow::sweep::{OrgReport, Selection};
 use super::output::{bad_input, failed};
 use super::start::{build, ids_outside_organization, outside_organization, Built, Resources};
 
+mod by_function;
+
 /// `reconcile --help`: what it is, and when `sweep` is the one to use.
 pub const LONG_ABOUT: &str = "\
 Reconcile accounts and governed regions now, directly: every account and \
@@ -25,6 +27,13 @@ what would change. Use `sweep` to run exactly what the schedule runs (its \
 event claim, fan-out over the sweep queue, Identity Center look and alerts): \
 reconcile never fans out and claims no event, though a whole run records \
 the sweep's time and sends one sweep_summary like a sweep.
+
+A reconcile that writes enters each member account with the policy's \
+member_role (then fallback_roles), which trusts only the hub role: from \
+other credentials (on-call's seat) it stops before writing anything and \
+names the command to use instead. With --stack (the hub stack) or \
+--function, the deployed function reconciles the --account accounts with \
+its own roles (Lambda Invoke of its operator alias): the seat is enough.
 
 Prints one row per account-region (account, name, OU path, region, user, \
 RunAs before, mode, action, role, error), then the totals. Exits 1 if any \
@@ -52,6 +61,13 @@ pub struct Args {
     // With --dry-run: the role member accounts are read with.
     #[command(flatten)]
     seat: super::seat::SeatArgs,
+    /// The hub CloudFormation stack: its function reconciles the --account
+    /// accounts with its own roles (from on-call's seat).
+    #[arg(long, value_name = "STACK")]
+    stack: Option<String>,
+    /// The deployed function to ask instead (name or ARN), as --stack does.
+    #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION")]
+    function: Option<String>,
 }
 
 impl Args {
@@ -68,6 +84,16 @@ pub async fn exec(args: Args) -> ExitCode {
     };
     if let Err(e) = args.seat.check() {
         return bad_input(e);
+    }
+    let asked = args.stack.is_some() || args.function.as_deref().is_some_and(|f| !f.is_empty());
+    if asked && !args.dry_run {
+        return by_function::exec(
+            scope,
+            args.format,
+            args.stack.as_deref(),
+            args.function.as_deref(),
+        )
+        .await;
     }
     reconcile(
         scope,
@@ -109,6 +135,15 @@ async fn reconcile(
             "--region {bad} is not one of the policy's regions ({})",
             policy.regions.join(", ")
         ));
+    }
+    // A reconcile that writes needs the member role in each account; from
+    // credentials that cannot take it (on-call's seat, a hub administrator:
+    // it trusts only the hub role) it would record the accounts as pending
+    // or failed and publish that. Asked first, before anything is written.
+    if !dry_run {
+        if let Err(line) = by_function::can_enter(&built, &scope.accounts).await {
+            return failed(line);
+        }
     }
     held_then_run(&built, &scope, dry_run, format).await
 }

@@ -7,18 +7,16 @@
 
 use std::process::ExitCode;
 
-use aws_sdk_sqs::types::Message;
 use runas_guard::domain::report::Format;
-use runas_guard::flow::reactor::Reactor;
-use runas_guard::flow::redrive::replay::Replayer;
-use runas_guard::flow::redrive::{self, Got, Left, QueueRead, Replay, Report, Row, Verdict};
+use runas_guard::flow::redrive::queue::{collect, stack_queues, Wanted};
+use runas_guard::flow::redrive::run::{redrive, Mode};
+use runas_guard::flow::redrive::{Report, Verdict};
 
 use super::output::{bad_input, failed};
 use super::replay::Via;
 use super::start::{build, Resources};
 
-mod queue;
-use queue::{collect, settle, stack_queues, visible_again, Queue, Received};
+mod by_function;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -61,13 +59,6 @@ impl Args {
     }
 }
 
-/// What the run may do to the messages.
-#[derive(Clone, Copy)]
-struct Mode {
-    dry_run: bool,
-    drop_unreadable: bool,
-}
-
 pub async fn exec(a: Args) -> ExitCode {
     if a.queues.is_empty() && a.stack.is_none() {
         return bad_input("name the queues to replay: --queue URL (repeatable), or --stack NAME for the hub stack's failure queues");
@@ -101,156 +92,30 @@ pub async fn exec(a: Args) -> ExitCode {
     urls.retain(|u| seen.insert(u.clone()));
     let sqs = aws_sdk_sqs::Client::new(&built.config);
     let region = runas_guard::adapters::aws::home_region(&built.config);
-    let (mut queues, received) = collect(&sqs, &region, urls, a.max as usize).await;
     let mode = Mode {
         dry_run: a.dry_run,
         drop_unreadable: a.drop_unreadable,
     };
-    let rows = replay_all(
-        (&built.reactor, &via),
-        &sqs,
-        &region,
-        &mut queues,
-        received,
-        mode,
-    )
-    .await;
-    let reads = queues.into_iter().map(|q| QueueRead {
-        url: q.url,
-        read: q.read,
-        error: q.error,
-    });
-    let report = Report::new(a.dry_run, a.drop_unreadable, reads.collect(), rows);
+    let max = Wanted::All(a.max as usize);
+    let (reads, rows) = match &via {
+        // The seat reads what is there and asks the function to replay it
+        // by id: the function reads the messages itself.
+        Via::Function(f) => {
+            let (queues, received) = collect(&sqs, &region, urls, max).await;
+            let asked = by_function::Asked {
+                function: f,
+                sqs: &sqs,
+                region: &region,
+            };
+            asked.redrive(&built.reactor, queues, received, mode).await
+        }
+        Via::InProcess => redrive(&built.reactor, &sqs, &region, urls, max, mode).await,
+    };
+    let report = Report::new(a.dry_run, a.drop_unreadable, reads, rows);
     out!("{}", report.render(a.format));
     match report.verdict() {
         Verdict::Clean => ExitCode::SUCCESS,
         Verdict::Retry(line) => failed(line),
         Verdict::OnlyUnreadable(line) => super::output::only_unreadable_left(line),
-    }
-}
-
-/// Reads every message, replays the readable ones in replay order, deletes
-/// what was handled (and, when asked, what no replay can handle) and makes
-/// the rest visible again.
-async fn replay_all(
-    (reactor, via): (&Reactor, &Via<'_>),
-    sqs: &aws_sdk_sqs::Client,
-    region: &str,
-    queues: &mut [Queue],
-    received: Vec<Received>,
-    mode: Mode,
-) -> Vec<Row> {
-    let (readable, unreadable) = read_all(reactor, queues, received, mode);
-    let mut rows = Vec::new();
-    for mut row in unreadable {
-        settle(sqs, region, &queues[..], &mut row).await;
-        rows.push(row);
-    }
-    for (r, replay) in readable {
-        let q = &queues[r.queue];
-        let id = r.message.message_id().unwrap_or_default().to_string();
-        let mut row = replay_one(via, &q.url, &id, &replay, &r.message, mode).await;
-        settle(sqs, region, &queues[..], &mut row).await;
-        rows.push(row);
-    }
-    for q in queues.iter_mut() {
-        let kept: Vec<String> = (rows.iter())
-            .filter(|r| !r.message.leaves_queue() && r.queue == q.url)
-            .map(|r| r.message_id.clone())
-            .collect();
-        visible_again(sqs, region, q, &kept).await;
-    }
-    rows
-}
-
-/// Each message read (the handler's own classifier names what it is); the
-/// readable ones in replay order, a row for each of the others.
-fn read_all(
-    reactor: &Reactor,
-    queues: &[Queue],
-    received: Vec<Received>,
-    mode: Mode,
-) -> (Vec<(Received, Replay)>, Vec<Row>) {
-    let policy = reactor.policy();
-    let documents = policy.document_names();
-    let check = policy.check_document.as_deref();
-    let classify = |v: &serde_json::Value| {
-        runas_guard::domain::trigger::classify_governed(
-            v,
-            &documents,
-            check,
-            reactor.member_stack_set(),
-        )
-    };
-    let fate = Left::of(Got::Unreadable, mode.dry_run, mode.drop_unreadable);
-    let (mut readable, mut rows) = (Vec::new(), Vec::new());
-    for r in received {
-        let id = r.message.message_id().unwrap_or_default().to_string();
-        let body = r.message.body().unwrap_or_default();
-        match redrive::read(&id, body, classify) {
-            Ok(replay) => readable.push((r, replay)),
-            Err(reason) => {
-                let queue = &queues[r.queue].url;
-                rows.push(Row::unreadable(queue, &id, reason, body, fate));
-            }
-        }
-    }
-    readable.sort_by(|(_, a), (_, b)| redrive::replay_order(&a.identity, &b.identity));
-    (readable, rows)
-}
-
-/// One message through the handler (`dispatch`, as `handle` and the
-/// Lambda), in this process or by the deployed function.
-async fn replay_one(
-    via: &Via<'_>,
-    queue: &str,
-    id: &str,
-    replay: &Replay,
-    message: &Message,
-    mode: Mode,
-) -> Row {
-    let (result, reason) = match (mode.dry_run, &replay.rejected) {
-        (true, Some(why)) => (Got::Rejected, why.clone()),
-        (true, None) => (
-            Got::WouldReplay,
-            "would be replayed as `handle` does".to_string(),
-        ),
-        (false, _) => match via.cannot_judge(&replay.input).await {
-            // Not handled: it stays in its queue for a replay that can.
-            Some(why) => (Got::Failed, why),
-            None => {
-                let answer = via.replay(&replay.input, &format!("redrive-{id}")).await;
-                redrive::got(
-                    replay.shape,
-                    &answer.body,
-                    answer.failed,
-                    answer.rejected.as_deref(),
-                )
-            }
-        },
-    };
-    let attribute = |k: &str| {
-        let a = message.message_attributes()?.get(k)?;
-        a.string_value().map(str::to_string)
-    };
-    let failed_before = replay.failed_before.clone().or_else(|| {
-        redrive::delivery_error(
-            attribute("ERROR_CODE").as_deref(),
-            attribute("ERROR_MESSAGE").as_deref(),
-        )
-    });
-    let body = result
-        .unreplayable()
-        .then(|| message.body().unwrap_or_default());
-    Row {
-        queue: queue.to_string(),
-        message_id: id.to_string(),
-        shape: Some(replay.shape),
-        identity: replay.identity.clone(),
-        result,
-        message: Left::of(result, mode.dry_run, mode.drop_unreadable),
-        reason,
-        failed_before,
-        body: body.map(redrive::body_shown),
     }
 }

@@ -6,9 +6,7 @@
 
 use runas_guard::adapters::aws::lambda::Function;
 use runas_guard::domain::aws_error::AwsError;
-use runas_guard::flow::dispatch::Answer;
-use runas_guard::flow::redrive::replay::{Deployed, InProcess, Replayer};
-use serde_json::Value;
+use runas_guard::domain::request::OPERATOR_ALIAS;
 
 use super::start::Built;
 
@@ -39,6 +37,14 @@ fn function_name(f: &str) -> Result<String, String> {
 }
 
 impl ViaArgs {
+    /// A named function (or none: the stack's), never in this process.
+    pub fn function_named(function: Option<String>) -> ViaArgs {
+        ViaArgs {
+            function,
+            in_process: false,
+        }
+    }
+
     /// Whether replays go to a function.
     fn by_function(&self, stack: Option<&str>) -> bool {
         !self.in_process && (self.named().is_some() || stack.is_some())
@@ -56,16 +62,16 @@ impl ViaArgs {
 
     /// The replayer: the named function, else the stack's, else this
     /// process. A dry run replays nothing, so it looks up no function.
-    pub async fn choose<'a>(
+    pub async fn choose(
         &self,
-        built: &'a Built,
+        built: &Built,
         stack: Option<&str>,
         dry_run: bool,
-    ) -> Result<Via<'a>, String> {
+    ) -> Result<Via, String> {
         let stack = stack.filter(|_| !dry_run);
         match self.function(&built.config, stack).await? {
             Some(f) => Ok(Via::Function(f)),
-            None => Ok(Via::InProcess(InProcess(&built.reactor))),
+            None => Ok(Via::InProcess),
         }
     }
 
@@ -84,35 +90,15 @@ impl ViaArgs {
             (None, Some(stack)) => stack_function(config, stack).await?,
             (None, None) => unreachable!("by_function needs one of them"),
         };
-        tracing::info!(function = %name, "handing the work to the deployed function");
-        Ok(Some(Function::new(config, &name)))
+        tracing::info!(function = %name, alias = OPERATOR_ALIAS, "asking the deployed function through its operator alias");
+        Ok(Some(Function::alias(config, &name, OPERATOR_ALIAS)))
     }
 }
 
 /// Where each message goes.
-pub enum Via<'a> {
+pub enum Via {
     Function(Function),
-    InProcess(InProcess<'a>),
-}
-
-impl Via<'_> {
-    /// Why this replay cannot judge `input` as the deployed function would
-    /// (`None`: it can; the function always can).
-    pub async fn cannot_judge(&self, input: &Value) -> Option<String> {
-        match self {
-            Via::Function(_) => None,
-            Via::InProcess(p) => p.cannot_judge(input).await,
-        }
-    }
-}
-
-impl Replayer for Via<'_> {
-    async fn replay(&self, input: &Value, request_id: &str) -> Answer {
-        match self {
-            Via::Function(f) => Deployed(f).replay(input, request_id).await,
-            Via::InProcess(p) => p.replay(input, request_id).await,
-        }
-    }
+    InProcess,
 }
 
 /// The hub stack's function (its physical id is the function's name).

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use runas_guard::domain::outcome::{Action, Handled, Outcome};
 use runas_guard::domain::report::{Format, Report};
+use runas_guard::domain::request::{sweep_event, Request};
 use runas_guard::domain::trigger;
 
 use runas_guard::flow::redrive::replay::{Deployed, Replayer};
@@ -31,11 +32,14 @@ writing anything (--dry-run): it goes straight to the accounts, never fans \
 out and claims no event.
 
 From on-call's seat (no member access, no table writes), --stack NAME \
-(the hub stack) or --function NAME|ARN hands the same event to the deployed \
-function (Lambda Invoke, RequestResponse), which runs it with its own roles; \
-the command waits for the function's answer and prints it. Without them, \
-the sweep runs in this process with your credentials (the function's \
-access, member accounts included).
+(the hub stack) or --function NAME|ARN asks the deployed function for the \
+sweep through its operator alias (Lambda Invoke, RequestResponse): the \
+request carries nothing but the fresh id, and the function makes the \
+schedule's event and runs it with its own roles; the command waits for \
+the function's answer, prints a line naming the sweep and one line per \
+account-region left failed or pending. Without them, the sweep runs in \
+this process with your credentials (the function's access, member \
+accounts included): from the seat it stops at once, naming --stack.
 
 Prints the table `reconcile` prints (one row per account-region, then the \
 totals) and a line naming the sweep; --format json prints the whole outcome \
@@ -52,11 +56,14 @@ pub struct Args {
     /// SQS queue for fanned-out sweeps.
     #[arg(long, env = "RUNAS_GUARD_SWEEP_QUEUE_URL")]
     sweep_queue_url: Option<String>,
-    /// The hub CloudFormation stack: its function runs the sweep.
+    /// The hub CloudFormation stack: its function runs the sweep (asked
+    /// through its operator alias, as from on-call's seat).
     #[arg(long, value_name = "STACK")]
     stack: Option<String>,
-    #[command(flatten)]
-    via: ViaArgs,
+    /// The deployed function to ask for the sweep instead (its name or ARN,
+    /// the hub stack's FunctionArn output); it runs with its own roles.
+    #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION")]
+    function: Option<String>,
 }
 
 pub async fn exec(args: Args) -> ExitCode {
@@ -67,15 +74,16 @@ pub async fn exec(args: Args) -> ExitCode {
         Ok(c) => c,
         Err(e) => return bad_input(e),
     };
-    match args.via.function(&config, args.stack.as_deref()).await {
+    let via = ViaArgs::function_named(args.function.clone().filter(|f| !f.trim().is_empty()));
+    match via.function(&config, args.stack.as_deref()).await {
         Ok(Some(f)) => by_function(&config, &f, args.format).await,
         Ok(None) => sweep(&args.resources, args.sweep_queue_url, args.format).await,
         Err(e) => failed(e),
     }
 }
 
-/// The schedule's event, made up now with an id of its own
-/// (`manual-<epoch>-<token>`).
+/// A fresh sweep id (`manual-<epoch>-<token>`), and the schedule's event
+/// the function would make of it.
 fn scheduled_event(region: &str) -> (String, Value) {
     let now = runas_guard::domain::clock::now();
     let id = format!(
@@ -83,16 +91,7 @@ fn scheduled_event(region: &str) -> (String, Value) {
         runas_guard::domain::clock::epoch_secs(now),
         runas_guard::domain::ids::token()
     );
-    let event = serde_json::json!({
-        "version": "0",
-        "id": id,
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "time": runas_guard::domain::clock::iso(now),
-        "region": region,
-        "resources": ["runas-guard:cli/sweep"],
-        "detail": {}
-    });
+    let event = sweep_event(&id, region, &runas_guard::domain::clock::iso(now));
     (id, event)
 }
 
@@ -104,8 +103,10 @@ async fn by_function(
     format: Format,
 ) -> ExitCode {
     let region = runas_guard::adapters::aws::home_region(config);
-    let (id, event) = scheduled_event(&region);
-    let answer = Deployed(function).replay(&event, &id).await;
+    // A request carrying nothing but the id: the function makes the event.
+    let (id, _) = scheduled_event(&region);
+    let request = Request::Sweep { id: id.clone() };
+    let answer = Deployed(function).replay(&request.payload(), &id).await;
     if answer.failed {
         let why = answer.body["reason"]
             .as_str()
@@ -117,13 +118,58 @@ async fn by_function(
             "{}",
             serde_json::to_string_pretty(&answer.body).expect("JSON serialises")
         ),
-        Format::Table | Format::Csv => outln!(
-            "sweep {id} by the function {}: {}",
-            function.name(),
-            answer.body["reason"].as_str().unwrap_or("-")
-        ),
+        Format::Table | Format::Csv => {
+            outln!(
+                "sweep {id} by the function {}: {}",
+                function.invoked(),
+                answer.body["reason"].as_str().unwrap_or("-")
+            );
+            for line in unsettled(&answer.body) {
+                outln!("  {line}");
+            }
+        }
     }
     answered_exit(&id, &answer.body)
+}
+
+/// The account-regions a sweep the function answered left failed or
+/// pending, one line each (`ACCOUNT REGION action: error`), and a count of
+/// the rest: a sweep is more than its one line when something is left.
+fn unsettled(body: &Value) -> Vec<String> {
+    const SHOWN: usize = 50;
+    let mut lines = Vec::new();
+    let mut more = 0;
+    for a in body["accounts"].as_array().into_iter().flatten() {
+        for r in a["regions"].as_array().into_iter().flatten() {
+            let action = r["action"].as_str().unwrap_or_default();
+            if !matches!(action, "failed" | "pending") {
+                continue;
+            }
+            if lines.len() == SHOWN {
+                more += 1;
+                continue;
+            }
+            let document = r["document"]
+                .as_str()
+                .map(|d| format!(" {d}"))
+                .unwrap_or_default();
+            let error = r["error"]
+                .as_str()
+                .unwrap_or(r["error_code"].as_str().unwrap_or("-"));
+            lines.push(format!(
+                "{} {}{document} {action}: {}",
+                a["account"].as_str().unwrap_or("-"),
+                r["region"].as_str().unwrap_or("-"),
+                runas_guard::domain::aws_error::one_line(error)
+            ));
+        }
+    }
+    if more > 0 {
+        lines.push(format!(
+            "... and {more} more (--format json lists every one)"
+        ));
+    }
+    lines
 }
 
 /// The exit of a sweep the function answered, from its outcome's JSON:
@@ -139,7 +185,9 @@ fn answered_exit(id: &str, body: &Value) -> ExitCode {
         .count();
     let said = body["reason"].as_str().unwrap_or_default();
     match result {
-        "failed" | "in_flight" | "duplicate" => failed(format!("sweep {id}: {result}: {said}")),
+        "failed" | "in_flight" | "duplicate" | "rejected" => {
+            failed(format!("sweep {id}: {result}: {said}"))
+        }
         _ if !body["degraded"].is_null() => failed(format!(
             "sweep {id}: DEGRADED: {}",
             body["degraded"]["said"].as_str().unwrap_or_default()
@@ -169,6 +217,14 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: F
         Err(e) => return failed(format!("cannot make the sweep event: {e}")),
     };
     let outcome = built.reactor.handle(trigger).await;
+    // Refused before it began (its claim, the table): these credentials
+    // are not the function's, such as on-call's seat.
+    if outcome.result == Handled::Failed && outcome.accounts.is_empty() && denied(&outcome.reason) {
+        return failed(format!(
+            "sweep {id}: these credentials may not run the sweep here ({}): from on-call's seat run `runas-guard sweep --stack HUB_STACK` (or --function NAME), which the deployed function runs with its own roles",
+            outcome.reason
+        ));
+    }
     match format {
         Format::Json => outln!(
             "{}",
@@ -181,6 +237,17 @@ async fn sweep(resources: &Resources, sweep_queue_url: Option<String>, format: F
         }
     }
     sweep_exit(&id, &outcome, format)
+}
+
+/// The reason names an AWS refusal of the caller's credentials.
+fn denied(reason: &str) -> bool {
+    [
+        "AccessDenied",
+        "UnrecognizedClientException",
+        "not authorized",
+    ]
+    .iter()
+    .any(|c| reason.contains(c))
 }
 
 fn sweep_exit(id: &str, outcome: &Outcome, format: Format) -> ExitCode {

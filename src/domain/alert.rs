@@ -35,6 +35,7 @@ pub use degraded::sweep_degraded;
 pub use drift::{audit_findings, drift, NO_EVENT_NOTE};
 pub use forwarding::{canary_findings, NO_CANARY};
 pub use governance::{account_left_governance, left_governance_summary};
+pub use guidance::failure_fix;
 pub use held::{enforcement_held, Held, MAX_HELD};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;

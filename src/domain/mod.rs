@@ -36,6 +36,7 @@ pub mod put_back;
 pub mod records;
 pub mod release;
 pub mod report;
+pub mod request;
 pub mod rows;
 pub mod seat;
 pub mod security_hub;

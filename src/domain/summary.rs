@@ -8,12 +8,15 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::domain::alert::{alert_id, Alert, Kind, Severity};
+use crate::domain::alert::{alert_id, Alert, Kind};
 use crate::domain::outcome::{AccountReport, Action};
 use crate::domain::trigger::Trigger;
 
+mod failing;
 mod policy;
 mod subject;
+use failing::fixes;
+pub use failing::Failing;
 pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
 use subject::subject;
 
@@ -114,6 +117,14 @@ pub struct Tally {
     /// those findings then wait until they change).
     #[serde(default)]
     pub security_hub: crate::domain::security_hub::told::Tally,
+    /// The failing set: every failed row's cause, folded (mergeable).
+    #[serde(default)]
+    pub failing: Failing,
+    /// The last whole sweep recorded this same failing set: the summary
+    /// says "still failing", below the pager's severity, under the same
+    /// `dedup_key` (set by the sweep that read the last one).
+    #[serde(default)]
+    pub failing_repeat: bool,
 }
 
 /// One account-region worth naming. Nothing changed where it failed or
@@ -224,6 +235,7 @@ impl Tally {
             }
             let newly = o.action == Action::WouldChange && new_drift.contains(&o.slot());
             self.newly_noncompliant += usize::from(newly);
+            self.failing.add_row(&report.account, o);
             if !(o.action.wrote() || o.action == Action::Failed || newly) {
                 continue;
             }
@@ -279,6 +291,7 @@ impl Tally {
         self.canary.merge(other.canary);
         self.policy_types.merge(other.policy_types);
         self.security_hub.merge(other.security_hub);
+        self.failing.merge(other.failing);
         self.notable += other.notable;
         self.entries.extend(other.entries);
         self.pending.extend(other.pending);
@@ -326,18 +339,19 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         return None;
     }
     let failed = tally.count(Action::Failed);
-    // Findings not imported are runas-guard's reporting failing, not a
-    // document left wrong: a warning, beside the rest.
-    let severity = match (failed > 0, native || hub.failed > 0) {
-        (true, _) => Severity::Error,
-        (false, true) => Severity::Warning,
-        (false, false) => Severity::Info,
-    };
+    // The same failing set as the last whole sweep recorded: paged then,
+    // told again as still failing, below the pager's severity.
+    let repeat = failed > 0 && tally.failing_repeat;
+    let severity = subject::severity(failed, repeat, native || hub.failed > 0);
     let kind = Kind::SweepSummary;
     let id = alert_id(trigger, kind, "-", None);
-    let subject = subject(tally, failed, native);
+    // One key per cause: the failing set's while anything fails (PagerDuty's
+    // `dedup_key`, an Alertmanager group), else this sweep's own.
+    let dedup_key = tally.failing.key().unwrap_or_else(|| id.clone());
+    let subject = subject(tally, failed, native, repeat);
     let mut body = json!({
         "alert_id": id,
+        "dedup_key": dedup_key,
         "kind": kind,
         "severity": severity,
         "account": null,
@@ -353,6 +367,8 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "counts": tally.counts,
         "fixed": tally.fixed(),
         "failed": failed,
+        "still_failing": repeat,
+        "fixes": fixes(&tally.entries),
         "newly_noncompliant": tally.newly_noncompliant,
         "user_missing": tally.user_missing,
         "newly_user_missing": tally.newly_user_missing,
@@ -378,6 +394,7 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::alert::Severity;
     use crate::domain::outcome::RegionOutcome;
     use crate::domain::preferences::RunAs;
     use crate::domain::trigger::TriggerKind;
@@ -713,6 +730,74 @@ mod tests {
             a.subject
         );
         assert!(!a.subject.contains("fixed"), "{}", a.subject);
+    }
+
+    /// One sweep's summary of `failing` accounts (region `a`, AccessDenied),
+    /// knowing whether the last whole sweep recorded the same failing set.
+    fn swept(event: &str, failing: &[&str], last: Option<&str>) -> (Alert, Option<String>) {
+        let mut t = Tally::default();
+        for id in failing {
+            t.add(
+                &account(id, vec![region("a", Action::Failed, None)]),
+                &none(),
+            );
+        }
+        t.add(
+            &account("9", vec![region("a", Action::None, Some("ops"))]),
+            &none(),
+        );
+        let key = t.failing.key();
+        t.failing_repeat = last.is_some() && last == key.as_deref();
+        let trigger = Trigger {
+            event_id: event.into(),
+            ..trigger()
+        };
+        (alert(&t, &trigger, "now").unwrap(), key)
+    }
+
+    #[test]
+    fn one_misconfiguration_over_three_sweeps_pages_once_under_one_key() {
+        let (first, key) = swept("sweep-1", &["1", "2"], None);
+        assert_eq!(first.severity, Severity::Error, "the first finding pages");
+        let (second, _) = swept("sweep-2", &["1", "2"], key.as_deref());
+        let (third, _) = swept(
+            "manual-1764147600-0123456789abcdef",
+            &["1", "2"],
+            key.as_deref(),
+        );
+        for (a, n) in [(&second, 2), (&third, 3)] {
+            assert_eq!(
+                a.severity,
+                Severity::Warning,
+                "sweep {n}: below the pager's severity"
+            );
+            assert_eq!(a.body["still_failing"], true);
+            assert!(a.subject.contains("2 still failing"), "{}", a.subject);
+            assert!(!a.subject.contains("FAILED"), "{}", a.subject);
+        }
+        let keys: HashSet<&str> = [&first, &second, &third]
+            .iter()
+            .map(|a| a.body["dedup_key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys.len(), 1, "one dedup key: {keys:?}");
+        let ids: HashSet<&str> = [&first, &second, &third]
+            .iter()
+            .map(|a| a.alert_id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 3, "each sweep keeps its own alert_id");
+        assert!(first.body["fixes"]["AccessDenied"]
+            .as_str()
+            .unwrap()
+            .contains("runas-guard doctor --account 1"));
+
+        // Another failing set is another cause: it pages, under a new key.
+        let (changed, _) = swept("sweep-4", &["1", "2", "3"], key.as_deref());
+        assert_eq!(changed.severity, Severity::Error);
+        assert_eq!(changed.body["still_failing"], false);
+        assert_ne!(changed.body["dedup_key"], first.body["dedup_key"]);
+        // An unreadable last sweep (no key known) pages: toward telling.
+        let (unknown, _) = swept("sweep-5", &["1", "2"], None);
+        assert_eq!(unknown.severity, Severity::Error);
     }
 
     #[test]

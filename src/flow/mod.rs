@@ -18,6 +18,7 @@ pub mod readiness_report;
 pub mod receipt;
 pub mod reconcile;
 pub mod redrive;
+pub mod request;
 pub mod route;
 pub mod services;
 pub mod sweep;

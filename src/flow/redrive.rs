@@ -23,8 +23,10 @@
 use std::collections::BTreeMap;
 
 mod message;
+pub mod queue;
 pub mod replay;
 mod rows;
+pub mod run;
 
 pub use message::{delivery_error, got, read, replay_order, Got, Identity, Replay, Shape};
 pub use rows::{body_shown, queue_name, Left, QueueRead, Remains, Report, Row, Verdict};

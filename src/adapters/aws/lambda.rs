@@ -20,6 +20,8 @@ pub struct Function {
     client: aws_sdk_lambda::Client,
     /// Its name or ARN, as given.
     name: String,
+    /// The alias invoked, unless the name carries one.
+    qualifier: Option<String>,
     region: String,
 }
 
@@ -39,12 +41,35 @@ impl Function {
         Function {
             client: aws_sdk_lambda::Client::from_conf(conf),
             name: name.to_string(),
+            qualifier: None,
             region: super::home_region(config),
         }
     }
 
+    /// The function's `alias` (on-call's entry, `operator`): invoked with
+    /// it as the qualifier unless `name` already names one (`NAME:ALIAS`,
+    /// or an ARN with its qualifier).
+    pub fn alias(config: &SdkConfig, name: &str, alias: &str) -> Function {
+        let mut f = Function::new(config, name);
+        let parts = name.split(':').count();
+        let qualified =
+            (name.starts_with("arn:") && parts >= 8) || (!name.starts_with("arn:") && parts >= 2);
+        if !qualified {
+            f.qualifier = Some(alias.to_string());
+        }
+        f
+    }
+
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// What is invoked: `NAME:ALIAS` when an alias is added to the name.
+    pub fn invoked(&self) -> String {
+        match &self.qualifier {
+            Some(q) => format!("{}:{q}", self.name),
+            None => self.name.clone(),
+        }
     }
 }
 
@@ -63,6 +88,7 @@ impl Function {
             .client
             .invoke()
             .function_name(&self.name)
+            .set_qualifier(self.qualifier.clone())
             .invocation_type(InvocationType::RequestResponse)
             .payload(Blob::new(payload))
             .send()

@@ -147,14 +147,16 @@ impl StateStore {
     pub async fn sweep_done(&self, trigger_id: &str, done: &SweepDone) -> Result<(), AwsError> {
         let t = self.table();
         let count = |n: usize| AttributeValue::N(n.to_string());
-        // The unknown policy types it saw, only when there are some.
+        // The unknown policy types it saw, and its failing set, only when
+        // there are some.
         let seen = (!done.policy_types.is_empty()).then(|| s(&done.policy_types));
+        let failing = (!done.failing.is_empty()).then(|| s(&done.failing));
         t.client
             .put_item()
             .table_name(&t.name)
             .set_item(Some(
-                seen.map(|v| ("policy_types".to_string(), v))
-                    .into_iter()
+                (seen.map(|v| ("policy_types".to_string(), v)).into_iter())
+                    .chain(failing.map(|v| ("failing".to_string(), v)))
                     .collect(),
             ))
             .item("pk", s(LAST_SWEEP.0))
@@ -196,6 +198,7 @@ impl StateStore {
                 governed: count(i, "governed"),
                 policy: get_s(i, "policy"),
                 policy_types: get_s(i, "policy_types"),
+                failing: get_s(i, "failing"),
             })
         }))
     }
@@ -238,6 +241,9 @@ pub struct LastSweep {
     /// ([`crate::domain::policy_types::fingerprint`]); `None` for none, or
     /// from a sweep older than the watch.
     pub policy_types: Option<String>,
+    /// Its failing set's key ([`crate::domain::summary::Failing::key`]);
+    /// `None` when nothing failed, or from a sweep older than the key.
+    pub failing: Option<String>,
 }
 
 impl LastSweep {
@@ -271,4 +277,6 @@ pub struct SweepDone {
     /// The unknown organization policy types it saw, as the next sweep
     /// compares ([`crate::domain::policy_types::news`]); empty for none.
     pub policy_types: String,
+    /// Its failing set's key; empty when nothing failed.
+    pub failing: String,
 }

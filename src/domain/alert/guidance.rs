@@ -26,7 +26,8 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "An editor the SCPs did not stop made these versions: check the SCP guarding SSM-SessionManagerRunShell is attached, and who is exempt from it.",
         ],
         Kind::RemediationFailed => &[
-            "Read the error code per region; `runas-guard reconcile --account ID` retries now.",
+            "Read the error code per region; `runas-guard doctor --account ID` (from on-call's seat) says which check fails and its fix.",
+            "Once fixed, `runas-guard reconcile --account ID --stack HUB_STACK` retries now in the function (the next sweep retries anyway).",
             "AccessDenied: check the member role and the SCP exemption for it.",
         ],
         Kind::AccountConfigured => &["No action needed."],
@@ -120,8 +121,34 @@ fn sweep_steps(kind: Kind) -> &'static [&'static str] {
         ],
         _ => &[
             "`runas-guard status` and the sweep report list every account-region.",
-            "Failed rows are retried by the next sweep; `runas-guard reconcile --account ID` retries now.",
+            "Failed rows are retried by the next sweep; `runas-guard doctor --account ID` says why one fails and its fix, then `runas-guard reconcile --account ID --stack HUB_STACK` retries it now in the function.",
         ],
+    }
+}
+
+/// What a failed account-region's AWS error code usually means, and what
+/// to check: the first line of its remedy in a `sweep_summary`'s `fixes`.
+pub fn failure_fix(code: &str) -> &'static str {
+    match code {
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            "AccessDenied: the member role (RunAsGuardExecution) is missing, no longer trusts the hub role, or an SCP denies the call: the member stack and the SCP's exemption for the role."
+        }
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => {
+            "Throttled: the next sweep retries; lower RUNAS_GUARD_CONCURRENCY if it lasts."
+        }
+        "DocumentVersionLimitExceeded" => {
+            "The document reached SSM's version limit and an older version could not be deleted: the member role's ssm:DeleteDocument on the governed documents."
+        }
+        "InvalidDocumentContent" | "InvalidDocument" => {
+            "SSM refused the document: its content in that account-region, and the policy's settings for it."
+        }
+        crate::domain::org_state::UNREADABLE_CODE => {
+            "Organizations answered no State for the account: the account itself, in Organizations."
+        }
+        "OptInRequired" | "UnrecognizedClientException" | "InvalidClientTokenId" => {
+            "The region is not enabled for the account: enable it, or take it out of the policy's regions."
+        }
+        _ => "Read the error in the sweep report (`runas-guard status --account ID`).",
     }
 }
 

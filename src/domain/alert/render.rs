@@ -185,7 +185,11 @@ mod format_tests {
         assert!(body["next_steps"][0]
             .as_str()
             .unwrap()
-            .contains("reconcile --account"));
+            .contains("doctor --account"));
+        assert!(body["next_steps"][1]
+            .as_str()
+            .unwrap()
+            .contains("reconcile --account ID --stack"));
         let email = m["email"].as_str().unwrap();
         assert!(
             email.starts_with("runas-guard: account 111122223333 not fixed\n"),

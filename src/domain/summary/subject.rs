@@ -2,16 +2,19 @@
 //! unknown organization policy type when the summary tells one.
 
 use super::Tally;
+use crate::domain::alert::Severity;
 use crate::domain::outcome::Action;
 
 /// What the subject says happened, in order of interest.
-fn headline(tally: &Tally, failed: usize) -> Vec<String> {
+fn headline(tally: &Tally, failed: usize, repeat: bool) -> Vec<String> {
     let mut parts = Vec::new();
     if tally.fixed() > 0 {
         parts.push(format!("{} fixed", tally.fixed()));
     }
-    if failed > 0 {
-        parts.push(format!("{failed} FAILED"));
+    match (failed > 0, repeat) {
+        (true, false) => parts.push(format!("{failed} FAILED")),
+        (true, true) => parts.push(format!("{failed} still failing (as the last sweep)")),
+        (false, _) => {}
     }
     if tally.newly_noncompliant > 0 {
         parts.push(format!("{} newly noncompliant", tally.newly_noncompliant));
@@ -50,8 +53,8 @@ fn headline(tally: &Tally, failed: usize) -> Vec<String> {
 }
 
 /// The headline, then an unknown policy type when the summary tells one.
-pub(super) fn subject(tally: &Tally, failed: usize, native: bool) -> String {
-    let parts = headline(tally, failed);
+pub(super) fn subject(tally: &Tally, failed: usize, native: bool, repeat: bool) -> String {
+    let parts = headline(tally, failed, repeat);
     let mut subject = match parts.is_empty() {
         true => "runas-guard sweep".to_string(),
         false => format!(
@@ -69,4 +72,16 @@ pub(super) fn subject(tally: &Tally, failed: usize, native: bool) -> String {
         ));
     }
     subject
+}
+
+/// A failure pages (`error`) unless it is the failing set the last whole
+/// sweep told (`repeat`: `warning`, below the pager's filter); findings not
+/// imported or an unknown policy type (`warn`) are runas-guard's reporting,
+/// not a document left wrong: a warning.
+pub(super) fn severity(failed: usize, repeat: bool, warn: bool) -> Severity {
+    match (failed > 0 && !repeat, repeat || warn) {
+        (true, _) => Severity::Error,
+        (false, true) => Severity::Warning,
+        (false, false) => Severity::Info,
+    }
 }

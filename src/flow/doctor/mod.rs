@@ -87,6 +87,7 @@ pub struct Checklist {
 }
 
 /// What to check, as the CLI resolved it from flags and environment.
+#[derive(Clone)]
 pub struct Inputs {
     /// `(where it came from, the policy)`, or why it could not be loaded.
     pub policy: Result<(String, Policy), String>,
@@ -251,6 +252,18 @@ pub const HUB_CHECKS: &[HubCheck] = &[
 ];
 
 pub async fn run(config: &SdkConfig, inputs: &Inputs) -> Checklist {
+    // The sweep queue, when not given: the hub stack's, if it names one.
+    let from_stack;
+    let inputs = match (&inputs.queue_url, inputs.stack.as_deref()) {
+        (None, Some(stack)) => {
+            from_stack = Inputs {
+                queue_url: stack::sweep_queue(config, stack).await,
+                ..inputs.clone()
+            };
+            &from_stack
+        }
+        _ => inputs,
+    };
     let identity = aws_sdk_sts::Client::new(config)
         .get_caller_identity()
         .send()

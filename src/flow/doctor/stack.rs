@@ -74,6 +74,18 @@ async fn described(config: &SdkConfig, stack: &str, hub: &mut List) -> Option<St
     }
 }
 
+/// The hub stack's sweep queue (its `SweepQueueUrl` output), when it can
+/// be read: the queue check then checks it, as if it had been given.
+pub(super) async fn sweep_queue(config: &SdkConfig, stack: &str) -> Option<String> {
+    let out = aws_sdk_cloudformation::Client::new(config)
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .ok()?;
+    output(out.stacks().first()?, "SweepQueueUrl").filter(|u| !u.is_empty())
+}
+
 fn parameter(s: &Stack, key: &str) -> Option<String> {
     s.parameters()
         .iter()

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::domain::trigger::{self, EventError, Trigger};
@@ -13,7 +13,7 @@ use crate::flow::workers::pending::Reattempt;
 /// At most this much of a text an event or a record chose, in a row.
 const SHOWN: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shape {
     /// An EventBridge event (a rule's dead-letter queue).
@@ -38,7 +38,7 @@ impl Shape {
 }
 
 /// What a message is about, as far as it says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     /// The trigger it makes (`document_changed`, `account_vended`, `sweep`, ...).
     pub kind: Option<String>,
@@ -237,7 +237,7 @@ pub fn replay_order(a: &Identity, b: &Identity) -> Ordering {
     sweep(a).cmp(&sweep(b)).then_with(|| b.time.cmp(&a.time))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Got {
     Done,

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::message::{Got, Identity, Shape};
 use crate::domain::report::{self, Format};
 
 /// What became of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Left {
     /// Handled, and deleted.
@@ -61,7 +61,7 @@ pub enum Remains {
     Unreadable,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub queue: String,
     pub message_id: String,
@@ -138,7 +138,7 @@ pub enum Verdict {
 }
 
 /// One queue read: its URL, how many messages, and what went wrong.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueueRead {
     pub url: String,
     pub read: usize,

@@ -179,6 +179,7 @@ async fn checked(
         ),
         policy,
         policy_types: crate::domain::policy_types::fingerprint(&tally.policy_types.unknown),
+        failing: tally.failing.key().unwrap_or_default(),
     };
     if let Err(e) = svc.state.sweep_done(&trigger.event_id, &done).await {
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
@@ -213,6 +214,13 @@ fn watch(
         Some(Ok(Some(l))) => l.policy_types.as_deref(),
         Some(_) => None,
     };
+    // The same failing set as the last whole sweep: still failing, not a
+    // new page (an unreadable last sweep: paged, toward telling).
+    let failing = match last {
+        Some(Ok(Some(l))) => l.failing.as_deref(),
+        _ => None,
+    };
+    tally.failing_repeat = failing.is_some() && failing == tally.failing.key().as_deref();
     let unknown = &tally.policy_types.unknown;
     tally.policy_types.news = types::news(unknown, recorded);
     if tally.policy_types.news {

@@ -2,32 +2,76 @@
 //! and kept hidden while the run works, deleted when handled, and made
 //! visible again when kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::{Ledger, Left, Row};
+use crate::domain::aws_error::AwsError;
+use crate::flow::redrive;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
-use runas_guard::domain::aws_error::AwsError;
-use runas_guard::flow::redrive::{self, Ledger, Left, Row};
 
 /// One message received, with the queue it came from.
-pub(super) struct Received {
-    pub(super) queue: usize,
-    pub(super) message: Message,
+pub struct Received {
+    pub queue: usize,
+    pub message: Message,
 }
 
 /// What one queue gave: its messages and the bookkeeping of their handles.
-pub(super) struct Queue {
-    pub(super) url: String,
-    pub(super) ledger: Ledger,
-    pub(super) error: Option<String>,
-    pub(super) read: usize,
+pub struct Queue {
+    pub url: String,
+    pub ledger: Ledger,
+    pub error: Option<String>,
+    pub read: usize,
+    /// Messages read that the run was not asked for (a redrive request
+    /// names its messages): made visible again at the end, untouched.
+    pub unwanted: Vec<String>,
+}
+
+/// Which messages a run replays: all it reads (up to its budget), or those
+/// a redrive request named, by queue URL.
+pub enum Wanted<'a> {
+    All(usize),
+    Named(&'a BTreeMap<String, BTreeSet<String>>),
+}
+
+impl Wanted<'_> {
+    fn budget(&self) -> usize {
+        match self {
+            Wanted::All(max) => *max,
+            Wanted::Named(named) => named.values().map(BTreeSet::len).sum(),
+        }
+    }
+
+    fn wants(&self, url: &str, id: &str) -> bool {
+        match self {
+            Wanted::All(_) => true,
+            Wanted::Named(named) => named.get(url).is_some_and(|ids| ids.contains(id)),
+        }
+    }
+
+    /// Messages to ask for in one receive: a named message may come with
+    /// others, so a request's run always asks for a full batch.
+    fn batch(&self, budget: usize) -> i32 {
+        match self {
+            Wanted::All(_) => redrive::BATCH.min(budget as i32),
+            Wanted::Named(_) => redrive::BATCH,
+        }
+    }
+
+    /// Nothing more to look for in this queue.
+    fn done(&self, url: &str, found: usize) -> bool {
+        match self {
+            Wanted::All(_) => false,
+            Wanted::Named(named) => named.get(url).map_or(0, BTreeSet::len) <= found,
+        }
+    }
 }
 
 /// The hub stack's failure queues (their URLs are the resources' physical ids).
-pub(super) async fn stack_queues(
+pub async fn stack_queues(
     config: &aws_config::SdkConfig,
     stack: &str,
 ) -> Result<Vec<String>, String> {
-    let region = runas_guard::adapters::aws::home_region(config);
+    let region = crate::adapters::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
     let mut pages = client
         .list_stack_resources()
@@ -58,27 +102,29 @@ pub(super) async fn stack_queues(
     Ok(found.into_values().collect())
 }
 
-/// Every queue read until it has nothing new twice in a row, or `max`
-/// messages in all. Messages stay hidden while the run works.
-pub(super) async fn collect(
+/// Every queue read until it has nothing new twice in a row, or what is
+/// wanted was found (`max` messages in all, or those named). Messages stay
+/// hidden while the run works.
+pub async fn collect(
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     urls: Vec<String>,
-    max: usize,
+    wanted: Wanted<'_>,
 ) -> (Vec<Queue>, Vec<Received>) {
-    let (mut queues, mut received, mut budget) = (Vec::new(), Vec::new(), max);
+    let (mut queues, mut received, mut budget) = (Vec::new(), Vec::new(), wanted.budget());
     for (at, url) in urls.into_iter().enumerate() {
         let mut q = Queue {
             url,
             ledger: Ledger::default(),
             error: None,
             read: 0,
+            unwanted: Vec::new(),
         };
-        while !q.ledger.exhausted() && budget > 0 {
+        while !q.ledger.exhausted() && budget > 0 && !wanted.done(&q.url, q.read) {
             let got = sqs
                 .receive_message()
                 .queue_url(&q.url)
-                .max_number_of_messages(redrive::BATCH.min(budget as i32))
+                .max_number_of_messages(wanted.batch(budget))
                 .visibility_timeout(redrive::HIDE_SECONDS)
                 .wait_time_seconds(1)
                 .message_attribute_names("All")
@@ -103,7 +149,10 @@ pub(super) async fn collect(
                 .collect();
             let fresh = q.ledger.received(&pairs);
             for (message, new) in messages.into_iter().zip(fresh) {
-                if new {
+                let id = message.message_id().unwrap_or_default();
+                if new && !wanted.wants(&q.url, id) {
+                    q.unwanted.push(id.to_string());
+                } else if new {
                     budget -= 1;
                     q.read += 1;
                     received.push(Received { queue: at, message });
@@ -117,12 +166,7 @@ pub(super) async fn collect(
 
 /// Deletes the row's message when the row says it leaves its queue; a
 /// refused delete keeps it, and the row says so.
-pub(super) async fn settle(
-    sqs: &aws_sdk_sqs::Client,
-    region: &str,
-    queues: &[Queue],
-    row: &mut Row,
-) {
+pub async fn settle(sqs: &aws_sdk_sqs::Client, region: &str, queues: &[Queue], row: &mut Row) {
     if !row.message.leaves_queue() {
         return;
     }
@@ -143,12 +187,7 @@ pub(super) async fn settle(
 
 /// Makes the messages this run keeps visible again (ten per call). One whose
 /// visibility already ran out is visible: nothing to do.
-pub(super) async fn visible_again(
-    sqs: &aws_sdk_sqs::Client,
-    region: &str,
-    q: &mut Queue,
-    ids: &[String],
-) {
+pub async fn visible_again(sqs: &aws_sdk_sqs::Client, region: &str, q: &mut Queue, ids: &[String]) {
     let mut refused = 0;
     for chunk in ids.chunks(10) {
         let entries = chunk.iter().enumerate().map(|(i, id)| {
@@ -190,7 +229,7 @@ pub(super) async fn visible_again(
 }
 
 /// A queue's errors, in the order they happened.
-pub(super) fn note(q: &mut Queue, said: String) {
+pub fn note(q: &mut Queue, said: String) {
     q.error = Some(match q.error.take() {
         Some(before) => format!("{before}; {said}"),
         None => said,

@@ -1,0 +1,152 @@
+//! `reconcile --account` from on-call's seat: through the deployed
+//! function (`--stack`, `--function`), or refused before anything is
+//! written when these credentials cannot enter the accounts.
+
+use std::process::ExitCode;
+
+use runas_guard::adapters::aws::sts::Sts;
+use runas_guard::domain::report::Format;
+use runas_guard::domain::request::{Request, MAX_ACCOUNTS};
+use runas_guard::flow::redrive::replay::{Deployed, Replayer};
+use runas_guard::flow::sweep::Selection;
+use serde_json::Value;
+
+use super::super::output::{bad_input, failed};
+use super::super::replay::ViaArgs;
+use super::super::start::{outside_organization, Built};
+
+/// The accounts, reconciled by the function with its own roles.
+pub(super) async fn exec(
+    scope: Selection,
+    format: Format,
+    stack: Option<&str>,
+    function: Option<&str>,
+) -> ExitCode {
+    if let Err(line) = checked(&scope, stack) {
+        return bad_input(line);
+    }
+    let config = match super::super::target::aws_config().await {
+        Ok(c) => c,
+        Err(e) => return bad_input(e),
+    };
+    match outside_organization(&config, &scope.accounts).await {
+        Ok(missing) if missing.is_empty() => {}
+        Ok(missing) => {
+            return bad_input(format!(
+                "--account {} not in the organization",
+                missing.join(", ")
+            ))
+        }
+        Err(e) => {
+            return failed(format!(
+                "cannot check --account against the organization: {e}"
+            ))
+        }
+    }
+    let via = ViaArgs::function_named(function.map(str::to_string));
+    let function = match via.function(&config, stack).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return failed("no function to ask: name it with --stack or --function"),
+        Err(e) => return failed(e),
+    };
+    let request = Request::Reconcile {
+        accounts: scope.accounts.clone(),
+        regions: scope.regions.clone(),
+    };
+    let answer = Deployed(&function)
+        .replay(&request.payload(), "reconcile")
+        .await;
+    let body = &answer.body;
+    if answer.failed || body["result"] != "reconciled" {
+        let why = body["reason"].as_str().unwrap_or("the function failed");
+        return failed(format!(
+            "reconcile by the function {}: {why}",
+            function.invoked()
+        ));
+    }
+    match format {
+        Format::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&body["report"]).expect("JSON serialises")
+        ),
+        Format::Table => out!("{}", body["table"].as_str().unwrap_or_default()),
+        Format::Csv => out!("{}", body["csv"].as_str().unwrap_or_default()),
+    }
+    answered_exit(body)
+}
+
+/// Bad input, before anything is asked.
+fn checked(scope: &Selection, stack: Option<&str>) -> Result<(), String> {
+    if scope.accounts.is_empty() {
+        return Err("reconcile through the function needs --account ID (repeatable); for the whole organization run `runas-guard sweep --stack STACK`".into());
+    }
+    let bad = (scope.accounts.iter()).find(|a| !runas_guard::domain::ids::is_account_id(a));
+    if let Some(bad) = bad {
+        return Err(format!("--account {bad:?} is not a 12-digit account id"));
+    }
+    if scope.accounts.len() > MAX_ACCOUNTS {
+        return Err(format!(
+            "at most {MAX_ACCOUNTS} --account through the function at once"
+        ));
+    }
+    if stack.is_some_and(|s| s.trim().is_empty()) {
+        return Err("--stack needs the hub stack's name".into());
+    }
+    Ok(())
+}
+
+/// Exit 1 when any account-region failed, an alert was not delivered, or
+/// the run was degraded, as `reconcile` in this process.
+fn answered_exit(body: &Value) -> ExitCode {
+    let report = &body["report"];
+    let mut problems = Vec::new();
+    if let Some(d) = body["degraded"].as_str() {
+        problems.push(format!("DEGRADED (sweep_degraded sent): {d}"));
+    }
+    let failed_rows = report["failed"].as_u64().unwrap_or(0);
+    if failed_rows > 0 {
+        problems.push(format!(
+            "{failed_rows} account-region(s) failed (the report names them)"
+        ));
+    }
+    let undelivered = report["alerts"]["kept"].as_u64().unwrap_or(0)
+        + report["alerts"]["lost"].as_u64().unwrap_or(0);
+    if undelivered > 0 {
+        problems.push(format!("{undelivered} alert(s) not delivered"));
+    }
+    match problems.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => failed(problems.join("; ")),
+    }
+}
+
+/// `Err(line)` when these credentials cannot take the policy's member role
+/// (nor a fallback role) in one of `accounts`: what to run instead.
+pub(super) async fn can_enter(built: &Built, accounts: &[String]) -> Result<(), String> {
+    let policy = built.reactor.policy();
+    let mut roles = vec![policy.member_role.as_str()];
+    roles.extend(policy.fallback_roles.iter().map(String::as_str));
+    let sts = Sts::new(&built.config);
+    for account in accounts {
+        let Err(e) = sts
+            .assume(account, &roles, "runas-guard-reconcile", None)
+            .await
+        else {
+            continue;
+        };
+        if !matches!(e.code.as_str(), "AccessDenied" | "AccessDeniedException") {
+            continue;
+        }
+        let who = sts
+            .caller_arn()
+            .await
+            .unwrap_or_else(|_| "these credentials".into());
+        return Err(format!(
+            "reconcile --account {account}: {who} cannot take the member role {} in account {account} ({}: {}); it trusts only the hub role, so a reconcile that writes runs in the function: `runas-guard reconcile --account {account} --stack HUB_STACK` (or --function NAME). `runas-guard doctor --account {account}` says why the account failed; `reconcile --dry-run --account {account}` looks without writing. Nothing was written",
+            roles.join(", then "),
+            e.code,
+            runas_guard::domain::aws_error::one_line(&e.message),
+        ));
+    }
+    Ok(())
+}

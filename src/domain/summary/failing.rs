@@ -1,0 +1,172 @@
+//! One page per cause (pure): a sweep's failing set folded into one key
+//! that stays while the same misconfiguration persists and changes with it,
+//! and what to do about each error code the failed rows carry.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Entry;
+
+/// Every failed account-region's cause (account, region, document, AWS
+/// error code), folded into one value that does not depend on the order
+/// accounts finished in, and merges across a fanned-out sweep's parts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failing {
+    pub rows: usize,
+    pub sum: u64,
+}
+
+impl Failing {
+    pub fn add(&mut self, account: &str, region: &str, document: Option<&str>, code: Option<&str>) {
+        let one = crate::domain::ids::stable_id(&[
+            account,
+            region,
+            document.unwrap_or("-"),
+            code.unwrap_or("-"),
+        ]);
+        self.rows += 1;
+        self.sum = self
+            .sum
+            .wrapping_add(u64::from_str_radix(&one, 16).unwrap_or_default());
+    }
+
+    /// Counts `o` when it failed.
+    pub fn add_row(&mut self, account: &str, o: &crate::domain::outcome::RegionOutcome) {
+        if o.action == crate::domain::outcome::Action::Failed {
+            let code = o.error_code.as_deref();
+            self.add(account, &o.region, o.document.as_deref(), code);
+        }
+    }
+
+    pub fn merge(&mut self, other: Failing) {
+        self.rows += other.rows;
+        self.sum = self.sum.wrapping_add(other.sum);
+    }
+
+    /// The dedup key of this failing set (`failing-<rows>-<hash>`): the
+    /// same misconfiguration, sweep after sweep, keeps it; a row more or
+    /// less, or another error code, changes it. `None` when nothing failed.
+    pub fn key(&self) -> Option<String> {
+        (self.rows > 0).then(|| format!("failing-{}-{:016x}", self.rows, self.sum))
+    }
+}
+
+/// What `doctor --account` says to do about each error code the failed
+/// entries carry (one line per code, with the accounts to run it for).
+pub(super) fn fixes(entries: &[Entry]) -> BTreeMap<String, String> {
+    let mut by_code: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| e.action == "failed") {
+        let code = e.error_code.clone().unwrap_or_else(|| "-".into());
+        let accounts = by_code.entry(code).or_default();
+        if !accounts.contains(&e.account.as_str()) {
+            accounts.push(&e.account);
+        }
+    }
+    by_code
+        .into_iter()
+        .map(|(code, accounts)| {
+            let first = accounts[0];
+            let more = match accounts.len() {
+                1 => String::new(),
+                n => format!(" (and the {} other accounts of its entries)", n - 1),
+            };
+            let fix = format!(
+                "{} Run `runas-guard doctor --account {first}`{more} from on-call's seat: it names the failing check and its fix; then `runas-guard reconcile --account {first} --stack HUB_STACK` retries now.",
+                crate::domain::alert::failure_fix(&code)
+            );
+            (code, fix)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(rows: &[(&str, &str, &str)]) -> Failing {
+        let mut f = Failing::default();
+        for (a, r, code) in rows {
+            f.add(a, r, None, Some(code));
+        }
+        f
+    }
+
+    #[test]
+    fn the_same_failing_set_keeps_its_key_and_any_change_makes_another() {
+        let one = [
+            ("111111111111", "eu-west-1", "AccessDenied"),
+            ("222222222222", "us-east-1", "AccessDenied"),
+        ];
+        let key = set(&one).key().unwrap();
+        // Whatever order the accounts finished in, however the parts merged.
+        let mut merged = set(&one[1..]);
+        merged.merge(set(&one[..1]));
+        assert_eq!(merged.key().unwrap(), key);
+        let reversed: Vec<_> = one.iter().rev().cloned().collect();
+        assert_eq!(set(&reversed).key().unwrap(), key);
+        for changed in [
+            vec![one[0]],
+            vec![
+                one[0],
+                one[1],
+                ("333333333333", "eu-west-1", "AccessDenied"),
+            ],
+            vec![one[0], ("222222222222", "us-east-1", "ThrottlingException")],
+            vec![one[0], ("222222222222", "eu-west-1", "AccessDenied")],
+        ] {
+            assert_ne!(set(&changed).key().unwrap(), key, "{changed:?}");
+        }
+        let mut doc = Failing::default();
+        doc.add(
+            "111111111111",
+            "eu-west-1",
+            Some("SSMRunAs-Dev"),
+            Some("AccessDenied"),
+        );
+        assert_ne!(
+            doc.key(),
+            set(&one[..1]).key(),
+            "another document is another cause"
+        );
+        assert_eq!(Failing::default().key(), None, "nothing failing: no key");
+    }
+
+    #[test]
+    fn each_error_code_names_its_fix_and_the_commands_from_the_seat() {
+        let entry = |account: &str, code: &str| Entry {
+            account: account.into(),
+            name: String::new(),
+            region: "eu-west-1".into(),
+            document: None,
+            action: "failed".into(),
+            before: String::new(),
+            after: "unchanged".into(),
+            error_code: Some(code.into()),
+            detail: None,
+            mode: None,
+        };
+        let mut fixed = entry("333333333333", "AccessDenied");
+        fixed.action = "updated".into();
+        let f = fixes(&[
+            entry("111111111111", "AccessDenied"),
+            entry("222222222222", "AccessDenied"),
+            entry("111111111111", "ThrottlingException"),
+            fixed,
+        ]);
+        assert_eq!(f.len(), 2, "{f:?}");
+        let denied = &f["AccessDenied"];
+        assert!(denied.contains("member role"), "{denied}");
+        assert!(
+            denied.contains("runas-guard doctor --account 111111111111"),
+            "{denied}"
+        );
+        assert!(denied.contains("and the 1 other accounts"), "{denied}");
+        assert!(denied.contains("--stack HUB_STACK"), "{denied}");
+        assert!(
+            !denied.contains("333333333333"),
+            "a row that did not fail names no fix"
+        );
+        assert!(f["ThrottlingException"].contains("Throttled"));
+    }
+}
