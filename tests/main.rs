@@ -18,6 +18,7 @@ mod check_association;
 mod cli;
 mod cli_tables;
 mod cost;
+mod dead_sweep;
 mod degraded;
 mod deploy;
 mod directory_users;

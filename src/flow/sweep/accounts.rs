@@ -16,7 +16,7 @@ use crate::domain::org_state::Treatment;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
 use crate::domain::policy::Standing;
 use crate::flow::account;
-use crate::flow::outbox::deliver;
+use crate::flow::outbox::{deliver, keep_first};
 use crate::flow::services::Services;
 
 /// An account's slot among the sweep's (`None` for a fanned-out sweep's one
@@ -61,6 +61,14 @@ pub(super) async fn sweep_account(
     alerts.extend(departed(job, &left));
     let mut report = acct.report.clone();
     report.left_governance = left;
+    // Never record past what was not told: the decided alerts are kept in
+    // the outbox before the records that say they were (a run that dies
+    // after its record leaves them for the next run to publish). Alerts it
+    // could not keep leave the account unrecorded: the intents its writes
+    // left, and the versions not recorded, make the next run decide again.
+    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
+    let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.
@@ -70,7 +78,7 @@ pub(super) async fn sweep_account(
         regions,
     };
     let (committed, (alerts, canary)) = tokio::join!(
-        crate::flow::commit::commit(&svc.state, job, &acct),
+        recorded(svc, job, &acct, kept),
         last_member_calls(svc, &ctx, job, last, (&mut report, alerts), permit)
     );
     acct.report = report;
@@ -80,6 +88,21 @@ pub(super) async fn sweep_account(
         account::sessions::listed(&ctx, job, session.as_ref(), committed.adopted).await;
     adopted.extend(alerts);
     Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
+}
+
+/// The account's records, once its decided alerts are kept; none when they
+/// could not be (its leases run out, and the next run decides again).
+async fn recorded(
+    svc: &Services,
+    job: &Job,
+    acct: &account::Uncommitted,
+    kept: bool,
+) -> crate::flow::commit::Committed {
+    if !kept {
+        tracing::error!(outcome = "record_failed", account = %acct.report.account, "the account's alerts could not be kept: its records are left to the next run");
+        return crate::flow::commit::Committed::default();
+    }
+    crate::flow::commit::commit(&svc.state, job, acct).await
 }
 
 /// What the account's last member calls need to know.
