@@ -53,6 +53,7 @@ mod policy_check;
 mod policy_ids;
 mod policy_types;
 mod races;
+mod racing_editor;
 mod readiness_changed;
 mod redrive;
 mod reverts;
