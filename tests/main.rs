@@ -27,6 +27,7 @@ mod doctor;
 mod document_arn;
 mod documents;
 mod drift;
+mod dry_run_held;
 mod duplicates;
 mod editor_named;
 mod fanout;
