@@ -57,6 +57,7 @@ mod races;
 mod racing_editor;
 mod readiness_changed;
 mod redrive;
+mod rejoin_swept;
 mod reverts;
 mod root_window;
 mod security_hub;

@@ -39,6 +39,8 @@ pub(super) async fn sweep_account(
     if let Some(report) = by_state(svc, org, &info, regions).await? {
         return Ok(Swept::bare(report));
     }
+    let lived = this_life(job, &info);
+    let (job, rejoined) = (lived.as_ref().unwrap_or(job), lived.is_some());
     let ctx = svc.ctx(org);
     let prepared = account::prepare_with(&ctx, job, &info.id, regions, ahead).await?;
     let Some(prepared) = prepared else {
@@ -59,6 +61,9 @@ pub(super) async fn sweep_account(
     );
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, &left));
+    if rejoined {
+        alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
+    }
     let mut report = acct.report.clone();
     report.left_governance = left;
     // Never record past what was not told: the decided alerts are kept in
@@ -103,6 +108,40 @@ async fn recorded(
         return crate::flow::commit::Committed::default();
     }
     crate::flow::commit::commit(&svc.state, job, acct).await
+}
+
+/// The sweep's view of the account's rows of its present life only: a
+/// rejoined account's rows from before its latest join (the walk's
+/// `JoinedTimestamp`) are another life's, not judged as if it had been
+/// governed meanwhile. `Some` when any went (the account was found in a
+/// new life).
+fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
+    let (rows, gone) = job
+        .known
+        .as_ref()?
+        .account_of_life(&info.id, info.joined_ms)?;
+    tracing::info!(account = %info.id, rows = gone, "rows from before the account last joined the organization: another life's, not judged");
+    let mut job = job.clone();
+    job.known = Some(Arc::new(rows));
+    Some(job)
+}
+
+/// A rejoin only a sweep found (the departure and join events lost): the
+/// new life's `account_configured`, once per life, whichever path of its
+/// vend says it first.
+async fn configured_anew(
+    svc: &Services,
+    job: &Job,
+    report: &AccountReport,
+    joined_ms: Option<i64>,
+) -> Vec<Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let Some(alert) = crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms)
+        .filter(|_| !job.dry_run)
+    else {
+        return vec![];
+    };
+    crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
 }
 
 /// What the account's last member calls need to know.
