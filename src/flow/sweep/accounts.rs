@@ -107,7 +107,12 @@ async fn recorded(
         tracing::error!(outcome = "record_failed", account = %acct.report.account, "the account's alerts could not be kept: its records are left to the next run");
         return crate::flow::commit::Committed::default();
     }
-    crate::flow::commit::commit(&svc.state, job, acct).await
+    let keeper = crate::flow::commit::Keeper {
+        receipts: &svc.receipts,
+        alerts: &svc.alerts,
+        owner: &job.owner,
+    };
+    crate::flow::commit::commit(&svc.state, keeper, job, acct).await
 }
 
 /// The sweep's view of the account's rows of its present life only: a
