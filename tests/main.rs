@@ -14,6 +14,7 @@ mod association_tag;
 mod bounded;
 mod bypass;
 mod canary;
+mod canary_loaded;
 mod check_association;
 mod cli;
 mod cli_tables;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::canary::Rows;
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
@@ -82,11 +83,16 @@ pub(super) async fn sweep_account(
         governed: standing == Standing::Governed,
         regions,
     };
-    let (committed, (alerts, canary)) = tokio::join!(
+    let (committed, (alerts, mut canary)) = tokio::join!(
         recorded(svc, job, &acct, kept),
         last_member_calls(svc, &ctx, job, last, (&mut report, alerts), permit)
     );
     acct.report = report;
+    // The canaries of regions first recorded now, on the items just made.
+    if standing == Standing::Governed {
+        let new = Rows::New;
+        canary.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report, new).await);
+    }
     // A dead run's revert, found at the commit (rare: a run that died between
     // its write and its record), is its own alert; its window's sessions now.
     let mut adopted =
@@ -171,7 +177,7 @@ async fn last_member_calls(
     // The canaries' findings are the sweep's to tell, once per cause.
     let mut canary = vec![];
     if last.governed {
-        canary = super::canary::probe(ctx, job, last.session, report).await;
+        canary = super::canary::probe(ctx, job, last.session, report, Rows::Recorded).await;
         let session = last.session.cloned();
         alerts.extend(beyond_documents(ctx, job, session, report, last.regions).await);
     }
