@@ -60,20 +60,10 @@ pub(super) async fn sweep_account(
         },
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
-    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
-    alerts.extend(departed(job, &left));
-    if rejoined {
-        alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
-    }
+    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = acct.report.clone();
     report.left_governance = left;
-    // Never record past what was not told: the decided alerts are kept in
-    // the outbox before the records that say they were (a run that dies
-    // after its record leaves them for the next run to publish). Alerts it
-    // could not keep leave the account unrecorded: the intents its writes
-    // left, and the versions not recorded, make the next run decide again.
-    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
-    let alerts = account::named::about(&ctx, &info.id, name, path, alerts).await;
+    // Kept before the records that say they were told (see `recorded`).
     let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
@@ -89,10 +79,8 @@ pub(super) async fn sweep_account(
     );
     acct.report = report;
     // The canaries of regions first recorded now, on the items just made.
-    if standing == Standing::Governed {
-        let new = Rows::New;
-        canary.extend(super::canary::probe(&ctx, job, session.as_ref(), &acct.report, new).await);
-    }
+    let governed = standing == Standing::Governed;
+    canary.extend(first_canaries(&ctx, job, session.as_ref(), &acct.report, governed).await);
     // A dead run's revert, found at the commit (rare: a run that died between
     // its write and its record), is its own alert; its window's sessions now.
     let mut adopted =
@@ -101,8 +89,48 @@ pub(super) async fn sweep_account(
     Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
 }
 
-/// The account's records, once its decided alerts are kept; none when they
-/// could not be (its leases run out, and the next run decides again).
+/// The account's decided alerts, named: what the run found that is news,
+/// its departure, and a rejoin's `account_configured`.
+async fn decided(
+    svc: &Services,
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    info: &AccountInfo,
+    (acct, left): (
+        &account::Uncommitted,
+        &Option<crate::domain::governance::Departure>,
+    ),
+    rejoined: bool,
+) -> Vec<Alert> {
+    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
+    alerts.extend(departed(job, left));
+    if rejoined {
+        alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
+    }
+    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    account::named::about(ctx, &info.id, name, path, alerts).await
+}
+
+/// The canaries of a governed account's regions the snapshot held no item
+/// for, written once the record made it ([`Rows::New`]).
+async fn first_canaries(
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    session: Option<&MemberSession>,
+    report: &AccountReport,
+    governed: bool,
+) -> Vec<crate::domain::canary::Finding> {
+    match governed {
+        true => super::canary::probe(ctx, job, session, report, Rows::New).await,
+        false => vec![],
+    }
+}
+
+/// The account's records, once its decided alerts are kept: never record
+/// past what was not told (a run that dies after its record leaves them for
+/// the next run to publish). None when they could not be kept: the intents
+/// its writes left, and the versions not recorded, make the next run decide
+/// again (its leases run out).
 async fn recorded(
     svc: &Services,
     job: &Job,
