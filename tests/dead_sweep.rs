@@ -112,3 +112,87 @@ async fn a_sweep_killed_after_recording_a_put_back_tells_it_once_on_its_retry() 
     let alerts = w.alerts().await;
     assert!(reverted(&alerts, &account).is_empty(), "{alerts:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    w.console_edit(&account, R, "mallory").await;
+    // An edit event's run dies after its write: its intent stays.
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let path = w.write_event(&event);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("keep", "held", 1, 60) && proxy.wait("record", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    // Its lease was last taken or renewed before now.
+    let written = Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+
+    // Once its lease ran out, a sweep's record finds the intent and adopts
+    // the write; the sweep then dies before delivering (the adoption's
+    // history row, written after it, never comes back).
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    proxy.faults(json!([
+        {"name": "history", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "HISTORY#", "effect": "hold", "hold_timeout": 120}
+    ]));
+    let sweep = w.write_event(&sweep_event());
+    let mut run = w
+        .command(&["handle", path_str(&sweep)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("history", "held", 1, 90),
+        "the sweep never adopted the write: {}",
+        proxy.hits()
+    );
+    let adopted = Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    drop(proxy);
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "adopted: {state:#?}");
+    assert!(w.alerts().await.is_empty());
+    let kept = outbox(&w).await;
+    assert!(
+        kept.iter()
+            .any(|i| i["alert"].contains("drift_reverted") && i["alert"].contains("role/Admin")),
+        "the adopted write's alert was kept before its adoption: {kept:#?}"
+    );
+
+    // The next sweep, once the dead sweep's outbox lease is over, tells it.
+    std::thread::sleep(Duration::from_secs(61).saturating_sub(adopted.elapsed()));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    let told = reverted(&alerts, &account);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        told[0]["message"]["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
+    // Control: once.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(reverted(&w.alerts().await, &account).is_empty());
+}
