@@ -3,7 +3,9 @@
 //! recorded on the region's state item, which a first sweep there makes
 //! with its record, so the canary waits for that record instead of racing
 //! it. The load is made at the fault proxy: the sweep's records are held
-//! (as a busy table answers late) while its other calls go on.
+//! (as a busy table answers late) while its other calls go on, in an
+//! account whose documents are right already (the sweep writes nothing
+//! there, so no lease made the item first).
 
 use crate::common;
 
@@ -34,6 +36,14 @@ async fn tag_on(w: &World, account: &str, region: &str) -> Option<String> {
 async fn a_first_sweep_whose_records_answer_late_still_writes_every_canary() {
     let (w, proxy, account) = world_behind_proxy().await;
     w.write_policy(POLICY);
+    // The member's documents are right already: the sweep writes nothing
+    // there (no lease, so no item before its record).
+    for region in REGIONS {
+        let mut doc = lza_document(&account);
+        doc["inputs"]["runAsEnabled"] = serde_json::json!(true);
+        doc["inputs"]["runAsDefaultUser"] = serde_json::json!("ssm-ops");
+        w.admin_write(&account, region, &doc, true).await;
+    }
     proxy.faults(serde_json::json!([
         // The table answers the sweep's records late.
         {"name": "records", "service": "dynamodb", "action": "UpdateItem",

@@ -145,15 +145,21 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
     let written = Instant::now();
     run.kill().unwrap();
     run.wait().unwrap();
+    // What the dead run held never arrives (a new proxy for the sweep).
+    drop(proxy);
+    let proxy = w.behind_proxy();
     assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+    assert!(outbox(&w).await.is_empty());
 
     // Once its lease ran out, a sweep's record finds the intent and adopts
     // the write; the sweep then dies before delivering (the adoption's
-    // history row, written after it, never comes back).
+    // history row, the dead edit event's, written after it, never comes
+    // back).
     std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
     proxy.faults(json!([
         {"name": "history", "service": "dynamodb", "action": "BatchWriteItem",
-         "contains": "HISTORY#", "effect": "hold", "hold_timeout": 120}
+         "contains": "\"trigger_kind\":{\"S\":\"document_changed\"}",
+         "effect": "hold", "hold_timeout": 120}
     ]));
     let sweep = w.write_event(&sweep_event());
     let mut run = w
