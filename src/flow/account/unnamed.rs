@@ -82,8 +82,10 @@ async fn stored_mark(
     if !unnamed::looks_again(o, &job.trigger, version) {
         return None;
     }
-    // Bounded by the lease: a holder that stops renewing loses it in 30 s.
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    // A put-back under way keeps its mark within seconds of its write; a
+    // holder that has not in 10 s is no put-back (a run whose record failed,
+    // whose retry must not wait out its lease and adopt its write again).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let now = match ctx.state.put_back_now(account, &slot).await {
             Ok(now) => now,
