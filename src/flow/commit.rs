@@ -108,7 +108,9 @@ pub struct Committed {
 
 /// Where a record keeps the alerts of a dead run's write it adopts, before
 /// it records the adoption: the outbox, leased to this run (a run that dies
-/// after the adoption leaves them to the next run's flush).
+/// after the adoption leaves them to the next run's flush). A sweep passes
+/// it; an event's run passes none: its delivery settles adopted alerts with
+/// its claim (`receipt`), and keeping them first there sent them twice.
 #[derive(Clone, Copy)]
 pub struct Keeper<'a> {
     pub receipts: &'a crate::adapters::store::receipts::Receipts,
@@ -120,7 +122,7 @@ pub struct Keeper<'a> {
 /// dead runs whose writes the records adopted.
 pub async fn commit_all(
     state: &StateStore,
-    keeper: Keeper<'_>,
+    keeper: Option<Keeper<'_>>,
     job: &Job,
     uncommitted: &[Uncommitted],
 ) -> (Option<AwsError>, Vec<Alert>) {
@@ -142,7 +144,7 @@ pub async fn commit_all(
 /// nothing.
 pub async fn commit(
     state: &StateStore,
-    keeper: Keeper<'_>,
+    keeper: Option<Keeper<'_>>,
     job: &Job,
     account: &Uncommitted,
 ) -> Committed {
@@ -243,7 +245,7 @@ async fn joined(
 /// cannot be kept leave the intent for the next run to adopt.
 async fn adopt(
     state: &StateStore,
-    keeper: Keeper<'_>,
+    keeper: Option<Keeper<'_>>,
     o: &Observation,
     orphan: &Orphan,
 ) -> Result<Vec<Alert>, AwsError> {
@@ -257,8 +259,11 @@ async fn adopt(
     };
     let now = clock::now();
     let alerts = i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now));
-    let (receipts, publish, owner) = (keeper.receipts, keeper.alerts, keeper.owner);
-    if !crate::flow::outbox::keep_first(receipts, publish, owner, &alerts).await {
+    let kept = match keeper {
+        Some(k) => crate::flow::outbox::keep_first(k.receipts, k.alerts, k.owner, &alerts).await,
+        None => true,
+    };
+    if !kept {
         tracing::error!(intent = %crate::domain::intent::describe(i), "a dead run's alerts could not be kept: its intent stays for the next run to adopt");
         return Ok(vec![]);
     }

@@ -137,14 +137,9 @@ impl Delivery {
         // loses them, and a run that dies before publishing leaves them to
         // its retry alone (published once). What is told once is not kept
         // first: see [`configured`].
-        let keeper = crate::flow::commit::Keeper {
-            receipts: fx.receipts,
-            alerts: fx.alerts,
-            owner: &job.owner,
-        };
         let (kept, (record_error, adopted), waiting, once) = tokio::join!(
             keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
-            commit_all(fx.state, keeper, job, &uncommitted),
+            commit_all(fx.state, None, job, &uncommitted),
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );

@@ -126,11 +126,9 @@ async fn first_canaries(
     }
 }
 
-/// The account's records, once its decided alerts are kept: never record
-/// past what was not told (a run that dies after its record leaves them for
-/// the next run to publish). None when they could not be kept: the intents
-/// its writes left, and the versions not recorded, make the next run decide
-/// again (its leases run out).
+/// The account's records, once its decided alerts are kept (a run that dies
+/// after its record leaves them to the next run). None when they could not
+/// be: its intents and unrecorded versions make the next run decide again.
 async fn recorded(
     svc: &Services,
     job: &Job,
@@ -146,14 +144,12 @@ async fn recorded(
         alerts: &svc.alerts,
         owner: &job.owner,
     };
-    crate::flow::commit::commit(&svc.state, keeper, job, acct).await
+    crate::flow::commit::commit(&svc.state, Some(keeper), job, acct).await
 }
 
-/// The sweep's view of the account's rows of its present life only: a
-/// rejoined account's rows from before its latest join (the walk's
-/// `JoinedTimestamp`) are another life's, not judged as if it had been
-/// governed meanwhile. `Some` when any went (the account was found in a
-/// new life).
+/// The sweep's view of the account's rows of its present life only (rows
+/// from before its latest join, the walk's `JoinedTimestamp`, are another
+/// life's): `Some` when any went (the account was found in a new life).
 fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
     let (rows, gone) = job
         .known
