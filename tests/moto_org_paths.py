@@ -22,7 +22,17 @@ account is always given exactly one path (AWS documents a list and does not
 say when it holds more); an answer for an object moto cannot place (no
 organization in the caller's backend) is left as moto gave it.
 
-Importing this module applies the patch (unless switched off). Usage as a
+Organizations lives (EMULATED, always on): moto keeps an account's first
+``JoinedTimestamp`` for good (it has no remove-and-rejoin); AWS gives an
+account that left and joined again the time of its latest join, in
+``DescribeAccount``, ``ListAccounts`` and ``ListAccountsForParent`` alike.
+``POST /_emulated/organizations/rejoin`` ``{"account": ID, "joined": EPOCH
+SECONDS}`` (``joined`` defaults to now) says the account left and joined
+again then: every later answer carries that ``JoinedTimestamp``.
+``GET /_emulated/organizations/rejoined`` lists what was said.
+
+Importing this module applies the patch (unless switched off; the lives
+always). Usage as a
 launcher: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``);
 it then loads the other always-on emulations too, as moto_dynamodb_atomic's
 launcher does.
@@ -31,12 +41,21 @@ launcher does.
 import json
 import os
 import sys
+import time
+
+from emulator_control import ControlError, serve
 
 from moto.organizations.models import organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.server import main
 
 ON = os.environ.get("RUNAS_GUARD_ORG_PATHS", "on") != "off"
+
+# The answers that carry Account objects (their JoinedTimestamp).
+ACCOUNT_ACTIONS = ["describe_account", "list_accounts", "list_accounts_for_parent"]
+
+# Account id -> the epoch seconds of its latest join, where it rejoined.
+REJOINED = {}
 
 # The answers that carry Account or OrganizationalUnit objects.
 ACTIONS = [
@@ -105,7 +124,25 @@ def _add(backend, value):
             _add(backend, v)
 
 
-def _with_paths(original):
+def _rejoined(value):
+    """Every account object found at any depth of ``value`` that rejoined
+    carries the time of its latest join."""
+    if isinstance(value, list):
+        for v in value:
+            _rejoined(v)
+        return
+    if not isinstance(value, dict):
+        return
+    for key, v in value.items():
+        if key in ("Account", "Accounts"):
+            for a in v if isinstance(v, list) else [v]:
+                if isinstance(a, dict) and a.get("Id") in REJOINED:
+                    a["JoinedTimestamp"] = REJOINED[a["Id"]]
+        else:
+            _rejoined(v)
+
+
+def _answered_as_aws(original, paths, lives):
     def answer(self):
         body = original(self)
         backend = _backend(self)
@@ -115,16 +152,38 @@ def _with_paths(original):
             parsed = json.loads(body)
         except ValueError:
             return body
-        _add(backend, parsed)
+        if paths:
+            _add(backend, parsed)
+        if lives:
+            _rejoined(parsed)
         return json.dumps(parsed)
 
     return answer
 
 
-if ON and not getattr(OrganizationsResponse, "_runas_guard_paths", False):
-    for action in ACTIONS:
-        setattr(OrganizationsResponse, action, _with_paths(getattr(OrganizationsResponse, action)))
+def _rejoin(body):
+    account = body.get("account")
+    if not isinstance(account, str) or not account.isdigit() or len(account) != 12:
+        raise ControlError("account: a 12-digit account id")
+    joined = body.get("joined", time.time())
+    if not isinstance(joined, (int, float)) or isinstance(joined, bool):
+        raise ControlError("joined: epoch seconds")
+    REJOINED[account] = joined
+    return {"account": account, "joined": joined}
+
+
+ROUTES = {
+    ("POST", "/_emulated/organizations/rejoin"): _rejoin,
+    ("GET", "/_emulated/organizations/rejoined"): lambda _body: {"rejoined": REJOINED},
+}
+
+if not getattr(OrganizationsResponse, "_runas_guard_paths", False):
+    for action in set(ACTIONS if ON else []) | set(ACCOUNT_ACTIONS):
+        original = getattr(OrganizationsResponse, action)
+        setattr(OrganizationsResponse, action,
+                _answered_as_aws(original, ON, action in ACCOUNT_ACTIONS))
     OrganizationsResponse._runas_guard_paths = True
+    serve("/_emulated/organizations", ROUTES)
 
 if __name__ == "__main__":
     # The tests' plain local AWS with this switch: the other always-on emulations too.

@@ -346,6 +346,22 @@ fn drift_told(
 /// awaiting the member stack (the run that finishes it says so). A vend
 /// that failed somewhere is retried, and the retry that finishes says it.
 /// Rows that carry no mode (a dead run's adopted write) count as enforced.
+/// A sweep's `account_configured` for an account it found in a new life
+/// (it left the organization and joined again, and neither event came):
+/// told as that life's vend would have told it, when this run configured
+/// it, saying when it joined (once per life: `flow::configured`).
+pub fn configured_anew(
+    report: &AccountReport,
+    trigger: &Trigger,
+    at: &str,
+    joined_ms: Option<i64>,
+) -> Option<Alert> {
+    let user = report.desired_user.as_deref()?;
+    configured(report).then(|| {
+        account_configured(&report.account, user, &report.regions, trigger, at).joined(joined_ms)
+    })
+}
+
 fn configured(report: &AccountReport) -> bool {
     let rows = &report.regions;
     let wrote = rows.iter().any(|r| r.action.wrote());

@@ -88,6 +88,33 @@ impl Snapshot {
         (Snapshot(rows, departed), gone)
     }
 
+    /// The same rows less `account`'s from before the life that began when
+    /// it joined at `joined_ms` (a sweep's view, where the walk says when
+    /// each account joined), and how many went; `None` when none did (the
+    /// snapshot serves as it is).
+    pub fn account_of_life(
+        &self,
+        account: &str,
+        joined_ms: Option<i64>,
+    ) -> Option<(Snapshot, usize)> {
+        let prefix = format!("{account}/");
+        let other_life = |key: &str, k: &Known| {
+            key.starts_with(&prefix)
+                && !crate::domain::life::of_this_life(k.last_checked_ms, joined_ms)
+        };
+        let gone = self.0.iter().filter(|(key, k)| other_life(key, k)).count();
+        if gone == 0 {
+            return None;
+        }
+        let rows = self
+            .0
+            .iter()
+            .filter(|(key, k)| !other_life(key, k))
+            .map(|(key, k)| (key.clone(), k.clone()))
+            .collect();
+        Some((Snapshot(rows, self.1.clone()), gone))
+    }
+
     /// The slots of `account` in regions outside `governed`: rows from when
     /// the policy governed a region it no longer does. They go, so a region
     /// added back is looked at afresh, not judged against them.
@@ -266,6 +293,44 @@ mod tests {
         assert_eq!(kept(Some(i64::MAX)).1, 2);
         let departed = rows().with_departed(Some(Default::default()));
         assert!(!departed.of_life(Some(200)).0.may_have_departed("1"));
+    }
+
+    #[test]
+    fn a_sweeps_view_loses_only_the_rejoined_accounts_rows_of_its_other_life() {
+        let row = |ms: Option<i64>| Known {
+            last_checked_ms: ms,
+            ..Default::default()
+        };
+        let rows: Snapshot = [
+            ("1", "eu-west-1", row(Some(100))),
+            ("1", "us-east-1", row(Some(300))),
+            ("1", "ap-south-1", row(None)),
+            // Another account's rows, older still, stay whatever its join.
+            ("2", "eu-west-1", row(Some(50))),
+        ]
+        .into_iter()
+        .map(|(a, s, k)| (a.to_string(), s.to_string(), k))
+        .collect::<Snapshot>()
+        .with_departed(Some(["1".to_string()].into_iter().collect()));
+        let sorted = |s: &Snapshot, a: &str| {
+            let mut v = s.slots(a);
+            v.sort();
+            v
+        };
+        // No join known, or every row of this life: nothing goes.
+        assert!(rows.account_of_life("1", None).is_none());
+        assert!(rows.account_of_life("1", Some(100)).is_none());
+        assert!(rows.account_of_life("3", Some(i64::MAX)).is_none());
+        let (mid, gone) = rows.account_of_life("1", Some(200)).unwrap();
+        assert_eq!(gone, 1);
+        assert_eq!(sorted(&mid, "1"), ["ap-south-1", "us-east-1"]);
+        assert_eq!(sorted(&mid, "2"), ["eu-west-1"]);
+        let (all, gone) = rows.account_of_life("1", Some(i64::MAX)).unwrap();
+        assert_eq!(
+            (gone, sorted(&all, "1")),
+            (2, vec!["ap-south-1".to_string()])
+        );
+        assert!(all.may_have_departed("1") && !all.may_have_departed("2"));
     }
 
     #[test]

@@ -58,6 +58,44 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
         && mark.at_ms - edited_ms <= DELIVERY_BOUND_SECS * 1000
 }
 
+/// Whether an edit event's row that found its document right, with no
+/// mark in the rows its run read, looks at the region's item again: the
+/// default version is one those rows had not recorded, so another run put
+/// it back after that read (under way, or recorded since) and its mark may
+/// be there now. A document the rows already knew needs no second look.
+pub fn looks_again(o: &RegionOutcome, trigger: &Trigger, recorded_version: Option<&str>) -> bool {
+    trigger.kind == TriggerKind::DocumentChanged
+        && trigger.edits(o.document_name())
+        && trigger.actor.is_some()
+        && !o.action.wrote()
+        && o.error.is_none()
+        && o.version_after.is_some()
+        && o.version_after.as_deref() != recorded_version
+}
+
+/// What the region's item, read again, says of a put-back's mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Again {
+    /// The mark to take.
+    Mark(String),
+    /// No mark, and another run holds the write lease: its put-back may be
+    /// written and not marked yet (a put-back keeps its mark before it
+    /// records and releases the lease): read again once it is released.
+    Wait,
+    /// No mark and no other run's write under way: nothing to name.
+    Nothing,
+}
+
+/// The item read again: its mark, and until when a run other than this one
+/// holds its lease (a released lease carries its release time).
+pub fn again(mark: Option<String>, others_lease_until_ms: Option<i64>, now_ms: i64) -> Again {
+    match (mark, others_lease_until_ms) {
+        (Some(m), _) => Again::Mark(m),
+        (None, Some(until)) if until > now_ms => Again::Wait,
+        (None, _) => Again::Nothing,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +242,63 @@ mod tests {
         assert!(!names(&right, &anonymous, &mark()));
         for hostile in ["", "{", "null", "[]", "{\"at_ms\":\"x\"}"] {
             assert_eq!(Mark::parse(hostile), None, "{hostile}");
+        }
+    }
+
+    #[test]
+    fn an_edit_event_looks_again_only_at_a_document_its_rows_did_not_record() {
+        let right = |version: Option<&str>| RegionOutcome {
+            version_after: version.map(str::to_string),
+            ..row(Action::None, "ssm-ops", None)
+        };
+        let edit = trigger(TriggerKind::DocumentChanged, "UpdateDocument", None);
+        let sweep = trigger(TriggerKind::Sweep, "sweep", None);
+        let mut anonymous = edit.clone();
+        anonymous.actor = None;
+        let failed = RegionOutcome {
+            error: Some("throttled".into()),
+            ..right(Some("7"))
+        };
+        let wrote = RegionOutcome {
+            version_after: Some("7".into()),
+            ..row(Action::Updated, "root", Some(Change::Document))
+        };
+        let cases = [
+            // Another run put it back after this run read the rows.
+            (&right(Some("7")), &edit, Some("5"), true),
+            (&right(Some("7")), &edit, None, true),
+            // The rows knew this version: nothing happened since.
+            (&right(Some("7")), &edit, Some("7"), false),
+            // Not an edit event, no editor, or not a document found right.
+            (&right(Some("7")), &sweep, Some("5"), false),
+            (&right(Some("7")), &anonymous, Some("5"), false),
+            (&failed, &edit, Some("5"), false),
+            (&wrote, &edit, Some("5"), false),
+            (&right(None), &edit, Some("5"), false),
+        ];
+        for (i, (o, t, recorded, want)) in cases.into_iter().enumerate() {
+            assert_eq!(looks_again(o, t, recorded), want, "case {i}");
+        }
+    }
+
+    #[test]
+    fn a_mark_is_taken_and_an_unmarked_item_waits_only_for_another_runs_lease() {
+        let now = AT;
+        let cases = [
+            (Some("m"), None, Again::Mark("m".into())),
+            (Some("m"), Some(now + 1), Again::Mark("m".into())),
+            (None, Some(now + 30_000), Again::Wait),
+            // Released (stamped with its time) or never taken.
+            (None, Some(now - 1), Again::Nothing),
+            (None, Some(now), Again::Nothing),
+            (None, None, Again::Nothing),
+        ];
+        for (mark, until, want) in cases {
+            assert_eq!(
+                again(mark.map(str::to_string), until, now),
+                want,
+                "{mark:?} {until:?}"
+            );
         }
     }
 }

@@ -106,17 +106,30 @@ pub struct Committed {
     pub error: Option<AwsError>,
 }
 
+/// Where a record keeps the alerts of a dead run's write it adopts, before
+/// it records the adoption: the outbox, leased to this run (a run that dies
+/// after the adoption leaves them to the next run's flush). A sweep passes
+/// it; an event's run passes none: its delivery settles adopted alerts with
+/// its claim (`receipt`), and keeping them first there sent them twice.
+#[derive(Clone, Copy)]
+pub struct Keeper<'a> {
+    pub receipts: &'a crate::adapters::store::receipts::Receipts,
+    pub alerts: &'a crate::flow::publish::Alerts,
+    pub owner: &'a str,
+}
+
 /// Every account's results recorded; the first error, and the alerts of
 /// dead runs whose writes the records adopted.
 pub async fn commit_all(
     state: &StateStore,
+    keeper: Option<Keeper<'_>>,
     job: &Job,
     uncommitted: &[Uncommitted],
 ) -> (Option<AwsError>, Vec<Alert>) {
     let mut first_error = None;
     let mut adopted = Vec::new();
     for acct in uncommitted {
-        let committed = commit(state, job, acct).await;
+        let committed = commit(state, keeper, job, acct).await;
         adopted.extend(committed.adopted);
         if let Some(e) = committed.error {
             first_error.get_or_insert(e);
@@ -129,14 +142,19 @@ pub async fn commit_all(
 /// Where a record finds the intent of a run that died after its write, the
 /// revert is recorded and alerted now ([`crate::domain::intent`]). Dry runs record
 /// nothing.
-pub async fn commit(state: &StateStore, job: &Job, account: &Uncommitted) -> Committed {
+pub async fn commit(
+    state: &StateStore,
+    keeper: Option<Keeper<'_>>,
+    job: &Job,
+    account: &Uncommitted,
+) -> Committed {
     if job.dry_run {
         return Committed::default();
     }
     let tasks = spawn_records(state, job, account);
     let (mut committed, orphans) = joined(tasks, &account.report.account).await;
     for (o, orphan) in orphans {
-        match adopt(state, &o, &orphan).await {
+        match adopt(state, keeper, &o, &orphan).await {
             Ok(alerts) => committed.adopted.extend(alerts),
             Err(e) => {
                 tracing::error!(outcome = "record_failed", account = %o.account, error_code = %e.code, error = %e, "a dead run's write not recorded");
@@ -222,10 +240,12 @@ async fn joined(
 }
 
 /// A dead run's intent found by a quiet record of `o`: when the document
-/// shows its write, record it (status, counts, history) and return its
-/// alerts; otherwise only remove the intent.
+/// shows its write, keep its alerts, then record it (status, counts,
+/// history) and return them; otherwise only remove the intent. Alerts that
+/// cannot be kept leave the intent for the next run to adopt.
 async fn adopt(
     state: &StateStore,
+    keeper: Option<Keeper<'_>>,
     o: &Observation,
     orphan: &Orphan,
 ) -> Result<Vec<Alert>, AwsError> {
@@ -237,11 +257,20 @@ async fn adopt(
         state.drop_intent(orphan).await?;
         return Ok(vec![]);
     };
+    let now = clock::now();
+    let alerts = i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now));
+    let kept = match keeper {
+        Some(k) => crate::flow::outbox::keep_first(k.receipts, k.alerts, k.owner, &alerts).await,
+        None => true,
+    };
+    if !kept {
+        tracing::error!(intent = %crate::domain::intent::describe(i), "a dead run's alerts could not be kept: its intent stays for the next run to adopt");
+        return Ok(vec![]);
+    }
     if !state.adopt(orphan, version).await? {
         return Ok(vec![]);
     }
-    let now = clock::now();
     state.add_history(&[i.history(version)], now).await?;
     tracing::warn!(outcome = "adopted", intent = %crate::domain::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
-    Ok(i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now)))
+    Ok(alerts)
 }

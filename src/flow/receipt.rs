@@ -139,7 +139,7 @@ impl Delivery {
         // first: see [`configured`].
         let (kept, (record_error, adopted), waiting, once) = tokio::join!(
             keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
-            commit_all(fx.state, job, &uncommitted),
+            commit_all(fx.state, None, job, &uncommitted),
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );

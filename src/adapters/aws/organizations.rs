@@ -28,6 +28,10 @@ pub struct AccountInfo {
     pub name: String,
     /// Read from `State` (`Status` only where `State` is absent).
     pub state: OrgState,
+    /// When it last joined the organization (`JoinedTimestamp`, epoch
+    /// milliseconds; every listing carries it): rows recorded before are
+    /// another life's ([`crate::domain::life`]).
+    pub joined_ms: Option<i64>,
 }
 
 impl AccountInfo {
@@ -284,5 +288,6 @@ pub(super) fn info(a: &aws_sdk_organizations::types::Account) -> AccountInfo {
         id: a.id().unwrap_or_default().to_string(),
         name: a.name().unwrap_or_default().to_string(),
         state: OrgState::read(a.state().map(|s| s.as_str()), status),
+        joined_ms: a.joined_timestamp().and_then(|t| t.to_millis().ok()),
     }
 }

@@ -16,6 +16,7 @@ pub mod known;
 pub mod landing_gate;
 pub mod lease;
 pub mod outbox;
+pub mod put_back;
 pub mod receipts;
 pub mod reported;
 pub mod state;

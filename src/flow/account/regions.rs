@@ -115,14 +115,19 @@ impl DocEnv {
     /// What this run does to `target` here: its rules' mode, with an
     /// `enforce-when-ready` decided on what the check found in this region
     /// (`Err`: held, and why).
+    /// A dry run writes nothing, but says a held document is held, as the
+    /// sweep and `why` do.
     fn mode(&self, target: &Target, found: Option<&Readiness>) -> (Mode, Option<String>) {
-        match target.mode {
-            _ if self.dry_run => (Mode::Audit, None),
+        let (mode, held) = match target.mode {
             Mode::EnforceWhenReady => match nodes::gate(found, &target.user) {
                 Ok(()) => (Mode::Enforce, None),
                 Err(why) => (Mode::Audit, Some(why)),
             },
             m => (m, None),
+        };
+        match self.dry_run {
+            true => (Mode::Audit, held),
+            false => (mode, held),
         }
     }
 
@@ -180,7 +185,7 @@ async fn reconcile_region(
     mut seen: Vec<Option<Seen>>,
 ) -> Vec<(RegionOutcome, Option<RegionGrant>)> {
     let mut results: Vec<Option<(RegionOutcome, Option<RegionGrant>)>> = vec![None; targets.len()];
-    let gated = !env.dry_run && targets.iter().any(|t| t.mode == Mode::EnforceWhenReady);
+    let gated = targets.iter().any(|t| t.mode == Mode::EnforceWhenReady);
     let (check, found) = gate::settle(env.start_check(&region), &region, gated).await;
     let modes: Arc<Vec<_>> = Arc::new(
         targets

@@ -35,9 +35,7 @@ pub(super) async fn marked_and_named(
             }
             continue;
         }
-        let stored = recorded
-            .and_then(|k| k.get(account, &slot))
-            .and_then(|k| k.unnamed.clone());
+        let stored = stored_mark(ctx, job, account, o, recorded).await;
         let Some((stored, mark)) = stored.and_then(|s| Mark::parse(&s).map(|m| (s, m))) else {
             continue;
         };
@@ -62,4 +60,54 @@ pub(super) async fn marked_and_named(
         }
     }
     regions
+}
+
+/// The put-back mark of `o`'s slot: as the run read the rows, or, when the
+/// document is at a version those rows had not recorded (another run put
+/// it back after that read), as the item holds it now, once that run's
+/// write lease is released (it keeps its mark before it records).
+async fn stored_mark(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    o: &RegionOutcome,
+    recorded: Option<&Snapshot>,
+) -> Option<String> {
+    let slot = o.slot();
+    let row = recorded.and_then(|k| k.get(account, &slot));
+    if let Some(mark) = row.and_then(|k| k.unnamed.clone()) {
+        return Some(mark);
+    }
+    let version = row.and_then(|k| k.default_version.as_deref());
+    if !unnamed::looks_again(o, &job.trigger, version) {
+        return None;
+    }
+    // A put-back under way keeps its mark within seconds of its write; a
+    // holder that has not in 10 s is no put-back (a run whose record failed,
+    // whose retry must not wait out its lease and adopt its write again).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = match ctx.state.put_back_now(account, &slot).await {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot read the item again: a put-back beside this run is not named");
+                return None;
+            }
+        };
+        let others = now
+            .lease_until_ms
+            .filter(|_| now.lease_owner.as_deref() != Some(job.owner.as_str()));
+        let now_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+        match unnamed::again(now.mark, others, now_ms) {
+            unnamed::Again::Mark(mark) => return Some(mark),
+            unnamed::Again::Nothing => return None,
+            unnamed::Again::Wait if std::time::Instant::now() < until => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            unnamed::Again::Wait => {
+                tracing::warn!(account, region = %o.region, "another run's write lease outlasted the wait: its put-back is not named by this run");
+                return None;
+            }
+        }
+    }
 }

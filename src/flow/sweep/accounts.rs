@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::canary::Rows;
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
@@ -17,7 +18,7 @@ use crate::domain::outcome::{AccountReport, Action, RegionOutcome};
 use crate::domain::policy::Standing;
 use crate::domain::security_hub::Imports;
 use crate::flow::account;
-use crate::flow::outbox::deliver;
+use crate::flow::outbox::{deliver, keep_first};
 use crate::flow::services::Services;
 
 /// An account's slot among the sweep's (`None` for a fanned-out sweep's one
@@ -40,6 +41,8 @@ pub(super) async fn sweep_account(
     if let Some(report) = by_state(svc, org, &info, regions).await? {
         return Ok(Swept::bare(report));
     }
+    let lived = this_life(job, &info);
+    let (job, rejoined) = (lived.as_ref().unwrap_or(job), lived.is_some());
     let ctx = svc.ctx(org);
     let prepared = account::prepare_with(&ctx, job, &info.id, regions, ahead).await?;
     let Some(prepared) = prepared else {
@@ -58,14 +61,15 @@ pub(super) async fn sweep_account(
         },
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
-    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
-    alerts.extend(departed(job, &left));
+    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = acct.report.clone();
     report.left_governance = left;
     if let Some(archived) = archived {
         let said = report.security_hub.get_or_insert_with(Default::default);
         said.merge(archived);
     }
+    // Kept before the records that say they were told (see `recorded`).
+    let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.
@@ -74,17 +78,110 @@ pub(super) async fn sweep_account(
         governed: standing == Standing::Governed,
         regions,
     };
-    let (committed, (alerts, canary)) = tokio::join!(
-        crate::flow::commit::commit(&svc.state, job, &acct),
+    let (committed, (alerts, mut canary)) = tokio::join!(
+        recorded(svc, job, &acct, kept),
         last_member_calls(svc, &ctx, job, last, (&mut report, alerts), permit)
     );
     acct.report = report;
+    // The canaries of regions first recorded now, on the items just made.
+    let governed = standing == Standing::Governed;
+    canary.extend(first_canaries(&ctx, job, session.as_ref(), &acct.report, governed).await);
     // A dead run's revert, found at the commit (rare: a run that died between
     // its write and its record), is its own alert; its window's sessions now.
     let mut adopted =
         account::sessions::listed(&ctx, job, session.as_ref(), committed.adopted).await;
     adopted.extend(alerts);
     Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
+}
+
+/// The account's decided alerts, named: what the run found that is news,
+/// its departure, and a rejoin's `account_configured`.
+async fn decided(
+    svc: &Services,
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    info: &AccountInfo,
+    (acct, left): (
+        &account::Uncommitted,
+        &Option<crate::domain::governance::Departure>,
+    ),
+    rejoined: bool,
+) -> Vec<Alert> {
+    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
+    alerts.extend(departed(job, left));
+    if rejoined {
+        alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
+    }
+    let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
+    account::named::about(ctx, &info.id, name, path, alerts).await
+}
+
+/// The canaries of a governed account's regions the snapshot held no item
+/// for, written once the record made it ([`Rows::New`]).
+async fn first_canaries(
+    ctx: &account::Ctx<'_>,
+    job: &Job,
+    session: Option<&MemberSession>,
+    report: &AccountReport,
+    governed: bool,
+) -> Vec<crate::domain::canary::Finding> {
+    match governed {
+        true => super::canary::probe(ctx, job, session, report, Rows::New).await,
+        false => vec![],
+    }
+}
+
+/// The account's records, once its decided alerts are kept (a run that dies
+/// after its record leaves them to the next run). None when they could not
+/// be: its intents and unrecorded versions make the next run decide again.
+async fn recorded(
+    svc: &Services,
+    job: &Job,
+    acct: &account::Uncommitted,
+    kept: bool,
+) -> crate::flow::commit::Committed {
+    if !kept {
+        tracing::error!(outcome = "record_failed", account = %acct.report.account, "the account's alerts could not be kept: its records are left to the next run");
+        return crate::flow::commit::Committed::default();
+    }
+    let keeper = crate::flow::commit::Keeper {
+        receipts: &svc.receipts,
+        alerts: &svc.alerts,
+        owner: &job.owner,
+    };
+    crate::flow::commit::commit(&svc.state, Some(keeper), job, acct).await
+}
+
+/// The sweep's view of the account's rows of its present life only (rows
+/// from before its latest join, the walk's `JoinedTimestamp`, are another
+/// life's): `Some` when any went (the account was found in a new life).
+fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
+    let (rows, gone) = job
+        .known
+        .as_ref()?
+        .account_of_life(&info.id, info.joined_ms)?;
+    tracing::info!(account = %info.id, rows = gone, "rows from before the account last joined the organization: another life's, not judged");
+    let mut job = job.clone();
+    job.known = Some(Arc::new(rows));
+    Some(job)
+}
+
+/// A rejoin only a sweep found (the departure and join events lost): the
+/// new life's `account_configured`, once per life, whichever path of its
+/// vend says it first.
+async fn configured_anew(
+    svc: &Services,
+    job: &Job,
+    report: &AccountReport,
+    joined_ms: Option<i64>,
+) -> Vec<Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let Some(alert) = crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms)
+        .filter(|_| !job.dry_run)
+    else {
+        return vec![];
+    };
+    crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
 }
 
 /// What the account's last member calls need to know.
@@ -109,7 +206,7 @@ async fn last_member_calls(
     // The canaries' findings are the sweep's to tell, once per cause.
     let mut canary = vec![];
     if last.governed {
-        canary = super::canary::probe(ctx, job, last.session, report).await;
+        canary = super::canary::probe(ctx, job, last.session, report, Rows::Recorded).await;
         let session = last.session.cloned();
         alerts.extend(beyond_documents(ctx, job, session, report, last.regions).await);
     }

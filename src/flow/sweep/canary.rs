@@ -27,11 +27,26 @@ use crate::flow::account::Ctx;
 use crate::flow::outbox::keep_first;
 use crate::flow::services::Services;
 
+/// Which of an account's reached regions a probe looks at. A canary is
+/// recorded on the region's state item before it is written, and only on
+/// an item that exists: a region the snapshot holds no item for (a first
+/// sweep there) is probed once the sweep's record has made it, never
+/// beside that record (on a loaded machine the canary's write could come
+/// first, be refused, and leave the region without a canary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rows {
+    /// Regions whose item the snapshot holds: beside the record.
+    Recorded,
+    /// Regions with no item yet: after the record.
+    New,
+}
+
 pub(super) async fn probe(
     ctx: &Ctx<'_>,
     job: &Job,
     session: Option<&MemberSession>,
     report: &AccountReport,
+    rows: Rows,
 ) -> Vec<Finding> {
     let (Some(settings), Some(known), Some(session)) =
         (ctx.policy.canary, job.known.as_ref(), session)
@@ -44,7 +59,12 @@ pub(super) async fn probe(
     let account = report.account.as_str();
     let now = clock::epoch_millis(clock::now());
     let mut found = Vec::new();
-    for row in report.regions.iter().filter(|r| reached(r)) {
+    let which = |region: &str| (known.get(account, region).is_some()) == (rows == Rows::Recorded);
+    for row in report
+        .regions
+        .iter()
+        .filter(|r| reached(r) && which(&r.region))
+    {
         let region = row.region.as_str();
         let last = known.get(account, region).and_then(|k| k.canary.clone());
         let plan = canary::plan(last.as_ref(), now, &settings);
@@ -117,7 +137,10 @@ async fn write(
     let token = crate::domain::ids::token();
     match ctx.state.canary_written(account, region, &token, now).await {
         Ok(true) => {}
-        Ok(false) => return None,
+        Ok(false) => {
+            tracing::warn!(account, region, "forwarding canary not written: the account-region has no state item (its record failed); the next sweep writes it");
+            return None;
+        }
         Err(e) => {
             tracing::warn!(account, region, error_code = %e.code, error = %e, "forwarding canary not recorded, so not written");
             return None;

@@ -28,6 +28,10 @@ pub struct SweepMessage {
     /// (absent: not known, so the worker clears any it finds governed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departed: Option<bool>,
+    /// When the account last joined, as the walk read it (epoch
+    /// milliseconds): the worker judges only the rows of that life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub joined_ms: Option<i64>,
 }
 
 /// Organizations nests five OU levels below the root: a longer path is not real.
@@ -85,6 +89,7 @@ impl SweepMessage {
             id: self.account.clone(),
             name: self.name.clone()?,
             state: OrgState::word(self.status.as_deref()?)?,
+            joined_ms: self.joined_ms,
         })
     }
 

@@ -190,6 +190,7 @@ async fn fan_out(
                 status: SweepMessage::status_of(&a.state),
                 path: org.walked_path(&a.id),
                 departed: departed.as_ref().map(|d| d.contains(&a.id)),
+                joined_ms: a.joined_ms,
             })
             .expect("plain struct serialises")
         })

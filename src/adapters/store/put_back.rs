@@ -1,0 +1,45 @@
+//! The put-back mark as the table holds it now (`domain::unnamed`): read
+//! again by an edit event's run whose own read of the rows came before
+//! another run's put-back was recorded.
+
+use super::keys::region_key;
+use super::state::StateStore;
+use crate::adapters::aws::dynamodb::{get_n, get_s};
+use crate::domain::aws_error::AwsError;
+
+/// One account-region's item as an edit event's run looks at it again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutBackNow {
+    /// The mark of a put-back whose editor is not named yet.
+    pub mark: Option<String>,
+    /// Until when another run holds the item's write lease (its put-back
+    /// may be written and not recorded yet); a released lease is stamped
+    /// with its release time, so a past time means none is held.
+    pub lease_until_ms: Option<i64>,
+    pub lease_owner: Option<String>,
+}
+
+impl StateStore {
+    /// The slot's put-back mark and write lease, read consistently.
+    pub async fn put_back_now(&self, account: &str, slot: &str) -> Result<PutBackNow, AwsError> {
+        let t = self.table();
+        let mut get = t
+            .client
+            .get_item()
+            .table_name(&t.name)
+            .consistent_read(true)
+            .projection_expression("unnamed_put_back, lease_until, lease_owner");
+        for (k, v) in region_key(account, slot) {
+            get = get.key(k, v);
+        }
+        let out = get
+            .send()
+            .await
+            .map_err(|e| t.err("GetItem", account, &e))?;
+        Ok(out.item().map_or_else(PutBackNow::default, |i| PutBackNow {
+            mark: get_s(i, "unnamed_put_back"),
+            lease_until_ms: get_n(i, "lease_until"),
+            lease_owner: get_s(i, "lease_owner"),
+        }))
+    }
+}

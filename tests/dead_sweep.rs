@@ -1,0 +1,204 @@
+//! A sweep that dies after it decided: its alerts are kept before its
+//! records, so a run that dies between the two still ends, on its retry or
+//! the next sweep, in exactly the alerts it decided (docs/internals.md,
+//! "Guarantees"). The death is made to happen at the fault proxy (a held
+//! call, then the process killed), and each test asserts that it fired.
+
+use crate::common;
+
+use std::time::{Duration, Instant};
+
+use common::proxy::*;
+use common::*;
+use serde_json::json;
+
+const R: &str = "eu-west-1";
+
+fn hits(proxy: &Proxy, name: &str, counter: &str) -> u64 {
+    proxy.hits()[name][counter].as_u64().unwrap_or(0)
+}
+
+async fn outbox(w: &World) -> Vec<std::collections::HashMap<String, String>> {
+    w.items()
+        .await
+        .into_iter()
+        .filter(|i| i.get("pk").map(String::as_str) == Some("OUTBOX"))
+        .collect()
+}
+
+/// The drift alerts about `account` in `region` among `alerts`.
+fn reverted<'a>(alerts: &'a [serde_json::Value], account: &str) -> Vec<&'a serde_json::Value> {
+    of_kind(alerts, "drift_reverted")
+        .into_iter()
+        .filter(|a| a["message"]["account"] == account && a["message"]["region"] == R)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_killed_after_recording_a_put_back_tells_it_once_on_its_retry() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    // An edit whose event never came: only a sweep finds it.
+    let edited: u32 = w
+        .console_edit(&account, R, "mallory")
+        .await
+        .parse()
+        .unwrap();
+    // The put-back's record goes through; the account's last member call
+    // (the sessions of the window its alert tells) never comes back.
+    proxy.faults(json!([
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "last_trigger_id", "effect": "count"},
+        {"name": "sessions", "service": "ssm", "action": "DescribeSessions",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let event = sweep_event();
+    let path = w.write_event(&event);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("record", "hits", 1, 90) && proxy.wait("sessions", "held", 1, 90),
+        "the sweep never recorded its put-back and reached its last member call: {}",
+        proxy.hits()
+    );
+    // Its alerts, if kept, were kept before now: their lease ends within 60 s.
+    let decided = Instant::now();
+    // The Lambda dies (its deadline, out of memory) after the record.
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(hits(&proxy, "record", "hits") >= 1 && hits(&proxy, "sessions", "held") >= 1);
+    drop(proxy);
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+
+    // What the dead run left: the put-back, recorded, and nothing told yet.
+    let (fixed, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&fixed).1, json!("ssm-ops"), "the put-back landed");
+    assert_eq!(default, latest);
+    assert_eq!(latest.parse::<u32>().unwrap(), edited + 1);
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        state.get("default_version").map(String::as_str),
+        Some(latest.as_str()),
+        "the put-back was recorded: {state:#?}"
+    );
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    assert!(w.alerts().await.is_empty());
+    let kept = outbox(&w).await;
+    assert!(
+        kept.iter()
+            .any(|i| i["alert"].contains("drift_reverted") && i["alert"].contains(&account)),
+        "the put-back's alert was kept before its record: {kept:#?}"
+    );
+
+    // Lambda's retry of the sweep, once the dead run's outbox lease is over:
+    // the document is right and recorded, and the kept alert goes out.
+    std::thread::sleep(Duration::from_secs(61).saturating_sub(decided.elapsed()));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told = reverted(&alerts, &account);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["before"]["runAsDefaultUser"], "mallory");
+    assert!(outbox(&w).await.is_empty());
+
+    // Control: the next sweep says nothing more about it.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    assert!(reverted(&alerts, &account).is_empty(), "{alerts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    w.console_edit(&account, R, "mallory").await;
+    // An edit event's run dies after its write: its intent stays.
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let path = w.write_event(&event);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("keep", "held", 1, 60) && proxy.wait("record", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    // Its lease was last taken or renewed before now.
+    let written = Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    // What the dead run held never arrives (a new proxy for the sweep).
+    drop(proxy);
+    let proxy = w.behind_proxy();
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+    assert!(outbox(&w).await.is_empty());
+
+    // Once its lease ran out, a sweep's record finds the intent and adopts
+    // the write; the sweep then dies before delivering (the adoption's
+    // history row, the dead edit event's, written after it, never comes
+    // back).
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    proxy.faults(json!([
+        {"name": "history", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "\"trigger_kind\":{\"S\":\"document_changed\"}",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let sweep = w.write_event(&sweep_event());
+    let mut run = w
+        .command(&["handle", path_str(&sweep)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("history", "held", 1, 90),
+        "the sweep never adopted the write: {}",
+        proxy.hits()
+    );
+    let adopted = Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    drop(proxy);
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "adopted: {state:#?}");
+    assert!(w.alerts().await.is_empty());
+    let kept = outbox(&w).await;
+    assert!(
+        kept.iter()
+            .any(|i| i["alert"].contains("drift_reverted") && i["alert"].contains("role/Admin")),
+        "the adopted write's alert was kept before its adoption: {kept:#?}"
+    );
+
+    // The next sweep, once the dead sweep's outbox lease is over, tells it.
+    std::thread::sleep(Duration::from_secs(61).saturating_sub(adopted.elapsed()));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    let told = reverted(&alerts, &account);
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        told[0]["message"]["actor"],
+        format!("arn:aws:iam::{account}:role/Admin")
+    );
+    // Control: once.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(reverted(&w.alerts().await, &account).is_empty());
+}

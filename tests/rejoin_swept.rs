@@ -1,0 +1,134 @@
+//! Lives on every path: an account that left the organization and joined
+//! again, with both Organizations events lost, is found by a sweep, which
+//! judges only the rows of its new life (the walk's `JoinedTimestamp`) and
+//! says `account_configured` once, not drift put back with a forwarding
+//! note. The local AWS cannot remove and re-invite an account: its
+//! Organizations answers (tests/moto_org_paths.py) give the rejoined account
+//! its new `JoinedTimestamp` in `DescribeAccount`, `ListAccounts` and
+//! `ListAccountsForParent` alike, as AWS does.
+
+use crate::common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The account left and joined again now, as Organizations then answers.
+fn rejoined_now(w: &World, account: &str) -> f64 {
+    let (status, out) = http(
+        w.moto.port(),
+        "POST",
+        "/_emulated/organizations/rejoin",
+        &json!({"account": account}).to_string(),
+    );
+    assert_eq!(status, 200, "{out}");
+    out["joined"].as_f64().unwrap()
+}
+
+fn about<'a>(alerts: &'a [Value], kind: &str, account: &str) -> Vec<&'a Value> {
+    of_kind(alerts, kind)
+        .into_iter()
+        .filter(|a| a["message"]["account"] == account)
+        .collect()
+}
+
+fn sweep(w: &World) {
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoin_with_both_events_lost_is_told_by_the_sweep_as_account_configured_once() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+
+    // The control, in its first life: an edit no event brought, found by a
+    // sweep, is drift put back, and the account is not configured again.
+    w.console_edit(&account, "eu-west-1", "ec2-user").await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert_eq!(
+        about(&alerts, "drift_reverted", &account).len(),
+        1,
+        "{alerts:#?}"
+    );
+    assert!(about(&alerts, "account_configured", &account).is_empty());
+
+    // It leaves the organization; meanwhile its documents change (nobody
+    // governs them); it joins again. Neither event arrives.
+    for region in REGIONS {
+        w.console_edit(&account, region, "admin").await;
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = rejoined_now(&w, &account);
+    // Organizations says so in every answer the sweep's walk may read.
+    let org = w.org();
+    let listed = org.list_accounts().send().await.unwrap();
+    let by_parent = org
+        .list_accounts_for_parent()
+        .parent_id(&w.root)
+        .send()
+        .await
+        .unwrap();
+    let described = org
+        .describe_account()
+        .account_id(&account)
+        .send()
+        .await
+        .unwrap();
+    let secs = |t: Option<&aws_sdk_organizations::primitives::DateTime>| {
+        t.map(|t| t.secs()).unwrap_or_default()
+    };
+    let find = |accounts: &[aws_sdk_organizations::types::Account]| {
+        secs(
+            accounts
+                .iter()
+                .find(|a| a.id() == Some(account.as_str()))
+                .and_then(|a| a.joined_timestamp()),
+        )
+    };
+    assert_eq!(find(listed.accounts()), joined as i64);
+    assert_eq!(find(by_parent.accounts()), joined as i64);
+    assert_eq!(
+        secs(described.account().unwrap().joined_timestamp()),
+        joined as i64
+    );
+
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let told = about(&alerts, "account_configured", &account);
+    assert_eq!(told.len(), 1, "told as a new life: {alerts:#?}");
+    let at = told[0]["message"]["joined"].as_str().unwrap();
+    assert!(at.starts_with(&iso_secs(joined as i64)), "{at} {joined}");
+    assert!(
+        about(&alerts, "drift_reverted", &account).is_empty(),
+        "not its first life's drift: {alerts:#?}"
+    );
+    for region in REGIONS {
+        let (doc, default, latest) = w.document(&account, region).await.unwrap();
+        assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
+        assert_eq!(default, latest);
+    }
+
+    // Once per life: the next sweep says nothing of it.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        about(&alerts, "account_configured", &account).is_empty(),
+        "{alerts:#?}"
+    );
+    assert!(
+        about(&alerts, "drift_reverted", &account).is_empty(),
+        "{alerts:#?}"
+    );
+}
+
+/// `2026-11-26T09:07:15` of epoch seconds (UTC), as alerts begin their times.
+fn iso_secs(secs: i64) -> String {
+    let t = aws_sdk_organizations::primitives::DateTime::from_secs(secs);
+    t.fmt(aws_sdk_organizations::primitives::DateTimeFormat::DateTime)
+        .unwrap()
+        .trim_end_matches('Z')
+        .to_string()
+}
