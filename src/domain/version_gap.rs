@@ -56,13 +56,30 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
     })
 }
 
+/// The versions to read when the table's record of the slot could not be
+/// read (its rows' Query failed): where the gap starts is not known, so the
+/// versions before the latest are read back to the bound and the older ones
+/// are counted as not read. `None` when there is nothing before the default.
+pub fn gap_unrecorded(now: &Versions) -> Option<Gap> {
+    let latest = now.latest.parse::<u64>().ok()?;
+    let start = latest.saturating_sub(MAX_PAST_READS as u64).max(1);
+    gap(Some(&(start - 1).to_string()), now).map(|mut g| {
+        g.beyond = usize::try_from(start - 1).unwrap_or(usize::MAX);
+        g
+    })
+}
+
 /// One version as read back: its Run As (`None`: it was deleted, or its
-/// content is not preferences) and when it was made.
+/// content is not preferences, or its read failed) and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Past {
     pub number: u64,
     pub run_as: Option<RunAs>,
     pub created: Option<String>,
+    /// The read failed past the SDK's retries (throttled, timed out, a
+    /// 5xx): the AWS error code. The version is not judged, and that is
+    /// told ([`Unjudged`]), never only counted.
+    pub failed: Option<String>,
 }
 
 /// A version that held Run As other than the desired state, and for how
@@ -86,6 +103,72 @@ pub struct History {
     pub windows: Vec<Window>,
     #[serde(skip_serializing_if = "is_zero")]
     pub unread: usize,
+    /// Versions this run could not judge because a read failed: told as
+    /// such (`domain::alert::on_unread`), never recorded past silently.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unjudged: Option<Unjudged>,
+}
+
+/// Versions not judged because a read failed, and the span they lie in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unjudged {
+    /// Version numbers, or ranges (`"1-5"`), oldest first.
+    pub versions: Vec<String>,
+    /// What could not be read: `GetDocument` (a past version) or `Query`
+    /// (the table's record of the account), with the AWS error code.
+    pub operation: &'static str,
+    pub error_code: String,
+    /// The making of the nearest version below them that was read: none
+    /// of them is older. Their span ends, at most, when the run found the
+    /// document (the alert's `at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl History {
+    /// Whether there is anything to tell: a window, or versions not judged.
+    pub fn is_news(&self) -> bool {
+        !self.windows.is_empty()
+            || self
+                .unjudged
+                .as_ref()
+                .is_some_and(|u| !u.versions.is_empty())
+    }
+
+    /// The history told when the table's record could not be read
+    /// (`code`): every version below the bound is not judged either.
+    pub fn without_record(mut self, gap: &Gap, code: &str) -> History {
+        let mut versions = ranges(&(1..=gap.beyond as u64).collect::<Vec<_>>());
+        let (from, failed) = match self.unjudged.take() {
+            Some(u) => (u.from, u.versions),
+            None => (None, vec![]),
+        };
+        versions.extend(failed);
+        self.unjudged = Some(Unjudged {
+            versions,
+            operation: "Query",
+            error_code: code.to_string(),
+            from,
+        });
+        self
+    }
+}
+
+/// `[1, 2, 3, 5]` as `["1-3", "5"]`.
+fn ranges(numbers: &[u64]) -> Vec<String> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &n in numbers {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => out.push((n, n)),
+        }
+    }
+    out.into_iter()
+        .map(|(a, b)| match a == b {
+            true => a.to_string(),
+            false => format!("{a}-{b}"),
+        })
+        .collect()
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -101,7 +184,9 @@ fn is_zero(n: &usize) -> bool {
 pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> History {
     let mut read: Vec<&Past> = read.iter().collect();
     read.sort_by_key(|p| p.number);
-    let past = |p: &Past| !gap.current.contains(&p.number);
+    // Judged: the gap's own versions; another read (an [`anchor`]) only
+    // says when the versions above it can first have been made.
+    let past = |p: &Past| !gap.current.contains(&p.number) && gap.to_read.contains(&p.number);
     let mut out = History {
         windows: Vec::new(),
         unread: gap.beyond
@@ -109,7 +194,25 @@ pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> H
                 .iter()
                 .filter(|p| past(p) && p.run_as.is_none())
                 .count(),
+        unjudged: None,
     };
+    let failed: Vec<&&Past> = read
+        .iter()
+        .filter(|p| past(p) && p.failed.is_some())
+        .collect();
+    if let Some(first) = failed.first() {
+        let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
+        out.unjudged = Some(Unjudged {
+            versions: ranges(&numbers),
+            operation: "GetDocument",
+            error_code: first.failed.clone().unwrap_or_default(),
+            from: read
+                .iter()
+                .filter(|p| p.number < first.number && p.failed.is_none())
+                .filter_map(|p| p.created.clone())
+                .next_back(),
+        });
+    }
     for (i, p) in read.iter().enumerate().filter(|(_, p)| past(p)) {
         let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
             continue;
@@ -130,13 +233,32 @@ pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> H
     out
 }
 
-/// The windows' versions as one value (`"2,5"`): what a run claims to
-/// tell, so two runs that read the same history tell it once.
+/// The version to read besides the gap when a read failed and no version
+/// below the first that failed was read: its making is when the versions
+/// not judged can first have been made (their span's start).
+pub fn anchor(gap: &Gap, read: &[Past]) -> Option<u64> {
+    let first = read
+        .iter()
+        .filter(|p| p.failed.is_some() && !gap.current.contains(&p.number))
+        .map(|p| p.number)
+        .min()?;
+    let below = read
+        .iter()
+        .any(|p| p.number < first && p.failed.is_none() && p.created.is_some());
+    let anchor = first.checked_sub(1).filter(|v| *v >= 1)?;
+    (!below).then_some(anchor)
+}
+
+/// The windows' versions as one value (`"2,5"`, and `"?3"` for a version
+/// not judged): what a run claims to tell, so two runs that read the same
+/// history tell it once.
 pub fn claimed_value(history: &History) -> String {
+    let unjudged = history.unjudged.iter().flat_map(|u| &u.versions);
     history
         .windows
         .iter()
-        .map(|w| w.version.as_str())
+        .map(|w| w.version.clone())
+        .chain(unjudged.map(|v| format!("?{v}")))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -165,6 +287,16 @@ mod tests {
             number,
             run_as: user.and_then(run_as),
             created: Some(created.into()),
+            failed: None,
+        }
+    }
+
+    fn failed(number: u64, code: &str) -> Past {
+        Past {
+            number,
+            run_as: None,
+            created: None,
+            failed: Some(code.into()),
         }
     }
 
@@ -268,6 +400,7 @@ mod tests {
                 user: Some(json!("ssm-ops")),
             }),
             created: None,
+            failed: None,
         };
         let h = windows(&g, &[off], ops);
         assert_eq!(h.windows.len(), 1);
@@ -276,5 +409,92 @@ mod tests {
             past(3, Some("ssm-ops"), "t3"),
         ];
         assert!(windows(&g, &fine, ops).windows.is_empty());
+    }
+
+    #[test]
+    fn a_version_whose_read_failed_is_told_not_judged_never_only_counted() {
+        let g = gap(Some("1"), &versions("5", "5")).unwrap();
+        let read = [
+            past(2, Some("ssm-ops"), "t2"),
+            failed(3, "ThrottlingException"),
+            failed(4, "ThrottlingException"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let h = windows(&g, &read, ops);
+        assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
+        let u = h.unjudged.as_ref().unwrap();
+        assert_eq!(u.versions, ["3-4"]);
+        assert_eq!(
+            (u.operation, u.error_code.as_str()),
+            ("GetDocument", "ThrottlingException")
+        );
+        assert_eq!(u.from.as_deref(), Some("t2"), "none of them is older");
+        assert_eq!(claimed_value(&h), "?3-4");
+        // Deleted or beyond the bound: counted, not a failure to tell.
+        let gone = [past(2, None, "t2"), past(5, Some("ssm-ops"), "t5")];
+        let h = windows(&gap(Some("1"), &versions("5", "5")).unwrap(), &gone, ops);
+        assert!(!h.is_news() && h.unread == 1, "{h:?}");
+        // A current version's failed read is the run's own (not past).
+        let h = windows(&g, &[failed(5, "Throttling")], ops);
+        assert!(!h.is_news());
+        // The span's start: the version below the first failed one is read
+        // besides when none below it was, and only says when (never judged).
+        assert_eq!(anchor(&g, &read), None, "2 was read");
+        let first_failed = [failed(2, "Throttling"), past(5, Some("ssm-ops"), "t5")];
+        assert_eq!(anchor(&g, &first_failed), Some(1));
+        assert_eq!(
+            anchor(&g, &[past(2, Some("root"), "t2")]),
+            None,
+            "none failed"
+        );
+        assert_eq!(
+            anchor(
+                &gap(Some("0"), &versions("2", "2")).unwrap(),
+                &[failed(1, "T")]
+            ),
+            None
+        );
+        let with_anchor = [
+            past(1, Some("root"), "t1"),
+            failed(2, "Throttling"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let h = windows(&g, &with_anchor, ops);
+        assert!(h.windows.is_empty(), "the anchor is not judged: {h:?}");
+        assert_eq!(h.unjudged.unwrap().from.as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn without_the_record_the_versions_below_the_bound_are_not_judged() {
+        // (latest, default) -> (to read, versions not judged)
+        let cases: &[((&str, &str), Option<(&[u64], &[&str])>)] = &[
+            (("1", "1"), None),
+            (("2", "2"), Some((&[1, 2], &[]))),
+            (("3", "2"), Some((&[1, 3], &[]))),
+            (("4", "4"), Some((&[1, 2, 3, 4], &[]))),
+            (
+                ("13", "13"),
+                Some((&[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], &["1-2"])),
+            ),
+            (("x", "1"), None),
+        ];
+        for ((latest, default), want) in cases {
+            let g = gap_unrecorded(&versions(default, latest));
+            let got = g.as_ref().map(|g| {
+                let h = windows(g, &[], ops).without_record(g, "ThrottlingException");
+                let u = h.unjudged.unwrap();
+                assert_eq!(u.operation, "Query");
+                (g.to_read.clone(), u.versions)
+            });
+            let want = want.map(|(r, v)| {
+                (
+                    r.to_vec(),
+                    v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                )
+            });
+            assert_eq!(got, want, "{latest} {default}");
+        }
+        assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), ["1-3", "5", "7-8"]);
+        assert!(ranges(&[]).is_empty());
     }
 }

@@ -15,6 +15,17 @@ pub(in crate::domain::chat) fn window_description(b: &serde_json::Value) -> Stri
             code(&text(&w["until"]))
         ));
     }
+    let u = &b["unjudged"];
+    if let Some(versions) = u["versions"].as_array().filter(|v| !v.is_empty()) {
+        let versions: Vec<String> = versions.iter().map(text).collect();
+        lines.push(format!(
+            "• version {} could not be read ({} {}): not judged, up to {}",
+            code(&versions.join(", ")),
+            code(&text(&u["operation"])),
+            code(&text(&u["error_code"])),
+            code(&text(&u["until_at_most"]))
+        ));
+    }
     if b["versions_unread"].as_u64().unwrap_or(0) > 0 {
         lines.push(format!(
             "…and {} versions not read",
