@@ -83,17 +83,40 @@ pub struct Past {
 }
 
 /// A version that held Run As other than the desired state, and for how
-/// long at most: from its creation to the next version's (a version takes
-/// effect only once made default, which SSM does not record per version).
+/// long at most: from its creation (it cannot have been the default
+/// before) to the latest moment it can have been the default. Session
+/// Manager reads the default version, and making a version and making it
+/// the default are two calls: the next version's creation does not end
+/// the window (a script, or an editor who knows, leaves the bad version
+/// the default after the next one exists). Exactly one of `until_known`
+/// and `until_at_most` is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
     pub version: String,
     pub run_as: RunAs,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// The next version's creation; absent when it was not read.
+    /// When it stopped being the default, as the `UpdateDocumentDefaultVersion`
+    /// event of the next switch says (the end of its second: CloudTrail
+    /// cuts times to the second).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<String>,
+    pub until_known: Option<String>,
+    /// No event says when it stopped: the latest it can have been the
+    /// default, a later switch's time or when this run found the document
+    /// right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_at_most: Option<String>,
+}
+
+/// When the versions of a gap can have stopped being the default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ends {
+    /// A default switch an event says: the version made the default, and
+    /// when (the end of the event's second). Only a switch to the default
+    /// this run found counts (a later one would have moved it).
+    pub switched: Option<(u64, String)>,
+    /// When this run found the document right (its read).
+    pub found: String,
 }
 
 /// What a run found in a document's history: its windows, and the
@@ -175,13 +198,39 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// The default switch `t` says of the document `document` in `region`:
+/// an `UpdateDocumentDefaultVersion` event's version and the end of its
+/// second (CloudTrail cuts `eventTime` to the second, never later than the
+/// call).
+pub fn switch_of(
+    t: &crate::domain::trigger::Trigger,
+    region: &str,
+    document: &str,
+) -> Option<(u64, String)> {
+    if !t.edits(document) || t.region.as_deref() != Some(region) {
+        return None;
+    }
+    let version = t.context.made_default.as_deref()?.parse().ok()?;
+    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
+    let end = at.checked_add(999)?;
+    Some((
+        version,
+        crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
+    ))
+}
+
 /// The windows among `read` (oldest first, as [`gap`] listed them): the
 /// versions whose Run As `accepted` refuses (the caller accepts what the
 /// policy wants now, what it wanted when the table recorded the slot, and
 /// what the table recorded there: a policy change or an audit finding
 /// already told is no window). The current versions are the run's own to
 /// judge.
-pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> History {
+pub fn windows(
+    gap: &Gap,
+    read: &[Past],
+    accepted: impl Fn(&RunAs) -> bool,
+    ends: &Ends,
+) -> History {
     let mut read: Vec<&Past> = read.iter().collect();
     read.sort_by_key(|p| p.number);
     // Judged: the gap's own versions; another read (an [`anchor`]) only
@@ -213,24 +262,38 @@ pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> H
                 .next_back(),
         });
     }
-    for (i, p) in read.iter().enumerate().filter(|(_, p)| past(p)) {
+    for p in read.iter().filter(|p| past(p)) {
         let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
             continue;
         };
-        // Closed by the next version made, when it was read and follows
-        // directly (a version beyond the bound may lie in between).
-        let until = read
-            .get(i + 1)
-            .filter(|n| n.number == p.number + 1)
-            .and_then(|n| n.created.clone());
         out.windows.push(Window {
             version: p.number.to_string(),
             run_as: run_as.clone(),
             from: p.created.clone(),
-            until,
+            until_known: None,
+            until_at_most: None,
         });
     }
+    bound(&mut out.windows, gap, ends);
     out
+}
+
+/// Each window's end: the switch an event says ended the last window
+/// below the version it made the default (`until_known`), and bounds the
+/// windows before it (`until_at_most`); any other window can have held
+/// until this run found the document right.
+fn bound(windows: &mut [Window], gap: &Gap, ends: &Ends) {
+    let number = |w: &Window| w.version.parse::<u64>().unwrap_or(u64::MAX);
+    let switch = ends.switched.as_ref().filter(|(s, _)| *s == gap.current[0]);
+    let last_below = switch.and_then(|(s, _)| windows.iter().map(number).filter(|v| v < s).max());
+    for w in windows.iter_mut() {
+        let v = number(w);
+        match switch {
+            Some((s, at)) if v < *s && Some(v) == last_below => w.until_known = Some(at.clone()),
+            Some((s, at)) if v < *s => w.until_at_most = Some(at.clone()),
+            _ => w.until_at_most = Some(ends.found.clone()),
+        }
+    }
 }
 
 /// The version to read besides the gap when a read failed and no version
@@ -304,15 +367,23 @@ mod tests {
         r.is_compliant("ssm-ops")
     }
 
+    /// The run found the document right at `now`; no event says a switch.
+    fn found() -> Ends {
+        Ends {
+            switched: None,
+            found: "now".into(),
+        }
+    }
+
     #[test]
     fn what_the_caller_accepts_is_no_window() {
         let g = gap(Some("1"), &versions("4", "4")).unwrap();
         let read = [past(2, Some("app"), "t2"), past(3, Some("root"), "t3")];
         // The policy moved from ssm-ops to app: app is accepted, root is not.
-        let h = windows(&g, &read, |r| r.is_compliant("app") || ops(r));
+        let h = windows(&g, &read, |r| r.is_compliant("app") || ops(r), &found());
         assert_eq!(h.windows.len(), 1);
         assert_eq!(h.windows[0].version, "3");
-        assert!(windows(&g, &read, |_| true).windows.is_empty());
+        assert!(windows(&g, &read, |_| true, &found()).windows.is_empty());
     }
 
     #[test]
@@ -357,6 +428,50 @@ mod tests {
     }
 
     #[test]
+    fn a_window_ends_no_earlier_than_the_latest_moment_it_can_have_been_the_default() {
+        let g = gap(Some("1"), &versions("5", "5")).unwrap();
+        let read = [
+            past(2, Some("root"), "t2"),
+            past(3, Some("root"), "t3"),
+            past(4, Some("ssm-ops"), "t4"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let ends = |switched: Option<(u64, &str)>| Ends {
+            switched: switched.map(|(v, at)| (v, at.to_string())),
+            found: "now".into(),
+        };
+        // (the switch an event says) -> each window's (until_known, until_at_most)
+        type Bounds<'a> = [(Option<&'a str>, Option<&'a str>); 2];
+        let cases: &[(Option<(u64, &str)>, Bounds)] = &[
+            // No event says: until the run found it right, never the
+            // next version's making (t3, t4).
+            (None, [(None, Some("now")), (None, Some("now"))]),
+            // The switch to the default found ended the last window
+            // before it, and bounds the one before that.
+            (Some((5, "s5")), [(None, Some("s5")), (Some("s5"), None)]),
+            // A switch to another version than the default found is
+            // not the last (a later one moved it): not a bound.
+            (Some((4, "s4")), [(None, Some("now")), (None, Some("now"))]),
+            (Some((2, "s2")), [(None, Some("now")), (None, Some("now"))]),
+        ];
+        for (switched, want) in cases {
+            let h = windows(&g, &read, ops, &ends(*switched));
+            let got: Vec<_> = h
+                .windows
+                .iter()
+                .map(|w| (w.until_known.as_deref(), w.until_at_most.as_deref()))
+                .collect();
+            assert_eq!(got, want.to_vec(), "{switched:?}");
+            for w in &h.windows {
+                assert!(
+                    w.until_known.is_some() != w.until_at_most.is_some(),
+                    "one bound: {w:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_version_out_of_policy_is_a_window_until_the_next_was_made() {
         let g = gap(Some("1"), &versions("4", "4")).unwrap();
         let read = [
@@ -364,7 +479,7 @@ mod tests {
             past(2, Some("root"), "t2"),
             past(3, Some("ssm-ops"), "t3"),
         ];
-        let h = windows(&g, &read, ops);
+        let h = windows(&g, &read, ops, &found());
         assert_eq!(h.unread, 0);
         assert_eq!(
             h.windows,
@@ -372,7 +487,8 @@ mod tests {
                 version: "2".into(),
                 run_as: run_as("root").unwrap(),
                 from: Some("t2".into()),
-                until: Some("t3".into()),
+                until_known: None,
+                until_at_most: Some("now".into()),
             }]
         );
         assert_eq!(claimed_value(&h), "2");
@@ -387,11 +503,11 @@ mod tests {
             // 4 deleted: 3's window has no known end.
             past(5, Some("root"), "t5"),
         ];
-        let h = windows(&g, &read, ops);
+        let h = windows(&g, &read, ops, &found());
         assert_eq!(h.unread, 1, "2 could not be judged");
         assert_eq!(h.windows.len(), 1, "5 is current: the run's own");
         assert_eq!(h.windows[0].version, "3");
-        assert_eq!(h.windows[0].until, None);
+        assert_eq!(h.windows[0].until_at_most.as_deref(), Some("now"));
         // Disabled Run As is out of policy too; all right is no window.
         let off = Past {
             number: 2,
@@ -402,13 +518,13 @@ mod tests {
             created: None,
             failed: None,
         };
-        let h = windows(&g, &[off], ops);
+        let h = windows(&g, &[off], ops, &found());
         assert_eq!(h.windows.len(), 1);
         let fine = [
             past(2, Some("ssm-ops"), "t2"),
             past(3, Some("ssm-ops"), "t3"),
         ];
-        assert!(windows(&g, &fine, ops).windows.is_empty());
+        assert!(windows(&g, &fine, ops, &found()).windows.is_empty());
     }
 
     #[test]
@@ -420,7 +536,7 @@ mod tests {
             failed(4, "ThrottlingException"),
             past(5, Some("ssm-ops"), "t5"),
         ];
-        let h = windows(&g, &read, ops);
+        let h = windows(&g, &read, ops, &found());
         assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
         let u = h.unjudged.as_ref().unwrap();
         assert_eq!(u.versions, ["3-4"]);
@@ -432,10 +548,15 @@ mod tests {
         assert_eq!(claimed_value(&h), "?3-4");
         // Deleted or beyond the bound: counted, not a failure to tell.
         let gone = [past(2, None, "t2"), past(5, Some("ssm-ops"), "t5")];
-        let h = windows(&gap(Some("1"), &versions("5", "5")).unwrap(), &gone, ops);
+        let h = windows(
+            &gap(Some("1"), &versions("5", "5")).unwrap(),
+            &gone,
+            ops,
+            &found(),
+        );
         assert!(!h.is_news() && h.unread == 1, "{h:?}");
         // A current version's failed read is the run's own (not past).
-        let h = windows(&g, &[failed(5, "Throttling")], ops);
+        let h = windows(&g, &[failed(5, "Throttling")], ops, &found());
         assert!(!h.is_news());
         // The span's start: the version below the first failed one is read
         // besides when none below it was, and only says when (never judged).
@@ -459,7 +580,7 @@ mod tests {
             failed(2, "Throttling"),
             past(5, Some("ssm-ops"), "t5"),
         ];
-        let h = windows(&g, &with_anchor, ops);
+        let h = windows(&g, &with_anchor, ops, &found());
         assert!(h.windows.is_empty(), "the anchor is not judged: {h:?}");
         assert_eq!(h.unjudged.unwrap().from.as_deref(), Some("t1"));
     }
@@ -481,7 +602,7 @@ mod tests {
         for ((latest, default), want) in cases {
             let g = gap_unrecorded(&versions(default, latest));
             let got = g.as_ref().map(|g| {
-                let h = windows(g, &[], ops).without_record(g, "ThrottlingException");
+                let h = windows(g, &[], ops, &found()).without_record(g, "ThrottlingException");
                 let u = h.unjudged.unwrap();
                 assert_eq!(u.operation, "Query");
                 (g.to_read.clone(), u.versions)

@@ -50,7 +50,10 @@ pub fn asked(alert: &Alert) -> Option<Asked> {
             let w = b["windows"].as_array()?;
             let mut windows: Vec<_> = w
                 .iter()
-                .map(|w| (text(w, "from"), text(w, "until").unwrap_or(at.clone())))
+                .map(|w| {
+                    let until = text(w, "until_known").or_else(|| text(w, "until_at_most"));
+                    (text(w, "from"), until.unwrap_or(at.clone()))
+                })
                 .collect();
             // Versions not judged: their span, where its start is known.
             let u = &b["unjudged"];

@@ -59,6 +59,12 @@ pub(super) fn classify_ssm_call(
     t.actor = actor(detail)?;
     t.reason = format!("{name} on {doc}");
     t.context.document = Some(doc.to_string());
+    if name == "UpdateDocumentDefaultVersion" {
+        t.context.made_default = params
+            .opt_str("documentVersion")?
+            .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 20)
+            .map(str::to_string);
+    }
     Ok(())
 }
 

@@ -35,6 +35,7 @@ pub(super) async fn with_history(
     let rule = |what| on_unread(&job.trigger, job.is_reattempt(), what) == OnRowsUnread::Tell;
     let without_rows = rows_unread.filter(|_| known.is_none() && rule(Unread::Rows));
     let tell_failed_reads = rule(Unread::Version);
+    let found = crate::domain::clock::iso(crate::domain::clock::now());
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
         let row = known.and_then(|k| k.get(account, &o.slot()));
@@ -60,6 +61,10 @@ pub(super) async fn with_history(
         );
         let slots = ctx.region_slots.clone();
         let code = without_rows.map(|e| e.code.clone());
+        let ends = version_gap::Ends {
+            switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
+            found: found.clone(),
+        };
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
             let docs = std::sync::Arc::new(docs);
@@ -67,7 +72,7 @@ pub(super) async fn with_history(
             if let Some(anchor) = version_gap::anchor(&gap, &read) {
                 read.extend(read_back(docs, &[anchor]).await);
             }
-            let mut history = version_gap::windows(&gap, &read, |r| accepted.has(r));
+            let mut history = version_gap::windows(&gap, &read, |r| accepted.has(r), &ends);
             if !tell_failed_reads {
                 history.unjudged = None;
             }

@@ -7,12 +7,15 @@ pub(in crate::domain::chat) fn window_description(b: &serde_json::Value) -> Stri
     let mut lines = vec![crate::domain::chat::account_line(b)];
     lines.push(format!("*Region:* {}", code(&text(&b["region"]))));
     for w in b["windows"].as_array().into_iter().flatten() {
+        let until = match w["until_known"].is_string() {
+            true => format!("until {}", code(&text(&w["until_known"]))),
+            false => format!("until at most {}", code(&text(&w["until_at_most"]))),
+        };
         lines.push(format!(
-            "• version {} held {} from {} until {}",
+            "• version {} held {} from {} {until}",
             code(&text(&w["version"])),
             code(&run_as(&w["run_as"])),
             code(&text(&w["from"])),
-            code(&text(&w["until"]))
         ));
     }
     let u = &b["unjudged"];
