@@ -218,17 +218,17 @@ async fn a_window_lasts_while_root_is_the_default_not_until_the_next_version_is_
     let m = &windows[0]["message"];
     let window = &m["windows"][0];
     assert_eq!(window["version"], root, "{m:#}");
+    assert_eq!(
+        ids(m),
+        [during.as_str()],
+        "not {before}, not {after}: {m:#}"
+    );
     let event_time = switch["detail"]["eventTime"].as_str().unwrap();
     let until = window["until_known"]
         .as_str()
         .unwrap_or_else(|| panic!("{m:#}"));
     assert!(until.starts_with(&event_time[..19]), "{until} {event_time}");
     assert!(window.get("until_at_most").is_none(), "{m:#}");
-    assert_eq!(
-        ids(m),
-        [during.as_str()],
-        "not {before}, not {after}: {m:#}"
-    );
     // The control: nothing more to tell.
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
