@@ -304,3 +304,64 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// A document deleted and made again restarts at version 1: root as the
+/// new document's version 1, set right by its version 2 (the same numbers
+/// the table recorded of the former one) is a window, told once with the
+/// deletion; the sweep after is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_deleted_and_made_again_with_root_as_version_1_is_told() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let recorded_before = recorded(&w, &account).await["default_version"].clone();
+    // CloudTrail cuts its times to the second: the deletion a second after
+    // the record reads as after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let ssm = w.admin_ssm(&account, R).await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    ssm.delete_document()
+        .name("SSM-SessionManagerRunShell")
+        .send()
+        .await
+        .unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let first = w.admin_write(&account, R, &doc, true).await;
+    assert_eq!(first, "1");
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    let second = w.admin_write(&account, R, &doc, true).await;
+    assert_eq!(second, recorded_before, "the numbers the table recorded");
+    for name in [
+        "DeleteDocument",
+        "CreateDocument",
+        "UpdateDocument",
+        "UpdateDocumentDefaultVersion",
+    ] {
+        let e = doc_event_as(name, &account, R, "Breakglass", "mallory");
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{name}: {out:#}");
+    }
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!((default.as_str(), latest.as_str()), ("2", "2"));
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"].as_array().unwrap().len(), 1, "{m:#}");
+    assert_eq!(m["windows"][0]["version"], "1");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], "root");
+    assert_eq!(m["recreated"]["recorded_version"], recorded_before, "{m:#}");
+    assert!(
+        m["note"]
+            .as_str()
+            .unwrap()
+            .contains("deleted and made again"),
+        "{m:#}"
+    );
+    assert_eq!(recorded(&w, &account).await["default_version"], "2");
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

@@ -28,6 +28,48 @@ pub struct Gap {
     /// The versions this run read already (default and latest): told by
     /// the run's own judgement, never as a past window.
     pub current: [u64; 2],
+    /// The document was deleted and made again since the record (this is
+    /// the default version the table recorded of the former one): its
+    /// versions from 1 are a new history, read from there.
+    pub recreated: Option<String>,
+}
+
+/// What the table recorded of a slot's document: its default version, and
+/// when the run that recorded it wrote the row (epoch milliseconds, where
+/// the read holds it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Record<'a> {
+    pub version: Option<&'a str>,
+    pub at_ms: Option<i64>,
+}
+
+/// [`gap`], knowing that a document deleted and made again restarts at
+/// version 1: versions below the recorded one, or a `DeleteDocument` /
+/// `CreateDocument` of it (`remade_ms`: the event's time) later than the
+/// record, mean a new document, whose versions are read from 1 (bounded as
+/// any gap), and said even when none lies between.
+pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -> Option<Gap> {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let version = number(recorded.version?)?;
+    let (default, latest) = (number(&now.default)?, number(&now.latest)?);
+    let below = latest < version;
+    let remade = matches!((remade_ms, recorded.at_ms), (Some(e), Some(r)) if e > r);
+    if !below && !remade {
+        return gap(recorded.version, now);
+    }
+    let former = Some(version.to_string());
+    Some(match gap(Some("0"), now) {
+        Some(g) => Gap {
+            recreated: former,
+            ..g
+        },
+        None => Gap {
+            to_read: vec![],
+            beyond: 0,
+            current: [default, latest],
+            recreated: former,
+        },
+    })
 }
 
 /// The versions between what the table recorded (`recorded`: the default
@@ -53,6 +95,7 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
         to_read,
         beyond,
         current: [default, latest],
+        recreated: None,
     })
 }
 
@@ -130,6 +173,11 @@ pub struct History {
     /// such (`domain::alert::on_unread`), never recorded past silently.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unjudged: Option<Unjudged>,
+    /// The document was deleted and made again: the default version the
+    /// table recorded of the former one. Told (the deletion), whatever
+    /// the new versions hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recreated: Option<String>,
 }
 
 /// Versions not judged because a read failed, and the span they lie in.
@@ -152,6 +200,7 @@ impl History {
     /// Whether there is anything to tell: a window, or versions not judged.
     pub fn is_news(&self) -> bool {
         !self.windows.is_empty()
+            || self.recreated.is_some()
             || self
                 .unjudged
                 .as_ref()
@@ -244,6 +293,7 @@ pub fn windows(
                 .filter(|p| past(p) && p.run_as.is_none())
                 .count(),
         unjudged: None,
+        recreated: gap.recreated.clone(),
     };
     let failed: Vec<&&Past> = read
         .iter()
@@ -322,6 +372,12 @@ pub fn claimed_value(history: &History) -> String {
         .iter()
         .map(|w| w.version.clone())
         .chain(unjudged.map(|v| format!("?{v}")))
+        .chain(
+            history
+                .recreated
+                .iter()
+                .map(|v| format!("remade after {v}")),
+        )
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -617,5 +673,60 @@ mod tests {
         }
         assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), ["1-3", "5", "7-8"]);
         assert!(ranges(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_document_made_again_is_a_new_history_read_from_version_1() {
+        let at = |version: &'static str, at_ms: Option<i64>| Record {
+            version: Some(version),
+            at_ms,
+        };
+        // (record, (default, latest), a deletion or creation's time) ->
+        // (to read, the former document's recorded version)
+        type Case<'a> = (
+            Record<'a>,
+            (&'a str, &'a str),
+            Option<i64>,
+            Option<(&'a [u64], Option<&'a str>)>,
+        );
+        let cases: &[Case] = &[
+            // Going back: root as 1, right as 2, under a record of 9.
+            (at("9", None), ("2", "2"), None, Some((&[1, 2], Some("9")))),
+            (at("9", Some(100)), ("1", "1"), None, Some((&[], Some("9")))),
+            // The same numbers again: only the event's time says it.
+            (
+                at("2", Some(100)),
+                ("2", "2"),
+                Some(200),
+                Some((&[1, 2], Some("2"))),
+            ),
+            (at("2", Some(100)), ("2", "2"), Some(100), None),
+            (at("2", Some(100)), ("2", "2"), Some(50), None),
+            (at("2", None), ("2", "2"), Some(200), None),
+            // An ordinary gap is as before.
+            (at("1", Some(100)), ("3", "3"), None, Some((&[2, 3], None))),
+            (at("x", Some(100)), ("3", "3"), Some(200), None),
+        ];
+        for (record, (d, l), remade, want) in cases {
+            let got = gap_since(*record, &versions(d, l), *remade);
+            let got = got
+                .as_ref()
+                .map(|g| (g.to_read.as_slice(), g.recreated.as_deref()));
+            assert_eq!(got, *want, "{record:?} {d} {l} {remade:?}");
+        }
+        // Root as version 1 of the new document is a window, and the
+        // deletion is told even where no version is out of policy.
+        let g = gap_since(at("9", None), &versions("2", "2"), None).unwrap();
+        let read = [past(1, Some("root"), "t1"), past(2, Some("ssm-ops"), "t2")];
+        let h = windows(&g, &read, ops, &found());
+        assert_eq!(h.windows.len(), 1);
+        assert_eq!(
+            (h.windows[0].version.as_str(), h.recreated.as_deref()),
+            ("1", Some("9"))
+        );
+        let g = gap_since(at("9", None), &versions("1", "1"), None).unwrap();
+        let h = windows(&g, &[], ops, &found());
+        assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
+        assert_eq!(claimed_value(&h), "remade after 9");
     }
 }

@@ -14,6 +14,9 @@ use crate::domain::trigger::Trigger;
 /// What the alert says of versions it could not judge.
 pub const UNJUDGED_NOTE: &str = "runas-guard could not read these versions (`unjudged`: which, the read that failed, their span): any of them may have held Run As out of policy; check their content in Systems Manager > Documents and the sessions started in their span in Session Manager > Session history";
 
+/// What the alert says of a document deleted and made again.
+pub const RECREATED_NOTE: &str = "the document was deleted and made again since runas-guard last recorded it (`recreated`: the default version it recorded of the former one): while it was gone Session Manager had no preferences document there, and its versions from 1 are a new history, judged here";
+
 /// What the alert says of how long a window lasted.
 pub const WINDOW_NOTE: &str = "these versions held Run As out of policy and were replaced before runas-guard looked; a version takes effect only while it is the default, and sessions started meanwhile kept it: `sessions` lists those started in the windows (owner, target), check who edited and who opened them";
 
@@ -43,6 +46,11 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
             subject_value(&first.run_as.short()),
             o.place(),
             subject_value(&versions.join(", ")),
+        ),
+        (None, _) if history.recreated.is_some() => format!(
+            "runas-guard: {} in {account} {} was deleted and made again{by}",
+            o.document_name(),
+            o.place(),
         ),
         (None, unjudged) => format!(
             "runas-guard: RunAs not known in {account} {} (version {} could not be read){by}",
@@ -86,10 +94,24 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
         told["makers"] = json!(makers);
         m.insert("unjudged".into(), told);
     }
-    let note = match (&history.unjudged, history.windows.is_empty()) {
-        (Some(u), true) if !u.versions.is_empty() => UNJUDGED_NOTE.to_string(),
-        (Some(u), false) if !u.versions.is_empty() => format!("{WINDOW_NOTE}; {UNJUDGED_NOTE}"),
-        _ => WINDOW_NOTE.to_string(),
+    let mut notes: Vec<&str> = Vec::new();
+    if !history.windows.is_empty() {
+        notes.push(WINDOW_NOTE);
+    }
+    if history
+        .unjudged
+        .as_ref()
+        .is_some_and(|u| !u.versions.is_empty())
+    {
+        notes.push(UNJUDGED_NOTE);
+    }
+    if let Some(former) = &history.recreated {
+        m.insert("recreated".into(), json!({"recorded_version": former}));
+        notes.push(RECREATED_NOTE);
+    }
+    let note = match notes.is_empty() {
+        true => WINDOW_NOTE.to_string(),
+        false => notes.join("; "),
     };
     m.insert("note".into(), json!(note));
     Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))

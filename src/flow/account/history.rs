@@ -39,7 +39,7 @@ pub(super) async fn with_history(
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
         let row = known.and_then(|k| k.get(account, &o.slot()));
-        let (gap, accepted, seen) = match (gap_of(o, row), row, without_rows) {
+        let (gap, accepted, seen) = match (gap_of(job, o, row), row, without_rows) {
             (Some(gap), Some(row), _) => (
                 gap,
                 Accepted::of(o.user(user), row),
@@ -136,18 +136,32 @@ impl Accepted {
 }
 
 /// The versions to read back in one document row: only where the table
-/// recorded what it observed there and the document moved since.
-fn gap_of(o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
+/// recorded what it observed there and the document moved since (or was
+/// made again: a deletion or creation event of it later than the record).
+fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
     // A write announced and not recorded (a run that died or failed after
     // it, retried now): its run told what it replaced, or the intent is
     // looked at; the versions after the recorded one are partly ours.
     if o.nodes.is_some() || recorded?.intent {
         return None;
     }
-    version_gap::gap(
-        recorded?.default_version.as_deref(),
-        o.versions_before.as_ref()?,
-    )
+    let t = &job.trigger;
+    let remade = matches!(
+        t.event_name.as_deref(),
+        Some("DeleteDocument" | "CreateDocument")
+    ) && t.edits(o.document_name())
+        && t.region.as_deref() == Some(o.region.as_str());
+    let remade_ms = t
+        .context
+        .event_time
+        .as_deref()
+        .filter(|_| remade)
+        .and_then(crate::domain::clock::parse_iso);
+    let record = version_gap::Record {
+        version: recorded?.default_version.as_deref(),
+        at_ms: recorded?.last_checked_ms,
+    };
+    version_gap::gap_since(record, o.versions_before.as_ref()?, remade_ms)
 }
 
 /// Every version of `versions`, read at once; a version gone or unreadable has

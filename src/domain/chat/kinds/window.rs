@@ -29,6 +29,12 @@ pub(in crate::domain::chat) fn window_description(b: &serde_json::Value) -> Stri
             code(&text(&u["until_at_most"]))
         ));
     }
+    if let Some(former) = b["recreated"]["recorded_version"].as_str() {
+        lines.push(format!(
+            "• the document was deleted and made again (runas-guard had recorded version {})",
+            code(former)
+        ));
+    }
     if b["versions_unread"].as_u64().unwrap_or(0) > 0 {
         lines.push(format!(
             "…and {} versions not read",
