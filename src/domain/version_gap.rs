@@ -644,7 +644,8 @@ mod tests {
     #[test]
     fn without_the_record_the_versions_below_the_bound_are_not_judged() {
         // (latest, default) -> (to read, versions not judged)
-        let cases: &[((&str, &str), Option<(&[u64], &[&str])>)] = &[
+        type Case<'a> = ((&'a str, &'a str), Option<(&'a [u64], &'a [&'a str])>);
+        let cases: &[Case] = &[
             (("1", "1"), None),
             (("2", "2"), Some((&[1, 2], &[]))),
             (("3", "2"), Some((&[1, 3], &[]))),
