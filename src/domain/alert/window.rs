@@ -78,6 +78,17 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("found_by".into(), json!(trigger.kind.as_str()));
+    beyond_windows(&mut m, history, (o, trigger, at));
+    Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
+}
+
+/// What the alert says besides its windows: the versions not judged, a
+/// document made again, and the note for all of it.
+fn beyond_windows(
+    m: &mut serde_json::Map<String, Value>,
+    history: &crate::domain::version_gap::History,
+    (o, trigger, at): (&RegionOutcome, &Trigger, &str),
+) {
     if let Some(u) = &history.unjudged {
         let mut told = json!(u);
         // Their span ends, at most, when this run found the document.
@@ -114,5 +125,4 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
         false => notes.join("; "),
     };
     m.insert("note".into(), json!(note));
-    Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
 }

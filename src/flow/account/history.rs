@@ -67,19 +67,8 @@ pub(super) async fn with_history(
         };
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let docs = std::sync::Arc::new(docs);
-            let mut read = read_back(docs.clone(), &gap.to_read).await;
-            if let Some(anchor) = version_gap::anchor(&gap, &read) {
-                read.extend(read_back(docs, &[anchor]).await);
-            }
-            let mut history = version_gap::windows(&gap, &read, |r| accepted.has(r), &ends);
-            if !tell_failed_reads {
-                history.unjudged = None;
-            }
-            if let Some(code) = code {
-                history = history.without_record(&gap, &code);
-            }
-            (i, seen, history)
+            let history = judged(docs, &gap, &accepted, &ends).await;
+            (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
     while let Some(joined) = reads.join_next().await {
@@ -92,6 +81,34 @@ pub(super) async fn with_history(
         }
     }
     regions
+}
+
+/// `gap`'s versions read back (and, where a read failed, the one below
+/// it, for when they can first have been made) and judged.
+async fn judged(
+    docs: DocumentStore,
+    gap: &Gap,
+    accepted: &Accepted,
+    ends: &version_gap::Ends,
+) -> History {
+    let docs = std::sync::Arc::new(docs);
+    let mut read = read_back(docs.clone(), &gap.to_read).await;
+    if let Some(anchor) = version_gap::anchor(gap, &read) {
+        read.extend(read_back(docs, &[anchor]).await);
+    }
+    version_gap::windows(gap, &read, |r| accepted.has(r), ends)
+}
+
+/// The history as told: failed reads as the rule says, and without the
+/// table's record (`code`: its Query's error) what lies beyond the bound.
+fn finished(mut history: History, gap: &Gap, tell_failed: bool, code: Option<String>) -> History {
+    if !tell_failed {
+        history.unjudged = None;
+    }
+    match code {
+        Some(code) => history.without_record(gap, &code),
+        None => history,
+    }
 }
 
 /// The versions to read back in a document row whose record could not be
