@@ -68,11 +68,14 @@ async fn a_root_window_closed_before_any_run_looked_is_told_once_naming_the_edit
     let window = &m["windows"][0];
     assert_eq!(window["version"], root);
     assert_eq!(window["run_as"]["runAsDefaultUser"], "root");
-    let (from, until) = (window["from"].as_str(), window["until"].as_str());
+    // No event says when root stopped being the default (the first one
+    // handled is its making): until this run found the document right.
+    let (from, until) = (window["from"].as_str(), window["until_at_most"].as_str());
     assert!(
         from.is_some() && until.is_some() && from <= until,
-        "made and replaced: {window:#}"
+        "made, and the latest it can have held: {window:#}"
     );
+    assert!(window.get("until_known").is_none(), "{window:#}");
     assert!(
         m["actor"].as_str().unwrap().ends_with(":role/Breakglass"),
         "{m:#}"
@@ -151,4 +154,214 @@ async fn an_edit_reverted_by_its_own_event_is_told_once_and_no_window() {
     assert_eq!(code, 0);
     let after = w.alerts().await;
     assert!(of_kind(&after, "run_as_window").is_empty(), "{after:#?}");
+}
+
+/// The state item of `account`'s governed document in `R`.
+async fn recorded(w: &World, account: &str) -> std::collections::HashMap<String, String> {
+    w.items()
+        .await
+        .into_iter()
+        .find(|i| {
+            i.get("pk") == Some(&format!("ACCOUNT#{account}"))
+                && i.get("sk").map(String::as_str) == Some(&format!("REGION#{R}"))
+        })
+        .expect("the region's state item")
+}
+
+/// The root window with the root version's `GetDocument` throttled past
+/// the SDK's retries: the run cannot judge it, and says so (the version,
+/// the read that failed, its span, the editor) before it records the new
+/// default version; told once: the next sweep is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_version_that_cannot_be_read_is_told_not_recorded_past_silently() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    let back = w.console_edit(&account, R, "ssm-ops").await;
+    proxy.faults(
+        json!([{"name": "throttled", "service": "ssm", "action": "GetDocument",
+        "contains": format!("\"DocumentVersion\":\"{root}\""), "status": 400,
+        "code": "ThrottlingException", "message": "Rate exceeded"}]),
+    );
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let e = doc_event_as(name, &account, R, "Breakglass", "mallory");
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let hits = proxy.hits();
+    assert!(
+        hits["throttled"]["hits"].as_u64().unwrap() >= 2,
+        "the root version's read was refused past the retries: {hits}"
+    );
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(
+        (default.as_str(), latest.as_str()),
+        (back.as_str(), back.as_str())
+    );
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(
+        m["windows"],
+        json!([]),
+        "nothing judged out of policy: {m:#}"
+    );
+    let u = &m["unjudged"];
+    assert_eq!(u["versions"], json!([root]), "{m:#}");
+    assert_eq!(
+        (u["operation"].as_str(), u["error_code"].as_str()),
+        (Some("GetDocument"), Some("ThrottlingException"))
+    );
+    assert!(
+        u["from"].is_string() && u["until_at_most"].is_string(),
+        "its span: {u:#}"
+    );
+    assert!(u["from"].as_str() <= u["until_at_most"].as_str(), "{u:#}");
+    assert!(
+        u["makers"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(":role/Breakglass"),
+        "{u:#}"
+    );
+    let subject = windows[0]["subject"].as_str().unwrap();
+    assert!(
+        subject.contains(&format!("version {root} could not be read")),
+        "{subject}"
+    );
+    // Recorded past it only now that it is told.
+    assert_eq!(recorded(&w, &account).await["default_version"], back);
+    // The control: the next sweep (the version readable again) is silent.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
+/// The same window with the account's rows' `Query` refused during the edit
+/// events: no record to start the gap from, so the versions before the
+/// latest are read back to the bound and the root one is told, saying the
+/// record could not be read; the sweep after is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    let back = w.console_edit(&account, R, "ssm-ops").await;
+    proxy.faults(
+        json!([{"name": "rows", "service": "dynamodb", "action": "Query",
+        "contains": "begins_with(sk, :region)", "status": 500,
+        "code": "InternalServerError", "message": "Internal server error"}]),
+    );
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let hits = proxy.hits();
+    assert!(
+        hits["rows"]["hits"].as_u64().unwrap() >= 1,
+        "the rows' Query was refused: {hits}"
+    );
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(
+        (default.as_str(), latest.as_str()),
+        (back.as_str(), back.as_str())
+    );
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "{alerts:#?}");
+    let m = &windows[0]["message"];
+    let told: Vec<&str> = m["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["version"].as_str().unwrap())
+        .collect();
+    assert!(told.contains(&root.as_str()), "the root version: {m:#}");
+    assert_eq!(m["unjudged"]["operation"], "Query", "{m:#}");
+    assert_eq!(m["unjudged"]["error_code"], "InternalServerError", "{m:#}");
+    assert!(
+        !told.contains(&back.as_str()),
+        "the current version is the run's own"
+    );
+    assert!(of_kind(&alerts, "drift_reverted").is_empty(), "{alerts:#?}");
+    assert_eq!(recorded(&w, &account).await["default_version"], back);
+    // The control: rows readable again, the sweep is silent.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
+/// A document deleted and made again restarts at version 1: root as the
+/// new document's version 1, set right by its version 2 (the same numbers
+/// the table recorded of the former one) is a window, told once with the
+/// deletion; the sweep after is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_deleted_and_made_again_with_root_as_version_1_is_told() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let recorded_before = recorded(&w, &account).await["default_version"].clone();
+    // CloudTrail cuts its times to the second: the deletion a second after
+    // the record reads as after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let ssm = w.admin_ssm(&account, R).await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    ssm.delete_document()
+        .name("SSM-SessionManagerRunShell")
+        .send()
+        .await
+        .unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let first = w.admin_write(&account, R, &doc, true).await;
+    assert_eq!(first, "1");
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    let second = w.admin_write(&account, R, &doc, true).await;
+    assert_eq!(second, recorded_before, "the numbers the table recorded");
+    for name in [
+        "DeleteDocument",
+        "CreateDocument",
+        "UpdateDocument",
+        "UpdateDocumentDefaultVersion",
+    ] {
+        let e = doc_event_as(name, &account, R, "Breakglass", "mallory");
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{name}: {out:#}");
+    }
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!((default.as_str(), latest.as_str()), ("2", "2"));
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"].as_array().unwrap().len(), 1, "{m:#}");
+    assert_eq!(m["windows"][0]["version"], "1");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], "root");
+    assert_eq!(m["recreated"]["recorded_version"], recorded_before, "{m:#}");
+    assert!(
+        m["note"]
+            .as_str()
+            .unwrap()
+            .contains("deleted and made again"),
+        "{m:#}"
+    );
+    assert_eq!(recorded(&w, &account).await["default_version"], "2");
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
 }

@@ -166,3 +166,71 @@ async fn a_history_aws_refuses_still_gives_the_alert_saying_why_its_sessions_are
         "put back all the same"
     );
 }
+
+/// A window lasts while the version is the default, not until the next
+/// version is made: root left the default after the next version existed
+/// (making a version and making it the default are two calls). A session
+/// started in that time is listed; one started before root, and one after
+/// the switch the event says, are not. The window's end is the switch's
+/// time, said as known (`until_known`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_lasts_while_root_is_the_default_not_until_the_next_version_is_made() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let before = w.start_session(&account, R, "early-bird").await;
+    tick().await;
+    let root = w.console_edit(&account, R, "root").await;
+    tick().await;
+    // The next version made, root still the default.
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    let next = w.admin_write(&account, R, &doc, false).await;
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, root, "root is still the default");
+    tick().await;
+    let during = w.start_session(&account, R, "mallory").await;
+    tick().await;
+    w.admin_ssm(&account, R)
+        .await
+        .update_document_default_version()
+        .name("SSM-SessionManagerRunShell")
+        .document_version(&next)
+        .send()
+        .await
+        .unwrap();
+    let mut switch = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    switch["detail"]["requestParameters"]["documentVersion"] = json!(next);
+    // CloudTrail's time is cut to the second: a session a second later is
+    // after the switch.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let after = w.start_session(&account, R, "late").await;
+    let (code, out) = w.handle(&switch);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    let window = &m["windows"][0];
+    assert_eq!(window["version"], root, "{m:#}");
+    assert_eq!(
+        ids(m),
+        [during.as_str()],
+        "not {before}, not {after}: {m:#}"
+    );
+    let event_time = switch["detail"]["eventTime"].as_str().unwrap();
+    let until = window["until_known"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{m:#}"));
+    assert!(until.starts_with(&event_time[..19]), "{until} {event_time}");
+    assert!(window.get("until_at_most").is_none(), "{m:#}");
+    // The control: nothing more to tell.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty());
+}

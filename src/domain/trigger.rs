@@ -135,6 +135,10 @@ pub struct Context {
     pub run_as_value: Option<String>,
     /// `document_changed`: the governed document that was written.
     pub document: Option<String>,
+    /// `document_changed` by `UpdateDocumentDefaultVersion`: the version
+    /// it made the default (`requestParameters.documentVersion`), so the
+    /// event's time is when the version before stopped being the default.
+    pub made_default: Option<String>,
     /// A re-attempt of a pending account: its chain and number (0 for an
     /// event).
     pub chain: Option<String>,
@@ -341,6 +345,7 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         principal: None,
         run_as_value: None,
         document: None,
+        made_default: None,
         chain: None,
         attempt: 0,
     })

@@ -28,6 +28,48 @@ pub struct Gap {
     /// The versions this run read already (default and latest): told by
     /// the run's own judgement, never as a past window.
     pub current: [u64; 2],
+    /// The document was deleted and made again since the record (this is
+    /// the default version the table recorded of the former one): its
+    /// versions from 1 are a new history, read from there.
+    pub recreated: Option<String>,
+}
+
+/// What the table recorded of a slot's document: its default version, and
+/// when the run that recorded it wrote the row (epoch milliseconds, where
+/// the read holds it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Record<'a> {
+    pub version: Option<&'a str>,
+    pub at_ms: Option<i64>,
+}
+
+/// [`gap`], knowing that a document deleted and made again restarts at
+/// version 1: versions below the recorded one, or a `DeleteDocument` /
+/// `CreateDocument` of it (`remade_ms`: the event's time) later than the
+/// record, mean a new document, whose versions are read from 1 (bounded as
+/// any gap), and said even when none lies between.
+pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -> Option<Gap> {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let version = number(recorded.version?)?;
+    let (default, latest) = (number(&now.default)?, number(&now.latest)?);
+    let below = latest < version;
+    let remade = matches!((remade_ms, recorded.at_ms), (Some(e), Some(r)) if e > r);
+    if !below && !remade {
+        return gap(recorded.version, now);
+    }
+    let former = Some(version.to_string());
+    Some(match gap(Some("0"), now) {
+        Some(g) => Gap {
+            recreated: former,
+            ..g
+        },
+        None => Gap {
+            to_read: vec![],
+            beyond: 0,
+            current: [default, latest],
+            recreated: former,
+        },
+    })
 }
 
 /// The versions between what the table recorded (`recorded`: the default
@@ -53,30 +95,71 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
         to_read,
         beyond,
         current: [default, latest],
+        recreated: None,
+    })
+}
+
+/// The versions to read when the table's record of the slot could not be
+/// read (its rows' Query failed): where the gap starts is not known, so the
+/// versions before the latest are read back to the bound and the older ones
+/// are counted as not read. `None` when there is nothing before the default.
+pub fn gap_unrecorded(now: &Versions) -> Option<Gap> {
+    let latest = now.latest.parse::<u64>().ok()?;
+    let start = latest.saturating_sub(MAX_PAST_READS as u64).max(1);
+    gap(Some(&(start - 1).to_string()), now).map(|mut g| {
+        g.beyond = usize::try_from(start - 1).unwrap_or(usize::MAX);
+        g
     })
 }
 
 /// One version as read back: its Run As (`None`: it was deleted, or its
-/// content is not preferences) and when it was made.
+/// content is not preferences, or its read failed) and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Past {
     pub number: u64,
     pub run_as: Option<RunAs>,
     pub created: Option<String>,
+    /// The read failed past the SDK's retries (throttled, timed out, a
+    /// 5xx): the AWS error code. The version is not judged, and that is
+    /// told ([`Unjudged`]), never only counted.
+    pub failed: Option<String>,
 }
 
 /// A version that held Run As other than the desired state, and for how
-/// long at most: from its creation to the next version's (a version takes
-/// effect only once made default, which SSM does not record per version).
+/// long at most: from its creation (it cannot have been the default
+/// before) to the latest moment it can have been the default. Session
+/// Manager reads the default version, and making a version and making it
+/// the default are two calls: the next version's creation does not end
+/// the window (a script, or an editor who knows, leaves the bad version
+/// the default after the next one exists). Exactly one of `until_known`
+/// and `until_at_most` is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Window {
     pub version: String,
     pub run_as: RunAs,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// The next version's creation; absent when it was not read.
+    /// When it stopped being the default, as the `UpdateDocumentDefaultVersion`
+    /// event of the next switch says (the end of its second: CloudTrail
+    /// cuts times to the second).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub until: Option<String>,
+    pub until_known: Option<String>,
+    /// No event says when it stopped: the latest it can have been the
+    /// default, a later switch's time or when this run found the document
+    /// right.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_at_most: Option<String>,
+}
+
+/// When the versions of a gap can have stopped being the default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ends {
+    /// A default switch an event says: the version made the default, and
+    /// when (the end of the event's second). Only a switch to the default
+    /// this run found counts (a later one would have moved it).
+    pub switched: Option<(u64, String)>,
+    /// When this run found the document right (its read).
+    pub found: String,
 }
 
 /// What a run found in a document's history: its windows, and the
@@ -86,10 +169,103 @@ pub struct History {
     pub windows: Vec<Window>,
     #[serde(skip_serializing_if = "is_zero")]
     pub unread: usize,
+    /// Versions this run could not judge because a read failed: told as
+    /// such (`domain::alert::on_unread`), never recorded past silently.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unjudged: Option<Unjudged>,
+    /// The document was deleted and made again: the default version the
+    /// table recorded of the former one. Told (the deletion), whatever
+    /// the new versions hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recreated: Option<String>,
+}
+
+/// Versions not judged because a read failed, and the span they lie in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unjudged {
+    /// Version numbers, or ranges (`"1-5"`), oldest first.
+    pub versions: Vec<String>,
+    /// What could not be read: `GetDocument` (a past version) or `Query`
+    /// (the table's record of the account), with the AWS error code.
+    pub operation: &'static str,
+    pub error_code: String,
+    /// The making of the nearest version below them that was read: none
+    /// of them is older. Their span ends, at most, when the run found the
+    /// document (the alert's `at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+impl History {
+    /// Whether there is anything to tell: a window, or versions not judged.
+    pub fn is_news(&self) -> bool {
+        !self.windows.is_empty()
+            || self.recreated.is_some()
+            || self
+                .unjudged
+                .as_ref()
+                .is_some_and(|u| !u.versions.is_empty())
+    }
+
+    /// The history told when the table's record could not be read
+    /// (`code`): every version below the bound is not judged either.
+    pub fn without_record(mut self, gap: &Gap, code: &str) -> History {
+        let mut versions = ranges(&(1..=gap.beyond as u64).collect::<Vec<_>>());
+        let (from, failed) = match self.unjudged.take() {
+            Some(u) => (u.from, u.versions),
+            None => (None, vec![]),
+        };
+        versions.extend(failed);
+        self.unjudged = Some(Unjudged {
+            versions,
+            operation: "Query",
+            error_code: code.to_string(),
+            from,
+        });
+        self
+    }
+}
+
+/// `[1, 2, 3, 5]` as `["1-3", "5"]`.
+fn ranges(numbers: &[u64]) -> Vec<String> {
+    let mut out: Vec<(u64, u64)> = Vec::new();
+    for &n in numbers {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => out.push((n, n)),
+        }
+    }
+    out.into_iter()
+        .map(|(a, b)| match a == b {
+            true => a.to_string(),
+            false => format!("{a}-{b}"),
+        })
+        .collect()
 }
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// The default switch `t` says of the document `document` in `region`:
+/// an `UpdateDocumentDefaultVersion` event's version and the end of its
+/// second (CloudTrail cuts `eventTime` to the second, never later than the
+/// call).
+pub fn switch_of(
+    t: &crate::domain::trigger::Trigger,
+    region: &str,
+    document: &str,
+) -> Option<(u64, String)> {
+    if !t.edits(document) || t.region.as_deref() != Some(region) {
+        return None;
+    }
+    let version = t.context.made_default.as_deref()?.parse().ok()?;
+    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
+    let end = at.checked_add(999)?;
+    Some((
+        version,
+        crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
+    ))
 }
 
 /// The windows among `read` (oldest first, as [`gap`] listed them): the
@@ -98,10 +274,17 @@ fn is_zero(n: &usize) -> bool {
 /// what the table recorded there: a policy change or an audit finding
 /// already told is no window). The current versions are the run's own to
 /// judge.
-pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> History {
+pub fn windows(
+    gap: &Gap,
+    read: &[Past],
+    accepted: impl Fn(&RunAs) -> bool,
+    ends: &Ends,
+) -> History {
     let mut read: Vec<&Past> = read.iter().collect();
     read.sort_by_key(|p| p.number);
-    let past = |p: &Past| !gap.current.contains(&p.number);
+    // Judged: the gap's own versions; another read (an [`anchor`]) only
+    // says when the versions above it can first have been made.
+    let past = |p: &Past| !gap.current.contains(&p.number) && gap.to_read.contains(&p.number);
     let mut out = History {
         windows: Vec::new(),
         unread: gap.beyond
@@ -109,34 +292,92 @@ pub fn windows(gap: &Gap, read: &[Past], accepted: impl Fn(&RunAs) -> bool) -> H
                 .iter()
                 .filter(|p| past(p) && p.run_as.is_none())
                 .count(),
+        unjudged: None,
+        recreated: gap.recreated.clone(),
     };
-    for (i, p) in read.iter().enumerate().filter(|(_, p)| past(p)) {
+    let failed: Vec<&&Past> = read
+        .iter()
+        .filter(|p| past(p) && p.failed.is_some())
+        .collect();
+    if let Some(first) = failed.first() {
+        let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
+        out.unjudged = Some(Unjudged {
+            versions: ranges(&numbers),
+            operation: "GetDocument",
+            error_code: first.failed.clone().unwrap_or_default(),
+            from: read
+                .iter()
+                .filter(|p| p.number < first.number && p.failed.is_none())
+                .filter_map(|p| p.created.clone())
+                .next_back(),
+        });
+    }
+    for p in read.iter().filter(|p| past(p)) {
         let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
             continue;
         };
-        // Closed by the next version made, when it was read and follows
-        // directly (a version beyond the bound may lie in between).
-        let until = read
-            .get(i + 1)
-            .filter(|n| n.number == p.number + 1)
-            .and_then(|n| n.created.clone());
         out.windows.push(Window {
             version: p.number.to_string(),
             run_as: run_as.clone(),
             from: p.created.clone(),
-            until,
+            until_known: None,
+            until_at_most: None,
         });
     }
+    bound(&mut out.windows, gap, ends);
     out
 }
 
-/// The windows' versions as one value (`"2,5"`): what a run claims to
-/// tell, so two runs that read the same history tell it once.
+/// Each window's end: the switch an event says ended the last window
+/// below the version it made the default (`until_known`), and bounds the
+/// windows before it (`until_at_most`); any other window can have held
+/// until this run found the document right.
+fn bound(windows: &mut [Window], gap: &Gap, ends: &Ends) {
+    let number = |w: &Window| w.version.parse::<u64>().unwrap_or(u64::MAX);
+    let switch = ends.switched.as_ref().filter(|(s, _)| *s == gap.current[0]);
+    let last_below = switch.and_then(|(s, _)| windows.iter().map(number).filter(|v| v < s).max());
+    for w in windows.iter_mut() {
+        let v = number(w);
+        match switch {
+            Some((s, at)) if v < *s && Some(v) == last_below => w.until_known = Some(at.clone()),
+            Some((s, at)) if v < *s => w.until_at_most = Some(at.clone()),
+            _ => w.until_at_most = Some(ends.found.clone()),
+        }
+    }
+}
+
+/// The version to read besides the gap when a read failed and no version
+/// below the first that failed was read: its making is when the versions
+/// not judged can first have been made (their span's start).
+pub fn anchor(gap: &Gap, read: &[Past]) -> Option<u64> {
+    let first = read
+        .iter()
+        .filter(|p| p.failed.is_some() && !gap.current.contains(&p.number))
+        .map(|p| p.number)
+        .min()?;
+    let below = read
+        .iter()
+        .any(|p| p.number < first && p.failed.is_none() && p.created.is_some());
+    let anchor = first.checked_sub(1).filter(|v| *v >= 1)?;
+    (!below).then_some(anchor)
+}
+
+/// The windows' versions as one value (`"2,5"`, and `"?3"` for a version
+/// not judged): what a run claims to tell, so two runs that read the same
+/// history tell it once.
 pub fn claimed_value(history: &History) -> String {
+    let unjudged = history.unjudged.iter().flat_map(|u| &u.versions);
     history
         .windows
         .iter()
-        .map(|w| w.version.as_str())
+        .map(|w| w.version.clone())
+        .chain(unjudged.map(|v| format!("?{v}")))
+        .chain(
+            history
+                .recreated
+                .iter()
+                .map(|v| format!("remade after {v}")),
+        )
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -165,6 +406,16 @@ mod tests {
             number,
             run_as: user.and_then(run_as),
             created: Some(created.into()),
+            failed: None,
+        }
+    }
+
+    fn failed(number: u64, code: &str) -> Past {
+        Past {
+            number,
+            run_as: None,
+            created: None,
+            failed: Some(code.into()),
         }
     }
 
@@ -172,15 +423,23 @@ mod tests {
         r.is_compliant("ssm-ops")
     }
 
+    /// The run found the document right at `now`; no event says a switch.
+    fn found() -> Ends {
+        Ends {
+            switched: None,
+            found: "now".into(),
+        }
+    }
+
     #[test]
     fn what_the_caller_accepts_is_no_window() {
         let g = gap(Some("1"), &versions("4", "4")).unwrap();
         let read = [past(2, Some("app"), "t2"), past(3, Some("root"), "t3")];
         // The policy moved from ssm-ops to app: app is accepted, root is not.
-        let h = windows(&g, &read, |r| r.is_compliant("app") || ops(r));
+        let h = windows(&g, &read, |r| r.is_compliant("app") || ops(r), &found());
         assert_eq!(h.windows.len(), 1);
         assert_eq!(h.windows[0].version, "3");
-        assert!(windows(&g, &read, |_| true).windows.is_empty());
+        assert!(windows(&g, &read, |_| true, &found()).windows.is_empty());
     }
 
     #[test]
@@ -225,6 +484,50 @@ mod tests {
     }
 
     #[test]
+    fn a_window_ends_no_earlier_than_the_latest_moment_it_can_have_been_the_default() {
+        let g = gap(Some("1"), &versions("5", "5")).unwrap();
+        let read = [
+            past(2, Some("root"), "t2"),
+            past(3, Some("root"), "t3"),
+            past(4, Some("ssm-ops"), "t4"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let ends = |switched: Option<(u64, &str)>| Ends {
+            switched: switched.map(|(v, at)| (v, at.to_string())),
+            found: "now".into(),
+        };
+        // (the switch an event says) -> each window's (until_known, until_at_most)
+        type Bounds<'a> = [(Option<&'a str>, Option<&'a str>); 2];
+        let cases: &[(Option<(u64, &str)>, Bounds)] = &[
+            // No event says: until the run found it right, never the
+            // next version's making (t3, t4).
+            (None, [(None, Some("now")), (None, Some("now"))]),
+            // The switch to the default found ended the last window
+            // before it, and bounds the one before that.
+            (Some((5, "s5")), [(None, Some("s5")), (Some("s5"), None)]),
+            // A switch to another version than the default found is
+            // not the last (a later one moved it): not a bound.
+            (Some((4, "s4")), [(None, Some("now")), (None, Some("now"))]),
+            (Some((2, "s2")), [(None, Some("now")), (None, Some("now"))]),
+        ];
+        for (switched, want) in cases {
+            let h = windows(&g, &read, ops, &ends(*switched));
+            let got: Vec<_> = h
+                .windows
+                .iter()
+                .map(|w| (w.until_known.as_deref(), w.until_at_most.as_deref()))
+                .collect();
+            assert_eq!(got, want.to_vec(), "{switched:?}");
+            for w in &h.windows {
+                assert!(
+                    w.until_known.is_some() != w.until_at_most.is_some(),
+                    "one bound: {w:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_version_out_of_policy_is_a_window_until_the_next_was_made() {
         let g = gap(Some("1"), &versions("4", "4")).unwrap();
         let read = [
@@ -232,7 +535,7 @@ mod tests {
             past(2, Some("root"), "t2"),
             past(3, Some("ssm-ops"), "t3"),
         ];
-        let h = windows(&g, &read, ops);
+        let h = windows(&g, &read, ops, &found());
         assert_eq!(h.unread, 0);
         assert_eq!(
             h.windows,
@@ -240,7 +543,8 @@ mod tests {
                 version: "2".into(),
                 run_as: run_as("root").unwrap(),
                 from: Some("t2".into()),
-                until: Some("t3".into()),
+                until_known: None,
+                until_at_most: Some("now".into()),
             }]
         );
         assert_eq!(claimed_value(&h), "2");
@@ -255,11 +559,11 @@ mod tests {
             // 4 deleted: 3's window has no known end.
             past(5, Some("root"), "t5"),
         ];
-        let h = windows(&g, &read, ops);
+        let h = windows(&g, &read, ops, &found());
         assert_eq!(h.unread, 1, "2 could not be judged");
         assert_eq!(h.windows.len(), 1, "5 is current: the run's own");
         assert_eq!(h.windows[0].version, "3");
-        assert_eq!(h.windows[0].until, None);
+        assert_eq!(h.windows[0].until_at_most.as_deref(), Some("now"));
         // Disabled Run As is out of policy too; all right is no window.
         let off = Past {
             number: 2,
@@ -268,13 +572,162 @@ mod tests {
                 user: Some(json!("ssm-ops")),
             }),
             created: None,
+            failed: None,
         };
-        let h = windows(&g, &[off], ops);
+        let h = windows(&g, &[off], ops, &found());
         assert_eq!(h.windows.len(), 1);
         let fine = [
             past(2, Some("ssm-ops"), "t2"),
             past(3, Some("ssm-ops"), "t3"),
         ];
-        assert!(windows(&g, &fine, ops).windows.is_empty());
+        assert!(windows(&g, &fine, ops, &found()).windows.is_empty());
+    }
+
+    #[test]
+    fn a_version_whose_read_failed_is_told_not_judged_never_only_counted() {
+        let g = gap(Some("1"), &versions("5", "5")).unwrap();
+        let read = [
+            past(2, Some("ssm-ops"), "t2"),
+            failed(3, "ThrottlingException"),
+            failed(4, "ThrottlingException"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let h = windows(&g, &read, ops, &found());
+        assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
+        let u = h.unjudged.as_ref().unwrap();
+        assert_eq!(u.versions, ["3-4"]);
+        assert_eq!(
+            (u.operation, u.error_code.as_str()),
+            ("GetDocument", "ThrottlingException")
+        );
+        assert_eq!(u.from.as_deref(), Some("t2"), "none of them is older");
+        assert_eq!(claimed_value(&h), "?3-4");
+        // Deleted or beyond the bound: counted, not a failure to tell.
+        let gone = [past(2, None, "t2"), past(5, Some("ssm-ops"), "t5")];
+        let h = windows(
+            &gap(Some("1"), &versions("5", "5")).unwrap(),
+            &gone,
+            ops,
+            &found(),
+        );
+        assert!(!h.is_news() && h.unread == 1, "{h:?}");
+        // A current version's failed read is the run's own (not past).
+        let h = windows(&g, &[failed(5, "Throttling")], ops, &found());
+        assert!(!h.is_news());
+        // The span's start: the version below the first failed one is read
+        // besides when none below it was, and only says when (never judged).
+        assert_eq!(anchor(&g, &read), None, "2 was read");
+        let first_failed = [failed(2, "Throttling"), past(5, Some("ssm-ops"), "t5")];
+        assert_eq!(anchor(&g, &first_failed), Some(1));
+        assert_eq!(
+            anchor(&g, &[past(2, Some("root"), "t2")]),
+            None,
+            "none failed"
+        );
+        assert_eq!(
+            anchor(
+                &gap(Some("0"), &versions("2", "2")).unwrap(),
+                &[failed(1, "T")]
+            ),
+            None
+        );
+        let with_anchor = [
+            past(1, Some("root"), "t1"),
+            failed(2, "Throttling"),
+            past(5, Some("ssm-ops"), "t5"),
+        ];
+        let h = windows(&g, &with_anchor, ops, &found());
+        assert!(h.windows.is_empty(), "the anchor is not judged: {h:?}");
+        assert_eq!(h.unjudged.unwrap().from.as_deref(), Some("t1"));
+    }
+
+    #[test]
+    fn without_the_record_the_versions_below_the_bound_are_not_judged() {
+        // (latest, default) -> (to read, versions not judged)
+        type Case<'a> = ((&'a str, &'a str), Option<(&'a [u64], &'a [&'a str])>);
+        let cases: &[Case] = &[
+            (("1", "1"), None),
+            (("2", "2"), Some((&[1, 2], &[]))),
+            (("3", "2"), Some((&[1, 3], &[]))),
+            (("4", "4"), Some((&[1, 2, 3, 4], &[]))),
+            (
+                ("13", "13"),
+                Some((&[3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], &["1-2"])),
+            ),
+            (("x", "1"), None),
+        ];
+        for ((latest, default), want) in cases {
+            let g = gap_unrecorded(&versions(default, latest));
+            let got = g.as_ref().map(|g| {
+                let h = windows(g, &[], ops, &found()).without_record(g, "ThrottlingException");
+                let u = h.unjudged.unwrap();
+                assert_eq!(u.operation, "Query");
+                (g.to_read.clone(), u.versions)
+            });
+            let want = want.map(|(r, v)| {
+                (
+                    r.to_vec(),
+                    v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                )
+            });
+            assert_eq!(got, want, "{latest} {default}");
+        }
+        assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), ["1-3", "5", "7-8"]);
+        assert!(ranges(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_document_made_again_is_a_new_history_read_from_version_1() {
+        let at = |version: &'static str, at_ms: Option<i64>| Record {
+            version: Some(version),
+            at_ms,
+        };
+        // (record, (default, latest), a deletion or creation's time) ->
+        // (to read, the former document's recorded version)
+        type Case<'a> = (
+            Record<'a>,
+            (&'a str, &'a str),
+            Option<i64>,
+            Option<(&'a [u64], Option<&'a str>)>,
+        );
+        let cases: &[Case] = &[
+            // Going back: root as 1, right as 2, under a record of 9.
+            (at("9", None), ("2", "2"), None, Some((&[1, 2], Some("9")))),
+            (at("9", Some(100)), ("1", "1"), None, Some((&[], Some("9")))),
+            // The same numbers again: only the event's time says it.
+            (
+                at("2", Some(100)),
+                ("2", "2"),
+                Some(200),
+                Some((&[1, 2], Some("2"))),
+            ),
+            (at("2", Some(100)), ("2", "2"), Some(100), None),
+            (at("2", Some(100)), ("2", "2"), Some(50), None),
+            (at("2", None), ("2", "2"), Some(200), None),
+            // An ordinary gap is as before.
+            (at("1", Some(100)), ("3", "3"), None, Some((&[2, 3], None))),
+            (at("x", Some(100)), ("3", "3"), Some(200), None),
+        ];
+        for (record, (d, l), remade, want) in cases {
+            let got = gap_since(*record, &versions(d, l), *remade);
+            let got = got
+                .as_ref()
+                .map(|g| (g.to_read.as_slice(), g.recreated.as_deref()));
+            assert_eq!(got, *want, "{record:?} {d} {l} {remade:?}");
+        }
+        // Root as version 1 of the new document is a window, and the
+        // deletion is told even where no version is out of policy.
+        let g = gap_since(at("9", None), &versions("2", "2"), None).unwrap();
+        let read = [past(1, Some("root"), "t1"), past(2, Some("ssm-ops"), "t2")];
+        let h = windows(&g, &read, ops, &found());
+        assert_eq!(h.windows.len(), 1);
+        assert_eq!(
+            (h.windows[0].version.as_str(), h.recreated.as_deref()),
+            ("1", Some("9"))
+        );
+        let g = gap_since(at("9", None), &versions("1", "1"), None).unwrap();
+        let h = windows(&g, &[], ops, &found());
+        assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
+        assert_eq!(claimed_value(&h), "remade after 9");
     }
 }

@@ -1,21 +1,53 @@
-//! A run that could not read what the table recorded of its account (the
-//! one Query of its rows failed: throttled past the SDK's retries, a
-//! timeout, a 5xx) cannot tell someone's change from a first look, and a
-//! put-back it judged "no change" would reach nobody, nor would the next
-//! sweep (it finds the document right). Fail toward telling (pure).
+//! A run that could not read what it needs to judge a document's history
+//! (pure). Either the one Query of the account's rows failed (throttled past
+//! the SDK's retries, a timeout, a 5xx): the run cannot tell someone's
+//! change from a first look, nor where the versions it has not judged
+//! begin, and a put-back it judged "no change" would reach nobody, nor
+//! would the next sweep (it finds the document right). Or a past version's
+//! `GetDocument` failed: the version that held Run As out of policy may be
+//! that one. Whatever the run records next (the new default version) ends
+//! every later run's gap after it: never record past what was not judged
+//! without telling it. Fail toward telling.
 
 use crate::domain::trigger::{Trigger, TriggerKind};
+
+/// What could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unread {
+    /// The account's rows (the table's record of each slot).
+    Rows,
+    /// A past version of a governed document, in the gap since the record.
+    Version,
+}
 
 /// What such a run does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRowsUnread {
-    /// Go on: what it writes is told without the rows (an edit event's
-    /// put-back names its editor; a new account's first configuration is
-    /// `account_configured`).
+    /// Go on: nothing of the history is at stake (a new account's first
+    /// configuration is `account_configured`; not an account's run).
     Proceed,
-    /// Fail before any write, so the retry (Lambda's, or the queue's)
-    /// judges with the rows and tells whatever it puts back.
+    /// Fail before any write and any record, so the retry (Lambda's, or
+    /// the queue's) judges with the rows and tells whatever it puts back;
+    /// one that keeps failing ends in the dead-letter queue, whose alarm
+    /// tells it.
     Fail,
+    /// Go on (a put-back is never held back for a history) and tell what
+    /// was not judged in the `run_as_window` alert: the versions, their
+    /// span, the editor where the trigger names one, and the read that
+    /// failed. Without the rows, the versions before the latest are read
+    /// back to the bound and any out of policy told as windows (one may
+    /// have been told before), the older ones named as not judged.
+    Tell,
+}
+
+/// The rule, by what was not read and by trigger: [`on_rows_unread`] for
+/// the rows; a past version is told by every trigger (the versions are
+/// known by number, and a sweep has no retry to judge them).
+pub fn on_unread(t: &Trigger, reattempt: bool, what: Unread) -> OnRowsUnread {
+    match what {
+        Unread::Rows => on_rows_unread(t, reattempt),
+        Unread::Version => OnRowsUnread::Tell,
+    }
 }
 
 /// The rule, by trigger. A member-stack update, a baseline, a move, a
@@ -28,7 +60,10 @@ pub fn on_rows_unread(t: &Trigger, reattempt: bool) -> OnRowsUnread {
         Some("CreateAccountResult" | "CreateManagedAccount" | "AccountJoinedOrganization")
     );
     match t.kind {
-        TriggerKind::DocumentChanged | TriggerKind::Sweep => OnRowsUnread::Proceed,
+        // An edit event puts back at once (its alert names the editor),
+        // and what it cannot judge is told: the root window that only the
+        // rows reveal. A sweep holds its rows (it never reads them here).
+        TriggerKind::DocumentChanged | TriggerKind::Sweep => OnRowsUnread::Tell,
         TriggerKind::AccountVended if first_configuration && !reattempt => OnRowsUnread::Proceed,
         TriggerKind::AccountVended
         | TriggerKind::AccountMoved
@@ -62,11 +97,17 @@ mod tests {
 
     #[test]
     fn a_run_that_puts_back_what_no_event_of_its_own_brought_fails_without_its_rows() {
-        use OnRowsUnread::{Fail, Proceed};
+        use OnRowsUnread::{Fail, Proceed, Tell};
         use TriggerKind::*;
         let cases: &[(TriggerKind, Option<&str>, bool, OnRowsUnread)] = &[
-            (DocumentChanged, Some("UpdateDocument"), false, Proceed),
-            (Sweep, None, false, Proceed),
+            (DocumentChanged, Some("UpdateDocument"), false, Tell),
+            (
+                DocumentChanged,
+                Some("UpdateDocumentDefaultVersion"),
+                false,
+                Tell,
+            ),
+            (Sweep, None, false, Tell),
             (AccountVended, Some("CreateAccountResult"), false, Proceed),
             (AccountVended, Some("CreateManagedAccount"), false, Proceed),
             (
@@ -84,13 +125,59 @@ mod tests {
             (MemberStackLanded, None, false, Fail),
             (BaselineApplied, Some("EnableBaseline"), false, Fail),
             (RunAsOverride, Some("TagRole"), false, Proceed),
+            (
+                SessionDocumentChanged,
+                Some("UpdateDocument"),
+                false,
+                Proceed,
+            ),
+            (ForwardingCanary, None, false, Proceed),
             (Ignored, None, false, Proceed),
         ];
         for (kind, name, reattempt, want) in cases {
+            let t = trigger(*kind, *name);
             assert_eq!(
-                on_rows_unread(&trigger(*kind, *name), *reattempt),
+                on_unread(&t, *reattempt, Unread::Rows),
                 *want,
                 "{kind:?} {name:?} reattempt={reattempt}"
+            );
+            // A past version that could not be read is told by every
+            // trigger: it is known by number, whoever found the gap.
+            assert_eq!(on_unread(&t, *reattempt, Unread::Version), Tell, "{kind:?}");
+        }
+        // Every trigger kind is in the table.
+        for (kind, ..) in cases {
+            // A kind added to TriggerKind fails to compile here until the
+            // table has a row for it.
+            match kind {
+                AccountVended
+                | DocumentChanged
+                | AccountMoved
+                | Sweep
+                | RunAsOverride
+                | SessionDocumentChanged
+                | MemberStackLanded
+                | BaselineApplied
+                | ForwardingCanary
+                | Ignored => {}
+            }
+        }
+        let all = [
+            AccountVended,
+            DocumentChanged,
+            AccountMoved,
+            Sweep,
+            RunAsOverride,
+            SessionDocumentChanged,
+            MemberStackLanded,
+            BaselineApplied,
+            ForwardingCanary,
+            Ignored,
+        ];
+        for kind in all {
+            assert!(
+                cases.iter().any(|c| c.0 == kind),
+                "{kind:?} not in the table"
             );
         }
     }

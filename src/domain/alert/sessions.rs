@@ -48,10 +48,20 @@ pub fn asked(alert: &Alert) -> Option<Asked> {
     let (windows, made) = match alert.kind {
         Kind::RunAsWindow => {
             let w = b["windows"].as_array()?;
-            let windows = w
+            let mut windows: Vec<_> = w
                 .iter()
-                .map(|w| (text(w, "from"), text(w, "until").unwrap_or(at.clone())))
+                .map(|w| {
+                    let until = text(w, "until_known").or_else(|| text(w, "until_at_most"));
+                    (text(w, "from"), until.unwrap_or(at.clone()))
+                })
                 .collect();
+            // Versions not judged: their span, where its start is known.
+            let u = &b["unjudged"];
+            if let Some(from) =
+                text(u, "from").filter(|_| u["versions"].as_array().is_some_and(|v| !v.is_empty()))
+            {
+                windows.push((Some(from), text(u, "until_at_most").unwrap_or(at.clone())));
+            }
             (windows, None)
         }
         Kind::DriftReverted | Kind::DriftDetected | Kind::TamperRepeated => edit_window(b, at)?,

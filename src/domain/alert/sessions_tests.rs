@@ -24,14 +24,23 @@ fn a_windows_alert_asks_for_each_window_open_ones_to_now() {
     let a = alert(
         Kind::RunAsWindow,
         json!({"windows": [
-            {"version": "2", "from": "2026-11-25T10:00:00.000Z", "until": "2026-11-25T10:05:00.000Z"},
+            {"version": "2", "from": "2026-11-25T10:00:00.000Z", "until_known": "2026-11-25T10:05:00.000Z"},
             {"version": "4", "from": "2026-11-25T10:10:00.000Z"},
+            {"version": "5", "from": "2026-11-25T10:11:00.000Z", "until_at_most": "2026-11-25T10:12:00.000Z"},
             {"version": "6"}
         ]}),
     );
     let asked = asked(&a).unwrap();
     assert_eq!(asked.made, None);
-    assert_eq!(asked.windows[1].1, AT, "no next version read: to now");
+    assert_eq!(
+        asked.windows[0].1, "2026-11-25T10:05:00.000Z",
+        "the switch an event says"
+    );
+    assert_eq!(asked.windows[1].1, AT, "no end said: to now");
+    assert_eq!(
+        asked.windows[2].1, "2026-11-25T10:12:00.000Z",
+        "the latest it can have held"
+    );
     let spans = asked.spans(None).unwrap();
     assert_eq!(
         spans.bounds(),

@@ -11,6 +11,12 @@ use super::{alert_id, Alert, Kind, Severity};
 use crate::domain::outcome::{AccountReport, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
+/// What the alert says of versions it could not judge.
+pub const UNJUDGED_NOTE: &str = "runas-guard could not read these versions (`unjudged`: which, the read that failed, their span): any of them may have held Run As out of policy; check their content in Systems Manager > Documents and the sessions started in their span in Session Manager > Session history";
+
+/// What the alert says of a document deleted and made again.
+pub const RECREATED_NOTE: &str = "the document was deleted and made again since runas-guard last recorded it (`recreated`: the default version it recorded of the former one): while it was gone Session Manager had no preferences document there, and its versions from 1 are a new history, judged here";
+
 /// What the alert says of how long a window lasted.
 pub const WINDOW_NOTE: &str = "these versions held Run As out of policy and were replaced before runas-guard looked; a version takes effect only while it is the default, and sessions started meanwhile kept it: `sessions` lists those started in the windows (owner, target), check who edited and who opened them";
 
@@ -20,7 +26,7 @@ pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Ve
     report
         .regions
         .iter()
-        .filter(|o| o.history.as_ref().is_some_and(|h| !h.windows.is_empty()))
+        .filter(|o| o.history.as_ref().is_some_and(|h| h.is_news()))
         .map(|o| window(&report.account, o.user(user), o, trigger, at))
         .collect()
 }
@@ -28,19 +34,36 @@ pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Ve
 fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &str) -> Alert {
     let kind = Kind::RunAsWindow;
     let history = o.history.as_ref().expect("filtered on history");
-    let first = &history.windows[0];
     let by = trigger
         .actor
         .as_ref()
         .map(|a| format!(", last edit by {}", subject_value(&short_actor(&a.arn))))
         .unwrap_or_default();
     let versions: Vec<&str> = history.windows.iter().map(|w| w.version.as_str()).collect();
-    let subject = format!(
-        "runas-guard: RunAs was {} in {account} {} (version {}) before it was set back{by}",
-        subject_value(&first.run_as.short()),
-        o.place(),
-        subject_value(&versions.join(", ")),
-    );
+    let subject = match (history.windows.first(), &history.unjudged) {
+        (Some(first), _) => format!(
+            "runas-guard: RunAs was {} in {account} {} (version {}) before it was set back{by}",
+            subject_value(&first.run_as.short()),
+            o.place(),
+            subject_value(&versions.join(", ")),
+        ),
+        (None, _) if history.recreated.is_some() => format!(
+            "runas-guard: {} in {account} {} was deleted and made again{by}",
+            o.document_name(),
+            o.place(),
+        ),
+        (None, unjudged) => format!(
+            "runas-guard: RunAs not known in {account} {} (version {} could not be read){by}",
+            o.place(),
+            subject_value(
+                &unjudged
+                    .iter()
+                    .flat_map(|u| u.versions.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    };
     let mut m = base(kind, Severity::Warning, account, trigger, at);
     m.insert(
         "alert_id".into(),
@@ -55,6 +78,51 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("found_by".into(), json!(trigger.kind.as_str()));
-    m.insert("note".into(), json!(WINDOW_NOTE));
+    beyond_windows(&mut m, history, (o, trigger, at));
     Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
+}
+
+/// What the alert says besides its windows: the versions not judged, a
+/// document made again, and the note for all of it.
+fn beyond_windows(
+    m: &mut serde_json::Map<String, Value>,
+    history: &crate::domain::version_gap::History,
+    (o, trigger, at): (&RegionOutcome, &Trigger, &str),
+) {
+    if let Some(u) = &history.unjudged {
+        let mut told = json!(u);
+        // Their span ends, at most, when this run found the document.
+        told["until_at_most"] = json!(at);
+        // Who made them, where the trigger says: an edit event of this
+        // document names its editor (the last one, at least).
+        let makers: Vec<&str> = trigger
+            .actor
+            .as_ref()
+            .filter(|_| trigger.edits(o.document_name()))
+            .map(|a| a.arn.as_str())
+            .into_iter()
+            .collect();
+        told["makers"] = json!(makers);
+        m.insert("unjudged".into(), told);
+    }
+    let mut notes: Vec<&str> = Vec::new();
+    if !history.windows.is_empty() {
+        notes.push(WINDOW_NOTE);
+    }
+    if history
+        .unjudged
+        .as_ref()
+        .is_some_and(|u| !u.versions.is_empty())
+    {
+        notes.push(UNJUDGED_NOTE);
+    }
+    if let Some(former) = &history.recreated {
+        m.insert("recreated".into(), json!({"recorded_version": former}));
+        notes.push(RECREATED_NOTE);
+    }
+    let note = match notes.is_empty() {
+        true => WINDOW_NOTE.to_string(),
+        false => notes.join("; "),
+    };
+    m.insert("note".into(), json!(note));
 }

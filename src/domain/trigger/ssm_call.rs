@@ -59,7 +59,19 @@ pub(super) fn classify_ssm_call(
     t.actor = actor(detail)?;
     t.reason = format!("{name} on {doc}");
     t.context.document = Some(doc.to_string());
+    t.context.made_default = made_default(&name, &params)?;
     Ok(())
+}
+
+/// The version an `UpdateDocumentDefaultVersion` made the default.
+fn made_default(name: &str, params: &Obj<'_>) -> Result<Option<String>, EventError> {
+    if name != "UpdateDocumentDefaultVersion" {
+        return Ok(None);
+    }
+    Ok(params
+        .opt_str("documentVersion")?
+        .filter(|v| v.bytes().all(|b| b.is_ascii_digit()) && v.len() <= 20)
+        .map(str::to_string))
 }
 
 /// The account and region whose document changed: the event's own, not the

@@ -28,6 +28,7 @@ pub async fn converge(
         mut seen,
         recorded,
         narrowed,
+        rows_unread,
         ..
     } = prepared;
     let desired = ctx.policy.desired(account, &path);
@@ -58,7 +59,7 @@ pub async fn converge(
     );
     report.ou_path = Some(ou_path);
     report.name = report.name.or(named);
-    let read = (&session, recorded.as_ref());
+    let read = (&session, recorded.as_ref(), rows_unread.as_ref());
     let (regions, new_drift, new_missing) =
         judge::judge(ctx, job, (account, &user), read, regions).await;
     report.regions = regions;

@@ -1,8 +1,11 @@
 //! The versions made since the table last recorded each slot, read back
 //! (bounded, all at once) and judged (`domain::version_gap`): Run As set out
 //! of policy and back before any run looked is found in the versions in
-//! between, and told once, by the run that claims it. A read that fails
-//! leaves that version counted as unread, never the run failed.
+//! between, and told once, by the run that claims it. A read that fails is
+//! told as such (`domain::alert::on_unread`): the versions not judged, their
+//! span and the editor the trigger names, so the record of the new default
+//! version never passes them silently; a run that could not read the
+//! table's record reads back to the bound and tells what it found.
 
 use tokio::task::JoinSet;
 
@@ -10,6 +13,8 @@ use super::{change, Ctx};
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::reported::Reported;
+use crate::domain::alert::{on_unread, OnRowsUnread, Unread};
+use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
 use crate::domain::outcome::RegionOutcome;
@@ -18,19 +23,35 @@ use crate::domain::version_gap::{self, Gap, History, Past};
 
 /// Each document row with the windows its history holds, when this run is
 /// the one to tell them (`history`); rows with no gap are left as they are.
+/// `rows_unread`: the account's rows were wanted and their Query failed.
 pub(super) async fn with_history(
     ctx: &Ctx<'_>,
     job: &Job,
     session: &MemberSession,
     (account, user): (&str, &str),
     mut regions: Vec<RegionOutcome>,
-    known: Option<&Snapshot>,
+    (known, rows_unread): (Option<&Snapshot>, Option<&AwsError>),
 ) -> Vec<RegionOutcome> {
+    let rule = |what| on_unread(&job.trigger, job.is_reattempt(), what) == OnRowsUnread::Tell;
+    let without_rows = rows_unread.filter(|_| known.is_none() && rule(Unread::Rows));
+    let tell_failed_reads = rule(Unread::Version);
+    let found = crate::domain::clock::iso(crate::domain::clock::now());
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
         let row = known.and_then(|k| k.get(account, &o.slot()));
-        let (Some(gap), Some(row)) = (gap_of(o, row), row) else {
-            continue;
+        let (gap, accepted, seen) = match (gap_of(job, o, row), row, without_rows) {
+            (Some(gap), Some(row), _) => (
+                gap,
+                Accepted::of(o.user(user), row),
+                row.default_version.clone(),
+            ),
+            // No record to start from: back to the bound, judged by the
+            // policy alone, told without a claim (none to make it on).
+            (_, _, Some(_)) => match unrecorded_gap(o) {
+                Some(gap) => (gap, Accepted::policy(o.user(user)), None),
+                None => continue,
+            },
+            _ => continue,
         };
         let docs = DocumentStore::named(
             session.ssm(&o.region),
@@ -39,16 +60,15 @@ pub(super) async fn with_history(
             o.document_name(),
         );
         let slots = ctx.region_slots.clone();
-        let accepted = Accepted::of(o.user(user), row);
-        let seen = row.default_version.clone().unwrap_or_default();
+        let code = without_rows.map(|e| e.code.clone());
+        let ends = version_gap::Ends {
+            switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
+            found: found.clone(),
+        };
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let read = read_back(docs, &gap).await;
-            (
-                i,
-                seen,
-                version_gap::windows(&gap, &read, |r| accepted.has(r)),
-            )
+            let history = judged(docs, &gap, &accepted, &ends).await;
+            (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
     while let Some(joined) = reads.join_next().await {
@@ -56,11 +76,48 @@ pub(super) async fn with_history(
             continue;
         };
         let o = &mut regions[i];
-        if let Some(history) = told(ctx, job, (account, &seen), o, history).await {
+        if let Some(history) = told(ctx, job, (account, seen.as_deref()), o, history).await {
             o.history = Some(history);
         }
     }
     regions
+}
+
+/// `gap`'s versions read back (and, where a read failed, the one below
+/// it, for when they can first have been made) and judged.
+async fn judged(
+    docs: DocumentStore,
+    gap: &Gap,
+    accepted: &Accepted,
+    ends: &version_gap::Ends,
+) -> History {
+    let docs = std::sync::Arc::new(docs);
+    let mut read = read_back(docs.clone(), &gap.to_read).await;
+    if let Some(anchor) = version_gap::anchor(gap, &read) {
+        read.extend(read_back(docs, &[anchor]).await);
+    }
+    version_gap::windows(gap, &read, |r| accepted.has(r), ends)
+}
+
+/// The history as told: failed reads as the rule says, and without the
+/// table's record (`code`: its Query's error) what lies beyond the bound.
+fn finished(mut history: History, gap: &Gap, tell_failed: bool, code: Option<String>) -> History {
+    if !tell_failed {
+        history.unjudged = None;
+    }
+    match code {
+        Some(code) => history.without_record(gap, &code),
+        None => history,
+    }
+}
+
+/// The versions to read back in a document row whose record could not be
+/// read ([`version_gap::gap_unrecorded`]).
+fn unrecorded_gap(o: &RegionOutcome) -> Option<Gap> {
+    if o.nodes.is_some() {
+        return None;
+    }
+    version_gap::gap_unrecorded(o.versions_before.as_ref()?)
 }
 
 /// The Run As no past version is blamed for: what the policy wants now,
@@ -81,6 +138,14 @@ impl Accepted {
         }
     }
 
+    /// Without a record: what the policy wants now, only.
+    fn policy(user: &str) -> Accepted {
+        Accepted {
+            users: [user.to_string(), user.to_string()],
+            recorded: (None, None),
+        }
+    }
+
     fn has(&self, r: &RunAs) -> bool {
         self.users.iter().any(|u| r.is_compliant(u))
             || (self.recorded.0.is_some() && change::observed(Some(r)) == self.recorded)
@@ -88,42 +153,56 @@ impl Accepted {
 }
 
 /// The versions to read back in one document row: only where the table
-/// recorded what it observed there and the document moved since.
-fn gap_of(o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
+/// recorded what it observed there and the document moved since (or was
+/// made again: a deletion or creation event of it later than the record).
+fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
     // A write announced and not recorded (a run that died or failed after
     // it, retried now): its run told what it replaced, or the intent is
     // looked at; the versions after the recorded one are partly ours.
     if o.nodes.is_some() || recorded?.intent {
         return None;
     }
-    version_gap::gap(
-        recorded?.default_version.as_deref(),
-        o.versions_before.as_ref()?,
-    )
+    let t = &job.trigger;
+    let remade = matches!(
+        t.event_name.as_deref(),
+        Some("DeleteDocument" | "CreateDocument")
+    ) && t.edits(o.document_name())
+        && t.region.as_deref() == Some(o.region.as_str());
+    let remade_ms = t
+        .context
+        .event_time
+        .as_deref()
+        .filter(|_| remade)
+        .and_then(crate::domain::clock::parse_iso);
+    let record = version_gap::Record {
+        version: recorded?.default_version.as_deref(),
+        at_ms: recorded?.last_checked_ms,
+    };
+    version_gap::gap_since(record, o.versions_before.as_ref()?, remade_ms)
 }
 
-/// Every version of `gap`, read at once; a version gone or unreadable has
-/// no Run As (counted as unread).
-async fn read_back(docs: DocumentStore, gap: &Gap) -> Vec<Past> {
-    let docs = std::sync::Arc::new(docs);
+/// Every version of `versions`, read at once; a version gone or unreadable has
+/// no Run As (counted as unread); one whose read failed says its code.
+async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec<Past> {
     let mut reads = JoinSet::new();
-    for v in gap.to_read.iter().copied() {
+    for v in versions.iter().copied() {
         let docs = docs.clone();
         reads.spawn(async move {
-            let (run_as, created) = match docs.past(&v.to_string()).await {
+            let (run_as, created, failed) = match docs.past(&v.to_string()).await {
                 Ok(Some((content, created))) => {
-                    (Preferences::parse(&content).ok().map(|p| p.run_as()), created)
+                    (Preferences::parse(&content).ok().map(|p| p.run_as()), created, None)
                 }
-                Ok(None) => (None, None),
+                Ok(None) => (None, None, None),
                 Err(e) => {
-                    tracing::warn!(account = %e.account, region = %e.region, version = v, error_code = %e.code, error = %e, "a past version could not be read; counted as unread");
-                    (None, None)
+                    tracing::warn!(account = %e.account, region = %e.region, version = v, error_code = %e.code, error = %e, "a past version could not be read; told as not judged");
+                    (None, None, Some(e.code))
                 }
             };
             Past {
                 number: v,
                 run_as,
                 created,
+                failed,
             }
         });
     }
@@ -134,20 +213,24 @@ async fn read_back(docs: DocumentStore, gap: &Gap) -> Vec<Past> {
     read
 }
 
-/// The history this run tells: windows it is the first to claim while the
-/// row still records the default version it judged from (`seen`); a dry
+/// The history this run tells: windows (and versions not judged) it is
+/// the first to claim while the row still records the default version it
+/// judged from (`seen`; `None`, no record was read: told unclaimed); a dry
 /// run tells nothing and claims nothing; a claim that cannot be made is
 /// told: better twice than never. `None` when there is nothing to say.
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
-    (account, seen): (&str, &str),
+    (account, seen): (&str, Option<&str>),
     o: &RegionOutcome,
     history: History,
 ) -> Option<History> {
-    if history.windows.is_empty() || job.dry_run {
-        return (!history.windows.is_empty() || history.unread > 0).then_some(history);
+    if !history.is_news() || job.dry_run {
+        return (history.is_news() || history.unread > 0).then_some(history);
     }
+    let Some(seen) = seen else {
+        return Some(history);
+    };
     let claim = Reported::window(
         ctx.state.table().clone(),
         account,

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::state::StateStore;
+use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::outcome::{Action, RegionOutcome};
@@ -19,12 +20,19 @@ pub(super) async fn judge(
     ctx: &Ctx<'_>,
     job: &Job,
     (account, user): (&str, &str),
-    (session, recorded): (&MemberSession, Option<&Snapshot>),
+    (session, recorded, rows_unread): (&MemberSession, Option<&Snapshot>, Option<&AwsError>),
     regions: Vec<RegionOutcome>,
 ) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
     let known = recorded.or(job.known.as_deref());
-    let regions =
-        super::history::with_history(ctx, job, session, (account, user), regions, known).await;
+    let regions = super::history::with_history(
+        ctx,
+        job,
+        session,
+        (account, user),
+        regions,
+        (known, rows_unread),
+    )
+    .await;
     let (regions, new_drift, new_missing) =
         judged_rows(ctx, job, (account, user), regions, recorded).await;
     let regions =

@@ -7,12 +7,32 @@ pub(in crate::domain::chat) fn window_description(b: &serde_json::Value) -> Stri
     let mut lines = vec![crate::domain::chat::account_line(b)];
     lines.push(format!("*Region:* {}", code(&text(&b["region"]))));
     for w in b["windows"].as_array().into_iter().flatten() {
+        let until = match w["until_known"].is_string() {
+            true => format!("until {}", code(&text(&w["until_known"]))),
+            false => format!("until at most {}", code(&text(&w["until_at_most"]))),
+        };
         lines.push(format!(
-            "• version {} held {} from {} until {}",
+            "• version {} held {} from {} {until}",
             code(&text(&w["version"])),
             code(&run_as(&w["run_as"])),
             code(&text(&w["from"])),
-            code(&text(&w["until"]))
+        ));
+    }
+    let u = &b["unjudged"];
+    if let Some(versions) = u["versions"].as_array().filter(|v| !v.is_empty()) {
+        let versions: Vec<String> = versions.iter().map(text).collect();
+        lines.push(format!(
+            "• version {} could not be read ({} {}): not judged, up to {}",
+            code(&versions.join(", ")),
+            code(&text(&u["operation"])),
+            code(&text(&u["error_code"])),
+            code(&text(&u["until_at_most"]))
+        ));
+    }
+    if let Some(former) = b["recreated"]["recorded_version"].as_str() {
+        lines.push(format!(
+            "• the document was deleted and made again (runas-guard had recorded version {})",
+            code(former)
         ));
     }
     if b["versions_unread"].as_u64().unwrap_or(0) > 0 {
