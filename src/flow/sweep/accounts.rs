@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::canary::Rows;
+use super::lives::{configured_anew, this_life};
 use super::{run_as_tags, session_documents, Swept};
 use crate::adapters::aws::organizations::{AccountInfo, Org};
 use crate::adapters::aws::sts::MemberSession;
@@ -62,12 +63,7 @@ pub(super) async fn sweep_account(
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
     let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
-    let mut report = acct.report.clone();
-    report.left_governance = left;
-    if let Some(archived) = archived {
-        let said = report.security_hub.get_or_insert_with(Default::default);
-        said.merge(archived);
-    }
+    let mut report = departed_and_archived(acct.report.clone(), left, archived);
     // Kept before the records that say they were told (see `recorded`).
     let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
     // The records are hub writes, beside the account's last member calls:
@@ -152,36 +148,19 @@ async fn recorded(
     crate::flow::commit::commit(&svc.state, Some(keeper), job, acct).await
 }
 
-/// The sweep's view of the account's rows of its present life only (rows
-/// from before its latest join, the walk's `JoinedTimestamp`, are another
-/// life's): `Some` when any went (the account was found in a new life).
-fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
-    let (rows, gone) = job
-        .known
-        .as_ref()?
-        .account_of_life(&info.id, info.joined_ms)?;
-    tracing::info!(account = %info.id, rows = gone, "rows from before the account last joined the organization: another life's, not judged");
-    let mut job = job.clone();
-    job.known = Some(Arc::new(rows));
-    Some(job)
-}
-
-/// A rejoin only a sweep found (the departure and join events lost): the
-/// new life's `account_configured`, once per life, whichever path of its
-/// vend says it first.
-async fn configured_anew(
-    svc: &Services,
-    job: &Job,
-    report: &AccountReport,
-    joined_ms: Option<i64>,
-) -> Vec<Alert> {
-    let at = crate::domain::clock::iso(crate::domain::clock::now());
-    let Some(alert) = crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms)
-        .filter(|_| !job.dry_run)
-    else {
-        return vec![];
-    };
-    crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
+/// The account's report as recorded, with its departure and the findings
+/// its departure archived.
+fn departed_and_archived(
+    mut report: AccountReport,
+    left: Option<crate::domain::governance::Departure>,
+    archived: Option<Imports>,
+) -> AccountReport {
+    report.left_governance = left;
+    if let Some(archived) = archived {
+        let said = report.security_hub.get_or_insert_with(Default::default);
+        said.merge(archived);
+    }
+    report
 }
 
 /// What the account's last member calls need to know.

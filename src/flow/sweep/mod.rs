@@ -23,6 +23,7 @@ mod accounts;
 mod canary;
 mod fanned;
 mod held;
+mod lives;
 mod message;
 mod operator;
 mod run_as_tags;

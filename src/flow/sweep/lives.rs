@@ -1,0 +1,43 @@
+//! A sweep's view of an account's lives: rows from before its latest join
+//! (the walk's `JoinedTimestamp`) are another life's, and a rejoin only a
+//! sweep found is told `account_configured` once.
+
+use std::sync::Arc;
+
+use crate::adapters::aws::organizations::AccountInfo;
+use crate::domain::alert::Alert;
+use crate::domain::job::Job;
+use crate::domain::outcome::AccountReport;
+use crate::flow::services::Services;
+
+/// The sweep's view of the account's rows of its present life only (rows
+/// from before its latest join, the walk's `JoinedTimestamp`, are another
+/// life's): `Some` when any went (the account was found in a new life).
+pub(super) fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
+    let (rows, gone) = job
+        .known
+        .as_ref()?
+        .account_of_life(&info.id, info.joined_ms)?;
+    tracing::info!(account = %info.id, rows = gone, "rows from before the account last joined the organization: another life's, not judged");
+    let mut job = job.clone();
+    job.known = Some(Arc::new(rows));
+    Some(job)
+}
+
+/// A rejoin only a sweep found (the departure and join events lost): the
+/// new life's `account_configured`, once per life, whichever path of its
+/// vend says it first.
+pub(super) async fn configured_anew(
+    svc: &Services,
+    job: &Job,
+    report: &AccountReport,
+    joined_ms: Option<i64>,
+) -> Vec<Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let Some(alert) = crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms)
+        .filter(|_| !job.dry_run)
+    else {
+        return vec![];
+    };
+    crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
+}
