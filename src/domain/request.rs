@@ -26,30 +26,30 @@ pub const MAX_NAMED: usize = 100;
 /// Through which ARN the function was invoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
-    /// The function itself (unqualified): EventBridge's rules, the sweep
-    /// queue's mapping, Lambda's retries, `handle`.
+    /// Any other ARN (the function itself, as EventBridge's rules, the
+    /// sweep queue's mapping and Lambda's retries invoke it; `handle`).
     Events,
-    /// A qualified ARN (the `operator` alias, or any version or alias):
-    /// operator requests only.
+    /// The `operator` alias: operator requests only.
     Operator,
 }
 
 /// The entry of an invocation from Lambda's invoked function ARN
-/// (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`): any
-/// qualifier is the operator's entry, so that no qualified grant (a version,
-/// `$LATEST`, another alias) ever reaches the events' door. An ARN that is
-/// none of these (empty, malformed) is taken as the operator's: the
-/// stricter door.
+/// (`arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`): the
+/// operator's entry is the `operator` alias, and only it. The seat's grant
+/// is that alias alone, so it can reach no other door; every other ARN (the
+/// function itself, `$LATEST`, a version) is one only those who may invoke
+/// the function itself can use, and takes events. Local runtime emulators
+/// (`cargo lambda watch`) name no alias and are the function's.
 pub fn entry_of(invoked_arn: &str) -> Entry {
     let parts: Vec<&str> = invoked_arn.split(':').collect();
-    let unqualified = parts.len() == 7
+    let operator = parts.len() == 8
         && parts[0] == "arn"
         && parts[2] == "lambda"
         && parts[5] == "function"
-        && !parts[6].is_empty();
-    match unqualified {
-        true => Entry::Events,
-        false => Entry::Operator,
+        && parts[7] == OPERATOR_ALIAS;
+    match operator {
+        true => Entry::Operator,
+        false => Entry::Events,
     }
 }
 
@@ -300,7 +300,7 @@ mod tests {
     const ID: &str = "manual-1764147600-0123456789abcdef";
 
     #[test]
-    fn only_the_function_itself_is_the_events_entry() {
+    fn only_the_operator_alias_is_the_operators_entry() {
         for (arn, entry) in [
             (
                 "arn:aws:lambda:eu-west-1:123456789012:function:runas-guard",
@@ -316,18 +316,22 @@ mod tests {
             ),
             (
                 "arn:aws:lambda:eu-west-1:123456789012:function:runas-guard:$LATEST",
-                Entry::Operator,
+                Entry::Events,
             ),
             (
                 "arn:aws:lambda:eu-west-1:123456789012:function:runas-guard:7",
-                Entry::Operator,
+                Entry::Events,
             ),
             (
                 "arn:aws:lambda:eu-west-1:123456789012:function:",
-                Entry::Operator,
+                Entry::Events,
             ),
-            ("runas-guard", Entry::Operator),
-            ("", Entry::Operator),
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:f:operator:x",
+                Entry::Events,
+            ),
+            ("runas-guard", Entry::Events),
+            ("", Entry::Events),
         ] {
             assert_eq!(entry_of(arn), entry, "{arn}");
         }
