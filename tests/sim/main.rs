@@ -17,6 +17,7 @@
 
 mod aws;
 mod check;
+mod diff;
 mod http;
 mod rng;
 mod run;
