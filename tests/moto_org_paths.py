@@ -22,6 +22,11 @@ account is always given exactly one path (AWS documents a list and does not
 say when it holds more); an answer for an object moto cannot place (no
 organization in the caller's backend) is left as moto gave it.
 
+``ListParents`` of a child Organizations does not know (EMULATED, always
+on): ``ChildNotFoundException``, the one not-found error the API reference
+names for it; moto answers ``AccountNotFoundException`` (or
+``OrganizationalUnitNotFoundException``).
+
 Organizations lives (EMULATED, always on): moto keeps an account's first
 ``JoinedTimestamp`` for good (it has no remove-and-rejoin); AWS gives an
 account that left and joined again the time of its latest join, in
@@ -45,7 +50,8 @@ import time
 
 from emulator_control import ControlError, serve
 
-from moto.organizations.models import organizations_backends
+from moto.organizations.exceptions import OrganizationsClientError
+from moto.organizations.models import OrganizationsBackend, organizations_backends
 from moto.organizations.responses import OrganizationsResponse
 from moto.server import main
 
@@ -184,6 +190,39 @@ if not getattr(OrganizationsResponse, "_runas_guard_paths", False):
                 _answered_as_aws(original, ON, action in ACCOUNT_ACTIONS))
     OrganizationsResponse._runas_guard_paths = True
     serve("/_emulated/organizations", ROUTES)
+
+
+class ChildNotFoundException(OrganizationsClientError):
+    def __init__(self):
+        super().__init__(
+            "ChildNotFoundException",
+            "We can't find an organizational unit (OU) or AWS account with the ChildId that you specified.",
+        )
+
+
+# moto serialises an error by its class's module (see moto_ssm_versions.py).
+ChildNotFoundException.__module__ = "moto.organizations.exceptions"
+
+_list_parents = OrganizationsBackend.list_parents
+
+
+def _list_parents_as_aws(self, **kwargs):
+    """``ListParents`` of a child Organizations does not know is
+    ``ChildNotFoundException`` (the API reference's errors for ListParents
+    name no other not-found error); moto answers ``AccountNotFoundException``
+    or ``OrganizationalUnitNotFoundException`` (found by the differential
+    check, tests/sim/diff.rs). EMULATED, always on."""
+    try:
+        return _list_parents(self, **kwargs)
+    except OrganizationsClientError as e:
+        if e.code not in ("AccountNotFoundException", "OrganizationalUnitNotFoundException"):
+            raise
+        raise ChildNotFoundException() from None
+
+
+if not getattr(OrganizationsBackend, "_runas_guard_children", False):
+    OrganizationsBackend.list_parents = _list_parents_as_aws
+    OrganizationsBackend._runas_guard_children = True
 
 if __name__ == "__main__":
     # The tests' plain local AWS with this switch: the other always-on emulations too.

@@ -29,6 +29,17 @@ product code.
    the model's error for it, ``TooManyTagsError`` (HTTP 400, the model's
    message), and changes nothing. Every other resource type is moto's.
 
+4. A version the document lacks, and ``$DEFAULT`` (found by the
+   differential check, tests/sim/diff.rs). ``GetDocument``,
+   ``DescribeDocument`` and ``UpdateDocumentDefaultVersion`` naming a
+   version the (existing) document does not hold are refused
+   ``InvalidDocumentVersion`` ("The document version isn't valid or doesn't
+   exist.", each operation's "Errors" in the API reference; moto answers
+   ``InvalidDocument``, which the reference keeps for a document that does
+   not exist), and ``GetDocument``/``DescribeDocument`` take ``$DEFAULT``
+   (the model's ``DocumentVersion`` pattern, ``([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)``)
+   as the default version (moto answers ``InvalidDocument``).
+
 Usage: the same arguments as ``moto_server`` (``-H 127.0.0.1 -p PORT``).
 """
 
@@ -44,7 +55,7 @@ import moto_org_paths  # noqa: F401 - Organizations answers carry Account.Paths,
 from moto.server import main
 from moto.ssm import models as ssm_models
 from moto.ssm import responses as ssm_responses
-from moto.ssm.exceptions import InvalidDocument, SSMException
+from moto.ssm.exceptions import InvalidDocument, InvalidDocumentVersion, SSMException
 
 
 class DocumentVersionLimitExceeded(SSMException):
@@ -156,6 +167,34 @@ ssm_models.SimpleSystemManagerBackend.update_document = update_document
 ssm_models.SimpleSystemManagerBackend.list_document_versions = list_document_versions
 ssm_models.SimpleSystemManagerBackend.add_tags_to_resource = add_tags_to_resource
 ssm_responses.SimpleSystemManagerResponse.list_document_versions = list_document_versions_response
+
+
+def _version_checked(original, takes_default):
+    """Item 4: a version the document lacks, and ``$DEFAULT``."""
+
+    def method(self, name, document_version, *rest, **kwargs):
+        documents = self._documents.get(name)
+        if documents is not None and document_version:
+            if document_version == "$DEFAULT" and takes_default:
+                document_version = documents.default_version
+            elif document_version != "$LATEST" and document_version not in documents.versions:
+                raise InvalidDocumentVersion("The document version is not valid or does not exist.")
+        return original(self, name, document_version, *rest, **kwargs)
+
+    return method
+
+
+for _name, _takes_default in (
+    ("get_document", True),
+    ("describe_document", True),
+    ("update_document_default_version", False),
+):
+    setattr(
+        ssm_models.SimpleSystemManagerBackend,
+        _name,
+        _version_checked(getattr(ssm_models.SimpleSystemManagerBackend, _name), _takes_default),
+    )
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -137,14 +137,6 @@ where
 }
 
 impl Side {
-    fn is_sim(&self) -> bool {
-        self.sim.is_some()
-    }
-
-    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.sim.as_ref().expect("the simulator").lock().unwrap())
-    }
-
     fn name(&mut self, id: &str, name: &str) {
         self.names.push((id.to_string(), format!("<{name}>")));
     }
@@ -333,23 +325,28 @@ async fn documents(side: &mut Side, tape: &mut Tape) {
     };
     let s = &*side;
     get(&ssm, s, tape, "documents/get missing", None).await;
-    let r = update(&a, None).await;
+    let r = update(&a, Some("$LATEST")).await;
     rec(tape, s, "documents/update missing", answer(r, |o| doc_fields(o.document_description().unwrap())));
     let r = create(&a).await;
     rec(tape, s, "documents/create", answer(r, |o| doc_fields(o.document_description().unwrap())));
     let r = create(&b).await;
     rec(tape, s, "documents/create again", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&b, None).await;
-    rec(tape, s, "documents/update (no version)", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&c, Some("$LATEST")).await;
+    // Every update names its version, as the product's do: what AWS does
+    // with none is not documented (the API reference: "You can specify
+    // the version number of the latest version or use the $LATEST
+    // variable"), moto refuses it (InvalidDocumentVersion), the simulator
+    // takes it as $LATEST; not compared.
+    let r = update(&b, Some("$LATEST")).await;
     rec(tape, s, "documents/update $LATEST", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&d, Some("3")).await;
+    let r = update(&c, Some("2")).await;
     rec(tape, s, "documents/update naming the latest", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&content("other", ""), Some("2")).await;
+    let r = update(&d, Some("$LATEST")).await;
+    rec(tape, s, "documents/update $LATEST again", answer(r, |o| doc_fields(o.document_description().unwrap())));
+    let r = update(&content("other", ""), Some("2")).await; // 4 is the latest
     rec(tape, s, "documents/update naming a version not the latest", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&b, None).await;
+    let r = update(&b, Some("$LATEST")).await;
     rec(tape, s, "documents/update duplicating an older version", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&d, None).await;
+    let r = update(&d, Some("$LATEST")).await;
     rec(tape, s, "documents/update duplicating the latest", answer(r, |o| doc_fields(o.document_description().unwrap())));
     for (step, v) in [
         ("documents/default to 3", "3"),
@@ -406,9 +403,12 @@ async fn documents(side: &mut Side, tape: &mut Tape) {
         rec(tape, s, step, answer(r, |_| json!({})));
     }
     tags(&ssm, s, tape, "documents/tags").await;
+    // Deleting the latest version (not the default) is not compared: the
+    // API reference does not say; moto deletes it and numbers the next
+    // update after what is left, the simulator refuses it
+    // (InvalidDocumentOperation), never kinder than AWS may be.
     for (step, v) in [
         ("documents/delete the default version", Some("3")),
-        ("documents/delete the latest version", Some("4")),
         ("documents/delete version 2", Some("2")),
         ("documents/delete a missing version", Some("9")),
     ] {
@@ -421,7 +421,7 @@ async fn documents(side: &mut Side, tape: &mut Tape) {
         rec(tape, s, step, answer(r, |_| json!({})));
     }
     versions(&ssm, s, tape, "documents/versions after deleting 2", 50).await;
-    let r = update(&content("after", ""), None).await;
+    let r = update(&content("after", ""), Some("$LATEST")).await;
     rec(tape, s, "documents/update after deleting 2", answer(r, |o| doc_fields(o.document_description().unwrap())));
     let r = ssm.delete_document().name(DOC).send().await;
     rec(tape, s, "documents/delete the document", answer(r, |_| json!({})));
@@ -429,7 +429,7 @@ async fn documents(side: &mut Side, tape: &mut Tape) {
     versions(&ssm, s, tape, "documents/versions of a deleted document", 50).await;
     let r = create(&c).await;
     rec(tape, s, "documents/create again after delete", answer(r, |o| doc_fields(o.document_description().unwrap())));
-    let r = update(&a, None).await;
+    let r = update(&a, Some("$LATEST")).await;
     rec(tape, s, "documents/update the new one (content of the old)", answer(r, |o| doc_fields(o.document_description().unwrap())));
     tags(&ssm, s, tape, "documents/tags of the new one").await;
     // End state: every version's content, the default and the latest.
@@ -445,7 +445,7 @@ async fn sessions(side: &mut Side, tape: &mut Tape) {
     use aws_sdk_ssm::types::{SessionFilter, SessionFilterKey, SessionState};
     let ssm = aws_sdk_ssm::Client::new(&side.cfg);
     let mut ids = vec![];
-    let mut open = |target: &'static str| {
+    let open = |target: &'static str| {
         let ssm = ssm.clone();
         let sim = side.sim.clone();
         async move {
@@ -644,8 +644,9 @@ async fn organization(side: &mut Side, tape: &mut Tape) -> (String, String) {
             "Paths": a.paths(),
         })
     }
+    // By name: ids are drawn differently on each side.
     fn sorted(mut v: Vec<Value>) -> Value {
-        v.sort_by_key(|x| x["Id"].to_string());
+        v.sort_by_key(|x| x["Name"].to_string());
         Value::Array(v)
     }
     let r = org.list_roots().send().await;

@@ -173,7 +173,23 @@ impl Sqs {
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default();
-                if entries.is_empty() || entries.len() > 10 {
+                // SendMessageBatch's errors (SQS API reference): none is
+                // EmptyBatchRequest, two entries with one Id BatchEntryIdsNotDistinct.
+                if entries.is_empty() {
+                    return Some(Answer::err(
+                        "AWS.SimpleQueueService.EmptyBatchRequest",
+                        "There should be at least one SendMessageBatchRequestEntry in the request.",
+                    ));
+                }
+                let ids: std::collections::BTreeSet<&str> =
+                    entries.iter().filter_map(|e| e["Id"].as_str()).collect();
+                if ids.len() != entries.len() {
+                    return Some(Answer::err(
+                        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+                        "Two or more batch entries in the request have the same Id.",
+                    ));
+                }
+                if entries.len() > 10 {
                     return Some(Answer::err(
                         "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
                         "1 to 10 entries",

@@ -533,12 +533,14 @@ impl Ssm {
         let version = s(input, "DocumentVersion");
         match &version {
             Some(v) => {
+                // DeleteDocument's errors (API reference) have no
+                // InvalidDocumentVersion: a version it lacks is InvalidDocument.
                 let Some(n) = v
                     .parse::<u32>()
                     .ok()
                     .filter(|n| doc.versions.contains_key(n))
                 else {
-                    return invalid_version();
+                    return invalid_document();
                 };
                 if n == doc.default || n == doc.latest {
                     return Answer::err(
