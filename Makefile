@@ -47,10 +47,12 @@ unit:
 # `make simulate` explores fresh seeds for SECONDS (default 180) and prints
 # schedules per minute; `make simulate SEED=n` replays one schedule with its
 # trace (twice the same). FROM=n starts the exploration at seed n.
+# `make simulation` also runs the differential check (tests/sim/diff/):
+# the same scenarios against the simulated AWS and against moto (.venv).
 SIM_BUDGET ?= 20
 SECONDS ?= 180
 .PHONY: simulation simulate
-simulation:
+simulation: $(STAMP)
 	SIM_BUDGET=$(SIM_BUDGET) cargo test --test simulation -- --nocapture --test-threads=1
 
 simulate:

@@ -211,7 +211,7 @@ def _list_parents_as_aws(self, **kwargs):
     ``ChildNotFoundException`` (the API reference's errors for ListParents
     name no other not-found error); moto answers ``AccountNotFoundException``
     or ``OrganizationalUnitNotFoundException`` (found by the differential
-    check, tests/sim/diff.rs). EMULATED, always on."""
+    check, tests/sim/diff/). EMULATED, always on."""
     try:
         return _list_parents(self, **kwargs)
     except OrganizationsClientError as e:

@@ -30,7 +30,7 @@ product code.
    message), and changes nothing. Every other resource type is moto's.
 
 4. A version the document lacks, and ``$DEFAULT`` (found by the
-   differential check, tests/sim/diff.rs). ``GetDocument``,
+   differential check, tests/sim/diff/). ``GetDocument``,
    ``DescribeDocument`` and ``UpdateDocumentDefaultVersion`` naming a
    version the (existing) document does not hold are refused
    ``InvalidDocumentVersion`` ("The document version isn't valid or doesn't

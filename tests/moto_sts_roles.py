@@ -1,5 +1,5 @@
 """moto server whose ``AssumeRole`` needs the role to exist, as AWS's does,
-EMULATED for the differential check of the simulated AWS (tests/sim/diff.rs);
+EMULATED for the differential check of the simulated AWS (tests/sim/diff/);
 never used by product code.
 
 moto 5.2.5 lets ``AssumeRole`` into any ARN ("the role does not need to
