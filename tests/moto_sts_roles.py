@@ -15,6 +15,18 @@ account is refused so, and nothing is issued.
 A member account made by ``CreateAccount`` can be reached through its
 ``OrganizationAccountAccessRole``, which moto (as AWS) makes in it.
 
+With the same switch, Organizations answers the operations the product
+reads (``ListRoots``, ``ListAccounts``, ``ListAccountsForParent``,
+``ListOrganizationalUnitsForParent``, ``ListParents``, ``DescribeAccount``,
+``DescribeOrganizationalUnit``) only to the management account: a member
+account's caller is refused ``AccessDeniedException`` ("This operation can be
+called only from the organization's management account or by a member
+account that is a delegated administrator", each operation's API reference).
+moto answers a member from its own empty backend (no accounts). Delegated
+administrators are not emulated (every member is refused).
+``DescribeOrganization``, which any account of the organization may call,
+stays moto's.
+
 Unset, it is off and the server is moto_ssm_versions.py's (which loads
 every always-on emulation). Usage: the same arguments as ``moto_server``.
 """
@@ -24,6 +36,8 @@ import sys
 
 import moto_ssm_versions  # noqa: F401 - ListDocumentVersions, the version and tag limits; the always-on emulations
 from moto.iam.models import iam_backends
+from moto.organizations.exceptions import OrganizationsClientError
+from moto.organizations.models import OrganizationsBackend, organizations_backends
 from moto.server import main
 from moto.sts import models as sts_models
 from moto.sts.exceptions import STSClientError
@@ -67,6 +81,38 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
 
 
 sts_models.STSBackend.assume_role = assume_role
+
+
+
+class AccessDeniedException(OrganizationsClientError):
+    def __init__(self):
+        super().__init__(
+            "AccessDeniedException", "You don't have permissions to access this resource."
+        )
+
+
+AccessDeniedException.__module__ = "moto.organizations.exceptions"
+
+
+def _management_only(original):
+    def method(self, *args, **kwargs):
+        if ON and self.account_id in organizations_backends.master_accounts:
+            raise AccessDeniedException()
+        return original(self, *args, **kwargs)
+
+    return method
+
+
+for _name in (
+    "list_roots",
+    "list_accounts",
+    "list_accounts_for_parent",
+    "list_organizational_units_for_parent",
+    "list_parents",
+    "describe_account",
+    "describe_organizational_unit",
+):
+    setattr(OrganizationsBackend, _name, _management_only(getattr(OrganizationsBackend, _name)))
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -294,6 +294,18 @@ pub(super) async fn sessions_of_sts(side: &mut Side, tape: &mut Tape, beta: &str
         "sts/who the member session is",
         answer(r, |o| json!({"Account": o.account(), "Arn": o.arn()})),
     );
+    // Organizations answers only the management account (and delegated
+    // administrators): a member's session is refused.
+    let r = aws_sdk_organizations::Client::new(&cfg)
+        .list_accounts()
+        .send()
+        .await;
+    rec(
+        tape,
+        side,
+        "sts/the member session lists the organization's accounts",
+        answer(r, |o| json!({"Accounts": o.accounts().len()})),
+    );
     let ssm = aws_sdk_ssm::Client::new(&cfg);
     let r = ssm
         .create_document()
