@@ -324,7 +324,12 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
 fn windows_told(alerts: &[Value]) -> Vec<String> {
     of_kind(alerts, "run_as_window")
         .iter()
-        .flat_map(|a| a["message"]["windows"].as_array().cloned().unwrap_or_default())
+        .flat_map(|a| {
+            a["message"]["windows"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|w| w["version"].as_str().map(str::to_string))
         .collect()
 }
@@ -343,17 +348,38 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
     let proxy = w.behind_proxy();
     let root = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
-    let e = doc_event_as("UpdateDocumentDefaultVersion", &account, R, "Breakglass", "mallory");
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
     let (code, out) = w.handle(&e);
     assert_eq!(code, 0, "{out:#}");
     let first = w.alerts().await;
-    assert_eq!(windows_told(&first), vec![root.clone()], "told once: {first:#?}");
+    assert_eq!(
+        windows_told(&first),
+        vec![root.clone()],
+        "told once: {first:#?}"
+    );
     // A second window, closed before any run looked, its events arriving
     // while the rows cannot be read.
-    let again = w.console_edit(&account, R, "root").await;
-    let back = w.console_edit(&account, R, "ssm-ops").await;
+    // (Another out-of-policy user, and another input changed on the way
+    // back: SSM refuses a version whose content another version has.)
+    let again = w.console_edit(&account, R, "mallory").await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("41");
+    let back = w.admin_write(&account, R, &doc, true).await;
     proxy.faults(json!([rows_refused()]));
-    let e = doc_event_as("UpdateDocumentDefaultVersion", &account, R, "Breakglass", "mallory");
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
     let (code, out) = w.handle(&e);
     assert_eq!(code, 0, "{out:#}");
     let hits = proxy.hits();
@@ -368,7 +394,10 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
         "the new window once, the one told before not again: {alerts:#?}"
     );
     let m = &of_kind(&alerts, "run_as_window")[0]["message"];
-    assert!(m["unjudged"].is_null(), "judged from the item's record: {m:#}");
+    assert!(
+        m["unjudged"].is_null(),
+        "judged from the item's record: {m:#}"
+    );
     assert_eq!(recorded(&w, &account).await["default_version"], back);
     // The control: rows readable again, the sweep is silent.
     proxy.faults(json!([]));
