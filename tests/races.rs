@@ -523,13 +523,20 @@ async fn a_run_holding_one_region_leaves_a_region_another_run_holds_to_it() {
 async fn a_sweep_never_records_past_a_put_back_whose_alert_is_not_kept_yet() {
     let (w, proxy, account) = configured().await;
     let (_, before) = settled(&w, &account).await;
-    let edited: u32 = w.console_edit(&account, R, "mallory").await.parse().unwrap();
+    let edited: u32 = w
+        .console_edit(&account, R, "mallory")
+        .await
+        .parse()
+        .unwrap();
     proxy.faults(json!([
         {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
          "contains": "drift_reverted", "effect": "hold", "times": 3, "hold_timeout": 120}
     ]));
     let run = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));
-    assert!(proxy.wait("keep", "held", 1, 60), "the run never kept its alert");
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the run never kept its alert"
+    );
     let (doc, put_back) = settled(&w, &account).await;
     assert_runs_as(&doc, "ssm-ops");
     assert!(put_back > edited, "put back before its alert is kept");
