@@ -47,36 +47,11 @@ pub(super) async fn with_history(
     };
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
-        let slot = o.slot();
-        let in_rows = known.and_then(|k| k.get(account, &slot));
-        let item = items.get(account, &slot);
-        let rows_read = match (in_rows, without_rows) {
-            (Some(_), _) => Read::Recorded,
-            (None, Some(_)) => Read::Failed,
-            (None, None) => Read::Absent,
-        };
-        let item_read = match item {
-            Some(_) => Read::Recorded,
-            None if without_rows.is_some() && !unread.contains(&slot) => Read::Absent,
-            None => Read::Failed,
-        };
-        let from = history_from(rows_read, item_read);
-        let (gap, accepted, seen) = match (from, in_rows.or(item)) {
-            (HistoryFrom::Record, Some(row)) => match gap_of(job, o, Some(row)) {
-                Some(gap) => (
-                    gap,
-                    Accepted::of(o.user(user), row),
-                    row.default_version.clone(),
-                ),
-                None => continue,
-            },
-            // No record to start from: back to the bound, judged by the
-            // policy alone, told without a claim (none to make it on).
-            (HistoryFrom::Bound, _) => match unrecorded_gap(o) {
-                Some(gap) => (gap, Accepted::policy(o.user(user)), None),
-                None => continue,
-            },
-            _ => continue,
+        let records = (known, &items, &unread);
+        let Some((gap, accepted, seen, from)) =
+            start_of(job, o, (account, user), records, without_rows.is_some())
+        else {
+            continue;
         };
         let docs = DocumentStore::named(
             session.ssm(&o.region),
@@ -108,6 +83,49 @@ pub(super) async fn with_history(
         }
     }
     regions
+}
+
+/// Where one row's history starts ([`history_from`]): its gap, what no
+/// past version is blamed for, the recorded default version its window is
+/// claimed against (`None`: told unclaimed) and where that came from.
+/// `None` when there is nothing to read. `records`: the account's rows (when
+/// read), the slots' items read alone and the slots whose item read failed;
+/// `rows_failed`: the rows were wanted and their Query failed.
+fn start_of(
+    job: &Job,
+    o: &RegionOutcome,
+    (account, user): (&str, &str),
+    (known, items, unread): (Option<&Snapshot>, &Snapshot, &HashSet<String>),
+    rows_failed: bool,
+) -> Option<(Gap, Accepted, Option<String>, HistoryFrom)> {
+    let slot = o.slot();
+    let in_rows = known.and_then(|k| k.get(account, &slot));
+    let item = items.get(account, &slot);
+    let rows_read = match (in_rows, rows_failed) {
+        (Some(_), _) => Read::Recorded,
+        (None, true) => Read::Failed,
+        (None, false) => Read::Absent,
+    };
+    let item_read = match item {
+        Some(_) => Read::Recorded,
+        None if rows_failed && !unread.contains(&slot) => Read::Absent,
+        None => Read::Failed,
+    };
+    let from = history_from(rows_read, item_read);
+    match (from, in_rows.or(item)) {
+        (HistoryFrom::Record, Some(row)) => {
+            let gap = gap_of(job, o, Some(row))?;
+            let seen = row.default_version.clone();
+            Some((gap, Accepted::of(o.user(user), row), seen, from))
+        }
+        // No record to start from: back to the bound, judged by the policy
+        // alone, told without a claim (none to make it on).
+        (HistoryFrom::Bound, _) => {
+            let gap = unrecorded_gap(o)?;
+            Some((gap, Accepted::policy(o.user(user)), None, from))
+        }
+        _ => None,
+    }
 }
 
 /// Each row's slot read alone (its own item), when the account's rows
