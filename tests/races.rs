@@ -511,3 +511,55 @@ async fn a_run_holding_one_region_leaves_a_region_another_run_holds_to_it() {
         "{alerts:#?}"
     );
 }
+
+/// A sweep that runs while an edit event's run holds its put-back (the
+/// document right again, its intent under a live lease, its alert not yet
+/// kept: the outbox's `BatchWriteItem` held) records nothing there: its
+/// record of the new default version would be past a version nobody has
+/// told, lost with the event's run if it died then. The event's run keeps
+/// its alert, then records (never both at once): one `drift_reverted`.
+/// The control: the sweep after is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_never_records_past_a_put_back_whose_alert_is_not_kept_yet() {
+    let (w, proxy, account) = configured().await;
+    let (_, before) = settled(&w, &account).await;
+    let edited: u32 = w
+        .console_edit(&account, R, "mallory")
+        .await
+        .parse()
+        .unwrap();
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+         "contains": "drift_reverted", "effect": "hold", "times": 3, "hold_timeout": 120}
+    ]));
+    let run = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the run never kept its alert"
+    );
+    let (doc, put_back) = settled(&w, &account).await;
+    assert_runs_as(&doc, "ssm-ops");
+    assert!(put_back > edited, "put back before its alert is kept");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let item = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        item.get("default_version").map(String::as_str),
+        Some(before.to_string().as_str()),
+        "nothing recorded past the edit while its alert is not kept: {item:#?}"
+    );
+    proxy.release("keep");
+    let done = run.join().unwrap();
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(hits(&proxy, "keep") >= 1, "the keep was held");
+    let item = w.state(&account, R).await.unwrap();
+    assert_eq!(item["default_version"], put_back.to_string(), "{item:#?}");
+    let alerts = w.alerts().await;
+    assert_eq!(of_kind(&alerts, "drift_reverted").len(), 1, "{alerts:#?}");
+    assert!(of_kind(&alerts, "run_as_window").is_empty(), "{alerts:#?}");
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

@@ -242,10 +242,25 @@ async fn a_root_version_that_cannot_be_read_is_told_not_recorded_past_silently()
     assert!(after.is_empty(), "{after:#?}");
 }
 
-/// The same window with the account's rows' `Query` refused during the edit
-/// events: no record to start the gap from, so the versions before the
-/// latest are read back to the bound and the root one is told, saying the
-/// record could not be read; the sweep after is silent.
+/// The rows' `Query` refused (a 5xx past the SDK's retries).
+fn rows_refused() -> Value {
+    json!({"name": "rows", "service": "dynamodb", "action": "Query",
+    "contains": "begins_with(sk, :region)", "status": 500,
+    "code": "InternalServerError", "message": "Internal server error"})
+}
+
+/// The region's own state item's `GetItem` refused as well.
+fn item_refused() -> Value {
+    json!({"name": "item", "service": "dynamodb", "action": "GetItem",
+    "contains": format!("REGION#{R}"), "status": 500,
+    "code": "InternalServerError", "message": "Internal server error"})
+}
+
+/// The same window with the account's rows' `Query` and the region's own
+/// item refused during the edit events: no record to start the gap from,
+/// so the versions before the latest are read back to the bound and the
+/// root one is told, saying the record could not be read; the sweep after
+/// is silent.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     let mut w = World::new().await;
@@ -253,11 +268,7 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     let proxy = w.behind_proxy();
     let root = w.console_edit(&account, R, "root").await;
     let back = w.console_edit(&account, R, "ssm-ops").await;
-    proxy.faults(
-        json!([{"name": "rows", "service": "dynamodb", "action": "Query",
-        "contains": "begins_with(sk, :region)", "status": 500,
-        "code": "InternalServerError", "message": "Internal server error"}]),
-    );
+    proxy.faults(json!([rows_refused(), item_refused()]));
     let e = doc_event_as(
         "UpdateDocumentDefaultVersion",
         &account,
@@ -271,6 +282,10 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     assert!(
         hits["rows"]["hits"].as_u64().unwrap() >= 1,
         "the rows' Query was refused: {hits}"
+    );
+    assert!(
+        hits["item"]["hits"].as_u64().unwrap() >= 1,
+        "the region's item was refused too: {hits}"
     );
     let (doc, default, latest) = w.document(&account, R).await.unwrap();
     assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
@@ -296,6 +311,93 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
         "the current version is the run's own"
     );
     assert!(of_kind(&alerts, "drift_reverted").is_empty(), "{alerts:#?}");
+    assert_eq!(recorded(&w, &account).await["default_version"], back);
+    // The control: rows readable again, the sweep is silent.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
+/// Versions a `run_as_window` alert tells as windows.
+fn windows_told(alerts: &[Value]) -> Vec<String> {
+    of_kind(alerts, "run_as_window")
+        .iter()
+        .flat_map(|a| {
+            a["message"]["windows"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|w| w["version"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Only the rows' `Query` refused: the region's own item (one `GetItem`) is
+/// the record the gap starts from, and the window's claim. The root window
+/// told by the first edit's run is not told again by a later edit's run
+/// whose Query fails (the read back to the bound told it again: issue 61's
+/// first fix), and the window of a new root version, set right before any
+/// run looked, is told once from the record, with nothing unjudged. The
+/// control: the sweep after, the rows readable again, is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_read() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    assert_eq!(
+        windows_told(&first),
+        vec![root.clone()],
+        "told once: {first:#?}"
+    );
+    // A second window, closed before any run looked, its events arriving
+    // while the rows cannot be read.
+    // (Another out-of-policy user, and another input changed on the way
+    // back: SSM refuses a version whose content another version has.)
+    let again = w.console_edit(&account, R, "mallory").await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("41");
+    let back = w.admin_write(&account, R, &doc, true).await;
+    proxy.faults(json!([rows_refused()]));
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let hits = proxy.hits();
+    assert!(
+        hits["rows"]["hits"].as_u64().unwrap() >= 1,
+        "the rows' Query was refused: {hits}"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(
+        windows_told(&alerts),
+        vec![again.clone()],
+        "the new window once, the one told before not again: {alerts:#?}"
+    );
+    let m = &of_kind(&alerts, "run_as_window")[0]["message"];
+    assert!(
+        m["unjudged"].is_null(),
+        "judged from the item's record: {m:#}"
+    );
     assert_eq!(recorded(&w, &account).await["default_version"], back);
     // The control: rows readable again, the sweep is silent.
     proxy.faults(json!([]));

@@ -46,7 +46,9 @@ pub use message::{
 pub use named::editors_named;
 pub use policy_change::not_drift;
 pub use readiness::{association_link, user_missing};
-pub use rows_unread::{on_rows_unread, on_unread, OnRowsUnread, Unread};
+pub use rows_unread::{
+    history_from, on_rows_unread, on_unread, HistoryFrom, OnRowsUnread, Read, Unread,
+};
 pub use tags::run_as_tags_found;
 pub use window::{run_as_windows, WINDOW_NOTE};
 

@@ -132,14 +132,19 @@ impl Delivery {
         let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
             .into_iter()
             .partition(|a| alert::told_once(a, job.trigger.kind));
-        // Alerts are kept in the outbox before they are published and while
+        // Alerts are kept in the outbox before they are published and before
         // the results are recorded, so neither a failed record nor a crash
         // loses them, and a run that dies before publishing leaves them to
-        // its retry alone (published once). What is told once is not kept
-        // first: see [`configured`].
-        let (kept, (record_error, adopted), waiting, once) = tokio::join!(
-            keep_first(fx.receipts, fx.alerts, &job.owner, &alerts),
-            commit_all(fx.state, None, job, &uncommitted),
+        // its retry alone (published once). Kept, then recorded, not both at
+        // once: a record (the new default version) that lands while the keep
+        // is still being retried is, until it lands, a record past a window
+        // nobody has told, lost with a run that dies then. What is told once
+        // is not kept first: see [`configured`].
+        let ((kept, (record_error, adopted)), waiting, once) = tokio::join!(
+            async {
+                let kept = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts).await;
+                (kept, commit_all(fx.state, None, job, &uncommitted).await)
+            },
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );

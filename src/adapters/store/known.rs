@@ -113,6 +113,16 @@ impl StateStore {
         Ok(out.into_iter().collect())
     }
 
+    /// One slot's item alone (one consistent `GetItem`), as the account's
+    /// rows would hold it: `None` when the table does not record the slot.
+    /// A run whose Query of the rows failed reads its slots' records so.
+    pub async fn slot_record(&self, account: &str, slot: &str) -> Result<Option<Known>, AwsError> {
+        let t = self.table();
+        let key = crate::adapters::store::keys::region_key(account, slot);
+        let item = t.item(key, account).await?;
+        Ok(slot_of(&item).map(|_| known(&item)))
+    }
+
     /// One partition of the state index: state items only, never history.
     async fn query_shard(&self, shard: u32) -> Result<Vec<(String, String, Known)>, AwsError> {
         let t = self.table();

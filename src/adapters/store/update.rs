@@ -48,8 +48,16 @@ pub fn record_update(
     u
 }
 
-const NOT_AFTER_A_CHANGE: &str =
-    "attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))";
+/// A record without the lease lands only where no live run is writing
+/// (an intent under an unexpired lease): that run records the slot once
+/// it has kept the alert of what it replaced. A sweep that found its
+/// put-back already done and recorded the new default version first
+/// would leave, until then, a record past a version nobody has told, and
+/// nothing to tell it if that run died (its intent, adopted by a later
+/// run, tells it then). A dead run's intent (its lease over) is no bar:
+/// the record finds it and adopts it.
+const NOT_UNDER_A_WRITE: &str = "attribute_not_exists(intent) OR lease_until < :now";
+const NOT_AFTER_A_CHANGE: &str = "(attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))) AND (attribute_not_exists(intent) OR lease_until < :now)";
 const HELD_AND_NOT_AFTER_A_CHANGE: &str =
     "lease_owner = :me AND (attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted)))";
 
@@ -110,7 +118,13 @@ fn build(
     if grant.is_some() {
         u.remove.push("intent");
     }
-    let condition = grant.map(|g| lease_parts(&mut u, g, o.wrote, reverted, now));
+    let condition = match grant {
+        Some(g) => Some(lease_parts(&mut u, g, o.wrote, reverted, now)),
+        None => {
+            u.values.push((":now".into(), n(clock::epoch_millis(now))));
+            Some(NOT_UNDER_A_WRITE)
+        }
+    };
     u.finish(condition)
 }
 

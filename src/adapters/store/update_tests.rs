@@ -75,7 +75,7 @@ fn a_change_under_the_lease_counts_once_and_remembers_the_revert() {
 fn a_quiet_check_after_a_change_keeps_the_status_that_says_so() {
     let quiet = observation(false);
     let u = quiet_update_keeping_status(&quiet, None, std::time::UNIX_EPOCH);
-    assert_eq!(u.condition, None);
+    assert_eq!(u.condition, Some(NOT_UNDER_A_WRITE));
     assert!(!u.expression.contains("#st"), "{}", u.expression);
     assert!(u.values.iter().all(|(k, _)| k != ":st"));
     assert!(u.expression.contains("last_checked = :last_checked"));
@@ -87,8 +87,59 @@ fn a_quiet_check_after_a_change_keeps_the_status_that_says_so() {
         };
         assert_eq!(
             record_update(&o, None, false, std::time::UNIX_EPOCH).condition,
-            None
+            Some(NOT_UNDER_A_WRITE)
         );
+    }
+}
+
+/// Every record made without the lease waits for a live run's write: a
+/// slot under an unexpired intent is that run's to record (it keeps its
+/// alert first); a dead run's intent (lease over) is found and adopted.
+/// With the lease, the lease is the condition (ours, so no intent bars it).
+#[test]
+fn a_record_without_the_lease_never_lands_under_a_live_write() {
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(500);
+    let grant = RegionGrant::new("me", vec![]);
+    let with = |status, wrote| Observation {
+        status,
+        wrote,
+        ..observation(wrote)
+    };
+    // (observation, lease, quiet fallback, the condition bars a live write)
+    let cases: [(Observation, Option<&RegionGrant>, bool, bool); 10] = [
+        (with("compliant", false), None, false, true),
+        (with("compliant", false), None, true, true),
+        (with("noncompliant", false), None, false, true),
+        (with("failed", false), None, false, true),
+        (with("reverted", false), None, false, true),
+        (with("remediated", true), None, false, true),
+        (with("compliant", false), Some(&grant), false, false),
+        (with("compliant", false), Some(&grant), true, false),
+        (with("reverted", true), Some(&grant), false, false),
+        (with("failed", false), Some(&grant), false, false),
+    ];
+    for (o, g, quiet, bars) in cases {
+        let u = match quiet {
+            true => quiet_update_keeping_status(&o, g, now),
+            false => record_update(&o, g, false, now),
+        };
+        let cond = u.condition.unwrap_or_default();
+        let says = cond.contains("attribute_not_exists(intent) OR lease_until < :now");
+        assert_eq!(
+            says,
+            bars,
+            "{} lease={} quiet={quiet}: {cond}",
+            o.status,
+            g.is_some()
+        );
+        let text = format!("{} {cond}", u.expression);
+        for (k, _) in &u.values {
+            assert!(text.contains(k.as_str()), "{k} unused in {text}");
+        }
+        if bars {
+            let at = u.values.iter().find(|(k, _)| k == ":now").unwrap();
+            assert_eq!(at.1, n(500_000), "the lease is judged at the record's time");
+        }
     }
 }
 

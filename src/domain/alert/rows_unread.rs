@@ -34,10 +34,53 @@ pub enum OnRowsUnread {
     /// Go on (a put-back is never held back for a history) and tell what
     /// was not judged in the `run_as_window` alert: the versions, their
     /// span, the editor where the trigger names one, and the read that
-    /// failed. Without the rows, the versions before the latest are read
-    /// back to the bound and any out of policy told as windows (one may
-    /// have been told before), the older ones named as not judged.
+    /// failed. Without the rows, each slot's own item is read for its
+    /// record ([`history_from`]); only where that fails too are the
+    /// versions before the latest read back to the bound and any out of
+    /// policy told as windows (one may have been told before), the older
+    /// ones named as not judged.
     Tell,
+}
+
+/// How one slot's record was read: by the account's rows (one Query), or,
+/// when that Query failed, by the slot's own item (one `GetItem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// The table records the slot.
+    Recorded,
+    /// The read answered: no record of the slot (a first look).
+    Absent,
+    /// The read failed (or, for the item, was not tried).
+    Failed,
+}
+
+/// Where a document row's history is judged from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFrom {
+    /// The slot's record: the versions since it, told once (claimed on the
+    /// item while it still records that version), so a window an earlier
+    /// run told is never told again.
+    Record,
+    /// No record: a first look, no history to judge.
+    Nothing,
+    /// No record could be read: the versions before the latest, back to
+    /// the bound, told unclaimed with the read that failed (a window told
+    /// before may be told again: better twice than never).
+    Bound,
+}
+
+/// Where a row's history starts, from the account's rows (`rows`; `Failed`
+/// only where [`on_rows_unread`] says `Tell`) and, when they failed, the
+/// slot's own item (`item`, read then: the item is what the rows hold of
+/// the slot, and a Query's failure is not its item's). Reading back to the
+/// bound is the last resort: without a record, every out-of-policy version
+/// found is told, those an earlier run told included.
+pub fn history_from(rows: Read, item: Read) -> HistoryFrom {
+    match (rows, item) {
+        (Read::Recorded, _) | (Read::Failed, Read::Recorded) => HistoryFrom::Record,
+        (Read::Absent, _) | (Read::Failed, Read::Absent) => HistoryFrom::Nothing,
+        (Read::Failed, Read::Failed) => HistoryFrom::Bound,
+    }
 }
 
 /// The rule, by what was not read and by trigger: [`on_rows_unread`] for
@@ -80,6 +123,34 @@ pub fn on_rows_unread(t: &Trigger, reattempt: bool) -> OnRowsUnread {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rows_query_that_fails_judges_from_the_slots_own_item_before_the_bound() {
+        use HistoryFrom::{Bound, Nothing, Record};
+        use Read::{Absent, Failed, Recorded};
+        let cases = [
+            // The rows read: their record decides; the item is never read.
+            (Recorded, Failed, Record),
+            (Recorded, Absent, Record),
+            (Recorded, Recorded, Record),
+            (Absent, Failed, Nothing),
+            (Absent, Recorded, Nothing),
+            (Absent, Absent, Nothing),
+            // The Query failed: the item read alone is the record...
+            (Failed, Recorded, Record),
+            // ...or says there is none (a first look, nothing re-told)...
+            (Failed, Absent, Nothing),
+            // ...and only when it failed too, back to the bound.
+            (Failed, Failed, Bound),
+        ];
+        for (rows, item, want) in cases {
+            assert_eq!(
+                history_from(rows, item),
+                want,
+                "rows {rows:?} item {item:?}"
+            );
+        }
+    }
 
     fn trigger(kind: TriggerKind, event_name: Option<&str>) -> Trigger {
         Trigger {

@@ -4,8 +4,12 @@
 //! between, and told once, by the run that claims it. A read that fails is
 //! told as such (`domain::alert::on_unread`): the versions not judged, their
 //! span and the editor the trigger names, so the record of the new default
-//! version never passes them silently; a run that could not read the
-//! table's record reads back to the bound and tells what it found.
+//! version never passes them silently. A run whose Query of the account's
+//! rows failed reads each slot's own item (`domain::alert::history_from`);
+//! only one that could read neither reads back to the bound and tells what
+//! it found.
+
+use std::collections::HashSet;
 
 use tokio::task::JoinSet;
 
@@ -13,7 +17,7 @@ use super::{change, Ctx};
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::reported::Reported;
-use crate::domain::alert::{on_unread, OnRowsUnread, Unread};
+use crate::domain::alert::{history_from, on_unread, HistoryFrom, OnRowsUnread, Read, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
@@ -36,22 +40,18 @@ pub(super) async fn with_history(
     let without_rows = rows_unread.filter(|_| known.is_none() && rule(Unread::Rows));
     let tell_failed_reads = rule(Unread::Version);
     let found = crate::domain::clock::iso(crate::domain::clock::now());
+    // The rows' Query failed: each slot's own item, read alone.
+    let (items, unread) = match without_rows {
+        Some(_) => slot_records(ctx, account, &regions).await,
+        None => (Snapshot::default(), HashSet::new()),
+    };
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
-        let row = known.and_then(|k| k.get(account, &o.slot()));
-        let (gap, accepted, seen) = match (gap_of(job, o, row), row, without_rows) {
-            (Some(gap), Some(row), _) => (
-                gap,
-                Accepted::of(o.user(user), row),
-                row.default_version.clone(),
-            ),
-            // No record to start from: back to the bound, judged by the
-            // policy alone, told without a claim (none to make it on).
-            (_, _, Some(_)) => match unrecorded_gap(o) {
-                Some(gap) => (gap, Accepted::policy(o.user(user)), None),
-                None => continue,
-            },
-            _ => continue,
+        let records = (known, &items, &unread);
+        let Some((gap, accepted, seen, from)) =
+            start_of(job, o, (account, user), records, without_rows.is_some())
+        else {
+            continue;
         };
         let docs = DocumentStore::named(
             session.ssm(&o.region),
@@ -60,7 +60,9 @@ pub(super) async fn with_history(
             o.document_name(),
         );
         let slots = ctx.region_slots.clone();
-        let code = without_rows.map(|e| e.code.clone());
+        let code = without_rows
+            .filter(|_| from == HistoryFrom::Bound)
+            .map(|e| e.code.clone());
         let ends = version_gap::Ends {
             switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
             found: found.clone(),
@@ -81,6 +83,89 @@ pub(super) async fn with_history(
         }
     }
     regions
+}
+
+/// Where one row's history starts ([`history_from`]): its gap, what no
+/// past version is blamed for, the recorded default version its window is
+/// claimed against (`None`: told unclaimed) and where that came from.
+/// `None` when there is nothing to read. `records`: the account's rows (when
+/// read), the slots' items read alone and the slots whose item read failed;
+/// `rows_failed`: the rows were wanted and their Query failed.
+fn start_of(
+    job: &Job,
+    o: &RegionOutcome,
+    (account, user): (&str, &str),
+    (known, items, unread): (Option<&Snapshot>, &Snapshot, &HashSet<String>),
+    rows_failed: bool,
+) -> Option<(Gap, Accepted, Option<String>, HistoryFrom)> {
+    let slot = o.slot();
+    let in_rows = known.and_then(|k| k.get(account, &slot));
+    let item = items.get(account, &slot);
+    let rows_read = match (in_rows, rows_failed) {
+        (Some(_), _) => Read::Recorded,
+        (None, true) => Read::Failed,
+        (None, false) => Read::Absent,
+    };
+    let item_read = match item {
+        Some(_) => Read::Recorded,
+        None if rows_failed && !unread.contains(&slot) => Read::Absent,
+        None => Read::Failed,
+    };
+    let from = history_from(rows_read, item_read);
+    match (from, in_rows.or(item)) {
+        (HistoryFrom::Record, Some(row)) => {
+            let gap = gap_of(job, o, Some(row))?;
+            let seen = row.default_version.clone();
+            Some((gap, Accepted::of(o.user(user), row), seen, from))
+        }
+        // No record to start from: back to the bound, judged by the policy
+        // alone, told without a claim (none to make it on).
+        (HistoryFrom::Bound, _) => {
+            let gap = unrecorded_gap(o)?;
+            Some((gap, Accepted::policy(o.user(user)), None, from))
+        }
+        _ => None,
+    }
+}
+
+/// Each row's slot read alone (its own item), when the account's rows
+/// could not be: a Query's failure (throttled, a 5xx) is not the item's,
+/// and the item holds the record the gap starts from and the window's
+/// claim. The records found (of the account's present life), and the
+/// slots whose read failed too (only those are read back to the bound).
+async fn slot_records(
+    ctx: &Ctx<'_>,
+    account: &str,
+    regions: &[RegionOutcome],
+) -> (Snapshot, HashSet<String>) {
+    let mut reads = JoinSet::new();
+    for o in regions.iter().filter(|o| o.nodes.is_none()) {
+        let (state, account, slot) = (ctx.state.clone(), account.to_string(), o.slot());
+        reads.spawn(async move {
+            let read = state.slot_record(&account, &slot).await;
+            (slot, read)
+        });
+    }
+    let (mut found, mut unread) = (Vec::new(), HashSet::new());
+    while let Some(joined) = reads.join_next().await {
+        let Ok((slot, read)) = joined else {
+            continue;
+        };
+        match read {
+            Ok(Some(row)) => found.push((account.to_string(), slot, row)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(account, slot, error_code = %e.code, error = %e, "the slot's record could not be read either; its history is read back to the bound");
+                unread.insert(slot);
+            }
+        }
+    }
+    let found: Snapshot = found.into_iter().collect();
+    let found = match found.is_empty() {
+        true => found,
+        false => super::rows::this_life(ctx, account, found).await,
+    };
+    (found, unread)
 }
 
 /// `gap`'s versions read back (and, where a read failed, the one below

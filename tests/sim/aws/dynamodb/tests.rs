@@ -86,17 +86,20 @@ const ZERO: &str = r#"{"N":"0"}"#;
 const RECORD_FULL: &str = "SET #st = :st, last_action = :last_action, account = :account, state_shard = :state_shard, #region = :region, last_trigger_id = :last_trigger_id, last_trigger_kind = :last_trigger_kind, last_checked = :last_checked, document = :document, first_seen = if_not_exists(first_seen, :last_checked), desired_user = :desired_user, observed_user = :observed_user, observed_run_as_enabled = :observed_run_as_enabled, default_version = :default_version, last_error = :last_error, last_error_code = :last_error_code, nodes = :nodes, held = :held, ou_path = :ou_path, #mode = :mode, held_since = if_not_exists(held_since, :last_checked), last_actor = :last_actor, lease_until = :lease_until, reverts_at = :reverts_at, last_changed = :last_checked, changes = if_not_exists(changes, :zero) + :one REMOVE drift_seen_by, drift_seen_value, creating_by, creating_until, intent";
 const RECORD_BARE: &str = "SET account = :account, state_shard = :state_shard, #region = :region, last_trigger_id = :last_trigger_id, last_trigger_kind = :last_trigger_kind, last_checked = :last_checked, first_seen = if_not_exists(first_seen, :last_checked) REMOVE desired_user, observed_user, observed_run_as_enabled, default_version, last_error, last_error_code, nodes, held, ou_path, #mode, held_since, held_told, held_told_at, held_told_by";
 
-const CHANGED: &[(&str, &str)] = &[
+/// The statuses a quiet record keeps, and the record's time
+/// (`NOT_UNDER_A_WRITE`).
+const CHANGED_AT: &[(&str, &str)] = &[
     (":remediated", r#"{"S":"remediated"}"#),
     (":reverted", r#"{"S":"reverted"}"#),
+    (":now", N),
 ];
 
 const CASES: &[Case] = &[
     Case { from: "update.rs record_update (lease, wrote)", update: RECORD_FULL, cond: Some("lease_owner = :me AND lease_until <> :lease_until"), typed: &[(":lease_until", N), (":reverts_at", r#"{"L":[{"N":"1800000000"}]}"#), (":zero", ZERO), (":one", ONE)] },
     Case { from: "update.rs record_update (lease, nothing written)", update: RECORD_FULL, cond: Some("lease_owner = :me"), typed: &[(":lease_until", N), (":reverts_at", r#"{"L":[]}"#), (":zero", ZERO), (":one", ONE)] },
-    Case { from: "update.rs NOT_AFTER_A_CHANGE", update: "SET #st = :st, last_action = :last_action, account = :account, state_shard = :state_shard, #region = :region, last_trigger_id = :last_trigger_id, last_trigger_kind = :last_trigger_kind, last_checked = :last_checked, first_seen = if_not_exists(first_seen, :last_checked)", cond: Some("attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))"), typed: CHANGED },
+    Case { from: "update.rs NOT_AFTER_A_CHANGE", update: "SET #st = :st, last_action = :last_action, account = :account, state_shard = :state_shard, #region = :region, last_trigger_id = :last_trigger_id, last_trigger_kind = :last_trigger_kind, last_checked = :last_checked, first_seen = if_not_exists(first_seen, :last_checked)", cond: Some("(attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted))) AND (attribute_not_exists(intent) OR lease_until < :now)"), typed: CHANGED_AT },
     Case { from: "update.rs HELD_AND_NOT_AFTER_A_CHANGE", update: "SET #st = :st, account = :account, lease_until = :lease_until", cond: Some("lease_owner = :me AND (attribute_not_exists(#st) OR NOT (#st IN (:remediated, :reverted)))"), typed: &[(":lease_until", N), (":remediated", r#"{"S":"remediated"}"#), (":reverted", r#"{"S":"reverted"}"#)] },
-    Case { from: "update.rs quiet_update_keeping_status (no lease)", update: RECORD_BARE, cond: None, typed: &[] },
+    Case { from: "update.rs quiet_update_keeping_status (no lease)", update: RECORD_BARE, cond: Some("attribute_not_exists(intent) OR lease_until < :now"), typed: &[(":now", N)] },
     Case { from: "update.rs last_changed", update: "SET last_checked = :last_checked, last_changed = :last_checked", cond: None, typed: &[] },
     Case { from: "state.rs adopt", update: "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, last_changed = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one, reverts_at = :reverts, last_actor = :actor REMOVE intent", cond: Some("intent = :intent"), typed: &[(":zero", ZERO), (":one", ONE), (":reverts", r#"{"L":[{"N":"1800000000"}]}"#)] },
     Case { from: "state.rs drop_intent", update: "REMOVE intent", cond: Some("intent = :intent"), typed: &[] },
