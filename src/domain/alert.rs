@@ -328,8 +328,7 @@ fn drift_told(
         return None;
     }
     // Our own write's event names nobody: the editor's event counts it.
-    let counted =
-        reverted && per == Per::Region && !f.expected_editor && f.trigger.names_editor();
+    let counted = reverted && per == Per::Region && !f.expected_editor && f.trigger.names_editor();
     let facts = DriftFacts {
         expected_editor: f.expected_editor && per == Per::Region,
         audit,

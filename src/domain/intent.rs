@@ -82,11 +82,13 @@ impl Announce {
             actor: t.actor.as_ref().map(|a| a.arn.clone()),
             actor_type: t.actor.as_ref().map(|a| a.identity_type.clone()),
             event_time: t.context.event_time.clone(),
-            edited: t.edits(
-                self.document
-                    .as_deref()
-                    .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
-            ),
+            // Our own write's event reverts nobody it can name (`Job::edited`).
+            edited: t.names_editor()
+                && t.edits(
+                    self.document
+                        .as_deref()
+                        .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
+                ),
             expected_editor: self.expected_editor,
             own_write: t.context.own_write,
             before,
@@ -430,6 +432,18 @@ mod tests {
         assert_eq!(told[0].kind, Kind::DriftReverted);
         assert_eq!(told[0].body["actor"], Value::Null);
         assert_eq!(told[0].body["own_write"], true);
+        let ours = Announce {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            document: None,
+            user: "ops".into(),
+            account_user: "ops".into(),
+            trigger: crate::domain::unnamed::as_own_write(ours.trigger()),
+            expected_editor: false,
+        }
+        .intent("run-2", None, None);
+        assert!(ours.own_write && ours.actor.is_none());
+        assert_eq!(ours.status(), "remediated", "the editor's event counts it");
         assert!(told[0].body["note"].is_string());
     }
 }

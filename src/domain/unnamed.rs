@@ -254,24 +254,106 @@ mod tests {
         let ours = "arn:aws:iam::111122223333:role/RunAsGuardExecution";
         let cases = [
             (at(ours, "AssumedRole"), role, true),
-            (at("arn:aws:iam::111122223333:role/ops/RunAsGuardExecution", "AssumedRole"), role, true),
-            (at("arn:aws-us-gov:iam::111122223333:role/RunAsGuardExecution", "AssumedRole"), role, true),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/ops/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                true,
+            ),
+            (
+                at(
+                    "arn:aws-us-gov:iam::111122223333:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                true,
+            ),
             // Another account's role of that name: not a write of ours here.
-            (at("arn:aws:iam::444455556666:role/RunAsGuardExecution", "AssumedRole"), role, false),
+            (
+                at(
+                    "arn:aws:iam::444455556666:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
             // Names that only look like it.
-            (at("arn:aws:iam::111122223333:role/RunAsGuardExecutionX", "AssumedRole"), role, false),
-            (at("arn:aws:iam::111122223333:role/runasguardexecution", "AssumedRole"), role, false),
-            (at("arn:aws:iam::111122223333:role/RunAsGuardExecution/x", "AssumedRole"), role, false),
-            (at("arn:aws:iam::111122223333:user/RunAsGuardExecution", "IAMUser"), role, false),
-            (at("arn:aws:iam::111122223333:user/RunAsGuardExecution", "AssumedRole"), role, false),
-            (at("arn:aws:iam::111122223333:role/RunAsGuardExecution", "IAMUser"), role, false),
-            (at("arn:evil:iam::111122223333:role/RunAsGuardExecution", "AssumedRole"), role, false),
-            (at("arn:aws:iam:::role/RunAsGuardExecution", "AssumedRole"), role, false),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecutionX",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/runasguardexecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecution/x",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:user/RunAsGuardExecution",
+                    "IAMUser",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:user/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecution",
+                    "IAMUser",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:evil:iam::111122223333:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at("arn:aws:iam:::role/RunAsGuardExecution", "AssumedRole"),
+                role,
+                false,
+            ),
             // A session name saying runas-guard proves nothing.
-            (at("arn:aws:iam::111122223333:role/Admin", "AssumedRole"), role, false),
+            (
+                at("arn:aws:iam::111122223333:role/Admin", "AssumedRole"),
+                role,
+                false,
+            ),
             (at("", "AssumedRole"), role, false),
             (at(ours, "AssumedRole"), "", false),
-            (at("arn:aws:iam::111122223333:role/", "AssumedRole"), "", false),
+            (
+                at("arn:aws:iam::111122223333:role/", "AssumedRole"),
+                "",
+                false,
+            ),
         ];
         for (i, (t, member_role, want)) in cases.iter().enumerate() {
             assert_eq!(own_write(t, member_role), *want, "case {i}: {:?}", t.actor);

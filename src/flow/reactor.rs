@@ -42,7 +42,14 @@ fn own_or_not(trigger: Trigger, policy: &Policy) -> Trigger {
     if !crate::domain::unnamed::own_write(&trigger, &policy.member_role) {
         return trigger;
     }
-    tracing::info!(actor = trigger.actor.as_ref().map(|a| a.arn.as_str()).unwrap_or("-"), "the event of runas-guard's own write: a look that names nobody");
+    tracing::info!(
+        actor = trigger
+            .actor
+            .as_ref()
+            .map(|a| a.arn.as_str())
+            .unwrap_or("-"),
+        "the event of runas-guard's own write: a look that names nobody"
+    );
     crate::domain::unnamed::as_own_write(trigger)
 }
 
