@@ -48,6 +48,7 @@ mod nodes_agents;
 mod operator_seat;
 mod org_state;
 mod r#override;
+mod own_event;
 mod packed_policy;
 mod paths;
 mod pending;

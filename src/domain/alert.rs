@@ -329,7 +329,8 @@ fn drift_told(
     if !(audit || (reverted && per == Per::Region) || found) {
         return None;
     }
-    let counted = reverted && per == Per::Region && !f.expected_editor;
+    // Our own write's event names nobody: the editor's event counts it.
+    let counted = reverted && per == Per::Region && !f.expected_editor && f.trigger.names_editor();
     let facts = DriftFacts {
         expected_editor: f.expected_editor && per == Per::Region,
         audit,

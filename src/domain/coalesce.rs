@@ -40,6 +40,10 @@ pub fn key(t: &Trigger) -> Option<(Key, i64)> {
         t.kind,
         TriggerKind::DocumentChanged | TriggerKind::SessionDocumentChanged
     ) || t.context.attempt > 0
+        // Our own write's event is a look, like a sweep: gated, it would
+        // cover the events of edits it found, and their editors would
+        // never be named.
+        || t.context.own_write
     {
         return None;
     }
@@ -322,6 +326,8 @@ mod tests {
         let mut retried = trigger(TriggerKind::DocumentChanged);
         retried.context.attempt = 1;
         assert_eq!(key(&retried), None, "a re-attempt");
+        let ours = crate::domain::unnamed::as_own_write(trigger(TriggerKind::DocumentChanged));
+        assert_eq!(key(&ours), None, "our own write's event covers nothing");
         for time in [None, Some("yesterday"), Some("")] {
             let mut t = trigger(TriggerKind::DocumentChanged);
             t.context.event_time = time.map(str::to_string);

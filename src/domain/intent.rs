@@ -43,6 +43,9 @@ pub struct Intent {
     pub edited: bool,
     /// The actor matches `exempt.principals`.
     pub expected_editor: bool,
+    /// The run was of our own write's event: it names nobody.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub own_write: bool,
     /// What the document said when the run decided to write.
     pub before: Option<RunAs>,
     /// `None`: there was no document (the write creates it).
@@ -79,12 +82,15 @@ impl Announce {
             actor: t.actor.as_ref().map(|a| a.arn.clone()),
             actor_type: t.actor.as_ref().map(|a| a.identity_type.clone()),
             event_time: t.context.event_time.clone(),
-            edited: t.edits(
-                self.document
-                    .as_deref()
-                    .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
-            ),
+            // Our own write's event reverts nobody it can name (`Job::edited`).
+            edited: t.names_editor()
+                && t.edits(
+                    self.document
+                        .as_deref()
+                        .unwrap_or(crate::domain::trigger::DOCUMENT_NAME),
+                ),
             expected_editor: self.expected_editor,
+            own_write: t.context.own_write,
             before,
             versions_before: versions,
         }
@@ -128,6 +134,7 @@ impl Intent {
             context: Context {
                 event_time: self.event_time.clone(),
                 document: self.document.clone(),
+                own_write: self.own_write,
                 ..Context::default()
             },
         }
@@ -144,14 +151,29 @@ impl Intent {
         compliant
             && match &self.versions_before {
                 None => true,
-                Some(v) => v.latest.parse::<u64>().is_ok_and(|before| now > before),
+                Some(v) => {
+                    v.latest.parse::<u64>().is_ok_and(|before| now > before)
+                        || self.promoted(&now.to_string())
+                }
             }
+    }
+
+    /// Whether the write was a promote: no new version, the latest (right)
+    /// made the default in place of an older one. A dead run that promoted
+    /// away a window (an older version switched back to the default) is
+    /// adopted like one that wrote, or the window is never told.
+    fn promoted(&self, version_after: &str) -> bool {
+        self.versions_before
+            .as_ref()
+            .is_some_and(|v| v.default != v.latest && v.latest == version_after)
     }
 
     /// What the dead run did, as its outcome would have said.
     pub fn outcome(&self, version_after: &str) -> RegionOutcome {
         let action = if self.versions_before.is_none() {
             Action::Created
+        } else if self.promoted(version_after) {
+            Action::DefaultSwitched
         } else {
             Action::Updated
         };
@@ -342,6 +364,28 @@ mod tests {
         };
         assert!(created.landed(true, Some("1")));
         assert_eq!(created.outcome("1").action, Action::Created);
+        // A promote: an older version was the default, the right latest
+        // is made the default again (no new version).
+        let promote = Intent {
+            versions_before: Some(Versions {
+                default: "2".into(),
+                latest: "5".into(),
+            }),
+            ..edit()
+        };
+        for (compliant, version, want) in [
+            (true, Some("5"), true),
+            (true, Some("6"), true),
+            (true, Some("2"), false),
+            (true, Some("4"), false),
+            (false, Some("5"), false),
+        ] {
+            assert_eq!(promote.landed(compliant, version), want, "{version:?}");
+        }
+        assert_eq!(promote.outcome("5").action, Action::DefaultSwitched);
+        assert_eq!(promote.outcome("6").action, Action::Updated);
+        // Default and latest the same: nothing to promote, 3 is no write.
+        assert!(!i.promoted("3"));
     }
 
     #[test]
@@ -376,5 +420,30 @@ mod tests {
         };
         assert!(sweep.alerts("4", 0, "t").is_empty());
         assert_eq!(sweep.status(), "remediated");
+        // Our own write's event's run names nobody, and counts no revert.
+        let ours = Intent {
+            actor: None,
+            own_write: true,
+            ..edit()
+        };
+        assert_eq!(Intent::parse(&ours.to_json()).unwrap(), ours);
+        let told = ours.alerts("4", 2, "t");
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].kind, Kind::DriftReverted);
+        assert_eq!(told[0].body["actor"], Value::Null);
+        assert_eq!(told[0].body["own_write"], true);
+        let ours = Announce {
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+            document: None,
+            user: "ops".into(),
+            account_user: "ops".into(),
+            trigger: crate::domain::unnamed::as_own_write(ours.trigger()),
+            expected_editor: false,
+        }
+        .intent("run-2", None, None);
+        assert!(ours.own_write && ours.actor.is_none());
+        assert_eq!(ours.status(), "remediated", "the editor's event counts it");
+        assert!(told[0].body["note"].is_string());
     }
 }

@@ -52,8 +52,10 @@ impl Job {
 
     /// A document event about this outcome's document: a write here undid
     /// someone's edit. (An event on `SSM-SessionManagerRunShell` that makes
-    /// a `[[document]]` follow it reverts nobody.)
+    /// a `[[document]]` follow it reverts nobody; neither does the event of
+    /// our own write, whose put-back the editor's event counts, as a
+    /// sweep's.)
     pub fn edited(&self, o: &RegionOutcome) -> bool {
-        self.trigger.edits(o.document_name())
+        self.trigger.names_editor() && self.trigger.edits(o.document_name())
     }
 }

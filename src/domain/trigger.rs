@@ -143,6 +143,10 @@ pub struct Context {
     /// event).
     pub chain: Option<String>,
     pub attempt: u32,
+    /// `document_changed` by runas-guard's own member role
+    /// ([`crate::domain::unnamed::own_write`]): its run is a look, not an
+    /// edit: what it finds is nobody's it can name (the actor is dropped).
+    pub own_write: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +189,12 @@ impl Trigger {
             reason: String::new(),
             context,
         }
+    }
+
+    /// An edit event whose actor made what its run finds: a document event
+    /// that is not runas-guard's own write's (that one names nobody).
+    pub fn names_editor(&self) -> bool {
+        self.kind == TriggerKind::DocumentChanged && !self.context.own_write
     }
 
     /// A document event about `document` (a write there undid someone's edit).
@@ -348,6 +358,8 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         made_default: None,
         chain: None,
         attempt: 0,
+        // Known only with the policy (`domain::unnamed::own_write`).
+        own_write: false,
     })
 }
 

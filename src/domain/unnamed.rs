@@ -18,12 +18,53 @@ use crate::domain::trigger::{Trigger, TriggerKind};
 /// the put-back is not taken as that edit's.
 pub const DELIVERY_BOUND_SECS: i64 = 15 * 60;
 
+/// Whether `trigger` is the event of runas-guard's own write: a document
+/// event whose caller is a session of `member_role` in the event's own
+/// account. That role trusts only the hub's function, so nobody else can
+/// write as it (a session name, chosen by the caller, is never looked at).
+/// An edit landing between our write and its event is found by that
+/// event's run, and the editor is not the event's actor: the run is a
+/// look like a sweep's, and the editor's own event names them.
+pub fn own_write(trigger: &Trigger, member_role: &str) -> bool {
+    let Some(actor) = trigger.actor.as_ref() else {
+        return false;
+    };
+    let Some(account) = trigger.account.as_deref() else {
+        return false;
+    };
+    // `arn:<partition>:iam::<account>:role/<path/>name`, as CloudTrail
+    // names an assumed role's session issuer.
+    let ours = actor
+        .arn
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":iam::"))
+        .and_then(|(partition, rest)| {
+            (partition == "aws" || partition.starts_with("aws-")).then_some(rest)
+        })
+        .and_then(|rest| rest.split_once(":role/"))
+        .is_some_and(|(acct, path)| {
+            acct == account && path.rsplit('/').next() == Some(member_role)
+        });
+    trigger.kind == TriggerKind::DocumentChanged
+        && actor.identity_type == "AssumedRole"
+        && !member_role.is_empty()
+        && ours
+}
+
+/// The event of our own write as its run takes it: no actor to name (its
+/// alerts, history and intent name nobody), a look that leaves a mark.
+pub fn as_own_write(mut trigger: Trigger) -> Trigger {
+    trigger.actor = None;
+    trigger.context.own_write = true;
+    trigger
+}
+
 /// The mark a row leaves: a put-back of a noncompliant Run As by a run
-/// with no edit event (it names no editor).
+/// with no edit event (it names no editor), our own write's event included.
 pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64) -> Option<Mark> {
     // Any edit event's put-back names an actor already (an event of one
     // document puts back its region's others too, told by that run).
-    let edit_event = trigger.kind == TriggerKind::DocumentChanged;
+    let edit_event = trigger.names_editor();
     let found = o.change == Some(Change::Document) && o.action.wrote() && o.was_noncompliant(user);
     (found && !edit_event).then(|| Mark {
         at_ms: now_ms,
@@ -47,7 +88,7 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
     else {
         return false;
     };
-    trigger.kind == TriggerKind::DocumentChanged
+    trigger.names_editor()
         && trigger.edits(o.document_name())
         && trigger.actor.is_some()
         && !o.action.wrote()
@@ -64,7 +105,7 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
 /// it back after that read (under way, or recorded since) and its mark may
 /// be there now. A document the rows already knew needs no second look.
 pub fn looks_again(o: &RegionOutcome, trigger: &Trigger, recorded_version: Option<&str>) -> bool {
-    trigger.kind == TriggerKind::DocumentChanged
+    trigger.names_editor()
         && trigger.edits(o.document_name())
         && trigger.actor.is_some()
         && !o.action.wrote()
@@ -196,6 +237,169 @@ mod tests {
                 assert_eq!(Mark::parse(&m.to_json()), Some(m));
             }
         }
+    }
+
+    #[test]
+    fn only_our_member_roles_session_in_the_events_account_is_our_own_write() {
+        let at = |arn: &str, kind: &str| {
+            let mut t = trigger(TriggerKind::DocumentChanged, "UpdateDocument", None);
+            t.actor = Some(Actor {
+                arn: arn.into(),
+                identity_type: kind.into(),
+                session_name: Some("runas-guard-eb-1".into()),
+            });
+            t
+        };
+        let role = "RunAsGuardExecution";
+        let ours = "arn:aws:iam::111122223333:role/RunAsGuardExecution";
+        let cases = [
+            (at(ours, "AssumedRole"), role, true),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/ops/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                true,
+            ),
+            (
+                at(
+                    "arn:aws-us-gov:iam::111122223333:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                true,
+            ),
+            // Another account's role of that name: not a write of ours here.
+            (
+                at(
+                    "arn:aws:iam::444455556666:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            // Names that only look like it.
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecutionX",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/runasguardexecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecution/x",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:user/RunAsGuardExecution",
+                    "IAMUser",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:user/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:aws:iam::111122223333:role/RunAsGuardExecution",
+                    "IAMUser",
+                ),
+                role,
+                false,
+            ),
+            (
+                at(
+                    "arn:evil:iam::111122223333:role/RunAsGuardExecution",
+                    "AssumedRole",
+                ),
+                role,
+                false,
+            ),
+            (
+                at("arn:aws:iam:::role/RunAsGuardExecution", "AssumedRole"),
+                role,
+                false,
+            ),
+            // A session name saying runas-guard proves nothing.
+            (
+                at("arn:aws:iam::111122223333:role/Admin", "AssumedRole"),
+                role,
+                false,
+            ),
+            (at("", "AssumedRole"), role, false),
+            (at(ours, "AssumedRole"), "", false),
+            (
+                at("arn:aws:iam::111122223333:role/", "AssumedRole"),
+                "",
+                false,
+            ),
+        ];
+        for (i, (t, member_role, want)) in cases.iter().enumerate() {
+            assert_eq!(own_write(t, member_role), *want, "case {i}: {:?}", t.actor);
+        }
+        // Only a document event; one with no actor or account is nobody's.
+        let mut sweep = at(ours, "AssumedRole");
+        sweep.kind = TriggerKind::Sweep;
+        assert!(!own_write(&sweep, role));
+        let mut anonymous = at(ours, "AssumedRole");
+        anonymous.actor = None;
+        assert!(!own_write(&anonymous, role));
+        let mut nowhere = at(ours, "AssumedRole");
+        nowhere.account = None;
+        assert!(!own_write(&nowhere, role));
+    }
+
+    #[test]
+    fn our_own_writes_event_that_puts_back_marks_it_and_never_names() {
+        let put_back = row(Action::Updated, "root", Some(Change::Document));
+        let right = row(Action::None, "ssm-ops", None);
+        let ours = as_own_write(trigger(
+            TriggerKind::DocumentChanged,
+            "UpdateDocument",
+            Some(&iso(AT - 5_000)),
+        ));
+        assert!(ours.actor.is_none() && !ours.names_editor());
+        // What it put back is nobody's it can name: a mark, as a sweep's.
+        let m = leaves_mark(&put_back, "ssm-ops", &ours, AT).expect("a mark");
+        assert_eq!((m.found_by.as_str(), m.at_ms), ("document_changed", AT));
+        assert_eq!(leaves_mark(&right, "ssm-ops", &ours, AT), None);
+        // It never takes a mark (it would name itself), even with an actor.
+        let mut named = ours.clone();
+        named.actor = trigger(TriggerKind::DocumentChanged, "x", None).actor;
+        assert!(!names(&right, &named, &mark()));
+        let seen = RegionOutcome {
+            version_after: Some("7".into()),
+            ..right.clone()
+        };
+        assert!(!looks_again(&seen, &named, Some("5")));
+        // The editor's own event, after it, names them.
+        let editor = trigger(
+            TriggerKind::DocumentChanged,
+            "UpdateDocument",
+            Some(&iso(AT - 1_000)),
+        );
+        assert!(names(&right, &editor, &mark()));
     }
 
     #[test]

@@ -35,6 +35,24 @@ type Claim = (
     Option<gates::First>,
 );
 
+/// The event of our own write is taken as a look that names nobody
+/// (`domain::unnamed::own_write`): an edit made after our write and found
+/// by its run is the editor's, named when their own event comes.
+fn own_or_not(trigger: Trigger, policy: &Policy) -> Trigger {
+    if !crate::domain::unnamed::own_write(&trigger, &policy.member_role) {
+        return trigger;
+    }
+    tracing::info!(
+        actor = trigger
+            .actor
+            .as_ref()
+            .map(|a| a.arn.as_str())
+            .unwrap_or("-"),
+        "the event of runas-guard's own write: a look that names nobody"
+    );
+    crate::domain::unnamed::as_own_write(trigger)
+}
+
 #[derive(Clone)]
 pub struct Reactor {
     svc: Arc<Services>,
@@ -170,7 +188,7 @@ impl Reactor {
                 ..outcome
             };
         }
-        let mut job = Job::new(trigger, false);
+        let mut job = Job::new(own_or_not(trigger, &self.svc.policy), false);
         // Caches live for this job only: a warm Lambda re-reads the OU tree.
         let org = self.svc.org.fresh();
         let ctx = self.svc.ctx(&org);

@@ -62,8 +62,13 @@ pub fn drift(
     // looked for another reason and found it (and so no event brought it).
     m.insert("found_by".into(), json!(trigger.kind.as_str()));
     let changed = outcome.change == Some(crate::domain::outcome::Change::Document);
-    if changed && trigger.kind != TriggerKind::DocumentChanged {
+    // Our own write's event: whatever it put back is an editor's whose
+    // event is still to come.
+    if (changed || trigger.context.own_write) && !trigger.names_editor() {
         m.insert("note".into(), json!(NO_EVENT_NOTE));
+    }
+    if trigger.context.own_write {
+        m.insert("own_write".into(), json!(true));
     }
     Alert::new(kind, severity, account, &subject, Value::Object(m))
 }
@@ -109,7 +114,7 @@ pub fn audit_findings(
     let changed = rows
         .iter()
         .any(|o| o.change == Some(crate::domain::outcome::Change::Document));
-    if changed && trigger.kind != TriggerKind::DocumentChanged {
+    if changed && !trigger.names_editor() {
         m.insert("note".into(), json!(NO_EVENT_NOTE));
     }
     let place = match regions.len() {
@@ -197,6 +202,11 @@ fn drift_headline(
 /// edit event itself (it names the editor instead).
 fn found_by_words(trigger: &Trigger) -> Option<&'static str> {
     Some(match trigger.kind {
+        // Our own write's event found an edit made after our write: its
+        // actor is us, so it names nobody.
+        TriggerKind::DocumentChanged if trigger.context.own_write => {
+            "the event of runas-guard's own write"
+        }
         TriggerKind::DocumentChanged => return None,
         TriggerKind::Sweep => "sweep",
         TriggerKind::MemberStackLanded => "member-stack update",
