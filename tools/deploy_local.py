@@ -362,7 +362,7 @@ def vend_event(local):
     event["detail"]["recipientAccountId"] = management
     event["detail"]["userIdentity"]["accountId"] = management
     event["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = local.member
-    path = local_aws.target_dir() / "runas-guard-local" / "deploy-local-vend.json"
+    path = local_aws.records_dir() / "deploy-local-vend.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(event, indent=2) + "\n")
     return path

@@ -56,7 +56,10 @@ class KeptLocalAws(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
+        self.records = tempfile.TemporaryDirectory()
         local_aws._TARGET_DIR = Path(self.dir.name)
+        self.env = mock.patch.dict(os.environ, RUNAS_GUARD_LOCAL_RECORDS=self.records.name)
+        self.env.start()
         self.started = []
 
     def tearDown(self):
@@ -64,8 +67,10 @@ class KeptLocalAws(unittest.TestCase):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        self.env.stop()
         local_aws._TARGET_DIR = None
         self.dir.cleanup()
+        self.records.cleanup()
 
     def keep_one(self):
         proc, url = local_aws.start(self.COMMAND, keep=True)
@@ -86,6 +91,29 @@ class KeptLocalAws(unittest.TestCase):
         self.assertIn(f"pid {second.pid}", out)
         second.wait(timeout=10)
         self.assertIsNone(local_aws.running("demo"))
+
+    def test_demo_stop_finds_it_under_another_cargo_target_dir(self):
+        # Kept by a run whose CARGO_TARGET_DIR was one directory; stopped
+        # from a shell with another (or none): the record is the checkout's.
+        kept = self.keep_one()
+        self.assertEqual(list(Path(self.dir.name).iterdir()), [], "nothing under the target dir")
+        with tempfile.TemporaryDirectory() as other:
+            envs = (dict(os.environ, CARGO_TARGET_DIR=other),
+                    {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"})
+            for n, env in enumerate(envs):
+                out = subprocess.run([sys.executable, str(REPO / "tools" / "local_aws.py"), "stop"],
+                                     env=env, capture_output=True, text=True, check=True).stdout
+                if n == 0:
+                    self.assertIn(f"pid {kept.pid}", out)
+                    kept.wait(timeout=10)
+                else:
+                    self.assertIn("no local AWS left running", out)  # the second: nothing left
+        self.assertIsNone(local_aws.running("demo"))
+
+    def test_records_live_in_the_checkout_by_default(self):
+        env = {k: v for k, v in os.environ.items() if k != "RUNAS_GUARD_LOCAL_RECORDS"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            self.assertEqual(local_aws.records_dir(), REPO / ".runas-guard-local")
 
     def test_a_record_whose_process_ended_is_not_stopped(self):
         proc = self.keep_one()
