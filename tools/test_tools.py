@@ -6,6 +6,7 @@ README's "Needs Rust") against Cargo.lock's crates. Needs cargo and git; the
 local AWS tests need .venv (moto).
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -121,6 +122,35 @@ class KeptLocalAws(unittest.TestCase):
         proc.wait()
         self.assertIsNone(local_aws.running("demo"))
         self.assertFalse(local_aws.stop("demo"))
+
+
+class DeployLocalDoctor(unittest.TestCase):
+    """make deploy-local fails on a doctor warning its happy path could avoid."""
+
+    def setUp(self):
+        try:
+            import deploy_local
+        except ImportError as e:  # boto3 lives in .venv
+            self.skipTest(f"needs .venv (make venv): {e}")
+        self.warnings = deploy_local.warnings
+
+    def test_only_warn_verdicts_are_warnings(self):
+        checklist = {"ok": True, "failed": 0, "checks": [
+            {"scope": "hub", "item": "table", "verdict": "pass", "detail": "ok"},
+            {"scope": "account 111122223333", "item": "regions enabled", "verdict": "warn",
+             "detail": "cannot read its regions: AccessDeniedException", "fix": "enable trusted access"},
+            {"scope": "hub", "item": "chat", "verdict": "skip", "detail": "not configured"},
+            {"scope": "hub", "item": "alarms", "verdict": "fail", "detail": "no subscriber"},
+        ]}
+        self.assertEqual(self.warnings(json.dumps(checklist)), [
+            "account 111122223333: regions enabled: cannot read its regions: AccessDeniedException"])
+        self.assertEqual(self.warnings(json.dumps(dict(checklist, checks=checklist["checks"][:1]))), [])
+
+    def test_a_checklist_that_cannot_be_read_is_a_warning_not_a_pass(self):
+        for text in ("", "not json", "{}", "[]", '{"checks": 3}'):
+            got = self.warnings(text)
+            self.assertEqual(len(got), 1, text)
+            self.assertIn("could not be read", got[0])
 
 
 class ReleaseChecks(unittest.TestCase):
