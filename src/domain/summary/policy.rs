@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::alert::{alert_id, Alert, Kind, Severity};
-use crate::domain::outcome::{AccountReport, Action, Change, RegionOutcome};
+use crate::domain::outcome::{AccountReport, Change, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
 /// One account-region the policy's change reached.
@@ -65,7 +65,7 @@ impl PolicyTally {
         }
         let change = words.join(", ");
         self.count += 1;
-        self.written += usize::from(o.action != Action::WouldChange);
+        self.written += usize::from(o.action.wrote());
         let ou = report
             .ou_path
             .clone()
