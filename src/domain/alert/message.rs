@@ -214,6 +214,14 @@ pub fn remediation_failed(
         m.insert("region".into(), json!(only.region));
         m.insert("document".into(), json!(only.document_name()));
     }
+    // One page per cause (unreleased): `alert_id` is each event's own, so
+    // a cause that persists across events keeps this key, derived from the
+    // failed rows as a sweep summary's is (the same rows, the same key).
+    let mut failing = crate::domain::summary::Failing::default();
+    for r in &failed {
+        failing.add_row(account, r);
+    }
+    m.insert("dedup_key".into(), json!(failing.key()));
     m.insert("before".into(), by_region(regions, |r| json!(r.before)));
     m.insert("after".into(), by_region(regions, |r| json!(r.after)));
     m.insert("desired_user".into(), json!(user));
