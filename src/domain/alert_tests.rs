@@ -328,7 +328,7 @@ mod documents {
             assert_ne!(key("e-3", account, &regions).1, first, "{what}");
         }
         // The key is the sweep summary's for the same failed rows.
-        let mut set = crate::domain::summary::Failing::default();
+        let mut set = crate::domain::outcome::Failing::default();
         set.add_row("111122223333", &one[0]);
         assert_eq!(set.key(), first);
     }
