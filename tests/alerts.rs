@@ -189,7 +189,12 @@ fn summaries(alerts: &[Value]) -> Vec<&Value> {
 fn pages(alerts: &[Value]) -> usize {
     alerts
         .iter()
-        .filter(|a| matches!(a["message"]["severity"].as_str(), Some("critical" | "error")))
+        .filter(|a| {
+            matches!(
+                a["message"]["severity"].as_str(),
+                Some("critical" | "error")
+            )
+        })
         .count()
 }
 
@@ -237,7 +242,10 @@ async fn the_same_failing_set_pages_once_over_three_sweeps_and_a_changed_one_pag
     let mut paged = 0;
     for n in 0..3 {
         let (code, out) = w.handle(&sweep_event());
-        assert_eq!(code, 0, "sweep {n}: a failed account-region is the summary's: {out:#}");
+        assert_eq!(
+            code, 0,
+            "sweep {n}: a failed account-region is the summary's: {out:#}"
+        );
         assert!(fired(&proxy, &a), "sweep {n}: the refusal fired");
         let alerts = w.alerts().await;
         paged += pages(&alerts);
@@ -260,7 +268,10 @@ async fn the_same_failing_set_pages_once_over_three_sweeps_and_a_changed_one_pag
     let key = told[0]["dedup_key"].as_str().unwrap().to_string();
     assert!(key.starts_with("failing-2-"), "two account-regions: {key}");
     assert_eq!(
-        (told[0]["severity"].as_str(), told[0]["still_failing"].as_bool()),
+        (
+            told[0]["severity"].as_str(),
+            told[0]["still_failing"].as_bool()
+        ),
         (Some("error"), Some(false)),
         "{:#}",
         told[0]
@@ -271,8 +282,10 @@ async fn the_same_failing_set_pages_once_over_three_sweeps_and_a_changed_one_pag
         assert_eq!(repeat["still_failing"], true, "{repeat:#}");
         assert_eq!(repeat["failed"], 2, "{repeat:#}");
     }
-    let ids: std::collections::BTreeSet<&str> =
-        told.iter().map(|t| t["alert_id"].as_str().unwrap()).collect();
+    let ids: std::collections::BTreeSet<&str> = told
+        .iter()
+        .map(|t| t["alert_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 3, "each sweep's own alert_id");
 
     // The failing set changes: the second account fails too. A new page,
@@ -285,7 +298,10 @@ async fn the_same_failing_set_pages_once_over_three_sweeps_and_a_changed_one_pag
     assert_eq!(pages(&alerts), 1, "{alerts:#?}");
     let changed = summaries(&alerts)[0].clone();
     assert_eq!(
-        (changed["severity"].as_str(), changed["still_failing"].as_bool()),
+        (
+            changed["severity"].as_str(),
+            changed["still_failing"].as_bool()
+        ),
         (Some("error"), Some(false)),
         "{changed:#}"
     );

@@ -323,7 +323,10 @@ async fn a_policy_relaxed_from_enforce_to_audit_is_told_once() {
     assert_eq!(m["changes"]["enforce -> audit"], 4, "{m:#}");
     assert_eq!(m["written"], 0, "audit writes nothing: {m:#}");
     assert!(
-        applied[0]["subject"].as_str().unwrap().contains("enforce -> audit"),
+        applied[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("enforce -> audit"),
         "{applied:#?}"
     );
     assert!(

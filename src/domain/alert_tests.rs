@@ -317,7 +317,10 @@ mod documents {
             ("another account", one.to_vec()),
             (
                 "a region more",
-                vec![denied("eu-west-1", "AccessDenied"), denied("us-east-1", "AccessDenied")],
+                vec![
+                    denied("eu-west-1", "AccessDenied"),
+                    denied("us-east-1", "AccessDenied"),
+                ],
             ),
         ];
         for (what, regions) in changed {

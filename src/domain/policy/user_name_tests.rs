@@ -153,12 +153,7 @@ fn each_part_is_bounded() {
 
 #[test]
 fn root_in_any_spelling_needs_allow_root() {
-    for name in [
-        "root",
-        "root@corp.example.com",
-        "CORP\\root",
-        "CORP\\RoOt",
-    ] {
+    for name in ["root", "root@corp.example.com", "CORP\\root", "CORP\\RoOt"] {
         let refused = check_user(name, DIRECTORY).expect_err(name);
         assert!(refused.ends_with("needs allow_root = true"), "{refused}");
         let allowed = UserRules {
