@@ -110,7 +110,8 @@ demo: $(STAMP)
 	KEEP=$(KEEP) $(PY) tools/demo.py
 
 # Stops the local AWS that `make demo KEEP=1` or `make deploy-local KEEP=1`
-# left running (recorded under the target directory's runas-guard-local/).
+# left running (recorded in the checkout's .runas-guard-local/, whatever
+# CARGO_TARGET_DIR is).
 demo-stop:
 	python3 tools/local_aws.py stop
 

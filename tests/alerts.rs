@@ -176,3 +176,141 @@ async fn alerts_say_which_account_by_name_and_ou_what_to_do_and_where_the_runboo
         "Root/Workloads/Prod"
     );
 }
+
+/// The sweep summaries (and only them) among `alerts`.
+fn summaries(alerts: &[Value]) -> Vec<&Value> {
+    of_kind(alerts, "sweep_summary")
+        .into_iter()
+        .map(|a| &a["message"])
+        .collect()
+}
+
+/// What the pager filter lets through (`{"severity": ["critical", "error"]}`).
+fn pages(alerts: &[Value]) -> usize {
+    alerts
+        .iter()
+        .filter(|a| {
+            matches!(
+                a["message"]["severity"].as_str(),
+                Some("critical" | "error")
+            )
+        })
+        .count()
+}
+
+/// Issue 63: one page per cause. A member role missing in one account
+/// (AssumeRole refused, as AWS answers while the role is not there, past
+/// the pending window) over three sweeps pages once: the first summary at
+/// `error`, the next two at `warning` with `still_failing` and the same
+/// `dedup_key`, each with its own `alert_id`. The events about the account
+/// in between carry that same key on their `remediation_failed` (the same
+/// failed rows). A second account failing too changes the failing set: a
+/// new page under a new key.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_failing_set_pages_once_over_three_sweeps_and_a_changed_one_pages_again() {
+    use common::proxy::Proxy;
+    let mut w = World::new().await;
+    let proxy = w.behind_proxy();
+    let a = w.create_account("broken", None).await;
+    let b = w.create_account("fine", None).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    assert_eq!(pages(&first), 0, "all configured: {first:#?}");
+    // Both accounts joined over a second ago: a refused role is a failure
+    // now, not a vend waiting for its member stack.
+    w.set_env("RUNAS_GUARD_PENDING_WINDOW_SECONDS", "1");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let refuse = |proxy: &Proxy, accounts: &[&str]| {
+        let rules: Vec<Value> = accounts
+            .iter()
+            .map(|acct| json!({"name": format!("no-role-{acct}"), "service": "sts", "action": "AssumeRole",
+                "contains": format!("{acct}:role/RunAsGuardExecution"), "status": 403, "code": "AccessDenied",
+                "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"}))
+            .collect();
+        proxy.faults(Value::Array(rules));
+    };
+    let fired = |proxy: &Proxy, acct: &str| {
+        proxy.hits()[format!("no-role-{acct}")]["hits"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    };
+
+    refuse(&proxy, &[&a]);
+    let mut told = Vec::new();
+    let mut paged = 0;
+    for n in 0..3 {
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(
+            code, 0,
+            "sweep {n}: a failed account-region is the summary's: {out:#}"
+        );
+        assert!(fired(&proxy, &a), "sweep {n}: the refusal fired");
+        let alerts = w.alerts().await;
+        paged += pages(&alerts);
+        let s = summaries(&alerts);
+        assert_eq!(s.len(), 1, "sweep {n}: {alerts:#?}");
+        told.push(s[0].clone());
+        // Between sweeps, an event about the broken account: its failure
+        // is its own alert, under the failing set's key.
+        if n == 1 {
+            let (code, out) = w.handle(&vend_event(&a));
+            assert_eq!(code, 1, "the event's work failed: {out:#}");
+            let failed = w.alerts().await;
+            let failed = of_kind(&failed, "remediation_failed");
+            assert_eq!(failed.len(), 1, "{failed:#?}");
+            assert_eq!(failed[0]["message"]["dedup_key"], told[0]["dedup_key"]);
+            assert_ne!(failed[0]["message"]["alert_id"], told[0]["alert_id"]);
+        }
+    }
+    assert_eq!(paged, 1, "three sweeps, one page: {told:#?}");
+    let key = told[0]["dedup_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("failing-2-"), "two account-regions: {key}");
+    assert_eq!(
+        (
+            told[0]["severity"].as_str(),
+            told[0]["still_failing"].as_bool()
+        ),
+        (Some("error"), Some(false)),
+        "{:#}",
+        told[0]
+    );
+    for repeat in &told[1..] {
+        assert_eq!(repeat["dedup_key"], key.as_str(), "{repeat:#}");
+        assert_eq!(repeat["severity"], "warning", "{repeat:#}");
+        assert_eq!(repeat["still_failing"], true, "{repeat:#}");
+        assert_eq!(repeat["failed"], 2, "{repeat:#}");
+    }
+    let ids: std::collections::BTreeSet<&str> = told
+        .iter()
+        .map(|t| t["alert_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "each sweep's own alert_id");
+
+    // The failing set changes: the second account fails too. A new page,
+    // under a new key; and its repeat is still failing, quiet again.
+    refuse(&proxy, &[&a, &b]);
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(fired(&proxy, &b), "the second refusal fired");
+    let alerts = w.alerts().await;
+    assert_eq!(pages(&alerts), 1, "{alerts:#?}");
+    let changed = summaries(&alerts)[0].clone();
+    assert_eq!(
+        (
+            changed["severity"].as_str(),
+            changed["still_failing"].as_bool()
+        ),
+        (Some("error"), Some(false)),
+        "{changed:#}"
+    );
+    let new_key = changed["dedup_key"].as_str().unwrap();
+    assert!(new_key.starts_with("failing-4-"), "{new_key}");
+    assert_ne!(new_key, key);
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let alerts = w.alerts().await;
+    assert_eq!(pages(&alerts), 0, "{alerts:#?}");
+    assert_eq!(summaries(&alerts)[0]["dedup_key"], new_key);
+}

@@ -236,7 +236,7 @@ fn every_semantic_error_is_reported_at_once() {
     let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
     assert_eq!(code, 2, "{stdout}{stderr}");
     for want in [
-        "<stdin>:4:15: error: `default.run_as_user`: user name \"Ops\" must match",
+        "<stdin>:4:15: error: `default.run_as_user`: user name \"Ops\" is looked up as written and Linux user names are case-sensitive (did you mean `ops`?)",
         "<stdin>:6:6: error: `account[11112222333].id`: \"11112222333\" is not a 12-digit account id",
         "<stdin>:9:8: error: `exempt.ous`: \"ou-x\" is not an OU id",
     ] {
@@ -445,4 +445,27 @@ async fn org_ids_are_located_with_the_real_id_meant_and_the_root_is_an_ou() {
         run.stdout
     );
     assert!(!run.stdout.contains("pass --org"), "{}", run.stdout);
+}
+
+/// Issue 63: `Ec2-User` is a slip for `ec2-user` (Linux user names are
+/// case-sensitive), said with the name it meant, and `directory_users`
+/// no longer lets it pass; a directory user with its domain still does.
+#[test]
+fn a_case_slip_gets_did_you_mean_with_or_without_directory_users() {
+    for switch in ["", "directory_users = true\n"] {
+        let policy = format!("{switch}{}", BASE.replace("ssm-ops", "Ec2-User"));
+        let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+        assert_eq!(code, 2, "{switch:?}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("user name \"Ec2-User\" is looked up as written and Linux user names are case-sensitive (did you mean `ec2-user`?)"),
+            "{switch:?}: {stdout}"
+        );
+        assert_one_clean_line(&stderr);
+    }
+    let fine = format!(
+        "directory_users = true\n{}",
+        BASE.replace("ssm-ops", "Ec2-User@corp.example.com")
+    );
+    let (code, stdout, stderr) = check_stdin(&[], fine.as_bytes());
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }

@@ -280,6 +280,71 @@ async fn a_policy_change_is_one_summary_and_never_a_warning_per_account_region()
     }
 }
 
+/// A policy relaxed from enforce to audit where every document is already
+/// right: nothing is written and nothing is found, yet the guard stopped
+/// putting edits back, so the sweep tells it once in its `policy_applied`
+/// (the reverse writes and is told the same way); the next sweep under the
+/// same policy is quiet (unreleased).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_policy_relaxed_from_enforce_to_audit_is_told_once() {
+    let w = World::new().await;
+    let account = w.create_account("member", None).await;
+    for region in REGIONS {
+        let mut doc = lza_document(&account);
+        doc["inputs"]["runAsEnabled"] = json!(true);
+        doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+        w.admin_write(&account, region, &doc, true).await;
+    }
+    let policy = |mode: &str| {
+        format!(
+            "member_role = \"RunAsGuardExecution\"\nregions = [\"us-east-1\", \"eu-west-1\"]\nmode = \"{mode}\"\n[default]\nrun_as_user = \"ssm-ops\"\n"
+        )
+    };
+    w.write_policy_raw(&policy("enforce"));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    // Enforce, unchanged: the control run is quiet.
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let quiet = w.alerts().await;
+    assert!(of_kind(&quiet, "policy_applied").is_empty(), "{quiet:#?}");
+
+    w.write_policy_raw(&policy("audit"));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let applied = of_kind(&alerts, "policy_applied");
+    assert_eq!(applied.len(), 1, "{alerts:#?}");
+    let m = &applied[0]["message"];
+    assert_eq!(m["severity"], "info");
+    // The member's two regions and the management account's two.
+    assert_eq!(m["account_regions"], 4, "{m:#}");
+    assert_eq!(m["changes"]["enforce -> audit"], 4, "{m:#}");
+    assert_eq!(m["written"], 0, "audit writes nothing: {m:#}");
+    assert!(
+        applied[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("enforce -> audit"),
+        "{applied:#?}"
+    );
+    assert!(
+        alerts
+            .iter()
+            .all(|a| !a["message"]["kind"].as_str().unwrap().starts_with("drift_")),
+        "{alerts:#?}"
+    );
+    let doc = w.document(&account, R).await.unwrap().0;
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+
+    // The same policy again: nothing new.
+    let (code, _) = w.handle(&sweep_event());
+    assert_eq!(code, 0);
+    let again = w.alerts().await;
+    assert!(of_kind(&again, "policy_applied").is_empty(), "{again:#?}");
+}
+
 /// An edit event that arrives after a policy change and before the sweep
 /// that applies it: where the editor left Run As as recorded (they changed
 /// another input), the put-back is the policy's change reaching that slot,

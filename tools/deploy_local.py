@@ -133,6 +133,11 @@ class Local:
         self.member = status["CreateAccountStatus"]["AccountId"]
         print(f"organization {self.org['Id']}, management account {self.org['MasterAccountId']}, "
               f"member account {self.member} (workloads)")
+        # What docs/deploy.md's hub prerequisites name for doctor's `regions
+        # enabled` on a member: Account Management's trusted access (the hub
+        # here is the management account, so no delegated administrator).
+        org.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
+        print("trusted access for AWS Account Management (account.amazonaws.com) enabled")
 
     def package(self):
         # Step 1's zip; the local AWS runs the host build as the function.
@@ -348,8 +353,22 @@ class Local:
                         RUNAS_GUARD_SWEEP_QUEUE_URL=self.outputs["SweepQueueUrl"])
 
     def doctor(self):
-        run = subprocess.run([str(BIN), "doctor", "--stack", HUB_STACK, "--account", self.member], env=self.env)
-        return run.returncode
+        """doctor as a user runs it; then its verdicts, where the happy path
+        must show no warning it could avoid: (exit code, warnings)."""
+        args = [str(BIN), "doctor", "--stack", HUB_STACK, "--account", self.member]
+        run = subprocess.run(args, env=self.env)
+        listed = subprocess.run([*args, "--format", "json"], env=self.env, capture_output=True, text=True)
+        return run.returncode, warnings(listed.stdout)
+
+
+def warnings(doctor_json):
+    """The `!` verdicts of doctor's JSON checklist, one line each (a list
+    that cannot be read is one)."""
+    try:
+        checks = json.loads(doctor_json)["checks"]
+        return [f"{c['scope']}: {c['item']}: {c['detail']}" for c in checks if c.get("verdict") == "warn"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return [f"doctor's checklist could not be read: {doctor_json[:200]!r}"]
 
 
 def vend_event(local):
@@ -362,7 +381,7 @@ def vend_event(local):
     event["detail"]["recipientAccountId"] = management
     event["detail"]["userIdentity"]["accountId"] = management
     event["detail"]["serviceEventDetails"]["createAccountStatus"]["accountId"] = local.member
-    path = local_aws.target_dir() / "runas-guard-local" / "deploy-local-vend.json"
+    path = local_aws.records_dir() / "deploy-local-vend.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(event, indent=2) + "\n")
     return path
@@ -420,12 +439,13 @@ def main():
         local.configure()
         local.function()
         say("verify: runas-guard doctor against what the stacks made")
-        code = local.doctor()
+        code, warned = local.doctor()
         say("on-call's seat: a permission-set role in the hub account; IAM enforced from here")
         local.oncall()
         local.enforce()
         say("rehearsal: the outage runbook from on-call's seat")
-        failed = local.rehearse()
+        failed = [f"doctor warned on the happy path: {w}" for w in warned]
+        failed += local.rehearse()
         say("Security Hub CSPM: a finding arrives in the member account, IAM enforced")
         failed += local.findings()
         if failed:

@@ -6,10 +6,12 @@ answer Organizations with `Account.Paths` as AWS does today, unless
 
 The binary is found through cargo (`cargo metadata`'s target directory, so
 `CARGO_TARGET_DIR` and `build.target-dir` are honoured), never assumed at
-`target/debug`. A local AWS left running by `KEEP=1` is recorded in
-`<target dir>/runas-guard-local/<name>.json` (pid, URL, command): the next
-`KEEP=1` run of the same tool stops it before starting its own, and `make
-demo-stop` stops every one recorded.
+`target/debug`. A local AWS left running by `KEEP=1` is recorded at a fixed
+place in the checkout, `.runas-guard-local/<name>.json` (pid, URL, command;
+`RUNAS_GUARD_LOCAL_RECORDS` names another directory, for the tools' tests),
+never under the target directory: the next `KEEP=1` run of the same tool
+stops it before starting its own, and `make demo-stop` stops every one
+recorded, whatever `CARGO_TARGET_DIR` either was run with.
 
   python3 tools/local_aws.py stop [NAME...]   stops what KEEP=1 left running
                                               (every recorded one by default)
@@ -50,8 +52,15 @@ def binary(tool):
     return path
 
 
+def records_dir():
+    """Where kept local AWS are recorded: the checkout's, not cargo's target
+    directory (which `CARGO_TARGET_DIR` moves between a `KEEP=1` run and
+    `make demo-stop`)."""
+    return Path(os.environ.get("RUNAS_GUARD_LOCAL_RECORDS") or REPO / ".runas-guard-local")
+
+
 def _record_path(name):
-    return target_dir() / "runas-guard-local" / f"{name}.json"
+    return records_dir() / f"{name}.json"
 
 
 def free_port():

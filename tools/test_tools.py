@@ -6,6 +6,7 @@ README's "Needs Rust") against Cargo.lock's crates. Needs cargo and git; the
 local AWS tests need .venv (moto).
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -56,7 +57,10 @@ class KeptLocalAws(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
+        self.records = tempfile.TemporaryDirectory()
         local_aws._TARGET_DIR = Path(self.dir.name)
+        self.env = mock.patch.dict(os.environ, RUNAS_GUARD_LOCAL_RECORDS=self.records.name)
+        self.env.start()
         self.started = []
 
     def tearDown(self):
@@ -64,8 +68,10 @@ class KeptLocalAws(unittest.TestCase):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        self.env.stop()
         local_aws._TARGET_DIR = None
         self.dir.cleanup()
+        self.records.cleanup()
 
     def keep_one(self):
         proc, url = local_aws.start(self.COMMAND, keep=True)
@@ -87,12 +93,64 @@ class KeptLocalAws(unittest.TestCase):
         second.wait(timeout=10)
         self.assertIsNone(local_aws.running("demo"))
 
+    def test_demo_stop_finds_it_under_another_cargo_target_dir(self):
+        # Kept by a run whose CARGO_TARGET_DIR was one directory; stopped
+        # from a shell with another (or none): the record is the checkout's.
+        kept = self.keep_one()
+        self.assertEqual(list(Path(self.dir.name).iterdir()), [], "nothing under the target dir")
+        with tempfile.TemporaryDirectory() as other:
+            envs = (dict(os.environ, CARGO_TARGET_DIR=other),
+                    {k: v for k, v in os.environ.items() if k != "CARGO_TARGET_DIR"})
+            for n, env in enumerate(envs):
+                out = subprocess.run([sys.executable, str(REPO / "tools" / "local_aws.py"), "stop"],
+                                     env=env, capture_output=True, text=True, check=True).stdout
+                if n == 0:
+                    self.assertIn(f"pid {kept.pid}", out)
+                    kept.wait(timeout=10)
+                else:
+                    self.assertIn("no local AWS left running", out)  # the second: nothing left
+        self.assertIsNone(local_aws.running("demo"))
+
+    def test_records_live_in_the_checkout_by_default(self):
+        env = {k: v for k, v in os.environ.items() if k != "RUNAS_GUARD_LOCAL_RECORDS"}
+        with mock.patch.dict(os.environ, env, clear=True):
+            self.assertEqual(local_aws.records_dir(), REPO / ".runas-guard-local")
+
     def test_a_record_whose_process_ended_is_not_stopped(self):
         proc = self.keep_one()
         proc.kill()
         proc.wait()
         self.assertIsNone(local_aws.running("demo"))
         self.assertFalse(local_aws.stop("demo"))
+
+
+class DeployLocalDoctor(unittest.TestCase):
+    """make deploy-local fails on a doctor warning its happy path could avoid."""
+
+    def setUp(self):
+        try:
+            import deploy_local
+        except ImportError as e:  # boto3 lives in .venv
+            self.skipTest(f"needs .venv (make venv): {e}")
+        self.warnings = deploy_local.warnings
+
+    def test_only_warn_verdicts_are_warnings(self):
+        checklist = {"ok": True, "failed": 0, "checks": [
+            {"scope": "hub", "item": "table", "verdict": "pass", "detail": "ok"},
+            {"scope": "account 111122223333", "item": "regions enabled", "verdict": "warn",
+             "detail": "cannot read its regions: AccessDeniedException", "fix": "enable trusted access"},
+            {"scope": "hub", "item": "chat", "verdict": "skip", "detail": "not configured"},
+            {"scope": "hub", "item": "alarms", "verdict": "fail", "detail": "no subscriber"},
+        ]}
+        self.assertEqual(self.warnings(json.dumps(checklist)), [
+            "account 111122223333: regions enabled: cannot read its regions: AccessDeniedException"])
+        self.assertEqual(self.warnings(json.dumps(dict(checklist, checks=checklist["checks"][:1]))), [])
+
+    def test_a_checklist_that_cannot_be_read_is_a_warning_not_a_pass(self):
+        for text in ("", "not json", "{}", "[]", '{"checks": 3}'):
+            got = self.warnings(text)
+            self.assertEqual(len(got), 1, text)
+            self.assertIn("could not be read", got[0])
 
 
 class ReleaseChecks(unittest.TestCase):

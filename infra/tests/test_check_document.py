@@ -39,7 +39,8 @@ TOO_OLD = "runas-guard: check could not run: agent too old to pass the user safe
 OLD_FALLBACK = "if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi"
 # Names the policy admits (src/domain/policy/user_name.rs check_user: Linux names
 # always, directory names with directory_users = true), so the
-# association's User may be any of them.
+# association's User may be any of them; "Alice", "ALICE" and "Root" are among
+# the forms only for the document, the policy refusing them as case slips.
 ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "_", "x" * 32, "x" * 31 + "$",
             "a1-b2_c3", "root", "nobody", "www-data", "user-", "u_-$",
             # directory names
@@ -66,9 +67,10 @@ def _part(text, first):
 
 def policy_admits(user):
     """src/domain/policy/user_name.rs check_user with directory_users = true (the
-    document cannot know the switch; the policy applies it, the root rule and
-    the rules on the name the agent asks for (`r\\oot` asked as root, `1\\000`
-    as a uid) before any association is written)."""
+    document cannot know the switch; the policy applies it, the root rule, the
+    case-slip rule (`Ec2-User`, `Alice`: a name without a domain whose lowercase
+    is a Linux name) and the rules on the name the agent asks for (`r\\oot`
+    asked as root, `1\\000` as a uid) before any association is written)."""
     if not user:
         return False
     body = user[:-1] if user.endswith("$") else user

@@ -258,7 +258,7 @@ fn print_run(run: &OrgReport, dry_run: bool, format: Format, topic: &str) -> Exi
     if report.failed > 0 {
         problems.push(format!(
             "{} account-region(s) failed (the report names them)",
-            report.failed
+            report.failed_account_regions
         ));
     }
     if undelivered > 0 {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use runas_guard::domain::outcome::{Action, Handled, Outcome};
+use runas_guard::domain::outcome::{failed_account_regions, Action, Handled, Outcome};
 use runas_guard::domain::report::{Format, Report};
 use runas_guard::domain::request::{sweep_event, Request};
 use runas_guard::domain::trigger;
@@ -176,13 +176,21 @@ fn unsettled(body: &Value) -> Vec<String> {
 /// the same rules as [`sweep_exit`].
 fn answered_exit(id: &str, body: &Value) -> ExitCode {
     let result = body["result"].as_str().unwrap_or("failed");
-    let failed_regions = body["accounts"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|a| a["regions"].as_array().into_iter().flatten())
-        .filter(|r| r["action"] == "failed")
-        .count();
+    let failed_regions = failed_account_regions(
+        body["accounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|a| {
+                let account = a["account"].as_str().unwrap_or("-");
+                a["regions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| r["action"] == "failed")
+                    .map(move |r| (account, r["region"].as_str().unwrap_or("-")))
+            }),
+    );
     let said = body["reason"].as_str().unwrap_or_default();
     match result {
         "failed" | "in_flight" | "duplicate" | "rejected" => {
@@ -251,12 +259,12 @@ fn denied(reason: &str) -> bool {
 }
 
 fn sweep_exit(id: &str, outcome: &Outcome, format: Format) -> ExitCode {
-    let failed_regions = outcome
-        .accounts
-        .iter()
-        .flat_map(|a| &a.regions)
-        .filter(|r| r.action == Action::Failed)
-        .count();
+    let failed_regions = failed_account_regions(outcome.accounts.iter().flat_map(|a| {
+        a.regions
+            .iter()
+            .filter(|r| r.action == Action::Failed)
+            .map(move |r| (a.account.as_str(), r.region.as_str()))
+    }));
     match outcome.result {
         Handled::Failed | Handled::InFlight | Handled::Duplicate => failed(format!(
             "sweep {id}: {}: {}",

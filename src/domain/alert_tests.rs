@@ -297,6 +297,46 @@ mod documents {
     }
 
     #[test]
+    fn a_failure_that_persists_across_events_keeps_its_dedup_key_and_a_changed_one_does_not() {
+        let denied = |region: &str, code: &str| RegionOutcome::failed(region, code, "no".into());
+        let key = |event: &str, account: &str, regions: &[RegionOutcome]| {
+            let mut t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+            t.event_id = event.into();
+            let a = remediation_failed(account, Some("ops"), regions, &t, "now");
+            (a.alert_id, a.body["dedup_key"].as_str().map(str::to_string))
+        };
+        let one = [denied("eu-west-1", "AccessDenied")];
+        let (id1, first) = key("e-1", "111122223333", &one);
+        let (id2, again) = key("e-2", "111122223333", &one);
+        assert_ne!(id1, id2, "each event is its own alert");
+        assert!(first.is_some());
+        assert_eq!(first, again, "the same cause, the same key");
+        let changed: [(&str, Vec<RegionOutcome>); 4] = [
+            ("another code", vec![denied("eu-west-1", "Throttling")]),
+            ("another region", vec![denied("us-east-1", "AccessDenied")]),
+            ("another account", one.to_vec()),
+            (
+                "a region more",
+                vec![
+                    denied("eu-west-1", "AccessDenied"),
+                    denied("us-east-1", "AccessDenied"),
+                ],
+            ),
+        ];
+        for (what, regions) in changed {
+            let account = match what {
+                "another account" => "444455556666",
+                _ => "111122223333",
+            };
+            assert_ne!(key("e-3", account, &regions).1, first, "{what}");
+        }
+        // The key is the sweep summary's for the same failed rows.
+        let mut set = crate::domain::outcome::Failing::default();
+        set.add_row("111122223333", &one[0]);
+        assert_eq!(set.key(), first);
+    }
+
+    #[test]
     fn alert_ids_of_two_documents_in_one_region_differ_and_the_default_keeps_its_own() {
         let t = edit_of("SSM-SessionManagerRunShell");
         let admin = updated(Some("SSMRunAs-Admin"), "root", false);

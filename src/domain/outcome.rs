@@ -11,7 +11,7 @@ use crate::domain::trigger::DOCUMENT_NAME;
 
 mod failures;
 mod status;
-pub use failures::failure_summary;
+pub use failures::{failed_account_regions, failure_summary, Failing};
 pub use status::Status;
 
 /// `<region>` for `SSM-SessionManagerRunShell`, `<region>#DOCUMENT#<name>`

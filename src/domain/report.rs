@@ -57,7 +57,10 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Count of rows per action, every action listed.
     pub totals: BTreeMap<&'static str, usize>,
+    /// Failed rows.
     pub failed: usize,
+    /// The account-regions those rows are in, each once (unreleased).
+    pub failed_account_regions: usize,
     pub alerts: AlertCounts,
 }
 
@@ -115,12 +118,18 @@ impl Report {
             (&r.account, &r.region, r.document.as_deref())
         });
         let failed = totals.get("failed").copied().unwrap_or(0);
+        let failed_account_regions = super::outcome::failed_account_regions(
+            rows.iter()
+                .filter(|r| r.action == "failed")
+                .map(|r| (r.account.as_str(), r.region.as_str())),
+        );
         Report {
             dry_run,
             accounts: reports.len(),
             rows,
             totals,
             failed,
+            failed_account_regions,
             alerts: AlertCounts::default(),
         }
     }

@@ -935,4 +935,80 @@ mod tests {
             a.subject
         );
     }
+
+    /// A policy change counts account-regions as the sweep summary does
+    /// (a `[[document]]`'s row and the check's are the same
+    /// account-region) and its rows apart: the two alerts agree.
+    #[test]
+    fn a_policy_change_counts_account_regions_as_the_summary_does() {
+        let policy = || {
+            Some(crate::domain::outcome::Change::Policy {
+                from_user: Some("ssm-ops".into()),
+                to_user: "ops".into(),
+                from_mode: None,
+                to_mode: None,
+            })
+        };
+        let changed = |r: &str, document: Option<&str>, check: bool| RegionOutcome {
+            document: document.map(str::to_string),
+            nodes: check.then(crate::domain::nodes::Readiness::default),
+            change: policy(),
+            ..region(r, Action::Updated, Some("ssm-ops"))
+        };
+        let rows = |r: &str| {
+            vec![
+                changed(r, None, false),
+                changed(r, Some("SSMRunAs-Admin"), false),
+                changed(r, Some("RunAsGuard-CheckRunAsUser"), true),
+            ]
+        };
+        let mut parts = [Tally::default(), Tally::default()];
+        let mut one = rows("us-east-1");
+        one.extend(rows("eu-west-1"));
+        parts[0].add(&account("1", one), &none());
+        // Only a named document's row changed in this account-region.
+        parts[1].add(
+            &account(
+                "2",
+                vec![
+                    region("eu-west-1", Action::None, Some("ops")),
+                    changed("eu-west-1", Some("SSMRunAs-Admin"), false),
+                ],
+            ),
+            &none(),
+        );
+        parts[1].add(
+            &account("3", vec![region("eu-west-1", Action::None, None)]),
+            &none(),
+        );
+        let [mut t, other] = parts;
+        t.merge(other);
+        assert_eq!(t.account_regions, 4);
+        let a = policy_alert(&t.policy, &trigger(), "now").unwrap();
+        assert_eq!(a.body["account_regions"], 3, "{}", a.body);
+        assert_eq!(a.body["rows"], 7);
+        assert_eq!(a.body["written"], 7);
+        assert!(
+            a.subject
+                .contains("applied to 3 account-regions, 7 documents and associations"),
+            "{}",
+            a.subject
+        );
+        // One row per account-region: nothing more to say.
+        let mut t = Tally::default();
+        t.add(
+            &account("1", vec![changed("eu-west-1", None, false)]),
+            &none(),
+        );
+        let a = policy_alert(&t.policy, &trigger(), "now").unwrap();
+        assert_eq!(
+            (a.body["account_regions"].as_u64(), a.body["rows"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert!(
+            a.subject.contains("applied to 1 account-regions ("),
+            "{}",
+            a.subject
+        );
+    }
 }

@@ -103,10 +103,14 @@ fn answered_exit(body: &Value) -> ExitCode {
     if let Some(d) = body["degraded"].as_str() {
         problems.push(format!("DEGRADED (sweep_degraded sent): {d}"));
     }
-    let failed_rows = report["failed"].as_u64().unwrap_or(0);
-    if failed_rows > 0 {
+    // A function before `failed_account_regions` answers rows only.
+    let failed_places = report["failed_account_regions"]
+        .as_u64()
+        .or(report["failed"].as_u64())
+        .unwrap_or(0);
+    if failed_places > 0 {
         problems.push(format!(
-            "{failed_rows} account-region(s) failed (the report names them)"
+            "{failed_places} account-region(s) failed (the report names them)"
         ));
     }
     let undelivered = report["alerts"]["kept"].as_u64().unwrap_or(0)

@@ -74,8 +74,9 @@ pub fn enforcement_held(
         n => format!("{n} regions"),
     };
     let subject = format!(
-        "runas-guard: Run As held off {} in {account} {place}: {}",
-        human(first.held_for_ms),
+        "runas-guard: {} {} in {account} {place}: {}",
+        what_is_held(held),
+        held_for(first.held_for_ms),
         subject_value(&first.blocking.describe)
     );
     Some(Alert::new(
@@ -85,4 +86,135 @@ pub fn enforcement_held(
         &subject,
         Value::Object(m),
     ))
+}
+
+/// What the hold keeps, as the documents say it (unreleased): a document
+/// whose Run As is on keeps its previous user (a held user change), not
+/// Run As off.
+fn what_is_held(held: &[Held<'_>]) -> String {
+    let on = |h: &&Held<'_>| {
+        h.row
+            .before
+            .as_ref()
+            .is_some_and(|r| r.short().starts_with("on/"))
+    };
+    let kept: Vec<&Held<'_>> = held.iter().filter(on).collect();
+    match kept.len() {
+        0 => "Run As held off".to_string(),
+        n if n == held.len() => {
+            let user = kept[0].row.before.as_ref().map(|r| r.short());
+            let user = user.as_deref().and_then(|s| s.strip_prefix("on/"));
+            format!(
+                "Run As user change held (Run As stays on with {})",
+                subject_value(user.unwrap_or("the previous user"))
+            )
+        }
+        _ => "Run As change held".to_string(),
+    }
+}
+
+/// How long, said so that a hold told as soon as it starts
+/// (`held_alert_after = "0m"`) reads as such, not "0m".
+fn held_for(ms: i64) -> String {
+    match ms < 60_000 {
+        true => "since less than a minute".to_string(),
+        false => format!("for {}", human(ms)),
+    }
+}
+
+#[cfg(test)]
+mod subject_tests {
+    use super::*;
+    use crate::domain::nodes::held::Blocking;
+    use crate::domain::outcome::Action;
+    use crate::domain::preferences::RunAs;
+    use serde_json::json;
+
+    fn row(region: &str, enabled: serde_json::Value, user: &str) -> RegionOutcome {
+        RegionOutcome {
+            before: Some(RunAs {
+                enabled: Some(enabled),
+                user: Some(json!(user)),
+            }),
+            held: Some("nodes lack the user".into()),
+            ..RegionOutcome::skipped(region, Action::WouldChange, None)
+        }
+    }
+
+    fn subject(rows: &[RegionOutcome], held_for_ms: i64) -> String {
+        let held: Vec<Held<'_>> = rows
+            .iter()
+            .map(|r| Held {
+                row: r,
+                user: "app",
+                blocking: Blocking::of(None, "app"),
+                since: "2026-01-01T00:00:00Z".into(),
+                held_for_ms,
+                association: None,
+            })
+            .collect();
+        let t = crate::domain::trigger::Trigger {
+            kind: crate::domain::trigger::TriggerKind::Sweep,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "sweep-1".into(),
+            source: "aws.events".into(),
+            event_name: None,
+            reason: "test".into(),
+            context: Default::default(),
+        };
+        enforcement_held("111122223333", &held, 0, &t, "now")
+            .unwrap()
+            .subject
+    }
+
+    #[test]
+    fn the_subject_says_what_the_hold_keeps_and_for_how_long() {
+        let off = row("eu-west-1", json!(false), "");
+        let on = row("us-east-1", json!(true), "ssm-ops");
+        let on_text = row("us-east-1", json!("true"), "ssm-ops");
+        let cases: Vec<(&str, Vec<RegionOutcome>, i64, &str, &str)> = vec![
+            (
+                "off",
+                vec![off.clone()],
+                3 * 3_600_000,
+                "Run As held off for 3h",
+                "stays on",
+            ),
+            (
+                "a held user change keeps Run As on",
+                vec![on.clone()],
+                3 * 3_600_000,
+                "Run As user change held (Run As stays on with ssm-ops) for 3h",
+                "held off",
+            ),
+            (
+                "\"true\" as text is on too",
+                vec![on_text],
+                3 * 3_600_000,
+                "stays on with ssm-ops",
+                "held off",
+            ),
+            (
+                "mixed",
+                vec![off.clone(), on],
+                3_600_000,
+                "Run As change held for 1h",
+                "held off",
+            ),
+            (
+                "told at once: no \"0m\"",
+                vec![off],
+                0,
+                "Run As held off since less than a minute",
+                "0m",
+            ),
+        ];
+        for (what, rows, ms, want, never) in cases {
+            let s = subject(&rows, ms);
+            assert!(s.contains(want), "{what}: {s}");
+            assert!(!s.contains(never), "{what}: {s}");
+        }
+    }
 }

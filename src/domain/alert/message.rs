@@ -214,6 +214,7 @@ pub fn remediation_failed(
         m.insert("region".into(), json!(only.region));
         m.insert("document".into(), json!(only.document_name()));
     }
+    m.insert("dedup_key".into(), json!(dedup_key(account, &failed)));
     m.insert("before".into(), by_region(regions, |r| json!(r.before)));
     m.insert("after".into(), by_region(regions, |r| json!(r.after)));
     m.insert("desired_user".into(), json!(user));
@@ -244,6 +245,17 @@ pub fn remediation_failed(
         &subject,
         Value::Object(m),
     )
+}
+
+/// One page per cause (unreleased): `alert_id` is each event's own, so a
+/// cause that persists across events keeps this key, derived from the
+/// failed rows as a sweep summary's is (the same rows, the same key).
+fn dedup_key(account: &str, failed: &[&RegionOutcome]) -> Option<String> {
+    let mut failing = crate::domain::outcome::Failing::default();
+    for r in failed {
+        failing.add_row(account, r);
+    }
+    failing.key()
 }
 
 /// Run As decided outside the document: an `SSMSessionRunAs` tag on an IAM

@@ -61,8 +61,9 @@ pub(super) fn policy_description(b: &serde_json::Value) -> String {
     };
     let mut lines = vec![
         format!(
-            "*Reached:* {} account-regions ({} written)",
+            "*Reached:* {} account-regions ({} documents and associations, {} written)",
             code(&text(&b["account_regions"])),
+            code(&text(&b["rows"])),
             code(&text(&b["written"]))
         ),
         format!("*Changes:* {}", counts("changes")),

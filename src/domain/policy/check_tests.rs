@@ -180,7 +180,7 @@ fn every_semantic_error_comes_in_one_run_with_its_position() {
             "member_role = \"R\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"Ops\"\n\
              [[account]]\nid = \"11112222333\"\nrun_as_user = \"ops\"\n",
             &[
-                (4, 15, "`default.run_as_user`: user name \"Ops\" must match"),
+                (4, 15, "`default.run_as_user`: user name \"Ops\" is looked up as written and Linux user names are case-sensitive (did you mean `ops`?)"),
                 (6, 6, "`account[11112222333].id`: \"11112222333\" is not a 12-digit account id"),
             ],
         ),

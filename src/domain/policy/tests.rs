@@ -411,7 +411,7 @@ fn bad_documents_name_the_key() {
         (
             with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"Admin\"\n"),
             "document[0].run_as_user",
-            "must match",
+            "case-sensitive (did you mean `admin`?)",
         ),
         (
             with("[[document]]\nname = \"SSMRunAs-Admin\"\nrun_as_user = \"root\"\n"),

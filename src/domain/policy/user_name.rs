@@ -41,6 +41,16 @@ const DIRECTORY_RULE: &str = "a directory name: NAME, NAME@DOMAIN or DOMAIN\\NAM
 /// Whether `user` may be a Run As user under `rules`; the error says why not
 /// and, for a directory name without the switch, which switch allows it.
 pub fn check_user(user: &str, rules: UserRules) -> Result<(), String> {
+    if let Some(lower) = case_slip(user) {
+        let directory = match rules.directory_users {
+            true => "; a directory user with capitals is written with its domain (NAME@DOMAIN or DOMAIN\\NAME)",
+            false => "",
+        };
+        return Err(format!(
+            "user name {} is looked up as written and Linux user names are case-sensitive (did you mean `{lower}`?){directory}",
+            shown(user)
+        ));
+    }
     let linux = check_linux(user);
     match (linux, rules.directory_users, is_directory_name(user)) {
         (Ok(()), _, _) | (Err(_), true, true) => {}
@@ -61,6 +71,21 @@ pub fn check_user(user: &str, rules: UserRules) -> Result<(), String> {
         return Err(format!("user name {} needs allow_root = true", shown(user)));
     }
     check_asked(user, rules)
+}
+
+/// A name without a domain, with capitals, whose lowercase is a Linux name
+/// (`Ec2-User` for `ec2-user`): its lowercase, as a suggestion (unreleased).
+/// The node's local users are matched as written, so such a name reaches
+/// no local user, and a directory (SSSD on Active Directory) answers the
+/// lowercase name as well: there is nothing the capitals can mean but a
+/// slip, with or without `directory_users`. A name with a domain, or one
+/// no Linux name spells (`Alice.Smith`), is a directory's, any case.
+pub fn case_slip(user: &str) -> Option<String> {
+    if user.contains(['@', '\\']) || !user.chars().any(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let lower = user.to_ascii_lowercase();
+    check_linux(&lower).ok().map(|()| lower)
 }
 
 /// The name the agent will actually ask for ([`agent_lookup`]) judged too:

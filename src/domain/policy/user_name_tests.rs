@@ -105,8 +105,7 @@ fn directory_names_need_the_switch_and_say_which_one() {
         "Alice.Smith@Corp.Example.COM",
         "CORP\\alice",
         "corp.example.com\\alice",
-        "Alice",
-        "ALICE",
+        "Alice.Smith",
         "alice_smith-2@corp-1.example.com",
         "1234@corp.example.com",
         "CORP\\1234",
@@ -154,14 +153,7 @@ fn each_part_is_bounded() {
 
 #[test]
 fn root_in_any_spelling_needs_allow_root() {
-    for name in [
-        "root",
-        "Root",
-        "ROOT",
-        "root@corp.example.com",
-        "CORP\\root",
-        "CORP\\RoOt",
-    ] {
+    for name in ["root", "root@corp.example.com", "CORP\\root", "CORP\\RoOt"] {
         let refused = check_user(name, DIRECTORY).expect_err(name);
         assert!(refused.ends_with("needs allow_root = true"), "{refused}");
         let allowed = UserRules {
@@ -251,5 +243,67 @@ proptest! {
         if check_user(&name, LINUX).is_ok() {
             prop_assert!(check_user(&name, DIRECTORY).is_ok());
         }
+    }
+}
+
+/// Linux user names are case-sensitive and the node's local users are
+/// matched as written: a bare name with capitals that a Linux name spells
+/// in lowercase is a slip, refused with the name it meant, whatever the
+/// switches (a directory answers the lowercase name too). With a domain,
+/// or where no Linux name is spelled, capitals are a directory's.
+#[test]
+fn a_case_slip_is_refused_with_the_name_it_meant_whatever_the_switches() {
+    let everything = UserRules {
+        allow_root: true,
+        directory_users: true,
+    };
+    for (name, meant) in [
+        ("Ec2-User", "ec2-user"),
+        ("EC2-USER", "ec2-user"),
+        ("ec2-User", "ec2-user"),
+        ("SSM-Ops", "ssm-ops"),
+        ("Ubuntu", "ubuntu"),
+        ("Alice", "alice"),
+        ("ALICE", "alice"),
+        ("Svc$", "svc$"),
+        ("_X", "_x"),
+        ("Root", "root"),
+        ("ROOT", "root"),
+    ] {
+        for rules in [LINUX, DIRECTORY, everything] {
+            let refused = check_user(name, rules).expect_err(name);
+            assert!(
+                refused.contains(&format!("(did you mean `{meant}`?)"))
+                    && refused.contains("case-sensitive"),
+                "{name:?} {rules:?}: {refused}"
+            );
+            assert_eq!(
+                refused.contains("written with its domain"),
+                rules.directory_users,
+                "{name:?} {rules:?}: {refused}"
+            );
+        }
+        assert_eq!(case_slip(name).as_deref(), Some(meant));
+    }
+    // Capitals that are a directory's: with a domain, or no Linux name.
+    let long = format!("A{}", "a".repeat(32));
+    for name in [
+        "Alice.Smith",
+        "Alice@corp.example.com",
+        "CORP\\Alice",
+        "corp\\EC2-USER",
+        "Ec2.User",
+        long.as_str(),
+    ] {
+        assert_eq!(case_slip(name), None, "{name:?}");
+        assert_eq!(check_user(name, DIRECTORY), Ok(()), "{name:?}");
+    }
+    // Lowercase names are never a slip.
+    for name in ["ec2-user", "alice", "ssm-ops", "svc$"] {
+        assert_eq!(case_slip(name), None, "{name:?}");
+    }
+    // A capital beyond ASCII is no slip of a Linux name either.
+    for name in ["ÅLICE", "Ec2-Usér", "EC2-USER\u{202e}"] {
+        assert_eq!(case_slip(name), None, "{name:?}");
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::alert::{alert_id, Alert, Kind, Severity};
-use crate::domain::outcome::{AccountReport, Action, Change, RegionOutcome};
+use crate::domain::outcome::{AccountReport, Change, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
 /// One account-region the policy's change reached.
@@ -29,9 +29,15 @@ pub struct PolicyEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyTally {
-    /// Account-regions written (enforce) or found to differ (audit) because
-    /// the policy now wants another user or mode.
+    /// Rows (each account-region's default document, its `[[document]]`s
+    /// and the check's association) written (enforce) or found to differ
+    /// (audit) because the policy now wants another user or mode.
     pub count: usize,
+    /// The account-regions those rows are in, each counted once, as the
+    /// sweep summary counts them (unreleased: `account_regions` used to be
+    /// the rows).
+    #[serde(default)]
+    pub account_regions: usize,
     /// Of them, written.
     pub written: usize,
     /// Per OU path (by name; the account id where the path is unknown).
@@ -65,7 +71,8 @@ impl PolicyTally {
         }
         let change = words.join(", ");
         self.count += 1;
-        self.written += usize::from(o.action != Action::WouldChange);
+        self.account_regions += usize::from(first_in_region(report, o));
+        self.written += usize::from(o.action.wrote());
         let ou = report
             .ou_path
             .clone()
@@ -86,6 +93,7 @@ impl PolicyTally {
 
     pub fn merge(&mut self, other: PolicyTally) {
         self.count += other.count;
+        self.account_regions += other.account_regions;
         self.written += other.written;
         for (k, v) in other.by_ou {
             *self.by_ou.entry(k).or_default() += v;
@@ -106,6 +114,20 @@ impl PolicyTally {
     }
 }
 
+/// Whether `o` is the first row of its region in `report` that the policy
+/// changed: an account is in one report, so counting those counts each
+/// account-region once, whatever part of a sweep tallied it.
+fn first_in_region(report: &AccountReport, o: &RegionOutcome) -> bool {
+    let policy = |r: &&RegionOutcome| {
+        r.region == o.region && matches!(r.change, Some(Change::Policy { .. }))
+    };
+    report
+        .regions
+        .iter()
+        .find(policy)
+        .is_none_or(|first| std::ptr::eq(first, o))
+}
+
 /// The sweep's one `policy_applied`, or nothing when the policy changed
 /// nothing it reached.
 pub fn alert(p: &PolicyTally, trigger: &Trigger, at: &str) -> Option<Alert> {
@@ -119,9 +141,15 @@ pub fn alert(p: &PolicyTally, trigger: &Trigger, at: &str) -> Option<Alert> {
     } else {
         "reached"
     };
+    // The account-regions, as the sweep summary counts them; the changes
+    // count rows, said so where an account-region has more than one.
+    let rows = match p.count == p.account_regions {
+        true => String::new(),
+        false => format!(", {} documents and associations", p.count),
+    };
     let subject = format!(
-        "runas-guard: policy change {verb} {} account-regions ({})",
-        p.count,
+        "runas-guard: policy change {verb} {} account-regions{rows} ({})",
+        p.account_regions,
         changes.join("; ")
     );
     let body = json!({
@@ -136,7 +164,8 @@ pub fn alert(p: &PolicyTally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "trigger_id": trigger.event_id,
         "trigger_kind": trigger.kind.as_str(),
         "at": at,
-        "account_regions": p.count,
+        "account_regions": p.account_regions,
+        "rows": p.count,
         "written": p.written,
         "found_in_audit": p.count - p.written,
         "changes": p.changes,

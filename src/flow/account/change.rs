@@ -51,6 +51,29 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
     })
 }
 
+/// A slot found right whose mode the policy relaxed from `enforce` to
+/// `audit` (unreleased): nothing is written and nothing found, yet the
+/// guard stopped putting edits back there, which the platform team must
+/// hear as surely as the reverse (whose writes [`judge`] counts). Told in
+/// the sweep's `policy_applied`; the run records the new mode, so the next
+/// run is quiet. A held `enforce-when-ready` slot (audit until its nodes
+/// pass) is the held alert's, and a dry run (audit by definition) is no
+/// change: the caller leaves both out.
+pub fn relaxed(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<Change> {
+    use crate::domain::policy::Mode;
+    if o.action != Action::None || o.nodes.is_some() || o.held.is_some() {
+        return None;
+    }
+    let k = recorded.filter(|k| k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)))?;
+    let was = k.mode.as_deref() == Some(Mode::Enforce.as_str());
+    (was && o.mode == Some(Mode::Audit)).then(|| Change::Policy {
+        from_user: k.desired_user.clone(),
+        to_user: user.to_string(),
+        from_mode: k.mode.clone(),
+        to_mode: Some(Mode::Audit.as_str().to_string()),
+    })
+}
+
 /// A document's Run As as the state item records it (`observed_user`,
 /// `observed_run_as_enabled`): strings as they are, other JSON as text.
 pub fn observed(run_as: Option<&RunAs>) -> (Option<String>, Option<String>) {

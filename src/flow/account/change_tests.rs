@@ -209,3 +209,95 @@ fn a_seen_value_names_one_observation_unambiguously() {
     assert_ne!(of(json!(true), "a\",\"b"), of(json!(true), "a"));
     assert_eq!(seen_value(None), "[null,null]");
 }
+
+#[test]
+fn a_right_slot_whose_mode_the_policy_relaxed_to_audit_is_the_policys_change_once() {
+    let (e, a, w) = (
+        Some(Mode::Enforce),
+        Some(Mode::Audit),
+        Some(Mode::EnforceWhenReady),
+    );
+    let right = Some(("true", "app"));
+    let told = policy(Some("app"), "app", Some("enforce"), Some("audit"));
+    let held = RegionOutcome {
+        held: Some("2 nodes lack the user".into()),
+        ..row(Action::None, Some(run_as(json!(true), "app")), a)
+    };
+    let cases: Vec<(&str, Option<Known>, RegionOutcome, Option<Change>)> = vec![
+        (
+            "recorded under enforce, found right under audit: told",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            told.clone(),
+        ),
+        (
+            "a put-back's record counts the same",
+            Some(known("reverted", "app", Some("enforce"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            told,
+        ),
+        (
+            "already recorded under audit: the repeat run is quiet",
+            Some(known("compliant", "app", Some("audit"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "still enforce: nothing",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "audit to enforce writes, and judge tells it, not this",
+            Some(known("compliant", "app", Some("audit"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "held enforce-when-ready: the held alert's",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            held,
+            None,
+        ),
+        (
+            "a finding in audit is judge's (drift or policy), not this",
+            Some(known("compliant", "app", Some("enforce"), right)),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            None,
+        ),
+        (
+            "recorded pending or failed: nothing observed to compare",
+            Some(known("failed", "app", Some("enforce"), None)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "never recorded: a first look is no change",
+            None,
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "no mode recorded (an older record): nothing",
+            Some(known("compliant", "app", None, right)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "a garbled recorded mode: nothing",
+            Some(known("compliant", "app", Some("ENFORCE"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "recorded under enforce-when-ready mode text: not enforce",
+            Some(known("compliant", "app", Some("enforce-when-ready"), right)),
+            row(Action::None, Some(run_as(json!(true), "app")), w),
+            None,
+        ),
+    ];
+    for (what, k, o, want) in cases {
+        assert_eq!(relaxed(k.as_ref(), &o, "app"), want, "{what}");
+    }
+}

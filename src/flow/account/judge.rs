@@ -52,6 +52,9 @@ pub(super) async fn judged_rows(
     let mut regions = held::missing_check_document(ctx, job, account, regions).await;
     let known = recorded.or(job.known.as_deref());
     judged(known, account, user, &mut regions);
+    if !job.dry_run {
+        relaxed(known, account, user, &mut regions);
+    }
     log_outcomes(account, &regions);
     let (new_drift, new_missing) = tokio::join!(
         first_seen_drift(ctx.state, job, account, known, &regions),
@@ -66,6 +69,15 @@ fn judged(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut 
     for o in regions.iter_mut().filter(|o| o.nodes.is_none()) {
         let known = recorded.and_then(|k| k.get(account, &o.slot()));
         o.change = change::judge(known, o, o.user(user));
+    }
+}
+
+/// The rows found right whose mode the policy relaxed to audit
+/// ([`change::relaxed`]), where no other change was judged.
+fn relaxed(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut [RegionOutcome]) {
+    for o in regions.iter_mut().filter(|o| o.change.is_none()) {
+        let known = recorded.and_then(|k| k.get(account, &o.slot()));
+        o.change = change::relaxed(known, o, o.user(user));
     }
 }
 

@@ -337,6 +337,26 @@ fn totals_count_each_status_in_the_usual_order() {
         "{t}"
     );
     assert!(!render_status(&two, &Names::new(), Format::Csv).contains("accounts,"));
+    // A `[[document]]`'s row and the check's are more rows of the same
+    // account-region: counted once, as the sweep summary counts them, and
+    // the rows the statuses count said beside.
+    let docs = [
+        item("111111111111", "us-east-1", DOCUMENT_NAME, "compliant"),
+        item("111111111111", "us-east-1", "SSMRunAs-Admin", "compliant"),
+        item(
+            "111111111111",
+            "us-east-1",
+            "RunAsGuard-CheckRunAsUser",
+            "failed",
+        ),
+        item("111111111111", "eu-west-1", DOCUMENT_NAME, "compliant"),
+        item("222222222222", "us-east-1", DOCUMENT_NAME, "compliant"),
+    ];
+    let t = render_status(&docs, &Names::new(), Format::Table);
+    assert!(
+        t.contains("\n\n2 accounts, 3 account-regions, 5 rows: compliant 4, failed 1\n"),
+        "{t}"
+    );
 }
 
 #[test]

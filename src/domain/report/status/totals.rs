@@ -26,9 +26,21 @@ pub fn totals(rows: &[&StateRow]) -> Vec<(String, usize)> {
     out
 }
 
-/// `3 accounts, 7 account-regions: compliant 5, failed 2`, after a blank line.
+/// `3 accounts, 7 account-regions: compliant 5, failed 2`, after a blank
+/// line. Account-regions are counted as the sweep summary counts them, each
+/// once; where a `[[document]]`'s row or the check's makes more rows than
+/// that, the rows the statuses count are said too (`4 account-regions, 8
+/// rows: ...`; unreleased, before the rows were called account-regions).
 pub(super) fn totals_line(rows: &[&StateRow]) -> String {
     let accounts: BTreeSet<&str> = rows.iter().map(|r| r.account.as_str()).collect();
+    let places: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.account.as_str(), r.region.as_str()))
+        .collect();
+    let counted = match places.len() == rows.len() {
+        true => String::new(),
+        false => format!(", {}", crate::domain::words::count(rows.len(), "row")),
+    };
     let counts: Vec<String> = totals(rows)
         .iter()
         .map(|(status, n)| {
@@ -37,9 +49,9 @@ pub(super) fn totals_line(rows: &[&StateRow]) -> String {
         })
         .collect();
     format!(
-        "\n{}, {}: {}\n",
+        "\n{}, {}{counted}: {}\n",
         crate::domain::words::count(accounts.len(), "account"),
-        crate::domain::words::count(rows.len(), "account-region"),
+        crate::domain::words::count(places.len(), "account-region"),
         counts.join(", ")
     )
 }
