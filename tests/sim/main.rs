@@ -20,6 +20,7 @@ mod check;
 mod http;
 mod rng;
 mod run;
+mod storm;
 mod world;
 
 use std::collections::BTreeMap;

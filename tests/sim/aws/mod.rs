@@ -222,7 +222,10 @@ impl State {
     }
 
     fn draw_fault(&mut self, call: &Call) -> Option<Fault> {
-        if self.fault_rate <= 0.0 || !self.rng.chance(self.fault_rate) {
+        // A storm (tests/sim/storm.rs) raises one operation's rate for a while.
+        let rate = crate::storm::rate(&call.service, &call.op, &call.region, now_ms())
+            .unwrap_or(self.fault_rate);
+        if rate <= 0.0 || !self.rng.chance(rate) {
             return None;
         }
         let write = matches!(
