@@ -170,6 +170,11 @@ struct Driver {
     /// CloudTrail records EventBridge loses whatever its rate (a life's
     /// event drawn lost).
     lose: BTreeSet<String>,
+    /// Account-regions whose CloudTrail records EventBridge loses until
+    /// then (an unseen edit's update and default switch).
+    unseen: Vec<(String, String, i64)>,
+    /// Freezes are drawn apart (a world without them draws as before).
+    pauses: Rng,
 }
 
 impl Driver {
@@ -239,6 +244,8 @@ impl Driver {
             seen_calls: 0,
             nonce: 0,
             lose: BTreeSet::new(),
+            unseen: vec![],
+            pauses: Rng::new(seed ^ 0x7061_7573_6573_0001),
             w,
         }
     }
@@ -266,6 +273,7 @@ impl Driver {
             s.fault_rate = self.w.fault_rate;
         }
         self.crashes_on = true;
+        crate::storm::bursts(self.w.pause_rate > 0.0);
         crate::storm::set(
             self.w
                 .storms
@@ -307,6 +315,7 @@ impl Driver {
         }
         self.crashes_on = false;
         crate::storm::set(vec![]);
+        crate::storm::bursts(false);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
         self.at(now_ms(), Action::Sweep);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
@@ -439,7 +448,11 @@ impl Driver {
                 ));
                 continue;
             }
-            let forced = self.lose.remove(&t.id);
+            let forced = self.lose.remove(&t.id)
+                | self
+                    .unseen
+                    .iter()
+                    .any(|(a, r, until)| *a == t.account && *r == t.region && t.at_ms <= *until);
             if self.crashes_on && (self.rng.chance(self.w.event_loss) | forced) {
                 self.lost_trails.insert(t.id.clone());
                 self.log(format!(
@@ -644,12 +657,24 @@ impl Driver {
             inst.crash_at = crash;
             inst.kill.clone()
         };
+        let pause =
+            (self.crashes_on && self.w.pause_rate > 0.0 && self.pauses.chance(self.w.pause_rate))
+                .then(|| {
+                    (
+                        self.pauses.range(1, 30),
+                        self.pauses.range(35_000, 120_000) as i64,
+                    )
+                });
+        crate::storm::pause(id, pause);
         self.invocations += 1;
         let request_id = format!("req-{:05}", self.invocations);
         self.log(format!(
-            "invoke λ{id} {request_id} {} {}{}",
+            "invoke λ{id} {request_id} {} {}{}{}",
             kind_name(&kind),
             summary(&payload),
+            pause
+                .map(|(n, ms)| format!(" (will freeze at call {n} for {}s)", ms / 1000))
+                .unwrap_or_default(),
             crash
                 .map(|(n, a)| format!(
                     " (will crash at call {n}{})",
@@ -830,7 +855,13 @@ impl Driver {
     /// An editor's step, straight on the simulated AWS (not through the
     /// product's seam): what a person or a pipeline does in the console.
     fn step(&mut self, i: usize) {
-        let st = self.w.steps[i].clone();
+        let mut st = self.w.steps[i].clone();
+        // An unseen edit is an edit made at once whose events are lost.
+        if let Edit::Unseen(b) = st.edit {
+            self.unseen
+                .push((st.account.clone(), st.region.clone(), now_ms() + 2000));
+            st.edit = Edit::RunAs(b, Switch::Now);
+        }
         let who = st.editor.who(&st.account);
         let key = (st.account.clone(), st.region.clone(), DOC.to_string());
         self.nonce += 1;
@@ -975,6 +1006,8 @@ impl Driver {
                 ));
             }
             (Edit::Back(_) | Edit::Recreate(_), None) => lines.push("  no document".into()),
+            // Made a Run As edit above.
+            (Edit::Unseen(_), _) => {}
         }
         drop(s);
         for l in lines {

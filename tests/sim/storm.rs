@@ -42,3 +42,74 @@ pub fn rate(service: &str, op: &str, region: &str, now_ms: i64) -> Option<f64> {
             .reduce(f64::max)
     })
 }
+
+thread_local! {
+    /// Instance -> (the call it freezes at, for how long, since when).
+    static PAUSES: RefCell<std::collections::BTreeMap<u32, (u64, i64, Option<i64>)>> =
+        const { RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+/// An invocation's instance freezes (CPU starved, its network cut) at its
+/// `at_call`-th AWS call for `for_ms`: no call of it (its lease renewals
+/// included) is answered meanwhile, then it goes on. Long enough, its
+/// region lease runs out and another run may take it: the holder must
+/// not write once it knows it lost the lease. `None` clears it.
+pub fn pause(inst: u32, at: Option<(u64, i64)>) {
+    PAUSES.with(|p| match at {
+        Some((at_call, for_ms)) => {
+            p.borrow_mut().insert(inst, (at_call, for_ms, None));
+        }
+        None => {
+            p.borrow_mut().remove(&inst);
+        }
+    });
+}
+
+/// Whether instance `inst`'s `calls`-th call falls in its freeze.
+pub fn paused(inst: u32, calls: u64, now_ms: i64) -> bool {
+    PAUSES.with(|p| {
+        let mut p = p.borrow_mut();
+        let Some((at_call, for_ms, since)) = p.get_mut(&inst) else {
+            return false;
+        };
+        if since.is_none() && calls >= *at_call {
+            *since = Some(now_ms);
+        }
+        since.is_some_and(|s| now_ms < s + *for_ms)
+    })
+}
+
+thread_local! {
+    /// Whether SSM's per-API rate limit bites, and each account-region's
+    /// recent `GetDocument` calls.
+    static BURSTS: RefCell<(bool, std::collections::BTreeMap<(String, String), Vec<i64>>)> =
+        const { RefCell::new((false, std::collections::BTreeMap::new())) };
+}
+
+/// SSM's rate limit on `GetDocument` per account and region, switched on
+/// for the schedule's part (worlds with shapes): a call within 500 ms of
+/// another of the same account-region is throttled at 85 %. A run reads
+/// the versions of a gap all at once (bounded), so that burst is what the
+/// limit refuses, past the SDK's retries now and then, while a run's lone
+/// read of the current version passes (issue 61 item 1).
+pub fn bursts(on: bool) {
+    BURSTS.with(|b| *b.borrow_mut() = (on, Default::default()));
+}
+
+/// The rate the limit puts on this call, if it bites.
+pub fn burst(account: &str, region: &str, op: &str, now_ms: i64) -> Option<f64> {
+    if op != "GetDocument" {
+        return None;
+    }
+    BURSTS.with(|b| {
+        let mut b = b.borrow_mut();
+        if !b.0 {
+            return None;
+        }
+        let recent = b.1.entry((account.into(), region.into())).or_default();
+        recent.retain(|t| now_ms - *t < 500);
+        let busy = !recent.is_empty();
+        recent.push(now_ms);
+        busy.then_some(0.85)
+    })
+}

@@ -59,6 +59,10 @@ pub enum Edit {
     /// Run As set back as the policy wants (the root window's second half:
     /// someone who knows puts it back before any run looks).
     Restore(Switch),
+    /// Run As set out of policy and made the default at once, both events
+    /// lost by EventBridge: only a run with no edit event of its own (a
+    /// move's, a sweep) can find it.
+    Unseen(Bad),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +163,9 @@ pub struct World {
     pub lives: Vec<LifeStep>,
     /// Fault storms placed after editors' steps.
     pub storms: Vec<StormAt>,
+    /// How often an invocation's instance freezes for a while (its lease
+    /// lapses meanwhile): only in worlds with shapes.
+    pub pause_rate: f64,
 }
 
 pub fn desired_user(parent: &str) -> &'static str {
@@ -265,8 +272,10 @@ impl World {
             vec![]
         };
         let concurrency = r.range(1, 4) as usize;
-        let (lives, absent) = lives(seed, (&accounts, &regions), &parents, horizon_s);
-        let (restores, storms) = shapes(seed, &steps);
+        let (lives, absent, mut storms) = lives(seed, (&accounts, &regions), &parents, horizon_s);
+        let (restores, shaped) = shapes(seed, &steps, horizon_s);
+        let pause_rate = if restores.is_empty() { 0.0 } else { 0.15 };
+        storms.extend(shaped);
         steps.extend(restores);
         if !absent.is_empty() || !storms.is_empty() {
             steps.extend(absent);
@@ -292,6 +301,7 @@ impl World {
             concurrency,
             lives,
             storms,
+            pause_rate,
         }
     }
 
@@ -426,6 +436,12 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 st.rate * 100.0
             ));
         }
+        if self.pause_rate > 0.0 {
+            out.push_str(&format!(
+                "  instances freeze {:.0}% of invocations\n",
+                self.pause_rate * 100.0
+            ));
+        }
         for t in &self.operator_at {
             out.push_str(&format!("  operator reconcile at +{t}s\n"));
         }
@@ -438,22 +454,26 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
 /// world in three, one or two accounts move in or out of scope, or leave
 /// and join again. A prod account only leaves (its policy is another's).
 /// Also the edits made while an account was away (an admin sets Run As
-/// to root in a departed account: another life's, no window of this one).
+/// to root in a departed account: another life's, no window of this one),
+/// and before a move an edit no event tells, with the account's rows' reads
+/// refused while the move's run judges it (a run with no edit event of its
+/// own that cannot read the rows must not take the edit for a first look).
 fn lives(
     seed: u64,
     (accounts, regions): (&[String], &[String]),
     parents: &BTreeMap<String, String>,
     horizon_s: u64,
-) -> (Vec<LifeStep>, Vec<Step>) {
+) -> (Vec<LifeStep>, Vec<Step>, Vec<StormAt>) {
     // The salt keeps the seeds named in tests/sim/known.txt and seeds.txt
     // (drawn before lives were modelled) without lives: their schedules
     // play as they did; seeds 2, 4, 9, 12, 13, 14, 20 of the budget have some.
     let mut r = Rng::new(seed ^ 0x6c69_7665_7321_04a1);
     if !r.chance(0.35) {
-        return (vec![], vec![]);
+        return (vec![], vec![], vec![]);
     }
     let mut out = vec![];
     let mut absent = vec![];
+    let mut storms = vec![];
     let mut used = std::collections::BTreeSet::new();
     for _ in 0..r.range(1, 2) {
         let account = r.pick(accounts).clone();
@@ -487,6 +507,24 @@ fn lives(
                 });
             }
         }
+        if matches!(life, Life::Move(_)) && r.chance(0.6) {
+            let region = r.pick(regions).clone();
+            absent.push(Step {
+                at_s: at_s.saturating_sub(r.range(5, 50)).max(1),
+                account: account.clone(),
+                region: region.clone(),
+                editor: Editor::Admin,
+                edit: Edit::Unseen(Bad::Root),
+            });
+            storms.push(StormAt {
+                service: "dynamodb",
+                op: "Query",
+                region: None,
+                from_s: at_s,
+                to_s: at_s + r.range(60, 700),
+                rate: 0.8,
+            });
+        }
         out.push(LifeStep {
             at_s,
             account: account.clone(),
@@ -505,7 +543,7 @@ fn lives(
         }
     }
     out.sort_by_key(|l| l.at_s);
-    (out, absent)
+    (out, absent, storms)
 }
 
 /// The shapes the reviews found windows lost in, made likely (from a
@@ -514,14 +552,22 @@ fn lives(
 /// looked: only the history holds it), and a storm on the reads that
 /// judge it (a past version's `GetDocument` in its region, the account's
 /// rows' `Query`) just after.
-fn shapes(seed: u64, steps: &[Step]) -> (Vec<Step>, Vec<StormAt>) {
+fn shapes(seed: u64, steps: &[Step], horizon_s: u64) -> (Vec<Step>, Vec<StormAt>) {
     // The salt keeps the seeds named in known.txt and seeds.txt unchanged.
     let mut r = Rng::new(seed ^ 0x7368_6170_6573_1f07);
     if !r.chance(0.5) {
         return (vec![], vec![]);
     }
     let (mut restores, mut storms) = (vec![], vec![]);
-    for st in steps {
+    // One root window at least, by an admin, where the world's steps are.
+    let own = steps.first().map(|first| Step {
+        at_s: r.range(60, horizon_s),
+        account: first.account.clone(),
+        region: first.region.clone(),
+        editor: Editor::Admin,
+        edit: Edit::RunAs(Bad::Root, Switch::Now),
+    });
+    for st in steps.iter().chain(own.iter()) {
         if !matches!(st.edit, Edit::RunAs(_, Switch::Now | Switch::Later(_))) {
             continue;
         }
@@ -529,13 +575,14 @@ fn shapes(seed: u64, steps: &[Step]) -> (Vec<Step>, Vec<StormAt>) {
             Edit::RunAs(_, Switch::Later(s)) => s,
             _ => 1,
         };
-        let back = st.at_s + switched + r.range(5, 120);
-        if r.chance(0.6) {
+        // Put back within seconds: before the edit's events reach a run.
+        let back = st.at_s + switched + r.range(1, 20);
+        if r.chance(0.7) {
             // Put back by a script: the right version made, made the
             // default a little later, a session opened in between (the
             // bad version's window outlives the next version's making:
             // issue 61 item 3).
-            let later = r.chance(0.5).then(|| r.range(10, 120));
+            let later = r.chance(0.5).then(|| r.range(5, 60));
             restores.push(Step {
                 at_s: back,
                 account: st.account.clone(),
@@ -553,7 +600,7 @@ fn shapes(seed: u64, steps: &[Step]) -> (Vec<Step>, Vec<StormAt>) {
                 });
             }
         }
-        if r.chance(0.5) {
+        if r.chance(0.6) {
             let from_s = back + r.range(0, 30);
             storms.push(StormAt {
                 service: "ssm",
@@ -564,7 +611,7 @@ fn shapes(seed: u64, steps: &[Step]) -> (Vec<Step>, Vec<StormAt>) {
                 rate: 0.9,
             });
         }
-        if r.chance(0.4) {
+        if r.chance(0.5) {
             let from_s = back + r.range(0, 60);
             storms.push(StormAt {
                 service: "dynamodb",
@@ -576,6 +623,7 @@ fn shapes(seed: u64, steps: &[Step]) -> (Vec<Step>, Vec<StormAt>) {
             });
         }
     }
+    restores.extend(own);
     (restores, storms)
 }
 
