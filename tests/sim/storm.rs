@@ -43,10 +43,11 @@ pub fn rate(service: &str, op: &str, region: &str, now_ms: i64) -> Option<f64> {
     })
 }
 
+/// Instance -> (the call it freezes at, for how long, since when).
+type Pauses = std::collections::BTreeMap<u32, (u64, i64, Option<i64>)>;
+
 thread_local! {
-    /// Instance -> (the call it freezes at, for how long, since when).
-    static PAUSES: RefCell<std::collections::BTreeMap<u32, (u64, i64, Option<i64>)>> =
-        const { RefCell::new(std::collections::BTreeMap::new()) };
+    static PAUSES: RefCell<Pauses> = const { RefCell::new(std::collections::BTreeMap::new()) };
 }
 
 /// An invocation's instance freezes (CPU starved, its network cut) at its
@@ -79,11 +80,12 @@ pub fn paused(inst: u32, calls: u64, now_ms: i64) -> bool {
     })
 }
 
+/// Whether SSM's per-API rate limit bites, and each account-region's
+/// recent `GetDocument` calls.
+type Bursts = (bool, std::collections::BTreeMap<(String, String), Vec<i64>>);
+
 thread_local! {
-    /// Whether SSM's per-API rate limit bites, and each account-region's
-    /// recent `GetDocument` calls.
-    static BURSTS: RefCell<(bool, std::collections::BTreeMap<(String, String), Vec<i64>>)> =
-        const { RefCell::new((false, std::collections::BTreeMap::new())) };
+    static BURSTS: RefCell<Bursts> = const { RefCell::new((false, std::collections::BTreeMap::new())) };
 }
 
 /// SSM's rate limit on `GetDocument` per account and region, switched on

@@ -261,7 +261,7 @@ impl State {
         }
         i.calls += 1;
         // A frozen instance (tests/sim/storm.rs): nothing it sends is answered.
-        if crate::storm::paused(inst, i.calls as u64, now) {
+        if crate::storm::paused(inst, i.calls, now) {
             return Decision::Hang;
         }
         let crash = i
