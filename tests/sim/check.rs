@@ -175,9 +175,16 @@ impl Checker {
         });
     }
 
+    /// The account-regions in scope at the end (a member, outside the
+    /// exempt OU).
     fn governed(&self) -> Vec<(String, String)> {
         let mut out = vec![];
-        for a in &self.w.accounts {
+        for a in self
+            .w
+            .accounts
+            .iter()
+            .filter(|a| self.w.in_scope(a, i64::MAX))
+        {
             for r in &self.w.regions {
                 out.push((a.clone(), r.clone()));
             }
@@ -199,8 +206,13 @@ impl Checker {
             let Some(truth) = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string())) else {
                 continue;
             };
+            // An account that left scope (or moved) is judged anew from
+            // when it came back: what was made before is another scope's.
+            let from = self
+                .t0
+                .saturating_add(self.w.reentered(&a).unwrap_or(0).saturating_mul(1000));
             for t in truth {
-                if t.created_ms < self.t0 || !self.bad(&a, &t.content) {
+                if t.created_ms < from || !self.bad(&a, &t.content) {
                     continue;
                 }
                 let Some(first) = t.default_spans.first().map(|s| s.0) else {
@@ -359,13 +371,29 @@ impl Checker {
                 && self.w.accounts.contains(a)
                 && self.w.regions.contains(r);
             let outside = a == HUB || !self.w.regions.contains(r);
-            if audit || outside {
-                for t in truth.iter().filter(|t| product(&t.maker)) {
+            // Out of scope when written, and for the 15 minutes before (a
+            // run that began before the account left may finish its write).
+            let (t0, w) = (self.t0, &self.w);
+            let left = |t: &crate::aws::ssm::Truth| {
+                let s_ = (t.created_ms - t0).div_euclid(1000);
+                t0 != i64::MAX
+                    && t.created_ms >= t0
+                    && w.accounts.contains(a)
+                    && !w.in_scope(a, s_)
+                    && !w.in_scope(a, s_ - 900)
+            };
+            let written: Vec<u32> = truth
+                .iter()
+                .filter(|t| product(&t.maker) && (audit || outside || left(t)))
+                .map(|t| t.number)
+                .collect();
+            {
+                for number in written {
                     self.note(
                         "1 convergence",
                         format!(
                             "{a} {r}: runas-guard wrote v{} in {}",
-                            t.number,
+                            number,
                             if audit {
                                 "audit mode"
                             } else {
@@ -531,6 +559,7 @@ impl Checker {
                 }
             }
         }
+        self.lives(s, &alerts, &at);
         // 4. Never cries wolf.
         if !any_bad {
             let made_bad = self.governed().iter().any(|(a, r)| {
@@ -566,6 +595,96 @@ impl Checker {
                         ),
                         at.clone(),
                     );
+                }
+            }
+        }
+    }
+}
+
+impl Checker {
+    /// The accounts' lives: a rejoined account (in scope at the end) is
+    /// told `account_configured` exactly once for its new life (whichever
+    /// path found it: its join event, a sweep), and no drift alert tells a
+    /// version made while it was out of the organization (another life's
+    /// edit is no window of this one's).
+    fn lives(&mut self, s: &State, alerts: &BTreeMap<String, Value>, at: &str) {
+        if self.t0 == i64::MAX {
+            return;
+        }
+        for a in self.w.accounts.clone() {
+            for r in self.w.rejoins(&a) {
+                let joined = self.t0 + r * 1000;
+                if !self.w.in_scope(&a, i64::MAX)
+                    || joined > self.t0 + self.w.horizon_s as i64 * 1000
+                {
+                    continue;
+                }
+                let n = alerts
+                    .values()
+                    .filter(|b| {
+                        b["kind"].as_str() == Some("account_configured")
+                            && b["account"].as_str() == Some(a.as_str())
+                            && b["at"]
+                                .as_str()
+                                .and_then(runas_guard::domain::clock::parse_iso)
+                                .is_some_and(|t| t >= joined)
+                    })
+                    .count();
+                // Told when runas-guard configured the new life: it wrote
+                // there in enforce before any editor touched it again.
+                let next_edit = self
+                    .w
+                    .steps
+                    .iter()
+                    .filter(|st| st.account == a && self.t0 + st.at_s as i64 * 1000 >= joined)
+                    .map(|st| self.t0 + st.at_s as i64 * 1000)
+                    .min()
+                    .unwrap_or(i64::MAX);
+                let configured = self.w.mode == Mode::Enforce
+                    && s.ssm.truth.iter().any(|((acc, _, _), vs)| {
+                        *acc == a
+                            && vs.iter().any(|v| {
+                                product(&v.maker)
+                                    && v.created_ms >= joined
+                                    && v.created_ms < next_edit
+                            })
+                    });
+                if n > 1 || (configured && n == 0) {
+                    self.note(
+                        "2 no window untold",
+                        format!("{a} joined the organization again at +{r}s and was told account_configured {n} times for that life (want {})", if configured { "once" } else { "at most once" }),
+                        at.to_string(),
+                    );
+                }
+            }
+        }
+        // In audit a first look reports what it finds (drift_detected):
+        // only a put-back's alert says someone changed it.
+        let enforce = self.w.mode == Mode::Enforce;
+        for body in alerts.values().filter(|_| enforce) {
+            let kind = body["kind"].as_str().unwrap_or_default();
+            if !matches!(
+                kind,
+                "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window"
+            ) {
+                continue;
+            }
+            for (a, r, v, _, _, t) in told(body) {
+                let inc = incarnation(s, &a, &r, v, t);
+                let made = s
+                    .ssm
+                    .truth
+                    .get(&(a.clone(), r.clone(), DOC.to_string()))
+                    .and_then(|vs| vs.iter().find(|x| x.incarnation == inc && x.number == v))
+                    .map(|x| x.created_ms);
+                if let Some(made) = made.filter(|m| *m >= self.t0) {
+                    if self.w.departed_at(&a, (made - self.t0).div_euclid(1000)) {
+                        self.note(
+                            "4 never cries wolf",
+                            format!("{kind} tells {a} {r} v{v}, made while the account was out of the organization (another life's)"),
+                            at.to_string(),
+                        );
+                    }
                 }
             }
         }

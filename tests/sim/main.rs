@@ -21,6 +21,7 @@ mod diff;
 mod http;
 mod rng;
 mod run;
+mod storm;
 mod world;
 
 use std::collections::BTreeMap;

@@ -68,6 +68,12 @@ struct Done {
 
 enum Action {
     Step(usize),
+    /// An account's life step (`World::lives`).
+    Life(usize),
+    /// A departed account joins again (a new `JoinedTimestamp`).
+    Rejoin(usize),
+    /// The member stack lands in a rejoined account: its role is back.
+    RoleBack(String),
     SwitchDefault {
         account: String,
         region: String,
@@ -161,6 +167,14 @@ struct Driver {
     checker: Checker,
     seen_calls: u64,
     nonce: u64,
+    /// CloudTrail records EventBridge loses whatever its rate (a life's
+    /// event drawn lost).
+    lose: BTreeSet<String>,
+    /// Account-regions whose CloudTrail records EventBridge loses until
+    /// then (an unseen edit's update and default switch).
+    unseen: Vec<(String, String, i64)>,
+    /// Freezes are drawn apart (a world without them draws as before).
+    pauses: Rng,
 }
 
 impl Driver {
@@ -229,6 +243,9 @@ impl Driver {
             checker,
             seen_calls: 0,
             nonce: 0,
+            lose: BTreeSet::new(),
+            unseen: vec![],
+            pauses: Rng::new(seed ^ 0x7061_7573_6573_0001),
             w,
         }
     }
@@ -256,9 +273,28 @@ impl Driver {
             s.fault_rate = self.w.fault_rate;
         }
         self.crashes_on = true;
+        crate::storm::bursts(self.w.pause_rate > 0.0);
+        crate::storm::set(
+            self.w
+                .storms
+                .iter()
+                .map(|st| crate::storm::Storm {
+                    service: st.service,
+                    op: st.op,
+                    region: st.region.clone(),
+                    from_ms: t0 + st.from_s as i64 * 1000,
+                    to_ms: t0 + st.to_s as i64 * 1000,
+                    rate: st.rate,
+                })
+                .collect(),
+        );
         for i in 0..self.w.steps.len() {
             let at = t0 + self.w.steps[i].at_s as i64 * 1000;
             self.at(at, Action::Step(i));
+        }
+        for i in 0..self.w.lives.len() {
+            let at = t0 + self.w.lives[i].at_s as i64 * 1000;
+            self.at(at, Action::Life(i));
         }
         let mut t = self.w.sweep_every_s;
         while t <= self.w.horizon_s {
@@ -278,6 +314,8 @@ impl Driver {
             s.fault_rate = 0.0;
         }
         self.crashes_on = false;
+        crate::storm::set(vec![]);
+        crate::storm::bursts(false);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
         self.at(now_ms(), Action::Sweep);
         self.until_quiet(now_ms() + 8 * 3600 * 1000).await;
@@ -392,7 +430,30 @@ impl Driver {
                 .to_string();
             self.trails
                 .insert(t.id.clone(), (t.at_ms, None, name.clone()));
-            if self.crashes_on && self.rng.chance(self.w.event_loss) {
+            // The member stack forwards a member account's events: one
+            // that left the organization lost it (the StackSet deleted it).
+            let forwarded = t.account == HUB
+                || self
+                    .sim
+                    .lock()
+                    .unwrap()
+                    .sts
+                    .roles
+                    .get(&t.account)
+                    .is_some_and(|r| r.contains(MEMBER_ROLE));
+            if !forwarded {
+                self.log(format!(
+                    "event {} {name} {} {} not forwarded (no member stack)",
+                    t.id, t.account, t.region
+                ));
+                continue;
+            }
+            let forced = self.lose.remove(&t.id)
+                | self
+                    .unseen
+                    .iter()
+                    .any(|(a, r, until)| *a == t.account && *r == t.region && t.at_ms <= *until);
+            if self.crashes_on && (self.rng.chance(self.w.event_loss) | forced) {
                 self.lost_trails.insert(t.id.clone());
                 self.log(format!(
                     "event {} {name} {} {} LOST by EventBridge",
@@ -429,6 +490,21 @@ impl Driver {
     fn act(&mut self, action: Action) {
         match action {
             Action::Step(i) => self.step(i),
+            Action::Life(i) => self.life(i),
+            Action::Rejoin(i) => self.rejoin(i),
+            Action::RoleBack(account) => {
+                self.sim
+                    .lock()
+                    .unwrap()
+                    .sts
+                    .roles
+                    .entry(account.clone())
+                    .or_default()
+                    .insert(MEMBER_ROLE.to_string());
+                self.log(format!(
+                    "member stack lands in {account}: {MEMBER_ROLE} is back"
+                ));
+            }
             Action::SwitchDefault {
                 account,
                 region,
@@ -581,12 +657,24 @@ impl Driver {
             inst.crash_at = crash;
             inst.kill.clone()
         };
+        let pause =
+            (self.crashes_on && self.w.pause_rate > 0.0 && self.pauses.chance(self.w.pause_rate))
+                .then(|| {
+                    (
+                        self.pauses.range(1, 30),
+                        self.pauses.range(35_000, 120_000) as i64,
+                    )
+                });
+        crate::storm::pause(id, pause);
         self.invocations += 1;
         let request_id = format!("req-{:05}", self.invocations);
         self.log(format!(
-            "invoke λ{id} {request_id} {} {}{}",
+            "invoke λ{id} {request_id} {} {}{}{}",
             kind_name(&kind),
             summary(&payload),
+            pause
+                .map(|(n, ms)| format!(" (will freeze at call {n} for {}s)", ms / 1000))
+                .unwrap_or_default(),
             crash
                 .map(|(n, a)| format!(
                     " (will crash at call {n}{})",
@@ -767,7 +855,13 @@ impl Driver {
     /// An editor's step, straight on the simulated AWS (not through the
     /// product's seam): what a person or a pipeline does in the console.
     fn step(&mut self, i: usize) {
-        let st = self.w.steps[i].clone();
+        let mut st = self.w.steps[i].clone();
+        // An unseen edit is an edit made at once whose events are lost.
+        if let Edit::Unseen(b) = st.edit {
+            self.unseen
+                .push((st.account.clone(), st.region.clone(), now_ms() + 2000));
+            st.edit = Edit::RunAs(b, Switch::Now);
+        }
         let who = st.editor.who(&st.account);
         let key = (st.account.clone(), st.region.clone(), DOC.to_string());
         self.nonce += 1;
@@ -801,7 +895,7 @@ impl Driver {
                     .or_default()
                     .push(session);
             }
-            (Edit::RunAs(..) | Edit::Logging(_), None) => {
+            (Edit::RunAs(..) | Edit::Logging(_) | Edit::Restore(_), None) => {
                 let run_as = match &st.edit {
                     Edit::RunAs(b, _) => world::bad_user(*b),
                     _ => Some(self.w.desired(&st.account)),
@@ -812,10 +906,11 @@ impl Driver {
                     a.and_then(|a| a.code().map(str::to_string))
                 ));
             }
-            (Edit::RunAs(_, switch) | Edit::Logging(switch), Some(doc)) => {
+            (Edit::RunAs(_, switch) | Edit::Logging(switch) | Edit::Restore(switch), Some(doc)) => {
                 let latest = doc.versions[&doc.latest].content.clone();
                 let run_as: Option<Option<String>> = match &st.edit {
                     Edit::RunAs(b, _) => Some(world::bad_user(*b).map(str::to_string)),
+                    Edit::Restore(_) => Some(Some(self.w.desired(&st.account).to_string())),
                     // LZA copies Run As from the default version; a person keeps the latest's.
                     _ if st.editor == world::Editor::Exempt => {
                         Some(world::run_as(&doc.versions[&doc.default].content))
@@ -911,6 +1006,8 @@ impl Driver {
                 ));
             }
             (Edit::Back(_) | Edit::Recreate(_), None) => lines.push("  no document".into()),
+            // Made a Run As edit above.
+            (Edit::Unseen(_), _) => {}
         }
         drop(s);
         for l in lines {
@@ -919,6 +1016,125 @@ impl Driver {
         for (t, a) in later {
             self.at(t, a);
         }
+    }
+
+    /// An Organizations record (management account, us-east-1) on its way
+    /// to EventBridge, lost when the life says so.
+    fn org_event(&mut self, name: &str, api_call: bool, detail: Value, lost: bool) {
+        self.nonce += 1;
+        let id = format!("org-{:06}", self.nonce);
+        let now = now_ms();
+        let time = aws::wire::iso(now - now.rem_euclid(1000)).replace(".000Z", "Z");
+        let mut d = json!({
+            "eventVersion": "1.11", "eventTime": time, "eventSource": "organizations.amazonaws.com",
+            "eventName": name, "awsRegion": HUB_REGION, "eventID": id, "readOnly": false,
+            "eventType": if api_call { "AwsApiCall" } else { "AwsServiceEvent" },
+            "managementEvent": true, "recipientAccountId": HUB, "eventCategory": "Management",
+        });
+        if let (Some(d), Some(extra)) = (d.as_object_mut(), detail.as_object()) {
+            for (k, v) in extra {
+                d.insert(k.clone(), v.clone());
+            }
+        }
+        let event = json!({
+            "version": "0", "id": format!("{id}-env"),
+            "detail-type": if api_call { "AWS API Call via CloudTrail" } else { "AWS Service Event via CloudTrail" },
+            "source": "aws.organizations", "account": HUB, "time": time, "region": HUB_REGION,
+            "resources": [], "detail": d,
+        });
+        if lost {
+            self.lose.insert(id.clone());
+        }
+        self.sim.lock().unwrap().ssm.trail.push(aws::ssm::Trail {
+            id,
+            account: HUB.into(),
+            region: HUB_REGION.into(),
+            at_ms: now,
+            event,
+        });
+    }
+
+    /// The management account's identity in an Organizations API record.
+    fn management() -> Value {
+        json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{HUB}:assumed-role/Admin/mgmt-admin"),
+               "accountId": HUB, "principalId": "AROASIMMANAGEMENT:mgmt-admin",
+               "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{HUB}:role/Admin"), "accountId": HUB, "userName": "Admin"}}})
+    }
+
+    /// An account's life step: moved (in or out of scope), or gone from
+    /// the organization (its member role deleted by the StackSet), maybe
+    /// to join again.
+    fn life(&mut self, i: usize) {
+        let l = self.w.lives[i].clone();
+        match &l.life {
+            world::Life::Move(to) => {
+                let from = {
+                    let mut s = self.sim.lock().unwrap();
+                    let Some(a) = s.org.accounts.get_mut(&l.account) else {
+                        return;
+                    };
+                    std::mem::replace(&mut a.parent, to.clone())
+                };
+                self.log(format!(
+                    "life: {} moved from {from} to {to}{}",
+                    l.account,
+                    if l.lost { " (event lost)" } else { "" }
+                ));
+                let detail = json!({"userIdentity": Self::management(),
+                    "requestParameters": {"accountId": l.account, "sourceParentId": from, "destinationParentId": to},
+                    "responseElements": null});
+                self.org_event("MoveAccount", true, detail, l.lost);
+            }
+            world::Life::Depart(back) => {
+                {
+                    let mut s = self.sim.lock().unwrap();
+                    if let Some(a) = s.org.accounts.get_mut(&l.account) {
+                        a.member = false;
+                    }
+                    if let Some(roles) = s.sts.roles.get_mut(&l.account) {
+                        roles.retain(|r| r != MEMBER_ROLE);
+                    }
+                }
+                self.log(format!(
+                    "life: {} leaves the organization (its member role deleted){}",
+                    l.account,
+                    if l.lost { " (event lost)" } else { "" }
+                ));
+                let detail = json!({"userIdentity": Self::management(),
+                    "requestParameters": {"accountId": l.account}, "responseElements": null});
+                self.org_event("RemoveAccountFromOrganization", true, detail, l.lost);
+                if let Some((after, _)) = back {
+                    self.at(now_ms() + *after as i64 * 1000, Action::Rejoin(i));
+                }
+            }
+        }
+    }
+
+    fn rejoin(&mut self, i: usize) {
+        let l = self.w.lives[i].clone();
+        let world::Life::Depart(Some((_, land))) = l.life else {
+            return;
+        };
+        let now = now_ms();
+        if let Some(a) = self.sim.lock().unwrap().org.accounts.get_mut(&l.account) {
+            a.member = true;
+            a.joined_ms = now;
+        }
+        self.log(format!(
+            "life: {} joins the organization again{}; its member stack lands in {land}s",
+            l.account,
+            if l.lost { " (event lost)" } else { "" }
+        ));
+        let time = aws::wire::iso(now - now.rem_euclid(1000)).replace(".000Z", "Z");
+        let detail = json!({"userIdentity": {"accountId": HUB, "invokedBy": "AWS Internal"},
+            "sourceIPAddress": "AWS Internal", "userAgent": "AWS Internal",
+            "requestParameters": null, "responseElements": null,
+            "serviceEventDetails": {"accountId": l.account, "joinedMethod": "INVITED", "joinedTime": time}});
+        self.org_event("AccountJoinedOrganization", false, detail, l.lost);
+        self.at(
+            now + land as i64 * 1000,
+            Action::RoleBack(l.account.clone()),
+        );
     }
 
     fn report(&mut self) -> Report {
@@ -987,6 +1203,15 @@ fn build_world(w: &World, s: &mut State, now: i64) {
             parent: aws::org::ROOT.into(),
         },
     );
+    if !w.lives.is_empty() {
+        s.org.ous.insert(
+            world::OU_SBOX.into(),
+            aws::org::Ou {
+                name: "sandbox".into(),
+                parent: aws::org::ROOT.into(),
+            },
+        );
+    }
     s.org.accounts.insert(
         HUB.into(),
         aws::org::Account {

@@ -222,7 +222,14 @@ impl State {
     }
 
     fn draw_fault(&mut self, call: &Call) -> Option<Fault> {
-        if self.fault_rate <= 0.0 || !self.rng.chance(self.fault_rate) {
+        // A storm (tests/sim/storm.rs) raises one operation's rate for a while.
+        let rate = crate::storm::rate(&call.service, &call.op, &call.region, now_ms())
+            .or_else(|| {
+                let (account, _) = self.caller(&call.access_key)?;
+                crate::storm::burst(&account, &call.region, &call.op, now_ms())
+            })
+            .unwrap_or(self.fault_rate);
+        if rate <= 0.0 || !self.rng.chance(rate) {
             return None;
         }
         let write = matches!(
@@ -253,6 +260,10 @@ impl State {
             return Decision::Hang;
         }
         i.calls += 1;
+        // A frozen instance (tests/sim/storm.rs): nothing it sends is answered.
+        if crate::storm::paused(inst, i.calls, now) {
+            return Decision::Hang;
+        }
         let crash = i
             .crash_at
             .filter(|(n, _)| *n == i.calls)
