@@ -180,8 +180,8 @@ fn same_seed_same_trace() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![3, 15, 106]);
     for seed in seeds {
-        let a = run::run(seed, false);
-        let b = run::run(seed, false);
+        let a = run::run_with(seed, false, true);
+        let b = run::run_with(seed, false, true);
         let first = a.trace.iter().zip(&b.trace).position(|(x, y)| x != y);
         assert!(
             first.is_none() && a.trace.len() == b.trace.len(),
