@@ -25,6 +25,9 @@ use crate::http::{sdk_config, SimHttp};
 use crate::rng::Rng;
 use crate::world::{self, Edit, Mode, Switch, World, DOC, HUB, HUB_REGION, MEMBER_ROLE, TABLE};
 
+/// The organization-scale run in virtual time (`SIM_SCALE`, `make bench-scale`).
+pub mod scale;
+
 /// Lambda's timeout for the function (infra/hub.yaml `Timeout: 900`).
 const LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
 /// The virtual instant every schedule starts at (2026-11-26T00:00:00Z).
@@ -171,7 +174,11 @@ struct Driver {
 
 impl Driver {
     fn new(seed: u64, verbose: bool, trace: bool) -> Driver {
-        let w = World::new(seed);
+        Driver::with_world(World::new(seed), verbose, trace)
+    }
+
+    fn with_world(w: World, verbose: bool, trace: bool) -> Driver {
+        let seed = w.seed;
         let mut rng = Rng::new(seed);
         let aws_rng = rng.fork();
         let _ = rng.fork();
@@ -208,6 +215,7 @@ impl Driver {
             calls: 0,
             faults_fired: 0,
             mutations: 0,
+            latency_ms: None,
             verbose,
             tracing: trace,
         };

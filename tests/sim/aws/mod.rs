@@ -120,6 +120,9 @@ pub struct State {
     /// operation but a read): the checker's safety pass looks again only
     /// when this, the documents' writes or the table's size moved.
     pub mutations: u64,
+    /// A fixed latency each way (the scale run); `None`: drawn per call,
+    /// 2-40 ms.
+    pub latency_ms: Option<u64>,
     pub verbose: bool,
     /// Keep the trace (a replay, the determinism check): off in the budget
     /// and the exploration, where formatting every call's line cost a tenth
