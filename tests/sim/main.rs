@@ -205,7 +205,12 @@ fn scale() {
     };
     let (a, r) = spec
         .split_once('x')
-        .and_then(|(a, r)| Some((a.trim().parse::<usize>().ok()?, r.trim().parse::<usize>().ok()?)))
+        .and_then(|(a, r)| {
+            Some((
+                a.trim().parse::<usize>().ok()?,
+                r.trim().parse::<usize>().ok()?,
+            ))
+        })
         .expect("SIM_SCALE is ACCOUNTSxREGIONS, e.g. 10000x17");
     assert!((1..=17).contains(&r), "at most 17 regions");
     let rtt: u64 = std::env::var("SIM_SCALE_RTT_MS")
@@ -259,7 +264,10 @@ fn scale() {
     for f in &out.findings {
         println!("  FINDING {f}");
     }
-    assert!(out.findings.is_empty(), "the scale run met an unmodelled call");
+    assert!(
+        out.findings.is_empty(),
+        "the scale run met an unmodelled call"
+    );
     for s in out.sweeps.iter().filter(|s| bound(s)) {
         assert!(
             s.longest_ms < limit_ms,

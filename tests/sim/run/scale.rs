@@ -36,7 +36,11 @@ const REGIONS: [&str; 17] = [
     "sa-east-1",
 ];
 
-const PARENTS: [&str; 3] = [crate::aws::org::ROOT, crate::world::OU_PROD, crate::world::OU_DEV];
+const PARENTS: [&str; 3] = [
+    crate::aws::org::ROOT,
+    crate::world::OU_PROD,
+    crate::world::OU_DEV,
+];
 
 /// The round trips of the organization's walk at the least: `ListRoots`,
 /// then the root's listings (20 accounts a page, one after another), and
