@@ -193,6 +193,7 @@ fn same_seed_same_trace() {
             first.map(|i| &b.trace[i])
         );
         assert!(a.calls > 0, "seed {seed} made no AWS call");
+        assert!(!a.trace.is_empty(), "seed {seed} kept no trace");
     }
 }
 
