@@ -49,11 +49,14 @@ unit:
 # trace (twice the same). FROM=n starts the exploration at seed n.
 # `make simulation` also runs the differential check (tests/sim/diff/):
 # the same scenarios against the simulated AWS and against moto (.venv).
+# SIM_PROFILE=sim plays the budget optimised (its first build compiles the
+# dependencies once more; make test keeps the test profile, built already).
 SIM_BUDGET ?= 20
+SIM_PROFILE ?= test
 SECONDS ?= 180
-.PHONY: simulation simulate
+.PHONY: simulation simulate sim-scale
 simulation: $(STAMP)
-	SIM_BUDGET=$(SIM_BUDGET) cargo test --test simulation -- --nocapture --test-threads=1
+	SIM_BUDGET=$(SIM_BUDGET) cargo test --profile $(SIM_PROFILE) --test simulation -- --nocapture --test-threads=1
 
 simulate:
 ifdef SEED
@@ -220,3 +223,14 @@ bench-scale: $(STAMP)
 	VEND_REGIONS=$(VEND_REGIONS) VEND_RTT_MS=$(VEND_RTT_MS) CONCURRENCIES=$(CONCURRENCIES) \
 	SWEEP_CONCURRENCY=$(SWEEP_CONCURRENCY) NODES=$(NODES) BIG_FLEET=$(BIG_FLEET) \
 	VEND_PENDING=$(VEND_PENDING) REATTEMPTS=$(REATTEMPTS) $(PY) bench/scale.py
+	$(MAKE) sim-scale
+
+# The same sweep in virtual time at sizes the local AWS cannot hold
+# (bench/sim_scale.py, tests/sim/run/scale.rs): the simulated AWS at RTT_MS,
+# no faults, fanned out as deployed; SIM_SCALES sizes (ACCOUNTSxREGIONS),
+# built with SIM_SCALE_PROFILE (sim: optimised, the dependencies compiled once
+# more on its first build). Writes bench/results.md's simulation section.
+SIM_SCALES ?= 1000x4 10000x17
+SIM_SCALE_PROFILE ?= sim
+sim-scale:
+	RTT_MS=$(RTT_MS) SIM_SCALES="$(SIM_SCALES)" SIM_SCALE_PROFILE=$(SIM_SCALE_PROFILE) python3 bench/sim_scale.py

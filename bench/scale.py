@@ -1622,12 +1622,12 @@ RESULTS_SECTION = re.compile(r"<!-- results: (\w+) -->\n(.*?)<!-- end of results
 
 def write_results(text: str, smoke: bool) -> None:
     """bench/results.md holds the last organization-scale run and the last smoke run: this run
-    replaces its own kind's section and keeps the other's."""
+    replaces its own kind's section and keeps the other's (and bench/sim_scale.py's simulation)."""
     path = BENCH / "results.md"
     sections = dict(RESULTS_SECTION.findall(path.read_text())) if path.exists() else {}
     sections["smoke" if smoke else "organization"] = text + "\n"
     path.write_text("".join(f"<!-- results: {k} -->\n{sections[k]}<!-- end of results: {k} -->\n"
-                            for k in ("organization", "smoke") if k in sections))
+                            for k in ("organization", "smoke", "simulation") if k in sections))
 
 
 CHECK = {"ok": True, "summary": ""}

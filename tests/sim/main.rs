@@ -9,6 +9,9 @@
 //!   schedules per minute (`make simulate`).
 //! - `SIM_BUDGET=n`: the fixed budget `make test` runs (seeds 1..=n), failing on
 //!   any finding not listed in tests/sim/known.txt.
+//! - `SIM_SCALE=AxR` (`make bench-scale`): A accounts x R regions swept in
+//!   virtual time, fanned out as deployed, at `SIM_SCALE_RTT_MS` (default 50)
+//!   per round trip; prints the sweep against its limits.
 
 #![recursion_limit = "256"]
 // The simulated DynamoDB (from h-simddb) uses `is_multiple_of` (1.87); the
@@ -182,8 +185,8 @@ fn same_seed_same_trace() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![3, 15, 106]);
     for seed in seeds {
-        let a = run::run(seed, false);
-        let b = run::run(seed, false);
+        let a = run::run_with(seed, false, true);
+        let b = run::run_with(seed, false, true);
         let first = a.trace.iter().zip(&b.trace).position(|(x, y)| x != y);
         assert!(
             first.is_none() && a.trace.len() == b.trace.len(),
@@ -192,5 +195,86 @@ fn same_seed_same_trace() {
             first.map(|i| &b.trace[i])
         );
         assert!(a.calls > 0, "seed {seed} made no AWS call");
+        assert!(!a.trace.is_empty(), "seed {seed} kept no trace");
+    }
+}
+
+/// `make bench-scale`: the organization-scale sweep in virtual time
+/// (run/scale.rs); only when `SIM_SCALE=AxR` is set.
+#[test]
+fn scale() {
+    let Ok(spec) = std::env::var("SIM_SCALE") else {
+        return;
+    };
+    let (a, r) = spec
+        .split_once('x')
+        .and_then(|(a, r)| {
+            Some((
+                a.trim().parse::<usize>().ok()?,
+                r.trim().parse::<usize>().ok()?,
+            ))
+        })
+        .expect("SIM_SCALE is ACCOUNTSxREGIONS, e.g. 10000x17");
+    assert!((1..=17).contains(&r), "at most 17 regions");
+    let rtt: u64 = std::env::var("SIM_SCALE_RTT_MS")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(50);
+    let started = Instant::now();
+    // Latency each way: half the round trip.
+    let out = run::scale::run(a, r, rtt / 2, 2);
+    let bound = |s: &run::scale::Sweep| !s.operator;
+    let limit_ms = run::scale::lambda_limit_ms();
+    println!(
+        "scale {a} accounts x {r} regions, RTT {rtt} ms, fan-out threshold 200, batches of 10, {} invocations at once",
+        run::scale::SWEEP_MAX_CONCURRENCY
+    );
+    for (i, s) in out.sweeps.iter().enumerate() {
+        let round_trips = s.elapsed_ms as f64 / (rtt.max(1) as f64);
+        if s.operator {
+            let walk = run::scale::walk_floor(a);
+            let floor = walk + a.div_ceil(16) as u64;
+            println!(
+                "  operator reconcile (steady, one process, concurrency 16): {:.1} s virtual = {:.0} sequential round trips against the floor's {floor} (the walk {walk} + one document read per account per slot, {a}/16); {} calls = {:.2} per account-region",
+                s.elapsed_ms as f64 / 1000.0,
+                round_trips,
+                s.calls,
+                s.calls as f64 / (a * r) as f64
+            );
+            continue;
+        }
+        println!(
+            "  sweep {} ({}): {:.1} s virtual = {:.0} sequential round trips at {rtt} ms; {} calls = {:.2} per account-region; {} invocations ({} sweep-queue batches); longest {:.1} s ({}) against Lambda's {} s ({:.1} %)",
+            i + 1,
+            if i == 0 { "first" } else { "steady" },
+            s.elapsed_ms as f64 / 1000.0,
+            round_trips,
+            s.calls,
+            s.calls as f64 / (a * r) as f64,
+            s.invocations,
+            s.batches,
+            s.longest_ms as f64 / 1000.0,
+            s.longest_kind,
+            limit_ms / 1000,
+            s.longest_ms as f64 * 100.0 / limit_ms as f64
+        );
+    }
+    println!(
+        "  peak memory (this process: the simulated AWS and every instance) {} MiB; {:.1} s wall",
+        run::scale::peak_rss_kib().unwrap_or(0) / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    for f in &out.findings {
+        println!("  FINDING {f}");
+    }
+    assert!(
+        out.findings.is_empty(),
+        "the scale run met an unmodelled call"
+    );
+    for s in out.sweeps.iter().filter(|s| bound(s)) {
+        assert!(
+            s.longest_ms < limit_ms,
+            "an invocation ran past Lambda's 15 minutes"
+        );
     }
 }

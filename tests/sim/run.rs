@@ -25,6 +25,9 @@ use crate::http::{sdk_config, SimHttp};
 use crate::rng::Rng;
 use crate::world::{self, Edit, Mode, Switch, World, DOC, HUB, HUB_REGION, MEMBER_ROLE, TABLE};
 
+/// The organization-scale run in virtual time (`SIM_SCALE`, `make bench-scale`).
+pub mod scale;
+
 /// Lambda's timeout for the function (infra/hub.yaml `Timeout: 900`).
 const LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
 /// The virtual instant every schedule starts at (2026-11-26T00:00:00Z).
@@ -111,19 +114,25 @@ struct Slot {
 static SERIAL: Mutex<()> = Mutex::new(());
 
 pub fn run(seed: u64, verbose: bool) -> Report {
+    run_with(seed, verbose, verbose)
+}
+
+/// `trace`: keep the trace in the report (a replay or the determinism
+/// check); the budget and the exploration play without it.
+pub fn run_with(seed: u64, verbose: bool, trace: bool) -> Report {
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     // The product's futures nest deep (an unoptimised build's are large):
     // a thread of its own with room for them.
     std::thread::Builder::new()
         .name(format!("sim-{seed}"))
         .stack_size(256 << 20)
-        .spawn(move || play(seed, verbose))
+        .spawn(move || play(seed, verbose, trace))
         .expect("thread")
         .join()
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
-fn play(seed: u64, verbose: bool) -> Report {
+fn play(seed: u64, verbose: bool, trace: bool) -> Report {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -136,7 +145,7 @@ fn play(seed: u64, verbose: bool) -> Report {
         // The SDK's retry jitter and invocation ids draw from fastrand's
         // thread-local generator: seeded, the schedule replays exactly.
         fastrand::seed(seed);
-        let mut d = Driver::new(seed, verbose);
+        let mut d = Driver::new(seed, verbose, trace);
         d.play().await;
         d.report()
     });
@@ -178,8 +187,12 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(seed: u64, verbose: bool) -> Driver {
-        let w = World::new(seed);
+    fn new(seed: u64, verbose: bool, trace: bool) -> Driver {
+        Driver::with_world(World::new(seed), verbose, trace)
+    }
+
+    fn with_world(w: World, verbose: bool, trace: bool) -> Driver {
+        let seed = w.seed;
         let mut rng = Rng::new(seed);
         let aws_rng = rng.fork();
         let _ = rng.fork();
@@ -215,7 +228,10 @@ impl Driver {
             hub: HUB.into(),
             calls: 0,
             faults_fired: 0,
+            mutations: 0,
+            latency_ms: None,
             verbose,
+            tracing: trace,
         };
         for line in w.describe().lines() {
             state.log(line.to_string());

@@ -259,6 +259,13 @@ impl Dynamo {
         self.unprocessed = None;
     }
 
+    /// How many items a table holds (0 for an unknown table).
+    pub fn len(&self, account: &str, region: &str, table: &str) -> usize {
+        self.tables
+            .get(&(account.into(), region.into(), table.into()))
+            .map_or(0, |t| t.items.len())
+    }
+
     /// Every item of a table, in key order (empty for an unknown table).
     pub fn items(&self, account: &str, region: &str, table: &str) -> Vec<Value> {
         self.tables

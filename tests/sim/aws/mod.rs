@@ -116,7 +116,18 @@ pub struct State {
     pub hub: String,
     pub calls: u64,
     pub faults_fired: u64,
+    /// Calls that reached a service and may have changed it (every
+    /// operation but a read): the checker's safety pass looks again only
+    /// when this, the documents' writes or the table's size moved.
+    pub mutations: u64,
+    /// A fixed latency each way (the scale run); `None`: drawn per call,
+    /// 2-40 ms.
+    pub latency_ms: Option<u64>,
     pub verbose: bool,
+    /// Keep the trace (a replay, the determinism check): off in the budget
+    /// and the exploration, where formatting every call's line cost a tenth
+    /// of a schedule; a finding is replayed from its seed to read it.
+    pub tracing: bool,
 }
 
 pub type Sim = Arc<Mutex<State>>;
@@ -144,7 +155,17 @@ impl State {
         if self.verbose {
             println!("{line}");
         }
-        self.trace.push(line);
+        if self.tracing || self.verbose {
+            self.trace.push(line);
+        }
+    }
+
+    /// A trace line built only when the trace is kept.
+    fn trace_with(&mut self, line: impl FnOnce() -> String) {
+        if self.tracing || self.verbose {
+            let line = line();
+            self.log(line);
+        }
     }
 
     fn caller(&self, key: &str) -> Option<(String, Who)> {
@@ -179,6 +200,9 @@ impl State {
     }
 
     fn apply(&mut self, call: &Call, now: i64) -> Answer {
+        if !read_only(&call.op) {
+            self.mutations += 1;
+        }
         let Some((account, who)) = self.caller(&call.access_key) else {
             return Answer::err(
                 "UnrecognizedClientException",
@@ -268,18 +292,22 @@ impl State {
             .crash_at
             .filter(|(n, _)| *n == i.calls)
             .map(|(_, after)| after);
-        let label = i.label.clone();
         self.calls += 1;
-        let place = format!(
-            "{} {label} {} {} {}",
-            stamp(start_ms),
-            call.service,
-            call.region,
-            describe(call)
-        );
+        let place = if self.tracing || self.verbose {
+            format!(
+                "{} {} {} {} {}",
+                stamp(start_ms),
+                i.label,
+                call.service,
+                call.region,
+                describe(call)
+            )
+        } else {
+            String::new()
+        };
         if crash == Some(false) {
             self.kill(inst);
-            self.log(format!("{place} -> CRASH before it landed"));
+            self.trace_with(|| format!("{place} -> CRASH before it landed"));
             return Decision::Hang;
         }
         let fault = self.draw_fault(call);
@@ -303,10 +331,10 @@ impl State {
             Some(Fault::Timeout) => Decision::Hang,
             Some(Fault::Lost) => {
                 let answer = self.apply(call, now);
-                self.log(format!("{place} -> {} (answer LOST)", outcome(&answer)));
+                self.trace_with(|| format!("{place} -> {} (answer LOST)", outcome(&answer)));
                 if crash == Some(true) {
                     self.kill(inst);
-                    self.log(format!("{place} -> CRASH after it landed"));
+                    self.trace_with(|| format!("{place} -> CRASH after it landed"));
                     return Decision::Hang;
                 }
                 return if self.rng.chance(0.5) {
@@ -320,13 +348,13 @@ impl State {
         match &decision {
             Decision::Answer(a) => {
                 let tag = if fault.is_some() { " (FAULT)" } else { "" };
-                self.log(format!("{place} -> {}{tag}", outcome(a)));
+                self.trace_with(|| format!("{place} -> {}{tag}", outcome(a)));
             }
-            _ => self.log(format!("{place} -> TIMEOUT (FAULT)")),
+            _ => self.trace_with(|| format!("{place} -> TIMEOUT (FAULT)")),
         }
         if crash == Some(true) {
             self.kill(inst);
-            self.log(format!("{place} -> CRASH after it landed"));
+            self.trace_with(|| format!("{place} -> CRASH after it landed"));
             return Decision::Hang;
         }
         decision
@@ -342,6 +370,16 @@ impl State {
     pub fn dead(&self, inst: u32) -> bool {
         self.instances.get(&inst).is_none_or(|i| i.dead)
     }
+}
+
+/// An operation that changes nothing the checker reads (documents, the
+/// table, what was published): reads, and STS's sessions. Anything not
+/// named here counts as a change.
+pub fn read_only(op: &str) -> bool {
+    op.starts_with("Get")
+        || op.starts_with("Describe")
+        || op.starts_with("List")
+        || matches!(op, "Query" | "Scan" | "BatchGetItem" | "AssumeRole")
 }
 
 /// The operation and what it names, for the trace.

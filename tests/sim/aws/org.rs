@@ -116,7 +116,7 @@ impl Org {
                     .filter(|(_, o)| o.parent == parent)
                     .map(|(id, o)| self.ou_json(id, o))
                     .collect();
-                Answer::Json(json!({"OrganizationalUnits": ous}))
+                paged("OrganizationalUnits", ous, input)
             }
             "ListAccountsForParent" => {
                 let parent = f("ParentId");
@@ -130,7 +130,7 @@ impl Org {
                     .filter(|(_, a)| a.parent == parent)
                     .map(|(id, a)| self.account_json(id, a))
                     .collect();
-                Answer::Json(json!({"Accounts": accounts}))
+                paged("Accounts", accounts, input)
             }
             "ListAccounts" => Answer::Json(
                 json!({"Accounts": members().map(|(id, a)| self.account_json(id, a)).collect::<Vec<_>>()}),
@@ -170,4 +170,29 @@ impl Org {
             _ => return None,
         })
     }
+}
+
+/// Organizations' paging of the children listings: at most 20 a page
+/// (`MaxResults` 1-20, 20 when absent, the API reference's maximum), the
+/// rest behind `NextToken`, so an organization of thousands of accounts
+/// costs its walk a round trip per 20, as AWS's does.
+fn paged(field: &str, items: Vec<Value>, input: &Value) -> Answer {
+    let size = input
+        .get("MaxResults")
+        .and_then(Value::as_u64)
+        .unwrap_or(20)
+        .clamp(1, 20) as usize;
+    let from: usize = input
+        .get("NextToken")
+        .and_then(Value::as_str)
+        .and_then(|t| t.strip_prefix("page-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let end = (from + size).min(items.len());
+    let page: Vec<Value> = items[from.min(end)..end].to_vec();
+    let mut out = json!({ field: page });
+    if end < items.len() {
+        out["NextToken"] = json!(format!("page-{end}"));
+    }
+    Answer::Json(out)
 }

@@ -85,6 +85,9 @@ pub struct Ssm {
     pub trail: Vec<Trail>,
     incarnations: u32,
     events: u64,
+    /// Calls that may have changed a document (every operation but a read),
+    /// from the product or an editor: the checker looks again only then.
+    pub writes: u64,
 }
 
 fn invalid_document() -> Answer {
@@ -219,6 +222,9 @@ impl Ssm {
         input: &Value,
         now: i64,
     ) -> Option<Answer> {
+        if !super::read_only(op) {
+            self.writes += 1;
+        }
         Some(match op {
             "CreateDocument" => self.create(who, account, region, input, now),
             "UpdateDocument" => self.update(who, account, region, input, now),
