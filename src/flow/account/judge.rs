@@ -96,8 +96,8 @@ async fn first_seen_drift(
             o.change,
             Some(crate::domain::outcome::Change::Policy { .. })
         );
-        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref()));
-        if marked(&slot).as_deref() == Some(seen.value.as_str()) {
+        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref(), o.pending));
+        if !change::news(marked(&slot).as_deref(), o.before.as_ref(), o.pending) {
             continue;
         }
         match state
