@@ -39,7 +39,7 @@ pub(super) async fn with_history(
     let mut reads = JoinSet::new();
     for (i, o) in regions.iter().enumerate() {
         let row = known.and_then(|k| k.get(account, &o.slot()));
-        let (gap, accepted, seen) = match (gap_of(job, o, row), row, without_rows) {
+        let (gap, accepted, seen) = match (gap_of(job, o, row, o.user(user)), row, without_rows) {
             (Some(gap), Some(row), _) => (
                 gap,
                 Accepted::of(o.user(user), row),
@@ -155,7 +155,7 @@ impl Accepted {
 /// The versions to read back in one document row: only where the table
 /// recorded what it observed there and the document moved since (or was
 /// made again: a deletion or creation event of it later than the record).
-fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
+fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) -> Option<Gap> {
     // A write announced and not recorded (a run that died or failed after
     // it, retried now): its run told what it replaced, or the intent is
     // looked at; the versions after the recorded one are partly ours.
@@ -178,7 +178,11 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap>
         version: recorded?.default_version.as_deref(),
         at_ms: recorded?.last_checked_ms,
     };
-    version_gap::gap_since(record, o.versions_before.as_ref()?, remade_ms)
+    let now = o.versions_before.as_ref()?;
+    let gap = version_gap::gap_since(record, now, remade_ms);
+    // `before` is the default's Run As unless only the latest was wrong.
+    let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
+    version_gap::with_latest(gap, record.version, now, default_wrong)
 }
 
 /// Every version of `versions`, read at once; a version gone or unreadable has
