@@ -34,7 +34,8 @@ pub struct Gap {
     /// The document was deleted and made again since the record (this is
     /// the default version the table recorded of the former one): its
     /// versions from 1 are a new history, read from there.
-    pub recreated: Option<String>,    /// The latest version is judged as a past one too ([`latest::with_latest`]):
+    pub recreated: Option<String>,
+    /// The latest version is judged as a past one too ([`latest::with_latest`]):
     /// made since the record and no longer the default, it can have been
     /// the default in between, and the run's own judgement tells the
     /// (out-of-policy) default instead of it.

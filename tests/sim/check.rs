@@ -450,7 +450,9 @@ impl Checker {
         // deleted and made again, its former versions gone.
         let mut remade: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
         for body in alerts.values() {
-            if body["kind"] == "run_as_window" && body.get("recreated").is_some_and(|r| !r.is_null()) {
+            if body["kind"] == "run_as_window"
+                && body.get("recreated").is_some_and(|r| !r.is_null())
+            {
                 let at = body["at"]
                     .as_str()
                     .and_then(runas_guard::domain::clock::parse_iso)
@@ -518,7 +520,11 @@ impl Checker {
                         truth.is_some_and(|t| {
                             t.iter()
                                 .find(|t| t.incarnation == w.0 && t.number == w.1)
-                                .is_some_and(|t| t.default_spans.iter().all(|sp| sp.1.is_some_and(|e| e <= at)))
+                                .is_some_and(|t| {
+                                    t.default_spans
+                                        .iter()
+                                        .all(|sp| sp.1.is_some_and(|e| e <= at))
+                                })
                         })
                     }) && told_remade(w.0)
                 });
@@ -626,7 +632,8 @@ impl Checker {
                     .get(&(a.clone(), r.clone(), DOC.to_string()))
                     .is_some_and(|t| {
                         let first = t.iter().map(|v| v.incarnation).min();
-                        t.iter().any(|v| Some(v.incarnation) != first && v.created_ms >= self.t0)
+                        t.iter()
+                            .any(|v| Some(v.incarnation) != first && v.created_ms >= self.t0)
                     })
             });
             for body in alerts.values() {

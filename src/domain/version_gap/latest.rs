@@ -19,8 +19,11 @@ pub fn with_latest(
 ) -> Option<Gap> {
     let number = |s: &str| s.parse::<u64>().ok();
     let past = || -> Option<(u64, u64)> {
-        let (recorded, default, latest) =
-            (number(recorded?)?, number(&now.default)?, number(&now.latest)?);
+        let (recorded, default, latest) = (
+            number(recorded?)?,
+            number(&now.default)?,
+            number(&now.latest)?,
+        );
         (default_wrong && default != latest && latest > recorded).then_some((default, latest))
     };
     let Some((default, latest)) = past() else {
@@ -113,7 +116,14 @@ mod tests {
         assert!(h.windows.is_empty());
         // A document made again keeps its own rule (the latest is current).
         let g = with_latest(
-            gap_since(Record { version: Some("3"), at_ms: Some(1) }, &now, Some(2)),
+            gap_since(
+                Record {
+                    version: Some("3"),
+                    at_ms: Some(1),
+                },
+                &now,
+                Some(2),
+            ),
             Some("3"),
             &now,
             true,

@@ -98,8 +98,7 @@ pub fn news(marked: Option<&str>, run_as: Option<&RunAs>, pending: bool) -> bool
     let Some(marked) = marked else {
         return true;
     };
-    marked != seen(run_as, pending).value
-        && !(pending && marked == seen(run_as, false).value)
+    marked != seen(run_as, pending).value && !(pending && marked == seen(run_as, false).value)
 }
 
 #[cfg(test)]
