@@ -29,7 +29,8 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
     // no editor) is what the edit's event names the editor of.
     let audit = o.action == Action::WouldChange;
     let found = o.change == Some(Change::Document)
-        && ((o.action.wrote() && o.was_noncompliant(user)) || audit);
+        && o.was_noncompliant(user)
+        && (o.action.wrote() || audit);
     (found && !edit_event).then(|| Mark {
         at_ms: now_ms,
         found_by: trigger.kind.as_str().to_string(),

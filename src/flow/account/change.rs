@@ -88,6 +88,14 @@ pub fn seen(run_as: Option<&RunAs>, pending: bool) -> Seen {
     }
 }
 
+/// Audit: whether a row is a finding at all: what it would change holds Run
+/// As out of policy (or there is no document). A default that is not the
+/// latest while both read right is what enforce promotes silently (LZA's
+/// way of writing): no finding, nothing to tell.
+pub fn is_finding(o: &RegionOutcome, user: &str) -> bool {
+    o.action == Action::WouldChange && o.was_noncompliant(user)
+}
+
 /// Audit: whether a finding is news against the slot's drift mark
 /// (`marked`, as [`seen`] wrote it). A new value is news; so is a value
 /// that was only the latest version's becoming the default (its window

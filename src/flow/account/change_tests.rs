@@ -283,3 +283,36 @@ fn an_audit_finding_is_news_when_its_value_is_new_or_its_window_opens() {
     assert_eq!(mark(&root, false), "[\"true\",\"root\"]");
     assert_ne!(mark(&root, true), mark(&root, false));
 }
+
+#[test]
+fn an_audit_row_is_a_finding_only_where_run_as_is_out_of_policy() {
+    let right = Some(run_as(json!(true), "app"));
+    let root = Some(run_as(json!(true), "root"));
+    // (case, action, what the row read (the default's, or the latest's when only it is wrong), finding)
+    let cases = [
+        ("Run As wrong", Action::WouldChange, root.clone(), true),
+        ("no document", Action::WouldChange, None, true),
+        (
+            "string true reads as on",
+            Action::WouldChange,
+            Some(run_as(json!("true"), "app")),
+            false,
+        ),
+        (
+            "only the default is behind a right latest (a promote)",
+            Action::WouldChange,
+            right.clone(),
+            false,
+        ),
+        ("enforce wrote", Action::Updated, root.clone(), false),
+        ("nothing to do", Action::None, right, false),
+        ("failed", Action::Failed, root, false),
+    ];
+    for (case, action, before, want) in cases {
+        assert_eq!(
+            is_finding(&row(action, before, Some(Mode::Audit)), "app"),
+            want,
+            "{case}"
+        );
+    }
+}
