@@ -72,6 +72,9 @@ mod tests {
         r.is_compliant("ssm-ops")
     }
 
+    /// (recorded, (default, latest), default out of policy) -> (to read, latest judged)
+    type Case<'a> = (&'a str, (&'a str, &'a str), bool, Option<(Vec<u64>, bool)>);
+
     fn found() -> Ends {
         Ends {
             switched: None,
@@ -82,7 +85,7 @@ mod tests {
     #[test]
     fn a_latest_behind_a_wrong_default_is_judged_as_a_past_version() {
         // (recorded, (default, latest), default out of policy) -> (to read, latest judged)
-        let cases: [(&str, (&str, &str), bool, Option<(Vec<u64>, bool)>); 8] = [
+        let cases: [Case; 8] = [
             // An editor made 4 the default, then switched back to 2: 4 can have held.
             ("3", ("2", "4"), true, Some((vec![4], true))),
             // The same with versions between: they and the latest are read.

@@ -210,13 +210,16 @@ fn a_seen_value_names_one_observation_unambiguously() {
     assert_eq!(seen_value(None), "[null,null]");
 }
 
+/// (case, the slot's mark, the finding, pending, news)
+type NewsCase<'a> = (&'a str, Option<String>, Option<&'a RunAs>, bool, bool);
+
 #[test]
 fn an_audit_finding_is_news_when_its_value_is_new_or_its_window_opens() {
     let root = run_as(json!(true), "root");
     let other = run_as(json!(true), "alice");
     let mark = |r: &RunAs, pending: bool| seen(Some(r), pending).value;
     // (case, the slot's mark, the finding, pending (the latest's alone), news)
-    let cases: Vec<(&str, Option<String>, Option<&RunAs>, bool, bool)> = vec![
+    let cases: Vec<NewsCase> = vec![
         ("first finding, latest only", None, Some(&root), true, true),
         ("first finding, in effect", None, Some(&root), false, true),
         (
