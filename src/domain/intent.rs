@@ -194,6 +194,7 @@ impl Intent {
             held: None,
             held_too_long: false,
             change: None,
+            pending: false,
             replaced: None,
             history: None,
             named: None,

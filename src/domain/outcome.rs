@@ -166,6 +166,13 @@ pub struct RegionOutcome {
     /// known"): a finding says what the run read whatever its write did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<Read>,
+    /// What was out of policy was the latest version alone: the default
+    /// (what Session Manager reads) held the desired Run As, so no session
+    /// had it yet, and `before` is the latest's Run As. In audit its window
+    /// opens when it becomes the default, which is news of its own
+    /// ([`crate::flow::account::change::seen`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 /// A document as a run read it before failing: its default version's Run As

@@ -1,12 +1,13 @@
 //! A put-back no edit event brought names no editor: a sweep or a
 //! member-stack run read the document after someone's edit and before the
-//! edit's own event, and put it back (pure). Its region's item keeps a
+//! edit's own event, and put it back (pure); in audit, the same for the
+//! finding such a run told (nothing is put back). Its region's item keeps a
 //! [`Mark`]; the edit's event, arriving after and finding the document
 //! already right, names the editor in a follow-up ([`names`]), counted
 //! toward `tamper_repeated`. Until CloudTrail's delivery had its time
 //! ([`DELIVERY_BOUND_SECS`]), no alert blames forwarding.
 
-use crate::domain::outcome::{Change, RegionOutcome};
+use crate::domain::outcome::{Action, Change, RegionOutcome};
 pub use crate::domain::put_back::{Mark, Named};
 use crate::domain::trigger::{Trigger, TriggerKind};
 
@@ -65,7 +66,12 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
     // Any edit event's put-back names an actor already (an event of one
     // document puts back its region's others too, told by that run).
     let edit_event = trigger.names_editor();
-    let found = o.change == Some(Change::Document) && o.action.wrote() && o.was_noncompliant(user);
+    // In audit nothing is put back: the finding itself (news, told with
+    // no editor) is what the edit's event names the editor of.
+    let audit = o.action == Action::WouldChange;
+    let found = o.change == Some(Change::Document)
+        && o.was_noncompliant(user)
+        && (o.action.wrote() || audit);
     (found && !edit_event).then(|| Mark {
         at_ms: now_ms,
         found_by: trigger.kind.as_str().to_string(),
@@ -93,6 +99,8 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
         && trigger.actor.is_some()
         && !o.action.wrote()
         && o.error.is_none()
+        // In audit, a finding of its own is news told with this editor.
+        && o.change != Some(Change::Document)
         // CloudTrail's eventTime is cut to the second, never later than
         // the call: an edit before the put-back reads before it.
         && edited_ms <= mark.at_ms
@@ -140,7 +148,6 @@ pub fn again(mark: Option<String>, others_lease_until_ms: Option<i64>, now_ms: i
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::outcome::Action;
     use crate::domain::preferences::RunAs;
     use crate::domain::trigger::{Actor, Context};
     use serde_json::json;
@@ -226,6 +233,26 @@ mod tests {
                 TriggerKind::Sweep,
                 "sweep",
                 &row(Action::Updated, "root", None),
+                false,
+            ),
+            // Audit: a sweep's finding (news) is marked; one already told
+            // (no change) or the policy's is not; an edit event names its own.
+            (
+                TriggerKind::Sweep,
+                "sweep",
+                &row(Action::WouldChange, "root", Some(Change::Document)),
+                true,
+            ),
+            (
+                TriggerKind::Sweep,
+                "sweep",
+                &row(Action::WouldChange, "root", None),
+                false,
+            ),
+            (
+                TriggerKind::DocumentChanged,
+                "UpdateDocument",
+                &row(Action::WouldChange, "root", Some(Change::Document)),
                 false,
             ),
         ];
@@ -433,6 +460,12 @@ mod tests {
             &edit(AT - 1_000),
             &mark()
         ));
+        // Audit: the edit's event finds the finding the sweep told (the same
+        // value: no change) and names its editor; a new finding is its own news.
+        let seen = row(Action::WouldChange, "root", None);
+        assert!(names(&seen, &edit(AT - 1_000), &mark()));
+        let new = row(Action::WouldChange, "alice", Some(Change::Document));
+        assert!(!names(&new, &edit(AT - 1_000), &mark()));
         // Not an edit event, no time, no actor: nobody to name.
         let sweep = trigger(TriggerKind::Sweep, "sweep", Some(&iso(AT - 1_000)));
         assert!(!names(&right, &sweep, &mark()));

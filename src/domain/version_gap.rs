@@ -8,6 +8,9 @@
 
 use serde::Serialize;
 
+mod latest;
+pub use latest::with_latest;
+
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 
@@ -32,6 +35,11 @@ pub struct Gap {
     /// the default version the table recorded of the former one): its
     /// versions from 1 are a new history, read from there.
     pub recreated: Option<String>,
+    /// The latest version is judged as a past one too ([`latest::with_latest`]):
+    /// made since the record and no longer the default, it can have been
+    /// the default in between, and the run's own judgement tells the
+    /// (out-of-policy) default instead of it.
+    pub latest_past: bool,
 }
 
 /// What the table recorded of a slot's document: its default version, and
@@ -68,6 +76,7 @@ pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -
             beyond: 0,
             current: [default, latest],
             recreated: former,
+            latest_past: false,
         },
     })
 }
@@ -96,6 +105,7 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
         beyond,
         current: [default, latest],
         recreated: None,
+        latest_past: false,
     })
 }
 
@@ -284,7 +294,8 @@ pub fn windows(
     read.sort_by_key(|p| p.number);
     // Judged: the gap's own versions; another read (an [`anchor`]) only
     // says when the versions above it can first have been made.
-    let past = |p: &Past| !gap.current.contains(&p.number) && gap.to_read.contains(&p.number);
+    let current = |n: u64| gap.current[0] == n || (gap.current[1] == n && !gap.latest_past);
+    let past = |p: &Past| !current(p.number) && gap.to_read.contains(&p.number);
     let mut out = History {
         windows: Vec::new(),
         unread: gap.beyond

@@ -17,7 +17,9 @@ use crate::flow::account::Uncommitted;
 
 /// What to write for one region: the state item and, for a change made or
 /// drift seen, a history row.
-fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<HistoryRow>)> {
+/// Each row's audit finding as its drift mark writes it
+/// ([`crate::flow::account::change::seen`]): history is written once per finding.
+fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<HistoryRow>, String)> {
     let t = &job.trigger;
     let user = report.desired_user.clone().unwrap_or_default();
     report
@@ -48,7 +50,8 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
                         .map(|v| format!("default {} latest {}", v.default, v.latest)),
                     version_after: o.version_after.clone(),
                 });
-            (observation, history)
+            let seen = crate::flow::account::change::seen(o.before.as_ref(), o.pending).value;
+            (observation, history, seen)
         })
         .collect()
 }
@@ -171,7 +174,7 @@ fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSe
     let mut tasks = JoinSet::new();
     let at = clock::now();
     let mut rows = Vec::new();
-    for (observation, history) in records(job, &account.report) {
+    for (observation, history, seen) in records(job, &account.report) {
         let grant = account.grants.get(&observation.slot()).cloned();
         // A sweep's snapshot, or the rows a re-attempt read: an unchanged
         // row is not written again.
@@ -185,9 +188,8 @@ fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSe
             continue;
         }
         // Drift already recorded is history once, not once per sweep.
-        let seen = serde_json::json!([observation.observed_enabled, observation.observed_user]);
         let already = observation.action == "would-change"
-            && known.is_some_and(|k| k.drift_seen.as_deref() == Some(seen.to_string().as_str()));
+            && known.is_some_and(|k| k.drift_seen.as_deref() == Some(seen.as_str()));
         rows.extend(history.filter(|_| !already));
         let reverted = observation.status == Status::Reverted.as_str();
         let state = state.clone();

@@ -8,12 +8,15 @@
 //!    the default for any time is told exactly once (`run_as_window`,
 //!    `drift_reverted`/`tamper_repeated` or `drift_detected`); when the event
 //!    of the edit that made it the default was delivered, a drift alert for
-//!    it (or its follow-up) names that editor.
+//!    it (or its follow-up) names that editor. A telling decided before the
+//!    version was ever the default (a possible window the run could not
+//!    rule out) does not count: only a telling after a window opened tells it.
 //! 3. No lost alert: every alert a run decided (kept in the outbox) reaches
 //!    the topic at least once; nothing is left in the outbox.
 //! 4. Never cries wolf: with no out-of-policy version ever made, no drift,
 //!    window or forwarding alert (forwarding only where every canary's event
-//!    was delivered in time).
+//!    was delivered in time). A governed document deleted had Run As off
+//!    while it was gone: its `run_as_window` with `recreated` is no wolf.
 //! 5. Nothing recorded that was not judged (every step): the table never
 //!    records a default version past an out-of-policy default version that
 //!    is neither told nor kept in the outbox.
@@ -137,6 +140,15 @@ fn incarnation(s: &State, account: &str, region: &str, n: u32, at: i64) -> u32 {
                 .max_by_key(|v| v.created_ms)
         })
         .map_or(0, |v| v.incarnation)
+}
+
+/// When version `n` of incarnation `inc` first became the default.
+fn first_default(s: &State, account: &str, region: &str, inc: u32, n: u32) -> Option<i64> {
+    s.ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| t.iter().find(|t| t.incarnation == inc && t.number == n))
+        .and_then(|t| t.default_spans.first().map(|s| s.0))
 }
 
 fn product(maker: &str) -> bool {
@@ -478,8 +490,13 @@ impl Checker {
                     .entry((a.clone(), r.clone(), inc, v))
                     .or_insert(at);
                 *last = (*last).max(at);
+                // A telling decided before the version was ever the default
+                // told a window the run could not rule out (a version made
+                // between two reads may have been the default meanwhile): it
+                // is no telling of a window that opens later.
+                let early = first_default(s, &a, &r, inc, v).is_none_or(|first| at < first);
                 let e = counts.entry((a, r, inc, v)).or_default();
-                if !follow {
+                if !follow && !early {
                     e.0 += 1;
                 }
                 if let Some(actor) = actor {
@@ -489,14 +506,54 @@ impl Checker {
             }
         }
         let any_bad = !windows.is_empty();
+        // The `recreated` alerts told per slot (when decided): a document
+        // deleted and made again, its former versions gone.
+        let mut remade: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+        for body in alerts.values() {
+            if body["kind"] == "run_as_window"
+                && body.get("recreated").is_some_and(|r| !r.is_null())
+            {
+                let at = body["at"]
+                    .as_str()
+                    .and_then(runas_guard::domain::clock::parse_iso)
+                    .unwrap_or(i64::MAX);
+                let slot = (
+                    body["account"].as_str().unwrap_or_default().to_string(),
+                    body["region"].as_str().unwrap_or_default().to_string(),
+                );
+                remade.entry(slot).or_default().push(at);
+            }
+        }
         for ((a, r), list) in &windows {
+            let truth = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string()));
+            // When incarnation `inc` of the document was made again (its
+            // successor's first version): its versions are gone from then.
+            let gone = |inc: u32| -> Option<i64> {
+                truth?
+                    .iter()
+                    .filter(|t| t.incarnation > inc)
+                    .map(|t| t.created_ms)
+                    .min()
+            };
+            let told_remade = |inc: u32| {
+                gone(inc).is_some_and(|at| {
+                    remade
+                        .get(&(a.clone(), r.clone()))
+                        .is_some_and(|l| l.iter().any(|t| *t >= at))
+                })
+            };
             // In audit a run of versions with the same out-of-policy value is
             // one finding (a new observed value is news, the same is not).
             let mut groups: Vec<Vec<&Window>> = vec![];
             for w in list {
+                // The same value across a deletion told as `recreated` is
+                // the same finding (the table recorded it; the re-creation
+                // was told).
                 let same = self.w.mode == Mode::Audit
                     && groups.last().is_some_and(|g: &Vec<_>| {
-                        g.last().is_some_and(|p: &&Window| p.2 == w.2 && p.0 == w.0)
+                        g.last().is_some_and(|p: &&Window| {
+                            p.2 == w.2 && (p.0 == w.0 || told_remade(p.0))
+                        })
                     });
                 if same {
                     groups.last_mut().unwrap().push(w);
@@ -515,6 +572,25 @@ impl Checker {
                     .sum();
                 let versions: Vec<String> =
                     g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
+                // A window of a document deleted before any run read it as
+                // the default: its versions are gone, and the run that
+                // finds it made again tells that (`recreated`), not them.
+                let unreadable = g.iter().all(|w| {
+                    gone(w.0).is_some_and(|at| {
+                        truth.is_some_and(|t| {
+                            t.iter()
+                                .find(|t| t.incarnation == w.0 && t.number == w.1)
+                                .is_some_and(|t| {
+                                    t.default_spans
+                                        .iter()
+                                        .all(|sp| sp.1.is_some_and(|e| e <= at))
+                                })
+                        })
+                    }) && told_remade(w.0)
+                });
+                if n == 0 && unreadable {
+                    continue;
+                }
                 if n == 0 {
                     self.note("2 no window untold", format!("{a} {r}: {} held Run As out of policy as the default and was never told", versions.join(", ")), at.clone());
                     continue;
@@ -607,9 +683,25 @@ impl Checker {
                 .iter()
                 .filter(|(_, t)| t.2 == "AddTagsToResource")
                 .all(|(id, t)| !lost.contains(id) && t.1.is_some_and(|d| d - t.0 < 15 * 60_000));
+            // A governed document deleted (and made again): while it was
+            // gone Session Manager had no preferences there, Run As off
+            // (sessions as ssm-user); the run that finds it made again
+            // tells that as a `run_as_window` with `recreated`.
+            let deleted = self.governed().iter().any(|(a, r)| {
+                s.ssm
+                    .truth
+                    .get(&(a.clone(), r.clone(), DOC.to_string()))
+                    .is_some_and(|t| {
+                        let first = t.iter().map(|v| v.incarnation).min();
+                        t.iter()
+                            .any(|v| Some(v.incarnation) != first && v.created_ms >= self.t0)
+                    })
+            });
             for body in alerts.values() {
                 let kind = body["kind"].as_str().unwrap_or_default();
+                let recreated = body.get("recreated").is_some_and(|r| !r.is_null());
                 let wolf = match kind {
+                    "run_as_window" if recreated => !made_bad && !deleted,
                     "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => {
                         !made_bad
                     }

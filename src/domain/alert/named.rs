@@ -8,7 +8,7 @@
 use serde_json::json;
 
 use super::{drift, Alert, DriftFacts};
-use crate::domain::outcome::{AccountReport, Change, RegionOutcome};
+use crate::domain::outcome::{AccountReport, Action, Change, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
 pub fn editors_named(
@@ -31,10 +31,12 @@ pub fn editors_named(
                 change: Some(Change::Document),
                 ..o.clone()
             };
+            // In audit the run found what the sweep told: `drift_detected`.
+            let audit = o.action == Action::WouldChange;
             let facts = DriftFacts {
                 expected_editor,
-                audit: false,
-                reverts_last_hour: if expected_editor { 0 } else { named.reverts_last_hour },
+                audit,
+                reverts_last_hour: if expected_editor || audit { 0 } else { named.reverts_last_hour },
             };
             let mut alert = drift(&report.account, o.user(user), &edit, trigger, at, facts);
             if let Some(body) = alert.body.as_object_mut() {
@@ -47,10 +49,12 @@ pub fn editors_named(
                         "version_replaced": named.mark.version,
                     }),
                 );
+                let did = if audit { "found" } else { "put" };
+                let back = if audit { "" } else { " back" };
                 body.insert(
                     "note".into(),
                     json!(format!(
-                        "{} put this edit back before its event arrived; this is its editor (the forwarding delivered it)",
+                        "{} {did} this edit{back} before its event arrived; this is its editor (the forwarding delivered it)",
                         named.mark.found_by
                     )),
                 );

@@ -90,14 +90,46 @@ pub fn observed(run_as: Option<&RunAs>) -> (Option<String>, Option<String>) {
 }
 
 /// One observed Run As, as a drift mark remembers it: the same finding is
-/// told once and a new one is news again.
-pub fn seen(run_as: Option<&RunAs>) -> Seen {
+/// told once and a new one is news again. `pending`: the value is the
+/// latest version's alone, the default still right ([`RegionOutcome::pending`]);
+/// such a finding is marked apart, so that the same value becoming the
+/// default (its window opening: sessions now get it) is news once more,
+/// while a value already in effect stays one finding whatever versions
+/// follow with it. A value in effect keeps the mark's first form
+/// (`[enabled, user]`), so marks written before stay what they meant.
+pub fn seen(run_as: Option<&RunAs>, pending: bool) -> Seen {
     let (user, enabled) = observed(run_as);
+    let value = if pending {
+        serde_json::json!([enabled, user, "latest"])
+    } else {
+        serde_json::json!([enabled, user])
+    };
     Seen {
-        value: serde_json::json!([enabled, user]).to_string(),
+        value: value.to_string(),
         user,
         enabled,
     }
+}
+
+/// Audit: whether a row is a finding at all: what it would change holds Run
+/// As out of policy (or there is no document). A default that is not the
+/// latest while both read right is what enforce promotes silently (LZA's
+/// way of writing): no finding, nothing to tell.
+pub fn is_finding(o: &RegionOutcome, user: &str) -> bool {
+    o.action == Action::WouldChange && o.was_noncompliant(user)
+}
+
+/// Audit: whether a finding is news against the slot's drift mark
+/// (`marked`, as [`seen`] wrote it). A new value is news; so is a value
+/// that was only the latest version's becoming the default (its window
+/// opens). The same value again is not, nor a value told while in effect
+/// that is now the latest's alone (the default was put right: no session
+/// gets it now, nothing new to tell).
+pub fn news(marked: Option<&str>, run_as: Option<&RunAs>, pending: bool) -> bool {
+    let Some(marked) = marked else {
+        return true;
+    };
+    marked != seen(run_as, pending).value && !(pending && marked == seen(run_as, false).value)
 }
 
 #[cfg(test)]

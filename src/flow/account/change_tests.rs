@@ -201,8 +201,8 @@ fn the_check_rows_are_not_judged_here() {
 
 #[test]
 fn a_seen_value_names_one_observation_unambiguously() {
-    let of = |e: Value, u: &str| seen(Some(&run_as(e, u))).value;
-    let seen_value = |r: Option<&RunAs>| seen(r).value;
+    let of = |e: Value, u: &str| seen(Some(&run_as(e, u)), false).value;
+    let seen_value = |r: Option<&RunAs>| seen(r, false).value;
     assert_eq!(of(json!(true), "root"), of(json!("true"), "root"));
     assert_ne!(of(json!(true), "root"), of(json!(true), "x"));
     assert_ne!(of(json!(true), "-"), seen_value(None));
@@ -299,5 +299,115 @@ fn a_right_slot_whose_mode_the_policy_relaxed_to_audit_is_the_policys_change_onc
     ];
     for (what, k, o, want) in cases {
         assert_eq!(relaxed(k.as_ref(), &o, "app"), want, "{what}");
+    }
+}
+
+/// (case, the slot's mark, the finding, pending, news)
+type NewsCase<'a> = (&'a str, Option<String>, Option<&'a RunAs>, bool, bool);
+
+#[test]
+fn an_audit_finding_is_news_when_its_value_is_new_or_its_window_opens() {
+    let root = run_as(json!(true), "root");
+    let other = run_as(json!(true), "alice");
+    let mark = |r: &RunAs, pending: bool| seen(Some(r), pending).value;
+    // (case, the slot's mark, the finding, pending (the latest's alone), news)
+    let cases: Vec<NewsCase> = vec![
+        ("first finding, latest only", None, Some(&root), true, true),
+        ("first finding, in effect", None, Some(&root), false, true),
+        (
+            "the same latest-only value again",
+            Some(mark(&root, true)),
+            Some(&root),
+            true,
+            false,
+        ),
+        (
+            "that latest made the default: its window opens",
+            Some(mark(&root, true)),
+            Some(&root),
+            false,
+            true,
+        ),
+        (
+            "the same value in effect again (a later version keeps it)",
+            Some(mark(&root, false)),
+            Some(&root),
+            false,
+            false,
+        ),
+        (
+            "a value told in effect, now the latest's alone (default put right)",
+            Some(mark(&root, false)),
+            Some(&root),
+            true,
+            false,
+        ),
+        (
+            "another value, latest only",
+            Some(mark(&root, false)),
+            Some(&other),
+            true,
+            true,
+        ),
+        (
+            "another value, in effect",
+            Some(mark(&root, true)),
+            Some(&other),
+            false,
+            true,
+        ),
+        (
+            "no document after a finding",
+            Some(mark(&root, false)),
+            None,
+            false,
+            true,
+        ),
+        (
+            "a mark of another form (hostile text)",
+            Some("[\"true\",\"root\",\"x\"]".into()),
+            Some(&root),
+            false,
+            true,
+        ),
+    ];
+    for (case, marked, found, pending, want) in cases {
+        assert_eq!(news(marked.as_deref(), found, pending), want, "{case}");
+    }
+    // A mark written before marks had a latest-only form keeps its meaning.
+    assert_eq!(mark(&root, false), "[\"true\",\"root\"]");
+    assert_ne!(mark(&root, true), mark(&root, false));
+}
+
+#[test]
+fn an_audit_row_is_a_finding_only_where_run_as_is_out_of_policy() {
+    let right = Some(run_as(json!(true), "app"));
+    let root = Some(run_as(json!(true), "root"));
+    // (case, action, what the row read (the default's, or the latest's when only it is wrong), finding)
+    let cases = [
+        ("Run As wrong", Action::WouldChange, root.clone(), true),
+        ("no document", Action::WouldChange, None, true),
+        (
+            "string true reads as on",
+            Action::WouldChange,
+            Some(run_as(json!("true"), "app")),
+            false,
+        ),
+        (
+            "only the default is behind a right latest (a promote)",
+            Action::WouldChange,
+            right.clone(),
+            false,
+        ),
+        ("enforce wrote", Action::Updated, root.clone(), false),
+        ("nothing to do", Action::None, right, false),
+        ("failed", Action::Failed, root, false),
+    ];
+    for (case, action, before, want) in cases {
+        assert_eq!(
+            is_finding(&row(action, before, Some(Mode::Audit)), "app"),
+            want,
+            "{case}"
+        );
     }
 }

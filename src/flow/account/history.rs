@@ -114,7 +114,7 @@ fn start_of(
     let from = history_from(rows_read, item_read);
     match (from, in_rows.or(item)) {
         (HistoryFrom::Record, Some(row)) => {
-            let gap = gap_of(job, o, Some(row))?;
+            let gap = gap_of(job, o, Some(row), o.user(user))?;
             let seen = row.default_version.clone();
             Some((gap, Accepted::of(o.user(user), row), seen, from))
         }
@@ -240,7 +240,7 @@ impl Accepted {
 /// The versions to read back in one document row: only where the table
 /// recorded what it observed there and the document moved since (or was
 /// made again: a deletion or creation event of it later than the record).
-fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap> {
+fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) -> Option<Gap> {
     // A write announced and not recorded (a run that died or failed after
     // it, retried now): its run told what it replaced, or the intent is
     // looked at; the versions after the recorded one are partly ours.
@@ -263,7 +263,11 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>) -> Option<Gap>
         version: recorded?.default_version.as_deref(),
         at_ms: recorded?.last_checked_ms,
     };
-    version_gap::gap_since(record, o.versions_before.as_ref()?, remade_ms)
+    let now = o.versions_before.as_ref()?;
+    let gap = version_gap::gap_since(record, now, remade_ms);
+    // `before` is the default's Run As unless only the latest was wrong.
+    let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
+    version_gap::with_latest(gap, record.version, now, default_wrong)
 }
 
 /// Every version of `versions`, read at once; a version gone or unreadable has

@@ -9,7 +9,7 @@ use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
-use crate::domain::outcome::{Action, RegionOutcome};
+use crate::domain::outcome::RegionOutcome;
 
 use super::{change, held, missing, Ctx};
 
@@ -57,7 +57,7 @@ pub(super) async fn judged_rows(
     }
     log_outcomes(account, &regions);
     let (new_drift, new_missing) = tokio::join!(
-        first_seen_drift(ctx.state, job, account, known, &regions),
+        first_seen_drift(ctx.state, job, (account, user), known, &regions),
         missing::newly_missing(ctx.state, job, account, &regions)
     );
     (regions, new_drift, new_missing)
@@ -88,7 +88,7 @@ fn relaxed(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut
 async fn first_seen_drift(
     state: &StateStore,
     job: &Job,
-    account: &str,
+    (account, user): (&str, &str),
     recorded: Option<&Snapshot>,
     regions: &[RegionOutcome],
 ) -> HashSet<String> {
@@ -101,15 +101,18 @@ async fn first_seen_drift(
             .and_then(|k| k.get(account, slot))
             .and_then(|k| k.drift_seen.clone())
     };
-    for o in regions.iter().filter(|o| o.action == Action::WouldChange) {
+    for o in regions
+        .iter()
+        .filter(|o| change::is_finding(o, o.user(user)))
+    {
         // The policy's change is marked seen (later runs find it known) but
         // told in the sweep's `policy_applied`, not as drift.
         let policy = matches!(
             o.change,
             Some(crate::domain::outcome::Change::Policy { .. })
         );
-        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref()));
-        if marked(&slot).as_deref() == Some(seen.value.as_str()) {
+        let (slot, seen) = (o.slot(), change::seen(o.before.as_ref(), o.pending));
+        if !change::news(marked(&slot).as_deref(), o.before.as_ref(), o.pending) {
             continue;
         }
         match state
@@ -132,7 +135,7 @@ async fn first_seen_drift(
 }
 
 /// Each row as it ended, once its pending rows are known: ERROR for a
-/// failure only ([`Action::logs_as_error`]).
+/// failure only ([`crate::domain::outcome::Action::logs_as_error`]).
 fn log_outcomes(account: &str, regions: &[RegionOutcome]) {
     for o in regions {
         if o.action.logs_as_error() {

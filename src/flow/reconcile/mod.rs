@@ -249,6 +249,18 @@ async fn converge<D: Documents, L: Lease>(
     Err(ReconcileError::not_converged(docs))
 }
 
+/// The default still holds the desired Run As and the latest does not:
+/// what is wrong is the latest version alone (not in effect until it
+/// becomes the default; `before` then says the latest's Run As).
+fn pending(before: &Observed, user: &str) -> bool {
+    match before {
+        Observed::Present { default, latest } => {
+            default.prefs.run_as().is_compliant(user) && !latest.prefs.run_as().is_compliant(user)
+        }
+        Observed::Missing => false,
+    }
+}
+
 /// The document observed again, kept as what the run read last (a failure
 /// after it still says what was read).
 async fn reread<D: Documents>(
@@ -334,6 +346,7 @@ pub async fn reconcile<D: Documents, L: Lease>(
                 error_code: None,
                 error: None,
                 followed,
+                pending: pending(&before, user),
                 ..RegionOutcome::default()
             }
         }

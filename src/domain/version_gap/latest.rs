@@ -1,0 +1,137 @@
+//! The latest version as a past one (pure): where the run's own alert tells
+//! an out-of-policy default, a latest version made since the table's record
+//! and no longer the default can have been the default in between.
+
+use super::Gap;
+use crate::domain::ports::Versions;
+
+/// `gap`, with the latest version judged as a past one where the run's own
+/// judgement does not tell it: the default is out of policy (`default_wrong`:
+/// the run tells that one), the latest is another version made since the
+/// record (`recorded`), so it can have been the default in between (an
+/// editor switched the default from it back to an older version). A latest
+/// behind a default that is right is the run's own to tell, as ever.
+pub fn with_latest(
+    gap: Option<Gap>,
+    recorded: Option<&str>,
+    now: &Versions,
+    default_wrong: bool,
+) -> Option<Gap> {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let past = || -> Option<(u64, u64)> {
+        let (recorded, default, latest) = (
+            number(recorded?)?,
+            number(&now.default)?,
+            number(&now.latest)?,
+        );
+        (default_wrong && default != latest && latest > recorded).then_some((default, latest))
+    };
+    let Some((default, latest)) = past() else {
+        return gap;
+    };
+    let mut g = gap.unwrap_or(Gap {
+        to_read: vec![latest],
+        beyond: 0,
+        current: [default, latest],
+        recreated: None,
+        latest_past: false,
+    });
+    if g.recreated.is_none() {
+        g.latest_past = true;
+    }
+    Some(g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{gap, gap_since, windows, Ends, Past, Record};
+    use super::*;
+    use crate::domain::preferences::RunAs;
+    use serde_json::json;
+
+    fn versions(default: &str, latest: &str) -> Versions {
+        Versions {
+            default: default.into(),
+            latest: latest.into(),
+        }
+    }
+
+    fn past(number: u64, user: &str, created: &str) -> Past {
+        Past {
+            number,
+            run_as: Some(RunAs {
+                enabled: Some(json!(true)),
+                user: Some(json!(user)),
+            }),
+            created: Some(created.into()),
+            failed: None,
+        }
+    }
+
+    fn ops(r: &RunAs) -> bool {
+        r.is_compliant("ssm-ops")
+    }
+
+    /// (recorded, (default, latest), default out of policy) -> (to read, latest judged)
+    type Case<'a> = (&'a str, (&'a str, &'a str), bool, Option<(Vec<u64>, bool)>);
+
+    fn found() -> Ends {
+        Ends {
+            switched: None,
+            found: "now".into(),
+        }
+    }
+
+    #[test]
+    fn a_latest_behind_a_wrong_default_is_judged_as_a_past_version() {
+        // (recorded, (default, latest), default out of policy) -> (to read, latest judged)
+        let cases: [Case; 8] = [
+            // An editor made 4 the default, then switched back to 2: 4 can have held.
+            ("3", ("2", "4"), true, Some((vec![4], true))),
+            // The same with versions between: they and the latest are read.
+            ("1", ("2", "5"), true, Some((vec![3, 4, 5], true))),
+            // A right default: the run tells the latest itself (as before).
+            ("3", ("2", "4"), false, None),
+            ("1", ("2", "5"), false, Some((vec![3, 4, 5], false))),
+            // The latest is the default: the run's own to tell.
+            ("3", ("4", "4"), true, None),
+            // Nothing made since the record.
+            ("4", ("2", "4"), true, None),
+            // Not numbers: not judged.
+            ("x", ("2", "4"), true, None),
+            ("3", ("2", "y"), true, None),
+        ];
+        for (recorded, (d, l), wrong, want) in cases {
+            let now = versions(d, l);
+            let g = with_latest(gap(Some(recorded), &now), Some(recorded), &now, wrong);
+            let got = g.map(|g| (g.to_read, g.latest_past));
+            assert_eq!(got, want, "{recorded} {d} {l} {wrong}");
+        }
+        // Judged: the latest out of policy is a window; the default never is.
+        let now = versions("2", "4");
+        let g = with_latest(gap(Some("3"), &now), Some("3"), &now, true).unwrap();
+        let read = [past(4, "root", "t4"), past(2, "app", "t2")];
+        let h = windows(&g, &read, ops, &found());
+        let got: Vec<_> = h.windows.iter().map(|w| w.version.as_str()).collect();
+        assert_eq!(got, ["4"]);
+        // Right, it is none.
+        let h = windows(&g, &[past(4, "ssm-ops", "t4")], ops, &found());
+        assert!(h.windows.is_empty());
+        // A document made again keeps its own rule (the latest is current).
+        let g = with_latest(
+            gap_since(
+                Record {
+                    version: Some("3"),
+                    at_ms: Some(1),
+                },
+                &now,
+                Some(2),
+            ),
+            Some("3"),
+            &now,
+            true,
+        )
+        .unwrap();
+        assert!(!g.latest_past);
+    }
+}
