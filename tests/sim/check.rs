@@ -731,7 +731,7 @@ impl Checker {
     /// path found it: its join event, a sweep), and no drift alert tells a
     /// version made while it was out of the organization (another life's
     /// edit is no window of this one's).
-    fn lives(&mut self, s: &State, alerts: &BTreeMap<String, Value>, at: &str) {
+    fn lives(&mut self, s: &State, alerts: &BTreeMap<String, &Value>, at: &str) {
         if self.t0 == i64::MAX {
             return;
         }

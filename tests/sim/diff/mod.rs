@@ -254,7 +254,10 @@ fn play_sim() -> Tape {
             hub: HUB.into(),
             calls: 0,
             faults_fired: 0,
+            mutations: 0,
+            latency_ms: None,
             verbose: false,
+            tracing: false,
         };
         state.instances.insert(
             0,

@@ -101,6 +101,10 @@ fn world(accounts: usize, regions: usize) -> World {
         steps: vec![],
         horizon_s: 0,
         concurrency: SWEEP_MAX_CONCURRENCY,
+        // No lives, storms or freezes: a steady organization, no faults.
+        lives: vec![],
+        storms: vec![],
+        pause_rate: 0.0,
     }
 }
 
