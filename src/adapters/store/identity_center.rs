@@ -24,18 +24,23 @@ pub fn key(instance: &str) -> [(&'static str, aws_sdk_dynamodb::types::Attribute
     [("pk", s(PK)), ("sk", s(format!("MAPPING#{id}")))]
 }
 
-/// Every instance's recorded look (`status`).
+/// Every instance's recorded look (`status`), every page: a Query answers
+/// at most 1 MB and says where to go on.
 pub async fn recorded_all(table: &Table) -> Result<Vec<Recorded>, AwsError> {
-    let out = table
+    let mut pages = table
         .client
         .query()
         .table_name(&table.name)
         .key_condition_expression("pk = :pk")
         .expression_attribute_values(":pk", s(PK))
-        .send()
-        .await
-        .map_err(|e| table.err("Query", "-", &e))?;
-    Ok(out.items().iter().map(recorded).collect())
+        .into_paginator()
+        .send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| table.err("Query", "-", &e))?;
+        all.extend(page.items().iter().map(recorded));
+    }
+    Ok(all)
 }
 
 fn recorded(item: &Item) -> Recorded {
