@@ -32,6 +32,7 @@ mod drift;
 mod dry_run_held;
 mod duplicates;
 mod editor_named;
+mod failed_sweep_window;
 mod fanout;
 mod faults;
 mod flood;

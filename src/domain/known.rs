@@ -180,7 +180,7 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.desired_user == o.desired_user
         && known.observed_user == o.observed_user
         && known.observed_enabled == o.observed_enabled
-        && known.default_version == o.default_version
+        && (o.keeps_version || known.default_version == o.default_version)
         && known.error_code == o.error_code
         && !known.intent
         && known.nodes == o.nodes
@@ -237,6 +237,7 @@ mod tests {
             observed_user: Some(user.into()),
             observed_enabled: Some("true".into()),
             default_version: Some("2".into()),
+            keeps_version: false,
             action: if wrote { "updated" } else { "none" },
             wrote,
             trigger_id: "sweep-2".into(),

@@ -16,6 +16,9 @@ pub struct Observation {
     pub observed_user: Option<String>,
     pub observed_enabled: Option<String>,
     pub default_version: Option<String>,
+    /// The record leaves `default_version` as it was ([`VersionRecord::Keep`]):
+    /// a failed run never moves how far the history was judged.
+    pub keeps_version: bool,
     pub action: &'static str,
     pub wrote: bool,
     pub trigger_id: String,
@@ -67,4 +70,67 @@ pub struct HistoryRow {
     pub trigger_kind: String,
     pub versions_before: Option<String>,
     pub version_after: Option<String>,
+}
+
+/// What a record of a slot writes as its default version: how far the
+/// document's history has been judged. The next run reads the versions made
+/// after it ([`crate::domain::version_gap::gap`]), so a record that moves it
+/// past a version no run judged loses that version's window for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionRecord {
+    /// The run judged the document up to the default it found: recorded.
+    Advance,
+    /// The run failed: whatever it saw (a `root` default whose latest it
+    /// could not read, a put-back refused), it judged nothing, so the
+    /// version recorded before stays and the next run reads the versions
+    /// after it (issue 61: never record past what was not judged).
+    Keep,
+    /// No version found and nothing failed (a document not there, a row
+    /// awaiting its member stack): the item says what is there now.
+    Forget,
+}
+
+/// [`VersionRecord`] of one row: its action and the default version found.
+pub fn version_record(
+    action: crate::domain::outcome::Action,
+    found: Option<&str>,
+) -> VersionRecord {
+    match (action, found) {
+        (crate::domain::outcome::Action::Failed, _) => VersionRecord::Keep,
+        (_, Some(_)) => VersionRecord::Advance,
+        (_, None) => VersionRecord::Forget,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::outcome::Action;
+
+    /// Every action, with and without a version found: only a failure keeps
+    /// the version recorded before, even when it read a (root) default.
+    #[test]
+    fn a_failed_record_never_moves_the_judged_version() {
+        for action in Action::ALL {
+            for found in [Some("7"), Some(""), Some("not-a-number"), None] {
+                let want = match (action, found) {
+                    (Action::Failed, _) => VersionRecord::Keep,
+                    (_, Some(_)) => VersionRecord::Advance,
+                    (_, None) => VersionRecord::Forget,
+                };
+                assert_eq!(version_record(action, found), want, "{action:?} {found:?}");
+            }
+        }
+        // The traced shape (simulation seed 5): a sweep read default 2 (root),
+        // its read of the latest failed; its record keeps what was judged.
+        assert_eq!(
+            version_record(Action::Failed, Some("2")),
+            VersionRecord::Keep
+        );
+        assert_eq!(
+            version_record(Action::None, Some("3")),
+            VersionRecord::Advance
+        );
+        assert_eq!(version_record(Action::Pending, None), VersionRecord::Forget);
+    }
 }

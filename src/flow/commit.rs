@@ -80,6 +80,8 @@ fn observation(
         observed_user,
         observed_enabled,
         default_version: o.version_after.clone(),
+        keeps_version: crate::domain::records::version_record(o.action, o.version_after.as_deref())
+            == crate::domain::records::VersionRecord::Keep,
         action: o.action.as_str(),
         wrote: o.action.wrote(),
         trigger_id: t.event_id.clone(),

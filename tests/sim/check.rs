@@ -5,7 +5,8 @@
 //!    desired Run As as its default and latest version; nothing written in
 //!    audit or outside scope.
 //! 2. No window untold: every version that held Run As out of policy and was
-//!    the default for any time is told exactly once (`run_as_window`,
+//!    the default for any time is told exactly once (`run_as_window`, a
+//!    window or a version named `unjudged` because its read failed,
 //!    `drift_reverted`/`tamper_repeated` or `drift_detected`); when the event
 //!    of the edit that made it the default was delivered, a drift alert for
 //!    it (or its follow-up) names that editor. A telling decided before the
@@ -119,6 +120,19 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
             let region = alert["region"].as_str().unwrap_or_default().to_string();
             for w in alert["windows"].as_array().cloned().unwrap_or_default() {
                 if let Some(v) = num(&w["version"]) {
+                    out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
+                }
+            }
+            // A version whose read failed is told as such (`unjudged`, docs/design.md
+            // "what is told": never recorded past silently): named, so told.
+            let unjudged = alert["unjudged"]["versions"].as_array().cloned();
+            for item in unjudged.unwrap_or_default() {
+                let Some(text) = item.as_str() else { continue };
+                let (a, b) = text.split_once('-').unwrap_or((text, text));
+                let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) else {
+                    continue;
+                };
+                for v in a..=b {
                     out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
                 }
             }

@@ -144,6 +144,10 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
         ("#mode", &mode),
     ];
     for (attr, value) in optional {
+        // A failed run's record keeps how far the history was judged.
+        if attr == "default_version" && o.keeps_version {
+            continue;
+        }
         match value {
             Some(v) => u.set(attr, s(v)),
             None => u.remove.push(attr),

@@ -13,6 +13,7 @@ fn observation(wrote: bool) -> Observation {
         observed_user: Some("ops".into()),
         observed_enabled: Some("true".into()),
         default_version: Some("4".into()),
+        keeps_version: false,
         action: if wrote { "updated" } else { "none" },
         wrote,
         trigger_id: "e-1".into(),
@@ -191,4 +192,29 @@ fn a_hold_keeps_its_start_and_a_release_forgets_it() {
     for attr in ["held_since", "held_told", "held_told_at", "held_told_by"] {
         assert!(removed.contains(attr), "{attr}: {}", released.expression);
     }
+}
+
+/// A failed run's record leaves the default version as it was (neither set
+/// nor removed): the next run reads the versions after the last judged one.
+#[test]
+fn a_failed_record_leaves_the_judged_version() {
+    let failed = Observation {
+        status: "failed",
+        action: "failed",
+        default_version: None,
+        keeps_version: true,
+        ..observation(false)
+    };
+    let u = record_update(&failed, None, false, std::time::UNIX_EPOCH);
+    assert!(
+        !u.expression.contains("default_version"),
+        "{}",
+        u.expression
+    );
+    let forgot = Observation {
+        keeps_version: false,
+        ..failed
+    };
+    let u = record_update(&forgot, None, false, std::time::UNIX_EPOCH);
+    assert!(u.expression.contains("default_version"), "{}", u.expression);
 }
