@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 mod latest;
-pub use latest::with_latest;
+pub use latest::{covered_by_default, with_latest};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

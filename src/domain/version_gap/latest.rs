@@ -2,8 +2,9 @@
 //! an out-of-policy default, a latest version made since the table's record
 //! and no longer the default can have been the default in between.
 
-use super::Gap;
+use super::{Gap, History};
 use crate::domain::ports::Versions;
+use crate::domain::preferences::RunAs;
 
 /// `gap`, with the latest version judged as a past one where the run's own
 /// judgement does not tell it: the default is out of policy (`default_wrong`:
@@ -40,6 +41,23 @@ pub fn with_latest(
         g.latest_past = true;
     }
     Some(g)
+}
+
+/// `history` without the window of a latest judged as past
+/// (`gap.latest_past`) whose Run As is the out-of-policy default's own
+/// (`default`): the run's alert about that default tells the same value
+/// over a span that holds the latest's, so it adds nothing but a second
+/// page for one edit (a pipeline's version on top of an editor's, keeping
+/// its inputs, as LZA writes without switching the default). A latest with
+/// another value is a window of its own.
+pub fn covered_by_default(mut history: History, gap: &Gap, default: Option<&RunAs>) -> History {
+    if gap.latest_past {
+        let latest = gap.current[1].to_string();
+        history
+            .windows
+            .retain(|w| !(w.version == latest && Some(&w.run_as) == default));
+    }
+    history
 }
 
 #[cfg(test)]
@@ -133,5 +151,90 @@ mod tests {
         )
         .unwrap();
         assert!(!g.latest_past);
+    }
+
+    #[test]
+    fn a_latest_keeping_the_wrong_defaults_value_is_that_defaults_window() {
+        let root = RunAs {
+            enabled: Some(json!(true)),
+            user: Some(json!("root")),
+        };
+        let mallory = RunAs {
+            enabled: Some(json!(true)),
+            user: Some(json!("mallory")),
+        };
+        let window = |v: &str, r: &RunAs| super::super::Window {
+            version: v.into(),
+            run_as: r.clone(),
+            from: None,
+            until_known: None,
+            until_at_most: None,
+        };
+        let history = |ws: Vec<super::super::Window>| History {
+            windows: ws,
+            unread: 0,
+            unjudged: None,
+            recreated: None,
+        };
+        let gap = |latest_past: bool| Gap {
+            to_read: vec![3],
+            beyond: 0,
+            current: [2, 3],
+            recreated: None,
+            latest_past,
+        };
+        let kept =
+            |h: History| -> Vec<String> { h.windows.into_iter().map(|w| w.version).collect() };
+        // (case, latest judged as past, the default's Run As, windows, kept)
+        let cases: Vec<(
+            &str,
+            bool,
+            Option<&RunAs>,
+            Vec<super::super::Window>,
+            Vec<&str>,
+        )> = vec![
+            (
+                "same value as the default: covered",
+                true,
+                Some(&mallory),
+                vec![window("3", &mallory)],
+                vec![],
+            ),
+            (
+                "another value: its own window",
+                true,
+                Some(&mallory),
+                vec![window("3", &root)],
+                vec!["3"],
+            ),
+            (
+                "the default's value unknown: told",
+                true,
+                None,
+                vec![window("3", &mallory)],
+                vec!["3"],
+            ),
+            (
+                "not judged as past: untouched",
+                false,
+                Some(&mallory),
+                vec![window("3", &mallory)],
+                vec!["3"],
+            ),
+            (
+                "an older version with the same value: its own",
+                true,
+                Some(&mallory),
+                vec![window("1", &mallory), window("3", &mallory)],
+                vec!["1"],
+            ),
+        ];
+        for (case, past, default, windows, want) in cases {
+            assert_eq!(
+                kept(covered_by_default(history(windows), &gap(past), default)),
+                want,
+                "{case}"
+            );
+        }
     }
 }

@@ -67,9 +67,11 @@ pub(super) async fn with_history(
             switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
             found: found.clone(),
         };
+        let default = o.before.clone();
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
             let history = judged(docs, &gap, &accepted, &ends).await;
+            let history = version_gap::covered_by_default(history, &gap, default.as_ref());
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
