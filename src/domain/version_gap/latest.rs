@@ -153,6 +153,15 @@ mod tests {
         assert!(!g.latest_past);
     }
 
+    /// (case, latest judged as past, the default's Run As, windows, kept)
+    type CoverCase<'a> = (
+        &'a str,
+        bool,
+        Option<&'a RunAs>,
+        Vec<super::super::Window>,
+        Vec<&'a str>,
+    );
+
     #[test]
     fn a_latest_keeping_the_wrong_defaults_value_is_that_defaults_window() {
         let root = RunAs {
@@ -186,13 +195,7 @@ mod tests {
         let kept =
             |h: History| -> Vec<String> { h.windows.into_iter().map(|w| w.version).collect() };
         // (case, latest judged as past, the default's Run As, windows, kept)
-        let cases: Vec<(
-            &str,
-            bool,
-            Option<&RunAs>,
-            Vec<super::super::Window>,
-            Vec<&str>,
-        )> = vec![
+        let cases: Vec<CoverCase> = vec![
             (
                 "same value as the default: covered",
                 true,
