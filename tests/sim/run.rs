@@ -213,26 +213,7 @@ impl Driver {
             pending_delays: runas_guard::domain::config::DEFAULT_PENDING_DELAYS.to_vec(),
         };
         let start_ms = now_ms();
-        let mut state = State {
-            rng: aws_rng,
-            fault_rate: 0.0,
-            ssm: Default::default(),
-            sts: Default::default(),
-            org: Default::default(),
-            sns: Default::default(),
-            sqs: Default::default(),
-            ddb: aws::dynamodb::Dynamo::new(),
-            instances: BTreeMap::new(),
-            trace: vec![],
-            unsupported: vec![],
-            hub: HUB.into(),
-            calls: 0,
-            faults_fired: 0,
-            mutations: 0,
-            latency_ms: None,
-            verbose,
-            tracing: trace,
-        };
+        let mut state = State::new(aws_rng, HUB, verbose, trace);
         for line in w.describe().lines() {
             state.log(line.to_string());
         }

@@ -151,6 +151,32 @@ pub enum Decision {
 }
 
 impl State {
+    /// An empty AWS (no account, no document, nothing published) drawing
+    /// from `rng`, with no faults and latency drawn per call: one place, so
+    /// a field added to `State` is set for every user of it.
+    pub fn new(rng: Rng, hub: &str, verbose: bool, tracing: bool) -> Self {
+        State {
+            rng,
+            fault_rate: 0.0,
+            ssm: Default::default(),
+            sts: Default::default(),
+            org: Default::default(),
+            sns: Default::default(),
+            sqs: Default::default(),
+            ddb: dynamodb::Dynamo::new(),
+            instances: BTreeMap::new(),
+            trace: vec![],
+            unsupported: vec![],
+            hub: hub.into(),
+            calls: 0,
+            faults_fired: 0,
+            mutations: 0,
+            latency_ms: None,
+            verbose,
+            tracing,
+        }
+    }
+
     pub fn log(&mut self, line: String) {
         if self.verbose {
             println!("{line}");

@@ -22,7 +22,6 @@
 //! The simulated DynamoDB has its own differential check
 //! (tests/sim/aws/dynamodb/moto_diff.py).
 
-use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -239,26 +238,7 @@ fn play_sim() -> Tape {
             std::time::UNIX_EPOCH + Duration::from_secs(1_790_000_000),
         ));
         fastrand::seed(62);
-        let mut state = State {
-            rng: Rng::new(62),
-            fault_rate: 0.0,
-            ssm: Default::default(),
-            sts: Default::default(),
-            org: Default::default(),
-            sns: Default::default(),
-            sqs: Default::default(),
-            ddb: aws::dynamodb::Dynamo::new(),
-            instances: BTreeMap::new(),
-            trace: vec![],
-            unsupported: vec![],
-            hub: HUB.into(),
-            calls: 0,
-            faults_fired: 0,
-            mutations: 0,
-            latency_ms: None,
-            verbose: false,
-            tracing: false,
-        };
+        let mut state = State::new(Rng::new(62), HUB, false, false);
         state.instances.insert(
             0,
             aws::Instance {
