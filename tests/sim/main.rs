@@ -18,6 +18,7 @@
 // crate's rust-version speaks for the product, not for this test binary.
 #![allow(clippy::incompatible_msrv)]
 
+mod aim;
 mod aws;
 mod check;
 mod diff;

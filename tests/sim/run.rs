@@ -270,6 +270,7 @@ impl Driver {
             s.fault_rate = self.w.fault_rate;
         }
         self.crashes_on = true;
+        crate::aim::set(self.w.seed, self.w.aim.clone());
         crate::storm::bursts(self.w.pause_rate > 0.0);
         crate::storm::set(
             self.w
@@ -663,6 +664,7 @@ impl Driver {
                     )
                 });
         crate::storm::pause(id, pause);
+        let aimed = crate::aim::arm(id, self.crashes_on);
         self.invocations += 1;
         let request_id = format!("req-{:05}", self.invocations);
         self.log(format!(
@@ -679,6 +681,9 @@ impl Driver {
                 ))
                 .unwrap_or_default()
         ));
+        if let Some(line) = aimed {
+            self.log(format!("  λ{id} {line}"));
+        }
         self.in_flight += 1;
         let tx = self.tx.clone();
         tokio::spawn(async move {

@@ -166,6 +166,8 @@ pub struct World {
     /// How often an invocation's instance freezes for a while (its lease
     /// lapses meanwhile): only in worlds with shapes.
     pub pause_rate: f64,
+    /// Aimed faults (tests/sim/aim.rs): `None` for most seeds found before them.
+    pub aim: Option<crate::aim::Aim>,
 }
 
 pub fn desired_user(parent: &str) -> &'static str {
@@ -281,6 +283,20 @@ impl World {
             steps.extend(absent);
             steps.sort_by_key(|s| s.at_s);
         }
+        // Aimed faults (tests/sim/aim.rs), drawn apart: an unaimed world is unchanged.
+        let (aim, aimed, moved) = crate::aim::draw(
+            seed,
+            (&accounts, &regions),
+            &parents,
+            (&steps, &lives),
+            horizon_s,
+        );
+        let mut lives = lives;
+        if !aimed.is_empty() || !moved.is_empty() {
+            steps.extend(aimed);
+            steps.sort_by_key(|s| s.at_s);
+            lives.extend(moved);
+        }
         World {
             seed,
             accounts,
@@ -302,6 +318,7 @@ impl World {
             lives,
             storms,
             pause_rate,
+            aim,
         }
     }
 
@@ -354,11 +371,26 @@ impl World {
     /// again after leaving it, if it ever left.
     pub fn reentered(&self, account: &str) -> Option<i64> {
         let mut out = None;
+        let mut parent = self.parents.get(account).cloned().unwrap_or_default();
         for l in self.lives.iter().filter(|l| l.account == account) {
             let at = l.at_s as i64;
             match &l.life {
-                // Moved within scope or out of it: judged anew from then.
-                Life::Move(_) => out = Some(out.unwrap_or(at).max(at)),
+                // Moved within scope under the same Run As (the root and the
+                // dev OU): the same scope, its history this scope's (a move's
+                // run judges it from the account's rows).
+                Life::Move(to)
+                    if parent != OU_SBOX
+                        && *to != OU_SBOX
+                        && desired_user(&parent) == desired_user(to) =>
+                {
+                    parent = to.clone();
+                }
+                // Moved out of scope, back, or to another Run As: judged
+                // anew from then.
+                Life::Move(to) => {
+                    parent = to.clone();
+                    out = Some(out.unwrap_or(at).max(at));
+                }
                 Life::Depart(Some((after, _))) => out = Some(at + *after as i64),
                 Life::Depart(None) => out = Some(i64::MAX),
             }
@@ -434,6 +466,14 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 st.op,
                 st.region.as_deref().unwrap_or("every region"),
                 st.rate * 100.0
+            ));
+        }
+        if let Some(a) = &self.aim {
+            out.push_str(&format!(
+                "  aimed: {:?} at {:?}, {:.0}% of invocations\n",
+                a.act,
+                a.focus,
+                a.armed * 100.0
             ));
         }
         if self.pause_rate > 0.0 {

@@ -314,10 +314,33 @@ impl State {
         if crate::storm::paused(inst, i.calls, now) {
             return Decision::Hang;
         }
-        let crash = i
-            .crash_at
-            .filter(|(n, _)| *n == i.calls)
-            .map(|(_, after)| after);
+        // Aimed faults (tests/sim/aim.rs): this call's shape, if armed.
+        let aimed = crate::aim::hit(inst, call);
+        if let Some(crate::aim::Hit::Freeze(ms)) = aimed {
+            crate::storm::pause(inst, Some((i.calls, ms)));
+            if crate::storm::paused(inst, i.calls, now) {
+                let label = i.label.clone();
+                self.trace_with(|| {
+                    format!(
+                        "{} {label} {} {} {} -> FROZE (aimed) for {}s",
+                        stamp(start_ms),
+                        call.service,
+                        call.region,
+                        describe(call),
+                        ms / 1000
+                    )
+                });
+                return Decision::Hang;
+            }
+        }
+        let crash = match aimed {
+            Some(crate::aim::Hit::CrashBefore) => Some(false),
+            Some(crate::aim::Hit::CrashAfter) => Some(true),
+            _ => i
+                .crash_at
+                .filter(|(n, _)| *n == i.calls)
+                .map(|(_, after)| after),
+        };
         self.calls += 1;
         let place = if self.tracing || self.verbose {
             format!(
@@ -336,7 +359,10 @@ impl State {
             self.trace_with(|| format!("{place} -> CRASH before it landed"));
             return Decision::Hang;
         }
-        let fault = self.draw_fault(call);
+        let fault = match aimed {
+            Some(crate::aim::Hit::Refuse(f)) => Some(f),
+            _ => self.draw_fault(call),
+        };
         if fault.is_some() {
             self.faults_fired += 1;
         }
