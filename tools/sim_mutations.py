@@ -248,6 +248,8 @@ def main():
             else:
                 rows.append((n, "not found", "-", "-", ""))
             print(f"{n}: {rows[-1][1]} (invariant {rows[-1][3]}) {rows[-1][4]} [{secs:.0f}s]", flush=True)
+            if new:
+                print(f"  {n}: every seed with a new finding: {sorted(new)}", flush=True)
         print("\n| fix switched off | found | schedules | invariant broken |")
         print("|---|---|---|---|")
         for n, found, k, inv, _ in rows:

@@ -123,7 +123,9 @@ impl Focus {
                 .map(|r| r.to_string().contains("\"OUTBOX\""))
                 .unwrap_or(false),
             (Focus::Record, "dynamodb", "UpdateItem" | "PutItem") => {
-                slot() && !expr.starts_with("SET lease_owner") && !expr.starts_with("SET lease_until")
+                slot()
+                    && !expr.starts_with("SET lease_owner")
+                    && !expr.starts_with("SET lease_until")
             }
             (Focus::LeaseTake, "dynamodb", "UpdateItem") => {
                 slot() && expr.starts_with("SET lease_owner")
@@ -296,7 +298,12 @@ pub fn arm(inst: u32, on: bool) -> Option<String> {
             act: aim.act,
             k: r.range(1, 2),
             seen: 0,
-            fault: *r.pick(&[Fault::Throttle, Fault::Server, Fault::Timeout, Fault::Denied]),
+            fault: *r.pick(&[
+                Fault::Throttle,
+                Fault::Server,
+                Fault::Timeout,
+                Fault::Denied,
+            ]),
             freeze_ms: r.range(35_000, 70_000) as i64,
         })
     })?;
