@@ -45,10 +45,18 @@ pub const MARGIN: Duration = Duration::from_secs(60);
 
 /// Runs `f` with `deadline` in force.
 pub async fn within<F: Future>(deadline: Instant, f: F) -> F::Output {
+    // Cleared on drop, not after the await: work dropped mid-way (a
+    // cancelled future; the simulation's crashed instances) must not leave
+    // its deadline in force for what the process runs next.
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            set_invocation(None);
+        }
+    }
     set_invocation(Some(deadline));
-    let out = DEADLINE.scope(deadline, f).await;
-    set_invocation(None);
-    out
+    let _clear = Clear;
+    DEADLINE.scope(deadline, f).await
 }
 
 /// True when the deadline in force is less than [`MARGIN`] away.
@@ -78,6 +86,11 @@ mod tests {
         });
         assert!(spawned.await, "a spawned task runs out with its invocation");
         assert!(!running_out(), "and nothing is left in force after it");
+        // Work dropped before it ends leaves nothing in force either.
+        let dropped = within(Instant::now(), std::future::pending::<()>());
+        let polled = tokio::time::timeout(Duration::from_millis(1), dropped).await;
+        assert!(polled.is_err(), "the work was cut off, not finished");
+        assert!(!running_out(), "a dropped invocation leaves no deadline");
         let soon = from_epoch_millis(
             crate::domain::clock::epoch_millis(crate::domain::clock::now()) as u64 + 5_000,
         );
