@@ -21,6 +21,7 @@
 mod aws;
 mod check;
 mod diff;
+mod editors;
 mod http;
 mod rng;
 mod run;

@@ -166,6 +166,9 @@ pub struct World {
     /// How often an invocation's instance freezes for a while (its lease
     /// lapses meanwhile): only in worlds with shapes.
     pub pause_rate: f64,
+    /// EventBridge holding an account-region's records for an editors'
+    /// episode (tests/sim/editors.rs): only in worlds with episodes.
+    pub holds: Vec<crate::editors::Hold>,
 }
 
 pub fn desired_user(parent: &str) -> &'static str {
@@ -281,6 +284,18 @@ impl World {
             steps.extend(absent);
             steps.sort_by_key(|s| s.at_s);
         }
+        let (episodes, holds) = crate::editors::editors(crate::editors::Of {
+            seed,
+            accounts: &accounts,
+            regions: &regions,
+            mode,
+            sweep_every_s,
+            horizon_s,
+        });
+        if !episodes.is_empty() {
+            steps.extend(episodes);
+            steps.sort_by_key(|s| s.at_s);
+        }
         World {
             seed,
             accounts,
@@ -302,6 +317,7 @@ impl World {
             lives,
             storms,
             pause_rate,
+            holds,
         }
     }
 
@@ -434,6 +450,19 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 st.op,
                 st.region.as_deref().unwrap_or("every region"),
                 st.rate * 100.0
+            ));
+        }
+        for h in &self.holds {
+            out.push_str(&format!(
+                "  EventBridge holds {} {} from +{}s until {}\n",
+                h.account,
+                h.region,
+                h.from_s,
+                if h.on_put_back {
+                    format!("runas-guard's put-back there (at most +{}s)", h.until_s)
+                } else {
+                    format!("+{}s", h.until_s)
+                }
             ));
         }
         if self.pause_rate > 0.0 {

@@ -105,6 +105,7 @@ fn world(accounts: usize, regions: usize) -> World {
         lives: vec![],
         storms: vec![],
         pause_rate: 0.0,
+        holds: vec![],
     }
 }
 
