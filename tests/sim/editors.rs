@@ -61,13 +61,18 @@ impl Hold {
     }
 }
 
+/// Whether a CloudTrail record is runas-guard's own write (its member
+/// role's): never held, its events are not the episode's.
+pub fn own_write(event: &serde_json::Value) -> bool {
+    event["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
+        == crate::world::MEMBER_ROLE
+}
+
 /// Whether a CloudTrail record is runas-guard's own default switch (its
 /// member role's `UpdateDocumentDefaultVersion`): a put-back complete.
 pub fn own_put_back(event: &serde_json::Value) -> bool {
     let d = &event["detail"];
-    d["eventName"] == "UpdateDocumentDefaultVersion"
-        && d["userIdentity"]["sessionContext"]["sessionIssuer"]["userName"]
-            == crate::world::MEMBER_ROLE
+    d["eventName"] == "UpdateDocumentDefaultVersion" && own_write(event)
 }
 
 /// What the world is drawn from that the episodes depend on.
@@ -105,8 +110,17 @@ pub fn editors(w: Of<'_>) -> (Vec<Step>, Vec<Hold>) {
     // Late switch (item 3).
     {
         let (lo, hi) = slot(order[0]);
-        let at = r.range(lo + 60, hi.saturating_sub(120).max(lo + 61));
+        // After the logging edit's run recorded the document.
+        let at = r.range((lo + 60).max(1000), hi.saturating_sub(120).max(1001));
         let p = place(&mut r);
+        // A logging edit first: in audit with no document at the start,
+        // the document exists (and is recorded) before the episode.
+        steps.push(step(
+            r.range(30, 59),
+            &p,
+            Editor::Admin,
+            Edit::Logging(Switch::Now),
+        ));
         let bad = *r.pick(&[Bad::Root, Bad::Root, Bad::Off, Bad::Other]);
         let back = at + r.range(1, 5);
         let later = r.range(5, 30);

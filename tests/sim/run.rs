@@ -513,13 +513,13 @@ impl Driver {
     }
 
     /// The unreleased hold that keeps `t` back, if any (runas-guard's own
-    /// put-back that releases a hold is never held by it).
+    /// writes are never held: a put-back's releases its hold).
     fn holding(&self, t: &aws::ssm::Trail) -> Option<usize> {
         (0..self.w.holds.len()).find(|i| {
             let h = &self.w.holds[*i];
             !self.released.contains(i)
                 && h.keeps(&t.account, &t.region, t.at_ms, self.t0)
-                && !(h.on_put_back && crate::editors::own_put_back(&t.event))
+                && !crate::editors::own_write(&t.event)
         })
     }
 
