@@ -493,9 +493,14 @@ impl Checker {
         let mut counts: Counts = BTreeMap::new();
         let mut texts: BTreeMap<(String, String, u32, u32), String> = BTreeMap::new();
         let mut last_told: BTreeMap<(String, String, u32, u32), i64> = BTreeMap::new();
+        // Versions told by an alert that says its sessions could not be read.
+        let mut sessions_unread: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);
+                if body.get("sessions_unread").is_some_and(|u| !u.is_null()) {
+                    sessions_unread.insert((a.clone(), r.clone(), inc, v));
+                }
                 texts
                     .entry((a.clone(), r.clone(), inc, v))
                     .or_default()
@@ -655,9 +660,13 @@ impl Checker {
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .copied()
                             .unwrap_or(i64::MIN);
+                        // A read of the sessions that failed is said in the
+                        // alert (`sessions_unread`), never the alert lost.
+                        let unread = sessions_unread.contains(&(a.clone(), r.clone(), w.0, w.1));
                         if inside
                             && n > 0
                             && session.start_ms < told_by
+                            && !unread
                             && !text.contains(&session.id)
                         {
                             self.note("2 no window untold", format!("{a} {r}: v{} ({:?}): session {} started while it was the default and is not listed", w.1, w.2, session.id), at.clone());

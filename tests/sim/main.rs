@@ -22,6 +22,7 @@ mod aim;
 mod aws;
 mod check;
 mod diff;
+mod editors;
 mod http;
 mod rng;
 mod run;

@@ -184,6 +184,12 @@ struct Driver {
     unseen: Vec<(String, String, i64)>,
     /// Freezes are drawn apart (a world without them draws as before).
     pauses: Rng,
+    /// Records EventBridge holds for an editors' episode (the hold's index
+    /// in `World::holds`), and the holds released.
+    held: Vec<(usize, aws::ssm::Trail)>,
+    released: BTreeSet<usize>,
+    /// When the schedule began (the holds count from it).
+    t0: i64,
 }
 
 impl Driver {
@@ -243,6 +249,9 @@ impl Driver {
             lose: BTreeSet::new(),
             unseen: vec![],
             pauses: Rng::new(seed ^ 0x7061_7573_6573_0001),
+            held: vec![],
+            released: BTreeSet::new(),
+            t0: i64::MAX,
             w,
         }
     }
@@ -263,6 +272,7 @@ impl Driver {
         self.at(now_ms(), Action::Sweep);
         self.until_quiet(now_ms() + 6 * 3600 * 1000).await;
         let t0 = now_ms();
+        self.t0 = t0;
         self.checker.watch_from(t0);
         self.log("== schedule".into());
         {
@@ -370,6 +380,7 @@ impl Driver {
                 && self.actions.is_empty()
                 && !queued
                 && self.pending_trail() == 0
+                && self.held.is_empty()
             {
                 return;
             }
@@ -414,13 +425,22 @@ impl Driver {
             .first_key_value()
             .map(|(k, _)| k.0)
             .unwrap_or(i64::MAX);
-        let wait = (next - now_ms()).clamp(1, 1000);
+        // A hold released by a put-back is released the moment it lands.
+        let cap = if self.in_flight > 0 && self.racing() {
+            5
+        } else {
+            1000
+        };
+        let wait = (next - now_ms()).clamp(1, cap);
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
 
     /// CloudTrail records reach EventBridge: delayed, duplicated, lost.
     fn route_trail(&mut self) {
         let trail: Vec<aws::ssm::Trail> = std::mem::take(&mut self.sim.lock().unwrap().ssm.trail);
+        if !self.w.holds.is_empty() {
+            self.release(&trail);
+        }
         for t in trail {
             let name = t.event["detail"]["eventName"]
                 .as_str()
@@ -444,6 +464,14 @@ impl Driver {
                     "event {} {name} {} {} not forwarded (no member stack)",
                     t.id, t.account, t.region
                 ));
+                continue;
+            }
+            if let Some(h) = self.holding(&t) {
+                self.log(format!(
+                    "event {} {name} {} {} held by EventBridge (episode)",
+                    t.id, t.account, t.region
+                ));
+                self.held.push((h, t));
                 continue;
             }
             let forced = self.lose.remove(&t.id)
@@ -476,6 +504,79 @@ impl Driver {
                 ));
                 self.at(
                     t.at_ms.max(now_ms()) + delay,
+                    Action::Deliver {
+                        event: t.event.clone(),
+                        trail: t.id.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// The unreleased hold that keeps `t` back, if any (runas-guard's own
+    /// writes are never held: a put-back's releases its hold).
+    fn holding(&self, t: &aws::ssm::Trail) -> Option<usize> {
+        (0..self.w.holds.len()).find(|i| {
+            let h = &self.w.holds[*i];
+            !self.released.contains(i)
+                && h.keeps(&t.account, &t.region, t.at_ms, self.t0)
+                && !crate::editors::own_write(&t.event)
+        })
+    }
+
+    /// Whether a hold waits for runas-guard's put-back now.
+    fn racing(&self) -> bool {
+        let now = now_ms();
+        self.w.holds.iter().enumerate().any(|(i, h)| {
+            h.on_put_back
+                && !self.released.contains(&i)
+                && h.keeps(&h.account, &h.region, now, self.t0)
+        })
+    }
+
+    /// Holds due (their time is up, or runas-guard's put-back in `trail`
+    /// landed in their account-region): their records delivered, at once
+    /// after a put-back, else with EventBridge's delay from now.
+    fn release(&mut self, trail: &[aws::ssm::Trail]) {
+        let now = now_ms();
+        for i in 0..self.w.holds.len() {
+            let h = &self.w.holds[i];
+            if self.released.contains(&i) || self.t0 == i64::MAX {
+                continue;
+            }
+            let put_back = h.on_put_back
+                && trail.iter().any(|t| {
+                    h.keeps(&t.account, &t.region, t.at_ms, self.t0)
+                        && crate::editors::own_put_back(&t.event)
+                });
+            if !put_back && now < self.t0.saturating_add(h.until_s as i64 * 1000) {
+                continue;
+            }
+            self.released.insert(i);
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|(k, _)| *k == i);
+            self.held = rest;
+            for (_, t) in mine {
+                let delay = if put_back {
+                    self.rng.range(0, 100)
+                } else {
+                    self.rng.range(500, self.w.max_delay_s * 1000)
+                } as i64;
+                self.log(format!(
+                    "event {} {} {} {} released by EventBridge{}: delivered in {delay}ms",
+                    t.id,
+                    t.event["detail"]["eventName"].as_str().unwrap_or_default(),
+                    t.account,
+                    t.region,
+                    if put_back {
+                        " at runas-guard's put-back"
+                    } else {
+                        ""
+                    }
+                ));
+                self.at(
+                    now + delay,
                     Action::Deliver {
                         event: t.event.clone(),
                         trail: t.id.clone(),

@@ -168,6 +168,9 @@ pub struct World {
     pub pause_rate: f64,
     /// Aimed faults (tests/sim/aim.rs): `None` for most seeds found before them.
     pub aim: Option<crate::aim::Aim>,
+    /// EventBridge holding an account-region's records for an editors'
+    /// episode (tests/sim/editors.rs): only in worlds with episodes.
+    pub holds: Vec<crate::editors::Hold>,
 }
 
 pub fn desired_user(parent: &str) -> &'static str {
@@ -297,6 +300,18 @@ impl World {
             steps.sort_by_key(|s| s.at_s);
             lives.extend(moved);
         }
+        let (episodes, holds) = crate::editors::editors(crate::editors::Of {
+            seed,
+            accounts: &accounts,
+            regions: &regions,
+            mode,
+            sweep_every_s,
+            horizon_s,
+        });
+        if !episodes.is_empty() {
+            steps.extend(episodes);
+            steps.sort_by_key(|s| s.at_s);
+        }
         World {
             seed,
             accounts,
@@ -319,6 +334,7 @@ impl World {
             storms,
             pause_rate,
             aim,
+            holds,
         }
     }
 
@@ -474,6 +490,17 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 a.act,
                 a.focus,
                 a.armed * 100.0
+        for h in &self.holds {
+            out.push_str(&format!(
+                "  EventBridge holds {} {} from +{}s until {}\n",
+                h.account,
+                h.region,
+                h.from_s,
+                if h.on_put_back {
+                    format!("runas-guard's put-back there (at most +{}s)", h.until_s)
+                } else {
+                    format!("+{}s", h.until_s)
+                }
             ));
         }
         if self.pause_rate > 0.0 {

@@ -106,6 +106,7 @@ fn world(accounts: usize, regions: usize) -> World {
         storms: vec![],
         pause_rate: 0.0,
         aim: None,
+        holds: vec![],
     }
 }
 
