@@ -34,7 +34,7 @@ pub(super) async fn with_history(
     job: &Job,
     session: &MemberSession,
     (account, user): (&str, &str),
-    mut regions: Vec<RegionOutcome>,
+    regions: Vec<RegionOutcome>,
     (known, rows_unread): (Option<&Snapshot>, Option<&AwsError>),
 ) -> Vec<RegionOutcome> {
     let rule = |what| on_unread(&job.trigger, job.is_reattempt(), what) == OnRowsUnread::Tell;
@@ -48,22 +48,10 @@ pub(super) async fn with_history(
     };
     let life = life_start(ctx, account, &regions, (known, &items)).await;
     let mut reads = JoinSet::new();
+    let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter().enumerate() {
         let records = (known, &items, &unread);
-        let Some(Start {
-            gap,
-            accepted,
-            seen,
-            from,
-            since,
-        }) = start_of(
-            job,
-            o,
-            (account, user),
-            records,
-            (without_rows.is_some(), life),
-        )
-        else {
+        let Some(start) = start_of(job, o, (account, user), records, rows_failed) else {
             continue;
         };
         let docs = DocumentStore::named(
@@ -74,7 +62,7 @@ pub(super) async fn with_history(
         );
         let slots = ctx.region_slots.clone();
         let code = without_rows
-            .filter(|_| from == HistoryFrom::Bound)
+            .filter(|_| start.from == HistoryFrom::Bound)
             .map(|e| e.code.clone());
         let ends = version_gap::Ends {
             switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
@@ -83,12 +71,29 @@ pub(super) async fn with_history(
         let default = o.before.clone();
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let mut gap = gap;
+            let Start {
+                mut gap,
+                accepted,
+                seen,
+                since,
+                ..
+            } = start;
             let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
             let history = version_gap::covered_by_default(history, &gap, default.as_ref());
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
+    tell_each(ctx, job, account, regions, reads).await
+}
+
+/// Each row's history as its read ends, told where this run claims it.
+async fn tell_each(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    mut regions: Vec<RegionOutcome>,
+    mut reads: JoinSet<(usize, Seen, History)>,
+) -> Vec<RegionOutcome> {
     while let Some(joined) = reads.join_next().await {
         let Ok((i, seen, history)) = joined else {
             continue;
