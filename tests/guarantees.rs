@@ -362,3 +362,72 @@ async fn a_run_that_dies_after_its_write_still_ends_in_its_alert_history_and_tam
         .iter()
         .all(|a| a["message"]["kind"] == "sweep_summary"));
 }
+
+/// Issue 61: an event's run whose outbox refuses its keep past the SDK's
+/// retries records after publishing. With SNS away too, nothing keeps the
+/// put-back's alert: its record keeps the default version recorded before
+/// (never past a window nobody told), the run fails, and its retry tells.
+/// The control: the keep refused, SNS there: published, then recorded past.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_alert_nothing_keeps_records_no_version_past_it() {
+    let (w, proxy, account) = vended().await;
+    let keep_refused = json!({"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+        "contains": "OUTBOX", "status": 500, "code": "InternalServerError"});
+
+    // The control: SNS takes it; the record moves on, told once.
+    w.console_edit(&account, R, "mallory").await;
+    proxy.faults(json!([keep_refused.clone()]));
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "published: {out:#}");
+    assert!(
+        hits(&proxy, "keep") >= 1,
+        "the keep was refused: {}",
+        proxy.hits()
+    );
+    assert_eq!(w.alert_kinds().await, ["drift_reverted"]);
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        w.state(&account, R).await.unwrap()["default_version"],
+        default
+    );
+
+    // Neither the outbox nor SNS: the record stays where it was judged.
+    let recorded = default;
+    let bad = w.console_edit(&account, R, "mallory2").await;
+    let kept_before = hits(&proxy, "keep");
+    proxy.faults(
+        json!([keep_refused, {"name": "sns", "service": "sns", "action": "Publish",
+        "status": 503, "code": "ServiceUnavailable", "protocol": "query"}]),
+    );
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(
+        code, 1,
+        "an alert neither kept nor sent fails the run: {out:#}"
+    );
+    assert!(
+        hits(&proxy, "keep") > kept_before && hits(&proxy, "sns") >= 1,
+        "both refused: {}",
+        proxy.hits()
+    );
+    let (doc, put_back, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc).1, json!("ssm-ops"), "put back");
+    assert_ne!(put_back, recorded);
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        state["default_version"], recorded,
+        "not past {bad}: {state:#?}"
+    );
+
+    // Lambda's retry, the faults over: told, and recorded past it.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert!(
+        alerts.iter().any(|a| a.to_string().contains("mallory2")),
+        "the put-back's window told: {alerts:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state["default_version"], put_back, "{state:#?}");
+}

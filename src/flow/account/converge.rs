@@ -66,11 +66,10 @@ pub async fn converge(
     let known = recorded.as_ref().or(job.known.as_deref());
     report.security_hub = findings::sent(ctx, job, &session, &report, known).await;
     Uncommitted {
-        report,
         grants,
         new_drift,
         new_missing,
-        recorded: None,
+        ..Uncommitted::new(report)
     }
     .waited(job, recorded)
 }
