@@ -102,37 +102,10 @@ pub fn version_record(
     }
 }
 
-/// Whether an event's run may record its rows' default versions once its
-/// alerts are decided: when they are kept in the outbox (a run that dies
-/// after the record leaves them to the next run), or, where the keep failed
-/// past its retries, once every one of them was published. Otherwise the
-/// rows record [`VersionRecord::Keep`] and the run fails: recorded past, a
-/// window the lost alert told would be lost with it; kept back, the retry
-/// (Lambda's, the queue's) or the next run reads those versions again and
-/// tells them (issue 61; unreleased).
-pub fn may_advance(kept: bool, all_published: bool) -> bool {
-    kept || all_published
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::outcome::Action;
-
-    /// Kept, or not kept but every copy published: recorded as judged;
-    /// neither: the judged version stays.
-    #[test]
-    fn a_run_records_past_only_what_its_kept_or_published_alerts_tell() {
-        let cases = [
-            (true, true, true),
-            (true, false, true),
-            (false, true, true),
-            (false, false, false),
-        ];
-        for (kept, published, want) in cases {
-            assert_eq!(may_advance(kept, published), want, "{kept} {published}");
-        }
-    }
 
     /// Every action, with and without a version found: only a failure keeps
     /// the version recorded before, even when it read a (root) default.

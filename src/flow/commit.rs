@@ -176,9 +176,7 @@ fn spawn_records(state: &StateStore, job: &Job, account: &Uncommitted) -> JoinSe
     let mut tasks = JoinSet::new();
     let at = clock::now();
     let mut rows = Vec::new();
-    for (mut observation, history, seen) in records(job, &account.report) {
-        // Its alerts neither kept nor sent: no record past what they tell.
-        observation.keeps_version |= account.keep_versions;
+    for (observation, history, seen) in records(job, &account.report) {
         let grant = account.grants.get(&observation.slot()).cloned();
         // A sweep's snapshot, or the rows a re-attempt read: an unchanged
         // row is not written again.

@@ -132,17 +132,31 @@ impl Delivery {
         let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
             .into_iter()
             .partition(|a| alert::told_once(a, job.trigger.kind));
-        let Told {
-            kept,
-            unkept,
-            attempts,
-            record_error,
-            adopted,
-        } = keep_record_publish(fx, job, uncommitted, alerts, once).await;
+        // Alerts are kept in the outbox before they are published and before
+        // the results are recorded, so neither a failed record nor a crash
+        // loses them, and a run that dies before publishing leaves them to
+        // its retry alone (published once). Kept, then recorded, not both at
+        // once: a record (the new default version) that lands while the keep
+        // is still being retried is, until it lands, a record past a window
+        // nobody has told, lost with a run that dies then. What is told once
+        // is not kept first: see [`configured`].
+        let ((kept, (record_error, adopted)), waiting, once) = tokio::join!(
+            async {
+                let kept = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts).await;
+                (kept, commit_all(fx.state, None, job, &uncommitted).await)
+            },
+            fx.receipts.outbox(),
+            configured::told_first(fx.vends, &job.trigger.event_id, once)
+        );
+
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
+        let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
+        let ours = [alerts, once].concat();
+        let attempts =
+            publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, &adopted).await;
         let known = all_sent(&attempts).filter(|_| adopted.is_empty());
         let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
         let tidy = tidy(fx.receipts, fx.alerts, &job.owner, attempts, &kept, adopted);
@@ -220,98 +234,6 @@ impl Delivery {
             tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
         }
     }
-}
-
-/// What keeping, recording and publishing a run's alerts came to.
-struct Told {
-    kept: bool,
-    /// Alerts told once, never kept first ([`configured`]).
-    unkept: HashSet<String>,
-    attempts: Vec<crate::flow::publish::Attempt>,
-    record_error: Option<crate::domain::aws_error::AwsError>,
-    /// Dead runs' alerts the record adopted.
-    adopted: Vec<Alert>,
-}
-
-/// The run's alerts kept, its accounts recorded, then published after what
-/// earlier runs left in the outbox.
-async fn keep_record_publish(
-    fx: &Effects<'_>,
-    job: &Job,
-    uncommitted: Vec<crate::flow::account::Uncommitted>,
-    alerts: Vec<Alert>,
-    once: Vec<Alert>,
-) -> Told {
-    // Alerts are kept in the outbox before they are published and before
-    // the results are recorded, so neither a failed record nor a crash
-    // loses them, and a run that dies before publishing leaves them to
-    // its retry alone (published once). Kept, then recorded, not both at
-    // once: a record (the new default version) that lands while the keep
-    // is still being retried is, until it lands, a record past a window
-    // nobody has told, lost with a run that dies then. What is told once
-    // is not kept first: see [`configured`].
-    // A keep that failed past its retries: recorded after publishing
-    // instead (`record_unkept`), never past what nothing keeps.
-    let ((kept, recorded), waiting, once) = tokio::join!(
-        async {
-            let kept = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts).await;
-            let recorded = match kept {
-                true => Some(commit_all(fx.state, None, job, &uncommitted).await),
-                false => None,
-            };
-            (kept, recorded)
-        },
-        fx.receipts.outbox(),
-        configured::told_first(fx.vends, &job.trigger.event_id, once)
-    );
-    let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
-    let ours = [alerts, once].concat();
-    let early_adopted = recorded.as_ref().map_or(&[][..], |r| r.1.as_slice());
-    let attempts = publish_after(
-        fx.receipts,
-        fx.alerts,
-        &job.owner,
-        waiting,
-        &ours,
-        early_adopted,
-    )
-    .await;
-    let (record_error, adopted) = match recorded {
-        Some(recorded) => recorded,
-        None => record_unkept(fx, job, uncommitted, &attempts).await,
-    };
-    Told {
-        kept,
-        unkept,
-        attempts,
-        record_error,
-        adopted,
-    }
-}
-
-/// The record of a run whose alerts the outbox could not keep, made after
-/// publishing them: past the judged versions only when every copy went out
-/// (`domain::records::may_advance`); otherwise each row keeps the version
-/// recorded before, and the alerts not sent fail the run (`conclude`): its
-/// retry carries them, and whichever run reads those versions next tells
-/// them (issue 61; unreleased).
-async fn record_unkept(
-    fx: &Effects<'_>,
-    job: &Job,
-    mut uncommitted: Vec<crate::flow::account::Uncommitted>,
-    attempts: &[crate::flow::publish::Attempt],
-) -> (Option<crate::domain::aws_error::AwsError>, Vec<Alert>) {
-    let published = attempts.iter().all(|a| a.result.is_ok());
-    if !crate::domain::records::may_advance(false, published) {
-        tracing::error!(
-            outcome = "record_held",
-            "alerts neither kept nor published: recorded without moving the judged versions"
-        );
-        for u in &mut uncommitted {
-            u.keep_versions = true;
-        }
-    }
-    commit_all(fx.state, None, job, &uncommitted).await
 }
 
 /// The outcome as the delivery leaves it: whether the run failed, and the

@@ -66,10 +66,11 @@ pub async fn converge(
     let known = recorded.as_ref().or(job.known.as_deref());
     report.security_hub = findings::sent(ctx, job, &session, &report, known).await;
     Uncommitted {
+        report,
         grants,
         new_drift,
         new_missing,
-        ..Uncommitted::new(report)
+        recorded: None,
     }
     .waited(job, recorded)
 }

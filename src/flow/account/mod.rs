@@ -80,9 +80,6 @@ pub struct Uncommitted {
     /// What the table held for the account when a vend's re-attempt began:
     /// its record writes only the rows that changed ([`Job::is_reattempt`]).
     pub(crate) recorded: Option<Snapshot>,
-    /// Its rows record no default version past the one recorded before
-    /// (`domain::records::may_advance`: its alerts neither kept nor sent).
-    pub keep_versions: bool,
 }
 
 impl Uncommitted {
@@ -93,7 +90,6 @@ impl Uncommitted {
             new_drift: HashSet::new(),
             new_missing: HashSet::new(),
             recorded: None,
-            keep_versions: false,
         }
     }
 
