@@ -284,7 +284,8 @@ mod tests {
     /// the mark says was replaced.
     #[test]
     fn the_mark_names_the_version_whose_run_as_was_put_back() {
-        let cases: &[(Option<(&str, &str)>, bool, Option<&str>)] = &[
+        type Case<'a> = (Option<(&'a str, &'a str)>, bool, Option<&'a str>);
+        let cases: &[Case] = &[
             (Some(("1", "2")), true, Some("2")),
             (Some(("1", "2")), false, Some("1")),
             (Some(("3", "3")), false, Some("3")),
