@@ -190,3 +190,78 @@ async fn a_region_added_back_to_the_policy_is_looked_at_afresh() {
     assert!(w.alerts().await.is_empty());
     assert!(w.state(&account, "eu-west-1").await.is_some());
 }
+
+/// Simulation seed 12 (issue 61): a rejoined account's join run finds no
+/// member role yet and records its regions `pending` (no version read);
+/// after the stack lands an editor sets Run As to root and back before any
+/// run looks. The next run has no recorded version to start a gap from:
+/// it reads the versions made since the join and tells root's window once,
+/// never a version made while the account was out of the organization (the
+/// control: `admin`, set then).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_rows() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+
+    // Out of the organization: its document changes, nobody governs it.
+    let away = w.console_edit(&account, region, "admin").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    let join_rewrite = json!({"name": "joined", "service": "organizations",
+        "action": "DescribeAccount", "effect": "rewrite",
+        "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]});
+    // It joins again before its member stack is there: pending, no page.
+    proxy.faults(json!([join_rewrite.clone(), member_role_refused()]));
+    let mut event = sample("account_vended.organizations-account-joined.json");
+    event["id"] = json!("rejoined-pending");
+    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "waiting is not failing: {out:#}");
+    assert!(
+        proxy.hits()["no-role"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the refusal fired"
+    );
+    let item = w.state(&account, region).await.expect("recorded");
+    assert_eq!(item["status"], "pending", "{item:?}");
+    assert!(
+        !item.contains_key("default_version"),
+        "no version read: {item:?}"
+    );
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new(), "no page");
+
+    // The stack lands; root is set and put right before any run looks.
+    proxy.faults(json!([join_rewrite]));
+    std::thread::sleep(Duration::from_millis(1100));
+    let root = w.console_edit(&account, region, "root").await;
+    let right = w.console_edit(&account, region, "ssm-ops").await;
+    let mut edit = doc_event("UpdateDocumentDefaultVersion", &account, region, "Admin");
+    edit["detail"]["requestParameters"]["documentVersion"] = json!(right);
+    let (code, out) = w.handle(&edit);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
+
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "root's window, told once: {alerts:#?}");
+    let told: Vec<&Value> = windows[0]["message"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    let versions: Vec<&str> = told.iter().filter_map(|w| w["version"].as_str()).collect();
+    assert_eq!(
+        versions,
+        [root.as_str()],
+        "never {away}, another life's: {alerts:#?}"
+    );
+    let item = w.state(&account, region).await.unwrap();
+    assert_eq!(item["default_version"], right, "{item:?}");
+
+    // Told once: the same history read again tells nothing.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let again = w.alerts().await;
+    assert!(of_kind(&again, "run_as_window").is_empty(), "{again:#?}");
+}

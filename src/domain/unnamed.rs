@@ -77,7 +77,21 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         found_by: trigger.kind.as_str().to_string(),
         trigger_id: trigger.event_id.clone(),
         before: o.before.clone(),
-        version: o.versions_before.as_ref().map(|v| v.default.clone()),
+        version: replaced_version(o),
+    })
+}
+
+/// The version whose Run As a put-back replaced: the default's, or the
+/// latest's where only the latest was out of policy (`o.pending`: `before`
+/// is its Run As). The editor's follow-up names it (`version_replaced`):
+/// the default, right all along, is not the edit it names (simulation seed
+/// 115: a sweep put back an editor's latest v2 behind a right v1, and the
+/// follow-up that named the editor said v1; unreleased).
+fn replaced_version(o: &RegionOutcome) -> Option<String> {
+    let v = o.versions_before.as_ref()?;
+    Some(match o.pending {
+        true => v.latest.clone(),
+        false => v.default.clone(),
     })
 }
 
@@ -263,6 +277,34 @@ mod tests {
             if let Some(m) = got {
                 assert_eq!(Mark::parse(&m.to_json()), Some(m));
             }
+        }
+    }
+
+    /// (default, latest, only the latest out of policy) -> the version
+    /// the mark says was replaced.
+    #[test]
+    fn the_mark_names_the_version_whose_run_as_was_put_back() {
+        type Case<'a> = (Option<(&'a str, &'a str)>, bool, Option<&'a str>);
+        let cases: &[Case] = &[
+            (Some(("1", "2")), true, Some("2")),
+            (Some(("1", "2")), false, Some("1")),
+            (Some(("3", "3")), false, Some("3")),
+            (Some(("3", "3")), true, Some("3")),
+            // An older default behind a wrong one: the default's.
+            (Some(("5", "2")), false, Some("5")),
+            (None, true, None),
+            (None, false, None),
+        ];
+        let t = trigger(TriggerKind::Sweep, "sweep", None);
+        for (versions, pending, want) in cases {
+            let mut o = row(Action::Updated, "root", Some(Change::Document));
+            o.pending = *pending;
+            o.versions_before = versions.map(|(d, l)| crate::domain::ports::Versions {
+                default: d.into(),
+                latest: l.into(),
+            });
+            let m = leaves_mark(&o, "ssm-ops", &t, AT).expect("a put-back's mark");
+            assert_eq!(m.version.as_deref(), *want, "{versions:?} {pending}");
         }
     }
 

@@ -9,7 +9,9 @@
 use serde::Serialize;
 
 mod latest;
+mod life;
 pub use latest::{covered_by_default, with_latest};
+pub use life::{from_life, of_life, starts_history};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

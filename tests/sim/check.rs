@@ -524,6 +524,18 @@ impl Checker {
                 let _ = id;
             }
         }
+        // A drift alert about an out-of-policy latest behind a right default
+        // tells the default (no window yet), yet names the latest's maker:
+        // when that version later becomes the default by a switch whose
+        // event was lost, no run can know who switched, and that alert is
+        // where its delivered editor was named (docs/design.md "Guarantees",
+        // 2; seed 37).
+        for body in alerts.values() {
+            for (a, r, latest, actor, at) in latest_named(body) {
+                let inc = incarnation(s, &a, &r, latest, at);
+                counts.entry((a, r, inc, latest)).or_default().1.push(actor);
+            }
+        }
         let any_bad = !windows.is_empty();
         // The `recreated` alerts told per slot (when decided): a document
         // deleted and made again, its former versions gone.
@@ -835,6 +847,36 @@ impl Checker {
                 }
             }
         }
+    }
+}
+
+/// The latest version a drift alert names the maker of where it differs
+/// from the default the alert tells: (account, region, latest, actor, when
+/// it was decided).
+fn latest_named(body: &Value) -> Vec<(String, String, u32, String, i64)> {
+    let kind = body["kind"].as_str().unwrap_or_default();
+    if !matches!(
+        kind,
+        "drift_reverted" | "tamper_repeated" | "drift_detected"
+    ) {
+        return vec![];
+    }
+    let (Some(actor), Some(region)) = (body["actor"].as_str(), body["region"].as_str()) else {
+        return vec![];
+    };
+    let num = |v: &Value| v.as_str().and_then(|s| s.parse::<u32>().ok());
+    let vb = &body["versions_before"];
+    let (Some(default), Some(latest)) = (num(&vb["default"]), num(&vb["latest"])) else {
+        return vec![];
+    };
+    let at = body["at"]
+        .as_str()
+        .and_then(runas_guard::domain::clock::parse_iso)
+        .unwrap_or(i64::MAX);
+    let account = body["account"].as_str().unwrap_or_default().to_string();
+    match latest != default {
+        true => vec![(account, region.to_string(), latest, actor.to_string(), at)],
+        false => vec![],
     }
 }
 

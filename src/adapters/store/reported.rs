@@ -93,17 +93,24 @@ impl Reported {
     /// row still records `seen` as its default version: a run that recorded
     /// a newer one since this run read the rows looked at these versions
     /// itself (a put-back tells the version it replaced), so the window is
-    /// theirs. True when this run is the one to tell it.
-    pub async fn claim_window(&self, now: &str, seen: &str) -> Result<bool, AwsError> {
+    /// theirs. True when this run is the one to tell it. `seen` `None`:
+    /// the row recorded no version (a life's history,
+    /// `domain::version_gap::from_life`), and the claim holds while it still
+    /// records none.
+    pub async fn claim_window(&self, now: &str, seen: Option<&str>) -> Result<bool, AwsError> {
         let f = self.field;
-        let sent = self
-            .report(now)
-            .condition_expression(format!(
-                "(attribute_not_exists({f}_reported) OR {f}_reported <> :now) AND default_version = :seen"
-            ))
-            .expression_attribute_values(":seen", s(seen))
-            .send()
-            .await;
+        let unclaimed = format!("(attribute_not_exists({f}_reported) OR {f}_reported <> :now)");
+        let sent = match seen {
+            Some(seen) => self
+                .report(now)
+                .condition_expression(format!("{unclaimed} AND default_version = :seen"))
+                .expression_attribute_values(":seen", s(seen)),
+            None => self.report(now).condition_expression(format!(
+                "{unclaimed} AND attribute_not_exists(default_version)"
+            )),
+        }
+        .send()
+        .await;
         match self.table.applied("UpdateItem", &self.account, sent)? {
             Some(_) => Ok(true),
             None => Ok(self.ours_already().await?.is_some()),

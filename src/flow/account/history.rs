@@ -13,16 +13,17 @@ use std::collections::HashSet;
 
 use tokio::task::JoinSet;
 
-use super::{change, Ctx};
+use super::history_start::{life_start, start_of, Accepted, Seen, Start};
+use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::reported::Reported;
-use crate::domain::alert::{history_from, on_unread, HistoryFrom, OnRowsUnread, Read, Unread};
+use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
-use crate::domain::known::{Known, Snapshot};
+use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
-use crate::domain::preferences::{Preferences, RunAs};
+use crate::domain::preferences::Preferences;
 use crate::domain::version_gap::{self, Gap, History, Past};
 
 /// Each document row with the windows its history holds, when this run is
@@ -33,7 +34,7 @@ pub(super) async fn with_history(
     job: &Job,
     session: &MemberSession,
     (account, user): (&str, &str),
-    mut regions: Vec<RegionOutcome>,
+    regions: Vec<RegionOutcome>,
     (known, rows_unread): (Option<&Snapshot>, Option<&AwsError>),
 ) -> Vec<RegionOutcome> {
     let rule = |what| on_unread(&job.trigger, job.is_reattempt(), what) == OnRowsUnread::Tell;
@@ -45,12 +46,12 @@ pub(super) async fn with_history(
         Some(_) => slot_records(ctx, account, &regions).await,
         None => (Snapshot::default(), HashSet::new()),
     };
+    let life = life_start(ctx, account, &regions, (known, &items)).await;
     let mut reads = JoinSet::new();
+    let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter().enumerate() {
         let records = (known, &items, &unread);
-        let Some((gap, accepted, seen, from)) =
-            start_of(job, o, (account, user), records, without_rows.is_some())
-        else {
+        let Some(start) = start_of(job, o, (account, user), records, rows_failed) else {
             continue;
         };
         let docs = DocumentStore::named(
@@ -61,7 +62,7 @@ pub(super) async fn with_history(
         );
         let slots = ctx.region_slots.clone();
         let code = without_rows
-            .filter(|_| from == HistoryFrom::Bound)
+            .filter(|_| start.from == HistoryFrom::Bound)
             .map(|e| e.code.clone());
         let ends = version_gap::Ends {
             switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
@@ -70,64 +71,39 @@ pub(super) async fn with_history(
         let default = o.before.clone();
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let history = judged(docs, &gap, &accepted, &ends).await;
+            let Start {
+                mut gap,
+                accepted,
+                seen,
+                since,
+                ..
+            } = start;
+            let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
             let history = version_gap::covered_by_default(history, &gap, default.as_ref());
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
+    tell_each(ctx, job, account, regions, reads).await
+}
+
+/// Each row's history as its read ends, told where this run claims it.
+async fn tell_each(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    mut regions: Vec<RegionOutcome>,
+    mut reads: JoinSet<(usize, Seen, History)>,
+) -> Vec<RegionOutcome> {
     while let Some(joined) = reads.join_next().await {
         let Ok((i, seen, history)) = joined else {
             continue;
         };
         let o = &mut regions[i];
-        if let Some(history) = told(ctx, job, (account, seen.as_deref()), o, history).await {
+        if let Some(history) = told(ctx, job, (account, &seen), o, history).await {
             o.history = Some(history);
         }
     }
     regions
-}
-
-/// Where one row's history starts ([`history_from`]): its gap, what no
-/// past version is blamed for, the recorded default version its window is
-/// claimed against (`None`: told unclaimed) and where that came from.
-/// `None` when there is nothing to read. `records`: the account's rows (when
-/// read), the slots' items read alone and the slots whose item read failed;
-/// `rows_failed`: the rows were wanted and their Query failed.
-fn start_of(
-    job: &Job,
-    o: &RegionOutcome,
-    (account, user): (&str, &str),
-    (known, items, unread): (Option<&Snapshot>, &Snapshot, &HashSet<String>),
-    rows_failed: bool,
-) -> Option<(Gap, Accepted, Option<String>, HistoryFrom)> {
-    let slot = o.slot();
-    let in_rows = known.and_then(|k| k.get(account, &slot));
-    let item = items.get(account, &slot);
-    let rows_read = match (in_rows, rows_failed) {
-        (Some(_), _) => Read::Recorded,
-        (None, true) => Read::Failed,
-        (None, false) => Read::Absent,
-    };
-    let item_read = match item {
-        Some(_) => Read::Recorded,
-        None if rows_failed && !unread.contains(&slot) => Read::Absent,
-        None => Read::Failed,
-    };
-    let from = history_from(rows_read, item_read);
-    match (from, in_rows.or(item)) {
-        (HistoryFrom::Record, Some(row)) => {
-            let gap = gap_of(job, o, Some(row), o.user(user))?;
-            let seen = row.default_version.clone();
-            Some((gap, Accepted::of(o.user(user), row), seen, from))
-        }
-        // No record to start from: back to the bound, judged by the policy
-        // alone, told without a claim (none to make it on).
-        (HistoryFrom::Bound, _) => {
-            let gap = unrecorded_gap(o)?;
-            Some((gap, Accepted::policy(o.user(user)), None, from))
-        }
-        _ => None,
-    }
 }
 
 /// Each row's slot read alone (its own item), when the account's rows
@@ -172,17 +148,22 @@ async fn slot_records(
 
 /// `gap`'s versions read back (and, where a read failed, the one below
 /// it, for when they can first have been made) and judged.
+/// A life's history (`since`) judges only the versions made since it began.
 async fn judged(
     docs: DocumentStore,
-    gap: &Gap,
+    gap: &mut Gap,
     accepted: &Accepted,
-    ends: &version_gap::Ends,
+    (ends, since): (&version_gap::Ends, Option<i64>),
 ) -> History {
     let docs = std::sync::Arc::new(docs);
     let mut read = read_back(docs.clone(), &gap.to_read).await;
     if let Some(anchor) = version_gap::anchor(gap, &read) {
         read.extend(read_back(docs, &[anchor]).await);
     }
+    let read = match since {
+        Some(_) => version_gap::of_life(gap, read, since),
+        None => read,
+    };
     version_gap::windows(gap, &read, |r| accepted.has(r), ends)
 }
 
@@ -196,80 +177,6 @@ fn finished(mut history: History, gap: &Gap, tell_failed: bool, code: Option<Str
         Some(code) => history.without_record(gap, &code),
         None => history,
     }
-}
-
-/// The versions to read back in a document row whose record could not be
-/// read ([`version_gap::gap_unrecorded`]).
-fn unrecorded_gap(o: &RegionOutcome) -> Option<Gap> {
-    if o.nodes.is_some() {
-        return None;
-    }
-    version_gap::gap_unrecorded(o.versions_before.as_ref()?)
-}
-
-/// The Run As no past version is blamed for: what the policy wants now,
-/// what it wanted when the table recorded the slot (a policy change is the
-/// sweep's news), and what the table recorded there (an audit finding
-/// already told).
-struct Accepted {
-    users: [String; 2],
-    recorded: (Option<String>, Option<String>),
-}
-
-impl Accepted {
-    fn of(user: &str, row: &Known) -> Accepted {
-        let then = row.desired_user.clone().unwrap_or_else(|| user.to_string());
-        Accepted {
-            users: [user.to_string(), then],
-            recorded: (row.observed_user.clone(), row.observed_enabled.clone()),
-        }
-    }
-
-    /// Without a record: what the policy wants now, only.
-    fn policy(user: &str) -> Accepted {
-        Accepted {
-            users: [user.to_string(), user.to_string()],
-            recorded: (None, None),
-        }
-    }
-
-    fn has(&self, r: &RunAs) -> bool {
-        self.users.iter().any(|u| r.is_compliant(u))
-            || (self.recorded.0.is_some() && change::observed(Some(r)) == self.recorded)
-    }
-}
-
-/// The versions to read back in one document row: only where the table
-/// recorded what it observed there and the document moved since (or was
-/// made again: a deletion or creation event of it later than the record).
-fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) -> Option<Gap> {
-    // A write announced and not recorded (a run that died or failed after
-    // it, retried now): its run told what it replaced, or the intent is
-    // looked at; the versions after the recorded one are partly ours.
-    if o.nodes.is_some() || recorded?.intent {
-        return None;
-    }
-    let t = &job.trigger;
-    let remade = matches!(
-        t.event_name.as_deref(),
-        Some("DeleteDocument" | "CreateDocument")
-    ) && t.edits(o.document_name())
-        && t.region.as_deref() == Some(o.region.as_str());
-    let remade_ms = t
-        .context
-        .event_time
-        .as_deref()
-        .filter(|_| remade)
-        .and_then(crate::domain::clock::parse_iso);
-    let record = version_gap::Record {
-        version: recorded?.default_version.as_deref(),
-        at_ms: recorded?.last_checked_ms,
-    };
-    let now = o.versions_before.as_ref()?;
-    let gap = version_gap::gap_since(record, now, remade_ms);
-    // `before` is the default's Run As unless only the latest was wrong.
-    let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
-    version_gap::with_latest(gap, record.version, now, default_wrong)
 }
 
 /// Every version of `versions`, read at once; a version gone or unreadable has
@@ -306,21 +213,24 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
 
 /// The history this run tells: windows (and versions not judged) it is
 /// the first to claim while the row still records the default version it
-/// judged from (`seen`; `None`, no record was read: told unclaimed); a dry
+/// judged from, or while it still records none (`seen`; no record was
+/// read: told unclaimed); a dry
 /// run tells nothing and claims nothing; a claim that cannot be made is
 /// told: better twice than never. `None` when there is nothing to say.
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
-    (account, seen): (&str, Option<&str>),
+    (account, seen): (&str, &Seen),
     o: &RegionOutcome,
     history: History,
 ) -> Option<History> {
     if !history.is_news() || job.dry_run {
         return (history.is_news() || history.unread > 0).then_some(history);
     }
-    let Some(seen) = seen else {
-        return Some(history);
+    let seen = match seen {
+        Seen::Version(v) => Some(v.as_str()),
+        Seen::NoVersion => None,
+        Seen::Unclaimed => return Some(history),
     };
     let claim = Reported::window(
         ctx.state.table().clone(),

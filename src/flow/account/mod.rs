@@ -27,6 +27,7 @@ pub mod findings;
 mod gate;
 mod held;
 mod history;
+mod history_start;
 mod judge;
 mod landed;
 pub mod left;

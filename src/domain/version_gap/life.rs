@@ -1,0 +1,256 @@
+//! A slot the table recorded in the account's present life without a
+//! version (pure): a row that awaited the member stack (`pending`: the
+//! document could not be read) or found no document. No recorded version
+//! starts a gap there, yet every version made since the life began is
+//! news: simulation seed 12 (an account rejoins, its join event's run
+//! records the region `pending`, the stack lands, root is made the default
+//! and put right before any run looks; the next run found no version to
+//! start from and recorded past root untold). Unreleased.
+
+use super::{gap_unrecorded, Gap, Past};
+use crate::domain::ports::Versions;
+
+/// Whether a record of the present life without a default version starts
+/// a life's history (`from_life`): a `pending` row or one that found no
+/// document did look and judged no version. A `failed` one is a first look
+/// that never completed (an account's first run refused, throttled): its
+/// next run is a first look too, which reports what it finds, never the
+/// history before runas-guard governed the slot (at a rollout that would
+/// page every old version of every account whose first run failed).
+pub fn starts_history(default_version: Option<&str>, status: Option<&str>) -> bool {
+    default_version.is_none() && status.is_some_and(|s| s != "failed")
+}
+
+/// The versions to read for such a slot: back from the latest to the
+/// bound (the newest are the life's, when any is), as when the record
+/// could not be read; [`of_life`] then drops those made before the life.
+pub fn from_life(now: &Versions) -> Option<Gap> {
+    gap_unrecorded(now)
+}
+
+/// `read` without the versions made before the life began (`since_ms`:
+/// the account's latest join): another life's edits, or those made before
+/// runas-guard governed the account, are no window of this one. Versions
+/// are made in order, so every version below the newest of those is older
+/// too: none beyond the bound is the life's either (`gap.beyond` becomes
+/// 0). A version whose making time is not known is kept (better told than
+/// lost); without `since_ms` every read is kept.
+pub fn of_life(gap: &mut Gap, read: Vec<Past>, since_ms: Option<i64>) -> Vec<Past> {
+    let Some(since) = since_ms else {
+        return read;
+    };
+    let before = |p: &Past| {
+        p.created
+            .as_deref()
+            .and_then(crate::domain::clock::parse_iso)
+            .is_some_and(|made| made < since)
+    };
+    let Some(newest_before) = read.iter().filter(|p| before(p)).map(|p| p.number).max() else {
+        return read;
+    };
+    gap.beyond = 0;
+    read.into_iter()
+        .filter(|p| p.number > newest_before || gap.current.contains(&p.number))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{windows, Ends};
+    use super::*;
+    use crate::domain::preferences::RunAs;
+    use serde_json::json;
+
+    fn versions(default: &str, latest: &str) -> Versions {
+        Versions {
+            default: default.into(),
+            latest: latest.into(),
+        }
+    }
+
+    /// Version `n` made at `ms` (None: not known) holding `user` (None: its
+    /// read failed, throttled).
+    fn past(number: u64, user: Option<&str>, ms: Option<i64>) -> Past {
+        Past {
+            number,
+            run_as: user.map(|u| RunAs {
+                enabled: Some(json!(true)),
+                user: Some(json!(u)),
+            }),
+            created: ms.map(|m| crate::domain::clock::iso(crate::domain::clock::from_millis(m))),
+            failed: user.is_none().then(|| "ThrottlingException".to_string()),
+        }
+    }
+
+    fn ops(r: &RunAs) -> bool {
+        r.is_compliant("ssm-ops")
+    }
+
+    #[test]
+    fn only_a_look_that_judged_no_version_starts_the_history() {
+        let cases: &[(Option<&str>, Option<&str>, bool)] = &[
+            (None, Some("pending"), true),
+            (None, Some("noncompliant"), true),
+            (None, Some("compliant"), true),
+            (None, Some("excluded"), true),
+            // A first look that failed stays a first look.
+            (None, Some("failed"), false),
+            // A status not read (an old item): not judged as a life.
+            (None, None, false),
+            // A version recorded starts an ordinary gap.
+            (Some("4"), Some("pending"), false),
+            (Some(""), Some("compliant"), false),
+            (Some("x"), Some("failed"), false),
+        ];
+        for (version, status, want) in cases {
+            assert_eq!(
+                starts_history(*version, *status),
+                *want,
+                "{version:?} {status:?}"
+            );
+        }
+    }
+
+    /// (default, latest), what was read (number, user, made at), the join
+    /// -> (windows told, versions not judged, beyond the bound).
+    #[test]
+    fn the_versions_made_since_the_join_are_judged_and_no_older_one() {
+        type Read<'a> = &'a [(u64, Option<&'a str>, Option<i64>)];
+        type Case<'a> = (
+            (&'a str, &'a str),
+            Read<'a>,
+            Option<i64>,
+            (&'a [&'a str], &'a [&'a str], usize),
+        );
+        let cases: &[Case] = &[
+            // Seed 12: v1-v4 the former life's (root among them), v5 root
+            // after the join at 100, v6 right: v5 told, never v2.
+            (
+                ("6", "6"),
+                &[
+                    (1, Some("ssm-ops"), Some(10)),
+                    (2, Some("root"), Some(20)),
+                    (3, Some("ssm-ops"), Some(30)),
+                    (4, Some("ssm-ops"), Some(40)),
+                    (5, Some("root"), Some(150)),
+                    (6, Some("ssm-ops"), Some(160)),
+                ],
+                Some(100),
+                (&["5"], &[], 0),
+            ),
+            // The join not known: every version read is judged.
+            (
+                ("3", "3"),
+                &[
+                    (1, Some("root"), Some(10)),
+                    (2, Some("app"), Some(150)),
+                    (3, Some("ssm-ops"), Some(160)),
+                ],
+                None,
+                (&["1", "2"], &[], 0),
+            ),
+            // Made exactly at the join: this life's.
+            (
+                ("2", "2"),
+                &[
+                    (1, Some("root"), Some(100)),
+                    (2, Some("ssm-ops"), Some(160)),
+                ],
+                Some(100),
+                (&["1"], &[], 0),
+            ),
+            // A making time not known (or not a time): kept, told.
+            (
+                ("2", "2"),
+                &[(1, Some("root"), None), (2, Some("ssm-ops"), Some(160))],
+                Some(100),
+                (&["1"], &[], 0),
+            ),
+            // A read that failed above the life's start is told not
+            // judged; one below the former life's newest is dropped.
+            (
+                ("5", "5"),
+                &[
+                    (1, None, None),
+                    (2, Some("ssm-ops"), Some(20)),
+                    (3, None, None),
+                    (4, Some("root"), Some(150)),
+                    (5, Some("ssm-ops"), Some(160)),
+                ],
+                Some(100),
+                (&["4"], &["3"], 0),
+            ),
+            // Every version the former life's: nothing to tell.
+            (
+                ("3", "3"),
+                &[
+                    (1, Some("root"), Some(10)),
+                    (2, Some("root"), Some(20)),
+                    (3, Some("ssm-ops"), Some(30)),
+                ],
+                Some(100),
+                (&[], &[], 0),
+            ),
+            // The current default out of policy is the run's own, even
+            // when the former life's.
+            (
+                ("2", "3"),
+                &[
+                    (1, Some("app"), Some(10)),
+                    (2, Some("root"), Some(20)),
+                    (3, Some("ssm-ops"), Some(160)),
+                ],
+                Some(100),
+                (&[], &[], 0),
+            ),
+        ];
+        for ((default, latest), read, since, (told, unjudged, beyond)) in cases {
+            let now = versions(default, latest);
+            let mut gap = from_life(&now).unwrap();
+            let read: Vec<Past> = read
+                .iter()
+                .filter(|(n, _, _)| gap.to_read.contains(n))
+                .map(|(n, u, ms)| past(*n, *u, *ms))
+                .collect();
+            let read = of_life(&mut gap, read, *since);
+            let ends = Ends {
+                switched: None,
+                found: "now".into(),
+            };
+            let h = windows(&gap, &read, ops, &ends);
+            let got: Vec<&str> = h.windows.iter().map(|w| w.version.as_str()).collect();
+            assert_eq!(got, *told, "{default} {latest} {since:?}");
+            let not_judged = h.unjudged.map(|u| u.versions).unwrap_or_default();
+            assert_eq!(not_judged, *unjudged, "{default} {latest} {since:?}");
+            assert_eq!(gap.beyond, *beyond, "{default} {latest} {since:?}");
+        }
+    }
+
+    #[test]
+    fn past_the_bound_the_older_versions_are_counted_unless_one_read_predates_the_life() {
+        let now = versions("13", "13");
+        let made = |n: u64| Some(1000 + n as i64);
+        // 3..13 read, all made after the join at 0: 1-2 are beyond.
+        let mut gap = from_life(&now).unwrap();
+        let read: Vec<Past> = gap
+            .to_read
+            .iter()
+            .map(|n| past(*n, Some("ssm-ops"), made(*n)))
+            .collect();
+        let read = of_life(&mut gap, read, Some(0));
+        assert_eq!((gap.beyond, read.len()), (2, 11));
+        // The join at v5's making: 3-4 and everything below are older.
+        let mut gap = from_life(&now).unwrap();
+        let read: Vec<Past> = gap
+            .to_read
+            .iter()
+            .map(|n| past(*n, Some("ssm-ops"), made(*n)))
+            .collect();
+        let read = of_life(&mut gap, read, made(5));
+        assert_eq!(gap.beyond, 0);
+        assert_eq!(read.first().map(|p| p.number), Some(5));
+        // Nothing before the default: nothing to read.
+        assert!(from_life(&versions("1", "1")).is_none());
+        assert!(from_life(&versions("x", "2")).is_none());
+    }
+}

@@ -1,0 +1,208 @@
+//! Where each row's history starts (`domain::alert::history_from`): the
+//! table's record of the slot (its default version, or, recorded in this
+//! life without one, the account's join: `domain::version_gap::from_life`),
+//! or back to the bound where no record could be read; and what no past
+//! version is blamed for.
+
+use std::collections::HashSet;
+
+use super::{change, Ctx};
+use crate::domain::alert::{history_from, HistoryFrom, Read};
+use crate::domain::job::Job;
+use crate::domain::known::{Known, Snapshot};
+use crate::domain::outcome::RegionOutcome;
+use crate::domain::preferences::RunAs;
+use crate::domain::version_gap::{self, Gap};
+
+/// Where one row's history starts ([`history_from`]).
+pub(super) struct Start {
+    pub(super) gap: Gap,
+    /// What no past version is blamed for.
+    pub(super) accepted: Accepted,
+    /// What its window is claimed against.
+    pub(super) seen: Seen,
+    pub(super) from: HistoryFrom,
+    /// A life's history: only the versions made since then are judged
+    /// ([`version_gap::of_life`]).
+    pub(super) since: Option<i64>,
+}
+
+/// What a window is claimed against on the slot's item.
+pub(super) enum Seen {
+    /// The default version the row recorded.
+    Version(String),
+    /// The row recorded none (a life's history).
+    NoVersion,
+    /// No record was read: told unclaimed.
+    Unclaimed,
+}
+
+/// One row's [`Start`]; `None` when there is nothing to read. `records`:
+/// the account's rows (when read), the slots' items read alone and the
+/// slots whose item read failed; `rows_failed`: the rows were wanted and
+/// their Query failed; `life`: when the account's present life began.
+pub(super) fn start_of(
+    job: &Job,
+    o: &RegionOutcome,
+    (account, user): (&str, &str),
+    (known, items, unread): (Option<&Snapshot>, &Snapshot, &HashSet<String>),
+    (rows_failed, life): (bool, Option<i64>),
+) -> Option<Start> {
+    let slot = o.slot();
+    let in_rows = known.and_then(|k| k.get(account, &slot));
+    let item = items.get(account, &slot);
+    let rows_read = match (in_rows, rows_failed) {
+        (Some(_), _) => Read::Recorded,
+        (None, true) => Read::Failed,
+        (None, false) => Read::Absent,
+    };
+    let item_read = match item {
+        Some(_) => Read::Recorded,
+        None if rows_failed && !unread.contains(&slot) => Read::Absent,
+        None => Read::Failed,
+    };
+    let from = history_from(rows_read, item_read);
+    let start = |gap, accepted, seen, since| {
+        Some(Start {
+            gap,
+            accepted,
+            seen,
+            from,
+            since,
+        })
+    };
+    match (from, in_rows.or(item)) {
+        // Recorded without a version in this life: the versions made since
+        // the life began, claimed while the row still records none.
+        (HistoryFrom::Record, Some(row)) if life_history(o, row) => {
+            let gap = version_gap::from_life(o.versions_before.as_ref()?)?;
+            let since = life.or(row.last_checked_ms);
+            start(gap, Accepted::of(o.user(user), row), Seen::NoVersion, since)
+        }
+        (HistoryFrom::Record, Some(row)) => {
+            let gap = gap_of(job, o, Some(row), o.user(user))?;
+            let seen = Seen::Version(row.default_version.clone()?);
+            start(gap, Accepted::of(o.user(user), row), seen, None)
+        }
+        // No record to start from: back to the bound, judged by the policy
+        // alone, told without a claim (none to make it on).
+        (HistoryFrom::Bound, _) => {
+            let gap = unrecorded_gap(o)?;
+            start(gap, Accepted::policy(o.user(user)), Seen::Unclaimed, None)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a document row's record starts a life's history
+/// ([`version_gap::starts_history`]): recorded in this life without a
+/// version, no write of ours announced there, the document there now.
+fn life_history(o: &RegionOutcome, row: &Known) -> bool {
+    o.nodes.is_none()
+        && !row.intent
+        && o.versions_before.is_some()
+        && version_gap::starts_history(row.default_version.as_deref(), row.status.as_deref())
+}
+
+/// When the account's present life began (its latest join), read only
+/// when a row starts a life's history: the versions made before it are
+/// another life's. `None` when Organizations does not say (each row then
+/// judges from its own record's time: made after it, a version is news).
+pub(super) async fn life_start(
+    ctx: &Ctx<'_>,
+    account: &str,
+    regions: &[RegionOutcome],
+    (known, items): (Option<&Snapshot>, &Snapshot),
+) -> Option<i64> {
+    let wanted = regions.iter().any(|o| {
+        let slot = o.slot();
+        let row = known
+            .and_then(|k| k.get(account, &slot))
+            .or(items.get(account, &slot));
+        row.is_some_and(|row| life_history(o, row))
+    });
+    if !wanted {
+        return None;
+    }
+    match ctx.org.joined_ms(account).await {
+        Ok(joined) => joined,
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell when the account joined; a row recorded without a version is judged from its record");
+            None
+        }
+    }
+}
+
+/// The versions to read back in a document row whose record could not be
+/// read ([`version_gap::gap_unrecorded`]).
+fn unrecorded_gap(o: &RegionOutcome) -> Option<Gap> {
+    if o.nodes.is_some() {
+        return None;
+    }
+    version_gap::gap_unrecorded(o.versions_before.as_ref()?)
+}
+
+/// The Run As no past version is blamed for: what the policy wants now,
+/// what it wanted when the table recorded the slot (a policy change is the
+/// sweep's news), and what the table recorded there (an audit finding
+/// already told).
+pub(super) struct Accepted {
+    users: [String; 2],
+    recorded: (Option<String>, Option<String>),
+}
+
+impl Accepted {
+    fn of(user: &str, row: &Known) -> Accepted {
+        let then = row.desired_user.clone().unwrap_or_else(|| user.to_string());
+        Accepted {
+            users: [user.to_string(), then],
+            recorded: (row.observed_user.clone(), row.observed_enabled.clone()),
+        }
+    }
+
+    /// Without a record: what the policy wants now, only.
+    fn policy(user: &str) -> Accepted {
+        Accepted {
+            users: [user.to_string(), user.to_string()],
+            recorded: (None, None),
+        }
+    }
+
+    pub(super) fn has(&self, r: &RunAs) -> bool {
+        self.users.iter().any(|u| r.is_compliant(u))
+            || (self.recorded.0.is_some() && change::observed(Some(r)) == self.recorded)
+    }
+}
+
+/// The versions to read back in one document row: only where the table
+/// recorded what it observed there and the document moved since (or was
+/// made again: a deletion or creation event of it later than the record).
+fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) -> Option<Gap> {
+    // A write announced and not recorded (a run that died or failed after
+    // it, retried now): its run told what it replaced, or the intent is
+    // looked at; the versions after the recorded one are partly ours.
+    if o.nodes.is_some() || recorded?.intent {
+        return None;
+    }
+    let t = &job.trigger;
+    let remade = matches!(
+        t.event_name.as_deref(),
+        Some("DeleteDocument" | "CreateDocument")
+    ) && t.edits(o.document_name())
+        && t.region.as_deref() == Some(o.region.as_str());
+    let remade_ms = t
+        .context
+        .event_time
+        .as_deref()
+        .filter(|_| remade)
+        .and_then(crate::domain::clock::parse_iso);
+    let record = version_gap::Record {
+        version: recorded?.default_version.as_deref(),
+        at_ms: recorded?.last_checked_ms,
+    };
+    let now = o.versions_before.as_ref()?;
+    let gap = version_gap::gap_since(record, now, remade_ms);
+    // `before` is the default's Run As unless only the latest was wrong.
+    let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
+    version_gap::with_latest(gap, record.version, now, default_wrong)
+}
