@@ -490,6 +490,8 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
                 a.act,
                 a.focus,
                 a.armed * 100.0
+            ));
+        }
         for h in &self.holds {
             out.push_str(&format!(
                 "  EventBridge holds {} {} from +{}s until {}\n",
