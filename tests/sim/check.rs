@@ -165,6 +165,77 @@ fn first_default(s: &State, account: &str, region: &str, inc: u32, n: u32) -> Op
         .and_then(|t| t.default_spans.first().map(|s| s.0))
 }
 
+/// The `recreated` alerts among `bodies`, per slot: when each was decided
+/// (a document deleted and made again, its former versions gone).
+fn remade<'a>(bodies: impl Iterator<Item = &'a Value>) -> BTreeMap<(String, String), Vec<i64>> {
+    let mut out: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for body in bodies {
+        if body["kind"] == "run_as_window" && body.get("recreated").is_some_and(|r| !r.is_null()) {
+            let at = body["at"]
+                .as_str()
+                .and_then(runas_guard::domain::clock::parse_iso)
+                .unwrap_or(i64::MAX);
+            let slot = (
+                body["account"].as_str().unwrap_or_default().to_string(),
+                body["region"].as_str().unwrap_or_default().to_string(),
+            );
+            out.entry(slot).or_default().push(at);
+        }
+    }
+    out
+}
+
+/// Whether incarnation `inc` of the slot's document was made again (its
+/// successor's first version) and a `recreated` alert told it since.
+fn told_remade(
+    s: &State,
+    remade: &BTreeMap<(String, String), Vec<i64>>,
+    account: &str,
+    region: &str,
+    inc: u32,
+) -> bool {
+    let gone = s
+        .ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| {
+            t.iter()
+                .filter(|t| t.incarnation > inc)
+                .map(|t| t.created_ms)
+                .min()
+        });
+    gone.is_some_and(|at| {
+        remade
+            .get(&(account.to_string(), region.to_string()))
+            .is_some_and(|l| l.iter().any(|t| *t >= at))
+    })
+}
+
+/// A slot's windows (by first default) grouped into findings: in audit a
+/// run of versions with the same out-of-policy value is one finding (a new
+/// observed value is news, the same is not), also across a deletion told as
+/// `recreated` (the table recorded it; the re-creation was told). In
+/// enforce each window is a finding of its own.
+fn findings<'a>(
+    audit: bool,
+    list: &'a [Window],
+    told_remade: impl Fn(u32) -> bool,
+) -> Vec<Vec<&'a Window>> {
+    let mut groups: Vec<Vec<&Window>> = vec![];
+    for w in list {
+        let same = audit
+            && groups.last().is_some_and(|g: &Vec<_>| {
+                g.last()
+                    .is_some_and(|p: &&Window| p.2 == w.2 && (p.0 == w.0 || told_remade(p.0)))
+            });
+        match groups.last_mut() {
+            Some(g) if same => g.push(w),
+            _ => groups.push(vec![w]),
+        }
+    }
+    groups
+}
+
 fn product(maker: &str) -> bool {
     maker.contains(&format!(":assumed-role/{MEMBER_ROLE}/"))
 }
@@ -335,6 +406,7 @@ impl Checker {
             }
         }
         let windows = self.windows(s);
+        let remade = remade(bodies.iter().copied());
         for i in &items {
             let (Some(pk), Some(sk)) = (i["pk"]["S"].as_str(), i["sk"]["S"].as_str()) else {
                 continue;
@@ -364,16 +436,30 @@ impl Checker {
                 _ => (doc.incarnation, crate::aws::now_ms()),
             };
             self.records.insert(slot, (recorded, of, since));
-            // Past a version that was the default before the record was made.
-            for (inc, number, run_as, first_default, _) in windows
+            let list = windows
                 .get(&(account.to_string(), region.to_string()))
-                .into_iter()
-                .flatten()
-            {
+                .map_or(&[][..], Vec::as_slice);
+            // In audit a version of a finding told (versions in a row with
+            // the same out-of-policy value, as invariant 2 groups them) is
+            // judged: the same value is no news.
+            let findings = findings(self.w.mode == Mode::Audit, list, |inc| {
+                told_remade(s, &remade, account, region, inc)
+            });
+            let told_finding = |w: &Window| {
+                findings.iter().any(|g| {
+                    g.iter().any(|x| std::ptr::eq(*x, w))
+                        && g.iter().any(|x| {
+                            told_now.contains(&(account.to_string(), region.to_string(), x.0, x.1))
+                        })
+                })
+            };
+            // Past a version that was the default before the record was made.
+            for w in list {
+                let (inc, number, run_as, first_default, _) = w;
                 if *inc != of || *number >= recorded || *first_default >= since {
                     continue;
                 }
-                if told_now.contains(&(account.to_string(), region.to_string(), *inc, *number)) {
+                if told_finding(w) {
                     continue;
                 }
                 let key = format!("{account} {region} v{number}");
@@ -522,22 +608,7 @@ impl Checker {
         let any_bad = !windows.is_empty();
         // The `recreated` alerts told per slot (when decided): a document
         // deleted and made again, its former versions gone.
-        let mut remade: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-        for body in alerts.values() {
-            if body["kind"] == "run_as_window"
-                && body.get("recreated").is_some_and(|r| !r.is_null())
-            {
-                let at = body["at"]
-                    .as_str()
-                    .and_then(runas_guard::domain::clock::parse_iso)
-                    .unwrap_or(i64::MAX);
-                let slot = (
-                    body["account"].as_str().unwrap_or_default().to_string(),
-                    body["region"].as_str().unwrap_or_default().to_string(),
-                );
-                remade.entry(slot).or_default().push(at);
-            }
-        }
+        let remade = remade(alerts.values().copied());
         for ((a, r), list) in &windows {
             let truth = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string()));
             // When incarnation `inc` of the document was made again (its
@@ -549,32 +620,8 @@ impl Checker {
                     .map(|t| t.created_ms)
                     .min()
             };
-            let told_remade = |inc: u32| {
-                gone(inc).is_some_and(|at| {
-                    remade
-                        .get(&(a.clone(), r.clone()))
-                        .is_some_and(|l| l.iter().any(|t| *t >= at))
-                })
-            };
-            // In audit a run of versions with the same out-of-policy value is
-            // one finding (a new observed value is news, the same is not).
-            let mut groups: Vec<Vec<&Window>> = vec![];
-            for w in list {
-                // The same value across a deletion told as `recreated` is
-                // the same finding (the table recorded it; the re-creation
-                // was told).
-                let same = self.w.mode == Mode::Audit
-                    && groups.last().is_some_and(|g: &Vec<_>| {
-                        g.last().is_some_and(|p: &&Window| {
-                            p.2 == w.2 && (p.0 == w.0 || told_remade(p.0))
-                        })
-                    });
-                if same {
-                    groups.last_mut().unwrap().push(w);
-                } else {
-                    groups.push(vec![w]);
-                }
-            }
+            let told_remade = |inc: u32| told_remade(s, &remade, a, r, inc);
+            let groups = findings(self.w.mode == Mode::Audit, list, told_remade);
             for g in groups {
                 let n: usize = g
                     .iter()
