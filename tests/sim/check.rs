@@ -621,16 +621,32 @@ impl Checker {
                     .min()
             };
             let told_remade = |inc: u32| told_remade(s, &remade, a, r, inc);
-            let groups = findings(self.w.mode == Mode::Audit, list, told_remade);
+            // In audit, the default the account came back with (another
+            // life's version, no window of this one) told after the return
+            // heads the finding of the same value that follows it: its
+            // tellings in this life count for the group, it is judged no
+            // further itself.
+            let head = self.came_back_with(s, &alerts, a, r);
+            let with_head: Vec<Window> = head.iter().cloned().chain(list.iter().cloned()).collect();
+            let is_head = |w: &Window| head.is_some() && std::ptr::eq(w, &with_head[0]);
+            let groups = findings(self.w.mode == Mode::Audit, &with_head, told_remade);
             for g in groups {
                 let n: usize = g
                     .iter()
                     .map(|w| {
+                        if is_head(w) {
+                            return 1;
+                        }
                         counts
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .map_or(0, |c| c.0)
                     })
                     .sum();
+                let headed = g.iter().any(|w| is_head(w));
+                let g: Vec<&Window> = g.into_iter().filter(|w| !is_head(w)).collect();
+                if g.is_empty() {
+                    continue;
+                }
                 let versions: Vec<String> =
                     g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
                 // A window of a document deleted before any run read it as
@@ -717,7 +733,9 @@ impl Checker {
                             .map(|(_, who)| actor_of(who, a))
                             .collect();
                     // In audit, a run of the same value was news once: its first editor.
-                    if !delivered.is_empty() && (k == 0 || self.w.mode == Mode::Enforce) {
+                    if !delivered.is_empty()
+                        && ((k == 0 && !headed) || self.w.mode == Mode::Enforce)
+                    {
                         let named = counts
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
@@ -787,6 +805,58 @@ impl Checker {
 }
 
 impl Checker {
+    /// In audit, for an account that came back into scope: the version
+    /// that was its default then, made before (another life's), held Run As
+    /// out of policy, and told by an alert decided after the return (as a
+    /// window whose first default is the return).
+    fn came_back_with(
+        &self,
+        s: &State,
+        alerts: &BTreeMap<String, &Value>,
+        a: &str,
+        r: &str,
+    ) -> Option<Window> {
+        if self.w.mode != Mode::Audit || self.t0 == i64::MAX {
+            return None;
+        }
+        let back = self
+            .t0
+            .saturating_add(self.w.reentered(a)?.saturating_mul(1000));
+        let t = s
+            .ssm
+            .truth
+            .get(&(a.to_string(), r.to_string(), DOC.to_string()))?
+            .iter()
+            .find(|t| {
+                t.created_ms < back
+                    && t.default_spans
+                        .iter()
+                        .any(|sp| sp.0 <= back && sp.1.is_none_or(|e| e > back))
+            })?;
+        if !self.bad(a, &t.content) {
+            return None;
+        }
+        let told = alerts.values().any(|body| {
+            told(body).into_iter().any(|(a2, r2, v, follow, _, at)| {
+                a2 == a
+                    && r2 == r
+                    && v == t.number
+                    && !follow
+                    && at >= back
+                    && incarnation(s, a, r, v, at) == t.incarnation
+            })
+        });
+        told.then(|| {
+            (
+                t.incarnation,
+                t.number,
+                self.run_as_of(&t.content),
+                back,
+                vec![],
+            )
+        })
+    }
+
     /// The accounts' lives: a rejoined account (in scope at the end) is
     /// told `account_configured` exactly once for its new life (whichever
     /// path found it: its join event, a sweep), and no drift alert tells a
