@@ -749,14 +749,26 @@ impl Checker {
         self.lives(s, &alerts, &at);
         // 4. Never cries wolf.
         if !any_bad {
-            let made_bad = self.governed().iter().any(|(a, r)| {
-                s.ssm
-                    .truth
-                    .get(&(a.clone(), r.clone(), DOC.to_string()))
-                    .is_some_and(|t| {
-                        t.iter()
-                            .any(|v| v.created_ms >= self.t0 && self.bad(a, &v.content))
-                    })
+            // Made in an account governed at the end, or while its account
+            // was in scope (an edit put back and told before the account
+            // left for good was an edit all the same).
+            let governed = self.governed();
+            let made_bad = self.w.accounts.iter().any(|a| {
+                self.w.regions.iter().any(|r| {
+                    s.ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .is_some_and(|t| {
+                            t.iter().any(|v| {
+                                v.created_ms >= self.t0
+                                    && (governed.contains(&(a.clone(), r.clone()))
+                                        || self
+                                            .w
+                                            .in_scope(a, (v.created_ms - self.t0).div_euclid(1000)))
+                                    && self.bad(a, &v.content)
+                            })
+                        })
+                })
             });
             let canaries_in_time = trails
                 .iter()
