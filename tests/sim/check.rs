@@ -14,13 +14,15 @@
 //!    rule out) does not count: only a telling after a window opened tells it.
 //! 3. No lost alert: every alert a run decided (kept in the outbox) reaches
 //!    the topic at least once; nothing is left in the outbox.
-//! 4. Never cries wolf: with no out-of-policy version ever made, no drift,
+//! 4. Never cries wolf: with no out-of-policy version ever made (in an
+//!    account then in scope, or governed at the end), no drift,
 //!    window or forwarding alert (forwarding only where every canary's event
 //!    was delivered in time). A governed document deleted had Run As off
 //!    while it was gone: its `run_as_window` with `recreated` is no wolf.
 //! 5. Nothing recorded that was not judged (every step): the table never
 //!    records a default version past an out-of-policy default version that
-//!    is neither told nor kept in the outbox.
+//!    is neither told nor kept in the outbox (in audit, nor of a finding
+//!    told: versions in a row with the same value, as invariant 2 groups).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
