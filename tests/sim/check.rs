@@ -218,11 +218,7 @@ fn told_remade(
 /// observed value is news, the same is not), also across a deletion told as
 /// `recreated` (the table recorded it; the re-creation was told). In
 /// enforce each window is a finding of its own.
-fn findings<'a>(
-    audit: bool,
-    list: &'a [Window],
-    told_remade: impl Fn(u32) -> bool,
-) -> Vec<Vec<&'a Window>> {
+fn findings(audit: bool, list: &[Window], told_remade: impl Fn(u32) -> bool) -> Vec<Vec<&Window>> {
     let mut groups: Vec<Vec<&Window>> = vec![];
     for w in list {
         let same = audit
