@@ -14,13 +14,15 @@
 //!    rule out) does not count: only a telling after a window opened tells it.
 //! 3. No lost alert: every alert a run decided (kept in the outbox) reaches
 //!    the topic at least once; nothing is left in the outbox.
-//! 4. Never cries wolf: with no out-of-policy version ever made, no drift,
+//! 4. Never cries wolf: with no out-of-policy version ever made (in an
+//!    account then in scope, or governed at the end), no drift,
 //!    window or forwarding alert (forwarding only where every canary's event
 //!    was delivered in time). A governed document deleted had Run As off
 //!    while it was gone: its `run_as_window` with `recreated` is no wolf.
 //! 5. Nothing recorded that was not judged (every step): the table never
 //!    records a default version past an out-of-policy default version that
-//!    is neither told nor kept in the outbox.
+//!    is neither told nor kept in the outbox (in audit, nor of a finding
+//!    told: versions in a row with the same value, as invariant 2 groups).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -163,6 +165,73 @@ fn first_default(s: &State, account: &str, region: &str, inc: u32, n: u32) -> Op
         .get(&(account.to_string(), region.to_string(), DOC.to_string()))
         .and_then(|t| t.iter().find(|t| t.incarnation == inc && t.number == n))
         .and_then(|t| t.default_spans.first().map(|s| s.0))
+}
+
+/// The `recreated` alerts among `bodies`, per slot: when each was decided
+/// (a document deleted and made again, its former versions gone).
+fn remade<'a>(bodies: impl Iterator<Item = &'a Value>) -> BTreeMap<(String, String), Vec<i64>> {
+    let mut out: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    for body in bodies {
+        if body["kind"] == "run_as_window" && body.get("recreated").is_some_and(|r| !r.is_null()) {
+            let at = body["at"]
+                .as_str()
+                .and_then(runas_guard::domain::clock::parse_iso)
+                .unwrap_or(i64::MAX);
+            let slot = (
+                body["account"].as_str().unwrap_or_default().to_string(),
+                body["region"].as_str().unwrap_or_default().to_string(),
+            );
+            out.entry(slot).or_default().push(at);
+        }
+    }
+    out
+}
+
+/// Whether incarnation `inc` of the slot's document was made again (its
+/// successor's first version) and a `recreated` alert told it since.
+fn told_remade(
+    s: &State,
+    remade: &BTreeMap<(String, String), Vec<i64>>,
+    account: &str,
+    region: &str,
+    inc: u32,
+) -> bool {
+    let gone = s
+        .ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| {
+            t.iter()
+                .filter(|t| t.incarnation > inc)
+                .map(|t| t.created_ms)
+                .min()
+        });
+    gone.is_some_and(|at| {
+        remade
+            .get(&(account.to_string(), region.to_string()))
+            .is_some_and(|l| l.iter().any(|t| *t >= at))
+    })
+}
+
+/// A slot's windows (by first default) grouped into findings: in audit a
+/// run of versions with the same out-of-policy value is one finding (a new
+/// observed value is news, the same is not), also across a deletion told as
+/// `recreated` (the table recorded it; the re-creation was told). In
+/// enforce each window is a finding of its own.
+fn findings(audit: bool, list: &[Window], told_remade: impl Fn(u32) -> bool) -> Vec<Vec<&Window>> {
+    let mut groups: Vec<Vec<&Window>> = vec![];
+    for w in list {
+        let same = audit
+            && groups.last().is_some_and(|g: &Vec<_>| {
+                g.last()
+                    .is_some_and(|p: &&Window| p.2 == w.2 && (p.0 == w.0 || told_remade(p.0)))
+            });
+        match groups.last_mut() {
+            Some(g) if same => g.push(w),
+            _ => groups.push(vec![w]),
+        }
+    }
+    groups
 }
 
 fn product(maker: &str) -> bool {
@@ -335,6 +404,7 @@ impl Checker {
             }
         }
         let windows = self.windows(s);
+        let remade = remade(bodies.iter().copied());
         for i in &items {
             let (Some(pk), Some(sk)) = (i["pk"]["S"].as_str(), i["sk"]["S"].as_str()) else {
                 continue;
@@ -364,16 +434,30 @@ impl Checker {
                 _ => (doc.incarnation, crate::aws::now_ms()),
             };
             self.records.insert(slot, (recorded, of, since));
-            // Past a version that was the default before the record was made.
-            for (inc, number, run_as, first_default, _) in windows
+            let list = windows
                 .get(&(account.to_string(), region.to_string()))
-                .into_iter()
-                .flatten()
-            {
+                .map_or(&[][..], Vec::as_slice);
+            // In audit a version of a finding told (versions in a row with
+            // the same out-of-policy value, as invariant 2 groups them) is
+            // judged: the same value is no news.
+            let findings = findings(self.w.mode == Mode::Audit, list, |inc| {
+                told_remade(s, &remade, account, region, inc)
+            });
+            let told_finding = |w: &Window| {
+                findings.iter().any(|g| {
+                    g.iter().any(|x| std::ptr::eq(*x, w))
+                        && g.iter().any(|x| {
+                            told_now.contains(&(account.to_string(), region.to_string(), x.0, x.1))
+                        })
+                })
+            };
+            // Past a version that was the default before the record was made.
+            for w in list {
+                let (inc, number, run_as, first_default, _) = w;
                 if *inc != of || *number >= recorded || *first_default >= since {
                     continue;
                 }
-                if told_now.contains(&(account.to_string(), region.to_string(), *inc, *number)) {
+                if told_finding(w) {
                     continue;
                 }
                 let key = format!("{account} {region} v{number}");
@@ -539,22 +623,7 @@ impl Checker {
         let any_bad = !windows.is_empty();
         // The `recreated` alerts told per slot (when decided): a document
         // deleted and made again, its former versions gone.
-        let mut remade: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-        for body in alerts.values() {
-            if body["kind"] == "run_as_window"
-                && body.get("recreated").is_some_and(|r| !r.is_null())
-            {
-                let at = body["at"]
-                    .as_str()
-                    .and_then(runas_guard::domain::clock::parse_iso)
-                    .unwrap_or(i64::MAX);
-                let slot = (
-                    body["account"].as_str().unwrap_or_default().to_string(),
-                    body["region"].as_str().unwrap_or_default().to_string(),
-                );
-                remade.entry(slot).or_default().push(at);
-            }
-        }
+        let remade = remade(alerts.values().copied());
         for ((a, r), list) in &windows {
             let truth = s.ssm.truth.get(&(a.clone(), r.clone(), DOC.to_string()));
             // When incarnation `inc` of the document was made again (its
@@ -566,41 +635,33 @@ impl Checker {
                     .map(|t| t.created_ms)
                     .min()
             };
-            let told_remade = |inc: u32| {
-                gone(inc).is_some_and(|at| {
-                    remade
-                        .get(&(a.clone(), r.clone()))
-                        .is_some_and(|l| l.iter().any(|t| *t >= at))
-                })
-            };
-            // In audit a run of versions with the same out-of-policy value is
-            // one finding (a new observed value is news, the same is not).
-            let mut groups: Vec<Vec<&Window>> = vec![];
-            for w in list {
-                // The same value across a deletion told as `recreated` is
-                // the same finding (the table recorded it; the re-creation
-                // was told).
-                let same = self.w.mode == Mode::Audit
-                    && groups.last().is_some_and(|g: &Vec<_>| {
-                        g.last().is_some_and(|p: &&Window| {
-                            p.2 == w.2 && (p.0 == w.0 || told_remade(p.0))
-                        })
-                    });
-                if same {
-                    groups.last_mut().unwrap().push(w);
-                } else {
-                    groups.push(vec![w]);
-                }
-            }
+            let told_remade = |inc: u32| told_remade(s, &remade, a, r, inc);
+            // In audit, the default the account came back with (another
+            // life's version, no window of this one) told after the return
+            // heads the finding of the same value that follows it: its
+            // tellings in this life count for the group, it is judged no
+            // further itself.
+            let head = self.came_back_with(s, &alerts, a, r);
+            let with_head: Vec<Window> = head.iter().cloned().chain(list.iter().cloned()).collect();
+            let is_head = |w: &Window| head.is_some() && std::ptr::eq(w, &with_head[0]);
+            let groups = findings(self.w.mode == Mode::Audit, &with_head, told_remade);
             for g in groups {
                 let n: usize = g
                     .iter()
                     .map(|w| {
+                        if is_head(w) {
+                            return 1;
+                        }
                         counts
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .map_or(0, |c| c.0)
                     })
                     .sum();
+                let headed = g.iter().any(|w| is_head(w));
+                let g: Vec<&Window> = g.into_iter().filter(|w| !is_head(w)).collect();
+                if g.is_empty() {
+                    continue;
+                }
                 let versions: Vec<String> =
                     g.iter().map(|w| format!("v{} ({:?})", w.1, w.2)).collect();
                 // A window of a document deleted before any run read it as
@@ -691,7 +752,9 @@ impl Checker {
                             .map(|(_, who)| actor_of(who, a))
                             .collect();
                     // In audit, a run of the same value was news once: its first editor.
-                    if !delivered.is_empty() && (k == 0 || self.w.mode == Mode::Enforce) {
+                    if !delivered.is_empty()
+                        && ((k == 0 && !headed) || self.w.mode == Mode::Enforce)
+                    {
                         let named = counts
                             .get(&(a.clone(), r.clone(), w.0, w.1))
                             .is_some_and(|c| c.1.iter().any(|x| delivered.contains(x)));
@@ -705,14 +768,26 @@ impl Checker {
         self.lives(s, &alerts, &at);
         // 4. Never cries wolf.
         if !any_bad {
-            let made_bad = self.governed().iter().any(|(a, r)| {
-                s.ssm
-                    .truth
-                    .get(&(a.clone(), r.clone(), DOC.to_string()))
-                    .is_some_and(|t| {
-                        t.iter()
-                            .any(|v| v.created_ms >= self.t0 && self.bad(a, &v.content))
-                    })
+            // Made in an account governed at the end, or while its account
+            // was in scope (an edit put back and told before the account
+            // left for good was an edit all the same).
+            let governed = self.governed();
+            let made_bad = self.w.accounts.iter().any(|a| {
+                self.w.regions.iter().any(|r| {
+                    s.ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .is_some_and(|t| {
+                            t.iter().any(|v| {
+                                v.created_ms >= self.t0
+                                    && (governed.contains(&(a.clone(), r.clone()))
+                                        || self
+                                            .w
+                                            .in_scope(a, (v.created_ms - self.t0).div_euclid(1000)))
+                                    && self.bad(a, &v.content)
+                            })
+                        })
+                })
             });
             let canaries_in_time = trails
                 .iter()
@@ -761,6 +836,58 @@ impl Checker {
 }
 
 impl Checker {
+    /// In audit, for an account that came back into scope: the version
+    /// that was its default then, made before (another life's), held Run As
+    /// out of policy, and told by an alert decided after the return (as a
+    /// window whose first default is the return).
+    fn came_back_with(
+        &self,
+        s: &State,
+        alerts: &BTreeMap<String, &Value>,
+        a: &str,
+        r: &str,
+    ) -> Option<Window> {
+        if self.w.mode != Mode::Audit || self.t0 == i64::MAX {
+            return None;
+        }
+        let back = self
+            .t0
+            .saturating_add(self.w.reentered(a)?.saturating_mul(1000));
+        let t = s
+            .ssm
+            .truth
+            .get(&(a.to_string(), r.to_string(), DOC.to_string()))?
+            .iter()
+            .find(|t| {
+                t.created_ms < back
+                    && t.default_spans
+                        .iter()
+                        .any(|sp| sp.0 <= back && sp.1.is_none_or(|e| e > back))
+            })?;
+        if !self.bad(a, &t.content) {
+            return None;
+        }
+        let told = alerts.values().any(|body| {
+            told(body).into_iter().any(|(a2, r2, v, follow, _, at)| {
+                a2 == a
+                    && r2 == r
+                    && v == t.number
+                    && !follow
+                    && at >= back
+                    && incarnation(s, a, r, v, at) == t.incarnation
+            })
+        });
+        told.then(|| {
+            (
+                t.incarnation,
+                t.number,
+                self.run_as_of(&t.content),
+                back,
+                vec![],
+            )
+        })
+    }
+
     /// The accounts' lives: a rejoined account (in scope at the end) is
     /// told `account_configured` exactly once for its new life (whichever
     /// path found it: its join event, a sweep), and no drift alert tells a
