@@ -121,6 +121,15 @@ MUTANTS = {
             "        | TriggerKind::BaselineApplied => OnRowsUnread::Fail,",
         )],
     ),
+    "outbox": (
+        "earlier round: alerts a dead run kept in the outbox are published by the next run that claims work",
+        [(
+            "src/flow/outbox.rs",
+            "    let waiting = match read {\n        Ok(w) => w,",
+            "    if " + M.format("outbox") + " {\n        return 0;\n    }\n"
+            "    let waiting = match read {\n        Ok(w) => w,",
+        )],
+    ),
     "lease": (
         "earlier round: a region lease's holder checks the fence before each write (never writes after losing it)",
         [(
