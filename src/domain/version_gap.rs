@@ -400,7 +400,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn versions(default: &str, latest: &str) -> Versions {
+    /// Shared with the submodules' tests (life, latest).
+    pub(super) fn versions(default: &str, latest: &str) -> Versions {
         Versions {
             default: default.into(),
             latest: latest.into(),

@@ -62,17 +62,11 @@ pub fn covered_by_default(mut history: History, gap: &Gap, default: Option<&RunA
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::versions;
     use super::super::{gap, gap_since, windows, Ends, Past, Record};
     use super::*;
     use crate::domain::preferences::RunAs;
     use serde_json::json;
-
-    fn versions(default: &str, latest: &str) -> Versions {
-        Versions {
-            default: default.into(),
-            latest: latest.into(),
-        }
-    }
 
     fn past(number: u64, user: &str, created: &str) -> Past {
         Past {

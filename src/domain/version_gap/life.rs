@@ -56,17 +56,11 @@ pub fn of_life(gap: &mut Gap, read: Vec<Past>, since_ms: Option<i64>) -> Vec<Pas
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::versions;
     use super::super::{windows, Ends};
     use super::*;
     use crate::domain::preferences::RunAs;
     use serde_json::json;
-
-    fn versions(default: &str, latest: &str) -> Versions {
-        Versions {
-            default: default.into(),
-            latest: latest.into(),
-        }
-    }
 
     /// Version `n` made at `ms` (None: not known) holding `user` (None: its
     /// read failed, throttled).
