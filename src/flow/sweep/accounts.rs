@@ -62,7 +62,10 @@ pub(super) async fn sweep_account(
         },
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
-    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
+    // A vend of this life left unfinished (its re-attempt chain ended):
+    // this run finishes it, and says so as the vend would have.
+    let anew = rejoined || super::lives::vend_unfinished(svc, job, &info.id, &acct.report).await;
+    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), anew).await;
     let mut report = departed_and_archived(acct.report.clone(), left, archived);
     // Kept before the records that say they were told (see `recorded`).
     let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
@@ -91,7 +94,8 @@ pub(super) async fn sweep_account(
 }
 
 /// The account's decided alerts, named: what the run found that is news,
-/// its departure, and a rejoin's `account_configured`.
+/// its departure, and the `account_configured` of a rejoin only a sweep
+/// found or of a vend it finishes.
 async fn decided(
     svc: &Services,
     ctx: &account::Ctx<'_>,
@@ -101,11 +105,11 @@ async fn decided(
         &account::Uncommitted,
         &Option<crate::domain::governance::Departure>,
     ),
-    rejoined: bool,
+    anew: bool,
 ) -> Vec<Alert> {
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
-    if rejoined {
+    if anew {
         alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
