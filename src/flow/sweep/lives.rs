@@ -46,10 +46,11 @@ pub(super) async fn configured_anew(
 /// Whether this sweep, which configured `account` (`report`), finishes a
 /// vend of its present life left unfinished
 /// ([`crate::domain::life::vend_unfinished`]): its rows say `pending`, or
-/// its vend's re-attempt is still on record as due (read only for an
-/// account this run wrote to: most sweeps write nothing). A record that
-/// cannot be read is no vend: a table that fails would otherwise tell
-/// every put-back's account configured.
+/// its vend's re-attempt is still on record as due (read only where a
+/// chain can have ended so: an account this run wrote to whose rows say
+/// `failed`, as a failed re-attempt records them; most sweeps read
+/// nothing more). A record that cannot be read is no vend: a table that
+/// fails would otherwise tell every put-back's account configured.
 pub(super) async fn vend_unfinished(
     svc: &Services,
     job: &Job,
@@ -64,7 +65,8 @@ pub(super) async fn vend_unfinished(
     if crate::domain::life::vend_unfinished(statuses.iter().copied(), None) {
         return true;
     }
-    if job.dry_run || !report.regions.iter().any(|r| r.action.wrote()) {
+    let failed = statuses.contains(&Some("failed"));
+    if job.dry_run || !failed || !report.regions.iter().any(|r| r.action.wrote()) {
         return false;
     }
     let due = match svc.vends.reattempt_due(account).await {
