@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn a_pending_row_or_a_reattempt_due_leaves_a_vend_unfinished() {
-        let cases: [(&[Option<&str>], Option<bool>, bool); 13] = [
+        type Case<'a> = (&'a [Option<&'a str>], Option<bool>, bool);
+        let cases: [Case; 13] = [
             (&[Some("pending")], None, true),
             (&[Some("compliant"), Some("pending")], Some(false), true),
             (&[None, Some("pending")], None, true),
