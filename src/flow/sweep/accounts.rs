@@ -62,10 +62,7 @@ pub(super) async fn sweep_account(
         },
         account::converge(&ctx, job, &info.id, name, prepared, regions)
     );
-    // A vend of this life left unfinished (its re-attempt chain ended):
-    // this run finishes it, and says so as the vend would have.
-    let anew = rejoined || super::lives::vend_unfinished(svc, job, &info.id, &acct.report).await;
-    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), anew).await;
+    let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = departed_and_archived(acct.report.clone(), left, archived);
     // Kept before the records that say they were told (see `recorded`).
     let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
@@ -105,11 +102,13 @@ async fn decided(
         &account::Uncommitted,
         &Option<crate::domain::governance::Departure>,
     ),
-    anew: bool,
+    rejoined: bool,
 ) -> Vec<Alert> {
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
-    if anew {
+    // A vend of this life left unfinished (its re-attempt chain ended):
+    // this run finishes it, and says so as the vend would have.
+    if rejoined || super::lives::vend_unfinished(svc, job, &info.id, &acct.report).await {
         alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
