@@ -130,6 +130,15 @@ impl Snapshot {
             .collect()
     }
 
+    /// The recorded `status` of each of `account`'s rows.
+    pub fn statuses<'a>(&'a self, account: &str) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let prefix = format!("{account}/");
+        self.0
+            .iter()
+            .filter(move |(key, _)| key.starts_with(&prefix))
+            .map(|(_, k)| k.status.as_deref())
+    }
+
     /// The slots recorded for `account`.
     pub fn slots(&self, account: &str) -> Vec<String> {
         let prefix = format!("{account}/");

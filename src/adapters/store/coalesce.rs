@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::adapters::aws::dynamodb::{get_n, n, s, Table};
+use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Table};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::coalesce::{Held, Key, MARGIN_MS, WINDOW};
@@ -20,51 +20,73 @@ fn gate_key(key: &Key) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValu
 }
 
 /// Starts a run at `now` unless another began within [`WINDOW`] or a
-/// finished one already covers a change made at `changed_ms`. `Ok(None)`
-/// when started; `Ok(Some(held))` with what the gate held otherwise (empty
+/// finished one already covers a change made at `changed_ms` by `by` (the
+/// event's actor: a run of another editor's event covers it not,
+/// [`crate::domain::coalesce::covers_editor`]). `Ok(None)` when started;
+/// `Ok(Some((held, done_by)))` with what the gate held otherwise (empty
 /// when the item vanished between the two calls).
 pub async fn claim(
     table: &Table,
     key: &Key,
-    changed_ms: i64,
+    (changed_ms, by): (i64, Option<&str>),
     now: SystemTime,
-) -> Result<Option<Held>, AwsError> {
+) -> Result<Option<(Held, Option<String>)>, AwsError> {
     let now_ms = clock::epoch_millis(now);
-    let sent = table
+    let by = by.filter(|b| !b.is_empty());
+    let uncovered = match by {
+        Some(_) => "(attribute_not_exists(done) OR done < :covering OR attribute_not_exists(done_by) OR done_by <> :by)",
+        None => "(attribute_not_exists(done) OR done < :covering)",
+    };
+    let mut update = table
         .update_at(gate_key(key))
         .update_expression("SET started = :now, #ttl = :ttl")
-        .condition_expression(
-            "(attribute_not_exists(started) OR started <= :open) AND (attribute_not_exists(done) OR done < :covering)",
-        )
+        .condition_expression(format!(
+            "(attribute_not_exists(started) OR started <= :open) AND {uncovered}"
+        ))
         .expression_attribute_names("#ttl", "ttl")
         .expression_attribute_values(":now", n(now_ms))
         .expression_attribute_values(":open", n(now_ms - WINDOW.as_millis() as i64))
         .expression_attribute_values(":covering", n(changed_ms.saturating_add(MARGIN_MS)))
-        .expression_attribute_values(":ttl", n(clock::epoch_secs(now + GATE_TTL)))
-        .send()
-        .await;
-    if table.applied("UpdateItem", &key.account, sent)?.is_some() {
+        .expression_attribute_values(":ttl", n(clock::epoch_secs(now + GATE_TTL)));
+    if let Some(by) = by {
+        update = update.expression_attribute_values(":by", s(by));
+    }
+    if table
+        .applied("UpdateItem", &key.account, update.send().await)?
+        .is_some()
+    {
         return Ok(None);
     }
     let item = table.item(gate_key(key), &key.account).await?;
-    Ok(Some(Held {
+    let held = Held {
         started: get_n(&item, "started"),
         done: get_n(&item, "done"),
-    }))
+    };
+    Ok(Some((held, get_s(&item, "done_by"))))
 }
 
-/// The run that began at `started_ms` finished cleanly: it covers the
-/// changes made before it began. Never moves `done` back (a slower, older
-/// run finishing last).
-pub async fn finished(table: &Table, key: &Key, started_ms: i64) -> Result<(), AwsError> {
-    let sent = table
+/// The run that began at `started_ms`, of an event by `by`, finished
+/// cleanly: it covers the changes made before it began by the same editor.
+/// Never moves `done` back (a slower, older run finishing last).
+pub async fn finished(
+    table: &Table,
+    key: &Key,
+    started_ms: i64,
+    by: Option<&str>,
+) -> Result<(), AwsError> {
+    let mut update = table
         .update_at(gate_key(key))
-        .update_expression("SET done = :s")
         .condition_expression(
             "attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)",
         )
-        .expression_attribute_values(":s", n(started_ms))
-        .send()
-        .await;
-    table.applied("UpdateItem", &key.account, sent).map(|_| ())
+        .expression_attribute_values(":s", n(started_ms));
+    update = match by.filter(|b| !b.is_empty()) {
+        Some(by) => update
+            .update_expression("SET done = :s, done_by = :by")
+            .expression_attribute_values(":by", s(by)),
+        None => update.update_expression("SET done = :s REMOVE done_by"),
+    };
+    table
+        .applied("UpdateItem", &key.account, update.send().await)
+        .map(|_| ())
 }
