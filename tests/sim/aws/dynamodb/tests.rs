@@ -1856,6 +1856,47 @@ fn a_transaction_writes_all_or_nothing_and_says_why() {
     );
 }
 
+#[test]
+fn a_transactions_token_makes_its_retry_a_no_op_for_ten_minutes() {
+    let mut d = db();
+    let t0 = 1_800_000_000_000;
+    let count = |token: &str| {
+        json!({"ClientRequestToken": token, "TransactItems": [
+            {"Update": {"TableName": TABLE, "Key": key("A", "1"), "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ]})
+    };
+    let n = |d: &Dynamo| d.items(ACCT, REGION, TABLE)[0]["n"].clone();
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-1"), t0)
+        .unwrap();
+    // The same call again (an SDK retry whose first answer was lost):
+    // success, nothing applied twice.
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-1"), t0 + 1000)
+        .unwrap();
+    assert_eq!(n(&d), json!({"N": "1"}));
+    // The same token with other parameters is refused.
+    let mut other = count("t-1");
+    other["TransactItems"][0]["Update"]["ExpressionAttributeValues"][":one"] = json!({"N": "2"});
+    assert_eq!(
+        d.handle(ACCT, REGION, "TransactWriteItems", &other, t0 + 2000)
+            .unwrap_err()
+            .code,
+        "IdempotentParameterMismatchException"
+    );
+    // Another token, or the same after ten minutes, applies again.
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-2"), t0 + 3000)
+        .unwrap();
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-1"), t0 + 11 * 60_000)
+        .unwrap();
+    assert_eq!(n(&d), json!({"N": "3"}));
+    // A token longer than 36 characters is not one.
+    assert_eq!(
+        d.handle(ACCT, REGION, "TransactWriteItems", &count(&"x".repeat(37)), t0)
+            .unwrap_err()
+            .code,
+        "ValidationException"
+    );
+}
+
 // ---------------------------------------------------------------------
 // TTL and determinism.
 // ---------------------------------------------------------------------
