@@ -47,6 +47,9 @@ type Window = (u32, u32, Option<String>, i64, Vec<(String, String)>);
 /// Per told version (account, region, incarnation, number): how many alerts
 /// told it (follow-ups aside), and the actors they named.
 type Counts = BTreeMap<(String, String, u32, u32), (usize, Vec<String>)>;
+/// Per version (account, region, incarnation, number): its tellings that
+/// count, in time (when, named `unjudged` because its read failed).
+type Tellings = BTreeMap<(String, String, u32, u32), Vec<(i64, bool)>>;
 
 pub struct Checker {
     w: World,
@@ -633,7 +636,7 @@ impl Checker {
         let mut sessions_unread: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
         // Each version's tellings that count, in time: (when, named
         // `unjudged` because its read failed).
-        let mut tellings: BTreeMap<(String, String, u32, u32), Vec<(i64, bool)>> = BTreeMap::new();
+        let mut tellings: Tellings = BTreeMap::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);

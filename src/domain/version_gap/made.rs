@@ -47,6 +47,9 @@ mod tests {
     use super::*;
     use crate::domain::version_gap::Unjudged;
 
+    /// (history, what the trigger made and when, the span's start wanted)
+    type Case<'a> = (History, Option<(u64, String)>, Option<&'a str>);
+
     fn unjudged(versions: &[&str], from: Option<&str>) -> History {
         History {
             unjudged: Some(Unjudged {
@@ -63,7 +66,7 @@ mod tests {
     fn versions_not_judged_start_at_the_making_the_trigger_says_when_none_below_was_read() {
         let at = "2026-11-21T02:15:05Z";
         let made = |v: u64| Some((v, at.to_string()));
-        let cases: &[(History, Option<(u64, String)>, Option<&str>)] = &[
+        let cases: &[Case] = &[
             // The trigger made the version not judged: its window opens then.
             (unjudged(&["7"], None), made(7), Some(at)),
             // ...or one below the first of them: none of them is older.
