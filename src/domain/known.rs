@@ -19,6 +19,8 @@ pub struct Known {
     /// Audit mode: the finding already reported here (one observed Run As,
     /// as [`crate::flow::account::change::seen_value`] writes it).
     pub drift_seen: Option<String>,
+    /// The trigger whose run claimed that mark (unreleased).
+    pub drift_seen_by: Option<String>,
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.
     pub intent: bool,
@@ -379,6 +381,7 @@ mod tests {
             default_version: Some("2".into()),
             error_code: None,
             drift_seen: None,
+            drift_seen_by: None,
             intent: false,
             nodes: None,
             mode: None,

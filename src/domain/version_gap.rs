@@ -10,8 +10,10 @@ use serde::Serialize;
 
 mod latest;
 mod life;
+mod made;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
+pub use made::{made_by, opened_at_making};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

@@ -43,7 +43,7 @@ use crate::world::{Bad, Edit, Editor, Life, LifeStep, Step, Switch, OU_DEV, OU_P
 /// exactly as when they were found.
 pub const PREDATE: &[u64] = &[
     1, 3, 5, 8, 12, 15, 16, 17, 21, 23, 28, 33, 37, 39, 45, 61, 76, 80, 92, 93, 94, 98, 106, 113,
-    115, 128, 129, 500001, 500023, 500039, 500059, 500376,
+    115, 128, 129, 500001, 500023, 500039, 500059, 500116, 500376,
 ];
 
 /// The calls a world aims at.
