@@ -101,7 +101,11 @@ impl Sweeps {
             if !counted_before(&e) {
                 return Err(self.table.err("TransactWriteItems", account, &e));
             }
-            tracing::debug!(sweep = sweep_id, account, "a redelivered account: its part was counted before");
+            tracing::debug!(
+                sweep = sweep_id,
+                account,
+                "a redelivered account: its part was counted before"
+            );
         }
         let item = self
             .table
@@ -183,7 +187,8 @@ impl Sweeps {
 /// The transaction refused only because the account's part is there: an
 /// earlier delivery of the same message counted it.
 fn counted_before<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error() else {
+    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
+    else {
         return false;
     };
     let codes: Vec<&str> = c
@@ -208,7 +213,10 @@ fn built(table: &Table, what: &str, account: &str, e: BuildError) -> AwsError {
         account: account.to_string(),
         region: table.region.clone(),
         code: "BuildError".into(),
-        message: format!("table {}: the sweep's {what} was not built: {e}", table.name),
+        message: format!(
+            "table {}: the sweep's {what} was not built: {e}",
+            table.name
+        ),
     }
 }
 
@@ -221,7 +229,10 @@ mod tests {
         for (codes, want) in [
             (&["ConditionalCheckFailed", "None"][..], true),
             (&["None", "ConditionalCheckFailed"][..], false),
-            (&["ConditionalCheckFailed", "ConditionalCheckFailed"][..], false),
+            (
+                &["ConditionalCheckFailed", "ConditionalCheckFailed"][..],
+                false,
+            ),
             (&["ThrottlingError", "None"][..], false),
             (&["TransactionConflict", "None"][..], false),
             (&["None", "ValidationError"][..], false),
