@@ -106,7 +106,7 @@ pub fn refused(held: Held, changed_ms: i64, now_ms: i64, tries: u32) -> Refused 
 /// gate exists for is one principal looping). A run of another editor's
 /// event told what it found in that editor's name, so the waiting event's
 /// editor would never be named (simulation seeds 500039, 500296;
-/// unreleased). A waiting event with no actor names nobody: any run
+/// since 0.7.2). A waiting event with no actor names nobody: any run
 /// covers it; a run with none on record covers only such events.
 pub fn covers_editor(done_by: Option<&str>, by: Option<&str>) -> bool {
     match by.filter(|b| !b.is_empty()) {

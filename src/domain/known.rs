@@ -19,7 +19,7 @@ pub struct Known {
     /// Audit mode: the finding already reported here (one observed Run As,
     /// as [`crate::flow::account::change::seen_value`] writes it).
     pub drift_seen: Option<String>,
-    /// The trigger whose run claimed that mark (unreleased).
+    /// The trigger whose run claimed that mark (since 0.7.2).
     pub drift_seen_by: Option<String>,
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.

@@ -93,7 +93,7 @@ pub fn of_this_life(last_checked_ms: Option<i64>, joined_ms: Option<i64>) -> boo
 /// re-attempt of the vend still on record as due (`reattempt_due`: `None`
 /// when not read). A vend's re-attempt chain ends when its `VEND` write is
 /// refused or a re-attempt fails, leaving the account to a sweep
-/// (simulation seeds 500023, 9; unreleased).
+/// (simulation seeds 500023, 9; since 0.7.2).
 pub fn vend_unfinished<'a>(
     statuses: impl IntoIterator<Item = Option<&'a str>>,
     reattempt_due: Option<bool>,

@@ -103,7 +103,7 @@ pub fn version_record(
 }
 
 /// When an event's run records its results, against the keep of its
-/// alerts in the outbox (unreleased). A record (the new default version)
+/// alerts in the outbox (since 0.7.2). A record (the new default version)
 /// ends every later run's gap after it: it never lands past a window whose
 /// alert no keep holds. Kept (or nothing to keep): recorded at once. The
 /// keep refused past its retries: recorded once every copy is published,

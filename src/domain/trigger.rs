@@ -140,7 +140,7 @@ pub struct Context {
     /// event's time is when the version before stopped being the default.
     pub made_default: Option<String>,
     /// `document_changed` by `UpdateDocument` or `CreateDocument`: the
-    /// version it made, as its answer says (unreleased).
+    /// version it made, as its answer says (since 0.7.2).
     pub made_version: Option<String>,
     /// A re-attempt of a pending account: its chain and number (0 for an
     /// event).

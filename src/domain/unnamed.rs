@@ -66,7 +66,7 @@ pub fn as_own_write(mut trigger: Trigger) -> Trigger {
 /// have made the version it replaced (another editor's edit landed first):
 /// its mark says whose run it was (`by`), and only another editor's event
 /// takes it (simulation seeds 500039, 500296: the maker's events were
-/// answered `coalesced` and never named; unreleased). An edit event with no
+/// answered `coalesced` and never named; since 0.7.2). An edit event with no
 /// actor leaves none: its own events could not be told from the maker's.
 pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64) -> Option<Mark> {
     let by = match trigger.names_editor() {
@@ -83,7 +83,7 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         && o.was_noncompliant(user)
         && (o.action.wrote() || audit);
     // An edit event's mark is its put-back's (enforce), whose alert says
-    // who changed it; its audit finding is news told as found (unreleased).
+    // who changed it; its audit finding is news told as found (since 0.7.2).
     let marked = found && (by.is_none() || o.action.wrote());
     marked.then(|| Mark {
         at_ms: now_ms,
@@ -254,7 +254,7 @@ mod tests {
             (TriggerKind::Sweep, "sweep", &put_back, true),
             (TriggerKind::MemberStackLanded, "x", &put_back, true),
             // An edit event's run names its actor, who may not be the
-            // maker: marked with that actor (unreleased).
+            // maker: marked with that actor (since 0.7.2).
             (
                 TriggerKind::DocumentChanged,
                 "UpdateDocument",

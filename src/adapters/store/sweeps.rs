@@ -6,7 +6,7 @@
 //! builds it from every part.
 //!
 //! The count replaced a `finished` string set of account ids (before
-//! unreleased): every account's `ADD` rewrote, and returned, an item that
+//! 0.7.2): every account's `ADD` rewrote, and returned, an item that
 //! grew with the organization, 130 KB at 10,000 accounts, so a sweep's write
 //! units grew with the square of its accounts (the simulation's 10,000 x 17
 //! sweep found it). A set an earlier version wrote is still counted.

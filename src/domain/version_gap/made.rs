@@ -3,7 +3,7 @@
 //! version below it read, no start (its sessions could not be listed). Yet
 //! when the event that started the run made it, or made a version below
 //! it, none of them can have been the default before that event's time
-//! (unreleased).
+//! (since 0.7.2).
 
 use super::History;
 use crate::domain::trigger::Trigger;

@@ -138,7 +138,7 @@ pub fn news(marked: Option<&str>, run_as: Option<&RunAs>, pending: bool) -> bool
 /// have died between its claim and the keep of its alert, and no other run
 /// tells it (the mark says it is not news). Its alert id is the trigger's,
 /// so a retry after a kept alert publishes the same alert again, not a
-/// second one (unreleased).
+/// second one (since 0.7.2).
 pub fn tells(
     (marked, marked_by): (Option<&str>, Option<&str>),
     trigger_id: &str,
