@@ -10,8 +10,10 @@ use serde::Serialize;
 
 mod latest;
 mod life;
+mod switched;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
+pub use switched::{judged_up_to, judged_value, switch_in, with_switch_back, Switch};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -42,6 +44,10 @@ pub struct Gap {
     /// the default in between, and the run's own judgement tells the
     /// (out-of-policy) default instead of it.
     pub latest_past: bool,
+    /// A version the run's event made the default, outside the gap (at or
+    /// below the record), read as a past one ([`switched::with_switch_back`]):
+    /// its window opens at the switch, not at its making.
+    pub switched: Option<Switch>,
 }
 
 /// What the table recorded of a slot's document: its default version, and
@@ -79,6 +85,7 @@ pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -
             current: [default, latest],
             recreated: former,
             latest_past: false,
+            switched: None,
         },
     })
 }
@@ -108,6 +115,7 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
         current: [default, latest],
         recreated: None,
         latest_past: false,
+        switched: None,
     })
 }
 
@@ -312,17 +320,25 @@ pub fn windows(
         .iter()
         .filter(|p| past(p) && p.failed.is_some())
         .collect();
+    // A version switched back to was the default from its switch, not
+    // from its making (it may have been made long before, never default).
+    let switched_at = |n: u64| {
+        gap.switched
+            .filter(|s| s.version == n)
+            .map(|s| crate::domain::clock::iso(crate::domain::clock::from_millis(s.at_ms)))
+    };
     if let Some(first) = failed.first() {
         let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
+        let below = read
+            .iter()
+            .filter(|p| p.number < first.number && p.failed.is_none())
+            .filter_map(|p| p.created.clone())
+            .next_back();
         out.unjudged = Some(Unjudged {
             versions: ranges(&numbers),
             operation: "GetDocument",
             error_code: first.failed.clone().unwrap_or_default(),
-            from: read
-                .iter()
-                .filter(|p| p.number < first.number && p.failed.is_none())
-                .filter_map(|p| p.created.clone())
-                .next_back(),
+            from: switched_at(first.number).or(below),
         });
     }
     for p in read.iter().filter(|p| past(p)) {
@@ -332,7 +348,7 @@ pub fn windows(
         out.windows.push(Window {
             version: p.number.to_string(),
             run_as: run_as.clone(),
-            from: p.created.clone(),
+            from: switched_at(p.number).or(p.created.clone()),
             until_known: None,
             until_at_most: None,
         });

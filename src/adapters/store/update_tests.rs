@@ -25,6 +25,8 @@ fn observation(wrote: bool) -> Observation {
         mode: None,
         held: None,
         ou_path: None,
+        judged_default: None,
+        latest_version: None,
     }
 }
 
