@@ -17,8 +17,9 @@ use crate::domain::policy::Policy;
 /// The gate an event passes.
 #[derive(Debug, Clone)]
 pub enum Gate {
-    /// One account-region-document's edits, and the change's time.
-    Edit(coalesce::Key, i64),
+    /// One account-region-document's edits, the change's time, and the
+    /// version a default switch made the default.
+    Edit(coalesce::Key, i64, Option<String>),
     /// One account's stack-instance events.
     Landing(landing_gate::Key),
 }
@@ -50,7 +51,8 @@ pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
         return None;
     }
     if let Some((key, changed)) = coalesce::key(&job.trigger) {
-        return Some(Gate::Edit(key, changed));
+        let made = coalesce::made_default(&job.trigger).map(str::to_string);
+        return Some(Gate::Edit(key, changed, made));
     }
     landing_gate::key(&job.trigger).map(Gate::Landing)
 }
@@ -80,7 +82,7 @@ pub async fn give_back(table: &Table, gate: &Gate, first: Option<First>) {
 
 pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
     match gate {
-        Gate::Edit(key, changed) => pass_edit(table, key, *changed).await,
+        Gate::Edit(key, changed, made) => pass_edit(table, key, (*changed, made.as_deref())).await,
         Gate::Landing(key) => pass_landing(table, key, first).await,
     }
 }
@@ -90,8 +92,9 @@ pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
 /// run, never an event.
 pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
     match (gate, ran) {
-        (Gate::Edit(key, _), Ran::Edit(started)) if coalesce::covers(done) => {
-            let marked = edit_store::finished(table, key, *started).await;
+        (Gate::Edit(key, ..), Ran::Edit(started)) if coalesce::covers(done) => {
+            let judged = coalesce::judged(done, key);
+            let marked = edit_store::finished(table, key, *started, judged.as_deref()).await;
             warn_unmarked(gate, marked);
         }
         (Gate::Landing(_), Ran::Landing(taken)) => {
@@ -124,13 +127,17 @@ fn warn_unmarked(gate: &Gate, marked: Result<(), crate::domain::aws_error::AwsEr
     }
 }
 
-async fn pass_edit(table: &Table, key: &coalesce::Key, changed: i64) -> Pass {
+async fn pass_edit(
+    table: &Table,
+    key: &coalesce::Key,
+    (changed, made): (i64, Option<&str>),
+) -> Pass {
     let mut tries = 0;
     loop {
         let now = clock::now();
-        let held = match edit_store::claim(table, key, changed, now).await {
+        let held = match edit_store::claim(table, key, (changed, made), now).await {
             Ok(None) => return Pass::Run(Ran::Edit(clock::epoch_millis(now))),
-            Ok(Some(held)) => held,
+            Ok(Some(held)) => coalesce::judged_it(held, made),
             Err(e) => return unreadable(e, &key.slot),
         };
         tries += 1;
