@@ -13,7 +13,9 @@ mod life;
 mod switched;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
-pub use switched::{judged_up_to, judged_value, switch_in, with_switch_back, Switch};
+pub use switched::{
+    judged_numbers, judged_up_to, judged_value, switch_in, with_switch_back, Switch,
+};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

@@ -104,11 +104,11 @@ fn build(
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
     // Kept until another out-of-policy default is judged: a late switch
     // event's run asks whether its version was judged since the switch.
-    if let Some(v) = &o.judged_default {
-        u.set(
-            "judged_default",
-            s(format!("{v}@{}", clock::epoch_millis(now))),
-        );
+    // One attribute per version (`judged_v<N>`: when it was last judged),
+    // so a later judgement of another version does not hide this one; the
+    // document's version limit bounds them.
+    for v in crate::domain::version_gap::judged_numbers(o.judged_default.as_deref()) {
+        u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
     }
     set_or_remove(&mut u, o);
     held_marks(&mut u, o);

@@ -85,24 +85,48 @@ pub fn with_switch_back(
 /// policy (found it the default, or told it as a window), and recorded
 /// that, at or after the switch's second.
 fn judged_since(judged: Option<&str>, s: Switch) -> bool {
-    let Some((versions, at)) = judged.and_then(|j| j.split_once('@')) else {
-        return false;
-    };
-    versions
-        .split(',')
-        .any(|v| v.parse::<u64>().ok() == Some(s.version))
-        && at.parse::<i64>().is_ok_and(|at| at >= s.at_ms)
+    judged.into_iter().flat_map(|j| j.split(';')).any(|entry| {
+        let Some((versions, at)) = entry.split_once('@') else {
+            return false;
+        };
+        let holds = |v: &str| {
+            let (a, b) = v.split_once('-').unwrap_or((v, v));
+            matches!((a.parse::<u64>(), b.parse::<u64>()), (Ok(a), Ok(b)) if (a..=b).contains(&s.version))
+        };
+        versions.split(',').any(holds) && at.parse::<i64>().is_ok_and(|at| at >= s.at_ms)
+    })
+}
+
+/// The version numbers of a [`judged_value`] (ranges expanded, at most
+/// [`super::MAX_PAST_READS`] of a range: a range is a read that failed,
+/// bounded as reads are).
+pub fn judged_numbers(value: Option<&str>) -> Vec<u64> {
+    let mut out = Vec::new();
+    for v in value.into_iter().flat_map(|v| v.split(',')) {
+        let (a, b) = v.split_once('-').unwrap_or((v, v));
+        if let (Ok(a), Ok(b)) = (a.parse::<u64>(), b.parse::<u64>()) {
+            out.extend((a..=b).take(super::MAX_PAST_READS));
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// What a run's record keeps of the versions it judged out of policy:
 /// the default it found so (`default_bad`) and the windows its history
-/// told (`2,5`); `None` when there are none. A version told only as not
-/// judged is left out: the switch's run may still read it.
+/// told, and those it told as not judged (their read failed: told all the
+/// same, with their span), as `2,5,7-9`; `None` when there are none.
 pub fn judged_value(default_bad: Option<&str>, history: Option<&super::History>) -> Option<String> {
     let windows = history.into_iter().flat_map(|h| h.windows.iter());
+    let unjudged = history
+        .into_iter()
+        .flat_map(|h| h.unjudged.iter())
+        .flat_map(|u| u.versions.iter());
     let all: Vec<&str> = default_bad
         .into_iter()
         .chain(windows.map(|w| w.version.as_str()))
+        .chain(unjudged.map(String::as_str))
         .collect();
     (!all.is_empty()).then(|| all.join(","))
 }
@@ -186,6 +210,16 @@ mod tests {
                 sw(2),
                 Some((&[2], true)),
             ),
+            // One entry per version (the record keeps each): any names it.
+            ("3", Some("2@1790000000005;4@1"), ("4", "4"), sw(2), None),
+            (
+                "3",
+                Some("2@1;4@1790000000005"),
+                ("4", "4"),
+                sw(2),
+                Some((&[2], true)),
+            ),
+            ("3", Some(";;@;"), ("4", "4"), sw(2), Some((&[2], true))),
             // With a gap: added to it, in order.
             ("3", None, ("6", "6"), sw(2), Some((&[2, 4, 5, 6], true))),
             // In the gap already: as before.
@@ -246,10 +280,23 @@ mod tests {
             (Some("7"), Some(&h), Some("7,2,5")),
             (None, Some(&h), Some("2,5")),
             (Some("7"), None, Some("7")),
-            (None, Some(&unjudged_only), None),
+            (None, Some(&unjudged_only), Some("3")),
             (None, None, None),
         ] {
             assert_eq!(judged_value(default, history).as_deref(), want);
+        }
+    }
+
+    #[test]
+    fn the_record_keeps_each_version_judged() {
+        for (value, want) in [
+            (Some("7,2,5"), vec![2, 5, 7]),
+            (Some("3-5,4"), vec![3, 4, 5]),
+            (Some("1-100000"), (1..=10).collect()),
+            (Some("x,-,5-3,"), vec![]),
+            (None, vec![]),
+        ] {
+            assert_eq!(judged_numbers(value), want, "{value:?}");
         }
     }
 
