@@ -14,7 +14,7 @@ mod switched;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
 pub use switched::{
-    judged_numbers, judged_up_to, judged_value, switch_in, with_switch_back, Switch,
+    judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
 };
 
 use crate::domain::ports::Versions;
@@ -269,25 +269,27 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The default switch `t` says of the document `document` in `region`:
-/// an `UpdateDocumentDefaultVersion` event's version and the end of its
-/// second (CloudTrail cuts `eventTime` to the second, never later than the
-/// call).
-pub fn switch_of(
-    t: &crate::domain::trigger::Trigger,
-    region: &str,
-    document: &str,
-) -> Option<(u64, String)> {
-    if !t.edits(document) || t.region.as_deref() != Some(region) {
-        return None;
-    }
-    let version = t.context.made_default.as_deref()?.parse().ok()?;
-    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
-    let end = at.checked_add(999)?;
-    Some((
-        version,
-        crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
-    ))
+/// The versions among `failed` (past, their read failed), told not judged;
+/// their span opens at the making of the nearest version below them that
+/// was read, or at the switch that made the first of them the default.
+fn unjudged_of(
+    failed: &[&&Past],
+    read: &[&Past],
+    switched_at: impl Fn(u64) -> Option<String>,
+) -> Option<Unjudged> {
+    let first = failed.first()?;
+    let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
+    let below = read
+        .iter()
+        .filter(|p| p.number < first.number && p.failed.is_none())
+        .filter_map(|p| p.created.clone())
+        .next_back();
+    Some(Unjudged {
+        versions: ranges(&numbers),
+        operation: "GetDocument",
+        error_code: first.failed.clone().unwrap_or_default(),
+        from: switched_at(first.number).or(below),
+    })
 }
 
 /// The windows among `read` (oldest first, as [`gap`] listed them): the
@@ -322,27 +324,8 @@ pub fn windows(
         .iter()
         .filter(|p| past(p) && p.failed.is_some())
         .collect();
-    // A version switched back to was the default from its switch, not
-    // from its making (it may have been made long before, never default).
-    let switched_at = |n: u64| {
-        gap.switched
-            .filter(|s| s.version == n)
-            .map(|s| crate::domain::clock::iso(crate::domain::clock::from_millis(s.at_ms)))
-    };
-    if let Some(first) = failed.first() {
-        let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
-        let below = read
-            .iter()
-            .filter(|p| p.number < first.number && p.failed.is_none())
-            .filter_map(|p| p.created.clone())
-            .next_back();
-        out.unjudged = Some(Unjudged {
-            versions: ranges(&numbers),
-            operation: "GetDocument",
-            error_code: first.failed.clone().unwrap_or_default(),
-            from: switched_at(first.number).or(below),
-        });
-    }
+    let switched_at = |n: u64| switched::opened(gap, n);
+    out.unjudged = unjudged_of(&failed, &read, switched_at);
     for p in read.iter().filter(|p| past(p)) {
         let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
             continue;

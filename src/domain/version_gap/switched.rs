@@ -131,6 +131,35 @@ pub fn judged_value(default_bad: Option<&str>, history: Option<&super::History>)
     (!all.is_empty()).then(|| all.join(","))
 }
 
+/// When a version switched back to opened its window: the switch, not its
+/// making (it may have been made long before and never been the default).
+pub(super) fn opened(gap: &Gap, version: u64) -> Option<String> {
+    gap.switched
+        .filter(|s| s.version == version)
+        .map(|s| crate::domain::clock::iso(crate::domain::clock::from_millis(s.at_ms)))
+}
+
+/// The default switch `t` says of the document `document` in `region`:
+/// an `UpdateDocumentDefaultVersion` event's version and the end of its
+/// second (CloudTrail cuts `eventTime` to the second, never later than the
+/// call).
+pub fn switch_of(
+    t: &crate::domain::trigger::Trigger,
+    region: &str,
+    document: &str,
+) -> Option<(u64, String)> {
+    if !t.edits(document) || t.region.as_deref() != Some(region) {
+        return None;
+    }
+    let version = t.context.made_default.as_deref()?.parse().ok()?;
+    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
+    let end = at.checked_add(999)?;
+    Some((
+        version,
+        crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
+    ))
+}
+
 /// Where a slot's gap starts: above the default version the table
 /// recorded, or above the latest it recorded beside it when that is higher
 /// (the default was switched back below the latest, which the recording
