@@ -105,3 +105,63 @@ async fn an_edit_reverted_by_its_own_event_has_no_follow_up() {
     assert_eq!(m["before"]["runAsDefaultUser"], "admin");
     assert!(m["follow_up_of"].is_null(), "{m:#}");
 }
+
+/// Another editor's event brings the run that puts an edit back (its alert
+/// names that editor, whose event it was): the maker's own event is not
+/// answered `coalesced` behind that run, and names the maker once in a
+/// follow-up; the put-back's own editor's next event takes nothing
+/// (unreleased; simulation seed 500039).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_another_editors_event_put_back_is_named_by_its_own_event() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.console_edit(&account, R, "root").await;
+    let edited_at = cloudtrail_now();
+    // Past the gate's margin: on the change's time alone, the other
+    // editor's run would cover the maker's events.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let mut other = doc_event_as("UpdateDocument", &account, R, "Pipeline", "ci");
+    other["detail"]["eventTime"] = json!(cloudtrail_now());
+    let (code, out) = w.handle(&other);
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    let put_back = of_kind(&first, "drift_reverted");
+    assert_eq!(put_back.len(), 1, "{first:#?}");
+    let m = &put_back[0]["message"];
+    assert!(
+        m["actor"].as_str().unwrap().ends_with(":role/Pipeline"),
+        "{m:#}"
+    );
+    assert!(m["follow_up_of"].is_null(), "{m:#}");
+
+    // The maker's two events arrive now.
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let (code, out) = w.handle(&edit_event(name, &account, &edited_at));
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "named once: {alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["kind"], "drift_reverted");
+    assert!(
+        m["actor"].as_str().unwrap().ends_with(":role/Breakglass"),
+        "{m:#}"
+    );
+    assert_eq!(m["before"]["runAsDefaultUser"], "root");
+    assert_eq!(m["follow_up_of"]["found_by"], "document_changed");
+
+    // The other side: the put-back's own editor's next event, made before
+    // the put-back too, names nobody (its alert named them already).
+    let mut again = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Pipeline",
+        "ci",
+    );
+    again["detail"]["eventTime"] = json!(edited_at);
+    let (code, out) = w.handle(&again);
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

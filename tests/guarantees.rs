@@ -362,3 +362,62 @@ async fn a_run_that_dies_after_its_write_still_ends_in_its_alert_history_and_tam
         .iter()
         .all(|a| a["message"]["kind"] == "sweep_summary"));
 }
+
+/// An event's run whose outbox keep is refused through every retry records
+/// nothing past its alerts until they are published (unreleased; simulation
+/// seed 61): with SNS away too, it records nothing and fails; its retry,
+/// SNS back, publishes them (the first attempt's write is then recorded as
+/// any dead run's is, by its intent).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_keep_records_nothing_until_the_alerts_are_published() {
+    let (w, proxy, account) = vended().await;
+    let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
+    w.console_edit(&account, R, "mallory").await;
+    let keep = json!({"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+        "contains": "OUTBOX", "code": "AccessDeniedException"});
+    proxy.faults(
+        json!([keep, {"name": "sns", "service": "sns", "action": "Publish",
+        "status": 503, "code": "ServiceUnavailable", "protocol": "query"}]),
+    );
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (first, out) = w.handle(&event);
+    assert_eq!(
+        first, 1,
+        "neither kept nor published: the run fails: {out:#}"
+    );
+    assert!(
+        hits(&proxy, "keep") >= 1 && hits(&proxy, "sns") >= 1,
+        "{}",
+        proxy.hits()
+    );
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(
+        w.state(&account, R).await.unwrap()["default_version"],
+        recorded,
+        "no record past the window no keep holds"
+    );
+
+    // The keep still refused, SNS back: the retry publishes them.
+    proxy.faults(json!([keep]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(hits(&proxy, "keep") >= 1, "{}", proxy.hits());
+    let kinds: Vec<String> = w
+        .alerts()
+        .await
+        .iter()
+        .map(|a| a["message"]["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "drift_reverted").count(),
+        1,
+        "{kinds:?}"
+    );
+    // Its record is the first attempt's write's (its lease and intent, as
+    // for any run that died after its write): never past the told window.
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        state.contains_key("intent") || state["default_version"] != recorded,
+        "{state:#?}"
+    );
+}

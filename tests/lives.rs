@@ -265,3 +265,85 @@ async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_
     let again = w.alerts().await;
     assert!(of_kind(&again, "run_as_window").is_empty(), "{again:#?}");
 }
+
+/// A rejoined account's vend whose re-attempts ended before its member
+/// stack came (the re-attempt's `VEND` write refused: simulation seed
+/// 500023) leaves this life's rows `pending`; the sweep that configures it
+/// finishes that vend and says `account_configured`, once (unreleased).
+/// The control: the same account's first-life sweep that fixes an edit,
+/// and the new life's next one, say no `account_configured`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_that_finishes_a_pending_vend_says_the_account_configured_once() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+
+    // The control, in its first life: a sweep's fix is drift, not a vend.
+    w.console_edit(&account, region, "admin").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let kinds = w.alert_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "account_configured"),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "drift_reverted"), "{kinds:?}");
+
+    // It leaves; its document changes; it joins again before its member
+    // stack is there: pending, no page (no queue here: no re-attempt).
+    w.console_edit(&account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    // Organizations says it joined now, as the sweep's walk lists it too.
+    let join_rewrite: Vec<Value> = ["DescribeAccount", "ListAccountsForParent", "ListAccounts"]
+        .iter()
+        .map(|action| {
+            json!({"name": format!("joined-{action}"), "service": "organizations",
+                "action": action, "effect": "rewrite",
+                "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
+        })
+        .collect();
+    let mut rules = join_rewrite.clone();
+    rules.push(member_role_refused());
+    proxy.faults(json!(rules));
+    let mut event = sample("account_vended.organizations-account-joined.json");
+    event["id"] = json!("rejoined-unfinished");
+    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "waiting is not failing: {out:#}");
+    assert!(
+        proxy.hits()["no-role"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the refusal fired"
+    );
+    let item = w.state(&account, region).await.expect("recorded");
+    assert_eq!(item["status"], "pending", "{item:?}");
+    assert_eq!(w.alert_kinds().await, Vec::<String>::new(), "no page");
+
+    // The stack lands; no re-attempt comes: the sweep configures it.
+    proxy.faults(json!(join_rewrite));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let hits = proxy.hits();
+    let listed = ["joined-ListAccountsForParent", "joined-ListAccounts"]
+        .iter()
+        .map(|r| hits[*r]["changed"].as_u64().unwrap_or(0))
+        .sum::<u64>();
+    assert!(listed >= 1, "the walk listed the new join: {hits:#}");
+    assert_configured(&w, &account).await;
+    let alerts = w.alerts().await;
+    let configured = of_kind(&alerts, "account_configured");
+    assert_eq!(configured.len(), 1, "the vend finished, told: {alerts:#?}");
+    assert_eq!(configured[0]["message"]["account"], json!(account));
+
+    // The same life's next fix: drift again, never configured twice.
+    w.console_edit(&account, region, "root").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let kinds = w.alert_kinds().await;
+    assert!(
+        !kinds.iter().any(|k| k == "account_configured"),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "drift_reverted"), "{kinds:?}");
+}

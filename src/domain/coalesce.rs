@@ -140,6 +140,20 @@ pub fn refused(held: Held, changed_ms: i64, now_ms: i64, tries: u32) -> Refused 
     Refused::Wait(Duration::from_millis(left.clamp(0, window) as u64))
 }
 
+/// Whether a run that finished, of an event by `done_by` (its actor's ARN),
+/// covers a waiting event by `by`: only the same editor's (the flood this
+/// gate exists for is one principal looping). A run of another editor's
+/// event told what it found in that editor's name, so the waiting event's
+/// editor would never be named (simulation seeds 500039, 500296;
+/// since 0.7.2). A waiting event with no actor names nobody: any run
+/// covers it; a run with none on record covers only such events.
+pub fn covers_editor(done_by: Option<&str>, by: Option<&str>) -> bool {
+    match by.filter(|b| !b.is_empty()) {
+        None => true,
+        Some(by) => done_by == Some(by),
+    }
+}
+
 /// Whether a run's outcome lets it cover the events of changes made before
 /// it began: it finished, and it read every account-region it was about
 /// (none failed, none awaits its member stack, none was left to a run that
@@ -196,6 +210,31 @@ mod tests {
             let got = refused(judged_it(with(judged), made), T, T + 9_500, 1);
             let covered = matches!(got, Refused::Covered { .. });
             assert_eq!(covered, want, "{judged:?} {made:?}");
+        }
+    }
+
+    #[test]
+    fn a_finished_run_covers_only_its_own_editors_events() {
+        let admin = "arn:aws:iam::111122223333:role/Admin";
+        let exempt = "arn:aws:iam::111122223333:role/AWSAccelerator-CustomizationsRole";
+        for (done_by, by, want) in [
+            (Some(admin), Some(admin), true),
+            (Some(exempt), Some(admin), false),
+            (None, Some(admin), false),
+            (Some(""), Some(admin), false),
+            // Another principal, as IAM spells names: case counts.
+            (
+                Some("arn:aws:iam::111122223333:role/admin"),
+                Some(admin),
+                false,
+            ),
+            (Some(admin), Some(&format!("{admin} ")), false),
+            // An event that names nobody is covered by any run.
+            (Some(admin), None, true),
+            (None, None, true),
+            (Some(admin), Some(""), true),
+        ] {
+            assert_eq!(covers_editor(done_by, by), want, "{done_by:?} {by:?}");
         }
     }
 

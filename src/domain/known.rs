@@ -19,6 +19,8 @@ pub struct Known {
     /// Audit mode: the finding already reported here (one observed Run As,
     /// as [`crate::flow::account::change::seen_value`] writes it).
     pub drift_seen: Option<String>,
+    /// The trigger whose run claimed that mark (since 0.7.2).
+    pub drift_seen_by: Option<String>,
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.
     pub intent: bool,
@@ -134,6 +136,15 @@ impl Snapshot {
                 !governed.iter().any(|g| g == region)
             })
             .collect()
+    }
+
+    /// The recorded `status` of each of `account`'s rows.
+    pub fn statuses<'a>(&'a self, account: &str) -> impl Iterator<Item = Option<&'a str>> + 'a {
+        let prefix = format!("{account}/");
+        self.0
+            .iter()
+            .filter(move |(key, _)| key.starts_with(&prefix))
+            .map(|(_, k)| k.status.as_deref())
     }
 
     /// The slots recorded for `account`.
@@ -380,6 +391,7 @@ mod tests {
             default_version: Some("2".into()),
             error_code: None,
             drift_seen: None,
+            drift_seen_by: None,
             intent: false,
             nodes: None,
             mode: None,

@@ -86,6 +86,21 @@ pub fn of_this_life(last_checked_ms: Option<i64>, joined_ms: Option<i64>) -> boo
     }
 }
 
+/// Whether a run that configured an account finishes a vend left
+/// unfinished, and tells `account_configured` (once per life) as the vend's
+/// last re-attempt would have: a row of this life recorded `pending`
+/// (awaiting the member stack; exactly as the table writes it), or a
+/// re-attempt of the vend still on record as due (`reattempt_due`: `None`
+/// when not read). A vend's re-attempt chain ends when its `VEND` write is
+/// refused or a re-attempt fails, leaving the account to a sweep
+/// (simulation seeds 500023, 9; since 0.7.2).
+pub fn vend_unfinished<'a>(
+    statuses: impl IntoIterator<Item = Option<&'a str>>,
+    reattempt_due: Option<bool>,
+) -> bool {
+    reattempt_due == Some(true) || statuses.into_iter().any(|s| s == Some("pending"))
+}
+
 fn iso(ms: i64) -> String {
     clock::iso(clock::from_millis(ms.max(0)))
 }
@@ -224,6 +239,39 @@ mod tests {
                 of_this_life(checked, joined),
                 want,
                 "{checked:?} {joined:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pending_row_or_a_reattempt_due_leaves_a_vend_unfinished() {
+        type Case<'a> = (&'a [Option<&'a str>], Option<bool>, bool);
+        let cases: [Case; 13] = [
+            (&[Some("pending")], None, true),
+            (&[Some("compliant"), Some("pending")], Some(false), true),
+            (&[None, Some("pending")], None, true),
+            // The chain's last re-attempt failed: its row says `failed`.
+            (&[Some("failed")], Some(true), true),
+            (&[], Some(true), true),
+            (&[], None, false),
+            (&[None], Some(false), false),
+            (&[Some("compliant"), Some("failed")], None, false),
+            (&[Some("compliant"), Some("failed")], Some(false), false),
+            // Only the table's own spelling.
+            (
+                &[Some("PENDING"), Some(" pending"), Some("pending ")],
+                None,
+                false,
+            ),
+            (&[Some(""), Some("pending_activation")], Some(false), false),
+            (&[Some("remediated")], None, false),
+            (&[Some("remediated")], Some(true), true),
+        ];
+        for (statuses, due, want) in cases {
+            assert_eq!(
+                vend_unfinished(statuses.iter().copied(), due),
+                want,
+                "{statuses:?} {due:?}"
             );
         }
     }

@@ -19,6 +19,11 @@ pub struct Mark {
     /// The version it replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The actor of the edit event whose run put it back (its alert named
+    /// them, who may not have made the version it replaced): that actor's
+    /// own events never take the mark. `None` for a run with no edit event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 impl Mark {

@@ -139,6 +139,9 @@ pub struct Context {
     /// it made the default (`requestParameters.documentVersion`), so the
     /// event's time is when the version before stopped being the default.
     pub made_default: Option<String>,
+    /// `document_changed` by `UpdateDocument` or `CreateDocument`: the
+    /// version it made, as its answer says (since 0.7.2).
+    pub made_version: Option<String>,
     /// A re-attempt of a pending account: its chain and number (0 for an
     /// event).
     pub chain: Option<String>,
@@ -356,6 +359,7 @@ fn context(root: &Obj<'_>, detail: &Obj<'_>) -> Result<Context, EventError> {
         run_as_value: None,
         document: None,
         made_default: None,
+        made_version: None,
         chain: None,
         attempt: 0,
         // Known only with the policy (`domain::unnamed::own_write`).

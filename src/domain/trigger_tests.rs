@@ -926,3 +926,39 @@ fn a_hostile_value_is_echoed_only_up_to_a_bound() {
     let t = classify(&ssm_call("UpdateDocument", "Other-Doc", json!({}))).unwrap();
     assert!(t.reason.contains("\"Other-Doc\""), "{}", t.reason);
 }
+
+#[test]
+fn a_governed_documents_write_says_the_version_its_answer_made() {
+    let answer =
+        |v: Value| json!({"responseElements": {"documentDescription": {"documentVersion": v}}});
+    let cases = [
+        ("UpdateDocument", answer(json!("7")), Some("7")),
+        ("CreateDocument", answer(json!("1")), Some("1")),
+        // A switch makes no version (its request says the one made the default).
+        ("UpdateDocumentDefaultVersion", answer(json!("7")), None),
+        ("DeleteDocument", answer(json!("7")), None),
+        // Hostile or missing answers: no hint, the event still classified.
+        ("UpdateDocument", answer(json!(7)), None),
+        ("UpdateDocument", answer(json!("")), None),
+        ("UpdateDocument", answer(json!("$LATEST")), None),
+        ("UpdateDocument", answer(json!("-1")), None),
+        ("UpdateDocument", answer(json!("1".repeat(21))), None),
+        ("UpdateDocument", json!({"responseElements": null}), None),
+        (
+            "UpdateDocument",
+            json!({"responseElements": {"documentDescription": []}}),
+            None,
+        ),
+        ("UpdateDocument", json!({}), None),
+    ];
+    for (name, extra, want) in cases {
+        let t = classify(&ssm_call(name, DOCUMENT_NAME, extra.clone())).unwrap();
+        assert_eq!(
+            t.kind,
+            TriggerKind::DocumentChanged,
+            "{name} {extra}: {}",
+            t.reason
+        );
+        assert_eq!(t.context.made_version.as_deref(), want, "{name} {extra}");
+    }
+}

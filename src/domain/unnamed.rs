@@ -61,23 +61,37 @@ pub fn as_own_write(mut trigger: Trigger) -> Trigger {
 }
 
 /// The mark a row leaves: a put-back of a noncompliant Run As by a run
-/// with no edit event (it names no editor), our own write's event included.
+/// with no edit event (it names no editor), our own write's event included;
+/// or by an edit event's run, whose alert named its own actor, who may not
+/// have made the version it replaced (another editor's edit landed first):
+/// its mark says whose run it was (`by`), and only another editor's event
+/// takes it (simulation seeds 500039, 500296: the maker's events were
+/// answered `coalesced` and never named; since 0.7.2). An edit event with no
+/// actor leaves none: its own events could not be told from the maker's.
 pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64) -> Option<Mark> {
-    // Any edit event's put-back names an actor already (an event of one
-    // document puts back its region's others too, told by that run).
-    let edit_event = trigger.names_editor();
+    let by = match trigger.names_editor() {
+        true => Some(trigger.actor.as_ref()?.arn.clone()).filter(|a| !a.is_empty()),
+        false => None,
+    };
+    if trigger.names_editor() && by.is_none() {
+        return None;
+    }
     // In audit nothing is put back: the finding itself (news, told with
     // no editor) is what the edit's event names the editor of.
     let audit = o.action == Action::WouldChange;
     let found = o.change == Some(Change::Document)
         && o.was_noncompliant(user)
         && (o.action.wrote() || audit);
-    (found && !edit_event).then(|| Mark {
+    // An edit event's mark is its put-back's (enforce), whose alert says
+    // who changed it; its audit finding is news told as found (since 0.7.2).
+    let marked = found && (by.is_none() || o.action.wrote());
+    marked.then(|| Mark {
         at_ms: now_ms,
         found_by: trigger.kind.as_str().to_string(),
         trigger_id: trigger.event_id.clone(),
         before: o.before.clone(),
         version: replaced_version(o),
+        by,
     })
 }
 
@@ -111,6 +125,7 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
     trigger.names_editor()
         && trigger.edits(o.document_name())
         && trigger.actor.is_some()
+        && another_editors(trigger, mark)
         && !o.action.wrote()
         && o.error.is_none()
         // In audit, a finding of its own is news told with this editor.
@@ -119,6 +134,20 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
         // the call: an edit before the put-back reads before it.
         && edited_ms <= mark.at_ms
         && mark.at_ms - edited_ms <= DELIVERY_BOUND_SECS * 1000
+}
+
+/// Whether `trigger`'s editor is not the one an edit event's put-back
+/// (`mark.by`) already named, and, when its event made a version the
+/// default, made the one put back (a switch to another version is another
+/// edit). A mark with no `by` (a sweep's, our own write's) is anyone's.
+fn another_editors(trigger: &Trigger, mark: &Mark) -> bool {
+    let Some(by) = mark.by.as_deref() else {
+        return true;
+    };
+    let actor = trigger.actor.as_ref().map(|a| a.arn.as_str());
+    let switched = trigger.context.made_default.as_deref();
+    actor.is_some_and(|a| !a.is_empty() && a != by)
+        && (switched.is_none() || mark.version.is_none() || switched == mark.version.as_deref())
 }
 
 /// Whether an edit event's row that found its document right, with no
@@ -214,6 +243,7 @@ mod tests {
             trigger_id: "sweep-1".into(),
             before: None,
             version: Some("4".into()),
+            by: None,
         }
     }
 
@@ -223,12 +253,13 @@ mod tests {
         let cases = [
             (TriggerKind::Sweep, "sweep", &put_back, true),
             (TriggerKind::MemberStackLanded, "x", &put_back, true),
-            // An edit event's run names its actor already.
+            // An edit event's run names its actor, who may not be the
+            // maker: marked with that actor (since 0.7.2).
             (
                 TriggerKind::DocumentChanged,
                 "UpdateDocument",
                 &put_back,
-                false,
+                true,
             ),
             (
                 TriggerKind::Sweep,
@@ -269,14 +300,113 @@ mod tests {
                 &row(Action::WouldChange, "root", Some(Change::Document)),
                 false,
             ),
+            (
+                TriggerKind::DocumentChanged,
+                "UpdateDocument",
+                &row(Action::None, "root", Some(Change::Document)),
+                false,
+            ),
         ];
         for (kind, name, o, want) in cases {
             let t = trigger(kind, name, None);
             let got = leaves_mark(o, "ssm-ops", &t, AT);
             assert_eq!(got.is_some(), want, "{kind:?} {:?}", o.action);
             if let Some(m) = got {
+                // An edit event's mark says whose run it was; no other does.
+                let by = (kind == TriggerKind::DocumentChanged)
+                    .then(|| "arn:aws:iam::111122223333:role/Admin".to_string());
+                assert_eq!(m.by, by, "{kind:?}");
                 assert_eq!(Mark::parse(&m.to_json()), Some(m));
             }
+        }
+        // An edit event without an actor (or an empty one) leaves none: its
+        // own events could not be told from the maker's.
+        for arn in [None, Some("")] {
+            let mut t = trigger(TriggerKind::DocumentChanged, "UpdateDocument", None);
+            t.actor = arn.map(|a| Actor {
+                arn: a.into(),
+                ..Default::default()
+            });
+            assert_eq!(leaves_mark(&put_back, "ssm-ops", &t, AT), None, "{arn:?}");
+        }
+        // Our own write's event is no editor's: its mark is anyone's.
+        let own = as_own_write(trigger(
+            TriggerKind::DocumentChanged,
+            "UpdateDocument",
+            None,
+        ));
+        let m = leaves_mark(&put_back, "ssm-ops", &own, AT).expect("own write's mark");
+        assert_eq!(m.by, None);
+        // A mark stored before `by` existed reads as anyone's.
+        let old = r#"{"at_ms":1,"found_by":"sweep","trigger_id":"s","before":null,"version":"4"}"#;
+        assert_eq!(Mark::parse(old).map(|m| m.by), Some(None));
+    }
+
+    /// An edit event's put-back names its own actor: only another editor's
+    /// event takes its mark, and a switch only when it made the version
+    /// put back.
+    #[test]
+    fn an_edit_events_mark_is_taken_only_by_another_editor_of_that_version() {
+        let admin = "arn:aws:iam::111122223333:role/Admin";
+        let other = "arn:aws:iam::111122223333:role/Pipeline";
+        let right = row(Action::None, "ssm-ops", None);
+        let edited = iso(AT - 60_000);
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            bool,
+        );
+        // (mark.by, mark.version, the event's actor, its made_default, named)
+        let cases: &[Case] = &[
+            (Some(other), Some("4"), Some(admin), None, true),
+            (Some(other), Some("4"), Some(admin), Some("4"), true),
+            // The put-back's own editor: named already.
+            (Some(admin), Some("4"), Some(admin), None, false),
+            (Some(admin), Some("4"), Some(admin), Some("4"), false),
+            // A switch to another version is another edit.
+            (Some(other), Some("4"), Some(admin), Some("3"), false),
+            (Some(other), Some("4"), Some(admin), Some(""), false),
+            // The mark names no version: a switch cannot be told apart.
+            (Some(other), None, Some(admin), Some("3"), true),
+            // An event with no actor names nobody; an empty one neither.
+            (Some(other), Some("4"), None, None, false),
+            (Some(other), Some("4"), Some(""), None, false),
+            // A sweep's mark is anyone's, a switch's version not looked at.
+            (None, Some("4"), Some(admin), Some("3"), true),
+            (None, Some("4"), Some(admin), None, true),
+            // Case differs: another principal as IAM spells it.
+            (
+                Some("arn:aws:iam::111122223333:role/admin"),
+                Some("4"),
+                Some(admin),
+                None,
+                true,
+            ),
+        ];
+        for (by, version, actor, made, want) in cases {
+            let mut t = trigger(
+                TriggerKind::DocumentChanged,
+                "UpdateDocument",
+                Some(&edited),
+            );
+            t.actor = actor.map(|a| Actor {
+                arn: a.into(),
+                identity_type: "AssumedRole".into(),
+                session_name: None,
+            });
+            t.context.made_default = made.map(str::to_string);
+            let m = Mark {
+                by: by.map(str::to_string),
+                version: version.map(str::to_string),
+                ..mark()
+            };
+            assert_eq!(
+                names(&right, &t, &m),
+                *want,
+                "{by:?} {version:?} {actor:?} {made:?}"
+            );
         }
     }
 

@@ -10,9 +10,11 @@ use serde::Serialize;
 
 mod latest;
 mod life;
+mod made;
 mod switched;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
+pub use made::{made_by, opened_at_making};
 pub use switched::{
     judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
 };

@@ -14,6 +14,7 @@ use crate::domain::alert::{self, Alert};
 use crate::domain::heartbeat::Keepalive;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
+use crate::domain::records::{record_step, RecordStep};
 use crate::flow::commit::commit_all;
 use crate::flow::configured;
 use crate::flow::outbox::{all_sent, keep_first, publish_after, tidy, Delivered};
@@ -140,23 +141,22 @@ impl Delivery {
         // is still being retried is, until it lands, a record past a window
         // nobody has told, lost with a run that dies then. What is told once
         // is not kept first: see [`configured`].
-        let ((kept, (record_error, adopted)), waiting, once) = tokio::join!(
-            async {
-                let kept = keep_first(fx.receipts, fx.alerts, &job.owner, &alerts).await;
-                (kept, commit_all(fx.state, None, job, &uncommitted).await)
-            },
+        let ((kept, committed), waiting, once) = tokio::join!(
+            keep_then_record(fx, job, &alerts, &uncommitted),
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );
-
+        let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
+        let ours = [alerts, once].concat();
+        let early: &[Alert] = committed.as_ref().map_or(&[], |c| &c.1);
+        let attempts =
+            publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, early).await;
+        let (record_error, adopted) =
+            recorded_after(fx, job, &uncommitted, committed, &attempts).await;
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
         }
-        let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
-        let ours = [alerts, once].concat();
-        let attempts =
-            publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, &adopted).await;
         let known = all_sent(&attempts).filter(|_| adopted.is_empty());
         let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
         let tidy = tidy(fx.receipts, fx.alerts, &job.owner, attempts, &kept, adopted);
@@ -233,6 +233,53 @@ impl Delivery {
             // A failed release is repaired by the claim lease running out.
             tracing::error!(error_code = %e.code, error = %e, "cannot close the event claim; the next delivery takes it after the lease");
         }
+    }
+}
+
+/// What recording came to: its first error, and the alerts of dead runs
+/// whose writes it adopted.
+type Committed = (Option<String>, Vec<Alert>);
+
+/// `alerts` kept in the outbox, then the accounts recorded; not recorded
+/// yet (`None`) where the keep failed ([`record_step`]).
+async fn keep_then_record(
+    fx: &Effects<'_>,
+    job: &Job,
+    alerts: &[Alert],
+    uncommitted: &[crate::flow::account::Uncommitted],
+) -> (bool, Option<Committed>) {
+    let kept = keep_first(fx.receipts, fx.alerts, &job.owner, alerts).await;
+    match record_step(!alerts.is_empty(), kept, None) {
+        RecordStep::Record => {
+            let (error, adopted) = commit_all(fx.state, None, job, uncommitted).await;
+            (kept, Some((error.map(|e| e.to_string()), adopted)))
+        }
+        RecordStep::AfterPublishing | RecordStep::NotRecorded => (kept, None),
+    }
+}
+
+/// The record a failed keep held back, once the publishing is known
+/// ([`record_step`]): made when every copy went out, else left to the retry.
+async fn recorded_after(
+    fx: &Effects<'_>,
+    job: &Job,
+    uncommitted: &[crate::flow::account::Uncommitted],
+    committed: Option<Committed>,
+    attempts: &[crate::flow::publish::Attempt],
+) -> Committed {
+    if let Some(done) = committed {
+        return done;
+    }
+    match record_step(true, false, Some(all_sent(attempts).is_some())) {
+        RecordStep::Record => {
+            tracing::warn!("alerts not kept but published: recorded after them");
+            let (error, adopted) = commit_all(fx.state, None, job, uncommitted).await;
+            (error.map(|e| e.to_string()), adopted)
+        }
+        RecordStep::AfterPublishing | RecordStep::NotRecorded => (
+            Some("alerts neither kept in the outbox nor all published; the retry records".into()),
+            vec![],
+        ),
     }
 }
 

@@ -47,6 +47,9 @@ type Window = (u32, u32, Option<String>, i64, Vec<(String, String)>);
 /// Per told version (account, region, incarnation, number): how many alerts
 /// told it (follow-ups aside), and the actors they named.
 type Counts = BTreeMap<(String, String, u32, u32), (usize, Vec<String>)>;
+/// Per version (account, region, incarnation, number): its tellings that
+/// count, in time (when, named `unjudged` because its read failed).
+type Tellings = BTreeMap<(String, String, u32, u32), Vec<(i64, bool)>>;
 
 pub struct Checker {
     w: World,
@@ -142,6 +145,58 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
         _ => {}
     }
     out
+}
+
+/// Whether the event that started `alert`'s run made version `n` of
+/// incarnation `inc` of the slot's document.
+fn made_by_trigger(
+    s: &State,
+    alert: &Value,
+    (account, region): (&str, &str),
+    (inc, n): (u32, u32),
+) -> bool {
+    let Some(trigger) = alert["trigger_id"].as_str() else {
+        return false;
+    };
+    s.ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))
+        .and_then(|t| t.iter().find(|t| t.incarnation == inc && t.number == n))
+        .is_some_and(|t| trigger == format!("eb-{}", t.made_event))
+}
+
+/// Whether `alert` names version `v` `unjudged` (its read failed), rather
+/// than telling it judged (a window, a drift alert).
+fn named_unjudged(alert: &Value, v: u32) -> bool {
+    alert["kind"] == "run_as_window"
+        && alert["unjudged"]["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|text| {
+                let (a, b) = text.split_once('-').unwrap_or((text, text));
+                matches!((a.parse::<u32>(), b.parse::<u32>()), (Ok(a), Ok(b)) if (a..=b).contains(&v))
+            })
+        && !alert["windows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|w| w["version"].as_str() == Some(v.to_string().as_str()))
+}
+
+/// How many of a version's tellings (when, `unjudged`) are the one judged
+/// telling the design allows after an `unjudged` one: a judged telling
+/// that directly follows an `unjudged` one in time resolves it (the read
+/// that failed, done later, found it out of policy). Nothing more: a
+/// second judged telling, an `unjudged` one after a judged one, or two
+/// `unjudged` ones each still count.
+pub fn resolved_after_unjudged(tellings: &[(i64, bool)]) -> usize {
+    let mut t = tellings.to_vec();
+    // At the same moment, the `unjudged` one first (either order is one
+    // read failing and another succeeding).
+    t.sort_by_key(|&(at, unjudged)| (at, !unjudged));
+    t.windows(2).filter(|p| p[0].1 && !p[1].1).count()
 }
 
 /// The incarnation of the document whose version `n` an alert decided at
@@ -579,10 +634,19 @@ impl Checker {
         let mut last_told: BTreeMap<(String, String, u32, u32), i64> = BTreeMap::new();
         // Versions told by an alert that says its sessions could not be read.
         let mut sessions_unread: BTreeSet<(String, String, u32, u32)> = BTreeSet::new();
+        // Each version's tellings that count, in time: (when, named
+        // `unjudged` because its read failed).
+        let mut tellings: Tellings = BTreeMap::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);
-                if body.get("sessions_unread").is_some_and(|u| !u.is_null()) {
+                // Except where the run's own event made the version: its
+                // window opens at that event's time, known without any
+                // read (an `unjudged` version's too; unreleased).
+                let opening_unknown = body["sessions_unread"] == "WindowOpeningUnknown";
+                if body.get("sessions_unread").is_some_and(|u| !u.is_null())
+                    && !(opening_unknown && made_by_trigger(s, body, (&a, &r), (inc, v)))
+                {
                     sessions_unread.insert((a.clone(), r.clone(), inc, v));
                 }
                 texts
@@ -598,6 +662,12 @@ impl Checker {
                 // between two reads may have been the default meanwhile): it
                 // is no telling of a window that opens later.
                 let early = first_default(s, &a, &r, inc, v).is_none_or(|first| at < first);
+                if !follow && !early {
+                    tellings
+                        .entry((a.clone(), r.clone(), inc, v))
+                        .or_default()
+                        .push((at, named_unjudged(body, v)));
+                }
                 let e = counts.entry((a, r, inc, v)).or_default();
                 if !follow && !early {
                     e.0 += 1;
@@ -695,9 +765,17 @@ impl Checker {
                         .get(&(a.clone(), r.clone(), DOC.to_string()))
                         .and_then(|t| t.iter().find(|t| t.incarnation == w.0 && t.number == w.1))
                         .map_or(1, |t| t.default_spans.len());
+                    // A telling that said the version's read failed
+                    // (`unjudged`) may be followed by one judged telling of
+                    // it (docs/design.md "Guarantees", 2): that one does not
+                    // count again.
+                    let resolved = tellings
+                        .get(&(a.clone(), r.clone(), w.0, w.1))
+                        .map_or(0, |t| resolved_after_unjudged(t));
                     if counts
                         .get(&(a.clone(), r.clone(), w.0, w.1))
                         .map_or(0, |c| c.0)
+                        .saturating_sub(resolved)
                         > spans_n
                     {
                         self.note(
@@ -1015,5 +1093,40 @@ fn actor_of(arn: &str, account: &str) -> String {
             rest.split('/').next().unwrap_or_default()
         ),
         None => arn.to_string(),
+    }
+}
+
+/// The checker's own rule for a version told more than once (invariant 2):
+/// one judged telling after an `unjudged` one, nothing further.
+#[test]
+fn one_judged_telling_follows_an_unjudged_one_and_nothing_more() {
+    const U: bool = true;
+    const J: bool = false;
+    let cases: &[(&[(i64, bool)], usize)] = &[
+        (&[], 0),
+        (&[(1, J)], 0),
+        (&[(1, U)], 0),
+        // The later read found it out of policy: the one follow-up.
+        (&[(1, U), (2, J)], 1),
+        // Decided at the same moment: still the one follow-up.
+        (&[(2, J), (2, U)], 1),
+        // Listed out of order: time decides.
+        (&[(5, J), (1, U)], 1),
+        // Judged first: an `unjudged` telling after it is a repeat.
+        (&[(1, J), (2, U)], 0),
+        (&[(1, J), (2, J)], 0),
+        (&[(1, U), (2, U)], 0),
+        // Nothing after the judged one.
+        (&[(1, U), (2, J), (3, J)], 1),
+        (&[(1, U), (2, U), (3, J)], 1),
+        // Each window of its own (it became the default again).
+        (&[(1, U), (2, J), (3, U), (4, J)], 2),
+    ];
+    for (tellings, want) in cases {
+        assert_eq!(
+            resolved_after_unjudged(tellings),
+            *want,
+            "tellings {tellings:?}"
+        );
     }
 }

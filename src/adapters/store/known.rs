@@ -50,6 +50,7 @@ fn known(i: &Item) -> Known {
         default_version: get_s(i, "default_version"),
         error_code: get_s(i, "last_error_code"),
         drift_seen: drift_seen(i),
+        drift_seen_by: get_s(i, "drift_seen_by"),
         intent: i.contains_key("intent"),
         nodes: get_s(i, "nodes"),
         mode: get_s(i, "mode"),

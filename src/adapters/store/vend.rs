@@ -90,6 +90,15 @@ impl Vends {
         Ok(())
     }
 
+    /// Whether a re-attempt of the account's vend was scheduled and no path
+    /// has said it configured since ([`Vends::tell_configured`] removes
+    /// `due`): its chain may have ended unfinished (a re-attempt's failure,
+    /// its schedule's write refused).
+    pub async fn reattempt_due(&self, account: &str) -> Result<bool, AwsError> {
+        let item = self.table.item(key(account), account).await?;
+        Ok(get_n(&item, "due").is_some())
+    }
+
     /// The account's latest enrolment kept by [`Vends::enrolled_at`].
     pub async fn enrolment(&self, account: &str) -> Result<Option<i64>, AwsError> {
         let item = self.table.item(key(account), account).await?;

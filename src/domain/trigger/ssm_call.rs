@@ -60,7 +60,23 @@ pub(super) fn classify_ssm_call(
     t.reason = format!("{name} on {doc}");
     t.context.document = Some(doc.to_string());
     t.context.made_default = made_default(&name, &params)?;
+    t.context.made_version = made_version(&name, detail);
     Ok(())
+}
+
+/// The version an `UpdateDocument` or a `CreateDocument` made, as its
+/// answer says (`responseElements.documentDescription.documentVersion`):
+/// a number, else none (the answer is only a hint: a malformed one costs
+/// the event nothing but the hint).
+fn made_version(name: &str, detail: &Obj<'_>) -> Option<String> {
+    if !matches!(name, "UpdateDocument" | "CreateDocument") {
+        return None;
+    }
+    detail
+        .value_at(&["responseElements", "documentDescription", "documentVersion"])?
+        .as_str()
+        .filter(|v| !v.is_empty() && v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
 }
 
 /// The version an `UpdateDocumentDefaultVersion` made the default.

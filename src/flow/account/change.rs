@@ -132,6 +132,23 @@ pub fn news(marked: Option<&str>, run_as: Option<&RunAs>, pending: bool) -> bool
     marked != seen(run_as, pending).value && !(pending && marked == seen(run_as, false).value)
 }
 
+/// Audit: whether this run (trigger `trigger_id`) tells a finding: news
+/// against the mark ([`news`]), or the very finding the mark says this
+/// trigger's own earlier attempt claimed (`marked_by`): that attempt may
+/// have died between its claim and the keep of its alert, and no other run
+/// tells it (the mark says it is not news). Its alert id is the trigger's,
+/// so a retry after a kept alert publishes the same alert again, not a
+/// second one (since 0.7.2).
+pub fn tells(
+    (marked, marked_by): (Option<&str>, Option<&str>),
+    trigger_id: &str,
+    run_as: Option<&RunAs>,
+    pending: bool,
+) -> bool {
+    news(marked, run_as, pending)
+        || (marked_by == Some(trigger_id) && marked == Some(seen(run_as, pending).value.as_str()))
+}
+
 #[cfg(test)]
 #[path = "change_tests.rs"]
 mod tests;

@@ -411,3 +411,94 @@ fn an_audit_row_is_a_finding_only_where_run_as_is_out_of_policy() {
         );
     }
 }
+
+#[test]
+fn an_audit_finding_is_told_by_the_retry_of_the_trigger_that_claimed_it() {
+    let root = run_as(json!(true), "root");
+    let other = run_as(json!(true), "alice");
+    let mark = |r: &RunAs, pending: bool| Some(seen(Some(r), pending).value);
+    let me = "eb-ct-6";
+    // (case, mark, marked by, finding, pending, told)
+    type Case<'a> = (
+        &'a str,
+        Option<String>,
+        Option<&'a str>,
+        &'a RunAs,
+        bool,
+        bool,
+    );
+    let cases: Vec<Case> = vec![
+        ("no mark: news", None, None, &root, false, true),
+        (
+            "its own claim of this finding: its retry tells it",
+            mark(&root, false),
+            Some(me),
+            &root,
+            false,
+            true,
+        ),
+        (
+            "another trigger's claim of it: not news",
+            mark(&root, false),
+            Some("eb-ct-7"),
+            &root,
+            false,
+            false,
+        ),
+        (
+            "a mark without its claimant: not news",
+            mark(&root, false),
+            None,
+            &root,
+            false,
+            false,
+        ),
+        (
+            "its own claim of the latest-only form, the same now",
+            mark(&root, true),
+            Some(me),
+            &root,
+            true,
+            true,
+        ),
+        (
+            "its own claim, a value told in effect now the latest's alone",
+            mark(&root, false),
+            Some(me),
+            &root,
+            true,
+            false,
+        ),
+        (
+            "its own claim of another value: news anyway",
+            mark(&other, false),
+            Some(me),
+            &root,
+            false,
+            true,
+        ),
+        (
+            "a trigger id that only begins the same: not its own",
+            mark(&root, false),
+            Some("eb-ct-60"),
+            &root,
+            false,
+            false,
+        ),
+        (
+            "a hostile mark, its own: news",
+            Some("[".into()),
+            Some(me),
+            &root,
+            false,
+            true,
+        ),
+    ];
+    for (case, marked, by, found, pending, want) in cases {
+        assert_eq!(
+            tells((marked.as_deref(), by), me, Some(found), pending),
+            want,
+            "{case}"
+        );
+    }
+}

@@ -69,6 +69,7 @@ pub(super) async fn with_history(
             found: found.clone(),
         };
         let default = o.before.clone();
+        let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
             let Start {
@@ -80,6 +81,7 @@ pub(super) async fn with_history(
             } = start;
             let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
             let history = version_gap::covered_by_default(history, &gap, default.as_ref());
+            let history = version_gap::opened_at_making(history, made.as_ref());
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }

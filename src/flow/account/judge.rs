@@ -97,9 +97,11 @@ async fn first_seen_drift(
         return first;
     }
     let marked = |slot: &str| {
-        recorded
-            .and_then(|k| k.get(account, slot))
-            .and_then(|k| k.drift_seen.clone())
+        let k = recorded.and_then(|k| k.get(account, slot));
+        (
+            k.and_then(|k| k.drift_seen.clone()),
+            k.and_then(|k| k.drift_seen_by.clone()),
+        )
     };
     for o in regions
         .iter()
@@ -112,7 +114,9 @@ async fn first_seen_drift(
             Some(crate::domain::outcome::Change::Policy { .. })
         );
         let (slot, seen) = (o.slot(), change::seen(o.before.as_ref(), o.pending));
-        if !change::news(marked(&slot).as_deref(), o.before.as_ref(), o.pending) {
+        let (mark, by) = marked(&slot);
+        let mark = (mark.as_deref(), by.as_deref());
+        if !change::tells(mark, &job.trigger.event_id, o.before.as_ref(), o.pending) {
             continue;
         }
         match state

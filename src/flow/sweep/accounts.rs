@@ -91,7 +91,8 @@ pub(super) async fn sweep_account(
 }
 
 /// The account's decided alerts, named: what the run found that is news,
-/// its departure, and a rejoin's `account_configured`.
+/// its departure, and the `account_configured` of a rejoin only a sweep
+/// found or of a vend it finishes.
 async fn decided(
     svc: &Services,
     ctx: &account::Ctx<'_>,
@@ -105,7 +106,9 @@ async fn decided(
 ) -> Vec<Alert> {
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
-    if rejoined {
+    // A vend of this life left unfinished (its re-attempt chain ended):
+    // this run finishes it, and says so as the vend would have.
+    if rejoined || super::lives::vend_unfinished(svc, job, &info.id, &acct.report).await {
         alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());

@@ -24,8 +24,9 @@ pub(super) fn this_life(job: &Job, info: &AccountInfo) -> Option<Job> {
     Some(job)
 }
 
-/// A rejoin only a sweep found (the departure and join events lost): the
-/// new life's `account_configured`, once per life, whichever path of its
+/// A rejoin only a sweep found (the departure and join events lost), or a
+/// vend of this life whose re-attempt chain ended with its rows `pending`:
+/// the life's `account_configured`, once per life, whichever path of its
 /// vend says it first.
 pub(super) async fn configured_anew(
     svc: &Services,
@@ -40,4 +41,40 @@ pub(super) async fn configured_anew(
         return vec![];
     };
     crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
+}
+
+/// Whether this sweep, which configured `account` (`report`), finishes a
+/// vend of its present life left unfinished
+/// ([`crate::domain::life::vend_unfinished`]): its rows say `pending`, or
+/// its vend's re-attempt is still on record as due (read only where a
+/// chain can have ended so: an account this run wrote to whose rows say
+/// `failed`, as a failed re-attempt records them; most sweeps read
+/// nothing more). A record that cannot be read is no vend: a table that
+/// fails would otherwise tell every put-back's account configured.
+pub(super) async fn vend_unfinished(
+    svc: &Services,
+    job: &Job,
+    account: &str,
+    report: &AccountReport,
+) -> bool {
+    let statuses: Vec<Option<&str>> = job
+        .known
+        .as_ref()
+        .map(|k| k.statuses(account).collect())
+        .unwrap_or_default();
+    if crate::domain::life::vend_unfinished(statuses.iter().copied(), None) {
+        return true;
+    }
+    let failed = statuses.contains(&Some("failed"));
+    if job.dry_run || !failed || !report.regions.iter().any(|r| r.action.wrote()) {
+        return false;
+    }
+    let due = match svc.vends.reattempt_due(account).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(account, error_code = %e.code, error = %e, "cannot read the account's vend: a vend this sweep finishes is not said configured");
+            false
+        }
+    };
+    crate::domain::life::vend_unfinished(statuses, Some(due))
 }

@@ -200,6 +200,10 @@ pub struct Dynamo {
     unprocessed: Option<UnprocessedHook>,
     index_lag_ms: i64,
     stale_ms: i64,
+    /// `TransactWriteItems`' client request tokens of transactions that
+    /// succeeded, per account and region: when, and the request's body.
+    tokens: BTreeMap<(String, String, String), (i64, String)>,
+    now_ms: i64,
 }
 
 /// The hub's index over account-region state items (infra/hub.yaml).
@@ -329,6 +333,7 @@ impl Dynamo {
                 "Start of structure or map found where not expected",
             ));
         }
+        self.now_ms = now_ms;
         let at = (account, region);
         // The operation alone, or the whole `X-Amz-Target`.
         let op = op.strip_prefix("DynamoDB_20120810.").unwrap_or(op);

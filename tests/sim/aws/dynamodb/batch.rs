@@ -18,6 +18,9 @@ use super::{unsupported, DdbError, Dynamo, Key, Result};
 const BATCH_WRITE_MAX: usize = 25;
 const BATCH_GET_MAX: usize = 100;
 const TRANSACT_MAX: usize = 100;
+
+/// How long a `TransactWriteItems` client request token is remembered.
+const TOKEN_VALID_MS: i64 = 10 * 60 * 1000;
 const BATCH_GET_BYTES: usize = 16 * 1024 * 1024;
 
 fn request_items(req: &Value) -> Result<&Map<String, Value>> {
@@ -304,8 +307,38 @@ impl Dynamo {
                 "TransactItems",
                 "ReturnConsumedCapacity",
                 "ReturnItemCollectionMetrics",
+                "ClientRequestToken",
             ],
         )?;
+        // The SDK fills the token in once per call, so its retries carry the
+        // same one. The API reference: a token is valid for 10 minutes after
+        // the call that used it completes; a call with a token a successful
+        // transaction used returns success and changes nothing, and with other
+        // parameters fails `IdempotentParameterMismatchException`.
+        let token = match req.get("ClientRequestToken") {
+            None => None,
+            Some(Value::String(t)) if (1..=36).contains(&t.chars().count()) => Some(t.clone()),
+            Some(_) => {
+                return Err(DdbError::validation(
+                    "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+                ))
+            }
+        };
+        let now = self.now_ms;
+        self.tokens.retain(|_, (t, _)| now - *t <= TOKEN_VALID_MS);
+        let body = req.to_string();
+        if let Some(t) = &token {
+            let k = (at.0.to_string(), at.1.to_string(), t.clone());
+            if let Some((_, was)) = self.tokens.get(&k) {
+                if *was == body {
+                    return Ok(json!({}));
+                }
+                return Err(DdbError::new(
+                    "IdempotentParameterMismatchException",
+                    "Request with the same client request token has different parameters",
+                ));
+            }
+        }
         accounting(req)?;
         enum_param(req, "ReturnConsumedCapacity", &super::ops::CAPACITY)?;
         let list = req.get("TransactItems").and_then(Value::as_array).ok_or_else(|| {
@@ -396,6 +429,10 @@ impl Dynamo {
         }
         for (name, key, item) in writes {
             self.table_mut(at, &name)?.write(&key, item);
+        }
+        if let Some(t) = token {
+            self.tokens
+                .insert((at.0.to_string(), at.1.to_string(), t), (now, body));
         }
         Ok(json!({}))
     }

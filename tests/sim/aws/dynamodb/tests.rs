@@ -119,9 +119,15 @@ const CASES: &[Case] = &[
     Case { from: "check_claim.rs release", update: "REMOVE creating_by, creating_until", cond: Some("creating_by = :me"), typed: &[] },
     Case { from: "held.rs", update: "SET held_told = :fp, held_told_at = :at, held_told_by = :tid", cond: Some("held_since = :since AND (attribute_not_exists(held_told) OR held_told <> :fp)"), typed: &[] },
     Case { from: "coalesce.rs claim", update: "SET started = :now, #ttl = :ttl", cond: Some("(attribute_not_exists(started) OR started <= :open) AND (attribute_not_exists(done) OR done < :covering)"), typed: &[(":now", N), (":ttl", N), (":open", N), (":covering", N)] },
-    Case { from: "coalesce.rs done", update: "SET done = :s", cond: Some("attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)"), typed: &[(":s", N)] },
+    Case { from: "coalesce.rs claim (an editor's event)", update: "SET started = :now, #ttl = :ttl", cond: Some("(attribute_not_exists(started) OR started <= :open) AND (attribute_not_exists(done) OR done < :covering OR attribute_not_exists(done_by) OR done_by <> :by)"), typed: &[(":now", N), (":ttl", N), (":open", N), (":covering", N)] },
+    Case { from: "coalesce.rs claim (a switch)", update: "SET started = :now, #ttl = :ttl", cond: Some("(attribute_not_exists(started) OR started <= :open) AND (attribute_not_exists(done) OR done < :covering OR attribute_not_exists(judged) OR judged <> :made)"), typed: &[(":now", N), (":ttl", N), (":open", N), (":covering", N)] },
+    Case { from: "coalesce.rs claim (an editor's switch)", update: "SET started = :now, #ttl = :ttl", cond: Some("(attribute_not_exists(started) OR started <= :open) AND (attribute_not_exists(done) OR done < :covering OR attribute_not_exists(done_by) OR done_by <> :by OR attribute_not_exists(judged) OR judged <> :made)"), typed: &[(":now", N), (":ttl", N), (":open", N), (":covering", N)] },
+    Case { from: "coalesce.rs done", update: "SET done = :s REMOVE done_by, judged", cond: Some("attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)"), typed: &[(":s", N)] },
+    Case { from: "coalesce.rs done (an editor's event)", update: "SET done = :s, done_by = :by REMOVE judged", cond: Some("attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)"), typed: &[(":s", N)] },
+    Case { from: "coalesce.rs done (a default judged)", update: "SET done = :s, judged = :j REMOVE done_by", cond: Some("attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)"), typed: &[(":s", N)] },
+    Case { from: "coalesce.rs done (an editor's event, a default judged)", update: "SET done = :s, done_by = :by, judged = :j", cond: Some("attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)"), typed: &[(":s", N)] },
     Case { from: "sweeps.rs start", update: "SET expected = :n, started_at = :at, #ttl = :ttl", cond: None, typed: &[(":n", ONE), (":ttl", N)] },
-    Case { from: "sweeps.rs finish", update: "ADD finished :me", cond: None, typed: &[(":me", r#"{"SS":["222222222222"]}"#)] },
+    Case { from: "sweeps.rs finish (in a transaction with the part's put)", update: "ADD finished_count :one", cond: None, typed: &[(":one", ONE)] },
     Case { from: "sweeps.rs summarize", update: "SET summarized_by = :me", cond: Some("attribute_not_exists(summarized_by) OR summarized_by = :me"), typed: &[] },
     Case { from: "identity_center.rs record", update: "SET #st = :st, observed = :obs, declared = :dec, checked_at = :at, trigger_id = :tid, trigger_kind = :tk, actor = :actor, #err = :err, changed_at = :at", cond: Some("attribute_not_exists(#st) OR #st <> :st OR observed <> :obs OR declared <> :dec OR #err <> :err"), typed: &[] },
     Case { from: "identity_center.rs swap", update: "SET reported_prev = if_not_exists(observed, :none), reported = :found, reported_by = :tid, restore_until = :until", cond: Some("(attribute_not_exists(reported) OR reported <> :found) AND NOT (restored_found = :found AND restored_at > :read)"), typed: &[(":until", N), (":read", N)] },
@@ -1853,6 +1859,59 @@ fn a_transaction_writes_all_or_nothing_and_says_why() {
             .unwrap_err()
             .message
             .contains("100")
+    );
+}
+
+#[test]
+fn a_transactions_token_makes_its_retry_a_no_op_for_ten_minutes() {
+    let mut d = db();
+    let t0 = 1_800_000_000_000;
+    let count = |token: &str| {
+        json!({"ClientRequestToken": token, "TransactItems": [
+            {"Update": {"TableName": TABLE, "Key": key("A", "1"), "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        ]})
+    };
+    let n = |d: &Dynamo| d.items(ACCT, REGION, TABLE)[0]["n"].clone();
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-1"), t0)
+        .unwrap();
+    // The same call again (an SDK retry whose first answer was lost):
+    // success, nothing applied twice.
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-1"), t0 + 1000)
+        .unwrap();
+    assert_eq!(n(&d), json!({"N": "1"}));
+    // The same token with other parameters is refused.
+    let mut other = count("t-1");
+    other["TransactItems"][0]["Update"]["ExpressionAttributeValues"][":one"] = json!({"N": "2"});
+    assert_eq!(
+        d.handle(ACCT, REGION, "TransactWriteItems", &other, t0 + 2000)
+            .unwrap_err()
+            .code,
+        "IdempotentParameterMismatchException"
+    );
+    // Another token, or the same after ten minutes, applies again.
+    d.handle(ACCT, REGION, "TransactWriteItems", &count("t-2"), t0 + 3000)
+        .unwrap();
+    d.handle(
+        ACCT,
+        REGION,
+        "TransactWriteItems",
+        &count("t-1"),
+        t0 + 11 * 60_000,
+    )
+    .unwrap();
+    assert_eq!(n(&d), json!({"N": "3"}));
+    // A token longer than 36 characters is not one.
+    assert_eq!(
+        d.handle(
+            ACCT,
+            REGION,
+            "TransactWriteItems",
+            &count(&"x".repeat(37)),
+            t0
+        )
+        .unwrap_err()
+        .code,
+        "ValidationException"
     );
 }
 
