@@ -73,12 +73,51 @@ pub enum Refused {
 }
 
 /// What the gate held when our claim was refused (epoch milliseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Held {
     /// The latest run's start.
     pub started: Option<i64>,
     /// The start of the latest run that finished cleanly.
     pub done: Option<i64>,
+    /// The default version that run found (and so judged) in this
+    /// account-region-document, where its outcome says.
+    pub judged: Option<String>,
+}
+
+/// The version an `UpdateDocumentDefaultVersion` event made the default:
+/// a run that began after the switch covers it only if it found that
+/// version the default ([`judged_it`]).
+pub fn made_default(t: &Trigger) -> Option<&str> {
+    t.context.made_default.as_deref()
+}
+
+/// `held` as it covers an event that made `made` the default: a finished
+/// run that found another default did not judge that version (the default
+/// had moved on, back below the table's record, where no gap reads it:
+/// seed 500260), so it covers nothing; the event's own run reads it
+/// (`domain::version_gap::with_switch_back`). Any other event is covered
+/// as before.
+pub fn judged_it(held: Held, made: Option<&str>) -> Held {
+    match made {
+        Some(m) if held.judged.as_deref() != Some(m) => Held { done: None, ..held },
+        _ => held,
+    }
+}
+
+/// The default version a finished run found in the gate's
+/// account-region-document (`key`), from its outcome.
+pub fn judged(outcome: &Outcome, key: &Key) -> Option<String> {
+    outcome
+        .accounts
+        .iter()
+        .filter(|a| a.account == key.account)
+        .flat_map(|a| a.regions.iter())
+        .find(|r| {
+            key.slot
+                .ends_with(&format!("#{}#{}", r.region, r.document_name()))
+        })
+        .and_then(|r| r.versions_before.as_ref())
+        .map(|v| v.default.clone())
 }
 
 /// The claim was refused: covered, wait, or run; `tries` counts the claims
@@ -140,7 +179,38 @@ mod tests {
     const T: i64 = 1_790_000_000_000;
 
     fn held(started: Option<i64>, done: Option<i64>) -> Held {
-        Held { started, done }
+        Held {
+            started,
+            done,
+            judged: None,
+        }
+    }
+
+    #[test]
+    fn a_switch_is_covered_only_by_a_run_that_found_its_version_the_default() {
+        let with = |judged: Option<&str>| Held {
+            started: Some(T + 9_000),
+            done: Some(T + MARGIN_MS),
+            judged: judged.map(str::to_string),
+        };
+        // (what the covering run found, the version the event made the
+        // default) -> covered
+        for (judged, made, want) in [
+            (Some("2"), Some("2"), true),
+            // Seed 500260: the default had moved on to 8; 6 was not read.
+            (Some("8"), Some("6"), false),
+            // Not known what it found (an older gate item): not covered.
+            (None, Some("6"), false),
+            (Some(""), Some(""), true),
+            (Some("6 "), Some("6"), false),
+            // Not a switch (an UpdateDocument, a deletion): as before.
+            (Some("8"), None, true),
+            (None, None, true),
+        ] {
+            let got = refused(judged_it(with(judged), made), T, T + 9_500, 1);
+            let covered = matches!(got, Refused::Covered { .. });
+            assert_eq!(covered, want, "{judged:?} {made:?}");
+        }
     }
 
     #[test]
@@ -243,7 +313,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                refused(held, changed, now, tries),
+                refused(held.clone(), changed, now, tries),
                 want,
                 "{held:?} {changed} {now} {tries}"
             );

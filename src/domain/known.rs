@@ -47,6 +47,12 @@ pub struct Known {
     /// holds it (an account's own rows): rows from before the account's
     /// latest join are another life's ([`crate::domain::life`]).
     pub last_checked_ms: Option<i64>,
+    /// The last default version a run found out of policy and judged, and
+    /// when it recorded that (`<version>@<epoch ms>`).
+    pub judged_default: Option<String>,
+    /// The latest version when the row was recorded (see
+    /// [`crate::domain::records::Observation::latest_version`]).
+    pub latest_version: Option<String>,
     /// `[security_hub]`: the last finding sent per check
     /// (`domain::security_hub::Marks`, as JSON).
     pub hub_findings: Option<String>,
@@ -191,7 +197,9 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         && known.desired_user == o.desired_user
         && known.observed_user == o.observed_user
         && known.observed_enabled == o.observed_enabled
-        && (o.keeps_version || known.default_version == o.default_version)
+        && (o.keeps_version
+            || (known.default_version == o.default_version
+                && known.latest_version == o.latest_version))
         && known.error_code == o.error_code
         && !known.intent
         && known.nodes == o.nodes
@@ -260,6 +268,8 @@ mod tests {
             mode: None,
             held: None,
             ou_path: None,
+            judged_default: None,
+            latest_version: None,
         }
     }
 
@@ -395,6 +405,8 @@ mod tests {
             unnamed: None,
             last_checked_ms: None,
             hub_findings: None,
+            judged_default: None,
+            latest_version: None,
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

@@ -36,6 +36,15 @@ pub struct Observation {
     pub held: Option<String>,
     /// The account's OU path by name (`Root/Workloads/Sandbox`).
     pub ou_path: Option<String>,
+    /// The default version this run found out of policy and judged (told
+    /// or put back): a default switched back to it, whose event's run comes
+    /// later, was judged then (`domain::version_gap::with_switch_back`).
+    pub judged_default: Option<String>,
+    /// The latest version when the run recorded (its own write, or the
+    /// latest it found): every version up to it was judged, so the next
+    /// gap starts above it even when the default was switched back below
+    /// it (`domain::version_gap::judged_up_to`).
+    pub latest_version: Option<String>,
 }
 
 impl Observation {

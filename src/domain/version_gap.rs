@@ -11,9 +11,13 @@ use serde::Serialize;
 mod latest;
 mod life;
 mod made;
+mod switched;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
 pub use made::{made_by, opened_at_making};
+pub use switched::{
+    judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
+};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -44,6 +48,10 @@ pub struct Gap {
     /// the default in between, and the run's own judgement tells the
     /// (out-of-policy) default instead of it.
     pub latest_past: bool,
+    /// A version the run's event made the default, outside the gap (at or
+    /// below the record), read as a past one ([`switched::with_switch_back`]):
+    /// its window opens at the switch, not at its making.
+    pub switched: Option<Switch>,
 }
 
 /// What the table recorded of a slot's document: its default version, and
@@ -81,6 +89,7 @@ pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -
             current: [default, latest],
             recreated: former,
             latest_past: false,
+            switched: None,
         },
     })
 }
@@ -110,6 +119,7 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
         current: [default, latest],
         recreated: None,
         latest_past: false,
+        switched: None,
     })
 }
 
@@ -261,25 +271,27 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// The default switch `t` says of the document `document` in `region`:
-/// an `UpdateDocumentDefaultVersion` event's version and the end of its
-/// second (CloudTrail cuts `eventTime` to the second, never later than the
-/// call).
-pub fn switch_of(
-    t: &crate::domain::trigger::Trigger,
-    region: &str,
-    document: &str,
-) -> Option<(u64, String)> {
-    if !t.edits(document) || t.region.as_deref() != Some(region) {
-        return None;
-    }
-    let version = t.context.made_default.as_deref()?.parse().ok()?;
-    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
-    let end = at.checked_add(999)?;
-    Some((
-        version,
-        crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
-    ))
+/// The versions among `failed` (past, their read failed), told not judged;
+/// their span opens at the making of the nearest version below them that
+/// was read, or at the switch that made the first of them the default.
+fn unjudged_of(
+    failed: &[&&Past],
+    read: &[&Past],
+    switched_at: impl Fn(u64) -> Option<String>,
+) -> Option<Unjudged> {
+    let first = failed.first()?;
+    let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
+    let below = read
+        .iter()
+        .filter(|p| p.number < first.number && p.failed.is_none())
+        .filter_map(|p| p.created.clone())
+        .next_back();
+    Some(Unjudged {
+        versions: ranges(&numbers),
+        operation: "GetDocument",
+        error_code: first.failed.clone().unwrap_or_default(),
+        from: switched_at(first.number).or(below),
+    })
 }
 
 /// The windows among `read` (oldest first, as [`gap`] listed them): the
@@ -314,19 +326,8 @@ pub fn windows(
         .iter()
         .filter(|p| past(p) && p.failed.is_some())
         .collect();
-    if let Some(first) = failed.first() {
-        let numbers: Vec<u64> = failed.iter().map(|p| p.number).collect();
-        out.unjudged = Some(Unjudged {
-            versions: ranges(&numbers),
-            operation: "GetDocument",
-            error_code: first.failed.clone().unwrap_or_default(),
-            from: read
-                .iter()
-                .filter(|p| p.number < first.number && p.failed.is_none())
-                .filter_map(|p| p.created.clone())
-                .next_back(),
-        });
-    }
+    let switched_at = |n: u64| switched::opened(gap, n);
+    out.unjudged = unjudged_of(&failed, &read, switched_at);
     for p in read.iter().filter(|p| past(p)) {
         let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
             continue;
@@ -334,7 +335,7 @@ pub fn windows(
         out.windows.push(Window {
             version: p.number.to_string(),
             run_as: run_as.clone(),
-            from: p.created.clone(),
+            from: switched_at(p.number).or(p.created.clone()),
             until_known: None,
             until_at_most: None,
         });

@@ -71,6 +71,13 @@ fn observation(
         o.after.as_ref().or(o.before.as_ref())
     };
     let (observed_user, observed_enabled) = crate::flow::account::change::observed(seen);
+    let user = o.user(report.desired_user.as_deref().unwrap_or_default());
+    let default_bad = o
+        .versions_before
+        .as_ref()
+        .filter(|_| !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user)))
+        .map(|v| v.default.as_str());
+    let judged_default = crate::domain::version_gap::judged_value(default_bad, o.history.as_ref());
     Observation {
         account: report.account.clone(),
         region: o.region.clone(),
@@ -98,6 +105,12 @@ fn observation(
             .or(report.mode)
             .map(crate::domain::policy::Mode::as_str),
         held: o.held.clone(),
+        judged_default,
+        latest_version: match o.action.wrote() {
+            true => o.version_after.clone(),
+            false => o.versions_before.as_ref().map(|v| v.latest.clone()),
+        }
+        .filter(|_| o.version_after.is_some()),
         ou_path: report.ou_path.clone(),
     }
 }

@@ -17,9 +17,11 @@ use crate::domain::policy::Policy;
 /// The gate an event passes.
 #[derive(Debug, Clone)]
 pub enum Gate {
-    /// One account-region-document's edits, the change's time, and its
-    /// editor (the event's actor ARN): a run covers only its own editor's.
-    Edit(coalesce::Key, i64, Option<String>),
+    /// One account-region-document's edits, the change's time, its editor
+    /// (the event's actor ARN: a run covers only its own editor's) and the
+    /// version a default switch made the default (a run covers it only if
+    /// it found that version the default).
+    Edit(coalesce::Key, i64, Option<String>, Option<String>),
     /// One account's stack-instance events.
     Landing(landing_gate::Key),
 }
@@ -52,7 +54,8 @@ pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
     }
     if let Some((key, changed)) = coalesce::key(&job.trigger) {
         let by = job.trigger.actor.as_ref().map(|a| a.arn.clone());
-        return Some(Gate::Edit(key, changed, by));
+        let made = coalesce::made_default(&job.trigger).map(str::to_string);
+        return Some(Gate::Edit(key, changed, by, made));
     }
     landing_gate::key(&job.trigger).map(Gate::Landing)
 }
@@ -82,7 +85,9 @@ pub async fn give_back(table: &Table, gate: &Gate, first: Option<First>) {
 
 pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
     match gate {
-        Gate::Edit(key, changed, by) => pass_edit(table, key, (*changed, by.as_deref())).await,
+        Gate::Edit(key, changed, by, made) => {
+            pass_edit(table, key, (*changed, by.as_deref(), made.as_deref())).await
+        }
         Gate::Landing(key) => pass_landing(table, key, first).await,
     }
 }
@@ -92,8 +97,10 @@ pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
 /// run, never an event.
 pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
     match (gate, ran) {
-        (Gate::Edit(key, _, by), Ran::Edit(started)) if coalesce::covers(done) => {
-            let marked = edit_store::finished(table, key, *started, by.as_deref()).await;
+        (Gate::Edit(key, _, by, _), Ran::Edit(started)) if coalesce::covers(done) => {
+            let judged = coalesce::judged(done, key);
+            let what = (by.as_deref(), judged.as_deref());
+            let marked = edit_store::finished(table, key, *started, what).await;
             warn_unmarked(gate, marked);
         }
         (Gate::Landing(_), Ran::Landing(taken)) => {
@@ -126,13 +133,20 @@ fn warn_unmarked(gate: &Gate, marked: Result<(), crate::domain::aws_error::AwsEr
     }
 }
 
-async fn pass_edit(table: &Table, key: &coalesce::Key, (changed, by): (i64, Option<&str>)) -> Pass {
+async fn pass_edit(
+    table: &Table,
+    key: &coalesce::Key,
+    (changed, by, made): (i64, Option<&str>, Option<&str>),
+) -> Pass {
     let mut tries = 0;
     loop {
         let now = clock::now();
-        let held = match edit_store::claim(table, key, (changed, by), now).await {
+        let held = match edit_store::claim(table, key, (changed, by, made), now).await {
             Ok(None) => return Pass::Run(Ran::Edit(clock::epoch_millis(now))),
-            Ok(Some((held, done_by))) => (held, coalesce::covers_editor(done_by.as_deref(), by)),
+            Ok(Some((held, done_by))) => (
+                coalesce::judged_it(held, made),
+                coalesce::covers_editor(done_by.as_deref(), by),
+            ),
             Err(e) => return unreadable(e, &key.slot),
         };
         // A run of another editor's event covers nothing of this one's.

@@ -25,23 +25,30 @@ fn gate_key(key: &Key) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValu
 /// [`crate::domain::coalesce::covers_editor`]). `Ok(None)` when started;
 /// `Ok(Some((held, done_by)))` with what the gate held otherwise (empty
 /// when the item vanished between the two calls).
+/// `made`: the version the event made the default, where it is a switch;
+/// a finished run covers it only if it found that version the default
+/// (`judged`, see [`crate::domain::coalesce::judged_it`]).
 pub async fn claim(
     table: &Table,
     key: &Key,
-    (changed_ms, by): (i64, Option<&str>),
+    (changed_ms, by, made): (i64, Option<&str>, Option<&str>),
     now: SystemTime,
 ) -> Result<Option<(Held, Option<String>)>, AwsError> {
     let now_ms = clock::epoch_millis(now);
     let by = by.filter(|b| !b.is_empty());
-    let uncovered = match by {
-        Some(_) => "(attribute_not_exists(done) OR done < :covering OR attribute_not_exists(done_by) OR done_by <> :by)",
-        None => "(attribute_not_exists(done) OR done < :covering)",
-    };
+    let mut uncovered = vec!["attribute_not_exists(done)", "done < :covering"];
+    if by.is_some() {
+        uncovered.extend(["attribute_not_exists(done_by)", "done_by <> :by"]);
+    }
+    if made.is_some() {
+        uncovered.extend(["attribute_not_exists(judged)", "judged <> :made"]);
+    }
+    let uncovered = uncovered.join(" OR ");
     let mut update = table
         .update_at(gate_key(key))
         .update_expression("SET started = :now, #ttl = :ttl")
         .condition_expression(format!(
-            "(attribute_not_exists(started) OR started <= :open) AND {uncovered}"
+            "(attribute_not_exists(started) OR started <= :open) AND ({uncovered})"
         ))
         .expression_attribute_names("#ttl", "ttl")
         .expression_attribute_values(":now", n(now_ms))
@@ -50,6 +57,9 @@ pub async fn claim(
         .expression_attribute_values(":ttl", n(clock::epoch_secs(now + GATE_TTL)));
     if let Some(by) = by {
         update = update.expression_attribute_values(":by", s(by));
+    }
+    if let Some(m) = made {
+        update = update.expression_attribute_values(":made", s(m));
     }
     if table
         .applied("UpdateItem", &key.account, update.send().await)?
@@ -61,31 +71,41 @@ pub async fn claim(
     let held = Held {
         started: get_n(&item, "started"),
         done: get_n(&item, "done"),
+        judged: get_s(&item, "judged"),
     };
     Ok(Some((held, get_s(&item, "done_by"))))
 }
 
 /// The run that began at `started_ms`, of an event by `by`, finished
-/// cleanly: it covers the changes made before it began by the same editor.
-/// Never moves `done` back (a slower, older run finishing last).
+/// cleanly: it covers the changes made before it began by the same editor
+/// (a switch only to the default it found, `judged`). Never moves `done`
+/// back (a slower, older run finishing last).
 pub async fn finished(
     table: &Table,
     key: &Key,
     started_ms: i64,
-    by: Option<&str>,
+    (by, judged): (Option<&str>, Option<&str>),
 ) -> Result<(), AwsError> {
+    let by = by.filter(|b| !b.is_empty());
+    let expression = match (by, judged) {
+        (Some(_), Some(_)) => "SET done = :s, done_by = :by, judged = :j",
+        (Some(_), None) => "SET done = :s, done_by = :by REMOVE judged",
+        (None, Some(_)) => "SET done = :s, judged = :j REMOVE done_by",
+        (None, None) => "SET done = :s REMOVE done_by, judged",
+    };
     let mut update = table
         .update_at(gate_key(key))
+        .update_expression(expression)
         .condition_expression(
             "attribute_exists(started) AND (attribute_not_exists(done) OR done < :s)",
         )
         .expression_attribute_values(":s", n(started_ms));
-    update = match by.filter(|b| !b.is_empty()) {
-        Some(by) => update
-            .update_expression("SET done = :s, done_by = :by")
-            .expression_attribute_values(":by", s(by)),
-        None => update.update_expression("SET done = :s REMOVE done_by"),
-    };
+    if let Some(by) = by {
+        update = update.expression_attribute_values(":by", s(by));
+    }
+    if let Some(j) = judged {
+        update = update.expression_attribute_values(":j", s(j));
+    }
     table
         .applied("UpdateItem", &key.account, update.send().await)
         .map(|_| ())

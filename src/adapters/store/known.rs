@@ -29,6 +29,18 @@ fn drift_seen(i: &Item) -> Option<String> {
     })
 }
 
+/// The versions judged out of policy and when (`judged_v<N>`), as
+/// `N@ms;N@ms` (`domain::version_gap::with_switch_back` reads it).
+fn judged_of(i: &Item) -> Option<String> {
+    let mut all: Vec<String> = i
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("judged_v")?, v.as_n().ok()?)))
+        .map(|(k, ms)| format!("{k}@{ms}"))
+        .collect();
+    all.sort();
+    (!all.is_empty()).then(|| all.join(";"))
+}
+
 fn known(i: &Item) -> Known {
     Known {
         status: get_s(i, "status"),
@@ -53,6 +65,8 @@ fn known(i: &Item) -> Known {
         unnamed: get_s(i, "unnamed_put_back"),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
         hub_findings: get_s(i, "hub_findings"),
+        judged_default: judged_of(i),
+        latest_version: get_s(i, "latest_version"),
     }
 }
 
@@ -134,7 +148,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::adapters::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")

@@ -102,6 +102,14 @@ fn build(
         u.set("document", s(d));
     }
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
+    // Kept until another out-of-policy default is judged: a late switch
+    // event's run asks whether its version was judged since the switch.
+    // One attribute per version (`judged_v<N>`: when it was last judged),
+    // so a later judgement of another version does not hide this one; the
+    // document's version limit bounds them.
+    for v in crate::domain::version_gap::judged_numbers(o.judged_default.as_deref()) {
+        u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
+    }
     set_or_remove(&mut u, o);
     held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
@@ -136,6 +144,7 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
         ("observed_user", &o.observed_user),
         ("observed_run_as_enabled", &o.observed_enabled),
         ("default_version", &o.default_version),
+        ("latest_version", &o.latest_version),
         ("last_error", &o.error),
         ("last_error_code", &o.error_code),
         ("nodes", &o.nodes),
@@ -145,7 +154,7 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
     ];
     for (attr, value) in optional {
         // A failed run's record keeps how far the history was judged.
-        if attr == "default_version" && o.keeps_version {
+        if matches!(attr, "default_version" | "latest_version") && o.keeps_version {
             continue;
         }
         match value {

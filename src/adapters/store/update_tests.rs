@@ -25,7 +25,35 @@ fn observation(wrote: bool) -> Observation {
         mode: None,
         held: None,
         ou_path: None,
+        judged_default: None,
+        latest_version: Some("4".into()),
     }
+}
+
+#[test]
+fn the_versions_judged_out_of_policy_are_kept_each_with_its_time() {
+    let o = Observation {
+        judged_default: Some("7,2-3".into()),
+        ..observation(true)
+    };
+    let u = record_update(
+        &o,
+        None,
+        false,
+        std::time::UNIX_EPOCH + Duration::from_millis(5),
+    );
+    for v in [2, 3, 7] {
+        assert!(
+            u.expression
+                .contains(&format!("judged_v{v} = :judged_v{v}")),
+            "{}",
+            u.expression
+        );
+    }
+    assert!(u.expression.contains("latest_version = :latest_version"));
+    // None judged: nothing written, nothing removed (older ones stay).
+    let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
+    assert!(!u.expression.contains("judged_v"), "{}", u.expression);
 }
 
 #[test]

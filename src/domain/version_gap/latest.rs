@@ -36,6 +36,7 @@ pub fn with_latest(
         current: [default, latest],
         recreated: None,
         latest_past: false,
+        switched: None,
     });
     if g.recreated.is_none() {
         g.latest_past = true;
@@ -185,6 +186,7 @@ mod tests {
             current: [2, 3],
             recreated: None,
             latest_past,
+            switched: None,
         };
         let kept =
             |h: History| -> Vec<String> { h.windows.into_iter().map(|w| w.version).collect() };

@@ -197,12 +197,20 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
         .filter(|_| remade)
         .and_then(crate::domain::clock::parse_iso);
     let record = version_gap::Record {
-        version: recorded?.default_version.as_deref(),
+        version: version_gap::judged_up_to(
+            recorded?.default_version.as_deref(),
+            recorded?.latest_version.as_deref(),
+        ),
         at_ms: recorded?.last_checked_ms,
     };
     let now = o.versions_before.as_ref()?;
     let gap = version_gap::gap_since(record, now, remade_ms);
     // `before` is the default's Run As unless only the latest was wrong.
     let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
-    version_gap::with_latest(gap, record.version, now, default_wrong)
+    let gap = version_gap::with_latest(gap, record.version, now, default_wrong);
+    // A default switched back to a version at or below the record: only
+    // this event says it, and only this run reads it.
+    let switch = version_gap::switch_in(t, &o.region, o.document_name());
+    let judged = recorded?.judged_default.as_deref();
+    version_gap::with_switch_back(gap, switch, judged, now)
 }
