@@ -12,7 +12,9 @@ Reference names for it:
 
 - DynamoDB: ``arn:aws:dynamodb:<region>:<account>:table/<TableName>`` (and
   ``…/index/<IndexName>`` for a query of an index; ``BatchWriteItem``: its
-  table).
+  table). ``TransactWriteItems`` is authorized item by item, as the
+  underlying ``PutItem``/``UpdateItem``/``DeleteItem``/``ConditionCheckItem``
+  on that item's table (AWS has no IAM action of that name).
 - SNS ``Publish``: the topic ARN.
 - SSM document operations: ``arn:aws:ssm:<region>:<account>:document/<Name>``
   (or the ARN given as ``Name``); association operations naming only
@@ -353,7 +355,45 @@ def _caller_names(arn):
     return names
 
 
-access_control.IAMRequestBase.check_action_permitted = _assume_role_as_aws_does
+# TransactWriteItems is no IAM action of its own: AWS authorizes each of its
+# items as the underlying operation on that item's table (the developer
+# guide's "Using IAM with DynamoDB transactions": Put, Update and Delete as
+# PutItem, UpdateItem and DeleteItem, ConditionCheck as ConditionCheckItem).
+TRANSACT_ACTIONS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem",
+                    "Delete": "dynamodb:DeleteItem", "ConditionCheck": "dynamodb:ConditionCheckItem"}
+
+
+def _transact_items(self):
+    try:
+        body = self._body.decode() if isinstance(self._body, bytes) else (self._body or "{}")
+        items = json.loads(body or "{}").get("TransactItems") or []
+    except (ValueError, AttributeError):
+        return []
+    out = []
+    for item in items if isinstance(items, list) else []:
+        for verb, spec in (item.items() if isinstance(item, dict) else []):
+            table = spec.get("TableName") if isinstance(spec, dict) else None
+            if verb in TRANSACT_ACTIONS and isinstance(table, str):
+                out.append((TRANSACT_ACTIONS[verb], f"arn:aws:dynamodb:{self._region}:{self.account_id}:table/{table}"))
+    return out
+
+
+def _check_action_permitted(self, resource):
+    if self._action != "dynamodb:TransactWriteItems":
+        return _assume_role_as_aws_does(self, resource)
+    items = _transact_items(self)
+    if not items:
+        return _permitted(self, resource)
+    action = self._action
+    try:
+        for item_action, table_arn in items:
+            self._action = item_action
+            _permitted(self, table_arn)
+    finally:
+        self._action = action
+
+
+access_control.IAMRequestBase.check_action_permitted = _check_action_permitted
 _check_principal = access_control.IAMPolicyStatement._check_principal
 
 
