@@ -231,6 +231,11 @@ OPERATOR_ONLY = {"store/status.rs", "aws/regions.rs"}
 NO_PERMISSION = {"sts:GetCallerIdentity"}
 # SDK operations whose IAM action has another name.
 ACTION_OF = {"sqs:SendMessageBatch": "sqs:SendMessage", "s3:ListObjectVersions": "s3:ListBucketVersions"}
+# SDK operations authorised as several IAM actions: DynamoDB has no
+# TransactWriteItems action; each item is authorised as the underlying
+# operation ("Using IAM with DynamoDB transactions", DynamoDB developer
+# guide). The sweep's transaction puts a part and updates the sweep's item.
+ACTIONS_OF = {"dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem")}
 # IAM actions authorised on a call of another name (GetObject with a version id).
 CALLED_AS = {
     "sqs:SendMessage": "send_message_batch",
@@ -309,7 +314,8 @@ def function_actions():
             candidates = [ACTION_OF.get(a, a) for a in (f"{service}:{_pascal(op)}" for service in services)]
             chosen = [a for a in candidates if a in granted_anywhere] if len(candidates) > 1 else candidates
             for action in chosen or candidates:
-                actions.setdefault(action, set()).add(f"src/{name}")
+                for needed in ACTIONS_OF.get(action, (action,)):
+                    actions.setdefault(needed, set()).add(f"src/{name}")
     return actions
 
 
