@@ -287,6 +287,48 @@ impl Intent {
     }
 }
 
+/// What a run reading a slot's version history makes of a write announced
+/// there and not recorded (an intent on the record, since 0.7.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnderIntent {
+    /// Its lease still runs: the writer records the slot and tells what it
+    /// replaced and found; no history is read beside it.
+    Writing,
+    /// Its run is gone (the lease ran out): the history is read, or the
+    /// versions between the record and the dead run's write are told by
+    /// nobody (its retry's run, a sweep). `adopted`: the default the dead
+    /// write replaced, which this run's record adopts and tells (the dead
+    /// run's alert, its `alert_id`), so it is left out of this run's
+    /// windows; `None` when no adoption will tell it (the write does not show
+    /// as landed to this run, a sweep's write, an unreadable intent): then
+    /// it is this run's to tell.
+    Dead { adopted: Option<String> },
+}
+
+/// [`UnderIntent`] of the intent `json` on a record whose lease runs until
+/// `lease_until_ms`, seen at `now_ms` by a run that found the default
+/// `default_now` and changed nothing there (`unwritten`): only such a run's
+/// record adopts the dead write (one that writes takes the lease, and its
+/// own intent replaces the dead one). Pure.
+pub fn under_intent(
+    json: Option<&str>,
+    lease_until_ms: Option<i64>,
+    now_ms: i64,
+    unwritten: bool,
+    default_now: Option<&str>,
+) -> UnderIntent {
+    // As `orphan_in` judges it: a lease not yet over is a live writer's.
+    if lease_until_ms.is_some_and(|t| t >= now_ms) {
+        return UnderIntent::Writing;
+    }
+    let adopted = json
+        .and_then(|j| Intent::parse(j).ok())
+        .filter(|i| i.landed(unwritten, default_now))
+        .filter(|i| default_now.is_some_and(|v| !i.alerts(v, 0, "").is_empty()))
+        .and_then(|i| i.versions_before.map(|v| v.default));
+    UnderIntent::Dead { adopted }
+}
+
 /// `Value` form for logs.
 pub fn describe(i: &Intent) -> Value {
     json!({"trigger_id": i.trigger_id, "account": i.account, "slot": i.slot(), "owner": i.owner})
@@ -336,6 +378,90 @@ mod tests {
                 latest: "3".into(),
             }),
         )
+    }
+
+    #[test]
+    fn a_live_writer_keeps_its_gap_and_a_dead_ones_replaced_default_is_the_adoptions() {
+        let edit_json = edit().to_json();
+        let sweep_json = Intent {
+            trigger_kind: "sweep".into(),
+            ..edit()
+        }
+        .to_json();
+        let now = 10_000;
+        let dead = |v: Option<&str>| UnderIntent::Dead {
+            adopted: v.map(str::to_string),
+        };
+        // (intent, lease until, unwritten, default now, want)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<i64>,
+            bool,
+            Option<&'a str>,
+            UnderIntent,
+        );
+        let cases: [Case; 10] = [
+            // The lease runs (to the millisecond, as `orphan_in` reads it).
+            (
+                Some(&edit_json),
+                Some(now),
+                true,
+                Some("4"),
+                UnderIntent::Writing,
+            ),
+            (
+                Some(&edit_json),
+                Some(now + 1),
+                true,
+                Some("4"),
+                UnderIntent::Writing,
+            ),
+            // Over: the write shows (a newer right default) and this run's
+            // record adopts it, telling the default it replaced (3).
+            (
+                Some(&edit_json),
+                Some(now - 1),
+                true,
+                Some("4"),
+                dead(Some("3")),
+            ),
+            (Some(&edit_json), None, true, Some("7"), dead(Some("3"))),
+            // This run writes: its lease's intent replaces the dead one.
+            (
+                Some(&edit_json),
+                Some(now - 1),
+                false,
+                Some("4"),
+                dead(None),
+            ),
+            // The write does not show: dropped, not adopted.
+            (Some(&edit_json), Some(now - 1), true, Some("3"), dead(None)),
+            (Some(&edit_json), Some(now - 1), true, None, dead(None)),
+            // A sweep's write is adopted without an alert of its own.
+            (
+                Some(&sweep_json),
+                Some(now - 1),
+                true,
+                Some("4"),
+                dead(None),
+            ),
+            // Unreadable: left on the item, never adopted.
+            (
+                Some("{not json"),
+                Some(now - 1),
+                true,
+                Some("4"),
+                dead(None),
+            ),
+            (None, Some(now - 1), true, Some("4"), dead(None)),
+        ];
+        for (json, until, unwritten, default_now, want) in cases {
+            assert_eq!(
+                under_intent(json, until, now, unwritten, default_now),
+                want,
+                "{json:?} until {until:?} unwritten {unwritten} default {default_now:?}"
+            );
+        }
     }
 
     #[test]

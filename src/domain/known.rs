@@ -24,6 +24,12 @@ pub struct Known {
     /// A run announced a write here and has not recorded it (yet, or ever:
     /// it died); the record must be sent so the intent is looked at.
     pub intent: bool,
+    /// That intent as stored (JSON) and when its write lease ends (epoch
+    /// milliseconds), where the read holds them: a dead run's write is
+    /// adopted by the next record, a live one's is the writer's to record
+    /// (`domain::intent::under_intent`).
+    pub intent_json: Option<String>,
+    pub lease_until_ms: Option<i64>,
     /// The run-as user check's row: what its association last found.
     pub nodes: Option<String>,
     pub mode: Option<String>,
@@ -393,6 +399,8 @@ mod tests {
             drift_seen: None,
             drift_seen_by: None,
             intent: false,
+            intent_json: None,
+            lease_until_ms: None,
             nodes: None,
             mode: None,
             held: None,

@@ -8,10 +8,12 @@
 
 use serde::Serialize;
 
+mod adopted;
 mod latest;
 mod life;
 mod made;
 mod switched;
+pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
 pub use made::{made_by, opened_at_making};

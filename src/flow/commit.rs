@@ -126,9 +126,9 @@ pub struct Committed {
 
 /// Where a record keeps the alerts of a dead run's write it adopts, before
 /// it records the adoption: the outbox, leased to this run (a run that dies
-/// after the adoption leaves them to the next run's flush). A sweep passes
-/// it; an event's run passes none: its delivery settles adopted alerts with
-/// its claim (`receipt`), and keeping them first there sent them twice.
+/// after the adoption leaves them to the next run's flush). Sweeps and
+/// event runs pass it (an event's run since 0.7.4: `receipt::keeper`);
+/// `None` adopts without keeping first.
 #[derive(Clone, Copy)]
 pub struct Keeper<'a> {
     pub receipts: &'a crate::adapters::store::receipts::Receipts,

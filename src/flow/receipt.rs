@@ -251,10 +251,25 @@ async fn keep_then_record(
     let kept = keep_first(fx.receipts, fx.alerts, &job.owner, alerts).await;
     match record_step(!alerts.is_empty(), kept, None) {
         RecordStep::Record => {
-            let (error, adopted) = commit_all(fx.state, None, job, uncommitted).await;
+            let (error, adopted) =
+                commit_all(fx.state, Some(keeper(fx, job)), job, uncommitted).await;
             (kept, Some((error.map(|e| e.to_string()), adopted)))
         }
         RecordStep::AfterPublishing | RecordStep::NotRecorded => (kept, None),
+    }
+}
+
+/// Where a record keeps a dead run's alerts before it adopts that run's
+/// write: the outbox, leased to this run. Until 0.7.4 an event's run kept
+/// them only after the adoption had landed (removing the intent), so a run
+/// that died in between lost them for good (simulation seed 35). This
+/// run's own publishing leaves them out of its flush of the outbox
+/// (`publish_after`), and `tidy` publishes and frees them once.
+fn keeper<'a>(fx: &Effects<'a>, job: &'a Job) -> crate::flow::commit::Keeper<'a> {
+    crate::flow::commit::Keeper {
+        receipts: fx.receipts,
+        alerts: fx.alerts,
+        owner: &job.owner,
     }
 }
 
@@ -273,7 +288,8 @@ async fn recorded_after(
     match record_step(true, false, Some(all_sent(attempts).is_some())) {
         RecordStep::Record => {
             tracing::warn!("alerts not kept but published: recorded after them");
-            let (error, adopted) = commit_all(fx.state, None, job, uncommitted).await;
+            let (error, adopted) =
+                commit_all(fx.state, Some(keeper(fx, job)), job, uncommitted).await;
             (error.map(|e| e.to_string()), adopted)
         }
         RecordStep::AfterPublishing | RecordStep::NotRecorded => (

@@ -52,6 +52,8 @@ fn known(i: &Item) -> Known {
         drift_seen: drift_seen(i),
         drift_seen_by: get_s(i, "drift_seen_by"),
         intent: i.contains_key("intent"),
+        intent_json: get_s(i, "intent"),
+        lease_until_ms: crate::adapters::aws::dynamodb::get_n(i, "lease_until"),
         nodes: get_s(i, "nodes"),
         mode: get_s(i, "mode"),
         held: get_s(i, "held"),
@@ -148,7 +150,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::adapters::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, lease_until, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::canary::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")

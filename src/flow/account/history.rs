@@ -77,10 +77,12 @@ pub(super) async fn with_history(
                 accepted,
                 seen,
                 since,
+                adopted,
                 ..
             } = start;
             let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
             let history = version_gap::covered_by_default(history, &gap, default.as_ref());
+            let history = version_gap::told_by_adoption(history, adopted.as_deref());
             let history = version_gap::opened_at_making(history, made.as_ref());
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });

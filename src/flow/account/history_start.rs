@@ -8,6 +8,7 @@ use std::collections::HashSet;
 
 use super::{change, Ctx};
 use crate::domain::alert::{history_from, HistoryFrom, Read};
+use crate::domain::intent::UnderIntent;
 use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
 use crate::domain::outcome::RegionOutcome;
@@ -25,6 +26,10 @@ pub(super) struct Start {
     /// A life's history: only the versions made since then are judged
     /// ([`version_gap::of_life`]).
     pub(super) since: Option<i64>,
+    /// The default a dead run's write replaced, told by the adoption of
+    /// its intent this run's record makes: no window of this run's
+    /// ([`crate::domain::intent::under_intent`]).
+    pub(super) adopted: Option<String>,
 }
 
 /// What a window is claimed against on the slot's item.
@@ -69,6 +74,7 @@ pub(super) fn start_of(
             seen,
             from,
             since,
+            adopted: None,
         })
     };
     match (from, in_rows.or(item)) {
@@ -80,9 +86,16 @@ pub(super) fn start_of(
             start(gap, Accepted::of(o.user(user), row), Seen::NoVersion, since)
         }
         (HistoryFrom::Record, Some(row)) => {
+            let adopted = match row.intent.then(|| under_intent(o, row)) {
+                Some(UnderIntent::Writing) => return None,
+                Some(UnderIntent::Dead { adopted }) => adopted,
+                None => None,
+            };
             let gap = gap_of(job, o, Some(row), o.user(user))?;
             let seen = Seen::Version(row.default_version.clone()?);
-            start(gap, Accepted::of(o.user(user), row), seen, None)
+            let mut s = start(gap, Accepted::of(o.user(user), row), seen, None)?;
+            s.adopted = adopted;
+            Some(s)
         }
         // No record to start from: back to the bound, judged by the policy
         // alone, told without a claim (none to make it on).
@@ -92,6 +105,23 @@ pub(super) fn start_of(
         }
         _ => None,
     }
+}
+
+/// What the intent on a row's record means for this run's history: a
+/// live writer's gap is its own; a dead one's is read, less what the
+/// adoption of its write (by this run's record, when it changed nothing)
+/// tells. Until 0.7.4 a dead run's intent stopped every later run from
+/// reading the gap ("its run told what it replaced"): a run that died
+/// before keeping its alerts left the versions between the record and its
+/// write, and those made after, told by nobody (simulation seed 35).
+fn under_intent(o: &RegionOutcome, row: &Known) -> UnderIntent {
+    crate::domain::intent::under_intent(
+        row.intent_json.as_deref(),
+        row.lease_until_ms,
+        crate::domain::clock::epoch_millis(crate::domain::clock::now()),
+        o.action == crate::domain::outcome::Action::None,
+        o.version_after.as_deref(),
+    )
 }
 
 /// Whether a document row's record starts a life's history
@@ -178,10 +208,9 @@ impl Accepted {
 /// recorded what it observed there and the document moved since (or was
 /// made again: a deletion or creation event of it later than the record).
 fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) -> Option<Gap> {
-    // A write announced and not recorded (a run that died or failed after
-    // it, retried now): its run told what it replaced, or the intent is
-    // looked at; the versions after the recorded one are partly ours.
-    if o.nodes.is_some() || recorded?.intent {
+    // A write announced and not recorded is read past only when its run
+    // is gone ([`under_intent`], decided by the caller).
+    if o.nodes.is_some() {
         return None;
     }
     let t = &job.trigger;

@@ -461,7 +461,20 @@ fn describe(call: &Call) -> String {
                     .unwrap_or("")
                     .to_string()
             };
-            format!(" {}|{}", k("pk"), k("sk"))
+            // SIM_TRACE_EXPR=1: the update and condition too, to see which
+            // write of a run a crash or fault hit.
+            let expr = if matches!(call.op.as_str(), "UpdateItem" | "PutItem" | "DeleteItem")
+                && std::env::var_os("SIM_TRACE_EXPR").is_some()
+            {
+                format!(
+                    " [{}] if [{}]",
+                    f("UpdateExpression"),
+                    f("ConditionExpression")
+                )
+            } else {
+                String::new()
+            };
+            format!(" {}|{}{expr}", k("pk"), k("sk"))
         }
         // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
         "Query" => {
