@@ -421,3 +421,119 @@ async fn a_refused_keep_records_nothing_until_the_alerts_are_published() {
         "{state:#?}"
     );
 }
+
+/// A run that dies after its write, before keeping its alerts, leaves its
+/// intent on the record; an editor then makes another version out of policy
+/// and puts it right again before the retry. The retry reads the versions
+/// made since the record (since 0.7.4: a dead run's intent no longer stops
+/// that, simulation seed 35) and tells the editor's version as a window,
+/// while the adoption of the dead write tells the version it replaced
+/// (`drift_reverted`), once each. The adoption's alert is kept in the
+/// outbox before the adoption lands: its answer lost here (the intent
+/// removed, the SDK's retry refused), the alert still goes out from the
+/// outbox with the next run, where it was lost before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_runs_retry_tells_the_window_made_since_and_keeps_the_adopted_alert_first() {
+    let (mut w, proxy, account) = vended().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    w.console_edit(&account, R, "mallory").await;
+    let edited: u32 = w.document(&account, R).await.unwrap().2.parse().unwrap();
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let path = w.write_event(&event);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let written = Instant::now();
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    run.kill().unwrap();
+    run.wait().unwrap();
+    drop(proxy);
+    assert!(w.alerts().await.is_empty(), "the dead run told nothing");
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+    let put_back = edited + 1;
+    assert_eq!(
+        w.document(&account, R).await.unwrap().1,
+        put_back.to_string()
+    );
+
+    // Meanwhile an editor sets Run As out of policy again, then puts it right.
+    w.console_edit(&account, R, "eve").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, (put_back + 2).to_string());
+
+    // The retry, after the dead run's lease: the adoption's answer is lost.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    let proxy = w.behind_proxy();
+    proxy.faults(json!([
+        {"name": "adopt", "service": "dynamodb", "action": "UpdateItem", "contains": "REMOVE intent",
+         "effect": "lose", "times": 1}
+    ]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(hits(&proxy, "adopt"), 1, "{}", proxy.hits());
+    assert!(
+        !w.state(&account, R).await.unwrap().contains_key("intent"),
+        "the adoption landed, its answer lost"
+    );
+    let told = w.alerts().await;
+    let windows: Vec<&serde_json::Value> = told
+        .iter()
+        .filter(|a| a["message"]["kind"] == "run_as_window")
+        .collect();
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    let versions: Vec<&str> = windows[0]["message"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        [(put_back + 1).to_string()],
+        "eve's version alone: mallory's is the adoption's to tell"
+    );
+    assert!(
+        told.iter()
+            .all(|a| a["message"]["kind"] != "drift_reverted"),
+        "the adoption's answer was lost: its alert waits in the outbox, leased: {told:#?}"
+    );
+    let kept: Vec<_> = outbox(&w)
+        .await
+        .into_iter()
+        .filter(|i| i["alert"].contains("drift_reverted"))
+        .collect();
+    assert_eq!(kept.len(), 1, "kept before the adoption: {kept:#?}");
+
+    // The next run after the outbox lease publishes it: told once.
+    std::thread::sleep(Duration::from_secs(61));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let reverted: Vec<_> = w
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a["message"]["kind"] == "drift_reverted")
+        .collect();
+    assert_eq!(reverted.len(), 1, "{reverted:#?}");
+    assert_eq!(
+        reverted[0]["message"]["before"]["runAsDefaultUser"],
+        "mallory"
+    );
+    assert!(outbox(&w)
+        .await
+        .iter()
+        .all(|i| !i["alert"].contains("drift_reverted")));
+}
