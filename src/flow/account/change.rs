@@ -29,7 +29,10 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
     if !acted || o.nodes.is_some() {
         return None;
     }
-    let k = recorded.filter(|k| k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)))?;
+    let k = recorded?;
+    if !k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)) {
+        return moved_past_a_failure(k, o, user);
+    }
     // The document moved since it was recorded: someone edited it, whatever
     // the policy did meanwhile (a policy change never edits a document).
     let (seen_user, seen_enabled) = observed(o.before.as_ref());
@@ -49,6 +52,24 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
         from_mode: k.mode.clone().filter(|_| other_mode),
         to_mode: mode_now.filter(|_| other_mode),
     })
+}
+
+/// A record a failed run left observed nothing, but it kept the default
+/// version judged before it (`domain::records::VersionRecord::Keep`): an
+/// out-of-policy default other than that version, put back now, is
+/// someone's change no run has told (an edit, or a switch back below the
+/// record, whose event's runs all failed), told by the run that puts it
+/// back, as a change from a right record is (since 0.7.4: until then only
+/// the sweep's summary counted it; simulation seed 60). A record without
+/// a version (a vend that failed) or at that very version says nothing.
+fn moved_past_a_failure(k: &Known, o: &RegionOutcome, user: &str) -> Option<Change> {
+    let kept = k.default_version.as_deref()?;
+    let found = o.versions_before.as_ref()?.default.as_str();
+    (k.status.as_deref() == Some("failed")
+        && found != kept
+        && o.action.wrote()
+        && o.was_noncompliant(user))
+    .then_some(Change::Document)
 }
 
 /// A slot found right whose mode the policy relaxed from `enforce` to

@@ -21,6 +21,24 @@ fn known(status: &str, desired: &str, mode: Option<&str>, seen: Option<(&str, &s
     }
 }
 
+fn versioned(k: Known, version: &str) -> Known {
+    Known {
+        default_version: Some(version.into()),
+        ..k
+    }
+}
+
+/// `o` found with `default` as its default version (and the latest).
+fn at(o: RegionOutcome, default: &str) -> RegionOutcome {
+    RegionOutcome {
+        versions_before: Some(crate::domain::ports::Versions {
+            default: default.into(),
+            latest: default.into(),
+        }),
+        ..o
+    }
+}
+
 fn row(action: Action, before: Option<RunAs>, mode: Option<Mode>) -> RegionOutcome {
     RegionOutcome {
         before,
@@ -83,6 +101,69 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
             "recorded failed: it observed nothing to compare",
             Some(known("failed", "app", Some("enforce"), None)),
             row(Action::Updated, Some(run_as(json!(true), "root")), e),
+            None,
+        ),
+        (
+            "recorded failed, keeping v4; v3 the default now, put back: someone's change",
+            Some(versioned(
+                known("failed", "app", Some("enforce"), None),
+                "4",
+            )),
+            at(
+                row(Action::Updated, Some(run_as(json!(true), "root")), e),
+                "3",
+            ),
+            Some(Change::Document),
+        ),
+        (
+            "recorded failed at the version found: nothing moved since",
+            Some(versioned(
+                known("failed", "app", Some("enforce"), None),
+                "3",
+            )),
+            at(
+                row(Action::Updated, Some(run_as(json!(true), "root")), e),
+                "3",
+            ),
+            None,
+        ),
+        (
+            "recorded failed, another version found right: nothing to tell",
+            Some(versioned(
+                known("failed", "app", Some("enforce"), None),
+                "4",
+            )),
+            at(row(Action::None, Some(run_as(json!(true), "app")), e), "5"),
+            None,
+        ),
+        (
+            "recorded failed, another version written for the policy alone: not drift",
+            Some(versioned(
+                known("failed", "app", Some("enforce"), None),
+                "4",
+            )),
+            at(
+                row(Action::Updated, Some(run_as(json!(true), "app")), e),
+                "5",
+            ),
+            None,
+        ),
+        (
+            "recorded pending with a version: a member stack awaited, not a failure",
+            Some(versioned(
+                known("pending", "app", Some("enforce"), None),
+                "1",
+            )),
+            at(row(Action::Updated, Some(run_as(json!(false), "")), e), "2"),
+            None,
+        ),
+        (
+            "recorded failed, the document found missing and created: no version to compare",
+            Some(versioned(
+                known("failed", "app", Some("enforce"), None),
+                "4",
+            )),
+            row(Action::Created, None, e),
             None,
         ),
         (
