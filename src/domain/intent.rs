@@ -158,6 +158,19 @@ impl Intent {
             }
     }
 
+    /// The default version the write replaced, when its Run As was out of
+    /// policy (what the dead run's alert tells, once adopted), as a number.
+    pub fn replaced_out_of_policy(&self) -> Option<u64> {
+        let bad = self
+            .before
+            .as_ref()
+            .is_some_and(|r| !r.is_compliant(&self.user));
+        self.versions_before
+            .as_ref()
+            .filter(|_| bad)
+            .and_then(|v| v.default.parse().ok())
+    }
+
     /// Whether the write was a promote: no new version, the latest (right)
     /// made the default in place of an older one. A dead run that promoted
     /// away a window (an older version switched back to the default) is
@@ -462,6 +475,30 @@ mod tests {
                 "{json:?} until {until:?} unwritten {unwritten} default {default_now:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_replaced_default_is_judged_only_when_it_was_out_of_policy() {
+        // edit(): mallory in version 3, the write sets ops.
+        assert_eq!(edit().replaced_out_of_policy(), Some(3));
+        let right = Intent {
+            before: Some(RunAs::desired("ops")),
+            ..edit()
+        };
+        assert_eq!(right.replaced_out_of_policy(), None);
+        let created = Intent {
+            versions_before: None,
+            ..edit()
+        };
+        assert_eq!(created.replaced_out_of_policy(), None);
+        let unnumbered = Intent {
+            versions_before: Some(Versions {
+                default: "x".into(),
+                latest: "x".into(),
+            }),
+            ..edit()
+        };
+        assert_eq!(unnumbered.replaced_out_of_policy(), None);
     }
 
     #[test]

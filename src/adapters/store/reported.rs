@@ -1,7 +1,7 @@
 //! A finding told once: what was reported is swapped for what is found now
 //! in one conditional write, on the item the finding belongs to.
 
-use crate::adapters::aws::dynamodb::{get_s, s, Table};
+use crate::adapters::aws::dynamodb::{get_s, n, s, Table};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
 
@@ -97,18 +97,40 @@ impl Reported {
     /// the row recorded no version (a life's history,
     /// `domain::version_gap::from_life`), and the claim holds while it still
     /// records none.
-    pub async fn claim_window(&self, now: &str, seen: Option<&str>) -> Result<bool, AwsError> {
+    ///
+    /// Nor while another run's write is live there (its intent under an
+    /// unexpired lease not `owner`'s, since 0.7.4): that run read the same
+    /// gap and tells it with what it replaced; a run reading beside it
+    /// (a switch's run, between the writer's put-back and its record) told
+    /// the same version a second time (simulation seed 72). A writer that
+    /// dies leaves its intent to expire, and the next run reads the gap.
+    pub async fn claim_window(
+        &self,
+        now: &str,
+        seen: Option<&str>,
+        owner: &str,
+    ) -> Result<bool, AwsError> {
         let f = self.field;
         let unclaimed = format!("(attribute_not_exists({f}_reported) OR {f}_reported <> :now)");
+        let no_writer = "(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)";
         let sent = match seen {
             Some(seen) => self
                 .report(now)
-                .condition_expression(format!("{unclaimed} AND default_version = :seen"))
+                .condition_expression(format!(
+                    "{unclaimed} AND default_version = :seen AND {no_writer}"
+                ))
                 .expression_attribute_values(":seen", s(seen)),
             None => self.report(now).condition_expression(format!(
-                "{unclaimed} AND attribute_not_exists(default_version)"
+                "{unclaimed} AND attribute_not_exists(default_version) AND {no_writer}"
             )),
         }
+        .expression_attribute_values(
+            ":at",
+            n(crate::domain::clock::epoch_millis(
+                crate::domain::clock::now(),
+            )),
+        )
+        .expression_attribute_values(":me", s(owner))
         .send()
         .await;
         match self.table.applied("UpdateItem", &self.account, sent)? {

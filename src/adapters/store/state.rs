@@ -195,6 +195,14 @@ impl StateStore {
             expression.push_str(", last_actor = :actor");
             update = update.expression_attribute_values(":actor", s(actor));
         }
+        // The default the dead run replaced is judged (its adopted alert
+        // tells it), as that run's own record would have said: a switch
+        // event's run arriving later does not tell it again (since 0.7.4;
+        // simulation seed 72).
+        if let Some(v) = i.replaced_out_of_policy() {
+            expression.push_str(&format!(", judged_v{v} = :judged"));
+            update = update.expression_attribute_values(":judged", n(clock::epoch_millis(now)));
+        }
         expression.push_str(" REMOVE intent");
         match update.update_expression(expression).send().await {
             Ok(_) => Ok(true),

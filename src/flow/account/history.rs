@@ -243,7 +243,7 @@ async fn told(
         &job.trigger.event_id,
     );
     match claim
-        .claim_window(&version_gap::claimed_value(&history), seen)
+        .claim_window(&version_gap::claimed_value(&history), seen, &job.owner)
         .await
     {
         Ok(true) => Some(history),
