@@ -537,3 +537,93 @@ async fn a_dead_runs_retry_tells_the_window_made_since_and_keeps_the_adopted_ale
         .iter()
         .all(|i| !i["alert"].contains("drift_reverted")));
 }
+
+/// A sweep reading the history beside an edit event's run that has put the
+/// default back but not yet recorded it (its lease and intent live): the
+/// sweep finds the editor's version as a past window, and its claim is
+/// refused (since 0.7.4): the writer tells that version with what it
+/// replaced (`drift_reverted`), once. Before, the sweep claimed and told it
+/// again as a `run_as_window` (simulation seed 72's shape). Staged: the
+/// sweep held at its document read until the writer holds at its record.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
+    let (w, proxy, account) = vended().await;
+    w.console_edit(&account, R, "mallory").await;
+    let edited = w.document(&account, R).await.unwrap().2;
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let event_id = event["id"].as_str().unwrap().to_string();
+    proxy.faults(json!([
+        {"name": "sweep-read", "service": "ssm", "region": R, "action": "GetDocument",
+         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "sweep-describe", "service": "ssm", "region": R, "action": "DescribeDocument",
+         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "writer-record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("last_trigger_id\":{{\"S\":\"{event_id}\""),
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "window_reported", "effect": "count"}
+    ]));
+    let sweep_path = w.write_event(&sweep_event());
+    let mut sweep = w
+        .command(&["handle", path_str(&sweep_path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("sweep-read", "held", 1, 60) && proxy.wait("sweep-describe", "held", 1, 60),
+        "the sweep never read the document: {}",
+        proxy.hits()
+    );
+    let path = w.write_event(&event);
+    let mut writer = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("writer-record", "held", 1, 60),
+        "the edit's run never reached its record: {}",
+        proxy.hits()
+    );
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_ne!(default, edited, "put back, not yet recorded");
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+
+    // The sweep reads now: the editor's version is a past window to it.
+    proxy.release("sweep-read");
+    proxy.release("sweep-describe");
+    assert!(sweep.wait().unwrap().success());
+    assert!(
+        hits(&proxy, "claims") >= 1,
+        "the sweep tried to claim the window: {}",
+        proxy.hits()
+    );
+    proxy.release("writer-record");
+    // Held past the SDK's attempt timeout, its record may have failed: then
+    // Lambda's retry records it (adopting the write), telling nothing new.
+    if !writer.wait().unwrap().success() {
+        let (code, out) = w.handle(&event);
+        assert_eq!(code, 0, "{out:#}");
+    }
+
+    let told = w.alerts().await;
+    let about_edited: Vec<&str> = told
+        .iter()
+        .filter(|a| {
+            let m = &a["message"];
+            m["versions_before"]["default"] == edited.as_str()
+                || m["windows"]
+                    .as_array()
+                    .is_some_and(|ws| ws.iter().any(|w| w["version"] == edited.as_str()))
+        })
+        .map(|a| a["message"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(about_edited, ["drift_reverted"], "{told:#?}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        !state.contains_key("window_reported"),
+        "no run claimed a window: {state:#?}"
+    );
+}
