@@ -167,6 +167,17 @@ fn made_by_trigger(
 
 /// Whether `alert` names version `v` `unjudged` (its read failed), rather
 /// than telling it judged (a window, a drift alert).
+/// A `run_as_window` that judged nothing: no window, no re-creation, only
+/// versions whose read failed (`unjudged`).
+fn only_unjudged(alert: &Value) -> bool {
+    alert["kind"] == "run_as_window"
+        && alert["windows"].as_array().is_none_or(|w| w.is_empty())
+        && alert.get("recreated").is_none_or(Value::is_null)
+        && alert["unjudged"]["versions"]
+            .as_array()
+            .is_some_and(|v| !v.is_empty())
+}
+
 fn named_unjudged(alert: &Value, v: u32) -> bool {
     alert["kind"] == "run_as_window"
         && alert["unjudged"]["versions"]
@@ -890,6 +901,10 @@ impl Checker {
                 let recreated = body.get("recreated").is_some_and(|r| !r.is_null());
                 let wolf = match kind {
                     "run_as_window" if recreated => !made_bad && !deleted,
+                    // Versions named only as not judged (their read failed)
+                    // are no claim about their Run As: the alert says a read
+                    // failed, never that Run As was out of policy.
+                    "run_as_window" if only_unjudged(body) => false,
                     "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => {
                         !made_bad
                     }
@@ -1034,6 +1049,9 @@ impl Checker {
                 continue;
             }
             for (a, r, v, _, _, t) in told(body) {
+                if named_unjudged(body, v) {
+                    continue;
+                }
                 let inc = incarnation(s, &a, &r, v, t);
                 let made = s
                     .ssm
