@@ -243,7 +243,18 @@ async fn converge<D: Documents, L: Lease>(
                 }
                 return Ok(Converged::with(before, action, after));
             }
-            Step::Moved => current = reread(docs, read).await?,
+            Step::Moved => {
+                current = reread(docs, read).await?;
+                // Nothing written yet: the run's story starts from what it
+                // reads now. The default it first saw, replaced meanwhile by
+                // another writer, is history: read back from the record and
+                // told as a window. Kept as "before", a run that then found
+                // nothing to do told it nowhere, and its record moved past it
+                // (since 0.7.4; simulation seed 610025).
+                if action == Action::None {
+                    before = current.clone();
+                }
+            }
         }
     }
     Err(ReconcileError::not_converged(docs))

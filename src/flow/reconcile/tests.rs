@@ -315,6 +315,44 @@ async fn missing_document_is_created_under_the_lease() {
     assert_converged(&fake.doc());
 }
 
+/// Another writer puts the document right between our read and our
+/// update (ours is refused as stale): the run did nothing, and says what it
+/// found last. The out-of-policy default it first read is no longer its
+/// own finding ("before" would tell nothing of it, its action none): the
+/// history from the record reads it as a past version (simulation seed
+/// 610025, where keeping the first read lost its window).
+#[tokio::test]
+async fn a_default_put_right_by_another_writer_meanwhile_is_history_not_the_runs_finding() {
+    let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "root")], 1)));
+    fake.before_update
+        .lock()
+        .unwrap()
+        .push(Box::new(|d: &mut Doc| {
+            peer_write(d, "ops");
+            d.default = 2;
+        }));
+    let r = run(&fake, &FakeLease::default(), Mode::Enforce).await;
+    assert_eq!(r.outcome.action, Action::None);
+    assert_eq!(fake.writes.load(Ordering::SeqCst), 0, "ours was refused");
+    assert_eq!(
+        r.outcome.versions_before,
+        Some(Versions {
+            default: "2".into(),
+            latest: "2".into()
+        }),
+        "the run's story starts from its last read"
+    );
+    assert!(
+        r.outcome
+            .before
+            .as_ref()
+            .is_some_and(|b| b.is_compliant("ops")),
+        "{:?}",
+        r.outcome.before
+    );
+    assert_eq!(r.outcome.version_after.as_deref(), Some("2"));
+}
+
 #[tokio::test]
 async fn a_peer_write_between_read_and_update_is_kept() {
     let fake = Fake::new(Some(Doc::with(&[&content("a", json!(true), "root")], 1)));
