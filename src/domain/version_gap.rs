@@ -1,10 +1,8 @@
-//! The versions of a governed document made since the table last recorded
-//! it that this run did not read (pure): an editor the SCPs do not stop can
-//! set Run As to root, open a session and set it back before any run looks;
-//! the document then reads right, but the versions in between say what
-//! held meanwhile. Which versions to read ([`gap`]), and which of those
-//! held Run As other than the desired state, from when until when
-//! ([`windows`]).
+//! The versions of a governed document made since the table last recorded it that this run did
+//! not read (pure): an editor the SCPs do not stop can set Run As to root, open a session and set
+//! it back before any run looks; the document then reads right, but the versions in between say
+//! what held meanwhile. Which versions to read ([`gap`]), and which of those held Run As other
+//! than the desired state, from when until when ([`windows`]).
 
 use serde::Serialize;
 

@@ -160,10 +160,10 @@ impl StateStore {
         }
     }
 
-    /// Records the revert a dead run made (its intent, the document now at
-    /// `version_after`): status, change count, tamper count. Once: the
-    /// intent is removed in the same conditional write, so of two runs that
-    /// find it, one adopts. False when another run adopted it first.
+    /// Records the revert a dead run made (its intent, the document now at `version_after`):
+    /// status, change count, tamper count, the default it replaced judged. Once: the intent is
+    /// removed in the same conditional write, so of two runs that find it, one adopts. False when
+    /// another run adopted it first.
     pub async fn adopt(&self, orphan: &Orphan, version_after: &str) -> Result<bool, AwsError> {
         let i = &orphan.intent;
         let now = clock::now();
@@ -195,10 +195,7 @@ impl StateStore {
             expression.push_str(", last_actor = :actor");
             update = update.expression_attribute_values(":actor", s(actor));
         }
-        // The default the dead run replaced is judged (its adopted alert
-        // tells it), as that run's own record would have said: a switch
-        // event's run arriving later does not tell it again (since 0.7.4;
-        // simulation seed 72).
+        // As the dead run's record would have (since 0.7.4: a switch's run told it again).
         if let Some(v) = i.replaced_out_of_policy() {
             expression.push_str(&format!(", judged_v{v} = :judged"));
             update = update.expression_attribute_values(":judged", n(clock::epoch_millis(now)));

@@ -204,12 +204,15 @@ async fn converge<D: Documents, L: Lease>(
     };
     let mut current = observed?;
     *read = Some(current.clone());
-    let mut before = current.clone();
-    let mut action = Action::None;
+    // The run's story starts from its last read: a write refused as stale
+    // (someone wrote meanwhile) reads again, and the default first read,
+    // replaced since, is history (read back from the record and told as a
+    // window). Until 0.7.4 it stayed the run's "before": a run that then
+    // had nothing to do told it nowhere (simulation seed 610025).
     for _ in 0..MAX_ROUNDS {
         let step = plan(&current, want);
         if step == Plan::Nothing {
-            return Ok(Converged::with(before, action, current));
+            return Ok(Converged::with(current.clone(), Action::None, current));
         }
         if mode == Mode::Audit {
             return Ok(Converged::with(
@@ -220,13 +223,12 @@ async fn converge<D: Documents, L: Lease>(
         }
         if grant.is_none() {
             let Some((g, fresh)) = take(lease, since, &current).await? else {
-                return Ok(Converged::with(before, Action::Deferred, current));
+                return Ok(Converged::with(current.clone(), Action::Deferred, current));
             };
             *grant = Some(g);
             if !fresh {
                 // Another run wrote (or is done writing) since we looked.
                 current = reread(docs, read).await?;
-                before = current.clone();
                 continue;
             }
         }
@@ -235,26 +237,8 @@ async fn converge<D: Documents, L: Lease>(
         }
         let this = step.action();
         match act(docs, step, &current).await? {
-            Step::Converged(after) => {
-                // The first write names the run; later rounds only finish the job.
-                if action == Action::None {
-                    before = current;
-                    action = this;
-                }
-                return Ok(Converged::with(before, action, after));
-            }
-            Step::Moved => {
-                current = reread(docs, read).await?;
-                // Nothing written yet: the run's story starts from what it
-                // reads now. The default it first saw, replaced meanwhile by
-                // another writer, is history: read back from the record and
-                // told as a window. Kept as "before", a run that then found
-                // nothing to do told it nowhere, and its record moved past it
-                // (since 0.7.4; simulation seed 610025).
-                if action == Action::None {
-                    before = current.clone();
-                }
-            }
+            Step::Converged(after) => return Ok(Converged::with(current, this, after)),
+            Step::Moved => current = reread(docs, read).await?,
         }
     }
     Err(ReconcileError::not_converged(docs))
