@@ -132,3 +132,58 @@ async fn a_right_default_a_failed_sweep_saw_is_no_window() {
         "no window: {alerts:#?}"
     );
 }
+
+/// A failed run's record keeps the version judged before and observes
+/// nothing; the editor's root default (another version) is then put back by
+/// the next sweep, which tells it as someone's change (`drift_reverted`,
+/// `found_by: sweep`), once (since 0.7.4; the simulation's seed 60: before,
+/// only the sweep's summary counted it). The quiet side: the sweep after it
+/// tells no drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_putting_back_past_a_failed_record_tells_that_default_once() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let kept = recorded(&w, &account).await["default_version"].clone();
+    let proxy = w.behind_proxy();
+    let edited = w.console_edit(&account, R, "root").await;
+    // The edit's run fails: every read of the document refused.
+    proxy.faults(
+        json!([{"name": "read", "service": "ssm", "action": "GetDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "denied"}]),
+    );
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_ne!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["read"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
+    let failed = recorded(&w, &account).await;
+    assert_eq!(
+        (failed["status"].as_str(), &failed["default_version"]),
+        ("failed", &kept),
+        "{failed:#?}"
+    );
+    w.alerts().await;
+
+    proxy.faults(json!([]));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let told: Vec<Value> = w
+        .alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .filter(|m| m["kind"] == "drift_reverted")
+        .collect();
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0]["found_by"], "sweep");
+    assert_eq!(told[0]["versions_before"]["default"], edited.as_str());
+    assert_eq!(told[0]["before"]["runAsDefaultUser"], "root");
+
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(w
+        .alerts()
+        .await
+        .iter()
+        .all(|a| a["message"]["kind"] == "sweep_summary"));
+}

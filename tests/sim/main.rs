@@ -235,9 +235,15 @@ fn scale() {
         let round_trips = s.elapsed_ms as f64 / (rtt.max(1) as f64);
         if s.operator {
             let walk = run::scale::walk_floor(a);
-            let floor = walk + a.div_ceil(16) as u64;
+            // One document read per account per slot of 16, unless the
+            // process's in-flight cap (half of it for region work) allows
+            // fewer reads at once than 16 accounts' regions: 17 regions x 16
+            // accounts is 272 reads, 64 at a time.
+            let slots = runas_guard::domain::config::DEFAULT_MAX_IN_FLIGHT / 2;
+            let reads = a.div_ceil(16).max((a * r).div_ceil(slots));
+            let floor = walk + reads as u64;
             println!(
-                "  operator reconcile (steady, one process, concurrency 16): {:.1} s virtual = {:.0} sequential round trips against the floor's {floor} (the walk {walk} + one document read per account per slot, {a}/16); {} calls = {:.2} per account-region",
+                "  operator reconcile (steady, one process, concurrency 16): {:.1} s virtual = {:.0} sequential round trips against the floor's {floor} (the walk {walk} + {reads} rounds of reads: one per account per slot, {a}/16, or as many as {slots} region reads in flight allow, {a} x {r} / {slots}); {} calls = {:.2} per account-region",
                 s.elapsed_ms as f64 / 1000.0,
                 round_trips,
                 s.calls,
