@@ -36,6 +36,39 @@ async fn outbox(w: &World) -> Vec<std::collections::HashMap<String, String>> {
         .collect()
 }
 
+/// `handle` of the event at `path`, in the background, its output dropped.
+fn spawned(w: &World, path: &std::path::Path) -> std::process::Child {
+    w.command(&["handle", path_str(path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The run of `event` started with everything after its document write
+/// held at the proxy (keeping its alerts and, only once they are kept,
+/// recording its result), returned once it is held there; and when.
+fn held_after_its_write(
+    w: &World,
+    proxy: &Proxy,
+    event: &serde_json::Value,
+) -> (std::process::Child, Instant) {
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    let run = spawned(w, &w.write_event(event));
+    let written = Instant::now();
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    (run, written)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_alert_refused_through_every_retry_is_published_by_the_next_run_of_any_event() {
     let (w, proxy, account) = vended().await;
@@ -281,28 +314,8 @@ async fn a_run_that_dies_after_its_write_still_ends_in_its_alert_history_and_tam
     w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
     w.console_edit(&account, R, "mallory").await;
     let edited: u32 = w.document(&account, R).await.unwrap().2.parse().unwrap();
-    // Everything the run does after its document write waits here: keeping
-    // its alerts, and (only once they are kept) recording its result.
-    proxy.faults(json!([
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
-         "effect": "hold", "hold_timeout": 120},
-        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
-         "effect": "hold", "hold_timeout": 120}
-    ]));
     let event = doc_event("UpdateDocument", &account, R, "Admin");
-    let path = w.write_event(&event);
-    let mut run = w
-        .command(&["handle", path_str(&path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let written = Instant::now();
-    assert!(
-        proxy.wait("keep", "held", 1, 60),
-        "the run never got past its write: {}",
-        proxy.hits()
-    );
+    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
     // Kept, then recorded: no record is sent while the keep waits.
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(hits(&proxy, "record"), 0, "{}", proxy.hits());
@@ -438,26 +451,8 @@ async fn a_dead_runs_retry_tells_the_window_made_since_and_keeps_the_adopted_ale
     w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
     w.console_edit(&account, R, "mallory").await;
     let edited: u32 = w.document(&account, R).await.unwrap().2.parse().unwrap();
-    proxy.faults(json!([
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
-         "effect": "hold", "hold_timeout": 120},
-        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
-         "effect": "hold", "hold_timeout": 120}
-    ]));
     let event = doc_event("UpdateDocument", &account, R, "Admin");
-    let path = w.write_event(&event);
-    let mut run = w
-        .command(&["handle", path_str(&path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let written = Instant::now();
-    assert!(
-        proxy.wait("keep", "held", 1, 60),
-        "the run never got past its write: {}",
-        proxy.hits()
-    );
+    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
     run.kill().unwrap();
     run.wait().unwrap();
     drop(proxy);
@@ -563,25 +558,13 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
-    let sweep_path = w.write_event(&sweep_event());
-    let mut sweep = w
-        .command(&["handle", path_str(&sweep_path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut sweep = spawned(&w, &w.write_event(&sweep_event()));
     assert!(
         proxy.wait("sweep-read", "held", 1, 60) && proxy.wait("sweep-describe", "held", 1, 60),
         "the sweep never read the document: {}",
         proxy.hits()
     );
-    let path = w.write_event(&event);
-    let mut writer = w
-        .command(&["handle", path_str(&path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut writer = spawned(&w, &w.write_event(&event));
     assert!(
         proxy.wait("writer-record", "held", 1, 60),
         "the edit's run never reached its record: {}",
