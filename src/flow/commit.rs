@@ -127,8 +127,7 @@ pub struct Committed {
 /// Where a record keeps the alerts of a dead run's write it adopts, before
 /// it records the adoption: the outbox, leased to this run (a run that dies
 /// after the adoption leaves them to the next run's flush). Sweeps and
-/// event runs pass it (an event's run since 0.7.4: `receipt::keeper`);
-/// `None` adopts without keeping first.
+/// event runs both pass it (an event's run since 0.7.4: `receipt::keeper`).
 #[derive(Clone, Copy)]
 pub struct Keeper<'a> {
     pub receipts: &'a crate::adapters::store::receipts::Receipts,
@@ -140,7 +139,7 @@ pub struct Keeper<'a> {
 /// dead runs whose writes the records adopted.
 pub async fn commit_all(
     state: &StateStore,
-    keeper: Option<Keeper<'_>>,
+    keeper: Keeper<'_>,
     job: &Job,
     uncommitted: &[Uncommitted],
 ) -> (Option<AwsError>, Vec<Alert>) {
@@ -162,7 +161,7 @@ pub async fn commit_all(
 /// nothing.
 pub async fn commit(
     state: &StateStore,
-    keeper: Option<Keeper<'_>>,
+    keeper: Keeper<'_>,
     job: &Job,
     account: &Uncommitted,
 ) -> Committed {
@@ -262,7 +261,7 @@ async fn joined(
 /// cannot be kept leave the intent for the next run to adopt.
 async fn adopt(
     state: &StateStore,
-    keeper: Option<Keeper<'_>>,
+    keeper: Keeper<'_>,
     o: &Observation,
     orphan: &Orphan,
 ) -> Result<Vec<Alert>, AwsError> {
@@ -276,10 +275,9 @@ async fn adopt(
     };
     let now = clock::now();
     let alerts = i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now));
-    let kept = match keeper {
-        Some(k) => crate::flow::outbox::keep_first(k.receipts, k.alerts, k.owner, &alerts).await,
-        None => true,
-    };
+    let kept =
+        crate::flow::outbox::keep_first(keeper.receipts, keeper.alerts, keeper.owner, &alerts)
+            .await;
     if !kept {
         tracing::error!(intent = %crate::domain::intent::describe(i), "a dead run's alerts could not be kept: its intent stays for the next run to adopt");
         return Ok(vec![]);

@@ -251,8 +251,7 @@ async fn keep_then_record(
     let kept = keep_first(fx.receipts, fx.alerts, &job.owner, alerts).await;
     match record_step(!alerts.is_empty(), kept, None) {
         RecordStep::Record => {
-            let (error, adopted) =
-                commit_all(fx.state, Some(keeper(fx, job)), job, uncommitted).await;
+            let (error, adopted) = commit_all(fx.state, keeper(fx, job), job, uncommitted).await;
             (kept, Some((error.map(|e| e.to_string()), adopted)))
         }
         RecordStep::AfterPublishing | RecordStep::NotRecorded => (kept, None),
@@ -288,8 +287,7 @@ async fn recorded_after(
     match record_step(true, false, Some(all_sent(attempts).is_some())) {
         RecordStep::Record => {
             tracing::warn!("alerts not kept but published: recorded after them");
-            let (error, adopted) =
-                commit_all(fx.state, Some(keeper(fx, job)), job, uncommitted).await;
+            let (error, adopted) = commit_all(fx.state, keeper(fx, job), job, uncommitted).await;
             (error.map(|e| e.to_string()), adopted)
         }
         RecordStep::AfterPublishing | RecordStep::NotRecorded => (

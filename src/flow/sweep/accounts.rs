@@ -148,7 +148,7 @@ async fn recorded(
         alerts: &svc.alerts,
         owner: &job.owner,
     };
-    crate::flow::commit::commit(&svc.state, Some(keeper), job, acct).await
+    crate::flow::commit::commit(&svc.state, keeper, job, acct).await
 }
 
 /// The account's report as recorded, with its departure and the findings
