@@ -235,3 +235,60 @@ async fn a_fanned_out_sweeps_canary_alert_lost_by_its_completer_is_told_by_the_n
         "told once: {alerts:#?}"
     );
 }
+
+/// A message as Lambda would hand it again, its walk `age_ms` old.
+fn walked_ago(record: &Value, age_ms: i64) -> Value {
+    let mut body: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+    let walked = body["walked_ms"].as_i64().expect("the walk's time travels");
+    body["walked_ms"] = json!(walked - age_ms);
+    let mut again = record.clone();
+    again["body"] = json!(body.to_string());
+    again
+}
+
+fn record_of<'a>(records: &'a [Value], account: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["body"].as_str().unwrap().contains(account))
+        .expect("a message per account")
+}
+
+/// SQS redelivers a message whose worker died an hour and a half later (its
+/// visibility timeout): an account moved into an exempt OU meanwhile, its
+/// move event lost, is looked up again and left alone, where the walk's
+/// path would have written it. Another account's message as old still
+/// configures it (looked up too); a fresh one asks Organizations nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_older_than_its_walk_looks_the_account_up_and_leaves_one_moved_out_alone() {
+    let (w, proxy, accounts, queue) = fanned_org().await;
+    let quarantine = w.create_ou(&w.root, "Quarantine").await;
+    w.write_policy(&format!("[exempt]\nous = [\"{quarantine}\"]\n"));
+    let records = fan_out(&w, &queue).await;
+    let (moved, stayed, fresh) = (&accounts[1], &accounts[2], &accounts[3]);
+    let parents = w.org().list_parents().child_id(moved).send().await.unwrap();
+    let prod = parents.parents()[0].id().unwrap().to_string();
+    w.move_account(moved, &prod, &quarantine).await;
+
+    proxy.faults(json!([{"name": "org", "service": "organizations", "effect": "count"}]));
+    let hour_and_a_half = 90 * 60 * 1000;
+    let old = [
+        walked_ago(record_of(&records, moved), hour_and_a_half),
+        walked_ago(record_of(&records, stayed), hour_and_a_half),
+    ];
+    assert!(work(&w, &old).is_empty());
+    for region in REGIONS {
+        let (doc, _, _) = w.document(moved, region).await.unwrap();
+        assert_eq!(run_as(&doc).0, json!(false), "exempt now: untouched");
+        let (doc, _, _) = w.document(stayed, region).await.unwrap();
+        assert_eq!(run_as(&doc).0, json!(true), "still governed: configured");
+    }
+    assert!(hits(&proxy, "org") >= 2, "each looked up: {}", proxy.hits());
+
+    proxy.faults(json!([{"name": "org", "service": "organizations", "effect": "count"}]));
+    assert!(work(&w, &[record_of(&records, fresh).clone()]).is_empty());
+    assert_eq!(hits(&proxy, "org"), 0, "a fresh message trusts its walk");
+    for region in REGIONS {
+        let (doc, _, _) = w.document(fresh, region).await.unwrap();
+        assert_eq!(run_as(&doc).0, json!(true));
+    }
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::accounts::sweep_account;
 use super::{sweep_trigger, tally, with_snapshot, SweepMessage, Swept};
 use crate::domain::aws_error::AwsError;
+use crate::domain::clock;
 use crate::domain::degraded::Degraded;
 use crate::domain::job::Job;
 use crate::domain::outcome::{AccountReport, RegionOutcome};
@@ -63,15 +64,22 @@ pub async fn sweep_one(
     Ok((swept.report, degraded))
 }
 
-/// The account's work, from what the message carries (an older message:
-/// looked up in Organizations).
+/// The account's work, from what the message carries while the walk is
+/// fresh; a message older than that, or from before the fields: the
+/// account looked up in Organizations (its path and state now, not the
+/// walk's: it may have moved out of scope since, its move event lost).
 async fn worked(svc: &Arc<Services>, job: &Job, message: &SweepMessage) -> Result<Swept, AwsError> {
-    let job = with_snapshot(svc, job, (&message.account, message.departed)).await?;
+    let fresh = message.fresh(clock::epoch_millis(clock::now()));
+    if !fresh {
+        tracing::info!(account = %message.account, sweep_id = %message.sweep_id, walked_ms = ?message.walked_ms, "sweep message older than its walk's view: the account looked up again");
+    }
+    let departed = message.departed.filter(|_| fresh);
+    let job = with_snapshot(svc, job, (&message.account, departed)).await?;
     let org = svc.org.fresh();
-    if let Some(path) = &message.path {
+    if let Some(path) = message.path.as_ref().filter(|_| fresh) {
         org.seed_path(&message.account, path);
     }
-    let info = match message.info() {
+    let info = match message.info().filter(|_| fresh) {
         Some(info) => info,
         None => match org.describe_account(&message.account).await? {
             Some(info) => info,

@@ -78,6 +78,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org) -> Result<Work, AwsErr
     // while the tree is walked: the accounts start once the walk ends. A
     // fanned-out sweep leaves the table's read unused (each account reads
     // its own rows); a few Query pages, against a round trip every sweep.
+    let walked_ms = clock::epoch_millis(clock::now());
     let (accounts, _, known) = tokio::join!(
         org.walk(),
         flush_outbox(&svc.receipts, &svc.alerts, &job.owner),
@@ -85,7 +86,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org) -> Result<Work, AwsErr
     );
     let accounts = accounts?;
     if svc.queue.is_some() && accounts.len() > svc.settings.fanout_threshold {
-        return fanned(svc, org, job, &accounts).await;
+        return fanned(svc, org, job, &accounts, walked_ms).await;
     }
     let regions = svc.policy.regions.clone();
     let job = &knowing(job, known?);
@@ -111,7 +112,7 @@ async fn swept(svc: &Arc<Services>, job: &Job, org: &Org) -> Result<Work, AwsErr
     } else {
         outcome
             .reason
-            .push_str(&hand_over(svc, org, &job.trigger.event_id, &unreached).await);
+            .push_str(&hand_over(svc, org, (&job.trigger.event_id, walked_ms), &unreached).await);
         outcome.unreached = Some(unreached.iter().map(|a| a.id.clone()).collect());
     }
     outcome.accounts = swept.into_iter().map(|s| s.report).collect();
@@ -133,8 +134,9 @@ async fn fanned(
     org: &Org,
     job: &Job,
     accounts: &[AccountInfo],
+    walked_ms: i64,
 ) -> Result<Work, AwsError> {
-    let sent = fan_out(svc, org, &job.trigger.event_id, accounts).await?;
+    let sent = fan_out(svc, org, (&job.trigger.event_id, walked_ms), accounts).await?;
     Ok(Work {
         outcome: Outcome {
             result: Handled::FannedOut,
@@ -166,12 +168,13 @@ async fn whole_checked(
     Some(alert)
 }
 
-/// One SQS message per account under `sweep_id`; the sweep item first, so
-/// the account that finishes last can tell it is last.
+/// One SQS message per account under `sweep_id`, with when the walk began;
+/// the sweep item first, so the account that finishes last can tell it is
+/// last.
 async fn fan_out(
     svc: &Services,
     org: &Org,
-    sweep_id: &str,
+    (sweep_id, walked_ms): (&str, i64),
     accounts: &[AccountInfo],
 ) -> Result<usize, AwsError> {
     let Some(queue) = &svc.queue else {
@@ -191,6 +194,7 @@ async fn fan_out(
                 path: org.walked_path(&a.id),
                 departed: departed.as_ref().map(|d| d.contains(&a.id)),
                 joined_ms: a.joined_ms,
+                walked_ms: Some(walked_ms),
             })
             .expect("plain struct serialises")
         })
@@ -215,7 +219,12 @@ async fn org_part(svc: &Services, org: &Org, sweep_id: &str) -> Result<(), AwsEr
 
 /// Accounts the deadline left unreached: queued as a sweep of their own
 /// (with its own summary), or left for the next sweep. Says which.
-async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[AccountInfo]) -> String {
+async fn hand_over(
+    svc: &Services,
+    org: &Org,
+    (sweep_id, walked_ms): (&str, i64),
+    unreached: &[AccountInfo],
+) -> String {
     let rest = super::rest_of(sweep_id);
     let n = unreached.len();
     tracing::warn!(
@@ -228,7 +237,7 @@ async fn hand_over(svc: &Services, org: &Org, sweep_id: &str, unreached: &[Accou
             "; {n} account(s) not reached before the deadline: left for the next sweep"
         );
     }
-    match fan_out(svc, org, &rest, unreached).await {
+    match fan_out(svc, org, (&rest, walked_ms), unreached).await {
         Ok(sent) => {
             format!("; {sent} account(s) not reached before the deadline: queued as sweep {rest}")
         }
