@@ -610,3 +610,78 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         "no run claimed a window: {state:#?}"
     );
 }
+
+/// Versions the `run_as_window` alerts told, each as often as told.
+fn windows_told(alerts: &[serde_json::Value]) -> Vec<String> {
+    alerts
+        .iter()
+        .filter(|a| a["message"]["kind"] == "run_as_window")
+        .flat_map(|a| {
+            a["message"]["windows"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|w| w["version"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Two runs read the versions since the same record, one a version more
+/// than the other: the first (an edit event's) claims and tells the root
+/// window, and is held before its record; an editor makes another root
+/// window meanwhile, and a second editor's event reads both. Their claims
+/// carried different values (`"3"`, `"3,5"`), so before 0.7.6 both held and
+/// the first window was told twice (the simulation's largest class); each
+/// version below the default is now claimed on its own, and the second run
+/// tells only the window the first did not.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_reading_different_versions_since_one_record_tell_each_window_once() {
+    let (w, proxy, account) = vended().await;
+    let first_root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
+         "effect": "hold", "times": 1, "hold_timeout": 120}
+    ]));
+    let mut first = spawned(&w, &w.write_event(&event));
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the first run never got past its claim: {}",
+        proxy.hits()
+    );
+    let claimed = w.state(&account, R).await.unwrap();
+    assert!(
+        claimed.contains_key(&format!("told_v{first_root}")),
+        "the first run claimed its window: {claimed:#?}"
+    );
+
+    let second_root = w.console_edit(&account, R, "mallory").await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("41");
+    w.admin_write(&account, R, &doc, true).await;
+    let other = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "eve",
+    );
+    let (code, out) = w.handle(&other);
+    assert_eq!(code, 0, "{out:#}");
+
+    proxy.release("keep");
+    proxy.release("record");
+    if !first.wait().unwrap().success() {
+        let (code, out) = w.handle(&event);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let mut told = windows_told(&w.alerts().await);
+    told.sort();
+    let mut want = vec![first_root, second_root];
+    want.sort();
+    assert_eq!(told, want, "each window once");
+}

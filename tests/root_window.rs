@@ -467,3 +467,63 @@ async fn a_document_deleted_and_made_again_with_root_as_version_1_is_told() {
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// The rows' `Query` and the region's item both refused (class K of the
+/// simulation's findings): the run reads back to the bound with no record
+/// to claim against, and before 0.7.6 told every window there again. Each
+/// version below the default is now claimed on its own (`told_v<N>`): the
+/// root window the first edit's run told is left out, the new one told
+/// (beside what lies back to the bound). The control: the
+/// sweep after, everything readable, is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_told_before_is_not_told_again_when_the_rows_and_the_item_cannot_be_read() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    assert_eq!(windows_told(&first), vec![root.clone()], "{first:#?}");
+
+    let again = w.console_edit(&account, R, "mallory").await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("41");
+    w.admin_write(&account, R, &doc, true).await;
+    proxy.faults(json!([rows_refused(), item_refused()]));
+    let e = doc_event_as(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Breakglass",
+        "mallory",
+    );
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let hits = proxy.hits();
+    assert!(hits["rows"]["hits"].as_u64().unwrap() >= 1, "{hits}");
+    assert!(hits["item"]["hits"].as_u64().unwrap() >= 1, "{hits}");
+    let alerts = w.alerts().await;
+    let told = windows_told(&alerts);
+    assert!(told.contains(&again), "the new window: {alerts:#?}");
+    assert!(
+        !told.contains(&root),
+        "the one told before not again: {alerts:#?}"
+    );
+    assert_eq!(of_kind(&alerts, "run_as_window").len(), 1, "{alerts:#?}");
+
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
