@@ -11,7 +11,6 @@ mod latest;
 mod life;
 mod made;
 mod switched;
-mod told;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
@@ -19,7 +18,6 @@ pub use made::{made_by, opened_at_making};
 pub use switched::{
     judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
 };
-pub use told::{claimable, claimed_value, Claimable};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -175,11 +173,6 @@ pub struct Window {
     /// right.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until_at_most: Option<String>,
-    /// The version's `CreatedDate` as read: which life of the document
-    /// this number belongs to (a document deleted and made again restarts
-    /// at 1), for the claim of this version (`claimable`). Not told.
-    #[serde(skip)]
-    pub made: Option<String>,
 }
 
 /// When the versions of a gap can have stopped being the default.
@@ -345,7 +338,6 @@ pub fn windows(
             from: switched_at(p.number).or(p.created.clone()),
             until_known: None,
             until_at_most: None,
-            made: p.created.clone(),
         });
     }
     bound(&mut out.windows, gap, ends);
@@ -384,6 +376,26 @@ pub fn anchor(gap: &Gap, read: &[Past]) -> Option<u64> {
         .any(|p| p.number < first && p.failed.is_none() && p.created.is_some());
     let anchor = first.checked_sub(1).filter(|v| *v >= 1)?;
     (!below).then_some(anchor)
+}
+
+/// The windows' versions as one value (`"2,5"`, and `"?3"` for a version
+/// not judged): what a run claims to tell, so two runs that read the same
+/// history tell it once.
+pub fn claimed_value(history: &History) -> String {
+    let unjudged = history.unjudged.iter().flat_map(|u| &u.versions);
+    history
+        .windows
+        .iter()
+        .map(|w| w.version.clone())
+        .chain(unjudged.map(|v| format!("?{v}")))
+        .chain(
+            history
+                .recreated
+                .iter()
+                .map(|v| format!("remade after {v}")),
+        )
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
@@ -550,7 +562,6 @@ mod tests {
                 from: Some("t2".into()),
                 until_known: None,
                 until_at_most: Some("now".into()),
-                made: Some("t2".into()),
             }]
         );
         assert_eq!(claimed_value(&h), "2");

@@ -25,4 +25,3 @@ pub mod sweeps;
 pub mod tag_inventory;
 pub mod update;
 pub mod vend;
-pub mod window_claim;

@@ -1,7 +1,7 @@
 //! A finding told once: what was reported is swapped for what is found now
 //! in one conditional write, on the item the finding belongs to.
 
-use crate::adapters::aws::dynamodb::{get_s, s, Table};
+use crate::adapters::aws::dynamodb::{get_s, n, s, Table};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
 
@@ -46,7 +46,7 @@ impl Reported {
         }
     }
 
-    pub(super) fn key(&self) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
+    fn key(&self) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
         [("pk", s(account_pk(&self.account))), ("sk", s(&self.sk))]
     }
 
@@ -56,20 +56,11 @@ impl Reported {
         &self,
         now: &str,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.report_setting(now, "")
-    }
-
-    /// [`Reported::report`], setting `also` (`, a = :tid, ...`) besides.
-    pub(super) fn report_setting(
-        &self,
-        now: &str,
-        also: &str,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         let f = self.field;
         self.table
             .update_at(self.key())
             .update_expression(format!(
-                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid{also}"
+                "SET {f}_prev = if_not_exists({f}_reported, :none), {f}_reported = :now, {f}_by = :tid"
             ))
             .expression_attribute_values(":none", s(""))
             .expression_attribute_values(":now", s(now))
@@ -98,9 +89,59 @@ impl Reported {
         Ok(Some(prev.filter(|p| !p.is_empty())))
     }
 
+    /// [`Reported::swap`] for a Run As window, made only while the slot's
+    /// row still records `seen` as its default version: a run that recorded
+    /// a newer one since this run read the rows looked at these versions
+    /// itself (a put-back tells the version it replaced), so the window is
+    /// theirs. True when this run is the one to tell it. `seen` `None`:
+    /// the row recorded no version (a life's history,
+    /// `domain::version_gap::from_life`), and the claim holds while it still
+    /// records none.
+    ///
+    /// Nor while another run's write is live there (its intent under an
+    /// unexpired lease not `owner`'s, since 0.7.4): that run read the same
+    /// gap and tells it with what it replaced; a run reading beside it
+    /// (a switch's run, between the writer's put-back and its record) told
+    /// the same version a second time (simulation seed 72). A writer that
+    /// dies leaves its intent to expire, and the next run reads the gap.
+    pub async fn claim_window(
+        &self,
+        now: &str,
+        seen: Option<&str>,
+        owner: &str,
+    ) -> Result<bool, AwsError> {
+        let f = self.field;
+        let unclaimed = format!("(attribute_not_exists({f}_reported) OR {f}_reported <> :now)");
+        let no_writer = "(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)";
+        let sent = match seen {
+            Some(seen) => self
+                .report(now)
+                .condition_expression(format!(
+                    "{unclaimed} AND default_version = :seen AND {no_writer}"
+                ))
+                .expression_attribute_values(":seen", s(seen)),
+            None => self.report(now).condition_expression(format!(
+                "{unclaimed} AND attribute_not_exists(default_version) AND {no_writer}"
+            )),
+        }
+        .expression_attribute_values(
+            ":at",
+            n(crate::domain::clock::epoch_millis(
+                crate::domain::clock::now(),
+            )),
+        )
+        .expression_attribute_values(":me", s(owner))
+        .send()
+        .await;
+        match self.table.applied("UpdateItem", &self.account, sent)? {
+            Some(_) => Ok(true),
+            None => Ok(self.ours_already().await?.is_some()),
+        }
+    }
+
     /// `now` is what the item says: reported by this trigger (a retry after
     /// a lost answer), or by another run.
-    pub(super) async fn ours_already(&self) -> Result<Option<Option<String>>, AwsError> {
+    async fn ours_already(&self) -> Result<Option<Option<String>>, AwsError> {
         let f = self.field;
         let item = self.table.item(self.key(), &self.account).await?;
         if get_s(&item, &format!("{f}_by")).as_deref() != Some(self.trigger_id.as_str()) {

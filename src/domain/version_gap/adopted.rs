@@ -31,7 +31,6 @@ mod tests {
             from: None,
             until_known: None,
             until_at_most: Some("2026-11-26T00:00:00Z".into()),
-            made: None,
         }
     }
 

@@ -173,7 +173,6 @@ mod tests {
             from: None,
             until_known: None,
             until_at_most: None,
-            made: None,
         };
         let history = |ws: Vec<super::super::Window>| History {
             windows: ws,

@@ -291,7 +291,6 @@ mod tests {
             from: None,
             until_known: None,
             until_at_most: None,
-            made: None,
         };
         let h = super::super::History {
             windows: vec![window("2"), window("5")],

@@ -18,7 +18,6 @@ use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::reported::Reported;
-use crate::adapters::store::window_claim::{Against, WindowClaim};
 use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
@@ -219,24 +218,23 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
 /// The history this run tells: windows (and versions not judged) it is
 /// the first to claim while the row still records the default version it
 /// judged from, or while it still records none (`seen`; no record was
-/// read: told unclaimed), less the versions below the default another run
-/// told (each claimed on its own, `version_gap::claimable`); a dry run
-/// tells nothing and claims nothing; a claim that cannot be made is told:
-/// better twice than never. `None` when there is nothing to say.
+/// read: told unclaimed); a dry
+/// run tells nothing and claims nothing; a claim that cannot be made is
+/// told: better twice than never. `None` when there is nothing to say.
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
     (account, seen): (&str, &Seen),
     o: &RegionOutcome,
-    mut history: History,
+    history: History,
 ) -> Option<History> {
     if !history.is_news() || job.dry_run {
         return (history.is_news() || history.unread > 0).then_some(history);
     }
     let seen = match seen {
-        Seen::Version(v) => Against::Recorded(Some(v.as_str())),
-        Seen::NoVersion => Against::Recorded(None),
-        Seen::Unclaimed => Against::Unread,
+        Seen::Version(v) => Some(v.as_str()),
+        Seen::NoVersion => None,
+        Seen::Unclaimed => return Some(history),
     };
     let claim = Reported::window(
         ctx.state.table().clone(),
@@ -244,33 +242,15 @@ async fn told(
         &o.slot(),
         &job.trigger.event_id,
     );
-    let default = o.versions_before.as_ref().map(|v| v.default.as_str());
-    // Each refusal for versions told leaves fewer to claim; a third is a
-    // storm of peers, and telling beats losing.
-    for _ in 0..3 {
-        let versions = version_gap::claimable(&history, default);
-        if matches!(seen, Against::Unread) && versions.is_empty() {
-            return Some(history);
-        }
-        let value = version_gap::claimed_value(&history);
-        match claim
-            .claim_window(&value, &versions, (seen, &job.owner))
-            .await
-        {
-            Ok(WindowClaim::Ours) => return Some(history),
-            Ok(WindowClaim::Theirs) => return None,
-            Ok(WindowClaim::ToldBy(told)) => {
-                tracing::info!(account, region = %o.region, told = ?told, "versions another run told, left out");
-                history = history.less_told(&told);
-                if !history.is_news() {
-                    return None;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
-                return Some(history);
-            }
+    match claim
+        .claim_window(&version_gap::claimed_value(&history), seen, &job.owner)
+        .await
+    {
+        Ok(true) => Some(history),
+        Ok(false) => None,
+        Err(e) => {
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
+            Some(history)
         }
     }
-    Some(history)
 }
