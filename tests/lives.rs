@@ -347,3 +347,94 @@ async fn a_sweep_that_finishes_a_pending_vend_says_the_account_configured_once()
     );
     assert!(kinds.iter().any(|k| k == "drift_reverted"), "{kinds:?}");
 }
+
+/// Simulation seed 600483: an account left the organization; while it was
+/// out its admin made ec2-user the default (no event: nobody governed it). It
+/// joins again, and the join's event is lost. The first run of its new
+/// life is an edit event of the admin's (a new version, not made the
+/// default): its put-back of that default configures the new life and says so
+/// (`account_configured`, once), never blaming the admin for another
+/// life's default (since 0.7.6). The control, in its first life: the same
+/// edit over a root default the admin set is the admin's drift.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_events_put_back_of_a_default_set_while_the_account_was_out_configures_its_new_life(
+) {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+
+    // The control: root set in this life, then another edit's event.
+    w.console_edit(&account, region, "root").await;
+    let event = edit_not_made_default(&w, &account, region, "alice").await;
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .filter_map(|a| a["message"]["kind"].as_str())
+        .collect();
+    // (alice's version, made since the record and not the default, may
+    // have been the default in between: told as a possible window beside.)
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{alerts:#?}");
+    assert_eq!(reverted[0]["message"]["before"]["runAsDefaultUser"], "root");
+    assert!(!kinds.contains(&"account_configured"), "{kinds:?}");
+
+    // Out of the organization: ec2-user made the default, no event.
+    let away = w.console_edit(&account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    proxy.faults(json!([
+        {"name": "joined", "service": "organizations", "action": "DescribeAccount",
+         "effect": "rewrite",
+         "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]},
+        // The run reads the default it found by number only to ask when it
+        // was made (its observation reads the default unnumbered).
+        {"name": "created", "service": "ssm", "action": "GetDocument", "effect": "count",
+         "contains": format!("\"DocumentVersion\":\"{away}\"")}
+    ]));
+
+    let event = edit_not_made_default(&w, &account, region, "bob").await;
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
+    assert!(
+        proxy.hits()["created"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "when the default was made was read"
+    );
+    assert_configured(&w, &account).await;
+    let alerts = w.alerts().await;
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .filter_map(|a| a["message"]["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["account_configured"],
+        "not the admin's drift: {alerts:#?}"
+    );
+
+    // The same event again, and the sweep: the life is configured, told once.
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let again = w.alerts().await;
+    assert!(
+        of_kind(&again, "account_configured").is_empty()
+            && of_kind(&again, "drift_reverted").is_empty(),
+        "{again:#?}"
+    );
+}
+
+/// An admin's edit that makes a new version with `user` without making it
+/// the default, and its event.
+async fn edit_not_made_default(w: &World, account: &str, region: &str, user: &str) -> Value {
+    let mut doc = w.document(account, region).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!(user);
+    let made = w.admin_write(account, region, &doc, false).await;
+    let mut e = doc_event("UpdateDocument", account, region, "Admin");
+    e["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(made);
+    e
+}

@@ -280,7 +280,10 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
         }
     }
     alerts.extend(audit_findings(&report.account, user, &findings, t, f.at));
-    if alerts.is_empty() && per == Per::Account && configured(report) {
+    // An edit event's put-back of another life's default configures the
+    // account's new life: told as its vend would have told it.
+    let configures = per == Per::Account || report.regions.iter().any(|o| o.another_life);
+    if alerts.is_empty() && configures && configured(report) {
         alerts.push(account_configured(
             &report.account,
             user,
@@ -307,6 +310,9 @@ fn drift_told(
     per: Per,
     f: &Facts<'_>,
 ) -> Option<DriftFacts> {
+    if o.another_life {
+        return None;
+    }
     let slot = o.slot();
     let audit = o.action == Action::WouldChange && f.new_drift.contains(&slot);
     // RunAs put back is always news; an inheriting document brought back

@@ -296,6 +296,74 @@ mod documents {
         }
     }
 
+    /// An edit event's put-back of a default made before the account last
+    /// joined configures its new life; the editor is not blamed for it
+    /// (simulation seed 600483). The control: the same put-back of this
+    /// life's default is the editor's drift.
+    #[test]
+    fn another_lifes_default_put_back_is_the_lifes_configuration_not_drift() {
+        const ADMIN: &str = "SSMRunAs-Admin";
+        let another = |o: RegionOutcome| RegionOutcome {
+            another_life: true,
+            ..o
+        };
+        let failed = RegionOutcome::failed("eu-west-1", "AccessDeniedException", "denied".into())
+            .for_document(ADMIN, "admin");
+        let cases: [(Vec<RegionOutcome>, Vec<&str>); 5] = [
+            (vec![updated(None, "root", false)], vec!["drift_reverted"]),
+            (
+                vec![another(updated(None, "root", false))],
+                vec!["account_configured"],
+            ),
+            // An edit event's write of other inputs: no configuration told.
+            (vec![updated(None, "ops", false)], vec![]),
+            // Beside a failure: the failure is told, the configuration by the
+            // run that finishes it, never the editor's drift.
+            (
+                vec![another(updated(None, "root", false)), failed],
+                vec!["remediation_failed"],
+            ),
+            (
+                vec![
+                    another(updated(None, "root", false)),
+                    updated(None, "mallory", false),
+                ],
+                vec!["drift_reverted"],
+            ),
+        ];
+        for (regions, want) in cases {
+            let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                packed_policy_size: None,
+                mode: None,
+                left_governance: None,
+                regions: regions.clone(),
+                alerts_lost: 0,
+                security_hub: None,
+            };
+            let reverts = HashMap::new();
+            let facts = Facts {
+                trigger: &t,
+                expected_editor: false,
+                reverts_last_hour: &reverts,
+                new_drift: &HashSet::new(),
+                new_missing: &HashSet::new(),
+                at: "2026-11-22T00:00:00Z",
+            };
+            let got: Vec<&str> = decide(&report, Per::Region, &facts)
+                .iter()
+                .map(|a| a.kind.as_str())
+                .collect();
+            assert_eq!(got, want, "{regions:?}");
+        }
+    }
+
     #[test]
     fn a_failure_that_persists_across_events_keeps_its_dedup_key_and_a_changed_one_does_not() {
         let denied = |region: &str, code: &str| RegionOutcome::failed(region, code, "no".into());

@@ -208,6 +208,7 @@ impl Intent {
             held_too_long: false,
             change: None,
             pending: false,
+            another_life: false,
             replaced: None,
             history: None,
             named: None,

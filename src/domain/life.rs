@@ -101,6 +101,35 @@ pub fn vend_unfinished<'a>(
     reattempt_due == Some(true) || statuses.into_iter().any(|s| s == Some("pending"))
 }
 
+/// Whether an edit event's put-back in a slot where the table recorded no
+/// version in this life (`recorded_here`: it did) may be the configuration of the account's present life
+/// rather than the event's editor's drift: the default it found is asked
+/// its creation time ([`made_before_join`]). Not when the event itself made
+/// that version the default (a switch in this life: its editor is told).
+pub fn first_look_put_back(
+    trigger: &Trigger,
+    o: &crate::domain::outcome::RegionOutcome,
+    user: &str,
+    recorded_here: bool,
+) -> bool {
+    let found = o.versions_before.as_ref().map(|v| v.default.as_str());
+    trigger.names_editor()
+        && !recorded_here
+        && o.nodes.is_none()
+        && o.action.wrote()
+        && o.was_noncompliant(user)
+        && found.is_some()
+        && trigger.context.made_default.as_deref() != found
+}
+
+/// Whether a default made at `created_ms` is another life's: made before
+/// the account last joined the organization at `joined_ms` (set while it
+/// was out, or before it first joined). Unknown either way: not shown to
+/// be, so the editor is told as before (a page never lost to a guess).
+pub fn made_before_join(created_ms: Option<i64>, joined_ms: Option<i64>) -> bool {
+    matches!((created_ms, joined_ms), (Some(made), Some(joined)) if made < joined)
+}
+
 fn iso(ms: i64) -> String {
     clock::iso(clock::from_millis(ms.max(0)))
 }
@@ -127,6 +156,118 @@ mod tests {
                 ..Default::default()
             },
         }
+    }
+
+    #[test]
+    fn a_default_made_before_the_join_is_another_lifes_and_unknown_is_not() {
+        let j = clock::parse_iso("2026-11-25T12:00:00Z").unwrap();
+        let cases: [(Option<i64>, Option<i64>, bool); 7] = [
+            (Some(j - 1), Some(j), true),
+            (Some(j - 30 * 24 * H), Some(j), true),
+            // Made at the join or after: this life's.
+            (Some(j), Some(j), false),
+            (Some(j + 1), Some(j), false),
+            // Either unknown: not shown, the editor is told.
+            (None, Some(j), false),
+            (Some(j), None, false),
+            (Some(i64::MIN), Some(i64::MAX), true),
+        ];
+        for (made, joined, want) in cases {
+            assert_eq!(made_before_join(made, joined), want, "{made:?} {joined:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_edit_events_first_put_back_of_a_found_default_asks_when_it_was_made() {
+        use crate::domain::outcome::{Action, RegionOutcome};
+        use crate::domain::ports::Versions;
+        use crate::domain::preferences::RunAs;
+        use crate::domain::trigger::Actor;
+        let edit = |made_default: Option<&str>, own_write: bool| Trigger {
+            kind: TriggerKind::DocumentChanged,
+            actor: Some(Actor {
+                arn: "arn:aws:iam::111122223333:role/Admin".into(),
+                ..Default::default()
+            }),
+            context: Context {
+                made_default: made_default.map(str::to_string),
+                own_write,
+                ..Default::default()
+            },
+            ..trigger(TriggerKind::DocumentChanged, None)
+        };
+        let put_back = |user: &str, action: Action, default: Option<&str>| RegionOutcome {
+            before: Some(RunAs::desired(user)),
+            versions_before: default.map(|d| Versions {
+                default: d.into(),
+                latest: d.into(),
+            }),
+            ..RegionOutcome::skipped("eu-west-1", action, None)
+        };
+        let root = put_back("root", Action::Updated, Some("7"));
+        let cases: [(&str, Trigger, RegionOutcome, bool, bool); 8] = [
+            (
+                "first put-back",
+                edit(None, false),
+                root.clone(),
+                false,
+                true,
+            ),
+            (
+                "recorded in this life",
+                edit(None, false),
+                root.clone(),
+                true,
+                false,
+            ),
+            (
+                "the event made it the default",
+                edit(Some("7"), false),
+                root.clone(),
+                false,
+                false,
+            ),
+            (
+                "another version made the default",
+                edit(Some("6"), false),
+                root.clone(),
+                false,
+                true,
+            ),
+            (
+                "our own write's event",
+                edit(None, true),
+                root.clone(),
+                false,
+                false,
+            ),
+            (
+                "found right",
+                edit(None, false),
+                put_back("ops", Action::Updated, Some("7")),
+                false,
+                false,
+            ),
+            (
+                "nothing written",
+                edit(None, false),
+                put_back("root", Action::WouldChange, Some("7")),
+                false,
+                false,
+            ),
+            (
+                "no document found",
+                edit(None, false),
+                put_back("root", Action::Created, None),
+                false,
+                false,
+            ),
+        ];
+        for (what, t, o, here, want) in cases {
+            assert_eq!(first_look_put_back(&t, &o, "ops", here), want, "{what}");
+        }
+        let sweep = trigger(TriggerKind::Sweep, None);
+        assert!(!first_look_put_back(&sweep, &root, "ops", false), "a sweep");
     }
 
     #[test]

@@ -173,6 +173,10 @@ pub struct RegionOutcome {
     /// ([`crate::flow::account::change::seen`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
+    /// An edit event's first look in this life at a default made before the
+    /// account last joined: its put-back configures the new life, not drift.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub another_life: bool,
 }
 
 /// A document as a run read it before failing: its default version's Run As

@@ -1053,17 +1053,27 @@ impl Checker {
                     continue;
                 }
                 let inc = incarnation(s, &a, &r, v, t);
-                let made = s
+                // When the window told opened: the version's last span as the
+                // default begun by the alert. A version made while the account
+                // was out but made the default after it came back (610002) is
+                // this life's window, its editor rightly told.
+                let opened = s
                     .ssm
                     .truth
                     .get(&(a.clone(), r.clone(), DOC.to_string()))
                     .and_then(|vs| vs.iter().find(|x| x.incarnation == inc && x.number == v))
-                    .map(|x| x.created_ms);
-                if let Some(made) = made.filter(|m| *m >= self.t0) {
-                    if self.w.departed_at(&a, (made - self.t0).div_euclid(1000)) {
+                    .and_then(|x| {
+                        x.default_spans
+                            .iter()
+                            .map(|s| s.0)
+                            .filter(|s| *s <= t)
+                            .max()
+                    });
+                if let Some(opened) = opened.filter(|m| *m >= self.t0) {
+                    if self.w.departed_at(&a, (opened - self.t0).div_euclid(1000)) {
                         self.note(
                             "4 never cries wolf",
-                            format!("{kind} tells {a} {r} v{v}, made while the account was out of the organization (another life's)"),
+                            format!("{kind} tells {a} {r} v{v}, made the default while the account was out of the organization (another life's)"),
                             at.to_string(),
                         );
                     }

@@ -37,6 +37,8 @@ pub(super) async fn judge(
         judged_rows(ctx, job, (account, user), regions, recorded).await;
     let regions =
         super::unnamed::marked_and_named(ctx, job, (account, user), regions, recorded).await;
+    let regions =
+        super::life_default::marked(ctx, job, session, (account, user), regions, recorded).await;
     (regions, new_drift, new_missing)
 }
 

@@ -31,6 +31,7 @@ mod history_start;
 mod judge;
 mod landed;
 pub mod left;
+mod life_default;
 mod missing;
 pub mod named;
 pub mod pending;
