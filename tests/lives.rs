@@ -438,3 +438,66 @@ async fn edit_not_made_default(w: &World, account: &str, region: &str, user: &st
     e["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(made);
     e
 }
+
+/// Simulation seed 630463: a rejoined account's join run reads its
+/// document and fails to write (its record `failed`, which keeps the
+/// version recorded before it: the former life's). Root is then set and
+/// put right before any run looks. The next run reads the versions since
+/// that kept version, but judges only those made since the join: root's
+/// window is told, never the default set while the account was out (its
+/// new life's configuration, not a window of it; since 0.7.6).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoined_accounts_failed_first_record_reads_no_window_of_its_former_life() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+
+    let away = w.console_edit(&account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    let join_rewrite = json!({"name": "joined", "service": "organizations",
+        "action": "DescribeAccount", "effect": "rewrite",
+        "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]});
+    let refused = json!({"name": "refused", "service": "ssm", "action": "UpdateDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "not now"});
+    proxy.faults(json!([join_rewrite.clone(), refused]));
+    let mut event = sample("account_vended.organizations-account-joined.json");
+    event["id"] = json!("rejoined-failing");
+    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let (_code, out) = w.handle(&event);
+    assert!(
+        proxy.hits()["refused"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the write was refused: {out:#}"
+    );
+    let item = w.state(&account, region).await.expect("recorded");
+    assert_eq!(item["status"], "failed", "{item:?}");
+    assert_ne!(
+        item["default_version"], away,
+        "the former life's version kept: {item:?}"
+    );
+    w.alerts().await;
+
+    // Root is set and put right before any run looks.
+    proxy.faults(json!([join_rewrite]));
+    std::thread::sleep(Duration::from_millis(1100));
+    let root = w.console_edit(&account, region, "root").await;
+    let right = w.console_edit(&account, region, "ssm-ops").await;
+    let mut edit = doc_event("UpdateDocumentDefaultVersion", &account, region, "Admin");
+    edit["detail"]["requestParameters"]["documentVersion"] = json!(right);
+    let (code, out) = w.handle(&edit);
+    assert_eq!(code, 0, "{out:#}");
+
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    let told: Vec<&str> = windows
+        .iter()
+        .flat_map(|a| a["message"]["windows"].as_array().into_iter().flatten())
+        .filter_map(|w| w["version"].as_str())
+        .collect();
+    assert_eq!(
+        told,
+        [root.as_str()],
+        "never {away}, set while it was out: {alerts:#?}"
+    );
+}

@@ -56,17 +56,12 @@ pub(super) fn start_of(
     let slot = o.slot();
     let in_rows = known.and_then(|k| k.get(account, &slot));
     let item = items.get(account, &slot);
-    let rows_read = match (in_rows, rows_failed) {
-        (Some(_), _) => Read::Recorded,
-        (None, true) => Read::Failed,
-        (None, false) => Read::Absent,
-    };
-    let item_read = match item {
-        Some(_) => Read::Recorded,
-        None if rows_failed && !unread.contains(&slot) => Read::Absent,
-        None => Read::Failed,
-    };
-    let from = history_from(rows_read, item_read);
+    let from = from_reads(
+        in_rows.is_some(),
+        item.is_some(),
+        rows_failed,
+        unread.contains(&slot),
+    );
     let start = |gap, accepted, seen, since| {
         Some(Start {
             gap,
@@ -92,8 +87,11 @@ pub(super) fn start_of(
                 None => None,
             };
             let gap = gap_of(job, o, Some(row), o.user(user))?;
-            let seen = Seen::Version(row.default_version.clone()?);
-            let mut s = start(gap, Accepted::of(o.user(user), row), seen, None)?;
+            let (seen, since) = (
+                Seen::Version(row.default_version.clone()?),
+                kept_life(o, row, life),
+            );
+            let mut s = start(gap, Accepted::of(o.user(user), row), seen, since)?;
             s.adopted = adopted;
             Some(s)
         }
@@ -105,6 +103,23 @@ pub(super) fn start_of(
         }
         _ => None,
     }
+}
+
+/// Where a row's history starts, by what was read of it: its row among the
+/// account's, its item alone (read when the rows' Query failed; `unread`:
+/// that read failed too).
+fn from_reads(in_rows: bool, item: bool, rows_failed: bool, unread: bool) -> HistoryFrom {
+    let rows_read = match (in_rows, rows_failed) {
+        (true, _) => Read::Recorded,
+        (false, true) => Read::Failed,
+        (false, false) => Read::Absent,
+    };
+    let item_read = match item {
+        true => Read::Recorded,
+        false if rows_failed && !unread => Read::Absent,
+        false => Read::Failed,
+    };
+    history_from(rows_read, item_read)
 }
 
 /// What the intent on a row's record means for this run's history: a
@@ -134,9 +149,25 @@ fn life_history(o: &RegionOutcome, row: &Known) -> bool {
         && version_gap::starts_history(row.default_version.as_deref(), row.status.as_deref())
 }
 
+/// When a row's history starts judging: where a failed record kept the
+/// version recorded before it (`domain::records::VersionRecord::Keep`),
+/// which a rejoined account's first failed run keeps from its former life
+/// (simulation seed 630463), only the versions made since this life began.
+fn kept_life(o: &RegionOutcome, row: &Known, life: Option<i64>) -> Option<i64> {
+    life.filter(|_| kept_by_failure(o, row))
+}
+
+/// Whether a document row's record is a failure's that kept a version.
+fn kept_by_failure(o: &RegionOutcome, row: &Known) -> bool {
+    o.nodes.is_none()
+        && !row.intent
+        && row.status.as_deref() == Some("failed")
+        && row.default_version.is_some()
+}
+
 /// When the account's present life began (its latest join), read only
-/// when a row starts a life's history: the versions made before it are
-/// another life's. `None` when Organizations does not say (each row then
+/// when a row starts a life's history or kept a version through a failure:
+/// the versions made before it are another life's. `None` when Organizations does not say (each row then
 /// judges from its own record's time: made after it, a version is news).
 pub(super) async fn life_start(
     ctx: &Ctx<'_>,
@@ -149,7 +180,7 @@ pub(super) async fn life_start(
         let row = known
             .and_then(|k| k.get(account, &slot))
             .or(items.get(account, &slot));
-        row.is_some_and(|row| life_history(o, row))
+        row.is_some_and(|row| life_history(o, row) || kept_by_failure(o, row))
     });
     if !wanted {
         return None;
