@@ -501,3 +501,79 @@ async fn a_rejoined_accounts_failed_first_record_reads_no_window_of_its_former_l
         "never {away}, set while it was out: {alerts:#?}"
     );
 }
+
+/// Simulation seed 630014: a rejoined account (its join's event lost)
+/// whose first sweep of the new life reads its document and fails to
+/// write: the record keeps the version before it, the former life's. The
+/// next sweep puts back the default set while the account was out. Judged
+/// against that kept version it looked like someone's change, told as
+/// drift, and the new life was never said configured; now the default is
+/// asked when it was made: before the join, so this is the life's
+/// configuration, told once (since 0.7.6).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_past_a_failed_first_record_of_a_new_life_says_it_configured_not_drift() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+
+    let away = w.console_edit(&account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    // Organizations says it joined now, as the sweep's walk lists it too.
+    let join_rewrite: Vec<Value> = ["DescribeAccount", "ListAccountsForParent", "ListAccounts"]
+        .iter()
+        .map(|action| {
+            json!({"name": format!("joined-{action}"), "service": "organizations",
+                "action": action, "effect": "rewrite",
+                "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
+        })
+        .collect();
+    let refused = json!({"name": "refused", "service": "ssm", "action": "UpdateDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "not now"});
+    let mut rules = join_rewrite.clone();
+    rules.push(refused);
+    proxy.faults(json!(rules));
+    let (_code, out) = w.handle(&sweep_event());
+    assert!(
+        proxy.hits()["refused"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the write was refused: {out:#}"
+    );
+    let item = w.state(&account, region).await.expect("recorded");
+    assert_eq!(item["status"], "failed", "{item:?}");
+    assert_ne!(
+        item["default_version"], away,
+        "the former life's version kept: {item:?}"
+    );
+    w.alerts().await;
+
+    let created = json!({"name": "created", "service": "ssm", "action": "GetDocument",
+        "effect": "count", "contains": format!("\"DocumentVersion\":\"{away}\"")});
+    let mut rules = join_rewrite;
+    rules.push(created);
+    proxy.faults(json!(rules));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["created"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "when the default was made was read"
+    );
+    assert_configured(&w, &account).await;
+    let kinds = w.alert_kinds().await;
+    let told: Vec<&str> = kinds
+        .iter()
+        .map(String::as_str)
+        .filter(|k| *k != "sweep_summary")
+        .collect();
+    assert_eq!(told, ["account_configured"], "not drift: {kinds:?}");
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let again = w.alert_kinds().await;
+    assert!(
+        !again
+            .iter()
+            .any(|k| k == "account_configured" || k == "drift_reverted"),
+        "{again:?}"
+    );
+}

@@ -53,6 +53,10 @@ pub struct Known {
     /// holds it (an account's own rows): rows from before the account's
     /// latest join are another life's ([`crate::domain::life`]).
     pub last_checked_ms: Option<i64>,
+    /// When a run first wrote the row (epoch milliseconds), where the read
+    /// holds it: a row first written before the account's latest join may
+    /// keep another life's version through a failed record.
+    pub first_seen_ms: Option<i64>,
     /// The last default version a run found out of policy and judged, and
     /// when it recorded that (`<version>@<epoch ms>`).
     pub judged_default: Option<String>,
@@ -455,6 +459,7 @@ mod tests {
             canary_unwritable: None,
             unnamed: None,
             last_checked_ms: None,
+            first_seen_ms: None,
             hub_findings: None,
             judged_default: None,
             latest_version: None,

@@ -101,20 +101,41 @@ pub fn vend_unfinished<'a>(
     reattempt_due == Some(true) || statuses.into_iter().any(|s| s == Some("pending"))
 }
 
-/// Whether an edit event's put-back in a slot where the table recorded no
-/// version in this life (`recorded_here`: it did) may be the configuration of the account's present life
-/// rather than the event's editor's drift: the default it found is asked
-/// its creation time ([`made_before_join`]). Not when the event itself made
+/// What the table recorded of a slot in the account's present life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// No version: nothing, or a row that read none (`pending`, `failed`
+    /// before any read).
+    NoVersion,
+    /// A version a run judged (or a dead run's write announced).
+    Version,
+    /// A version a failed record kept from the record before it: a
+    /// rejoined account's first failed run keeps its former life's.
+    KeptByFailure,
+}
+
+/// Whether a put-back may be the configuration of the account's present
+/// life rather than someone's change, so that the default it found is
+/// asked its creation time ([`made_before_join`]): an edit event's first
+/// look at a slot (nothing of this life recorded there), or any run's
+/// put-back judged someone's change only against a version a failure kept
+/// (simulation seed 630014: a sweep's). Never when the event itself made
 /// that version the default (a switch in this life: its editor is told).
-pub fn first_look_put_back(
+pub fn put_back_may_configure(
     trigger: &Trigger,
     o: &crate::domain::outcome::RegionOutcome,
     user: &str,
-    recorded_here: bool,
+    recorded: Recorded,
 ) -> bool {
     let found = o.versions_before.as_ref().map(|v| v.default.as_str());
-    trigger.names_editor()
-        && !recorded_here
+    let looked = match recorded {
+        Recorded::NoVersion => trigger.names_editor(),
+        Recorded::KeptByFailure => {
+            o.change == Some(crate::domain::outcome::Change::Document) || trigger.names_editor()
+        }
+        Recorded::Version => false,
+    };
+    looked
         && o.nodes.is_none()
         && o.action.wrote()
         && o.was_noncompliant(user)
@@ -178,7 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn only_an_edit_events_first_put_back_of_a_found_default_asks_when_it_was_made() {
+    fn a_first_look_or_a_change_past_a_kept_version_asks_when_the_default_was_made() {
         use crate::domain::outcome::{Action, RegionOutcome};
         use crate::domain::ports::Versions;
         use crate::domain::preferences::RunAs;
@@ -205,69 +226,79 @@ mod tests {
             ..RegionOutcome::skipped("eu-west-1", action, None)
         };
         let root = put_back("root", Action::Updated, Some("7"));
-        let cases: [(&str, Trigger, RegionOutcome, bool, bool); 8] = [
-            (
-                "first put-back",
-                edit(None, false),
-                root.clone(),
-                false,
-                true,
-            ),
-            (
-                "recorded in this life",
-                edit(None, false),
-                root.clone(),
-                true,
-                false,
-            ),
+        let changed = RegionOutcome {
+            change: Some(crate::domain::outcome::Change::Document),
+            ..root.clone()
+        };
+        let (right, audit) = (
+            put_back("ops", Action::Updated, Some("7")),
+            put_back("root", Action::WouldChange, Some("7")),
+        );
+        let made = put_back("root", Action::Created, None);
+        let (ed, own, sw) = (
+            edit(None, false),
+            edit(None, true),
+            trigger(TriggerKind::Sweep, None),
+        );
+        use Recorded::{KeptByFailure as Kept, NoVersion as No, Version as Ver};
+        let cases: [(&str, &Trigger, &RegionOutcome, Recorded, bool); 13] = [
+            ("first put-back", &ed, &root, No, true),
+            ("recorded in this life", &ed, &root, Ver, false),
             (
                 "the event made it the default",
-                edit(Some("7"), false),
-                root.clone(),
-                false,
+                &edit(Some("7"), false),
+                &root,
+                No,
                 false,
             ),
             (
                 "another version made the default",
-                edit(Some("6"), false),
-                root.clone(),
-                false,
+                &edit(Some("6"), false),
+                &root,
+                No,
+                true,
+            ),
+            ("our own write's event", &own, &root, No, false),
+            ("found right", &ed, &right, No, false),
+            ("nothing written", &ed, &audit, No, false),
+            ("no document found", &ed, &made, No, false),
+            (
+                "an edit past a version a failure kept",
+                &ed,
+                &root,
+                Kept,
+                true,
+            ),
+            ("a sweep's first look", &sw, &root, No, false),
+            (
+                "a sweep's change past a kept version",
+                &sw,
+                &changed,
+                Kept,
                 true,
             ),
             (
-                "our own write's event",
-                edit(None, true),
-                root.clone(),
-                false,
-                false,
-            ),
-            (
-                "found right",
-                edit(None, false),
-                put_back("ops", Action::Updated, Some("7")),
-                false,
+                "a sweep's change past a judged version",
+                &sw,
+                &changed,
+                Ver,
                 false,
             ),
             (
-                "nothing written",
-                edit(None, false),
-                put_back("root", Action::WouldChange, Some("7")),
-                false,
-                false,
-            ),
-            (
-                "no document found",
-                edit(None, false),
-                put_back("root", Action::Created, None),
-                false,
+                "a sweep's put-back judged no change",
+                &sw,
+                &root,
+                Kept,
                 false,
             ),
         ];
-        for (what, t, o, here, want) in cases {
-            assert_eq!(first_look_put_back(&t, &o, "ops", here), want, "{what}");
+        for (what, t, o, recorded, want) in cases {
+            assert_eq!(
+                put_back_may_configure(t, o, "ops", recorded),
+                want,
+                "{what}"
+            );
         }
-        let sweep = trigger(TriggerKind::Sweep, None);
-        assert!(!first_look_put_back(&sweep, &root, "ops", false), "a sweep");
     }
 
     #[test]

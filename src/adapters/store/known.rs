@@ -66,6 +66,7 @@ fn known(i: &Item) -> Known {
         canary_unwritable: super::canary::unwritable_of(i),
         unnamed: get_s(i, "unnamed_put_back"),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
+        first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
         hub_findings: get_s(i, "hub_findings"),
         judged_default: judged_of(i),
         latest_version: get_s(i, "latest_version"),

@@ -1,22 +1,25 @@
-//! An edit event's first look, in this life, at a slot of an account that
-//! joined the organization again (or first): the default it puts back may
-//! have been made before the join, while nobody governed the account. That
-//! put-back configures the account's new life (`account_configured`); told
-//! as the event's editor's drift it would blame them for another life's
-//! setting (simulation seed 600483: an admin's later edit named for a
-//! default set while the account was out).
+//! A put-back that may be the configuration of an account's present life
+//! rather than someone's change: an edit event's first look in this life
+//! at a slot, or any run's put-back judged a change only against a version
+//! a failed record kept (a rejoined account's first failed run keeps its
+//! former life's). The default it puts back may have been made before the
+//! account last joined, while nobody governed it. That put-back configures
+//! the account's new life (`account_configured`); told as drift it would
+//! blame an editor, or a sweep's find, for another life's setting
+//! (simulation seeds 600483 and 630119: an admin's later edit named for a
+//! default set while the account was out; 630014: a sweep's).
 
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::clock;
 use crate::domain::job::Job;
-use crate::domain::known::Snapshot;
+use crate::domain::known::{Known, Snapshot};
 use crate::domain::life;
 use crate::domain::outcome::RegionOutcome;
 
 use super::Ctx;
 
-/// `regions` with each first-look put-back of another life's default
+/// `regions` with each such put-back of another life's default
 /// marked ([`RegionOutcome::another_life`]). Reads only where a put-back
 /// could be one: the join (cached from the run's `DescribeAccount`) and
 /// the found default's creation time. A read that fails leaves the row as
@@ -29,20 +32,19 @@ pub(super) async fn marked(
     mut regions: Vec<RegionOutcome>,
     recorded: Option<&Snapshot>,
 ) -> Vec<RegionOutcome> {
-    // Rows not read: nothing says the slot is unrecorded in this life.
-    let Some(rows) = recorded else {
+    // Rows not read: nothing says what this life recorded there.
+    let Some(rows) = recorded.or(job.known.as_deref()) else {
         return regions;
     };
-    let wanted: Vec<usize> = (0..regions.len())
-        .filter(|&i| {
-            let o = &regions[i];
-            // A row of this life that read no version (the role refused
-            // before the member stack landed: `pending`, `failed`) saw
-            // nothing: the put-back is still the first look (630119).
-            let here = rows
-                .get(account, &o.slot())
-                .is_some_and(|k| k.default_version.is_some() || k.intent);
-            life::first_look_put_back(&job.trigger, o, o.user(user), here)
+    // Each candidate, with when its row was first written where a failure
+    // kept its version: a row begun in this life kept this life's.
+    let wanted: Vec<(usize, Option<i64>)> = (0..regions.len())
+        .filter_map(|i| {
+            let (o, row) = (&regions[i], rows.get(account, &regions[i].slot()));
+            let here = recorded_here(row);
+            let kept = here == life::Recorded::KeptByFailure;
+            let began = row.and_then(|k| k.first_seen_ms).filter(|_| kept);
+            life::put_back_may_configure(&job.trigger, o, o.user(user), here).then_some((i, began))
         })
         .collect();
     if wanted.is_empty() {
@@ -55,7 +57,10 @@ pub(super) async fn marked(
             return regions;
         }
     };
-    for i in wanted {
+    for (i, began) in wanted {
+        if began.is_some() && !life::made_before_join(began, joined) {
+            continue;
+        }
         let o = &mut regions[i];
         let made = made_ms(session, account, o).await;
         if life::made_before_join(made, joined) {
@@ -64,6 +69,20 @@ pub(super) async fn marked(
         }
     }
     regions
+}
+
+/// What this life's row says: a row that read no version (the role
+/// refused before the member stack landed: `pending`, `failed`) saw
+/// nothing (630119); a failed record's version is the one before it
+/// (630014, 630463).
+fn recorded_here(row: Option<&Known>) -> life::Recorded {
+    match row {
+        Some(k) if k.intent => life::Recorded::Version,
+        Some(k) if k.default_version.is_none() => life::Recorded::NoVersion,
+        Some(k) if k.status.as_deref() == Some("failed") => life::Recorded::KeptByFailure,
+        Some(_) => life::Recorded::Version,
+        None => life::Recorded::NoVersion,
+    }
 }
 
 /// When the default `o` found was made (`GetDocument`'s `CreatedDate`).

@@ -106,9 +106,8 @@ async fn decided(
 ) -> Vec<Alert> {
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
-    // A vend of this life left unfinished (its re-attempt chain ended):
-    // this run finishes it, and says so as the vend would have.
-    if rejoined || super::lives::vend_unfinished(svc, job, &info.id, &acct.report).await {
+    // A life whose configuration this run finishes says so as its vend would.
+    if super::lives::finishes_life(svc, job, &info.id, &acct.report, rejoined).await {
         alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());

@@ -43,6 +43,22 @@ pub(super) async fn configured_anew(
     crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
 }
 
+/// Whether this sweep finishes the configuration of `account`'s present
+/// life: a rejoin only a sweep found, another life's default put back
+/// (`RegionOutcome::another_life`), or a vend of this life left unfinished
+/// (its re-attempt chain ended).
+pub(super) async fn finishes_life(
+    svc: &Services,
+    job: &Job,
+    account: &str,
+    report: &AccountReport,
+    rejoined: bool,
+) -> bool {
+    rejoined
+        || report.regions.iter().any(|o| o.another_life)
+        || vend_unfinished(svc, job, account, report).await
+}
+
 /// Whether this sweep, which configured `account` (`report`), finishes a
 /// vend of its present life left unfinished
 /// ([`crate::domain::life::vend_unfinished`]): its rows say `pending`, or
@@ -51,12 +67,7 @@ pub(super) async fn configured_anew(
 /// `failed`, as a failed re-attempt records them; most sweeps read
 /// nothing more). A record that cannot be read is no vend: a table that
 /// fails would otherwise tell every put-back's account configured.
-pub(super) async fn vend_unfinished(
-    svc: &Services,
-    job: &Job,
-    account: &str,
-    report: &AccountReport,
-) -> bool {
+async fn vend_unfinished(svc: &Services, job: &Job, account: &str, report: &AccountReport) -> bool {
     let statuses: Vec<Option<&str>> = job
         .known
         .as_ref()

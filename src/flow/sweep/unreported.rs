@@ -24,7 +24,9 @@ pub(super) fn drift_found(
     let mut alerts = Vec::new();
     for o in &report.regions {
         let user = o.user(user);
-        if o.change != Some(Change::Document) {
+        // Another life's default put back configures the account's new
+        // life: its `account_configured` is told instead (`lives`).
+        if o.change != Some(Change::Document) || o.another_life {
             continue;
         }
         let audit = o.action == Action::WouldChange;
