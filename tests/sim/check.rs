@@ -882,10 +882,12 @@ impl Checker {
                 .iter()
                 .filter(|(_, t)| t.2 == "AddTagsToResource")
                 .all(|(id, t)| !lost.contains(id) && t.1.is_some_and(|d| d - t.0 < 15 * 60_000));
-            // A governed document deleted (and made again): while it was
-            // gone Session Manager had no preferences there, Run As off
-            // (sessions as ssm-user); the run that finds it made again
-            // tells that as a `run_as_window` with `recreated`.
+            // A governed document deleted (and made again, by its editor or
+            // by runas-guard's put-back): while it was gone Session Manager
+            // had no preferences there, Run As off (sessions as ssm-user);
+            // the run that finds it made again tells that as a
+            // `run_as_window` with `recreated`, one that finds it gone as
+            // drift (`created`).
             let deleted = self.governed().iter().any(|(a, r)| {
                 s.ssm
                     .truth
@@ -905,8 +907,11 @@ impl Checker {
                     // are no claim about their Run As: the alert says a read
                     // failed, never that Run As was out of policy.
                     "run_as_window" if only_unjudged(body) => false,
+                    // A document deleted and not made again by its editor
+                    // is Run As off too: its put-back (`created`, 632394) is
+                    // drift, not a wolf.
                     "drift_reverted" | "tamper_repeated" | "drift_detected" | "run_as_window" => {
-                        !made_bad
+                        !made_bad && !deleted
                     }
                     "forwarding_missing" => !made_bad && canaries_in_time,
                     _ => false,
