@@ -558,7 +558,19 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
-    let mut sweep = spawned(&w, &w.write_event(&sweep_event()));
+    // The sweep's reads are held until the writer reaches its record, which
+    // on a busy host takes longer than the SDK's 10 s attempt: past it the
+    // sweep's retry would read before the put-back (its finding the default,
+    // no window to claim; seen in CI). Its attempts wait out the hold.
+    let sweep_path = w.write_event(&sweep_event());
+    let mut sweep = w
+        .command(&["handle", path_str(&sweep_path)])
+        .env("RUNAS_GUARD_ATTEMPT_TIMEOUT_SECONDS", "150")
+        .env("RUNAS_GUARD_CALL_TIMEOUT_SECONDS", "160")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     assert!(
         proxy.wait("sweep-read", "held", 1, 60) && proxy.wait("sweep-describe", "held", 1, 60),
         "the sweep never read the document: {}",
