@@ -106,6 +106,39 @@ mod documents {
         )
     }
 
+    /// The kinds `decide` gives an edit event's run of the default document
+    /// over `regions`, for an account whose user is `ops`.
+    fn decided_kinds(regions: Vec<RegionOutcome>, per: Per) -> Vec<&'static str> {
+        let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+        let report = AccountReport {
+            account: "111122223333".into(),
+            name: None,
+            ou_path: None,
+            desired_user: Some("ops".into()),
+            rule: None,
+            role: None,
+            packed_policy_size: None,
+            mode: None,
+            left_governance: None,
+            regions,
+            alerts_lost: 0,
+            security_hub: None,
+        };
+        let reverts = HashMap::new();
+        let facts = Facts {
+            trigger: &t,
+            expected_editor: false,
+            reverts_last_hour: &reverts,
+            new_drift: &HashSet::new(),
+            new_missing: &HashSet::new(),
+            at: "2026-11-22T00:00:00Z",
+        };
+        decide(&report, per, &facts)
+            .iter()
+            .map(|a| a.kind.as_str())
+            .collect()
+    }
+
     /// The row as judged when only the policy's user changed since it was
     /// recorded.
     fn policy_applied(o: RegionOutcome) -> RegionOutcome {
@@ -264,34 +297,7 @@ mod documents {
             ),
         ];
         for (scope, regions, want) in cases {
-            let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
-            let report = AccountReport {
-                account: "111122223333".into(),
-                name: None,
-                ou_path: None,
-                desired_user: Some("ops".into()),
-                rule: None,
-                role: None,
-                packed_policy_size: None,
-                mode: None,
-                left_governance: None,
-                regions: regions.clone(),
-                alerts_lost: 0,
-                security_hub: None,
-            };
-            let reverts = HashMap::new();
-            let facts = Facts {
-                trigger: &t,
-                expected_editor: false,
-                reverts_last_hour: &reverts,
-                new_drift: &HashSet::new(),
-                new_missing: &HashSet::new(),
-                at: "2026-11-22T00:00:00Z",
-            };
-            let got: Vec<&str> = decide(&report, scope, &facts)
-                .iter()
-                .map(|a| a.kind.as_str())
-                .collect();
+            let got = decided_kinds(regions.clone(), scope);
             assert_eq!(got, want, "{scope:?}: {regions:?}");
         }
     }
@@ -332,34 +338,7 @@ mod documents {
             ),
         ];
         for (regions, want) in cases {
-            let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
-            let report = AccountReport {
-                account: "111122223333".into(),
-                name: None,
-                ou_path: None,
-                desired_user: Some("ops".into()),
-                rule: None,
-                role: None,
-                packed_policy_size: None,
-                mode: None,
-                left_governance: None,
-                regions: regions.clone(),
-                alerts_lost: 0,
-                security_hub: None,
-            };
-            let reverts = HashMap::new();
-            let facts = Facts {
-                trigger: &t,
-                expected_editor: false,
-                reverts_last_hour: &reverts,
-                new_drift: &HashSet::new(),
-                new_missing: &HashSet::new(),
-                at: "2026-11-22T00:00:00Z",
-            };
-            let got: Vec<&str> = decide(&report, Per::Region, &facts)
-                .iter()
-                .map(|a| a.kind.as_str())
-                .collect();
+            let got = decided_kinds(regions.clone(), Per::Region);
             assert_eq!(got, want, "{regions:?}");
         }
     }
