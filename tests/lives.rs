@@ -35,6 +35,33 @@ fn joined_at(proxy: &Proxy, accounts: &[&str], joined: i64) {
         "action": "DescribeAccount", "effect": "rewrite", "edit": edits}]));
 }
 
+/// `DescribeAccount` answers `joined` as `account`'s `JoinedTimestamp`
+/// (rule `joined`): it joined again then.
+fn joined_described(account: &str, joined: i64) -> Value {
+    json!({"name": "joined", "service": "organizations", "action": "DescribeAccount",
+        "effect": "rewrite",
+        "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
+}
+
+/// The same, and the sweep's walk lists it so too (rules `joined-<Action>`).
+fn joined_listed(account: &str, joined: i64) -> Vec<Value> {
+    ["DescribeAccount", "ListAccountsForParent", "ListAccounts"]
+        .iter()
+        .map(|action| {
+            json!({"name": format!("joined-{action}"), "service": "organizations",
+                "action": action, "effect": "rewrite",
+                "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
+        })
+        .collect()
+}
+
+/// Every `UpdateDocument` refused (rule `refused`): a run's write fails
+/// after it read the document.
+fn update_refused() -> Value {
+    json!({"name": "refused", "service": "ssm", "action": "UpdateDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "not now"})
+}
+
 /// A Control Tower `EnableBaseline` on `account`, made now.
 async fn enrolled_now(w: &World, account: &str, id: &str) -> Value {
     let org = w.org().describe_organization().send().await.unwrap();
@@ -209,9 +236,7 @@ async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_
     let away = w.console_edit(&account, region, "admin").await;
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
-    let join_rewrite = json!({"name": "joined", "service": "organizations",
-        "action": "DescribeAccount", "effect": "rewrite",
-        "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]});
+    let join_rewrite = joined_described(&account, joined);
     // It joins again before its member stack is there: pending, no page.
     proxy.faults(json!([join_rewrite.clone(), member_role_refused()]));
     let mut event = sample("account_vended.organizations-account-joined.json");
@@ -296,14 +321,7 @@ async fn a_sweep_that_finishes_a_pending_vend_says_the_account_configured_once()
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
     // Organizations says it joined now, as the sweep's walk lists it too.
-    let join_rewrite: Vec<Value> = ["DescribeAccount", "ListAccountsForParent", "ListAccounts"]
-        .iter()
-        .map(|action| {
-            json!({"name": format!("joined-{action}"), "service": "organizations",
-                "action": action, "effect": "rewrite",
-                "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
-        })
-        .collect();
+    let join_rewrite = joined_listed(&account, joined);
     let mut rules = join_rewrite.clone();
     rules.push(member_role_refused());
     proxy.faults(json!(rules));
@@ -386,9 +404,7 @@ async fn an_edit_events_put_back_of_a_default_set_while_the_account_was_out_conf
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
     proxy.faults(json!([
-        {"name": "joined", "service": "organizations", "action": "DescribeAccount",
-         "effect": "rewrite",
-         "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]},
+        joined_described(&account, joined),
         // The run reads the default it found by number only to ask when it
         // was made (its observation reads the default unnumbered).
         {"name": "created", "service": "ssm", "action": "GetDocument", "effect": "count",
@@ -456,11 +472,8 @@ async fn a_rejoined_accounts_failed_first_record_reads_no_window_of_its_former_l
     let away = w.console_edit(&account, region, "ec2-user").await;
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
-    let join_rewrite = json!({"name": "joined", "service": "organizations",
-        "action": "DescribeAccount", "effect": "rewrite",
-        "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]});
-    let refused = json!({"name": "refused", "service": "ssm", "action": "UpdateDocument",
-        "status": 400, "code": "AccessDeniedException", "message": "not now"});
+    let join_rewrite = joined_described(&account, joined);
+    let refused = update_refused();
     proxy.faults(json!([join_rewrite.clone(), refused]));
     let mut event = sample("account_vended.organizations-account-joined.json");
     event["id"] = json!("rejoined-failing");
@@ -521,16 +534,8 @@ async fn a_sweep_past_a_failed_first_record_of_a_new_life_says_it_configured_not
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
     // Organizations says it joined now, as the sweep's walk lists it too.
-    let join_rewrite: Vec<Value> = ["DescribeAccount", "ListAccountsForParent", "ListAccounts"]
-        .iter()
-        .map(|action| {
-            json!({"name": format!("joined-{action}"), "service": "organizations",
-                "action": action, "effect": "rewrite",
-                "edit": [{"where": {"Id": account}, "set": {"JoinedTimestamp": joined}}]})
-        })
-        .collect();
-    let refused = json!({"name": "refused", "service": "ssm", "action": "UpdateDocument",
-        "status": 400, "code": "AccessDeniedException", "message": "not now"});
+    let join_rewrite = joined_listed(&account, joined);
+    let refused = update_refused();
     let mut rules = join_rewrite.clone();
     rules.push(refused);
     proxy.faults(json!(rules));
