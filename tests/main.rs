@@ -21,6 +21,7 @@ mod cli;
 mod cli_tables;
 mod cost;
 mod dead_sweep;
+mod dead_vend;
 mod degraded;
 mod deploy;
 mod directory_users;

@@ -245,6 +245,12 @@ pub struct Facts<'a> {
     /// The run-as user check: slots where this run found nodes newly
     /// lacking the user.
     pub new_missing: &'a HashSet<String>,
+    /// An earlier attempt of this trigger held its claim and did not
+    /// finish: its writes may be done and recorded and its alerts untold,
+    /// so this attempt, finding the account configured, says so (once per
+    /// trigger and life: `flow::configured` tells it only where no other
+    /// path of the vend did).
+    pub resumed: bool,
     pub at: &'a str,
 }
 
@@ -283,7 +289,7 @@ pub fn decide(report: &AccountReport, per: Per, f: &Facts<'_>) -> Vec<Alert> {
     // An edit event's put-back of another life's default configures the
     // account's new life: told as its vend would have told it.
     let configures = per == Per::Account || report.regions.iter().any(|o| o.another_life);
-    if alerts.is_empty() && configures && configured(report) {
+    if alerts.is_empty() && configures && configured(report, f.resumed) {
         alerts.push(account_configured(
             &report.account,
             user,
@@ -349,12 +355,6 @@ fn drift_told(
     Some(facts)
 }
 
-/// Something written, Run As enforced somewhere (the check's association
-/// is kept in audit mode too, and an account in audit mode, or held by
-/// `enforce-when-ready` everywhere, is not "configured"), and nothing still
-/// awaiting the member stack (the run that finishes it says so). A vend
-/// that failed somewhere is retried, and the retry that finishes says it.
-/// Rows that carry no mode (a dead run's adopted write) count as enforced.
 /// A sweep's `account_configured` for an account it found in a new life
 /// (it left the organization and joined again, and neither event came):
 /// told as that life's vend would have told it, when this run configured
@@ -366,14 +366,24 @@ pub fn configured_anew(
     joined_ms: Option<i64>,
 ) -> Option<Alert> {
     let user = report.desired_user.as_deref()?;
-    configured(report).then(|| {
+    configured(report, false).then(|| {
         account_configured(&report.account, user, &report.regions, trigger, at).joined(joined_ms)
     })
 }
 
-fn configured(report: &AccountReport) -> bool {
+/// Something written (by this run, or maybe by an earlier attempt of its
+/// trigger that did not finish: `resumed`), Run As enforced somewhere (the check's association
+/// is kept in audit mode too, and an account in audit mode, or held by
+/// `enforce-when-ready` everywhere, is not "configured"), and nothing still
+/// awaiting the member stack (the run that finishes it says so). A vend
+/// that failed somewhere is retried, and the retry that finishes says it.
+/// Rows that carry no mode (a dead run's adopted write) count as enforced.
+fn configured(report: &AccountReport, resumed: bool) -> bool {
     let rows = &report.regions;
-    let wrote = rows.iter().any(|r| r.action.wrote());
+    let found_right = rows
+        .iter()
+        .any(|r| r.action == Action::None && r.error_code.is_none());
+    let wrote = rows.iter().any(|r| r.action.wrote()) || (resumed && found_right);
     let mut documents = rows.iter().filter(|r| r.mode.is_some()).peekable();
     let enforced = documents.peek().is_none()
         || documents

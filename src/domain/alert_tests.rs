@@ -108,7 +108,7 @@ mod documents {
 
     /// The kinds `decide` gives an edit event's run of the default document
     /// over `regions`, for an account whose user is `ops`.
-    fn decided_kinds(regions: Vec<RegionOutcome>, per: Per) -> Vec<&'static str> {
+    fn decided_kinds(regions: Vec<RegionOutcome>, per: Per, resumed: bool) -> Vec<&'static str> {
         let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
         let report = AccountReport {
             account: "111122223333".into(),
@@ -131,6 +131,7 @@ mod documents {
             reverts_last_hour: &reverts,
             new_drift: &HashSet::new(),
             new_missing: &HashSet::new(),
+            resumed,
             at: "2026-11-22T00:00:00Z",
         };
         decide(&report, per, &facts)
@@ -251,6 +252,7 @@ mod documents {
                 reverts_last_hour: &reverts,
                 new_drift: &HashSet::new(),
                 new_missing: &HashSet::new(),
+                resumed: false,
                 at: "2026-11-22T00:00:00Z",
             };
             let got: Vec<String> = decide(&report, Per::Region, &facts)
@@ -297,8 +299,55 @@ mod documents {
             ),
         ];
         for (scope, regions, want) in cases {
-            let got = decided_kinds(regions.clone(), scope);
+            let got = decided_kinds(regions.clone(), scope, false);
             assert_eq!(got, want, "{scope:?}: {regions:?}");
+        }
+    }
+
+    /// A retry whose dead attempt wrote and recorded finds the account
+    /// right: it says the account configured (once per trigger and life:
+    /// `flow::configured`; simulation seed 630872). Not a retry, an edit
+    /// event's retry, an account still awaiting its member stack or in
+    /// audit: silent; a failure is told as ever.
+    #[test]
+    fn a_retry_finding_its_dead_attempts_writes_done_says_the_account_configured() {
+        let right = |region: &str| {
+            RegionOutcome {
+                before: Some(RunAs::desired("ops")),
+                after: Some(RunAs::desired("ops")),
+                ..RegionOutcome::skipped(region, Action::None, None)
+            }
+            .for_document(crate::domain::trigger::DOCUMENT_NAME, "ops")
+        };
+        let audit = RegionOutcome {
+            mode: Some(crate::domain::policy::Mode::Audit),
+            ..right("eu-west-1")
+        };
+        let pending = RegionOutcome::skipped("us-east-1", Action::Pending, None);
+        let failed = RegionOutcome::failed("us-east-1", "AccessDeniedException", "denied".into());
+        let both = || vec![right("eu-west-1"), right("us-east-1")];
+        let cases: [(Per, bool, Vec<RegionOutcome>, Vec<&str>); 7] = [
+            (Per::Account, true, both(), vec!["account_configured"]),
+            (Per::Account, false, both(), vec![]),
+            (Per::Region, true, both(), vec![]),
+            (
+                Per::Account,
+                true,
+                vec![right("eu-west-1"), pending],
+                vec![],
+            ),
+            (Per::Account, true, vec![audit], vec![]),
+            (
+                Per::Account,
+                true,
+                vec![right("eu-west-1"), failed],
+                vec!["remediation_failed"],
+            ),
+            (Per::Account, true, vec![], vec![]),
+        ];
+        for (per, resumed, regions, want) in cases {
+            let got = decided_kinds(regions.clone(), per, resumed);
+            assert_eq!(got, want, "{per:?} resumed {resumed}: {regions:?}");
         }
     }
 
@@ -338,7 +387,7 @@ mod documents {
             ),
         ];
         for (regions, want) in cases {
-            let got = decided_kinds(regions.clone(), Per::Region);
+            let got = decided_kinds(regions.clone(), Per::Region, false);
             assert_eq!(got, want, "{regions:?}");
         }
     }
@@ -474,6 +523,7 @@ mod audit {
             reverts_last_hour: &reverts,
             new_drift: new,
             new_missing: &HashSet::new(),
+            resumed: false,
             at: "2026-11-22T00:00:00Z",
         };
         decide(r, per, &facts)

@@ -264,6 +264,7 @@ impl Intent {
             reverts_last_hour: &reverts,
             new_drift: &HashSet::new(),
             new_missing: &HashSet::new(),
+            resumed: false,
             at,
         };
         alert::decide(&report, scope, &facts)

@@ -21,6 +21,10 @@ pub struct Job {
     /// The regions of the stack-instance events this run answers for, when
     /// it took a burst's ([`crate::domain::landing_gate`]); else the trigger's.
     pub burst: Option<Vec<String>>,
+    /// An earlier attempt of this event held its claim and did not finish
+    /// (it died, or failed): what it wrote and recorded, this attempt
+    /// finds done, and says what it configured.
+    pub retried: bool,
 }
 
 impl Job {
@@ -31,6 +35,7 @@ impl Job {
             owner: crate::domain::ids::token(),
             known: None,
             burst: None,
+            retried: false,
         }
     }
 

@@ -198,6 +198,7 @@ impl Reactor {
                 Ok(claimed) => claimed,
                 Err(answered) => return answered,
             };
+        job.retried = delivery.taken_over();
         let fx = self.effects();
         let ran = match &gate {
             None => gates::Ran::Unmarked,

@@ -26,6 +26,8 @@ pub struct Delivery {
     event_id: String,
     owner: String,
     resumed: Vec<Alert>,
+    /// An earlier attempt held the claim ([`Claim::Claimed`]).
+    taken_over: bool,
     /// Keeps the claim for as long as the work runs (a sweep: minutes), so
     /// a second delivery meanwhile answers `in_flight` (a success) instead
     /// of running the same work beside this one.
@@ -47,7 +49,10 @@ pub async fn claim(receipts: &Receipts, job: &Job, trigger: Value) -> Claimed {
         .claim(&t.event_id, t.kind.as_str(), &job.owner)
         .await
     {
-        Ok(Claim::Claimed { pending_alerts }) => {
+        Ok(Claim::Claimed {
+            pending_alerts,
+            taken_over,
+        }) => {
             let resumed = pending_alerts
                 .map(|json| serde_json::from_str::<Vec<Alert>>(&json))
                 .transpose()
@@ -60,6 +65,7 @@ pub async fn claim(receipts: &Receipts, job: &Job, trigger: Value) -> Claimed {
                 event_id: t.event_id.clone(),
                 owner: job.owner.clone(),
                 resumed,
+                taken_over,
                 keepalive: receipts.keep_claim(&t.event_id, &job.owner),
             })
         }
@@ -179,6 +185,11 @@ impl Delivery {
             }
         };
         finished(outcome, failed)
+    }
+
+    /// Whether an earlier attempt of this event held its claim: a retry.
+    pub fn taken_over(&self) -> bool {
+        self.taken_over
     }
 
     /// The claim stops renewing before it is closed.

@@ -16,8 +16,13 @@ pub(super) const RECEIPT_TTL: Duration = Duration::from_secs(14 * 86_400);
 
 pub enum Claim {
     /// This run owns the event now. `pending_alerts` holds alerts (JSON) an
-    /// earlier attempt decided but may not have published.
-    Claimed { pending_alerts: Option<String> },
+    /// earlier attempt decided but may not have published; `taken_over`
+    /// says an earlier attempt held the claim (it died, or failed and let
+    /// it go): its writes may be done and recorded, its alerts not told.
+    Claimed {
+        pending_alerts: Option<String>,
+        taken_over: bool,
+    },
     /// Already processed: a redelivery; do nothing.
     Done,
     /// Another run holds an unexpired claim.
@@ -69,16 +74,21 @@ impl Receipts {
             .expression_attribute_values(":until", n(clock::epoch_millis(now + self.lease)))
             .expression_attribute_values(":now", n(clock::epoch_millis(now)))
             .expression_attribute_values(":ttl", n(clock::epoch_secs(now + RECEIPT_TTL)))
-            .return_values(ReturnValue::AllNew)
+            // The item as it was: the held alerts (the claim leaves them)
+            // and whose claim this one replaced, in the same call.
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
         match result {
-            Ok(out) => Ok(Claim::Claimed {
-                pending_alerts: out
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| get_s(a, "pending_alerts")),
-            }),
+            Ok(out) => {
+                let old = out.attributes.as_ref();
+                Ok(Claim::Claimed {
+                    pending_alerts: old.and_then(|a| get_s(a, "pending_alerts")),
+                    taken_over: old
+                        .and_then(|a| get_s(a, "owner"))
+                        .is_some_and(|o| o != owner),
+                })
+            }
             Err(e) => {
                 let err = self.table.err("UpdateItem", "-", &e);
                 if !err.is("ConditionalCheckFailedException") {

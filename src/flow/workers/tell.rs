@@ -35,6 +35,7 @@ pub(super) async fn told(
         reverts_last_hour: &reverts,
         new_drift: &acct.new_drift,
         new_missing: &acct.new_missing,
+        resumed: job.retried,
         at: &at,
     };
     // What the policy changed is the sweep summary's, not drift.
