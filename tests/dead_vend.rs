@@ -1,9 +1,11 @@
-//! A vend that dies after its record and before its alerts (the Lambda's
-//! deadline, out of memory): its retry finds the account configured by the
-//! dead attempt, writes nothing, and says `account_configured` once
-//! (found by the simulation, seed 630872: a rejoined account's join run
-//! killed so was never said configured). The death is made to happen at
-//! the fault proxy (a held publish, then the process killed), and the test
+//! A vend left unfinished is still said configured once. One that dies
+//! after its record and before its alerts (the Lambda's deadline, out of
+//! memory): its retry finds the account configured by the dead attempt,
+//! writes nothing, and says `account_configured` (found by the simulation,
+//! seed 630872: a rejoined account's join run killed so was never said
+//! configured). One whose last re-attempt fails in a region after
+//! configuring the rest: the sweep that finds every region right says it
+//! (seed 631389). Each fault is made at the fault proxy, and each test
 //! asserts that it fired.
 
 use crate::common;
@@ -79,6 +81,74 @@ async fn a_vend_killed_after_its_record_is_said_configured_by_its_retry() {
 
     // Control: the same event again, and a sweep, say nothing more.
     assert_eq!(w.handle(&event).0, 0);
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    assert_eq!(configured(&alerts, &account), 0, "{alerts:#?}");
+}
+
+/// The re-attempt the last run scheduled, as Lambda's SQS record.
+async fn next_reattempt(w: &World, queue: &str) -> serde_json::Value {
+    for _ in 0..150 {
+        if let Some(r) = w.sqs_records(queue).await.into_iter().next() {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("no re-attempt was scheduled");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_whose_last_reattempt_failed_is_said_configured_by_the_sweep_that_finds_it_right() {
+    let (mut w, proxy, account) = world_behind_proxy().await;
+    let queue = w.create_queue("reattempts").await;
+    w.set_env("RUNAS_GUARD_SWEEP_QUEUE_URL", &queue);
+    w.set_env("RUNAS_GUARD_PENDING_DELAYS_SECONDS", "1");
+    // us-east-1 already runs sessions as the policy's user (set before the
+    // vend, as an org-wide customization may).
+    let mut right = lza_document(&account);
+    right["inputs"]["runAsEnabled"] = json!(true);
+    right["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    w.admin_write(&account, "us-east-1", &right, true).await;
+    // The vend comes before the member stack: it waits.
+    proxy.faults(json!([member_role_refused()]));
+    let (code, out) = w.handle(&vend_event(&account));
+    assert_eq!(code, 0, "{out:#}");
+    let record = next_reattempt(&w, &queue).await;
+    // The stack has landed; the re-attempt's read of us-east-1 is refused.
+    proxy.faults(json!([
+        {"name": "read", "service": "ssm", "region": "us-east-1", "action": "DescribeDocument",
+         "status": 400, "code": "AccessDeniedException", "protocol": "json",
+         "message": "User is not authorized to perform: ssm:DescribeDocument"}
+    ]));
+    let (code, out) = w.handle(&json!({ "Records": [record] }));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["read"]["hits"].as_u64() >= Some(1),
+        "{}",
+        proxy.hits()
+    );
+    assert_eq!(w.alert_kinds().await, ["remediation_failed"]);
+    assert_eq!(
+        w.state(&account, "us-east-1").await.unwrap()["status"],
+        "failed"
+    );
+    let (doc, _, _) = w.document(&account, "eu-west-1").await.unwrap();
+    assert_eq!(
+        run_as(&doc),
+        (json!(true), json!("ssm-ops")),
+        "eu-west-1 configured"
+    );
+    assert!(w.sqs_records(&queue).await.is_empty(), "the chain ended");
+
+    // The next sweep finds both regions right and writes nothing: the vend
+    // it finishes is said configured, once.
+    proxy.faults(json!([]));
+    let before = w.document(&account, "us-east-1").await.unwrap().1;
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert_eq!(w.document(&account, "us-east-1").await.unwrap().1, before);
+    let alerts = w.alerts().await;
+    assert_eq!(configured(&alerts, &account), 1, "{alerts:#?}");
+    // Control: the next sweep says nothing of it.
     assert_eq!(w.handle(&sweep_event()).0, 0);
     let alerts = w.alerts().await;
     assert_eq!(configured(&alerts, &account), 0, "{alerts:#?}");

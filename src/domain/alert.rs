@@ -358,15 +358,17 @@ fn drift_told(
 /// A sweep's `account_configured` for an account it found in a new life
 /// (it left the organization and joined again, and neither event came):
 /// told as that life's vend would have told it, when this run configured
-/// it, saying when it joined (once per life: `flow::configured`).
+/// it (or found right what the life's vend left failed: `resumed`), saying
+/// when it joined (once per life: `flow::configured`).
 pub fn configured_anew(
     report: &AccountReport,
     trigger: &Trigger,
     at: &str,
     joined_ms: Option<i64>,
+    resumed: bool,
 ) -> Option<Alert> {
     let user = report.desired_user.as_deref()?;
-    configured(report, false).then(|| {
+    configured(report, resumed).then(|| {
         account_configured(&report.account, user, &report.regions, trigger, at).joined(joined_ms)
     })
 }

@@ -107,8 +107,10 @@ async fn decided(
     let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
     // A life whose configuration this run finishes says so as its vend would.
-    if super::lives::finishes_life(svc, job, &info.id, &acct.report, rejoined).await {
-        alerts.extend(configured_anew(svc, job, &acct.report, info.joined_ms).await);
+    let finish = super::lives::finishes_life(svc, job, &info.id, &acct.report, rejoined).await;
+    if finish != super::lives::Finish::No {
+        let life = (info.joined_ms, finish);
+        alerts.extend(configured_anew(svc, job, &acct.report, life).await);
     }
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
     account::named::about(ctx, &info.id, name, path, alerts).await

@@ -32,15 +32,30 @@ pub(super) async fn configured_anew(
     svc: &Services,
     job: &Job,
     report: &AccountReport,
-    joined_ms: Option<i64>,
+    (joined_ms, finish): (Option<i64>, Finish),
 ) -> Vec<Alert> {
     let at = crate::domain::clock::iso(crate::domain::clock::now());
-    let Some(alert) = crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms)
-        .filter(|_| !job.dry_run)
+    let resumed = finish == Finish::FoundDone;
+    let Some(alert) =
+        crate::domain::alert::configured_anew(report, &job.trigger, &at, joined_ms, resumed)
+            .filter(|_| !job.dry_run)
     else {
         return vec![];
     };
     crate::flow::configured::told_first(&svc.vends, &job.trigger.event_id, vec![alert]).await
+}
+
+/// How a sweep finishes the configuration of an account's present life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Finish {
+    /// It does not: the life is configured, or not by this run.
+    No,
+    /// By what it wrote (or a rejoin only it found).
+    Wrote,
+    /// By finding right what a vend of this life left failed: the vend's
+    /// re-attempt failed somewhere (a read refused) after configuring the
+    /// rest, its chain ended, and this sweep found nothing left to write.
+    FoundDone,
 }
 
 /// Whether this sweep finishes the configuration of `account`'s present
@@ -53,32 +68,41 @@ pub(super) async fn finishes_life(
     account: &str,
     report: &AccountReport,
     rejoined: bool,
-) -> bool {
-    rejoined
-        || report.regions.iter().any(|o| o.another_life)
-        || vend_unfinished(svc, job, account, report).await
+) -> Finish {
+    if rejoined || report.regions.iter().any(|o| o.another_life) {
+        return Finish::Wrote;
+    }
+    vend_unfinished(svc, job, account, report).await
 }
 
-/// Whether this sweep, which configured `account` (`report`), finishes a
-/// vend of its present life left unfinished
+/// Whether this sweep, which configured `account` (`report`) or found it
+/// right, finishes a vend of its present life left unfinished
 /// ([`crate::domain::life::vend_unfinished`]): its rows say `pending`, or
 /// its vend's re-attempt is still on record as due (read only where a
-/// chain can have ended so: an account this run wrote to whose rows say
-/// `failed`, as a failed re-attempt records them; most sweeps read
-/// nothing more). A record that cannot be read is no vend: a table that
+/// chain can have ended so: an account whose rows say `failed`, as a
+/// failed re-attempt records them, that this run wrote to or found without
+/// a failure; most sweeps read nothing more, and an account still failing
+/// reads nothing). A record that cannot be read is no vend: a table that
 /// fails would otherwise tell every put-back's account configured.
-async fn vend_unfinished(svc: &Services, job: &Job, account: &str, report: &AccountReport) -> bool {
+async fn vend_unfinished(
+    svc: &Services,
+    job: &Job,
+    account: &str,
+    report: &AccountReport,
+) -> Finish {
     let statuses: Vec<Option<&str>> = job
         .known
         .as_ref()
         .map(|k| k.statuses(account).collect())
         .unwrap_or_default();
     if crate::domain::life::vend_unfinished(statuses.iter().copied(), None) {
-        return true;
+        return Finish::Wrote;
     }
+    let wrote = report.regions.iter().any(|r| r.action.wrote());
     let failed = statuses.contains(&Some("failed"));
-    if job.dry_run || !failed || !report.regions.iter().any(|r| r.action.wrote()) {
-        return false;
+    let still_failing = !wrote && report.failed();
+    if job.dry_run || !failed || still_failing {
+        return Finish::No;
     }
     let due = match svc.vends.reattempt_due(account).await {
         Ok(due) => due,
@@ -87,5 +111,12 @@ async fn vend_unfinished(svc: &Services, job: &Job, account: &str, report: &Acco
             false
         }
     };
-    crate::domain::life::vend_unfinished(statuses, Some(due))
+    match (
+        crate::domain::life::vend_unfinished(statuses, Some(due)),
+        wrote,
+    ) {
+        (false, _) => Finish::No,
+        (true, true) => Finish::Wrote,
+        (true, false) => Finish::FoundDone,
+    }
 }
