@@ -5,8 +5,10 @@
 //! seed 630872: a rejoined account's join run killed so was never said
 //! configured). One whose last re-attempt fails in a region after
 //! configuring the rest: the sweep that finds every region right says it
-//! (seed 631389). Each fault is made at the fault proxy, and each test
-//! asserts that it fired.
+//! (seed 631389). One no re-attempt follows (no queue, or the join's event
+//! lost), whose first sweep after the member stack fails: the sweep that
+//! then configures it says it (seed 633912). Each fault is made at the
+//! fault proxy, and each test asserts that it fired.
 
 use crate::common;
 
@@ -86,6 +88,18 @@ async fn a_vend_killed_after_its_record_is_said_configured_by_its_retry() {
     assert_eq!(configured(&alerts, &account), 0, "{alerts:#?}");
 }
 
+/// The vend, before the member stack: its rows wait (`pending`).
+async fn vend_awaiting_its_stack(w: &World, proxy: &Proxy, account: &str) {
+    proxy.faults(json!([member_role_refused()]));
+    let (code, out) = w.handle(&vend_event(account));
+    assert_eq!(code, 0, "{out:#}");
+    assert!(proxy.hits()["no-role"]["hits"].as_u64() >= Some(1));
+    assert_eq!(
+        w.state(account, "eu-west-1").await.unwrap()["status"],
+        "pending"
+    );
+}
+
 /// The re-attempt the last run scheduled, as Lambda's SQS record.
 async fn next_reattempt(w: &World, queue: &str) -> serde_json::Value {
     for _ in 0..150 {
@@ -109,10 +123,7 @@ async fn a_vend_whose_last_reattempt_failed_is_said_configured_by_the_sweep_that
     right["inputs"]["runAsEnabled"] = json!(true);
     right["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
     w.admin_write(&account, "us-east-1", &right, true).await;
-    // The vend comes before the member stack: it waits.
-    proxy.faults(json!([member_role_refused()]));
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "{out:#}");
+    vend_awaiting_its_stack(&w, &proxy, &account).await;
     let record = next_reattempt(&w, &queue).await;
     // The stack has landed; the re-attempt's read of us-east-1 is refused.
     proxy.faults(json!([
@@ -146,6 +157,55 @@ async fn a_vend_whose_last_reattempt_failed_is_said_configured_by_the_sweep_that
     let before = w.document(&account, "us-east-1").await.unwrap().1;
     assert_eq!(w.handle(&sweep_event()).0, 0);
     assert_eq!(w.document(&account, "us-east-1").await.unwrap().1, before);
+    let alerts = w.alerts().await;
+    assert_eq!(configured(&alerts, &account), 1, "{alerts:#?}");
+    // Control: the next sweep says nothing of it.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let alerts = w.alerts().await;
+    assert_eq!(configured(&alerts, &account), 0, "{alerts:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vend_no_reattempt_follows_is_said_configured_by_the_sweep_that_configures_it() {
+    // No queue: the vend's wait is the sweeps' to end.
+    let (w, proxy, account) = world_behind_proxy().await;
+    let mut right = lza_document(&account);
+    right["inputs"]["runAsEnabled"] = json!(true);
+    right["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    w.admin_write(&account, "eu-west-1", &right, true).await;
+    w.admin_write(&account, "us-east-1", &lza_document(&account), true)
+        .await;
+    vend_awaiting_its_stack(&w, &proxy, &account).await;
+    // The stack has landed; the first sweep finds eu-west-1 right and its
+    // write in us-east-1 is refused: nothing configured, the rows no
+    // longer `pending`.
+    proxy.faults(json!([
+        {"name": "write", "service": "ssm", "region": "us-east-1", "action": "UpdateDocument",
+         "status": 400, "code": "AccessDeniedException", "protocol": "json",
+         "message": "User is not authorized to perform: ssm:UpdateDocument"}
+    ]));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    assert!(
+        proxy.hits()["write"]["hits"].as_u64() >= Some(1),
+        "{}",
+        proxy.hits()
+    );
+    assert_eq!(
+        w.state(&account, "us-east-1").await.unwrap()["status"],
+        "failed"
+    );
+    assert_eq!(
+        w.state(&account, "eu-west-1").await.unwrap()["status"],
+        "compliant"
+    );
+    let alerts = w.alerts().await;
+    assert_eq!(configured(&alerts, &account), 0, "{alerts:#?}");
+
+    // The next sweep writes us-east-1 and says the account configured, once.
+    proxy.faults(json!([]));
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let (doc, _, _) = w.document(&account, "us-east-1").await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
     let alerts = w.alerts().await;
     assert_eq!(configured(&alerts, &account), 1, "{alerts:#?}");
     // Control: the next sweep says nothing of it.

@@ -61,7 +61,8 @@ pub(super) enum Finish {
 /// Whether this sweep finishes the configuration of `account`'s present
 /// life: a rejoin only a sweep found, another life's default put back
 /// (`RegionOutcome::another_life`), or a vend of this life left unfinished
-/// (its re-attempt chain ended).
+/// (its re-attempt chain ended). A life it finds unfinished and cannot
+/// finish (a region failed) stays on record as unfinished ([`kept_unfinished`]).
 pub(super) async fn finishes_life(
     svc: &Services,
     job: &Job,
@@ -69,35 +70,52 @@ pub(super) async fn finishes_life(
     report: &AccountReport,
     rejoined: bool,
 ) -> Finish {
-    if rejoined || report.regions.iter().any(|o| o.another_life) {
-        return Finish::Wrote;
-    }
-    vend_unfinished(svc, job, account, report).await
-}
-
-/// Whether this sweep, which configured `account` (`report`) or found it
-/// right, finishes a vend of its present life left unfinished
-/// ([`crate::domain::life::vend_unfinished`]): its rows say `pending`, or
-/// its vend's re-attempt is still on record as due (read only where a
-/// chain can have ended so: an account whose rows say `failed`, as a
-/// failed re-attempt records them, that this run wrote to or found without
-/// a failure; most sweeps read nothing more, and an account still failing
-/// reads nothing). A record that cannot be read is no vend: a table that
-/// fails would otherwise tell every put-back's account configured.
-async fn vend_unfinished(
-    svc: &Services,
-    job: &Job,
-    account: &str,
-    report: &AccountReport,
-) -> Finish {
     let statuses: Vec<Option<&str>> = job
         .known
         .as_ref()
         .map(|k| k.statuses(account).collect())
         .unwrap_or_default();
-    if crate::domain::life::vend_unfinished(statuses.iter().copied(), None) {
+    let pending = crate::domain::life::vend_unfinished(statuses.iter().copied(), None);
+    if (rejoined || pending) && report.failed() && !job.dry_run {
+        kept_unfinished(svc, job, account).await;
+    }
+    if rejoined || pending || report.regions.iter().any(|o| o.another_life) {
         return Finish::Wrote;
     }
+    vend_unfinished(svc, job, account, report, statuses).await
+}
+
+/// A sweep that finds a life unfinished (a rejoin only it found, rows
+/// `pending`) and fails somewhere records its rows `failed`, and with them
+/// goes what said the life was unfinished: it keeps that on the account's
+/// vend record instead (a re-attempt due now, as a vend's chain leaves it),
+/// so the sweep that configures the account says so (simulation 633912:
+/// the join's event lost, the first sweeps awaited the stack, the next one's
+/// write was refused, and the one that put the document right said nothing).
+async fn kept_unfinished(svc: &Services, job: &Job, account: &str) {
+    let now = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    let chain = &job.trigger.event_id;
+    if let Err(e) = svc.vends.schedule(account, chain, now, now).await {
+        tracing::warn!(account, error_code = %e.code, error = %e, "cannot keep the account's unfinished configuration on record: the sweep that finishes it may not say it configured");
+    }
+}
+
+/// Whether this sweep, which configured `account` (`report`) or found it
+/// right, finishes a vend of its present life left unfinished
+/// ([`crate::domain::life::vend_unfinished`]): its vend's re-attempt is
+/// still on record as due (read only where a chain can have ended so: an
+/// account whose rows say `failed`, as a failed re-attempt records them,
+/// that this run wrote to or found without a failure; most sweeps read
+/// nothing more, and an account still failing reads nothing). A record
+/// that cannot be read is no vend: a table that fails would otherwise tell
+/// every put-back's account configured.
+async fn vend_unfinished(
+    svc: &Services,
+    job: &Job,
+    account: &str,
+    report: &AccountReport,
+    statuses: Vec<Option<&str>>,
+) -> Finish {
     let wrote = report.regions.iter().any(|r| r.action.wrote());
     let failed = statuses.contains(&Some("failed"));
     let still_failing = !wrote && report.failed();
