@@ -399,28 +399,7 @@ async fn an_edit_events_put_back_of_a_default_set_while_the_account_was_out_conf
     assert_eq!(reverted[0]["message"]["before"]["runAsDefaultUser"], "root");
     assert!(!kinds.contains(&"account_configured"), "{kinds:?}");
 
-    // Out of the organization: ec2-user made the default, no event.
-    let away = w.console_edit(&account, region, "ec2-user").await;
-    std::thread::sleep(Duration::from_millis(1100));
-    let joined = now_secs();
-    proxy.faults(json!([
-        joined_described(&account, joined),
-        // The run reads the default it found by number only to ask when it
-        // was made (its observation reads the default unnumbered).
-        {"name": "created", "service": "ssm", "action": "GetDocument", "effect": "count",
-         "contains": format!("\"DocumentVersion\":\"{away}\"")}
-    ]));
-
-    let event = edit_not_made_default(&w, &account, region, "bob").await;
-    let (code, out) = w.handle(&event);
-    assert_eq!(code, 0, "{out:#}");
-    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
-    assert!(
-        proxy.hits()["created"]["hits"].as_u64().unwrap_or(0) >= 1,
-        "when the default was made was read"
-    );
-    assert_configured(&w, &account).await;
-    let alerts = w.alerts().await;
+    let (event, alerts) = edit_after_rejoin(&w, &proxy, &account, region, &[]).await;
     let kinds: Vec<&str> = alerts
         .iter()
         .filter_map(|a| a["message"]["kind"].as_str())
@@ -442,6 +421,70 @@ async fn an_edit_events_put_back_of_a_default_set_while_the_account_was_out_conf
             && of_kind(&again, "drift_reverted").is_empty(),
         "{again:#?}"
     );
+}
+
+/// Out of the organization, ec2-user is made the default (no event: nobody
+/// governs it); the account joins again; an admin's edit (not made the
+/// default) comes, with `faults` beside. Its event, once its run read the
+/// join and when the default was made, and left the account configured;
+/// and the alerts it told.
+async fn edit_after_rejoin(
+    w: &World,
+    proxy: &Proxy,
+    account: &str,
+    region: &str,
+    faults: &[Value],
+) -> (Value, Vec<Value>) {
+    let away = w.console_edit(account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    let mut rules = vec![
+        joined_described(account, joined),
+        // The run reads the default it found by number only to ask when it
+        // was made (its observation reads the default unnumbered).
+        json!({"name": "created", "service": "ssm", "action": "GetDocument", "effect": "count",
+         "contains": format!("\"DocumentVersion\":\"{away}\"")}),
+    ];
+    rules.extend(faults.iter().cloned());
+    proxy.faults(Value::Array(rules));
+
+    let event = edit_not_made_default(w, account, region, "bob").await;
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
+    assert!(
+        proxy.hits()["created"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "when the default was made was read"
+    );
+    assert_configured(w, account).await;
+    (event, w.alerts().await)
+}
+
+/// Simulation seeds 630395 and 635861: the same edit's run cannot read the
+/// account's rows (refused past the SDK's retries). The slot's own item,
+/// which its history reads instead, says this life recorded nothing there:
+/// the put-back of the default set while the account was out configures
+/// its new life; the admin is not blamed for it (since 0.7.7).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_whose_rows_are_refused_still_tells_another_lifes_default_as_the_lifes_configuration(
+) {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let rows = json!({"name": "rows", "service": "dynamodb", "action": "Query",
+        "contains": format!("ACCOUNT#{account}"), "status": 500, "code": "InternalServerError",
+        "protocol": "json", "message": "We encountered an internal error"});
+    let (_, alerts) = edit_after_rejoin(&w, &proxy, &account, REGIONS[0], &[rows]).await;
+    assert!(
+        proxy.hits()["rows"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the rows' refusal fired: {}",
+        proxy.hits()
+    );
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .filter_map(|a| a["message"]["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["account_configured"], "{alerts:#?}");
 }
 
 /// An admin's edit that makes a new version with `user` without making it
@@ -581,4 +624,91 @@ async fn a_sweep_past_a_failed_first_record_of_a_new_life_says_it_configured_not
             .any(|k| k == "account_configured" || k == "drift_reverted"),
         "{again:?}"
     );
+}
+
+/// Simulation seeds 632346 and 631534: a rejoined account's join run
+/// writes the new life's version and dies before making it the default
+/// (its intent stays; the Lambda's deadline). The event of that write, our
+/// own, comes once the write lease ran out, and its run finishes the write:
+/// the default it replaces was set while the account was out, so it is the
+/// new life's configuration (`account_configured`), not drift "found by
+/// the event of runas-guard's own write" (since 0.7.7).
+#[tokio::test(flavor = "multi_thread")]
+async fn our_own_writes_event_finishing_a_dead_joins_write_configures_the_new_life() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let region = REGIONS[0];
+    let away: u32 = w
+        .console_edit(&account, region, "ec2-user")
+        .await
+        .parse()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    let joined = now_secs();
+    let proxy = w.behind_proxy();
+    proxy.faults(json!([
+        joined_described(&account, joined),
+        {"name": "promote", "service": "ssm", "region": region,
+         "action": "UpdateDocumentDefaultVersion", "effect": "hold", "hold_timeout": 120}
+    ]));
+    let mut join = sample("account_vended.organizations-account-joined.json");
+    join["id"] = json!("rejoined-dead");
+    join["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let path = w.write_event(&join);
+    let mut run = w
+        .command(&["handle", path_str(&path)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("promote", "held", 1, 90),
+        "the join never reached its promote: {}",
+        proxy.hits()
+    );
+    let written = std::time::Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    drop(proxy);
+    let (_, default, latest) = w.document(&account, region).await.unwrap();
+    assert_eq!(
+        default,
+        away.to_string(),
+        "the dead run's version is not the default"
+    );
+    assert_eq!(latest, (away + 1).to_string());
+    assert!(w
+        .state(&account, region)
+        .await
+        .unwrap()
+        .contains_key("intent"));
+    assert!(w.alerts().await.is_empty());
+
+    // Its write's event, once the write lease ran out.
+    let proxy = w.behind_proxy();
+    proxy.faults(json!([
+        joined_described(&account, joined),
+        {"name": "created", "service": "ssm", "action": "GetDocument", "effect": "count",
+         "contains": format!("\"DocumentVersion\":\"{away}\"")}
+    ]));
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    let mut own = doc_event("UpdateDocument", &account, region, "RunAsGuardExecution");
+    own["detail"]["responseElements"]["documentDescription"]["documentVersion"] =
+        json!(latest.clone());
+    let (code, out) = w.handle(&own);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["created"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "when the replaced default was made was read: {}",
+        proxy.hits()
+    );
+    let (doc, default, _) = w.document(&account, region).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    assert_eq!(default, latest, "the dead run's write finished");
+    let alerts = w.alerts().await;
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .filter_map(|a| a["message"]["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["account_configured"], "not drift: {alerts:#?}");
 }

@@ -107,7 +107,8 @@ pub enum Recorded {
     /// No version: nothing, or a row that read none (`pending`, `failed`
     /// before any read).
     NoVersion,
-    /// A version a run judged (or a dead run's write announced).
+    /// A version a run judged (a dead run's write may be announced over
+    /// it: its intent).
     Version,
     /// A version a failed record kept from the record before it: a
     /// rejoined account's first failed run keeps its former life's.
@@ -116,8 +117,9 @@ pub enum Recorded {
 
 /// Whether a put-back may be the configuration of the account's present
 /// life rather than someone's change, so that the default it found is
-/// asked its creation time ([`made_before_join`]): an edit event's first
-/// look at a slot (nothing of this life recorded there), or any run's
+/// asked its creation time ([`made_before_join`]): a document event's
+/// first look at a slot (nothing of this life recorded there; the event of
+/// our own write too, whose run finishes a dead run's write: 632346), or any run's
 /// put-back judged someone's change only against a version a failure kept
 /// (simulation seed 630014: a sweep's). Never when the event itself made
 /// that version the default (a switch in this life: its editor is told).
@@ -129,7 +131,7 @@ pub fn put_back_may_configure(
 ) -> bool {
     let found = o.versions_before.as_ref().map(|v| v.default.as_str());
     let looked = match recorded {
-        Recorded::NoVersion => trigger.names_editor(),
+        Recorded::NoVersion => trigger.kind == crate::domain::trigger::TriggerKind::DocumentChanged,
         Recorded::KeptByFailure => {
             o.change == Some(crate::domain::outcome::Change::Document) || trigger.names_editor()
         }
@@ -241,7 +243,7 @@ mod tests {
             trigger(TriggerKind::Sweep, None),
         );
         use Recorded::{KeptByFailure as Kept, NoVersion as No, Version as Ver};
-        let cases: [(&str, &Trigger, &RegionOutcome, Recorded, bool); 13] = [
+        let cases: [(&str, &Trigger, &RegionOutcome, Recorded, bool); 14] = [
             ("first put-back", &ed, &root, No, true),
             ("recorded in this life", &ed, &root, Ver, false),
             (
@@ -258,7 +260,10 @@ mod tests {
                 No,
                 true,
             ),
-            ("our own write's event", &own, &root, No, false),
+            // It finishes a dead run's write (its intent): a vend's, in a
+            // slot where this life recorded no version (632346).
+            ("our own write's event", &own, &root, No, true),
+            ("our own write's event, recorded", &own, &root, Ver, false),
             ("found right", &ed, &right, No, false),
             ("nothing written", &ed, &audit, No, false),
             ("no document found", &ed, &made, No, false),

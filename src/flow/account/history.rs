@@ -26,9 +26,15 @@ use crate::domain::outcome::RegionOutcome;
 use crate::domain::preferences::Preferences;
 use crate::domain::version_gap::{self, Gap, History, Past};
 
+/// The slots' own items a run read because the account's rows could not
+/// be (those of the account's present life), and the slots whose item
+/// could not be read either.
+pub(super) type SlotItems = (Snapshot, HashSet<String>);
+
 /// Each document row with the windows its history holds, when this run is
 /// the one to tell them (`history`); rows with no gap are left as they are.
-/// `rows_unread`: the account's rows were wanted and their Query failed.
+/// `rows_unread`: the account's rows were wanted and their Query failed;
+/// the slots' items read instead come back for the judgment after it.
 pub(super) async fn with_history(
     ctx: &Ctx<'_>,
     job: &Job,
@@ -36,7 +42,7 @@ pub(super) async fn with_history(
     (account, user): (&str, &str),
     regions: Vec<RegionOutcome>,
     (known, rows_unread): (Option<&Snapshot>, Option<&AwsError>),
-) -> Vec<RegionOutcome> {
+) -> (Vec<RegionOutcome>, Option<SlotItems>) {
     let rule = |what| on_unread(&job.trigger, job.is_reattempt(), what) == OnRowsUnread::Tell;
     let without_rows = rows_unread.filter(|_| known.is_none() && rule(Unread::Rows));
     let tell_failed_reads = rule(Unread::Version);
@@ -87,7 +93,8 @@ pub(super) async fn with_history(
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
-    tell_each(ctx, job, account, regions, reads).await
+    let regions = tell_each(ctx, job, account, regions, reads).await;
+    (regions, without_rows.map(|_| (items, unread)))
 }
 
 /// Each row's history as its read ends, told where this run claims it.

@@ -24,7 +24,7 @@ pub(super) async fn judge(
     regions: Vec<RegionOutcome>,
 ) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
     let known = recorded.or(job.known.as_deref());
-    let regions = super::history::with_history(
+    let (regions, slot_items) = super::history::with_history(
         ctx,
         job,
         session,
@@ -37,8 +37,9 @@ pub(super) async fn judge(
         judged_rows(ctx, job, (account, user), regions, recorded).await;
     let regions =
         super::unnamed::marked_and_named(ctx, job, (account, user), regions, recorded).await;
+    let records = (recorded, slot_items.as_ref());
     let regions =
-        super::life_default::marked(ctx, job, session, (account, user), regions, recorded).await;
+        super::life_default::marked(ctx, job, session, (account, user), regions, records).await;
     (regions, new_drift, new_missing)
 }
 

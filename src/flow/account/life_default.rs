@@ -9,6 +9,8 @@
 //! (simulation seeds 600483 and 630119: an admin's later edit named for a
 //! default set while the account was out; 630014: a sweep's).
 
+use std::collections::HashSet;
+
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::clock;
@@ -17,28 +19,35 @@ use crate::domain::known::{Known, Snapshot};
 use crate::domain::life;
 use crate::domain::outcome::RegionOutcome;
 
+use super::history::SlotItems;
 use super::Ctx;
 
 /// `regions` with each such put-back of another life's default
 /// marked ([`RegionOutcome::another_life`]). Reads only where a put-back
 /// could be one: the join (cached from the run's `DescribeAccount`) and
 /// the found default's creation time. A read that fails leaves the row as
-/// it was: the editor is told.
+/// it was: the editor is told. Where the account's rows could not be read,
+/// the slots' own items the history read instead say what this life
+/// recorded (630395, 635861); a slot whose item could not be read either
+/// is not asked: nothing says what was recorded there.
 pub(super) async fn marked(
     ctx: &Ctx<'_>,
     job: &Job,
     session: &MemberSession,
     (account, user): (&str, &str),
     mut regions: Vec<RegionOutcome>,
-    recorded: Option<&Snapshot>,
+    (recorded, slot_items): (Option<&Snapshot>, Option<&SlotItems>),
 ) -> Vec<RegionOutcome> {
-    // Rows not read: nothing says what this life recorded there.
-    let Some(rows) = recorded.or(job.known.as_deref()) else {
-        return regions;
+    let none: HashSet<String> = HashSet::new();
+    let (rows, unread) = match (recorded.or(job.known.as_deref()), slot_items) {
+        (Some(rows), _) => (rows, &none),
+        (None, Some((items, unread))) => (items, unread),
+        (None, None) => return regions,
     };
     // Each candidate, with when its row was first written where a failure
     // kept its version: a row begun in this life kept this life's.
     let wanted: Vec<(usize, Option<i64>)> = (0..regions.len())
+        .filter(|&i| !unread.contains(&regions[i].slot()))
         .filter_map(|i| {
             let (o, row) = (&regions[i], rows.get(account, &regions[i].slot()));
             let here = recorded_here(row);
@@ -73,12 +82,13 @@ pub(super) async fn marked(
 
 /// What this life's row says: a row that read no version (the role
 /// refused before the member stack landed: `pending`, `failed`) saw
-/// nothing (630119); a failed record's version is the one before it
+/// nothing (630119), though a dead run announced its write there (its
+/// intent: 632346); a failed record's version is the one before it
 /// (630014, 630463).
 fn recorded_here(row: Option<&Known>) -> life::Recorded {
     match row {
-        Some(k) if k.intent => life::Recorded::Version,
         Some(k) if k.default_version.is_none() => life::Recorded::NoVersion,
+        Some(k) if k.intent => life::Recorded::Version,
         Some(k) if k.status.as_deref() == Some("failed") => life::Recorded::KeptByFailure,
         Some(_) => life::Recorded::Version,
         None => life::Recorded::NoVersion,
