@@ -33,6 +33,17 @@ impl MemberSession {
         aws_sdk_ssm::Client::from_conf(config)
     }
 
+    /// The account's document `name` in `region`, read and written as this
+    /// session.
+    pub fn documents(&self, region: &str, name: &str) -> crate::adapters::aws::ssm::DocumentStore {
+        crate::adapters::aws::ssm::DocumentStore::named(
+            self.ssm(region),
+            &self.account,
+            region,
+            name,
+        )
+    }
+
     /// Security Hub in one region: where this account's own findings go.
     pub fn security_hub(&self, region: &str) -> aws_sdk_securityhub::Client {
         let config = aws_sdk_securityhub::config::Builder::from(&self.base)

@@ -60,12 +60,7 @@ pub(super) async fn with_history(
         let Some(start) = start_of(job, o, (account, user), records, rows_failed) else {
             continue;
         };
-        let docs = DocumentStore::named(
-            session.ssm(&o.region),
-            account,
-            &o.region,
-            o.document_name(),
-        );
+        let docs = session.documents(&o.region, o.document_name());
         let slots = ctx.region_slots.clone();
         let code = without_rows
             .filter(|_| start.from == HistoryFrom::Bound)
@@ -93,8 +88,11 @@ pub(super) async fn with_history(
             (i, seen, finished(history, &gap, tell_failed_reads, code))
         });
     }
-    let regions = tell_each(ctx, job, account, regions, reads).await;
-    (regions, without_rows.map(|_| (items, unread)))
+    let read_instead = without_rows.map(|_| (items, unread));
+    (
+        tell_each(ctx, job, account, regions, reads).await,
+        read_instead,
+    )
 }
 
 /// Each row's history as its read ends, told where this run claims it.

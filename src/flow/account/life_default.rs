@@ -11,7 +11,6 @@
 
 use std::collections::HashSet;
 
-use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
 use crate::domain::clock;
 use crate::domain::job::Job;
@@ -98,12 +97,7 @@ fn recorded_here(row: Option<&Known>) -> life::Recorded {
 /// When the default `o` found was made (`GetDocument`'s `CreatedDate`).
 async fn made_ms(session: &MemberSession, account: &str, o: &RegionOutcome) -> Option<i64> {
     let default = &o.versions_before.as_ref()?.default;
-    let docs = DocumentStore::named(
-        session.ssm(&o.region),
-        account,
-        &o.region,
-        o.document_name(),
-    );
+    let docs = session.documents(&o.region, o.document_name());
     match docs.past(default).await {
         Ok(read) => read?.1.as_deref().and_then(clock::parse_iso),
         Err(e) => {
