@@ -132,6 +132,7 @@ pub struct Committed {
 pub struct Keeper<'a> {
     pub receipts: &'a crate::adapters::store::receipts::Receipts,
     pub alerts: &'a crate::flow::publish::Alerts,
+    pub vends: &'a crate::adapters::store::vend::Vends,
     pub owner: &'a str,
 }
 
@@ -275,6 +276,16 @@ async fn adopt(
     };
     let now = clock::now();
     let alerts = i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now));
+    // What is told once per life (a dead vend's `account_configured`) is
+    // told by whichever path says it first, the dead run's adopted alert
+    // too: its trigger's own retry, finding the write done, says it as well
+    // (simulation 640771).
+    let kind = i.trigger().kind;
+    let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
+        .into_iter()
+        .partition(|a| crate::domain::alert::told_once(a, kind));
+    let once = crate::flow::configured::told_first(keeper.vends, &i.trigger_id, once).await;
+    let alerts = [alerts, once].concat();
     let kept =
         crate::flow::outbox::keep_first(keeper.receipts, keeper.alerts, keeper.owner, &alerts)
             .await;

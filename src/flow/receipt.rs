@@ -279,6 +279,7 @@ fn keeper<'a>(fx: &Effects<'a>, job: &'a Job) -> crate::flow::commit::Keeper<'a>
     crate::flow::commit::Keeper {
         receipts: fx.receipts,
         alerts: fx.alerts,
+        vends: fx.vends,
         owner: &job.owner,
     }
 }

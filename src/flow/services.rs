@@ -49,6 +49,16 @@ pub struct Services {
 }
 
 impl Services {
+    /// Where a record keeps the alerts of a dead run it adopts, for `owner`.
+    pub fn keeper<'a>(&'a self, owner: &'a str) -> crate::flow::commit::Keeper<'a> {
+        crate::flow::commit::Keeper {
+            receipts: &self.receipts,
+            alerts: &self.alerts,
+            vends: &self.vends,
+            owner,
+        }
+    }
+
     pub fn new(config: &aws_config::SdkConfig, policy: Policy, settings: Settings) -> Self {
         let table = Table::new(config, &settings.table);
         let queue = settings

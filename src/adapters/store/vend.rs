@@ -67,9 +67,16 @@ impl Vends {
                     "attribute_not_exists(configured_by) OR configured_by = :t OR configured_life < :life",
                 )
                 .expression_attribute_values(":life", n(life)),
+            // A life not known (its join unread): the mark says it was told
+            // in the life that holds now, so a path that knows the join
+            // (earlier than now) does not tell it again.
             None => update
-                .update_expression("SET configured_by = :t REMOVE due")
-                .condition_expression("attribute_not_exists(configured_by) OR configured_by = :t"),
+                .update_expression("SET configured_by = :t, configured_life = :now REMOVE due")
+                .condition_expression("attribute_not_exists(configured_by) OR configured_by = :t")
+                .expression_attribute_values(
+                    ":now",
+                    n(crate::domain::clock::epoch_millis(crate::domain::clock::now())),
+                ),
         };
         let sent = update.send().await;
         Ok(self.table.applied("UpdateItem", account, sent)?.is_some())

@@ -144,12 +144,7 @@ async fn recorded(
         tracing::error!(outcome = "record_failed", account = %acct.report.account, "the account's alerts could not be kept: its records are left to the next run");
         return crate::flow::commit::Committed::default();
     }
-    let keeper = crate::flow::commit::Keeper {
-        receipts: &svc.receipts,
-        alerts: &svc.alerts,
-        owner: &job.owner,
-    };
-    crate::flow::commit::commit(&svc.state, keeper, job, acct).await
+    crate::flow::commit::commit(&svc.state, svc.keeper(&job.owner), job, acct).await
 }
 
 /// The account's report as recorded, with its departure and the findings

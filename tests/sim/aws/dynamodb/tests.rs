@@ -156,7 +156,7 @@ const CASES: &[Case] = &[
     Case { from: "landing_gate.rs finished", update: "SET #s0 = :take, #s1 = :take ADD waiting :unclean", cond: None, typed: &[(":take", N), (":unclean", r#"{"SS":["eu-west-1"]}"#)] },
     Case { from: "vend.rs pend", update: "SET chain = :c, due = :d, pending_since = if_not_exists(pending_since, :now)", cond: Some("attribute_not_exists(due) OR due < :now OR chain = :c"), typed: &[(":d", N), (":now", N)] },
     Case { from: "vend.rs configured (life)", update: "SET configured_by = :t, configured_life = :life REMOVE due", cond: Some("attribute_not_exists(configured_by) OR configured_by = :t OR configured_life < :life"), typed: &[(":life", N)] },
-    Case { from: "vend.rs configured", update: "SET configured_by = :t REMOVE due", cond: Some("attribute_not_exists(configured_by) OR configured_by = :t"), typed: &[] },
+    Case { from: "vend.rs configured", update: "SET configured_by = :t, configured_life = :now REMOVE due", cond: Some("attribute_not_exists(configured_by) OR configured_by = :t"), typed: &[(":now", N)] },
     Case { from: "vend.rs enrolled", update: "SET enrolled_ms = :at", cond: Some("attribute_not_exists(enrolled_ms) OR enrolled_ms < :at"), typed: &[(":at", N)] },
 ];
 
