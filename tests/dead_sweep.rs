@@ -169,21 +169,7 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
          "contains": "\"trigger_kind\":{\"S\":\"document_changed\"}",
          "effect": "hold", "hold_timeout": 120}
     ]));
-    let sweep = w.write_event(&sweep_event());
-    let mut run = w
-        .command(&["handle", path_str(&sweep)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("history", "held", 1, 90),
-        "the sweep never adopted the write: {}",
-        proxy.hits()
-    );
-    let adopted = Instant::now();
-    run.kill().unwrap();
-    run.wait().unwrap();
+    let adopted = killed_at_hold(&w, &proxy, &sweep_event(), "history");
     drop(proxy);
     w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
     let state = w.state(&account, R).await.unwrap();

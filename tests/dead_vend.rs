@@ -37,20 +37,7 @@ async fn a_vend_killed_after_its_record_is_said_configured_by_its_retry() {
          "effect": "hold", "hold_timeout": 120}
     ]));
     let event = vend_event(&account);
-    let path = w.write_event(&event);
-    let mut run = w
-        .command(&["handle", path_str(&path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("publish", "held", 1, 90),
-        "the vend never reached its publish: {}",
-        proxy.hits()
-    );
-    run.kill().unwrap();
-    run.wait().unwrap();
+    killed_at_hold(&w, &proxy, &event, "publish");
     let records = proxy.hits()["record"]["hits"].as_u64().unwrap_or(0);
     assert!(records >= REGIONS.len() as u64, "{}", proxy.hits());
     drop(proxy);

@@ -654,21 +654,7 @@ async fn our_own_writes_event_finishing_a_dead_joins_write_configures_the_new_li
     let mut join = sample("account_vended.organizations-account-joined.json");
     join["id"] = json!("rejoined-dead");
     join["detail"]["serviceEventDetails"]["accountId"] = json!(account);
-    let path = w.write_event(&join);
-    let mut run = w
-        .command(&["handle", path_str(&path)])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("promote", "held", 1, 90),
-        "the join never reached its promote: {}",
-        proxy.hits()
-    );
-    let written = std::time::Instant::now();
-    run.kill().unwrap();
-    run.wait().unwrap();
+    let written = killed_at_hold(&w, &proxy, &join, "promote");
     drop(proxy);
     let (_, default, latest) = w.document(&account, region).await.unwrap();
     assert_eq!(

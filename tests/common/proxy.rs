@@ -147,6 +147,29 @@ pub fn member_role_refused() -> Value {
         "protocol": "query", "message": "User is not authorized to perform: sts:AssumeRole"})
 }
 
+/// `event` handled by the binary in the background until the proxy holds a
+/// call of rule `rule` (within 90 s), then the process killed there, as the
+/// Lambda's deadline kills a run; asserts that the hold fired. When it was
+/// seen held: whatever lease the run took or renewed, it did so before.
+pub fn killed_at_hold(w: &World, proxy: &Proxy, event: &Value, rule: &str) -> Instant {
+    let path = w.write_event(event);
+    let mut run = w
+        .command(&["handle", path.to_str().expect("a UTF-8 path")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait(rule, "held", 1, 90),
+        "the run never reached its held call `{rule}`: {}",
+        proxy.hits()
+    );
+    let held = Instant::now();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    held
+}
+
 /// A world whose runas-guard talks to moto through a fresh proxy, with one
 /// member account.
 pub async fn world_behind_proxy() -> (World, Proxy, String) {
