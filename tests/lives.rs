@@ -62,6 +62,23 @@ fn update_refused() -> Value {
         "status": 400, "code": "AccessDeniedException", "message": "not now"})
 }
 
+/// The Organizations event of `account` joining again, with event id `id`.
+fn joined_event(account: &str, id: &str) -> Value {
+    let mut e = sample("account_vended.organizations-account-joined.json");
+    e["id"] = json!(id);
+    e["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    e
+}
+
+/// Out of the organization, ec2-user is made the default in `region` (no
+/// event: nobody governs it); a second later the account joins again. The
+/// version made, and when it joined (epoch seconds).
+async fn away_then_joined(w: &World, account: &str, region: &str) -> (String, i64) {
+    let away = w.console_edit(account, region, "ec2-user").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    (away, now_secs())
+}
+
 /// A Control Tower `EnableBaseline` on `account`, made now.
 async fn enrolled_now(w: &World, account: &str, id: &str) -> Value {
     let org = w.org().describe_organization().send().await.unwrap();
@@ -146,10 +163,7 @@ async fn a_rejoined_account_is_configured_as_a_new_one_and_told_once() {
     std::thread::sleep(Duration::from_millis(1100));
     let joined = now_secs();
     joined_at(&proxy, &[&account], joined);
-    let mut event = sample("account_vended.organizations-account-joined.json");
-    event["id"] = json!("rejoined-1");
-    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
-    let (code, out) = w.handle(&event);
+    let (code, out) = w.handle(&joined_event(&account, "rejoined-1"));
     assert_eq!(code, 0, "{out:#}");
     assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
     assert_configured(&w, &account).await;
@@ -170,8 +184,10 @@ async fn a_rejoined_account_is_configured_as_a_new_one_and_told_once() {
 
     // The same life's next vend-like events (the event again, Control
     // Tower's own): configured already, nothing said.
-    event["id"] = json!("rejoined-2");
-    for e in [event, ct_event(&account, &w.root)] {
+    for e in [
+        joined_event(&account, "rejoined-2"),
+        ct_event(&account, &w.root),
+    ] {
         let (code, out) = w.handle(&e);
         assert_eq!(code, 0, "{out:#}");
     }
@@ -239,9 +255,7 @@ async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_
     let join_rewrite = joined_described(&account, joined);
     // It joins again before its member stack is there: pending, no page.
     proxy.faults(json!([join_rewrite.clone(), member_role_refused()]));
-    let mut event = sample("account_vended.organizations-account-joined.json");
-    event["id"] = json!("rejoined-pending");
-    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let event = joined_event(&account, "rejoined-pending");
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "waiting is not failing: {out:#}");
     assert!(
@@ -325,9 +339,7 @@ async fn a_sweep_that_finishes_a_pending_vend_says_the_account_configured_once()
     let mut rules = join_rewrite.clone();
     rules.push(member_role_refused());
     proxy.faults(json!(rules));
-    let mut event = sample("account_vended.organizations-account-joined.json");
-    event["id"] = json!("rejoined-unfinished");
-    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let event = joined_event(&account, "rejoined-unfinished");
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "waiting is not failing: {out:#}");
     assert!(
@@ -435,9 +447,7 @@ async fn edit_after_rejoin(
     region: &str,
     faults: &[Value],
 ) -> (Value, Vec<Value>) {
-    let away = w.console_edit(account, region, "ec2-user").await;
-    std::thread::sleep(Duration::from_millis(1100));
-    let joined = now_secs();
+    let (away, joined) = away_then_joined(w, account, region).await;
     let mut rules = vec![
         joined_described(account, joined),
         // The run reads the default it found by number only to ask when it
@@ -512,15 +522,11 @@ async fn a_rejoined_accounts_failed_first_record_reads_no_window_of_its_former_l
     let proxy = w.behind_proxy();
     let region = REGIONS[0];
 
-    let away = w.console_edit(&account, region, "ec2-user").await;
-    std::thread::sleep(Duration::from_millis(1100));
-    let joined = now_secs();
+    let (away, joined) = away_then_joined(&w, &account, region).await;
     let join_rewrite = joined_described(&account, joined);
     let refused = update_refused();
     proxy.faults(json!([join_rewrite.clone(), refused]));
-    let mut event = sample("account_vended.organizations-account-joined.json");
-    event["id"] = json!("rejoined-failing");
-    event["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let event = joined_event(&account, "rejoined-failing");
     let (_code, out) = w.handle(&event);
     assert!(
         proxy.hits()["refused"]["hits"].as_u64().unwrap_or(0) >= 1,
@@ -573,9 +579,7 @@ async fn a_sweep_past_a_failed_first_record_of_a_new_life_says_it_configured_not
     let proxy = w.behind_proxy();
     let region = REGIONS[0];
 
-    let away = w.console_edit(&account, region, "ec2-user").await;
-    std::thread::sleep(Duration::from_millis(1100));
-    let joined = now_secs();
+    let (away, joined) = away_then_joined(&w, &account, region).await;
     // Organizations says it joined now, as the sweep's walk lists it too.
     let join_rewrite = joined_listed(&account, joined);
     let refused = update_refused();
@@ -638,22 +642,15 @@ async fn our_own_writes_event_finishing_a_dead_joins_write_configures_the_new_li
     let mut w = World::new().await;
     let account = w.configured_and_swept().await;
     let region = REGIONS[0];
-    let away: u32 = w
-        .console_edit(&account, region, "ec2-user")
-        .await
-        .parse()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1100));
-    let joined = now_secs();
+    let (away, joined) = away_then_joined(&w, &account, region).await;
+    let away: u32 = away.parse().unwrap();
     let proxy = w.behind_proxy();
     proxy.faults(json!([
         joined_described(&account, joined),
         {"name": "promote", "service": "ssm", "region": region,
          "action": "UpdateDocumentDefaultVersion", "effect": "hold", "hold_timeout": 120}
     ]));
-    let mut join = sample("account_vended.organizations-account-joined.json");
-    join["id"] = json!("rejoined-dead");
-    join["detail"]["serviceEventDetails"]["accountId"] = json!(account);
+    let join = joined_event(&account, "rejoined-dead");
     let written = killed_at_hold(&w, &proxy, &join, "promote");
     drop(proxy);
     let (_, default, latest) = w.document(&account, region).await.unwrap();
