@@ -61,6 +61,30 @@ fn only_a_new_accounts_configuration_is_told_once_per_account() {
     }
 }
 
+/// An account's report as the decision reads it: `user` desired, `mode`
+/// as the rule says, `regions` as the run left them; nothing else known.
+fn account_report(
+    account: &str,
+    user: &str,
+    mode: Option<crate::domain::policy::Mode>,
+    regions: Vec<crate::domain::outcome::RegionOutcome>,
+) -> AccountReport {
+    AccountReport {
+        account: account.into(),
+        name: None,
+        ou_path: None,
+        desired_user: Some(user.into()),
+        rule: None,
+        role: None,
+        packed_policy_size: None,
+        mode,
+        left_governance: None,
+        regions,
+        alerts_lost: 0,
+        security_hub: None,
+    }
+}
+
 mod documents {
     use super::*;
     use crate::domain::outcome::RegionOutcome;
@@ -110,20 +134,7 @@ mod documents {
     /// over `regions`, for an account whose user is `ops`.
     fn decided_kinds(regions: Vec<RegionOutcome>, per: Per, resumed: bool) -> Vec<&'static str> {
         let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
-        let report = AccountReport {
-            account: "111122223333".into(),
-            name: None,
-            ou_path: None,
-            desired_user: Some("ops".into()),
-            rule: None,
-            role: None,
-            packed_policy_size: None,
-            mode: None,
-            left_governance: None,
-            regions,
-            alerts_lost: 0,
-            security_hub: None,
-        };
+        let report = account_report("111122223333", "ops", None, regions);
         let reverts = HashMap::new();
         let facts = Facts {
             trigger: &t,
@@ -231,20 +242,7 @@ mod documents {
         ];
         for (on, outcome, want) in cases {
             let t = edit_of(on);
-            let report = AccountReport {
-                account: "111122223333".into(),
-                name: None,
-                ou_path: None,
-                desired_user: Some("ops".into()),
-                rule: None,
-                role: None,
-                packed_policy_size: None,
-                mode: None,
-                left_governance: None,
-                regions: vec![outcome.clone()],
-                alerts_lost: 0,
-                security_hub: None,
-            };
+            let report = account_report("111122223333", "ops", None, vec![outcome.clone()]);
             let reverts = HashMap::from([(outcome.slot(), 1)]);
             let facts = Facts {
                 trigger: &t,
@@ -499,20 +497,7 @@ mod audit {
     }
 
     fn report(user: &str, regions: Vec<RegionOutcome>) -> AccountReport {
-        AccountReport {
-            account: ACCOUNT.into(),
-            name: None,
-            ou_path: None,
-            desired_user: Some(user.into()),
-            rule: None,
-            role: None,
-            packed_policy_size: None,
-            mode: Some(Mode::Audit),
-            left_governance: None,
-            regions,
-            alerts_lost: 0,
-            security_hub: None,
-        }
+        account_report(ACCOUNT, user, Some(Mode::Audit), regions)
     }
 
     fn decided(r: &AccountReport, per: Per, t: &Trigger, new: &HashSet<String>) -> Vec<Alert> {
