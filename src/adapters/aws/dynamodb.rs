@@ -124,6 +124,37 @@ impl Table {
         }
     }
 
+    /// An `UpdateItem`'s answer when it asked for the item on refusal
+    /// (`ReturnValuesOnConditionCheckFailure=ALL_OLD`): its output when
+    /// written, or the item as the refusal found it (empty when there was
+    /// none). Who holds what is in the refusal itself, so no second read
+    /// is needed, nor can one fail after the refusal.
+    pub(crate) fn updated_or_refused<R>(
+        &self,
+        account: &str,
+        sent: Result<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+            aws_sdk_dynamodb::error::SdkError<
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+                R,
+            >,
+        >,
+    ) -> Result<Result<aws_sdk_dynamodb::operation::update_item::UpdateItemOutput, Item>, AwsError>
+    where
+        R: std::fmt::Debug + 'static,
+    {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        match sent {
+            Ok(out) => Ok(Ok(out)),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => {
+                    Ok(Err(refused.item.clone().unwrap_or_default()))
+                }
+                _ => Err(self.err("UpdateItem", account, &e)),
+            },
+        }
+    }
+
     /// Puts every item, 25 per `BatchWriteItem` (its limit), sending again
     /// what DynamoDB leaves unprocessed, with a growing pause. `what` names
     /// the items in the error (`history row(s)`), `account` whose they are.

@@ -65,6 +65,9 @@ impl Reported {
             .expression_attribute_values(":none", s(""))
             .expression_attribute_values(":now", s(now))
             .expression_attribute_values(":tid", s(&self.trigger_id))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
     }
 
     /// What was reported before `now` when this run reported it; `None` when
@@ -79,8 +82,9 @@ impl Reported {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;
-        let Some(out) = self.table.applied("UpdateItem", &self.account, sent)? else {
-            return self.ours_already().await;
+        let out = match self.table.updated_or_refused(&self.account, sent)? {
+            Ok(out) => out,
+            Err(item) => return Ok(self.ours_already(&item)),
         };
         let prev = out
             .attributes
@@ -133,22 +137,22 @@ impl Reported {
         .expression_attribute_values(":me", s(owner))
         .send()
         .await;
-        match self.table.applied("UpdateItem", &self.account, sent)? {
-            Some(_) => Ok(true),
-            None => Ok(self.ours_already().await?.is_some()),
+        match self.table.updated_or_refused(&self.account, sent)? {
+            Ok(_) => Ok(true),
+            Err(item) => Ok(self.ours_already(&item).is_some()),
         }
     }
 
-    /// `now` is what the item says: reported by this trigger (a retry after
-    /// a lost answer), or by another run.
-    async fn ours_already(&self) -> Result<Option<Option<String>>, AwsError> {
+    /// The refused write's item says `now` was reported by this trigger (a
+    /// retry after a lost answer: what was reported before it), or by
+    /// another run (`None`). The refusal carries the item
+    /// ([`Table::updated_or_refused`]): a second read that failed after a
+    /// refusal once told a window twice (simulation seed 650037).
+    fn ours_already(&self, item: &crate::adapters::aws::dynamodb::Item) -> Option<Option<String>> {
         let f = self.field;
-        let item = self.table.item(self.key(), &self.account).await?;
-        if get_s(&item, &format!("{f}_by")).as_deref() != Some(self.trigger_id.as_str()) {
-            return Ok(None);
+        if get_s(item, &format!("{f}_by")).as_deref() != Some(self.trigger_id.as_str()) {
+            return None;
         }
-        Ok(Some(
-            get_s(&item, &format!("{f}_prev")).filter(|p| !p.is_empty()),
-        ))
+        Some(get_s(item, &format!("{f}_prev")).filter(|p| !p.is_empty()))
     }
 }
