@@ -234,3 +234,65 @@ async fn a_window_lasts_while_root_is_the_default_not_until_the_next_version_is_
     assert_eq!(code, 0, "{out:#}");
     assert!(w.alerts().await.is_empty());
 }
+
+/// A bad version made but never the default (the latest alone): Session
+/// Manager never used it, so the put-back says so (`latest_only`) and
+/// lists no session, reading none; a session started meanwhile ran as the
+/// default said. The control: another user made the default is told
+/// without `latest_only`, the session started while it was the default
+/// listed (unreleased).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_latest_never_the_default_lists_no_session_and_says_it_was_the_latest_only() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    w.admin_write(&account, R, &doc, false).await;
+    assert_eq!(
+        w.document(&account, R).await.unwrap().1,
+        default,
+        "root is not the default"
+    );
+    tick().await;
+    w.start_session(&account, R, "bystander").await;
+    let read_before = w.session_calls()["DescribeSessions"].as_u64().unwrap_or(0);
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "told once: {alerts:#?}");
+    let m = &reverted[0]["message"];
+    assert_eq!(m["latest_only"], true, "{m:#}");
+    assert_eq!(m["before"]["runAsDefaultUser"], "root", "{m:#}");
+    assert!(
+        m.get("sessions").is_none() && m.get("sessions_from").is_none(),
+        "no session ran with it: {m:#}"
+    );
+    assert_eq!(
+        w.session_calls()["DescribeSessions"].as_u64().unwrap_or(0),
+        read_before,
+        "nothing to read"
+    );
+    let (doc_now, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc_now), (json!(true), json!("ssm-ops")));
+
+    // The control: another user made the default (root's content is taken),
+    // a session started while it was.
+    w.console_edit(&account, R, "ec2-user").await;
+    tick().await;
+    let during = w.start_session(&account, R, "mallory").await;
+    let (code, out) = w.handle(&doc_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        R,
+        "Admin",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "told once: {alerts:#?}");
+    let m = &reverted[0]["message"];
+    assert!(m.get("latest_only").is_none(), "{m:#}");
+    assert!(ids(m).contains(&during.as_str()), "{m:#}");
+}

@@ -354,6 +354,36 @@ mod documents {
     /// (simulation seed 600483). The control: the same put-back of this
     /// life's default is the editor's drift.
     #[test]
+    fn a_put_back_of_the_latest_alone_says_so_and_one_of_the_default_does_not() {
+        let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+        let reverts = HashMap::new();
+        let facts = Facts {
+            trigger: &t,
+            expected_editor: false,
+            reverts_last_hour: &reverts,
+            new_drift: &HashSet::new(),
+            new_missing: &HashSet::new(),
+            resumed: false,
+            at: "2026-11-22T00:00:00Z",
+        };
+        for (pending, want) in [(true, Some(true)), (false, None)] {
+            let o = RegionOutcome {
+                pending,
+                ..updated(None, "root", false)
+            };
+            let report = account_report("111122223333", "ops", None, vec![o]);
+            let alerts = decide(&report, Per::Region, &facts);
+            assert_eq!(alerts.len(), 1, "{alerts:?}");
+            assert_eq!(alerts[0].kind.as_str(), "drift_reverted");
+            assert_eq!(
+                alerts[0].body.get("latest_only").and_then(Value::as_bool),
+                want,
+                "pending {pending}"
+            );
+        }
+    }
+
+    #[test]
     fn another_lifes_default_put_back_is_the_lifes_configuration_not_drift() {
         const ADMIN: &str = "SSMRunAs-Admin";
         let another = |o: RegionOutcome| RegionOutcome {

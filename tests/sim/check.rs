@@ -86,6 +86,11 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
     };
     // The version the run found as the default: the one whose window it tells.
     let both = |vb: &Value| -> Vec<u32> { num(&vb["default"]).into_iter().collect() };
+    // A put-back of the latest version alone (`latest_only`): the default
+    // held the desired Run As, so the alert tells no default's window.
+    if alert["latest_only"] == true {
+        return vec![];
+    }
     let mut out = vec![];
     match kind {
         "drift_reverted" | "tamper_repeated" | "drift_detected" => {

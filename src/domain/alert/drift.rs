@@ -55,6 +55,13 @@ pub fn drift(
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("versions_before".into(), json!(outcome.versions_before));
+    // The default held the desired Run As: the edit reached only the
+    // latest version, which Session Manager never used, so no session ran
+    // with it and none is listed. Without this the default's number read
+    // as the version that held the wrong Run As.
+    if outcome.pending {
+        m.insert("latest_only".into(), json!(true));
+    }
     m.insert("version_after".into(), json!(outcome.version_after));
     m.insert("expected_editor".into(), json!(expected_editor));
     m.insert("reverts_last_hour".into(), json!(reverts_last_hour));

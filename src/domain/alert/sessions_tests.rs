@@ -95,6 +95,28 @@ fn other_alerts_and_several_regions_ask_nothing() {
 }
 
 #[test]
+fn a_put_back_of_the_latest_alone_asks_nothing_and_the_same_put_back_of_the_default_does() {
+    let body = |latest_only: Value| {
+        json!({"found_by": "document_changed", "event_time": "2026-11-25T10:20:00Z",
+               "versions_before": {"default": "5", "latest": "6"}, "latest_only": latest_only})
+    };
+    for kind in [
+        Kind::DriftReverted,
+        Kind::DriftDetected,
+        Kind::TamperRepeated,
+    ] {
+        assert_eq!(asked(&alert(kind, body(json!(true)))), None, "{kind:?}");
+        // Absent, false or not a boolean: the edit's window is asked.
+        for other in [Value::Null, json!(false), json!("true")] {
+            assert!(
+                asked(&alert(kind, body(other.clone()))).is_some(),
+                "{kind:?} {other}"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_listing_is_data_and_text_and_a_failed_read_is_said() {
     let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
     let s = Session {
