@@ -311,7 +311,19 @@ impl State {
         }
         i.calls += 1;
         // A frozen instance (tests/sim/storm.rs): nothing it sends is answered.
+        // Traced, so a call that never came back (and the SDK's timeout the
+        // run then saw) shows in the trace.
         if crate::storm::paused(inst, i.calls, now) {
+            let label = i.label.clone();
+            self.trace_with(|| {
+                format!(
+                    "{} {label} {} {} {} -> FROZEN (no answer)",
+                    stamp(start_ms),
+                    call.service,
+                    call.region,
+                    describe(call)
+                )
+            });
             return Decision::Hang;
         }
         // Aimed faults (tests/sim/aim.rs): this call's shape, if armed.
