@@ -274,6 +274,11 @@ async fn a_bad_latest_never_the_default_lists_no_session_and_says_it_was_the_lat
         read_before,
         "nothing to read"
     );
+    let steps = m["next_steps"].to_string();
+    assert!(
+        steps.contains("never the default") && !steps.contains("sessions listed"),
+        "{m:#}"
+    );
     let (doc_now, _, _) = w.document(&account, R).await.unwrap();
     assert_eq!(run_as(&doc_now), (json!(true), json!("ssm-ops")));
 
@@ -295,4 +300,8 @@ async fn a_bad_latest_never_the_default_lists_no_session_and_says_it_was_the_lat
     let m = &reverted[0]["message"];
     assert!(m.get("latest_only").is_none(), "{m:#}");
     assert!(ids(m).contains(&during.as_str()), "{m:#}");
+    assert!(
+        m["next_steps"].to_string().contains("sessions listed"),
+        "{m:#}"
+    );
 }

@@ -380,6 +380,12 @@ mod documents {
                 want,
                 "pending {pending}"
             );
+            // No session to ask about where none ran with it.
+            let steps = crate::domain::alert::guidance::steps(&alerts[0]);
+            assert_eq!(
+                steps == crate::domain::alert::guidance::LATEST_ONLY_STEPS,
+                pending
+            );
         }
     }
 

@@ -74,9 +74,17 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
 pub fn steps(alert: &Alert) -> &'static [&'static str] {
     match (alert.kind, alert.severity) {
         (Kind::RunAsUserMissing, Severity::Info | Severity::Warning) => WOULD_REFUSE_STEPS,
+        (Kind::DriftReverted, _) if alert.body["latest_only"] == true => LATEST_ONLY_STEPS,
         (kind, _) => next_steps(kind),
     }
 }
+
+/// `drift_reverted` of the latest version alone: no session ran with it,
+/// so there are none to ask about.
+pub const LATEST_ONLY_STEPS: &[&str] = &[
+    "Nothing to undo: runas-guard put a right version on top. The Run As out of policy was in the latest version only, never the default, so no session ran with it.",
+    "Ask the actor why they changed it; if the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
+];
 
 /// `run_as_user_missing` where nothing is refused yet.
 pub const WOULD_REFUSE_STEPS: &[&str] = &[
