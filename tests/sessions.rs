@@ -240,7 +240,7 @@ async fn a_window_lasts_while_root_is_the_default_not_until_the_next_version_is_
 /// lists no session, reading none; a session started meanwhile ran as the
 /// default said. The control: another user made the default is told
 /// without `latest_only`, the session started while it was the default
-/// listed (unreleased).
+/// listed (since 0.7.9).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_latest_never_the_default_lists_no_session_and_says_it_was_the_latest_only() {
     let w = World::new().await;
