@@ -133,6 +133,15 @@ mod documents {
     /// The kinds `decide` gives an edit event's run of the default document
     /// over `regions`, for an account whose user is `ops`.
     fn decided_kinds(regions: Vec<RegionOutcome>, per: Per, resumed: bool) -> Vec<&'static str> {
+        decided_alerts(regions, per, resumed)
+            .iter()
+            .map(|a| a.kind.as_str())
+            .collect()
+    }
+
+    /// The alerts `decide` gives an edit event's run of the default
+    /// document over `regions`, for an account whose user is `ops`.
+    fn decided_alerts(regions: Vec<RegionOutcome>, per: Per, resumed: bool) -> Vec<Alert> {
         let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
         let report = account_report("111122223333", "ops", None, regions);
         let reverts = HashMap::new();
@@ -146,9 +155,6 @@ mod documents {
             at: "2026-11-22T00:00:00Z",
         };
         decide(&report, per, &facts)
-            .iter()
-            .map(|a| a.kind.as_str())
-            .collect()
     }
 
     /// The row as judged when only the policy's user changed since it was
@@ -355,24 +361,12 @@ mod documents {
     /// life's default is the editor's drift.
     #[test]
     fn a_put_back_of_the_latest_alone_says_so_and_one_of_the_default_does_not() {
-        let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
-        let reverts = HashMap::new();
-        let facts = Facts {
-            trigger: &t,
-            expected_editor: false,
-            reverts_last_hour: &reverts,
-            new_drift: &HashSet::new(),
-            new_missing: &HashSet::new(),
-            resumed: false,
-            at: "2026-11-22T00:00:00Z",
-        };
         for (pending, want) in [(true, Some(true)), (false, None)] {
             let o = RegionOutcome {
                 pending,
                 ..updated(None, "root", false)
             };
-            let report = account_report("111122223333", "ops", None, vec![o]);
-            let alerts = decide(&report, Per::Region, &facts);
+            let alerts = decided_alerts(vec![o], Per::Region, false);
             assert_eq!(alerts.len(), 1, "{alerts:?}");
             assert_eq!(alerts[0].kind.as_str(), "drift_reverted");
             assert_eq!(
