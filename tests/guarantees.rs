@@ -623,38 +623,46 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
     );
 }
 
-/// Two runs read the same Run As window: a sweep claims it, keeps its
-/// alert and dies at its record; an edit event's run reads the same
-/// versions and its claim is refused. Whose claim holds is in the refusal
-/// itself (the item as it stood, `ReturnValuesOnConditionCheckFailure`,
-/// since 0.7.8): no plain read of the item follows, so one that fails
-/// (every such `GetItem` refused here) cannot make the run tell the window
-/// a second time, as it did when it read the item again and told on that
-/// read's failure (simulation seed 650037). The refusal fires only with
-/// that read back: the check is that it never does.
+/// Two runs read the same Run As window: an operator's `reconcile` of the
+/// account-region claims it, keeps its alert and dies at its record; an
+/// edit event's run reads the same versions and its claim is refused.
+/// Whose claim holds is in the refusal itself (the item as it stood,
+/// `ReturnValuesOnConditionCheckFailure`, since 0.7.8): no plain read of
+/// the item follows, so one that fails (every such `GetItem` refused here)
+/// cannot make the run tell the window a second time, as it did when it
+/// read the item again and told on that read's failure (simulation seed
+/// 650037). The refusal fires only with that read back: the check is that
+/// it never does.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail() {
     let (w, proxy, account) = vended().await;
     let root = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
-    let sweep = sweep_event();
-    let sweep_id = sweep["id"].as_str().unwrap().to_string();
+    // Its record of the one account-region it looks at, held.
     proxy.faults(json!([
-        {"name": "sweep-record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("last_trigger_id\":{{\"S\":\"{sweep_id}\""),
+        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
          "effect": "hold", "hold_timeout": 120},
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
-    killed_at_hold(&w, &proxy, &sweep, "sweep-record");
-    assert_eq!(
-        hits(&proxy, "claims"),
-        1,
-        "the sweep claimed: {}",
+    let mut first = w
+        .command(&["reconcile", "--account", &account, "--region", R])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("first-record", "held", 1, 90),
+        "the reconcile never reached its record: {}",
         proxy.hits()
     );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(hits(&proxy, "claims"), 1, "it claimed: {}", proxy.hits());
     let state = w.state(&account, R).await.unwrap();
-    assert_eq!(state["window_by"], sweep_id, "{state:#?}");
+    let first_id = state["window_by"].clone();
+    assert!(first_id.starts_with("cli-"), "{state:#?}");
 
     // The edit's event: the same window, its claim refused. A plain read
     // of an item (no projection: how the claim's holder was read) refused.
@@ -681,8 +689,8 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
     );
     proxy.faults(json!([]));
 
-    // Told once: the dead sweep's alert, kept (its keeper's lease on it
-    // runs out before any run sends it); the event's run told nothing.
+    // Told once: the dead run's alert, kept (its keeper's lease on it runs
+    // out before any run sends it); the event's run told nothing.
     let told = w.alerts().await;
     assert!(
         told.iter().all(|a| a["message"]["kind"] != "run_as_window"),
@@ -703,8 +711,8 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
     assert_eq!(kept.len(), 1, "{kept:#?}");
     assert_eq!(
         kept[0]["body"]["trigger_id"],
-        sweep_id.as_str(),
-        "the sweep's claim held"
+        first_id.as_str(),
+        "the first claim held"
     );
     assert_eq!(kept[0]["body"]["windows"][0]["version"], root.as_str());
 }
