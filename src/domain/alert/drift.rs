@@ -55,10 +55,10 @@ pub fn drift(
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("versions_before".into(), json!(outcome.versions_before));
-    // The default held the desired Run As: the edit reached only the
-    // latest version, which Session Manager never used, so no session ran
-    // with it and none is listed. Without this the default's number read
-    // as the version that held the wrong Run As.
+    // The default held the desired Run As when this run read it: the edit
+    // reached only the latest version. Without this the default's number
+    // read as the version that held the wrong Run As, and the sessions
+    // listed as having kept it.
     if outcome.pending {
         m.insert("latest_only".into(), json!(true));
     }

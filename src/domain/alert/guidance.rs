@@ -79,10 +79,10 @@ pub fn steps(alert: &Alert) -> &'static [&'static str] {
     }
 }
 
-/// `drift_reverted` of the latest version alone: no session ran with it,
-/// so there are none to ask about.
+/// `drift_reverted` of the latest version alone: the sessions listed ran
+/// as the default said, unless the default moved while it was put back.
 pub const LATEST_ONLY_STEPS: &[&str] = &[
-    "Nothing to undo: runas-guard put a right version on top. The Run As out of policy was in the latest version only, never the default, so no session ran with it.",
+    "Nothing to undo: runas-guard put a right version on top. The Run As out of policy was in the latest version only, not the default when runas-guard read it: the sessions listed ran as the default said, unless someone made that version the default while it was being put back.",
     "Ask the actor why they changed it; if the actor is a pipeline that should own these inputs, add it to `exempt.principals`.",
 ];
 

@@ -64,13 +64,6 @@ pub fn asked(alert: &Alert) -> Option<Asked> {
             }
             (windows, None)
         }
-        // The latest version alone held it: never the default, no session
-        // ran with it.
-        Kind::DriftReverted | Kind::DriftDetected | Kind::TamperRepeated
-            if b["latest_only"] == true =>
-        {
-            return None
-        }
         Kind::DriftReverted | Kind::DriftDetected | Kind::TamperRepeated => edit_window(b, at)?,
         _ => return None,
     };

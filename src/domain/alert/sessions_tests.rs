@@ -95,7 +95,9 @@ fn other_alerts_and_several_regions_ask_nothing() {
 }
 
 #[test]
-fn a_put_back_of_the_latest_alone_asks_nothing_and_the_same_put_back_of_the_default_does() {
+fn a_put_back_of_the_latest_alone_is_asked_as_any_edit() {
+    // The default may move to the latest while it is put back: the
+    // sessions of the edit's window are listed all the same (simulation 50).
     let body = |latest_only: Value| {
         json!({"found_by": "document_changed", "event_time": "2026-11-25T10:20:00Z",
                "versions_before": {"default": "5", "latest": "6"}, "latest_only": latest_only})
@@ -105,14 +107,9 @@ fn a_put_back_of_the_latest_alone_asks_nothing_and_the_same_put_back_of_the_defa
         Kind::DriftDetected,
         Kind::TamperRepeated,
     ] {
-        assert_eq!(asked(&alert(kind, body(json!(true)))), None, "{kind:?}");
-        // Absent, false or not a boolean: the edit's window is asked.
-        for other in [Value::Null, json!(false), json!("true")] {
-            assert!(
-                asked(&alert(kind, body(other.clone()))).is_some(),
-                "{kind:?} {other}"
-            );
-        }
+        let with = asked(&alert(kind, body(json!(true)))).unwrap();
+        let without = asked(&alert(kind, body(Value::Null))).unwrap();
+        assert_eq!(with.windows, without.windows, "{kind:?}");
     }
 }
 
