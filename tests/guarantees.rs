@@ -673,13 +673,8 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
          "contains": "\"ConsistentRead\":true}", "status": 400, "code": "AccessDeniedException",
          "protocol": "json", "message": "User is not authorized to perform: dynamodb:GetItem"}
     ]));
-    let (code, out) = w.handle(&doc_event_as(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Breakglass",
-        "mallory",
-    ));
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(
         hits(&proxy, "claims"),
