@@ -55,13 +55,7 @@ pub fn drift(
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("event_name".into(), json!(trigger.event_name));
     m.insert("versions_before".into(), json!(outcome.versions_before));
-    // The default held the desired Run As when this run read it: the edit
-    // reached only the latest version. Without this the default's number
-    // read as the version that held the wrong Run As, and the sessions
-    // listed as having kept it.
-    if outcome.pending {
-        m.insert("latest_only".into(), json!(true));
-    }
+    latest_only(&mut m, outcome);
     m.insert("version_after".into(), json!(outcome.version_after));
     m.insert("expected_editor".into(), json!(expected_editor));
     m.insert("reverts_last_hour".into(), json!(reverts_last_hour));
@@ -78,6 +72,16 @@ pub fn drift(
         m.insert("own_write".into(), json!(true));
     }
     Alert::new(kind, severity, account, &subject, Value::Object(m))
+}
+
+/// The default held the desired Run As when the run read it: the edit
+/// reached only the latest version (`latest_only`). Without it the
+/// default's number read as the version that held the wrong Run As, and
+/// the sessions listed as having kept it.
+fn latest_only(m: &mut serde_json::Map<String, Value>, outcome: &RegionOutcome) {
+    if outcome.pending {
+        m.insert("latest_only".into(), json!(true));
+    }
 }
 
 /// Audit findings of one account's run that is about the account (a vend,
