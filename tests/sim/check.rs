@@ -40,6 +40,57 @@ pub struct Violation {
     pub first_seen: String,
 }
 
+/// What a finding is, in the words the exploration's summary sorts by
+/// (docs/internals.md "Open findings"): the invariant's shape, and for a
+/// version told twice, who its tellers were.
+pub fn shape(v: &Violation) -> &'static str {
+    let d = v.detail.as_str();
+    match v.invariant.split(' ').next().unwrap_or_default() {
+        "1" if d.contains("runas-guard wrote") => "1 written in audit or out of scope",
+        "1" => "1 not converged",
+        "2" if d.contains("told more than once") => told_twice_shape(d),
+        "2" if d.contains("never told") => "2 never told",
+        "2" if d.contains("never named") => "2 editor never named",
+        "2" if d.contains("is not listed") => "2 session not listed",
+        "2" if d.contains("account_configured") => "2 a life told configured never or twice",
+        "2" => "2 other",
+        "3" => "3 alert lost",
+        "4" => "4 wolf",
+        "5" => "5 recorded past",
+        _ => "expression not modelled",
+    }
+}
+
+/// Told twice, by who told it: one trigger's runs twice (its retry did not
+/// see its own telling), a sweep and an event, or two events.
+fn told_twice_shape(detail: &str) -> &'static str {
+    let Some((_, by)) = detail.split_once(", by ") else {
+        return "2 told twice";
+    };
+    let triggers: BTreeSet<&str> = by
+        .split(", ")
+        .filter_map(|t| t.rsplit(' ').next())
+        .collect();
+    if triggers.len() == 1 {
+        "2 told twice by one trigger's runs"
+    } else if by.contains("(sweep ") {
+        "2 told twice by a sweep and another run"
+    } else {
+        "2 told twice by two triggers' runs"
+    }
+}
+
+/// One telling's teller, as a told-twice finding names it:
+/// `kind (trigger_kind trigger_id)`.
+fn teller(body: &Value) -> String {
+    format!(
+        "{} ({} {})",
+        body["kind"].as_str().unwrap_or("?"),
+        body["trigger_kind"].as_str().unwrap_or("?"),
+        body["trigger_id"].as_str().unwrap_or("?")
+    )
+}
+
 /// A version that was a window: (incarnation, number, Run As, when it first
 /// became the default, the (event id, actor) pairs that made it or made it
 /// the default).
@@ -653,6 +704,9 @@ impl Checker {
         // Each version's tellings that count, in time: (when, named
         // `unjudged` because its read failed).
         let mut tellings: Tellings = BTreeMap::new();
+        // Who told each version (kind, trigger): a told-twice finding names
+        // its tellers, so an exploration's summary can sort it by them.
+        let mut tellers: BTreeMap<(String, String, u32, u32), Vec<String>> = BTreeMap::new();
         for (id, body) in &alerts {
             for (a, r, v, follow, actor, at) in told(body) {
                 let inc = incarnation(s, &a, &r, v, at);
@@ -683,6 +737,10 @@ impl Checker {
                         .entry((a.clone(), r.clone(), inc, v))
                         .or_default()
                         .push((at, named_unjudged(body, v)));
+                    tellers
+                        .entry((a.clone(), r.clone(), inc, v))
+                        .or_default()
+                        .push(teller(body));
                 }
                 let e = counts.entry((a, r, inc, v)).or_default();
                 if !follow && !early {
@@ -796,7 +854,14 @@ impl Checker {
                     {
                         self.note(
                             "2 no window untold",
-                            format!("{a} {r}: v{} ({:?}) told more than once", w.1, w.2),
+                            format!(
+                                "{a} {r}: v{} ({:?}) told more than once, by {}",
+                                w.1,
+                                w.2,
+                                tellers
+                                    .get(&(a.clone(), r.clone(), w.0, w.1))
+                                    .map_or(String::new(), |t| t.join(", "))
+                            ),
                             at.clone(),
                         );
                     }
@@ -1166,5 +1231,37 @@ fn one_judged_telling_follows_an_unjudged_one_and_nothing_more() {
             *want,
             "tellings {tellings:?}"
         );
+    }
+}
+
+/// The exploration's summary sorts findings by these shapes; a detail the
+/// checker words differently falls to the invariant's "other", never to
+/// another shape.
+#[test]
+fn findings_sort_by_shape_and_tellers() {
+    let v = |invariant: &'static str, detail: &str| Violation {
+        invariant,
+        detail: detail.to_string(),
+        first_seen: String::new(),
+    };
+    let cases = [
+        (v("1 convergence", "a r: runas-guard wrote v3 in audit mode"), "1 written in audit or out of scope"),
+        (v("1 convergence", "a r: default v2 latest v3, Run As None (want x)"), "1 not converged"),
+        (v("2 no window untold", "a r: v1 (None) told more than once, by run_as_window (document_changed eb-1), run_as_window (document_changed eb-1)"), "2 told twice by one trigger's runs"),
+        (v("2 no window untold", "a r: v1 (None) told more than once, by drift_reverted (sweep sweep-0001), run_as_window (document_changed eb-2)"), "2 told twice by a sweep and another run"),
+        (v("2 no window untold", "a r: v1 (None) told more than once, by run_as_window (document_changed eb-1), drift_reverted (document_changed eb-2)"), "2 told twice by two triggers' runs"),
+        (v("2 no window untold", "a r: v1 (None) told more than once"), "2 told twice"),
+        (v("2 no window untold", "a r: v1 (None), v2 (None) held Run As out of policy as the default and was never told"), "2 never told"),
+        (v("2 no window untold", "a r: v1 (None): its editor [\"x\"] was delivered but never named"), "2 editor never named"),
+        (v("2 no window untold", "a r: v1 (None): session s-1 started while it was the default and is not listed"), "2 session not listed"),
+        (v("2 no window untold", "a joined the organization again at +5s and was told account_configured 2 times for that life (want once)"), "2 a life told configured never or twice"),
+        (v("2 no window untold", "something new"), "2 other"),
+        (v("3 no lost alert", "alert x (drift_reverted) was kept in the outbox and never published"), "3 alert lost"),
+        (v("4 never cries wolf", "anything"), "4 wolf"),
+        (v("5 nothing recorded that was not judged", "anything"), "5 recorded past"),
+        (v("modelled", "an expression"), "expression not modelled"),
+    ];
+    for (violation, want) in cases {
+        assert_eq!(shape(&violation), want, "{}", violation.detail);
     }
 }

@@ -7,6 +7,9 @@
 //! - `SIM_SECONDS=s` (default 180): run fresh seeds for that long, from
 //!   `SIM_FROM` (default: derived from the clock, printed), and print
 //!   schedules per minute (`make simulate`).
+//! - `SIM_SEEDS=a,b,…`: play those seeds without traces (an earlier
+//!   exploration's findings, sorted again by today's checker).
+//! - With either, `SIM_LEDGER=path` writes each finding's seed and shapes.
 //! - `SIM_BUDGET=n`: the fixed budget `make test` runs (seeds 1..=n), failing on
 //!   any finding not listed in tests/sim/known.txt.
 //! - `SIM_SCALE=AxR` (`make bench-scale`): A accounts x R regions swept in
@@ -83,10 +86,11 @@ fn simulate() {
         );
         return;
     }
-    let Ok(seconds) = std::env::var("SIM_SECONDS") else {
+    let seconds = std::env::var("SIM_SECONDS").ok();
+    if seconds.is_none() && std::env::var("SIM_SEEDS").is_err() {
         return;
-    };
-    let seconds: u64 = seconds.trim().parse().expect("SIM_SECONDS is a number");
+    }
+    let seconds: u64 = seconds.map_or(0, |s| s.trim().parse().expect("SIM_SECONDS is a number"));
     let from: u64 = std::env::var("SIM_FROM")
         .ok()
         .and_then(|s| s.trim().parse().ok())
@@ -98,20 +102,32 @@ fn simulate() {
                 % 1_000_000
                 * 1000
         });
-    println!("exploring from seed {from} for {seconds}s");
+    // Seeds listed (`SIM_SEEDS=a,b,…`): an earlier exploration's findings
+    // played again, without traces, to sort them by the checker of now.
+    let listed: Option<Vec<u64>> = std::env::var("SIM_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect());
+    match &listed {
+        Some(seeds) => println!("playing {} listed seed(s)", seeds.len()),
+        None => println!("exploring from seed {from} for {seconds}s"),
+    }
     let started = Instant::now();
     let known = known();
-    let (mut n, mut found) = (0u64, BTreeMap::<&'static str, Vec<u64>>::new());
+    let mut listed = listed.map(|s| s.into_iter());
+    let (mut n, mut found) = (0u64, Found::default());
     let mut seed = from;
-    while started.elapsed().as_secs() < seconds {
-        let r = run::run(seed, false);
+    loop {
+        let next = match listed.as_mut() {
+            Some(list) => list.next(),
+            None => (started.elapsed().as_secs() < seconds).then_some(seed),
+        };
+        let Some(s) = next else { break };
+        let r = run::run(s, false);
         n += 1;
         if !r.violations.is_empty() {
             print_findings(&r);
-            for v in &r.violations {
-                found.entry(v.invariant).or_default().push(seed);
-            }
-            if let Some(item) = known.get(&seed) {
+            found.add(s, &r.violations);
+            if let Some(item) = known.get(&s) {
                 println!("  (known: {item})");
             }
         }
@@ -123,17 +139,93 @@ fn simulate() {
         minutes,
         n as f64 / minutes
     );
-    for (inv, seeds) in &found {
-        println!(
-            "invariant {inv}: {} schedule(s), first seeds {:?}",
-            seeds.len(),
-            &seeds[..seeds.len().min(10)]
-        );
+    found.print(n);
+    if let Ok(path) = std::env::var("SIM_LEDGER") {
+        std::fs::write(&path, found.ledger()).expect("SIM_LEDGER is writable");
+        println!("each finding's seed and shapes: {path}");
     }
     assert!(
-        found.is_empty(),
+        found.by_seed.is_empty(),
         "findings: replay one with `make simulate SEED=n`"
     );
+}
+
+/// An exploration's findings sorted by shape ([`check::shape`]), each
+/// schedule once per shape.
+#[derive(Default)]
+struct Found {
+    by_seed: BTreeMap<u64, std::collections::BTreeSet<&'static str>>,
+}
+
+impl Found {
+    fn add(&mut self, seed: u64, violations: &[check::Violation]) {
+        let shapes = self.by_seed.entry(seed).or_default();
+        for v in violations {
+            shapes.insert(match check::shape(v) {
+                // Recorded past a version that was then told (invariant 5
+                // alone) or never told (invariant 2 says so too).
+                "5 recorded past" if never_told(violations, v) => "5 recorded past, never told",
+                "5 recorded past" => "5 recorded past, told later",
+                other => other,
+            });
+        }
+    }
+
+    fn print(&self, n: u64) {
+        println!(
+            "{} schedule(s) of {n} with a finding ({:.0} %)",
+            self.by_seed.len(),
+            100.0 * self.by_seed.len() as f64 / n.max(1) as f64
+        );
+        let mut by_shape = BTreeMap::<&str, Vec<u64>>::new();
+        for (seed, shapes) in &self.by_seed {
+            for s in shapes {
+                by_shape.entry(s).or_default().push(*seed);
+            }
+        }
+        for (shape, seeds) in &by_shape {
+            println!(
+                "{shape}: {} schedule(s), first seeds {:?}",
+                seeds.len(),
+                &seeds[..seeds.len().min(10)]
+            );
+        }
+    }
+
+    /// `seed shape; shape` per line.
+    fn ledger(&self) -> String {
+        self.by_seed
+            .iter()
+            .map(|(seed, shapes)| {
+                let shapes: Vec<&str> = shapes.iter().copied().collect();
+                format!("{seed} {}\n", shapes.join("; "))
+            })
+            .collect()
+    }
+}
+
+/// Whether invariant 2 says the version an invariant-5 finding names was
+/// never told (`A R at vN, past vM` against `A R: …vM (…) held … never told`).
+fn never_told(all: &[check::Violation], v: &check::Violation) -> bool {
+    let Some((slot, rest)) = v
+        .detail
+        .strip_prefix("the table records ")
+        .and_then(|d| d.split_once(" at v"))
+    else {
+        return false;
+    };
+    let Some(version) = rest
+        .split(", past ")
+        .nth(1)
+        .and_then(|p| p.split(' ').next())
+    else {
+        return false;
+    };
+    all.iter().any(|o| {
+        o.detail.starts_with(&format!("{slot}: "))
+            && o.detail.contains("never told")
+            && o.detail.contains(&format!("{version} ("))
+    })
 }
 
 /// `make test`: a fixed budget of seeds and the regression seeds; a
@@ -283,6 +375,40 @@ fn scale() {
         assert!(
             s.longest_ms < limit_ms,
             "an invocation ran past Lambda's 15 minutes"
+        );
+    }
+}
+
+/// Invariant 5's finding splits by whether invariant 2 says its version was
+/// never told, in the same slot only.
+#[test]
+fn recorded_past_splits_by_never_told() {
+    let v = |invariant: &'static str, detail: &str| check::Violation {
+        invariant,
+        detail: detail.to_string(),
+        first_seen: String::new(),
+    };
+    let five = v(
+        "5 nothing recorded that was not judged",
+        "the table records 2 us-east-1 at v5, past v4 (Run As None, the default for a time), which is neither told nor kept in the outbox",
+    );
+    let untold = |d: &str| v("2 no window untold", d);
+    let cases = [
+        (vec![], false),
+        (vec![untold("2 us-east-1: v4 (None) held Run As out of policy as the default and was never told")], true),
+        (vec![untold("2 us-east-1: v3 (None), v4 (None) held Run As out of policy as the default and was never told")], true),
+        // Another version, another slot, another shape: told later.
+        (vec![untold("2 us-east-1: v14 (None) held Run As out of policy as the default and was never told")], false),
+        (vec![untold("2 eu-west-1: v4 (None) held Run As out of policy as the default and was never told")], false),
+        (vec![untold("2 us-east-1: v4 (None) told more than once, by x (sweep s)")], false),
+    ];
+    for (others, want) in cases {
+        let all: Vec<check::Violation> = others.into_iter().chain([five.clone()]).collect();
+        assert_eq!(
+            never_told(&all, &five),
+            want,
+            "{:?}",
+            all.iter().map(|x| &x.detail).collect::<Vec<_>>()
         );
     }
 }
