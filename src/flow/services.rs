@@ -8,6 +8,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::adapters::aws::dynamodb::Table;
 use crate::adapters::aws::organizations::Org;
 use crate::adapters::aws::queue::SweepQueue;
+use crate::adapters::aws::retry_quota::RetryQuota;
 use crate::adapters::aws::sts::Sts;
 use crate::adapters::aws::topics::Topics;
 use crate::adapters::store::receipts::Receipts;
@@ -59,17 +60,20 @@ impl Services {
         }
     }
 
+    /// One retry quota for all its clients ([`RetryQuota`]): the
+    /// process's, made with it and dropped with it.
     pub fn new(config: &aws_config::SdkConfig, policy: Policy, settings: Settings) -> Self {
-        let table = Table::new(config, &settings.table);
+        let quota = RetryQuota::default();
+        let table = Table::with_quota(config, &settings.table, &quota);
         let queue = settings
             .sweep_queue_url
             .as_deref()
             .filter(|u| !u.is_empty())
-            .map(|u| SweepQueue::new(config, u));
+            .map(|u| SweepQueue::new(config, u, &quota));
         Services {
             policy,
-            sts: Sts::new(config),
-            org: Org::new(config),
+            sts: Sts::with_quota(config, &quota),
+            org: Org::with_quota(config, &quota),
             state: StateStore::new(table.clone()),
             receipts: Receipts::new(table.clone(), settings.claim_lease),
             sweeps: Sweeps::new(table.clone()),
@@ -77,8 +81,8 @@ impl Services {
             alerts: Alerts::new(
                 Topics::new(
                     config,
-                    &settings.topic_arn,
-                    settings.chat_topic_arn.as_deref(),
+                    (&settings.topic_arn, settings.chat_topic_arn.as_deref()),
+                    &quota,
                 ),
                 // Checked with the settings: a bad value never gets this far.
                 crate::domain::config::alert_format_checked().unwrap_or_default(),

@@ -271,6 +271,41 @@ fn budget() {
     );
 }
 
+/// A seed plays the same schedule whatever ran before it in the process.
+/// The SDK kept its retry quota (a token bucket per service and region) in
+/// a process-wide static; the 21 schedules an exploration played before
+/// seed 700088 drained it, that seed's retries were refused, and its finding
+/// (a version told twice) did not replay alone. Since 0.7.11 the quota is
+/// the services' own (`adapters::aws::retry_quota`), one per instance as in
+/// AWS. Played first, then after those 21, the same trace.
+#[test]
+fn a_seed_plays_the_same_after_others() {
+    const BEFORE: [u64; 21] = [
+        700003, 700006, 700007, 700009, 700011, 700015, 700021, 700023, 700024, 700040, 700042,
+        700043, 700050, 700057, 700062, 700067, 700072, 700073, 700079, 700082, 700083,
+    ];
+    let first = run::run_with(700088, false, true);
+    for seed in BEFORE {
+        run::run(seed, false);
+    }
+    let after = run::run_with(700088, false, true);
+    let at = first
+        .trace
+        .iter()
+        .zip(&after.trace)
+        .position(|(x, y)| x != y);
+    assert!(
+        at.is_none() && first.trace.len() == after.trace.len(),
+        "seed 700088 played after 21 others differs at line {at:?}:\n{:?}\n{:?}",
+        at.map(|i| &first.trace[i]),
+        at.map(|i| &after.trace[i])
+    );
+    assert!(
+        !first.violations.is_empty(),
+        "seed 700088's finding is gone: pick another seed"
+    );
+}
+
 /// One seed is one schedule: played twice, the same trace.
 #[test]
 fn same_seed_same_trace() {

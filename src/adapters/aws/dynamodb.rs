@@ -55,10 +55,23 @@ impl Table {
     }
 
     pub fn new(config: &aws_config::SdkConfig, name: &str) -> Self {
+        Self::with_quota(config, name, &super::retry_quota::RetryQuota::default())
+    }
+
+    /// [`Table::new`], its retries drawn from the process's `quota`.
+    pub fn with_quota(
+        config: &aws_config::SdkConfig,
+        name: &str,
+        quota: &super::retry_quota::RetryQuota,
+    ) -> Self {
+        let region = super::home_region(config);
+        let conf = aws_sdk_dynamodb::config::Builder::from(config)
+            .retry_partition(quota.partition("dynamodb", &region))
+            .build();
         Table {
-            client: aws_sdk_dynamodb::Client::new(config),
+            client: aws_sdk_dynamodb::Client::from_conf(conf),
             name: name.to_string(),
-            region: super::home_region(config),
+            region,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod policy_object;
 pub mod principal_tags;
 pub mod queue;
 pub mod regions;
+pub mod retry_quota;
 pub mod security_hub;
 pub mod session_documents;
 pub mod sessions;

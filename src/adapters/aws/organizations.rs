@@ -59,9 +59,21 @@ pub struct Org {
 
 impl Org {
     pub fn new(config: &aws_config::SdkConfig) -> Self {
+        Self::with_quota(config, &super::retry_quota::RetryQuota::default())
+    }
+
+    /// [`Org::new`], its retries drawn from the process's `quota`.
+    pub fn with_quota(
+        config: &aws_config::SdkConfig,
+        quota: &super::retry_quota::RetryQuota,
+    ) -> Self {
+        let region = super::home_region(config);
+        let conf = aws_sdk_organizations::config::Builder::from(config)
+            .retry_partition(quota.partition("organizations", &region))
+            .build();
         Org {
-            client: aws_sdk_organizations::Client::new(config),
-            region: super::home_region(config),
+            client: aws_sdk_organizations::Client::from_conf(conf),
+            region,
             parents: Arc::default(),
             names: Arc::default(),
             walked: Arc::default(),

@@ -12,11 +12,20 @@ pub struct SweepQueue {
 }
 
 impl SweepQueue {
-    pub fn new(config: &aws_config::SdkConfig, url: &str) -> Self {
+    /// The queue at `url`, its retries drawn from the process's `quota`.
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        url: &str,
+        quota: &super::retry_quota::RetryQuota,
+    ) -> Self {
+        let region = super::home_region(config);
+        let conf = aws_sdk_sqs::config::Builder::from(config)
+            .retry_partition(quota.partition("sqs", &region))
+            .build();
         SweepQueue {
-            client: aws_sdk_sqs::Client::new(config),
+            client: aws_sdk_sqs::Client::from_conf(conf),
             url: url.to_string(),
-            region: super::home_region(config),
+            region,
         }
     }
 

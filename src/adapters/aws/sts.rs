@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use aws_config::SdkConfig;
 use aws_sdk_ssm::config::{Credentials, Region};
 
+use super::retry_quota::RetryQuota;
 use super::AwsError;
 use crate::domain::ids::partition_for;
 use crate::domain::seat::Seat;
@@ -22,6 +23,9 @@ pub struct MemberSession {
     pub packed_policy_size: Option<i32>,
     credentials: Credentials,
     base: SdkConfig,
+    /// The hub process's retry quota: every account's clients of one
+    /// service and region draw on one bucket, as the SDK's default does.
+    quota: RetryQuota,
 }
 
 impl MemberSession {
@@ -29,6 +33,7 @@ impl MemberSession {
         let config = aws_sdk_ssm::config::Builder::from(&self.base)
             .credentials_provider(self.credentials.clone())
             .region(Region::new(region.to_string()))
+            .retry_partition(self.quota.partition("ssm", region))
             .build();
         aws_sdk_ssm::Client::from_conf(config)
     }
@@ -49,6 +54,7 @@ impl MemberSession {
         let config = aws_sdk_securityhub::config::Builder::from(&self.base)
             .credentials_provider(self.credentials.clone())
             .region(Region::new(region.to_string()))
+            .retry_partition(self.quota.partition("securityhub", region))
             .build();
         aws_sdk_securityhub::Client::from_conf(config)
     }
@@ -58,6 +64,7 @@ impl MemberSession {
     pub fn iam(&self) -> aws_sdk_iam::Client {
         let config = aws_sdk_iam::config::Builder::from(&self.base)
             .credentials_provider(self.credentials.clone())
+            .retry_partition(self.quota.partition("iam", &super::home_region(&self.base)))
             .build();
         aws_sdk_iam::Client::from_conf(config)
     }
@@ -68,6 +75,7 @@ pub struct Sts {
     client: aws_sdk_sts::Client,
     base: SdkConfig,
     partition: &'static str,
+    quota: RetryQuota,
 }
 
 fn member_credentials(c: &aws_sdk_sts::types::Credentials) -> Credentials {
@@ -83,11 +91,21 @@ fn member_credentials(c: &aws_sdk_sts::types::Credentials) -> Credentials {
 
 impl Sts {
     pub fn new(base: &SdkConfig) -> Self {
+        Self::with_quota(base, &RetryQuota::default())
+    }
+
+    /// [`Sts::new`], its retries and its member sessions' drawn from the
+    /// process's `quota`.
+    pub fn with_quota(base: &SdkConfig, quota: &RetryQuota) -> Self {
         let region = super::home_region(base);
+        let conf = aws_sdk_sts::config::Builder::from(base)
+            .retry_partition(quota.partition("sts", &region))
+            .build();
         Sts {
-            client: aws_sdk_sts::Client::new(base),
+            client: aws_sdk_sts::Client::from_conf(conf),
             base: base.clone(),
             partition: partition_for(&region),
+            quota: quota.clone(),
         }
     }
 
@@ -96,6 +114,7 @@ impl Sts {
     pub fn identity_center(&self, region: &str) -> aws_sdk_ssoadmin::Client {
         let config = aws_sdk_ssoadmin::config::Builder::from(&self.base)
             .region(Region::new(region.to_string()))
+            .retry_partition(self.quota.partition("sso", region))
             .build();
         aws_sdk_ssoadmin::Client::from_conf(config)
     }
@@ -221,6 +240,7 @@ impl Sts {
             packed_policy_size,
             credentials: member_credentials(c),
             base: self.base.clone(),
+            quota: self.quota.clone(),
         })
     }
 }

@@ -34,16 +34,22 @@ fn attr(v: &str) -> MessageAttributeValue {
 }
 
 impl Topics {
+    /// The alert topics, their publishes' retries drawn from the process's
+    /// `quota`.
     pub fn new(
         config: &aws_config::SdkConfig,
-        topic_arn: &str,
-        chat_topic_arn: Option<&str>,
+        (topic_arn, chat_topic_arn): (&str, Option<&str>),
+        quota: &super::retry_quota::RetryQuota,
     ) -> Self {
+        let region = super::home_region(config);
+        let conf = aws_sdk_sns::config::Builder::from(config)
+            .retry_partition(quota.partition("sns", &region))
+            .build();
         Topics {
-            client: aws_sdk_sns::Client::new(config),
+            client: aws_sdk_sns::Client::from_conf(conf),
             topic_arn: topic_arn.to_string(),
             chat_topic_arn: chat_topic_arn.map(str::to_string),
-            region: super::home_region(config),
+            region,
         }
     }
 
