@@ -197,3 +197,57 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
     assert_eq!(w.handle(&sweep_event()).0, 0);
     assert!(reverted(&w.alerts().await, &account).is_empty());
 }
+
+/// A sweep whose record of its put-back failed after its `drift_reverted`
+/// went out leaves its intent; the next run to read the slot adopts that
+/// write and tells the sweep's own alert again (its `alert_id`: one page),
+/// never the version it replaced as a window of its own (0.7.12;
+/// simulation seeds 650005, 650031: a dead sweep's write was adopted
+/// without an alert, and the adopting run's history told that version a
+/// second time).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_whose_record_failed_is_adopted_under_its_own_alert() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    // An edit whose event never came: only a sweep finds it.
+    w.console_edit(&account, R, "mallory").await;
+    proxy.faults(
+        json!([{"name": "record", "service": "dynamodb", "action": "UpdateItem",
+        "contains": "last_trigger_id", "status": 400, "code": "AccessDeniedException",
+        "message": "not now"}]),
+    );
+    let swept = Instant::now();
+    let (_, out) = w.handle(&sweep_event());
+    assert!(hits(&proxy, "record", "hits") >= 1, "{}", proxy.hits());
+    let alerts = w.alerts().await;
+    let first = reverted(&alerts, &account);
+    assert_eq!(first.len(), 1, "the sweep told its put-back: {alerts:#?}");
+    let id = first[0]["message"]["alert_id"].clone();
+    let state = w.state(&account, R).await.unwrap();
+    assert!(state.contains_key("intent"), "{state:#?} {out:#}");
+
+    // The next sweep, after the write's lease: the document is right.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(swept.elapsed()));
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told: Vec<(&serde_json::Value, &serde_json::Value)> = alerts
+        .iter()
+        .map(|a| &a["message"])
+        .filter(|m| m["account"] == account.as_str() && m["kind"] != "sweep_summary")
+        .map(|m| (&m["kind"], &m["alert_id"]))
+        .collect();
+    assert!(
+        told.iter()
+            .all(|(kind, alert)| *kind == "drift_reverted" && **alert == id),
+        "only the dead sweep's own alert, told again under its id: {alerts:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        !state.contains_key("intent"),
+        "the write was adopted: {state:#?}"
+    );
+}

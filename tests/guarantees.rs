@@ -711,3 +711,57 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
     );
     assert_eq!(kept[0]["body"]["windows"][0]["version"], root.as_str());
 }
+
+/// A run that could not read the document says nothing of whether a dead
+/// run's write landed, so its record leaves that run's intent for one that
+/// reads it (0.7.12; simulation seed 650005). Until then such a record
+/// dropped the intent ("did not land"): the write was never adopted, and
+/// the next run told the default it had replaced as a window, beside the
+/// dead run's own telling.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_cannot_read_the_document_leaves_a_dead_runs_intent_to_be_adopted() {
+    let (mut w, proxy, account) = vended().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    w.console_edit(&account, R, "mallory").await;
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+
+    // After the dead run's lease: a sweep whose every read of the document
+    // is refused records the slot failed.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    proxy.faults(
+        json!([{"name": "unread", "service": "ssm", "action": "GetDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "not now"}]),
+    );
+    w.handle(&sweep_event());
+    assert!(hits(&proxy, "unread") >= 1, "{}", proxy.hits());
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state["status"], "failed", "{state:#?}");
+    assert!(
+        state.contains_key("intent"),
+        "a record that read no document dropped the dead run's intent: {state:#?}"
+    );
+
+    // The event's retry reads the document: it adopts the write and tells
+    // what the dead run would have told, once, and no window beside it.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let told: Vec<(String, String)> = w
+        .alerts()
+        .await
+        .iter()
+        .map(|a| &a["message"])
+        .filter(|m| m["kind"] != "sweep_summary")
+        .map(|m| (m["kind"].as_str().unwrap().into(), m["actor"].to_string()))
+        .collect();
+    let admin = format!("\"arn:aws:iam::{account}:role/Admin\"");
+    assert_eq!(told, [("drift_reverted".to_string(), admin)], "{out:#}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    assert_eq!(state["status"], "reverted", "{state:#?}");
+    assert_eq!(state["reverts_at"].matches("N(").count(), 1, "{state:#?}");
+}

@@ -240,7 +240,10 @@ impl Intent {
         let scope = match trigger.kind {
             TriggerKind::DocumentChanged => Per::Region,
             k if k.configures_account() => Per::Account,
-            // A sweep's fixes are in its summary; nothing else alerts.
+            // By its trigger alone a sweep's write says nothing: whether it
+            // put back an edit (told as drift) or applied a policy change
+            // (its summary's) is read against the record it replaced
+            // (`flow::account::adopted`, since 0.7.12).
             _ => return vec![],
         };
         let report = AccountReport {
@@ -324,13 +327,15 @@ pub enum UnderIntent {
 /// `lease_until_ms`, seen at `now_ms` by a run that found the default
 /// `default_now` and changed nothing there (`unwritten`): only such a run's
 /// record adopts the dead write (one that writes takes the lease, and its
-/// own intent replaces the dead one). Pure.
+/// own intent replaces the dead one). `tells`: whether the adoption of
+/// that write at that default alerts (the caller's rule: a sweep's depends
+/// on the record, `flow::account::adopted`). Pure.
 pub fn under_intent(
     json: Option<&str>,
     lease_until_ms: Option<i64>,
     now_ms: i64,
-    unwritten: bool,
-    default_now: Option<&str>,
+    (unwritten, default_now): (bool, Option<&str>),
+    tells: impl Fn(&Intent, &str) -> bool,
 ) -> UnderIntent {
     // As `orphan_in` judges it: a lease not yet over is a live writer's.
     if lease_until_ms.is_some_and(|t| t >= now_ms) {
@@ -339,7 +344,7 @@ pub fn under_intent(
     let adopted = json
         .and_then(|j| Intent::parse(j).ok())
         .filter(|i| i.landed(unwritten, default_now))
-        .filter(|i| default_now.is_some_and(|v| !i.alerts(v, 0, "").is_empty()))
+        .filter(|i| default_now.is_some_and(|v| tells(i, v)))
         .and_then(|i| i.versions_before.map(|v| v.default));
     UnderIntent::Dead { adopted }
 }
@@ -452,7 +457,8 @@ mod tests {
             // The write does not show: dropped, not adopted.
             (Some(&edit_json), Some(now - 1), true, Some("3"), dead(None)),
             (Some(&edit_json), Some(now - 1), true, None, dead(None)),
-            // A sweep's write is adopted without an alert of its own.
+            // By the trigger's rules alone a sweep's write tells nothing
+            // (the record decides: `flow::account::adopted`).
             (
                 Some(&sweep_json),
                 Some(now - 1),
@@ -472,7 +478,9 @@ mod tests {
         ];
         for (json, until, unwritten, default_now, want) in cases {
             assert_eq!(
-                under_intent(json, until, now, unwritten, default_now),
+                under_intent(json, until, now, (unwritten, default_now), |i, v| {
+                    !i.alerts(v, 0, "").is_empty()
+                }),
                 want,
                 "{json:?} until {until:?} unwritten {unwritten} default {default_now:?}"
             );

@@ -256,6 +256,17 @@ async fn joined(
     (committed, orphans)
 }
 
+/// Whether `o` records what the document said (its default version read).
+fn observed(o: &Observation) -> bool {
+    let read = [
+        Status::Compliant,
+        Status::Noncompliant,
+        Status::Remediated,
+        Status::Reverted,
+    ];
+    read.iter().any(|s| s.as_str() == o.status) && o.default_version.is_some()
+}
+
 /// A dead run's intent found by a quiet record of `o`: when the document
 /// shows its write, keep its alerts, then record it (status, counts,
 /// history) and return them; otherwise only remove the intent. Alerts that
@@ -267,6 +278,15 @@ async fn adopt(
     orphan: &Orphan,
 ) -> Result<Vec<Alert>, AwsError> {
     let i = &orphan.intent;
+    // A record that read no document (its read failed, the account is
+    // pending) cannot say the write did not land: the intent stays for a
+    // run that reads it. Until 0.7.12 such a record dropped it, and the
+    // next run told the default the write had replaced as a window, beside
+    // the dead run's own telling (simulation seed 650005).
+    if !observed(o) {
+        tracing::info!(intent = %crate::domain::intent::describe(i), status = o.status, "the document was not read; a dead run's intent stays for the next run");
+        return Ok(vec![]);
+    }
     let version = o.default_version.as_deref();
     let compliant = o.status == Status::Compliant.as_str() && !o.wrote;
     let Some(version) = version.filter(|_| i.landed(compliant, version)) else {
@@ -275,7 +295,12 @@ async fn adopt(
         return Ok(vec![]);
     };
     let now = clock::now();
-    let alerts = i.alerts(version, orphan.recent_reverts.len(), &clock::iso(now));
+    let alerts = crate::flow::account::adopted::alerts(
+        i,
+        (version, orphan.recent_reverts.len()),
+        &clock::iso(now),
+        &orphan.recorded,
+    );
     // What is told once per life (a dead vend's `account_configured`) is
     // told by whichever path says it first, the dead run's adopted alert
     // too: its trigger's own retry, finding the write done, says it as well

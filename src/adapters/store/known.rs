@@ -41,7 +41,7 @@ fn judged_of(i: &Item) -> Option<String> {
     (!all.is_empty()).then(|| all.join(";"))
 }
 
-fn known(i: &Item) -> Known {
+pub(super) fn known(i: &Item) -> Known {
     Known {
         status: get_s(i, "status"),
         desired_user: get_s(i, "desired_user"),

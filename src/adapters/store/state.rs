@@ -78,6 +78,10 @@ pub struct Orphan {
     pub json: String,
     /// Earlier reverts of the slot inside the tamper window (epoch seconds).
     pub recent_reverts: Vec<i64>,
+    /// What the item recorded before the dead run wrote: whether its write
+    /// undid someone's edit or a policy change
+    /// (`flow::account::adopted`).
+    pub recorded: crate::domain::known::Known,
 }
 
 /// The intent on `old` (the item before our record), when its run is gone:
@@ -101,6 +105,7 @@ pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orph
         intent,
         json,
         recent_reverts,
+        recorded: super::known::known(old),
     })
 }
 

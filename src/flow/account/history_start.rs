@@ -134,8 +134,11 @@ fn under_intent(o: &RegionOutcome, row: &Known) -> UnderIntent {
         row.intent_json.as_deref(),
         row.lease_until_ms,
         crate::domain::clock::epoch_millis(crate::domain::clock::now()),
-        o.action == crate::domain::outcome::Action::None,
-        o.version_after.as_deref(),
+        (
+            o.action == crate::domain::outcome::Action::None,
+            o.version_after.as_deref(),
+        ),
+        |i, v| !super::adopted::alerts(i, (v, 0), "", row).is_empty(),
     )
 }
 

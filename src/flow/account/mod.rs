@@ -20,6 +20,7 @@ use crate::domain::seat::Seat;
 mod access;
 pub mod activation;
 mod admit;
+pub mod adopted;
 pub mod change;
 mod converge;
 mod early;
