@@ -7,9 +7,9 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item};
+pub use crate::adapters::store::item::{last_of, unwritable_of, PROJECTED};
 use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
-use crate::domain::canary::Last;
 use crate::domain::rows::CanaryState;
 
 /// What an arrival found.
@@ -18,26 +18,6 @@ pub struct Arrival {
     pub written_ms: i64,
     /// The path had been told broken: this arrival says it works again.
     pub was_missing: bool,
-}
-
-/// The attributes a snapshot projects for [`last_of`] and [`unwritable_of`].
-pub const PROJECTED: &str =
-    "canary_token, canary_written_ms, canary_arrived_ms, canary_missing_since_ms, canary_unwritable";
-
-/// The code of the refusal already told (`canary_unwritable`): set when a
-/// canary could not be written and that was told, gone once one is written.
-pub fn unwritable_of(item: &Item) -> Option<String> {
-    get_s(item, "canary_unwritable")
-}
-
-/// The last canary an item records.
-pub fn last_of(item: &Item) -> Option<Last> {
-    Some(Last {
-        token: get_s(item, "canary_token")?,
-        written_ms: get_n(item, "canary_written_ms")?,
-        arrived_ms: get_n(item, "canary_arrived_ms"),
-        missing_since_ms: get_n(item, "canary_missing_since_ms"),
-    })
 }
 
 impl StateStore {

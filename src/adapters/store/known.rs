@@ -5,6 +5,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::item::known;
 use super::state::StateStore;
 use crate::adapters::aws::dynamodb::{get_s, s, Item};
 use crate::domain::aws_error::AwsError;
@@ -13,65 +14,6 @@ use crate::domain::known::{Known, Snapshot};
 
 /// Scan segments read at once.
 const LAST_SWEEP: (&str, &str) = ("SWEEPS", "LAST");
-
-/// The finding a drift mark remembers. A mark from before findings were
-/// kept (no value) remembered what the item observed.
-fn drift_seen(i: &Item) -> Option<String> {
-    if !i.contains_key("drift_seen_by") {
-        return None;
-    }
-    get_s(i, "drift_seen_value").or_else(|| {
-        let (user, enabled) = (
-            get_s(i, "observed_user"),
-            get_s(i, "observed_run_as_enabled"),
-        );
-        Some(serde_json::json!([enabled, user]).to_string())
-    })
-}
-
-/// The versions judged out of policy and when (`judged_v<N>`), as
-/// `N@ms;N@ms` (`domain::version_gap::with_switch_back` reads it).
-fn judged_of(i: &Item) -> Option<String> {
-    let mut all: Vec<String> = i
-        .iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix("judged_v")?, v.as_n().ok()?)))
-        .map(|(k, ms)| format!("{k}@{ms}"))
-        .collect();
-    all.sort();
-    (!all.is_empty()).then(|| all.join(";"))
-}
-
-pub(super) fn known(i: &Item) -> Known {
-    Known {
-        status: get_s(i, "status"),
-        desired_user: get_s(i, "desired_user"),
-        observed_user: get_s(i, "observed_user"),
-        observed_enabled: get_s(i, "observed_run_as_enabled"),
-        default_version: get_s(i, "default_version"),
-        error_code: get_s(i, "last_error_code"),
-        drift_seen: drift_seen(i),
-        drift_seen_by: get_s(i, "drift_seen_by"),
-        intent: i.contains_key("intent"),
-        intent_json: get_s(i, "intent"),
-        lease_until_ms: crate::adapters::aws::dynamodb::get_n(i, "lease_until"),
-        nodes: get_s(i, "nodes"),
-        mode: get_s(i, "mode"),
-        held: get_s(i, "held"),
-        held_since: get_s(i, "held_since"),
-        held_told: get_s(i, "held_told"),
-        ou_path: get_s(i, "ou_path"),
-        pending_error: get_s(i, "last_error")
-            .filter(|_| get_s(i, "status").as_deref() == Some("pending")),
-        canary: super::canary::last_of(i),
-        canary_unwritable: super::canary::unwritable_of(i),
-        unnamed: get_s(i, "unnamed_put_back"),
-        last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
-        first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
-        hub_findings: get_s(i, "hub_findings"),
-        judged_default: judged_of(i),
-        latest_version: get_s(i, "latest_version"),
-    }
-}
 
 fn slot_of(i: &Item) -> Option<String> {
     let region = get_s(i, "region")?;
@@ -151,7 +93,7 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::adapters::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, lease_until, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::canary::PROJECTED))
+            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, lease_until, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::item::PROJECTED))
             .expression_attribute_names("#region", "region")
             .expression_attribute_names("#st", "status")
             .expression_attribute_names("#mode", "mode")

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use super::lease::RegionGrant;
+pub use super::orphan::{orphan_in, Orphan};
 use super::update::{changed_nothing, quiet_update_keeping_status, record_update, Update};
-use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::adapters::aws::dynamodb::{n, s, Item, Table};
 use crate::adapters::store::keys::{account_pk, state_shard};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
-use crate::domain::intent::Intent;
 use crate::domain::records::{HistoryRow, Observation};
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 
@@ -68,45 +68,6 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
                 .expect("item is set"),
         )
         .build()
-}
-
-/// The intent a dead run left on an account-region item, as found there.
-#[derive(Debug, Clone)]
-pub struct Orphan {
-    pub intent: Intent,
-    /// The intent exactly as stored: adopting it is conditional on it.
-    pub json: String,
-    /// Earlier reverts of the slot inside the tamper window (epoch seconds).
-    pub recent_reverts: Vec<i64>,
-    /// What the item recorded before the dead run wrote: whether its write
-    /// undid someone's edit or a policy change
-    /// (`flow::account::adopted`).
-    pub recorded: crate::domain::known::Known,
-}
-
-/// The intent on `old` (the item before our record), when its run is gone:
-/// not ours, and its lease ran out. A live holder's intent is its own
-/// business. Pure.
-pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orphan> {
-    let json = get_s(old, "intent")?;
-    let intent = match Intent::parse(&json) {
-        Ok(i) => i,
-        Err(e) => {
-            tracing::warn!(error = %e, "unreadable intent on a state item; left as it is");
-            return None;
-        }
-    };
-    let expired = get_n(old, "lease_until").is_none_or(|t| t < clock::epoch_millis(now));
-    if Some(intent.owner.as_str()) == ours || !expired {
-        return None;
-    }
-    let recent_reverts = super::lease::recent_reverts(old, now);
-    Some(Orphan {
-        intent,
-        json,
-        recent_reverts,
-        recorded: super::known::known(old),
-    })
 }
 
 /// Per-account-region state items and history.
