@@ -354,6 +354,32 @@ pub fn describe(i: &Intent) -> Value {
     json!({"trigger_id": i.trigger_id, "account": i.account, "slot": i.slot(), "owner": i.owner})
 }
 
+/// A write setting `ops` in 111122223333 eu-west-1 where version 3, the
+/// default and latest, said `before`, announced by `trigger`'s run `run-1`.
+#[cfg(test)]
+pub(crate) fn sample(trigger: Trigger, before: &str) -> Intent {
+    Announce {
+        account: "111122223333".into(),
+        region: "eu-west-1".into(),
+        document: None,
+        user: "ops".into(),
+        account_user: "ops".into(),
+        trigger,
+        expected_editor: false,
+    }
+    .intent(
+        "run-1",
+        Some(RunAs {
+            enabled: Some(Value::Bool(true)),
+            user: Some(Value::String(before.into())),
+        }),
+        Some(Versions {
+            default: "3".into(),
+            latest: "3".into(),
+        }),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,26 +404,7 @@ mod tests {
                 ..Context::default()
             },
         };
-        Announce {
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            document: None,
-            user: "ops".into(),
-            account_user: "ops".into(),
-            trigger,
-            expected_editor: false,
-        }
-        .intent(
-            "run-1",
-            Some(RunAs {
-                enabled: Some(Value::Bool(true)),
-                user: Some(Value::String("mallory".into())),
-            }),
-            Some(Versions {
-                default: "3".into(),
-                latest: "3".into(),
-            }),
-        )
+        sample(trigger, "mallory")
     }
 
     #[test]

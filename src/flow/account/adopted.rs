@@ -43,12 +43,7 @@ pub fn alerts(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
-
     use super::*;
-    use crate::domain::intent::Announce;
-    use crate::domain::ports::Versions;
-    use crate::domain::preferences::RunAs;
     use crate::domain::trigger::Trigger;
 
     const ACCOUNT: &str = "111122223333";
@@ -67,33 +62,8 @@ mod tests {
         }
     }
 
-    fn run_as(user: &str) -> RunAs {
-        RunAs {
-            enabled: Some(Value::Bool(true)),
-            user: Some(Value::String(user.into())),
-        }
-    }
-
-    /// A write that sets `ops` where the document said `before`, announced
-    /// by `trigger`'s run.
-    fn write(trigger: crate::domain::trigger::Trigger, before: &str) -> Intent {
-        Announce {
-            account: ACCOUNT.into(),
-            region: "eu-west-1".into(),
-            document: None,
-            user: "ops".into(),
-            account_user: "ops".into(),
-            trigger,
-            expected_editor: false,
-        }
-        .intent(
-            "run-1",
-            Some(run_as(before)),
-            Some(Versions {
-                default: "3".into(),
-                latest: "3".into(),
-            }),
-        )
+    fn write(trigger: Trigger, before: &str) -> Intent {
+        crate::domain::intent::sample(trigger, before)
     }
 
     fn recorded(observed: &str, desired: &str) -> Known {
