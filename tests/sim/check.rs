@@ -958,15 +958,28 @@ impl Checker {
             // the run that finds it made again tells that as a
             // `run_as_window` with `recreated`, one that finds it gone as
             // drift (`created`).
-            let deleted = self.governed().iter().any(|(a, r)| {
-                s.ssm
-                    .truth
-                    .get(&(a.clone(), r.clone(), DOC.to_string()))
-                    .is_some_and(|t| {
-                        let first = t.iter().map(|v| v.incarnation).min();
-                        t.iter()
-                            .any(|v| Some(v.incarnation) != first && v.created_ms >= self.t0)
-                    })
+            // As for an edit (above): a deletion while the account was in
+            // scope is one, whether or not the account is governed at the
+            // end (seed 720997: deleted and made again, then the account
+            // left the organization for good, and its `recreated` alert
+            // was called a wolf).
+            let deleted = self.w.accounts.iter().any(|a| {
+                self.w.regions.iter().any(|r| {
+                    s.ssm
+                        .truth
+                        .get(&(a.clone(), r.clone(), DOC.to_string()))
+                        .is_some_and(|t| {
+                            let first = t.iter().map(|v| v.incarnation).min();
+                            t.iter().any(|v| {
+                                Some(v.incarnation) != first
+                                    && v.created_ms >= self.t0
+                                    && (governed.contains(&(a.clone(), r.clone()))
+                                        || self
+                                            .w
+                                            .in_scope(a, (v.created_ms - self.t0).div_euclid(1000)))
+                            })
+                        })
+                })
             });
             for body in alerts.values() {
                 let kind = body["kind"].as_str().unwrap_or_default();
