@@ -765,3 +765,109 @@ async fn a_run_that_cannot_read_the_document_leaves_a_dead_runs_intent_to_be_ado
     assert_eq!(state["status"], "reverted", "{state:#?}");
     assert_eq!(state["reverts_at"].matches("N(").count(), 1, "{state:#?}");
 }
+
+/// A run that takes the write lease of a run that died after its write
+/// writes its own intent over the dead run's, and its record puts the dead
+/// one back for a run that reads the document to adopt (0.7.13; simulation
+/// seed 700727). Until then the record removed it: when the taker could not
+/// read the document, the dead run's write was never adopted, and its
+/// event's retry told the default the write had replaced as a
+/// `run_as_window` beside the dead run's own `drift_reverted`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_taking_a_dead_runs_lease_puts_its_intent_back() {
+    let (mut w, proxy, account) = vended().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    let edited = w.console_edit(&account, R, "mallory").await;
+    proxy.faults(json!([
+        {"name": "write", "service": "ssm", "action": "UpdateDocument",
+         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "take", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "attribute_not_exists(lease_until)", "effect": "count"}
+    ]));
+    // The edit's run takes the lease and is held at its write; an
+    // operator's reconcile reads the same edit and waits for the lease.
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let mut dead = spawned(&w, &w.write_event(&event));
+    assert!(
+        proxy.wait("write", "held", 1, 60),
+        "the run never reached its write: {}",
+        proxy.hits()
+    );
+    let mut taker = w
+        .command(&["reconcile", "--account", &account, "--region", R])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("take", "hits", 2, 60),
+        "the reconcile never asked for the lease: {}",
+        proxy.hits()
+    );
+    // The edit's run writes, is held keeping its alert, and dies there.
+    proxy.release("write");
+    assert!(
+        proxy.wait("keep", "held", 1, 60),
+        "the run never got past its write: {}",
+        proxy.hits()
+    );
+    dead.kill().unwrap();
+    dead.wait().unwrap();
+    let intent = w.state(&account, R).await.unwrap()["intent"].clone();
+    assert!(
+        intent.contains(&event["id"].as_str().unwrap().to_string()),
+        "{intent}"
+    );
+
+    // Its lease runs out; the reconcile takes it, and every read of the
+    // document it makes then is refused: it records the slot failed.
+    proxy.faults(json!([
+        {"name": "unread", "service": "ssm", "action": "GetDocument",
+         "status": 400, "code": "AccessDeniedException", "message": "not now"},
+        {"name": "take", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "attribute_not_exists(lease_until)", "effect": "count"}
+    ]));
+    taker.wait().unwrap();
+    assert!(hits(&proxy, "take") >= 1, "{}", proxy.hits());
+    assert!(hits(&proxy, "unread") >= 1, "{}", proxy.hits());
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state["status"], "failed", "{state:#?}");
+    assert_eq!(
+        state.get("intent"),
+        Some(&intent),
+        "the taker's record did not put the dead run's intent back: {state:#?}"
+    );
+
+    // The event's retry reads the document, adopts the write and tells it
+    // once (the dead run's own alert), no window beside it.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let mut about_edited: Vec<(String, String)> = w
+        .alerts()
+        .await
+        .iter()
+        .map(|a| &a["message"])
+        .filter(|m| {
+            m["versions_before"]["default"] == edited.as_str()
+                || m["windows"]
+                    .as_array()
+                    .is_some_and(|ws| ws.iter().any(|w| w["version"] == edited.as_str()))
+        })
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().into(),
+                m["alert_id"].to_string(),
+            )
+        })
+        .collect();
+    about_edited.sort();
+    about_edited.dedup();
+    let kinds: Vec<&str> = about_edited.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["drift_reverted"], "{out:#}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    assert_eq!(state["status"], "reverted", "{state:#?}");
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::ReturnValue;
 
+use super::orphan::{orphan_in, Orphan};
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
@@ -42,6 +43,10 @@ pub struct RegionGrant {
     pub recent_reverts: Vec<i64>,
     /// Renews the lease until the grant is recorded (its last clone dropped).
     pub keepalive: Keepalive,
+    /// The intent of a dead run that the take wrote over (its lease had run
+    /// out): the record puts it back, for a run that reads the document to
+    /// adopt ([`super::orphan`]).
+    pub dead: Option<Orphan>,
 }
 
 impl RegionGrant {
@@ -51,6 +56,7 @@ impl RegionGrant {
             owner: owner.to_string(),
             recent_reverts,
             keepalive: Keepalive::default(),
+            dead: None,
         }
     }
 }
@@ -85,7 +91,13 @@ pub fn grant_from(
     // "held until" and "last written at".
     let touched =
         get_n(old, "lease_until").is_some_and(|t| t >= clock::epoch_millis(since - CLOCK_SKEW));
-    let grant = RegionGrant::new(owner, recent_reverts(old, now));
+    let mut grant = RegionGrant::new(owner, recent_reverts(old, now));
+    // Until 0.7.13 the take wrote its own intent over a dead run's and its
+    // record removed it: when the taker could not read the document, the
+    // dead run's write was never adopted and the next run told the default
+    // it replaced as a window beside the dead run's own alert (simulation
+    // seed 700727).
+    grant.dead = orphan_in(old, Some(owner), now);
     (grant, ours || !(waited || touched))
 }
 
@@ -353,5 +365,52 @@ mod tests {
             [clock::epoch_secs(now - Duration::from_secs(100))]
         );
         assert_eq!(grant.owner, "me");
+    }
+
+    /// What a take wrote over: a dead run's intent (another owner, its lease
+    /// over) is carried for the record to put back; our own, a live one
+    /// (a take cannot replace it, but the item says so) or an unreadable
+    /// one is not.
+    #[test]
+    fn a_take_carries_the_dead_intent_it_wrote_over() {
+        use crate::domain::trigger::{Trigger, TriggerKind};
+        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let ms = |t: SystemTime| n(clock::epoch_millis(t));
+        let trigger = Trigger {
+            kind: TriggerKind::DocumentChanged,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "eb-1".into(),
+            source: "aws.ssm".into(),
+            event_name: None,
+            reason: "test".into(),
+            context: Default::default(),
+        };
+        let theirs = crate::domain::intent::sample(trigger, "root").to_json();
+        let mine = theirs.replace("\"run-1\"", "\"me\"");
+        assert_ne!(mine, theirs);
+        let with = |intent: &str, until: SystemTime| {
+            item(&[
+                ("intent", s(intent)),
+                ("lease_owner", s("run-1")),
+                ("lease_until", ms(until)),
+            ])
+        };
+        let over = t0 - Duration::from_secs(1);
+        let cases: [(&str, Item, bool); 5] = [
+            ("a dead run's", with(&theirs, over), true),
+            ("none", Item::new(), false),
+            ("our own (a lost answer's retry)", with(&mine, over), false),
+            ("a live run's", with(&theirs, t0 + REGION_LEASE), false),
+            ("unreadable", with("{not json", over), false),
+        ];
+        for (why, old, dead) in cases {
+            let (grant, _) = grant_from(&old, "me", t0, t0, false);
+            assert_eq!(grant.dead.is_some(), dead, "{why}");
+            if let Some(d) = grant.dead {
+                assert_eq!(d.json, theirs, "{why}: kept exactly as stored");
+            }
+        }
     }
 }

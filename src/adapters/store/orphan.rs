@@ -1,5 +1,6 @@
 //! A dead run's intent found on an account-region item by a later
-//! record (pure): what that record adopts (`flow::commit`).
+//! record, or by a take of the lease that writes over it (its record puts
+//! it back) (pure): what that record adopts (`flow::commit`).
 
 use std::time::SystemTime;
 

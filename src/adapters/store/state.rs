@@ -88,7 +88,8 @@ impl StateStore {
     /// Records one observation in one call, without reading first; releases
     /// the lease when `grant` is ours. Repeating it (a lost answer) changes
     /// nothing. Returns the intent of a run that died before recording its
-    /// write here (found on the item as it was), for [`Self::adopt`].
+    /// write here (found on the item as it was, or put back by this record
+    /// where our take wrote over it), for [`Self::adopt`].
     pub async fn record(
         &self,
         o: &Observation,
@@ -107,7 +108,9 @@ impl StateStore {
                 .await;
         }
         match result {
-            Ok(old) => Ok(orphan_in(&old, grant.map(|g| g.owner.as_str()), now)),
+            // The dead intent our take wrote over is back on the item.
+            Ok(old) => Ok(orphan_in(&old, grant.map(|g| g.owner.as_str()), now)
+                .or_else(|| grant.and_then(|g| g.dead.clone()))),
             Err(err) => {
                 if err.is("ConditionalCheckFailedException") {
                     if grant.is_some_and(|g| g.keepalive.lost()) {

@@ -122,9 +122,12 @@ fn build(
     if let Some(actor) = &o.actor {
         u.set("last_actor", s(actor));
     }
-    // The run's intent goes with its record: what it announced is done.
-    if grant.is_some() {
-        u.remove.push("intent");
+    // The run's intent goes with its record: what it announced is done. A
+    // dead run's intent its take wrote over goes back, to be adopted.
+    match grant.map(|g| &g.dead) {
+        Some(Some(dead)) => u.set("intent", s(&dead.json)),
+        Some(None) => u.remove.push("intent"),
+        None => {}
     }
     let condition = match grant {
         Some(g) => Some(lease_parts(&mut u, g, o.wrote, reverted, now)),

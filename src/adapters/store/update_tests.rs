@@ -246,3 +246,50 @@ fn a_failed_record_leaves_the_judged_version() {
     let u = record_update(&forgot, None, false, std::time::UNIX_EPOCH);
     assert!(u.expression.contains("default_version"), "{}", u.expression);
 }
+
+/// A take that wrote over a dead run's intent: its record puts that
+/// intent back (for a run that reads the document to adopt) instead of
+/// removing the intent, whether it wrote or found the document right.
+#[test]
+fn a_record_puts_back_the_dead_intent_its_take_wrote_over() {
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(500);
+    let plain = RegionGrant::new("me", vec![]);
+    let trigger = crate::domain::trigger::Trigger {
+        kind: crate::domain::trigger::TriggerKind::DocumentChanged,
+        account: None,
+        region: None,
+        actor: None,
+        event_id: "eb-1".into(),
+        source: "aws.ssm".into(),
+        event_name: None,
+        reason: "test".into(),
+        context: Default::default(),
+    };
+    let intent = crate::domain::intent::sample(trigger, "root");
+    let json = intent.to_json();
+    let mut taken_over = plain.clone();
+    taken_over.dead = Some(crate::adapters::store::orphan::Orphan {
+        intent,
+        json: json.clone(),
+        recent_reverts: vec![],
+        recorded: Default::default(),
+    });
+    for wrote in [false, true] {
+        let u = record_update(&observation(wrote), Some(&plain), wrote, now);
+        assert!(
+            u.expression.contains("REMOVE") && u.expression.contains("intent"),
+            "{}",
+            u.expression
+        );
+        let u = record_update(&observation(wrote), Some(&taken_over), wrote, now);
+        assert!(
+            u.expression.contains("intent = :intent"),
+            "{}",
+            u.expression
+        );
+        let put_back = u.values.iter().find(|(k, _)| k == ":intent").unwrap();
+        assert_eq!(put_back.1, s(&json));
+        let removed = u.expression.split("REMOVE").nth(1).unwrap_or("");
+        assert!(!removed.contains("intent"), "{}", u.expression);
+    }
+}
