@@ -871,3 +871,94 @@ async fn a_run_taking_a_dead_runs_lease_puts_its_intent_back() {
     assert!(!state.contains_key("intent"), "{state:#?}");
     assert_eq!(state["status"], "reverted", "{state:#?}");
 }
+
+/// A run that claims a Run As window and dies before keeping its alert no
+/// longer hides it (0.7.13). The claim is marked kept in the transaction
+/// that keeps the alert; until then another run that reads the same window
+/// tells nothing and records no version past it, and once the claim's lease
+/// is over the next run claims it again and tells it. Until 0.7.13 the
+/// second run recorded past the window and no run ever told it (simulation
+/// seed 89; the "never told" shape's dead claimer).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_once() {
+    let (w, proxy, account) = vended().await;
+    let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
+    let root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    // The claimer's keep (its alert with the claim's mark, one transaction)
+    // held until the test ends: it is killed there and never lands.
+    proxy.faults(json!([
+        {"name": "keep", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "window_kept", "effect": "hold", "times": 1, "hold_timeout": 600},
+        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "window_reported", "effect": "count"}
+    ]));
+    let mut claimer = w
+        .command(&["reconcile", "--account", &account, "--region", R])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        proxy.wait("keep", "held", 1, 90),
+        "the reconcile never reached its keep: {}",
+        proxy.hits()
+    );
+    claimer.kill().unwrap();
+    claimer.wait().unwrap();
+    let state = w.state(&account, R).await.unwrap();
+    assert!(state["window_by"].starts_with("cli-"), "{state:#?}");
+    assert!(!state.contains_key("window_kept"), "{state:#?}");
+
+    // An edit event's run reads the same window: the claim is not kept and
+    // its lease runs, so it tells nothing and records no version past it.
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(hits(&proxy, "claims"), 2, "{}", proxy.hits());
+    let told = w.alerts().await;
+    assert!(
+        told.iter().all(|a| a["message"]["kind"] != "run_as_window"),
+        "{told:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(
+        state["default_version"], recorded,
+        "recorded past a window whose claimer never kept its alert: {state:#?}"
+    );
+
+    // The claim's lease runs out (set in the table: the 15 minutes pass).
+    let ddb = aws_sdk_dynamodb::Client::new(&w.cfg);
+    let s = aws_sdk_dynamodb::types::AttributeValue::S;
+    ddb.update_item()
+        .table_name(&w.table)
+        .key("pk", s(format!("ACCOUNT#{account}")))
+        .key("sk", s(format!("REGION#{R}")))
+        .update_expression("SET window_until = :past")
+        .expression_attribute_values(
+            ":past",
+            aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // The next run (a sweep) claims it again and tells it, once.
+    w.handle(&sweep_event());
+    let windows: Vec<serde_json::Value> = w
+        .alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .filter(|m| m["kind"] == "run_as_window")
+        .collect();
+    assert_eq!(windows.len(), 1, "{windows:#?}");
+    assert_eq!(
+        windows[0]["windows"][0]["version"],
+        root.as_str(),
+        "{windows:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_ne!(state["default_version"], recorded, "{state:#?}");
+    assert_eq!(state["window_kept"], state["window_reported"], "{state:#?}");
+}

@@ -211,6 +211,7 @@ impl Intent {
             another_life: false,
             replaced: None,
             history: None,
+            window: Default::default(),
             named: None,
             read: None,
         }

@@ -46,4 +46,5 @@ pub mod summary;
 pub mod trigger;
 pub mod unnamed;
 pub mod version_gap;
+pub mod window_claim;
 pub mod words;

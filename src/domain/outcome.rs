@@ -140,9 +140,8 @@ pub struct RegionOutcome {
     /// `enforce-when-ready` and the check not ready: why it was not enforced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held: Option<String>,
-    /// Held at least the policy's `[nodes] held_alert_after` (a sweep
-    /// judges it from the hold the table recorded): no longer a rollout's
-    /// expected state (`AccountRegionsHeldTooLong`, the `<fn>-held` alarm).
+    /// Held at least the policy's `[nodes] held_alert_after` (as the table
+    /// recorded it): no longer a rollout's expected state (the held alarm).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub held_too_long: bool,
     /// What changed since the table last recorded this slot, when it is
@@ -157,20 +156,21 @@ pub struct RegionOutcome {
     /// As out of policy (and those not judged), when this run tells them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<crate::domain::version_gap::History>,
+    /// Its windows' claim ([`crate::domain::window_claim::Claim`]).
+    #[serde(skip)]
+    pub window: crate::domain::window_claim::Claim,
     /// An edit put back earlier by a run with no edit event, whose editor
     /// this edit event's run names (`domain::unnamed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named: Option<crate::domain::put_back::Named>,
     /// What a run that failed after reading the document had read (`before`
-    /// stays `None` on a failed outcome, which the rest reads as "not
-    /// known"): a finding says what the run read whatever its write did.
+    /// stays `None`, "not known"): a finding says what the run read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<Read>,
-    /// What was out of policy was the latest version alone: the default
-    /// (what Session Manager reads) held the desired Run As, so no session
-    /// had it yet, and `before` is the latest's Run As. In audit its window
-    /// opens when it becomes the default, which is news of its own
-    /// ([`crate::flow::account::change::seen`]).
+    /// What was out of policy was the latest version alone: the default held
+    /// the desired Run As (no session had it yet); `before` is the latest's.
+    /// In audit its window opens when it becomes the default, news of its
+    /// own ([`crate::flow::account::change::seen`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
     /// An edit event's first look in this life at a default made before the

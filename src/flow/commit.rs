@@ -87,8 +87,11 @@ fn observation(
         observed_user,
         observed_enabled,
         default_version: o.version_after.clone(),
-        keeps_version: crate::domain::records::version_record(o.action, o.version_after.as_deref())
-            == crate::domain::records::VersionRecord::Keep,
+        // Another run's claim of a window here is not kept yet: the next
+        // run after its lease reads the gap again from the version kept.
+        keeps_version: o.window == crate::domain::window_claim::Claim::Pending
+            || crate::domain::records::version_record(o.action, o.version_after.as_deref())
+                == crate::domain::records::VersionRecord::Keep,
         action: o.action.as_str(),
         wrote: o.action.wrote(),
         trigger_id: t.event_id.clone(),
@@ -311,9 +314,13 @@ async fn adopt(
         .partition(|a| crate::domain::alert::told_once(a, kind));
     let once = crate::flow::configured::told_first(keeper.vends, &i.trigger_id, once).await;
     let alerts = [alerts, once].concat();
-    let kept =
-        crate::flow::outbox::keep_first(keeper.receipts, keeper.alerts, keeper.owner, &alerts)
-            .await;
+    let kept = crate::flow::outbox::keep_first(
+        keeper.receipts,
+        keeper.alerts,
+        keeper.owner,
+        (&alerts, &[]),
+    )
+    .await;
     if !kept {
         tracing::error!(intent = %crate::domain::intent::describe(i), "a dead run's alerts could not be kept: its intent stays for the next run to adopt");
         return Ok(vec![]);

@@ -11,6 +11,8 @@ use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
+use crate::domain::outcome::{AccountReport, RegionOutcome};
+use crate::domain::window_claim::{Claim, WindowClaim};
 use crate::flow::publish::{Alerts, Attempt};
 
 /// What delivering a run's alerts came to.
@@ -56,14 +58,25 @@ fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
         .collect()
 }
 
-/// Every copy of `decided` into the outbox, leased to us; true when kept.
+/// The window claims an account's regions made, kept with the alerts
+/// that tell them.
+pub(crate) fn claims(report: &AccountReport) -> Vec<WindowClaim> {
+    let made = |o: &RegionOutcome| match &o.window {
+        Claim::Made(c) => Some(c.clone()),
+        _ => None,
+    };
+    report.regions.iter().filter_map(made).collect()
+}
+
+/// Every copy of `decided` into the outbox, leased to us, with the window
+/// claims they tell marked kept ([`Receipts::keep`]); true when kept.
 pub(crate) async fn keep_first(
     receipts: &Receipts,
     alerts: &Alerts,
     owner: &str,
-    decided: &[Alert],
+    (decided, claims): (&[Alert], &[WindowClaim]),
 ) -> bool {
-    if decided.is_empty() {
+    if decided.is_empty() && claims.is_empty() {
         return true;
     }
     let entries: Vec<(String, &str, String)> = copies(alerts, decided)
@@ -73,7 +86,7 @@ pub(crate) async fn keep_first(
             (d.key(&a.alert_id), d.as_str(), json)
         })
         .collect();
-    match receipts.keep(&entries, owner).await {
+    match receipts.keep(&entries, owner, claims).await {
         Ok(()) => true,
         Err(e) => {
             // Still published below; only a second failure could lose them.
@@ -186,7 +199,7 @@ async fn leave_for_next_run(
     } else {
         let json = serde_json::to_string(alert).expect("alert serialises");
         let free = receipts
-            .keep(&[(key.clone(), dest.as_str(), json)], owner)
+            .keep(&[(key.clone(), dest.as_str(), json)], owner, &[])
             .await;
         match free {
             Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
@@ -208,7 +221,7 @@ pub async fn deliver(
     owner: &str,
     decided: Vec<Alert>,
 ) -> Delivered {
-    let kept = keep_first(receipts, alerts, owner, &decided).await;
+    let kept = keep_first(receipts, alerts, owner, (&decided, &[])).await;
     let delivered = publish_kept(receipts, alerts, owner, decided, kept).await;
     for a in &delivered.lost {
         let json = serde_json::to_string(a).expect("alert serialises");

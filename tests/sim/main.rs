@@ -335,9 +335,13 @@ fn a_seed_plays_the_same_after_others() {
         at.map(|i| &first.trace[i]),
         at.map(|i| &after.trace[i])
     );
+    // What the drained quota changed was the seed's retries: it must still
+    // have some (its finding, a version told twice, is gone since 0.7.13's
+    // window claims kept with their alerts; on 0.7.11, with the static
+    // quota back, the traces differed at line 125, a refused retry).
     assert!(
-        !first.violations.is_empty(),
-        "seed 700088's finding is gone: pick another seed"
+        first.trace.iter().filter(|l| l.contains("(FAULT)")).count() > 5,
+        "seed 700088 no longer retries: pick another seed"
     );
 }
 

@@ -84,3 +84,20 @@ pub fn last_of(item: &Item) -> Option<Last> {
         missing_since_ms: get_n(item, "canary_missing_since_ms"),
     })
 }
+
+/// Reverts older than this no longer count towards tampering.
+pub const TAMPER_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Epoch seconds of the item's reverts still inside [`TAMPER_WINDOW`] at `now`.
+pub fn recent_reverts(old: &Item, now: std::time::SystemTime) -> Vec<i64> {
+    let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
+    old.get("reverts_at")
+        .and_then(|v| v.as_l().ok())
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
+                .filter(|t| *t >= horizon)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -31,8 +31,7 @@ const WAIT_AT_MOST: Duration = Duration::from_secs(90);
 const DEFER_AFTER: Duration = Duration::from_secs(3);
 /// Clocks of two Lambda hosts may disagree by this much.
 const CLOCK_SKEW: Duration = Duration::from_secs(1);
-/// Reverts older than this no longer count towards tampering.
-pub const TAMPER_WINDOW: Duration = Duration::from_secs(3600);
+pub use super::item::{recent_reverts, TAMPER_WINDOW};
 
 /// The right to write one account-region, and what the item said when we
 /// took it (reverts in the last hour, for the tamper count).
@@ -99,20 +98,6 @@ pub fn grant_from(
     // seed 700727).
     grant.dead = orphan_in(old, Some(owner), now);
     (grant, ours || !(waited || touched))
-}
-
-/// Epoch seconds of the item's reverts still inside [`TAMPER_WINDOW`] at `now`.
-pub fn recent_reverts(old: &Item, now: SystemTime) -> Vec<i64> {
-    let horizon = clock::epoch_secs(now - TAMPER_WINDOW);
-    old.get("reverts_at")
-        .and_then(|v| v.as_l().ok())
-        .map(|l| {
-            l.iter()
-                .filter_map(|v| v.as_n().ok()?.parse::<i64>().ok())
-                .filter(|t| *t >= horizon)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 impl RegionLease {

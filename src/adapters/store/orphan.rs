@@ -37,7 +37,7 @@ pub fn orphan_in(old: &Item, ours: Option<&str>, now: SystemTime) -> Option<Orph
     if Some(intent.owner.as_str()) == ours || !expired {
         return None;
     }
-    let recent_reverts = super::lease::recent_reverts(old, now);
+    let recent_reverts = super::item::recent_reverts(old, now);
     Some(Orphan {
         intent,
         json,

@@ -5,14 +5,20 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 
 use super::receipts::{Receipts, RECEIPT_TTL};
 use crate::adapters::aws::dynamodb::{get_s, n, s};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
+use crate::domain::window_claim::WindowClaim;
 
 const OUTBOX_PK: &str = "OUTBOX";
+/// `TransactWriteItems` takes at most this many actions.
+const TRANSACT_MAX: usize = 100;
+/// ... and at most 4 MB in all (kept well under it).
+const TRANSACT_BYTES: usize = 3_500_000;
 /// How long the run that keeps an alert has to publish it before any other
 /// run's flush may: far longer than a publish takes.
 const OUTBOX_LEASE: Duration = Duration::from_secs(60);
@@ -34,17 +40,109 @@ impl Receipts {
     /// [`OUTBOX_LEASE`]: kept before they are published, so a crash or an
     /// SNS outage leaves them for whoever runs next; other runs' flushes
     /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
+    ///
+    /// `claims`: the window claims the alerts tell, marked kept in the same
+    /// transaction (`reported::kept`), so a claim never stands kept
+    /// without its alert, and one whose claimer died before keeping runs
+    /// out for the next run to tell. A claim no longer this run's (it never
+    /// landed, or ran out and another run took it) cancels the transaction:
+    /// the alerts are kept as they were before 0.7.13, told anyway.
     pub async fn keep(
         &self,
         entries: &[(String, &str, String)],
         owner: &str,
+        claims: &[WindowClaim],
     ) -> Result<(), AwsError> {
         let now = clock::now();
+        if !claims.is_empty() {
+            let bytes: usize = entries
+                .iter()
+                .map(|(k, _, a)| k.len() + a.len() + 200)
+                .sum();
+            if entries.len() + claims.len() <= TRANSACT_MAX && bytes < TRANSACT_BYTES {
+                match self.keep_claimed(entries, owner, claims, now).await? {
+                    true => return Ok(()),
+                    false => tracing::warn!(
+                        claims = claims.len(),
+                        "a window claim is no longer this run's; its alert is kept and told anyway"
+                    ),
+                }
+            } else {
+                tracing::warn!(
+                    claims = claims.len(),
+                    alerts = entries.len(),
+                    "too many to keep in one transaction; the window claims stay unkept"
+                );
+            }
+        }
+        if entries.is_empty() {
+            return Ok(());
+        }
         let puts = entries
             .iter()
-            .map(|(key, dest, alert)| outbox_put(key, dest, alert, owner, now))
+            .map(|(key, dest, alert)| {
+                let item = outbox_item(key, dest, alert, owner, now);
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .expect("item is set"),
+                    )
+                    .build()
+            })
             .collect();
         self.table.put_all(puts, "-", "outbox item(s)").await
+    }
+
+    /// The copies and the claims' marks in one `TransactWriteItems`; false
+    /// when it was cancelled (a claim's condition, or a conflict).
+    async fn keep_claimed(
+        &self,
+        entries: &[(String, &str, String)],
+        owner: &str,
+        claims: &[WindowClaim],
+        now: SystemTime,
+    ) -> Result<bool, AwsError> {
+        let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError {
+            operation: "TransactWriteItems",
+            account: "-".into(),
+            region: self.table.region.clone(),
+            code: "BuildError".into(),
+            message: e.to_string(),
+        };
+        let mut items = Vec::new();
+        for (key, dest, alert) in entries {
+            let put = Put::builder()
+                .table_name(&self.table.name)
+                .set_item(Some(outbox_item(key, dest, alert, owner, now)))
+                .build()
+                .map_err(built)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for claim in claims {
+            let update = super::reported::kept(&self.table, claim).map_err(built)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        let sent = self
+            .table
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.table.err("TransactWriteItems", "-", &e)),
+        }
     }
 
     /// Everything in the outbox.
@@ -146,8 +244,14 @@ impl Receipts {
 }
 
 /// One outbox copy, leased to `owner`.
-fn outbox_put(key: &str, dest: &str, alert: &str, owner: &str, now: SystemTime) -> WriteRequest {
-    let item: HashMap<String, AttributeValue> = [
+fn outbox_item(
+    key: &str,
+    dest: &str,
+    alert: &str,
+    owner: &str,
+    now: SystemTime,
+) -> HashMap<String, AttributeValue> {
+    [
         ("pk", s(OUTBOX_PK)),
         ("sk", s(key)),
         ("alert", s(alert)),
@@ -159,13 +263,5 @@ fn outbox_put(key: &str, dest: &str, alert: &str, owner: &str, now: SystemTime) 
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    WriteRequest::builder()
-        .put_request(
-            PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .expect("item is set"),
-        )
-        .build()
+    .collect()
 }

@@ -347,7 +347,7 @@ impl StateStore {
         let times = out
             .attributes
             .as_ref()
-            .map(|item| super::lease::recent_reverts(item, now))
+            .map(|item| super::item::recent_reverts(item, now))
             .unwrap_or_default();
         Ok(Some(times))
     }

@@ -122,13 +122,6 @@ fn build(
     if let Some(actor) = &o.actor {
         u.set("last_actor", s(actor));
     }
-    // The run's intent goes with its record: what it announced is done. A
-    // dead run's intent its take wrote over goes back, to be adopted.
-    match grant.map(|g| &g.dead) {
-        Some(Some(dead)) => u.set("intent", s(&dead.json)),
-        Some(None) => u.remove.push("intent"),
-        None => {}
-    }
     let condition = match grant {
         Some(g) => Some(lease_parts(&mut u, g, o.wrote, reverted, now)),
         None => {
@@ -188,7 +181,8 @@ fn claims_done(o: &Observation) -> &'static [&'static str] {
     }
 }
 
-/// Releases the lease (stamping the release time), counts a change once and
+/// Releases the lease (stamping the release time; the intent goes, or a dead
+/// run's its take wrote over comes back), counts a change once and
 /// remembers a revert; returns the condition that makes it ours.
 fn lease_parts(
     u: &mut Parts,
@@ -199,6 +193,12 @@ fn lease_parts(
 ) -> &'static str {
     u.set("lease_until", n(clock::epoch_millis(now)));
     u.values.push((":me".into(), s(&g.owner)));
+    // The run's intent goes with its record: what it announced is done. A
+    // dead run's intent its take wrote over goes back, to be adopted.
+    match &g.dead {
+        Some(dead) => u.set("intent", s(&dead.json)),
+        None => u.remove.push("intent"),
+    }
     if reverted {
         let mut times = g.recent_reverts.clone();
         times.push(clock::epoch_secs(now));

@@ -17,7 +17,7 @@ use super::history_start::{life_start, start_of, Accepted, Seen, Start};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::store::reported::Reported;
+use crate::adapters::store::reported::{Reported, WindowClaimed};
 use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
@@ -25,6 +25,7 @@ use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::preferences::Preferences;
 use crate::domain::version_gap::{self, Gap, History, Past};
+use crate::domain::window_claim::{Claim, WindowClaim};
 
 /// The slots' own items a run read because the account's rows could not
 /// be (those of the account's present life), and the slots whose item
@@ -108,9 +109,11 @@ async fn tell_each(
             continue;
         };
         let o = &mut regions[i];
-        if let Some(history) = told(ctx, job, (account, &seen), o, history).await {
-            o.history = Some(history);
+        let told = told(ctx, job, (account, &seen), o, history).await;
+        if told.history.is_some() {
+            o.history = told.history;
         }
+        o.window = told.claim;
     }
     regions
 }
@@ -220,42 +223,64 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
     read
 }
 
+/// What a row's history comes to: what this run tells, and its claim.
+#[derive(Default)]
+struct Told {
+    history: Option<History>,
+    claim: Claim,
+}
+
 /// The history this run tells: windows (and versions not judged) it is
 /// the first to claim while the row still records the default version it
 /// judged from, or while it still records none (`seen`; no record was
-/// read: told unclaimed); a dry
-/// run tells nothing and claims nothing; a claim that cannot be made is
-/// told: better twice than never. `None` when there is nothing to say.
+/// read: told unclaimed); a dry run tells nothing and claims nothing; a
+/// claim that cannot be made is told: better twice than never (and once
+/// when the claim landed with its answer lost: the keep makes it good).
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
     (account, seen): (&str, &Seen),
     o: &RegionOutcome,
     history: History,
-) -> Option<History> {
-    if !history.is_news() || job.dry_run {
-        return (history.is_news() || history.unread > 0).then_some(history);
-    }
+) -> Told {
     let seen = match seen {
+        _ if !history.is_news() || job.dry_run => {
+            let history = (history.is_news() || history.unread > 0).then_some(history);
+            return Told {
+                history,
+                claim: Claim::None,
+            };
+        }
         Seen::Version(v) => Some(v.as_str()),
         Seen::NoVersion => None,
-        Seen::Unclaimed => return Some(history),
+        Seen::Unclaimed => {
+            let history = Some(history);
+            return Told {
+                history,
+                claim: Claim::None,
+            };
+        }
     };
-    let claim = Reported::window(
-        ctx.state.table().clone(),
-        account,
-        &o.slot(),
-        &job.trigger.event_id,
-    );
-    match claim
-        .claim_window(&version_gap::claimed_value(&history), seen, &job.owner)
-        .await
-    {
-        Ok(true) => Some(history),
-        Ok(false) => None,
+    let value = version_gap::claimed_value(&history);
+    let (table, id) = (ctx.state.table().clone(), &job.trigger.event_id);
+    let reported = Reported::window(table, account, &o.slot(), id);
+    let made = Claim::Made(WindowClaim {
+        account: account.to_string(),
+        slot: o.slot(),
+        value: value.clone(),
+        trigger_id: id.clone(),
+    });
+    let (history, claim) = match reported.claim_window(&value, seen, &job.owner).await {
+        Ok(WindowClaimed::Ours) => (Some(history), made),
+        Ok(WindowClaimed::Theirs) => (None, Claim::None),
+        Ok(WindowClaimed::Pending) => {
+            tracing::info!(account, region = %o.region, "another run claimed this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
+            (None, Claim::Pending)
+        }
         Err(e) => {
             tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
-            Some(history)
+            (Some(history), made)
         }
-    }
+    };
+    Told { history, claim }
 }

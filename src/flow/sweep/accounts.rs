@@ -65,13 +65,16 @@ pub(super) async fn sweep_account(
     let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = departed_and_archived(acct.report.clone(), left, archived);
     // Kept before the records that say they were told (see `recorded`).
-    let kept = job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, &alerts).await;
+    let claims = crate::flow::outbox::claims(&acct.report);
+    let kept =
+        job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, (&alerts, &claims)).await;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.
+    let governed = standing == Standing::Governed;
     let last = Last {
         session: session.as_ref(),
-        governed: standing == Standing::Governed,
+        governed,
         regions,
     };
     let (committed, (alerts, mut canary)) = tokio::join!(
@@ -80,7 +83,6 @@ pub(super) async fn sweep_account(
     );
     acct.report = report;
     // The canaries of regions first recorded now, on the items just made.
-    let governed = standing == Standing::Governed;
     canary.extend(first_canaries(&ctx, job, session.as_ref(), &acct.report, governed).await);
     // A dead run's revert, found at the commit (rare: a run that died between
     // its write and its record), is its own alert; its window's sessions now.

@@ -219,7 +219,7 @@ async fn told(
         &svc.receipts,
         &svc.alerts,
         &job.owner,
-        std::slice::from_ref(&alert),
+        (std::slice::from_ref(&alert), &[]),
     )
     .await
         && kept.pending.is_some()
