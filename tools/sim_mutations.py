@@ -85,8 +85,8 @@ MUTANTS = {
         "issue 61 item 5: a sweep keeps an account's alerts in the outbox before its records (keep_first)",
         [(
             "src/flow/sweep/accounts.rs",
-            "let kept = job.dry_run || keep_first(",
-            "let kept = job.dry_run || " + M.format("item5") + " || keep_first(",
+            "job.dry_run || keep_first(",
+            "job.dry_run || " + M.format("item5") + " || keep_first(",
         )],
     ),
     "item6": (
@@ -128,6 +128,23 @@ MUTANTS = {
             "    let waiting = match read {\n        Ok(w) => w,",
             "    if " + M.format("outbox") + " {\n        return 0;\n    }\n"
             "    let waiting = match read {\n        Ok(w) => w,",
+        )],
+    ),
+    "take": (
+        "0.7.13: a run taking a dead run's write lease puts that run's intent back with its record (seed 700727)",
+        [(
+            "src/adapters/store/lease.rs",
+            "    grant.dead = orphan_in(old, Some(owner), now);",
+            "    grant.dead = orphan_in(old, Some(owner), now).filter(|_| !" + M.format("take") + ");",
+        )],
+    ),
+    "claim": (
+        "0.7.13: a run finding another's window claim not kept yet records no version past it (seed 89)",
+        [(
+            "src/flow/account/history.rs",
+            "        Ok(WindowClaimed::Theirs) => (None, Claim::None),",
+            "        Ok(WindowClaimed::Pending) if " + M.format("claim") + " => (None, Claim::None),\n"
+            "        Ok(WindowClaimed::Theirs) => (None, Claim::None),",
         )],
     ),
     "lease": (

@@ -444,5 +444,19 @@ class RustVersion(unittest.TestCase):
         self.assertIn("does not say", self.refusal(repo, src))
 
 
+
+class SimMutants(unittest.TestCase):
+    """Each mutant of tools/sim_mutations.py finds its text exactly once in
+    the product: a refactor that moves it would otherwise only show when
+    the (slow, manual) demo runs."""
+
+    def test_every_mutant_text_is_in_the_product_once(self):
+        import sim_mutations
+        repo = Path(__file__).resolve().parent.parent
+        for name, (_, edits) in sim_mutations.MUTANTS.items():
+            for path, old, _ in edits:
+                text = (repo / path).read_text()
+                self.assertEqual(text.count(old), 1, f"mutant {name}: {path} holds {text.count(old)} copies of {old!r}")
+
 if __name__ == "__main__":
     unittest.main()
