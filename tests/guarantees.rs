@@ -962,3 +962,53 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
     assert_ne!(state["default_version"], recorded, "{state:#?}");
     assert_eq!(state["window_kept"], state["window_reported"], "{state:#?}");
 }
+
+/// A dead run's write, adopted by a run that cannot read the version the
+/// write replaced, is told once: by the adoption (the dead run's own
+/// `drift_reverted`), which knows that version's Run As from the intent.
+/// Until 0.7.13 the adopting run also told it as a `run_as_window` naming
+/// it unjudged (simulation seed 720052).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_adopted_write_is_told_once_when_the_version_it_replaced_cannot_be_read() {
+    let (mut w, proxy, account) = vended().await;
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    let edited = w.console_edit(&account, R, "mallory").await;
+    let event = doc_event("UpdateDocument", &account, R, "Admin");
+    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+
+    // After the dead run's lease, its event's retry: every read of the
+    // edited version refused (the document's default reads).
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
+    proxy.faults(json!([
+        {"name": "unread", "service": "ssm", "action": "GetDocument",
+         "contains": format!("\"DocumentVersion\":\"{edited}\""),
+         "status": 400, "code": "AccessDeniedException", "message": "not now"}
+    ]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(hits(&proxy, "unread") >= 1, "{}", proxy.hits());
+    let mut about_edited: Vec<(String, String)> = w
+        .alerts()
+        .await
+        .iter()
+        .map(|a| &a["message"])
+        .filter(|m| m.to_string().contains(&format!("\"{edited}\"")))
+        .filter(|m| m["kind"] != "sweep_summary")
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().into(),
+                m["alert_id"].to_string(),
+            )
+        })
+        .collect();
+    about_edited.sort();
+    about_edited.dedup();
+    let kinds: Vec<&str> = about_edited.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["drift_reverted"], "{out:#}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    assert_eq!(state["status"], "reverted", "{state:#?}");
+}

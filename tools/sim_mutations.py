@@ -147,6 +147,15 @@ MUTANTS = {
             "        Ok(WindowClaimed::Theirs) => (None, Claim::None),",
         )],
     ),
+    "adopt": (
+        "0.7.13: the default a dead run's adopted write replaced leaves the adopting run's unjudged versions too "
+        "(seed 720052)",
+        [(
+            "src/domain/version_gap/adopted.rs",
+            "    if let Some(u) = history.unjudged.as_mut() {",
+            "    if let Some(u) = history.unjudged.as_mut().filter(|_| !" + M.format("adopt") + ") {",
+        )],
+    ),
     "lease": (
         "earlier round: a region lease's holder checks the fence before each write (never writes after losing it)",
         [(

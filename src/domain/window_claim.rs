@@ -13,17 +13,16 @@ pub struct WindowClaim {
     pub trigger_id: String,
 }
 
-/// What a run's claim of a row's windows came to.
+/// What a run's claim of a row's windows came to, and whether its record
+/// keeps the default version it judged from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Claim {
-    /// No claim made (nothing to tell, a dry run, no record to claim on,
-    /// or another run told it).
-    #[default]
-    None,
-    /// This run tells it: kept with its alert.
-    Made(WindowClaim),
-    /// Another run claimed it and has not kept its alert (it may have
-    /// died): the record keeps the default version, so the run after that
-    /// claim's lease reads the gap again.
-    Pending,
+pub struct Claim {
+    /// This run tells them: the claim is kept with its alert.
+    pub made: Option<WindowClaim>,
+    /// The record keeps the default version, so a later run reads these
+    /// versions again: another run claimed them and has not kept its alert
+    /// (it may have died), or the default a dead run's write replaced is
+    /// left to that write's adoption, which the record makes after it (a
+    /// run that died in between left that version to nobody: seed 35).
+    pub keeps_version: bool,
 }

@@ -87,9 +87,8 @@ fn observation(
         observed_user,
         observed_enabled,
         default_version: o.version_after.clone(),
-        // Another run's claim of a window here is not kept yet: the next
-        // run after its lease reads the gap again from the version kept.
-        keeps_version: o.window == crate::domain::window_claim::Claim::Pending
+        // A window another run claimed, or left to an adoption (`window_claim`).
+        keeps_version: o.window.keeps_version
             || crate::domain::records::version_record(o.action, o.version_after.as_deref())
                 == crate::domain::records::VersionRecord::Keep,
         action: o.action.as_str(),

@@ -12,7 +12,7 @@ use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
 use crate::domain::outcome::{AccountReport, RegionOutcome};
-use crate::domain::window_claim::{Claim, WindowClaim};
+use crate::domain::window_claim::WindowClaim;
 use crate::flow::publish::{Alerts, Attempt};
 
 /// What delivering a run's alerts came to.
@@ -61,10 +61,7 @@ fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
 /// The window claims an account's regions made, kept with the alerts
 /// that tell them.
 pub(crate) fn claims(report: &AccountReport) -> Vec<WindowClaim> {
-    let made = |o: &RegionOutcome| match &o.window {
-        Claim::Made(c) => Some(c.clone()),
-        _ => None,
-    };
+    let made = |o: &RegionOutcome| o.window.made.clone();
     report.regions.iter().filter_map(made).collect()
 }
 

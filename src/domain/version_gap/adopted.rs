@@ -5,13 +5,56 @@
 use super::History;
 
 /// `history` without the window of `adopted` (the default a dead run's
-/// write replaced, [`crate::domain::intent::under_intent`]). Its unjudged
-/// versions stay: a read that failed is said whatever the adoption tells.
+/// write replaced, [`crate::domain::intent::under_intent`]), judged or not:
+/// the intent recorded its Run As, so the adoption tells it judged. Until
+/// 0.7.13 a version whose read failed stayed among the unjudged, and the
+/// adopting run told it twice: the adoption's `drift_reverted` and a
+/// `run_as_window` naming it unjudged (simulation seed 720052).
 pub fn told_by_adoption(mut history: History, adopted: Option<&str>) -> History {
-    if let Some(v) = adopted {
-        history.windows.retain(|w| w.version != v);
+    let Some(v) = adopted else {
+        return history;
+    };
+    history.windows.retain(|w| w.version != v);
+    let Ok(n) = v.parse::<u64>() else {
+        return history;
+    };
+    if let Some(u) = history.unjudged.as_mut() {
+        let before = u.versions.clone();
+        u.versions = before.iter().flat_map(|r| without(r, n)).collect();
+        if u.versions != before {
+            history.unread = history.unread.saturating_sub(1);
+        }
+        if u.versions.is_empty() {
+            history.unjudged = None;
+        }
     }
     history
+}
+
+/// A version or range of them (`"3"`, `"3-7"`) without version `n`.
+fn without(range: &str, n: u64) -> Vec<String> {
+    let (lo, hi) = match range.split_once('-') {
+        Some((a, b)) => (a.parse::<u64>(), b.parse::<u64>()),
+        None => (range.parse::<u64>(), range.parse::<u64>()),
+    };
+    let (Ok(lo), Ok(hi)) = (lo, hi) else {
+        return vec![range.to_string()];
+    };
+    if n < lo || n > hi {
+        return vec![range.to_string()];
+    }
+    let span = |a: u64, b: u64| match a == b {
+        true => a.to_string(),
+        false => format!("{a}-{b}"),
+    };
+    let mut out = Vec::new();
+    if n > lo {
+        out.push(span(lo, n - 1));
+    }
+    if n < hi {
+        out.push(span(n + 1, hi));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -52,6 +95,38 @@ mod tests {
             let out = told_by_adoption(history, adopted);
             let got: Vec<&str> = out.windows.iter().map(|w| w.version.as_str()).collect();
             assert_eq!(got, left, "adopted {adopted:?} of {windows:?}");
+        }
+    }
+
+    /// The adopted default leaves the unjudged versions too (its Run As is
+    /// the intent's): a range around it splits, the rest stay.
+    #[test]
+    fn the_adopted_default_leaves_the_unjudged_versions() {
+        let cases: [(&str, &[&str], &[&str], usize); 8] = [
+            ("4", &["4"], &[], 1),
+            ("4", &["2-6"], &["2-3", "5-6"], 1),
+            ("4", &["3-4"], &["3"], 1),
+            ("4", &["4-5"], &["5"], 1),
+            ("4", &["1", "3-5", "9"], &["1", "3", "5", "9"], 1),
+            ("4", &["5-9"], &["5-9"], 2),
+            ("14", &["4"], &["4"], 2),
+            ("4", &["junk"], &["junk"], 2),
+        ];
+        for (adopted, versions, left, unread) in cases {
+            let history = History {
+                unread: 2,
+                unjudged: Some(super::super::Unjudged {
+                    versions: versions.iter().map(|v| v.to_string()).collect(),
+                    operation: "GetDocument",
+                    error_code: "AccessDeniedException".into(),
+                    from: None,
+                }),
+                ..History::default()
+            };
+            let out = told_by_adoption(history, Some(adopted));
+            let got: Vec<String> = out.unjudged.map(|u| u.versions).unwrap_or_default();
+            assert_eq!(got, left, "adopted {adopted} of {versions:?}");
+            assert_eq!(out.unread, unread, "adopted {adopted} of {versions:?}");
         }
     }
 }

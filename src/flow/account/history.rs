@@ -86,7 +86,8 @@ pub(super) async fn with_history(
             let history = version_gap::covered_by_default(history, &gap, default.as_ref());
             let history = version_gap::told_by_adoption(history, adopted.as_deref());
             let history = version_gap::opened_at_making(history, made.as_ref());
-            (i, seen, finished(history, &gap, tell_failed_reads, code))
+            let history = finished(history, &gap, tell_failed_reads, code);
+            (i, seen, history, adopted.is_some())
         });
     }
     let read_instead = without_rows.map(|_| (items, unread));
@@ -102,10 +103,10 @@ async fn tell_each(
     job: &Job,
     account: &str,
     mut regions: Vec<RegionOutcome>,
-    mut reads: JoinSet<(usize, Seen, History)>,
+    mut reads: JoinSet<(usize, Seen, History, bool)>,
 ) -> Vec<RegionOutcome> {
     while let Some(joined) = reads.join_next().await {
-        let Ok((i, seen, history)) = joined else {
+        let Ok((i, seen, history, adopting)) = joined else {
             continue;
         };
         let o = &mut regions[i];
@@ -114,6 +115,9 @@ async fn tell_each(
             o.history = told.history;
         }
         o.window = told.claim;
+        // Left to the adoption of a dead run's write, which this run's
+        // record makes only after it lands.
+        o.window.keeps_version |= adopting;
     }
     regions
 }
@@ -248,7 +252,7 @@ async fn told(
             let history = (history.is_news() || history.unread > 0).then_some(history);
             return Told {
                 history,
-                claim: Claim::None,
+                claim: Claim::default(),
             };
         }
         Seen::Version(v) => Some(v.as_str()),
@@ -257,25 +261,35 @@ async fn told(
             let history = Some(history);
             return Told {
                 history,
-                claim: Claim::None,
+                claim: Claim::default(),
             };
         }
     };
     let value = version_gap::claimed_value(&history);
     let (table, id) = (ctx.state.table().clone(), &job.trigger.event_id);
     let reported = Reported::window(table, account, &o.slot(), id);
-    let made = Claim::Made(WindowClaim {
-        account: account.to_string(),
-        slot: o.slot(),
-        value: value.clone(),
-        trigger_id: id.clone(),
-    });
+    let made = Claim {
+        made: Some(WindowClaim {
+            account: account.to_string(),
+            slot: o.slot(),
+            value: value.clone(),
+            trigger_id: id.clone(),
+        }),
+        keeps_version: false,
+    };
     let (history, claim) = match reported.claim_window(&value, seen, &job.owner).await {
         Ok(WindowClaimed::Ours) => (Some(history), made),
-        Ok(WindowClaimed::Theirs) => (None, Claim::None),
+        Ok(WindowClaimed::Theirs) => (None, Claim::default()),
         Ok(WindowClaimed::Pending) => {
             tracing::info!(account, region = %o.region, "another run claimed this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
-            (None, Claim::Pending)
+            let keeps_version = true;
+            (
+                None,
+                Claim {
+                    made: None,
+                    keeps_version,
+                },
+            )
         }
         Err(e) => {
             tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
