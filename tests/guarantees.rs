@@ -45,6 +45,77 @@ fn spawned(w: &World, path: &std::path::Path) -> std::process::Child {
         .unwrap()
 }
 
+/// An edit event's run killed after its write (held keeping its alert),
+/// its intent left on the item; when it wrote.
+async fn died_after_its_write(
+    w: &World,
+    proxy: &Proxy,
+    (account, event): (&str, &serde_json::Value),
+) -> Instant {
+    let (mut run, written) = held_after_its_write(w, proxy, event);
+    run.kill().unwrap();
+    run.wait().unwrap();
+    assert!(w.state(account, R).await.unwrap().contains_key("intent"));
+    written
+}
+
+/// The dead run's write adopted (no intent left, the slot `reverted`) and
+/// told once, by its `drift_reverted`: the only alert `about` picks.
+async fn adopted_and_told_once(
+    w: &World,
+    account: &str,
+    about: impl Fn(&serde_json::Value) -> bool,
+    out: &serde_json::Value,
+) {
+    assert_eq!(kinds_told(w, about).await, ["drift_reverted"], "{out:#}");
+    let state = w.state(account, R).await.unwrap();
+    assert!(!state.contains_key("intent"), "{state:#?}");
+    assert_eq!(state["status"], "reverted", "{state:#?}");
+}
+
+/// The kinds of the alerts received whose message `about` picks, each
+/// alert once (copies share an `alert_id`).
+async fn kinds_told(w: &World, about: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
+    let mut told: Vec<(String, String)> = w
+        .alerts()
+        .await
+        .iter()
+        .map(|a| &a["message"])
+        .filter(|m| about(m))
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap_or("?").into(),
+                m["alert_id"].to_string(),
+            )
+        })
+        .collect();
+    told.sort();
+    told.dedup();
+    told.into_iter().map(|(kind, _)| kind).collect()
+}
+
+/// An operator's `reconcile` of the account's region `R`, killed once the
+/// proxy holds it at rule `hold`.
+fn reconcile_killed_at(w: &World, proxy: &Proxy, account: &str, hold: &str) {
+    let mut run = reconciling(w, account);
+    assert!(
+        proxy.wait(hold, "held", 1, 90),
+        "the reconcile never reached {hold}: {}",
+        proxy.hits()
+    );
+    run.kill().unwrap();
+    run.wait().unwrap();
+}
+
+/// An operator's `reconcile` of the account's region `R`, started.
+fn reconciling(w: &World, account: &str) -> std::process::Child {
+    w.command(&["reconcile", "--account", account, "--region", R])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// The run of `event` started with everything after its document write
 /// held at the proxy (keeping its alerts and, only once they are kept,
 /// recording its result), returned once it is held there; and when.
@@ -646,19 +717,7 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
-    let mut first = w
-        .command(&["reconcile", "--account", &account, "--region", R])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("first-record", "held", 1, 90),
-        "the reconcile never reached its record: {}",
-        proxy.hits()
-    );
-    first.kill().unwrap();
-    first.wait().unwrap();
+    reconcile_killed_at(&w, &proxy, &account, "first-record");
     assert_eq!(hits(&proxy, "claims"), 1, "it claimed: {}", proxy.hits());
     let state = w.state(&account, R).await.unwrap();
     let first_id = state["window_by"].clone();
@@ -724,10 +783,7 @@ async fn a_run_that_cannot_read_the_document_leaves_a_dead_runs_intent_to_be_ado
     w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
     w.console_edit(&account, R, "mallory").await;
     let event = doc_event("UpdateDocument", &account, R, "Admin");
-    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
-    run.kill().unwrap();
-    run.wait().unwrap();
-    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+    let written = died_after_its_write(&w, &proxy, (&account, &event)).await;
 
     // After the dead run's lease: a sweep whose every read of the document
     // is refused records the slot failed.
@@ -795,12 +851,7 @@ async fn a_run_taking_a_dead_runs_lease_puts_its_intent_back() {
         "the run never reached its write: {}",
         proxy.hits()
     );
-    let mut taker = w
-        .command(&["reconcile", "--account", &account, "--region", R])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut taker = reconciling(&w, &account);
     assert!(
         proxy.wait("take", "hits", 2, 60),
         "the reconcile never asked for the lease: {}",
@@ -845,31 +896,13 @@ async fn a_run_taking_a_dead_runs_lease_puts_its_intent_back() {
     proxy.faults(json!([]));
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
-    let mut about_edited: Vec<(String, String)> = w
-        .alerts()
-        .await
-        .iter()
-        .map(|a| &a["message"])
-        .filter(|m| {
-            m["versions_before"]["default"] == edited.as_str()
-                || m["windows"]
-                    .as_array()
-                    .is_some_and(|ws| ws.iter().any(|w| w["version"] == edited.as_str()))
-        })
-        .map(|m| {
-            (
-                m["kind"].as_str().unwrap().into(),
-                m["alert_id"].to_string(),
-            )
-        })
-        .collect();
-    about_edited.sort();
-    about_edited.dedup();
-    let kinds: Vec<&str> = about_edited.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(kinds, ["drift_reverted"], "{out:#}");
-    let state = w.state(&account, R).await.unwrap();
-    assert!(!state.contains_key("intent"), "{state:#?}");
-    assert_eq!(state["status"], "reverted", "{state:#?}");
+    let about_edited = |m: &serde_json::Value| {
+        m["versions_before"]["default"] == edited.as_str()
+            || m["windows"]
+                .as_array()
+                .is_some_and(|ws| ws.iter().any(|w| w["version"] == edited.as_str()))
+    };
+    adopted_and_told_once(&w, &account, about_edited, &out).await;
 }
 
 /// A run that claims a Run As window and dies before keeping its alert no
@@ -893,19 +926,7 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
-    let mut claimer = w
-        .command(&["reconcile", "--account", &account, "--region", R])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        proxy.wait("keep", "held", 1, 90),
-        "the reconcile never reached its keep: {}",
-        proxy.hits()
-    );
-    claimer.kill().unwrap();
-    claimer.wait().unwrap();
+    reconcile_killed_at(&w, &proxy, &account, "keep");
     let state = w.state(&account, R).await.unwrap();
     assert!(state["window_by"].starts_with("cli-"), "{state:#?}");
     assert!(!state.contains_key("window_kept"), "{state:#?}");
@@ -974,10 +995,7 @@ async fn an_adopted_write_is_told_once_when_the_version_it_replaced_cannot_be_re
     w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
     let edited = w.console_edit(&account, R, "mallory").await;
     let event = doc_event("UpdateDocument", &account, R, "Admin");
-    let (mut run, written) = held_after_its_write(&w, &proxy, &event);
-    run.kill().unwrap();
-    run.wait().unwrap();
-    assert!(w.state(&account, R).await.unwrap().contains_key("intent"));
+    let written = died_after_its_write(&w, &proxy, (&account, &event)).await;
 
     // After the dead run's lease, its event's retry: every read of the
     // edited version refused (the document's default reads).
@@ -990,25 +1008,8 @@ async fn an_adopted_write_is_told_once_when_the_version_it_replaced_cannot_be_re
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
     assert!(hits(&proxy, "unread") >= 1, "{}", proxy.hits());
-    let mut about_edited: Vec<(String, String)> = w
-        .alerts()
-        .await
-        .iter()
-        .map(|a| &a["message"])
-        .filter(|m| m.to_string().contains(&format!("\"{edited}\"")))
-        .filter(|m| m["kind"] != "sweep_summary")
-        .map(|m| {
-            (
-                m["kind"].as_str().unwrap().into(),
-                m["alert_id"].to_string(),
-            )
-        })
-        .collect();
-    about_edited.sort();
-    about_edited.dedup();
-    let kinds: Vec<&str> = about_edited.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(kinds, ["drift_reverted"], "{out:#}");
-    let state = w.state(&account, R).await.unwrap();
-    assert!(!state.contains_key("intent"), "{state:#?}");
-    assert_eq!(state["status"], "reverted", "{state:#?}");
+    let about_edited = |m: &serde_json::Value| {
+        m["kind"] != "sweep_summary" && m.to_string().contains(&format!("\"{edited}\""))
+    };
+    adopted_and_told_once(&w, &account, about_edited, &out).await;
 }

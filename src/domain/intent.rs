@@ -355,6 +355,23 @@ pub fn describe(i: &Intent) -> Value {
     json!({"trigger_id": i.trigger_id, "account": i.account, "slot": i.slot(), "owner": i.owner})
 }
 
+/// [`sample`] announced by an edit event's run (`eb-1`, no editor named).
+#[cfg(test)]
+pub(crate) fn sample_edit(before: &str) -> Intent {
+    let trigger = Trigger {
+        kind: crate::domain::trigger::TriggerKind::DocumentChanged,
+        account: None,
+        region: None,
+        actor: None,
+        event_id: "eb-1".into(),
+        source: "aws.ssm".into(),
+        event_name: None,
+        reason: "test".into(),
+        context: Default::default(),
+    };
+    sample(trigger, before)
+}
+
 /// A write setting `ops` in 111122223333 eu-west-1 where version 3, the
 /// default and latest, said `before`, announced by `trigger`'s run `run-1`.
 #[cfg(test)]

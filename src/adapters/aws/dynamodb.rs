@@ -14,6 +14,15 @@ pub type Item = HashMap<String, AttributeValue>;
 /// Calls one `BatchWriteItem` gets for what DynamoDB leaves unprocessed.
 const BATCH_ATTEMPTS: u32 = 5;
 
+/// A `BatchWriteItem` put of `item` ([`Table::put_all`]).
+pub(crate) fn put_request(item: Item) -> WriteRequest {
+    let put = aws_sdk_dynamodb::types::PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .expect("item is set");
+    WriteRequest::builder().put_request(put).build()
+}
+
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }

@@ -358,21 +358,9 @@ mod tests {
     /// one is not.
     #[test]
     fn a_take_carries_the_dead_intent_it_wrote_over() {
-        use crate::domain::trigger::{Trigger, TriggerKind};
         let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let ms = |t: SystemTime| n(clock::epoch_millis(t));
-        let trigger = Trigger {
-            kind: TriggerKind::DocumentChanged,
-            account: None,
-            region: None,
-            actor: None,
-            event_id: "eb-1".into(),
-            source: "aws.ssm".into(),
-            event_name: None,
-            reason: "test".into(),
-            context: Default::default(),
-        };
-        let theirs = crate::domain::intent::sample(trigger, "root").to_json();
+        let theirs = crate::domain::intent::sample_edit("root").to_json();
         let mine = theirs.replace("\"run-1\"", "\"me\"");
         assert_ne!(mine, theirs);
         let with = |intent: &str, until: SystemTime| {

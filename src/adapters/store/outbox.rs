@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::receipts::{Receipts, RECEIPT_TTL};
-use crate::adapters::aws::dynamodb::{get_s, n, s};
+use crate::adapters::aws::dynamodb::{get_s, n, put_request, s};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::window_claim::WindowClaim;
@@ -80,17 +80,7 @@ impl Receipts {
         }
         let puts = entries
             .iter()
-            .map(|(key, dest, alert)| {
-                let item = outbox_item(key, dest, alert, owner, now);
-                WriteRequest::builder()
-                    .put_request(
-                        PutRequest::builder()
-                            .set_item(Some(item))
-                            .build()
-                            .expect("item is set"),
-                    )
-                    .build()
-            })
+            .map(|(key, dest, alert)| put_request(outbox_item(key, dest, alert, owner, now)))
             .collect();
         self.table.put_all(puts, "-", "outbox item(s)").await
     }

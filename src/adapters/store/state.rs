@@ -14,7 +14,7 @@ use crate::adapters::store::keys::{account_pk, state_shard};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::records::{HistoryRow, Observation};
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 
 const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
 
@@ -60,14 +60,7 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
     }
     put("at", s(clock::iso(at)));
     put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
-    WriteRequest::builder()
-        .put_request(
-            PutRequest::builder()
-                .set_item(Some(item))
-                .build()
-                .expect("item is set"),
-        )
-        .build()
+    crate::adapters::aws::dynamodb::put_request(item)
 }
 
 /// Per-account-region state items and history.

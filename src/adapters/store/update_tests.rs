@@ -254,18 +254,7 @@ fn a_failed_record_leaves_the_judged_version() {
 fn a_record_puts_back_the_dead_intent_its_take_wrote_over() {
     let now = std::time::UNIX_EPOCH + Duration::from_secs(500);
     let plain = RegionGrant::new("me", vec![]);
-    let trigger = crate::domain::trigger::Trigger {
-        kind: crate::domain::trigger::TriggerKind::DocumentChanged,
-        account: None,
-        region: None,
-        actor: None,
-        event_id: "eb-1".into(),
-        source: "aws.ssm".into(),
-        event_name: None,
-        reason: "test".into(),
-        context: Default::default(),
-    };
-    let intent = crate::domain::intent::sample(trigger, "root");
+    let intent = crate::domain::intent::sample_edit("root");
     let json = intent.to_json();
     let mut taken_over = plain.clone();
     taken_over.dead = Some(crate::adapters::store::orphan::Orphan {
