@@ -142,9 +142,9 @@ MUTANTS = {
         "0.7.13: a run finding another's window claim not kept yet records no version past it (seed 89)",
         [(
             "src/flow/account/history.rs",
-            "        Ok(WindowClaimed::Theirs) => (None, Claim::None),",
-            "        Ok(WindowClaimed::Pending) if " + M.format("claim") + " => (None, Claim::None),\n"
-            "        Ok(WindowClaimed::Theirs) => (None, Claim::None),",
+            "        Ok(WindowClaimed::Theirs) => (None, Claim::default()),",
+            "        Ok(WindowClaimed::Pending) if " + M.format("claim") + " => (None, Claim::default()),\n"
+            "        Ok(WindowClaimed::Theirs) => (None, Claim::default()),",
         )],
     ),
     "adopt": (
