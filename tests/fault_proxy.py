@@ -13,6 +13,10 @@ with `PUT /__faults` (a JSON list) so one proxy serves a whole test:
 
 Rule fields (all optional; unknown fields are rejected with 400):
   match   `service`, `region`  SigV4 credential scope of the Authorization header
+          `account`  the account whose role session signed the request: the proxy
+                     learns each access key from the STS `AssumeRole` answers it
+                     forwards (the key in the answer, the account in the `RoleArn`
+                     asked for); a request signed with any other key never matches
           `action`   X-Amz-Target suffix (JSON protocols) or `Action=` form field (query)
           `contains` substring of the url-decoded request body
           `message_bytes_over`  N: only an SNS `Publish` whose size as SNS counts it
@@ -113,10 +117,11 @@ LOG = deque(maxlen=100_000)  # (arrived, answered, "service:Action") of answered
 DELAY = [0.0]  # no answer sooner than this many seconds after its request arrived (PUT /__chain), under LOCK
 CHANGED = threading.Condition(LOCK)  # notified on every counter/rule change
 RULES = []  # list of Rule, guarded by LOCK
-SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/aws4_request")
+SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+KEYS = {}  # access key id -> account of the role session it belongs to, under LOCK
 
 EFFECTS = ("error", "lose", "hold", "count", "rewrite")
-FIELDS = {"service", "region", "action", "contains", "effect", "name", "skip", "times",
+FIELDS = {"service", "region", "account", "action", "contains", "effect", "name", "skip", "times",
           "hold_timeout", "status", "code", "message", "protocol", "record", "record_response",
           "drop", "edit", "message_bytes_over"}
 EDIT_FIELDS = {"where", "set", "drop"}
@@ -168,11 +173,12 @@ class Rule:
         self.released = False   # a rule without `times` is done once released
         self.dropped = False    # replaced by PUT /__faults: wakes current holders
 
-    def matches(self, service, region, action, body, size):
+    def matches(self, service, region, action, body, size, account=None):
         s = self.spec
         over = s.get("message_bytes_over")
         return (s.get("service") in (None, service)
                 and s.get("region") in (None, region)
+                and s.get("account") in (None, account)
                 and s.get("action") in (None, action)
                 and (s.get("contains") is None or s["contains"] in body)
                 and (over is None or (size is not None and size > over)))
@@ -285,12 +291,13 @@ def sns_publish_bytes(raw):
     return size
 
 
-def claim(service, region, action, body, size=None):
+def claim(service, region, action, body, size=None, account=None):
     """The deciding rule and what to do: (rule, "pass"|effect), or (None, "pass").
-    `size`: an SNS Publish's size as SNS counts it (None for anything else)."""
+    `size`: an SNS Publish's size as SNS counts it (None for anything else);
+    `account`: the role session's account that signed it (None if not known)."""
     with LOCK:
         for rule in RULES:
-            if not rule.matches(service, region, action, body, size) or rule.exhausted():
+            if not rule.matches(service, region, action, body, size, account) or rule.exhausted():
                 continue
             rule.seen += 1
             if rule.seen > rule.skip:
@@ -302,6 +309,14 @@ def claim(service, region, action, body, size=None):
             CHANGED.notify_all()
             return rule, "pass"
     return None, "pass"
+
+
+def learn_key(answer, account):
+    """Remember whose role session an `AssumeRole` answer's access key is."""
+    key = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", answer)
+    if key:
+        with LOCK:
+            KEYS[key.group(1).decode()] = account
 
 
 def hold(rule):
@@ -413,6 +428,8 @@ class Proxy(BaseHTTPRequestHandler):
         except Exception as e:  # upstream down/slow: say so instead of dropping the connection
             self._json(502, {"__type": "BadGateway", "message": f"fault_proxy upstream: {e!r}"})
             return
+        if self._session_of is not None and status == 200:
+            learn_key(data, self._session_of.group(1))
         if rule is not None and rule.record_response:
             with LOCK:
                 if len(rule.responses) < MAX_RECORDS:
@@ -527,6 +544,7 @@ class Proxy(BaseHTTPRequestHandler):
     def _handle(self):
         self._responded = False
         self._op = None
+        self._session_of = None
         try:
             raw = self._read_body()
             path = urllib.parse.urlsplit(self.path).path
@@ -535,13 +553,17 @@ class Proxy(BaseHTTPRequestHandler):
             arrived = time.monotonic()
             body = urllib.parse.unquote_plus(raw.decode("utf-8", "replace"))
             scope = SCOPE.search(self.headers.get("Authorization", ""))
-            region, service = (scope.group(1), scope.group(2)) if scope else (None, None)
+            key, region, service = scope.groups() if scope else (None, None, None)
+            with LOCK:
+                account = KEYS.get(key)
             target = self.headers.get("X-Amz-Target", "")
             action = (target.split(".")[-1] if target
                       else (re.search(r"(?:^|&)Action=([^&]+)", body) or [None, None])[1])
             size = sns_publish_bytes(raw) if (service, action) == ("sns", "Publish") else None
             self._op = (arrived, f"{service}:{action}")
-            rule, effect = claim(service, region, action, body, size)
+            rule, effect = claim(service, region, action, body, size, account)
+            self._session_of = (re.search(r"RoleArn=arn:aws[-a-z]*:iam::(\d{12}):", body)
+                                if (service, action) == ("sts", "AssumeRole") else None)
             if effect == "error":
                 status, ctype, data = rule.error()
                 return self._reply(status, data, ctype)

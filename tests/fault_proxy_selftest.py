@@ -448,6 +448,7 @@ def check_moto(port):
         conn.close()
         print("ok moto: lose did the work upstream, keep-alive through moto's Connection: close")
         check_moto_organizations(c)
+        check_moto_account(c)
     finally:
         for p in procs:
             p.kill()
@@ -475,6 +476,32 @@ def check_moto_organizations(c):
     assert listed and all("Status" not in a and a["State"] == "ACTIVE" for a in listed), listed
     assert c.json("GET", "/__hits")[1]["today"]["changed"] == 2
     print("ok moto organizations: Status dropped as AWS does today, State kept")
+
+
+def check_moto_account(c):
+    """`account` matches the requests signed by a role session of that account
+    (its key learned from the AssumeRole answer), nothing else."""
+    def session(account):
+        form = (f"Action=AssumeRole&Version=2011-06-15&RoleSessionName=s&RoleArn="
+                f"{urllib.parse.quote(f'arn:aws:iam::{account}:role/R')}")
+        resp, data = c.req("POST", "/", form, {"Authorization": auth("sts"),
+                                               "Content-Type": "application/x-www-form-urlencoded"})
+        assert resp.status == 200, data
+        return data.decode().split("<AccessKeyId>")[1].split("<")[0]
+
+    def queues(key):
+        signed = auth("sqs").replace("AKIDEXAMPLE", key)
+        return c.req("POST", "/", "Action=ListQueues&Version=2012-11-05",
+                     {"Authorization": signed, "Content-Type": "application/x-www-form-urlencoded"})[0]
+    ours, theirs = session("111111111111"), session("222222222222")
+    assert ours != theirs
+    c.faults([{"name": "ours", "service": "sqs", "account": "111111111111", "code": "Nope",
+               "protocol": "query"}])
+    assert queues(theirs).status == 200
+    assert queues("AKIDEXAMPLE").status == 200  # not a role session's key: never matches
+    assert queues(ours).status == 400
+    assert c.json("GET", "/__hits")[1]["ours"]["hits"] == 1
+    print("ok moto account: a role session's requests matched by its account, no other")
 
 
 def wait_port(port):

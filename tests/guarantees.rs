@@ -619,16 +619,19 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
     let event = doc_event("UpdateDocument", &account, R, "Admin");
     let event_id = event["id"].as_str().unwrap().to_string();
     proxy.faults(json!([
-        {"name": "sweep-read", "service": "ssm", "region": R, "action": "GetDocument",
-         "effect": "hold", "times": 1, "hold_timeout": 120},
-        {"name": "sweep-describe", "service": "ssm", "region": R, "action": "DescribeDocument",
-         "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "sweep-read", "service": "ssm", "region": R, "account": account,
+         "action": "GetDocument", "effect": "hold", "times": 1, "hold_timeout": 120},
+        {"name": "sweep-describe", "service": "ssm", "region": R, "account": account,
+         "action": "DescribeDocument", "effect": "hold", "times": 1, "hold_timeout": 120},
         {"name": "writer-record", "service": "dynamodb", "action": "UpdateItem",
          "contains": format!("last_trigger_id\":{{\"S\":\"{event_id}\""),
          "effect": "hold", "hold_timeout": 120},
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": "window_reported", "effect": "count"}
     ]));
+    // The holds name the account: the sweep reads the management account's
+    // region beside it, and a hold that caught that read instead let the
+    // sweep read the edited default before the put-back (no window to claim).
     // The sweep's reads are held until the writer reaches its record, which
     // on a busy host takes longer than the SDK's 10 s attempt: past it the
     // sweep's retry would read before the put-back (its finding the default,
