@@ -627,7 +627,7 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
          "contains": format!("last_trigger_id\":{{\"S\":\"{event_id}\""),
          "effect": "hold", "hold_timeout": 120},
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "window_reported", "effect": "count"}
+         "contains": ":seen_s", "effect": "count"}
     ]));
     // The holds name the account: the sweep reads the management account's
     // region beside it, and a hold that caught that read instead let the
@@ -692,7 +692,7 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
     assert_eq!(about_edited, ["drift_reverted"], "{told:#?}");
     let state = w.state(&account, R).await.unwrap();
     assert!(
-        !state.contains_key("window_reported"),
+        !state.keys().any(|k| k.starts_with("told ")),
         "no run claimed a window: {state:#?}"
     );
 }
@@ -718,19 +718,19 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
          "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
          "effect": "hold", "hold_timeout": 120},
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "window_reported", "effect": "count"}
+         "contains": ":seen_s", "effect": "count"}
     ]));
     reconcile_killed_at(&w, &proxy, &account, "first-record");
     assert_eq!(hits(&proxy, "claims"), 1, "it claimed: {}", proxy.hits());
     let state = w.state(&account, R).await.unwrap();
-    let first_id = state["window_by"].clone();
+    let first_id = state[&format!("told {root} by")].clone();
     assert!(first_id.starts_with("cli-"), "{state:#?}");
 
     // The edit's event: the same window, its claim refused. A plain read
     // of an item (no projection: how the claim's holder was read) refused.
     proxy.faults(json!([
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "window_reported", "effect": "count"},
+         "contains": ":seen_s", "effect": "count"},
         {"name": "plain-read", "service": "dynamodb", "action": "GetItem",
          "contains": "\"ConsistentRead\":true}", "status": 400, "code": "AccessDeniedException",
          "protocol": "json", "message": "User is not authorized to perform: dynamodb:GetItem"}
@@ -772,6 +772,80 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
         "the first claim held"
     );
     assert_eq!(kept[0]["body"]["windows"][0]["version"], root.as_str());
+}
+
+/// Two runs read different sets of versions under the same record: an
+/// operator's `reconcile` tells the root version, keeps its alert and dies
+/// at its record; more edits follow, and an edit event's run reads the root
+/// version and a new one. Each version is claimed alone (0.7.14): the second
+/// run tells only the new one. Until 0.7.14 a run claimed its set as one
+/// value, the two values differed and both claims held: the root version
+/// was told twice (simulation seed 780018: `?3`, then `?1-3`).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_reading_different_versions_tell_each_version_once() {
+    let (w, proxy, account) = vended().await;
+    let first = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    proxy.faults(json!([
+        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    reconcile_killed_at(&w, &proxy, &account, "first-record");
+    proxy.faults(json!([]));
+    let state = w.state(&account, R).await.unwrap();
+    let first_by = state[&format!("told {first} by")].clone();
+    assert!(first_by.starts_with("cli-"), "{state:#?}");
+    assert_eq!(state[&format!("told {first} kept")], first_by, "{state:#?}");
+
+    let second = w.console_edit(&account, R, "alice").await;
+    // Back in policy, in content no version had (SSM refuses a duplicate).
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("30");
+    w.admin_write(&account, R, &doc, true).await;
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+
+    let versions = |alerts: Vec<serde_json::Value>| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["kind"] == "run_as_window")
+            .flat_map(|a| a["windows"].as_array().cloned().unwrap_or_default())
+            .map(|w| w["version"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let told = w
+        .alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .collect();
+    assert_eq!(
+        versions(told),
+        std::slice::from_ref(&second),
+        "the event's run told the new version alone"
+    );
+    let kept = outbox(&w)
+        .await
+        .iter()
+        .map(|i| serde_json::from_str::<serde_json::Value>(&i["alert"]).unwrap()["body"].clone())
+        .collect();
+    assert_eq!(
+        versions(kept),
+        std::slice::from_ref(&first),
+        "the reconcile's alert, kept"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state[&format!("told {first} by")], first_by, "{state:#?}");
+    let second_by = &state[&format!("told {second} by")];
+    assert_eq!(second_by, event["id"].as_str().unwrap(), "{state:#?}");
+    assert_eq!(
+        &state[&format!("told {second} kept")],
+        second_by,
+        "{state:#?}"
+    );
 }
 
 /// A run that could not read the document says nothing of whether a dead
@@ -925,14 +999,20 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
     // held until the test ends: it is killed there and never lands.
     proxy.faults(json!([
         {"name": "keep", "service": "dynamodb", "action": "TransactWriteItems",
-         "contains": "window_kept", "effect": "hold", "times": 1, "hold_timeout": 600},
+         "contains": format!("told {root} kept"), "effect": "hold", "times": 1, "hold_timeout": 600},
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "window_reported", "effect": "count"}
+         "contains": ":seen_s", "effect": "count"}
     ]));
     reconcile_killed_at(&w, &proxy, &account, "keep");
     let state = w.state(&account, R).await.unwrap();
-    assert!(state["window_by"].starts_with("cli-"), "{state:#?}");
-    assert!(!state.contains_key("window_kept"), "{state:#?}");
+    assert!(
+        state[&format!("told {root} by")].starts_with("cli-"),
+        "{state:#?}"
+    );
+    assert!(
+        !state.contains_key(&format!("told {root} kept")),
+        "{state:#?}"
+    );
 
     // An edit event's run reads the same window: the claim is not kept and
     // its lease runs, so it tells nothing and records no version past it.
@@ -958,7 +1038,8 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
         .table_name(&w.table)
         .key("pk", s(format!("ACCOUNT#{account}")))
         .key("sk", s(format!("REGION#{R}")))
-        .update_expression("SET window_until = :past")
+        .update_expression("SET #until = :past")
+        .expression_attribute_names("#until", format!("told {root} until"))
         .expression_attribute_values(
             ":past",
             aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
@@ -984,7 +1065,8 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
     );
     let state = w.state(&account, R).await.unwrap();
     assert_ne!(state["default_version"], recorded, "{state:#?}");
-    assert_eq!(state["window_kept"], state["window_reported"], "{state:#?}");
+    let by = &state[&format!("told {root} by")];
+    assert_eq!(&state[&format!("told {root} kept")], by, "{state:#?}");
 }
 
 /// A dead run's write, adopted by a run that cannot read the version the

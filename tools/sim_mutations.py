@@ -141,10 +141,24 @@ MUTANTS = {
     "claim": (
         "0.7.13: a run finding another's window claim not kept yet records no version past it (seed 89)",
         [(
-            "src/flow/account/history.rs",
-            "        Ok(WindowClaimed::Theirs) => (None, Claim::default()),",
-            "        Ok(WindowClaimed::Pending) if " + M.format("claim") + " => (None, Claim::default()),\n"
-            "        Ok(WindowClaimed::Theirs) => (None, Claim::default()),",
+            "src/adapters/store/window_told.rs",
+            "            TokenIs::Pending => out.pending = true,",
+            "            TokenIs::Pending => out.pending = !" + M.format("claim") + ",",
+        )],
+    ),
+    "version": (
+        "0.7.14: each version of a Run As window is claimed alone, so two runs that read different sets of "
+        "versions tell each once (seed 780018)",
+        [(
+            "src/domain/version_gap/tokens.rs",
+            "    out.retain(|t| seen.insert(t.clone()));\n    out\n}",
+            "    out.retain(|t| seen.insert(t.clone()));\n    if " + M.format("version")
+            + " && !out.is_empty() {\n        return vec![out.join(\",\")];\n    }\n    out\n}",
+        ), (
+            "src/domain/version_gap/tokens.rs",
+            "    let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();",
+            "    if " + M.format("version") + " {\n        return (!ours.is_empty()).then_some(history);\n    }\n"
+            "    let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();",
         )],
     ),
     "adopt": (

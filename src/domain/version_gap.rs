@@ -11,6 +11,7 @@ mod latest;
 mod life;
 mod made;
 mod switched;
+mod tokens;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
@@ -18,6 +19,7 @@ pub use made::{made_by, opened_at_making};
 pub use switched::{
     judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
 };
+pub use tokens::{claim_tokens, only_claimed};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -378,26 +380,6 @@ pub fn anchor(gap: &Gap, read: &[Past]) -> Option<u64> {
     (!below).then_some(anchor)
 }
 
-/// The windows' versions as one value (`"2,5"`, and `"?3"` for a version
-/// not judged): what a run claims to tell, so two runs that read the same
-/// history tell it once.
-pub fn claimed_value(history: &History) -> String {
-    let unjudged = history.unjudged.iter().flat_map(|u| &u.versions);
-    history
-        .windows
-        .iter()
-        .map(|w| w.version.clone())
-        .chain(unjudged.map(|v| format!("?{v}")))
-        .chain(
-            history
-                .recreated
-                .iter()
-                .map(|v| format!("remade after {v}")),
-        )
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,7 +546,7 @@ mod tests {
                 until_at_most: Some("now".into()),
             }]
         );
-        assert_eq!(claimed_value(&h), "2");
+        assert_eq!(claim_tokens(&h), ["2"]);
     }
 
     #[test]
@@ -618,7 +600,7 @@ mod tests {
             ("GetDocument", "ThrottlingException")
         );
         assert_eq!(u.from.as_deref(), Some("t2"), "none of them is older");
-        assert_eq!(claimed_value(&h), "?3-4");
+        assert_eq!(claim_tokens(&h), ["3", "4"]);
         // Deleted or beyond the bound: counted, not a failure to tell.
         let gone = [past(2, None, "t2"), past(5, Some("ssm-ops"), "t5")];
         let h = windows(
@@ -745,6 +727,6 @@ mod tests {
         let g = gap_since(at("9", None), &versions("1", "1"), None).unwrap();
         let h = windows(&g, &[], ops, &found());
         assert!(h.windows.is_empty() && h.is_news(), "{h:?}");
-        assert_eq!(claimed_value(&h), "remade after 9");
+        assert_eq!(claim_tokens(&h), ["remade after 9"]);
     }
 }

@@ -4,12 +4,13 @@
 //! out and the next run that reads the gap tells it. Until 0.7.13 such a
 //! claim hid the window for good (docs/internals.md "Open findings").
 
-/// A window this run claimed (`domain::version_gap::claimed_value`).
+/// The versions of a row's windows this run claimed, one token each
+/// (`domain::version_gap::claim_tokens`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowClaim {
     pub account: String,
     pub slot: String,
-    pub value: String,
+    pub tokens: Vec<String>,
     pub trigger_id: String,
 }
 
@@ -17,10 +18,10 @@ pub struct WindowClaim {
 /// keeps the default version it judged from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Claim {
-    /// This run tells them: the claim is kept with its alert.
+    /// What this run tells: the claim is kept with its alert.
     pub made: Option<WindowClaim>,
     /// The record keeps the default version, so a later run reads these
-    /// versions again: another run claimed them and has not kept its alert
+    /// versions again: another run claimed some and has not kept its alert
     /// (it may have died), or the default a dead run's write replaced is
     /// left to that write's adoption, which the record makes after it (a
     /// run that died in between left that version to nobody: seed 35).

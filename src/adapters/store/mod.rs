@@ -27,3 +27,4 @@ pub mod sweeps;
 pub mod tag_inventory;
 pub mod update;
 pub mod vend;
+pub mod window_told;

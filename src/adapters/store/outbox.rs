@@ -42,7 +42,7 @@ impl Receipts {
     /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
     ///
     /// `claims`: the window claims the alerts tell, marked kept in the same
-    /// transaction (`reported::kept`), so a claim never stands kept
+    /// transaction (`window_told::kept`), so a claim never stands kept
     /// without its alert, and one whose claimer died before keeping runs
     /// out for the next run to tell. A claim no longer this run's (it never
     /// landed, or ran out and another run took it) cancels the transaction:
@@ -111,7 +111,7 @@ impl Receipts {
             items.push(TransactWriteItem::builder().put(put).build());
         }
         for claim in claims {
-            let update = super::reported::kept(&self.table, claim).map_err(built)?;
+            let update = super::window_told::kept(&self.table, claim).map_err(built)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
         let sent = self

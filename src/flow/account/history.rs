@@ -17,7 +17,7 @@ use super::history_start::{life_start, start_of, Accepted, Seen, Start};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::store::reported::{Reported, WindowClaimed};
+use crate::adapters::store::window_told::{self, Claimed};
 use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
@@ -234,10 +234,11 @@ struct Told {
     claim: Claim,
 }
 
-/// The history this run tells: windows (and versions not judged) it is
-/// the first to claim while the row still records the default version it
-/// judged from, or while it still records none (`seen`; no record was
-/// read: told unclaimed); a dry run tells nothing and claims nothing; a
+/// The history this run tells: the versions of its windows (and those not
+/// judged) it is the first to claim, one by one, while the row still
+/// records the default version it judged from, or while it still records
+/// none (`seen`; no record was read: told unclaimed); what another run
+/// claimed is left to it. A dry run tells nothing and claims nothing; a
 /// claim that cannot be made is told: better twice than never (and once
 /// when the claim landed with its answer lost: the keep makes it good).
 async fn told(
@@ -265,36 +266,32 @@ async fn told(
             };
         }
     };
-    let value = version_gap::claimed_value(&history);
-    let (table, id) = (ctx.state.table().clone(), &job.trigger.event_id);
-    let reported = Reported::window(table, account, &o.slot(), id);
-    let made = Claim {
-        made: Some(WindowClaim {
-            account: account.to_string(),
-            slot: o.slot(),
-            value: value.clone(),
-            trigger_id: id.clone(),
-        }),
-        keeps_version: false,
+    let tokens = version_gap::claim_tokens(&history);
+    let (table, id) = (ctx.state.table(), &job.trigger.event_id);
+    let claimed = window_told::claim(
+        table,
+        (account, &o.slot()),
+        (&tokens, seen),
+        (id, &job.owner),
+    )
+    .await;
+    let claimed = claimed.unwrap_or_else(|e| {
+        tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
+        Claimed { ours: tokens, pending: false }
+    });
+    if claimed.pending {
+        tracing::info!(account, region = %o.region, "another run claimed versions of this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
+    }
+    let made = (!claimed.ours.is_empty()).then(|| WindowClaim {
+        account: account.to_string(),
+        slot: o.slot(),
+        tokens: claimed.ours.clone(),
+        trigger_id: id.clone(),
+    });
+    let claim = Claim {
+        made,
+        keeps_version: claimed.pending,
     };
-    let (history, claim) = match reported.claim_window(&value, seen, &job.owner).await {
-        Ok(WindowClaimed::Ours) => (Some(history), made),
-        Ok(WindowClaimed::Theirs) => (None, Claim::default()),
-        Ok(WindowClaimed::Pending) => {
-            tracing::info!(account, region = %o.region, "another run claimed this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
-            let keeps_version = true;
-            (
-                None,
-                Claim {
-                    made: None,
-                    keeps_version,
-                },
-            )
-        }
-        Err(e) => {
-            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
-            (Some(history), made)
-        }
-    };
+    let history = version_gap::only_claimed(history, &claimed.ours);
     Told { history, claim }
 }

@@ -1,0 +1,477 @@
+//! A Run As window told once per version: each version a run tells (a
+//! token, `domain::version_gap::claim_tokens`) is claimed on the slot's
+//! item in one conditional write, and what another run claimed is left to
+//! it. Until 0.7.14 a run claimed its whole set of versions as one value,
+//! and two runs that read different sets both told the versions they
+//! shared (simulation seed 780018).
+//!
+//! Per token `t` the item holds `told <t> by` (the trigger), `told <t>
+//! seen` (the default version the row recorded when it was claimed: a
+//! document deleted and made again numbers its versions from 1 again),
+//! `told <t> until` (the claim's lease, [`WINDOW_CLAIM_LEASE`]) and, once
+//! the transaction that keeps its alert in the outbox ran, `told <t> kept`.
+
+use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
+use crate::adapters::store::keys::account_pk;
+use crate::domain::aws_error::AwsError;
+use crate::domain::window_claim::WindowClaim;
+
+/// How long a claim stands without the keep of its alert: longer than any
+/// run lasts (Lambda's limit is 15 minutes), so only a dead claimer's
+/// claim runs out.
+pub const WINDOW_CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Tokens per conditional write: each adds about 100 bytes and 10
+/// operators to the condition (DynamoDB allows 4 KB and 300).
+const TOKENS_PER_WRITE: usize = 16;
+
+/// Writes per chunk of tokens: each refusal leaves out what another run
+/// claimed meanwhile, so this is only reached by a storm of racing runs.
+const ROUNDS: usize = 4;
+
+/// What a claim of a row's versions came to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    /// The tokens this run tells (its claim, or its own claim from an
+    /// earlier attempt of the same trigger).
+    pub ours: Vec<String>,
+    /// Another run claimed some of them and has not kept its alert yet: it
+    /// may be telling them now, or dead; this run's record does not pass
+    /// them.
+    pub pending: bool,
+}
+
+/// What a token's attributes on a refused claim's item say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenIs {
+    /// Never claimed under this record, or a claim that ran out unkept.
+    Free,
+    /// This trigger's claim, not kept yet (an earlier attempt's).
+    Mine,
+    /// This trigger's claim, its alert kept: told, not written again.
+    MineKept,
+    /// Another run's claim, its alert kept (or made before its lease).
+    Told,
+    /// Another run's claim, not kept, inside its lease.
+    Pending,
+}
+
+/// The attribute of `token`'s claim holding `what` (`by`, `seen`, `until`,
+/// `kept`).
+pub fn attribute(token: &str, what: &str) -> String {
+    format!("told {token} {what}")
+}
+
+/// Claims `tokens` for this trigger on the slot's item, while the row
+/// still records `seen` as its default version (`None`: records none, a
+/// life's history) and no other run's write is live there (its intent
+/// under an unexpired lease not `owner`'s: that run tells what it read
+/// with what it replaced, since 0.7.4). A refusal carries the item
+/// (`ReturnValuesOnConditionCheckFailure`): what another run claimed is
+/// left out and the rest claimed again.
+pub async fn claim(
+    table: &Table,
+    (account, slot): (&str, &str),
+    (tokens, seen): (&[String], Option<&str>),
+    (trigger_id, owner): (&str, &str),
+) -> Result<Claimed, AwsError> {
+    let mut out = Claimed::default();
+    for chunk in tokens.chunks(TOKENS_PER_WRITE) {
+        let got = claim_chunk(table, (account, slot), (chunk, seen), (trigger_id, owner)).await?;
+        out.ours.extend(got.ours);
+        out.pending |= got.pending;
+    }
+    Ok(out)
+}
+
+/// [`claim`] of at most [`TOKENS_PER_WRITE`] tokens.
+async fn claim_chunk(
+    table: &Table,
+    (account, slot): (&str, &str),
+    (chunk, seen): (&[String], Option<&str>),
+    (trigger_id, owner): (&str, &str),
+) -> Result<Claimed, AwsError> {
+    let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    let (mut want, mut out) = (chunk.to_vec(), Claimed::default());
+    for _ in 0..ROUNDS {
+        if want.is_empty() {
+            return Ok(out);
+        }
+        let sent = write(
+            table,
+            (account, slot),
+            (&want, seen),
+            (trigger_id, owner),
+            at_ms,
+        )
+        .await;
+        let item = match table.updated_or_refused(account, sent)? {
+            Ok(_) => {
+                out.ours.append(&mut want);
+                return Ok(out);
+            }
+            Err(item) => item,
+        };
+        let refusal = refused(&item, want, (trigger_id, seen, owner), at_ms);
+        out.ours.extend(refusal.ours);
+        out.pending |= refusal.pending;
+        want = refusal.again;
+    }
+    if !want.is_empty() {
+        tracing::warn!(
+            account,
+            slot,
+            tokens = want.len(),
+            "claims kept racing; telling these versions anyway"
+        );
+        out.ours.append(&mut want);
+    }
+    Ok(out)
+}
+
+/// What a refused claim's item says of the tokens it wanted (pure).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Refusal {
+    /// To claim again: free, or this trigger's not kept yet.
+    again: Vec<String>,
+    /// This trigger's, kept: told, not written again.
+    ours: Vec<String>,
+    /// Another run's claim of some runs unkept.
+    pending: bool,
+}
+
+fn refused(
+    item: &Item,
+    want: Vec<String>,
+    (trigger_id, seen, owner): (&str, Option<&str>, &str),
+    at_ms: i64,
+) -> Refusal {
+    let mut out = Refusal::default();
+    let moved = row_moved(item, seen, owner, at_ms);
+    for t in want {
+        match token_is(item, &t, (trigger_id, seen), at_ms) {
+            // The row moved on (another run recorded past these versions,
+            // or writes now): theirs, but for what this trigger claimed.
+            TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
+            _ if moved => {}
+            TokenIs::Free | TokenIs::Mine => out.again.push(t),
+            TokenIs::MineKept => out.ours.push(t),
+            TokenIs::Told => {}
+            TokenIs::Pending => out.pending = true,
+        }
+    }
+    out
+}
+
+/// The conditional write of `want`'s claims.
+async fn write(
+    table: &Table,
+    (account, slot): (&str, &str),
+    (want, seen): (&[String], Option<&str>),
+    (trigger_id, owner): (&str, &str),
+    at_ms: i64,
+) -> Result<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
+> {
+    let (mut sets, mut removes, mut conds) = (Vec::new(), Vec::new(), Vec::new());
+    conds.push(match seen {
+        Some(_) => "default_version = :seen".to_string(),
+        None => "attribute_not_exists(default_version)".to_string(),
+    });
+    conds.push("(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)".into());
+    let mut update = table.update_at([
+        ("pk", s(account_pk(account))),
+        ("sk", s(format!("REGION#{slot}"))),
+    ]);
+    for (i, t) in want.iter().enumerate() {
+        sets.push(format!("#b{i} = :tid, #r{i} = :seen_s, #u{i} = :until"));
+        removes.push(format!("#k{i}"));
+        conds.push(format!(
+            "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
+        ));
+        for (short, what) in [("b", "by"), ("r", "seen"), ("u", "until"), ("k", "kept")] {
+            update = update.expression_attribute_names(format!("#{short}{i}"), attribute(t, what));
+        }
+    }
+    let until = at_ms + WINDOW_CLAIM_LEASE.as_millis() as i64;
+    let update = match seen {
+        Some(seen) => update.expression_attribute_values(":seen", s(seen)),
+        None => update,
+    };
+    update
+        .update_expression(format!(
+            "SET {} REMOVE {}",
+            sets.join(", "),
+            removes.join(", ")
+        ))
+        .condition_expression(conds.join(" AND "))
+        .expression_attribute_values(":tid", s(trigger_id))
+        .expression_attribute_values(":seen_s", s(seen.unwrap_or("")))
+        .expression_attribute_values(":until", n(until))
+        .expression_attribute_values(":at", n(at_ms))
+        .expression_attribute_values(":me", s(owner))
+        .return_values_on_condition_check_failure(
+            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+        )
+        .send()
+        .await
+}
+
+/// The write that marks a claim's tokens kept, in the transaction that
+/// keeps its alert (`Receipts::keep`): only while each is still this
+/// trigger's.
+pub fn kept(
+    table: &Table,
+    claim: &WindowClaim,
+) -> Result<aws_sdk_dynamodb::types::Update, aws_sdk_dynamodb::error::BuildError> {
+    let mut update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(&table.name)
+        .key("pk", s(account_pk(&claim.account)))
+        .key("sk", s(format!("REGION#{}", claim.slot)))
+        .expression_attribute_values(":tid", s(&claim.trigger_id));
+    let (mut sets, mut conds) = (Vec::new(), Vec::new());
+    for (i, t) in claim.tokens.iter().enumerate() {
+        sets.push(format!("#k{i} = :tid"));
+        conds.push(format!("#b{i} = :tid"));
+        update = update
+            .expression_attribute_names(format!("#k{i}"), attribute(t, "kept"))
+            .expression_attribute_names(format!("#b{i}"), attribute(t, "by"));
+    }
+    update
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .condition_expression(conds.join(" AND "))
+        .build()
+}
+
+/// Whether the row moved on from what the claim was made against (pure):
+/// it records another default version (or one where it recorded none),
+/// or another run's write is live there.
+fn row_moved(item: &Item, seen: Option<&str>, owner: &str, at_ms: i64) -> bool {
+    let recorded = get_s(item, "default_version");
+    let writer = item.contains_key("intent")
+        && get_n(item, "lease_until").is_some_and(|u| u >= at_ms)
+        && get_s(item, "lease_owner").as_deref() != Some(owner);
+    recorded.as_deref() != seen || writer
+}
+
+/// What `token`'s attributes on `item` say (pure).
+fn token_is(
+    item: &Item,
+    token: &str,
+    (trigger_id, seen): (&str, Option<&str>),
+    at_ms: i64,
+) -> TokenIs {
+    let Some(by) = get_s(item, &attribute(token, "by")) else {
+        return TokenIs::Free;
+    };
+    if get_s(item, &attribute(token, "seen")).as_deref() != Some(seen.unwrap_or("")) {
+        return TokenIs::Free;
+    }
+    let kept = item.contains_key(&attribute(token, "kept"));
+    let running = get_n(item, &attribute(token, "until")).is_none_or(|u| u >= at_ms);
+    match (by == trigger_id, kept, running) {
+        (true, true, _) => TokenIs::MineKept,
+        (true, false, _) => TokenIs::Mine,
+        (false, true, _) => TokenIs::Told,
+        (false, false, true) => TokenIs::Pending,
+        (false, false, false) => TokenIs::Free,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(pairs: &[(&str, &str)]) -> Item {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                let v = match k.ends_with(" until") || *k == "lease_until" {
+                    true => n(v.parse::<i64>().unwrap()),
+                    false => s(*v),
+                };
+                (k.to_string(), v)
+            })
+            .collect()
+    }
+
+    /// Each token of a refused claim, as its attributes say: another run's
+    /// is pending only while unkept inside its lease; a claim of another
+    /// record is free; this trigger's is told again, written again only
+    /// while unkept.
+    #[test]
+    fn a_refused_claims_tokens_are_sorted_by_their_attributes() {
+        let me = ("t-me", Some("4"));
+        let at = 1_000;
+        let claimed = |by: &str, seen: &str, until: &str| {
+            vec![
+                ("told 3 by", by.to_string()),
+                ("told 3 seen", seen.to_string()),
+                ("told 3 until", until.to_string()),
+            ]
+        };
+        type Attrs<'a> = Vec<(&'a str, String)>;
+        let cases: &[(Attrs, bool, TokenIs)] = &[
+            (vec![], false, TokenIs::Free),
+            (claimed("t-other", "4", "2000"), false, TokenIs::Pending),
+            (claimed("t-other", "4", "2000"), true, TokenIs::Told),
+            (claimed("t-other", "4", "999"), false, TokenIs::Free),
+            (claimed("t-other", "4", "999"), true, TokenIs::Told),
+            (claimed("t-other", "4", "1000"), false, TokenIs::Pending),
+            // Another record's claim (a document made again): not this one's.
+            (claimed("t-other", "2", "2000"), true, TokenIs::Free),
+            (claimed("t-me", "4", "2000"), false, TokenIs::Mine),
+            (claimed("t-me", "4", "999"), false, TokenIs::Mine),
+            (claimed("t-me", "4", "2000"), true, TokenIs::MineKept),
+        ];
+        for (attrs, kept, want) in cases {
+            let mut pairs: Vec<(&str, &str)> =
+                attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if *kept {
+                pairs.push(("told 3 kept", "t-x"));
+            }
+            let got = token_is(&item(&pairs), "3", me, at);
+            assert_eq!(got, *want, "{pairs:?}");
+        }
+        // A claim with no lease stands (hostile: not written by this
+        // version): another run's, unkept, is pending.
+        let no_lease = item(&[("told 3 by", "t-other"), ("told 3 seen", "4")]);
+        assert_eq!(token_is(&no_lease, "3", me, at), TokenIs::Pending);
+        // No record: the claim was made where none was recorded.
+        let none = item(&[
+            ("told 3 by", "t-other"),
+            ("told 3 seen", ""),
+            ("told 3 kept", "x"),
+        ]);
+        assert_eq!(token_is(&none, "3", ("t-me", None), at), TokenIs::Told);
+        assert_eq!(token_is(&none, "3", me, at), TokenIs::Free);
+    }
+
+    /// A refused claim's tokens: what is free or this trigger's unkept is
+    /// claimed again, this trigger's kept is told as it is, another's is
+    /// left (pending while it runs unkept); once the row moved on, only
+    /// this trigger's own are told.
+    #[test]
+    fn a_refusal_leaves_out_what_another_run_claimed() {
+        let own = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let claim = |t: &str, by: &str, until: &str, kept: bool| {
+            let mut out = vec![
+                (attribute(t, "by"), by.to_string()),
+                (attribute(t, "seen"), "4".to_string()),
+                (attribute(t, "until"), until.to_string()),
+            ];
+            if kept {
+                out.push((attribute(t, "kept"), by.to_string()));
+            }
+            out
+        };
+        let mut attrs = vec![("default_version".to_string(), "4".to_string())];
+        attrs.extend(claim("2", "t-other", "2000", true));
+        attrs.extend(claim("3", "t-other", "2000", false));
+        attrs.extend(claim("5", "t-me", "2000", true));
+        attrs.extend(claim("6", "t-me", "2000", false));
+        attrs.extend(claim("7", "t-other", "999", false));
+        let pairs: Vec<(&str, &str)> = attrs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let want = own(&["1", "2", "3", "5", "6", "7"]);
+        let got = refused(
+            &item(&pairs),
+            want.clone(),
+            ("t-me", Some("4"), "me"),
+            1_000,
+        );
+        assert_eq!(
+            got,
+            Refusal {
+                again: own(&["1", "6", "7"]),
+                ours: own(&["5"]),
+                pending: true,
+            }
+        );
+        let got = refused(&item(&pairs), want, ("t-me", Some("3"), "me"), 1_000);
+        assert_eq!(
+            got,
+            Refusal::default(),
+            "another record: every claim is of another history"
+        );
+        let mut moved = pairs.clone();
+        moved[0] = ("default_version", "8");
+        let got = refused(
+            &item(&moved),
+            own(&["1", "2", "5"]),
+            ("t-me", Some("4"), "me"),
+            1_000,
+        );
+        assert_eq!(
+            got,
+            Refusal {
+                again: vec![],
+                ours: own(&["5"]),
+                pending: false,
+            },
+            "moved on (by this trigger's own record, say, its answer lost): its own claims only"
+        );
+    }
+
+    #[test]
+    fn a_row_moves_on_with_its_record_or_a_live_writer() {
+        let at = 1_000;
+        type Pairs<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Pairs, Option<&str>, bool)] = &[
+            (&[("default_version", "4")], Some("4"), false),
+            (&[("default_version", "5")], Some("4"), true),
+            (&[], Some("4"), true),
+            (&[], None, false),
+            (&[("default_version", "1")], None, true),
+            (
+                &[
+                    ("default_version", "4"),
+                    ("intent", "{}"),
+                    ("lease_until", "2000"),
+                    ("lease_owner", "other"),
+                ],
+                Some("4"),
+                true,
+            ),
+            (
+                &[
+                    ("default_version", "4"),
+                    ("intent", "{}"),
+                    ("lease_until", "2000"),
+                    ("lease_owner", "me"),
+                ],
+                Some("4"),
+                false,
+            ),
+            (
+                &[
+                    ("default_version", "4"),
+                    ("intent", "{}"),
+                    ("lease_until", "999"),
+                    ("lease_owner", "other"),
+                ],
+                Some("4"),
+                false,
+            ),
+            (
+                &[
+                    ("default_version", "4"),
+                    ("lease_until", "2000"),
+                    ("lease_owner", "other"),
+                ],
+                Some("4"),
+                false,
+            ),
+        ];
+        for (pairs, seen, moved) in cases {
+            assert_eq!(
+                row_moved(&item(pairs), *seen, "me", at),
+                *moved,
+                "{pairs:?} {seen:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! A history's windows as the versions a run claims to tell, one claim per
+//! version: two runs that read different sets of versions (one read 3
+//! and 5, another only 3; one could read version 3, another could not
+//! read 1 to 3) tell each version once. Until 0.7.14 a run claimed its
+//! whole set as one value, and two different sets both held: the shared
+//! version was told twice (simulation seed 780018: `?3` and `?1-3`).
+
+use std::collections::BTreeSet;
+
+use super::History;
+
+/// A range of versions not judged longer than this is one claim (versions
+/// beyond the bound: up to SSM's 1,000), not one per version. Ranges of
+/// failed reads are at most [`super::MAX_PAST_READS`] and the versions
+/// around them, so they are always split.
+pub const SPLIT_UP_TO: u64 = 16;
+
+/// What a run claims to tell of `history`, one token per version: a
+/// window's version and a version not judged are the same token (`"3"`:
+/// the version is told once, judged or not), a long range is one token
+/// (`"40-900"`), a deletion and re-creation is `"remade after 9"`.
+pub fn claim_tokens(history: &History) -> Vec<String> {
+    let mut out: Vec<String> = history.windows.iter().map(|w| w.version.clone()).collect();
+    for entry in history.unjudged.iter().flat_map(|u| &u.versions) {
+        out.extend(split(entry));
+    }
+    out.extend(
+        history
+            .recreated
+            .iter()
+            .map(|v| format!("remade after {v}")),
+    );
+    let mut seen = BTreeSet::new();
+    out.retain(|t| seen.insert(t.clone()));
+    out
+}
+
+/// `history` told only as far as `ours` (the tokens this run claimed):
+/// what another run claimed is left to it. `None`: nothing left to tell.
+pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
+    let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();
+    history
+        .windows
+        .retain(|w| ours.contains(w.version.as_str()));
+    if let Some(u) = history.unjudged.as_mut() {
+        let (mut kept, mut dropped) = (Vec::new(), 0usize);
+        for entry in &u.versions {
+            let tokens = split(entry);
+            let mine: Vec<&String> = tokens
+                .iter()
+                .filter(|t| ours.contains(t.as_str()))
+                .collect();
+            dropped += tokens
+                .iter()
+                .filter(|t| !ours.contains(t.as_str()))
+                .map(|t| span(t))
+                .sum::<usize>();
+            match (tokens.len(), mine.len()) {
+                (_, 0) => {}
+                (n, m) if n == m && n == 1 => kept.push(entry.clone()),
+                _ => kept.extend(super::ranges(
+                    &mine
+                        .iter()
+                        .filter_map(|t| t.parse().ok())
+                        .collect::<Vec<u64>>(),
+                )),
+            }
+        }
+        u.versions = kept;
+        history.unread = history.unread.saturating_sub(dropped);
+    }
+    if history
+        .unjudged
+        .as_ref()
+        .is_some_and(|u| u.versions.is_empty())
+    {
+        history.unjudged = None;
+    }
+    if let Some(v) = history.recreated.as_ref() {
+        if !ours.contains(format!("remade after {v}").as_str()) {
+            history.recreated = None;
+        }
+    }
+    history.is_news().then_some(history)
+}
+
+/// A version or range of them (`"3"`, `"3-7"`) as claim tokens.
+fn split(entry: &str) -> Vec<String> {
+    let Some((lo, hi)) = entry.split_once('-') else {
+        return vec![entry.to_string()];
+    };
+    match (lo.parse::<u64>(), hi.parse::<u64>()) {
+        (Ok(lo), Ok(hi)) if lo <= hi && hi - lo < SPLIT_UP_TO => {
+            (lo..=hi).map(|v| v.to_string()).collect()
+        }
+        _ => vec![entry.to_string()],
+    }
+}
+
+/// How many versions a token stands for.
+fn span(token: &str) -> usize {
+    match token.split_once('-') {
+        Some((lo, hi)) => match (lo.parse::<u64>(), hi.parse::<u64>()) {
+            (Ok(lo), Ok(hi)) if lo <= hi => (hi - lo + 1) as usize,
+            _ => 1,
+        },
+        None => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Unjudged, Window};
+    use super::*;
+    use crate::domain::preferences::RunAs;
+    use serde_json::json;
+
+    fn window(version: &str) -> Window {
+        Window {
+            version: version.into(),
+            run_as: RunAs {
+                enabled: Some(json!(true)),
+                user: Some(json!("root")),
+            },
+            from: None,
+            until_known: None,
+            until_at_most: None,
+        }
+    }
+
+    fn history(windows: &[&str], unjudged: &[&str], recreated: Option<&str>) -> History {
+        let versions: Vec<String> = unjudged.iter().map(|s| s.to_string()).collect();
+        let unread = versions.iter().map(|v| span(v)).sum();
+        History {
+            windows: windows.iter().map(|v| window(v)).collect(),
+            unread,
+            unjudged: (!versions.is_empty()).then(|| Unjudged {
+                versions,
+                operation: "GetDocument",
+                error_code: "AccessDeniedException".into(),
+                from: None,
+            }),
+            recreated: recreated.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_history_is_claimed_one_version_at_a_time() {
+        let cases: &[(History, &[&str])] = &[
+            (history(&["2"], &[], None), &["2"]),
+            (history(&["2", "5"], &["3-4"], None), &["2", "5", "3", "4"]),
+            // Judged by one run, not by another: the same version.
+            (history(&["3"], &["3"], None), &["3"]),
+            (history(&[], &["1-3"], None), &["1", "2", "3"]),
+            (
+                history(&[], &["1-16"], None),
+                &[
+                    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14",
+                    "15", "16",
+                ],
+            ),
+            // Beyond the bound: one claim, whatever its length.
+            (history(&[], &["1-17"], None), &["1-17"]),
+            (history(&[], &["40-900", "901"], None), &["40-900", "901"]),
+            (history(&["1"], &[], Some("9")), &["1", "remade after 9"]),
+            (history(&[], &[], None), &[]),
+            // Hostile: not numbers, reversed, empty ends: one token each.
+            (
+                history(&[], &["a-b", "7-3", "-", "5-"], None),
+                &["a-b", "7-3", "-", "5-"],
+            ),
+        ];
+        for (h, want) in cases {
+            assert_eq!(claim_tokens(h), *want, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn a_history_is_told_only_as_far_as_its_claim() {
+        let own = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Another run claimed version 3 (seed 780018: `?3` told, then `?1-3`).
+        let h = only_claimed(history(&[], &["1-3"], None), &own(&["1", "2"])).unwrap();
+        assert_eq!(h.unjudged.as_ref().unwrap().versions, ["1-2"]);
+        assert_eq!(h.unread, 2);
+        let h = only_claimed(history(&[], &["1-3"], None), &own(&["1", "3"])).unwrap();
+        assert_eq!(h.unjudged.as_ref().unwrap().versions, ["1", "3"]);
+        assert_eq!(h.unread, 2);
+        // Windows kept by version; a long range whole or not at all.
+        let h = history(&["2", "5"], &["40-900"], Some("9"));
+        let told = only_claimed(h.clone(), &own(&["5", "40-900"])).unwrap();
+        assert_eq!(told.windows.len(), 1);
+        assert_eq!(told.windows[0].version, "5");
+        assert_eq!(told.unjudged.as_ref().unwrap().versions, ["40-900"]);
+        assert_eq!(told.recreated, None);
+        let told = only_claimed(h.clone(), &own(&["remade after 9"])).unwrap();
+        assert!(
+            told.windows.is_empty() && told.unjudged.is_none(),
+            "{told:?}"
+        );
+        assert_eq!((told.recreated.as_deref(), told.unread), (Some("9"), 0));
+        // All of it, or none of it.
+        assert_eq!(only_claimed(h.clone(), &claim_tokens(&h)), Some(h.clone()));
+        assert_eq!(only_claimed(h, &[]), None);
+        assert_eq!(only_claimed(history(&["2"], &[], None), &own(&["3"])), None);
+    }
+}
