@@ -848,6 +848,67 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
     );
 }
 
+/// A window an operator's `reconcile` told (no editor to name) and whose
+/// record it never made (killed there): the run of the edit's own event
+/// reads the same version, finds it told, and names its editor in a
+/// follow-up `run_as_window` (`follow_up_of`: the reconcile's trigger),
+/// once: the same editor's second event is quiet (since 0.7.14; before, the
+/// editor went unnamed, simulation seed 96).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
+    let (w, proxy, account) = vended().await;
+    let root = w.console_edit(&account, R, "root").await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("30");
+    w.admin_write(&account, R, &doc, true).await;
+    proxy.faults(json!([
+        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
+         "effect": "hold", "hold_timeout": 120}
+    ]));
+    reconcile_killed_at(&w, &proxy, &account, "first-record");
+    proxy.faults(json!([]));
+    let teller = w.state(&account, R).await.unwrap()[&format!("told {root} by")].clone();
+    assert!(teller.starts_with("cli-"), "the reconcile told it");
+
+    // The edit's events: the one that made the root version, then its switch.
+    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
+    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
+    let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Breakglass");
+    switched["detail"]["requestParameters"]["documentVersion"] = json!(root);
+    let (code, out) = w.handle(&made);
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["follow_up_of"]["trigger_id"], teller.as_str(), "{m:#}");
+    assert!(
+        m["follow_up_of"].get("actor").is_none(),
+        "the reconcile named no one: {m:#}"
+    );
+    assert!(
+        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
+        "{m:#}"
+    );
+    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+    assert!(windows[0]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("runas-guard follow-up"));
+
+    let (code, out) = w.handle(&switched);
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty(),
+        "named once: {told:#?}"
+    );
+}
+
 /// A run that could not read the document says nothing of whether a dead
 /// run's write landed, so its record leaves that run's intent for one that
 /// reads it (0.7.12; simulation seed 650005). Until then such a record

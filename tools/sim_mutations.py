@@ -142,8 +142,8 @@ MUTANTS = {
         "0.7.13: a run finding another's window claim not kept yet records no version past it (seed 89)",
         [(
             "src/adapters/store/window_told.rs",
-            "            TokenIs::Pending => out.pending = true,",
-            "            TokenIs::Pending => out.pending = !" + M.format("claim") + ",",
+            "                out.pending = true;\n                out.theirs.push((t.clone(), teller()));",
+            "                out.pending = !" + M.format("claim") + ";\n                out.theirs.push((t.clone(), teller()));",
         )],
     ),
     "version": (
@@ -159,6 +159,16 @@ MUTANTS = {
             "    let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();",
             "    if " + M.format("version") + " {\n        return (!ours.is_empty()).then_some(history);\n    }\n"
             "    let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();",
+        )],
+    ),
+    "named": (
+        "0.7.14: the run of an edit event whose version another run told names its editor in a follow-up "
+        "(seed 96)",
+        [(
+            "src/flow/account/history.rs",
+            "        None => match version_gap::follow_up(history, &claimed.theirs, &own, who.actor) {",
+            "        None => match version_gap::follow_up(history, &claimed.theirs, &own, who.actor)\n"
+            "            .filter(|_| !" + M.format("named") + ")\n        {",
         )],
     ),
     "adopt": (

@@ -19,7 +19,7 @@ pub use made::{made_by, opened_at_making};
 pub use switched::{
     judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
 };
-pub use tokens::{claim_tokens, only_claimed};
+pub use tokens::{claim_tokens, follow_up, naming_tokens, only_claimed};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -204,6 +204,12 @@ pub struct History {
     /// the new versions hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recreated: Option<String>,
+    /// Told already by another run, whose trigger named no editor or
+    /// another: this run's own event made these versions (or made one the
+    /// default), and its alert names their editor as a follow-up of that
+    /// run's (since 0.7.14).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<crate::domain::window_claim::Teller>,
 }
 
 /// Versions not judged because a read failed, and the span they lie in.
@@ -315,6 +321,7 @@ pub fn windows(
     let current = |n: u64| gap.current[0] == n || (gap.current[1] == n && !gap.latest_past);
     let past = |p: &Past| !current(p.number) && gap.to_read.contains(&p.number);
     let mut out = History {
+        follow_up_of: None,
         windows: Vec::new(),
         unread: gap.beyond
             + read

@@ -27,3 +27,12 @@ pub struct Claim {
     /// run that died in between left that version to nobody: seed 35).
     pub keeps_version: bool,
 }
+
+/// Who holds another run's claim of a version: its trigger, and the editor
+/// that trigger named (`None`: a sweep, an operator, a stack).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Teller {
+    pub trigger_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}

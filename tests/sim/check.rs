@@ -179,9 +179,19 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
         }
         "run_as_window" => {
             let region = alert["region"].as_str().unwrap_or_default().to_string();
+            // A follow-up names the editor of versions another run told
+            // (docs/design.md "Guarantees", 2): a naming, not a telling.
+            let follow = alert.get("follow_up_of").is_some_and(|f| !f.is_null());
             for w in alert["windows"].as_array().cloned().unwrap_or_default() {
                 if let Some(v) = num(&w["version"]) {
-                    out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
+                    out.push((
+                        account.clone(),
+                        region.clone(),
+                        v,
+                        follow,
+                        actor.clone(),
+                        at,
+                    ));
                 }
             }
             // A version whose read failed is told as such (`unjudged`, docs/design.md
@@ -194,7 +204,14 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
                     continue;
                 };
                 for v in a..=b {
-                    out.push((account.clone(), region.clone(), v, false, actor.clone(), at));
+                    out.push((
+                        account.clone(),
+                        region.clone(),
+                        v,
+                        follow,
+                        actor.clone(),
+                        at,
+                    ));
                 }
             }
         }

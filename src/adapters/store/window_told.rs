@@ -8,13 +8,14 @@
 //! Per token `t` the item holds `told <t> by` (the trigger), `told <t>
 //! seen` (the default version the row recorded when it was claimed: a
 //! document deleted and made again numbers its versions from 1 again),
-//! `told <t> until` (the claim's lease, [`WINDOW_CLAIM_LEASE`]) and, once
+//! `told <t> until` (the claim's lease, [`WINDOW_CLAIM_LEASE`]), `told <t>
+//! actor` (the editor the claimer's trigger names, or empty) and, once
 //! the transaction that keeps its alert in the outbox ran, `told <t> kept`.
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
-use crate::domain::window_claim::WindowClaim;
+use crate::domain::window_claim::{Teller, WindowClaim};
 
 /// How long a claim stands without the keep of its alert: longer than any
 /// run lasts (Lambda's limit is 15 minutes), so only a dead claimer's
@@ -39,6 +40,18 @@ pub struct Claimed {
     /// may be telling them now, or dead; this run's record does not pass
     /// them.
     pub pending: bool,
+    /// The versions another run claimed, and who: an edit event's run whose
+    /// own version another run tells names its editor in a follow-up.
+    pub theirs: Vec<(String, Teller)>,
+}
+
+/// Who claims: the run's trigger, its lease owner, and the editor its
+/// trigger names (`None`: a sweep, an operator, a stack).
+#[derive(Debug, Clone, Copy)]
+pub struct Claimer<'a> {
+    pub trigger_id: &'a str,
+    pub owner: &'a str,
+    pub actor: Option<&'a str>,
 }
 
 /// What a token's attributes on a refused claim's item say.
@@ -73,13 +86,14 @@ pub async fn claim(
     table: &Table,
     (account, slot): (&str, &str),
     (tokens, seen): (&[String], Option<&str>),
-    (trigger_id, owner): (&str, &str),
+    who: &Claimer<'_>,
 ) -> Result<Claimed, AwsError> {
     let mut out = Claimed::default();
     for chunk in tokens.chunks(TOKENS_PER_WRITE) {
-        let got = claim_chunk(table, (account, slot), (chunk, seen), (trigger_id, owner)).await?;
+        let got = claim_chunk(table, (account, slot), (chunk, seen), who).await?;
         out.ours.extend(got.ours);
         out.pending |= got.pending;
+        out.theirs.extend(got.theirs);
     }
     Ok(out)
 }
@@ -89,7 +103,7 @@ async fn claim_chunk(
     table: &Table,
     (account, slot): (&str, &str),
     (chunk, seen): (&[String], Option<&str>),
-    (trigger_id, owner): (&str, &str),
+    who: &Claimer<'_>,
 ) -> Result<Claimed, AwsError> {
     let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
     let (mut want, mut out) = (chunk.to_vec(), Claimed::default());
@@ -97,14 +111,7 @@ async fn claim_chunk(
         if want.is_empty() {
             return Ok(out);
         }
-        let sent = write(
-            table,
-            (account, slot),
-            (&want, seen),
-            (trigger_id, owner),
-            at_ms,
-        )
-        .await;
+        let sent = write(table, (account, slot), (&want, seen), who, at_ms).await;
         let item = match table.updated_or_refused(account, sent)? {
             Ok(_) => {
                 out.ours.append(&mut want);
@@ -112,9 +119,10 @@ async fn claim_chunk(
             }
             Err(item) => item,
         };
-        let refusal = refused(&item, want, (trigger_id, seen, owner), at_ms);
+        let refusal = refused(&item, want, (who, seen), at_ms);
         out.ours.extend(refusal.ours);
         out.pending |= refusal.pending;
+        out.theirs.extend(refusal.theirs);
         want = refusal.again;
     }
     if !want.is_empty() {
@@ -138,26 +146,35 @@ struct Refusal {
     ours: Vec<String>,
     /// Another run's claim of some runs unkept.
     pending: bool,
+    /// Another run's claims (told or pending), and whose.
+    theirs: Vec<(String, Teller)>,
 }
 
 fn refused(
     item: &Item,
     want: Vec<String>,
-    (trigger_id, seen, owner): (&str, Option<&str>, &str),
+    (who, seen): (&Claimer<'_>, Option<&str>),
     at_ms: i64,
 ) -> Refusal {
     let mut out = Refusal::default();
-    let moved = row_moved(item, seen, owner, at_ms);
+    let moved = row_moved(item, seen, who.owner, at_ms);
     for t in want {
-        match token_is(item, &t, (trigger_id, seen), at_ms) {
+        let teller = || Teller {
+            trigger_id: get_s(item, &attribute(&t, "by")).unwrap_or_default(),
+            actor: get_s(item, &attribute(&t, "actor")).filter(|a| !a.is_empty()),
+        };
+        match token_is(item, &t, (who.trigger_id, seen), at_ms) {
             // The row moved on (another run recorded past these versions,
             // or writes now): theirs, but for what this trigger claimed.
             TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
             _ if moved => {}
             TokenIs::Free | TokenIs::Mine => out.again.push(t),
             TokenIs::MineKept => out.ours.push(t),
-            TokenIs::Told => {}
-            TokenIs::Pending => out.pending = true,
+            TokenIs::Told => out.theirs.push((t.clone(), teller())),
+            TokenIs::Pending => {
+                out.pending = true;
+                out.theirs.push((t.clone(), teller()));
+            }
         }
     }
     out
@@ -168,29 +185,19 @@ async fn write(
     table: &Table,
     (account, slot): (&str, &str),
     (want, seen): (&[String], Option<&str>),
-    (trigger_id, owner): (&str, &str),
+    who: &Claimer<'_>,
     at_ms: i64,
 ) -> Result<
     aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
     aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
 > {
-    let (mut sets, mut removes, mut conds) = (Vec::new(), Vec::new(), Vec::new());
-    conds.push(match seen {
-        Some(_) => "default_version = :seen".to_string(),
-        None => "attribute_not_exists(default_version)".to_string(),
-    });
-    conds.push("(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)".into());
+    let (update_expression, condition) = expressions(want.len(), seen.is_some());
     let mut update = table.update_at([
         ("pk", s(account_pk(account))),
         ("sk", s(format!("REGION#{slot}"))),
     ]);
     for (i, t) in want.iter().enumerate() {
-        sets.push(format!("#b{i} = :tid, #r{i} = :seen_s, #u{i} = :until"));
-        removes.push(format!("#k{i}"));
-        conds.push(format!(
-            "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
-        ));
-        for (short, what) in [("b", "by"), ("r", "seen"), ("u", "until"), ("k", "kept")] {
+        for (short, what) in PARTS {
             update = update.expression_attribute_names(format!("#{short}{i}"), attribute(t, what));
         }
     }
@@ -200,22 +207,51 @@ async fn write(
         None => update,
     };
     update
-        .update_expression(format!(
-            "SET {} REMOVE {}",
-            sets.join(", "),
-            removes.join(", ")
-        ))
-        .condition_expression(conds.join(" AND "))
-        .expression_attribute_values(":tid", s(trigger_id))
+        .update_expression(update_expression)
+        .condition_expression(condition)
+        .expression_attribute_values(":tid", s(who.trigger_id))
+        .expression_attribute_values(":actor", s(who.actor.unwrap_or("")))
         .expression_attribute_values(":seen_s", s(seen.unwrap_or("")))
         .expression_attribute_values(":until", n(until))
         .expression_attribute_values(":at", n(at_ms))
-        .expression_attribute_values(":me", s(owner))
+        .expression_attribute_values(":me", s(who.owner))
         .return_values_on_condition_check_failure(
             aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
         )
         .send()
         .await
+}
+
+/// Each token's attributes: the placeholder's letter and the attribute's
+/// last word ([`attribute`]).
+const PARTS: [(&str, &str); 5] = [
+    ("b", "by"),
+    ("r", "seen"),
+    ("u", "until"),
+    ("k", "kept"),
+    ("a", "actor"),
+];
+
+/// The claim of `tokens` tokens (placeholders `#b0`, `#r0`, ... as
+/// [`PARTS`]): its update and its condition (pure).
+fn expressions(tokens: usize, seen: bool) -> (String, String) {
+    let (mut sets, mut removes, mut conds) = (Vec::new(), Vec::new(), Vec::new());
+    conds.push(match seen {
+        true => "default_version = :seen".to_string(),
+        false => "attribute_not_exists(default_version)".to_string(),
+    });
+    conds.push("(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)".into());
+    for i in 0..tokens {
+        sets.push(format!(
+            "#b{i} = :tid, #r{i} = :seen_s, #u{i} = :until, #a{i} = :actor"
+        ));
+        removes.push(format!("#k{i}"));
+        conds.push(format!(
+            "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
+        ));
+    }
+    let update = format!("SET {} REMOVE {}", sets.join(", "), removes.join(", "));
+    (update, conds.join(" AND "))
 }
 
 /// The write that marks a claim's tokens kept, in the transaction that
@@ -377,21 +413,26 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let want = own(&["1", "2", "3", "5", "6", "7"]);
-        let got = refused(
-            &item(&pairs),
-            want.clone(),
-            ("t-me", Some("4"), "me"),
-            1_000,
-        );
+        let me = Claimer {
+            trigger_id: "t-me",
+            owner: "me",
+            actor: None,
+        };
+        let other = Teller {
+            trigger_id: "t-other".into(),
+            actor: None,
+        };
+        let got = refused(&item(&pairs), want.clone(), (&me, Some("4")), 1_000);
         assert_eq!(
             got,
             Refusal {
                 again: own(&["1", "6", "7"]),
                 ours: own(&["5"]),
                 pending: true,
+                theirs: vec![("2".into(), other.clone()), ("3".into(), other.clone())],
             }
         );
-        let got = refused(&item(&pairs), want, ("t-me", Some("3"), "me"), 1_000);
+        let got = refused(&item(&pairs), want, (&me, Some("3")), 1_000);
         assert_eq!(
             got,
             Refusal::default(),
@@ -402,17 +443,52 @@ mod tests {
         let got = refused(
             &item(&moved),
             own(&["1", "2", "5"]),
-            ("t-me", Some("4"), "me"),
+            (&me, Some("4")),
             1_000,
         );
         assert_eq!(
             got,
             Refusal {
-                again: vec![],
                 ours: own(&["5"]),
-                pending: false,
+                ..Refusal::default()
             },
             "moved on (by this trigger's own record, say, its answer lost): its own claims only"
+        );
+    }
+
+    /// A full write stays inside DynamoDB's limits (4 KB of expression,
+    /// 300 operators: about 10 per token, one per comparison or function).
+    #[test]
+    fn a_full_claim_fits_dynamodbs_expression_limits() {
+        for seen in [true, false] {
+            let (update, condition) = expressions(TOKENS_PER_WRITE, seen);
+            assert!(
+                update.len() < 4096 && condition.len() < 4096,
+                "{} {}",
+                update.len(),
+                condition.len()
+            );
+            let operators = [
+                " AND ",
+                " OR ",
+                " = ",
+                " <> ",
+                " < ",
+                "attribute_not_exists(",
+            ]
+            .iter()
+            .map(|op| condition.matches(op).count())
+            .sum::<usize>();
+            assert!(operators < 300, "{operators}");
+        }
+        let (update, condition) = expressions(2, true);
+        assert_eq!(
+            update,
+            "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #a0 = :actor, #b1 = :tid, #r1 = :seen_s, #u1 = :until, #a1 = :actor REMOVE #k0, #k1"
+        );
+        assert!(
+            condition.starts_with("default_version = :seen AND "),
+            "{condition}"
         );
     }
 

@@ -20,6 +20,10 @@ pub const RECREATED_NOTE: &str = "the document was deleted and made again since 
 /// What the alert says of how long a window lasted.
 pub const WINDOW_NOTE: &str = "these versions held Run As out of policy and were replaced before runas-guard looked; a version takes effect only while it is the default, and sessions started meanwhile kept it: `sessions` lists those started in the windows (owner, target), check who edited and who opened them";
 
+/// What a follow-up adds: another run told the versions first (its alert
+/// could not name this editor), and this one names who made them.
+pub const FOLLOW_UP_NOTE: &str = "another run told these versions first (`follow_up_of`: its trigger, and the editor it named, if any); this is their editor, whose edit's event arrived since: the versions and sessions are as that alert said";
+
 /// One alert per row whose history this run tells.
 pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Vec<Alert> {
     let user = report.desired_user.as_deref().unwrap_or_default();
@@ -79,6 +83,15 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("found_by".into(), json!(trigger.kind.as_str()));
     beyond_windows(&mut m, history, (o, trigger, at));
+    // A follow-up says so first: another run's alert told these versions.
+    let subject = match history.follow_up_of {
+        Some(_) => super::message::clean_subject(&subject.replacen(
+            "runas-guard",
+            "runas-guard follow-up",
+            1,
+        )),
+        None => subject,
+    };
     Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
 }
 
@@ -119,6 +132,10 @@ fn beyond_windows(
     if let Some(former) = &history.recreated {
         m.insert("recreated".into(), json!({"recorded_version": former}));
         notes.push(RECREATED_NOTE);
+    }
+    if let Some(teller) = &history.follow_up_of {
+        m.insert("follow_up_of".into(), json!(teller));
+        notes.push(FOLLOW_UP_NOTE);
     }
     let note = match notes.is_empty() {
         true => WINDOW_NOTE.to_string(),

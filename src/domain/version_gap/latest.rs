@@ -179,6 +179,7 @@ mod tests {
             unread: 0,
             unjudged: None,
             recreated: None,
+            follow_up_of: None,
         };
         let gap = |latest_past: bool| Gap {
             to_read: vec![3],

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use super::History;
+use crate::domain::window_claim::Teller;
 
 /// A range of versions not judged longer than this is one claim (versions
 /// beyond the bound: up to SSM's 1,000), not one per version. Ranges of
@@ -84,6 +85,44 @@ pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
     history.is_news().then_some(history)
 }
 
+/// What a run tells of `history` when another run claimed it all (pure):
+/// the versions this run's own event made or made the default (`own`),
+/// told by a run whose trigger named another editor or none, as a
+/// follow-up naming `actor` (the editor this run's trigger names). Until
+/// 0.7.14 that editor went unnamed (simulation seed 96: an admin's event
+/// told a version another role made, which that role's event's run then
+/// left to it). `None`: nothing to name, or no editor to name.
+pub fn follow_up(
+    history: History,
+    theirs: &[(String, Teller)],
+    own: &[u64],
+    actor: Option<&str>,
+) -> Option<History> {
+    let actor = actor?;
+    let unnamed: Vec<&(String, Teller)> = theirs
+        .iter()
+        .filter(|(t, by)| {
+            own.iter().any(|v| v.to_string() == *t) && by.actor.as_deref() != Some(actor)
+        })
+        .collect();
+    let first = unnamed.first()?.1.clone();
+    let tokens: Vec<String> = unnamed.iter().map(|(t, _)| t.clone()).collect();
+    let mut told = only_claimed(history, &tokens)?;
+    told.follow_up_of = Some(first);
+    Some(told)
+}
+
+/// The claims of a follow-up naming `actor` (one per version, as
+/// [`claim_tokens`]): an editor whose events all arrive after another run
+/// told their versions is named once, not once per event.
+pub fn naming_tokens(history: &History, actor: &str) -> Vec<String> {
+    let who = crate::domain::ids::stable_id(&[actor]);
+    claim_tokens(history)
+        .into_iter()
+        .map(|t| format!("named {t} {who}"))
+        .collect()
+}
+
 /// A version or range of them (`"3"`, `"3-7"`) as claim tokens.
 fn split(entry: &str) -> Vec<String> {
     let Some((lo, hi)) = entry.split_once('-') else {
@@ -141,6 +180,7 @@ mod tests {
                 from: None,
             }),
             recreated: recreated.map(str::to_string),
+            follow_up_of: None,
         }
     }
 
@@ -173,6 +213,68 @@ mod tests {
         for (h, want) in cases {
             assert_eq!(claim_tokens(h), *want, "{h:?}");
         }
+    }
+
+    /// A follow-up names this run's editor for its own versions another run
+    /// told, unless that run's trigger named the same editor; nothing is
+    /// told without an editor, or of versions not this run's own.
+    #[test]
+    fn a_follow_up_names_the_editor_of_its_own_versions_told_by_another_run() {
+        let by = |actor: Option<&str>| Teller {
+            trigger_id: "eb-other".into(),
+            actor: actor.map(str::to_string),
+        };
+        let h = history(&["2"], &["3"], None);
+        let admin = Some("arn:aws:iam::1:role/Admin");
+        let theirs = vec![("2".to_string(), by(None)), ("3".to_string(), by(admin))];
+        type Told<'a> = Option<(&'a [&'a str], &'a [&'a str])>;
+        let cases: &[(&[u64], Option<&str>, Told)] = &[
+            // The sweep told 2 (no editor): named; 3 was told by Admin's event.
+            (&[2], Some("arn:aws:iam::1:role/Ops"), Some((&["2"], &[]))),
+            (
+                &[2, 3],
+                Some("arn:aws:iam::1:role/Ops"),
+                Some((&["2"], &["3"])),
+            ),
+            (&[3], admin, None),
+            (&[2, 3], admin, Some((&["2"], &[]))),
+            (&[4], Some("arn:aws:iam::1:role/Ops"), None),
+            (&[], Some("arn:aws:iam::1:role/Ops"), None),
+            (&[2], None, None),
+        ];
+        for (own, actor, want) in cases {
+            let got = follow_up(h.clone(), &theirs, own, *actor);
+            let got = got.map(|g| {
+                assert_eq!(
+                    g.follow_up_of.as_ref().map(|t| t.trigger_id.as_str()),
+                    Some("eb-other")
+                );
+                let windows: Vec<String> = g.windows.iter().map(|w| w.version.clone()).collect();
+                let unjudged = g.unjudged.map(|u| u.versions).unwrap_or_default();
+                (windows, unjudged)
+            });
+            let want = want.map(|(w, u)| {
+                (
+                    w.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    u.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                )
+            });
+            assert_eq!(got, want, "own {own:?} actor {actor:?}");
+        }
+    }
+
+    #[test]
+    fn an_editor_is_named_once_per_version() {
+        let h = history(&["2"], &["3-4"], None);
+        let ops = naming_tokens(&h, "arn:aws:iam::1:role/Ops");
+        assert_eq!(ops.len(), 3);
+        assert!(
+            ops[0].starts_with("named 2 ") && ops[2].starts_with("named 4 "),
+            "{ops:?}"
+        );
+        assert_eq!(ops, naming_tokens(&h, "arn:aws:iam::1:role/Ops"), "stable");
+        let admin = naming_tokens(&h, "arn:aws:iam::1:role/Admin");
+        assert!(ops.iter().all(|t| !admin.contains(t)), "one per editor");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::history_start::{life_start, start_of, Accepted, Seen, Start};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::store::window_told::{self, Claimed};
+use crate::adapters::store::window_told::{self, Claimed, Claimer};
 use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
@@ -227,11 +227,58 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
     read
 }
 
+/// A follow-up naming this run's editor, when no run of another of its
+/// events named it already (each version's naming claimed as a window's
+/// is): the follow-up and its claims, or nothing.
+async fn named(
+    ctx: &Ctx<'_>,
+    (account, o): (&str, &RegionOutcome),
+    (seen, who): (Option<&str>, &Claimer<'_>),
+    follow: History,
+) -> (Option<History>, Vec<String>) {
+    let Some(actor) = who.actor else {
+        return (None, vec![]);
+    };
+    let tokens = version_gap::naming_tokens(&follow, actor);
+    match window_told::claim(
+        ctx.state.table(),
+        (account, &o.slot()),
+        (&tokens, seen),
+        who,
+    )
+    .await
+    {
+        Ok(c) if c.ours.is_empty() => (None, vec![]),
+        Ok(c) => (Some(follow), c.ours),
+        Err(e) => {
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this editor was named; naming it");
+            (Some(follow), vec![])
+        }
+    }
+}
+
+/// The versions this run's own event made, or made the default, in `o`'s
+/// document.
+fn own_versions(trigger: &crate::domain::trigger::Trigger, o: &RegionOutcome) -> Vec<u64> {
+    let made = version_gap::made_by(trigger, &o.region, o.document_name());
+    let switched = version_gap::switch_of(trigger, &o.region, o.document_name());
+    made.into_iter().chain(switched).map(|(v, _)| v).collect()
+}
+
 /// What a row's history comes to: what this run tells, and its claim.
 #[derive(Default)]
 struct Told {
     history: Option<History>,
     claim: Claim,
+}
+
+impl Told {
+    fn unclaimed(history: Option<History>) -> Told {
+        Told {
+            history,
+            claim: Claim::default(),
+        }
+    }
 }
 
 /// The history this run tells: the versions of its windows (and those not
@@ -251,47 +298,50 @@ async fn told(
     let seen = match seen {
         _ if !history.is_news() || job.dry_run => {
             let history = (history.is_news() || history.unread > 0).then_some(history);
-            return Told {
-                history,
-                claim: Claim::default(),
-            };
+            return Told::unclaimed(history);
         }
         Seen::Version(v) => Some(v.as_str()),
         Seen::NoVersion => None,
-        Seen::Unclaimed => {
-            let history = Some(history);
-            return Told {
-                history,
-                claim: Claim::default(),
-            };
-        }
+        Seen::Unclaimed => return Told::unclaimed(Some(history)),
     };
     let tokens = version_gap::claim_tokens(&history);
-    let (table, id) = (ctx.state.table(), &job.trigger.event_id);
+    let id = &job.trigger.event_id;
+    let who = Claimer {
+        trigger_id: id,
+        owner: &job.owner,
+        actor: job.trigger.actor.as_ref().map(|a| a.arn.as_str()),
+    };
     let claimed = window_told::claim(
-        table,
+        ctx.state.table(),
         (account, &o.slot()),
         (&tokens, seen),
-        (id, &job.owner),
+        &who,
     )
     .await;
     let claimed = claimed.unwrap_or_else(|e| {
         tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
-        Claimed { ours: tokens, pending: false }
+        Claimed { ours: tokens, ..Claimed::default() }
     });
     if claimed.pending {
         tracing::info!(account, region = %o.region, "another run claimed versions of this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
     }
-    let made = (!claimed.ours.is_empty()).then(|| WindowClaim {
+    let own = own_versions(&job.trigger, o);
+    let (history, tokens) = match version_gap::only_claimed(history.clone(), &claimed.ours) {
+        Some(told) => (Some(told), claimed.ours),
+        None => match version_gap::follow_up(history, &claimed.theirs, &own, who.actor) {
+            Some(follow) => named(ctx, (account, o), (seen, &who), follow).await,
+            None => (None, vec![]),
+        },
+    };
+    let made = (!tokens.is_empty()).then(|| WindowClaim {
         account: account.to_string(),
         slot: o.slot(),
-        tokens: claimed.ours.clone(),
+        tokens,
         trigger_id: id.clone(),
     });
     let claim = Claim {
         made,
         keeps_version: claimed.pending,
     };
-    let history = version_gap::only_claimed(history, &claimed.ours);
     Told { history, claim }
 }

@@ -112,8 +112,8 @@ const CASES: &[Case] = &[
     Case { from: "lease.rs try_take (intent)", update: "SET lease_owner = :me, lease_until = :until, state_shard = :shard, intent = :intent", cond: Some("attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me"), typed: &[(":until", N), (":now", N)] },
     Case { from: "lease.rs try_take", update: "SET lease_owner = :me, lease_until = :until, state_shard = :shard", cond: Some("attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me"), typed: &[(":until", N), (":now", N)] },
     Case { from: "reported.rs swap (nodes)", update: "SET nodes_prev = if_not_exists(nodes_reported, :none), nodes_reported = :now, nodes_by = :tid", cond: Some("attribute_not_exists(nodes_reported) OR nodes_reported <> :now"), typed: &[] },
-    Case { from: "window_told.rs claim (two versions)", update: "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #b1 = :tid, #r1 = :seen_s, #u1 = :until REMOVE #k0, #k1", cond: Some("default_version = :seen AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me) AND (attribute_not_exists(#b0) OR #r0 <> :seen_s OR (attribute_not_exists(#k0) AND (#b0 = :tid OR #u0 < :at))) AND (attribute_not_exists(#b1) OR #r1 <> :seen_s OR (attribute_not_exists(#k1) AND (#b1 = :tid OR #u1 < :at)))"), typed: &[(":at", N), (":until", N)] },
-    Case { from: "window_told.rs claim (no version recorded)", update: "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #b1 = :tid, #r1 = :seen_s, #u1 = :until REMOVE #k0, #k1", cond: Some("attribute_not_exists(default_version) AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me) AND (attribute_not_exists(#b0) OR #r0 <> :seen_s OR (attribute_not_exists(#k0) AND (#b0 = :tid OR #u0 < :at))) AND (attribute_not_exists(#b1) OR #r1 <> :seen_s OR (attribute_not_exists(#k1) AND (#b1 = :tid OR #u1 < :at)))"), typed: &[(":at", N), (":until", N)] },
+    Case { from: "window_told.rs claim (two versions)", update: "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #a0 = :actor, #b1 = :tid, #r1 = :seen_s, #u1 = :until, #a1 = :actor REMOVE #k0, #k1", cond: Some("default_version = :seen AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me) AND (attribute_not_exists(#b0) OR #r0 <> :seen_s OR (attribute_not_exists(#k0) AND (#b0 = :tid OR #u0 < :at))) AND (attribute_not_exists(#b1) OR #r1 <> :seen_s OR (attribute_not_exists(#k1) AND (#b1 = :tid OR #u1 < :at)))"), typed: &[(":at", N), (":until", N)] },
+    Case { from: "window_told.rs claim (no version recorded)", update: "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #a0 = :actor, #b1 = :tid, #r1 = :seen_s, #u1 = :until, #a1 = :actor REMOVE #k0, #k1", cond: Some("attribute_not_exists(default_version) AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me) AND (attribute_not_exists(#b0) OR #r0 <> :seen_s OR (attribute_not_exists(#k0) AND (#b0 = :tid OR #u0 < :at))) AND (attribute_not_exists(#b1) OR #r1 <> :seen_s OR (attribute_not_exists(#k1) AND (#b1 = :tid OR #u1 < :at)))"), typed: &[(":at", N), (":until", N)] },
     Case { from: "window_told.rs kept (with the keep of its alert)", update: "SET #k0 = :tid, #k1 = :tid", cond: Some("#b0 = :tid AND #b1 = :tid"), typed: &[] },
     Case { from: "bypass_marks.rs", update: "SET told = :fp, told_by = :tid", cond: Some("attribute_not_exists(told) OR told <> :fp OR told_by = :tid"), typed: &[] },
     Case { from: "check_claim.rs claim", update: "SET creating_by = :me, creating_until = :until", cond: Some("attribute_not_exists(creating_until) OR creating_until < :now OR creating_by = :me"), typed: &[(":until", N), (":now", N)] },
@@ -180,6 +180,8 @@ fn name_of(placeholder: &str) -> &'static str {
         "#r1" => "told 4 seen",
         "#u1" => "told 4 until",
         "#k1" => "told 4 kept",
+        "#a0" => "told 3 actor",
+        "#a1" => "told 4 actor",
         other => panic!("no name for {other}"),
     }
 }
