@@ -94,6 +94,30 @@ async fn kinds_told(w: &World, about: impl Fn(&serde_json::Value) -> bool) -> Ve
     told.into_iter().map(|(kind, _)| kind).collect()
 }
 
+/// The rule that holds a run's record of region `R` (named `first-record`).
+fn record_held() -> serde_json::Value {
+    json!({"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
+           "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
+           "effect": "hold", "hold_timeout": 120})
+}
+
+/// An operator's `reconcile` of region `R` that tells what it found and is
+/// killed at its record (its alert kept, its record never made).
+fn reconcile_killed_at_its_record(w: &World, proxy: &Proxy, account: &str) {
+    proxy.faults(json!([record_held()]));
+    reconcile_killed_at(w, proxy, account, "first-record");
+    proxy.faults(json!([]));
+}
+
+/// An edit putting Run As back in policy, in content no version had (SSM
+/// refuses a duplicate).
+async fn back_in_policy(w: &World, account: &str) {
+    let mut doc = w.document(account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
+    doc["inputs"]["idleSessionTimeout"] = json!("30");
+    w.admin_write(account, R, &doc, true).await;
+}
+
 /// An operator's `reconcile` of the account's region `R`, killed once the
 /// proxy holds it at rule `hold`.
 fn reconcile_killed_at(w: &World, proxy: &Proxy, account: &str, hold: &str) {
@@ -714,9 +738,7 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
     w.console_edit(&account, R, "ssm-ops").await;
     // Its record of the one account-region it looks at, held.
     proxy.faults(json!([
-        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
-         "effect": "hold", "hold_timeout": 120},
+        record_held(),
         {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
          "contains": ":seen_s", "effect": "count"}
     ]));
@@ -786,24 +808,14 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
     let (w, proxy, account) = vended().await;
     let first = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
-    proxy.faults(json!([
-        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
-         "effect": "hold", "hold_timeout": 120}
-    ]));
-    reconcile_killed_at(&w, &proxy, &account, "first-record");
-    proxy.faults(json!([]));
+    reconcile_killed_at_its_record(&w, &proxy, &account);
     let state = w.state(&account, R).await.unwrap();
     let first_by = state[&format!("told {first} by")].clone();
     assert!(first_by.starts_with("cli-"), "{state:#?}");
     assert_eq!(state[&format!("told {first} kept")], first_by, "{state:#?}");
 
     let second = w.console_edit(&account, R, "alice").await;
-    // Back in policy, in content no version had (SSM refuses a duplicate).
-    let mut doc = w.document(&account, R).await.unwrap().0;
-    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
-    doc["inputs"]["idleSessionTimeout"] = json!("30");
-    w.admin_write(&account, R, &doc, true).await;
+    back_in_policy(&w, &account).await;
     let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
@@ -858,17 +870,8 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
 async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
     let (w, proxy, account) = vended().await;
     let root = w.console_edit(&account, R, "root").await;
-    let mut doc = w.document(&account, R).await.unwrap().0;
-    doc["inputs"]["runAsDefaultUser"] = json!("ssm-ops");
-    doc["inputs"]["idleSessionTimeout"] = json!("30");
-    w.admin_write(&account, R, &doc, true).await;
-    proxy.faults(json!([
-        {"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("\":region\":{{\"S\":\"{R}\"}}"),
-         "effect": "hold", "hold_timeout": 120}
-    ]));
-    reconcile_killed_at(&w, &proxy, &account, "first-record");
-    proxy.faults(json!([]));
+    back_in_policy(&w, &account).await;
+    reconcile_killed_at_its_record(&w, &proxy, &account);
     let teller = w.state(&account, R).await.unwrap()[&format!("told {root} by")].clone();
     assert!(teller.starts_with("cli-"), "the reconcile told it");
 

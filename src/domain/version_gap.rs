@@ -392,6 +392,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A root window of `version` (shared with the submodules' tests:
+    /// adopted, tokens).
+    pub(super) fn root_window(version: &str) -> Window {
+        Window {
+            version: version.into(),
+            run_as: run_as("root").unwrap(),
+            from: None,
+            until_known: None,
+            until_at_most: Some("2026-11-26T00:00:00Z".into()),
+        }
+    }
+
     /// Shared with the submodules' tests (life, latest).
     pub(super) fn versions(default: &str, latest: &str) -> Versions {
         Versions {

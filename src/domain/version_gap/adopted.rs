@@ -59,23 +59,8 @@ fn without(range: &str, n: u64) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Window;
+    use super::super::tests::root_window as window;
     use super::*;
-    use crate::domain::preferences::RunAs;
-    use serde_json::json;
-
-    fn window(version: &str) -> Window {
-        Window {
-            version: version.into(),
-            run_as: RunAs {
-                enabled: Some(json!(true)),
-                user: Some(json!("root")),
-            },
-            from: None,
-            until_known: None,
-            until_at_most: Some("2026-11-26T00:00:00Z".into()),
-        }
-    }
 
     #[test]
     fn only_the_adopted_default_leaves_the_windows() {

@@ -149,23 +149,9 @@ fn span(token: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Unjudged, Window};
+    use super::super::tests::root_window as window;
+    use super::super::Unjudged;
     use super::*;
-    use crate::domain::preferences::RunAs;
-    use serde_json::json;
-
-    fn window(version: &str) -> Window {
-        Window {
-            version: version.into(),
-            run_as: RunAs {
-                enabled: Some(json!(true)),
-                user: Some(json!("root")),
-            },
-            from: None,
-            until_known: None,
-            until_at_most: None,
-        }
-    }
 
     fn history(windows: &[&str], unjudged: &[&str], recreated: Option<&str>) -> History {
         let versions: Vec<String> = unjudged.iter().map(|s| s.to_string()).collect();
