@@ -68,7 +68,7 @@ impl HttpConnector for SimHttp {
             };
             let latency = {
                 let mut s = sim.lock().unwrap();
-                (!s.dead(inst)).then(|| s.latency_ms.unwrap_or_else(|| s.rng.range(2, 40)))
+                (!s.dead(inst)).then(|| s.latency(&call))
             };
             let Some(latency) = latency else {
                 return std::future::pending().await;

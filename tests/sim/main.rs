@@ -10,6 +10,9 @@
 //! - `SIM_SEEDS=a,b,…`: play those seeds without traces (an earlier
 //!   exploration's findings, sorted again by today's checker).
 //! - With either, `SIM_LEDGER=path` writes each finding's seed and shapes.
+//! - `SIM_STREAMS=slot`: draw each call's latency and faults from a stream per
+//!   operation and account-region (or table item), to compare two builds on
+//!   the same seeds; off, the schedules `seeds.txt` and `known.txt` name.
 //! - `SIM_BUDGET=n`: the fixed budget `make test` runs (seeds 1..=n), failing on
 //!   any finding not listed in tests/sim/known.txt.
 //! - `SIM_SCALE=AxR` (`make bench-scale`): A accounts x R regions swept in

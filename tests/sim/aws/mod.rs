@@ -102,6 +102,9 @@ pub struct Instance {
 
 pub struct State {
     pub rng: Rng,
+    /// `SIM_STREAMS=slot`: each call's latency and faults drawn from a
+    /// generator of its own (see [`State::stream`]), for comparing two builds.
+    pub streams: Option<Streams>,
     /// Chance that one call faults (0 in the final, fault-free phase).
     pub fault_rate: f64,
     pub ssm: ssm::Ssm,
@@ -132,6 +135,47 @@ pub struct State {
 
 pub type Sim = Arc<Mutex<State>>;
 
+/// The per-stream generators of `SIM_STREAMS=slot`.
+pub struct Streams {
+    base: u64,
+    map: std::collections::HashMap<String, Rng>,
+}
+
+impl Streams {
+    /// `None` unless `SIM_STREAMS=slot`; an unknown value stops the run
+    /// rather than measuring with draws nobody asked for.
+    fn from_env(rng: &Rng) -> Option<Streams> {
+        match std::env::var("SIM_STREAMS").ok()?.as_str() {
+            "slot" => Some(Streams {
+                base: rng.clone().next_u64(),
+                map: Default::default(),
+            }),
+            other => panic!("SIM_STREAMS={other}: the only value is `slot`"),
+        }
+    }
+}
+
+/// The `pk` and `sk` of the first item a DynamoDB request names (its
+/// `Key`, `Item`, or the first of a batch or transaction).
+fn item_keys(input: &Value) -> Option<String> {
+    match input {
+        Value::Object(map) => {
+            if let Some(pk) = map.get("pk") {
+                return Some(format!("{pk}|{}", map.get("sk").unwrap_or(&Value::Null)));
+            }
+            map.values().find_map(item_keys)
+        }
+        Value::Array(items) => items.iter().find_map(item_keys),
+        _ => None,
+    }
+}
+
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 pub fn now_ms() -> i64 {
     runas_guard::domain::clock::epoch_millis(runas_guard::domain::clock::now())
 }
@@ -156,6 +200,7 @@ impl State {
     /// a field added to `State` is set for every user of it.
     pub fn new(rng: Rng, hub: &str, verbose: bool, tracing: bool) -> Self {
         State {
+            streams: Streams::from_env(&rng),
             rng,
             fault_rate: 0.0,
             ssm: Default::default(),
@@ -279,7 +324,8 @@ impl State {
                 crate::storm::burst(&account, &call.region, &call.op, now_ms())
             })
             .unwrap_or(self.fault_rate);
-        if rate <= 0.0 || !self.rng.chance(rate) {
+        let rng = self.stream(call);
+        if rate <= 0.0 || !rng.chance(rate) {
             return None;
         }
         let write = matches!(
@@ -290,7 +336,7 @@ impl State {
                 | "DeleteDocument"
                 | "AddTagsToResource"
         );
-        Some(match self.rng.below(100) {
+        Some(match rng.below(100) {
             0..=34 => Fault::Throttle,
             35..=54 => Fault::Server,
             55..=69 => Fault::Timeout,
@@ -401,7 +447,7 @@ impl State {
                     self.trace_with(|| format!("{place} -> CRASH after it landed"));
                     return Decision::Hang;
                 }
-                return if self.rng.chance(0.5) {
+                return if self.stream(call).chance(0.5) {
                     Decision::Hang
                 } else {
                     Decision::Reset
@@ -428,6 +474,39 @@ impl State {
         if let Some(i) = self.instances.get_mut(&inst) {
             i.dead = true;
             i.kill.notify_one();
+        }
+    }
+
+    /// The generator a call's latency and faults are drawn from: the
+    /// schedule's one generator, or with `SIM_STREAMS=slot` one per
+    /// operation and what the call is about (a table item's keys, else the
+    /// caller's account and region). With one generator a build that makes
+    /// one more call shifts every later draw in the world, so comparing two
+    /// builds' findings on the same seeds measures the shift, not the change;
+    /// per-stream draws move only where the builds' calls differ. Opt-in:
+    /// the default draws keep the schedules `seeds.txt` and `known.txt` name.
+    pub fn stream(&mut self, call: &Call) -> &mut Rng {
+        let Some(streams) = self.streams.as_ref() else {
+            return &mut self.rng;
+        };
+        let about = item_keys(&call.input).unwrap_or_else(|| {
+            let account = self.caller(&call.access_key).map(|(a, _)| a);
+            format!("{}|{}", account.unwrap_or_default(), call.region)
+        });
+        let key = format!("{}|{}|{about}", call.service, call.op);
+        let base = streams.base;
+        let streams = self.streams.as_mut().expect("checked above");
+        streams
+            .map
+            .entry(key)
+            .or_insert_with_key(|k| Rng::new(base ^ fnv1a(k)))
+    }
+
+    /// One way's latency of a call: fixed (the scale run) or drawn.
+    pub fn latency(&mut self, call: &Call) -> u64 {
+        match self.latency_ms {
+            Some(ms) => ms,
+            None => self.stream(call).range(2, 40),
         }
     }
 
