@@ -1162,3 +1162,101 @@ async fn an_adopted_write_is_told_once_when_the_version_it_replaced_cannot_be_re
     };
     adopted_and_told_once(&w, &account, about_edited, &out).await;
 }
+
+/// A run whose claim of a window cannot be written (refused past the
+/// SDK's retries) still tells it (better twice than never), and the
+/// transaction that keeps its alert makes the claim: a later run reading
+/// the same versions from the same record finds them told (since 0.7.15).
+/// Until then that keep was cancelled (no claim of this run's to mark
+/// kept) and fell back to the plain one, and the next run claimed the
+/// versions and told them again. Staged: an operator's `reconcile` whose
+/// claim is refused tells the window and is killed at its record; a sweep
+/// then reads the same versions.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_whose_claim_could_not_be_written_is_claimed_with_its_keep() {
+    let (w, proxy, account) = vended().await;
+    let root = w.console_edit(&account, R, "root").await;
+    back_in_policy(&w, &account).await;
+
+    proxy.faults(json!([
+        record_held(),
+        {"name": "claim", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("told {root} by"),
+         "status": 400, "code": "ProvisionedThroughputExceededException", "message": "not now"}
+    ]));
+    reconcile_killed_at(&w, &proxy, &account, "first-record");
+    assert!(hits(&proxy, "claim") >= 1, "{}", proxy.hits());
+    proxy.faults(json!([]));
+    let state = w.state(&account, R).await.unwrap();
+    let teller = state[&format!("told {root} by")].clone();
+    assert!(
+        teller.starts_with("cli-"),
+        "claimed with the keep: {state:#?}"
+    );
+    assert_eq!(state[&format!("told {root} kept")], teller, "{state:#?}");
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let versions = |alerts: Vec<serde_json::Value>| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| a["kind"] == "run_as_window")
+            .flat_map(|a| a["windows"].as_array().cloned().unwrap_or_default())
+            .map(|w| w["version"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let told = w
+        .alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .collect();
+    let kept = outbox(&w)
+        .await
+        .iter()
+        .map(|i| serde_json::from_str::<serde_json::Value>(&i["alert"]).unwrap()["body"].clone())
+        .collect();
+    let mut all = versions(told);
+    all.extend(versions(kept));
+    assert_eq!(
+        all,
+        std::slice::from_ref(&root),
+        "told once, by the reconcile"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state[&format!("told {root} by")], teller, "{state:#?}");
+}
+
+/// A run whose claim cannot be written reads the item once and leaves what
+/// another run claimed to it: a window an operator's `reconcile` told (and
+/// never recorded past: killed at its record) is not told again by an edit
+/// event's run whose claim is refused through every retry (since 0.7.15).
+/// Until then that run told every version it read ("better twice than
+/// never"), and under a storm of refused writes each event's run told the
+/// versions an earlier one had told (simulation seed 800355).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_claim_cannot_be_written_leaves_what_another_run_told() {
+    let (w, proxy, account) = vended().await;
+    let root = w.console_edit(&account, R, "root").await;
+    back_in_policy(&w, &account).await;
+    reconcile_killed_at_its_record(&w, &proxy, &account);
+    let teller = w.state(&account, R).await.unwrap()[&format!("told {root} by")].clone();
+    assert!(teller.starts_with("cli-"), "the reconcile told it");
+
+    proxy.faults(json!([
+        {"name": "claim", "service": "dynamodb", "action": "UpdateItem",
+         "contains": format!("told {root} by"),
+         "status": 400, "code": "ProvisionedThroughputExceededException", "message": "not now"}
+    ]));
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(hits(&proxy, "claim") >= 1, "{}", proxy.hits());
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty(),
+        "the reconcile's to tell: {told:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert_eq!(state[&format!("told {root} by")], teller, "{state:#?}");
+}

@@ -12,6 +12,19 @@ pub struct WindowClaim {
     pub slot: String,
     pub tokens: Vec<String>,
     pub trigger_id: String,
+    /// The claim's write failed (refused past the SDK's retries, or its
+    /// answers lost) and the run tells anyway: the transaction that keeps
+    /// the alert writes the claim with its keep.
+    pub unwritten: Option<Unwritten>,
+}
+
+/// What a claim whose write failed records when the keep of its alert
+/// makes it: the default version the row recorded when it was judged
+/// (empty: none) and the editor its trigger names (empty: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unwritten {
+    pub seen: String,
+    pub actor: String,
 }
 
 /// What a run's claim of a row's windows came to, and whether its record

@@ -27,4 +27,5 @@ pub mod sweeps;
 pub mod tag_inventory;
 pub mod update;
 pub mod vend;
+pub mod window_kept;
 pub mod window_told;

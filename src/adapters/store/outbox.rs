@@ -42,11 +42,14 @@ impl Receipts {
     /// leave them alone until the lease ends. `(key, destination, alert JSON)`.
     ///
     /// `claims`: the window claims the alerts tell, marked kept in the same
-    /// transaction (`window_told::kept`), so a claim never stands kept
+    /// transaction (`window_kept::kept`), so a claim never stands kept
     /// without its alert, and one whose claimer died before keeping runs
-    /// out for the next run to tell. A claim no longer this run's (it never
-    /// landed, or ran out and another run took it) cancels the transaction:
-    /// the alerts are kept as they were before 0.7.13, told anyway.
+    /// out for the next run to tell. A claim whose write failed is made
+    /// there (`window_kept::kept`; one too long for a write is left out). A
+    /// claim no longer this run's (it ran out and another run took it, or
+    /// another run claimed a version whose claim failed) cancels the
+    /// transaction: the alerts are kept as they were before 0.7.13, told
+    /// anyway.
     pub async fn keep(
         &self,
         entries: &[(String, &str, String)],
@@ -54,13 +57,18 @@ impl Receipts {
         claims: &[WindowClaim],
     ) -> Result<(), AwsError> {
         let now = clock::now();
+        let claims: Vec<WindowClaim> = claims
+            .iter()
+            .filter(|c| super::window_kept::keepable(c))
+            .cloned()
+            .collect();
         if !claims.is_empty() {
             let bytes: usize = entries
                 .iter()
                 .map(|(k, _, a)| k.len() + a.len() + 200)
                 .sum();
             if entries.len() + claims.len() <= TRANSACT_MAX && bytes < TRANSACT_BYTES {
-                match self.keep_claimed(entries, owner, claims, now).await? {
+                match self.keep_claimed(entries, owner, &claims, now).await? {
                     true => return Ok(()),
                     false => tracing::warn!(
                         claims = claims.len(),
@@ -111,7 +119,7 @@ impl Receipts {
             items.push(TransactWriteItem::builder().put(put).build());
         }
         for claim in claims {
-            let update = super::window_told::kept(&self.table, claim).map_err(built)?;
+            let update = super::window_kept::kept(&self.table, claim).map_err(built)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
         let sent = self

@@ -15,7 +15,7 @@
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
-use crate::domain::window_claim::{Teller, WindowClaim};
+use crate::domain::window_claim::Teller;
 
 /// How long a claim stands without the keep of its alert: longer than any
 /// run lasts (Lambda's limit is 15 minutes), so only a dead claimer's
@@ -24,7 +24,7 @@ pub const WINDOW_CLAIM_LEASE: std::time::Duration = std::time::Duration::from_se
 
 /// Tokens per conditional write: each adds about 100 bytes and 10
 /// operators to the condition (DynamoDB allows 4 KB and 300).
-const TOKENS_PER_WRITE: usize = 16;
+pub(super) const TOKENS_PER_WRITE: usize = 16;
 
 /// Writes per chunk of tokens: each refusal leaves out what another run
 /// claimed meanwhile, so this is only reached by a storm of racing runs.
@@ -96,6 +96,40 @@ pub async fn claim(
         out.theirs.extend(got.theirs);
     }
     Ok(out)
+}
+
+/// What a claim whose write failed (refused past the SDK's retries, or its
+/// answers lost) leaves this run to tell: the slot's item read once,
+/// consistently, and each token sorted as a refusal's are ([`refused`]):
+/// free, or this trigger's, is told by this run (its claim made with the
+/// keep of its alert, `window_kept::kept`); another run's is left to it. Until 0.7.15
+/// a run whose claim failed told every token, and under a storm of refused
+/// writes each event's run told the versions an earlier one had told and
+/// kept (simulation seeds 800355 and 780367). `None`: the read failed too, and every
+/// token is told (better twice than never).
+pub async fn after_failed_write(
+    table: &Table,
+    (account, slot): (&str, &str),
+    (tokens, seen): (&[String], Option<&str>),
+    who: &Claimer<'_>,
+) -> Option<Claimed> {
+    let key = crate::adapters::store::keys::region_key(account, slot);
+    let item = match table.item(key, account).await {
+        Ok(item) => item,
+        Err(e) => {
+            tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read whose claims these versions are; telling them");
+            return None;
+        }
+    };
+    let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    let sorted = refused(&item, tokens.to_vec(), (who, seen), at_ms);
+    let mut ours = sorted.again;
+    ours.extend(sorted.ours);
+    Some(Claimed {
+        ours,
+        pending: sorted.pending,
+        theirs: sorted.theirs,
+    })
 }
 
 /// [`claim`] of at most [`TOKENS_PER_WRITE`] tokens.
@@ -224,7 +258,7 @@ async fn write(
 
 /// Each token's attributes: the placeholder's letter and the attribute's
 /// last word ([`attribute`]).
-const PARTS: [(&str, &str); 5] = [
+pub(super) const PARTS: [(&str, &str); 5] = [
     ("b", "by"),
     ("r", "seen"),
     ("u", "until"),
@@ -246,38 +280,18 @@ fn expressions(tokens: usize, seen: bool) -> (String, String) {
             "#b{i} = :tid, #r{i} = :seen_s, #u{i} = :until, #a{i} = :actor"
         ));
         removes.push(format!("#k{i}"));
-        conds.push(format!(
-            "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
-        ));
+        conds.push(claimable(i));
     }
     let update = format!("SET {} REMOVE {}", sets.join(", "), removes.join(", "));
     (update, conds.join(" AND "))
 }
 
-/// The write that marks a claim's tokens kept, in the transaction that
-/// keeps its alert (`Receipts::keep`): only while each is still this
-/// trigger's.
-pub fn kept(
-    table: &Table,
-    claim: &WindowClaim,
-) -> Result<aws_sdk_dynamodb::types::Update, aws_sdk_dynamodb::error::BuildError> {
-    let mut update = aws_sdk_dynamodb::types::Update::builder()
-        .table_name(&table.name)
-        .key("pk", s(account_pk(&claim.account)))
-        .key("sk", s(format!("REGION#{}", claim.slot)))
-        .expression_attribute_values(":tid", s(&claim.trigger_id));
-    let (mut sets, mut conds) = (Vec::new(), Vec::new());
-    for (i, t) in claim.tokens.iter().enumerate() {
-        sets.push(format!("#k{i} = :tid"));
-        conds.push(format!("#b{i} = :tid"));
-        update = update
-            .expression_attribute_names(format!("#k{i}"), attribute(t, "kept"))
-            .expression_attribute_names(format!("#b{i}"), attribute(t, "by"));
-    }
-    update
-        .update_expression(format!("SET {}", sets.join(", ")))
-        .condition_expression(conds.join(" AND "))
-        .build()
+/// Token `i`'s claim may be made: never claimed under this record, or
+/// this trigger's or run out, and not kept.
+pub(super) fn claimable(i: usize) -> String {
+    format!(
+        "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
+    )
 }
 
 /// Whether the row moved on from what the claim was made against (pure):
@@ -460,8 +474,12 @@ mod tests {
     /// 300 operators: about 10 per token, one per comparison or function).
     #[test]
     fn a_full_claim_fits_dynamodbs_expression_limits() {
-        for seen in [true, false] {
-            let (update, condition) = expressions(TOKENS_PER_WRITE, seen);
+        let writes = [
+            expressions(TOKENS_PER_WRITE, true),
+            expressions(TOKENS_PER_WRITE, false),
+            crate::adapters::store::window_kept::made_good_expressions(TOKENS_PER_WRITE),
+        ];
+        for (update, condition) in writes {
             assert!(
                 update.len() < 4096 && condition.len() < 4096,
                 "{} {}",

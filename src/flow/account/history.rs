@@ -25,7 +25,7 @@ use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::preferences::Preferences;
 use crate::domain::version_gap::{self, Gap, History, Past};
-use crate::domain::window_claim::{Claim, WindowClaim};
+use crate::domain::window_claim::{Claim, Unwritten, WindowClaim};
 
 /// The slots' own items a run read because the account's rows could not
 /// be (those of the account's present life), and the slots whose item
@@ -229,15 +229,16 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
 
 /// A follow-up naming this run's editor, when no run of another of its
 /// events named it already (each version's naming claimed as a window's
-/// is): the follow-up and its claims, or nothing.
+/// is): the follow-up, its claims and whether they were written, or
+/// nothing.
 async fn named(
     ctx: &Ctx<'_>,
     (account, o): (&str, &RegionOutcome),
     (seen, who): (Option<&str>, &Claimer<'_>),
     follow: History,
-) -> (Option<History>, Vec<String>) {
+) -> (Option<History>, Vec<String>, bool) {
     let Some(actor) = who.actor else {
-        return (None, vec![]);
+        return (None, vec![], true);
     };
     let tokens = version_gap::naming_tokens(&follow, actor);
     match window_told::claim(
@@ -248,11 +249,11 @@ async fn named(
     )
     .await
     {
-        Ok(c) if c.ours.is_empty() => (None, vec![]),
-        Ok(c) => (Some(follow), c.ours),
+        Ok(c) if c.ours.is_empty() => (None, vec![], true),
+        Ok(c) => (Some(follow), c.ours, true),
         Err(e) => {
-            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this editor was named; naming it");
-            (Some(follow), vec![])
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this editor was named; naming it, its claim made with the keep of its alert");
+            (Some(follow), tokens, false)
         }
     }
 }
@@ -286,8 +287,11 @@ impl Told {
 /// records the default version it judged from, or while it still records
 /// none (`seen`; no record was read: told unclaimed); what another run
 /// claimed is left to it. A dry run tells nothing and claims nothing; a
-/// claim that cannot be made is told: better twice than never (and once
-/// when the claim landed with its answer lost: the keep makes it good).
+/// claim that cannot be written tells what the item, read once, shows no
+/// other run claimed (all of it when that read fails too: better twice
+/// than never), and is made with the keep of its alert
+/// (`window_kept::kept`), so the next run that reads the same versions
+/// finds them told (since 0.7.15).
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
@@ -311,26 +315,18 @@ async fn told(
         owner: &job.owner,
         actor: job.trigger.actor.as_ref().map(|a| a.arn.as_str()),
     };
-    let claimed = window_told::claim(
-        ctx.state.table(),
-        (account, &o.slot()),
-        (&tokens, seen),
-        &who,
-    )
-    .await;
-    let claimed = claimed.unwrap_or_else(|e| {
-        tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this Run As window was told; telling it");
-        Claimed { ours: tokens, ..Claimed::default() }
-    });
+    let unique = history.recreated.is_none();
+    let (claimed, written) = claimed(ctx, (account, o), (&tokens, seen), (&who, unique)).await;
     if claimed.pending {
         tracing::info!(account, region = %o.region, "another run claimed versions of this Run As window and has not kept its alert; the record keeps the version for the run after its claim");
     }
     let own = own_versions(&job.trigger, o);
-    let (history, tokens) = match version_gap::only_claimed(history.clone(), &claimed.ours) {
-        Some(told) => (Some(told), claimed.ours),
+    let (history, tokens, written) = match version_gap::only_claimed(history.clone(), &claimed.ours)
+    {
+        Some(told) => (Some(told), claimed.ours, written),
         None => match version_gap::follow_up(history, &claimed.theirs, &own, who.actor) {
             Some(follow) => named(ctx, (account, o), (seen, &who), follow).await,
-            None => (None, vec![]),
+            None => (None, vec![], true),
         },
     };
     let made = (!tokens.is_empty()).then(|| WindowClaim {
@@ -338,10 +334,52 @@ async fn told(
         slot: o.slot(),
         tokens,
         trigger_id: id.clone(),
+        unwritten: (!written).then(|| Unwritten {
+            seen: seen.unwrap_or_default().to_string(),
+            actor: who.actor.unwrap_or_default().to_string(),
+        }),
     });
     let claim = Claim {
         made,
         keeps_version: claimed.pending,
     };
     Told { history, claim }
+}
+
+/// This run's claim of `tokens`, and whether it was written. A claim whose
+/// write failed tells what the item, read once, shows no other run claimed
+/// ([`window_told::after_failed_write`]; all of it when that read fails
+/// too: better twice than never); the keep of its alert makes it. Not
+/// where the document was made again since the record (`unique` false):
+/// a version's number there may be another life's claimed under the same
+/// record (a claim is the version's number alone), and a failed claim is
+/// told unmarked, as before 0.7.15 (marked, it lost the next life's
+/// window: simulation seed 781101).
+async fn claimed(
+    ctx: &Ctx<'_>,
+    (account, o): (&str, &RegionOutcome),
+    (tokens, seen): (&[String], Option<&str>),
+    (who, unique): (&Claimer<'_>, bool),
+) -> (Claimed, bool) {
+    let table = ctx.state.table();
+    let e = match window_told::claim(table, (account, &o.slot()), (tokens, seen), who).await {
+        Ok(claimed) => return (claimed, true),
+        Err(e) => e,
+    };
+    if !unique {
+        tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot claim this Run As window of a document made again; telling it");
+        let all = Claimed {
+            ours: tokens.to_vec(),
+            ..Claimed::default()
+        };
+        return (all, true);
+    }
+    tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot claim this Run As window; telling what no other run claimed, its claim made with the keep of its alert");
+    let sorted =
+        window_told::after_failed_write(table, (account, &o.slot()), (tokens, seen), who).await;
+    let all = || Claimed {
+        ours: tokens.to_vec(),
+        ..Claimed::default()
+    };
+    (sorted.unwrap_or_else(all), false)
 }
