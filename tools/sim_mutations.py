@@ -171,6 +171,24 @@ MUTANTS = {
             "            .filter(|_| !" + M.format("named") + ")\n        {",
         )],
     ),
+    "made": (
+        "0.7.15: a window told past a claim whose write failed is claimed with the keep of its alert "
+        "(seed 780367)",
+        [(
+            "src/flow/account/history.rs",
+            "        unwritten: (!written).then(|| Unwritten {",
+            "        unwritten: (!written && !" + M.format("made") + ").then(|| Unwritten {",
+        )],
+    ),
+    "sorted": (
+        "0.7.15: a run whose claim could not be written reads the item and tells only what no other run claimed "
+        "(seed 780367)",
+        [(
+            "src/flow/account/history.rs",
+            "    (sorted.unwrap_or_else(all), false)",
+            "    (sorted.filter(|_| !" + M.format("sorted") + ").unwrap_or_else(all), false)",
+        )],
+    ),
     "adopt": (
         "0.7.13: the default a dead run's adopted write replaced leaves the adopting run's unjudged versions too "
         "(seed 720052)",
