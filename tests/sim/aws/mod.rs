@@ -142,14 +142,18 @@ pub struct Streams {
 }
 
 impl Streams {
+    fn new(rng: &Rng) -> Streams {
+        Streams {
+            base: rng.clone().next_u64(),
+            map: Default::default(),
+        }
+    }
+
     /// `None` unless `SIM_STREAMS=slot`; an unknown value stops the run
     /// rather than measuring with draws nobody asked for.
     fn from_env(rng: &Rng) -> Option<Streams> {
         match std::env::var("SIM_STREAMS").ok()?.as_str() {
-            "slot" => Some(Streams {
-                base: rng.clone().next_u64(),
-                map: Default::default(),
-            }),
+            "slot" => Some(Streams::new(rng)),
             other => panic!("SIM_STREAMS={other}: the only value is `slot`"),
         }
     }
@@ -592,5 +596,70 @@ fn outcome(a: &Answer) -> String {
         },
         Answer::Xml(_) => "ok".into(),
         Answer::Error { code, .. } => code.clone(),
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    fn call(op: &str, input: Value) -> Call {
+        Call {
+            access_key: HUB_KEY.into(),
+            region: "us-east-1".into(),
+            service: "dynamodb".into(),
+            protocol: wire::Protocol::Json,
+            op: op.into(),
+            input,
+        }
+    }
+
+    /// The next `n` draws for `b` after `extra` draws for `a`.
+    fn draws(streams: bool, extra: usize, a: &Call, b: &Call) -> Vec<u64> {
+        let rng = Rng::new(42);
+        let mut s = State::new(rng.clone(), "100000000000", false, false);
+        s.streams = streams.then(|| Streams::new(&rng));
+        for _ in 0..extra {
+            s.stream(a).next_u64();
+        }
+        (0..5).map(|_| s.stream(b).next_u64()).collect()
+    }
+
+    /// With streams, a build that makes more calls of one item's operation
+    /// leaves every other stream's draws as they were; with the one
+    /// generator (the default) it shifts them: what `SIM_STREAMS=slot` is for.
+    #[test]
+    fn an_extra_call_moves_only_its_own_stream() {
+        let item = |pk: &str| json!({"TableName": "t", "Key": {"pk": {"S": pk}, "sk": {"S": "REGION#eu-west-1"}}});
+        let a = call("GetItem", item("ACCOUNT#1"));
+        let cases = [
+            ("same op, another item", call("GetItem", item("ACCOUNT#2"))),
+            (
+                "another op, same item",
+                call("UpdateItem", item("ACCOUNT#1")),
+            ),
+            (
+                "no item: the caller's account-region",
+                call("Query", json!({"TableName": "t"})),
+            ),
+        ];
+        for (what, b) in cases {
+            assert_eq!(draws(true, 0, &a, &b), draws(true, 3, &a, &b), "{what}");
+            assert_ne!(draws(false, 0, &a, &b), draws(false, 3, &a, &b), "{what}");
+        }
+        assert_ne!(
+            draws(true, 0, &a, &a),
+            draws(true, 3, &a, &a),
+            "a stream's own extra draws move it"
+        );
+        let batch = call(
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Update": item("ACCOUNT#1")}]}),
+        );
+        assert_eq!(
+            item_keys(&batch.input),
+            item_keys(&a.input),
+            "a transaction's first item names its stream"
+        );
     }
 }
