@@ -94,6 +94,46 @@ async fn kinds_told(w: &World, about: impl Fn(&serde_json::Value) -> bool) -> Ve
     told.into_iter().map(|(kind, _)| kind).collect()
 }
 
+/// The messages the topic received (through its SQS subscription).
+async fn published(w: &World) -> Vec<serde_json::Value> {
+    w.alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .collect()
+}
+
+/// A root version made and put back in policy by an editor, then told by
+/// an operator's `reconcile` killed at its record (so no record is past
+/// it): the version and the reconcile's trigger that claimed it.
+async fn told_by_a_killed_reconcile(w: &World, proxy: &Proxy, account: &str) -> (String, String) {
+    let root = w.console_edit(account, R, "root").await;
+    back_in_policy(w, account).await;
+    reconcile_killed_at_its_record(w, proxy, account);
+    let teller = w.state(account, R).await.unwrap()[&format!("told {root} by")].clone();
+    assert!(teller.starts_with("cli-"), "the reconcile told it");
+    (root, teller)
+}
+
+/// The alerts kept in the outbox, not yet published.
+async fn kept_bodies(w: &World) -> Vec<serde_json::Value> {
+    outbox(w)
+        .await
+        .iter()
+        .map(|i| serde_json::from_str::<serde_json::Value>(&i["alert"]).unwrap()["body"].clone())
+        .collect()
+}
+
+/// Each version the `run_as_window` alerts among `alerts` tell, in order.
+fn window_versions(alerts: &[serde_json::Value]) -> Vec<String> {
+    alerts
+        .iter()
+        .filter(|a| a["kind"] == "run_as_window")
+        .flat_map(|a| a["windows"].as_array().cloned().unwrap_or_default())
+        .map(|w| w["version"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The rule that holds a run's record of region `R` (named `first-record`).
 fn record_held() -> serde_json::Value {
     json!({"name": "first-record", "service": "dynamodb", "action": "UpdateItem",
@@ -820,32 +860,15 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
 
-    let versions = |alerts: Vec<serde_json::Value>| -> Vec<String> {
-        alerts
-            .iter()
-            .filter(|a| a["kind"] == "run_as_window")
-            .flat_map(|a| a["windows"].as_array().cloned().unwrap_or_default())
-            .map(|w| w["version"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let told = w
-        .alerts()
-        .await
-        .into_iter()
-        .map(|a| a["message"].clone())
-        .collect();
+    let told = published(&w).await;
     assert_eq!(
-        versions(told),
+        window_versions(&told),
         std::slice::from_ref(&second),
         "the event's run told the new version alone"
     );
-    let kept = outbox(&w)
-        .await
-        .iter()
-        .map(|i| serde_json::from_str::<serde_json::Value>(&i["alert"]).unwrap()["body"].clone())
-        .collect();
+    let kept = kept_bodies(&w).await;
     assert_eq!(
-        versions(kept),
+        window_versions(&kept),
         std::slice::from_ref(&first),
         "the reconcile's alert, kept"
     );
@@ -869,11 +892,7 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
     let (w, proxy, account) = vended().await;
-    let root = w.console_edit(&account, R, "root").await;
-    back_in_policy(&w, &account).await;
-    reconcile_killed_at_its_record(&w, &proxy, &account);
-    let teller = w.state(&account, R).await.unwrap()[&format!("told {root} by")].clone();
-    assert!(teller.starts_with("cli-"), "the reconcile told it");
+    let (root, teller) = told_by_a_killed_reconcile(&w, &proxy, &account).await;
 
     // The edit's events: the one that made the root version, then its switch.
     let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
@@ -1197,27 +1216,10 @@ async fn a_window_whose_claim_could_not_be_written_is_claimed_with_its_keep() {
 
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
-    let versions = |alerts: Vec<serde_json::Value>| -> Vec<String> {
-        alerts
-            .iter()
-            .filter(|a| a["kind"] == "run_as_window")
-            .flat_map(|a| a["windows"].as_array().cloned().unwrap_or_default())
-            .map(|w| w["version"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let told = w
-        .alerts()
-        .await
-        .into_iter()
-        .map(|a| a["message"].clone())
-        .collect();
-    let kept = outbox(&w)
-        .await
-        .iter()
-        .map(|i| serde_json::from_str::<serde_json::Value>(&i["alert"]).unwrap()["body"].clone())
-        .collect();
-    let mut all = versions(told);
-    all.extend(versions(kept));
+    let told = published(&w).await;
+    let kept = kept_bodies(&w).await;
+    let mut all = window_versions(&told);
+    all.extend(window_versions(&kept));
     assert_eq!(
         all,
         std::slice::from_ref(&root),
@@ -1237,11 +1239,7 @@ async fn a_window_whose_claim_could_not_be_written_is_claimed_with_its_keep() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_whose_claim_cannot_be_written_leaves_what_another_run_told() {
     let (w, proxy, account) = vended().await;
-    let root = w.console_edit(&account, R, "root").await;
-    back_in_policy(&w, &account).await;
-    reconcile_killed_at_its_record(&w, &proxy, &account);
-    let teller = w.state(&account, R).await.unwrap()[&format!("told {root} by")].clone();
-    assert!(teller.starts_with("cli-"), "the reconcile told it");
+    let (root, teller) = told_by_a_killed_reconcile(&w, &proxy, &account).await;
 
     proxy.faults(json!([
         {"name": "claim", "service": "dynamodb", "action": "UpdateItem",
