@@ -11,6 +11,7 @@ use crate::common;
 
 use std::time::Duration;
 
+use common::proxy::*;
 use common::*;
 use serde_json::{json, Value};
 
@@ -120,6 +121,86 @@ async fn a_rejoin_with_both_events_lost_is_told_by_the_sweep_as_account_configur
     );
     assert!(
         about(&alerts, "drift_reverted", &account).is_empty(),
+        "{alerts:#?}"
+    );
+}
+
+/// A sweep that found the rejoin, put its documents right and died before
+/// it kept its alerts leaves its writes announced (their intents) over the
+/// records of the account's former life. The run that adopts those writes
+/// judges them as the dead sweep did, against this life's rows only: the
+/// rejoin's configuration, told `account_configured` once, not drift put
+/// back (until 0.7.16 each region's put-back was told `drift_reverted`, a
+/// setting made while the account was out of the organization blamed on
+/// nobody, and the life never said configured: simulation seeds 826817,
+/// 830760).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_drift() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.alerts().await;
+    // Out of the organization its documents change; it joins again, both
+    // events lost.
+    for region in REGIONS {
+        w.console_edit(&account, region, "admin").await;
+    }
+    std::thread::sleep(Duration::from_millis(1100));
+    rejoined_now(&w, &account);
+
+    // The sweep puts every region right and dies at the keep of its alerts.
+    let proxy = w.behind_proxy();
+    proxy.faults(
+        json!([{"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+        "contains": "OUTBOX", "effect": "hold", "hold_timeout": 120}]),
+    );
+    let wrote = killed_at_hold(&w, &proxy, &sweep_event(), "keep");
+    drop(proxy);
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+    for region in REGIONS {
+        let (doc, default, latest) = w.document(&account, region).await.unwrap();
+        assert_eq!(
+            run_as(&doc).1,
+            json!("ssm-ops"),
+            "{region}: the put-back landed"
+        );
+        assert_eq!(default, latest);
+        let state = w.state(&account, region).await.unwrap();
+        assert!(state.contains_key("intent"), "{region}: {state:#?}");
+    }
+    assert!(w.alerts().await.is_empty(), "the dead sweep told nothing");
+
+    // The next sweep, once the writes' leases ran out, adopts them.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(wrote.elapsed()));
+    sweep(&w);
+    let alerts = w.alerts().await;
+    for region in REGIONS {
+        let state = w.state(&account, region).await.unwrap();
+        assert!(
+            !state.contains_key("intent"),
+            "{region} adopted: {state:#?}"
+        );
+    }
+    assert!(
+        about(&alerts, "drift_reverted", &account).is_empty(),
+        "another life's setting is no one's drift: {alerts:#?}"
+    );
+    let told = about(&alerts, "account_configured", &account);
+    let ids: std::collections::BTreeSet<&str> = told
+        .iter()
+        .filter_map(|a| a["message"]["alert_id"].as_str())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "the new life told configured once: {alerts:#?}"
+    );
+
+    // Control: the next sweep says nothing more of it.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        about(&alerts, "account_configured", &account).is_empty()
+            && about(&alerts, "drift_reverted", &account).is_empty(),
         "{alerts:#?}"
     );
 }

@@ -189,6 +189,15 @@ MUTANTS = {
             "    (sorted.filter(|_| !" + M.format("sorted") + ").unwrap_or_else(all), false)",
         )],
     ),
+    "rejoin": (
+        "0.7.16: a dead sweep's write adopted over a record from before the account last joined is the rejoin's "
+        "configuration, not drift (seeds 826817, 822526)",
+        [(
+            "src/flow/account/adopted.rs",
+            "    if !judged || recorded.last_checked_ms.is_none() {",
+            "    if !judged || recorded.last_checked_ms.is_none() || " + M.format("rejoin") + " {",
+        )],
+    ),
     "adopt": (
         "0.7.13: the default a dead run's adopted write replaced leaves the adopting run's unjudged versions too "
         "(seed 720052)",

@@ -237,7 +237,6 @@ impl Intent {
     /// `earlier_reverts`: reverts of this slot already counted in the hour.
     pub fn alerts(&self, version_after: &str, earlier_reverts: usize, at: &str) -> Vec<Alert> {
         let trigger = self.trigger();
-        let outcome = self.outcome(version_after);
         let scope = match trigger.kind {
             TriggerKind::DocumentChanged => Per::Region,
             k if k.configures_account() => Per::Account,
@@ -247,21 +246,8 @@ impl Intent {
             // (`flow::account::adopted`, since 0.7.12).
             _ => return vec![],
         };
-        let report = AccountReport {
-            account: self.account.clone(),
-            name: None,
-            ou_path: None,
-            desired_user: Some(self.account_user.clone()),
-            rule: None,
-            role: None,
-            packed_policy_size: None,
-            mode: None,
-            left_governance: None,
-            regions: vec![outcome.clone()],
-            alerts_lost: 0,
-            security_hub: None,
-        };
-        let reverts = HashMap::from([(outcome.slot(), earlier_reverts + 1)]);
+        let report = self.report(version_after);
+        let reverts = HashMap::from([(report.regions[0].slot(), earlier_reverts + 1)]);
         let facts = Facts {
             trigger: &trigger,
             expected_editor: self.expected_editor,
@@ -272,6 +258,24 @@ impl Intent {
             at,
         };
         alert::decide(&report, scope, &facts)
+    }
+
+    /// The dead run's write as the account report of its one region.
+    pub fn report(&self, version_after: &str) -> AccountReport {
+        AccountReport {
+            account: self.account.clone(),
+            name: None,
+            ou_path: None,
+            desired_user: Some(self.account_user.clone()),
+            rule: None,
+            role: None,
+            packed_policy_size: None,
+            mode: None,
+            left_governance: None,
+            regions: vec![self.outcome(version_after)],
+            alerts_lost: 0,
+            security_hub: None,
+        }
     }
 
     /// The history row the dead run would have written.

@@ -13,7 +13,7 @@ use crate::domain::job::Job;
 use crate::domain::known::unchanged;
 use crate::domain::outcome::{AccountReport, Action, RegionOutcome, Status};
 use crate::domain::records::{HistoryRow, Observation};
-use crate::flow::account::Uncommitted;
+use crate::flow::account::{adopted, Uncommitted};
 
 /// What to write for one region: the state item and, for a change made or
 /// drift seen, a history row.
@@ -136,6 +136,9 @@ pub struct Keeper<'a> {
     pub alerts: &'a crate::flow::publish::Alerts,
     pub vends: &'a crate::adapters::store::vend::Vends,
     pub owner: &'a str,
+    /// When the account last joined, needed only to judge a dead sweep's
+    /// write ([`adopted::recorded_life`]).
+    pub joined: adopted::Joined<'a>,
 }
 
 /// Every account's results recorded; the first error, and the alerts of
@@ -297,11 +300,12 @@ async fn adopt(
         return Ok(vec![]);
     };
     let now = clock::now();
-    let alerts = crate::flow::account::adopted::alerts(
+    let recorded = adopted::recorded_life(keeper.joined, i, &orphan.recorded).await;
+    let alerts = adopted::alerts(
         i,
         (version, orphan.recent_reverts.len()),
         &clock::iso(now),
-        &orphan.recorded,
+        recorded,
     );
     // What is told once per life (a dead vend's `account_configured`) is
     // told by whichever path says it first, the dead run's adopted alert

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::adapters::aws::organizations::Org;
 use crate::domain::alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
@@ -199,7 +200,7 @@ impl Reactor {
                 Err(answered) => return answered,
             };
         job.retried = delivery.taken_over();
-        let fx = self.effects();
+        let fx = self.effects(&org);
         let ran = match &gate {
             None => gates::Ran::Unmarked,
             Some(g) => match gates::pass(&self.svc.table, g, first).await {
@@ -225,7 +226,10 @@ impl Reactor {
         let work = route::work(&self.svc, &job, &org, outcome, prefetched).await;
         match &gate {
             None => delivery.finish(work, &job, &fx).await,
-            Some(gate) => self.finish_gated(delivery, work, &job, gate, &ran).await,
+            Some(gate) => {
+                let run = (&job, &org);
+                self.finish_gated(delivery, work, run, gate, &ran).await
+            }
         }
     }
 
@@ -234,11 +238,11 @@ impl Reactor {
         &self,
         delivery: receipt::Delivery,
         work: Work,
-        job: &Job,
+        (job, org): (&Job, &Org),
         gate: &gates::Gate,
         ran: &gates::Ran,
     ) -> Outcome {
-        let fx = self.effects();
+        let fx = self.effects(org);
         // A landing mark speaks only of what the run read (the finish changes
         // no row), so it goes beside the finish, not after it: the vend from
         // the stack-instance event pays no round trip for it. An edit mark
@@ -288,12 +292,13 @@ impl Reactor {
         }
     }
 
-    fn effects(&self) -> Effects<'_> {
+    fn effects<'a>(&'a self, org: &'a Org) -> Effects<'a> {
         Effects {
             receipts: &self.svc.receipts,
             state: &self.svc.state,
             alerts: &self.svc.alerts,
             vends: &self.svc.vends,
+            org,
         }
     }
 

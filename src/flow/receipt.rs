@@ -122,6 +122,8 @@ pub struct Effects<'a> {
     pub state: &'a StateStore,
     pub alerts: &'a Alerts,
     pub vends: &'a Vends,
+    /// The run's view of Organizations (its caches).
+    pub org: &'a crate::adapters::aws::organizations::Org,
 }
 
 impl Delivery {
@@ -285,6 +287,7 @@ fn keeper<'a>(fx: &Effects<'a>, job: &'a Job) -> crate::flow::commit::Keeper<'a>
         alerts: fx.alerts,
         vends: fx.vends,
         owner: &job.owner,
+        joined: crate::flow::account::adopted::Joined::Ask(fx.org),
     }
 }
 

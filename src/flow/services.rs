@@ -50,13 +50,19 @@ pub struct Services {
 }
 
 impl Services {
-    /// Where a record keeps the alerts of a dead run it adopts, for `owner`.
-    pub fn keeper<'a>(&'a self, owner: &'a str) -> crate::flow::commit::Keeper<'a> {
+    /// Where a record keeps the alerts of a dead run it adopts, for `owner`
+    /// (`joined`: when the account last joined, as the run knows it).
+    pub fn keeper<'a>(
+        &'a self,
+        owner: &'a str,
+        joined: crate::flow::account::adopted::Joined<'a>,
+    ) -> crate::flow::commit::Keeper<'a> {
         crate::flow::commit::Keeper {
             receipts: &self.receipts,
             alerts: &self.alerts,
             vends: &self.vends,
             owner,
+            joined,
         }
     }
 

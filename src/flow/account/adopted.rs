@@ -7,12 +7,73 @@
 //! was adopted without an alert: the adopting run's history then told the
 //! default the sweep replaced as a window, a second time where the sweep
 //! had told it before its record failed (simulation seeds 650005, 650031).
+//! A sweep judges only the rows of the account's present life, so its
+//! adopted write is too: over a record from before the account last joined
+//! the organization it was the rejoin's configuration, told as the dead
+//! sweep would have (`account_configured`, once per life), never as drift
+//! (until 0.7.16 another life's default put back by a sweep that died was
+//! told as `drift_reverted` by the run that adopted it: simulation seeds
+//! 826817, 830760).
 
+use crate::adapters::aws::organizations::Org;
 use crate::domain::alert::{self, Alert, DriftFacts};
 use crate::domain::intent::Intent;
 use crate::domain::known::Known;
+use crate::domain::life;
 use crate::domain::outcome::Change;
 use crate::domain::trigger::TriggerKind;
+
+/// What the item recorded before a dead run's write, as that run's trigger
+/// would have judged it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Recorded<'a> {
+    /// A row of the account's present life (or one nothing says is not).
+    ThisLife(&'a Known),
+    /// A row from before the account last joined (at `joined_ms`): a sweep
+    /// does not judge it.
+    AnotherLife { joined_ms: i64 },
+}
+
+/// When the account last joined, as the adopting run knows it.
+#[derive(Clone, Copy)]
+pub enum Joined<'a> {
+    /// A sweep's walk said so (`JoinedTimestamp`): nothing to ask.
+    Walked(Option<i64>),
+    /// Asked of the run's view of Organizations, only when needed (an
+    /// event's run described the account already: its view caches it).
+    Ask(&'a Org),
+}
+
+/// `recorded` as a dead sweep judged it: of another life when the account
+/// has joined since it was written (asked only of a sweep's write over a
+/// row holding a version, the only one it could judge as drift). A join
+/// that cannot be read leaves the row judged as it is: the edit is told,
+/// as before.
+pub async fn recorded_life<'a>(
+    joined: Joined<'_>,
+    i: &Intent,
+    recorded: &'a Known,
+) -> Recorded<'a> {
+    let judged = i.trigger().kind == TriggerKind::Sweep && recorded.default_version.is_some();
+    if !judged || recorded.last_checked_ms.is_none() {
+        return Recorded::ThisLife(recorded);
+    }
+    let joined = match joined {
+        Joined::Walked(joined_ms) => Ok(joined_ms),
+        Joined::Ask(org) => org.joined_ms(&i.account).await,
+    };
+    match joined {
+        Ok(Some(joined_ms)) if !life::of_this_life(recorded.last_checked_ms, Some(joined_ms)) => {
+            tracing::info!(account = %i.account, region = %i.region, "a dead sweep's write over a record from before the account last joined: the rejoin's configuration, not drift");
+            Recorded::AnotherLife { joined_ms }
+        }
+        Ok(_) => Recorded::ThisLife(recorded),
+        Err(e) => {
+            tracing::warn!(account = %i.account, error_code = %e.code, error = %e, "cannot tell when the account joined; a dead sweep's write is judged against its record");
+            Recorded::ThisLife(recorded)
+        }
+    }
+}
 
 /// The alerts of `i`'s write, found as default `version` (`earlier_reverts`:
 /// of the slot in the tamper window), against `recorded`: what the item
@@ -21,12 +82,21 @@ pub fn alerts(
     i: &Intent,
     (version, earlier_reverts): (&str, usize),
     at: &str,
-    recorded: &Known,
+    recorded: Recorded<'_>,
 ) -> Vec<Alert> {
     let trigger = i.trigger();
     if trigger.kind != TriggerKind::Sweep {
         return i.alerts(version, earlier_reverts, at);
     }
+    let recorded = match recorded {
+        Recorded::ThisLife(known) => known,
+        Recorded::AnotherLife { joined_ms } => {
+            let report = i.report(version);
+            return alert::configured_anew(&report, &trigger, at, Some(joined_ms), false)
+                .into_iter()
+                .collect();
+        }
+    };
     let mut o = i.outcome(version);
     o.change = super::change::judge(Some(recorded), &o, &i.user);
     if o.change != Some(Change::Document) || !o.was_noncompliant(&i.user) {
@@ -99,7 +169,12 @@ mod tests {
             ("ops", recorded("root", "ops"), None),
         ];
         for (before, row, want) in cases {
-            let alerts = alerts(&write(sweep.clone(), before), ("4", 0), "t", &row);
+            let alerts = alerts(
+                &write(sweep.clone(), before),
+                ("4", 0),
+                "t",
+                Recorded::ThisLife(&row),
+            );
             let got: Vec<&str> = alerts.iter().map(|a| a.alert_id.as_str()).collect();
             assert_eq!(
                 got,
@@ -113,10 +188,49 @@ mod tests {
     #[test]
     fn an_edit_events_write_is_told_by_its_triggers_rules_whatever_was_recorded() {
         let event = write(trigger(TriggerKind::DocumentChanged, "e-1"), "root");
-        for row in [recorded("ops", "ops"), Known::default()] {
-            let got = alerts(&event, ("4", 0), "t", &row);
+        let rows = [recorded("ops", "ops"), Known::default()];
+        let lives = rows
+            .iter()
+            .map(Recorded::ThisLife)
+            .chain([Recorded::AnotherLife { joined_ms: 1 }]);
+        for row in lives {
+            let got = alerts(&event, ("4", 0), "t", row);
             assert_eq!(got, event.alerts("4", 0, "t"), "{row:?}");
             assert_eq!(got.len(), 1);
         }
+    }
+
+    #[test]
+    fn a_dead_sweeps_put_back_over_another_lifes_record_configures_the_new_life() {
+        let sweep = trigger(TriggerKind::Sweep, "sweep-9");
+        const JOINED: i64 = 1_764_000_000_000;
+        let id = alert::alert_id(&sweep, alert::Kind::AccountConfigured, ACCOUNT, None);
+        // Set while the account was out, or already right but rewritten
+        // (inputs beside Run As): either way the life's first write.
+        for before in ["root", "ops"] {
+            let told = alerts(
+                &write(sweep.clone(), before),
+                ("4", 0),
+                "t",
+                Recorded::AnotherLife { joined_ms: JOINED },
+            );
+            let kinds: Vec<(alert::Kind, &str)> =
+                told.iter().map(|a| (a.kind, a.alert_id.as_str())).collect();
+            assert_eq!(
+                kinds,
+                [(alert::Kind::AccountConfigured, id.as_str())],
+                "{before}: the dead sweep's own alert, never drift"
+            );
+        }
+        // The same write over a record of this life is the edit it put back.
+        let row = recorded("ops", "ops");
+        let drift = alerts(
+            &write(sweep.clone(), "root"),
+            ("4", 0),
+            "t",
+            Recorded::ThisLife(&row),
+        );
+        assert_eq!(drift.len(), 1);
+        assert_eq!(drift[0].kind, alert::Kind::DriftReverted);
     }
 }

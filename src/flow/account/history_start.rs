@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::{change, Ctx};
+use super::{adopted, change, Ctx};
 use crate::domain::alert::{history_from, HistoryFrom, Read};
 use crate::domain::intent::UnderIntent;
 use crate::domain::job::Job;
@@ -138,7 +138,10 @@ fn under_intent(o: &RegionOutcome, row: &Known) -> UnderIntent {
             o.action == crate::domain::outcome::Action::None,
             o.version_after.as_deref(),
         ),
-        |i, v| !super::adopted::alerts(i, (v, 0), "", row).is_empty(),
+        // Judged against the row as it is (no join read here): over
+        // another life's row the adoption tells the life's configuration,
+        // and what it replaced is that life's, no window of this one.
+        |i, v| !adopted::alerts(i, (v, 0), "", adopted::Recorded::ThisLife(row)).is_empty(),
     )
 }
 

@@ -78,7 +78,7 @@ pub(super) async fn sweep_account(
         regions,
     };
     let (committed, (alerts, mut canary)) = tokio::join!(
-        recorded(svc, job, &acct, kept),
+        recorded((svc, info.joined_ms), job, &acct, kept),
         last_member_calls(svc, &ctx, job, last, (&mut report, alerts), permit)
     );
     acct.report = report;
@@ -137,7 +137,7 @@ async fn first_canaries(
 /// after its record leaves them to the next run). None when they could not
 /// be: its intents and unrecorded versions make the next run decide again.
 async fn recorded(
-    svc: &Services,
+    (svc, joined_ms): (&Services, Option<i64>),
     job: &Job,
     acct: &account::Uncommitted,
     kept: bool,
@@ -146,7 +146,8 @@ async fn recorded(
         tracing::error!(outcome = "record_failed", account = %acct.report.account, "the account's alerts could not be kept: its records are left to the next run");
         return crate::flow::commit::Committed::default();
     }
-    crate::flow::commit::commit(&svc.state, svc.keeper(&job.owner), job, acct).await
+    let keeper = svc.keeper(&job.owner, account::adopted::Joined::Walked(joined_ms));
+    crate::flow::commit::commit(&svc.state, keeper, job, acct).await
 }
 
 /// The account's report as recorded, with its departure and the findings
