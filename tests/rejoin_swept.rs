@@ -130,12 +130,11 @@ async fn a_rejoin_with_both_events_lost_is_told_by_the_sweep_as_account_configur
 /// records of the account's former life. The run that adopts those writes
 /// judges them as the dead sweep did, against this life's rows only: the
 /// rejoin's configuration, told `account_configured` once, not drift put
-/// back (until 0.7.16 each region's put-back was told `drift_reverted`, a
-/// setting made while the account was out of the organization blamed on
-/// nobody, and the life never said configured: simulation seeds 826817,
-/// 830760).
-#[tokio::test(flavor = "multi_thread")]
-async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_drift() {
+/// back (until 0.7.16 each put-back was told `drift_reverted`, a setting
+/// made while the account was out of the organization blamed on nobody,
+/// and the life never said configured: simulation seeds 822526, the next
+/// sweep adopting, and 826817, an edit event's run).
+async fn rejoin_swept_by_a_dead_sweep() -> (World, String) {
     let mut w = World::new().await;
     let account = w.configured_and_swept().await;
     w.alerts().await;
@@ -168,23 +167,26 @@ async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_dr
         assert!(state.contains_key("intent"), "{region}: {state:#?}");
     }
     assert!(w.alerts().await.is_empty(), "the dead sweep told nothing");
-
-    // The next sweep, once the writes' leases ran out, adopts them.
+    // The writes' leases run out.
     std::thread::sleep(Duration::from_secs(32).saturating_sub(wrote.elapsed()));
-    sweep(&w);
+    (w, account)
+}
+
+/// What the adopting run told: no drift, the life configured once.
+async fn told_configured_not_drift(w: &World, account: &str, adopted: &[&str]) {
     let alerts = w.alerts().await;
-    for region in REGIONS {
-        let state = w.state(&account, region).await.unwrap();
+    for region in adopted {
+        let state = w.state(account, region).await.unwrap();
         assert!(
             !state.contains_key("intent"),
             "{region} adopted: {state:#?}"
         );
     }
     assert!(
-        about(&alerts, "drift_reverted", &account).is_empty(),
+        about(&alerts, "drift_reverted", account).is_empty(),
         "another life's setting is no one's drift: {alerts:#?}"
     );
-    let told = about(&alerts, "account_configured", &account);
+    let told = about(&alerts, "account_configured", account);
     let ids: std::collections::BTreeSet<&str> = told
         .iter()
         .filter_map(|a| a["message"]["alert_id"].as_str())
@@ -194,6 +196,14 @@ async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_dr
         1,
         "the new life told configured once: {alerts:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_drift() {
+    let (w, account) = rejoin_swept_by_a_dead_sweep().await;
+    // The next sweep adopts the writes (its walk says when the account joined).
+    sweep(&w);
+    told_configured_not_drift(&w, &account, &REGIONS).await;
 
     // Control: the next sweep says nothing more of it.
     sweep(&w);
@@ -203,6 +213,17 @@ async fn a_rejoin_whose_sweep_died_after_its_put_backs_is_told_configured_not_dr
             && about(&alerts, "drift_reverted", &account).is_empty(),
         "{alerts:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_events_run_adopting_a_dead_rejoin_sweeps_write_tells_it_configured() {
+    let (w, account) = rejoin_swept_by_a_dead_sweep().await;
+    // An edit event in one region (its run describes the account: when it
+    // joined) reaches the slot first and adopts the sweep's write there.
+    let region = REGIONS[0];
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, region, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    told_configured_not_drift(&w, &account, &[region]).await;
 }
 
 /// `2026-11-26T09:07:15` of epoch seconds (UTC), as alerts begin their times.
