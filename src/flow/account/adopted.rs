@@ -13,7 +13,7 @@
 //! sweep would have (`account_configured`, once per life), never as drift
 //! (until 0.7.16 another life's default put back by a sweep that died was
 //! told as `drift_reverted` by the run that adopted it: simulation seeds
-//! 826817, 830760).
+//! 826817, 822526).
 
 use crate::adapters::aws::organizations::Org;
 use crate::domain::alert::{self, Alert, DriftFacts};
