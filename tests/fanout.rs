@@ -292,3 +292,30 @@ async fn a_message_older_than_its_walk_looks_the_account_up_and_leaves_one_moved
         assert_eq!(run_as(&doc).0, json!(true));
     }
 }
+
+/// Every account's part is counted in one transaction on the one sweep
+/// item, so at scale they conflict. DynamoDB cancels such a transaction
+/// with `TransactionConflict` (which the SDK never retries): the part is
+/// sent again and counted once, not reported as a failed account nor lost
+/// from the summary. Both sides: a condition that failed (the part there
+/// already) is a redelivery, counted nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_part_whose_count_conflicted_is_sent_again_and_counted_once() {
+    let (w, proxy, _, queue) = fanned_org().await;
+    let records = fan_out(&w, &queue).await;
+    proxy.faults(json!([{"name": "conflict", "service": "dynamodb",
+        "action": "TransactWriteItems", "contains": "finished_count", "times": 2,
+        "code": "TransactionCanceledException",
+        "reasons": [{"Code": "None"}, {"Code": "TransactionConflict", "Message": "conflict"}]}]));
+    let failures = work(&w, &records);
+    assert_eq!(hits(&proxy, "conflict"), 2, "{}", proxy.hits());
+    assert!(failures.is_empty(), "nothing to redeliver: {failures:?}");
+    let s = summaries(&w.alerts().await);
+    assert_eq!(s.len(), 1, "one summary: {s:#?}");
+    assert_eq!(s[0]["accounts"], records.len(), "{:#}", s[0]);
+    assert_eq!(s[0]["failed"], 0, "{:#}", s[0]);
+    // A redelivered message: its part is there, counted before, no second summary.
+    proxy.faults(json!([]));
+    assert!(work(&w, &records[..1]).is_empty());
+    assert!(summaries(&w.alerts().await).is_empty(), "no second summary");
+}

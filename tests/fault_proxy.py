@@ -39,6 +39,11 @@ Rule fields (all optional; unknown fields are rejected with 400):
                    answers the rule actually changed
   error   `status` (default 400 for "error", 500 for "lose"),
           `code` (default "InternalServerError"), `message`,
+          `reasons` (JSON protocol only) a list of DynamoDB `CancellationReason`
+          objects ({"Code": ..., "Message": ...}) sent as `CancellationReasons`,
+          as DynamoDB answers a cancelled `TransactWriteItems`
+          (`TransactionCanceledException`; DynamoDB API Reference,
+          TransactWriteItems, Errors),
           `protocol` "json" (default: {"__type", "message"}) or "query" (XML ErrorResponse)
   name    identifies the rule for /__release, /__hits and /__wait (unique)
   skip    the first `skip` matching requests are forwarded untouched (default 0)
@@ -123,7 +128,7 @@ KEYS = {}  # access key id -> account of the role session it belongs to, under L
 EFFECTS = ("error", "lose", "hold", "count", "rewrite")
 FIELDS = {"service", "region", "account", "action", "contains", "effect", "name", "skip", "times",
           "hold_timeout", "status", "code", "message", "protocol", "record", "record_response",
-          "drop", "edit", "message_bytes_over"}
+          "drop", "edit", "message_bytes_over", "reasons"}
 EDIT_FIELDS = {"where", "set", "drop"}
 MAX_RECORDS = 200
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
@@ -159,6 +164,13 @@ class Rule:
             raise ValueError(f"hold_timeout must be a non-negative number: {spec!r}")
         if spec.get("protocol") not in (None, "json", "query"):
             raise ValueError(f"protocol must be \"json\" or \"query\": {spec!r}")
+        reasons = spec.get("reasons")
+        if reasons is not None:
+            if spec.get("protocol") == "query":
+                raise ValueError(f"reasons are a JSON protocol's (DynamoDB): {spec!r}")
+            if not isinstance(reasons, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("Code"), str) for r in reasons):
+                raise ValueError(f"reasons must be a list of objects with a string Code: {spec!r}")
         self.record = spec.get("record", False)
         if type(self.record) is not bool:
             raise ValueError(f"record must be true or false: {spec!r}")
@@ -211,8 +223,11 @@ class Rule:
                     f"<ErrorResponse><Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
                     f"<Message>{escape(message)}</Message></Error>"
                     f"<RequestId>fault</RequestId></ErrorResponse>".encode())
+        answer = {"__type": code, "message": message}
+        if s.get("reasons") is not None:
+            answer["CancellationReasons"] = s["reasons"]
         return (status, "application/x-amz-json-1.1",
-                json.dumps({"__type": code, "message": message}).encode())
+                json.dumps(answer).encode())
 
 
 def check_rewrite(spec, effect):

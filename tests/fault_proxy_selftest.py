@@ -178,7 +178,18 @@ def check_error(c):
     assert c.ddb("PutItem", {"TableName": "t"}, region="us-east-1")[0].status == 200
     assert c.ddb("GetItem", {"TableName": "t"}, region="eu-west-1")[0].status == 200
     assert len(SEEN) == before + 3
-    print("ok error (default effect, legacy rules)")
+    # A cancelled transaction carries its reasons, as DynamoDB's does.
+    c.faults([{"service": "dynamodb", "action": "TransactWriteItems", "code": "TransactionCanceledException",
+               "reasons": [{"Code": "TransactionConflict", "Message": "conflict"}, {"Code": "None"}]}])
+    resp, data = c.ddb("TransactWriteItems", {"TransactItems": []})
+    answer = json.loads(data)
+    assert resp.status == 400 and answer["__type"] == "TransactionCanceledException", data
+    assert [r["Code"] for r in answer["CancellationReasons"]] == ["TransactionConflict", "None"], data
+    for bad in ({"reasons": "TransactionConflict"}, {"reasons": [{"Message": "no code"}]},
+                {"reasons": [], "protocol": "query"}):
+        resp, data = c.req("PUT", "/__faults", json.dumps([dict(bad, service="dynamodb")]))
+        assert resp.status == 400, (bad, data)
+    print("ok error (default effect, legacy rules, cancellation reasons)")
 
 
 def check_lose(c):

@@ -9,6 +9,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 
 use super::AwsError;
 
+mod transact;
+pub(crate) use transact::Transacted;
+
 pub type Item = HashMap<String, AttributeValue>;
 
 /// Calls one `BatchWriteItem` gets for what DynamoDB leaves unprocessed.

@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::receipts::{Receipts, RECEIPT_TTL};
-use crate::adapters::aws::dynamodb::{get_s, n, put_request, s};
+use crate::adapters::aws::dynamodb::{get_s, n, put_request, s, Transacted};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::window_claim::WindowClaim;
@@ -21,7 +20,7 @@ const TRANSACT_MAX: usize = 100;
 const TRANSACT_BYTES: usize = 3_500_000;
 /// How long the run that keeps an alert has to publish it before any other
 /// run's flush may: far longer than a publish takes.
-const OUTBOX_LEASE: Duration = Duration::from_secs(60);
+pub(crate) const OUTBOX_LEASE: Duration = Duration::from_secs(60);
 
 /// One alert copy waiting in the outbox for one destination.
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ impl Receipts {
     }
 
     /// The copies and the claims' marks in one `TransactWriteItems`; false
-    /// when it was cancelled (a claim's condition, or a conflict).
+    /// when a claim's condition refused it.
     async fn keep_claimed(
         &self,
         entries: &[(String, &str, String)],
@@ -122,24 +121,11 @@ impl Receipts {
             let update = super::window_kept::kept(&self.table, claim).map_err(built)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
-        let sent = self
-            .table
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(self.table.err("TransactWriteItems", "-", &e)),
+        // A conflict with another request is sent again by `transact`:
+        // read as "the claim is no longer ours" it told the window twice.
+        match self.table.transact(items, "-", "outbox keep").await? {
+            Transacted::Written => Ok(true),
+            Transacted::Refused(_) => Ok(false),
         }
     }
 

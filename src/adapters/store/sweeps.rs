@@ -13,11 +13,10 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::{BuildError, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 
-use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Table};
+use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Table, Transacted};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 
@@ -89,17 +88,27 @@ impl Sweeps {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(|e| built(&self.table, "Update", account, e))?;
-        let sent = self
-            .table
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .send()
-            .await;
-        if let Err(e) = sent {
-            if !counted_before(&e) {
-                return Err(self.table.err("TransactWriteItems", account, &e));
+        // Every account's transaction adds to the one sweep item: at
+        // scale they conflict, and `transact` sends a conflicted one again.
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        if let Transacted::Refused(reasons) =
+            self.table.transact(items, account, "sweep part").await?
+        {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            if !counted_by_codes(&codes) {
+                return Err(AwsError {
+                    operation: "TransactWriteItems",
+                    account: account.to_string(),
+                    region: self.table.region.clone(),
+                    code: "ConditionalCheckFailed".into(),
+                    message: format!(
+                        "table {}: the sweep's count refused ({codes:?})",
+                        self.table.name
+                    ),
+                });
             }
             tracing::debug!(
                 sweep = sweep_id,
@@ -182,21 +191,6 @@ impl Sweeps {
         }
         Ok(parts)
     }
-}
-
-/// The transaction refused only because the account's part is there: an
-/// earlier delivery of the same message counted it.
-fn counted_before<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    let Some(TransactWriteItemsError::TransactionCanceledException(c)) = e.as_service_error()
-    else {
-        return false;
-    };
-    let codes: Vec<&str> = c
-        .cancellation_reasons()
-        .iter()
-        .map(|r| r.code().unwrap_or("None"))
-        .collect();
-    counted_by_codes(&codes)
 }
 
 /// The cancellation reasons, in the transaction's order (the part's put,
