@@ -1,28 +1,39 @@
 //! The invariants of docs/design.md "Guarantees", checked against the
 //! simulated AWS's ground truth: at every step (safety) and at quiescence.
+//! A finding is reported under the number of the guarantee it breaks, 1 to
+//! 5; design.md's 6, 7 and 8 were parts of its 2 and are still reported
+//! under 2, told apart by their shapes (`shape`: `2 told twice ...`, `2
+//! editor never named`, `2 session not listed`; docs/internals.md
+//! "Guarantees: how the simulation checks them and the history of fixes").
 //!
 //! 1. Convergence: in enforce, every governed account-region ends with the
 //!    desired Run As as its default and latest version; nothing written in
 //!    audit or outside scope.
-//! 2. No window untold: every version that held Run As out of policy and was
-//!    the default for any time is told exactly once (`run_as_window`, a
+//! 2. No window untold (design.md 2, every fact told at least once; 6, one
+//!    identity per fact; 7, the editor named; 8, sessions listed): every
+//!    version that held Run As out of policy and was the default for any
+//!    time is told exactly once, counted by alert id (`run_as_window`, a
 //!    window or a version named `unjudged` because its read failed,
 //!    `drift_reverted`/`tamper_repeated` or `drift_detected`); when the event
 //!    of the edit that made it the default was delivered, a drift alert for
-//!    it (or its follow-up) names that editor. A telling decided before the
-//!    version was ever the default (a possible window the run could not
-//!    rule out) does not count: only a telling after a window opened tells it.
-//! 3. No lost alert: every alert a run decided (kept in the outbox) reaches
-//!    the topic at least once; nothing is left in the outbox.
+//!    it (or its follow-up) names that editor (7); a window's alert lists the
+//!    sessions started in it, or says their read failed (8). A telling
+//!    decided before the version was ever the default (a possible window the
+//!    run could not rule out) does not count: only a telling after a window
+//!    opened tells it.
+//! 3. No lost alert (design.md 3, delivered at least once): every alert a
+//!    run decided (kept in the outbox) reaches the topic at least once;
+//!    nothing is left in the outbox.
 //! 4. Never cries wolf: with no out-of-policy version ever made (in an
 //!    account then in scope, or governed at the end), no drift,
 //!    window or forwarding alert (forwarding only where every canary's event
 //!    was delivered in time). A governed document deleted had Run As off
 //!    while it was gone: its `run_as_window` with `recreated` is no wolf.
-//! 5. Nothing recorded that was not judged (every step): the table never
-//!    records a default version past an out-of-policy default version that
-//!    is neither told nor kept in the outbox (in audit, nor of a finding
-//!    told: versions in a row with the same value, as invariant 2 groups).
+//! 5. Nothing recorded that was not judged (design.md 5, nothing forgotten
+//!    on a crash; every step): the table never records a default version
+//!    past an out-of-policy default version that is neither told nor kept in
+//!    the outbox (in audit, nor of a finding told: versions in a row with the
+//!    same value, as invariant 2 groups).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -180,7 +191,7 @@ pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i6
         "run_as_window" => {
             let region = alert["region"].as_str().unwrap_or_default().to_string();
             // A follow-up names the editor of versions another run told
-            // (docs/design.md "Guarantees", 2): a naming, not a telling.
+            // (docs/design.md "Guarantees", 6 and 7): a naming, not a telling.
             let follow = alert.get("follow_up_of").is_some_and(|f| !f.is_null());
             for w in alert["windows"].as_array().cloned().unwrap_or_default() {
                 if let Some(v) = num(&w["version"]) {
@@ -774,7 +785,7 @@ impl Checker {
         // when that version later becomes the default by a switch whose
         // event was lost, no run can know who switched, and that alert is
         // where its delivered editor was named (docs/design.md "Guarantees",
-        // 2; seed 37).
+        // 7; seed 37).
         for body in alerts.values() {
             for (a, r, latest, actor, at) in latest_named(body) {
                 let inc = incarnation(s, &a, &r, latest, at);
