@@ -7,7 +7,10 @@
                                   which is in this history, HEAD or before it,
                                   and says VERSION in its Cargo.toml; the git
                                   tree is clean (no change, no untracked file);
-                                  tag vVERSION does not exist yet
+                                  tag vVERSION does not exist yet; docs/upgrade.md's
+                                  table has a row for VERSION; no CHANGELOG
+                                  section newer than 0.7.16 names a development
+                                  internal (DEVELOPER_WORDS)
   release.py tag VERSION NOTE     the same checks, then prints the command that
                                   tags the named commit vVERSION (annotated);
                                   nothing is tagged or pushed
@@ -27,6 +30,46 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+UPGRADE_PAGE = "docs/upgrade.md"
+
+# The CHANGELOG speaks to operators from the release after 0.7.16 on: what
+# changes for the person running the service, in plain words. Sections up to
+# 0.7.16 were written for developers and are kept as released.
+PLAIN_AFTER = (0, 7, 16)
+
+# The words the project uses for its development tooling and the function's
+# internal mechanisms (docs/internals.md's vocabulary), which an operator
+# neither sees nor acts on: they go to docs/internals.md. Whole words, any
+# case, so a setting or error code that merely contains one
+# (`RUNAS_GUARD_CLAIM_LEASE_SECONDS`, `LeaseHeld`) is not caught.
+DEVELOPER_WORDS = {
+    "seed": r"seeds?",
+    "simulation": r"simulat\w*",
+    "SIM_ variable": r"SIM_\w*",
+    "tests/sim": r"tests/sim",
+    "known.txt": r"known\.txt",
+    "regression case": r"regression cases?",
+    "exploration": r"exploration|explored",
+    "wolf": r"wol(?:f|ves)",
+    "mutant": r"mutants?|mutations?",
+    "BUGGIFY": r"buggify",
+    "differential check": r"differential",
+    "virtual time": r"virtual time",
+    "fault proxy": r"fault proxy",
+    "opt-level": r"opt-levels?",
+    "claim": r"claim(?:s|ed|ing)?",
+    "lease": r"leases?",
+    "outbox": r"outbox(?:es)?",
+    "ledger": r"ledgers?",
+    "intent": r"intents?",
+    "adoption": r"adopt(?:s|ed|ing|ion|ions)?",
+    "life": r"life|lives",
+    "mark": r"(?:drift|departure|put-back's) marks?",
+}
+_DEVELOPER_WORDS = re.compile(
+    "|".join(rf"(?P<w{i}>(?<!\w)(?:{pattern})(?!\w))" for i, pattern in enumerate(DEVELOPER_WORDS.values())),
+    re.IGNORECASE)
 
 
 def fail(message):
@@ -72,6 +115,70 @@ def changelog_section(version):
     return heading.group(0).removeprefix("## "), body.strip()
 
 
+def version_tuple(text):
+    return tuple(int(n) for n in text.split("."))
+
+
+def sections(text):
+    """(title, first line number, body lines) of each `## ` section."""
+    found, lines = [], text.splitlines()
+    starts = [n for n, line in enumerate(lines) if line.startswith("## ")]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(lines)
+        found.append((lines[start].removeprefix("## ").strip(), start + 1, lines[start + 1:end]))
+    return found
+
+
+def developer_words(text):
+    """[(title, line number, word, line)] for every development word in a
+    section that must speak to operators: a released `## [x.y.z]` newer than
+    0.7.16, or a summary (a `## ` heading that names no release). Sections
+    up to 0.7.16 and `## [Unreleased]` (work under way) are not read."""
+    hits = []
+    names = list(DEVELOPER_WORDS)
+    for title, start, body in sections(text):
+        released = re.match(r"\[(\d+\.\d+\.\d+)\]", title)
+        if released and version_tuple(released.group(1)) <= PLAIN_AFTER:
+            continue
+        if not released and title.startswith("["):
+            continue  # [Unreleased]
+        for offset, line in enumerate([title] + body):
+            for found in _DEVELOPER_WORDS.finditer(line):
+                word = names[int(found.lastgroup[1:])]
+                hits.append((title, start + offset, word, line.strip()))
+    return hits
+
+
+def check_plain_words():
+    hits = developer_words((REPO / "CHANGELOG.md").read_text())
+    if hits:
+        lines = "\n".join(f"  CHANGELOG.md:{n} ({title}): {word!r} in: {line}" for title, n, word, line in hits)
+        fail("CHANGELOG.md's sections after 0.7.16 speak to operators, but these lines name development "
+             "internals (seeds, the simulation, internal mechanisms): say what changes for the operator "
+             f"instead, and put development notes in docs/internals.md:\n{lines}")
+
+
+def upgrade_row(version):
+    """The cells of docs/upgrade.md's table row for `version` (its first cell
+    the version, bold or in a code span allowed); exits when there is none."""
+    page = REPO / UPGRADE_PAGE
+    if not page.is_file():
+        fail(f"{UPGRADE_PAGE} does not exist: release {version} needs its row there "
+             "(what upgrading to it needs, whether it can be skipped and rolled back to)")
+    for line in page.read_text().splitlines():
+        if not line.lstrip().startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        first = cells[0].strip("*` ")
+        if re.match(rf"{re.escape(version)}(?![\w.])", first):
+            if not any(cell.strip("-* ") for cell in cells[1:]):
+                fail(f"{UPGRADE_PAGE}'s row for {version} is empty: say what upgrading to {version} needs "
+                     "(the steps, in the page's order), whether it can be skipped and rolled back to")
+            return cells
+    fail(f"{UPGRADE_PAGE} has no row for {version}: add `| {version} | ... |` to its table of releases "
+         f"(what upgrading to {version} needs, whether it can be skipped and rolled back to)")
+
+
 def named_commit(version, body):
     """The commit the section's `Commit: `hash`` line names, as src/domain/release.rs
     reads it (7 to 40 lowercase hex digits, the line alone, one commit)."""
@@ -108,6 +215,8 @@ def check(version):
     if cargo_version() != version:
         fail(f"Cargo.toml says version {cargo_version()}, not {version}: bump it (and Cargo.lock) first")
     title, body = changelog_section(version)
+    upgrade_row(version)
+    check_plain_words()
     dirty = git("status", "--porcelain", "--untracked-files=all").rstrip("\n")
     if dirty.strip():
         fail("the tree is not clean (commit or remove these first):\n" + dirty)

@@ -163,6 +163,8 @@ class ReleaseChecks(unittest.TestCase):
         shutil.copy(REPO / "tools" / "release.py", self.repo / "tools" / "release.py")
         (self.repo / "Cargo.toml").write_text('[package]\nname = "x"\nversion = "1.2.0"\n\n[dependencies]\n')
         self.changelog("## [Unreleased]\n\n## [1.2.0] - 2026-11-23\n\n### Added\n\n- a thing\n\n## [1.1.0] - 2026-11-01\n")
+        (self.repo / "docs").mkdir()
+        self.upgrade_page("| 1.2.0 | steps 3 and 5 | yes | yes |\n| 1.1.0 | steps 3 and 5 | yes | yes |\n")
         self.git("init", "-q")
         self.git("add", ".")
         self.git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one")
@@ -172,6 +174,11 @@ class ReleaseChecks(unittest.TestCase):
 
     def changelog(self, text):
         (self.repo / "CHANGELOG.md").write_text("# Changelog\n\n" + text)
+
+    def upgrade_page(self, rows):
+        (self.repo / "docs" / "upgrade.md").write_text(
+            "# Upgrade\n\n| release | what you must do | skip it? | roll back to it? |\n"
+            "| --- | --- | --- | --- |\n" + rows)
 
     def git(self, *args):
         subprocess.run(["git", *args], cwd=self.repo, check=True, capture_output=True)
@@ -292,6 +299,119 @@ class ReleaseChecks(unittest.TestCase):
         run = self.release("check", "1.2.0")
         self.assertIn("Cargo.toml", run.stderr)
         self.assertFalse(subprocess.run(["git", "tag"], cwd=self.repo, capture_output=True, text=True).stdout)
+
+
+    def test_a_release_without_its_row_on_the_upgrade_page_is_refused(self):
+        self.name_release(self.head())
+        page = self.repo / "docs" / "upgrade.md"
+        cases = [
+            (None, "docs/upgrade.md does not exist: release 1.2.0 needs its row there"),
+            ("| 1.1.0 | steps 3 and 5 | yes | yes |\n", "docs/upgrade.md has no row for 1.2.0"),
+            # Neither a longer version, nor one that only ends in it, nor the version in prose.
+            ("| 1.2.0.1 | x | x | x |\n| 11.2.0 | x | x | x |\n| 1.2.01 | x | x | x |\n"
+             "Upgrading to 1.2.0 needs steps 3 and 5.\n", "docs/upgrade.md has no row for 1.2.0"),
+            ("| 1.2.0 |  | - | |\n", "docs/upgrade.md's row for 1.2.0 is empty"),
+        ]
+        for rows, said in cases:
+            with self.subTest(said=said):
+                if rows is None:
+                    page.unlink()
+                else:
+                    self.upgrade_page(rows)
+                self.commit(said)
+                run = self.release("check", "1.2.0")
+                self.assertNotEqual(run.returncode, 0)
+                self.assertIn(said, run.stderr)
+        for row in ("| 1.2.0 | steps 3 and 5 | yes | yes |", "| **1.2.0** (coming) | steps 1 to 5 | yes | yes |",
+                    "| `1.2.0` | steps 3 and 5 | yes | yes |"):
+            with self.subTest(row=row):
+                self.upgrade_page(row + "\n")
+                self.commit(row)
+                run = self.release("check", "1.2.0")
+                self.assertEqual(run.returncode, 0, run.stderr)
+
+    def test_a_section_after_0_7_16_that_names_a_development_internal_is_refused(self):
+        release_commit = self.head()
+
+        def changelog(newer, older, unreleased=""):
+            return (f"## [Unreleased]\n\n{unreleased}\n\n## [1.2.0] - 2026-11-23\n\nCommit: `{release_commit[:12]}`\n\n"
+                    f"### Fixed\n\n- a thing\n\n## [1.1.0] - 2026-11-01\n\n{newer}\n\n"
+                    f"## [0.7.16] - 2026-10-01\n\n{older}\n")
+
+        said = "(simulation seed 826817)"
+        cases = [
+            # (the [1.1.0] section's line, the [0.7.16] section's line, refused?)
+            ("- A rejoin is told configured " + said, "- plain", True),
+            ("- plain", "- A rejoin is told configured " + said, False),
+            ("- A window is told once: each version is claimed alone", "- plain", True),
+            ("- `RUNAS_GUARD_CLAIM_LEASE_SECONDS` is bounded; a `LeaseHeld` failure says who holds it", "- plain",
+             False),
+        ]
+        for newer, older, refused in cases:
+            with self.subTest(newer=newer, older=older):
+                self.changelog(changelog(newer, older, unreleased="- work under way, simulation seed 5"))
+                self.commit(newer)
+                run = self.release("check", "1.2.0")
+                if refused:
+                    self.assertNotEqual(run.returncode, 0)
+                    self.assertIn("name development internals", run.stderr)
+                    self.assertIn("([1.1.0] - 2026-11-01)", run.stderr)
+                    self.assertIn(newer, run.stderr)
+                    self.assertIn("docs/internals.md", run.stderr)
+                else:
+                    self.assertEqual(run.returncode, 0, run.stderr)
+
+
+class DeveloperWords(unittest.TestCase):
+    """The words tools/release.py refuses in a CHANGELOG section meant for operators."""
+
+    def test_each_line_is_told_by_the_word_it_names(self):
+        cases = [
+            ("found by the simulation (seed 611287)", ["simulation", "seed"]),
+            ("`SIM_STREAMS=slot` on 8,000 seeds", ["SIM_ variable", "seed"]),
+            ("tests/sim/known.txt names it", ["tests/sim", "known.txt"]),
+            ("the fault proxy can hold one account", ["fault proxy"]),
+            ("compiled at opt-level 1", ["opt-level"]),
+            ("its claim carries a lease", ["claim", "lease"]),
+            ("kept in the outbox, then adopted", ["outbox", "adoption"]),
+            ("a dead run's intent", ["intent"]),
+            ("once per life; accounts' lives", ["life", "life"]),
+            ("a drift mark names the editor", ["mark"]),
+            ("the mutants of the demo; no wolves", ["mutant", "wolf"]),
+            # Plain words, and names that only contain a listed word.
+            ("`RUNAS_GUARD_CLAIM_LEASE_SECONDS` at most 300; `LeaseHeld`", []),
+            ("the alarm watches the oldest message's age; lifecycle rules; `reconcile --stack`", []),
+            ("since 0.7.16 the docs mark what is new", []),
+        ]
+        for line, words in cases:
+            with self.subTest(line=line):
+                found = release.developer_words(f"## [0.8.0] - 2026-12-01\n\n- {line}\n")
+                self.assertEqual([w for _, _, w, _ in found], words)
+
+    def test_which_sections_are_read(self):
+        text = ("# Changelog\n\n## [Unreleased]\n\n- seed 1\n\n## 0.5.0 to 0.7.16 in short\n\n- seed 2\n\n"
+                "## [0.8.0] - 2026-12-01\n\n- seed 3\n\n## [0.7.16] - 2026-11-28\n\n- seed 4\n\n"
+                "## [0.5.0] - 2026-11-26\n\n- seed 5\n")
+        found = release.developer_words(text)
+        self.assertEqual([(title, line) for title, _, _, line in found],
+                         [("0.5.0 to 0.7.16 in short", "- seed 2"), ("[0.8.0] - 2026-12-01", "- seed 3")])
+        self.assertEqual([n for _, n, _, _ in found], [9, 13], "line numbers in the file")
+
+    def test_this_changelog_speaks_to_operators_after_0_7_16(self):
+        text = (REPO / "CHANGELOG.md").read_text()
+        self.assertTrue("\n## 0.5.0 to 0.7.16 in short\n" in text, "CHANGELOG.md has no operator's summary")
+        self.assertEqual(release.developer_words(text), [])
+
+    def test_the_upgrade_page_has_a_row_for_every_release_since_0_4_0(self):
+        import re
+        text = (REPO / "CHANGELOG.md").read_text()
+        released = [v for v in re.findall(r"^## \[(\d+\.\d+\.\d+)\]", text, re.M)
+                    if release.version_tuple(v) >= (0, 4, 0)]
+        self.assertIn("0.7.16", released)
+        for version in released:
+            with self.subTest(version=version):
+                cells = release.upgrade_row(version)
+                self.assertTrue(any(cell.strip("-* ") for cell in cells[1:]))
 
 
 try:
