@@ -64,9 +64,33 @@ pub fn token() -> String {
     format!("{:016x}", unpredictable())
 }
 
+/// Where [`unpredictable`] draws from while a replayable schedule runs (the
+/// simulation, as `clock::anchor` pins time): a sequence from its seed, so a
+/// seed's every id, and so its trace, is the same on each replay. `None`
+/// (always, in the product): the operating system's randomness.
+static DRAWN: std::sync::Mutex<Option<u64>> = std::sync::Mutex::new(None);
+
+/// Draws every later id from `seed` (`None`: from the operating system again).
+pub fn draw_from(seed: Option<u64>) {
+    *DRAWN.lock().unwrap_or_else(|p| p.into_inner()) = seed;
+}
+
+/// The next value of a seeded sequence (SplitMix64: every state gives
+/// another value, and consecutive values share no pattern).
+fn next_drawn(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// 64 bits nobody outside this process can predict (std's `RandomState` keys
 /// SipHash from the operating system's random source, per process).
 pub fn unpredictable() -> u64 {
+    if let Some(state) = DRAWN.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        return next_drawn(state);
+    }
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     // RandomState is seeded from the OS per process; the counter and clock
     // keep tokens of one process apart.
@@ -111,6 +135,18 @@ mod tests {
         assert_eq!(partition_for("us-east-1"), "aws");
         assert_eq!(partition_for("cn-north-1"), "aws-cn");
         assert_eq!(partition_for("us-gov-west-1"), "aws-us-gov");
+    }
+
+    #[test]
+    fn a_seeded_sequence_replays_and_does_not_repeat() {
+        let draw = |seed: u64, n: usize| {
+            let mut state = seed;
+            (0..n).map(|_| next_drawn(&mut state)).collect::<Vec<u64>>()
+        };
+        assert_eq!(draw(7, 100), draw(7, 100), "the same seed, the same ids");
+        assert_ne!(draw(7, 10), draw(8, 10), "another seed, other ids");
+        let distinct: std::collections::HashSet<u64> = draw(0, 10_000).into_iter().collect();
+        assert_eq!(distinct.len(), 10_000, "seed 0 included");
     }
 
     #[test]

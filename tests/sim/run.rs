@@ -145,12 +145,15 @@ fn play(seed: u64, verbose: bool, trace: bool) -> Report {
         // The SDK's retry jitter and invocation ids draw from fastrand's
         // thread-local generator: seeded, the schedule replays exactly.
         fastrand::seed(seed);
+        // Every id a run makes (its owner token, an operator run's id) too.
+        runas_guard::domain::ids::draw_from(Some(seed));
         let mut d = Driver::new(seed, verbose, trace);
         d.play().await;
         d.report()
     });
     drop(rt);
     runas_guard::domain::clock::anchor(None);
+    runas_guard::domain::ids::draw_from(None);
     report
 }
 
