@@ -46,6 +46,7 @@ mod identity_center;
 mod lambda_runtime;
 mod left_governance;
 mod lives;
+mod lza_late_create;
 mod nodes;
 mod nodes_agents;
 mod operator_seat;
