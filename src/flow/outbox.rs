@@ -227,85 +227,26 @@ pub async fn deliver(
     delivered
 }
 
-/// The lease this run holds on the copies it kept: since when, and which
-/// alerts were kept (a copy never kept has no lease to hold).
-pub(crate) struct Held<'a> {
-    pub since: std::time::SystemTime,
-    pub kept: &'a (dyn Fn(&Alert) -> bool + Sync),
-}
-
 /// An event's alerts published: what earlier runs left in the outbox first
 /// (`waiting`, read while ours were being kept; nothing, and no call, as a
 /// rule), then each copy of `ours` once. A copy of ours, or of a dead run's
 /// alert this run adopted, may be there under an older lease (an earlier
 /// attempt's, a dead run's): it is left out of the flush, which would send
-/// it twice. A long flush can outlast the lease on ours: they are then
-/// taken again before they go ([`still_held`]).
+/// it twice.
 pub(crate) async fn publish_after(
     receipts: &Receipts,
     alerts: &Alerts,
     owner: &str,
     waiting: Result<Vec<OutboxEntry>, AwsError>,
-    (ours, adopted): (&[Alert], &[Alert]),
-    held: Held<'_>,
+    ours: &[Alert],
+    adopted: &[Alert],
 ) -> Vec<Attempt> {
     let waiting = waiting.map(|w| left_by_others(w, ours.iter().chain(adopted), alerts.dests()));
     let flushed = flush_read(receipts, alerts, owner, waiting).await;
     if flushed > 0 {
         tracing::info!(count = flushed, "alerts left by earlier runs published");
     }
-    if ours.is_empty() {
-        return vec![];
-    }
-    let copies = copies(alerts, ours);
-    let copies = still_held(receipts, owner, copies, &held).await;
-    alerts.publish_copies(copies).await
-}
-
-/// The copies this run may publish: all of them while its lease on the
-/// kept ones is young; past half of it (a long flush, a slow keep), each
-/// kept copy is taken again first, and one another run's flush took
-/// meanwhile is left to that run, which publishes it. Until 0.8.0 a run
-/// published under a lease that had run out, and the other run's flush
-/// published the same copy: two pages for one alert.
-async fn still_held(
-    receipts: &Receipts,
-    owner: &str,
-    copies: Vec<(Alert, Dest)>,
-    held: &Held<'_>,
-) -> Vec<(Alert, Dest)> {
-    if !lease_aging(held.since, clock::now()) {
-        return copies;
-    }
-    let mut out = Vec::with_capacity(copies.len());
-    for (alert, dest) in copies {
-        if !(held.kept)(&alert) {
-            out.push((alert, dest));
-            continue;
-        }
-        match receipts
-            .take_from_outbox(&dest.key(&alert.alert_id), owner)
-            .await
-        {
-            Ok(true) => out.push((alert, dest)),
-            Ok(false) => {
-                tracing::info!(alert_id = %alert.alert_id, dest = dest.as_str(), "another run took this alert from the outbox after its lease ran out; left to it");
-            }
-            Err(e) => {
-                // Fail toward telling: the same alert_id twice at worst.
-                tracing::warn!(alert_id = %alert.alert_id, error_code = %e.code, error = %e, "cannot renew the lease on a kept alert; publishing it");
-                out.push((alert, dest));
-            }
-        }
-    }
-    out
-}
-
-/// Whether a lease taken at `since` is past half its length at `now`
-/// (pure; a clock that went back counts as young).
-fn lease_aging(since: std::time::SystemTime, now: std::time::SystemTime) -> bool {
-    now.duration_since(since)
-        .is_ok_and(|d| d * 2 >= crate::adapters::store::outbox::OUTBOX_LEASE)
+    attempt(alerts, ours).await
 }
 
 /// The outbox read, less every copy of `ours`.
@@ -415,24 +356,6 @@ pub async fn flush_read(
 mod tests {
     use super::*;
     use crate::domain::alert::sample as alert;
-
-    #[test]
-    fn a_lease_is_taken_again_only_past_half_its_length() {
-        use std::time::Duration;
-        let t0 = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let half = crate::adapters::store::outbox::OUTBOX_LEASE / 2;
-        let cases = [
-            (Duration::ZERO, false),
-            (half - Duration::from_millis(1), false),
-            (half, true),
-            (half * 3, true),
-        ];
-        for (after, want) in cases {
-            assert_eq!(lease_aging(t0, t0 + after), want, "{after:?}");
-        }
-        // A clock that stepped back: young, published as kept.
-        assert!(!lease_aging(t0, t0 - Duration::from_secs(5)));
-    }
 
     #[test]
     fn the_flush_leaves_every_copy_of_our_own_alerts_to_us() {

@@ -17,7 +17,7 @@ use crate::domain::outcome::{Handled, Outcome};
 use crate::domain::records::{record_step, RecordStep};
 use crate::flow::commit::commit_all;
 use crate::flow::configured;
-use crate::flow::outbox::{all_sent, keep_first, publish_after, tidy, Delivered, Held};
+use crate::flow::outbox::{all_sent, keep_first, publish_after, tidy, Delivered};
 use crate::flow::publish::Alerts;
 use crate::flow::work::{Home, Work};
 
@@ -149,7 +149,6 @@ impl Delivery {
         // is still being retried is, until it lands, a record past a window
         // nobody has told, lost with a run that dies then. What is told once
         // is not kept first: see [`configured`].
-        let kept_at = crate::domain::clock::now();
         let ((kept, committed), waiting, once) = tokio::join!(
             keep_then_record(fx, job, &alerts, &uncommitted),
             fx.receipts.outbox(),
@@ -158,20 +157,8 @@ impl Delivery {
         let unkept: HashSet<String> = once.iter().map(|a| a.alert_id.clone()).collect();
         let ours = [alerts, once].concat();
         let early: &[Alert] = committed.as_ref().map_or(&[], |c| &c.1);
-        let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
-        let held = Held {
-            since: kept_at,
-            kept: &kept,
-        };
-        let attempts = publish_after(
-            fx.receipts,
-            fx.alerts,
-            &job.owner,
-            waiting,
-            (&ours, early),
-            held,
-        )
-        .await;
+        let attempts =
+            publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, early).await;
         let (record_error, adopted) =
             recorded_after(fx, job, &uncommitted, committed, &attempts).await;
         if let Some(e) = record_error {
@@ -179,6 +166,7 @@ impl Delivery {
             outcome.reason = format!("result not recorded: {e}");
         }
         let known = all_sent(&attempts).filter(|_| adopted.is_empty());
+        let kept = |a: &Alert| kept && !unkept.contains(&a.alert_id);
         let tidy = tidy(fx.receipts, fx.alerts, &job.owner, attempts, &kept, adopted);
         let (outcome, failed) = match known {
             // Every copy went out: the claim closes beside the outbox's
