@@ -60,6 +60,11 @@ impl ViaArgs {
         self.function.as_deref().filter(|f| !f.is_empty())
     }
 
+    /// The function named with --function (or its variable), used or not.
+    pub fn named_function(&self) -> Option<&str> {
+        self.named()
+    }
+
     /// The replayer: the named function, else the stack's, else this
     /// process. A dry run replays nothing, so it looks up no function.
     pub async fn choose(
@@ -102,7 +107,7 @@ pub enum Via {
 }
 
 /// The hub stack's function (its physical id is the function's name).
-async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<String, String> {
+pub async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<String, String> {
     let region = runas_guard::adapters::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
     let mut pages = client
