@@ -411,12 +411,25 @@ class HubPolicyTests(cfn.TemplateTestCase):
         for logical_id, queue in queues.items():
             with self.subTest(queue=logical_id):
                 self.assertTrue(queue["Properties"].get("SqsManagedSseEnabled"))
-        alarmed = {
-            alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-            for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values()
-            if alarm["Properties"].get("Namespace") == "AWS/SQS"
-        }
-        self.assertEqual(alarmed, {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"})
+        alarmed = {}
+        for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
+            for m in alarm["Properties"].get("Metrics", []):
+                metric = m.get("MetricStat", {}).get("Metric", {})
+                if metric.get("Namespace") == "AWS/SQS":
+                    queue = metric["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+                    alarmed.setdefault(queue, set()).add(metric["MetricName"])
+        self.assertEqual(set(alarmed), {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"})
+        # A message received and kept hidden still alarms: in flight, and
+        # the oldest's age, beside the visible ones.
+        for queue, metrics in alarmed.items():
+            with self.subTest(queue=queue):
+                self.assertEqual(metrics, {"ApproximateNumberOfMessagesVisible",
+                                           "ApproximateNumberOfMessagesNotVisible",
+                                           "ApproximateAgeOfOldestMessage"})
+                alarm = self.hub["Resources"][f"{queue}Alarm"]["Properties"]
+                (shown,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+                self.assertEqual(shown["Expression"], "MAX([FILL(visible, 0), FILL(hidden, 0), FILL(age, 0)])")
+                self.assertEqual((alarm["Threshold"], alarm["ComparisonOperator"]), (0, "GreaterThanThreshold"))
         for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
             self.assertEqual(alarm["Properties"]["AlarmActions"], [ALARM_TOPIC])
 
@@ -459,7 +472,9 @@ class HubPolicyTests(cfn.TemplateTestCase):
             for logical_id, alarm in alarms.items():
                 with self.subTest(alarm=logical_id, SweepSchedule=schedule):
                     props = stack.resolve(alarm["Properties"])
-                    period, periods = int(props["Period"]), int(props["EvaluationPeriods"])
+                    stats = [m["MetricStat"] for m in props.get("Metrics", []) if "MetricStat" in m]
+                    period = int(props["Period"]) if "Period" in props else max(int(st["Period"]) for st in stats)
+                    periods = int(props["EvaluationPeriods"])
                     self.assertLessEqual(period * periods, 86400 if period < 3600 else 604800)
 
     def test_reserved_concurrency_is_on_by_default_and_above_the_sweep(self):
@@ -479,7 +494,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
         referenced = []
         for logical_id, alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").items():
             props = alarm["Properties"]
-            if props["Namespace"] == METRICS_NAMESPACE:
+            if props.get("Namespace") == METRICS_NAMESPACE:
                 dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
                 referenced.append((logical_id, props["MetricName"], dimensions))
         for namespace, name, dimensions, _, widget in metric_entries(self.dashboard()):
