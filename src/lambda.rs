@@ -120,6 +120,7 @@ pub async fn run() -> ExitCode {
     let desk = Desk::new(
         &config,
         failure_queues(std::env::var("RUNAS_GUARD_FAILURE_QUEUES").ok().as_deref()),
+        std::env::var("RUNAS_GUARD_EVENTS_FUNCTION").ok(),
     );
     let (store, reactor, desk) = (&store, &reactor, &desk);
     let result = serve(store, reactor, desk).await;

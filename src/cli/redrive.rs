@@ -178,15 +178,16 @@ async fn queue_urls(a: &Args, config: &aws_config::SdkConfig) -> Result<Vec<Stri
 }
 
 /// Whose on-failure records a run in this process replays: the function
-/// named (`--function`), else the hub stack's; none known, none replayed.
+/// named (`--function`: the events function, the stack's `FunctionArn`),
+/// else the hub stack's events function; none known, none replayed.
 async fn own_function(a: &Args, config: &aws_config::SdkConfig) -> Own {
     match a.via.named_function() {
         Some(f) => Own::named(Some(f)),
         None => match &a.stack {
             Some(stack) => Own::named(
-                super::replay::stack_function(config, stack)
-                    .await
+                (super::replay::stack_events_function(config, stack).await)
                     .ok()
+                    .flatten()
                     .as_deref(),
             ),
             None => Own::Unknown,

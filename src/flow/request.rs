@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use crate::domain::report::{Format, Report};
-use crate::domain::request::{admit, entry_of, Admitted, Named, Request};
+use crate::domain::request::{admit, entry_of, Admitted, Entry, Named, Request};
 use crate::domain::{clock, trigger};
 use crate::flow::dispatch::{dispatch, fails_invocation, Answer};
 use crate::flow::reactor::Reactor;
@@ -19,21 +19,32 @@ use crate::flow::redrive::run::{redrive, Mode};
 use crate::flow::redrive::Own;
 use crate::flow::sweep::Selection;
 
-/// The function's own failure queues, the only ones a request may name.
+/// The function's own failure queues, the only ones a request may name, and
+/// whether this is the operator function.
 #[derive(Clone)]
 pub struct Desk {
     sqs: aws_sdk_sqs::Client,
     region: String,
     failure_queues: Vec<String>,
+    events_function: Option<String>,
 }
 
 impl Desk {
     /// `failure_queues`: their URLs (`RUNAS_GUARD_FAILURE_QUEUES`).
-    pub fn new(config: &aws_config::SdkConfig, failure_queues: Vec<String>) -> Desk {
+    /// `events_function`: set in the operator function only
+    /// (`RUNAS_GUARD_EVENTS_FUNCTION`, the events function's ARN): it takes
+    /// operator requests alone, through whatever ARN, and replays only that
+    /// function's on-failure records.
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        failure_queues: Vec<String>,
+        events_function: Option<String>,
+    ) -> Desk {
         Desk {
             sqs: aws_sdk_sqs::Client::new(config),
             region: crate::adapters::aws::home_region(config),
             failure_queues,
+            events_function: events_function.filter(|f| !f.trim().is_empty()),
         }
     }
 }
@@ -59,14 +70,21 @@ pub async fn dispatch_at(
     input: &Value,
     request_id: &str,
 ) -> Answer {
-    match admit(entry_of(invoked), input) {
+    let entry = match &desk.events_function {
+        // The operator function takes operator requests only.
+        Some(_) => Entry::Operator,
+        None => entry_of(invoked),
+    };
+    match admit(entry, input) {
         Ok(Admitted::Event) => dispatch(reactor, input, request_id).await,
         Ok(Admitted::Request(r)) => {
-            // Its own on-failure records are those naming the function
+            // The on-failure records a redrive replays are the events
+            // function's: named in the operator function, else the function
             // invoked (whatever the alias); a local emulator that names no
             // function ARN replays none.
-            let own = Own::named(crate::flow::redrive::unqualified(invoked).as_deref());
-            serve(desk, reactor, r, &own).await
+            let events = (desk.events_function.clone())
+                .or_else(|| crate::flow::redrive::unqualified(invoked));
+            serve(desk, reactor, r, &Own::named(events.as_deref())).await
         }
         Err(reason) => refused(reason),
     }
