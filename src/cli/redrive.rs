@@ -12,7 +12,7 @@ use runas_guard::domain::report::Format;
 use runas_guard::flow::redrive::listing::Listing;
 use runas_guard::flow::redrive::queue::{stack_queues, Wanted};
 use runas_guard::flow::redrive::run::{redrive, Mode};
-use runas_guard::flow::redrive::{Own, Report, Verdict};
+use runas_guard::flow::redrive::{Own, QueueRead, Report, Row, Verdict};
 
 use super::output::{bad_input, failed};
 use super::replay::Via;
@@ -114,17 +114,10 @@ pub async fn exec(a: Args) -> ExitCode {
                 Err(e) => return failed(e),
             }
         }
-        (Via::InProcess, false) => {
-            let urls = match queue_urls(&a, &built.config).await {
-                Ok(u) => u,
-                Err(e) => return failed(e),
-            };
-            let own = own_function(&a, &built.config).await;
-            let sqs = aws_sdk_sqs::Client::new(&built.config);
-            let region = runas_guard::adapters::aws::home_region(&built.config);
-            let max = Wanted::All(a.max as usize);
-            redrive(&built.reactor, &sqs, &region, urls, max, (mode, &own)).await
-        }
+        (Via::InProcess, false) => match in_process(&a, &built, mode).await {
+            Ok(got) => got,
+            Err(e) => return failed(e),
+        },
     };
     let report = Report::new(a.dry_run, a.drop_unreadable, reads, rows);
     out!("{}", report.render(a.format));
@@ -193,4 +186,19 @@ async fn own_function(a: &Args, config: &aws_config::SdkConfig) -> Own {
             None => Own::Unknown,
         },
     }
+}
+
+/// A redrive in this process, with these credentials: the queues named and
+/// the stack's, read and replayed here.
+async fn in_process(
+    a: &Args,
+    built: &super::start::Built,
+    mode: Mode,
+) -> Result<(Vec<QueueRead>, Vec<Row>), String> {
+    let urls = queue_urls(a, &built.config).await?;
+    let own = own_function(a, &built.config).await;
+    let sqs = aws_sdk_sqs::Client::new(&built.config);
+    let region = runas_guard::adapters::aws::home_region(&built.config);
+    let max = Wanted::All(a.max as usize);
+    Ok(redrive(&built.reactor, &sqs, &region, urls, max, (mode, &own)).await)
 }
