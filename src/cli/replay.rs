@@ -18,7 +18,9 @@ const STACK_FUNCTIONS: [&str; 2] = ["OperatorFunction", "Function"];
 #[derive(clap::Args, Clone, Default)]
 pub struct ViaArgs {
     /// The deployed function to replay through (its name or ARN; the hub
-    /// stack's FunctionArn output). Default with --stack: the stack's.
+    /// stack's OperatorFunctionArn output). Default with --stack: the stack's.
+    /// With --in-process: the events function (FunctionArn), whose
+    /// on-failure records alone are replayed.
     #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION", value_parser = function_name)]
     function: Option<String>,
     /// Replay in this process with your credentials, as `handle` does
