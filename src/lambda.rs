@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use runas_guard::domain::request::entry_of;
 use runas_guard::flow::request::{dispatch_at, failure_queues, Desk};
 use serde_json::Value;
 use tracing::Instrument;
@@ -67,11 +66,10 @@ async fn serve(
         let deadline = runas_guard::domain::deadline::from_epoch_millis(event.context.deadline);
         // Which door: the function's own ARN takes events, its `operator`
         // alias operator requests only (Lambda names the ARN invoked).
-        let entry = entry_of(&event.context.invoked_function_arn);
         let work = dispatch_at(
             &current,
             desk,
-            entry,
+            &event.context.invoked_function_arn,
             &event.payload,
             &event.context.request_id,
         )
@@ -122,6 +120,7 @@ pub async fn run() -> ExitCode {
     let desk = Desk::new(
         &config,
         failure_queues(std::env::var("RUNAS_GUARD_FAILURE_QUEUES").ok().as_deref()),
+        std::env::var("RUNAS_GUARD_EVENTS_FUNCTION").ok(),
     );
     let (store, reactor, desk) = (&store, &reactor, &desk);
     let result = serve(store, reactor, desk).await;

@@ -29,6 +29,13 @@ runas-guard built by the tests) as that function, the way Lambda runs a
   process that exits without answering (a failed init) at once, as
   ``Runtime.ExitError``, as Lambda does.
 
+- within the function's reserved concurrency (``ReservedConcurrentExecutions``,
+  ``PutFunctionConcurrency``): an invocation while that many of the same
+  function run is refused at once, as Lambda refuses it (API reference,
+  Invoke, ``TooManyRequestsException``: HTTP 429, ``Reason``
+  ``ReservedFunctionConcurrentInvocationLimitExceeded``, "Rate Exceeded.");
+  each refusal is listed by ``GET /_emulated/lambda/throttles``.
+
 Only ``RequestResponse`` is emulated (``Event`` and ``DryRun`` keep moto's
 behaviour). Whether the caller may invoke is decided before this runs, by
 moto's IAM enforcement (``lambda:InvokeFunction`` on the function's ARN,
@@ -49,13 +56,27 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.exceptions import JsonRESTError
 from moto.awslambda.responses import LambdaResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sts.models import sts_backends
 
 BINARY = "RUNAS_GUARD_LOCAL_FUNCTION_BINARY"
 INVOCATIONS = []
+THROTTLES = []
+RUNNING = {}
 LOCK = threading.Lock()
+
+
+class _Throttled(JsonRESTError):
+    """Lambda's refusal of an invocation over the function's reserved concurrency."""
+    code = 429
+
+    def __init__(self):
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        body = json.loads(self.description)
+        body.update({"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded", "Type": "User"})
+        self.description = json.dumps(body)
 _original_invoke = LambdaFunction.invoke
 _original_backend_invoke = LambdaBackend.invoke
 _original_response_invoke = LambdaResponse.invoke
@@ -201,7 +222,18 @@ def _invoke(self, body, request_headers, response_headers):
     if not os.environ.get(BINARY) or kind != "RequestResponse":
         return _original_invoke(self, body, request_headers, response_headers)
     payload = body.encode() if isinstance(body, str) else (body or b"{}")
-    error, answer, log, request_id = _run(self, payload)
+    limit = self.reserved_concurrency
+    with LOCK:
+        running = RUNNING.get(self.function_arn, 0)
+        if limit is not None and running >= int(limit):
+            THROTTLES.append({"function": self.function_name, "running": running, "limit": int(limit)})
+            raise _Throttled()
+        RUNNING[self.function_arn] = running + 1
+    try:
+        error, answer, log, request_id = _run(self, payload)
+    finally:
+        with LOCK:
+            RUNNING[self.function_arn] -= 1
     if error:
         response_headers["x-amz-function-error"] = error
     response_headers["x-amz-executed-version"] = "$LATEST"
@@ -245,9 +277,10 @@ _dispatch = DomainDispatcherApplication.__call__
 
 
 def _with_invocations(self, environ, start_response):
-    if environ.get("PATH_INFO") == "/_emulated/lambda/invocations":
+    listed = {"/_emulated/lambda/invocations": INVOCATIONS, "/_emulated/lambda/throttles": THROTTLES}
+    if environ.get("PATH_INFO") in listed:
         with LOCK:
-            body = json.dumps(INVOCATIONS).encode()
+            body = json.dumps(listed[environ["PATH_INFO"]]).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
     return _dispatch(self, environ, start_response)

@@ -479,12 +479,22 @@ async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_bac
     assert_eq!(kinds, ["drift_reverted"], "{kinds:?}");
     assert!(w.drain(&dlq).await.is_empty(), "nothing left in the queue");
 
-    // By the function, invoked once by on-call: on-call's own seat cannot
+    // By the function, asked by on-call: on-call's own seat cannot
     // enter the member role, the function's role can.
     let (status, invocations) = http(w.moto.port(), "GET", "/_emulated/lambda/invocations", "");
     assert_eq!(status, 200);
     let invocations = invocations.as_array().unwrap();
-    assert_eq!(invocations.len(), 1, "{invocations:#?}");
+    // Through the operator alias: the function's listing of its queues (the
+    // seat reads none), the redrive of what it listed, and a listing that
+    // finds nothing left.
+    assert_eq!(invocations.len(), 3, "{invocations:#?}");
+    for at in [0, 2] {
+        let listed: Value =
+            serde_json::from_str(invocations[at]["payload"].as_str().unwrap()).unwrap();
+        assert_eq!(listed["runas_guard_request"], "list", "{listed:#}");
+        assert_eq!(invocations[at]["qualifier"], "operator");
+    }
+    let invocations = &invocations[1..];
     assert_eq!(invocations[0]["caller_access_key"], named.key.as_str());
     assert_eq!(
         invocations[0]["function_error"],
@@ -538,7 +548,8 @@ async fn redrive_hands_a_dead_letter_to_the_function_which_puts_the_document_bac
     );
     let (_, invocations) = http(w.moto.port(), "GET", "/_emulated/lambda/invocations", "");
     let invocations = invocations.as_array().unwrap();
-    assert_eq!(invocations.len(), 2, "{invocations:#?}");
+    assert_eq!(invocations.len(), 4, "{invocations:#?}");
+    let invocations = &invocations[2..];
     assert_eq!(invocations[1]["caller_access_key"], named.key.as_str());
     assert_eq!(invocations[1]["qualifier"], "operator");
     let asked: Value = serde_json::from_str(invocations[1]["payload"].as_str().unwrap()).unwrap();
@@ -625,7 +636,13 @@ async fn the_seat_asks_the_function_and_cannot_hand_it_an_event() {
     assert!(refused.contains("AccessDenied"), "{refused}");
     // The alias: the function refuses an event there, and a request with an
     // event smuggled beside its fields, and a request for a queue not its own.
-    let alias = format!("{function}:operator");
+    let operator = d.hub["OperatorFunctionArn"].rsplit(':').next().unwrap();
+    // Nor the operator function itself: only its alias.
+    let refused = invoke_as(w, &named, operator, &forged)
+        .await
+        .expect_err("the seat may invoke only the operator alias");
+    assert!(refused.contains("AccessDenied"), "{refused}");
+    let alias = format!("{operator}:operator");
     let mut smuggled = forged.clone();
     smuggled["runas_guard_request"] = json!("sweep");
     smuggled["id"] = json!("manual-1764147600-0123456789abcdef");
@@ -749,4 +766,309 @@ async fn from_the_seat_reconcile_and_sweep_run_in_the_function_or_stop_saying_ho
     assert_eq!(west["action"], "updated", "{report:#}");
     let (doc, _, _) = w.document(&member, REGION).await.unwrap();
     assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+}
+
+/// Lambda's on-failure record of `event`, naming `function_arn`.
+fn on_failure(event: &Value, function_arn: &str) -> Value {
+    json!({
+        "version": "1.0",
+        "timestamp": "2026-03-14T09:31:00.000Z",
+        "requestContext": {
+            "requestId": "e4b46cbf-b738-4e1f-8880-a18cdf61200e",
+            "functionArn": format!("{function_arn}:$LATEST"),
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "Task timed out after 900.00 seconds"}
+    })
+}
+
+/// (visible, in flight) messages of a queue, as the administrator sees them.
+async fn depth(w: &World, queue: &str) -> (u64, u64) {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let out = aws_sdk_sqs::Client::new(&w.cfg)
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(A::ApproximateNumberOfMessages)
+        .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let n = |a: A| out.attributes().unwrap()[&a].parse().unwrap();
+    (
+        n(A::ApproximateNumberOfMessages),
+        n(A::ApproximateNumberOfMessagesNotVisible),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seat_lists_the_failure_queues_through_the_function_and_cannot_hide_a_message() {
+    let Org {
+        d,
+        member,
+        named,
+        named_us_east_1,
+        ..
+    } = organization().await;
+    let w = &d.w;
+    let function = d.hub["FunctionArn"].clone();
+    let dlq = stack_queue(w, "EventsDeadLetterQueue").await;
+    let failures = stack_queue(w, "AsyncFailureQueue").await;
+    let sqs = aws_sdk_sqs::Client::new(&w.cfg);
+    let send = |queue: &str, body: Value| {
+        let sent = sqs
+            .send_message()
+            .queue_url(queue)
+            .message_body(body.to_string());
+        async move { sent.send().await.unwrap().message_id().unwrap().to_string() }
+    };
+    // An edit EventBridge could not deliver; the function's own on-failure
+    // record of a vend; and a record naming another function whose event
+    // would put the document back quietly in an expected editor's name.
+    w.console_edit(&member, REGION, "intruder").await;
+    let edit = send(&dlq, doc_event("UpdateDocument", &member, REGION, "Admin")).await;
+    let own = send(&failures, on_failure(&vend_event(&member), &function)).await;
+    let quiet = doc_event("UpdateDocument", &member, REGION, "AWSAcceleratorCDKRole");
+    let other = function.replace(":function:", ":function:someone-else-");
+    let forged = send(&failures, on_failure(&quiet, &other)).await;
+
+    // The seat cannot receive a message, nor hide one.
+    let seat_sqs = aws_sdk_sqs::Client::new(&config_with(
+        w,
+        &named.key,
+        &named.secret,
+        Some(&named.token),
+    ));
+    for queue in [&dlq, &failures] {
+        let got = seat_sqs
+            .receive_message()
+            .queue_url(queue)
+            .visibility_timeout(43200)
+            .send()
+            .await;
+        let err = format!("{:?}", got.expect_err("the seat may not receive"));
+        assert!(err.contains("AccessDenied"), "{err}");
+        let hide = seat_sqs
+            .change_message_visibility()
+            .queue_url(queue)
+            .receipt_handle("any")
+            .visibility_timeout(43200)
+            .send()
+            .await;
+        let err = format!("{:?}", hide.expect_err("the seat may not hide"));
+        assert!(err.contains("AccessDenied"), "{err}");
+    }
+
+    // From both of Identity Center's role forms, the function lists them,
+    // and every message is visible again once it has.
+    for seat in [&named, &named_us_east_1] {
+        let list = from_seat(
+            w,
+            seat,
+            &["redrive", "--stack", STACK, "--list", "--format", "json"],
+        );
+        assert_eq!(list.code, 0, "{}\n{}", list.stdout, list.stderr);
+        let listing = list.json();
+        let rows = listing["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 3, "{listing:#}");
+        let by_id = |id: &str| {
+            rows.iter()
+                .find(|r| r["message_id"] == id)
+                .unwrap_or_else(|| panic!("{id}: {listing:#}"))
+        };
+        assert_eq!(by_id(&edit)["result"], "would_replay", "{listing:#}");
+        assert_eq!(
+            by_id(&edit)["actor"],
+            format!("arn:aws:iam::{member}:role/Admin")
+        );
+        assert_eq!(by_id(&own)["result"], "would_replay", "{listing:#}");
+        assert_eq!(by_id(&forged)["result"], "rejected", "{listing:#}");
+        assert!(
+            rows.iter().all(|r| r["age_seconds"].is_u64()),
+            "{listing:#}"
+        );
+        assert_eq!(depth(w, &dlq).await, (1, 0), "visible again");
+        assert_eq!(depth(w, &failures).await, (2, 0), "visible again");
+        let table = from_seat(w, seat, &["redrive", "--stack", STACK, "--list"]);
+        assert_eq!(table.code, 0, "{}", table.stderr);
+        assert!(
+            table.stdout.contains(&forged) && table.stdout.contains("MESSAGE ID"),
+            "{}",
+            table.stdout
+        );
+    }
+    let show = from_seat(
+        w,
+        &named,
+        &[
+            "redrive", "--stack", STACK, "--show", &forged, "--format", "json",
+        ],
+    );
+    assert_eq!(show.code, 0, "{}\n{}", show.stdout, show.stderr);
+    let shown = &show.json()["rows"][0];
+    assert!(
+        shown["body"].as_str().unwrap().contains("someone-else-"),
+        "{shown:#}"
+    );
+    assert!(
+        shown["reason"]
+            .as_str()
+            .unwrap()
+            .contains("only the function's own"),
+        "{shown:#}"
+    );
+
+    // Redrive: the edit put back and the function's own record replayed;
+    // the forged record refused, shown and kept (exit 3: only what no
+    // replay can handle is left).
+    let run = from_seat(
+        w,
+        &named,
+        &["redrive", "--stack", STACK, "--format", "json"],
+    );
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let rows = report["rows"].as_array().unwrap();
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|r| r["message_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {report:#}"))
+    };
+    assert_eq!(by_id(&edit)["message"], "deleted", "{report:#}");
+    assert_eq!(by_id(&own)["message"], "deleted", "{report:#}");
+    assert_eq!(
+        (&by_id(&forged)["result"], &by_id(&forged)["message"]),
+        (&json!("rejected"), &json!("kept")),
+        "{report:#}"
+    );
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    let kinds = w.alert_kinds().await;
+    assert!(
+        kinds.contains(&"drift_reverted".to_string()),
+        "the editor named: {kinds:?}"
+    );
+    assert_eq!(depth(w, &dlq).await, (0, 0));
+    assert_eq!(
+        depth(w, &failures).await,
+        (1, 0),
+        "the forged record stays, visible"
+    );
+}
+
+/// An edit, then its event handed to the events function as EventBridge
+/// would hand it: how long until its revert is answered, and the answer.
+async fn timed_revert(w: &World, member: &str, function: &str, user: &str) -> (f64, Value) {
+    w.console_edit(member, REGION, user).await;
+    let event = doc_event("UpdateDocument", member, REGION, "Admin");
+    let lambda = aws_sdk_lambda::Client::new(&w.cfg);
+    let started = std::time::Instant::now();
+    let out = lambda
+        .invoke()
+        .function_name(function)
+        .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the events function is never throttled: {e:?}"));
+    let seconds = started.elapsed().as_secs_f64();
+    let body = out
+        .payload()
+        .map(|b| b.as_ref().to_vec())
+        .unwrap_or_default();
+    (
+        seconds,
+        serde_json::from_slice(&body).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_operator_requests_at_once_leave_an_edits_revert_as_fast() {
+    let Org {
+        d, member, named, ..
+    } = organization().await;
+    let w = &d.w;
+    let events = d.hub["FunctionArn"].rsplit(':').next().unwrap().to_string();
+    let operator = d.hub["OperatorFunctionArn"]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // Alone: an edit put back by the events function.
+    let (alone, answer) = timed_revert(w, &member, &events, "intruder1").await;
+    assert_eq!(answer["result"], "done", "{answer:#}");
+
+    // Twenty reconcile requests from the seat at once, and the same edit
+    // meanwhile: the requests run in the operator function, at most its
+    // reserved concurrency at a time (the rest refused at once), never in
+    // the events function's.
+    // No retries: each request is one invocation, served or refused.
+    let seat_cfg = config_with(w, &named.key, &named.secret, Some(&named.token));
+    let seat = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&seat_cfg)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let request = json!({"runas_guard_request": "reconcile", "accounts": [member]}).to_string();
+    let mut asked = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let (seat, request, alias) = (
+            seat.clone(),
+            request.clone(),
+            format!("{operator}:operator"),
+        );
+        asked.spawn(async move {
+            let out = seat
+                .invoke()
+                .function_name(alias)
+                .payload(aws_sdk_lambda::primitives::Blob::new(request))
+                .send()
+                .await;
+            match out {
+                Ok(o) => Ok(o.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default()),
+                Err(e) => Err(format!("{e:?}")),
+            }
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (busy, answer) = timed_revert(w, &member, &events, "intruder2").await;
+    assert_eq!(answer["result"], "done", "{answer:#}");
+    let (doc, _, _) = w.document(&member, REGION).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")));
+    let (mut served, mut refused) = (0, 0);
+    while let Some(done) = asked.join_next().await {
+        match done.unwrap() {
+            Ok(body) => {
+                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                assert_eq!(v["result"], "reconciled", "{v:#}");
+                served += 1;
+            }
+            Err(e) => {
+                assert!(
+                    e.contains("TooManyRequestsException"),
+                    "refused for its concurrency: {e}"
+                );
+                refused += 1;
+            }
+        }
+    }
+    let (_, throttles) = http(w.moto.port(), "GET", "/_emulated/lambda/throttles", "");
+    let throttles = throttles.as_array().unwrap();
+    assert!(
+        refused > 0 && served > 0,
+        "served {served}, refused {refused}"
+    );
+    assert!(
+        throttles
+            .iter()
+            .all(|t| t["function"] == operator.as_str() && t["limit"] == 3),
+        "only the operator function, at its 3: {throttles:#?}"
+    );
+    println!(
+        "an edit's revert: {alone:.2} s alone, {busy:.2} s beside 20 operator requests (ratio {:.2}); {served} served, {refused} refused at once, {} throttles, all of the operator function",
+        busy / alone,
+        throttles.len()
+    );
 }

@@ -157,7 +157,17 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
     let again = json!({"reattempt": {"account": waiting, "chain": "vend-waiting", "attempt": 3}});
     put(&w, &q.sweep, &again.to_string(), None).await;
 
-    let dry = w.run(&["redrive", "--stack", STACK, "--dry-run", "--format", "json"]);
+    let dry = w.run(&[
+        "redrive",
+        "--stack",
+        STACK,
+        "--dry-run",
+        "--in-process",
+        "--function",
+        "runas-guard",
+        "--format",
+        "json",
+    ]);
     assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
     let seen = rows(&dry);
     assert_eq!(seen.len(), 3, "{seen:#?}");
@@ -214,6 +224,8 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
         "--stack",
         STACK,
         "--in-process",
+        "--function",
+        "runas-guard",
         "--format",
         "json",
     ]);
@@ -264,7 +276,14 @@ async fn an_outage_is_replayed_once_with_its_actors_then_nothing_is_left() {
         assert_eq!(depth(&w, queue).await, (0, 0), "purged");
     }
 
-    let after = w.run(&["redrive", "--stack", STACK, "--in-process"]);
+    let after = w.run(&[
+        "redrive",
+        "--stack",
+        STACK,
+        "--in-process",
+        "--function",
+        "runas-guard",
+    ]);
     assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
     assert!(
         after.stdout.contains("0 message(s) read from 3 queue(s)"),
@@ -314,7 +333,17 @@ async fn an_edits_two_events_a_vend_and_a_poison_message_are_cleared_in_one_pass
     .await;
 
     // Without the flag the poison message would stay: the dry run says so.
-    let dry = w.run(&["redrive", "--stack", STACK, "--dry-run", "--format", "json"]);
+    let dry = w.run(&[
+        "redrive",
+        "--stack",
+        STACK,
+        "--dry-run",
+        "--in-process",
+        "--function",
+        "runas-guard",
+        "--format",
+        "json",
+    ]);
     assert_eq!(dry.code, 3, "{}\n{}", dry.stdout, dry.stderr);
     assert_one_clean_line(&dry.stderr);
     assert!(dry.stderr.contains("--drop-unreadable"), "{}", dry.stderr);
@@ -333,6 +362,8 @@ async fn an_edits_two_events_a_vend_and_a_poison_message_are_cleared_in_one_pass
         "--stack",
         STACK,
         "--in-process",
+        "--function",
+        "runas-guard",
         "--drop-unreadable",
         "--format",
         "json",
@@ -396,6 +427,8 @@ async fn an_edits_two_events_a_vend_and_a_poison_message_are_cleared_in_one_pass
         "--stack",
         STACK,
         "--in-process",
+        "--function",
+        "runas-guard",
         "--format",
         "json",
     ]);
@@ -449,7 +482,16 @@ async fn what_fails_stays_visible_and_what_was_handled_before_is_a_duplicate() {
         "status": 400, "code": "Throttling", "protocol": "query", "message": "Rate exceeded"}]));
 
     let args = [
-        "redrive", "--queue", &dlq, "--queue", &failures, "--format", "json",
+        "redrive",
+        "--queue",
+        &dlq,
+        "--queue",
+        &failures,
+        "--in-process",
+        "--function",
+        "runas-guard",
+        "--format",
+        "json",
     ];
     let run = w.run(&args);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
@@ -606,4 +648,106 @@ async fn an_event_this_process_cannot_judge_stays_in_its_queue() {
     let run = w.run(&["redrive", "--queue", &dlq, "--format", "json"]);
     let replayed = &rows(&run)[0];
     assert_ne!(replayed["result"], "failed", "{replayed:#}");
+}
+
+/// Only the function's own on-failure records are replayed (Lambda names
+/// the function in `requestContext.functionArn`): a record naming another
+/// function, or none, was not put there by Lambda for this function, so its
+/// event is refused, shown with its body, and kept until dropped. In this
+/// process the function is the one named (`--function`); none named, no
+/// on-failure record is replayed and the rows say how to name it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_on_failure_record_is_refused_and_shown() {
+    let w = World::new().await;
+    let vended = w.create_account("vended", None).await;
+    let target = w.create_account("target", None).await;
+    w.alerts().await;
+    let q = hub_queues(&w).await;
+    put(
+        &w,
+        &q.failures,
+        &on_failure(&vend_event(&vended)).to_string(),
+        None,
+    )
+    .await;
+    let mut forged = on_failure(&vend_event(&target));
+    forged["requestContext"]["functionArn"] = json!(format!(
+        "arn:aws:lambda:us-east-1:{HUB}:function:someone-else:$LATEST"
+    ));
+    put(&w, &q.failures, &forged.to_string(), None).await;
+    let mut unnamed = on_failure(&vend_event(&target));
+    unnamed["requestContext"]
+        .as_object_mut()
+        .unwrap()
+        .remove("functionArn");
+    put(&w, &q.failures, &unnamed.to_string(), None).await;
+
+    let blind = w.run(&["redrive", "--queue", &q.failures, "--format", "json"]);
+    assert_eq!(blind.code, 3, "{}\n{}", blind.stdout, blind.stderr);
+    let seen = rows(&blind);
+    assert_eq!(seen.len(), 3, "{seen:#?}");
+    for r in &seen {
+        assert_eq!(
+            (&r["result"], &r["message"]),
+            (&json!("rejected"), &json!("kept")),
+            "{r:#}"
+        );
+    }
+    let own = row(&seen, "account", &vended);
+    assert!(
+        own["reason"].as_str().unwrap().contains("--function"),
+        "{own:#}"
+    );
+    assert!(w.document(&vended, R).await.is_none(), "nothing replayed");
+
+    let run = w.run(&[
+        "redrive",
+        "--queue",
+        &q.failures,
+        "--in-process",
+        "--function",
+        "runas-guard",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let got = rows(&run);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    let own = row(&got, "account", &vended);
+    assert_eq!(
+        (&own["result"], &own["message"]),
+        (&json!("done"), &json!("deleted")),
+        "{own:#}"
+    );
+    let refused: Vec<&Value> = got.iter().filter(|r| r["result"] == "rejected").collect();
+    assert_eq!(refused.len(), 2, "{got:#?}");
+    for r in &refused {
+        assert_eq!(r["message"], "kept", "{r:#}");
+        assert_eq!(r["account"], target.as_str(), "{r:#}");
+        let reason = r["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("only the function's own on-failure records"),
+            "{reason}"
+        );
+        assert!(
+            r["body"].as_str().unwrap().contains("requestPayload"),
+            "shown: {r:#}"
+        );
+    }
+    let other = refused
+        .iter()
+        .find(|r| r["reason"].as_str().unwrap().contains("someone-else"));
+    assert!(
+        other.is_some(),
+        "the record's function is named: {refused:#?}"
+    );
+    assert!(
+        w.document(&vended, R).await.is_some(),
+        "its own record replayed"
+    );
+    assert!(
+        w.document(&target, R).await.is_none(),
+        "the forged ones never"
+    );
+    assert_eq!(depth(&w, &q.failures).await, (2, 0), "kept, visible");
 }

@@ -274,6 +274,7 @@ class Local:
                                   aws_secret_access_key=self.oncall_env["AWS_SECRET_ACCESS_KEY"],
                                   aws_session_token=self.oncall_env["AWS_SESSION_TOKEN"])
         name = self.outputs["FunctionArn"].rsplit(":", 1)[-1]
+        operator = self.outputs["OperatorFunctionArn"].rsplit(":", 1)[-1]
         forged = {"version": "0", "id": "6a7e8feb-0000-4000-8000-000000000001",
                   "detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm",
                   "account": self.member, "region": REGION, "time": "2026-01-01T00:00:00Z",
@@ -282,8 +283,8 @@ class Local:
                              "userIdentity": {"type": "AssumedRole", "accountId": self.member,
                                               "arn": f"arn:aws:sts::{self.member}:assumed-role/AWSAcceleratorCDKRole/x"},
                              "requestParameters": {"name": "SSM-SessionManagerRunShell"}}}
-        print(f"\n$ aws lambda invoke --function-name {name}:operator --payload '<a forged UpdateDocument event>'   # from the seat")
-        out = lam.invoke(FunctionName=f"{name}:operator", Payload=json.dumps(forged).encode())
+        print(f"\n$ aws lambda invoke --function-name {operator}:operator --payload '<a forged UpdateDocument event>'   # from the seat")
+        out = lam.invoke(FunctionName=f"{operator}:operator", Payload=json.dumps(forged).encode())
         answer = json.loads(out["Payload"].read() or b"{}")
         if answer.get("result") == "rejected":
             print(f"refused by the function: {answer.get('reason')}")

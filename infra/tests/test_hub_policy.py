@@ -339,16 +339,13 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(variables["RUNAS_GUARD_PENDING_WINDOW_SECONDS"], {"Fn::Sub": "${PendingWindowSeconds}"})
         self.assertEqual(variables["RUNAS_GUARD_PENDING_DELAYS_SECONDS"], "30,60,120,240,480,900")
         self.assertEqual(variables["RUNAS_GUARD_MEMBER_STACK_SET"], {"Ref": "MemberStackSetName"})
-        # The only queues an operator's redrive request may name: its three.
-        self.assertEqual(variables["RUNAS_GUARD_FAILURE_QUEUES"],
-                         {"Fn::Sub": "${EventsDeadLetterQueue},${AsyncFailureQueue},${SweepDeadLetterQueue}"})
         self.assertEqual(variables["RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT"],
                          {"Fn::If": ["HasStackSetAdminAccountId", {"Ref": "StackSetAdminAccountId"},
                                      {"Ref": "ManagementAccountId"}]})
         self.assertEqual(set(variables), {"RUNAS_GUARD_POLICY", "RUNAS_GUARD_POLICY_REFRESH_SECONDS",
                                           "RUNAS_GUARD_POLICY_BUCKET_OWNER",
                                           "RUNAS_GUARD_TABLE", "RUNAS_GUARD_TOPIC_ARN", "RUNAS_GUARD_CHAT_TOPIC_ARN",
-                                          "RUNAS_GUARD_SWEEP_QUEUE_URL", "RUNAS_GUARD_FAILURE_QUEUES",
+                                          "RUNAS_GUARD_SWEEP_QUEUE_URL",
                                           "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
                                           "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
                                           "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "RUNAS_GUARD_RUNBOOK_URL",
@@ -411,12 +408,25 @@ class HubPolicyTests(cfn.TemplateTestCase):
         for logical_id, queue in queues.items():
             with self.subTest(queue=logical_id):
                 self.assertTrue(queue["Properties"].get("SqsManagedSseEnabled"))
-        alarmed = {
-            alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
-            for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values()
-            if alarm["Properties"].get("Namespace") == "AWS/SQS"
-        }
-        self.assertEqual(alarmed, {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"})
+        alarmed = {}
+        for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
+            for m in alarm["Properties"].get("Metrics", []):
+                metric = m.get("MetricStat", {}).get("Metric", {})
+                if metric.get("Namespace") == "AWS/SQS":
+                    queue = metric["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+                    alarmed.setdefault(queue, set()).add(metric["MetricName"])
+        self.assertEqual(set(alarmed), {"SweepDeadLetterQueue", "AsyncFailureQueue", "EventsDeadLetterQueue"})
+        # A message received and kept hidden still alarms: in flight, and
+        # the oldest's age, beside the visible ones.
+        for queue, metrics in alarmed.items():
+            with self.subTest(queue=queue):
+                self.assertEqual(metrics, {"ApproximateNumberOfMessagesVisible",
+                                           "ApproximateNumberOfMessagesNotVisible",
+                                           "ApproximateAgeOfOldestMessage"})
+                alarm = self.hub["Resources"][f"{queue}Alarm"]["Properties"]
+                (shown,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+                self.assertEqual(shown["Expression"], "MAX([FILL(visible, 0), FILL(hidden, 0), FILL(age, 0)])")
+                self.assertEqual((alarm["Threshold"], alarm["ComparisonOperator"]), (0, "GreaterThanThreshold"))
         for alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").values():
             self.assertEqual(alarm["Properties"]["AlarmActions"], [ALARM_TOPIC])
 
@@ -459,8 +469,35 @@ class HubPolicyTests(cfn.TemplateTestCase):
             for logical_id, alarm in alarms.items():
                 with self.subTest(alarm=logical_id, SweepSchedule=schedule):
                     props = stack.resolve(alarm["Properties"])
-                    period, periods = int(props["Period"]), int(props["EvaluationPeriods"])
+                    stats = [m["MetricStat"] for m in props.get("Metrics", []) if "MetricStat" in m]
+                    period = int(props["Period"]) if "Period" in props else max(int(st["Period"]) for st in stats)
+                    periods = int(props["EvaluationPeriods"])
                     self.assertLessEqual(period * periods, 86400 if period < 3600 else 604800)
+
+    def test_operator_requests_run_in_a_function_of_their_own(self):
+        events, operator = self.props("Function"), self.props("OperatorFunction")
+        # The same code, role and log group; the events function's
+        # environment, plus the failure queues a redrive may name and the
+        # events function whose on-failure records it replays.
+        for key in ("Code", "Role", "Runtime", "Handler", "Timeout", "LoggingConfig", "Architectures"):
+            self.assertEqual(operator[key], events[key], key)
+        variables = operator["Environment"]["Variables"]
+        self.assertEqual(set(variables) - set(events["Environment"]["Variables"]),
+                         {"RUNAS_GUARD_FAILURE_QUEUES", "RUNAS_GUARD_EVENTS_FUNCTION"})
+        self.assertEqual(variables["RUNAS_GUARD_FAILURE_QUEUES"],
+                         {"Fn::Sub": "${EventsDeadLetterQueue},${AsyncFailureQueue},${SweepDeadLetterQueue}"})
+        self.assertEqual(variables["RUNAS_GUARD_EVENTS_FUNCTION"], {"Fn::GetAtt": ["Function", "Arn"]})
+        # Its own reserved concurrency: requests never take an events slot.
+        self.assertEqual(operator["ReservedConcurrentExecutions"],
+                         {"Fn::If": ["HasOperatorConcurrency", {"Ref": "OperatorConcurrency"}, {"Ref": "AWS::NoValue"}]})
+        parameter = self.hub["Parameters"]["OperatorConcurrency"]
+        self.assertEqual((parameter["Default"], parameter["MinValue"], parameter["MaxValue"]), (3, 0, 10))
+        self.assertEqual(operator["FunctionName"], {"Fn::Sub": "${FunctionName}-operator"})
+        # The seat's alias is the operator function's; no event source,
+        # rule or destination invokes it.
+        self.assertEqual(self.props("OperatorEntry")["FunctionName"], {"Ref": "OperatorFunction"})
+        text = json.dumps({k: v for k, v in self.hub["Resources"].items() if k not in ("OperatorEntry",)})
+        self.assertNotIn('{"Ref": "OperatorFunction"}', text)
 
     def test_reserved_concurrency_is_on_by_default_and_above_the_sweep(self):
         # A flooding member account is bounded by it; the sweep queue's
@@ -479,7 +516,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
         referenced = []
         for logical_id, alarm in cfn.resources_of_type(self.hub, "AWS::CloudWatch::Alarm").items():
             props = alarm["Properties"]
-            if props["Namespace"] == METRICS_NAMESPACE:
+            if props.get("Namespace") == METRICS_NAMESPACE:
                 dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
                 referenced.append((logical_id, props["MetricName"], dimensions))
         for namespace, name, dimensions, _, widget in metric_entries(self.dashboard()):

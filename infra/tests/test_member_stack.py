@@ -405,7 +405,9 @@ class PendingSettingsTests(cfn.TemplateTestCase):
         self.assertEqual(mapping["EventSourceArn"], {"Fn::GetAtt": ["SweepQueue", "Arn"]})
         self.assertEqual(queue["RedrivePolicy"]["deadLetterTargetArn"], {"Fn::GetAtt": ["SweepDeadLetterQueue", "Arn"]})
         alarm = self.hub["Resources"]["SweepDeadLetterQueueAlarm"]["Properties"]
-        self.assertEqual(alarm["Dimensions"][0]["Value"], {"Fn::GetAtt": ["SweepDeadLetterQueue", "QueueName"]})
+        watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+                   for m in alarm["Metrics"] if "MetricStat" in m}
+        self.assertEqual(watched, {"SweepDeadLetterQueue"})
 
     def test_sending_a_re_attempt_needs_no_new_grant(self):
         # A delayed message is an sqs:SendMessage like a sweep's (DelaySeconds

@@ -10,13 +10,17 @@ use runas_guard::domain::request::OPERATOR_ALIAS;
 
 use super::start::Built;
 
-/// The hub stack's function, by logical id (infra/hub.yaml).
-const STACK_FUNCTION: &str = "Function";
+/// The hub stack's function operator requests go to, by logical id
+/// (infra/hub.yaml): the operator function, else (a stack of an earlier
+/// release) the function itself.
+const STACK_FUNCTIONS: [&str; 2] = ["OperatorFunction", "Function"];
 
 #[derive(clap::Args, Clone, Default)]
 pub struct ViaArgs {
     /// The deployed function to replay through (its name or ARN; the hub
-    /// stack's FunctionArn output). Default with --stack: the stack's.
+    /// stack's OperatorFunctionArn output). Default with --stack: the stack's.
+    /// With --in-process: the events function (FunctionArn), whose
+    /// on-failure records alone are replayed.
     #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION", value_parser = function_name)]
     function: Option<String>,
     /// Replay in this process with your credentials, as `handle` does
@@ -60,6 +64,11 @@ impl ViaArgs {
         self.function.as_deref().filter(|f| !f.is_empty())
     }
 
+    /// The function named with --function (or its variable), used or not.
+    pub fn named_function(&self) -> Option<&str> {
+        self.named()
+    }
+
     /// The replayer: the named function, else the stack's, else this
     /// process. A dry run replays nothing, so it looks up no function.
     pub async fn choose(
@@ -101,8 +110,33 @@ pub enum Via {
     InProcess,
 }
 
-/// The hub stack's function (its physical id is the function's name).
+/// The hub stack's function operator requests go to (its physical id is the
+/// function's name).
 async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<String, String> {
+    match in_stack(config, stack, &STACK_FUNCTIONS).await? {
+        Some(name) => Ok(name),
+        None => Err(format!(
+            "--stack {stack}: the stack has no {} to replay through: name it with --function, or replay here with --in-process",
+            STACK_FUNCTIONS.join(" or ")
+        )),
+    }
+}
+
+/// The hub stack's events function (`Function`), whose on-failure records a
+/// redrive replays; `None` when the stack has none.
+pub async fn stack_events_function(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+) -> Result<Option<String>, String> {
+    in_stack(config, stack, &["Function"]).await
+}
+
+/// The physical id of the first of `logical` (in that order) the stack has.
+async fn in_stack(
+    config: &aws_config::SdkConfig,
+    stack: &str,
+    logical: &[&str],
+) -> Result<Option<String>, String> {
     let region = runas_guard::adapters::aws::home_region(config);
     let client = aws_sdk_cloudformation::Client::new(config);
     let mut pages = client
@@ -110,21 +144,19 @@ async fn stack_function(config: &aws_config::SdkConfig, stack: &str) -> Result<S
         .stack_name(stack)
         .into_paginator()
         .send();
+    let mut found: Vec<(usize, String)> = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| {
             let e = AwsError::new("ListStackResources", "-", &region, &e);
             format!("--stack {stack}: {e}")
         })?;
-        let found = page
-            .stack_resource_summaries()
-            .iter()
-            .find(|r| r.logical_resource_id() == Some(STACK_FUNCTION))
-            .and_then(|r| r.physical_resource_id());
-        if let Some(name) = found {
-            return Ok(name.to_string());
+        for r in page.stack_resource_summaries() {
+            let at = (logical.iter()).position(|f| r.logical_resource_id() == Some(*f));
+            if let (Some(at), Some(name)) = (at, r.physical_resource_id()) {
+                found.push((at, name.to_string()));
+            }
         }
     }
-    Err(format!(
-        "--stack {stack}: the stack has no {STACK_FUNCTION} to replay through: name it with --function, or replay here with --in-process"
-    ))
+    found.sort();
+    Ok(found.into_iter().next().map(|(_, name)| name))
 }

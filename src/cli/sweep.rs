@@ -61,7 +61,7 @@ pub struct Args {
     #[arg(long, value_name = "STACK")]
     stack: Option<String>,
     /// The deployed function to ask for the sweep instead (its name or ARN,
-    /// the hub stack's FunctionArn output); it runs with its own roles.
+    /// the hub stack's OperatorFunctionArn output); it runs with its own roles.
     #[arg(long, value_name = "NAME|ARN", env = "RUNAS_GUARD_FUNCTION")]
     function: Option<String>,
 }

@@ -23,6 +23,10 @@ pub const REQUEST_KEY: &str = "runas_guard_request";
 /// invocation, well inside its timeout).
 pub const MAX_NAMED: usize = 100;
 
+/// Messages one list request may ask for (its answer stays well under
+/// Lambda's 6 MB response: a row is at most a few KB).
+pub const MAX_LISTED: usize = 1000;
+
 /// Through which ARN the function was invoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry {
@@ -79,6 +83,13 @@ pub enum Request {
         accounts: Vec<String>,
         regions: Vec<String>,
     },
+    /// List what the failure queues hold (at most `max` messages), as a
+    /// dry run of redrive reads it; with `message_id`, that one message,
+    /// its body shown. The function reads them and hides none for long.
+    List {
+        max: usize,
+        message_id: Option<String>,
+    },
 }
 
 impl Request {
@@ -99,6 +110,10 @@ impl Request {
                 "accounts": accounts,
                 "regions": regions,
             }),
+            Request::List { max, message_id } => match message_id {
+                Some(id) => json!({REQUEST_KEY: "list", "max": max, "message_id": id}),
+                None => json!({REQUEST_KEY: "list", "max": max}),
+            },
         }
     }
 }
@@ -139,6 +154,16 @@ struct ReconcileWire {
     regions: Vec<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListWire {
+    #[serde(rename = "runas_guard_request")]
+    _kind: String,
+    max: usize,
+    #[serde(default)]
+    message_id: Option<String>,
+}
+
 /// Accounts one reconcile request may name (the whole organization is the
 /// sweep's).
 pub const MAX_ACCOUNTS: usize = 50;
@@ -157,7 +182,7 @@ pub fn admit(entry: Entry, input: &Value) -> Result<Admitted, String> {
             "an operator request is taken only through the function's `{OPERATOR_ALIAS}` alias, not the function itself"
         )),
         (Entry::Operator, false) => Err(format!(
-            "the `{OPERATOR_ALIAS}` alias takes operator requests only ({{\"{REQUEST_KEY}\": \"sweep\" | \"redrive\", ...}}), never an event: events reach the function only through its own ARN"
+            "the `{OPERATOR_ALIAS}` alias takes operator requests only ({{\"{REQUEST_KEY}\": \"sweep\" | \"redrive\" | \"reconcile\" | \"list\", ...}}), never an event: events reach the function only through its own ARN"
         )),
         (Entry::Operator, true) => parse(input).map(Admitted::Request),
     }
@@ -182,13 +207,43 @@ pub fn parse(input: &Value) -> Result<Request, String> {
                 .map_err(|e| format!("reconcile request: {e}"))?;
             reconcile(w)
         }
+        Some("list") => {
+            let w: ListWire =
+                serde_json::from_value(input.clone()).map_err(|e| format!("list request: {e}"))?;
+            list(w)
+        }
         Some(other) => Err(format!(
-            "unknown operator request {:?}: sweep, redrive or reconcile",
+            "unknown operator request {:?}: sweep, redrive, reconcile or list",
             other.chars().take(40).collect::<String>()
         )),
         None => Err(format!(
-            "{REQUEST_KEY} must be \"sweep\", \"redrive\" or \"reconcile\""
+            "{REQUEST_KEY} must be \"sweep\", \"redrive\", \"reconcile\" or \"list\""
         )),
+    }
+}
+
+fn list(w: ListWire) -> Result<Request, String> {
+    if !(1..=MAX_LISTED).contains(&w.max) {
+        return Err(format!(
+            "a list request asks for 1 to {MAX_LISTED} messages, found {}",
+            w.max
+        ));
+    }
+    if let Some(id) = &w.message_id {
+        message_id(id)?;
+    }
+    Ok(Request::List {
+        max: w.max,
+        message_id: w.message_id,
+    })
+}
+
+/// An SQS message id as the queues give it: 1-100 printable ASCII characters.
+fn message_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_graphic());
+    match ok {
+        true => Ok(()),
+        false => Err(format!("{:?} is not an SQS message id", shown(id))),
     }
 }
 
@@ -204,15 +259,7 @@ fn redrive(w: RedriveWire) -> Result<Request, String> {
         if !url || m.queue.len() > 1024 || m.queue.chars().any(char::is_whitespace) {
             return Err(format!("{:?} is not a queue URL", shown(&m.queue)));
         }
-        let id_ok = !m.message_id.is_empty()
-            && m.message_id.len() <= 100
-            && m.message_id.chars().all(|c| c.is_ascii_graphic());
-        if !id_ok {
-            return Err(format!(
-                "{:?} is not an SQS message id",
-                shown(&m.message_id)
-            ));
-        }
+        message_id(&m.message_id)?;
     }
     let mut seen = BTreeSet::new();
     let messages = w.messages.into_iter().filter(|m| seen.insert(m.clone()));
@@ -451,6 +498,39 @@ mod tests {
             json!({REQUEST_KEY: "reconcile", "accounts": ["21098765432"]}),
             json!({REQUEST_KEY: "reconcile", "accounts": ["210987654321"], "regions": ["eu west 1"]}),
             json!({REQUEST_KEY: "reconcile", "accounts": ["210987654321"], "run_as_user": "root"}),
+        ] {
+            assert!(parse(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_list_request_asks_for_a_bounded_number_or_one_message() {
+        for ok in [
+            Request::List {
+                max: 1,
+                message_id: None,
+            },
+            Request::List {
+                max: MAX_LISTED,
+                message_id: Some("0b5c5d7e-1111-2222-3333-444455556666".into()),
+            },
+        ] {
+            assert_eq!(parse(&ok.payload()), Ok(ok.clone()));
+            assert_eq!(
+                admit(Entry::Operator, &ok.payload()),
+                Ok(Admitted::Request(ok.clone()))
+            );
+            assert!(admit(Entry::Events, &ok.payload()).is_err());
+        }
+        for bad in [
+            json!({REQUEST_KEY: "list"}),
+            json!({REQUEST_KEY: "list", "max": 0}),
+            json!({REQUEST_KEY: "list", "max": MAX_LISTED + 1}),
+            json!({REQUEST_KEY: "list", "max": -1}),
+            json!({REQUEST_KEY: "list", "max": 5, "message_id": ""}),
+            json!({REQUEST_KEY: "list", "max": 5, "message_id": "a b"}),
+            json!({REQUEST_KEY: "list", "max": 5, "visibility_timeout": 43200}),
+            json!({REQUEST_KEY: "list", "max": 5, "queue": "https://sqs.eu-west-1.amazonaws.com/1/q"}),
         ] {
             assert!(parse(&bad).is_err(), "{bad}");
         }

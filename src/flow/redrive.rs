@@ -22,13 +22,16 @@
 
 use std::collections::BTreeMap;
 
+pub mod listing;
 mod message;
+mod own;
 pub mod queue;
 pub mod replay;
 mod rows;
 pub mod run;
 
 pub use message::{delivery_error, got, read, replay_order, Got, Identity, Replay, Shape};
+pub use own::{unqualified, Own};
 pub use rows::{body_shown, queue_name, Left, QueueRead, Remains, Report, Row, Verdict};
 
 /// The hub stack's failure queues, by logical id.
@@ -44,6 +47,16 @@ pub const BATCH: i32 = 10;
 /// How long a received message stays hidden while the run works; those it
 /// keeps are made visible again at the end.
 pub const HIDE_SECONDS: i32 = 900;
+
+/// How long a message a listing reads stays hidden. SQS has no peek: a
+/// message is read by receiving it, and one received with a visibility
+/// timeout of 0 comes straight back, so a listing could not tell the
+/// messages it has read from those it has not and would show the same ten
+/// again and again. Ten seconds covers a listing of the three queues (a
+/// receive of ten takes milliseconds; two empty ones end a queue), every
+/// message is made visible again as soon as the listing ends, and if the
+/// function stopped in between, none stays hidden longer than this.
+pub const LIST_HIDE_SECONDS: i32 = 10;
 
 /// The messages one queue gave this run: each is replayed at most once; a
 /// repeat (its visibility ran out while the run worked) only refreshes the

@@ -61,6 +61,9 @@ pub struct Replay {
     pub rejected: Option<String>,
     /// Why it landed in the queue, when the message says.
     pub failed_before: Option<String>,
+    /// The function an on-failure record names (`requestContext.functionArn`),
+    /// as the record says it; `None` for every other shape.
+    pub from_function: Option<String>,
 }
 
 /// Reads one message body. `classify` is the handler's own classifier (the
@@ -91,7 +94,11 @@ fn read_shape(
             return Err("Lambda's on-failure record whose `requestPayload` is not an EventBridge event: the hub's asynchronous invocations all come from EventBridge rules".into());
         }
         let why = on_failure_reason(&value);
-        return Ok(event(Shape::OnFailure, payload.clone(), why, classify));
+        let mut replay = event(Shape::OnFailure, payload.clone(), why, classify);
+        replay.from_function = (value.pointer("/requestContext/functionArn"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        return Ok(replay);
     }
     if obj.contains_key("reattempt") {
         let r = Reattempt::parse(body)?;
@@ -156,6 +163,7 @@ fn event(
         identity,
         rejected,
         failed_before,
+        from_function: None,
     }
 }
 
@@ -184,6 +192,7 @@ fn sweep_queue(shape: Shape, message_id: &str, body: &str) -> Replay {
         identity: Identity::default(),
         rejected: None,
         failed_before: None,
+        from_function: None,
     }
 }
 
@@ -382,6 +391,11 @@ mod tests {
         let r = read_it(&on_failure(vend.clone()).to_string()).unwrap();
         assert_eq!(r.shape, Shape::OnFailure);
         assert_eq!(r.input, vend, "the event, not the record");
+        assert_eq!(
+            r.from_function.as_deref(),
+            Some("arn:aws:lambda:us-east-1:123456789012:function:runas-guard:$LATEST"),
+            "the function the record names, to be checked against the run's own"
+        );
         assert_eq!(r.identity.kind.as_deref(), Some("account_vended"));
         assert_eq!(
             r.failed_before.as_deref(),

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Ledger, Left, Row};
 use crate::domain::aws_error::AwsError;
 use crate::flow::redrive;
-use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, Message};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, Message, MessageSystemAttributeName,
+};
 
 /// One message received, with the queue it came from.
 pub struct Received {
@@ -105,11 +107,14 @@ pub async fn stack_queues(
 /// Every queue read until it has nothing new twice in a row, or what is
 /// wanted was found (`max` messages in all, or those named). Messages stay
 /// hidden while the run works.
+/// `hide`: how long each message read stays hidden (seconds): a replay's
+/// run keeps what it works on hidden ([`redrive::HIDE_SECONDS`]); a listing
+/// only long enough to tell read from unread ([`redrive::LIST_HIDE_SECONDS`]).
 pub async fn collect(
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     urls: Vec<String>,
-    wanted: Wanted<'_>,
+    (wanted, hide): (Wanted<'_>, i32),
 ) -> (Vec<Queue>, Vec<Received>) {
     let (mut queues, mut received, mut budget) = (Vec::new(), Vec::new(), wanted.budget());
     for (at, url) in urls.into_iter().enumerate() {
@@ -125,9 +130,10 @@ pub async fn collect(
                 .receive_message()
                 .queue_url(&q.url)
                 .max_number_of_messages(wanted.batch(budget))
-                .visibility_timeout(redrive::HIDE_SECONDS)
+                .visibility_timeout(hide)
                 .wait_time_seconds(1)
                 .message_attribute_names("All")
+                .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
                 .send()
                 .await;
             let messages = match got {
@@ -162,6 +168,16 @@ pub async fn collect(
         queues.push(q);
     }
     (queues, received)
+}
+
+/// How long ago the message was sent to its queue, in whole seconds (SQS's
+/// `SentTimestamp`, epoch milliseconds); `None` when SQS did not say.
+pub fn age_seconds(message: &Message, now: std::time::SystemTime) -> Option<u64> {
+    let sent = message
+        .attributes()?
+        .get(&MessageSystemAttributeName::SentTimestamp)?;
+    let sent = std::time::UNIX_EPOCH + std::time::Duration::from_millis(sent.parse().ok()?);
+    Some(now.duration_since(sent).map_or(0, |d| d.as_secs()))
 }
 
 /// Deletes the row's message when the row says it leaves its queue; a

@@ -49,6 +49,10 @@ impl Replayer for InProcess<'_> {
     }
 }
 
+/// Lambda's refusal of an operator request over the operator function's
+/// reserved concurrency: refused at once, never queued.
+pub const BUSY: &str = "refused: the operator function already runs as many operator requests as its reserved concurrency allows (the hub stack's OperatorConcurrency, 3 by default; events run in the events function and are never held up by them): ask again when one has finished";
+
 /// The deployed function, through Lambda `Invoke`: it runs with its own
 /// roles, and its answer is read as the handler's.
 pub struct Deployed<'a>(pub &'a Function);
@@ -58,6 +62,10 @@ impl Replayer for Deployed<'_> {
         let name = self.0.name();
         match self.0.invoke(input).await {
             Ok(out) => invoked(name, out.function_error.as_deref(), &out.payload),
+            Err(e) if e.code == "TooManyRequestsException" => {
+                tracing::warn!(function = %name, error_code = %e.code, "the operator function is at its concurrency");
+                unreached(name, BUSY)
+            }
             Err(e) => {
                 tracing::error!(function = %name, error_code = %e.code, error = %e, "cannot invoke the function");
                 unreached(name, &e.to_string())

@@ -72,6 +72,9 @@ pub struct Row {
     pub message: Left,
     pub reason: String,
     pub failed_before: Option<String>,
+    /// How long the message has been in its queue (seconds), when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
     /// The body of a message no replay can handle (its first
     /// [`BODY_SHOWN`] characters), so that it is seen before it is dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +110,7 @@ impl Row {
             message: fate,
             reason,
             failed_before: None,
+            age_seconds: None,
             body: Some(body_shown(body)),
         }
     }
@@ -314,6 +318,7 @@ mod tests {
             message,
             reason: "a, \"b\"".into(),
             failed_before: None,
+            age_seconds: None,
             body: None,
         }
     }

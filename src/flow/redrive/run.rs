@@ -7,9 +7,9 @@
 
 use aws_sdk_sqs::types::Message;
 
-use super::queue::{collect, settle, visible_again, Queue, Received, Wanted};
+use super::queue::{age_seconds, collect, settle, visible_again, Queue, Received, Wanted};
 use super::replay::{InProcess, Replayer};
-use super::{read, replay_order, Got, Left, QueueRead, Replay, Row};
+use super::{read, replay_order, Got, Left, Own, QueueRead, Replay, Row};
 use crate::flow::reactor::Reactor;
 
 /// What the run may do to the messages.
@@ -17,20 +17,29 @@ use crate::flow::reactor::Reactor;
 pub struct Mode {
     pub dry_run: bool,
     pub drop_unreadable: bool,
+    /// Every row carries its message's body (its first characters), not
+    /// only those no replay can handle: one message shown.
+    pub show_body: bool,
 }
 
 /// Reads the queues (the messages `wanted`), replays, settles: the queues'
-/// reads and one row per message.
+/// reads and one row per message. Only `own`'s on-failure records are
+/// replayed.
 pub async fn redrive(
     reactor: &Reactor,
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     urls: Vec<String>,
     wanted: Wanted<'_>,
-    mode: Mode,
+    (mode, own): (Mode, &Own),
 ) -> (Vec<QueueRead>, Vec<Row>) {
-    let (mut queues, received) = collect(sqs, region, urls, wanted).await;
-    let rows = replay_all(reactor, sqs, region, &mut queues, received, mode).await;
+    let hide = match mode.dry_run {
+        // A dry run (a listing) replays nothing: it hides nothing for long.
+        true => super::LIST_HIDE_SECONDS,
+        false => super::HIDE_SECONDS,
+    };
+    let (mut queues, received) = collect(sqs, region, urls, (wanted, hide)).await;
+    let rows = replay_all(reactor, sqs, region, &mut queues, received, (mode, own)).await;
     let reads = queues.into_iter().map(|q| QueueRead {
         url: q.url,
         read: q.read,
@@ -48,9 +57,9 @@ pub async fn replay_all(
     region: &str,
     queues: &mut [Queue],
     received: Vec<Received>,
-    mode: Mode,
+    (mode, own): (Mode, &Own),
 ) -> Vec<Row> {
-    let (readable, unreadable) = read_all(reactor, queues, received, mode);
+    let (readable, unreadable) = read_all(reactor, queues, received, (mode, own));
     let mut rows = Vec::new();
     for mut row in unreadable {
         settle(sqs, region, &queues[..], &mut row).await;
@@ -76,12 +85,14 @@ pub async fn replay_all(
 }
 
 /// Each message read (the handler's own classifier names what it is); the
-/// readable ones in replay order, a row for each of the others.
+/// readable ones in replay order, a row for each of the others: what cannot
+/// be read, and an on-failure record that is not `own`'s (rejected, shown,
+/// never replayed).
 pub fn read_all(
     reactor: &Reactor,
     queues: &[Queue],
     received: Vec<Received>,
-    mode: Mode,
+    (mode, own): (Mode, &Own),
 ) -> (Vec<(Received, Replay)>, Vec<Row>) {
     let policy = reactor.policy();
     let documents = policy.document_names();
@@ -95,10 +106,21 @@ pub fn read_all(
         let id = r.message.message_id().unwrap_or_default().to_string();
         let body = r.message.body().unwrap_or_default();
         match read(&id, body, classify) {
-            Ok(replay) => readable.push((r, replay)),
+            Ok(replay) => match own.refuses_replay(&replay) {
+                None => readable.push((r, replay)),
+                Some(why) => {
+                    let queue = &queues[r.queue].url;
+                    let row =
+                        Row::of_message(queue, &id, &replay, &r.message, Got::Rejected, why, mode);
+                    tracing::warn!(outcome = "rejected", queue = %queue, message_id = %id, error = %row.reason, "on-failure record of another function");
+                    rows.push(row);
+                }
+            },
             Err(reason) => {
                 let queue = &queues[r.queue].url;
-                rows.push(Row::unreadable(queue, &id, reason, body, fate));
+                let mut row = Row::unreadable(queue, &id, reason, body, fate);
+                row.age_seconds = age_seconds(&r.message, crate::domain::clock::now());
+                rows.push(row);
             }
         }
     }
@@ -160,9 +182,8 @@ impl Row {
                 attribute("ERROR_MESSAGE").as_deref(),
             )
         });
-        let body = result
-            .unreplayable()
-            .then(|| message.body().unwrap_or_default());
+        let body =
+            (result.unreplayable() || mode.show_body).then(|| message.body().unwrap_or_default());
         Row {
             queue: queue.to_string(),
             message_id: id.to_string(),
@@ -172,6 +193,7 @@ impl Row {
             message: Left::of(result, mode.dry_run, mode.drop_unreadable),
             reason,
             failed_before,
+            age_seconds: age_seconds(message, crate::domain::clock::now()),
             body: body.map(super::body_shown),
         }
     }
