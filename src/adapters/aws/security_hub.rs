@@ -107,31 +107,12 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
         .region(&f.region)
         .details(details)
         .build();
-    let status = match f.compliance {
-        security_hub::Compliance::Passed => ComplianceStatus::Passed,
-        security_hub::Compliance::Failed => ComplianceStatus::Failed,
-        security_hub::Compliance::NotAvailable => ComplianceStatus::NotAvailable,
-    };
     let record = if f.archived {
         RecordState::Archived
     } else {
         RecordState::Active
     };
     let types: Vec<String> = f.types().iter().map(|t| t.to_string()).collect();
-    let requirements: Vec<String> = f
-        .check
-        .requirements()
-        .iter()
-        .map(|r| r.to_string())
-        .collect();
-    let remediation = Remediation::builder()
-        .recommendation(
-            Recommendation::builder()
-                .text(f.check.remediation())
-                .url(&f.runbook)
-                .build(),
-        )
-        .build();
     let fields = f
         .product_fields()
         .into_iter()
@@ -162,13 +143,34 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
         .title(&f.title)
         .description(&f.description)
         .resources(resource)
-        .compliance(
-            Compliance::builder()
-                .status(status)
-                .set_related_requirements(Some(requirements))
+        .compliance(compliance(f))
+        .remediation(remediation(f))
+        .record_state(record)
+        .build()
+}
+
+/// The verdict and the controls it evidences.
+fn compliance(f: &Finding) -> Compliance {
+    let status = match f.compliance {
+        security_hub::Compliance::Passed => ComplianceStatus::Passed,
+        security_hub::Compliance::Failed => ComplianceStatus::Failed,
+        security_hub::Compliance::NotAvailable => ComplianceStatus::NotAvailable,
+    };
+    let requirements = f.check.requirements().iter().map(|r| r.to_string());
+    Compliance::builder()
+        .status(status)
+        .set_related_requirements(Some(requirements.collect()))
+        .build()
+}
+
+/// What to do, and the runbook's section.
+fn remediation(f: &Finding) -> Remediation {
+    Remediation::builder()
+        .recommendation(
+            Recommendation::builder()
+                .text(f.check.remediation())
+                .url(&f.runbook)
                 .build(),
         )
-        .remediation(remediation)
-        .record_state(record)
         .build()
 }

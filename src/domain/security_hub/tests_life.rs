@@ -285,19 +285,6 @@ fn a_finding_whose_subject_left_governance_is_archived_once_saying_why() {
         assert!(!open(&marks));
         assert!(retire(place(None), "eu-west-1", &marks, why, NOW).is_empty());
     }
-    // A pass is coverage, active: archived too, saying it was in policy.
-    let passed: Marks = [(
-        "run-as".to_string(),
-        Sent {
-            compliance: Compliance::Passed,
-            ..first[0].sent.clone().unwrap()
-        },
-    )]
-    .into();
-    assert!(open(&passed));
-    let out = retire(place(None), "eu-west-1", &passed, why, NOW + DAY);
-    assert_eq!(out[0].finding.compliance, Compliance::NotAvailable);
-    assert!(out[0].finding.description.contains("in policy"));
     // A [[document]]'s slot names its document, as its first send did.
     let out = retire(
         place(None),
@@ -321,4 +308,28 @@ fn a_finding_whose_subject_left_governance_is_archived_once_saying_why() {
         (Compliance::Passed, false)
     );
     assert_eq!(back[0].finding.id, first[0].finding.id);
+}
+
+#[test]
+fn a_passed_finding_is_coverage_and_is_archived_too_when_its_subject_leaves() {
+    let why = "in an exempt OU ([exempt] ous)";
+    let first = one(
+        &audit(run_as(false, "root")),
+        Status::Noncompliant,
+        &Marks::new(),
+        NOW,
+    );
+    // A pass is coverage, active: archived too, saying it was in policy.
+    let passed: Marks = [(
+        "run-as".to_string(),
+        Sent {
+            compliance: Compliance::Passed,
+            ..first[0].sent.clone().unwrap()
+        },
+    )]
+    .into();
+    assert!(open(&passed));
+    let out = retire(place(None), "eu-west-1", &passed, why, NOW + DAY);
+    assert_eq!(out[0].finding.compliance, Compliance::NotAvailable);
+    assert!(out[0].finding.description.contains("in policy"));
 }
