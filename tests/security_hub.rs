@@ -11,6 +11,13 @@ use crate::common;
 use common::*;
 use serde_json::{json, Value};
 
+#[path = "security_hub_events.rs"]
+mod events;
+#[path = "security_hub_hub.rs"]
+mod hub;
+#[path = "security_hub_life.rs"]
+mod life;
+
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
 
@@ -49,6 +56,17 @@ impl World {
             .unwrap()
             .iter()
             .filter(|c| c["account"] == account)
+            .map(|c| c["BatchImportFindings"].as_u64().unwrap())
+            .sum()
+    }
+
+    /// `BatchImportFindings` calls so far in one account-region.
+    fn imports_in(&self, account: &str, region: &str) -> u64 {
+        self.hub_calls()["account_regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["account"] == account && c["region"] == region)
             .map(|c| c["BatchImportFindings"].as_u64().unwrap())
             .sum()
     }
@@ -100,6 +118,18 @@ fn report<'a>(out: &'a Value, account: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{account} not in {out:#}"))
 }
 
+/// The one `runas-guard/run-as` finding of `region`.
+fn run_as_in<'a>(findings: &'a [Value], region: &str) -> &'a Value {
+    let mut of = findings
+        .iter()
+        .filter(|f| f["region"] == region && f["finding"]["GeneratorId"] == "runas-guard/run-as");
+    let f = of
+        .next()
+        .unwrap_or_else(|| panic!("none in {region}: {findings:#?}"));
+    assert!(of.next().is_none(), "one per account-region: {findings:#?}");
+    f
+}
+
 fn only<'a>(findings: &'a [Value], generator: &str) -> Vec<&'a Value> {
     findings
         .iter()
@@ -118,12 +148,23 @@ async fn an_audit_region_out_of_policy_is_one_failed_finding_there_until_it_is_p
     }
     w.swept();
     let found = w.findings(&account);
+    assert_eq!(found.len(), 2, "one per account-region: {found:#?}");
+    // The compliant region is covered: PASSED, active.
+    let passed = &run_as_in(&found, WEST)["finding"];
     assert_eq!(
-        found.len(),
-        1,
-        "the compliant region says nothing: {found:#?}"
+        (
+            passed["Compliance"]["Status"].as_str(),
+            passed["RecordState"].as_str()
+        ),
+        (Some("PASSED"), Some("ACTIVE"))
     );
-    let (f, at) = (&found[0]["finding"], &found[0]);
+    assert_eq!(
+        other(run_as_in(&found, WEST))["run_as_default_user"],
+        "ssm-ops"
+    );
+    assert!(other(run_as_in(&found, WEST))["verified_at"].is_string());
+    let at = run_as_in(&found, EAST);
+    let f = &at["finding"];
     assert_eq!(
         (at["account"].as_str(), at["region"].as_str()),
         (Some(account.as_str()), Some(EAST))
@@ -159,7 +200,7 @@ async fn an_audit_region_out_of_policy_is_one_failed_finding_there_until_it_is_p
 
     // The next sweep of an unchanged organization imports nothing.
     let calls = w.imports(&account);
-    assert_eq!(calls, 1, "one region had news");
+    assert_eq!(calls, 2, "one call per region");
     w.swept();
     assert_eq!(
         w.imports(&account),
@@ -192,14 +233,15 @@ async fn an_audit_region_out_of_policy_is_one_failed_finding_there_until_it_is_p
     w.admin_write(&account, EAST, &doc, true).await;
     w.swept();
     let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "updated in place: {found:#?}");
-    let f = &found[0]["finding"];
+    assert_eq!(found.len(), 2, "updated in place: {found:#?}");
+    let f = &run_as_in(&found, EAST)["finding"];
     assert_eq!(
         (
             f["Compliance"]["Status"].as_str(),
             f["RecordState"].as_str()
         ),
-        (Some("PASSED"), Some("ARCHIVED"))
+        (Some("PASSED"), Some("ACTIVE")),
+        "in policy again: coverage"
     );
     assert_eq!(
         f["Workflow"]["Status"], "NOTIFIED",
@@ -220,225 +262,6 @@ async fn an_audit_region_out_of_policy_is_one_failed_finding_there_until_it_is_p
     let calls = w.imports(&account);
     w.swept();
     assert_eq!(w.imports(&account), calls);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_enforced_edit_is_a_finding_naming_the_editor_resolved_by_the_revert() {
-    let w = World::new().await;
-    w.write_policy(ENFORCE);
-    let account = w.configured_and_swept().await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    assert!(
-        w.findings(&account).is_empty(),
-        "compliant from the start: no finding"
-    );
-    let edited = w.console_edit(&account, WEST, "root").await;
-    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
-        let (code, out) = w.handle(&doc_event_as(name, &account, WEST, "Breakglass", "mallory"));
-        assert_eq!(code, 0, "{out:#}");
-    }
-    let found = w.findings(&account);
-    let edits = only(&found, "runas-guard/edit");
-    assert_eq!(edits.len(), 1, "one edit, one finding: {found:#?}");
-    assert_eq!(found.len(), 1, "the run-as check never failed: {found:#?}");
-    let f = &edits[0]["finding"];
-    assert_eq!(edits[0]["region"], WEST);
-    // The editor as every alert names them: the role behind the session.
-    let editor = format!("arn:aws:iam::{account}:role/Breakglass");
-    assert!(f["Title"].as_str().unwrap().contains(&editor), "{f:#}");
-    assert_eq!(f["Resources"][0]["Details"]["Other"]["editor"], editor);
-    assert_eq!(
-        f["Resources"][0]["Details"]["Other"]["default_version"],
-        edited
-    );
-    assert_eq!(
-        (
-            f["Compliance"]["Status"].as_str(),
-            f["RecordState"].as_str()
-        ),
-        (Some("PASSED"), Some("ARCHIVED"))
-    );
-    assert_eq!(
-        f["FindingProviderFields"]["Types"][0],
-        "Unusual Behaviors/User/Session Manager Run As edited"
-    );
-    // The document is back and the next sweep adds nothing.
-    assert_eq!(
-        run_as(&w.document(&account, WEST).await.unwrap().0).1,
-        "ssm-ops"
-    );
-    let calls = w.imports(&account);
-    w.swept();
-    assert_eq!(w.imports(&account), calls);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_edit_a_sweep_puts_back_is_a_finding_too_with_its_editor_not_yet_named() {
-    let w = World::new().await;
-    w.write_policy(ENFORCE);
-    let account = w.configured_and_swept().await;
-    w.hub("enable", &account, WEST);
-    let edited = w.console_edit(&account, WEST, "root").await;
-    // No edit event reaches the hub: the sweep finds and puts it back.
-    w.swept();
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let f = &found[0]["finding"];
-    assert_eq!(f["GeneratorId"], "runas-guard/edit");
-    let other = &f["Resources"][0]["Details"]["Other"];
-    assert_eq!(
-        (other["editor"].as_str(), other["default_version"].as_str()),
-        (Some("an editor not yet named"), Some(edited.as_str()))
-    );
-    assert_eq!(f["RecordState"], "ARCHIVED");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_region_without_security_hub_is_told_once_and_its_finding_waits() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&REGIONS).await;
-    w.hub("enable", &account, WEST);
-    // The vend finds the hub off in one region and sends the other's.
-    let (code, out) = w.handle(&vend_event(&account));
-    assert_eq!(code, 0, "{out:#}");
-    let said = &report(&out, &account)["security_hub"];
-    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
-    assert_eq!(said["imported"], 1);
-    w.alerts().await;
-    // The sweep after it is the one that says so, in its summary.
-    let out = w.swept();
-    let said = &report(&out, &account)["security_hub"];
-    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
-    assert_eq!(said["imported"], 0, "WEST's is in already");
-    let found = w.findings(&account);
-    assert_eq!(
-        (found.len(), found[0]["region"].as_str()),
-        (1, Some(WEST)),
-        "{found:#?}"
-    );
-    let alerts = w.alerts().await;
-    let summaries = of_kind(&alerts, "sweep_summary");
-    assert_eq!(summaries.len(), 1, "{alerts:#?}");
-    let m = &summaries[0]["message"];
-    let listed = m["security_hub"]["hub_off_listed"].as_array().unwrap();
-    assert!(
-        listed.contains(&json!(format!("{account} {EAST}"))),
-        "{m:#}"
-    );
-    assert!(
-        !listed.contains(&json!(format!("{account} {WEST}"))),
-        "{m:#}"
-    );
-    assert!(summaries[0]["subject"]
-        .as_str()
-        .unwrap()
-        .contains("Security Hub CSPM not enabled in"));
-    // doctor names it, from the table, without entering the account.
-    let run = w.run(&["doctor", "--format", "json"]);
-    let list = run.json();
-    let checks = list["checks"].as_array().unwrap();
-    let line = checks
-        .iter()
-        .find(|c| c["item"] == "security hub cspm")
-        .unwrap_or_else(|| panic!("{list:#}"));
-    assert_eq!(line["verdict"], "warn", "{line:#}");
-    let detail = line["detail"].as_str().unwrap();
-    assert!(
-        detail.contains(&format!("{account} {EAST}"))
-            && !detail.contains(&format!("{account} {WEST}")),
-        "{detail}"
-    );
-    // The next sweep neither tries again nor tells it again.
-    let calls = w.imports(&account);
-    let out = w.swept();
-    assert!(
-        report(&out, &account).get("security_hub").is_none(),
-        "{out:#}"
-    );
-    assert_eq!(w.imports(&account), calls);
-    assert!(of_kind(&w.alerts().await, "sweep_summary").is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_finding_security_hub_refuses_is_a_failure_told_and_sent_again() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[WEST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    let body = json!({"code": "InvalidInput", "message": "Finding does not adhere to Amazon Finding Format.", "count": 1});
-    let (code, out) = http(
-        w.moto.port(),
-        "POST",
-        "/_emulated/securityhub/fail_next",
-        &body.to_string(),
-    );
-    assert_eq!(code, 200, "{out}");
-    let run = w.run(&["handle", w.write_event(&sweep_event()).to_str().unwrap()]);
-    assert_eq!(
-        w.hub_calls()["injected_failures_fired"],
-        1,
-        "the fault fired"
-    );
-    let out = run.json();
-    let failed = &report(&out, &account)["security_hub"]["failed"];
-    assert_eq!(
-        (failed[0]["region"].as_str(), failed[0]["code"].as_str()),
-        (Some(WEST), Some("InvalidInput")),
-        "{out:#}"
-    );
-    assert!(w.findings(&account).is_empty());
-    // Told: logged at ERROR (the FindingsFailed metric beside it), and in
-    // the summary.
-    assert!(
-        run.stderr.contains("error(s) were logged"),
-        "{}",
-        run.stderr
-    );
-    let alerts = w.alerts().await;
-    let summary = of_kind(&alerts, "sweep_summary");
-    assert_eq!(
-        summary[0]["message"]["security_hub"]["failed"], 1,
-        "{alerts:#?}"
-    );
-    // Each refused finding named as the alarm row says: account, region, code.
-    assert_eq!(
-        summary[0]["message"]["security_hub"]["failed_listed"],
-        json!([format!("{account} {WEST} InvalidInput")]),
-        "{alerts:#?}"
-    );
-    assert_eq!(summary[0]["message"]["severity"], "warning");
-    // Not marked as sent: the next sweep sends it, and it is in.
-    w.swept();
-    let found = w.findings(&account);
-    assert_eq!(
-        (found.len(), found[0]["region"].as_str()),
-        (1, Some(WEST)),
-        "{found:#?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn off_by_default_nothing_is_imported() {
-    let w = World::new().await;
-    w.write_policy("mode = \"audit\"\n");
-    let account = w.member(&REGIONS).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    assert_eq!(w.imports(&account), 0);
-    let list = w.run(&["doctor", "--format", "json"]).json();
-    let checks = list["checks"].as_array().unwrap();
-    let line = checks
-        .iter()
-        .find(|c| c["item"] == "security hub cspm")
-        .unwrap();
-    assert_eq!(line["verdict"], "skip", "{line:#}");
 }
 
 /// AWS's own default preferences document (what the console saves first):
@@ -514,12 +337,13 @@ async fn awss_default_preferences_document_in_audit_is_one_failed_finding_that_i
     let said = &report(&out, &account)["security_hub"];
     assert_eq!(
         (said["imported"].as_u64(), said.get("failed")),
-        (Some(1), None),
-        "taken, not refused: {out:#}"
+        (Some(2), None),
+        "taken, not refused, and the other region's PASSED: {out:#}"
     );
     let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let f = &found[0]["finding"];
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let at = run_as_in(&found, EAST);
+    let f = &at["finding"];
     assert_eq!(
         (
             f["Compliance"]["Status"].as_str(),
@@ -530,8 +354,8 @@ async fn awss_default_preferences_document_in_audit_is_one_failed_finding_that_i
     // The empty user said as what it is, never sent blank.
     assert_eq!(
         (
-            other(&found[0])["run_as_default_user"].as_str(),
-            other(&found[0])["run_as_enabled"].as_str()
+            other(at)["run_as_default_user"].as_str(),
+            other(at)["run_as_enabled"].as_str()
         ),
         (Some("(empty)"), Some("false")),
         "{f:#}"
@@ -545,250 +369,4 @@ async fn awss_default_preferences_document_in_audit_is_one_failed_finding_that_i
         report(&out, &account).get("security_hub").is_none(),
         "{out:#}"
     );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_event_run_then_a_sweep_of_an_unchanged_account_send_the_finding_once() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    // An edit event's run (which does not read the account's name) finds it.
-    let (code, out) = w.handle(&doc_event_as(
-        "UpdateDocument",
-        &account,
-        EAST,
-        "Admin",
-        "alice",
-    ));
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(w.imports(&account), 1, "the event's run sent it");
-    let sent = w.findings(&account)[0]["finding"].clone();
-    // The sweep knows the name, and the finding reads the same: not sent again.
-    let out = w.swept();
-    assert!(report(&out, &account)["name"].is_string(), "{out:#}");
-    assert_eq!(w.imports(&account), 1, "the sweep sent nothing new");
-    let now = w.findings(&account);
-    assert_eq!(now.len(), 1);
-    assert_eq!(now[0]["finding"]["UpdatedAt"], sent["UpdatedAt"]);
-    assert_eq!(now[0]["finding"]["Title"], sent["Title"]);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_unchanged_failed_finding_is_sent_again_after_thirty_days_once_and_not_before() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    w.hub("enable", &account, EAST);
-    w.swept();
-    assert_eq!(w.imports(&account), 1);
-    let first = w.findings(&account)[0]["finding"]["UpdatedAt"].clone();
-    // 29 days after its last send: still quiet.
-    w.sent_days_ago(&account, EAST, 29).await;
-    w.swept();
-    assert_eq!(w.imports(&account), 1, "not before its period");
-    // 31 days: sent again, the same finding with a new UpdatedAt, once.
-    w.sent_days_ago(&account, EAST, 31).await;
-    let out = w.swept();
-    assert_eq!(report(&out, &account)["security_hub"]["imported"], 1);
-    assert_eq!(w.imports(&account), 2, "refreshed");
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "updated in place: {found:#?}");
-    let f = &found[0]["finding"];
-    assert!(f["UpdatedAt"].as_str() > first.as_str(), "{f:#}");
-    assert_eq!(w.hub_calls()["account_regions"][0]["stale_updates"], 0);
-    assert_eq!(f["Compliance"]["Status"], "FAILED");
-    w.swept();
-    assert_eq!(
-        w.imports(&account),
-        2,
-        "and not again until the next period"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_refused_writes_finding_carries_what_was_read_and_the_fix_carries_what_made_it_right() {
-    let (w, proxy, _) = common::proxy::world_behind_proxy().await;
-    w.write_policy(ENFORCE);
-    let account = w.member(&[EAST]).await;
-    let (_, read_version, _) = w.document(&account, EAST).await.unwrap();
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    proxy.faults(
-        json!([{"name": "denied", "service": "ssm", "region": EAST, "action": "UpdateDocument",
-        "status": 400, "code": "AccessDeniedException", "protocol": "json",
-        "message": "explicit deny in a service control policy"}]),
-    );
-    let (_, out) = w.handle(&sweep_event());
-    assert_eq!(
-        report(&out, &account)["security_hub"]["imported"],
-        1,
-        "{out:#}"
-    );
-    assert!(
-        proxy.hits()["denied"]["hits"].as_u64().unwrap_or(0) >= 1,
-        "the fault fired"
-    );
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let f = &found[0]["finding"];
-    assert_eq!(f["FindingProviderFields"]["Severity"]["Label"], "HIGH");
-    let o = other(&found[0]);
-    assert_eq!(
-        (
-            o["run_as_enabled"].as_str(),
-            o["run_as_default_user"].as_str(),
-            o["default_version"].as_str(),
-            o["error_code"].as_str()
-        ),
-        (
-            Some("false"),
-            Some("(empty)"),
-            Some(read_version.as_str()),
-            Some("AccessDeniedException")
-        ),
-        "what the run read, not \"no document\": {f:#}"
-    );
-    assert!(
-        f["Description"]
-            .as_str()
-            .unwrap()
-            .contains("Run As is off/-"),
-        "{f:#}"
-    );
-    // The write lands next time: PASSED, with the values that made it right.
-    proxy.faults(json!([]));
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let (doc, fixed_version, _) = w.document(&account, EAST).await.unwrap();
-    assert_eq!(run_as(&doc).1, "ssm-ops");
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let o = other(&found[0]);
-    assert_eq!(found[0]["finding"]["Compliance"]["Status"], "PASSED");
-    assert_eq!(
-        (
-            o["run_as_enabled"].as_str(),
-            o["run_as_default_user"].as_str(),
-            o["default_version"].as_str(),
-            o.get("error_code")
-        ),
-        (
-            Some("true"),
-            Some("ssm-ops"),
-            Some(fixed_version.as_str()),
-            None
-        ),
-        "{found:#?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_account_moved_into_an_exempt_ou_has_its_finding_archived_once_saying_why() {
-    let w = World::new().await;
-    let lock = w.create_ou(&w.root, "Lock").await;
-    w.write_policy(&format!(
-        "mode = \"audit\"\n[exempt]\nous = [\"{lock}\"]\n[security_hub]\nfindings = true\n"
-    ));
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    assert_eq!(w.imports(&account), 1);
-    // Governed and unchanged: quiet.
-    w.swept();
-    assert_eq!(w.imports(&account), 1);
-    w.move_account(&account, &w.root, &lock).await;
-    let (code, out) = w.handle(&move_event(&account, &w.root, &lock));
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(w.imports(&account), 2, "archived by the move's run");
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "the same finding, updated: {found:#?}");
-    let f = &found[0]["finding"];
-    assert_eq!(
-        (
-            f["Compliance"]["Status"].as_str(),
-            f["RecordState"].as_str()
-        ),
-        (Some("NOT_AVAILABLE"), Some("ARCHIVED")),
-        "{f:#}"
-    );
-    assert!(
-        other(&found[0])["no_longer_checked"]
-            .as_str()
-            .unwrap()
-            .contains("exempt OU"),
-        "{f:#}"
-    );
-    assert!(
-        f["Description"]
-            .as_str()
-            .unwrap()
-            .contains("no longer governs"),
-        "{f:#}"
-    );
-    // Once: the sweeps after it send nothing.
-    w.swept();
-    w.swept();
-    assert_eq!(w.imports(&account), 2);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_region_the_policy_drops_has_its_finding_archived_once_before_its_row_goes() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[WEST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    assert_eq!(w.imports(&account), 1);
-    w.write_policy_raw(&format!(
-        "member_role = \"RunAsGuardExecution\"\nregions = [\"{EAST}\"]\n{AUDIT}\n[default]\nrun_as_user = \"ssm-ops\"\n"
-    ));
-    w.swept();
-    assert_eq!(w.imports(&account), 2, "archived by the sweep");
-    let found = w.findings(&account);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let f = &found[0]["finding"];
-    assert_eq!(found[0]["region"], WEST);
-    assert_eq!(
-        (
-            f["Compliance"]["Status"].as_str(),
-            f["RecordState"].as_str()
-        ),
-        (Some("NOT_AVAILABLE"), Some("ARCHIVED"))
-    );
-    assert!(w.state(&account, WEST).await.is_none(), "its row is gone");
-    w.swept();
-    assert_eq!(w.imports(&account), 2, "once");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_hub_not_enabled_said_finding_by_finding_waits_as_when_the_whole_call_is_refused() {
-    let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    // The user guide's form: each finding in FailedFindings, InvalidAccess.
-    let body = json!({"form": "findings"}).to_string();
-    let path = "/_emulated/securityhub/hub_off_form";
-    let (code, out) = http(w.moto.port(), "POST", path, &body);
-    assert_eq!(code, 200, "{out}");
-    let out = w.swept();
-    assert_eq!(w.imports(&account), 1, "the import was tried");
-    let said = &report(&out, &account)["security_hub"];
-    assert_eq!(said["hub_off"], json!([EAST]), "{out:#}");
-    assert!(said.get("failed").is_none(), "not a failure: {out:#}");
-    assert!(w.findings(&account).is_empty());
-    // It waits: the next sweep neither sends it nor tells it again.
-    let out = w.swept();
-    assert!(
-        report(&out, &account).get("security_hub").is_none(),
-        "{out:#}"
-    );
-    assert_eq!(w.imports(&account), 1);
 }

@@ -7,7 +7,8 @@
 
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
-    FindingProviderSeverity, RecordState, Resource, ResourceDetails, Severity, SeverityLabel,
+    FindingProviderSeverity, Recommendation, RecordState, Remediation, Resource, ResourceDetails,
+    Severity, SeverityLabel,
 };
 
 use super::AwsError;
@@ -90,7 +91,9 @@ fn label(l: Label) -> SeverityLabel {
 
 /// The ASFF form: severity and types both top-level (required on a new
 /// finding) and in `FindingProviderFields` (the provider's own, which a
-/// customer's `BatchUpdateFindings` does not overwrite).
+/// customer's `BatchUpdateFindings` does not overwrite); the controls it
+/// evidences, the remediation with the runbook's link, and `ProductFields`
+/// saying which runas-guard sent it and the fact's identity.
 fn wire(f: &Finding) -> AwsSecurityFinding {
     let details = f
         .details
@@ -104,24 +107,26 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
         .region(&f.region)
         .details(details)
         .build();
-    let status = match f.compliance {
-        security_hub::Compliance::Passed => ComplianceStatus::Passed,
-        security_hub::Compliance::Failed => ComplianceStatus::Failed,
-        security_hub::Compliance::NotAvailable => ComplianceStatus::NotAvailable,
-    };
     let record = if f.archived {
         RecordState::Archived
     } else {
         RecordState::Active
     };
-    AwsSecurityFinding::builder()
+    let types: Vec<String> = f.types().iter().map(|t| t.to_string()).collect();
+    let fields = f
+        .product_fields()
+        .into_iter()
+        .fold(AwsSecurityFinding::builder(), |b, (k, v)| {
+            b.product_fields(k, v)
+        });
+    fields
         .schema_version(security_hub::SCHEMA_VERSION)
         .id(&f.id)
         .product_arn(f.product_arn())
         .generator_id(f.generator_id())
         .aws_account_id(&f.account)
         .region(&f.region)
-        .types(f.types())
+        .set_types(Some(types.clone()))
         .created_at(&f.created_at)
         .updated_at(&f.updated_at)
         .severity(Severity::builder().label(label(f.severity)).build())
@@ -132,13 +137,40 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
                         .label(label(f.severity))
                         .build(),
                 )
-                .types(f.types())
+                .set_types(Some(types))
                 .build(),
         )
         .title(&f.title)
         .description(&f.description)
         .resources(resource)
-        .compliance(Compliance::builder().status(status).build())
+        .compliance(compliance(f))
+        .remediation(remediation(f))
         .record_state(record)
+        .build()
+}
+
+/// The verdict and the controls it evidences.
+fn compliance(f: &Finding) -> Compliance {
+    let status = match f.compliance {
+        security_hub::Compliance::Passed => ComplianceStatus::Passed,
+        security_hub::Compliance::Failed => ComplianceStatus::Failed,
+        security_hub::Compliance::NotAvailable => ComplianceStatus::NotAvailable,
+    };
+    let requirements = f.check.requirements().iter().map(|r| r.to_string());
+    Compliance::builder()
+        .status(status)
+        .set_related_requirements(Some(requirements.collect()))
+        .build()
+}
+
+/// What to do, and the runbook's section.
+fn remediation(f: &Finding) -> Remediation {
+    Remediation::builder()
+        .recommendation(
+            Recommendation::builder()
+                .text(f.check.remediation())
+                .url(&f.runbook)
+                .build(),
+        )
         .build()
 }

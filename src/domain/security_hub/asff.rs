@@ -15,19 +15,39 @@ pub const MAX_PER_CALL: usize = 100;
 pub const MAX_TITLE: usize = 256;
 pub const MAX_DESCRIPTION: usize = 1024;
 pub const MAX_DETAIL: usize = 1024;
+/// The `Details.Other` key saying when a run reached the verdict a finding
+/// carries. Left out of the fingerprint: an unchanged verdict is not news.
+pub const VERIFIED_AT: &str = "verified_at";
 /// The resource type every finding names (`Resources[0]`): the document.
 pub const RESOURCE_TYPE: &str = "AwsSsmDocument";
+
+/// The controls every Run As finding evidences (`Compliance.RelatedRequirements`,
+/// as Security Hub CSPM's own controls name NIST SP 800-53 Rev. 5): least
+/// privilege (AC-6: a session runs as the OS user the policy names, not
+/// `ssm-user` with sudo or root) and account management (AC-2: which OS
+/// account a session uses is assigned and kept).
+pub const LEAST_PRIVILEGE: &str = "NIST.800-53.r5 AC-6";
+pub const ACCOUNT_MANAGEMENT: &str = "NIST.800-53.r5 AC-2";
+
+/// `ProductFields` keys: which runas-guard sent it, and the fact's identity.
+pub const FIELD_VERSION: &str = "runas-guard/Version";
+pub const FIELD_FACT: &str = "runas-guard/FactId";
+pub const FIELD_CHECK: &str = "runas-guard/Check";
 
 /// Which check a finding reports (its `GeneratorId` and `Id` suffix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     RunAs,
     Readiness,
+    /// An edit of Run As that a run put back: a security event.
     Edit,
+    /// Versions that held Run As out of policy and were set back before
+    /// any run looked (`run_as_window`): a security event.
+    Window,
 }
 
 impl Check {
-    /// The check a row's mark names (`run-as`, `readiness`); an edit's
+    /// The check a row's mark names (`run-as`, `readiness`); an event's
     /// finding is never marked.
     pub fn marked(name: &str) -> Option<Check> {
         match name {
@@ -42,14 +62,44 @@ impl Check {
             Check::RunAs => "run-as",
             Check::Readiness => "readiness",
             Check::Edit => "edit",
+            Check::Window => "window",
         }
     }
 
-    fn types(self) -> &'static str {
+    /// `Types`, from the ASFF taxonomy (namespace/category/classifier).
+    pub fn types(self) -> &'static [&'static str] {
         match self {
-            Check::RunAs => "Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As",
-            Check::Readiness => "Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As user on nodes",
-            Check::Edit => "Unusual Behaviors/User/Session Manager Run As edited",
+            Check::RunAs => &["Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As"],
+            Check::Readiness => &["Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As user on nodes"],
+            Check::Edit | Check::Window => &[
+                "Unusual Behaviors/User/Session Manager Run As edited",
+                "TTPs/Privilege Escalation/Session Manager Run As edited",
+            ],
+        }
+    }
+
+    /// `Compliance.RelatedRequirements`.
+    pub fn requirements(self) -> &'static [&'static str] {
+        match self {
+            Check::Readiness => &[ACCOUNT_MANAGEMENT],
+            Check::RunAs | Check::Edit | Check::Window => &[LEAST_PRIVILEGE, ACCOUNT_MANAGEMENT],
+        }
+    }
+
+    /// `Remediation.Recommendation.Text`.
+    pub fn remediation(self) -> &'static str {
+        match self {
+            Check::RunAs => "Keep runAsEnabled true and runAsDefaultUser the policy's user in the account-region's Session Manager preferences document; runas-guard puts it back in enforce mode. In audit mode, or where it could not, correct the document or move the account to enforce.",
+            Check::Readiness => "Create the Run As user on the managed nodes listed, or change the policy's user: Session Manager refuses sessions on nodes without it.",
+            Check::Edit | Check::Window => "Find who changed Run As (the editor named) and which sessions ran while it was out of policy; review those sessions' logs, and restrict ssm:UpdateDocument on the preferences document (an SCP). Set the workflow to RESOLVED when done.",
+        }
+    }
+
+    /// The README section a security team reads for the check.
+    pub fn anchor(self) -> &'static str {
+        match self {
+            Check::Readiness => "session-readiness-nodes-does-the-run-as-user-exist",
+            Check::RunAs | Check::Edit | Check::Window => "security-hub-cspm-findings-security_hub",
         }
     }
 }
@@ -81,6 +131,7 @@ pub enum Label {
     Low,
     Medium,
     High,
+    Critical,
 }
 
 impl Label {
@@ -90,6 +141,7 @@ impl Label {
             Label::Low => "LOW",
             Label::Medium => "MEDIUM",
             Label::High => "HIGH",
+            Label::Critical => "CRITICAL",
         }
     }
 }
@@ -117,6 +169,8 @@ pub struct Finding {
     pub resource: String,
     /// `Resources[0].Details.Other`.
     pub details: BTreeMap<String, String>,
+    /// `Remediation.Recommendation.Url`: the runbook, at the check's section.
+    pub runbook: String,
 }
 
 impl Finding {
@@ -133,8 +187,19 @@ impl Finding {
         format!("runas-guard/{}", self.check.as_str())
     }
 
-    pub fn types(&self) -> &'static str {
+    pub fn types(&self) -> &'static [&'static str] {
         self.check.types()
+    }
+
+    /// `ProductFields`: the guard's version and the fact's identity (the
+    /// finding's `Id` is derived from it), so a reader can tell which
+    /// runas-guard sent it and what it is about.
+    pub fn product_fields(&self) -> [(&'static str, String); 3] {
+        [
+            (FIELD_VERSION, env!("CARGO_PKG_VERSION").to_string()),
+            (FIELD_FACT, self.id.clone()),
+            (FIELD_CHECK, self.check.as_str().to_string()),
+        ]
     }
 }
 
@@ -189,7 +254,7 @@ pub fn fingerprint(f: &Finding) -> String {
     ] {
         eat(part);
     }
-    for (k, v) in &f.details {
+    for (k, v) in f.details.iter().filter(|(k, _)| k.as_str() != VERIFIED_AT) {
         eat(k);
         eat(v);
     }

@@ -7,14 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::asff::Compliance;
 
-/// How long a finding Security Hub could not take (not enabled there) waits
-/// before it is tried again unchanged.
-pub const RETRY_HUB_OFF_MS: i64 = 24 * 3600 * 1000;
-
-/// How long an unchanged `FAILED`/`ACTIVE` finding goes without being sent
-/// again: Security Hub CSPM deletes an active finding not updated for 90
-/// days, so one whose problem lasts is refreshed (a new `UpdatedAt`) every
-/// 30 days from its last send, well inside that.
+/// How long an unchanged active finding (a `FAILED` check, or the Run As
+/// check's `PASSED` coverage) goes without being sent again: Security Hub
+/// CSPM deletes an active finding not updated for 90 days, so one is
+/// refreshed (a new `UpdatedAt`) every 30 days from its last send, well
+/// inside that.
 pub const REFRESH_MS: i64 = 30 * 24 * 3600 * 1000;
 
 /// What a slot's row keeps of the last finding sent for one check.
@@ -31,7 +28,7 @@ pub struct Sent {
     #[serde(rename = "u")]
     pub updated_ms: i64,
     /// Security Hub was not enabled there when it was sent: nothing was
-    /// stored, and it is tried again when the content changes.
+    /// stored, and the next run tries again (the hub may be on by then).
     #[serde(rename = "off", default, skip_serializing_if = "std::ops::Not::not")]
     pub hub_off: bool,
 }

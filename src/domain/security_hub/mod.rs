@@ -6,11 +6,15 @@
 //!
 //! One finding per check, with a stable `Id` updated in place: the Session
 //! document's Run As (`run-as`), the nodes that would refuse its sessions
-//! (`readiness`), and each reverted edit (`edit`, its own finding). A check
-//! that never failed makes none; one that failed is `FAILED`/`ACTIVE` while
-//! it does and `PASSED`/`ARCHIVED` once it is resolved. The row keeps what
-//! was sent last ([`Sent`]): an unchanged finding is not sent again, so a
-//! steady sweep imports nothing.
+//! (`readiness`), and each reverted edit (`edit`, its own finding).
+//!
+//! The Run As check is coverage: every governed account-region a run
+//! verified has one, `PASSED` or `FAILED`, `ACTIVE`, refreshed inside
+//! Security Hub CSPM's retention, and archived `NOT_AVAILABLE` when it
+//! leaves governance ([`retire`]). The readiness check says nothing until
+//! it fails, and is `PASSED`/`ARCHIVED` once resolved. The row keeps what
+//! was sent last ([`Sent`]): an unchanged finding is not sent again before
+//! its refresh, so a steady sweep imports next to nothing.
 
 use std::collections::BTreeMap;
 
@@ -18,22 +22,23 @@ use crate::domain::clock;
 use crate::domain::outcome::{Change, RegionOutcome, Status};
 
 mod asff;
+mod events;
 mod marks;
 mod retire;
 mod seen;
 pub mod told;
 
+use events::edit;
 pub use retire::{open, retire};
 use seen::{observed, read, right, run_as_details, wrong};
 
 pub use asff::{asff_string, bounded, fingerprint, Check, Compliance, Finding, Label};
 pub use asff::{
-    BLANK, EMPTY, MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE,
-    SCHEMA_VERSION,
+    ACCOUNT_MANAGEMENT, BLANK, EMPTY, FIELD_CHECK, FIELD_FACT, FIELD_VERSION, LEAST_PRIVILEGE,
+    MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
+    VERIFIED_AT,
 };
-pub use marks::{
-    hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS, RETRY_HUB_OFF_MS,
-};
+pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
 pub use told::{Failure, Imports, Tally};
 
 /// A finding to import and what the row keeps once it is in.
@@ -55,6 +60,9 @@ pub struct Place<'a> {
     pub partition: &'a str,
     pub account: &'a str,
     pub ou_path: Option<&'a str>,
+    /// The runbook's base (`RUNAS_GUARD_RUNBOOK_URL`; `README.md` when
+    /// unset): each finding's remediation links its check's section.
+    pub runbook: &'a str,
 }
 
 /// One slot as a run left it, with what its row recorded as sent.
@@ -111,6 +119,7 @@ pub fn decide(place: Place<'_>, slot: &Slot<'_>, now_ms: i64) -> Vec<Send> {
         }
         out.push(edit(place, o, editor, details, now_ms));
     }
+    out.extend(events::window(place, o, slot.editor, now_ms));
     out
 }
 
@@ -179,39 +188,46 @@ fn run_as_verdict(
     }
 }
 
-/// A check's finding when it differs from what was sent last: a check that
-/// never failed says nothing, and one already told as it stands neither.
+/// A check's finding when it differs from what was sent last. The Run As
+/// check is coverage: its first verdict is sent whatever it is (a PASSED
+/// baseline included), and kept alive while the account-region is
+/// governed. The readiness check says nothing until it fails.
 fn news(
     place: Place<'_>,
     o: &RegionOutcome,
     check: Check,
     marks: &Marks,
     (compliance, severity, description): (Compliance, Label, String),
-    details: BTreeMap<String, String>,
+    mut details: BTreeMap<String, String>,
     now_ms: i64,
 ) -> Option<Send> {
     let last = marks.get(check.as_str());
+    let coverage = check == Check::RunAs;
     if compliance == Compliance::Passed
+        && !coverage
         && last.is_none_or(|l| l.compliance != Compliance::Failed && !l.hub_off)
     {
         return None;
     }
+    // When this verdict was reached; not part of the fingerprint, so an
+    // unchanged verdict is not sent again for it.
+    details.insert(VERIFIED_AT.into(), clock::iso(clock::from_millis(now_ms)));
     let title = title(check, compliance, &where_(place, o));
     let mut finding = finding(place, o, check, (title, description), details, now_ms);
     finding.compliance = compliance;
     finding.severity = severity;
-    finding.archived = compliance == Compliance::Passed;
+    // A passed Run As check stays active: it is the evidence of coverage
+    // (as Security Hub CSPM's own controls keep theirs); a passed readiness
+    // check is resolved.
+    finding.archived = compliance == Compliance::Passed && !coverage;
     let key = fingerprint(&finding);
-    // Where the hub was off, the same content is tried again a day later
-    // (the hub may have been enabled since), not on every sweep.
-    let stale_off = |l: &Sent| l.hub_off && now_ms - l.updated_ms >= RETRY_HUB_OFF_MS;
+    // Where the hub was off, the next run tries again (it may have been
+    // enabled since): one call, and what waited goes out as soon as it can.
     // Security Hub CSPM deletes an active finding not updated for 90 days:
-    // an unchanged FAILED one is sent again, a new `UpdatedAt`, every
-    // [`REFRESH_MS`] while the problem lasts (one import per period).
-    let due = |l: &Sent| {
-        l.compliance == Compliance::Failed && !l.hub_off && now_ms - l.updated_ms >= REFRESH_MS
-    };
-    if last.is_some_and(|l| l.key == key && !stale_off(l) && !due(l)) {
+    // an unchanged active one is sent again, a new `UpdatedAt`, every
+    // [`REFRESH_MS`] (one import per period).
+    let due = |l: &Sent| l.hub_off || (!finding.archived && now_ms - l.updated_ms >= REFRESH_MS);
+    if last.is_some_and(|l| l.key == key && !due(l)) {
         return None;
     }
     if let Some(l) = last {
@@ -249,41 +265,6 @@ pub(crate) fn title(check: Check, compliance: Compliance, place: &str) -> String
         (_, Compliance::NotAvailable) => "Session Manager Run As no longer checked by runas-guard",
     };
     format!("{what} in {place}")
-}
-
-/// A reverted edit, its own finding: who, which versions, put back.
-fn edit(
-    place: Place<'_>,
-    o: &RegionOutcome,
-    editor: &str,
-    details: BTreeMap<String, String>,
-    now_ms: i64,
-) -> Send {
-    let edited = o
-        .versions_before
-        .as_ref()
-        .map_or("?", |v| v.default.as_str());
-    let title = format!(
-        "Session Manager Run As edited by {editor} in {}, put back",
-        where_(place, o)
-    );
-    let description =
-        format!(
-        "{editor} set Run As to {} (version {edited}); runas-guard put back on/{} as version {}",
-        observed(read(o)),
-        details.get("expected_run_as_default_user").map_or("?", String::as_str),
-        o.version_after.as_deref().unwrap_or("?")
-    );
-    let mut finding = finding(place, o, Check::Edit, (title, description), details, now_ms);
-    finding.id = format!("{}/{edited}", finding.id);
-    finding.compliance = Compliance::Passed;
-    finding.severity = Label::Medium;
-    finding.archived = true;
-    Send {
-        slot: o.slot(),
-        finding,
-        sent: None,
-    }
 }
 
 pub(crate) fn where_(place: Place<'_>, o: &RegionOutcome) -> String {
@@ -334,10 +315,20 @@ pub(crate) fn finding(
             .into_iter()
             .map(|(k, v)| (k, asff_string(&v, MAX_DETAIL)))
             .collect(),
+        runbook: runbook(place.runbook, check),
     }
+}
+
+/// `<base>#<anchor>` of the check's section (`README.md` when unset).
+fn runbook(base: &str, check: Check) -> String {
+    let base = base.split('#').next().unwrap_or_default().trim();
+    let base = if base.is_empty() { "README.md" } else { base };
+    format!("{base}#{}", check.anchor())
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_events;
 #[cfg(test)]
 mod tests_life;

@@ -1,8 +1,9 @@
 //! Findings whose subject left governance (an exempt OU or account, out of
-//! scope, a region the policy dropped): each one still open (`FAILED`) is
-//! sent once more, archived and `NOT_AVAILABLE`, saying why runas-guard no
-//! longer checks it, so a security team's list does not keep a problem
-//! nobody is watching, nor loses it without a word.
+//! scope, a region the policy dropped): each one still open (a `FAILED`
+//! check, or the Run As check's `PASSED` coverage) is sent once more,
+//! archived and `NOT_AVAILABLE`, saying why runas-guard no longer checks
+//! it, so a security team's list keeps neither a problem nor a pass nobody
+//! is watching, nor loses it without a word.
 
 use super::{
     finding, fingerprint, title, where_, Check, Compliance, Label, Marks, Place, Send, Sent,
@@ -11,16 +12,23 @@ use crate::domain::clock;
 use crate::domain::outcome::{Action, RegionOutcome};
 use crate::domain::trigger::DOCUMENT_NAME;
 
-/// Whether a row's marks hold a finding still open (sent `FAILED` and in:
+/// Whether a row's marks hold a finding still open (sent, active, and in:
 /// not one that waits where Security Hub CSPM was off).
 pub fn open(marks: &Marks) -> bool {
     marks
         .iter()
-        .any(|(check, s)| Check::marked(check).is_some() && is_open(s))
+        .any(|(check, s)| Check::marked(check).is_some_and(|c| is_open(c, s)))
 }
 
-fn is_open(s: &Sent) -> bool {
-    s.compliance == Compliance::Failed && !s.hub_off
+fn is_open(check: Check, s: &Sent) -> bool {
+    let active = match s.compliance {
+        Compliance::Failed => true,
+        // The Run As check's pass is coverage, active; readiness's is
+        // archived already.
+        Compliance::Passed => check == Check::RunAs,
+        Compliance::NotAvailable => false,
+    };
+    active && !s.hub_off
 }
 
 /// The slot's open findings, archived with `why` (one sentence: "exempt by
@@ -37,12 +45,16 @@ pub fn retire(place: Place<'_>, slot: &str, marks: &Marks, why: &str, now_ms: i6
     };
     marks
         .iter()
-        .filter(|(_, s)| is_open(s))
         .filter_map(|(name, last)| Some((Check::marked(name)?, last)))
+        .filter(|(check, last)| is_open(*check, last))
         .map(|(check, last)| {
             let title = title(check, Compliance::NotAvailable, &where_(place, &o));
+            let was = match last.compliance {
+                Compliance::Failed => "out of policy",
+                _ => "in policy",
+            };
             let description = format!(
-                "runas-guard no longer governs this account-region: {why}. It was out of policy when last checked; this finding is archived and no longer updated."
+                "runas-guard no longer governs this account-region: {why}. It was {was} when last checked; this finding is archived and no longer updated."
             );
             let details = [("no_longer_checked".to_string(), why.to_string())].into();
             let mut f = finding(place, &o, check, (title, description), details, now_ms);

@@ -10,7 +10,7 @@ use crate::domain::preferences::RunAs;
 /// default and latest versions.
 #[derive(Clone, Copy)]
 pub(super) struct Seen<'a> {
-    run_as: Option<&'a RunAs>,
+    pub(super) run_as: Option<&'a RunAs>,
     default: Option<&'a str>,
     latest: Option<&'a str>,
 }

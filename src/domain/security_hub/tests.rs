@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::domain::nodes::Readiness;
-use crate::domain::outcome::{Action, Change};
+use crate::domain::outcome::Action;
 use crate::domain::policy::Mode;
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
@@ -14,6 +14,7 @@ fn place() -> Place<'static> {
         partition: "aws",
         account: "111122223333",
         ou_path: Some("Root/Workloads"),
+        runbook: "",
     }
 }
 
@@ -76,20 +77,20 @@ fn kinds(sends: &[Send]) -> Vec<Kind> {
 }
 
 #[test]
-fn a_check_that_never_failed_says_nothing_and_one_out_of_policy_is_failed_and_active() {
+fn every_verdict_of_run_as_is_one_active_finding_passed_or_failed() {
     let none = Marks::new();
     let cases: Vec<(&str, RegionOutcome, Status, Vec<Kind>)> = vec![
         (
-            "compliant from the start",
+            "compliant from the start: the baseline",
             row(Action::None, Some(run_as("ops"))),
             Status::Compliant,
-            vec![],
+            vec![(Check::RunAs, Compliance::Passed, false)],
         ),
         (
             "remediated on first look",
             row(Action::Updated, Some(run_as("root"))),
             Status::Remediated,
-            vec![],
+            vec![(Check::RunAs, Compliance::Passed, false)],
         ),
         (
             "audit finds it wrong",
@@ -159,24 +160,46 @@ fn a_failed_finding_resolves_once_and_an_unchanged_one_is_not_sent_again() {
         kinds(&decide_for(&other, Status::Noncompliant, &marks, None)),
         [(Check::RunAs, Compliance::Failed, false)]
     );
-    // Put right: PASSED and ARCHIVED, created when it was first sent.
-    let fixed = decide_for(
-        &row(Action::Updated, Some(run_as("root"))),
-        Status::Remediated,
-        &marks,
-        None,
-    );
-    assert_eq!(kinds(&fixed), [(Check::RunAs, Compliance::Passed, true)]);
+    // Put right: PASSED and still ACTIVE (coverage), created when it was
+    // first sent.
+    let fixed_row = RegionOutcome {
+        after: Some(run_as("ops")),
+        ..row(Action::Updated, Some(run_as("root")))
+    };
+    let fixed = decide_for(&fixed_row, Status::Remediated, &marks, None);
+    assert_eq!(kinds(&fixed), [(Check::RunAs, Compliance::Passed, false)]);
     assert_eq!(fixed[0].finding.created_at, first[0].finding.created_at);
     assert_eq!(fixed[0].finding.id, first[0].finding.id, "updated in place");
+    assert_eq!(fixed[0].finding.details["run_as_default_user"], "ops");
+    assert_eq!(
+        fixed[0].finding.details[VERIFIED_AT],
+        clock::iso(clock::from_millis(NOW))
+    );
+    // The next sweep finds it right as that left it: nothing, whenever it
+    // was verified.
     let resolved: Marks = [("run-as".to_string(), fixed[0].sent.clone().unwrap())].into();
-    assert!(decide_for(
-        &row(Action::None, Some(run_as("ops"))),
-        Status::Compliant,
-        &resolved,
-        None
-    )
-    .is_empty());
+    let steady = RegionOutcome {
+        before: Some(run_as("ops")),
+        versions_before: Some(Versions {
+            default: "4".into(),
+            latest: "4".into(),
+        }),
+        ..row(Action::None, None)
+    };
+    let later = |o: &RegionOutcome, now: i64| {
+        decide(
+            place(),
+            &Slot {
+                outcome: o,
+                status: Status::Compliant,
+                user: "ops",
+                marks: &resolved,
+                editor: None,
+            },
+            now,
+        )
+    };
+    assert!(later(&steady, NOW + 3_600_000).is_empty());
 }
 
 #[test]
@@ -195,52 +218,6 @@ fn updated_at_only_grows_even_when_the_clock_is_behind_the_last_send() {
         clock::iso(clock::from_millis(NOW + 60_001))
     );
     assert_eq!(s.created_ms, NOW - 5_000);
-}
-
-#[test]
-fn a_reverted_edit_is_its_own_finding_naming_the_editor_and_resolved() {
-    let o = row(Action::Updated, Some(run_as("root")));
-    let editor = "arn:aws:sts::111122223333:assumed-role/Admin/mallory";
-    let out = decide_for(&o, Status::Reverted, &Marks::new(), Some(editor));
-    assert_eq!(kinds(&out), [(Check::Edit, Compliance::Passed, true)]);
-    let f = &out[0].finding;
-    assert!(
-        f.title.contains(editor) && f.title.ends_with("put back"),
-        "{}",
-        f.title
-    );
-    assert_eq!(f.details["editor"], editor);
-    assert_eq!(f.details["default_version"], "3");
-    assert_eq!(f.details["put_back_version"], "4");
-    assert_eq!(
-        f.id,
-        "runas-guard/111122223333/eu-west-1/SSM-SessionManagerRunShell/edit/3"
-    );
-    assert!(out[0].sent.is_none(), "told once: nothing kept");
-    // Unnamed, it says so rather than nothing.
-    let out = decide_for(&o, Status::Reverted, &Marks::new(), None);
-    assert_eq!(out[0].finding.details["editor"], "an editor not yet named");
-    // A sweep that puts back what the table last recorded right undid an
-    // edit too; a first look's write, or the policy's change, did not.
-    let found = |change| RegionOutcome {
-        change,
-        ..row(Action::Updated, Some(run_as("root")))
-    };
-    let policy = Change::Policy {
-        from_user: Some("x".into()),
-        to_user: "ops".into(),
-        from_mode: None,
-        to_mode: None,
-    };
-    for (change, want) in [(Some(Change::Document), 1), (None, 0), (Some(policy), 0)] {
-        let out = decide_for(
-            &found(change.clone()),
-            Status::Remediated,
-            &Marks::new(),
-            None,
-        );
-        assert_eq!(kinds(&out).len(), want, "{change:?}");
-    }
 }
 
 #[test]
@@ -270,22 +247,29 @@ fn readiness_fails_while_nodes_lack_the_user() {
 }
 
 #[test]
-fn a_finding_the_hub_refused_for_being_off_waits_a_day_unless_it_changes() {
-    let wrong = row(Action::WouldChange, Some(run_as("root")));
-    let mut mark = decide_for(&wrong, Status::Noncompliant, &Marks::new(), None)[0]
-        .sent
-        .clone()
-        .unwrap();
-    mark.hub_off = true;
-    mark.updated_ms = NOW - 1000;
-    let marks: Marks = [("run-as".to_string(), mark.clone())].into();
-    assert!(decide_for(&wrong, Status::Noncompliant, &marks, None).is_empty());
-    mark.updated_ms = NOW - RETRY_HUB_OFF_MS;
-    let marks: Marks = [("run-as".to_string(), mark)].into();
-    assert_eq!(
-        decide_for(&wrong, Status::Noncompliant, &marks, None).len(),
-        1
-    );
+fn a_finding_the_hub_refused_for_being_off_is_tried_again_by_the_next_run() {
+    for o in [
+        row(Action::WouldChange, Some(run_as("root"))),
+        row(Action::None, Some(run_as("ops"))),
+    ] {
+        let status = match o.action {
+            Action::None => Status::Compliant,
+            _ => Status::Noncompliant,
+        };
+        let first = decide_for(&o, status, &Marks::new(), None);
+        let mut mark = first[0].sent.clone().unwrap();
+        let taken: Marks = [("run-as".to_string(), mark.clone())].into();
+        assert!(
+            decide_for(&o, status, &taken, None).is_empty(),
+            "taken: quiet"
+        );
+        mark.hub_off = true;
+        mark.updated_ms = NOW - 1000;
+        let off: Marks = [("run-as".to_string(), mark)].into();
+        let again = decide_for(&o, status, &off, None);
+        assert_eq!(again.len(), 1, "{status:?}: what waited goes out");
+        assert!(!again[0].sent.as_ref().unwrap().hub_off);
+    }
 }
 
 #[test]

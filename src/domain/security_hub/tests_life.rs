@@ -19,6 +19,7 @@ fn place(ou_path: Option<&'static str>) -> Place<'static> {
         partition: "aws",
         account: "111122223333",
         ou_path,
+        runbook: "",
     }
 }
 
@@ -117,7 +118,8 @@ fn a_blank_value_is_said_as_what_it_is_never_sent_blank() {
         },
         NOW,
     );
-    assert_eq!(out[0].finding.details["editor"], "an editor not yet named");
+    let edit = out.iter().find(|s| s.finding.check == Check::Edit).unwrap();
+    assert_eq!(edit.finding.details["editor"], "an editor not yet named");
     assert!(out.iter().all(|s| nonblank(&s.finding)));
     assert_eq!(asff_string("", 10), EMPTY);
     assert_eq!(asff_string(" \n", 10), BLANK);
@@ -233,17 +235,24 @@ fn an_unchanged_failed_finding_is_sent_again_once_a_period_and_a_resolved_one_ne
     assert!(one(&wrong, Status::Noncompliant, &marks, NOW + REFRESH_MS + DAY).is_empty());
     // Well inside Security Hub CSPM's 90 days.
     const { assert!(REFRESH_MS * 2 < 90 * DAY) };
-    // A resolved (archived) finding is not kept alive.
-    let resolved = Sent {
-        compliance: Compliance::Passed,
-        ..sent
-    };
-    let marks: Marks = [("run-as".to_string(), resolved)].into();
+    // A passed one is coverage: kept alive the same way.
     let right = RegionOutcome {
         action: Action::None,
         ..audit(run_as(true, "ops"))
     };
-    assert!(one(&right, Status::Compliant, &marks, NOW + 3 * REFRESH_MS).is_empty());
+    let baseline = one(&right, Status::Compliant, &Marks::new(), NOW);
+    assert_eq!(
+        (baseline[0].finding.compliance, baseline[0].finding.archived),
+        (Compliance::Passed, false)
+    );
+    let marks: Marks = [("run-as".to_string(), baseline[0].sent.clone().unwrap())].into();
+    assert!(one(&right, Status::Compliant, &marks, NOW + REFRESH_MS - 1).is_empty());
+    let again = one(&right, Status::Compliant, &marks, NOW + REFRESH_MS);
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        again[0].finding.details[VERIFIED_AT],
+        clock::iso(clock::from_millis(NOW + REFRESH_MS))
+    );
 }
 
 #[test]
@@ -269,18 +278,10 @@ fn a_finding_whose_subject_left_governance_is_archived_once_saying_why() {
     let after: Marks = [("run-as".to_string(), out[0].sent.clone().unwrap())].into();
     assert!(!open(&after));
     assert!(retire(place(None), "eu-west-1", &after, why, NOW + 2 * DAY).is_empty());
-    // Nothing to archive: resolved already, never taken (hub off), none.
+    // Nothing to archive: archived already, never taken (hub off), none.
     let mut off = open_marks.clone();
     off.get_mut("run-as").unwrap().hub_off = true;
-    let passed: Marks = [(
-        "run-as".to_string(),
-        Sent {
-            compliance: Compliance::Passed,
-            ..first[0].sent.clone().unwrap()
-        },
-    )]
-    .into();
-    for marks in [off, passed, Marks::new()] {
+    for marks in [off, after.clone(), Marks::new()] {
         assert!(!open(&marks));
         assert!(retire(place(None), "eu-west-1", &marks, why, NOW).is_empty());
     }
@@ -296,10 +297,39 @@ fn a_finding_whose_subject_left_governance_is_archived_once_saying_why() {
         out[0].finding.id,
         "runas-guard/111122223333/eu-west-1/SSMRunAs-Admin/run-as"
     );
-    // Governed again and right: nothing to say of the archived one.
+    // Governed again and right: covered again, the same finding active.
     let right = RegionOutcome {
         action: Action::None,
         ..audit(run_as(true, "ops"))
     };
-    assert!(one(&right, Status::Compliant, &after, NOW + 3 * DAY).is_empty());
+    let back = one(&right, Status::Compliant, &after, NOW + 3 * DAY);
+    assert_eq!(
+        (back[0].finding.compliance, back[0].finding.archived),
+        (Compliance::Passed, false)
+    );
+    assert_eq!(back[0].finding.id, first[0].finding.id);
+}
+
+#[test]
+fn a_passed_finding_is_coverage_and_is_archived_too_when_its_subject_leaves() {
+    let why = "in an exempt OU ([exempt] ous)";
+    let first = one(
+        &audit(run_as(false, "root")),
+        Status::Noncompliant,
+        &Marks::new(),
+        NOW,
+    );
+    // A pass is coverage, active: archived too, saying it was in policy.
+    let passed: Marks = [(
+        "run-as".to_string(),
+        Sent {
+            compliance: Compliance::Passed,
+            ..first[0].sent.clone().unwrap()
+        },
+    )]
+    .into();
+    assert!(open(&passed));
+    let out = retire(place(None), "eu-west-1", &passed, why, NOW + DAY);
+    assert_eq!(out[0].finding.compliance, Compliance::NotAvailable);
+    assert!(out[0].finding.description.contains("in policy"));
 }

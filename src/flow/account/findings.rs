@@ -4,7 +4,8 @@
 //! row, so the next run sends only what changed. A finding Security Hub
 //! refuses is a failure the report, the metric and the log say, and it is
 //! sent again next time; a region without Security Hub keeps its findings
-//! waiting and is said once.
+//! waiting, is said once, and the next run tries again (what waited goes
+//! out as soon as the hub is on).
 
 use std::collections::BTreeMap;
 
@@ -46,7 +47,16 @@ pub(super) async fn sent(
     let sweep = job.trigger.kind == TriggerKind::Sweep;
     for (region, sends, answer) in imported(ctx, session, sends).await {
         let all_off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
+        // Found off again where it was off: tried, not news.
+        let waited = sends.iter().all(|s| {
+            marks(&s.slot)
+                .get(s.finding.check.as_str())
+                .is_some_and(|m| m.hub_off)
+        });
         let (taken, off_ids) = said(&mut imports, &region, &sends, answer);
+        if waited {
+            imports.hub_off.retain(|r| *r != region);
+        }
         for s in sends {
             let Some(mut sent) = s.sent else { continue };
             let off = all_off || off_ids.contains(&s.finding.id);
@@ -59,7 +69,17 @@ pub(super) async fn sent(
         }
     }
     keep(ctx, account, kept).await;
-    Some(imports)
+    imports.hub_off.sort();
+    // A hub still off, tried again: nothing to say.
+    (!imports.is_empty()).then_some(imports)
+}
+
+/// The runbook's base the alerts link (`RUNAS_GUARD_RUNBOOK_URL`, checked
+/// when the process starts), for each finding's remediation link.
+fn runbook() -> String {
+    crate::domain::config::alert_format_checked()
+        .map(|f| f.runbook_base)
+        .unwrap_or_default()
 }
 
 /// What the row recorded as sent for `slot`.
@@ -107,10 +127,12 @@ pub async fn retired(
     if !ctx.policy.security_hub_findings || job.dry_run || open.is_empty() {
         return (None, slots.to_vec());
     }
+    let runbook = runbook();
     let place = Place {
         partition: ctx.sts.partition(),
         account,
         ou_path,
+        runbook: &runbook,
     };
     let now = clock::epoch_millis(clock::now());
     let sends: Vec<Send> = open
@@ -188,10 +210,12 @@ fn decided(
     marks: &dyn Fn(&str) -> Marks,
 ) -> Vec<Send> {
     let user = report.desired_user.as_deref().unwrap_or_default();
+    let runbook = runbook();
     let place = Place {
         partition: ctx.sts.partition(),
         account: &report.account,
         ou_path: report.ou_path.as_deref(),
+        runbook: &runbook,
     };
     let now = clock::epoch_millis(clock::now());
     let editor = job.trigger.actor.as_ref().map(|a| a.arn.as_str());

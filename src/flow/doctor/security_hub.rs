@@ -62,6 +62,6 @@ pub(super) async fn hub_off(g: &Given<'_>, hub: &mut List) {
     hub.warn(
         ITEM,
         format!("Security Hub CSPM is not enabled in {} account-region(s): {named}{rest}; their findings wait", off.len()),
-        "enable Security Hub CSPM there (or through its organization configuration): each waiting finding is sent when it next changes, or a day after it was refused",
+        "enable Security Hub CSPM there (or through its organization configuration): the next run there sends what waited",
     );
 }

@@ -1,0 +1,186 @@
+//! Coverage and security events in Security Hub CSPM: one `run-as` finding
+//! per governed account-region from the first sweep, and an edit put back as
+//! an active finding the security team resolves (its workflow and note kept).
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_governed_organizations_first_sweep_gives_one_passed_finding_per_account_region() {
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let first = w.member(&[]).await;
+    let second = w.member(&[WEST]).await;
+    for account in [&first, &second] {
+        for region in REGIONS {
+            w.hub("enable", account, region);
+        }
+    }
+    w.swept();
+    for account in [&first, &second] {
+        let found = w.findings(account);
+        assert_eq!(found.len(), REGIONS.len(), "{account}: {found:#?}");
+        for region in REGIONS {
+            let f = &run_as_in(&found, region)["finding"];
+            assert_eq!(
+                (
+                    f["Compliance"]["Status"].as_str(),
+                    f["RecordState"].as_str()
+                ),
+                (Some("PASSED"), Some("ACTIVE")),
+                "{account} {region}: {f:#}"
+            );
+            let o = &f["Resources"][0]["Details"]["Other"];
+            assert_eq!(o["run_as_default_user"], "ssm-ops");
+            assert!(
+                o["verified_at"].as_str().is_some_and(|t| t.ends_with('Z')),
+                "{o:#}"
+            );
+            assert_eq!(
+                f["Compliance"]["RelatedRequirements"],
+                json!(["NIST.800-53.r5 AC-6", "NIST.800-53.r5 AC-2"])
+            );
+        }
+    }
+    // The second's WEST was put right by the sweep: PASSED with what made it right.
+    let calls = w.imports(&first);
+    w.swept();
+    assert_eq!(w.imports(&first), calls, "a steady sweep sends nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_until_the_team_resolves_it(
+) {
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    let edited = w.console_edit(&account, WEST, "root").await;
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let (code, out) = w.handle(&doc_event_as(name, &account, WEST, "Breakglass", "mallory"));
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let found = w.findings(&account);
+    let edits = only(&found, "runas-guard/edit");
+    assert_eq!(edits.len(), 1, "one edit, one finding: {found:#?}");
+    assert_eq!(
+        run_as_in(&found, WEST)["finding"]["Compliance"]["Status"],
+        "PASSED",
+        "the document is covered, and right"
+    );
+    let f = &edits[0]["finding"];
+    assert_eq!(edits[0]["region"], WEST);
+    // The editor as every alert names them: the role behind the session.
+    let editor = format!("arn:aws:iam::{account}:role/Breakglass");
+    assert!(f["Title"].as_str().unwrap().contains(&editor), "{f:#}");
+    assert_eq!(f["Resources"][0]["Details"]["Other"]["editor"], editor);
+    assert_eq!(
+        f["Resources"][0]["Details"]["Other"]["run_as_default_user"],
+        "root"
+    );
+    assert_eq!(
+        f["Resources"][0]["Details"]["Other"]["default_version"],
+        edited
+    );
+    // Never a closed window imported PASSED/ARCHIVED: the team's to triage.
+    let triage = |f: &Value| {
+        (
+            f["Compliance"]["Status"].as_str().map(String::from),
+            f["RecordState"].as_str().map(String::from),
+            f["FindingProviderFields"]["Severity"]["Label"]
+                .as_str()
+                .map(String::from),
+            f["Workflow"]["Status"].as_str().map(String::from),
+        )
+    };
+    let open = (
+        Some("FAILED".to_string()),
+        Some("ACTIVE".to_string()),
+        Some("CRITICAL".to_string()),
+        Some("NEW".to_string()),
+    );
+    assert_eq!(triage(f), open, "{f:#}");
+    let types = f["FindingProviderFields"]["Types"].as_array().unwrap();
+    assert!(types.contains(&json!(
+        "Unusual Behaviors/User/Session Manager Run As edited"
+    )));
+    assert!(types.contains(&json!(
+        "TTPs/Privilege Escalation/Session Manager Run As edited"
+    )));
+    let related = &f["Compliance"]["RelatedRequirements"];
+    assert_eq!(
+        related,
+        &json!(["NIST.800-53.r5 AC-6", "NIST.800-53.r5 AC-2"])
+    );
+    assert!(f["Remediation"]["Recommendation"]["Url"]
+        .as_str()
+        .unwrap()
+        .ends_with("#security-hub-cspm-findings-security_hub"));
+    assert_eq!(f["ProductFields"]["runas-guard/FactId"], f["Id"]);
+    assert_eq!(
+        f["ProductFields"]["runas-guard/Version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    // The document is back; the next sweep leaves the edit's finding open.
+    assert_eq!(
+        run_as(&w.document(&account, WEST).await.unwrap().0).1,
+        "ssm-ops"
+    );
+    w.swept();
+    let found = w.findings(&account);
+    let f = &only(&found, "runas-guard/edit")[0]["finding"];
+    assert_eq!(triage(f), open, "still active after the sweep: {f:#}");
+
+    // The security team resolves it with a note; later sweeps keep both.
+    let team = w.security_team(&account, WEST).await;
+    let id = aws_sdk_securityhub::types::AwsSecurityFindingIdentifier::builder()
+        .id(f["Id"].as_str().unwrap())
+        .product_arn(f["ProductArn"].as_str().unwrap())
+        .build();
+    team.batch_update_findings()
+        .finding_identifiers(id)
+        .workflow(
+            aws_sdk_securityhub::types::WorkflowUpdate::builder()
+                .status(aws_sdk_securityhub::types::WorkflowStatus::Resolved)
+                .build(),
+        )
+        .note(
+            aws_sdk_securityhub::types::NoteUpdate::builder()
+                .text("break-glass test, approved in CHG-1234")
+                .updated_by("secops")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    w.swept();
+    w.swept();
+    let found = w.findings(&account);
+    let f = &only(&found, "runas-guard/edit")[0]["finding"];
+    assert_eq!(f["Workflow"]["Status"], "RESOLVED", "{f:#}");
+    assert_eq!(f["Note"]["Text"], "break-glass test, approved in CHG-1234");
+    assert_eq!(f["RecordState"], "ACTIVE", "never re-archived nor reopened");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_a_sweep_puts_back_is_a_finding_too_with_its_editor_not_yet_named() {
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    let edited = w.console_edit(&account, WEST, "root").await;
+    // No edit event reaches the hub: the sweep finds and puts it back.
+    w.swept();
+    let found = w.findings(&account);
+    let edits = only(&found, "runas-guard/edit");
+    assert_eq!(edits.len(), 1, "{found:#?}");
+    let f = &edits[0]["finding"];
+    let other = &f["Resources"][0]["Details"]["Other"];
+    assert_eq!(
+        (other["editor"].as_str(), other["default_version"].as_str()),
+        (Some("an editor not yet named"), Some(edited.as_str()))
+    );
+    assert_eq!(f["RecordState"], "ACTIVE");
+    assert_eq!(f["FindingProviderFields"]["Severity"]["Label"], "CRITICAL");
+}
