@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod cards;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
