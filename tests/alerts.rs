@@ -107,20 +107,14 @@ async fn a_vend_and_a_revert_each_send_one_alert_also_to_chat() {
     let _ = json!(null);
 }
 
-/// GitHub's heading anchors, to hold a runbook link to the README.
-fn readme_anchors() -> Vec<String> {
-    std::fs::read_to_string(repo().join("README.md"))
+/// The alert cards' headings (`### `kind``), to hold a runbook link to
+/// its card.
+fn card_anchors() -> Vec<String> {
+    std::fs::read_to_string(repo().join("docs/operate.md"))
         .unwrap()
         .lines()
-        .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
-        .map(|h| {
-            h.trim()
-                .to_lowercase()
-                .chars()
-                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-                .map(|c| if c == ' ' { '-' } else { c })
-                .collect()
-        })
+        .filter_map(|l| l.strip_prefix("### `")?.strip_suffix('`'))
+        .map(str::to_string)
         .collect()
 }
 
@@ -157,11 +151,12 @@ async fn alerts_say_which_account_by_name_and_ou_what_to_do_and_where_the_runboo
     let (base, anchor) = link.split_once('#').unwrap();
     assert_eq!(
         base,
-        "https://git.example.com/platform/runas-guard/blob/v0.3.0/README.md"
+        "https://git.example.com/platform/runas-guard/blob/v0.3.0/docs/operate.md"
     );
+    assert_eq!(anchor, "drift_reverted");
     assert!(
-        readme_anchors().iter().any(|a| a == anchor),
-        "#{anchor} is a README heading"
+        card_anchors().iter().any(|a| a == anchor),
+        "#{anchor} is an alert card"
     );
     let m = &chat_messages(&w, &chat).await[0];
     runas_guard::domain::chat::validate(m).unwrap();

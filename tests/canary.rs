@@ -134,7 +134,7 @@ async fn the_canary_proves_each_path_and_a_deleted_forwarder_is_told_once() {
     assert!(m["runbook"]
         .as_str()
         .unwrap()
-        .ends_with("#forwarding-canary-forwarding_canary"));
+        .ends_with("docs/operate.md#forwarding_missing"));
     let status = w.run(&["status"]);
     assert!(
         status
@@ -219,7 +219,7 @@ async fn every_canary_lost_to_one_cause_is_one_alert_and_a_lone_new_one_is_still
     assert!(m["runbook"]
         .as_str()
         .unwrap()
-        .ends_with("#forwarding-canary-forwarding_canary"));
+        .ends_with("docs/operate.md#forwarding_missing"));
     // Each account-region's transition is recorded all the same.
     for (account, region) in &slots {
         let item = w.state(account, region).await.unwrap();
@@ -552,7 +552,7 @@ async fn a_canary_refused_for_an_editors_fifty_tags_is_told_once_per_transition(
     assert!(m["runbook"]
         .as_str()
         .unwrap()
-        .ends_with("#forwarding-canary-forwarding_canary"));
+        .ends_with("docs/operate.md#canary_unwritable"));
     assert!(of_kind(&alerts, "forwarding_missing").is_empty());
     assert_eq!(tag_on(&w, &a, "eu-west-1").await, None, "nothing written");
     let item = w.state(&a, "eu-west-1").await.unwrap();

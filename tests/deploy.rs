@@ -160,8 +160,8 @@ async fn a_hub_role_without_a_needed_action_fails_naming_it() {
 }
 
 /// The hub stack's `RunbookUrl` reaches the function (its environment, as
-/// deployed) and every alert: an absolute link, base plus the README anchor
-/// of the alert's kind, that a pager can open.
+/// deployed) and every alert: an absolute link to the kind's alert card,
+/// beside the README the base names, that a pager can open.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_runbook_url_set_on_the_hub_stack_makes_every_alert_link_absolute() {
     let base = "https://git.example.com/platform/runas-guard/blob/v0.4.0/README.md";
@@ -183,24 +183,16 @@ async fn the_runbook_url_set_on_the_hub_stack_makes_every_alert_link_absolute() 
     let (code, out) = w.handle(&doc_event("UpdateDocument", &member, "eu-west-1", "Admin"));
     assert_eq!(code, 0, "{out:#}");
     let alerts = w.alerts().await;
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let cards = std::fs::read_to_string(repo().join("docs/operate.md")).unwrap();
+    let page = "https://git.example.com/platform/runas-guard/blob/v0.4.0/docs/operate.md";
     for kind in ["account_configured", "drift_reverted"] {
         let alert = of_kind(&alerts, kind);
         assert_eq!(alert.len(), 1, "{kind}: {alerts:#?}");
         let link = alert[0]["message"]["runbook"].as_str().unwrap();
-        let (at, anchor) = link.split_once('#').unwrap();
-        assert_eq!(at, base, "{kind}: {link}");
-        let heading = |l: &str| {
-            let h = l.strip_prefix("## ").or_else(|| l.strip_prefix("### "))?;
-            let slug: String = (h.trim().to_lowercase().chars())
-                .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-                .map(|c| if c == ' ' { '-' } else { c })
-                .collect();
-            Some(slug)
-        };
+        assert_eq!(link, format!("{page}#{kind}"));
         assert!(
-            readme.lines().filter_map(heading).any(|h| h == anchor),
-            "{kind}: #{anchor} is a README heading"
+            cards.contains(&format!("\n### `{kind}`\n")),
+            "{kind}: #{kind} is an alert card"
         );
     }
 }

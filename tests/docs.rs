@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod cards;
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -440,4 +442,27 @@ fn no_table_is_broken_by_a_blank_line() {
         "table rows after a blank line:\n{}",
         found.join("\n")
     );
+}
+
+/// The README fits one screen (about 60 lines; 70 at most): what it is,
+/// quick start, configure, deploy, operate, troubleshoot, each a few lines
+/// with links into docs/, where the rest lives.
+#[test]
+fn the_readme_fits_one_screen() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let lines = readme.lines().count();
+    assert!(lines <= 70, "README.md has {lines} lines, at most 70");
+    for section in [
+        "## Quick start",
+        "## Configure",
+        "## Deploy",
+        "## Operate",
+        "## Troubleshoot",
+    ] {
+        assert!(
+            readme.lines().any(|l| l == section),
+            "README.md has no {section}"
+        );
+    }
+    assert!(readme.contains("make test") && readme.contains("make demo"));
 }

@@ -116,7 +116,7 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_unt
     assert!(f["Remediation"]["Recommendation"]["Url"]
         .as_str()
         .unwrap()
-        .ends_with("#security-hub-cspm-findings-security_hub"));
+        .ends_with("docs/operate.md#what-each-finding-means"));
     assert_eq!(f["ProductFields"]["runas-guard/FactId"], f["Id"]);
     assert_eq!(
         f["ProductFields"]["runas-guard/Version"],

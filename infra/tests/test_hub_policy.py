@@ -356,8 +356,8 @@ class HubPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(self.hub["Parameters"]["LogRetentionInDays"]["Default"], 90)
 
     def test_the_runbook_url_is_a_parameter_the_function_gets(self):
-        # Every alert's runbook link is this base plus its kind's README
-        # anchor: set on the stack, so a stack update keeps it.
+        # Every alert's runbook link is its kind's card beside this README
+        # URL: set on the stack, so a stack update keeps it.
         parameter = self.hub["Parameters"]["RunbookUrl"]
         self.assertEqual((parameter["Type"], parameter["Default"]), ("String", ""))
         pattern = re.compile(parameter["AllowedPattern"])

@@ -58,8 +58,8 @@ pub fn member_stack_set_checked() -> Result<String, String> {
 }
 
 /// How alerts read outside JSON: the runbook's base
-/// (`RUNAS_GUARD_RUNBOOK_URL`, the operators' copy of the README; default
-/// `README.md`) and whether e-mail subscribers get plain text
+/// (`RUNAS_GUARD_RUNBOOK_URL`, the operators' copy of the README, beside
+/// which each alert's card is found; unset: relative links) and whether e-mail subscribers get plain text
 /// (`RUNAS_GUARD_EMAIL_FORMAT` `text`, the default, or `json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertFormat {

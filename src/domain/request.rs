@@ -182,7 +182,7 @@ pub fn admit(entry: Entry, input: &Value) -> Result<Admitted, String> {
             "an operator request is taken only through the function's `{OPERATOR_ALIAS}` alias, not the function itself"
         )),
         (Entry::Operator, false) => Err(format!(
-            "the `{OPERATOR_ALIAS}` alias takes operator requests only ({{\"{REQUEST_KEY}\": \"sweep\" | \"redrive\" | \"reconcile\" | \"list\", ...}}), never an event: events reach the function only through its own ARN"
+            "the `{OPERATOR_ALIAS}` alias takes operator requests only (`sweep --stack`, `redrive`, `redrive --list`, `reconcile --account ID --stack`: {{\"{REQUEST_KEY}\": \"sweep\" | \"redrive\" | \"list\" | \"reconcile\", ...}}), never an event: events reach the function only through its own ARN"
         )),
         (Entry::Operator, true) => parse(input).map(Admitted::Request),
     }
@@ -501,6 +501,47 @@ mod tests {
         ] {
             assert!(parse(&bad).is_err(), "{bad}");
         }
+    }
+
+    /// The alias's refusal is what on-call reads when a payload is not a
+    /// request: it names every request the function takes from the seat,
+    /// with the command that sends it, and nothing the function refuses.
+    #[test]
+    fn the_aliass_refusal_names_every_request_it_takes() {
+        let refused = admit(Entry::Operator, &json!({})).unwrap_err();
+        let requests = [
+            (Request::Sweep { id: ID.into() }, "sweep", "`sweep --stack`"),
+            (
+                Request::Redrive {
+                    messages: vec![Named {
+                        queue: "https://sqs.eu-west-1.amazonaws.com/1/q".into(),
+                        message_id: "m1".into(),
+                    }],
+                    drop_unreadable: false,
+                },
+                "redrive",
+                "`redrive`",
+            ),
+            (
+                Request::Reconcile {
+                    accounts: vec!["210987654321".into()],
+                    regions: vec![],
+                },
+                "reconcile",
+                "`reconcile --account ID --stack`",
+            ),
+        ];
+        for (request, kind, command) in requests {
+            assert_eq!(parse(&request.payload()), Ok(request), "{kind}");
+            assert!(
+                refused.contains(&format!("\"{kind}\"")),
+                "{kind}: {refused}"
+            );
+            assert!(refused.contains(command), "{command}: {refused}");
+        }
+        let unknown = parse(&json!({REQUEST_KEY: "status"})).unwrap_err();
+        assert!(unknown.starts_with("unknown operator request"), "{unknown}");
+        assert!(!refused.contains("\"status\""), "{refused}");
     }
 
     #[test]

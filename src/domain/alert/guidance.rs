@@ -160,39 +160,44 @@ pub fn failure_fix(code: &str) -> &'static str {
     }
 }
 
-/// The README section that explains the kind (a heading's anchor, as
-/// GitHub and most renderers make it; a test holds each to the README).
+/// Where the alert cards are, from the README's folder: one card per kind
+/// (docs/operate.md, "Alert cards"; a docs test holds every kind to one).
+pub const CARDS: &str = "docs/operate.md";
+
+/// The anchor of the kind's card: its heading is the kind in a code span,
+/// so the anchor is the kind's name, as GitHub and most renderers make it.
 pub fn runbook_anchor(kind: Kind) -> &'static str {
-    match kind {
-        Kind::AccountConfigured => "a-new-account-from-vend-to-configured",
-        Kind::RemediationFailed => "troubleshoot",
-        Kind::PolicyRejected | Kind::PolicyIdsUnknown => "policy-file",
-        Kind::RunAsUserMissing => "session-readiness-nodes-does-the-run-as-user-exist",
-        Kind::RunAsBypass => "session-documents-that-skip-run-as-run_as_bypass",
-        Kind::RunAsOverride => "roles-and-users-that-carry-the-run-as-tag-run_as_tags",
-        Kind::IdentityCenterDrift | Kind::IdentityCenterFailed => {
-            "iam-identity-centers-attribute-mapping-identity_center"
-        }
-        Kind::ForwardingMissing | Kind::CanaryUnwritable => "forwarding-canary-forwarding_canary",
-        Kind::DriftReverted
-        | Kind::TamperRepeated
-        | Kind::DriftDetected
-        | Kind::SweepSummary
-        | Kind::SweepDegraded
-        | Kind::AccountLeftGovernance
-        | Kind::RunAsWindow
-        | Kind::PolicyApplied => "operate",
-        Kind::EnforcementHeld => "session-readiness-nodes-does-the-run-as-user-exist",
-    }
+    kind.as_str()
 }
 
-/// `<base>#<anchor>`: `base` is where the operators' copy of the README is
+/// The kind's card: `base` is where the operators' copy of the README is
 /// (`RUNAS_GUARD_RUNBOOK_URL`, e.g. the tagged release's README on the
-/// internal git host), `README.md` when unset.
+/// internal git host), and the card's page is found beside it as the
+/// README's own relative links are (its folder, without query or
+/// fragment); unset, the relative `docs/operate.md#<kind>`.
 pub fn runbook(base: &str, kind: Kind) -> String {
-    let base = base.split('#').next().unwrap_or_default();
-    let base = if base.is_empty() { "README.md" } else { base };
-    format!("{base}#{}", runbook_anchor(kind))
+    operate_section(base, runbook_anchor(kind))
+}
+
+/// A section of docs/operate.md, found beside the README at `base` as
+/// [`runbook`] finds the cards (a Security Hub finding's remediation link).
+pub fn operate_section(base: &str, anchor: &str) -> String {
+    format!("{}{CARDS}#{anchor}", folder_of(base))
+}
+
+/// `https://host/a/README.md?x#y` -> `https://host/a/`; a bare host gets
+/// its `/`; a relative name (`README.md`) or nothing -> "".
+fn folder_of(base: &str) -> String {
+    let base = base.split(['#', '?']).next().unwrap_or_default();
+    let path = match base.find("://") {
+        Some(i) => base[i + 3..].find('/').map(|j| i + 3 + j),
+        None => Some(0),
+    };
+    match (path, base.rfind('/')) {
+        (None, _) => format!("{base}/"),
+        (Some(_), Some(last)) => base[..=last].to_string(),
+        (Some(_), None) => String::new(),
+    }
 }
 
 /// The alert for people reading e-mail: subject, where, what, what to do,
@@ -316,64 +321,44 @@ mod tests {
         Kind::RunAsWindow,
     ];
 
-    /// GitHub's heading anchors: lower case, punctuation other than `-`
-    /// and `_` dropped, spaces to hyphens.
-    fn anchor(heading: &str) -> String {
-        heading
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
-            .map(|c| if c == ' ' { '-' } else { c })
-            .collect()
-    }
-
     #[test]
-    fn every_kind_has_next_steps_and_a_runbook_section_that_names_it() {
-        let readme = include_str!("../../../README.md");
-        // Each heading's anchor with the text under it, up to the next heading.
-        let mut sections: Vec<(String, String)> = Vec::new();
-        for line in readme.lines() {
-            match line
-                .strip_prefix("## ")
-                .or_else(|| line.strip_prefix("### "))
-            {
-                Some(h) => sections.push((anchor(h), String::new())),
-                None => {
-                    if let Some((_, text)) = sections.last_mut() {
-                        text.push_str(line);
-                        text.push('\n');
-                    }
-                }
-            }
-        }
+    fn every_kind_has_next_steps_and_a_card_that_names_it() {
+        let page = include_str!("../../../docs/operate.md");
         for kind in ALL {
             assert!(!next_steps(kind).is_empty(), "{kind:?}");
-            let a = runbook_anchor(kind);
-            let section = sections.iter().find(|(x, _)| x == a);
-            let Some((_, text)) = section else {
-                panic!("{kind:?}: no README heading for #{a}");
-            };
-            assert!(
-                text.contains(&format!("`{}`", kind.as_str())),
-                "{kind:?}: the README section #{a} does not name `{}`",
-                kind.as_str()
-            );
+            let heading = format!("\n### `{}`\n", runbook_anchor(kind));
+            assert!(page.contains(&heading), "{kind:?}: no card {heading:?}");
         }
     }
 
     #[test]
-    fn the_runbook_link_takes_the_configured_base() {
-        assert_eq!(
-            runbook("", Kind::RemediationFailed),
-            "README.md#troubleshoot"
-        );
-        assert_eq!(
-            runbook(
+    fn the_runbook_link_is_the_card_beside_the_configured_readme() {
+        let card = |base: &str| runbook(base, Kind::RemediationFailed);
+        for (base, link) in [
+            ("", "docs/operate.md#remediation_failed"),
+            ("README.md", "docs/operate.md#remediation_failed"),
+            (
                 "https://git.example.com/runas-guard/blob/v0.3.0/README.md#old",
-                Kind::DriftReverted
+                "https://git.example.com/runas-guard/blob/v0.3.0/docs/operate.md#remediation_failed",
             ),
-            "https://git.example.com/runas-guard/blob/v0.3.0/README.md#operate"
+            (
+                "https://git.example.com/p/README.md?plain=1",
+                "https://git.example.com/p/docs/operate.md#remediation_failed",
+            ),
+            (
+                "https://git.example.com/p/",
+                "https://git.example.com/p/docs/operate.md#remediation_failed",
+            ),
+            (
+                "https://git.example.com",
+                "https://git.example.com/docs/operate.md#remediation_failed",
+            ),
+        ] {
+            assert_eq!(card(base), link, "{base}");
+        }
+        assert_eq!(
+            runbook("", Kind::RunAsWindow),
+            "docs/operate.md#run_as_window"
         );
     }
 
@@ -407,7 +392,7 @@ mod tests {
             let body = json!({"severity": "warning", "account": "111122223333",
                 "account_name": hostile, "ou_path": format!("Root/{hostile}"),
                 "region": "eu-west-1", "document": hostile, "actor": hostile,
-                "source_ip": hostile, "runbook": "README.md#operate"});
+                "source_ip": hostile, "runbook": "docs/operate.md#drift_reverted"});
             let alert = Alert {
                 alert_id: "a1".into(),
                 kind: Kind::DriftReverted,
@@ -463,7 +448,7 @@ mod tests {
             body: json!({"severity": "warning", "account": "111122223333",
                 "account_name": "payments-prod", "ou_path": "Root/Prod", "region": "eu-west-1",
                 "actor": "arn:aws:iam::111122223333:role/Admin", "source_ip": null,
-                "runbook": "README.md#operate"}),
+                "runbook": "docs/operate.md#drift_reverted"}),
         };
         let text = plain_text(&alert);
         let lines: Vec<&str> = text.lines().collect();
@@ -473,7 +458,7 @@ mod tests {
             "OU path: Root/Prod",
             "Region: eu-west-1",
             "- Nothing to undo: runas-guard restored the setting. Ask the actor why they changed it.",
-            "Runbook: README.md#operate",
+            "Runbook: docs/operate.md#drift_reverted",
         ] {
             assert!(lines.contains(&want), "{want}: {text}");
         }

@@ -180,7 +180,7 @@ mod format_tests {
         assert_eq!(body["account_name"], "payments-prod");
         assert_eq!(
             body["runbook"],
-            "https://git.example.com/runas-guard/blob/v1/README.md#troubleshoot"
+            "https://git.example.com/runas-guard/blob/v1/docs/operate.md#remediation_failed"
         );
         assert!(body["next_steps"][0]
             .as_str()

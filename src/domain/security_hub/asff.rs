@@ -98,8 +98,8 @@ impl Check {
     /// The README section a security team reads for the check.
     pub fn anchor(self) -> &'static str {
         match self {
-            Check::Readiness => "session-readiness-nodes-does-the-run-as-user-exist",
-            Check::RunAs | Check::Edit | Check::Window => "security-hub-cspm-findings-security_hub",
+            Check::Readiness => "security-hub-cspm-findings-security_hub",
+            Check::RunAs | Check::Edit | Check::Window => "what-each-finding-means",
         }
     }
 }

@@ -319,11 +319,10 @@ pub(crate) fn finding(
     }
 }
 
-/// `<base>#<anchor>` of the check's section (`README.md` when unset).
+/// The check's section of docs/operate.md, beside the README at `base`
+/// (the relative `docs/operate.md#…` when unset), as alerts link their cards.
 fn runbook(base: &str, check: Check) -> String {
-    let base = base.split('#').next().unwrap_or_default().trim();
-    let base = if base.is_empty() { "README.md" } else { base };
-    format!("{base}#{}", check.anchor())
+    crate::domain::alert::guidance::operate_section(base.trim(), check.anchor())
 }
 
 #[cfg(test)]

@@ -204,7 +204,7 @@ fn every_finding_carries_its_types_controls_remediation_and_sender() {
         assert!(!f.check.remediation().trim().is_empty());
         assert_eq!(
             f.runbook,
-            "https://wiki.example.com/runas-guard/README.md#security-hub-cspm-findings-security_hub"
+            "https://wiki.example.com/runas-guard/docs/operate.md#what-each-finding-means"
         );
         let fields: BTreeMap<_, _> = f.product_fields().into_iter().collect();
         assert_eq!(fields[FIELD_VERSION], env!("CARGO_PKG_VERSION"));
@@ -222,7 +222,7 @@ fn every_finding_carries_its_types_controls_remediation_and_sender() {
         .types()
         .iter()
         .any(|t| t.starts_with("Unusual Behaviors/User")));
-    // Without a runbook base, the README's section.
+    // Without a runbook base, the relative docs/operate.md section.
     let f = finding(
         Place {
             runbook: " ",
@@ -236,6 +236,33 @@ fn every_finding_carries_its_types_controls_remediation_and_sender() {
     );
     assert_eq!(
         f.runbook,
-        "README.md#session-readiness-nodes-does-the-run-as-user-exist"
+        "docs/operate.md#security-hub-cspm-findings-security_hub"
     );
+}
+
+/// Each check's remediation link lands on a section docs/operate.md has
+/// (GitHub's anchor of its heading).
+#[test]
+fn every_checks_runbook_anchor_is_a_section_of_operate_md() {
+    let page = include_str!("../../../docs/operate.md");
+    let anchors: Vec<String> = page
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .map(|l| {
+            l.trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
+        .collect();
+    for check in [Check::RunAs, Check::Edit, Check::Window, Check::Readiness] {
+        assert!(
+            anchors.iter().any(|a| a == check.anchor()),
+            "{check:?}: #{} is not a heading of docs/operate.md",
+            check.anchor()
+        );
+    }
 }
