@@ -384,6 +384,19 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
         .unwrap()
         .iter()
         .all(|r| r["region"] == "eu-west-1"));
+    // A well-formed region nothing is recorded in (a typo) matches nothing:
+    // refused by name, with the regions that are there.
+    let run = w.run(&["status", "--region", "us-east-11"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr
+            .contains("\"us-east-11\" is not a governed region (did you mean us-east-1?)")
+            && run.stderr.contains("us-east-1")
+            && run.stderr.contains("eu-west-1"),
+        "{}",
+        run.stderr
+    );
     let run = w.run(&["status", "--status", "failed", "--format", "json"]);
     assert_eq!(run.json(), serde_json::json!([]));
     let run = w.run(&["status", "--status", "remediated", "--region", "us-east-1"]);
