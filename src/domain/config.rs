@@ -232,6 +232,9 @@ pub const MAX_CLAIM_LEASE_SECONDS: u64 = 55;
 /// invocation would end it silently with the event's work undone.
 pub const MAX_CALL_TIMEOUT_SECONDS: u64 = 300;
 
+// The bounds' reasons, checked when the crate builds.
+const _: () = assert!(MAX_CLAIM_LEASE_SECONDS < 60 && MAX_CALL_TIMEOUT_SECONDS * 3 <= 900);
+
 pub fn table_from_env(table: Option<String>) -> Result<String, String> {
     require(table, "RUNAS_GUARD_TABLE", "--table")
 }
@@ -344,6 +347,5 @@ mod bounds_tests {
                 (got, want) => panic!("{name}={value}: got {got:?}, want {want:?}"),
             }
         }
-        assert!(MAX_CLAIM_LEASE_SECONDS < 60 && MAX_CALL_TIMEOUT_SECONDS * 3 <= 900);
     }
 }
