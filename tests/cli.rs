@@ -384,6 +384,19 @@ async fn status_shows_the_observed_run_as_typed_and_filters() {
         .unwrap()
         .iter()
         .all(|r| r["region"] == "eu-west-1"));
+    // A well-formed region nothing is recorded in (a typo) matches nothing:
+    // refused by name, with the regions that are there.
+    let run = w.run(&["status", "--region", "us-east-11"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_one_clean_line(&run.stderr);
+    assert!(
+        run.stderr
+            .contains("\"us-east-11\" is not a governed region (did you mean us-east-1?)")
+            && run.stderr.contains("us-east-1")
+            && run.stderr.contains("eu-west-1"),
+        "{}",
+        run.stderr
+    );
     let run = w.run(&["status", "--status", "failed", "--format", "json"]);
     assert_eq!(run.json(), serde_json::json!([]));
     let run = w.run(&["status", "--status", "remediated", "--region", "us-east-1"]);
@@ -528,7 +541,7 @@ async fn a_numeric_setting_out_of_bounds_is_one_line_naming_it_never_a_panic() {
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_one_clean_line(&run.stderr);
     assert!(
-        run.stderr.contains("RUNAS_GUARD_CLAIM_LEASE_SECONDS") && run.stderr.contains("1 to 900"),
+        run.stderr.contains("RUNAS_GUARD_CLAIM_LEASE_SECONDS") && run.stderr.contains("1 to 55"),
         "{}",
         run.stderr
     );
@@ -536,6 +549,8 @@ async fn a_numeric_setting_out_of_bounds_is_one_line_naming_it_never_a_panic() {
         ("RUNAS_GUARD_CONCURRENCY", "0"),
         ("RUNAS_GUARD_MAX_IN_FLIGHT", "99999999999999999999"),
         ("RUNAS_GUARD_FANOUT_THRESHOLD", "-3"),
+        // Accepted before: a lease outliving Lambda's first retry.
+        ("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "900"),
     ] {
         let mut w2 = World::new().await;
         w2.set_env(name, value);

@@ -197,6 +197,16 @@ async fn hub_problems_are_named_with_their_fix() {
     assert!(regions["detail"].as_str().unwrap().contains("--stackset"));
     let member = find(&list, "account 999999999999", "organization");
     assert_eq!(member["verdict"], "fail");
+    // An account the organization lacks is said to be so, and nothing
+    // else: no advice about reading its regions (trusted access) beside it.
+    // (What the table recorded for it, if anything, is history worth seeing.)
+    let said: Vec<&Value> = checks(&list, "account 999999999999");
+    assert!(
+        said.iter()
+            .all(|c| c["item"] == "organization" || c["item"] == "recorded"),
+        "{said:#?}"
+    );
+    assert!(!list.to_string().contains("trusted access"), "{list:#}");
 
     // The stack and the policy agree: those checks pass.
     w.hub_stack("matching-hub", "RunAsGuardExecution").await;

@@ -247,6 +247,26 @@ fn every_semantic_error_is_reported_at_once() {
     assert!(stderr.contains("3 error(s), 0 warning(s)"), "{stderr}");
 }
 
+/// Mistakes of every kind in one run (the on-call report: an unknown key,
+/// then a wrong type, then a refused user, over three runs): all three on
+/// standard output, and the one line on stderr counts them.
+#[test]
+fn mistakes_of_every_kind_are_reported_in_one_run() {
+    let policy = BASE.replace("ssm-ops", "Alice") + "[nodes]\ncheck_usr = true\n";
+    let policy = policy.replace("regions = ", "allow_root = \"no\"\nregions = ");
+    let (code, stdout, stderr) = check_stdin(&[], policy.as_bytes());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    for want in [
+        ": error: invalid type: string \"no\", expected a boolean",
+        ": error: `default.run_as_user`: user name \"Alice\"",
+        ": error: unknown key \"check_usr\" in [nodes]",
+    ] {
+        assert!(stdout.contains(want), "{want}\n{stdout}");
+    }
+    assert_one_clean_line(&stderr);
+    assert!(stderr.contains("3 error(s), 0 warning(s)"), "{stderr}");
+}
+
 #[test]
 fn hostile_files_are_findings_not_failures() {
     let (code, stdout, stderr) = check_stdin(&[], b"");

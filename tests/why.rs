@@ -203,11 +203,37 @@ async fn a_tag_decides_before_the_document_and_an_untagged_role_gets_the_documen
             "--region",
             REGION,
         ],
+        // A typo of a governed region: well-formed, governed nowhere.
+        vec![
+            "why",
+            "--principal",
+            &tagged,
+            "--account",
+            &account,
+            "--region",
+            "us-east-11",
+        ],
     ] {
         let run = w.run(&args);
         assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
         assert_one_clean_line(&run.stderr);
     }
+    let run = w.run(&[
+        "why",
+        "--principal",
+        &tagged,
+        "--account",
+        &account,
+        "--region",
+        "us-east-11",
+    ]);
+    assert!(
+        run.stderr
+            .contains("--region \"us-east-11\" is not a governed region")
+            && run.stderr.contains("governed are "),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use runas_guard::adapters::aws::organizations::Org;
+use runas_guard::domain::policy::ungoverned_filter;
 use runas_guard::domain::report::{Format, Report};
 use runas_guard::domain::trigger;
 use runas_guard::flow::sweep::{OrgReport, Selection};
@@ -130,11 +131,8 @@ async fn reconcile(
         built.reactor = built.reactor.seated(seat);
     }
     let policy = built.reactor.policy();
-    if let Some(bad) = scope.regions.iter().find(|r| !policy.governs_region(r)) {
-        return bad_input(format!(
-            "--region {bad} is not one of the policy's regions ({})",
-            policy.regions.join(", ")
-        ));
+    if let Err(line) = ungoverned_filter(&scope.regions, &policy.regions) {
+        return bad_input(line);
     }
     // A reconcile that writes needs the member role in each account; from
     // credentials that cannot take it (on-call's seat, a hub administrator:

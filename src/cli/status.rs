@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use runas_guard::adapters::aws::organizations::Org;
 use runas_guard::adapters::store::state::StateStore;
 use runas_guard::domain::config::table_from_env;
+use runas_guard::domain::policy::ungoverned_filter;
 use runas_guard::domain::report::{render_status, shown_status, Format, Names, STATUSES};
 use runas_guard::domain::rows::StateRow;
 use runas_guard::domain::trigger;
@@ -64,6 +65,13 @@ pub async fn exec(a: Args) -> ExitCode {
         Ok(rows) => rows,
         Err(stop) => return stop,
     };
+    // A region filter is checked against what the table records (status
+    // reads no policy): a typo matches nothing and would print an empty
+    // table. An empty table has nothing to tell a typo from.
+    let recorded = recorded_regions(&rows);
+    if let (false, Err(line)) = (rows.is_empty(), ungoverned_filter(&a.regions, &recorded)) {
+        return bad_input(line);
+    }
     for r in &mut rows {
         r.status = shown_status(r).to_string();
     }
@@ -92,6 +100,17 @@ pub async fn exec(a: Args) -> ExitCode {
         eprintln!("runas-guard: {note}");
     }
     ExitCode::SUCCESS
+}
+
+/// The regions the rows record, each once, in the order first met.
+fn recorded_regions(rows: &[StateRow]) -> Vec<String> {
+    let mut regions: Vec<String> = Vec::new();
+    for r in rows {
+        if !regions.contains(&r.region) {
+            regions.push(r.region.clone());
+        }
+    }
+    regions
 }
 
 /// The items of the accounts asked about (every item when none is), each

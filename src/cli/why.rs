@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use runas_guard::domain::ids::{is_account_id, is_region_name};
+use runas_guard::domain::policy::ungoverned_filter;
 use runas_guard::flow::why::read::{gather, Ask};
 use runas_guard::flow::why::{decide, principal, render, Caller};
 
@@ -162,6 +163,11 @@ pub async fn exec(a: Args) -> ExitCode {
         Ok(p) => p,
         Err(e) => return e.exit(),
     };
+    // A well-formed name the policy does not govern (`us-east-11`) has no
+    // chain to explain: refused, naming the regions that have one.
+    if let Err(line) = ungoverned_filter(std::slice::from_ref(&ask.region), &policy.regions) {
+        return bad_input(line);
+    }
     let store = a
         .table
         .as_deref()

@@ -204,13 +204,36 @@ fn env_number(name: &str, default: u64, min: u64, max: u64) -> Result<u64, Strin
     let Ok(v) = std::env::var(name) else {
         return Ok(default);
     };
-    match v.trim().parse::<u64>() {
+    bounded(name, &v, min, max)
+}
+
+/// `value` as a whole number within `min..=max`, or the one line that names
+/// the setting and its bounds (pure: what every bounded setting says).
+pub fn bounded(name: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
+    match value.trim().parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!(
-            "{name} must be a whole number from {min} to {max}, found {v:?}"
+            "{name} must be a whole number from {min} to {max}, found {value:?}"
         )),
     }
 }
+
+/// The longest claim lease. A run that dies stops renewing its claim, and
+/// the claim must lapse before Lambda's first retry of the same event
+/// (one minute after the failure): a retry that finds the claim still held
+/// is answered as in flight, and with the second retry the same, the event
+/// would be dropped without a word. 55 s keeps a margin for clock skew.
+pub const MAX_CLAIM_LEASE_SECONDS: u64 = 55;
+
+/// The longest a timeout of one AWS call may be: a third of Lambda's
+/// 900-second limit (the hub function's timeout). A run that meets one hung
+/// call must keep time to record its state and tell what it decided, or
+/// fail in time for the retry to decide; a call allowed the whole
+/// invocation would end it silently with the event's work undone.
+pub const MAX_CALL_TIMEOUT_SECONDS: u64 = 300;
+
+// The bounds' reasons, checked when the crate builds.
+const _: () = assert!(MAX_CLAIM_LEASE_SECONDS < 60 && MAX_CALL_TIMEOUT_SECONDS * 3 <= 900);
 
 pub fn table_from_env(table: Option<String>) -> Result<String, String> {
     require(table, "RUNAS_GUARD_TABLE", "--table")
@@ -247,12 +270,12 @@ fn settings(
             Ok(require(value, env, flag).unwrap_or_default())
         }
     };
-    // A claim renewed every third of its lease; Lambda runs 900 s at most.
+    // A claim renewed every third of its lease (see MAX_CLAIM_LEASE_SECONDS).
     let claim_lease = env_number(
         "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
         DEFAULT_CLAIM_LEASE.as_secs(),
         1,
-        900,
+        MAX_CLAIM_LEASE_SECONDS,
     )?;
     Ok(Settings {
         table: hub(table, "RUNAS_GUARD_TABLE", "--table")?,
@@ -280,4 +303,49 @@ fn settings(
         pending_window: pending_window_checked()?,
         pending_delays: pending_delays()?,
     })
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    /// Both sides of each bound, for the settings that could drop events.
+    #[test]
+    fn settings_that_could_drop_events_are_refused_outside_their_bounds() {
+        let lease = (
+            "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
+            1,
+            MAX_CLAIM_LEASE_SECONDS,
+        );
+        let call = (
+            "RUNAS_GUARD_CALL_TIMEOUT_SECONDS",
+            1,
+            MAX_CALL_TIMEOUT_SECONDS,
+        );
+        let cases = [
+            (lease, "50", Some(50)),
+            (lease, "55", Some(55)),
+            (lease, "56", None),
+            (lease, "900", None),
+            (lease, "0", None),
+            (lease, "-1", None),
+            (lease, "ten", None),
+            (call, "30", Some(30)),
+            (call, "300", Some(300)),
+            (call, "301", None),
+            (call, "900", None),
+            (call, "0", None),
+            (call, "99999999999999999999999", None),
+        ];
+        for ((name, min, max), value, want) in cases {
+            match (bounded(name, value, min, max), want) {
+                (Ok(n), Some(w)) => assert_eq!(n, w, "{name}={value}"),
+                (Err(line), None) => assert!(
+                    line.contains(name) && line.contains(&format!("from {min} to {max}")),
+                    "{line}"
+                ),
+                (got, want) => panic!("{name}={value}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
 }

@@ -252,14 +252,9 @@ pub fn timeouts_from_env() -> Result<aws_config::timeout::TimeoutConfig, String>
     let mut secs = DEFAULT_TIMEOUTS;
     for (i, var) in TIMEOUT_VARS.iter().enumerate() {
         if let Ok(v) = std::env::var(var) {
-            secs[i] = match v.trim().parse::<u64>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(format!(
-                        "{var} must be a whole number of seconds above 0, found {v:?}"
-                    ))
-                }
-            };
+            // Bounded: see MAX_CALL_TIMEOUT_SECONDS for why.
+            let max = crate::domain::config::MAX_CALL_TIMEOUT_SECONDS;
+            secs[i] = crate::domain::config::bounded(var, &v, 1, max)?;
         }
     }
     Ok(timeouts(secs))

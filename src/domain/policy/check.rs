@@ -5,10 +5,12 @@
 
 use std::ops::Range;
 
+use serde::Deserialize;
 use toml::de::DeTable;
 
 use super::diagnostic::{locate, Diagnostic, Located, Severity};
 use super::load::from_raw;
+use super::prune::prune;
 use super::raw::RawPolicy;
 use super::{findings, schema, spans, Policy};
 
@@ -18,6 +20,10 @@ const NOT_AN_OU: &str = "is not an OU id";
 /// Longer than any message a person reads in one go: a huge value inside
 /// one of toml's messages is cut here.
 const LONGEST_MESSAGE: usize = 300;
+
+/// More values of the wrong type than anyone fixes in one go: the check
+/// stops taking them out here (each is one more parse of the file).
+const MOST_PRUNED: usize = 100;
 
 /// The policy (when it loads) and every finding, in file order.
 #[derive(Debug)]
@@ -156,28 +162,71 @@ pub fn check(text: &str) -> Checked {
     };
     let (root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
+        // Without a tree there is nothing further to read; toml's
+        // recoverable parse already lists every syntax error it met.
         let all = syntax.iter().map(|e| from_toml(e, "syntax")).collect();
         return found(None, all);
     }
-    let unknown = schema::unknown_keys(root.get_ref());
-    if !unknown.is_empty() {
-        return found(None, unknown);
-    }
-    let raw: RawPolicy = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => return found(None, vec![from_toml(&e, "invalid")]),
-    };
-    match from_raw(raw) {
-        Ok(policy) => {
+    // Every mistake in one run: unknown keys and values of the wrong type
+    // are reported and taken out of a copy of the tree, so the load's own
+    // checks still run on everything else (a person fixes the file once).
+    let mut all = schema::unknown_keys(root.get_ref());
+    let problems = match read_on(&root, &mut all).map(from_raw) {
+        Some(Ok(policy)) if all.is_empty() => {
             let all = findings::findings(&root, &policy);
-            found(Some(policy), all)
+            return found(Some(policy), all);
         }
-        Err(problems) => {
-            let all = problems
-                .iter()
-                .map(|(key, problem)| invalid(&root, key, problem))
-                .collect();
-            found(None, all)
+        Some(Err(problems)) => problems,
+        Some(Ok(_)) | None => Vec::new(),
+    };
+    // A table refused for lacking what a misspelt key inside it was meant
+    // to give (`run_as_usr` in an [[ou]]) is that key's finding, not another.
+    let misspelt: Vec<usize> = all
+        .iter()
+        .filter(|d| d.code == "unknown-key" && d.suggestion.is_some())
+        .map(|d| d.span.start)
+        .collect();
+    all.extend(
+        problems
+            .iter()
+            .filter(|(key, _)| {
+                let inside = spans::key_starts(&root, key);
+                !misspelt.iter().any(|at| inside.contains(at))
+            })
+            .map(|(key, problem)| invalid(&root, key, problem)),
+    );
+    found(None, all)
+}
+
+/// The file's shape with `found`'s keys (the unknown ones) and every value
+/// of the wrong type taken out, each of those reported into `found`; `None`
+/// where a required key is missing (the read cannot go on without it).
+fn read_on(root: &toml::Spanned<DeTable<'_>>, found: &mut Vec<Diagnostic>) -> Option<RawPolicy> {
+    let mut pruned = root.clone();
+    let mut removed = Vec::new();
+    for d in found.iter() {
+        removed.extend(prune(pruned.get_mut(), d.span.start));
+        // `Member_Role`: the key it was meant to be is missing because of it.
+        removed.extend(d.suggestion.clone());
+    }
+    loop {
+        let e = match RawPolicy::deserialize(toml::de::Deserializer::from(pruned.clone())) {
+            Ok(raw) => return Some(raw),
+            Err(e) => e,
+        };
+        // A missing field cannot be taken out, so the read stops there; one
+        // missing only because its bad value was taken out is reported.
+        let missing = e.message().starts_with("missing field");
+        let explained = removed
+            .iter()
+            .any(|k| e.message().contains(&format!("missing field `{k}`")));
+        if !explained {
+            found.push(from_toml(&e, "invalid"));
+        }
+        let at = e.span().map_or(usize::MAX, |s| s.start);
+        match prune(pruned.get_mut(), at) {
+            Some(key) if !missing && removed.len() < MOST_PRUNED => removed.push(key),
+            _ => return None,
         }
     }
 }

@@ -297,3 +297,79 @@ fn an_ou_given_by_name_is_answered_with_its_id() {
         assert_eq!(d.span, before[0].span, "{body}: the position stays");
     }
 }
+
+/// Mistakes of different kinds (an unknown key, a value of the wrong type,
+/// a value the load refuses) come in one run, each at its place: a person
+/// fixes the file once, not once per kind. A field missing only because its
+/// bad value was taken out is not reported twice.
+#[test]
+fn mistakes_of_every_kind_come_in_one_run() {
+    let cases: &[(&str, &str, &[Want])] = &[
+        (
+            "an unknown key, a wrong type and a refused user",
+            "member_role = \"R\"\nregions = [\"us-east-1\"]\nmdoe = \"audit\"\nallow_root = \"yes\"\n\
+             [default]\nrun_as_user = \"Alice\"\n",
+            &[
+                (3, 1, "mdoe"),
+                (4, 14, "invalid type"),
+                (6, 15, "\"Alice\""),
+            ],
+        ),
+        (
+            "a wrong type, a refused user and an unknown key in a table",
+            "member_role = \"R\"\nallow_root = \"no\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"Alice\"\n[nodes]\ncheck_usr = true\n",
+            &[
+                (2, 14, "invalid type"),
+                (5, 15, "\"Alice\""),
+                (7, 1, "check_usr"),
+            ],
+        ),
+        (
+            "two wrong types, one of them a required key",
+            "member_role = 5\nregions = [\"us-east-1\"]\nmode = 7\n[default]\nrun_as_user = \"ops\"\n",
+            &[(1, 15, "invalid type"), (3, 8, "")],
+        ),
+        (
+            "unknown keys in two tables and a bad account id",
+            "member_role = \"R\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_usr = \"ops\"\nrun_as_user = \"ops\"\n\
+             [[account]]\nid = \"12\"\nrun_as_user = \"ops\"\nextra = 1\n",
+            &[
+                (4, 1, "run_as_usr"),
+                (7, 6, "is not a 12-digit account id"),
+                (9, 1, "extra"),
+            ],
+        ),
+        (
+            "a misspelt required key is the one finding, not also a missing key",
+            "regions = [\"us-east-1\"]\nmember_rol = \"R\"\n[default]\nrun_as_user = \"ops\"\n",
+            &[(2, 1, "member_rol")],
+        ),
+        (
+            "a misspelt key in a rule is its finding, not also the rule's emptiness",
+            "member_role = \"R\"\nregions = [\"us-east-1\"]\n[default]\nrun_as_user = \"ops\"\n\
+             [[ou]]\nid = \"ou-ab12-prod0001\"\nrun_as_usr = \"ops\"\n",
+            &[(7, 1, "run_as_usr")],
+        ),
+        (
+            "an unknown key and a missing required key",
+            "regions = [\"us-east-1\"]\ncolour = \"R\"\n[default]\nrun_as_user = \"ops\"\n",
+            &[(1, 1, "missing field `member_role`"), (2, 1, "colour")],
+        ),
+    ];
+    for (what, file, wants) in cases {
+        let checked = check(file);
+        assert!(checked.policy.is_none(), "{what}");
+        let got: Vec<(usize, usize, String)> = checked
+            .located("p.toml")
+            .into_iter()
+            .map(|l| (l.line, l.column, l.message))
+            .collect();
+        assert_eq!(got.len(), wants.len(), "{what}: {got:#?}");
+        for ((line, column, message), (want_line, want_column, says)) in got.iter().zip(*wants) {
+            assert!(
+                (line, column) == (want_line, want_column) && message.contains(says),
+                "{what}: want {want_line}:{want_column} {says:?}, got {line}:{column} {message:?} in {got:#?}"
+            );
+        }
+    }
+}

@@ -18,6 +18,7 @@ pub mod ids;
 mod load;
 mod never_applies;
 mod org_check;
+mod prune;
 mod raw;
 mod regions;
 mod resolve;
@@ -37,7 +38,7 @@ use serde::Deserialize;
 
 use crate::domain::trigger::DOCUMENT_NAME;
 
-pub use regions::{is_known_region, region_kind, RegionKind, KNOWN_REGIONS};
+pub use regions::{is_known_region, region_kind, ungoverned_filter, RegionKind, KNOWN_REGIONS};
 pub use resolve::wildcard_match;
 pub use user_name::{check_user, UserRules};
 pub use validate::{is_document_name, is_ou_id, is_role_name};

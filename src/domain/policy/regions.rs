@@ -139,6 +139,28 @@ pub(super) fn unknown_region_warnings(regions: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// A `--region` filter checked against the regions that are governed:
+/// well-formed but governed nowhere (`us-east-11`, a region the policy
+/// leaves out) matches nothing, so it is refused with the one line that
+/// names it, the governed region it is closest to and every governed one
+/// (`governed` is the policy's list, or what the state table records).
+pub fn ungoverned_filter(asked: &[String], governed: &[String]) -> Result<(), String> {
+    let Some(bad) = asked.iter().find(|r| !governed.contains(r)) else {
+        return Ok(());
+    };
+    let near = super::suggest::closest(bad, governed.iter().map(String::as_str), 2)
+        .map(|n| format!(" (did you mean {n}?)"))
+        .unwrap_or_default();
+    let listed = match governed {
+        [] => "none yet".to_string(),
+        all => all.join(", "),
+    };
+    Err(format!(
+        "--region {} is not a governed region{near}: governed are {listed}",
+        shorten(bad)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +183,51 @@ mod tests {
         assert_eq!(nearest_region("me-central1"), Some("me-central-1"));
         assert_eq!(nearest_region("EU-WEST-1"), Some("eu-west-1"));
         assert_eq!(nearest_region(&"a".repeat(10_000)), None);
+    }
+
+    #[test]
+    fn a_region_filter_outside_the_governed_regions_is_refused_by_name() {
+        let governed = vec!["us-east-1".to_string(), "eu-west-1".to_string()];
+        let hostile = format!("us-{}-1", "a".repeat(500));
+        // (asked, governed, what the refusal says; None: accepted)
+        type Case<'a> = (Vec<&'a str>, &'a [String], Option<&'a [&'a str]>);
+        let cases: Vec<Case> = vec![
+            (vec![], &governed, None),
+            (vec!["eu-west-1"], &governed, None),
+            (vec!["us-east-1", "eu-west-1"], &governed, None),
+            (
+                vec!["us-east-11"],
+                &governed,
+                Some(&[
+                    "\"us-east-11\"",
+                    "did you mean us-east-1?",
+                    "governed are us-east-1, eu-west-1",
+                ]),
+            ),
+            (
+                vec!["eu-west-1", "ap-south-1"],
+                &governed,
+                Some(&["\"ap-south-1\"", "governed are us-east-1, eu-west-1"]),
+            ),
+            (vec!["us-east-1"], &[], Some(&["governed are none yet"])),
+            (vec![hostile.as_str()], &governed, Some(&["..."])),
+        ];
+        for (asked, governed, want) in cases {
+            let asked: Vec<String> = asked.iter().map(|s| s.to_string()).collect();
+            let got = ungoverned_filter(&asked, governed);
+            match (want, got) {
+                (None, Ok(())) => {}
+                (Some(says), Err(line)) => {
+                    assert!(says.iter().all(|s| line.contains(s)), "{asked:?}: {line}");
+                    assert!(!line.contains('\n') && line.len() < 400, "{line}");
+                    assert!(
+                        !line.contains("did you mean")
+                            || says.iter().any(|s| s.contains("did you")),
+                        "{line}"
+                    );
+                }
+                (want, got) => panic!("{asked:?}: want {want:?}, got {got:?}"),
+            }
+        }
     }
 }

@@ -55,6 +55,18 @@ pub(super) fn span_of(root: &Spanned<DeTable<'_>>, path: &str) -> Range<usize> {
     span
 }
 
+/// Where each key of the table at exactly `path` starts (none when `path`
+/// names no table): what says a finding lies inside that table.
+pub(super) fn key_starts(root: &Spanned<DeTable<'_>>, path: &str) -> Vec<usize> {
+    let table = match path {
+        "" => Some(root.get_ref()),
+        _ => value_at(root, path).and_then(DeValue::as_table),
+    };
+    table
+        .map(|t| t.keys().map(|k| k.span().start).collect())
+        .unwrap_or_default()
+}
+
 /// The string at exactly `path`, if there is one.
 pub(super) fn value_str<'a>(root: &'a Spanned<DeTable<'_>>, path: &str) -> Option<&'a str> {
     value_at(root, path)?.as_str()

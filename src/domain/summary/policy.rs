@@ -44,6 +44,10 @@ pub struct PolicyTally {
     pub by_ou: BTreeMap<String, usize>,
     /// Per change (`ops -> app`, `audit -> enforce`).
     pub changes: BTreeMap<String, usize>,
+    /// Rows the change moved from enforcing to audit only: protection
+    /// stops there (a slip in the file, or a planned step worth a look).
+    #[serde(default)]
+    pub to_audit: usize,
     pub entries: Vec<PolicyEntry>,
 }
 
@@ -69,6 +73,7 @@ impl PolicyTally {
         if let (Some(a), Some(b)) = (from_mode, to_mode) {
             words.push(format!("{a} -> {b}"));
         }
+        self.to_audit += usize::from(stops_enforcing(from_mode, to_mode));
         let change = words.join(", ");
         self.count += 1;
         self.account_regions += usize::from(first_in_region(report, o));
@@ -95,6 +100,7 @@ impl PolicyTally {
         self.count += other.count;
         self.account_regions += other.account_regions;
         self.written += other.written;
+        self.to_audit += other.to_audit;
         for (k, v) in other.by_ou {
             *self.by_ou.entry(k).or_default() += v;
         }
@@ -112,6 +118,12 @@ impl PolicyTally {
         });
         self.entries.truncate(super::MAX_ENTRIES);
     }
+}
+
+/// A mode change from enforcing (`enforce`, `enforce-when-ready`) to
+/// `audit`: nothing is put back there any more.
+fn stops_enforcing(from: &Option<String>, to: &Option<String>) -> bool {
+    matches!((from.as_deref(), to.as_deref()), (Some(f), Some("audit")) if f.starts_with("enforce"))
 }
 
 /// Whether `o` is the first row of its region in `report` that the policy
@@ -152,10 +164,16 @@ pub fn alert(p: &PolicyTally, trigger: &Trigger, at: &str) -> Option<Alert> {
         p.account_regions,
         changes.join("; ")
     );
+    // Enforcement stopping somewhere is a warning ("severity says what to
+    // do now": look whether that was meant); other policy changes are info.
+    let severity = match p.to_audit {
+        0 => Severity::Info,
+        _ => Severity::Warning,
+    };
     let body = json!({
         "alert_id": alert_id(trigger, kind, "-", None),
         "kind": kind,
-        "severity": Severity::Info,
+        "severity": severity,
         "account": null,
         "region": null,
         "actor": null,
@@ -169,9 +187,105 @@ pub fn alert(p: &PolicyTally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "written": p.written,
         "found_in_audit": p.count - p.written,
         "changes": p.changes,
+        "to_audit": p.to_audit,
         "by_ou": p.by_ou,
         "entries": p.entries,
         "more": p.count - p.entries.len(),
     });
-    Some(Alert::new(kind, Severity::Info, "-", &subject, body))
+    Some(Alert::new(kind, severity, "-", &subject, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::outcome::Action;
+    use crate::domain::trigger::TriggerKind;
+
+    /// Both sides: a change that stops enforcing anywhere is a warning;
+    /// one that starts enforcing, changes a user, or keeps enforcing is info.
+    #[test]
+    fn enforce_to_audit_is_told_at_warning() {
+        let modes = |f: Option<&str>, t: Option<&str>| Change::Policy {
+            from_user: Some("ops".into()),
+            to_user: "ops".into(),
+            from_mode: f.map(str::to_string),
+            to_mode: t.map(str::to_string),
+        };
+        let cases = [
+            (
+                vec![modes(Some("enforce"), Some("audit"))],
+                Severity::Warning,
+                1,
+            ),
+            (
+                vec![modes(Some("enforce-when-ready"), Some("audit"))],
+                Severity::Warning,
+                1,
+            ),
+            (
+                vec![
+                    modes(Some("audit"), Some("enforce")),
+                    modes(Some("enforce"), Some("audit")),
+                ],
+                Severity::Warning,
+                1,
+            ),
+            (
+                vec![modes(Some("audit"), Some("enforce"))],
+                Severity::Info,
+                0,
+            ),
+            (
+                vec![modes(Some("enforce"), Some("enforce-when-ready"))],
+                Severity::Info,
+                0,
+            ),
+            (vec![modes(None, None)], Severity::Info, 0),
+        ];
+        let trigger = Trigger {
+            kind: TriggerKind::Sweep,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "sweep-1".into(),
+            source: "aws.events".into(),
+            event_name: None,
+            reason: "scheduled".into(),
+            context: Default::default(),
+        };
+        for (changes, want, to_audit) in cases {
+            let regions: Vec<RegionOutcome> = changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| RegionOutcome {
+                    region: format!("eu-west-{i}"),
+                    action: Action::WouldChange,
+                    change: Some(c.clone()),
+                    ..RegionOutcome::default()
+                })
+                .collect();
+            let report = AccountReport {
+                account: "111122223333".into(),
+                name: None,
+                ou_path: None,
+                desired_user: Some("ops".into()),
+                rule: None,
+                role: None,
+                packed_policy_size: None,
+                mode: None,
+                left_governance: None,
+                regions,
+                alerts_lost: 0,
+                security_hub: None,
+            };
+            let mut t = PolicyTally::default();
+            for o in &report.regions {
+                t.add(&report, o);
+            }
+            let a = alert(&t, &trigger, "now").unwrap();
+            assert_eq!(a.severity, want, "{changes:?}");
+            assert_eq!(a.body["severity"], serde_json::json!(want), "{changes:?}");
+            assert_eq!(a.body["to_audit"], to_audit, "{changes:?}");
+        }
+    }
 }

@@ -25,7 +25,9 @@ pub(super) async fn hub(g: &Given<'_>, out: &mut List) {
 
 /// A member account, asked from the hub (Account Management's trusted
 /// access lets the management account or its delegated administrator ask);
-/// not one the policy leaves alone (exempt, out of scope).
+/// only a governed one: not one the policy leaves alone (exempt, out of
+/// scope), and not one the organization lacks (`None`: the member check
+/// has said so, and any advice about reading its regions would mislead).
 pub(super) async fn member(
     config: &SdkConfig,
     policy: &Policy,
@@ -33,7 +35,7 @@ pub(super) async fn member(
     standing: Option<Standing>,
     out: &mut List,
 ) {
-    if matches!(standing, Some(Standing::Exempt | Standing::OutOfScope)) {
+    if standing != Some(Standing::Governed) {
         return;
     }
     let listed = AccountRegions::new(config).list(Some(account)).await;

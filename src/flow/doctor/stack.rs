@@ -29,6 +29,7 @@ pub(super) async fn stack(g: &Given<'_>, hub: &mut List) {
         compare_fallbacks(&s, &member_role, p, hub);
     }
     compare_outputs(&s, inputs, hub);
+    runbook(stack, parameter(&s, "RunbookUrl").as_deref(), hub);
     if let Some(p) = policy {
         let stack_docs = parameter(&s, "NamedSessionDocuments").unwrap_or_default();
         match super::settings::named_documents(&stack_docs, p) {
@@ -38,6 +39,20 @@ pub(super) async fn stack(g: &Given<'_>, hub: &mut List) {
             ),
             Err(m) => hub.fail("stack documents", format!("{stack}: {}", m.detail), m.fix),
         }
+    }
+}
+
+/// An empty `RunbookUrl` leaves every alert's "what to do" link pointing
+/// at a relative `README.md` that no mail client or chat can open while
+/// on-call is paged: a warning naming the parameter.
+fn runbook(stack: &str, url: Option<&str>, hub: &mut List) {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => hub.pass("stack runbook", format!("RunbookUrl is {u}")),
+        None => hub.warn(
+            "stack runbook",
+            format!("{stack}: RunbookUrl is empty, so alerts link to a relative README.md that no mail client or chat opens"),
+            format!("update {stack} with RunbookUrl set to your operators' copy of the runbook (an https:// URL)"),
+        ),
     }
 }
 
@@ -376,6 +391,35 @@ fn auto_deployment(targets: &Targets, name: &str) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both sides: an empty or blank RunbookUrl is warned, a set one passes.
+    #[test]
+    fn an_empty_runbook_url_is_warned() {
+        for (url, want) in [
+            (None, Verdict::Warn),
+            (Some(""), Verdict::Warn),
+            (Some("  "), Verdict::Warn),
+            (Some("https://wiki.example.com/runas-guard"), Verdict::Pass),
+        ] {
+            let mut hub = List::new("hub");
+            runbook("runas-guard-hub", url, &mut hub);
+            let [check] = hub.checks.as_slice() else {
+                panic!("{url:?}: {:?}", hub.checks.len())
+            };
+            assert_eq!(
+                (check.item.as_str(), check.verdict),
+                ("stack runbook", want),
+                "{url:?}"
+            );
+            if want == Verdict::Warn {
+                let fix = check.fix.as_deref().unwrap_or_default();
+                assert!(
+                    check.detail.contains("RunbookUrl") && fix.contains("RunbookUrl"),
+                    "{check:?}"
+                );
+            }
+        }
+    }
     use crate::flow::doctor::scope::tests::{
         at, managed, scope, tree, MANAGEMENT, PROD, ROOT, SANDBOX,
     };
