@@ -151,6 +151,41 @@ fn pending_window_checked() -> Result<Duration, String> {
     Ok(Duration::from_secs(s))
 }
 
+/// How long history rows (and the report's evidence) are kept, by default.
+pub const DEFAULT_HISTORY_RETENTION_DAYS: u64 = 90;
+/// The longest retention the setting accepts: ten years.
+pub const MAX_HISTORY_RETENTION_DAYS: u64 = 3650;
+
+/// `RUNAS_GUARD_HISTORY_RETENTION_DAYS`: 1 to 3650 days; refused at start,
+/// naming the variable and its bounds, when outside them.
+pub fn history_retention_checked() -> Result<Duration, String> {
+    let v = std::env::var("RUNAS_GUARD_HISTORY_RETENTION_DAYS").ok();
+    history_retention_of(v.as_deref())
+}
+
+/// [`history_retention_checked`] of the variable's value (pure).
+pub fn history_retention_of(v: Option<&str>) -> Result<Duration, String> {
+    let Some(v) = v else {
+        return Ok(Duration::from_secs(DEFAULT_HISTORY_RETENTION_DAYS * 86_400));
+    };
+    match v.trim().parse::<u64>() {
+        Ok(days) if (1..=MAX_HISTORY_RETENTION_DAYS).contains(&days) => {
+            Ok(Duration::from_secs(days * 86_400))
+        }
+        _ => Err(format!(
+            "RUNAS_GUARD_HISTORY_RETENTION_DAYS must be a whole number of days from 1 to {MAX_HISTORY_RETENTION_DAYS}, found {v:?}"
+        )),
+    }
+}
+
+/// The retention the function runs with: checked with the settings at
+/// start, so a bad value never gets this far; the default otherwise (the
+/// CLI's `report` says which it read).
+pub fn history_retention() -> Duration {
+    history_retention_checked()
+        .unwrap_or(Duration::from_secs(DEFAULT_HISTORY_RETENTION_DAYS * 86_400))
+}
+
 /// For `doctor`, which diagnoses with the function's window when it is set
 /// and well formed, and with the default otherwise.
 pub fn pending_window() -> Duration {
@@ -278,6 +313,44 @@ fn settings(
         },
         stackset_admin: stackset_admin_checked()?,
         pending_window: pending_window_checked()?,
-        pending_delays: pending_delays()?,
+        pending_delays: {
+            // Checked here so a bad value stops the function at start.
+            history_retention_checked()?;
+            pending_delays()?
+        },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_retention_is_bounded_and_named() {
+        let day = 86_400;
+        let cases: &[(Option<&str>, Option<u64>)] = &[
+            (None, Some(90 * day)),
+            (Some("1"), Some(day)),
+            (Some(" 400 "), Some(400 * day)),
+            (Some("3650"), Some(3650 * day)),
+            (Some("0"), None),
+            (Some("3651"), None),
+            (Some("-5"), None),
+            (Some("90d"), None),
+            (Some(""), None),
+        ];
+        for (v, want) in cases {
+            let got = history_retention_of(*v);
+            match want {
+                Some(secs) => assert_eq!(got, Ok(Duration::from_secs(*secs)), "{v:?}"),
+                None => {
+                    let e = got.unwrap_err();
+                    assert!(
+                        e.contains("RUNAS_GUARD_HISTORY_RETENTION_DAYS") && e.contains("1 to 3650"),
+                        "{v:?}: {e}"
+                    );
+                }
+            }
+        }
+    }
 }
