@@ -45,7 +45,9 @@ pub(super) fn totals(places: &[Place], period: Period) -> Totals {
     };
     let mut editors = BTreeSet::new();
     for p in places {
-        t.governed_now += usize::from(GOVERNED.contains(&p.status.as_str()));
+        // An account that left governance keeps its items as they were.
+        let left = p.gaps.iter().any(|g| !g.governed && g.until.is_none());
+        t.governed_now += usize::from(GOVERNED.contains(&p.status.as_str()) && !left);
         let verified = p.last_verified.as_deref().and_then(ms);
         t.verified_in_period +=
             usize::from(verified.is_some_and(|v| period.meets(Some(v), Some(v))));
