@@ -224,3 +224,7 @@ fn sessions(b: &Value, told: &mut Told) {
     told.sessions_more = b["sessions_more"].as_u64().unwrap_or(0) + beyond;
     told.sessions_unread = text(b, "sessions_unread");
 }
+
+#[cfg(test)]
+#[path = "told_tests.rs"]
+mod tests;
