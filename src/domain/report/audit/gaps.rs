@@ -64,13 +64,16 @@ pub(super) fn gaps(
 ) -> Vec<Gap> {
     let mut out: Vec<Gap> = Vec::new();
     let departed_now = departures.iter().find(|d| d.account == id);
-    for r in account
+    let told_left: Vec<&&Record> = account
         .iter()
         .filter(|r| told_kind(r) == Some("account_left_governance"))
-    {
+        .collect();
+    for (i, r) in told_left.iter().enumerate() {
         let told = r.told.as_ref().expect("filtered on told");
         let reason = told.reason.clone().unwrap_or_default();
-        let still = departed_now.is_some_and(|d| d.at >= r.entry.at);
+        // The departure on record is the latest one told (its record and
+        // its alert are written a moment apart).
+        let still = departed_now.is_some() && i + 1 == told_left.len();
         out.push(Gap {
             from: r.entry.at.clone(),
             until: (!still)
@@ -82,7 +85,8 @@ pub(super) fn gaps(
         });
     }
     if let Some(d) =
-        departed_now.filter(|d| !out.iter().any(|g| g.until.is_none() && g.from <= d.at))
+        // One no told row says (recorded before told rows were).
+        departed_now.filter(|_| !out.iter().any(|g| g.until.is_none()))
     {
         let reason = reason_str(d.reason);
         out.push(Gap {
