@@ -27,7 +27,7 @@ fn reason_str(r: Reason) -> &'static str {
     }
 }
 
-fn told_kind<'a>(r: &'a Record) -> Option<&'a str> {
+fn told_kind(r: &Record) -> Option<&str> {
     r.told.as_ref().map(|t| t.kind.as_str())
 }
 
