@@ -430,7 +430,14 @@ fn a_scripted_month_gives_each_account_region_its_facts() {
 #[test]
 fn the_report_says_where_its_data_begins() {
     // (rows, the setting, oldest row, retention days, from, period before data)
-    type Case<'a> = (Vec<Record>, Option<u64>, Option<&'a str>, u64, &'a str, bool);
+    type Case<'a> = (
+        Vec<Record>,
+        Option<u64>,
+        Option<&'a str>,
+        u64,
+        &'a str,
+        bool,
+    );
     let cases: &[Case] = &[
         (vec![], None, None, 90, "default", true),
         (vec![], Some(730), None, 730, "setting", true),
