@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+mod facts;
 mod gaps;
 mod html;
 pub mod period;

@@ -2,7 +2,7 @@
 //! with print rules, no scripts, no external resources, every text escaped,
 //! so it opens offline in any browser and prints as it reads.
 
-use super::render::{meta, sessions_text, totals};
+use super::facts::{meta, sessions_text, totals};
 use super::{AuditReport, Place};
 
 /// `s` safe as HTML text and inside a quoted attribute.
@@ -133,29 +133,7 @@ fn place(p: &Place) -> String {
         escape(&p.region),
         escape(&p.document)
     );
-    if !p.windows.is_empty() {
-        out.push_str("<h3>Windows</h3>\n");
-        let rows: Vec<Vec<String>> = p
-            .windows
-            .iter()
-            .map(|w| {
-                vec![
-                    w.kind.clone(),
-                    o(&w.from),
-                    o(&w.until),
-                    w.run_as.clone(),
-                    w.versions.join(" "),
-                    o(&w.editor),
-                    w.found_by.clone(),
-                    sessions_text(w),
-                ]
-            })
-            .collect();
-        let head = [
-            "kind", "from", "until", "Run As", "versions", "editor", "found by", "sessions",
-        ];
-        out.push_str(&table(&head, &rows));
-    }
+    out.push_str(&windows_table(p));
     if !p.put_backs.is_empty() {
         out.push_str("<h3>Put back and configured</h3>\n");
         let rows: Vec<Vec<String>> = p
@@ -202,5 +180,35 @@ fn place(p: &Place) -> String {
         out.push_str(&table(&["from", "until", "why", "what", "detail"], &rows));
     }
     out.push_str("</section>\n");
+    out
+}
+
+/// A place's windows, each with its sessions.
+fn windows_table(p: &Place) -> String {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut out = String::new();
+    if !p.windows.is_empty() {
+        out.push_str("<h3>Windows</h3>\n");
+        let rows: Vec<Vec<String>> = p
+            .windows
+            .iter()
+            .map(|w| {
+                vec![
+                    w.kind.clone(),
+                    o(&w.from),
+                    o(&w.until),
+                    w.run_as.clone(),
+                    w.versions.join(" "),
+                    o(&w.editor),
+                    w.found_by.clone(),
+                    sessions_text(w),
+                ]
+            })
+            .collect();
+        let head = [
+            "kind", "from", "until", "Run As", "versions", "editor", "found by", "sessions",
+        ];
+        out.push_str(&table(&head, &rows));
+    }
     out
 }

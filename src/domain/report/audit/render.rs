@@ -4,6 +4,7 @@
 //! events anyone in a member account can shape: CSV cells a spreadsheet
 //! would run are made inert (`report::csv`), HTML is escaped (`html`).
 
+use super::facts::{meta, sessions_text, totals};
 use super::{AuditReport, Place};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,61 +60,6 @@ fn line(record: &str, p: Option<&Place>, cells: [&str; 10]) -> Line {
     out
 }
 
-/// `name value` pairs of the report's head, in every format's order.
-pub fn meta(r: &AuditReport) -> Vec<(&'static str, String)> {
-    vec![
-        ("guard_version", r.guard_version.clone()),
-        ("generated_at", r.generated_at.clone()),
-        ("since", r.since.clone()),
-        ("until", r.until.clone()),
-        (
-            "oldest_row",
-            r.data.oldest_row.clone().unwrap_or_else(|| "none".into()),
-        ),
-        ("retention_days", r.data.retention_days.to_string()),
-        ("retention_from", r.data.retention_from.to_string()),
-        ("period_before_data", r.data.period_before_data.to_string()),
-    ]
-}
-
-/// `name value` pairs of the totals, in every format's order.
-pub fn totals(r: &AuditReport) -> Vec<(&'static str, String)> {
-    let t = &r.totals;
-    vec![
-        ("account_regions", t.account_regions.to_string()),
-        ("governed_now", t.governed_now.to_string()),
-        ("verified_in_period", t.verified_in_period.to_string()),
-        ("windows", t.windows.to_string()),
-        ("windows_with_sessions", t.windows_with_sessions.to_string()),
-        ("sessions", t.sessions.to_string()),
-        ("put_backs", t.put_backs.to_string()),
-        ("configured", t.configured.to_string()),
-        ("not_governed_periods", t.not_governed_periods.to_string()),
-        (
-            "not_verifiable_periods",
-            t.not_verifiable_periods.to_string(),
-        ),
-        ("editors", t.editors.join(" ")),
-    ]
-}
-
-/// A window's sessions in one cell: each `owner target started`, then how
-/// many more, or why none could be read.
-pub fn sessions_text(w: &super::Window) -> String {
-    let mut parts: Vec<String> = w
-        .sessions
-        .iter()
-        .map(|s| format!("{} {} {} {}", s.session_id, s.owner, s.target, s.started))
-        .collect();
-    if w.sessions_more > 0 {
-        parts.push(format!("and {} more", w.sessions_more));
-    }
-    if let Some(code) = &w.sessions_unread {
-        parts.push(format!("not read: {code}"));
-    }
-    parts.join("; ")
-}
-
 fn csv(r: &AuditReport) -> String {
     let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut lines: Vec<Line> = Vec::new();
@@ -124,6 +70,15 @@ fn csv(r: &AuditReport) -> String {
         lines.push(line("total", None, ["", "", "", "", "", "", k, "", "", &v]));
     }
     for p in &r.places {
+        place_lines(p, &mut lines);
+    }
+    crate::domain::report::csv(&CSV_HEADER, &lines)
+}
+
+/// A place's line, then one per window, change and period.
+fn place_lines(p: &Place, lines: &mut Vec<Line>) {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    {
         let verified = o(&p.last_verified);
         lines.push(line(
             "place",
@@ -161,48 +116,53 @@ fn csv(r: &AuditReport) -> String {
                 ],
             ));
         }
-        for b in &p.put_backs {
-            let what = format!("{} -> {}", b.before, b.after);
-            let detail = format!("{} version {}", b.trigger_kind, o(&b.version_after));
-            lines.push(line(
-                "put_back",
-                Some(p),
-                [
-                    &b.status,
-                    "",
-                    "",
-                    "",
-                    &b.at,
-                    "",
-                    &what,
-                    &o(&b.editor),
-                    "",
-                    &detail,
-                ],
-            ));
-        }
-        for g in &p.gaps {
-            let what = match g.governed {
-                true => "not verifiable",
-                false => "not governed",
-            };
-            lines.push(line(
-                "gap",
-                Some(p),
-                [
-                    &g.why,
-                    "",
-                    "",
-                    "",
-                    &g.from,
-                    &o(&g.until),
-                    what,
-                    "",
-                    "",
-                    &o(&g.detail),
-                ],
-            ));
-        }
+        change_lines(p, lines);
     }
-    crate::domain::report::csv(&CSV_HEADER, &lines)
+}
+
+/// A place's changes and periods, one line each.
+fn change_lines(p: &Place, lines: &mut Vec<Line>) {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    for b in &p.put_backs {
+        let what = format!("{} -> {}", b.before, b.after);
+        let detail = format!("{} version {}", b.trigger_kind, o(&b.version_after));
+        lines.push(line(
+            "put_back",
+            Some(p),
+            [
+                &b.status,
+                "",
+                "",
+                "",
+                &b.at,
+                "",
+                &what,
+                &o(&b.editor),
+                "",
+                &detail,
+            ],
+        ));
+    }
+    for g in &p.gaps {
+        let what = match g.governed {
+            true => "not verifiable",
+            false => "not governed",
+        };
+        lines.push(line(
+            "gap",
+            Some(p),
+            [
+                &g.why,
+                "",
+                "",
+                "",
+                &g.from,
+                &o(&g.until),
+                what,
+                "",
+                "",
+                &o(&g.detail),
+            ],
+        ));
+    }
 }
