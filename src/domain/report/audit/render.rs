@@ -61,7 +61,6 @@ fn line(record: &str, p: Option<&Place>, cells: [&str; 10]) -> Line {
 }
 
 fn csv(r: &AuditReport) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
     let mut lines: Vec<Line> = Vec::new();
     for (k, v) in meta(r) {
         lines.push(line("meta", None, ["", "", "", "", "", "", k, "", "", &v]));
