@@ -1,6 +1,6 @@
 //! The auditor's evidence in the hub table: told rows (what a security
 //! alert told, `domain::report::audit::told`), written beside the history
-//! rows (`ACCOUNT#<id>` / `HISTORY#<time>#<region>#<id>`, status `told`,
+//! rows (`ACCOUNT#<id>` / `TOLD#<time>#<region>#<id>`, status `told`,
 //! action the alert's kind) with the history's TTL; and every history row
 //! read back, told or not, with its expiry, for `runas-guard report`.
 
@@ -30,10 +30,7 @@ fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
         item.insert(k.to_string(), v);
     };
     put("pk", s(account_pk(&row.account)));
-    put(
-        "sk",
-        s(format!("HISTORY#{at}#{}#told-{}", row.region, &id[..8])),
-    );
+    put("sk", s(format!("TOLD#{at}#{}#{}", row.region, &id[..8])));
     put("account", s(&row.account));
     put("region", s(&row.region));
     if let Some(d) = &row.document {
@@ -93,7 +90,8 @@ impl StateStore {
             .client
             .scan()
             .table_name(&t.name)
-            .filter_expression("begins_with(sk, :history)")
+            .filter_expression("begins_with(sk, :history) OR begins_with(sk, :told)")
+            .expression_attribute_values(":told", s("TOLD#"))
             .expression_attribute_values(":history", s("HISTORY#"))
             .into_paginator()
             .send();
