@@ -11,6 +11,7 @@ mod activation;
 mod alert_size;
 mod alerts;
 mod association_tag;
+mod audit_report;
 mod audit_windows;
 mod bounded;
 mod bypass;

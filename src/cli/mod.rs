@@ -19,6 +19,7 @@ mod readiness;
 mod reconcile;
 mod redrive;
 mod replay;
+mod report;
 mod seat;
 mod start;
 mod status;
@@ -78,8 +79,11 @@ enum Command {
     /// Why a session would run as its user, or be refused: the chain Session
     /// Manager applies (tag, document, node), link by link, read now.
     Why(why::Args),
-    /// One account's changes and drift seen (90 days of history), oldest first.
+    /// One account's changes and drift seen (the history kept, 90 days by default), oldest first.
     History(history::Args),
+    /// The auditor's report over a period (--since, --until): per account-region Run As,
+    /// last verified, windows, put-backs, periods not governed; csv, json or html.
+    Report(report::Args),
     /// Check a deployment without changing anything: hub resources, policy, member accounts.
     Doctor(doctor::Args),
     /// Policy file operations.
@@ -131,6 +135,7 @@ async fn dispatch(command: Command) -> ExitCode {
         Command::Readiness(a) => readiness::exec(a).await,
         Command::Why(a) => why::exec(a).await,
         Command::History(a) => history::exec(a).await,
+        Command::Report(a) => report::exec(a).await,
         Command::Doctor(a) => doctor::exec(a).await,
         Command::Policy(a) => policy::exec(a).await,
     }

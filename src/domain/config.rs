@@ -151,6 +151,41 @@ fn pending_window_checked() -> Result<Duration, String> {
     Ok(Duration::from_secs(s))
 }
 
+/// How long history rows (and the report's evidence) are kept, by default.
+pub const DEFAULT_HISTORY_RETENTION_DAYS: u64 = 90;
+/// The longest retention the setting accepts: ten years.
+pub const MAX_HISTORY_RETENTION_DAYS: u64 = 3650;
+
+/// `RUNAS_GUARD_HISTORY_RETENTION_DAYS`: 1 to 3650 days; refused at start,
+/// naming the variable and its bounds, when outside them.
+pub fn history_retention_checked() -> Result<Duration, String> {
+    let v = std::env::var("RUNAS_GUARD_HISTORY_RETENTION_DAYS").ok();
+    history_retention_of(v.as_deref())
+}
+
+/// [`history_retention_checked`] of the variable's value (pure).
+pub fn history_retention_of(v: Option<&str>) -> Result<Duration, String> {
+    let Some(v) = v else {
+        return Ok(Duration::from_secs(DEFAULT_HISTORY_RETENTION_DAYS * 86_400));
+    };
+    match v.trim().parse::<u64>() {
+        Ok(days) if (1..=MAX_HISTORY_RETENTION_DAYS).contains(&days) => {
+            Ok(Duration::from_secs(days * 86_400))
+        }
+        _ => Err(format!(
+            "RUNAS_GUARD_HISTORY_RETENTION_DAYS must be a whole number of days from 1 to {MAX_HISTORY_RETENTION_DAYS}, found {v:?}"
+        )),
+    }
+}
+
+/// The retention the function runs with: checked with the settings at
+/// start, so a bad value never gets this far; the default otherwise (the
+/// CLI's `report` says which it read).
+pub fn history_retention() -> Duration {
+    history_retention_checked()
+        .unwrap_or(Duration::from_secs(DEFAULT_HISTORY_RETENTION_DAYS * 86_400))
+}
+
 /// For `doctor`, which diagnoses with the function's window when it is set
 /// and well formed, and with the default otherwise.
 pub fn pending_window() -> Duration {
@@ -301,51 +336,14 @@ fn settings(
         },
         stackset_admin: stackset_admin_checked()?,
         pending_window: pending_window_checked()?,
-        pending_delays: pending_delays()?,
+        pending_delays: {
+            // Checked here so a bad value stops the function at start.
+            history_retention_checked()?;
+            pending_delays()?
+        },
     })
 }
 
 #[cfg(test)]
-mod bounds_tests {
-    use super::*;
-
-    /// Both sides of each bound, for the settings that could drop events.
-    #[test]
-    fn settings_that_could_drop_events_are_refused_outside_their_bounds() {
-        let lease = (
-            "RUNAS_GUARD_CLAIM_LEASE_SECONDS",
-            1,
-            MAX_CLAIM_LEASE_SECONDS,
-        );
-        let call = (
-            "RUNAS_GUARD_CALL_TIMEOUT_SECONDS",
-            1,
-            MAX_CALL_TIMEOUT_SECONDS,
-        );
-        let cases = [
-            (lease, "50", Some(50)),
-            (lease, "55", Some(55)),
-            (lease, "56", None),
-            (lease, "900", None),
-            (lease, "0", None),
-            (lease, "-1", None),
-            (lease, "ten", None),
-            (call, "30", Some(30)),
-            (call, "300", Some(300)),
-            (call, "301", None),
-            (call, "900", None),
-            (call, "0", None),
-            (call, "99999999999999999999999", None),
-        ];
-        for ((name, min, max), value, want) in cases {
-            match (bounded(name, value, min, max), want) {
-                (Ok(n), Some(w)) => assert_eq!(n, w, "{name}={value}"),
-                (Err(line), None) => assert!(
-                    line.contains(name) && line.contains(&format!("from {min} to {max}")),
-                    "{line}"
-                ),
-                (got, want) => panic!("{name}={value}: got {got:?}, want {want:?}"),
-            }
-        }
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -1,5 +1,6 @@
 //! Sweep reports and status listings as table, JSON or CSV. Pure.
 
+pub mod audit;
 mod cell;
 pub mod order;
 mod status;

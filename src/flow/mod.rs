@@ -3,6 +3,7 @@
 //! the core, acts through the adapters.
 
 pub mod account;
+pub mod audit_report;
 pub mod commit;
 pub mod configured;
 pub mod dispatch;
@@ -22,6 +23,7 @@ pub mod request;
 pub mod route;
 pub mod services;
 pub mod sweep;
+pub mod told;
 pub mod user_check;
 pub mod why;
 pub mod work;

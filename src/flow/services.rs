@@ -80,8 +80,11 @@ impl Services {
             policy,
             sts: Sts::with_quota(config, &quota),
             org: Org::with_quota(config, &quota),
-            state: StateStore::new(table.clone()),
-            receipts: Receipts::new(table.clone(), settings.claim_lease),
+            // Checked with the settings at start.
+            state: StateStore::new(table.clone())
+                .with_retention(crate::domain::config::history_retention()),
+            receipts: Receipts::new(table.clone(), settings.claim_lease)
+                .with_history_retention(crate::domain::config::history_retention()),
             sweeps: Sweeps::new(table.clone()),
             vends: Vends::new(table.clone()),
             alerts: Alerts::new(

@@ -3,6 +3,7 @@
 //! the DynamoDB client in `crate::adapters::aws::dynamodb`; nothing in `aws/` imports
 //! this room.
 
+pub mod audit;
 pub mod bypass_marks;
 pub mod canary;
 pub mod check_claim;

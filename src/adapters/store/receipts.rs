@@ -36,11 +36,23 @@ pub struct Receipts {
     /// How long a claim keeps redeliveries away; a crashed run's claim
     /// expires before Lambda's first asynchronous retry (about a minute).
     lease: Duration,
+    /// How long told rows are kept: the history's retention.
+    pub(super) history_retention: Duration,
 }
 
 impl Receipts {
     pub fn new(table: Table, lease: Duration) -> Self {
-        Receipts { table, lease }
+        Receipts {
+            table,
+            lease,
+            history_retention: super::state::DEFAULT_HISTORY_TTL,
+        }
+    }
+
+    /// Told rows written from now on are kept for `retention`.
+    pub fn with_history_retention(mut self, retention: Duration) -> Self {
+        self.history_retention = retention;
+        self
     }
 
     fn key(event_id: &str) -> [(&'static str, AttributeValue); 2] {

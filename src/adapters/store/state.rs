@@ -16,9 +16,12 @@ use crate::domain::clock;
 use crate::domain::records::{HistoryRow, Observation};
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 
-const HISTORY_TTL: Duration = Duration::from_secs(90 * 86_400);
+/// How long a history row is kept when nobody says otherwise
+/// (`RUNAS_GUARD_HISTORY_RETENTION_DAYS`, `domain::config`).
+pub const DEFAULT_HISTORY_TTL: Duration =
+    Duration::from_secs(crate::domain::config::DEFAULT_HISTORY_RETENTION_DAYS * 86_400);
 
-fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
+fn history_put(row: &HistoryRow, at: SystemTime, retention: Duration) -> WriteRequest {
     let mut item: Item = HashMap::new();
     let mut put = |k: &str, v: AttributeValue| {
         item.insert(k.to_string(), v);
@@ -59,7 +62,7 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
         put("version_after", s(v));
     }
     put("at", s(clock::iso(at)));
-    put("ttl", n(clock::epoch_secs(at + HISTORY_TTL)));
+    put("ttl", n(clock::epoch_secs(at + retention)));
     crate::adapters::aws::dynamodb::put_request(item)
 }
 
@@ -67,11 +70,26 @@ fn history_put(row: &HistoryRow, at: SystemTime) -> WriteRequest {
 #[derive(Clone)]
 pub struct StateStore {
     table: Table,
+    /// How long history rows are kept (their TTL).
+    retention: Duration,
 }
 
 impl StateStore {
     pub fn new(table: Table) -> Self {
-        StateStore { table }
+        StateStore {
+            table,
+            retention: DEFAULT_HISTORY_TTL,
+        }
+    }
+
+    /// History rows written from now on are kept for `retention`.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    pub fn retention(&self) -> Duration {
+        self.retention
     }
 
     pub fn table(&self) -> &Table {
@@ -354,7 +372,10 @@ impl StateStore {
         let Some(first) = rows.first() else {
             return Ok(());
         };
-        let puts = rows.iter().map(|r| history_put(r, at)).collect();
+        let puts = rows
+            .iter()
+            .map(|r| history_put(r, at, self.retention))
+            .collect();
         self.table
             .put_all(puts, &first.account, "history row(s)")
             .await

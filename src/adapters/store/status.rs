@@ -62,7 +62,7 @@ fn row(i: &Item) -> StateRow {
     }
 }
 
-fn history_entry(i: &Item) -> HistoryEntry {
+pub(super) fn history_entry(i: &Item) -> HistoryEntry {
     let json = |k: &str| {
         get_s(i, k)
             .and_then(|t| serde_json::from_str(&t).ok())

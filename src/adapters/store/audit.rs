@@ -1,0 +1,110 @@
+//! The auditor's evidence in the hub table: told rows (what a security
+//! alert told, `domain::report::audit::told`), written beside the history
+//! rows (`ACCOUNT#<id>` / `TOLD#<time>#<region>#<id>`, status `told`,
+//! action the alert's kind) with the history's TTL; and every history row
+//! read back, told or not, with its expiry, for `runas-guard report`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::WriteRequest;
+
+use super::receipts::Receipts;
+use super::state::StateStore;
+use crate::adapters::aws::dynamodb::{get_n, get_s, n, put_request, s, Item};
+use crate::adapters::store::keys::account_pk;
+use crate::domain::aws_error::AwsError;
+use crate::domain::clock;
+use crate::domain::report::audit::told::{Told, ToldRow};
+use crate::domain::report::audit::Record;
+
+/// One told row's item (pure). Its key holds the alert's id, so the same
+/// alert kept again (a retried keep) is the same row.
+fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
+    let doc = row.document.as_deref().unwrap_or_default();
+    let id = crate::domain::ids::stable_id(&[&row.told.alert_id, &row.region, doc]);
+    let at_ms = clock::parse_iso(&row.at).unwrap_or_else(|| clock::epoch_millis(clock::now()));
+    let at = clock::iso(clock::from_millis(at_ms));
+    let mut item: Item = HashMap::new();
+    let mut put = |k: &str, v| {
+        item.insert(k.to_string(), v);
+    };
+    put("pk", s(account_pk(&row.account)));
+    put("sk", s(format!("TOLD#{at}#{}#{}", row.region, &id[..8])));
+    put("account", s(&row.account));
+    put("region", s(&row.region));
+    if let Some(d) = &row.document {
+        put("document", s(d));
+    }
+    put("status", s("told"));
+    put("action", s(&row.told.kind));
+    put("before", s(row.before.to_string()));
+    put("after", s(row.after.to_string()));
+    if let Some(a) = &row.actor {
+        put("actor", s(a));
+    }
+    put("trigger_id", s(&row.trigger_id));
+    put("trigger_kind", s(&row.trigger_kind));
+    put("at", s(&at));
+    put(
+        "told",
+        s(serde_json::to_string(&row.told).expect("plain data serialises")),
+    );
+    let expires = clock::from_millis(at_ms) + retention;
+    put("ttl", n(clock::epoch_secs(expires)));
+    put_request(item)
+}
+
+impl Receipts {
+    /// Keeps what `rows` told as history rows, all at once (25 a call).
+    pub async fn add_told(&self, rows: &[ToldRow]) -> Result<(), AwsError> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let puts = rows
+            .iter()
+            .map(|r| told_put(r, self.history_retention))
+            .collect();
+        self.table
+            .put_all(puts, &first.account, "told row(s)")
+            .await
+    }
+}
+
+fn record(item: &Item) -> Record {
+    Record {
+        entry: super::status::history_entry(item),
+        told: get_s(item, "told").and_then(|t| serde_json::from_str::<Told>(&t).ok()),
+        expires: get_n(item, "ttl"),
+    }
+}
+
+impl StateStore {
+    /// Every history row in the table, told or not (a paginated scan, as
+    /// `status` reads every state item: an operator's command). Rows past
+    /// their TTL that DynamoDB has not removed yet are left out.
+    pub async fn audit_records(&self) -> Result<Vec<Record>, AwsError> {
+        let t = self.table();
+        let now = clock::epoch_secs(clock::now());
+        let mut pages = t
+            .client
+            .scan()
+            .table_name(&t.name)
+            .filter_expression("begins_with(sk, :history) OR begins_with(sk, :told)")
+            .expression_attribute_values(":told", s("TOLD#"))
+            .expression_attribute_values(":history", s("HISTORY#"))
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| t.err("Scan", "-", &e))?;
+            out.extend(
+                page.items()
+                    .iter()
+                    .map(record)
+                    .filter(|r| r.expires.is_none_or(|x| x > now)),
+            );
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,257 @@
+//! `runas-guard report` over what the product recorded: two accounts
+//! configured by a sweep, a root edit put back (its told row, editor and
+//! all), one account moved into an exempt OU (its departure told), and a
+//! failure to fix a region (its told row seeded through the product's own
+//! store); the report in CSV, JSON and HTML gives the same facts, the HTML
+//! parses as HTML (Python's html.parser) with no script and no external
+//! resource, and bad dates and formats are refused in one line (exit 2).
+
+use crate::common;
+
+use common::*;
+use runas_guard::adapters::aws::dynamodb::Table;
+use runas_guard::adapters::store::receipts::Receipts;
+use runas_guard::domain::report::audit::told::{Told, ToldRow};
+use serde_json::{json, Value};
+
+/// Whether `html` is well formed (every element closed in order, void
+/// elements aside), and its text, as Python's html.parser reads it.
+fn parsed_html(w: &World, html: &str) -> (bool, String, Vec<String>) {
+    let path = w.dir.join("report.html");
+    std::fs::write(&path, html).unwrap();
+    let script = r#"
+import sys, json
+from html.parser import HTMLParser
+VOID = {"meta", "br", "hr", "img", "input", "link"}
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.ok, self.text, self.tags = [], True, [], set()
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        for k, v in attrs:
+            if k in ("src", "href") or k.startswith("on"):
+                self.tags.add("attr:" + k)
+        if tag not in VOID:
+            self.stack.append(tag)
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.ok = False
+    def handle_data(self, data):
+        self.text.append(data)
+p = P()
+p.feed(open(sys.argv[1], encoding="utf-8").read())
+p.close()
+print(json.dumps({"ok": p.ok and not p.stack, "text": " ".join(p.text), "tags": sorted(p.tags)}))
+"#;
+    let out = std::process::Command::new(repo().join(".venv/bin/python"))
+        .args(["-c", script, path_str(&path)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tags = v["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect();
+    (
+        v["ok"].as_bool().unwrap(),
+        v["text"].as_str().unwrap().to_string(),
+        tags,
+    )
+}
+
+/// A failure to fix `region`, as a published `remediation_failed` leaves it.
+async fn seed_failure(w: &World, account: &str, region: &str, at: &str) {
+    let receipts = Receipts::new(
+        Table::new(&w.cfg, &w.table),
+        std::time::Duration::from_secs(50),
+    );
+    let row = ToldRow {
+        account: account.into(),
+        region: region.into(),
+        document: None,
+        at: at.into(),
+        actor: None,
+        trigger_id: "seeded-failure".into(),
+        trigger_kind: "sweep".into(),
+        before: Value::Null,
+        after: Value::Null,
+        told: Told {
+            kind: "remediation_failed".into(),
+            alert_id: "seeded-failure-alert".into(),
+            severity: "error".into(),
+            reason: Some("failed".into()),
+            detail: Some("ThrottlingException: Rate exceeded".into()),
+            ..Told::default()
+        },
+    };
+    receipts.add_told(&[row]).await.unwrap();
+}
+
+fn report(w: &World, since: &str, format: &str) -> String {
+    let run = w.run(&["report", "--since", since, "--format", format]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
+    let w = World::new().await;
+    let workloads = w.create_ou(&w.root, "Workloads").await;
+    let prod = w.create_ou(&workloads, "Prod").await;
+    let lock = w.create_ou(&workloads, "Lock").await;
+    let a = w.create_account("audited-a", Some(&prod)).await;
+    let b = w.create_account("audited-b", Some(&prod)).await;
+    w.write_policy(&format!("[exempt]\nous = [\"{lock}\"]"));
+    let since = cloudtrail_now()[..10].to_string();
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    // A root edit, put back by its event's run.
+    w.console_edit(&a, "eu-west-1", "root").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &a, "eu-west-1", "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        out["accounts"][0]["regions"][0]["action"], "updated",
+        "{out:#}"
+    );
+    // B leaves governance: moved into the exempt OU.
+    w.move_account(&b, &prod, &lock).await;
+    let (code, out) = w.handle(&move_event(&b, &prod, &lock));
+    assert_eq!(code, 0, "{out:#}");
+    seed_failure(
+        &w,
+        &a,
+        "us-east-1",
+        &runas_guard::domain::clock::iso(runas_guard::domain::clock::now()),
+    )
+    .await;
+
+    let json: Value = serde_json::from_str(&report(&w, &since, "json")).unwrap();
+    let csv = report(&w, &since, "csv");
+    let html = report(&w, &since, "html");
+    let place = |account: &str, region: &str| -> Value {
+        json["places"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["account"] == account && p["region"] == region)
+            .cloned()
+            .unwrap_or_else(|| panic!("{account} {region}: {json:#}"))
+    };
+    let edited = place(&a, "eu-west-1");
+    let editor = format!("arn:aws:iam::{a}:role/Admin");
+    let window = &edited["windows"][0];
+    assert_eq!(window["kind"], "drift_reverted", "{edited:#}");
+    assert_eq!(window["editor"], json!(editor));
+    assert_eq!(window["run_as"], "on/root");
+    let statuses: Vec<&str> = edited["put_backs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["remediated", "reverted"], "{edited:#}");
+    assert_eq!(edited["desired"], "ssm-ops");
+    assert_eq!(edited["observed"], "on/ssm-ops");
+    assert!(edited["last_verified"].is_string());
+    let gap = |account: &str, region: &str| place(account, region)["gaps"][0].clone();
+    assert_eq!(gap(&b, "eu-west-1")["why"], "excluded");
+    assert_eq!(gap(&b, "eu-west-1")["until"], Value::Null, "still out");
+    assert_eq!(gap(&a, "us-east-1")["why"], "failed");
+    let t = &json["totals"];
+    eprintln!("PLACES {}", serde_json::to_string(&json["places"]).unwrap());
+    assert_eq!(
+        (
+            t["account_regions"].as_u64(),
+            t["windows"].as_u64(),
+            t["put_backs"].as_u64()
+        ),
+        // Three accounts (the management account too), two regions each.
+        (Some(6), Some(1), Some(1)),
+        "{t:#}"
+    );
+    assert_eq!(
+        (
+            t["not_governed_periods"].as_u64(),
+            t["not_verifiable_periods"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(json["guard_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["data"]["retention_days"], 90);
+    assert_eq!(json["data"]["retention_from"], "rows");
+    assert!(json["data"]["oldest_row"].as_str().unwrap() >= since.as_str());
+
+    // The same facts in each.
+    let (ok, text, tags) = parsed_html(&w, &html);
+    assert!(ok, "the HTML is not well formed:\n{html}");
+    assert!(
+        !tags.iter().any(|t| t == "script" || t.starts_with("attr:")),
+        "{tags:?}"
+    );
+    assert!(tags.iter().any(|t| t == "style") && html.contains("@media print"));
+    let facts = [
+        editor.as_str(),
+        "drift_reverted",
+        "on/root",
+        "excluded",
+        "failed",
+        "ThrottlingException: Rate exceeded",
+        &a,
+        &b,
+        env!("CARGO_PKG_VERSION"),
+    ];
+    for fact in facts {
+        assert!(json.to_string().contains(fact), "json lacks {fact}");
+        assert!(csv.contains(fact), "csv lacks {fact}:\n{csv}");
+        assert!(text.contains(fact), "html lacks {fact}:\n{text}");
+    }
+    let windows = csv.lines().filter(|l| l.starts_with("window,")).count();
+    let gaps = csv.lines().filter(|l| l.starts_with("gap,")).count();
+    assert_eq!((windows, gaps), (1, 3), "{csv}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_dates_and_formats_are_refused_in_one_line() {
+    let w = World::new().await;
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--since", "2026-02-30"],
+            "--since \"2026-02-30\" is not a date",
+        ),
+        (
+            &["--since", "last week"],
+            "--since \"last week\" is not a date",
+        ),
+        (
+            &["--since", "2026-03-02", "--until", "2026-03-01"],
+            "--until \"2026-03-01\" is not after --since",
+        ),
+        (
+            &["--since", "2026-03-01", "--until", "2026-03-01T10:00:00"],
+            "--until \"2026-03-01T10:00:00\" is not a date",
+        ),
+        (&["--since", "2026-03-01", "--format", "pdf"], "pdf"),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["report"];
+        all.extend_from_slice(args);
+        let run = w.run(&all);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(
+            run.stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}");
+    }
+}
