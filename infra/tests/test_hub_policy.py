@@ -349,7 +349,7 @@ class HubPolicyTests(cfn.TemplateTestCase):
                                           "RUNAS_GUARD_PENDING_WINDOW_SECONDS",
                                           "RUNAS_GUARD_PENDING_DELAYS_SECONDS", "RUNAS_GUARD_MEMBER_STACK_SET",
                                           "RUNAS_GUARD_STACKSET_ADMIN_ACCOUNT", "RUNAS_GUARD_RUNBOOK_URL",
-                                          "RUST_LOG"})
+                                          "RUNAS_GUARD_HISTORY_RETENTION_DAYS", "RUST_LOG"})
         self.assertEqual(self.hub["Parameters"]["LogLevel"]["Default"], "info")
         log_group = self.props("LogGroup")
         self.assertEqual(log_group["LogGroupName"], {"Fn::Sub": "/aws/lambda/${FunctionName}"})

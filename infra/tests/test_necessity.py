@@ -202,7 +202,7 @@ ROLES = {"hub": (cfn.HUB_TEMPLATE, "HubRole"), "member": (cfn.MEMBER_TEMPLATE, "
 # Adapters the function calls through, by IAM service prefix, as paths below
 # src/ (a "*" takes every file of the folder, so a store added there is
 # checked without a change here). Operator-only adapters (store/status.rs:
-# `status`/`history`; aws/regions.rs: `doctor`) run with the operator's
+# `status`/`history`; store/audit_read.rs: `report`; aws/regions.rs: `doctor`) run with the operator's
 # credentials and are not the hub role's.
 # A file may serve two services: each of its calls is the action of
 # whichever of them a role grants, and of both (so the test names it) if
@@ -224,7 +224,7 @@ FUNCTION_ADAPTERS = {
     # findings import, in the member session.
     "securityhub": ["aws/security_hub.rs"],
 }
-OPERATOR_ONLY = {"store/status.rs", "aws/regions.rs"}
+OPERATOR_ONLY = {"store/status.rs", "store/audit_read.rs", "aws/regions.rs"}
 # Calls AWS answers without any permission: nothing to grant. "No permissions
 # are required to perform this operation" (STS API Reference,
 # GetCallerIdentity), even an explicit deny does not stop it.

@@ -23,7 +23,6 @@ pub mod request;
 pub mod route;
 pub mod services;
 pub mod sweep;
-pub mod told;
 pub mod user_check;
 pub mod why;
 pub mod work;

@@ -93,7 +93,8 @@ pub(crate) async fn keep_first(
     }
 }
 
-/// Publishes copies kept (or not: `kept` false), removes what went out, leaves the rest for the next run.
+/// Publishes copies already kept (or not: `kept` false), removes what went
+/// out, gives the rest back to the outbox for the next run.
 pub(crate) async fn publish_kept(
     receipts: &Receipts,
     alerts: &Alerts,
@@ -124,7 +125,7 @@ pub(crate) async fn settle(
     attempts: Vec<Attempt>,
     kept: &(dyn Fn(&Alert) -> bool + Sync),
 ) -> Delivered {
-    let (mut out, mut told) = (Delivered::default(), Vec::new());
+    let mut out = Delivered::default();
     for Attempt {
         alert,
         dest,
@@ -137,7 +138,6 @@ pub(crate) async fn settle(
             Ok(()) => {
                 if dest == Dest::Main {
                     out.sent.push(Alerts::sent(&alert));
-                    told.push(alert.clone());
                 }
                 if kept {
                     if let Err(e) = receipts.sent_from_outbox(&key).await {
@@ -162,11 +162,11 @@ pub(crate) async fn settle(
             }
         }
     }
-    crate::flow::told::keep(receipts, &told).await;
     out
 }
 
-/// The delivery of attempts that all went out, known before the outbox is tidied (the claim closes beside it).
+/// The delivery of attempts that all went out: known before the outbox is
+/// tidied, so the event's claim can close beside it.
 pub(crate) fn all_sent(attempts: &[Attempt]) -> Option<Delivered> {
     attempts
         .iter()
@@ -310,8 +310,8 @@ pub async fn flush_read(
             return 0;
         }
     };
-    let (now, mut sent) = (clock::epoch_millis(clock::now()), 0);
-    let mut told = Vec::new();
+    let now = clock::epoch_millis(clock::now());
+    let mut sent = 0;
     for entry in waiting.into_iter().filter(|e| e.lease_until < now) {
         let (alert, dest) = match (
             serde_json::from_str::<Alert>(&entry.alert),
@@ -339,7 +339,6 @@ pub async fn flush_read(
             Ok(()) => {
                 sent += 1;
                 tracing::info!(alert = alert.kind.as_str(), alert_id = %alert.alert_id, dest = dest.as_str(), "alert from the outbox sent");
-                told.extend((dest == Dest::Main).then(|| alert.clone()));
                 if let Err(e) = receipts.sent_from_outbox(&entry.key).await {
                     tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
                 }
@@ -350,7 +349,6 @@ pub async fn flush_read(
             }
         }
     }
-    crate::flow::told::keep(receipts, &told).await;
     sent
 }
 

@@ -1,8 +1,8 @@
 //! The auditor's evidence in the hub table: told rows (what a security
 //! alert told, `domain::report::audit::told`), written beside the history
 //! rows (`ACCOUNT#<id>` / `TOLD#<time>#<region>#<id>`, status `told`,
-//! action the alert's kind) with the history's TTL; and every history row
-//! read back, told or not, with its expiry, for `runas-guard report`.
+//! action the alert's kind) with the history's TTL. `audit_read` reads
+//! them back for `runas-guard report`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -10,13 +10,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::WriteRequest;
 
 use super::receipts::Receipts;
-use super::state::StateStore;
-use crate::adapters::aws::dynamodb::{get_n, get_s, n, put_request, s, Item};
+use crate::adapters::aws::dynamodb::{n, put_request, s, Item};
 use crate::adapters::store::keys::account_pk;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
-use crate::domain::report::audit::told::{Told, ToldRow};
-use crate::domain::report::audit::Record;
+use crate::domain::report::audit::told::ToldRow;
 
 /// One told row's item (pure). Its key holds the alert's id, so the same
 /// alert kept again (a retried keep) is the same row.
@@ -68,43 +66,5 @@ impl Receipts {
         self.table
             .put_all(puts, &first.account, "told row(s)")
             .await
-    }
-}
-
-fn record(item: &Item) -> Record {
-    Record {
-        entry: super::status::history_entry(item),
-        told: get_s(item, "told").and_then(|t| serde_json::from_str::<Told>(&t).ok()),
-        expires: get_n(item, "ttl"),
-    }
-}
-
-impl StateStore {
-    /// Every history row in the table, told or not (a paginated scan, as
-    /// `status` reads every state item: an operator's command). Rows past
-    /// their TTL that DynamoDB has not removed yet are left out.
-    pub async fn audit_records(&self) -> Result<Vec<Record>, AwsError> {
-        let t = self.table();
-        let now = clock::epoch_secs(clock::now());
-        let mut pages = t
-            .client
-            .scan()
-            .table_name(&t.name)
-            .filter_expression("begins_with(sk, :history) OR begins_with(sk, :told)")
-            .expression_attribute_values(":told", s("TOLD#"))
-            .expression_attribute_values(":history", s("HISTORY#"))
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| t.err("Scan", "-", &e))?;
-            out.extend(
-                page.items()
-                    .iter()
-                    .map(record)
-                    .filter(|r| r.expires.is_none_or(|x| x > now)),
-            );
-        }
-        Ok(out)
     }
 }

@@ -4,6 +4,7 @@
 //! this room.
 
 pub mod audit;
+pub mod audit_read;
 pub mod bypass_marks;
 pub mod canary;
 pub mod check_claim;

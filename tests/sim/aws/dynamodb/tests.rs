@@ -374,6 +374,11 @@ fn product_reads() -> Vec<(&'static str, &'static str, Value)> {
             json!({"FilterExpression": "begins_with(sk, :region)", "ExpressionAttributeValues": {":region": {"S": "REGION#"}}}),
         ),
         (
+            "audit_read.rs report",
+            "Scan",
+            json!({"FilterExpression": "begins_with(sk, :history) OR begins_with(sk, :told)", "ExpressionAttributeValues": {":history": {"S": "HISTORY#"}, ":told": {"S": "TOLD#"}}}),
+        ),
+        (
             "status.rs governance",
             "Scan",
             json!({"FilterExpression": "sk = :sk", "ExpressionAttributeValues": {":sk": {"S": "GOVERNANCE"}}}),
