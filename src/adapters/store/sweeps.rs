@@ -88,34 +88,7 @@ impl Sweeps {
             .expression_attribute_values(":one", n(1))
             .build()
             .map_err(|e| built(&self.table, "Update", account, e))?;
-        // Every account's transaction adds to the one sweep item: at
-        // scale they conflict, and `transact` sends a conflicted one again.
-        let items = vec![
-            TransactWriteItem::builder().put(put).build(),
-            TransactWriteItem::builder().update(count).build(),
-        ];
-        if let Transacted::Refused(reasons) =
-            self.table.transact(items, account, "sweep part").await?
-        {
-            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
-            if !counted_by_codes(&codes) {
-                return Err(AwsError {
-                    operation: "TransactWriteItems",
-                    account: account.to_string(),
-                    region: self.table.region.clone(),
-                    code: "ConditionalCheckFailed".into(),
-                    message: format!(
-                        "table {}: the sweep's count refused ({codes:?})",
-                        self.table.name
-                    ),
-                });
-            }
-            tracing::debug!(
-                sweep = sweep_id,
-                account,
-                "a redelivered account: its part was counted before"
-            );
-        }
+        self.count_once(sweep_id, account, put, count).await?;
         let item = self
             .table
             .item([("pk", pk(sweep_id)), ("sk", s("SWEEP"))], account)
@@ -128,6 +101,47 @@ impl Sweeps {
         // No `expected`: the sweep was started by another version or its
         // item expired; never summarise on a guess.
         Ok(get_n(&item, "expected").is_some_and(|e| finished >= e))
+    }
+
+    /// The part's put and the count's add in one transaction. Every
+    /// account's transaction adds to the one sweep item: at scale they
+    /// conflict, and `transact` sends a conflicted one again. Refused only
+    /// because the part is there: an earlier delivery counted it.
+    async fn count_once(
+        &self,
+        sweep_id: &str,
+        account: &str,
+        put: Put,
+        count: Update,
+    ) -> Result<(), AwsError> {
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        let Transacted::Refused(reasons) =
+            self.table.transact(items, account, "sweep part").await?
+        else {
+            return Ok(());
+        };
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+        if !counted_by_codes(&codes) {
+            return Err(AwsError {
+                operation: "TransactWriteItems",
+                account: account.to_string(),
+                region: self.table.region.clone(),
+                code: "ConditionalCheckFailed".into(),
+                message: format!(
+                    "table {}: the sweep's count refused ({codes:?})",
+                    self.table.name
+                ),
+            });
+        }
+        tracing::debug!(
+            sweep = sweep_id,
+            account,
+            "a redelivered account: its part was counted before"
+        );
+        Ok(())
     }
 
     /// Stores a part of the summary under `key` (an account id, or a
