@@ -317,7 +317,9 @@ async fn a_policy_relaxed_from_enforce_to_audit_is_told_once() {
     let applied = of_kind(&alerts, "policy_applied");
     assert_eq!(applied.len(), 1, "{alerts:#?}");
     let m = &applied[0]["message"];
-    assert_eq!(m["severity"], "info");
+    // Enforcement given up is told at warning (since 0.8.0), counted.
+    assert_eq!(m["severity"], "warning");
+    assert_eq!(m["to_audit"], 4, "{m:#}");
     // The member's two regions and the management account's two.
     assert_eq!(m["account_regions"], 4, "{m:#}");
     assert_eq!(m["changes"]["enforce -> audit"], 4, "{m:#}");
