@@ -7,7 +7,7 @@ use crate::domain::policy::Mode;
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 
-const NOW: i64 = 1_790_000_000_000;
+pub(super) const NOW: i64 = 1_790_000_000_000;
 
 fn place() -> Place<'static> {
     Place {
@@ -18,7 +18,7 @@ fn place() -> Place<'static> {
     }
 }
 
-fn run_as(user: &str) -> RunAs {
+pub(super) fn run_as(user: &str) -> RunAs {
     RunAs {
         enabled: Some(Value::Bool(true)),
         user: Some(Value::String(user.into())),
@@ -26,6 +26,11 @@ fn run_as(user: &str) -> RunAs {
 }
 
 fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
+    row_in(Mode::Audit, action, before)
+}
+
+/// A row of eu-west-1 found at version 3 and left at 4, in `mode`.
+pub(super) fn row_in(mode: Mode, action: Action, before: Option<RunAs>) -> RegionOutcome {
     RegionOutcome {
         before,
         versions_before: Some(Versions {
@@ -33,7 +38,7 @@ fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
             latest: "3".into(),
         }),
         version_after: Some("4".into()),
-        mode: Some(Mode::Audit),
+        mode: Some(mode),
         ..RegionOutcome::skipped("eu-west-1", action, None)
     }
 }

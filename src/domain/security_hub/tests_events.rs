@@ -3,16 +3,13 @@
 //! types, the controls it evidences, the remediation and its link, and
 //! which runas-guard sent it.
 
-use serde_json::Value;
-
 use super::*;
 use crate::domain::outcome::{Action, Change};
 use crate::domain::policy::Mode;
-use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 use crate::domain::version_gap::{History, Window};
 
-const NOW: i64 = 1_790_000_000_000;
+use super::tests::{row_in, run_as, NOW};
 
 fn place() -> Place<'static> {
     Place {
@@ -23,24 +20,8 @@ fn place() -> Place<'static> {
     }
 }
 
-fn run_as(user: &str) -> RunAs {
-    RunAs {
-        enabled: Some(Value::Bool(true)),
-        user: Some(Value::String(user.into())),
-    }
-}
-
 fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
-    RegionOutcome {
-        before,
-        versions_before: Some(Versions {
-            default: "3".into(),
-            latest: "3".into(),
-        }),
-        version_after: Some("4".into()),
-        mode: Some(Mode::Enforce),
-        ..RegionOutcome::skipped("eu-west-1", action, None)
-    }
+    row_in(Mode::Enforce, action, before)
 }
 
 fn decide_for(o: &RegionOutcome, status: Status, marks: &Marks, editor: Option<&str>) -> Vec<Send> {
