@@ -1,17 +1,13 @@
-//! `runas-guard report` over what the product recorded: two accounts
-//! configured by a sweep, a root edit put back (its history row, editor and
-//! all), one account moved into an exempt OU (its departure told), and a
-//! failure to fix a region (its told row seeded through the product's own
-//! store); the report in CSV, JSON and HTML gives the same facts, the HTML
+//! `runas-guard report` over what the product recorded in a scripted month
+//! (accounts configured, joining and leaving, two windows, a failed region;
+//! see `scripted_month`): the report in CSV, JSON and HTML gives the same facts, the HTML
 //! parses as HTML (Python's html.parser) with no script and no external
 //! resource, and bad dates and formats are refused in one line (exit 2).
 
 use crate::common;
 
+use common::proxy::Proxy;
 use common::*;
-use runas_guard::adapters::aws::dynamodb::Table;
-use runas_guard::adapters::store::receipts::Receipts;
-use runas_guard::domain::report::audit::told::{Told, ToldRow};
 use serde_json::{json, Value};
 
 /// Whether `html` is well formed (every element closed in order, void
@@ -67,63 +63,28 @@ print(json.dumps({"ok": p.ok and not p.stack, "text": " ".join(p.text), "tags": 
     )
 }
 
-/// A told row as a published alert leaves it: 0.8.0's function writes none
-/// yet (the report reads them where they exist), so the test keeps them
-/// through the store, as a later release's keep will.
-async fn seed_told(w: &World, row: ToldRow) {
-    let receipts = Receipts::new(
-        Table::new(&w.cfg, &w.table),
-        std::time::Duration::from_secs(50),
-    );
-    receipts.add_told(&[row]).await.unwrap();
-}
-
-/// A failure to fix `region`, as a published `remediation_failed` leaves it.
-async fn seed_failure(w: &World, account: &str, region: &str, at: &str) {
-    seed_told(
-        w,
-        ToldRow {
-            account: account.into(),
-            region: region.into(),
-            document: None,
-            at: at.into(),
-            actor: None,
-            trigger_id: "seeded-failure".into(),
-            trigger_kind: "sweep".into(),
-            before: Value::Null,
-            after: Value::Null,
-            told: Told {
-                kind: "remediation_failed".into(),
-                alert_id: "seeded-failure-alert".into(),
-                severity: "error".into(),
-                reason: Some("failed".into()),
-                detail: Some("ThrottlingException: Rate exceeded".into()),
-                ..Told::default()
-            },
-        },
-    )
-    .await;
-}
-
 fn report(w: &World, since: &str, format: &str) -> String {
     let run = w.run(&["report", "--since", since, "--format", format]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     run.stdout
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
-    let w = World::new().await;
+/// The month, as the product lives it: A and B configured by a sweep, a
+/// root edit of A's eu-west-1 put back by its event's run (window 1), a
+/// root window in A's us-east-1 opened and closed before any run looked
+/// (window 2, told by the edits' late events), C vended and failing in
+/// us-east-1 (an explicit deny, through the fault proxy), and B moved into
+/// an exempt OU. Returns (A, B, C) and the proxy the function talks through.
+async fn scripted_month(w: &mut World) -> (String, String, String, Proxy) {
+    let proxy = w.behind_proxy();
     let workloads = w.create_ou(&w.root, "Workloads").await;
     let prod = w.create_ou(&workloads, "Prod").await;
     let lock = w.create_ou(&workloads, "Lock").await;
     let a = w.create_account("audited-a", Some(&prod)).await;
     let b = w.create_account("audited-b", Some(&prod)).await;
     w.write_policy(&format!("[exempt]\nous = [\"{lock}\"]"));
-    let since = cloudtrail_now()[..10].to_string();
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
-    // A root edit, put back by its event's run.
     w.console_edit(&a, "eu-west-1", "root").await;
     let (code, out) = w.handle(&doc_event("UpdateDocument", &a, "eu-west-1", "Admin"));
     assert_eq!(code, 0, "{out:#}");
@@ -131,12 +92,35 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
         out["accounts"][0]["regions"][0]["action"], "updated",
         "{out:#}"
     );
-    // B leaves governance: moved into the exempt OU.
+    w.console_edit(&a, "us-east-1", "root").await;
+    w.console_edit(&a, "us-east-1", "ssm-ops").await;
+    let late = doc_event_as("UpdateDocument", &a, "us-east-1", "Breakglass", "mallory");
+    let (code, out) = w.handle(&late);
+    assert_eq!(code, 0, "{out:#}");
+    let c = w.create_account("audited-c", Some(&prod)).await;
+    proxy.faults(
+        json!([{"name": "deny", "service": "ssm", "region": "us-east-1", "action": "CreateDocument",
+        "status": 400, "code": "AccessDeniedException", "protocol": "json",
+        "message": "explicit deny in a service control policy"}]),
+    );
+    let (code, out) = w.handle(&vend_event(&c));
+    assert_eq!(code, 1, "the vend failed in us-east-1: {out:#}");
+    assert!(
+        proxy.hits()["deny"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "the deny fired"
+    );
+    proxy.faults(json!([]));
     w.move_account(&b, &prod, &lock).await;
     let (code, out) = w.handle(&move_event(&b, &prod, &lock));
     assert_eq!(code, 0, "{out:#}");
-    let now = runas_guard::domain::clock::iso(runas_guard::domain::clock::now());
-    seed_failure(&w, &a, "us-east-1", &now).await;
+    (a, b, c, proxy)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
+    let mut w = World::new().await;
+    let since = cloudtrail_now()[..10].to_string();
+    let (a, b, c, _proxy) = scripted_month(&mut w).await;
 
     let json: Value = serde_json::from_str(&report(&w, &since, "json")).unwrap();
     let csv = report(&w, &since, "csv");
@@ -150,12 +134,11 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
             .cloned()
             .unwrap_or_else(|| panic!("{account} {region}: {json:#}"))
     };
+    // Window 1: the edit put back, from the told row its alert left.
     let edited = place(&a, "eu-west-1");
     let editor = format!("arn:aws:iam::{a}:role/Admin");
-    // 0.8.0's function writes no told rows: the put-back's history row
-    // shows the window it closed, as a change, with its editor.
     let window = &edited["windows"][0];
-    assert_eq!(window["kind"], "change", "{edited:#}");
+    assert_eq!(window["kind"], "drift_reverted", "{edited:#}");
     assert_eq!(window["editor"], json!(editor));
     assert_eq!(window["run_as"], "on/root");
     let statuses: Vec<&str> = edited["put_backs"]
@@ -168,20 +151,45 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
     assert_eq!(edited["desired"], "ssm-ops");
     assert_eq!(edited["observed"], "on/ssm-ops");
     assert!(edited["last_verified"].is_string());
+    // Window 2: closed before any run looked, told with its editor and
+    // what Session Manager could say of its sessions.
+    let closed = place(&a, "us-east-1");
+    let window = &closed["windows"][0];
+    assert_eq!(window["kind"], "run_as_window", "{closed:#}");
+    assert_eq!(window["run_as"], "on/root");
+    assert!(
+        window["editor"]
+            .as_str()
+            .unwrap()
+            .ends_with(":role/Breakglass"),
+        "{closed:#}"
+    );
+    assert!(window["from"].is_string(), "{closed:#}");
     let gap = |account: &str, region: &str| place(account, region)["gaps"][0].clone();
     assert_eq!(gap(&b, "eu-west-1")["why"], "excluded");
     assert_eq!(gap(&b, "eu-west-1")["until"], Value::Null, "still out");
-    assert_eq!(gap(&a, "us-east-1")["why"], "failed");
+    assert_eq!(
+        gap(&c, "us-east-1")["why"],
+        "failed",
+        "{:#}",
+        place(&c, "us-east-1")
+    );
+    assert!(
+        place(&c, "eu-west-1")["gaps"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "C joined and was configured there"
+    );
     let t = &json["totals"];
-    eprintln!("PLACES {}", serde_json::to_string(&json["places"]).unwrap());
     assert_eq!(
         (
             t["account_regions"].as_u64(),
             t["windows"].as_u64(),
             t["put_backs"].as_u64()
         ),
-        // Three accounts (the management account too), two regions each.
-        (Some(6), Some(1), Some(1)),
+        // Four accounts (the management account too), two regions each.
+        (Some(8), Some(2), Some(1)),
         "{t:#}"
     );
     assert_eq!(
@@ -189,7 +197,8 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
             t["not_governed_periods"].as_u64(),
             t["not_verifiable_periods"].as_u64()
         ),
-        (Some(2), Some(1))
+        (Some(2), Some(1)),
+        "{t:#}"
     );
     assert_eq!(json["guard_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["data"]["retention_days"], 90);
@@ -206,12 +215,15 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
     assert!(tags.iter().any(|t| t == "style") && html.contains("@media print"));
     let facts = [
         editor.as_str(),
+        "Breakglass",
         "on/root",
+        "run_as_window",
         "excluded",
         "failed",
-        "ThrottlingException: Rate exceeded",
+        "AccessDeniedException",
         &a,
         &b,
+        &c,
         env!("CARGO_PKG_VERSION"),
     ];
     for fact in facts {
@@ -221,7 +233,7 @@ async fn a_scripted_month_reads_the_same_in_csv_json_and_html() {
     }
     let windows = csv.lines().filter(|l| l.starts_with("window,")).count();
     let gaps = csv.lines().filter(|l| l.starts_with("gap,")).count();
-    assert_eq!((windows, gaps), (1, 3), "{csv}");
+    assert_eq!((windows, gaps), (2, 3), "{csv}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,6 +12,7 @@ use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
 use crate::domain::outcome::{AccountReport, RegionOutcome};
+use crate::domain::report::audit::told::told_rows;
 use crate::domain::window_claim::WindowClaim;
 use crate::flow::publish::{Alerts, Attempt};
 
@@ -83,7 +84,8 @@ pub(crate) async fn keep_first(
             (d.key(&a.alert_id), d.as_str(), json)
         })
         .collect();
-    match receipts.keep(&entries, owner, claims).await {
+    let told: Vec<_> = decided.iter().flat_map(told_rows).collect();
+    match receipts.keep(&entries, owner, claims, &told).await {
         Ok(()) => true,
         Err(e) => {
             // Still published below; only a second failure could lose them.
@@ -196,7 +198,7 @@ async fn leave_for_next_run(
     } else {
         let json = serde_json::to_string(alert).expect("alert serialises");
         let free = receipts
-            .keep(&[(key.clone(), dest.as_str(), json)], owner, &[])
+            .keep(&[(key.clone(), dest.as_str(), json)], owner, &[], &[])
             .await;
         match free {
             Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),

@@ -1,8 +1,10 @@
 //! The auditor's evidence in the hub table: told rows (what a security
 //! alert told, `domain::report::audit::told`), written beside the history
 //! rows (`ACCOUNT#<id>` / `TOLD#<time>#<region>#<id>`, status `told`,
-//! action the alert's kind) with the history's TTL. `audit_read` reads
-//! them back for `runas-guard report`.
+//! action the alert's kind) with the history's TTL, in the same write that
+//! keeps the alert for publishing (`outbox::keep`): an alert kept is an
+//! alert the report shows. `audit_read` reads them back for
+//! `runas-guard report`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use crate::domain::report::audit::told::ToldRow;
 
 /// One told row's item (pure). Its key holds the alert's id, so the same
 /// alert kept again (a retried keep) is the same row.
-fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
+pub(super) fn told_item(row: &ToldRow, retention: Duration) -> Item {
     let doc = row.document.as_deref().unwrap_or_default();
     let id = crate::domain::ids::stable_id(&[&row.told.alert_id, &row.region, doc]);
     let at_ms = clock::parse_iso(&row.at).unwrap_or_else(|| clock::epoch_millis(clock::now()));
@@ -50,7 +52,11 @@ fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
     );
     let expires = clock::from_millis(at_ms) + retention;
     put("ttl", n(clock::epoch_secs(expires)));
-    put_request(item)
+    item
+}
+
+pub(super) fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
+    put_request(told_item(row, retention))
 }
 
 impl Receipts {

@@ -7,11 +7,18 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
+use super::audit::{told_item, told_put};
 use super::receipts::{Receipts, RECEIPT_TTL};
 use crate::adapters::aws::dynamodb::{get_s, n, put_request, s, Transacted};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
+use crate::domain::report::audit::told::ToldRow;
 use crate::domain::window_claim::WindowClaim;
+
+/// About what a told row takes in a transaction (its sessions dominate).
+fn told_size(row: &ToldRow) -> usize {
+    serde_json::to_string(&row.told).map_or(0, |t| t.len()) + 400
+}
 
 const OUTBOX_PK: &str = "OUTBOX";
 /// `TransactWriteItems` takes at most this many actions.
@@ -49,11 +56,15 @@ impl Receipts {
     /// another run claimed a version whose claim failed) cancels the
     /// transaction: the alerts are kept as they were before 0.7.13, told
     /// anyway.
+    ///
+    /// `told`: the report's rows of what the alerts tell, written in the
+    /// same write as their copies (`audit::told_item`).
     pub async fn keep(
         &self,
         entries: &[(String, &str, String)],
         owner: &str,
         claims: &[WindowClaim],
+        told: &[ToldRow],
     ) -> Result<(), AwsError> {
         let now = clock::now();
         let claims: Vec<WindowClaim> = claims
@@ -66,8 +77,13 @@ impl Receipts {
                 .iter()
                 .map(|(k, _, a)| k.len() + a.len() + 200)
                 .sum();
-            if entries.len() + claims.len() <= TRANSACT_MAX && bytes < TRANSACT_BYTES {
-                match self.keep_claimed(entries, owner, &claims, now).await? {
+            let told_bytes: usize = told.iter().map(told_size).sum();
+            let actions = entries.len() + claims.len() + told.len();
+            if actions <= TRANSACT_MAX && bytes + told_bytes < TRANSACT_BYTES {
+                match self
+                    .keep_claimed((entries, told), owner, &claims, now)
+                    .await?
+                {
                     true => return Ok(()),
                     false => tracing::warn!(
                         claims = claims.len(),
@@ -88,6 +104,7 @@ impl Receipts {
         let puts = entries
             .iter()
             .map(|(key, dest, alert)| put_request(outbox_item(key, dest, alert, owner, now)))
+            .chain(told.iter().map(|r| told_put(r, self.history_retention)))
             .collect();
         self.table.put_all(puts, "-", "outbox item(s)").await
     }
@@ -96,7 +113,7 @@ impl Receipts {
     /// when a claim's condition refused it.
     async fn keep_claimed(
         &self,
-        entries: &[(String, &str, String)],
+        (entries, told): (&[(String, &str, String)], &[ToldRow]),
         owner: &str,
         claims: &[WindowClaim],
         now: SystemTime,
@@ -113,6 +130,14 @@ impl Receipts {
             let put = Put::builder()
                 .table_name(&self.table.name)
                 .set_item(Some(outbox_item(key, dest, alert, owner, now)))
+                .build()
+                .map_err(built)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        for row in told {
+            let put = Put::builder()
+                .table_name(&self.table.name)
+                .set_item(Some(told_item(row, self.history_retention)))
                 .build()
                 .map_err(built)?;
             items.push(TransactWriteItem::builder().put(put).build());
