@@ -52,6 +52,9 @@ unit:
 # SIM_PROFILE=sim plays the budget optimised (its first build compiles the
 # dependencies once more; make test keeps the test profile, built already).
 SIM_BUDGET ?= 20
+# The fault profile `make simulate` plays (tests/sim/profile.rs): aws, harsh
+# (the default, as `make simulation`), aimed.
+FAULTS ?= harsh
 SIM_PROFILE ?= test
 SECONDS ?= 180
 .PHONY: simulation simulate sim-scale
@@ -60,9 +63,9 @@ simulation: $(STAMP)
 
 simulate:
 ifdef SEED
-	SIM_SEED=$(SEED) cargo test --profile sim --test simulation simulate -- --nocapture
+	SIM_FAULTS=$(FAULTS) SIM_SEED=$(SEED) cargo test --profile sim --test simulation simulate -- --nocapture
 else
-	SIM_SECONDS=$(SECONDS) SIM_FROM=$(FROM) cargo test --profile sim --test simulation simulate -- --nocapture
+	SIM_FAULTS=$(FAULTS) SIM_SECONDS=$(SECONDS) SIM_FROM=$(FROM) cargo test --profile sim --test simulation simulate -- --nocapture
 endif
 
 # Integration tests (one binary, tests/main.rs) start their own moto servers

@@ -10,6 +10,9 @@
 //! - `SIM_SEEDS=a,b,…`: play those seeds without traces (an earlier
 //!   exploration's findings, sorted again by today's checker).
 //! - With either, `SIM_LEDGER=path` writes each finding's seed and shapes.
+//! - `SIM_FAULTS=aws|harsh|aimed` (`make simulate FAULTS=…`): the fault
+//!   profile (tests/sim/profile.rs); `harsh`, the default, is what the
+//!   budget and the regression seeds play.
 //! - `SIM_STREAMS=slot`: draw each call's latency and faults from a stream per
 //!   operation and account-region (or table item), to compare two builds on
 //!   the same seeds; off, the schedules `seeds.txt` and `known.txt` name.
@@ -30,6 +33,7 @@ mod check;
 mod diff;
 mod editors;
 mod http;
+mod profile;
 mod rng;
 mod run;
 mod storm;
@@ -145,7 +149,10 @@ fn simulate() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect());
     match &listed {
         Some(seeds) => println!("playing {} listed seed(s)", seeds.len()),
-        None => println!("exploring from seed {from} for {seconds}s"),
+        None => println!(
+            "exploring from seed {from} for {seconds}s, faults {}",
+            profile::from_env().name()
+        ),
     }
     let started = Instant::now();
     let known = known();

@@ -197,7 +197,11 @@ struct Driver {
 
 impl Driver {
     fn new(seed: u64, verbose: bool, trace: bool) -> Driver {
-        Driver::with_world(World::new(seed), verbose, trace)
+        Driver::with_world(
+            crate::profile::from_env().apply(World::new(seed)),
+            verbose,
+            trace,
+        )
     }
 
     fn with_world(w: World, verbose: bool, trace: bool) -> Driver {
@@ -290,6 +294,7 @@ impl Driver {
                 .storms
                 .iter()
                 .map(|st| crate::storm::Storm {
+                    account: st.account.clone(),
                     service: st.service,
                     op: st.op,
                     region: st.region.clone(),

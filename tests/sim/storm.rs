@@ -15,6 +15,8 @@ pub struct Storm {
     pub op: &'static str,
     /// `None`: every region.
     pub region: Option<String>,
+    /// `None`: every account.
+    pub account: Option<String>,
     pub from_ms: i64,
     pub to_ms: i64,
     pub rate: f64,
@@ -31,12 +33,18 @@ pub fn set(storms: Vec<Storm>) {
 }
 
 /// The fault rate a storm puts on this call now, if one blows.
-pub fn rate(service: &str, op: &str, region: &str, now_ms: i64) -> Option<f64> {
+pub fn rate(
+    service: &str,
+    op: &str,
+    (account, region): (Option<&str>, &str),
+    now_ms: i64,
+) -> Option<f64> {
     STORMS.with(|s| {
         s.borrow()
             .iter()
             .filter(|st| st.service == service && st.op == op)
             .filter(|st| st.region.as_deref().is_none_or(|r| r == region))
+            .filter(|st| st.account.is_none() || st.account.as_deref() == account)
             .filter(|st| st.from_ms <= now_ms && now_ms < st.to_ms)
             .map(|st| st.rate)
             .reduce(f64::max)

@@ -131,6 +131,9 @@ pub struct StormAt {
     pub service: &'static str,
     pub op: &'static str,
     pub region: Option<String>,
+    /// `None`: every account (an outage); `Some`: one account's calls (its
+    /// own admin spending SSM's per-account-and-region rate: `FAULTS=aimed`).
+    pub account: Option<String>,
     pub from_s: u64,
     pub to_s: u64,
     pub rate: f64,
@@ -475,12 +478,16 @@ principals = ["arn:aws:iam::*:role/AWSAccelerator*"]
         }
         for st in &self.storms {
             out.push_str(&format!(
-                "  storm +{}s..+{}s: {} {} in {} refused {:.0}%\n",
+                "  storm +{}s..+{}s: {} {} in {}{} refused {:.0}%\n",
                 st.from_s,
                 st.to_s,
                 st.service,
                 st.op,
                 st.region.as_deref().unwrap_or("every region"),
+                st.account
+                    .as_deref()
+                    .map(|a| format!(" for {a}"))
+                    .unwrap_or_default(),
                 st.rate * 100.0
             ));
         }
@@ -586,6 +593,7 @@ fn lives(
                 edit: Edit::Unseen(Bad::Root),
             });
             storms.push(StormAt {
+                account: None,
                 service: "dynamodb",
                 op: "Query",
                 region: None,
@@ -672,6 +680,7 @@ fn shapes(seed: u64, steps: &[Step], horizon_s: u64) -> (Vec<Step>, Vec<StormAt>
         if r.chance(0.6) {
             let from_s = back + r.range(0, 30);
             storms.push(StormAt {
+                account: None,
                 service: "ssm",
                 op: "GetDocument",
                 region: Some(st.region.clone()),
@@ -683,6 +692,7 @@ fn shapes(seed: u64, steps: &[Step], horizon_s: u64) -> (Vec<Step>, Vec<StormAt>
         if r.chance(0.5) {
             let from_s = back + r.range(0, 60);
             storms.push(StormAt {
+                account: None,
                 service: "dynamodb",
                 op: "Query",
                 region: None,

@@ -322,12 +322,15 @@ impl State {
 
     fn draw_fault(&mut self, call: &Call) -> Option<Fault> {
         // A storm (tests/sim/storm.rs) raises one operation's rate for a while.
-        let rate = crate::storm::rate(&call.service, &call.op, &call.region, now_ms())
-            .or_else(|| {
-                let (account, _) = self.caller(&call.access_key)?;
-                crate::storm::burst(&account, &call.region, &call.op, now_ms())
-            })
-            .unwrap_or(self.fault_rate);
+        let account = self.caller(&call.access_key).map(|(a, _)| a);
+        let rate = crate::storm::rate(
+            &call.service,
+            &call.op,
+            (account.as_deref(), &call.region),
+            now_ms(),
+        )
+        .or_else(|| crate::storm::burst(account.as_deref()?, &call.region, &call.op, now_ms()))
+        .unwrap_or(self.fault_rate);
         let rng = self.stream(call);
         if rate <= 0.0 || !rng.chance(rate) {
             return None;
