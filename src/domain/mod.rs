@@ -14,6 +14,7 @@ pub mod coalesce;
 pub mod config;
 pub mod deadline;
 pub mod degraded;
+pub mod fact;
 pub mod governance;
 pub mod heartbeat;
 pub mod identity_center;

@@ -163,6 +163,10 @@ pub struct Past {
 pub struct Window {
     pub version: String,
     pub run_as: RunAs,
+    /// When AWS says the version was made: part of its fact's identity
+    /// (`domain::fact`), not of the alert's text.
+    #[serde(skip)]
+    pub created: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// When it stopped being the default, as the `UpdateDocumentDefaultVersion`
@@ -344,6 +348,7 @@ pub fn windows(
         out.windows.push(Window {
             version: p.number.to_string(),
             run_as: run_as.clone(),
+            created: p.created.clone(),
             from: switched_at(p.number).or(p.created.clone()),
             until_known: None,
             until_at_most: None,
@@ -398,6 +403,7 @@ mod tests {
         Window {
             version: version.into(),
             run_as: run_as("root").unwrap(),
+            created: None,
             from: None,
             until_known: None,
             until_at_most: Some("2026-11-26T00:00:00Z".into()),
@@ -560,6 +566,7 @@ mod tests {
             [Window {
                 version: "2".into(),
                 run_as: run_as("root").unwrap(),
+                created: Some("t2".into()),
                 from: Some("t2".into()),
                 until_known: None,
                 until_at_most: Some("now".into()),

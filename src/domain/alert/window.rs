@@ -7,7 +7,8 @@
 use serde_json::{json, Value};
 
 use super::message::{base, short_actor, subject_value};
-use super::{alert_id, Alert, Kind, Severity};
+use super::{Alert, Kind, Severity};
+use crate::domain::fact::{version_fact, Version};
 use crate::domain::outcome::{AccountReport, RegionOutcome};
 use crate::domain::trigger::Trigger;
 
@@ -69,10 +70,7 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
         ),
     };
     let mut m = base(kind, Severity::Warning, account, trigger, at);
-    m.insert(
-        "alert_id".into(),
-        json!(alert_id(trigger, kind, account, Some(&o.slot()))),
-    );
+    m.insert("alert_id".into(), json!(told_id(account, o, trigger)));
     m.insert("region".into(), json!(o.region));
     m.insert("document".into(), json!(o.document_name()));
     m.insert("desired_user".into(), json!(user));
@@ -93,6 +91,51 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
         None => subject,
     };
     Alert::new(kind, Severity::Warning, account, &subject, Value::Object(m))
+}
+
+/// The alert's identity from the facts it tells (`domain::fact`): its
+/// windows (version and when AWS says it was made), the versions it could
+/// not judge, the document made again, and the editor it names. Every run
+/// that tells the same facts sends the same `alert_id`.
+fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
+    let kind = Kind::RunAsWindow;
+    let history = o.history.as_ref().expect("filtered on history");
+    let place = (account, o.slot());
+    let place = (place.0, place.1.as_str());
+    let mut facts: Vec<String> = history
+        .windows
+        .iter()
+        .map(|w| {
+            let v = Version {
+                version: &w.version,
+                created: w.created.as_deref(),
+            };
+            version_fact(kind, place, v)
+        })
+        .collect();
+    if let Some(u) = &history.unjudged {
+        for versions in &u.versions {
+            let version = format!("unjudged:{versions}");
+            let v = Version {
+                version: &version,
+                created: u.from.as_deref(),
+            };
+            facts.push(version_fact(kind, place, v));
+        }
+    }
+    if let Some(former) = &history.recreated {
+        let version = format!("recreated:{former}");
+        let v = Version {
+            version: &version,
+            created: None,
+        };
+        facts.push(version_fact(kind, place, v));
+    }
+    // The editor the alert names is part of what it tells: the same
+    // versions told without an editor and then with one (a follow-up, or
+    // another trigger's run that knew it) are two facts, as a reader sees.
+    let editor = trigger.actor.as_ref().map(|a| a.arn.as_str());
+    crate::domain::fact::told_id(kind, place, &facts, editor)
 }
 
 /// What the alert says besides its windows: the versions not judged, a

@@ -108,6 +108,7 @@ fn a_window_set_back_before_any_run_looked_is_a_finding_with_its_spans_and_edito
     let window = |version: &str, user: &str| Window {
         version: version.into(),
         run_as: run_as(user),
+        created: None,
         from: Some("2026-11-28T10:00:00Z".into()),
         until_known: None,
         until_at_most: Some("2026-11-28T10:05:00Z".into()),

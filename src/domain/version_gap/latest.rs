@@ -170,6 +170,7 @@ mod tests {
         let window = |v: &str, r: &RunAs| super::super::Window {
             version: v.into(),
             run_as: r.clone(),
+            created: None,
             from: None,
             until_known: None,
             until_at_most: None,

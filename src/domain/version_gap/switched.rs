@@ -288,6 +288,7 @@ mod tests {
         let window = |v: &str| super::super::Window {
             version: v.into(),
             run_as: RunAs::default(),
+            created: None,
             from: None,
             until_known: None,
             until_at_most: None,
