@@ -6,7 +6,6 @@
 use crate::common;
 
 use common::proxy::*;
-use common::*;
 use serde_json::json;
 
 /// Counts AssumeRole into `account` (the role ARN names it) as `name`.
