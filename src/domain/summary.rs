@@ -872,7 +872,14 @@ mod tests {
         let same = key_of(&["1", "2"]);
         let other = key_of(&["1"]);
         // (case, last failing set, when it was mailed, also a fix, told?, severity)
-        let cases: [(&str, Option<&str>, Option<String>, bool, Option<Severity>); 8] = [
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            Option<String>,
+            bool,
+            Option<Severity>,
+        );
+        let cases: [Case; 8] = [
             ("first seen", None, None, false, Some(Severity::Error)),
             (
                 "changed set",

@@ -254,7 +254,9 @@ mod tests {
         let throttled = || RegionOutcome::failed("us-east-1", "ThrottlingException", "slow".into());
         let fine = || RegionOutcome::skipped("us-east-1", Action::None, None);
         let hub = || report("123456789012", None, vec![fine()]);
-        let cases: Vec<(&str, Vec<AccountReport>, Option<(Vec<&str>, &str)>)> = vec![
+        /// (case, the run's reports, the accounts refused and the first)
+        type Case<'a> = (&'a str, Vec<AccountReport>, Option<(Vec<&'a str>, &'a str)>);
+        let cases: Vec<Case> = vec![
             (
                 "the seat: pending and denied, the hub read",
                 vec![
