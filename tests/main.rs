@@ -52,6 +52,7 @@ mod nodes;
 mod nodes_agents;
 mod operator_seat;
 mod org_state;
+mod out_of_scope;
 mod r#override;
 mod own_event;
 mod packed_policy;

@@ -736,6 +736,17 @@ async fn from_the_seat_reconcile_and_sweep_run_in_the_function_or_stop_saying_ho
     ] {
         assert!(here.stderr.contains(part), "{part:?} in {}", here.stderr);
     }
+    // The whole organization, in this process: the member role let the
+    // seat into no account, and it says so as above, not "pending".
+    let whole = from_seat(w, &named, &["reconcile"]);
+    assert_eq!(whole.code, 1, "{}\n{}", whole.stdout, whole.stderr);
+    for part in [
+        "could take the member role RunAsGuardExecution in none",
+        "`runas-guard reconcile --stack HUB_STACK`",
+        "doctor --account",
+    ] {
+        assert!(whole.stderr.contains(part), "{part:?} in {}", whole.stderr);
+    }
     let sweep = from_seat(w, &named, &["sweep"]);
     assert_eq!(sweep.code, 1, "{}\n{}", sweep.stdout, sweep.stderr);
     assert!(sweep.stderr.contains("sweep --stack"), "{}", sweep.stderr);

@@ -39,13 +39,14 @@ TOO_OLD = "runas-guard: check could not run: agent too old to pass the user safe
 OLD_FALLBACK = "if [ -z \"${SSM_User:-}\" ]; then SSM_User='{{User}}'; fi"
 # Names the policy admits (src/domain/policy/user_name.rs check_user: Linux names
 # always, directory names with directory_users = true), so the
-# association's User may be any of them; "Alice", "ALICE" and "Root" are among
-# the forms only for the document, the policy refusing them as case slips.
+# association's User may be any of them. infra/tests/test_user_names.py holds
+# the policy itself, the pattern and the script to one table.
 ADMITTED = ["ssm-ops", "svc_backup$", "ec2-user", "ubuntu", "_apt", "a", "a$", "_", "x" * 32, "x" * 31 + "$",
             "a1-b2_c3", "root", "nobody", "www-data", "user-", "u_-$",
             # directory names
             "alice@corp.example.com", "Alice.Smith@Corp.Example.COM", "CORP\\alice", "corp.example.com\\alice",
-            "Alice", "ALICE", "ssm.ops", "ssm@ops", "Root", "1234@corp", "CORP\\1234", "x" * 33, "x" * 127,
+            "Alice.Smith", "ssm.ops", "ssm@ops", "1234@corp", "CORP\\1234", "1corp\\svc", "x" * 33, "X" * 33,
+            "x" * 127,
             "a" * 127 + "@" + "b" * 127, "A" * 127 + "\\" + "b" * 127]
 # Refused by the policy, the pattern and the script alike: shell text,
 # control characters, quotes, $ (but a Linux name's last), backticks, ;, /,
@@ -57,7 +58,10 @@ REFUSED = ["root;rm -rf /", "$(id)", "`id`", "", "x" * 32 + "$", "ssm ops", "1ab
            "Alice$", "alice$@corp", "CORP\\alice$", "-alice@corp", "alice@-corp", "CORP\\-alice", "alice@corp@example",
            "CORP\\alice@corp", "CORP\\\\alice", "\\alice", "alice\\", "@corp", "alice@", ".alice", "alice@.corp",
            "x" * 128, "a" * 128 + "@corp", "alice@" + "b" * 128, "a\x7fb", "a\x00b", "alice,bob", "a|b", "a&b",
-           "a>b", "a(b)", "a#b", "a=b", "a%b", "a+b", "a~b", "a!b", "alice@corp.example.com\u202e"]
+           "a>b", "a(b)", "a#b", "a=b", "a%b", "a+b", "a~b", "a!b", "alice@corp.example.com\u202e",
+           # case slips (since 0.7.0 the policy's; the document's too since
+           # the unreleased change) and a DOMAIN\NAME that could be a uid
+           "Alice", "ALICE", "Root", "Ec2-User", "X" * 32, "1\\000", "1corp\\0day"]
 
 
 def _part(text, first):
@@ -69,8 +73,9 @@ def policy_admits(user):
     """src/domain/policy/user_name.rs check_user with directory_users = true (the
     document cannot know the switch; the policy applies it, the root rule, the
     case-slip rule (`Ec2-User`, `Alice`: a name without a domain whose lowercase
-    is a Linux name) and the rules on the name the agent asks for (`r\\oot`
-    asked as root, `1\\000` as a uid) before any association is written)."""
+    is a Linux name, here and in the document alike) and the rules on the name
+    the agent asks for (`r\\oot` asked as root, and a DOMAIN\\NAME with a digit
+    first on both sides, `1\\000`, refused here and in the document)."""
     if not user:
         return False
     body = user[:-1] if user.endswith("$") else user
@@ -82,8 +87,11 @@ def policy_admits(user):
     starts_name = lambda c: (c.isascii() and c.isalpha()) or c == "_"
     cut = min((i for i in (user.find("@"), user.find("\\")) if i >= 0), default=-1)
     if cut < 0:
-        return _part(user, starts_name)
-    return _part(user[:cut], starts_part) and _part(user[cut + 1:], starts_part)
+        slip = any("A" <= c <= "Z" for c in user) and "." not in user and len(user) <= 32
+        return _part(user, starts_name) and not slip
+    head, tail = user[:cut], user[cut + 1:]
+    uid = user[cut] == "\\" and head[:1].isdigit() and tail[:1].isdigit()
+    return _part(head, starts_part) and _part(tail, starts_part) and not uid
 
 
 class CheckDocumentTests(cfn.TemplateTestCase):

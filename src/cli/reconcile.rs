@@ -173,7 +173,17 @@ async fn held_then_run(
             if let Some(p) = progress {
                 p.finish_and_clear();
             }
-            print_run(&run, dry_run, format, &built.settings.topic_arn)
+            let exit = print_run(&run, dry_run, format, &built.settings.topic_arn);
+            // The whole organization from credentials the member role
+            // refuses everywhere: said as `reconcile --account` says it.
+            let whole = !dry_run && scope.accounts.is_empty();
+            match whole {
+                true => match by_function::refused_everywhere(built, &run.reports).await {
+                    Some(line) => failed(line),
+                    None => exit,
+                },
+                false => exit,
+            }
         }
         Err(e) => {
             if let Some(p) = progress {

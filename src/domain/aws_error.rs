@@ -25,6 +25,20 @@ fn place(account: &str, region: &str) -> String {
 }
 
 impl AwsError {
+    /// What a row of `region` says when this call was for the whole
+    /// account (no session, the account unreadable): the call was made in
+    /// its own region (STS's, the hub's), which need not be the row's, so
+    /// the row names its own region and says where the call was made.
+    pub fn for_row(&self, region: &str) -> String {
+        match self.region == region {
+            true => self.to_string(),
+            false => format!(
+                "{} failed for account {} (every region; called in {}), so {region} was not reached: {}: {}",
+                self.operation, self.account, self.region, self.code, self.message
+            ),
+        }
+    }
+
     pub fn is(&self, code: &str) -> bool {
         self.code == code
     }
@@ -49,4 +63,36 @@ impl AwsError {
 /// Text on one line (AWS messages and SDK chains carry newlines).
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row of a call for the whole account names its own region; the
+    /// call's region is said as where it was made, never as the row's.
+    #[test]
+    fn a_row_names_its_own_region() {
+        let e = |account: &str, region: &str| AwsError {
+            operation: "AssumeRole",
+            account: account.into(),
+            region: region.into(),
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        };
+        let cases = [
+            (e("111122223333", "us-east-1"), "us-east-1", "AssumeRole failed in account 111122223333 region us-east-1: AccessDenied: no"),
+            (e("111122223333", "us-east-1"), "eu-west-1", "AssumeRole failed for account 111122223333 (every region; called in us-east-1), so eu-west-1 was not reached: AccessDenied: no"),
+            (e("-", "eu-west-1"), "eu-west-1", "AssumeRole failed in region eu-west-1: AccessDenied: no"),
+        ];
+        for (error, row, said) in cases {
+            assert_eq!(error.for_row(row), said, "{row}");
+            assert!(
+                !error
+                    .for_row(row)
+                    .contains(&format!("region {}", error.region))
+                    || error.region == row
+            );
+        }
+    }
 }

@@ -228,15 +228,24 @@ impl Report {
             .filter(|(_, n)| **n > 0)
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
+        // Account-regions each once, as `status` and the sweep summary
+        // count them; the rows the totals count said too when more.
+        let places: std::collections::BTreeSet<(&str, &str)> = (self.rows.iter())
+            .map(|r| (r.account.as_str(), r.region.as_str()))
+            .collect();
+        let rows = match places.len() == self.rows.len() {
+            true => String::new(),
+            false => format!(", {}", crate::domain::words::count(self.rows.len(), "row")),
+        };
         format!(
-            "\n{}{}, {}: {}\n",
+            "\n{}{}, {}{rows}: {}\n",
             if self.dry_run {
                 "DRY RUN (nothing written): "
             } else {
                 ""
             },
             crate::domain::words::count(self.accounts, "account"),
-            crate::domain::words::count(self.rows.len(), "account-region"),
+            crate::domain::words::count(places.len(), "account-region"),
             if totals.is_empty() {
                 "nothing to do".into()
             } else {

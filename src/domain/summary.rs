@@ -14,10 +14,12 @@ use crate::domain::trigger::Trigger;
 
 mod failing;
 mod policy;
+mod rows;
 mod subject;
 use failing::fixes;
 pub use failing::Failing;
 pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
+use rows::{counted_as, entry, governed};
 use subject::subject;
 
 /// Account-regions a summary names; the rest are in the report and `status`.
@@ -125,62 +127,15 @@ pub struct Tally {
     /// `dedup_key` (set by the sweep that read the last one).
     #[serde(default)]
     pub failing_repeat: bool,
-}
-
-/// One account-region worth naming. Nothing changed where it failed or
-/// waits; a pending row says since when and what it awaits, in `detail`.
-fn entry(report: &AccountReport, o: &crate::domain::outcome::RegionOutcome) -> Entry {
-    let unchanged = matches!(o.action, Action::Failed | Action::Pending);
-    Entry {
-        account: report.account.clone(),
-        name: report.name.clone().unwrap_or_default(),
-        region: o.region.clone(),
-        document: o.document.clone(),
-        action: o.action.as_str().to_string(),
-        before: short(&o.before),
-        after: if unchanged {
-            "unchanged".into()
-        } else {
-            short(&o.after)
-        },
-        error_code: o.error_code.clone(),
-        mode: o.mode.map(|m| m.as_str().to_string()),
-        detail: o.held.clone().or_else(|| {
-            (o.action == Action::Pending)
-                .then(|| o.error.clone())
-                .flatten()
-        }),
-    }
-}
-
-/// (governed, expected) for one account: governed when the run looked at a
-/// document there; expected too when every row failed instead. Accounts
-/// waiting (a vend in progress, pending activation), skipped for their
-/// state, exempt or out of scope are neither.
-fn governed(report: &AccountReport) -> (bool, bool) {
-    let looked = report.regions.iter().any(|o| {
-        o.action.wrote()
-            || matches!(
-                o.action,
-                Action::None | Action::WouldChange | Action::RegionDisabled | Action::Deferred
-            )
-    });
-    let failed = report.regions.iter().any(|o| o.action == Action::Failed);
-    (looked, looked || failed)
-}
-
-/// The check's association kept (created or put back) is counted apart:
-/// in audit mode it is written too, and it is not a document "fixed".
-fn counted_as(o: &crate::domain::outcome::RegionOutcome) -> String {
-    match (o.nodes.is_some(), o.action.wrote()) {
-        (true, true) => format!("check-{}", o.action.as_str()),
-        _ => o.action.as_str().to_string(),
-    }
-}
-
-fn short(r: &Option<crate::domain::preferences::RunAs>) -> String {
-    r.as_ref()
-        .map_or_else(|| "no document".into(), |r| r.short())
+    /// When that same failing set was last mailed (a summary sent), as the
+    /// last whole sweep recorded it; `None` when it is not a repeat.
+    #[serde(default)]
+    pub failing_told: Option<String>,
+    /// The repeat was mailed within the last day: unless something else
+    /// is news, this sweep's summary stays quiet (the page is already one
+    /// per cause; a mail every six hours was noise).
+    #[serde(default)]
+    pub failing_quiet: bool,
 }
 
 impl Tally {
@@ -317,6 +272,12 @@ impl Tally {
             .truncate(crate::domain::governance::MAX_LISTED);
     }
 
+    /// Rows counted in `counts`: one per account-region and per
+    /// `[[document]]` and check row there.
+    pub fn rows(&self) -> usize {
+        self.counts.values().sum()
+    }
+
     pub fn count(&self, action: Action) -> usize {
         self.counts.get(action.as_str()).copied().unwrap_or(0)
     }
@@ -330,17 +291,18 @@ impl Tally {
 }
 
 /// The sweep's one alert, or nothing when nothing changed, failed or newly drifted.
-/// An unknown policy type that is news is said once, beside the rest.
+/// An unknown policy type that is news is said once, beside the rest. The
+/// same failing set as the last whole sweep recorded (`repeat`): paged then,
+/// told again as still failing, below the pager's severity, at most once a
+/// day (`Tally::quiet`).
 pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
     let watch = &tally.policy_types;
     let native = watch.news && !watch.unknown.is_empty();
     let hub = &tally.security_hub;
-    if tally.notable == 0 && !native && !hub.news() {
+    if (tally.notable == 0 && !native && !hub.news()) || tally.quiet() {
         return None;
     }
     let failed = tally.count(Action::Failed);
-    // The same failing set as the last whole sweep recorded: paged then,
-    // told again as still failing, below the pager's severity.
     let repeat = failed > 0 && tally.failing_repeat;
     let severity = subject::severity(failed, repeat, native || hub.failed > 0);
     let kind = Kind::SweepSummary;
@@ -364,6 +326,7 @@ pub fn alert(tally: &Tally, trigger: &Trigger, at: &str) -> Option<Alert> {
         "at": at,
         "accounts": tally.accounts,
         "account_regions": tally.account_regions,
+        "rows": tally.rows(),
         "counts": tally.counts,
         "fixed": tally.fixed(),
         "failed": failed,
@@ -798,6 +761,213 @@ mod tests {
         // An unreadable last sweep (no key known) pages: toward telling.
         let (unknown, _) = swept("sweep-5", &["1", "2"], None);
         assert_eq!(unknown.severity, Severity::Error);
+    }
+
+    /// A sweep over several accounts, regions and documents: the numbers
+    /// an operator reads add up and say what they count (rows beside
+    /// account-regions, in the alert and the printed table alike), and a
+    /// failed eu-west-1 row of an account that could not be entered names
+    /// eu-west-1, not the region its AssumeRole was called in.
+    #[test]
+    fn the_counts_add_up_and_a_failed_row_names_its_own_region() {
+        let doc = |r: &str, action: Action, document: &str| RegionOutcome {
+            document: Some(document.into()),
+            ..region(r, action, Some("ops"))
+        };
+        let check = |r: &str| RegionOutcome {
+            document: Some("RunAsGuard-CheckRunAsUser".into()),
+            nodes: Some(crate::domain::nodes::Readiness::default()),
+            ..region(r, Action::Created, None)
+        };
+        let assume = crate::domain::aws_error::AwsError {
+            operation: "AssumeRole",
+            account: "3".into(),
+            region: "us-east-1".into(),
+            code: "AccessDenied".into(),
+            message: "not authorized".into(),
+        };
+        let refused = |r: &str| RegionOutcome::failed(r, &assume.code, assume.for_row(r));
+        let reports = vec![
+            account(
+                "1",
+                vec![
+                    region("us-east-1", Action::None, Some("ops")),
+                    doc("us-east-1", Action::Updated, "SSMRunAs-Admin"),
+                    check("us-east-1"),
+                    region("eu-west-1", Action::Updated, Some("root")),
+                    doc("eu-west-1", Action::None, "SSMRunAs-Admin"),
+                ],
+            ),
+            account("2", vec![region("us-east-1", Action::Created, None)]),
+            account("3", vec![refused("us-east-1"), refused("eu-west-1")]),
+        ];
+        let mut t = Tally::default();
+        for r in &reports {
+            t.add(r, &none());
+        }
+        assert_eq!((t.accounts, t.account_regions, t.rows()), (3, 5, 8));
+        assert_eq!(t.counts.values().sum::<usize>(), t.rows(), "{:?}", t.counts);
+        let a = alert(&t, &trigger(), "now").expect("told");
+        assert_eq!(a.body["rows"], 8, "{}", a.body);
+        assert_eq!(a.body["account_regions"], 5);
+        assert_eq!(a.body["failed"], 2);
+        // The subject as made (SNS cuts it at 100 characters).
+        let said = subject(&t, 2, false, false);
+        assert_eq!(said, "runas-guard sweep: 3 fixed, 2 FAILED, 1 run-as user check associations kept of 8 rows (5 account-regions) in 3 accounts");
+        assert!(a.subject.starts_with(&said[..90]), "{}", a.subject);
+        // One row per account-region: no rows to name.
+        let mut one = Tally::default();
+        one.add(&reports[1], &none());
+        let a = alert(&one, &trigger(), "now").expect("told");
+        assert!(
+            a.subject
+                .ends_with("1 fixed of 1 account-region in 1 account"),
+            "{}",
+            a.subject
+        );
+        // The printed table ends as `status` does: account-regions once,
+        // the rows beside them.
+        let table = crate::domain::report::Report::new(&reports, false)
+            .render(crate::domain::report::Format::Table);
+        assert!(
+            table.contains("\n3 accounts, 5 account-regions, 8 rows: "),
+            "{table}"
+        );
+        let west = reports[2].regions[1].error.clone().unwrap();
+        assert!(
+            west.contains("eu-west-1")
+                && west.starts_with(
+                    "AssumeRole failed for account 3 (every region; called in us-east-1)"
+                ),
+            "{west}"
+        );
+        assert_eq!(
+            reports[2].regions[0].error.as_deref(),
+            Some(assume.to_string().as_str())
+        );
+    }
+
+    /// A persisting failing set is mailed at most once a day: the changed
+    /// set is told (and pages), the same set mailed within the day stays
+    /// quiet unless something else is news, and after a day it is told
+    /// again as still failing. What the sweep records carries the time.
+    #[test]
+    fn a_persisting_failing_set_is_mailed_at_most_once_a_day() {
+        let now = "2026-11-28T12:00:00.000Z";
+        let now_ms = crate::domain::clock::parse_iso(now).unwrap();
+        let ago = |h: i64, m: i64| {
+            let ms = now_ms - (h * 3600 + m * 60) * 1000;
+            crate::domain::clock::iso(crate::domain::clock::from_millis(ms))
+        };
+        let key_of = |failing: &[&str]| {
+            let mut t = Tally::default();
+            for id in failing {
+                t.add(
+                    &account(id, vec![region("a", Action::Failed, None)]),
+                    &none(),
+                );
+            }
+            t.failing.key()
+        };
+        let same = key_of(&["1", "2"]);
+        let other = key_of(&["1"]);
+        // (case, last failing set, when it was mailed, also a fix, told?, severity)
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            Option<String>,
+            bool,
+            Option<Severity>,
+        );
+        let cases: [Case; 8] = [
+            ("first seen", None, None, false, Some(Severity::Error)),
+            (
+                "changed set",
+                other.as_deref(),
+                Some(ago(1, 0)),
+                false,
+                Some(Severity::Error),
+            ),
+            (
+                "same, mailed 6 h ago",
+                same.as_deref(),
+                Some(ago(6, 0)),
+                false,
+                None,
+            ),
+            (
+                "same, mailed 23 h 59 ago",
+                same.as_deref(),
+                Some(ago(23, 59)),
+                false,
+                None,
+            ),
+            (
+                "same, mailed a day ago",
+                same.as_deref(),
+                Some(ago(24, 0)),
+                false,
+                Some(Severity::Warning),
+            ),
+            (
+                "same, mailed 2 days ago",
+                same.as_deref(),
+                Some(ago(48, 0)),
+                false,
+                Some(Severity::Warning),
+            ),
+            (
+                "same, unreadable time",
+                same.as_deref(),
+                Some("yesterday".into()),
+                false,
+                Some(Severity::Warning),
+            ),
+            (
+                "same within the day, and a fix",
+                same.as_deref(),
+                Some(ago(1, 0)),
+                true,
+                Some(Severity::Warning),
+            ),
+        ];
+        for (case, last, told, fix, want) in cases {
+            let mut t = Tally::default();
+            for id in ["1", "2"] {
+                t.add(
+                    &account(id, vec![region("a", Action::Failed, None)]),
+                    &none(),
+                );
+            }
+            let fixed = match fix {
+                true => Action::Updated,
+                false => Action::None,
+            };
+            t.add(
+                &account("9", vec![region("a", fixed, Some("ops"))]),
+                &none(),
+            );
+            t.repeat_of(last, told.as_deref(), now_ms);
+            let a = alert(&t, &trigger(), now);
+            assert_eq!(a.as_ref().map(|a| a.severity), want, "{case}");
+            let recorded = t.failing_told_at(now);
+            match a {
+                Some(a) => {
+                    assert_eq!(a.body["dedup_key"].as_str(), same.as_deref(), "{case}");
+                    assert_eq!(recorded.as_deref(), Some(now), "{case}: mailed now");
+                }
+                None => assert_eq!(recorded, told, "{case}: the last mail's time carried"),
+            }
+        }
+        // Nothing failing: nothing to record, nothing quiet.
+        let mut t = Tally::default();
+        t.add(
+            &account("9", vec![region("a", Action::Updated, Some("ops"))]),
+            &none(),
+        );
+        t.repeat_of(None, Some(&ago(1, 0)), now_ms);
+        assert_eq!(t.failing_told_at(now), None);
+        assert!(alert(&t, &trigger(), now).is_some(), "a fix is told");
     }
 
     #[test]

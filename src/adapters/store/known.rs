@@ -121,12 +121,14 @@ impl StateStore {
         // there are some.
         let seen = (!done.policy_types.is_empty()).then(|| s(&done.policy_types));
         let failing = (!done.failing.is_empty()).then(|| s(&done.failing));
+        let told = done.failing_told.as_deref().map(s);
         t.client
             .put_item()
             .table_name(&t.name)
             .set_item(Some(
                 (seen.map(|v| ("policy_types".to_string(), v)).into_iter())
                     .chain(failing.map(|v| ("failing".to_string(), v)))
+                    .chain(told.map(|v| ("failing_told".to_string(), v)))
                     .collect(),
             ))
             .item("pk", s(LAST_SWEEP.0))
@@ -169,6 +171,7 @@ impl StateStore {
                 policy: get_s(i, "policy"),
                 policy_types: get_s(i, "policy_types"),
                 failing: get_s(i, "failing"),
+                failing_told: get_s(i, "failing_told"),
             })
         }))
     }
@@ -214,6 +217,9 @@ pub struct LastSweep {
     /// Its failing set's key ([`crate::domain::summary::Failing::key`]);
     /// `None` when nothing failed, or from a sweep older than the key.
     pub failing: Option<String>,
+    /// When that failing set was last mailed; `None` from a sweep older
+    /// than the once-a-day mail (it mailed every repeat).
+    pub failing_told: Option<String>,
 }
 
 impl LastSweep {
@@ -249,4 +255,6 @@ pub struct SweepDone {
     pub policy_types: String,
     /// Its failing set's key; empty when nothing failed.
     pub failing: String,
+    /// When that failing set was last mailed; `None` when nothing failed.
+    pub failing_told: Option<String>,
 }

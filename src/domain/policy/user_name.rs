@@ -10,13 +10,16 @@
 //!   `NAME`, `NAME@DOMAIN` or `DOMAIN\NAME`, each part 1 to
 //!   [`DIRECTORY_PART_MAX`] characters of letters (any case), digits, `.`, `_`
 //!   and `-`, starting with a letter, a digit or `_`; a name without a domain
-//!   starts with a letter or `_` (`id 1000` would look up a uid). Never a
+//!   starts with a letter or `_` (`id 1000` would look up a uid), and in
+//!   `DOMAIN\NAME` not both parts with a digit (asked without the backslash,
+//!   `1\000` is `1000`). Never a
 //!   control character, a quote, `$`, a backtick, `;`, `/`, a space or a
 //!   leading `-`: the agent hands the name to `sh -c` unquoted.
 //!
-//! infra/member.yaml's check document admits the same names in its
-//! parameter's `allowedPattern` and again in its script (infra/tests
-//! test_check_document.py holds them to this file's rule).
+//! infra/member.yaml's check document admits exactly the names this rule
+//! admits with both switches on, in its parameter's `allowedPattern` and
+//! again in its script (infra/tests/test_user_names.py drives one table of
+//! names through the three).
 
 use super::shown::shorten as shown;
 
@@ -109,6 +112,19 @@ fn check_asked(user: &str, rules: UserRules) -> Result<(), String> {
             "user name {} is asked of the node as {} ({how}), which id looks up as a uid",
             shown(user),
             shown(&asked)
+        ));
+    }
+    // Both sides starting with a digit could be asked as a uid (`1\000`):
+    // refused whatever follows, a rule the check document's allowedPattern
+    // can say too (a pattern without lookahead cannot tell "all digits").
+    let digit = |p: &str| p.starts_with(|c: char| c.is_ascii_digit());
+    if let Some((head, tail)) = user.split_once('\\').filter(|(h, t)| digit(h) && digit(t)) {
+        return Err(format!(
+            "user name {} is asked of the node as {} ({how}): with a digit first on both sides of the backslash it can be a uid; start {} or {} with a letter or _",
+            shown(user),
+            shown(&asked),
+            shown(head),
+            shown(tail)
         ));
     }
     Ok(())

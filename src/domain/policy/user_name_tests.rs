@@ -192,8 +192,20 @@ fn the_name_the_agent_will_ask_for_is_judged_too() {
     assert_eq!(check_user("r\\oot", allowed_root), Ok(()));
     assert!(check_user("1\\000", allowed_root).is_err());
     // Ordinary directory names are asked as something else and stay.
-    for name in ["CORP\\alice", "1corp\\svc", "corp\\0day", "x\\1a"] {
+    for name in [
+        "CORP\\alice",
+        "1corp\\svc",
+        "corp\\0day",
+        "x\\1a",
+        "1234@corp",
+    ] {
         assert_eq!(check_user(name, DIRECTORY), Ok(()), "{name:?}");
+    }
+    // A digit first on both sides could be a uid, whatever follows: the
+    // check document's pattern says the same without telling all digits.
+    for name in ["1corp\\0day", "9\\9a"] {
+        let refused = check_user(name, allowed_root).expect_err(name);
+        assert!(refused.contains("can be a uid"), "{name:?}: {refused}");
     }
 }
 

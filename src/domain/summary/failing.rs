@@ -6,9 +6,21 @@
 
 use std::collections::BTreeMap;
 
-use super::Entry;
+use super::{Entry, Tally};
+use crate::domain::outcome::Action;
 
 pub use crate::domain::outcome::Failing;
+
+/// A persisting failing set is mailed at most once a day (scheduled sweeps
+/// run every six hours).
+pub const REMAIL_MS: i64 = 24 * 3600 * 1000;
+
+/// Whether a failing set mailed at `told` (ISO time) was mailed less than
+/// [`REMAIL_MS`] before `now_ms`; an unreadable time was not.
+fn told_lately(told: Option<&str>, now_ms: i64) -> bool {
+    told.and_then(crate::domain::clock::parse_iso)
+        .is_some_and(|t| now_ms.saturating_sub(t) < REMAIL_MS)
+}
 
 /// What `doctor --account` says to do about each error code the failed
 /// entries carry (one line per code, with the accounts to run it for).
@@ -36,6 +48,38 @@ pub(super) fn fixes(entries: &[Entry]) -> BTreeMap<String, String> {
             (code, fix)
         })
         .collect()
+}
+
+impl Tally {
+    /// Compares this sweep's failing set with the last whole sweep's:
+    /// the same set is a repeat (told below the pager's severity), and a
+    /// repeat mailed within [`REMAIL_MS`] before `now_ms` is quiet.
+    /// `told` is when the last sweep recorded mailing it.
+    pub fn repeat_of(&mut self, last: Option<&str>, told: Option<&str>, now_ms: i64) {
+        self.failing_repeat = last.is_some() && last == self.failing.key().as_deref();
+        self.failing_told = told.filter(|_| self.failing_repeat).map(str::to_string);
+        self.failing_quiet =
+            self.failing_repeat && told_lately(self.failing_told.as_deref(), now_ms);
+    }
+
+    /// A summary that would only repeat a failing set mailed within the
+    /// day: not sent. Anything else that is news (a fix, new drift, a new
+    /// failure, a policy type, Security Hub) is told with it.
+    pub(super) fn quiet(&self) -> bool {
+        let only_failing = self.notable == self.count(Action::Failed);
+        self.failing_quiet && only_failing && !self.policy_types.news && !self.security_hub.news()
+    }
+
+    /// When the failing set was last mailed, as this sweep records it:
+    /// `at` when its summary tells it, the time carried over when quiet,
+    /// nothing when nothing fails.
+    pub fn failing_told_at(&self, at: &str) -> Option<String> {
+        self.failing.key()?;
+        match self.quiet() {
+            true => self.failing_told.clone(),
+            false => Some(at.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -57,12 +57,24 @@ pub(super) fn subject(tally: &Tally, failed: usize, native: bool, repeat: bool) 
     let parts = headline(tally, failed, repeat);
     let mut subject = match parts.is_empty() {
         true => "runas-guard sweep".to_string(),
-        false => format!(
-            "runas-guard sweep: {} of {} in {}",
-            parts.join(", "),
-            crate::domain::words::count(tally.account_regions, "account-region"),
-            crate::domain::words::count(tally.accounts, "account")
-        ),
+        // The parts count rows: said against the rows when a
+        // `[[document]]`'s or the check's rows make more than one per
+        // account-region.
+        false => match tally.rows() == tally.account_regions {
+            true => format!(
+                "runas-guard sweep: {} of {} in {}",
+                parts.join(", "),
+                crate::domain::words::count(tally.account_regions, "account-region"),
+                crate::domain::words::count(tally.accounts, "account")
+            ),
+            false => format!(
+                "runas-guard sweep: {} of {} ({}) in {}",
+                parts.join(", "),
+                crate::domain::words::count(tally.rows(), "row"),
+                crate::domain::words::count(tally.account_regions, "account-region"),
+                crate::domain::words::count(tally.accounts, "account")
+            ),
+        },
     };
     if native {
         let sep = if parts.is_empty() { ": " } else { "; " };

@@ -33,7 +33,7 @@ pub(super) async fn unreachable(
     let role = Awaiting::Role(ctx.policy.member_role.clone());
     let failed = regions
         .iter()
-        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()));
+        .map(|r| RegionOutcome::failed(r, &e.code, e.for_row(r)));
     match waiting {
         Ok(since) => {
             tracing::info!(outcome = "pending", account, error_code = %e.code, "awaiting the member stack: the member role is not there yet");
@@ -66,7 +66,7 @@ pub(super) async fn no_session(
     }
     regions
         .iter()
-        .map(|r| RegionOutcome::failed(r, &e.code, e.to_string()))
+        .map(|r| RegionOutcome::failed(r, &e.code, e.for_row(r)))
         .collect()
 }
 

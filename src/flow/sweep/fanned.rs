@@ -39,7 +39,7 @@ pub async fn sweep_one(
             let name = message.name.clone().unwrap_or_default();
             let report =
                 AccountReport::uniform(&message.account, &name, &svc.policy.regions, |r| {
-                    RegionOutcome::failed(r, &e.code, e.to_string())
+                    RegionOutcome::failed(r, &e.code, e.for_row(r))
                 });
             Swept::bare(report)
         }

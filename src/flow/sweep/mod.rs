@@ -181,6 +181,8 @@ async fn checked(
         policy,
         policy_types: crate::domain::policy_types::fingerprint(&tally.policy_types.unknown),
         failing: tally.failing.key().unwrap_or_default(),
+        failing_told: tally
+            .failing_told_at(&crate::domain::clock::iso(crate::domain::clock::now())),
     };
     if let Err(e) = svc.state.sweep_done(&trigger.event_id, &done).await {
         tracing::warn!(error_code = %e.code, error = %e, "cannot record the sweep's time");
@@ -217,11 +219,20 @@ fn watch(
     };
     // The same failing set as the last whole sweep: still failing, not a
     // new page (an unreadable last sweep: paged, toward telling).
-    let failing = match last {
-        Some(Ok(Some(l))) => l.failing.as_deref(),
-        _ => None,
+    // Mailed within the day: quiet. A last sweep from before it recorded
+    // the mail had mailed it when it finished.
+    let (failing, told) = match last {
+        Some(Ok(Some(l))) => (
+            l.failing.as_deref(),
+            l.failing_told.as_deref().or(Some(&l.at)),
+        ),
+        _ => (None, None),
     };
-    tally.failing_repeat = failing.is_some() && failing == tally.failing.key().as_deref();
+    let now_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    tally.repeat_of(failing, told, now_ms);
+    if tally.failing_quiet {
+        tracing::info!(failing = ?failing, mailed_at = ?tally.failing_told, "the same failing set was mailed within the day: its summary waits for other news or the day's end");
+    }
     let unknown = &tally.policy_types.unknown;
     tally.policy_types.news = types::news(unknown, recorded);
     if tally.policy_types.news {

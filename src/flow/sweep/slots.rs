@@ -66,7 +66,7 @@ pub(super) async fn run_accounts(
             let swept = sweep_account(&svc, &job, &org, info, &regions, (Some(permit), ahead));
             Ran::Swept(Box::new(swept.await.unwrap_or_else(|e| {
                 let report = AccountReport::uniform(&id, &name, &regions, |r| {
-                    RegionOutcome::failed(r, &e.code, e.to_string())
+                    RegionOutcome::failed(r, &e.code, e.for_row(r))
                 });
                 Swept::bare(report)
             })))
