@@ -28,6 +28,7 @@ pub mod render;
 mod rows_unread;
 pub mod sessions;
 mod tags;
+mod tampered;
 mod window;
 
 pub use bypass::{run_as_bypass, Elevated};
@@ -50,6 +51,7 @@ pub use rows_unread::{
     history_from, on_rows_unread, on_unread, HistoryFrom, OnRowsUnread, Read, Unread,
 };
 pub use tags::run_as_tags_found;
+pub use tampered::finding_tampered;
 pub use window::{run_as_windows, WINDOW_NOTE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -75,6 +77,7 @@ pub enum Kind {
     EnforcementHeld,
     AccountLeftGovernance,
     RunAsWindow,
+    FindingTampered,
 }
 
 impl Kind {
@@ -100,6 +103,7 @@ impl Kind {
             Kind::EnforcementHeld => "enforcement_held",
             Kind::AccountLeftGovernance => "account_left_governance",
             Kind::RunAsWindow => "run_as_window",
+            Kind::FindingTampered => "finding_tampered",
         }
     }
 }

@@ -286,6 +286,11 @@ fn news(
         &job.trigger,
         &at,
     ));
+    alerts.extend(crate::domain::alert::finding_tampered(
+        report,
+        &job.trigger,
+        &at,
+    ));
     alerts
 }
 
