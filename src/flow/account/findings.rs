@@ -40,21 +40,7 @@ pub(super) async fn sent(
     // once: an event's run leaves it for the next sweep to find and say.
     // A sweep reads back what it sent before it decides (tamper detection).
     let sweep = job.trigger.kind == TriggerKind::Sweep;
-    let back = match sweep {
-        true => super::tamper::read_back(ctx, session, report, &marks).await,
-        false => Default::default(),
-    };
-    let due = |slot: &str| {
-        back.retold
-            .get(slot)
-            .cloned()
-            .unwrap_or_else(|| marks(slot))
-    };
-    let sends = decided(ctx, job, report, &due);
-    let mut imports = Imports {
-        tampered: back.tampered,
-        ..Imports::default()
-    };
+    let (sends, mut imports) = read_and_decided(ctx, job, session, report, &marks).await;
     if sends.is_empty() {
         return (!imports.is_empty()).then_some(imports);
     }
@@ -89,6 +75,34 @@ pub(super) async fn sent(
     imports.hub_off.sort();
     // A hub still off, tried again: nothing to say.
     (!imports.is_empty()).then_some(imports)
+}
+
+/// A sweep's read-back first (findings someone else changed or that are
+/// gone are due again, the changed ones told), then every row's findings
+/// that are news.
+async fn read_and_decided(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    report: &AccountReport,
+    marks: &(dyn Fn(&str) -> Marks + Sync),
+) -> (Vec<Send>, Imports) {
+    let back = match job.trigger.kind == TriggerKind::Sweep {
+        true => super::tamper::read_back(ctx, session, report, marks).await,
+        false => Default::default(),
+    };
+    let due = |slot: &str| {
+        back.retold
+            .get(slot)
+            .cloned()
+            .unwrap_or_else(|| marks(slot))
+    };
+    let sends = decided(ctx, job, report, &due);
+    let imports = Imports {
+        tampered: back.tampered,
+        ..Imports::default()
+    };
+    (sends, imports)
 }
 
 /// The runbook's base the alerts link (`RUNAS_GUARD_RUNBOOK_URL`, checked
