@@ -199,7 +199,8 @@ async fn doctor_for_an_account_asks_security_hub_itself_region_by_region() {
     assert_eq!(line["verdict"], "warn", "{line:#}");
     let detail = line["detail"].as_str().unwrap();
     assert!(
-        detail.contains(&format!("not enabled in {EAST}")) && detail.contains(&format!("enabled in {WEST}")),
+        detail.contains(&format!("not enabled in {EAST}"))
+            && detail.contains(&format!("enabled in {WEST}")),
         "{detail}"
     );
     // Enabled now, with the table still remembering it off: enabled.
@@ -209,5 +210,8 @@ async fn doctor_for_an_account_asks_security_hub_itself_region_by_region() {
     assert_eq!(line["verdict"], "pass", "{line:#}");
     let detail = line["detail"].as_str().unwrap();
     assert!(detail.contains(EAST) && detail.contains(WEST), "{detail}");
-    assert!(doctor_hub_line(&w).contains("the last runs found"), "the table's line says it is memory");
+    assert!(
+        doctor_hub_line(&w).contains("the last runs found"),
+        "the table's line says it is memory"
+    );
 }

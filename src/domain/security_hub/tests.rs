@@ -58,7 +58,12 @@ fn sent(compliance: Compliance, key: &str) -> Marks {
     m
 }
 
-pub(super) fn decide_for(o: &RegionOutcome, status: Status, marks: &Marks, editor: Option<&str>) -> Vec<Send> {
+pub(super) fn decide_for(
+    o: &RegionOutcome,
+    status: Status,
+    marks: &Marks,
+    editor: Option<&str>,
+) -> Vec<Send> {
     decide(
         place(),
         &Slot {

@@ -32,7 +32,12 @@ fn held(f: &Finding) -> Held {
 }
 
 fn one(marks: &Marks) -> Expected {
-    let mut all = expected("111122223333", "eu-west-1", "SSM-SessionManagerRunShell", marks);
+    let mut all = expected(
+        "111122223333",
+        "eu-west-1",
+        "SSM-SessionManagerRunShell",
+        marks,
+    );
     assert_eq!(all.len(), 1);
     all.remove(0)
 }
@@ -44,7 +49,8 @@ fn a_finding_read_back_as_sent_is_kept_whatever_its_refresh_time() {
     assert_eq!(e.id, f.id, "the read-back looks for the id it sent");
     let mut h = held(&f);
     // A later refresh's verification time is not content.
-    h.details.insert(VERIFIED_AT.into(), "2030-01-01T00:00:00.000Z".into());
+    h.details
+        .insert(VERIFIED_AT.into(), "2030-01-01T00:00:00.000Z".into());
     assert_eq!(judge(&e, Some(&h)), Verdict::Kept);
 }
 
@@ -58,8 +64,14 @@ fn a_flip_to_passed_is_tampering_told_with_what_changed_and_when() {
     let Verdict::Tampered(t) = judge(&e, Some(&h)) else {
         panic!("not told");
     };
-    assert_eq!(t.changed, vec!["Compliance.Status FAILED -> PASSED".to_string()]);
-    assert_eq!((t.id.as_str(), t.region.as_str()), (f.id.as_str(), "eu-west-1"));
+    assert_eq!(
+        t.changed,
+        vec!["Compliance.Status FAILED -> PASSED".to_string()]
+    );
+    assert_eq!(
+        (t.id.as_str(), t.region.as_str()),
+        (f.id.as_str(), "eu-west-1")
+    );
     assert_eq!(t.updated_at, "2026-11-28T10:00:00.000Z");
     assert_eq!(t.check, "run-as");
     // Archived, re-typed, re-worded or downgraded: each is said.
@@ -112,5 +124,11 @@ fn a_finding_gone_is_sent_again_untold_and_one_that_waited_is_not_looked_for() {
     let (_, mut marks) = sent_failed();
     assert_eq!(judge(&one(&marks), None), Verdict::Missing);
     marks.get_mut("run-as").unwrap().hub_off = true;
-    assert!(expected("111122223333", "eu-west-1", "SSM-SessionManagerRunShell", &marks).is_empty());
+    assert!(expected(
+        "111122223333",
+        "eu-west-1",
+        "SSM-SessionManagerRunShell",
+        &marks
+    )
+    .is_empty());
 }
