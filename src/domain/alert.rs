@@ -50,9 +50,8 @@ pub use readiness::{association_link, user_missing};
 pub use rows_unread::{
     history_from, on_rows_unread, on_unread, HistoryFrom, OnRowsUnread, Read, Unread,
 };
-pub use tags::run_as_tags_found;
-pub use tampered::finding_tampered;
 pub use window::{run_as_windows, WINDOW_NOTE};
+pub use {tags::run_as_tags_found, tampered::finding_tampered};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
