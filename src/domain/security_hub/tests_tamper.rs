@@ -2,7 +2,7 @@
 //! kept; one someone else changed is told and made due again; one gone is
 //! sent again untold; the customer's fields are never in the comparison.
 
-use super::tests::{decide_for, row, run_as, NOW};
+use super::tests::{decide_for, row, run_as};
 use super::*;
 use crate::domain::outcome::Action;
 
