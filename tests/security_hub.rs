@@ -17,6 +17,8 @@ mod events;
 mod hub;
 #[path = "security_hub_life.rs"]
 mod life;
+#[path = "security_hub_tamper.rs"]
+mod tamper;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";

@@ -174,3 +174,44 @@ async fn off_by_default_nothing_is_imported() {
         .unwrap();
     assert_eq!(line["verdict"], "skip", "{line:#}");
 }
+
+/// `doctor --account`'s `security hub cspm` line for `account`.
+fn doctor_member_line(w: &World, account: &str) -> Value {
+    let list = w
+        .run(&["doctor", "--account", account, "--format", "json"])
+        .json();
+    let checks = list["checks"].as_array().unwrap();
+    checks
+        .iter()
+        .find(|c| c["scope"] == format!("account {account}") && c["item"] == "security hub cspm")
+        .cloned()
+        .unwrap_or_else(|| panic!("{list:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_for_an_account_asks_security_hub_itself_region_by_region() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    w.hub("enable", &account, WEST);
+    // Nothing recorded yet: the answer is Security Hub's, not the table's.
+    let line = doctor_member_line(&w, &account);
+    assert_eq!(line["verdict"], "warn", "{line:#}");
+    let detail = line["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&format!("not enabled in {EAST}"))
+            && detail.contains(&format!("enabled in {WEST}")),
+        "{detail}"
+    );
+    // Enabled now, with the table still remembering it off: enabled.
+    w.swept();
+    w.hub("enable", &account, EAST);
+    let line = doctor_member_line(&w, &account);
+    assert_eq!(line["verdict"], "pass", "{line:#}");
+    let detail = line["detail"].as_str().unwrap();
+    assert!(detail.contains(EAST) && detail.contains(WEST), "{detail}");
+    assert!(
+        doctor_hub_line(&w).contains("the last runs found"),
+        "the table's line says it is memory"
+    );
+}

@@ -103,6 +103,13 @@ SECURITY_HUB_STATEMENT = {
     "Sid": "SecurityHubFindings", "Effect": "Allow", "Action": FINDINGS_ACTION,
     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"},
 }
+# A sweep's read-back of its own findings (tamper detection): GetFindings,
+# whose resource type is the account's hub (hub/default).
+READ_ACTION = "securityhub:GetFindings"
+SECURITY_HUB_READ_STATEMENT = {
+    "Sid": "SecurityHubFindingsReadBack", "Effect": "Allow", "Action": READ_ACTION,
+    "Resource": {"Fn::Sub": "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default"},
+}
 # A partner's product (product/<company>/<product>, in the partner's account),
 # as Security Hub lists them (DescribeProducts); illustrative names.
 PARTNER_ACCOUNT = "777788889999"
@@ -153,7 +160,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         self.assertEqual(canary["PolicyName"], CANARY_POLICY_NAME)
         self.assertEqual(cfn.statements(canary["PolicyDocument"]), [CANARY_STATEMENT])
         self.assertEqual(security_hub["PolicyName"], SECURITY_HUB_POLICY_NAME)
-        self.assertEqual(cfn.statements(security_hub["PolicyDocument"]), [SECURITY_HUB_STATEMENT])
+        self.assertEqual(cfn.statements(security_hub["PolicyDocument"]),
+                         [SECURITY_HUB_STATEMENT, SECURITY_HUB_READ_STATEMENT])
         (preferences, named, read, listing, tags, inventory,
          check, create, update, delete, results) = cfn.statements(policy["PolicyDocument"])
         self.assertEqual(cfn.as_list(preferences["Resource"]), [DOCUMENT_ARN])
@@ -707,7 +715,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         role = self.role("ExecutionRole")
         (policy,) = [p for p in role["Policies"] if p["PolicyName"] == SECURITY_HUB_POLICY_NAME]
         self.assertEqual(policy["PolicyDocument"]["Version"], "2012-10-17")
-        self.assertEqual(cfn.statements(policy["PolicyDocument"]), [SECURITY_HUB_STATEMENT])
+        self.assertEqual(cfn.statements(policy["PolicyDocument"]),
+                         [SECURITY_HUB_STATEMENT, SECURITY_HUB_READ_STATEMENT])
         # Nothing else of the role, nor anything of the operator's read-only
         # role, names Security Hub.
         for owner, policies in (("ExecutionRole", [p for p in role["Policies"] if p is not policy]),
@@ -726,12 +735,12 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                    "RunAsUserCheck": "Enabled", "RunAsTagInventory": "Enabled"}):
                 statements = self.execution_statements(region=regions[0], partition=partition, security_hub=True,
                                                        **overrides)
-                # All that execution_statements leaves out by default is this
-                # one statement, last.
+                # All that execution_statements leaves out by default is
+                # these two statements, last.
                 with self.subTest(partition=partition, **overrides):
                     self.assertEqual(statements, self.execution_statements(region=regions[0], partition=partition,
                                                                            **overrides)
-                                     + [security_hub_statement(partition, MEMBER_ACCOUNT)])
+                                     + security_hub_statements(partition, MEMBER_ACCOUNT))
                 for region in regions:
                     def product(company, name, account=MEMBER_ACCOUNT, where=region):
                         return f"arn:{partition}:securityhub:{where}:{account}:product/{company}/{name}"
@@ -761,10 +770,20 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                                   "*"):
                         with self.subTest(partition=partition, region=region, resource=other, **overrides):
                             self.assertFalse(importing(other))
-                    # Only the import: no update of a finding (the customer's
-                    # workflow fields), no read, no change to Security Hub.
+                    # The read-back: GetFindings on this account's hub only.
+                    hub = f"arn:{partition}:securityhub:{region}:{MEMBER_ACCOUNT}:hub/default"
+                    with self.subTest(partition=partition, region=region, read=True, **overrides):
+                        self.assertTrue(importing(hub, action=READ_ACTION))
+                        for other in (f"arn:{partition}:securityhub:{region}:{OTHER_ACCOUNT}:hub/default",
+                                      f"arn:{partition}:securityhub:{region}:{MEMBER_ACCOUNT}:hub/default2",
+                                      own, "*"):
+                            self.assertFalse(importing(other, action=READ_ACTION))
+                        self.assertFalse(importing(hub))
+                    # Only the import and that read: no update of a finding (the
+                    # customer's workflow fields), no other read, no change to
+                    # Security Hub.
                     for action in ("securityhub:BatchUpdateFindings", "securityhub:BatchUpdateFindingsV2",
-                                   "securityhub:GetFindings", "securityhub:UpdateFindings",
+                                   "securityhub:GetFindingsV2", "securityhub:UpdateFindings",
                                    "securityhub:EnableImportFindingsForProduct",
                                    "securityhub:DisableImportFindingsForProduct", "securityhub:DisableSecurityHub",
                                    "securityhub:DescribeProducts", "securityhub:*"):
@@ -788,6 +807,8 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         source = rust_session_policy_source()
         self.assertIn('reads[1]["Action"].as_array_mut()', source)
         self.assertIn("unscoped.push(FINDINGS_IMPORT.into())", source)
+        self.assertEqual(rust_str_constant("crate::domain::session_policy::FINDINGS_READ"), READ_ACTION)
+        self.assertIn("unscoped.push(FINDINGS_READ.into())", source)
         with open(os.path.join(cfn.REPO_ROOT, "src", "domain", "security_hub", "asff.rs"), encoding="utf-8") as handle:
             findings = handle.read().split("#[cfg(test)]", 1)[0]
         self.assertRegex(findings, r'format!\(\s*"arn:\{\}:securityhub:\{\}:\{\}:product/\{\}/default",\s*'
@@ -795,7 +816,7 @@ class MemberPolicyTests(cfn.TemplateTestCase):
         for partition, region in (("aws", "eu-west-1"), ("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")):
             reads = session_policy_document_reads(partition, MEMBER_ACCOUNT)
             self.assertEqual(reads[1]["Resource"], "*")
-            session = [reads[0], dict(reads[1], Action=cfn.as_list(reads[1]["Action"]) + [action])]
+            session = [reads[0], dict(reads[1], Action=cfn.as_list(reads[1]["Action"]) + [action, READ_ACTION])]
             role = self.execution_statements(region=region, partition=partition, security_hub=True)
 
             def product(company, name, account=MEMBER_ACCOUNT, where=region):
@@ -815,7 +836,11 @@ class MemberPolicyTests(cfn.TemplateTestCase):
                  product("example-partner", "example-product"), False, True),
                 ("update findings", "securityhub:BatchUpdateFindings", product(MEMBER_ACCOUNT, "default"),
                  False, False),
-                ("read findings", "securityhub:GetFindings", "*", False, False),
+                ("read its own hub's findings", READ_ACTION,
+                 f"arn:{partition}:securityhub:{region}:{MEMBER_ACCOUNT}:hub/default", True, True),
+                ("read another account's hub", READ_ACTION,
+                 f"arn:{partition}:securityhub:{region}:{OTHER_ACCOUNT}:hub/default", False, True),
+                ("read findings V2", "securityhub:GetFindingsV2", "*", False, False),
             ]
             for description, requested, resource, by_role, by_session in requests:
                 with self.subTest(description, partition=partition, resource=resource):
@@ -983,6 +1008,13 @@ def security_hub_statement(partition, account):
     """The member role's SecurityHubFindings statement as deployed."""
     return {"Sid": "SecurityHubFindings", "Effect": "Allow", "Action": FINDINGS_ACTION,
             "Resource": f"arn:{partition}:securityhub:*:{account}:product/{account}/default"}
+
+
+def security_hub_statements(partition, account):
+    """The member role's Security Hub statements as deployed: the import and the read-back."""
+    return [security_hub_statement(partition, account),
+            {"Sid": "SecurityHubFindingsReadBack", "Effect": "Allow", "Action": READ_ACTION,
+             "Resource": f"arn:{partition}:securityhub:*:{account}:hub/default"}]
 
 
 def condition_values_as_lists(statement):

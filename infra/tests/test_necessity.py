@@ -168,6 +168,10 @@ NEEDED = {
         "securityhub:BatchImportFindings": ("`[security_hub] findings = true`: each governed account-region's "
                                             "findings, imported into its own Security Hub",
                                             "src/adapters/aws/security_hub.rs"),
+        # A sweep reads its own findings back (tamper detection): on the
+        # account's hub (member.yaml SecurityHubFindingsReadBack).
+        "securityhub:GetFindings": ("sweep with `[security_hub] findings = true`: runas-guard's own findings read "
+                                    "back to find those someone else changed; doctor --account: is the hub enabled", "src/adapters/aws/security_hub.rs"),
     },
     # The operator's seat (member.yaml OperatorRole, OperatorPrincipals set):
     # what `why`, `doctor --account` and `reconcile --dry-run` read through it.

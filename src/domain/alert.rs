@@ -28,6 +28,7 @@ pub mod render;
 mod rows_unread;
 pub mod sessions;
 mod tags;
+mod tampered;
 mod window;
 
 pub use bypass::{run_as_bypass, Elevated};
@@ -49,8 +50,8 @@ pub use readiness::{association_link, user_missing};
 pub use rows_unread::{
     history_from, on_rows_unread, on_unread, HistoryFrom, OnRowsUnread, Read, Unread,
 };
-pub use tags::run_as_tags_found;
 pub use window::{run_as_windows, WINDOW_NOTE};
+pub use {tags::run_as_tags_found, tampered::finding_tampered};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,6 +76,7 @@ pub enum Kind {
     EnforcementHeld,
     AccountLeftGovernance,
     RunAsWindow,
+    FindingTampered,
 }
 
 impl Kind {
@@ -100,6 +102,7 @@ impl Kind {
             Kind::EnforcementHeld => "enforcement_held",
             Kind::AccountLeftGovernance => "account_left_governance",
             Kind::RunAsWindow => "run_as_window",
+            Kind::FindingTampered => "finding_tampered",
         }
     }
 }

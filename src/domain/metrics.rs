@@ -716,7 +716,7 @@ mod tests {
                 Some(Imports {
                     imported: 1,
                     failed: vec![refused.clone(), refused],
-                    hub_off: vec![],
+                    ..Imports::default()
                 }),
                 Some((1.0, 2.0)),
             ),

@@ -6,13 +6,19 @@
 //! `UserDefinedFields`.
 
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
-    FindingProviderSeverity, Recommendation, RecordState, Remediation, Resource, ResourceDetails,
-    Severity, SeverityLabel,
+    AwsSecurityFinding, AwsSecurityFindingFilters, Compliance, ComplianceStatus,
+    FindingProviderFields, FindingProviderSeverity, Recommendation, RecordState, Remediation,
+    Resource, ResourceDetails, Severity, SeverityLabel, StringFilter, StringFilterComparison,
 };
 
 use super::AwsError;
-use crate::domain::security_hub::{self, Finding, Label, MAX_PER_CALL};
+use crate::domain::security_hub::{self, Check, Finding, Held, Label, MAX_PER_CALL};
+
+/// `GetFindings` answers at most 100 a page.
+const READ_PAGE: i32 = 100;
+/// Pages read back per account-region at most: the guard's checked
+/// findings there are two per governed document, far below this.
+const READ_PAGES: usize = 20;
 
 /// What one account-region's import came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -82,6 +88,101 @@ impl FindingsHub {
             imported.refused.extend(refused);
         }
         Ok(imported)
+    }
+}
+
+impl FindingsHub {
+    /// The guard's checked findings (`run-as`, `readiness`) of the
+    /// account's default product in this region, as Security Hub holds
+    /// them now, archived ones too; paged, at most [`READ_PAGES`] pages.
+    pub async fn held(&self, partition: &str) -> Result<Vec<Held>, AwsError> {
+        let equals = |v: String| {
+            StringFilter::builder()
+                .comparison(StringFilterComparison::Equals)
+                .value(v)
+                .build()
+        };
+        let product = format!(
+            "arn:{partition}:securityhub:{}:{}:product/{}/default",
+            self.region, self.account, self.account
+        );
+        let generators =
+            [Check::RunAs, Check::Readiness].map(|c| equals(format!("runas-guard/{}", c.as_str())));
+        let filters = AwsSecurityFindingFilters::builder()
+            .product_arn(equals(product))
+            .set_generator_id(Some(generators.to_vec()))
+            .build();
+        let mut out = vec![];
+        let mut token: Option<String> = None;
+        for _ in 0..READ_PAGES {
+            let page = self
+                .client
+                .get_findings()
+                .filters(filters.clone())
+                .max_results(READ_PAGE)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| AwsError::new("GetFindings", &self.account, &self.region, &e))?;
+            out.extend(page.findings().iter().map(held));
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(String::from);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl FindingsHub {
+    /// Whether Security Hub CSPM is enabled here, as it answers now: a
+    /// one-finding `GetFindings` (refused `InvalidAccessException` where it
+    /// is not).
+    pub async fn enabled(&self) -> Result<bool, AwsError> {
+        let asked = self.client.get_findings().max_results(1).send().await;
+        match asked.map_err(|e| AwsError::new("GetFindings", &self.account, &self.region, &e)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.is(HUB_OFF) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A finding read back, the provider's values first.
+fn held(f: &AwsSecurityFinding) -> Held {
+    let provider = f.finding_provider_fields();
+    let severity = provider
+        .and_then(|p| p.severity())
+        .and_then(|s| s.label())
+        .or_else(|| f.severity().and_then(|s| s.label()))
+        .map(|l| l.as_str().to_string());
+    let types = match provider.map(|p| p.types()).filter(|t| !t.is_empty()) {
+        Some(t) => t.to_vec(),
+        None => f.types().to_vec(),
+    };
+    let details = f
+        .resources()
+        .first()
+        .and_then(|r| r.details())
+        .and_then(|d| d.other())
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Held {
+        id: f.id().unwrap_or_default().into(),
+        compliance: f
+            .compliance()
+            .and_then(|c| c.status())
+            .map(|s| s.as_str().to_string()),
+        severity,
+        record_state: f.record_state().map(|r| r.as_str().to_string()),
+        title: f.title().unwrap_or_default().into(),
+        description: f.description().unwrap_or_default().into(),
+        types,
+        details,
+        updated_at: f.updated_at().unwrap_or_default().into(),
     }
 }
 

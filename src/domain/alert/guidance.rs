@@ -25,6 +25,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "The document reads right now, but the versions named held Run As out of policy: sessions started while one was the default kept it. Ask the editor why, and the owners of the sessions listed (started in the window, on the targets named) what they ran; if the sessions could not be read, look in Session Manager's session history and CloudTrail StartSession.",
             "An editor the SCPs did not stop made these versions: check the SCP guarding SSM-SessionManagerRunShell is attached, and who is exempt from it.",
         ],
+        Kind::FindingTampered => TAMPERED_STEPS,
         Kind::RemediationFailed => &[
             "Read the error code per region; `runas-guard doctor --account ID` (from on-call's seat) says which check fails and its fix.",
             "Once fixed, `runas-guard reconcile --account ID --stack HUB_STACK` retries now in the function (the next sweep retries anyway).",
@@ -66,6 +67,12 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
         Kind::PolicyApplied | Kind::SweepDegraded | Kind::SweepSummary => sweep_steps(kind),
     }
 }
+
+/// `finding_tampered`: runas-guard put the finding back; who did it.
+const TAMPERED_STEPS: &[&str] = &[
+    "Someone in the member account imported over runas-guard's finding (what changed is listed): runas-guard sent it again as it last sent it. Find who in CloudTrail (securityhub BatchImportFindings in that account-region, around `changed_at`) and why.",
+    "Restrict securityhub:BatchImportFindings in member accounts (an SCP) to the principals that need it; runas-guard's member role keeps it.",
+];
 
 /// What to do about this alert: its kind's steps, except a
 /// `run_as_user_missing` that refuses nothing yet (a `warning`: audit, or
@@ -298,7 +305,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const ALL: [Kind; 20] = [
+    const ALL: [Kind; 21] = [
         Kind::AccountConfigured,
         Kind::DriftReverted,
         Kind::DriftDetected,
@@ -319,6 +326,7 @@ mod tests {
         Kind::EnforcementHeld,
         Kind::AccountLeftGovernance,
         Kind::RunAsWindow,
+        Kind::FindingTampered,
     ];
 
     #[test]

@@ -237,6 +237,31 @@ pub fn bounded(s: &str, max: usize) -> String {
 /// FNV-1a over what a reader sees (not the times): stable across builds
 /// and processes, unlike std's hasher.
 pub fn fingerprint(f: &Finding) -> String {
+    let seen = Seen {
+        id: &f.id,
+        compliance: f.compliance.as_str(),
+        title: &f.title,
+        description: &f.description,
+        severity: f.severity.as_str(),
+        archived: f.archived,
+    };
+    digest(&seen, &f.details)
+}
+
+/// The parts of a finding its fingerprint covers, as sent or as Security
+/// Hub CSPM holds it (a finding read back is compared by the same digest).
+pub struct Seen<'a> {
+    pub id: &'a str,
+    pub compliance: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub severity: &'a str,
+    pub archived: bool,
+}
+
+/// The fingerprint of `seen` and its resource's `details` (but
+/// [`VERIFIED_AT`]).
+pub fn digest(seen: &Seen<'_>, details: &BTreeMap<String, String>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |s: &str| {
         for b in s.bytes().chain(std::iter::once(0)) {
@@ -245,16 +270,16 @@ pub fn fingerprint(f: &Finding) -> String {
         }
     };
     for part in [
-        f.id.as_str(),
-        f.compliance.as_str(),
-        f.title.as_str(),
-        f.description.as_str(),
-        f.severity.as_str(),
-        if f.archived { "A" } else { "a" },
+        seen.id,
+        seen.compliance,
+        seen.title,
+        seen.description,
+        seen.severity,
+        if seen.archived { "A" } else { "a" },
     ] {
         eat(part);
     }
-    for (k, v) in f.details.iter().filter(|(k, _)| k.as_str() != VERIFIED_AT) {
+    for (k, v) in details.iter().filter(|(k, _)| k.as_str() != VERIFIED_AT) {
         eat(k);
         eat(v);
     }

@@ -26,6 +26,7 @@ mod events;
 mod marks;
 mod retire;
 mod seen;
+mod tamper;
 pub mod told;
 
 use events::edit;
@@ -39,7 +40,8 @@ pub use asff::{
     VERIFIED_AT,
 };
 pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
-pub use told::{Failure, Imports, Tally};
+pub use tamper::{expected, judge, resend, Expected, Held, Verdict};
+pub use told::{Failure, Imports, Tally, Tampered};
 
 /// A finding to import and what the row keeps once it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,13 +286,7 @@ pub(crate) fn finding(
     }
     let now = clock::iso(clock::from_millis(now_ms));
     Finding {
-        id: format!(
-            "runas-guard/{}/{}/{}/{}",
-            place.account,
-            o.region,
-            o.document_name(),
-            check.as_str()
-        ),
+        id: finding_id(place.account, &o.region, o.document_name(), check),
         check,
         partition: place.partition.into(),
         account: place.account.into(),
@@ -319,6 +315,15 @@ pub(crate) fn finding(
     }
 }
 
+/// A check's finding `Id` in one account-region's document: stable, so
+/// the finding is updated in place (and read back by it).
+pub fn finding_id(account: &str, region: &str, document: &str, check: Check) -> String {
+    format!(
+        "runas-guard/{account}/{region}/{document}/{}",
+        check.as_str()
+    )
+}
+
 /// The check's section of docs/operate.md, beside the README at `base`
 /// (the relative `docs/operate.md#…` when unset), as alerts link their cards.
 fn runbook(base: &str, check: Check) -> String {
@@ -331,3 +336,5 @@ mod tests;
 mod tests_events;
 #[cfg(test)]
 mod tests_life;
+#[cfg(test)]
+mod tests_tamper;

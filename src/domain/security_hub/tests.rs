@@ -9,7 +9,7 @@ use crate::domain::preferences::RunAs;
 
 pub(super) const NOW: i64 = 1_790_000_000_000;
 
-fn place() -> Place<'static> {
+pub(super) fn place() -> Place<'static> {
     Place {
         partition: "aws",
         account: "111122223333",
@@ -25,7 +25,7 @@ pub(super) fn run_as(user: &str) -> RunAs {
     }
 }
 
-fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
+pub(super) fn row(action: Action, before: Option<RunAs>) -> RegionOutcome {
     row_in(Mode::Audit, action, before)
 }
 
@@ -58,7 +58,12 @@ fn sent(compliance: Compliance, key: &str) -> Marks {
     m
 }
 
-fn decide_for(o: &RegionOutcome, status: Status, marks: &Marks, editor: Option<&str>) -> Vec<Send> {
+pub(super) fn decide_for(
+    o: &RegionOutcome,
+    status: Status,
+    marks: &Marks,
+    editor: Option<&str>,
+) -> Vec<Send> {
     decide(
         place(),
         &Slot {

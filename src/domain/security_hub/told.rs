@@ -16,6 +16,25 @@ pub struct Failure {
     pub message: String,
 }
 
+/// One of the guard's findings that someone else changed in Security Hub
+/// CSPM (an import under the account's default product), found by a
+/// sweep's read-back and sent again as the guard last sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tampered {
+    pub region: String,
+    /// The finding's `Id`.
+    pub id: String,
+    /// Its check (`run-as`, `readiness`).
+    pub check: String,
+    /// What differs from what the guard sent, one line each
+    /// (`Compliance.Status FAILED -> PASSED`).
+    pub changed: Vec<String>,
+    /// When it was changed: the finding's `UpdatedAt` as found.
+    pub updated_at: String,
+    /// Whether Security Hub took the finding sent again.
+    pub put_back: bool,
+}
+
 /// What one account's imports came to (its report's `security_hub`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Imports {
@@ -25,11 +44,17 @@ pub struct Imports {
     /// Regions found without Security Hub enabled (their findings wait).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hub_off: Vec<String>,
+    /// Findings someone else changed, sent again (`finding_tampered`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tampered: Vec<Tampered>,
 }
 
 impl Imports {
     pub fn is_empty(&self) -> bool {
-        self.imported == 0 && self.failed.is_empty() && self.hub_off.is_empty()
+        self.imported == 0
+            && self.failed.is_empty()
+            && self.hub_off.is_empty()
+            && self.tampered.is_empty()
     }
 
     /// Another part of the same account's run (its rows no longer governed).
@@ -37,6 +62,7 @@ impl Imports {
         self.imported += other.imported;
         self.failed.extend(other.failed);
         self.hub_off.extend(other.hub_off);
+        self.tampered.extend(other.tampered);
         self.hub_off.sort();
         self.hub_off.dedup();
     }

@@ -36,15 +36,15 @@ pub(super) async fn sent(
     }
     let account = report.account.as_str();
     let marks = |slot: &str| marks_of(recorded, account, slot);
-    let sends = decided(ctx, job, report, &marks);
-    if sends.is_empty() {
-        return None;
-    }
-    let mut imports = Imports::default();
-    let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
     // A hub found off waits marked only by a sweep, whose summary names it
     // once: an event's run leaves it for the next sweep to find and say.
+    // A sweep reads back what it sent before it decides (tamper detection).
     let sweep = job.trigger.kind == TriggerKind::Sweep;
+    let (sends, mut imports) = read_and_decided(ctx, job, session, report, &marks).await;
+    if sends.is_empty() {
+        return (!imports.is_empty()).then_some(imports);
+    }
+    let mut kept: BTreeMap<String, Marks> = BTreeMap::new();
     for (region, sends, answer) in imported(ctx, session, sends).await {
         let all_off = answer.as_ref().is_err_and(|e| e.is(HUB_OFF));
         // Found off again where it was off: tried, not news.
@@ -66,12 +66,43 @@ pub(super) async fn sent(
             sent.hub_off = off;
             let slot = kept.entry(s.slot.clone()).or_insert_with(|| marks(&s.slot));
             slot.insert(s.finding.check.as_str().to_string(), sent);
+            for t in imports.tampered.iter_mut().filter(|t| t.id == s.finding.id) {
+                t.put_back = !off;
+            }
         }
     }
     keep(ctx, account, kept).await;
     imports.hub_off.sort();
     // A hub still off, tried again: nothing to say.
     (!imports.is_empty()).then_some(imports)
+}
+
+/// A sweep's read-back first (findings someone else changed or that are
+/// gone are due again, the changed ones told), then every row's findings
+/// that are news.
+async fn read_and_decided(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    report: &AccountReport,
+    marks: &(dyn Fn(&str) -> Marks + Sync),
+) -> (Vec<Send>, Imports) {
+    let back = match job.trigger.kind == TriggerKind::Sweep {
+        true => super::tamper::read_back(ctx, session, report, marks).await,
+        false => Default::default(),
+    };
+    let due = |slot: &str| {
+        back.retold
+            .get(slot)
+            .cloned()
+            .unwrap_or_else(|| marks(slot))
+    };
+    let sends = decided(ctx, job, report, &due);
+    let imports = Imports {
+        tampered: back.tampered,
+        ..Imports::default()
+    };
+    (sends, imports)
 }
 
 /// The runbook's base the alerts link (`RUNAS_GUARD_RUNBOOK_URL`, checked

@@ -40,6 +40,7 @@ mod prepare;
 mod regions;
 mod rows;
 pub mod sessions;
+mod tamper;
 mod unnamed;
 
 pub(crate) use access::seated;

@@ -51,6 +51,7 @@ pub(super) async fn check(
         return Some(standing);
     };
     let seen = documents(policy, account, &session, member).await;
+    super::security_hub::member(policy, &session, member).await;
     if policy.check_document.is_some() {
         let targets = policy.targets(account, &ou_path(&org, account, path).await);
         super::nodes::check(policy, (account, &targets), &session, &seen, member).await;

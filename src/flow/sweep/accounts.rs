@@ -275,17 +275,12 @@ fn news(
         false => super::unreported::drift_found(report, new_drift, &job.trigger, &at),
         true => vec![],
     };
-    alerts.extend(crate::domain::alert::user_missing(
-        report,
-        new_missing,
-        &job.trigger,
-        &at,
-    ));
-    alerts.extend(crate::domain::alert::run_as_windows(
-        report,
-        &job.trigger,
-        &at,
-    ));
+    use crate::domain::alert::{finding_tampered, run_as_windows, user_missing};
+    let t = &job.trigger;
+    alerts.extend(user_missing(report, new_missing, t, &at));
+    // Versions set out of policy and back; findings someone else changed.
+    alerts.extend(run_as_windows(report, t, &at));
+    alerts.extend(finding_tampered(report, t, &at));
     alerts
 }
 

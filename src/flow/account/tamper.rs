@@ -1,0 +1,92 @@
+//! A sweep's read-back of the guard's findings (`domain::security_hub`'s
+//! tamper detection): where the account's rows have findings in, each
+//! region's are read in the account's own session (the regions at once),
+//! judged against what was sent, and those changed by someone else or gone
+//! are made due again, so this run sends them as the guard last sent them.
+//! A read that fails is logged and tried again by the next sweep.
+
+use std::collections::BTreeMap;
+
+use tokio::task::JoinSet;
+
+use super::Ctx;
+use crate::adapters::aws::security_hub::FindingsHub;
+use crate::adapters::aws::sts::MemberSession;
+use crate::domain::outcome::AccountReport;
+use crate::domain::security_hub::{self, Expected, Held, Marks, Tampered, Verdict};
+
+/// What the read-back came to: the marks the run's decision uses instead
+/// of the rows' (findings made due again), by slot; and the findings
+/// someone else changed.
+#[derive(Default)]
+pub(super) struct ReadBack {
+    pub retold: BTreeMap<String, Marks>,
+    pub tampered: Vec<Tampered>,
+}
+
+pub(super) async fn read_back(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    report: &AccountReport,
+    marks: &(dyn Fn(&str) -> Marks + Sync),
+) -> ReadBack {
+    let mut by_region: BTreeMap<String, Vec<Expected>> = BTreeMap::new();
+    for o in &report.regions {
+        let slot = o.slot();
+        for e in security_hub::expected(&report.account, &slot, o.document_name(), &marks(&slot)) {
+            by_region.entry(e.region.clone()).or_default().push(e);
+        }
+    }
+    let mut out = ReadBack::default();
+    for (expected, held) in read(ctx, session, by_region).await {
+        for e in expected {
+            let found = held.iter().find(|h| h.id == e.id);
+            let verdict = security_hub::judge(&e, found);
+            if verdict == Verdict::Kept {
+                continue;
+            }
+            if let Verdict::Tampered(t) = verdict {
+                tracing::warn!(outcome = "finding_tampered", account = %report.account, region = %t.region, finding = %t.id, updated_at = %t.updated_at, changed = ?t.changed, "a finding of runas-guard was changed by someone else: sent again as sent");
+                out.tampered.push(t);
+            } else {
+                tracing::info!(account = %report.account, region = %e.region, finding = %e.id, "a finding of runas-guard is gone from Security Hub CSPM: sent again");
+            }
+            let retold = out
+                .retold
+                .entry(e.slot.clone())
+                .or_insert_with(|| marks(&e.slot));
+            security_hub::resend(retold, &e, found.map(|h| h.updated_at.as_str()));
+        }
+    }
+    out
+}
+
+/// Each region's findings as Security Hub holds them, beside what was
+/// expected there; a region whose read failed is left out (logged).
+async fn read(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    by_region: BTreeMap<String, Vec<Expected>>,
+) -> Vec<(Vec<Expected>, Vec<Held>)> {
+    let mut calls = JoinSet::new();
+    for (region, expected) in by_region {
+        let hub = FindingsHub::new(session.security_hub(&region), &session.account, &region);
+        let slots = ctx.region_slots.clone();
+        let partition = ctx.sts.partition();
+        calls.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore never closes");
+            (expected, hub.held(partition).await)
+        });
+    }
+    let mut out = vec![];
+    while let Some(joined) = calls.join_next().await {
+        match joined {
+            Ok((expected, Ok(held))) => out.push((expected, held)),
+            Ok((_, Err(e))) => {
+                tracing::warn!(account = %e.account, region = %e.region, error_code = %e.code, error = %e, "runas-guard's findings could not be read back: compared next sweep");
+            }
+            Err(e) => tracing::error!(error = %e, "Security Hub read-back task died"),
+        }
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! Tamper detection: each sweep reads runas-guard's findings back and puts
+//! back one that someone else changed (an import under the member
+//! account's default product), telling `finding_tampered`; what the
+//! security team sets through `BatchUpdateFindings` is theirs and kept.
+
+use super::*;
+use aws_sdk_securityhub::types::{
+    AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus, NoteUpdate,
+    Resource, Severity, SeverityLabel, WorkflowStatus, WorkflowUpdate,
+};
+
+/// The member admin's forgery of `f` (the guard's finding as stored):
+/// the same finding under the same product, `PASSED` and informational,
+/// with a later `UpdatedAt`.
+fn forged(f: &Value, updated_at: &str) -> AwsSecurityFinding {
+    let r = &f["Resources"][0];
+    AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(f["Id"].as_str().unwrap())
+        .product_arn(f["ProductArn"].as_str().unwrap())
+        .generator_id(f["GeneratorId"].as_str().unwrap())
+        .aws_account_id(f["AwsAccountId"].as_str().unwrap())
+        .types(f["Types"][0].as_str().unwrap())
+        .created_at(f["CreatedAt"].as_str().unwrap())
+        .updated_at(updated_at)
+        .severity(
+            Severity::builder()
+                .label(SeverityLabel::Informational)
+                .build(),
+        )
+        .title(f["Title"].as_str().unwrap())
+        .description("Run As is on/ssm-ops, as the policy wants")
+        .resources(
+            Resource::builder()
+                .r#type(r["Type"].as_str().unwrap())
+                .id(r["Id"].as_str().unwrap())
+                .region(r["Region"].as_str().unwrap())
+                .build(),
+        )
+        .compliance(
+            Compliance::builder()
+                .status(ComplianceStatus::Passed)
+                .build(),
+        )
+        .build()
+}
+
+fn tampered(alerts: &[Value]) -> Vec<&Value> {
+    of_kind(alerts, "finding_tampered")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_and_told_once() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    w.swept();
+    let sent = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    assert_eq!(sent["Compliance"]["Status"], "FAILED");
+    // A steady sweep reads back and says nothing: the untampered side.
+    w.alerts().await;
+    w.swept();
+    assert!(tampered(&w.alerts().await).is_empty());
+
+    // The member account's administrator imports over it: PASSED.
+    let at = crate::common::cloudtrail_now();
+    let admin = w.security_team(&account, EAST).await;
+    let out = admin
+        .batch_import_findings()
+        .findings(forged(&sent, &at))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.success_count(), out.failed_count()),
+        (Some(1), Some(0))
+    );
+    let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    assert_eq!(f["Compliance"]["Status"], "PASSED", "the forgery landed");
+    // Import calls counted from here: the forger's is not runas-guard's.
+    let imports = w.imports(&account);
+
+    // The next sweep puts it back as sent, and tells it once.
+    let out = w.swept();
+    let told = report(&out, &account)["security_hub"]["tampered"].clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
+    let alerts = w.alerts().await;
+    let alerts = tampered(&alerts);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["severity"], "error");
+    assert_eq!(m["account"], account);
+    assert_eq!(m["region"], EAST);
+    assert_eq!(m["finding_id"], sent["Id"]);
+    assert_eq!(m["check"], "run-as");
+    assert_eq!(m["changed_at"], at.as_str(), "when, from its UpdatedAt");
+    assert_eq!(m["put_back"], true);
+    let changed: Vec<&str> = m["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        changed.contains(&"Compliance.Status FAILED -> PASSED"),
+        "{changed:?}"
+    );
+    let subject = alerts[0]["subject"].as_str().unwrap();
+    assert!(subject.contains("changed by someone else"), "{subject}");
+    assert!(
+        subject.contains(&account) && subject.contains(EAST),
+        "{subject}"
+    );
+    assert!(
+        m["runbook"]
+            .as_str()
+            .unwrap()
+            .ends_with("docs/operate.md#finding_tampered"),
+        "{m:#}"
+    );
+
+    // In Security Hub: as runas-guard last sent it, updated later.
+    let found = w.findings(&account);
+    let f = &run_as_in(&found, EAST)["finding"];
+    assert_eq!(f["Compliance"]["Status"], "FAILED", "{f:#}");
+    assert_eq!(f["FindingProviderFields"]["Severity"]["Label"], "MEDIUM");
+    assert_eq!(f["Description"], sent["Description"]);
+    assert_eq!(f["RecordState"], "ACTIVE");
+    let ms = |t: &str| runas_guard::domain::clock::parse_iso(t).unwrap();
+    assert!(ms(f["UpdatedAt"].as_str().unwrap()) > ms(&at), "{f:#}");
+    assert_eq!(w.imports(&account), imports + 1, "one import, the put-back");
+    // The WEST finding, untouched, was neither told nor sent.
+    let west = &run_as_in(&found, WEST)["finding"];
+    assert_eq!(west["Compliance"]["Status"], "PASSED");
+
+    // Put back: the next sweep is quiet again.
+    w.swept();
+    assert!(tampered(&w.alerts().await).is_empty());
+    assert_eq!(w.imports(&account), imports + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_security_teams_workflow_note_and_fields_are_kept_by_later_sweeps_and_never_told() {
+    let w = World::new().await;
+    w.write_policy(AUDIT);
+    let account = w.member(&[EAST]).await;
+    for region in REGIONS {
+        w.hub("enable", &account, region);
+    }
+    w.swept();
+    let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    w.alerts().await;
+    let imports = w.imports(&account);
+    let reads = |w: &World| -> u64 {
+        w.hub_calls()["account_regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["account"] == account)
+            .map(|c| c["GetFindings"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    let read_before = reads(&w);
+    let team = w.security_team(&account, EAST).await;
+    let id = AwsSecurityFindingIdentifier::builder()
+        .id(f["Id"].as_str().unwrap())
+        .product_arn(f["ProductArn"].as_str().unwrap())
+        .build();
+    let updated = team
+        .batch_update_findings()
+        .finding_identifiers(id)
+        .workflow(
+            WorkflowUpdate::builder()
+                .status(WorkflowStatus::Resolved)
+                .build(),
+        )
+        .note(
+            NoteUpdate::builder()
+                .text("accepted risk, CHG-4321")
+                .updated_by("secops")
+                .build(),
+        )
+        .user_defined_fields("ticket", "CHG-4321")
+        .severity(
+            aws_sdk_securityhub::types::SeverityUpdate::builder()
+                .label(SeverityLabel::Low)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.processed_findings().len(), 1);
+    w.swept();
+    w.swept();
+    assert!(
+        reads(&w) > read_before,
+        "the sweeps read their findings back"
+    );
+    assert!(
+        tampered(&w.alerts().await).is_empty(),
+        "the team's fields are not tampering"
+    );
+    assert_eq!(
+        w.imports(&account),
+        imports,
+        "nothing sent over the team's work"
+    );
+    let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    assert_eq!(f["Workflow"]["Status"], "RESOLVED", "never reopened: {f:#}");
+    assert_eq!(f["Note"]["Text"], "accepted risk, CHG-4321");
+    assert_eq!(f["UserDefinedFields"]["ticket"], "CHG-4321");
+    assert_eq!(f["Severity"]["Label"], "LOW", "the team's severity stays");
+    assert_eq!(f["Compliance"]["Status"], "FAILED");
+    assert_eq!(f["RecordState"], "ACTIVE");
+}
