@@ -165,8 +165,10 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
     // back).
     std::thread::sleep(Duration::from_secs(32).saturating_sub(written.elapsed()));
     proxy.faults(json!([
+        // The history row of the edit's revert (status `reverted`), not the
+        // report's row the keep writes before it (status `told`).
         {"name": "history", "service": "dynamodb", "action": "BatchWriteItem",
-         "contains": "\"trigger_kind\":{\"S\":\"document_changed\"}",
+         "contains": "\"status\":{\"S\":\"reverted\"}",
          "effect": "hold", "hold_timeout": 120}
     ]));
     let adopted = killed_at_hold(&w, &proxy, &sweep_event(), "history");

@@ -3,13 +3,12 @@
 //! document), the version, when AWS says that version was made (a
 //! document deleted and made again numbers its versions from 1 again; its
 //! versions are made later, so a remade document's version 3 is another
-//! fact than the former one's), and the alert's kind. Any run that tells
+//! fact than the former one's), and the alert's kind (`Kind::as_str`). Any run that tells
 //! the same facts, whatever its trigger, gives its alert the same
 //! `alert_id`: two such alerts are one telling delivered twice (as SNS
 //! itself may), not two. A naming follow-up (the editor known later) is
 //! its own fact: the versions and the editor.
 
-use crate::domain::alert::Kind;
 use crate::domain::ids::stable_id;
 
 /// One version's fact, as `version_fact` names it.
@@ -23,10 +22,10 @@ pub struct Version<'a> {
 }
 
 /// The identity of one version's fact.
-pub fn version_fact(kind: Kind, (account, slot): (&str, &str), v: Version<'_>) -> String {
+pub fn version_fact(kind: &str, (account, slot): (&str, &str), v: Version<'_>) -> String {
     stable_id(&[
         "fact",
-        kind.as_str(),
+        kind,
         account,
         slot,
         v.version,
@@ -37,7 +36,7 @@ pub fn version_fact(kind: Kind, (account, slot): (&str, &str), v: Version<'_>) -
 /// The identity of an alert telling `facts` (in any order, any repeats),
 /// naming `editor` as a follow-up does.
 pub fn told_id(
-    kind: Kind,
+    kind: &str,
     (account, slot): (&str, &str),
     facts: &[String],
     editor: Option<&str>,
@@ -45,7 +44,7 @@ pub fn told_id(
     let mut facts: Vec<&str> = facts.iter().map(String::as_str).collect();
     facts.sort_unstable();
     facts.dedup();
-    let mut parts = vec!["told", kind.as_str(), account, slot];
+    let mut parts = vec!["told", kind, account, slot];
     parts.extend(facts);
     if let Some(editor) = editor {
         parts.push("named");
@@ -66,42 +65,30 @@ mod tests {
 
     #[test]
     fn a_fact_is_named_by_what_aws_says_and_anything_else_makes_another() {
-        let base = version_fact(
-            Kind::RunAsWindow,
-            PLACE,
-            v("3", Some("2026-11-28T10:00:00Z")),
-        );
+        let base = version_fact("run_as_window", PLACE, v("3", Some("2026-11-28T10:00:00Z")));
         let others = [
-            version_fact(
-                Kind::RunAsWindow,
-                PLACE,
-                v("4", Some("2026-11-28T10:00:00Z")),
-            ),
+            version_fact("run_as_window", PLACE, v("4", Some("2026-11-28T10:00:00Z"))),
             // The remade document's version 3.
+            version_fact("run_as_window", PLACE, v("3", Some("2026-11-28T11:00:00Z"))),
+            version_fact("run_as_window", PLACE, v("3", None)),
             version_fact(
-                Kind::RunAsWindow,
-                PLACE,
-                v("3", Some("2026-11-28T11:00:00Z")),
-            ),
-            version_fact(Kind::RunAsWindow, PLACE, v("3", None)),
-            version_fact(
-                Kind::DriftReverted,
+                "drift_reverted",
                 PLACE,
                 v("3", Some("2026-11-28T10:00:00Z")),
             ),
             version_fact(
-                Kind::RunAsWindow,
+                "run_as_window",
                 ("222222222222", "eu-west-1"),
                 v("3", Some("2026-11-28T10:00:00Z")),
             ),
             version_fact(
-                Kind::RunAsWindow,
+                "run_as_window",
                 ("111111111111", "eu-west-1#Doc"),
                 v("3", Some("2026-11-28T10:00:00Z")),
             ),
             // Parts do not run into each other.
             version_fact(
-                Kind::RunAsWindow,
+                "run_as_window",
                 ("111111111111", "eu-west-13"),
                 v("", Some("2026-11-28T10:00:00Z")),
             ),
@@ -109,23 +96,19 @@ mod tests {
         for other in &others {
             assert_ne!(&base, other);
         }
-        let again = version_fact(
-            Kind::RunAsWindow,
-            PLACE,
-            v("3", Some("2026-11-28T10:00:00Z")),
-        );
+        let again = version_fact("run_as_window", PLACE, v("3", Some("2026-11-28T10:00:00Z")));
         assert_eq!(base, again, "the same fact, whoever computes it");
     }
 
     #[test]
     fn an_alert_of_the_same_facts_has_one_identity_in_any_order() {
-        let f = |n: &'static str| version_fact(Kind::RunAsWindow, PLACE, v(n, Some("t")));
+        let f = |n: &'static str| version_fact("run_as_window", PLACE, v(n, Some("t")));
         let (a, b, c) = (f("2"), f("3"), f("4"));
-        let one = told_id(Kind::RunAsWindow, PLACE, &[a.clone(), b.clone()], None);
+        let one = told_id("run_as_window", PLACE, &[a.clone(), b.clone()], None);
         assert_eq!(
             one,
             told_id(
-                Kind::RunAsWindow,
+                "run_as_window",
                 PLACE,
                 &[b.clone(), a.clone(), b.clone()],
                 None
@@ -133,12 +116,15 @@ mod tests {
         );
         assert_ne!(
             one,
-            told_id(Kind::RunAsWindow, PLACE, &[a.clone(), b.clone(), c], None)
+            told_id("run_as_window", PLACE, &[a.clone(), b.clone(), c], None)
         );
-        assert_ne!(one, told_id(Kind::RunAsWindow, PLACE, &[a.clone()], None));
+        assert_ne!(
+            one,
+            told_id("run_as_window", PLACE, std::slice::from_ref(&a), None)
+        );
         // A follow-up naming the editor is its own fact, one per editor.
         let named = told_id(
-            Kind::RunAsWindow,
+            "run_as_window",
             PLACE,
             &[a.clone(), b.clone()],
             Some("arn:aws:iam::1:role/A"),
@@ -147,7 +133,7 @@ mod tests {
         assert_ne!(
             named,
             told_id(
-                Kind::RunAsWindow,
+                "run_as_window",
                 PLACE,
                 &[a, b],
                 Some("arn:aws:iam::1:role/B")

@@ -98,7 +98,7 @@ fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &
 /// not judge, the document made again, and the editor it names. Every run
 /// that tells the same facts sends the same `alert_id`.
 fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
-    let kind = Kind::RunAsWindow;
+    let kind = Kind::RunAsWindow.as_str();
     let history = o.history.as_ref().expect("filtered on history");
     let place = (account, o.slot());
     let place = (place.0, place.1.as_str());

@@ -160,7 +160,10 @@ fn a_window_set_back_before_any_run_looked_is_a_finding_with_its_spans_and_edito
         );
         assert!(w[0].sent.is_none(), "told once");
     }
-    // No window: no finding; an unnamed editor is said so.
+}
+
+#[test]
+fn no_window_no_window_finding() {
     let plain = row(Action::None, Some(run_as("ops")));
     let out = decide_for(&plain, Status::Compliant, &Marks::new(), None);
     assert!(out.iter().all(|s| s.finding.check != Check::Window));
