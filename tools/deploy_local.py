@@ -365,6 +365,11 @@ class Local:
         """doctor as a user runs it; then its verdicts, where the happy path
         must show no warning it could avoid: (exit code, warnings)."""
         args = [str(BIN), "doctor", "--stack", HUB_STACK, "--account", self.member]
+        # The policy sends findings: its user has Security Hub CSPM enabled in
+        # every governed region, as deploy.md's prerequisites say (doctor
+        # asks the hub itself and warns where it is not).
+        for region in ("us-east-1", "eu-west-1"):
+            self.emulated("POST", "enable", {"account": self.member, "region": region})
         run = subprocess.run(args, env=self.env)
         listed = subprocess.run([*args, "--format", "json"], env=self.env, capture_output=True, text=True)
         return run.returncode, warnings(listed.stdout)
