@@ -110,7 +110,7 @@ async fn told_by_a_killed_reconcile(w: &World, proxy: &Proxy, account: &str) -> 
     let root = w.console_edit(account, R, "root").await;
     back_in_policy(w, account).await;
     reconcile_killed_at_its_record(w, proxy, account);
-    let teller = w.state(account, R).await.unwrap()[&format!("told {root} by")].clone();
+    let teller = w.claims(account, R).await[&format!("told {root} by")].clone();
     assert!(teller.starts_with("cli-"), "the reconcile told it");
     (root, teller)
 }
@@ -690,8 +690,8 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         {"name": "writer-record", "service": "dynamodb", "action": "UpdateItem",
          "contains": format!("last_trigger_id\":{{\"S\":\"{event_id}\""),
          "effect": "hold", "hold_timeout": 120},
-        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": ":seen_s", "effect": "count"}
+        {"name": "claims", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept", "effect": "count"}
     ]));
     // The holds name the account: the sweep reads the management account's
     // region beside it, and a hold that caught that read instead let the
@@ -754,10 +754,10 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         .map(|a| a["message"]["kind"].as_str().unwrap())
         .collect();
     assert_eq!(about_edited, ["drift_reverted"], "{told:#?}");
-    let state = w.state(&account, R).await.unwrap();
+    let claims = w.claims(&account, R).await;
     assert!(
-        !state.keys().any(|k| k.starts_with("told ")),
-        "no run claimed a window: {state:#?}"
+        !claims.keys().any(|k| k.starts_with("told ")),
+        "no run claimed a window: {claims:#?}"
     );
 }
 
@@ -779,20 +779,20 @@ async fn a_refused_window_claim_says_whose_it_is_without_a_read_that_could_fail(
     // Its record of the one account-region it looks at, held.
     proxy.faults(json!([
         record_held(),
-        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": ":seen_s", "effect": "count"}
+        {"name": "claims", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept", "effect": "count"}
     ]));
     reconcile_killed_at(&w, &proxy, &account, "first-record");
     assert_eq!(hits(&proxy, "claims"), 1, "it claimed: {}", proxy.hits());
-    let state = w.state(&account, R).await.unwrap();
-    let first_id = state[&format!("told {root} by")].clone();
-    assert!(first_id.starts_with("cli-"), "{state:#?}");
+    let claims = w.claims(&account, R).await;
+    let first_id = claims[&format!("told {root} by")].clone();
+    assert!(first_id.starts_with("cli-"), "{claims:#?}");
 
     // The edit's event: the same window, its claim refused. A plain read
     // of an item (no projection: how the claim's holder was read) refused.
     proxy.faults(json!([
-        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": ":seen_s", "effect": "count"},
+        {"name": "claims", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept", "effect": "count"},
         {"name": "plain-read", "service": "dynamodb", "action": "GetItem",
          "contains": "\"ConsistentRead\":true}", "status": 400, "code": "AccessDeniedException",
          "protocol": "json", "message": "User is not authorized to perform: dynamodb:GetItem"}
@@ -849,10 +849,14 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
     let first = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
     reconcile_killed_at_its_record(&w, &proxy, &account);
-    let state = w.state(&account, R).await.unwrap();
-    let first_by = state[&format!("told {first} by")].clone();
-    assert!(first_by.starts_with("cli-"), "{state:#?}");
-    assert_eq!(state[&format!("told {first} kept")], first_by, "{state:#?}");
+    let claims = w.claims(&account, R).await;
+    let first_by = claims[&format!("told {first} by")].clone();
+    assert!(first_by.starts_with("cli-"), "{claims:#?}");
+    assert_eq!(
+        claims[&format!("told {first} kept")],
+        first_by,
+        "{claims:#?}"
+    );
 
     let second = w.console_edit(&account, R, "alice").await;
     back_in_policy(&w, &account).await;
@@ -872,14 +876,14 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
         std::slice::from_ref(&first),
         "the reconcile's alert, kept"
     );
-    let state = w.state(&account, R).await.unwrap();
-    assert_eq!(state[&format!("told {first} by")], first_by, "{state:#?}");
-    let second_by = &state[&format!("told {second} by")];
-    assert_eq!(second_by, event["id"].as_str().unwrap(), "{state:#?}");
+    let claims = w.claims(&account, R).await;
+    assert_eq!(claims[&format!("told {first} by")], first_by, "{claims:#?}");
+    let second_by = &claims[&format!("told {second} by")];
+    assert_eq!(second_by, event["id"].as_str().unwrap(), "{claims:#?}");
     assert_eq!(
-        &state[&format!("told {second} kept")],
+        &claims[&format!("told {second} kept")],
         second_by,
-        "{state:#?}"
+        "{claims:#?}"
     );
 }
 
@@ -1082,19 +1086,19 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
     // held until the test ends: it is killed there and never lands.
     proxy.faults(json!([
         {"name": "keep", "service": "dynamodb", "action": "TransactWriteItems",
-         "contains": format!("told {root} kept"), "effect": "hold", "times": 1, "hold_timeout": 600},
-        {"name": "claims", "service": "dynamodb", "action": "UpdateItem",
-         "contains": ":seen_s", "effect": "count"}
+         "contains": "SET #kept = :tid", "effect": "hold", "times": 1, "hold_timeout": 600},
+        {"name": "claims", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept", "effect": "count"}
     ]));
     reconcile_killed_at(&w, &proxy, &account, "keep");
-    let state = w.state(&account, R).await.unwrap();
+    let claims = w.claims(&account, R).await;
     assert!(
-        state[&format!("told {root} by")].starts_with("cli-"),
-        "{state:#?}"
+        claims[&format!("told {root} by")].starts_with("cli-"),
+        "{claims:#?}"
     );
     assert!(
-        !state.contains_key(&format!("told {root} kept")),
-        "{state:#?}"
+        !claims.contains_key(&format!("told {root} kept")),
+        "{claims:#?}"
     );
 
     // An edit event's run reads the same window: the claim is not kept and
@@ -1120,9 +1124,9 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
     ddb.update_item()
         .table_name(&w.table)
         .key("pk", s(format!("ACCOUNT#{account}")))
-        .key("sk", s(format!("REGION#{R}")))
+        .key("sk", s(fact_sk(R, &root)))
         .update_expression("SET #until = :past")
-        .expression_attribute_names("#until", format!("told {root} until"))
+        .expression_attribute_names("#until", "until")
         .expression_attribute_values(
             ":past",
             aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
@@ -1147,9 +1151,10 @@ async fn a_window_claimed_by_a_run_that_died_before_keeping_its_alert_is_told_on
         "{windows:#?}"
     );
     let state = w.state(&account, R).await.unwrap();
+    let claims = w.claims(&account, R).await;
     assert_ne!(state["default_version"], recorded, "{state:#?}");
-    let by = &state[&format!("told {root} by")];
-    assert_eq!(&state[&format!("told {root} kept")], by, "{state:#?}");
+    let by = &claims[&format!("told {root} by")];
+    assert_eq!(&claims[&format!("told {root} kept")], by, "{claims:#?}");
 }
 
 /// A dead run's write, adopted by a run that cannot read the version the
@@ -1199,20 +1204,21 @@ async fn a_window_whose_claim_could_not_be_written_is_claimed_with_its_keep() {
 
     proxy.faults(json!([
         record_held(),
-        {"name": "claim", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("told {root} by"),
+        {"name": "claim", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept",
          "status": 400, "code": "ProvisionedThroughputExceededException", "message": "not now"}
     ]));
     reconcile_killed_at(&w, &proxy, &account, "first-record");
     assert!(hits(&proxy, "claim") >= 1, "{}", proxy.hits());
     proxy.faults(json!([]));
     let state = w.state(&account, R).await.unwrap();
-    let teller = state[&format!("told {root} by")].clone();
+    let claims = w.claims(&account, R).await;
+    let teller = claims[&format!("told {root} by")].clone();
     assert!(
         teller.starts_with("cli-"),
         "claimed with the keep: {state:#?}"
     );
-    assert_eq!(state[&format!("told {root} kept")], teller, "{state:#?}");
+    assert_eq!(claims[&format!("told {root} kept")], teller, "{claims:#?}");
 
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
@@ -1225,8 +1231,8 @@ async fn a_window_whose_claim_could_not_be_written_is_claimed_with_its_keep() {
         std::slice::from_ref(&root),
         "told once, by the reconcile"
     );
-    let state = w.state(&account, R).await.unwrap();
-    assert_eq!(state[&format!("told {root} by")], teller, "{state:#?}");
+    let claims = w.claims(&account, R).await;
+    assert_eq!(claims[&format!("told {root} by")], teller, "{claims:#?}");
 }
 
 /// A run whose claim cannot be written reads the item once and leaves what
@@ -1242,8 +1248,8 @@ async fn a_run_whose_claim_cannot_be_written_leaves_what_another_run_told() {
     let (root, teller) = told_by_a_killed_reconcile(&w, &proxy, &account).await;
 
     proxy.faults(json!([
-        {"name": "claim", "service": "dynamodb", "action": "UpdateItem",
-         "contains": format!("told {root} by"),
+        {"name": "claim", "service": "dynamodb", "action": "TransactWriteItems",
+         "contains": "REMOVE #kept",
          "status": 400, "code": "ProvisionedThroughputExceededException", "message": "not now"}
     ]));
     let event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
@@ -1255,6 +1261,6 @@ async fn a_run_whose_claim_cannot_be_written_leaves_what_another_run_told() {
         of_kind(&told, "run_as_window").is_empty(),
         "the reconcile's to tell: {told:#?}"
     );
-    let state = w.state(&account, R).await.unwrap();
-    assert_eq!(state[&format!("told {root} by")], teller, "{state:#?}");
+    let claims = w.claims(&account, R).await;
+    assert_eq!(claims[&format!("told {root} by")], teller, "{claims:#?}");
 }

@@ -734,6 +734,28 @@ impl World {
             .find(|i| i["pk"] == pk && i["sk"] == sk)
     }
 
+    /// The window claims of one slot, from their ledger items
+    /// (`FACT#<slot>#..`), as `told <token> <part>` (`by`, `seen`, `until`,
+    /// `kept`, `actor`).
+    pub async fn claims(&self, account: &str, slot: &str) -> HashMap<String, String> {
+        let pk = format!("ACCOUNT#{account}");
+        let mut out = HashMap::new();
+        for i in self.items().await {
+            if i["pk"] != pk
+                || !i["sk"].starts_with("FACT#")
+                || i.get("slot").map(String::as_str) != Some(slot)
+            {
+                continue;
+            }
+            for part in ["by", "seen", "until", "kept", "actor"] {
+                if let Some(v) = i.get(part) {
+                    out.insert(format!("told {} {part}", i["token"]), v.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub async fn history(&self, account: &str) -> Vec<HashMap<String, String>> {
         let pk = format!("ACCOUNT#{account}");
         let mut rows: Vec<_> = self
@@ -745,6 +767,20 @@ impl World {
         rows.sort_by(|a, b| a["sk"].cmp(&b["sk"]));
         rows
     }
+}
+
+/// The sort key of a window claim's ledger item: the product's
+/// `ids::stable_id(["fact", slot, token])` (FNV-1a, each part ended by a
+/// zero byte), computed here so a test can aim at one claim's item.
+pub fn fact_sk(slot: &str, token: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in ["fact", slot, token] {
+        for b in part.bytes().chain([0u8]) {
+            hash ^= u64::from(b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("FACT#{slot}#{hash:016x}")
 }
 
 pub fn sample(name: &str) -> Value {

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 use super::AwsError;
 
 mod transact;
-pub(crate) use transact::Transacted;
+pub(crate) use transact::{Reason, Transacted};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -78,7 +78,8 @@ impl Receipts {
                 .map(|(k, _, a)| k.len() + a.len() + 200)
                 .sum();
             let told_bytes: usize = told.iter().map(told_size).sum();
-            let actions = entries.len() + claims.len() + told.len();
+            let tokens: usize = claims.iter().map(|c| c.tokens.len()).sum();
+            let actions = entries.len() + tokens + told.len();
             if actions <= TRANSACT_MAX && bytes + told_bytes < TRANSACT_BYTES {
                 match self
                     .keep_claimed((entries, told), owner, &claims, now)
@@ -142,9 +143,11 @@ impl Receipts {
                 .map_err(built)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        let expires = clock::epoch_secs(now + self.history_retention);
         for claim in claims {
-            let update = super::window_kept::kept(&self.table, claim).map_err(built)?;
-            items.push(TransactWriteItem::builder().update(update).build());
+            for update in super::window_kept::kept(&self.table, claim, expires).map_err(built)? {
+                items.push(TransactWriteItem::builder().update(update).build());
+            }
         }
         // A conflict with another request is sent again by `transact`:
         // read as "the claim is no longer ours" it told the window twice.

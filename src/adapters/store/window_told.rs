@@ -1,19 +1,28 @@
 //! A Run As window told once per version: each version a run tells (a
-//! token, `domain::version_gap::claim_tokens`) is claimed on the slot's
-//! item in one conditional write, and what another run claimed is left to
-//! it. Until 0.7.14 a run claimed its whole set of versions as one value,
-//! and two runs that read different sets both told the versions they
-//! shared (simulation seed 780018).
+//! token, `domain::version_gap::claim_tokens`) is claimed in one
+//! transaction, each token on its own item of the ledger of told facts
+//! (`FACT#<slot>#<hash of the token>`, expiring with the history), beside a
+//! condition on the slot's state item (its record and any live write). Until
+//! 0.10.0 the claims were attributes of the state item, which grew with
+//! every window the account-region ever had (about 120 bytes each) until
+//! DynamoDB's 400 KB item limit stopped every write of it. Until 0.7.14 a
+//! run claimed its whole set of versions as one value, and two runs that
+//! read different sets both told the versions they shared (simulation seed
+//! 780018).
 //!
-//! Per token `t` the item holds `told <t> by` (the trigger), `told <t>
-//! seen` (the default version the row recorded when it was claimed: a
-//! document deleted and made again numbers its versions from 1 again),
-//! `told <t> until` (the claim's lease, [`WINDOW_CLAIM_LEASE`]), `told <t>
-//! actor` (the editor the claimer's trigger names, or empty) and, once
-//! the transaction that keeps its alert in the outbox ran, `told <t> kept`.
+//! A token's item holds `by` (the trigger), `seen` (the default version the
+//! row recorded when it was claimed: a document deleted and made again
+//! numbers its versions from 1 again), `until` (the claim's lease,
+//! [`WINDOW_CLAIM_LEASE`]), `actor` (the editor the claimer's trigger names,
+//! or empty) and, once the transaction that keeps its alert in the outbox
+//! ran, `kept`. The pure sorting below reads them as `told <t> <what>`
+//! ([`attribute`]), one merged item for all tokens.
 
-use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item, Table};
-use crate::adapters::store::keys::account_pk;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+
+use crate::adapters::aws::dynamodb::{get_n, get_s, Item, Table};
+use crate::adapters::aws::dynamodb::{Reason, Transacted};
+use crate::adapters::store::fact_items;
 use crate::domain::aws_error::AwsError;
 use crate::domain::window_claim::Teller;
 
@@ -22,9 +31,12 @@ use crate::domain::window_claim::Teller;
 /// claim runs out.
 pub const WINDOW_CLAIM_LEASE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
-/// Tokens per conditional write: each adds about 100 bytes and 10
-/// operators to the condition (DynamoDB allows 4 KB and 300).
+/// Tokens per claim's transaction, one action each beside the row's check:
+/// a claim made with the keep of its alert must fit beside the alert's
+/// copies and rows (`Receipts::keep`, 100 actions in all).
 pub(super) const TOKENS_PER_WRITE: usize = 16;
+// A chunk and the row's check fit one transaction (100 actions).
+const _: () = assert!(TOKENS_PER_WRITE < 100);
 
 /// Writes per chunk of tokens: each refusal leaves out what another run
 /// claimed meanwhile, so this is only reached by a storm of racing runs.
@@ -52,6 +64,8 @@ pub struct Claimer<'a> {
     pub trigger_id: &'a str,
     pub owner: &'a str,
     pub actor: Option<&'a str>,
+    /// Epoch seconds the claim's items expire at (the history's retention).
+    pub expires: i64,
 }
 
 /// What a token's attributes on a refused claim's item say.
@@ -99,14 +113,15 @@ pub async fn claim(
 }
 
 /// What a claim whose write failed (refused past the SDK's retries, or its
-/// answers lost) leaves this run to tell: the slot's item read once,
-/// consistently, and each token sorted as a refusal's are ([`refused`]):
-/// free, or this trigger's, is told by this run (its claim made with the
-/// keep of its alert, `window_kept::kept`); another run's is left to it. Until 0.7.15
-/// a run whose claim failed told every token, and under a storm of refused
-/// writes each event's run told the versions an earlier one had told and
-/// kept (simulation seeds 800355 and 780367). `None`: the read failed too, and every
-/// token is told (better twice than never).
+/// answers lost) leaves this run to tell: the slot's item and its facts
+/// read once, consistently, and each token sorted as a refusal's are
+/// ([`refused`]): free, or this trigger's, is told by this run (its claim
+/// made with the keep of its alert, `window_kept::kept`); another run's is
+/// left to it. Until 0.7.15 a run whose claim failed told every token, and
+/// under a storm of refused writes each event's run told the versions an
+/// earlier one had told and kept (simulation seeds 800355 and 780367).
+/// `None`: a read failed too, and every token is told (better twice than
+/// never).
 pub async fn after_failed_write(
     table: &Table,
     (account, slot): (&str, &str),
@@ -114,15 +129,23 @@ pub async fn after_failed_write(
     who: &Claimer<'_>,
 ) -> Option<Claimed> {
     let key = crate::adapters::store::keys::region_key(account, slot);
-    let item = match table.item(key, account).await {
-        Ok(item) => item,
+    let read = async {
+        let mut item = table.item(key, account).await?;
+        let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+        let moved = row_moved(&item, seen, who.owner, at_ms);
+        for (token, fact) in fact_items::of_slot(table, account, slot).await? {
+            item.extend(fact_items::flattened(&token, &fact));
+        }
+        Ok::<_, AwsError>((item, moved, at_ms))
+    };
+    let (item, moved, at_ms) = match read.await {
+        Ok(read) => read,
         Err(e) => {
             tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read whose claims these versions are; telling them");
             return None;
         }
     };
-    let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
-    let sorted = refused(&item, tokens.to_vec(), (who, seen), at_ms);
+    let sorted = refused(&item, tokens.to_vec(), (who, seen), (at_ms, moved));
     let mut ours = sorted.again;
     ours.extend(sorted.ours);
     Some(Claimed {
@@ -145,15 +168,23 @@ async fn claim_chunk(
         if want.is_empty() {
             return Ok(out);
         }
-        let sent = write(table, (account, slot), (&want, seen), who, at_ms).await;
-        let item = match table.updated_or_refused(account, sent)? {
-            Ok(_) => {
+        let items =
+            write(table, (account, slot), (&want, seen), who, at_ms).map_err(|e| AwsError {
+                operation: "TransactWriteItems",
+                account: account.to_string(),
+                region: table.region.clone(),
+                code: "BuildError".into(),
+                message: e.to_string(),
+            })?;
+        let reasons = match table.transact(items, account, "window claim").await? {
+            Transacted::Written => {
                 out.ours.append(&mut want);
                 return Ok(out);
             }
-            Err(item) => item,
+            Transacted::Refused(reasons) => reasons,
         };
-        let refusal = refused(&item, want, (who, seen), at_ms);
+        let (item, moved) = merged(&want, &reasons);
+        let refusal = refused(&item, want, (who, seen), (at_ms, moved));
         out.ours.extend(refusal.ours);
         out.pending |= refusal.pending;
         out.theirs.extend(refusal.theirs);
@@ -169,6 +200,21 @@ async fn claim_chunk(
         out.ours.append(&mut want);
     }
     Ok(out)
+}
+
+/// A refused claim's reasons as one item (pure): each refused token's item
+/// flattened (`told <t> <what>`), and whether the row's own check failed
+/// (it moved on). The row's check is the first action, the tokens follow.
+fn merged(want: &[String], reasons: &[Reason]) -> (Item, bool) {
+    let failed = |r: &Reason| r.code == "ConditionalCheckFailed";
+    let moved = reasons.first().is_some_and(failed);
+    let mut item = Item::new();
+    for (token, r) in want.iter().zip(reasons.iter().skip(1)) {
+        if let (true, Some(fact)) = (failed(r), &r.item) {
+            item.extend(fact_items::flattened(token, fact));
+        }
+    }
+    (item, moved)
 }
 
 /// What a refused claim's item says of the tokens it wanted (pure).
@@ -188,10 +234,9 @@ fn refused(
     item: &Item,
     want: Vec<String>,
     (who, seen): (&Claimer<'_>, Option<&str>),
-    at_ms: i64,
+    (at_ms, moved): (i64, bool),
 ) -> Refusal {
     let mut out = Refusal::default();
-    let moved = row_moved(item, seen, who.owner, at_ms);
     for t in want {
         let teller = || Teller {
             trigger_id: get_s(item, &attribute(&t, "by")).unwrap_or_default(),
@@ -214,84 +259,36 @@ fn refused(
     out
 }
 
-/// The conditional write of `want`'s claims.
-async fn write(
+/// The claim of `want` as one transaction: the row's check, then each
+/// token's item claimed on [`fact_items::CLAIMABLE`]'s terms.
+fn write(
     table: &Table,
     (account, slot): (&str, &str),
     (want, seen): (&[String], Option<&str>),
     who: &Claimer<'_>,
     at_ms: i64,
-) -> Result<
-    aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
-    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>,
-> {
-    let (update_expression, condition) = expressions(want.len(), seen.is_some());
-    let mut update = table.update_at([
-        ("pk", s(account_pk(account))),
-        ("sk", s(format!("REGION#{slot}"))),
-    ]);
-    for (i, t) in want.iter().enumerate() {
-        for (short, what) in PARTS {
-            update = update.expression_attribute_names(format!("#{short}{i}"), attribute(t, what));
-        }
-    }
-    let until = at_ms + WINDOW_CLAIM_LEASE.as_millis() as i64;
-    let update = match seen {
-        Some(seen) => update.expression_attribute_values(":seen", s(seen)),
-        None => update,
+) -> Result<Vec<TransactWriteItem>, aws_sdk_dynamodb::error::BuildError> {
+    let claiming = fact_items::Claiming {
+        account,
+        slot,
+        trigger_id: who.trigger_id,
+        seen: seen.unwrap_or(""),
+        actor: who.actor.unwrap_or(""),
+        until_ms: at_ms + WINDOW_CLAIM_LEASE.as_millis() as i64,
+        at_ms,
+        expires: who.expires,
     };
-    update
-        .update_expression(update_expression)
-        .condition_expression(condition)
-        .expression_attribute_values(":tid", s(who.trigger_id))
-        .expression_attribute_values(":actor", s(who.actor.unwrap_or("")))
-        .expression_attribute_values(":seen_s", s(seen.unwrap_or("")))
-        .expression_attribute_values(":until", n(until))
-        .expression_attribute_values(":at", n(at_ms))
-        .expression_attribute_values(":me", s(who.owner))
-        .return_values_on_condition_check_failure(
-            aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
-        )
-        .send()
-        .await
-}
-
-/// Each token's attributes: the placeholder's letter and the attribute's
-/// last word ([`attribute`]).
-pub(super) const PARTS: [(&str, &str); 5] = [
-    ("b", "by"),
-    ("r", "seen"),
-    ("u", "until"),
-    ("k", "kept"),
-    ("a", "actor"),
-];
-
-/// The claim of `tokens` tokens (placeholders `#b0`, `#r0`, ... as
-/// [`PARTS`]): its update and its condition (pure).
-fn expressions(tokens: usize, seen: bool) -> (String, String) {
-    let (mut sets, mut removes, mut conds) = (Vec::new(), Vec::new(), Vec::new());
-    conds.push(match seen {
-        true => "default_version = :seen".to_string(),
-        false => "attribute_not_exists(default_version)".to_string(),
-    });
-    conds.push("(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)".into());
-    for i in 0..tokens {
-        sets.push(format!(
-            "#b{i} = :tid, #r{i} = :seen_s, #u{i} = :until, #a{i} = :actor"
-        ));
-        removes.push(format!("#k{i}"));
-        conds.push(claimable(i));
+    let mut items = vec![fact_items::row_check(
+        table,
+        (account, slot),
+        seen,
+        (who.owner, at_ms),
+    )?];
+    for t in want {
+        let update = fact_items::claim_update(table, &claiming, t, false)?;
+        items.push(TransactWriteItem::builder().update(update).build());
     }
-    let update = format!("SET {} REMOVE {}", sets.join(", "), removes.join(", "));
-    (update, conds.join(" AND "))
-}
-
-/// Token `i`'s claim may be made: never claimed under this record, or
-/// this trigger's or run out, and not kept.
-pub(super) fn claimable(i: usize) -> String {
-    format!(
-        "(attribute_not_exists(#b{i}) OR #r{i} <> :seen_s OR (attribute_not_exists(#k{i}) AND (#b{i} = :tid OR #u{i} < :at)))"
-    )
+    Ok(items)
 }
 
 /// Whether the row moved on from what the claim was made against (pure):
@@ -332,6 +329,7 @@ fn token_is(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::aws::dynamodb::{n, s};
 
     fn item(pairs: &[(&str, &str)]) -> Item {
         pairs
@@ -431,12 +429,18 @@ mod tests {
             trigger_id: "t-me",
             owner: "me",
             actor: None,
+            expires: 0,
         };
         let other = Teller {
             trigger_id: "t-other".into(),
             actor: None,
         };
-        let got = refused(&item(&pairs), want.clone(), (&me, Some("4")), 1_000);
+        let got = refused(
+            &item(&pairs),
+            want.clone(),
+            (&me, Some("4")),
+            (1_000, false),
+        );
         assert_eq!(
             got,
             Refusal {
@@ -446,7 +450,7 @@ mod tests {
                 theirs: vec![("2".into(), other.clone()), ("3".into(), other.clone())],
             }
         );
-        let got = refused(&item(&pairs), want, (&me, Some("3")), 1_000);
+        let got = refused(&item(&pairs), want, (&me, Some("3")), (1_000, true));
         assert_eq!(
             got,
             Refusal::default(),
@@ -458,7 +462,7 @@ mod tests {
             &item(&moved),
             own(&["1", "2", "5"]),
             (&me, Some("4")),
-            1_000,
+            (1_000, true),
         );
         assert_eq!(
             got,
@@ -470,44 +474,47 @@ mod tests {
         );
     }
 
-    /// A full write stays inside DynamoDB's limits (4 KB of expression,
-    /// 300 operators: about 10 per token, one per comparison or function).
+    /// A refusal's reasons, as DynamoDB gives them (the row's check first,
+    /// then each token in order; an item only where its condition failed):
+    /// the row moved on only when its own check failed, and a token whose
+    /// action passed reads as free.
     #[test]
-    fn a_full_claim_fits_dynamodbs_expression_limits() {
-        let writes = [
-            expressions(TOKENS_PER_WRITE, true),
-            expressions(TOKENS_PER_WRITE, false),
-            crate::adapters::store::window_kept::made_good_expressions(TOKENS_PER_WRITE),
-        ];
-        for (update, condition) in writes {
-            assert!(
-                update.len() < 4096 && condition.len() < 4096,
-                "{} {}",
-                update.len(),
-                condition.len()
-            );
-            let operators = [
-                " AND ",
-                " OR ",
-                " = ",
-                " <> ",
-                " < ",
-                "attribute_not_exists(",
+    fn a_refusals_reasons_read_as_one_item() {
+        let reason = |code: &str, item: Option<Item>| Reason {
+            code: code.into(),
+            item,
+        };
+        let fact = |by: &str| -> Item {
+            [
+                ("by", s(by)),
+                ("seen", s("4")),
+                ("until", n(2_000)),
+                ("token", s("x")),
             ]
-            .iter()
-            .map(|op| condition.matches(op).count())
-            .sum::<usize>();
-            assert!(operators < 300, "{operators}");
-        }
-        let (update, condition) = expressions(2, true);
-        assert_eq!(
-            update,
-            "SET #b0 = :tid, #r0 = :seen_s, #u0 = :until, #a0 = :actor, #b1 = :tid, #r1 = :seen_s, #u1 = :until, #a1 = :actor REMOVE #k0, #k1"
-        );
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+        };
+        let want = vec!["2".to_string(), "3".to_string()];
+        let reasons = [
+            reason("None", None),
+            reason("ConditionalCheckFailed", Some(fact("t-other"))),
+            reason("None", None),
+        ];
+        let (item, moved) = merged(&want, &reasons);
+        assert!(!moved);
+        assert_eq!(get_s(&item, "told 2 by").as_deref(), Some("t-other"));
+        assert_eq!(get_n(&item, "told 2 until"), Some(2_000));
+        assert!(!item.contains_key("told 3 by"), "{item:?}");
         assert!(
-            condition.starts_with("default_version = :seen AND "),
-            "{condition}"
+            !item.keys().any(|k| k.contains("token")),
+            "only the claim's parts"
         );
+        let row_failed = [reason("ConditionalCheckFailed", None), reason("None", None)];
+        assert!(merged(&want, &row_failed).1);
+        // Hostile: fewer reasons than actions (not DynamoDB's shape) reads
+        // what there is.
+        assert_eq!(merged(&want, &[]), (Item::new(), false));
     }
 
     #[test]

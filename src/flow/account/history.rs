@@ -314,6 +314,9 @@ async fn told(
         trigger_id: id,
         owner: &job.owner,
         actor: job.trigger.actor.as_ref().map(|a| a.arn.as_str()),
+        expires: crate::domain::clock::epoch_secs(
+            crate::domain::clock::now() + ctx.state.retention(),
+        ),
     };
     let unique = history.recreated.is_none();
     let (claimed, written) = claimed(ctx, (account, o), (&tokens, seen), (&who, unique)).await;
