@@ -14,6 +14,7 @@ mod association_tag;
 mod audit_report;
 mod audit_windows;
 mod bounded;
+mod bounded_state;
 mod bypass;
 mod canary;
 mod canary_loaded;

@@ -17,7 +17,8 @@ pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, of_life, starts_history};
 pub use made::{made_by, opened_at_making};
 pub use switched::{
-    judged_numbers, judged_up_to, judged_value, switch_in, switch_of, with_switch_back, Switch,
+    judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
+    with_switch_back, Switch,
 };
 pub use tokens::{claim_tokens, follow_up, naming_tokens, only_claimed};
 

@@ -107,17 +107,23 @@ fn build(
     // One attribute per version (`judged_v<N>`: when it was last judged),
     // so a later judgement of another version does not hide this one; the
     // document's version limit bounds them.
-    for v in crate::domain::version_gap::judged_numbers(o.judged_default.as_deref()) {
+    let judged = crate::domain::version_gap::judged_numbers(o.judged_default.as_deref());
+    for v in &judged {
         u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
+    }
+    // Marks far below the versions judged now go: no run reads that far
+    // back, and one per version would grow the item with every window.
+    for v in crate::domain::version_gap::judged_forgotten(&judged) {
+        u.remove.push(format!("judged_v{v}").into());
     }
     set_or_remove(&mut u, o);
     held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
-        u.remove.push("drift_seen_by");
-        u.remove.push("drift_seen_value");
+        u.remove.push("drift_seen_by".into());
+        u.remove.push("drift_seen_value".into());
     }
-    u.remove.extend(claims_done(o));
+    u.remove.extend(claims_done(o).iter().map(|a| (*a).into()));
     // Who last touched it survives quiet checks.
     if let Some(actor) = &o.actor {
         u.set("last_actor", s(actor));
@@ -155,7 +161,7 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
         }
         match value {
             Some(v) => u.set(attr, s(v)),
-            None => u.remove.push(attr),
+            None => u.remove.push(attr.into()),
         }
     }
 }
@@ -168,7 +174,7 @@ fn held_marks(u: &mut Parts, o: &Observation) {
         Some(_) => u.set_expr("held_since = if_not_exists(held_since, :last_checked)"),
         None => u
             .remove
-            .extend(["held_since", "held_told", "held_told_at", "held_told_by"]),
+            .extend(["held_since", "held_told", "held_told_at", "held_told_by"].map(Into::into)),
     }
 }
 
@@ -197,7 +203,7 @@ fn lease_parts(
     // dead run's intent its take wrote over goes back, to be adopted.
     match &g.dead {
         Some(dead) => u.set("intent", s(&dead.json)),
-        None => u.remove.push("intent"),
+        None => u.remove.push("intent".into()),
     }
     if reverted {
         let mut times = g.recent_reverts.clone();
@@ -225,7 +231,7 @@ fn lease_parts(
 struct Parts {
     set: Vec<String>,
     values: Vec<(String, AttributeValue)>,
-    remove: Vec<&'static str>,
+    remove: Vec<std::borrow::Cow<'static, str>>,
 }
 
 impl Parts {

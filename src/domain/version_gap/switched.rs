@@ -113,6 +113,28 @@ pub fn judged_numbers(value: Option<&str>) -> Vec<u64> {
     out
 }
 
+/// How many versions below the newest judged one a judged mark is kept:
+/// far more than a run ever reads back ([`super::MAX_PAST_READS`]).
+pub const JUDGED_KEPT: u64 = 32;
+
+/// The judged marks a record that judges `judged` removes (pure): those
+/// [`JUDGED_KEPT`] to twice that below the newest, but for any judged now.
+/// Each record slides that range up with the versions it judges, so the
+/// marks an account-region keeps stay bounded however many windows it has
+/// had; a gap of more than the range between two judgements leaves its
+/// marks to the document's own version limit, which bounds them too.
+pub fn judged_forgotten(judged: &[u64]) -> Vec<u64> {
+    let Some(&newest) = judged.iter().max() else {
+        return vec![];
+    };
+    if newest <= JUDGED_KEPT {
+        return vec![];
+    }
+    let top = newest - JUDGED_KEPT;
+    let bottom = newest.saturating_sub(2 * JUDGED_KEPT).max(1);
+    (bottom..=top).filter(|v| !judged.contains(v)).collect()
+}
+
 /// What a run's record keeps of the versions it judged out of policy:
 /// the default it found so (`default_bad`) and the windows its history
 /// told, and those it told as not judged (their read failed: told all the
@@ -399,5 +421,47 @@ mod tests {
         let u = h.unjudged.expect("told");
         assert_eq!(u.versions, ["2"]);
         assert_eq!(u.from.as_deref(), Some(at.as_str()));
+    }
+
+    /// The marks a record removes slide with what it judges: none while the
+    /// newest is near the start; a range of [`JUDGED_KEPT`] below the kept
+    /// ones, never one judged now; hostile input (empty, zero) is quiet.
+    #[test]
+    fn judged_marks_far_below_the_newest_are_forgotten() {
+        let k = JUDGED_KEPT;
+        type Case<'a> = (&'a [u64], Option<(u64, u64)>);
+        let cases: &[Case] = &[
+            (&[], None),
+            (&[0], None),
+            (&[k], None),
+            (&[k + 1], Some((1, 1))),
+            (&[2 * k + 5], Some((5, k + 5))),
+            (&[3, 2 * k + 5], Some((5, k + 5))),
+            (&[u64::MAX], Some((u64::MAX - 2 * k, u64::MAX - k))),
+        ];
+        for (judged, want) in cases {
+            let got = judged_forgotten(judged);
+            match want {
+                None => assert!(got.is_empty(), "{judged:?}: {got:?}"),
+                Some((lo, hi)) => {
+                    assert_eq!(got.first(), Some(lo), "{judged:?}");
+                    assert_eq!(got.last(), Some(hi), "{judged:?}");
+                    assert!(got.iter().all(|v| !judged.contains(v)));
+                }
+            }
+        }
+        // One judged inside the range stays.
+        let got = judged_forgotten(&[10, 2 * k + 5]);
+        assert!(!got.contains(&10) && got.contains(&11), "{got:?}");
+        // Sliding by one window at a time removes every mark once it is
+        // JUDGED_KEPT versions below: the marks stay bounded.
+        let mut kept = std::collections::BTreeSet::new();
+        for newest in (3..2_000u64).step_by(3) {
+            kept.insert(newest);
+            for v in judged_forgotten(&[newest]) {
+                kept.remove(&v);
+            }
+        }
+        assert!(kept.len() as u64 <= k / 3 + 1, "{}", kept.len());
     }
 }
