@@ -574,6 +574,18 @@ fn describe(call: &Call) -> String {
             };
             format!(" {}|{}{expr}", k("pk"), k("sk"))
         }
+        // Each action and its item, to see which transaction of a run a
+        // crash or fault hit.
+        "TransactWriteItems" => {
+            let actions = i.get("TransactItems").and_then(Value::as_array);
+            let each = actions.into_iter().flatten().filter_map(|a| {
+                let (kind, body) = a.as_object()?.iter().next()?;
+                let key = body.get("Key").or_else(|| body.get("Item"))?;
+                let k = |n: &str| key.get(n)?.get("S")?.as_str().map(str::to_string);
+                Some(format!("{kind} {}|{}", k("pk")?, k("sk")?))
+            });
+            format!(" [{}]", each.collect::<Vec<_>>().join(", "))
+        }
         // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
         "Query" => {
             let values: BTreeMap<String, String> = i
