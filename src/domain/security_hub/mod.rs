@@ -21,14 +21,17 @@ use std::collections::BTreeMap;
 use crate::domain::clock;
 use crate::domain::outcome::{Change, RegionOutcome, Status};
 
+mod alerted;
 mod asff;
 mod events;
 mod marks;
 mod retire;
 mod seen;
+pub mod sessions;
 mod tamper;
 pub mod told;
 
+pub use alerted::{alerted, check_of};
 use events::edit;
 pub use retire::{open, retire};
 use seen::{observed, read, right, run_as_details, wrong};
@@ -333,8 +336,12 @@ fn runbook(base: &str, check: Check) -> String {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_alerted;
+#[cfg(test)]
 mod tests_events;
 #[cfg(test)]
 mod tests_life;
+#[cfg(test)]
+mod tests_sessions;
 #[cfg(test)]
 mod tests_tamper;
