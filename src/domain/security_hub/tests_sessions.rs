@@ -130,7 +130,7 @@ fn a_finding_names_its_windows_sessions_counts_the_rest_or_says_why_none_were_re
         (
             "none started",
             Told::Listed(spans.clone(), Listing { listed: vec![], more: 0, truncated: false }),
-            &[("sessions_count", "0"), ("sessions_from", "2026-11-28T10:00:00Z")],
+            &[("sessions_count", "0"), ("sessions_from", "2026-11-28T10:00:00.000Z")],
             &["session_1", "sessions_unread"],
         ),
         (
