@@ -334,14 +334,14 @@ fn runbook(base: &str, check: Check) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+mod alerted_tests;
 #[cfg(test)]
-mod tests_alerted;
+mod sessions_tests;
+#[cfg(test)]
+mod tests;
 #[cfg(test)]
 mod tests_events;
 #[cfg(test)]
 mod tests_life;
-#[cfg(test)]
-mod tests_sessions;
 #[cfg(test)]
 mod tests_tamper;
