@@ -8,7 +8,7 @@ use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
-fn commands_document(elevated: bool) -> Value {
+pub(crate) fn commands_document(elevated: bool) -> Value {
     json!({
         "schemaVersion": "1.0",
         "description": "Interactive shell",
@@ -22,7 +22,7 @@ fn commands_document(elevated: bool) -> Value {
 }
 
 /// A CloudTrail write of `name` by the `Admin` role (the sample's shape).
-fn session_event(event_name: &str, account: &str, region: &str, name: &str) -> Value {
+pub(crate) fn session_event(event_name: &str, account: &str, region: &str, name: &str) -> Value {
     let mut e = doc_event(event_name, account, region, "Admin");
     let sample = sample("session_document_changed.ssm-create-elevated-session-document.json");
     e["detail"]["requestParameters"] = sample["detail"]["requestParameters"].clone();
@@ -34,7 +34,13 @@ fn session_event(event_name: &str, account: &str, region: &str, name: &str) -> V
 
 /// Creates the Session document, or adds a version (left not default), as
 /// the account's administrator.
-async fn write(w: &World, account: &str, region: &str, name: &str, content: &Value) -> String {
+pub(crate) async fn write(
+    w: &World,
+    account: &str,
+    region: &str,
+    name: &str,
+    content: &Value,
+) -> String {
     w.admin_write_named(account, region, name, content, false)
         .await
 }

@@ -48,7 +48,7 @@ async fn a_governed_organizations_first_sweep_gives_one_passed_finding_per_accou
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_until_the_team_resolves_it(
+async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_with_the_windows_sessions_active_until_the_team_resolves_it(
 ) {
     let w = World::new().await;
     w.write_policy(ENFORCE);
@@ -56,7 +56,12 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_unt
     for region in REGIONS {
         w.hub("enable", &account, region);
     }
+    let before = w.start_session(&account, WEST, "early-bird").await;
+    crate::sessions::tick().await;
     let edited = w.console_edit(&account, WEST, "root").await;
+    crate::sessions::tick().await;
+    // A session started while root was the default: the window's.
+    let during = w.start_session(&account, WEST, "mallory").await;
     for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
         let (code, out) = w.handle(&doc_event_as(name, &account, WEST, "Breakglass", "mallory"));
         assert_eq!(code, 0, "{out:#}");
@@ -83,6 +88,22 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_unt
         f["Resources"][0]["Details"]["Other"]["default_version"],
         edited
     );
+    // The window's sessions, in the finding itself: the one started in it,
+    // not the one before.
+    // (The test's events carry an envelope time from before the edit, so
+    // the window opens there: the one started in it is among those named.)
+    let other = &f["Resources"][0]["Details"]["Other"];
+    let named: Vec<&str> = (1..=20)
+        .filter_map(|n| other[format!("session_{n}")].as_str())
+        .collect();
+    assert!(
+        named
+            .iter()
+            .any(|s| s.contains(&during) && s.contains("/Admin/mallory")),
+        "{other:#}"
+    );
+    assert!(other.get("sessions_unread").is_none(), "{other:#}");
+    let _ = &before;
     // Never a closed window imported PASSED/ARCHIVED: the team's to triage.
     let triage = |f: &Value| {
         (
@@ -131,6 +152,10 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_active_unt
     let found = w.findings(&account);
     let f = &only(&found, "runas-guard/edit")[0]["finding"];
     assert_eq!(triage(f), open, "still active after the sweep: {f:#}");
+    assert!(
+        f["Resources"][0]["Details"]["Other"]["sessions_count"].is_string(),
+        "as first sent: {f:#}"
+    );
 
     // The security team resolves it with a note; later sweeps keep both.
     let team = w.security_team(&account, WEST).await;
@@ -183,4 +208,71 @@ async fn an_edit_a_sweep_puts_back_is_a_finding_too_with_its_editor_not_yet_name
     );
     assert_eq!(f["RecordState"], "ACTIVE");
     assert_eq!(f["FindingProviderFields"]["Severity"]["Label"], "CRITICAL");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_document_that_skips_run_as_is_an_active_critical_finding_sharing_its_alerts_identity(
+) {
+    use crate::bypass::{commands_document, session_event, write};
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    write(
+        &w,
+        &account,
+        WEST,
+        "Elevated-Shell",
+        &commands_document(true),
+    )
+    .await;
+    let (code, out) = w.handle(&session_event(
+        "CreateDocument",
+        &account,
+        WEST,
+        "Elevated-Shell",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "run_as_bypass");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let found = w.findings(&account);
+    let bypass = only(&found, "runas-guard/bypass");
+    assert_eq!(bypass.len(), 1, "one alert, one finding: {found:#?}");
+    let f = &bypass[0]["finding"];
+    assert_eq!(
+        (
+            f["Compliance"]["Status"].as_str(),
+            f["RecordState"].as_str(),
+            f["Workflow"]["Status"].as_str(),
+            f["FindingProviderFields"]["Severity"]["Label"].as_str(),
+        ),
+        (
+            Some("FAILED"),
+            Some("ACTIVE"),
+            Some("NEW"),
+            Some("CRITICAL")
+        ),
+        "{f:#}"
+    );
+    let alert_id = told[0]["message"]["alert_id"].as_str().unwrap();
+    assert!(f["Id"].as_str().unwrap().ends_with(alert_id), "{f:#}");
+    assert!(f["Resources"][0]["Id"]
+        .as_str()
+        .unwrap()
+        .ends_with(":document/Elevated-Shell"));
+    // Not news again, and later sweeps never re-send nor close it.
+    let (code, out) = w.handle(&session_event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        WEST,
+        "Elevated-Shell",
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    w.swept();
+    let found = w.findings(&account);
+    let f = &only(&found, "runas-guard/bypass")[0]["finding"];
+    assert_eq!(f["RecordState"], "ACTIVE", "{f:#}");
+    assert_eq!(f["Compliance"]["Status"], "FAILED");
+    assert_eq!(only(&found, "runas-guard/bypass").len(), 1);
 }

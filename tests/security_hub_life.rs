@@ -259,14 +259,15 @@ async fn an_event_run_then_a_sweep_of_an_unchanged_account_send_the_finding_once
         "alice",
     ));
     assert_eq!(code, 0, "{out:#}");
-    assert_eq!(w.imports_in(&account, EAST), 1, "the event's run sent it");
+    // The run-as finding, then the edit's alert's own finding (its own call).
+    assert_eq!(w.imports_in(&account, EAST), 2, "the event's run sent it");
     let sent = run_as_in(&w.findings(&account), EAST)["finding"].clone();
     // The sweep knows the name, and the finding reads the same: not sent again.
     let out = w.swept();
     assert!(report(&out, &account)["name"].is_string(), "{out:#}");
     assert_eq!(
         w.imports_in(&account, EAST),
-        1,
+        2,
         "the sweep sent nothing new there"
     );
     let now = w.findings(&account);

@@ -18,7 +18,7 @@ const NODE: &str = "i-0123456789abcdef0";
 impl World {
     /// A session started now in `account`/`region` by the `Admin` role as
     /// `who` (its session name); the session's id.
-    async fn start_session(&self, account: &str, region: &str, who: &str) -> String {
+    pub(crate) async fn start_session(&self, account: &str, region: &str, who: &str) -> String {
         let session = runas_guard::adapters::aws::sts::Sts::new(&self.cfg)
             .assume(account, &["Admin"], who, None)
             .await
@@ -41,7 +41,7 @@ impl World {
 
 /// Clock ticks between steps: session start times and version creation
 /// times are to the millisecond; a pause keeps "before" before.
-async fn tick() {
+pub(crate) async fn tick() {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
 }
 

@@ -202,7 +202,7 @@ fn wire(f: &Finding) -> AwsSecurityFinding {
         .fold(ResourceDetails::builder(), |d, (k, v)| d.other(k, v))
         .build();
     let resource = Resource::builder()
-        .r#type(security_hub::RESOURCE_TYPE)
+        .r#type(f.check.resource_type())
         .id(&f.resource)
         .partition(f.partition.as_str().into())
         .region(&f.region)

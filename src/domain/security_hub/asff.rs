@@ -44,6 +44,17 @@ pub enum Check {
     /// Versions that held Run As out of policy and were set back before
     /// any run looked (`run_as_window`): a security event.
     Window,
+    /// Run As edited again and again within the hour (`tamper_repeated`).
+    TamperRepeated,
+    /// Run As found out of policy in audit mode (`drift_detected`).
+    DriftDetected,
+    /// A session document that skips Run As (`run_as_bypass`).
+    Bypass,
+    /// Run As set outside the document: an IAM tag (`run_as_override`).
+    Override,
+    /// Identity Center's access-control attributes changed
+    /// (`identity_center_drift`).
+    IdentityCenterDrift,
 }
 
 impl Check {
@@ -63,6 +74,11 @@ impl Check {
             Check::Readiness => "readiness",
             Check::Edit => "edit",
             Check::Window => "window",
+            Check::TamperRepeated => "tamper-repeated",
+            Check::DriftDetected => "drift-detected",
+            Check::Bypass => "bypass",
+            Check::Override => "override",
+            Check::IdentityCenterDrift => "identity-center-drift",
         }
     }
 
@@ -71,9 +87,17 @@ impl Check {
         match self {
             Check::RunAs => &["Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As"],
             Check::Readiness => &["Software and Configuration Checks/AWS Security Best Practices/Session Manager Run As user on nodes"],
-            Check::Edit | Check::Window => &[
+            Check::Edit | Check::Window | Check::TamperRepeated | Check::DriftDetected => &[
                 "Unusual Behaviors/User/Session Manager Run As edited",
                 "TTPs/Privilege Escalation/Session Manager Run As edited",
+            ],
+            Check::Bypass => &[
+                "Unusual Behaviors/User/Session document skips Run As",
+                "TTPs/Privilege Escalation/Session document skips Run As",
+            ],
+            Check::Override | Check::IdentityCenterDrift => &[
+                "Unusual Behaviors/User/Session Manager Run As set outside the document",
+                "TTPs/Privilege Escalation/Session Manager Run As set outside the document",
             ],
         }
     }
@@ -82,7 +106,7 @@ impl Check {
     pub fn requirements(self) -> &'static [&'static str] {
         match self {
             Check::Readiness => &[ACCOUNT_MANAGEMENT],
-            Check::RunAs | Check::Edit | Check::Window => &[LEAST_PRIVILEGE, ACCOUNT_MANAGEMENT],
+            _ => &[LEAST_PRIVILEGE, ACCOUNT_MANAGEMENT],
         }
     }
 
@@ -92,6 +116,11 @@ impl Check {
             Check::RunAs => "Keep runAsEnabled true and runAsDefaultUser the policy's user in the account-region's Session Manager preferences document; runas-guard puts it back in enforce mode. In audit mode, or where it could not, correct the document or move the account to enforce.",
             Check::Readiness => "Create the Run As user on the managed nodes listed, or change the policy's user: Session Manager refuses sessions on nodes without it.",
             Check::Edit | Check::Window => "Find who changed Run As (the editor named) and which sessions ran while it was out of policy; review those sessions' logs, and restrict ssm:UpdateDocument on the preferences document (an SCP). Set the workflow to RESOLVED when done.",
+            Check::TamperRepeated => "Someone keeps setting Run As out of policy: find the editor named and stop them (revoke the access, an SCP denying ssm:UpdateDocument on the preferences document); review the sessions started meanwhile. Set the workflow to RESOLVED when done.",
+            Check::DriftDetected => "Run As is out of policy and runas-guard is in audit mode: put the document right (or move the account to enforce), find the editor named and review the sessions started meanwhile. Set the workflow to RESOLVED when done.",
+            Check::Bypass => "Delete or correct the session document that skips Run As (runAsElevated, or its own Run As user), find who made it, review its sessions, and restrict ssm:CreateDocument/UpdateDocument on Session documents. Set the workflow to RESOLVED when done.",
+            Check::Override => "Check the SSMSessionRunAs tag on the principal named: remove it unless it is approved, and restrict iam:TagRole/TagUser for that key. Set the workflow to RESOLVED when done.",
+            Check::IdentityCenterDrift => "Check the IAM Identity Center access-control attributes changed against the declared mapping and who changed them; restrict sso:UpdateInstanceAccessControlAttributeConfiguration. Set the workflow to RESOLVED when done.",
         }
     }
 
@@ -99,7 +128,16 @@ impl Check {
     pub fn anchor(self) -> &'static str {
         match self {
             Check::Readiness => "security-hub-cspm-findings-security_hub",
-            Check::RunAs | Check::Edit | Check::Window => "what-each-finding-means",
+            _ => "what-each-finding-means",
+        }
+    }
+
+    /// `Resources[0].Type`: the document, else what the finding is about
+    /// (a principal's tag, an Identity Center instance).
+    pub fn resource_type(self) -> &'static str {
+        match self {
+            Check::Override | Check::IdentityCenterDrift => "Other",
+            _ => RESOURCE_TYPE,
         }
     }
 }

@@ -21,14 +21,17 @@ use std::collections::BTreeMap;
 use crate::domain::clock;
 use crate::domain::outcome::{Change, RegionOutcome, Status};
 
+mod alerted;
 mod asff;
 mod events;
 mod marks;
 mod retire;
 mod seen;
+pub mod sessions;
 mod tamper;
 pub mod told;
 
+pub use alerted::{alerted, check_of};
 use events::edit;
 pub use retire::{open, retire};
 use seen::{observed, read, right, run_as_details, wrong};
@@ -330,6 +333,10 @@ fn runbook(base: &str, check: Check) -> String {
     crate::domain::alert::guidance::operate_section(base.trim(), check.anchor())
 }
 
+#[cfg(test)]
+mod alerted_tests;
+#[cfg(test)]
+mod sessions_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -57,6 +57,15 @@ impl Imports {
             && self.tampered.is_empty()
     }
 
+    /// `more` into a report's `security_hub` (either may be absent).
+    pub fn join(into: &mut Option<Imports>, more: Option<Imports>) {
+        match (into.as_mut(), more) {
+            (Some(i), Some(m)) => i.merge(m),
+            (None, m) => *into = m,
+            (Some(_), None) => {}
+        }
+    }
+
     /// Another part of the same account's run (its rows no longer governed).
     pub fn merge(&mut self, other: Imports) {
         self.imported += other.imported;

@@ -98,6 +98,7 @@ async fn read_and_decided(
             .unwrap_or_else(|| marks(slot))
     };
     let sends = decided(ctx, job, report, &due);
+    let sends = super::finding_sessions::listed(ctx, job, session, report, sends).await;
     let imports = Imports {
         tampered: back.tampered,
         ..Imports::default()
@@ -107,7 +108,7 @@ async fn read_and_decided(
 
 /// The runbook's base the alerts link (`RUNAS_GUARD_RUNBOOK_URL`, checked
 /// when the process starts), for each finding's remediation link.
-fn runbook() -> String {
+pub(super) fn runbook() -> String {
     crate::domain::config::alert_format_checked()
         .map(|f| f.runbook_base)
         .unwrap_or_default()
@@ -189,7 +190,7 @@ pub async fn retired(
 
 /// An account that could not be entered to archive its findings: told, and
 /// tried again by the next run (the rows stay).
-fn not_entered(account: &str, sends: &[Send], e: &AwsError) -> Imports {
+pub(super) fn not_entered(account: &str, sends: &[Send], e: &AwsError) -> Imports {
     tracing::error!(outcome = "findings_failed", account, error_code = %e.code, error = %e, "findings of an account-region no longer governed not archived");
     Imports {
         failed: sends
@@ -272,7 +273,11 @@ fn decided(
 type Answer = (String, Vec<Send>, Result<Imported, AwsError>);
 
 /// One import per region, the regions at once (each holds a region slot).
-async fn imported(ctx: &Ctx<'_>, session: &MemberSession, sends: Vec<Send>) -> Vec<Answer> {
+pub(super) async fn imported(
+    ctx: &Ctx<'_>,
+    session: &MemberSession,
+    sends: Vec<Send>,
+) -> Vec<Answer> {
     let mut by_region: BTreeMap<String, Vec<Send>> = BTreeMap::new();
     for s in sends {
         by_region
@@ -304,7 +309,7 @@ async fn imported(ctx: &Ctx<'_>, session: &MemberSession, sends: Vec<Send>) -> V
 
 /// The region's answer in the account's `imports`, logged; the ids taken,
 /// and those refused because Security Hub CSPM is not enabled there.
-fn said(
+pub(super) fn said(
     imports: &mut Imports,
     region: &str,
     sends: &[Send],

@@ -52,9 +52,10 @@ pub async fn listed(
     out
 }
 
-/// The windows' sessions: the making of the version found first, when the
+/// The windows' sessions (an alert's, or an event finding's: the same
+/// windows asked the same way): the making of the version found first, when the
 /// window opens there; then one page of each state.
-async fn read(session: &MemberSession, asked: &Asked) -> Told {
+pub(super) async fn read(session: &MemberSession, asked: &Asked) -> Told {
     let (account, region) = (session.account.as_str(), asked.region.as_str());
     let made_at = match &asked.made {
         Some(version) => {

@@ -192,6 +192,8 @@ async fn last_member_calls(
         alerts.extend(beyond_documents(ctx, job, session, report, last.regions).await);
     }
     let alerts = account::sessions::listed(ctx, job, last.session, alerts).await;
+    let findings = account::alerted::sent(ctx, job, last.session, &alerts).await;
+    crate::domain::security_hub::Imports::join(&mut report.security_hub, findings);
     drop(permit);
     (alerts, canary)
 }

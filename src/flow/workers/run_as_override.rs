@@ -52,6 +52,8 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
             account::named::about(ctx, &account, None, None, vec![told]).await
         }
     };
+    // Their findings in the member account (logged where not taken).
+    account::alerted::sent(ctx, job, None, &alerts).await;
     let row = history_row(t, account);
     svc.state.add_history(&[row], at).await?;
     let outcome = match &looked {

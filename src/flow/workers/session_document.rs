@@ -97,7 +97,10 @@ async fn tell(
     );
     let at = clock::iso(clock::now());
     let told = alert::run_as_bypass(account, region, document, versions, &job.trigger, &at);
-    account::named::about(ctx, account, None, None, vec![told]).await
+    let told = account::named::about(ctx, account, None, None, vec![told]).await;
+    // Its finding in the member account (logged where not taken).
+    account::alerted::sent(ctx, job, None, &told).await;
+    told
 }
 
 /// What the versions say, each with when it was created: the same set is

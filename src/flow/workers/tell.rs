@@ -48,6 +48,8 @@ pub(super) async fn told(
     pending::follow_up(svc, job, &acct.report).await;
     let (name, path) = (acct.report.name.clone(), acct.report.ou_path.clone());
     let alerts = account::sessions::listed(ctx, job, session, alerts).await;
+    let findings = account::alerted::sent(ctx, job, session, &alerts).await;
+    crate::domain::security_hub::Imports::join(&mut acct.report.security_hub, findings);
     let alerts = account::named::about(ctx, &acct.report.account, name, path, alerts).await;
     let failed = acct.report.failed();
     let reason = match failed {

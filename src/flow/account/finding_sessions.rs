@@ -1,0 +1,59 @@
+//! The sessions of the windows an account's event findings tell (`edit`,
+//! `window`), read in the account's own session before they are imported
+//! (`domain::security_hub::sessions`): the regions at once, only where such
+//! a finding is news (never on a quiet run). A read that fails is named in
+//! the finding, never the finding lost. With findings on, an edit's history
+//! is read twice (its alert's listing and its finding's): both are rare
+//! and one page of each state, and neither waits for the other.
+
+use tokio::task::JoinSet;
+
+use super::Ctx;
+use crate::adapters::aws::sts::MemberSession;
+use crate::domain::clock;
+use crate::domain::job::Job;
+use crate::domain::outcome::AccountReport;
+use crate::domain::security_hub::{sessions, Send};
+
+/// `sends` with each event finding's sessions listed.
+pub(super) async fn listed(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    report: &AccountReport,
+    mut sends: Vec<Send>,
+) -> Vec<Send> {
+    let now = clock::iso(clock::now());
+    // The edit's own event says when its window opened, where it says.
+    let edit_from = job
+        .trigger
+        .context
+        .event_time
+        .as_deref()
+        .filter(|_| job.trigger.names_editor());
+    let mut reads = JoinSet::new();
+    for (i, s) in sends.iter().enumerate() {
+        let Some(o) = report.regions.iter().find(|o| o.slot() == s.slot) else {
+            continue;
+        };
+        let Some(asked) = sessions::asked(&s.finding, o, edit_from, &now) else {
+            continue;
+        };
+        let (session, slots) = (session.clone(), ctx.region_slots.clone());
+        reads.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore never closes");
+            (i, super::sessions::read(&session, &asked).await)
+        });
+    }
+    while let Some(joined) = reads.join_next().await {
+        match joined {
+            Ok((i, told)) => {
+                let f = sends[i].finding.clone();
+                sends[i].finding = sessions::listed(f, &told);
+            }
+            // A bug, not an AWS answer: the finding goes without its list.
+            Err(e) => tracing::error!(error = %e, "finding session listing task died"),
+        }
+    }
+    sends
+}
