@@ -18,6 +18,7 @@ mod forwarding;
 mod governance;
 pub mod guidance;
 mod held;
+mod identity;
 mod identity_center;
 mod look_failed;
 mod message;
