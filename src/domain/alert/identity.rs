@@ -13,23 +13,19 @@ use super::Kind;
 /// The version a drift alert tells, as [`version_fact`] names it: the
 /// default the run found, or the latest where only it was out of policy
 /// (`pending`: its window opens later, when it becomes the default, and
-/// that is another fact), or a document that was not there; and, where the
-/// run put it back, the version that replaced it: a default switched back
-/// to a version already put back once is a new window, put back anew. No
+/// that is another fact), or a document that was not there. Not the
+/// version that put it back: two attempts of one trigger can put one
+/// version back twice (a retry after a lost answer), one fact. No
 /// `CreatedDate`: the run that takes over a dead run's write tells its
 /// alert from the intent, which keeps version numbers only, and must send
-/// the id the dead run would have sent. The version that replaced it
-/// tells a remade document's put-back apart in most cases meanwhile.
+/// the id the dead run would have sent.
 pub fn drift_version(o: &RegionOutcome) -> (String, Option<&str>) {
     let found = match &o.versions_before {
         Some(v) if o.pending => format!("latest:{}", v.latest),
         Some(v) => v.default.clone(),
         None => "absent".into(),
     };
-    match o.version_after.as_deref() {
-        Some(after) if o.action.wrote() => (format!("{found}>{after}"), None),
-        _ => (found, None),
-    }
+    (found, None)
 }
 
 /// A drift alert's identity (`drift_reverted`, `drift_detected`,
