@@ -18,6 +18,7 @@ mod forwarding;
 mod governance;
 pub mod guidance;
 mod held;
+mod identity;
 mod identity_center;
 mod look_failed;
 mod message;
@@ -166,9 +167,7 @@ impl Alert {
         }
         self
     }
-}
 
-impl Alert {
     /// `account_configured` says when the account joined the organization:
     /// it is told once per life of the account, and a rejoined account's
     /// life is a new one ([`crate::domain::life`]).

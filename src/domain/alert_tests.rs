@@ -469,10 +469,13 @@ mod documents {
         let a = drift("111122223333", "admin", &admin, &t, "now", facts);
         let b = drift("111122223333", "ops", &plain, &t, "now", facts);
         assert_ne!(a.alert_id, b.alert_id);
-        assert_eq!(
-            b.alert_id,
-            alert_id(&t, Kind::DriftReverted, "111122223333", Some("eu-west-1"))
-        );
+        // The same fact, told by another event of the same edit: one id.
+        let again = Trigger {
+            event_id: "e-2".into(),
+            ..t.clone()
+        };
+        let c = drift("111122223333", "ops", &plain, &again, "now", facts);
+        assert_eq!(b.alert_id, c.alert_id);
         assert!(
             a.subject.contains("eu-west-1 SSMRunAs-Admin"),
             "{}",
@@ -662,12 +665,21 @@ mod audit {
             "{}",
             a.subject
         );
-        // One id per run and account, never a region's.
-        assert_eq!(a.alert_id, alert_id(&t, Kind::DriftDetected, ACCOUNT, None));
-        assert_ne!(
-            a.alert_id,
-            alert_id(&t, Kind::DriftDetected, ACCOUNT, Some("r-00"))
+        // One id per set of findings, whichever run tells them; never a
+        // region's alone.
+        let again = Trigger {
+            event_id: "e-2".into(),
+            ..t.clone()
+        };
+        let b = decided(
+            &report("ops", rows.clone()),
+            Per::Account,
+            &again,
+            &slots(&rows),
         );
+        assert_eq!(a.alert_id, b[0].alert_id);
+        let one = drift(ACCOUNT, "ops", &rows[0], &t, "now", DriftFacts::default());
+        assert_ne!(a.alert_id, one.alert_id);
         // A failure elsewhere adds to it, never replaces it.
         let mut with_failure = rows.clone();
         with_failure.push(RegionOutcome::failed("r-99", "AccessDenied", "no".into()));

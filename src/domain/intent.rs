@@ -599,15 +599,17 @@ mod tests {
         let alerts = i.alerts("4", 0, "2026-11-22T00:00:00.000Z");
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].kind, Kind::DriftReverted);
-        assert_eq!(
-            alerts[0].alert_id,
-            alert::alert_id(
-                &i.trigger(),
-                Kind::DriftReverted,
-                &i.account,
-                Some("eu-west-1")
-            )
+        // The identity of the fact, as the dead run would have sent it.
+        let o = i.outcome("4");
+        let told = crate::domain::alert::drift(
+            &i.account,
+            &i.user,
+            &o,
+            &i.trigger(),
+            "t",
+            Default::default(),
         );
+        assert_eq!(alerts[0].alert_id, told.alert_id);
         assert_eq!(alerts[0].body["before"]["runAsDefaultUser"], "mallory");
         let tamper = i.alerts("4", 2, "2026-11-22T00:00:00.000Z");
         assert_eq!(tamper[0].kind, Kind::TamperRepeated);

@@ -3,8 +3,9 @@
 
 use serde_json::{json, Value};
 
+use super::identity::{drift_id, drift_version, findings_id};
 use super::message::{base, short_actor, subject_value};
-use super::{alert_id, Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
+use super::{Alert, DriftFacts, Kind, Severity, TAMPER_THRESHOLD};
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::trigger::{Trigger, TriggerKind};
 
@@ -29,10 +30,10 @@ pub fn drift(
     } = facts;
     let region = &outcome.region;
     let mut m = base(kind, severity, account, trigger, at);
-    m.insert(
-        "alert_id".into(),
-        json!(alert_id(trigger, kind, account, Some(&outcome.slot()))),
-    );
+    let (version, created) = drift_version(outcome);
+    let editor = trigger.actor.as_ref().map(|a| a.arn.as_str());
+    let id = drift_id(kind, account, outcome, (&version, created), editor);
+    m.insert("alert_id".into(), json!(id));
     m.insert("region".into(), json!(region));
     m.insert("document".into(), json!(outcome.document_name()));
     if outcome.followed {
@@ -108,6 +109,7 @@ pub fn audit_findings(
     }
     let (kind, severity) = (Kind::DriftDetected, Severity::Warning);
     let mut m = base(kind, severity, account, trigger, at);
+    m.insert("alert_id".into(), json!(findings_id(kind, account, rows)));
     let regions: std::collections::BTreeSet<&str> =
         rows.iter().map(|o| o.region.as_str()).collect();
     if let [only] = regions.iter().collect::<Vec<_>>().as_slice() {

@@ -96,6 +96,17 @@ impl Alert {
     }
 }
 
+impl Alert {
+    /// Gives the alert the identity of what it tells (`super::identity`),
+    /// in its body as in its attributes.
+    pub(crate) fn identify(&mut self, id: &str) {
+        self.alert_id = id.to_string();
+        if let Value::Object(b) = &mut self.body {
+            b.insert("alert_id".into(), json!(id));
+        }
+    }
+}
+
 /// What one region looked like, for account-level alerts.
 fn region_entries(regions: &[RegionOutcome]) -> Value {
     Value::Array(
@@ -169,6 +180,8 @@ pub fn account_configured(
         trigger,
         at,
     );
+    let id = super::identity::configured_id(account, regions);
+    m.insert("alert_id".into(), json!(id));
     m.insert("before".into(), by_region(regions, |r| json!(r.before)));
     m.insert("after".into(), by_region(regions, |r| json!(r.after)));
     m.insert("desired_user".into(), json!(user));

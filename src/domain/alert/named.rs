@@ -7,6 +7,7 @@
 
 use serde_json::json;
 
+use super::identity::{drift_id, drift_version};
 use super::{drift, Alert, DriftFacts};
 use crate::domain::outcome::{AccountReport, Action, Change, RegionOutcome};
 use crate::domain::trigger::Trigger;
@@ -39,6 +40,7 @@ pub fn editors_named(
                 reverts_last_hour: if expected_editor || audit { 0 } else { named.reverts_last_hour },
             };
             let mut alert = drift(&report.account, o.user(user), &edit, trigger, at, facts);
+            alert.identify(&follow_up_id(&report.account, &edit, named, &alert, trigger));
             if let Some(body) = alert.body.as_object_mut() {
                 body.insert(
                     "follow_up_of".into(),
@@ -68,4 +70,22 @@ pub fn editors_named(
             alert
         })
         .collect()
+}
+
+/// A follow-up's identity: the version the put-back replaced (the one its
+/// alert told; this run reads the version the put-back made) and the
+/// editor named, which the first alert could not name.
+fn follow_up_id(
+    account: &str,
+    edit: &RegionOutcome,
+    named: &crate::domain::put_back::Named,
+    alert: &Alert,
+    trigger: &Trigger,
+) -> String {
+    let version = match &named.mark.version {
+        Some(v) => v.clone(),
+        None => drift_version(edit).0,
+    };
+    let editor = trigger.actor.as_ref().map(|a| a.arn.as_str());
+    drift_id(alert.kind, account, edit, (&version, None), editor)
 }

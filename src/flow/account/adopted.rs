@@ -150,12 +150,9 @@ mod tests {
     #[test]
     fn a_dead_sweeps_put_back_of_an_edit_tells_the_sweeps_own_drift_alert() {
         let sweep = trigger(TriggerKind::Sweep, "sweep-7");
-        let id = alert::alert_id(
-            &sweep,
-            alert::Kind::DriftReverted,
-            ACCOUNT,
-            Some("eu-west-1"),
-        );
+        // The fact's identity, as the dead sweep would have told it.
+        let o = write(sweep.clone(), "root").outcome("4");
+        let id = alert::drift(ACCOUNT, "ops", &o, &sweep, "t", Default::default()).alert_id;
         // (before, what the item recorded before the write) -> told
         let cases = [
             // Someone set root over a right record: an edit found, told.
@@ -204,7 +201,8 @@ mod tests {
     fn a_dead_sweeps_put_back_over_another_lifes_record_configures_the_new_life() {
         let sweep = trigger(TriggerKind::Sweep, "sweep-9");
         const JOINED: i64 = 1_764_000_000_000;
-        let id = alert::alert_id(&sweep, alert::Kind::AccountConfigured, ACCOUNT, None);
+        let rows = [write(sweep.clone(), "root").outcome("4")];
+        let id = alert::account_configured(ACCOUNT, "ops", &rows, &sweep, "t").alert_id;
         // Set while the account was out, or already right but rewritten
         // (inputs beside Run As): either way the life's first write.
         for before in ["root", "ops"] {

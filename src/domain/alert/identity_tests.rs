@@ -1,0 +1,214 @@
+//! The laws of an alert's identity, table-driven: the same facts give the
+//! same id whatever the trigger; another life (`CreatedDate`), another
+//! editor, another kind or another version give another.
+
+use serde_json::Value;
+
+use super::super::{account_configured, drift, DriftFacts, Kind};
+use super::*;
+use crate::domain::outcome::Action;
+use crate::domain::ports::Versions;
+use crate::domain::preferences::RunAs;
+use crate::domain::trigger::{Actor, Context, Trigger, TriggerKind};
+
+const ACCOUNT: &str = "111122223333";
+const ADMIN: &str = "arn:aws:iam::111122223333:role/Admin";
+
+fn trigger(kind: TriggerKind, event_id: &str, editor: Option<&str>) -> Trigger {
+    Trigger {
+        kind,
+        account: Some(ACCOUNT.into()),
+        region: Some("eu-west-1".into()),
+        actor: editor.map(|arn| Actor {
+            arn: arn.into(),
+            ..Default::default()
+        }),
+        event_id: event_id.into(),
+        source: "aws.ssm".into(),
+        event_name: Some("UpdateDocument".into()),
+        reason: "test".into(),
+        context: Context::default(),
+    }
+}
+
+/// A put-back of `default` holding Run As as root (`_created`: when AWS
+/// made it, which a drift's identity does not read yet: `drift_version`).
+fn put_back(default: &str, _created: &str) -> RegionOutcome {
+    RegionOutcome {
+        before: Some(RunAs {
+            enabled: Some(Value::Bool(true)),
+            user: Some(Value::String("root".into())),
+        }),
+        versions_before: Some(Versions {
+            default: default.into(),
+            latest: default.into(),
+        }),
+        version_after: Some("9".into()),
+        ..RegionOutcome::skipped("eu-west-1", Action::Updated, None)
+    }
+}
+
+fn reverted(o: &RegionOutcome, t: &Trigger) -> String {
+    drift(ACCOUNT, "admin", o, t, "now", DriftFacts::default()).alert_id
+}
+
+fn detected(o: &RegionOutcome, t: &Trigger) -> String {
+    let facts = DriftFacts {
+        audit: true,
+        ..DriftFacts::default()
+    };
+    drift(ACCOUNT, "admin", o, t, "now", facts).alert_id
+}
+
+#[test]
+fn the_same_fact_has_one_id_whatever_the_trigger_and_anything_else_makes_another() {
+    let life = "2026-11-28T10:00:00Z";
+    let o = put_back("3", life);
+    let edit = trigger(TriggerKind::DocumentChanged, "e-1", Some(ADMIN));
+    let base = reverted(&o, &edit);
+    // (what differs, its id, whether it is the same fact)
+    let table: Vec<(&str, String, bool)> = vec![
+        (
+            "another event of the same edit",
+            reverted(
+                &o,
+                &trigger(TriggerKind::DocumentChanged, "e-2", Some(ADMIN)),
+            ),
+            true,
+        ),
+        (
+            "a redelivery at another time",
+            drift(ACCOUNT, "admin", &o, &edit, "later", DriftFacts::default()).alert_id,
+            true,
+        ),
+        (
+            "another version",
+            reverted(&put_back("4", life), &edit),
+            false,
+        ),
+        (
+            "another editor",
+            reverted(
+                &o,
+                &trigger(
+                    TriggerKind::DocumentChanged,
+                    "e-1",
+                    Some("arn:aws:iam::111122223333:role/B"),
+                ),
+            ),
+            false,
+        ),
+        (
+            "no editor (a sweep found it)",
+            reverted(&o, &trigger(TriggerKind::Sweep, "e-1", None)),
+            false,
+        ),
+        ("another kind (audit)", detected(&o, &edit), false),
+        (
+            "only the latest held it",
+            reverted(
+                &RegionOutcome {
+                    pending: true,
+                    ..o.clone()
+                },
+                &edit,
+            ),
+            false,
+        ),
+        (
+            "a retry that put the same version back again",
+            reverted(
+                &RegionOutcome {
+                    version_after: Some("11".into()),
+                    ..o.clone()
+                },
+                &edit,
+            ),
+            true,
+        ),
+        (
+            "another document",
+            reverted(&o.clone().for_document("SSMRunAs-Admin", "admin"), &edit),
+            false,
+        ),
+    ];
+    for (what, id, same) in table {
+        assert_eq!(id == base, same, "{what}");
+    }
+}
+
+#[test]
+fn a_sweeps_finding_is_one_fact_whichever_sweep_tells_it() {
+    let o = put_back("3", "t");
+    let one = detected(&o, &trigger(TriggerKind::Sweep, "sweep-1", None));
+    let two = detected(&o, &trigger(TriggerKind::Sweep, "sweep-2", None));
+    assert_eq!(one, two);
+    let multi = |id: &str| {
+        let rows = [
+            &o,
+            &RegionOutcome {
+                region: "us-east-1".into(),
+                ..o.clone()
+            },
+        ];
+        super::super::audit_findings(
+            ACCOUNT,
+            "admin",
+            &rows,
+            &trigger(TriggerKind::AccountVended, id, Some(ADMIN)),
+            "now",
+        )
+        .expect("two findings")
+        .alert_id
+    };
+    assert_eq!(multi("vend"), multi("member-stack"));
+    assert_ne!(multi("vend"), one);
+}
+
+#[test]
+fn a_follow_up_is_the_fact_plus_its_editor() {
+    let o = put_back("3", "t");
+    let t = Some("2026-11-28T10:00:00Z");
+    let id = |editor: &str| drift_id(Kind::DriftReverted, ACCOUNT, &o, ("3", t), Some(editor));
+    let unnamed = drift_id(Kind::DriftReverted, ACCOUNT, &o, ("3", t), None);
+    // Another life: the same number made later.
+    let later = Some("2026-11-28T11:00:00Z");
+    assert_ne!(
+        id(ADMIN),
+        drift_id(Kind::DriftReverted, ACCOUNT, &o, ("3", later), Some(ADMIN))
+    );
+    assert_ne!(id(ADMIN), unnamed);
+    assert_ne!(id(ADMIN), id("arn:aws:iam::111122223333:role/B"));
+    assert_eq!(id(ADMIN), id(ADMIN));
+}
+
+#[test]
+fn a_configuration_is_one_fact_whichever_path_of_the_vend_tells_it() {
+    let rows = vec![
+        put_back("3", "t"),
+        RegionOutcome {
+            region: "us-east-1".into(),
+            ..put_back("2", "t")
+        },
+    ];
+    let told = |t: &Trigger, rows: &[RegionOutcome]| {
+        account_configured(ACCOUNT, "admin", rows, t, "now").alert_id
+    };
+    let vend = told(
+        &trigger(TriggerKind::AccountVended, "vend", Some(ADMIN)),
+        &rows,
+    );
+    let stack = told(
+        &trigger(TriggerKind::MemberStackLanded, "stack", None),
+        &rows,
+    );
+    assert_eq!(vend, stack);
+    // Another configuration (a move's new versions) is another fact.
+    let mut moved = rows.clone();
+    moved[0].version_after = Some("10".into());
+    assert_ne!(
+        vend,
+        told(&trigger(TriggerKind::AccountMoved, "move", None), &moved)
+    );
+    assert_ne!(vend, configured_id("222233334444", &rows));
+}
