@@ -186,15 +186,30 @@ async fn told_configured_not_drift(w: &World, account: &str, adopted: &[&str]) {
         about(&alerts, "drift_reverted", account).is_empty(),
         "another life's setting is no one's drift: {alerts:#?}"
     );
+    // Each adopted region is told configured once (an adoption may tell
+    // its regions in one alert or one each: each alert's id is its regions'
+    // facts, so copies of one share it).
     let told = about(&alerts, "account_configured", account);
-    let ids: std::collections::BTreeSet<&str> = told
-        .iter()
-        .filter_map(|a| a["message"]["alert_id"].as_str())
-        .collect();
+    let mut by_id = std::collections::BTreeMap::new();
+    for a in &told {
+        let regions: Vec<String> = a["message"]["regions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["region"].as_str().map(str::to_string))
+            .collect();
+        by_id.insert(
+            a["message"]["alert_id"].as_str().unwrap_or_default(),
+            regions,
+        );
+    }
+    let mut regions: Vec<String> = by_id.into_values().flatten().collect();
+    regions.sort();
+    let mut want: Vec<String> = adopted.iter().map(|r| r.to_string()).collect();
+    want.sort();
     assert_eq!(
-        ids.len(),
-        1,
-        "the new life told configured once: {alerts:#?}"
+        regions, want,
+        "the new life told configured once per region: {alerts:#?}"
     );
 }
 

@@ -14,9 +14,15 @@ use crate::adapters::aws::dynamodb::{get_s, n, s, Item, Table};
 use crate::adapters::store::keys::{account_pk, region_key};
 use crate::domain::aws_error::AwsError;
 
-/// The attributes of a fact's item, as [`attribute`](super::window_told::attribute)
-/// names them on the merged item the sorting reads.
+/// The attributes of a fact's item, as [`attribute`] names them on the
+/// merged item the sorting reads.
 pub(super) const PARTS: [&str; 5] = ["by", "seen", "until", "kept", "actor"];
+
+/// The name of `token`'s `what` (`by`, `seen`, `until`, `kept`, `actor`)
+/// on the merged item `window_told`'s sorting reads: `told <t> <what>`.
+pub fn attribute(token: &str, what: &str) -> String {
+    format!("told {token} {what}")
+}
 
 /// The key of `token`'s item on `slot`. The token is hashed: a naming's
 /// token holds the editor's ARN, which may be longer than a sort key.
@@ -145,7 +151,7 @@ pub(super) fn flattened(token: &str, item: &Item) -> Vec<(String, AttributeValue
         .iter()
         .filter_map(|what| {
             let v = item.get(*what)?.clone();
-            Some((super::window_told::attribute(token, what), v))
+            Some((attribute(token, what), v))
         })
         .collect()
 }

@@ -107,15 +107,7 @@ fn build(
     // One attribute per version (`judged_v<N>`: when it was last judged),
     // so a later judgement of another version does not hide this one; the
     // document's version limit bounds them.
-    let judged = crate::domain::version_gap::judged_numbers(o.judged_default.as_deref());
-    for v in &judged {
-        u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
-    }
-    // Marks far below the versions judged now go: no run reads that far
-    // back, and one per version would grow the item with every window.
-    for v in crate::domain::version_gap::judged_forgotten(&judged) {
-        u.remove.push(format!("judged_v{v}").into());
-    }
+    judged_marks(&mut u, o, now);
     set_or_remove(&mut u, o);
     held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
@@ -175,6 +167,19 @@ fn held_marks(u: &mut Parts, o: &Observation) {
         None => u
             .remove
             .extend(["held_since", "held_told", "held_told_at", "held_told_by"].map(Into::into)),
+    }
+}
+
+/// The versions judged now, each with its time (`judged_v<N>`); marks far
+/// below them go: no run reads that far back, and one per version would
+/// grow the item with every window.
+fn judged_marks(u: &mut Parts, o: &Observation, now: SystemTime) {
+    let judged = crate::domain::version_gap::judged_numbers(o.judged_default.as_deref());
+    for v in &judged {
+        u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
+    }
+    for v in crate::domain::version_gap::judged_forgotten(&judged) {
+        u.remove.push(format!("judged_v{v}").into());
     }
 }
 

@@ -83,11 +83,7 @@ enum TokenIs {
     Pending,
 }
 
-/// The attribute of `token`'s claim holding `what` (`by`, `seen`, `until`,
-/// `kept`).
-pub fn attribute(token: &str, what: &str) -> String {
-    format!("told {token} {what}")
-}
+pub use fact_items::attribute;
 
 /// Claims `tokens` for this trigger on the slot's item, while the row
 /// still records `seen` as its default version (`None`: records none, a
