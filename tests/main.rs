@@ -67,6 +67,7 @@ mod racing_editor;
 mod readiness_changed;
 mod redrive;
 mod rejoin_swept;
+mod remade_windows;
 mod reverts;
 mod root_window;
 mod security_hub;

@@ -20,7 +20,9 @@ pub use switched::{
     judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
     with_switch_back, Switch,
 };
-pub use tokens::{claim_tokens, follow_up, naming_tokens, only_claimed};
+pub use tokens::{
+    claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, token_version,
+};
 
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;

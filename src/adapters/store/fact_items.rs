@@ -16,7 +16,7 @@ use crate::domain::aws_error::AwsError;
 
 /// The attributes of a fact's item, as [`attribute`] names them on the
 /// merged item the sorting reads.
-pub(super) const PARTS: [&str; 5] = ["by", "seen", "until", "kept", "actor"];
+pub(super) const PARTS: [&str; 6] = ["by", "seen", "until", "kept", "actor", "made"];
 
 /// The name of `token`'s `what` (`by`, `seen`, `until`, `kept`, `actor`)
 /// on the merged item `window_told`'s sorting reads: `told <t> <what>`.
@@ -42,6 +42,12 @@ fn prefix(slot: &str) -> String {
 /// this record, or this trigger's or run out, and not kept.
 pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
+/// [`CLAIMABLE`]'s further term where the claimer knows when its version
+/// was made: a claim of the same number made at another time is another
+/// life's of the document (deleted and made again, its versions numbered
+/// from 1 again), whatever it says.
+const ANOTHER_LIFE: &str = " OR (attribute_exists(#made) AND #made <> :made)";
+
 /// What a claim writes on a token's item.
 pub(super) struct Claiming<'a> {
     pub account: &'a str,
@@ -56,14 +62,20 @@ pub(super) struct Claiming<'a> {
 }
 
 /// The claim of `token` (kept at once when `kept`), on [`CLAIMABLE`]'s
-/// terms, its item returned when refused.
+/// terms, its item returned when refused; `made`: when AWS says the
+/// token's version was made, where known, recorded on the item.
 pub(super) fn claim_update(
     table: &Table,
     c: &Claiming<'_>,
-    token: &str,
+    (token, made): (&str, Option<&str>),
     kept: bool,
 ) -> Result<Update, BuildError> {
     let mut set = "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl".to_string();
+    let mut condition = CLAIMABLE.to_string();
+    if made.is_some() {
+        set.push_str(", #made = :made");
+        condition.push_str(ANOTHER_LIFE);
+    }
     set.push_str(match kept {
         true => ", #kept = :tid",
         false => " REMOVE #kept",
@@ -74,11 +86,22 @@ pub(super) fn claim_update(
             .map(|(k, v)| (k.to_string(), v))
             .collect(),
     ));
-    for name in PARTS.iter().chain(&["token", "slot", "ttl"]) {
+    // `#made` only where it is written: DynamoDB refuses a name the
+    // expressions do not use.
+    for name in PARTS
+        .iter()
+        .filter(|p| **p != "made")
+        .chain(&["token", "slot", "ttl"])
+    {
         u = u.expression_attribute_names(format!("#{name}"), *name);
     }
+    if let Some(made) = made {
+        u = u
+            .expression_attribute_names("#made", "made")
+            .expression_attribute_values(":made", s(made));
+    }
     u.update_expression(set)
-        .condition_expression(CLAIMABLE)
+        .condition_expression(condition)
         .expression_attribute_values(":tid", s(c.trigger_id))
         .expression_attribute_values(":seen_s", s(c.seen))
         .expression_attribute_values(":until", n(c.until_ms))

@@ -53,7 +53,9 @@ pub fn kept(table: &Table, claim: &WindowClaim, expires: i64) -> Result<Vec<Upda
     claim
         .tokens
         .iter()
-        .map(|t| fact_items::claim_update(table, &claiming, t, true))
+        // Without when each version was made: a former life's claim of the
+        // same number refuses this one, and the alert is kept without it.
+        .map(|t| fact_items::claim_update(table, &claiming, (t, None), true))
         .collect()
 }
 

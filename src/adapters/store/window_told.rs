@@ -18,12 +18,15 @@
 //! ran, `kept`. The pure sorting below reads them as `told <t> <what>`
 //! ([`attribute`]), one merged item for all tokens.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, Item, Table};
 use crate::adapters::aws::dynamodb::{Reason, Transacted};
 use crate::adapters::store::fact_items;
 use crate::domain::aws_error::AwsError;
+use crate::domain::version_gap;
 use crate::domain::window_claim::Teller;
 
 /// How long a claim stands without the keep of its alert: longer than any
@@ -66,6 +69,18 @@ pub struct Claimer<'a> {
     pub actor: Option<&'a str>,
     /// Epoch seconds the claim's items expire at (the history's retention).
     pub expires: i64,
+    /// When AWS says each version was made, where the run read it
+    /// (`version_gap::made_by_version`).
+    pub made: &'a BTreeMap<String, String>,
+}
+
+impl Claimer<'_> {
+    /// When the version `token` stands for was made, where known.
+    pub fn made_of(&self, token: &str) -> Option<&str> {
+        self.made
+            .get(version_gap::token_version(token))
+            .map(String::as_str)
+    }
 }
 
 /// What a token's attributes on a refused claim's item say.
@@ -238,7 +253,7 @@ fn refused(
             trigger_id: get_s(item, &attribute(&t, "by")).unwrap_or_default(),
             actor: get_s(item, &attribute(&t, "actor")).filter(|a| !a.is_empty()),
         };
-        match token_is(item, &t, (who.trigger_id, seen), at_ms) {
+        match token_is(item, &t, (who.trigger_id, seen, who.made_of(&t)), at_ms) {
             // The row moved on (another run recorded past these versions,
             // or writes now): theirs, but for what this trigger claimed.
             TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
@@ -281,7 +296,7 @@ fn write(
         (who.owner, at_ms),
     )?];
     for t in want {
-        let update = fact_items::claim_update(table, &claiming, t, false)?;
+        let update = fact_items::claim_update(table, &claiming, (t, who.made_of(t)), false)?;
         items.push(TransactWriteItem::builder().update(update).build());
     }
     Ok(items)
@@ -298,17 +313,23 @@ fn row_moved(item: &Item, seen: Option<&str>, owner: &str, at_ms: i64) -> bool {
     recorded.as_deref() != seen || writer
 }
 
-/// What `token`'s attributes on `item` say (pure).
+/// What `token`'s attributes on `item` say (pure). A claim of a version
+/// made at another time than this run's (`made`; both known) is another
+/// life's of the document: free.
 fn token_is(
     item: &Item,
     token: &str,
-    (trigger_id, seen): (&str, Option<&str>),
+    (trigger_id, seen, made): (&str, Option<&str>, Option<&str>),
     at_ms: i64,
 ) -> TokenIs {
     let Some(by) = get_s(item, &attribute(token, "by")) else {
         return TokenIs::Free;
     };
     if get_s(item, &attribute(token, "seen")).as_deref() != Some(seen.unwrap_or("")) {
+        return TokenIs::Free;
+    }
+    let theirs = get_s(item, &attribute(token, "made"));
+    if made.zip(theirs.as_deref()).is_some_and(|(m, t)| m != t) {
         return TokenIs::Free;
     }
     let kept = item.contains_key(&attribute(token, "kept"));
@@ -346,7 +367,7 @@ mod tests {
     /// while unkept.
     #[test]
     fn a_refused_claims_tokens_are_sorted_by_their_attributes() {
-        let me = ("t-me", Some("4"));
+        let me = ("t-me", Some("4"), None);
         let at = 1_000;
         let claimed = |by: &str, seen: &str, until: &str| {
             vec![
@@ -388,8 +409,43 @@ mod tests {
             ("told 3 seen", ""),
             ("told 3 kept", "x"),
         ]);
-        assert_eq!(token_is(&none, "3", ("t-me", None), at), TokenIs::Told);
+        assert_eq!(
+            token_is(&none, "3", ("t-me", None, None), at),
+            TokenIs::Told
+        );
         assert_eq!(token_is(&none, "3", me, at), TokenIs::Free);
+    }
+
+    /// A claim of a version made at another time (the document deleted
+    /// and made again, its numbers from 1 again) is free, told or not;
+    /// where either side does not know when it was made (a version not
+    /// read, an item from before 0.11.0), the claim stands as it says.
+    #[test]
+    fn a_claim_of_a_version_made_at_another_time_is_another_lifes() {
+        let told = |made: Option<&str>| {
+            let mut pairs = vec![
+                ("told 3 by", "t-other"),
+                ("told 3 seen", "4"),
+                ("told 3 until", "2000"),
+                ("told 3 kept", "t-other"),
+            ];
+            pairs.extend(made.map(|m| ("told 3 made", m)));
+            item(&pairs)
+        };
+        let (t1, t2) = ("2026-11-01T10:00:00Z", "2026-11-28T10:00:00Z");
+        let cases = [
+            (Some(t1), Some(t2), TokenIs::Free),
+            (Some(t1), Some(t1), TokenIs::Told),
+            (None, Some(t2), TokenIs::Told),
+            (Some(t1), None, TokenIs::Told),
+            (None, None, TokenIs::Told),
+            // Hostile: an empty time is a time, and not this one.
+            (Some(""), Some(t2), TokenIs::Free),
+        ];
+        for (theirs, ours, want) in cases {
+            let got = token_is(&told(theirs), "3", ("t-me", Some("4"), ours), 1_000);
+            assert_eq!(got, want, "{theirs:?} against {ours:?}");
+        }
     }
 
     /// A refused claim's tokens: what is free or this trigger's unkept is
@@ -426,6 +482,7 @@ mod tests {
             owner: "me",
             actor: None,
             expires: 0,
+            made: &BTreeMap::new(),
         };
         let other = Teller {
             trigger_id: "t-other".into(),

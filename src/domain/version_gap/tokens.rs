@@ -5,7 +5,7 @@
 //! whole set as one value, and two different sets both held: the shared
 //! version was told twice (simulation seed 780018: `?3` and `?1-3`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::History;
 use crate::domain::window_claim::Teller;
@@ -121,6 +121,27 @@ pub fn naming_tokens(history: &History, actor: &str) -> Vec<String> {
         .into_iter()
         .map(|t| format!("named {t} {who}"))
         .collect()
+}
+
+/// When AWS says each window's version was made (`CreatedDate`), by
+/// version: a claim's item records it, so a document deleted and made
+/// again, which numbers its versions from 1 again, does not find its new
+/// window told by a former window's item of the same number.
+pub fn made_by_version(history: &History) -> BTreeMap<String, String> {
+    history
+        .windows
+        .iter()
+        .filter_map(|w| Some((w.version.clone(), w.created.clone()?)))
+        .collect()
+}
+
+/// The version a claim token stands for: `3` for `"3"` and for a naming's
+/// `"named 3 <who>"`.
+pub fn token_version(token: &str) -> &str {
+    token
+        .strip_prefix("named ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or(token)
 }
 
 /// A version or range of them (`"3"`, `"3-7"`) as claim tokens.
@@ -290,5 +311,27 @@ mod tests {
         assert_eq!(only_claimed(h.clone(), &claim_tokens(&h)), Some(h.clone()));
         assert_eq!(only_claimed(h, &[]), None);
         assert_eq!(only_claimed(history(&["2"], &[], None), &own(&["3"])), None);
+    }
+
+    /// Each window's version by when it was made; a naming's token stands
+    /// for the version it names, a range or a re-creation for none.
+    #[test]
+    fn a_tokens_version_and_when_it_was_made() {
+        let mut h = history(&["3", "5"], &["7-9"], None);
+        h.windows[0].created = Some("t3".into());
+        let made = made_by_version(&h);
+        assert_eq!(made.len(), 1, "a window whose time is unknown has none");
+        assert_eq!(made.get("3").map(String::as_str), Some("t3"));
+        for (token, version) in [
+            ("3", "3"),
+            ("named 3 abc123", "3"),
+            ("named remade after 9 abc", "remade"),
+            ("7-9", "7-9"),
+            ("remade after 9", "remade after 9"),
+            ("named ", ""),
+            ("", ""),
+        ] {
+            assert_eq!(token_version(token), version, "{token:?}");
+        }
     }
 }

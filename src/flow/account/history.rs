@@ -309,6 +309,7 @@ async fn told(
         Seen::Unclaimed => return Told::unclaimed(Some(history)),
     };
     let tokens = version_gap::claim_tokens(&history);
+    let made_at = version_gap::made_by_version(&history);
     let id = &job.trigger.event_id;
     let who = Claimer {
         trigger_id: id,
@@ -317,6 +318,7 @@ async fn told(
         expires: crate::domain::clock::epoch_secs(
             crate::domain::clock::now() + ctx.state.retention(),
         ),
+        made: &made_at,
     };
     let unique = history.recreated.is_none();
     let (claimed, written) = claimed(ctx, (account, o), (&tokens, seen), (&who, unique)).await;

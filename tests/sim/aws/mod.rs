@@ -610,6 +610,9 @@ fn outcome(a: &Answer) -> String {
             },
         },
         Answer::Xml(_) => "ok".into(),
+        Answer::Error { code, message, .. } if code == "ValidationException" => {
+            format!("{code}: {message}")
+        }
         Answer::Error { code, .. } => code.clone(),
     }
 }

@@ -115,6 +115,7 @@ const CASES: &[Case] = &[
     Case { from: "fact_items.rs row_check (a ConditionCheck: its condition, beside a plain update)", update: "SET checked_at = :at", cond: Some("default_version = :seen AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)"), typed: &[(":at", N)] },
     Case { from: "fact_items.rs row_check, no version recorded", update: "SET checked_at = :at", cond: Some("attribute_not_exists(default_version) AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)"), typed: &[(":at", N)] },
     Case { from: "fact_items.rs claim_update (a token's own item)", update: "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl REMOVE #kept", cond: Some("attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))"), typed: &[(":at", N), (":until", N), (":ttl", N)] },
+    Case { from: "fact_items.rs claim_update knowing when its version was made", update: "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl, #made = :made REMOVE #kept", cond: Some("attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at)) OR (attribute_exists(#made) AND #made <> :made)"), typed: &[(":at", N), (":until", N), (":ttl", N)] },
     Case { from: "fact_items.rs claim_update kept at once (made with the keep)", update: "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl, #kept = :tid", cond: Some("attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))"), typed: &[(":at", N), (":until", N), (":ttl", N)] },
     Case { from: "fact_items.rs kept_update", update: "SET #kept = :tid", cond: Some("#by = :tid"), typed: &[] },
     Case { from: "bypass_marks.rs", update: "SET told = :fp, told_by = :tid", cond: Some("attribute_not_exists(told) OR told <> :fp OR told_by = :tid"), typed: &[] },
@@ -191,6 +192,7 @@ fn name_of(placeholder: &str) -> &'static str {
         "#actor" => "actor",
         "#token" => "token",
         "#slot" => "slot",
+        "#made" => "made",
         other => panic!("no name for {other}"),
     }
 }

@@ -1,0 +1,94 @@
+//! A document deleted and made again numbers its versions from 1 again, so
+//! a window of its new life can have the very version number, under the
+//! very recorded default, that a told window of its former life had. What
+//! was told of the former life must not make the new window look told:
+//! the new one is told once, and the sweep after is silent.
+
+use crate::common;
+
+use common::*;
+use serde_json::json;
+
+const R: &str = "eu-west-1";
+
+/// Versions `1..=upto` of a new life of the document, the last with
+/// `doc`'s content, as compact JSON, and the default; those before differ
+/// only in their idle timeout. SSM refuses a version whose content another
+/// has: the console's edits after (pretty JSON) differ from the last.
+async fn made_again(w: &World, account: &str, doc: &serde_json::Value, upto: u64) {
+    let ssm = w.admin_ssm(account, R).await;
+    ssm.delete_document().name(DOC).send().await.unwrap();
+    for n in 1..upto {
+        let mut earlier = doc.clone();
+        earlier["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
+        w.admin_write(account, R, &earlier, false).await;
+    }
+    let last = ssm
+        .update_document()
+        .name(DOC)
+        .content(doc.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let v = last
+        .document_description()
+        .unwrap()
+        .document_version()
+        .unwrap();
+    assert_eq!(v, upto.to_string());
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(v)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_once() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, recorded, _) = w.document(&account, R).await.unwrap();
+    let recorded_n: u64 = recorded.parse().unwrap();
+    // The former life's window, closed before any run looked: told once.
+    let root = w.console_edit(&account, R, "root").await;
+    w.console_edit(&account, R, "ssm-ops").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    let windows = of_kind(&first, "run_as_window");
+    assert_eq!(windows.len(), 1, "{first:#?}");
+    assert_eq!(
+        windows[0]["message"]["windows"][0]["version"],
+        root.as_str()
+    );
+    // Deleted and made again up to the number the table first recorded,
+    // and that new life recorded: the same record the former window had.
+    made_again(&w, &account, &doc, recorded_n).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    let (_, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        (default.as_str(), latest.as_str()),
+        (recorded.as_str(), recorded.as_str())
+    );
+    // The new life's window, with the former one's number: told.
+    let again = w.console_edit(&account, R, "root").await;
+    assert_eq!(again, root, "the former window's number");
+    w.console_edit(&account, R, "ssm-ops").await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
