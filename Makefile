@@ -82,6 +82,7 @@ emulator-test: $(STAMP)
 	$(PY) tests/moto_sso_attributes_selftest.py
 	$(PY) tests/moto_cfn_selftest.py
 	$(PY) tests/moto_dynamodb_atomic_selftest.py
+	$(PY) tests/moto_dynamodb_expressions_selftest.py
 	$(PY) tests/moto_ssm_created_date_selftest.py
 	$(PY) tests/moto_ssm_sessions_selftest.py
 	$(PY) tests/moto_securityhub_selftest.py

@@ -14,7 +14,9 @@ both succeed, and a read can see an update half applied. On a loaded 2-core
 machine that let two deliveries of one event both claim it. Importing this
 module runs each DynamoDB request under one lock, so a request is atomic
 against every other, which is what the product relies on (one claim per
-event, one lease holder per account-region).
+event, one lease holder per account-region). It also loads
+moto_dynamodb_expressions: names and values no expression uses are refused,
+as DynamoDB refuses them.
 
 Usage as a launcher: the same arguments as ``moto_server``; the launcher
 also loads the other always-on emulations (moto_ssm_created_date,
@@ -27,6 +29,8 @@ import threading
 
 from moto.dynamodb.responses import DynamoHandler
 from moto.server import main
+
+import moto_dynamodb_expressions  # noqa: F401 - unused expression names and values refused, as AWS refuses them
 
 _LOCK = threading.RLock()
 _call_action = DynamoHandler.call_action
