@@ -1264,3 +1264,63 @@ async fn a_run_whose_claim_cannot_be_written_leaves_what_another_run_told() {
     let claims = w.claims(&account, R).await;
     assert_eq!(claims[&format!("told {root} by")], teller, "{claims:#?}");
 }
+
+/// A slow backlog left by earlier runs does not hold a run's own alert
+/// past its lease, where another run's flush would take and publish it
+/// too (two pages, one `alert_id`): the flush stops half way through the
+/// lease (30 s), the rest of the backlog waits for the next run, ours goes
+/// out, and every alert is told once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_backlog_is_left_to_the_next_run_before_the_runs_own_alert_is_due() {
+    let (w, proxy, account) = vended().await;
+    proxy.faults(
+        json!([{"name": "sns", "service": "sns", "action": "Publish", "status": 503,
+        "code": "ServiceUnavailable", "protocol": "query"}]),
+    );
+    // Five edits told while SNS is away: the backlog.
+    for (user, region) in ["mallory", "trudy", "oscar"]
+        .iter()
+        .flat_map(|u| REGIONS.iter().map(move |r| (*u, *r)))
+        .take(5)
+    {
+        w.console_edit(&account, region, user).await;
+        let (code, out) = w.handle(&doc_event("UpdateDocument", &account, region, "Admin"));
+        assert_eq!(code, 1, "a refused alert fails the event: {out:#}");
+    }
+    assert!(hits(&proxy, "sns") >= 5, "{}", proxy.hits());
+    assert_eq!(outbox(&w).await.len(), 5, "the backlog");
+    // SNS is back, its first four answers 8 s late each (under the SDK's
+    // 10 s attempt): 32 s, past half the lease.
+    proxy.faults(
+        json!([{"name": "slow", "service": "sns", "action": "Publish",
+        "effect": "hold", "hold_timeout": 8, "times": 4}]),
+    );
+    w.console_edit(&account, R, "eve").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(hits(&proxy, "slow"), 4, "{}", proxy.hits());
+    let first = w.alerts().await;
+    let ours: Vec<_> = first
+        .iter()
+        .filter(|a| a["message"]["before"]["runAsDefaultUser"] == "eve")
+        .collect();
+    assert_eq!(ours.len(), 1, "ours, once: {first:#?}");
+    assert_eq!(first.len(), 5, "four of the backlog, then ours: {first:#?}");
+    assert_eq!(outbox(&w).await.len(), 1, "the rest left to the next run");
+    // The next run publishes the rest; nothing is told twice.
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    let rest = w.alerts().await;
+    let mut ids: Vec<&str> = first
+        .iter()
+        .chain(&rest)
+        .filter(|a| {
+            ["drift_reverted", "tamper_repeated"].contains(&a["message"]["kind"].as_str().unwrap())
+        })
+        .map(|a| a["message"]["alert_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6, "{first:#?} {rest:#?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "each told once: {first:#?} {rest:#?}");
+    assert!(outbox(&w).await.is_empty());
+}

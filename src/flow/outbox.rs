@@ -4,7 +4,7 @@
 //! there, so an alert waits for the first run after SNS is back, however
 //! long it was away; its `alert_id` never changes.
 
-use crate::adapters::store::outbox::OutboxEntry;
+use crate::adapters::store::outbox::{OutboxEntry, OUTBOX_LEASE};
 use crate::adapters::store::receipts::Receipts;
 use crate::domain::alert::render::Dest;
 use crate::domain::alert::Alert;
@@ -234,7 +234,9 @@ pub async fn deliver(
 /// rule), then each copy of `ours` once. A copy of ours, or of a dead run's
 /// alert this run adopted, may be there under an older lease (an earlier
 /// attempt's, a dead run's): it is left out of the flush, which would send
-/// it twice.
+/// it twice. The flush stops half way through our copies' lease: a long
+/// backlog published first let the lease on ours run out, and a run that
+/// took them then published them as well (two pages, one `alert_id`).
 pub(crate) async fn publish_after(
     receipts: &Receipts,
     alerts: &Alerts,
@@ -244,7 +246,15 @@ pub(crate) async fn publish_after(
     adopted: &[Alert],
 ) -> Vec<Attempt> {
     let waiting = waiting.map(|w| left_by_others(w, ours.iter().chain(adopted), alerts.dests()));
-    let flushed = flush_read(receipts, alerts, owner, waiting).await;
+    let deadline = clock::now() + OUTBOX_LEASE / 2;
+    let flushed = flush_read(
+        receipts,
+        alerts,
+        owner,
+        waiting,
+        Some(clock::epoch_millis(deadline)),
+    )
+    .await;
     if flushed > 0 {
         tracing::info!(count = flushed, "alerts left by earlier runs published");
     }
@@ -293,17 +303,19 @@ pub(crate) async fn tidy(
 /// so an alert waits for the first run after SNS is back, however long it
 /// was away.
 pub async fn flush_outbox(receipts: &Receipts, alerts: &Alerts, owner: &str) -> usize {
-    flush_read(receipts, alerts, owner, receipts.outbox().await).await
+    flush_read(receipts, alerts, owner, receipts.outbox().await, None).await
 }
 
 /// [`flush_outbox`] of an outbox read already (an event's run reads it
 /// while it keeps and records its own results, to spare a round trip, and
-/// leaves its own alerts out of the read).
+/// leaves its own alerts out of the read). `deadline_ms`: no copy is taken
+/// after it (epoch milliseconds), the rest left to the next run.
 pub async fn flush_read(
     receipts: &Receipts,
     alerts: &Alerts,
     owner: &str,
     read: Result<Vec<OutboxEntry>, AwsError>,
+    deadline_ms: Option<i64>,
 ) -> usize {
     let waiting = match read {
         Ok(w) => w,
@@ -313,45 +325,64 @@ pub async fn flush_read(
         }
     };
     let now = clock::epoch_millis(clock::now());
-    let mut sent = 0;
-    for entry in waiting.into_iter().filter(|e| e.lease_until < now) {
-        let (alert, dest) = match (
-            serde_json::from_str::<Alert>(&entry.alert),
-            Dest::parse(&entry.dest),
-        ) {
-            (Ok(a), Some(d)) => (a, d),
-            (Err(e), _) => {
-                tracing::error!(outcome = "alert_lost", key = %entry.key, error = %e, "outbox alert is unreadable");
-                continue;
-            }
-            (_, None) => {
-                tracing::error!(outcome = "alert_lost", key = %entry.key, dest = %entry.dest, "outbox alert has an unknown destination");
-                continue;
-            }
-        };
-        match receipts.take_from_outbox(&entry.key, owner).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(key = %entry.key, error = %e, "cannot take an outbox alert");
-                continue;
-            }
+    let waiting: Vec<OutboxEntry> = waiting
+        .into_iter()
+        .filter(|e| e.lease_until < now)
+        .collect();
+    let (total, mut sent) = (waiting.len(), 0);
+    for (i, entry) in waiting.into_iter().enumerate() {
+        if deadline_ms.is_some_and(|d| clock::epoch_millis(clock::now()) >= d) {
+            tracing::warn!(left = total - i, "outbox backlog left for the next run: this run's own alerts are due before their lease ends");
+            break;
         }
-        match alerts.publish(&alert, dest).await {
-            Ok(()) => {
-                sent += 1;
-                tracing::info!(alert = alert.kind.as_str(), alert_id = %alert.alert_id, dest = dest.as_str(), "alert from the outbox sent");
-                if let Err(e) = receipts.sent_from_outbox(&entry.key).await {
-                    tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
-                }
-            }
-            Err(e) => {
-                tracing::warn!(alert_id = %alert.alert_id, dest = dest.as_str(), error_code = %e.code, error = %e, "outbox alert still not published");
-                let _ = receipts.free_in_outbox(&entry.key, owner).await;
-            }
-        }
+        sent += usize::from(flushed_one(receipts, alerts, owner, entry).await);
     }
     sent
+}
+
+/// One waiting copy taken and published; whether it went out.
+async fn flushed_one(
+    receipts: &Receipts,
+    alerts: &Alerts,
+    owner: &str,
+    entry: OutboxEntry,
+) -> bool {
+    let (alert, dest) = match (
+        serde_json::from_str::<Alert>(&entry.alert),
+        Dest::parse(&entry.dest),
+    ) {
+        (Ok(a), Some(d)) => (a, d),
+        (Err(e), _) => {
+            tracing::error!(outcome = "alert_lost", key = %entry.key, error = %e, "outbox alert is unreadable");
+            return false;
+        }
+        (_, None) => {
+            tracing::error!(outcome = "alert_lost", key = %entry.key, dest = %entry.dest, "outbox alert has an unknown destination");
+            return false;
+        }
+    };
+    match receipts.take_from_outbox(&entry.key, owner).await {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(key = %entry.key, error = %e, "cannot take an outbox alert");
+            return false;
+        }
+    }
+    match alerts.publish(&alert, dest).await {
+        Ok(()) => {
+            tracing::info!(alert = alert.kind.as_str(), alert_id = %alert.alert_id, dest = dest.as_str(), "alert from the outbox sent");
+            if let Err(e) = receipts.sent_from_outbox(&entry.key).await {
+                tracing::warn!(alert_id = %alert.alert_id, error = %e, "sent alert stays in the outbox; it may be sent again with the same alert_id");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(alert_id = %alert.alert_id, dest = dest.as_str(), error_code = %e.code, error = %e, "outbox alert still not published");
+            let _ = receipts.free_in_outbox(&entry.key, owner).await;
+            false
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ const TRANSACT_MAX: usize = 100;
 const TRANSACT_BYTES: usize = 3_500_000;
 /// How long the run that keeps an alert has to publish it before any other
 /// run's flush may: far longer than a publish takes.
-const OUTBOX_LEASE: Duration = Duration::from_secs(60);
+pub(crate) const OUTBOX_LEASE: Duration = Duration::from_secs(60);
 
 /// One alert copy waiting in the outbox for one destination.
 #[derive(Debug, Clone)]

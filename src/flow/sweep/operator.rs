@@ -115,7 +115,7 @@ async fn started(
         None => tokio::join!(read_ahead(svc), org.walk()),
     };
     // What earlier runs left goes out before this run's alerts.
-    let flushed = flush_read(&svc.receipts, &svc.alerts, &job.owner, read.outbox).await;
+    let flushed = flush_read(&svc.receipts, &svc.alerts, &job.owner, read.outbox, None).await;
     let job = knowing(&job, read.table?);
     Ok((job, accounts?, flushed))
 }
