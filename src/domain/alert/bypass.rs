@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::message::{base, short_actor, subject_value};
 use super::{Alert, Kind, Severity};
+use crate::domain::fact::{told_id, version_fact, Version};
 use crate::domain::trigger::Trigger;
 
 /// One version of the document that skips Run As, and on which platforms.
@@ -66,11 +67,45 @@ pub fn run_as_bypass(
         subject_value(document),
         subject_value(&users.join(", "))
     );
-    Alert::new(
+    let mut alert = Alert::new(
         kind,
         Severity::Critical,
         account,
         &subject,
         Value::Object(m),
-    )
+    );
+    let editor = trigger.actor.as_ref().map(|a| a.arn.as_str());
+    alert.identify(&identity((account, region, document), versions, editor));
+    alert
+}
+
+/// `run_as_bypass`'s identity: each version that skips Run As, as what it
+/// is (default, latest or both: a latest made the default later is told
+/// again) and when AWS says it was made (a document deleted and made again
+/// with the same content is a new change), and the editor named. The sweep
+/// that finds a bypass and the event of the change that made it name
+/// different editors (none, and the caller), so they stay two tellings.
+fn identity(
+    (account, region, document): (&str, &str, &str),
+    versions: &[Elevated],
+    editor: Option<&str>,
+) -> String {
+    let kind = Kind::RunAsBypass.as_str();
+    let slot = crate::domain::outcome::slot(region, Some(document));
+    let facts: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            let version = format!("{}:{}", v.version, v.role);
+            let created = v.created.as_deref();
+            version_fact(
+                kind,
+                (account, &slot),
+                Version {
+                    version: &version,
+                    created,
+                },
+            )
+        })
+        .collect();
+    told_id(kind, (account, &slot), &facts, editor)
 }

@@ -212,3 +212,73 @@ fn a_configuration_is_one_fact_whichever_path_of_the_vend_tells_it() {
     );
     assert_ne!(vend, configured_id("222233334444", &rows));
 }
+
+/// A bypass is one fact whatever trigger tells it; another version, role,
+/// creation, document, region or editor is another.
+#[test]
+fn a_bypass_is_its_versions_and_its_editor_whatever_the_trigger() {
+    use super::super::{run_as_bypass, Elevated};
+    let elevated = |version: &str, role: &'static str, created: Option<&str>| Elevated {
+        version: version.into(),
+        role,
+        platforms: vec!["linux"],
+        user: "root".into(),
+        setting: "runAsElevated",
+        created: created.map(str::to_string),
+    };
+    let t1 = Some("2026-11-28T10:00:00Z");
+    let base = vec![elevated("2", "default and latest", t1)];
+    let id = |doc: &str, region: &str, versions: &[Elevated], t: &Trigger| {
+        run_as_bypass(ACCOUNT, region, doc, versions, t, "now").alert_id
+    };
+    let event = |id: &str| trigger(TriggerKind::SessionDocumentChanged, id, Some(ADMIN));
+    let first = id("Elevated", "eu-west-1", &base, &event("eb-1"));
+    assert_eq!(
+        first,
+        id("Elevated", "eu-west-1", &base, &event("eb-2")),
+        "redelivered"
+    );
+    let others = [
+        id(
+            "Elevated",
+            "eu-west-1",
+            &[elevated("3", "default and latest", t1)],
+            &event("eb-1"),
+        ),
+        id(
+            "Elevated",
+            "eu-west-1",
+            &[elevated("2", "latest", t1)],
+            &event("eb-1"),
+        ),
+        id(
+            "Elevated",
+            "eu-west-1",
+            &[elevated(
+                "2",
+                "default and latest",
+                Some("2026-11-28T11:00:00Z"),
+            )],
+            &event("eb-1"),
+        ),
+        id(
+            "Elevated",
+            "eu-west-1",
+            &[elevated("2", "default and latest", None)],
+            &event("eb-1"),
+        ),
+        id("Other", "eu-west-1", &base, &event("eb-1")),
+        id("Elevated", "us-east-1", &base, &event("eb-1")),
+        id(
+            "Elevated",
+            "eu-west-1",
+            &base,
+            &trigger(TriggerKind::Sweep, "sweep-1", None),
+        ),
+    ];
+    for (i, other) in others.iter().enumerate() {
+        assert_ne!(*other, first, "case {i}");
+    }
+    let unique: std::collections::BTreeSet<&String> = others.iter().collect();
+    assert_eq!(unique.len(), others.len(), "{others:?}");
+}
