@@ -32,7 +32,7 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
         .as_ref()
         .filter(|_| t.source == "aws.sso");
     let looked = match declared {
-        Some(d) => match looked_at(svc, job, d).await {
+        Some(d) => match looked_at(svc, ctx, job, d).await {
             Ok(looked) => looked,
             Err(work) => return Ok(*work),
         },
@@ -52,8 +52,11 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
             account::named::about(ctx, &account, None, None, vec![told]).await
         }
     };
-    // Their findings in the member account (logged where not taken).
-    account::alerted::sent(ctx, job, None, &alerts).await;
+    // A tag's finding in the member account (logged where not taken); the
+    // mapping's look sent its own drift's.
+    if looked.is_none() {
+        account::alerted::sent(ctx, job, None, &alerts).await;
+    }
     let row = history_row(t, account);
     svc.state.add_history(&[row], at).await?;
     let outcome = match &looked {
@@ -86,11 +89,12 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
 /// transition: that work (`Err`) is the event's.
 async fn looked_at(
     svc: &Services,
+    ctx: &Ctx<'_>,
     job: &Job,
     declared: &crate::domain::identity_center::Declared,
 ) -> Result<Option<crate::flow::workers::identity_center::Looked>, Box<Work>> {
     let t = &job.trigger;
-    look_told(svc, job, declared, t.context.principal.as_deref())
+    look_told(svc, ctx, job, declared, t.context.principal.as_deref())
         .await
         .map_err(|(e, told)| {
             let mut work = Work::failed(&e);
