@@ -44,19 +44,15 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
         .is_some_and(|a| svc.policy.is_expected_editor(&a.arn));
     let now = confirm(ctx, job, &account).await;
     let at = clock::now();
-    // The declared mapping's own look tells (once per change) instead.
+    // The declared mapping's own look tells (once per change) instead, and
+    // sent its drift's finding.
     let alerts = match &looked {
         Some(l) => l.alert.iter().cloned().collect(),
         None => {
             let told = alert::run_as_override(&account, t, expected, now.as_ref(), &clock::iso(at));
-            account::named::about(ctx, &account, None, None, vec![told]).await
+            tag_told(ctx, job, &account, told).await
         }
     };
-    // A tag's finding in the member account (logged where not taken); the
-    // mapping's look sent its own drift's.
-    if looked.is_none() {
-        account::alerted::sent(ctx, job, None, &alerts).await;
-    }
     let row = history_row(t, account);
     svc.state.add_history(&[row], at).await?;
     let outcome = match &looked {
@@ -82,6 +78,19 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
         alerts,
         ..Work::default()
     })
+}
+
+/// A tag's alert, named, and its finding in the member account (logged
+/// where not taken).
+async fn tag_told(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    told: alert::Alert,
+) -> Vec<alert::Alert> {
+    let alerts = account::named::about(ctx, account, None, None, vec![told]).await;
+    account::alerted::sent(ctx, job, None, &alerts).await;
+    alerts
 }
 
 /// The declared mapping's look for an `aws.sso` event about its instance. A
