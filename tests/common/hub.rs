@@ -73,3 +73,9 @@ pub fn triage(f: &Value) -> [Option<&str>; 4] {
         f["FindingProviderFields"]["Severity"]["Label"].as_str(),
     ]
 }
+
+/// [`triage`] of a security event's finding as first sent: `FAILED`,
+/// `ACTIVE`, `Workflow` `NEW`, at `severity`.
+pub fn open(severity: &str) -> [Option<&str>; 4] {
+    [Some("FAILED"), Some("ACTIVE"), Some("NEW"), Some(severity)]
+}
