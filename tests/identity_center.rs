@@ -26,15 +26,20 @@ async fn world(mode: &str) -> (World, String) {
         .unwrap()
         .to_string();
     // The instance is discovered (ListInstances), not declared.
-    w.write_policy(&format!(
-        "[identity_center]\nregion = \"{IC_REGION}\"\nmode = \"{mode}\"\n[identity_center.attributes]\nSSMSessionRunAs = \"${{path:userName}}\"\n"
-    ));
+    w.write_policy(&policy(mode));
     // Identity Center holds the declared mapping, and a first sweep has
     // configured the organization's documents (its summary drained).
     console(&w, &instance, CREATE, DECLARED, "setup").await;
     assert_status(&w, &sweep_event(), "compliant");
     assert_eq!(w.alert_kinds().await, ["sweep_summary"]);
     (w, instance)
+}
+
+/// The declared mapping in `mode`.
+fn policy(mode: &str) -> String {
+    format!(
+        "[identity_center]\nregion = \"{IC_REGION}\"\nmode = \"{mode}\"\n[identity_center.attributes]\nSSMSessionRunAs = \"${{path:userName}}\"\n"
+    )
 }
 
 /// The Identity Center admin API as an administrator in the hub account uses it.
@@ -642,4 +647,109 @@ async fn a_look_that_cannot_run_is_told_once_per_transition_and_fails_the_cli_sw
         of_kind(&w.alerts().await, "identity_center_failed").len(),
         1
     );
+}
+
+/// The mapping's drift findings in Security Hub CSPM: Identity Center's
+/// account (the hub's, which administers it) and region.
+fn drift_findings(w: &World) -> Vec<Value> {
+    w.findings(HUB)
+        .into_iter()
+        .filter(|f| f["finding"]["GeneratorId"] == "runas-guard/identity-center-drift")
+        .collect()
+}
+
+/// The one finding of `told`'s alert among `found`, checked as a security
+/// team triages it.
+fn finding_of<'a>(found: &'a [Value], told: &Value) -> &'a Value {
+    let id = told["message"]["alert_id"].as_str().unwrap();
+    let of: Vec<&Value> = found
+        .iter()
+        .filter(|f| f["finding"]["Id"].as_str().unwrap().ends_with(id))
+        .collect();
+    assert_eq!(of.len(), 1, "one alert, one finding: {found:#?}");
+    assert_eq!(of[0]["region"], IC_REGION, "Identity Center's region");
+    let f = &of[0]["finding"];
+    assert_eq!(f["AwsAccountId"], HUB, "Identity Center's account: {f:#}");
+    assert_eq!(
+        crate::common::hub::triage(f),
+        crate::common::hub::open("MEDIUM"),
+        "{f:#}"
+    );
+    assert_eq!(
+        f["Compliance"]["RelatedRequirements"],
+        json!(["NIST.800-53.r5 AC-6", "NIST.800-53.r5 AC-2"])
+    );
+    let types = f["FindingProviderFields"]["Types"].as_array().unwrap();
+    assert!(types.contains(&json!(
+        "TTPs/Privilege Escalation/Session Manager Run As set outside the document"
+    )));
+    assert!(f["Remediation"]["Recommendation"]["Url"]
+        .as_str()
+        .unwrap()
+        .ends_with("docs/operate.md#what-each-finding-means"));
+    assert_eq!(f["Resources"][0]["Id"], told["message"]["instance"]);
+    f
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drift_is_one_finding_in_identity_centers_account_and_region_sent_by_the_look_that_told_it(
+) {
+    let (w, instance) = world("alert").await;
+    w.write_policy(&format!(
+        "[security_hub]\nfindings = true\n{}",
+        policy("alert")
+    ));
+    w.hub("enable", HUB, IC_REGION);
+    // A delete whose event never came: the sweep's look finds it.
+    console(
+        &w,
+        &instance,
+        "DeleteInstanceAccessControlAttributeConfiguration",
+        &[],
+        "unseen",
+    )
+    .await;
+    assert_status(&w, &sweep_event(), "drifted");
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "identity_center_drift");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let found = drift_findings(&w);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = finding_of(&found, told[0]);
+    assert_eq!(f["Resources"][0]["Id"], instance);
+
+    // Already told: the next sweep sends nothing about it.
+    let imports = w.imports_in(HUB, IC_REGION);
+    assert_status(&w, &sweep_event(), "drifted");
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(w.imports_in(HUB, IC_REGION), imports, "not sent again");
+    assert_eq!(drift_findings(&w).len(), 1);
+
+    // A new change on its event (the mapping made again, another source):
+    // its own alert and finding, once, whatever the deliveries.
+    let pairs = [("SSMSessionRunAs", "${path:enterprise.department}")];
+    let change = console(&w, &instance, CREATE, &pairs, "console-edit").await;
+    assert_status(&w, &change, "drifted");
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "identity_center_drift");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let found = drift_findings(&w);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    finding_of(&found, told[0]);
+    let imports = w.imports_in(HUB, IC_REGION);
+    assert_eq!(w.handle(&change).1["result"], "duplicate");
+    assert_status(&w, &sweep_event(), "drifted");
+    assert!(w.alerts().await.is_empty());
+    assert_eq!(w.imports_in(HUB, IC_REGION), imports, "not sent again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_findings_asked_a_drift_is_told_by_its_alert_alone() {
+    let (w, instance) = world("alert").await;
+    w.hub("enable", HUB, IC_REGION);
+    run_as_edit(&w, &instance, "${path:enterprise.department}", "quiet").await;
+    assert_status(&w, &sweep_event(), "drifted");
+    assert_eq!(w.alert_kinds().await, ["identity_center_drift"]);
+    assert!(drift_findings(&w).is_empty(), "the policy asks for none");
+    assert_eq!(w.imports(HUB), 0);
 }

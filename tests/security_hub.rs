@@ -27,58 +27,6 @@ const AUDIT: &str = "mode = \"audit\"\n[security_hub]\nfindings = true\n";
 const ENFORCE: &str = "[security_hub]\nfindings = true\n";
 
 impl World {
-    fn hub(&self, verb: &str, account: &str, region: &str) {
-        let body = json!({"account": account, "region": region}).to_string();
-        let (code, out) = http(
-            self.moto.port(),
-            "POST",
-            &format!("/_emulated/securityhub/{verb}"),
-            &body,
-        );
-        assert_eq!(code, 200, "{verb}: {out}");
-    }
-
-    /// Every finding the local Security Hub holds in `account`, with its
-    /// region. (The organization's management account is swept too.)
-    fn findings(&self, account: &str) -> Vec<Value> {
-        let path = "/_emulated/securityhub/findings";
-        let (code, out) = http(self.moto.port(), "GET", path, "");
-        assert_eq!(code, 200, "{out}");
-        let all = out["findings"].as_array().unwrap();
-        all.iter()
-            .filter(|f| f["account"] == account)
-            .cloned()
-            .collect()
-    }
-
-    /// `BatchImportFindings` calls so far, in `account`'s regions.
-    fn imports(&self, account: &str) -> u64 {
-        self.hub_calls()["account_regions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["account"] == account)
-            .map(|c| c["BatchImportFindings"].as_u64().unwrap())
-            .sum()
-    }
-
-    /// `BatchImportFindings` calls so far in one account-region.
-    fn imports_in(&self, account: &str, region: &str) -> u64 {
-        self.hub_calls()["account_regions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["account"] == account && c["region"] == region)
-            .map(|c| c["BatchImportFindings"].as_u64().unwrap())
-            .sum()
-    }
-
-    fn hub_calls(&self) -> Value {
-        let (code, out) = http(self.moto.port(), "GET", "/_emulated/securityhub/calls", "");
-        assert_eq!(code, 200, "{out}");
-        out
-    }
-
     /// A member account whose `wrong` regions hold LZA's document (Run As
     /// off) and whose others are as the policy wants.
     async fn member(&self, wrong: &[&str]) -> String {

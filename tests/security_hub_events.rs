@@ -241,18 +241,8 @@ async fn a_session_document_that_skips_run_as_is_an_active_critical_finding_shar
     assert_eq!(bypass.len(), 1, "one alert, one finding: {found:#?}");
     let f = &bypass[0]["finding"];
     assert_eq!(
-        (
-            f["Compliance"]["Status"].as_str(),
-            f["RecordState"].as_str(),
-            f["Workflow"]["Status"].as_str(),
-            f["FindingProviderFields"]["Severity"]["Label"].as_str(),
-        ),
-        (
-            Some("FAILED"),
-            Some("ACTIVE"),
-            Some("NEW"),
-            Some("CRITICAL")
-        ),
+        crate::common::hub::triage(f),
+        crate::common::hub::open("CRITICAL"),
         "{f:#}"
     );
     let alert_id = told[0]["message"]["alert_id"].as_str().unwrap();
@@ -275,4 +265,178 @@ async fn a_session_document_that_skips_run_as_is_an_active_critical_finding_shar
     assert_eq!(f["RecordState"], "ACTIVE", "{f:#}");
     assert_eq!(f["Compliance"]["Status"], "FAILED");
     assert_eq!(only(&found, "runas-guard/bypass").len(), 1);
+}
+
+/// The session ids a finding names (`session_<n>`).
+fn named_sessions(f: &Value) -> Vec<String> {
+    let other = &f["Resources"][0]["Details"]["Other"];
+    (1..=20)
+        .filter_map(|n| other[format!("session_{n}")].as_str())
+        .map(String::from)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edits_window_sessions_are_read_once_for_its_alert_and_its_finding() {
+    let w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    w.console_edit(&account, WEST, "root").await;
+    crate::sessions::tick().await;
+    let during = w.start_session(&account, WEST, "mallory").await;
+    let reads = || w.session_calls()["DescribeSessions"].as_u64().unwrap_or(0);
+    let before = reads();
+    let edit = doc_event_as("UpdateDocument", &account, WEST, "Breakglass", "mallory");
+    let (code, out) = w.handle(&edit);
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(
+        reads() - before,
+        2,
+        "one page of each state (Active, History), for the alert and its finding together"
+    );
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    let listed: Vec<&str> = told[0]["message"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&during.as_str()), "{:#}", told[0]);
+    let found = w.findings(&account);
+    let f = &only(&found, "runas-guard/edit")[0]["finding"];
+    let named = named_sessions(f);
+    assert_eq!(named.len(), listed.len(), "the same sessions: {f:#}");
+    for (line, id) in named.iter().zip(&listed) {
+        assert!(line.contains(id), "{line} names {id}");
+    }
+    // A quiet sweep reads none and sends no edit again.
+    let imports = w.imports_in(&account, WEST);
+    w.swept();
+    assert_eq!(reads() - before, 2, "a quiet sweep reads none");
+    assert_eq!(w.imports_in(&account, WEST), imports);
+    assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_history_that_cannot_be_read_is_read_once_and_named_in_both_the_alert_and_the_finding() {
+    let mut w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    let proxy = w.behind_proxy();
+    w.console_edit(&account, WEST, "root").await;
+    proxy.faults(
+        json!([{"name": "sessions", "service": "ssm", "action": "DescribeSessions",
+        "status": 400, "code": "AccessDeniedException", "message": "not now"}]),
+    );
+    let edit = doc_event_as("UpdateDocument", &account, WEST, "Breakglass", "mallory");
+    let (code, out) = w.handle(&edit);
+    assert_eq!(code, 0, "{out:#}");
+    let refused = proxy.hits()["sessions"]["hits"].as_u64().unwrap_or(0);
+    assert!(
+        (1..=2).contains(&refused),
+        "one read (a page of each state at most): {}",
+        proxy.hits()
+    );
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(
+        told[0]["message"]["sessions_unread"], "AccessDeniedException",
+        "{:#}",
+        told[0]
+    );
+    let found = w.findings(&account);
+    let f = &only(&found, "runas-guard/edit")[0]["finding"];
+    let other = &f["Resources"][0]["Details"]["Other"];
+    assert_eq!(other["sessions_unread"], "AccessDeniedException", "{f:#}");
+    assert!(other.get("sessions_count").is_none(), "{f:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_once_with_its_windows_sessions(
+) {
+    use std::time::{Duration, Instant};
+    let mut w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    let proxy = w.behind_proxy();
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    // An edit whose event never came, and a session started under it.
+    let edited = w.console_edit(&account, WEST, "root").await;
+    crate::sessions::tick().await;
+    let during = w.start_session(&account, WEST, "mallory").await;
+    // The sweep that puts it back records nothing and its edit finding is
+    // not taken: to the next run it is a run that died after its write.
+    proxy.faults(json!([
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "last_trigger_id", "status": 400, "code": "AccessDeniedException",
+         "message": "not now"},
+        {"name": "edit", "service": "securityhub", "contains": "runas-guard/edit",
+         "status": 400, "code": "AccessDeniedException", "message": "not now"}
+    ]));
+    let swept = Instant::now();
+    w.handle(&sweep_event());
+    let hits = proxy.hits();
+    assert!(
+        hits["record"]["hits"].as_u64() >= Some(1) && hits["edit"]["hits"].as_u64() >= Some(1),
+        "{hits}"
+    );
+    let alerts = w.alerts().await;
+    let first = of_kind(&alerts, "drift_reverted");
+    assert_eq!(first.len(), 1, "the sweep told its put-back: {alerts:#?}");
+    let id = first[0]["message"]["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(only(&w.findings(&account), "runas-guard/edit").is_empty());
+    assert!(w
+        .state(&account, WEST)
+        .await
+        .unwrap()
+        .contains_key("intent"));
+
+    // The next sweep, after the write's lease: its record finds the put-back.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(swept.elapsed()));
+    proxy.faults(json!([]));
+    w.swept();
+    let alerts = w.alerts().await;
+    let told = of_kind(&alerts, "drift_reverted");
+    assert_eq!(told.len(), 1, "{alerts:#?}");
+    assert_eq!(told[0]["message"]["alert_id"], id.as_str());
+    let found = w.findings(&account);
+    let edits = only(&found, "runas-guard/edit");
+    assert_eq!(edits.len(), 1, "{found:#?}");
+    let f = &edits[0]["finding"];
+    assert_eq!(edits[0]["region"], WEST);
+    assert!(
+        f["Id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/edit/{edited}")),
+        "the edit's own identity: {f:#}"
+    );
+    assert_eq!(
+        crate::common::hub::triage(f),
+        crate::common::hub::open("CRITICAL"),
+        "{f:#}"
+    );
+    let other = &f["Resources"][0]["Details"]["Other"];
+    assert_eq!(other["alert_id"], id.as_str());
+    assert_eq!(other["run_as_default_user"], "root");
+    assert!(
+        named_sessions(f).iter().any(|s| s.contains(&during)),
+        "{other:#}"
+    );
+
+    // Once: the next sweep neither tells it nor sends it again.
+    let imports = w.imports_in(&account, WEST);
+    w.swept();
+    assert!(of_kind(&w.alerts().await, "drift_reverted").is_empty());
+    assert_eq!(w.imports_in(&account, WEST), imports);
+    assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
 }

@@ -34,7 +34,7 @@ impl World {
     }
 
     /// The sessions' emulated calls so far (the local AWS counts them).
-    fn session_calls(&self) -> Value {
+    pub(crate) fn session_calls(&self) -> Value {
         http(self.moto.port(), "GET", "/_emulated/sessions/calls", "").1
     }
 }

@@ -120,6 +120,7 @@ impl Services {
             pending_window: self.settings.pending_window,
             member_stack_set: &self.settings.member_stack_set,
             seat: self.seat.as_ref(),
+            sessions_read: Default::default(),
         }
     }
 }

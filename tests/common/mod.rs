@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod hub;
 pub mod proxy;
 pub mod stacks;
 

@@ -93,6 +93,19 @@ fn edit_window(b: &Value, at: String) -> Option<Windows> {
 }
 
 impl Asked {
+    /// Whether `other` asks for the same windows: the same account-region's
+    /// document, each window opening at the same moment (or at the making of
+    /// the same version). Where each ends is not compared: an edit's window
+    /// ends "now", which its finding and its alert say a moment apart, and a
+    /// past window's end is read from the same record by both.
+    pub fn same_windows(&self, other: &Asked) -> bool {
+        let froms = |a: &Asked| a.windows.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
+        self.region == other.region
+            && self.document == other.document
+            && self.made == other.made
+            && froms(self) == froms(other)
+    }
+
     /// The windows in time, once the making of [`Asked::made`] is read
     /// (`made_at`); `Err` when no window's opening is known.
     pub fn spans(&self, made_at: Option<&str>) -> Result<Spans, String> {

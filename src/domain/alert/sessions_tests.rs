@@ -153,3 +153,53 @@ fn the_listing_is_data_and_text_and_a_failed_read_is_said() {
     assert!(text_lines(&unread.body)[0].contains("could not be read (AccessDeniedException)"));
     assert!(text_lines(&json!({})).is_empty());
 }
+
+#[test]
+fn a_finding_and_an_alert_ask_for_the_same_windows_whatever_now_each_says() {
+    let asked = |region: &str, windows: &[(Option<&str>, &str)], made: Option<&str>| Asked {
+        region: region.into(),
+        document: "SSM-SessionManagerRunShell".into(),
+        windows: windows
+            .iter()
+            .map(|(f, u)| (f.map(String::from), u.to_string()))
+            .collect(),
+        made: made.map(String::from),
+    };
+    let from = Some("2026-11-25T10:00:00.000Z");
+    let edit = asked("eu-west-1", &[(from, "2026-11-25T10:30:00.000Z")], None);
+    // (why, the other's ask, the same windows)
+    let cases = [
+        (
+            "its alert, a moment later",
+            asked("eu-west-1", &[(from, "2026-11-25T10:30:00.250Z")], None),
+            true,
+        ),
+        (
+            "another region",
+            asked("us-east-1", &[(from, "2026-11-25T10:30:00.000Z")], None),
+            false,
+        ),
+        (
+            "opened at another moment",
+            asked("eu-west-1", &[(Some("2026-11-25T10:01:00.000Z"), AT)], None),
+            false,
+        ),
+        (
+            "opened by a version's making",
+            asked("eu-west-1", &[(None, AT)], Some("3")),
+            false,
+        ),
+        (
+            "one window more",
+            asked("eu-west-1", &[(from, AT), (Some(AT), AT)], None),
+            false,
+        ),
+    ];
+    for (why, other, same) in cases {
+        assert_eq!(edit.same_windows(&other), same, "{why}");
+        assert_eq!(other.same_windows(&edit), same, "{why}: both ways");
+    }
+    let mut doc = edit.clone();
+    doc.document = "Team-Shell".into();
+    assert!(!edit.same_windows(&doc), "another document");
+}

@@ -226,7 +226,7 @@ impl Check {
 
 /// The sessions the alert lists (its window's, `alert::sessions`), as an
 /// `edit` finding names them; or why they could not be read.
-fn sessions(b: &Value, details: &mut BTreeMap<String, String>) {
+pub(super) fn sessions(b: &Value, details: &mut BTreeMap<String, String>) {
     if let Some(code) = text(b, "sessions_unread") {
         details.insert("sessions_unread".into(), code.into());
     }

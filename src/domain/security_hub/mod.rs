@@ -25,6 +25,7 @@ mod alerted;
 mod asff;
 mod events;
 mod marks;
+mod put_back;
 mod retire;
 mod seen;
 pub mod sessions;
@@ -33,6 +34,7 @@ pub mod told;
 
 pub use alerted::{alerted, check_of};
 use events::edit;
+pub use put_back::put_back;
 pub use retire::{open, retire};
 use seen::{observed, read, right, run_as_details, wrong};
 
@@ -335,6 +337,8 @@ fn runbook(base: &str, check: Check) -> String {
 
 #[cfg(test)]
 mod alerted_tests;
+#[cfg(test)]
+mod put_back_tests;
 #[cfg(test)]
 mod sessions_tests;
 #[cfg(test)]

@@ -14,7 +14,8 @@ use super::tests::{row_in, run_as, NOW};
 const AT: &str = "2026-11-28T12:00:00Z";
 const EDITOR: &str = "arn:aws:iam::111122223333:role/Breakglass";
 
-fn place() -> Place<'static> {
+/// 111122223333, no OU path, no runbook base.
+pub(super) fn place() -> Place<'static> {
     Place {
         partition: "aws",
         account: "111122223333",

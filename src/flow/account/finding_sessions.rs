@@ -2,9 +2,10 @@
 //! `window`), read in the account's own session before they are imported
 //! (`domain::security_hub::sessions`): the regions at once, only where such
 //! a finding is news (never on a quiet run). A read that fails is named in
-//! the finding, never the finding lost. With findings on, an edit's history
-//! is read twice (its alert's listing and its finding's): both are rare
-//! and one page of each state, and neither waits for the other.
+//! the finding, never the finding lost. What was read is kept for the run
+//! (`sessions::Read`): the alert of the same window takes it, so a run
+//! lists each window's sessions once, and the alert and the finding of one
+//! fact name the same sessions.
 
 use tokio::task::JoinSet;
 
@@ -31,7 +32,7 @@ pub(super) async fn listed(
         .event_time
         .as_deref()
         .filter(|_| job.trigger.names_editor());
-    let mut reads = JoinSet::new();
+    let (mut reads, mut known) = (JoinSet::new(), vec![]);
     for (i, s) in sends.iter().enumerate() {
         let Some(o) = report.regions.iter().find(|o| o.slot() == s.slot) else {
             continue;
@@ -39,15 +40,25 @@ pub(super) async fn listed(
         let Some(asked) = sessions::asked(&s.finding, o, edit_from, &now) else {
             continue;
         };
+        if let Some(told) = ctx.sessions_read.find(&session.account, &asked) {
+            known.push((i, told));
+            continue;
+        }
         let (session, slots) = (session.clone(), ctx.region_slots.clone());
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            (i, super::sessions::read(&session, &asked).await)
+            let told = super::sessions::read(&session, &asked).await;
+            (i, asked, told)
         });
+    }
+    for (i, told) in known {
+        let f = sends[i].finding.clone();
+        sends[i].finding = sessions::listed(f, &told);
     }
     while let Some(joined) = reads.join_next().await {
         match joined {
-            Ok((i, told)) => {
+            Ok((i, asked, told)) => {
+                ctx.sessions_read.keep(&session.account, asked, &told);
                 let f = sends[i].finding.clone();
                 sends[i].finding = sessions::listed(f, &told);
             }

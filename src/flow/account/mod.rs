@@ -71,6 +71,8 @@ pub struct Ctx<'a> {
     /// The operator's read-only role, which a dry run takes instead of the
     /// policy's roles (`reconcile --dry-run` from the CLI).
     pub seat: Option<&'a Seat>,
+    /// The windows' sessions this run read (each window read once).
+    pub sessions_read: sessions::Read,
 }
 
 /// One account's result, with the leases its writes hold until committed.

@@ -32,6 +32,11 @@ pub async fn listed(
             out.push(alert);
             continue;
         };
+        // Its finding's read this run: the same sessions, not read again.
+        if let Some(told) = ctx.sessions_read.find(&session.account, &asked) {
+            out.push(sessions::tell(alert, told));
+            continue;
+        }
         // Kept as decided until its listing is in: a task that dies
         // leaves the alert without one, never without the alert.
         out.push(alert.clone());
@@ -39,17 +44,45 @@ pub async fn listed(
         reads.spawn(async move {
             let _slot = slots.acquire_owned().await.expect("semaphore never closes");
             let told = read(&session, &asked).await;
-            (i, sessions::tell(alert, told))
+            (i, asked, told)
         });
     }
     while let Some(joined) = reads.join_next().await {
         match joined {
-            Ok((i, alert)) => out[i] = alert,
+            Ok((i, asked, told)) => {
+                ctx.sessions_read.keep(&session.account, asked, &told);
+                out[i] = sessions::tell(out[i].clone(), told);
+            }
             // A bug, not an AWS answer: the alert goes as decided.
             Err(e) => tracing::error!(error = %e, "session listing task died"),
         }
     }
     out
+}
+
+/// What one run read of its windows' sessions, so that a window told by
+/// both a finding and an alert (an edit's, a past version's) is read once:
+/// whichever asks first reads (the finding, imported while the account's
+/// regions are judged, before its alerts are decided), and the other takes
+/// that answer, the listing or the read's failure. Lives as long as the
+/// run's [`Ctx`]; holds only the windows told, which a run has few of.
+#[derive(Default)]
+pub struct Read(std::sync::Mutex<Vec<(String, Asked, Told)>>);
+
+impl Read {
+    /// What was read of `asked`'s windows in `account`, if they were.
+    pub(super) fn find(&self, account: &str, asked: &Asked) -> Option<Told> {
+        let read = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        read.iter()
+            .find(|(a, k, _)| a == account && k.same_windows(asked))
+            .map(|(_, _, told)| told.clone())
+    }
+
+    /// Keeps what a read of `asked`'s windows in `account` came to.
+    pub(super) fn keep(&self, account: &str, asked: Asked, told: &Told) {
+        let mut read = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        read.push((account.to_string(), asked, told.clone()));
+    }
 }
 
 /// The windows' sessions (an alert's, or an event finding's: the same

@@ -84,10 +84,10 @@ pub(super) async fn sweep_account(
     acct.report = report;
     // The canaries of regions first recorded now, on the items just made.
     canary.extend(first_canaries(&ctx, job, session.as_ref(), &acct.report, governed).await);
-    // A dead run's revert, found at the commit (rare: a run that died between
-    // its write and its record), is its own alert; its window's sessions now.
-    let mut adopted =
-        account::sessions::listed(&ctx, job, session.as_ref(), committed.adopted).await;
+    // A dead run's revert, found at the commit: its alert and its finding.
+    let (mut adopted, found) =
+        account::alerted::at_commit(&ctx, job, session.as_ref(), committed.adopted).await;
+    Imports::join(&mut acct.report.security_hub, found);
     adopted.extend(alerts);
     Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
 }

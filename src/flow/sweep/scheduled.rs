@@ -20,7 +20,8 @@ use crate::flow::workers::identity_center::{failed_json, look_told};
 /// walked organization does not have (a typo, an OU deleted since): alerted,
 /// never silently re-resolved to another rule.
 pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org) -> Worked {
-    let (work, identity_center) = tokio::join!(swept(svc, job, org), identity_center(svc, job));
+    let (work, identity_center) =
+        tokio::join!(swept(svc, job, org), identity_center(svc, job, org));
     // A sweep that failed still says what the look and the policy's ids found.
     let mut work = work.unwrap_or_else(|e| Work::failed(&e));
     work.alerts.extend(unknown_ids(svc, job, org));
@@ -46,9 +47,10 @@ pub async fn on_schedule(svc: &Arc<Services>, job: &Job, org: &Org) -> Worked {
 async fn identity_center(
     svc: &Services,
     job: &Job,
+    org: &Org,
 ) -> Option<(serde_json::Value, Option<alert::Alert>)> {
     let declared = svc.policy.identity_center.as_ref()?;
-    match look_told(svc, job, declared, None).await {
+    match look_told(svc, &svc.ctx(org), job, declared, None).await {
         Ok(Some(looked)) => {
             tracing::info!(instance = %looked.instance, status = looked.kept.status(), "Identity Center mapping looked at");
             Some((looked.json(), looked.alert))

@@ -18,6 +18,7 @@ use crate::domain::identity_center::{
 };
 use crate::domain::job::Job;
 use crate::domain::records::HistoryRow;
+use crate::flow::account::{alerted, Ctx};
 use crate::flow::outbox::keep_first;
 use crate::flow::services::Services;
 
@@ -289,9 +290,13 @@ async fn record(
 
 /// [`look_at`], and what its result says of a failing spell: its end
 /// logged once, or the failure told once per transition (`Err`: the error,
-/// and the alert when it is news).
+/// and the alert when it is news). A drift this look told is a finding
+/// too, sent by this look alone (`account::alerted::identity_center`):
+/// whichever found it, its event or a sweep, only the look that decided the
+/// alert has it.
 pub async fn look_told(
     svc: &Services,
+    ctx: &Ctx<'_>,
     job: &Job,
     declared: &Declared,
     event_instance: Option<&str>,
@@ -299,6 +304,9 @@ pub async fn look_told(
     match look_at(svc, job, declared, event_instance).await {
         Ok(looked) => {
             look_ran(svc, job).await;
+            if let Some(alert) = looked.as_ref().and_then(|l| l.alert.as_ref()) {
+                alerted::identity_center(ctx, job, alert).await;
+            }
             Ok(looked)
         }
         Err(e) => {

@@ -32,7 +32,7 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
         .as_ref()
         .filter(|_| t.source == "aws.sso");
     let looked = match declared {
-        Some(d) => match looked_at(svc, job, d).await {
+        Some(d) => match looked_at(svc, ctx, job, d).await {
             Ok(looked) => looked,
             Err(work) => return Ok(*work),
         },
@@ -44,16 +44,15 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
         .is_some_and(|a| svc.policy.is_expected_editor(&a.arn));
     let now = confirm(ctx, job, &account).await;
     let at = clock::now();
-    // The declared mapping's own look tells (once per change) instead.
+    // The declared mapping's own look tells (once per change) instead, and
+    // sent its drift's finding.
     let alerts = match &looked {
         Some(l) => l.alert.iter().cloned().collect(),
         None => {
             let told = alert::run_as_override(&account, t, expected, now.as_ref(), &clock::iso(at));
-            account::named::about(ctx, &account, None, None, vec![told]).await
+            tag_told(ctx, job, &account, told).await
         }
     };
-    // Their findings in the member account (logged where not taken).
-    account::alerted::sent(ctx, job, None, &alerts).await;
     let row = history_row(t, account);
     svc.state.add_history(&[row], at).await?;
     let outcome = match &looked {
@@ -81,16 +80,30 @@ pub async fn on_override(svc: &Services, ctx: &Ctx<'_>, job: &Job) -> Worked {
     })
 }
 
+/// A tag's alert, named, and its finding in the member account (logged
+/// where not taken).
+async fn tag_told(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    account: &str,
+    told: alert::Alert,
+) -> Vec<alert::Alert> {
+    let alerts = account::named::about(ctx, account, None, None, vec![told]).await;
+    account::alerted::sent(ctx, job, None, &alerts).await;
+    alerts
+}
+
 /// The declared mapping's look for an `aws.sso` event about its instance. A
 /// look that cannot run fails the event (retried) and is told once per
 /// transition: that work (`Err`) is the event's.
 async fn looked_at(
     svc: &Services,
+    ctx: &Ctx<'_>,
     job: &Job,
     declared: &crate::domain::identity_center::Declared,
 ) -> Result<Option<crate::flow::workers::identity_center::Looked>, Box<Work>> {
     let t = &job.trigger;
-    look_told(svc, job, declared, t.context.principal.as_deref())
+    look_told(svc, ctx, job, declared, t.context.principal.as_deref())
         .await
         .map_err(|(e, told)| {
             let mut work = Work::failed(&e);
