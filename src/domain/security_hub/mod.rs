@@ -23,6 +23,7 @@ use crate::domain::outcome::{Change, RegionOutcome, Status};
 
 mod alerted;
 mod asff;
+mod event_tamper;
 mod events;
 mod marks;
 mod retire;
@@ -41,6 +42,9 @@ pub use asff::{
     ACCOUNT_MANAGEMENT, BLANK, EMPTY, FIELD_CHECK, FIELD_FACT, FIELD_VERSION, LEAST_PRIVILEGE,
     MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
     VERIFIED_AT,
+};
+pub use event_tamper::{
+    deserved, event_kind, judge_event, not_in_place, EventVerdict, SKEW_MS, SUCCESSOR,
 };
 pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
 pub use tamper::{expected, judge, resend, Expected, Held, Verdict};
@@ -339,6 +343,8 @@ mod alerted_tests;
 mod sessions_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_event_tamper;
 #[cfg(test)]
 mod tests_events;
 #[cfg(test)]
