@@ -19,6 +19,8 @@ mod hub;
 mod life;
 #[path = "security_hub_tamper.rs"]
 mod tamper;
+#[path = "security_hub_tamper_events.rs"]
+mod tamper_events;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
