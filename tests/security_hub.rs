@@ -134,6 +134,39 @@ fn run_as_in<'a>(findings: &'a [Value], region: &str) -> &'a Value {
     f
 }
 
+/// A copy of `f` (a finding as stored) a member account's administrator
+/// imports over it: the same `Id`, product, generator, account, title and
+/// resource, at `updated_at`, `PASSED`; the caller adds what else it forges.
+fn copy_of(
+    f: &Value,
+    updated_at: &str,
+) -> aws_sdk_securityhub::types::builders::AwsSecurityFindingBuilder {
+    use aws_sdk_securityhub::types::{AwsSecurityFinding, Compliance, ComplianceStatus, Resource};
+    let r = &f["Resources"][0];
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(s(&f["Id"]))
+        .product_arn(s(&f["ProductArn"]))
+        .generator_id(s(&f["GeneratorId"]))
+        .aws_account_id(s(&f["AwsAccountId"]))
+        .created_at(s(&f["CreatedAt"]))
+        .updated_at(updated_at)
+        .title(s(&f["Title"]))
+        .resources(
+            Resource::builder()
+                .r#type(s(&r["Type"]))
+                .id(s(&r["Id"]))
+                .region(s(&r["Region"]))
+                .build(),
+        )
+        .compliance(
+            Compliance::builder()
+                .status(ComplianceStatus::Passed)
+                .build(),
+        )
+}
+
 fn only<'a>(findings: &'a [Value], generator: &str) -> Vec<&'a Value> {
     findings
         .iter()

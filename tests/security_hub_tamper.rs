@@ -5,43 +5,22 @@
 
 use super::*;
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus, NoteUpdate,
-    Resource, Severity, SeverityLabel, WorkflowStatus, WorkflowUpdate,
+    AwsSecurityFinding, AwsSecurityFindingIdentifier, NoteUpdate, Severity, SeverityLabel,
+    WorkflowStatus, WorkflowUpdate,
 };
 
 /// The member admin's forgery of `f` (the guard's finding as stored):
 /// the same finding under the same product, `PASSED` and informational,
 /// with a later `UpdatedAt`.
 fn forged(f: &Value, updated_at: &str) -> AwsSecurityFinding {
-    let r = &f["Resources"][0];
-    AwsSecurityFinding::builder()
-        .schema_version("2018-10-08")
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .generator_id(f["GeneratorId"].as_str().unwrap())
-        .aws_account_id(f["AwsAccountId"].as_str().unwrap())
+    copy_of(f, updated_at)
         .types(f["Types"][0].as_str().unwrap())
-        .created_at(f["CreatedAt"].as_str().unwrap())
-        .updated_at(updated_at)
         .severity(
             Severity::builder()
                 .label(SeverityLabel::Informational)
                 .build(),
         )
-        .title(f["Title"].as_str().unwrap())
         .description("Run As is on/ssm-ops, as the policy wants")
-        .resources(
-            Resource::builder()
-                .r#type(r["Type"].as_str().unwrap())
-                .id(r["Id"].as_str().unwrap())
-                .region(r["Region"].as_str().unwrap())
-                .build(),
-        )
-        .compliance(
-            Compliance::builder()
-                .status(ComplianceStatus::Passed)
-                .build(),
-        )
         .build()
 }
 

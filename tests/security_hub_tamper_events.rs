@@ -8,29 +8,21 @@
 use super::*;
 use aws_sdk_securityhub::types::{
     AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus,
-    FindingProviderFields, FindingProviderSeverity, NoteUpdate, RecordState, Resource, Severity,
+    FindingProviderFields, FindingProviderSeverity, NoteUpdate, RecordState, Severity,
     SeverityLabel, WorkflowStatus, WorkflowUpdate,
 };
 
 /// The member admin's import over `f` (as stored): the same `Id` and
 /// product, `PASSED`, `ARCHIVED` and `LOW`, at `updated_at`.
 fn hidden(f: &Value, updated_at: &str) -> AwsSecurityFinding {
-    let r = &f["Resources"][0];
     let types: Vec<String> = f["Types"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t.as_str().unwrap().to_string())
         .collect();
-    AwsSecurityFinding::builder()
-        .schema_version("2018-10-08")
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .generator_id(f["GeneratorId"].as_str().unwrap())
-        .aws_account_id(f["AwsAccountId"].as_str().unwrap())
+    copy_of(f, updated_at)
         .set_types(Some(types.clone()))
-        .created_at(f["CreatedAt"].as_str().unwrap())
-        .updated_at(updated_at)
         .severity(Severity::builder().label(SeverityLabel::Low).build())
         .finding_provider_fields(
             FindingProviderFields::builder()
@@ -42,20 +34,7 @@ fn hidden(f: &Value, updated_at: &str) -> AwsSecurityFinding {
                 .set_types(Some(types))
                 .build(),
         )
-        .title(f["Title"].as_str().unwrap())
         .description(f["Description"].as_str().unwrap())
-        .resources(
-            Resource::builder()
-                .r#type(r["Type"].as_str().unwrap())
-                .id(r["Id"].as_str().unwrap())
-                .region(r["Region"].as_str().unwrap())
-                .build(),
-        )
-        .compliance(
-            Compliance::builder()
-                .status(ComplianceStatus::Passed)
-                .build(),
-        )
         .record_state(RecordState::Archived)
         .build()
 }

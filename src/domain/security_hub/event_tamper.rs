@@ -74,7 +74,7 @@ pub enum EventVerdict {
     /// Changed by someone else: told, and `restore` sent (none where no
     /// successor `Id` fits ASFF's limit).
     Tampered {
-        told: Tampered,
+        told: Box<Tampered>,
         restore: Option<Box<Finding>>,
     },
 }
@@ -82,8 +82,7 @@ pub enum EventVerdict {
 /// The event kind `id` names in `account` `region`: the `Id` is the fact's
 /// identity and the only part of a finding nobody can change.
 pub fn event_kind(account: &str, region: &str, id: &str) -> Option<Check> {
-    let rest = id.strip_prefix(&format!("runas-guard/{account}/{region}/"))?;
-    let mut rest = rest;
+    let mut rest = id.strip_prefix(&format!("runas-guard/{account}/{region}/"))?;
     while let Some(original) = rest.strip_suffix(SUCCESSOR) {
         rest = original;
     }
@@ -216,6 +215,7 @@ pub fn judge_event(
     if changed.is_empty() {
         return EventVerdict::Kept;
     }
+    // In place, later than the held one; else under the successor, now.
     let (id, updated_ms) = match &why {
         None => {
             let held = clock::parse_iso(&h.updated_at).unwrap_or(0);
@@ -223,16 +223,8 @@ pub fn judge_event(
         }
         Some(_) => (Some(successor).filter(|s| s.len() <= MAX_ID), now_ms),
     };
-    let restore = id.map(|id| {
-        Box::new(restored(
-            place,
-            region,
-            h,
-            (check, severity),
-            &id,
-            updated_ms,
-        ))
-    });
+    let kind = (check, severity);
+    let restore = id.map(|id| Box::new(restored(place, region, h, kind, &id, updated_ms)));
     let told = Tampered {
         region: region.into(),
         id: h.id.clone(),
@@ -246,7 +238,10 @@ pub fn judge_event(
             .filter(|f| f.id != h.id)
             .map(|f| f.id.clone()),
     };
-    EventVerdict::Tampered { told, restore }
+    EventVerdict::Tampered {
+        told: Box::new(told),
+        restore,
+    }
 }
 
 /// The finding as the guard sends it for `check`, from what is held: its

@@ -340,11 +340,11 @@ fn runbook(base: &str, check: Check) -> String {
 #[cfg(test)]
 mod alerted_tests;
 #[cfg(test)]
+mod event_tamper_tests;
+#[cfg(test)]
 mod sessions_tests;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_event_tamper;
 #[cfg(test)]
 mod tests_events;
 #[cfg(test)]

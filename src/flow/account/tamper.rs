@@ -88,7 +88,7 @@ fn events(place: Place<'_>, region: &str, held: &[Held], out: &mut ReadBack) {
         match security_hub::judge_event(place, region, h, &ids, now) {
             EventVerdict::Tampered { told, restore } => {
                 tracing::warn!(outcome = "finding_tampered", account, region, finding = %told.id, updated_at = %told.updated_at, changed = ?told.changed, not_in_place = ?told.not_in_place, successor = ?told.successor, "a security event finding of runas-guard was changed by someone else: sent again as runas-guard sends it");
-                out.tampered.push(told);
+                out.tampered.push(*told);
                 out.restores.extend(restore.map(|f| Send {
                     slot: region.to_string(),
                     finding: *f,

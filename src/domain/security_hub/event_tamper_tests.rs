@@ -8,7 +8,7 @@ use super::*;
 
 const ACCOUNT: &str = "111122223333";
 const REGION: &str = "eu-west-1";
-const NOW: &str = "2026-11-28T12:00:00Z";
+const NOW: &str = "2026-11-28T12:00:00.000Z";
 
 fn now() -> i64 {
     clock::parse_iso(NOW).unwrap()
@@ -53,9 +53,9 @@ fn judged(h: &Held) -> EventVerdict {
     judge_event(place(), REGION, h, &ids, now())
 }
 
-fn told(v: &EventVerdict) -> (&Tampered, Option<&Finding>) {
+fn told(v: EventVerdict) -> (Tampered, Option<Finding>) {
     match v {
-        EventVerdict::Tampered { told, restore } => (told, restore.as_deref()),
+        EventVerdict::Tampered { told, restore } => (*told, restore.map(|f| *f)),
         other => panic!("not told: {other:?}"),
     }
 }
@@ -166,7 +166,7 @@ fn each_field_a_forger_flips_is_told_and_put_back_as_sent() {
         let mut h = sent_edit();
         flip(&mut h);
         let v = judged(&h);
-        let (t, restore) = told(&v);
+        let (t, restore) = told(v);
         assert!(
             t.changed.iter().any(|c| c == line),
             "{name}: {:?}",
@@ -257,7 +257,7 @@ fn a_forged_far_future_updated_at_is_told_as_not_restorable_and_sent_under_a_suc
     h.compliance = Some("PASSED".into());
     h.updated_at = "2099-01-01T00:00:00Z".into();
     let v = judged(&h);
-    let (t, restore) = told(&v);
+    let (t, restore) = told(v);
     let why = t.not_in_place.as_deref().expect("not in place");
     assert!(why.contains("2099-01-01T00:00:00Z"), "{why}");
     let successor = format!("{}{SUCCESSOR}", edit_id());
@@ -275,13 +275,13 @@ fn a_forged_far_future_updated_at_is_told_as_not_restorable_and_sent_under_a_suc
     // Only a bumped UpdatedAt, nothing else changed: still not the guard's.
     let mut bumped = sent_edit();
     bumped.updated_at = "2099-01-01T00:00:00Z".into();
-    let (t, _) = told(&judged(&bumped));
+    let (t, _) = told(judged(&bumped));
     assert_eq!(t.changed.len(), 1, "{:?}", t.changed);
     // Within the clock skew allowed: the guard's own, put back in place.
     let mut skewed = sent_edit();
     skewed.compliance = Some("PASSED".into());
     skewed.updated_at = clock::iso(clock::from_millis(now() + SKEW_MS));
-    let (t, restore) = told(&judged(&skewed));
+    let (t, restore) = told(judged(&skewed));
     assert_eq!(t.not_in_place, None);
     let f = restore.unwrap();
     assert_eq!(clock::parse_iso(&f.updated_at), Some(now() + SKEW_MS + 1));
@@ -293,7 +293,7 @@ fn an_updated_at_the_guard_cannot_compare_is_not_restored_in_place() {
         let mut h = sent_edit();
         h.record_state = Some("ARCHIVED".into());
         h.updated_at = odd.into();
-        let (t, restore) = told(&judged(&h));
+        let (t, restore) = told(judged(&h));
         assert!(t.not_in_place.is_some(), "{odd:?}");
         assert!(restore.unwrap().id.ends_with(SUCCESSOR), "{odd:?}");
     }
@@ -314,7 +314,7 @@ fn a_successor_id_past_asffs_limit_is_told_with_nothing_sent() {
         .collect();
     h.updated_at = "2099-01-01T00:00:00Z".into();
     let v = judged(&h);
-    let (t, restore) = told(&v);
+    let (t, restore) = told(v);
     assert!(restore.is_none(), "{restore:?}");
     assert_eq!(t.successor, None);
     assert!(t.not_in_place.is_some());
@@ -345,7 +345,7 @@ fn a_missing_resource_or_created_at_is_put_back_with_what_asff_requires() {
     h.created_at = String::new();
     h.title = String::new();
     h.details.insert("blank".into(), " ".into());
-    let (_, restore) = told(&judged(&h));
+    let (_, restore) = told(judged(&h));
     let f = restore.unwrap();
     assert_eq!(f.resource, format!("arn:aws:iam::{ACCOUNT}:root"));
     assert_eq!(f.created_at, NOW);
