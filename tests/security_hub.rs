@@ -136,14 +136,25 @@ fn run_as_in<'a>(findings: &'a [Value], region: &str) -> &'a Value {
 
 /// A copy of `f` (a finding as stored) a member account's administrator
 /// imports over it: the same `Id`, product, generator, account, title and
-/// resource, at `updated_at`, `PASSED`; the caller adds what else it forges.
+/// resource (its details too), at `updated_at`, `PASSED`; the caller adds
+/// what else it forges.
 fn copy_of(
     f: &Value,
     updated_at: &str,
 ) -> aws_sdk_securityhub::types::builders::AwsSecurityFindingBuilder {
-    use aws_sdk_securityhub::types::{AwsSecurityFinding, Compliance, ComplianceStatus, Resource};
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFinding, Compliance, ComplianceStatus, Resource, ResourceDetails,
+    };
     let r = &f["Resources"][0];
     let s = |v: &Value| v.as_str().unwrap().to_string();
+    let other = r["Details"]["Other"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let details = other
+        .iter()
+        .fold(ResourceDetails::builder(), |d, (k, v)| d.other(k, s(v)))
+        .build();
     AwsSecurityFinding::builder()
         .schema_version("2018-10-08")
         .id(s(&f["Id"]))
@@ -158,6 +169,7 @@ fn copy_of(
                 .r#type(s(&r["Type"]))
                 .id(s(&r["Id"]))
                 .region(s(&r["Region"]))
+                .details(details)
                 .build(),
         )
         .compliance(

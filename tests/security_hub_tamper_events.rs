@@ -100,7 +100,9 @@ async fn a_root_edits_finding_hidden_by_a_member_admin_is_put_back_and_told_once
     w.swept();
     assert!(of_kind(&w.alerts().await, "finding_tampered").is_empty());
 
-    let at = crate::common::cloudtrail_now();
+    // Later than the guard's own UpdatedAt (milliseconds), as an import must be.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
+    let at = runas_guard::domain::clock::iso(later);
     import_over(&w, &account, &sent, &at).await;
     let f = by_id(&w.findings(&account), &id).clone();
     assert_eq!(
@@ -247,7 +249,7 @@ async fn a_forged_far_future_updated_at_is_told_as_not_restorable_in_place_and_t
         "{m:#}"
     );
     let subject = told[0]["subject"].as_str().unwrap();
-    assert!(subject.contains("cannot be put back in place"), "{subject}");
+    assert!(subject.contains("changed by someone else"), "{subject}");
 
     // The guard's truth, visible: the successor FAILED/ACTIVE/CRITICAL,
     // saying what it replaces; the forged one as the forger left it.
