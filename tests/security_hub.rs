@@ -179,6 +179,36 @@ fn copy_of(
         )
 }
 
+/// The security team's `BatchUpdateFindings` of `f` (a finding as stored):
+/// workflow `RESOLVED` with `note` by `secops`; the caller may add more.
+fn resolved(
+    team: &aws_sdk_securityhub::Client,
+    f: &Value,
+    note: &str,
+) -> aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder
+{
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+    };
+    let id = AwsSecurityFindingIdentifier::builder()
+        .id(f["Id"].as_str().unwrap())
+        .product_arn(f["ProductArn"].as_str().unwrap())
+        .build();
+    team.batch_update_findings()
+        .finding_identifiers(id)
+        .workflow(
+            WorkflowUpdate::builder()
+                .status(WorkflowStatus::Resolved)
+                .build(),
+        )
+        .note(
+            NoteUpdate::builder()
+                .text(note)
+                .updated_by("secops")
+                .build(),
+        )
+}
+
 fn only<'a>(findings: &'a [Value], generator: &str) -> Vec<&'a Value> {
     findings
         .iter()

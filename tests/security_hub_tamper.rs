@@ -4,10 +4,7 @@
 //! security team sets through `BatchUpdateFindings` is theirs and kept.
 
 use super::*;
-use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingIdentifier, NoteUpdate, Severity, SeverityLabel,
-    WorkflowStatus, WorkflowUpdate,
-};
+use aws_sdk_securityhub::types::{AwsSecurityFinding, Severity, SeverityLabel};
 
 /// The member admin's forgery of `f` (the guard's finding as stored):
 /// the same finding under the same product, `PASSED` and informational,
@@ -144,24 +141,7 @@ async fn the_security_teams_workflow_note_and_fields_are_kept_by_later_sweeps_an
     };
     let read_before = reads(&w);
     let team = w.security_team(&account, EAST).await;
-    let id = AwsSecurityFindingIdentifier::builder()
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .build();
-    let updated = team
-        .batch_update_findings()
-        .finding_identifiers(id)
-        .workflow(
-            WorkflowUpdate::builder()
-                .status(WorkflowStatus::Resolved)
-                .build(),
-        )
-        .note(
-            NoteUpdate::builder()
-                .text("accepted risk, CHG-4321")
-                .updated_by("secops")
-                .build(),
-        )
+    let updated = resolved(&team, &f, "accepted risk, CHG-4321")
         .user_defined_fields("ticket", "CHG-4321")
         .severity(
             aws_sdk_securityhub::types::SeverityUpdate::builder()

@@ -7,9 +7,8 @@
 
 use super::*;
 use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus,
-    FindingProviderFields, FindingProviderSeverity, NoteUpdate, RecordState, Severity,
-    SeverityLabel, WorkflowStatus, WorkflowUpdate,
+    AwsSecurityFinding, Compliance, ComplianceStatus, FindingProviderFields,
+    FindingProviderSeverity, RecordState, Severity, SeverityLabel,
 };
 
 /// The member admin's import over `f` (as stored): the same `Id` and
@@ -153,23 +152,7 @@ async fn a_root_edits_finding_hidden_by_a_member_admin_is_put_back_and_told_once
 
     // The security team resolves it with a note: theirs, never told.
     let team = w.security_team(&account, WEST).await;
-    let ident = AwsSecurityFindingIdentifier::builder()
-        .id(&id)
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .build();
-    team.batch_update_findings()
-        .finding_identifiers(ident)
-        .workflow(
-            WorkflowUpdate::builder()
-                .status(WorkflowStatus::Resolved)
-                .build(),
-        )
-        .note(
-            NoteUpdate::builder()
-                .text("approved, CHG-77")
-                .updated_by("secops")
-                .build(),
-        )
+    resolved(&team, &f, "approved, CHG-77")
         .severity(
             aws_sdk_securityhub::types::SeverityUpdate::builder()
                 .label(SeverityLabel::Low)
