@@ -75,6 +75,27 @@ impl World {
             .sum()
     }
 
+    /// The member account's administrator imports `forged` in `region`:
+    /// taken, as Security Hub takes any import of the account's product.
+    async fn forge(
+        &self,
+        account: &str,
+        region: &str,
+        forged: aws_sdk_securityhub::types::AwsSecurityFinding,
+    ) {
+        let admin = self.security_team(account, region).await;
+        let out = admin
+            .batch_import_findings()
+            .findings(forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.success_count(), out.failed_count()),
+            (Some(1), Some(0))
+        );
+    }
+
     fn hub_calls(&self) -> Value {
         let (code, out) = http(self.moto.port(), "GET", "/_emulated/securityhub/calls", "");
         assert_eq!(code, 200, "{out}");
@@ -207,6 +228,15 @@ fn resolved(
                 .updated_by("secops")
                 .build(),
         )
+}
+
+/// `update` also setting the team's own severity, `LOW`.
+fn lowered(
+    update: aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder,
+) -> aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder
+{
+    use aws_sdk_securityhub::types::{SeverityLabel, SeverityUpdate};
+    update.severity(SeverityUpdate::builder().label(SeverityLabel::Low).build())
 }
 
 fn only<'a>(findings: &'a [Value], generator: &str) -> Vec<&'a Value> {

@@ -71,20 +71,6 @@ async fn edited(w: &World) -> (String, Value) {
     (account, f)
 }
 
-async fn import_over(w: &World, account: &str, f: &Value, at: &str) {
-    let admin = w.security_team(account, WEST).await;
-    let out = admin
-        .batch_import_findings()
-        .findings(hidden(f, at))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        (out.success_count(), out.failed_count()),
-        (Some(1), Some(0))
-    );
-}
-
 fn by_id<'a>(found: &'a [Value], id: &str) -> &'a Value {
     let f = found.iter().find(|f| f["finding"]["Id"] == id);
     &f.unwrap_or_else(|| panic!("no {id} in {found:#?}"))["finding"]
@@ -102,7 +88,7 @@ async fn a_root_edits_finding_hidden_by_a_member_admin_is_put_back_and_told_once
     // Later than the guard's own UpdatedAt (milliseconds), as an import must be.
     let later = std::time::SystemTime::now() + std::time::Duration::from_secs(2);
     let at = runas_guard::domain::clock::iso(later);
-    import_over(&w, &account, &sent, &at).await;
+    w.forge(&account, WEST, hidden(&sent, &at)).await;
     let f = by_id(&w.findings(&account), &id).clone();
     assert_eq!(
         triage(&f),
@@ -152,12 +138,7 @@ async fn a_root_edits_finding_hidden_by_a_member_admin_is_put_back_and_told_once
 
     // The security team resolves it with a note: theirs, never told.
     let team = w.security_team(&account, WEST).await;
-    resolved(&team, &f, "approved, CHG-77")
-        .severity(
-            aws_sdk_securityhub::types::SeverityUpdate::builder()
-                .label(SeverityLabel::Low)
-                .build(),
-        )
+    lowered(resolved(&team, &f, "approved, CHG-77"))
         .send()
         .await
         .unwrap();
@@ -183,7 +164,7 @@ async fn a_forged_far_future_updated_at_is_told_as_not_restorable_in_place_and_t
     let (account, sent) = edited(&w).await;
     let id = sent["Id"].as_str().unwrap().to_string();
     let forged_at = "2099-12-31T23:59:59Z";
-    import_over(&w, &account, &sent, forged_at).await;
+    w.forge(&account, WEST, hidden(&sent, forged_at)).await;
     let before = w.hub_calls();
     let stale = |calls: &Value| -> u64 {
         calls["account_regions"]
