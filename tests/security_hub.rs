@@ -19,6 +19,8 @@ mod hub;
 mod life;
 #[path = "security_hub_tamper.rs"]
 mod tamper;
+#[path = "security_hub_tamper_events.rs"]
+mod tamper_events;
 
 const EAST: &str = "us-east-1";
 const WEST: &str = "eu-west-1";
@@ -27,6 +29,27 @@ const AUDIT: &str = "mode = \"audit\"\n[security_hub]\nfindings = true\n";
 const ENFORCE: &str = "[security_hub]\nfindings = true\n";
 
 impl World {
+    /// The member account's administrator imports `forged` in `region`:
+    /// taken, as Security Hub takes any import of the account's product.
+    async fn forge(
+        &self,
+        account: &str,
+        region: &str,
+        forged: aws_sdk_securityhub::types::AwsSecurityFinding,
+    ) {
+        let admin = self.security_team(account, region).await;
+        let out = admin
+            .batch_import_findings()
+            .findings(forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.success_count(), out.failed_count()),
+            (Some(1), Some(0))
+        );
+    }
+
     /// A member account whose `wrong` regions hold LZA's document (Run As
     /// off) and whose others are as the policy wants.
     async fn member(&self, wrong: &[&str]) -> String {
@@ -78,6 +101,90 @@ fn run_as_in<'a>(findings: &'a [Value], region: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("none in {region}: {findings:#?}"));
     assert!(of.next().is_none(), "one per account-region: {findings:#?}");
     f
+}
+
+/// A copy of `f` (a finding as stored) a member account's administrator
+/// imports over it: the same `Id`, product, generator, account, title and
+/// resource (its details too), at `updated_at`, `PASSED`; the caller adds
+/// what else it forges.
+fn copy_of(
+    f: &Value,
+    updated_at: &str,
+) -> aws_sdk_securityhub::types::builders::AwsSecurityFindingBuilder {
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFinding, Compliance, ComplianceStatus, Resource, ResourceDetails,
+    };
+    let r = &f["Resources"][0];
+    let s = |v: &Value| v.as_str().unwrap().to_string();
+    let other = r["Details"]["Other"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let details = other
+        .iter()
+        .fold(ResourceDetails::builder(), |d, (k, v)| d.other(k, s(v)))
+        .build();
+    AwsSecurityFinding::builder()
+        .schema_version("2018-10-08")
+        .id(s(&f["Id"]))
+        .product_arn(s(&f["ProductArn"]))
+        .generator_id(s(&f["GeneratorId"]))
+        .aws_account_id(s(&f["AwsAccountId"]))
+        .created_at(s(&f["CreatedAt"]))
+        .updated_at(updated_at)
+        .title(s(&f["Title"]))
+        .resources(
+            Resource::builder()
+                .r#type(s(&r["Type"]))
+                .id(s(&r["Id"]))
+                .region(s(&r["Region"]))
+                .details(details)
+                .build(),
+        )
+        .compliance(
+            Compliance::builder()
+                .status(ComplianceStatus::Passed)
+                .build(),
+        )
+}
+
+/// The security team's `BatchUpdateFindings` of `f` (a finding as stored):
+/// workflow `RESOLVED` with `note` by `secops`; the caller may add more.
+fn resolved(
+    team: &aws_sdk_securityhub::Client,
+    f: &Value,
+    note: &str,
+) -> aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder
+{
+    use aws_sdk_securityhub::types::{
+        AwsSecurityFindingIdentifier, NoteUpdate, WorkflowStatus, WorkflowUpdate,
+    };
+    let id = AwsSecurityFindingIdentifier::builder()
+        .id(f["Id"].as_str().unwrap())
+        .product_arn(f["ProductArn"].as_str().unwrap())
+        .build();
+    team.batch_update_findings()
+        .finding_identifiers(id)
+        .workflow(
+            WorkflowUpdate::builder()
+                .status(WorkflowStatus::Resolved)
+                .build(),
+        )
+        .note(
+            NoteUpdate::builder()
+                .text(note)
+                .updated_by("secops")
+                .build(),
+        )
+}
+
+/// `update` also setting the team's own severity, `LOW`.
+fn lowered(
+    update: aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder,
+) -> aws_sdk_securityhub::operation::batch_update_findings::builders::BatchUpdateFindingsFluentBuilder
+{
+    use aws_sdk_securityhub::types::{SeverityLabel, SeverityUpdate};
+    update.severity(SeverityUpdate::builder().label(SeverityLabel::Low).build())
 }
 
 fn only<'a>(findings: &'a [Value], generator: &str) -> Vec<&'a Value> {

@@ -159,23 +159,7 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_with_the_w
 
     // The security team resolves it with a note; later sweeps keep both.
     let team = w.security_team(&account, WEST).await;
-    let id = aws_sdk_securityhub::types::AwsSecurityFindingIdentifier::builder()
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .build();
-    team.batch_update_findings()
-        .finding_identifiers(id)
-        .workflow(
-            aws_sdk_securityhub::types::WorkflowUpdate::builder()
-                .status(aws_sdk_securityhub::types::WorkflowStatus::Resolved)
-                .build(),
-        )
-        .note(
-            aws_sdk_securityhub::types::NoteUpdate::builder()
-                .text("break-glass test, approved in CHG-1234")
-                .updated_by("secops")
-                .build(),
-        )
+    resolved(&team, f, "break-glass test, approved in CHG-1234")
         .send()
         .await
         .unwrap();

@@ -4,44 +4,20 @@
 //! security team sets through `BatchUpdateFindings` is theirs and kept.
 
 use super::*;
-use aws_sdk_securityhub::types::{
-    AwsSecurityFinding, AwsSecurityFindingIdentifier, Compliance, ComplianceStatus, NoteUpdate,
-    Resource, Severity, SeverityLabel, WorkflowStatus, WorkflowUpdate,
-};
+use aws_sdk_securityhub::types::{AwsSecurityFinding, Severity, SeverityLabel};
 
 /// The member admin's forgery of `f` (the guard's finding as stored):
 /// the same finding under the same product, `PASSED` and informational,
 /// with a later `UpdatedAt`.
 fn forged(f: &Value, updated_at: &str) -> AwsSecurityFinding {
-    let r = &f["Resources"][0];
-    AwsSecurityFinding::builder()
-        .schema_version("2018-10-08")
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .generator_id(f["GeneratorId"].as_str().unwrap())
-        .aws_account_id(f["AwsAccountId"].as_str().unwrap())
+    copy_of(f, updated_at)
         .types(f["Types"][0].as_str().unwrap())
-        .created_at(f["CreatedAt"].as_str().unwrap())
-        .updated_at(updated_at)
         .severity(
             Severity::builder()
                 .label(SeverityLabel::Informational)
                 .build(),
         )
-        .title(f["Title"].as_str().unwrap())
         .description("Run As is on/ssm-ops, as the policy wants")
-        .resources(
-            Resource::builder()
-                .r#type(r["Type"].as_str().unwrap())
-                .id(r["Id"].as_str().unwrap())
-                .region(r["Region"].as_str().unwrap())
-                .build(),
-        )
-        .compliance(
-            Compliance::builder()
-                .status(ComplianceStatus::Passed)
-                .build(),
-        )
         .build()
 }
 
@@ -67,17 +43,7 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
 
     // The member account's administrator imports over it: PASSED.
     let at = crate::common::cloudtrail_now();
-    let admin = w.security_team(&account, EAST).await;
-    let out = admin
-        .batch_import_findings()
-        .findings(forged(&sent, &at))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        (out.success_count(), out.failed_count()),
-        (Some(1), Some(0))
-    );
+    w.forge(&account, EAST, forged(&sent, &at)).await;
     let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
     assert_eq!(f["Compliance"]["Status"], "PASSED", "the forgery landed");
     // Import calls counted from here: the forger's is not runas-guard's.
@@ -165,30 +131,8 @@ async fn the_security_teams_workflow_note_and_fields_are_kept_by_later_sweeps_an
     };
     let read_before = reads(&w);
     let team = w.security_team(&account, EAST).await;
-    let id = AwsSecurityFindingIdentifier::builder()
-        .id(f["Id"].as_str().unwrap())
-        .product_arn(f["ProductArn"].as_str().unwrap())
-        .build();
-    let updated = team
-        .batch_update_findings()
-        .finding_identifiers(id)
-        .workflow(
-            WorkflowUpdate::builder()
-                .status(WorkflowStatus::Resolved)
-                .build(),
-        )
-        .note(
-            NoteUpdate::builder()
-                .text("accepted risk, CHG-4321")
-                .updated_by("secops")
-                .build(),
-        )
+    let updated = lowered(resolved(&team, &f, "accepted risk, CHG-4321"))
         .user_defined_fields("ticket", "CHG-4321")
-        .severity(
-            aws_sdk_securityhub::types::SeverityUpdate::builder()
-                .label(SeverityLabel::Low)
-                .build(),
-        )
         .send()
         .await
         .unwrap();

@@ -12,12 +12,13 @@ use aws_sdk_securityhub::types::{
 };
 
 use super::AwsError;
-use crate::domain::security_hub::{self, Check, Finding, Held, Label, MAX_PER_CALL};
+use crate::domain::security_hub::{self, Finding, Held, Label, MAX_PER_CALL};
 
 /// `GetFindings` answers at most 100 a page.
 const READ_PAGE: i32 = 100;
-/// Pages read back per account-region at most: the guard's checked
-/// findings there are two per governed document, far below this.
+/// Pages read back per account-region at most: the guard's findings there
+/// are two per governed document and one per security event that Security
+/// Hub CSPM still keeps (90 days), far below this.
 const READ_PAGES: usize = 20;
 
 /// What one account-region's import came to.
@@ -92,13 +93,15 @@ impl FindingsHub {
 }
 
 impl FindingsHub {
-    /// The guard's checked findings (`run-as`, `readiness`) of the
-    /// account's default product in this region, as Security Hub holds
-    /// them now, archived ones too; paged, at most [`READ_PAGES`] pages.
+    /// The guard's findings of the account's default product in this
+    /// region (its checks' and its events'), as Security Hub holds them
+    /// now, archived ones too; paged, at most [`READ_PAGES`] pages. Found
+    /// by their `Id` (`runas-guard/<account>/<region>/…`), which nobody can
+    /// change, not by a `GeneratorId` a forger could.
     pub async fn held(&self, partition: &str) -> Result<Vec<Held>, AwsError> {
-        let equals = |v: String| {
+        let filter = |comparison: StringFilterComparison, v: String| {
             StringFilter::builder()
-                .comparison(StringFilterComparison::Equals)
+                .comparison(comparison)
                 .value(v)
                 .build()
         };
@@ -106,11 +109,10 @@ impl FindingsHub {
             "arn:{partition}:securityhub:{}:{}:product/{}/default",
             self.region, self.account, self.account
         );
-        let generators =
-            [Check::RunAs, Check::Readiness].map(|c| equals(format!("runas-guard/{}", c.as_str())));
+        let ours = format!("runas-guard/{}/{}/", self.account, self.region);
         let filters = AwsSecurityFindingFilters::builder()
-            .product_arn(equals(product))
-            .set_generator_id(Some(generators.to_vec()))
+            .product_arn(filter(StringFilterComparison::Equals, product))
+            .id(filter(StringFilterComparison::Prefix, ours))
             .build();
         let mut out = vec![];
         let mut token: Option<String> = None;
@@ -130,9 +132,12 @@ impl FindingsHub {
                 .filter(|t| !t.is_empty())
                 .map(String::from);
             if token.is_none() {
-                break;
+                return Ok(out);
             }
         }
+        // Bounded: the rest is read by a later sweep, once Security Hub
+        // CSPM has let the oldest go (90 days without an update).
+        tracing::warn!(account = %self.account, region = %self.region, read = out.len(), "more of runas-guard's findings than one read-back reads: the rest not compared this sweep");
         Ok(out)
     }
 }
@@ -183,6 +188,14 @@ fn held(f: &AwsSecurityFinding) -> Held {
         types,
         details,
         updated_at: f.updated_at().unwrap_or_default().into(),
+        created_at: f.created_at().unwrap_or_default().into(),
+        generator_id: f.generator_id().unwrap_or_default().into(),
+        resource_id: f
+            .resources()
+            .first()
+            .and_then(|r| r.id())
+            .unwrap_or_default()
+            .into(),
     }
 }
 

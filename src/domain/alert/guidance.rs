@@ -72,6 +72,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
 const TAMPERED_STEPS: &[&str] = &[
     "Someone in the member account imported over runas-guard's finding (what changed is listed): runas-guard sent it again as it last sent it. Find who in CloudTrail (securityhub BatchImportFindings in that account-region, around `changed_at`) and why.",
     "Restrict securityhub:BatchImportFindings in member accounts (an SCP) to the principals that need it; runas-guard's member role keeps it.",
+    "Where it cannot be put back in place (`in_place` false: an UpdatedAt forged into the future), the finding `successor_id` carries runas-guard's verdict: triage that one, and suppress the forged one.",
 ];
 
 /// What to do about this alert: its kind's steps, except a

@@ -4,7 +4,10 @@
 //! last sent it. One alert per finding changed: the fact is the finding
 //! and the moment it was changed (its `UpdatedAt`), so a change told by
 //! one sweep and found again by the next (its put-back refused) keeps its
-//! identity.
+//! identity. A finding whose `UpdatedAt` was forged past any the guard can
+//! send cannot be put back in place (Security Hub CSPM ignores an update
+//! that is not later): the alert says so and names the successor `Id` the
+//! guard's finding was sent under.
 
 use serde_json::{json, Value};
 
@@ -36,9 +39,18 @@ pub fn finding_tampered(report: &AccountReport, trigger: &Trigger, at: &str) -> 
             m.insert("changed".into(), json!(t.changed));
             m.insert("changed_at".into(), json!(t.updated_at));
             m.insert("put_back".into(), json!(t.put_back));
-            let done = match t.put_back {
-                true => "put back",
-                false => "not yet put back",
+            m.insert("in_place".into(), json!(t.not_in_place.is_none()));
+            if let Some(why) = &t.not_in_place {
+                m.insert("not_in_place".into(), json!(why));
+            }
+            if let Some(successor) = &t.successor {
+                m.insert("successor_id".into(), json!(successor));
+            }
+            let done = match (t.not_in_place.is_some(), t.put_back) {
+                (false, true) => "put back",
+                (false, false) => "not yet put back",
+                (true, true) => "cannot be put back in place (UpdatedAt forged), sent again under a new Id",
+                (true, false) => "cannot be put back in place (UpdatedAt forged), not yet sent again",
             };
             let subject = format!(
                 "runas-guard ERROR: Security Hub finding {} changed by someone else in {account} {} at {}; {done}",

@@ -23,6 +23,7 @@ use crate::domain::outcome::{Change, RegionOutcome, Status};
 
 mod alerted;
 mod asff;
+mod event_tamper;
 mod events;
 mod marks;
 mod put_back;
@@ -43,6 +44,9 @@ pub use asff::{
     ACCOUNT_MANAGEMENT, BLANK, EMPTY, FIELD_CHECK, FIELD_FACT, FIELD_VERSION, LEAST_PRIVILEGE,
     MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
     VERIFIED_AT,
+};
+pub use event_tamper::{
+    deserved, event_kind, judge_event, not_in_place, EventVerdict, SKEW_MS, SUCCESSOR,
 };
 pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
 pub use tamper::{expected, judge, resend, Expected, Held, Verdict};
@@ -337,6 +341,8 @@ fn runbook(base: &str, check: Check) -> String {
 
 #[cfg(test)]
 mod alerted_tests;
+#[cfg(test)]
+mod event_tamper_tests;
 #[cfg(test)]
 mod put_back_tests;
 #[cfg(test)]

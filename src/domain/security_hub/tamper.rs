@@ -31,6 +31,11 @@ pub struct Held {
     /// `Resources[0].Details.Other`.
     pub details: BTreeMap<String, String>,
     pub updated_at: String,
+    /// `CreatedAt`, `GeneratorId` and `Resources[0].Id`: what an event
+    /// finding is put back with (see `event_tamper`).
+    pub created_at: String,
+    pub generator_id: String,
+    pub resource_id: String,
 }
 
 /// A finding the guard expects Security Hub to hold for a slot: its `Id`,
@@ -133,6 +138,8 @@ pub fn judge(e: &Expected, held: Option<&Held>) -> Verdict {
         changed,
         updated_at: h.updated_at.clone(),
         put_back: false,
+        not_in_place: None,
+        successor: None,
     })
 }
 

@@ -28,6 +28,7 @@ fn held(f: &Finding) -> Held {
         types: f.types().iter().map(|t| t.to_string()).collect(),
         details: f.details.clone(),
         updated_at: f.updated_at.clone(),
+        ..Held::default()
     }
 }
 

@@ -33,6 +33,13 @@ pub struct Tampered {
     pub updated_at: String,
     /// Whether Security Hub took the finding sent again.
     pub put_back: bool,
+    /// Why it cannot be put back in place (a forged `UpdatedAt` later than
+    /// any the guard can send); `None` when it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_in_place: Option<String>,
+    /// The `Id` the guard's finding was sent under instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<String>,
 }
 
 /// What one account's imports came to (its report's `security_hub`).

@@ -57,6 +57,7 @@ pub(super) async fn sent(
         if waited {
             imports.hub_off.retain(|r| *r != region);
         }
+        events_put_back(&mut imports, &sends, &taken);
         for s in sends {
             let Some(mut sent) = s.sent else { continue };
             let off = all_off || off_ids.contains(&s.finding.id);
@@ -77,6 +78,22 @@ pub(super) async fn sent(
     (!imports.is_empty()).then_some(imports)
 }
 
+/// The event findings Security Hub took again (each put back in place, or
+/// its successor): their `finding_tampered` says so.
+fn events_put_back(imports: &mut Imports, sends: &[Send], taken: &[String]) {
+    let back = |id: &String| {
+        taken.contains(id)
+            && sends
+                .iter()
+                .any(|s| s.sent.is_none() && s.finding.id == *id)
+    };
+    for t in imports.tampered.iter_mut() {
+        if back(t.successor.as_ref().unwrap_or(&t.id)) {
+            t.put_back = true;
+        }
+    }
+}
+
 /// A sweep's read-back first (findings someone else changed or that are
 /// gone are due again, the changed ones told), then every row's findings
 /// that are news.
@@ -88,7 +105,7 @@ async fn read_and_decided(
     marks: &(dyn Fn(&str) -> Marks + Sync),
 ) -> (Vec<Send>, Imports) {
     let back = match job.trigger.kind == TriggerKind::Sweep {
-        true => super::tamper::read_back(ctx, session, report, marks).await,
+        true => super::tamper::read_back(ctx, session, report, marks, &runbook()).await,
         false => Default::default(),
     };
     let due = |slot: &str| {
@@ -98,7 +115,8 @@ async fn read_and_decided(
             .unwrap_or_else(|| marks(slot))
     };
     let sends = decided(ctx, job, report, &due);
-    let sends = super::finding_sessions::listed(ctx, job, session, report, sends).await;
+    let mut sends = super::finding_sessions::listed(ctx, job, session, report, sends).await;
+    sends.extend(back.restores);
     let imports = Imports {
         tampered: back.tampered,
         ..Imports::default()
