@@ -109,10 +109,11 @@ async fn run_as_edit(w: &World, instance: &str, source: &str, id: &str) -> Value
 }
 
 /// runas-guard handles `e` without failing and says the mapping is `status`.
-fn assert_status(w: &World, e: &Value, status: &str) {
+fn assert_status(w: &World, e: &Value, status: &str) -> Value {
     let (code, out) = w.handle(e);
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(out["identity_center"]["status"], status, "{out:#}");
+    out
 }
 
 fn event(instance: &str, op: &str, pairs: &[(&str, &str)], id: &str) -> Value {
@@ -709,7 +710,7 @@ async fn a_drift_is_one_finding_in_identity_centers_account_and_region_sent_by_t
         "unseen",
     )
     .await;
-    assert_status(&w, &sweep_event(), "drifted");
+    let out = assert_status(&w, &sweep_event(), "drifted");
     let alerts = w.alerts().await;
     let told = of_kind(&alerts, "identity_center_drift");
     assert_eq!(told.len(), 1, "{alerts:#?}");
@@ -717,10 +718,16 @@ async fn a_drift_is_one_finding_in_identity_centers_account_and_region_sent_by_t
     assert_eq!(found.len(), 1, "{found:#?}");
     let f = finding_of(&found, told[0]);
     assert_eq!(f["Resources"][0]["Id"], instance);
+    // The sweep's report says the finding was taken, as for any account's.
+    assert_eq!(
+        out["identity_center"]["security_hub"]["imported"], 1,
+        "{out:#}"
+    );
 
     // Already told: the next sweep sends nothing about it.
     let imports = w.imports_in(HUB, IC_REGION);
-    assert_status(&w, &sweep_event(), "drifted");
+    let out = assert_status(&w, &sweep_event(), "drifted");
+    assert!(out["identity_center"]["security_hub"].is_null(), "{out:#}");
     assert!(w.alerts().await.is_empty());
     assert_eq!(w.imports_in(HUB, IC_REGION), imports, "not sent again");
     assert_eq!(drift_findings(&w).len(), 1);
@@ -729,7 +736,11 @@ async fn a_drift_is_one_finding_in_identity_centers_account_and_region_sent_by_t
     // its own alert and finding, once, whatever the deliveries.
     let pairs = [("SSMSessionRunAs", "${path:enterprise.department}")];
     let change = console(&w, &instance, CREATE, &pairs, "console-edit").await;
-    assert_status(&w, &change, "drifted");
+    let out = assert_status(&w, &change, "drifted");
+    assert_eq!(
+        out["identity_center"]["security_hub"]["imported"], 1,
+        "the event's outcome says it too: {out:#}"
+    );
     let alerts = w.alerts().await;
     let told = of_kind(&alerts, "identity_center_drift");
     assert_eq!(told.len(), 1, "{alerts:#?}");

@@ -424,3 +424,84 @@ async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_onc
     assert_eq!(w.imports_in(&account, WEST), imports);
     assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_sweeps_put_back_found_by_an_events_record_is_its_edit_finding_once_with_its_windows_sessions(
+) {
+    use std::time::{Duration, Instant};
+    let mut w = World::new().await;
+    w.write_policy(ENFORCE);
+    let account = w.configured_and_swept().await;
+    w.hub("enable", &account, WEST);
+    let proxy = w.behind_proxy();
+    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
+    let edited = w.console_edit(&account, WEST, "root").await;
+    crate::sessions::tick().await;
+    let during = w.start_session(&account, WEST, "mallory").await;
+    // The sweep puts the edit back, then neither its record nor its finding
+    // lands: to the next run it is a run that died after its write.
+    proxy.faults(json!([
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "last_trigger_id", "status": 400, "code": "AccessDeniedException",
+         "message": "not now"},
+        {"name": "edit", "service": "securityhub", "contains": "runas-guard/edit",
+         "status": 400, "code": "AccessDeniedException", "message": "not now"}
+    ]));
+    let swept = Instant::now();
+    w.handle(&sweep_event());
+    let hits = proxy.hits();
+    assert!(
+        hits["record"]["hits"].as_u64() >= Some(1) && hits["edit"]["hits"].as_u64() >= Some(1),
+        "{hits}"
+    );
+    let alerts = w.alerts().await;
+    let id = of_kind(&alerts, "drift_reverted")[0]["message"]["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(only(&w.findings(&account), "runas-guard/edit").is_empty());
+
+    // The edit's own event, after the write's lease: its run's record, not a
+    // sweep's, finds the put-back, and sends its finding.
+    std::thread::sleep(Duration::from_secs(32).saturating_sub(swept.elapsed()));
+    proxy.faults(json!([]));
+    let event = doc_event("UpdateDocumentDefaultVersion", &account, WEST, "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(
+        out["accounts"][0]["security_hub"]["imported"].as_u64() >= Some(1),
+        "the event's report says the finding was taken: {out:#}"
+    );
+    let alerts = w.alerts().await;
+    assert!(
+        of_kind(&alerts, "drift_reverted")
+            .iter()
+            .any(|a| a["message"]["alert_id"] == id.as_str()),
+        "{alerts:#?}"
+    );
+    let found = w.findings(&account);
+    let edits = only(&found, "runas-guard/edit");
+    assert_eq!(edits.len(), 1, "{found:#?}");
+    let f = &edits[0]["finding"];
+    assert!(
+        f["Id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/edit/{edited}")),
+        "the edit's own identity: {f:#}"
+    );
+    assert_eq!(
+        crate::common::hub::triage(f),
+        crate::common::hub::open("CRITICAL"),
+        "{f:#}"
+    );
+    assert!(
+        named_sessions(f).iter().any(|s| s.contains(&during)),
+        "{f:#}"
+    );
+
+    // Once: a sweep after neither tells it nor sends a second finding.
+    w.swept();
+    assert!(of_kind(&w.alerts().await, "drift_reverted").is_empty());
+    assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
+}

@@ -299,6 +299,7 @@ impl Reactor {
             alerts: &self.svc.alerts,
             vends: &self.svc.vends,
             org,
+            ctx: self.svc.ctx(org),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::domain::heartbeat::Keepalive;
 use crate::domain::job::Job;
 use crate::domain::outcome::{Handled, Outcome};
 use crate::domain::records::{record_step, RecordStep};
+use crate::domain::security_hub::Imports;
 use crate::flow::commit::commit_all;
 use crate::flow::configured;
 use crate::flow::outbox::{all_sent, keep_first, publish_after, tidy, Delivered};
@@ -124,6 +125,9 @@ pub struct Effects<'a> {
     pub vends: &'a Vends,
     /// The run's view of Organizations (its caches).
     pub org: &'a crate::adapters::aws::organizations::Org,
+    /// What a dead run's put-back found at the record needs to list its
+    /// window's sessions and send its finding, as a sweep's record does.
+    pub ctx: crate::flow::account::Ctx<'a>,
 }
 
 impl Delivery {
@@ -141,14 +145,11 @@ impl Delivery {
         let (once, alerts): (Vec<Alert>, Vec<Alert>) = alerts
             .into_iter()
             .partition(|a| alert::told_once(a, job.trigger.kind));
-        // Alerts are kept in the outbox before they are published and before
-        // the results are recorded, so neither a failed record nor a crash
-        // loses them, and a run that dies before publishing leaves them to
-        // its retry alone (published once). Kept, then recorded, not both at
-        // once: a record (the new default version) that lands while the keep
-        // is still being retried is, until it lands, a record past a window
-        // nobody has told, lost with a run that dies then. What is told once
-        // is not kept first: see [`configured`].
+        // Kept in the outbox before published and before recorded: neither a
+        // failed record nor a crash loses them, and a retry alone publishes
+        // them. Kept, then recorded, not at once: a record landing while the
+        // keep is retried is a record past a window nobody told, lost with a
+        // run that dies then. What is told once is not kept first: [`configured`].
         let ((kept, committed), waiting, once) = tokio::join!(
             keep_then_record(fx, job, &alerts, &uncommitted),
             fx.receipts.outbox(),
@@ -159,8 +160,11 @@ impl Delivery {
         let early: &[Alert] = committed.as_ref().map_or(&[], |c| &c.1);
         let attempts =
             publish_after(fx.receipts, fx.alerts, &job.owner, waiting, &ours, early).await;
-        let (record_error, adopted) =
-            recorded_after(fx, job, &uncommitted, committed, &attempts).await;
+        let (record_error, adopted, found) =
+            recorded_found(fx, job, &uncommitted, committed, &attempts).await;
+        if let Some(report) = outcome.accounts.first_mut() {
+            Imports::join(&mut report.security_hub, found);
+        }
         if let Some(e) = record_error {
             failed = true;
             outcome.reason = format!("result not recorded: {e}");
@@ -289,6 +293,25 @@ fn keeper<'a>(fx: &Effects<'a>, job: &'a Job) -> crate::flow::commit::Keeper<'a>
         owner: &job.owner,
         joined: crate::flow::account::adopted::Joined::Ask(fx.org),
     }
+}
+
+/// The record ([`recorded_after`]), and a dead run's put-back it found: its
+/// alert lists its window's sessions and it is its `edit` finding, as a
+/// sweep's record makes them.
+async fn recorded_found(
+    fx: &Effects<'_>,
+    job: &Job,
+    uncommitted: &[crate::flow::account::Uncommitted],
+    committed: Option<Committed>,
+    attempts: &[crate::flow::publish::Attempt],
+) -> (Option<String>, Vec<Alert>, Option<Imports>) {
+    let (error, adopted) = recorded_after(fx, job, uncommitted, committed, attempts).await;
+    if adopted.is_empty() {
+        return (error, adopted, None);
+    }
+    let (adopted, found) =
+        crate::flow::account::alerted::at_commit(&fx.ctx, job, None, adopted).await;
+    (error, adopted, found)
 }
 
 /// The record a failed keep held back, once the publishing is known

@@ -38,9 +38,30 @@ pub async fn at_commit(
     session: Option<&MemberSession>,
     adopted: Vec<Alert>,
 ) -> (Vec<Alert>, Option<Imports>) {
-    let adopted = super::sessions::listed(ctx, job, session, adopted).await;
+    // An event's record has no session at hand (a sweep's has the
+    // account's): one is made for the account the put-backs are about.
+    let made = match (session, one_account(&adopted)) {
+        (None, Some(account)) if !job.dry_run => Some(super::assume(ctx, job, account).await),
+        _ => None,
+    };
+    let adopted = match &made {
+        Some(Err(e)) => {
+            tracing::warn!(error_code = %e.code, error = %e, "cannot enter the account to list a put-back's sessions; its alert says they were not read");
+            super::sessions::not_read(adopted, &e.code)
+        }
+        Some(Ok(made)) => super::sessions::listed(ctx, job, Some(made), adopted).await,
+        None => super::sessions::listed(ctx, job, session, adopted).await,
+    };
+    let session = session.or(made.as_ref().and_then(|m| m.as_ref().ok()));
     let found = put_back(ctx, job, session, &adopted).await;
     (adopted, found)
+}
+
+/// The one account all of `alerts` are about (none when they are about
+/// several, or there are none): a session lists only its own account's.
+fn one_account(alerts: &[Alert]) -> Option<&str> {
+    let first = alerts.first()?.account.as_str();
+    alerts.iter().all(|a| a.account == first).then_some(first)
 }
 
 /// The alerts a run's record found of a dead run's write (its put-back,

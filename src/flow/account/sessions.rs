@@ -60,6 +60,18 @@ pub async fn listed(
     out
 }
 
+/// `alerts` saying their windows' sessions were not read (`code`: why),
+/// when the account could not be entered to read them.
+pub fn not_read(alerts: Vec<Alert>, code: &str) -> Vec<Alert> {
+    alerts
+        .into_iter()
+        .map(|a| match sessions::asked(&a) {
+            Some(_) => sessions::tell(a, Told::Unread(code.to_string())),
+            None => a,
+        })
+        .collect()
+}
+
 /// What one run read of its windows' sessions, so that a window told by
 /// both a finding and an alert (an edit's, a past version's) is read once:
 /// whichever asks first reads (the finding, imported while the account's

@@ -27,6 +27,9 @@ pub struct Looked {
     pub instance: String,
     pub kept: Kept,
     pub alert: Option<Alert>,
+    /// What Security Hub CSPM answered the alert's finding (none where
+    /// findings are off, nothing was told, or the account is not governed).
+    pub findings: Option<crate::domain::security_hub::Imports>,
 }
 
 impl Looked {
@@ -58,6 +61,7 @@ impl Looked {
             "changes": self.kept.changes,
             "restored": self.kept.restored.is_some(),
             "alerted": self.alert.is_some(),
+            "security_hub": self.findings,
         })
     }
 }
@@ -109,6 +113,7 @@ async fn look_at(
             instance: instance.arn,
             kept,
             alert: None,
+            findings: None,
         }));
     }
     let alert = match kept.told() {
@@ -120,6 +125,7 @@ async fn look_at(
         instance: instance.arn,
         kept,
         alert,
+        findings: None,
     };
     record(job, declared, &news, &looked).await?;
     Ok(Some(looked))
@@ -302,10 +308,12 @@ pub async fn look_told(
     event_instance: Option<&str>,
 ) -> Result<Option<Looked>, (AwsError, Option<Alert>)> {
     match look_at(svc, job, declared, event_instance).await {
-        Ok(looked) => {
+        Ok(mut looked) => {
             look_ran(svc, job).await;
-            if let Some(alert) = looked.as_ref().and_then(|l| l.alert.as_ref()) {
-                alerted::identity_center(ctx, job, alert).await;
+            if let Some(l) = looked.as_mut() {
+                if let Some(alert) = &l.alert {
+                    l.findings = alerted::identity_center(ctx, job, alert).await;
+                }
             }
             Ok(looked)
         }
