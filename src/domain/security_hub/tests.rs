@@ -53,6 +53,7 @@ fn sent(compliance: Compliance, key: &str) -> Marks {
             created_ms: NOW - 5_000,
             updated_ms: NOW + 60_000,
             hub_off: false,
+            moved: 0,
         },
     );
     m
