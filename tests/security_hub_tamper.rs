@@ -169,6 +169,10 @@ async fn a_failed_finding_forged_passed_with_a_far_future_updated_at_is_told_onc
     assert_eq!(s["FindingProviderFields"]["Severity"]["Label"], "MEDIUM");
     assert_eq!(s["Description"], sent["Description"]);
     assert!(s["UpdatedAt"].as_str().unwrap() < forged_at, "{s:#}");
+    assert_eq!(
+        s["Resources"][0]["Details"]["Other"]["replaces"],
+        id.as_str()
+    );
     let f = with_id(&found, &id);
     assert_eq!(
         (f["UpdatedAt"].as_str(), f["Compliance"]["Status"].as_str()),

@@ -34,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::asff::{asff_string, Check, Compliance, Finding, Label};
 use super::asff::{MAX_DESCRIPTION, MAX_DETAIL, MAX_TITLE};
-use super::forged::{forged_line, not_in_place, successor, SUCCESSOR};
+use super::forged::{forged_line, not_in_place, replacing, successor, SUCCESSOR};
 use super::{Held, Place, Tampered};
 use crate::domain::clock;
 
@@ -230,9 +230,7 @@ fn restored(
         .map(|(k, v)| (k.clone(), asff_string(v, MAX_DETAIL)))
         .collect();
     if id != h.id {
-        details.insert("replaces".into(), asff_string(&h.id, MAX_DETAIL));
-        let why = format!("the finding replaced was imported by someone else with UpdatedAt {}, which keeps runas-guard from putting it back", h.updated_at);
-        details.insert("replaced_because".into(), asff_string(&why, MAX_DETAIL));
+        replacing(&mut details, &h.id, Some(&h.updated_at));
     }
     let created = match clock::parse_iso(&h.created_at) {
         Some(at) if at <= updated_ms => h.created_at.clone(),

@@ -13,6 +13,9 @@
 //! instead (the original's plus [`SUCCESSOR`]), and the forged one is left
 //! as the forger left it.
 
+use std::collections::BTreeMap;
+
+use super::asff::{asff_string, MAX_DETAIL};
 use crate::domain::clock;
 
 /// How far a held `UpdatedAt` may run ahead of the guard's clock before it
@@ -55,4 +58,13 @@ pub fn successor(id: &str) -> Option<String> {
 /// stable `Id`.
 pub fn moved(stable: &str, moved: u8) -> String {
     format!("{stable}{}", SUCCESSOR.repeat(moved.into()))
+}
+
+/// What a successor's resource details say of the finding it replaces
+/// (`replaced`), forged at `updated_at` where the run that found it knows.
+pub fn replacing(details: &mut BTreeMap<String, String>, replaced: &str, updated_at: Option<&str>) {
+    let at = updated_at.map_or("an UpdatedAt".into(), |at| format!("UpdatedAt {at}"));
+    let why = format!("the finding replaced was imported by someone else with {at}, later than any update runas-guard can send, which keeps runas-guard from putting it back");
+    details.insert("replaces".into(), asff_string(replaced, MAX_DETAIL));
+    details.insert("replaced_because".into(), asff_string(&why, MAX_DETAIL));
 }

@@ -232,7 +232,7 @@ fn news(
     // check is resolved.
     finding.archived = compliance == Compliance::Passed && !coverage;
     if let Some(l) = last {
-        finding.id = l.id(&finding.id);
+        placed(&mut finding, l);
     }
     let key = fingerprint(&finding);
     // Where the hub was off, the next run tries again (it may have been
@@ -250,6 +250,16 @@ fn news(
         finding,
         sent: Some(sent),
     })
+}
+
+/// A check's finding `f` under the `Id` its mark `last` says: past a
+/// forged `UpdatedAt`, its successor's, saying what it replaces.
+pub(crate) fn placed(f: &mut Finding, last: &Sent) {
+    if let Some(before) = last.moved.checked_sub(1) {
+        let replaced = forged::moved(&f.id, before);
+        forged::replacing(&mut f.details, &replaced, None);
+        f.id = last.id(&f.id);
+    }
 }
 
 /// The mark of a check's finding `f` (fingerprint `key`) sent after

@@ -6,8 +6,8 @@
 //! is watching, nor loses it without a word.
 
 use super::{
-    finding, fingerprint, stamped, title, where_, Check, Compliance, Label, Marks, Place, Send,
-    Sent,
+    finding, fingerprint, placed, stamped, title, where_, Check, Compliance, Label, Marks, Place,
+    Send, Sent,
 };
 use crate::domain::outcome::{Action, RegionOutcome};
 use crate::domain::trigger::DOCUMENT_NAME;
@@ -62,7 +62,7 @@ pub fn retire(place: Place<'_>, slot: &str, marks: &Marks, why: &str, now_ms: i6
             f.severity = Label::Informational;
             f.archived = true;
             // Under its successor where a forged `UpdatedAt` moved it.
-            f.id = last.id(&f.id);
+            placed(&mut f, last);
             let key = fingerprint(&f);
             let sent = stamped(&mut f, Some(last), key, now_ms);
             Send {

@@ -108,6 +108,8 @@ fn past_a_forged_updated_at_the_guards_finding_goes_under_the_successor_from_the
     assert_eq!(s.finding.id, successor);
     assert_eq!(s.finding.compliance, Compliance::Failed);
     assert_eq!(s.finding.title, f.title, "the guard's finding, as sent");
+    assert_eq!(s.finding.details["replaces"], f.id, "says what it replaces");
+    assert!(s.finding.details["replaced_because"].contains("UpdatedAt"));
     // From the guard's clock, never the forger's.
     assert!(s.finding.updated_at.as_str() < forged_at, "{s:?}");
     let kept: Marks = [("run-as".to_string(), s.sent.clone().unwrap())].into();
