@@ -25,17 +25,22 @@ fn tampered(alerts: &[Value]) -> Vec<&Value> {
     of_kind(alerts, "finding_tampered")
 }
 
+/// A sweep that tells one `finding_tampered` in `account` (its report and
+/// the topic agree): that alert.
+async fn swept_told_once(w: &World, account: &str) -> Value {
+    let out = w.swept();
+    let told = report(&out, account)["security_hub"]["tampered"].clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
+    let alerts = w.alerts().await;
+    let alerts = tampered(&alerts);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    alerts[0].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_and_told_once() {
     let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    let sent = run_as_in(&w.findings(&account), EAST)["finding"].clone();
-    assert_eq!(sent["Compliance"]["Status"], "FAILED");
+    let (account, sent) = w.audited_failed().await;
     // A steady sweep reads back and says nothing: the untampered side.
     w.alerts().await;
     w.swept();
@@ -50,13 +55,8 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
     let imports = w.imports(&account);
 
     // The next sweep puts it back as sent, and tells it once.
-    let out = w.swept();
-    let told = report(&out, &account)["security_hub"]["tampered"].clone();
-    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
-    let alerts = w.alerts().await;
-    let alerts = tampered(&alerts);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let m = &alerts[0]["message"];
+    let told = swept_told_once(&w, &account).await;
+    let m = &told["message"];
     assert_eq!(m["severity"], "error");
     assert_eq!(m["account"], account);
     assert_eq!(m["region"], EAST);
@@ -74,7 +74,7 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
         changed.contains(&"Compliance.Status FAILED -> PASSED"),
         "{changed:?}"
     );
-    let subject = alerts[0]["subject"].as_str().unwrap();
+    let subject = told["subject"].as_str().unwrap();
     assert!(subject.contains("changed by someone else"), "{subject}");
     assert!(
         subject.contains(&account) && subject.contains(EAST),
@@ -118,14 +118,7 @@ fn with_id<'a>(found: &'a [Value], id: &str) -> &'a Value {
 async fn a_failed_finding_forged_passed_with_a_far_future_updated_at_is_told_once_and_the_guards_stands_under_its_successor(
 ) {
     let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    let sent = run_as_in(&w.findings(&account), EAST)["finding"].clone();
-    assert_eq!(sent["Compliance"]["Status"], "FAILED");
+    let (account, sent) = w.audited_failed().await;
     let id = sent["Id"].as_str().unwrap().to_string();
     let successor = format!("{id}/restored");
     w.alerts().await;
@@ -136,13 +129,8 @@ async fn a_failed_finding_forged_passed_with_a_far_future_updated_at_is_told_onc
     w.forge(&account, EAST, forged(&sent, forged_at)).await;
     let imports = w.imports(&account);
 
-    let out = w.swept();
-    let told = report(&out, &account)["security_hub"]["tampered"].clone();
-    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
-    let alerts = w.alerts().await;
-    let alerts = tampered(&alerts);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let m = &alerts[0]["message"];
+    let told = swept_told_once(&w, &account).await;
+    let m = &told["message"];
     assert_eq!(m["finding_id"], id.as_str());
     assert_eq!(m["check"], "run-as");
     assert_eq!(m["changed_at"], forged_at);
@@ -211,13 +199,7 @@ async fn a_failed_finding_forged_passed_with_a_far_future_updated_at_is_told_onc
 #[tokio::test(flavor = "multi_thread")]
 async fn the_security_teams_workflow_note_and_fields_are_kept_by_later_sweeps_and_never_told() {
     let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    let (account, f) = w.audited_failed().await;
     w.alerts().await;
     let imports = w.imports(&account);
     let reads = |w: &World| -> u64 {

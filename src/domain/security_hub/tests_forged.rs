@@ -3,7 +3,7 @@
 //! at the skew's edge, far past), the successor the mark moves to, and
 //! what the slot sends from then on.
 
-use super::tests::{decide_for, row, run_as, NOW};
+use super::tests::{decide_for, nodes, row, run_as, NOW};
 use super::tests_tamper::{held, later, one, sent_failed};
 use super::*;
 use crate::domain::outcome::Action;
@@ -209,16 +209,6 @@ fn the_readiness_finding_and_an_archive_go_under_the_successor_too() {
     assert_eq!(out[0].finding.id, format!("{}{SUCCESSOR}", f.id));
     assert_eq!(out[0].sent.as_ref().unwrap().moved, 1);
 
-    let nodes = |missing: u64| RegionOutcome {
-        nodes: Some(crate::domain::nodes::Readiness {
-            user: "ops".into(),
-            checked: 4,
-            missing,
-            missing_nodes: (0..missing).map(|i| format!("i-{i:017}")).collect(),
-            ..Default::default()
-        }),
-        ..RegionOutcome::skipped("eu-west-1", Action::None, None)
-    };
     let first = decide_for(&nodes(2), Status::Compliant, &Marks::new(), None);
     let mut marks: Marks = [("readiness".to_string(), first[0].sent.clone().unwrap())].into();
     let e = one(&marks);
