@@ -65,6 +65,20 @@ impl World {
         account
     }
 
+    /// An audited member whose us-east-1 is out of policy, its hubs on,
+    /// swept once: the account and its `FAILED` run-as finding there.
+    async fn audited_failed(&self) -> (String, Value) {
+        self.write_policy(AUDIT);
+        let account = self.member(&[EAST]).await;
+        for region in REGIONS {
+            self.hub("enable", &account, region);
+        }
+        self.swept();
+        let sent = run_as_in(&self.findings(&account), EAST)["finding"].clone();
+        assert_eq!(sent["Compliance"]["Status"], "FAILED");
+        (account, sent)
+    }
+
     fn swept(&self) -> Value {
         let (code, out) = self.handle(&sweep_event());
         assert_eq!(code, 0, "{out:#}");

@@ -25,17 +25,22 @@ fn tampered(alerts: &[Value]) -> Vec<&Value> {
     of_kind(alerts, "finding_tampered")
 }
 
+/// A sweep that tells one `finding_tampered` in `account` (its report and
+/// the topic agree): that alert.
+async fn swept_told_once(w: &World, account: &str) -> Value {
+    let out = w.swept();
+    let told = report(&out, account)["security_hub"]["tampered"].clone();
+    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
+    let alerts = w.alerts().await;
+    let alerts = tampered(&alerts);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    alerts[0].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_and_told_once() {
     let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    let sent = run_as_in(&w.findings(&account), EAST)["finding"].clone();
-    assert_eq!(sent["Compliance"]["Status"], "FAILED");
+    let (account, sent) = w.audited_failed().await;
     // A steady sweep reads back and says nothing: the untampered side.
     w.alerts().await;
     w.swept();
@@ -50,13 +55,8 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
     let imports = w.imports(&account);
 
     // The next sweep puts it back as sent, and tells it once.
-    let out = w.swept();
-    let told = report(&out, &account)["security_hub"]["tampered"].clone();
-    assert_eq!(told.as_array().map(Vec::len), Some(1), "{out:#}");
-    let alerts = w.alerts().await;
-    let alerts = tampered(&alerts);
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
-    let m = &alerts[0]["message"];
+    let told = swept_told_once(&w, &account).await;
+    let m = &told["message"];
     assert_eq!(m["severity"], "error");
     assert_eq!(m["account"], account);
     assert_eq!(m["region"], EAST);
@@ -74,7 +74,7 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
         changed.contains(&"Compliance.Status FAILED -> PASSED"),
         "{changed:?}"
     );
-    let subject = alerts[0]["subject"].as_str().unwrap();
+    let subject = told["subject"].as_str().unwrap();
     assert!(subject.contains("changed by someone else"), "{subject}");
     assert!(
         subject.contains(&account) && subject.contains(EAST),
@@ -108,16 +108,98 @@ async fn a_member_admins_import_flipping_a_failed_finding_to_passed_is_put_back_
     assert_eq!(w.imports(&account), imports + 1);
 }
 
+/// The finding `id` as stored.
+fn with_id<'a>(found: &'a [Value], id: &str) -> &'a Value {
+    let f = found.iter().find(|f| f["finding"]["Id"] == id);
+    &f.unwrap_or_else(|| panic!("no {id} in {found:#?}"))["finding"]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_finding_forged_passed_with_a_far_future_updated_at_is_told_once_and_the_guards_stands_under_its_successor(
+) {
+    let w = World::new().await;
+    let (account, sent) = w.audited_failed().await;
+    let id = sent["Id"].as_str().unwrap().to_string();
+    let successor = format!("{id}/restored");
+    w.alerts().await;
+
+    // The member account's administrator imports it PASSED, in 2099: no
+    // update of runas-guard's can be later.
+    let forged_at = "2099-12-31T23:59:59Z";
+    w.forge(&account, EAST, forged(&sent, forged_at)).await;
+    let imports = w.imports(&account);
+
+    let told = swept_told_once(&w, &account).await;
+    let m = &told["message"];
+    assert_eq!(m["finding_id"], id.as_str());
+    assert_eq!(m["check"], "run-as");
+    assert_eq!(m["changed_at"], forged_at);
+    assert_eq!(m["in_place"], false);
+    assert_eq!(m["successor_id"], successor.as_str());
+    assert_eq!(m["put_back"], true, "{m:#}");
+    assert!(
+        m["not_in_place"].as_str().unwrap().contains(forged_at),
+        "{m:#}"
+    );
+    let changed = m["changed"].to_string();
+    assert!(
+        changed.contains("Compliance.Status FAILED -> PASSED"),
+        "{changed}"
+    );
+
+    // Security Hub holds the guard's FAILED finding under the successor,
+    // saying when it was verified from runas-guard's clock, beside the
+    // forged one as the forger left it.
+    let found = w.findings(&account);
+    let s = with_id(&found, &successor);
+    assert_eq!(s["Compliance"]["Status"], "FAILED", "{s:#}");
+    assert_eq!(s["RecordState"], "ACTIVE");
+    assert_eq!(s["FindingProviderFields"]["Severity"]["Label"], "MEDIUM");
+    assert_eq!(s["Description"], sent["Description"]);
+    assert!(s["UpdatedAt"].as_str().unwrap() < forged_at, "{s:#}");
+    assert_eq!(
+        s["Resources"][0]["Details"]["Other"]["replaces"],
+        id.as_str()
+    );
+    let f = with_id(&found, &id);
+    assert_eq!(
+        (f["UpdatedAt"].as_str(), f["Compliance"]["Status"].as_str()),
+        (Some(forged_at), Some("PASSED"))
+    );
+    assert_eq!(
+        w.imports(&account),
+        imports + 1,
+        "one import, the successor"
+    );
+
+    // Another sweep reads the successor back: quiet, no third finding.
+    w.swept();
+    assert!(tampered(&w.alerts().await).is_empty());
+    assert_eq!(w.imports(&account), imports + 1);
+    let east = |found: &[Value]| -> usize {
+        found
+            .iter()
+            .filter(|f| f["region"] == EAST && f["finding"]["GeneratorId"] == "runas-guard/run-as")
+            .count()
+    };
+    assert_eq!(east(&w.findings(&account)), 2);
+
+    // The document put right: the successor turns PASSED; the forged one
+    // stays as it was.
+    w.write_policy(ENFORCE);
+    w.swept();
+    let found = w.findings(&account);
+    let s = with_id(&found, &successor);
+    assert_eq!(s["Compliance"]["Status"], "PASSED", "{s:#}");
+    assert_eq!(with_id(&found, &id)["UpdatedAt"], forged_at);
+    assert_eq!(east(&found), 2, "{found:#?}");
+    assert!(tampered(&w.alerts().await).is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_security_teams_workflow_note_and_fields_are_kept_by_later_sweeps_and_never_told() {
     let w = World::new().await;
-    w.write_policy(AUDIT);
-    let account = w.member(&[EAST]).await;
-    for region in REGIONS {
-        w.hub("enable", &account, region);
-    }
-    w.swept();
-    let f = run_as_in(&w.findings(&account), EAST)["finding"].clone();
+    let (account, f) = w.audited_failed().await;
     w.alerts().await;
     let imports = w.imports(&account);
     let reads = |w: &World| -> u64 {

@@ -25,31 +25,18 @@
 //! the top-level `Severity`/`Types` a `BatchUpdateFindings` sets) are
 //! theirs: never compared, never sent.
 //!
-//! A forged `UpdatedAt` later than now cannot be undone in place: Security
-//! Hub CSPM applies an update only when its `UpdatedAt` is later than the
-//! held one's ("Determining whether to create or update a finding",
-//! <https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchimportfindings.html#batchimportfindings-create-or-update>),
-//! so any put-back would be ignored for as long as the forger chose. The
-//! guard's finding is then sent under a successor `Id` (the original's plus
-//! [`SUCCESSOR`]), told once: the next sweep finds the successor and leaves
-//! the forged one alone.
+//! A forged `UpdatedAt` later than now cannot be undone in place
+//! ([`super::forged`]): the guard's finding is sent under its successor
+//! `Id`, told once: the next sweep finds the successor and leaves the
+//! forged one alone.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::asff::{asff_string, Check, Compliance, Finding, Label};
 use super::asff::{MAX_DESCRIPTION, MAX_DETAIL, MAX_TITLE};
+use super::forged::{forged_line, not_in_place, replacing, successor, SUCCESSOR};
 use super::{Held, Place, Tampered};
 use crate::domain::clock;
-
-/// How far a held `UpdatedAt` may run ahead of the guard's clock before it
-/// is taken as forged: clocks differ by seconds, never by minutes.
-pub const SKEW_MS: i64 = 5 * 60 * 1000;
-
-/// What a successor's `Id` adds to the one it replaces.
-pub const SUCCESSOR: &str = "/restored";
-
-/// ASFF's `Id` is at most 512 characters.
-const MAX_ID: usize = 512;
 
 /// The kinds whose `Id` is `runas-guard/<account>/<region>/<kind>/<alert_id>`.
 const ALERTED: [Check; 5] = [
@@ -171,22 +158,6 @@ fn changed(h: &Held, check: Check, deserved: Label) -> Vec<String> {
     changed
 }
 
-/// Why `h` cannot be put back in place at `now_ms`: its `UpdatedAt` is past
-/// any the guard can send (or not a time the guard can compare).
-pub fn not_in_place(h: &Held, now_ms: i64) -> Option<String> {
-    match clock::parse_iso(&h.updated_at) {
-        Some(at) if at <= now_ms + SKEW_MS => None,
-        Some(_) => Some(format!(
-            "its UpdatedAt {} is later than now: Security Hub CSPM ignores any update that is not later, so runas-guard's finding is sent under a new Id",
-            h.updated_at
-        )),
-        None => Some(format!(
-            "its UpdatedAt {:?} is not a time runas-guard can send a later one than: its finding is sent under a new Id",
-            h.updated_at
-        )),
-    }
-}
-
 /// `h`, one of what Security Hub holds in `region` (all of whose `Id`s are
 /// `ids`), judged at `now_ms`.
 pub fn judge_event(
@@ -199,18 +170,15 @@ pub fn judge_event(
     let Some(check) = event_kind(place.account, region, &h.id) else {
         return EventVerdict::NotOurs;
     };
-    let successor = format!("{}{SUCCESSOR}", h.id);
-    let why = not_in_place(h, now_ms);
-    if why.is_some() && ids.contains(successor.as_str()) {
+    let successor = successor(&h.id);
+    let why = not_in_place(&h.updated_at, now_ms);
+    if why.is_some() && successor.as_deref().is_some_and(|s| ids.contains(s)) {
         return EventVerdict::Superseded;
     }
     let severity = deserved(check, &h.details);
     let mut changed = changed(h, check, severity);
     if why.is_some() {
-        changed.push(format!(
-            "UpdatedAt {} (later than any update runas-guard can make)",
-            h.updated_at
-        ));
+        changed.push(forged_line(&h.updated_at));
     }
     if changed.is_empty() {
         return EventVerdict::Kept;
@@ -221,7 +189,7 @@ pub fn judge_event(
             let held = clock::parse_iso(&h.updated_at).unwrap_or(0);
             (Some(h.id.clone()), now_ms.max(held + 1))
         }
-        Some(_) => (Some(successor).filter(|s| s.len() <= MAX_ID), now_ms),
+        Some(_) => (successor, now_ms),
     };
     let kind = (check, severity);
     let restore = id.map(|id| Box::new(restored(place, region, h, kind, &id, updated_ms)));
@@ -262,9 +230,7 @@ fn restored(
         .map(|(k, v)| (k.clone(), asff_string(v, MAX_DETAIL)))
         .collect();
     if id != h.id {
-        details.insert("replaces".into(), asff_string(&h.id, MAX_DETAIL));
-        let why = format!("the finding replaced was imported by someone else with UpdatedAt {}, which keeps runas-guard from putting it back", h.updated_at);
-        details.insert("replaced_because".into(), asff_string(&why, MAX_DETAIL));
+        replacing(&mut details, &h.id, Some(&h.updated_at));
     }
     let created = match clock::parse_iso(&h.created_at) {
         Some(at) if at <= updated_ms => h.created_at.clone(),

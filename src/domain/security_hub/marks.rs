@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::asff::Compliance;
+use super::forged;
 
 /// How long an unchanged active finding (a `FAILED` check, or the Run As
 /// check's `PASSED` coverage) goes without being sent again: Security Hub
@@ -31,6 +32,23 @@ pub struct Sent {
     /// stored, and the next run tries again (the hub may be on by then).
     #[serde(rename = "off", default, skip_serializing_if = "std::ops::Not::not")]
     pub hub_off: bool,
+    /// How many times a forged far-future `UpdatedAt` moved the finding to
+    /// a successor `Id` ([`forged`]): the `Id` it is sent under and read
+    /// back by. One small number whatever a forger does (each step is
+    /// bounded by ASFF's `Id` limit), so the row does not grow.
+    #[serde(rename = "r", default, skip_serializing_if = "is_zero")]
+    pub moved: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+impl Sent {
+    /// The `Id` this check's finding stands under, from its stable `Id`.
+    pub fn id(&self, stable: &str) -> String {
+        forged::moved(stable, self.moved)
+    }
 }
 
 /// The row's record (`hub_findings`): the last finding sent per check.

@@ -25,6 +25,7 @@ mod alerted;
 mod asff;
 mod event_tamper;
 mod events;
+mod forged;
 mod marks;
 mod put_back;
 mod retire;
@@ -45,9 +46,8 @@ pub use asff::{
     MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
     VERIFIED_AT,
 };
-pub use event_tamper::{
-    deserved, event_kind, judge_event, not_in_place, EventVerdict, SKEW_MS, SUCCESSOR,
-};
+pub use event_tamper::{deserved, event_kind, judge_event, EventVerdict};
+pub use forged::{not_in_place, SKEW_MS, SUCCESSOR};
 pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
 pub use tamper::{expected, judge, resend, Expected, Held, Verdict};
 pub use told::{Failure, Imports, Tally, Tampered};
@@ -231,6 +231,9 @@ fn news(
     // (as Security Hub CSPM's own controls keep theirs); a passed readiness
     // check is resolved.
     finding.archived = compliance == Compliance::Passed && !coverage;
+    if let Some(l) = last {
+        placed(&mut finding, l);
+    }
     let key = fingerprint(&finding);
     // Where the hub was off, the next run tries again (it may have been
     // enabled since): one call, and what waited goes out as soon as it can.
@@ -241,24 +244,42 @@ fn news(
     if last.is_some_and(|l| l.key == key && !due(l)) {
         return None;
     }
-    if let Some(l) = last {
-        finding.created_at = clock::iso(clock::from_millis(l.created_ms));
-        // `UpdatedAt` only grows: Security Hub keeps the later one.
-        let updated = now_ms.max(l.updated_ms + 1);
-        finding.updated_at = clock::iso(clock::from_millis(updated));
-    }
-    let sent = Sent {
-        compliance,
-        key,
-        created_ms: last.map_or(now_ms, |l| l.created_ms),
-        updated_ms: last.map_or(now_ms, |l| now_ms.max(l.updated_ms + 1)),
-        hub_off: false,
-    };
+    let sent = stamped(&mut finding, last, key, now_ms);
     Some(Send {
         slot: o.slot(),
         finding,
         sent: Some(sent),
     })
+}
+
+/// A check's finding `f` under the `Id` its mark `last` says: past a
+/// forged `UpdatedAt`, its successor's, saying what it replaces.
+pub(crate) fn placed(f: &mut Finding, last: &Sent) {
+    if let Some(before) = last.moved.checked_sub(1) {
+        let replaced = forged::moved(&f.id, before);
+        forged::replacing(&mut f.details, &replaced, None);
+        f.id = last.id(&f.id);
+    }
+}
+
+/// The mark of a check's finding `f` (fingerprint `key`) sent after
+/// `last`: its `CreatedAt` kept, its `UpdatedAt` later than the last
+/// (Security Hub keeps the later one), its successor count carried.
+pub(crate) fn stamped(f: &mut Finding, last: Option<&Sent>, key: String, now_ms: i64) -> Sent {
+    let (created_ms, updated_ms, moved) = match last {
+        Some(l) => (l.created_ms, now_ms.max(l.updated_ms + 1), l.moved),
+        None => (now_ms, now_ms, 0),
+    };
+    f.created_at = clock::iso(clock::from_millis(created_ms));
+    f.updated_at = clock::iso(clock::from_millis(updated_ms));
+    Sent {
+        compliance: f.compliance,
+        key,
+        created_ms,
+        updated_ms,
+        hub_off: false,
+        moved,
+    }
 }
 
 /// What a check's finding is called, as a security team's list shows it.
@@ -351,6 +372,8 @@ mod sessions_tests;
 mod tests;
 #[cfg(test)]
 mod tests_events;
+#[cfg(test)]
+mod tests_forged;
 #[cfg(test)]
 mod tests_life;
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! is watching, nor loses it without a word.
 
 use super::{
-    finding, fingerprint, title, where_, Check, Compliance, Label, Marks, Place, Send, Sent,
+    finding, fingerprint, placed, stamped, title, where_, Check, Compliance, Label, Marks, Place,
+    Send, Sent,
 };
-use crate::domain::clock;
 use crate::domain::outcome::{Action, RegionOutcome};
 use crate::domain::trigger::DOCUMENT_NAME;
 
@@ -61,17 +61,10 @@ pub fn retire(place: Place<'_>, slot: &str, marks: &Marks, why: &str, now_ms: i6
             f.compliance = Compliance::NotAvailable;
             f.severity = Label::Informational;
             f.archived = true;
-            // `UpdatedAt` only grows: Security Hub keeps the later one.
-            let updated = now_ms.max(last.updated_ms + 1);
-            f.created_at = clock::iso(clock::from_millis(last.created_ms));
-            f.updated_at = clock::iso(clock::from_millis(updated));
-            let sent = Sent {
-                compliance: Compliance::NotAvailable,
-                key: fingerprint(&f),
-                created_ms: last.created_ms,
-                updated_ms: updated,
-                hub_off: false,
-            };
+            // Under its successor where a forged `UpdatedAt` moved it.
+            placed(&mut f, last);
+            let key = fingerprint(&f);
+            let sent = stamped(&mut f, Some(last), key, now_ms);
             Send {
                 slot: slot.to_string(),
                 finding: f,

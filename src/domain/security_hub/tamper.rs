@@ -8,10 +8,17 @@
 //! `UserDefinedFields`, and the top-level `Severity`/`Types` a
 //! `BatchUpdateFindings` sets) are theirs and never compared: the provider's
 //! values are read from `FindingProviderFields`, which only an import sets.
+//!
+//! A finding forged with an `UpdatedAt` past the guard's clock cannot be
+//! put back in place ([`super::forged`]): it is told once, and the slot's
+//! mark moves to the successor `Id` ([`Sent::moved`]), under which the
+//! guard's finding is sent, refreshed, updated when its verdict changes and
+//! read back from then on. The forged one is left as the forger left it.
 
 use std::collections::BTreeMap;
 
 use super::asff::{digest, Seen};
+use super::forged::{forged_line, not_in_place, successor};
 use super::{Check, Compliance, Marks, Sent, Tampered};
 use crate::domain::clock;
 
@@ -57,7 +64,13 @@ pub enum Verdict {
     /// Not there (the hub was disabled and enabled again, which deletes
     /// findings): sent again, nothing to tell.
     Missing,
-    /// Changed by someone else: told and sent again.
+    /// Forged beyond restoring in place, and its successor already held
+    /// (told when found; the mark of that send was lost): the mark moves to
+    /// the successor, which is sent again, untold.
+    Superseded,
+    /// Changed by someone else: told and sent again (in place, or under
+    /// its successor where the `UpdatedAt` was forged; nowhere where no
+    /// successor `Id` fits ASFF's limit).
     Tampered(Tampered),
 }
 
@@ -73,7 +86,7 @@ pub fn expected(account: &str, slot: &str, document: &str, marks: &Marks) -> Vec
             Some(Expected {
                 slot: slot.to_string(),
                 region: region.to_string(),
-                id: super::finding_id(account, region, document, check),
+                id: sent.id(&super::finding_id(account, region, document, check)),
                 check,
                 sent: sent.clone(),
             })
@@ -91,11 +104,41 @@ fn archived(e: &Expected) -> bool {
     }
 }
 
-/// The read-back of `e` judged against its mark.
-pub fn judge(e: &Expected, held: Option<&Held>) -> Verdict {
-    let Some(h) = held else {
+/// The read-back of `e`, among all of the region's `held` findings,
+/// judged against its mark at `now_ms`.
+pub fn judge(e: &Expected, held: &[Held], now_ms: i64) -> Verdict {
+    let Some(h) = held.iter().find(|h| h.id == e.id) else {
         return Verdict::Missing;
     };
+    let why = not_in_place(&h.updated_at, now_ms);
+    let successor = successor(&e.id).filter(|_| why.is_some());
+    if successor
+        .as_deref()
+        .is_some_and(|s| held.iter().any(|h| h.id == s))
+    {
+        return Verdict::Superseded;
+    }
+    let mut changed = changed(e, h);
+    if why.is_some() {
+        changed.push(forged_line(&h.updated_at));
+    }
+    if changed.is_empty() {
+        return Verdict::Kept;
+    }
+    Verdict::Tampered(Tampered {
+        region: e.region.clone(),
+        id: e.id.clone(),
+        check: e.check.as_str().into(),
+        changed,
+        updated_at: h.updated_at.clone(),
+        put_back: false,
+        not_in_place: why,
+        successor,
+    })
+}
+
+/// What differs from what was sent as `e`, one line each.
+fn changed(e: &Expected, h: &Held) -> Vec<String> {
     let mut changed = vec![];
     let sent = e.sent.compliance.as_str();
     let found = h.compliance.as_deref().unwrap_or("(none)");
@@ -128,30 +171,34 @@ pub fn judge(e: &Expected, held: Option<&Held>) -> Verdict {
     if digest(&seen, &h.details) != e.sent.key {
         changed.push("Title, Description, Severity or resource details".into());
     }
-    if changed.is_empty() {
-        return Verdict::Kept;
-    }
-    Verdict::Tampered(Tampered {
-        region: e.region.clone(),
-        id: e.id.clone(),
-        check: e.check.as_str().into(),
-        changed,
-        updated_at: h.updated_at.clone(),
-        put_back: false,
-        not_in_place: None,
-        successor: None,
-    })
+    changed
 }
 
-/// The mark `e` leaves for the run's decision so that its finding is sent
-/// again as the guard would send it now: due at once (as one that waited
-/// where the hub was off: the hub holds nothing of ours for it), with an
-/// `UpdatedAt` later than the one found (Security Hub keeps the later).
-pub fn resend(marks: &mut Marks, e: &Expected, found_updated_at: Option<&str>) {
+/// The mark `e` leaves for the run's decision after `verdict` at `now_ms`,
+/// so that its finding is sent again as the guard would send it now: due
+/// at once (as one that waited where the hub was off: the hub holds
+/// nothing of ours for it). In place, with an `UpdatedAt` later than the
+/// one found (Security Hub keeps the later); past a forged one, under the
+/// successor `Id`, which nothing of the guard's precedes (its `UpdatedAt`
+/// from the guard's clock, never from the forger's).
+pub fn resend(marks: &mut Marks, e: &Expected, verdict: &Verdict, now_ms: i64) {
     let Some(m) = marks.get_mut(e.check.as_str()) else {
         return;
     };
+    match verdict {
+        Verdict::Kept => return,
+        Verdict::Missing => {}
+        Verdict::Tampered(t) if t.not_in_place.is_none() => {
+            let found = clock::parse_iso(&t.updated_at).unwrap_or(0);
+            m.updated_ms = m.updated_ms.max(found);
+        }
+        // No successor fits: told, with nowhere to send it.
+        Verdict::Tampered(t) if t.successor.is_none() => return,
+        Verdict::Tampered(_) | Verdict::Superseded => {
+            m.moved = m.moved.saturating_add(1);
+            m.updated_ms = m.updated_ms.min(now_ms);
+            m.created_ms = m.created_ms.min(now_ms);
+        }
+    }
     m.hub_off = true;
-    let found = found_updated_at.and_then(clock::parse_iso).unwrap_or(0);
-    m.updated_ms = m.updated_ms.max(found);
 }

@@ -53,6 +53,7 @@ fn sent(compliance: Compliance, key: &str) -> Marks {
             created_ms: NOW - 5_000,
             updated_ms: NOW + 60_000,
             hub_off: false,
+            moved: 0,
         },
     );
     m
@@ -230,9 +231,9 @@ fn updated_at_only_grows_even_when_the_clock_is_behind_the_last_send() {
     assert_eq!(s.created_ms, NOW - 5_000);
 }
 
-#[test]
-fn readiness_fails_while_nodes_lack_the_user() {
-    let nodes = |missing: u64| RegionOutcome {
+/// The readiness check's row of eu-west-1: `missing` of 4 nodes lack "ops".
+pub(super) fn nodes(missing: u64) -> RegionOutcome {
+    RegionOutcome {
         nodes: Some(Readiness {
             user: "ops".into(),
             checked: 4,
@@ -241,7 +242,11 @@ fn readiness_fails_while_nodes_lack_the_user() {
             ..Readiness::default()
         }),
         ..RegionOutcome::skipped("eu-west-1", Action::None, None)
-    };
+    }
+}
+
+#[test]
+fn readiness_fails_while_nodes_lack_the_user() {
     let first = decide_for(&nodes(2), Status::Compliant, &Marks::new(), None);
     assert_eq!(
         kinds(&first),

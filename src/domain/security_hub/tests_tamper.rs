@@ -6,8 +6,13 @@ use super::tests::{decide_for, row, run_as};
 use super::*;
 use crate::domain::outcome::Action;
 
+/// When the read-back judges: after the changes the tests make.
+pub(super) fn later() -> i64 {
+    clock::parse_iso("2026-11-28T12:00:00.000Z").unwrap()
+}
+
 /// The audit row's failed Run As finding, as sent, and its mark.
-fn sent_failed() -> (Finding, Marks) {
+pub(super) fn sent_failed() -> (Finding, Marks) {
     let o = row(Action::WouldChange, Some(run_as("root")));
     let sends = decide_for(&o, Status::Noncompliant, &Marks::new(), None);
     let s = sends.into_iter().next().expect("a finding");
@@ -17,7 +22,7 @@ fn sent_failed() -> (Finding, Marks) {
 }
 
 /// `f` as Security Hub holds it after the guard's import.
-fn held(f: &Finding) -> Held {
+pub(super) fn held(f: &Finding) -> Held {
     Held {
         id: f.id.clone(),
         compliance: Some(f.compliance.as_str().into()),
@@ -32,7 +37,7 @@ fn held(f: &Finding) -> Held {
     }
 }
 
-fn one(marks: &Marks) -> Expected {
+pub(super) fn one(marks: &Marks) -> Expected {
     let mut all = expected(
         "111122223333",
         "eu-west-1",
@@ -52,7 +57,7 @@ fn a_finding_read_back_as_sent_is_kept_whatever_its_refresh_time() {
     // A later refresh's verification time is not content.
     h.details
         .insert(VERIFIED_AT.into(), "2030-01-01T00:00:00.000Z".into());
-    assert_eq!(judge(&e, Some(&h)), Verdict::Kept);
+    assert_eq!(judge(&e, &[h], later()), Verdict::Kept);
 }
 
 #[test]
@@ -62,7 +67,7 @@ fn a_flip_to_passed_is_tampering_told_with_what_changed_and_when() {
     let mut h = held(&f);
     h.compliance = Some("PASSED".into());
     h.updated_at = "2026-11-28T10:00:00.000Z".into();
-    let Verdict::Tampered(t) = judge(&e, Some(&h)) else {
+    let Verdict::Tampered(t) = judge(&e, &[h], later()) else {
         panic!("not told");
     };
     assert_eq!(
@@ -93,7 +98,7 @@ fn a_flip_to_passed_is_tampering_told_with_what_changed_and_when() {
     ] {
         let mut h = held(&f);
         change(&mut h);
-        let Verdict::Tampered(t) = judge(&e, Some(&h)) else {
+        let Verdict::Tampered(t) = judge(&e, &[h], later()) else {
             panic!("{said}: not told");
         };
         assert_eq!(t.changed, vec![said.to_string()]);
@@ -107,14 +112,19 @@ fn a_tampered_finding_is_sent_again_as_sent_with_a_later_updated_at() {
     let o = row(Action::WouldChange, Some(run_as("root")));
     // Unchanged and not due: nothing to send.
     assert!(decide_for(&o, Status::Noncompliant, &marks, None).is_empty());
-    let forged_at = "2099-01-01T00:00:00.000Z";
+    let found_at = "2026-11-28T10:00:00.000Z";
+    let mut h = held(&f);
+    h.compliance = Some("PASSED".into());
+    h.updated_at = found_at.into();
+    let verdict = judge(&e, &[h], later());
     let mut due = marks.clone();
-    resend(&mut due, &e, Some(forged_at));
+    resend(&mut due, &e, &verdict, later());
     let sends = decide_for(&o, Status::Noncompliant, &due, None);
     assert_eq!(sends.len(), 1);
     let again = &sends[0];
     assert_eq!(fingerprint(&again.finding), fingerprint(&f), "as sent");
-    assert!(again.finding.updated_at.as_str() > forged_at);
+    assert_eq!(again.finding.id, f.id, "in place");
+    assert!(again.finding.updated_at.as_str() > found_at);
     let sent = again.sent.as_ref().unwrap();
     assert!(!sent.hub_off, "what the row keeps is a plain mark");
     assert_eq!(sent.key, marks["run-as"].key);
@@ -123,7 +133,7 @@ fn a_tampered_finding_is_sent_again_as_sent_with_a_later_updated_at() {
 #[test]
 fn a_finding_gone_is_sent_again_untold_and_one_that_waited_is_not_looked_for() {
     let (_, mut marks) = sent_failed();
-    assert_eq!(judge(&one(&marks), None), Verdict::Missing);
+    assert_eq!(judge(&one(&marks), &[], later()), Verdict::Missing);
     marks.get_mut("run-as").unwrap().hub_off = true;
     assert!(expected(
         "111122223333",

@@ -42,6 +42,14 @@ pub struct Tampered {
     pub successor: Option<String>,
 }
 
+impl Tampered {
+    /// The `Id` the guard's finding was sent under: its successor's, else
+    /// its own (put back in place).
+    pub fn sent_as(&self) -> &str {
+        self.successor.as_deref().unwrap_or(&self.id)
+    }
+}
+
 /// What one account's imports came to (its report's `security_hub`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Imports {

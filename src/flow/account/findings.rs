@@ -67,7 +67,11 @@ pub(super) async fn sent(
             sent.hub_off = off;
             let slot = kept.entry(s.slot.clone()).or_insert_with(|| marks(&s.slot));
             slot.insert(s.finding.check.as_str().to_string(), sent);
-            for t in imports.tampered.iter_mut().filter(|t| t.id == s.finding.id) {
+            for t in imports
+                .tampered
+                .iter_mut()
+                .filter(|t| t.sent_as() == s.finding.id)
+            {
                 t.put_back = !off;
             }
         }
@@ -81,14 +85,12 @@ pub(super) async fn sent(
 /// The event findings Security Hub took again (each put back in place, or
 /// its successor): their `finding_tampered` says so.
 fn events_put_back(imports: &mut Imports, sends: &[Send], taken: &[String]) {
-    let back = |id: &String| {
-        taken.contains(id)
-            && sends
-                .iter()
-                .any(|s| s.sent.is_none() && s.finding.id == *id)
+    let back = |id: &str| {
+        taken.iter().any(|t| t == id)
+            && sends.iter().any(|s| s.sent.is_none() && s.finding.id == id)
     };
     for t in imports.tampered.iter_mut() {
-        if back(t.successor.as_ref().unwrap_or(&t.id)) {
+        if back(t.sent_as()) {
             t.put_back = true;
         }
     }

@@ -2,7 +2,9 @@
 //! tamper detection): where the account's rows have findings in, each
 //! region's are read in the account's own session (the regions at once),
 //! judged against what was sent, and those changed by someone else or gone
-//! are made due again, so this run sends them as the guard last sent them.
+//! are made due again, so this run sends them as the guard last sent them
+//! (past a forged `UpdatedAt`, under the successor `Id` the slot's mark
+//! moves to).
 //! The guard's event findings (`edit`, `window`, the security alerts') are
 //! read in the same call and judged against what the guard always sends
 //! for their kind (`security_hub::judge_event`): one changed by someone
@@ -56,23 +58,27 @@ pub(super) async fn read_back(
             runbook,
         };
         events(place, &region, &held, &mut out);
+        let now = clock::epoch_millis(clock::now());
         for e in expected {
-            let found = held.iter().find(|h| h.id == e.id);
-            let verdict = security_hub::judge(&e, found);
-            if verdict == Verdict::Kept {
-                continue;
-            }
-            if let Verdict::Tampered(t) = verdict {
-                tracing::warn!(outcome = "finding_tampered", account = %report.account, region = %t.region, finding = %t.id, updated_at = %t.updated_at, changed = ?t.changed, "a finding of runas-guard was changed by someone else: sent again as sent");
-                out.tampered.push(t);
-            } else {
-                tracing::info!(account = %report.account, region = %e.region, finding = %e.id, "a finding of runas-guard is gone from Security Hub CSPM: sent again");
+            let verdict = security_hub::judge(&e, &held, now);
+            match &verdict {
+                Verdict::Kept => continue,
+                Verdict::Tampered(t) => {
+                    tracing::warn!(outcome = "finding_tampered", account = %report.account, region = %t.region, finding = %t.id, updated_at = %t.updated_at, changed = ?t.changed, not_in_place = ?t.not_in_place, successor = ?t.successor, "a finding of runas-guard was changed by someone else: sent again as sent");
+                    out.tampered.push(t.clone());
+                }
+                Verdict::Superseded => {
+                    tracing::info!(account = %report.account, region = %e.region, finding = %e.id, "a forged finding of runas-guard already replaced by its successor: the successor is read back from now on");
+                }
+                Verdict::Missing => {
+                    tracing::info!(account = %report.account, region = %e.region, finding = %e.id, "a finding of runas-guard is gone from Security Hub CSPM: sent again");
+                }
             }
             let retold = out
                 .retold
                 .entry(e.slot.clone())
                 .or_insert_with(|| marks(&e.slot));
-            security_hub::resend(retold, &e, found.map(|h| h.updated_at.as_str()));
+            security_hub::resend(retold, &e, &verdict, now);
         }
     }
     out
