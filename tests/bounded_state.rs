@@ -20,7 +20,7 @@ const WINDOWS_PER_SWEEP: usize = 4;
 /// An item's size as DynamoDB counts it: each attribute's name in bytes
 /// plus its value (a string's bytes; a number about one byte per two
 /// digits plus one; anything else as its JSON text, an upper bound).
-fn item_size(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
+pub(crate) fn item_size(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
     item.iter()
         .map(|(k, v)| {
             k.len()

@@ -68,6 +68,7 @@ mod readiness_changed;
 mod redrive;
 mod rejoin_swept;
 mod remade_windows;
+mod retired_attributes;
 mod reverts;
 mod root_window;
 mod security_hub;

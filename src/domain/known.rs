@@ -66,6 +66,10 @@ pub struct Known {
     /// `[security_hub]`: the last finding sent per check
     /// (`domain::security_hub::Marks`, as JSON).
     pub hub_findings: Option<String>,
+    /// Attributes of the row's item no release since 0.10.0 reads
+    /// (`domain::retired`), where the read holds its names: a run removes
+    /// them.
+    pub retired: Vec<String>,
 }
 
 /// Known account-regions by `account/slot` (the region, or
@@ -463,6 +467,7 @@ mod tests {
             hub_findings: None,
             judged_default: None,
             latest_version: None,
+            retired: vec![],
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));
         let reverted = Known {

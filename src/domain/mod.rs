@@ -38,6 +38,7 @@ pub mod records;
 pub mod release;
 pub mod report;
 pub mod request;
+pub mod retired;
 pub mod rows;
 pub mod seat;
 pub mod security_hub;

@@ -62,12 +62,9 @@ pub(super) fn known(i: &Item) -> Known {
         hub_findings: get_s(i, "hub_findings"),
         judged_default: judged_of(i),
         latest_version: get_s(i, "latest_version"),
+        retired: crate::domain::retired::retired(i.keys()),
     }
 }
-
-/// The attributes a snapshot projects for [`last_of`] and [`unwritable_of`].
-pub const PROJECTED: &str =
-    "canary_token, canary_written_ms, canary_arrived_ms, canary_missing_since_ms, canary_unwritable";
 
 /// The code of the refusal already told (`canary_unwritable`): set when a
 /// canary could not be written and that was told, gone once one is written.

@@ -23,6 +23,30 @@ fn slot_of(i: &Item) -> Option<String> {
     ))
 }
 
+/// What a sweep compares of each row: until 0.10.x the index's Query
+/// projected these, and a sweep's decisions rest on reading no more. The
+/// Query now reads whole items (a projection costs the same read units,
+/// and DynamoDB has no wildcard to name them by) so that a sweep sees
+/// the attributes 0.9.0 left behind (`domain::retired`) and removes them.
+const SWEPT: &str = "account region document status desired_user observed_user \
+    observed_run_as_enabled default_version last_error_code drift_seen_by drift_seen_value intent \
+    lease_until nodes mode held held_since held_told ou_path hub_findings last_checked latest_version \
+    canary_token canary_written_ms canary_arrived_ms canary_missing_since_ms canary_unwritable";
+
+/// A whole item read as a sweep reads it: the attributes it compares, and
+/// the retired names of the whole item.
+fn swept(i: &Item) -> Known {
+    let compared: Item = i
+        .iter()
+        .filter(|(k, _)| SWEPT.split_whitespace().any(|n| n == k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Known {
+        retired: crate::domain::retired::retired(i.keys()),
+        ..known(&compared)
+    }
+}
+
 impl StateStore {
     /// Every account-region item, the attributes `unchanged` compares only.
     pub async fn snapshot(&self) -> Result<Snapshot, AwsError> {
@@ -93,10 +117,6 @@ impl StateStore {
             .table_name(&t.name)
             .index_name(crate::adapters::store::keys::STATE_INDEX)
             .key_condition_expression("state_shard = :shard")
-            .projection_expression(format!("account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, lease_until, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, last_checked, latest_version, {}", super::item::PROJECTED))
-            .expression_attribute_names("#region", "region")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_names("#mode", "mode")
             .expression_attribute_values(":shard", s(format!("STATE#{shard}")))
             .into_paginator()
             .send();
@@ -104,7 +124,7 @@ impl StateStore {
             let page = page.map_err(|e| t.err("Query", "-", &e))?;
             for i in page.items() {
                 if let (Some(a), Some(slot)) = (get_s(i, "account"), slot_of(i)) {
-                    out.push((a, slot, known(i)));
+                    out.push((a, slot, swept(i)));
                 }
             }
         }

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod put_back;
 pub mod receipts;
 pub mod reported;
+pub mod retired;
 pub mod state;
 pub mod status;
 pub mod sweeps;

@@ -40,6 +40,7 @@ pub mod named;
 pub mod pending;
 mod prepare;
 mod regions;
+mod retired;
 mod rows;
 pub mod sessions;
 mod tamper;

@@ -7,6 +7,7 @@ use tokio::sync::OnceCell;
 
 use super::access::{enter, locate, Entered};
 use super::early::Early;
+use super::retired;
 use super::rows::{recorded, this_life};
 use super::Ctx;
 use crate::adapters::aws::sts::MemberSession;
@@ -77,8 +78,13 @@ pub async fn prepare_with(
     let rows = OnceCell::new();
     let entering = enter(ctx, job, account, regions, &rows, ahead);
     let entered = located(ctx, job, account, entering);
-    let ((path, (session, seen, narrowed)), _) =
-        tokio::join!(entered, rows.get_or_init(|| recorded(ctx, job, account)));
+    // What 0.9.0 left on the rows goes before any of them is written.
+    let read = async {
+        let read = rows.get_or_init(|| recorded(ctx, job, account)).await;
+        let read = read.as_ref().ok().and_then(Option::as_ref);
+        retired::remove(ctx, job, account, read.or(job.known.as_deref())).await;
+    };
+    let ((path, (session, seen, narrowed)), _) = tokio::join!(entered, read);
     let (recorded, rows_unread) = match rows.into_inner() {
         Some(Ok(Some(rows))) => (Some(this_life(ctx, account, rows).await), None),
         Some(Ok(None)) => (None, None),

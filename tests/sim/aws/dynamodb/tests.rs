@@ -161,6 +161,7 @@ const CASES: &[Case] = &[
     Case { from: "vend.rs pend", update: "SET chain = :c, due = :d, pending_since = if_not_exists(pending_since, :now)", cond: Some("attribute_not_exists(due) OR due < :now OR chain = :c"), typed: &[(":d", N), (":now", N)] },
     Case { from: "vend.rs configured (life)", update: "SET configured_by = :t, configured_life = :life REMOVE due", cond: Some("attribute_not_exists(configured_by) OR configured_by = :t OR configured_life < :life"), typed: &[(":life", N)] },
     Case { from: "vend.rs configured", update: "SET configured_by = :t, configured_life = :now REMOVE due", cond: Some("attribute_not_exists(configured_by) OR configured_by = :t"), typed: &[(":now", N)] },
+    Case { from: "retired.rs remove_retired", update: "REMOVE #old0, #old1, #old2", cond: Some("attribute_exists(pk)"), typed: &[] },
     Case { from: "vend.rs enrolled", update: "SET enrolled_ms = :at", cond: Some("attribute_not_exists(enrolled_ms) OR enrolled_ms < :at"), typed: &[(":at", N)] },
 ];
 
@@ -193,6 +194,9 @@ fn name_of(placeholder: &str) -> &'static str {
         "#token" => "token",
         "#slot" => "slot",
         "#made" => "made",
+        "#old0" => "told 3 by",
+        "#old1" => "window_reported",
+        "#old2" => "told named 4 0123456789abcdef kept",
         other => panic!("no name for {other}"),
     }
 }
@@ -268,6 +272,11 @@ fn run_case(c: &Case, existing: bool) -> Result<Value> {
     if existing {
         put(&mut d, sample_item());
     }
+    run_on(&mut d, c)
+}
+
+/// `c` sent to `d`'s sample key, its placeholders bound.
+fn run_on(d: &mut Dynamo, c: &Case) -> Result<Value> {
     let mut req = json!({
         "Key": key("ACCOUNT#222222222222", "REGION#us-east-1"),
         "UpdateExpression": c.update,
@@ -279,7 +288,7 @@ fn run_case(c: &Case, existing: bool) -> Result<Value> {
         texts.push(cond);
     }
     bind(&mut req, &texts, c.typed);
-    call(&mut d, "UpdateItem", req)
+    call(d, "UpdateItem", req)
 }
 
 #[test]
@@ -324,6 +333,7 @@ fn product_conditions_decide_both_ways() {
         ("identity_center_look.rs recovered", false, true),
         ("vend.rs configured", true, true),
         ("coalesce.rs done", false, true),
+        ("retired.rs remove_retired", false, true),
     ];
     for (from, absent, present) in expected {
         let c = CASES.iter().find(|c| c.from == *from).expect(from);
@@ -376,7 +386,7 @@ fn product_reads() -> Vec<(&'static str, &'static str, Value)> {
         (
             "known.rs query_shard",
             "Query",
-            json!({"IndexName": "state", "KeyConditionExpression": "state_shard = :shard", "ProjectionExpression": "account, #region, document, #st, desired_user, observed_user, observed_run_as_enabled, default_version, last_error_code, drift_seen_by, drift_seen_value, intent, nodes, #mode, held, held_since, held_told, ou_path, hub_findings, canary_token, canary_written_ms, canary_arrived_ms, canary_missing_since_ms, canary_unwritable", "ExpressionAttributeNames": {"#region": "region", "#st": "status", "#mode": "mode"}, "ExpressionAttributeValues": {":shard": {"S": "STATE#1"}}}),
+            json!({"IndexName": "state", "KeyConditionExpression": "state_shard = :shard", "ExpressionAttributeValues": {":shard": {"S": "STATE#1"}}}),
         ),
         (
             "governance.rs departed",
@@ -419,17 +429,47 @@ fn every_product_read_and_put_is_answered() {
         let got = call(&mut d, op, req.clone());
         assert!(got.is_ok(), "{from}: {}", msg(got));
     }
-    // The index holds the state item, projected as asked.
-    let (_, _, shard) = product_reads()
+    // The index holds the whole state item (a sweep sees the names 0.9.0
+    // left), and a projection returns only what it names.
+    let (_, _, mut shard) = product_reads()
         .into_iter()
         .find(|r| r.0 == "known.rs query_shard")
         .unwrap();
-    let got = call(&mut d, "Query", shard).unwrap();
+    let got = call(&mut d, "Query", shard.clone()).unwrap();
     assert_eq!(got["Count"], json!(1));
+    assert_eq!(got["Items"][0], sample_item());
+    shard["ProjectionExpression"] = json!("#st, intent, held, canary_token");
+    shard["ExpressionAttributeNames"] = json!({"#st": "status"});
+    let got = call(&mut d, "Query", shard).unwrap();
     assert_eq!(
         got["Items"][0],
-        json!({"status": {"S": "remediated"}, "intent": {"S": "v:intent"}, "held_since": {"S": "v:since"}, "canary_token": {"S": "v:t"}})
+        json!({"status": {"S": "remediated"}, "intent": {"S": "v:intent"}, "canary_token": {"S": "v:t"}})
     );
+}
+
+#[test]
+fn the_names_0_9_0_left_are_removed_and_nothing_else() {
+    let mut d = db();
+    let mut item = sample_item();
+    for name in [
+        "told 3 by",
+        "window_reported",
+        "told named 4 0123456789abcdef kept",
+    ] {
+        item[name] = json!({"S": "old"});
+    }
+    put(&mut d, item);
+    let c = CASES
+        .iter()
+        .find(|c| c.from.starts_with("retired.rs"))
+        .unwrap();
+    run_on(&mut d, c).expect("removed");
+    let left = get(&mut d, "ACCOUNT#222222222222", "REGION#us-east-1").unwrap();
+    assert_eq!(left, sample_item());
+    // Again (a lost answer's retry): nothing to remove, nothing changes.
+    run_on(&mut d, c).expect("removed again");
+    let again = get(&mut d, "ACCOUNT#222222222222", "REGION#us-east-1").unwrap();
+    assert_eq!(again, sample_item());
 }
 
 /// String literals of `src/adapters/store/` that look like expressions.
