@@ -207,6 +207,28 @@ MUTANTS = {
             "    if let Some(u) = history.unjudged.as_mut().filter(|_| !" + M.format("adopt") + ") {",
         )],
     ),
+    "absent": (
+        "0.10.0: a told window's item is written only where no other run told that version (its condition)",
+        [(
+            "src/adapters/store/fact_items.rs",
+            "    let mut condition = CLAIMABLE.to_string();",
+            "    let mut condition = CLAIMABLE.to_string();\n    if " + M.format("absent")
+            + " {\n        condition = format!(\"({condition}) OR attribute_not_exists(#by) OR attribute_exists(#by)\");\n    }",
+        )],
+    ),
+    "identity": (
+        "0.10.0: an alert's identity is computed from the facts it tells, nothing of the run telling them "
+        "(switched off: a fresh id each time one is computed, as an identity naming the run would be)",
+        [(
+            "src/domain/fact.rs",
+            "    let mut parts = vec![\"told\", kind, account, slot];",
+            "    let run = match " + M.format("identity") + " {\n"
+            "        true => crate::domain::ids::unpredictable().to_string(),\n"
+            "        false => String::new(),\n    };\n"
+            "    let mut parts = vec![\"told\", kind, account, slot];\n"
+            "    if !run.is_empty() {\n        parts.push(&run);\n    }",
+        )],
+    ),
     "lease": (
         "earlier round: a region lease's holder checks the fence before each write (never writes after losing it)",
         [(
