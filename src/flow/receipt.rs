@@ -309,8 +309,9 @@ async fn recorded_found(
     if adopted.is_empty() {
         return (error, adopted, None);
     }
-    let (adopted, found) =
-        crate::flow::account::alerted::at_commit(&fx.ctx, job, None, adopted).await;
+    // Boxed: a rare path, whose future would otherwise swell every event's.
+    let found = crate::flow::account::alerted::at_commit(&fx.ctx, job, None, adopted);
+    let (adopted, found) = Box::pin(found).await;
     (error, adopted, found)
 }
 
