@@ -398,16 +398,25 @@ fn scale() {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(50);
+    // `SIM_SCALE_FINDINGS=1` (issue 81): the policy asks for Security Hub
+    // CSPM findings, enabled in every account-region.
+    let findings = std::env::var("SIM_SCALE_FINDINGS").is_ok_and(|v| v.trim() == "1");
     let started = Instant::now();
     // Latency each way: half the round trip.
-    let out = run::scale::run(a, r, rtt / 2, 2);
+    let out = run::scale::run(a, r, rtt / 2, 2, findings);
     let bound = |s: &run::scale::Sweep| !s.operator;
     let limit_ms = run::scale::lambda_limit_ms();
     println!(
         "scale {a} accounts x {r} regions, RTT {rtt} ms, fan-out threshold 200, batches of 10, {} invocations at once",
         run::scale::SWEEP_MAX_CONCURRENCY
     );
+    if findings {
+        println!("  Security Hub CSPM findings on ([security_hub] findings = true), enabled in every account-region; its limits per account per region: BatchImportFindings 10 a second, burst 30; GetFindings 3 a second, burst 6");
+    }
     for (i, s) in out.sweeps.iter().enumerate() {
+        if findings {
+            print_hub(i, s, a * r);
+        }
         let round_trips = s.elapsed_ms as f64 / (rtt.max(1) as f64);
         if s.operator {
             let walk = run::scale::walk_floor(a);
@@ -461,6 +470,51 @@ fn scale() {
             "an invocation ran past Lambda's 15 minutes"
         );
     }
+    if findings {
+        for s in &out.sweeps {
+            assert_eq!(
+                s.hub_held,
+                a * r,
+                "Security Hub holds one finding per governed account-region"
+            );
+        }
+    }
+}
+
+/// One sweep's Security Hub CSPM calls, as `SIM_SCALE_FINDINGS=1` reports them.
+fn print_hub(i: usize, s: &run::scale::Sweep, places: usize) {
+    let name = if s.operator {
+        "operator reconcile".to_string()
+    } else {
+        format!(
+            "sweep {} ({})",
+            i + 1,
+            if i == 0 { "first" } else { "steady" }
+        )
+    };
+    let total: u64 = s.hub_calls.values().sum();
+    let by_op = |m: &std::collections::BTreeMap<String, u64>| {
+        let each: Vec<String> = m
+            .iter()
+            .map(|(op, n)| {
+                format!(
+                    "{op} {n} = {:.2} per account-region",
+                    *n as f64 / places as f64
+                )
+            })
+            .collect();
+        if each.is_empty() {
+            "none".to_string()
+        } else {
+            each.join(", ")
+        }
+    };
+    println!(
+        "  {name} Security Hub CSPM: {total} calls ({}); throttled (429): {}; findings held at its end {} of {places} governed account-regions",
+        by_op(&s.hub_calls),
+        by_op(&s.hub_throttled),
+        s.hub_held
+    );
 }
 
 /// Invariant 5's finding splits by whether invariant 2 says its version was

@@ -9,6 +9,7 @@
 pub mod dynamodb;
 pub mod messaging;
 pub mod org;
+pub mod securityhub;
 pub mod ssm;
 pub mod sts;
 pub mod wire;
@@ -113,6 +114,7 @@ pub struct State {
     pub sns: messaging::Sns,
     pub sqs: messaging::Sqs,
     pub ddb: dynamodb::Dynamo,
+    pub securityhub: securityhub::SecurityHub,
     pub instances: BTreeMap<u32, Instance>,
     pub trace: Vec<String>,
     pub unsupported: Vec<String>,
@@ -213,6 +215,7 @@ impl State {
             sns: Default::default(),
             sqs: Default::default(),
             ddb: dynamodb::Dynamo::new(),
+            securityhub: Default::default(),
             instances: BTreeMap::new(),
             trace: vec![],
             unsupported: vec![],
@@ -256,7 +259,7 @@ impl State {
     fn throttle(service: &str, op: &str) -> Answer {
         let code = match service {
             "dynamodb" => "ProvisionedThroughputExceededException",
-            "organizations" => "TooManyRequestsException",
+            "organizations" | "securityhub" => "TooManyRequestsException",
             "sts" | "sns" => "Throttling",
             _ => "ThrottlingException",
         };
@@ -294,6 +297,10 @@ impl State {
             "organizations" => self.org.handle(&account, &call.op, &call.input),
             "sns" => self.sns.handle(&call.op, &call.input, now),
             "sqs" => self.sqs.handle(&call.op, &call.input, now),
+            "securityhub" => {
+                self.securityhub
+                    .handle(&account, &call.region, &call.op, &call.input, now)
+            }
             "dynamodb" => match self
                 .ddb
                 .handle(&account, &call.region, &call.op, &call.input, now)

@@ -114,7 +114,8 @@ pub fn parse(headers: &[(String, String)], path: &str, body: &[u8]) -> Result<Ca
         } else {
             serde_json::from_str(text).unwrap_or(json!({}))
         };
-        (Protocol::Rest, path.to_string(), input)
+        let op = super::securityhub::operation(path).map_or(path.to_string(), String::from);
+        (Protocol::Rest, op, input)
     };
     Ok(Call {
         access_key: access_key.into(),

@@ -5,7 +5,11 @@
 //! the deployed function fans out (more accounts than the fan-out threshold,
 //! 200: one sweep-queue message per account, batches of 10 per invocation,
 //! at most `SweepMaxConcurrency` (5) invocations at once, as infra/hub.yaml).
-//! Two sweeps: the first (nothing recorded yet) and a steady one.
+//! Two sweeps: the first (nothing recorded yet) and a steady one. With
+//! `findings` (`SIM_SCALE_FINDINGS=1`, issue 81) the policy asks for
+//! Security Hub CSPM findings and every account-region has it enabled: the
+//! first sweep sends the baseline (a PASSED finding per account-region),
+//! each sweep reads them back.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -68,6 +72,11 @@ pub struct Sweep {
     /// Sweep-queue invocations.
     pub batches: u64,
     pub operator: bool,
+    /// Security Hub calls answered by operation, those refused for the
+    /// rate (429) by operation, and the findings held at the sweep's end.
+    pub hub_calls: BTreeMap<String, u64>,
+    pub hub_throttled: BTreeMap<String, u64>,
+    pub hub_held: usize,
 }
 
 pub struct Scale {
@@ -110,9 +119,28 @@ fn world(accounts: usize, regions: usize) -> World {
     }
 }
 
+/// The world's policy asking for Security Hub CSPM findings.
+fn with_findings(d: &mut Driver) {
+    let toml = format!("{}\n[security_hub]\nfindings = true\n", d.w.policy_toml());
+    d.policy = runas_guard::domain::policy::Policy::parse(&toml, "sim-policy.toml")
+        .expect("the policy with findings parses");
+    let mut s = d.sim.lock().unwrap();
+    for a in &d.w.accounts {
+        for r in &d.w.regions {
+            s.securityhub.enable(a, r);
+        }
+    }
+}
+
 /// Plays the scale run on a thread of its own (the product's futures are
 /// deep), one at a time in the process as every schedule.
-pub fn run(accounts: usize, regions: usize, latency_ms: u64, sweeps: usize) -> Scale {
+pub fn run(
+    accounts: usize,
+    regions: usize,
+    latency_ms: u64,
+    sweeps: usize,
+    findings: bool,
+) -> Scale {
     let _one = super::SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     std::thread::Builder::new()
         .name("sim-scale".into())
@@ -130,6 +158,9 @@ pub fn run(accounts: usize, regions: usize, latency_ms: u64, sweeps: usize) -> S
                 fastrand::seed(0);
                 let mut d = Driver::with_world(world(accounts, regions), false, false);
                 d.sim.lock().unwrap().latency_ms = Some(latency_ms);
+                if findings {
+                    with_findings(&mut d);
+                }
                 let mut out = vec![];
                 for _ in 0..sweeps {
                     out.push(d.measured_sweep(false).await);
@@ -165,6 +196,10 @@ impl Driver {
     async fn measured_sweep(&mut self, operator: bool) -> Sweep {
         let started = now_ms();
         let (calls0, invocations0) = (self.sim.lock().unwrap().calls, self.invocations);
+        let (hub0, throttled0) = {
+            let s = self.sim.lock().unwrap();
+            (s.securityhub.calls.clone(), s.securityhub.throttled.clone())
+        };
         self.at(
             started,
             if operator {
@@ -227,7 +262,21 @@ impl Driver {
             tokio::time::sleep(Duration::from_millis(wait as u64)).await;
         }
         let elapsed_ms = now_ms() - started;
-        let calls = self.sim.lock().unwrap().calls - calls0;
+        let (calls, hub_calls, hub_throttled, hub_held) = {
+            let s = self.sim.lock().unwrap();
+            let since = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| {
+                now.iter()
+                    .map(|(k, n)| (k.clone(), n - then.get(k).copied().unwrap_or(0)))
+                    .filter(|(_, n)| *n > 0)
+                    .collect::<BTreeMap<_, _>>()
+            };
+            (
+                s.calls - calls0,
+                since(&s.securityhub.calls, &hub0),
+                since(&s.securityhub.throttled, &throttled0),
+                s.securityhub.held(),
+            )
+        };
         // The next sweep starts a while later, as the schedule's would.
         tokio::time::sleep(Duration::from_secs(3600)).await;
         Sweep {
@@ -238,6 +287,9 @@ impl Driver {
             longest_kind,
             batches,
             operator,
+            hub_calls,
+            hub_throttled,
+            hub_held,
         }
     }
 }
