@@ -82,7 +82,13 @@ pub async fn prepare_with(
     let read = async {
         let read = rows.get_or_init(|| recorded(ctx, job, account)).await;
         let read = read.as_ref().ok().and_then(Option::as_ref);
-        Box::pin(retired::remove(ctx, job, account, read.or(job.known.as_deref()))).await;
+        Box::pin(retired::remove(
+            ctx,
+            job,
+            account,
+            read.or(job.known.as_deref()),
+        ))
+        .await;
     };
     let ((path, (session, seen, narrowed)), _) = tokio::join!(entered, read);
     let (recorded, rows_unread) = match rows.into_inner() {
