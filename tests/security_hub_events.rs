@@ -340,10 +340,21 @@ async fn a_history_that_cannot_be_read_is_read_once_and_named_in_both_the_alert_
     assert!(other.get("sessions_count").is_none(), "{f:#}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_once_with_its_windows_sessions(
-) {
-    use std::time::{Duration, Instant};
+/// A sweep that put back a root edit (a session started under it) and
+/// died as far as the next run can tell: its record and its edit finding
+/// refused, both asserted fired.
+struct DeadSweep {
+    w: World,
+    proxy: crate::common::proxy::Proxy,
+    account: String,
+    edited: String,
+    during: String,
+    /// The sweep's `drift_reverted`'s `alert_id`.
+    id: String,
+    swept: std::time::Instant,
+}
+
+async fn dead_sweep() -> DeadSweep {
     let mut w = World::new().await;
     w.write_policy(ENFORCE);
     let account = w.configured_and_swept().await;
@@ -363,7 +374,7 @@ async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_onc
         {"name": "edit", "service": "securityhub", "contains": "runas-guard/edit",
          "status": 400, "code": "AccessDeniedException", "message": "not now"}
     ]));
-    let swept = Instant::now();
+    let swept = std::time::Instant::now();
     w.handle(&sweep_event());
     let hits = proxy.hits();
     assert!(
@@ -378,94 +389,92 @@ async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_onc
         .unwrap()
         .to_string();
     assert!(only(&w.findings(&account), "runas-guard/edit").is_empty());
+    DeadSweep {
+        w,
+        proxy,
+        account,
+        edited,
+        during,
+        id,
+        swept,
+    }
+}
+
+impl DeadSweep {
+    /// After the write's lease, the faults gone: the next run may take it.
+    fn lease_run_out(&self) {
+        let left = std::time::Duration::from_secs(32).saturating_sub(self.swept.elapsed());
+        std::thread::sleep(left);
+        self.proxy.faults(json!([]));
+    }
+
+    /// The put-back's one `edit` finding: its own identity, open and
+    /// critical, under the sweep's `alert_id`, naming the window's session;
+    /// and a sweep after neither tells it nor sends it again.
+    async fn is_one_edit_finding(&self) {
+        let (w, account) = (&self.w, self.account.as_str());
+        let found = w.findings(account);
+        let edits = only(&found, "runas-guard/edit");
+        assert_eq!(edits.len(), 1, "{found:#?}");
+        let f = &edits[0]["finding"];
+        assert_eq!(edits[0]["region"], WEST);
+        assert!(
+            f["Id"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/edit/{}", self.edited)),
+            "the edit's own identity: {f:#}"
+        );
+        assert_eq!(
+            crate::common::hub::triage(f),
+            crate::common::hub::open("CRITICAL"),
+            "{f:#}"
+        );
+        let other = &f["Resources"][0]["Details"]["Other"];
+        assert_eq!(other["alert_id"], self.id.as_str());
+        assert_eq!(other["run_as_default_user"], "root");
+        assert!(
+            named_sessions(f).iter().any(|s| s.contains(&self.during)),
+            "{other:#}"
+        );
+        let imports = w.imports_in(account, WEST);
+        w.swept();
+        assert!(of_kind(&w.alerts().await, "drift_reverted").is_empty());
+        assert_eq!(w.imports_in(account, WEST), imports);
+        assert_eq!(only(&w.findings(account), "runas-guard/edit").len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_sweeps_put_back_found_at_the_next_record_is_its_edit_finding_once_with_its_windows_sessions(
+) {
+    let dead = dead_sweep().await;
+    let w = &dead.w;
     assert!(w
-        .state(&account, WEST)
+        .state(&dead.account, WEST)
         .await
         .unwrap()
         .contains_key("intent"));
 
     // The next sweep, after the write's lease: its record finds the put-back.
-    std::thread::sleep(Duration::from_secs(32).saturating_sub(swept.elapsed()));
-    proxy.faults(json!([]));
+    dead.lease_run_out();
     w.swept();
     let alerts = w.alerts().await;
     let told = of_kind(&alerts, "drift_reverted");
     assert_eq!(told.len(), 1, "{alerts:#?}");
-    assert_eq!(told[0]["message"]["alert_id"], id.as_str());
-    let found = w.findings(&account);
-    let edits = only(&found, "runas-guard/edit");
-    assert_eq!(edits.len(), 1, "{found:#?}");
-    let f = &edits[0]["finding"];
-    assert_eq!(edits[0]["region"], WEST);
-    assert!(
-        f["Id"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/edit/{edited}")),
-        "the edit's own identity: {f:#}"
-    );
-    assert_eq!(
-        crate::common::hub::triage(f),
-        crate::common::hub::open("CRITICAL"),
-        "{f:#}"
-    );
-    let other = &f["Resources"][0]["Details"]["Other"];
-    assert_eq!(other["alert_id"], id.as_str());
-    assert_eq!(other["run_as_default_user"], "root");
-    assert!(
-        named_sessions(f).iter().any(|s| s.contains(&during)),
-        "{other:#}"
-    );
-
-    // Once: the next sweep neither tells it nor sends it again.
-    let imports = w.imports_in(&account, WEST);
-    w.swept();
-    assert!(of_kind(&w.alerts().await, "drift_reverted").is_empty());
-    assert_eq!(w.imports_in(&account, WEST), imports);
-    assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
+    assert_eq!(told[0]["message"]["alert_id"], dead.id.as_str());
+    dead.is_one_edit_finding().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dead_sweeps_put_back_found_by_an_events_record_is_its_edit_finding_once_with_its_windows_sessions(
 ) {
-    use std::time::{Duration, Instant};
-    let mut w = World::new().await;
-    w.write_policy(ENFORCE);
-    let account = w.configured_and_swept().await;
-    w.hub("enable", &account, WEST);
-    let proxy = w.behind_proxy();
-    w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
-    let edited = w.console_edit(&account, WEST, "root").await;
-    crate::sessions::tick().await;
-    let during = w.start_session(&account, WEST, "mallory").await;
-    // The sweep puts the edit back, then neither its record nor its finding
-    // lands: to the next run it is a run that died after its write.
-    proxy.faults(json!([
-        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "last_trigger_id", "status": 400, "code": "AccessDeniedException",
-         "message": "not now"},
-        {"name": "edit", "service": "securityhub", "contains": "runas-guard/edit",
-         "status": 400, "code": "AccessDeniedException", "message": "not now"}
-    ]));
-    let swept = Instant::now();
-    w.handle(&sweep_event());
-    let hits = proxy.hits();
-    assert!(
-        hits["record"]["hits"].as_u64() >= Some(1) && hits["edit"]["hits"].as_u64() >= Some(1),
-        "{hits}"
-    );
-    let alerts = w.alerts().await;
-    let id = of_kind(&alerts, "drift_reverted")[0]["message"]["alert_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(only(&w.findings(&account), "runas-guard/edit").is_empty());
-
+    let dead = dead_sweep().await;
+    let w = &dead.w;
     // The edit's own event, after the write's lease: its run's record, not a
     // sweep's, finds the put-back, and sends its finding.
-    std::thread::sleep(Duration::from_secs(32).saturating_sub(swept.elapsed()));
-    proxy.faults(json!([]));
-    let event = doc_event("UpdateDocumentDefaultVersion", &account, WEST, "Admin");
+    dead.lease_run_out();
+    let event = doc_event("UpdateDocumentDefaultVersion", &dead.account, WEST, "Admin");
     let (code, out) = w.handle(&event);
     assert_eq!(code, 0, "{out:#}");
     assert!(
@@ -476,32 +485,8 @@ async fn a_dead_sweeps_put_back_found_by_an_events_record_is_its_edit_finding_on
     assert!(
         of_kind(&alerts, "drift_reverted")
             .iter()
-            .any(|a| a["message"]["alert_id"] == id.as_str()),
+            .any(|a| a["message"]["alert_id"] == dead.id.as_str()),
         "{alerts:#?}"
     );
-    let found = w.findings(&account);
-    let edits = only(&found, "runas-guard/edit");
-    assert_eq!(edits.len(), 1, "{found:#?}");
-    let f = &edits[0]["finding"];
-    assert!(
-        f["Id"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/edit/{edited}")),
-        "the edit's own identity: {f:#}"
-    );
-    assert_eq!(
-        crate::common::hub::triage(f),
-        crate::common::hub::open("CRITICAL"),
-        "{f:#}"
-    );
-    assert!(
-        named_sessions(f).iter().any(|s| s.contains(&during)),
-        "{f:#}"
-    );
-
-    // Once: a sweep after neither tells it nor sends a second finding.
-    w.swept();
-    assert!(of_kind(&w.alerts().await, "drift_reverted").is_empty());
-    assert_eq!(only(&w.findings(&account), "runas-guard/edit").len(), 1);
+    dead.is_one_edit_finding().await;
 }
