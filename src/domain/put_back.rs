@@ -24,6 +24,16 @@ pub struct Mark {
     /// own events never take the mark. `None` for a run with no edit event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// Only the latest version was out of policy, not the default: the
+    /// put-back's alert told `latest:<version>`, a fact of its own. The
+    /// version made the default later is another fact, which its own run
+    /// tells; a follow-up naming this one's editor keeps this one's
+    /// identity (simulation seed 950089: in audit, the follow-up of a
+    /// sweep's latest-only finding took the identity of the same
+    /// version's window as the default, which was then never told). A mark
+    /// written before it has none: read as the default's, as then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub latest_only: bool,
 }
 
 impl Mark {

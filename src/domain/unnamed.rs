@@ -92,6 +92,7 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         before: o.before.clone(),
         version: replaced_version(o),
         by,
+        latest_only: o.pending,
     })
 }
 
@@ -244,6 +245,7 @@ mod tests {
             before: None,
             version: Some("4".into()),
             by: None,
+            latest_only: false,
         }
     }
 

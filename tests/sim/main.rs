@@ -93,12 +93,20 @@ fn shapes(violations: &[check::Violation]) -> std::collections::BTreeSet<&'stati
 }
 
 /// Seeds kept as regression cases (tests/sim/seeds.txt): each replayed on
-/// every `make test`.
-fn regressions() -> Vec<u64> {
+/// every `make test`, in the profile it was found in (`seed profile`; the
+/// budget's, `harsh`, where a line names none).
+fn regressions() -> Vec<(u64, profile::Profile)> {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sim/seeds.txt"))
         .unwrap_or_default();
     text.lines()
-        .filter_map(|l| l.split('#').next()?.trim().parse().ok())
+        .filter_map(|l| {
+            let mut words = l.split('#').next()?.split_whitespace();
+            let seed = words.next()?;
+            let seed: u64 = seed
+                .parse()
+                .unwrap_or_else(|_| panic!("seeds.txt: `{l}` names no seed"));
+            Some((seed, profile::parse(words.next())))
+        })
         .collect()
 }
 
@@ -276,9 +284,11 @@ fn budget() {
     let known = known();
     let started = Instant::now();
     let mut unknown = vec![];
-    let seeds: Vec<u64> = (1..=n).chain(regressions()).collect();
-    for &seed in &seeds {
-        let r = run::run(seed, false);
+    let budget = profile::from_env();
+    let seeds: Vec<(u64, profile::Profile)> =
+        (1..=n).map(|s| (s, budget)).chain(regressions()).collect();
+    for &(seed, profile) in &seeds {
+        let r = run::run_in(seed, profile, false, false);
         if r.violations.is_empty() {
             continue;
         }
@@ -297,7 +307,7 @@ fn budget() {
                         k.item, k.shapes
                     );
                 }
-                unknown.push(seed);
+                unknown.push(format!("{seed} (FAULTS={})", profile.name()));
             }
         }
     }
@@ -312,7 +322,7 @@ fn budget() {
     }
     assert!(
         unknown.is_empty(),
-        "new findings in seeds {unknown:?}: replay with `make simulate SEED=n`"
+        "new findings in seeds {unknown:?}: replay with `make simulate SEED=n FAULTS=…`"
     );
 }
 

@@ -44,7 +44,7 @@ pub fn from_env() -> Profile {
     parse(std::env::var("SIM_FAULTS").ok().as_deref())
 }
 
-fn parse(value: Option<&str>) -> Profile {
+pub fn parse(value: Option<&str>) -> Profile {
     match value {
         None | Some("") | Some("harsh") => Profile::Harsh,
         Some("aws") => Profile::Aws,

@@ -120,19 +120,26 @@ pub fn run(seed: u64, verbose: bool) -> Report {
 /// `trace`: keep the trace in the report (a replay or the determinism
 /// check); the budget and the exploration play without it.
 pub fn run_with(seed: u64, verbose: bool, trace: bool) -> Report {
+    run_in(seed, crate::profile::from_env(), verbose, trace)
+}
+
+/// A seed's schedule under `profile`, whatever `SIM_FAULTS` says: a
+/// regression seed found in another profile than the budget's replays the
+/// schedule it was found in (tests/sim/seeds.txt names it).
+pub fn run_in(seed: u64, profile: crate::profile::Profile, verbose: bool, trace: bool) -> Report {
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     // The product's futures nest deep (an unoptimised build's are large):
     // a thread of its own with room for them.
     std::thread::Builder::new()
         .name(format!("sim-{seed}"))
         .stack_size(256 << 20)
-        .spawn(move || play(seed, verbose, trace))
+        .spawn(move || play(seed, profile, verbose, trace))
         .expect("thread")
         .join()
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
-fn play(seed: u64, verbose: bool, trace: bool) -> Report {
+fn play(seed: u64, profile: crate::profile::Profile, verbose: bool, trace: bool) -> Report {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -147,7 +154,7 @@ fn play(seed: u64, verbose: bool, trace: bool) -> Report {
         fastrand::seed(seed);
         // Every id a run makes (its owner token, an operator run's id) too.
         runas_guard::domain::ids::draw_from(Some(seed));
-        let mut d = Driver::new(seed, verbose, trace);
+        let mut d = Driver::with_world(profile.apply(World::new(seed)), verbose, trace);
         d.play().await;
         d.report()
     });
@@ -196,14 +203,6 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(seed: u64, verbose: bool, trace: bool) -> Driver {
-        Driver::with_world(
-            crate::profile::from_env().apply(World::new(seed)),
-            verbose,
-            trace,
-        )
-    }
-
     fn with_world(w: World, verbose: bool, trace: bool) -> Driver {
         let seed = w.seed;
         let mut rng = Rng::new(seed);

@@ -282,3 +282,52 @@ fn a_bypass_is_its_versions_and_its_editor_whatever_the_trigger() {
     let unique: std::collections::BTreeSet<&String> = others.iter().collect();
     assert_eq!(unique.len(), others.len(), "{others:?}");
 }
+
+/// Seed 950089 (audit): a sweep found only the latest version out of
+/// policy (`latest:2`), and the edit's event named its editor in a
+/// follow-up; later the editor made version 2 the default, a window of its
+/// own. The follow-up is the finding plus its editor, never the default's
+/// fact, which the switch's run tells naming the same editor.
+#[test]
+fn a_follow_up_of_a_latest_only_finding_is_not_the_same_versions_window_as_the_default() {
+    use crate::domain::outcome::AccountReport;
+    use crate::domain::put_back::{Mark, Named};
+    let t = trigger(TriggerKind::DocumentChanged, "eb-edit", Some(ADMIN));
+    let follow_up = |latest_only: bool| {
+        let mut found = put_back("1", "t");
+        found.action = Action::WouldChange;
+        found.named = Some(Named {
+            mark: Mark {
+                at_ms: 0,
+                found_by: "sweep".into(),
+                trigger_id: "sweep-1".into(),
+                before: put_back("2", "t").before,
+                version: Some("2".into()),
+                by: None,
+                latest_only,
+            },
+            reverts_last_hour: 0,
+        });
+        let report = AccountReport {
+            desired_user: Some("admin".into()),
+            regions: vec![found],
+            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
+        };
+        let alerts = super::super::named::editors_named(&report, &t, false, "now");
+        assert_eq!(alerts.len(), 1, "one follow-up");
+        alerts[0].alert_id.clone()
+    };
+    let window_as_default = detected(&put_back("2", "t"), &t);
+    assert_ne!(follow_up(true), window_as_default);
+    let finding = put_back("2", "t");
+    let finding_named = drift_id(
+        Kind::DriftDetected,
+        ACCOUNT,
+        &finding,
+        ("latest:2", None),
+        Some(ADMIN),
+    );
+    assert_eq!(follow_up(true), finding_named);
+    // A mark written before `latest_only` reads as the default's, as then.
+    assert_eq!(follow_up(false), window_as_default);
+}

@@ -83,6 +83,7 @@ fn follow_up_id(
     trigger: &Trigger,
 ) -> String {
     let version = match &named.mark.version {
+        Some(v) if named.mark.latest_only => format!("latest:{v}"),
         Some(v) => v.clone(),
         None => drift_version(edit).0,
     };
