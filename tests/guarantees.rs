@@ -935,6 +935,108 @@ async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
     );
 }
 
+/// A window a sweep told (no editor to name) and recorded past before the
+/// edit's own events arrived: their version lies below the record, outside
+/// every gap. The made event's run reads the ledger of told facts, finds
+/// the version told in no one's name, reads it and names its editor in a
+/// follow-up `run_as_window` (`follow_up_of`: the sweep), once; the
+/// switch's event and the next sweep are quiet (since 0.12.0; before, the
+/// editor went unnamed: simulation seeds 900033 and 950014, `aws`
+/// profile).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_told_and_recorded_past_before_its_events_is_named_by_them_once() {
+    let (w, _proxy, account) = vended().await;
+    let root = w.console_edit(&account, R, "root").await;
+    back_in_policy(&w, &account).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "the sweep told the window: {told:#?}");
+    assert!(windows[0]["message"]["actor"].is_null(), "{told:#?}");
+    let claims = w.claims(&account, R).await;
+    let teller = claims[&format!("told {root} by")].clone();
+    assert_eq!(claims[&format!("told {root} kept")], teller, "{claims:#?}");
+    let record = w.state(&account, R).await.expect("recorded");
+    let recorded: u64 = record["default_version"].parse().unwrap();
+    assert!(
+        recorded > root.parse().unwrap(),
+        "recorded past it: {record:#?}"
+    );
+
+    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
+    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
+    let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Breakglass");
+    switched["detail"]["requestParameters"]["documentVersion"] = json!(root);
+    let (code, out) = w.handle(&made);
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "one follow-up: {told:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["follow_up_of"]["trigger_id"], teller.as_str(), "{m:#}");
+    assert!(
+        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
+        "{m:#}"
+    );
+    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+    assert!(windows[0]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("runas-guard follow-up"));
+
+    let (code, out) = w.handle(&switched);
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty(),
+        "named once: {told:#?}"
+    );
+}
+
+/// The same, with the editor's made event covered by the coalescing gate:
+/// another of the editor's events, later, ran and finished after the edit
+/// (the flood the gate exists for). That run never read the root version,
+/// so it named nobody for it: the ledger says the version was told in no
+/// one's name, and the covered event runs instead of being answered
+/// `coalesced` (since 0.12.0; simulation seed 950014).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editors_event_the_gate_would_cover_runs_when_its_version_was_told_unnamed() {
+    let (w, _proxy, account) = vended().await;
+    let root = w.console_edit(&account, R, "root").await;
+    back_in_policy(&w, &account).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(of_kind(&w.alerts().await, "run_as_window").len(), 1);
+
+    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
+    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
+    // The editor's later event: its run starts over two seconds after the
+    // edit, and covers it.
+    std::thread::sleep(Duration::from_secs(3));
+    let default = w.document(&account, R).await.unwrap().1;
+    let mut later = doc_event("UpdateDocumentDefaultVersion", &account, R, "Breakglass");
+    later["detail"]["requestParameters"]["documentVersion"] = json!(default);
+    let (code, out) = w.handle(&later);
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty(), "nothing to tell");
+
+    let (code, out) = w.handle(&made);
+    assert_eq!(code, 0, "{out:#}");
+    assert_ne!(out["result"], "coalesced", "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "one follow-up: {told:#?}");
+    let m = &windows[0]["message"];
+    assert!(
+        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
+        "{m:#}"
+    );
+    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+}
+
 /// A run that could not read the document says nothing of whether a dead
 /// run's write landed, so its record leaves that run's intent for one that
 /// reads it (0.7.12; simulation seed 650005). Until then such a record

@@ -18,10 +18,17 @@ use crate::domain::policy::Policy;
 #[derive(Debug, Clone)]
 pub enum Gate {
     /// One account-region-document's edits, the change's time, its editor
-    /// (the event's actor ARN: a run covers only its own editor's) and the
+    /// (the event's actor ARN: a run covers only its own editor's), the
     /// version a default switch made the default (a run covers it only if
-    /// it found that version the default).
-    Edit(coalesce::Key, i64, Option<String>, Option<String>),
+    /// it found that version the default) and the event's own version
+    /// with the ledger's slot it is told in ([`told_in_another_name`]).
+    Edit(
+        coalesce::Key,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<Own>,
+    ),
     /// One account's stack-instance events.
     Landing(landing_gate::Key),
 }
@@ -55,7 +62,8 @@ pub fn gate(policy: &Policy, job: &Job) -> Option<Gate> {
     if let Some((key, changed)) = coalesce::key(&job.trigger) {
         let by = job.trigger.actor.as_ref().map(|a| a.arn.clone());
         let made = coalesce::made_default(&job.trigger).map(str::to_string);
-        return Some(Gate::Edit(key, changed, by, made));
+        let own = own_of(job);
+        return Some(Gate::Edit(key, changed, by, made, own));
     }
     landing_gate::key(&job.trigger).map(Gate::Landing)
 }
@@ -85,8 +93,17 @@ pub async fn give_back(table: &Table, gate: &Gate, first: Option<First>) {
 
 pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
     match gate {
-        Gate::Edit(key, changed, by, made) => {
-            pass_edit(table, key, (*changed, by.as_deref(), made.as_deref())).await
+        Gate::Edit(key, changed, by, made, own) => {
+            let pass = pass_edit(table, key, (*changed, by.as_deref(), made.as_deref())).await;
+            match (pass, by, own) {
+                (Pass::Covered(why), Some(by), Some(own))
+                    if told_in_another_name(table, &key.account, own, by).await =>
+                {
+                    tracing::info!(reason = %why, version = %own.version, "covered, but its version was told in another editor's name or none: run, to name its editor");
+                    Pass::Run(Ran::Unmarked)
+                }
+                (pass, ..) => pass,
+            }
         }
         Gate::Landing(key) => pass_landing(table, key, first).await,
     }
@@ -97,7 +114,7 @@ pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
 /// run, never an event.
 pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
     match (gate, ran) {
-        (Gate::Edit(key, _, by, _), Ran::Edit(started)) if coalesce::covers(done) => {
+        (Gate::Edit(key, _, by, ..), Ran::Edit(started)) if coalesce::covers(done) => {
             let judged = coalesce::judged(done, key);
             let what = (by.as_deref(), judged.as_deref());
             let marked = edit_store::finished(table, key, *started, what).await;
@@ -217,6 +234,44 @@ async fn pass_landing(table: &Table, key: &landing_gate::Key, first: Option<Firs
             Ok(h) => h,
             Err(e) => return unreadable(e, &slot),
         };
+    }
+}
+
+/// An edit event's own version (the one it made, or made the default) and
+/// the ledger's slot of its document.
+#[derive(Debug, Clone)]
+pub struct Own {
+    slot: String,
+    version: u64,
+}
+
+fn own_of(job: &Job) -> Option<Own> {
+    let t = &job.trigger;
+    let version = t
+        .context
+        .made_version
+        .as_deref()
+        .or(t.context.made_default.as_deref())?;
+    Some(Own {
+        slot: crate::domain::outcome::slot(t.region.as_deref()?, t.context.document.as_deref()),
+        version: version.parse().ok()?,
+    })
+}
+
+/// Whether another run told the event's own version as a window in no
+/// editor's name or another's, and nobody named `by` for it since: the
+/// run that covered the event did not name its editor (it may not have
+/// read the version at all: seed 950014, our own write's event told a
+/// remade document's version 1 and the editor's other event covered the
+/// `CreateDocument`). One Query of the slot's ledger, only for an event
+/// about to be answered `coalesced`; a read that fails runs the event.
+async fn told_in_another_name(table: &Table, account: &str, own: &Own, by: &str) -> bool {
+    match crate::adapters::store::window_told::ledger(table, account, &own.slot).await {
+        Ok(ledger) => !crate::domain::window_claim::to_name(&[own.version], &ledger, by).is_empty(),
+        Err(e) => {
+            tracing::warn!(error = %e, account, "cannot read who told this event's version; running it");
+            true
+        }
     }
 }
 

@@ -33,7 +33,12 @@
 //!    on a crash; every step): the table never records a default version
 //!    past an out-of-policy default version that is neither told nor kept in
 //!    the outbox (in audit, nor of a finding told: versions in a row with the
-//!    same value, as invariant 2 groups).
+//!    same value, as invariant 2 groups). Only a record that moves past the
+//!    version after its window opened: a default switched back below what
+//!    the table already recorded opens a window no record hides (no gap
+//!    reads below the record whatever it records next; the switch's own
+//!    event tells it, and invariant 2 finds it untold), so a record already
+//!    past it when it opened moves past nothing (seeds 900046, 500100).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -113,6 +118,10 @@ type Counts = BTreeMap<(String, String, u32, u32), (usize, Vec<String>)>;
 /// count, in time (when, named `unjudged` because its read failed).
 type Tellings = BTreeMap<(String, String, u32, u32), Vec<(i64, bool)>>;
 
+/// A record a slot held before its present one: (since, version,
+/// incarnation).
+type Recorded = (i64, u32, u32);
+
 pub struct Checker {
     w: World,
     t0: i64,
@@ -123,6 +132,9 @@ pub struct Checker {
     /// Each slot's recorded default version, and the document's
     /// incarnation when the checker first saw that record.
     records: BTreeMap<(String, String), (u32, u32, i64)>,
+    /// Each slot's records before the present one: (since, version,
+    /// incarnation), oldest first.
+    recorded_before: BTreeMap<(String, String), Vec<Recorded>>,
     /// Run As of each content seen (a document's versions are read again at
     /// every step: parsed once).
     run_as: RefCell<HashMap<String, Option<String>>>,
@@ -411,6 +423,7 @@ impl Checker {
             kept: BTreeMap::new(),
             seen5: BTreeSet::new(),
             records: BTreeMap::new(),
+            recorded_before: BTreeMap::new(),
             run_as: RefCell::default(),
             last_pass: None,
         }
@@ -581,9 +594,27 @@ impl Checker {
             let slot = (account.to_string(), region.to_string());
             let (of, since) = match self.records.get(&slot) {
                 Some((v, inc, since)) if *v == recorded => (*inc, *since),
-                _ => (doc.incarnation, crate::aws::now_ms()),
+                Some((v, inc, since)) => {
+                    let before = self.recorded_before.entry(slot.clone()).or_default();
+                    before.push((*since, *v, *inc));
+                    (doc.incarnation, crate::aws::now_ms())
+                }
+                None => (doc.incarnation, crate::aws::now_ms()),
             };
-            self.records.insert(slot, (recorded, of, since));
+            self.records.insert(slot.clone(), (recorded, of, since));
+            let before = self
+                .recorded_before
+                .get(&slot)
+                .map_or(&[][..], Vec::as_slice);
+            // The record when a window opened: already past its version, it
+            // hid nothing (the module's note on invariant 5).
+            let past_at = |number: u32, opened: i64| {
+                before
+                    .iter()
+                    .rev()
+                    .find(|(at, ..)| *at <= opened)
+                    .is_some_and(|(_, v, inc)| *inc == of && *v > number)
+            };
             let list = windows
                 .get(&(account.to_string(), region.to_string()))
                 .map_or(&[][..], Vec::as_slice);
@@ -604,7 +635,11 @@ impl Checker {
             // Past a version that was the default before the record was made.
             for w in list {
                 let (inc, number, run_as, first_default, _) = w;
-                if *inc != of || *number >= recorded || *first_default >= since {
+                if *inc != of
+                    || *number >= recorded
+                    || *first_default >= since
+                    || past_at(*number, *first_default)
+                {
                     continue;
                 }
                 if told_finding(w) {

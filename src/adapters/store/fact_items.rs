@@ -179,6 +179,31 @@ pub(super) fn flattened(token: &str, item: &Item) -> Vec<(String, AttributeValue
         .collect()
 }
 
+/// The slot's ledger as a run that did not read a version sees it: each
+/// item by its token (`domain::window_claim::to_name` decides).
+pub async fn ledger(
+    table: &Table,
+    account: &str,
+    slot: &str,
+) -> Result<std::collections::BTreeMap<String, crate::domain::window_claim::Ledgered>, AwsError> {
+    use crate::domain::window_claim::{Ledgered, Teller};
+    Ok(of_slot(table, account, slot)
+        .await?
+        .into_iter()
+        .map(|(token, item)| {
+            let told = Ledgered {
+                teller: Teller {
+                    trigger_id: get_s(&item, "by").unwrap_or_default(),
+                    actor: get_s(&item, "actor").filter(|a| !a.is_empty()),
+                },
+                kept: item.contains_key("kept"),
+                made: get_s(&item, "made"),
+            };
+            (token, told)
+        })
+        .collect())
+}
+
 /// Every fact item of `slot`, read consistently: `(token, item)`.
 pub(super) async fn of_slot(
     table: &Table,

@@ -98,7 +98,7 @@ enum TokenIs {
     Pending,
 }
 
-pub use fact_items::attribute;
+pub use fact_items::{attribute, ledger};
 
 /// Claims `tokens` for this trigger on the slot's item, while the row
 /// still records `seen` as its default version (`None`: records none, a

@@ -331,3 +331,42 @@ fn a_follow_up_of_a_latest_only_finding_is_not_the_same_versions_window_as_the_d
     // A mark written before `latest_only` reads as the default's, as then.
     assert_eq!(follow_up(false), window_as_default);
 }
+
+/// Seed 500100 (found again once an extra read moved its schedule): a
+/// version told as a possible window before it was ever the default, then
+/// made the default by a switch, is two facts; the same window told by
+/// two runs is one.
+#[test]
+fn a_window_a_switch_opened_is_another_fact_than_the_same_version_before() {
+    use crate::domain::outcome::AccountReport;
+    use crate::domain::version_gap::{History, Window};
+    let made = "2026-11-26T00:54:31Z";
+    let id = |from: &str, event: &str| {
+        let mut o = put_back("4", "t");
+        o.history = Some(History {
+            windows: vec![Window {
+                version: "2".into(),
+                run_as: put_back("2", "t").before.expect("root"),
+                created: Some(made.into()),
+                from: Some(from.into()),
+                until_known: None,
+                until_at_most: Some("2026-11-26T01:07:00Z".into()),
+            }],
+            ..History::default()
+        });
+        let report = AccountReport {
+            desired_user: Some("admin".into()),
+            regions: vec![o],
+            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
+        };
+        let t = trigger(TriggerKind::DocumentChanged, event, Some(ADMIN));
+        let alerts = super::super::window::run_as_windows(&report, &t, "now");
+        assert_eq!(alerts.len(), 1, "one window alert");
+        alerts[0].alert_id.clone()
+    };
+    let before = id(made, "eb-1");
+    let switched = id("2026-11-26T01:06:00.000Z", "eb-2");
+    assert_ne!(before, switched);
+    assert_eq!(before, id(made, "eb-3"));
+    assert_eq!(switched, id("2026-11-26T01:06:00.000Z", "eb-4"));
+}

@@ -106,8 +106,12 @@ fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
         .windows
         .iter()
         .map(|w| {
+            // A window a default switch opened is another fact than the
+            // same version's told before it was ever the default (seed
+            // 500100: both had one id), as its claim is another claim.
+            let version = crate::domain::version_gap::window_token(w);
             let v = Version {
-                version: &w.version,
+                version: &version,
                 created: w.created.as_deref(),
             };
             version_fact(kind, place, v)

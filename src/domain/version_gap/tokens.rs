@@ -21,7 +21,7 @@ pub const SPLIT_UP_TO: u64 = 16;
 /// the version is told once, judged or not), a long range is one token
 /// (`"40-900"`), a deletion and re-creation is `"remade after 9"`.
 pub fn claim_tokens(history: &History) -> Vec<String> {
-    let mut out: Vec<String> = history.windows.iter().map(|w| w.version.clone()).collect();
+    let mut out: Vec<String> = history.windows.iter().map(window_token).collect();
     for entry in history.unjudged.iter().flat_map(|u| &u.versions) {
         out.extend(split(entry));
     }
@@ -36,13 +36,27 @@ pub fn claim_tokens(history: &History) -> Vec<String> {
     out
 }
 
+/// A window's token: its version, or where a default switch opened it
+/// (its start the switch, not the version's making: `with_switch_back`)
+/// the version and the switch, `"6 default from <when>"`. That window is
+/// another fact than the same version told before it was ever the
+/// default, and its claim another claim (simulation seed 500260: the
+/// version's earlier claim refused the switch's, and its window as the
+/// default was never told). The alert's identity takes the same words.
+pub fn window_token(w: &super::Window) -> String {
+    match w.from.as_ref().filter(|f| w.created.as_ref() != Some(*f)) {
+        Some(from) => format!("{} default from {from}", w.version),
+        None => w.version.clone(),
+    }
+}
+
 /// `history` told only as far as `ours` (the tokens this run claimed):
 /// what another run claimed is left to it. `None`: nothing left to tell.
 pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
     let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();
     history
         .windows
-        .retain(|w| ours.contains(w.version.as_str()));
+        .retain(|w| ours.contains(window_token(w).as_str()));
     if let Some(u) = history.unjudged.as_mut() {
         let (mut kept, mut dropped) = (Vec::new(), 0usize);
         for entry in &u.versions {
@@ -102,7 +116,8 @@ pub fn follow_up(
     let unnamed: Vec<&(String, Teller)> = theirs
         .iter()
         .filter(|(t, by)| {
-            own.iter().any(|v| v.to_string() == *t) && by.actor.as_deref() != Some(actor)
+            own.iter().any(|v| v.to_string() == token_version(t))
+                && by.actor.as_deref() != Some(actor)
         })
         .collect();
     let first = unnamed.first()?.1.clone();
@@ -116,11 +131,15 @@ pub fn follow_up(
 /// [`claim_tokens`]): an editor whose events all arrive after another run
 /// told their versions is named once, not once per event.
 pub fn naming_tokens(history: &History, actor: &str) -> Vec<String> {
-    let who = crate::domain::ids::stable_id(&[actor]);
     claim_tokens(history)
         .into_iter()
-        .map(|t| format!("named {t} {who}"))
+        .map(|t| naming_token(&t, actor))
         .collect()
+}
+
+/// The claim of `token`'s naming of `actor`.
+pub fn naming_token(token: &str, actor: &str) -> String {
+    format!("named {token} {}", crate::domain::ids::stable_id(&[actor]))
 }
 
 /// When AWS says each window's version was made (`CreatedDate`), by
@@ -135,13 +154,14 @@ pub fn made_by_version(history: &History) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The version a claim token stands for: `3` for `"3"` and for a naming's
-/// `"named 3 <who>"`.
+/// The version a claim token stands for: `3` for `"3"`, for a switch's
+/// `"3 default from <when>"` and for a naming's `"named 3 <who>"`.
 pub fn token_version(token: &str) -> &str {
-    token
-        .strip_prefix("named ")
-        .and_then(|rest| rest.split(' ').next())
-        .unwrap_or(token)
+    if token.starts_with("remade after ") {
+        return token;
+    }
+    let token = token.strip_prefix("named ").unwrap_or(token);
+    token.split(' ').next().unwrap_or(token)
 }
 
 /// A version or range of them (`"3"`, `"3-7"`) as claim tokens.
@@ -189,6 +209,41 @@ mod tests {
             recreated: recreated.map(str::to_string),
             follow_up_of: None,
         }
+    }
+
+    /// Seed 500260: a version told before it was the default, then made
+    /// the default by a switch, is claimed again under the switch; both
+    /// tokens stand for the version, as a naming of either does.
+    #[test]
+    fn a_window_a_switch_opened_is_its_own_claim_of_the_same_version() {
+        let mut switched = window("6");
+        let made = switched.created.clone();
+        switched.from = Some("2026-11-26T03:55:45Z".into());
+        let token = window_token(&switched);
+        assert_eq!(token, "6 default from 2026-11-26T03:55:45Z");
+        assert_eq!(token_version(&token), "6");
+        assert_eq!(
+            token_version(&naming_token(&token, "arn:aws:iam::1:role/A")),
+            "6"
+        );
+        let mut before = window("6");
+        before.from = made;
+        assert_eq!(window_token(&before), "6");
+        // Hostile: a window with no making known, and a remade document's.
+        let mut unknown = window("7");
+        unknown.created = None;
+        unknown.from = None;
+        assert_eq!(window_token(&unknown), "7");
+        assert_eq!(token_version("remade after 9"), "remade after 9");
+        let h = History {
+            windows: vec![switched.clone()],
+            ..History::default()
+        };
+        assert_eq!(only_claimed(h.clone(), &["6".into()]), None);
+        assert_eq!(
+            only_claimed(h, &[token]).map(|h| h.windows),
+            Some(vec![switched])
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use tokio::task::JoinSet;
 
 use super::history_start::{life_start, start_of, Accepted, Seen, Start};
+use super::own_naming;
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
@@ -54,11 +55,19 @@ pub(super) async fn with_history(
         None => (Snapshot::default(), HashSet::new()),
     };
     let life = life_start(ctx, account, &regions, (known, &items)).await;
-    let mut reads = JoinSet::new();
+    let (mut reads, mut own) = (JoinSet::new(), Vec::new());
     let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter().enumerate() {
         let records = (known, &items, &unread);
-        let Some(start) = start_of(job, o, (account, user), records, rows_failed) else {
+        let start = start_of(job, o, (account, user), records, rows_failed);
+        let row = known.and_then(|k| k.get(account, &o.slot()));
+        own.extend(own_naming::read_of(
+            job,
+            (i, o),
+            start.as_ref(),
+            row.or(items.get(account, &o.slot())),
+        ));
+        let Some(start) = start else {
             continue;
         };
         let docs = session.documents(&o.region, o.document_name());
@@ -91,10 +100,9 @@ pub(super) async fn with_history(
         });
     }
     let read_instead = without_rows.map(|_| (items, unread));
-    (
-        tell_each(ctx, job, account, regions, reads).await,
-        read_instead,
-    )
+    let regions = tell_each(ctx, job, account, regions, reads).await;
+    let regions = own_naming::named_late(ctx, job, session, (account, user), regions, own).await;
+    (regions, read_instead)
 }
 
 /// Each row's history as its read ends, told where this run claims it.
@@ -231,7 +239,7 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
 /// events named it already (each version's naming claimed as a window's
 /// is): the follow-up, its claims and whether they were written, or
 /// nothing.
-async fn named(
+pub(super) async fn named(
     ctx: &Ctx<'_>,
     (account, o): (&str, &RegionOutcome),
     (seen, who): (Option<&str>, &Claimer<'_>),
@@ -260,7 +268,10 @@ async fn named(
 
 /// The versions this run's own event made, or made the default, in `o`'s
 /// document.
-fn own_versions(trigger: &crate::domain::trigger::Trigger, o: &RegionOutcome) -> Vec<u64> {
+pub(super) fn own_versions(
+    trigger: &crate::domain::trigger::Trigger,
+    o: &RegionOutcome,
+) -> Vec<u64> {
     let made = version_gap::made_by(trigger, &o.region, o.document_name());
     let switched = version_gap::switch_of(trigger, &o.region, o.document_name());
     made.into_iter().chain(switched).map(|(v, _)| v).collect()

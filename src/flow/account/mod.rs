@@ -37,6 +37,7 @@ pub mod left;
 mod life_default;
 mod missing;
 pub mod named;
+mod own_naming;
 pub mod pending;
 mod prepare;
 mod regions;

@@ -1,0 +1,189 @@
+//! An edit event's own versions that its run did not read: made (or made
+//! the default) below the table's record, or judged since by another run,
+//! they lie outside every gap. When another run told one as a window in no
+//! editor's name or another's (our own write's event reading a document
+//! made again, a sweep, another editor's event whose alert said "last edit
+//! by" them), only this event knows its editor. Its run reads the ledger
+//! of told facts and names the editor in a follow-up, once: the naming is
+//! claimed as any follow-up's is (simulation seeds 950014 and 900033, the
+//! `aws` profile: the editor's events, late, found the record past their
+//! versions and named nobody).
+
+use super::history::{named, own_versions};
+use super::history_start::{Seen, Start};
+use super::Ctx;
+use crate::adapters::aws::sts::MemberSession;
+use crate::adapters::store::window_told::{self, Claimer};
+use crate::domain::job::Job;
+use crate::domain::known::Known;
+use crate::domain::outcome::RegionOutcome;
+use crate::domain::preferences::Preferences;
+use crate::domain::version_gap::{self, History, Window};
+use crate::domain::window_claim::{self, Claim, Unwritten, WindowClaim};
+
+/// What a row's look needs: the versions the run read there, and the
+/// default version the row recorded (what a naming's claim holds to).
+pub(super) struct Read {
+    pub(super) index: usize,
+    pub(super) versions: Vec<u64>,
+    pub(super) seen: Option<String>,
+}
+
+/// The row's [`Read`], where its run may have own versions to name: an
+/// edit event's, with a record to claim against.
+pub(super) fn read_of(
+    job: &Job,
+    (index, o): (usize, &RegionOutcome),
+    start: Option<&Start>,
+    row: Option<&Known>,
+) -> Option<Read> {
+    let t = &job.trigger;
+    if !t.names_editor() || t.actor.is_none() || o.nodes.is_some() {
+        return None;
+    }
+    let number = |s: &String| s.parse::<u64>().ok();
+    let now = o.versions_before.as_ref()?;
+    let mut versions: Vec<u64> = [&now.default, &now.latest]
+        .into_iter()
+        .filter_map(number)
+        .collect();
+    let seen = match start {
+        Some(s) => {
+            versions.extend(&s.gap.to_read);
+            match &s.seen {
+                Seen::Version(v) => Some(v.clone()),
+                Seen::NoVersion => None,
+                Seen::Unclaimed => return None,
+            }
+        }
+        None => Some(row?.default_version.clone()?),
+    };
+    Some(Read {
+        index,
+        versions,
+        seen,
+    })
+}
+
+/// `regions` with each own version another run told in another name
+/// named in a follow-up. A read that fails names nobody (logged): the
+/// version was told, only its editor is missing.
+pub(super) async fn named_late(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    (account, user): (&str, &str),
+    mut regions: Vec<RegionOutcome>,
+    reads: Vec<Read>,
+) -> Vec<RegionOutcome> {
+    for read in reads {
+        let o = &mut regions[read.index];
+        if o.history.is_some() || o.window.made.is_some() {
+            continue;
+        }
+        if let Some((history, claim)) =
+            look(ctx, job, session, (account, o.user(user)), o, &read).await
+        {
+            o.history = Some(history);
+            o.window = claim;
+        }
+    }
+    regions
+}
+
+async fn look(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    (account, user): (&str, &str),
+    o: &RegionOutcome,
+    read: &Read,
+) -> Option<(History, Claim)> {
+    let actor = job.trigger.actor.as_ref()?.arn.as_str();
+    let own: Vec<u64> = own_versions(&job.trigger, o)
+        .into_iter()
+        .filter(|v| !read.versions.contains(v))
+        .collect();
+    if own.is_empty() {
+        return None;
+    }
+    let table = ctx.state.table();
+    let ledger = match window_told::ledger(table, account, &o.slot()).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot read who told this event's versions; its editor is not named");
+            return None;
+        }
+    };
+    let docs = session.documents(&o.region, o.document_name());
+    let found = crate::domain::clock::iso(crate::domain::clock::now());
+    let (mut windows, mut first) = (Vec::new(), None);
+    for (version, told) in window_claim::to_name(&own, &ledger, actor) {
+        let (content, created) = match docs.past(&version.to_string()).await {
+            Ok(Some(read)) => read,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(account, region = %o.region, version, error_code = %e.code, error = %e, "cannot read this event's version; its editor is not named");
+                continue;
+            }
+        };
+        // Another life's version of the same number: not this event's.
+        if told
+            .made
+            .as_ref()
+            .zip(created.as_ref())
+            .is_some_and(|(a, b)| a != b)
+        {
+            continue;
+        }
+        let Some(run_as) = Preferences::parse(&content).ok().map(|p| p.run_as()) else {
+            continue;
+        };
+        if run_as.is_compliant(user) {
+            continue;
+        }
+        first.get_or_insert_with(|| told.teller.clone());
+        windows.push(Window {
+            version: version.to_string(),
+            run_as,
+            from: created.clone(),
+            created,
+            until_known: None,
+            until_at_most: Some(found.clone()),
+        });
+    }
+    let follow = History {
+        windows,
+        follow_up_of: Some(first?),
+        ..History::default()
+    };
+    let made = version_gap::made_by_version(&follow);
+    let who = Claimer {
+        trigger_id: &job.trigger.event_id,
+        owner: &job.owner,
+        actor: Some(actor),
+        expires: crate::domain::clock::epoch_secs(
+            crate::domain::clock::now() + ctx.state.retention(),
+        ),
+        made: &made,
+    };
+    let seen = read.seen.as_deref();
+    let (told, tokens, written) = named(ctx, (account, o), (seen, &who), follow).await;
+    let claim = WindowClaim {
+        account: account.to_string(),
+        slot: o.slot(),
+        tokens,
+        trigger_id: job.trigger.event_id.clone(),
+        unwritten: (!written).then(|| Unwritten {
+            seen: seen.unwrap_or_default().to_string(),
+            actor: actor.to_string(),
+        }),
+    };
+    Some((
+        told?,
+        Claim {
+            made: Some(claim),
+            keeps_version: false,
+        },
+    ))
+}
