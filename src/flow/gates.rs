@@ -267,7 +267,7 @@ fn own_of(job: &Job) -> Option<Own> {
 /// about to be answered `coalesced`; a read that fails runs the event.
 async fn told_in_another_name(table: &Table, account: &str, own: &Own, by: &str) -> bool {
     match crate::adapters::store::window_told::ledger(table, account, &own.slot).await {
-        Ok(ledger) => !crate::domain::window_claim::to_name(&[own.version], &ledger, by).is_empty(),
+        Ok(ledger) => !crate::domain::version_gap::to_name(&[own.version], &ledger, by).is_empty(),
         Err(e) => {
             tracing::warn!(error = %e, account, "cannot read who told this event's version; running it");
             true

@@ -180,13 +180,14 @@ pub(super) fn flattened(token: &str, item: &Item) -> Vec<(String, AttributeValue
 }
 
 /// The slot's ledger as a run that did not read a version sees it: each
-/// item by its token (`domain::window_claim::to_name` decides).
+/// item by its token (`domain::version_gap::to_name` decides).
 pub async fn ledger(
     table: &Table,
     account: &str,
     slot: &str,
-) -> Result<std::collections::BTreeMap<String, crate::domain::window_claim::Ledgered>, AwsError> {
-    use crate::domain::window_claim::{Ledgered, Teller};
+) -> Result<std::collections::BTreeMap<String, crate::domain::version_gap::Ledgered>, AwsError> {
+    use crate::domain::version_gap::Ledgered;
+    use crate::domain::window_claim::Teller;
     Ok(of_slot(table, account, slot)
         .await?
         .into_iter()

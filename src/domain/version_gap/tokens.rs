@@ -188,6 +188,42 @@ fn span(token: &str) -> usize {
     }
 }
 
+/// A version's item in the ledger of told facts, as a run that did not
+/// read the version sees it: who told it, whether its alert is kept, and
+/// when AWS made the version it told (where the teller knew).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ledgered {
+    pub teller: Teller,
+    pub kept: bool,
+    pub made: Option<String>,
+}
+
+/// The versions of `own` (those an edit event made, or made the default,
+/// that its run did not read) told as a window by another run in no
+/// editor's name or another's, its alert kept, and not named for `actor`
+/// since (pure): the event's run names `actor` in a follow-up. A version
+/// told in `actor`'s name, one not told (in policy, or told as a drift,
+/// whose put-back mark names its editor), and one whose teller has not
+/// kept its alert yet are not. `ledger`: the slot's items by token.
+pub fn to_name<'a>(
+    own: &[u64],
+    ledger: &'a std::collections::BTreeMap<String, Ledgered>,
+    actor: &str,
+) -> Vec<(u64, &'a Ledgered)> {
+    own.iter()
+        .filter_map(|v| {
+            let version = v.to_string();
+            // The version's window, or a window a switch to it opened.
+            let (token, told) = ledger.iter().find(|(t, told)| {
+                !t.starts_with("named ") && token_version(t) == version && told.kept
+            })?;
+            let named = ledger.contains_key(&naming_token(token, actor));
+            let another = told.teller.actor.as_deref() != Some(actor);
+            (another && !named).then_some((*v, told))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::root_window as window;
@@ -388,5 +424,80 @@ mod tests {
         ] {
             assert_eq!(token_version(token), version, "{token:?}");
         }
+    }
+
+    const LEDGER_ADMIN: &str = "arn:aws:iam::111122223333:role/Admin";
+
+    fn ledgered(actor: Option<&str>, kept: bool) -> Ledgered {
+        Ledgered {
+            teller: Teller {
+                trigger_id: "eb-other".into(),
+                actor: actor.map(str::to_string),
+            },
+            kept,
+            made: None,
+        }
+    }
+
+    /// Seeds 950014, 900033: an edit event's version told by another run
+    /// (our own write's event, another editor's) is named once by the
+    /// edit's own run, whatever the record says.
+    #[test]
+    fn an_own_version_told_in_another_name_is_named_unless_named_already() {
+        let naming = naming_token("3", LEDGER_ADMIN);
+        type Case<'a> = (&'a [(&'a str, Ledgered)], &'a [u64]);
+        let cases: &[Case] = &[
+            (&[], &[]),
+            (&[("3", ledgered(None, true))], &[3]),
+            (
+                &[(
+                    "3",
+                    ledgered(Some("arn:aws:iam::111122223333:role/B"), true),
+                )],
+                &[3],
+            ),
+            // Told in this editor's name: named.
+            (&[("3", ledgered(Some(LEDGER_ADMIN), true))], &[]),
+            // The teller has not kept its alert: it may be telling it now.
+            (&[("3", ledgered(None, false))], &[]),
+            // Named since, by another of this editor's events.
+            (
+                &[
+                    ("3", ledgered(None, true)),
+                    (&naming, ledgered(Some(LEDGER_ADMIN), true)),
+                ],
+                &[],
+            ),
+            // Another version told: not this event's.
+            (&[("4", ledgered(None, true))], &[]),
+            // The window a switch to it opened.
+            (
+                &[("3 default from 2026-11-26T03:55:45Z", ledgered(None, true))],
+                &[3],
+            ),
+        ];
+        for (items, want) in cases {
+            let ledger: BTreeMap<String, Ledgered> = items
+                .iter()
+                .map(|(t, l)| (t.to_string(), l.clone()))
+                .collect();
+            let got: Vec<u64> = to_name(&[3], &ledger, LEDGER_ADMIN)
+                .iter()
+                .map(|(v, _)| *v)
+                .collect();
+            assert_eq!(&got, want, "{items:?}");
+        }
+        // Hostile: an empty actor names nobody, a naming of another editor
+        // is not this one's.
+        let ledger: BTreeMap<String, Ledgered> = [
+            ("3".to_string(), ledgered(Some(""), true)),
+            (
+                naming_token("3", "arn:aws:iam::111122223333:role/B"),
+                ledgered(Some("arn:aws:iam::111122223333:role/B"), true),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(to_name(&[3], &ledger, LEDGER_ADMIN).len(), 1);
     }
 }

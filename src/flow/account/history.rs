@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use tokio::task::JoinSet;
 
 use super::history_start::{life_start, start_of, Accepted, Seen, Start};
-use super::own_naming;
+use super::own_naming::{self, named, own_versions};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
@@ -58,51 +58,70 @@ pub(super) async fn with_history(
     let (mut reads, mut own) = (JoinSet::new(), Vec::new());
     let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter().enumerate() {
-        let records = (known, &items, &unread);
-        let start = start_of(job, o, (account, user), records, rows_failed);
-        let row = known.and_then(|k| k.get(account, &o.slot()));
+        let start = start_of(
+            job,
+            o,
+            (account, user),
+            (known, &items, &unread),
+            rows_failed,
+        );
         own.extend(own_naming::read_of(
             job,
-            (i, o),
+            (account, i, o),
             start.as_ref(),
-            row.or(items.get(account, &o.slot())),
+            (known, &items),
         ));
         let Some(start) = start else {
             continue;
         };
-        let docs = session.documents(&o.region, o.document_name());
-        let slots = ctx.region_slots.clone();
         let code = without_rows
             .filter(|_| start.from == HistoryFrom::Bound)
             .map(|e| e.code.clone());
-        let ends = version_gap::Ends {
-            switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
-            found: found.clone(),
-        };
-        let default = o.before.clone();
-        let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
-        reads.spawn(async move {
-            let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let Start {
-                mut gap,
-                accepted,
-                seen,
-                since,
-                adopted,
-                ..
-            } = start;
-            let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
-            let history = version_gap::covered_by_default(history, &gap, default.as_ref());
-            let history = version_gap::told_by_adoption(history, adopted.as_deref());
-            let history = version_gap::opened_at_making(history, made.as_ref());
-            let history = finished(history, &gap, tell_failed_reads, code);
-            (i, seen, history, adopted.is_some())
-        });
+        let judging = (found.clone(), code, tell_failed_reads);
+        reads.spawn(read_and_judge(ctx, job, session, (i, o), start, judging));
     }
     let read_instead = without_rows.map(|_| (items, unread));
     let regions = tell_each(ctx, job, account, regions, reads).await;
     let regions = own_naming::named_late(ctx, job, session, (account, user), regions, own).await;
     (regions, read_instead)
+}
+
+/// One row's history read back and judged, off the run's task: its index,
+/// what its window is claimed against, the history, and whether a dead
+/// run's write is adopted there.
+fn read_and_judge(
+    ctx: &Ctx<'_>,
+    job: &Job,
+    session: &MemberSession,
+    (i, o): (usize, &RegionOutcome),
+    start: Start,
+    (found, code, tell_failed_reads): (String, Option<String>, bool),
+) -> impl std::future::Future<Output = (usize, Seen, History, bool)> + Send + 'static {
+    let docs = session.documents(&o.region, o.document_name());
+    let slots = ctx.region_slots.clone();
+    let ends = version_gap::Ends {
+        switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
+        found,
+    };
+    let default = o.before.clone();
+    let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
+    async move {
+        let _slot = slots.acquire_owned().await.expect("semaphore never closes");
+        let Start {
+            mut gap,
+            accepted,
+            seen,
+            since,
+            adopted,
+            ..
+        } = start;
+        let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
+        let history = version_gap::covered_by_default(history, &gap, default.as_ref());
+        let history = version_gap::told_by_adoption(history, adopted.as_deref());
+        let history = version_gap::opened_at_making(history, made.as_ref());
+        let history = finished(history, &gap, tell_failed_reads, code);
+        (i, seen, history, adopted.is_some())
+    }
 }
 
 /// Each row's history as its read ends, told where this run claims it.
@@ -233,48 +252,6 @@ async fn read_back(docs: std::sync::Arc<DocumentStore>, versions: &[u64]) -> Vec
         read.extend(joined.ok());
     }
     read
-}
-
-/// A follow-up naming this run's editor, when no run of another of its
-/// events named it already (each version's naming claimed as a window's
-/// is): the follow-up, its claims and whether they were written, or
-/// nothing.
-pub(super) async fn named(
-    ctx: &Ctx<'_>,
-    (account, o): (&str, &RegionOutcome),
-    (seen, who): (Option<&str>, &Claimer<'_>),
-    follow: History,
-) -> (Option<History>, Vec<String>, bool) {
-    let Some(actor) = who.actor else {
-        return (None, vec![], true);
-    };
-    let tokens = version_gap::naming_tokens(&follow, actor);
-    match window_told::claim(
-        ctx.state.table(),
-        (account, &o.slot()),
-        (&tokens, seen),
-        who,
-    )
-    .await
-    {
-        Ok(c) if c.ours.is_empty() => (None, vec![], true),
-        Ok(c) => (Some(follow), c.ours, true),
-        Err(e) => {
-            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this editor was named; naming it, its claim made with the keep of its alert");
-            (Some(follow), tokens, false)
-        }
-    }
-}
-
-/// The versions this run's own event made, or made the default, in `o`'s
-/// document.
-pub(super) fn own_versions(
-    trigger: &crate::domain::trigger::Trigger,
-    o: &RegionOutcome,
-) -> Vec<u64> {
-    let made = version_gap::made_by(trigger, &o.region, o.document_name());
-    let switched = version_gap::switch_of(trigger, &o.region, o.document_name());
-    made.into_iter().chain(switched).map(|(v, _)| v).collect()
 }
 
 /// What a row's history comes to: what this run tells, and its claim.

@@ -9,17 +9,16 @@
 //! `aws` profile: the editor's events, late, found the record past their
 //! versions and named nobody).
 
-use super::history::{named, own_versions};
 use super::history_start::{Seen, Start};
 use super::Ctx;
 use crate::adapters::aws::sts::MemberSession;
 use crate::adapters::store::window_told::{self, Claimer};
 use crate::domain::job::Job;
-use crate::domain::known::Known;
+use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::preferences::Preferences;
 use crate::domain::version_gap::{self, History, Window};
-use crate::domain::window_claim::{self, Claim, Unwritten, WindowClaim};
+use crate::domain::window_claim::{Claim, Unwritten, WindowClaim};
 
 /// What a row's look needs: the versions the run read there, and the
 /// default version the row recorded (what a naming's claim holds to).
@@ -33,10 +32,14 @@ pub(super) struct Read {
 /// edit event's, with a record to claim against.
 pub(super) fn read_of(
     job: &Job,
-    (index, o): (usize, &RegionOutcome),
+    (account, index, o): (&str, usize, &RegionOutcome),
     start: Option<&Start>,
-    row: Option<&Known>,
+    (known, items): (Option<&Snapshot>, &Snapshot),
 ) -> Option<Read> {
+    let slot = o.slot();
+    let row = known
+        .and_then(|k| k.get(account, &slot))
+        .or(items.get(account, &slot));
     let t = &job.trigger;
     if !t.names_editor() || t.actor.is_none() || o.nodes.is_some() {
         return None;
@@ -116,9 +119,65 @@ async fn look(
         }
     };
     let docs = session.documents(&o.region, o.document_name());
+    let named_by = version_gap::to_name(&own, &ledger, actor);
+    let (windows, first) = windows_of(&docs, (account, user), o, named_by).await;
+    let follow = History {
+        windows,
+        follow_up_of: Some(first?),
+        ..History::default()
+    };
+    let made = version_gap::made_by_version(&follow);
+    let who = Claimer {
+        trigger_id: &job.trigger.event_id,
+        owner: &job.owner,
+        actor: Some(actor),
+        expires: crate::domain::clock::epoch_secs(
+            crate::domain::clock::now() + ctx.state.retention(),
+        ),
+        made: &made,
+    };
+    let seen = read.seen.as_deref();
+    let (told, tokens, written) = named(ctx, (account, o), (seen, &who), follow).await;
+    Some((
+        told?,
+        claim_of((job, account, o), tokens, (written, seen, actor)),
+    ))
+}
+
+/// The claim a follow-up's tokens are kept with (written with the keep of
+/// its alert where their write failed).
+fn claim_of(
+    (job, account, o): (&Job, &str, &RegionOutcome),
+    tokens: Vec<String>,
+    (written, seen, actor): (bool, Option<&str>, &str),
+) -> Claim {
+    let made = WindowClaim {
+        account: account.to_string(),
+        slot: o.slot(),
+        tokens,
+        trigger_id: job.trigger.event_id.clone(),
+        unwritten: (!written).then(|| Unwritten {
+            seen: seen.unwrap_or_default().to_string(),
+            actor: actor.to_string(),
+        }),
+    };
+    Claim {
+        made: Some(made),
+        keeps_version: false,
+    }
+}
+
+/// The out-of-policy windows of the versions `to_name` says were told in
+/// another name, as this run reads them, and the first one's teller.
+async fn windows_of(
+    docs: &crate::adapters::aws::ssm::DocumentStore,
+    (account, user): (&str, &str),
+    o: &RegionOutcome,
+    to_name: Vec<(u64, &version_gap::Ledgered)>,
+) -> (Vec<Window>, Option<crate::domain::window_claim::Teller>) {
     let found = crate::domain::clock::iso(crate::domain::clock::now());
     let (mut windows, mut first) = (Vec::new(), None);
-    for (version, told) in window_claim::to_name(&own, &ledger, actor) {
+    for (version, told) in to_name {
         let (content, created) = match docs.past(&version.to_string()).await {
             Ok(Some(read)) => read,
             Ok(None) => continue,
@@ -152,38 +211,47 @@ async fn look(
             until_at_most: Some(found.clone()),
         });
     }
-    let follow = History {
-        windows,
-        follow_up_of: Some(first?),
-        ..History::default()
+    (windows, first)
+}
+
+/// A follow-up naming this run's editor, when no run of another of its
+/// events named it already (each version's naming claimed as a window's
+/// is): the follow-up, its claims and whether they were written, or
+/// nothing.
+pub(super) async fn named(
+    ctx: &Ctx<'_>,
+    (account, o): (&str, &RegionOutcome),
+    (seen, who): (Option<&str>, &Claimer<'_>),
+    follow: History,
+) -> (Option<History>, Vec<String>, bool) {
+    let Some(actor) = who.actor else {
+        return (None, vec![], true);
     };
-    let made = version_gap::made_by_version(&follow);
-    let who = Claimer {
-        trigger_id: &job.trigger.event_id,
-        owner: &job.owner,
-        actor: Some(actor),
-        expires: crate::domain::clock::epoch_secs(
-            crate::domain::clock::now() + ctx.state.retention(),
-        ),
-        made: &made,
-    };
-    let seen = read.seen.as_deref();
-    let (told, tokens, written) = named(ctx, (account, o), (seen, &who), follow).await;
-    let claim = WindowClaim {
-        account: account.to_string(),
-        slot: o.slot(),
-        tokens,
-        trigger_id: job.trigger.event_id.clone(),
-        unwritten: (!written).then(|| Unwritten {
-            seen: seen.unwrap_or_default().to_string(),
-            actor: actor.to_string(),
-        }),
-    };
-    Some((
-        told?,
-        Claim {
-            made: Some(claim),
-            keeps_version: false,
-        },
-    ))
+    let tokens = version_gap::naming_tokens(&follow, actor);
+    match window_told::claim(
+        ctx.state.table(),
+        (account, &o.slot()),
+        (&tokens, seen),
+        who,
+    )
+    .await
+    {
+        Ok(c) if c.ours.is_empty() => (None, vec![], true),
+        Ok(c) => (Some(follow), c.ours, true),
+        Err(e) => {
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot tell whether this editor was named; naming it, its claim made with the keep of its alert");
+            (Some(follow), tokens, false)
+        }
+    }
+}
+
+/// The versions this run's own event made, or made the default, in `o`'s
+/// document.
+pub(super) fn own_versions(
+    trigger: &crate::domain::trigger::Trigger,
+    o: &RegionOutcome,
+) -> Vec<u64> {
+    let made = version_gap::made_by(trigger, &o.region, o.document_name());
+    let switched = version_gap::switch_of(trigger, &o.region, o.document_name());
+    made.into_iter().chain(switched).map(|(v, _)| v).collect()
 }
