@@ -63,6 +63,18 @@ pub fn with_switch_back(
         return gap;
     };
     let in_gap = gap.as_ref().is_some_and(|g| g.to_read.contains(&s.version));
+    // In the gap, and told before the switch as a possible window (made,
+    // not the default): the switch opened a window of its own, a new fact
+    // (seed 500260: told under the version's token, its claim refused).
+    if in_gap
+        && s.version < latest
+        && judged_at(judged, s, |at| at < s.at_ms)
+        && !judged_since(judged, s)
+    {
+        let mut g = gap.expect("in the gap");
+        g.switched = Some(s);
+        return Some(g);
+    }
     if s.version == 0
         || s.version >= latest
         || s.version == default
@@ -85,6 +97,12 @@ pub fn with_switch_back(
 /// policy (found it the default, or told it as a window), and recorded
 /// that, at or after the switch's second.
 fn judged_since(judged: Option<&str>, s: Switch) -> bool {
+    judged_at(judged, s, |at| at >= s.at_ms)
+}
+
+/// Whether the slot's record says a run judged `s`'s version at a time
+/// `when` accepts.
+fn judged_at(judged: Option<&str>, s: Switch, when: impl Fn(i64) -> bool) -> bool {
     judged.into_iter().flat_map(|j| j.split(';')).any(|entry| {
         let Some((versions, at)) = entry.split_once('@') else {
             return false;
@@ -93,7 +111,7 @@ fn judged_since(judged: Option<&str>, s: Switch) -> bool {
             let (a, b) = v.split_once('-').unwrap_or((v, v));
             matches!((a.parse::<u64>(), b.parse::<u64>()), (Ok(a), Ok(b)) if (a..=b).contains(&s.version))
         };
-        versions.split(',').any(holds) && at.parse::<i64>().is_ok_and(|at| at >= s.at_ms)
+        versions.split(',').any(holds) && at.parse::<i64>().is_ok_and(&when)
     })
 }
 
@@ -275,6 +293,24 @@ mod tests {
             ("3", None, ("6", "6"), sw(2), Some((&[2, 4, 5, 6], true))),
             // In the gap already: as before.
             ("3", None, ("6", "6"), sw(5), Some((&[4, 5, 6], false))),
+            // In the gap, told before the switch as a possible window:
+            // the switch opened a window of its own (seed 500260); judged
+            // since the switch, or the latest: as before.
+            (
+                "3",
+                Some("5@1789999999999"),
+                ("6", "6"),
+                sw(5),
+                Some((&[4, 5, 6], true)),
+            ),
+            (
+                "3",
+                Some("5@1790000000000"),
+                ("6", "6"),
+                sw(5),
+                Some((&[4, 5, 6], false)),
+            ),
+            ("3", Some("6@1"), ("5", "6"), sw(6), Some((&[4, 6], false))),
             // The default found: the run's own.
             ("3", None, ("2", "4"), sw(2), None),
             // The latest, above it (made again), zero, or no switch.
