@@ -43,7 +43,7 @@ NEEDED = {
         "dynamodb:UpdateItem": ("state records (`pending` too), leases, claims, outbox", "src/adapters/aws/dynamodb.rs"),
         "dynamodb:DeleteItem": ("outbox: an alert published is removed; a departure, once the account is governed "
                                 "again", "src/adapters/store/outbox.rs, src/adapters/store/governance.rs"),
-        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts", "src/adapters/store/known.rs"),
+        "dynamodb:Query": ("sweep snapshot (state index), outbox, sweep parts, an account-region's told facts (a refused claim; an edit event naming its editor, since 0.12.0)", "src/adapters/store/known.rs, src/adapters/store/fact_items.rs"),
         "dynamodb:BatchWriteItem": ("history rows; alerts kept in the outbox", "src/adapters/aws/dynamodb.rs"),
         "sns:Publish": ("every alert", "src/adapters/aws/topics.rs"),
         "kms:GenerateDataKey": ("every alert", "aws: SNS encrypts what the role publishes to the KMS-encrypted topic"),
