@@ -887,6 +887,73 @@ async fn two_runs_reading_different_versions_tell_each_version_once() {
     );
 }
 
+/// The editor's two events of `root`: the one that made it, then its
+/// switch to it.
+fn breakglass_events(account: &str, root: &str) -> (serde_json::Value, serde_json::Value) {
+    let mut made = doc_event("UpdateDocument", account, R, "Breakglass");
+    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
+    let mut switched = doc_event("UpdateDocumentDefaultVersion", account, R, "Breakglass");
+    switched["detail"]["requestParameters"]["documentVersion"] = json!(root);
+    (made, switched)
+}
+
+/// The alerts so far are one follow-up `run_as_window` naming Breakglass
+/// for `root`, following `teller`'s; its message.
+async fn one_follow_up(w: &World, root: &str, teller: &str) -> serde_json::Value {
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "one follow-up: {told:#?}");
+    let m = windows[0]["message"].clone();
+    assert_eq!(m["follow_up_of"]["trigger_id"], teller, "{m:#}");
+    assert!(
+        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
+        "{m:#}"
+    );
+    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
+    assert!(windows[0]["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("runas-guard follow-up"));
+    m
+}
+
+/// The editor's other event and a sweep after the follow-up: quiet.
+async fn named_once(w: &World, switched: &serde_json::Value) {
+    let (code, out) = w.handle(switched);
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty(),
+        "named once: {told:#?}"
+    );
+}
+
+/// A root version made and put back by an editor, told by a sweep (no
+/// editor to name) that recorded past it: the version and the sweep's
+/// trigger.
+async fn told_by_a_sweep(w: &World, account: &str) -> (String, String) {
+    let root = w.console_edit(account, R, "root").await;
+    back_in_policy(w, account).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "the sweep told the window: {told:#?}");
+    assert!(windows[0]["message"]["actor"].is_null(), "{told:#?}");
+    let claims = w.claims(account, R).await;
+    let teller = claims[&format!("told {root} by")].clone();
+    assert_eq!(claims[&format!("told {root} kept")], teller, "{claims:#?}");
+    let record = w.state(account, R).await.expect("recorded");
+    let recorded: u64 = record["default_version"].parse().unwrap();
+    assert!(
+        recorded > root.parse().unwrap(),
+        "recorded past it: {record:#?}"
+    );
+    (root, teller)
+}
+
 /// A window an operator's `reconcile` told (no editor to name) and whose
 /// record it never made (killed there): the run of the edit's own event
 /// reads the same version, finds it told, and names its editor in a
@@ -899,40 +966,15 @@ async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
     let (root, teller) = told_by_a_killed_reconcile(&w, &proxy, &account).await;
 
     // The edit's events: the one that made the root version, then its switch.
-    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
-    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
-    let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Breakglass");
-    switched["detail"]["requestParameters"]["documentVersion"] = json!(root);
+    let (made, switched) = breakglass_events(&account, &root);
     let (code, out) = w.handle(&made);
     assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "{told:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["follow_up_of"]["trigger_id"], teller.as_str(), "{m:#}");
+    let m = one_follow_up(&w, &root, &teller).await;
     assert!(
         m["follow_up_of"].get("actor").is_none(),
         "the reconcile named no one: {m:#}"
     );
-    assert!(
-        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
-        "{m:#}"
-    );
-    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
-    assert!(windows[0]["subject"]
-        .as_str()
-        .unwrap()
-        .starts_with("runas-guard follow-up"));
-
-    let (code, out) = w.handle(&switched);
-    assert_eq!(code, 0, "{out:#}");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    assert!(
-        of_kind(&told, "run_as_window").is_empty(),
-        "named once: {told:#?}"
-    );
+    named_once(&w, &switched).await;
 }
 
 /// A window a sweep told (no editor to name) and recorded past before the
@@ -946,54 +988,12 @@ async fn a_window_another_run_told_is_named_by_its_editors_event_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_told_and_recorded_past_before_its_events_is_named_by_them_once() {
     let (w, _proxy, account) = vended().await;
-    let root = w.console_edit(&account, R, "root").await;
-    back_in_policy(&w, &account).await;
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "the sweep told the window: {told:#?}");
-    assert!(windows[0]["message"]["actor"].is_null(), "{told:#?}");
-    let claims = w.claims(&account, R).await;
-    let teller = claims[&format!("told {root} by")].clone();
-    assert_eq!(claims[&format!("told {root} kept")], teller, "{claims:#?}");
-    let record = w.state(&account, R).await.expect("recorded");
-    let recorded: u64 = record["default_version"].parse().unwrap();
-    assert!(
-        recorded > root.parse().unwrap(),
-        "recorded past it: {record:#?}"
-    );
-
-    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
-    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
-    let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Breakglass");
-    switched["detail"]["requestParameters"]["documentVersion"] = json!(root);
+    let (root, teller) = told_by_a_sweep(&w, &account).await;
+    let (made, switched) = breakglass_events(&account, &root);
     let (code, out) = w.handle(&made);
     assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "one follow-up: {told:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["follow_up_of"]["trigger_id"], teller.as_str(), "{m:#}");
-    assert!(
-        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
-        "{m:#}"
-    );
-    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
-    assert!(windows[0]["subject"]
-        .as_str()
-        .unwrap()
-        .starts_with("runas-guard follow-up"));
-
-    let (code, out) = w.handle(&switched);
-    assert_eq!(code, 0, "{out:#}");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    assert!(
-        of_kind(&told, "run_as_window").is_empty(),
-        "named once: {told:#?}"
-    );
+    one_follow_up(&w, &root, &teller).await;
+    named_once(&w, &switched).await;
 }
 
 /// The same, with the editor's made event covered by the coalescing gate:
@@ -1005,14 +1005,9 @@ async fn a_window_told_and_recorded_past_before_its_events_is_named_by_them_once
 #[tokio::test(flavor = "multi_thread")]
 async fn an_editors_event_the_gate_would_cover_runs_when_its_version_was_told_unnamed() {
     let (w, _proxy, account) = vended().await;
-    let root = w.console_edit(&account, R, "root").await;
-    back_in_policy(&w, &account).await;
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert_eq!(of_kind(&w.alerts().await, "run_as_window").len(), 1);
+    let (root, teller) = told_by_a_sweep(&w, &account).await;
 
-    let mut made = doc_event("UpdateDocument", &account, R, "Breakglass");
-    made["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(root);
+    let (made, _) = breakglass_events(&account, &root);
     // The editor's later event: its run starts over two seconds after the
     // edit, and covers it.
     std::thread::sleep(Duration::from_secs(3));
@@ -1026,15 +1021,7 @@ async fn an_editors_event_the_gate_would_cover_runs_when_its_version_was_told_un
     let (code, out) = w.handle(&made);
     assert_eq!(code, 0, "{out:#}");
     assert_ne!(out["result"], "coalesced", "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "one follow-up: {told:#?}");
-    let m = &windows[0]["message"];
-    assert!(
-        m["actor"].as_str().unwrap().ends_with("role/Breakglass"),
-        "{m:#}"
-    );
-    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+    one_follow_up(&w, &root, &teller).await;
 }
 
 /// A run that could not read the document says nothing of whether a dead
