@@ -58,12 +58,16 @@ async fn a_root_edit_put_back_is_a_critical_finding_naming_the_editor_with_the_w
     }
     let before = w.start_session(&account, WEST, "early-bird").await;
     crate::sessions::tick().await;
+    // CloudTrail's eventTime is the edit's, whole seconds: the events are
+    // made with the edit, not when they arrive after the session.
+    let events = ["UpdateDocument", "UpdateDocumentDefaultVersion"]
+        .map(|name| doc_event_as(name, &account, WEST, "Breakglass", "mallory"));
     let edited = w.console_edit(&account, WEST, "root").await;
     crate::sessions::tick().await;
     // A session started while root was the default: the window's.
     let during = w.start_session(&account, WEST, "mallory").await;
-    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
-        let (code, out) = w.handle(&doc_event_as(name, &account, WEST, "Breakglass", "mallory"));
+    for event in &events {
+        let (code, out) = w.handle(event);
         assert_eq!(code, 0, "{out:#}");
     }
     let found = w.findings(&account);
@@ -266,12 +270,14 @@ async fn an_edits_window_sessions_are_read_once_for_its_alert_and_its_finding() 
     w.write_policy(ENFORCE);
     let account = w.configured_and_swept().await;
     w.hub("enable", &account, WEST);
+    // The event carries the edit's time (it is made with it), whenever it
+    // arrives.
+    let edit = doc_event_as("UpdateDocument", &account, WEST, "Breakglass", "mallory");
     w.console_edit(&account, WEST, "root").await;
     crate::sessions::tick().await;
     let during = w.start_session(&account, WEST, "mallory").await;
     let reads = || w.session_calls()["DescribeSessions"].as_u64().unwrap_or(0);
     let before = reads();
-    let edit = doc_event_as("UpdateDocument", &account, WEST, "Breakglass", "mallory");
     let (code, out) = w.handle(&edit);
     assert_eq!(code, 0, "{out:#}");
     assert_eq!(

@@ -276,15 +276,12 @@ async fn a_bad_latest_never_the_default_says_it_was_the_latest_only() {
 
     // The control: another user made the default (root's content is taken),
     // a session started while it was.
+    // The event carries the edit's time, whenever it arrives.
+    let edit = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
     w.console_edit(&account, R, "ec2-user").await;
     tick().await;
     let during = w.start_session(&account, R, "mallory").await;
-    let (code, out) = w.handle(&doc_event(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Admin",
-    ));
+    let (code, out) = w.handle(&edit);
     assert_eq!(code, 0, "{out:#}");
     let alerts = w.alerts().await;
     let reverted = of_kind(&alerts, "drift_reverted");
