@@ -142,10 +142,13 @@ pub struct Checker {
     last_pass: Option<(u64, u64, usize, usize, i64)>,
 }
 
+/// (account, region, version, follow-up, actor, when it was decided).
+pub type Told = (String, String, u32, bool, Option<String>, i64);
+
 /// What one alert tells: (account, region, version, follow-up, actor,
 /// when it was decided). A drift alert tells the version it found as the
 /// default (a bad latest that was never the default is no window).
-pub fn told(alert: &Value) -> Vec<(String, String, u32, bool, Option<String>, i64)> {
+pub fn told(alert: &Value) -> Vec<Told> {
     let kind = alert["kind"].as_str().unwrap_or_default();
     let account = alert["account"].as_str().unwrap_or_default().to_string();
     let actor = alert["actor"].as_str().map(str::to_string);
@@ -378,22 +381,48 @@ fn told_remade(
 /// A slot's windows (by first default) grouped into findings: in audit a
 /// run of versions with the same out-of-policy value is one finding (a new
 /// observed value is news, the same is not), also across a deletion told as
-/// `recreated` (the table recorded it; the re-creation was told). In
-/// enforce each window is a finding of its own.
-fn findings(audit: bool, list: &[Window], told_remade: impl Fn(u32) -> bool) -> Vec<Vec<&Window>> {
+/// `recreated` (the table recorded it; the re-creation was told). A run is
+/// what was in effect in a row: a window joins the finding of the version
+/// that was the default just before it opened (`before`: incarnation and
+/// number), which may be an older version made the default again, not the
+/// window before it in the list. In enforce each window is a finding of its
+/// own.
+fn findings(
+    audit: bool,
+    list: &[Window],
+    told_remade: impl Fn(u32) -> bool,
+    before: impl Fn(&Window) -> Option<(u32, u32)>,
+) -> Vec<Vec<&Window>> {
     let mut groups: Vec<Vec<&Window>> = vec![];
+    let same = |p: &Window, w: &Window| p.2 == w.2 && (p.0 == w.0 || told_remade(p.0));
     for w in list {
-        let same = audit
-            && groups.last().is_some_and(|g: &Vec<_>| {
-                g.last()
-                    .is_some_and(|p: &&Window| p.2 == w.2 && (p.0 == w.0 || told_remade(p.0)))
-            });
-        match groups.last_mut() {
-            Some(g) if same => g.push(w),
-            _ => groups.push(vec![w]),
+        let by_time = before(w).and_then(|(inc, number)| {
+            groups
+                .iter()
+                .position(|g| g.iter().any(|p| p.0 == inc && p.1 == number && same(p, w)))
+        });
+        let by_list = groups
+            .last()
+            .and_then(|g| g.last())
+            .is_some_and(|p| same(p, w))
+            .then(|| groups.len() - 1);
+        match by_time.or(by_list).filter(|_| audit) {
+            Some(i) => groups[i].push(w),
+            None => groups.push(vec![w]),
         }
     }
     groups
+}
+
+/// The version (incarnation, number) that was the default just before `at`
+/// in a slot: the one whose span as the default ended then.
+fn default_before(s: &State, account: &str, region: &str, at: i64) -> Option<(u32, u32)> {
+    s.ssm
+        .truth
+        .get(&(account.to_string(), region.to_string(), DOC.to_string()))?
+        .iter()
+        .find(|t| t.default_spans.iter().any(|sp| sp.1 == Some(at)))
+        .map(|t| (t.incarnation, t.number))
 }
 
 fn product(maker: &str) -> bool {
@@ -461,6 +490,43 @@ impl Checker {
     /// Out of policy for `account` (Run As other than on for its user).
     fn bad(&self, account: &str, content: &str) -> bool {
         self.run_as_of(content).as_deref() != Some(self.w.desired(account))
+    }
+
+    /// What `body` tells ([`told`]), and the latest version a drift alert
+    /// names beside its default where that latest held the default's own
+    /// Run As: the product tells them as one window (its alert's sessions
+    /// span both, `version_gap::covered_by_default`), so the latest is told
+    /// by it, under the alert's identity.
+    fn told_in(&self, s: &State, body: &Value) -> Vec<Told> {
+        let mut out = told(body);
+        let drift = matches!(
+            body["kind"].as_str(),
+            Some("drift_reverted" | "tamper_repeated" | "drift_detected")
+        );
+        let follow = body.get("follow_up_of").is_some_and(|f| !f.is_null());
+        if !drift || follow || body["regions"].is_array() || body["latest_only"] == true {
+            return out;
+        }
+        let num = |v: &Value| v.as_str().and_then(|s| s.parse::<u32>().ok());
+        let vb = &body["versions_before"];
+        let (Some(default), Some(latest)) = (num(&vb["default"]), num(&vb["latest"])) else {
+            return out;
+        };
+        let Some(&(ref a, ref r, _, _, ref actor, at)) = out.first() else {
+            return out;
+        };
+        let content = |n: u32| {
+            let inc = incarnation(s, a, r, n, at);
+            s.ssm
+                .truth
+                .get(&(a.clone(), r.clone(), DOC.to_string()))
+                .and_then(|t| t.iter().find(|t| t.incarnation == inc && t.number == n))
+                .map(|t| self.run_as_of(&t.content))
+        };
+        if latest > default && content(latest).is_some() && content(latest) == content(default) {
+            out.push((a.clone(), r.clone(), latest, false, actor.clone(), at));
+        }
+        out
     }
 
     /// `world::run_as`, remembered per content.
@@ -561,7 +627,7 @@ impl Checker {
             .collect();
         bodies.extend(kept.iter());
         for body in &bodies {
-            for (a, r, v, _, _, at) in told(body) {
+            for (a, r, v, _, _, at) in self.told_in(s, body) {
                 let inc = incarnation(s, &a, &r, v, at);
                 told_now.insert((a, r, inc, v));
             }
@@ -621,9 +687,12 @@ impl Checker {
             // In audit a version of a finding told (versions in a row with
             // the same out-of-policy value, as invariant 2 groups them) is
             // judged: the same value is no news.
-            let findings = findings(self.w.mode == Mode::Audit, list, |inc| {
-                told_remade(s, &remade, account, region, inc)
-            });
+            let findings = findings(
+                self.w.mode == Mode::Audit,
+                list,
+                |inc| told_remade(s, &remade, account, region, inc),
+                |w| default_before(s, account, region, w.3),
+            );
             let told_finding = |w: &Window| {
                 findings.iter().any(|g| {
                     g.iter().any(|x| std::ptr::eq(*x, w))
@@ -771,7 +840,7 @@ impl Checker {
         // its tellers, so an exploration's summary can sort it by them.
         let mut tellers: BTreeMap<(String, String, u32, u32), Vec<String>> = BTreeMap::new();
         for (id, body) in &alerts {
-            for (a, r, v, follow, actor, at) in told(body) {
+            for (a, r, v, follow, actor, at) in self.told_in(s, body) {
                 let inc = incarnation(s, &a, &r, v, at);
                 // Except where the run's own event made the version: its
                 // window opens at that event's time, known without any
@@ -851,7 +920,9 @@ impl Checker {
             let head = self.came_back_with(s, &alerts, a, r);
             let with_head: Vec<Window> = head.iter().cloned().chain(list.iter().cloned()).collect();
             let is_head = |w: &Window| head.is_some() && std::ptr::eq(w, &with_head[0]);
-            let groups = findings(self.w.mode == Mode::Audit, &with_head, told_remade);
+            let groups = findings(self.w.mode == Mode::Audit, &with_head, told_remade, |w| {
+                default_before(s, a, r, w.3)
+            });
             for g in groups {
                 let n: usize = g
                     .iter()
@@ -1112,14 +1183,16 @@ impl Checker {
             return None;
         }
         let told = alerts.values().any(|body| {
-            told(body).into_iter().any(|(a2, r2, v, follow, _, at)| {
-                a2 == a
-                    && r2 == r
-                    && v == t.number
-                    && !follow
-                    && at >= back
-                    && incarnation(s, a, r, v, at) == t.incarnation
-            })
+            self.told_in(s, body)
+                .into_iter()
+                .any(|(a2, r2, v, follow, _, at)| {
+                    a2 == a
+                        && r2 == r
+                        && v == t.number
+                        && !follow
+                        && at >= back
+                        && incarnation(s, a, r, v, at) == t.incarnation
+                })
         });
         told.then(|| {
             (
@@ -1199,7 +1272,7 @@ impl Checker {
             ) {
                 continue;
             }
-            for (a, r, v, _, _, t) in told(body) {
+            for (a, r, v, _, _, t) in self.told_in(s, body) {
                 if named_unjudged(body, v) {
                     continue;
                 }
