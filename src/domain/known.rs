@@ -57,6 +57,10 @@ pub struct Known {
     /// holds it: a row first written before the account's latest join may
     /// keep another life's version through a failed record.
     pub first_seen_ms: Option<i64>,
+    /// A run in this slot read it and recorded what it found (`looked`,
+    /// set once by the first record that did not fail, kept by failed ones):
+    /// a failed record over it is no first look.
+    pub looked: bool,
     /// The last default version a run found out of policy and judged, and
     /// when it recorded that (`<version>@<epoch ms>`).
     pub judged_default: Option<String>,
@@ -464,6 +468,7 @@ mod tests {
             unnamed: None,
             last_checked_ms: None,
             first_seen_ms: None,
+            looked: false,
             hub_findings: None,
             judged_default: None,
             latest_version: None,

@@ -59,6 +59,7 @@ pub(super) fn known(i: &Item) -> Known {
         unnamed: get_s(i, "unnamed_put_back"),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
         first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
+        looked: i.contains_key("looked"),
         hub_findings: get_s(i, "hub_findings"),
         judged_default: judged_of(i),
         latest_version: get_s(i, "latest_version"),

@@ -102,6 +102,11 @@ fn build(
         u.set("document", s(d));
     }
     u.set_expr("first_seen = if_not_exists(first_seen, :last_checked)");
+    // A failed record over a slot a run looked at is no first look: its
+    // next run reads the versions made meanwhile (`version_gap::starts_history`).
+    if o.status != "failed" {
+        u.set_expr("looked = if_not_exists(looked, :last_checked)");
+    }
     // Kept until another out-of-policy default is judged: a late switch
     // event's run asks whether its version was judged since the switch.
     // One attribute per version (`judged_v<N>`: when it was last judged),

@@ -16,9 +16,13 @@ use crate::domain::ports::Versions;
 /// that never completed (an account's first run refused, throttled): its
 /// next run is a first look too, which reports what it finds, never the
 /// history before runas-guard governed the slot (at a rollout that would
-/// page every old version of every account whose first run failed).
-pub fn starts_history(default_version: Option<&str>, status: Option<&str>) -> bool {
-    default_version.is_none() && status.is_some_and(|s| s != "failed")
+/// page every old version of every account whose first run failed), unless
+/// an earlier record of the slot did look (`looked`): then the failures
+/// came after a look that judged no version (a region without the document
+/// yet, then every run refused while an admin made and switched versions),
+/// and what was made since is news (simulation seed 900003, `aimed`).
+pub fn starts_history(default_version: Option<&str>, status: Option<&str>, looked: bool) -> bool {
+    default_version.is_none() && status.is_some_and(|s| s != "failed" || looked)
 }
 
 /// The versions to read for such a slot: back from the latest to the
@@ -82,25 +86,29 @@ mod tests {
 
     #[test]
     fn only_a_look_that_judged_no_version_starts_the_history() {
-        let cases: &[(Option<&str>, Option<&str>, bool)] = &[
-            (None, Some("pending"), true),
-            (None, Some("noncompliant"), true),
-            (None, Some("compliant"), true),
-            (None, Some("excluded"), true),
+        // (default version, status, looked) -> starts a life's history
+        let cases: &[(Option<&str>, Option<&str>, bool, bool)] = &[
+            (None, Some("pending"), false, true),
+            (None, Some("noncompliant"), true, true),
+            (None, Some("compliant"), true, true),
+            (None, Some("excluded"), true, true),
             // A first look that failed stays a first look.
-            (None, Some("failed"), false),
+            (None, Some("failed"), false, false),
+            // Failures after a look that judged no version: not a first look.
+            (None, Some("failed"), true, true),
             // A status not read (an old item): not judged as a life.
-            (None, None, false),
+            (None, None, false, false),
+            (None, None, true, false),
             // A version recorded starts an ordinary gap.
-            (Some("4"), Some("pending"), false),
-            (Some(""), Some("compliant"), false),
-            (Some("x"), Some("failed"), false),
+            (Some("4"), Some("pending"), true, false),
+            (Some(""), Some("compliant"), true, false),
+            (Some("x"), Some("failed"), true, false),
         ];
-        for (version, status, want) in cases {
+        for (version, status, looked, want) in cases {
             assert_eq!(
-                starts_history(*version, *status),
+                starts_history(*version, *status, *looked),
                 *want,
-                "{version:?} {status:?}"
+                "{version:?} {status:?} {looked}"
             );
         }
     }

@@ -152,7 +152,11 @@ fn life_history(o: &RegionOutcome, row: &Known) -> bool {
     o.nodes.is_none()
         && !row.intent
         && o.versions_before.is_some()
-        && version_gap::starts_history(row.default_version.as_deref(), row.status.as_deref())
+        && version_gap::starts_history(
+            row.default_version.as_deref(),
+            row.status.as_deref(),
+            row.looked,
+        )
 }
 
 /// When a row's history starts judging: where a failed record kept the
