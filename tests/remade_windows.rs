@@ -92,3 +92,58 @@ async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// A document deleted and made again whose version 1 held root, put right
+/// at a version above the record before any run looked, and the put-back's
+/// `UpdateDocumentDefaultVersion` event the first to reach the guard (the
+/// deletion's and the creation's come later, or never): no gap lies
+/// between the record and the latest, yet every version below it is the
+/// new life's. The run reads the recorded version, finds it made after the
+/// record, and tells the new life's version 1 as a window with `recreated`,
+/// once (simulation seed 900118, `aws`). The control: the sweep after is
+/// silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_lifes_version_put_right_before_any_run_looked_is_told_by_the_put_backs_run() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, recorded, _) = w.document(&account, R).await.unwrap();
+    let recorded_n: u64 = recorded.parse().unwrap();
+    // A version's CreatedDate may be whole seconds: made a second after the
+    // record, it reads as made after it.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.delete_document().name(DOC).send().await.unwrap();
+    let mut root = doc.clone();
+    root["inputs"]["runAsEnabled"] = json!(true);
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    assert_eq!(w.admin_write(&account, R, &root, false).await, "1");
+    let mut last = String::new();
+    for n in 2..=recorded_n + 1 {
+        let mut right = doc.clone();
+        right["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
+        last = w.admin_write(&account, R, &right, true).await;
+    }
+    assert!(
+        last.parse::<u64>().unwrap() > recorded_n,
+        "above the record"
+    );
+    let mut put_back = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    put_back["detail"]["requestParameters"]["documentVersion"] = json!(last);
+    let (code, out) = w.handle(&put_back);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
+    assert_eq!(
+        m["recreated"]["recorded_version"],
+        recorded.as_str(),
+        "{m:#}"
+    );
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

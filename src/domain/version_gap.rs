@@ -14,7 +14,7 @@ mod switched;
 mod tokens;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
-pub use life::{from_life, of_life, starts_history};
+pub use life::{from_life, life_to_check, made_since_record, of_life, remade, starts_history};
 pub use made::{made_by, opened_at_making};
 pub use switched::{
     judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
@@ -83,21 +83,7 @@ pub fn gap_since(recorded: Record<'_>, now: &Versions, remade_ms: Option<i64>) -
     if !below && !remade {
         return gap(recorded.version, now);
     }
-    let former = Some(version.to_string());
-    Some(match gap(Some("0"), now) {
-        Some(g) => Gap {
-            recreated: former,
-            ..g
-        },
-        None => Gap {
-            to_read: vec![],
-            beyond: 0,
-            current: [default, latest],
-            recreated: former,
-            latest_past: false,
-            switched: None,
-        },
-    })
+    Some(life::remade_gap(version, [default, latest], now))
 }
 
 /// The versions between what the table recorded (`recorded`: the default

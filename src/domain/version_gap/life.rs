@@ -7,8 +7,68 @@
 //! and put right before any run looks; the next run found no version to
 //! start from and recorded past root untold). Unreleased.
 
-use super::{gap_unrecorded, Gap, Past};
+use super::{gap, gap_unrecorded, Gap, Past};
 use crate::domain::ports::Versions;
+
+/// The version the table recorded (`recorded`, judged up to) whose making
+/// to read where the document moved since the record (`now`): the same
+/// number in a document deleted and made again is another version, and no
+/// event of this run may say so (the deletion's own run may come later, or
+/// be covered). `None` where nothing moved, or the record is above the
+/// latest (made again, known without a read: `gap_since`).
+pub fn life_to_check(recorded: Option<&str>, now: &Versions) -> Option<u64> {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let (r, default, latest) = (
+        number(recorded?)?,
+        number(&now.default)?,
+        number(&now.latest)?,
+    );
+    (r <= latest && (default != r || latest != r)).then_some(r)
+}
+
+/// Whether the recorded version, read now, was made after the record was
+/// written (`recorded_at_ms`): in one document it existed before, so the
+/// document was made again since (its `CreatedDate` unknown: not said).
+pub fn made_since_record(created: Option<&str>, recorded_at_ms: i64) -> bool {
+    created
+        .and_then(crate::domain::clock::parse_iso)
+        .is_some_and(|made| made > recorded_at_ms)
+}
+
+/// The history of a document made again since the record: its versions
+/// from 1 (bounded as any gap), said even when none lies between;
+/// `former`: the default version the table recorded of the former one.
+pub(super) fn remade_gap(former: u64, current: [u64; 2], now: &Versions) -> Gap {
+    let former = Some(former.to_string());
+    match gap(Some("0"), now) {
+        Some(g) => Gap {
+            recreated: former,
+            ..g
+        },
+        None => Gap {
+            to_read: vec![],
+            beyond: 0,
+            current,
+            recreated: former,
+            latest_past: false,
+            switched: None,
+        },
+    }
+}
+
+/// `gap` once the recorded version (`recorded`) is found made since the
+/// record: the document's versions from 1, as when a deletion's event
+/// says so ([`super::gap_since`]); a switch's reading kept.
+pub fn remade(gap: Gap, recorded: u64, now: &Versions) -> Gap {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let (Some(default), Some(latest)) = (number(&now.default), number(&now.latest)) else {
+        return gap;
+    };
+    Gap {
+        switched: gap.switched,
+        ..remade_gap(recorded, [default, latest], now)
+    }
+}
 
 /// Whether a record of the present life without a default version starts
 /// a life's history (`from_life`): a `pending` row or one that found no
@@ -254,5 +314,75 @@ mod tests {
         // Nothing before the default: nothing to read.
         assert!(from_life(&versions("1", "1")).is_none());
         assert!(from_life(&versions("x", "2")).is_none());
+    }
+
+    #[test]
+    fn the_recorded_version_is_checked_only_where_the_document_moved() {
+        // (recorded, (default, latest)) -> the version to read
+        type Case<'a> = (Option<&'a str>, (&'a str, &'a str), Option<u64>);
+        let cases: &[Case] = &[
+            (Some("2"), ("2", "2"), None),
+            (Some("2"), ("3", "3"), Some(2)),
+            (Some("2"), ("2", "3"), Some(2)),
+            (Some("3"), ("1", "3"), Some(3)),
+            // Above the latest: made again, known without a read.
+            (Some("4"), ("2", "2"), None),
+            (None, ("2", "3"), None),
+            (Some("x"), ("2", "3"), None),
+            (Some("2"), ("x", "3"), None),
+            (Some(""), ("2", "3"), None),
+        ];
+        for (recorded, (default, latest), want) in cases {
+            assert_eq!(
+                life_to_check(*recorded, &versions(default, latest)),
+                *want,
+                "{recorded:?} {default} {latest}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_version_made_after_its_record_is_another_lifes() {
+        let at = crate::domain::clock::parse_iso("2026-11-26T01:00:00Z").unwrap();
+        let cases: &[(Option<&str>, bool)] = &[
+            (Some("2026-11-26T01:00:01Z"), true),
+            (Some("2026-11-26T01:00:00.001Z"), true),
+            (Some("2026-11-26T01:00:00Z"), false),
+            (Some("2026-11-26T00:59:59Z"), false),
+            // Not known: not said.
+            (None, false),
+            (Some(""), false),
+            (Some("yesterday"), false),
+        ];
+        for (created, want) in cases {
+            assert_eq!(made_since_record(*created, at), *want, "{created:?}");
+        }
+    }
+
+    #[test]
+    fn a_document_found_made_again_reads_its_versions_from_one() {
+        let now = versions("3", "3");
+        let nothing = Gap {
+            current: [3, 3],
+            ..Gap::default()
+        };
+        let g = remade(nothing, 2, &now);
+        assert_eq!(g.to_read, vec![1, 2, 3]);
+        assert_eq!(g.recreated.as_deref(), Some("2"));
+        assert_eq!(g.current, [3, 3]);
+        // The same as a deletion's event says it.
+        let by_event = super::super::gap_since(
+            super::super::Record {
+                version: Some("2"),
+                at_ms: Some(1),
+            },
+            &now,
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(g, by_event);
+        // Numbers that are none: the gap as it was.
+        let kept = remade(Gap::default(), 2, &versions("x", "3"));
+        assert_eq!(kept, Gap::default());
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 
 use tokio::task::JoinSet;
 
-use super::history_start::{life_start, start_of, Accepted, Seen, Start};
+use super::history_start::{checked_life, life_start, start_of, Accepted, Seen, Start};
 use super::own_naming::{self, named, own_versions};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
@@ -105,16 +105,19 @@ fn read_and_judge(
     };
     let default = o.before.clone();
     let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
+    let now = o.versions_before.clone();
     async move {
         let _slot = slots.acquire_owned().await.expect("semaphore never closes");
         let Start {
-            mut gap,
+            gap,
             accepted,
             seen,
             since,
             adopted,
+            life,
             ..
         } = start;
+        let mut gap = checked_life(&docs, gap, (life, now.as_ref())).await;
         let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
         let history = version_gap::covered_by_default(history, &gap, default.as_ref());
         let history = version_gap::told_by_adoption(history, adopted.as_deref());

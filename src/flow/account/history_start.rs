@@ -12,6 +12,7 @@ use crate::domain::intent::UnderIntent;
 use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
 use crate::domain::outcome::RegionOutcome;
+use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 use crate::domain::version_gap::{self, Gap};
 
@@ -30,6 +31,9 @@ pub(super) struct Start {
     /// its intent this run's record makes: no window of this run's
     /// ([`crate::domain::intent::under_intent`]).
     pub(super) adopted: Option<String>,
+    /// The recorded version to read first, and when the record was written:
+    /// made since, it is another life's number ([`checked_life`]).
+    pub(super) life: Option<(u64, i64)>,
 }
 
 /// What a window is claimed against on the slot's item.
@@ -70,6 +74,7 @@ pub(super) fn start_of(
             from,
             since,
             adopted: None,
+            life: None,
         })
     };
     match (from, in_rows.or(item)) {
@@ -81,18 +86,14 @@ pub(super) fn start_of(
             start(gap, Accepted::of(o.user(user), row), Seen::NoVersion, since)
         }
         (HistoryFrom::Record, Some(row)) => {
-            let adopted = match row.intent.then(|| under_intent(o, row)) {
-                Some(UnderIntent::Writing) => return None,
-                Some(UnderIntent::Dead { adopted }) => adopted,
-                None => None,
-            };
-            let gap = gap_of(job, o, Some(row), o.user(user))?;
+            let (gap, adopted, check) = recorded_gap(job, o, row, o.user(user))?;
             let (seen, since) = (
                 Seen::Version(row.default_version.clone()?),
                 kept_life(o, row, life),
             );
             let mut s = start(gap, Accepted::of(o.user(user), row), seen, since)?;
             s.adopted = adopted;
+            s.life = check.filter(|_| s.gap.recreated.is_none());
             Some(s)
         }
         // No record to start from: back to the bound, judged by the policy
@@ -102,6 +103,76 @@ pub(super) fn start_of(
             start(gap, Accepted::policy(o.user(user)), Seen::Unclaimed, None)
         }
         _ => None,
+    }
+}
+
+type RecordedGap = (Gap, Option<String>, Option<(u64, i64)>);
+
+/// A recorded row's gap, the default a dead run's write replaced (adopted
+/// by this run's record), and the recorded version whose life to check;
+/// `None` under a live writer's intent, or with nothing to read or check.
+fn recorded_gap(job: &Job, o: &RegionOutcome, row: &Known, user: &str) -> Option<RecordedGap> {
+    let adopted = match row.intent.then(|| under_intent(o, row)) {
+        Some(UnderIntent::Writing) => return None,
+        Some(UnderIntent::Dead { adopted }) => adopted,
+        None => None,
+    };
+    let check = life_check(o, row);
+    let gap = match gap_of(job, o, Some(row), user) {
+        Some(gap) => gap,
+        None => nothing_between(o, check)?,
+    };
+    Some((gap, adopted, check))
+}
+
+/// The recorded version to read for its life ([`version_gap::life_to_check`]),
+/// and when the record was written.
+fn life_check(o: &RegionOutcome, row: &Known) -> Option<(u64, i64)> {
+    let recorded = version_gap::judged_up_to(
+        row.default_version.as_deref(),
+        row.latest_version.as_deref(),
+    );
+    let version = version_gap::life_to_check(recorded, o.versions_before.as_ref()?)?;
+    Some((version, row.last_checked_ms?))
+}
+
+/// No version between the record and the latest, yet one to check: a gap
+/// that reads nothing unless the check finds the document made again.
+fn nothing_between(o: &RegionOutcome, check: Option<(u64, i64)>) -> Option<Gap> {
+    check?;
+    let now = o.versions_before.as_ref()?;
+    let number = |s: &str| s.parse::<u64>().ok();
+    Some(Gap {
+        current: [number(&now.default)?, number(&now.latest)?],
+        ..Gap::default()
+    })
+}
+
+/// `gap`, or the history of a document made again since the record where
+/// the recorded version (`life`) reads as made after the record: its number
+/// is another life's (simulation seed 900118, `aws`: a document deleted and
+/// made again, its version 1 out of policy for seconds, the put-back's run
+/// recorded past it as the former life's version). One `GetDocument`, only
+/// where the document moved since the record; a read that fails keeps
+/// `gap` (as before: a deletion's own event still says it).
+/// `now`: the versions the run found.
+pub(super) async fn checked_life(
+    docs: &crate::adapters::aws::ssm::DocumentStore,
+    gap: Gap,
+    (life, now): (Option<(u64, i64)>, Option<&Versions>),
+) -> Gap {
+    let (Some((version, at_ms)), Some(now)) = (life, now) else {
+        return gap;
+    };
+    match docs.past(&version.to_string()).await {
+        Ok(Some((_, created))) if version_gap::made_since_record(created.as_deref(), at_ms) => {
+            version_gap::remade(gap, version, now)
+        }
+        Ok(_) => gap,
+        Err(e) => {
+            tracing::warn!(account = %e.account, region = %e.region, version, error_code = %e.code, "the recorded version could not be read; its life is taken as the record's");
+            gap
+        }
     }
 }
 
