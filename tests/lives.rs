@@ -285,6 +285,26 @@ fn one_window(alerts: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The policy's user made the default and its switch's event handled: the
+/// run tells `root`'s window once (never `away`, another life's version) and
+/// records the right version.
+async fn told_once_and_put_right(
+    w: &World,
+    (account, region): (&str, &str),
+    root: &str,
+    away: &str,
+) {
+    let right = w.console_edit(account, region, "ssm-ops").await;
+    let mut edit = doc_event("UpdateDocumentDefaultVersion", account, region, "Admin");
+    edit["detail"]["requestParameters"]["documentVersion"] = json!(right);
+    let (code, out) = w.handle(&edit);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    assert_eq!(one_window(&alerts), [root], "never {away}, another life's");
+    let item = w.state(account, region).await.unwrap();
+    assert_eq!(item["default_version"], right, "{item:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_rows() {
     let mut w = World::new().await;
@@ -297,21 +317,8 @@ async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_
     proxy.faults(json!([join_rewrite]));
     std::thread::sleep(Duration::from_millis(1100));
     let root = w.console_edit(&account, region, "root").await;
-    let right = w.console_edit(&account, region, "ssm-ops").await;
-    let mut edit = doc_event("UpdateDocumentDefaultVersion", &account, region, "Admin");
-    edit["detail"]["requestParameters"]["documentVersion"] = json!(right);
-    let (code, out) = w.handle(&edit);
-    assert_eq!(code, 0, "{out:#}");
+    told_once_and_put_right(&w, (&account, region), &root, &away).await;
     assert!(proxy.hits()["joined"]["changed"].as_u64().unwrap() >= 1);
-
-    let alerts = w.alerts().await;
-    assert_eq!(
-        one_window(&alerts),
-        [root.as_str()],
-        "never {away}, another life's"
-    );
-    let item = w.state(&account, region).await.unwrap();
-    assert_eq!(item["default_version"], right, "{item:?}");
 
     // Told once: the same history read again tells nothing.
     let (code, out) = w.handle(&sweep_event());
@@ -363,19 +370,7 @@ async fn a_run_that_failed_after_a_look_without_a_version_leaves_the_versions_ma
     assert!(!item.contains_key("default_version"), "{item:?}");
 
     proxy.faults(json!([join_rewrite]));
-    let right = w.console_edit(&account, region, "ssm-ops").await;
-    let mut edit = doc_event("UpdateDocumentDefaultVersion", &account, region, "Admin");
-    edit["detail"]["requestParameters"]["documentVersion"] = json!(right);
-    let (code, out) = w.handle(&edit);
-    assert_eq!(code, 0, "{out:#}");
-    let alerts = w.alerts().await;
-    assert_eq!(
-        one_window(&alerts),
-        [root.as_str()],
-        "never {away}, another life's"
-    );
-    let item = w.state(&account, region).await.unwrap();
-    assert_eq!(item["default_version"], right, "{item:?}");
+    told_once_and_put_right(&w, (&account, region), &root, &away).await;
 }
 
 /// A rejoined account's vend whose re-attempts ended before its member
