@@ -128,6 +128,11 @@ fn recorded_gap(job: &Job, o: &RegionOutcome, row: &Known, user: &str) -> Option
 /// The recorded version to read for its life ([`version_gap::life_to_check`]),
 /// and when the record was written.
 fn life_check(o: &RegionOutcome, row: &Known) -> Option<(u64, i64)> {
+    // The run-as user check's row: its versions are the check document's,
+    // whose history is never read as Run As windows (`gap_of`).
+    if o.nodes.is_some() {
+        return None;
+    }
     let recorded = version_gap::judged_up_to(
         row.default_version.as_deref(),
         row.latest_version.as_deref(),
@@ -354,4 +359,54 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
     let switch = version_gap::switch_in(t, &o.region, o.document_name());
     let judged = recorded?.judged_default.as_deref();
     version_gap::with_switch_back(gap, switch, judged, now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::nodes::readiness::Readiness;
+
+    #[test]
+    fn only_a_session_documents_moved_row_has_its_life_checked() {
+        let versions = |d: &str, l: &str| Versions {
+            default: d.into(),
+            latest: l.into(),
+        };
+        let row = Known {
+            default_version: Some("2".into()),
+            last_checked_ms: Some(1_000),
+            ..Known::default()
+        };
+        let o = |now: Option<Versions>, nodes: bool| RegionOutcome {
+            versions_before: now,
+            nodes: nodes.then(Readiness::default),
+            ..RegionOutcome::default()
+        };
+        // (versions now, a user check's row, the row's record time) -> checked
+        let cases = [
+            (
+                Some(versions("3", "3")),
+                false,
+                Some(1_000),
+                Some((2, 1_000)),
+            ),
+            (Some(versions("2", "2")), false, Some(1_000), None),
+            // The user check's document moved: never read as Run As.
+            (Some(versions("3", "3")), true, Some(1_000), None),
+            (None, false, Some(1_000), None),
+            // No record time to compare with: not checked.
+            (Some(versions("3", "3")), false, None, None),
+        ];
+        for (now, nodes, at, want) in cases {
+            let row = Known {
+                last_checked_ms: at,
+                ..row.clone()
+            };
+            assert_eq!(
+                life_check(&o(now.clone(), nodes), &row),
+                want,
+                "{now:?} {nodes} {at:?}"
+            );
+        }
+    }
 }
