@@ -113,3 +113,59 @@ async fn an_audit_finding_a_sweep_told_first_is_named_by_its_edit_event() {
     let after = w.alerts().await;
     assert!(of_kind(&after, "drift_detected").is_empty(), "{after:#?}");
 }
+
+/// Simulation seed 900187: the audit finding of a root version as the
+/// latest alone told no time as the default. The editor made it the
+/// default and put a right version on top seconds later; the switch's own
+/// event, run after both, tells its window from the switch. What the table
+/// recorded (root, from the latest's finding) is no answer about that time.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_audit_latest_made_the_default_and_put_right_before_the_switch_is_read_is_told_from_the_switch(
+) {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let mut doc = right.clone();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let v = w.admin_write(&account, R, &doc, false).await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    assert_eq!(kinds(&first), ["drift_detected"], "{first:#?}");
+    assert_eq!(first[0]["message"]["latest_only"], true, "{first:#?}");
+    // Made the default, then a right version on top, before any run looks.
+    w.admin_ssm(&account, R)
+        .await
+        .update_document_default_version()
+        .name("SSM-SessionManagerRunShell")
+        .document_version(&v)
+        .send()
+        .await
+        .unwrap();
+    let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    switched["detail"]["requestParameters"]["documentVersion"] = json!(v);
+    let put_right = w.admin_write(&account, R, &right, true).await;
+    let (code, out) = w.handle(&switched);
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert_eq!(kinds(&told), ["run_as_window"], "{told:#?}");
+    let m = &told[0]["message"];
+    assert_eq!(m["windows"][0]["version"], v, "{m:#}");
+    // From the switch's second (CloudTrail's eventTime), not the making.
+    let at = switched["detail"]["eventTime"].as_str().unwrap();
+    let from = format!("{}.000Z", at.trim_end_matches('Z'));
+    assert_eq!(m["windows"][0]["from"], from, "{m:#}");
+    assert_eq!(m["versions_now"]["default"], put_right, "{m:#}");
+    assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
+    // Told once: the switch's event again, and a sweep, are quiet.
+    let (code, out) = w.handle(&switched);
+    assert_eq!(code, 0, "{out:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(
+        of_kind(&after, "run_as_window").is_empty() && of_kind(&after, "drift_detected").is_empty(),
+        "{after:#?}"
+    );
+}

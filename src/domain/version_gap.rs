@@ -300,12 +300,15 @@ fn unjudged_of(
 /// versions whose Run As `accepted` refuses (the caller accepts what the
 /// policy wants now, what it wanted when the table recorded the slot, and
 /// what the table recorded there: a policy change or an audit finding
-/// already told is no window). The current versions are the run's own to
-/// judge.
+/// already told is no window). Its second argument says the version's
+/// window opened at the run's own switch: what the table recorded then
+/// says nothing of it (an audit finding of that version as the latest
+/// alone told no time as the default; seed 900187). The current versions
+/// are the run's own to judge.
 pub fn windows(
     gap: &Gap,
     read: &[Past],
-    accepted: impl Fn(&RunAs) -> bool,
+    accepted: impl Fn(&RunAs, bool) -> bool,
     ends: &Ends,
 ) -> History {
     let mut read: Vec<&Past> = read.iter().collect();
@@ -332,7 +335,8 @@ pub fn windows(
     let switched_at = |n: u64| switched::opened(gap, n);
     out.unjudged = unjudged_of(&failed, &read, switched_at);
     for p in read.iter().filter(|p| past(p)) {
-        let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r)) else {
+        let at_switch = switched_at(p.number).is_some();
+        let Some(run_as) = p.run_as.as_ref().filter(|r| !accepted(r, at_switch)) else {
             continue;
         };
         out.windows.push(Window {
@@ -433,7 +437,7 @@ mod tests {
         }
     }
 
-    fn ops(r: &RunAs) -> bool {
+    fn ops(r: &RunAs, _at_switch: bool) -> bool {
         r.is_compliant("ssm-ops")
     }
 
@@ -450,10 +454,15 @@ mod tests {
         let g = gap(Some("1"), &versions("4", "4")).unwrap();
         let read = [past(2, Some("app"), "t2"), past(3, Some("root"), "t3")];
         // The policy moved from ssm-ops to app: app is accepted, root is not.
-        let h = windows(&g, &read, |r| r.is_compliant("app") || ops(r), &found());
+        let h = windows(
+            &g,
+            &read,
+            |r, s| r.is_compliant("app") || ops(r, s),
+            &found(),
+        );
         assert_eq!(h.windows.len(), 1);
         assert_eq!(h.windows[0].version, "3");
-        assert!(windows(&g, &read, |_| true, &found()).windows.is_empty());
+        assert!(windows(&g, &read, |_, _| true, &found()).windows.is_empty());
     }
 
     #[test]

@@ -81,7 +81,7 @@ mod tests {
         }
     }
 
-    fn ops(r: &RunAs) -> bool {
+    fn ops(r: &RunAs, _at_switch: bool) -> bool {
         r.is_compliant("ssm-ops")
     }
 

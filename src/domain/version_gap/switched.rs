@@ -431,7 +431,12 @@ mod tests {
             switched: None,
             found: "now".into(),
         };
-        let ops = |r: &RunAs| r.is_compliant("ssm-ops");
+        // The table recorded root (an audit finding of version 2 as the
+        // latest alone, seed 900187): no answer about its time as the
+        // default, which the switch opened.
+        let ops = |r: &RunAs, at_switch: bool| {
+            r.is_compliant("ssm-ops") || (!at_switch && r.is_compliant("root"))
+        };
         let h = windows(&g, &[past(2, Some("root"), None)], ops, &ends);
         let at = crate::domain::clock::iso(crate::domain::clock::from_millis(T));
         assert_eq!(h.windows.len(), 1);
@@ -447,6 +452,14 @@ mod tests {
         );
         // In policy: nothing to tell.
         assert!(!windows(&g, &[past(2, Some("ssm-ops"), None)], ops, &ends).is_news());
+        // The same version in a gap no switch opened: the record's Run As,
+        // told already.
+        let gap = Gap {
+            to_read: vec![2],
+            current: [4, 4],
+            ..Gap::default()
+        };
+        assert!(!windows(&gap, &[past(2, Some("root"), None)], ops, &ends).is_news());
         // Its read failed: told not judged, its span from the switch.
         let h = windows(
             &g,

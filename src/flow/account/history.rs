@@ -210,7 +210,7 @@ async fn judged(
         Some(_) => version_gap::of_life(gap, read, since),
         None => read,
     };
-    version_gap::windows(gap, &read, |r| accepted.has(r), ends)
+    version_gap::windows(gap, &read, |r, at_switch| accepted.has(r, at_switch), ends)
 }
 
 /// The history as told: failed reads as the rule says, and without the

@@ -315,9 +315,13 @@ impl Accepted {
         }
     }
 
-    pub(super) fn has(&self, r: &RunAs) -> bool {
+    /// `at_switch`: the version's window opened at the run's own switch,
+    /// which no record before it told.
+    pub(super) fn has(&self, r: &RunAs, at_switch: bool) -> bool {
         self.users.iter().any(|u| r.is_compliant(u))
-            || (self.recorded.0.is_some() && change::observed(Some(r)) == self.recorded)
+            || (!at_switch
+                && self.recorded.0.is_some()
+                && change::observed(Some(r)) == self.recorded)
     }
 }
 
