@@ -94,6 +94,9 @@ async fn an_audit_finding_a_sweep_told_first_is_named_by_its_edit_event() {
     let found = of_kind(&swept, "drift_detected");
     assert_eq!(found.len(), 1, "{swept:#?}");
     assert_eq!(found[0]["message"]["found_by"], "sweep");
+    // Audit puts nothing back: a session started after the sweep's finding
+    // still runs as root, and the follow-up lists it (seed 900252).
+    let during = w.start_session(&account, R, "mallory").await;
     // The edit's event arrives: its run names the editor, once.
     let mut event = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
     event["detail"]["eventTime"] = json!(edited_at);
@@ -107,6 +110,13 @@ async fn an_audit_finding_a_sweep_told_first_is_named_by_its_edit_event() {
     assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
     assert_eq!(m["follow_up_of"]["found_by"], "sweep", "{m:#}");
     assert_eq!(m["follow_up_of"]["version_replaced"], v, "{m:#}");
+    let listed: Vec<&str> = m["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("sessions listed: {m:#}"))
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [during.as_str()], "{m:#}");
     // Nothing more: another sweep is quiet.
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");

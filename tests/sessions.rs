@@ -129,6 +129,43 @@ async fn a_sweep_found_edit_lists_the_sessions_started_since_it_and_a_quiet_swee
     );
 }
 
+/// Seed 900216: root made the default, its events lost; the editor then
+/// makes a newer latest (not the default), and that edit's event is the
+/// first to come. Its run finds root the default: root's window opened at
+/// root's making, not at this event, so a session started between is
+/// listed (the event made another version; `event_version` says which).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_that_made_another_version_lists_the_sessions_since_the_default_found_was_made() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let before = w.start_session(&account, R, "early-bird").await;
+    tick().await;
+    let root = w.console_edit(&account, R, "root").await;
+    tick().await;
+    let during = w.start_session(&account, R, "mallory").await;
+    // The next edit a second later: CloudTrail's eventTime is cut to the
+    // second, and the session must lie before the event's.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("alice");
+    let latest = w.admin_write(&account, R, &doc, false).await;
+    let mut e = doc_event("UpdateDocument", &account, R, "Admin");
+    e["detail"]["responseElements"]["documentDescription"]["documentVersion"] = json!(latest);
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{alerts:#?}");
+    let m = &reverted[0]["message"];
+    assert_eq!(m["versions_before"]["default"], root, "{m:#}");
+    assert_eq!(m["event_version"], latest, "{m:#}");
+    assert_eq!(ids(m), [during.as_str()], "not {before}: {m:#}");
+    assert!(
+        m["sessions_from"].as_str() <= m["sessions"][0]["started"].as_str(),
+        "from root's making, before the event: {m:#}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_history_aws_refuses_still_gives_the_alert_saying_why_its_sessions_are_missing() {
     let mut w = World::new().await;

@@ -15,7 +15,7 @@ mod tokens;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, life_to_check, made_since_record, of_life, remade, starts_history};
-pub use made::{made_by, opened_at_making};
+pub use made::{event_version, made_by, opened_at_making};
 pub use switched::{
     judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
     with_switch_back, Switch,

@@ -55,6 +55,11 @@ pub fn drift(
     m.insert("user_agent".into(), json!(trigger.context.user_agent));
     m.insert("event_time".into(), json!(trigger.context.event_time));
     m.insert("event_name".into(), json!(trigger.event_name));
+    // What the event made: its window is the version found's only then.
+    let made = crate::domain::version_gap::event_version(trigger, region, outcome.document_name());
+    if let Some(v) = made {
+        m.insert("event_version".into(), json!(v));
+    }
     m.insert("versions_before".into(), json!(outcome.versions_before));
     latest_only(&mut m, outcome);
     m.insert("version_after".into(), json!(outcome.version_after));

@@ -64,7 +64,8 @@ pub fn asked(alert: &Alert) -> Option<Asked> {
             }
             (windows, None)
         }
-        Kind::DriftReverted | Kind::DriftDetected | Kind::TamperRepeated => edit_window(b, at)?,
+        Kind::DriftReverted | Kind::TamperRepeated => edit_window(b, at, true)?,
+        Kind::DriftDetected => edit_window(b, at, false)?,
         _ => return None,
     };
     Some(Asked {
@@ -77,15 +78,42 @@ pub fn asked(alert: &Alert) -> Option<Asked> {
 
 type Windows = (Vec<(Option<String>, String)>, Option<String>);
 
+/// Whether an edit's event made the version found (`found`), or made it
+/// the default: only then does its window open at the event. Its own
+/// events lost, a version found the default through another edit's event
+/// (which made a newer latest) held since its own making (seed 900216: a
+/// session started before the event went unlisted). An event that names
+/// no version is taken at its word.
+pub fn event_made(event_version: Option<&str>, found: Option<&str>) -> bool {
+    match (event_version, found) {
+        (Some(event), Some(found)) => event == found,
+        _ => true,
+    }
+}
+
 /// An edit's window: from its event (to the put-back a follow-up names, or
-/// to now), else from the making of the version found to now.
-fn edit_window(b: &Value, at: String) -> Option<Windows> {
+/// to now) where the event made the version found, else from the making
+/// of the version found to now. In audit (`put_back` false) nothing was
+/// put back: a follow-up's window runs to now, not to the finding it
+/// follows (seed 900252: a session started between the two, the version
+/// still the default, went unlisted).
+fn edit_window(b: &Value, at: String, put_back: bool) -> Option<Windows> {
     if b["regions"].is_array() {
         return None; // several findings: each region's own alert would say
     }
-    let event = text(b, "event_time").filter(|_| b["found_by"] == "document_changed");
+    // A follow-up's edit made the version the put-back replaced.
+    let found = match (b["follow_up_of"].is_object(), b["latest_only"] == true) {
+        (true, _) => text(&b["follow_up_of"], "version_replaced"),
+        (false, true) => text(&b["versions_before"], "latest"),
+        (false, false) => text(&b["versions_before"], "default"),
+    };
+    let event = text(b, "event_time")
+        .filter(|_| b["found_by"] == "document_changed")
+        .filter(|_| event_made(text(b, "event_version").as_deref(), found.as_deref()));
     if let Some(from) = event {
-        let until = text(&b["follow_up_of"], "put_back_at").unwrap_or(at);
+        let until = text(&b["follow_up_of"], "put_back_at")
+            .filter(|_| put_back)
+            .unwrap_or(at);
         return Some((vec![(Some(from), until)], None));
     }
     let made = text(&b["versions_before"], "default");

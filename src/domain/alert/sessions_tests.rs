@@ -71,6 +71,14 @@ fn an_edit_is_asked_from_its_event_or_from_the_version_found() {
         asked(&follow_up).unwrap().windows[0].1,
         "2026-11-25T10:21:00.000Z"
     );
+    // In audit nothing was put back: the version may still be the default,
+    // so a follow-up's window runs to the follow-up (seed 900252).
+    let audit_follow_up = alert(
+        Kind::DriftDetected,
+        json!({"found_by": "document_changed", "event_time": "2026-11-25T10:20:00Z",
+               "follow_up_of": {"put_back_at": "2026-11-25T10:21:00.000Z"}}),
+    );
+    assert_eq!(asked(&audit_follow_up).unwrap().windows[0].1, AT);
     // A sweep's find: from the making of the version it found.
     let sweep = alert(
         Kind::DriftDetected,
@@ -82,6 +90,77 @@ fn an_edit_is_asked_from_its_event_or_from_the_version_found() {
     assert_eq!(a.spans(None), Err(OPENING_UNKNOWN.to_string()));
     let spans = a.spans(Some("2026-11-25T10:10:00.000Z")).unwrap();
     assert_eq!(spans.bounds().0, "2026-11-25T10:10:00.000Z");
+}
+
+/// An edit's window opens at its event only where the event made the
+/// version found (or made it the default); otherwise at the making of the
+/// version found (seed 900216: the default's own events lost, another
+/// edit's event that made a newer latest brought the run).
+#[test]
+fn an_edits_window_opens_at_its_event_only_where_the_event_made_the_version_found() {
+    const EVENT: &str = "2026-11-25T10:20:00Z";
+    type Case<'a> = (&'a str, Value, Option<&'a str>);
+    let cases: &[Case] = &[
+        (
+            "the event made the default found",
+            json!({"event_version": "5", "versions_before": {"default": "5", "latest": "5"}}),
+            None,
+        ),
+        (
+            "the event made a newer latest; the default found is older",
+            json!({"event_version": "6", "versions_before": {"default": "5", "latest": "6"}}),
+            Some("5"),
+        ),
+        (
+            "a switch to another version than the default found",
+            json!({"event_version": "3", "versions_before": {"default": "5", "latest": "5"}}),
+            Some("5"),
+        ),
+        (
+            "the latest alone found, made by the event",
+            json!({"event_version": "6", "latest_only": true,
+                   "versions_before": {"default": "5", "latest": "6"}}),
+            None,
+        ),
+        (
+            "a follow-up: the event made the version the put-back replaced",
+            json!({"event_version": "6", "follow_up_of": {"version_replaced": "6"},
+                   "versions_before": {"default": "7", "latest": "7"}}),
+            None,
+        ),
+        (
+            "a follow-up whose put-back named no version: the event's word",
+            json!({"event_version": "6", "follow_up_of": {"version_replaced": null},
+                   "versions_before": {"default": "7", "latest": "7"}}),
+            None,
+        ),
+        (
+            "an event that names no version: its word",
+            json!({"versions_before": {"default": "5", "latest": "6"}}),
+            None,
+        ),
+        (
+            "hostile: a number that is no version",
+            json!({"event_version": "", "versions_before": {"default": "5", "latest": "5"}}),
+            None,
+        ),
+    ];
+    for (why, extra, made) in cases {
+        let mut body = json!({"found_by": "document_changed", "event_time": EVENT});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let a = asked(&alert(Kind::DriftReverted, body)).unwrap();
+        let from_event = made.is_none().then(|| EVENT.to_string());
+        assert_eq!(
+            (a.windows[0].0.clone(), a.made.as_deref()),
+            (from_event, *made),
+            "{why}"
+        );
+    }
+    assert!(event_made(Some("5"), Some("5")));
+    assert!(!event_made(Some("6"), Some("5")));
+    assert!(event_made(None, Some("5")) && event_made(Some("5"), None));
 }
 
 #[test]

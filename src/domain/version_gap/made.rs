@@ -22,6 +22,19 @@ pub fn made_by(t: &Trigger, region: &str, document: &str) -> Option<(u64, String
     Some((version, at))
 }
 
+/// The version an edit's event of `document` in `region` made (its
+/// answer's number) or made the default (its request's): what the event
+/// is about. `None` where it says none.
+pub fn event_version(t: &Trigger, region: &str, document: &str) -> Option<String> {
+    if !t.edits(document) || t.region.as_deref() != Some(region) {
+        return None;
+    }
+    t.context
+        .made_default
+        .clone()
+        .or_else(|| t.context.made_version.clone())
+}
+
 /// `history` whose versions not judged have no start yet, started at the
 /// making `made` says when that version is the first of them or below it
 /// (versions are numbered as they are made: none of them is older).

@@ -11,10 +11,12 @@ use tokio::task::JoinSet;
 
 use super::Ctx;
 use crate::adapters::aws::sts::MemberSession;
+use crate::domain::alert::sessions::event_made;
 use crate::domain::clock;
 use crate::domain::job::Job;
 use crate::domain::outcome::AccountReport;
 use crate::domain::security_hub::{sessions, Send};
+use crate::domain::version_gap;
 
 /// `sends` with each event finding's sessions listed.
 pub(super) async fn listed(
@@ -37,7 +39,15 @@ pub(super) async fn listed(
         let Some(o) = report.regions.iter().find(|o| o.slot() == s.slot) else {
             continue;
         };
-        let Some(asked) = sessions::asked(&s.finding, o, edit_from, &now) else {
+        // As the alert asks (`alert::sessions::event_made`).
+        let event = version_gap::event_version(&job.trigger, &o.region, o.document_name());
+        let found = match (&o.named, &o.versions_before) {
+            (Some(named), _) => named.mark.version.as_deref(),
+            (None, Some(v)) if o.pending => Some(v.latest.as_str()),
+            (None, v) => v.as_ref().map(|v| v.default.as_str()),
+        };
+        let from = edit_from.filter(|_| event_made(event.as_deref(), found));
+        let Some(asked) = sessions::asked(&s.finding, o, from, &now) else {
             continue;
         };
         if let Some(told) = ctx.sessions_read.find(&session.account, &asked) {
