@@ -107,17 +107,19 @@ fn edit_window(b: &Value, at: String, put_back: bool) -> Option<Windows> {
         (false, true) => text(&b["versions_before"], "latest"),
         (false, false) => text(&b["versions_before"], "default"),
     };
-    let event = text(b, "event_time")
-        .filter(|_| b["found_by"] == "document_changed")
-        .filter(|_| event_made(text(b, "event_version").as_deref(), found.as_deref()));
-    if let Some(from) = event {
-        let until = text(&b["follow_up_of"], "put_back_at")
-            .filter(|_| put_back)
-            .unwrap_or(at);
-        return Some((vec![(Some(from), until)], None));
+    let event = text(b, "event_time").filter(|_| b["found_by"] == "document_changed");
+    let made_it = event_made(text(b, "event_version").as_deref(), found.as_deref());
+    match event {
+        Some(from) if made_it => {
+            let until = text(&b["follow_up_of"], "put_back_at")
+                .filter(|_| put_back)
+                .unwrap_or(at);
+            Some((vec![(Some(from), until)], None))
+        }
+        // The event made another version: from the making of the one found.
+        Some(_) => Some((vec![(None, at)], found)),
+        None => Some((vec![(None, at)], text(&b["versions_before"], "default"))),
     }
-    let made = text(&b["versions_before"], "default");
-    Some((vec![(None, at)], made))
 }
 
 impl Asked {

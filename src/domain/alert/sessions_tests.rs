@@ -135,6 +135,18 @@ fn an_edits_window_opens_at_its_event_only_where_the_event_made_the_version_foun
             None,
         ),
         (
+            "the latest alone found, made by another edit than the event's",
+            json!({"event_version": "4", "latest_only": true,
+                   "versions_before": {"default": "5", "latest": "6"}}),
+            Some("6"),
+        ),
+        (
+            "a follow-up whose event made another version than the one put back",
+            json!({"event_version": "5", "follow_up_of": {"version_replaced": "6"},
+                   "versions_before": {"default": "7", "latest": "7"}}),
+            Some("6"),
+        ),
+        (
             "an event that names no version: its word",
             json!({"versions_before": {"default": "5", "latest": "6"}}),
             None,
