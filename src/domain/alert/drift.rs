@@ -51,15 +51,7 @@ pub fn drift(
     if let Some(replaced) = &outcome.replaced {
         m.insert("replaced".into(), json!(replaced));
     }
-    m.insert("source_ip".into(), json!(trigger.context.source_ip));
-    m.insert("user_agent".into(), json!(trigger.context.user_agent));
-    m.insert("event_time".into(), json!(trigger.context.event_time));
-    m.insert("event_name".into(), json!(trigger.event_name));
-    // What the event made: its window is the version found's only then.
-    let made = crate::domain::version_gap::event_version(trigger, region, outcome.document_name());
-    if let Some(v) = made {
-        m.insert("event_version".into(), json!(v));
-    }
+    event_fields(&mut m, trigger, outcome);
     m.insert("versions_before".into(), json!(outcome.versions_before));
     latest_only(&mut m, outcome);
     m.insert("version_after".into(), json!(outcome.version_after));
@@ -78,6 +70,20 @@ pub fn drift(
         m.insert("own_write".into(), json!(true));
     }
     Alert::new(kind, severity, account, &subject, Value::Object(m))
+}
+
+/// Where the edit's event came from and what it was about: the version it
+/// made or made the default (`event_version`), which the window's sessions
+/// start at only where it is the version found (`sessions::event_made`).
+fn event_fields(m: &mut serde_json::Map<String, Value>, trigger: &Trigger, o: &RegionOutcome) {
+    m.insert("source_ip".into(), json!(trigger.context.source_ip));
+    m.insert("user_agent".into(), json!(trigger.context.user_agent));
+    m.insert("event_time".into(), json!(trigger.context.event_time));
+    m.insert("event_name".into(), json!(trigger.event_name));
+    let made = crate::domain::version_gap::event_version(trigger, &o.region, o.document_name());
+    if let Some(v) = made {
+        m.insert("event_version".into(), json!(v));
+    }
 }
 
 /// The default held the desired Run As when the run read it: the edit
