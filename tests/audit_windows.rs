@@ -24,6 +24,18 @@ fn kinds(alerts: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The editor makes `version` the default (as an admin in the console).
+async fn make_default(w: &World, account: &str, version: &str) {
+    w.admin_ssm(account, R)
+        .await
+        .update_document_default_version()
+        .name("SSM-SessionManagerRunShell")
+        .document_version(version)
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_audit_latest_out_of_policy_is_told_again_when_it_becomes_the_default() {
     let w = World::new().await;
@@ -45,14 +57,7 @@ async fn an_audit_latest_out_of_policy_is_told_again_when_it_becomes_the_default
     let again = w.alerts().await;
     assert!(of_kind(&again, "drift_detected").is_empty(), "{again:#?}");
     // Its window opens: the editor makes it the default.
-    w.admin_ssm(&account, R)
-        .await
-        .update_document_default_version()
-        .name("SSM-SessionManagerRunShell")
-        .document_version(&v)
-        .send()
-        .await
-        .unwrap();
+    make_default(&w, &account, &v).await;
     let (code, out) = w.handle(&doc_event(
         "UpdateDocumentDefaultVersion",
         &account,
@@ -145,14 +150,7 @@ async fn an_audit_latest_made_the_default_and_put_right_before_the_switch_is_rea
     assert_eq!(kinds(&first), ["drift_detected"], "{first:#?}");
     assert_eq!(first[0]["message"]["latest_only"], true, "{first:#?}");
     // Made the default, then a right version on top, before any run looks.
-    w.admin_ssm(&account, R)
-        .await
-        .update_document_default_version()
-        .name("SSM-SessionManagerRunShell")
-        .document_version(&v)
-        .send()
-        .await
-        .unwrap();
+    make_default(&w, &account, &v).await;
     let mut switched = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
     switched["detail"]["requestParameters"]["documentVersion"] = json!(v);
     let put_right = w.admin_write(&account, R, &right, true).await;

@@ -54,15 +54,23 @@ fn ids(m: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_root_window_lists_the_sessions_started_in_it_and_not_before() {
-    let w = World::new().await;
+/// A configured account where a session started, then root was made the
+/// default, then another session started: the account, the session
+/// before, root's version and the session during its window.
+async fn root_between_two_sessions(w: &World) -> (String, String, String, String) {
     let account = w.configured_and_swept().await;
     let before = w.start_session(&account, R, "early-bird").await;
     tick().await;
     let root = w.console_edit(&account, R, "root").await;
     tick().await;
     let during = w.start_session(&account, R, "mallory").await;
+    (account, before, root, during)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_root_window_lists_the_sessions_started_in_it_and_not_before() {
+    let w = World::new().await;
+    let (account, before, root, during) = root_between_two_sessions(&w).await;
     tick().await;
     w.console_edit(&account, R, "ssm-ops").await;
     // Every event of both edits arrives after the second.
@@ -137,12 +145,7 @@ async fn a_sweep_found_edit_lists_the_sessions_started_since_it_and_a_quiet_swee
 #[tokio::test(flavor = "multi_thread")]
 async fn an_event_that_made_another_version_lists_the_sessions_since_the_default_found_was_made() {
     let w = World::new().await;
-    let account = w.configured_and_swept().await;
-    let before = w.start_session(&account, R, "early-bird").await;
-    tick().await;
-    let root = w.console_edit(&account, R, "root").await;
-    tick().await;
-    let during = w.start_session(&account, R, "mallory").await;
+    let (account, before, root, during) = root_between_two_sessions(&w).await;
     // The next edit a second later: CloudTrail's eventTime is cut to the
     // second, and the session must lie before the event's.
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
