@@ -24,6 +24,21 @@ fn kinds(alerts: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// An editor writes root on $LATEST and leaves the default as it was; its
+/// event's run tells one `drift_detected`. The right document, the
+/// default's version, root's version and the alerts.
+async fn root_on_the_latest_told(w: &World, account: &str) -> (Value, String, String, Vec<Value>) {
+    let (right, default, _) = w.document(account, R).await.unwrap();
+    let mut doc = right.clone();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let v = w.admin_write(account, R, &doc, false).await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    assert_eq!(kinds(&first), ["drift_detected"], "{first:#?}");
+    (right, default, v, first)
+}
+
 /// The editor makes `version` the default (as an admin in the console).
 async fn make_default(w: &World, account: &str, version: &str) {
     w.admin_ssm(account, R)
@@ -41,14 +56,7 @@ async fn an_audit_latest_out_of_policy_is_told_again_when_it_becomes_the_default
     let w = World::new().await;
     let account = w.configured_and_swept().await;
     w.write_policy("mode = \"audit\"");
-    let (mut doc, default, _) = w.document(&account, R).await.unwrap();
-    doc["inputs"]["runAsDefaultUser"] = json!("root");
-    // An editor writes root on $LATEST and leaves the default as it was.
-    let v = w.admin_write(&account, R, &doc, false).await;
-    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
-    assert_eq!(code, 0, "{out:#}");
-    let first = w.alerts().await;
-    assert_eq!(kinds(&first), ["drift_detected"], "{first:#?}");
+    let (_, default, v, first) = root_on_the_latest_told(&w, &account).await;
     assert_eq!(first[0]["message"]["versions_before"]["default"], default);
     assert_eq!(first[0]["message"]["versions_before"]["latest"], v);
     // Seen again (a sweep): the same finding, quiet.
@@ -140,14 +148,7 @@ async fn an_audit_latest_made_the_default_and_put_right_before_the_switch_is_rea
     let w = World::new().await;
     let account = w.configured_and_swept().await;
     w.write_policy("mode = \"audit\"");
-    let (right, _, _) = w.document(&account, R).await.unwrap();
-    let mut doc = right.clone();
-    doc["inputs"]["runAsDefaultUser"] = json!("root");
-    let v = w.admin_write(&account, R, &doc, false).await;
-    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
-    assert_eq!(code, 0, "{out:#}");
-    let first = w.alerts().await;
-    assert_eq!(kinds(&first), ["drift_detected"], "{first:#?}");
+    let (right, _, v, first) = root_on_the_latest_told(&w, &account).await;
     assert_eq!(first[0]["message"]["latest_only"], true, "{first:#?}");
     // Made the default, then a right version on top, before any run looks.
     make_default(&w, &account, &v).await;
