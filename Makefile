@@ -69,9 +69,11 @@ else
 endif
 
 # Integration tests (one binary, tests/main.rs) start their own moto servers
-# (one per test) on loopback.
+# (one per test) on loopback, forked from one process that imported moto once
+# (tests/moto_zygote.py). Four at a time: a test mostly waits on its servers
+# and binaries, and 4 finished a fifth sooner than 2 on a busy 2-core machine.
 integration: $(STAMP)
-	cargo test --test integration --no-fail-fast -- --test-threads=2
+	cargo test --test integration --no-fail-fast -- --test-threads=4
 
 # The tests' local AWS checks itself: the fault proxy, the emulated State Manager,
 # Identity Center's attributes, trust conditions, Lambda Invoke and atomic

@@ -9,11 +9,15 @@ pub mod proxy;
 pub mod stacks;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::types::{
@@ -53,21 +57,13 @@ pub fn repo() -> PathBuf {
 }
 
 pub struct Moto {
-    child: Child,
+    server: Server,
     pub url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// One plain HTTP request to a loopback server (the fault proxy's or an
 /// emulator's control endpoints); (status, JSON body or Null).
 pub fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, Value) {
-    use std::io::{Read, Write};
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         s,
@@ -123,70 +119,201 @@ impl Moto {
     /// moto started through a launcher in tests/ that adds what moto lacks
     /// (each launcher documents what it emulates), with `env` set for it.
     pub fn start_emulating(script: &str, env: &[(&str, &str)]) -> Moto {
-        Moto::launch(".venv/bin/python", Some(script), env)
+        Moto::launch(script, env)
     }
 
-    fn launch(program: &str, script: Option<&str>, env: &[(&str, &str)]) -> Moto {
-        let bin = repo().join(program);
-        assert!(
-            bin.exists(),
-            "{} is missing: run `make test` (it installs moto into .venv)",
-            bin.display()
-        );
+    fn launch(script: &str, env: &[(&str, &str)]) -> Moto {
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = Command::new(&bin);
-            if let Some(script) = script {
-                cmd.arg(repo().join("tests").join(script));
-            }
-            let mut child = cmd
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .envs(env.iter().copied())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("start moto_server");
+            let args = ["-H", "127.0.0.1", "-p", &port.to_string()].map(String::from);
             // Ours is up when it says so on stderr: a connect alone could
             // reach another test's server that took the port in between.
-            let bound = bound_signal(child.stderr.take().expect("piped"), port);
-            let mut moto = Moto {
-                child,
-                url: format!("http://127.0.0.1:{port}"),
-            };
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let mut up = false;
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = moto.child.try_wait() {
-                    break; // port taken: try another
-                }
-                if up {
-                    if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                        return moto;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                } else {
-                    up = bound.recv_timeout(Duration::from_millis(100)).is_ok();
-                }
+            let running = format!("Running on http://127.0.0.1:{port}");
+            let (server, up) = Server::start(script, &args, env, Some(running));
+            // Otherwise it exited (port taken) or stayed silent: another port.
+            if up.recv_timeout(Duration::from_secs(60)).is_ok() {
+                return Moto {
+                    server,
+                    url: format!("http://127.0.0.1:{port}"),
+                };
             }
-            let _ = moto.child.kill();
         }
         panic!("moto_server did not start");
     }
 }
 
-/// Reads the server's stderr (always, so its request log never blocks it)
-/// and signals once werkzeug says it is running on `port`.
-fn bound_signal(stderr: std::process::ChildStderr, port: u16) -> std::sync::mpsc::Receiver<()> {
-    use std::io::BufRead;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let running = format!("Running on http://127.0.0.1:{port}");
+/// A test's Python server (a script in tests/), forked by the zygote
+/// (tests/moto_zygote.py: moto imported once a run instead of once a
+/// server) or, without one, spawned here. Dropped, it is killed and gone.
+struct Server(Process);
+
+enum Process {
+    Forked { zygote: &'static Path, pid: u32 },
+    Spawned(Child),
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        match &mut self.0 {
+            // Only the zygote signals its children: it alone reaps them, so
+            // it knows a pid still names ours and not a process reusing it.
+            Process::Forked { zygote, pid } => {
+                if let Ok(mut s) = UnixStream::connect(*zygote) {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+                    let _ = writeln!(s, "{}", json!({ "kill": pid }));
+                    let _ = s.read_to_string(&mut String::new()); // once it is reaped
+                }
+            }
+            Process::Spawned(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+impl Server {
+    /// `python tests/<script> ARGS` with `env`. With `running`, the receiver
+    /// gets a message once a line of its stderr contains it (the rest is
+    /// dropped); without, its stderr is echoed to the test's. Either way the
+    /// receiver disconnects when its stderr closes: the server exited.
+    fn start(
+        script: &str,
+        args: &[String],
+        env: &[(&str, &str)],
+        running: Option<String>,
+    ) -> (Server, Receiver<()>) {
+        let python = repo().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `make test` (it installs moto into .venv)",
+            python.display()
+        );
+        let script = repo().join("tests").join(script);
+        if let Some(zygote) = zygote() {
+            match fork(zygote, &script, args, env) {
+                Ok((pid, stderr)) => {
+                    return (
+                        Server(Process::Forked { zygote, pid }),
+                        drain(stderr, running),
+                    );
+                }
+                Err(e) => uncaptured(&format!(
+                    "moto zygote: {e}; spawning {} directly",
+                    script.display()
+                )),
+            }
+        }
+        let mut child = Command::new(python)
+            .arg(&script)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start a test server");
+        let stderr = child.stderr.take().expect("piped");
+        (Server(Process::Spawned(child)), drain(stderr, running))
+    }
+}
+
+/// The zygote's socket: one zygote a test binary, started on first use. It
+/// stops (and its servers with it) when its stdin closes, as this process
+/// ends. None when it could not start, or with RUNAS_GUARD_TEST_ZYGOTE=off:
+/// servers are then spawned directly.
+fn zygote() -> Option<&'static Path> {
+    static ZYGOTE: OnceLock<Option<(PathBuf, Child)>> = OnceLock::new();
+    // To compare with, or to rule it out.
+    if std::env::var("RUNAS_GUARD_TEST_ZYGOTE").as_deref() == Ok("off") {
+        return None;
+    }
+    ZYGOTE
+        .get_or_init(|| {
+            start_zygote()
+                .map_err(|e| uncaptured(&format!("moto zygote: {e}; servers spawned directly")))
+                .ok()
+        })
+        .as_ref()
+        .map(|(socket, _)| socket.as_path())
+}
+
+fn start_zygote() -> Result<(PathBuf, Child), String> {
+    let socket =
+        std::env::temp_dir().join(format!("runas-guard-zygote-{}.sock", std::process::id()));
+    let mut zygote = Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("tests/moto_zygote.py"))
+        .arg(&socket)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("not started: {e}"))?;
+    let stdout = zygote.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains(&running) {
-                let _ = tx.send(());
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(line) if line.trim() == "ready" => Ok((socket, zygote)),
+        answer => {
+            let _ = zygote.kill();
+            let _ = zygote.wait();
+            Err(match answer {
+                Ok(line) if line.is_empty() => "it exited (its stderr says why)".to_string(),
+                Ok(line) => format!("it said {line:?}"),
+                Err(_) => "not ready within 60 s".to_string(),
+            })
+        }
+    }
+}
+
+/// Shown even when the test passes (the harness discards a passing test's
+/// `eprintln!`): servers started without the zygote make a slower run.
+fn uncaptured(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+/// The zygote's child running `script ARGS` with `env`: its pid and its
+/// stderr (the connection, whose first line is the pid).
+fn fork(
+    zygote: &Path,
+    script: &Path,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> Result<(u32, BufReader<UnixStream>), String> {
+    let env: serde_json::Map<String, Value> =
+        env.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let request = json!({"script": script, "args": args, "env": env});
+    let text = |e: std::io::Error| e.to_string();
+    let mut stream = UnixStream::connect(zygote).map_err(text)?;
+    writeln!(stream, "{request}").map_err(text)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(text)?;
+    let mut stderr = BufReader::new(stream);
+    let mut first = String::new();
+    stderr.read_line(&mut first).map_err(text)?;
+    let pid = first
+        .trim()
+        .parse()
+        .map_err(|_| format!("answered {first:?}"))?;
+    stderr.get_ref().set_read_timeout(None).map_err(text)?;
+    Ok((pid, stderr))
+}
+
+/// Reads a server's stderr to its end, so that its request log never blocks
+/// it (see [`Server::start`] for `running`).
+fn drain(stderr: impl Read + Send + 'static, running: Option<String>) -> Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            match &running {
+                Some(running) if line.contains(running) => {
+                    let _ = tx.send(());
+                }
+                Some(_) => {}
+                None => eprintln!("{line}"),
             }
         }
     });

@@ -2,44 +2,40 @@
 //! errors, lost answers (forwarded, then refused), held requests released by
 //! the test, and counters to wait on. See the script's docstring for rules.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
+use std::sync::mpsc::TryRecvError;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{repo, World};
+use super::{Server, World};
 
 pub struct Proxy {
-    child: Child,
+    _server: Server,
     port: u16,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Proxy {
     pub fn start(upstream: &str) -> Proxy {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(repo().join(".venv/bin/python"))
-            .arg(repo().join("tests/fault_proxy.py"))
-            .args([port.to_string(), upstream.to_string()])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start fault proxy");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "fault proxy did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        for _ in 0..5 {
+            let port = super::free_port();
+            let args = [port.to_string(), upstream.to_string()];
+            let (server, exited) = Server::start("fault_proxy.py", &args, &[], None);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            // It says nothing once up: up when its port answers, unless it
+            // exited first (port taken: another port).
+            while exited.try_recv() != Err(TryRecvError::Disconnected) {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Proxy {
+                        _server: server,
+                        port,
+                    };
+                }
+                assert!(Instant::now() < deadline, "fault proxy did not start");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        Proxy { child, port }
+        panic!("fault proxy did not start");
     }
 
     pub fn url(&self) -> String {
