@@ -49,6 +49,7 @@ mod lambda_runtime;
 mod left_governance;
 mod lives;
 mod lza_late_create;
+mod named_maker;
 mod nodes;
 mod nodes_agents;
 mod operator_seat;

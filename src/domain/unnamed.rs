@@ -83,8 +83,13 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         && o.was_noncompliant(user)
         && (o.action.wrote() || audit);
     // An edit event's mark is its put-back's (enforce), whose alert says
-    // who changed it; its audit finding is news told as found (since 0.7.2).
-    let marked = found && (by.is_none() || o.action.wrote());
+    // who changed it; its audit finding is news told as found (since 0.7.2),
+    // and marked only where its event made another version than the one
+    // found: that version's editor is someone else, whose own event names
+    // them (simulation seeds 900079 and 900085: an admin's switch found
+    // another editor's version as the default and told it in the admin's
+    // name; that editor's events, found right or already told, named nobody).
+    let marked = found && (by.is_none() || o.action.wrote() || !made_found(o, trigger));
     marked.then(|| Mark {
         at_ms: now_ms,
         found_by: trigger.kind.as_str().to_string(),
@@ -94,6 +99,17 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         by,
         latest_only: o.pending,
     })
+}
+
+/// Whether `trigger`'s event made the version `o` found out of policy, or
+/// made it the default; an event that names no version (or a row with no
+/// version read) is taken at its word, as before.
+fn made_found(o: &RegionOutcome, trigger: &Trigger) -> bool {
+    let made = crate::domain::version_gap::event_version(trigger, &o.region, o.document_name());
+    match (made, replaced_version(o)) {
+        (Some(made), Some(found)) => made == found,
+        _ => true,
+    }
 }
 
 /// The version whose Run As a put-back replaced: the default's, or the
@@ -112,9 +128,24 @@ fn replaced_version(o: &RegionOutcome) -> Option<String> {
 
 /// Whether this run, an edit event of the row's document that found it
 /// already right (it wrote nothing), names the editor of `mark`'s
-/// put-back: the edit was made before the put-back and not longer than
-/// CloudTrail's delivery bound before it.
+/// put-back ([`may_name`]).
 pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
+    trigger.edits(o.document_name())
+        && may_name(trigger, mark)
+        && !o.action.wrote()
+        && o.error.is_none()
+        // In audit, a finding of its own is news told with this editor.
+        && o.change != Some(Change::Document)
+}
+
+/// Whether `trigger`, an edit event with an editor, could be the edit
+/// `mark`'s put-back undid, whatever its run finds: another editor's, of
+/// the version put back, made before the put-back and not longer than
+/// CloudTrail's delivery bound before it. The coalescing gate asks it of
+/// an event it would answer `coalesced` (seed 900271: the editor's
+/// `CreateDocument` of a remade document was covered by a run that read
+/// after it, and the mark our own write's event left was never taken).
+pub fn may_name(trigger: &Trigger, mark: &Mark) -> bool {
     let Some(edited_ms) = trigger
         .context
         .event_time
@@ -124,13 +155,8 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
         return false;
     };
     trigger.names_editor()
-        && trigger.edits(o.document_name())
         && trigger.actor.is_some()
         && another_editors(trigger, mark)
-        && !o.action.wrote()
-        && o.error.is_none()
-        // In audit, a finding of its own is news told with this editor.
-        && o.change != Some(Change::Document)
         // CloudTrail's eventTime is cut to the second, never later than
         // the call: an edit before the put-back reads before it.
         && edited_ms <= mark.at_ms
@@ -138,17 +164,22 @@ pub fn names(o: &RegionOutcome, trigger: &Trigger, mark: &Mark) -> bool {
 }
 
 /// Whether `trigger`'s editor is not the one an edit event's put-back
-/// (`mark.by`) already named, and, when its event made a version the
-/// default, made the one put back (a switch to another version is another
-/// edit). A mark with no `by` (a sweep's, our own write's) is anyone's.
+/// (`mark.by`) already named, and, when its event made a version or made
+/// one the default, made the one put back: an edit of another version is
+/// another edit, whoever's mark it is (simulation seeds 900075 and 900165:
+/// a switch to v8, and an edit that made v7, took the mark of a put-back of
+/// v10 or v9 and named their editor for it; the editor of the version put
+/// back, whose event came next, was never named). A mark with no `by` (a
+/// sweep's, our own write's) is any other editor's.
 fn another_editors(trigger: &Trigger, mark: &Mark) -> bool {
+    let c = &trigger.context;
+    let made = c.made_default.as_deref().or(c.made_version.as_deref());
+    let its_version = made.is_none() || mark.version.is_none() || made == mark.version.as_deref();
     let Some(by) = mark.by.as_deref() else {
-        return true;
+        return its_version;
     };
     let actor = trigger.actor.as_ref().map(|a| a.arn.as_str());
-    let switched = trigger.context.made_default.as_deref();
-    actor.is_some_and(|a| !a.is_empty() && a != by)
-        && (switched.is_none() || mark.version.is_none() || switched == mark.version.as_deref())
+    actor.is_some_and(|a| !a.is_empty() && a != by) && its_version
 }
 
 /// Whether an edit event's row that found its document right, with no
@@ -375,9 +406,12 @@ mod tests {
             // An event with no actor names nobody; an empty one neither.
             (Some(other), Some("4"), None, None, false),
             (Some(other), Some("4"), Some(""), None, false),
-            // A sweep's mark is anyone's, a switch's version not looked at.
-            (None, Some("4"), Some(admin), Some("3"), true),
+            // A sweep's mark is anyone's who made the version put back:
+            // a switch to another is another edit (seed 900075).
+            (None, Some("4"), Some(admin), Some("3"), false),
+            (None, Some("4"), Some(admin), Some("4"), true),
             (None, Some("4"), Some(admin), None, true),
+            (None, None, Some(admin), Some("3"), true),
             // Case differs: another principal as IAM spells it.
             (
                 Some("arn:aws:iam::111122223333:role/admin"),
@@ -387,6 +421,28 @@ mod tests {
                 true,
             ),
         ];
+        // The version an edit's answer names counts as a switch's does; a
+        // switch names the default it made, whatever the answer said.
+        let made: &[(Option<&str>, Option<&str>, bool)] = &[
+            (Some("4"), None, true),
+            (Some("3"), None, false),
+            (Some("3"), Some("4"), true),
+            (Some("4"), Some("3"), false),
+        ];
+        for (version, switched, want) in made {
+            let mut t = trigger(
+                TriggerKind::DocumentChanged,
+                "UpdateDocument",
+                Some(&edited),
+            );
+            t.context.made_version = version.map(str::to_string);
+            t.context.made_default = switched.map(str::to_string);
+            assert_eq!(
+                names(&right, &t, &mark()),
+                *want,
+                "{version:?} {switched:?}"
+            );
+        }
         for (by, version, actor, made, want) in cases {
             let mut t = trigger(
                 TriggerKind::DocumentChanged,
@@ -437,6 +493,63 @@ mod tests {
             });
             let m = leaves_mark(&o, "ssm-ops", &t, AT).expect("a put-back's mark");
             assert_eq!(m.version.as_deref(), *want, "{versions:?} {pending}");
+        }
+    }
+
+    /// Audit: an edit event's finding is marked (in its actor's name) only
+    /// where its event made or switched to another version than the one
+    /// found; the found version's own event, or one that says no version,
+    /// tells it as its own (seeds 900079, 900085).
+    #[test]
+    fn an_edit_events_audit_finding_is_marked_where_its_event_made_another_version() {
+        // (the event's made version, its switch, default and latest found,
+        // only the latest out of policy, marked)
+        type Case<'a> = (
+            Option<&'a str>,
+            Option<&'a str>,
+            (&'a str, &'a str),
+            bool,
+            bool,
+        );
+        let cases: &[Case] = &[
+            (Some("4"), None, ("4", "4"), false, false),
+            (None, Some("4"), ("4", "5"), false, false),
+            (None, None, ("4", "4"), false, false),
+            // Its event switched to v1; another editor's v4 is the default.
+            (None, Some("1"), ("4", "5"), false, true),
+            // Its event made v3; the latest v4 alone is out of policy.
+            (Some("3"), None, ("3", "4"), true, true),
+            (Some("4"), None, ("3", "4"), true, false),
+            // A switch wins over the version the same call's answer names.
+            (Some("5"), Some("4"), ("4", "5"), false, false),
+        ];
+        for (made, switched, (default, latest), pending, want) in cases {
+            let mut t = trigger(TriggerKind::DocumentChanged, "UpdateDocument", None);
+            t.context.made_version = made.map(str::to_string);
+            t.context.made_default = switched.map(str::to_string);
+            let mut o = row(Action::WouldChange, "root", Some(Change::Document));
+            o.pending = *pending;
+            o.versions_before = Some(crate::domain::ports::Versions {
+                default: (*default).into(),
+                latest: (*latest).into(),
+            });
+            let got = leaves_mark(&o, "ssm-ops", &t, AT);
+            assert_eq!(
+                got.is_some(),
+                *want,
+                "{made:?} {switched:?} {default}/{latest} {pending}"
+            );
+            if let Some(m) = got {
+                assert_eq!(
+                    m.by.as_deref(),
+                    Some("arn:aws:iam::111122223333:role/Admin")
+                );
+                let found = if *pending { latest } else { default };
+                assert_eq!(m.version.as_deref(), Some(*found));
+            }
+            // Another region's row is no finding of this event's: unchanged.
+            o.region = "us-east-1".into();
+            assert_eq!(leaves_mark(&o, "ssm-ops", &t, AT), None);
         }
     }
 

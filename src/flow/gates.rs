@@ -91,7 +91,7 @@ pub async fn give_back(table: &Table, gate: &Gate, first: Option<First>) {
     }
 }
 
-pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
+pub async fn pass(table: &Table, (gate, job): (&Gate, &Job), first: Option<First>) -> Pass {
     match gate {
         Gate::Edit(key, changed, by, made, own) => {
             let pass = pass_edit(table, key, (*changed, by.as_deref(), made.as_deref())).await;
@@ -100,6 +100,12 @@ pub async fn pass(table: &Table, gate: &Gate, first: Option<First>) -> Pass {
                     if told_in_another_name(table, &key.account, own, by).await =>
                 {
                     tracing::info!(reason = %why, version = %own.version, "covered, but its version was told in another editor's name or none: run, to name its editor");
+                    Pass::Run(Ran::Unmarked)
+                }
+                (Pass::Covered(why), _, Some(own))
+                    if put_back_unnamed(table, &key.account, own, &job.trigger).await =>
+                {
+                    tracing::info!(reason = %why, version = %own.version, "covered, but a put-back this edit may be the editor of names nobody yet: run, to name its editor");
                     Pass::Run(Ran::Unmarked)
                 }
                 (pass, ..) => pass,
@@ -270,6 +276,30 @@ async fn told_in_another_name(table: &Table, account: &str, own: &Own, by: &str)
         Ok(ledger) => !crate::domain::version_gap::to_name(&[own.version], &ledger, by).is_empty(),
         Err(e) => {
             tracing::warn!(error = %e, account, "cannot read who told this event's version; running it");
+            true
+        }
+    }
+}
+
+/// Whether the slot's item holds a put-back's mark that `trigger` may be
+/// the editor of ([`crate::domain::unnamed::may_name`]): the run that
+/// covered the event read after the put-back and names nobody. One read,
+/// only for an event about to be answered `coalesced`; a read that fails
+/// runs the event.
+async fn put_back_unnamed(
+    table: &Table,
+    account: &str,
+    own: &Own,
+    trigger: &crate::domain::trigger::Trigger,
+) -> bool {
+    use crate::domain::unnamed::{may_name, Mark};
+    match crate::adapters::store::put_back::mark(table, account, &own.slot).await {
+        Ok(mark) => mark
+            .as_deref()
+            .and_then(Mark::parse)
+            .is_some_and(|m| may_name(trigger, &m)),
+        Err(e) => {
+            tracing::warn!(error = %e, account, "cannot read the put-back mark of this event's document; running it");
             true
         }
     }

@@ -203,7 +203,7 @@ impl Reactor {
         let fx = self.effects(&org);
         let ran = match &gate {
             None => gates::Ran::Unmarked,
-            Some(g) => match gates::pass(&self.svc.table, g, first).await {
+            Some(g) => match gates::pass(&self.svc.table, (g, &job), first).await {
                 gates::Pass::Run(marks) => marks,
                 gates::Pass::Covered(reason) => {
                     let covered = Outcome {

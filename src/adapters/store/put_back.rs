@@ -4,7 +4,7 @@
 
 use super::keys::region_key;
 use super::state::StateStore;
-use crate::adapters::aws::dynamodb::{get_n, get_s};
+use crate::adapters::aws::dynamodb::{get_n, get_s, Table};
 use crate::domain::aws_error::AwsError;
 
 /// One account-region's item as an edit event's run looks at it again.
@@ -42,4 +42,23 @@ impl StateStore {
             lease_owner: get_s(i, "lease_owner"),
         }))
     }
+}
+
+/// The slot's put-back mark alone, read consistently: what the coalescing
+/// gate asks before it answers an edit event that may be its editor's.
+pub async fn mark(table: &Table, account: &str, slot: &str) -> Result<Option<String>, AwsError> {
+    let mut get = table
+        .client
+        .get_item()
+        .table_name(&table.name)
+        .consistent_read(true)
+        .projection_expression("unnamed_put_back");
+    for (k, v) in region_key(account, slot) {
+        get = get.key(k, v);
+    }
+    let out = get
+        .send()
+        .await
+        .map_err(|e| table.err("GetItem", account, &e))?;
+    Ok(out.item().and_then(|i| get_s(i, "unnamed_put_back")))
 }

@@ -370,3 +370,44 @@ fn a_window_a_switch_opened_is_another_fact_than_the_same_version_before() {
     assert_eq!(before, id(made, "eb-3"));
     assert_eq!(switched, id("2026-11-26T01:06:00.000Z", "eb-4"));
 }
+
+/// Seed 900275 (audit): the sweep's finding is named by the edit's event
+/// after the editor had put the document right again themselves. Nothing
+/// was put back: the follow-up is `drift_detected` (its window ran until
+/// the editor's own fix), in enforce a `drift_reverted`.
+#[test]
+fn a_follow_up_in_audit_is_a_finding_even_where_the_document_is_right_again() {
+    use crate::domain::outcome::AccountReport;
+    use crate::domain::policy::Mode;
+    use crate::domain::put_back::{Mark, Named};
+    let t = trigger(TriggerKind::DocumentChanged, "eb-edit", Some(ADMIN));
+    let kind = |action: Action, mode: Option<Mode>| {
+        let mut right = put_back("3", "t");
+        right.action = action;
+        right.mode = mode;
+        right.named = Some(Named {
+            mark: Mark {
+                at_ms: 0,
+                found_by: "sweep".into(),
+                trigger_id: "sweep-1".into(),
+                before: put_back("2", "t").before,
+                version: Some("2".into()),
+                by: None,
+                latest_only: false,
+            },
+            reverts_last_hour: 0,
+        });
+        let report = AccountReport {
+            desired_user: Some("admin".into()),
+            regions: vec![right],
+            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
+        };
+        let alerts = super::super::named::editors_named(&report, &t, false, "now");
+        assert_eq!(alerts.len(), 1, "one follow-up");
+        alerts[0].kind
+    };
+    assert_eq!(kind(Action::None, Some(Mode::Audit)), Kind::DriftDetected);
+    assert_eq!(kind(Action::WouldChange, Some(Mode::Audit)), Kind::DriftDetected);
+    assert_eq!(kind(Action::None, Some(Mode::Enforce)), Kind::DriftReverted);
+    assert_eq!(kind(Action::None, None), Kind::DriftReverted);
+}

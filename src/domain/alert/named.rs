@@ -32,8 +32,12 @@ pub fn editors_named(
                 change: Some(Change::Document),
                 ..o.clone()
             };
-            // In audit the run found what the sweep told: `drift_detected`.
-            let audit = o.action == Action::WouldChange;
+            // In audit the run found what the sweep told: `drift_detected`,
+            // also where the document is right again (the editor put it
+            // right themselves: nothing was put back, and the window ran
+            // until then; simulation seed 900275).
+            let audit = o.action == Action::WouldChange
+                || o.mode == Some(crate::domain::policy::Mode::Audit);
             let facts = DriftFacts {
                 expected_editor,
                 audit,
