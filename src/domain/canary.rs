@@ -132,36 +132,8 @@ pub fn plan(last: Option<&Last>, now_ms: i64, s: &Settings) -> Plan {
     }
 }
 
-impl Verdict {
-    /// One line for `status` and `doctor`.
-    pub fn describe(&self, now_ms: i64) -> String {
-        match *self {
-            Verdict::Never => "no canary yet".into(),
-            Verdict::Arrived { latency_ms } => {
-                format!("arrived {}s after it was written", latency_ms / 1000)
-            }
-            Verdict::Awaiting { since_ms } => {
-                format!("written {} ago, not arrived yet", human(now_ms - since_ms))
-            }
-            Verdict::Missing { since_ms } => format!(
-                "MISSING: no canary has arrived since one written {} ago",
-                human(now_ms - since_ms)
-            ),
-        }
-    }
-}
-
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn human(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        _ => format!("{}h", s / 3600),
-    }
 }
 
 /// What a sweep does about a canary it could not write, from the code the

@@ -1,10 +1,7 @@
 //! Settings and the policy, from the environment (and CLI flags): shared by
 //! the Lambda and the CLI so both run with the same configuration.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use crate::domain::policy::Policy;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -215,16 +212,6 @@ fn pending_delays() -> Result<Vec<u64>, String> {
 
 pub const DEFAULT_CLAIM_LEASE: Duration = Duration::from_secs(50);
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
-
-pub fn load_policy(path: Option<&Path>) -> Result<Policy, String> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => std::env::var_os("RUNAS_GUARD_POLICY")
-            .map(PathBuf::from)
-            .ok_or("RUNAS_GUARD_POLICY is not set (path to the policy file; or pass --policy)")?,
-    };
-    Policy::load(&path).map_err(|e| e.to_string())
-}
 
 fn require(value: Option<String>, env: &str, flag: &str) -> Result<String, String> {
     value

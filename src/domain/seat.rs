@@ -5,9 +5,6 @@
 //! member role, which trusts only the hub role. Pure: which role, what the
 //! session is called, and what a refusal tells.
 
-/// The role name the infra/member.yaml default gives it.
-pub const DEFAULT_ROLE: &str = "RunAsGuardOperatorRead";
-
 /// One command's seat: the role to assume in each member account and the
 /// session it opens there.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::DocumentFormat;
-use serde_json::Value;
 
 use super::AwsError;
 
@@ -114,13 +113,6 @@ impl SessionDocuments {
             .document()
             .and_then(|d| d.created_date())
             .map(|t| format!("{}.{:09}", t.secs(), t.subsec_nanos())))
-    }
-
-    /// One version's content as JSON (SSM converts a YAML document); `None`
-    /// when it is gone or is not JSON.
-    pub async fn content(&self, name: &str, version: &str) -> Result<Option<Value>, AwsError> {
-        let text = self.text(name, version).await?;
-        Ok(text.and_then(|c| serde_json::from_str(&c).ok()))
     }
 
     /// One version's text, in JSON (SSM converts a YAML document); `None`

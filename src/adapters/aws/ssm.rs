@@ -15,11 +15,6 @@ pub struct DocumentStore {
 }
 
 impl DocumentStore {
-    /// `SSM-SessionManagerRunShell`; see [`DocumentStore::named`].
-    pub fn new(client: aws_sdk_ssm::Client, account: &str, region: &str) -> Self {
-        DocumentStore::named(client, account, region, DOCUMENT_NAME)
-    }
-
     pub fn named(client: aws_sdk_ssm::Client, account: &str, region: &str, name: &str) -> Self {
         DocumentStore {
             client,

@@ -11,10 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::WriteRequest;
 
-use super::receipts::Receipts;
 use crate::adapters::aws::dynamodb::{n, put_request, s, Item};
 use crate::adapters::store::keys::account_pk;
-use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::report::audit::told::ToldRow;
 
@@ -57,20 +55,4 @@ pub(super) fn told_item(row: &ToldRow, retention: Duration) -> Item {
 
 pub(super) fn told_put(row: &ToldRow, retention: Duration) -> WriteRequest {
     put_request(told_item(row, retention))
-}
-
-impl Receipts {
-    /// Keeps what `rows` told as history rows, all at once (25 a call).
-    pub async fn add_told(&self, rows: &[ToldRow]) -> Result<(), AwsError> {
-        let Some(first) = rows.first() else {
-            return Ok(());
-        };
-        let puts = rows
-            .iter()
-            .map(|r| told_put(r, self.history_retention))
-            .collect();
-        self.table
-            .put_all(puts, &first.account, "told row(s)")
-            .await
-    }
 }
