@@ -359,7 +359,7 @@ fn degraded_alert(t: &Trigger) -> Alert {
         expected: 3,
         unreadable: 0,
     };
-    let d = crate::domain::degraded::check(seen, "p", Some(&last)).unwrap();
+    let d = crate::domain::degraded::explained(seen, None, "p", Some(&last)).unwrap();
     crate::domain::alert::sweep_degraded(&d, t, "now")
 }
 

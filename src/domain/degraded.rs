@@ -83,12 +83,6 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Whether this sweep is degraded, given the last recorded one, knowing
-/// nothing of the accounts it found ungoverned (see [`explained`]).
-pub fn check(seen: Seen, policy: &str, last: Option<&Baseline>) -> Option<Degraded> {
-    explained(seen, None, policy, last)
-}
-
 /// Accounts that left governance between the last sweep and this one:
 /// how many more this sweep found exempt or out of scope (`not_governed`)
 /// than the last did. Zero when either count is unknown, or fewer now.
@@ -305,7 +299,7 @@ mod tests {
         assert_eq!(explained(seen(1, 1, 0), Some(3), "p", other.as_ref()), None);
         // `check` knows no departures.
         assert_eq!(
-            check(seen(50, 50, 0), "p", last_with(500, Some(2)).as_ref()).map(|d| d.why),
+            explained(seen(50, 50, 0), None, "p", last_with(500, Some(2)).as_ref()).map(|d| d.why),
             Some(FarFewer)
         );
     }
@@ -323,7 +317,7 @@ mod tests {
         );
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["departed"], 8);
-        let plain = check(seen(3, 3, 0), "p", last(10, "p").as_ref()).unwrap();
+        let plain = explained(seen(3, 3, 0), None, "p", last(10, "p").as_ref()).unwrap();
         assert!(serde_json::to_value(&plain)
             .unwrap()
             .get("departed")
@@ -413,7 +407,7 @@ mod tests {
             ),
         ];
         for (name, s, l, want) in cases {
-            let got = check(*s, "p", l.as_ref());
+            let got = explained(*s, None, "p", l.as_ref());
             assert_eq!(got.as_ref().map(|d| d.why), *want, "{name}");
             if let Some(d) = got {
                 assert_eq!((d.governed, d.expected), (s.governed, s.expected), "{name}");
@@ -429,7 +423,7 @@ mod tests {
 
     #[test]
     fn what_it_says_names_what_it_saw_and_expected() {
-        let d = check(seen(0, 5, 5), "p", None).unwrap();
+        let d = explained(seen(0, 5, 5), None, "p", None).unwrap();
         assert!(d.said.contains("governed no account"), "{}", d.said);
         assert!(d.said.contains("5 account(s) in scope"), "{}", d.said);
         assert!(
@@ -437,7 +431,7 @@ mod tests {
             "{}",
             d.said
         );
-        let d = check(seen(3, 3, 0), "p", last(10, "p").as_ref()).unwrap();
+        let d = explained(seen(3, 3, 0), None, "p", last(10, "p").as_ref()).unwrap();
         assert!(
             d.said.contains("governed 3 account(s)")
                 && d.said
@@ -455,7 +449,7 @@ mod tests {
         let l = last(10, "p");
         // A drop to 4: the next sweep compares with 4, and is quiet.
         let s = seen(4, 4, 0);
-        let d = check(s, "p", l.as_ref());
+        let d = explained(s, None, "p", l.as_ref());
         assert!(d.is_some());
         let kept = recorded(s, d.is_some(), "p", l.as_ref());
         assert_eq!(kept, 4);
@@ -463,17 +457,17 @@ mod tests {
             governed: kept,
             ..l.clone().unwrap()
         };
-        assert_eq!(check(s, "p", Some(&next)), None);
+        assert_eq!(explained(s, None, "p", Some(&next)), None);
         // A drop to none keeps 10, so the next sweep says it again.
         let s = seen(0, 0, 0);
-        let d = check(s, "p", l.as_ref());
+        let d = explained(s, None, "p", l.as_ref());
         let kept = recorded(s, d.is_some(), "p", l.as_ref());
         assert_eq!(kept, 10);
         let next = Baseline {
             governed: kept,
             ..l.clone().unwrap()
         };
-        assert!(check(s, "p", Some(&next)).is_some());
+        assert!(explained(s, None, "p", Some(&next)).is_some());
         // Under another policy, none is what it records.
         assert_eq!(recorded(s, false, "q", l.as_ref()), 0);
         // A healthy sweep records itself.

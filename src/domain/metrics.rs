@@ -459,13 +459,14 @@ mod tests {
             ]
         );
         // A degraded sweep is 1, for the alarm.
-        sweep.degraded = crate::domain::degraded::check(
+        sweep.degraded = crate::domain::degraded::explained(
             crate::domain::degraded::Seen {
                 accounts: 1,
                 governed: 0,
                 expected: 1,
                 unreadable: 1,
             },
+            None,
             "p",
             None,
         )

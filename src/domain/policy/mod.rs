@@ -233,10 +233,6 @@ impl Policy {
             .collect()
     }
 
-    pub fn governs_document(&self, name: &str) -> bool {
-        self.document_names().contains(&name)
-    }
-
     /// Exempt by its id (an `[exempt] ous` exemption needs the OU path:
     /// see [`Policy::standing`]).
     pub fn is_exempt(&self, account: &str) -> bool {
