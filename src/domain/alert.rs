@@ -34,11 +34,11 @@ mod window;
 
 pub use bypass::{run_as_bypass, Elevated};
 pub use degraded::sweep_degraded;
-pub use drift::{audit_findings, drift, NO_EVENT_NOTE};
-pub use forwarding::{canary_findings, NO_CANARY};
+pub use drift::{audit_findings, drift};
+pub use forwarding::canary_findings;
 pub use governance::{account_left_governance, left_governance_summary};
 pub use guidance::failure_fix;
-pub use held::{enforcement_held, Held, MAX_HELD};
+pub use held::{enforcement_held, Held};
 pub use identity_center::{identity_center_drift, IdentityCenterDrift};
 pub use look_failed::identity_center_failed;
 pub use message::{
@@ -51,7 +51,7 @@ pub use readiness::{association_link, user_missing};
 pub use rows_unread::{
     history_from, on_rows_unread, on_unread, HistoryFrom, OnRowsUnread, Read, Unread,
 };
-pub use window::{run_as_windows, WINDOW_NOTE};
+pub use window::run_as_windows;
 pub use {tags::run_as_tags_found, tampered::finding_tampered};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

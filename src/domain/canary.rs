@@ -19,9 +19,7 @@ use std::time::Duration;
 
 mod findings;
 
-pub use findings::{
-    Account, Cause, Entry, Finding, Findings, Group, Mark, ToMark, Told, MAX_CAUSES, MAX_ENTRIES,
-};
+pub use findings::{Account, Cause, Finding, Findings, Group, Mark, ToMark, Told, MAX_CAUSES};
 
 /// The tag key; its value is the canary's token.
 pub const TAG_KEY: &str = "runas-guard:canary";

@@ -18,7 +18,7 @@ mod rows;
 mod subject;
 use failing::fixes;
 pub use failing::Failing;
-pub use policy::{alert as policy_alert, PolicyEntry, PolicyTally};
+pub use policy::{alert as policy_alert, PolicyTally};
 use rows::{counted_as, entry, governed};
 use subject::subject;
 

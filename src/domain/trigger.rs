@@ -28,9 +28,7 @@ mod ssm_call;
 type Verdict = Result<String, String>;
 
 pub use fields::bounded;
-pub use lifecycle::{
-    is_stack_instance, not_from_admin, MemberStackSet, StackSetAdmin, MEMBER_STACK_SET,
-};
+pub use lifecycle::{is_stack_instance, MemberStackSet, StackSetAdmin, MEMBER_STACK_SET};
 pub use run_as::RUN_AS_TAG;
 
 use actor::actor;

@@ -21,8 +21,8 @@ pub use switched::{
     with_switch_back, Switch,
 };
 pub use tokens::{
-    claim_tokens, follow_up, made_by_version, naming_token, naming_tokens, only_claimed, to_name,
-    token_version, window_token, Ledgered,
+    claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,
+    window_token, Ledgered,
 };
 
 use crate::domain::ports::Versions;

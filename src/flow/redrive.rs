@@ -32,7 +32,7 @@ pub mod run;
 
 pub use message::{delivery_error, got, read, replay_order, Got, Identity, Replay, Shape};
 pub use own::{unqualified, Own};
-pub use rows::{body_shown, queue_name, Left, QueueRead, Remains, Report, Row, Verdict};
+pub use rows::{body_shown, queue_name, Left, QueueRead, Report, Row, Verdict};
 
 /// The hub stack's failure queues, by logical id.
 pub const STACK_QUEUES: [&str; 3] = [

@@ -13,7 +13,6 @@ mod tree;
 
 #[path = "organizations_paths.rs"]
 mod paths;
-pub use paths::Described;
 
 #[path = "organizations_walk.rs"]
 mod walk;

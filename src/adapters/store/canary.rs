@@ -7,7 +7,6 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, n, s, Item};
-pub use crate::adapters::store::item::{last_of, unwritable_of};
 use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
 use crate::domain::rows::CanaryState;

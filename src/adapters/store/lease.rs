@@ -31,7 +31,7 @@ const WAIT_AT_MOST: Duration = Duration::from_secs(90);
 const DEFER_AFTER: Duration = Duration::from_secs(3);
 /// Clocks of two Lambda hosts may disagree by this much.
 const CLOCK_SKEW: Duration = Duration::from_secs(1);
-pub use super::item::{recent_reverts, TAMPER_WINDOW};
+pub use super::item::recent_reverts;
 
 /// The right to write one account-region, and what the item said when we
 /// took it (reverts in the last hour, for the tamper count).

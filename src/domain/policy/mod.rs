@@ -38,10 +38,10 @@ use serde::Deserialize;
 
 use crate::domain::trigger::DOCUMENT_NAME;
 
-pub use regions::{is_known_region, region_kind, ungoverned_filter, RegionKind, KNOWN_REGIONS};
+pub use regions::{ungoverned_filter, KNOWN_REGIONS};
 pub use resolve::wildcard_match;
 pub use user_name::{check_user, UserRules};
-pub use validate::{is_document_name, is_ou_id, is_role_name};
+pub use validate::{is_ou_id, is_role_name};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

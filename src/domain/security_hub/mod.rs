@@ -34,7 +34,7 @@ pub mod sessions;
 mod tamper;
 pub mod told;
 
-pub use alerted::{alerted, check_of};
+pub use alerted::alerted;
 use events::edit;
 pub use put_back::put_back;
 pub use retire::{open, retire};
@@ -42,15 +42,14 @@ use seen::{observed, read, right, run_as_details, wrong};
 
 pub use asff::{asff_string, bounded, fingerprint, Check, Compliance, Finding, Label};
 pub use asff::{
-    ACCOUNT_MANAGEMENT, BLANK, EMPTY, FIELD_CHECK, FIELD_FACT, FIELD_VERSION, LEAST_PRIVILEGE,
-    MAX_DESCRIPTION, MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, RESOURCE_TYPE, SCHEMA_VERSION,
-    VERIFIED_AT,
+    ACCOUNT_MANAGEMENT, BLANK, EMPTY, FIELD_FACT, FIELD_VERSION, LEAST_PRIVILEGE, MAX_DESCRIPTION,
+    MAX_DETAIL, MAX_PER_CALL, MAX_TITLE, SCHEMA_VERSION, VERIFIED_AT,
 };
 pub use event_tamper::{deserved, event_kind, judge_event, EventVerdict};
-pub use forged::{not_in_place, SKEW_MS, SUCCESSOR};
+pub use forged::{SKEW_MS, SUCCESSOR};
 pub use marks::{hub_off, marks_from_json, marks_to_json, Marks, Sent, REFRESH_MS};
 pub use tamper::{expected, judge, resend, Expected, Held, Verdict};
-pub use told::{Failure, Imports, Tally, Tampered};
+pub use told::{Failure, Imports, Tampered};
 
 /// A finding to import and what the row keeps once it is in.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,7 +49,7 @@ mod unnamed;
 
 pub(crate) use access::seated;
 pub use access::{assume, locate, standing};
-pub use admit::{admit, out_of_scope, Admitted, Refused};
+pub use admit::{admit, out_of_scope, Refused};
 pub use converge::{converge, NO_RULE};
 pub use prepare::{prepare, prepare_with, Prepare, Prepared};
 

@@ -13,7 +13,6 @@ use crate::domain::rows::StateRow;
 use crate::domain::trigger::DOCUMENT_NAME;
 
 mod render;
-pub use render::organization_line;
 
 /// The note of an account-region that has no check row at all.
 pub const NO_CHECK: &str = "check not kept here: is [nodes] check_user on?";
