@@ -50,8 +50,7 @@ pub enum Cause {
 /// Where the account stands now, as the policy and Organizations say.
 pub struct Now<'a> {
     pub standing: Standing,
-    /// Root-first OU ids of its path, and the same by names.
-    pub path: &'a [String],
+    /// Its OU path by names.
     pub path_names: Option<&'a str>,
     /// The run is the move's own event.
     pub moved_by_event: bool,

@@ -56,7 +56,6 @@ fn why_an_account_is_not_governed() {
 fn only_a_governed_account_that_is_no_longer_governed_leaves() {
     let now = |standing, names: Option<&'static str>, event| Now {
         standing,
-        path: &[],
         path_names: names,
         moved_by_event: event,
     };

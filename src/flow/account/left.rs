@@ -109,7 +109,6 @@ fn judged(
     let moved = t.kind == TriggerKind::AccountMoved;
     let now = Now {
         standing: ctx.policy.standing(account, path),
-        path,
         path_names: Some(names).filter(|n| !n.is_empty()),
         moved_by_event: moved,
     };
