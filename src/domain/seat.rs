@@ -5,6 +5,8 @@
 //! member role, which trusts only the hub role. Pure: which role, what the
 //! session is called, and what a refusal tells.
 
+use crate::domain::session_policy::falls_back;
+
 /// One command's seat: the role to assume in each member account and the
 /// session it opens there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl Seat {
             "" => String::new(),
             s => format!(": {s}"),
         };
-        if !denied(code) {
+        if !falls_back(code) {
             return format!("cannot assume the operator role {arn} as {who} ({code}{said})");
         }
         format!(
@@ -65,14 +67,6 @@ impl Seat {
             from = self.caller_account().unwrap_or("your account"),
         )
     }
-}
-
-/// The refusals that mean "this role will not have you".
-pub fn denied(code: &str) -> bool {
-    matches!(
-        code,
-        "AccessDenied" | "AccessDeniedException" | "NoSuchEntity"
-    )
 }
 
 /// Which role the read-only commands take: `--operator-role` (or its
