@@ -24,7 +24,7 @@ fn edit_event(name: &str, account: &str, at: &str) -> Value {
 async fn an_edit_a_sweep_put_back_first_is_named_by_its_event_once() {
     let w = World::new().await;
     let account = w.configured_and_swept().await;
-    w.console_edit(&account, R, "root").await;
+    let v = w.console_edit(&account, R, "root").await;
     let edited_at = cloudtrail_now();
     // The sweep reads the document before the edit's event arrives.
     let (code, out) = w.handle(&sweep_event());
@@ -43,8 +43,11 @@ async fn an_edit_a_sweep_put_back_first_is_named_by_its_event_once() {
 
     // The edit's two events arrive now, one of them twice.
     let events = [
-        edit_event("UpdateDocument", &account, &edited_at),
-        edit_event("UpdateDocumentDefaultVersion", &account, &edited_at),
+        making(edit_event("UpdateDocument", &account, &edited_at), &v),
+        making(
+            edit_event("UpdateDocumentDefaultVersion", &account, &edited_at),
+            &v,
+        ),
     ];
     for e in events.iter().chain([&events[0]]) {
         let (code, out) = w.handle(e);
@@ -115,7 +118,7 @@ async fn an_edit_reverted_by_its_own_event_has_no_follow_up() {
 async fn an_edit_another_editors_event_put_back_is_named_by_its_own_event() {
     let w = World::new().await;
     let account = w.configured_and_swept().await;
-    w.console_edit(&account, R, "root").await;
+    let v = w.console_edit(&account, R, "root").await;
     let edited_at = cloudtrail_now();
     // Past the gate's margin: on the change's time alone, the other
     // editor's run would cover the maker's events.
@@ -136,7 +139,7 @@ async fn an_edit_another_editors_event_put_back_is_named_by_its_own_event() {
 
     // The maker's two events arrive now.
     for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
-        let (code, out) = w.handle(&edit_event(name, &account, &edited_at));
+        let (code, out) = w.handle(&making(edit_event(name, &account, &edited_at), &v));
         assert_eq!(code, 0, "{out:#}");
     }
     let alerts = w.alerts().await;

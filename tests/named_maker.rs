@@ -22,20 +22,34 @@ fn event(
 ) -> Value {
     let mut e = doc_event_as(name, account, R, role, session);
     e["detail"]["eventTime"] = json!(at);
-    match name {
-        "UpdateDocumentDefaultVersion" => {
-            e["detail"]["requestParameters"]["documentVersion"] = json!(version)
-        }
-        _ => {
-            e["detail"]["responseElements"] =
-                json!({"documentDescription": {"documentVersion": version}})
-        }
-    }
-    e
+    making(e, version)
 }
 
 fn actor(m: &Value) -> &str {
     m["actor"].as_str().unwrap_or_default()
+}
+
+/// Audit, and the maker's root version made the default: the account, the
+/// default before it, root's version and when it was made.
+async fn audit_root_default(w: &World) -> (String, String, String, String) {
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let (mut doc, older, _) = w.document(&account, R).await.unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let v = w.admin_write(&account, R, &doc, true).await;
+    (account, older, v, cloudtrail_now())
+}
+
+/// The run of `e` tells one `drift_detected` naming `role`.
+async fn told_by(w: &World, e: &Value, role: &str) -> Value {
+    let (code, out) = w.handle(e);
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    let found = of_kind(&first, "drift_detected");
+    assert_eq!(found.len(), 1, "{first:#?}");
+    let m = found[0]["message"].clone();
+    assert!(actor(&m).ends_with(&format!(":role/{role}")), "{m:#}");
+    m
 }
 
 /// Audit: a pipeline's switch to an older version finds the maker's root
@@ -44,12 +58,7 @@ fn actor(m: &Value) -> &str {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_audit_finding_another_editors_switch_told_is_named_by_the_makers_event() {
     let w = World::new().await;
-    let account = w.configured_and_swept().await;
-    w.write_policy("mode = \"audit\"");
-    let (mut doc, older, _) = w.document(&account, R).await.unwrap();
-    doc["inputs"]["runAsDefaultUser"] = json!("root");
-    let v = w.admin_write(&account, R, &doc, true).await;
-    let made_at = cloudtrail_now();
+    let (account, older, v, made_at) = audit_root_default(&w).await;
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let switch = event(
         "UpdateDocumentDefaultVersion",
@@ -58,13 +67,8 @@ async fn an_audit_finding_another_editors_switch_told_is_named_by_the_makers_eve
         &cloudtrail_now(),
         &older,
     );
-    let (code, out) = w.handle(&switch);
-    assert_eq!(code, 0, "{out:#}");
-    let first = w.alerts().await;
-    let found = of_kind(&first, "drift_detected");
-    assert_eq!(found.len(), 1, "{first:#?}");
-    assert!(actor(&found[0]["message"]).ends_with(":role/Pipeline"));
-    assert_eq!(found[0]["message"]["event_version"], older);
+    let found = told_by(&w, &switch, "Pipeline").await;
+    assert_eq!(found["event_version"], older);
 
     let maker = event(
         "UpdateDocument",
@@ -94,12 +98,7 @@ async fn an_audit_finding_another_editors_switch_told_is_named_by_the_makers_eve
 #[tokio::test(flavor = "multi_thread")]
 async fn an_audit_finding_of_the_events_own_version_names_it_and_nobody_else() {
     let w = World::new().await;
-    let account = w.configured_and_swept().await;
-    w.write_policy("mode = \"audit\"");
-    let (mut doc, _, _) = w.document(&account, R).await.unwrap();
-    doc["inputs"]["runAsDefaultUser"] = json!("root");
-    let v = w.admin_write(&account, R, &doc, true).await;
-    let at = cloudtrail_now();
+    let (account, _, v, at) = audit_root_default(&w).await;
     let own = event(
         "UpdateDocumentDefaultVersion",
         &account,
@@ -107,12 +106,7 @@ async fn an_audit_finding_of_the_events_own_version_names_it_and_nobody_else() {
         &at,
         &v,
     );
-    let (code, out) = w.handle(&own);
-    assert_eq!(code, 0, "{out:#}");
-    let first = w.alerts().await;
-    let found = of_kind(&first, "drift_detected");
-    assert_eq!(found.len(), 1, "{first:#?}");
-    assert!(actor(&found[0]["message"]).ends_with(":role/Pipeline"));
+    told_by(&w, &own, "Pipeline").await;
     // Another editor's event of the same time says it made that version: it
     // is not taken for the maker, who was named.
     let other = event(

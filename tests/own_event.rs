@@ -61,7 +61,7 @@ async fn an_edit_found_by_our_own_writes_event_is_named_by_its_editors_event_onc
     assert_eq!(run_as(&fixed).1, json!("ssm-ops"), "our write landed");
     let ours_at = cloudtrail_now();
     // Editor B's edit lands while our write's event is on its way.
-    w.console_edit(&account, R, "root").await;
+    let b_version = w.console_edit(&account, R, "root").await;
     let b_at = cloudtrail_now();
     proxy.release("told");
     let first = first.join().unwrap();
@@ -102,7 +102,12 @@ async fn an_edit_found_by_our_own_writes_event_is_named_by_its_editors_event_onc
     assert!(state.contains_key("unnamed_put_back"), "a mark: {state:#?}");
 
     // B's two events arrive, one of them twice: B is named, once.
-    let b = |name| event_by("Breakglass", "mallory", name, &account, &b_at);
+    let b = |name| {
+        making(
+            event_by("Breakglass", "mallory", name, &account, &b_at),
+            &b_version,
+        )
+    };
     let events = [b("UpdateDocument"), b("UpdateDocumentDefaultVersion")];
     for e in events.iter().chain([&events[0]]) {
         let (code, out) = w.handle(e);

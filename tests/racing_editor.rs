@@ -27,7 +27,7 @@ async fn an_edit_event_beside_the_sweep_that_puts_it_back_names_the_editor_once(
     let mut w = World::new().await;
     let account = w.configured_and_swept().await;
     let proxy = w.behind_proxy();
-    w.console_edit(&account, R, "root").await;
+    let made = w.console_edit(&account, R, "root").await;
     let edited_at = cloudtrail_now();
     let (_, edited, _) = w.document(&account, R).await.unwrap();
     proxy.faults(json!([
@@ -54,7 +54,7 @@ async fn an_edit_event_beside_the_sweep_that_puts_it_back_names_the_editor_once(
 
     // The edit's event arrives now: its run reads the rows (no mark yet)
     // and finds the document already right.
-    let event = w.handle_in_background(&edit_event(&account, &edited_at));
+    let event = w.handle_in_background(&making(edit_event(&account, &edited_at), &made));
     let started = Instant::now();
     while !event.is_finished()
         && proxy.hits()["again"]["hits"].as_u64().unwrap_or(0) == 0

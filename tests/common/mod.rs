@@ -980,6 +980,21 @@ pub fn doc_event(event_name: &str, account: &str, region: &str, role: &str) -> V
     e
 }
 
+/// `e`, a document event, saying the version it made (an `UpdateDocument`'s
+/// or `CreateDocument`'s answer) or made the default (a switch's request),
+/// as CloudTrail records the call: the guard matches an edit's event to
+/// the version it made.
+pub fn making(mut e: Value, version: &str) -> Value {
+    let d = &mut e["detail"];
+    match d["eventName"].as_str() {
+        Some("UpdateDocumentDefaultVersion") => {
+            d["requestParameters"]["documentVersion"] = json!(version)
+        }
+        _ => d["responseElements"] = json!({"documentDescription": {"documentVersion": version}}),
+    }
+    e
+}
+
 /// The alerts of one kind, in the order they came.
 pub fn of_kind<'a>(alerts: &'a [Value], kind: &str) -> Vec<&'a Value> {
     alerts

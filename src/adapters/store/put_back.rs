@@ -22,24 +22,16 @@ pub struct PutBackNow {
 impl StateStore {
     /// The slot's put-back mark and write lease, read consistently.
     pub async fn put_back_now(&self, account: &str, slot: &str) -> Result<PutBackNow, AwsError> {
-        let t = self.table();
-        let mut get = t
-            .client
-            .get_item()
-            .table_name(&t.name)
-            .consistent_read(true)
-            .projection_expression("unnamed_put_back, lease_until, lease_owner");
-        for (k, v) in region_key(account, slot) {
-            get = get.key(k, v);
-        }
-        let out = get
-            .send()
-            .await
-            .map_err(|e| t.err("GetItem", account, &e))?;
-        Ok(out.item().map_or_else(PutBackNow::default, |i| PutBackNow {
-            mark: get_s(i, "unnamed_put_back"),
-            lease_until_ms: get_n(i, "lease_until"),
-            lease_owner: get_s(i, "lease_owner"),
+        let item = read(
+            self.table(),
+            (account, slot),
+            "unnamed_put_back, lease_until, lease_owner",
+        )
+        .await?;
+        Ok(item.map_or_else(PutBackNow::default, |i| PutBackNow {
+            mark: get_s(&i, "unnamed_put_back"),
+            lease_until_ms: get_n(&i, "lease_until"),
+            lease_owner: get_s(&i, "lease_owner"),
         }))
     }
 }
@@ -47,12 +39,22 @@ impl StateStore {
 /// The slot's put-back mark alone, read consistently: what the coalescing
 /// gate asks before it answers an edit event that may be its editor's.
 pub async fn mark(table: &Table, account: &str, slot: &str) -> Result<Option<String>, AwsError> {
+    let item = read(table, (account, slot), "unnamed_put_back").await?;
+    Ok(item.and_then(|i| get_s(&i, "unnamed_put_back")))
+}
+
+/// The slot's item as `projection` names it, read consistently.
+async fn read(
+    table: &Table,
+    (account, slot): (&str, &str),
+    projection: &str,
+) -> Result<Option<crate::adapters::aws::dynamodb::Item>, AwsError> {
     let mut get = table
         .client
         .get_item()
         .table_name(&table.name)
         .consistent_read(true)
-        .projection_expression("unnamed_put_back");
+        .projection_expression(projection);
     for (k, v) in region_key(account, slot) {
         get = get.key(k, v);
     }
@@ -60,5 +62,5 @@ pub async fn mark(table: &Table, account: &str, slot: &str) -> Result<Option<Str
         .send()
         .await
         .map_err(|e| table.err("GetItem", account, &e))?;
-    Ok(out.item().and_then(|i| get_s(i, "unnamed_put_back")))
+    Ok(out.item)
 }

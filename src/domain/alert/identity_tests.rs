@@ -283,6 +283,34 @@ fn a_bypass_is_its_versions_and_its_editor_whatever_the_trigger() {
     assert_eq!(unique.len(), others.len(), "{others:?}");
 }
 
+/// The follow-up `editors_named` tells of `o`, whose mark says a sweep
+/// found version 2 (`latest_only`: the latest alone).
+fn follow_up_of_sweep(mut o: RegionOutcome, latest_only: bool) -> crate::domain::alert::Alert {
+    use crate::domain::outcome::AccountReport;
+    use crate::domain::put_back::{Mark, Named};
+    let t = trigger(TriggerKind::DocumentChanged, "eb-edit", Some(ADMIN));
+    o.named = Some(Named {
+        mark: Mark {
+            at_ms: 0,
+            found_by: "sweep".into(),
+            trigger_id: "sweep-1".into(),
+            before: put_back("2", "t").before,
+            version: Some("2".into()),
+            by: None,
+            latest_only,
+        },
+        reverts_last_hour: 0,
+    });
+    let report = AccountReport {
+        desired_user: Some("admin".into()),
+        regions: vec![o],
+        ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
+    };
+    let mut alerts = super::super::named::editors_named(&report, &t, false, "now");
+    assert_eq!(alerts.len(), 1, "one follow-up");
+    alerts.remove(0)
+}
+
 /// Seed 950089 (audit): a sweep found only the latest version out of
 /// policy (`latest:2`), and the edit's event named its editor in a
 /// follow-up; later the editor made version 2 the default, a window of its
@@ -290,32 +318,11 @@ fn a_bypass_is_its_versions_and_its_editor_whatever_the_trigger() {
 /// fact, which the switch's run tells naming the same editor.
 #[test]
 fn a_follow_up_of_a_latest_only_finding_is_not_the_same_versions_window_as_the_default() {
-    use crate::domain::outcome::AccountReport;
-    use crate::domain::put_back::{Mark, Named};
     let t = trigger(TriggerKind::DocumentChanged, "eb-edit", Some(ADMIN));
     let follow_up = |latest_only: bool| {
         let mut found = put_back("1", "t");
         found.action = Action::WouldChange;
-        found.named = Some(Named {
-            mark: Mark {
-                at_ms: 0,
-                found_by: "sweep".into(),
-                trigger_id: "sweep-1".into(),
-                before: put_back("2", "t").before,
-                version: Some("2".into()),
-                by: None,
-                latest_only,
-            },
-            reverts_last_hour: 0,
-        });
-        let report = AccountReport {
-            desired_user: Some("admin".into()),
-            regions: vec![found],
-            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
-        };
-        let alerts = super::super::named::editors_named(&report, &t, false, "now");
-        assert_eq!(alerts.len(), 1, "one follow-up");
-        alerts[0].alert_id.clone()
+        follow_up_of_sweep(found, latest_only).alert_id
     };
     let window_as_default = detected(&put_back("2", "t"), &t);
     assert_ne!(follow_up(true), window_as_default);
@@ -371,43 +378,23 @@ fn a_window_a_switch_opened_is_another_fact_than_the_same_version_before() {
     assert_eq!(switched, id("2026-11-26T01:06:00.000Z", "eb-4"));
 }
 
-/// Seed 900275 (audit): the sweep's finding is named by the edit's event
-/// after the editor had put the document right again themselves. Nothing
-/// was put back: the follow-up is `drift_detected` (its window ran until
-/// the editor's own fix), in enforce a `drift_reverted`.
+/// Seed 900275 (audit): a sweep's finding named by the edit's event after
+/// the editor put the document right themselves; nothing was put back, so
+/// the follow-up is `drift_detected` (in enforce a `drift_reverted`).
 #[test]
 fn a_follow_up_in_audit_is_a_finding_even_where_the_document_is_right_again() {
-    use crate::domain::outcome::AccountReport;
     use crate::domain::policy::Mode;
-    use crate::domain::put_back::{Mark, Named};
-    let t = trigger(TriggerKind::DocumentChanged, "eb-edit", Some(ADMIN));
     let kind = |action: Action, mode: Option<Mode>| {
         let mut right = put_back("3", "t");
         right.action = action;
         right.mode = mode;
-        right.named = Some(Named {
-            mark: Mark {
-                at_ms: 0,
-                found_by: "sweep".into(),
-                trigger_id: "sweep-1".into(),
-                before: put_back("2", "t").before,
-                version: Some("2".into()),
-                by: None,
-                latest_only: false,
-            },
-            reverts_last_hour: 0,
-        });
-        let report = AccountReport {
-            desired_user: Some("admin".into()),
-            regions: vec![right],
-            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
-        };
-        let alerts = super::super::named::editors_named(&report, &t, false, "now");
-        assert_eq!(alerts.len(), 1, "one follow-up");
-        alerts[0].kind
+        follow_up_of_sweep(right, false).kind
     };
     assert_eq!(kind(Action::None, Some(Mode::Audit)), Kind::DriftDetected);
-    assert_eq!(kind(Action::WouldChange, Some(Mode::Audit)), Kind::DriftDetected);
+    assert_eq!(
+        kind(Action::WouldChange, Some(Mode::Audit)),
+        Kind::DriftDetected
+    );
     assert_eq!(kind(Action::None, Some(Mode::Enforce)), Kind::DriftReverted);
     assert_eq!(kind(Action::None, None), Kind::DriftReverted);
 }

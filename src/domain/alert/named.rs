@@ -32,12 +32,7 @@ pub fn editors_named(
                 change: Some(Change::Document),
                 ..o.clone()
             };
-            // In audit the run found what the sweep told: `drift_detected`,
-            // also where the document is right again (the editor put it
-            // right themselves: nothing was put back, and the window ran
-            // until then; simulation seed 900275).
-            let audit = o.action == Action::WouldChange
-                || o.mode == Some(crate::domain::policy::Mode::Audit);
+            let audit = audit(o);
             let facts = DriftFacts {
                 expected_editor,
                 audit,
@@ -74,6 +69,14 @@ pub fn editors_named(
             alert
         })
         .collect()
+}
+
+/// In audit the run found what the sweep told: `drift_detected`, also
+/// where the document is right again (the editor put it right themselves:
+/// nothing was put back, and the window ran until then; simulation seed
+/// 900275).
+fn audit(o: &RegionOutcome) -> bool {
+    o.action == Action::WouldChange || o.mode == Some(crate::domain::policy::Mode::Audit)
 }
 
 /// A follow-up's identity: the version the put-back replaced (the one its
