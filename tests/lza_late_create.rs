@@ -104,3 +104,69 @@ async fn lzas_late_create_event_after_a_pending_vend_tells_nothing_more() {
     }
     assert_eq!(w.alert_kinds().await, ["account_configured"]);
 }
+
+/// Both sides of a vend's window: an admin makes the document with root in
+/// one region while the member stack is not there yet (their event goes
+/// nowhere) and a session starts under it. The configuration is still the
+/// one alert: it names root's version in that region with the session
+/// (a `warning`: a session ran out of policy), and LZA's Run As off in the
+/// other region with none.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admins_root_before_the_member_stack_is_told_by_the_configuration_with_its_session() {
+    use common::stacks::*;
+    let d = Deployed::new(Stage {
+        hub_template: shipped("hub.yaml"),
+        policy: POLICY,
+        accounts: 1,
+        member_now: None,
+    })
+    .await;
+    let (w, account) = (&d.w, d.members[0].clone());
+    let mut root = lza_document(&account);
+    root["inputs"]["runAsEnabled"] = json!(true);
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    let root_version = w.admin_write(&account, REGIONS[0], &root, true).await;
+    w.admin_write(&account, REGIONS[1], &lza_document(&account), true)
+        .await;
+    let (code, out) = w.handle(&vend_event(&account));
+    assert!(
+        actions(&out).iter().all(|a| a == "pending"),
+        "{code} {out:#}"
+    );
+    crate::sessions::tick().await;
+    let session = w.start_session(&account, REGIONS[0], "mallory").await;
+    deploy_member(w, &account, "us-east-1", &[]).await;
+    let (code, out) = w.handle(&stack_landed(&account, "us-east-1", "instance-1"));
+    assert!(
+        actions(&out).iter().all(|a| a == "updated"),
+        "{code} {out:#}"
+    );
+    let alerts = w.alerts().await;
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["message"]["kind"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(kinds, ["account_configured"], "{alerts:#?}");
+    let m = &alerts[0]["message"];
+    assert_eq!(m["severity"], "warning", "{m:#}");
+    let entry = |region: &str| {
+        let regions = m["regions"].as_array().unwrap();
+        regions
+            .iter()
+            .find(|e| e["region"] == region)
+            .unwrap()
+            .clone()
+    };
+    let rooted = entry(REGIONS[0]);
+    assert_eq!(rooted["versions_before"]["default"], json!(root_version));
+    let listed: Vec<&str> = rooted["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{rooted:#}"))
+        .iter()
+        .filter_map(|s| s["session_id"].as_str())
+        .collect();
+    assert_eq!(listed, [session.as_str()], "{rooted:#}");
+    let off = entry(REGIONS[1]);
+    assert_eq!(off["versions_before"]["default"], json!("1"), "{off:#}");
+    assert_eq!(off["sessions"], json!([]), "{off:#}");
+}

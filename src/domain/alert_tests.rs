@@ -420,6 +420,62 @@ mod documents {
         }
     }
 
+    /// A configuration names the default it put back only where that default
+    /// held Run As out of policy: the vend's window, told by its one alert.
+    #[test]
+    fn a_configuration_names_the_out_of_policy_default_it_put_back_and_nothing_else() {
+        use crate::domain::ports::Versions;
+        let with = |o: RegionOutcome, pending: bool| RegionOutcome {
+            versions_before: Some(Versions {
+                default: "3".into(),
+                latest: "4".into(),
+            }),
+            pending,
+            ..o
+        };
+        let created = RegionOutcome {
+            before: None,
+            ..with(updated(None, "root", false), false)
+        };
+        let right = RegionOutcome {
+            action: Action::None,
+            ..with(updated(None, "ops", false), false)
+        };
+        let failed = RegionOutcome::failed("eu-west-1", "AccessDeniedException", "denied".into());
+        // (row, the `versions_before` its region entry carries)
+        let cases = [
+            (
+                with(updated(None, "root", false), false),
+                Some(serde_json::json!({"default": "3", "latest": "4"})),
+            ),
+            (
+                with(updated(None, "", false), false),
+                Some(serde_json::json!({"default": "3", "latest": "4"})),
+            ),
+            // The latest alone was out of policy: no default held it.
+            (with(updated(None, "root", false), true), None),
+            (created, None),
+            (right, None),
+            (updated(None, "root", false), None),
+            (failed, None),
+        ];
+        let t = edit_of(crate::domain::trigger::DOCUMENT_NAME);
+        for (row, want) in cases {
+            let a =
+                account_configured("111122223333", "ops", std::slice::from_ref(&row), &t, "now");
+            assert_eq!(
+                a.body["regions"][0].get("versions_before").cloned(),
+                want,
+                "{row:?}"
+            );
+            assert_eq!(
+                a.severity,
+                Severity::Info,
+                "a window's sessions, once read, decide"
+            );
+        }
+    }
+
     #[test]
     fn a_failure_that_persists_across_events_keeps_its_dedup_key_and_a_changed_one_does_not() {
         let denied = |region: &str, code: &str| RegionOutcome::failed(region, code, "no".into());

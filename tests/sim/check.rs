@@ -203,6 +203,16 @@ pub fn told(alert: &Value) -> Vec<Told> {
                 }
             }
         }
+        // A vend's configuration tells the out-of-policy default it put
+        // back in each region (`versions_before`), with its sessions.
+        "account_configured" => {
+            for r in alert["regions"].as_array().into_iter().flatten() {
+                for v in both(&r["versions_before"]) {
+                    let region = r["region"].as_str().unwrap_or_default().to_string();
+                    out.push((account.clone(), region, v, false, None, at));
+                }
+            }
+        }
         "run_as_window" => {
             let region = alert["region"].as_str().unwrap_or_default().to_string();
             // A follow-up names the editor of versions another run told
@@ -845,8 +855,13 @@ impl Checker {
                 // Except where the run's own event made the version: its
                 // window opens at that event's time, known without any
                 // read (an `unjudged` version's too; unreleased).
-                let opening_unknown = body["sessions_unread"] == "WindowOpeningUnknown";
-                if body.get("sessions_unread").is_some_and(|u| !u.is_null())
+                // An alert of several regions says so per region.
+                let entry = body["regions"]
+                    .as_array()
+                    .and_then(|e| e.iter().find(|e| e["region"].as_str() == Some(r.as_str())))
+                    .unwrap_or(body);
+                let opening_unknown = entry["sessions_unread"] == "WindowOpeningUnknown";
+                if entry.get("sessions_unread").is_some_and(|u| !u.is_null())
                     && !(opening_unknown && made_by_trigger(s, body, (&a, &r), (inc, v)))
                 {
                     sessions_unread.insert((a.clone(), r.clone(), inc, v));

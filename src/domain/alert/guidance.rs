@@ -6,6 +6,11 @@ use serde_json::Value;
 
 use super::{Alert, Kind, Severity};
 
+/// A configuration's window: what its region's sessions mean.
+const CONFIGURED_STEPS: &[&str] = &[
+    "No action needed, unless a region lists sessions: they started while that region's default (`versions_before`) held the Run As in `before`, before runas-guard reached the account. Ask their owners what they ran.",
+];
+
 /// What to do next, in order.
 pub fn next_steps(kind: Kind) -> &'static [&'static str] {
     match kind {
@@ -31,7 +36,7 @@ pub fn next_steps(kind: Kind) -> &'static [&'static str] {
             "Once fixed, `runas-guard reconcile --account ID --stack HUB_STACK` retries now in the function (the next sweep retries anyway).",
             "AccessDenied: check the member role and the SCP exemption for it.",
         ],
-        Kind::AccountConfigured => &["No action needed."],
+        Kind::AccountConfigured => CONFIGURED_STEPS,
         Kind::PolicyRejected => &[
             "Run `runas-guard policy check` on the file, fix the key it names, upload it again.",
             "Until then the last good policy stays in force.",
@@ -245,6 +250,7 @@ pub fn plain_text(alert: &Alert) -> String {
         }
     }
     out.extend(super::sessions::text_lines(b));
+    out.extend(regions_sessions(b));
     out.push(String::new());
     out.push("What to do:".into());
     out.extend(steps(alert).iter().map(|s| format!("- {s}")));
@@ -255,6 +261,20 @@ pub fn plain_text(alert: &Alert) -> String {
     out.push("Details (JSON):".into());
     out.push(json_one_line(&b.to_string()));
     out.join("\n")
+}
+
+/// The sessions an alert lists per region (an `account_configured`'s), each
+/// region's under its name.
+fn regions_sessions(b: &Value) -> Vec<String> {
+    let mut out = vec![];
+    for e in b["regions"].as_array().into_iter().flatten() {
+        let lines = super::sessions::text_lines(e);
+        if let (false, Some(region)) = (lines.is_empty(), e["region"].as_str()) {
+            out.push(format!("In {}:", one_line(region)));
+            out.extend(lines);
+        }
+    }
+    out
 }
 
 /// Characters that break or reorder a line without being a control

@@ -127,6 +127,12 @@ fn region_entries(regions: &[RegionOutcome]) -> Value {
                 if let Some(h) = &r.held {
                     e["held"] = json!(h);
                 }
+                // The out-of-policy default a write put back: a window whose
+                // sessions a configuration lists (`sessions::asks`).
+                let put_back = r.action.wrote() && r.before.is_some() && !r.pending;
+                if let (true, Some(v)) = (put_back, &r.versions_before) {
+                    e["versions_before"] = json!(v);
+                }
                 e
             })
             .collect(),

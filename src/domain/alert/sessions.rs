@@ -8,8 +8,9 @@
 
 use serde_json::{json, Value};
 
-use super::{Alert, Kind};
+use super::{Alert, Kind, Severity};
 use crate::domain::sessions::{Listing, Spans};
+use crate::domain::trigger::DOCUMENT_NAME;
 
 /// What an alert asks of the account-region's session history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,13 +149,78 @@ impl Asked {
     }
 }
 
+/// Where an alert's listing goes: its body, or one entry of its `regions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Alert,
+    Region(usize),
+}
+
+/// Every window an alert tells, with where its listing goes: an alert about
+/// one account-region ([`asked`]), or an `account_configured`'s regions
+/// whose default held Run As out of policy until the configuration put it
+/// back (`versions_before`), each from the making of that default to the
+/// configuration: a window of the account's vend, told by its one alert.
+pub fn asks(alert: &Alert) -> Vec<(Place, Asked)> {
+    if let Some(a) = asked(alert) {
+        return vec![(Place::Alert, a)];
+    }
+    let b = &alert.body;
+    let Some(at) = text(b, "at").filter(|_| alert.kind == Kind::AccountConfigured) else {
+        return vec![];
+    };
+    let entries = b["regions"].as_array().map_or(&[][..], Vec::as_slice);
+    entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let made = text(&e["versions_before"], "default")?;
+            let document = text(e, "document").unwrap_or(DOCUMENT_NAME.to_string());
+            let asked = Asked {
+                region: text(e, "region")?,
+                document,
+                windows: vec![(None, at.clone())],
+                made: Some(made),
+            };
+            Some((Place::Region(i), asked))
+        })
+        .collect()
+}
+
+/// `alert` with what was read at `place` ([`tell`] for [`Place::Alert`]).
+/// A configuration whose window lists a session is a `warning`: a session
+/// ran out of policy before the guard could reach the account.
+pub fn tell_at(mut alert: Alert, place: Place, told: Told) -> Alert {
+    let i = match place {
+        Place::Alert => return tell(alert, told),
+        Place::Region(i) => i,
+    };
+    let ran = matches!(&told, Told::Listed(_, l) if !l.listed.is_empty() || l.more > 0);
+    let Some(e) = alert.body["regions"]
+        .get_mut(i)
+        .and_then(Value::as_object_mut)
+    else {
+        return alert;
+    };
+    write(e, told);
+    if ran {
+        alert.severity = Severity::Warning;
+        alert.body["severity"] = json!(Severity::Warning.as_str());
+    }
+    alert
+}
+
 /// `alert` with what was read: `sessions` (oldest first), `sessions_more`
 /// and `sessions_truncated` where there are more, `sessions_from` /
 /// `sessions_until` (where it looked); or `sessions_unread` (the code).
 pub fn tell(mut alert: Alert, told: Told) -> Alert {
-    let Some(b) = alert.body.as_object_mut() else {
-        return alert;
-    };
+    if let Some(b) = alert.body.as_object_mut() {
+        write(b, told);
+    }
+    alert
+}
+
+fn write(b: &mut serde_json::Map<String, Value>, told: Told) {
     match told {
         Told::Listed(spans, l) => {
             let (from, until) = spans.bounds();
@@ -172,7 +238,6 @@ pub fn tell(mut alert: Alert, told: Told) -> Alert {
             b.insert("sessions_unread".into(), json!(code));
         }
     }
-    alert
 }
 
 /// The listing as e-mail text: one line per session, or why none could be

@@ -294,3 +294,158 @@ fn a_finding_and_an_alert_ask_for_the_same_windows_whatever_now_each_says() {
     doc.document = "Team-Shell".into();
     assert!(!edit.same_windows(&doc), "another document");
 }
+
+#[test]
+fn a_configuration_asks_for_each_region_whose_out_of_policy_default_it_put_back() {
+    let configured = |regions: Value| {
+        let mut a = alert(Kind::AccountConfigured, json!({ "regions": regions }));
+        a.body.as_object_mut().unwrap().remove("region");
+        a.body.as_object_mut().unwrap().remove("document");
+        a
+    };
+    let put_back =
+        json!({"region": "eu-west-1", "versions_before": {"default": "3", "latest": "4"}});
+    let doc = json!({"region": "us-east-1", "document": "Custom-Shell", "versions_before": {"default": "1", "latest": "1"}});
+    // (regions, what is asked: (index, region, document, version made))
+    type Want<'a> = Vec<(usize, &'a str, &'a str, &'a str)>;
+    let cases: Vec<(Value, Want)> = vec![
+        (
+            json!([put_back]),
+            vec![(0, "eu-west-1", "SSM-SessionManagerRunShell", "3")],
+        ),
+        (
+            json!([{"region": "us-east-1"}, put_back, doc]),
+            vec![
+                (1, "eu-west-1", "SSM-SessionManagerRunShell", "3"),
+                (2, "us-east-1", "Custom-Shell", "1"),
+            ],
+        ),
+        // Nothing put back (right already, created, latest only): no window.
+        (
+            json!([{"region": "eu-west-1", "action": "created"}]),
+            vec![],
+        ),
+        (
+            json!([{"region": "eu-west-1", "versions_before": {"latest": "2"}}]),
+            vec![],
+        ),
+        (
+            json!([{"versions_before": {"default": "2", "latest": "2"}}]),
+            vec![],
+        ),
+        (
+            json!([{"region": "", "versions_before": {"default": "2"}}]),
+            vec![],
+        ),
+        (json!("not a list"), vec![]),
+        (json!([]), vec![]),
+    ];
+    for (regions, want) in cases {
+        let got: Vec<_> = asks(&configured(regions.clone()))
+            .into_iter()
+            .map(|(place, a)| {
+                assert_eq!(a.windows, vec![(None, AT.to_string())], "{regions}");
+                (place, a.region, a.document, a.made.unwrap())
+            })
+            .collect();
+        let want: Vec<_> = want
+            .into_iter()
+            .map(|(i, r, d, v)| {
+                (
+                    Place::Region(i),
+                    r.to_string(),
+                    d.to_string(),
+                    v.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{regions}");
+    }
+    // Another kind with regions asks nothing per region.
+    let failed = alert(Kind::RemediationFailed, json!({"regions": [put_back]}));
+    let mut failed = failed;
+    failed.body.as_object_mut().unwrap().remove("region");
+    assert!(asks(&failed).is_empty());
+    // An alert of one region asks for its own windows, as before.
+    let edit = alert(
+        Kind::DriftDetected,
+        json!({"versions_before": {"default": "5", "latest": "5"}}),
+    );
+    assert_eq!(asks(&edit)[0].0, Place::Alert);
+}
+
+#[test]
+fn a_configuration_lists_sessions_in_their_region_and_is_a_warning_only_where_one_ran() {
+    let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
+    let read = |ids: &[&str]| Read {
+        sessions: ids
+            .iter()
+            .map(|id| Session {
+                session_id: id.to_string(),
+                owner: "arn:aws:sts::111122223333:assumed-role/Admin/mallory".into(),
+                target: "i-0123456789abcdef0".into(),
+                started: "2026-11-25T10:01:00.000Z".into(),
+                ended: None,
+                status: "Connected".into(),
+                document: None,
+            })
+            .collect(),
+        truncated: false,
+    };
+    let configured = || {
+        let mut a = alert(
+            Kind::AccountConfigured,
+            json!({"severity": "info", "regions": [{"region": "us-east-1"}, {"region": "eu-west-1"}]}),
+        );
+        a.severity = Severity::Info;
+        a
+    };
+    let listing = |ids: &[&str]| {
+        Told::Listed(
+            spans.clone(),
+            crate::domain::sessions::select(&spans, read(ids)),
+        )
+    };
+    let ran = tell_at(configured(), Place::Region(1), listing(&["mallory-1"]));
+    assert_eq!(
+        ran.body["regions"][1]["sessions"][0]["session_id"],
+        "mallory-1"
+    );
+    assert!(ran.body["regions"][0].get("sessions").is_none());
+    assert!(
+        ran.body.get("sessions").is_none(),
+        "said in its region, not the alert's"
+    );
+    assert_eq!(
+        (ran.severity, ran.body["severity"].as_str()),
+        (Severity::Warning, Some("warning"))
+    );
+    let quiet = tell_at(configured(), Place::Region(0), listing(&[]));
+    assert_eq!(quiet.body["regions"][0]["sessions"], json!([]));
+    assert_eq!(
+        (quiet.severity, quiet.body["severity"].as_str()),
+        (Severity::Info, Some("info"))
+    );
+    let unread = tell_at(
+        configured(),
+        Place::Region(1),
+        Told::Unread("ThrottlingException".into()),
+    );
+    assert_eq!(
+        unread.body["regions"][1]["sessions_unread"],
+        "ThrottlingException"
+    );
+    assert_eq!(unread.severity, Severity::Info);
+    // A place past the regions changes nothing.
+    let beyond = tell_at(configured(), Place::Region(7), listing(&["mallory-1"]));
+    assert!(beyond.body["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e.get("sessions").is_none()));
+    let lines = super::super::guidance::plain_text(&ran);
+    assert!(
+        lines.contains("In eu-west-1:\nSessions started in the window"),
+        "{lines}"
+    );
+}

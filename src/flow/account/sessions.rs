@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::adapters::aws::sessions::SessionHistory;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
-use crate::domain::alert::sessions::{self, Asked, Told};
+use crate::domain::alert::sessions::{self, Asked, Place, Told};
 use crate::domain::alert::Alert;
 use crate::domain::job::Job;
 
@@ -27,31 +27,29 @@ pub async fn listed(
     };
     let mut reads = JoinSet::new();
     let mut out: Vec<Alert> = Vec::with_capacity(alerts.len());
-    for (i, alert) in alerts.into_iter().enumerate() {
-        let Some(asked) = sessions::asked(&alert) else {
-            out.push(alert);
-            continue;
-        };
-        // Its finding's read this run: the same sessions, not read again.
-        if let Some(told) = ctx.sessions_read.find(&session.account, &asked) {
-            out.push(sessions::tell(alert, told));
-            continue;
+    for (i, mut alert) in alerts.into_iter().enumerate() {
+        for (place, asked) in sessions::asks(&alert) {
+            // Its finding's read this run: the same sessions, not read again.
+            if let Some(told) = ctx.sessions_read.find(&session.account, &asked) {
+                alert = sessions::tell_at(alert, place, told);
+                continue;
+            }
+            let (session, slots) = (session.clone(), ctx.region_slots.clone());
+            reads.spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("semaphore never closes");
+                let told = read(&session, &asked).await;
+                (i, place, asked, told)
+            });
         }
-        // Kept as decided until its listing is in: a task that dies
+        // Kept as decided until its listings are in: a task that dies
         // leaves the alert without one, never without the alert.
-        out.push(alert.clone());
-        let (session, slots) = (session.clone(), ctx.region_slots.clone());
-        reads.spawn(async move {
-            let _slot = slots.acquire_owned().await.expect("semaphore never closes");
-            let told = read(&session, &asked).await;
-            (i, asked, told)
-        });
+        out.push(alert);
     }
     while let Some(joined) = reads.join_next().await {
         match joined {
-            Ok((i, asked, told)) => {
+            Ok((i, place, asked, told)) => {
                 ctx.sessions_read.keep(&session.account, asked, &told);
-                out[i] = sessions::tell(out[i].clone(), told);
+                out[i] = sessions::tell_at(out[i].clone(), place, told);
             }
             // A bug, not an AWS answer: the alert goes as decided.
             Err(e) => tracing::error!(error = %e, "session listing task died"),
@@ -65,9 +63,11 @@ pub async fn listed(
 pub fn not_read(alerts: Vec<Alert>, code: &str) -> Vec<Alert> {
     alerts
         .into_iter()
-        .map(|a| match sessions::asked(&a) {
-            Some(_) => sessions::tell(a, Told::Unread(code.to_string())),
-            None => a,
+        .map(|a| {
+            let places: Vec<Place> = sessions::asks(&a).into_iter().map(|(p, _)| p).collect();
+            places.into_iter().fold(a, |a, place| {
+                sessions::tell_at(a, place, Told::Unread(code.to_string()))
+            })
         })
         .collect()
 }
