@@ -18,7 +18,7 @@ pub use life::{from_life, life_to_check, made_since_record, of_life, remade, sta
 pub use made::{event_version, made_by, opened_at_making};
 pub use switched::{
     judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
-    with_switch_back, Switch,
+    switched_to, with_switch_back, Switch,
 };
 pub use tokens::{
     claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,

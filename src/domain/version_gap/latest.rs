@@ -11,7 +11,9 @@ use crate::domain::preferences::RunAs;
 /// the run tells that one), the latest is another version made since the
 /// record (`recorded`), so it can have been the default in between (an
 /// editor switched the default from it back to an older version). A latest
-/// behind a default that is right is the run's own to tell, as ever.
+/// behind a default that is right is the run's own to tell (as a latest
+/// alone), unless the run's own event switched the default to the one found
+/// ([`super::switched_to`]: the caller passes `default_wrong` then too).
 pub fn with_latest(
     gap: Option<Gap>,
     recorded: Option<&str>,

@@ -200,6 +200,13 @@ pub fn switch_of(
     ))
 }
 
+/// Whether `switch` made the default found (`now`) the default: just before
+/// it another version was, and a latest above it can have been that one
+/// ([`super::with_latest`]; seed 900397).
+pub fn switched_to(switch: Option<Switch>, now: &Versions) -> bool {
+    switch.is_some_and(|s| now.default.parse::<u64>() == Ok(s.version))
+}
+
 /// Where a slot's gap starts: above the default version the table
 /// recorded, or above the latest it recorded beside it when that is higher
 /// (the default was switched back below the latest, which the recording
@@ -225,6 +232,25 @@ mod tests {
 
     fn sw(version: u64) -> Option<Switch> {
         Some(Switch { version, at_ms: T })
+    }
+
+    #[test]
+    fn only_a_switch_to_the_default_found_says_another_was_the_default_before() {
+        let cases = [
+            (sw(2), ("2", "3"), true),
+            (sw(3), ("2", "3"), false),
+            (sw(1), ("2", "3"), false),
+            (None, ("2", "3"), false),
+            (sw(2), ("x", "3"), false),
+            (sw(0), ("0", "0"), true),
+        ];
+        for (switch, (d, l), want) in cases {
+            assert_eq!(
+                switched_to(switch, &versions(d, l)),
+                want,
+                "{switch:?} {d} {l}"
+            );
+        }
     }
 
     /// (recorded version, the record's last judged default, (default,

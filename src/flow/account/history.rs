@@ -103,7 +103,8 @@ fn read_and_judge(
         switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
         found,
     };
-    let default = o.before.clone();
+    // `before` is the latest's Run As where it alone was wrong: no default's.
+    let default = o.before.clone().filter(|_| !o.pending);
     let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
     let now = o.versions_before.clone();
     async move {

@@ -91,7 +91,8 @@ pub(super) fn start_of(
                 Seen::Version(row.default_version.clone()?),
                 kept_life(o, row, life),
             );
-            let mut s = start(gap, Accepted::of(o.user(user), row), seen, since)?;
+            let accepted = Accepted::of(o.user(user), row).of_life(&gap);
+            let mut s = start(gap, accepted, seen, since)?;
             s.adopted = adopted;
             s.life = check.filter(|_| s.gap.recreated.is_none());
             Some(s)
@@ -315,6 +316,22 @@ impl Accepted {
         }
     }
 
+    /// What the table recorded was the former document's, where the
+    /// document was made again since (`gap.recreated`): a finding told of
+    /// it is another life's fact, and the new life's versions of the same
+    /// value are windows of their own (seed 900487: in audit, a version
+    /// with Run As `alice` made again and put back within seconds, judged
+    /// no window because the former life's finding had told `alice`).
+    fn of_life(self, gap: &Gap) -> Accepted {
+        match gap.recreated {
+            Some(_) => Accepted {
+                recorded: (None, None),
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// `at_switch`: the version's window opened at the run's own switch,
     /// which no record before it told.
     pub(super) fn has(&self, r: &RunAs, at_switch: bool) -> bool {
@@ -357,10 +374,16 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
     let gap = version_gap::gap_since(record, now, remade_ms);
     // `before` is the default's Run As unless only the latest was wrong.
     let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
-    let gap = version_gap::with_latest(gap, record.version, now, default_wrong);
     // A default switched back to a version at or below the record: only
     // this event says it, and only this run reads it.
     let switch = version_gap::switch_in(t, &o.region, o.document_name());
+    // The run's own event made the default found the default: just before
+    // it another version was, and the latest can have been that one (seed
+    // 900397: a version with Run As off made the default, its events lost,
+    // then the default switched back; the switch's run took the off version
+    // for a latest that never held).
+    let switched_to = version_gap::switched_to(switch, now);
+    let gap = version_gap::with_latest(gap, record.version, now, default_wrong || switched_to);
     let judged = recorded?.judged_default.as_deref();
     version_gap::with_switch_back(gap, switch, judged, now)
 }
@@ -369,6 +392,44 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
 mod tests {
     use super::*;
     use crate::domain::nodes::readiness::Readiness;
+
+    #[test]
+    fn a_finding_recorded_of_the_former_document_excuses_none_of_the_new_ones_versions() {
+        let alice = RunAs {
+            enabled: Some(serde_json::json!(true)),
+            user: Some(serde_json::json!("alice")),
+        };
+        let row = Known {
+            observed_user: Some("alice".into()),
+            observed_enabled: Some("true".into()),
+            ..Known::default()
+        };
+        let gap = |recreated: Option<&str>| Gap {
+            to_read: vec![1],
+            beyond: 0,
+            current: [2, 2],
+            recreated: recreated.map(str::to_string),
+            latest_past: false,
+            switched: None,
+        };
+        // (document made again since the record, the run's own switch) -> accepted
+        let cases = [
+            (None, false, true),
+            (None, true, false),
+            (Some("5"), false, false),
+            (Some("5"), true, false),
+        ];
+        for (recreated, at_switch, want) in cases {
+            let accepted = Accepted::of("produser", &row).of_life(&gap(recreated));
+            assert_eq!(
+                accepted.has(&alice, at_switch),
+                want,
+                "{recreated:?} {at_switch}"
+            );
+            // What the policy wants is accepted whatever the life.
+            assert!(accepted.has(&RunAs::desired("produser"), at_switch));
+        }
+    }
 
     #[test]
     fn only_a_session_documents_moved_row_has_its_life_checked() {
