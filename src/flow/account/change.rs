@@ -132,6 +132,12 @@ pub fn seen(run_as: Option<&RunAs>, pending: bool) -> Seen {
     }
 }
 
+/// Whether a drift mark ([`seen`]) is of a latest version alone: a finding
+/// that told no time as the default.
+pub fn latest_alone(mark: &str) -> bool {
+    serde_json::from_str::<Value>(mark).is_ok_and(|v| v.get(2).is_some_and(|t| t == "latest"))
+}
+
 /// Audit: whether a row is a finding at all: what it would change holds Run
 /// As out of policy (or there is no document). A default that is not the
 /// latest while both read right is what enforce promotes silently (LZA's

@@ -302,9 +302,18 @@ pub(super) struct Accepted {
 impl Accepted {
     fn of(user: &str, row: &Known) -> Accepted {
         let then = row.desired_user.clone().unwrap_or_else(|| user.to_string());
+        // A finding of the latest alone told no time as the default: its
+        // value excuses no version that was (seed 900215: in audit, off
+        // told as the latest, made the default, then put right; the
+        // restore's run recorded past it untold).
+        let alone = row.drift_seen.as_deref().is_some_and(change::latest_alone);
+        let recorded = match alone {
+            true => (None, None),
+            false => (row.observed_user.clone(), row.observed_enabled.clone()),
+        };
         Accepted {
             users: [user.to_string(), then],
-            recorded: (row.observed_user.clone(), row.observed_enabled.clone()),
+            recorded,
         }
     }
 
@@ -363,10 +372,16 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
         .as_deref()
         .filter(|_| remade)
         .and_then(crate::domain::clock::parse_iso);
+    // A latest found out of policy alone was told as such, not judged as a
+    // window: the gap keeps it (seed 900215).
+    let alone = recorded?
+        .drift_seen
+        .as_deref()
+        .is_some_and(change::latest_alone);
     let record = version_gap::Record {
         version: version_gap::judged_up_to(
             recorded?.default_version.as_deref(),
-            recorded?.latest_version.as_deref(),
+            recorded?.latest_version.as_deref().filter(|_| !alone),
         ),
         at_ms: recorded?.last_checked_ms,
     };
@@ -394,7 +409,7 @@ mod tests {
     use crate::domain::nodes::readiness::Readiness;
 
     #[test]
-    fn a_finding_recorded_of_the_former_document_excuses_none_of_the_new_ones_versions() {
+    fn a_finding_of_the_former_document_or_of_the_latest_alone_excuses_no_version() {
         let alice = RunAs {
             enabled: Some(serde_json::json!(true)),
             user: Some(serde_json::json!("alice")),
@@ -412,14 +427,25 @@ mod tests {
             latest_past: false,
             switched: None,
         };
-        // (document made again since the record, the run's own switch) -> accepted
+        let in_effect = change::seen(Some(&alice), false).value;
+        let latest = change::seen(Some(&alice), true).value;
+        // (document made again since the record, the run's own switch, the
+        // drift mark) -> accepted
         let cases = [
-            (None, false, true),
-            (None, true, false),
-            (Some("5"), false, false),
-            (Some("5"), true, false),
+            (None, false, None, true),
+            (None, false, Some(&in_effect), true),
+            (None, true, None, false),
+            (Some("5"), false, None, false),
+            (Some("5"), true, None, false),
+            // The finding was of the latest alone: no time as the default.
+            (None, false, Some(&latest), false),
+            (None, false, Some(&"not json".to_string()), true),
         ];
-        for (recreated, at_switch, want) in cases {
+        for (recreated, at_switch, mark, want) in cases {
+            let row = Known {
+                drift_seen: mark.cloned(),
+                ..row.clone()
+            };
             let accepted = Accepted::of("produser", &row).of_life(&gap(recreated));
             assert_eq!(
                 accepted.has(&alice, at_switch),
