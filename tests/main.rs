@@ -46,6 +46,7 @@ mod history_read;
 mod house;
 mod identity_center;
 mod lambda_runtime;
+mod latest_alone;
 mod left_governance;
 mod lives;
 mod lza_late_create;

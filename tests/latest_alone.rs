@@ -1,0 +1,81 @@
+//! In audit a latest version found out of policy behind a right default is
+//! told as such (`latest_only`): no time as the default. When its editor
+//! then makes it the default and puts it right, the run of whichever event
+//! arrives first tells its window; a record never moves past it untold
+//! because the latest-alone finding had the same value (simulation seed
+//! 900215).
+
+use crate::common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+fn event(name: &str, account: &str, at: &str, version: &str) -> Value {
+    let mut e = doc_event_as(name, account, R, "Admin", "jane");
+    e["detail"]["eventTime"] = json!(at);
+    making(e, version)
+}
+
+/// The alerts telling `version` as a window or a finding (follow-ups
+/// naming an editor aside).
+fn telling<'a>(alerts: &'a [Value], version: &str) -> Vec<&'a Value> {
+    alerts
+        .iter()
+        .filter(|a| a["message"]["follow_up_of"].is_null())
+        .filter(|a| {
+            let m = &a["message"];
+            let windows = m["windows"].as_array().into_iter().flatten();
+            let in_window = windows.clone().any(|w| w["version"] == version);
+            let found = m["versions_before"]["default"] == version && m["latest_only"] != true;
+            in_window || found
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by_the_first_run() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let mut doc = right.clone();
+    doc["inputs"]["runAsEnabled"] = json!(false);
+    let off = w.admin_write(&account, R, &doc, false).await;
+    let (code, out) = w.handle(&event("UpdateDocument", &account, &cloudtrail_now(), &off));
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    let alone = of_kind(&first, "drift_detected");
+    assert_eq!(alone.len(), 1, "{first:#?}");
+    assert_eq!(alone[0]["message"]["latest_only"], true, "{first:#?}");
+
+    // The editor makes it the default, then puts it right; the restore's
+    // event arrives before the switch's.
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&off)
+        .send()
+        .await
+        .unwrap();
+    let switched_at = cloudtrail_now();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let restored = w.admin_write(&account, R, &right, true).await;
+    let restore = event("UpdateDocument", &account, &cloudtrail_now(), &restored);
+    let (code, out) = w.handle(&restore);
+    assert_eq!(code, 0, "{out:#}");
+    let second = w.alerts().await;
+    assert_eq!(
+        telling(&second, &off).len(),
+        1,
+        "told by the restore's run: {second:#?}"
+    );
+
+    // The switch's own event, late, tells it no more.
+    let switch = event("UpdateDocumentDefaultVersion", &account, &switched_at, &off);
+    let (code, out) = w.handle(&switch);
+    assert_eq!(code, 0, "{out:#}");
+    let third = w.alerts().await;
+    assert!(telling(&third, &off).is_empty(), "{third:#?}");
+}
