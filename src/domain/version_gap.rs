@@ -304,11 +304,34 @@ fn unjudged_of(
 /// window opened at the run's own switch: what the table recorded then
 /// says nothing of it (an audit finding of that version as the latest
 /// alone told no time as the default; seed 900187). The current versions
-/// are the run's own to judge.
+/// are the run's own to judge, except a latest behind the default where a
+/// version below it is told as a window: it was made later than one that
+/// may have been the default, and may have been it as much (seed 900347:
+/// root made the default twice, then switched back to the right version
+/// before the first event's run; the run told the first root version and
+/// put back the second as a latest alone, recording past its window).
 pub fn windows(
     gap: &Gap,
     read: &[Past],
     accepted: impl Fn(&RunAs, bool) -> bool,
+    ends: &Ends,
+) -> History {
+    let out = judge(gap, read, &accepted, ends);
+    let behind = gap.current[0] != gap.current[1] && gap.recreated.is_none();
+    if out.windows.is_empty() || gap.latest_past || !behind {
+        return out;
+    }
+    let gap = Gap {
+        latest_past: true,
+        ..gap.clone()
+    };
+    judge(&gap, read, &accepted, ends)
+}
+
+fn judge(
+    gap: &Gap,
+    read: &[Past],
+    accepted: &impl Fn(&RunAs, bool) -> bool,
     ends: &Ends,
 ) -> History {
     let mut read: Vec<&Past> = read.iter().collect();
@@ -547,6 +570,38 @@ mod tests {
                     "one bound: {w:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_latest_behind_a_right_default_is_a_window_where_a_version_below_it_is() {
+        let read = |v4: &str, v5: &str| {
+            [
+                past(4, Some(v4), "t4"),
+                past(5, Some(v5), "t5"),
+                past(3, Some("ssm-ops"), "t3"),
+            ]
+        };
+        // (versions now, v4's and v5's Run As, made again) -> windows
+        let cases = [
+            (("3", "5"), ("root", "root"), false, vec!["4", "5"]),
+            (("3", "5"), ("root", "alice"), false, vec!["4", "5"]),
+            // Nothing below it was a window: the latest alone is the run's own.
+            (("3", "5"), ("ssm-ops", "root"), false, vec![]),
+            (("3", "5"), ("root", "ssm-ops"), false, vec!["4"]),
+            // The latest is the default: the run's own, as ever.
+            (("5", "5"), ("root", "root"), false, vec!["4"]),
+            // A document made again keeps its own rule.
+            (("3", "5"), ("root", "root"), true, vec!["4"]),
+        ];
+        for ((d, l), (v4, v5), remade, want) in cases {
+            let mut g = gap(Some("2"), &versions(d, l)).unwrap();
+            if remade {
+                g.recreated = Some("9".into());
+            }
+            let h = windows(&g, &read(v4, v5), ops, &found());
+            let got: Vec<&str> = h.windows.iter().map(|w| w.version.as_str()).collect();
+            assert_eq!(got, want, "{d} {l} {v4} {v5} {remade}");
         }
     }
 
