@@ -79,3 +79,55 @@ async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by
     let third = w.alerts().await;
     assert!(telling(&third, &off).is_empty(), "{third:#?}");
 }
+
+/// Both sides in `enforce`: an editor makes a root version the default
+/// (its events lost) and switches back to the right one; the switch's own
+/// event proves another version was the default just before it, so its
+/// run tells root's window (seed 900397). The other side: an edit that
+/// only made an out-of-policy latest, never the default, is put back as
+/// the latest alone, with no window.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_back_to_the_default_found_tells_the_latest_it_replaced() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (mut doc, right, _) = w.document(&account, R).await.unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    let root = w.admin_write(&account, R, &doc, true).await;
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&right)
+        .send()
+        .await
+        .unwrap();
+    let switch = event(
+        "UpdateDocumentDefaultVersion",
+        &account,
+        &cloudtrail_now(),
+        &right,
+    );
+    let (code, out) = w.handle(&switch);
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], json!(root));
+
+    // Another latest out of policy, never made the default: put back, no window.
+    let (mut doc, _, _) = w.document(&account, R).await.unwrap();
+    doc["inputs"]["runAsDefaultUser"] = json!("mallory");
+    let latest = w.admin_write(&account, R, &doc, false).await;
+    let (code, out) = w.handle(&event(
+        "UpdateDocument",
+        &account,
+        &cloudtrail_now(),
+        &latest,
+    ));
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert!(of_kind(&told, "run_as_window").is_empty(), "{told:#?}");
+    let put_back = of_kind(&told, "drift_reverted");
+    assert_eq!(put_back.len(), 1, "{told:#?}");
+    assert_eq!(put_back[0]["message"]["latest_only"], true);
+}
