@@ -17,8 +17,8 @@ pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, life_to_check, made_since_record, of_life, remade, starts_history};
 pub use made::{event_version, made_by, opened_at_making};
 pub use switched::{
-    judged_forgotten, judged_numbers, judged_up_to, judged_value, switch_in, switch_of,
-    switched_to, with_switch_back, Switch,
+    judged_forgotten, judged_numbers, judged_up_to, judged_value, opened_by_switch, switch_in,
+    switch_of, switched_to, with_switch_back, Switch,
 };
 pub use tokens::{
     claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,
@@ -297,19 +297,12 @@ fn unjudged_of(
 }
 
 /// The windows among `read` (oldest first, as [`gap`] listed them): the
-/// versions whose Run As `accepted` refuses (the caller accepts what the
-/// policy wants now, what it wanted when the table recorded the slot, and
-/// what the table recorded there: a policy change or an audit finding
-/// already told is no window). Its second argument says the version's
-/// window opened at the run's own switch: what the table recorded then
-/// says nothing of it (an audit finding of that version as the latest
-/// alone told no time as the default; seed 900187). The current versions
-/// are the run's own to judge, except a latest behind the default where a
-/// version below it is told as a window: it was made later than one that
-/// may have been the default, and may have been it as much (seed 900347:
-/// root made the default twice, then switched back to the right version
-/// before the first event's run; the run told the first root version and
-/// put back the second as a latest alone, recording past its window).
+/// versions whose Run As `accepted` refuses (what the policy wants now and
+/// when the table recorded the slot, and an audit finding already told, are
+/// no window). Its second argument says the version's window opened at the
+/// run's own switch, which no record before it told (seed 900187). The
+/// current versions are the run's own to judge, except a latest behind the
+/// default where a version below it is a window ([`latest::behind_a_window`]).
 pub fn windows(
     gap: &Gap,
     read: &[Past],
@@ -317,15 +310,10 @@ pub fn windows(
     ends: &Ends,
 ) -> History {
     let out = judge(gap, read, &accepted, ends);
-    let behind = gap.current[0] != gap.current[1] && gap.recreated.is_none();
-    if out.windows.is_empty() || gap.latest_past || !behind {
-        return out;
+    match latest::behind_a_window(gap, &out) {
+        Some(gap) => judge(&gap, read, &accepted, ends),
+        None => out,
     }
-    let gap = Gap {
-        latest_past: true,
-        ..gap.clone()
-    };
-    judge(&gap, read, &accepted, ends)
 }
 
 fn judge(

@@ -46,6 +46,21 @@ pub fn with_latest(
     Some(g)
 }
 
+/// `gap` with its latest judged as a past version where the run tells a
+/// version below it as a window (`judged`): made later than one that may
+/// have been the default, it may have been it as much (seed 900347: root
+/// made the default twice, then switched back to the right version before
+/// the first event's run; the run told the first root version and put the
+/// second back as a latest alone, recording past its window). `None`:
+/// judged as it was.
+pub(super) fn behind_a_window(gap: &Gap, judged: &History) -> Option<Gap> {
+    let behind = gap.current[0] != gap.current[1] && gap.recreated.is_none();
+    (behind && !gap.latest_past && !judged.windows.is_empty()).then(|| Gap {
+        latest_past: true,
+        ..gap.clone()
+    })
+}
+
 /// `history` without the window of a latest judged as past
 /// (`gap.latest_past`) whose Run As is the out-of-policy default's own
 /// (`default`): the run's alert about that default tells the same value

@@ -93,6 +93,28 @@ pub fn with_switch_back(
     Some(g)
 }
 
+/// `gap` with its window opening at `switch` where the version the switch
+/// made the default is the latest the record told alone (`alone`): no
+/// session could have it before the switch (seed 900187), however the
+/// record's time and the switch's second compare.
+pub fn opened_by_switch(
+    gap: Option<Gap>,
+    switch: Option<Switch>,
+    alone: Option<u64>,
+) -> Option<Gap> {
+    match (gap, switch) {
+        (Some(mut g), Some(s))
+            if alone == Some(s.version)
+                && g.to_read.contains(&s.version)
+                && g.current[0] != s.version =>
+        {
+            g.switched = Some(s);
+            Some(g)
+        }
+        (gap, _) => gap,
+    }
+}
+
 /// Whether the slot's record says a run judged `s`'s version out of
 /// policy (found it the default, or told it as a window), and recorded
 /// that, at or after the switch's second.
@@ -232,6 +254,35 @@ mod tests {
 
     fn sw(version: u64) -> Option<Switch> {
         Some(Switch { version, at_ms: T })
+    }
+
+    #[test]
+    fn a_switch_to_a_latest_told_alone_opens_its_window_at_the_switch() {
+        let g = |to_read: Vec<u64>, current: [u64; 2]| Gap {
+            to_read,
+            current,
+            ..Gap::default()
+        };
+        // (gap, switch, the latest told alone) -> the switch kept
+        let cases = [
+            (Some(g(vec![3, 4], [4, 4])), sw(3), Some(3), true),
+            (Some(g(vec![3, 4], [4, 4])), sw(3), Some(2), false),
+            (Some(g(vec![3, 4], [4, 4])), sw(3), None, false),
+            (Some(g(vec![3, 4], [4, 4])), None, Some(3), false),
+            // Not read in this gap, or the default found: the run's own.
+            (Some(g(vec![4], [4, 4])), sw(3), Some(3), false),
+            (Some(g(vec![3], [3, 3])), sw(3), Some(3), false),
+            (None, sw(3), Some(3), false),
+        ];
+        for (gap, switch, alone, want) in cases {
+            let got = opened_by_switch(gap.clone(), switch, alone);
+            assert_eq!(
+                got.as_ref().and_then(|g| g.switched),
+                want.then(|| switch.unwrap()),
+                "{gap:?} {switch:?} {alone:?}"
+            );
+            assert_eq!(got.map(|g| g.to_read), gap.map(|g| g.to_read));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 
+use super::accepted::Accepted;
 use super::{adopted, change, Ctx};
 use crate::domain::alert::{history_from, HistoryFrom, Read};
 use crate::domain::intent::UnderIntent;
@@ -13,7 +14,6 @@ use crate::domain::job::Job;
 use crate::domain::known::{Known, Snapshot};
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::ports::Versions;
-use crate::domain::preferences::RunAs;
 use crate::domain::version_gap::{self, Gap};
 
 /// Where one row's history starts ([`history_from`]).
@@ -290,67 +290,6 @@ fn unrecorded_gap(o: &RegionOutcome) -> Option<Gap> {
     version_gap::gap_unrecorded(o.versions_before.as_ref()?)
 }
 
-/// The Run As no past version is blamed for: what the policy wants now,
-/// what it wanted when the table recorded the slot (a policy change is the
-/// sweep's news), and what the table recorded there (an audit finding
-/// already told).
-pub(super) struct Accepted {
-    users: [String; 2],
-    recorded: (Option<String>, Option<String>),
-}
-
-impl Accepted {
-    fn of(user: &str, row: &Known) -> Accepted {
-        let then = row.desired_user.clone().unwrap_or_else(|| user.to_string());
-        // A finding of the latest alone told no time as the default: its
-        // value excuses no version that was (seed 900215: in audit, off
-        // told as the latest, made the default, then put right; the
-        // restore's run recorded past it untold).
-        let alone = row.drift_seen.as_deref().is_some_and(change::latest_alone);
-        let recorded = match alone {
-            true => (None, None),
-            false => (row.observed_user.clone(), row.observed_enabled.clone()),
-        };
-        Accepted {
-            users: [user.to_string(), then],
-            recorded,
-        }
-    }
-
-    /// Without a record: what the policy wants now, only.
-    fn policy(user: &str) -> Accepted {
-        Accepted {
-            users: [user.to_string(), user.to_string()],
-            recorded: (None, None),
-        }
-    }
-
-    /// What the table recorded was the former document's, where the
-    /// document was made again since (`gap.recreated`): a finding told of
-    /// it is another life's fact, and the new life's versions of the same
-    /// value are windows of their own (seed 900487: in audit, a version
-    /// with Run As `alice` made again and put back within seconds, judged
-    /// no window because the former life's finding had told `alice`).
-    fn of_life(self, gap: &Gap) -> Accepted {
-        match gap.recreated {
-            Some(_) => Accepted {
-                recorded: (None, None),
-                ..self
-            },
-            None => self,
-        }
-    }
-
-    /// `at_switch`: the version's window opened at the run's own switch,
-    /// which no record before it told.
-    pub(super) fn has(&self, r: &RunAs, at_switch: bool) -> bool {
-        self.users.iter().any(|u| r.is_compliant(u))
-            || (!at_switch
-                && self.recorded.0.is_some()
-                && change::observed(Some(r)) == self.recorded)
-    }
-}
-
 /// The versions to read back in one document row: only where the table
 /// recorded what it observed there and the document moved since (or was
 /// made again: a deletion or creation event of it later than the record).
@@ -400,62 +339,15 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
     let switched_to = version_gap::switched_to(switch, now);
     let gap = version_gap::with_latest(gap, record.version, now, default_wrong || switched_to);
     let judged = recorded?.judged_default.as_deref();
-    version_gap::with_switch_back(gap, switch, judged, now)
+    let gap = version_gap::with_switch_back(gap, switch, judged, now);
+    let alone = recorded?.latest_version.as_deref().filter(|_| alone);
+    version_gap::opened_by_switch(gap, switch, alone.and_then(|v| v.parse().ok()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::nodes::readiness::Readiness;
-
-    #[test]
-    fn a_finding_of_the_former_document_or_of_the_latest_alone_excuses_no_version() {
-        let alice = RunAs {
-            enabled: Some(serde_json::json!(true)),
-            user: Some(serde_json::json!("alice")),
-        };
-        let row = Known {
-            observed_user: Some("alice".into()),
-            observed_enabled: Some("true".into()),
-            ..Known::default()
-        };
-        let gap = |recreated: Option<&str>| Gap {
-            to_read: vec![1],
-            beyond: 0,
-            current: [2, 2],
-            recreated: recreated.map(str::to_string),
-            latest_past: false,
-            switched: None,
-        };
-        let in_effect = change::seen(Some(&alice), false).value;
-        let latest = change::seen(Some(&alice), true).value;
-        // (document made again since the record, the run's own switch, the
-        // drift mark) -> accepted
-        let cases = [
-            (None, false, None, true),
-            (None, false, Some(&in_effect), true),
-            (None, true, None, false),
-            (Some("5"), false, None, false),
-            (Some("5"), true, None, false),
-            // The finding was of the latest alone: no time as the default.
-            (None, false, Some(&latest), false),
-            (None, false, Some(&"not json".to_string()), true),
-        ];
-        for (recreated, at_switch, mark, want) in cases {
-            let row = Known {
-                drift_seen: mark.cloned(),
-                ..row.clone()
-            };
-            let accepted = Accepted::of("produser", &row).of_life(&gap(recreated));
-            assert_eq!(
-                accepted.has(&alice, at_switch),
-                want,
-                "{recreated:?} {at_switch}"
-            );
-            // What the policy wants is accepted whatever the life.
-            assert!(accepted.has(&RunAs::desired("produser"), at_switch));
-        }
-    }
 
     #[test]
     fn only_a_session_documents_moved_row_has_its_life_checked() {

@@ -17,6 +17,7 @@ use crate::domain::outcome::{AccountReport, Status};
 use crate::domain::policy::Policy;
 use crate::domain::seat::Seat;
 
+mod accepted;
 mod access;
 pub mod activation;
 mod admit;
