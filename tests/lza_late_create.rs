@@ -68,6 +68,19 @@ async fn lzas_late_create_event_after_the_vend_tells_nothing_more() {
     );
 }
 
+/// The hub deployed with one member account whose member stack has not
+/// landed yet.
+async fn one_account_without_its_member_stack() -> common::stacks::Deployed {
+    use common::stacks::*;
+    Deployed::new(Stage {
+        hub_template: shipped("hub.yaml"),
+        policy: POLICY,
+        accounts: 1,
+        member_now: None,
+    })
+    .await
+}
+
 /// The same in the order a vend really goes: LZA makes the document while
 /// the member stack is not there yet (the vend waits, pending), the stack
 /// lands and its event configures the account, and LZA's `CreateDocument`
@@ -75,13 +88,7 @@ async fn lzas_late_create_event_after_the_vend_tells_nothing_more() {
 #[tokio::test(flavor = "multi_thread")]
 async fn lzas_late_create_event_after_a_pending_vend_tells_nothing_more() {
     use common::stacks::*;
-    let d = Deployed::new(Stage {
-        hub_template: shipped("hub.yaml"),
-        policy: POLICY,
-        accounts: 1,
-        member_now: None,
-    })
-    .await;
+    let d = one_account_without_its_member_stack().await;
     let (w, account) = (&d.w, d.members[0].clone());
     let created_at = cloudtrail_now();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -114,13 +121,7 @@ async fn lzas_late_create_event_after_a_pending_vend_tells_nothing_more() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admins_root_before_the_member_stack_is_told_by_the_configuration_with_its_session() {
     use common::stacks::*;
-    let d = Deployed::new(Stage {
-        hub_template: shipped("hub.yaml"),
-        policy: POLICY,
-        accounts: 1,
-        member_now: None,
-    })
-    .await;
+    let d = one_account_without_its_member_stack().await;
     let (w, account) = (&d.w, d.members[0].clone());
     let mut root = lza_document(&account);
     root["inputs"]["runAsEnabled"] = json!(true);

@@ -204,20 +204,24 @@ fn a_put_back_of_the_latest_alone_is_asked_as_any_edit() {
     }
 }
 
-#[test]
-fn the_listing_is_data_and_text_and_a_failed_read_is_said() {
-    let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
-    let s = Session {
-        session_id: "mallory-0123".into(),
+/// A session of mallory's, started at 10:01 on the node.
+fn mallorys(id: &str) -> Session {
+    Session {
+        session_id: id.into(),
         owner: "arn:aws:sts::111122223333:assumed-role/Admin/mallory".into(),
         target: "i-0123456789abcdef0".into(),
         started: "2026-11-25T10:01:00.000Z".into(),
         ended: None,
         status: "Connected".into(),
         document: None,
-    };
+    }
+}
+
+#[test]
+fn the_listing_is_data_and_text_and_a_failed_read_is_said() {
+    let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
     let read = Read {
-        sessions: vec![s],
+        sessions: vec![mallorys("mallory-0123")],
         truncated: true,
     };
     let listing = crate::domain::sessions::select(&spans, read);
@@ -378,18 +382,7 @@ fn a_configuration_asks_for_each_region_whose_out_of_policy_default_it_put_back(
 fn a_configuration_lists_sessions_in_their_region_and_is_a_warning_only_where_one_ran() {
     let spans = Spans::of(&[("2026-11-25T10:00:00.000Z", AT)]).unwrap();
     let read = |ids: &[&str]| Read {
-        sessions: ids
-            .iter()
-            .map(|id| Session {
-                session_id: id.to_string(),
-                owner: "arn:aws:sts::111122223333:assumed-role/Admin/mallory".into(),
-                target: "i-0123456789abcdef0".into(),
-                started: "2026-11-25T10:01:00.000Z".into(),
-                ended: None,
-                status: "Connected".into(),
-                document: None,
-            })
-            .collect(),
+        sessions: ids.iter().map(|id| mallorys(id)).collect(),
         truncated: false,
     };
     let configured = || {
