@@ -36,12 +36,7 @@ async fn lzas_late_create_event_after_the_vend_tells_nothing_more() {
         assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "{region}");
         assert_eq!((default.as_str(), latest.as_str()), ("2", "2"), "{region}");
     }
-    let alerts = w.alerts().await;
-    let kinds: Vec<&str> = alerts
-        .iter()
-        .map(|a| a["message"]["kind"].as_str().unwrap_or("?"))
-        .collect();
-    assert_eq!(kinds, ["account_configured"], "{alerts:#?}");
+    let alerts = only_configured(&w.alerts().await);
     for region in REGIONS {
         assert_eq!(
             alerts[0]["message"]["before"][region]["runAsEnabled"],
@@ -66,6 +61,16 @@ async fn lzas_late_create_event_after_the_vend_tells_nothing_more() {
         ),
         "a new life's edit is told: {told:#?}"
     );
+}
+
+/// `alerts`, asserted to be one `account_configured`.
+fn only_configured(alerts: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    let kinds: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["message"]["kind"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(kinds, ["account_configured"], "{alerts:#?}");
+    alerts.to_vec()
 }
 
 /// The hub deployed with one member account whose member stack has not
@@ -142,12 +147,7 @@ async fn an_admins_root_before_the_member_stack_is_told_by_the_configuration_wit
         actions(&out).iter().all(|a| a == "updated"),
         "{code} {out:#}"
     );
-    let alerts = w.alerts().await;
-    let kinds: Vec<&str> = alerts
-        .iter()
-        .map(|a| a["message"]["kind"].as_str().unwrap_or("?"))
-        .collect();
-    assert_eq!(kinds, ["account_configured"], "{alerts:#?}");
+    let alerts = only_configured(&w.alerts().await);
     let m = &alerts[0]["message"];
     assert_eq!(m["severity"], "warning", "{m:#}");
     let entry = |region: &str| {
