@@ -25,6 +25,17 @@ fn event(
     making(e, version)
 }
 
+/// Mallory's (`Breakglass`) `UpdateDocument` at `at` that made `version`.
+fn mallorys_edit(account: &str, at: &str, version: &str) -> Value {
+    event(
+        "UpdateDocument",
+        account,
+        ("Breakglass", "mallory"),
+        at,
+        version,
+    )
+}
+
 fn actor(m: &Value) -> &str {
     m["actor"].as_str().unwrap_or_default()
 }
@@ -70,13 +81,7 @@ async fn an_audit_finding_another_editors_switch_told_is_named_by_the_makers_eve
     let found = told_by(&w, &switch, "Pipeline").await;
     assert_eq!(found["event_version"], older);
 
-    let maker = event(
-        "UpdateDocument",
-        &account,
-        ("Breakglass", "mallory"),
-        &made_at,
-        &v,
-    );
+    let maker = mallorys_edit(&account, &made_at, &v);
     for _ in 0..2 {
         let (code, out) = w.handle(&maker);
         assert_eq!(code, 0, "{out:#}");
@@ -109,13 +114,7 @@ async fn an_audit_finding_of_the_events_own_version_names_it_and_nobody_else() {
     told_by(&w, &own, "Pipeline").await;
     // Another editor's event of the same time says it made that version: it
     // is not taken for the maker, who was named.
-    let other = event(
-        "UpdateDocument",
-        &account,
-        ("Breakglass", "mallory"),
-        &at,
-        &v,
-    );
+    let other = mallorys_edit(&account, &at, &v);
     let (code, out) = w.handle(&other);
     assert_eq!(code, 0, "{out:#}");
     assert!(w.alerts().await.is_empty());
@@ -142,25 +141,13 @@ async fn a_makers_event_a_later_run_covered_still_names_the_maker_of_a_put_back(
     // finds the document right and marks the gate covered from its start.
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let later = w.admin_write(&account, R, &right, true).await;
-    let later_event = event(
-        "UpdateDocument",
-        &account,
-        ("Breakglass", "mallory"),
-        &cloudtrail_now(),
-        &later,
-    );
+    let later_event = mallorys_edit(&account, &cloudtrail_now(), &later);
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let (code, out) = w.handle(&later_event);
     assert_eq!(code, 0, "{out:#}");
     assert!(w.alerts().await.is_empty());
 
-    let maker = event(
-        "UpdateDocument",
-        &account,
-        ("Breakglass", "mallory"),
-        &made_at,
-        &v,
-    );
+    let maker = mallorys_edit(&account, &made_at, &v);
     let (code, out) = w.handle(&maker);
     assert_eq!(code, 0, "{out:#}");
     assert_ne!(out["result"], "coalesced", "{out:#}");
