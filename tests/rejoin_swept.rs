@@ -249,3 +249,49 @@ fn iso_secs(secs: i64) -> String {
         .trim_end_matches('Z')
         .to_string()
 }
+
+/// Simulation seed 900009: in audit, a rejoin only a sweep found. The
+/// vend's next run finds the sweep's record and nothing new, so the sweep
+/// tells the new life's finding as the vend would have (`drift_detected`),
+/// not in its summary alone; an admin's later version of the same value is
+/// that finding, quiet. Before, the finding was never told and the admin's
+/// root version went untold with it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoin_in_audit_found_by_a_sweep_tells_its_finding_once() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    sweep(&w);
+    w.alerts().await;
+    // Out of the organization, root is made the default in one region.
+    w.console_edit(&account, "eu-west-1", "root").await;
+    std::thread::sleep(Duration::from_millis(1100));
+    rejoined_now(&w, &account);
+
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let found = about(&alerts, "drift_detected", &account);
+    assert_eq!(found.len(), 1, "the life's finding: {alerts:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(m["region"], "eu-west-1", "{m:#}");
+    assert_eq!(m["found_by"], "sweep", "{m:#}");
+    assert_eq!(m["before"]["runAsDefaultUser"], "root", "{m:#}");
+    assert!(about(&alerts, "account_configured", &account).is_empty());
+    let (doc, _, _) = w.document(&account, "eu-west-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, json!("root"), "audit writes nothing");
+
+    // The other side: the same finding seen again is quiet, and so is an
+    // admin's new version of the same value, with its event.
+    sweep(&w);
+    let (mut doc, _, _) = w.document(&account, "eu-west-1").await.unwrap();
+    doc["inputs"]["idleSessionTimeout"] = json!("19");
+    w.admin_write(&account, "eu-west-1", &doc, true).await;
+    let event = doc_event("UpdateDocument", &account, "eu-west-1", "Admin");
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(
+        about(&after, "drift_detected", &account).is_empty(),
+        "{after:#?}"
+    );
+}

@@ -147,3 +147,44 @@ async fn a_new_lifes_version_put_right_before_any_run_looked_is_told_by_the_put_
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// Simulation seed 900300: the document deleted and made again with root
+/// at version 1, put back by its `CreateDocument` event's run, then
+/// deleted and made again the same way. Each life's version 1 is its own
+/// fact: two `drift_reverted`, two identities. Before, the second shared
+/// the first's `alert_id` (the version number alone) and a reader keeping
+/// one copy per id never saw it.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_life_of_a_remade_documents_root_version_one_is_told_under_its_own_identity() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    let mut root = doc.clone();
+    root["inputs"]["runAsEnabled"] = json!(true);
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    let ssm = w.admin_ssm(&account, R).await;
+    let mut ids = Vec::new();
+    for life in 0..2 {
+        // CreatedDate may be whole seconds: each life a second apart.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        ssm.delete_document().name(DOC).send().await.unwrap();
+        assert_eq!(w.admin_write(&account, R, &root, false).await, "1");
+        let (code, out) = w.handle(&doc_event("CreateDocument", &account, R, "Admin"));
+        assert_eq!(code, 0, "{out:#}");
+        let alerts = w.alerts().await;
+        let reverted = of_kind(&alerts, "drift_reverted");
+        assert_eq!(reverted.len(), 1, "life {life}: {alerts:#?}");
+        let m = &reverted[0]["message"];
+        assert_eq!(m["versions_before"]["default"], "1", "{m:#}");
+        assert_eq!(m["before"]["runAsDefaultUser"], "root", "{m:#}");
+        ids.push(m["alert_id"].as_str().unwrap().to_string());
+        let (now, _, _) = w.document(&account, R).await.unwrap();
+        assert_eq!(run_as(&now).1, json!("ssm-ops"), "life {life} put back");
+    }
+    assert_ne!(ids[0], ids[1], "two lives, two facts");
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

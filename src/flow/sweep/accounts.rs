@@ -110,7 +110,10 @@ async fn decided(
     alerts.extend(departed(job, left));
     // A life whose configuration this run finishes says so as its vend would.
     let finish = super::lives::finishes_life(svc, job, &info.id, &acct.report, rejoined).await;
-    if finish != super::lives::Finish::No {
+    if finish != super::lives::Finish::No && !job.dry_run {
+        let at = crate::domain::clock::iso(crate::domain::clock::now());
+        let found = super::unreported::life_found(&acct.report, &acct.new_drift, &job.trigger, &at);
+        alerts.extend(found);
         let life = (info.joined_ms, finish);
         alerts.extend(configured_anew(svc, job, &acct.report, life).await);
     }

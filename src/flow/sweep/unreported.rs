@@ -48,6 +48,31 @@ pub(super) fn drift_found(
     alerts
 }
 
+/// The audit findings of a life this sweep finds anew (a rejoin only it
+/// found, a vend whose chain ended awaiting the member stack): told as that
+/// life's vend would have told them, one `drift_detected` listing each
+/// region, since this sweep's record makes them old news to the vend's
+/// next run. A first look has no change to judge (`change` is none), so
+/// [`drift_found`] leaves it to the summary; a new life's finding is news
+/// (simulation seed 900009: a rejoin in audit found only by a sweep, its
+/// root default told in the summary alone, and an admin's later root
+/// version taken for that finding, never told).
+pub(super) fn life_found(
+    report: &AccountReport,
+    new_drift: &std::collections::HashSet<String>,
+    trigger: &Trigger,
+    at: &str,
+) -> Option<Alert> {
+    let user = report.desired_user.as_deref()?;
+    let rows: Vec<&crate::domain::outcome::RegionOutcome> = report
+        .regions
+        .iter()
+        .filter(|o| o.action == Action::WouldChange && o.change.is_none() && !o.another_life)
+        .filter(|o| new_drift.contains(&o.slot()))
+        .collect();
+    alert::audit_findings(&report.account, user, &rows, trigger, at)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -117,5 +142,58 @@ mod tests {
             );
             assert!(a.body["note"].as_str().unwrap().contains("forwarding"));
         }
+    }
+
+    #[test]
+    fn a_new_lifes_audit_first_looks_are_one_finding_and_nothing_else_is() {
+        let doc = Some(Change::Document);
+        let policy = Some(Change::Policy {
+            from_user: Some("ops".into()),
+            to_user: "app".into(),
+            from_mode: None,
+            to_mode: None,
+        });
+        let mut other_life = row("ca-central-1", Action::WouldChange, "root", None);
+        other_life.another_life = true;
+        let mut report = AccountReport::uniform("111122223333", "payments", &[], |r| {
+            RegionOutcome::skipped(r, Action::None, None)
+        });
+        report.desired_user = Some("ops".into());
+        report.regions = vec![
+            row("us-east-1", Action::WouldChange, "root", None), // first look, marked: told
+            row("eu-west-1", Action::WouldChange, "x", None),    // first look, marked: told
+            row("eu-west-2", Action::WouldChange, "y", None),    // marked by another run
+            row("ap-south-1", Action::WouldChange, "z", doc),    // a change: drift_found's
+            row("sa-east-1", Action::WouldChange, "w", policy),  // the policy's summary
+            row("eu-north-1", Action::Updated, "v", None),       // enforce: its configuration
+            row("ap-east-1", Action::None, "ops", None),         // right
+            other_life,                                          // another life's
+        ];
+        let marked = [
+            "us-east-1",
+            "eu-west-1",
+            "ap-south-1",
+            "sa-east-1",
+            "eu-north-1",
+            "ap-east-1",
+            "ca-central-1",
+        ];
+        let new_drift: HashSet<String> = marked.iter().map(|r| r.to_string()).collect();
+        let t =
+            crate::flow::sweep::sweep_trigger("sweep-1".into(), None, "aws.events", "scheduled");
+        let at = "2026-11-23T06:00:00.000Z";
+        let a = life_found(&report, &new_drift, &t, at).expect("one finding");
+        assert_eq!(a.kind.as_str(), "drift_detected");
+        let regions: Vec<&str> = a.body["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["region"].as_str().unwrap())
+            .collect();
+        assert_eq!(regions, ["us-east-1", "eu-west-1"], "{:#}", a.body);
+        // Nothing marked first, or no desired user: nothing told.
+        assert!(life_found(&report, &HashSet::new(), &t, at).is_none());
+        report.desired_user = None;
+        assert!(life_found(&report, &new_drift, &t, at).is_none());
     }
 }
