@@ -50,6 +50,11 @@ pub struct Intent {
     pub before: Option<RunAs>,
     /// `None`: there was no document (the write creates it).
     pub versions_before: Option<Versions>,
+    /// When AWS says the default it found was made (`CreatedDate`), where
+    /// it said: the adopting run's alert tells that version of that life,
+    /// as the dead run's would have (absent from earlier releases' intents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made: Option<String>,
 }
 
 /// What the run knows about itself when it takes a lease (the lease adds
@@ -93,6 +98,7 @@ impl Announce {
             own_write: t.context.own_write,
             before,
             versions_before: versions,
+            made: None,
         }
     }
 }
@@ -209,6 +215,7 @@ impl Intent {
             change: None,
             pending: false,
             another_life: false,
+            made_before: self.made.clone(),
             replaced: None,
             history: None,
             window: Default::default(),
@@ -544,6 +551,22 @@ mod tests {
     fn round_trips_and_judges_whether_the_write_landed() {
         let i = edit();
         assert_eq!(Intent::parse(&i.to_json()).unwrap(), i);
+        // When its default was made goes with it to the adopting run's
+        // alert; an earlier release's intent, without it, reads as unknown.
+        let made = Intent {
+            made: Some("2026-11-26T00:42:20.527Z".into()),
+            ..edit()
+        };
+        let back = Intent::parse(&made.to_json()).unwrap();
+        assert_eq!(back.outcome("4").made_before, made.made);
+        assert!(!i.to_json().contains("\"made\""), "{}", i.to_json());
+        assert_eq!(
+            Intent::parse(&i.to_json())
+                .unwrap()
+                .outcome("4")
+                .made_before,
+            None
+        );
         assert!(Intent::parse("{").is_err());
         assert!(Intent::parse("{\"owner\": 1}").is_err());
         let cases = [

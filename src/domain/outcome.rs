@@ -177,6 +177,12 @@ pub struct RegionOutcome {
     /// account last joined: its put-back configures the new life, not drift.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub another_life: bool,
+    /// When AWS says the version `before` is of was made (the default's
+    /// `CreatedDate`, or the latest's where only it was out of policy:
+    /// `pending`), where it said: a drift alert's fact is that version of
+    /// that life (`alert::identity::drift_version`).
+    #[serde(skip)]
+    pub made_before: Option<String>,
 }
 
 /// A document as a run read it before failing: its default version's Run As

@@ -19,12 +19,12 @@ pub trait Documents: Sync {
     }
     /// Default and latest version numbers; `None` when there is no document.
     fn versions(&self) -> impl Future<Output = Result<Option<Versions>, AwsError>> + Send;
-    /// `(version, content)` of `version`, or of the default when `None`;
+    /// `version`, or the default when `None`, as `GetDocument` answers;
     /// `None` when the document (or that version) does not exist.
     fn content(
         &self,
         version: Option<&str>,
-    ) -> impl Future<Output = Result<Option<(String, String)>, AwsError>> + Send;
+    ) -> impl Future<Output = Result<Option<Got>, AwsError>> + Send;
     fn create(&self, content: &str) -> impl Future<Output = Result<Written, AwsError>> + Send;
     /// A new version on top of `latest`; [`Written::Stale`] when `latest` is
     /// no longer the latest version.
@@ -93,11 +93,25 @@ pub struct Listed {
     pub is_default: bool,
 }
 
+/// One version as `GetDocument` answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Got {
+    pub number: String,
+    pub content: String,
+    /// Its `CreatedDate` (RFC 3339), where AWS says it.
+    pub made: Option<String>,
+}
+
 /// What one version holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
     pub number: String,
     pub prefs: Preferences,
+    /// When AWS says this version was made (`GetDocument`'s `CreatedDate`,
+    /// RFC 3339), where it said: a document deleted and made again numbers
+    /// its versions from 1 again, and only this tells its version 1 from the
+    /// former one's.
+    pub made: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,9 +146,22 @@ impl Observed {
         }
     }
 
+    /// When the default (or, `latest`, the latest) was made, as AWS said.
+    pub fn made(&self, latest: bool) -> Option<String> {
+        match self {
+            Observed::Missing => None,
+            Observed::Present { latest: l, .. } if latest => l.made.clone(),
+            Observed::Present { default, .. } => default.made.clone(),
+        }
+    }
+
     /// A document whose default and latest are both `version`.
     pub(crate) fn only(number: String, prefs: Preferences) -> Observed {
-        let v = Version { number, prefs };
+        let v = Version {
+            number,
+            prefs,
+            made: None,
+        };
         Observed::Present {
             default: v.clone(),
             latest: v,

@@ -34,6 +34,11 @@ pub struct Mark {
     /// written before it has none: read as the default's, as then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub latest_only: bool,
+    /// When AWS says the version it replaced was made (`CreatedDate`),
+    /// where the run read it: the follow-up names that version of that
+    /// life of the document, as the put-back's alert told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made: Option<String>,
 }
 
 impl Mark {

@@ -98,6 +98,7 @@ pub fn leaves_mark(o: &RegionOutcome, user: &str, trigger: &Trigger, now_ms: i64
         version: replaced_version(o),
         by,
         latest_only: o.pending,
+        made: o.made_before.clone(),
     })
 }
 
@@ -277,6 +278,7 @@ mod tests {
             version: Some("4".into()),
             by: None,
             latest_only: false,
+            made: None,
         }
     }
 

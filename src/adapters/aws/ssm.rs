@@ -4,7 +4,7 @@
 use aws_sdk_ssm::types::{DocumentFormat, DocumentType};
 
 use super::AwsError;
-use crate::domain::ports::{Documents, Listed, Versions, Written};
+use crate::domain::ports::{Documents, Got, Listed, Versions, Written};
 use crate::domain::trigger::DOCUMENT_NAME;
 
 pub struct DocumentStore {
@@ -62,10 +62,7 @@ impl DocumentStore {
         match result {
             Ok(out) => Ok(Some((
                 out.content().unwrap_or_default().to_string(),
-                out.created_date().and_then(|d| {
-                    d.fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
-                        .ok()
-                }),
+                made(out.created_date()),
             ))),
             Err(e) => {
                 let err = self.err("GetDocument", &e);
@@ -129,7 +126,7 @@ impl Documents for DocumentStore {
 
     /// Content of one version (the default when `None`), as JSON whatever
     /// format it was stored in. `None` when the document vanished.
-    async fn content(&self, version: Option<&str>) -> Result<Option<(String, String)>, AwsError> {
+    async fn content(&self, version: Option<&str>) -> Result<Option<Got>, AwsError> {
         let result = self
             .client
             .get_document()
@@ -145,10 +142,11 @@ impl Documents for DocumentStore {
                         self.incomplete("GetDocument", "no document version in the response")
                     );
                 };
-                Ok(Some((
-                    number.to_string(),
-                    out.content().unwrap_or_default().to_string(),
-                )))
+                Ok(Some(Got {
+                    number: number.to_string(),
+                    content: out.content().unwrap_or_default().to_string(),
+                    made: made(out.created_date()),
+                }))
             }
             Err(e) => {
                 let err = self.err("GetDocument", &e);
@@ -298,4 +296,12 @@ impl Documents for DocumentStore {
             }
         }
     }
+}
+
+/// A `CreatedDate` as RFC 3339.
+fn made(d: Option<&aws_sdk_ssm::primitives::DateTime>) -> Option<String> {
+    d.and_then(|d| {
+        d.fmt(aws_sdk_ssm::primitives::DateTimeFormat::DateTime)
+            .ok()
+    })
 }

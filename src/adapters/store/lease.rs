@@ -213,8 +213,9 @@ impl Lease for RegionLease {
         seen: &Observed,
     ) -> Result<(RegionGrant, bool), AwsError> {
         let intent = self.announce.as_ref().map(|a| {
-            a.intent(&self.owner, seen.run_as(&a.user), seen.versions())
-                .to_json()
+            let mut intent = a.intent(&self.owner, seen.run_as(&a.user), seen.versions());
+            intent.made = seen.made(false);
+            intent.to_json()
         });
         let started = clock::now();
         let give_up = started + WAIT_AT_MOST;

@@ -15,17 +15,20 @@ use super::Kind;
 /// (`pending`: its window opens later, when it becomes the default, and
 /// that is another fact), or a document that was not there. Not the
 /// version that put it back: two attempts of one trigger can put one
-/// version back twice (a retry after a lost answer), one fact. No
-/// `CreatedDate`: the run that takes over a dead run's write tells its
-/// alert from the intent, which keeps version numbers only, and must send
-/// the id the dead run would have sent.
+/// version back twice (a retry after a lost answer), one fact. With its
+/// `CreatedDate` where the run read it (the intent keeps it for the run that
+/// takes over a dead run's write): a document deleted and made again
+/// numbers its versions from 1 again, and its version 1 put back is another
+/// fact than the former life's (simulation seed 900300: the second remade
+/// document's root v1 shared the first one's `alert_id` and was taken for
+/// a copy of it).
 pub fn drift_version(o: &RegionOutcome) -> (String, Option<&str>) {
     let found = match &o.versions_before {
         Some(v) if o.pending => format!("latest:{}", v.latest),
         Some(v) => v.default.clone(),
-        None => "absent".into(),
+        None => return ("absent".into(), None),
     };
-    (found, None)
+    (found, o.made_before.as_deref())
 }
 
 /// A drift alert's identity (`drift_reverted`, `drift_detected`,

@@ -298,6 +298,7 @@ fn follow_up_of_sweep(mut o: RegionOutcome, latest_only: bool) -> crate::domain:
             version: Some("2".into()),
             by: None,
             latest_only,
+            made: None,
         },
         reverts_last_hour: 0,
     });
@@ -397,4 +398,61 @@ fn a_follow_up_in_audit_is_a_finding_even_where_the_document_is_right_again() {
     );
     assert_eq!(kind(Action::None, Some(Mode::Enforce)), Kind::DriftReverted);
     assert_eq!(kind(Action::None, None), Kind::DriftReverted);
+}
+
+/// Simulation seed 900300: a document deleted and made again twice, each
+/// life's root v1 put back by its own edit's run. The version's
+/// `CreatedDate` is part of the put-back's fact; a row that could not read
+/// it (none) is the number alone, as before.
+#[test]
+fn a_put_back_of_a_remade_documents_version_is_another_fact_than_the_former_lifes() {
+    let t = trigger(TriggerKind::DocumentChanged, "eb-1", Some(ADMIN));
+    let made = |at: Option<&str>| {
+        let mut o = put_back("1", "-");
+        o.made_before = at.map(str::to_string);
+        o
+    };
+    let first = made(Some("2026-11-26T00:42:20.527Z"));
+    let second = made(Some("2026-11-26T02:19:15.527Z"));
+    let cases = [
+        (
+            reverted(&first, &t),
+            reverted(&second, &t),
+            false,
+            "two lives' v1",
+        ),
+        (
+            reverted(&first, &t),
+            reverted(&first.clone(), &t),
+            true,
+            "one life's v1 told twice",
+        ),
+        (
+            detected(&first, &t),
+            detected(&second, &t),
+            false,
+            "audit: two lives' v1",
+        ),
+        (
+            reverted(&made(None), &t),
+            reverted(&made(None), &t),
+            true,
+            "unread: the number alone",
+        ),
+        (
+            reverted(&made(None), &t),
+            reverted(&first, &t),
+            false,
+            "unread is not a life's",
+        ),
+    ];
+    for (a, b, same, what) in cases {
+        assert_eq!(a == b, same, "{what}");
+    }
+    // A latest alone: its own `CreatedDate` (the row's `made_before`).
+    let mut latest = made(Some("2026-11-26T00:42:20.527Z"));
+    latest.pending = true;
+    let mut other = latest.clone();
+    other.made_before = Some("2026-11-26T02:19:15.527Z".into());
+    assert_ne!(reverted(&latest, &t), reverted(&other, &t));
 }

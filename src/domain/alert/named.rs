@@ -89,11 +89,11 @@ fn follow_up_id(
     alert: &Alert,
     trigger: &Trigger,
 ) -> String {
-    let version = match &named.mark.version {
-        Some(v) if named.mark.latest_only => format!("latest:{v}"),
-        Some(v) => v.clone(),
-        None => drift_version(edit).0,
+    let (version, made) = match &named.mark.version {
+        Some(v) if named.mark.latest_only => (format!("latest:{v}"), named.mark.made.as_deref()),
+        Some(v) => (v.clone(), named.mark.made.as_deref()),
+        None => (drift_version(edit).0, None),
     };
     let editor = trigger.actor.as_ref().map(|a| a.arn.as_str());
-    drift_id(alert.kind, account, edit, (&version, None), editor)
+    drift_id(alert.kind, account, edit, (&version, made), editor)
 }

@@ -94,8 +94,13 @@ fn recorded_here(row: Option<&Known>) -> life::Recorded {
     }
 }
 
-/// When the default `o` found was made (`GetDocument`'s `CreatedDate`).
+/// When the default `o` found was made (`GetDocument`'s `CreatedDate`): as
+/// the run's own read said, or read again where it did not say (a dead
+/// run's write taken over from an earlier release's intent).
 async fn made_ms(session: &MemberSession, account: &str, o: &RegionOutcome) -> Option<i64> {
+    if let Some(made) = o.made_before.as_deref().filter(|_| !o.pending) {
+        return clock::parse_iso(made);
+    }
     let default = &o.versions_before.as_ref()?.default;
     let docs = session.documents(&o.region, o.document_name());
     match docs.past(default).await {

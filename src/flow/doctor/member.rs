@@ -299,7 +299,7 @@ async fn document(
         return Some(Some(RunAs::default()));
     };
     match docs.content(None).await {
-        Ok(Some((_, content))) => {
+        Ok(Some(crate::domain::ports::Got { content, .. })) => {
             let parsed = Preferences::parse(&content).map(|p| p.run_as());
             let run_as = match &parsed {
                 Ok(r) => r.short(),

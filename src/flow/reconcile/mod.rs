@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use crate::domain::outcome::{Action, Read, RegionOutcome};
 use crate::domain::policy::Mode;
-use crate::domain::ports::{Documents, Lease, Observed, Version, DEFERRED};
+use crate::domain::ports::{Documents, Got, Lease, Observed, Version, DEFERRED};
 
 mod error;
 mod write;
@@ -94,11 +94,12 @@ pub fn plan(observed: &Observed, want: &Want<'_>) -> Plan {
     }
 }
 
-async fn read<D: Documents>(
-    docs: &D,
-    number: String,
-    content: String,
-) -> Result<Version, ReconcileError> {
+async fn read<D: Documents>(docs: &D, got: Got) -> Result<Version, ReconcileError> {
+    let Got {
+        number,
+        content,
+        made,
+    } = got;
     let prefs = Preferences::parse(&content).map_err(|source| ReconcileError::Content {
         account: docs.account().to_string(),
         region: docs.region().to_string(),
@@ -106,7 +107,11 @@ async fn read<D: Documents>(
         version: number.clone(),
         source,
     })?;
-    Ok(Version { number, prefs })
+    Ok(Version {
+        number,
+        prefs,
+        made,
+    })
 }
 
 /// DescribeDocument and GetDocument (default) at once; a third call only when
@@ -118,18 +123,18 @@ pub async fn observe<D: Documents>(docs: &D) -> Result<Observed, ReconcileError>
         return Ok(Observed::Missing);
     };
     let default = match default? {
-        Some((number, content)) if number == versions.default => Some((number, content)),
+        Some(got) if got.number == versions.default => Some(got),
         _ => docs.content(Some(&versions.default)).await?,
     };
-    let Some((number, content)) = default else {
+    let Some(got) = default else {
         return Ok(Observed::Missing);
     };
-    let default = read(docs, number, content).await?;
+    let default = read(docs, got).await?;
     let latest = if versions.latest == default.number {
         default.clone()
     } else {
         match docs.content(Some(&versions.latest)).await? {
-            Some((number, content)) => read(docs, number, content).await?,
+            Some(got) => read(docs, got).await?,
             None => return Ok(Observed::Missing),
         }
     };
@@ -342,6 +347,7 @@ pub async fn reconcile<D: Documents, L: Lease>(
                 error: None,
                 followed,
                 pending: pending(&before, user),
+                made_before: before.made(pending(&before, user)),
                 ..RegionOutcome::default()
             }
         }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::domain::aws_error::AwsError;
-use crate::domain::ports::{Listed, Versions, Written};
+use crate::domain::ports::{Got, Listed, Versions, Written};
 use crate::domain::preferences::Layout;
 
 #[derive(Debug, Clone, Default)]
@@ -117,7 +117,7 @@ impl Documents for Fake {
         }
         Ok(found)
     }
-    async fn content(&self, version: Option<&str>) -> Result<Option<(String, String)>, AwsError> {
+    async fn content(&self, version: Option<&str>) -> Result<Option<Got>, AwsError> {
         let doc = self.doc.lock().unwrap();
         let Some(d) = doc.as_ref() else {
             return Ok(None);
@@ -126,7 +126,11 @@ impl Documents for Fake {
             None => d.default,
             Some(v) => v.parse().unwrap(),
         };
-        Ok(d.versions.get(n - 1).map(|c| (n.to_string(), c.clone())))
+        Ok(d.versions.get(n - 1).map(|c| Got {
+            number: n.to_string(),
+            content: c.clone(),
+            made: Some(format!("2026-11-20T00:00:0{n}Z")),
+        }))
     }
     async fn create(&self, content: &str) -> Result<Written, AwsError> {
         let mut doc = self.doc.lock().unwrap();
@@ -693,6 +697,7 @@ fn plans() {
     let v = |n: &str, c: Value| Version {
         number: n.into(),
         prefs: Preferences::parse(&c.to_string()).unwrap(),
+        made: None,
     };
     let present = |d, l| Observed::Present {
         default: d,
@@ -760,6 +765,7 @@ fn before_shows_the_wrong_version() {
     let v = |n: &str, c: Value| Version {
         number: n.into(),
         prefs: Preferences::parse(&c.to_string()).unwrap(),
+        made: None,
     };
     let obs = Observed::Present {
         default: v("1", content("a", json!(true), "ops")),
@@ -779,6 +785,7 @@ fn inheriting_plans_follow_the_parent_inputs() {
     let v = |n: &str, c: Value| Version {
         number: n.into(),
         prefs: Preferences::parse(&c.to_string()).unwrap(),
+        made: None,
     };
     let present = |c: Value| Observed::Present {
         default: v("1", c.clone()),
