@@ -79,6 +79,7 @@ mod stack_update_cost;
 mod staged;
 mod sweep;
 mod sweep_round_trips;
+mod switched_back;
 mod told;
 mod vend;
 mod vend_round_trips;

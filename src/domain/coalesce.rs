@@ -91,17 +91,36 @@ pub fn made_default(t: &Trigger) -> Option<&str> {
     t.context.made_default.as_deref()
 }
 
-/// `held` as it covers an event that made `made` the default: a finished
-/// run that found another default did not judge that version (the default
-/// had moved on, back below the table's record, where no gap reads it:
-/// seed 500260), so it covers nothing; the event's own run reads it
-/// (`domain::version_gap::with_switch_back`). Any other event is covered
-/// as before.
-pub fn judged_it(held: Held, made: Option<&str>) -> Held {
-    match made {
-        Some(m) if held.judged.as_deref() != Some(m) => Held { done: None, ..held },
-        _ => held,
+/// `held` as it covers an event that made `made` the default at
+/// `changed_ms`: a finished run that found another default did not judge
+/// that version (the default had moved on, back below the table's record,
+/// where no gap reads it: seed 500260), so it covers nothing; the event's
+/// own run reads it (`domain::version_gap::with_switch_back`). Nor does a
+/// run whose own event switched to it later ([`judged_mark`]): the version
+/// was replaced in between, and that run's window opened at its own switch
+/// (seed 900021). Any other event is covered as before.
+pub fn judged_it(held: Held, made: Option<&str>, changed_ms: i64) -> Held {
+    let Some(m) = made else {
+        return held;
+    };
+    let judged = held.judged.as_deref().map(|j| match j.split_once('@') {
+        Some((v, at)) => (v, at.parse::<i64>().ok()),
+        None => (j, None),
+    });
+    match judged {
+        Some((v, opened)) if v == m && opened.is_none_or(|o| o <= changed_ms + MARGIN_MS) => held,
+        _ => Held { done: None, ..held },
     }
+}
+
+/// What a finished run's gate keeps of the default it judged
+/// ([`judged`]): the version, and, where its own event switched the
+/// default to it, `@` the switch's time.
+pub fn judged_mark(judged: Option<String>, made: Option<&str>, changed_ms: i64) -> Option<String> {
+    judged.map(|v| match made {
+        Some(m) if m == v => format!("{v}@{changed_ms}"),
+        _ => v,
+    })
 }
 
 /// The default version a finished run found in the gate's
@@ -187,6 +206,17 @@ mod tests {
     }
 
     #[test]
+    fn a_run_keeps_its_own_switch_with_the_default_it_judged() {
+        let mark = |judged: Option<&str>, made: Option<&str>| {
+            judged_mark(judged.map(str::to_string), made, T)
+        };
+        assert_eq!(mark(Some("5"), Some("5")), Some(format!("5@{T}")));
+        assert_eq!(mark(Some("5"), Some("4")).as_deref(), Some("5"));
+        assert_eq!(mark(Some("5"), None).as_deref(), Some("5"));
+        assert_eq!(mark(None, Some("5")), None);
+    }
+
+    #[test]
     fn a_switch_is_covered_only_by_a_run_that_found_its_version_the_default() {
         let with = |judged: Option<&str>| Held {
             started: Some(T + 9_000),
@@ -206,8 +236,16 @@ mod tests {
             // Not a switch (an UpdateDocument, a deletion): as before.
             (Some("8"), None, true),
             (None, None, true),
+            // Seed 900021: the covering run's own event switched to it
+            // later (the version replaced in between): not covered. The same
+            // switch (within the margin), or one before this event: covered.
+            (Some("2@1790000400000"), Some("2"), false),
+            (Some("2@1790000002000"), Some("2"), true),
+            (Some("2@1789999000000"), Some("2"), true),
+            (Some("2@x"), Some("2"), true),
+            (Some("8@1"), Some("2"), false),
         ] {
-            let got = refused(judged_it(with(judged), made), T, T + 9_500, 1);
+            let got = refused(judged_it(with(judged), made, T), T, T + 9_500, 1);
             let covered = matches!(got, Refused::Covered { .. });
             assert_eq!(covered, want, "{judged:?} {made:?}");
         }

@@ -295,6 +295,7 @@ mod tests {
             held: None,
             ou_path: None,
             judged_default: None,
+            judged_opened: None,
             latest_version: None,
         }
     }

@@ -40,6 +40,11 @@ pub struct Observation {
     /// or put back): a default switched back to it, whose event's run comes
     /// later, was judged then (`domain::version_gap::with_switch_back`).
     pub judged_default: Option<String>,
+    /// The default judged out of policy (its version number) whose window
+    /// this run's own event opened, and when: the event switched the
+    /// default to it. It had been replaced before, so this judgement covers
+    /// no earlier switch to it (`domain::version_gap::with_switch_back`).
+    pub judged_opened: Option<(u64, i64)>,
     /// The latest version when the run recorded (its own write, or the
     /// latest it found): every version up to it was judged, so the next
     /// gap starts above it even when the default was switched back below

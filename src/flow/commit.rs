@@ -78,6 +78,9 @@ fn observation(
         .filter(|_| !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user)))
         .map(|v| v.default.as_str());
     let judged_default = crate::domain::version_gap::judged_value(default_bad, o.history.as_ref());
+    let judged_opened = crate::domain::version_gap::switch_in(t, &o.region, o.document_name())
+        .filter(|s| default_bad.is_some_and(|d| d == s.version.to_string()))
+        .map(|s| (s.version, s.at_ms));
     Observation {
         account: report.account.clone(),
         region: o.region.clone(),
@@ -108,6 +111,7 @@ fn observation(
             .map(crate::domain::policy::Mode::as_str),
         held: o.held.clone(),
         judged_default,
+        judged_opened,
         latest_version: match o.action.wrote() {
             true => o.version_after.clone(),
             false => o.versions_before.as_ref().map(|v| v.latest.clone()),

@@ -120,8 +120,9 @@ pub async fn pass(table: &Table, (gate, job): (&Gate, &Job), first: Option<First
 /// run, never an event.
 pub async fn finished(table: &Table, gate: &Gate, ran: &Ran, done: &Outcome) {
     match (gate, ran) {
-        (Gate::Edit(key, _, by, ..), Ran::Edit(started)) if coalesce::covers(done) => {
-            let judged = coalesce::judged(done, key);
+        (Gate::Edit(key, changed, by, made, _), Ran::Edit(started)) if coalesce::covers(done) => {
+            let judged =
+                coalesce::judged_mark(coalesce::judged(done, key), made.as_deref(), *changed);
             let what = (by.as_deref(), judged.as_deref());
             let marked = edit_store::finished(table, key, *started, what).await;
             warn_unmarked(gate, marked);
@@ -167,7 +168,7 @@ async fn pass_edit(
         let held = match edit_store::claim(table, key, (changed, by, made), now).await {
             Ok(None) => return Pass::Run(Ran::Edit(clock::epoch_millis(now))),
             Ok(Some((held, done_by))) => (
-                coalesce::judged_it(held, made),
+                coalesce::judged_it(held, made, changed),
                 coalesce::covers_editor(done_by.as_deref(), by),
             ),
             Err(e) => return unreadable(e, &key.slot),

@@ -21,13 +21,18 @@ fn drift_seen(i: &Item) -> Option<String> {
     })
 }
 
-/// The versions judged out of policy and when (`judged_v<N>`), as
-/// `N@ms;N@ms` (`domain::version_gap::with_switch_back` reads it).
+/// The versions judged out of policy and when (`judged_v<N>`), each with
+/// when its run's own switch opened its window where one did
+/// (`opened_v<N>`), as `N@ms;N@ms^opened`
+/// (`domain::version_gap::with_switch_back` reads it).
 fn judged_of(i: &Item) -> Option<String> {
     let mut all: Vec<String> = i
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("judged_v")?, v.as_n().ok()?)))
-        .map(|(k, ms)| format!("{k}@{ms}"))
+        .map(|(k, ms)| match get_n(i, &format!("opened_v{k}")) {
+            Some(opened) => format!("{k}@{ms}^{opened}"),
+            None => format!("{k}@{ms}"),
+        })
         .collect();
     all.sort();
     (!all.is_empty()).then(|| all.join(";"))
@@ -98,4 +103,33 @@ pub fn recent_reverts(old: &Item, now: std::time::SystemTime) -> Vec<i64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::aws::dynamodb::{n, s};
+
+    #[test]
+    fn the_judged_versions_read_with_their_switch_where_one_opened_them() {
+        let item = |pairs: &[(&str, i64)]| -> Item {
+            let mut i: Item = pairs.iter().map(|(k, v)| (k.to_string(), n(*v))).collect();
+            i.insert("status".into(), s("reverted"));
+            i
+        };
+        let cases: [(&[(&str, i64)], Option<&str>); 5] = [
+            (&[], None),
+            (&[("judged_v5", 10)], Some("5@10")),
+            (&[("judged_v5", 10), ("opened_v5", 7)], Some("5@10^7")),
+            (
+                &[("judged_v5", 10), ("opened_v5", 7), ("judged_v2", 3)],
+                Some("2@3;5@10^7"),
+            ),
+            // An opening with no judgement is nothing.
+            (&[("opened_v5", 7)], None),
+        ];
+        for (pairs, want) in cases {
+            assert_eq!(judged_of(&item(pairs)).as_deref(), want, "{pairs:?}");
+        }
+    }
 }

@@ -178,13 +178,21 @@ fn held_marks(u: &mut Parts, o: &Observation) {
 /// The versions judged now, each with its time (`judged_v<N>`); marks far
 /// below them go: no run reads that far back, and one per version would
 /// grow the item with every window.
+/// A judgement whose window the run's own switch opened keeps when
+/// (`opened_v<N>`); any other judgement of that version covers it from its
+/// making, and removes it.
 fn judged_marks(u: &mut Parts, o: &Observation, now: SystemTime) {
     let judged = crate::domain::version_gap::judged_numbers(o.judged_default.as_deref());
     for v in &judged {
         u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
+        match o.judged_opened {
+            Some((opened, at)) if opened == *v => u.set(&format!("opened_v{v}"), n(at)),
+            _ => u.remove.push(format!("opened_v{v}").into()),
+        }
     }
     for v in crate::domain::version_gap::judged_forgotten(&judged) {
         u.remove.push(format!("judged_v{v}").into());
+        u.remove.push(format!("opened_v{v}").into());
     }
 }
 

@@ -26,6 +26,7 @@ fn observation(wrote: bool) -> Observation {
         held: None,
         ou_path: None,
         judged_default: None,
+        judged_opened: None,
         latest_version: Some("4".into()),
     }
 }
@@ -51,9 +52,29 @@ fn the_versions_judged_out_of_policy_are_kept_each_with_its_time() {
         );
     }
     assert!(u.expression.contains("latest_version = :latest_version"));
+    // Where the run's own switch opened the default's window, when; any
+    // other judgement of a version removes its opening.
+    assert!(u.expression.contains("REMOVE") && u.expression.contains("opened_v7"));
+    let opened = Observation {
+        judged_opened: Some((7, 1_790_000_400_000)),
+        ..o.clone()
+    };
+    let u = record_update(&opened, None, false, std::time::UNIX_EPOCH);
+    assert!(
+        u.expression.contains("opened_v7 = :opened_v7"),
+        "{}",
+        u.expression
+    );
+    let removed = u.expression.split(" REMOVE ").nth(1).unwrap_or_default();
+    assert!(
+        removed.contains("opened_v2") && !removed.contains("opened_v7"),
+        "{}",
+        u.expression
+    );
     // None judged: nothing written, nothing removed (older ones stay).
     let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
     assert!(!u.expression.contains("judged_v"), "{}", u.expression);
+    assert!(!u.expression.contains("opened_v"), "{}", u.expression);
 }
 
 #[test]

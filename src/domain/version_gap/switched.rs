@@ -117,18 +117,31 @@ pub fn opened_by_switch(
 
 /// Whether the slot's record says a run judged `s`'s version out of
 /// policy (found it the default, or told it as a window), and recorded
-/// that, at or after the switch's second.
+/// that, at or after the switch's second, over a window open at the
+/// switch: a judgement whose window its own later switch to the version
+/// opened (`^opened`) proves the version was replaced in between, so it
+/// covers no earlier switch (simulation seed 900021: root made the default,
+/// replaced, switched back to and put back; the first switch's late event
+/// was taken as judged, and a session of that first span never listed).
 fn judged_since(judged: Option<&str>, s: Switch) -> bool {
     judged_at(judged, s, |at| at >= s.at_ms)
 }
 
 /// Whether the slot's record says a run judged `s`'s version at a time
-/// `when` accepts.
+/// `when` accepts, over a window open at `s`'s switch.
 fn judged_at(judged: Option<&str>, s: Switch, when: impl Fn(i64) -> bool) -> bool {
     judged.into_iter().flat_map(|j| j.split(';')).any(|entry| {
         let Some((versions, at)) = entry.split_once('@') else {
             return false;
         };
+        let (at, opened) = match at.split_once('^') {
+            Some((at, opened)) => (at, opened.parse::<i64>().ok()),
+            None => (at, None),
+        };
+        // CloudTrail's second, and a clock a second off: the same switch.
+        if opened.is_some_and(|o| o > s.at_ms + 2_000) {
+            return false;
+        }
         let holds = |v: &str| {
             let (a, b) = v.split_once('-').unwrap_or((v, v));
             matches!((a.parse::<u64>(), b.parse::<u64>()), (Ok(a), Ok(b)) if (a..=b).contains(&s.version))
@@ -224,9 +237,17 @@ pub fn switch_of(
 
 /// Whether `switch` made the default found (`now`) the default: just before
 /// it another version was, and a latest above it can have been that one
-/// ([`super::with_latest`]; seed 900397).
+/// ([`super::with_latest`]; seed 900397). Or made the latest the default,
+/// and the default found is another: the latest was the default, switched
+/// back since (seed 900128, `aimed`: root made the default and switched
+/// back ten seconds later; the switch's late run put root back as a latest
+/// alone and recorded past its window).
 pub fn switched_to(switch: Option<Switch>, now: &Versions) -> bool {
-    switch.is_some_and(|s| now.default.parse::<u64>() == Ok(s.version))
+    let number = |v: &str| v.parse::<u64>().ok();
+    switch.is_some_and(|s| {
+        number(&now.default) == Some(s.version)
+            || (number(&now.latest) == Some(s.version) && now.default != now.latest)
+    })
 }
 
 /// Where a slot's gap starts: above the default version the table
@@ -286,10 +307,15 @@ mod tests {
     }
 
     #[test]
-    fn only_a_switch_to_the_default_found_says_another_was_the_default_before() {
+    fn a_switch_to_the_default_found_or_to_a_latest_above_it_says_another_was_the_default() {
         let cases = [
             (sw(2), ("2", "3"), true),
-            (sw(3), ("2", "3"), false),
+            // The latest was the default at the switch, the default found
+            // another since (seed 900128).
+            (sw(3), ("2", "3"), true),
+            (sw(3), ("3", "3"), true),
+            (sw(4), ("2", "3"), false),
+            (sw(3), ("2", "x"), false),
             (sw(1), ("2", "3"), false),
             (None, ("2", "3"), false),
             (sw(2), ("x", "3"), false),
@@ -346,6 +372,39 @@ mod tests {
                 Some((&[2], true)),
             ),
             ("3", Some("2@1790000500000"), ("4", "4"), sw(2), None),
+            // Judged since, over a window a later switch to it opened (seed
+            // 900021): it was replaced in between, this switch's span not
+            // judged: read. The same switch (within CloudTrail's second and
+            // a clock a second off), or a window open before it: judged.
+            (
+                "3",
+                Some("2@1790000500000^1790000400000"),
+                ("4", "4"),
+                sw(2),
+                Some((&[2], true)),
+            ),
+            (
+                "3",
+                Some("2@1790000500000^1790000002000"),
+                ("4", "4"),
+                sw(2),
+                None,
+            ),
+            (
+                "3",
+                Some("2@1790000500000^1789999000000"),
+                ("4", "4"),
+                sw(2),
+                None,
+            ),
+            ("3", Some("2@1790000500000^x"), ("4", "4"), sw(2), None),
+            (
+                "3",
+                Some("5@1^1790000400000;2@1790000500000"),
+                ("4", "4"),
+                sw(2),
+                None,
+            ),
             // A record that is not one: read (better told).
             ("3", Some("2@"), ("4", "4"), sw(2), Some((&[2], true))),
             ("3", Some("garbage"), ("4", "4"), sw(2), Some((&[2], true))),

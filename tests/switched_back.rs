@@ -1,0 +1,120 @@
+//! A version made the default twice: root made the default, replaced by a
+//! right version, then switched back to and put back. The switch back's
+//! event arrives first; its run puts root back and tells it from that
+//! switch. The first switch's event arrives last: that judgement covers no
+//! earlier span (the version was replaced in between), so its run tells
+//! the first span as a window, with the session started in it (simulation
+//! seed 900021). The other side: the switch back's own event delivered
+//! twice tells nothing more.
+
+use crate::common;
+
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+fn switch(account: &str, at: &str, version: &str) -> Value {
+    let mut e = doc_event_as("UpdateDocumentDefaultVersion", account, R, "Admin", "jane");
+    e["detail"]["eventTime"] = json!(at);
+    making(e, version)
+}
+
+fn handled(w: &World, event: &Value) {
+    let (code, out) = w.handle(event);
+    assert_eq!(code, 0, "{out:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_made_the_default_twice_is_told_for_each_time_with_its_sessions() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let first_at = cloudtrail_now();
+    let during = w.start_session(&account, R, "mallory").await;
+    let mut again = right.clone();
+    again["inputs"]["idleSessionTimeout"] = json!("19");
+    w.admin_write(&account, R, &again, true).await;
+    // A switch back seconds later: CloudTrail's seconds tell them apart.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&root)
+        .send()
+        .await
+        .unwrap();
+    let back = switch(&account, &cloudtrail_now(), &root);
+    handled(&w, &back);
+    let put_back = w.alerts().await;
+    let reverted = of_kind(&put_back, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{put_back:#?}");
+    assert_eq!(reverted[0]["message"]["versions_before"]["default"], root);
+    // Its own event again: nothing more.
+    handled(&w, &back);
+    assert!(w.alerts().await.is_empty());
+
+    // The first switch's event, last: its span is a window of its own.
+    handled(&w, &switch(&account, &first_at, &root));
+    let first = w.alerts().await;
+    let windows = of_kind(&first, "run_as_window");
+    assert_eq!(windows.len(), 1, "{first:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
+    let listed: Vec<&str> = m["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("sessions listed: {m:#}"))
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect();
+    assert!(listed.contains(&during.as_str()), "{m:#}");
+    // The control: a sweep after is silent.
+    handled(&w, &sweep_event());
+    assert!(w.alerts().await.is_empty());
+}
+
+/// Simulation seed 900128 (`aimed`): root made the latest and the default,
+/// the default switched back to the right version seconds later, that
+/// switch's event lost. The root switch's own run finds root as the latest
+/// behind a right default: its event says root was the default, so root is
+/// a window from the switch, not a latest that never held. The other side:
+/// a root latest made but never the default is put back alone, no window.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_latest_the_runs_own_switch_made_the_default_is_a_window_once_switched_back() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (right, before, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let switched_at = cloudtrail_now();
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&before)
+        .send()
+        .await
+        .unwrap();
+    handled(&w, &switch(&account, &switched_at, &root));
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "{alerts:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], root);
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc).1, json!("ssm-ops"));
+    assert_eq!(default, latest, "the latest put back");
+
+    // The other side: a root latest never made the default, its event an
+    // UpdateDocument: put back alone, no window.
+    let mut root_doc = right.clone();
+    root_doc["inputs"]["runAsDefaultUser"] = json!("root");
+    root_doc["inputs"]["idleSessionTimeout"] = json!("18");
+    let alone = w.admin_write(&account, R, &root_doc, false).await;
+    let mut made = doc_event_as("UpdateDocument", &account, R, "Admin", "jane");
+    made["detail"]["eventTime"] = json!(cloudtrail_now());
+    handled(&w, &making(made, &alone));
+    let alerts = w.alerts().await;
+    assert!(of_kind(&alerts, "run_as_window").is_empty(), "{alerts:#?}");
+    let reverted = of_kind(&alerts, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{alerts:#?}");
+    assert_eq!(reverted[0]["message"]["latest_only"], true);
+}
