@@ -188,3 +188,53 @@ async fn each_life_of_a_remade_documents_root_version_one_is_told_under_its_own_
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
 }
+
+/// Simulation seed 900076: a document deleted and made again whose version
+/// 1 held root for seconds, put right at the very number the table
+/// recorded, the put-back's `UpdateDocumentDefaultVersion` event the first
+/// to reach the guard. The numbers read as recorded; the default's own
+/// `CreatedDate` (read with its content, no further call) says it was made
+/// after the record: the new life's version 1 is told, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_lifes_version_put_right_at_the_recorded_number_is_told_by_the_put_backs_run() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    let mut right = doc.clone();
+    right["inputs"]["idleSessionTimeout"] = json!("19");
+    let recorded = w.admin_write(&account, R, &right, true).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    w.alerts().await;
+    let recorded_n: u64 = recorded.parse().unwrap();
+    assert!(recorded_n >= 2, "{recorded}");
+    // Made again beyond the clocks' two-second margin after the record.
+    std::thread::sleep(std::time::Duration::from_millis(2600));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.delete_document().name(DOC).send().await.unwrap();
+    let mut root = doc.clone();
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    assert_eq!(w.admin_write(&account, R, &root, false).await, "1");
+    for n in 2..=recorded_n {
+        let mut next = doc.clone();
+        next["inputs"]["idleSessionTimeout"] = json!(format!("{}", 30 + n));
+        w.admin_write(&account, R, &next, true).await;
+    }
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, recorded, "put right at the recorded number");
+    let mut put_back = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
+    put_back["detail"]["requestParameters"]["documentVersion"] = json!(recorded);
+    let (code, out) = w.handle(&put_back);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
+    assert_eq!(m["recreated"]["recorded_version"], recorded.as_str());
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}

@@ -35,6 +35,26 @@ pub fn made_since_record(created: Option<&str>, recorded_at_ms: i64) -> bool {
         .is_some_and(|made| made > recorded_at_ms)
 }
 
+/// The recorded version, where the run's own read of that number (`read`:
+/// the version and its `CreatedDate`) says AWS made it after the record
+/// was written (`recorded_at_ms`), beyond a two-second margin for the
+/// clocks of AWS and the function: the same number in a document deleted
+/// and made again, known without another read, also where nothing moved
+/// (simulation seed 900076: a document made again with a version out of
+/// policy for two seconds and put right at the recorded number; the
+/// switch's run found the numbers as recorded and read nothing).
+pub fn remade_as_read(
+    recorded: Option<&str>,
+    (version, made): (Option<&str>, Option<&str>),
+    recorded_at_ms: Option<i64>,
+) -> Option<u64> {
+    let number = |s: &str| s.parse::<u64>().ok();
+    let recorded = number(recorded?)?;
+    let made = crate::domain::clock::parse_iso(made?)?;
+    (number(version?)? == recorded && made > recorded_at_ms?.saturating_add(2_000))
+        .then_some(recorded)
+}
+
 /// The history of a document made again since the record: its versions
 /// from 1 (bounded as any gap), said even when none lies between;
 /// `former`: the default version the table recorded of the former one.
@@ -142,6 +162,46 @@ mod tests {
 
     fn ops(r: &RunAs, _at_switch: bool) -> bool {
         r.is_compliant("ssm-ops")
+    }
+
+    #[test]
+    fn a_recorded_number_read_as_made_after_the_record_is_another_lifes() {
+        const AT: i64 = 1_790_000_000_000;
+        let after = "2026-09-21T14:40:00Z"; // about 7,200 s after AT
+        let within = crate::domain::clock::iso(crate::domain::clock::from_millis(AT + 1_500));
+        let beyond = crate::domain::clock::iso(crate::domain::clock::from_millis(AT + 2_500));
+        let cases: [(
+            Option<&str>,
+            (Option<&str>, Option<&str>),
+            Option<i64>,
+            Option<u64>,
+        ); 10] = [
+            (Some("2"), (Some("2"), Some(after)), Some(AT), Some(2)),
+            (Some("2"), (Some("2"), Some(&beyond)), Some(AT), Some(2)),
+            // Within the clocks' margin: the record's own version.
+            (Some("2"), (Some("2"), Some(&within)), Some(AT), None),
+            (
+                Some("2"),
+                (Some("2"), Some("2026-01-01T00:00:00Z")),
+                Some(AT),
+                None,
+            ),
+            // Another number read: the gap's own business.
+            (Some("2"), (Some("3"), Some(after)), Some(AT), None),
+            // Unknown, unreadable or hostile: nothing said.
+            (Some("2"), (Some("2"), None), Some(AT), None),
+            (Some("2"), (Some("2"), Some("yesterday")), Some(AT), None),
+            (Some("2"), (Some("2"), Some(after)), None, None),
+            (None, (Some("2"), Some(after)), Some(AT), None),
+            (Some("x"), (Some("x"), Some(after)), Some(i64::MAX), None),
+        ];
+        for (recorded, read, at, want) in cases {
+            assert_eq!(
+                remade_as_read(recorded, read, at),
+                want,
+                "{recorded:?} {read:?} {at:?}"
+            );
+        }
     }
 
     #[test]

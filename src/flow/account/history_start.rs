@@ -119,11 +119,30 @@ fn recorded_gap(job: &Job, o: &RegionOutcome, row: &Known, user: &str) -> Option
         None => None,
     };
     let check = life_check(o, row);
-    let gap = match gap_of(job, o, Some(row), user) {
+    let gap = gap_of(job, o, Some(row), user);
+    if let Some(recorded) = remade_as_read(o, row) {
+        let empty = || nothing_between(o, Some((recorded, 0)));
+        let gap = version_gap::remade(gap.or_else(empty)?, recorded, o.versions_before.as_ref()?);
+        return Some((gap, adopted, None));
+    }
+    let gap = match gap {
         Some(gap) => gap,
         None => nothing_between(o, check)?,
     };
     Some((gap, adopted, check))
+}
+
+/// The recorded version, where this run's own read of it says it was made
+/// since the record ([`version_gap::remade_as_read`]).
+fn remade_as_read(o: &RegionOutcome, row: &Known) -> Option<u64> {
+    let now = o.versions_before.as_ref().filter(|_| o.nodes.is_none())?;
+    let read = if o.pending { &now.latest } else { &now.default };
+    let recorded = version_gap::judged_up_to(
+        row.default_version.as_deref(),
+        row.latest_version.as_deref(),
+    );
+    let made = o.made_before.as_deref();
+    version_gap::remade_as_read(recorded, (Some(read), made), row.last_checked_ms)
 }
 
 /// The recorded version to read for its life ([`version_gap::life_to_check`]),
