@@ -81,6 +81,7 @@ fn main() {
     let version = |n: &str| Version {
         number: n.into(),
         prefs: Preferences::parse(lza).unwrap(),
+        made: None,
     };
     let observed = Observed::Present {
         default: version("1"),

@@ -118,3 +118,35 @@ async fn a_latest_the_runs_own_switch_made_the_default_is_a_window_once_switched
     assert_eq!(reverted.len(), 1, "{alerts:#?}");
     assert_eq!(reverted[0]["message"]["latest_only"], true);
 }
+
+/// Simulation seed 900126 (`aimed`), in audit: root made the default and
+/// switched back seconds later. The switch back's event comes first; its
+/// run tells root's window (and root, still the latest, as a latest alone).
+/// The root switch's own event, last, tells nothing more: that latest's
+/// window is told.
+#[tokio::test(flavor = "multi_thread")]
+async fn in_audit_a_switch_back_told_first_leaves_nothing_to_the_switchs_late_event() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let (_, before, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let to_root = switch(&account, &cloudtrail_now(), &root);
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&before)
+        .send()
+        .await
+        .unwrap();
+    handled(&w, &switch(&account, &cloudtrail_now(), &before));
+    let first = w.alerts().await;
+    let windows = of_kind(&first, "run_as_window");
+    assert_eq!(windows.len(), 1, "{first:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], root);
+    handled(&w, &to_root);
+    let late = w.alerts().await;
+    assert!(of_kind(&late, "run_as_window").is_empty(), "{late:#?}");
+    assert!(of_kind(&late, "drift_detected").is_empty(), "{late:#?}");
+}

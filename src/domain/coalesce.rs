@@ -108,7 +108,11 @@ pub fn judged_it(held: Held, made: Option<&str>, changed_ms: i64) -> Held {
         None => (j, None),
     });
     match judged {
-        Some((v, opened)) if v == m && opened.is_none_or(|o| o <= changed_ms + MARGIN_MS) => held,
+        Some((v, opened))
+            if v == m && opened.is_none_or(|o| o <= changed_ms.saturating_add(MARGIN_MS)) =>
+        {
+            held
+        }
         _ => Held { done: None, ..held },
     }
 }

@@ -39,10 +39,9 @@ pub enum Action {
     /// Not reachable yet: the account joined recently and its member stack
     /// (role, check document) has not landed. Neither a failure nor done.
     Pending,
-    /// Another run held this account-region's write lease while this run
-    /// held others in the account: left to that run, which writes and
-    /// records it (waiting could deadlock two runs that each hold what the
-    /// other waits for). Not recorded by this run.
+    /// Another run held this account-region's write lease while this run held
+    /// others in the account: left to that run, which writes and records it
+    /// (waiting could deadlock two runs that each hold what the other waits for).
     Deferred,
     /// Outside the policy's `[scope]`: never assumed into, written,
     /// recorded or alerted; reports count it.
@@ -97,10 +96,9 @@ impl Action {
         )
     }
 
-    /// Whether a row that ended so is logged at ERROR: only a failure, so
-    /// that an alarm on ERROR lines means act now. A row awaiting its
-    /// member stack (`pending`) is a vend in progress, expected until the
-    /// window closes, and is logged like any other outcome (INFO).
+    /// Whether a row that ended so is logged at ERROR: only a failure, so that an
+    /// alarm on ERROR lines means act now. A row awaiting its member stack
+    /// (`pending`, a vend in progress) is logged like any other outcome (INFO).
     pub fn logs_as_error(self) -> bool {
         self == Action::Failed
     }
@@ -148,8 +146,7 @@ pub struct RegionOutcome {
     /// news ([`Change`]); absent on a first look and where nothing changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
-    /// The check's association was deleted and created anew instead of
-    /// updated, and why (one sentence).
+    /// The check's association was deleted and created anew, and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
     /// Versions made since the table last recorded this slot that held Run
@@ -167,20 +164,17 @@ pub struct RegionOutcome {
     /// stays `None`, "not known"): a finding says what the run read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read: Option<Read>,
-    /// What was out of policy was the latest version alone: the default held
-    /// the desired Run As (no session had it yet); `before` is the latest's.
-    /// In audit its window opens when it becomes the default, news of its
-    /// own ([`crate::flow::account::change::seen`]).
+    /// What was out of policy was the latest version alone: the default held the
+    /// desired Run As (no session had it yet); `before` is the latest's. In audit
+    /// its window opens when it becomes the default ([`crate::flow::account::change::seen`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pending: bool,
     /// An edit event's first look in this life at a default made before the
     /// account last joined: its put-back configures the new life, not drift.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub another_life: bool,
-    /// When AWS says the version `before` is of was made (the default's
-    /// `CreatedDate`, or the latest's where only it was out of policy:
-    /// `pending`), where it said: a drift alert's fact is that version of
-    /// that life (`alert::identity::drift_version`).
+    /// When AWS made the version `before` is of (`CreatedDate`), where read:
+    /// part of a drift alert's fact (`alert::identity::drift_version`).
     #[serde(skip)]
     pub made_before: Option<String>,
 }

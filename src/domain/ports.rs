@@ -114,6 +114,9 @@ pub struct Version {
     pub made: Option<String>,
 }
 
+// One per read, never held in bulk: boxing `Present` would cost an
+// allocation per read to save the size of `Missing`, which is rare.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
     Missing,

@@ -8,19 +8,17 @@ use serde::Serialize;
 
 mod adopted;
 mod latest;
-mod life;
+pub mod life;
 mod made;
 mod switched;
 mod tokens;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
-pub use life::{
-    from_life, life_to_check, made_since_record, of_life, remade, remade_as_read, starts_history,
-};
+pub use life::{from_life, life_to_check, of_life, remade, starts_history};
 pub use made::{event_version, made_by, opened_at_making};
 pub use switched::{
-    judged_forgotten, judged_numbers, judged_up_to, judged_value, opened_by_switch, switch_in,
-    switch_of, switched_to, with_switch_back, Switch,
+    judged_ever, judged_forgotten, judged_numbers, judged_up_to, judged_value, opened_by_switch,
+    switch_in, switch_of, switched_to, with_switch_back, Switch,
 };
 pub use tokens::{
     claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,

@@ -56,6 +56,18 @@ fn records(job: &Job, report: &AccountReport) -> Vec<(Observation, Option<Histor
         .collect()
 }
 
+/// The default judged out of policy whose window the run's own event
+/// opened: that event switched the default to it (`Observation::judged_opened`).
+fn opened_by(
+    t: &crate::domain::trigger::Trigger,
+    o: &RegionOutcome,
+    default_bad: Option<&str>,
+) -> Option<(u64, i64)> {
+    crate::domain::version_gap::switch_in(t, &o.region, o.document_name())
+        .filter(|s| default_bad.is_some_and(|d| d == s.version.to_string()))
+        .map(|s| (s.version, s.at_ms))
+}
+
 /// The state item of one row, as `status` will show it.
 fn observation(
     job: &Job,
@@ -78,9 +90,6 @@ fn observation(
         .filter(|_| !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user)))
         .map(|v| v.default.as_str());
     let judged_default = crate::domain::version_gap::judged_value(default_bad, o.history.as_ref());
-    let judged_opened = crate::domain::version_gap::switch_in(t, &o.region, o.document_name())
-        .filter(|s| default_bad.is_some_and(|d| d == s.version.to_string()))
-        .map(|s| (s.version, s.at_ms));
     Observation {
         account: report.account.clone(),
         region: o.region.clone(),
@@ -111,7 +120,7 @@ fn observation(
             .map(crate::domain::policy::Mode::as_str),
         held: o.held.clone(),
         judged_default,
-        judged_opened,
+        judged_opened: opened_by(t, o, default_bad),
         latest_version: match o.action.wrote() {
             true => o.version_after.clone(),
             false => o.versions_before.as_ref().map(|v| v.latest.clone()),

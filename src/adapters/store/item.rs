@@ -117,7 +117,8 @@ mod tests {
             i.insert("status".into(), s("reverted"));
             i
         };
-        let cases: [(&[(&str, i64)], Option<&str>); 5] = [
+        type Case<'a> = (&'a [(&'a str, i64)], Option<&'a str>);
+        let cases: [Case; 5] = [
             (&[], None),
             (&[("judged_v5", 10)], Some("5@10")),
             (&[("judged_v5", 10), ("opened_v5", 7)], Some("5@10^7")),

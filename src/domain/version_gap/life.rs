@@ -170,12 +170,9 @@ mod tests {
         let after = "2026-09-21T14:40:00Z"; // about 7,200 s after AT
         let within = crate::domain::clock::iso(crate::domain::clock::from_millis(AT + 1_500));
         let beyond = crate::domain::clock::iso(crate::domain::clock::from_millis(AT + 2_500));
-        let cases: [(
-            Option<&str>,
-            (Option<&str>, Option<&str>),
-            Option<i64>,
-            Option<u64>,
-        ); 10] = [
+        type Read<'a> = (Option<&'a str>, Option<&'a str>);
+        type Case<'a> = (Option<&'a str>, Read<'a>, Option<i64>, Option<u64>);
+        let cases: [Case; 10] = [
             (Some("2"), (Some("2"), Some(after)), Some(AT), Some(2)),
             (Some("2"), (Some("2"), Some(&beyond)), Some(AT), Some(2)),
             // Within the clocks' margin: the record's own version.

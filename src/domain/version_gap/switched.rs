@@ -127,6 +127,16 @@ fn judged_since(judged: Option<&str>, s: Switch) -> bool {
     judged_at(judged, s, |at| at >= s.at_ms)
 }
 
+/// Whether the slot's record says a run judged `version` out of policy at
+/// any time (found it the default, or told it as a window).
+pub fn judged_ever(judged: Option<&str>, version: u64) -> bool {
+    let s = Switch {
+        version,
+        at_ms: i64::MAX,
+    };
+    judged_at(judged, s, |_| true)
+}
+
 /// Whether the slot's record says a run judged `s`'s version at a time
 /// `when` accepts, over a window open at `s`'s switch.
 fn judged_at(judged: Option<&str>, s: Switch, when: impl Fn(i64) -> bool) -> bool {
@@ -139,7 +149,7 @@ fn judged_at(judged: Option<&str>, s: Switch, when: impl Fn(i64) -> bool) -> boo
             None => (at, None),
         };
         // CloudTrail's second, and a clock a second off: the same switch.
-        if opened.is_some_and(|o| o > s.at_ms + 2_000) {
+        if opened.is_some_and(|o| o > s.at_ms.saturating_add(2_000)) {
             return false;
         }
         let holds = |v: &str| {
@@ -303,6 +313,23 @@ mod tests {
                 "{gap:?} {switch:?} {alone:?}"
             );
             assert_eq!(got.map(|g| g.to_read), gap.map(|g| g.to_read));
+        }
+    }
+
+    #[test]
+    fn a_version_judged_at_any_time_is_read_from_any_entry() {
+        let cases = [
+            (Some("2@5"), 2, true),
+            (Some("1@5;2@9^7"), 2, true),
+            (Some("4,2-3@5"), 3, true),
+            (Some("4,2-3@5"), 5, false),
+            (Some("2@"), 2, false),
+            (Some("garbage"), 2, false),
+            (None, 2, false),
+            (Some("2@5^9223372036854775807"), 2, true),
+        ];
+        for (judged, version, want) in cases {
+            assert_eq!(judged_ever(judged, version), want, "{judged:?} {version}");
         }
     }
 

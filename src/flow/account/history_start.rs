@@ -133,7 +133,7 @@ fn recorded_gap(job: &Job, o: &RegionOutcome, row: &Known, user: &str) -> Option
 }
 
 /// The recorded version, where this run's own read of it says it was made
-/// since the record ([`version_gap::remade_as_read`]).
+/// since the record ([`version_gap::life::remade_as_read`]).
 fn remade_as_read(o: &RegionOutcome, row: &Known) -> Option<u64> {
     let now = o.versions_before.as_ref().filter(|_| o.nodes.is_none())?;
     let read = if o.pending { &now.latest } else { &now.default };
@@ -142,7 +142,7 @@ fn remade_as_read(o: &RegionOutcome, row: &Known) -> Option<u64> {
         row.latest_version.as_deref(),
     );
     let made = o.made_before.as_deref();
-    version_gap::remade_as_read(recorded, (Some(read), made), row.last_checked_ms)
+    version_gap::life::remade_as_read(recorded, (Some(read), made), row.last_checked_ms)
 }
 
 /// The recorded version to read for its life ([`version_gap::life_to_check`]),
@@ -190,7 +190,9 @@ pub(super) async fn checked_life(
         return gap;
     };
     match docs.past(&version.to_string()).await {
-        Ok(Some((_, created))) if version_gap::made_since_record(created.as_deref(), at_ms) => {
+        Ok(Some((_, created)))
+            if version_gap::life::made_since_record(created.as_deref(), at_ms) =>
+        {
             version_gap::remade(gap, version, now)
         }
         Ok(_) => gap,
@@ -331,11 +333,19 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
         .filter(|_| remade)
         .and_then(crate::domain::clock::parse_iso);
     // A latest found out of policy alone was told as such, not judged as a
-    // window: the gap keeps it (seed 900215).
+    // window: the gap keeps it (seed 900215). Unless the same run told it
+    // as a window too (seed 900126, `aimed`: a switch back's run told both,
+    // and the first switch's late run told the window again).
+    let judged = recorded?.judged_default.as_deref();
+    let latest = recorded?
+        .latest_version
+        .as_deref()
+        .and_then(|v| v.parse().ok());
     let alone = recorded?
         .drift_seen
         .as_deref()
-        .is_some_and(change::latest_alone);
+        .is_some_and(change::latest_alone)
+        && !latest.is_some_and(|v| version_gap::judged_ever(judged, v));
     let record = version_gap::Record {
         version: version_gap::judged_up_to(
             recorded?.default_version.as_deref(),
@@ -357,7 +367,6 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
     // for a latest that never held).
     let switched_to = version_gap::switched_to(switch, now);
     let gap = version_gap::with_latest(gap, record.version, now, default_wrong || switched_to);
-    let judged = recorded?.judged_default.as_deref();
     let gap = version_gap::with_switch_back(gap, switch, judged, now);
     let alone = recorded?.latest_version.as_deref().filter(|_| alone);
     version_gap::opened_by_switch(gap, switch, alone.and_then(|v| v.parse().ok()))

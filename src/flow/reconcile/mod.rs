@@ -158,6 +158,7 @@ pub async fn look<D: Documents>(docs: &D) -> Seen {
 }
 
 /// What one step of a round did.
+#[allow(clippy::large_enum_variant)] // one per step, as `Observed`
 enum Step {
     /// Done: the document is now as observed here.
     Converged(Observed),
@@ -315,41 +316,12 @@ pub async fn reconcile<D: Documents, L: Lease>(
     let mut content = None;
     let mut read = None;
     let outcome = match converge(docs, lease, want, mode, &mut grant, seen, &mut read).await {
-        Ok(Converged {
-            before,
-            action,
-            after,
-        }) => {
-            // The inherited inputs were put back (RunAs aside): said apart,
-            // since a run that only follows its parent reverts nobody.
-            let followed = action.wrote()
-                && want.parent.is_some_and(|p| match &before {
-                    Observed::Present { default, .. } => !default.prefs.follows(p),
-                    Observed::Missing => false,
-                });
-            content = Some(match &after {
+        Ok(c) => {
+            content = Some(match &c.after {
                 Observed::Present { latest, .. } => latest.prefs.clone(),
                 Observed::Missing => want.applied_to(&Preferences::aws_default(user)),
             });
-            RegionOutcome {
-                region: region.to_string(),
-                action,
-                before: before.run_as(user),
-                // In audit mode "after" is what it would become.
-                after: if action == Action::WouldChange {
-                    Some(RunAs::desired(user))
-                } else {
-                    after.run_as(user)
-                },
-                versions_before: before.versions(),
-                version_after: after.versions().map(|v| v.default),
-                error_code: None,
-                error: None,
-                followed,
-                pending: pending(&before, user),
-                made_before: before.made(pending(&before, user)),
-                ..RegionOutcome::default()
-            }
+            converged_outcome(region, want, c)
         }
         Err(ReconcileError::Aws(e)) if is_region_disabled(&e.code) => RegionOutcome {
             error_code: Some(e.code.clone()),
@@ -361,6 +333,43 @@ pub async fn reconcile<D: Documents, L: Lease>(
         outcome: outcome.for_document(docs.document(), user),
         grant,
         content,
+    }
+}
+
+/// What a converged round says of its region.
+fn converged_outcome(region: &str, want: &Want<'_>, c: Converged) -> RegionOutcome {
+    let Converged {
+        before,
+        action,
+        after,
+    } = c;
+    let user = want.user;
+    // The inherited inputs were put back (RunAs aside): said apart,
+    // since a run that only follows its parent reverts nobody.
+    let followed = action.wrote()
+        && want.parent.is_some_and(|p| match &before {
+            Observed::Present { default, .. } => !default.prefs.follows(p),
+            Observed::Missing => false,
+        });
+    let pending = pending(&before, user);
+    RegionOutcome {
+        region: region.to_string(),
+        action,
+        before: before.run_as(user),
+        // In audit mode "after" is what it would become.
+        after: if action == Action::WouldChange {
+            Some(RunAs::desired(user))
+        } else {
+            after.run_as(user)
+        },
+        versions_before: before.versions(),
+        version_after: after.versions().map(|v| v.default),
+        error_code: None,
+        error: None,
+        followed,
+        pending,
+        made_before: before.made(pending),
+        ..RegionOutcome::default()
     }
 }
 
