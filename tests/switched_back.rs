@@ -150,3 +150,37 @@ async fn in_audit_a_switch_back_told_first_leaves_nothing_to_the_switchs_late_ev
     assert!(of_kind(&late, "run_as_window").is_empty(), "{late:#?}");
     assert!(of_kind(&late, "drift_detected").is_empty(), "{late:#?}");
 }
+
+/// Simulation seed 900108: root made the default and replaced, its window
+/// told from its making by the replacement's run; later switched back to
+/// and put back. The first switch's late event is covered by the window
+/// (told from the version's making), not only by the put-back (told from
+/// the switch back): nothing more is told.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_told_from_the_making_covers_its_switch_after_a_later_switch_back() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let to_root = switch(&account, &cloudtrail_now(), &root);
+    let mut again = right.clone();
+    again["inputs"]["idleSessionTimeout"] = json!("19");
+    let fixed = w.admin_write(&account, R, &again, true).await;
+    handled(&w, &switch(&account, &cloudtrail_now(), &fixed));
+    let told = w.alerts().await;
+    assert_eq!(of_kind(&told, "run_as_window").len(), 1, "{told:#?}");
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(&root)
+        .send()
+        .await
+        .unwrap();
+    handled(&w, &switch(&account, &cloudtrail_now(), &root));
+    let back = w.alerts().await;
+    assert_eq!(of_kind(&back, "drift_reverted").len(), 1, "{back:#?}");
+    handled(&w, &to_root);
+    let late = w.alerts().await;
+    assert!(late.is_empty(), "{late:#?}");
+}

@@ -178,16 +178,24 @@ fn held_marks(u: &mut Parts, o: &Observation) {
 /// The versions judged now, each with its time (`judged_v<N>`); marks far
 /// below them go: no run reads that far back, and one per version would
 /// grow the item with every window.
-/// A judgement whose window the run's own switch opened keeps when
-/// (`opened_v<N>`); any other judgement of that version covers it from its
-/// making, and removes it.
+/// With each, the earliest time any judgement of it covers from
+/// (`opened_v<N>`): 0, its making, for a judgement of what the run found;
+/// the switch, for one whose window the run's own switch opened, unless an
+/// earlier judgement covers from earlier (seed 900108: a window told from
+/// the version's making, then a put-back of a switch back to it; the first
+/// switch's late event was covered by the window, not by the put-back).
 fn judged_marks(u: &mut Parts, o: &Observation, now: SystemTime) {
     let judged = crate::domain::version_gap::judged_numbers(o.judged_default.as_deref());
     for v in &judged {
         u.set(&format!("judged_v{v}"), n(clock::epoch_millis(now)));
         match o.judged_opened {
-            Some((opened, at)) if opened == *v => u.set(&format!("opened_v{v}"), n(at)),
-            _ => u.remove.push(format!("opened_v{v}").into()),
+            Some((opened, at)) if opened == *v => {
+                u.set_expr(&format!(
+                    "opened_v{v} = if_not_exists(opened_v{v}, :opened)"
+                ));
+                u.values.push((":opened".into(), n(at)));
+            }
+            _ => u.set(&format!("opened_v{v}"), n(0)),
         }
     }
     for v in crate::domain::version_gap::judged_forgotten(&judged) {

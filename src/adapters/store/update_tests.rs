@@ -52,25 +52,31 @@ fn the_versions_judged_out_of_policy_are_kept_each_with_its_time() {
         );
     }
     assert!(u.expression.contains("latest_version = :latest_version"));
-    // Where the run's own switch opened the default's window, when; any
-    // other judgement of a version removes its opening.
-    assert!(u.expression.contains("REMOVE") && u.expression.contains("opened_v7"));
+    // Each with the earliest time a judgement covers it from: its making (0)
+    // for what the run found; the run's own switch where that opened it,
+    // unless an earlier judgement covers from earlier.
+    for v in [2, 3, 7] {
+        assert!(
+            u.expression
+                .contains(&format!("opened_v{v} = :opened_v{v}")),
+            "{}",
+            u.expression
+        );
+    }
     let opened = Observation {
         judged_opened: Some((7, 1_790_000_400_000)),
         ..o.clone()
     };
     let u = record_update(&opened, None, false, std::time::UNIX_EPOCH);
+    let kept_earliest = "opened_v7 = if_not_exists(opened_v7, :opened)";
+    assert!(u.expression.contains(kept_earliest), "{}", u.expression);
     assert!(
-        u.expression.contains("opened_v7 = :opened_v7"),
+        u.expression.contains("opened_v2 = :opened_v2"),
         "{}",
         u.expression
     );
     let removed = u.expression.split(" REMOVE ").nth(1).unwrap_or_default();
-    assert!(
-        removed.contains("opened_v2") && !removed.contains("opened_v7"),
-        "{}",
-        u.expression
-    );
+    assert!(!removed.contains("opened_v"), "{}", u.expression);
     // None judged: nothing written, nothing removed (older ones stay).
     let u = record_update(&observation(false), None, false, std::time::UNIX_EPOCH);
     assert!(!u.expression.contains("judged_v"), "{}", u.expression);
