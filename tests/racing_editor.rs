@@ -33,10 +33,10 @@ async fn an_edit_event_beside_the_sweep_that_puts_it_back_names_the_editor_once(
     proxy.faults(json!([
         // The sweep has put the edit back and holds its lease; its mark waits.
         {"name": "mark", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "SET unnamed_put_back", "effect": "hold", "times": 1, "hold_timeout": 120},
+         "contains": "SET #mark", "effect": "hold", "times": 1, "hold_timeout": 120},
         // The event's run reading the item again.
         {"name": "again", "service": "dynamodb", "action": "GetItem",
-         "contains": "unnamed_put_back", "effect": "count"}
+         "contains": "unnamed_v", "effect": "count"}
     ]));
     let sweep = w.handle_in_background(&sweep_event());
     assert!(
@@ -92,7 +92,10 @@ async fn an_edit_event_beside_the_sweep_that_puts_it_back_names_the_editor_once(
     assert_eq!(m["reverts_last_hour"], 1, "counted toward tamper_repeated");
     assert!(!m["note"].as_str().unwrap().contains("check that"), "{m:#}");
     let state = w.state(&account, R).await.unwrap();
-    assert!(!state.contains_key("unnamed_put_back"), "{state:#?}");
+    assert!(
+        !state.keys().any(|k| k.starts_with("unnamed_")),
+        "{state:#?}"
+    );
     assert!(state.contains_key("reverts_at"), "{state:#?}");
     // Nothing written again.
     assert_eq!(w.document(&account, R).await.unwrap().1, put_back);
@@ -103,4 +106,53 @@ async fn an_edit_event_beside_the_sweep_that_puts_it_back_names_the_editor_once(
     assert_eq!(w.handle(&sweep_event()).0, 0);
     let after = w.alerts().await;
     assert!(of_kind(&after, "drift_reverted").is_empty(), "{after:#?}");
+}
+
+/// Simulation seed 900363: two editors' versions, each put back by a sweep
+/// before its editor's events arrive. Each put-back keeps its own mark (one
+/// per version replaced), so each editor's late event names them, once.
+/// Before, the second mark replaced the first, and the first editor was
+/// never named.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_put_backs_before_their_editors_events_name_each_editor_once() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let mut edits = Vec::new();
+    for (user, role, session) in [("root", "Admin", "jane"), ("alice", "Breakglass", "bob")] {
+        let version = w.console_edit(&account, R, user).await;
+        edits.push((version, cloudtrail_now(), role, session));
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        let swept = w.alerts().await;
+        let reverted = of_kind(&swept, "drift_reverted");
+        assert_eq!(reverted.len(), 1, "{swept:#?}");
+        assert!(reverted[0]["message"]["actor"].is_null());
+    }
+    let state = w.state(&account, R).await.unwrap();
+    for (version, ..) in &edits {
+        assert!(
+            state.contains_key(&format!("unnamed_v{version}")),
+            "{state:#?}"
+        );
+    }
+    for (version, at, role, session) in &edits {
+        let mut e = doc_event_as("UpdateDocument", &account, R, role, session);
+        e["detail"]["eventTime"] = json!(at);
+        let event = making(e, version);
+        for _ in 0..2 {
+            let (code, out) = w.handle(&event);
+            assert_eq!(code, 0, "{out:#}");
+        }
+        let named = w.alerts().await;
+        assert_eq!(named.len(), 1, "{role} named once: {named:#?}");
+        let m = &named[0]["message"];
+        let actor = m["actor"].as_str().unwrap();
+        assert!(actor.ends_with(&format!(":role/{role}")), "{m:#}");
+        assert_eq!(m["follow_up_of"]["version_replaced"], version.as_str());
+    }
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        !state.keys().any(|k| k.starts_with("unnamed_")),
+        "{state:#?}"
+    );
 }

@@ -46,9 +46,10 @@ pub struct Known {
     pub canary: Option<crate::domain::canary::Last>,
     /// The code of a canary refusal already told (`canary_unwritable`).
     pub canary_unwritable: Option<String>,
-    /// A put-back whose editor is not yet named (`domain::unnamed::Mark`),
-    /// where the read holds it (an account's own rows).
-    pub unnamed: Option<String>,
+    /// The put-backs whose editor is not yet named (`domain::unnamed::Mark`,
+    /// one per version replaced), each with the attribute it is kept in,
+    /// where the read holds them.
+    pub unnamed: Vec<(String, String)>,
     /// When a run last wrote the row (epoch milliseconds), where the read
     /// holds it (an account's own rows): rows from before the account's
     /// latest join are another life's ([`crate::domain::life`]).
@@ -466,7 +467,7 @@ mod tests {
             pending_error: None,
             canary: None,
             canary_unwritable: None,
-            unnamed: None,
+            unnamed: vec![],
             last_checked_ms: None,
             first_seen_ms: None,
             looked: false,

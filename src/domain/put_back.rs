@@ -41,7 +41,33 @@ pub struct Mark {
     pub made: Option<String>,
 }
 
+/// The attribute a mark without a version is kept in (and every mark
+/// before 0.17.0).
+pub const UNVERSIONED: &str = "unnamed_put_back";
+
+/// Whether `name` is an attribute a mark is kept in ([`Mark::attribute`]).
+pub fn is_attribute(name: &str) -> bool {
+    name == UNVERSIONED
+        || name
+            .strip_prefix("unnamed_v")
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Mark {
+    /// The attribute of the region's item this mark is kept in: one per
+    /// version replaced (`unnamed_v<N>`), so a second put-back in the
+    /// account-region before the first one's editor is named keeps both
+    /// (simulation seed 900363: the second replaced the first, whose editor
+    /// was never named).
+    pub fn attribute(&self) -> String {
+        match self.version.as_deref() {
+            Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("unnamed_v{v}")
+            }
+            _ => UNVERSIONED.to_string(),
+        }
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -59,4 +85,45 @@ impl Mark {
 pub struct Named {
     pub mark: Mark,
     pub reverts_last_hour: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_is_kept_per_version_replaced() {
+        let mark = |version: Option<&str>| Mark {
+            at_ms: 0,
+            found_by: "sweep".into(),
+            trigger_id: "sweep-1".into(),
+            before: None,
+            version: version.map(str::to_string),
+            by: None,
+            latest_only: false,
+            made: None,
+        };
+        let cases = [
+            (Some("4"), "unnamed_v4"),
+            (Some("12"), "unnamed_v12"),
+            (None, "unnamed_put_back"),
+            (Some(""), "unnamed_put_back"),
+            (Some("4 "), "unnamed_put_back"),
+            (Some("latest:4"), "unnamed_put_back"),
+            (Some("#x"), "unnamed_put_back"),
+        ];
+        for (version, want) in cases {
+            assert_eq!(mark(version).attribute(), want, "{version:?}");
+            assert!(is_attribute(want));
+        }
+        for name in [
+            "unnamed_v",
+            "unnamed_vx",
+            "unnamed_put_backs",
+            "judged_v4",
+            "unnamed_v4 ",
+        ] {
+            assert!(!is_attribute(name), "{name}");
+        }
+    }
 }

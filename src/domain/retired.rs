@@ -91,7 +91,7 @@ mod tests {
         observed_run_as_enabled default_version latest_version last_error last_error_code nodes held \
         ou_path mode held_since held_told held_told_at held_told_by drift_seen_by drift_seen_value \
         creating_by creating_until last_actor lease_owner lease_until intent reverts_at last_changed \
-        changes judged_v3 judged_v1000 opened_v3 opened_v1000 hub_findings unnamed_put_back canary_token canary_written_ms \
+        changes judged_v3 judged_v1000 opened_v3 opened_v1000 hub_findings unnamed_put_back unnamed_v3 unnamed_v1000 canary_token canary_written_ms \
         canary_arrived_ms canary_missing_since_ms canary_unwritable canary_error nodes_reported \
         nodes_prev nodes_by checked_at told told_by";
 

@@ -200,9 +200,9 @@ pub fn looks_again(o: &RegionOutcome, trigger: &Trigger, recorded_version: Optio
 
 /// What the region's item, read again, says of a put-back's mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Again {
+pub enum Again<M> {
     /// The mark to take.
-    Mark(String),
+    Mark(M),
     /// No mark, and another run holds the write lease: its put-back may be
     /// written and not marked yet (a put-back keeps its mark before it
     /// records and releases the lease): read again once it is released.
@@ -213,7 +213,7 @@ pub enum Again {
 
 /// The item read again: its mark, and until when a run other than this one
 /// holds its lease (a released lease carries its release time).
-pub fn again(mark: Option<String>, others_lease_until_ms: Option<i64>, now_ms: i64) -> Again {
+pub fn again<M>(mark: Option<M>, others_lease_until_ms: Option<i64>, now_ms: i64) -> Again<M> {
     match (mark, others_lease_until_ms) {
         (Some(m), _) => Again::Mark(m),
         (None, Some(until)) if until > now_ms => Again::Wait,

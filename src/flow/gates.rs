@@ -294,11 +294,13 @@ async fn put_back_unnamed(
     trigger: &crate::domain::trigger::Trigger,
 ) -> bool {
     use crate::domain::unnamed::{may_name, Mark};
-    match crate::adapters::store::put_back::mark(table, account, &own.slot).await {
-        Ok(mark) => mark
-            .as_deref()
-            .and_then(Mark::parse)
-            .is_some_and(|m| may_name(trigger, &m)),
+    let version = own.version.to_string();
+    let read = crate::adapters::store::put_back::marks(table, account, &own.slot, Some(&version));
+    match read.await {
+        Ok(marks) => marks
+            .iter()
+            .filter_map(|(_, m)| Mark::parse(m))
+            .any(|m| may_name(trigger, &m)),
         Err(e) => {
             tracing::warn!(error = %e, account, "cannot read the put-back mark of this event's document; running it");
             true

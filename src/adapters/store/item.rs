@@ -21,6 +21,20 @@ fn drift_seen(i: &Item) -> Option<String> {
     })
 }
 
+/// The put-back marks an item holds ([`crate::domain::put_back::is_attribute`]),
+/// each with its attribute, in the order of their attributes' names.
+pub(super) fn marks(i: &Item) -> Vec<(String, String)> {
+    let mut names: Vec<&String> = i
+        .keys()
+        .filter(|k| crate::domain::put_back::is_attribute(k))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|k| Some((k.clone(), get_s(i, k)?)))
+        .collect()
+}
+
 /// The versions judged out of policy and when (`judged_v<N>`), each with
 /// when its run's own switch opened its window where one did
 /// (`opened_v<N>`), as `N@ms;N@ms^opened`
@@ -61,7 +75,7 @@ pub(super) fn known(i: &Item) -> Known {
             .filter(|_| get_s(i, "status").as_deref() == Some("pending")),
         canary: last_of(i),
         canary_unwritable: unwritable_of(i),
-        unnamed: get_s(i, "unnamed_put_back"),
+        unnamed: marks(i),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
         first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
         looked: i.contains_key("looked"),

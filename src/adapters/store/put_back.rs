@@ -1,17 +1,19 @@
-//! The put-back mark as the table holds it now (`domain::unnamed`): read
-//! again by an edit event's run whose own read of the rows came before
-//! another run's put-back was recorded.
+//! The put-back marks as the table holds them now (`domain::unnamed`):
+//! read again by an edit event's run whose own read of the rows came before
+//! another run's put-back was recorded, and by the coalescing gate.
 
 use super::keys::region_key;
 use super::state::StateStore;
-use crate::adapters::aws::dynamodb::{get_n, get_s, Table};
+use crate::adapters::aws::dynamodb::{get_n, get_s, Item, Table};
 use crate::domain::aws_error::AwsError;
+use crate::domain::put_back::UNVERSIONED;
 
 /// One account-region's item as an edit event's run looks at it again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutBackNow {
-    /// The mark of a put-back whose editor is not named yet.
-    pub mark: Option<String>,
+    /// The marks of put-backs whose editor is not named yet, each with its
+    /// attribute.
+    pub marks: Vec<(String, String)>,
     /// Until when another run holds the item's write lease (its put-back
     /// may be written and not recorded yet); a released lease is stamped
     /// with its release time, so a past time means none is held.
@@ -20,41 +22,62 @@ pub struct PutBackNow {
 }
 
 impl StateStore {
-    /// The slot's put-back mark and write lease, read consistently.
-    pub async fn put_back_now(&self, account: &str, slot: &str) -> Result<PutBackNow, AwsError> {
+    /// The slot's put-back marks (of `version`, the one the event made,
+    /// where it says; else all) and write lease, read consistently.
+    pub async fn put_back_now(
+        &self,
+        account: &str,
+        slot: &str,
+        version: Option<&str>,
+    ) -> Result<PutBackNow, AwsError> {
         let item = read(
             self.table(),
             (account, slot),
-            "unnamed_put_back, lease_until, lease_owner",
+            version,
+            &["lease_until", "lease_owner"],
         )
         .await?;
         Ok(item.map_or_else(PutBackNow::default, |i| PutBackNow {
-            mark: get_s(&i, "unnamed_put_back"),
+            marks: super::item::marks(&i),
             lease_until_ms: get_n(&i, "lease_until"),
             lease_owner: get_s(&i, "lease_owner"),
         }))
     }
 }
 
-/// The slot's put-back mark alone, read consistently: what the coalescing
-/// gate asks before it answers an edit event that may be its editor's.
-pub async fn mark(table: &Table, account: &str, slot: &str) -> Result<Option<String>, AwsError> {
-    let item = read(table, (account, slot), "unnamed_put_back").await?;
-    Ok(item.and_then(|i| get_s(&i, "unnamed_put_back")))
+/// The slot's put-back marks (of `version`, where the event says which it
+/// made; else all), read consistently: what the coalescing gate asks before
+/// it answers an edit event that may be its editor's.
+pub async fn marks(
+    table: &Table,
+    account: &str,
+    slot: &str,
+    version: Option<&str>,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let item = read(table, (account, slot), version, &[]).await?;
+    Ok(item.map(|i| super::item::marks(&i)).unwrap_or_default())
 }
 
-/// The slot's item as `projection` names it, read consistently.
+/// The slot's item, read consistently: the marks of `version` (and those
+/// kept without one) and `also`, or the whole item where no version is
+/// known (no projection names every mark).
 async fn read(
     table: &Table,
     (account, slot): (&str, &str),
-    projection: &str,
-) -> Result<Option<crate::adapters::aws::dynamodb::Item>, AwsError> {
+    version: Option<&str>,
+    also: &[&str],
+) -> Result<Option<Item>, AwsError> {
     let mut get = table
         .client
         .get_item()
         .table_name(&table.name)
-        .consistent_read(true)
-        .projection_expression(projection);
+        .consistent_read(true);
+    let digits = version.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(v) = digits {
+        let mut names = vec![format!("unnamed_v{v}"), UNVERSIONED.to_string()];
+        names.extend(also.iter().map(|a| a.to_string()));
+        get = get.projection_expression(names.join(", "));
+    }
     for (k, v) in region_key(account, slot) {
         get = get.key(k, v);
     }

@@ -13,6 +13,7 @@ use crate::adapters::aws::dynamodb::{n, s, Item, Table};
 use crate::adapters::store::keys::{account_pk, state_shard};
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
+use crate::domain::put_back::Mark;
 use crate::domain::records::{HistoryRow, Observation};
 use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
 
@@ -309,48 +310,60 @@ impl StateStore {
     }
 
     /// Keeps on the slot's item a put-back whose editor is not yet named
-    /// (`domain::unnamed::Mark`, as JSON); a later one replaces it.
+    /// (`domain::unnamed::Mark`, as JSON), one per version replaced; a
+    /// later one of the same version replaces it, and those of versions far
+    /// below it go (no editor's event is that late), so the item stays
+    /// bounded.
     pub async fn mark_unnamed(
         &self,
         account: &str,
         slot: &str,
-        mark: &str,
+        mark: &Mark,
     ) -> Result<(), AwsError> {
-        let sent = self
+        let mut update = self
             .table
             .update_region(account, slot)
-            .update_expression("SET unnamed_put_back = :mark")
-            .expression_attribute_values(":mark", s(mark))
-            .send()
-            .await;
+            .expression_attribute_names("#mark", mark.attribute())
+            .expression_attribute_values(":mark", s(mark.to_json()));
+        let below: Vec<u64> = mark
+            .version
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|v| crate::domain::version_gap::judged_forgotten(&[v]))
+            .unwrap_or_default();
+        let mut expression = "SET #mark = :mark".to_string();
+        for (i, v) in below.iter().enumerate() {
+            expression.push_str(if i == 0 { " REMOVE " } else { ", " });
+            expression.push_str(&format!("#old{i}"));
+            update = update.expression_attribute_names(format!("#old{i}"), format!("unnamed_v{v}"));
+        }
+        let sent = update.update_expression(expression).send().await;
         sent.map(|_| ())
             .map_err(|e| self.table.err("UpdateItem", account, &e))
     }
 
-    /// Takes the mark `mark` off the slot's item, counting the edit as a
-    /// revert (`reverts_at`, as an edit event's own put-back counts it):
-    /// the reverts' times within the tamper window after it, or `None` when
-    /// another run took it.
+    /// Takes the mark `stored` off the slot's item (its attribute and JSON,
+    /// as the item held them), counting the edit as a revert (`reverts_at`,
+    /// as an edit event's own put-back counts it): the reverts' times within
+    /// the tamper window after it, or `None` when another run took it.
     pub async fn claim_unnamed(
         &self,
         account: &str,
         slot: &str,
-        mark: &str,
+        (attribute, stored): (&str, &str),
         now: SystemTime,
     ) -> Result<Option<Vec<i64>>, AwsError> {
         let sent = self
             .table
             .update_region(account, slot)
             .update_expression(
-                "SET reverts_at = list_append(if_not_exists(reverts_at, :none), :now) REMOVE unnamed_put_back",
+                "SET reverts_at = list_append(if_not_exists(reverts_at, :none), :now) REMOVE #mark",
             )
-            .condition_expression("unnamed_put_back = :mark")
-            .expression_attribute_values(":mark", s(mark))
+            .condition_expression("#mark = :mark")
+            .expression_attribute_names("#mark", attribute)
+            .expression_attribute_values(":mark", s(stored))
             .expression_attribute_values(":none", AttributeValue::L(vec![]))
-            .expression_attribute_values(
-                ":now",
-                AttributeValue::L(vec![n(clock::epoch_secs(now))]),
-            )
+            .expression_attribute_values(":now", AttributeValue::L(vec![n(clock::epoch_secs(now))]))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;

@@ -106,8 +106,9 @@ const CASES: &[Case] = &[
     Case { from: "state.rs claim_drift (legacy mark)", update: "SET drift_seen_by = :tid, drift_seen_value = :seen, state_shard = :shard", cond: Some("(attribute_not_exists(drift_seen_value) AND (attribute_not_exists(drift_seen_by) OR observed_user <> :user OR observed_run_as_enabled <> :enabled)) OR drift_seen_value <> :seen OR drift_seen_by = :tid"), typed: &[] },
     Case { from: "state.rs claim_drift", update: "SET drift_seen_by = :tid, drift_seen_value = :seen, state_shard = :shard", cond: Some("(attribute_not_exists(drift_seen_value) AND attribute_not_exists(drift_seen_by)) OR drift_seen_value <> :seen OR drift_seen_by = :tid"), typed: &[] },
     Case { from: "state.rs mark_findings", update: "SET hub_findings = :marks, state_shard = :shard", cond: None, typed: &[] },
-    Case { from: "state.rs mark_unnamed", update: "SET unnamed_put_back = :mark", cond: None, typed: &[] },
-    Case { from: "state.rs claim_unnamed", update: "SET reverts_at = list_append(if_not_exists(reverts_at, :none), :now) REMOVE unnamed_put_back", cond: Some("unnamed_put_back = :mark"), typed: &[(":none", r#"{"L":[]}"#), (":now", r#"{"L":[{"N":"1800000000"}]}"#)] },
+    Case { from: "state.rs mark_unnamed", update: "SET #mark = :mark", cond: None, typed: &[] },
+    Case { from: "state.rs mark_unnamed (older marks go)", update: "SET #mark = :mark REMOVE #old0, #old1", cond: None, typed: &[] },
+    Case { from: "state.rs claim_unnamed", update: "SET reverts_at = list_append(if_not_exists(reverts_at, :none), :now) REMOVE #mark", cond: Some("#mark = :mark"), typed: &[(":none", r#"{"L":[]}"#), (":now", r#"{"L":[{"N":"1800000000"}]}"#)] },
     Case { from: "lease.rs keepalive", update: "SET lease_until = :next", cond: Some("lease_owner = :me AND lease_until = :last"), typed: &[(":next", N), (":last", N)] },
     Case { from: "lease.rs try_take (intent)", update: "SET lease_owner = :me, lease_until = :until, state_shard = :shard, intent = :intent", cond: Some("attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me"), typed: &[(":until", N), (":now", N)] },
     Case { from: "lease.rs try_take", update: "SET lease_owner = :me, lease_until = :until, state_shard = :shard", cond: Some("attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :me"), typed: &[(":until", N), (":now", N)] },
@@ -194,6 +195,7 @@ fn name_of(placeholder: &str) -> &'static str {
         "#token" => "token",
         "#slot" => "slot",
         "#made" => "made",
+        "#mark" => "unnamed_v4",
         "#old0" => "told 3 by",
         "#old1" => "window_reported",
         "#old2" => "told named 4 0123456789abcdef kept",
@@ -262,7 +264,7 @@ fn sample_item() -> Value {
         "intent": {"S": "v:intent"}, "waiting": {"SS": ["ap-south-1"]}, "seq": {"N": "7"},
         "started": {"N": "1799999000000"}, "done": {"N": "1"}, "finished": {"SS": ["333333333333"]},
         "owner": {"S": "v:me"}, "reported": {"S": "v:found"}, "restore_until": {"N": "1800000000000"},
-        "canary_token": {"S": "v:t"}, "unnamed_put_back": {"S": "v:mark"}, "held_since": {"S": "v:since"},
+        "canary_token": {"S": "v:t"}, "unnamed_v4": {"S": "v:mark"}, "held_since": {"S": "v:since"},
         "creating_by": {"S": "v:me"}, "failing": {"S": "other"}, "configured_by": {"S": "v:t"},
     })
 }
