@@ -45,6 +45,27 @@ async fn made_again(w: &World, account: &str, doc: &serde_json::Value, upto: u64
         .unwrap();
 }
 
+/// The put-back's `UpdateDocumentDefaultVersion` to `version`, the first
+/// event to reach the guard: its run tells the new life's root version 1
+/// once, as made again since `recorded`; the sweep after is silent.
+async fn told_once_by_the_put_backs_run(w: &World, account: &str, version: &str, recorded: &str) {
+    let mut put_back = doc_event("UpdateDocumentDefaultVersion", account, R, "Admin");
+    put_back["detail"]["requestParameters"]["documentVersion"] = json!(version);
+    let (code, out) = w.handle(&put_back);
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
+    assert_eq!(m["recreated"]["recorded_version"], recorded, "{m:#}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_once() {
     let w = World::new().await;
@@ -127,25 +148,7 @@ async fn a_new_lifes_version_put_right_before_any_run_looked_is_told_by_the_put_
         last.parse::<u64>().unwrap() > recorded_n,
         "above the record"
     );
-    let mut put_back = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
-    put_back["detail"]["requestParameters"]["documentVersion"] = json!(last);
-    let (code, out) = w.handle(&put_back);
-    assert_eq!(code, 0, "{out:#}");
-    let alerts = w.alerts().await;
-    let windows = of_kind(&alerts, "run_as_window");
-    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
-    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
-    assert_eq!(
-        m["recreated"]["recorded_version"],
-        recorded.as_str(),
-        "{m:#}"
-    );
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    told_once_by_the_put_backs_run(&w, &account, &last, &recorded).await;
 }
 
 /// Simulation seed 900300: the document deleted and made again with root
@@ -222,19 +225,5 @@ async fn a_new_lifes_version_put_right_at_the_recorded_number_is_told_by_the_put
     }
     let (_, default, _) = w.document(&account, R).await.unwrap();
     assert_eq!(default, recorded, "put right at the recorded number");
-    let mut put_back = doc_event("UpdateDocumentDefaultVersion", &account, R, "Admin");
-    put_back["detail"]["requestParameters"]["documentVersion"] = json!(recorded);
-    let (code, out) = w.handle(&put_back);
-    assert_eq!(code, 0, "{out:#}");
-    let alerts = w.alerts().await;
-    let windows = of_kind(&alerts, "run_as_window");
-    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
-    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
-    assert_eq!(m["recreated"]["recorded_version"], recorded.as_str());
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    told_once_by_the_put_backs_run(&w, &account, &recorded, &recorded).await;
 }

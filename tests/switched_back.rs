@@ -25,6 +25,20 @@ fn handled(w: &World, event: &Value) {
     assert_eq!(code, 0, "{out:#}");
 }
 
+/// The default switched to `version`, seconds after what came before
+/// (CloudTrail's seconds tell the switches apart), and that switch's event.
+async fn switched_later(w: &World, account: &str, version: &str) -> Value {
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let ssm = w.admin_ssm(account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(version)
+        .send()
+        .await
+        .unwrap();
+    switch(account, &cloudtrail_now(), version)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_made_the_default_twice_is_told_for_each_time_with_its_sessions() {
     let w = World::new().await;
@@ -36,16 +50,7 @@ async fn a_version_made_the_default_twice_is_told_for_each_time_with_its_session
     let mut again = right.clone();
     again["inputs"]["idleSessionTimeout"] = json!("19");
     w.admin_write(&account, R, &again, true).await;
-    // A switch back seconds later: CloudTrail's seconds tell them apart.
-    std::thread::sleep(std::time::Duration::from_millis(3100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&root)
-        .send()
-        .await
-        .unwrap();
-    let back = switch(&account, &cloudtrail_now(), &root);
+    let back = switched_later(&w, &account, &root).await;
     handled(&w, &back);
     let put_back = w.alerts().await;
     let reverted = of_kind(&put_back, "drift_reverted");
@@ -86,15 +91,9 @@ async fn a_latest_the_runs_own_switch_made_the_default_is_a_window_once_switched
     let account = w.configured_and_swept().await;
     let (right, before, _) = w.document(&account, R).await.unwrap();
     let root = w.console_edit(&account, R, "root").await;
-    let switched_at = cloudtrail_now();
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&before)
-        .send()
-        .await
-        .unwrap();
-    handled(&w, &switch(&account, &switched_at, &root));
+    let to_root = switch(&account, &cloudtrail_now(), &root);
+    switched_later(&w, &account, &before).await;
+    handled(&w, &to_root);
     let alerts = w.alerts().await;
     let windows = of_kind(&alerts, "run_as_window");
     assert_eq!(windows.len(), 1, "{alerts:#?}");
@@ -132,15 +131,7 @@ async fn in_audit_a_switch_back_told_first_leaves_nothing_to_the_switchs_late_ev
     let (_, before, _) = w.document(&account, R).await.unwrap();
     let root = w.console_edit(&account, R, "root").await;
     let to_root = switch(&account, &cloudtrail_now(), &root);
-    std::thread::sleep(std::time::Duration::from_millis(3100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&before)
-        .send()
-        .await
-        .unwrap();
-    handled(&w, &switch(&account, &cloudtrail_now(), &before));
+    handled(&w, &switched_later(&w, &account, &before).await);
     let first = w.alerts().await;
     let windows = of_kind(&first, "run_as_window");
     assert_eq!(windows.len(), 1, "{first:#?}");
@@ -169,15 +160,7 @@ async fn a_window_told_from_the_making_covers_its_switch_after_a_later_switch_ba
     handled(&w, &switch(&account, &cloudtrail_now(), &fixed));
     let told = w.alerts().await;
     assert_eq!(of_kind(&told, "run_as_window").len(), 1, "{told:#?}");
-    std::thread::sleep(std::time::Duration::from_millis(3100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&root)
-        .send()
-        .await
-        .unwrap();
-    handled(&w, &switch(&account, &cloudtrail_now(), &root));
+    handled(&w, &switched_later(&w, &account, &root).await);
     let back = w.alerts().await;
     assert_eq!(of_kind(&back, "drift_reverted").len(), 1, "{back:#?}");
     handled(&w, &to_root);

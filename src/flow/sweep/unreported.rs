@@ -96,18 +96,26 @@ mod tests {
         r
     }
 
-    #[test]
-    fn only_a_change_under_the_same_policy_is_told_and_audit_once_per_finding() {
-        let doc = Some(Change::Document);
-        let policy = Some(Change::Policy {
+    fn policy_change() -> Option<Change> {
+        Some(Change::Policy {
             from_user: Some("ops".into()),
             to_user: "app".into(),
             from_mode: None,
             to_mode: None,
-        });
-        let mut report = AccountReport::uniform("111122223333", "payments", &[], |r| {
+        })
+    }
+
+    fn payments() -> AccountReport {
+        AccountReport::uniform("111122223333", "payments", &[], |r| {
             RegionOutcome::skipped(r, Action::None, None)
-        });
+        })
+    }
+
+    #[test]
+    fn only_a_change_under_the_same_policy_is_told_and_audit_once_per_finding() {
+        let doc = Some(Change::Document);
+        let policy = policy_change();
+        let mut report = payments();
         report.desired_user = Some("ops".into());
         report.regions = vec![
             row("us-east-1", Action::Updated, "root", doc.clone()), // put back: news
@@ -147,17 +155,10 @@ mod tests {
     #[test]
     fn a_new_lifes_audit_first_looks_are_one_finding_and_nothing_else_is() {
         let doc = Some(Change::Document);
-        let policy = Some(Change::Policy {
-            from_user: Some("ops".into()),
-            to_user: "app".into(),
-            from_mode: None,
-            to_mode: None,
-        });
+        let policy = policy_change();
         let mut other_life = row("ca-central-1", Action::WouldChange, "root", None);
         other_life.another_life = true;
-        let mut report = AccountReport::uniform("111122223333", "payments", &[], |r| {
-            RegionOutcome::skipped(r, Action::None, None)
-        });
+        let mut report = payments();
         report.desired_user = Some("ops".into());
         report.regions = vec![
             row("us-east-1", Action::WouldChange, "root", None), // first look, marked: told
