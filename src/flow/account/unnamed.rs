@@ -84,8 +84,11 @@ async fn stored_mark(
 ) -> Option<Stored> {
     let slot = o.slot();
     let row = recorded.and_then(|k| k.get(account, &slot));
-    if let Some(found) = named_by(o, job, row.map(|k| k.unnamed.clone()).unwrap_or_default()) {
-        return Some(found);
+    // Marks in the rows: the run takes one it names and looks no further,
+    // as when an item kept one mark (a put-back of this event's version
+    // marked since that read is not named by this run).
+    if let Some(marks) = row.map(|k| k.unnamed.clone()).filter(|m| !m.is_empty()) {
+        return named_by(o, job, marks);
     }
     let version = row.and_then(|k| k.default_version.as_deref());
     if !unnamed::looks_again(o, &job.trigger, version) {
