@@ -123,12 +123,7 @@ async fn an_audit_finding_a_sweep_told_first_is_named_by_its_edit_event() {
     assert_eq!(m["actor"], format!("arn:aws:iam::{account}:role/Admin"));
     assert_eq!(m["follow_up_of"]["found_by"], "sweep", "{m:#}");
     assert_eq!(m["follow_up_of"]["version_replaced"], v, "{m:#}");
-    let listed: Vec<&str> = m["sessions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sessions listed: {m:#}"))
-        .iter()
-        .map(|s| s["session_id"].as_str().unwrap())
-        .collect();
+    let listed = listed_sessions(m);
     assert_eq!(listed, [during.as_str()], "{m:#}");
     // Nothing more: another sweep is quiet.
     let (code, out) = w.handle(&sweep_event());

@@ -67,12 +67,7 @@ async fn a_version_made_the_default_twice_is_told_for_each_time_with_its_session
     assert_eq!(windows.len(), 1, "{first:#?}");
     let m = &windows[0]["message"];
     assert_eq!(m["windows"][0]["version"], root, "{m:#}");
-    let listed: Vec<&str> = m["sessions"]
-        .as_array()
-        .unwrap_or_else(|| panic!("sessions listed: {m:#}"))
-        .iter()
-        .map(|s| s["session_id"].as_str().unwrap())
-        .collect();
+    let listed = listed_sessions(m);
     assert!(listed.contains(&during.as_str()), "{m:#}");
     // The control: a sweep after is silent.
     handled(&w, &sweep_event());

@@ -45,12 +45,20 @@ pub struct Mark {
 /// before 0.17.0).
 pub const UNVERSIONED: &str = "unnamed_put_back";
 
+/// The attribute the marks of `version` are kept in (`unnamed_v<N>`), where
+/// it is a version number.
+pub fn of_version(version: &str) -> Option<String> {
+    let number = !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit());
+    number.then(|| format!("unnamed_v{version}"))
+}
+
 /// Whether `name` is an attribute a mark is kept in ([`Mark::attribute`]).
 pub fn is_attribute(name: &str) -> bool {
     name == UNVERSIONED
         || name
             .strip_prefix("unnamed_v")
-            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(of_version)
+            .is_some()
 }
 
 impl Mark {
@@ -60,12 +68,10 @@ impl Mark {
     /// (simulation seed 900363: the second replaced the first, whose editor
     /// was never named).
     pub fn attribute(&self) -> String {
-        match self.version.as_deref() {
-            Some(v) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => {
-                format!("unnamed_v{v}")
-            }
-            _ => UNVERSIONED.to_string(),
-        }
+        self.version
+            .as_deref()
+            .and_then(of_version)
+            .unwrap_or_else(|| UNVERSIONED.to_string())
     }
 
     pub fn to_json(&self) -> String {

@@ -1343,3 +1343,14 @@ pub fn sqs_batch(bodies: &[String]) -> Value {
         .collect();
     json!({ "Records": records })
 }
+
+/// The session ids an alert's message lists (`sessions`), failing with the
+/// message where it lists none.
+pub fn listed_sessions(m: &Value) -> Vec<&str> {
+    m["sessions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("sessions listed: {m:#}"))
+        .iter()
+        .map(|s| s["session_id"].as_str().unwrap())
+        .collect()
+}

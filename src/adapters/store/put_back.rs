@@ -72,9 +72,8 @@ async fn read(
         .get_item()
         .table_name(&table.name)
         .consistent_read(true);
-    let digits = version.filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
-    if let Some(v) = digits {
-        let mut names = vec![format!("unnamed_v{v}"), UNVERSIONED.to_string()];
+    if let Some(marks) = version.and_then(crate::domain::put_back::of_version) {
+        let mut names = vec![marks, UNVERSIONED.to_string()];
         names.extend(also.iter().map(|a| a.to_string()));
         get = get.projection_expression(names.join(", "));
     }
