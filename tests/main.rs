@@ -45,6 +45,7 @@ mod history;
 mod history_read;
 mod house;
 mod identity_center;
+mod kept_switch;
 mod lambda_runtime;
 mod latest_alone;
 mod left_governance;

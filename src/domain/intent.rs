@@ -216,6 +216,8 @@ impl Intent {
             pending: false,
             another_life: false,
             made_before: self.made.clone(),
+            kept_switch: None,
+            kept_moot: Vec::new(),
             replaced: None,
             history: None,
             window: Default::default(),

@@ -68,6 +68,10 @@ pub struct Known {
     /// The latest version when the row was recorded (see
     /// [`crate::domain::records::Observation::latest_version`]).
     pub latest_version: Option<String>,
+    /// Default switches events named whose runs failed before judging
+    /// them (`switch_v<N>`, `domain::version_gap::kept`), where the read
+    /// holds them.
+    pub switches: Vec<crate::domain::kept_switch::Kept>,
     /// `[security_hub]`: the last finding sent per check
     /// (`domain::security_hub::Marks`, as JSON).
     pub hub_findings: Option<String>,
@@ -238,6 +242,9 @@ pub fn unchanged(known: &Known, o: &Observation) -> bool {
         // What a pending row awaits may change under the same code (the
         // role, then a region's check document).
         && (known.pending_error.is_none() || known.pending_error == o.error)
+        // A switch to keep or to let go is news (`version_gap::kept`).
+        && o.keeps_switch.is_none()
+        && o.switch_done.is_empty()
         && !o.wrote
 }
 
@@ -298,6 +305,8 @@ mod tests {
             judged_default: None,
             judged_opened: None,
             latest_version: None,
+            keeps_switch: None,
+            switch_done: vec![],
         }
     }
 
@@ -474,6 +483,7 @@ mod tests {
             hub_findings: None,
             judged_default: None,
             latest_version: None,
+            switches: vec![],
             retired: vec![],
         };
         assert!(unchanged(&stored, &observation("compliant", "ops", false)));

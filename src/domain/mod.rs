@@ -21,6 +21,7 @@ pub mod identity_center;
 pub mod ids;
 pub mod intent;
 pub mod job;
+pub mod kept_switch;
 pub mod known;
 pub mod landing_gate;
 pub mod life;

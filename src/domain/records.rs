@@ -50,6 +50,11 @@ pub struct Observation {
     /// gap starts above it even when the default was switched back below
     /// it (`domain::version_gap::judged_up_to`).
     pub latest_version: Option<String>,
+    /// The default switch this failed run's event named, kept on the record
+    /// for the next run to judge (`domain::version_gap::kept`), and the kept
+    /// one this run judged, let go.
+    pub keeps_switch: Option<crate::domain::kept_switch::Kept>,
+    pub switch_done: Vec<u64>,
 }
 
 impl Observation {

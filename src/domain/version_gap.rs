@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 mod adopted;
+pub mod kept;
 mod latest;
 pub mod life;
 mod made;
@@ -14,11 +15,11 @@ mod switched;
 mod tokens;
 pub use adopted::told_by_adoption;
 pub use latest::{covered_by_default, with_latest};
-pub use life::{from_life, life_to_check, of_life, remade, starts_history};
+pub use life::{from_life, gap_unrecorded, life_to_check, of_life, remade, starts_history};
 pub use made::{event_version, made_by, opened_at_making};
 pub use switched::{
     judged_ever, judged_forgotten, judged_numbers, judged_up_to, judged_value, opened_by_switch,
-    switch_in, switch_of, switched_to, with_switch_back, Switch,
+    second_end, switch_in, switch_of, switched_to, with_switch_back, Switch,
 };
 pub use tokens::{
     claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,
@@ -115,19 +116,6 @@ pub fn gap(recorded: Option<&str>, now: &Versions) -> Option<Gap> {
     })
 }
 
-/// The versions to read when the table's record of the slot could not be
-/// read (its rows' Query failed): where the gap starts is not known, so the
-/// versions before the latest are read back to the bound and the older ones
-/// are counted as not read. `None` when there is nothing before the default.
-pub fn gap_unrecorded(now: &Versions) -> Option<Gap> {
-    let latest = now.latest.parse::<u64>().ok()?;
-    let start = latest.saturating_sub(MAX_PAST_READS as u64).max(1);
-    gap(Some(&(start - 1).to_string()), now).map(|mut g| {
-        g.beyond = usize::try_from(start - 1).unwrap_or(usize::MAX);
-        g
-    })
-}
-
 /// One version as read back: its Run As (`None`: it was deleted, or its
 /// content is not preferences, or its read failed) and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +192,10 @@ pub struct History {
     /// run's (since 0.7.14).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up_of: Option<crate::domain::window_claim::Teller>,
+    /// Versions whose window the run's alert about the out-of-policy
+    /// default tells ([`covered_by_default`]): judged, not told apart.
+    #[serde(skip)]
+    pub covered: Vec<String>,
 }
 
 /// Versions not judged because a read failed, and the span they lie in.
@@ -330,6 +322,7 @@ fn judge(
     let past = |p: &Past| !current(p.number) && gap.to_read.contains(&p.number);
     let mut out = History {
         follow_up_of: None,
+        covered: Vec::new(),
         windows: Vec::new(),
         unread: gap.beyond
             + read

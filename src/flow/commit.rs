@@ -63,7 +63,7 @@ fn opened_by(
     o: &RegionOutcome,
     default_bad: Option<&str>,
 ) -> Option<(u64, i64)> {
-    crate::domain::version_gap::switch_in(t, &o.region, o.document_name())
+    crate::domain::version_gap::kept::run_switch(t, o)
         .filter(|s| default_bad.is_some_and(|d| d == s.version.to_string()))
         .map(|s| (s.version, s.at_ms))
 }
@@ -84,12 +84,10 @@ fn observation(
     };
     let (observed_user, observed_enabled) = crate::flow::account::change::observed(seen);
     let user = o.user(report.desired_user.as_deref().unwrap_or_default());
-    let default_bad = o
-        .versions_before
-        .as_ref()
-        .filter(|_| !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user)))
-        .map(|v| v.default.as_str());
+    let default_bad = default_bad(o, user);
     let judged_default = crate::domain::version_gap::judged_value(default_bad, o.history.as_ref());
+    let (keeps_switch, switch_done) =
+        crate::domain::version_gap::kept::on_record(t, o, judged_default.as_deref());
     Observation {
         account: report.account.clone(),
         region: o.region.clone(),
@@ -121,13 +119,28 @@ fn observation(
         held: o.held.clone(),
         judged_default,
         judged_opened: opened_by(t, o, default_bad),
-        latest_version: match o.action.wrote() {
-            true => o.version_after.clone(),
-            false => o.versions_before.as_ref().map(|v| v.latest.clone()),
-        }
-        .filter(|_| o.version_after.is_some()),
+        latest_version: latest_version(o),
         ou_path: report.ou_path.clone(),
+        keeps_switch,
+        switch_done,
     }
+}
+
+/// The default version found out of policy, judged by this run.
+fn default_bad<'a>(o: &'a RegionOutcome, user: &str) -> Option<&'a str> {
+    o.versions_before
+        .as_ref()
+        .filter(|_| !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user)))
+        .map(|v| v.default.as_str())
+}
+
+/// The latest version the record keeps: its own write, or the latest found.
+fn latest_version(o: &RegionOutcome) -> Option<String> {
+    match o.action.wrote() {
+        true => o.version_after.clone(),
+        false => o.versions_before.as_ref().map(|v| v.latest.clone()),
+    }
+    .filter(|_| o.version_after.is_some())
 }
 
 /// What recording an account came to.

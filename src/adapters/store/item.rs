@@ -4,6 +4,7 @@
 use crate::adapters::aws::dynamodb::{get_n, get_s, Item};
 use crate::domain::canary::Last;
 use crate::domain::clock;
+use crate::domain::kept_switch::{self as kept, Kept};
 use crate::domain::known::Known;
 
 /// The finding a drift mark remembers. A mark from before findings were
@@ -52,6 +53,18 @@ fn judged_of(i: &Item) -> Option<String> {
     (!all.is_empty()).then(|| all.join(";"))
 }
 
+/// The switches kept on the item (`domain::version_gap::kept`), lowest
+/// version first.
+fn switches(i: &Item) -> Vec<Kept> {
+    let mut all: Vec<Kept> = i
+        .iter()
+        .filter(|(k, _)| k.starts_with(kept::PREFIX))
+        .filter_map(|(k, v)| Kept::parse(k, v.as_s().ok()?))
+        .collect();
+    all.sort_by_key(|k| k.version);
+    all
+}
+
 pub(super) fn known(i: &Item) -> Known {
     Known {
         status: get_s(i, "status"),
@@ -82,6 +95,7 @@ pub(super) fn known(i: &Item) -> Known {
         hub_findings: get_s(i, "hub_findings"),
         judged_default: judged_of(i),
         latest_version: get_s(i, "latest_version"),
+        switches: switches(i),
         retired: crate::domain::retired::retired(i.keys()),
     }
 }
@@ -146,5 +160,29 @@ mod tests {
         for (pairs, want) in cases {
             assert_eq!(judged_of(&item(pairs)).as_deref(), want, "{pairs:?}");
         }
+    }
+
+    #[test]
+    fn the_kept_switches_read_lowest_version_first_and_nothing_else_as_one() {
+        let mut i: Item = [
+            (
+                "switch_v12",
+                s("1790000000000|AssumedRole|arn:aws:iam::1:role/Admin"),
+            ),
+            ("switch_v6", s("1789999999000")),
+            ("switch_vx", s("1")),
+            ("switch_v7", n(5)),
+            ("judged_v12", n(3)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        i.insert("status".into(), s("failed"));
+        let got: Vec<(u64, bool)> = known(&i)
+            .switches
+            .iter()
+            .map(|k| (k.version, k.editor.is_some()))
+            .collect();
+        assert_eq!(got, vec![(6, false), (12, true)]);
     }
 }

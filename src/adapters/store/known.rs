@@ -41,8 +41,14 @@ fn swept(i: &Item) -> Known {
         .filter(|(k, _)| SWEPT.split_whitespace().any(|n| n == k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // The judged versions and the kept switches too: a sweep is often the
+    // first run that can read a document whose switch's every run failed
+    // (`domain::version_gap::kept`), and judges it as any run would.
+    let whole = known(i);
     Known {
         retired: crate::domain::retired::retired(i.keys()),
+        switches: whole.switches,
+        judged_default: whole.judged_default,
         ..known(&compared)
     }
 }

@@ -113,6 +113,7 @@ fn build(
     // so a later judgement of another version does not hide this one; the
     // document's version limit bounds them.
     judged_marks(&mut u, o, now);
+    kept_switches(&mut u, o);
     set_or_remove(&mut u, o);
     held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
@@ -201,6 +202,24 @@ fn judged_marks(u: &mut Parts, o: &Observation, now: SystemTime) {
     for v in crate::domain::version_gap::judged_forgotten(&judged) {
         u.remove.push(format!("judged_v{v}").into());
         u.remove.push(format!("opened_v{v}").into());
+    }
+}
+
+/// A failed run's switch kept (`if_not_exists`: the earliest kept stays,
+/// its window opens there), those far below it forgotten; a kept switch
+/// its run judged, let go (`domain::version_gap::kept`).
+fn kept_switches(u: &mut Parts, o: &Observation) {
+    use crate::domain::version_gap::kept;
+    if let Some(k) = &o.keeps_switch {
+        let a = k.attribute();
+        u.set_expr(&format!("{a} = if_not_exists({a}, :switch)"));
+        u.values.push((":switch".into(), s(k.value())));
+        for v in kept::kept_forgotten(k.version) {
+            u.remove.push(format!("{}{v}", kept::PREFIX).into());
+        }
+    }
+    for v in &o.switch_done {
+        u.remove.push(format!("{}{v}", kept::PREFIX).into());
     }
 }
 

@@ -28,6 +28,8 @@ fn observation(wrote: bool) -> Observation {
         judged_default: None,
         judged_opened: None,
         latest_version: Some("4".into()),
+        keeps_switch: None,
+        switch_done: vec![],
     }
 }
 
@@ -308,4 +310,47 @@ fn a_record_puts_back_the_dead_intent_its_take_wrote_over() {
         let removed = u.expression.split("REMOVE").nth(1).unwrap_or("");
         assert!(!removed.contains("intent"), "{}", u.expression);
     }
+}
+
+/// A failed run's switch kept once (`if_not_exists`), those far below it
+/// removed; a switch its run judged removed; the same attribute never in
+/// both parts (DynamoDB refuses overlapping paths).
+#[test]
+fn a_failed_record_keeps_its_switch_and_a_judging_one_lets_it_go() {
+    use crate::domain::kept_switch::Kept;
+    let kept = |version| Kept {
+        version,
+        at_ms: 1_790_000_000_000,
+        editor: None,
+    };
+    let failed = Observation {
+        status: "failed",
+        action: "failed",
+        keeps_version: true,
+        keeps_switch: Some(kept(100)),
+        ..observation(false)
+    };
+    let u = record_update(&failed, None, false, std::time::UNIX_EPOCH);
+    let e = &u.expression;
+    assert!(
+        e.contains("switch_v100 = if_not_exists(switch_v100, :switch)"),
+        "{e}"
+    );
+    assert!(e.contains("switch_v36") && e.contains("switch_v68"), "{e}");
+    assert!(
+        !e.contains("switch_v35,") && !e.contains("switch_v69"),
+        "{e}"
+    );
+    assert_eq!(e.matches("switch_v100").count(), 2, "set once: {e}");
+    let judged = Observation {
+        switch_done: vec![6, 12],
+        ..observation(false)
+    };
+    let u = record_update(&judged, None, false, std::time::UNIX_EPOCH);
+    let e = &u.expression;
+    assert!(
+        e.contains("REMOVE") && e.contains("switch_v6") && e.contains("switch_v12"),
+        "{e}"
+    );
+    assert!(!e.contains("if_not_exists(switch_v"), "{e}");
 }

@@ -4,6 +4,8 @@
 //! closed). The document reads right now; its history says what held
 //! meanwhile. One alert per account-region, told by the run that read it.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Value};
 
 use super::message::{base, short_actor, subject_value};
@@ -32,8 +34,35 @@ pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Ve
         .regions
         .iter()
         .filter(|o| o.history.as_ref().is_some_and(|h| h.is_news()))
-        .map(|o| window(&report.account, o.user(user), o, trigger, at))
+        .map(|o| window(&report.account, o.user(user), o, &naming(trigger, o), at))
         .collect()
+}
+
+/// The trigger whose editor the alert names: where the run's own trigger
+/// edits nothing in this slot (a sweep, an operator's run, another
+/// slot's event), a window of a switch kept from another event's failed
+/// run names that event's editor (`domain::version_gap::kept`).
+fn naming<'a>(trigger: &'a Trigger, o: &RegionOutcome) -> Cow<'a, Trigger> {
+    let here = trigger.edits(o.document_name()) && trigger.region.as_deref() == Some(&o.region);
+    let Some(k) = o.kept_switch.as_ref().filter(|_| !here) else {
+        return Cow::Borrowed(trigger);
+    };
+    let history = o.history.as_ref();
+    let version = k.version.to_string();
+    let windows = history.into_iter().flat_map(|h| h.windows.iter());
+    let unjudged = history.and_then(|h| h.unjudged.as_ref());
+    let unjudged = unjudged.into_iter().flat_map(|u| u.versions.iter());
+    let told = windows.map(|w| &w.version).any(|v| *v == version)
+        || unjudged
+            .into_iter()
+            .any(|v| crate::domain::version_gap::judged_numbers(Some(v)).contains(&k.version));
+    match (&k.editor, told) {
+        (Some(editor), true) => Cow::Owned(Trigger {
+            actor: Some(editor.clone()),
+            ..trigger.clone()
+        }),
+        _ => Cow::Borrowed(trigger),
+    }
 }
 
 fn window(account: &str, user: &str, o: &RegionOutcome, trigger: &Trigger, at: &str) -> Alert {
@@ -189,4 +218,86 @@ fn beyond_windows(
         false => notes.join("; "),
     };
     m.insert("note".into(), json!(note));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::kept_switch::Kept;
+    use crate::domain::preferences::RunAs;
+    use crate::domain::trigger::{Actor, Context, TriggerKind};
+    use crate::domain::version_gap::{History, Window};
+
+    fn actor(name: &str) -> Actor {
+        Actor {
+            arn: format!("arn:aws:iam::200000000001:role/{name}"),
+            identity_type: "AssumedRole".into(),
+            session_name: None,
+        }
+    }
+
+    fn trigger(edit_here: bool) -> Trigger {
+        Trigger {
+            kind: match edit_here {
+                true => TriggerKind::DocumentChanged,
+                false => TriggerKind::Sweep,
+            },
+            account: Some("200000000001".into()),
+            region: Some("eu-west-1".into()),
+            actor: edit_here.then(|| actor("Other")),
+            event_id: "e-1".into(),
+            source: "test".into(),
+            event_name: None,
+            reason: "test".into(),
+            context: Context::default(),
+        }
+    }
+
+    fn slot(kept: Option<Option<Actor>>, told: &str) -> RegionOutcome {
+        let window = Window {
+            version: told.into(),
+            run_as: RunAs::desired("root"),
+            created: None,
+            from: None,
+            until_known: None,
+            until_at_most: None,
+        };
+        RegionOutcome {
+            region: "eu-west-1".into(),
+            history: Some(History {
+                windows: vec![window],
+                ..History::default()
+            }),
+            kept_switch: kept.map(|editor| Kept {
+                version: 12,
+                at_ms: 1_790_000_000_000,
+                editor,
+            }),
+            ..RegionOutcome::default()
+        }
+    }
+
+    #[test]
+    fn a_window_of_a_kept_switch_names_its_editor_where_the_run_knows_none_here() {
+        // (the trigger edits this slot, the kept switch and its editor, the
+        // version told) -> the editor named
+        let cases = [
+            (false, Some(Some(actor("Admin"))), "12", Some("Admin")),
+            (true, Some(Some(actor("Admin"))), "12", Some("Other")),
+            (false, Some(Some(actor("Admin"))), "11", None),
+            (false, Some(None), "12", None),
+            (false, None, "12", None),
+            (true, None, "12", Some("Other")),
+        ];
+        for (here, kept, told, want) in cases {
+            let o = slot(kept.clone(), told);
+            let t = trigger(here);
+            let named = naming(&t, &o);
+            let got = named
+                .actor
+                .as_ref()
+                .map(|a| a.arn.rsplit('/').next().unwrap_or_default().to_string());
+            assert_eq!(got.as_deref(), want, "{here} {kept:?} {told}");
+        }
+    }
 }

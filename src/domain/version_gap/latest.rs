@@ -71,9 +71,11 @@ pub(super) fn behind_a_window(gap: &Gap, judged: &History) -> Option<Gap> {
 pub fn covered_by_default(mut history: History, gap: &Gap, default: Option<&RunAs>) -> History {
     if gap.latest_past {
         let latest = gap.current[1].to_string();
-        history
-            .windows
-            .retain(|w| !(w.version == latest && Some(&w.run_as) == default));
+        let covered = |w: &super::Window| w.version == latest && Some(&w.run_as) == default;
+        if history.windows.iter().any(covered) {
+            history.windows.retain(|w| !covered(w));
+            history.covered.push(latest);
+        }
     }
     history
 }
@@ -198,6 +200,7 @@ mod tests {
             unjudged: None,
             recreated: None,
             follow_up_of: None,
+            covered: vec![],
         };
         let gap = |latest_past: bool| Gap {
             to_read: vec![3],

@@ -7,7 +7,7 @@
 //! and put right before any run looks; the next run found no version to
 //! start from and recorded past root untold). Unreleased.
 
-use super::{gap, gap_unrecorded, Gap, Past};
+use super::{gap, Gap, Past};
 use crate::domain::ports::Versions;
 
 /// The version the table recorded (`recorded`, judged up to) whose making
@@ -136,6 +136,19 @@ pub fn of_life(gap: &mut Gap, read: Vec<Past>, since_ms: Option<i64>) -> Vec<Pas
     read.into_iter()
         .filter(|p| p.number > newest_before || gap.current.contains(&p.number))
         .collect()
+}
+
+/// The versions to read when the table's record of the slot could not be
+/// read (its rows' Query failed): where the gap starts is not known, so the
+/// versions before the latest are read back to the bound and the older ones
+/// are counted as not read. `None` when there is nothing before the default.
+pub fn gap_unrecorded(now: &Versions) -> Option<Gap> {
+    let latest = now.latest.parse::<u64>().ok()?;
+    let start = latest.saturating_sub(super::MAX_PAST_READS as u64).max(1);
+    gap(Some(&(start - 1).to_string()), now).map(|mut g| {
+        g.beyond = usize::try_from(start - 1).unwrap_or(usize::MAX);
+        g
+    })
 }
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ pub fn opened_by_switch(
 /// covers no earlier switch (simulation seed 900021: root made the default,
 /// replaced, switched back to and put back; the first switch's late event
 /// was taken as judged, and a session of that first span never listed).
-fn judged_since(judged: Option<&str>, s: Switch) -> bool {
+pub(super) fn judged_since(judged: Option<&str>, s: Switch) -> bool {
     judged_at(judged, s, |at| at >= s.at_ms)
 }
 
@@ -201,17 +201,20 @@ pub fn judged_forgotten(judged: &[u64]) -> Vec<u64> {
 /// What a run's record keeps of the versions it judged out of policy:
 /// the default it found so (`default_bad`) and the windows its history
 /// told, and those it told as not judged (their read failed: told all the
-/// same, with their span), as `2,5,7-9`; `None` when there are none.
+/// same, with their span), and a latest the default's alert tells
+/// (`covered`), as `2,5,7-9`; `None` when there are none.
 pub fn judged_value(default_bad: Option<&str>, history: Option<&super::History>) -> Option<String> {
     let windows = history.into_iter().flat_map(|h| h.windows.iter());
     let unjudged = history
         .into_iter()
         .flat_map(|h| h.unjudged.iter())
         .flat_map(|u| u.versions.iter());
+    let covered = history.into_iter().flat_map(|h| h.covered.iter());
     let all: Vec<&str> = default_bad
         .into_iter()
         .chain(windows.map(|w| w.version.as_str()))
         .chain(unjudged.map(String::as_str))
+        .chain(covered.map(String::as_str))
         .collect();
     (!all.is_empty()).then(|| all.join(","))
 }
@@ -233,14 +236,14 @@ pub fn switch_of(
     region: &str,
     document: &str,
 ) -> Option<(u64, String)> {
-    if !t.edits(document) || t.region.as_deref() != Some(region) {
-        return None;
-    }
-    let version = t.context.made_default.as_deref()?.parse().ok()?;
-    let at = crate::domain::clock::parse_iso(t.context.event_time.as_deref()?)?;
-    let end = at.checked_add(999)?;
+    switch_in(t, region, document).and_then(second_end)
+}
+
+/// A switch's version and the end of its second.
+pub fn second_end(s: Switch) -> Option<(u64, String)> {
+    let end = s.at_ms.checked_add(999)?;
     Some((
-        version,
+        s.version,
         crate::domain::clock::iso(crate::domain::clock::from_millis(end)),
     ))
 }

@@ -243,6 +243,7 @@ mod tests {
                 from: None,
             }),
             recreated: recreated.map(str::to_string),
+            covered: vec![],
             follow_up_of: None,
         }
     }

@@ -55,10 +55,18 @@ pub(super) async fn with_history(
         Some(_) => slot_records(ctx, account, &regions).await,
         None => (Snapshot::default(), HashSet::new()),
     };
+    let row = |slot: &str| {
+        known
+            .and_then(|k| k.get(account, slot))
+            .or(items.get(account, slot))
+    };
     let life = life_start(ctx, account, &regions, (known, &items)).await;
+    let with_kept =
+        |o: RegionOutcome| version_gap::kept::with_kept(&job.trigger, (row(&o.slot()), life), o);
+    let mut regions: Vec<RegionOutcome> = regions.into_iter().map(with_kept).collect();
     let (mut reads, mut own) = (JoinSet::new(), Vec::new());
     let rows_failed = (without_rows.is_some(), life);
-    for (i, o) in regions.iter().enumerate() {
+    for (i, o) in regions.iter_mut().enumerate() {
         let start = start_of(
             job,
             o,
@@ -66,9 +74,10 @@ pub(super) async fn with_history(
             (known, &items, &unread),
             rows_failed,
         );
+        version_gap::kept::judged_by(o, start.as_ref().map(|s| &s.gap));
         own.extend(own_naming::read_of(
             job,
-            (account, i, o),
+            (account, i, &*o),
             start.as_ref(),
             (known, &items),
         ));
@@ -79,7 +88,7 @@ pub(super) async fn with_history(
             .filter(|_| start.from == HistoryFrom::Bound)
             .map(|e| e.code.clone());
         let judging = (found.clone(), code, tell_failed_reads);
-        reads.spawn(read_and_judge(ctx, job, session, (i, o), start, judging));
+        reads.spawn(read_and_judge(ctx, job, session, (i, &*o), start, judging));
     }
     let read_instead = without_rows.map(|_| (items, unread));
     let regions = tell_each(ctx, job, account, regions, reads).await;
@@ -101,7 +110,7 @@ fn read_and_judge(
     let docs = session.documents(&o.region, o.document_name());
     let slots = ctx.region_slots.clone();
     let ends = version_gap::Ends {
-        switched: version_gap::switch_of(&job.trigger, &o.region, o.document_name()),
+        switched: version_gap::kept::run_switch_end(&job.trigger, o),
         found,
     };
     // `before` is the latest's Run As where it alone was wrong: no default's.
@@ -294,7 +303,8 @@ async fn told(
 ) -> Told {
     let seen = match seen {
         _ if !history.is_news() || job.dry_run => {
-            let history = (history.is_news() || history.unread > 0).then_some(history);
+            let kept = history.is_news() || history.unread > 0 || !history.covered.is_empty();
+            let history = kept.then_some(history);
             return Told::unclaimed(history);
         }
         Seen::Version(v) => Some(v.as_str()),

@@ -288,7 +288,10 @@ pub(super) async fn life_start(
         let row = known
             .and_then(|k| k.get(account, &slot))
             .or(items.get(account, &slot));
-        row.is_some_and(|row| life_history(o, row) || kept_by_failure(o, row))
+        // A switch kept is judged only from this life (`version_gap::kept`).
+        row.is_some_and(|row| {
+            life_history(o, row) || kept_by_failure(o, row) || !row.switches.is_empty()
+        })
     });
     if !wanted {
         return None;
@@ -358,8 +361,9 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
     // `before` is the default's Run As unless only the latest was wrong.
     let default_wrong = !o.pending && o.before.as_ref().is_some_and(|r| !r.is_compliant(user));
     // A default switched back to a version at or below the record: only
-    // this event says it, and only this run reads it.
-    let switch = version_gap::switch_in(t, &o.region, o.document_name());
+    // this event says it, and only this run reads it (or, its every run
+    // failed, the run that takes it from the record: `version_gap::kept`).
+    let switch = version_gap::kept::run_switch(t, o);
     // The run's own event made the default found the default: just before
     // it another version was, and the latest can have been that one (seed
     // 900397: a version with Run As off made the default, its events lost,

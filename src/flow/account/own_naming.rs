@@ -81,7 +81,11 @@ pub(super) async fn named_late(
 ) -> Vec<RegionOutcome> {
     for read in reads {
         let o = &mut regions[read.index];
-        if o.history.is_some() || o.window.made.is_some() {
+        let told = o
+            .history
+            .as_ref()
+            .is_some_and(|h| h.is_news() || h.unread > 0);
+        if told || o.window.made.is_some() {
             continue;
         }
         if let Some((history, claim)) =

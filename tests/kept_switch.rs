@@ -1,0 +1,135 @@
+//! A default switch whose run failed before judging it: an account admin
+//! throttles the guard's SSM calls in their own account-region, makes root
+//! the default and switches back seconds later. The switch event is the
+//! only witness that root was the default (SSM keeps no history of
+//! defaults); its run fails, and the next run that can read the document
+//! found root as a latest behind a right default and put it back alone,
+//! recording past a window no alert told (simulation seed 900004, `aimed`).
+//! The failed run's record keeps the switch (`switch_v<N>`), the next run
+//! judges it and tells the window with its editor, then lets it go. The
+//! other side: a kept switch back to a right version tells nothing.
+
+use crate::common;
+
+use common::proxy::Proxy;
+use common::*;
+use serde_json::{json, Value};
+
+const R: &str = "eu-west-1";
+
+fn switch(account: &str, at: &str, version: &str) -> Value {
+    let mut e = doc_event_as("UpdateDocumentDefaultVersion", account, R, "Admin", "jane");
+    e["detail"]["eventTime"] = json!(at);
+    making(e, version)
+}
+
+/// Every read of the document in `R` throttled, as the admin's own calls
+/// can make the guard's (SSM's quotas are per account and region).
+fn reads_throttled(proxy: &Proxy) {
+    let rule = |action: &str| {
+        json!({"name": action, "service": "ssm", "region": R, "action": action, "status": 400,
+            "code": "ThrottlingException", "protocol": "json", "message": "Rate exceeded"})
+    };
+    proxy.faults(json!([rule("GetDocument"), rule("DescribeDocument")]));
+}
+
+/// The switch's event handled while reads are throttled: the run fails
+/// there, and its record keeps the switch. Asserts that the faults fired.
+fn failed_run(w: &World, proxy: &Proxy, event: &Value) {
+    reads_throttled(proxy);
+    let (code, out) = w.handle(event);
+    assert_eq!(code, 1, "the run failed: {out:#}");
+    let hits = proxy.hits();
+    let fired = hits["GetDocument"]["hits"].as_u64().unwrap_or(0)
+        + hits["DescribeDocument"]["hits"].as_u64().unwrap_or(0);
+    assert!(fired > 0, "the throttling never fired: {hits}");
+    proxy.faults(json!([]));
+}
+
+async fn switched_to(w: &World, account: &str, version: &str) {
+    let ssm = w.admin_ssm(account, R).await;
+    ssm.update_document_default_version()
+        .name(DOC)
+        .document_version(version)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_whose_run_failed_is_told_by_the_next_run_with_its_editor() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let (_, right, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let at = cloudtrail_now();
+    let during = w.start_session(&account, R, "mallory").await;
+    switched_to(&w, &account, &right).await;
+
+    failed_run(&w, &proxy, &switch(&account, &at, &root));
+    let failed = w.alerts().await;
+    assert!(
+        failed
+            .iter()
+            .all(|a| a["message"]["kind"] == "remediation_failed"),
+        "{failed:#?}"
+    );
+    let kept = format!("switch_v{root}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(state.contains_key(&kept), "{state:#?}");
+
+    // The next run that reads the document (a sweep: it names no switch)
+    // judges the kept one: root was the default, a window with its editor.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
+    assert_eq!(
+        m["actor"],
+        format!("arn:aws:iam::{account}:role/Admin"),
+        "{m:#}"
+    );
+    assert!(listed_sessions(m).contains(&during.as_str()), "{m:#}");
+    let (doc, default, latest) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, latest, "root put back as the latest");
+    assert_ne!(doc["inputs"]["runAsDefaultUser"], "root");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key(&kept), "let go once told: {state:#?}");
+
+    // Told once: the next sweep is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(w.alerts().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kept_switch_back_to_a_right_version_tells_nothing_and_goes() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let (right_doc, right, _) = w.document(&account, R).await.unwrap();
+    // A right version made the default and switched back from, the switch
+    // back's run failing: nothing out of policy was ever the default.
+    let mut again = right_doc.clone();
+    again["inputs"]["idleSessionTimeout"] = json!("19");
+    w.admin_write(&account, R, &again, true).await;
+    switched_to(&w, &account, &right).await;
+    failed_run(&w, &proxy, &switch(&account, &cloudtrail_now(), &right));
+    w.alerts().await;
+    let kept = format!("switch_v{right}");
+    assert!(w.state(&account, R).await.unwrap().contains_key(&kept));
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty() && of_kind(&told, "drift_reverted").is_empty(),
+        "{told:#?}"
+    );
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key(&kept), "judged and let go: {state:#?}");
+}
