@@ -46,16 +46,6 @@ fn failed_run(w: &World, proxy: &Proxy, event: &Value) {
     proxy.faults(json!([]));
 }
 
-async fn switched_to(w: &World, account: &str, version: &str) {
-    let ssm = w.admin_ssm(account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(version)
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_switch_whose_run_failed_is_told_by_the_next_run_with_its_editor() {
     let mut w = World::new().await;
@@ -65,7 +55,7 @@ async fn a_switch_whose_run_failed_is_told_by_the_next_run_with_its_editor() {
     let root = w.console_edit(&account, R, "root").await;
     let at = cloudtrail_now();
     let during = w.start_session(&account, R, "mallory").await;
-    switched_to(&w, &account, &right).await;
+    w.admin_switch(&account, R, &right).await;
 
     failed_run(&w, &proxy, &switch(&account, &at, &root));
     let failed = w.alerts().await;
@@ -117,7 +107,7 @@ async fn a_kept_switch_back_to_a_right_version_tells_nothing_and_goes() {
     let mut again = right_doc.clone();
     again["inputs"]["idleSessionTimeout"] = json!("19");
     w.admin_write(&account, R, &again, true).await;
-    switched_to(&w, &account, &right).await;
+    w.admin_switch(&account, R, &right).await;
     failed_run(&w, &proxy, &switch(&account, &cloudtrail_now(), &right));
     w.alerts().await;
     let kept = format!("switch_v{right}");

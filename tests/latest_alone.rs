@@ -52,13 +52,7 @@ async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by
 
     // The editor makes it the default, then puts it right; the restore's
     // event arrives before the switch's.
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&off)
-        .send()
-        .await
-        .unwrap();
+    w.admin_switch(&account, R, &off).await;
     let switched_at = cloudtrail_now();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let restored = w.admin_write(&account, R, &right, true).await;
@@ -94,13 +88,7 @@ async fn a_switch_back_to_the_default_found_tells_the_latest_it_replaced() {
     doc["inputs"]["runAsDefaultUser"] = json!("root");
     let root = w.admin_write(&account, R, &doc, true).await;
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(&right)
-        .send()
-        .await
-        .unwrap();
+    w.admin_switch(&account, R, &right).await;
     let switch = event(
         "UpdateDocumentDefaultVersion",
         &account,

@@ -29,13 +29,7 @@ fn handled(w: &World, event: &Value) {
 /// (CloudTrail's seconds tell the switches apart), and that switch's event.
 async fn switched_later(w: &World, account: &str, version: &str) -> Value {
     std::thread::sleep(std::time::Duration::from_millis(3100));
-    let ssm = w.admin_ssm(account, R).await;
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(version)
-        .send()
-        .await
-        .unwrap();
+    w.admin_switch(account, R, version).await;
     switch(account, &cloudtrail_now(), version)
 }
 

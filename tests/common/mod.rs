@@ -727,6 +727,17 @@ impl World {
         v
     }
 
+    /// An account admin makes `version` of the governed document the default.
+    pub async fn admin_switch(&self, account: &str, region: &str, version: &str) {
+        let ssm = self.admin_ssm(account, region).await;
+        ssm.update_document_default_version()
+            .name(DOC)
+            .document_version(version)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// (default content, default version, latest version), or `None` if missing.
     pub async fn document(&self, account: &str, region: &str) -> Option<(Value, String, String)> {
         self.named_document(account, region, DOC).await
