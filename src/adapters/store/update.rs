@@ -210,15 +210,16 @@ fn judged_marks(u: &mut Parts, o: &Observation, now: SystemTime) {
 /// its run judged, let go (`domain::version_gap::kept`).
 fn kept_switches(u: &mut Parts, o: &Observation) {
     use crate::domain::version_gap::kept;
+    let mut gone: std::collections::BTreeSet<u64> = o.switch_done.iter().copied().collect();
     if let Some(k) = &o.keeps_switch {
         let a = k.attribute();
         u.set_expr(&format!("{a} = if_not_exists({a}, :switch)"));
         u.values.push((":switch".into(), s(k.value())));
-        for v in kept::kept_forgotten(k.version) {
-            u.remove.push(format!("{}{v}", kept::PREFIX).into());
-        }
+        gone.extend(kept::kept_forgotten(k.version));
+        gone.remove(&k.version);
     }
-    for v in &o.switch_done {
+    // Each once: DynamoDB refuses an expression naming one attribute twice.
+    for v in gone {
         u.remove.push(format!("{}{v}", kept::PREFIX).into());
     }
 }

@@ -353,4 +353,17 @@ fn a_failed_record_keeps_its_switch_and_a_judging_one_lets_it_go() {
         "{e}"
     );
     assert!(!e.contains("if_not_exists(switch_v"), "{e}");
+    // A failed run that told a version far below the one it keeps: that
+    // version's switch is removed once, as one of those forgotten.
+    let both = Observation {
+        switch_done: vec![40],
+        ..failed
+    };
+    let u = record_update(&both, None, false, std::time::UNIX_EPOCH);
+    assert_eq!(
+        u.expression.matches("switch_v40").count(),
+        1,
+        "{}",
+        u.expression
+    );
 }
