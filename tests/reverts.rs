@@ -78,12 +78,7 @@ async fn admin_edit(w: &World, account: &str, user: &str) -> bool {
             Err(e) => panic!("admin edit: {e:?}"),
         }
     };
-    ssm.update_document_default_version()
-        .name(DOC)
-        .document_version(version)
-        .send()
-        .await
-        .unwrap();
+    w.admin_switch(account, R, &version).await;
     refused
 }
 
