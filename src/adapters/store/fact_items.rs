@@ -38,15 +38,38 @@ fn prefix(slot: &str) -> String {
     format!("FACT#{slot}#")
 }
 
+/// The `seen` of a claim made by a run that could not read the slot's
+/// record (its row's read failed): under every record at once. Such a run
+/// claims what no run told or holds, whatever record that was under, and
+/// its claim refuses any other run's as one under their own record would.
+/// Until 0.19.0 that run told its versions unclaimed, and a version another
+/// run told was told again (simulation seed 900021). Versions are numbers:
+/// `?` is none.
+pub const UNREAD: &str = "?";
+
 /// A claim's terms, written with each token's update: never claimed under
-/// this record, or this trigger's or run out, and not kept.
-pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+/// this record (nor by a run that read none, [`UNREAD`]), or this
+/// trigger's or run out, and not kept.
+pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND #seen <> :unread) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+
+/// [`CLAIMABLE`] for a claimer that read no record ([`UNREAD`]): never
+/// claimed, or this trigger's or run out, and not kept.
+pub(super) const CLAIMABLE_UNREAD: &str =
+    "attribute_not_exists(#by) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
 /// [`CLAIMABLE`]'s further term where the claimer knows when its version
 /// was made: a claim of the same number made at another time is another
 /// life's of the document (deleted and made again, its versions numbered
 /// from 1 again), whatever it says.
 const ANOTHER_LIFE: &str = " OR (attribute_exists(#made) AND #made <> :made)";
+
+/// [`ANOTHER_LIFE`] for a claimer whose history found the document made
+/// again since its record: every version it tells is the new life's, and
+/// an item that does not say when its version was made (a former life's
+/// version whose read failed) is the former life's. Until 0.19.0 such an
+/// item refused the new life's claim of the same number, its window was
+/// left to nobody and the record moved past it (simulation seed 900139).
+const FORMER_LIFE: &str = " OR attribute_not_exists(#made) OR #made <> :made";
 
 /// What a claim writes on a token's item.
 pub(super) struct Claiming<'a> {
@@ -59,6 +82,9 @@ pub(super) struct Claiming<'a> {
     pub at_ms: i64,
     /// Epoch seconds the item expires at.
     pub expires: i64,
+    /// The claimer's history found the document made again since its
+    /// record ([`FORMER_LIFE`]).
+    pub remade: bool,
 }
 
 /// The claim of `token` (kept at once when `kept`), on [`CLAIMABLE`]'s
@@ -71,10 +97,18 @@ pub(super) fn claim_update(
     kept: bool,
 ) -> Result<Update, BuildError> {
     let mut set = "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl".to_string();
-    let mut condition = CLAIMABLE.to_string();
+    let unread = c.seen == UNREAD;
+    let mut condition = match unread {
+        true => CLAIMABLE_UNREAD,
+        false => CLAIMABLE,
+    }
+    .to_string();
     if made.is_some() {
         set.push_str(", #made = :made");
-        condition.push_str(ANOTHER_LIFE);
+        condition.push_str(match c.remade {
+            true => FORMER_LIFE,
+            false => ANOTHER_LIFE,
+        });
     }
     set.push_str(match kept {
         true => ", #kept = :tid",
@@ -94,6 +128,9 @@ pub(super) fn claim_update(
         .chain(&["token", "slot", "ttl"])
     {
         u = u.expression_attribute_names(format!("#{name}"), *name);
+    }
+    if !unread {
+        u = u.expression_attribute_values(":unread", s(UNREAD));
     }
     if let Some(made) = made {
         u = u
@@ -139,8 +176,9 @@ pub(super) fn kept_update(
 }
 
 /// The condition a claim holds on the slot's state item: it still records
-/// `seen` (`None`: records no version) and no other run's write is live
-/// there (its intent under an unexpired lease not `owner`'s).
+/// `seen` (`None`: records no version; [`UNREAD`]: whatever it records)
+/// and no other run's write is live there (its intent under an unexpired
+/// lease not `owner`'s).
 pub(super) fn row_check(
     table: &Table,
     (account, slot): (&str, &str),
@@ -148,18 +186,24 @@ pub(super) fn row_check(
     (owner, at_ms): (&str, i64),
 ) -> Result<TransactWriteItem, BuildError> {
     let recorded = match seen {
-        Some(_) => "default_version = :seen",
-        None => "attribute_not_exists(default_version)",
+        Some(UNREAD) => "",
+        Some(_) => "default_version = :seen AND ",
+        None => "attribute_not_exists(default_version) AND ",
     };
     let mut c = ConditionCheck::builder()
         .table_name(&table.name)
-        .set_key(Some(region_key(account, slot).into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+        .set_key(Some(
+            region_key(account, slot)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        ))
         .condition_expression(format!(
-            "{recorded} AND (attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)"
+            "{recorded}(attribute_not_exists(intent) OR lease_until < :at OR lease_owner = :me)"
         ))
         .expression_attribute_values(":at", n(at_ms))
         .expression_attribute_values(":me", s(owner));
-    if let Some(seen) = seen {
+    if let Some(seen) = seen.filter(|s| *s != UNREAD) {
         c = c.expression_attribute_values(":seen", s(seen));
     }
     Ok(TransactWriteItem::builder()
@@ -233,4 +277,84 @@ pub(super) async fn of_slot(
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            client: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            name: "t".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    /// A claim by a run that read no record ([`UNREAD`]) holds against any
+    /// record and checks only for a live writer on the row; any other
+    /// claim's terms treat such a claim as one under its own record.
+    /// DynamoDB refuses a value no expression uses: `:unread` and `:seen`
+    /// appear only where used.
+    #[test]
+    fn a_claim_that_read_no_record_stands_under_every_record() {
+        let claiming = |seen| Claiming {
+            account: "111122223333",
+            slot: "eu-west-1",
+            trigger_id: "eb-1",
+            seen,
+            actor: "",
+            until_ms: 2,
+            at_ms: 1,
+            expires: 3,
+            remade: false,
+        };
+        let cases = [
+            ("4", CLAIMABLE, true),
+            ("", CLAIMABLE, true),
+            (UNREAD, CLAIMABLE_UNREAD, false),
+            // Hostile: a record that reads `??` is a record.
+            ("??", CLAIMABLE, true),
+        ];
+        for (seen, want, named) in cases {
+            let u = claim_update(&table(), &claiming(seen), ("3", None), false).unwrap();
+            assert_eq!(u.condition_expression(), Some(want), "{seen}");
+            let values = u.expression_attribute_values().unwrap();
+            assert_eq!(values.contains_key(":unread"), named, "{seen}");
+            assert_eq!(values[":seen_s"], s(seen), "{seen}");
+        }
+        // Known when made: another life's claim is free; in a history that
+        // found the document made again, so is one that does not say when.
+        let made = "2026-11-28T10:00:00Z";
+        for (remade, want) in [(false, ANOTHER_LIFE), (true, FORMER_LIFE)] {
+            let c = Claiming {
+                remade,
+                ..claiming("4")
+            };
+            let u = claim_update(&table(), &c, ("3", Some(made)), false).unwrap();
+            let cond = u.condition_expression().unwrap();
+            assert_eq!(cond, format!("{CLAIMABLE}{want}"), "{remade}");
+            assert_eq!(u.expression_attribute_values().unwrap()[":made"], s(made));
+        }
+        let checks = [
+            (Some("4"), "default_version = :seen AND (", true),
+            (None, "attribute_not_exists(default_version) AND (", false),
+            (Some(UNREAD), "(attribute_not_exists(intent)", false),
+        ];
+        for (seen, starts, has_seen) in checks {
+            let item = row_check(&table(), ("111122223333", "eu-west-1"), seen, ("me", 1)).unwrap();
+            let c = item.condition_check().unwrap();
+            assert!(
+                c.condition_expression().starts_with(starts),
+                "{seen:?}: {}",
+                c.condition_expression()
+            );
+            let values = c.expression_attribute_values().unwrap();
+            assert_eq!(values.contains_key(":seen"), has_seen, "{seen:?}");
+        }
+    }
 }

@@ -49,6 +49,7 @@ pub fn kept(table: &Table, claim: &WindowClaim, expires: i64) -> Result<Vec<Upda
         until_ms: at_ms + WINDOW_CLAIM_LEASE.as_millis() as i64,
         at_ms,
         expires,
+        remade: false,
     };
     claim
         .tokens

@@ -72,6 +72,10 @@ pub struct Claimer<'a> {
     /// When AWS says each version was made, where the run read it
     /// (`version_gap::made_by_version`).
     pub made: &'a BTreeMap<String, String>,
+    /// The history found the document made again since the record: a
+    /// claim that does not say when its version was made is the former
+    /// life's (`fact_items::FORMER_LIFE`).
+    pub remade: bool,
 }
 
 impl Claimer<'_> {
@@ -98,7 +102,7 @@ enum TokenIs {
     Pending,
 }
 
-pub use fact_items::{attribute, ledger};
+pub use fact_items::{attribute, ledger, UNREAD};
 
 /// Claims `tokens` for this trigger on the slot's item, while the row
 /// still records `seen` as its default version (`None`: records none, a
@@ -253,7 +257,8 @@ fn refused(
             trigger_id: get_s(item, &attribute(&t, "by")).unwrap_or_default(),
             actor: get_s(item, &attribute(&t, "actor")).filter(|a| !a.is_empty()),
         };
-        match token_is(item, &t, (who.trigger_id, seen, who.made_of(&t)), at_ms) {
+        let made = who.made_of(&t).map(|m| (m, who.remade));
+        match token_is(item, &t, (who.trigger_id, seen, made), at_ms) {
             // The row moved on (another run recorded past these versions,
             // or writes now): theirs, but for what this trigger claimed.
             TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
@@ -288,6 +293,7 @@ fn write(
         until_ms: at_ms + WINDOW_CLAIM_LEASE.as_millis() as i64,
         at_ms,
         expires: who.expires,
+        remade: who.remade,
     };
     let mut items = vec![fact_items::row_check(
         table,
@@ -310,26 +316,43 @@ fn row_moved(item: &Item, seen: Option<&str>, owner: &str, at_ms: i64) -> bool {
     let writer = item.contains_key("intent")
         && get_n(item, "lease_until").is_some_and(|u| u >= at_ms)
         && get_s(item, "lease_owner").as_deref() != Some(owner);
-    recorded.as_deref() != seen || writer
+    let unread = seen == Some(fact_items::UNREAD);
+    (recorded.as_deref() != seen && !unread) || writer
 }
+
+/// Who asks [`token_is`]: the trigger, the record it read, and when its
+/// version was made (where read) with whether its history found the
+/// document made again since the record.
+type Claimant<'a> = (&'a str, Option<&'a str>, Option<(&'a str, bool)>);
 
 /// What `token`'s attributes on `item` say (pure). A claim of a version
 /// made at another time than this run's (`made`; both known) is another
-/// life's of the document: free.
+/// life's of the document: free; so is one that does not say when, where
+/// this run's history found the document made again (`FORMER_LIFE`).
 fn token_is(
     item: &Item,
     token: &str,
-    (trigger_id, seen, made): (&str, Option<&str>, Option<&str>),
+    (trigger_id, seen, made): Claimant<'_>,
     at_ms: i64,
 ) -> TokenIs {
     let Some(by) = get_s(item, &attribute(token, "by")) else {
         return TokenIs::Free;
     };
-    if get_s(item, &attribute(token, "seen")).as_deref() != Some(seen.unwrap_or("")) {
+    let theirs_seen = get_s(item, &attribute(token, "seen"));
+    let under = |s: Option<&str>| s == Some(fact_items::UNREAD);
+    if !under(seen)
+        && !under(theirs_seen.as_deref())
+        && theirs_seen.as_deref() != Some(seen.unwrap_or(""))
+    {
         return TokenIs::Free;
     }
     let theirs = get_s(item, &attribute(token, "made"));
-    if made.zip(theirs.as_deref()).is_some_and(|(m, t)| m != t) {
+    let another_life = match (made, theirs.as_deref()) {
+        (Some((m, _)), Some(t)) => m != t,
+        (Some((_, remade)), None) => remade,
+        (None, _) => false,
+    };
+    if another_life {
         return TokenIs::Free;
     }
     let kept = item.contains_key(&attribute(token, "kept"));
@@ -414,6 +437,64 @@ mod tests {
             TokenIs::Told
         );
         assert_eq!(token_is(&none, "3", me, at), TokenIs::Free);
+        // A run that read no record claims under every one, and its claim
+        // stands under every one: told is told, pending is pending.
+        let unread = ("t-me", Some(UNREAD), None);
+        type Case<'a> = (&'a [(&'a str, &'a str)], Claimant<'a>, TokenIs);
+        let cases: &[Case] = &[
+            (
+                &[("told 3 seen", "2"), ("told 3 kept", "x")],
+                unread,
+                TokenIs::Told,
+            ),
+            (
+                &[("told 3 seen", ""), ("told 3 kept", "x")],
+                unread,
+                TokenIs::Told,
+            ),
+            (
+                &[("told 3 seen", "2"), ("told 3 until", "2000")],
+                unread,
+                TokenIs::Pending,
+            ),
+            (
+                &[("told 3 seen", "2"), ("told 3 until", "999")],
+                unread,
+                TokenIs::Free,
+            ),
+            (
+                &[("told 3 seen", "?"), ("told 3 kept", "x")],
+                me,
+                TokenIs::Told,
+            ),
+            (
+                &[("told 3 seen", "?"), ("told 3 until", "2000")],
+                me,
+                TokenIs::Pending,
+            ),
+            (
+                &[("told 3 seen", "?"), ("told 3 kept", "x")],
+                ("t-me", None, None),
+                TokenIs::Told,
+            ),
+            // Hostile: a record that reads `??` is another record.
+            (
+                &[("told 3 seen", "??"), ("told 3 kept", "x")],
+                me,
+                TokenIs::Free,
+            ),
+            // Hostile: no record and no lease: another run's claim stands.
+            (&[], unread, TokenIs::Pending),
+        ];
+        for (attrs, who, want) in cases {
+            let mut pairs = vec![("told 3 by", "t-other")];
+            pairs.extend_from_slice(attrs);
+            assert_eq!(
+                token_is(&item(&pairs), "3", *who, at),
+                *want,
+                "{pairs:?} {who:?}"
+            );
+        }
     }
 
     /// A claim of a version made at another time (the document deleted
@@ -443,8 +524,31 @@ mod tests {
             (Some(""), Some(t2), TokenIs::Free),
         ];
         for (theirs, ours, want) in cases {
-            let got = token_is(&told(theirs), "3", ("t-me", Some("4"), ours), 1_000);
+            let got = token_is(
+                &told(theirs),
+                "3",
+                ("t-me", Some("4"), ours.map(|m| (m, false))),
+                1_000,
+            );
             assert_eq!(got, want, "{theirs:?} against {ours:?}");
+        }
+        // A history that found the document made again: a claim that does
+        // not say when its version was made is the former life's.
+        let remade = [
+            (None, Some(t2), TokenIs::Free),
+            (Some(t2), Some(t2), TokenIs::Told),
+            (Some(t1), Some(t2), TokenIs::Free),
+            // This run does not know either: the claim stands.
+            (None, None, TokenIs::Told),
+        ];
+        for (theirs, ours, want) in remade {
+            let got = token_is(
+                &told(theirs),
+                "3",
+                ("t-me", Some("4"), ours.map(|m| (m, true))),
+                1_000,
+            );
+            assert_eq!(got, want, "remade: {theirs:?} against {ours:?}");
         }
     }
 
@@ -483,6 +587,7 @@ mod tests {
             actor: None,
             expires: 0,
             made: &BTreeMap::new(),
+            remade: false,
         };
         let other = Teller {
             trigger_id: "t-other".into(),
@@ -580,6 +685,19 @@ mod tests {
             (&[], Some("4"), true),
             (&[], None, false),
             (&[("default_version", "1")], None, true),
+            // A run that read no record claims under any: only a live
+            // writer moves it on.
+            (&[("default_version", "1")], Some(UNREAD), false),
+            (&[], Some(UNREAD), false),
+            (
+                &[
+                    ("intent", "{}"),
+                    ("lease_until", "2000"),
+                    ("lease_owner", "other"),
+                ],
+                Some(UNREAD),
+                true,
+            ),
             (
                 &[
                     ("default_version", "4"),

@@ -57,7 +57,13 @@ pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
     history
         .windows
         .retain(|w| ours.contains(window_token(w).as_str()));
-    if let Some(u) = history.unjudged.as_mut() {
+    // An `unjudged` with no versions says only that the record could not be
+    // read (`History::without_record`): it goes with whatever is told.
+    let record_unread = history
+        .unjudged
+        .as_ref()
+        .is_some_and(|u| u.versions.is_empty());
+    if let Some(u) = history.unjudged.as_mut().filter(|_| !record_unread) {
         let (mut kept, mut dropped) = (Vec::new(), 0usize);
         for entry in &u.versions {
             let tokens = split(entry);
@@ -84,10 +90,11 @@ pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
         u.versions = kept;
         history.unread = history.unread.saturating_sub(dropped);
     }
-    if history
-        .unjudged
-        .as_ref()
-        .is_some_and(|u| u.versions.is_empty())
+    if !record_unread
+        && history
+            .unjudged
+            .as_ref()
+            .is_some_and(|u| u.versions.is_empty())
     {
         history.unjudged = None;
     }
@@ -359,6 +366,41 @@ mod tests {
                 )
             });
             assert_eq!(got, want, "own {own:?} actor {actor:?}");
+        }
+    }
+
+    /// A run that could not read the record says so (`unjudged` of no
+    /// versions, the failed `Query`) beside what it claimed, and says
+    /// nothing where another run claimed all of it.
+    #[test]
+    fn a_record_not_read_is_said_beside_what_is_claimed() {
+        let mut h = history(&["1", "3"], &[], None);
+        h.unjudged = Some(Unjudged {
+            versions: vec![],
+            operation: "Query",
+            error_code: "InternalServerError".into(),
+            from: None,
+        });
+        let ours = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases: &[(&[&str], Option<&[&str]>)] = &[
+            (&["1", "3"], Some(&["1", "3"])),
+            (&["3"], Some(&["3"])),
+            (&[], None),
+        ];
+        for (claimed, want) in cases {
+            let got = only_claimed(h.clone(), &ours(claimed));
+            let windows = got.as_ref().map(|g| {
+                assert_eq!(
+                    g.unjudged.as_ref().map(|u| u.operation),
+                    Some("Query"),
+                    "{claimed:?}"
+                );
+                g.windows
+                    .iter()
+                    .map(|w| w.version.clone())
+                    .collect::<Vec<_>>()
+            });
+            assert_eq!(windows, want.map(ours), "{claimed:?}");
         }
     }
 

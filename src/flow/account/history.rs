@@ -287,7 +287,7 @@ impl Told {
 /// The history this run tells: the versions of its windows (and those not
 /// judged) it is the first to claim, one by one, while the row still
 /// records the default version it judged from, or while it still records
-/// none (`seen`; no record was read: told unclaimed); what another run
+/// none (`seen`; no record was read: under any, `window_told::UNREAD`); what another run
 /// claimed is left to it. A dry run tells nothing and claims nothing; a
 /// claim that cannot be written tells what the item, read once, shows no
 /// other run claimed (all of it when that read fails too: better twice
@@ -309,7 +309,7 @@ async fn told(
         }
         Seen::Version(v) => Some(v.as_str()),
         Seen::NoVersion => None,
-        Seen::Unclaimed => return Told::unclaimed(Some(history)),
+        Seen::Unread => Some(window_told::UNREAD),
     };
     let tokens = version_gap::claim_tokens(&history);
     let made_at = version_gap::made_by_version(&history);
@@ -322,6 +322,7 @@ async fn told(
             crate::domain::clock::now() + ctx.state.retention(),
         ),
         made: &made_at,
+        remade: history.recreated.is_some(),
     };
     let unique = history.recreated.is_none();
     let (claimed, written) = claimed(ctx, (account, o), (&tokens, seen), (&who, unique)).await;

@@ -42,8 +42,8 @@ pub(super) enum Seen {
     Version(String),
     /// The row recorded none (a life's history).
     NoVersion,
-    /// No record was read: told unclaimed.
-    Unclaimed,
+    /// No record was read: claimed under any (`fact_items::UNREAD`).
+    Unread,
 }
 
 /// One row's [`Start`]; `None` when there is nothing to read. `records`:
@@ -101,7 +101,7 @@ pub(super) fn start_of(
         // alone, told without a claim (none to make it on).
         (HistoryFrom::Bound, _) => {
             let gap = unrecorded_gap(o)?;
-            start(gap, Accepted::policy(o.user(user)), Seen::Unclaimed, None)
+            start(gap, Accepted::policy(o.user(user)), Seen::Unread, None)
         }
         _ => None,
     }

@@ -56,7 +56,7 @@ pub(super) fn read_of(
             match &s.seen {
                 Seen::Version(v) => Some(v.clone()),
                 Seen::NoVersion => None,
-                Seen::Unclaimed => return None,
+                Seen::Unread => return None,
             }
         }
         None => Some(row?.default_version.clone()?),
@@ -139,6 +139,7 @@ async fn look(
             crate::domain::clock::now() + ctx.state.retention(),
         ),
         made: &made,
+        remade: false,
     };
     let seen = read.seen.as_deref();
     let (told, tokens, written) = named(ctx, (account, o), (seen, &who), follow).await;
