@@ -39,28 +39,41 @@ fn prefix(slot: &str) -> String {
 }
 
 /// The `seen` of a claim made by a run that could not read the slot's
-/// record (its row's read failed): under every record at once. Such a run
-/// claims what no run told or holds, whatever record that was under, and
-/// its claim refuses any other run's as one under their own record would.
-/// Until 0.19.0 that run told its versions unclaimed, and a version another
-/// run told was told again (simulation seed 900021). Versions are numbers:
-/// `?` is none.
+/// record (its row's read failed): under no record it knows. Versions are
+/// numbers: `?` is none. A record is what told one life of the document
+/// from another (deleted and made again, its versions numbered from 1
+/// again); without one, only when AWS says each version was made does.
+/// So a claim under no record and another claim of the same version stand
+/// for one fact only where both say when it was made, and alike: then the
+/// second is refused, as under one record. Where either does not say,
+/// a run that read no record leaves the version to the next run that
+/// reads one (its record keeps the version: told late, never lost to
+/// another life's claim), and a run that read one claims it (told twice
+/// at worst). Until 0.19.0 a run that read no record told its versions
+/// unclaimed, beside another run that had told them (simulation seed
+/// 900021).
 pub const UNREAD: &str = "?";
 
-/// A claim's terms, written with each token's update: never claimed under
-/// this record (nor by a run that read none, [`UNREAD`]), or this
+/// A claim's terms, written with each token's update where the claimer
+/// knows when its version was made: never claimed under this record, nor
+/// under none ([`UNREAD`]) unless it does not say when made, or this
 /// trigger's or run out, and not kept.
-pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND #seen <> :unread) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND #seen <> :unread) OR (#seen = :unread AND attribute_not_exists(#made)) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+
+/// [`CLAIMABLE`] where the claimer does not know when its version was made
+/// (its read failed): a claim under no record cannot be told from another
+/// life's.
+pub(super) const CLAIMABLE_UNDATED: &str = "attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
 /// [`CLAIMABLE`] for a claimer that read no record ([`UNREAD`]): never
 /// claimed, or this trigger's or run out, and not kept.
 pub(super) const CLAIMABLE_UNREAD: &str =
     "attribute_not_exists(#by) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
-/// [`CLAIMABLE`]'s further term where the claimer knows when its version
-/// was made: a claim of the same number made at another time is another
-/// life's of the document (deleted and made again, its versions numbered
-/// from 1 again), whatever it says.
+/// The further term where the claimer knows when its version was made: a
+/// claim of the same number made at another time is another life's of the
+/// document (deleted and made again, its versions numbered from 1 again),
+/// whatever it says.
 const ANOTHER_LIFE: &str = " OR (attribute_exists(#made) AND #made <> :made)";
 
 /// [`ANOTHER_LIFE`] for a claimer whose history found the document made
@@ -98,17 +111,9 @@ pub(super) fn claim_update(
 ) -> Result<Update, BuildError> {
     let mut set = "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl".to_string();
     let unread = c.seen == UNREAD;
-    let mut condition = match unread {
-        true => CLAIMABLE_UNREAD,
-        false => CLAIMABLE,
-    }
-    .to_string();
+    let condition = terms(c, made.is_some());
     if made.is_some() {
         set.push_str(", #made = :made");
-        condition.push_str(match c.remade {
-            true => FORMER_LIFE,
-            false => ANOTHER_LIFE,
-        });
     }
     set.push_str(match kept {
         true => ", #kept = :tid",
@@ -129,7 +134,7 @@ pub(super) fn claim_update(
     {
         u = u.expression_attribute_names(format!("#{name}"), *name);
     }
-    if !unread {
+    if !unread && made.is_some() {
         u = u.expression_attribute_values(":unread", s(UNREAD));
     }
     if let Some(made) = made {
@@ -149,6 +154,27 @@ pub(super) fn claim_update(
         .expression_attribute_values(":at", n(c.at_ms))
         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
+}
+
+/// A claim's condition: [`CLAIMABLE`] and its variants for the claimer's
+/// record and whether it knows when its version was made (`dated`), with
+/// the term that frees another life's claim. A run that read no record
+/// cannot say its history found the document made again.
+fn terms(c: &Claiming<'_>, dated: bool) -> String {
+    let unread = c.seen == UNREAD;
+    let mut condition = match (unread, dated) {
+        (true, _) => CLAIMABLE_UNREAD,
+        (false, true) => CLAIMABLE,
+        (false, false) => CLAIMABLE_UNDATED,
+    }
+    .to_string();
+    if dated {
+        condition.push_str(match c.remade && !unread {
+            true => FORMER_LIFE,
+            false => ANOTHER_LIFE,
+        });
+    }
+    condition
 }
 
 /// The mark that `token`'s claim is kept with its alert: only while it is
@@ -295,13 +321,13 @@ mod tests {
         }
     }
 
-    /// A claim by a run that read no record ([`UNREAD`]) holds against any
-    /// record and checks only for a live writer on the row; any other
-    /// claim's terms treat such a claim as one under its own record.
-    /// DynamoDB refuses a value no expression uses: `:unread` and `:seen`
-    /// appear only where used.
+    /// Each claimer's terms: a run that read no record ([`UNREAD`]) checks
+    /// only for a live writer on the row; a claim under no record refuses
+    /// a dated claim only dated alike, and an undated claim never. DynamoDB
+    /// refuses a value no expression uses: `:unread` and `:seen` appear
+    /// only where used.
     #[test]
-    fn a_claim_that_read_no_record_stands_under_every_record() {
+    fn a_claim_under_no_record_refuses_only_one_dated_alike() {
         let claiming = |seen| Claiming {
             account: "111122223333",
             slot: "eu-west-1",
@@ -313,16 +339,24 @@ mod tests {
             expires: 3,
             remade: false,
         };
+        let dated = Some("2026-11-28T10:00:00Z");
         let cases = [
-            ("4", CLAIMABLE, true),
-            ("", CLAIMABLE, true),
-            (UNREAD, CLAIMABLE_UNREAD, false),
+            ("4", None, CLAIMABLE_UNDATED.to_string(), false),
+            ("4", dated, format!("{CLAIMABLE}{ANOTHER_LIFE}"), true),
+            ("", None, CLAIMABLE_UNDATED.to_string(), false),
+            (UNREAD, None, CLAIMABLE_UNREAD.to_string(), false),
+            (
+                UNREAD,
+                dated,
+                format!("{CLAIMABLE_UNREAD}{ANOTHER_LIFE}"),
+                false,
+            ),
             // Hostile: a record that reads `??` is a record.
-            ("??", CLAIMABLE, true),
+            ("??", None, CLAIMABLE_UNDATED.to_string(), false),
         ];
-        for (seen, want, named) in cases {
-            let u = claim_update(&table(), &claiming(seen), ("3", None), false).unwrap();
-            assert_eq!(u.condition_expression(), Some(want), "{seen}");
+        for (seen, made, want, named) in cases {
+            let u = claim_update(&table(), &claiming(seen), ("3", made), false).unwrap();
+            assert_eq!(u.condition_expression(), Some(want.as_str()), "{seen}");
             let values = u.expression_attribute_values().unwrap();
             assert_eq!(values.contains_key(":unread"), named, "{seen}");
             assert_eq!(values[":seen_s"], s(seen), "{seen}");
@@ -330,14 +364,20 @@ mod tests {
         // Known when made: another life's claim is free; in a history that
         // found the document made again, so is one that does not say when.
         let made = "2026-11-28T10:00:00Z";
-        for (remade, want) in [(false, ANOTHER_LIFE), (true, FORMER_LIFE)] {
+        let cases = [
+            ("4", false, format!("{CLAIMABLE}{ANOTHER_LIFE}")),
+            ("4", true, format!("{CLAIMABLE}{FORMER_LIFE}")),
+            // A run that read no record cannot say the document was made again.
+            (UNREAD, true, format!("{CLAIMABLE_UNREAD}{ANOTHER_LIFE}")),
+        ];
+        for (seen, remade, want) in cases {
             let c = Claiming {
                 remade,
-                ..claiming("4")
+                ..claiming(seen)
             };
             let u = claim_update(&table(), &c, ("3", Some(made)), false).unwrap();
             let cond = u.condition_expression().unwrap();
-            assert_eq!(cond, format!("{CLAIMABLE}{want}"), "{remade}");
+            assert_eq!(cond, want, "{seen} {remade}");
             assert_eq!(u.expression_attribute_values().unwrap()[":made"], s(made));
         }
         let checks = [

@@ -116,7 +116,10 @@ mod tests {
         let made = kept(&table, &claim(2, true), 77).unwrap();
         assert_eq!(made.len(), 2);
         assert!(made[0].update_expression().ends_with(", #kept = :tid"));
-        assert_eq!(made[0].condition_expression(), Some(fact_items::CLAIMABLE));
+        assert_eq!(
+            made[0].condition_expression(),
+            Some(fact_items::CLAIMABLE_UNDATED)
+        );
         let values = made[1].expression_attribute_values().unwrap();
         assert_eq!(values[":seen_s"], s("4"));
         assert_eq!(values[":token"], s("2"));

@@ -339,17 +339,20 @@ fn token_is(
         return TokenIs::Free;
     };
     let theirs_seen = get_s(item, &attribute(token, "seen"));
+    let theirs = get_s(item, &attribute(token, "made"));
     let under = |s: Option<&str>| s == Some(fact_items::UNREAD);
-    if !under(seen)
-        && !under(theirs_seen.as_deref())
-        && theirs_seen.as_deref() != Some(seen.unwrap_or(""))
-    {
+    let (we_unread, they_unread) = (under(seen), under(theirs_seen.as_deref()));
+    let dated_alike = matches!((made, theirs.as_deref()), (Some((m, _)), Some(t)) if m == t);
+    // Under no record, a claim is this version's only where both say alike
+    // when it was made (`fact_items::UNREAD`).
+    let unsure = (we_unread || they_unread) && !dated_alike;
+    let same_record = theirs_seen.as_deref() == Some(seen.unwrap_or(""));
+    if !we_unread && (unsure || (!they_unread && !same_record)) {
         return TokenIs::Free;
     }
-    let theirs = get_s(item, &attribute(token, "made"));
     let another_life = match (made, theirs.as_deref()) {
         (Some((m, _)), Some(t)) => m != t,
-        (Some((_, remade)), None) => remade,
+        (Some((_, remade)), None) => remade && !we_unread,
         (None, _) => false,
     };
     if another_life {
@@ -360,6 +363,8 @@ fn token_is(
     match (by == trigger_id, kept, running) {
         (true, true, _) => TokenIs::MineKept,
         (true, false, _) => TokenIs::Mine,
+        // Perhaps another life's: left to a run that reads the record.
+        (false, true, _) if unsure => TokenIs::Pending,
         (false, true, _) => TokenIs::Told,
         (false, false, true) => TokenIs::Pending,
         (false, false, false) => TokenIs::Free,
@@ -437,20 +442,30 @@ mod tests {
             TokenIs::Told
         );
         assert_eq!(token_is(&none, "3", me, at), TokenIs::Free);
-        // A run that read no record claims under every one, and its claim
-        // stands under every one: told is told, pending is pending.
+        // Under no record (either side), a claim is this version's only
+        // where both say alike when it was made: otherwise a run that read
+        // no record leaves it (pending: its record keeps the version) and
+        // one that read a record claims it.
+        const T: &str = "2026-11-28T10:00:00Z";
         let unread = ("t-me", Some(UNREAD), None);
+        let unread_dated = ("t-me", Some(UNREAD), Some((T, false)));
+        let me_dated = ("t-me", Some("4"), Some((T, false)));
         type Case<'a> = (&'a [(&'a str, &'a str)], Claimant<'a>, TokenIs);
         let cases: &[Case] = &[
             (
                 &[("told 3 seen", "2"), ("told 3 kept", "x")],
                 unread,
-                TokenIs::Told,
+                TokenIs::Pending,
             ),
             (
                 &[("told 3 seen", ""), ("told 3 kept", "x")],
                 unread,
-                TokenIs::Told,
+                TokenIs::Pending,
+            ),
+            (
+                &[("told 3 seen", "?"), ("told 3 kept", "x")],
+                unread,
+                TokenIs::Pending,
             ),
             (
                 &[("told 3 seen", "2"), ("told 3 until", "2000")],
@@ -463,19 +478,84 @@ mod tests {
                 TokenIs::Free,
             ),
             (
+                &[
+                    ("told 3 seen", "2"),
+                    ("told 3 kept", "x"),
+                    ("told 3 made", T),
+                ],
+                unread_dated,
+                TokenIs::Told,
+            ),
+            (
+                &[
+                    ("told 3 seen", "?"),
+                    ("told 3 kept", "x"),
+                    ("told 3 made", T),
+                ],
+                unread_dated,
+                TokenIs::Told,
+            ),
+            (
+                &[
+                    ("told 3 seen", "2"),
+                    ("told 3 kept", "x"),
+                    ("told 3 made", "2026-11-01T10:00:00Z"),
+                ],
+                unread_dated,
+                TokenIs::Free,
+            ),
+            (
+                &[("told 3 seen", "2"), ("told 3 kept", "x")],
+                unread_dated,
+                TokenIs::Pending,
+            ),
+            // A record read: a claim under none counts only dated alike.
+            (
                 &[("told 3 seen", "?"), ("told 3 kept", "x")],
                 me,
-                TokenIs::Told,
+                TokenIs::Free,
             ),
             (
                 &[("told 3 seen", "?"), ("told 3 until", "2000")],
                 me,
-                TokenIs::Pending,
+                TokenIs::Free,
             ),
             (
                 &[("told 3 seen", "?"), ("told 3 kept", "x")],
                 ("t-me", None, None),
+                TokenIs::Free,
+            ),
+            (
+                &[
+                    ("told 3 seen", "?"),
+                    ("told 3 kept", "x"),
+                    ("told 3 made", T),
+                ],
+                me_dated,
                 TokenIs::Told,
+            ),
+            (
+                &[
+                    ("told 3 seen", "?"),
+                    ("told 3 until", "2000"),
+                    ("told 3 made", T),
+                ],
+                me_dated,
+                TokenIs::Pending,
+            ),
+            (
+                &[("told 3 seen", "?"), ("told 3 kept", "x")],
+                me_dated,
+                TokenIs::Free,
+            ),
+            (
+                &[
+                    ("told 3 seen", "?"),
+                    ("told 3 kept", "x"),
+                    ("told 3 made", "2026-11-01T10:00:00Z"),
+                ],
+                me_dated,
+                TokenIs::Free,
             ),
             // Hostile: a record that reads `??` is another record.
             (
