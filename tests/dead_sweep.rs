@@ -126,7 +126,7 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
     // only after publishing (since 0.7.2), so SNS is held too: it dies
     // having told nothing, at its record or at its publish.
     proxy.faults(json!([
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+        {"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"], "contains": "OUTBOX",
          "effect": "hold", "hold_timeout": 120},
         {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
          "effect": "hold", "hold_timeout": 120},

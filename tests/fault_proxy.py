@@ -17,7 +17,9 @@ Rule fields (all optional; unknown fields are rejected with 400):
                      learns each access key from the STS `AssumeRole` answers it
                      forwards (the key in the answer, the account in the `RoleArn`
                      asked for); a request signed with any other key never matches
-          `action`   X-Amz-Target suffix (JSON protocols) or `Action=` form field (query)
+          `action`   X-Amz-Target suffix (JSON protocols) or `Action=` form field (query),
+                     or a list of them (any one matches: a write the product makes as a
+                     batch or, where it writes a ledger mark with it, as a transaction)
           `contains` substring of the url-decoded request body
           `message_bytes_over`  N: only an SNS `Publish` whose size as SNS counts it
                      exceeds N bytes: the `Message` plus every message attribute's
@@ -151,6 +153,10 @@ class Rule:
         self.name = spec.get("name")
         if self.name is not None and not isinstance(self.name, str):
             raise ValueError(f"name must be a string: {spec!r}")
+        action = spec.get("action")
+        if action is not None and not (isinstance(action, str) or (
+                isinstance(action, list) and action and all(isinstance(a, str) and a for a in action))):
+            raise ValueError(f"action must be a string or a non-empty list of them: {spec!r}")
         self.skip = spec.get("skip", 0)
         self.times = spec.get("times")
         for key, value in (("skip", self.skip), ("times", self.times)):
@@ -191,7 +197,8 @@ class Rule:
         return (s.get("service") in (None, service)
                 and s.get("region") in (None, region)
                 and s.get("account") in (None, account)
-                and s.get("action") in (None, action)
+                and (s.get("action") in (None, action)
+                     or (isinstance(s.get("action"), list) and action in s["action"]))
                 and (s.get("contains") is None or s["contains"] in body)
                 and (over is None or (size is not None and size > over)))
 

@@ -189,7 +189,18 @@ def check_error(c):
                 {"reasons": [], "protocol": "query"}):
         resp, data = c.req("PUT", "/__faults", json.dumps([dict(bad, service="dynamodb")]))
         assert resp.status == 400, (bad, data)
-    print("ok error (default effect, legacy rules, cancellation reasons)")
+    # An action list matches any of its actions, and nothing else.
+    c.faults([{"service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"],
+               "code": "InternalServerError", "status": 500}])
+    before = len(SEEN)
+    assert c.ddb("BatchWriteItem", {"RequestItems": {}})[0].status == 500
+    assert c.ddb("TransactWriteItems", {"TransactItems": []})[0].status == 500
+    assert c.ddb("PutItem", {"TableName": "t"})[0].status == 200
+    assert len(SEEN) == before + 1
+    for bad in ({"action": []}, {"action": [""]}, {"action": 3}, {"action": ["PutItem", 3]}):
+        resp, data = c.req("PUT", "/__faults", json.dumps([dict(bad, service="dynamodb")]))
+        assert resp.status == 400, (bad, data)
+    print("ok error (default effect, legacy rules, cancellation reasons, action lists)")
 
 
 def check_lose(c):

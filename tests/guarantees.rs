@@ -189,7 +189,7 @@ fn held_after_its_write(
     event: &serde_json::Value,
 ) -> (std::process::Child, Instant) {
     proxy.faults(json!([
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+        {"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"], "contains": "OUTBOX",
          "effect": "hold", "hold_timeout": 120},
         {"name": "record", "service": "dynamodb", "action": "UpdateItem", "contains": "last_trigger_id",
          "effect": "hold", "hold_timeout": 120}
@@ -521,7 +521,7 @@ async fn a_refused_keep_records_nothing_until_the_alerts_are_published() {
     let (w, proxy, account) = vended().await;
     let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
     w.console_edit(&account, R, "mallory").await;
-    let keep = json!({"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+    let keep = json!({"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"],
         "contains": "OUTBOX", "code": "AccessDeniedException"});
     proxy.faults(
         json!([keep, {"name": "sns", "service": "sns", "action": "Publish",
@@ -754,10 +754,21 @@ async fn a_run_reading_beside_a_live_writer_leaves_the_window_to_it() {
         .map(|a| a["message"]["kind"].as_str().unwrap())
         .collect();
     assert_eq!(about_edited, ["drift_reverted"], "{told:#?}");
+    // The ledger holds the drift's mark of the version it put back (a
+    // mark is under no record, `seen` `?`), and no window's claim.
     let claims = w.claims(&account, R).await;
+    let told: Vec<&String> = claims.keys().filter(|k| k.starts_with("told ")).collect();
     assert!(
-        !claims.keys().any(|k| k.starts_with("told ")),
+        told.iter()
+            .all(|k| k.starts_with(&format!("told {edited} "))),
         "no run claimed a window: {claims:#?}"
+    );
+    assert_eq!(
+        claims
+            .get(&format!("told {edited} seen"))
+            .map(String::as_str),
+        Some("?"),
+        "the drift's mark: {claims:#?}"
     );
 }
 
@@ -1090,7 +1101,7 @@ async fn a_run_taking_a_dead_runs_lease_puts_its_intent_back() {
     proxy.faults(json!([
         {"name": "write", "service": "ssm", "action": "UpdateDocument",
          "effect": "hold", "times": 1, "hold_timeout": 120},
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem", "contains": "OUTBOX",
+        {"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"], "contains": "OUTBOX",
          "effect": "hold", "times": 1, "hold_timeout": 120},
         {"name": "take", "service": "dynamodb", "action": "UpdateItem",
          "contains": "attribute_not_exists(lease_until)", "effect": "count"}

@@ -529,7 +529,7 @@ async fn a_sweep_never_records_past_a_put_back_whose_alert_is_not_kept_yet() {
         .parse()
         .unwrap();
     proxy.faults(json!([
-        {"name": "keep", "service": "dynamodb", "action": "BatchWriteItem",
+        {"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"],
          "contains": "drift_reverted", "effect": "hold", "times": 3, "hold_timeout": 120}
     ]));
     let run = w.handle_in_background(&doc_event("UpdateDocument", &account, R, "Admin"));

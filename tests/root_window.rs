@@ -8,6 +8,7 @@
 
 use crate::common;
 
+use common::proxy::Proxy;
 use common::*;
 use serde_json::{json, Value};
 
@@ -242,6 +243,26 @@ async fn a_root_version_that_cannot_be_read_is_told_not_recorded_past_silently()
     assert!(after.is_empty(), "{after:#?}");
 }
 
+/// `name`'s event by role Breakglass in `account`'s region, handled; the
+/// run succeeds.
+fn breakglass(w: &World, account: &str, name: &str) {
+    let e = doc_event_as(name, account, R, "Breakglass", "mallory");
+    let (code, out) = w.handle(&e);
+    assert_eq!(code, 0, "{out:#}");
+}
+
+/// `name`'s event (by Breakglass) handled while the account's rows and the
+/// region's item cannot be read (both refusals asserted fired): the
+/// alerts its run sent.
+async fn with_no_record(w: &World, proxy: &Proxy, account: &str, name: &str) -> Vec<Value> {
+    proxy.faults(json!([rows_refused(), item_refused()]));
+    breakglass(w, account, name);
+    let hits = proxy.hits();
+    assert!(hits["rows"]["hits"].as_u64().unwrap() >= 1, "{hits}");
+    assert!(hits["item"]["hits"].as_u64().unwrap() >= 1, "{hits}");
+    w.alerts().await
+}
+
 /// The rows' `Query` refused (a 5xx past the SDK's retries).
 fn rows_refused() -> Value {
     json!({"name": "rows", "service": "dynamodb", "action": "Query",
@@ -269,15 +290,7 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     let root = w.console_edit(&account, R, "root").await;
     let back = w.console_edit(&account, R, "ssm-ops").await;
     proxy.faults(json!([rows_refused(), item_refused()]));
-    let e = doc_event_as(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Breakglass",
-        "mallory",
-    );
-    let (code, out) = w.handle(&e);
-    assert_eq!(code, 0, "{out:#}");
+    breakglass(&w, &account, "UpdateDocumentDefaultVersion");
     let hits = proxy.hits();
     assert!(
         hits["rows"]["hits"].as_u64().unwrap() >= 1,
@@ -348,15 +361,7 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
     let proxy = w.behind_proxy();
     let root = w.console_edit(&account, R, "root").await;
     w.console_edit(&account, R, "ssm-ops").await;
-    let e = doc_event_as(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Breakglass",
-        "mallory",
-    );
-    let (code, out) = w.handle(&e);
-    assert_eq!(code, 0, "{out:#}");
+    breakglass(&w, &account, "UpdateDocumentDefaultVersion");
     let first = w.alerts().await;
     assert_eq!(
         windows_told(&first),
@@ -373,15 +378,7 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
     doc["inputs"]["idleSessionTimeout"] = json!("41");
     let back = w.admin_write(&account, R, &doc, true).await;
     proxy.faults(json!([rows_refused()]));
-    let e = doc_event_as(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Breakglass",
-        "mallory",
-    );
-    let (code, out) = w.handle(&e);
-    assert_eq!(code, 0, "{out:#}");
+    breakglass(&w, &account, "UpdateDocumentDefaultVersion");
     let hits = proxy.hits();
     assert!(
         hits["rows"]["hits"].as_u64().unwrap() >= 1,
@@ -419,31 +416,46 @@ async fn a_window_told_before_is_not_told_again_when_no_record_can_be_read() {
     let proxy = w.behind_proxy();
     let root = w.console_edit(&account, R, "root").await;
     let back = w.console_edit(&account, R, "ssm-ops").await;
-    let e = doc_event_as("UpdateDocument", &account, R, "Breakglass", "mallory");
-    let (code, out) = w.handle(&e);
-    assert_eq!(code, 0, "{out:#}");
+    breakglass(&w, &account, "UpdateDocument");
     let first = w.alerts().await;
     assert_eq!(windows_told(&first), vec![root.clone()], "{first:#?}");
     // The same edit's other event, its run unable to read any record.
-    proxy.faults(json!([rows_refused(), item_refused()]));
-    let e = doc_event_as(
-        "UpdateDocumentDefaultVersion",
-        &account,
-        R,
-        "Breakglass",
-        "mallory",
-    );
-    let (code, out) = w.handle(&e);
-    assert_eq!(code, 0, "{out:#}");
-    let hits = proxy.hits();
-    assert!(hits["rows"]["hits"].as_u64().unwrap() >= 1, "{hits}");
-    assert!(hits["item"]["hits"].as_u64().unwrap() >= 1, "{hits}");
-    let alerts = w.alerts().await;
+    let alerts = with_no_record(&w, &proxy, &account, "UpdateDocumentDefaultVersion").await;
     assert!(
         !windows_told(&alerts).contains(&root),
         "the root window is told once: {alerts:#?}"
     );
     assert_eq!(recorded(&w, &account).await["default_version"], back);
+}
+
+/// A put-back tells the root default it replaced (`drift_reverted`), and
+/// its keep marks that version told on the ledger: a later run of the same
+/// edit that can read no record reads back to the bound, finds root among
+/// the past versions and does not tell it again as a window (until 0.19.0
+/// it did: simulation seed 900217).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_default_put_back_is_not_told_again_as_a_window_when_no_record_can_be_read() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    breakglass(&w, &account, "UpdateDocumentDefaultVersion");
+    let first = w.alerts().await;
+    let reverted = of_kind(&first, "drift_reverted");
+    assert_eq!(reverted.len(), 1, "{first:#?}");
+    assert_eq!(
+        reverted[0]["message"]["versions_before"]["default"], root,
+        "{first:#?}"
+    );
+    let put_back = recorded(&w, &account).await["default_version"].clone();
+    assert_ne!(put_back, json!(root));
+    let alerts = with_no_record(&w, &proxy, &account, "UpdateDocument").await;
+    assert!(
+        !windows_told(&alerts).contains(&root),
+        "root is told once, by its put-back: {alerts:#?}"
+    );
+    assert!(of_kind(&alerts, "drift_reverted").is_empty(), "{alerts:#?}");
+    assert_eq!(recorded(&w, &account).await["default_version"], put_back);
 }
 
 /// A document deleted and made again restarts at version 1: root as the

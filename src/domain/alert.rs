@@ -12,6 +12,7 @@ use crate::domain::trigger::{Trigger, TriggerKind};
 
 pub mod bound;
 mod bypass;
+pub mod default_told;
 mod degraded;
 mod drift;
 mod forwarding;

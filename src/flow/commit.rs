@@ -347,7 +347,7 @@ async fn adopt(
         keeper.receipts,
         keeper.alerts,
         keeper.owner,
-        (&alerts, &[]),
+        (&alerts, &Default::default()),
     )
     .await;
     if !kept {

@@ -4,16 +4,18 @@
 //! there, so an alert waits for the first run after SNS is back, however
 //! long it was away; its `alert_id` never changes.
 
+mod ledger_writes;
+pub(crate) use ledger_writes::{ledger_writes, LedgerWrites};
+
 use crate::adapters::store::outbox::{OutboxEntry, OUTBOX_LEASE};
 use crate::adapters::store::receipts::Receipts;
+use crate::domain::alert::default_told::defaults_told;
 use crate::domain::alert::render::Dest;
 use crate::domain::alert::Alert;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::outcome::AlertSent;
-use crate::domain::outcome::{AccountReport, RegionOutcome};
 use crate::domain::report::audit::told::told_rows;
-use crate::domain::window_claim::WindowClaim;
 use crate::flow::publish::{Alerts, Attempt};
 
 /// What delivering a run's alerts came to.
@@ -59,24 +61,20 @@ fn copies(alerts: &Alerts, decided: &[Alert]) -> Vec<(Alert, Dest)> {
         .collect()
 }
 
-/// The window claims an account's regions made, kept with the alerts
-/// that tell them.
-pub(crate) fn claims(report: &AccountReport) -> Vec<WindowClaim> {
-    let made = |o: &RegionOutcome| o.window.made.clone();
-    report.regions.iter().filter_map(made).collect()
-}
-
 /// Every copy of `decided` into the outbox, leased to us, with the window
-/// claims they tell marked kept ([`Receipts::keep`]); true when kept.
+/// claims they tell marked kept and the defaults their drift tells marked
+/// told ([`Receipts::keep`]); true when kept.
 pub(crate) async fn keep_first(
     receipts: &Receipts,
     alerts: &Alerts,
     owner: &str,
-    (decided, claims): (&[Alert], &[WindowClaim]),
+    (decided, ledgered): (&[Alert], &LedgerWrites),
 ) -> bool {
+    let claims = &ledgered.claims;
     if decided.is_empty() && claims.is_empty() {
         return true;
     }
+    let marks = defaults_told(decided, &ledgered.made, claims);
     let entries: Vec<(String, &str, String)> = copies(alerts, decided)
         .iter()
         .map(|(a, d)| {
@@ -85,7 +83,10 @@ pub(crate) async fn keep_first(
         })
         .collect();
     let told: Vec<_> = decided.iter().flat_map(told_rows).collect();
-    match receipts.keep(&entries, owner, claims, &told).await {
+    match receipts
+        .keep(&entries, owner, (claims, &marks), &told)
+        .await
+    {
         Ok(()) => true,
         Err(e) => {
             // Still published below; only a second failure could lose them.
@@ -198,7 +199,12 @@ async fn leave_for_next_run(
     } else {
         let json = serde_json::to_string(alert).expect("alert serialises");
         let free = receipts
-            .keep(&[(key.clone(), dest.as_str(), json)], owner, &[], &[])
+            .keep(
+                &[(key.clone(), dest.as_str(), json)],
+                owner,
+                (&[], &[]),
+                &[],
+            )
             .await;
         match free {
             Ok(()) => receipts.free_in_outbox(&key, owner).await.map(|_| true),
@@ -220,7 +226,13 @@ pub async fn deliver(
     owner: &str,
     decided: Vec<Alert>,
 ) -> Delivered {
-    let kept = keep_first(receipts, alerts, owner, (&decided, &[])).await;
+    let kept = keep_first(
+        receipts,
+        alerts,
+        owner,
+        (&decided, &LedgerWrites::default()),
+    )
+    .await;
     let delivered = publish_kept(receipts, alerts, owner, decided, kept).await;
     for a in &delivered.lost {
         let json = serde_json::to_string(a).expect("alert serialises");

@@ -265,11 +265,8 @@ async fn keep_then_record(
     alerts: &[Alert],
     uncommitted: &[crate::flow::account::Uncommitted],
 ) -> (bool, Option<Committed>) {
-    let claims: Vec<_> = uncommitted
-        .iter()
-        .flat_map(|u| crate::flow::outbox::claims(&u.report))
-        .collect();
-    let kept = keep_first(fx.receipts, fx.alerts, &job.owner, (alerts, &claims)).await;
+    let ledgered = crate::flow::outbox::ledger_writes(uncommitted.iter().map(|u| &u.report));
+    let kept = keep_first(fx.receipts, fx.alerts, &job.owner, (alerts, &ledgered)).await;
     match record_step(!alerts.is_empty(), kept, None) {
         RecordStep::Record => {
             let (error, adopted) = commit_all(fx.state, keeper(fx, job), job, uncommitted).await;

@@ -177,6 +177,42 @@ fn terms(c: &Claiming<'_>, dated: bool) -> String {
     condition
 }
 
+/// The mark of a default a drift alert told (`domain::alert::default_told`),
+/// in the transaction that keeps the alert: its version's item told by that
+/// alert's trigger where no run claimed it yet (`if_not_exists`: a claim
+/// that stands keeps its claimer, and kept), under every record
+/// ([`UNREAD`]). Never a condition: the alert is kept whatever the ledger
+/// holds.
+pub(super) fn mark_update(
+    table: &Table,
+    told: &crate::domain::alert::default_told::DefaultTold,
+    (at_ms, expires): (i64, i64),
+) -> Result<Update, BuildError> {
+    let mut u = Update::builder().table_name(&table.name).set_key(Some(
+        key(&told.account, &told.slot, &told.version)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    ));
+    for name in PARTS.iter().chain(&["token", "slot", "ttl", "drift_by"]) {
+        u = u.expression_attribute_names(format!("#{name}"), *name);
+    }
+    // `drift_by` as `by`: the drift told it (`ledger`'s `drift`), and its
+    // put-back's mark names its editor, not a window's follow-up.
+    u.update_expression(
+        "SET #by = if_not_exists(#by, :tid), #seen = if_not_exists(#seen, :unread), #until = if_not_exists(#until, :at), #actor = if_not_exists(#actor, :actor), #made = if_not_exists(#made, :made), #kept = if_not_exists(#kept, :tid), #token = :token, #slot = :slot, #ttl = :ttl, #drift_by = :tid",
+    )
+    .expression_attribute_values(":tid", s(&told.trigger_id))
+    .expression_attribute_values(":unread", s(UNREAD))
+    .expression_attribute_values(":at", n(at_ms))
+    .expression_attribute_values(":actor", s(&told.actor))
+    .expression_attribute_values(":made", s(&told.made))
+    .expression_attribute_values(":token", s(&told.version))
+    .expression_attribute_values(":slot", s(&told.slot))
+    .expression_attribute_values(":ttl", n(expires))
+    .build()
+}
+
 /// The mark that `token`'s claim is kept with its alert: only while it is
 /// still `trigger_id`'s.
 pub(super) fn kept_update(
@@ -269,6 +305,7 @@ pub async fn ledger(
                 },
                 kept: item.contains_key("kept"),
                 made: get_s(&item, "made"),
+                drift: get_s(&item, "drift_by").is_some_and(|d| Some(d) == get_s(&item, "by")),
             };
             (token, told)
         })
@@ -379,6 +416,35 @@ mod tests {
             let cond = u.condition_expression().unwrap();
             assert_eq!(cond, want, "{seen} {remade}");
             assert_eq!(u.expression_attribute_values().unwrap()[":made"], s(made));
+        }
+        // A default a drift alert told: the same item as a claim of its
+        // version, told under every record, never a condition.
+        let told = crate::domain::alert::default_told::DefaultTold {
+            account: "111122223333".into(),
+            slot: "eu-west-1".into(),
+            version: "3".into(),
+            made: made.into(),
+            trigger_id: "eb-2".into(),
+            actor: String::new(),
+        };
+        let m = mark_update(&table(), &told, (1, 3)).unwrap();
+        let claim = claim_update(&table(), &claiming("4"), ("3", None), false).unwrap();
+        assert_eq!(m.key(), claim.key());
+        assert_eq!(m.condition_expression(), None);
+        let values = m.expression_attribute_values().unwrap();
+        assert_eq!(values[":unread"], s(UNREAD));
+        assert_eq!(values[":made"], s(made));
+        for name in m.expression_attribute_names().unwrap().keys() {
+            assert!(
+                m.update_expression().contains(name.as_str()),
+                "{name} unused"
+            );
+        }
+        for value in values.keys() {
+            assert!(
+                m.update_expression().contains(value.as_str()),
+                "{value} unused"
+            );
         }
         let checks = [
             (Some("4"), "default_version = :seen AND (", true),

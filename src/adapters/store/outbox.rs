@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use super::audit::{told_item, told_put};
 use super::receipts::{Receipts, RECEIPT_TTL};
 use crate::adapters::aws::dynamodb::{get_s, n, put_request, s, Transacted};
+use crate::domain::alert::default_told::DefaultTold;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
 use crate::domain::report::audit::told::ToldRow;
@@ -57,13 +58,17 @@ impl Receipts {
     /// transaction: the alerts are kept as they were before 0.7.13, told
     /// anyway.
     ///
+    /// `marks`: the defaults the alerts' drift tells, marked told on the
+    /// ledger in the same transaction (`fact_items::mark_update`; never a
+    /// condition of it).
+    ///
     /// `told`: the report's rows of what the alerts tell, written in the
     /// same write as their copies (`audit::told_item`).
     pub async fn keep(
         &self,
         entries: &[(String, &str, String)],
         owner: &str,
-        claims: &[WindowClaim],
+        (claims, marks): (&[WindowClaim], &[DefaultTold]),
         told: &[ToldRow],
     ) -> Result<(), AwsError> {
         let now = clock::now();
@@ -72,17 +77,17 @@ impl Receipts {
             .filter(|c| super::window_kept::keepable(c))
             .cloned()
             .collect();
-        if !claims.is_empty() {
+        if !claims.is_empty() || !marks.is_empty() {
             let bytes: usize = entries
                 .iter()
                 .map(|(k, _, a)| k.len() + a.len() + 200)
                 .sum();
             let told_bytes: usize = told.iter().map(told_size).sum();
             let tokens: usize = claims.iter().map(|c| c.tokens.len()).sum();
-            let actions = entries.len() + tokens + told.len();
+            let actions = entries.len() + tokens + marks.len() + told.len();
             if actions <= TRANSACT_MAX && bytes + told_bytes < TRANSACT_BYTES {
                 match self
-                    .keep_claimed((entries, told), owner, &claims, now)
+                    .keep_claimed((entries, told), owner, (&claims, marks), now)
                     .await?
                 {
                     true => return Ok(()),
@@ -110,13 +115,13 @@ impl Receipts {
         self.table.put_all(puts, "-", "outbox item(s)").await
     }
 
-    /// The copies and the claims' marks in one `TransactWriteItems`; false
-    /// when a claim's condition refused it.
+    /// The copies, the claims' keeps and the defaults' marks in one
+    /// `TransactWriteItems`; false when a claim's condition refused it.
     async fn keep_claimed(
         &self,
         (entries, told): (&[(String, &str, String)], &[ToldRow]),
         owner: &str,
-        claims: &[WindowClaim],
+        (claims, marks): (&[WindowClaim], &[DefaultTold]),
         now: SystemTime,
     ) -> Result<bool, AwsError> {
         let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError {
@@ -148,6 +153,11 @@ impl Receipts {
             for update in super::window_kept::kept(&self.table, claim, expires).map_err(built)? {
                 items.push(TransactWriteItem::builder().update(update).build());
             }
+        }
+        let at = (clock::epoch_millis(now), expires);
+        for mark in marks {
+            let update = super::fact_items::mark_update(&self.table, mark, at).map_err(built)?;
+            items.push(TransactWriteItem::builder().update(update).build());
         }
         // A conflict with another request is sent again by `transact`:
         // read as "the claim is no longer ours" it told the window twice.

@@ -203,6 +203,9 @@ pub struct Ledgered {
     pub teller: Teller,
     pub kept: bool,
     pub made: Option<String>,
+    /// A drift alert told it (`domain::alert::default_told`): its
+    /// put-back's mark names the editor.
+    pub drift: bool,
 }
 
 /// The versions of `own` (those an edit event made, or made the default,
@@ -224,6 +227,9 @@ pub fn to_name<'a>(
             let (token, told) = ledger.iter().find(|(t, told)| {
                 !t.starts_with("named ") && token_version(t) == version && told.kept
             })?;
+            if told.drift {
+                return None;
+            }
             let named = ledger.contains_key(&naming_token(token, actor));
             let another = told.teller.actor.as_deref() != Some(actor);
             (another && !named).then_some((*v, told))
@@ -479,6 +485,7 @@ mod tests {
             },
             kept,
             made: None,
+            drift: false,
         }
     }
 
@@ -513,6 +520,18 @@ mod tests {
             ),
             // Another version told: not this event's.
             (&[("4", ledgered(None, true))], &[]),
+            // Told by a drift alert (a sweep's put-back): its put-back's mark
+            // names the editor, not a window's follow-up.
+            (
+                &[(
+                    "3",
+                    Ledgered {
+                        drift: true,
+                        ..ledgered(None, true)
+                    },
+                )],
+                &[],
+            ),
             // The window a switch to it opened.
             (
                 &[("3 default from 2026-11-26T03:55:45Z", ledgered(None, true))],

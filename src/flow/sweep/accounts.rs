@@ -65,9 +65,9 @@ pub(super) async fn sweep_account(
     let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = departed_and_archived(acct.report.clone(), left, archived);
     // Kept before the records that say they were told (see `recorded`).
-    let claims = crate::flow::outbox::claims(&acct.report);
-    let kept =
-        job.dry_run || keep_first(&svc.receipts, &svc.alerts, &job.owner, (&alerts, &claims)).await;
+    let ledgered = crate::flow::outbox::ledger_writes([&acct.report]);
+    let kept = job.dry_run
+        || keep_first(&svc.receipts, &svc.alerts, &job.owner, (&alerts, &ledgered)).await;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.

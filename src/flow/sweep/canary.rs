@@ -221,7 +221,15 @@ pub(super) async fn kept_then_marked(
         .filter(|a| matches!(a.kind, Kind::ForwardingMissing | Kind::CanaryUnwritable))
         .cloned()
         .collect();
-    if ours.is_empty() || !keep_first(&svc.receipts, &svc.alerts, owner, (&ours, &[])).await {
+    if ours.is_empty()
+        || !keep_first(
+            &svc.receipts,
+            &svc.alerts,
+            owner,
+            (&ours, &Default::default()),
+        )
+        .await
+    {
         tracing::warn!(
             marks = marks.len(),
             "canary findings not kept in the outbox; left unmarked, the next sweep tells them again"

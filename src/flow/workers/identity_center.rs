@@ -226,7 +226,7 @@ async fn told(
         &svc.receipts,
         &svc.alerts,
         &job.owner,
-        (std::slice::from_ref(&alert), &[]),
+        (std::slice::from_ref(&alert), &Default::default()),
     )
     .await
         && kept.pending.is_some()
