@@ -85,8 +85,8 @@ MUTANTS = {
         "issue 61 item 5: a sweep keeps an account's alerts in the outbox before its records (keep_first)",
         [(
             "src/flow/sweep/accounts.rs",
-            "job.dry_run || keep_first(",
-            "job.dry_run || " + M.format("item5") + " || keep_first(",
+            "|| keep_first(&svc.receipts",
+            "|| " + M.format("item5") + " || keep_first(&svc.receipts",
         )],
     ),
     "item6": (
@@ -211,9 +211,10 @@ MUTANTS = {
         "0.10.0: a told window's item is written only where no other run told that version (its condition)",
         [(
             "src/adapters/store/fact_items.rs",
-            "    let mut condition = CLAIMABLE.to_string();",
-            "    let mut condition = CLAIMABLE.to_string();\n    if " + M.format("absent")
-            + " {\n        condition = format!(\"({condition}) OR attribute_not_exists(#by) OR attribute_exists(#by)\");\n    }",
+            "    .to_string();\n    if dated {",
+            "    .to_string();\n    if " + M.format("absent")
+            + " {\n        condition = format!(\"({condition}) OR attribute_not_exists(#by) OR attribute_exists(#by)\");\n    }"
+            + "\n    if dated {",
         )],
     ),
     "identity": (
