@@ -369,3 +369,77 @@ async fn a_sweep_clears_only_the_departure_marks_on_record() {
     sweep(&w);
     assert_eq!(left(&w.alerts().await, &legacy).len(), 1);
 }
+
+/// An account back in a governed OU whose move's event never came: its
+/// rows still say it left. The sweep that finds it puts back the root an
+/// admin set there after the move and tells it (a drift of its own, found
+/// by the sweep, with the version it replaced), not only in its summary's
+/// count; the region found right says nothing. The admin's edit event,
+/// delivered after, names the editor once, and the next sweep is quiet.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_return_no_event_brought_tells_the_root_the_sweep_puts_back_and_names_its_editor() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let account = w.create_account("returning-1", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    sweep(&w);
+    moved(&w, &account, &t.prod, &t.lock).await;
+    assert_eq!(
+        w.state(&account, "us-east-1").await.unwrap()["status"],
+        "excluded"
+    );
+    w.alerts().await;
+
+    // Back in Prod, its event lost; then an admin sets root in us-east-1.
+    w.move_account(&account, &t.lock, &t.prod).await;
+    let root = w.console_edit(&account, "us-east-1", "root").await;
+    sweep(&w);
+    let alerts = w.alerts().await;
+    let mine: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["message"]["account"] == account.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{alerts:#?}");
+    let m = &mine[0]["message"];
+    assert_eq!(mine[0]["attributes"]["kind"]["Value"], "drift_reverted");
+    assert_eq!(
+        (m["region"].as_str(), m["found_by"].as_str()),
+        (Some("us-east-1"), Some("sweep")),
+        "{m:#}"
+    );
+    assert_eq!(m["before"]["runAsDefaultUser"], "root", "{m:#}");
+    assert_eq!(m["versions_before"]["default"], root.as_str(), "{m:#}");
+    let (doc, _, _) = w.document(&account, "us-east-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, "ssm-ops");
+    let status = w.state(&account, "eu-west-1").await.unwrap()["status"].clone();
+    assert_ne!(
+        status, "excluded",
+        "the region found right is governed again"
+    );
+
+    // The admin's events, delivered late: the editor named once.
+    for name in ["UpdateDocument", "UpdateDocumentDefaultVersion"] {
+        let e = making(doc_event(name, &account, "us-east-1", "Admin"), &root);
+        let (code, out) = w.handle(&e);
+        assert_eq!(code, 0, "{out:#}");
+    }
+    let alerts = w.alerts().await;
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let named = &alerts[0]["message"];
+    assert!(
+        named["actor"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":role/Admin")),
+        "{named:#}"
+    );
+
+    // The next sweep: nothing about the account.
+    sweep(&w);
+    let alerts = w.alerts().await;
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["message"]["account"] != account.as_str()),
+        "{alerts:#?}"
+    );
+}

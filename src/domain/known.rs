@@ -81,6 +81,15 @@ pub struct Known {
     pub retired: Vec<String>,
 }
 
+impl Known {
+    /// Recorded out of governance (`excluded`, naming no desired user), as
+    /// a slot of an account that left it (an exempt OU, out of scope,
+    /// suspended) is: nothing found there now was judged against a record.
+    pub fn out_of_governance(&self) -> bool {
+        self.status.as_deref() == Some("excluded") && self.desired_user.is_none()
+    }
+}
+
 /// Known account-regions by `account/slot` (the region, or
 /// `<region>#DOCUMENT#<name>` for a `[[document]]`), and, where the read
 /// included them, the accounts whose departure from governance is on record.
@@ -277,6 +286,28 @@ mod tests {
                 want,
                 "{snapshot:?} {account}"
             );
+        }
+    }
+
+    #[test]
+    fn only_a_row_excluded_with_no_user_is_out_of_governance() {
+        let row = |status: Option<&str>, user: Option<&str>| Known {
+            status: status.map(str::to_string),
+            desired_user: user.map(str::to_string),
+            ..Known::default()
+        };
+        let cases = [
+            (row(Some("excluded"), None), true),
+            (row(Some("excluded"), Some("ops")), false),
+            (row(Some("Excluded"), None), false),
+            (row(Some(""), None), false),
+            (row(None, None), false),
+            (row(Some("failed"), None), false),
+            (row(Some("pending"), None), false),
+            (row(Some("compliant"), Some("ops")), false),
+        ];
+        for (k, want) in cases {
+            assert_eq!(k.out_of_governance(), want, "{k:?}");
         }
     }
 

@@ -30,6 +30,9 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
         return None;
     }
     let k = recorded?;
+    if k.out_of_governance() {
+        return back_in_governance(o, user);
+    }
     if !k.status.as_deref().is_some_and(|s| OBSERVED.contains(&s)) {
         return moved_past_a_failure(k, o, user);
     }
@@ -52,6 +55,19 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
         from_mode: k.mode.clone().filter(|_| other_mode),
         to_mode: mode_now.filter(|_| other_mode),
     })
+}
+
+/// A slot recorded out of governance (its account left: an exempt OU, out
+/// of scope, suspended) that a run now governs: its account came back,
+/// and nothing found here was judged against a record. A document there
+/// with Run As out of policy, put back (or found, in audit), is someone's
+/// change, told as any (simulation seed 900144: the move back's event
+/// lost, root set after it, and the sweep that put it back told it only
+/// in its summary's count, its record saying the version judged). A
+/// document created where there was none is a first look's, not a change.
+fn back_in_governance(o: &RegionOutcome, user: &str) -> Option<Change> {
+    let found = o.action.wrote() || o.action == Action::WouldChange;
+    (found && o.before.is_some() && o.was_noncompliant(user)).then_some(Change::Document)
 }
 
 /// A record a failed run left observed nothing, but it kept the default

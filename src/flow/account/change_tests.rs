@@ -272,6 +272,83 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
     }
 }
 
+/// A slot recorded out of governance is judged by what is there now: Run
+/// As out of policy, put back or found in audit, is someone's change;
+/// anything else is no change.
+#[test]
+fn a_slot_back_in_governance_tells_only_run_as_found_out_of_policy() {
+    let out = Known {
+        status: Some("excluded".into()),
+        ..Known::default()
+    };
+    let (e, a) = (Some(Mode::Enforce), Some(Mode::Audit));
+    let root = || Some(run_as(json!(true), "root"));
+    let cases: Vec<(&str, Known, RegionOutcome, Option<Change>)> = vec![
+        (
+            "root put back",
+            out.clone(),
+            row(Action::Updated, root(), e),
+            Some(Change::Document),
+        ),
+        (
+            "switched back",
+            out.clone(),
+            row(Action::DefaultSwitched, root(), e),
+            Some(Change::Document),
+        ),
+        (
+            "off put back",
+            out.clone(),
+            row(Action::Updated, Some(run_as(json!(false), "")), e),
+            Some(Change::Document),
+        ),
+        (
+            "audit finding",
+            out.clone(),
+            row(Action::WouldChange, root(), a),
+            Some(Change::Document),
+        ),
+        (
+            "right: nothing written",
+            out.clone(),
+            row(Action::None, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "other inputs brought in line",
+            out.clone(),
+            row(Action::Updated, Some(run_as(json!(true), "app")), e),
+            None,
+        ),
+        (
+            "created where there was none",
+            out.clone(),
+            row(Action::Updated, None, e),
+            None,
+        ),
+        (
+            "the write failed",
+            out.clone(),
+            row(Action::Failed, root(), e),
+            None,
+        ),
+        // An excluded row that names a user is no departure's record: the
+        // old rule (nothing observed to compare with).
+        (
+            "excluded naming a user",
+            Known {
+                desired_user: Some("app".into()),
+                ..out.clone()
+            },
+            row(Action::Updated, root(), e),
+            None,
+        ),
+    ];
+    for (why, k, o, want) in cases {
+        assert_eq!(judge(Some(&k), &o, "app"), want, "{why}");
+    }
+}
+
 #[test]
 fn the_check_rows_are_not_judged_here() {
     let mut o = row(Action::Updated, Some(run_as(json!(true), "root")), None);

@@ -593,6 +593,22 @@ fn describe(call: &Call) -> String {
             });
             format!(" [{}]", each.collect::<Vec<_>>().join(", "))
         }
+        // Each request's item, to see what a batch kept or deleted.
+        "BatchWriteItem" => {
+            let tables = i.get("RequestItems").and_then(Value::as_object);
+            let each = tables
+                .into_iter()
+                .flat_map(|t| t.values())
+                .flat_map(|reqs| {
+                    reqs.as_array().into_iter().flatten().filter_map(|r| {
+                        let (kind, body) = r.as_object()?.iter().next()?;
+                        let key = body.get("Key").or_else(|| body.get("Item"))?;
+                        let k = |n: &str| key.get(n)?.get("S")?.as_str().map(str::to_string);
+                        Some(format!("{kind} {}|{}", k("pk")?, k("sk")?))
+                    })
+                });
+            format!(" [{}]", each.collect::<Vec<_>>().join(", "))
+        }
         // Sorted: the SDK's maps are HashMaps, their order is not the request's meaning.
         "Query" => {
             let values: BTreeMap<String, String> = i
