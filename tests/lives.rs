@@ -327,6 +327,47 @@ async fn a_rejoined_accounts_versions_since_its_join_are_told_after_its_pending_
     assert!(of_kind(&again, "run_as_window").is_empty(), "{again:#?}");
 }
 
+/// Simulation seed 900103: a rejoined account whose join's event was lost
+/// has no row of its present life, only its former life's. An editor sets
+/// root after the join and puts it right; the switch's run is the first to
+/// look in this life. It reads the versions made since the join and tells
+/// root's window once (never `away`, made while the account was out);
+/// until 0.19.0 it took the slot for a first look and recorded past root
+/// untold. The sweep after tells nothing again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejoined_accounts_first_look_tells_the_versions_made_since_its_join() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let region = REGIONS[0];
+    let before = w
+        .state(&account, region)
+        .await
+        .expect("its former life's row");
+    let (away, joined) = away_then_joined(&w, &account, region).await;
+    // The join's event is lost: nothing runs until the editor's switch.
+    proxy.faults(json!(joined_listed(&account, joined)));
+    std::thread::sleep(Duration::from_millis(1100));
+    let root = w.console_edit(&account, region, "root").await;
+    told_once_and_put_right(&w, (&account, region), &root, &away).await;
+    assert!(
+        proxy.hits()["joined-DescribeAccount"]["changed"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    assert_ne!(
+        w.state(&account, region).await.unwrap()["last_checked"],
+        before["last_checked"],
+        "recorded in its present life"
+    );
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let again = w.alerts().await;
+    assert!(of_kind(&again, "run_as_window").is_empty(), "{again:#?}");
+}
+
 /// The same slot, recorded without a version, then a run there that fails
 /// (every SSM read refused: an admin who throttles the guard's calls in
 /// their own account-region can make it so) while root is set; the

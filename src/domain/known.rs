@@ -92,13 +92,18 @@ impl Known {
 
 /// Known account-regions by `account/slot` (the region, or
 /// `<region>#DOCUMENT#<name>` for a `[[document]]`), and, where the read
-/// included them, the accounts whose departure from governance is on record.
+/// included them, the accounts whose departure from governance is on record,
+/// and the slots whose rows went as another life's ([`Snapshot::of_life`]).
 /// Ordered, so an account's rows are one range: a sweep asks for each
 /// account's rows, and a scan of every row per account made a sweep of
 /// 10,000 accounts x 17 regions quadratic (1.7 billion key comparisons per
 /// question; since 0.7.4, found by the simulation's scale run).
 #[derive(Debug, Default)]
-pub struct Snapshot(BTreeMap<String, Known>, Option<BTreeSet<String>>);
+pub struct Snapshot(
+    BTreeMap<String, Known>,
+    Option<BTreeSet<String>>,
+    BTreeSet<String>,
+);
 
 impl Snapshot {
     pub fn get(&self, account: &str, slot: &str) -> Option<&Known> {
@@ -108,7 +113,15 @@ impl Snapshot {
     /// The same rows, knowing which accounts have a departure on record
     /// (`None`: not read, so any account may have one).
     pub fn with_departed(self, departed: Option<BTreeSet<String>>) -> Snapshot {
-        Snapshot(self.0, departed)
+        Snapshot(self.0, departed, self.2)
+    }
+
+    /// Whether `account`'s `slot` was recorded in a life before the
+    /// account's present one, and nothing since: its present life's
+    /// history starts at the join, not at a record.
+    pub fn former_life(&self, account: &str, slot: &str) -> bool {
+        let key = format!("{account}/{slot}");
+        self.2.contains(&key) && !self.0.contains_key(&key)
     }
 
     /// Whether `account` may have a departure on record: always, unless the
@@ -122,14 +135,14 @@ impl Snapshot {
     /// when the account joined at `joined_ms` (a rejoined account's first
     /// life), and how many went.
     pub fn of_life(self, joined_ms: Option<i64>) -> (Snapshot, usize) {
-        let Snapshot(rows, departed) = self;
+        let Snapshot(rows, departed, mut former) = self;
         let before = rows.len();
-        let rows: BTreeMap<String, Known> = rows
+        let (rows, gone): (BTreeMap<String, Known>, BTreeMap<String, Known>) = rows
             .into_iter()
-            .filter(|(_, k)| crate::domain::life::of_this_life(k.last_checked_ms, joined_ms))
-            .collect();
+            .partition(|(_, k)| crate::domain::life::of_this_life(k.last_checked_ms, joined_ms));
+        former.extend(gone.into_keys());
         let gone = before - rows.len();
-        (Snapshot(rows, departed), gone)
+        (Snapshot(rows, departed, former), gone)
     }
 
     /// The same rows less `account`'s from before the life that began when
@@ -151,11 +164,12 @@ impl Snapshot {
         if gone.is_empty() {
             return None;
         }
-        let mut rows = self.0.clone();
+        let (mut rows, mut former) = (self.0.clone(), self.2.clone());
         for key in &gone {
             rows.remove(*key);
+            former.insert((*key).clone());
         }
-        Some((Snapshot(rows, self.1.clone()), gone.len()))
+        Some((Snapshot(rows, self.1.clone(), former), gone.len()))
     }
 
     /// The slots of `account` in regions outside `governed`: rows from when
@@ -220,6 +234,7 @@ impl FromIterator<(String, String, Known)> for Snapshot {
                 .map(|(a, r, k)| (format!("{a}/{r}"), k))
                 .collect(),
             None,
+            BTreeSet::new(),
         )
     }
 }
@@ -287,6 +302,45 @@ mod tests {
                 "{snapshot:?} {account}"
             );
         }
+    }
+
+    /// A slot whose row went as another life's is the former life's until
+    /// a row of the present one is there; other slots and accounts are not.
+    #[test]
+    fn a_slot_whose_row_went_as_another_lifes_is_a_former_lifes() {
+        const A: &str = "111122223333";
+        let at = |ms: i64| Known {
+            last_checked_ms: Some(ms),
+            ..Known::default()
+        };
+        let rows = || -> Snapshot {
+            [
+                (A, "eu-west-1", at(100)),
+                (A, "us-east-1", at(300)),
+                ("444455556666", "eu-west-1", at(100)),
+            ]
+            .into_iter()
+            .map(|(a, r, k)| (a.to_string(), r.to_string(), k))
+            .collect()
+        };
+        let (life, gone) = rows().of_life(Some(200));
+        assert_eq!(gone, 2);
+        assert!(life.former_life(A, "eu-west-1"));
+        assert!(life.former_life("444455556666", "eu-west-1"));
+        assert!(!life.former_life(A, "us-east-1"), "its row is this life's");
+        assert!(!life.former_life(A, "eu-north-1"), "never recorded");
+        let (all, gone) = rows().of_life(None);
+        assert_eq!(gone, 0);
+        assert!(!all.former_life(A, "eu-west-1"), "no join known: every row stays");
+        // The sweep's view of one account: only its rows go.
+        let (one, gone) = rows().account_of_life(A, Some(200)).unwrap();
+        assert_eq!(gone, 1);
+        assert!(one.former_life(A, "eu-west-1"));
+        assert!(!one.former_life("444455556666", "eu-west-1"));
+        assert!(rows().account_of_life(A, Some(50)).is_none());
+        // The departures read later keep what went.
+        let listed = life.with_departed(Some(BTreeSet::new()));
+        assert!(listed.former_life(A, "eu-west-1"));
     }
 
     #[test]

@@ -97,6 +97,16 @@ pub(super) fn start_of(
             s.life = check.filter(|_| s.gap.recreated.is_none());
             Some(s)
         }
+        // Recorded only in a life before the account's present one: the
+        // versions made since it joined again, claimed under any record
+        // (the former life's item still stands). A first look of its life
+        // otherwise: simulation seed 900103 (rejoined, its join event lost;
+        // the document made again with root as version 1, then put right;
+        // the switch's run recorded past root untold).
+        (HistoryFrom::Nothing, None) if former_life(o, known, (account, life)) => {
+            let gap = version_gap::from_life(o.versions_before.as_ref()?)?;
+            start(gap, Accepted::policy(o.user(user)), Seen::Unread, life)
+        }
         // No record to start from: back to the bound, judged by the policy
         // alone, told without a claim (none to make it on).
         (HistoryFrom::Bound, _) => {
@@ -243,6 +253,20 @@ fn under_intent(o: &RegionOutcome, row: &Known) -> UnderIntent {
     )
 }
 
+/// Whether a document row has no record of the account's present life
+/// (`life`: when it began) yet one of a former life: its history is the
+/// present life's, read from the join.
+fn former_life(
+    o: &RegionOutcome,
+    known: Option<&Snapshot>,
+    (account, life): (&str, Option<i64>),
+) -> bool {
+    o.nodes.is_none()
+        && o.versions_before.is_some()
+        && life.is_some()
+        && known.is_some_and(|k| k.former_life(account, &o.slot()))
+}
+
 /// Whether a document row's record starts a life's history
 /// ([`version_gap::starts_history`]): recorded in this life without a
 /// version, no write of ours announced there, the document there now.
@@ -289,9 +313,10 @@ pub(super) async fn life_start(
             .and_then(|k| k.get(account, &slot))
             .or(items.get(account, &slot));
         // A switch kept is judged only from this life (`version_gap::kept`).
-        row.is_some_and(|row| {
+        let recorded = row.is_some_and(|row| {
             life_history(o, row) || kept_by_failure(o, row) || !row.switches.is_empty()
-        })
+        });
+        recorded || known.is_some_and(|k| k.former_life(account, &slot))
     });
     if !wanted {
         return None;
