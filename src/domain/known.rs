@@ -331,7 +331,10 @@ mod tests {
         assert!(!life.former_life(A, "eu-north-1"), "never recorded");
         let (all, gone) = rows().of_life(None);
         assert_eq!(gone, 0);
-        assert!(!all.former_life(A, "eu-west-1"), "no join known: every row stays");
+        assert!(
+            !all.former_life(A, "eu-west-1"),
+            "no join known: every row stays"
+        );
         // The sweep's view of one account: only its rows go.
         let (one, gone) = rows().account_of_life(A, Some(200)).unwrap();
         assert_eq!(gone, 1);

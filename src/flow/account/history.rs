@@ -14,7 +14,8 @@ use std::collections::HashSet;
 use tokio::task::JoinSet;
 
 use super::accepted::Accepted;
-use super::history_start::{checked_life, life_start, start_of, Seen, Start};
+use super::history_start::{checked_life, start_of, Seen, Start};
+use super::life_start::life_start;
 use super::own_naming::{self, named, own_versions};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;

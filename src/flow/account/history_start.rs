@@ -7,7 +7,8 @@
 use std::collections::HashSet;
 
 use super::accepted::Accepted;
-use super::{adopted, change, Ctx};
+use super::life_start::{former_life, kept_life, life_history};
+use super::{adopted, change};
 use crate::domain::alert::{history_from, HistoryFrom, Read};
 use crate::domain::intent::UnderIntent;
 use crate::domain::job::Job;
@@ -87,22 +88,13 @@ pub(super) fn start_of(
         }
         (HistoryFrom::Record, Some(row)) => {
             let (gap, adopted, check) = recorded_gap(job, o, row, o.user(user))?;
-            let (seen, since) = (
-                Seen::Version(row.default_version.clone()?),
-                kept_life(o, row, life),
-            );
+            let seen = Seen::Version(row.default_version.clone()?);
             let accepted = Accepted::of(o.user(user), row).of_life(&gap);
-            let mut s = start(gap, accepted, seen, since)?;
-            s.adopted = adopted;
-            s.life = check.filter(|_| s.gap.recreated.is_none());
-            Some(s)
+            let s = start(gap, accepted, seen, kept_life(o, row, life))?;
+            Some(with_adopted(s, adopted, check))
         }
-        // Recorded only in a life before the account's present one: the
-        // versions made since it joined again, claimed under any record
-        // (the former life's item still stands). A first look of its life
-        // otherwise: simulation seed 900103 (rejoined, its join event lost;
-        // the document made again with root as version 1, then put right;
-        // the switch's run recorded past root untold).
+        // Recorded only in a former life: claimed under any record (the
+        // former life's item still stands).
         (HistoryFrom::Nothing, None) if former_life(o, known, (account, life)) => {
             let gap = version_gap::from_life(o.versions_before.as_ref()?)?;
             start(gap, Accepted::policy(o.user(user)), Seen::Unread, life)
@@ -115,6 +107,15 @@ pub(super) fn start_of(
         }
         _ => None,
     }
+}
+
+/// `s` with the default a dead run's write replaced and the recorded
+/// version whose life to check (not where the gap already found the
+/// document made again).
+fn with_adopted(mut s: Start, adopted: Option<String>, check: Option<(u64, i64)>) -> Start {
+    s.adopted = adopted;
+    s.life = check.filter(|_| s.gap.recreated.is_none());
+    s
 }
 
 type RecordedGap = (Gap, Option<String>, Option<(u64, i64)>);
@@ -251,83 +252,6 @@ fn under_intent(o: &RegionOutcome, row: &Known) -> UnderIntent {
         // and what it replaced is that life's, no window of this one.
         |i, v| !adopted::alerts(i, (v, 0), "", adopted::Recorded::ThisLife(row)).is_empty(),
     )
-}
-
-/// Whether a document row has no record of the account's present life
-/// (`life`: when it began) yet one of a former life: its history is the
-/// present life's, read from the join.
-fn former_life(
-    o: &RegionOutcome,
-    known: Option<&Snapshot>,
-    (account, life): (&str, Option<i64>),
-) -> bool {
-    o.nodes.is_none()
-        && o.versions_before.is_some()
-        && life.is_some()
-        && known.is_some_and(|k| k.former_life(account, &o.slot()))
-}
-
-/// Whether a document row's record starts a life's history
-/// ([`version_gap::starts_history`]): recorded in this life without a
-/// version, no write of ours announced there, the document there now.
-fn life_history(o: &RegionOutcome, row: &Known) -> bool {
-    o.nodes.is_none()
-        && !row.intent
-        && o.versions_before.is_some()
-        && version_gap::starts_history(
-            row.default_version.as_deref(),
-            row.status.as_deref(),
-            row.looked,
-        )
-}
-
-/// When a row's history starts judging: where a failed record kept the
-/// version recorded before it (`domain::records::VersionRecord::Keep`),
-/// which a rejoined account's first failed run keeps from its former life
-/// (simulation seed 630463), only the versions made since this life began.
-fn kept_life(o: &RegionOutcome, row: &Known, life: Option<i64>) -> Option<i64> {
-    life.filter(|_| kept_by_failure(o, row))
-}
-
-/// Whether a document row's record is a failure's that kept a version.
-fn kept_by_failure(o: &RegionOutcome, row: &Known) -> bool {
-    o.nodes.is_none()
-        && !row.intent
-        && row.status.as_deref() == Some("failed")
-        && row.default_version.is_some()
-}
-
-/// When the account's present life began (its latest join), read only
-/// when a row starts a life's history or kept a version through a failure:
-/// the versions made before it are another life's. `None` when Organizations does not say (each row then
-/// judges from its own record's time: made after it, a version is news).
-pub(super) async fn life_start(
-    ctx: &Ctx<'_>,
-    account: &str,
-    regions: &[RegionOutcome],
-    (known, items): (Option<&Snapshot>, &Snapshot),
-) -> Option<i64> {
-    let wanted = regions.iter().any(|o| {
-        let slot = o.slot();
-        let row = known
-            .and_then(|k| k.get(account, &slot))
-            .or(items.get(account, &slot));
-        // A switch kept is judged only from this life (`version_gap::kept`).
-        let recorded = row.is_some_and(|row| {
-            life_history(o, row) || kept_by_failure(o, row) || !row.switches.is_empty()
-        });
-        recorded || known.is_some_and(|k| k.former_life(account, &slot))
-    });
-    if !wanted {
-        return None;
-    }
-    match ctx.org.joined_ms(account).await {
-        Ok(joined) => joined,
-        Err(e) => {
-            tracing::warn!(account, error_code = %e.code, error = %e, "cannot tell when the account joined; a row recorded without a version is judged from its record");
-            None
-        }
-    }
 }
 
 /// The versions to read back in a document row whose record could not be

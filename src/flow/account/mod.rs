@@ -36,6 +36,7 @@ mod judge;
 mod landed;
 pub mod left;
 mod life_default;
+mod life_start;
 mod missing;
 pub mod named;
 mod own_naming;
