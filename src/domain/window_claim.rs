@@ -39,6 +39,32 @@ pub struct Claim {
     /// left to that write's adoption, which the record makes after it (a
     /// run that died in between left that version to nobody: seed 35).
     pub keeps_version: bool,
+    /// The record keeps no version where it would keep one, since the
+    /// only version on the item is a former life's: the next run reads
+    /// the present life's history from the join.
+    pub keeps_none: bool,
+}
+
+impl Claim {
+    pub fn new(made: Option<WindowClaim>, keeps_version: bool) -> Claim {
+        Claim {
+            made,
+            keeps_version,
+            keeps_none: false,
+        }
+    }
+
+    /// The claim over an item whose only version is a former life's: what
+    /// its record would keep, it keeps none. Kept, that version would read
+    /// as this life's to the next run (simulation seed 900128: another
+    /// life's root told as a window of this one).
+    pub fn over_former_life(self) -> Claim {
+        Claim {
+            keeps_none: self.keeps_none || self.keeps_version,
+            keeps_version: false,
+            ..self
+        }
+    }
 }
 
 /// Who holds another run's claim of a version: its trigger, and the editor
@@ -48,4 +74,33 @@ pub struct Teller {
     pub trigger_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_a_former_lifes_item_a_claim_keeps_no_version() {
+        let cases = [
+            (Claim::new(None, false), (false, false)),
+            (Claim::new(None, true), (false, true)),
+            (
+                Claim {
+                    keeps_none: true,
+                    ..Claim::default()
+                },
+                (false, true),
+            ),
+        ];
+        for (claim, (keeps_version, keeps_none)) in cases {
+            let got = claim.clone().over_former_life();
+            assert_eq!(
+                (got.keeps_version, got.keeps_none),
+                (keeps_version, keeps_none),
+                "{claim:?}"
+            );
+            assert_eq!(got.made, claim.made);
+        }
+    }
 }

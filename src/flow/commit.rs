@@ -96,11 +96,9 @@ fn observation(
         desired_user: o.desired_user.clone().or(report.desired_user.clone()),
         observed_user,
         observed_enabled,
-        default_version: o.version_after.clone(),
+        default_version: version_on_record(o).0,
         // A window another run claimed, or left to an adoption (`window_claim`).
-        keeps_version: o.window.keeps_version
-            || crate::domain::records::version_record(o.action, o.version_after.as_deref())
-                == crate::domain::records::VersionRecord::Keep,
+        keeps_version: version_on_record(o).1,
         action: o.action.as_str(),
         wrote: o.action.wrote(),
         trigger_id: t.event_id.clone(),
@@ -124,6 +122,19 @@ fn observation(
         keeps_switch,
         switch_done,
     }
+}
+
+/// The default version a row's record writes, and whether it keeps the
+/// one on the item instead: a window another run claimed or left to an
+/// adoption (`window_claim`), or a failed run's (`VersionRecord::Keep`);
+/// where the item's version is a former life's (`keeps_none`), neither.
+fn version_on_record(o: &RegionOutcome) -> (Option<String>, bool) {
+    use crate::domain::records::{version_record, VersionRecord};
+    if o.window.keeps_none {
+        return (None, false);
+    }
+    let failed = version_record(o.action, o.version_after.as_deref()) == VersionRecord::Keep;
+    (o.version_after.clone(), o.window.keeps_version || failed)
 }
 
 /// The default version found out of policy, judged by this run.
@@ -360,4 +371,64 @@ async fn adopt(
     state.add_history(&[i.history(version)], now).await?;
     tracing::warn!(outcome = "adopted", intent = %crate::domain::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
     Ok(alerts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::window_claim::Claim;
+
+    #[test]
+    fn a_record_keeps_the_items_version_only_where_it_is_this_lifes() {
+        let row = |action: Action, after: Option<&str>, window: Claim| RegionOutcome {
+            version_after: after.map(str::to_string),
+            window,
+            ..RegionOutcome::skipped("eu-west-1", action, None)
+        };
+        let pending = Claim {
+            keeps_version: true,
+            ..Claim::default()
+        };
+        let former = Claim {
+            keeps_none: true,
+            ..Claim::default()
+        };
+        let v = |s: &str| Some(s.to_string());
+        let cases = [
+            (
+                "written",
+                row(Action::Updated, Some("4"), Claim::default()),
+                (v("4"), false),
+            ),
+            (
+                "right",
+                row(Action::None, Some("3"), Claim::default()),
+                (v("3"), false),
+            ),
+            (
+                "another run's claim pending",
+                row(Action::Updated, Some("4"), pending.clone()),
+                (v("4"), true),
+            ),
+            (
+                "failed",
+                row(Action::Failed, None, Claim::default()),
+                (None, true),
+            ),
+            // The item's version is a former life's: none kept, none written.
+            (
+                "former life, pending",
+                row(Action::Updated, Some("4"), former.clone()),
+                (None, false),
+            ),
+            (
+                "former life, failed",
+                row(Action::Failed, None, former),
+                (None, false),
+            ),
+        ];
+        for (why, o, want) in cases {
+            assert_eq!(version_on_record(&o), want, "{why}");
+        }
+    }
 }

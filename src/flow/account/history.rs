@@ -156,7 +156,10 @@ async fn tell_each(
         if told.history.is_some() {
             o.history = told.history;
         }
-        o.window = told.claim;
+        o.window = match seen {
+            Seen::FormerLife => told.claim.over_former_life(),
+            _ => told.claim,
+        };
         // Left to the adoption of a dead run's write, which this run's
         // record makes only after it lands.
         o.window.keeps_version |= adopting;
@@ -310,7 +313,7 @@ async fn told(
         }
         Seen::Version(v) => Some(v.as_str()),
         Seen::NoVersion => None,
-        Seen::Unread => Some(window_told::UNREAD),
+        Seen::Unread | Seen::FormerLife => Some(window_told::UNREAD),
     };
     let tokens = version_gap::claim_tokens(&history);
     let made_at = version_gap::made_by_version(&history);
@@ -349,10 +352,7 @@ async fn told(
             actor: who.actor.unwrap_or_default().to_string(),
         }),
     });
-    let claim = Claim {
-        made,
-        keeps_version: claimed.pending,
-    };
+    let claim = Claim::new(made, claimed.pending);
     Told { history, claim }
 }
 

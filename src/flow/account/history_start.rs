@@ -45,6 +45,10 @@ pub(super) enum Seen {
     NoVersion,
     /// No record was read: claimed under any (`fact_items::UNREAD`).
     Unread,
+    /// Only a former life's record (its item still stands): claimed under
+    /// any, as [`Seen::Unread`]; a record that would keep the version keeps
+    /// none, never the former life's ([`crate::domain::window_claim::Claim::keeps_none`]).
+    FormerLife,
 }
 
 /// One row's [`Start`]; `None` when there is nothing to read. `records`:
@@ -97,7 +101,7 @@ pub(super) fn start_of(
         // former life's item still stands).
         (HistoryFrom::Nothing, None) if former_life(o, known, (account, life)) => {
             let gap = version_gap::from_life(o.versions_before.as_ref()?)?;
-            start(gap, Accepted::policy(o.user(user)), Seen::Unread, life)
+            start(gap, Accepted::policy(o.user(user)), Seen::FormerLife, life)
         }
         // No record to start from: back to the bound, judged by the policy
         // alone, told without a claim (none to make it on).

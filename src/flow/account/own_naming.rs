@@ -56,7 +56,7 @@ pub(super) fn read_of(
             match &s.seen {
                 Seen::Version(v) => Some(v.clone()),
                 Seen::NoVersion => None,
-                Seen::Unread => return None,
+                Seen::Unread | Seen::FormerLife => return None,
             }
         }
         None => Some(row?.default_version.clone()?),
@@ -168,7 +168,7 @@ fn claim_of(
     };
     Claim {
         made: Some(made),
-        keeps_version: false,
+        ..Claim::default()
     }
 }
 
