@@ -448,3 +448,50 @@ async fn a_return_no_event_brought_tells_the_root_the_sweep_puts_back_and_names_
         "{alerts:#?}"
     );
 }
+
+/// A move back whose event arrives: the root an admin set while the account
+/// was exempt is put back and told as drift found by the move (the version
+/// it replaced named), not only as the account's configuration; the region
+/// found right says nothing, and the move's event again is a duplicate.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_back_tells_the_root_set_while_exempt_as_drift_found_by_the_move() {
+    let w = World::new().await;
+    let t = tree(&w).await;
+    let account = w.create_account("back-1", Some(&t.prod)).await;
+    policy(&w, &t, &[&t.lock]);
+    sweep(&w);
+    moved(&w, &account, &t.prod, &t.lock).await;
+    let root = w.console_edit(&account, "us-east-1", "root").await;
+    w.alerts().await;
+
+    let event = moved(&w, &account, &t.lock, &t.prod).await;
+    let alerts = w.alerts().await;
+    let drift = of_kind(&alerts, "drift_reverted");
+    assert_eq!(drift.len(), 1, "{alerts:#?}");
+    let m = &drift[0]["message"];
+    assert_eq!(
+        (m["region"].as_str(), m["found_by"].as_str()),
+        (Some("us-east-1"), Some("account_moved")),
+        "{m:#}"
+    );
+    assert_eq!(m["before"]["runAsDefaultUser"], "root", "{m:#}");
+    assert_eq!(m["versions_before"]["default"], root.as_str(), "{m:#}");
+    assert!(
+        of_kind(&alerts, "account_configured").is_empty(),
+        "{alerts:#?}"
+    );
+    assert_eq!(
+        alerts.len(),
+        1,
+        "nothing of the region found right: {alerts:#?}"
+    );
+    let (doc, _, _) = w.document(&account, "us-east-1").await.unwrap();
+    assert_eq!(run_as(&doc).1, "ssm-ops");
+    let (code, out) = w.handle(&event);
+    assert_eq!(
+        (code, out["result"].as_str()),
+        (0, Some("duplicate")),
+        "{out:#}"
+    );
+    assert!(w.alerts().await.is_empty());
+}
