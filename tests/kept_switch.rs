@@ -11,7 +11,7 @@
 
 use crate::common;
 
-use common::proxy::Proxy;
+use common::proxy::{killed_at_hold, Proxy};
 use common::*;
 use serde_json::{json, Value};
 
@@ -94,6 +94,59 @@ async fn a_switch_whose_run_failed_is_told_by_the_next_run_with_its_editor() {
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     assert!(w.alerts().await.is_empty());
+}
+
+/// The switch's run fails, keeps its alert and is killed before its record
+/// (the Lambda's deadline, where an admin slows the guard's calls down; in
+/// the simulation every attempt of the event died so). The switch is kept
+/// on the item before the alert is, so the next run still tells root's
+/// window; until 0.19.0 only the record kept it (simulation seed 900024).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_whose_run_died_after_keeping_its_alert_is_still_told() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let (_, right, _) = w.document(&account, R).await.unwrap();
+    // CloudTrail's eventTime is to the second: the switch comes after the
+    // second the configuration judged its default in.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let root = w.console_edit(&account, R, "root").await;
+    let at = cloudtrail_now();
+    w.admin_switch(&account, R, &right).await;
+
+    let throttled = |action: &str| {
+        json!({"name": action, "service": "ssm", "region": R, "action": action, "status": 400,
+            "code": "ThrottlingException", "protocol": "json", "message": "Rate exceeded"})
+    };
+    proxy.faults(json!([
+        throttled("GetDocument"),
+        throttled("DescribeDocument"),
+        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
+         "contains": "last_trigger_kind", "effect": "hold", "hold_timeout": 120}
+    ]));
+    killed_at_hold(&w, &proxy, &switch(&account, &at, &root), "record");
+    // The held record never lands: the proxy goes with it.
+    drop(proxy);
+    w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
+    let kept = format!("switch_v{root}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        state.contains_key(&kept),
+        "kept before the alert: {state:#?}"
+    );
+    assert_ne!(
+        state["status"], "failed",
+        "the failed run's record never landed: {state:#?}"
+    );
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], root);
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key(&kept), "let go once told: {state:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -69,7 +69,7 @@ fn opened_by(
 }
 
 /// The state item of one row, as `status` will show it.
-fn observation(
+pub(crate) fn observation(
     job: &Job,
     report: &AccountReport,
     o: &RegionOutcome,

@@ -23,6 +23,7 @@ pub mod request;
 pub mod route;
 pub mod services;
 pub mod sweep;
+pub mod switch_kept;
 pub mod user_check;
 pub mod why;
 pub mod work;

@@ -265,6 +265,7 @@ async fn keep_then_record(
     alerts: &[Alert],
     uncommitted: &[crate::flow::account::Uncommitted],
 ) -> (bool, Option<Committed>) {
+    crate::flow::switch_kept::keep_switches(fx.state, job, uncommitted).await;
     let ledgered = crate::flow::outbox::ledger_writes(uncommitted.iter().map(|u| &u.report));
     let kept = keep_first(fx.receipts, fx.alerts, &job.owner, (alerts, &ledgered)).await;
     match record_step(!alerts.is_empty(), kept, None) {

@@ -15,6 +15,7 @@ pub mod held;
 pub mod identity_center;
 pub mod identity_center_look;
 pub mod item;
+pub mod kept_switch;
 pub mod keys;
 pub mod known;
 pub mod landing_gate;
