@@ -26,11 +26,24 @@ fn switch(account: &str, at: &str, version: &str) -> Value {
 /// Every read of the document in `R` throttled, as the admin's own calls
 /// can make the guard's (SSM's quotas are per account and region).
 fn reads_throttled(proxy: &Proxy) {
+    proxy.faults(json!(throttled_reads()));
+}
+
+/// The rules of [`reads_throttled`].
+fn throttled_reads() -> Vec<Value> {
     let rule = |action: &str| {
         json!({"name": action, "service": "ssm", "region": R, "action": action, "status": 400,
             "code": "ThrottlingException", "protocol": "json", "message": "Rate exceeded"})
     };
-    proxy.faults(json!([rule("GetDocument"), rule("DescribeDocument")]));
+    vec![rule("GetDocument"), rule("DescribeDocument")]
+}
+
+/// Whether the throttling of [`throttled_reads`] answered any read.
+fn throttling_fired(proxy: &Proxy) -> bool {
+    let hits = proxy.hits();
+    hits["GetDocument"]["hits"].as_u64().unwrap_or(0)
+        + hits["DescribeDocument"]["hits"].as_u64().unwrap_or(0)
+        > 0
 }
 
 /// The switch's event handled while reads are throttled: the run fails
@@ -39,10 +52,11 @@ fn failed_run(w: &World, proxy: &Proxy, event: &Value) {
     reads_throttled(proxy);
     let (code, out) = w.handle(event);
     assert_eq!(code, 1, "the run failed: {out:#}");
-    let hits = proxy.hits();
-    let fired = hits["GetDocument"]["hits"].as_u64().unwrap_or(0)
-        + hits["DescribeDocument"]["hits"].as_u64().unwrap_or(0);
-    assert!(fired > 0, "the throttling never fired: {hits}");
+    assert!(
+        throttling_fired(proxy),
+        "the throttling never fired: {}",
+        proxy.hits()
+    );
     proxy.faults(json!([]));
 }
 
@@ -114,17 +128,18 @@ async fn a_switch_whose_run_died_after_keeping_its_alert_is_still_told() {
     let at = cloudtrail_now();
     w.admin_switch(&account, R, &right).await;
 
-    let throttled = |action: &str| {
-        json!({"name": action, "service": "ssm", "region": R, "action": action, "status": 400,
-            "code": "ThrottlingException", "protocol": "json", "message": "Rate exceeded"})
-    };
-    proxy.faults(json!([
-        throttled("GetDocument"),
-        throttled("DescribeDocument"),
-        {"name": "record", "service": "dynamodb", "action": "UpdateItem",
-         "contains": "last_trigger_kind", "effect": "hold", "hold_timeout": 120}
-    ]));
+    let mut rules = throttled_reads();
+    rules.push(
+        json!({"name": "record", "service": "dynamodb", "action": "UpdateItem",
+        "contains": "last_trigger_kind", "effect": "hold", "hold_timeout": 120}),
+    );
+    proxy.faults(json!(rules));
     killed_at_hold(&w, &proxy, &switch(&account, &at, &root), "record");
+    assert!(
+        throttling_fired(&proxy),
+        "the throttling never fired: {}",
+        proxy.hits()
+    );
     // The held record never lands: the proxy goes with it.
     drop(proxy);
     w.set_env("AWS_ENDPOINT_URL", &w.moto.url.clone());
