@@ -187,3 +187,75 @@ async fn a_sweep_putting_back_past_a_failed_record_tells_that_default_once() {
         .iter()
         .all(|a| a["message"]["kind"] == "sweep_summary"));
 }
+
+/// A sweep whose every read of the document is refused: the slot is
+/// recorded failed, its audit finding's mark kept.
+async fn sweep_refused(w: &World, proxy: &Proxy, account: &str) {
+    proxy.faults(
+        json!([{"name": "read", "service": "ssm", "action": "GetDocument",
+        "status": 400, "code": "AccessDeniedException", "message": "denied"}]),
+    );
+    let (code, out) = w.handle(&sweep_event());
+    assert_ne!(code, 0, "{out:#}");
+    assert!(
+        proxy.hits()["read"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
+    let failed = recorded(w, account).await;
+    assert_eq!(failed["status"], "failed", "{failed:#?}");
+    assert!(failed.contains_key("drift_seen_value"), "{failed:#?}");
+    proxy.faults(json!([]));
+    w.alerts().await;
+}
+
+/// The audit findings of a sweep, beside its summary.
+async fn audit_findings(w: &World) -> Vec<Value> {
+    assert_eq!(w.handle(&sweep_event()).0, 0);
+    w.alerts()
+        .await
+        .into_iter()
+        .map(|a| a["message"].clone())
+        .filter(|m| m["kind"] == "drift_detected")
+        .collect()
+}
+
+/// Audit: a failed record keeps the slot's finding (its drift mark) and
+/// the version judged before. A sweep over it that finds the same finding
+/// is quiet; one that finds another (an edit whose event never came) tells
+/// it as someone's change (`drift_detected`, `found_by: sweep`), once
+/// (simulation seed 19, `harsh`: before, the sweep after a failed one
+/// counted the new finding only in its summary, and it was never told).
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_a_new_finding_past_a_failed_record_is_told_once_and_the_same_one_is_quiet() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let proxy = w.behind_proxy();
+    w.console_edit(&account, R, "root").await;
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(of_kind(&w.alerts().await, "drift_detected").len(), 1);
+
+    // The same finding past a failed record: quiet.
+    sweep_refused(&w, &proxy, &account).await;
+    let again = audit_findings(&w).await;
+    assert!(again.is_empty(), "{again:#?}");
+
+    // Another finding past a failed record, its event lost: told once.
+    sweep_refused(&w, &proxy, &account).await;
+    let edited = w.console_edit(&account, R, "mallory").await;
+    let told = audit_findings(&w).await;
+    assert_eq!(told.len(), 1, "{told:#?}");
+    assert_eq!(told[0]["found_by"], "sweep");
+    assert_eq!(told[0]["versions_before"]["default"], edited.as_str());
+    assert_eq!(told[0]["before"]["runAsDefaultUser"], "mallory");
+    let after = audit_findings(&w).await;
+    assert!(after.is_empty(), "{after:#?}");
+    let (doc, _, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(
+        run_as(&doc),
+        (json!(true), json!("mallory")),
+        "audit writes nothing"
+    );
+}

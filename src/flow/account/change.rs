@@ -78,14 +78,24 @@ fn back_in_governance(o: &RegionOutcome, user: &str) -> Option<Change> {
 /// back, as a change from a right record is (since 0.7.4: until then only
 /// the sweep's summary counted it; simulation seed 60). A record without
 /// a version (a vend that failed) or at that very version says nothing.
+/// In audit the same holds for a finding, and a failed record also keeps
+/// the slot's drift mark (the last finding, [`seen`]): a finding other
+/// than it is someone's change since (simulation seed 19: a document made
+/// where there was none, its event lost, the sweep that found it failing;
+/// the next sweep counted it only in its summary). Whether it is told is
+/// the mark's claim's to say, as for any audit finding.
 fn moved_past_a_failure(k: &Known, o: &RegionOutcome, user: &str) -> Option<Change> {
+    if k.status.as_deref() != Some("failed") || !o.was_noncompliant(user) {
+        return None;
+    }
+    let audit = o.action == Action::WouldChange;
+    let mark = k.drift_seen.as_deref();
+    if audit && mark.is_some() && news(mark, o.before.as_ref(), o.pending) {
+        return Some(Change::Document);
+    }
     let kept = k.default_version.as_deref()?;
     let found = o.versions_before.as_ref()?.default.as_str();
-    (k.status.as_deref() == Some("failed")
-        && found != kept
-        && o.action.wrote()
-        && o.was_noncompliant(user))
-    .then_some(Change::Document)
+    (found != kept && (o.action.wrote() || audit)).then_some(Change::Document)
 }
 
 /// A slot found right whose mode the policy relaxed from `enforce` to

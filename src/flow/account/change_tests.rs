@@ -28,6 +28,13 @@ fn versioned(k: Known, version: &str) -> Known {
     }
 }
 
+fn marked(k: Known, mark: &str) -> Known {
+    Known {
+        drift_seen: Some(mark.into()),
+        ..k
+    }
+}
+
 /// `o` found with `default` as its default version (and the latest).
 fn at(o: RegionOutcome, default: &str) -> RegionOutcome {
     RegionOutcome {
@@ -164,6 +171,51 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
                 "4",
             )),
             row(Action::Created, None, e),
+            None,
+        ),
+        (
+            "audit, recorded failed over the mark of no document; Run As off found: someone's change",
+            Some(marked(known("failed", "app", Some("audit"), None), "[null,null]")),
+            row(Action::WouldChange, Some(run_as(json!(false), "")), a),
+            Some(Change::Document),
+        ),
+        (
+            "audit, recorded failed over the very finding marked: not news",
+            Some(marked(
+                known("failed", "app", Some("audit"), None),
+                &seen(Some(&run_as(json!(false), "")), false).value,
+            )),
+            row(Action::WouldChange, Some(run_as(json!(false), "")), a),
+            None,
+        ),
+        (
+            "audit, recorded failed with neither mark nor version: a first look's",
+            Some(known("failed", "app", Some("audit"), None)),
+            row(Action::WouldChange, Some(run_as(json!(false), "")), a),
+            None,
+        ),
+        (
+            "audit, recorded failed keeping v4; v5 found out of policy: someone's change",
+            Some(versioned(known("failed", "app", Some("audit"), None), "4")),
+            at(row(Action::WouldChange, Some(run_as(json!(true), "root")), a), "5"),
+            Some(Change::Document),
+        ),
+        (
+            "audit, recorded failed with a mark; found right: nothing to tell",
+            Some(marked(known("failed", "app", Some("audit"), None), "[null,null]")),
+            row(Action::None, Some(run_as(json!(true), "app")), a),
+            None,
+        ),
+        (
+            "audit, a mark that is no JSON: news, as a claim reads it",
+            Some(marked(known("failed", "app", Some("audit"), None), "{not json")),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            Some(Change::Document),
+        ),
+        (
+            "audit, recorded pending with a mark: not a failure, nothing observed",
+            Some(marked(known("pending", "app", Some("audit"), None), "[null,null]")),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
             None,
         ),
         (
