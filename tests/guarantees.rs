@@ -1007,6 +1007,39 @@ async fn a_window_told_and_recorded_past_before_its_events_is_named_by_them_once
     named_once(&w, &switched).await;
 }
 
+/// The same, with the ledger unreadable when the made event's run asks
+/// who told its version: the run names nobody yet and fails, saying why,
+/// so that the event's retry names the editor, once (simulation seed 18,
+/// `harsh`: the `CreateDocument` of a document made again, its ledger
+/// Query timing out, ended `done` and its editor was never named).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_editors_event_that_cannot_read_the_ledger_fails_and_its_retry_names_them() {
+    let (w, proxy, account) = vended().await;
+    let (root, teller) = told_by_a_sweep(&w, &account).await;
+    let (made, switched) = breakglass_events(&account, &root);
+    proxy.faults(json!([{"name": "ledger", "service": "dynamodb", "action": "Query",
+        "contains": "FACT#", "status": 400, "code": "AccessDeniedException", "message": "not now"}]));
+    let (code, out) = w.handle(&made);
+    assert!(hits(&proxy, "ledger") >= 1, "{}", proxy.hits());
+    assert_ne!(code, 0, "{out:#}");
+    assert_eq!(out["result"], "failed", "{out:#}");
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDeniedException"),
+        "{out:#}"
+    );
+    let told = w.alerts().await;
+    assert!(of_kind(&told, "run_as_window").is_empty(), "{told:#?}");
+
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&made);
+    assert_eq!(code, 0, "{out:#}");
+    one_follow_up(&w, &root, &teller).await;
+    named_once(&w, &switched).await;
+}
+
 /// The same, with the editor's made event covered by the coalescing gate:
 /// another of the editor's events, later, ran and finished after the edit
 /// (the flood the gate exists for). That run never read the root version,

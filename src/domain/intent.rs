@@ -223,6 +223,7 @@ impl Intent {
             window: Default::default(),
             named: None,
             read: None,
+            naming_unread: None,
         }
         .for_document(
             self.document

@@ -107,6 +107,11 @@ pub struct RegionOutcome {
     /// no version behind it), or a write in flight there: let go, never kept.
     #[serde(skip)]
     pub kept_moot: Vec<u64>,
+    /// Who told this run's own event's versions could not be read (the
+    /// AWS code): its editor is not named yet, so the run fails and its
+    /// retry names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub naming_unread: Option<String>,
 }
 
 /// A document as a run read it before failing: its default version's Run As

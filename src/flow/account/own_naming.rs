@@ -69,8 +69,11 @@ pub(super) fn read_of(
 }
 
 /// `regions` with each own version another run told in another name
-/// named in a follow-up. A read that fails names nobody (logged): the
-/// version was told, only its editor is missing.
+/// named in a follow-up. A read that fails names nobody yet: the row says
+/// so (`naming_unread`) and the run fails, so that the event's retry names
+/// its editor (simulation seed 18: the `CreateDocument` of a document
+/// made again, its ledger Query timing out, ended `done` and its editor
+/// was never named).
 pub(super) async fn named_late(
     ctx: &Ctx<'_>,
     job: &Job,
@@ -88,11 +91,13 @@ pub(super) async fn named_late(
         if told || o.window.made.is_some() {
             continue;
         }
-        if let Some((history, claim)) =
-            look(ctx, job, session, (account, o.user(user)), o, &read).await
-        {
-            o.history = Some(history);
-            o.window = claim;
+        match look(ctx, job, session, (account, o.user(user)), o, &read).await {
+            Ok(Some((history, claim))) => {
+                o.history = Some(history);
+                o.window = claim;
+            }
+            Ok(None) => {}
+            Err(code) => o.naming_unread = Some(code),
         }
     }
     regions
@@ -105,29 +110,33 @@ async fn look(
     (account, user): (&str, &str),
     o: &RegionOutcome,
     read: &Read,
-) -> Option<(History, Claim)> {
-    let actor = job.trigger.actor.as_ref()?.arn.as_str();
+) -> Result<Option<(History, Claim)>, String> {
+    let Some(actor) = job.trigger.actor.as_ref().map(|a| a.arn.as_str()) else {
+        return Ok(None);
+    };
     let own: Vec<u64> = own_versions(&job.trigger, o)
         .into_iter()
         .filter(|v| !read.versions.contains(v))
         .collect();
     if own.is_empty() {
-        return None;
+        return Ok(None);
     }
     let table = ctx.state.table();
-    let ledger = match window_told::ledger(table, account, &o.slot()).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot read who told this event's versions; its editor is not named");
-            return None;
-        }
-    };
+    let ledger = window_told::ledger(table, account, &o.slot())
+        .await
+        .map_err(|e| {
+            tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot read who told this event's versions; failing, so the retry names its editor");
+            e.code
+        })?;
     let docs = session.documents(&o.region, o.document_name());
     let named_by = version_gap::to_name(&own, &ledger, actor);
-    let (windows, first) = windows_of(&docs, (account, user), o, named_by).await;
+    let (windows, first) = windows_of(&docs, (account, user), o, named_by).await?;
+    let Some(first) = first else {
+        return Ok(None);
+    };
     let follow = History {
         windows,
-        follow_up_of: Some(first?),
+        follow_up_of: Some(first),
         ..History::default()
     };
     let made = version_gap::made_by_version(&follow);
@@ -143,10 +152,11 @@ async fn look(
     };
     let seen = read.seen.as_deref();
     let (told, tokens, written) = named(ctx, (account, o), (seen, &who), follow).await;
-    Some((
-        told?,
-        claim_of((job, account, o), tokens, (written, seen, actor)),
-    ))
+    let Some(told) = told else {
+        return Ok(None);
+    };
+    let claim = claim_of((job, account, o), tokens, (written, seen, actor));
+    Ok(Some((told, claim)))
 }
 
 /// The claim a follow-up's tokens are kept with (written with the keep of
@@ -179,7 +189,7 @@ async fn windows_of(
     (account, user): (&str, &str),
     o: &RegionOutcome,
     to_name: Vec<(u64, &version_gap::Ledgered)>,
-) -> (Vec<Window>, Option<crate::domain::window_claim::Teller>) {
+) -> Result<(Vec<Window>, Option<crate::domain::window_claim::Teller>), String> {
     let found = crate::domain::clock::iso(crate::domain::clock::now());
     let (mut windows, mut first) = (Vec::new(), None);
     for (version, told) in to_name {
@@ -187,8 +197,8 @@ async fn windows_of(
             Ok(Some(read)) => read,
             Ok(None) => continue,
             Err(e) => {
-                tracing::warn!(account, region = %o.region, version, error_code = %e.code, error = %e, "cannot read this event's version; its editor is not named");
-                continue;
+                tracing::warn!(account, region = %o.region, version, error_code = %e.code, error = %e, "cannot read this event's version; failing, so the retry names its editor");
+                return Err(e.code);
             }
         };
         // Another life's version of the same number: not this event's.
@@ -216,7 +226,7 @@ async fn windows_of(
             until_at_most: Some(found.clone()),
         });
     }
-    (windows, first)
+    Ok((windows, first))
 }
 
 /// A follow-up naming this run's editor, when no run of another of its

@@ -51,10 +51,12 @@ pub(super) async fn told(
     let findings = account::alerted::sent(ctx, job, session, &alerts).await;
     crate::domain::security_hub::Imports::join(&mut acct.report.security_hub, findings);
     let alerts = account::named::about(ctx, &acct.report.account, name, path, alerts).await;
-    let failed = acct.report.failed();
-    let reason = match failed {
-        true => failure_summary(std::slice::from_ref(&acct.report)),
-        false => pending::summary(&acct.report).unwrap_or_default(),
+    let unnamed = unnamed_reason(&acct.report);
+    let failed = acct.report.failed() || unnamed.is_some();
+    let reason = match (acct.report.failed(), unnamed) {
+        (true, _) => failure_summary(std::slice::from_ref(&acct.report)),
+        (false, Some(why)) => why,
+        (false, None) => pending::summary(&acct.report).unwrap_or_default(),
     };
     Work {
         outcome: Outcome {
@@ -67,4 +69,17 @@ pub(super) async fn told(
         failed,
         home: Home::Claim,
     }
+}
+
+/// A row whose own event's editor could not be named (who told its
+/// versions unread, `own_naming`): the work fails, so the event's retry
+/// names them, and says why.
+fn unnamed_reason(report: &crate::domain::outcome::AccountReport) -> Option<String> {
+    let (region, code) = report
+        .regions
+        .iter()
+        .find_map(|o| Some((&o.region, o.naming_unread.as_ref()?)))?;
+    Some(format!(
+        "who told this event's versions in {region} could not be read ({code}): retried, to name its editor"
+    ))
 }
