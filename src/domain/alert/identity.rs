@@ -47,7 +47,34 @@ pub fn drift_id(
     let slot = o.slot();
     let place = (account, slot.as_str());
     let fact = version_fact(kind.as_str(), place, Version { version, created });
-    told_id(kind.as_str(), place, &[fact], editor)
+    let mut facts = vec![fact];
+    facts.extend(covered_facts(kind, place, o));
+    told_id(kind.as_str(), place, &facts, editor)
+}
+
+/// The latest versions a drift alert tells beside its default
+/// (`version_gap::covered_by_default`: made since the record with the
+/// default's own Run As, no longer the default): facts of its telling too.
+/// Without them, a default told once and found the default again later
+/// with such a latest above it was told under the first telling's id, and
+/// the latest's window went out only in a copy readers drop (simulation
+/// seed 900161: root v3 told, root v5 made the default, the default
+/// switched back to v3).
+fn covered_facts(kind: Kind, place: (&str, &str), o: &RegionOutcome) -> Vec<String> {
+    let covered = o.history.iter().flat_map(|h| h.covered.iter());
+    covered
+        .map(|v| {
+            let latest = format!("covered:{v}");
+            version_fact(
+                kind.as_str(),
+                place,
+                Version {
+                    version: &latest,
+                    created: None,
+                },
+            )
+        })
+        .collect()
 }
 
 /// The identity of one alert listing several findings (audit's

@@ -131,10 +131,45 @@ fn the_same_fact_has_one_id_whatever_the_trigger_and_anything_else_makes_another
             reverted(&o.clone().for_document("SSMRunAs-Admin", "admin"), &edit),
             false,
         ),
+        (
+            "the default again, with a latest of its Run As it tells beside it",
+            reverted(&covering(&o, &["5"]), &edit),
+            false,
+        ),
+        (
+            "a history that covers nothing",
+            reverted(&covering(&o, &[]), &edit),
+            true,
+        ),
     ];
     for (what, id, same) in table {
         assert_eq!(id == base, same, "{what}");
     }
+}
+
+/// `o` whose history tells `latest` beside its default
+/// (`version_gap::covered_by_default`).
+fn covering(o: &RegionOutcome, latest: &[&str]) -> RegionOutcome {
+    RegionOutcome {
+        history: Some(crate::domain::version_gap::History {
+            covered: latest.iter().map(|v| v.to_string()).collect(),
+            ..Default::default()
+        }),
+        ..o.clone()
+    }
+}
+
+#[test]
+fn a_covered_latest_is_part_of_the_fact_whichever_run_tells_it() {
+    let o = covering(&put_back("3", "t"), &["5"]);
+    let edit = trigger(TriggerKind::DocumentChanged, "e-1", Some(ADMIN));
+    let retry = trigger(TriggerKind::DocumentChanged, "e-2", Some(ADMIN));
+    assert_eq!(reverted(&o, &edit), reverted(&o, &retry));
+    assert_ne!(reverted(&o, &edit), reverted(&covering(&o, &["6"]), &edit));
+    assert_ne!(
+        reverted(&o, &edit),
+        reverted(&covering(&o, &["5", "6"]), &edit)
+    );
 }
 
 #[test]
