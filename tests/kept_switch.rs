@@ -191,3 +191,66 @@ async fn a_kept_switch_back_to_a_right_version_tells_nothing_and_goes() {
     let state = w.state(&account, R).await.unwrap();
     assert!(!state.contains_key(&kept), "judged and let go: {state:#?}");
 }
+
+/// The run that judges a kept switch has its claim refused because the
+/// row moved on: another run recorded past the switch's version between
+/// this run's read and its claim (made to happen: the claim held, a peer's
+/// record written meanwhile). That run may not have told it; this one did
+/// not: its record keeps the version and the switch stays for the run
+/// after, which tells root's window once. Until 0.19.0 the record let the
+/// switch go and root was told by nobody (simulation seed 900030, `aimed`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kept_switch_whose_judges_claim_the_row_refused_stays_for_the_next_run() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let (_, right, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let at = cloudtrail_now();
+    w.admin_switch(&account, R, &right).await;
+    failed_run(&w, &proxy, &switch(&account, &at, &root));
+    w.alerts().await;
+    let kept = format!("switch_v{root}");
+
+    proxy.faults(
+        json!([{"name": "claim", "service": "dynamodb", "action": "TransactWriteItems",
+        "contains": "ConditionCheck", "effect": "hold", "times": 1, "hold_timeout": 120}]),
+    );
+    let mut sweep = w
+        .command(&["handle", w.write_event(&sweep_event()).to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(proxy.wait("claim", "held", 1, 90), "{}", proxy.hits());
+    // A peer's record past the switch's version lands meanwhile.
+    let ddb = aws_sdk_dynamodb::Client::new(&w.cfg);
+    let s = aws_sdk_dynamodb::types::AttributeValue::S;
+    ddb.update_item()
+        .table_name(&w.table)
+        .key("pk", s(format!("ACCOUNT#{account}")))
+        .key("sk", s(format!("REGION#{R}")))
+        .update_expression("SET default_version = :v")
+        .expression_attribute_values(":v", s(root.clone()))
+        .send()
+        .await
+        .unwrap();
+    proxy.faults(json!([]));
+    assert!(sweep.wait().unwrap().success());
+    let first = w.alerts().await;
+    assert!(of_kind(&first, "run_as_window").is_empty(), "{first:#?}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(state.contains_key(&kept), "the switch stays: {state:#?}");
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], root);
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key(&kept), "let go once told: {state:#?}");
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    assert!(of_kind(&w.alerts().await, "run_as_window").is_empty());
+}

@@ -261,8 +261,12 @@ fn refused(
         match token_is(item, &t, (who.trigger_id, seen, made), at_ms) {
             // The row moved on (another run recorded past these versions,
             // or writes now): theirs, but for what this trigger claimed.
+            // Whether another run told them is not known: the record keeps
+            // the version, and a switch kept to one stays (simulation seed
+            // 900030, `aimed`: the run whose claim the row's move refused
+            // let go of the switch kept to root's version, told by nobody).
             TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
-            _ if moved => {}
+            _ if moved => out.pending = true,
             TokenIs::Free | TokenIs::Mine => out.again.push(t),
             TokenIs::MineKept => out.ours.push(t),
             TokenIs::Told => out.theirs.push((t.clone(), teller())),
@@ -635,7 +639,8 @@ mod tests {
     /// A refused claim's tokens: what is free or this trigger's unkept is
     /// claimed again, this trigger's kept is told as it is, another's is
     /// left (pending while it runs unkept); once the row moved on, only
-    /// this trigger's own are told.
+    /// this trigger's own are told, and the rest are left to the run
+    /// after (pending: the record keeps the version).
     #[test]
     fn a_refusal_leaves_out_what_another_run_claimed() {
         let own = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<String>>();
@@ -691,8 +696,11 @@ mod tests {
         let got = refused(&item(&pairs), want, (&me, Some("3")), (1_000, true));
         assert_eq!(
             got,
-            Refusal::default(),
-            "another record: every claim is of another history"
+            Refusal {
+                pending: true,
+                ..Refusal::default()
+            },
+            "another record: every claim is of another history, left to the run after it"
         );
         let mut moved = pairs.clone();
         moved[0] = ("default_version", "8");
@@ -706,9 +714,10 @@ mod tests {
             got,
             Refusal {
                 ours: own(&["5"]),
+                pending: true,
                 ..Refusal::default()
             },
-            "moved on (by this trigger's own record, say, its answer lost): its own claims only"
+            "moved on (by this trigger's own record, say, its answer lost): its own claims only, the rest left to the run after it"
         );
     }
 

@@ -139,7 +139,13 @@ pub fn on_record(t: &Trigger, o: &RegionOutcome, judged: Option<&str>) -> (Optio
         .into_iter()
         .filter(|v| own.is_none_or(|s| s.version != *v));
     let taken = o.kept_switch.iter().map(|k| k.version);
-    let taken = taken.chain(o.kept_moot.iter().copied()).filter(|_| !failed);
+    // A record that keeps the version (a claim another run holds, or a
+    // row that moved on under this run's claim) has not told every
+    // version it read: its kept switches stay for the run after.
+    let unfinished = failed || o.window.keeps_version;
+    let taken = taken
+        .chain(o.kept_moot.iter().copied())
+        .filter(|_| !unfinished);
     let mut done: Vec<u64> = told.chain(taken).collect();
     // One removal per attribute: DynamoDB refuses an expression naming one twice.
     done.sort_unstable();
@@ -436,7 +442,7 @@ mod tests {
             o
         };
         // (event's switch, outcome, judged before failing) -> (kept, let go)
-        let cases: [Recording; 9] = [
+        let cases: [Recording; 10] = [
             (
                 Some("12"),
                 slot(Action::Failed, "11", "12"),
@@ -498,6 +504,18 @@ mod tests {
             (
                 None,
                 taken(slot(Action::Failed, "6", "6")),
+                None,
+                None,
+                vec![],
+            ),
+            // Its claim left versions to the run after (the row moved on,
+            // or another run holds them): the taken one stays too.
+            (
+                None,
+                RegionOutcome {
+                    window: crate::domain::window_claim::Claim::new(None, true),
+                    ..taken(slot(Action::None, "6", "6"))
+                },
                 None,
                 None,
                 vec![],
