@@ -224,14 +224,14 @@ async fn a_kept_switch_whose_judges_claim_the_row_refused_stays_for_the_next_run
         .unwrap();
     assert!(proxy.wait("claim", "held", 1, 90), "{}", proxy.hits());
     // A peer's record past the switch's version lands meanwhile.
-    let ddb = aws_sdk_dynamodb::Client::new(&w.cfg);
-    let s = aws_sdk_dynamodb::types::AttributeValue::S;
-    ddb.update_item()
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    aws_sdk_dynamodb::Client::new(&w.cfg)
+        .update_item()
         .table_name(&w.table)
-        .key("pk", s(format!("ACCOUNT#{account}")))
-        .key("sk", s(format!("REGION#{R}")))
+        .key("pk", S(format!("ACCOUNT#{account}")))
+        .key("sk", S(format!("REGION#{R}")))
         .update_expression("SET default_version = :v")
-        .expression_attribute_values(":v", s(root.clone()))
+        .expression_attribute_values(":v", S(root.clone()))
         .send()
         .await
         .unwrap();
@@ -253,4 +253,99 @@ async fn a_kept_switch_whose_judges_claim_the_row_refused_stays_for_the_next_run
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     assert!(of_kind(&w.alerts().await, "run_as_window").is_empty());
+}
+
+/// A switch event's retry finds another run's write in flight on the
+/// item (its intent, its lease running), waits for it and puts back the
+/// root default found since; the writer fails meanwhile and lets its lease
+/// go (made to happen: a peer's lease written on the item, released while
+/// the retry waits). The retry read no history (the writer's to tell), so
+/// its record keeps the version and the switch its failed try kept stays:
+/// the next run tells root's window once, naming the switch's editor.
+/// Until 0.19.0 the record let the switch go as its own and recorded past
+/// it, and the version was told by nobody (simulation seed 900077, `aimed`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let (_, right, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let event = switch(&account, &cloudtrail_now(), &root);
+    w.admin_switch(&account, R, &right).await;
+    failed_run(&w, &proxy, &event);
+    w.alerts().await;
+    let kept = format!("switch_v{root}");
+    let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
+    // Root again, in a new version made the default: a write is due.
+    let mut doc = w.document(&account, R).await.unwrap().0;
+    doc["inputs"]["runAsDefaultUser"] = json!("root");
+    doc["inputs"]["idleSessionTimeout"] = json!("19");
+    let again = w.admin_write(&account, R, &doc, true).await;
+
+    peer_lease(&w, &account, Some(60)).await;
+    proxy.faults(
+        json!([{"name": "take", "service": "dynamodb", "action": "UpdateItem",
+        "contains": "attribute_not_exists(lease_until)", "effect": "count"}]),
+    );
+    let mut retry = w
+        .command(&["handle", w.write_event(&event).to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(proxy.wait("take", "hits", 2, 60), "{}", proxy.hits());
+    peer_lease(&w, &account, None).await;
+    assert!(retry.wait().unwrap().success());
+    let put_back = w.alerts().await;
+    let drift = of_kind(&put_back, "drift_reverted");
+    assert_eq!(drift.len(), 1, "{put_back:#?}");
+    assert_eq!(drift[0]["message"]["versions_before"]["default"], again);
+    let state = w.state(&account, R).await.unwrap();
+    assert!(state.contains_key(&kept), "the switch stays: {state:#?}");
+    assert_eq!(state["default_version"], recorded, "{state:#?}");
+
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
+    assert_eq!(
+        m["actor"],
+        format!("arn:aws:iam::{account}:role/Admin"),
+        "{m:#}"
+    );
+    assert!(of_kind(&told, "drift_reverted").is_empty(), "{told:#?}");
+    let state = w.state(&account, R).await.unwrap();
+    assert!(!state.contains_key(&kept), "let go once told: {state:#?}");
+}
+
+/// A peer run's write lease on the item for `secs` (with its intent), or,
+/// `None`, that run's failed record letting it go.
+async fn peer_lease(w: &World, account: &str, secs: Option<u64>) {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let update = aws_sdk_dynamodb::Client::new(&w.cfg)
+        .update_item()
+        .table_name(&w.table)
+        .key("pk", S(format!("ACCOUNT#{account}")))
+        .key("sk", S(format!("REGION#{R}")));
+    let update = match secs {
+        Some(secs) => update
+            .update_expression("SET lease_owner = :peer, lease_until = :until, intent = :intent")
+            .expression_attribute_values(":peer", S("peer".into()))
+            .expression_attribute_values(":intent", S("{}".into()))
+            .expression_attribute_values(
+                ":until",
+                N((now.as_millis() + secs as u128 * 1000).to_string()),
+            ),
+        None => update
+            .update_expression("SET lease_until = :until REMOVE intent")
+            .expression_attribute_values(":until", N(now.as_millis().to_string())),
+    };
+    update.send().await.unwrap();
 }

@@ -235,6 +235,16 @@ fn from_reads(in_rows: bool, item: bool, rows_failed: bool, unread: bool) -> His
     history_from(rows_read, item_read)
 }
 
+/// Whether a row's history is a live writer's (its intent's lease runs):
+/// this run reads none there, so its record keeps the version and the
+/// switches kept there stay (simulation seed 900077, `aimed`: a switch's
+/// run found another run's write in flight, waited out its lease, wrote,
+/// and recorded past the version its own event had switched to; the
+/// writer had failed, and nobody told that version).
+pub(super) fn left_to_writer(o: &RegionOutcome, row: Option<&Known>) -> bool {
+    row.is_some_and(|r| r.intent && under_intent(o, r) == UnderIntent::Writing)
+}
+
 /// What the intent on a row's record means for this run's history: a
 /// live writer's gap is its own; a dead one's is read, less what the
 /// adoption of its write (by this run's record, when it changed nothing)
