@@ -40,10 +40,12 @@ pub fn run_as_windows(report: &AccountReport, trigger: &Trigger, at: &str) -> Ve
 
 /// The trigger whose editor the alert names: where the run's own trigger
 /// edits nothing in this slot (a sweep, an operator's run, another
-/// slot's event), a window of a switch kept from another event's failed
+/// slot's event, our own write's event), a window of a switch kept from another event's failed
 /// run names that event's editor (`domain::version_gap::kept`).
 fn naming<'a>(trigger: &'a Trigger, o: &RegionOutcome) -> Cow<'a, Trigger> {
-    let here = trigger.edits(o.document_name()) && trigger.region.as_deref() == Some(&o.region);
+    let here = trigger.edits(o.document_name())
+        && trigger.region.as_deref() == Some(&o.region)
+        && !trigger.context.own_write;
     let Some(k) = o.kept_switch.as_ref().filter(|_| !here) else {
         return Cow::Borrowed(trigger);
     };
@@ -298,6 +300,22 @@ mod tests {
                 .as_ref()
                 .map(|a| a.arn.rsplit('/').next().unwrap_or_default().to_string());
             assert_eq!(got.as_deref(), want, "{here} {kept:?} {told}");
+        }
+        // Our own write's event edits the slot but names nobody: the kept
+        // switch's editor is named (seed 900077, `aimed`).
+        let own = crate::domain::unnamed::as_own_write(trigger(true));
+        for (kept, told, want) in [
+            (Some(Some(actor("Admin"))), "12", Some("Admin")),
+            (Some(Some(actor("Admin"))), "11", None),
+            (None, "12", None),
+        ] {
+            let o = slot(kept.clone(), told);
+            let named = naming(&own, &o);
+            let got = named
+                .actor
+                .as_ref()
+                .map(|a| a.arn.rsplit('/').next().unwrap_or_default().to_string());
+            assert_eq!(got.as_deref(), want, "own write {kept:?} {told}");
         }
     }
 }

@@ -36,11 +36,20 @@ pub fn switch(k: &Kept) -> Switch {
 /// loses), else the earliest (its version is read back). One per run: the
 /// next run takes the next (seed 900004: a switch back to a right version
 /// taken first left the root switch after it to a run that recorded past it).
-pub fn kept_switch(kept: &[Kept], judged: Option<&str>, now: Option<&Versions>) -> Option<Kept> {
+pub fn kept_switch(
+    kept: &[Kept],
+    (judged, recorded): (Option<&str>, Option<u64>),
+    now: Option<&Versions>,
+) -> Option<Kept> {
     let tells = |k: &Kept| now.is_some_and(|n| switched_to(Some(switch(k)), n));
+    // A version above the record is in the run's gap: its window, told
+    // there, names the switch's editor; one at or below it may not be read
+    // at all (seed 900077, `aimed`: a switch back to the recorded version
+    // taken first, the root version above it told in no one's name).
+    let below = |k: &Kept| recorded.is_some_and(|r| k.version <= r);
     kept.iter()
         .filter(|k| !judged_since(judged, switch(k)))
-        .min_by_key(|k| (!tells(k), k.at_ms, k.version))
+        .min_by_key(|k| (!tells(k), below(k), k.at_ms, k.version))
         .cloned()
 }
 
@@ -57,7 +66,11 @@ pub fn with_kept(
     (row, joined): (Option<&Known>, Option<i64>),
     mut o: RegionOutcome,
 ) -> RegionOutcome {
-    let own = switch_in(t, &o.region, o.document_name());
+    // Our own write's event names no editor's switch: a switch kept from
+    // an editor's event is its run's to judge and name (seed 900077,
+    // `aimed`: the promote's event told root's kept switch in no one's
+    // name).
+    let own = switch_in(t, &o.region, o.document_name()).filter(|_| !t.context.own_write);
     // Under another run's write in flight, the record that adopts it tells
     // what it replaced: this run's own switch is that write's to judge,
     // never kept (seed 633375: a retry of the switch's event adopted the
@@ -75,7 +88,12 @@ pub fn with_kept(
     let switches: Vec<Kept> = row.switches.iter().filter(this_life).cloned().collect();
     let now = o.versions_before.as_ref();
     if own.is_none() {
-        o.kept_switch = kept_switch(&switches, row.judged_default.as_deref(), now);
+        let recorded = super::judged_up_to(
+            row.default_version.as_deref(),
+            row.latest_version.as_deref(),
+        );
+        let recorded = recorded.and_then(|v| v.parse().ok());
+        o.kept_switch = kept_switch(&switches, (row.judged_default.as_deref(), recorded), now);
     }
     let alone = |v: u64| now.is_some_and(|n| n.default == n.latest && n.default == v.to_string());
     // The run's own event's switch kept by an earlier try of it: judged
@@ -248,7 +266,8 @@ mod tests {
             ),
         ];
         for (all, judged, want) in cases {
-            let got = kept_switch(&all, judged.as_deref(), None).map(|k| (k.version, k.at_ms));
+            let got =
+                kept_switch(&all, (judged.as_deref(), None), None).map(|k| (k.version, k.at_ms));
             assert_eq!(got, want, "{all:?} {judged:?}");
         }
     }
@@ -275,8 +294,26 @@ mod tests {
             (vec![], now("11", "12"), None),
         ];
         for (kept, found, want) in cases {
-            let got = kept_switch(&kept, None, Some(&found)).map(|k| k.version);
+            let got = kept_switch(&kept, (None, None), Some(&found)).map(|k| k.version);
             assert_eq!(got, want, "{kept:?} {found:?}");
+        }
+    }
+
+    #[test]
+    fn a_switch_above_the_record_goes_before_one_at_or_below_it() {
+        // A switch back to 1 (the recorded version) kept before the root
+        // switch to 3: (recorded) -> the switch judged
+        let all = vec![kept(1, T), kept(3, T + 60_000)];
+        let cases = [
+            (Some(1), Some(3)),
+            (Some(2), Some(3)),
+            (Some(3), Some(1)),
+            (Some(0), Some(1)),
+            (None, Some(1)),
+        ];
+        for (recorded, want) in cases {
+            let got = kept_switch(&all, (None, recorded), None).map(|k| k.version);
+            assert_eq!(got, want, "recorded {recorded:?}");
         }
     }
 
@@ -400,6 +437,15 @@ mod tests {
         }
         let none = with_kept(&event(None), (None, None), slot(Action::None, "11", "12"));
         assert!(none.kept_switch.is_none() && none.kept_moot.is_empty());
+        // Our own write's event names no editor's switch: it takes the kept
+        // one, whose editor its window names (seed 900077, `aimed`).
+        let own_write = crate::domain::unnamed::as_own_write(event(Some("13")));
+        let o = with_kept(
+            &own_write,
+            (Some(&row(kept12(), false)), None),
+            slot(Action::None, "13", "13"),
+        );
+        assert_eq!(o.kept_switch.map(|k| k.version), Some(12));
         // Kept before the account's latest join: another life's, let go.
         let joined = Some(T + 1_000);
         let rejoined = with_kept(
