@@ -259,11 +259,11 @@ async fn a_kept_switch_whose_judges_claim_the_row_refused_stays_for_the_next_run
 /// item (its intent, its lease running), waits for it and puts back the
 /// root default found since; the writer fails meanwhile and lets its lease
 /// go (made to happen: a peer's lease written on the item, released while
-/// the retry waits). The retry read no history (the writer's to tell), so
-/// its record keeps the version and the switch its failed try kept stays:
-/// the next run tells root's window once, naming the switch's editor.
-/// Until 0.19.0 the record let the switch go as its own and recorded past
-/// it, and the version was told by nobody (simulation seed 900077, `aimed`).
+/// the retry waits). The retry judged no history (the writer's to tell),
+/// so the switch its failed try kept stays: the next run tells root's
+/// window once, naming the switch's editor. Until 0.19.0 the record let
+/// the switch go as its own, and the version was told by nobody
+/// (simulation seed 900077, `aimed`).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() {
     let mut w = World::new().await;
@@ -276,7 +276,6 @@ async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() 
     failed_run(&w, &proxy, &event);
     w.alerts().await;
     let kept = format!("switch_v{root}");
-    let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
     // Root again, in a new version made the default: a write is due.
     let mut doc = w.document(&account, R).await.unwrap().0;
     doc["inputs"]["runAsDefaultUser"] = json!("root");
@@ -303,7 +302,6 @@ async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() 
     assert_eq!(drift[0]["message"]["versions_before"]["default"], again);
     let state = w.state(&account, R).await.unwrap();
     assert!(state.contains_key(&kept), "the switch stays: {state:#?}");
-    assert_eq!(state["default_version"], recorded, "{state:#?}");
 
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");

@@ -69,7 +69,8 @@ pub(super) async fn with_history(
     let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter_mut().enumerate() {
         if left_to_writer(o, row(&o.slot())) {
-            o.window = Claim::new(None, true);
+            o.kept_switch = None;
+            o.kept_moot.clear();
         }
         let start = start_of(
             job,

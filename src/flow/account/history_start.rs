@@ -236,11 +236,13 @@ fn from_reads(in_rows: bool, item: bool, rows_failed: bool, unread: bool) -> His
 }
 
 /// Whether a row's history is a live writer's (its intent's lease runs):
-/// this run reads none there, so its record keeps the version and the
-/// switches kept there stay (simulation seed 900077, `aimed`: a switch's
-/// run found another run's write in flight, waited out its lease, wrote,
-/// and recorded past the version its own event had switched to; the
-/// writer had failed, and nobody told that version).
+/// this run judges none of it, so the switches kept there stay for the
+/// run after, its own event's too (simulation seed 900077, `aimed`: a
+/// switch's run found another run's write in flight, waited out its
+/// lease, wrote, and let go of the switch its own failed try had kept;
+/// the writer had failed, and nobody told that version). Its record still
+/// moves: keeping the version made the next runs read the writer's gap
+/// again and tell what the writer had told (twelve `harsh` schedules).
 pub(super) fn left_to_writer(o: &RegionOutcome, row: Option<&Known>) -> bool {
     row.is_some_and(|r| r.intent && under_intent(o, r) == UnderIntent::Writing)
 }
