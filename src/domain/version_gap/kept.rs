@@ -66,11 +66,7 @@ pub fn with_kept(
     (row, joined): (Option<&Known>, Option<i64>),
     mut o: RegionOutcome,
 ) -> RegionOutcome {
-    // Our own write's event names no editor's switch: a switch kept from
-    // an editor's event is its run's to judge and name (seed 900077,
-    // `aimed`: the promote's event told root's kept switch in no one's
-    // name).
-    let own = switch_in(t, &o.region, o.document_name()).filter(|_| !t.context.own_write);
+    let own = switch_in(t, &o.region, o.document_name());
     // Under another run's write in flight, the record that adopts it tells
     // what it replaced: this run's own switch is that write's to judge,
     // never kept (seed 633375: a retry of the switch's event adopted the
@@ -437,15 +433,6 @@ mod tests {
         }
         let none = with_kept(&event(None), (None, None), slot(Action::None, "11", "12"));
         assert!(none.kept_switch.is_none() && none.kept_moot.is_empty());
-        // Our own write's event names no editor's switch: it takes the kept
-        // one, whose editor its window names (seed 900077, `aimed`).
-        let own_write = crate::domain::unnamed::as_own_write(event(Some("13")));
-        let o = with_kept(
-            &own_write,
-            (Some(&row(kept12(), false)), None),
-            slot(Action::None, "13", "13"),
-        );
-        assert_eq!(o.kept_switch.map(|k| k.version), Some(12));
         // Kept before the account's latest join: another life's, let go.
         let joined = Some(T + 1_000);
         let rejoined = with_kept(
