@@ -43,7 +43,8 @@ unit:
 # The deterministic simulation (tests/sim; docs/internals.md "Simulation"):
 # the reactor against a simulated AWS in virtual time, one seed per schedule.
 # `make simulation` (in `make test`) plays a fixed budget of seeds and the
-# regression seeds; a finding fails unless tests/sim/known.txt names it.
+# regression seeds; a finding fails unless its profile tolerates its shape
+# (tests/sim/profile.rs) or tests/sim/known.txt names it.
 # `make simulate` explores fresh seeds for SECONDS (default 180) and prints
 # schedules per minute; `make simulate SEED=n` replays one schedule with its
 # trace (twice the same). FROM=n starts the exploration at seed n.

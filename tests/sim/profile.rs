@@ -28,6 +28,10 @@ pub enum Profile {
     Aimed,
 }
 
+/// The shape of a version told late: recorded past before any alert told
+/// it, told by a later run.
+pub const TOLD_LATE: &str = "5 recorded past, told later";
+
 /// The SSM calls an admin's own traffic throttles for the guard.
 const SSM_READS_AND_WRITES: &[&str] = &[
     "GetDocument",
@@ -59,6 +63,19 @@ impl Profile {
             Profile::Aws => "aws",
             Profile::Harsh => "harsh",
             Profile::Aimed => "aimed",
+        }
+    }
+
+    /// Whether the budget tolerates a finding of `shape` (as `main::shapes`
+    /// names it) in this profile: the one place tolerance is written. Under
+    /// storms and an admin who throttles the guard, a version told late (its
+    /// record moved past it before its alert, which a later run sent) is the
+    /// price of at-least-once under faults; nothing else is, and on an
+    /// ordinary day (`aws`) not even that.
+    pub fn tolerates(self, shape: &str) -> bool {
+        match self {
+            Profile::Aws => false,
+            Profile::Harsh | Profile::Aimed => shape == TOLD_LATE,
         }
     }
 
@@ -149,6 +166,25 @@ mod tests {
             // Deterministic: the same seed, the same admin.
             let again = Profile::Aimed.apply(World::new(seed));
             assert_eq!(aimed.describe(), again.describe());
+        }
+    }
+
+    #[test]
+    fn only_told_late_is_tolerated_and_only_under_storms_or_an_aimed_admin() {
+        let shapes = [
+            TOLD_LATE,
+            "5 recorded past, never told",
+            "2 never told",
+            "2 editor never named",
+            "2 told twice by two triggers' runs",
+            "4 wolf",
+            "",
+        ];
+        for p in [Profile::Aws, Profile::Harsh, Profile::Aimed] {
+            for shape in shapes {
+                let want = p != Profile::Aws && shape == TOLD_LATE;
+                assert_eq!(p.tolerates(shape), want, "{} {shape:?}", p.name());
+            }
         }
     }
 
