@@ -343,60 +343,6 @@ async fn peer_lease(w: &World, account: &str, secs: Option<u64>) {
     update.send().await.unwrap();
 }
 
-/// The switch's own run has its claim of root's window refused because the
-/// row moved on (a peer's record written while its claim is held): it
-/// tells nothing and leaves the version to the run after, and keeps its own
-/// switch as a failed run does, so that run names the switch's editor.
-/// Until 0.19.0 the switch was kept only by a failed run, and the sweep
-/// that told root's window named no one (simulation seed 900139, `harsh`).
-#[tokio::test(flavor = "multi_thread")]
-async fn a_switch_whose_own_claim_the_row_refused_is_named_by_the_next_run() {
-    let mut w = World::new().await;
-    let account = w.configured_and_swept().await;
-    let proxy = w.behind_proxy();
-    let (_, right, _) = w.document(&account, R).await.unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let root = w.console_edit(&account, R, "root").await;
-    let event = switch(&account, &cloudtrail_now(), &root);
-    w.admin_switch(&account, R, &right).await;
-
-    proxy.faults(
-        json!([{"name": "claim", "service": "dynamodb", "action": "TransactWriteItems",
-        "contains": "ConditionCheck", "effect": "hold", "times": 1, "hold_timeout": 120}]),
-    );
-    let mut run = w
-        .command(&["handle", w.write_event(&event).to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(proxy.wait("claim", "held", 1, 90), "{}", proxy.hits());
-    recorded_by_a_peer(&w, &account, &root).await;
-    proxy.faults(json!([]));
-    assert!(run.wait().unwrap().success());
-    let first = w.alerts().await;
-    assert!(of_kind(&first, "run_as_window").is_empty(), "{first:#?}");
-    let kept = format!("switch_v{root}");
-    let state = w.state(&account, R).await.unwrap();
-    assert!(state.contains_key(&kept), "its own switch kept: {state:#?}");
-
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "{told:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
-    assert_eq!(
-        m["actor"],
-        format!("arn:aws:iam::{account}:role/Admin"),
-        "{m:#}"
-    );
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    assert!(of_kind(&w.alerts().await, "run_as_window").is_empty());
-}
-
 /// A peer run's record of the item at `version` (its default).
 async fn recorded_by_a_peer(w: &World, account: &str, version: &str) {
     use aws_sdk_dynamodb::types::AttributeValue::S;

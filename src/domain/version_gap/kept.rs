@@ -137,14 +137,8 @@ pub fn on_record(t: &Trigger, o: &RegionOutcome, judged: Option<&str>) -> (Optio
     let failed = o.action == Action::Failed;
     let own = switch_in(t, &o.region, o.document_name());
     let judged = super::judged_numbers(judged);
-    // A run that left its versions to the run after (its claim pending
-    // another run's, or refused by a record that moved on) keeps its own
-    // switch as a failed one does: only its event names the editor
-    // (simulation seed 900139: the switch's run found its claim refused,
-    // told nothing and ended; the sweep that told the version named no one).
-    let left = failed || o.window.keeps_version;
     let keep = own
-        .filter(|s| left && !judged.contains(&s.version) && !o.kept_moot.contains(&s.version))
+        .filter(|s| failed && !judged.contains(&s.version) && !o.kept_moot.contains(&s.version))
         .map(|s| Kept {
             version: s.version,
             at_ms: s.at_ms,
@@ -481,7 +475,7 @@ mod tests {
             o
         };
         // (event's switch, outcome, judged before failing) -> (kept, let go)
-        let cases: [Recording; 11] = [
+        let cases: [Recording; 10] = [
             (
                 Some("12"),
                 slot(Action::Failed, "11", "12"),
@@ -545,18 +539,6 @@ mod tests {
                 taken(slot(Action::Failed, "6", "6")),
                 None,
                 None,
-                vec![],
-            ),
-            // Its claim left versions to the run after: its own switch is
-            // kept as a failed run's is, with its editor.
-            (
-                Some("12"),
-                RegionOutcome {
-                    window: crate::domain::window_claim::Claim::new(None, true),
-                    ..slot(Action::None, "11", "11")
-                },
-                None,
-                Some(12),
                 vec![],
             ),
             // Its claim left versions to the run after (the row moved on,
