@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use tokio::task::JoinSet;
 
 use super::accepted::Accepted;
-use super::history_start::{checked_life, left_to_writer, start_of, Seen, Start};
+use super::history_start::{checked_life, leave_to_writer, start_of, Seen, Start};
 use super::life_start::life_start;
 use super::own_naming::{self, named, own_versions};
 use super::Ctx;
@@ -68,10 +68,7 @@ pub(super) async fn with_history(
     let (mut reads, mut own) = (JoinSet::new(), Vec::new());
     let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter_mut().enumerate() {
-        if left_to_writer(o, row(&o.slot())) {
-            o.kept_switch = None;
-            o.kept_moot.clear();
-        }
+        leave_to_writer(o, row(&o.slot()));
         let start = start_of(
             job,
             o,

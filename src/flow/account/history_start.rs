@@ -243,8 +243,11 @@ fn from_reads(in_rows: bool, item: bool, rows_failed: bool, unread: bool) -> His
 /// the writer had failed, and nobody told that version). Its record still
 /// moves: keeping the version made the next runs read the writer's gap
 /// again and tell what the writer had told (twelve `harsh` schedules).
-pub(super) fn left_to_writer(o: &RegionOutcome, row: Option<&Known>) -> bool {
-    row.is_some_and(|r| r.intent && under_intent(o, r) == UnderIntent::Writing)
+pub(super) fn leave_to_writer(o: &mut RegionOutcome, row: Option<&Known>) {
+    if row.is_some_and(|r| r.intent && under_intent(o, r) == UnderIntent::Writing) {
+        o.kept_switch = None;
+        o.kept_moot.clear();
+    }
 }
 
 /// What the intent on a row's record means for this run's history: a
