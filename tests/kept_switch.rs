@@ -88,19 +88,8 @@ async fn a_switch_whose_run_failed_is_told_by_the_next_run_with_its_editor() {
 
     // The next run that reads the document (a sweep: it names no switch)
     // judges the kept one: root was the default, a window with its editor.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "{told:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
-    assert_eq!(
-        m["actor"],
-        format!("arn:aws:iam::{account}:role/Admin"),
-        "{m:#}"
-    );
-    assert!(listed_sessions(m).contains(&during.as_str()), "{m:#}");
+    let (_, m) = a_sweep_tells_roots_window(&w, &account, &root).await;
+    assert!(listed_sessions(&m).contains(&during.as_str()), "{m:#}");
     let (doc, default, latest) = w.document(&account, R).await.unwrap();
     assert_eq!(default, latest, "root put back as the latest");
     assert_ne!(doc["inputs"]["runAsDefaultUser"], "root");
@@ -220,12 +209,7 @@ async fn a_kept_switch_whose_judges_claim_the_row_refused_stays_for_the_next_run
         json!([{"name": "claim", "service": "dynamodb", "action": "TransactWriteItems",
         "contains": "ConditionCheck", "effect": "hold", "times": 1, "hold_timeout": 120}]),
     );
-    let mut sweep = w
-        .command(&["handle", w.write_event(&sweep_event()).to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut sweep = in_background(&w, &sweep_event());
     assert!(proxy.wait("claim", "held", 1, 90), "{}", proxy.hits());
     // A peer's record past the switch's version lands meanwhile.
     recorded_by_a_peer(&w, &account, &root).await;
@@ -282,12 +266,7 @@ async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() 
         json!([{"name": "take", "service": "dynamodb", "action": "UpdateItem",
         "contains": "attribute_not_exists(lease_until)", "effect": "count"}]),
     );
-    let mut retry = w
-        .command(&["handle", w.write_event(&event).to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut retry = in_background(&w, &event);
     assert!(proxy.wait("take", "hits", 2, 60), "{}", proxy.hits());
     peer_lease(&w, &account, None).await;
     assert!(retry.wait().unwrap().success());
@@ -298,18 +277,7 @@ async fn a_switch_retried_under_a_write_in_flight_stays_kept_for_the_next_run() 
     let state = w.state(&account, R).await.unwrap();
     assert!(state.contains_key(&kept), "the switch stays: {state:#?}");
 
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let told = w.alerts().await;
-    let windows = of_kind(&told, "run_as_window");
-    assert_eq!(windows.len(), 1, "{told:#?}");
-    let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
-    assert_eq!(
-        m["actor"],
-        format!("arn:aws:iam::{account}:role/Admin"),
-        "{m:#}"
-    );
+    let (told, _) = a_sweep_tells_roots_window(&w, &account, &root).await;
     assert!(of_kind(&told, "drift_reverted").is_empty(), "{told:#?}");
     let state = w.state(&account, R).await.unwrap();
     assert!(!state.contains_key(&kept), "let go once told: {state:#?}");
@@ -356,4 +324,31 @@ async fn recorded_by_a_peer(w: &World, account: &str, version: &str) {
         .send()
         .await
         .unwrap();
+}
+
+/// `event` handled in the background, its output dropped.
+fn in_background(w: &World, event: &Value) -> std::process::Child {
+    w.command(&["handle", w.write_event(event).to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The next sweep tells one window, of `root`, naming the switch's editor:
+/// what it told and that window's message.
+async fn a_sweep_tells_roots_window(w: &World, account: &str, root: &str) -> (Vec<Value>, Value) {
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    let m = windows[0]["message"].clone();
+    assert_eq!(m["windows"][0]["version"], root, "{m:#}");
+    assert_eq!(
+        m["actor"],
+        format!("arn:aws:iam::{account}:role/Admin"),
+        "{m:#}"
+    );
+    (told, m)
 }
