@@ -122,9 +122,10 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
     w.set_env("RUNAS_GUARD_CLAIM_LEASE_SECONDS", "2");
     w.console_edit(&account, R, "mallory").await;
     // An edit event's run dies after its write: its intent stays. Its
-    // keep is held past the SDK's patience; a run whose keep fails records
-    // only after publishing (since 0.7.2), so SNS is held too: it dies
-    // having told nothing, at its record or at its publish.
+    // keep is held past the SDK's patience; a run whose keep fails sends
+    // and records nothing (since 0.19.0: the keep writes what it tells on
+    // the ledger) and fails: it ends, or dies, having told nothing. The
+    // record and SNS are held too, should it get that far.
     proxy.faults(json!([
         {"name": "keep", "service": "dynamodb", "action": ["BatchWriteItem", "TransactWriteItems"], "contains": "OUTBOX",
          "effect": "hold", "hold_timeout": 120},
@@ -144,7 +145,8 @@ async fn a_sweep_killed_after_adopting_a_dead_runs_write_tells_it_once() {
         proxy.wait("keep", "held", 1, 60)
             && (0..600).any(|_| {
                 std::thread::sleep(Duration::from_millis(100));
-                hits(&proxy, "record", "held") + hits(&proxy, "publish", "held") >= 1
+                let ended = run.try_wait().ok().flatten().is_some();
+                ended || hits(&proxy, "record", "held") + hits(&proxy, "publish", "held") >= 1
             }),
         "the run never got past its write: {}",
         proxy.hits()

@@ -512,12 +512,15 @@ async fn a_run_that_dies_after_its_write_still_ends_in_its_alert_history_and_tam
 }
 
 /// An event's run whose outbox keep is refused through every retry records
-/// nothing past its alerts until they are published (unreleased; simulation
-/// seed 61): with SNS away too, it records nothing and fails; its retry,
-/// SNS back, publishes them (the first attempt's write is then recorded as
-/// any dead run's is, by its intent).
+/// nothing past its alerts (simulation seed 61), and sends none of those
+/// that tell a version on the ledger: that keep writes the version told.
+/// Sent without it, another run that told the same version, or tells it
+/// next, sent it again under its own identity (simulation seed 900033).
+/// With SNS away too, or back, the run fails and sends nothing; once the
+/// keep lands, the retry tells the put-back once (the first attempt's
+/// write recorded as any dead run's is, by its intent).
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_keep_records_nothing_until_the_alerts_are_published() {
+async fn a_refused_keep_sends_and_records_nothing_until_it_lands() {
     let (w, proxy, account) = vended().await;
     let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
     w.console_edit(&account, R, "mallory").await;
@@ -529,27 +532,32 @@ async fn a_refused_keep_records_nothing_until_the_alerts_are_published() {
     );
     let event = doc_event("UpdateDocument", &account, R, "Admin");
     let (first, out) = w.handle(&event);
-    assert_eq!(
-        first, 1,
-        "neither kept nor published: the run fails: {out:#}"
-    );
-    assert!(
-        hits(&proxy, "keep") >= 1 && hits(&proxy, "sns") >= 1,
-        "{}",
-        proxy.hits()
-    );
+    assert_eq!(first, 1, "neither kept nor sent: the run fails: {out:#}");
+    assert!(hits(&proxy, "keep") >= 1, "{}", proxy.hits());
     assert!(w.alerts().await.is_empty());
-    assert_eq!(
-        w.state(&account, R).await.unwrap()["default_version"],
-        recorded,
+    let unrecorded =
+        |state: &std::collections::HashMap<String, String>| state["default_version"] == recorded;
+    let state = w.state(&account, R).await.unwrap();
+    assert!(
+        unrecorded(&state),
         "no record past the window no keep holds"
     );
 
-    // The keep still refused, SNS back: the retry publishes them.
+    // SNS back, the keep still refused, past the write's lease (Lambda's
+    // retry comes a minute later): the retry finds the first attempt's
+    // write, cannot keep its alert, and fails; nothing sent or recorded.
+    std::thread::sleep(Duration::from_secs(31));
     proxy.faults(json!([keep]));
     let (code, out) = w.handle(&event);
-    assert_eq!(code, 0, "{out:#}");
+    assert_eq!(code, 1, "{out:#}");
     assert!(hits(&proxy, "keep") >= 1, "{}", proxy.hits());
+    assert!(w.alerts().await.is_empty(), "nothing told without its keep");
+    assert!(unrecorded(&w.state(&account, R).await.unwrap()));
+
+    // The keep lands: the retry tells the put-back once.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&event);
+    assert_eq!(code, 0, "{out:#}");
     let kinds: Vec<String> = w
         .alerts()
         .await

@@ -32,6 +32,7 @@ mod doctor;
 mod document_arn;
 mod documents;
 mod drift;
+mod drift_mark;
 mod dry_run_held;
 mod duplicates;
 mod editor_named;

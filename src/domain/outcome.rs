@@ -221,8 +221,10 @@ pub struct AccountReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_governance: Option<crate::domain::governance::Departure>,
     /// A sweep publishes each account's alerts as it goes: those SNS
-    /// refused and the outbox could not keep (the run's `alerts_lost`
-    /// counts them).
+    /// refused and the outbox could not keep, and those not sent because
+    /// their keep, which writes the versions they tell on the ledger, did
+    /// not land (the next run tells them). The run's `alerts_lost` counts
+    /// them, and fails.
     #[serde(skip_serializing_if = "is_zero")]
     pub alerts_lost: usize,
     /// `[security_hub] findings`: what this run's imports came to.

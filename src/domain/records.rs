@@ -64,6 +64,20 @@ impl Observation {
     }
 }
 
+/// An audit finding this run tells first: the mark its keep writes on the
+/// slot's item (`drift_seen_*`), conditional on no other trigger's mark of
+/// the same finding, in the transaction that keeps its alert. Until 0.19.0
+/// the mark was claimed on its own before the alert was decided, and a run
+/// whose keep then failed left a mark that kept every later run quiet
+/// about a finding no one told (simulation seed 900206).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DriftMark {
+    pub account: String,
+    pub slot: String,
+    pub trigger_id: String,
+    pub seen: Seen,
+}
+
 /// One observed Run As, as an audit drift mark remembers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {

@@ -312,7 +312,8 @@ fn observed(o: &Observation) -> bool {
 /// A dead run's intent found by a quiet record of `o`: when the document
 /// shows its write, keep its alerts, then record it (status, counts,
 /// history) and return them; otherwise only remove the intent. Alerts that
-/// cannot be kept leave the intent for the next run to adopt.
+/// cannot be kept leave the intent for the next run to adopt, and fail the
+/// record.
 async fn adopt(
     state: &StateStore,
     keeper: Keeper<'_>,
@@ -362,8 +363,7 @@ async fn adopt(
     )
     .await;
     if !kept {
-        tracing::error!(intent = %crate::domain::intent::describe(i), "a dead run's alerts could not be kept: its intent stays for the next run to adopt");
-        return Ok(vec![]);
+        return Err(unkept(i));
     }
     if !state.adopt(orphan, version).await? {
         return Ok(vec![]);
@@ -371,6 +371,22 @@ async fn adopt(
     state.add_history(&[i.history(version)], now).await?;
     tracing::warn!(outcome = "adopted", intent = %crate::domain::intent::describe(i), version, "recorded and alerted the write of a run that died before recording it");
     Ok(alerts)
+}
+
+/// A dead run's write whose alerts could not be kept: a failure, not a
+/// quiet record. The run that found it says it could not tell it (an
+/// event's run fails and is retried); the intent stays for the next run.
+fn unkept(i: &crate::domain::intent::Intent) -> AwsError {
+    AwsError {
+        operation: "TransactWriteItems",
+        account: i.account.clone(),
+        region: i.region.clone(),
+        code: "OutboxKeepFailed".into(),
+        message: format!(
+            "the alerts of a dead run's write could not be kept ({}): its intent stays for the next run to adopt",
+            crate::domain::intent::describe(i)
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! long it was away; its `alert_id` never changes.
 
 mod ledger_writes;
-pub(crate) use ledger_writes::{ledger_writes, LedgerWrites};
+pub(crate) use ledger_writes::{ledger_writes, tells_facts, withheld_unless_kept, LedgerWrites};
 
 use crate::adapters::store::outbox::{OutboxEntry, OUTBOX_LEASE};
 use crate::adapters::store::receipts::Receipts;
@@ -71,7 +71,7 @@ pub(crate) async fn keep_first(
     (decided, ledgered): (&[Alert], &LedgerWrites),
 ) -> bool {
     let claims = &ledgered.claims;
-    if decided.is_empty() && claims.is_empty() {
+    if decided.is_empty() && claims.is_empty() && ledgered.drift.is_empty() {
         return true;
     }
     let marks = defaults_told(decided, &ledgered.made, claims);
@@ -84,7 +84,7 @@ pub(crate) async fn keep_first(
         .collect();
     let told: Vec<_> = decided.iter().flat_map(told_rows).collect();
     match receipts
-        .keep(&entries, owner, (claims, &marks), &told)
+        .keep(&entries, owner, (claims, &marks, &ledgered.drift), &told)
         .await
     {
         Ok(()) => true,
@@ -202,7 +202,7 @@ async fn leave_for_next_run(
             .keep(
                 &[(key.clone(), dest.as_str(), json)],
                 owner,
-                (&[], &[]),
+                (&[], &[], &[]),
                 &[],
             )
             .await;

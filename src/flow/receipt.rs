@@ -150,8 +150,8 @@ impl Delivery {
         // them. Kept, then recorded, not at once: a record landing while the
         // keep is retried is a record past a window nobody told, lost with a
         // run that dies then. What is told once is not kept first: [`configured`].
-        let ((kept, committed), waiting, once) = tokio::join!(
-            keep_then_record(fx, job, &alerts, &uncommitted),
+        let ((kept, committed, alerts), waiting, once) = tokio::join!(
+            keep_then_record(fx, job, alerts, &uncommitted),
             fx.receipts.outbox(),
             configured::told_first(fx.vends, &job.trigger.event_id, once)
         );
@@ -258,22 +258,28 @@ impl Delivery {
 type Committed = (Option<String>, Vec<Alert>);
 
 /// `alerts` kept in the outbox, then the accounts recorded; not recorded
-/// yet (`None`) where the keep failed ([`record_step`]).
+/// yet (`None`) where the keep failed ([`record_step`]). Alerts that tell
+/// facts on the ledger and were not kept are withheld (`tells_facts`), and
+/// the run fails unrecorded: the third value is what it sends.
 async fn keep_then_record(
     fx: &Effects<'_>,
     job: &Job,
-    alerts: &[Alert],
+    alerts: Vec<Alert>,
     uncommitted: &[crate::flow::account::Uncommitted],
-) -> (bool, Option<Committed>) {
+) -> (bool, Option<Committed>, Vec<Alert>) {
     crate::flow::switch_kept::keep_switches(fx.state, job, uncommitted).await;
-    let ledgered = crate::flow::outbox::ledger_writes(uncommitted.iter().map(|u| &u.report));
-    let kept = keep_first(fx.receipts, fx.alerts, &job.owner, (alerts, &ledgered)).await;
+    let ledgered = crate::flow::outbox::ledger_writes(uncommitted);
+    let kept = keep_first(fx.receipts, fx.alerts, &job.owner, (&alerts, &ledgered)).await;
+    if !kept && crate::flow::outbox::tells_facts(&alerts, &ledgered) {
+        let why = "alerts telling versions on the ledger could not be kept with it: not sent, the retry tells them";
+        return (kept, Some((Some(why.into()), vec![])), vec![]);
+    }
     match record_step(!alerts.is_empty(), kept, None) {
         RecordStep::Record => {
             let (error, adopted) = commit_all(fx.state, keeper(fx, job), job, uncommitted).await;
-            (kept, Some((error.map(|e| e.to_string()), adopted)))
+            (kept, Some((error.map(|e| e.to_string()), adopted)), alerts)
         }
-        RecordStep::AfterPublishing | RecordStep::NotRecorded => (kept, None),
+        RecordStep::AfterPublishing | RecordStep::NotRecorded => (kept, None, alerts),
     }
 }
 

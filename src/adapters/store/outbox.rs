@@ -13,6 +13,7 @@ use crate::adapters::aws::dynamodb::{get_s, n, put_request, s, Transacted};
 use crate::domain::alert::default_told::DefaultTold;
 use crate::domain::aws_error::AwsError;
 use crate::domain::clock;
+use crate::domain::records::DriftMark;
 use crate::domain::report::audit::told::ToldRow;
 use crate::domain::window_claim::WindowClaim;
 
@@ -55,12 +56,18 @@ impl Receipts {
     /// there (`window_kept::kept`; one too long for a write is left out). A
     /// claim no longer this run's (it ran out and another run took it, or
     /// another run claimed a version whose claim failed) cancels the
-    /// transaction: the alerts are kept as they were before 0.7.13, told
-    /// anyway.
+    /// transaction, and nothing is kept: another run tells that version,
+    /// and the alerts that tell it are not this run's to send (its retry
+    /// reads who told what). Until 0.19.0 they were kept anyway, and the
+    /// version went out under two identities (simulation seed 900033).
     ///
     /// `marks`: the defaults the alerts' drift tells, marked told on the
     /// ledger in the same transaction (`fact_items::mark_update`; never a
     /// condition of it).
+    ///
+    /// `drift`: the audit findings the alerts tell first, marked on their
+    /// slots' items in the same transaction (`drift_mark::update`): another
+    /// trigger's mark of the same finding refuses it, as a claim does.
     ///
     /// `told`: the report's rows of what the alerts tell, written in the
     /// same write as their copies (`audit::told_item`).
@@ -68,7 +75,7 @@ impl Receipts {
         &self,
         entries: &[(String, &str, String)],
         owner: &str,
-        (claims, marks): (&[WindowClaim], &[DefaultTold]),
+        (claims, marks, drift): (&[WindowClaim], &[DefaultTold], &[DriftMark]),
         told: &[ToldRow],
     ) -> Result<(), AwsError> {
         let now = clock::now();
@@ -77,25 +84,29 @@ impl Receipts {
             .filter(|c| super::window_kept::keepable(c))
             .cloned()
             .collect();
-        if !claims.is_empty() || !marks.is_empty() {
+        if !claims.is_empty() || !marks.is_empty() || !drift.is_empty() {
             let bytes: usize = entries
                 .iter()
                 .map(|(k, _, a)| k.len() + a.len() + 200)
                 .sum();
             let told_bytes: usize = told.iter().map(told_size).sum();
             let tokens: usize = claims.iter().map(|c| c.tokens.len()).sum();
-            let actions = entries.len() + tokens + marks.len() + told.len();
+            let actions = entries.len() + tokens + marks.len() + drift.len() + told.len();
             if actions <= TRANSACT_MAX && bytes + told_bytes < TRANSACT_BYTES {
-                match self
-                    .keep_claimed((entries, told), owner, (&claims, marks), now)
+                return match self
+                    .keep_claimed((entries, told), owner, (&claims, marks, drift), now)
                     .await?
                 {
-                    true => return Ok(()),
-                    false => tracing::warn!(
-                        claims = claims.len(),
-                        "a window claim is no longer this run's; its alert is kept and told anyway"
-                    ),
-                }
+                    true => Ok(()),
+                    false => Err(AwsError {
+                        operation: "TransactWriteItems",
+                        account: claims.first().map_or("-".into(), |c| c.account.clone()),
+                        region: self.table.region.clone(),
+                        code: "TransactionCanceledException".into(),
+                        message: "a version these alerts tell is another run's to tell: not kept"
+                            .into(),
+                    }),
+                };
             } else {
                 tracing::warn!(
                     claims = claims.len(),
@@ -121,7 +132,7 @@ impl Receipts {
         &self,
         (entries, told): (&[(String, &str, String)], &[ToldRow]),
         owner: &str,
-        (claims, marks): (&[WindowClaim], &[DefaultTold]),
+        (claims, marks, drift): (&[WindowClaim], &[DefaultTold], &[DriftMark]),
         now: SystemTime,
     ) -> Result<bool, AwsError> {
         let built = |e: aws_sdk_dynamodb::error::BuildError| AwsError {
@@ -157,6 +168,10 @@ impl Receipts {
         let at = (clock::epoch_millis(now), expires);
         for mark in marks {
             let update = super::fact_items::mark_update(&self.table, mark, at).map_err(built)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        for mark in drift {
+            let update = super::drift_mark::update(&self.table, mark).map_err(built)?;
             items.push(TransactWriteItem::builder().update(update).build());
         }
         // A conflict with another request is sent again by `transact`:

@@ -247,48 +247,6 @@ impl StateStore {
             .map_err(|e| self.table.err("UpdateItem", &o.account, &e))
     }
 
-    /// Audit mode: marks the account-region's (`slot`'s) finding `seen` (one
-    /// observed Run As) as seen by `trigger_id` unless an earlier run already
-    /// saw that same finding (the mark goes when it is compliant again). True
-    /// when this trigger saw it first, which a retry of the same trigger
-    /// still is: `drift_detected` once per finding, not once per sweep.
-    pub async fn claim_drift(
-        &self,
-        account: &str,
-        slot: &str,
-        trigger_id: &str,
-        seen: &crate::domain::records::Seen,
-    ) -> Result<bool, AwsError> {
-        // One finding, one teller: a new value, or this trigger's own
-        // earlier claim (a retry whose answer was lost). A mark from before
-        // values were kept remembered what the item observed.
-        let mut update = self
-            .table
-            .update_region(account, slot)
-            .update_expression(
-                "SET drift_seen_by = :tid, drift_seen_value = :seen, state_shard = :shard",
-            )
-            .expression_attribute_values(":tid", s(trigger_id))
-            .expression_attribute_values(":seen", s(&seen.value))
-            .expression_attribute_values(":shard", s(state_shard(account)));
-        let legacy = match (&seen.user, &seen.enabled) {
-            (Some(user), Some(enabled)) => {
-                update = update
-                    .expression_attribute_values(":user", s(user))
-                    .expression_attribute_values(":enabled", s(enabled));
-                "(attribute_not_exists(drift_seen_by) OR observed_user <> :user OR observed_run_as_enabled <> :enabled)"
-            }
-            _ => "attribute_not_exists(drift_seen_by)",
-        };
-        let sent = update
-            .condition_expression(format!(
-                "(attribute_not_exists(drift_seen_value) AND {legacy}) OR drift_seen_value <> :seen OR drift_seen_by = :tid"
-            ))
-            .send()
-            .await;
-        Ok(self.table.applied("UpdateItem", account, sent)?.is_some())
-    }
-
     /// Keeps on the slot's item what was last sent to Security Hub for it
     /// (`domain::security_hub::Marks`, as JSON); the record leaves it be.
     pub async fn mark_findings(

@@ -45,11 +45,10 @@ pub async fn converge(
         }
         return Uncommitted::new(report);
     };
-    let user = user.clone();
     report.role = Some(session.role.clone());
     report.packed_policy_size = session.packed_policy_size;
     let targets = ctx.policy.targets(account, &path);
-    debug_assert_eq!(targets.first().map(|t| &t.user), Some(&user));
+    debug_assert_eq!(targets.first().map(|t| &t.user), Some(user));
     // Names for the report and a vend's alert: beside the regions, never after.
     let named = report.name.is_none() && vend_like(job, narrowed.is_some());
     let (ou_path, (regions, grants), named) = tokio::join!(
@@ -60,8 +59,8 @@ pub async fn converge(
     report.ou_path = Some(ou_path);
     report.name = report.name.or(named);
     let read = (&session, recorded.as_ref(), rows_unread.as_ref());
-    let (regions, new_drift, new_missing) =
-        judge::judge(ctx, job, (account, &user), read, regions).await;
+    let (regions, (new_drift, drift_marks), new_missing) =
+        judge::judge(ctx, job, (account, user), read, regions).await;
     report.regions = regions;
     let known = recorded.as_ref().or(job.known.as_deref());
     report.security_hub = findings::sent(ctx, job, &session, &report, known).await;
@@ -69,6 +68,7 @@ pub async fn converge(
         report,
         grants,
         new_drift,
+        drift_marks,
         new_missing,
         recorded: None,
     }

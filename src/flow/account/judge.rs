@@ -5,13 +5,16 @@
 use std::collections::HashSet;
 
 use crate::adapters::aws::sts::MemberSession;
-use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
+use crate::domain::records::DriftMark;
 
 use super::{change, held, missing, Ctx};
+
+/// The findings this run tells first (slots) and the marks its keep writes.
+pub(crate) type Drift = (HashSet<String>, Vec<DriftMark>);
 
 /// The rows read against what the table recorded: the versions made since
 /// (their Run As windows), each row's change, the drift and missing users
@@ -22,7 +25,7 @@ pub(super) async fn judge(
     (account, user): (&str, &str),
     (session, recorded, rows_unread): (&MemberSession, Option<&Snapshot>, Option<&AwsError>),
     regions: Vec<RegionOutcome>,
-) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+) -> (Vec<RegionOutcome>, Drift, HashSet<String>) {
     let known = recorded.or(job.known.as_deref());
     let (regions, slot_items) = super::history::with_history(
         ctx,
@@ -51,7 +54,7 @@ pub(super) async fn judged_rows(
     (account, user): (&str, &str),
     regions: Vec<RegionOutcome>,
     recorded: Option<&Snapshot>,
-) -> (Vec<RegionOutcome>, HashSet<String>, HashSet<String>) {
+) -> (Vec<RegionOutcome>, Drift, HashSet<String>) {
     let mut regions = held::missing_check_document(ctx, job, account, regions).await;
     let known = recorded.or(job.known.as_deref());
     judged(known, account, user, &mut regions);
@@ -59,10 +62,8 @@ pub(super) async fn judged_rows(
         relaxed(known, account, user, &mut regions);
     }
     log_outcomes(account, &regions);
-    let (new_drift, new_missing) = tokio::join!(
-        first_seen_drift(ctx.state, job, (account, user), known, &regions),
-        missing::newly_missing(ctx.state, job, account, &regions)
-    );
+    let new_drift = first_seen_drift(job, (account, user), known, &regions);
+    let new_missing = missing::newly_missing(ctx.state, job, account, &regions).await;
     (regions, new_drift, new_missing)
 }
 
@@ -84,20 +85,21 @@ fn relaxed(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut
     }
 }
 
-/// Audit mode: which findings this run saw first (one conditional write per
-/// finding not already marked; none for compliant slots). A finding is one
-/// observed Run As: the same one is told once, a new one (a noncompliant
-/// slot edited again) is news again. The policy's change is not drift.
-async fn first_seen_drift(
-    state: &StateStore,
+/// Audit mode: which findings this run tells first, and the marks its keep
+/// writes for them ([`DriftMark`]; none for compliant slots). A finding is
+/// one observed Run As: the same one is told once, a new one (a
+/// noncompliant slot edited again) is news again. The policy's change is
+/// marked, not told as drift. Decided on the marks read: two runs that read
+/// none both decide it, and the keep of one of them is refused.
+fn first_seen_drift(
     job: &Job,
     (account, user): (&str, &str),
     recorded: Option<&Snapshot>,
     regions: &[RegionOutcome],
-) -> HashSet<String> {
-    let mut first = HashSet::new();
+) -> (HashSet<String>, Vec<DriftMark>) {
+    let (mut first, mut marks) = (HashSet::new(), vec![]);
     if job.dry_run {
-        return first;
+        return (first, marks);
     }
     let marked = |slot: &str| {
         let k = recorded.and_then(|k| k.get(account, slot));
@@ -122,23 +124,17 @@ async fn first_seen_drift(
         if !change::tells(mark, &job.trigger.event_id, o.before.as_ref(), o.pending) {
             continue;
         }
-        match state
-            .claim_drift(account, &slot, &job.trigger.event_id, &seen)
-            .await
-        {
-            Ok(true) if !policy => {
-                first.insert(slot);
-            }
-            Ok(_) => {}
-            Err(_) if policy => {}
-            Err(e) => {
-                // Better a repeated alert than a silent one.
-                tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot tell whether this drift is new; treating it as new");
-                first.insert(slot);
-            }
+        if !policy {
+            first.insert(slot.clone());
         }
+        marks.push(DriftMark {
+            account: account.to_string(),
+            slot,
+            trigger_id: job.trigger.event_id.clone(),
+            seen,
+        });
     }
-    first
+    (first, marks)
 }
 
 /// Each row as it ended, once its pending rows are known: ERROR for a

@@ -85,6 +85,8 @@ pub struct Uncommitted {
     pub(crate) grants: HashMap<String, RegionGrant>,
     /// Audit mode: regions whose drift this run saw first.
     pub new_drift: HashSet<String>,
+    /// Their marks (and the policy's), written by the keep of its alerts.
+    pub drift_marks: Vec<crate::domain::records::DriftMark>,
     /// The run-as user check: slots where this run found nodes newly
     /// lacking the user (on-call hears it once).
     pub new_missing: HashSet<String>,
@@ -99,6 +101,7 @@ impl Uncommitted {
             report,
             grants: HashMap::new(),
             new_drift: HashSet::new(),
+            drift_marks: vec![],
             new_missing: HashSet::new(),
             recorded: None,
         }

@@ -1,7 +1,6 @@
 //! One account of a sweep: reconciled and recorded as soon as it is done
 //! (its leases must not wait for the rest), then its alerts delivered.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
@@ -64,10 +63,8 @@ pub(super) async fn sweep_account(
     );
     let alerts = decided(svc, &ctx, job, &info, (&acct, &left), rejoined).await;
     let mut report = departed_and_archived(acct.report.clone(), left, archived);
-    // Kept before the records that say they were told (see `recorded`).
-    let ledgered = crate::flow::outbox::ledger_writes([&acct.report]);
-    let kept = job.dry_run
-        || keep_first(&svc.receipts, &svc.alerts, &job.owner, (&alerts, &ledgered)).await;
+    let (kept, alerts, withheld) = kept_first(svc, job, &acct, alerts).await;
+    report.alerts_lost = withheld;
     // The records are hub writes, beside the account's last member calls:
     // its slot passes on once those are over, not once its records are (a
     // first sweep records every account-region). A commit logs its failure.
@@ -92,6 +89,23 @@ pub(super) async fn sweep_account(
     Ok(delivered(svc, &ctx, job, &info, acct, adopted, canary).await)
 }
 
+/// The account's decided alerts kept with what they tell on the ledger,
+/// before the records that say they were told (see `recorded`): whether
+/// they were, those to send, and how many are withheld
+/// (`outbox::withheld_unless_kept`).
+async fn kept_first(
+    svc: &Services,
+    job: &Job,
+    acct: &account::Uncommitted,
+    alerts: Vec<Alert>,
+) -> (bool, Vec<Alert>, usize) {
+    let ledgered = crate::flow::outbox::ledger_writes([acct]);
+    let kept = job.dry_run
+        || keep_first(&svc.receipts, &svc.alerts, &job.owner, (&alerts, &ledgered)).await;
+    let (alerts, withheld) = crate::flow::outbox::withheld_unless_kept(alerts, kept, &ledgered);
+    (kept, alerts, withheld)
+}
+
 /// The account's decided alerts, named: what the run found that is news,
 /// its departure, and the `account_configured` of a rejoin only a sweep
 /// found or of a vend it finishes.
@@ -106,7 +120,7 @@ async fn decided(
     ),
     rejoined: bool,
 ) -> Vec<Alert> {
-    let mut alerts = news(job, &acct.report, &acct.new_drift, &acct.new_missing);
+    let mut alerts = super::unreported::news(job, &acct.report, &acct.new_drift, &acct.new_missing);
     alerts.extend(departed(job, left));
     // A life whose configuration this run finishes says so as its vend would.
     let finish = super::lives::finishes_life(svc, job, &info.id, &acct.report, rejoined).await;
@@ -215,7 +229,7 @@ async fn delivered(
     let (name, path) = (Some(info.name.clone()), acct.report.ou_path.clone());
     let alerts = account::named::about(ctx, &info.id, name, path, alerts).await;
     let delivered = deliver(&svc.receipts, &svc.alerts, &job.owner, alerts).await;
-    acct.report.alerts_lost = delivered.lost.len();
+    acct.report.alerts_lost += delivered.lost.len();
     let news = acct.new_drift.union(&acct.new_missing).cloned().collect();
     Swept {
         report: acct.report,
@@ -263,30 +277,6 @@ pub(super) fn gone(account: &str, name: &str, regions: &[String]) -> AccountRepo
             Some("account is no longer in the organization".into()),
         )
     })
-}
-
-/// What the run found that is news besides its writes: drift no event
-/// brought (where the table last said right), nodes newly lacking the
-/// user (one alert per account, at most), and Run As windows in the
-/// versions made since the last run.
-fn news(
-    job: &Job,
-    report: &AccountReport,
-    new_drift: &HashSet<String>,
-    new_missing: &HashSet<String>,
-) -> Vec<crate::domain::alert::Alert> {
-    let at = crate::domain::clock::iso(crate::domain::clock::now());
-    let mut alerts = match job.dry_run {
-        false => super::unreported::drift_found(report, new_drift, &job.trigger, &at),
-        true => vec![],
-    };
-    use crate::domain::alert::{finding_tampered, run_as_windows, user_missing};
-    let t = &job.trigger;
-    alerts.extend(user_missing(report, new_missing, t, &at));
-    // Versions set out of policy and back; findings someone else changed.
-    alerts.extend(run_as_windows(report, t, &at));
-    alerts.extend(finding_tampered(report, t, &at));
-    alerts
 }
 
 /// The departure this sweep tells, judged against its snapshot's rows.

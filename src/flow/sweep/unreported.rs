@@ -73,6 +73,30 @@ pub(super) fn life_found(
     alert::audit_findings(&report.account, user, &rows, trigger, at)
 }
 
+/// What the run found that is news besides its writes: drift no event
+/// brought (where the table last said right), nodes newly lacking the
+/// user (one alert per account, at most), and Run As windows in the
+/// versions made since the last run.
+pub(super) fn news(
+    job: &crate::domain::job::Job,
+    report: &AccountReport,
+    new_drift: &std::collections::HashSet<String>,
+    new_missing: &std::collections::HashSet<String>,
+) -> Vec<crate::domain::alert::Alert> {
+    let at = crate::domain::clock::iso(crate::domain::clock::now());
+    let mut alerts = match job.dry_run {
+        false => drift_found(report, new_drift, &job.trigger, &at),
+        true => vec![],
+    };
+    use crate::domain::alert::{finding_tampered, run_as_windows, user_missing};
+    let t = &job.trigger;
+    alerts.extend(user_missing(report, new_missing, t, &at));
+    // Versions set out of policy and back; findings someone else changed.
+    alerts.extend(run_as_windows(report, t, &at));
+    alerts.extend(finding_tampered(report, t, &at));
+    alerts
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
