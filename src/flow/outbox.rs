@@ -89,8 +89,8 @@ pub(crate) async fn keep_first(
     {
         Ok(()) => true,
         Err(e) => {
-            // Still published below; only a second failure could lose them.
             tracing::error!(error_code = %e.code, error = %e, "cannot keep decided alerts in the outbox");
+            receipts.give_back(claims).await;
             false
         }
     }

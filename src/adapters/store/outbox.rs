@@ -182,6 +182,12 @@ impl Receipts {
         }
     }
 
+    /// The window claims of a keep that did not land, given back for the
+    /// next run to tell (`window_kept::give_back`).
+    pub async fn give_back(&self, claims: &[WindowClaim]) {
+        super::window_kept::give_back(&self.table, claims).await;
+    }
+
     /// Everything in the outbox.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, AwsError> {
         let mut out = Vec::new();

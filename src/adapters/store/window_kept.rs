@@ -8,7 +8,7 @@
 use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::types::Update;
 
-use crate::adapters::aws::dynamodb::Table;
+use crate::adapters::aws::dynamodb::{n, s, Table};
 use crate::adapters::store::fact_items::{self, Claiming};
 use crate::adapters::store::window_told::{TOKENS_PER_WRITE, WINDOW_CLAIM_LEASE};
 use crate::domain::window_claim::WindowClaim;
@@ -58,6 +58,36 @@ pub fn kept(table: &Table, claim: &WindowClaim, expires: i64) -> Result<Vec<Upda
         // same number refuses this one, and the alert is kept without it.
         .map(|t| fact_items::claim_update(table, &claiming, (t, None), true))
         .collect()
+}
+
+/// The written claims of a keep that did not land, given back: each
+/// token's lease ends now, while it is still this trigger's and unkept
+/// (a keep that landed with its answer lost marked it kept). Their alerts
+/// are not sent (`outbox::tells_facts`); held for the lease's 15 minutes,
+/// every other run left them to a trigger whose retry may never come (its
+/// event coalesced into a run that left them to it: simulation seed
+/// 900228), and the sweep after the lease told them naming no one. A give
+/// back that fails leaves the lease to run out, as before.
+pub async fn give_back(table: &Table, claims: &[WindowClaim]) {
+    for claim in claims.iter().filter(|c| c.unwritten.is_none()) {
+        for token in &claim.tokens {
+            let sent = table
+                .update_at(fact_items::key(&claim.account, &claim.slot, token))
+                .update_expression("SET #until = :zero")
+                .condition_expression("#by = :tid AND attribute_not_exists(#kept)")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_names("#by", "by")
+                .expression_attribute_names("#kept", "kept")
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":tid", s(&claim.trigger_id))
+                .send()
+                .await;
+            if let Err(e) = sent {
+                let e = table.err("UpdateItem", &claim.account, &e);
+                tracing::warn!(account = %claim.account, slot = %claim.slot, error_code = %e.code, error = %e, "cannot give back a window claim whose alert was not kept; it runs out with its lease");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
