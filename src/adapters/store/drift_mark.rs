@@ -16,6 +16,20 @@ use crate::domain::records::DriftMark;
 /// the item observed.
 const NEW: &str = "(attribute_not_exists(drift_seen_value) AND {legacy}) OR drift_seen_value <> :seen OR drift_seen_by = :tid";
 
+/// The slot's drift mark as its item holds it now (`(value, by)`; a mark
+/// from before values were kept reads as what the item observed), read
+/// consistently: a run's snapshot may predate another run's mark (a
+/// sweep's is read once for its whole walk), and a finding decided news on
+/// it would have its keep refused on every retry.
+pub async fn read(
+    table: &Table,
+    account: &str,
+    slot: &str,
+) -> Result<(Option<String>, Option<String>), crate::domain::aws_error::AwsError> {
+    let known = super::item::known(&table.item(region_key(account, slot), account).await?);
+    Ok((known.drift_seen, known.drift_seen_by))
+}
+
 /// The mark's write, for the keep's transaction.
 pub(super) fn update(table: &Table, mark: &DriftMark) -> Result<Update, BuildError> {
     let key = region_key(&mark.account, &mark.slot)

@@ -9,7 +9,7 @@ pub mod bypass_marks;
 pub mod canary;
 pub mod check_claim;
 pub mod coalesce;
-mod drift_mark;
+pub mod drift_mark;
 mod fact_items;
 pub mod governance;
 pub mod held;

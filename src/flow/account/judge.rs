@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 
 use crate::adapters::aws::sts::MemberSession;
+use crate::adapters::store::drift_mark;
+use crate::adapters::store::state::StateStore;
 use crate::domain::aws_error::AwsError;
 use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
@@ -62,7 +64,7 @@ pub(super) async fn judged_rows(
         relaxed(known, account, user, &mut regions);
     }
     log_outcomes(account, &regions);
-    let new_drift = first_seen_drift(job, (account, user), known, &regions);
+    let new_drift = first_seen_drift(ctx.state, job, (account, user), known, &regions).await;
     let new_missing = missing::newly_missing(ctx.state, job, account, &regions).await;
     (regions, new_drift, new_missing)
 }
@@ -89,9 +91,12 @@ fn relaxed(recorded: Option<&Snapshot>, account: &str, user: &str, regions: &mut
 /// writes for them ([`DriftMark`]; none for compliant slots). A finding is
 /// one observed Run As: the same one is told once, a new one (a
 /// noncompliant slot edited again) is news again. The policy's change is
-/// marked, not told as drift. Decided on the marks read: two runs that read
-/// none both decide it, and the keep of one of them is refused.
-fn first_seen_drift(
+/// marked, not told as drift. Decided on the marks read (news on the
+/// snapshot is read again from the slot's item): two runs that read none
+/// both decide it, and the keep of one of them is refused; its retry reads
+/// the other's mark.
+async fn first_seen_drift(
+    state: &StateStore,
     job: &Job,
     (account, user): (&str, &str),
     recorded: Option<&Snapshot>,
@@ -119,10 +124,18 @@ fn first_seen_drift(
             Some(crate::domain::outcome::Change::Policy { .. })
         );
         let (slot, seen) = (o.slot(), change::seen(o.before.as_ref(), o.pending));
-        let (mark, by) = marked(&slot);
-        let mark = (mark.as_deref(), by.as_deref());
-        if !change::tells(mark, &job.trigger.event_id, o.before.as_ref(), o.pending) {
+        let tells = |(mark, by): &(Option<String>, Option<String>)| {
+            let mark = (mark.as_deref(), by.as_deref());
+            change::tells(mark, &job.trigger.event_id, o.before.as_ref(), o.pending)
+        };
+        if !tells(&marked(&slot)) {
             continue;
+        }
+        // A mark the read cannot see is left to the keep's condition.
+        match drift_mark::read(state.table(), account, &slot).await {
+            Ok(now) if !tells(&now) => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read the slot's drift mark; its keep's condition decides"),
         }
         if !policy {
             first.insert(slot.clone());
