@@ -135,7 +135,9 @@ async fn first_seen_drift(
         match drift_mark::read(state.table(), account, &slot).await {
             Ok(now) if !tells(&now) => continue,
             Ok(_) => {}
-            Err(e) => tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read the slot's drift mark; its keep's condition decides"),
+            Err(e) => {
+                tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read the slot's drift mark; its keep's condition decides")
+            }
         }
         if !policy {
             first.insert(slot.clone());
