@@ -156,3 +156,36 @@ async fn a_window_whose_keep_failed_is_told_by_the_next_run() {
     assert_eq!(w.handle(&sweep_event()).0, 0);
     assert!(of_kind(&w.alerts().await, "run_as_window").is_empty());
 }
+
+/// A sweep whose rows were read before another run marked the same
+/// finding: its read of the slot's document is held while the editor's
+/// event is handled and tells the finding; released, the sweep reads the
+/// slot's mark again before it tells, finds it, and is quiet. With the
+/// snapshot's mark alone it decided news, and its keep was refused on
+/// every retry: the account failed in every sweep (simulation seed 900088).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sweep_whose_rows_predate_anothers_mark_is_quiet_and_succeeds() {
+    let (w, proxy, account) = root_unseen().await;
+    proxy.faults(
+        json!([{"name": "read", "service": "ssm", "action": "GetDocument",
+        "region": R, "account": account, "effect": "hold", "times": 1, "hold_timeout": 120}]),
+    );
+    let sweep = w.handle_in_background(&sweep_event());
+    assert!(proxy.wait("read", "held", 1, 90), "{}", proxy.hits());
+    let (code, out) = w.handle(&doc_event("UpdateDocument", &account, R, "Admin"));
+    assert_eq!(code, 0, "{out:#}");
+    let told = findings(&w.alerts().await);
+    assert_eq!(
+        told.len(),
+        1,
+        "the event told it while the sweep waited: {told:#?}"
+    );
+    assert_eq!(told[0]["found_by"], "document_changed", "{:#}", told[0]);
+    assert!(mark(&w, &account).await.is_some());
+
+    proxy.faults(json!([]));
+    let run = sweep.join().unwrap();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let again = findings(&w.alerts().await);
+    assert!(again.is_empty(), "{again:#?}");
+}
