@@ -66,9 +66,11 @@ async fn told_once_by_the_put_backs_run(w: &World, account: &str, version: &str,
     assert!(after.is_empty(), "{after:#?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_once() {
-    let w = World::new().await;
+/// A former life's window told, the document deleted and made again up to
+/// the number the table first recorded and that life recorded, then the
+/// new life's window with the former one's number made and closed: the
+/// account and that number.
+async fn former_and_new_window(w: &World) -> (String, String) {
     let account = w.configured_and_swept().await;
     let (doc, recorded, _) = w.document(&account, R).await.unwrap();
     let recorded_n: u64 = recorded.parse().unwrap();
@@ -86,7 +88,7 @@ async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_
     );
     // Deleted and made again up to the number the table first recorded,
     // and that new life recorded: the same record the former window had.
-    made_again(&w, &account, &doc, recorded_n).await;
+    made_again(w, &account, &doc, recorded_n).await;
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     w.alerts().await;
@@ -95,23 +97,72 @@ async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_
         (default.as_str(), latest.as_str()),
         (recorded.as_str(), recorded.as_str())
     );
-    // The new life's window, with the former one's number: told.
+    // The new life's window, with the former one's number.
     let again = w.console_edit(&account, R, "root").await;
     assert_eq!(again, root, "the former window's number");
     w.console_edit(&account, R, "ssm-ops").await;
+    (account, root)
+}
+
+/// The next sweep tells the new life's root window `version` once, and the
+/// sweep after it is silent.
+async fn told_once_by_the_sweep(w: &World, version: &str) {
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     let alerts = w.alerts().await;
     let windows = of_kind(&alerts, "run_as_window");
     assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
     let m = &windows[0]["message"];
-    assert_eq!(m["windows"][0]["version"], root.as_str(), "{m:#}");
+    assert_eq!(m["windows"][0]["version"], version, "{m:#}");
     assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
     // The control: the sweep after is silent.
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
     let after = w.alerts().await;
     assert!(after.is_empty(), "{after:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_window_of_a_new_life_with_a_former_windows_number_and_record_is_told_once() {
+    let w = World::new().await;
+    let (_, root) = former_and_new_window(&w).await;
+    told_once_by_the_sweep(&w, &root).await;
+}
+
+/// The same, but the sweep that first reads the new life's window cannot
+/// read that version (its `GetDocument` is refused): it cannot date it
+/// against the former life's told claim of the same number under a record
+/// of the same number, so it takes nothing as told, and its record keeps
+/// the version below the window. The sweep after reads the version and
+/// tells it once (simulation seed 900097: the claim was taken as the new
+/// window's, and the record moved past a window never told).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_lifes_window_whose_version_cannot_be_read_is_not_taken_for_the_former_lifes() {
+    let mut w = World::new().await;
+    let (account, root) = former_and_new_window(&w).await;
+    let proxy = w.behind_proxy();
+    proxy.faults(
+        json!([{"name": "read", "service": "ssm", "action": "GetDocument",
+        "contains": format!("\"DocumentVersion\":\"{root}\""), "code": "AccessDeniedException"}]),
+    );
+    let (_, out) = w.handle(&sweep_event());
+    assert!(
+        proxy.hits()["read"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
+    let told = w.alerts().await;
+    assert!(
+        of_kind(&told, "run_as_window").is_empty(),
+        "{told:#?} {out:#}"
+    );
+    let recorded = w.state(&account, R).await.unwrap()["default_version"].clone();
+    assert!(
+        recorded.parse::<u64>().unwrap() < root.parse::<u64>().unwrap(),
+        "the record keeps the version below the unread window: {recorded}"
+    );
+    proxy.faults(json!([]));
+    told_once_by_the_sweep(&w, &root).await;
 }
 
 /// A document deleted and made again whose version 1 held root, put right
