@@ -404,6 +404,47 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
     assert!(after.is_empty(), "{after:#?}");
 }
 
+/// Only the rows' `Query` refused, and the run puts back the edit its
+/// event brings: it reads the region's own item after its write, which
+/// carries its own write's intent. That is no other writer to leave the
+/// history to: the root window before the edit (its events lost) is told
+/// once, beside the put-back (simulation seed 900155: the run took its own
+/// intent for a live writer's, judged no version since the record, and
+/// recorded past a root default never told). The control: the sweep
+/// after, the rows readable again, is silent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_backs_run_that_cannot_read_the_rows_tells_the_window_before_the_edit() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let proxy = w.behind_proxy();
+    let root = w.console_edit(&account, R, "root").await;
+    let edit = w.console_edit(&account, R, "mallory").await;
+    proxy.faults(json!([rows_refused()]));
+    breakglass(&w, &account, "UpdateDocumentDefaultVersion");
+    let hits = proxy.hits();
+    assert!(
+        hits["rows"]["hits"].as_u64().unwrap() >= 1,
+        "the rows' Query was refused: {hits}"
+    );
+    let (doc, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(run_as(&doc), (json!(true), json!("ssm-ops")), "put back");
+    assert_ne!(default, edit);
+    let alerts = w.alerts().await;
+    assert_eq!(of_kind(&alerts, "drift_reverted").len(), 1, "{alerts:#?}");
+    assert_eq!(
+        windows_told(&alerts),
+        vec![root.clone()],
+        "the root window before the edit, once: {alerts:#?}"
+    );
+    assert_eq!(recorded(&w, &account).await["default_version"], default);
+    // The control: rows readable again, the sweep is silent.
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
 /// The rows' `Query` and the region's own item both refused: the run reads
 /// back to the bound with no record, and claims what it tells under every
 /// record. The root window the first edit's run told is not told again

@@ -68,7 +68,7 @@ pub(super) async fn with_history(
     let (mut reads, mut own) = (JoinSet::new(), Vec::new());
     let rows_failed = (without_rows.is_some(), life);
     for (i, o) in regions.iter_mut().enumerate() {
-        leave_to_writer(o, row(&o.slot()));
+        leave_to_writer(job, o, row(&o.slot()));
         let start = start_of(
             job,
             o,
