@@ -364,6 +364,47 @@ mod tests {
     use super::*;
     use crate::domain::nodes::readiness::Readiness;
 
+    /// Only another run's intent is a writer: this run's own (its owner
+    /// token), read back after its write, is not; a row with no intent, or
+    /// whose intent cannot be read (hostile), is judged as it says.
+    #[test]
+    fn only_another_runs_intent_is_a_writer() {
+        let intent = crate::domain::intent::sample_edit("1");
+        let trigger = crate::domain::trigger::Trigger {
+            kind: crate::domain::trigger::TriggerKind::Sweep,
+            account: None,
+            region: None,
+            actor: None,
+            event_id: "sweep-1".into(),
+            source: "test".into(),
+            event_name: None,
+            reason: "test".into(),
+            context: Default::default(),
+        };
+        let job = |owner: &str| Job {
+            owner: owner.into(),
+            ..Job::new(trigger.clone(), false)
+        };
+        let row = |has: bool, json: Option<&str>| Known {
+            intent: has,
+            intent_json: json.map(str::to_string),
+            ..Known::default()
+        };
+        let ours = intent.to_json();
+        let cases = [
+            (row(true, Some(&ours)), intent.owner.as_str(), false),
+            (row(true, Some(&ours)), "another-run", true),
+            (row(false, None), intent.owner.as_str(), false),
+            (row(true, None), intent.owner.as_str(), true),
+            (row(true, Some("{not json")), intent.owner.as_str(), true),
+            // Hostile: an intent item flag off with an intent's text left.
+            (row(false, Some(&ours)), "another-run", false),
+        ];
+        for (r, owner, want) in cases {
+            assert_eq!(others_intent(&job(owner), &r), want, "{r:?} {owner}");
+        }
+    }
+
     #[test]
     fn only_a_session_documents_moved_row_has_its_life_checked() {
         let versions = |d: &str, l: &str| Versions {
