@@ -40,6 +40,14 @@ pub fn judge(recorded: Option<&Known>, o: &RegionOutcome, user: &str) -> Option<
     // the policy did meanwhile (a policy change never edits a document).
     let (seen_user, seen_enabled) = observed(o.before.as_ref());
     let moved = k.observed_user != seen_user || k.observed_enabled != seen_enabled;
+    // Audit: the same value, recorded while it was the latest's alone, is
+    // now the default: its window opened (sessions get it), news as the
+    // drift mark says (`news`). Judged unmoved, no run told it: the sweep
+    // counted it in its summary only (simulation seed 900032).
+    let opened = o.action == Action::WouldChange
+        && !o.pending
+        && k.drift_seen.as_deref().is_some_and(latest_alone);
+    let moved = moved || opened;
     // In enforce, only a RunAs put back is someone's change (an inheriting
     // document's other inputs brought in line are not).
     let wrong = o.action == Action::WouldChange || o.was_noncompliant(user);

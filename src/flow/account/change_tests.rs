@@ -280,6 +280,36 @@ fn a_document_that_moved_under_the_same_policy_is_news_and_nothing_else_is() {
             None,
         ),
         (
+            "audit: the latest's finding now the default: its window opened",
+            Some(marked(
+                known("noncompliant", "app", Some("audit"), Some(("true", "root"))),
+                &seen(Some(&run_as(json!(true), "root")), true).value,
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            Some(Change::Document),
+        ),
+        (
+            "audit: the latest's finding, still the latest's alone: not news",
+            Some(marked(
+                known("noncompliant", "app", Some("audit"), Some(("true", "root"))),
+                &seen(Some(&run_as(json!(true), "root")), true).value,
+            )),
+            RegionOutcome {
+                pending: true,
+                ..row(Action::WouldChange, Some(run_as(json!(true), "root")), a)
+            },
+            None,
+        ),
+        (
+            "audit: a finding in effect, marked in effect: not news",
+            Some(marked(
+                known("noncompliant", "app", Some("audit"), Some(("true", "root"))),
+                &seen(Some(&run_as(json!(true), "root")), false).value,
+            )),
+            row(Action::WouldChange, Some(run_as(json!(true), "root")), a),
+            None,
+        ),
+        (
             "audit: a string boolean reads as the recorded text",
             Some(known(
                 "noncompliant",
