@@ -243,6 +243,45 @@ async fn each_life_of_a_remade_documents_root_version_one_is_told_under_its_own_
     assert!(after.is_empty(), "{after:#?}");
 }
 
+/// Simulation seed 900263: the document deleted and made again up to the
+/// number the table recorded, twice. Each re-creation is its own life's
+/// fact, dated by when that life's version 1 was made: each is told once
+/// (`recreated`, two identities). Before, the second one's claim was the
+/// first one's (the same recorded number, no date): refused as told, and
+/// the second life was told by nobody.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_made_again_twice_under_the_same_record_is_told_made_again_each_time() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, recorded, _) = w.document(&account, R).await.unwrap();
+    let recorded_n: u64 = recorded.parse().unwrap();
+    let mut ids = Vec::new();
+    for life in 0..2 {
+        // CreatedDate may be whole seconds: each life a second apart.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        made_again(&w, &account, &doc, recorded_n).await;
+        let (code, out) = w.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        let alerts = w.alerts().await;
+        let windows = of_kind(&alerts, "run_as_window");
+        assert_eq!(windows.len(), 1, "life {life}: {alerts:#?}");
+        let m = &windows[0]["message"];
+        assert_eq!(m["recreated"]["recorded_version"], recorded, "{m:#}");
+        ids.push(m["alert_id"].as_str().unwrap().to_string());
+        let (_, default, latest) = w.document(&account, R).await.unwrap();
+        assert_eq!(
+            (default.as_str(), latest.as_str()),
+            (recorded.as_str(), recorded.as_str())
+        );
+    }
+    assert_ne!(ids[0], ids[1], "two lives, two facts");
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
 /// Simulation seed 900076: a document deleted and made again whose version
 /// 1 held root for seconds, put right at the very number the table
 /// recorded, the put-back's `UpdateDocumentDefaultVersion` event the first

@@ -186,6 +186,13 @@ pub struct History {
     /// the new versions hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recreated: Option<String>,
+    /// When the present life of a document made again began: its version
+    /// 1's `CreatedDate`, where this run read it. The re-creation is that
+    /// life's fact: a document deleted and made again twice, each time
+    /// after a record at the same version number, is two re-creations,
+    /// not one told already (simulation seed 900263).
+    #[serde(skip)]
+    pub life_made: Option<String>,
     /// Told already by another run, whose trigger named no editor or
     /// another: this run's own event made these versions (or made one the
     /// default), and its alert names their editor as a follow-up of that
@@ -331,6 +338,11 @@ fn judge(
                 .count(),
         unjudged: None,
         recreated: gap.recreated.clone(),
+        life_made: gap
+            .recreated
+            .as_ref()
+            .and_then(|_| read.iter().find(|p| p.number == 1 && p.failed.is_none()))
+            .and_then(|p| p.created.clone()),
     };
     let failed: Vec<&&Past> = read
         .iter()

@@ -162,7 +162,7 @@ fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
         let version = format!("recreated:{former}");
         let v = Version {
             version: &version,
-            created: None,
+            created: history.life_made.as_deref(),
         };
         facts.push(version_fact(kind, place, v));
     }

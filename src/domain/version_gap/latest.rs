@@ -201,6 +201,7 @@ mod tests {
             recreated: None,
             follow_up_of: None,
             covered: vec![],
+            life_made: None,
         };
         let gap = |latest_past: bool| Gap {
             to_read: vec![3],

@@ -7,7 +7,7 @@
 //! and put right before any run looks; the next run found no version to
 //! start from and recorded past root untold). Unreleased.
 
-use super::{gap, Gap, Past};
+use super::{gap, Gap, History, Past};
 use crate::domain::ports::Versions;
 
 /// The version the table recorded (`recorded`, judged up to) whose making
@@ -90,6 +90,27 @@ pub fn remade(gap: Gap, recorded: u64, now: &Versions) -> Gap {
     }
 }
 
+/// `history` of a document made again, its life's start (`life_made`)
+/// taken from the run's own read where the history read no version 1:
+/// version 1 is the default (or the latest alone, `pending`) it found,
+/// made at `made` (`RegionOutcome::made_before`).
+pub fn life_from_current(
+    mut history: History,
+    (now, made, pending): (Option<&Versions>, Option<&str>, bool),
+) -> History {
+    if history.recreated.is_none() || history.life_made.is_some() {
+        return history;
+    }
+    let found = now.map(|v| match pending {
+        true => v.latest.as_str(),
+        false => v.default.as_str(),
+    });
+    if found == Some("1") {
+        history.life_made = made.map(str::to_string);
+    }
+    history
+}
+
 /// Whether a record of the present life without a default version starts
 /// a life's history (`from_life`): a `pending` row or one that found no
 /// document did look and judged no version. A `failed` one is a first look
@@ -158,6 +179,93 @@ mod tests {
     use super::*;
     use crate::domain::preferences::RunAs;
     use serde_json::json;
+
+    /// (case, history, default-latest found, made, pending, life wanted)
+    type LifeCase = (
+        &'static str,
+        History,
+        (&'static str, &'static str),
+        Option<&'static str>,
+        bool,
+        Option<&'static str>,
+    );
+
+    /// A re-creation's life starts at its version 1's making: read in the
+    /// history, or the run's own read where version 1 is what it found.
+    #[test]
+    fn a_remade_documents_life_starts_at_its_version_one() {
+        let remade = |life: Option<&str>| History {
+            recreated: Some("1".into()),
+            life_made: life.map(str::to_string),
+            ..History::default()
+        };
+        let not_remade = History::default();
+        let cases: Vec<LifeCase> = vec![
+            (
+                "v1 the default found",
+                remade(None),
+                ("1", "1"),
+                Some("t1"),
+                false,
+                Some("t1"),
+            ),
+            (
+                "v1 the latest alone found",
+                remade(None),
+                ("1", "1"),
+                Some("t1"),
+                true,
+                Some("t1"),
+            ),
+            (
+                "v1 the default, the latest alone's time read",
+                remade(None),
+                ("1", "2"),
+                Some("t2"),
+                true,
+                None,
+            ),
+            (
+                "v3 found: v1 not read",
+                remade(None),
+                ("3", "3"),
+                Some("t3"),
+                false,
+                None,
+            ),
+            (
+                "read in the history already",
+                remade(Some("h1")),
+                ("1", "1"),
+                Some("t1"),
+                false,
+                Some("h1"),
+            ),
+            (
+                "v1 found, its time unknown",
+                remade(None),
+                ("1", "1"),
+                None,
+                false,
+                None,
+            ),
+            (
+                "not made again",
+                not_remade,
+                ("1", "1"),
+                Some("t1"),
+                false,
+                None,
+            ),
+        ];
+        for (case, h, (default, latest), made, pending, want) in cases {
+            let now = versions(default, latest);
+            let got = life_from_current(h, (Some(&now), made, pending));
+            assert_eq!(got.life_made.as_deref(), want, "{case}");
+        }
+        let got = life_from_current(remade(None), (None, Some("t1"), false));
+        assert_eq!(got.life_made, None, "no document found");
+    }
 
     /// Version `n` made at `ms` (None: not known) holding `user` (None: its
     /// read failed, throttled).
@@ -427,6 +535,42 @@ mod tests {
         for (created, want) in cases {
             assert_eq!(made_since_record(*created, at), *want, "{created:?}");
         }
+    }
+
+    /// The history of a document made again says when its life began: its
+    /// version 1's making, where read; a failed read of it says nothing.
+    #[test]
+    fn a_remade_history_dates_its_life_by_the_version_one_it_read() {
+        let now = versions("3", "3");
+        let gap = remade(
+            Gap {
+                current: [3, 3],
+                ..Gap::default()
+            },
+            2,
+            &now,
+        );
+        let ends = Ends {
+            switched: None,
+            found: "now".into(),
+        };
+        let read = [
+            past(1, Some("ssm-ops"), Some(7_000)),
+            past(2, Some("root"), Some(8_000)),
+        ];
+        let h = windows(&gap, &read, ops, &ends);
+        let seven = crate::domain::clock::iso(crate::domain::clock::from_millis(7_000));
+        assert_eq!(h.life_made.as_deref(), Some(seven.as_str()));
+        let failed = [
+            past(1, None, Some(7_000)),
+            past(2, Some("root"), Some(8_000)),
+        ];
+        assert_eq!(windows(&gap, &failed, ops, &ends).life_made, None);
+        let not_remade = Gap {
+            recreated: None,
+            ..gap.clone()
+        };
+        assert_eq!(windows(&not_remade, &read, ops, &ends).life_made, None);
     }
 
     #[test]

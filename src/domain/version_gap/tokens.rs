@@ -153,11 +153,19 @@ pub fn naming_token(token: &str, actor: &str) -> String {
 /// version: a claim's item records it, so a document deleted and made
 /// again, which numbers its versions from 1 again, does not find its new
 /// window told by a former window's item of the same number.
+/// A re-creation's token is dated by when its life began
+/// (`History::life_made`): each life's re-creation is its own claim.
 pub fn made_by_version(history: &History) -> BTreeMap<String, String> {
+    let remade = history
+        .recreated
+        .as_ref()
+        .zip(history.life_made.as_ref())
+        .map(|(v, made)| (format!("remade after {v}"), made.clone()));
     history
         .windows
         .iter()
         .filter_map(|w| Some((w.version.clone(), w.created.clone()?)))
+        .chain(remade)
         .collect()
 }
 
@@ -258,6 +266,7 @@ mod tests {
             recreated: recreated.map(str::to_string),
             covered: vec![],
             follow_up_of: None,
+            life_made: None,
         }
     }
 
@@ -462,6 +471,18 @@ mod tests {
         let made = made_by_version(&h);
         assert_eq!(made.len(), 1, "a window whose time is unknown has none");
         assert_eq!(made.get("3").map(String::as_str), Some("t3"));
+        // A re-creation is dated by its life's start, where read (seed 900263).
+        let mut remade = history(&[], &[], Some("1"));
+        assert!(
+            made_by_version(&remade).is_empty(),
+            "its life's start not read"
+        );
+        remade.life_made = Some("life 2".into());
+        let made = made_by_version(&remade);
+        assert_eq!(
+            made.get("remade after 1").map(String::as_str),
+            Some("life 2")
+        );
         for (token, version) in [
             ("3", "3"),
             ("named 3 abc123", "3"),

@@ -119,6 +119,7 @@ fn read_and_judge(
     let default = o.before.clone().filter(|_| !o.pending);
     let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
     let now = o.versions_before.clone();
+    let found = (o.made_before.clone(), o.pending);
     async move {
         let _slot = slots.acquire_owned().await.expect("semaphore never closes");
         let Start {
@@ -132,6 +133,10 @@ fn read_and_judge(
         } = start;
         let mut gap = checked_life(&docs, gap, (life, now.as_ref())).await;
         let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
+        let history = version_gap::life::life_from_current(
+            history,
+            (now.as_ref(), found.0.as_deref(), found.1),
+        );
         let history = version_gap::covered_by_default(history, &gap, default.as_ref());
         let history = version_gap::told_by_adoption(history, adopted.as_deref());
         let history = version_gap::opened_at_making(history, made.as_ref());
