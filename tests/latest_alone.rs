@@ -119,3 +119,51 @@ async fn a_switch_back_to_the_default_found_tells_the_latest_it_replaced() {
     assert_eq!(put_back.len(), 1, "{told:#?}");
     assert_eq!(put_back[0]["message"]["latest_only"], true);
 }
+
+/// Audit, simulation seed 900032: Run As off on the latest alone, told as
+/// such (`latest_only`); the sweep after stays quiet (the same finding).
+/// Then an editor makes another version with the same value the default,
+/// its events lost: the value is now in effect. The sweep that finds it
+/// tells it (`drift_detected`, found by the sweep) once, and the sweep
+/// after is silent. Before, it judged the value unchanged since its
+/// record and counted it only in its summary.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_latest_alones_value_made_the_default_by_another_version_is_told_by_the_sweep() {
+    let w = World::new().await;
+    let account = w.configured_and_swept().await;
+    w.write_policy("mode = \"audit\"");
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let mut doc = right.clone();
+    doc["inputs"]["runAsEnabled"] = json!(false);
+    let off = w.admin_write(&account, R, &doc, false).await;
+    let (code, out) = w.handle(&event("UpdateDocument", &account, &cloudtrail_now(), &off));
+    assert_eq!(code, 0, "{out:#}");
+    let first = w.alerts().await;
+    let alone = of_kind(&first, "drift_detected");
+    assert_eq!(alone.len(), 1, "{first:#?}");
+    assert_eq!(alone[0]["message"]["latest_only"], true, "{first:#?}");
+    // The quiet side: the same finding, still the latest's alone.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let quiet = w.alerts().await;
+    assert!(of_kind(&quiet, "drift_detected").is_empty(), "{quiet:#?}");
+
+    // Another version, the same value, made the default; no event arrives.
+    doc["inputs"]["idleSessionTimeout"] = json!("21");
+    let in_effect = w.admin_write(&account, R, &doc, true).await;
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let told = w.alerts().await;
+    let found = of_kind(&told, "drift_detected");
+    assert_eq!(found.len(), 1, "{told:#?}");
+    let m = &found[0]["message"];
+    assert_eq!(m["versions_before"]["default"], json!(in_effect), "{m:#}");
+    assert_eq!(m["found_by"], "sweep", "{m:#}");
+    assert!(m["latest_only"].is_null(), "{m:#}");
+    assert_eq!(telling(&told, &in_effect).len(), 1, "{told:#?}");
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
