@@ -54,6 +54,11 @@ pub struct Known {
     /// holds it (an account's own rows): rows from before the account's
     /// latest join are another life's ([`crate::domain::life`]).
     pub last_checked_ms: Option<i64>,
+    /// When a run last recorded the row's default version (epoch
+    /// milliseconds), where the read holds it: a record that keeps the
+    /// version (a failed run's, one left to another run's claim or to the
+    /// next run's check) does not move it. See [`Known::version_recorded_ms`].
+    pub version_at_ms: Option<i64>,
     /// When a run first wrote the row (epoch milliseconds), where the read
     /// holds it: a row first written before the account's latest join may
     /// keep another life's version through a failed record.
@@ -82,6 +87,19 @@ pub struct Known {
 }
 
 impl Known {
+    /// When the recorded default version was recorded: what a version read
+    /// now is checked against for the document's life (made after it: the
+    /// same number in a document deleted and made again). Rows written
+    /// before 0.19.0 say only when the row was last written. Until 0.19.0
+    /// that was the check's time, and a record that kept its version (a
+    /// failed run's, one left to another run's claim) moved it: a document
+    /// made again before such a record read as the record's own life, its
+    /// new versions up to the recorded number taken as judged (found while
+    /// tracing simulation seed 900035).
+    pub fn version_recorded_ms(&self) -> Option<i64> {
+        self.version_at_ms.or(self.last_checked_ms)
+    }
+
     /// Recorded out of governance (`excluded`, naming no desired user), as
     /// a slot of an account that left it (an exempt OU, out of scope,
     /// suspended) is: nothing found there now was judged against a record.
@@ -566,6 +584,7 @@ mod tests {
             canary_unwritable: None,
             unnamed: vec![],
             last_checked_ms: None,
+            version_at_ms: None,
             first_seen_ms: None,
             looked: false,
             hub_findings: None,

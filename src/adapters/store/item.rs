@@ -90,6 +90,7 @@ pub(super) fn known(i: &Item) -> Known {
         canary_unwritable: unwritable_of(i),
         unnamed: marks(i),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
+        version_at_ms: get_s(i, "version_at").and_then(|t| clock::parse_iso(&t)),
         first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
         looked: i.contains_key("looked"),
         hub_findings: get_s(i, "hub_findings"),

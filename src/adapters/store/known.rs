@@ -30,7 +30,7 @@ fn slot_of(i: &Item) -> Option<String> {
 /// the attributes 0.9.0 left behind (`domain::retired`) and removes them.
 const SWEPT: &str = "account region document status desired_user observed_user \
     observed_run_as_enabled default_version last_error_code drift_seen_by drift_seen_value intent \
-    lease_until nodes mode held held_since held_told ou_path hub_findings last_checked latest_version looked \
+    lease_until nodes mode held held_since held_told ou_path hub_findings last_checked version_at latest_version looked \
     canary_token canary_written_ms canary_arrived_ms canary_missing_since_ms canary_unwritable";
 
 /// A whole item read as a sweep reads it: the attributes it compares, and

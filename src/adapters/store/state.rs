@@ -162,9 +162,9 @@ impl StateStore {
             .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":one", n(1));
         update = update.expression_attribute_values(":shard", s(state_shard(&i.account)));
-        // `last_checked` with the version: a later run reads a recorded
+        // `version_at` with the version: a later run reads a recorded
         // version made after its record as another life's.
-        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, last_changed = :at, last_checked = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
+        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, version_at = :at, last_changed = :at, last_checked = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
         if i.edited {
             let mut times = orphan.recent_reverts.clone();
             times.push(clock::epoch_secs(now));

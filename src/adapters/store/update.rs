@@ -162,6 +162,13 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
             None => u.remove.push(attr.into()),
         }
     }
+    // When the default version was recorded, which a record that keeps it
+    // does not move: a document's life is checked against it.
+    match (&o.default_version, o.keeps_version) {
+        (_, true) => {}
+        (Some(_), false) => u.set_expr("version_at = :last_checked"),
+        (None, false) => u.remove.push("version_at".into()),
+    }
 }
 
 /// `nodes::held::after_record`: a held document keeps since when it is

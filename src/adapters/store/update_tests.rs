@@ -276,6 +276,35 @@ fn a_failed_record_leaves_the_judged_version() {
     assert!(u.expression.contains("default_version"), "{}", u.expression);
 }
 
+/// When the default version was recorded moves with it, never with a
+/// record that keeps it (a failed run's record moved the time a document's
+/// life is checked against), and goes with it.
+#[test]
+fn the_time_a_version_was_recorded_moves_only_with_the_version() {
+    let set = "version_at = :last_checked";
+    // (case, default version, keeps it, set, removed)
+    let cases = [
+        ("recorded", Some("4"), false, true, false),
+        ("kept", Some("4"), true, false, false),
+        ("kept, none read", None, true, false, false),
+        ("none recorded", None, false, false, true),
+    ];
+    for (case, version, keeps, want_set, want_removed) in cases {
+        let o = Observation {
+            default_version: version.map(str::to_string),
+            keeps_version: keeps,
+            ..observation(false)
+        };
+        let u = record_update(&o, None, false, std::time::UNIX_EPOCH);
+        let e = &u.expression;
+        assert_eq!(e.contains(set), want_set, "{case}: {e}");
+        let removed = e
+            .split_once(" REMOVE ")
+            .is_some_and(|(_, r)| r.split(", ").any(|a| a == "version_at"));
+        assert_eq!(removed, want_removed, "{case}: {e}");
+    }
+}
+
 /// A take that wrote over a dead run's intent: its record puts that
 /// intent back (for a run that reads the document to adopt) instead of
 /// removing the intent, whether it wrote or found the document right.

@@ -157,7 +157,7 @@ fn remade_as_read(o: &RegionOutcome, row: &Known) -> Option<u64> {
         row.latest_version.as_deref(),
     );
     let made = o.made_before.as_deref();
-    version_gap::life::remade_as_read(recorded, (Some(read), made), row.last_checked_ms)
+    version_gap::life::remade_as_read(recorded, (Some(read), made), row.version_recorded_ms())
 }
 
 /// The recorded version to read for its life ([`version_gap::life_to_check`]),
@@ -173,7 +173,7 @@ fn life_check(o: &RegionOutcome, row: &Known) -> Option<(u64, i64)> {
         row.latest_version.as_deref(),
     );
     let version = version_gap::life_to_check(recorded, o.versions_before.as_ref()?)?;
-    Some((version, row.last_checked_ms?))
+    Some((version, row.version_recorded_ms()?))
 }
 
 /// No version between the record and the latest, yet one to check: a gap
@@ -337,7 +337,7 @@ fn gap_of(job: &Job, o: &RegionOutcome, recorded: Option<&Known>, user: &str) ->
             recorded?.default_version.as_deref(),
             recorded?.latest_version.as_deref().filter(|_| !alone),
         ),
-        at_ms: recorded?.last_checked_ms,
+        at_ms: recorded?.version_recorded_ms(),
     };
     let now = o.versions_before.as_ref()?;
     let gap = version_gap::gap_since(record, now, remade_ms);
@@ -447,5 +447,13 @@ mod tests {
                 "{now:?} {nodes} {at:?}"
             );
         }
+        // Checked against when the version was recorded, where the row
+        // says: a later record that kept it does not move that.
+        let kept = Known {
+            version_at_ms: Some(400),
+            ..row
+        };
+        let now = Some(versions("3", "3"));
+        assert_eq!(life_check(&o(now, false), &kept), Some((2, 400)));
     }
 }
