@@ -62,8 +62,13 @@ pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen
 
 /// [`CLAIMABLE`] where the claimer does not know when its version was made
 /// (its read failed): a claim under no record cannot be told from another
-/// life's.
-pub(super) const CLAIMABLE_UNDATED: &str = "attribute_not_exists(#by) OR #seen <> :seen_s OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+/// life's, and a claim that says when its version was made (a drift
+/// alert's mark, a dated window) cannot be told from this version, under
+/// whatever record: refused, it is pending (`window_told::token_is`), and
+/// the record keeps the version for a run that dates it. Until 0.19.0 such
+/// a claim under another record was written over, and the version, told
+/// by a drift alert, was told again as not judged (simulation seed 61).
+pub(super) const CLAIMABLE_UNDATED: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND attribute_not_exists(#made)) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
 /// [`CLAIMABLE`] for a claimer that read no record ([`UNREAD`]): never
 /// claimed, or this trigger's or run out, and not kept.
@@ -137,10 +142,11 @@ pub(super) fn claim_update(
     if !unread && made.is_some() {
         u = u.expression_attribute_values(":unread", s(UNREAD));
     }
+    if made.is_some() || condition.contains("#made") {
+        u = u.expression_attribute_names("#made", "made");
+    }
     if let Some(made) = made {
-        u = u
-            .expression_attribute_names("#made", "made")
-            .expression_attribute_values(":made", s(made));
+        u = u.expression_attribute_values(":made", s(made));
     }
     u.update_expression(set)
         .condition_expression(condition)

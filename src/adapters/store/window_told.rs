@@ -351,7 +351,15 @@ fn token_is(
     // when it was made (`fact_items::UNREAD`).
     let unsure = (we_unread || they_unread) && !dated_alike;
     let same_record = theirs_seen.as_deref() == Some(seen.unwrap_or(""));
-    if !we_unread && (unsure || (!they_unread && !same_record)) {
+    // A dated claim this run cannot date its own version against (its read
+    // failed) may be this version's, or a former life's of the same number:
+    // told only as far as a run that dates it says, under any record
+    // (simulation seed 900097: a life's root told, the document made again,
+    // its new v4 taken as told and the record moved past it; seed 61: a
+    // drift alert's mark under no record taken for another version's, the
+    // version told again as not judged).
+    let undated = made.is_none() && theirs.is_some();
+    if !we_unread && !undated && (unsure || (!they_unread && !same_record)) {
         return TokenIs::Free;
     }
     let another_life = match (made, theirs.as_deref()) {
@@ -362,12 +370,6 @@ fn token_is(
     if another_life {
         return TokenIs::Free;
     }
-    // A dated claim this run cannot date its own version against (its read
-    // failed) may be a former life's of the same number under a record of
-    // the same number: told only as far as a run that dates it says
-    // (simulation seed 900097: a life's root told, the document made again,
-    // its new v4 taken as told and the record moved past it).
-    let undated = made.is_none() && theirs.is_some();
     let kept = item.contains_key(&attribute(token, "kept"));
     let running = get_n(item, &attribute(token, "until")).is_none_or(|u| u >= at_ms);
     match (by == trigger_id, kept, running) {
@@ -643,6 +645,26 @@ mod tests {
                 1_000,
             );
             assert_eq!(got, want, "remade: {theirs:?} against {ours:?}");
+        }
+        // An undated run against a dated claim under another record, or
+        // under none (a drift alert's mark): pending, never free (seed 61).
+        for theirs_seen in ["2", UNREAD, ""] {
+            let dated = item(&[
+                ("told 3 by", "t-other"),
+                ("told 3 seen", theirs_seen),
+                ("told 3 kept", "t-other"),
+                ("told 3 made", t1),
+            ]);
+            let got = token_is(&dated, "3", ("t-me", Some("4"), None), 1_000);
+            assert_eq!(got, TokenIs::Pending, "under {theirs_seen:?}");
+            // Undated under another record too: the claim is another record's.
+            let undated = item(&[
+                ("told 3 by", "t-other"),
+                ("told 3 seen", theirs_seen),
+                ("told 3 kept", "t-other"),
+            ]);
+            let got = token_is(&undated, "3", ("t-me", Some("4"), None), 1_000);
+            assert_eq!(got, TokenIs::Free, "undated under {theirs_seen:?}");
         }
     }
 
