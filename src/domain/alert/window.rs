@@ -150,10 +150,15 @@ fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
         .collect();
     if let Some(u) = &history.unjudged {
         for versions in &u.versions {
+            // Not `from`: that is when the version below was made, or a
+            // switch, which another run (a retry) may read otherwise; the
+            // version's own making is what its read failed to say. Dated
+            // by `from`, one trigger's two runs told one version not judged
+            // under two identities (simulation seed 35).
             let version = format!("unjudged:{versions}");
             let v = Version {
                 version: &version,
-                created: u.from.as_deref(),
+                created: None,
             };
             facts.push(version_fact(kind, place, v));
         }
