@@ -335,7 +335,16 @@ pub enum UnderIntent {
     /// windows; `None` when no adoption will tell it (the write does not show
     /// as landed to this run, a sweep's write, an unreadable intent): then
     /// it is this run's to tell.
-    Dead { adopted: Option<String> },
+    Dead { adopted: Option<Replaced> },
+}
+
+/// The default a dead run's write replaced, and when AWS said it was made
+/// (the intent's `made`, where it says): the same number in a document
+/// made again since is another version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub version: String,
+    pub made: Option<String>,
 }
 
 /// [`UnderIntent`] of the intent `json` on a record whose lease runs until
@@ -360,7 +369,12 @@ pub fn under_intent(
         .and_then(|j| Intent::parse(j).ok())
         .filter(|i| i.landed(unwritten, default_now))
         .filter(|i| default_now.is_some_and(|v| tells(i, v)))
-        .and_then(|i| i.versions_before.map(|v| v.default));
+        .and_then(|i| {
+            Some(Replaced {
+                version: i.versions_before?.default,
+                made: i.made,
+            })
+        });
     UnderIntent::Dead { adopted }
 }
 
@@ -449,7 +463,10 @@ mod tests {
         .to_json();
         let now = 10_000;
         let dead = |v: Option<&str>| UnderIntent::Dead {
-            adopted: v.map(str::to_string),
+            adopted: v.map(|v| Replaced {
+                version: v.to_string(),
+                made: None,
+            }),
         };
         // (intent, lease until, unwritten, default now, want)
         type Case<'a> = (

@@ -3,18 +3,28 @@
 //! `alert_id`), so this run's history does not tell it again as a window.
 
 use super::History;
+use crate::domain::intent::Replaced;
 
 /// `history` without the window of `adopted` (the default a dead run's
 /// write replaced, [`crate::domain::intent::under_intent`]), judged or not:
 /// the intent recorded its Run As, so the adoption tells it judged. Until
 /// 0.7.13 a version whose read failed stayed among the unjudged, and the
 /// adopting run told it twice: the adoption's `drift_reverted` and a
-/// `run_as_window` naming it unjudged (simulation seed 720052).
-pub fn told_by_adoption(mut history: History, adopted: Option<&str>) -> History {
-    let Some(v) = adopted else {
+/// `run_as_window` naming it unjudged (simulation seed 720052). A window
+/// of that number made at another time than the intent says is another
+/// life's version, this run's to tell: until 0.19.0 a former life's dead
+/// write took the new life's root version 1 out of the history, and the
+/// record moved past it untold (simulation seed 900387).
+pub fn told_by_adoption(mut history: History, adopted: Option<&Replaced>) -> History {
+    let Some(Replaced { version: v, made }) = adopted else {
         return history;
     };
-    history.windows.retain(|w| w.version != v);
+    let v = v.as_str();
+    let same = |w: &super::Window| match (made, &w.created) {
+        (Some(m), Some(c)) => m == c,
+        _ => true,
+    };
+    history.windows.retain(|w| w.version != v || !same(w));
     let Ok(n) = v.parse::<u64>() else {
         return history;
     };
@@ -62,6 +72,13 @@ mod tests {
     use super::super::tests::root_window as window;
     use super::*;
 
+    fn replaced(version: &str, made: Option<&str>) -> Replaced {
+        Replaced {
+            version: version.into(),
+            made: made.map(str::to_string),
+        }
+    }
+
     #[test]
     fn only_the_adopted_default_leaves_the_windows() {
         let cases: [(Option<&str>, &[&str], &[&str]); 5] = [
@@ -77,9 +94,37 @@ mod tests {
                 windows: windows.iter().map(|v| window(v)).collect(),
                 ..History::default()
             };
-            let out = told_by_adoption(history, adopted);
+            let adopted = adopted.map(|v| replaced(v, None));
+            let out = told_by_adoption(history, adopted.as_ref());
             let got: Vec<&str> = out.windows.iter().map(|w| w.version.as_str()).collect();
             assert_eq!(got, left, "adopted {adopted:?} of {windows:?}");
+        }
+    }
+
+    /// Seed 900387: a window of the adopted number made at another time
+    /// than the intent says (a document made again since the dead write)
+    /// is another version: it stays. Either time unknown: as before.
+    #[test]
+    fn a_window_of_the_adopted_number_in_another_life_stays() {
+        let (t1, t2) = ("2026-11-26T00:10:00Z", "2026-11-26T01:41:00Z");
+        // (intent's made, window's made, left)
+        let cases: [(Option<&str>, Option<&str>, &[&str]); 5] = [
+            (Some(t1), Some(t2), &["1", "3"]),
+            (Some(t1), Some(t1), &["3"]),
+            (None, Some(t2), &["3"]),
+            (Some(t1), None, &["3"]),
+            (None, None, &["3"]),
+        ];
+        for (theirs, ours, left) in cases {
+            let mut w = window("1");
+            w.created = ours.map(str::to_string);
+            let history = History {
+                windows: vec![w, window("3")],
+                ..History::default()
+            };
+            let out = told_by_adoption(history, Some(&replaced("1", theirs)));
+            let got: Vec<&str> = out.windows.iter().map(|w| w.version.as_str()).collect();
+            assert_eq!(got, left, "intent {theirs:?}, window {ours:?}");
         }
     }
 
@@ -108,7 +153,7 @@ mod tests {
                 }),
                 ..History::default()
             };
-            let out = told_by_adoption(history, Some(adopted));
+            let out = told_by_adoption(history, Some(&replaced(adopted, Some("t"))));
             let got: Vec<String> = out.unjudged.map(|u| u.versions).unwrap_or_default();
             assert_eq!(got, left, "adopted {adopted} of {versions:?}");
             assert_eq!(out.unread, unread, "adopted {adopted} of {versions:?}");

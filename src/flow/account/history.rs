@@ -138,7 +138,7 @@ fn read_and_judge(
             (now.as_ref(), found.0.as_deref(), found.1),
         );
         let history = version_gap::covered_by_default(history, &gap, default.as_ref());
-        let history = version_gap::told_by_adoption(history, adopted.as_deref());
+        let history = version_gap::told_by_adoption(history, adopted.as_ref());
         let history = version_gap::opened_at_making(history, made.as_ref());
         let history = finished(history, &gap, tell_failed_reads, code);
         (i, seen, history, adopted.is_some())

@@ -31,7 +31,7 @@ pub(super) struct Start {
     /// The default a dead run's write replaced, told by the adoption of
     /// its intent this run's record makes: no window of this run's
     /// ([`crate::domain::intent::under_intent`]).
-    pub(super) adopted: Option<String>,
+    pub(super) adopted: Option<crate::domain::intent::Replaced>,
     /// The recorded version to read first, and when the record was written:
     /// made since, it is another life's number ([`checked_life`]).
     pub(super) life: Option<(u64, i64)>,
@@ -116,13 +116,21 @@ pub(super) fn start_of(
 /// `s` with the default a dead run's write replaced and the recorded
 /// version whose life to check (not where the gap already found the
 /// document made again).
-fn with_adopted(mut s: Start, adopted: Option<String>, check: Option<(u64, i64)>) -> Start {
+fn with_adopted(
+    mut s: Start,
+    adopted: Option<crate::domain::intent::Replaced>,
+    check: Option<(u64, i64)>,
+) -> Start {
     s.adopted = adopted;
     s.life = check.filter(|_| s.gap.recreated.is_none());
     s
 }
 
-type RecordedGap = (Gap, Option<String>, Option<(u64, i64)>);
+type RecordedGap = (
+    Gap,
+    Option<crate::domain::intent::Replaced>,
+    Option<(u64, i64)>,
+);
 
 /// A recorded row's gap, the default a dead run's write replaced (adopted
 /// by this run's record), and the recorded version whose life to check;
