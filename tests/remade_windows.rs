@@ -282,6 +282,77 @@ async fn a_document_made_again_twice_under_the_same_record_is_told_made_again_ea
     assert!(after.is_empty(), "{after:#?}");
 }
 
+/// Simulation seed 900035: the document deleted and made again (root at
+/// version 1, put right up to the number the table recorded), then a
+/// sweep that fails there (its `GetDocument` refused: the test asserts the
+/// rule fired) records the slot failed, keeping the version. The next
+/// sweep reads the recorded number made after that version was recorded
+/// and tells the new document's root version 1, once; the sweep after is
+/// silent. Before, the failed record's time was what the check compared
+/// with: the version read as made before it, and the record moved past
+/// the root version untold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_made_again_before_a_failed_run_is_told_by_the_next() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (doc, recorded, _) = w.document(&account, R).await.unwrap();
+    let recorded_n: u64 = recorded.parse().unwrap();
+    // CreatedDate may be whole seconds: made a second after the record.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let ssm = w.admin_ssm(&account, R).await;
+    ssm.delete_document().name(DOC).send().await.unwrap();
+    let mut root = doc.clone();
+    root["inputs"]["runAsEnabled"] = json!(true);
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    assert_eq!(w.admin_write(&account, R, &root, true).await, "1");
+    for n in 2..=recorded_n {
+        let mut right = doc.clone();
+        right["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
+        w.admin_write(&account, R, &right, true).await;
+    }
+    let (_, default, _) = w.document(&account, R).await.unwrap();
+    assert_eq!(default, recorded, "put right at the recorded number");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let proxy = w.behind_proxy();
+    proxy.faults(
+        json!([{"name": "read", "service": "ssm", "action": "GetDocument",
+        "code": "AccessDeniedException"}]),
+    );
+    let (_, out) = w.handle(&sweep_event());
+    assert!(
+        proxy.hits()["read"]["hits"].as_u64().unwrap_or(0) >= 1,
+        "{}",
+        proxy.hits()
+    );
+    let failed = w.alerts().await;
+    assert!(
+        of_kind(&failed, "run_as_window").is_empty(),
+        "{failed:#?} {out:#}"
+    );
+    let row = w.state(&account, R).await.unwrap();
+    assert_eq!(row["status"], "failed", "{row:?}");
+    assert_eq!(row["default_version"], recorded, "kept: {row:?}");
+    proxy.faults(json!([]));
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let alerts = w.alerts().await;
+    let windows = of_kind(&alerts, "run_as_window");
+    assert_eq!(windows.len(), 1, "told once: {alerts:#?}");
+    let m = &windows[0]["message"];
+    assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
+    assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
+    assert_eq!(
+        m["recreated"]["recorded_version"],
+        recorded.as_str(),
+        "{m:#}"
+    );
+    // The control: the sweep after is silent.
+    let (code, out) = w.handle(&sweep_event());
+    assert_eq!(code, 0, "{out:#}");
+    let after = w.alerts().await;
+    assert!(after.is_empty(), "{after:#?}");
+}
+
 /// Simulation seed 900076: a document deleted and made again whose version
 /// 1 held root for seconds, put right at the very number the table
 /// recorded, the put-back's `UpdateDocumentDefaultVersion` event the first
