@@ -414,41 +414,6 @@ fn a_window_a_switch_opened_is_another_fact_than_the_same_version_before() {
     assert_eq!(switched, id("2026-11-26T01:06:00.000Z", "eb-4"));
 }
 
-/// Seed 35: a version whose read failed is one fact whatever span a run
-/// gives it (`from`: the version below's making, or a switch, which a
-/// retry may read otherwise); other versions are other facts.
-#[test]
-fn a_version_not_judged_is_one_fact_whatever_its_span() {
-    use crate::domain::outcome::AccountReport;
-    use crate::domain::version_gap::{History, Unjudged};
-    let id = |versions: &str, from: Option<&str>| {
-        let mut o = put_back("5", "t");
-        o.history = Some(History {
-            unjudged: Some(Unjudged {
-                versions: vec![versions.into()],
-                operation: "GetDocument",
-                error_code: "ThrottlingException".into(),
-                from: from.map(str::to_string),
-            }),
-            ..History::default()
-        });
-        let report = AccountReport {
-            desired_user: Some("admin".into()),
-            regions: vec![o],
-            ..AccountReport::uniform(ACCOUNT, "payments", &[], |_| unreachable!())
-        };
-        let t = trigger(TriggerKind::DocumentChanged, "eb-34", Some(ADMIN));
-        let alerts = super::super::window::run_as_windows(&report, &t, "now");
-        assert_eq!(alerts.len(), 1, "one window alert");
-        alerts[0].alert_id.clone()
-    };
-    let first = id("4", Some("2026-11-26T00:38:51.332Z"));
-    assert_eq!(first, id("4", Some("2026-11-26T00:58:00.413Z")));
-    assert_eq!(first, id("4", None));
-    assert_ne!(first, id("3", Some("2026-11-26T00:38:51.332Z")));
-    assert_ne!(first, id("3-4", None));
-}
-
 /// Seed 900275 (audit): a sweep's finding named by the edit's event after
 /// the editor put the document right themselves; nothing was put back, so
 /// the follow-up is `drift_detected` (in enforce a `drift_reverted`).

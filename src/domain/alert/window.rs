@@ -150,15 +150,14 @@ fn told_id(account: &str, o: &RegionOutcome, trigger: &Trigger) -> String {
         .collect();
     if let Some(u) = &history.unjudged {
         for versions in &u.versions {
-            // Not `from`: that is when the version below was made, or a
-            // switch, which another run (a retry) may read otherwise; the
-            // version's own making is what its read failed to say. Dated
-            // by `from`, one trigger's two runs told one version not judged
-            // under two identities (simulation seed 35).
+            // Dated by `from`, the making of the version read below them:
+            // their own making is what the failed read did not say, and
+            // without a date the same numbers of a document made again are
+            // one fact, the later one taken as told (simulation seed 900116).
             let version = format!("unjudged:{versions}");
             let v = Version {
                 version: &version,
-                created: None,
+                created: u.from.as_deref(),
             };
             facts.push(version_fact(kind, place, v));
         }
