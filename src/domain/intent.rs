@@ -18,6 +18,7 @@ use crate::domain::outcome::{slot, AccountReport, Action, RegionOutcome};
 use crate::domain::ports::Versions;
 use crate::domain::preferences::RunAs;
 use crate::domain::trigger::{Actor, Context, Trigger, TriggerKind};
+use crate::domain::version_gap::Replaced;
 
 /// What a run announces before its first write to one account-region.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -336,15 +337,6 @@ pub enum UnderIntent {
     /// as landed to this run, a sweep's write, an unreadable intent): then
     /// it is this run's to tell.
     Dead { adopted: Option<Replaced> },
-}
-
-/// The default a dead run's write replaced, and when AWS said it was made
-/// (the intent's `made`, where it says): the same number in a document
-/// made again since is another version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replaced {
-    pub version: String,
-    pub made: Option<String>,
 }
 
 /// [`UnderIntent`] of the intent `json` on a record whose lease runs until

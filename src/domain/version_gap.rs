@@ -13,7 +13,7 @@ pub mod life;
 mod made;
 mod switched;
 mod tokens;
-pub use adopted::told_by_adoption;
+pub use adopted::{told_by_adoption, Replaced};
 pub use latest::{covered_by_default, with_latest};
 pub use life::{from_life, gap_unrecorded, life_to_check, of_life, remade, starts_history};
 pub use made::{event_version, made_by, opened_at_making};
@@ -187,10 +187,7 @@ pub struct History {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recreated: Option<String>,
     /// When the present life of a document made again began: its version
-    /// 1's `CreatedDate`, where this run read it. The re-creation is that
-    /// life's fact: a document deleted and made again twice, each time
-    /// after a record at the same version number, is two re-creations,
-    /// not one told already (simulation seed 900263).
+    /// 1's `CreatedDate`, where this run read it ([`life::of_version_one`]).
     #[serde(skip)]
     pub life_made: Option<String>,
     /// Told already by another run, whose trigger named no editor or
@@ -338,11 +335,7 @@ fn judge(
                 .count(),
         unjudged: None,
         recreated: gap.recreated.clone(),
-        life_made: gap
-            .recreated
-            .as_ref()
-            .and_then(|_| read.iter().find(|p| p.number == 1 && p.failed.is_none()))
-            .and_then(|p| p.created.clone()),
+        life_made: life::of_version_one(gap, &read),
     };
     let failed: Vec<&&Past> = read
         .iter()

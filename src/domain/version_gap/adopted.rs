@@ -3,7 +3,15 @@
 //! `alert_id`), so this run's history does not tell it again as a window.
 
 use super::History;
-use crate::domain::intent::Replaced;
+
+/// The default a dead run's write replaced, and when AWS said it was made
+/// (the intent's `made`, where it says): the same number in a document
+/// made again since is another version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replaced {
+    pub version: String,
+    pub made: Option<String>,
+}
 
 /// `history` without the window of `adopted` (the default a dead run's
 /// write replaced, [`crate::domain::intent::under_intent`]), judged or not:

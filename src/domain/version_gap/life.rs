@@ -90,11 +90,22 @@ pub fn remade(gap: Gap, recorded: u64, now: &Versions) -> Gap {
     }
 }
 
+/// When a document made again began its present life: its version 1's
+/// `CreatedDate`, where `read` holds it. The re-creation is that life's
+/// fact: a document deleted and made again twice, each time after a record
+/// at the same version number, is two re-creations, not one told already
+/// (simulation seed 900263).
+pub fn of_version_one(gap: &Gap, read: &[&Past]) -> Option<String> {
+    gap.recreated.as_ref()?;
+    let one = read.iter().find(|p| p.number == 1 && p.failed.is_none())?;
+    one.created.clone()
+}
+
 /// `history` of a document made again, its life's start (`life_made`)
 /// taken from the run's own read where the history read no version 1:
 /// version 1 is the default (or the latest alone, `pending`) it found,
 /// made at `made` (`RegionOutcome::made_before`).
-pub fn life_from_current(
+pub fn from_current(
     mut history: History,
     (now, made, pending): (Option<&Versions>, Option<&str>, bool),
 ) -> History {
@@ -260,10 +271,10 @@ mod tests {
         ];
         for (case, h, (default, latest), made, pending, want) in cases {
             let now = versions(default, latest);
-            let got = life_from_current(h, (Some(&now), made, pending));
+            let got = from_current(h, (Some(&now), made, pending));
             assert_eq!(got.life_made.as_deref(), want, "{case}");
         }
-        let got = life_from_current(remade(None), (None, Some("t1"), false));
+        let got = from_current(remade(None), (None, Some("t1"), false));
         assert_eq!(got.life_made, None, "no document found");
     }
 

@@ -27,7 +27,7 @@ use crate::domain::job::Job;
 use crate::domain::known::Snapshot;
 use crate::domain::outcome::RegionOutcome;
 use crate::domain::preferences::Preferences;
-use crate::domain::version_gap::{self, Gap, History, Past};
+use crate::domain::version_gap::{self, life, Gap, History, Past};
 use crate::domain::window_claim::{Claim, Unwritten, WindowClaim};
 
 /// The slots' own items a run read because the account's rows could not
@@ -119,7 +119,7 @@ fn read_and_judge(
     let default = o.before.clone().filter(|_| !o.pending);
     let made = version_gap::made_by(&job.trigger, &o.region, o.document_name());
     let now = o.versions_before.clone();
-    let found = (o.made_before.clone(), o.pending);
+    let (made_now, pending) = (o.made_before.clone(), o.pending);
     async move {
         let _slot = slots.acquire_owned().await.expect("semaphore never closes");
         let Start {
@@ -133,10 +133,7 @@ fn read_and_judge(
         } = start;
         let mut gap = checked_life(&docs, gap, (life, now.as_ref())).await;
         let history = judged(docs, &mut gap, &accepted, (&ends, since)).await;
-        let history = version_gap::life::life_from_current(
-            history,
-            (now.as_ref(), found.0.as_deref(), found.1),
-        );
+        let history = life::from_current(history, (now.as_ref(), made_now.as_deref(), pending));
         let history = version_gap::covered_by_default(history, &gap, default.as_ref());
         let history = version_gap::told_by_adoption(history, adopted.as_ref());
         let history = version_gap::opened_at_making(history, made.as_ref());

@@ -31,7 +31,7 @@ pub(super) struct Start {
     /// The default a dead run's write replaced, told by the adoption of
     /// its intent this run's record makes: no window of this run's
     /// ([`crate::domain::intent::under_intent`]).
-    pub(super) adopted: Option<crate::domain::intent::Replaced>,
+    pub(super) adopted: Option<crate::domain::version_gap::Replaced>,
     /// The recorded version to read first, and when the record was written:
     /// made since, it is another life's number ([`checked_life`]).
     pub(super) life: Option<(u64, i64)>,
@@ -118,7 +118,7 @@ pub(super) fn start_of(
 /// document made again).
 fn with_adopted(
     mut s: Start,
-    adopted: Option<crate::domain::intent::Replaced>,
+    adopted: Option<crate::domain::version_gap::Replaced>,
     check: Option<(u64, i64)>,
 ) -> Start {
     s.adopted = adopted;
@@ -128,7 +128,7 @@ fn with_adopted(
 
 type RecordedGap = (
     Gap,
-    Option<crate::domain::intent::Replaced>,
+    Option<crate::domain::version_gap::Replaced>,
     Option<(u64, i64)>,
 );
 
