@@ -60,10 +60,7 @@ async fn told_once_by_the_put_backs_run(w: &World, account: &str, version: &str,
     assert_eq!(m["windows"][0]["version"], "1", "{m:#}");
     assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
     assert_eq!(m["recreated"]["recorded_version"], recorded, "{m:#}");
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// A former life's window told, the document deleted and made again up to
@@ -116,10 +113,7 @@ async fn told_once_by_the_sweep(w: &World, version: &str) {
     assert_eq!(m["windows"][0]["version"], version, "{m:#}");
     assert_eq!(m["windows"][0]["run_as"]["runAsDefaultUser"], json!("root"));
     // The control: the sweep after is silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -237,10 +231,7 @@ async fn each_life_of_a_remade_documents_root_version_one_is_told_under_its_own_
     }
     assert_ne!(ids[0], ids[1], "two lives, two facts");
     // The control: the sweep after is silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// Simulation seed 900263: the document deleted and made again up to the
@@ -276,10 +267,7 @@ async fn a_document_made_again_twice_under_the_same_record_is_told_made_again_ea
     }
     assert_ne!(ids[0], ids[1], "two lives, two facts");
     // The control: the sweep after is silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// Simulation seed 900035: the document deleted and made again (root at
@@ -347,10 +335,7 @@ async fn a_document_made_again_before_a_failed_run_is_told_by_the_next() {
         "{m:#}"
     );
     // The control: the sweep after is silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// Simulation seed 900076: a document deleted and made again whose version

@@ -96,10 +96,7 @@ async fn a_root_window_closed_before_any_run_looked_is_told_once_naming_the_edit
         "nothing was put back: {told:#?}"
     );
     // The next sweep has the versions recorded: silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// A sweep (no edit event reached the hub) finds the window too, once.
@@ -237,10 +234,7 @@ async fn a_root_version_that_cannot_be_read_is_told_not_recorded_past_silently()
     assert_eq!(recorded(&w, &account).await["default_version"], back);
     // The control: the next sweep (the version readable again) is silent.
     proxy.faults(json!([]));
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// `name`'s event by role Breakglass in `account`'s region, handled; the
@@ -327,10 +321,7 @@ async fn a_root_window_is_told_when_the_accounts_rows_cannot_be_read() {
     assert_eq!(recorded(&w, &account).await["default_version"], back);
     // The control: rows readable again, the sweep is silent.
     proxy.faults(json!([]));
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// Versions a `run_as_window` alert tells as windows.
@@ -398,10 +389,7 @@ async fn a_window_told_before_is_not_told_again_when_only_the_rows_cannot_be_rea
     assert_eq!(recorded(&w, &account).await["default_version"], back);
     // The control: rows readable again, the sweep is silent.
     proxy.faults(json!([]));
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// Only the rows' `Query` refused, and the run puts back the edit its
@@ -439,10 +427,7 @@ async fn a_put_backs_run_that_cannot_read_the_rows_tells_the_window_before_the_e
     assert_eq!(recorded(&w, &account).await["default_version"], default);
     // The control: rows readable again, the sweep is silent.
     proxy.faults(json!([]));
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }
 
 /// The rows' `Query` and the region's own item both refused: the run reads
@@ -554,8 +539,5 @@ async fn a_document_deleted_and_made_again_with_root_as_version_1_is_told() {
     );
     assert_eq!(recorded(&w, &account).await["default_version"], "2");
     // The control: the sweep after is silent.
-    let (code, out) = w.handle(&sweep_event());
-    assert_eq!(code, 0, "{out:#}");
-    let after = w.alerts().await;
-    assert!(after.is_empty(), "{after:#?}");
+    w.sweep_is_silent().await;
 }

@@ -781,6 +781,15 @@ impl World {
         serde_json::from_str(c.content().unwrap()).unwrap()
     }
 
+    /// The control of a test that told something: a sweep after it
+    /// succeeds and sends nothing.
+    pub async fn sweep_is_silent(&self) {
+        let (code, out) = self.handle(&sweep_event());
+        assert_eq!(code, 0, "{out:#}");
+        let after = self.alerts().await;
+        assert!(after.is_empty(), "the sweep after is silent: {after:#?}");
+    }
+
     /// Every alert delivered so far (SNS envelope parsed), consumed from the queue.
     pub async fn alerts(&self) -> Vec<Value> {
         self.drain(&self.alert_queue)
