@@ -45,6 +45,30 @@ async fn made_again(w: &World, account: &str, doc: &serde_json::Value, upto: u64
         .unwrap();
 }
 
+/// The document deleted and made again: root at version 1, then versions
+/// `2..=upto` that differ from `doc` only in their idle timeout, each made
+/// the default. The last one's number.
+async fn made_again_root_first(
+    w: &World,
+    account: &str,
+    doc: &serde_json::Value,
+    upto: u64,
+) -> String {
+    let ssm = w.admin_ssm(account, R).await;
+    ssm.delete_document().name(DOC).send().await.unwrap();
+    let mut root = doc.clone();
+    root["inputs"]["runAsEnabled"] = json!(true);
+    root["inputs"]["runAsDefaultUser"] = json!("root");
+    let mut last = w.admin_write(account, R, &root, false).await;
+    assert_eq!(last, "1");
+    for n in 2..=upto {
+        let mut right = doc.clone();
+        right["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
+        last = w.admin_write(account, R, &right, true).await;
+    }
+    last
+}
+
 /// The put-back's `UpdateDocumentDefaultVersion` to `version`, the first
 /// event to reach the guard: its run tells the new life's root version 1
 /// once, as made again since `recorded`; the sweep after is silent.
@@ -177,18 +201,7 @@ async fn a_new_lifes_version_put_right_before_any_run_looked_is_told_by_the_put_
     // A version's CreatedDate may be whole seconds: made a second after the
     // record, it reads as made after it.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.delete_document().name(DOC).send().await.unwrap();
-    let mut root = doc.clone();
-    root["inputs"]["runAsEnabled"] = json!(true);
-    root["inputs"]["runAsDefaultUser"] = json!("root");
-    assert_eq!(w.admin_write(&account, R, &root, false).await, "1");
-    let mut last = String::new();
-    for n in 2..=recorded_n + 1 {
-        let mut right = doc.clone();
-        right["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
-        last = w.admin_write(&account, R, &right, true).await;
-    }
+    let last = made_again_root_first(&w, &account, &doc, recorded_n + 1).await;
     assert!(
         last.parse::<u64>().unwrap() > recorded_n,
         "above the record"
@@ -287,17 +300,7 @@ async fn a_document_made_again_before_a_failed_run_is_told_by_the_next() {
     let recorded_n: u64 = recorded.parse().unwrap();
     // CreatedDate may be whole seconds: made a second after the record.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.delete_document().name(DOC).send().await.unwrap();
-    let mut root = doc.clone();
-    root["inputs"]["runAsEnabled"] = json!(true);
-    root["inputs"]["runAsDefaultUser"] = json!("root");
-    assert_eq!(w.admin_write(&account, R, &root, true).await, "1");
-    for n in 2..=recorded_n {
-        let mut right = doc.clone();
-        right["inputs"]["idleSessionTimeout"] = json!(format!("{}", 20 + n));
-        w.admin_write(&account, R, &right, true).await;
-    }
+    made_again_root_first(&w, &account, &doc, recorded_n).await;
     let (_, default, _) = w.document(&account, R).await.unwrap();
     assert_eq!(default, recorded, "put right at the recorded number");
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -359,16 +362,7 @@ async fn a_new_lifes_version_put_right_at_the_recorded_number_is_told_by_the_put
     assert!(recorded_n >= 2, "{recorded}");
     // Made again beyond the clocks' two-second margin after the record.
     std::thread::sleep(std::time::Duration::from_millis(2600));
-    let ssm = w.admin_ssm(&account, R).await;
-    ssm.delete_document().name(DOC).send().await.unwrap();
-    let mut root = doc.clone();
-    root["inputs"]["runAsDefaultUser"] = json!("root");
-    assert_eq!(w.admin_write(&account, R, &root, false).await, "1");
-    for n in 2..=recorded_n {
-        let mut next = doc.clone();
-        next["inputs"]["idleSessionTimeout"] = json!(format!("{}", 30 + n));
-        w.admin_write(&account, R, &next, true).await;
-    }
+    made_again_root_first(&w, &account, &doc, recorded_n).await;
     let (_, default, _) = w.document(&account, R).await.unwrap();
     assert_eq!(default, recorded, "put right at the recorded number");
     told_once_by_the_put_backs_run(&w, &account, &recorded, &recorded).await;
