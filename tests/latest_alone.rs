@@ -34,9 +34,10 @@ fn telling<'a>(alerts: &'a [Value], version: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by_the_first_run() {
-    let w = World::new().await;
+/// Audit: Run As off on a new latest version alone, its edit's event told
+/// as such (`latest_only`). The account, the right document, the off one
+/// and its version.
+async fn off_told_alone(w: &World) -> (String, Value, Value, String) {
     let account = w.configured_and_swept().await;
     w.write_policy("mode = \"audit\"");
     let (right, _, _) = w.document(&account, R).await.unwrap();
@@ -49,6 +50,13 @@ async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by
     let alone = of_kind(&first, "drift_detected");
     assert_eq!(alone.len(), 1, "{first:#?}");
     assert_eq!(alone[0]["message"]["latest_only"], true, "{first:#?}");
+    (account, right, doc, off)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_latest_told_alone_then_made_the_default_and_put_right_is_told_once_by_the_first_run() {
+    let w = World::new().await;
+    let (account, right, _, off) = off_told_alone(&w).await;
 
     // The editor makes it the default, then puts it right; the restore's
     // event arrives before the switch's.
@@ -130,18 +138,7 @@ async fn a_switch_back_to_the_default_found_tells_the_latest_it_replaced() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_latest_alones_value_made_the_default_by_another_version_is_told_by_the_sweep() {
     let w = World::new().await;
-    let account = w.configured_and_swept().await;
-    w.write_policy("mode = \"audit\"");
-    let (right, _, _) = w.document(&account, R).await.unwrap();
-    let mut doc = right.clone();
-    doc["inputs"]["runAsEnabled"] = json!(false);
-    let off = w.admin_write(&account, R, &doc, false).await;
-    let (code, out) = w.handle(&event("UpdateDocument", &account, &cloudtrail_now(), &off));
-    assert_eq!(code, 0, "{out:#}");
-    let first = w.alerts().await;
-    let alone = of_kind(&first, "drift_detected");
-    assert_eq!(alone.len(), 1, "{first:#?}");
-    assert_eq!(alone[0]["message"]["latest_only"], true, "{first:#?}");
+    let (account, _, mut doc, _) = off_told_alone(&w).await;
     // The quiet side: the same finding, still the latest's alone.
     let (code, out) = w.handle(&sweep_event());
     assert_eq!(code, 0, "{out:#}");
