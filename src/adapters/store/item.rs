@@ -90,7 +90,7 @@ pub(super) fn known(i: &Item) -> Known {
         canary_unwritable: unwritable_of(i),
         unnamed: marks(i),
         last_checked_ms: get_s(i, "last_checked").and_then(|t| clock::parse_iso(&t)),
-        version_at_ms: get_s(i, "version_at").and_then(|t| clock::parse_iso(&t)),
+        version_at_ms: version_at(i),
         first_seen_ms: get_s(i, "first_seen").and_then(|t| clock::parse_iso(&t)),
         looked: i.contains_key("looked"),
         hub_findings: get_s(i, "hub_findings"),
@@ -132,6 +132,16 @@ pub fn recent_reverts(old: &Item, now: std::time::SystemTime) -> Vec<i64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// When the row's default version was recorded (`<version>@<epoch ms>`),
+/// where the stamp is of that very version: another writer (an earlier
+/// release's instance) may have moved the version without it.
+fn version_at(i: &Item) -> Option<i64> {
+    let stamp = get_s(i, "version_at")?;
+    let (version, ms) = stamp.split_once('@')?;
+    let current = get_s(i, "default_version")?;
+    (version == current).then(|| ms.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -185,5 +195,37 @@ mod tests {
             .map(|k| (k.version, k.editor.is_some()))
             .collect();
         assert_eq!(got, vec![(6, false), (12, true)]);
+    }
+
+    /// The stamp counts only where it is of the row's version: another
+    /// writer that moved the version without it leaves a stamp of another.
+    #[test]
+    fn when_the_version_was_recorded_is_read_only_for_that_version() {
+        let row = |stamp: Option<&str>, version: Option<&str>| -> Item {
+            let mut i = Item::new();
+            if let Some(t) = stamp {
+                i.insert("version_at".into(), s(t));
+            }
+            if let Some(v) = version {
+                i.insert("default_version".into(), s(v));
+            }
+            i
+        };
+        let cases = [
+            (Some("3@1700"), Some("3"), Some(1700)),
+            (Some("2@1700"), Some("3"), None),
+            (Some("3@1700"), None, None),
+            (None, Some("3"), None),
+            (Some("3@soon"), Some("3"), None),
+            (Some("31700"), Some("3"), None),
+            (Some("@1700"), Some(""), Some(1700)),
+        ];
+        for (stamp, version, want) in cases {
+            assert_eq!(
+                version_at(&row(stamp, version)),
+                want,
+                "{stamp:?} {version:?}"
+            );
+        }
     }
 }

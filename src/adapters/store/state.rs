@@ -157,6 +157,10 @@ impl StateStore {
             .expression_attribute_values(":st", s(i.status()))
             .expression_attribute_values(":action", s(i.outcome(version_after).action.as_str()))
             .expression_attribute_values(":version", s(version_after))
+            .expression_attribute_values(
+                ":version_at",
+                s(format!("{version_after}@{}", clock::epoch_millis(now))),
+            )
             .expression_attribute_values(":at", s(clock::iso(now)))
             .expression_attribute_values(":tid", s(&i.trigger_id))
             .expression_attribute_values(":zero", n(0))
@@ -164,7 +168,7 @@ impl StateStore {
         update = update.expression_attribute_values(":shard", s(state_shard(&i.account)));
         // `version_at` with the version: a later run reads a recorded
         // version made after its record as another life's.
-        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, version_at = :at, last_changed = :at, last_checked = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
+        let mut expression = "SET #st = :st, state_shard = :shard, last_action = :action, default_version = :version, version_at = :version_at, last_changed = :at, last_checked = :at, last_trigger_id = :tid, changes = if_not_exists(changes, :zero) + :one".to_string();
         if i.edited {
             let mut times = orphan.recent_reverts.clone();
             times.push(clock::epoch_secs(now));

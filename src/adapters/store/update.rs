@@ -107,14 +107,14 @@ fn build(
     if o.status != "failed" {
         u.set_expr("looked = if_not_exists(looked, :last_checked)");
     }
-    // Kept until another out-of-policy default is judged: a late switch
-    // event's run asks whether its version was judged since the switch.
-    // One attribute per version (`judged_v<N>`: when it was last judged),
-    // so a later judgement of another version does not hide this one; the
-    // document's version limit bounds them.
+    // Kept until another out-of-policy default is judged: a late switch event's
+    // run asks whether its version was judged since. One attribute per version
+    // (`judged_v<N>`: when last judged), so a later judgement of another version
+    // does not hide this one; the document's version limit bounds them.
     judged_marks(&mut u, o, now);
     kept_switches(&mut u, o);
     set_or_remove(&mut u, o);
+    version_at(&mut u, o, now);
     held_marks(&mut u, o);
     // Compliant again: the next drift is news again.
     if matches!(o.status, "compliant" | "remediated" | "reverted") {
@@ -162,11 +162,17 @@ fn set_or_remove(u: &mut Parts, o: &Observation) {
             None => u.remove.push(attr.into()),
         }
     }
-    // When the default version was recorded, which a record that keeps it
-    // does not move: a document's life is checked against it.
+}
+
+/// When the default version was recorded, stamped with that version
+/// (`<version>@<epoch ms>`): a record that keeps the version does not move
+/// it, and a row whose version another writer moved (an earlier release's
+/// instance finishing during an upgrade) reads the stamp as not its
+/// version's (`item::version_at`). A document's life is checked against it.
+fn version_at(u: &mut Parts, o: &Observation, now: SystemTime) {
     match (&o.default_version, o.keeps_version) {
         (_, true) => {}
-        (Some(_), false) => u.set_expr("version_at = :last_checked"),
+        (Some(v), false) => u.set("version_at", s(format!("{v}@{}", clock::epoch_millis(now)))),
         (None, false) => u.remove.push("version_at".into()),
     }
 }

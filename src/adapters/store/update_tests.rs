@@ -281,7 +281,7 @@ fn a_failed_record_leaves_the_judged_version() {
 /// life is checked against), and goes with it.
 #[test]
 fn the_time_a_version_was_recorded_moves_only_with_the_version() {
-    let set = "version_at = :last_checked";
+    let set = "version_at = :version_at";
     // (case, default version, keeps it, set, removed)
     let cases = [
         ("recorded", Some("4"), false, true, false),
