@@ -196,3 +196,45 @@ async fn a_default_told_again_with_a_latest_beside_it_is_another_alert() {
     handled(&w, &back);
     assert!(w.alerts().await.is_empty());
 }
+
+/// Simulation seed 900340: root's window told from its making by a run
+/// whose record then failed; a sweep found that window told by another run
+/// and recorded past root without judging it. The root switch's late event
+/// finds root below the record and reads it as a switch's window: the
+/// window told from root's making was open before that switch and reached
+/// past it, so nothing more is told. Until 0.19.0 the switch's window was
+/// claimed on its own item and told a second time.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_a_told_window_covered_is_not_told_again_below_the_record() {
+    let mut w = World::new().await;
+    let account = w.configured_and_swept().await;
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let to_root = switch(&account, &cloudtrail_now(), &root);
+    let mut again = right.clone();
+    again["inputs"]["idleSessionTimeout"] = json!("19");
+    // The told window reaches past the switch's second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let fixed = w.admin_write(&account, R, &again, true).await;
+    let proxy = w.behind_proxy();
+    proxy.faults(
+        json!([{"name": "record", "service": "dynamodb", "action": "UpdateItem",
+        "contains": format!("judged_v{root}"), "code": "AccessDeniedException"}]),
+    );
+    let _ = w.handle(&switch(&account, &cloudtrail_now(), &fixed));
+    let hits = proxy.hits()["record"]["hits"].as_u64().unwrap_or(0);
+    assert!(hits >= 1, "{}", proxy.hits());
+    proxy.faults(json!([]));
+    // The sweep sends the failed run's kept alert and finds root told.
+    handled(&w, &sweep_event());
+    let told = w.alerts().await;
+    let windows = of_kind(&told, "run_as_window");
+    assert_eq!(windows.len(), 1, "{told:#?}");
+    assert_eq!(windows[0]["message"]["windows"][0]["version"], root);
+    let row = w.state(&account, R).await.unwrap();
+    assert_eq!(row["default_version"], fixed, "recorded past root: {row:?}");
+    handled(&w, &to_root);
+    let late = w.alerts().await;
+    assert!(late.is_empty(), "{late:#?}");
+    w.sweep_is_silent().await;
+}

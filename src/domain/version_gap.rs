@@ -12,6 +12,7 @@ mod latest;
 pub mod life;
 mod made;
 mod switched;
+mod through;
 mod tokens;
 pub use adopted::{told_by_adoption, Replaced};
 pub use latest::{covered_by_default, with_latest};
@@ -21,6 +22,7 @@ pub use switched::{
     judged_ever, judged_forgotten, judged_numbers, judged_up_to, judged_value, opened_by_switch,
     second_end, switch_in, switch_of, switched_to, with_switch_back, Switch,
 };
+pub use through::{switch_opened, told_reach, Reach};
 pub use tokens::{
     claim_tokens, follow_up, made_by_version, naming_tokens, only_claimed, to_name, token_version,
     window_token, Ledgered,

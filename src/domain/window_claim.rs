@@ -11,6 +11,9 @@ pub struct WindowClaim {
     pub account: String,
     pub slot: String,
     pub tokens: Vec<String>,
+    /// The span each told window covered, by token
+    /// (`version_gap::told_reach`), kept on its ledger item.
+    pub reach: std::collections::BTreeMap<String, Reach>,
     pub trigger_id: String,
     /// The claim's write failed (refused past the SDK's retries, or its
     /// answers lost) and the run tells anyway: the transaction that keeps
@@ -25,6 +28,38 @@ pub struct WindowClaim {
 pub struct Unwritten {
     pub seen: String,
     pub actor: String,
+}
+
+/// The span a told window covered (epoch milliseconds): from when it
+/// opened (its version's making, or the switch that made it the default)
+/// through the latest it told it held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    pub opened: i64,
+    pub through: i64,
+}
+
+impl Reach {
+    /// The span `from` to `until`, where both read as times.
+    pub fn of(from: Option<&str>, until: Option<&str>) -> Option<Reach> {
+        Some(Reach {
+            opened: crate::domain::clock::parse_iso(from?)?,
+            through: crate::domain::clock::parse_iso(until?)?,
+        })
+    }
+
+    /// Whether this told window told the window a switch opened in the
+    /// second starting at `at` (CloudTrail cuts event times to the
+    /// second) to a version made at `made` (where known): open before the
+    /// switch can have been (within that second, not before the version's
+    /// making: a console edit makes a version and its switch in one
+    /// second), and reaching past that second. A window that may have
+    /// ended, or opened, within it is another fact (told twice rather
+    /// than never).
+    pub fn covers(&self, at: i64, made: Option<i64>) -> bool {
+        let earliest = made.map_or(at, |m| m.max(at));
+        self.opened <= earliest && self.through > at.saturating_add(999)
+    }
 }
 
 /// What a run's claim of a row's windows came to, and whether its record

@@ -5,6 +5,7 @@
 //! the items.
 
 use aws_sdk_dynamodb::error::BuildError;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure,
 };
@@ -13,6 +14,7 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use crate::adapters::aws::dynamodb::{get_s, n, s, Item, Table};
 use crate::adapters::store::keys::{account_pk, region_key};
 use crate::domain::aws_error::AwsError;
+use crate::domain::version_gap::Reach;
 
 /// The attributes of a fact's item, as [`attribute`] names them on the
 /// merged item the sorting reads.
@@ -57,8 +59,12 @@ pub const UNREAD: &str = "?";
 /// A claim's terms, written with each token's update where the claimer
 /// knows when its version was made: never claimed under this record, nor
 /// under none ([`UNREAD`]) unless it does not say when made, or this
-/// trigger's or run out, and not kept.
-pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND #seen <> :unread) OR (#seen = :unread AND attribute_not_exists(#made)) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
+/// trigger's or run out, and not kept. A claim that says when its version
+/// was made is of that version under any record: only [`ANOTHER_LIFE`]
+/// frees it. Until 0.19.0 a claim under another record was free, and a
+/// retry whose row had moved on told its version again (simulation seed
+/// 900340).
+pub(super) const CLAIMABLE: &str = "attribute_not_exists(#by) OR (#seen <> :seen_s AND #seen <> :unread AND attribute_not_exists(#made)) OR (#seen = :unread AND attribute_not_exists(#made)) OR (attribute_not_exists(#kept) AND (#by = :tid OR #until < :at))";
 
 /// [`CLAIMABLE`] where the claimer does not know when its version was made
 /// (its read failed): a claim under no record cannot be told from another
@@ -105,14 +111,15 @@ pub(super) struct Claiming<'a> {
     pub remade: bool,
 }
 
-/// The claim of `token` (kept at once when `kept`), on [`CLAIMABLE`]'s
-/// terms, its item returned when refused; `made`: when AWS says the
-/// token's version was made, where known, recorded on the item.
+/// The claim of `token` (kept at once when `kept`: `Some` of how far its
+/// told window reached, `fact_cover`), on [`CLAIMABLE`]'s terms, its item
+/// returned when refused; `made`: when AWS says the token's version was
+/// made, where known, recorded on the item.
 pub(super) fn claim_update(
     table: &Table,
     c: &Claiming<'_>,
     (token, made): (&str, Option<&str>),
-    kept: bool,
+    kept: Option<Option<Reach>>,
 ) -> Result<Update, BuildError> {
     let mut set = "SET #by = :tid, #seen = :seen_s, #until = :until, #actor = :actor, #token = :token, #slot = :slot, #ttl = :ttl".to_string();
     let unread = c.seen == UNREAD;
@@ -120,9 +127,13 @@ pub(super) fn claim_update(
     if made.is_some() {
         set.push_str(", #made = :made");
     }
+    let reach = kept.flatten();
+    if reach.is_some() {
+        set.push_str(REACH);
+    }
     set.push_str(match kept {
-        true => ", #kept = :tid",
-        false => " REMOVE #kept",
+        Some(_) => ", #kept = :tid",
+        None => " REMOVE #kept",
     });
     let mut u = Update::builder().table_name(&table.name).set_key(Some(
         key(c.account, c.slot, token)
@@ -147,6 +158,9 @@ pub(super) fn claim_update(
     }
     if let Some(made) = made {
         u = u.expression_attribute_values(":made", s(made));
+    }
+    if let Some(reach) = reach {
+        u = with_reach(u, reach);
     }
     u.update_expression(set)
         .condition_expression(condition)
@@ -203,31 +217,45 @@ pub(super) fn mark_update(
     for name in PARTS.iter().chain(&["token", "slot", "ttl", "drift_by"]) {
         u = u.expression_attribute_names(format!("#{name}"), *name);
     }
+    let mut set = "SET #by = if_not_exists(#by, :tid), #seen = if_not_exists(#seen, :unread), #until = if_not_exists(#until, :at), #actor = if_not_exists(#actor, :actor), #made = if_not_exists(#made, :made), #kept = if_not_exists(#kept, :tid), #token = :token, #slot = :slot, #ttl = :ttl, #drift_by = :tid".to_string();
+    if let Some(reach) = told.reach {
+        set.push_str(", #opened = if_not_exists(#opened, :opened), #through = if_not_exists(#through, :through)");
+        u = with_reach(u, reach);
+    }
     // `drift_by` as `by`: the drift told it (`ledger`'s `drift`), and its
     // put-back's mark names its editor, not a window's follow-up.
-    u.update_expression(
-        "SET #by = if_not_exists(#by, :tid), #seen = if_not_exists(#seen, :unread), #until = if_not_exists(#until, :at), #actor = if_not_exists(#actor, :actor), #made = if_not_exists(#made, :made), #kept = if_not_exists(#kept, :tid), #token = :token, #slot = :slot, #ttl = :ttl, #drift_by = :tid",
-    )
-    .expression_attribute_values(":tid", s(&told.trigger_id))
-    .expression_attribute_values(":unread", s(UNREAD))
-    .expression_attribute_values(":at", n(at_ms))
-    .expression_attribute_values(":actor", s(&told.actor))
-    .expression_attribute_values(":made", s(&told.made))
-    .expression_attribute_values(":token", s(&told.version))
-    .expression_attribute_values(":slot", s(&told.slot))
-    .expression_attribute_values(":ttl", n(expires))
-    .build()
+    u.update_expression(set)
+        .expression_attribute_values(":tid", s(&told.trigger_id))
+        .expression_attribute_values(":unread", s(UNREAD))
+        .expression_attribute_values(":at", n(at_ms))
+        .expression_attribute_values(":actor", s(&told.actor))
+        .expression_attribute_values(":made", s(&told.made))
+        .expression_attribute_values(":token", s(&told.version))
+        .expression_attribute_values(":slot", s(&told.slot))
+        .expression_attribute_values(":ttl", n(expires))
+        .build()
+}
+
+/// What a keep writes of its told window's span (`fact_cover`).
+const REACH: &str = ", #opened = :opened, #through = :through";
+
+fn with_reach(u: UpdateBuilder, reach: Reach) -> UpdateBuilder {
+    u.expression_attribute_names("#opened", "opened")
+        .expression_attribute_names("#through", "through")
+        .expression_attribute_values(":opened", n(reach.opened))
+        .expression_attribute_values(":through", n(reach.through))
 }
 
 /// The mark that `token`'s claim is kept with its alert: only while it is
-/// still `trigger_id`'s.
+/// still `trigger_id`'s; with the span its told window covered
+/// (`fact_cover`), where it is a window.
 pub(super) fn kept_update(
     table: &Table,
     (account, slot): (&str, &str),
-    token: &str,
+    (token, reach): (&str, Option<Reach>),
     trigger_id: &str,
 ) -> Result<Update, BuildError> {
-    Update::builder()
+    let u = Update::builder()
         .table_name(&table.name)
         .set_key(Some(
             key(account, slot, token)
@@ -235,12 +263,15 @@ pub(super) fn kept_update(
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
         ))
-        .update_expression("SET #kept = :tid")
         .condition_expression("#by = :tid")
         .expression_attribute_names("#kept", "kept")
         .expression_attribute_names("#by", "by")
-        .expression_attribute_values(":tid", s(trigger_id))
-        .build()
+        .expression_attribute_values(":tid", s(trigger_id));
+    match reach {
+        Some(reach) => with_reach(u, reach).update_expression(format!("SET #kept = :tid{REACH}")),
+        None => u.update_expression("SET #kept = :tid"),
+    }
+    .build()
 }
 
 /// The condition a claim holds on the slot's state item: it still records
@@ -284,6 +315,7 @@ pub(super) fn row_check(
 pub(super) fn flattened(token: &str, item: &Item) -> Vec<(String, AttributeValue)> {
     PARTS
         .iter()
+        .chain(&["opened", "through"])
         .filter_map(|what| {
             let v = item.get(*what)?.clone();
             Some((attribute(token, what), v))
@@ -364,6 +396,65 @@ mod tests {
         }
     }
 
+    /// A keep writes the span its told window covered where it knows, as a
+    /// keep and as a claim kept at once; every name and value it sends is
+    /// used (DynamoDB refuses one that is not).
+    #[test]
+    fn a_keep_writes_its_windows_reach_where_known() {
+        let used = |u: &Update| {
+            let all = format!(
+                "{} {}",
+                u.update_expression(),
+                u.condition_expression().unwrap_or("")
+            );
+            let names = u
+                .expression_attribute_names()
+                .into_iter()
+                .flat_map(|m| m.keys());
+            let values = u
+                .expression_attribute_values()
+                .into_iter()
+                .flat_map(|m| m.keys());
+            names.chain(values).all(|k| all.contains(k.as_str()))
+        };
+        let place = ("111122223333", "eu-west-1");
+        let span = Reach {
+            opened: 1_000,
+            through: 9_000,
+        };
+        for reach in [Some(span), None] {
+            let k = kept_update(&table(), place, ("3", reach), "eb-1").unwrap();
+            assert!(used(&k), "{reach:?}");
+            let values = k.expression_attribute_values().unwrap();
+            let got = (
+                values.get(":opened").cloned(),
+                values.get(":through").cloned(),
+            );
+            let want = (reach.map(|r| n(r.opened)), reach.map(|r| n(r.through)));
+            assert_eq!(got, want, "keep {reach:?}");
+            let c = Claiming {
+                account: place.0,
+                slot: place.1,
+                trigger_id: "eb-1",
+                seen: "4",
+                actor: "",
+                until_ms: 2,
+                at_ms: 1,
+                expires: 3,
+                remade: false,
+            };
+            let claim = claim_update(&table(), &c, ("3", None), Some(reach)).unwrap();
+            assert!(used(&claim), "{reach:?}");
+            assert!(claim.update_expression().contains("#kept = :tid"));
+            let values = claim.expression_attribute_values().unwrap();
+            let got = (
+                values.get(":opened").cloned(),
+                values.get(":through").cloned(),
+            );
+            assert_eq!(got, want, "claim kept at once {reach:?}");
+        }
+    }
+
     /// Each claimer's terms: a run that read no record ([`UNREAD`]) checks
     /// only for a live writer on the row; a claim under no record refuses
     /// a dated claim only dated alike, and an undated claim never. DynamoDB
@@ -398,7 +489,7 @@ mod tests {
             ("??", None, CLAIMABLE_UNDATED.to_string(), false),
         ];
         for (seen, made, want, named) in cases {
-            let u = claim_update(&table(), &claiming(seen), ("3", made), false).unwrap();
+            let u = claim_update(&table(), &claiming(seen), ("3", made), None).unwrap();
             assert_eq!(u.condition_expression(), Some(want.as_str()), "{seen}");
             let values = u.expression_attribute_values().unwrap();
             assert_eq!(values.contains_key(":unread"), named, "{seen}");
@@ -418,7 +509,7 @@ mod tests {
                 remade,
                 ..claiming(seen)
             };
-            let u = claim_update(&table(), &c, ("3", Some(made)), false).unwrap();
+            let u = claim_update(&table(), &c, ("3", Some(made)), None).unwrap();
             let cond = u.condition_expression().unwrap();
             assert_eq!(cond, want, "{seen} {remade}");
             assert_eq!(u.expression_attribute_values().unwrap()[":made"], s(made));
@@ -432,14 +523,20 @@ mod tests {
             made: made.into(),
             trigger_id: "eb-2".into(),
             actor: String::new(),
+            reach: Some(Reach {
+                opened: 1_000,
+                through: 2_500,
+            }),
         };
         let m = mark_update(&table(), &told, (1, 3)).unwrap();
-        let claim = claim_update(&table(), &claiming("4"), ("3", None), false).unwrap();
+        let claim = claim_update(&table(), &claiming("4"), ("3", None), None).unwrap();
         assert_eq!(m.key(), claim.key());
         assert_eq!(m.condition_expression(), None);
         let values = m.expression_attribute_values().unwrap();
         assert_eq!(values[":unread"], s(UNREAD));
         assert_eq!(values[":made"], s(made));
+        assert_eq!(values[":through"], n(2_500));
+        assert_eq!(values[":opened"], n(1_000));
         for name in m.expression_attribute_names().unwrap().keys() {
             assert!(
                 m.update_expression().contains(name.as_str()),

@@ -10,6 +10,7 @@ pub mod canary;
 pub mod check_claim;
 pub mod coalesce;
 pub mod drift_mark;
+mod fact_cover;
 mod fact_items;
 pub mod governance;
 pub mod held;

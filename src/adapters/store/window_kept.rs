@@ -10,7 +10,9 @@ use aws_sdk_dynamodb::types::Update;
 
 use crate::adapters::aws::dynamodb::{n, s, Table};
 use crate::adapters::store::fact_items::{self, Claiming};
+use crate::adapters::store::window_told::{self, Claimed, Claimer};
 use crate::adapters::store::window_told::{TOKENS_PER_WRITE, WINDOW_CLAIM_LEASE};
+use crate::domain::aws_error::AwsError;
 use crate::domain::window_claim::WindowClaim;
 
 /// Whether the keep of an alert can make `claim`: a claim whose write
@@ -36,7 +38,10 @@ pub fn kept(table: &Table, claim: &WindowClaim, expires: i64) -> Result<Vec<Upda
         return claim
             .tokens
             .iter()
-            .map(|t| fact_items::kept_update(table, place, t, &claim.trigger_id))
+            .map(|t| {
+                let reach = claim.reach.get(t).copied();
+                fact_items::kept_update(table, place, (t, reach), &claim.trigger_id)
+            })
             .collect();
     };
     let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
@@ -56,7 +61,10 @@ pub fn kept(table: &Table, claim: &WindowClaim, expires: i64) -> Result<Vec<Upda
         .iter()
         // Without when each version was made: a former life's claim of the
         // same number refuses this one, and the alert is kept without it.
-        .map(|t| fact_items::claim_update(table, &claiming, (t, None), true))
+        .map(|t| {
+            let reach = claim.reach.get(t).copied();
+            fact_items::claim_update(table, &claiming, (t, None), Some(reach))
+        })
         .collect()
 }
 
@@ -90,6 +98,55 @@ pub async fn give_back(table: &Table, claims: &[WindowClaim]) {
     }
 }
 
+/// What a claim whose write failed (refused past the SDK's retries, or its
+/// answers lost) leaves this run to tell: the slot's item and its facts
+/// read once, consistently, and each token sorted as a refusal's are
+/// ([`window_told::refused`]): free, or this trigger's, is told by this run (its claim
+/// made with the keep of its alert, [`kept`]); another run's is
+/// left to it. Until 0.7.15 a run whose claim failed told every token, and
+/// under a storm of refused writes each event's run told the versions an
+/// earlier one had told and kept (simulation seeds 800355 and 780367).
+/// `None`: a read failed too, and every token is told (better twice than
+/// never).
+pub async fn after_failed_write(
+    table: &Table,
+    (account, slot): (&str, &str),
+    (tokens, seen): (&[String], Option<&str>),
+    who: &Claimer<'_>,
+) -> Option<Claimed> {
+    let key = crate::adapters::store::keys::region_key(account, slot);
+    let read = async {
+        let mut item = table.item(key, account).await?;
+        let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+        let moved = window_told::row_moved(&item, seen, who.owner, at_ms);
+        for (token, fact) in fact_items::of_slot(table, account, slot).await? {
+            item.extend(fact_items::flattened(&token, &fact));
+        }
+        Ok::<_, AwsError>((item, moved, at_ms))
+    };
+    let (item, moved, at_ms) = match read.await {
+        Ok(read) => read,
+        Err(e) => {
+            tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read whose claims these versions are; telling them");
+            return None;
+        }
+    };
+    let switches = super::fact_cover::switches(tokens);
+    let sorted = window_told::refused(
+        &item,
+        window_told::first_keys(tokens),
+        (who, seen, &switches),
+        (at_ms, moved),
+    );
+    let mut ours = sorted.again;
+    ours.extend(sorted.ours);
+    Some(Claimed {
+        ours,
+        pending: sorted.pending,
+        theirs: sorted.theirs,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +158,7 @@ mod tests {
             account: "111122223333".into(),
             slot: "eu-west-1".into(),
             tokens: (1..=tokens).map(|v| v.to_string()).collect(),
+            reach: Default::default(),
             trigger_id: "eb-1".into(),
             unwritten: unwritten.then(|| Unwritten {
                 seen: "4".into(),

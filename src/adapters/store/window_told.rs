@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::adapters::aws::dynamodb::{get_n, get_s, Item, Table};
 use crate::adapters::aws::dynamodb::{Reason, Transacted};
-use crate::adapters::store::fact_items;
+use crate::adapters::store::{fact_cover, fact_items};
 use crate::domain::aws_error::AwsError;
 use crate::domain::version_gap;
 use crate::domain::window_claim::Teller;
@@ -118,8 +118,9 @@ pub async fn claim(
     who: &Claimer<'_>,
 ) -> Result<Claimed, AwsError> {
     let mut out = Claimed::default();
-    for chunk in tokens.chunks(TOKENS_PER_WRITE) {
-        let got = claim_chunk(table, (account, slot), (chunk, seen), who).await?;
+    let switches = fact_cover::switches(tokens);
+    for chunk in first_keys(tokens).chunks(TOKENS_PER_WRITE) {
+        let got = claim_chunk(table, (account, slot), (chunk, seen), (who, &switches)).await?;
         out.ours.extend(got.ours);
         out.pending |= got.pending;
         out.theirs.extend(got.theirs);
@@ -127,47 +128,11 @@ pub async fn claim(
     Ok(out)
 }
 
-/// What a claim whose write failed (refused past the SDK's retries, or its
-/// answers lost) leaves this run to tell: the slot's item and its facts
-/// read once, consistently, and each token sorted as a refusal's are
-/// ([`refused`]): free, or this trigger's, is told by this run (its claim
-/// made with the keep of its alert, `window_kept::kept`); another run's is
-/// left to it. Until 0.7.15 a run whose claim failed told every token, and
-/// under a storm of refused writes each event's run told the versions an
-/// earlier one had told and kept (simulation seeds 800355 and 780367).
-/// `None`: a read failed too, and every token is told (better twice than
-/// never).
-pub async fn after_failed_write(
-    table: &Table,
-    (account, slot): (&str, &str),
-    (tokens, seen): (&[String], Option<&str>),
-    who: &Claimer<'_>,
-) -> Option<Claimed> {
-    let key = crate::adapters::store::keys::region_key(account, slot);
-    let read = async {
-        let mut item = table.item(key, account).await?;
-        let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
-        let moved = row_moved(&item, seen, who.owner, at_ms);
-        for (token, fact) in fact_items::of_slot(table, account, slot).await? {
-            item.extend(fact_items::flattened(&token, &fact));
-        }
-        Ok::<_, AwsError>((item, moved, at_ms))
-    };
-    let (item, moved, at_ms) = match read.await {
-        Ok(read) => read,
-        Err(e) => {
-            tracing::warn!(account, slot, error_code = %e.code, error = %e, "cannot read whose claims these versions are; telling them");
-            return None;
-        }
-    };
-    let sorted = refused(&item, tokens.to_vec(), (who, seen), (at_ms, moved));
-    let mut ours = sorted.again;
-    ours.extend(sorted.ours);
-    Some(Claimed {
-        ours,
-        pending: sorted.pending,
-        theirs: sorted.theirs,
-    })
+/// The tokens whose items a claim of `tokens` is made on first, as the
+/// claim and a run that tells without one write them (`fact_cover`).
+pub fn first_keys(tokens: &[String]) -> Vec<String> {
+    let first = |t: &String| fact_cover::first_key(t).to_string();
+    tokens.iter().map(first).collect()
 }
 
 /// [`claim`] of at most [`TOKENS_PER_WRITE`] tokens.
@@ -175,7 +140,7 @@ async fn claim_chunk(
     table: &Table,
     (account, slot): (&str, &str),
     (chunk, seen): (&[String], Option<&str>),
-    who: &Claimer<'_>,
+    (who, switches): (&Claimer<'_>, &Switches),
 ) -> Result<Claimed, AwsError> {
     let at_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
     let (mut want, mut out) = (chunk.to_vec(), Claimed::default());
@@ -199,7 +164,7 @@ async fn claim_chunk(
             Transacted::Refused(reasons) => reasons,
         };
         let (item, moved) = merged(&want, &reasons);
-        let refusal = refused(&item, want, (who, seen), (at_ms, moved));
+        let refusal = refused(&item, want, (who, seen, switches), (at_ms, moved));
         out.ours.extend(refusal.ours);
         out.pending |= refusal.pending;
         out.theirs.extend(refusal.theirs);
@@ -234,21 +199,26 @@ fn merged(want: &[String], reasons: &[Reason]) -> (Item, bool) {
 
 /// What a refused claim's item says of the tokens it wanted (pure).
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Refusal {
+pub(super) struct Refusal {
     /// To claim again: free, or this trigger's not kept yet.
-    again: Vec<String>,
-    /// This trigger's, kept: told, not written again.
-    ours: Vec<String>,
+    pub(super) again: Vec<String>,
+    /// This trigger's, not kept, where the row moved on: told, not
+    /// claimed again.
+    pub(super) ours: Vec<String>,
     /// Another run's claim of some runs unkept.
-    pending: bool,
-    /// Another run's claims (told or pending), and whose.
-    theirs: Vec<(String, Teller)>,
+    pub(super) pending: bool,
+    /// Claims told (this trigger's kept ones too) or pending, and whose.
+    pub(super) theirs: Vec<(String, Teller)>,
 }
 
-fn refused(
+/// The switches' windows a claim holds, by the version whose item each is
+/// claimed on first (`fact_cover`).
+pub(super) type Switches = BTreeMap<String, (String, i64)>;
+
+pub(super) fn refused(
     item: &Item,
     want: Vec<String>,
-    (who, seen): (&Claimer<'_>, Option<&str>),
+    (who, seen, switches): (&Claimer<'_>, Option<&str>, &Switches),
     (at_ms, moved): (i64, bool),
 ) -> Refusal {
     let mut out = Refusal::default();
@@ -258,17 +228,35 @@ fn refused(
             actor: get_s(item, &attribute(&t, "actor")).filter(|a| !a.is_empty()),
         };
         let made = who.made_of(&t).map(|m| (m, who.remade));
-        match token_is(item, &t, (who.trigger_id, seen, made), at_ms) {
+        let is = token_is(item, &t, (who.trigger_id, seen, made), at_ms);
+        // Its version told before the switch: the switch's window is its
+        // own fact, claimed on its own item.
+        let told = matches!(is, TokenIs::Told | TokenIs::MineKept);
+        let before = |(_, end): &&(String, i64)| told && fact_cover::told_before(item, &t, *end);
+        if let Some((own, _)) = switches.get(&t).filter(before) {
+            match moved {
+                true => out.pending = true,
+                false => out.again.push(own.clone()),
+            }
+            continue;
+        }
+        match is {
             // The row moved on (another run recorded past these versions,
             // or writes now): theirs, but for what this trigger claimed.
             // Whether another run told them is not known: the record keeps
             // the version, and a switch kept to one stays (simulation seed
             // 900030, `aimed`: the run whose claim the row's move refused
             // let go of the switch kept to root's version, told by nobody).
-            TokenIs::Mine | TokenIs::MineKept if moved => out.ours.push(t),
+            TokenIs::Mine if moved => out.ours.push(t),
+            // Kept: its alert is in the outbox (kept in the transaction
+            // that wrote the keep), published by whichever run flushes it.
+            // Told again, a retry that now reads the version in the
+            // history told it under another kind (`run_as_window` beside
+            // its first attempt's `drift_reverted`): one fact, two
+            // identities (simulation seed 900149).
+            TokenIs::MineKept => out.theirs.push((t.clone(), teller())),
             _ if moved => out.pending = true,
             TokenIs::Free | TokenIs::Mine => out.again.push(t),
-            TokenIs::MineKept => out.ours.push(t),
             TokenIs::Told => out.theirs.push((t.clone(), teller())),
             TokenIs::Pending => {
                 out.pending = true;
@@ -306,7 +294,7 @@ fn write(
         (who.owner, at_ms),
     )?];
     for t in want {
-        let update = fact_items::claim_update(table, &claiming, (t, who.made_of(t)), false)?;
+        let update = fact_items::claim_update(table, &claiming, (t, who.made_of(t)), None)?;
         items.push(TransactWriteItem::builder().update(update).build());
     }
     Ok(items)
@@ -315,7 +303,7 @@ fn write(
 /// Whether the row moved on from what the claim was made against (pure):
 /// it records another default version (or one where it recorded none),
 /// or another run's write is live there.
-fn row_moved(item: &Item, seen: Option<&str>, owner: &str, at_ms: i64) -> bool {
+pub(super) fn row_moved(item: &Item, seen: Option<&str>, owner: &str, at_ms: i64) -> bool {
     let recorded = get_s(item, "default_version");
     let writer = item.contains_key("intent")
         && get_n(item, "lease_until").is_some_and(|u| u >= at_ms)
@@ -359,7 +347,8 @@ fn token_is(
     // drift alert's mark under no record taken for another version's, the
     // version told again as not judged).
     let undated = made.is_none() && theirs.is_some();
-    if !we_unread && !undated && (unsure || (!they_unread && !same_record)) {
+    // Dated alike, it is this version's under any record.
+    if !we_unread && !undated && (unsure || (!they_unread && !same_record && !dated_alike)) {
         return TokenIs::Free;
     }
     let another_life = match (made, theirs.as_deref()) {
@@ -666,6 +655,23 @@ mod tests {
             let got = token_is(&undated, "3", ("t-me", Some("4"), None), 1_000);
             assert_eq!(got, TokenIs::Free, "undated under {theirs_seen:?}");
         }
+        // Dated alike under another record: this version's, told (seed
+        // 900340: a retry whose row had moved on told it again); dated
+        // otherwise, another life's.
+        for (theirs_seen, made, want) in [
+            ("2", t1, TokenIs::Told),
+            ("", t1, TokenIs::Told),
+            ("2", t2, TokenIs::Free),
+        ] {
+            let dated = item(&[
+                ("told 3 by", "t-other"),
+                ("told 3 seen", theirs_seen),
+                ("told 3 kept", "t-other"),
+                ("told 3 made", t1),
+            ]);
+            let got = token_is(&dated, "3", ("t-me", Some("4"), Some((made, false))), 1_000);
+            assert_eq!(got, want, "under {theirs_seen:?} made {made}");
+        }
     }
 
     /// A refused claim's tokens: what is free or this trigger's unkept is
@@ -710,22 +716,36 @@ mod tests {
             trigger_id: "t-other".into(),
             actor: None,
         };
+        let mine = Teller {
+            trigger_id: "t-me".into(),
+            actor: None,
+        };
         let got = refused(
             &item(&pairs),
             want.clone(),
-            (&me, Some("4")),
+            (&me, Some("4"), &BTreeMap::new()),
             (1_000, false),
         );
         assert_eq!(
             got,
             Refusal {
                 again: own(&["1", "6", "7"]),
-                ours: own(&["5"]),
                 pending: true,
-                theirs: vec![("2".into(), other.clone()), ("3".into(), other.clone())],
-            }
+                theirs: vec![
+                    ("2".into(), other.clone()),
+                    ("3".into(), other.clone()),
+                    ("5".into(), mine.clone())
+                ],
+                ..Refusal::default()
+            },
+            "this trigger's kept claim is told (its alert in the outbox), not told again"
         );
-        let got = refused(&item(&pairs), want, (&me, Some("3")), (1_000, true));
+        let got = refused(
+            &item(&pairs),
+            want,
+            (&me, Some("3"), &BTreeMap::new()),
+            (1_000, true),
+        );
         assert_eq!(
             got,
             Refusal {
@@ -738,19 +758,128 @@ mod tests {
         moved[0] = ("default_version", "8");
         let got = refused(
             &item(&moved),
-            own(&["1", "2", "5"]),
-            (&me, Some("4")),
+            own(&["1", "2", "5", "6"]),
+            (&me, Some("4"), &BTreeMap::new()),
             (1_000, true),
         );
         assert_eq!(
             got,
             Refusal {
-                ours: own(&["5"]),
+                ours: own(&["6"]),
                 pending: true,
+                theirs: vec![("5".into(), mine)],
                 ..Refusal::default()
             },
-            "moved on (by this trigger's own record, say, its answer lost): its own claims only, the rest left to the run after it"
+            "moved on (by this trigger's own record, say, its answer lost): its own claims unkept only, the kept told, the rest left to the run after it"
         );
+    }
+
+    /// A switch's window claimed on its version's item: told by a window
+    /// that reached past the switch's second; a fact of its own, claimed
+    /// on its own item, where its version was told before (or does not say
+    /// how far); left pending where the row moved on; claimed again where
+    /// its version's claim is free or pending as any.
+    #[test]
+    fn a_switchs_window_on_its_versions_item_is_told_or_its_own() {
+        use crate::adapters::aws::dynamodb::n;
+        let switch = "3 default from 1970-01-01T00:00:02Z".to_string();
+        let switches: Switches = [("3".into(), (switch.clone(), 2_000))].into();
+        let me = Claimer {
+            trigger_id: "t-me",
+            owner: "me",
+            actor: None,
+            expires: 0,
+            made: &BTreeMap::new(),
+            remade: false,
+        };
+        let claimed = |by: &str, kept: bool, through: Option<i64>| {
+            let mut i: Item = [
+                (attribute("3", "by"), s(by)),
+                (attribute("3", "seen"), s("4")),
+                (attribute("3", "until"), n(5_000)),
+            ]
+            .into();
+            if kept {
+                i.insert(attribute("3", "kept"), s(by));
+            }
+            if let Some(t) = through {
+                i.insert(attribute("3", "opened"), n(0));
+                i.insert(attribute("3", "through"), n(t));
+            }
+            i
+        };
+        let teller = |by: &str| Teller {
+            trigger_id: by.into(),
+            actor: None,
+        };
+        let cases = [
+            (
+                claimed("t-other", true, Some(3_000)),
+                false,
+                Refusal {
+                    theirs: vec![("3".into(), teller("t-other"))],
+                    ..Refusal::default()
+                },
+            ),
+            (
+                claimed("t-me", true, Some(3_000)),
+                false,
+                Refusal {
+                    theirs: vec![("3".into(), teller("t-me"))],
+                    ..Refusal::default()
+                },
+            ),
+            (
+                claimed("t-other", true, Some(2_999)),
+                false,
+                Refusal {
+                    again: vec![switch.clone()],
+                    ..Refusal::default()
+                },
+            ),
+            (
+                claimed("t-me", true, None),
+                false,
+                Refusal {
+                    again: vec![switch.clone()],
+                    ..Refusal::default()
+                },
+            ),
+            (
+                claimed("t-other", true, Some(1_000)),
+                true,
+                Refusal {
+                    pending: true,
+                    ..Refusal::default()
+                },
+            ),
+            (
+                claimed("t-other", false, None),
+                false,
+                Refusal {
+                    pending: true,
+                    theirs: vec![("3".into(), teller("t-other"))],
+                    ..Refusal::default()
+                },
+            ),
+            (
+                Item::new(),
+                false,
+                Refusal {
+                    again: vec!["3".into()],
+                    ..Refusal::default()
+                },
+            ),
+        ];
+        for (item, moved, want) in cases {
+            let got = refused(
+                &item,
+                vec!["3".into()],
+                (&me, Some("4"), &switches),
+                (1_000, moved),
+            );
+            assert_eq!(got, want, "{item:?} moved {moved}");
+        }
     }
 
     /// A refusal's reasons, as DynamoDB gives them (the row's check first,

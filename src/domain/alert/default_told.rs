@@ -33,6 +33,9 @@ pub struct DefaultTold {
     pub trigger_id: String,
     /// The editor the alert names (empty: none).
     pub actor: String,
+    /// The span its alert told it the default: from its sessions' start
+    /// to when the alert found it (`version_gap::Reach`).
+    pub reach: Option<crate::domain::version_gap::Reach>,
 }
 
 /// The defaults `decided` tell, one per account-region and version: each
@@ -83,6 +86,7 @@ fn default_of(a: &Alert, made: &Made) -> Option<DefaultTold> {
         made,
         trigger_id: text(&b["trigger_id"])?,
         actor: text(&b["actor"]).unwrap_or_default(),
+        reach: crate::domain::version_gap::Reach::of(b["sessions_from"].as_str(), b["at"].as_str()),
     })
 }
 
@@ -112,6 +116,8 @@ mod tests {
             "versions_before": {"default": "4", "latest": "4"},
             "trigger_id": "eb-1",
             "actor": "arn:aws:iam::111122223333:role/Admin",
+            "at": "1970-01-01T00:00:02.500Z",
+            "sessions_from": "1970-01-01T00:00:01Z",
         });
         for (k, v) in extra.as_object().unwrap() {
             b[k] = v.clone();
@@ -223,13 +229,24 @@ mod tests {
                 made: MADE.into(),
                 trigger_id: "eb-1".into(),
                 actor: "arn:aws:iam::111122223333:role/Admin".into(),
+                reach: Some(crate::domain::version_gap::Reach {
+                    opened: 1_000,
+                    through: 2_500,
+                }),
             }]
         );
+        // An alert whose times do not read says no span: its mark never
+        // tells a switch's window.
+        for odd in [json!({"at": "soon"}), json!({"sessions_from": null})] {
+            let got = defaults_told(&[alert(Kind::DriftReverted, drift(odd))], &made(), &[]);
+            assert_eq!(got[0].reach, None);
+        }
         // A claim of the same keep holds it (another slot's does not).
         let claim = |slot: &str, token: &str| WindowClaim {
             account: "111122223333".into(),
             slot: slot.into(),
             tokens: vec!["2".into(), token.into()],
+            reach: Default::default(),
             trigger_id: "eb-1".into(),
             unwritten: None,
         };

@@ -54,9 +54,11 @@ pub fn window_token(w: &super::Window) -> String {
 /// what another run claimed is left to it. `None`: nothing left to tell.
 pub fn only_claimed(mut history: History, ours: &[String]) -> Option<History> {
     let ours: BTreeSet<&str> = ours.iter().map(String::as_str).collect();
+    // A switch's window may be claimed on its version's item
+    // (`store::fact_cover`): the version's token stands for it.
     history
         .windows
-        .retain(|w| ours.contains(window_token(w).as_str()));
+        .retain(|w| ours.contains(window_token(w).as_str()) || ours.contains(w.version.as_str()));
     // An `unjudged` with no versions says only that the record could not be
     // read (`History::without_record`): it goes with whatever is told.
     let record_unread = history
@@ -272,7 +274,8 @@ mod tests {
 
     /// Seed 500260: a version told before it was the default, then made
     /// the default by a switch, is claimed again under the switch; both
-    /// tokens stand for the version, as a naming of either does.
+    /// tokens stand for the version, as a naming of either does, and the
+    /// switch's window is told where either was claimed.
     #[test]
     fn a_window_a_switch_opened_is_its_own_claim_of_the_same_version() {
         let mut switched = window("6");
@@ -298,11 +301,14 @@ mod tests {
             windows: vec![switched.clone()],
             ..History::default()
         };
-        assert_eq!(only_claimed(h.clone(), &["6".into()]), None);
-        assert_eq!(
-            only_claimed(h, &[token]).map(|h| h.windows),
-            Some(vec![switched])
-        );
+        assert_eq!(only_claimed(h.clone(), &["7".into()]), None);
+        // Claimed on its own item, or on its version's (`store::fact_cover`).
+        for ours in [token, "6".into()] {
+            assert_eq!(
+                only_claimed(h.clone(), &[ours]).map(|h| h.windows),
+                Some(vec![switched.clone()])
+            );
+        }
     }
 
     #[test]

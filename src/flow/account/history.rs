@@ -20,6 +20,7 @@ use super::own_naming::{self, named, own_versions};
 use super::Ctx;
 use crate::adapters::aws::ssm::DocumentStore;
 use crate::adapters::aws::sts::MemberSession;
+use crate::adapters::store::window_kept;
 use crate::adapters::store::window_told::{self, Claimed, Claimer};
 use crate::domain::alert::{on_unread, HistoryFrom, OnRowsUnread, Unread};
 use crate::domain::aws_error::AwsError;
@@ -292,15 +293,11 @@ impl Told {
 }
 
 /// The history this run tells: the versions of its windows (and those not
-/// judged) it is the first to claim, one by one, while the row still
-/// records the default version it judged from, or while it still records
-/// none (`seen`; no record was read: under any, `window_told::UNREAD`); what another run
-/// claimed is left to it. A dry run tells nothing and claims nothing; a
-/// claim that cannot be written tells what the item, read once, shows no
-/// other run claimed (all of it when that read fails too: better twice
-/// than never), and is made with the keep of its alert
-/// (`window_kept::kept`), so the next run that reads the same versions
-/// finds them told (since 0.7.15).
+/// judged) it is the first to claim, while the row still records the
+/// default it judged from, or none (`seen`; no record read: under any,
+/// `window_told::UNREAD`); what another run claimed is left to it. A dry
+/// run claims nothing; a claim that cannot be written is made with the
+/// keep of its alert ([`claimed`]), so the next run finds them told.
 async fn told(
     ctx: &Ctx<'_>,
     job: &Job,
@@ -345,10 +342,13 @@ async fn told(
             None => (None, vec![], true),
         },
     };
+    let now_ms = crate::domain::clock::epoch_millis(crate::domain::clock::now());
+    let reach = history.as_ref().map(|h| version_gap::told_reach(h, now_ms));
     let made = (!tokens.is_empty()).then(|| WindowClaim {
         account: account.to_string(),
         slot: o.slot(),
         tokens,
+        reach: reach.unwrap_or_default(),
         trigger_id: id.clone(),
         unwritten: (!written).then(|| Unwritten {
             seen: seen.unwrap_or_default().to_string(),
@@ -361,7 +361,7 @@ async fn told(
 
 /// This run's claim of `tokens`, and whether it was written. A claim whose
 /// write failed tells what the item, read once, shows no other run claimed
-/// ([`window_told::after_failed_write`]; all of it when that read fails
+/// ([`window_kept::after_failed_write`]; all of it when that read fails
 /// too: better twice than never); the keep of its alert makes it. Not
 /// where the document was made again since the record (`unique` false):
 /// a version's number there may be another life's claimed under the same
@@ -382,16 +382,16 @@ async fn claimed(
     if !unique {
         tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot claim this Run As window of a document made again; telling it");
         let all = Claimed {
-            ours: tokens.to_vec(),
+            ours: window_told::first_keys(tokens),
             ..Claimed::default()
         };
         return (all, true);
     }
     tracing::warn!(account, region = %o.region, error_code = %e.code, error = %e, "cannot claim this Run As window; telling what no other run claimed, its claim made with the keep of its alert");
     let sorted =
-        window_told::after_failed_write(table, (account, &o.slot()), (tokens, seen), who).await;
+        window_kept::after_failed_write(table, (account, &o.slot()), (tokens, seen), who).await;
     let all = || Claimed {
-        ours: tokens.to_vec(),
+        ours: window_told::first_keys(tokens),
         ..Claimed::default()
     };
     (sorted.unwrap_or_else(all), false)

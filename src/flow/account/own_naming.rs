@@ -170,6 +170,7 @@ fn claim_of(
         account: account.to_string(),
         slot: o.slot(),
         tokens,
+        reach: Default::default(),
         trigger_id: job.trigger.event_id.clone(),
         unwritten: (!written).then(|| Unwritten {
             seen: seen.unwrap_or_default().to_string(),
