@@ -33,6 +33,19 @@ async fn switched_later(w: &World, account: &str, version: &str) -> Value {
     switch(account, &cloudtrail_now(), version)
 }
 
+/// A configured account whose admin made root the default in the console:
+/// the account, root's version, that switch's event, and a right document
+/// to write next.
+async fn root_then_right(w: &World) -> (String, String, Value, Value) {
+    let account = w.configured_and_swept().await;
+    let (right, _, _) = w.document(&account, R).await.unwrap();
+    let root = w.console_edit(&account, R, "root").await;
+    let to_root = switch(&account, &cloudtrail_now(), &root);
+    let mut again = right.clone();
+    again["inputs"]["idleSessionTimeout"] = json!("19");
+    (account, root, to_root, again)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_made_the_default_twice_is_told_for_each_time_with_its_sessions() {
     let w = World::new().await;
@@ -139,12 +152,7 @@ async fn in_audit_a_switch_back_told_first_leaves_nothing_to_the_switchs_late_ev
 #[tokio::test(flavor = "multi_thread")]
 async fn a_window_told_from_the_making_covers_its_switch_after_a_later_switch_back() {
     let w = World::new().await;
-    let account = w.configured_and_swept().await;
-    let (right, _, _) = w.document(&account, R).await.unwrap();
-    let root = w.console_edit(&account, R, "root").await;
-    let to_root = switch(&account, &cloudtrail_now(), &root);
-    let mut again = right.clone();
-    again["inputs"]["idleSessionTimeout"] = json!("19");
+    let (account, root, to_root, again) = root_then_right(&w).await;
     let fixed = w.admin_write(&account, R, &again, true).await;
     handled(&w, &switch(&account, &cloudtrail_now(), &fixed));
     let told = w.alerts().await;
@@ -207,12 +215,7 @@ async fn a_default_told_again_with_a_latest_beside_it_is_another_alert() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_switch_a_told_window_covered_is_not_told_again_below_the_record() {
     let mut w = World::new().await;
-    let account = w.configured_and_swept().await;
-    let (right, _, _) = w.document(&account, R).await.unwrap();
-    let root = w.console_edit(&account, R, "root").await;
-    let to_root = switch(&account, &cloudtrail_now(), &root);
-    let mut again = right.clone();
-    again["inputs"]["idleSessionTimeout"] = json!("19");
+    let (account, root, to_root, again) = root_then_right(&w).await;
     // The told window reaches past the switch's second.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let fixed = w.admin_write(&account, R, &again, true).await;

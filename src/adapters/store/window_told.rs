@@ -378,6 +378,20 @@ mod tests {
     use super::*;
     use crate::adapters::aws::dynamodb::{n, s};
 
+    static UNDATED: BTreeMap<String, String> = BTreeMap::new();
+
+    /// This run's claimer, `t-me`, dating no version.
+    fn claimer() -> Claimer<'static> {
+        Claimer {
+            trigger_id: "t-me",
+            owner: "me",
+            actor: None,
+            expires: 0,
+            made: &UNDATED,
+            remade: false,
+        }
+    }
+
     fn item(pairs: &[(&str, &str)]) -> Item {
         pairs
             .iter()
@@ -704,14 +718,7 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let want = own(&["1", "2", "3", "5", "6", "7"]);
-        let me = Claimer {
-            trigger_id: "t-me",
-            owner: "me",
-            actor: None,
-            expires: 0,
-            made: &BTreeMap::new(),
-            remade: false,
-        };
+        let me = claimer();
         let other = Teller {
             trigger_id: "t-other".into(),
             actor: None,
@@ -784,14 +791,7 @@ mod tests {
         use crate::adapters::aws::dynamodb::n;
         let switch = "3 default from 1970-01-01T00:00:02Z".to_string();
         let switches: Switches = [("3".into(), (switch.clone(), 2_000))].into();
-        let me = Claimer {
-            trigger_id: "t-me",
-            owner: "me",
-            actor: None,
-            expires: 0,
-            made: &BTreeMap::new(),
-            remade: false,
-        };
+        let me = claimer();
         let claimed = |by: &str, kept: bool, through: Option<i64>| {
             let mut i: Item = [
                 (attribute("3", "by"), s(by)),
